@@ -1,0 +1,767 @@
+/*
+ * inboxctl: the administration command line of the inbox.
+ *
+ *   inboxctl [--store URI] COMMAND ...
+ *
+ * Every command is one or a few libinbox store operations; errors go to
+ * stderr with a non-zero exit status.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sodium.h>
+
+#include <inbox/clock.h>
+#include <inbox/encoding.h>
+#include <inbox/error.h>
+#include <inbox/form.h>
+#include <inbox/phone.h>
+#include <inbox/store.h>
+#include <inbox/token.h>
+#include <inbox/twilio.h>
+
+
+#define CTL_MAX_ARGS     8
+#define CTL_MAX_OPTIONS  8
+#define CTL_PASSWORD_MAX 1024
+
+#define DEMO_ORG_NAME    "Demo Organization"
+#define DEMO_NUMBER      "+15005550006"
+#define DEMO_ACCOUNT_SID "AC00000000000000000000000000000000"
+#define DEMO_EMAIL       "demo@example.com"
+#define DEMO_PUBLIC_URL  "http://127.0.0.1:8080"
+
+
+typedef struct {
+    const char  *name;
+    const char  *value;
+} ctl_option_t;
+
+/* A command's words after the command name: positionals and --options. */
+typedef struct {
+    const char    *args[CTL_MAX_ARGS];
+    int            nargs;
+    ctl_option_t   options[CTL_MAX_OPTIONS];
+    int            noptions;
+} ctl_words_t;
+
+typedef int (*ctl_handler_t)(inbox_store_t *store, ctl_words_t *words);
+
+typedef struct {
+    const char     *noun;
+    const char     *verb;        /* NULL for a one-word command */
+    int             nargs;       /* positionals required */
+    const char     *options;     /* the --options it takes, space separated */
+    ctl_handler_t   handler;
+    const char     *usage;
+} ctl_command_t;
+
+
+static int ctl_org_create(inbox_store_t *store, ctl_words_t *words);
+static int ctl_number_add(inbox_store_t *store, ctl_words_t *words);
+static int ctl_user_add(inbox_store_t *store, ctl_words_t *words);
+static int ctl_token_create(inbox_store_t *store, ctl_words_t *words);
+static int ctl_credits_grant(inbox_store_t *store, ctl_words_t *words);
+static int ctl_billing_set(inbox_store_t *store, ctl_words_t *words);
+static int ctl_seed_demo(inbox_store_t *store, ctl_words_t *words);
+
+
+static const ctl_command_t  ctl_commands[] = {
+    { "org", "create", 1, "timezone", ctl_org_create,
+      "org create NAME [--timezone TZ]" },
+    { "number", "add", 2,
+      "carrier account-sid auth-token public-key api-key api-base",
+      ctl_number_add,
+      "number add ORG_ID E164 --carrier twilio|telnyx [--account-sid SID]\n"
+      "        [--auth-token TOKEN] [--public-key KEY] [--api-key KEY]\n"
+      "        [--api-base URL]" },
+    { "user", "add", 2, "role", ctl_user_add,
+      "user add ORG_ID EMAIL --role member|billing   (password on stdin)" },
+    { "token", "create", 1, "user", ctl_token_create,
+      "token create ORG_ID [--user EMAIL]" },
+    { "credits", "grant", 2, "", ctl_credits_grant,
+      "credits grant ORG_ID N" },
+    { "billing", "set", 2, "", ctl_billing_set,
+      "billing set ORG_ID active|inactive" },
+    { "seed-demo", NULL, 0, "public-url", ctl_seed_demo,
+      "seed-demo [--public-url URL]" },
+};
+
+#define CTL_NCOMMANDS  (sizeof(ctl_commands) / sizeof(ctl_commands[0]))
+
+
+static void
+ctl_usage(FILE *out)
+{
+    size_t  i;
+
+    fprintf(out, "usage: inboxctl [--store URI] COMMAND ...\n\n"
+            "URI is sqlite:PATH or mongodb://...; the default is the\n"
+            "INBOX_STORE environment variable, else sqlite:var/inbox.db.\n\n"
+            "commands:\n");
+
+    for (i = 0; i < CTL_NCOMMANDS; i++) {
+        fprintf(out, "    %s\n", ctl_commands[i].usage);
+    }
+}
+
+
+static int
+ctl_fail(const inbox_error_t *err)
+{
+    fprintf(stderr, "inboxctl: %s\n", err->message);
+    return 1;
+}
+
+
+static const char *
+ctl_option(const ctl_words_t *words, const char *name)
+{
+    int  i;
+
+    for (i = 0; i < words->noptions; i++) {
+        if (strcmp(words->options[i].name, name) == 0) {
+            return words->options[i].value;
+        }
+    }
+
+    return NULL;
+}
+
+
+/* 1 when name is one of the space separated words in list. */
+static int
+ctl_option_known(const char *list, const char *name)
+{
+    size_t       len;
+    const char  *p;
+
+    len = strlen(name);
+
+    for (p = list; (p = strstr(p, name)) != NULL; p += len) {
+        if ((p == list || p[-1] == ' ') && (p[len] == ' ' || p[len] == '\0'))
+        {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+static int
+ctl_parse_words(const ctl_command_t *cmd, int argc, char **argv,
+    ctl_words_t *words)
+{
+    int  i;
+
+    memset(words, 0, sizeof(ctl_words_t));
+
+    for (i = 0; i < argc; i++) {
+
+        if (strncmp(argv[i], "--", 2) == 0) {
+            if (!ctl_option_known(cmd->options, argv[i] + 2)) {
+                fprintf(stderr, "inboxctl: unknown option %s\n", argv[i]);
+                return -1;
+            }
+
+            if (i + 1 == argc || words->noptions == CTL_MAX_OPTIONS) {
+                fprintf(stderr, "inboxctl: %s needs a value\n", argv[i]);
+                return -1;
+            }
+
+            words->options[words->noptions].name = argv[i] + 2;
+            words->options[words->noptions++].value = argv[++i];
+            continue;
+        }
+
+        if (words->nargs == CTL_MAX_ARGS) {
+            fprintf(stderr, "inboxctl: too many arguments\n");
+            return -1;
+        }
+
+        words->args[words->nargs++] = argv[i];
+    }
+
+    if (words->nargs != cmd->nargs) {
+        fprintf(stderr, "usage: inboxctl %s\n", cmd->usage);
+        return -1;
+    }
+
+    return 0;
+}
+
+
+static int
+ctl_org_create(inbox_store_t *store, ctl_words_t *words)
+{
+    char           id[INBOX_ID_MAX];
+    const char    *timezone;
+    inbox_error_t  err;
+
+    timezone = ctl_option(words, "timezone");
+
+    if (inbox_store_org_create(store, words->args[0],
+                               timezone ? timezone : "UTC", id, &err)
+        != INBOX_OK)
+    {
+        return ctl_fail(&err);
+    }
+
+    printf("%s\n", id);
+    return 0;
+}
+
+
+static int
+ctl_number_add(inbox_store_t *store, ctl_words_t *words)
+{
+    const char      *carrier;
+    inbox_error_t    err;
+    inbox_number_t   number;
+
+    memset(&number, 0, sizeof(inbox_number_t));
+
+    carrier = ctl_option(words, "carrier");
+
+    if (carrier == NULL || !inbox_carrier_parse(carrier, &number.carrier)) {
+        fprintf(stderr, "inboxctl: --carrier must be twilio or telnyx\n");
+        return 1;
+    }
+
+    if (inbox_phone_normalize(words->args[1], strlen(words->args[1]), NULL,
+                              number.e164, &err)
+        != INBOX_OK)
+    {
+        return ctl_fail(&err);
+    }
+
+    if (strlen(words->args[0]) >= INBOX_ID_MAX) {
+        fprintf(stderr, "inboxctl: no organization has id %s\n",
+                words->args[0]);
+        return 1;
+    }
+
+    strcpy(number.org_id, words->args[0]);
+
+    /* The store copies what it keeps; these stay owned by argv. */
+    number.account_sid = (char *) ctl_option(words, "account-sid");
+    number.auth_token = (char *) ctl_option(words, "auth-token");
+    number.public_key = (char *) ctl_option(words, "public-key");
+    number.api_key = (char *) ctl_option(words, "api-key");
+    number.api_base = (char *) ctl_option(words, "api-base");
+
+    if (inbox_store_number_add(store, &number, &err) != INBOX_OK) {
+        return ctl_fail(&err);
+    }
+
+    printf("%s\n", number.e164);
+    return 0;
+}
+
+
+/* Reads one line from stdin, without its newline.  Returns its length or
+ * -1 when there is none. */
+static long
+ctl_read_password(char *buf, size_t size)
+{
+    size_t  len;
+
+    if (fgets(buf, (int) size, stdin) == NULL) {
+        return -1;
+    }
+
+    len = strcspn(buf, "\r\n");
+    buf[len] = '\0';
+
+    return (long) len;
+}
+
+
+static inbox_status_t
+ctl_add_user(inbox_store_t *store, const char *org_id, const char *email,
+    inbox_role_t role, const char *password, char id[INBOX_ID_MAX],
+    inbox_error_t *err)
+{
+    char  hash[crypto_pwhash_STRBYTES];
+
+    if (crypto_pwhash_str(hash, password, strlen(password),
+                          crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                          crypto_pwhash_MEMLIMIT_INTERACTIVE)
+        != 0)
+    {
+        return inbox_error_set(err, INBOX_ERR_INTERNAL,
+                               "not enough memory to hash the password");
+    }
+
+    return inbox_store_user_add(store, org_id, email, role, hash, id, err);
+}
+
+
+static int
+ctl_user_add(inbox_store_t *store, ctl_words_t *words)
+{
+    char           id[INBOX_ID_MAX], password[CTL_PASSWORD_MAX];
+    long           len;
+    const char    *role_name;
+    inbox_role_t   role;
+    inbox_error_t  err;
+
+    role_name = ctl_option(words, "role");
+
+    if (role_name == NULL || !inbox_role_parse(role_name, &role)) {
+        fprintf(stderr, "inboxctl: --role must be member or billing\n");
+        return 1;
+    }
+
+    if (isatty(STDIN_FILENO)) {
+        fprintf(stderr, "password: ");
+    }
+
+    len = ctl_read_password(password, sizeof(password));
+
+    if (len < 8) {
+        fprintf(stderr, "inboxctl: give a password of at least 8 characters"
+                " on standard input\n");
+        return 1;
+    }
+
+    if (ctl_add_user(store, words->args[0], words->args[1], role, password,
+                     id, &err)
+        != INBOX_OK)
+    {
+        sodium_memzero(password, sizeof(password));
+        return ctl_fail(&err);
+    }
+
+    sodium_memzero(password, sizeof(password));
+    printf("%s\n", id);
+    return 0;
+}
+
+
+static inbox_status_t
+ctl_new_token(inbox_store_t *store, const char *org_id, const char *email,
+    char token[INBOX_TOKEN_MAX], inbox_error_t *err)
+{
+    char  hash[INBOX_TOKEN_HASH_MAX];
+
+    if (inbox_token_generate(token) != 0) {
+        return inbox_error_set(err, INBOX_ERR_INTERNAL,
+                               "the system gave no random bytes for a token");
+    }
+
+    inbox_token_hash(token, strlen(token), hash);
+
+    return inbox_store_token_add(store, org_id, email, hash, err);
+}
+
+
+static int
+ctl_token_create(inbox_store_t *store, ctl_words_t *words)
+{
+    char           token[INBOX_TOKEN_MAX];
+    inbox_error_t  err;
+
+    if (ctl_new_token(store, words->args[0], ctl_option(words, "user"),
+                      token, &err)
+        != INBOX_OK)
+    {
+        return ctl_fail(&err);
+    }
+
+    printf("%s\n", token);
+    return 0;
+}
+
+
+static int
+ctl_credits_grant(inbox_store_t *store, ctl_words_t *words)
+{
+    char           *end;
+    long long       credits;
+    inbox_error_t   err;
+
+    credits = strtoll(words->args[1], &end, 10);
+
+    if (*words->args[1] == '\0' || *end != '\0' || credits <= 0) {
+        fprintf(stderr, "inboxctl: credits must be a positive whole number\n");
+        return 1;
+    }
+
+    if (inbox_store_credits_grant(store, words->args[0], credits, &err)
+        != INBOX_OK)
+    {
+        return ctl_fail(&err);
+    }
+
+    return 0;
+}
+
+
+static int
+ctl_billing_set(inbox_store_t *store, ctl_words_t *words)
+{
+    int            active;
+    inbox_error_t  err;
+
+    if (strcmp(words->args[1], "active") == 0) {
+        active = 1;
+
+    } else if (strcmp(words->args[1], "inactive") == 0) {
+        active = 0;
+
+    } else {
+        fprintf(stderr, "inboxctl: billing is active or inactive\n");
+        return 1;
+    }
+
+    if (inbox_store_billing_set(store, words->args[0], active, &err)
+        != INBOX_OK)
+    {
+        return ctl_fail(&err);
+    }
+
+    return 0;
+}
+
+
+/* The demo's contacts and what they texted, oldest first. */
+static const struct {
+    const char  *phone;
+    const char  *name;
+    const char  *sid;
+    const char  *body;
+    int          minutes_ago;
+} ctl_demo_messages[] = {
+    { "+15005550101", "Maria Lopez", "SMdemo000000000000000000000000001",
+      "Hi! Is the community dinner still on for Friday?", 180 },
+    { "+15005550102", "Dev Patel", "SMdemo000000000000000000000000002",
+      "Thanks for the reminder, I'll be there.", 95 },
+    { "+15005550103", NULL, "SMdemo000000000000000000000000003",
+      "Who is this? I don't recognise the number.", 40 },
+    { "+15005550101", "Maria Lopez", "SMdemo000000000000000000000000004",
+      "Also, can I bring my neighbour along?", 12 },
+    { "+15005550104", "Sam O'Connor", "SMdemo000000000000000000000000005",
+      "YES count me in for the volunteer shift", 3 },
+};
+
+#define CTL_DEMO_NMESSAGES \
+    (sizeof(ctl_demo_messages) / sizeof(ctl_demo_messages[0]))
+
+
+static inbox_status_t
+ctl_seed_messages(inbox_store_t *store, const char *org_id,
+    inbox_error_t *err)
+{
+    char                   id[INBOX_ID_MAX];
+    size_t                 i;
+    int64_t                now;
+    inbox_status_t         rc;
+    inbox_inbound_t        msgs[CTL_DEMO_NMESSAGES];
+    inbox_event_list_t     events;
+    inbox_ingest_result_t  results[CTL_DEMO_NMESSAGES];
+
+    for (i = 0; i < CTL_DEMO_NMESSAGES; i++) {
+        if (ctl_demo_messages[i].name != NULL
+            && inbox_store_contact_upsert(store, org_id,
+                                          ctl_demo_messages[i].phone,
+                                          ctl_demo_messages[i].name, id, err)
+               != INBOX_OK)
+        {
+            return err->code;
+        }
+    }
+
+    memset(msgs, 0, sizeof(msgs));
+    memset(&events, 0, sizeof(inbox_event_list_t));
+    now = inbox_now_ms();
+
+    for (i = 0; i < CTL_DEMO_NMESSAGES; i++) {
+        msgs[i].carrier = INBOX_CARRIER_TWILIO;
+        msgs[i].provider_id = ctl_demo_messages[i].sid;
+        strcpy(msgs[i].from, ctl_demo_messages[i].phone);
+        strcpy(msgs[i].to, DEMO_NUMBER);
+        msgs[i].body = ctl_demo_messages[i].body;
+        msgs[i].segments = 1;
+        msgs[i].received_at = now
+                              - ctl_demo_messages[i].minutes_ago * 60000LL;
+    }
+
+    /* Fixed message ids make a second run store nothing new. */
+    rc = inbox_store_inbound_ingest(store, msgs, CTL_DEMO_NMESSAGES, results,
+                                    &events, err);
+    inbox_event_list_free(&events);
+
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    for (i = 0; i < CTL_DEMO_NMESSAGES; i++) {
+        if (results[i].status != INBOX_OK) {
+            return inbox_error_set(err, results[i].status,
+                                   "the demo message %s was not stored",
+                                   msgs[i].provider_id);
+        }
+    }
+
+    return INBOX_OK;
+}
+
+
+/* Form-encodes s onto the end of buf (of size bytes). */
+static void
+ctl_form_append(char *buf, size_t size, const char *s)
+{
+    size_t               len;
+    static const char    hex[] = "0123456789ABCDEF";
+    const unsigned char *p;
+
+    len = strlen(buf);
+
+    for (p = (const unsigned char *) s; *p && len + 4 < size; p++) {
+        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')
+            || (*p >= '0' && *p <= '9') || strchr("-_.~", *p))
+        {
+            buf[len++] = (char) *p;
+
+        } else if (*p == ' ') {
+            buf[len++] = '+';
+
+        } else {
+            buf[len++] = '%';
+            buf[len++] = hex[*p >> 4];
+            buf[len++] = hex[*p & 0xf];
+        }
+    }
+
+    buf[len] = '\0';
+}
+
+
+/* Prints a curl command posting a correctly signed inbound webhook. */
+static int
+ctl_print_demo_curl(const char *public_url, const char *auth_token)
+{
+    char            url[1024], body[1024], sid[35];
+    char            signature[INBOX_TWILIO_SIGNATURE_MAX];
+    unsigned char   random[16];
+    size_t          i;
+    inbox_form_t    form;
+    inbox_error_t   err;
+    static const char  hex[] = "0123456789abcdef";
+
+    randombytes_buf(random, sizeof(random));
+    sid[0] = 'S';
+    sid[1] = 'M';
+
+    for (i = 0; i < sizeof(random); i++) {
+        sid[2 + 2 * i] = hex[random[i] >> 4];
+        sid[3 + 2 * i] = hex[random[i] & 0xf];
+    }
+
+    sid[34] = '\0';
+
+    snprintf(url, sizeof(url), "%s/webhooks/twilio/inbound", public_url);
+
+    body[0] = '\0';
+    strcat(body, "MessageSid=");
+    ctl_form_append(body, sizeof(body), sid);
+    strcat(body, "&AccountSid=" DEMO_ACCOUNT_SID "&From=");
+    ctl_form_append(body, sizeof(body), "+15005550199");
+    strcat(body, "&To=");
+    ctl_form_append(body, sizeof(body), DEMO_NUMBER);
+    strcat(body, "&Body=");
+    ctl_form_append(body, sizeof(body), "Hello from curl! Is anyone there?");
+    strcat(body, "&NumMedia=0&NumSegments=1");
+
+    if (inbox_form_parse(body, strlen(body), &form, &err) != INBOX_OK) {
+        return ctl_fail(&err);
+    }
+
+    inbox_twilio_signature(url, &form, auth_token, signature);
+    inbox_form_free(&form);
+
+    printf("curl -i -X POST '%s' \\\n"
+           "  -H 'X-Twilio-Signature: %s' \\\n"
+           "  --data '%s'\n", url, signature, body);
+
+    return 0;
+}
+
+
+static int
+ctl_seed_demo(inbox_store_t *store, ctl_words_t *words)
+{
+    int              created;
+    char             org_id[INBOX_ID_MAX], user_id[INBOX_ID_MAX];
+    char             token[INBOX_TOKEN_MAX], password[25], auth_token[33];
+    unsigned char    random[18];
+    const char      *public_url;
+    inbox_status_t   rc;
+    inbox_error_t    err;
+    inbox_number_t   number;
+
+    public_url = ctl_option(words, "public-url");
+    public_url = public_url ? public_url : DEMO_PUBLIC_URL;
+    created = 0;
+
+    rc = inbox_store_org_find_by_name(store, DEMO_ORG_NAME, org_id, &err);
+
+    if (rc == INBOX_ERR_NOT_FOUND) {
+        if (inbox_store_org_create(store, DEMO_ORG_NAME, "America/New_York",
+                                   org_id, &err)
+            != INBOX_OK
+            || inbox_store_credits_grant(store, org_id, 500, &err) != INBOX_OK)
+        {
+            return ctl_fail(&err);
+        }
+
+        created = 1;
+
+    } else if (rc != INBOX_OK) {
+        return ctl_fail(&err);
+    }
+
+    memset(&number, 0, sizeof(inbox_number_t));
+
+    rc = inbox_store_number_find(store, DEMO_NUMBER, &number, &err);
+
+    if (rc == INBOX_ERR_NOT_FOUND) {
+        randombytes_buf(random, 16);
+        sodium_bin2hex(auth_token, sizeof(auth_token), random, 16);
+
+        strcpy(number.org_id, org_id);
+        strcpy(number.e164, DEMO_NUMBER);
+        number.carrier = INBOX_CARRIER_TWILIO;
+        number.account_sid = DEMO_ACCOUNT_SID;
+        number.auth_token = auth_token;
+
+        if (inbox_store_number_add(store, &number, &err) != INBOX_OK) {
+            return ctl_fail(&err);
+        }
+
+    } else if (rc != INBOX_OK) {
+        return ctl_fail(&err);
+
+    } else {
+        snprintf(auth_token, sizeof(auth_token), "%s",
+                 number.auth_token ? number.auth_token : "");
+        inbox_number_free(&number);
+    }
+
+    randombytes_buf(random, sizeof(random));
+    inbox_base64url_encode(random, sizeof(random), password);
+
+    rc = ctl_add_user(store, org_id, DEMO_EMAIL, INBOX_ROLE_BILLING, password,
+                      user_id, &err);
+
+    if (rc == INBOX_ERR_CONFLICT) {
+        strcpy(password, "(set when the demo was first seeded)");
+
+    } else if (rc != INBOX_OK) {
+        return ctl_fail(&err);
+    }
+
+    if (ctl_seed_messages(store, org_id, &err) != INBOX_OK
+        || ctl_new_token(store, org_id, DEMO_EMAIL, token, &err) != INBOX_OK)
+    {
+        return ctl_fail(&err);
+    }
+
+    printf("demo organization: %s (id %s)%s\n", DEMO_ORG_NAME, org_id,
+           created ? "" : ", already seeded");
+    printf("number:            %s (twilio, auth token %s)\n", DEMO_NUMBER,
+           auth_token);
+    printf("user:              %s\n", DEMO_EMAIL);
+    printf("password:          %s\n", password);
+    printf("api token:         %s\n", token);
+    printf("\npost a signed inbound webhook:\n");
+
+    return ctl_print_demo_curl(public_url, auth_token);
+}
+
+
+static const ctl_command_t *
+ctl_find_command(int argc, char **argv, int *used)
+{
+    size_t  i;
+
+    for (i = 0; i < CTL_NCOMMANDS; i++) {
+        if (strcmp(ctl_commands[i].noun, argv[0]) != 0) {
+            continue;
+        }
+
+        if (ctl_commands[i].verb == NULL) {
+            *used = 1;
+            return &ctl_commands[i];
+        }
+
+        if (argc > 1 && strcmp(ctl_commands[i].verb, argv[1]) == 0) {
+            *used = 2;
+            return &ctl_commands[i];
+        }
+    }
+
+    return NULL;
+}
+
+
+int
+main(int argc, char **argv)
+{
+    int                   used, rc;
+    const char           *uri;
+    ctl_words_t           words;
+    inbox_store_t        *store;
+    inbox_error_t         err;
+    const ctl_command_t  *cmd;
+
+    uri = getenv("INBOX_STORE");
+    uri = (uri && *uri) ? uri : "sqlite:var/inbox.db";
+    argc--;
+    argv++;
+
+    if (argc >= 2 && strcmp(argv[0], "--store") == 0) {
+        uri = argv[1];
+        argc -= 2;
+        argv += 2;
+    }
+
+    if (argc == 0 || strcmp(argv[0], "--help") == 0
+        || strcmp(argv[0], "help") == 0)
+    {
+        ctl_usage(argc == 0 ? stderr : stdout);
+        return argc == 0 ? 2 : 0;
+    }
+
+    cmd = ctl_find_command(argc, argv, &used);
+
+    if (cmd == NULL) {
+        fprintf(stderr, "inboxctl: unknown command \"%s\"\n\n", argv[0]);
+        ctl_usage(stderr);
+        return 2;
+    }
+
+    if (ctl_parse_words(cmd, argc - used, argv + used, &words) != 0) {
+        return 2;
+    }
+
+    if (sodium_init() < 0) {
+        fprintf(stderr, "inboxctl: libsodium could not start\n");
+        return 1;
+    }
+
+    store = inbox_store_open(uri, &err);
+
+    if (store == NULL) {
+        return ctl_fail(&err);
+    }
+
+    rc = cmd->handler(store, &words);
+
+    inbox_store_close(store);
+
+    return rc;
+}

@@ -1,0 +1,32 @@
+/*
+ * application/x-www-form-urlencoded bodies, as carriers post them.
+ */
+#ifndef INBOX_FORM_H
+#define INBOX_FORM_H
+
+#include <stddef.h>
+#include <inbox/error.h>
+
+typedef struct {
+    char   *name;    /* decoded, NUL terminated */
+    char   *value;   /* decoded, NUL terminated */
+} inbox_form_field_t;
+
+typedef struct {
+    inbox_form_field_t  *fields;   /* in body order */
+    size_t               count;
+    char                *storage;  /* one allocation behind all strings */
+} inbox_form_t;
+
+/* Parses body into form (which the caller later frees with
+ * inbox_form_free).  '+' is a space, %XX is a byte; a malformed escape is
+ * INBOX_ERR_INVALID. */
+inbox_status_t inbox_form_parse(const char *body, size_t len,
+    inbox_form_t *form, inbox_error_t *err);
+
+/* The first value of name, or NULL.  The string belongs to form. */
+const char *inbox_form_get(const inbox_form_t *form, const char *name);
+
+void inbox_form_free(inbox_form_t *form);
+
+#endif

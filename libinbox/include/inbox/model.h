@@ -1,0 +1,167 @@
+/*
+ * The domain as the store hands it out: organizations, numbers, contacts,
+ * conversations and messages.
+ *
+ * Ids are opaque strings (the SQLite backend uses decimal row ids, the
+ * MongoDB backend ObjectId hex).  Times are milliseconds since the Unix
+ * epoch, UTC.  Fixed-size buffers hold short bounded strings; heap strings
+ * (char *) belong to the struct and are freed by its _free function.
+ */
+#ifndef INBOX_MODEL_H
+#define INBOX_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <inbox/phone.h>
+
+#define INBOX_ID_MAX        32
+#define INBOX_MEDIA_MAX     10     /* Twilio's limit per message */
+#define INBOX_PREVIEW_MAX   161    /* bytes of body shown in a thread list */
+#define INBOX_CURSOR_MAX    96
+#define INBOX_EPOCH_MAX     24
+#define INBOX_LIST_LIMIT_DEFAULT  50
+#define INBOX_LIST_LIMIT_MAX      200
+
+typedef enum {
+    INBOX_CARRIER_TWILIO = 0,
+    INBOX_CARRIER_TELNYX
+} inbox_carrier_t;
+
+typedef enum {
+    INBOX_ROLE_MEMBER = 0,
+    INBOX_ROLE_BILLING
+} inbox_role_t;
+
+typedef enum {
+    INBOX_INBOUND = 0,
+    INBOX_OUTBOUND
+} inbox_direction_t;
+
+typedef enum {
+    INBOX_FILTER_ALL = 0,       /* everything not archived */
+    INBOX_FILTER_UNREAD,
+    INBOX_FILTER_UNRESPONDED,   /* the last message is inbound */
+    INBOX_FILTER_STARRED,
+    INBOX_FILTER_ARCHIVED
+} inbox_filter_t;
+
+/* A sending number and the carrier credentials that go with it. */
+typedef struct {
+    char             org_id[INBOX_ID_MAX];
+    char             e164[INBOX_PHONE_MAX];
+    inbox_carrier_t  carrier;
+    char            *account_sid;   /* may be NULL */
+    char            *auth_token;    /* Twilio: signs webhooks; may be NULL */
+    char            *public_key;    /* Telnyx: base64 Ed25519; may be NULL */
+    char            *api_key;       /* may be NULL */
+    char            *api_base;      /* may be NULL: the carrier's real one */
+} inbox_number_t;
+
+void inbox_number_free(inbox_number_t *number);
+
+/* Who a request acts as, once its token or session is checked. */
+typedef struct {
+    char          org_id[INBOX_ID_MAX];
+    char          user_id[INBOX_ID_MAX];   /* "" for an org-wide token */
+    inbox_role_t  role;
+} inbox_principal_t;
+
+typedef struct {
+    char  url[1024];
+    char  content_type[128];
+} inbox_media_t;
+
+/* One inbound message as a carrier reported it, before it is stored. */
+typedef struct {
+    inbox_carrier_t  carrier;
+    const char      *provider_id;         /* MessageSid: idempotency key */
+    char             from[INBOX_PHONE_MAX];
+    char             to[INBOX_PHONE_MAX];
+    const char      *body;                /* never NULL; may be "" */
+    unsigned         segments;            /* as the carrier counted them */
+    size_t           media_count;
+    inbox_media_t    media[INBOX_MEDIA_MAX];
+    int64_t          received_at;         /* ms */
+} inbox_inbound_t;
+
+typedef struct {
+    char   id[INBOX_ID_MAX];
+    char  *name;                          /* NULL when unknown */
+    char   phone[INBOX_PHONE_MAX];
+    int    opted_out;
+} inbox_contact_t;
+
+typedef struct {
+    char               id[INBOX_ID_MAX];
+    inbox_contact_t    contact;
+    int                has_last_message;
+    struct {
+        char               id[INBOX_ID_MAX];
+        inbox_direction_t  direction;
+        char               preview[INBOX_PREVIEW_MAX];
+        int64_t            at;
+    } last_message;
+    int64_t            last_activity_at;
+    int64_t            unread_count;
+    int                archived;
+    int                starred;
+} inbox_conversation_t;
+
+void inbox_conversation_free(inbox_conversation_t *conversation);
+
+typedef struct {
+    char               id[INBOX_ID_MAX];
+    char               conversation_id[INBOX_ID_MAX];
+    inbox_direction_t  direction;
+    char              *body;
+    size_t             media_count;
+    inbox_media_t     *media;                /* media_count entries */
+    char               status[16];           /* "" for inbound (null) */
+    char               error_code[16];       /* "" when none (null) */
+    unsigned           segments;
+    unsigned           credits;
+    int64_t            created_at;
+    char               sent_by[INBOX_ID_MAX];  /* user id; "" is null */
+} inbox_message_t;
+
+void inbox_message_free(inbox_message_t *message);
+
+typedef struct {
+    inbox_conversation_t  *items;
+    size_t                 count;
+    char                   next_cursor[INBOX_CURSOR_MAX];  /* "" is null */
+    int64_t                unread_total;
+} inbox_conversation_page_t;
+
+void inbox_conversation_page_free(inbox_conversation_page_t *page);
+
+typedef struct {
+    inbox_message_t  *items;
+    size_t            count;
+    char              next_cursor[INBOX_CURSOR_MAX];       /* "" is null */
+} inbox_message_page_t;
+
+void inbox_message_page_free(inbox_message_page_t *page);
+
+typedef struct {
+    inbox_filter_t  filter;
+    const char     *q;          /* NULL or "": no search */
+    const char     *cursor;     /* NULL or "": the first page */
+    unsigned        limit;      /* 1..INBOX_LIST_LIMIT_MAX */
+} inbox_conversation_query_t;
+
+/* Where an organization's event stream stands, for a WebSocket "hello". */
+typedef struct {
+    int64_t  org_seq;
+    char     epoch[INBOX_EPOCH_MAX];
+    int64_t  unread_total;
+} inbox_realtime_state_t;
+
+const char *inbox_carrier_name(inbox_carrier_t carrier);
+int inbox_carrier_parse(const char *name, inbox_carrier_t *carrier);
+const char *inbox_role_name(inbox_role_t role);
+int inbox_role_parse(const char *name, inbox_role_t *role);
+const char *inbox_direction_name(inbox_direction_t direction);
+int inbox_filter_parse(const char *name, inbox_filter_t *filter);
+
+#endif

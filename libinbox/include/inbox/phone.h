@@ -1,0 +1,32 @@
+/*
+ * E.164 phone numbers.
+ */
+#ifndef INBOX_PHONE_H
+#define INBOX_PHONE_H
+
+#include <stddef.h>
+#include <inbox/error.h>
+
+/* "+" and at most 15 digits, plus the terminating NUL. */
+#define INBOX_PHONE_MAX  17
+
+/*
+ * Normalizes a number as people type it ("(555) 123-4567", "+44 20 7946
+ * 0958", "0044 20...", "020 7946 0958") into E.164 ("+15551234567").
+ * default_country is an ISO 3166 alpha-2 code ("US", "GB", ...) used for
+ * national numbers (no "+" and no international prefix); NULL means "US".
+ * Fails with INBOX_ERR_INVALID for anything that cannot be a phone number.
+ */
+inbox_status_t inbox_phone_normalize(const char *in, size_t len,
+    const char *default_country, char out[INBOX_PHONE_MAX],
+    inbox_error_t *err);
+
+/*
+ * Keeps only the digits of a search term ("(555) 12" -> "55512"), for
+ * matching part of a stored number whatever the formatting.  Returns the
+ * number of digits written (out has room for outlen - 1 digits and a NUL).
+ */
+size_t inbox_phone_digits(const char *in, size_t len, char *out,
+    size_t outlen);
+
+#endif

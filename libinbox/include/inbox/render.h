@@ -1,0 +1,40 @@
+/*
+ * JSON for the HTTP API, through yajl: the contract's shapes of a
+ * conversation, a message and an error.
+ *
+ * The inbox_render_* functions return a malloc'd, NUL-terminated document
+ * (its length in *len when len is not NULL), or NULL when out of memory.
+ * The inbox_json_* functions add one value to an open yajl generator, so
+ * events and pages share the same shapes.
+ */
+#ifndef INBOX_RENDER_H
+#define INBOX_RENDER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <yajl/yajl_gen.h>
+#include <inbox/error.h>
+#include <inbox/model.h>
+
+void inbox_json_string(yajl_gen g, const char *s);     /* NULL is null */
+void inbox_json_key(yajl_gen g, const char *key);
+void inbox_json_int(yajl_gen g, int64_t v);
+void inbox_json_bool(yajl_gen g, int v);
+void inbox_json_time(yajl_gen g, int64_t ms);          /* ISO-8601, "Z" */
+void inbox_json_conversation(yajl_gen g, const inbox_conversation_t *c);
+void inbox_json_message(yajl_gen g, const inbox_message_t *m);
+
+/* A new generator, and its buffer copied out as a malloc'd string (the
+ * generator is freed either way). */
+yajl_gen inbox_json_begin(void);
+char *inbox_json_finish(yajl_gen g, size_t *len);
+
+char *inbox_render_conversation(const inbox_conversation_t *c, size_t *len);
+char *inbox_render_conversation_page(const inbox_conversation_page_t *page,
+    size_t *len);
+char *inbox_render_message_page(const inbox_message_page_t *page,
+    size_t *len);
+/* {"error":{"code":…,"message":…[,"field":…]}} from err. */
+char *inbox_render_error(const inbox_error_t *err, size_t *len);
+
+#endif

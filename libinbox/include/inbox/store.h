@@ -1,0 +1,112 @@
+/*
+ * The store: every durable fact of the inbox, behind domain operations.
+ *
+ * Callers never see SQL or MongoDB documents.  A store is opened from a URI:
+ *   sqlite:PATH          the embedded default (WAL, one connection per thread)
+ *   mongodb://...        MongoDB through mongo-c-driver
+ *
+ * An inbox_store_t may be shared by threads: each backend keeps what must
+ * not be shared (an SQLite connection, a mongoc client) per thread.  Calls
+ * block; in nginx they run in a thread pool, never on the event loop.
+ *
+ * Every operation that changes what a browser shows also appends its events
+ * (with the organization's next org_seq) in the same transaction, and hands
+ * them back in an inbox_event_list_t for the caller to push.
+ *
+ * Output structs are filled by the store and freed by the caller with their
+ * _free function (see model.h), also after a failure.
+ */
+#ifndef INBOX_STORE_H
+#define INBOX_STORE_H
+
+#include <stdint.h>
+#include <inbox/error.h>
+#include <inbox/model.h>
+#include <inbox/event.h>
+
+typedef struct inbox_store_s  inbox_store_t;
+
+typedef struct {
+    inbox_status_t  status;      /* INBOX_OK, or why this one failed */
+    int             duplicate;   /* stored before: nothing changed now */
+    char            message_id[INBOX_ID_MAX];
+    char            conversation_id[INBOX_ID_MAX];
+} inbox_ingest_result_t;
+
+/* Opens (and migrates to the current schema) the store named by uri. */
+inbox_store_t *inbox_store_open(const char *uri, inbox_error_t *err);
+void inbox_store_close(inbox_store_t *store);
+
+/* "sqlite" or "mongodb". */
+const char *inbox_store_backend(const inbox_store_t *store);
+
+/* INBOX_OK when the store answers; INBOX_ERR_UNAVAILABLE otherwise. */
+inbox_status_t inbox_store_ping(inbox_store_t *store, inbox_error_t *err);
+
+/* Organizations, numbers, users, tokens, credits and billing: the admin
+ * operations behind inboxctl. */
+inbox_status_t inbox_store_org_create(inbox_store_t *store, const char *name,
+    const char *timezone, char id[INBOX_ID_MAX], inbox_error_t *err);
+/* INBOX_ERR_NOT_FOUND when no organization has that name. */
+inbox_status_t inbox_store_org_find_by_name(inbox_store_t *store,
+    const char *name, char id[INBOX_ID_MAX], inbox_error_t *err);
+/* INBOX_ERR_CONFLICT when the number already belongs to an organization. */
+inbox_status_t inbox_store_number_add(inbox_store_t *store,
+    const inbox_number_t *number, inbox_error_t *err);
+/* INBOX_ERR_NOT_FOUND when no organization owns e164. */
+inbox_status_t inbox_store_number_find(inbox_store_t *store,
+    const char *e164, inbox_number_t *number, inbox_error_t *err);
+/* password_hash is libsodium's crypto_pwhash_str output.  INBOX_ERR_CONFLICT
+ * when the email is taken. */
+inbox_status_t inbox_store_user_add(inbox_store_t *store, const char *org_id,
+    const char *email, inbox_role_t role, const char *password_hash,
+    char id[INBOX_ID_MAX], inbox_error_t *err);
+/* Stores the hash of a new API token (see token.h); user_email may be NULL
+ * for an organization-wide token. */
+inbox_status_t inbox_store_token_add(inbox_store_t *store, const char *org_id,
+    const char *user_email, const char *token_hash, inbox_error_t *err);
+/* INBOX_ERR_UNAUTHENTICATED when no token has that hash. */
+inbox_status_t inbox_store_token_find(inbox_store_t *store,
+    const char *token_hash, inbox_principal_t *principal, inbox_error_t *err);
+inbox_status_t inbox_store_credits_grant(inbox_store_t *store,
+    const char *org_id, int64_t credits, inbox_error_t *err);
+inbox_status_t inbox_store_billing_set(inbox_store_t *store,
+    const char *org_id, int active, inbox_error_t *err);
+/* Creates the contact (and its empty conversation) or renames it. */
+inbox_status_t inbox_store_contact_upsert(inbox_store_t *store,
+    const char *org_id, const char *phone, const char *name,
+    char id[INBOX_ID_MAX], inbox_error_t *err);
+
+/*
+ * Stores a batch of inbound messages in one transaction (group commit):
+ * for each, the organization is the owner of msgs[i].to; the contact and
+ * its conversation are created or updated, the message and its media are
+ * inserted unless (org, carrier, provider_id) is already stored, the unread
+ * count rises, an archived conversation comes back to the default view, and
+ * the events message.created, conversation.updated and unread.total are
+ * appended.  results[i] tells each message's fate (INBOX_ERR_NOT_FOUND for
+ * an unknown number) without failing the others.  The return value is
+ * INBOX_OK when the batch is durable, else nothing of it was stored.
+ */
+inbox_status_t inbox_store_inbound_ingest(inbox_store_t *store,
+    const inbox_inbound_t *msgs, size_t n, inbox_ingest_result_t *results,
+    inbox_event_list_t *events, inbox_error_t *err);
+
+/* Newest activity first, keyset paginated (see inbox_conversation_query_t);
+ * page->unread_total counts the whole organization. */
+inbox_status_t inbox_store_conversations_list(inbox_store_t *store,
+    const char *org_id, const inbox_conversation_query_t *query,
+    inbox_conversation_page_t *page, inbox_error_t *err);
+/* INBOX_ERR_NOT_FOUND also for another organization's conversation. */
+inbox_status_t inbox_store_conversation_get(inbox_store_t *store,
+    const char *org_id, const char *conversation_id,
+    inbox_conversation_t *conversation, inbox_error_t *err);
+/* Newest first; cursor NULL or "" for the first page. */
+inbox_status_t inbox_store_messages_list(inbox_store_t *store,
+    const char *org_id, const char *conversation_id, const char *cursor,
+    unsigned limit, inbox_message_page_t *page, inbox_error_t *err);
+
+inbox_status_t inbox_store_realtime_state(inbox_store_t *store,
+    const char *org_id, inbox_realtime_state_t *state, inbox_error_t *err);
+
+#endif

@@ -1,0 +1,51 @@
+/*
+ * Realtime tickets: a short-lived, single-use credential for one WebSocket
+ * connection, signed by the HTTP API and checked by ws-server with a secret
+ * they share (so ws-server never asks the store who the browser is).
+ *
+ * The ticket also carries the organization's stream position when it was
+ * issued, which ws-server uses for its "hello" when it has seen nothing newer.
+ *
+ * Format: base64url(JSON claims) "." base64url(HMAC-SHA256(secret, first
+ * part)).
+ */
+#ifndef INBOX_TICKET_H
+#define INBOX_TICKET_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+#include <inbox/error.h>
+#include <inbox/model.h>
+
+#define INBOX_TICKET_MAX          512
+#define INBOX_TICKET_NONCE_MAX    33      /* 16 random bytes in hex */
+#define INBOX_TICKET_TTL          60      /* seconds */
+#define INBOX_TICKET_SECRET_MIN   32      /* bytes */
+
+typedef struct {
+    char                    org_id[INBOX_ID_MAX];
+    char                    user_id[INBOX_ID_MAX];
+    char                    nonce[INBOX_TICKET_NONCE_MAX];
+    int64_t                 expires;      /* Unix seconds */
+    inbox_realtime_state_t  state;
+} inbox_ticket_claims_t;
+
+/* Fills in nonce and expires (now + INBOX_TICKET_TTL) and writes the
+ * ticket into out. */
+inbox_status_t inbox_ticket_issue(const unsigned char *secret,
+    size_t secret_len, inbox_ticket_claims_t *claims, time_t now,
+    char out[INBOX_TICKET_MAX], inbox_error_t *err);
+
+/* INBOX_ERR_FORBIDDEN for a forged, malformed or expired ticket.  Use of
+ * the nonce only once is the verifier's to track. */
+inbox_status_t inbox_ticket_verify(const unsigned char *secret,
+    size_t secret_len, const char *ticket, time_t now,
+    inbox_ticket_claims_t *claims, inbox_error_t *err);
+
+/* Reads a secret file (at least INBOX_TICKET_SECRET_MIN bytes) into buf;
+ * returns its length, or 0 with err set. */
+size_t inbox_ticket_secret_load(const char *path, unsigned char *buf,
+    size_t size, inbox_error_t *err);
+
+#endif

@@ -1,0 +1,69 @@
+/*
+ * What a store backend implements.  store.c opens the backend named by the
+ * URI scheme and forwards each inbox_store_* call to these operations; a
+ * backend embeds inbox_store_t as its first member.
+ */
+#ifndef INBOX_STORE_BACKEND_H
+#define INBOX_STORE_BACKEND_H
+
+#include <inbox/store.h>
+
+typedef struct {
+    const char *name;
+
+    void (*close)(inbox_store_t *store);
+    inbox_status_t (*ping)(inbox_store_t *store, inbox_error_t *err);
+
+    inbox_status_t (*org_create)(inbox_store_t *store, const char *name,
+        const char *timezone, char id[INBOX_ID_MAX], inbox_error_t *err);
+    inbox_status_t (*org_find_by_name)(inbox_store_t *store,
+        const char *name, char id[INBOX_ID_MAX], inbox_error_t *err);
+    inbox_status_t (*number_add)(inbox_store_t *store,
+        const inbox_number_t *number, inbox_error_t *err);
+    inbox_status_t (*number_find)(inbox_store_t *store, const char *e164,
+        inbox_number_t *number, inbox_error_t *err);
+    inbox_status_t (*user_add)(inbox_store_t *store, const char *org_id,
+        const char *email, inbox_role_t role, const char *password_hash,
+        char id[INBOX_ID_MAX], inbox_error_t *err);
+    inbox_status_t (*token_add)(inbox_store_t *store, const char *org_id,
+        const char *user_email, const char *token_hash, inbox_error_t *err);
+    inbox_status_t (*token_find)(inbox_store_t *store,
+        const char *token_hash, inbox_principal_t *principal,
+        inbox_error_t *err);
+    inbox_status_t (*credits_grant)(inbox_store_t *store,
+        const char *org_id, int64_t credits, inbox_error_t *err);
+    inbox_status_t (*billing_set)(inbox_store_t *store, const char *org_id,
+        int active, inbox_error_t *err);
+    inbox_status_t (*contact_upsert)(inbox_store_t *store,
+        const char *org_id, const char *phone, const char *name,
+        char id[INBOX_ID_MAX], inbox_error_t *err);
+
+    inbox_status_t (*inbound_ingest)(inbox_store_t *store,
+        const inbox_inbound_t *msgs, size_t n,
+        inbox_ingest_result_t *results, inbox_event_list_t *events,
+        inbox_error_t *err);
+
+    inbox_status_t (*conversations_list)(inbox_store_t *store,
+        const char *org_id, const inbox_conversation_query_t *query,
+        inbox_conversation_page_t *page, inbox_error_t *err);
+    inbox_status_t (*conversation_get)(inbox_store_t *store,
+        const char *org_id, const char *conversation_id,
+        inbox_conversation_t *conversation, inbox_error_t *err);
+    inbox_status_t (*messages_list)(inbox_store_t *store,
+        const char *org_id, const char *conversation_id, const char *cursor,
+        unsigned limit, inbox_message_page_t *page, inbox_error_t *err);
+    inbox_status_t (*realtime_state)(inbox_store_t *store,
+        const char *org_id, inbox_realtime_state_t *state,
+        inbox_error_t *err);
+} inbox_store_ops_t;
+
+struct inbox_store_s {
+    const inbox_store_ops_t  *ops;
+};
+
+/* Each takes the URI without its scheme ("PATH" for sqlite:PATH, the whole
+ * "mongodb://..." for MongoDB). */
+inbox_store_t *inbox_store_sqlite_open(const char *path, inbox_error_t *err);
+inbox_store_t *inbox_store_mongo_open(const char *uri, inbox_error_t *err);
+
+#endif

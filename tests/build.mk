@@ -1,0 +1,13 @@
+# Unit tests: every tests/unit/test_*.c is one program, linked against the
+# sanitized libinbox.  tests/run runs them and the Node.js suites.
+
+UNIT_SRC   := $(wildcard tests/unit/test_*.c)
+UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+
+.PHONY: test-build
+test-build: $(UNIT_BIN)
+
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/check.h $(LIBINBOX_SAN)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(SANITIZE) -Ilibinbox/src -Itests/unit $< -o $@ \
+	    $(LIBINBOX_SAN) $(PKG_LIBS) -lpthread

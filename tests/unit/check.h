@@ -22,16 +22,16 @@ static struct check_test  check_tests[CHECK_MAX_TESTS];
 static int                check_ntests;
 static int                check_failed_now;
 
-#define TEST(name)                                                          \
-    static void test_##name(void);                                          \
-    __attribute__((constructor)) static void register_##name(void)          \
+#define TEST(id)                                                            \
+    static void test_##id(void);                                            \
+    __attribute__((constructor)) static void register_##id(void)            \
     {                                                                       \
         if (check_ntests < CHECK_MAX_TESTS) {                               \
-            check_tests[check_ntests].name = #name;                         \
-            check_tests[check_ntests++].fn = test_##name;                   \
+            check_tests[check_ntests].name = #id;                           \
+            check_tests[check_ntests++].fn = test_##id;                     \
         }                                                                   \
     }                                                                       \
-    static void test_##name(void)
+    static void test_##id(void)
 
 #define CHECK(cond)                                                         \
     do {                                                                    \

@@ -32,7 +32,8 @@ typedef struct {
  * (json is freed then too). */
 int inbox_event_list_push(inbox_event_list_t *list, const char *org_id,
     int64_t org_seq, char *json);
-/* Drops the last n events (a rolled back savepoint). */
+/* Keeps the first count events, dropping those after (a rolled back
+ * savepoint). */
 void inbox_event_list_truncate(inbox_event_list_t *list, size_t count);
 void inbox_event_list_free(inbox_event_list_t *list);
 

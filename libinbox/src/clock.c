@@ -1,0 +1,46 @@
+/*
+ * Wall-clock time in milliseconds, and its ISO-8601 form.
+ */
+#include <stdio.h>
+#include <time.h>
+#include <inbox/clock.h>
+
+
+int64_t
+inbox_now_ms(void)
+{
+    struct timespec  ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+
+    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+
+void
+inbox_iso8601(int64_t ms, char out[INBOX_ISO8601_MAX])
+{
+    size_t     n;
+    int64_t    secs, millis;
+    time_t     t;
+    struct tm  tm;
+
+    /* floor division, so times before 1970 still read right */
+    secs = ms / 1000;
+    millis = ms % 1000;
+    if (millis < 0) {
+        millis += 1000;
+        secs--;
+    }
+
+    t = (time_t) secs;
+    if (gmtime_r(&t, &tm) == NULL || tm.tm_year + 1900 > 9999
+        || tm.tm_year + 1900 < 1000)
+    {
+        snprintf(out, INBOX_ISO8601_MAX, "1970-01-01T00:00:00.000Z");
+        return;
+    }
+
+    n = strftime(out, INBOX_ISO8601_MAX, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(out + n, INBOX_ISO8601_MAX - n, ".%03dZ", (int) millis);
+}

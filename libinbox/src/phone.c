@@ -1,0 +1,291 @@
+/*
+ * E.164 normalization: formatting stripped, international prefixes and
+ * national trunk prefixes resolved against a default country.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <inbox/phone.h>
+
+
+#define INBOX_PHONE_DIGITS_MAX  15
+#define INBOX_PHONE_DIGITS_MIN  8
+#define INBOX_PHONE_SCAN_MAX    24    /* digits read before giving up */
+
+
+typedef struct {
+    const char  *iso;
+    const char  *calling_code;
+    const char  *intl_prefix;     /* dialled before a country code */
+    const char  *trunk_prefix;    /* dropped from national numbers; "" none */
+    size_t       nsn_min;         /* national significant number length */
+    size_t       nsn_max;
+} inbox_phone_country_t;
+
+
+/* Lengths from the national numbering plans (ITU-T E.164 annexes). */
+static const inbox_phone_country_t  inbox_phone_countries[] = {
+    { "US", "1",  "011",  "1", 10, 10 },
+    { "CA", "1",  "011",  "1", 10, 10 },
+    { "GB", "44", "00",   "0", 9, 10 },
+    { "FR", "33", "00",   "0", 9, 9 },
+    { "DE", "49", "00",   "0", 6, 13 },
+    { "ES", "34", "00",   "",  9, 9 },
+    { "IT", "39", "00",   "",  6, 11 },   /* a leading 0 is significant */
+    { "NL", "31", "00",   "0", 9, 9 },
+    { "AU", "61", "0011", "0", 9, 9 },
+    { "IN", "91", "00",   "0", 10, 10 },
+    { "MX", "52", "00",   "",  10, 10 },
+    { "BR", "55", "00",   "0", 10, 11 },
+};
+
+
+static const inbox_phone_country_t *inbox_phone_country(const char *iso);
+static inbox_status_t inbox_phone_national(const inbox_phone_country_t *cc,
+    const char *digits, size_t n, char out[INBOX_PHONE_MAX],
+    inbox_error_t *err);
+static inbox_status_t inbox_phone_international(const char *digits,
+    size_t n, char out[INBOX_PHONE_MAX], inbox_error_t *err);
+static int inbox_phone_formatting(int c);
+
+
+inbox_status_t
+inbox_phone_normalize(const char *in, size_t len, const char *default_country,
+    char out[INBOX_PHONE_MAX], inbox_error_t *err)
+{
+    int                           plus, c;
+    size_t                        i, n, prefix;
+    char                          digits[INBOX_PHONE_SCAN_MAX + 1];
+    const inbox_phone_country_t  *cc;
+
+    out[0] = '\0';
+    plus = 0;
+    n = 0;
+
+    for (i = 0; i < len; i++) {
+        c = (unsigned char) in[i];
+
+        if (c >= '0' && c <= '9') {
+            if (n == INBOX_PHONE_SCAN_MAX) {
+                return inbox_error_set(err, INBOX_ERR_INVALID,
+                           "phone number has too many digits; "
+                           "a number has at most 15");
+            }
+            digits[n++] = (char) c;
+            continue;
+        }
+
+        /* "+44 (0)20 ...": the trunk 0 shown in brackets is not dialled */
+        if (c == '(' && n > 0 && len - i >= 3 && in[i + 1] == '0'
+            && in[i + 2] == ')')
+        {
+            i += 2;
+            continue;
+        }
+
+        if (c == '+' && n == 0 && !plus) {
+            plus = 1;
+            continue;
+        }
+
+        if (inbox_phone_formatting(c)) {
+            continue;
+        }
+
+        if (isalpha(c)) {
+            return inbox_error_set(err, INBOX_ERR_INVALID,
+                       "phone number contains letters; "
+                       "write it with digits only");
+        }
+
+        if (c == '+') {
+            return inbox_error_set(err, INBOX_ERR_INVALID,
+                       "phone number has a '+' that is not at its start");
+        }
+
+        if (isprint(c)) {
+            return inbox_error_set(err, INBOX_ERR_INVALID,
+                       "phone number contains '%c', "
+                       "which is not part of a number", c);
+        }
+
+        return inbox_error_set(err, INBOX_ERR_INVALID,
+                   "phone number contains a character that is not part "
+                   "of a number");
+    }
+
+    digits[n] = '\0';
+
+    if (n == 0) {
+        return inbox_error_set(err, INBOX_ERR_INVALID,
+                   "phone number has no digits");
+    }
+
+    if (plus) {
+        return inbox_phone_international(digits, n, out, err);
+    }
+
+    cc = inbox_phone_country(default_country ? default_country : "US");
+
+    if (cc != NULL) {
+        prefix = strlen(cc->intl_prefix);
+        if (n > prefix && strncmp(digits, cc->intl_prefix, prefix) == 0) {
+            return inbox_phone_international(digits + prefix, n - prefix,
+                                             out, err);
+        }
+    }
+
+    /* "00" is the international prefix nearly everywhere, and no national
+     * number of a country that dials otherwise starts with it */
+    if (n > 2 && digits[0] == '0' && digits[1] == '0'
+        && (cc == NULL || strcmp(cc->calling_code, "1") == 0))
+    {
+        return inbox_phone_international(digits + 2, n - 2, out, err);
+    }
+
+    if (cc == NULL) {
+        return inbox_error_set(err, INBOX_ERR_INVALID,
+                   "phone number has no country code and the default "
+                   "country '%s' is unknown; write it as +<country code>"
+                   "<number>", default_country);
+    }
+
+    return inbox_phone_national(cc, digits, n, out, err);
+}
+
+
+size_t
+inbox_phone_digits(const char *in, size_t len, char *out, size_t outlen)
+{
+    size_t  i, n;
+
+    if (outlen == 0) {
+        return 0;
+    }
+
+    n = 0;
+    for (i = 0; i < len && n + 1 < outlen; i++) {
+        if (in[i] >= '0' && in[i] <= '9') {
+            out[n++] = in[i];
+        }
+    }
+    out[n] = '\0';
+
+    return n;
+}
+
+
+static const inbox_phone_country_t *
+inbox_phone_country(const char *iso)
+{
+    size_t  i;
+
+    for (i = 0; i < sizeof(inbox_phone_countries)
+                    / sizeof(inbox_phone_countries[0]); i++)
+    {
+        if (strcasecmp(iso, inbox_phone_countries[i].iso) == 0) {
+            return &inbox_phone_countries[i];
+        }
+    }
+
+    return NULL;
+}
+
+
+static inbox_status_t
+inbox_phone_national(const inbox_phone_country_t *cc, const char *digits,
+    size_t n, char out[INBOX_PHONE_MAX], inbox_error_t *err)
+{
+    size_t  trunk, ccl;
+
+    trunk = strlen(cc->trunk_prefix);
+    ccl = strlen(cc->calling_code);
+
+    if (trunk > 0 && n > trunk
+        && strncmp(digits, cc->trunk_prefix, trunk) == 0
+        && n - trunk >= cc->nsn_min)
+    {
+        digits += trunk;
+        n -= trunk;
+
+        /* Brazil dials a 2-digit carrier code after the trunk 0 */
+        if (strcmp(cc->iso, "BR") == 0 && n > cc->nsn_max
+            && n - 2 >= cc->nsn_min && n - 2 <= cc->nsn_max)
+        {
+            digits += 2;
+            n -= 2;
+        }
+
+    } else if (n > cc->nsn_max && n > ccl
+               && strncmp(digits, cc->calling_code, ccl) == 0
+               && n - ccl >= cc->nsn_min && n - ccl <= cc->nsn_max)
+    {
+        /* the country code without its "+" */
+        digits += ccl;
+        n -= ccl;
+    }
+
+    if (n < cc->nsn_min || n > cc->nsn_max) {
+        if (cc->nsn_min == cc->nsn_max) {
+            return inbox_error_set(err, INBOX_ERR_INVALID,
+                       "phone number has %zu digits; a number in %s has %zu "
+                       "(or write it as +<country code><number>)",
+                       n, cc->iso, cc->nsn_min);
+        }
+
+        return inbox_error_set(err, INBOX_ERR_INVALID,
+                   "phone number has %zu digits; a number in %s has %zu to "
+                   "%zu (or write it as +<country code><number>)",
+                   n, cc->iso, cc->nsn_min, cc->nsn_max);
+    }
+
+    /* exchanges are not checked: "555-123-4567" is the usual example */
+    if (strcmp(cc->calling_code, "1") == 0 && digits[0] < '2') {
+        return inbox_error_set(err, INBOX_ERR_INVALID,
+                   "phone number is not a valid %s number: an area code "
+                   "cannot start with 0 or 1", cc->iso);
+    }
+
+    if (ccl + n > INBOX_PHONE_DIGITS_MAX
+        || ccl + n < INBOX_PHONE_DIGITS_MIN)
+    {
+        return inbox_error_set(err, INBOX_ERR_INVALID,
+                   "phone number has %zu digits with its country code; "
+                   "an international number has 8 to 15", ccl + n);
+    }
+
+    snprintf(out, INBOX_PHONE_MAX, "+%s%.*s", cc->calling_code, (int) n,
+             digits);
+
+    return INBOX_OK;
+}
+
+
+static inbox_status_t
+inbox_phone_international(const char *digits, size_t n,
+    char out[INBOX_PHONE_MAX], inbox_error_t *err)
+{
+    if (n < INBOX_PHONE_DIGITS_MIN || n > INBOX_PHONE_DIGITS_MAX) {
+        return inbox_error_set(err, INBOX_ERR_INVALID,
+                   "phone number has %zu digits after its country prefix; "
+                   "an international number has 8 to 15", n);
+    }
+
+    if (digits[0] == '0') {
+        return inbox_error_set(err, INBOX_ERR_INVALID,
+                   "phone number's country code cannot start with 0");
+    }
+
+    snprintf(out, INBOX_PHONE_MAX, "+%.*s", (int) n, digits);
+
+    return INBOX_OK;
+}
+
+
+static int
+inbox_phone_formatting(int c)
+{
+    return c == ' ' || c == '\t' || c == '.' || c == '-' || c == '('
+           || c == ')' || c == '/';
+}

@@ -1,0 +1,413 @@
+/*
+ * The API's JSON shapes through yajl.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <yajl/yajl_gen.h>
+#include <inbox/clock.h>
+#include <inbox/render.h>
+
+
+static void inbox_json_string_sanitized(yajl_gen g, const char *s,
+    size_t len);
+static size_t inbox_utf8_sequence(const unsigned char *p, size_t len);
+
+
+yajl_gen
+inbox_json_begin(void)
+{
+    yajl_gen  g;
+
+    g = yajl_gen_alloc(NULL);
+    if (g == NULL) {
+        return NULL;
+    }
+
+    /* compact; "/" unescaped; invalid UTF-8 refused, not passed on */
+    yajl_gen_config(g, yajl_gen_beautify, 0);
+    yajl_gen_config(g, yajl_gen_validate_utf8, 1);
+    yajl_gen_config(g, yajl_gen_escape_solidus, 0);
+
+    return g;
+}
+
+
+char *
+inbox_json_finish(yajl_gen g, size_t *len)
+{
+    char                 *out;
+    size_t                n;
+    const unsigned char  *buf;
+
+    if (g == NULL) {
+        return NULL;
+    }
+
+    out = NULL;
+
+    if (yajl_gen_get_buf(g, &buf, &n) == yajl_gen_status_ok) {
+        out = malloc(n + 1);
+        if (out != NULL) {
+            memcpy(out, buf, n);
+            out[n] = '\0';
+            if (len != NULL) {
+                *len = n;
+            }
+        }
+    }
+
+    yajl_gen_free(g);
+
+    return out;
+}
+
+
+void
+inbox_json_string(yajl_gen g, const char *s)
+{
+    size_t  len;
+
+    if (s == NULL) {
+        yajl_gen_null(g);
+        return;
+    }
+
+    len = strlen(s);
+
+    if (yajl_gen_string(g, (const unsigned char *) s, len)
+        == yajl_gen_invalid_string)
+    {
+        inbox_json_string_sanitized(g, s, len);
+    }
+}
+
+
+void
+inbox_json_key(yajl_gen g, const char *key)
+{
+    yajl_gen_string(g, (const unsigned char *) key, strlen(key));
+}
+
+
+void
+inbox_json_int(yajl_gen g, int64_t v)
+{
+    yajl_gen_integer(g, (long long) v);
+}
+
+
+void
+inbox_json_bool(yajl_gen g, int v)
+{
+    yajl_gen_bool(g, v != 0);
+}
+
+
+void
+inbox_json_time(yajl_gen g, int64_t ms)
+{
+    char  buf[INBOX_ISO8601_MAX];
+
+    inbox_iso8601(ms, buf);
+    yajl_gen_string(g, (const unsigned char *) buf, strlen(buf));
+}
+
+
+void
+inbox_json_conversation(yajl_gen g, const inbox_conversation_t *c)
+{
+    yajl_gen_map_open(g);
+
+    inbox_json_key(g, "id");
+    inbox_json_string(g, c->id);
+
+    inbox_json_key(g, "contact");
+    yajl_gen_map_open(g);
+    inbox_json_key(g, "id");
+    inbox_json_string(g, c->contact.id);
+    inbox_json_key(g, "name");
+    inbox_json_string(g, c->contact.name);
+    inbox_json_key(g, "phone");
+    inbox_json_string(g, c->contact.phone);
+    inbox_json_key(g, "opted_out");
+    inbox_json_bool(g, c->contact.opted_out);
+    yajl_gen_map_close(g);
+
+    inbox_json_key(g, "last_message");
+    if (c->has_last_message) {
+        yajl_gen_map_open(g);
+        inbox_json_key(g, "id");
+        inbox_json_string(g, c->last_message.id);
+        inbox_json_key(g, "direction");
+        inbox_json_string(g, inbox_direction_name(c->last_message.direction));
+        inbox_json_key(g, "preview");
+        inbox_json_string(g, c->last_message.preview);
+        inbox_json_key(g, "at");
+        inbox_json_time(g, c->last_message.at);
+        yajl_gen_map_close(g);
+
+    } else {
+        yajl_gen_null(g);
+    }
+
+    inbox_json_key(g, "last_activity_at");
+    inbox_json_time(g, c->last_activity_at);
+    inbox_json_key(g, "unread_count");
+    inbox_json_int(g, c->unread_count);
+    inbox_json_key(g, "archived");
+    inbox_json_bool(g, c->archived);
+    inbox_json_key(g, "starred");
+    inbox_json_bool(g, c->starred);
+
+    yajl_gen_map_close(g);
+}
+
+
+void
+inbox_json_message(yajl_gen g, const inbox_message_t *m)
+{
+    size_t  i;
+
+    yajl_gen_map_open(g);
+
+    inbox_json_key(g, "id");
+    inbox_json_string(g, m->id);
+    inbox_json_key(g, "conversation_id");
+    inbox_json_string(g, m->conversation_id);
+    inbox_json_key(g, "direction");
+    inbox_json_string(g, inbox_direction_name(m->direction));
+    inbox_json_key(g, "body");
+    inbox_json_string(g, m->body ? m->body : "");
+
+    inbox_json_key(g, "media");
+    yajl_gen_array_open(g);
+    for (i = 0; m->media != NULL && i < m->media_count; i++) {
+        yajl_gen_map_open(g);
+        inbox_json_key(g, "url");
+        inbox_json_string(g, m->media[i].url);
+        inbox_json_key(g, "content_type");
+        inbox_json_string(g, m->media[i].content_type);
+        yajl_gen_map_close(g);
+    }
+    yajl_gen_array_close(g);
+
+    inbox_json_key(g, "status");
+    inbox_json_string(g, m->status[0] ? m->status : NULL);
+    inbox_json_key(g, "error_code");
+    inbox_json_string(g, m->error_code[0] ? m->error_code : NULL);
+    inbox_json_key(g, "segments");
+    inbox_json_int(g, m->segments);
+    inbox_json_key(g, "credits");
+    inbox_json_int(g, m->credits);
+    inbox_json_key(g, "created_at");
+    inbox_json_time(g, m->created_at);
+    inbox_json_key(g, "sent_by");
+    inbox_json_string(g, m->sent_by[0] ? m->sent_by : NULL);
+
+    yajl_gen_map_close(g);
+}
+
+
+char *
+inbox_render_conversation(const inbox_conversation_t *c, size_t *len)
+{
+    yajl_gen  g;
+
+    g = inbox_json_begin();
+    if (g == NULL) {
+        return NULL;
+    }
+
+    inbox_json_conversation(g, c);
+
+    return inbox_json_finish(g, len);
+}
+
+
+char *
+inbox_render_conversation_page(const inbox_conversation_page_t *page,
+    size_t *len)
+{
+    size_t    i;
+    yajl_gen  g;
+
+    g = inbox_json_begin();
+    if (g == NULL) {
+        return NULL;
+    }
+
+    yajl_gen_map_open(g);
+
+    inbox_json_key(g, "items");
+    yajl_gen_array_open(g);
+    for (i = 0; i < page->count; i++) {
+        inbox_json_conversation(g, &page->items[i]);
+    }
+    yajl_gen_array_close(g);
+
+    inbox_json_key(g, "next_cursor");
+    inbox_json_string(g, page->next_cursor[0] ? page->next_cursor : NULL);
+    inbox_json_key(g, "unread_total");
+    inbox_json_int(g, page->unread_total);
+
+    yajl_gen_map_close(g);
+
+    return inbox_json_finish(g, len);
+}
+
+
+char *
+inbox_render_message_page(const inbox_message_page_t *page, size_t *len)
+{
+    size_t    i;
+    yajl_gen  g;
+
+    g = inbox_json_begin();
+    if (g == NULL) {
+        return NULL;
+    }
+
+    yajl_gen_map_open(g);
+
+    inbox_json_key(g, "items");
+    yajl_gen_array_open(g);
+    for (i = 0; i < page->count; i++) {
+        inbox_json_message(g, &page->items[i]);
+    }
+    yajl_gen_array_close(g);
+
+    inbox_json_key(g, "next_cursor");
+    inbox_json_string(g, page->next_cursor[0] ? page->next_cursor : NULL);
+
+    yajl_gen_map_close(g);
+
+    return inbox_json_finish(g, len);
+}
+
+
+char *
+inbox_render_error(const inbox_error_t *err, size_t *len)
+{
+    yajl_gen         g;
+    const char      *message;
+    inbox_status_t   code;
+
+    code = err ? err->code : INBOX_ERR_INTERNAL;
+    message = (err && err->message[0]) ? err->message
+                                       : "something went wrong";
+
+    g = inbox_json_begin();
+    if (g == NULL) {
+        return NULL;
+    }
+
+    yajl_gen_map_open(g);
+    inbox_json_key(g, "error");
+    yajl_gen_map_open(g);
+
+    inbox_json_key(g, "code");
+    inbox_json_string(g, inbox_status_code(code));
+    inbox_json_key(g, "message");
+    inbox_json_string(g, message);
+
+    if (err != NULL && err->field[0] != '\0') {
+        inbox_json_key(g, "field");
+        inbox_json_string(g, err->field);
+    }
+
+    yajl_gen_map_close(g);
+    yajl_gen_map_close(g);
+
+    return inbox_json_finish(g, len);
+}
+
+
+/* Writes s with each byte that is not part of valid UTF-8 as U+FFFD. */
+static void
+inbox_json_string_sanitized(yajl_gen g, const char *s, size_t len)
+{
+    char                 *buf, *dst;
+    size_t                n;
+    const unsigned char  *p, *end;
+
+    buf = malloc(len * 3 + 1);
+    if (buf == NULL) {
+        yajl_gen_null(g);
+        return;
+    }
+
+    dst = buf;
+    p = (const unsigned char *) s;
+    end = p + len;
+
+    while (p < end) {
+        n = inbox_utf8_sequence(p, (size_t) (end - p));
+        if (n == 0) {
+            memcpy(dst, "\xEF\xBF\xBD", 3);
+            dst += 3;
+            p++;
+            continue;
+        }
+
+        memcpy(dst, p, n);
+        dst += n;
+        p += n;
+    }
+
+    if (yajl_gen_string(g, (const unsigned char *) buf, (size_t) (dst - buf))
+        == yajl_gen_invalid_string)
+    {
+        yajl_gen_null(g);
+    }
+
+    free(buf);
+}
+
+
+/* The length of the well-formed UTF-8 sequence at p, or 0. */
+static size_t
+inbox_utf8_sequence(const unsigned char *p, size_t len)
+{
+    size_t    n, i;
+    uint32_t  cp;
+
+    if (p[0] < 0x80) {
+        return 1;
+    }
+
+    if (p[0] >= 0xC2 && p[0] <= 0xDF) {
+        n = 2;
+        cp = p[0] & 0x1F;
+
+    } else if (p[0] >= 0xE0 && p[0] <= 0xEF) {
+        n = 3;
+        cp = p[0] & 0x0F;
+
+    } else if (p[0] >= 0xF0 && p[0] <= 0xF4) {
+        n = 4;
+        cp = p[0] & 0x07;
+
+    } else {
+        return 0;
+    }
+
+    if (len < n) {
+        return 0;
+    }
+
+    for (i = 1; i < n; i++) {
+        if ((p[i] & 0xC0) != 0x80) {
+            return 0;
+        }
+        cp = cp << 6 | (p[i] & 0x3F);
+    }
+
+    /* overlong forms, surrogates and beyond U+10FFFF */
+    if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000)
+        || (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF)
+    {
+        return 0;
+    }
+
+    return n;
+}

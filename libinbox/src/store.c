@@ -1,0 +1,272 @@
+/*
+ * The store front: opens the backend a URI names and forwards each
+ * operation to it (see store_backend.h).
+ */
+#include <string.h>
+#include <inbox/store.h>
+#include "store_backend.h"
+
+
+static inbox_status_t inbox_store_unsupported(inbox_store_t *store,
+    const char *operation, inbox_error_t *err);
+
+
+inbox_store_t *
+inbox_store_open(const char *uri, inbox_error_t *err)
+{
+    if (uri == NULL || uri[0] == '\0') {
+        inbox_error_set(err, INBOX_ERR_INVALID,
+                        "no store URI; use sqlite:PATH or mongodb://...");
+        return NULL;
+    }
+
+    if (strncmp(uri, "sqlite:", sizeof("sqlite:") - 1) == 0) {
+        if (uri[sizeof("sqlite:") - 1] == '\0') {
+            inbox_error_set(err, INBOX_ERR_INVALID,
+                            "the store URI \"%s\" names no file; "
+                            "use sqlite:PATH", uri);
+            return NULL;
+        }
+
+        return inbox_store_sqlite_open(uri + sizeof("sqlite:") - 1, err);
+    }
+
+    if (strncmp(uri, "mongodb://", sizeof("mongodb://") - 1) == 0
+        || strncmp(uri, "mongodb+srv://", sizeof("mongodb+srv://") - 1) == 0)
+    {
+        return inbox_store_mongo_open(uri, err);
+    }
+
+    inbox_error_set(err, INBOX_ERR_INVALID,
+                    "unknown store URI \"%.64s\"; use sqlite:PATH or "
+                    "mongodb://...", uri);
+
+    return NULL;
+}
+
+
+void
+inbox_store_close(inbox_store_t *store)
+{
+    if (store != NULL) {
+        store->ops->close(store);
+    }
+}
+
+
+const char *
+inbox_store_backend(const inbox_store_t *store)
+{
+    return store->ops->name;
+}
+
+
+inbox_status_t
+inbox_store_ping(inbox_store_t *store, inbox_error_t *err)
+{
+    if (store->ops->ping == NULL) {
+        return inbox_store_unsupported(store, "ping", err);
+    }
+
+    return store->ops->ping(store, err);
+}
+
+
+inbox_status_t
+inbox_store_org_create(inbox_store_t *store, const char *name,
+    const char *timezone, char id[INBOX_ID_MAX], inbox_error_t *err)
+{
+    if (store->ops->org_create == NULL) {
+        return inbox_store_unsupported(store, "org_create", err);
+    }
+
+    return store->ops->org_create(store, name, timezone, id, err);
+}
+
+
+inbox_status_t
+inbox_store_org_find_by_name(inbox_store_t *store, const char *name,
+    char id[INBOX_ID_MAX], inbox_error_t *err)
+{
+    if (store->ops->org_find_by_name == NULL) {
+        return inbox_store_unsupported(store, "org_find_by_name", err);
+    }
+
+    return store->ops->org_find_by_name(store, name, id, err);
+}
+
+
+inbox_status_t
+inbox_store_number_add(inbox_store_t *store, const inbox_number_t *number,
+    inbox_error_t *err)
+{
+    if (store->ops->number_add == NULL) {
+        return inbox_store_unsupported(store, "number_add", err);
+    }
+
+    return store->ops->number_add(store, number, err);
+}
+
+
+inbox_status_t
+inbox_store_number_find(inbox_store_t *store, const char *e164,
+    inbox_number_t *number, inbox_error_t *err)
+{
+    if (store->ops->number_find == NULL) {
+        return inbox_store_unsupported(store, "number_find", err);
+    }
+
+    return store->ops->number_find(store, e164, number, err);
+}
+
+
+inbox_status_t
+inbox_store_user_add(inbox_store_t *store, const char *org_id,
+    const char *email, inbox_role_t role, const char *password_hash,
+    char id[INBOX_ID_MAX], inbox_error_t *err)
+{
+    if (store->ops->user_add == NULL) {
+        return inbox_store_unsupported(store, "user_add", err);
+    }
+
+    return store->ops->user_add(store, org_id, email, role, password_hash,
+                                id, err);
+}
+
+
+inbox_status_t
+inbox_store_token_add(inbox_store_t *store, const char *org_id,
+    const char *user_email, const char *token_hash, inbox_error_t *err)
+{
+    if (store->ops->token_add == NULL) {
+        return inbox_store_unsupported(store, "token_add", err);
+    }
+
+    return store->ops->token_add(store, org_id, user_email, token_hash, err);
+}
+
+
+inbox_status_t
+inbox_store_token_find(inbox_store_t *store, const char *token_hash,
+    inbox_principal_t *principal, inbox_error_t *err)
+{
+    if (store->ops->token_find == NULL) {
+        return inbox_store_unsupported(store, "token_find", err);
+    }
+
+    return store->ops->token_find(store, token_hash, principal, err);
+}
+
+
+inbox_status_t
+inbox_store_credits_grant(inbox_store_t *store, const char *org_id,
+    int64_t credits, inbox_error_t *err)
+{
+    if (store->ops->credits_grant == NULL) {
+        return inbox_store_unsupported(store, "credits_grant", err);
+    }
+
+    return store->ops->credits_grant(store, org_id, credits, err);
+}
+
+
+inbox_status_t
+inbox_store_billing_set(inbox_store_t *store, const char *org_id,
+    int active, inbox_error_t *err)
+{
+    if (store->ops->billing_set == NULL) {
+        return inbox_store_unsupported(store, "billing_set", err);
+    }
+
+    return store->ops->billing_set(store, org_id, active, err);
+}
+
+
+inbox_status_t
+inbox_store_contact_upsert(inbox_store_t *store, const char *org_id,
+    const char *phone, const char *name, char id[INBOX_ID_MAX],
+    inbox_error_t *err)
+{
+    if (store->ops->contact_upsert == NULL) {
+        return inbox_store_unsupported(store, "contact_upsert", err);
+    }
+
+    return store->ops->contact_upsert(store, org_id, phone, name, id, err);
+}
+
+
+inbox_status_t
+inbox_store_inbound_ingest(inbox_store_t *store, const inbox_inbound_t *msgs,
+    size_t n, inbox_ingest_result_t *results, inbox_event_list_t *events,
+    inbox_error_t *err)
+{
+    if (store->ops->inbound_ingest == NULL) {
+        return inbox_store_unsupported(store, "inbound_ingest", err);
+    }
+
+    return store->ops->inbound_ingest(store, msgs, n, results, events, err);
+}
+
+
+inbox_status_t
+inbox_store_conversations_list(inbox_store_t *store, const char *org_id,
+    const inbox_conversation_query_t *query, inbox_conversation_page_t *page,
+    inbox_error_t *err)
+{
+    if (store->ops->conversations_list == NULL) {
+        return inbox_store_unsupported(store, "conversations_list", err);
+    }
+
+    return store->ops->conversations_list(store, org_id, query, page, err);
+}
+
+
+inbox_status_t
+inbox_store_conversation_get(inbox_store_t *store, const char *org_id,
+    const char *conversation_id, inbox_conversation_t *conversation,
+    inbox_error_t *err)
+{
+    if (store->ops->conversation_get == NULL) {
+        return inbox_store_unsupported(store, "conversation_get", err);
+    }
+
+    return store->ops->conversation_get(store, org_id, conversation_id,
+                                        conversation, err);
+}
+
+
+inbox_status_t
+inbox_store_messages_list(inbox_store_t *store, const char *org_id,
+    const char *conversation_id, const char *cursor, unsigned limit,
+    inbox_message_page_t *page, inbox_error_t *err)
+{
+    if (store->ops->messages_list == NULL) {
+        return inbox_store_unsupported(store, "messages_list", err);
+    }
+
+    return store->ops->messages_list(store, org_id, conversation_id, cursor,
+                                     limit, page, err);
+}
+
+
+inbox_status_t
+inbox_store_realtime_state(inbox_store_t *store, const char *org_id,
+    inbox_realtime_state_t *state, inbox_error_t *err)
+{
+    if (store->ops->realtime_state == NULL) {
+        return inbox_store_unsupported(store, "realtime_state", err);
+    }
+
+    return store->ops->realtime_state(store, org_id, state, err);
+}
+
+
+/* A backend still without an operation: a bug, not the caller's fault. */
+static inbox_status_t
+inbox_store_unsupported(inbox_store_t *store, const char *operation,
+    inbox_error_t *err)
+{
+    return inbox_error_set(err, INBOX_ERR_INTERNAL,
+               "the %s store does not support %s", store->ops->name,
+               operation);
+}

@@ -1,0 +1,149 @@
+/*
+ * Errors, model names and store URIs: what callers branch on and show.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <inbox/error.h>
+#include <inbox/model.h>
+#include <inbox/store.h>
+#include "check.h"
+
+
+TEST(status_codes_and_http)
+{
+    static const struct {
+        inbox_status_t  status;
+        const char     *code;
+        int             http;
+    } expected[] = {
+        { INBOX_ERR_INVALID, "invalid_request", 400 },
+        { INBOX_ERR_UNAUTHENTICATED, "unauthenticated", 401 },
+        { INBOX_ERR_FORBIDDEN, "forbidden", 403 },
+        { INBOX_ERR_NOT_FOUND, "not_found", 404 },
+        { INBOX_ERR_CONFLICT, "conflict", 409 },
+        { INBOX_ERR_TOO_LARGE, "too_large", 413 },
+        { INBOX_ERR_UNAVAILABLE, "unavailable", 503 },
+        { INBOX_ERR_INTERNAL, "internal", 500 },
+    };
+
+    size_t  i;
+
+    for (i = 0; i < sizeof(expected) / sizeof(expected[0]); i++) {
+        CHECK_STR(inbox_status_code(expected[i].status), expected[i].code);
+        CHECK_INT(inbox_status_http(expected[i].status), expected[i].http);
+    }
+}
+
+
+TEST(error_set_formats_and_clears)
+{
+    inbox_error_t  err;
+
+    CHECK_INT(inbox_error_set(&err, INBOX_ERR_CONFLICT, "%s is taken",
+                              "a@b.test"), INBOX_ERR_CONFLICT);
+    CHECK_INT(err.code, INBOX_ERR_CONFLICT);
+    CHECK_STR(err.message, "a@b.test is taken");
+    CHECK_STR(err.field, "");
+
+    CHECK_INT(inbox_error_set_field(&err, INBOX_ERR_INVALID, "limit",
+                                    "limit must be 1 to %d", 200),
+              INBOX_ERR_INVALID);
+    CHECK_STR(err.field, "limit");
+    CHECK_STR(err.message, "limit must be 1 to 200");
+
+    inbox_error_clear(&err);
+    CHECK_INT(err.code, INBOX_OK);
+    CHECK_STR(err.message, "");
+    CHECK_STR(err.field, "");
+
+    /* a NULL error is allowed everywhere */
+    CHECK_INT(inbox_error_set(NULL, INBOX_ERR_INTERNAL, "x"),
+              INBOX_ERR_INTERNAL);
+}
+
+
+TEST(model_names_parse_back)
+{
+    inbox_carrier_t  carrier;
+    inbox_role_t     role;
+    inbox_filter_t   filter;
+
+    CHECK_INT(inbox_carrier_parse("telnyx", &carrier), 0);
+    CHECK_INT(carrier, INBOX_CARRIER_TELNYX);
+    CHECK_STR(inbox_carrier_name(carrier), "telnyx");
+    CHECK_INT(inbox_carrier_parse("twilio", &carrier), 0);
+    CHECK_STR(inbox_carrier_name(carrier), "twilio");
+    CHECK_INT(inbox_carrier_parse("Twilio", &carrier), -1);
+
+    CHECK_INT(inbox_role_parse("billing", &role), 0);
+    CHECK_STR(inbox_role_name(role), "billing");
+    CHECK_INT(inbox_role_parse("member", &role), 0);
+    CHECK_STR(inbox_role_name(role), "member");
+    CHECK_INT(inbox_role_parse("admin", &role), -1);
+
+    CHECK_STR(inbox_direction_name(INBOX_INBOUND), "inbound");
+    CHECK_STR(inbox_direction_name(INBOX_OUTBOUND), "outbound");
+
+    CHECK_INT(inbox_filter_parse("all", &filter), 0);
+    CHECK_INT(filter, INBOX_FILTER_ALL);
+    CHECK_INT(inbox_filter_parse("unread", &filter), 0);
+    CHECK_INT(filter, INBOX_FILTER_UNREAD);
+    CHECK_INT(inbox_filter_parse("unresponded", &filter), 0);
+    CHECK_INT(filter, INBOX_FILTER_UNRESPONDED);
+    CHECK_INT(inbox_filter_parse("starred", &filter), 0);
+    CHECK_INT(filter, INBOX_FILTER_STARRED);
+    CHECK_INT(inbox_filter_parse("archived", &filter), 0);
+    CHECK_INT(filter, INBOX_FILTER_ARCHIVED);
+    CHECK_INT(inbox_filter_parse("", &filter), -1);
+    CHECK_INT(inbox_filter_parse("deleted", &filter), -1);
+}
+
+
+TEST(store_open_rejects_unknown_uris)
+{
+    inbox_error_t  err;
+
+    CHECK(inbox_store_open("postgres://localhost/inbox", &err) == NULL);
+    CHECK_INT(err.code, INBOX_ERR_INVALID);
+    CHECK(strstr(err.message, "sqlite:PATH") != NULL);
+
+    CHECK(inbox_store_open("", &err) == NULL);
+    CHECK_INT(err.code, INBOX_ERR_INVALID);
+    CHECK(inbox_store_open("sqlite:", &err) == NULL);
+    CHECK_INT(err.code, INBOX_ERR_INVALID);
+    CHECK(inbox_store_open("mongodb:/x", &err) == NULL);
+    CHECK_INT(err.code, INBOX_ERR_INVALID);
+}
+
+
+TEST(store_open_dispatches_sqlite)
+{
+    char            path[] = "/tmp/inbox-core-XXXXXX";
+    char            uri[64];
+    inbox_error_t   err;
+    inbox_store_t  *store;
+
+    CHECK(mkdtemp(path) != NULL);
+    snprintf(uri, sizeof(uri), "sqlite:%s/inbox.db", path);
+
+    store = inbox_store_open(uri, &err);
+    CHECK(store != NULL);
+    if (store != NULL) {
+        CHECK_STR(inbox_store_backend(store), "sqlite");
+        CHECK_INT(inbox_store_ping(store, &err), INBOX_OK);
+        inbox_store_close(store);
+    }
+
+    snprintf(uri, sizeof(uri), "%s/inbox.db", path);
+    unlink(uri);
+    snprintf(uri, sizeof(uri), "%s/inbox.db-wal", path);
+    unlink(uri);
+    snprintf(uri, sizeof(uri), "%s/inbox.db-shm", path);
+    unlink(uri);
+    rmdir(path);
+}
+
+
+RUN_TESTS()

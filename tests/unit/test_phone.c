@@ -1,0 +1,194 @@
+/*
+ * Phone numbers as people type them, normalized to E.164.
+ */
+#include <string.h>
+#include <inbox/phone.h>
+#include "check.h"
+
+
+static const char *
+normalize(const char *in, const char *country)
+{
+    static char    out[INBOX_PHONE_MAX];
+    inbox_error_t  err;
+
+    if (inbox_phone_normalize(in, strlen(in), country, out, &err)
+        != INBOX_OK)
+    {
+        return "(invalid)";
+    }
+
+    return out;
+}
+
+
+static inbox_error_t
+reject(const char *in, const char *country)
+{
+    char           out[INBOX_PHONE_MAX];
+    inbox_error_t  err;
+
+    memset(&err, 0, sizeof(err));
+    if (inbox_phone_normalize(in, strlen(in), country, out, &err)
+        == INBOX_OK)
+    {
+        err.code = INBOX_OK;
+        snprintf(err.message, sizeof(err.message), "accepted as %s", out);
+    }
+
+    return err;
+}
+
+
+TEST(nanp_national_forms)
+{
+    CHECK_STR(normalize("(555) 234-5678", "US"), "+15552345678");
+    CHECK_STR(normalize("555.234.5678", "US"), "+15552345678");
+    CHECK_STR(normalize("1-555-234-5678", "US"), "+15552345678");
+    CHECK_STR(normalize("15552345678", "CA"), "+15552345678");
+    CHECK_STR(normalize("(555) 123-4567", "US"), "+15551234567");
+    /* NULL means US */
+    CHECK_STR(normalize("555 234 5678", NULL), "+15552345678");
+}
+
+
+TEST(plus_numbers_kept_after_stripping_formatting)
+{
+    CHECK_STR(normalize("+1 (234) 901-3030", "US"), "+12349013030");
+    CHECK_STR(normalize("+44 20 7946 0958", "US"), "+442079460958");
+    CHECK_STR(normalize("+33.1.23.45.67.89", "DE"), "+33123456789");
+    CHECK_STR(normalize("+44 (0)20 7946 0958", "US"), "+442079460958");
+}
+
+
+TEST(international_prefixes)
+{
+    CHECK_STR(normalize("0044 20 7946 0958", "GB"), "+442079460958");
+    CHECK_STR(normalize("0033 1 23 45 67 89", "FR"), "+33123456789");
+    CHECK_STR(normalize("011 44 20 7946 0958", "US"), "+442079460958");
+    CHECK_STR(normalize("0044 20 7946 0958", "US"), "+442079460958");
+    CHECK_STR(normalize("0011 1 555 234 5678", "AU"), "+15552345678");
+}
+
+
+TEST(european_national_numbers_drop_trunk_prefix)
+{
+    CHECK_STR(normalize("020 7946 0958", "GB"), "+442079460958");
+    CHECK_STR(normalize("07700 900123", "gb"), "+447700900123");
+    CHECK_STR(normalize("01 23 45 67 89", "FR"), "+33123456789");
+    CHECK_STR(normalize("030 1234567", "DE"), "+49301234567");
+    CHECK_STR(normalize("0151 23456789", "DE"), "+4915123456789");
+    CHECK_STR(normalize("612 34 56 78", "ES"), "+34612345678");
+    CHECK_STR(normalize("020 123 4567", "NL"), "+31201234567");
+    CHECK_STR(normalize("06 12345678", "NL"), "+31612345678");
+}
+
+
+TEST(italy_keeps_its_leading_zero)
+{
+    CHECK_STR(normalize("06 1234 5678", "IT"), "+390612345678");
+    CHECK_STR(normalize("312 345 6789", "IT"), "+393123456789");
+}
+
+
+TEST(other_countries)
+{
+    CHECK_STR(normalize("0412 345 678", "AU"), "+61412345678");
+    CHECK_STR(normalize("098765 43210", "IN"), "+919876543210");
+    CHECK_STR(normalize("98765 43210", "IN"), "+919876543210");
+    CHECK_STR(normalize("55 1234 5678", "MX"), "+525512345678");
+    CHECK_STR(normalize("(11) 91234-5678", "BR"), "+5511912345678");
+    CHECK_STR(normalize("0 11 91234-5678", "BR"), "+5511912345678");
+    CHECK_STR(normalize("0 21 11 91234-5678", "BR"), "+5511912345678");
+}
+
+
+TEST(rejects_letters_naming_them)
+{
+    inbox_error_t  err;
+
+    err = reject("555-CALL-NOW", "US");
+    CHECK_INT(err.code, INBOX_ERR_INVALID);
+    CHECK(strstr(err.message, "letters") != NULL);
+
+    err = reject("banana", "US");
+    CHECK_INT(err.code, INBOX_ERR_INVALID);
+}
+
+
+TEST(rejects_garbage_and_misplaced_plus)
+{
+    inbox_error_t  err;
+
+    err = reject("555#234*5678", "US");
+    CHECK_INT(err.code, INBOX_ERR_INVALID);
+    CHECK(strstr(err.message, "'#'") != NULL);
+
+    err = reject("1+5552345678", "US");
+    CHECK_INT(err.code, INBOX_ERR_INVALID);
+    CHECK(strstr(err.message, "'+'") != NULL);
+
+    CHECK_INT(reject("", "US").code, INBOX_ERR_INVALID);
+    CHECK_INT(reject(" () - ", "US").code, INBOX_ERR_INVALID);
+    CHECK_INT(reject("555\n2345678", "US").code, INBOX_ERR_INVALID);
+}
+
+
+TEST(rejects_wrong_lengths)
+{
+    inbox_error_t  err;
+
+    /* E.164 allows 8 to 15 digits */
+    err = reject("+1234567", "US");
+    CHECK_INT(err.code, INBOX_ERR_INVALID);
+    CHECK(strstr(err.message, "8 to 15") != NULL);
+    CHECK_INT(reject("+1234567890123456", "US").code, INBOX_ERR_INVALID);
+    CHECK_STR(normalize("+12345678", "US"), "+12345678");
+    CHECK_STR(normalize("+123456789012345", "US"), "+123456789012345");
+
+    err = reject("234-5678", "US");
+    CHECK_INT(err.code, INBOX_ERR_INVALID);
+    CHECK(strstr(err.message, "10") != NULL);
+    CHECK_INT(reject("25552345678", "US").code, INBOX_ERR_INVALID);
+    CHECK_INT(reject("12345678901234567890123456", "US").code,
+              INBOX_ERR_INVALID);
+    CHECK_INT(reject("01 23 45 67", "FR").code, INBOX_ERR_INVALID);
+}
+
+
+TEST(rejects_impossible_numbers)
+{
+    /* NANP area codes never start with 0 or 1 */
+    CHECK_INT(reject("(055) 234-5678", "US").code, INBOX_ERR_INVALID);
+    CHECK_INT(reject("(155) 234-5678", "US").code, INBOX_ERR_INVALID);
+    /* no country code starts with 0 */
+    CHECK_INT(reject("+0441234567890", "US").code, INBOX_ERR_INVALID);
+}
+
+
+TEST(unknown_country_needs_international_form)
+{
+    inbox_error_t  err;
+
+    err = reject("612345678", "ZZ");
+    CHECK_INT(err.code, INBOX_ERR_INVALID);
+    CHECK(strstr(err.message, "ZZ") != NULL);
+    CHECK_STR(normalize("+34 612 34 56 78", "ZZ"), "+34612345678");
+}
+
+
+TEST(digits_for_search_terms)
+{
+    char  out[8];
+
+    CHECK_INT(inbox_phone_digits("(555) 12", 8, out, sizeof(out)), 5);
+    CHECK_STR(out, "55512");
+    CHECK_INT(inbox_phone_digits("+1 555-123-4567", 15, out, sizeof(out)),
+              7);
+    CHECK_STR(out, "1555123");
+    CHECK_INT(inbox_phone_digits("Ann", 3, out, sizeof(out)), 0);
+    CHECK_STR(out, "");
+}
+
+
+RUN_TESTS()

@@ -1,0 +1,220 @@
+/*
+ * The API's JSON, byte for byte as clients receive it.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <inbox/clock.h>
+#include <inbox/render.h>
+#include "check.h"
+
+
+#define T0  1795748645678LL     /* 2026-11-27T03:04:05.678Z */
+
+
+static void
+conversation_fixture(inbox_conversation_t *c)
+{
+    memset(c, 0, sizeof(*c));
+    strcpy(c->id, "c1");
+    strcpy(c->contact.id, "k1");
+    c->contact.name = strdup("Ann / \"Annie\"");
+    strcpy(c->contact.phone, "+15551234567");
+    c->has_last_message = 1;
+    strcpy(c->last_message.id, "m9");
+    c->last_message.direction = INBOX_INBOUND;
+    strcpy(c->last_message.preview, "See https://x.test/a");
+    c->last_message.at = T0;
+    c->last_activity_at = T0;
+    c->unread_count = 2;
+    c->starred = 1;
+}
+
+
+#define CONVERSATION_JSON                                                   \
+    "{\"id\":\"c1\",\"contact\":{\"id\":\"k1\",\"name\":"                   \
+    "\"Ann / \\\"Annie\\\"\",\"phone\":\"+15551234567\","                   \
+    "\"opted_out\":false},\"last_message\":{\"id\":\"m9\","                 \
+    "\"direction\":\"inbound\",\"preview\":\"See https://x.test/a\","       \
+    "\"at\":\"2026-11-27T03:04:05.678Z\"},"                                 \
+    "\"last_activity_at\":\"2026-11-27T03:04:05.678Z\","                    \
+    "\"unread_count\":2,\"archived\":false,\"starred\":true}"
+
+
+TEST(iso8601_has_milliseconds_and_z)
+{
+    char  buf[INBOX_ISO8601_MAX];
+
+    inbox_iso8601(T0, buf);
+    CHECK_STR(buf, "2026-11-27T03:04:05.678Z");
+    inbox_iso8601(0, buf);
+    CHECK_STR(buf, "1970-01-01T00:00:00.000Z");
+    inbox_iso8601(-1, buf);
+    CHECK_STR(buf, "1969-12-31T23:59:59.999Z");
+}
+
+
+TEST(conversation_shape)
+{
+    char                  *json;
+    size_t                 len;
+    inbox_conversation_t   c;
+
+    conversation_fixture(&c);
+    json = inbox_render_conversation(&c, &len);
+    CHECK_STR(json, CONVERSATION_JSON);
+    CHECK_INT(len, strlen(CONVERSATION_JSON));
+    free(json);
+    inbox_conversation_free(&c);
+}
+
+
+TEST(conversation_without_name_or_messages_has_nulls)
+{
+    char                  *json;
+    inbox_conversation_t   c;
+
+    conversation_fixture(&c);
+    free(c.contact.name);
+    c.contact.name = NULL;
+    c.contact.opted_out = 1;
+    c.has_last_message = 0;
+    c.unread_count = 0;
+    c.starred = 0;
+    c.archived = 1;
+
+    json = inbox_render_conversation(&c, NULL);
+    CHECK_STR(json,
+              "{\"id\":\"c1\",\"contact\":{\"id\":\"k1\",\"name\":null,"
+              "\"phone\":\"+15551234567\",\"opted_out\":true},"
+              "\"last_message\":null,"
+              "\"last_activity_at\":\"2026-11-27T03:04:05.678Z\","
+              "\"unread_count\":0,\"archived\":true,\"starred\":false}");
+    free(json);
+    inbox_conversation_free(&c);
+}
+
+
+TEST(conversation_page_with_and_without_cursor)
+{
+    char                       *json;
+    inbox_conversation_page_t   page;
+
+    memset(&page, 0, sizeof(page));
+    page.items = calloc(1, sizeof(inbox_conversation_t));
+    conversation_fixture(&page.items[0]);
+    page.count = 1;
+    strcpy(page.next_cursor, "abc");
+    page.unread_total = 7;
+
+    json = inbox_render_conversation_page(&page, NULL);
+    CHECK_STR(json, "{\"items\":[" CONVERSATION_JSON "],"
+                    "\"next_cursor\":\"abc\",\"unread_total\":7}");
+    free(json);
+    inbox_conversation_page_free(&page);
+
+    memset(&page, 0, sizeof(page));
+    json = inbox_render_conversation_page(&page, NULL);
+    CHECK_STR(json, "{\"items\":[],\"next_cursor\":null,\"unread_total\":0}");
+    free(json);
+}
+
+
+TEST(message_shapes_inbound_and_outbound)
+{
+    char                  *json;
+    inbox_message_page_t   page;
+    inbox_message_t       *m;
+
+    memset(&page, 0, sizeof(page));
+    page.items = calloc(2, sizeof(inbox_message_t));
+    page.count = 2;
+
+    m = &page.items[0];
+    strcpy(m->id, "m2");
+    strcpy(m->conversation_id, "c1");
+    m->direction = INBOX_OUTBOUND;
+    m->body = strdup("On my way");
+    strcpy(m->status, "delivered");
+    m->segments = 1;
+    m->credits = 1;
+    m->created_at = T0;
+    strcpy(m->sent_by, "u3");
+
+    m = &page.items[1];
+    strcpy(m->id, "m1");
+    strcpy(m->conversation_id, "c1");
+    m->direction = INBOX_INBOUND;
+    m->body = strdup("pics");
+    m->media_count = 2;
+    m->media = calloc(2, sizeof(inbox_media_t));
+    strcpy(m->media[0].url, "https://m.test/0");
+    strcpy(m->media[0].content_type, "image/jpeg");
+    strcpy(m->media[1].url, "https://m.test/1");
+    strcpy(m->media[1].content_type, "image/png");
+    m->segments = 1;
+    m->created_at = T0 - 1000;
+    strcpy(page.next_cursor, "next");
+
+    json = inbox_render_message_page(&page, NULL);
+    CHECK_STR(json,
+              "{\"items\":[{\"id\":\"m2\",\"conversation_id\":\"c1\","
+              "\"direction\":\"outbound\",\"body\":\"On my way\","
+              "\"media\":[],\"status\":\"delivered\",\"error_code\":null,"
+              "\"segments\":1,\"credits\":1,"
+              "\"created_at\":\"2026-11-27T03:04:05.678Z\","
+              "\"sent_by\":\"u3\"},"
+              "{\"id\":\"m1\",\"conversation_id\":\"c1\","
+              "\"direction\":\"inbound\",\"body\":\"pics\","
+              "\"media\":[{\"url\":\"https://m.test/0\","
+              "\"content_type\":\"image/jpeg\"},"
+              "{\"url\":\"https://m.test/1\",\"content_type\":\"image/png\"}],"
+              "\"status\":null,\"error_code\":null,\"segments\":1,"
+              "\"credits\":0,\"created_at\":\"2026-11-27T03:04:04.678Z\","
+              "\"sent_by\":null}],\"next_cursor\":\"next\"}");
+    free(json);
+    inbox_message_page_free(&page);
+}
+
+
+TEST(invalid_utf8_is_replaced_not_dropped)
+{
+    char           *json;
+    yajl_gen        g;
+
+    g = inbox_json_begin();
+    yajl_gen_map_open(g);
+    inbox_json_key(g, "a");
+    inbox_json_string(g, "ok \xC3\xA9 bad \xFF end");
+    inbox_json_key(g, "b");
+    inbox_json_string(g, "\xE2\x82");
+    yajl_gen_map_close(g);
+    json = inbox_json_finish(g, NULL);
+
+    CHECK_STR(json, "{\"a\":\"ok \xC3\xA9 bad \xEF\xBF\xBD end\","
+                    "\"b\":\"\xEF\xBF\xBD\xEF\xBF\xBD\"}");
+    free(json);
+}
+
+
+TEST(error_document)
+{
+    char           *json;
+    inbox_error_t   err;
+
+    inbox_error_set_field(&err, INBOX_ERR_INVALID, "body",
+                          "the message is empty");
+    json = inbox_render_error(&err, NULL);
+    CHECK_STR(json, "{\"error\":{\"code\":\"invalid_request\","
+                    "\"message\":\"the message is empty\","
+                    "\"field\":\"body\"}}");
+    free(json);
+
+    inbox_error_set(&err, INBOX_ERR_NOT_FOUND, "no such conversation");
+    json = inbox_render_error(&err, NULL);
+    CHECK_STR(json, "{\"error\":{\"code\":\"not_found\","
+                    "\"message\":\"no such conversation\"}}");
+    free(json);
+}
+
+
+RUN_TESTS()

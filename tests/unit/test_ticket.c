@@ -1,0 +1,270 @@
+/*
+ * Realtime tickets: what ws-server accepts and what it must refuse.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <openssl/evp.h>
+#include <inbox/encoding.h>
+#include <inbox/ticket.h>
+#include "check.h"
+
+
+#define SECRET  "0123456789abcdef0123456789abcdef0123456789abcdef"
+#define NOW     ((time_t) 1800000000)
+
+
+static void
+issue(char ticket[INBOX_TICKET_MAX])
+{
+    inbox_error_t          err;
+    inbox_ticket_claims_t  claims;
+
+    memset(&claims, 0, sizeof(claims));
+    strcpy(claims.org_id, "42");
+    strcpy(claims.user_id, "7");
+    claims.state.org_seq = 1234;
+    strcpy(claims.state.epoch, "ep-2026");
+    claims.state.unread_total = 5;
+
+    if (inbox_ticket_issue((const unsigned char *) SECRET, strlen(SECRET),
+                           &claims, NOW, ticket, &err)
+        != INBOX_OK)
+    {
+        fprintf(stderr, "    issue failed: %s\n", err.message);
+        abort();
+    }
+}
+
+
+static inbox_status_t
+verify(const char *ticket, time_t now, inbox_ticket_claims_t *claims)
+{
+    inbox_error_t  err;
+
+    return inbox_ticket_verify((const unsigned char *) SECRET,
+                               strlen(SECRET), ticket, now, claims, &err);
+}
+
+
+TEST(issued_ticket_verifies_with_its_claims)
+{
+    char                   ticket[INBOX_TICKET_MAX];
+    inbox_ticket_claims_t  claims;
+
+    issue(ticket);
+    CHECK(strchr(ticket, '.') != NULL);
+    CHECK_INT(verify(ticket, NOW + 10, &claims), INBOX_OK);
+    CHECK_STR(claims.org_id, "42");
+    CHECK_STR(claims.user_id, "7");
+    CHECK_INT(claims.expires, NOW + INBOX_TICKET_TTL);
+    CHECK_INT(claims.state.org_seq, 1234);
+    CHECK_STR(claims.state.epoch, "ep-2026");
+    CHECK_INT(claims.state.unread_total, 5);
+    CHECK_INT(strlen(claims.nonce), 32);
+}
+
+
+TEST(each_ticket_has_its_own_nonce)
+{
+    char                   a[INBOX_TICKET_MAX], b[INBOX_TICKET_MAX];
+    inbox_ticket_claims_t  ca, cb;
+
+    issue(a);
+    issue(b);
+    CHECK(strcmp(a, b) != 0);
+    CHECK_INT(verify(a, NOW, &ca), INBOX_OK);
+    CHECK_INT(verify(b, NOW, &cb), INBOX_OK);
+    CHECK(strcmp(ca.nonce, cb.nonce) != 0);
+}
+
+
+TEST(expired_ticket_is_forbidden)
+{
+    char                   ticket[INBOX_TICKET_MAX];
+    inbox_error_t          err;
+    inbox_ticket_claims_t  claims;
+
+    issue(ticket);
+    CHECK_INT(verify(ticket, NOW + INBOX_TICKET_TTL - 1, &claims), INBOX_OK);
+    CHECK_INT(inbox_ticket_verify((const unsigned char *) SECRET,
+                                  strlen(SECRET), ticket,
+                                  NOW + INBOX_TICKET_TTL, &claims, &err),
+              INBOX_ERR_FORBIDDEN);
+    CHECK(strstr(err.message, "expired") != NULL);
+}
+
+
+TEST(ticket_signed_with_another_secret_is_forbidden)
+{
+    char                   ticket[INBOX_TICKET_MAX];
+    const char            *other = "ffffffffffffffffffffffffffffffffffff";
+    inbox_error_t          err;
+    inbox_ticket_claims_t  claims;
+
+    issue(ticket);
+    CHECK_INT(inbox_ticket_verify((const unsigned char *) other,
+                                  strlen(other), ticket, NOW, &claims, &err),
+              INBOX_ERR_FORBIDDEN);
+}
+
+
+TEST(tampered_claims_are_forbidden)
+{
+    char                   ticket[INBOX_TICKET_MAX], forged[INBOX_TICKET_MAX];
+    char                   body[INBOX_TICKET_MAX];
+    const char            *dot, *json;
+    inbox_ticket_claims_t  claims;
+
+    issue(ticket);
+    dot = strchr(ticket, '.');
+
+    /* another organization's claims under the original signature */
+    json = "{\"org_id\":\"43\",\"user_id\":\"7\",\"nonce\":\"x\","
+           "\"expires\":1900000000,\"org_seq\":1,\"epoch\":\"e\","
+           "\"unread_total\":0}";
+    inbox_base64url_encode((const unsigned char *) json, strlen(json), body);
+    snprintf(forged, sizeof(forged), "%s%s", body, dot);
+    CHECK_INT(verify(forged, NOW, &claims), INBOX_ERR_FORBIDDEN);
+    CHECK_STR(claims.org_id, "");
+
+    /* one character of the signature changed */
+    strcpy(forged, ticket);
+    forged[strlen(forged) - 2] = forged[strlen(forged) - 2] == 'A' ? 'B'
+                                                                  : 'A';
+    CHECK_INT(verify(forged, NOW, &claims), INBOX_ERR_FORBIDDEN);
+
+    /* the signature cut short */
+    strcpy(forged, ticket);
+    forged[strlen(forged) - 4] = '\0';
+    CHECK_INT(verify(forged, NOW, &claims), INBOX_ERR_FORBIDDEN);
+}
+
+
+TEST(malformed_tickets_are_forbidden)
+{
+    char                   ticket[INBOX_TICKET_MAX], bad[2 * INBOX_TICKET_MAX];
+    inbox_ticket_claims_t  claims;
+
+    CHECK_INT(verify("", NOW, &claims), INBOX_ERR_FORBIDDEN);
+    CHECK_INT(verify(NULL, NOW, &claims), INBOX_ERR_FORBIDDEN);
+    CHECK_INT(verify("nodot", NOW, &claims), INBOX_ERR_FORBIDDEN);
+    CHECK_INT(verify(".abc", NOW, &claims), INBOX_ERR_FORBIDDEN);
+    CHECK_INT(verify("a.b.c", NOW, &claims), INBOX_ERR_FORBIDDEN);
+    CHECK_INT(verify("!!!.???", NOW, &claims), INBOX_ERR_FORBIDDEN);
+
+    issue(ticket);
+    snprintf(bad, sizeof(bad), "%s.", ticket);
+    CHECK_INT(verify(bad, NOW, &claims), INBOX_ERR_FORBIDDEN);
+
+    memset(bad, 'A', sizeof(bad) - 1);
+    bad[sizeof(bad) - 1] = '\0';
+    bad[100] = '.';
+    CHECK_INT(verify(bad, NOW, &claims), INBOX_ERR_FORBIDDEN);
+}
+
+
+/* Signs body with SECRET as the issuer would: only the claims are bad. */
+static void
+sign(const char *json, char out[INBOX_TICKET_MAX])
+{
+    size_t         n, mac_len;
+    unsigned char  mac[32];
+
+    n = inbox_base64url_encode((const unsigned char *) json, strlen(json),
+                               out);
+    EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, SECRET, strlen(SECRET),
+              (const unsigned char *) out, n, mac, sizeof(mac), &mac_len);
+    out[n++] = '.';
+    inbox_base64url_encode(mac, sizeof(mac), out + n);
+}
+
+
+TEST(validly_signed_malformed_claims_are_forbidden)
+{
+    char                   ticket[INBOX_TICKET_MAX];
+    inbox_ticket_claims_t  claims;
+
+    sign("{\"org_id\":\"42\",\"user_id\":\"7\",\"nonce\":\"n\","
+         "\"expires\":1900000000,\"org_seq\":1,\"epoch\":\"e\","
+         "\"unread_total\":0}", ticket);
+    CHECK_INT(verify(ticket, NOW, &claims), INBOX_OK);
+
+    sign("not json", ticket);
+    CHECK_INT(verify(ticket, NOW, &claims), INBOX_ERR_FORBIDDEN);
+
+    sign("[\"42\"]", ticket);
+    CHECK_INT(verify(ticket, NOW, &claims), INBOX_ERR_FORBIDDEN);
+
+    /* no organization */
+    sign("{\"user_id\":\"7\",\"nonce\":\"n\",\"expires\":1900000000,"
+         "\"org_seq\":1,\"epoch\":\"e\",\"unread_total\":0}", ticket);
+    CHECK_INT(verify(ticket, NOW, &claims), INBOX_ERR_FORBIDDEN);
+
+    /* an expiry that is not a number */
+    sign("{\"org_id\":\"42\",\"user_id\":\"7\",\"nonce\":\"n\","
+         "\"expires\":\"never\",\"org_seq\":1,\"epoch\":\"e\","
+         "\"unread_total\":0}", ticket);
+    CHECK_INT(verify(ticket, NOW, &claims), INBOX_ERR_FORBIDDEN);
+
+    /* an org_id longer than any id */
+    sign("{\"org_id\":\"0123456789012345678901234567890123456789\","
+         "\"user_id\":\"7\",\"nonce\":\"n\",\"expires\":1900000000,"
+         "\"org_seq\":1,\"epoch\":\"e\",\"unread_total\":0}", ticket);
+    CHECK_INT(verify(ticket, NOW, &claims), INBOX_ERR_FORBIDDEN);
+}
+
+
+static void
+write_file(const char *path, const char *content)
+{
+    FILE  *f;
+
+    f = fopen(path, "w");
+    if (f == NULL) {
+        abort();
+    }
+    fputs(content, f);
+    fclose(f);
+}
+
+
+TEST(secret_load_trims_whitespace)
+{
+    char           path[] = "/tmp/inbox-secret-XXXXXX";
+    size_t         n;
+    unsigned char  buf[256];
+    inbox_error_t  err;
+
+    close(mkstemp(path));
+    write_file(path, "  \n" SECRET "\n\n");
+    n = inbox_ticket_secret_load(path, buf, sizeof(buf), &err);
+    CHECK_INT(n, strlen(SECRET));
+    CHECK(n == strlen(SECRET) && memcmp(buf, SECRET, n) == 0);
+    unlink(path);
+}
+
+
+TEST(secret_load_rejects_short_or_missing)
+{
+    char           path[] = "/tmp/inbox-secret-XXXXXX";
+    unsigned char  buf[256];
+    inbox_error_t  err;
+
+    close(mkstemp(path));
+    /* 31 bytes once trimmed */
+    write_file(path, "0123456789abcdef0123456789abcde\n   ");
+    CHECK_INT(inbox_ticket_secret_load(path, buf, sizeof(buf), &err), 0);
+    CHECK(strstr(err.message, "31") != NULL);
+
+    write_file(path, "0123456789abcdef0123456789abcdef");
+    CHECK_INT(inbox_ticket_secret_load(path, buf, sizeof(buf), &err), 32);
+    unlink(path);
+
+    CHECK_INT(inbox_ticket_secret_load(path, buf, sizeof(buf), &err), 0);
+    CHECK(strstr(err.message, path) != NULL);
+}
+
+
+RUN_TESTS()

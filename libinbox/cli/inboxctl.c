@@ -596,7 +596,7 @@ ctl_seed_demo(inbox_store_t *store, ctl_words_t *words)
 {
     int              created;
     char             org_id[INBOX_ID_MAX], user_id[INBOX_ID_MAX];
-    char             token[INBOX_TOKEN_MAX], password[25], auth_token[33];
+    char             token[INBOX_TOKEN_MAX], password[48], auth_token[33];
     unsigned char    random[18];
     const char      *public_url;
     inbox_status_t   rc;

@@ -1,0 +1,640 @@
+/*
+ * The MongoDB backend: opening, the client pool, running one command and
+ * judging its reply, and the indexes.  See store_mongo.h.
+ */
+#include <string.h>
+#include <unistd.h>
+#include <inbox/clock.h>
+#include "store_mongo.h"
+
+
+#define INBOX_MONGO_SELECTION_TIMEOUT_MS  5000
+#define INBOX_MONGO_DUPLICATE_KEY         11000
+
+
+static void inbox_mongo_init_driver(void);
+static void inbox_mongo_log(mongoc_log_level_t level, const char *domain,
+    const char *message, void *data);
+static inbox_mongo_store_t *inbox_mongo_store_new(const char *uri,
+    inbox_error_t *err);
+static void inbox_mongo_close(inbox_store_t *store);
+static inbox_status_t inbox_mongo_ping(inbox_store_t *store,
+    inbox_error_t *err);
+static mongoc_client_t *inbox_mongo_client_pop(inbox_mongo_store_t *ms,
+    mongoc_client_pool_t **pool, inbox_error_t *err);
+static int inbox_mongo_is_read(const bson_t *command);
+static inbox_status_t inbox_mongo_check_reply(const bson_t *command,
+    bool sent, const bson_t *reply, const bson_error_t *error,
+    inbox_error_t *err);
+static inbox_status_t inbox_mongo_server_error(const char *op, int64_t code,
+    const char *message, const bson_t *reply, inbox_error_t *err);
+static void inbox_mongo_default_id(void *ctx, bson_oid_t *oid);
+static int64_t inbox_mongo_default_clock(void *ctx);
+
+
+static pthread_once_t  inbox_mongo_once = PTHREAD_ONCE_INIT;
+
+
+static const inbox_store_ops_t  inbox_mongo_ops = {
+    "mongodb",
+    inbox_mongo_close,
+    inbox_mongo_ping,
+    inbox_mongo_org_create,
+    inbox_mongo_org_find_by_name,
+    inbox_mongo_number_add,
+    inbox_mongo_number_find,
+    inbox_mongo_user_add,
+    inbox_mongo_token_add,
+    inbox_mongo_token_find,
+    inbox_mongo_credits_grant,
+    inbox_mongo_billing_set,
+    inbox_mongo_contact_upsert,
+    inbox_mongo_inbound_ingest,
+    inbox_mongo_conversations_list,
+    inbox_mongo_conversation_get,
+    inbox_mongo_messages_list,
+    inbox_mongo_realtime_state
+};
+
+
+/*
+ * The indexes every query relies on.  Names are given so that sending them
+ * again is a no-op.  conversations and messages are read newest first
+ * with keyset cursors, hence the descending (time, _id) suffixes.
+ */
+static const char  *inbox_mongo_indexes[] = {
+    "{\"createIndexes\": \"orgs\", \"indexes\": ["
+        "{\"key\": {\"name\": 1}, \"name\": \"name\"}]}",
+    "{\"createIndexes\": \"numbers\", \"indexes\": ["
+        "{\"key\": {\"e164\": 1}, \"name\": \"e164_unique\","
+        " \"unique\": true}]}",
+    "{\"createIndexes\": \"users\", \"indexes\": ["
+        "{\"key\": {\"email\": 1}, \"name\": \"email_unique\","
+        " \"unique\": true}]}",
+    "{\"createIndexes\": \"tokens\", \"indexes\": ["
+        "{\"key\": {\"token_hash\": 1}, \"name\": \"token_hash_unique\","
+        " \"unique\": true}]}",
+    "{\"createIndexes\": \"contacts\", \"indexes\": ["
+        "{\"key\": {\"org_id\": 1, \"phone\": 1},"
+        " \"name\": \"org_phone_unique\", \"unique\": true}]}",
+    "{\"createIndexes\": \"conversations\", \"indexes\": ["
+        "{\"key\": {\"org_id\": 1, \"archived\": 1,"
+        " \"last_activity_at\": -1, \"_id\": -1},"
+        " \"name\": \"org_archived_activity\"}]}",
+    "{\"createIndexes\": \"messages\", \"indexes\": ["
+        "{\"key\": {\"org_id\": 1, \"provider\": 1, \"provider_id\": 1},"
+        " \"name\": \"org_provider_id_unique\", \"unique\": true},"
+        "{\"key\": {\"conversation_id\": 1, \"created_at\": -1,"
+        " \"_id\": -1}, \"name\": \"conversation_created\"}]}",
+    "{\"createIndexes\": \"events\", \"indexes\": ["
+        "{\"key\": {\"org_id\": 1, \"seq\": 1},"
+        " \"name\": \"org_seq_unique\", \"unique\": true}]}"
+};
+
+
+inbox_store_t *
+inbox_store_mongo_open(const char *uri, inbox_error_t *err)
+{
+    inbox_mongo_store_t  *ms;
+
+    /* No connection here: the pool is made by the first command, after
+     * nginx has forked its workers. */
+    ms = inbox_mongo_store_new(uri, err);
+
+    return ms ? &ms->base : NULL;
+}
+
+
+inbox_store_t *
+inbox_store_mongo_open_with_transport(const char *uri,
+    inbox_mongo_transport_fn fn, void *ctx, inbox_error_t *err)
+{
+    inbox_mongo_store_t  *ms;
+
+    ms = inbox_mongo_store_new(uri, err);
+    if (ms == NULL) {
+        return NULL;
+    }
+
+    ms->transport = fn;
+    ms->transport_ctx = ctx;
+
+    return &ms->base;
+}
+
+
+void
+inbox_mongo_set_test_hooks(inbox_store_t *store, inbox_mongo_id_fn id,
+    inbox_mongo_clock_fn clock, void *ctx)
+{
+    inbox_mongo_store_t  *ms = (inbox_mongo_store_t *) store;
+
+    ms->make_id = id ? id : inbox_mongo_default_id;
+    ms->clock = clock ? clock : inbox_mongo_default_clock;
+    ms->hooks_ctx = ctx;
+}
+
+
+static void
+inbox_mongo_init_driver(void)
+{
+    /* Once per process, never undone: mongoc_cleanup() would pull the
+     * driver from under other threads. */
+    mongoc_init();
+    mongoc_log_set_handler(inbox_mongo_log, NULL);
+}
+
+
+static void
+inbox_mongo_log(mongoc_log_level_t level, const char *domain,
+    const char *message, void *data)
+{
+    /* Failures reach callers as inbox errors; the driver's chatter about
+     * monitoring would only fill the error log. */
+    if (level <= MONGOC_LOG_LEVEL_WARNING) {
+        mongoc_log_default_handler(level, domain, message, data);
+    }
+}
+
+
+static inbox_mongo_store_t *
+inbox_mongo_store_new(const char *uri, inbox_error_t *err)
+{
+    const char           *db;
+    bson_error_t          error;
+    inbox_mongo_store_t  *ms;
+
+    pthread_once(&inbox_mongo_once, inbox_mongo_init_driver);
+
+    ms = calloc(1, sizeof(inbox_mongo_store_t));
+    if (ms == NULL) {
+        inbox_error_set(err, INBOX_ERR_INTERNAL, "Out of memory.");
+        return NULL;
+    }
+
+    ms->uri = mongoc_uri_new_with_error(uri, &error);
+    if (ms->uri == NULL) {
+        free(ms);
+        inbox_error_set(err, INBOX_ERR_INVALID,
+                        "The MongoDB URI is not valid: %s", error.message);
+        return NULL;
+    }
+
+    /* The driver waits 30 s for a server by default; a webhook should
+     * rather get its 503 and let the carrier retry. */
+    if (!mongoc_uri_has_option(ms->uri, MONGOC_URI_SERVERSELECTIONTIMEOUTMS)) {
+        mongoc_uri_set_option_as_int32(ms->uri,
+                                       MONGOC_URI_SERVERSELECTIONTIMEOUTMS,
+                                       INBOX_MONGO_SELECTION_TIMEOUT_MS);
+    }
+
+    if (!mongoc_uri_has_option(ms->uri, MONGOC_URI_APPNAME)) {
+        mongoc_uri_set_appname(ms->uri, "inbox");
+    }
+
+    db = mongoc_uri_get_database(ms->uri);
+    snprintf(ms->db, sizeof(ms->db), "%s", db && db[0] ? db : "inbox");
+
+    pthread_mutex_init(&ms->lock, NULL);
+    ms->base.ops = &inbox_mongo_ops;
+    ms->make_id = inbox_mongo_default_id;
+    ms->clock = inbox_mongo_default_clock;
+
+    return ms;
+}
+
+
+static void
+inbox_mongo_close(inbox_store_t *store)
+{
+    inbox_mongo_store_t  *ms = (inbox_mongo_store_t *) store;
+
+    if (ms == NULL) {
+        return;
+    }
+
+    /* A pool inherited through fork() shares its sockets with the parent:
+     * destroying it here would end the parent's sessions. */
+    if (ms->pool != NULL && ms->pool_pid == getpid()) {
+        mongoc_client_pool_destroy(ms->pool);
+    }
+
+    mongoc_uri_destroy(ms->uri);
+    pthread_mutex_destroy(&ms->lock);
+    free(ms);
+}
+
+
+static inbox_status_t
+inbox_mongo_ping(inbox_store_t *store, inbox_error_t *err)
+{
+    inbox_mongo_store_t  *ms = (inbox_mongo_store_t *) store;
+
+    return inbox_mongo_run_simple(ms, BCON_NEW("ping", BCON_INT32(1)), err);
+}
+
+
+inbox_status_t
+inbox_mongo_ensure_indexes(inbox_mongo_store_t *ms, inbox_error_t *err)
+{
+    int             ready;
+    size_t          i;
+    bson_t         *command;
+    bson_error_t    error;
+    inbox_status_t  rc;
+
+    pthread_mutex_lock(&ms->lock);
+    ready = ms->indexes_ready;
+    pthread_mutex_unlock(&ms->lock);
+
+    if (ready) {
+        return INBOX_OK;
+    }
+
+    /* Two threads may both send them at first; createIndexes of an index
+     * that exists with the same spec is a no-op. */
+    for (i = 0; i < sizeof(inbox_mongo_indexes) / sizeof(char *); i++) {
+        command = bson_new_from_json((const uint8_t *) inbox_mongo_indexes[i],
+                                     -1, &error);
+        if (command == NULL) {
+            return inbox_error_set(err, INBOX_ERR_INTERNAL,
+                                   "Bad index spec: %s", error.message);
+        }
+
+        rc = inbox_mongo_run_simple(ms, command, err);
+        if (rc != INBOX_OK) {
+            return rc;
+        }
+    }
+
+    pthread_mutex_lock(&ms->lock);
+    ms->indexes_ready = 1;
+    pthread_mutex_unlock(&ms->lock);
+
+    return INBOX_OK;
+}
+
+
+/* Pops a client from the pool (made here on first use) and says which
+ * pool it goes back to. */
+static mongoc_client_t *
+inbox_mongo_client_pop(inbox_mongo_store_t *ms, mongoc_client_pool_t **pool,
+    inbox_error_t *err)
+{
+    pid_t         pid;
+    bson_error_t  error;
+
+    pid = getpid();
+
+    pthread_mutex_lock(&ms->lock);
+
+    if (ms->pool == NULL || ms->pool_pid != pid) {
+        /* First use in this process (see store_mongo.h): a parent's pool
+         * is left alone. */
+        ms->pool = mongoc_client_pool_new_with_error(ms->uri, &error);
+        if (ms->pool == NULL) {
+            pthread_mutex_unlock(&ms->lock);
+            inbox_error_set(err, INBOX_ERR_UNAVAILABLE,
+                            "Cannot set up MongoDB clients: %s",
+                            error.message);
+            return NULL;
+        }
+
+        mongoc_client_pool_set_error_api(ms->pool,
+                                         MONGOC_ERROR_API_VERSION_2);
+        ms->pool_pid = pid;
+    }
+
+    *pool = ms->pool;
+
+    pthread_mutex_unlock(&ms->lock);
+
+    return mongoc_client_pool_pop(*pool);
+}
+
+
+inbox_status_t
+inbox_mongo_run(inbox_mongo_store_t *ms, const bson_t *command, bson_t *reply,
+    inbox_error_t *err)
+{
+    bool                   sent;
+    bson_error_t           error;
+    mongoc_client_t       *client;
+    mongoc_client_pool_t  *pool;
+
+    memset(&error, 0, sizeof(bson_error_t));
+
+    if (ms->transport != NULL) {
+        bson_init(reply);
+        sent = ms->transport(ms->transport_ctx, ms->db, command, reply,
+                             &error);
+        return inbox_mongo_check_reply(command, sent, reply, &error, err);
+    }
+
+    client = inbox_mongo_client_pop(ms, &pool, err);
+    if (client == NULL) {
+        bson_init(reply);
+        return INBOX_ERR_UNAVAILABLE;
+    }
+
+    /* The read and write variants apply the URI's read preference, read
+     * concern and write concern; both always initialize reply. */
+    if (inbox_mongo_is_read(command)) {
+        sent = mongoc_client_read_command_with_opts(client, ms->db, command,
+                                                    NULL, NULL, reply,
+                                                    &error);
+    } else {
+        sent = mongoc_client_write_command_with_opts(client, ms->db, command,
+                                                     NULL, reply, &error);
+    }
+
+    mongoc_client_pool_push(pool, client);
+
+    return inbox_mongo_check_reply(command, sent, reply, &error, err);
+}
+
+
+inbox_status_t
+inbox_mongo_run_simple(inbox_mongo_store_t *ms, bson_t *command,
+    inbox_error_t *err)
+{
+    bson_t          reply;
+    inbox_status_t  rc;
+
+    rc = inbox_mongo_run(ms, command, &reply, err);
+
+    bson_destroy(&reply);
+    bson_destroy(command);
+
+    return rc;
+}
+
+
+inbox_status_t
+inbox_mongo_run_cursor(inbox_mongo_store_t *ms, bson_t *command,
+    bson_t *batch, inbox_error_t *err)
+{
+    bson_t          reply, array;
+    bson_iter_t     iter, batch_iter;
+    uint32_t        len;
+    const uint8_t  *data;
+    inbox_status_t  rc;
+
+    rc = inbox_mongo_run(ms, command, &reply, err);
+    bson_destroy(command);
+
+    if (rc == INBOX_OK
+        && bson_iter_init(&iter, &reply)
+        && bson_iter_find_descendant(&iter, "cursor.firstBatch",
+                                     &batch_iter)
+        && BSON_ITER_HOLDS_ARRAY(&batch_iter))
+    {
+        bson_iter_array(&batch_iter, &len, &data);
+        if (bson_init_static(&array, data, len)) {
+            /* Copied: the reply goes now. */
+            bson_copy_to(&array, batch);
+            bson_destroy(&reply);
+            return INBOX_OK;
+        }
+    }
+
+    bson_destroy(&reply);
+    bson_init(batch);
+
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    return inbox_error_set(err, INBOX_ERR_INTERNAL,
+                           "MongoDB answered a query without a cursor.");
+}
+
+
+inbox_status_t
+inbox_mongo_run_find_and_modify(inbox_mongo_store_t *ms, bson_t *command,
+    bson_t *value, int *found, inbox_error_t *err)
+{
+    bson_t          reply;
+    bson_t          doc;
+    bson_iter_t     iter;
+    uint32_t        len;
+    const uint8_t  *data;
+    inbox_status_t  rc;
+
+    *found = 0;
+
+    rc = inbox_mongo_run(ms, command, &reply, err);
+    bson_destroy(command);
+
+    if (rc == INBOX_OK
+        && bson_iter_init_find(&iter, &reply, "value")
+        && BSON_ITER_HOLDS_DOCUMENT(&iter))
+    {
+        bson_iter_document(&iter, &len, &data);
+        if (bson_init_static(&doc, data, len)) {
+            bson_copy_to(&doc, value);
+            *found = 1;
+        }
+    }
+
+    if (!*found) {
+        bson_init(value);
+    }
+
+    bson_destroy(&reply);
+
+    return rc;
+}
+
+
+inbox_status_t
+inbox_mongo_find_one(inbox_mongo_store_t *ms, const char *collection,
+    bson_t *filter, bson_t *projection, bson_t *doc, int *found,
+    inbox_error_t *err)
+{
+    bson_t          first;
+    bson_t          batch;
+    bson_t         *command;
+    bson_iter_t     iter;
+    uint32_t        len;
+    const uint8_t  *data;
+    inbox_status_t  rc;
+
+    *found = 0;
+
+    command = bson_new();
+    BSON_APPEND_UTF8(command, "find", collection);
+    BSON_APPEND_DOCUMENT(command, "filter", filter);
+    if (projection != NULL) {
+        BSON_APPEND_DOCUMENT(command, "projection", projection);
+        bson_destroy(projection);
+    }
+    BSON_APPEND_INT32(command, "limit", 1);
+    BSON_APPEND_BOOL(command, "singleBatch", true);
+    bson_destroy(filter);
+
+    rc = inbox_mongo_run_cursor(ms, command, &batch, err);
+
+    if (rc == INBOX_OK
+        && bson_iter_init_find(&iter, &batch, "0")
+        && BSON_ITER_HOLDS_DOCUMENT(&iter))
+    {
+        bson_iter_document(&iter, &len, &data);
+        if (bson_init_static(&first, data, len)) {
+            bson_copy_to(&first, doc);
+            *found = 1;
+        }
+    }
+
+    if (!*found) {
+        bson_init(doc);
+    }
+
+    bson_destroy(&batch);
+
+    return rc;
+}
+
+
+static int
+inbox_mongo_is_read(const bson_t *command)
+{
+    const char   *name;
+    bson_iter_t   iter;
+
+    if (!bson_iter_init(&iter, command) || !bson_iter_next(&iter)) {
+        return 0;
+    }
+
+    name = bson_iter_key(&iter);
+
+    return strcmp(name, "find") == 0 || strcmp(name, "aggregate") == 0
+           || strcmp(name, "count") == 0 || strcmp(name, "ping") == 0;
+}
+
+
+static inbox_status_t
+inbox_mongo_check_reply(const bson_t *command, bool sent, const bson_t *reply,
+    const bson_error_t *error, inbox_error_t *err)
+{
+    const char   *op = "command";
+    bson_iter_t   iter, item;
+    char          message[128];
+
+    if (bson_iter_init(&iter, command) && bson_iter_next(&iter)) {
+        op = bson_iter_key(&iter);
+    }
+
+    if (!bson_iter_init_find(&iter, reply, "ok")) {
+        if (sent) {
+            return inbox_error_set(err, INBOX_ERR_INTERNAL,
+                                   "MongoDB answered %s without \"ok\".", op);
+        }
+
+        /* No answer at all: the server could not be reached, or would not
+         * let us in. */
+        if (error->domain == MONGOC_ERROR_SERVER_SELECTION
+            || error->domain == MONGOC_ERROR_STREAM
+            || error->domain == MONGOC_ERROR_CLIENT)
+        {
+            return inbox_error_set(err, INBOX_ERR_UNAVAILABLE,
+                                   "The MongoDB store is unavailable: %s",
+                                   error->message);
+        }
+
+        return inbox_error_set(err, INBOX_ERR_INTERNAL,
+                               "MongoDB %s failed: %s", op, error->message);
+    }
+
+    if (!bson_iter_as_bool(&iter)) {
+        inbox_mongo_get_str(reply, "errmsg", message, sizeof(message));
+        return inbox_mongo_server_error(op,
+                   inbox_mongo_get_int(reply, "code"), message, reply, err);
+    }
+
+    /* ok:1 may still carry the failure of a write. */
+    if (bson_iter_init_find(&iter, reply, "writeErrors")
+        && BSON_ITER_HOLDS_ARRAY(&iter)
+        && bson_iter_recurse(&iter, &item) && bson_iter_next(&item)
+        && BSON_ITER_HOLDS_DOCUMENT(&item))
+    {
+        bson_t          doc;
+        uint32_t        len;
+        const uint8_t  *data;
+
+        bson_iter_document(&item, &len, &data);
+        if (bson_init_static(&doc, data, len)) {
+            inbox_mongo_get_str(&doc, "errmsg", message, sizeof(message));
+            return inbox_mongo_server_error(op,
+                       inbox_mongo_get_int(&doc, "code"), message, &doc,
+                       err);
+        }
+    }
+
+    if (bson_has_field(reply, "writeConcernError")) {
+        return inbox_error_set(err, INBOX_ERR_UNAVAILABLE,
+                               "MongoDB could not confirm the %s: the write "
+                               "concern was not satisfied.", op);
+    }
+
+    return INBOX_OK;
+}
+
+
+static inbox_status_t
+inbox_mongo_server_error(const char *op, int64_t code, const char *message,
+    const bson_t *reply, inbox_error_t *err)
+{
+    bson_iter_t  iter, label;
+
+    if (code == INBOX_MONGO_DUPLICATE_KEY) {
+        return inbox_error_set(err, INBOX_ERR_CONFLICT,
+                               "MongoDB %s: duplicate key: %s", op, message);
+    }
+
+    /* Errors the driver's retryable-writes rules also treat as passing:
+     * no primary, shutting down, timed out, network. */
+    switch (code) {
+    case 6: case 7: case 89: case 91: case 189: case 262: case 9001:
+    case 10107: case 11600: case 11602: case 13435: case 13436:
+        return inbox_error_set(err, INBOX_ERR_UNAVAILABLE,
+                               "The MongoDB store is unavailable (%s: %s).",
+                               op, message);
+    }
+
+    if (bson_iter_init_find(&label, reply, "errorLabels")
+        && BSON_ITER_HOLDS_ARRAY(&label)
+        && bson_iter_recurse(&label, &iter))
+    {
+        while (bson_iter_next(&iter)) {
+            if (BSON_ITER_HOLDS_UTF8(&iter)
+                && (strcmp(bson_iter_utf8(&iter, NULL),
+                           "RetryableWriteError") == 0
+                    || strcmp(bson_iter_utf8(&iter, NULL),
+                              "TransientTransactionError") == 0))
+            {
+                return inbox_error_set(err, INBOX_ERR_UNAVAILABLE,
+                                       "The MongoDB store is unavailable "
+                                       "(%s: %s).", op, message);
+            }
+        }
+    }
+
+    return inbox_error_set(err, INBOX_ERR_INTERNAL,
+                           "MongoDB %s failed (%lld): %s", op,
+                           (long long) code, message);
+}
+
+
+static void
+inbox_mongo_default_id(void *ctx, bson_oid_t *oid)
+{
+    bson_oid_init(oid, NULL);
+}
+
+
+static int64_t
+inbox_mongo_default_clock(void *ctx)
+{
+    return inbox_now_ms();
+}

@@ -1,0 +1,194 @@
+/*
+ * The MongoDB store backend (mongo-c-driver 1.23): internal interface.
+ *
+ * Building commands is kept apart from executing them.  Every operation is
+ * a sequence of database command documents ({"find": ...}, {"insert": ...},
+ * {"findAndModify": ...}, ...), each sent through inbox_mongo_run().  In
+ * production inbox_mongo_run() pops a mongoc_client_t from a
+ * mongoc_client_pool_t, runs the command and pushes the client back, so one
+ * store serves any number of threads.  Tests replace the server with a
+ * transport hook and compare the commands sent with golden files.
+ *
+ * The pool is created lazily by the first command, never by the open call:
+ * nginx opens the store while reading its configuration in the master and
+ * only then forks its workers, and a mongoc pool made before fork() is
+ * unusable in the children.  A pool found to belong to another process
+ * (the store was used before a fork) is abandoned, not destroyed, and a new
+ * one is made.
+ *
+ * Documents: orgs (with the event counter "seq" and the stream "epoch"),
+ * numbers, users, tokens, contacts, conversations (contact fields copied in
+ * for listing and search), messages (media embedded), events.  Ids are
+ * ObjectIds, shown as 24 hex digits; times are BSON dates.
+ *
+ * Operations are not yet wrapped in multi-document transactions (that is
+ * part 6 of the roadmap: it needs a replica set).  Writes are ordered so
+ * that a repeated webhook is still stored once: the message insert, checked
+ * by its unique (org_id, provider, provider_id) index, comes before any
+ * write a reader would notice.
+ */
+#ifndef INBOX_STORE_MONGO_H
+#define INBOX_STORE_MONGO_H
+
+#include <pthread.h>
+#include <sys/types.h>
+#include <mongoc/mongoc.h>
+#include "store_backend.h"
+
+/*
+ * Runs one command in database db instead of a server.  reply is an empty,
+ * initialized document: the hook appends the server's answer to it.
+ * Returns true when the answer came; false with error filled for a
+ * transport failure (e.g. domain MONGOC_ERROR_SERVER_SELECTION).
+ */
+typedef bool (*inbox_mongo_transport_fn)(void *ctx, const char *db,
+    const bson_t *command, bson_t *reply, bson_error_t *error);
+
+/* Generated values, replaceable by tests to make commands deterministic. */
+typedef void (*inbox_mongo_id_fn)(void *ctx, bson_oid_t *oid);
+typedef int64_t (*inbox_mongo_clock_fn)(void *ctx);
+
+typedef struct {
+    inbox_store_t             base;
+
+    mongoc_uri_t             *uri;
+    char                      db[128];
+
+    pthread_mutex_t           lock;
+    mongoc_client_pool_t     *pool;          /* NULL until the first use */
+    pid_t                     pool_pid;
+    int                       indexes_ready;
+
+    inbox_mongo_transport_fn  transport;     /* NULL: a real server */
+    void                     *transport_ctx;
+
+    inbox_mongo_id_fn         make_id;
+    inbox_mongo_clock_fn      clock;
+    void                     *hooks_ctx;
+} inbox_mongo_store_t;
+
+/*
+ * Opens the backend with the transport hook instead of a server; the URI
+ * is parsed only for its database name ("inbox" when it names none).
+ */
+inbox_store_t *inbox_store_mongo_open_with_transport(const char *uri,
+    inbox_mongo_transport_fn fn, void *ctx, inbox_error_t *err);
+
+/* Replaces the ObjectId generator and the clock (NULL keeps the default). */
+void inbox_mongo_set_test_hooks(inbox_store_t *store, inbox_mongo_id_fn id,
+    inbox_mongo_clock_fn clock, void *ctx);
+
+/*
+ * Sends the createIndexes commands once; every operation but ping calls it
+ * first, and it is retried after a failure.
+ */
+inbox_status_t inbox_mongo_ensure_indexes(inbox_mongo_store_t *ms,
+    inbox_error_t *err);
+
+/*
+ * Runs command in the store's database.  reply is initialized here and must
+ * be destroyed by the caller, also after a failure.  A reply with ok:0,
+ * writeErrors or a writeConcernError is a failure: a duplicate key (11000)
+ * is INBOX_ERR_CONFLICT, an unreachable server INBOX_ERR_UNAVAILABLE.
+ */
+inbox_status_t inbox_mongo_run(inbox_mongo_store_t *ms,
+    const bson_t *command, bson_t *reply, inbox_error_t *err);
+
+/* Same, destroying command (built with BCON_NEW) and the reply. */
+inbox_status_t inbox_mongo_run_simple(inbox_mongo_store_t *ms,
+    bson_t *command, inbox_error_t *err);
+
+/* Runs a find or aggregate and copies out its first batch (an array). */
+inbox_status_t inbox_mongo_run_cursor(inbox_mongo_store_t *ms,
+    bson_t *command, bson_t *batch, inbox_error_t *err);
+
+/* Runs findAndModify; *found says whether "value" is a document, copied
+ * into value (always initialized; the caller destroys it). */
+inbox_status_t inbox_mongo_run_find_and_modify(inbox_mongo_store_t *ms,
+    bson_t *command, bson_t *value, int *found, inbox_error_t *err);
+
+/* Runs {"find": collection, "filter": filter, "projection": projection,
+ * "limit": 1}; destroys filter and projection (which may be NULL).  doc is
+ * always initialized; *found says whether it is the document. */
+inbox_status_t inbox_mongo_find_one(inbox_mongo_store_t *ms,
+    const char *collection, bson_t *filter, bson_t *projection, bson_t *doc,
+    int *found, inbox_error_t *err);
+
+/* Helpers shared by the operation files (store_mongo_doc.c). */
+void inbox_mongo_new_id(inbox_mongo_store_t *ms, bson_oid_t *oid);
+int64_t inbox_mongo_now(inbox_mongo_store_t *ms);
+/* 0 when hex is a valid ObjectId. */
+int inbox_mongo_parse_id(const char *hex, bson_oid_t *oid);
+void inbox_mongo_id_hex(const bson_oid_t *oid, char out[INBOX_ID_MAX]);
+
+/* Reads a field of doc (dotted paths allowed); defaults when absent. */
+void inbox_mongo_get_id(const bson_t *doc, const char *path,
+    char out[INBOX_ID_MAX]);
+void inbox_mongo_get_str(const bson_t *doc, const char *path, char *out,
+    size_t size);
+char *inbox_mongo_dup_str(const bson_t *doc, const char *path);
+int64_t inbox_mongo_get_int(const bson_t *doc, const char *path);
+int64_t inbox_mongo_get_date(const bson_t *doc, const char *path);
+int inbox_mongo_get_bool(const bson_t *doc, const char *path);
+
+/* Model structs from stored documents. */
+void inbox_mongo_parse_conversation(const bson_t *doc,
+    inbox_conversation_t *conversation);
+inbox_status_t inbox_mongo_parse_message(const bson_t *doc,
+    inbox_message_t *message, inbox_error_t *err);
+inbox_status_t inbox_mongo_parse_number(const bson_t *doc,
+    inbox_number_t *number, inbox_error_t *err);
+
+/* Keyset cursors "MS:HEX" (time, then id). */
+void inbox_mongo_cursor_make(int64_t ms, const char *id_hex,
+    char out[INBOX_CURSOR_MAX]);
+inbox_status_t inbox_mongo_cursor_parse(const char *cursor, int64_t *ms,
+    bson_oid_t *oid, inbox_error_t *err);
+
+/* The organization's unread count, summed over its conversations. */
+inbox_status_t inbox_mongo_unread_total(inbox_mongo_store_t *ms,
+    const bson_oid_t *org, int64_t *total, inbox_error_t *err);
+
+/* The operations, one file per concern. */
+inbox_status_t inbox_mongo_org_create(inbox_store_t *store, const char *name,
+    const char *timezone, char id[INBOX_ID_MAX], inbox_error_t *err);
+inbox_status_t inbox_mongo_org_find_by_name(inbox_store_t *store,
+    const char *name, char id[INBOX_ID_MAX], inbox_error_t *err);
+inbox_status_t inbox_mongo_number_add(inbox_store_t *store,
+    const inbox_number_t *number, inbox_error_t *err);
+inbox_status_t inbox_mongo_number_find(inbox_store_t *store,
+    const char *e164, inbox_number_t *number, inbox_error_t *err);
+inbox_status_t inbox_mongo_user_add(inbox_store_t *store, const char *org_id,
+    const char *email, inbox_role_t role, const char *password_hash,
+    char id[INBOX_ID_MAX], inbox_error_t *err);
+inbox_status_t inbox_mongo_token_add(inbox_store_t *store,
+    const char *org_id, const char *user_email, const char *token_hash,
+    inbox_error_t *err);
+inbox_status_t inbox_mongo_token_find(inbox_store_t *store,
+    const char *token_hash, inbox_principal_t *principal,
+    inbox_error_t *err);
+inbox_status_t inbox_mongo_credits_grant(inbox_store_t *store,
+    const char *org_id, int64_t credits, inbox_error_t *err);
+inbox_status_t inbox_mongo_billing_set(inbox_store_t *store,
+    const char *org_id, int active, inbox_error_t *err);
+inbox_status_t inbox_mongo_contact_upsert(inbox_store_t *store,
+    const char *org_id, const char *phone, const char *name,
+    char id[INBOX_ID_MAX], inbox_error_t *err);
+
+inbox_status_t inbox_mongo_inbound_ingest(inbox_store_t *store,
+    const inbox_inbound_t *msgs, size_t n, inbox_ingest_result_t *results,
+    inbox_event_list_t *events, inbox_error_t *err);
+
+inbox_status_t inbox_mongo_conversations_list(inbox_store_t *store,
+    const char *org_id, const inbox_conversation_query_t *query,
+    inbox_conversation_page_t *page, inbox_error_t *err);
+inbox_status_t inbox_mongo_conversation_get(inbox_store_t *store,
+    const char *org_id, const char *conversation_id,
+    inbox_conversation_t *conversation, inbox_error_t *err);
+inbox_status_t inbox_mongo_messages_list(inbox_store_t *store,
+    const char *org_id, const char *conversation_id, const char *cursor,
+    unsigned limit, inbox_message_page_t *page, inbox_error_t *err);
+inbox_status_t inbox_mongo_realtime_state(inbox_store_t *store,
+    const char *org_id, inbox_realtime_state_t *state, inbox_error_t *err);
+
+#endif

@@ -1,0 +1,671 @@
+/*
+ * The MongoDB backend: organizations, numbers, users, tokens, credits,
+ * billing and contacts (the admin operations behind inboxctl).
+ */
+#include <ctype.h>
+#include <string.h>
+#include "store_mongo.h"
+
+
+static inbox_status_t inbox_mongo_org_check(inbox_mongo_store_t *ms,
+    const char *org_id, bson_oid_t *org, inbox_error_t *err);
+static inbox_status_t inbox_mongo_org_update(inbox_mongo_store_t *ms,
+    const bson_oid_t *org, bson_t *update, inbox_error_t *err);
+static void inbox_mongo_append_opt(bson_t *doc, const char *key,
+    const char *value);
+
+
+/* Checks that org_id names a stored organization. */
+static inbox_status_t
+inbox_mongo_org_check(inbox_mongo_store_t *ms, const char *org_id,
+    bson_oid_t *org, inbox_error_t *err)
+{
+    int             found;
+    bson_t          doc;
+    inbox_status_t  rc;
+
+    if (inbox_mongo_parse_id(org_id, org) != 0) {
+        return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
+                               "No organization has the id \"%s\".", org_id);
+    }
+
+    rc = inbox_mongo_find_one(ms, "orgs", BCON_NEW("_id", BCON_OID(org)),
+                              BCON_NEW("_id", BCON_INT32(1)), &doc, &found,
+                              err);
+    bson_destroy(&doc);
+
+    if (rc == INBOX_OK && !found) {
+        return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
+                               "No organization has the id \"%s\".", org_id);
+    }
+
+    return rc;
+}
+
+
+inbox_status_t
+inbox_mongo_org_create(inbox_store_t *store, const char *name,
+    const char *timezone, char id[INBOX_ID_MAX], inbox_error_t *err)
+{
+    int64_t               now;
+    bson_oid_t            oid, epoch_oid;
+    inbox_status_t        rc;
+    inbox_mongo_store_t  *ms = (inbox_mongo_store_t *) store;
+    char                  epoch[INBOX_EPOCH_MAX];
+    size_t                i;
+
+    rc = inbox_mongo_ensure_indexes(ms, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    inbox_mongo_new_id(ms, &oid);
+    inbox_mongo_new_id(ms, &epoch_oid);
+    now = inbox_mongo_now(ms);
+
+    /* The epoch names this event stream: the random and counter bytes of
+     * a fresh ObjectId (16 hex digits). */
+    for (i = 0; i < 8; i++) {
+        snprintf(epoch + 2 * i, 3, "%02x", epoch_oid.bytes[4 + i]);
+    }
+
+    rc = inbox_mongo_run_simple(ms,
+        BCON_NEW("insert", BCON_UTF8("orgs"),
+                 "documents", "[", "{",
+                     "_id", BCON_OID(&oid),
+                     "name", BCON_UTF8(name),
+                     "timezone", BCON_UTF8(timezone ? timezone : "UTC"),
+                     "seq", BCON_INT64(0),
+                     "epoch", BCON_UTF8(epoch),
+                     "billing_active", BCON_BOOL(true),
+                     "credits", "{",
+                         "balance", BCON_INT64(0),
+                         "held", BCON_INT64(0),
+                     "}",
+                     "created_at", BCON_DATE_TIME(now),
+                 "}", "]",
+                 "ordered", BCON_BOOL(true)),
+        err);
+
+    if (rc == INBOX_OK) {
+        inbox_mongo_id_hex(&oid, id);
+    }
+
+    return rc;
+}
+
+
+inbox_status_t
+inbox_mongo_org_find_by_name(inbox_store_t *store, const char *name,
+    char id[INBOX_ID_MAX], inbox_error_t *err)
+{
+    int                   found;
+    bson_t                batch;
+    inbox_status_t        rc;
+    inbox_mongo_store_t  *ms = (inbox_mongo_store_t *) store;
+
+    rc = inbox_mongo_ensure_indexes(ms, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    /* Names need not be unique: the oldest organization wins. */
+    rc = inbox_mongo_run_cursor(ms,
+        BCON_NEW("find", BCON_UTF8("orgs"),
+                 "filter", "{", "name", BCON_UTF8(name), "}",
+                 "projection", "{", "_id", BCON_INT32(1), "}",
+                 "sort", "{", "_id", BCON_INT32(1), "}",
+                 "limit", BCON_INT32(1),
+                 "singleBatch", BCON_BOOL(true)),
+        &batch, err);
+
+    if (rc == INBOX_OK) {
+        inbox_mongo_get_id(&batch, "0._id", id);
+        found = id[0] != '\0';
+        if (!found) {
+            rc = inbox_error_set(err, INBOX_ERR_NOT_FOUND,
+                                 "No organization is named \"%s\".", name);
+        }
+    }
+
+    bson_destroy(&batch);
+
+    return rc;
+}
+
+
+static void
+inbox_mongo_append_opt(bson_t *doc, const char *key, const char *value)
+{
+    /* Absent rather than null, so a reader finds NULL either way. */
+    if (value != NULL) {
+        bson_append_utf8(doc, key, -1, value, -1);
+    }
+}
+
+
+inbox_status_t
+inbox_mongo_number_add(inbox_store_t *store, const inbox_number_t *number,
+    inbox_error_t *err)
+{
+    bson_t                doc;
+    bson_t               *command;
+    bson_oid_t            oid, org;
+    inbox_status_t        rc;
+    inbox_mongo_store_t  *ms = (inbox_mongo_store_t *) store;
+
+    rc = inbox_mongo_ensure_indexes(ms, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    rc = inbox_mongo_org_check(ms, number->org_id, &org, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    inbox_mongo_new_id(ms, &oid);
+
+    bson_init(&doc);
+    BSON_APPEND_OID(&doc, "_id", &oid);
+    BSON_APPEND_OID(&doc, "org_id", &org);
+    BSON_APPEND_UTF8(&doc, "e164", number->e164);
+    BSON_APPEND_UTF8(&doc, "carrier", inbox_carrier_name(number->carrier));
+    inbox_mongo_append_opt(&doc, "account_sid", number->account_sid);
+    inbox_mongo_append_opt(&doc, "auth_token", number->auth_token);
+    inbox_mongo_append_opt(&doc, "public_key", number->public_key);
+    inbox_mongo_append_opt(&doc, "api_key", number->api_key);
+    inbox_mongo_append_opt(&doc, "api_base", number->api_base);
+    BSON_APPEND_DATE_TIME(&doc, "created_at", inbox_mongo_now(ms));
+
+    command = BCON_NEW("insert", BCON_UTF8("numbers"),
+                       "documents", "[", BCON_DOCUMENT(&doc), "]",
+                       "ordered", BCON_BOOL(true));
+    bson_destroy(&doc);
+
+    rc = inbox_mongo_run_simple(ms, command, err);
+
+    if (rc == INBOX_ERR_CONFLICT) {
+        return inbox_error_set(err, INBOX_ERR_CONFLICT,
+                               "The number %s already belongs to an "
+                               "organization.", number->e164);
+    }
+
+    return rc;
+}
+
+
+inbox_status_t
+inbox_mongo_number_find(inbox_store_t *store, const char *e164,
+    inbox_number_t *number, inbox_error_t *err)
+{
+    int                   found;
+    bson_t                doc;
+    inbox_status_t        rc;
+    inbox_mongo_store_t  *ms = (inbox_mongo_store_t *) store;
+
+    memset(number, 0, sizeof(inbox_number_t));
+
+    rc = inbox_mongo_ensure_indexes(ms, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    rc = inbox_mongo_find_one(ms, "numbers",
+                              BCON_NEW("e164", BCON_UTF8(e164)), NULL,
+                              &doc, &found, err);
+
+    if (rc == INBOX_OK) {
+        if (found) {
+            rc = inbox_mongo_parse_number(&doc, number, err);
+        } else {
+            rc = inbox_error_set(err, INBOX_ERR_NOT_FOUND,
+                                 "No organization owns the number %s.", e164);
+        }
+    }
+
+    bson_destroy(&doc);
+
+    return rc;
+}
+
+
+inbox_status_t
+inbox_mongo_user_add(inbox_store_t *store, const char *org_id,
+    const char *email, inbox_role_t role, const char *password_hash,
+    char id[INBOX_ID_MAX], inbox_error_t *err)
+{
+    char                 *lower;
+    size_t                i;
+    bson_oid_t            oid, org;
+    inbox_status_t        rc;
+    inbox_mongo_store_t  *ms = (inbox_mongo_store_t *) store;
+
+    rc = inbox_mongo_ensure_indexes(ms, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    rc = inbox_mongo_org_check(ms, org_id, &org, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    /* Stored lower case, so the unique index also sees "A@x" == "a@x". */
+    lower = strdup(email);
+    if (lower == NULL) {
+        return inbox_error_set(err, INBOX_ERR_INTERNAL, "Out of memory.");
+    }
+
+    for (i = 0; lower[i]; i++) {
+        lower[i] = (char) tolower((unsigned char) lower[i]);
+    }
+
+    inbox_mongo_new_id(ms, &oid);
+
+    rc = inbox_mongo_run_simple(ms,
+        BCON_NEW("insert", BCON_UTF8("users"),
+                 "documents", "[", "{",
+                     "_id", BCON_OID(&oid),
+                     "org_id", BCON_OID(&org),
+                     "email", BCON_UTF8(lower),
+                     "role", BCON_UTF8(inbox_role_name(role)),
+                     "password_hash", BCON_UTF8(password_hash),
+                     "created_at", BCON_DATE_TIME(inbox_mongo_now(ms)),
+                 "}", "]",
+                 "ordered", BCON_BOOL(true)),
+        err);
+
+    if (rc == INBOX_ERR_CONFLICT) {
+        rc = inbox_error_set(err, INBOX_ERR_CONFLICT,
+                             "A user with the email %s exists already.",
+                             lower);
+    }
+
+    free(lower);
+
+    if (rc == INBOX_OK) {
+        inbox_mongo_id_hex(&oid, id);
+    }
+
+    return rc;
+}
+
+
+inbox_status_t
+inbox_mongo_token_add(inbox_store_t *store, const char *org_id,
+    const char *user_email, const char *token_hash, inbox_error_t *err)
+{
+    int                   found;
+    char                 *lower;
+    bson_t                user, doc;
+    bson_t               *command;
+    size_t                i;
+    bson_oid_t            oid, org;
+    bson_iter_t           iter;
+    inbox_status_t        rc;
+    inbox_mongo_store_t  *ms = (inbox_mongo_store_t *) store;
+
+    rc = inbox_mongo_ensure_indexes(ms, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    rc = inbox_mongo_org_check(ms, org_id, &org, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    inbox_mongo_new_id(ms, &oid);
+
+    bson_init(&doc);
+    BSON_APPEND_OID(&doc, "_id", &oid);
+    BSON_APPEND_UTF8(&doc, "token_hash", token_hash);
+    BSON_APPEND_OID(&doc, "org_id", &org);
+
+    if (user_email != NULL && user_email[0] != '\0') {
+        lower = strdup(user_email);
+        if (lower == NULL) {
+            bson_destroy(&doc);
+            return inbox_error_set(err, INBOX_ERR_INTERNAL, "Out of memory.");
+        }
+
+        for (i = 0; lower[i]; i++) {
+            lower[i] = (char) tolower((unsigned char) lower[i]);
+        }
+
+        rc = inbox_mongo_find_one(ms, "users",
+                                  BCON_NEW("org_id", BCON_OID(&org),
+                                           "email", BCON_UTF8(lower)),
+                                  BCON_NEW("_id", BCON_INT32(1)),
+                                  &user, &found, err);
+
+        if (rc == INBOX_OK && found
+            && bson_iter_init_find(&iter, &user, "_id")
+            && BSON_ITER_HOLDS_OID(&iter))
+        {
+            BSON_APPEND_OID(&doc, "user_id", bson_iter_oid(&iter));
+
+        } else if (rc == INBOX_OK) {
+            rc = inbox_error_set(err, INBOX_ERR_NOT_FOUND,
+                                 "No user %s in that organization.", lower);
+        }
+
+        bson_destroy(&user);
+        free(lower);
+
+        if (rc != INBOX_OK) {
+            bson_destroy(&doc);
+            return rc;
+        }
+
+    } else {
+        BSON_APPEND_NULL(&doc, "user_id");
+    }
+
+    BSON_APPEND_DATE_TIME(&doc, "created_at", inbox_mongo_now(ms));
+
+    command = BCON_NEW("insert", BCON_UTF8("tokens"),
+                       "documents", "[", BCON_DOCUMENT(&doc), "]",
+                       "ordered", BCON_BOOL(true));
+    bson_destroy(&doc);
+
+    return inbox_mongo_run_simple(ms, command, err);
+}
+
+
+inbox_status_t
+inbox_mongo_token_find(inbox_store_t *store, const char *token_hash,
+    inbox_principal_t *principal, inbox_error_t *err)
+{
+    int                   found;
+    char                  role[16];
+    bson_t                token, user;
+    bson_oid_t            org, user_oid;
+    bson_iter_t           iter;
+    inbox_status_t        rc;
+    inbox_mongo_store_t  *ms = (inbox_mongo_store_t *) store;
+
+    memset(principal, 0, sizeof(inbox_principal_t));
+
+    rc = inbox_mongo_ensure_indexes(ms, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    rc = inbox_mongo_find_one(ms, "tokens",
+                              BCON_NEW("token_hash", BCON_UTF8(token_hash)),
+                              BCON_NEW("org_id", BCON_INT32(1),
+                                       "user_id", BCON_INT32(1)),
+                              &token, &found, err);
+
+    if (rc != INBOX_OK || !found) {
+        bson_destroy(&token);
+        return rc != INBOX_OK ? rc
+               : inbox_error_set(err, INBOX_ERR_UNAUTHENTICATED,
+                                 "The API token is not valid.");
+    }
+
+    inbox_mongo_get_id(&token, "org_id", principal->org_id);
+
+    /* An organization-wide token acts as a member: the least that lets it
+     * work the inbox. */
+    principal->role = INBOX_ROLE_MEMBER;
+
+    if (!bson_iter_init_find(&iter, &token, "user_id")
+        || !BSON_ITER_HOLDS_OID(&iter)
+        || inbox_mongo_parse_id(principal->org_id, &org) != 0)
+    {
+        bson_destroy(&token);
+        return INBOX_OK;
+    }
+
+    bson_oid_copy(bson_iter_oid(&iter), &user_oid);
+    bson_destroy(&token);
+
+    /* The role is read now, not copied into the token, so a changed role
+     * takes effect at once. */
+    rc = inbox_mongo_find_one(ms, "users",
+                              BCON_NEW("_id", BCON_OID(&user_oid),
+                                       "org_id", BCON_OID(&org)),
+                              BCON_NEW("role", BCON_INT32(1)),
+                              &user, &found, err);
+
+    if (rc == INBOX_OK && !found) {
+        rc = inbox_error_set(err, INBOX_ERR_UNAUTHENTICATED,
+                             "The API token's user no longer exists.");
+    }
+
+    if (rc == INBOX_OK) {
+        inbox_mongo_get_id(&user, "_id", principal->user_id);
+        inbox_mongo_get_str(&user, "role", role, sizeof(role));
+        if (strcmp(role, inbox_role_name(INBOX_ROLE_BILLING)) == 0) {
+            principal->role = INBOX_ROLE_BILLING;
+        }
+    }
+
+    bson_destroy(&user);
+
+    return rc;
+}
+
+
+static inbox_status_t
+inbox_mongo_org_update(inbox_mongo_store_t *ms, const bson_oid_t *org,
+    bson_t *update, inbox_error_t *err)
+{
+    bson_t          reply;
+    bson_t         *command;
+    inbox_status_t  rc;
+
+    command = BCON_NEW("update", BCON_UTF8("orgs"),
+                       "updates", "[", "{",
+                           "q", "{", "_id", BCON_OID(org), "}",
+                           "u", BCON_DOCUMENT(update),
+                       "}", "]",
+                       "ordered", BCON_BOOL(true));
+    bson_destroy(update);
+
+    rc = inbox_mongo_run(ms, command, &reply, err);
+
+    /* n counts the matched documents. */
+    if (rc == INBOX_OK && inbox_mongo_get_int(&reply, "n") == 0) {
+        rc = inbox_error_set(err, INBOX_ERR_NOT_FOUND,
+                             "No organization has that id.");
+    }
+
+    bson_destroy(&reply);
+    bson_destroy(command);
+
+    return rc;
+}
+
+
+inbox_status_t
+inbox_mongo_credits_grant(inbox_store_t *store, const char *org_id,
+    int64_t credits, inbox_error_t *err)
+{
+    bson_oid_t            org;
+    inbox_status_t        rc;
+    inbox_mongo_store_t  *ms = (inbox_mongo_store_t *) store;
+
+    rc = inbox_mongo_ensure_indexes(ms, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    if (inbox_mongo_parse_id(org_id, &org) != 0) {
+        return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
+                               "No organization has the id \"%s\".", org_id);
+    }
+
+    return inbox_mongo_org_update(ms, &org,
+        BCON_NEW("$inc", "{", "credits.balance", BCON_INT64(credits), "}"),
+        err);
+}
+
+
+inbox_status_t
+inbox_mongo_billing_set(inbox_store_t *store, const char *org_id,
+    int active, inbox_error_t *err)
+{
+    bson_oid_t            org;
+    inbox_status_t        rc;
+    inbox_mongo_store_t  *ms = (inbox_mongo_store_t *) store;
+
+    rc = inbox_mongo_ensure_indexes(ms, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    if (inbox_mongo_parse_id(org_id, &org) != 0) {
+        return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
+                               "No organization has the id \"%s\".", org_id);
+    }
+
+    return inbox_mongo_org_update(ms, &org,
+        BCON_NEW("$set", "{", "billing_active", BCON_BOOL(active != 0), "}"),
+        err);
+}
+
+
+inbox_status_t
+inbox_mongo_contact_upsert(inbox_store_t *store, const char *org_id,
+    const char *phone, const char *name, char id[INBOX_ID_MAX],
+    inbox_error_t *err)
+{
+    int                   found;
+    bson_t                contact, update, insert, set;
+    bson_t               *command;
+    bson_oid_t            org, contact_oid, conversation_oid;
+    bson_iter_t           iter;
+    inbox_status_t        rc;
+    inbox_mongo_store_t  *ms = (inbox_mongo_store_t *) store;
+    int64_t               now;
+
+    rc = inbox_mongo_ensure_indexes(ms, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    if (inbox_mongo_parse_id(org_id, &org) != 0) {
+        return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
+                               "No organization has the id \"%s\".", org_id);
+    }
+
+    inbox_mongo_new_id(ms, &contact_oid);
+    inbox_mongo_new_id(ms, &conversation_oid);
+    now = inbox_mongo_now(ms);
+
+    /* The contact: renamed when a name is given ("" forgets it), made
+     * with the id of its future conversation when new. */
+    bson_init(&update);
+    if (name != NULL) {
+        BSON_APPEND_DOCUMENT_BEGIN(&update, "$set", &set);
+        if (name[0] != '\0') {
+            BSON_APPEND_UTF8(&set, "name", name);
+        } else {
+            BSON_APPEND_NULL(&set, "name");
+        }
+        bson_append_document_end(&update, &set);
+    }
+
+    BSON_APPEND_DOCUMENT_BEGIN(&update, "$setOnInsert", &insert);
+    BSON_APPEND_OID(&insert, "_id", &contact_oid);
+    BSON_APPEND_OID(&insert, "conversation_id", &conversation_oid);
+    if (name == NULL) {
+        BSON_APPEND_NULL(&insert, "name");
+    }
+    BSON_APPEND_BOOL(&insert, "opted_out", false);
+    BSON_APPEND_DATE_TIME(&insert, "created_at", now);
+    bson_append_document_end(&update, &insert);
+
+    command = BCON_NEW("findAndModify", BCON_UTF8("contacts"),
+                       "query", "{",
+                           "org_id", BCON_OID(&org),
+                           "phone", BCON_UTF8(phone),
+                       "}",
+                       "update", BCON_DOCUMENT(&update),
+                       "upsert", BCON_BOOL(true),
+                       "new", BCON_BOOL(true));
+    bson_destroy(&update);
+
+    rc = inbox_mongo_run_find_and_modify(ms, command, &contact, &found, err);
+
+    if (rc == INBOX_OK
+        && !(found
+             && bson_iter_init_find(&iter, &contact, "_id")
+             && BSON_ITER_HOLDS_OID(&iter)))
+    {
+        rc = inbox_error_set(err, INBOX_ERR_INTERNAL,
+                             "MongoDB returned no contact after an upsert.");
+    }
+
+    if (rc == INBOX_OK) {
+        bson_oid_copy(bson_iter_oid(&iter), &contact_oid);
+
+        if (bson_iter_init_find(&iter, &contact, "conversation_id")
+            && BSON_ITER_HOLDS_OID(&iter))
+        {
+            bson_oid_copy(bson_iter_oid(&iter), &conversation_oid);
+        } else {
+            rc = inbox_error_set(err, INBOX_ERR_INTERNAL,
+                                 "A stored contact has no conversation.");
+        }
+    }
+
+    if (rc != INBOX_OK) {
+        bson_destroy(&contact);
+        return rc;
+    }
+
+    /* Its conversation: made empty when missing; the copy of the name the
+     * list searches follows a rename. */
+    bson_init(&update);
+    if (name != NULL) {
+        BSON_APPEND_DOCUMENT_BEGIN(&update, "$set", &set);
+        if (name[0] != '\0') {
+            BSON_APPEND_UTF8(&set, "contact.name", name);
+        } else {
+            BSON_APPEND_NULL(&set, "contact.name");
+        }
+        bson_append_document_end(&update, &set);
+    }
+
+    BSON_APPEND_DOCUMENT_BEGIN(&update, "$setOnInsert", &insert);
+    BSON_APPEND_OID(&insert, "contact.id", &contact_oid);
+    if (name == NULL) {
+        BSON_APPEND_NULL(&insert, "contact.name");
+    }
+    BSON_APPEND_UTF8(&insert, "contact.phone", phone);
+    BSON_APPEND_BOOL(&insert, "contact.opted_out",
+                     inbox_mongo_get_bool(&contact, "opted_out"));
+    BSON_APPEND_NULL(&insert, "last_message");
+    BSON_APPEND_DATE_TIME(&insert, "last_activity_at", now);
+    BSON_APPEND_INT64(&insert, "unread_count", 0);
+    BSON_APPEND_BOOL(&insert, "archived", false);
+    BSON_APPEND_BOOL(&insert, "starred", false);
+    bson_append_document_end(&update, &insert);
+
+    command = BCON_NEW("update", BCON_UTF8("conversations"),
+                       "updates", "[", "{",
+                           "q", "{",
+                               "_id", BCON_OID(&conversation_oid),
+                               "org_id", BCON_OID(&org),
+                           "}",
+                           "u", BCON_DOCUMENT(&update),
+                           "upsert", BCON_BOOL(true),
+                       "}", "]",
+                       "ordered", BCON_BOOL(true));
+    bson_destroy(&update);
+
+    rc = inbox_mongo_run_simple(ms, command, err);
+
+    if (rc == INBOX_OK) {
+        inbox_mongo_id_hex(&contact_oid, id);
+    }
+
+    bson_destroy(&contact);
+
+    return rc;
+}

@@ -1,0 +1,390 @@
+/*
+ * The MongoDB backend: reading stored documents into the model structs,
+ * ids, clocks and keyset cursors.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "store_mongo.h"
+
+
+static int inbox_mongo_find(const bson_t *doc, const char *path,
+    bson_iter_t *iter);
+static inbox_status_t inbox_mongo_parse_media(bson_iter_t *array,
+    inbox_message_t *message, inbox_error_t *err);
+
+
+void
+inbox_mongo_new_id(inbox_mongo_store_t *ms, bson_oid_t *oid)
+{
+    ms->make_id(ms->hooks_ctx, oid);
+}
+
+
+int64_t
+inbox_mongo_now(inbox_mongo_store_t *ms)
+{
+    return ms->clock(ms->hooks_ctx);
+}
+
+
+int
+inbox_mongo_parse_id(const char *hex, bson_oid_t *oid)
+{
+    if (hex == NULL || strlen(hex) != 24 || !bson_oid_is_valid(hex, 24)) {
+        return -1;
+    }
+
+    bson_oid_init_from_string(oid, hex);
+
+    return 0;
+}
+
+
+void
+inbox_mongo_id_hex(const bson_oid_t *oid, char out[INBOX_ID_MAX])
+{
+    bson_oid_to_string(oid, out);
+}
+
+
+static int
+inbox_mongo_find(const bson_t *doc, const char *path, bson_iter_t *iter)
+{
+    bson_iter_t  root;
+
+    return bson_iter_init(&root, doc)
+           && bson_iter_find_descendant(&root, path, iter);
+}
+
+
+void
+inbox_mongo_get_id(const bson_t *doc, const char *path,
+    char out[INBOX_ID_MAX])
+{
+    bson_iter_t  iter;
+
+    out[0] = '\0';
+
+    if (!inbox_mongo_find(doc, path, &iter)) {
+        return;
+    }
+
+    if (BSON_ITER_HOLDS_OID(&iter)) {
+        bson_oid_to_string(bson_iter_oid(&iter), out);
+
+    } else if (BSON_ITER_HOLDS_UTF8(&iter)) {
+        snprintf(out, INBOX_ID_MAX, "%s", bson_iter_utf8(&iter, NULL));
+    }
+}
+
+
+void
+inbox_mongo_get_str(const bson_t *doc, const char *path, char *out,
+    size_t size)
+{
+    bson_iter_t  iter;
+
+    out[0] = '\0';
+
+    if (inbox_mongo_find(doc, path, &iter) && BSON_ITER_HOLDS_UTF8(&iter)) {
+        snprintf(out, size, "%s", bson_iter_utf8(&iter, NULL));
+    }
+}
+
+
+char *
+inbox_mongo_dup_str(const bson_t *doc, const char *path)
+{
+    bson_iter_t  iter;
+
+    if (inbox_mongo_find(doc, path, &iter) && BSON_ITER_HOLDS_UTF8(&iter)) {
+        return strdup(bson_iter_utf8(&iter, NULL));
+    }
+
+    return NULL;
+}
+
+
+int64_t
+inbox_mongo_get_int(const bson_t *doc, const char *path)
+{
+    bson_iter_t  iter;
+
+    if (inbox_mongo_find(doc, path, &iter) && BSON_ITER_HOLDS_NUMBER(&iter)) {
+        return bson_iter_as_int64(&iter);
+    }
+
+    return 0;
+}
+
+
+int64_t
+inbox_mongo_get_date(const bson_t *doc, const char *path)
+{
+    bson_iter_t  iter;
+
+    if (!inbox_mongo_find(doc, path, &iter)) {
+        return 0;
+    }
+
+    if (BSON_ITER_HOLDS_DATE_TIME(&iter)) {
+        return bson_iter_date_time(&iter);
+    }
+
+    return BSON_ITER_HOLDS_NUMBER(&iter) ? bson_iter_as_int64(&iter) : 0;
+}
+
+
+int
+inbox_mongo_get_bool(const bson_t *doc, const char *path)
+{
+    bson_iter_t  iter;
+
+    if (inbox_mongo_find(doc, path, &iter)
+        && (BSON_ITER_HOLDS_BOOL(&iter) || BSON_ITER_HOLDS_NUMBER(&iter)))
+    {
+        return bson_iter_as_bool(&iter);
+    }
+
+    return 0;
+}
+
+
+void
+inbox_mongo_parse_conversation(const bson_t *doc,
+    inbox_conversation_t *conversation)
+{
+    bson_iter_t  iter;
+    char         direction[16];
+
+    memset(conversation, 0, sizeof(inbox_conversation_t));
+
+    inbox_mongo_get_id(doc, "_id", conversation->id);
+    inbox_mongo_get_id(doc, "contact.id", conversation->contact.id);
+    conversation->contact.name = inbox_mongo_dup_str(doc, "contact.name");
+    inbox_mongo_get_str(doc, "contact.phone", conversation->contact.phone,
+                        sizeof(conversation->contact.phone));
+    conversation->contact.opted_out = inbox_mongo_get_bool(doc,
+                                                     "contact.opted_out");
+
+    /* An empty conversation (a contact made by hand) has last_message
+     * null. */
+    if (inbox_mongo_find(doc, "last_message", &iter)
+        && BSON_ITER_HOLDS_DOCUMENT(&iter))
+    {
+        conversation->has_last_message = 1;
+        inbox_mongo_get_id(doc, "last_message.id",
+                           conversation->last_message.id);
+        inbox_mongo_get_str(doc, "last_message.direction", direction,
+                            sizeof(direction));
+        conversation->last_message.direction =
+            strcmp(direction, inbox_direction_name(INBOX_OUTBOUND)) == 0
+            ? INBOX_OUTBOUND : INBOX_INBOUND;
+        inbox_mongo_get_str(doc, "last_message.preview",
+                            conversation->last_message.preview,
+                            sizeof(conversation->last_message.preview));
+        conversation->last_message.at = inbox_mongo_get_date(doc,
+                                                       "last_message.at");
+    }
+
+    conversation->last_activity_at = inbox_mongo_get_date(doc,
+                                                       "last_activity_at");
+    conversation->unread_count = inbox_mongo_get_int(doc, "unread_count");
+    conversation->archived = inbox_mongo_get_bool(doc, "archived");
+    conversation->starred = inbox_mongo_get_bool(doc, "starred");
+}
+
+
+inbox_status_t
+inbox_mongo_parse_message(const bson_t *doc, inbox_message_t *message,
+    inbox_error_t *err)
+{
+    bson_iter_t  iter;
+    char         direction[16];
+
+    memset(message, 0, sizeof(inbox_message_t));
+
+    inbox_mongo_get_id(doc, "_id", message->id);
+    inbox_mongo_get_id(doc, "conversation_id", message->conversation_id);
+    inbox_mongo_get_str(doc, "direction", direction, sizeof(direction));
+    message->direction =
+        strcmp(direction, inbox_direction_name(INBOX_OUTBOUND)) == 0
+        ? INBOX_OUTBOUND : INBOX_INBOUND;
+
+    message->body = inbox_mongo_dup_str(doc, "body");
+    if (message->body == NULL) {
+        message->body = strdup("");
+        if (message->body == NULL) {
+            return inbox_error_set(err, INBOX_ERR_INTERNAL, "Out of memory.");
+        }
+    }
+
+    inbox_mongo_get_str(doc, "status", message->status,
+                        sizeof(message->status));
+    inbox_mongo_get_str(doc, "error_code", message->error_code,
+                        sizeof(message->error_code));
+    message->segments = (unsigned) inbox_mongo_get_int(doc, "segments");
+    message->credits = (unsigned) inbox_mongo_get_int(doc, "credits");
+    message->created_at = inbox_mongo_get_date(doc, "created_at");
+    inbox_mongo_get_id(doc, "sent_by", message->sent_by);
+
+    if (inbox_mongo_find(doc, "media", &iter) && BSON_ITER_HOLDS_ARRAY(&iter)) {
+        return inbox_mongo_parse_media(&iter, message, err);
+    }
+
+    return INBOX_OK;
+}
+
+
+static inbox_status_t
+inbox_mongo_parse_media(bson_iter_t *array, inbox_message_t *message,
+    inbox_error_t *err)
+{
+    size_t          n;
+    bson_t          item;
+    uint32_t        len;
+    bson_iter_t     iter;
+    const uint8_t  *data;
+
+    n = 0;
+    if (bson_iter_recurse(array, &iter)) {
+        while (bson_iter_next(&iter)) {
+            n++;
+        }
+    }
+
+    if (n == 0) {
+        return INBOX_OK;
+    }
+
+    message->media = calloc(n, sizeof(inbox_media_t));
+    if (message->media == NULL) {
+        return inbox_error_set(err, INBOX_ERR_INTERNAL, "Out of memory.");
+    }
+
+    bson_iter_recurse(array, &iter);
+
+    while (bson_iter_next(&iter) && message->media_count < n) {
+        if (!BSON_ITER_HOLDS_DOCUMENT(&iter)) {
+            continue;
+        }
+
+        bson_iter_document(&iter, &len, &data);
+        if (!bson_init_static(&item, data, len)) {
+            continue;
+        }
+
+        inbox_mongo_get_str(&item, "url",
+                            message->media[message->media_count].url,
+                            sizeof(message->media[0].url));
+        inbox_mongo_get_str(&item, "content_type",
+                            message->media[message->media_count].content_type,
+                            sizeof(message->media[0].content_type));
+        message->media_count++;
+    }
+
+    return INBOX_OK;
+}
+
+
+inbox_status_t
+inbox_mongo_parse_number(const bson_t *doc, inbox_number_t *number,
+    inbox_error_t *err)
+{
+    char  carrier[16];
+
+    memset(number, 0, sizeof(inbox_number_t));
+
+    inbox_mongo_get_id(doc, "org_id", number->org_id);
+    inbox_mongo_get_str(doc, "e164", number->e164, sizeof(number->e164));
+    inbox_mongo_get_str(doc, "carrier", carrier, sizeof(carrier));
+    number->carrier =
+        strcmp(carrier, inbox_carrier_name(INBOX_CARRIER_TELNYX)) == 0
+        ? INBOX_CARRIER_TELNYX : INBOX_CARRIER_TWILIO;
+
+    /* Absent fields stay NULL. */
+    number->account_sid = inbox_mongo_dup_str(doc, "account_sid");
+    number->auth_token = inbox_mongo_dup_str(doc, "auth_token");
+    number->public_key = inbox_mongo_dup_str(doc, "public_key");
+    number->api_key = inbox_mongo_dup_str(doc, "api_key");
+    number->api_base = inbox_mongo_dup_str(doc, "api_base");
+
+    if ((number->account_sid == NULL && bson_has_field(doc, "account_sid"))
+        || (number->auth_token == NULL && bson_has_field(doc, "auth_token"))
+        || (number->public_key == NULL && bson_has_field(doc, "public_key"))
+        || (number->api_key == NULL && bson_has_field(doc, "api_key"))
+        || (number->api_base == NULL && bson_has_field(doc, "api_base")))
+    {
+        return inbox_error_set(err, INBOX_ERR_INTERNAL,
+                               "A stored number has a malformed field.");
+    }
+
+    return INBOX_OK;
+}
+
+
+void
+inbox_mongo_cursor_make(int64_t ms, const char *id_hex,
+    char out[INBOX_CURSOR_MAX])
+{
+    snprintf(out, INBOX_CURSOR_MAX, "%lld:%s", (long long) ms, id_hex);
+}
+
+
+inbox_status_t
+inbox_mongo_cursor_parse(const char *cursor, int64_t *ms, bson_oid_t *oid,
+    inbox_error_t *err)
+{
+    char       *end;
+    long long   value;
+
+    errno = 0;
+    value = strtoll(cursor, &end, 10);
+
+    if (errno != 0 || end == cursor || *end != ':' || value < 0
+        || inbox_mongo_parse_id(end + 1, oid) != 0)
+    {
+        return inbox_error_set_field(err, INBOX_ERR_INVALID, "cursor",
+                                     "The cursor is not one this server "
+                                     "gave out.");
+    }
+
+    *ms = value;
+
+    return INBOX_OK;
+}
+
+
+inbox_status_t
+inbox_mongo_unread_total(inbox_mongo_store_t *ms, const bson_oid_t *org,
+    int64_t *total, inbox_error_t *err)
+{
+    bson_t          batch;
+    inbox_status_t  rc;
+
+    /* Summed, not kept as a counter, so it cannot drift from the
+     * conversations; archived threads are out of the default view and so
+     * out of the count. */
+    rc = inbox_mongo_run_cursor(ms,
+        BCON_NEW("aggregate", BCON_UTF8("conversations"),
+                 "pipeline", "[",
+                     "{", "$match", "{",
+                         "org_id", BCON_OID(org),
+                         "archived", BCON_BOOL(false),
+                         "unread_count", "{", "$gt", BCON_INT32(0), "}",
+                     "}", "}",
+                     "{", "$group", "{",
+                         "_id", BCON_NULL,
+                         "total", "{", "$sum", BCON_UTF8("$unread_count"), "}",
+                     "}", "}",
+                 "]",
+                 "cursor", "{", "}"),
+        &batch, err);
+
+    *total = rc == INBOX_OK ? inbox_mongo_get_int(&batch, "0.total") : 0;
+
+    bson_destroy(&batch);
+
+    return rc;
+}

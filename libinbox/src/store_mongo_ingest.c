@@ -1,0 +1,554 @@
+/*
+ * The MongoDB backend: storing inbound messages and their events.
+ *
+ * Per message, in this order (see store_mongo.h on transactions):
+ *   find the number              -> the organization
+ *   findAndModify the contact    (upsert; changes nothing that exists)
+ *   insert the message           (unique org/provider/provider_id: a
+ *                                 duplicate stops here, nothing written)
+ *   findAndModify the conversation ($inc unread, last message, unarchive)
+ *   findAndModify the org        ($inc seq by 3: the events' numbers)
+ *   aggregate the unread total
+ *   insert the three events
+ */
+#include <string.h>
+#include "store_mongo.h"
+
+
+#define INBOX_MONGO_EVENTS_PER_MESSAGE  3
+
+
+typedef struct {
+    bson_oid_t  org;
+    bson_oid_t  contact;
+    bson_oid_t  conversation;
+    bson_oid_t  message;
+    int64_t     at;
+} inbox_mongo_ingest_t;
+
+
+static inbox_status_t inbox_mongo_ingest_one(inbox_mongo_store_t *ms,
+    const inbox_inbound_t *msg, inbox_ingest_result_t *result,
+    inbox_event_list_t *events, inbox_error_t *err);
+static inbox_status_t inbox_mongo_ingest_contact(inbox_mongo_store_t *ms,
+    const inbox_inbound_t *msg, inbox_mongo_ingest_t *in, bson_t *contact,
+    inbox_error_t *err);
+static inbox_status_t inbox_mongo_ingest_message(inbox_mongo_store_t *ms,
+    const inbox_inbound_t *msg, inbox_mongo_ingest_t *in,
+    inbox_error_t *err);
+static inbox_status_t inbox_mongo_ingest_duplicate(inbox_mongo_store_t *ms,
+    const inbox_inbound_t *msg, inbox_mongo_ingest_t *in,
+    inbox_ingest_result_t *result, inbox_error_t *err);
+static inbox_status_t inbox_mongo_ingest_conversation(
+    inbox_mongo_store_t *ms, const inbox_inbound_t *msg,
+    inbox_mongo_ingest_t *in, const bson_t *contact,
+    inbox_conversation_t *conversation, inbox_error_t *err);
+static inbox_status_t inbox_mongo_ingest_events(inbox_mongo_store_t *ms,
+    const inbox_inbound_t *msg, inbox_mongo_ingest_t *in,
+    const inbox_conversation_t *conversation, inbox_event_list_t *events,
+    inbox_error_t *err);
+static void inbox_mongo_preview(const char *body, char *out, size_t size);
+
+
+inbox_status_t
+inbox_mongo_inbound_ingest(inbox_store_t *store, const inbox_inbound_t *msgs,
+    size_t n, inbox_ingest_result_t *results, inbox_event_list_t *events,
+    inbox_error_t *err)
+{
+    size_t                i;
+    inbox_status_t        rc;
+    inbox_mongo_store_t  *ms = (inbox_mongo_store_t *) store;
+
+    for (i = 0; i < n; i++) {
+        memset(&results[i], 0, sizeof(inbox_ingest_result_t));
+        results[i].status = INBOX_ERR_UNAVAILABLE;
+    }
+
+    rc = inbox_mongo_ensure_indexes(ms, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    /* Without a transaction a failure leaves the messages before it
+     * stored (and their events, which stay in the list); the carrier's
+     * retry finds them duplicates. */
+    for (i = 0; i < n; i++) {
+        rc = inbox_mongo_ingest_one(ms, &msgs[i], &results[i], events, err);
+        if (rc != INBOX_OK) {
+            results[i].status = rc;
+            return rc;
+        }
+    }
+
+    return INBOX_OK;
+}
+
+
+static inbox_status_t
+inbox_mongo_ingest_one(inbox_mongo_store_t *ms, const inbox_inbound_t *msg,
+    inbox_ingest_result_t *result, inbox_event_list_t *events,
+    inbox_error_t *err)
+{
+    int                   found;
+    bson_t                number, contact;
+    bson_iter_t           iter;
+    inbox_status_t        rc;
+    inbox_conversation_t  conversation;
+    inbox_mongo_ingest_t  in;
+
+    memset(&in, 0, sizeof(inbox_mongo_ingest_t));
+
+    rc = inbox_mongo_find_one(ms, "numbers",
+                              BCON_NEW("e164", BCON_UTF8(msg->to)),
+                              BCON_NEW("org_id", BCON_INT32(1)),
+                              &number, &found, err);
+
+    if (rc == INBOX_OK
+        && !(found
+             && bson_iter_init_find(&iter, &number, "org_id")
+             && BSON_ITER_HOLDS_OID(&iter)))
+    {
+        /* This message's fate only: the others go on. */
+        bson_destroy(&number);
+        result->status = INBOX_ERR_NOT_FOUND;
+        return INBOX_OK;
+    }
+
+    if (rc != INBOX_OK) {
+        bson_destroy(&number);
+        return rc;
+    }
+
+    bson_oid_copy(bson_iter_oid(&iter), &in.org);
+    bson_destroy(&number);
+
+    in.at = msg->received_at > 0 ? msg->received_at : inbox_mongo_now(ms);
+
+    rc = inbox_mongo_ingest_contact(ms, msg, &in, &contact, err);
+    if (rc != INBOX_OK) {
+        bson_destroy(&contact);
+        return rc;
+    }
+
+    rc = inbox_mongo_ingest_message(ms, msg, &in, err);
+
+    if (rc == INBOX_ERR_CONFLICT) {
+        bson_destroy(&contact);
+        return inbox_mongo_ingest_duplicate(ms, msg, &in, result, err);
+    }
+
+    if (rc == INBOX_OK) {
+        rc = inbox_mongo_ingest_conversation(ms, msg, &in, &contact,
+                                             &conversation, err);
+    }
+
+    bson_destroy(&contact);
+
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    rc = inbox_mongo_ingest_events(ms, msg, &in, &conversation, events, err);
+
+    inbox_conversation_free(&conversation);
+
+    if (rc == INBOX_OK) {
+        result->status = INBOX_OK;
+        inbox_mongo_id_hex(&in.message, result->message_id);
+        inbox_mongo_id_hex(&in.conversation, result->conversation_id);
+    }
+
+    return rc;
+}
+
+
+static inbox_status_t
+inbox_mongo_ingest_contact(inbox_mongo_store_t *ms,
+    const inbox_inbound_t *msg, inbox_mongo_ingest_t *in, bson_t *contact,
+    inbox_error_t *err)
+{
+    int             found, attempt;
+    bson_oid_t      contact_oid, conversation_oid;
+    bson_iter_t     iter;
+    inbox_status_t  rc;
+
+    inbox_mongo_new_id(ms, &contact_oid);
+    inbox_mongo_new_id(ms, &conversation_oid);
+
+    /* A new contact gets the id of its conversation to be; an existing
+     * one is left as it is.  Two first messages from one phone at once
+     * may both try the insert: the loser (11000) finds the winner's. */
+    for (attempt = 0; attempt < 2; attempt++) {
+        if (attempt > 0) {
+            bson_destroy(contact);
+        }
+
+        rc = inbox_mongo_run_find_and_modify(ms,
+            BCON_NEW("findAndModify", BCON_UTF8("contacts"),
+                     "query", "{",
+                         "org_id", BCON_OID(&in->org),
+                         "phone", BCON_UTF8(msg->from),
+                     "}",
+                     "update", "{", "$setOnInsert", "{",
+                         "_id", BCON_OID(&contact_oid),
+                         "conversation_id", BCON_OID(&conversation_oid),
+                         "name", BCON_NULL,
+                         "opted_out", BCON_BOOL(false),
+                         "created_at", BCON_DATE_TIME(in->at),
+                     "}", "}",
+                     "upsert", BCON_BOOL(true),
+                     "new", BCON_BOOL(true)),
+            contact, &found, err);
+
+        if (rc != INBOX_ERR_CONFLICT) {
+            break;
+        }
+    }
+
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    if (!found
+        || !bson_iter_init_find(&iter, contact, "_id")
+        || !BSON_ITER_HOLDS_OID(&iter))
+    {
+        return inbox_error_set(err, INBOX_ERR_INTERNAL,
+                               "MongoDB returned no contact after an upsert.");
+    }
+
+    bson_oid_copy(bson_iter_oid(&iter), &in->contact);
+
+    if (!bson_iter_init_find(&iter, contact, "conversation_id")
+        || !BSON_ITER_HOLDS_OID(&iter))
+    {
+        return inbox_error_set(err, INBOX_ERR_INTERNAL,
+                               "A stored contact has no conversation.");
+    }
+
+    bson_oid_copy(bson_iter_oid(&iter), &in->conversation);
+
+    return INBOX_OK;
+}
+
+
+static inbox_status_t
+inbox_mongo_ingest_message(inbox_mongo_store_t *ms,
+    const inbox_inbound_t *msg, inbox_mongo_ingest_t *in, inbox_error_t *err)
+{
+    bson_t   doc, media, item;
+    bson_t  *command;
+    size_t   i;
+    char     key[16];
+
+    inbox_mongo_new_id(ms, &in->message);
+
+    bson_init(&doc);
+    BSON_APPEND_OID(&doc, "_id", &in->message);
+    BSON_APPEND_OID(&doc, "org_id", &in->org);
+    BSON_APPEND_OID(&doc, "conversation_id", &in->conversation);
+    BSON_APPEND_OID(&doc, "contact_id", &in->contact);
+    BSON_APPEND_UTF8(&doc, "provider", inbox_carrier_name(msg->carrier));
+    BSON_APPEND_UTF8(&doc, "provider_id", msg->provider_id);
+    BSON_APPEND_UTF8(&doc, "direction", inbox_direction_name(INBOX_INBOUND));
+    BSON_APPEND_UTF8(&doc, "from", msg->from);
+    BSON_APPEND_UTF8(&doc, "to", msg->to);
+    BSON_APPEND_UTF8(&doc, "body", msg->body);
+
+    /* Every image, not only the first. */
+    BSON_APPEND_ARRAY_BEGIN(&doc, "media", &media);
+    for (i = 0; i < msg->media_count && i < INBOX_MEDIA_MAX; i++) {
+        snprintf(key, sizeof(key), "%zu", i);
+        BSON_APPEND_DOCUMENT_BEGIN(&media, key, &item);
+        BSON_APPEND_UTF8(&item, "url", msg->media[i].url);
+        BSON_APPEND_UTF8(&item, "content_type", msg->media[i].content_type);
+        bson_append_document_end(&media, &item);
+    }
+    bson_append_array_end(&doc, &media);
+
+    BSON_APPEND_NULL(&doc, "status");
+    BSON_APPEND_NULL(&doc, "error_code");
+    BSON_APPEND_INT32(&doc, "segments", (int32_t) msg->segments);
+    BSON_APPEND_INT32(&doc, "credits", 0);
+    BSON_APPEND_NULL(&doc, "sent_by");
+    BSON_APPEND_DATE_TIME(&doc, "created_at", in->at);
+
+    command = BCON_NEW("insert", BCON_UTF8("messages"),
+                       "documents", "[", BCON_DOCUMENT(&doc), "]",
+                       "ordered", BCON_BOOL(true));
+    bson_destroy(&doc);
+
+    return inbox_mongo_run_simple(ms, command, err);
+}
+
+
+static inbox_status_t
+inbox_mongo_ingest_duplicate(inbox_mongo_store_t *ms,
+    const inbox_inbound_t *msg, inbox_mongo_ingest_t *in,
+    inbox_ingest_result_t *result, inbox_error_t *err)
+{
+    int             found;
+    bson_t          doc;
+    inbox_status_t  rc;
+
+    /* Stored before: only read back its ids for the caller. */
+    rc = inbox_mongo_find_one(ms, "messages",
+                              BCON_NEW("org_id", BCON_OID(&in->org),
+                                       "provider",
+                                       BCON_UTF8(inbox_carrier_name(
+                                                     msg->carrier)),
+                                       "provider_id",
+                                       BCON_UTF8(msg->provider_id)),
+                              BCON_NEW("_id", BCON_INT32(1),
+                                       "conversation_id", BCON_INT32(1)),
+                              &doc, &found, err);
+
+    if (rc == INBOX_OK) {
+        result->status = INBOX_OK;
+        result->duplicate = 1;
+
+        if (found) {
+            inbox_mongo_get_id(&doc, "_id", result->message_id);
+            inbox_mongo_get_id(&doc, "conversation_id",
+                               result->conversation_id);
+        } else {
+            inbox_mongo_id_hex(&in->conversation, result->conversation_id);
+        }
+    }
+
+    bson_destroy(&doc);
+
+    return rc;
+}
+
+
+static void
+inbox_mongo_preview(const char *body, char *out, size_t size)
+{
+    size_t  len;
+
+    len = strlen(body);
+
+    if (len >= size) {
+        len = size - 1;
+
+        /* Never cut a UTF-8 sequence in two. */
+        while (len > 0 && ((unsigned char) body[len] & 0xc0) == 0x80) {
+            len--;
+        }
+    }
+
+    memcpy(out, body, len);
+    out[len] = '\0';
+}
+
+
+static inbox_status_t
+inbox_mongo_ingest_conversation(inbox_mongo_store_t *ms,
+    const inbox_inbound_t *msg, inbox_mongo_ingest_t *in,
+    const bson_t *contact, inbox_conversation_t *conversation,
+    inbox_error_t *err)
+{
+    int             found;
+    char           *name;
+    char            preview[INBOX_PREVIEW_MAX];
+    bson_t          value;
+    bson_t          contact_copy;
+    bson_t         *command;
+    inbox_status_t  rc;
+
+    inbox_mongo_preview(msg->body, preview, sizeof(preview));
+
+    /* The contact fields the list shows and searches, for a conversation
+     * made now. */
+    bson_init(&contact_copy);
+    BSON_APPEND_OID(&contact_copy, "id", &in->contact);
+    name = inbox_mongo_dup_str(contact, "name");
+    if (name != NULL) {
+        BSON_APPEND_UTF8(&contact_copy, "name", name);
+        free(name);
+    } else {
+        BSON_APPEND_NULL(&contact_copy, "name");
+    }
+    BSON_APPEND_UTF8(&contact_copy, "phone", msg->from);
+    BSON_APPEND_BOOL(&contact_copy, "opted_out",
+                     inbox_mongo_get_bool(contact, "opted_out"));
+
+    /* A new inbound message brings an archived thread back. */
+    command = BCON_NEW("findAndModify", BCON_UTF8("conversations"),
+                       "query", "{",
+                           "_id", BCON_OID(&in->conversation),
+                           "org_id", BCON_OID(&in->org),
+                       "}",
+                       "update", "{",
+                           "$set", "{",
+                               "archived", BCON_BOOL(false),
+                               "last_message", "{",
+                                   "id", BCON_OID(&in->message),
+                                   "direction", BCON_UTF8(
+                                       inbox_direction_name(INBOX_INBOUND)),
+                                   "preview", BCON_UTF8(preview),
+                                   "at", BCON_DATE_TIME(in->at),
+                               "}",
+                               "last_activity_at", BCON_DATE_TIME(in->at),
+                           "}",
+                           "$inc", "{", "unread_count", BCON_INT64(1), "}",
+                           "$setOnInsert", "{",
+                               "contact", BCON_DOCUMENT(&contact_copy),
+                               "starred", BCON_BOOL(false),
+                           "}",
+                       "}",
+                       "upsert", BCON_BOOL(true),
+                       "new", BCON_BOOL(true));
+    bson_destroy(&contact_copy);
+
+    rc = inbox_mongo_run_find_and_modify(ms, command, &value, &found, err);
+
+    if (rc == INBOX_OK && !found) {
+        rc = inbox_error_set(err, INBOX_ERR_INTERNAL,
+                             "MongoDB returned no conversation after an "
+                             "upsert.");
+    }
+
+    if (rc == INBOX_OK) {
+        inbox_mongo_parse_conversation(&value, conversation);
+    }
+
+    bson_destroy(&value);
+
+    return rc;
+}
+
+
+static inbox_status_t
+inbox_mongo_ingest_events(inbox_mongo_store_t *ms, const inbox_inbound_t *msg,
+    inbox_mongo_ingest_t *in, const inbox_conversation_t *conversation,
+    inbox_event_list_t *events, inbox_error_t *err)
+{
+    int                found;
+    char               epoch[INBOX_EPOCH_MAX];
+    char               org_hex[INBOX_ID_MAX];
+    char              *frames[INBOX_MONGO_EVENTS_PER_MESSAGE];
+    bson_t             org, docs, doc;
+    bson_t            *command;
+    size_t             i;
+    int64_t            seq, unread_total, now;
+    bson_oid_t         oid;
+    inbox_status_t     rc;
+    inbox_message_t    message;
+    static const char *types[INBOX_MONGO_EVENTS_PER_MESSAGE] = {
+        "message.created", "conversation.updated", "unread.total"
+    };
+    char               key[16];
+
+    /* Reserve three event numbers at once; seq is the last of them. */
+    rc = inbox_mongo_run_find_and_modify(ms,
+        BCON_NEW("findAndModify", BCON_UTF8("orgs"),
+                 "query", "{", "_id", BCON_OID(&in->org), "}",
+                 "update", "{", "$inc", "{",
+                     "seq", BCON_INT64(INBOX_MONGO_EVENTS_PER_MESSAGE),
+                 "}", "}",
+                 "fields", "{",
+                     "seq", BCON_INT32(1), "epoch", BCON_INT32(1),
+                 "}",
+                 "new", BCON_BOOL(true)),
+        &org, &found, err);
+
+    if (rc == INBOX_OK && !found) {
+        rc = inbox_error_set(err, INBOX_ERR_INTERNAL,
+                             "The number %s belongs to an organization "
+                             "that does not exist.", msg->to);
+    }
+
+    seq = inbox_mongo_get_int(&org, "seq");
+    inbox_mongo_get_str(&org, "epoch", epoch, sizeof(epoch));
+    bson_destroy(&org);
+
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    rc = inbox_mongo_unread_total(ms, &in->org, &unread_total, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    /* The message as stored, pointing into msg (nothing to free). */
+    memset(&message, 0, sizeof(inbox_message_t));
+    inbox_mongo_id_hex(&in->message, message.id);
+    inbox_mongo_id_hex(&in->conversation, message.conversation_id);
+    message.direction = INBOX_INBOUND;
+    message.body = (char *) msg->body;
+    message.media_count = msg->media_count;
+    message.media = (inbox_media_t *) msg->media;
+    message.segments = msg->segments;
+    message.created_at = in->at;
+
+    frames[0] = inbox_event_message_created(seq - 2, epoch, &message,
+                                            conversation);
+    frames[1] = inbox_event_conversation_updated(seq - 1, epoch,
+                                                 conversation);
+    frames[2] = inbox_event_unread_total(seq, epoch, unread_total);
+
+    if (frames[0] == NULL || frames[1] == NULL || frames[2] == NULL) {
+        for (i = 0; i < INBOX_MONGO_EVENTS_PER_MESSAGE; i++) {
+            free(frames[i]);
+        }
+
+        return inbox_error_set(err, INBOX_ERR_INTERNAL, "Out of memory.");
+    }
+
+    /* Kept for browsers that resume after a gap. */
+    now = inbox_mongo_now(ms);
+    bson_init(&docs);
+
+    for (i = 0; i < INBOX_MONGO_EVENTS_PER_MESSAGE; i++) {
+        snprintf(key, sizeof(key), "%zu", i);
+        inbox_mongo_new_id(ms, &oid);
+
+        BSON_APPEND_DOCUMENT_BEGIN(&docs, key, &doc);
+        BSON_APPEND_OID(&doc, "_id", &oid);
+        BSON_APPEND_OID(&doc, "org_id", &in->org);
+        BSON_APPEND_INT64(&doc, "seq",
+                          seq - INBOX_MONGO_EVENTS_PER_MESSAGE + 1
+                          + (int64_t) i);
+        BSON_APPEND_UTF8(&doc, "type", types[i]);
+        BSON_APPEND_UTF8(&doc, "frame", frames[i]);
+        BSON_APPEND_DATE_TIME(&doc, "created_at", now);
+        bson_append_document_end(&docs, &doc);
+    }
+
+    command = BCON_NEW("insert", BCON_UTF8("events"),
+                       "documents", BCON_ARRAY(&docs),
+                       "ordered", BCON_BOOL(true));
+    bson_destroy(&docs);
+
+    rc = inbox_mongo_run_simple(ms, command, err);
+
+    if (rc != INBOX_OK) {
+        for (i = 0; i < INBOX_MONGO_EVENTS_PER_MESSAGE; i++) {
+            free(frames[i]);
+        }
+
+        return rc;
+    }
+
+    inbox_mongo_id_hex(&in->org, org_hex);
+
+    for (i = 0; i < INBOX_MONGO_EVENTS_PER_MESSAGE; i++) {
+        /* The list owns the frame from here, also when it fails. */
+        if (inbox_event_list_push(events, org_hex,
+                                  seq - INBOX_MONGO_EVENTS_PER_MESSAGE + 1
+                                  + (int64_t) i, frames[i]) != 0)
+        {
+            while (++i < INBOX_MONGO_EVENTS_PER_MESSAGE) {
+                free(frames[i]);
+            }
+
+            return inbox_error_set(err, INBOX_ERR_INTERNAL,
+                                   "Out of memory.");
+        }
+    }
+
+    return INBOX_OK;
+}

@@ -1,0 +1,488 @@
+/*
+ * The MongoDB backend: what the inbox reads (conversation lists, one
+ * conversation, a thread's messages, the realtime state).  Every query is
+ * scoped by org_id, so another organization's ids find nothing.
+ */
+#include <string.h>
+#include "store_mongo.h"
+
+
+static unsigned inbox_mongo_limit(unsigned limit);
+static void inbox_mongo_append_filter(bson_t *filter, inbox_filter_t which);
+static int inbox_mongo_append_search(bson_t *filter, bson_t *or,
+    const char *q);
+static void inbox_mongo_append_keyset(bson_t *or, const char *time_field,
+    int64_t ms, const bson_oid_t *oid);
+static inbox_status_t inbox_mongo_ids(const char *org_id, bson_oid_t *org,
+    const char *conversation_id, bson_oid_t *conversation,
+    inbox_error_t *err);
+
+
+static unsigned
+inbox_mongo_limit(unsigned limit)
+{
+    if (limit == 0) {
+        return INBOX_LIST_LIMIT_DEFAULT;
+    }
+
+    return limit > INBOX_LIST_LIMIT_MAX ? INBOX_LIST_LIMIT_MAX : limit;
+}
+
+
+static inbox_status_t
+inbox_mongo_ids(const char *org_id, bson_oid_t *org,
+    const char *conversation_id, bson_oid_t *conversation,
+    inbox_error_t *err)
+{
+    /* A malformed id names nothing, like another organization's. */
+    if (inbox_mongo_parse_id(org_id, org) != 0
+        || (conversation != NULL
+            && inbox_mongo_parse_id(conversation_id, conversation) != 0))
+    {
+        return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
+                               conversation != NULL
+                               ? "No such conversation."
+                               : "No such organization.");
+    }
+
+    return INBOX_OK;
+}
+
+
+static void
+inbox_mongo_append_filter(bson_t *filter, inbox_filter_t which)
+{
+    /* Archived threads are left out unless asked for. */
+    BSON_APPEND_BOOL(filter, "archived", which == INBOX_FILTER_ARCHIVED);
+
+    switch (which) {
+
+    case INBOX_FILTER_UNREAD:
+        BCON_APPEND(filter, "unread_count", "{", "$gt", BCON_INT32(0), "}");
+        break;
+
+    case INBOX_FILTER_UNRESPONDED:
+        BSON_APPEND_UTF8(filter, "last_message.direction",
+                         inbox_direction_name(INBOX_INBOUND));
+        break;
+
+    case INBOX_FILTER_STARRED:
+        BSON_APPEND_BOOL(filter, "starred", true);
+        break;
+
+    default:
+        break;
+    }
+}
+
+
+/*
+ * q matches the name case-insensitively as typed, or the phone number by
+ * its digits whatever the formatting ("(555) 12" finds "+155512...").
+ * Without digits the name clause goes straight into filter (returns 0);
+ * else both go into the $or array or (returns 1).
+ */
+static int
+inbox_mongo_append_search(bson_t *filter, bson_t *or, const char *q)
+{
+    int      clauses;
+    bson_t   item;
+    size_t   len, i, n;
+    char    *pattern;
+    char     digits[64];
+
+    len = strlen(q);
+
+    pattern = bson_malloc(2 * len + 1);
+    for (i = 0, n = 0; i < len; i++) {
+        if (strchr("\\^$.|?*+()[]{}", q[i]) != NULL) {
+            pattern[n++] = '\\';
+        }
+        pattern[n++] = q[i];
+    }
+    pattern[n] = '\0';
+
+    if (inbox_phone_digits(q, len, digits, sizeof(digits)) == 0) {
+        BSON_APPEND_REGEX(filter, "contact.name", pattern, "i");
+        clauses = 0;
+
+    } else {
+        BSON_APPEND_DOCUMENT_BEGIN(or, "0", &item);
+        BSON_APPEND_REGEX(&item, "contact.name", pattern, "i");
+        bson_append_document_end(or, &item);
+
+        BSON_APPEND_DOCUMENT_BEGIN(or, "1", &item);
+        BSON_APPEND_REGEX(&item, "contact.phone", digits, "");
+        bson_append_document_end(or, &item);
+        clauses = 1;
+    }
+
+    bson_free(pattern);
+
+    return clauses;
+}
+
+
+/* After (ms, oid) in (time_field desc, _id desc) order. */
+static void
+inbox_mongo_append_keyset(bson_t *or, const char *time_field, int64_t ms,
+    const bson_oid_t *oid)
+{
+    bson_t  item, cmp;
+
+    BSON_APPEND_DOCUMENT_BEGIN(or, "0", &item);
+    BSON_APPEND_DOCUMENT_BEGIN(&item, time_field, &cmp);
+    BSON_APPEND_DATE_TIME(&cmp, "$lt", ms);
+    bson_append_document_end(&item, &cmp);
+    bson_append_document_end(or, &item);
+
+    BSON_APPEND_DOCUMENT_BEGIN(or, "1", &item);
+    BSON_APPEND_DATE_TIME(&item, time_field, ms);
+    BSON_APPEND_DOCUMENT_BEGIN(&item, "_id", &cmp);
+    BSON_APPEND_OID(&cmp, "$lt", oid);
+    bson_append_document_end(&item, &cmp);
+    bson_append_document_end(or, &item);
+}
+
+
+inbox_status_t
+inbox_mongo_conversations_list(inbox_store_t *store, const char *org_id,
+    const inbox_conversation_query_t *query, inbox_conversation_page_t *page,
+    inbox_error_t *err)
+{
+    int                   search, keyset;
+    bson_t                filter, search_or, keyset_or, and, item, batch;
+    bson_t                doc;
+    bson_t               *command;
+    int64_t               cursor_ms;
+    unsigned              limit;
+    uint32_t              len;
+    bson_oid_t            org, cursor_oid;
+    bson_iter_t           iter;
+    const uint8_t        *data;
+    inbox_status_t        rc;
+    inbox_mongo_store_t  *ms = (inbox_mongo_store_t *) store;
+
+    memset(page, 0, sizeof(inbox_conversation_page_t));
+
+    rc = inbox_mongo_ids(org_id, &org, NULL, NULL, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    keyset = query->cursor != NULL && query->cursor[0] != '\0';
+    if (keyset) {
+        rc = inbox_mongo_cursor_parse(query->cursor, &cursor_ms, &cursor_oid,
+                                      err);
+        if (rc != INBOX_OK) {
+            return rc;
+        }
+    }
+
+    rc = inbox_mongo_ensure_indexes(ms, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    limit = inbox_mongo_limit(query->limit);
+    search = query->q != NULL && query->q[0] != '\0';
+
+    bson_init(&filter);
+    BSON_APPEND_OID(&filter, "org_id", &org);
+    inbox_mongo_append_filter(&filter, query->filter);
+
+    bson_init(&search_or);
+    if (search) {
+        search = inbox_mongo_append_search(&filter, &search_or, query->q);
+    }
+
+    bson_init(&keyset_or);
+    if (keyset) {
+        inbox_mongo_append_keyset(&keyset_or, "last_activity_at", cursor_ms,
+                                  &cursor_oid);
+    }
+
+    if (search && keyset) {
+        BSON_APPEND_ARRAY_BEGIN(&filter, "$and", &and);
+        BSON_APPEND_DOCUMENT_BEGIN(&and, "0", &item);
+        BSON_APPEND_ARRAY(&item, "$or", &search_or);
+        bson_append_document_end(&and, &item);
+        BSON_APPEND_DOCUMENT_BEGIN(&and, "1", &item);
+        BSON_APPEND_ARRAY(&item, "$or", &keyset_or);
+        bson_append_document_end(&and, &item);
+        bson_append_array_end(&filter, &and);
+
+    } else if (search) {
+        BSON_APPEND_ARRAY(&filter, "$or", &search_or);
+
+    } else if (keyset) {
+        BSON_APPEND_ARRAY(&filter, "$or", &keyset_or);
+    }
+
+    bson_destroy(&search_or);
+    bson_destroy(&keyset_or);
+
+    /* One more than asked tells whether a next page exists; a single
+     * batch of that size needs no getMore. */
+    command = BCON_NEW("find", BCON_UTF8("conversations"),
+                       "filter", BCON_DOCUMENT(&filter),
+                       "sort", "{",
+                           "last_activity_at", BCON_INT32(-1),
+                           "_id", BCON_INT32(-1),
+                       "}",
+                       "limit", BCON_INT32((int32_t) limit + 1),
+                       "batchSize", BCON_INT32((int32_t) limit + 1),
+                       "singleBatch", BCON_BOOL(true));
+    bson_destroy(&filter);
+
+    rc = inbox_mongo_run_cursor(ms, command, &batch, err);
+    if (rc != INBOX_OK) {
+        bson_destroy(&batch);
+        return rc;
+    }
+
+    page->items = calloc(limit, sizeof(inbox_conversation_t));
+    if (page->items == NULL) {
+        bson_destroy(&batch);
+        return inbox_error_set(err, INBOX_ERR_INTERNAL, "Out of memory.");
+    }
+
+    bson_iter_init(&iter, &batch);
+
+    while (bson_iter_next(&iter)) {
+        if (!BSON_ITER_HOLDS_DOCUMENT(&iter)) {
+            continue;
+        }
+
+        if (page->count == limit) {
+            /* There is more: continue after the last one shown. */
+            inbox_mongo_cursor_make(page->items[limit - 1].last_activity_at,
+                                    page->items[limit - 1].id,
+                                    page->next_cursor);
+            break;
+        }
+
+        bson_iter_document(&iter, &len, &data);
+        if (bson_init_static(&doc, data, len)) {
+            inbox_mongo_parse_conversation(&doc, &page->items[page->count++]);
+        }
+    }
+
+    bson_destroy(&batch);
+
+    return inbox_mongo_unread_total(ms, &org, &page->unread_total, err);
+}
+
+
+inbox_status_t
+inbox_mongo_conversation_get(inbox_store_t *store, const char *org_id,
+    const char *conversation_id, inbox_conversation_t *conversation,
+    inbox_error_t *err)
+{
+    int                   found;
+    bson_t                doc;
+    bson_oid_t            org, oid;
+    inbox_status_t        rc;
+    inbox_mongo_store_t  *ms = (inbox_mongo_store_t *) store;
+
+    memset(conversation, 0, sizeof(inbox_conversation_t));
+
+    rc = inbox_mongo_ids(org_id, &org, conversation_id, &oid, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    rc = inbox_mongo_ensure_indexes(ms, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    rc = inbox_mongo_find_one(ms, "conversations",
+                              BCON_NEW("_id", BCON_OID(&oid),
+                                       "org_id", BCON_OID(&org)),
+                              NULL, &doc, &found, err);
+
+    if (rc == INBOX_OK) {
+        if (found) {
+            inbox_mongo_parse_conversation(&doc, conversation);
+        } else {
+            rc = inbox_error_set(err, INBOX_ERR_NOT_FOUND,
+                                 "No such conversation.");
+        }
+    }
+
+    bson_destroy(&doc);
+
+    return rc;
+}
+
+
+inbox_status_t
+inbox_mongo_messages_list(inbox_store_t *store, const char *org_id,
+    const char *conversation_id, const char *cursor, unsigned limit,
+    inbox_message_page_t *page, inbox_error_t *err)
+{
+    int                   found, keyset;
+    bson_t                filter, keyset_or, batch, doc;
+    bson_t               *command;
+    int64_t               cursor_ms;
+    uint32_t              len;
+    bson_oid_t            org, oid, cursor_oid;
+    bson_iter_t           iter;
+    const uint8_t        *data;
+    inbox_status_t        rc;
+    inbox_mongo_store_t  *ms = (inbox_mongo_store_t *) store;
+
+    memset(page, 0, sizeof(inbox_message_page_t));
+
+    rc = inbox_mongo_ids(org_id, &org, conversation_id, &oid, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    keyset = cursor != NULL && cursor[0] != '\0';
+    if (keyset) {
+        rc = inbox_mongo_cursor_parse(cursor, &cursor_ms, &cursor_oid, err);
+        if (rc != INBOX_OK) {
+            return rc;
+        }
+    }
+
+    rc = inbox_mongo_ensure_indexes(ms, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    /* Another organization's conversation is a 404, not an empty list. */
+    rc = inbox_mongo_find_one(ms, "conversations",
+                              BCON_NEW("_id", BCON_OID(&oid),
+                                       "org_id", BCON_OID(&org)),
+                              BCON_NEW("_id", BCON_INT32(1)),
+                              &doc, &found, err);
+    bson_destroy(&doc);
+
+    if (rc == INBOX_OK && !found) {
+        rc = inbox_error_set(err, INBOX_ERR_NOT_FOUND,
+                             "No such conversation.");
+    }
+
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    limit = inbox_mongo_limit(limit);
+
+    bson_init(&filter);
+    BSON_APPEND_OID(&filter, "org_id", &org);
+    BSON_APPEND_OID(&filter, "conversation_id", &oid);
+
+    if (keyset) {
+        bson_init(&keyset_or);
+        inbox_mongo_append_keyset(&keyset_or, "created_at", cursor_ms,
+                                  &cursor_oid);
+        BSON_APPEND_ARRAY(&filter, "$or", &keyset_or);
+        bson_destroy(&keyset_or);
+    }
+
+    command = BCON_NEW("find", BCON_UTF8("messages"),
+                       "filter", BCON_DOCUMENT(&filter),
+                       "sort", "{",
+                           "created_at", BCON_INT32(-1),
+                           "_id", BCON_INT32(-1),
+                       "}",
+                       "limit", BCON_INT32((int32_t) limit + 1),
+                       "batchSize", BCON_INT32((int32_t) limit + 1),
+                       "singleBatch", BCON_BOOL(true));
+    bson_destroy(&filter);
+
+    rc = inbox_mongo_run_cursor(ms, command, &batch, err);
+    if (rc != INBOX_OK) {
+        bson_destroy(&batch);
+        return rc;
+    }
+
+    page->items = calloc(limit, sizeof(inbox_message_t));
+    if (page->items == NULL) {
+        bson_destroy(&batch);
+        return inbox_error_set(err, INBOX_ERR_INTERNAL, "Out of memory.");
+    }
+
+    bson_iter_init(&iter, &batch);
+
+    while (bson_iter_next(&iter)) {
+        if (!BSON_ITER_HOLDS_DOCUMENT(&iter)) {
+            continue;
+        }
+
+        if (page->count == limit) {
+            inbox_mongo_cursor_make(page->items[limit - 1].created_at,
+                                    page->items[limit - 1].id,
+                                    page->next_cursor);
+            break;
+        }
+
+        bson_iter_document(&iter, &len, &data);
+        if (!bson_init_static(&doc, data, len)) {
+            continue;
+        }
+
+        /* Counted first: a half-parsed message is freed with the page. */
+        rc = inbox_mongo_parse_message(&doc, &page->items[page->count++],
+                                       err);
+        if (rc != INBOX_OK) {
+            break;
+        }
+    }
+
+    bson_destroy(&batch);
+
+    return rc;
+}
+
+
+inbox_status_t
+inbox_mongo_realtime_state(inbox_store_t *store, const char *org_id,
+    inbox_realtime_state_t *state, inbox_error_t *err)
+{
+    int                   found;
+    bson_t                doc;
+    bson_oid_t            org;
+    inbox_status_t        rc;
+    inbox_mongo_store_t  *ms = (inbox_mongo_store_t *) store;
+
+    memset(state, 0, sizeof(inbox_realtime_state_t));
+
+    rc = inbox_mongo_ids(org_id, &org, NULL, NULL, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    rc = inbox_mongo_ensure_indexes(ms, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    rc = inbox_mongo_find_one(ms, "orgs", BCON_NEW("_id", BCON_OID(&org)),
+                              BCON_NEW("seq", BCON_INT32(1),
+                                       "epoch", BCON_INT32(1)),
+                              &doc, &found, err);
+
+    if (rc == INBOX_OK && !found) {
+        rc = inbox_error_set(err, INBOX_ERR_NOT_FOUND,
+                             "No such organization.");
+    }
+
+    if (rc == INBOX_OK) {
+        state->org_seq = inbox_mongo_get_int(&doc, "seq");
+        inbox_mongo_get_str(&doc, "epoch", state->epoch,
+                            sizeof(state->epoch));
+    }
+
+    bson_destroy(&doc);
+
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    return inbox_mongo_unread_total(ms, &org, &state->unread_total, err);
+}

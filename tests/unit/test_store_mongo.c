@@ -1,0 +1,1236 @@
+/*
+ * The MongoDB backend without a server: a fake transport records every
+ * command the backend sends and answers with canned replies.  The commands
+ * are compared, as canonical extended JSON, with the golden files in
+ * tests/unit/golden/mongo/; INBOX_UPDATE_GOLDEN=1 rewrites those files
+ * (read every change before committing it).
+ */
+#include <stdlib.h>
+#include <yajl/yajl_tree.h>
+#include <inbox/store.h>
+#include "store_mongo.h"
+#include "check.h"
+
+
+#define OID(hex)        "{\"$oid\": \"" hex "\"}"
+#define DATE(ms)        "{\"$date\": {\"$numberLong\": \"" ms "\"}}"
+#define CURSOR(docs)    "{\"cursor\": {\"id\": {\"$numberLong\": \"0\"}, " \
+                        "\"ns\": \"inbox.x\", \"firstBatch\": [" docs  \
+                        "]}, \"ok\": 1}"
+#define EMPTY_CURSOR    CURSOR("")
+
+#define ORG_ID          "64f1a0000000000000000001"
+#define CONTACT_ID      "64f1a0000000000000000b01"
+#define CONV_ID         "64f1a0000000000000000c01"
+#define CONV2_ID        "64f1a0000000000000000c02"
+#define CONV3_ID        "64f1a0000000000000000c03"
+#define MSG_ID          "64f1a0000000000000000d01"
+#define MSG2_ID         "64f1a0000000000000000d02"
+#define USER_ID         "64f1a0000000000000000e01"
+#define NOW             "1767225600000"     /* 2026-01-01T00:00:00Z */
+#define EARLIER         "1767225000000"
+
+/* The ids the fake generator hands out, in order. */
+#define GEN_1           "665000000000000000000001"
+#define GEN_2           "665000000000000000000002"
+#define GEN_3           "665000000000000000000003"
+
+#define FAKE_REPLIES    24
+
+
+typedef struct {
+    char    *data;
+    size_t   len;
+    size_t   cap;
+} buf_t;
+
+
+typedef struct {
+    const char  *replies[FAKE_REPLIES];   /* NULL: a plain success */
+    size_t       next;
+    int          unreachable;
+    size_t       commands;
+    buf_t        log;
+    unsigned     ids;
+} fake_t;
+
+
+static void
+buf_add(buf_t *b, const char *s, size_t n)
+{
+    if (b->len + n + 1 > b->cap) {
+        b->cap = (b->len + n + 1) * 2;
+        b->data = realloc(b->data, b->cap);
+    }
+
+    memcpy(b->data + b->len, s, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+}
+
+
+static void
+buf_puts(buf_t *b, const char *s)
+{
+    buf_add(b, s, strlen(s));
+}
+
+
+/* The answer a server gives to a command that simply works. */
+static char *
+fake_default_reply(const bson_t *command)
+{
+    char          reply[128];
+    uint32_t      n;
+    const char   *name;
+    bson_iter_t   iter, docs;
+
+    bson_iter_init(&iter, command);
+    bson_iter_next(&iter);
+    name = bson_iter_key(&iter);
+
+    if (strcmp(name, "find") == 0 || strcmp(name, "aggregate") == 0) {
+        return strdup(EMPTY_CURSOR);
+    }
+
+    if (strcmp(name, "findAndModify") == 0) {
+        return strdup("{\"ok\": 1, \"value\": null}");
+    }
+
+    if (strcmp(name, "insert") == 0) {
+        n = 0;
+        if (bson_iter_init_find(&iter, command, "documents")
+            && bson_iter_recurse(&iter, &docs))
+        {
+            while (bson_iter_next(&docs)) {
+                n++;
+            }
+        }
+
+        snprintf(reply, sizeof(reply), "{\"ok\": 1, \"n\": %u}", n);
+        return strdup(reply);
+    }
+
+    if (strcmp(name, "update") == 0) {
+        return strdup("{\"ok\": 1, \"n\": 1, \"nModified\": 1}");
+    }
+
+    return strdup("{\"ok\": 1}");
+}
+
+
+static bool
+fake_transport(void *ctx, const char *db, const bson_t *command,
+    bson_t *reply, bson_error_t *error)
+{
+    char          *json, *text;
+    bson_t        *entry, *canned;
+    fake_t        *fake = ctx;
+    bson_error_t   parse_error;
+
+    entry = BCON_NEW("db", BCON_UTF8(db), "command", BCON_DOCUMENT(command));
+    json = bson_as_canonical_extended_json(entry, NULL);
+    if (fake->commands++ > 0) {
+        buf_puts(&fake->log, ",\n");
+    }
+    buf_puts(&fake->log, json);
+    bson_free(json);
+    bson_destroy(entry);
+
+    if (fake->unreachable) {
+        bson_set_error(error, MONGOC_ERROR_SERVER_SELECTION,
+                       MONGOC_ERROR_SERVER_SELECTION_FAILURE,
+                       "No suitable servers found");
+        return false;
+    }
+
+    if (fake->next < FAKE_REPLIES && fake->replies[fake->next] != NULL) {
+        text = strdup(fake->replies[fake->next]);
+    } else {
+        text = fake_default_reply(command);
+    }
+    fake->next++;
+
+    canned = bson_new_from_json((const uint8_t *) text, -1, &parse_error);
+    if (canned == NULL) {
+        fprintf(stderr, "    bad canned reply %s: %s\n", text,
+                parse_error.message);
+        free(text);
+        return false;
+    }
+
+    bson_concat(reply, canned);
+    bson_destroy(canned);
+    free(text);
+
+    return true;
+}
+
+
+static void
+fake_id(void *ctx, bson_oid_t *oid)
+{
+    char     hex[25];
+    fake_t  *fake = ctx;
+
+    snprintf(hex, sizeof(hex), "6650000000000000%08x", ++fake->ids);
+    bson_oid_init_from_string(oid, hex);
+}
+
+
+static int64_t
+fake_clock(void *ctx)
+{
+    return 1767225600000LL;
+}
+
+
+static void
+fake_reset(fake_t *fake)
+{
+    free(fake->log.data);
+    memset(fake->replies, 0, sizeof(fake->replies));
+    memset(&fake->log, 0, sizeof(buf_t));
+    fake->next = 0;
+    fake->commands = 0;
+}
+
+
+/* A store whose indexes are made already, so a test sees only the
+ * commands of its own operation. */
+static inbox_store_t *
+fake_open(fake_t *fake)
+{
+    inbox_error_t   err;
+    inbox_store_t  *store;
+
+    memset(fake, 0, sizeof(fake_t));
+
+    store = inbox_store_mongo_open_with_transport(
+                "mongodb://db.example:27017/inbox", fake_transport, fake,
+                &err);
+    if (store == NULL) {
+        fprintf(stderr, "    open: %s\n", err.message);
+        abort();
+    }
+
+    inbox_mongo_set_test_hooks(store, fake_id, fake_clock, fake);
+    CHECK_INT(inbox_mongo_ensure_indexes((inbox_mongo_store_t *) store, &err),
+              INBOX_OK);
+    fake_reset(fake);
+
+    return store;
+}
+
+
+static void
+fake_close(fake_t *fake, inbox_store_t *store)
+{
+    inbox_store_close(store);
+    fake_reset(fake);
+}
+
+
+/* JSON laid out for reading: a value stays on one line when it fits. */
+static void
+json_string(buf_t *b, const char *s)
+{
+    char  esc[8];
+
+    buf_puts(b, "\"");
+    for (; *s; s++) {
+        if (*s == '"' || *s == '\\') {
+            esc[0] = '\\';
+            esc[1] = *s;
+            buf_add(b, esc, 2);
+        } else if ((unsigned char) *s < 0x20) {
+            snprintf(esc, sizeof(esc), "\\u%04x", (unsigned char) *s);
+            buf_puts(b, esc);
+        } else {
+            buf_add(b, s, 1);
+        }
+    }
+    buf_puts(b, "\"");
+}
+
+
+static void
+json_compact(buf_t *b, yajl_val v)
+{
+    size_t  i;
+
+    if (YAJL_IS_OBJECT(v)) {
+        buf_puts(b, "{");
+        for (i = 0; i < v->u.object.len; i++) {
+            buf_puts(b, i ? ", " : "");
+            json_string(b, v->u.object.keys[i]);
+            buf_puts(b, ": ");
+            json_compact(b, v->u.object.values[i]);
+        }
+        buf_puts(b, "}");
+
+    } else if (YAJL_IS_ARRAY(v)) {
+        buf_puts(b, "[");
+        for (i = 0; i < v->u.array.len; i++) {
+            buf_puts(b, i ? ", " : "");
+            json_compact(b, v->u.array.values[i]);
+        }
+        buf_puts(b, "]");
+
+    } else if (YAJL_IS_STRING(v)) {
+        json_string(b, YAJL_GET_STRING(v));
+
+    } else if (YAJL_IS_NUMBER(v)) {
+        buf_puts(b, v->u.number.r);
+
+    } else {
+        buf_puts(b, YAJL_IS_TRUE(v) ? "true"
+                    : YAJL_IS_FALSE(v) ? "false" : "null");
+    }
+}
+
+
+static void
+json_pretty(buf_t *b, yajl_val v, size_t indent, size_t column)
+{
+    size_t  i, n;
+    buf_t   flat = { NULL, 0, 0 };
+    char    pad[128];
+
+    json_compact(&flat, v);
+
+    n = YAJL_IS_OBJECT(v) ? v->u.object.len
+        : YAJL_IS_ARRAY(v) ? v->u.array.len : 0;
+
+    if (n == 0 || column + flat.len <= 78) {
+        buf_puts(b, flat.data);
+        free(flat.data);
+        return;
+    }
+
+    free(flat.data);
+    memset(pad, ' ', sizeof(pad));
+    buf_puts(b, YAJL_IS_OBJECT(v) ? "{\n" : "[\n");
+
+    for (i = 0; i < n; i++) {
+        buf_add(b, pad, indent + 2);
+        if (YAJL_IS_OBJECT(v)) {
+            json_string(b, v->u.object.keys[i]);
+            buf_puts(b, ": ");
+            json_pretty(b, v->u.object.values[i], indent + 2,
+                        indent + 6 + strlen(v->u.object.keys[i]));
+        } else {
+            json_pretty(b, v->u.array.values[i], indent + 2, indent + 2);
+        }
+        buf_puts(b, i + 1 < n ? ",\n" : "\n");
+    }
+
+    buf_add(b, pad, indent);
+    buf_puts(b, YAJL_IS_OBJECT(v) ? "}" : "]");
+}
+
+
+static const char *
+golden_dir(void)
+{
+    static char  dir[512];
+    const char  *env, *slash;
+
+    env = getenv("INBOX_GOLDEN_DIR");
+    if (env != NULL) {
+        return env;
+    }
+
+    /* Next to this source file, as the Makefile names it from the top. */
+    slash = strrchr(__FILE__, '/');
+    snprintf(dir, sizeof(dir), "%.*s/golden/mongo",
+             slash ? (int) (slash - __FILE__) : 1, slash ? __FILE__ : ".");
+
+    return dir;
+}
+
+
+/* Compares the commands recorded since the last reset with the golden
+ * file NAME.json. */
+static void
+golden_check(fake_t *fake, const char *name)
+{
+    FILE      *f;
+    char       path[640], errbuf[256];
+    buf_t      all = { NULL, 0, 0 }, pretty = { NULL, 0, 0 };
+    buf_t      expected = { NULL, 0, 0 };
+    size_t     n;
+    yajl_val   tree;
+    char       chunk[4096];
+    const char *update;
+
+    buf_puts(&all, "[");
+    buf_puts(&all, fake->log.data ? fake->log.data : "");
+    buf_puts(&all, "]");
+
+    tree = yajl_tree_parse(all.data, errbuf, sizeof(errbuf));
+    CHECK(tree != NULL);
+    if (tree == NULL) {
+        fprintf(stderr, "    %s: %s\n", name, errbuf);
+        free(all.data);
+        return;
+    }
+
+    json_pretty(&pretty, tree, 0, 0);
+    buf_puts(&pretty, "\n");
+    yajl_tree_free(tree);
+    free(all.data);
+
+    snprintf(path, sizeof(path), "%s/%s.json", golden_dir(), name);
+
+    update = getenv("INBOX_UPDATE_GOLDEN");
+    if (update != NULL && strcmp(update, "1") == 0) {
+        f = fopen(path, "w");
+        CHECK(f != NULL);
+        if (f != NULL) {
+            fwrite(pretty.data, 1, pretty.len, f);
+            fclose(f);
+            printf("# updated %s\n", path);
+        }
+        free(pretty.data);
+        return;
+    }
+
+    f = fopen(path, "r");
+    if (f == NULL) {
+        fprintf(stderr, "    %s is missing (INBOX_UPDATE_GOLDEN=1 makes "
+                "it)\n", path);
+        CHECK(f != NULL);
+        free(pretty.data);
+        return;
+    }
+
+    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+        buf_add(&expected, chunk, n);
+    }
+    fclose(f);
+
+    if (expected.data == NULL || strcmp(expected.data, pretty.data) != 0) {
+        fprintf(stderr, "    commands differ from %s; sent:\n%s", path,
+                pretty.data);
+        CHECK_STR(pretty.data, expected.data ? expected.data : "");
+    }
+
+    free(expected.data);
+    free(pretty.data);
+}
+
+
+/* The command documents sent, one per line, for ad hoc checks. */
+static int
+log_has(fake_t *fake, const char *needle)
+{
+    return fake->log.data != NULL && strstr(fake->log.data, needle) != NULL;
+}
+
+
+TEST(indexes_are_created_once_and_retried_after_failure)
+{
+    fake_t          fake;
+    inbox_error_t   err;
+    inbox_store_t  *store;
+    char            id[INBOX_ID_MAX];
+
+    memset(&fake, 0, sizeof(fake));
+    store = inbox_store_mongo_open_with_transport(
+                "mongodb://db.example:27017/inbox", fake_transport, &fake,
+                &err);
+    CHECK(store != NULL);
+    inbox_mongo_set_test_hooks(store, fake_id, fake_clock, &fake);
+
+    /* Opening talks to nobody: nginx forks after it. */
+    CHECK_INT(fake.commands, 0);
+
+    fake.unreachable = 1;
+    CHECK_INT(inbox_store_org_create(store, "Acme", NULL, id, &err),
+              INBOX_ERR_UNAVAILABLE);
+    CHECK_INT(err.code, INBOX_ERR_UNAVAILABLE);
+
+    fake_reset(&fake);
+    fake.unreachable = 0;
+    CHECK_INT(inbox_mongo_ensure_indexes((inbox_mongo_store_t *) store, &err),
+              INBOX_OK);
+    golden_check(&fake, "indexes");
+
+    /* Sent once: the next operation sends only its own command. */
+    fake_reset(&fake);
+    CHECK_INT(inbox_store_org_create(store, "Acme", NULL, id, &err),
+              INBOX_OK);
+    CHECK_INT(fake.commands, 1);
+
+    fake_close(&fake, store);
+}
+
+
+TEST(org_create)
+{
+    fake_t          fake;
+    inbox_error_t   err;
+    inbox_store_t  *store;
+    char            id[INBOX_ID_MAX];
+
+    store = fake_open(&fake);
+
+    CHECK_INT(inbox_store_org_create(store, "Acme Dental", "America/Chicago",
+                                     id, &err), INBOX_OK);
+    CHECK_STR(id, GEN_1);
+    golden_check(&fake, "org_create");
+
+    fake_close(&fake, store);
+}
+
+
+TEST(org_find_by_name)
+{
+    fake_t          fake;
+    inbox_error_t   err;
+    inbox_store_t  *store;
+    char            id[INBOX_ID_MAX];
+
+    store = fake_open(&fake);
+
+    fake.replies[0] = CURSOR("{\"_id\": " OID(ORG_ID) "}");
+    CHECK_INT(inbox_store_org_find_by_name(store, "Acme Dental", id, &err),
+              INBOX_OK);
+    CHECK_STR(id, ORG_ID);
+    golden_check(&fake, "org_find_by_name");
+
+    fake_reset(&fake);
+    CHECK_INT(inbox_store_org_find_by_name(store, "Nobody", id, &err),
+              INBOX_ERR_NOT_FOUND);
+
+    fake_close(&fake, store);
+}
+
+
+TEST(number_add_and_conflict)
+{
+    fake_t          fake;
+    inbox_error_t   err;
+    inbox_store_t  *store;
+    inbox_number_t  number;
+
+    store = fake_open(&fake);
+
+    memset(&number, 0, sizeof(number));
+    snprintf(number.org_id, sizeof(number.org_id), "%s", ORG_ID);
+    snprintf(number.e164, sizeof(number.e164), "+15550001111");
+    number.carrier = INBOX_CARRIER_TWILIO;
+    number.account_sid = "AC123";
+    number.auth_token = "secret-token";
+    number.api_base = "http://127.0.0.1:9999";
+
+    fake.replies[0] = CURSOR("{\"_id\": " OID(ORG_ID) "}");
+    CHECK_INT(inbox_store_number_add(store, &number, &err), INBOX_OK);
+    golden_check(&fake, "number_add");
+
+    /* The unique index on e164 answers with a write error. */
+    fake_reset(&fake);
+    fake.replies[0] = CURSOR("{\"_id\": " OID(ORG_ID) "}");
+    fake.replies[1] = "{\"ok\": 1, \"n\": 0, \"writeErrors\": [{\"index\": 0,"
+                      " \"code\": 11000, \"errmsg\": \"E11000 duplicate key "
+                      "error collection: inbox.numbers\"}]}";
+    CHECK_INT(inbox_store_number_add(store, &number, &err),
+              INBOX_ERR_CONFLICT);
+    CHECK(strstr(err.message, "+15550001111") != NULL);
+
+    /* No such organization: nothing inserted. */
+    fake_reset(&fake);
+    CHECK_INT(inbox_store_number_add(store, &number, &err),
+              INBOX_ERR_NOT_FOUND);
+    CHECK_INT(fake.commands, 1);
+
+    fake_close(&fake, store);
+}
+
+
+TEST(number_find_parses_the_stored_number)
+{
+    fake_t          fake;
+    inbox_error_t   err;
+    inbox_store_t  *store;
+    inbox_number_t  number;
+
+    store = fake_open(&fake);
+
+    fake.replies[0] = CURSOR(
+        "{\"_id\": " OID(GEN_1) ", \"org_id\": " OID(ORG_ID) ","
+        " \"e164\": \"+15550002222\", \"carrier\": \"telnyx\","
+        " \"public_key\": \"cHVibGlj\", \"api_key\": \"KEY1\","
+        " \"created_at\": " DATE(NOW) "}");
+    CHECK_INT(inbox_store_number_find(store, "+15550002222", &number, &err),
+              INBOX_OK);
+    CHECK_STR(number.org_id, ORG_ID);
+    CHECK_STR(number.e164, "+15550002222");
+    CHECK_INT(number.carrier, INBOX_CARRIER_TELNYX);
+    CHECK_STR(number.public_key, "cHVibGlj");
+    CHECK_STR(number.api_key, "KEY1");
+    CHECK(number.auth_token == NULL);
+    CHECK(number.account_sid == NULL);
+    CHECK(number.api_base == NULL);
+    golden_check(&fake, "number_find");
+    inbox_number_free(&number);
+
+    fake_reset(&fake);
+    CHECK_INT(inbox_store_number_find(store, "+15550009999", &number, &err),
+              INBOX_ERR_NOT_FOUND);
+    inbox_number_free(&number);
+
+    fake_close(&fake, store);
+}
+
+
+TEST(user_add_and_taken_email)
+{
+    fake_t          fake;
+    inbox_error_t   err;
+    inbox_store_t  *store;
+    char            id[INBOX_ID_MAX];
+
+    store = fake_open(&fake);
+
+    fake.replies[0] = CURSOR("{\"_id\": " OID(ORG_ID) "}");
+    CHECK_INT(inbox_store_user_add(store, ORG_ID, "Pat@Example.COM",
+                                   INBOX_ROLE_BILLING, "$argon2id$v=19$x",
+                                   id, &err), INBOX_OK);
+    CHECK_STR(id, GEN_1);
+    golden_check(&fake, "user_add");
+
+    fake_reset(&fake);
+    fake.replies[0] = CURSOR("{\"_id\": " OID(ORG_ID) "}");
+    fake.replies[1] = "{\"ok\": 1, \"n\": 0, \"writeErrors\": [{\"index\": 0,"
+                      " \"code\": 11000, \"errmsg\": \"E11000 dup\"}]}";
+    CHECK_INT(inbox_store_user_add(store, ORG_ID, "pat@example.com",
+                                   INBOX_ROLE_MEMBER, "$argon2id$v=19$x",
+                                   id, &err), INBOX_ERR_CONFLICT);
+
+    fake_close(&fake, store);
+}
+
+
+TEST(token_add_for_a_user)
+{
+    fake_t          fake;
+    inbox_error_t   err;
+    inbox_store_t  *store;
+
+    store = fake_open(&fake);
+
+    fake.replies[0] = CURSOR("{\"_id\": " OID(ORG_ID) "}");
+    fake.replies[1] = CURSOR("{\"_id\": " OID(USER_ID) "}");
+    CHECK_INT(inbox_store_token_add(store, ORG_ID, "pat@example.com",
+                                    "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b"
+                                    "2b0b822cd15d6c15b0f00a08", &err),
+              INBOX_OK);
+    golden_check(&fake, "token_add");
+
+    /* A user of another organization is not found. */
+    fake_reset(&fake);
+    fake.replies[0] = CURSOR("{\"_id\": " OID(ORG_ID) "}");
+    CHECK_INT(inbox_store_token_add(store, ORG_ID, "eve@example.com",
+                                    "abc", &err), INBOX_ERR_NOT_FOUND);
+    CHECK(!log_has(&fake, "\"insert\""));
+
+    fake_close(&fake, store);
+}
+
+
+TEST(token_find_reads_the_users_role)
+{
+    fake_t             fake;
+    inbox_error_t      err;
+    inbox_store_t     *store;
+    inbox_principal_t  principal;
+
+    store = fake_open(&fake);
+
+    fake.replies[0] = CURSOR("{\"_id\": " OID(GEN_1) ", \"org_id\": "
+                             OID(ORG_ID) ", \"user_id\": " OID(USER_ID) "}");
+    fake.replies[1] = CURSOR("{\"_id\": " OID(USER_ID) ", \"role\": "
+                             "\"billing\"}");
+    CHECK_INT(inbox_store_token_find(store, "9f86d0", &principal, &err),
+              INBOX_OK);
+    CHECK_STR(principal.org_id, ORG_ID);
+    CHECK_STR(principal.user_id, USER_ID);
+    CHECK_INT(principal.role, INBOX_ROLE_BILLING);
+    golden_check(&fake, "token_find");
+
+    /* An organization-wide token. */
+    fake_reset(&fake);
+    fake.replies[0] = CURSOR("{\"_id\": " OID(GEN_1) ", \"org_id\": "
+                             OID(ORG_ID) ", \"user_id\": null}");
+    CHECK_INT(inbox_store_token_find(store, "9f86d0", &principal, &err),
+              INBOX_OK);
+    CHECK_STR(principal.org_id, ORG_ID);
+    CHECK_STR(principal.user_id, "");
+    CHECK_INT(fake.commands, 1);
+
+    fake_reset(&fake);
+    CHECK_INT(inbox_store_token_find(store, "nope", &principal, &err),
+              INBOX_ERR_UNAUTHENTICATED);
+
+    fake_close(&fake, store);
+}
+
+
+TEST(credits_grant_and_billing_set)
+{
+    fake_t          fake;
+    inbox_error_t   err;
+    inbox_store_t  *store;
+
+    store = fake_open(&fake);
+
+    CHECK_INT(inbox_store_credits_grant(store, ORG_ID, 500, &err), INBOX_OK);
+    golden_check(&fake, "credits_grant");
+
+    fake_reset(&fake);
+    CHECK_INT(inbox_store_billing_set(store, ORG_ID, 0, &err), INBOX_OK);
+    golden_check(&fake, "billing_set");
+
+    /* No document matched. */
+    fake_reset(&fake);
+    fake.replies[0] = "{\"ok\": 1, \"n\": 0, \"nModified\": 0}";
+    CHECK_INT(inbox_store_credits_grant(store, ORG_ID, 5, &err),
+              INBOX_ERR_NOT_FOUND);
+    CHECK_INT(inbox_store_billing_set(store, "not-an-id", 1, &err),
+              INBOX_ERR_NOT_FOUND);
+
+    fake_close(&fake, store);
+}
+
+
+TEST(contact_upsert)
+{
+    fake_t          fake;
+    inbox_error_t   err;
+    inbox_store_t  *store;
+    char            id[INBOX_ID_MAX];
+
+    store = fake_open(&fake);
+
+    /* An existing contact keeps its ids; the conversation's copy of the
+     * name follows. */
+    fake.replies[0] = "{\"ok\": 1, \"value\": {\"_id\": " OID(CONTACT_ID)
+                      ", \"org_id\": " OID(ORG_ID) ", \"phone\": "
+                      "\"+15551230001\", \"conversation_id\": " OID(CONV_ID)
+                      ", \"name\": \"Ann Lee\", \"opted_out\": true}}";
+    CHECK_INT(inbox_store_contact_upsert(store, ORG_ID, "+15551230001",
+                                         "Ann Lee", id, &err), INBOX_OK);
+    CHECK_STR(id, CONTACT_ID);
+    golden_check(&fake, "contact_upsert");
+
+    fake_close(&fake, store);
+}
+
+
+static const char  ingest_number[] =
+    CURSOR("{\"_id\": " OID(GEN_1) ", \"org_id\": " OID(ORG_ID) "}");
+
+static const char  ingest_contact[] =
+    "{\"ok\": 1, \"lastErrorObject\": {\"n\": 1, \"updatedExisting\": true},"
+    " \"value\": {\"_id\": " OID(CONTACT_ID) ", \"org_id\": " OID(ORG_ID)
+    ", \"phone\": \"+15551230001\", \"conversation_id\": " OID(CONV_ID)
+    ", \"name\": \"Ann Lee\", \"opted_out\": false}}";
+
+static const char  ingest_conversation[] =
+    "{\"ok\": 1, \"value\": {\"_id\": " OID(CONV_ID) ", \"org_id\": "
+    OID(ORG_ID) ", \"contact\": {\"id\": " OID(CONTACT_ID) ", \"name\":"
+    " \"Ann Lee\", \"phone\": \"+15551230001\", \"opted_out\": false},"
+    " \"last_message\": {\"id\": " OID(GEN_3) ", \"direction\": \"inbound\","
+    " \"preview\": \"Is Tuesday ok?\", \"at\": " DATE(NOW) "},"
+    " \"last_activity_at\": " DATE(NOW) ", \"unread_count\":"
+    " {\"$numberLong\": \"2\"}, \"archived\": false, \"starred\": true}}";
+
+static const char  ingest_org[] =
+    "{\"ok\": 1, \"value\": {\"_id\": " OID(ORG_ID) ", \"seq\":"
+    " {\"$numberLong\": \"12\"}, \"epoch\": \"a1b2c3d4e5f60708\"}}";
+
+static const char  ingest_unread[] =
+    CURSOR("{\"_id\": null, \"total\": {\"$numberLong\": \"5\"}}");
+
+
+static void
+ingest_message(inbox_inbound_t *msg, const char *provider_id)
+{
+    memset(msg, 0, sizeof(inbox_inbound_t));
+    msg->carrier = INBOX_CARRIER_TWILIO;
+    msg->provider_id = provider_id;
+    snprintf(msg->from, sizeof(msg->from), "+15551230001");
+    snprintf(msg->to, sizeof(msg->to), "+15550001111");
+    msg->body = "Is Tuesday ok?";
+    msg->segments = 1;
+    msg->media_count = 2;
+    snprintf(msg->media[0].url, sizeof(msg->media[0].url),
+             "https://api.twilio.com/media/ME1");
+    snprintf(msg->media[0].content_type, sizeof(msg->media[0].content_type),
+             "image/jpeg");
+    snprintf(msg->media[1].url, sizeof(msg->media[1].url),
+             "https://api.twilio.com/media/ME2");
+    snprintf(msg->media[1].content_type, sizeof(msg->media[1].content_type),
+             "image/png");
+    msg->received_at = 1767225600000LL;
+}
+
+
+TEST(inbound_ingest_new_message)
+{
+    fake_t                 fake;
+    inbox_error_t          err;
+    inbox_store_t         *store;
+    inbox_inbound_t        msg;
+    inbox_event_list_t     events;
+    inbox_ingest_result_t  result;
+
+    store = fake_open(&fake);
+    memset(&events, 0, sizeof(events));
+    ingest_message(&msg, "SM0001");
+
+    fake.replies[0] = ingest_number;
+    fake.replies[1] = ingest_contact;
+    fake.replies[2] = NULL;                 /* the message insert */
+    fake.replies[3] = ingest_conversation;
+    fake.replies[4] = ingest_org;
+    fake.replies[5] = ingest_unread;
+
+    CHECK_INT(inbox_store_inbound_ingest(store, &msg, 1, &result, &events,
+                                         &err), INBOX_OK);
+    CHECK_INT(result.status, INBOX_OK);
+    CHECK_INT(result.duplicate, 0);
+    CHECK_STR(result.message_id, GEN_3);
+    CHECK_STR(result.conversation_id, CONV_ID);
+    golden_check(&fake, "inbound_ingest_new");
+
+    /* Three events numbered from the reserved block 10..12. */
+    CHECK_INT(events.count, 3);
+    if (events.count == 3) {
+        CHECK_STR(events.items[0].org_id, ORG_ID);
+        CHECK_INT(events.items[0].org_seq, 10);
+        CHECK_INT(events.items[1].org_seq, 11);
+        CHECK_INT(events.items[2].org_seq, 12);
+        CHECK(strstr(events.items[0].json, "\"message.created\"") != NULL);
+        CHECK(strstr(events.items[0].json, "Is Tuesday ok?") != NULL);
+        CHECK(strstr(events.items[0].json, "ME2") != NULL);
+        CHECK(strstr(events.items[0].json, "a1b2c3d4e5f60708") != NULL);
+        CHECK(strstr(events.items[1].json, "\"conversation.updated\"")
+              != NULL);
+        CHECK(strstr(events.items[1].json, "\"unread_count\":2") != NULL);
+        CHECK(strstr(events.items[2].json, "\"unread.total\"") != NULL);
+        CHECK(strstr(events.items[2].json, "\"count\":5") != NULL);
+        /* The stored events carry the same frames, for resuming. */
+        CHECK(log_has(&fake, "\"frame\""));
+    }
+
+    inbox_event_list_free(&events);
+    fake_close(&fake, store);
+}
+
+
+TEST(inbound_ingest_duplicate_writes_nothing_more)
+{
+    fake_t                 fake;
+    inbox_error_t          err;
+    inbox_store_t         *store;
+    inbox_inbound_t        msg;
+    inbox_event_list_t     events;
+    inbox_ingest_result_t  result;
+
+    store = fake_open(&fake);
+    memset(&events, 0, sizeof(events));
+    ingest_message(&msg, "SM0001");
+
+    fake.replies[0] = ingest_number;
+    fake.replies[1] = ingest_contact;
+    fake.replies[2] = "{\"ok\": 1, \"n\": 0, \"writeErrors\": [{\"index\": 0,"
+                      " \"code\": 11000, \"errmsg\": \"E11000 duplicate key "
+                      "error collection: inbox.messages index: "
+                      "org_provider_id_unique\"}]}";
+    fake.replies[3] = CURSOR("{\"_id\": " OID(MSG_ID) ", \"conversation_id\": "
+                             OID(CONV_ID) "}");
+
+    CHECK_INT(inbox_store_inbound_ingest(store, &msg, 1, &result, &events,
+                                         &err), INBOX_OK);
+    CHECK_INT(result.status, INBOX_OK);
+    CHECK_INT(result.duplicate, 1);
+    CHECK_STR(result.message_id, MSG_ID);
+    CHECK_STR(result.conversation_id, CONV_ID);
+    CHECK_INT(events.count, 0);
+    CHECK_INT(fake.commands, 4);
+    CHECK(!log_has(&fake, "\"conversations\""));
+    CHECK(!log_has(&fake, "\"events\""));
+    golden_check(&fake, "inbound_ingest_duplicate");
+
+    inbox_event_list_free(&events);
+    fake_close(&fake, store);
+}
+
+
+TEST(inbound_ingest_unknown_number_fails_alone)
+{
+    fake_t                 fake;
+    inbox_error_t          err;
+    inbox_store_t         *store;
+    inbox_inbound_t        msgs[2];
+    inbox_event_list_t     events;
+    inbox_ingest_result_t  results[2];
+
+    store = fake_open(&fake);
+    memset(&events, 0, sizeof(events));
+    ingest_message(&msgs[0], "SM0002");
+    snprintf(msgs[0].to, sizeof(msgs[0].to), "+15559990000");
+    ingest_message(&msgs[1], "SM0003");
+
+    fake.replies[0] = EMPTY_CURSOR;
+    fake.replies[1] = ingest_number;
+    fake.replies[2] = ingest_contact;
+    fake.replies[3] = NULL;
+    fake.replies[4] = ingest_conversation;
+    fake.replies[5] = ingest_org;
+    fake.replies[6] = ingest_unread;
+
+    CHECK_INT(inbox_store_inbound_ingest(store, msgs, 2, results, &events,
+                                         &err), INBOX_OK);
+    CHECK_INT(results[0].status, INBOX_ERR_NOT_FOUND);
+    CHECK_INT(results[1].status, INBOX_OK);
+    CHECK_STR(results[1].conversation_id, CONV_ID);
+    CHECK_INT(events.count, 3);
+
+    inbox_event_list_free(&events);
+    fake_close(&fake, store);
+}
+
+
+TEST(unreachable_server_is_unavailable)
+{
+    fake_t                 fake;
+    inbox_error_t          err;
+    inbox_store_t         *store;
+    inbox_inbound_t        msg;
+    inbox_event_list_t     events;
+    inbox_ingest_result_t  result;
+
+    store = fake_open(&fake);
+    memset(&events, 0, sizeof(events));
+    ingest_message(&msg, "SM0001");
+
+    fake.unreachable = 1;
+    CHECK_INT(inbox_store_ping(store, &err), INBOX_ERR_UNAVAILABLE);
+    CHECK_INT(inbox_store_inbound_ingest(store, &msg, 1, &result, &events,
+                                         &err), INBOX_ERR_UNAVAILABLE);
+    CHECK_INT(err.code, INBOX_ERR_UNAVAILABLE);
+    CHECK_INT(events.count, 0);
+
+    /* A primary stepping down is passing too; other failures are not. */
+    fake.unreachable = 0;
+    fake_reset(&fake);
+    fake.replies[0] = "{\"ok\": 0, \"code\": 10107, \"errmsg\": "
+                      "\"not primary\"}";
+    CHECK_INT(inbox_store_ping(store, &err), INBOX_ERR_UNAVAILABLE);
+    fake.replies[1] = "{\"ok\": 0, \"code\": 2, \"errmsg\": \"bad value\"}";
+    CHECK_INT(inbox_store_ping(store, &err), INBOX_ERR_INTERNAL);
+
+    inbox_event_list_free(&events);
+    fake_close(&fake, store);
+}
+
+
+TEST(real_driver_without_a_server_is_unavailable)
+{
+    char             id[INBOX_ID_MAX];
+    inbox_error_t    err;
+    inbox_store_t   *store;
+
+    CHECK(inbox_store_open("mongodb://", &err) == NULL);
+    CHECK_INT(err.code, INBOX_ERR_INVALID);
+
+    /* Nothing listens on port 1: the pool made by the first call finds
+     * no server, and a webhook would get its 503. */
+    store = inbox_store_open("mongodb://127.0.0.1:1/inbox_test"
+                             "?serverSelectionTimeoutMS=300", &err);
+    CHECK(store != NULL);
+    if (store == NULL) {
+        return;
+    }
+
+    CHECK_STR(inbox_store_backend(store), "mongodb");
+    CHECK_INT(inbox_store_ping(store, &err), INBOX_ERR_UNAVAILABLE);
+    CHECK_INT(inbox_store_org_create(store, "Acme", NULL, id, &err),
+              INBOX_ERR_UNAVAILABLE);
+    inbox_store_close(store);
+}
+
+
+static const char  list_page[] = CURSOR(
+    "{\"_id\": " OID(CONV_ID) ", \"org_id\": " OID(ORG_ID) ", \"contact\":"
+    " {\"id\": " OID(CONTACT_ID) ", \"name\": \"Ann Lee\", \"phone\":"
+    " \"+15551230001\", \"opted_out\": false}, \"last_message\": {\"id\": "
+    OID(MSG_ID) ", \"direction\": \"outbound\", \"preview\": \"See you\","
+    " \"at\": " DATE(NOW) "}, \"last_activity_at\": " DATE(NOW) ","
+    " \"unread_count\": {\"$numberLong\": \"0\"}, \"archived\": false,"
+    " \"starred\": true},"
+    "{\"_id\": " OID(CONV2_ID) ", \"org_id\": " OID(ORG_ID) ", \"contact\":"
+    " {\"id\": " OID(GEN_1) ", \"name\": null, \"phone\": \"+15551230002\","
+    " \"opted_out\": true}, \"last_message\": null, \"last_activity_at\": "
+    DATE(EARLIER) ", \"unread_count\": {\"$numberLong\": \"0\"},"
+    " \"archived\": false, \"starred\": false},"
+    "{\"_id\": " OID(CONV3_ID) ", \"org_id\": " OID(ORG_ID) ", \"contact\":"
+    " {\"id\": " OID(GEN_2) ", \"name\": \"Bo\", \"phone\": \"+15551230003\","
+    " \"opted_out\": false}, \"last_message\": null, \"last_activity_at\": "
+    DATE(EARLIER) ", \"unread_count\": 3, \"archived\": false,"
+    " \"starred\": false}");
+
+
+TEST(conversations_list_first_page)
+{
+    fake_t                      fake;
+    inbox_error_t               err;
+    inbox_store_t              *store;
+    inbox_conversation_page_t   page;
+    inbox_conversation_query_t  query;
+
+    store = fake_open(&fake);
+
+    memset(&query, 0, sizeof(query));
+    query.filter = INBOX_FILTER_ALL;
+    query.limit = 2;
+
+    fake.replies[0] = list_page;
+    fake.replies[1] = CURSOR("{\"_id\": null, \"total\": 7}");
+
+    CHECK_INT(inbox_store_conversations_list(store, ORG_ID, &query, &page,
+                                             &err), INBOX_OK);
+    golden_check(&fake, "conversations_list_first_page");
+
+    /* Two shown, the third only proves there is a next page. */
+    CHECK_INT(page.count, 2);
+    CHECK_INT(page.unread_total, 7);
+    CHECK_STR(page.next_cursor, EARLIER ":" CONV2_ID);
+    if (page.count == 2) {
+        CHECK_STR(page.items[0].id, CONV_ID);
+        CHECK_STR(page.items[0].contact.id, CONTACT_ID);
+        CHECK_STR(page.items[0].contact.name, "Ann Lee");
+        CHECK_STR(page.items[0].contact.phone, "+15551230001");
+        CHECK_INT(page.items[0].has_last_message, 1);
+        CHECK_STR(page.items[0].last_message.id, MSG_ID);
+        CHECK_INT(page.items[0].last_message.direction, INBOX_OUTBOUND);
+        CHECK_STR(page.items[0].last_message.preview, "See you");
+        CHECK_INT(page.items[0].last_message.at, 1767225600000LL);
+        CHECK_INT(page.items[0].starred, 1);
+        CHECK(page.items[1].contact.name == NULL);
+        CHECK_INT(page.items[1].contact.opted_out, 1);
+        CHECK_INT(page.items[1].has_last_message, 0);
+        CHECK_INT(page.items[1].last_activity_at, 1767225000000LL);
+    }
+    inbox_conversation_page_free(&page);
+
+    /* The cursor handed out selects the page after it. */
+    fake_reset(&fake);
+    query.cursor = EARLIER ":" CONV2_ID;
+    CHECK_INT(inbox_store_conversations_list(store, ORG_ID, &query, &page,
+                                             &err), INBOX_OK);
+    CHECK(log_has(&fake, "\"_id\" : { \"$lt\" : { \"$oid\" : \"" CONV2_ID));
+    CHECK_INT(page.count, 0);
+    CHECK_STR(page.next_cursor, "");
+    inbox_conversation_page_free(&page);
+
+    query.cursor = "yesterday";
+    CHECK_INT(inbox_store_conversations_list(store, ORG_ID, &query, &page,
+                                             &err), INBOX_ERR_INVALID);
+    CHECK_STR(err.field, "cursor");
+    inbox_conversation_page_free(&page);
+
+    fake_close(&fake, store);
+}
+
+
+TEST(conversations_list_filters_with_search_and_cursor)
+{
+    size_t                      i;
+    fake_t                      fake;
+    char                        name[64];
+    inbox_error_t               err;
+    inbox_store_t              *store;
+    inbox_conversation_page_t   page;
+    inbox_conversation_query_t  query;
+    static const struct {
+        inbox_filter_t  filter;
+        const char     *name;
+    } filters[] = {
+        { INBOX_FILTER_ALL, "all" },
+        { INBOX_FILTER_UNREAD, "unread" },
+        { INBOX_FILTER_UNRESPONDED, "unresponded" },
+        { INBOX_FILTER_STARRED, "starred" },
+        { INBOX_FILTER_ARCHIVED, "archived" }
+    };
+
+    store = fake_open(&fake);
+
+    for (i = 0; i < sizeof(filters) / sizeof(filters[0]); i++) {
+        fake_reset(&fake);
+        memset(&query, 0, sizeof(query));
+        query.filter = filters[i].filter;
+        query.q = "(555) 12";
+        query.cursor = NOW ":" CONV_ID;
+        query.limit = 50;
+
+        CHECK_INT(inbox_store_conversations_list(store, ORG_ID, &query,
+                                                 &page, &err), INBOX_OK);
+        snprintf(name, sizeof(name), "conversations_list_%s",
+                 filters[i].name);
+        golden_check(&fake, name);
+        inbox_conversation_page_free(&page);
+    }
+
+    /* A name search: regex characters are matched as typed, and without
+     * digits there is no phone clause. */
+    fake_reset(&fake);
+    memset(&query, 0, sizeof(query));
+    query.q = "lee.+";
+    CHECK_INT(inbox_store_conversations_list(store, ORG_ID, &query, &page,
+                                             &err), INBOX_OK);
+    golden_check(&fake, "conversations_list_search_name");
+    inbox_conversation_page_free(&page);
+
+    fake_close(&fake, store);
+}
+
+
+TEST(conversation_get)
+{
+    fake_t                fake;
+    inbox_error_t         err;
+    inbox_store_t        *store;
+    inbox_conversation_t  conversation;
+
+    store = fake_open(&fake);
+
+    fake.replies[0] = list_page;
+    CHECK_INT(inbox_store_conversation_get(store, ORG_ID, CONV_ID,
+                                           &conversation, &err), INBOX_OK);
+    CHECK_STR(conversation.id, CONV_ID);
+    CHECK_STR(conversation.contact.name, "Ann Lee");
+    golden_check(&fake, "conversation_get");
+    inbox_conversation_free(&conversation);
+
+    /* Another organization's (or a malformed) id is not found. */
+    fake_reset(&fake);
+    CHECK_INT(inbox_store_conversation_get(store, ORG_ID, CONV2_ID,
+                                           &conversation, &err),
+              INBOX_ERR_NOT_FOUND);
+    inbox_conversation_free(&conversation);
+    CHECK_INT(inbox_store_conversation_get(store, ORG_ID, "12",
+                                           &conversation, &err),
+              INBOX_ERR_NOT_FOUND);
+    inbox_conversation_free(&conversation);
+
+    fake_close(&fake, store);
+}
+
+
+TEST(messages_list)
+{
+    fake_t                fake;
+    inbox_error_t         err;
+    inbox_store_t        *store;
+    inbox_message_page_t  page;
+
+    store = fake_open(&fake);
+
+    fake.replies[0] = CURSOR("{\"_id\": " OID(CONV_ID) "}");
+    fake.replies[1] = CURSOR(
+        "{\"_id\": " OID(MSG2_ID) ", \"org_id\": " OID(ORG_ID) ","
+        " \"conversation_id\": " OID(CONV_ID) ", \"direction\": \"outbound\","
+        " \"body\": \"See you\", \"media\": [], \"status\": \"delivered\","
+        " \"error_code\": null, \"segments\": 1, \"credits\": 1,"
+        " \"sent_by\": " OID(USER_ID) ", \"created_at\": " DATE(NOW) "},"
+        "{\"_id\": " OID(MSG_ID) ", \"org_id\": " OID(ORG_ID) ","
+        " \"conversation_id\": " OID(CONV_ID) ", \"direction\": \"inbound\","
+        " \"body\": \"Is Tuesday ok?\", \"media\": [{\"url\": \"https://m/1\","
+        " \"content_type\": \"image/jpeg\"}, {\"url\": \"https://m/2\","
+        " \"content_type\": \"image/gif\"}], \"status\": null,"
+        " \"error_code\": null, \"segments\": 1, \"credits\": 0,"
+        " \"sent_by\": null, \"created_at\": " DATE(EARLIER) "}");
+
+    CHECK_INT(inbox_store_messages_list(store, ORG_ID, CONV_ID,
+                                        NOW ":" MSG2_ID "", 2, &page, &err),
+              INBOX_OK);
+    golden_check(&fake, "messages_list");
+
+    CHECK_INT(page.count, 2);
+    CHECK_STR(page.next_cursor, "");
+    if (page.count == 2) {
+        CHECK_STR(page.items[0].id, MSG2_ID);
+        CHECK_INT(page.items[0].direction, INBOX_OUTBOUND);
+        CHECK_STR(page.items[0].status, "delivered");
+        CHECK_STR(page.items[0].sent_by, USER_ID);
+        CHECK_INT(page.items[0].credits, 1);
+        CHECK_STR(page.items[1].conversation_id, CONV_ID);
+        CHECK_STR(page.items[1].body, "Is Tuesday ok?");
+        CHECK_STR(page.items[1].status, "");
+        CHECK_STR(page.items[1].sent_by, "");
+        CHECK_INT(page.items[1].media_count, 2);
+        if (page.items[1].media_count == 2) {
+            CHECK_STR(page.items[1].media[1].url, "https://m/2");
+            CHECK_STR(page.items[1].media[1].content_type, "image/gif");
+        }
+        CHECK_INT(page.items[1].created_at, 1767225000000LL);
+    }
+    inbox_message_page_free(&page);
+
+    /* One asked, two there: a cursor at the first. */
+    fake_reset(&fake);
+    fake.replies[0] = CURSOR("{\"_id\": " OID(CONV_ID) "}");
+    fake.replies[1] = CURSOR(
+        "{\"_id\": " OID(MSG2_ID) ", \"created_at\": " DATE(NOW) "},"
+        "{\"_id\": " OID(MSG_ID) ", \"created_at\": " DATE(EARLIER) "}");
+    CHECK_INT(inbox_store_messages_list(store, ORG_ID, CONV_ID, NULL, 1,
+                                        &page, &err), INBOX_OK);
+    CHECK_INT(page.count, 1);
+    CHECK_STR(page.next_cursor, NOW ":" MSG2_ID);
+    inbox_message_page_free(&page);
+
+    /* Another organization's conversation: 404, messages never read. */
+    fake_reset(&fake);
+    CHECK_INT(inbox_store_messages_list(store, ORG_ID, CONV2_ID, NULL, 50,
+                                        &page, &err), INBOX_ERR_NOT_FOUND);
+    CHECK_INT(fake.commands, 1);
+    inbox_message_page_free(&page);
+
+    fake_close(&fake, store);
+}
+
+
+TEST(realtime_state)
+{
+    fake_t                  fake;
+    inbox_error_t           err;
+    inbox_store_t          *store;
+    inbox_realtime_state_t  state;
+
+    store = fake_open(&fake);
+
+    fake.replies[0] = CURSOR("{\"_id\": " OID(ORG_ID) ", \"seq\":"
+                             " {\"$numberLong\": \"42\"}, \"epoch\":"
+                             " \"a1b2c3d4e5f60708\"}");
+    fake.replies[1] = CURSOR("{\"_id\": null, \"total\": 9}");
+    CHECK_INT(inbox_store_realtime_state(store, ORG_ID, &state, &err),
+              INBOX_OK);
+    CHECK_INT(state.org_seq, 42);
+    CHECK_STR(state.epoch, "a1b2c3d4e5f60708");
+    CHECK_INT(state.unread_total, 9);
+    golden_check(&fake, "realtime_state");
+
+    fake_reset(&fake);
+    CHECK_INT(inbox_store_realtime_state(store, ORG_ID, &state, &err),
+              INBOX_ERR_NOT_FOUND);
+
+    fake_close(&fake, store);
+}
+
+
+RUN_TESTS()

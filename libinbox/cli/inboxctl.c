@@ -225,7 +225,9 @@ ctl_number_add(inbox_store_t *store, ctl_words_t *words)
 
     carrier = ctl_option(words, "carrier");
 
-    if (carrier == NULL || !inbox_carrier_parse(carrier, &number.carrier)) {
+    if (carrier == NULL
+        || inbox_carrier_parse(carrier, &number.carrier) != 0)
+    {
         fprintf(stderr, "inboxctl: --carrier must be twilio or telnyx\n");
         return 1;
     }
@@ -310,7 +312,7 @@ ctl_user_add(inbox_store_t *store, ctl_words_t *words)
 
     role_name = ctl_option(words, "role");
 
-    if (role_name == NULL || !inbox_role_parse(role_name, &role)) {
+    if (role_name == NULL || inbox_role_parse(role_name, &role) != 0) {
         fprintf(stderr, "inboxctl: --role must be member or billing\n");
         return 1;
     }

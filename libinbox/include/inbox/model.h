@@ -158,6 +158,7 @@ typedef struct {
 } inbox_realtime_state_t;
 
 const char *inbox_carrier_name(inbox_carrier_t carrier);
+/* The parse functions return 0, or -1 for an unknown name. */
 int inbox_carrier_parse(const char *name, inbox_carrier_t *carrier);
 const char *inbox_role_name(inbox_role_t role);
 int inbox_role_parse(const char *name, inbox_role_t *role);

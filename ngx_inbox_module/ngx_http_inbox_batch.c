@@ -1,0 +1,355 @@
+/*
+ * Group commit for inbound webhooks: one pending list and at most one
+ * batch in flight per worker, so a burst of webhooks costs a few
+ * transactions instead of one each.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include <stdlib.h>
+
+#include "ngx_http_inbox_module.h"
+#include "ngx_http_inbox_batch.h"
+#include "ngx_http_inbox_task.h"
+
+
+typedef struct {
+    ngx_queue_t               pending;
+    ngx_uint_t                size;        /* inbox_batch_size */
+    ngx_thread_task_t        *task;        /* reused by every batch */
+    ngx_http_inbox_item_t   **items;       /* the batch in flight */
+    ngx_uint_t                nitems;
+    unsigned                  in_flight:1;
+} ngx_http_inbox_batch_t;
+
+
+static ngx_int_t ngx_http_inbox_batch_post(ngx_http_inbox_batch_t *batch);
+static void ngx_http_inbox_batch_thread(void *data, ngx_log_t *log);
+static void ngx_http_inbox_batch_ingest(ngx_http_inbox_batch_t *batch,
+    inbox_store_t *store, inbox_inbound_t *msgs, ngx_uint_t *which,
+    ngx_uint_t n);
+static void ngx_http_inbox_batch_event_handler(ngx_event_t *ev);
+static void ngx_http_inbox_batch_fail(ngx_http_inbox_batch_t *batch);
+static void ngx_http_inbox_batch_resume(ngx_http_inbox_item_t *item);
+
+
+/* Per worker: each process has its own copy. */
+static ngx_http_inbox_batch_t  ngx_http_inbox_batch;
+
+
+ngx_int_t
+ngx_http_inbox_batch_init(ngx_cycle_t *cycle, ngx_uint_t batch_size)
+{
+    ngx_http_inbox_batch_t  *batch = &ngx_http_inbox_batch;
+
+    ngx_queue_init(&batch->pending);
+
+    batch->size = batch_size;
+    batch->nitems = 0;
+    batch->in_flight = 0;
+
+    batch->items = ngx_palloc(cycle->pool,
+                              batch_size * sizeof(ngx_http_inbox_item_t *));
+    if (batch->items == NULL) {
+        return NGX_ERROR;
+    }
+
+    batch->task = ngx_thread_task_alloc(cycle->pool, 0);
+    if (batch->task == NULL) {
+        return NGX_ERROR;
+    }
+
+    batch->task->ctx = batch;
+    batch->task->handler = ngx_http_inbox_batch_thread;
+    batch->task->event.data = batch;
+    batch->task->event.handler = ngx_http_inbox_batch_event_handler;
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_inbox_batch_add(ngx_http_inbox_item_t *item)
+{
+    ngx_http_request_t      *r;
+    ngx_http_inbox_batch_t  *batch = &ngx_http_inbox_batch;
+
+    r = item->request;
+
+    ngx_queue_insert_tail(&batch->pending, &item->queue);
+
+    item->waiting = 1;
+    r->main->blocked++;
+    r->aio = 1;
+    ngx_http_inbox_hold();
+
+    if (batch->in_flight) {
+        return NGX_OK;
+    }
+
+    if (ngx_http_inbox_batch_post(batch) == NGX_OK) {
+        return NGX_OK;
+    }
+
+    /* nothing was in flight, so the failed batch was this item alone */
+
+    batch->nitems = 0;
+    item->waiting = 0;
+    r->main->blocked--;
+    r->aio = 0;
+    ngx_http_inbox_release();
+
+    return NGX_ERROR;
+}
+
+
+/*
+ * Moves up to batch->size pending items into the batch and posts it.
+ * Requests whose client went away are let go instead.  NGX_ERROR when the
+ * thread pool refused the batch (its items stay in batch->items).
+ */
+
+static ngx_int_t
+ngx_http_inbox_batch_post(ngx_http_inbox_batch_t *batch)
+{
+    ngx_queue_t            *q;
+    ngx_http_inbox_item_t  *item;
+
+    batch->nitems = 0;
+
+    while (!ngx_queue_empty(&batch->pending)
+           && batch->nitems < batch->size)
+    {
+        q = ngx_queue_head(&batch->pending);
+        ngx_queue_remove(q);
+
+        item = ngx_queue_data(q, ngx_http_inbox_item_t, queue);
+
+        if (item->request->connection->error) {
+            ngx_http_inbox_batch_resume(item);
+            continue;
+        }
+
+        batch->items[batch->nitems++] = item;
+    }
+
+    if (batch->nitems == 0) {
+        return NGX_OK;
+    }
+
+    if (ngx_thread_task_post(batch->items[0]->thread_pool, batch->task)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    batch->in_flight = 1;
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, ngx_cycle->log, 0,
+                   "inbox batch of %ui posted, %s pending",
+                   batch->nitems,
+                   ngx_queue_empty(&batch->pending) ? "none" : "more");
+
+    return NGX_OK;
+}
+
+
+/* In a pool thread: no pools, no logging, nothing but the items. */
+
+static void
+ngx_http_inbox_batch_thread(void *data, ngx_log_t *log)
+{
+    ngx_http_inbox_batch_t  *batch = data;
+
+    ngx_uint_t              i, n, *which;
+    inbox_error_t           err;
+    inbox_store_t          *store;
+    inbox_inbound_t        *msgs;
+    ngx_http_inbox_item_t  *item;
+
+    store = ngx_http_inbox_store(&err);
+
+    msgs = calloc(batch->nitems, sizeof(inbox_inbound_t));
+    which = calloc(batch->nitems, sizeof(ngx_uint_t));
+
+    if (store != NULL && (msgs == NULL || which == NULL)) {
+        store = NULL;
+        inbox_error_set(&err, INBOX_ERR_INTERNAL,
+                        "The server ran out of memory; try again.");
+    }
+
+    n = 0;
+
+    for (i = 0; i < batch->nitems; i++) {
+        item = batch->items[i];
+
+        if (store == NULL) {
+            item->status = err.code;
+            item->error = err;
+            continue;
+        }
+
+        item->status = item->check(item, store, &msgs[n]);
+
+        if (item->status == INBOX_OK) {
+            which[n++] = i;
+        }
+    }
+
+    if (n) {
+        ngx_http_inbox_batch_ingest(batch, store, msgs, which, n);
+    }
+
+    free(msgs);
+    free(which);
+}
+
+
+/* One transaction for the n checked messages; items[which[k]] sent
+ * msgs[k]. */
+
+static void
+ngx_http_inbox_batch_ingest(ngx_http_inbox_batch_t *batch,
+    inbox_store_t *store, inbox_inbound_t *msgs, ngx_uint_t *which,
+    ngx_uint_t n)
+{
+    ngx_uint_t              k;
+    inbox_error_t           err;
+    inbox_status_t          rc;
+    inbox_event_list_t      events;
+    inbox_ingest_result_t  *results;
+    ngx_http_inbox_item_t  *item;
+
+    ngx_memzero(&events, sizeof(inbox_event_list_t));
+    inbox_error_clear(&err);
+
+    results = calloc(n, sizeof(inbox_ingest_result_t));
+
+    if (results == NULL) {
+        rc = inbox_error_set(&err, INBOX_ERR_INTERNAL,
+                             "The server ran out of memory; try again.");
+
+    } else {
+        rc = inbox_store_inbound_ingest(store, msgs, n, results, &events,
+                                        &err);
+    }
+
+    for (k = 0; k < n; k++) {
+        item = batch->items[which[k]];
+
+        if (rc != INBOX_OK) {
+            item->status = rc;
+            item->error = err;
+            continue;
+        }
+
+        item->status = results[k].status;
+        item->duplicate = results[k].duplicate;
+
+        switch (item->status) {
+
+        case INBOX_OK:
+            break;
+
+        case INBOX_ERR_NOT_FOUND:
+            inbox_error_set_field(&item->error, item->status, "To",
+                                  "No organization owns the number %s.",
+                                  msgs[k].to);
+            break;
+
+        case INBOX_ERR_UNAVAILABLE:
+            inbox_error_set(&item->error, item->status,
+                            "The message could not be stored now; "
+                            "send it again later.");
+            break;
+
+        default:
+            inbox_error_set(&item->error, item->status,
+                            "The message could not be stored.");
+        }
+    }
+
+    if (rc == INBOX_OK) {
+        ngx_http_inbox_events_send(&events);
+    }
+
+    inbox_event_list_free(&events);
+    free(results);
+}
+
+
+/* Back in the event loop: answer the batch, then post the next one. */
+
+static void
+ngx_http_inbox_batch_event_handler(ngx_event_t *ev)
+{
+    ngx_uint_t               i, n;
+    ngx_http_inbox_batch_t  *batch = ev->data;
+
+    batch->in_flight = 0;
+
+    n = batch->nitems;
+    batch->nitems = 0;
+
+    for (i = 0; i < n; i++) {
+        ngx_http_inbox_batch_resume(batch->items[i]);
+    }
+
+    while (!ngx_queue_empty(&batch->pending)) {
+
+        if (ngx_http_inbox_batch_post(batch) == NGX_OK) {
+            break;
+        }
+
+        ngx_http_inbox_batch_fail(batch);
+    }
+}
+
+
+/* The thread pool refused the batch: its webhooks are answered 503, so
+ * the carrier sends them again. */
+
+static void
+ngx_http_inbox_batch_fail(ngx_http_inbox_batch_t *batch)
+{
+    ngx_uint_t              i, n;
+    ngx_http_inbox_item_t  *item;
+
+    n = batch->nitems;
+    batch->nitems = 0;
+
+    for (i = 0; i < n; i++) {
+        item = batch->items[i];
+        item->status = inbox_error_set(&item->error, INBOX_ERR_UNAVAILABLE,
+                                       "The server is too busy to take "
+                                       "this message now; send it again "
+                                       "later.");
+        ngx_http_inbox_batch_resume(item);
+    }
+}
+
+
+/* The request may be gone once this returns. */
+
+static void
+ngx_http_inbox_batch_resume(ngx_http_inbox_item_t *item)
+{
+    ngx_connection_t    *c;
+    ngx_http_request_t  *r;
+
+    r = item->request;
+    c = r->connection;
+
+    item->waiting = 0;
+    r->main->blocked--;
+    r->aio = 0;
+    ngx_http_inbox_release();
+
+    ngx_http_set_log_request(c->log, r);
+
+    /* the item's answer, or nginx's finalizer if the client went away */
+    c->write->handler(c->write);
+}

@@ -1,0 +1,73 @@
+
+/*
+ * Group commit for inbound webhooks.
+ *
+ * A worker keeps one list of pending webhooks and at most one batch in a
+ * pool thread.  The batch takes up to inbox_batch_size of them; in the
+ * thread each is checked (item->check: find the number, verify the
+ * signature, read the message), then every good one is stored by ONE
+ * inbox_store_inbound_ingest call and the events go to ws-server.  Back in
+ * the event loop each request is resumed through its write event handler,
+ * which answers from item->status, and the next batch is posted.
+ */
+
+
+#ifndef _NGX_HTTP_INBOX_BATCH_H_INCLUDED_
+#define _NGX_HTTP_INBOX_BATCH_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include <inbox/error.h>
+#include <inbox/form.h>
+#include <inbox/model.h>
+#include <inbox/store.h>
+
+
+typedef struct ngx_http_inbox_item_s  ngx_http_inbox_item_t;
+
+/*
+ * In a pool thread: fills msg from the item or sets item->error and
+ * returns its code.  msg may point into the item, which outlives the batch.
+ */
+typedef inbox_status_t (*ngx_http_inbox_item_check_pt)(
+    ngx_http_inbox_item_t *item, inbox_store_t *store, inbox_inbound_t *msg);
+
+
+struct ngx_http_inbox_item_s {
+    ngx_queue_t                    queue;
+    ngx_http_request_t            *request;
+    ngx_thread_pool_t             *thread_pool;
+    ngx_http_inbox_item_check_pt   check;
+
+    /* what check reads; all of it lives as long as the request */
+    inbox_form_t                   form;
+    const char                    *url;
+    const char                    *signature;       /* NULL when missing */
+    const char                    *default_country;
+
+    /* the outcome: INBOX_OK (also for a duplicate) or error */
+    inbox_status_t                 status;
+    int                            duplicate;
+    inbox_error_t                  error;
+
+    unsigned                       waiting:1;
+};
+
+
+/* Called from init_process: room for batch_size items. */
+ngx_int_t ngx_http_inbox_batch_init(ngx_cycle_t *cycle,
+    ngx_uint_t batch_size);
+
+/*
+ * Queues the item (allocated from its request's pool) and sets the
+ * request waiting; r->write_event_handler must already be the one that
+ * answers it (after checking item->waiting).  NGX_ERROR when no batch
+ * could be posted (the pool's queue is full): the caller answers 503.
+ */
+ngx_int_t ngx_http_inbox_batch_add(ngx_http_inbox_item_t *item);
+
+
+#endif /* _NGX_HTTP_INBOX_BATCH_H_INCLUDED_ */

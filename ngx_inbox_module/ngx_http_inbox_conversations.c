@@ -1,0 +1,203 @@
+
+/*
+ * GET /api/v1/conversations, /api/v1/conversations/{id} and
+ * /api/v1/conversations/{id}/messages.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include <stdlib.h>
+
+#include <inbox/render.h>
+
+#include "ngx_http_inbox_module.h"
+#include "ngx_http_inbox_api.h"
+
+
+typedef struct {
+    inbox_conversation_query_t   query;
+    const char                  *id;
+    const char                  *cursor;
+    unsigned                     limit;
+} ngx_http_inbox_conversations_args_t;
+
+
+static void ngx_http_inbox_conversations_list_op(ngx_http_inbox_api_t *api,
+    inbox_store_t *store, ngx_http_inbox_job_t *job);
+static void ngx_http_inbox_conversation_get_op(ngx_http_inbox_api_t *api,
+    inbox_store_t *store, ngx_http_inbox_job_t *job);
+static void ngx_http_inbox_messages_list_op(ngx_http_inbox_api_t *api,
+    inbox_store_t *store, ngx_http_inbox_job_t *job);
+
+
+ngx_int_t
+ngx_http_inbox_conversations_list(ngx_http_request_t *r,
+    ngx_http_inbox_api_t *api, ngx_str_t *id)
+{
+    const char                           *filter;
+    inbox_form_t                         *query;
+    ngx_http_inbox_conversations_args_t  *args;
+
+    args = ngx_pcalloc(r->pool, sizeof(ngx_http_inbox_conversations_args_t));
+    if (args == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_inbox_api_query(r, api, &query) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    args->query.filter = INBOX_FILTER_ALL;
+
+    filter = inbox_form_get(query, "filter");
+
+    if (filter && filter[0]
+        && inbox_filter_parse(filter, &args->query.filter) != 0
+        && api->invalid.code == INBOX_OK)
+    {
+        inbox_error_set_field(&api->invalid, INBOX_ERR_INVALID, "filter",
+                              "filter must be one of all, unread, "
+                              "unresponded, starred or archived.");
+    }
+
+    args->query.q = inbox_form_get(query, "q");
+    args->query.cursor = inbox_form_get(query, "cursor");
+    args->query.limit = ngx_http_inbox_api_limit(api, query);
+
+    api->op = ngx_http_inbox_conversations_list_op;
+    api->args = args;
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_inbox_conversation_get(ngx_http_request_t *r,
+    ngx_http_inbox_api_t *api, ngx_str_t *id)
+{
+    ngx_http_inbox_conversations_args_t  *args;
+
+    args = ngx_pcalloc(r->pool, sizeof(ngx_http_inbox_conversations_args_t));
+    if (args == NULL) {
+        return NGX_ERROR;
+    }
+
+    args->id = ngx_http_inbox_api_id(r, api, id);
+    if (args->id == NULL) {
+        return NGX_ERROR;
+    }
+
+    api->op = ngx_http_inbox_conversation_get_op;
+    api->args = args;
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_inbox_messages_list(ngx_http_request_t *r,
+    ngx_http_inbox_api_t *api, ngx_str_t *id)
+{
+    inbox_form_t                         *query;
+    ngx_http_inbox_conversations_args_t  *args;
+
+    args = ngx_pcalloc(r->pool, sizeof(ngx_http_inbox_conversations_args_t));
+    if (args == NULL) {
+        return NGX_ERROR;
+    }
+
+    args->id = ngx_http_inbox_api_id(r, api, id);
+    if (args->id == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_inbox_api_query(r, api, &query) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    args->cursor = inbox_form_get(query, "cursor");
+    args->limit = ngx_http_inbox_api_limit(api, query);
+
+    api->op = ngx_http_inbox_messages_list_op;
+    api->args = args;
+
+    return NGX_OK;
+}
+
+
+/* The ops run in a pool thread. */
+
+static void
+ngx_http_inbox_conversations_list_op(ngx_http_inbox_api_t *api,
+    inbox_store_t *store, ngx_http_inbox_job_t *job)
+{
+    ngx_http_inbox_conversations_args_t *args = api->args;
+
+    char                       *json;
+    size_t                      len;
+    inbox_conversation_page_t   page;
+
+    memset(&page, 0, sizeof(inbox_conversation_page_t));
+
+    if (inbox_store_conversations_list(store, api->principal.org_id,
+                                       &args->query, &page, &job->error)
+        == INBOX_OK)
+    {
+        json = inbox_render_conversation_page(&page, &len);
+        ngx_http_inbox_job_document(job, NGX_HTTP_OK, json, len);
+    }
+
+    inbox_conversation_page_free(&page);
+}
+
+
+static void
+ngx_http_inbox_conversation_get_op(ngx_http_inbox_api_t *api,
+    inbox_store_t *store, ngx_http_inbox_job_t *job)
+{
+    ngx_http_inbox_conversations_args_t *args = api->args;
+
+    char                  *json;
+    size_t                 len;
+    inbox_conversation_t   conversation;
+
+    memset(&conversation, 0, sizeof(inbox_conversation_t));
+
+    if (inbox_store_conversation_get(store, api->principal.org_id, args->id,
+                                     &conversation, &job->error)
+        == INBOX_OK)
+    {
+        json = inbox_render_conversation(&conversation, &len);
+        ngx_http_inbox_job_document(job, NGX_HTTP_OK, json, len);
+    }
+
+    inbox_conversation_free(&conversation);
+}
+
+
+static void
+ngx_http_inbox_messages_list_op(ngx_http_inbox_api_t *api,
+    inbox_store_t *store, ngx_http_inbox_job_t *job)
+{
+    ngx_http_inbox_conversations_args_t *args = api->args;
+
+    char                  *json;
+    size_t                 len;
+    inbox_message_page_t   page;
+
+    memset(&page, 0, sizeof(inbox_message_page_t));
+
+    if (inbox_store_messages_list(store, api->principal.org_id, args->id,
+                                  args->cursor, args->limit, &page,
+                                  &job->error)
+        == INBOX_OK)
+    {
+        json = inbox_render_message_page(&page, &len);
+        ngx_http_inbox_job_document(job, NGX_HTTP_OK, json, len);
+    }
+
+    inbox_message_page_free(&page);
+}

@@ -1,0 +1,616 @@
+
+/*
+ * The inbox module: directives, configuration, and what each worker opens
+ * for its pool threads (the store, the events socket, the ticket secret).
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include <ctype.h>
+#include <pthread.h>
+#include <sys/un.h>
+
+#include "ngx_http_inbox_module.h"
+#include "ngx_http_inbox_batch.h"
+
+
+#define NGX_HTTP_INBOX_BATCH_MAX  4096
+
+
+static ngx_int_t ngx_http_inbox_init_process(ngx_cycle_t *cycle);
+static void ngx_http_inbox_exit_process(ngx_cycle_t *cycle);
+static void *ngx_http_inbox_create_main_conf(ngx_conf_t *cf);
+static char *ngx_http_inbox_init_main_conf(ngx_conf_t *cf, void *conf);
+static void *ngx_http_inbox_create_loc_conf(ngx_conf_t *cf);
+static char *ngx_http_inbox_merge_loc_conf(ngx_conf_t *cf, void *parent,
+    void *child);
+static char *ngx_http_inbox_thread_pool(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_inbox_url(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_inbox_events_socket(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_inbox_country(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_inbox_handler(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+
+
+static ngx_conf_num_bounds_t  ngx_http_inbox_batch_bounds = {
+    ngx_conf_check_num_bounds, 1, NGX_HTTP_INBOX_BATCH_MAX
+};
+
+
+static ngx_command_t  ngx_http_inbox_commands[] = {
+
+    { ngx_string("inbox_store"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_inbox_main_conf_t, store),
+      NULL },
+
+    { ngx_string("inbox_thread_pool"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_inbox_thread_pool,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("inbox_public_url"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_inbox_url,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_inbox_loc_conf_t, public_url),
+      NULL },
+
+    { ngx_string("inbox_events_socket"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_inbox_events_socket,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_inbox_main_conf_t, events_socket),
+      NULL },
+
+    { ngx_string("inbox_realtime_secret"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_inbox_main_conf_t, realtime_secret),
+      NULL },
+
+    { ngx_string("inbox_realtime_url"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_inbox_url,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_inbox_loc_conf_t, realtime_url),
+      NULL },
+
+    { ngx_string("inbox_default_country"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_inbox_country,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_inbox_loc_conf_t, default_country),
+      NULL },
+
+    { ngx_string("inbox_batch_size"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_inbox_main_conf_t, batch_size),
+      &ngx_http_inbox_batch_bounds },
+
+    { ngx_string("inbox_max_body"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_size_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_inbox_loc_conf_t, max_body),
+      NULL },
+
+    { ngx_string("inbox_twilio_inbound"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_inbox_handler,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      ngx_http_inbox_twilio_inbound_handler },
+
+    { ngx_string("inbox_api"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_inbox_handler,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      ngx_http_inbox_api_handler },
+
+    { ngx_string("inbox_health"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_inbox_handler,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      ngx_http_inbox_health_handler },
+
+      ngx_null_command
+};
+
+
+static ngx_http_module_t  ngx_http_inbox_module_ctx = {
+    NULL,                                  /* preconfiguration */
+    NULL,                                  /* postconfiguration */
+
+    ngx_http_inbox_create_main_conf,       /* create main configuration */
+    ngx_http_inbox_init_main_conf,         /* init main configuration */
+
+    NULL,                                  /* create server configuration */
+    NULL,                                  /* merge server configuration */
+
+    ngx_http_inbox_create_loc_conf,        /* create location configuration */
+    ngx_http_inbox_merge_loc_conf          /* merge location configuration */
+};
+
+
+ngx_module_t  ngx_http_inbox_module = {
+    NGX_MODULE_V1,
+    &ngx_http_inbox_module_ctx,            /* module context */
+    ngx_http_inbox_commands,               /* module directives */
+    NGX_HTTP_MODULE,                       /* module type */
+    NULL,                                  /* init master */
+    NULL,                                  /* init module */
+    ngx_http_inbox_init_process,           /* init process */
+    NULL,                                  /* init thread */
+    NULL,                                  /* exit thread */
+    ngx_http_inbox_exit_process,           /* exit process */
+    NULL,                                  /* exit master */
+    NGX_MODULE_V1_PADDING
+};
+
+
+/*
+ * The worker's store.  Pool threads share it (the backends keep what must
+ * not be shared per thread); the mutex guards only opening it again.
+ */
+
+static struct {
+    pthread_mutex_t   mutex;
+    inbox_store_t    *store;
+    const char       *uri;           /* NULL when not configured */
+    time_t            last_try;
+} ngx_http_inbox_worker = { PTHREAD_MUTEX_INITIALIZER, NULL, NULL, 0 };
+
+
+static ngx_int_t
+ngx_http_inbox_init_process(ngx_cycle_t *cycle)
+{
+    inbox_error_t                err;
+    ngx_http_inbox_main_conf_t  *imcf;
+
+    imcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_inbox_module);
+
+    if (imcf == NULL || !imcf->used) {
+        return NGX_OK;
+    }
+
+    if (ngx_http_inbox_batch_init(cycle, imcf->batch_size) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    ngx_http_inbox_worker.uri = (char *) imcf->store.data;
+    ngx_http_inbox_worker.last_try = ngx_time();
+    ngx_http_inbox_worker.store = inbox_store_open(ngx_http_inbox_worker.uri,
+                                                   &err);
+
+    if (ngx_http_inbox_worker.store == NULL) {
+        /* answered 503 until it opens: a store may come back */
+        ngx_log_error(NGX_LOG_ERR, cycle->log, 0,
+                      "inbox: cannot open the store \"%V\": %s",
+                      &imcf->store, err.message);
+    }
+
+    if (imcf->events_socket.len
+        && ngx_http_inbox_events_open(cycle, &imcf->events_socket) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    if (imcf->realtime_secret.len) {
+        (void) ngx_http_inbox_secret_load(cycle, &imcf->realtime_secret);
+    }
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_inbox_exit_process(ngx_cycle_t *cycle)
+{
+    /* the thread pools have stopped by now: they exit first */
+
+    if (ngx_http_inbox_worker.store) {
+        inbox_store_close(ngx_http_inbox_worker.store);
+        ngx_http_inbox_worker.store = NULL;
+    }
+
+    ngx_http_inbox_events_close();
+    ngx_http_inbox_secret_clear();
+}
+
+
+inbox_store_t *
+ngx_http_inbox_store(inbox_error_t *err)
+{
+    time_t          now;
+    inbox_store_t  *store;
+
+    pthread_mutex_lock(&ngx_http_inbox_worker.mutex);
+
+    store = ngx_http_inbox_worker.store;
+
+    if (store == NULL && ngx_http_inbox_worker.uri) {
+        now = time(NULL);
+
+        if (now != ngx_http_inbox_worker.last_try) {
+            ngx_http_inbox_worker.last_try = now;
+            store = inbox_store_open(ngx_http_inbox_worker.uri, err);
+            ngx_http_inbox_worker.store = store;
+        }
+    }
+
+    pthread_mutex_unlock(&ngx_http_inbox_worker.mutex);
+
+    if (store == NULL) {
+        inbox_error_set(err, INBOX_ERR_UNAVAILABLE,
+                        "The store cannot be reached; try again later.");
+    }
+
+    return store;
+}
+
+
+ngx_int_t
+ngx_http_inbox_public_base(ngx_http_request_t *r, ngx_str_t *base)
+{
+    u_char                     *p;
+    ngx_str_t                   scheme, host;
+    ngx_table_elt_t            *proto;
+    ngx_http_inbox_loc_conf_t  *ilcf;
+
+    ilcf = ngx_http_get_module_loc_conf(r, ngx_http_inbox_module);
+
+    if (ilcf->public_url.len) {
+        *base = ilcf->public_url;
+        return NGX_OK;
+    }
+
+#if (NGX_HTTP_SSL)
+    if (r->connection->ssl) {
+        ngx_str_set(&scheme, "https");
+
+    } else
+#endif
+    {
+        ngx_str_set(&scheme, "http");
+    }
+
+    proto = ngx_http_inbox_header(r, "X-Forwarded-Proto");
+
+    if (proto) {
+        if (proto->value.len == 5
+            && ngx_strncasecmp(proto->value.data, (u_char *) "https", 5) == 0)
+        {
+            ngx_str_set(&scheme, "https");
+
+        } else if (proto->value.len == 4
+                   && ngx_strncasecmp(proto->value.data, (u_char *) "http", 4)
+                      == 0)
+        {
+            ngx_str_set(&scheme, "http");
+        }
+    }
+
+    if (r->headers_in.host) {
+        host = r->headers_in.host->value;
+
+    } else {
+        host = r->headers_in.server;
+    }
+
+    base->len = scheme.len + sizeof("://") - 1 + host.len;
+
+    p = ngx_pnalloc(r->pool, base->len);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    base->data = p;
+
+    p = ngx_cpymem(p, scheme.data, scheme.len);
+    p = ngx_cpymem(p, "://", sizeof("://") - 1);
+    ngx_memcpy(p, host.data, host.len);
+
+    return NGX_OK;
+}
+
+
+char *
+ngx_http_inbox_strdup(ngx_pool_t *pool, ngx_str_t *s)
+{
+    u_char  *p;
+
+    p = ngx_pnalloc(pool, s->len + 1);
+    if (p == NULL) {
+        return NULL;
+    }
+
+    *ngx_cpymem(p, s->data, s->len) = '\0';
+
+    return (char *) p;
+}
+
+
+ngx_table_elt_t *
+ngx_http_inbox_header(ngx_http_request_t *r, const char *name)
+{
+    size_t            len;
+    ngx_uint_t        i;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h;
+
+    len = ngx_strlen(name);
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                return NULL;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (h[i].key.len == len
+            && ngx_strncasecmp(h[i].key.data, (u_char *) name, len) == 0)
+        {
+            return &h[i];
+        }
+    }
+}
+
+
+static void *
+ngx_http_inbox_create_main_conf(ngx_conf_t *cf)
+{
+    ngx_http_inbox_main_conf_t  *imcf;
+
+    imcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_inbox_main_conf_t));
+    if (imcf == NULL) {
+        return NULL;
+    }
+
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     imcf->store = { 0, NULL };
+     *     imcf->events_socket = { 0, NULL };
+     *     imcf->realtime_secret = { 0, NULL };
+     *     imcf->used = 0;
+     */
+
+    imcf->batch_size = NGX_CONF_UNSET_UINT;
+
+    return imcf;
+}
+
+
+static char *
+ngx_http_inbox_init_main_conf(ngx_conf_t *cf, void *conf)
+{
+    ngx_http_inbox_main_conf_t  *imcf = conf;
+
+    ngx_conf_init_uint_value(imcf->batch_size, 64);
+
+    if (imcf->used && imcf->store.len == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"inbox_store\" is required where inbox "
+                           "handlers are used");
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static void *
+ngx_http_inbox_create_loc_conf(ngx_conf_t *cf)
+{
+    ngx_http_inbox_loc_conf_t  *ilcf;
+
+    ilcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_inbox_loc_conf_t));
+    if (ilcf == NULL) {
+        return NULL;
+    }
+
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     ilcf->thread_pool = NULL;
+     *     ilcf->public_url = { 0, NULL };
+     *     ilcf->realtime_url = { 0, NULL };
+     *     ilcf->default_country = { 0, NULL };
+     *     ilcf->handler = 0;
+     */
+
+    ilcf->max_body = NGX_CONF_UNSET_SIZE;
+
+    return ilcf;
+}
+
+
+static char *
+ngx_http_inbox_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
+{
+    ngx_http_inbox_loc_conf_t *prev = parent;
+    ngx_http_inbox_loc_conf_t *conf = child;
+
+    if (conf->thread_pool == NULL) {
+        conf->thread_pool = prev->thread_pool;
+    }
+
+    /* only locations that answer need a pool: "default" unless named */
+
+    if (conf->thread_pool == NULL && conf->handler) {
+        conf->thread_pool = ngx_thread_pool_add(cf, NULL);
+        if (conf->thread_pool == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    ngx_conf_merge_str_value(conf->public_url, prev->public_url, "");
+    ngx_conf_merge_str_value(conf->realtime_url, prev->realtime_url, "");
+    ngx_conf_merge_str_value(conf->default_country, prev->default_country,
+                             "US");
+    ngx_conf_merge_size_value(conf->max_body, prev->max_body, 64 * 1024);
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_inbox_thread_pool(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_inbox_loc_conf_t *ilcf = conf;
+
+    ngx_str_t  *value;
+
+    if (ilcf->thread_pool) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    ilcf->thread_pool = ngx_thread_pool_add(cf, &value[1]);
+    if (ilcf->thread_pool == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/* An absolute http(s) or ws(s) URL, kept without its trailing "/". */
+
+static char *
+ngx_http_inbox_url(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    char  *p = conf;
+
+    ngx_str_t  *field, *value, url;
+
+    field = (ngx_str_t *) (p + cmd->offset);
+
+    if (field->data) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+    url = value[1];
+
+    if (ngx_strncmp(url.data, "http://", 7) != 0
+        && ngx_strncmp(url.data, "https://", 8) != 0
+        && ngx_strncmp(url.data, "ws://", 5) != 0
+        && ngx_strncmp(url.data, "wss://", 6) != 0)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%V\" must be an absolute http(s):// or "
+                           "ws(s):// URL, not \"%V\"", &cmd->name, &url);
+        return NGX_CONF_ERROR;
+    }
+
+    while (url.len && url.data[url.len - 1] == '/') {
+        url.len--;
+    }
+
+    field->len = url.len;
+    field->data = (u_char *) ngx_http_inbox_strdup(cf->pool, &url);
+    if (field->data == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_inbox_events_socket(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    char                *rv;
+    ngx_str_t           *value;
+    struct sockaddr_un   sun;
+
+    rv = ngx_conf_set_str_slot(cf, cmd, conf);
+    if (rv != NGX_CONF_OK) {
+        return rv;
+    }
+
+    value = cf->args->elts;
+
+    if (value[1].len == 0 || value[1].len >= sizeof(sun.sun_path)) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "the socket path \"%V\" must be 1 to %uz bytes",
+                           &value[1], sizeof(sun.sun_path) - 1);
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_inbox_country(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_str_t  *value;
+
+    value = cf->args->elts;
+
+    if (value[1].len != 2
+        || !isalpha(value[1].data[0])
+        || !isalpha(value[1].data[1]))
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%V\" is not a two-letter country code",
+                           &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    value[1].data[0] = ngx_toupper(value[1].data[0]);
+    value[1].data[1] = ngx_toupper(value[1].data[1]);
+
+    return ngx_conf_set_str_slot(cf, cmd, conf);
+}
+
+
+static char *
+ngx_http_inbox_handler(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_inbox_loc_conf_t *ilcf = conf;
+
+    ngx_http_core_loc_conf_t    *clcf;
+    ngx_http_inbox_main_conf_t  *imcf;
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+
+    if (clcf->handler) {
+        return "is duplicate";
+    }
+
+    clcf->handler = (ngx_http_handler_pt) cmd->post;
+    ilcf->handler = 1;
+
+    imcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_inbox_module);
+    imcf->used = 1;
+
+    return NGX_CONF_OK;
+}

@@ -1,0 +1,81 @@
+
+/*
+ * The inbox nginx module: configuration and what every worker process
+ * shares with its pool threads (the store, the events socket, the ticket
+ * secret).
+ */
+
+
+#ifndef _NGX_HTTP_INBOX_MODULE_H_INCLUDED_
+#define _NGX_HTTP_INBOX_MODULE_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include <inbox/error.h>
+#include <inbox/event.h>
+#include <inbox/store.h>
+
+
+typedef struct {
+    ngx_str_t            store;             /* inbox_store URI, NUL ended */
+    ngx_str_t            events_socket;     /* "" when nothing is pushed */
+    ngx_str_t            realtime_secret;   /* path of the secret file */
+    ngx_uint_t           batch_size;
+    ngx_flag_t           used;              /* some location has a handler */
+} ngx_http_inbox_main_conf_t;
+
+
+typedef struct {
+    ngx_thread_pool_t   *thread_pool;
+    ngx_str_t            public_url;        /* no trailing "/"; may be "" */
+    ngx_str_t            realtime_url;      /* may be "" */
+    ngx_str_t            default_country;   /* NUL ended */
+    size_t               max_body;
+    ngx_flag_t           handler;           /* this location answers */
+} ngx_http_inbox_loc_conf_t;
+
+
+/*
+ * The worker's store, opened in init_process (or again, at most once a
+ * second, when that failed).  Safe to call from pool threads; NULL with
+ * err set (INBOX_ERR_UNAVAILABLE) when it cannot be opened.
+ */
+inbox_store_t *ngx_http_inbox_store(inbox_error_t *err);
+
+/*
+ * The scheme, host and port clients and carriers use to reach us, without
+ * a trailing "/": inbox_public_url, else the request's scheme (or
+ * X-Forwarded-Proto) and Host.  base->data is allocated from r->pool.
+ */
+ngx_int_t ngx_http_inbox_public_base(ngx_http_request_t *r, ngx_str_t *base);
+
+/* A NUL-terminated copy of s from the pool, or NULL. */
+char *ngx_http_inbox_strdup(ngx_pool_t *pool, ngx_str_t *s);
+
+/* The first request header called name, or NULL. */
+ngx_table_elt_t *ngx_http_inbox_header(ngx_http_request_t *r,
+    const char *name);
+
+/* Realtime (ngx_http_inbox_realtime.c): the events socket and the ticket
+ * secret, set up in init_process and torn down in exit_process. */
+ngx_int_t ngx_http_inbox_events_open(ngx_cycle_t *cycle, ngx_str_t *path);
+void ngx_http_inbox_events_close(void);
+/* Sends each event as one datagram to ws-server, never waiting; a missing
+ * ws-server is not an error.  Safe to call from pool threads. */
+void ngx_http_inbox_events_send(const inbox_event_list_t *events);
+ngx_int_t ngx_http_inbox_secret_load(ngx_cycle_t *cycle, ngx_str_t *path);
+void ngx_http_inbox_secret_clear(void);
+
+/* Content handlers. */
+ngx_int_t ngx_http_inbox_twilio_inbound_handler(ngx_http_request_t *r);
+ngx_int_t ngx_http_inbox_api_handler(ngx_http_request_t *r);
+ngx_int_t ngx_http_inbox_health_handler(ngx_http_request_t *r);
+
+
+extern ngx_module_t  ngx_http_inbox_module;
+
+
+#endif /* _NGX_HTTP_INBOX_MODULE_H_INCLUDED_ */

@@ -1,0 +1,279 @@
+
+/*
+ * Realtime: the events datagrams to ws-server, and the tickets browsers
+ * open their WebSocket with (POST /api/v1/realtime/ticket).
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include <stdlib.h>
+#include <sys/un.h>
+
+#include <inbox/render.h>
+#include <inbox/ticket.h>
+
+#include "ngx_http_inbox_module.h"
+#include "ngx_http_inbox_api.h"
+
+
+#define NGX_HTTP_INBOX_SECRET_MAX  4096
+
+
+typedef struct {
+    const char  *url;
+} ngx_http_inbox_ticket_args_t;
+
+
+static void ngx_http_inbox_realtime_ticket_op(ngx_http_inbox_api_t *api,
+    inbox_store_t *store, ngx_http_inbox_job_t *job);
+static ngx_int_t ngx_http_inbox_realtime_url(ngx_http_request_t *r,
+    ngx_str_t *url);
+
+
+/* Per worker; pool threads only read them. */
+static ngx_socket_t        ngx_http_inbox_events_fd = (ngx_socket_t) -1;
+static struct sockaddr_un  ngx_http_inbox_events_addr;
+static unsigned char       ngx_http_inbox_secret[NGX_HTTP_INBOX_SECRET_MAX];
+static size_t              ngx_http_inbox_secret_len;
+
+
+ngx_int_t
+ngx_http_inbox_events_open(ngx_cycle_t *cycle, ngx_str_t *path)
+{
+    ngx_socket_t  fd;
+
+    fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+    if (fd == (ngx_socket_t) -1) {
+        ngx_log_error(NGX_LOG_ERR, cycle->log, ngx_socket_errno,
+                      "inbox: socket() for the events socket failed");
+        return NGX_ERROR;
+    }
+
+    /* the path's length was checked with the directive */
+    ngx_memzero(&ngx_http_inbox_events_addr, sizeof(struct sockaddr_un));
+    ngx_http_inbox_events_addr.sun_family = AF_UNIX;
+    ngx_memcpy(ngx_http_inbox_events_addr.sun_path, path->data, path->len);
+
+    ngx_http_inbox_events_fd = fd;
+
+    return NGX_OK;
+}
+
+
+void
+ngx_http_inbox_events_close(void)
+{
+    if (ngx_http_inbox_events_fd != (ngx_socket_t) -1) {
+        (void) ngx_close_socket(ngx_http_inbox_events_fd);
+        ngx_http_inbox_events_fd = (ngx_socket_t) -1;
+    }
+}
+
+
+void
+ngx_http_inbox_events_send(const inbox_event_list_t *events)
+{
+    char    *buf;
+    size_t   i, len;
+
+    if (ngx_http_inbox_events_fd == (ngx_socket_t) -1 || events->count == 0)
+    {
+        return;
+    }
+
+    buf = malloc(INBOX_EVENT_DATAGRAM_MAX);
+    if (buf == NULL) {
+        return;
+    }
+
+    for (i = 0; i < events->count; i++) {
+        len = inbox_event_datagram(&events->items[i], buf,
+                                   INBOX_EVENT_DATAGRAM_MAX);
+        if (len == 0) {
+            continue;
+        }
+
+        /* ws-server may be down or behind: browsers resume from org_seq */
+        (void) sendto(ngx_http_inbox_events_fd, buf, len, MSG_DONTWAIT,
+                      (struct sockaddr *) &ngx_http_inbox_events_addr,
+                      sizeof(struct sockaddr_un));
+    }
+
+    free(buf);
+}
+
+
+ngx_int_t
+ngx_http_inbox_secret_load(ngx_cycle_t *cycle, ngx_str_t *path)
+{
+    inbox_error_t  err;
+
+    ngx_http_inbox_secret_len = inbox_ticket_secret_load(
+                                    (char *) path->data,
+                                    ngx_http_inbox_secret,
+                                    NGX_HTTP_INBOX_SECRET_MAX, &err);
+
+    if (ngx_http_inbox_secret_len == 0) {
+        /* tickets are answered 503 until the worker restarts */
+        ngx_log_error(NGX_LOG_ERR, cycle->log, 0,
+                      "inbox: cannot load the realtime secret \"%V\": %s",
+                      path, err.message);
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+void
+ngx_http_inbox_secret_clear(void)
+{
+    ngx_explicit_memzero(ngx_http_inbox_secret, NGX_HTTP_INBOX_SECRET_MAX);
+    ngx_http_inbox_secret_len = 0;
+}
+
+
+ngx_int_t
+ngx_http_inbox_realtime_ticket(ngx_http_request_t *r,
+    ngx_http_inbox_api_t *api, ngx_str_t *id)
+{
+    ngx_str_t                      url;
+    ngx_http_inbox_ticket_args_t  *args;
+
+    args = ngx_pcalloc(r->pool, sizeof(ngx_http_inbox_ticket_args_t));
+    if (args == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_inbox_realtime_url(r, &url) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    args->url = (char *) url.data;
+
+    if (ngx_http_inbox_secret_len == 0 && api->invalid.code == INBOX_OK) {
+        inbox_error_set(&api->invalid, INBOX_ERR_UNAVAILABLE,
+                        "Realtime updates are not available: the server "
+                        "has no realtime secret.");
+    }
+
+    api->op = ngx_http_inbox_realtime_ticket_op;
+    api->args = args;
+
+    return NGX_OK;
+}
+
+
+/*
+ * inbox_realtime_url, else the public base with a ws(s) scheme and
+ * "/ws"; NUL-terminated, from the pool.
+ */
+
+static ngx_int_t
+ngx_http_inbox_realtime_url(ngx_http_request_t *r, ngx_str_t *url)
+{
+    u_char                     *p;
+    ngx_str_t                   base, rest, scheme;
+    ngx_http_inbox_loc_conf_t  *ilcf;
+
+    ilcf = ngx_http_get_module_loc_conf(r, ngx_http_inbox_module);
+
+    if (ilcf->realtime_url.len) {
+        *url = ilcf->realtime_url;
+        return NGX_OK;
+    }
+
+    if (ngx_http_inbox_public_base(r, &base) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    /* "http://h" becomes "ws://h/ws", "https://h" "wss://h/ws" */
+
+    if (base.len > 8 && ngx_strncmp(base.data, "https://", 8) == 0) {
+        ngx_str_set(&scheme, "wss");
+        rest.data = base.data + 5;
+
+    } else if (base.len > 7 && ngx_strncmp(base.data, "http://", 7) == 0) {
+        ngx_str_set(&scheme, "ws");
+        rest.data = base.data + 4;
+
+    } else {
+        /* inbox_public_url may already be a ws(s) URL */
+        ngx_str_set(&scheme, "");
+        rest.data = base.data;
+    }
+
+    rest.len = base.len - (rest.data - base.data);
+
+    url->len = scheme.len + rest.len + sizeof("/ws") - 1;
+
+    p = ngx_pnalloc(r->pool, url->len + 1);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    url->data = p;
+
+    p = ngx_cpymem(p, scheme.data, scheme.len);
+    p = ngx_cpymem(p, rest.data, rest.len);
+    p = ngx_cpymem(p, "/ws", 3);
+    *p = '\0';
+
+    return NGX_OK;
+}
+
+
+/* In a pool thread. */
+
+static void
+ngx_http_inbox_realtime_ticket_op(ngx_http_inbox_api_t *api,
+    inbox_store_t *store, ngx_http_inbox_job_t *job)
+{
+    ngx_http_inbox_ticket_args_t *args = api->args;
+
+    char                    *json;
+    char                     ticket[INBOX_TICKET_MAX];
+    size_t                   len;
+    yajl_gen                 g;
+    inbox_ticket_claims_t    claims;
+
+    memset(&claims, 0, sizeof(inbox_ticket_claims_t));
+
+    if (inbox_store_realtime_state(store, api->principal.org_id,
+                                   &claims.state, &job->error)
+        != INBOX_OK)
+    {
+        return;
+    }
+
+    memcpy(claims.org_id, api->principal.org_id, INBOX_ID_MAX);
+    memcpy(claims.user_id, api->principal.user_id, INBOX_ID_MAX);
+
+    if (inbox_ticket_issue(ngx_http_inbox_secret, ngx_http_inbox_secret_len,
+                           &claims, time(NULL), ticket, &job->error)
+        != INBOX_OK)
+    {
+        return;
+    }
+
+    g = inbox_json_begin();
+    if (g == NULL) {
+        ngx_http_inbox_job_document(job, 0, NULL, 0);
+        return;
+    }
+
+    yajl_gen_map_open(g);
+    inbox_json_key(g, "ticket");
+    inbox_json_string(g, ticket);
+    inbox_json_key(g, "url");
+    inbox_json_string(g, args->url);
+    yajl_gen_map_close(g);
+
+    json = inbox_json_finish(g, &len);
+
+    ngx_http_inbox_job_document(job, NGX_HTTP_OK, json, len);
+}

@@ -1,0 +1,345 @@
+
+/*
+ * POST /webhooks/twilio/inbound: an inbound SMS or MMS from Twilio.
+ *
+ * The form is read and parsed here, in the event loop; the number's
+ * lookup, the signature check and the store happen in a batch (see
+ * ngx_http_inbox_batch.h).  The answer, empty TwiML, is sent only once the
+ * message is stored.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include <inbox/form.h>
+#include <inbox/phone.h>
+#include <inbox/twilio.h>
+
+#include "ngx_http_inbox_module.h"
+#include "ngx_http_inbox_batch.h"
+#include "ngx_http_inbox_reply.h"
+
+
+static void ngx_http_inbox_twilio_body_handler(ngx_http_request_t *r);
+static ngx_int_t ngx_http_inbox_twilio_enqueue(ngx_http_request_t *r);
+static ngx_int_t ngx_http_inbox_request_body(ngx_http_request_t *r,
+    size_t max, ngx_str_t *body);
+static inbox_status_t ngx_http_inbox_twilio_check(ngx_http_inbox_item_t *item,
+    inbox_store_t *store, inbox_inbound_t *msg);
+static void ngx_http_inbox_twilio_answer(ngx_http_request_t *r);
+static void ngx_http_inbox_twilio_cleanup(void *data);
+
+
+static const char  ngx_http_inbox_twiml_empty[] = "<Response></Response>";
+
+
+ngx_int_t
+ngx_http_inbox_twilio_inbound_handler(ngx_http_request_t *r)
+{
+    ngx_int_t                   rc;
+    ngx_http_inbox_loc_conf_t  *ilcf;
+
+    if (r->method != NGX_HTTP_POST) {
+        rc = ngx_http_discard_request_body(r);
+
+        if (rc != NGX_OK) {
+            return rc;
+        }
+
+        return ngx_http_inbox_reply_not_allowed(r, "POST");
+    }
+
+    ilcf = ngx_http_get_module_loc_conf(r, ngx_http_inbox_module);
+
+    if (r->headers_in.content_length_n > (off_t) ilcf->max_body) {
+        rc = ngx_http_discard_request_body(r);
+
+        if (rc != NGX_OK) {
+            return rc;
+        }
+
+        return ngx_http_inbox_reply_status(r, INBOX_ERR_TOO_LARGE, NULL,
+                                           "The request body is too large.");
+    }
+
+    rc = ngx_http_read_client_request_body(r,
+                                          ngx_http_inbox_twilio_body_handler);
+
+    if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
+        return rc;
+    }
+
+    return NGX_DONE;
+}
+
+
+static void
+ngx_http_inbox_twilio_body_handler(ngx_http_request_t *r)
+{
+    ngx_int_t  rc;
+
+    rc = ngx_http_inbox_twilio_enqueue(r);
+
+    if (rc != NGX_DONE) {
+        ngx_http_finalize_request(r, rc);
+    }
+
+    /* else the batch answers */
+}
+
+
+/* NGX_DONE when the webhook waits in the batch, else a reply's code. */
+
+static ngx_int_t
+ngx_http_inbox_twilio_enqueue(ngx_http_request_t *r)
+{
+    ngx_int_t                   rc;
+    ngx_str_t                   body, base;
+    inbox_error_t               err;
+    ngx_table_elt_t            *h;
+    ngx_pool_cleanup_t         *cln;
+    ngx_http_inbox_item_t      *item;
+    ngx_http_inbox_loc_conf_t  *ilcf;
+
+    ilcf = ngx_http_get_module_loc_conf(r, ngx_http_inbox_module);
+
+    rc = ngx_http_inbox_request_body(r, ilcf->max_body, &body);
+
+    if (rc == NGX_DECLINED) {
+        return ngx_http_inbox_reply_status(r, INBOX_ERR_TOO_LARGE, NULL,
+                                           "The request body is too large.");
+    }
+
+    if (rc != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    item = ngx_pcalloc(r->pool, sizeof(ngx_http_inbox_item_t));
+    if (item == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+    if (cln == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    cln->handler = ngx_http_inbox_twilio_cleanup;
+    cln->data = item;
+
+    if (inbox_form_parse((char *) body.data, body.len, &item->form, &err)
+        != INBOX_OK)
+    {
+        return ngx_http_inbox_reply_error(r, &err);
+    }
+
+    /* the URL Twilio signed: the public base and the path with its query */
+
+    if (ngx_http_inbox_public_base(r, &base) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    item->url = ngx_pnalloc(r->pool, base.len + r->unparsed_uri.len + 1);
+    if (item->url == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    *ngx_cpymem(ngx_cpymem((u_char *) item->url, base.data, base.len),
+                r->unparsed_uri.data, r->unparsed_uri.len) = '\0';
+
+    h = ngx_http_inbox_header(r, "X-Twilio-Signature");
+
+    if (h) {
+        item->signature = ngx_http_inbox_strdup(r->pool, &h->value);
+        if (item->signature == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+
+    item->request = r;
+    item->thread_pool = ilcf->thread_pool;
+    item->check = ngx_http_inbox_twilio_check;
+    item->default_country = (char *) ilcf->default_country.data;
+
+    r->write_event_handler = ngx_http_inbox_twilio_answer;
+    r->read_event_handler = ngx_http_test_reading;
+
+    ngx_http_set_ctx(r, item, ngx_http_inbox_module);
+
+    if (ngx_http_inbox_batch_add(item) != NGX_OK) {
+        r->write_event_handler = ngx_http_request_empty_handler;
+
+        return ngx_http_inbox_reply_status(r, INBOX_ERR_UNAVAILABLE, NULL,
+                   "The server is too busy to take this message now; "
+                   "send it again later.");
+    }
+
+    return NGX_DONE;
+}
+
+
+/*
+ * The request body as one string (NUL-terminated, from the pool), from
+ * memory buffers or the temporary file.  NGX_DECLINED when it is longer
+ * than max (a chunked body has no length to check beforehand).
+ */
+
+static ngx_int_t
+ngx_http_inbox_request_body(ngx_http_request_t *r, size_t max,
+    ngx_str_t *body)
+{
+    u_char       *p;
+    size_t        len, size;
+    ssize_t       n;
+    ngx_buf_t    *b;
+    ngx_chain_t  *cl;
+
+    len = 0;
+
+    if (r->request_body == NULL) {
+        ngx_str_set(body, "");
+        return NGX_OK;
+    }
+
+    for (cl = r->request_body->bufs; cl; cl = cl->next) {
+        len += ngx_buf_size(cl->buf);
+    }
+
+    if (len > max) {
+        return NGX_DECLINED;
+    }
+
+    p = ngx_pnalloc(r->pool, len + 1);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    body->data = p;
+
+    for (cl = r->request_body->bufs; cl; cl = cl->next) {
+        b = cl->buf;
+
+        if (!b->in_file) {
+            p = ngx_cpymem(p, b->pos, b->last - b->pos);
+            continue;
+        }
+
+        /* a small file (at most max bytes): reading it blocks briefly */
+
+        size = (size_t) (b->file_last - b->file_pos);
+
+        n = ngx_read_file(b->file, p, size, b->file_pos);
+
+        if (n != (ssize_t) size) {
+            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                          "inbox: could not read the request body from %V",
+                          &b->file->name);
+            return NGX_ERROR;
+        }
+
+        p += size;
+    }
+
+    *p = '\0';
+    body->len = p - body->data;
+
+    return NGX_OK;
+}
+
+
+/*
+ * In a pool thread: the number must be one of ours (404), the signature
+ * right for its auth token (403), and the form an inbound message (400).
+ */
+
+static inbox_status_t
+ngx_http_inbox_twilio_check(ngx_http_inbox_item_t *item,
+    inbox_store_t *store, inbox_inbound_t *msg)
+{
+    char             e164[INBOX_PHONE_MAX];
+    const char      *to;
+    inbox_status_t   rc;
+    inbox_number_t   number;
+
+    to = inbox_form_get(&item->form, "To");
+
+    if (to == NULL || to[0] == '\0') {
+        return inbox_error_set_field(&item->error, INBOX_ERR_INVALID, "To",
+                                     "The To number is missing.");
+    }
+
+    if (inbox_phone_normalize(to, strlen(to), item->default_country, e164,
+                              NULL)
+        != INBOX_OK)
+    {
+        return inbox_error_set_field(&item->error, INBOX_ERR_INVALID, "To",
+                                     "The To number is not a phone "
+                                     "number.");
+    }
+
+    memset(&number, 0, sizeof(inbox_number_t));
+
+    rc = inbox_store_number_find(store, e164, &number, &item->error);
+
+    if (rc != INBOX_OK) {
+        inbox_number_free(&number);
+        return rc;
+    }
+
+    if (number.carrier != INBOX_CARRIER_TWILIO
+        || number.auth_token == NULL
+        || item->signature == NULL
+        || !inbox_twilio_signature_valid(item->url, &item->form,
+                                         number.auth_token, item->signature))
+    {
+        inbox_number_free(&number);
+        return inbox_error_set(&item->error, INBOX_ERR_FORBIDDEN,
+                               "The X-Twilio-Signature header is missing "
+                               "or wrong for this number's auth token.");
+    }
+
+    inbox_number_free(&number);
+
+    return inbox_twilio_inbound_parse(&item->form, item->default_country,
+                                      msg, &item->error);
+}
+
+
+/* The request's write event handler while it waits in the batch. */
+
+static void
+ngx_http_inbox_twilio_answer(ngx_http_request_t *r)
+{
+    ngx_int_t               rc;
+    ngx_http_inbox_item_t  *item;
+
+    item = ngx_http_get_module_ctx(r, ngx_http_inbox_module);
+
+    if (item == NULL || item->waiting) {
+        return;
+    }
+
+    r->write_event_handler = ngx_http_request_empty_handler;
+
+    if (item->status == INBOX_OK) {
+        rc = ngx_http_inbox_reply(r, NGX_HTTP_OK, "text/xml",
+                                  ngx_http_inbox_twiml_empty,
+                                  sizeof(ngx_http_inbox_twiml_empty) - 1);
+
+    } else {
+        rc = ngx_http_inbox_reply_error(r, &item->error);
+    }
+
+    ngx_http_finalize_request(r, rc);
+}
+
+
+static void
+ngx_http_inbox_twilio_cleanup(void *data)
+{
+    ngx_http_inbox_item_t  *item = data;
+
+    inbox_form_free(&item->form);
+}

@@ -1,3 +1,4 @@
+
 /*
  * Group commit for inbound webhooks: one pending list and at most one
  * batch in flight per worker, so a burst of webhooks costs a few

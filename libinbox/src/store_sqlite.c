@@ -1,0 +1,895 @@
+/*
+ * The SQLite backend: opening the database, versioned schema migrations,
+ * one connection per thread with its prepared statements, and the helpers
+ * the other store_sqlite_*.c files share.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <inbox/encoding.h>
+#include "store_sqlite.h"
+
+
+#define INBOX_SQLITE_BUSY_TIMEOUT_MS  5000
+
+
+static void inbox_sqlite_close(inbox_store_t *store);
+static void inbox_sqlite_conn_destroy(void *data);
+static void inbox_sqlite_conn_free(inbox_sqlite_conn_t *conn);
+static int inbox_sqlite_configure(sqlite3 *db);
+static inbox_status_t inbox_sqlite_migrate(const char *path,
+    inbox_error_t *err);
+static int inbox_sqlite_user_version(sqlite3 *db, int *version);
+
+
+/*
+ * The schema, one step per version.  PRAGMA user_version counts the steps
+ * that ran; a step is never edited once released, only new ones appended.
+ */
+static const char *inbox_sqlite_migrations[] = {
+
+    /* 1: the inbox */
+    "CREATE TABLE orgs ("
+    "  id INTEGER PRIMARY KEY,"
+    "  name TEXT NOT NULL,"
+    "  timezone TEXT NOT NULL DEFAULT 'UTC',"
+    "  epoch TEXT NOT NULL,"
+    "  seq INTEGER NOT NULL DEFAULT 0,"
+    "  credits_balance INTEGER NOT NULL DEFAULT 0,"
+    "  credits_held INTEGER NOT NULL DEFAULT 0,"
+    "  billing_active INTEGER NOT NULL DEFAULT 1,"
+    "  created_at INTEGER NOT NULL"
+    ");"
+    "CREATE INDEX orgs_by_name ON orgs (name);"
+
+    "CREATE TABLE numbers ("
+    "  id INTEGER PRIMARY KEY,"
+    "  e164 TEXT NOT NULL UNIQUE,"
+    "  org_id INTEGER NOT NULL REFERENCES orgs (id),"
+    "  carrier TEXT NOT NULL CHECK (carrier IN ('twilio', 'telnyx')),"
+    "  account_sid TEXT,"
+    "  auth_token TEXT,"
+    "  public_key TEXT,"
+    "  api_key TEXT,"
+    "  api_base TEXT,"
+    "  created_at INTEGER NOT NULL"
+    ");"
+    "CREATE INDEX numbers_by_org ON numbers (org_id);"
+
+    "CREATE TABLE users ("
+    "  id INTEGER PRIMARY KEY,"
+    "  org_id INTEGER NOT NULL REFERENCES orgs (id),"
+    "  email TEXT NOT NULL UNIQUE COLLATE NOCASE,"
+    "  role TEXT NOT NULL CHECK (role IN ('member', 'billing')),"
+    "  password_hash TEXT,"
+    "  created_at INTEGER NOT NULL"
+    ");"
+    "CREATE INDEX users_by_org ON users (org_id);"
+
+    "CREATE TABLE tokens ("
+    "  id INTEGER PRIMARY KEY,"
+    "  token_hash TEXT NOT NULL UNIQUE,"
+    "  org_id INTEGER NOT NULL REFERENCES orgs (id),"
+    "  user_id INTEGER REFERENCES users (id),"
+    "  created_at INTEGER NOT NULL"
+    ");"
+
+    "CREATE TABLE contacts ("
+    "  id INTEGER PRIMARY KEY,"
+    "  org_id INTEGER NOT NULL REFERENCES orgs (id),"
+    "  phone TEXT NOT NULL,"
+    "  name TEXT,"
+    "  opted_out INTEGER NOT NULL DEFAULT 0,"
+    "  opted_out_at INTEGER,"
+    "  opt_out_source TEXT"
+    "    CHECK (opt_out_source IN ('keyword', 'manual')),"
+    "  created_at INTEGER NOT NULL,"
+    "  UNIQUE (org_id, phone)"
+    ");"
+
+    "CREATE TABLE conversations ("
+    "  id INTEGER PRIMARY KEY,"
+    "  org_id INTEGER NOT NULL REFERENCES orgs (id),"
+    "  contact_id INTEGER NOT NULL UNIQUE REFERENCES contacts (id),"
+    "  last_message_id INTEGER,"
+    "  last_direction TEXT CHECK (last_direction IN ('inbound', 'outbound')),"
+    "  last_preview TEXT,"
+    "  last_message_at INTEGER,"
+    "  last_activity_at INTEGER NOT NULL,"
+    "  unread_count INTEGER NOT NULL DEFAULT 0,"
+    "  last_read_at INTEGER,"
+    "  archived INTEGER NOT NULL DEFAULT 0,"
+    "  starred INTEGER NOT NULL DEFAULT 0,"
+    "  created_at INTEGER NOT NULL"
+    ");"
+    "CREATE INDEX conversations_by_activity ON conversations"
+    "  (org_id, archived, last_activity_at DESC, id DESC);"
+    /* small indexes for the filters that pick a few threads out of many */
+    "CREATE INDEX conversations_unread ON conversations"
+    "  (org_id, last_activity_at DESC, id DESC)"
+    "  WHERE unread_count > 0 AND archived = 0;"
+    "CREATE INDEX conversations_starred ON conversations"
+    "  (org_id, last_activity_at DESC, id DESC)"
+    "  WHERE starred = 1 AND archived = 0;"
+
+    "CREATE TABLE messages ("
+    "  id INTEGER PRIMARY KEY,"
+    "  org_id INTEGER NOT NULL REFERENCES orgs (id),"
+    "  conversation_id INTEGER NOT NULL REFERENCES conversations (id),"
+    "  direction TEXT NOT NULL CHECK (direction IN ('inbound', 'outbound')),"
+    "  body TEXT NOT NULL,"
+    "  status TEXT,"
+    "  error_code TEXT,"
+    "  segments INTEGER NOT NULL DEFAULT 1,"
+    "  credits INTEGER NOT NULL DEFAULT 0,"
+    "  provider TEXT,"
+    "  provider_id TEXT,"
+    "  created_at INTEGER NOT NULL,"
+    "  sent_by INTEGER REFERENCES users (id),"
+    "  UNIQUE (org_id, provider, provider_id)"
+    ");"
+    "CREATE INDEX messages_by_conversation ON messages"
+    "  (conversation_id, created_at DESC, id DESC);"
+
+    "CREATE TABLE message_media ("
+    "  message_id INTEGER NOT NULL REFERENCES messages (id),"
+    "  idx INTEGER NOT NULL,"
+    "  url TEXT NOT NULL,"
+    "  content_type TEXT NOT NULL,"
+    "  PRIMARY KEY (message_id, idx)"
+    ") WITHOUT ROWID;"
+
+    "CREATE TABLE events ("
+    "  org_id INTEGER NOT NULL REFERENCES orgs (id),"
+    "  seq INTEGER NOT NULL,"
+    "  type TEXT NOT NULL,"
+    "  payload TEXT NOT NULL,"
+    "  created_at INTEGER NOT NULL,"
+    "  PRIMARY KEY (org_id, seq)"
+    ");",
+
+    /*
+     * 2: the organization's unread total (what the default view counts:
+     * unread messages of threads not archived) kept by triggers, so every
+     * operation that reads, archives or receives keeps it right and no one
+     * sums thousands of threads per message.
+     */
+    "ALTER TABLE orgs ADD COLUMN unread_total INTEGER NOT NULL DEFAULT 0;"
+    "UPDATE orgs SET unread_total = (SELECT coalesce(sum(unread_count), 0)"
+    "  FROM conversations c WHERE c.org_id = orgs.id AND c.archived = 0);"
+
+    "CREATE TRIGGER conversations_unread_insert AFTER INSERT ON conversations"
+    "  WHEN NEW.archived = 0 AND NEW.unread_count <> 0 "
+    "BEGIN"
+    "  UPDATE orgs SET unread_total = unread_total + NEW.unread_count"
+    "    WHERE id = NEW.org_id;"
+    "END;"
+
+    "CREATE TRIGGER conversations_unread_update"
+    "  AFTER UPDATE OF unread_count, archived ON conversations"
+    "  WHEN (OLD.archived = 0) * OLD.unread_count"
+    "       <> (NEW.archived = 0) * NEW.unread_count "
+    "BEGIN"
+    "  UPDATE orgs SET unread_total = unread_total"
+    "    - (OLD.archived = 0) * OLD.unread_count"
+    "    + (NEW.archived = 0) * NEW.unread_count"
+    "    WHERE id = NEW.org_id;"
+    "END;"
+
+    "CREATE TRIGGER conversations_unread_delete AFTER DELETE ON conversations"
+    "  WHEN OLD.archived = 0 AND OLD.unread_count <> 0 "
+    "BEGIN"
+    "  UPDATE orgs SET unread_total = unread_total - OLD.unread_count"
+    "    WHERE id = OLD.org_id;"
+    "END;"
+};
+
+#define INBOX_SQLITE_VERSION                                                  \
+    ((int) (sizeof(inbox_sqlite_migrations)                                  \
+            / sizeof(inbox_sqlite_migrations[0])))
+
+
+static const inbox_store_ops_t  inbox_sqlite_ops = {
+    "sqlite",
+    inbox_sqlite_close,
+    inbox_sqlite_ping,
+    inbox_sqlite_org_create,
+    inbox_sqlite_org_find_by_name,
+    inbox_sqlite_number_add,
+    inbox_sqlite_number_find,
+    inbox_sqlite_user_add,
+    inbox_sqlite_token_add,
+    inbox_sqlite_token_find,
+    inbox_sqlite_credits_grant,
+    inbox_sqlite_billing_set,
+    inbox_sqlite_contact_upsert,
+    inbox_sqlite_inbound_ingest,
+    inbox_sqlite_conversations_list,
+    inbox_sqlite_conversation_get,
+    inbox_sqlite_messages_list,
+    inbox_sqlite_realtime_state
+};
+
+
+inbox_store_t *
+inbox_store_sqlite_open(const char *path, inbox_error_t *err)
+{
+    inbox_sqlite_store_t  *s;
+
+    if (path == NULL || path[0] == '\0') {
+        inbox_error_set(err, INBOX_ERR_INVALID,
+                        "the SQLite store needs a file path (sqlite:PATH)");
+        return NULL;
+    }
+
+    if (sqlite3_threadsafe() == 0) {
+        inbox_error_set(err, INBOX_ERR_INTERNAL,
+                        "this SQLite library is built without thread "
+                        "support");
+        return NULL;
+    }
+
+    if (inbox_sqlite_migrate(path, err) != INBOX_OK) {
+        return NULL;
+    }
+
+    s = calloc(1, sizeof(inbox_sqlite_store_t));
+    if (s == NULL) {
+        goto nomem;
+    }
+
+    s->path = strdup(path);
+    if (s->path == NULL) {
+        free(s);
+        goto nomem;
+    }
+
+    if (pthread_key_create(&s->key, inbox_sqlite_conn_destroy) != 0) {
+        free(s->path);
+        free(s);
+        goto nomem;
+    }
+
+    pthread_mutex_init(&s->lock, NULL);
+    pthread_mutex_init(&s->write_lock, NULL);
+    s->base.ops = &inbox_sqlite_ops;
+
+    return &s->base;
+
+nomem:
+
+    inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
+    return NULL;
+}
+
+
+/* The caller guarantees no other thread still uses the store. */
+static void
+inbox_sqlite_close(inbox_store_t *store)
+{
+    inbox_sqlite_store_t  *s = (inbox_sqlite_store_t *) store;
+    inbox_sqlite_conn_t   *conn, *next;
+
+    if (s == NULL) {
+        return;
+    }
+
+    /* after this no thread exit runs the destructor for these */
+    pthread_key_delete(s->key);
+
+    pthread_mutex_lock(&s->lock);
+
+    for (conn = s->conns; conn != NULL; conn = next) {
+        next = conn->next;
+
+        if (conn->pid == getpid()) {
+            inbox_sqlite_conn_free(conn);
+
+        } else {
+            /* a connection inherited over fork() is the parent's */
+            free(conn);
+        }
+    }
+
+    s->conns = NULL;
+    pthread_mutex_unlock(&s->lock);
+
+    pthread_mutex_destroy(&s->lock);
+    pthread_mutex_destroy(&s->write_lock);
+    free(s->path);
+    free(s);
+}
+
+
+inbox_sqlite_conn_t *
+inbox_sqlite_conn(inbox_store_t *store, inbox_error_t *err)
+{
+    int                    rc;
+    sqlite3               *db;
+    inbox_sqlite_conn_t   *conn;
+    inbox_sqlite_store_t  *s = (inbox_sqlite_store_t *) store;
+
+    conn = pthread_getspecific(s->key);
+
+    if (conn != NULL) {
+        if (conn->pid == getpid()) {
+            return conn;
+        }
+
+        /* forked: the parent's connection must not be touched here */
+        pthread_setspecific(s->key, NULL);
+    }
+
+    db = NULL;
+    rc = sqlite3_open_v2(s->path, &db,
+                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
+                         | SQLITE_OPEN_NOMUTEX, NULL);
+
+    if (rc != SQLITE_OK || inbox_sqlite_configure(db) != SQLITE_OK) {
+        inbox_error_set(err, INBOX_ERR_UNAVAILABLE,
+                        "cannot open the database \"%s\": %s", s->path,
+                        db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+        sqlite3_close(db);
+        return NULL;
+    }
+
+    conn = calloc(1, sizeof(inbox_sqlite_conn_t));
+    if (conn == NULL) {
+        sqlite3_close(db);
+        inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
+        return NULL;
+    }
+
+    conn->db = db;
+    conn->store = s;
+    conn->pid = getpid();
+
+    pthread_mutex_lock(&s->lock);
+    conn->next = s->conns;
+    if (s->conns) {
+        s->conns->prev = conn;
+    }
+    s->conns = conn;
+    pthread_mutex_unlock(&s->lock);
+
+    if (pthread_setspecific(s->key, conn) != 0) {
+        inbox_sqlite_conn_destroy(conn);
+        inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
+        return NULL;
+    }
+
+    return conn;
+}
+
+
+/* The thread-specific data destructor: the thread is exiting. */
+static void
+inbox_sqlite_conn_destroy(void *data)
+{
+    inbox_sqlite_conn_t   *conn = data;
+    inbox_sqlite_store_t  *s = conn->store;
+
+    pthread_mutex_lock(&s->lock);
+
+    if (conn->prev) {
+        conn->prev->next = conn->next;
+    } else {
+        s->conns = conn->next;
+    }
+
+    if (conn->next) {
+        conn->next->prev = conn->prev;
+    }
+
+    pthread_mutex_unlock(&s->lock);
+
+    if (conn->pid == getpid()) {
+        inbox_sqlite_conn_free(conn);
+
+    } else {
+        free(conn);
+    }
+}
+
+
+static void
+inbox_sqlite_conn_free(inbox_sqlite_conn_t *conn)
+{
+    int  i;
+
+    for (i = 0; i < INBOX_SQL_COUNT; i++) {
+        sqlite3_finalize(conn->stmts[i]);
+    }
+
+    sqlite3_close(conn->db);
+    free(conn);
+}
+
+
+/* Per-connection settings; WAL itself is a property of the file. */
+static int
+inbox_sqlite_configure(sqlite3 *db)
+{
+    int  rc;
+
+    sqlite3_extended_result_codes(db, 1);
+
+    rc = sqlite3_busy_timeout(db, INBOX_SQLITE_BUSY_TIMEOUT_MS);
+    if (rc != SQLITE_OK) {
+        return rc;
+    }
+
+    return sqlite3_exec(db, "PRAGMA synchronous = NORMAL;"
+                            "PRAGMA foreign_keys = ON;", NULL, NULL, NULL);
+}
+
+
+/*
+ * Brings the file to the current schema.  Each step runs in its own
+ * BEGIN IMMEDIATE transaction and checks user_version again once it holds
+ * the write lock, so two processes opening the store at once run each step
+ * exactly once.
+ */
+static inbox_status_t
+inbox_sqlite_migrate(const char *path, inbox_error_t *err)
+{
+    int             rc, version, tries;
+    char           *msg;
+    sqlite3        *db;
+    inbox_status_t  status;
+
+    db = NULL;
+    msg = NULL;
+
+    rc = sqlite3_open_v2(path, &db,
+                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
+                         | SQLITE_OPEN_NOMUTEX, NULL);
+    if (rc != SQLITE_OK) {
+        goto failed;
+    }
+
+    rc = inbox_sqlite_configure(db);
+    if (rc != SQLITE_OK) {
+        goto failed;
+    }
+
+    /* switching to WAL may report busy without waiting: retry a while */
+    for (tries = 0; ; tries++) {
+        rc = sqlite3_exec(db, "PRAGMA journal_mode = WAL", NULL, NULL, NULL);
+
+        if ((rc & 0xff) != SQLITE_BUSY || tries == 500) {
+            break;
+        }
+
+        usleep(10000);
+    }
+
+    if (rc != SQLITE_OK) {
+        goto failed;
+    }
+
+    for ( ;; ) {
+        rc = inbox_sqlite_user_version(db, &version);
+        if (rc != SQLITE_OK) {
+            goto failed;
+        }
+
+        if (version > INBOX_SQLITE_VERSION) {
+            sqlite3_close(db);
+            return inbox_error_set(err, INBOX_ERR_INTERNAL,
+                                   "the database \"%s\" has schema version "
+                                   "%d, newer than this program's %d: "
+                                   "upgrade the program", path, version,
+                                   INBOX_SQLITE_VERSION);
+        }
+
+        if (version == INBOX_SQLITE_VERSION) {
+            break;
+        }
+
+        rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+        if (rc != SQLITE_OK) {
+            goto failed;
+        }
+
+        rc = inbox_sqlite_user_version(db, &version);
+
+        if (rc == SQLITE_OK && version < INBOX_SQLITE_VERSION) {
+            rc = sqlite3_exec(db, inbox_sqlite_migrations[version], NULL,
+                              NULL, &msg);
+
+            if (rc == SQLITE_OK) {
+                char  pragma[64];
+
+                snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d",
+                         version + 1);
+                rc = sqlite3_exec(db, pragma, NULL, NULL, NULL);
+            }
+        }
+
+        if (rc == SQLITE_OK) {
+            rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+        }
+
+        if (rc != SQLITE_OK) {
+            sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+            goto failed;
+        }
+    }
+
+    sqlite3_close(db);
+    return INBOX_OK;
+
+failed:
+
+    status = ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED
+              || (rc & 0xff) == SQLITE_CANTOPEN || (rc & 0xff) == SQLITE_IOERR
+              || (rc & 0xff) == SQLITE_FULL || (rc & 0xff) == SQLITE_READONLY)
+             ? INBOX_ERR_UNAVAILABLE : INBOX_ERR_INTERNAL;
+
+    inbox_error_set(err, status, "cannot open the database \"%s\": %s", path,
+                    msg ? msg : db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+    sqlite3_free(msg);
+    sqlite3_close(db);
+
+    return status;
+}
+
+
+static int
+inbox_sqlite_user_version(sqlite3 *db, int *version)
+{
+    int            rc;
+    sqlite3_stmt  *stmt;
+
+    rc = sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &stmt, NULL);
+    if (rc != SQLITE_OK) {
+        return rc;
+    }
+
+    rc = sqlite3_step(stmt);
+
+    if (rc == SQLITE_ROW) {
+        *version = sqlite3_column_int(stmt, 0);
+        rc = SQLITE_OK;
+    }
+
+    sqlite3_finalize(stmt);
+    return rc;
+}
+
+
+sqlite3_stmt *
+inbox_sqlite_stmt(inbox_sqlite_conn_t *conn, inbox_sql_id_t id,
+    const char *sql, inbox_error_t *err)
+{
+    int            rc;
+    sqlite3_stmt  *stmt;
+
+    stmt = conn->stmts[id];
+
+    if (stmt != NULL) {
+        sqlite3_reset(stmt);
+        sqlite3_clear_bindings(stmt);
+        return stmt;
+    }
+
+    rc = sqlite3_prepare_v3(conn->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
+                            &stmt, NULL);
+    if (rc != SQLITE_OK) {
+        inbox_sqlite_fail(conn, rc, err);
+        return NULL;
+    }
+
+    conn->stmts[id] = stmt;
+    return stmt;
+}
+
+
+void
+inbox_sqlite_done(sqlite3_stmt *stmt)
+{
+    if (stmt != NULL) {
+        sqlite3_reset(stmt);
+    }
+}
+
+
+int
+inbox_sqlite_run(inbox_sqlite_conn_t *conn, inbox_sql_id_t id,
+    const char *sql)
+{
+    int            rc;
+    sqlite3_stmt  *stmt;
+
+    stmt = inbox_sqlite_stmt(conn, id, sql, NULL);
+    if (stmt == NULL) {
+        return sqlite3_errcode(conn->db);
+    }
+
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        /* void */
+    }
+
+    sqlite3_reset(stmt);
+
+    return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+
+inbox_status_t
+inbox_sqlite_begin_read(inbox_sqlite_conn_t *conn, inbox_error_t *err)
+{
+    int  rc;
+
+    rc = inbox_sqlite_run(conn, INBOX_SQL_BEGIN, "BEGIN");
+    if (rc != SQLITE_OK) {
+        return inbox_sqlite_fail(conn, rc, err);
+    }
+
+    return INBOX_OK;
+}
+
+
+/*
+ * Threads of one process queue on a mutex rather than on SQLite's busy
+ * handler, which polls with sleeps; other processes still meet the busy
+ * timeout.
+ */
+inbox_status_t
+inbox_sqlite_begin_write(inbox_sqlite_conn_t *conn, inbox_error_t *err)
+{
+    int  rc;
+
+    pthread_mutex_lock(&conn->store->write_lock);
+    conn->writing = 1;
+
+    rc = inbox_sqlite_run(conn, INBOX_SQL_BEGIN_IMMEDIATE, "BEGIN IMMEDIATE");
+    if (rc != SQLITE_OK) {
+        conn->writing = 0;
+        pthread_mutex_unlock(&conn->store->write_lock);
+        return inbox_sqlite_fail(conn, rc, err);
+    }
+
+    return INBOX_OK;
+}
+
+
+static void
+inbox_sqlite_end(inbox_sqlite_conn_t *conn)
+{
+    if (conn->writing) {
+        conn->writing = 0;
+        pthread_mutex_unlock(&conn->store->write_lock);
+    }
+}
+
+
+inbox_status_t
+inbox_sqlite_commit(inbox_sqlite_conn_t *conn, inbox_error_t *err)
+{
+    int             rc;
+    inbox_status_t  status;
+
+    rc = inbox_sqlite_run(conn, INBOX_SQL_COMMIT, "COMMIT");
+
+    if (rc == SQLITE_OK) {
+        inbox_sqlite_end(conn);
+        return INBOX_OK;
+    }
+
+    status = inbox_sqlite_fail(conn, rc, err);
+    inbox_sqlite_rollback(conn);
+
+    return status;
+}
+
+
+void
+inbox_sqlite_rollback(inbox_sqlite_conn_t *conn)
+{
+    if (!sqlite3_get_autocommit(conn->db)) {
+        inbox_sqlite_run(conn, INBOX_SQL_ROLLBACK, "ROLLBACK");
+    }
+
+    inbox_sqlite_end(conn);
+}
+
+
+inbox_status_t
+inbox_sqlite_fail(inbox_sqlite_conn_t *conn, int rc, inbox_error_t *err)
+{
+    switch (rc & 0xff) {
+
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+        return inbox_error_set(err, INBOX_ERR_UNAVAILABLE,
+                               "the database is busy; try again shortly");
+
+    case SQLITE_FULL:
+    case SQLITE_IOERR:
+    case SQLITE_CANTOPEN:
+    case SQLITE_READONLY:
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+    case SQLITE_PROTOCOL:
+        return inbox_error_set(err, INBOX_ERR_UNAVAILABLE,
+                               "the database cannot be written or read: %s",
+                               sqlite3_errmsg(conn->db));
+
+    case SQLITE_NOMEM:
+        return inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
+
+    default:
+        return inbox_error_set(err, INBOX_ERR_INTERNAL,
+                               "database error: %s",
+                               sqlite3_errmsg(conn->db));
+    }
+}
+
+
+inbox_status_t
+inbox_sqlite_ping(inbox_store_t *store, inbox_error_t *err)
+{
+    int                   rc;
+    inbox_sqlite_conn_t  *conn;
+
+    conn = inbox_sqlite_conn(store, err);
+    if (conn == NULL) {
+        return INBOX_ERR_UNAVAILABLE;
+    }
+
+    /* reads the file, so a deleted or locked database shows */
+    rc = inbox_sqlite_run(conn, INBOX_SQL_PING,
+                          "SELECT count(*) FROM orgs WHERE id = 1");
+    if (rc != SQLITE_OK) {
+        inbox_sqlite_fail(conn, rc, NULL);
+        return inbox_error_set(err, INBOX_ERR_UNAVAILABLE,
+                               "the database does not answer: %s",
+                               sqlite3_errmsg(conn->db));
+    }
+
+    return INBOX_OK;
+}
+
+
+void
+inbox_sqlite_format_id(int64_t id, char out[INBOX_ID_MAX])
+{
+    snprintf(out, INBOX_ID_MAX, "%" PRId64, id);
+}
+
+
+int
+inbox_sqlite_parse_id(const char *s, int64_t *id)
+{
+    char       *end;
+    long long   v;
+
+    if (s == NULL || *s < '1' || *s > '9') {
+        return -1;
+    }
+
+    errno = 0;
+    v = strtoll(s, &end, 10);
+
+    if (errno != 0 || *end != '\0') {
+        return -1;
+    }
+
+    *id = v;
+    return 0;
+}
+
+
+int
+inbox_sqlite_bind_text(sqlite3_stmt *stmt, int i, const char *s)
+{
+    if (s == NULL) {
+        return sqlite3_bind_null(stmt, i);
+    }
+
+    return sqlite3_bind_text(stmt, i, s, -1, SQLITE_STATIC);
+}
+
+
+void
+inbox_sqlite_column_copy(sqlite3_stmt *stmt, int i, char *out, size_t size)
+{
+    size_t                len;
+    const unsigned char  *text;
+
+    text = sqlite3_column_text(stmt, i);
+    len = text ? (size_t) sqlite3_column_bytes(stmt, i) : 0;
+
+    if (len >= size) {
+        len = size - 1;
+    }
+
+    if (len) {
+        memcpy(out, text, len);
+    }
+
+    out[len] = '\0';
+}
+
+
+char *
+inbox_sqlite_column_strdup(sqlite3_stmt *stmt, int i, int *oom)
+{
+    char                 *copy;
+    size_t                len;
+    const unsigned char  *text;
+
+    if (sqlite3_column_type(stmt, i) == SQLITE_NULL) {
+        return NULL;
+    }
+
+    text = sqlite3_column_text(stmt, i);
+    len = (size_t) sqlite3_column_bytes(stmt, i);
+
+    copy = malloc(len + 1);
+    if (copy == NULL || text == NULL) {
+        free(copy);
+        *oom = 1;
+        return NULL;
+    }
+
+    memcpy(copy, text, len);
+    copy[len] = '\0';
+
+    return copy;
+}
+
+
+void
+inbox_sqlite_cursor_encode(int64_t at, int64_t id,
+    char out[INBOX_CURSOR_MAX])
+{
+    int   len;
+    char  raw[48];
+
+    len = snprintf(raw, sizeof(raw), "%" PRId64 ":%" PRId64, at, id);
+    inbox_base64url_encode((const unsigned char *) raw, (size_t) len, out);
+}
+
+
+int
+inbox_sqlite_cursor_decode(const char *cursor, int64_t *at, int64_t *id)
+{
+    long   len;
+    char  *colon, *end;
+    char   raw[48];
+
+    len = inbox_base64url_decode(cursor, strlen(cursor),
+                                 (unsigned char *) raw, sizeof(raw) - 1);
+    if (len <= 0) {
+        return -1;
+    }
+
+    raw[len] = '\0';
+
+    colon = strchr(raw, ':');
+    if (colon == NULL) {
+        return -1;
+    }
+
+    *colon = '\0';
+
+    errno = 0;
+    *at = strtoll(raw, &end, 10);
+    if (errno != 0 || end == raw || *end != '\0') {
+        return -1;
+    }
+
+    *id = strtoll(colon + 1, &end, 10);
+    if (errno != 0 || end == colon + 1 || *end != '\0') {
+        return -1;
+    }
+
+    return 0;
+}
+

@@ -1,0 +1,224 @@
+/*
+ * The SQLite backend's internals, shared by its files (store_sqlite*.c):
+ * the store handle, each thread's connection with its cache of prepared
+ * statements, and helpers that turn SQLite results into inbox statuses.
+ *
+ * A connection belongs to one thread (pthread thread-specific data) and is
+ * closed when that thread exits or when the store is closed.  Statements
+ * are prepared once per connection (SQLITE_PREPARE_PERSISTENT) and handed
+ * out reset; callers reset them when done (inbox_sqlite_done) so no read
+ * snapshot outlives a call.
+ */
+#ifndef INBOX_STORE_SQLITE_H
+#define INBOX_STORE_SQLITE_H
+
+#include <pthread.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <sqlite3.h>
+#include "store_backend.h"
+
+
+/* Every cached statement has a slot; its SQL lives next to its user. */
+typedef enum {
+    INBOX_SQL_BEGIN = 0,
+    INBOX_SQL_BEGIN_IMMEDIATE,
+    INBOX_SQL_COMMIT,
+    INBOX_SQL_ROLLBACK,
+    INBOX_SQL_SAVEPOINT,
+    INBOX_SQL_RELEASE,
+    INBOX_SQL_ROLLBACK_TO,
+    INBOX_SQL_PING,
+
+    INBOX_SQL_ORG_CREATE,
+    INBOX_SQL_ORG_FIND_BY_NAME,
+    INBOX_SQL_NUMBER_ADD,
+    INBOX_SQL_NUMBER_FIND,
+    INBOX_SQL_USER_ADD,
+    INBOX_SQL_USER_FIND,
+    INBOX_SQL_TOKEN_ADD,
+    INBOX_SQL_TOKEN_FIND,
+    INBOX_SQL_CREDITS_GRANT,
+    INBOX_SQL_BILLING_SET,
+    INBOX_SQL_CONTACT_UPSERT,
+    INBOX_SQL_CONVERSATION_ENSURE,
+    INBOX_SQL_REALTIME_STATE,
+
+    INBOX_SQL_INGEST_NUMBER,
+    INBOX_SQL_INGEST_CONTACT_FIND,
+    INBOX_SQL_INGEST_CONTACT,
+    INBOX_SQL_INGEST_CONVERSATION_FIND,
+    INBOX_SQL_INGEST_CONVERSATION,
+    INBOX_SQL_INGEST_MESSAGE,
+    INBOX_SQL_INGEST_EXISTING,
+    INBOX_SQL_INGEST_MEDIA,
+    INBOX_SQL_INGEST_TOUCH,
+    INBOX_SQL_ORG_SEQ_ADVANCE,
+    INBOX_SQL_EVENT_APPEND,
+
+    INBOX_SQL_UNREAD_TOTAL,
+    INBOX_SQL_CONVERSATION_GET,
+    INBOX_SQL_CONVERSATIONS_ALL,
+    INBOX_SQL_CONVERSATIONS_UNREAD,
+    INBOX_SQL_CONVERSATIONS_UNRESPONDED,
+    INBOX_SQL_CONVERSATIONS_STARRED,
+    INBOX_SQL_CONVERSATIONS_ARCHIVED,
+    INBOX_SQL_CONVERSATION_OWNED,
+    INBOX_SQL_MESSAGES_PAGE,
+    INBOX_SQL_MESSAGE_MEDIA,
+
+    INBOX_SQL_COUNT
+} inbox_sql_id_t;
+
+
+typedef struct inbox_sqlite_conn_s  inbox_sqlite_conn_t;
+
+typedef struct {
+    inbox_store_t          base;         /* first: store.c casts to it */
+    char                  *path;
+    pthread_key_t          key;          /* this thread's connection */
+    pthread_mutex_t        lock;         /* guards conns */
+    pthread_mutex_t        write_lock;   /* queues this process's writers */
+    inbox_sqlite_conn_t   *conns;        /* every open connection */
+} inbox_sqlite_store_t;
+
+struct inbox_sqlite_conn_s {
+    sqlite3                *db;
+    inbox_sqlite_store_t   *store;
+    pid_t                   pid;         /* a forked child opens its own */
+    int                     writing;     /* holds store->write_lock */
+    inbox_sqlite_conn_t    *prev;
+    inbox_sqlite_conn_t    *next;
+    sqlite3_stmt           *stmts[INBOX_SQL_COUNT];
+};
+
+
+/*
+ * The columns of a conversation with its contact, in the order
+ * inbox_sqlite_conversation_read expects; append a WHERE clause.
+ */
+#define INBOX_SQLITE_CONVERSATION_COLUMNS                                     \
+    "SELECT c.id, ct.id, ct.name, ct.phone, ct.opted_out,"                   \
+    " c.last_message_id, c.last_direction, c.last_preview,"                  \
+    " c.last_message_at, c.last_activity_at, c.unread_count, c.archived,"    \
+    " c.starred"
+
+#define INBOX_SQLITE_CONVERSATION_SELECT                                      \
+    INBOX_SQLITE_CONVERSATION_COLUMNS                                        \
+    " FROM conversations c JOIN contacts ct ON ct.id = c.contact_id "
+
+/* One conversation of an organization: ?1 its id, ?2 the org id. */
+#define INBOX_SQLITE_CONVERSATION_GET_SQL                                     \
+    INBOX_SQLITE_CONVERSATION_SELECT "WHERE c.id = ?1 AND c.org_id = ?2"
+
+/* The unread total the default view shows (kept by triggers on
+ * conversations, see the migrations): ?1 is the org id. */
+#define INBOX_SQLITE_UNREAD_TOTAL_SQL                                         \
+    "SELECT unread_total FROM orgs WHERE id = ?1"
+
+
+/* The calling thread's connection, opened on first use; NULL with err set
+ * (INBOX_ERR_UNAVAILABLE) when the database cannot be opened. */
+inbox_sqlite_conn_t *inbox_sqlite_conn(inbox_store_t *store,
+    inbox_error_t *err);
+
+/* The statement in slot id, prepared from sql on first use, reset and with
+ * no bindings; NULL with err set on failure. */
+sqlite3_stmt *inbox_sqlite_stmt(inbox_sqlite_conn_t *conn, inbox_sql_id_t id,
+    const char *sql, inbox_error_t *err);
+
+/* Resets a statement so it holds no lock or snapshot. */
+void inbox_sqlite_done(sqlite3_stmt *stmt);
+
+/* Transactions.  begin_write takes this process's writer queue and then
+ * SQLite's write lock (BEGIN IMMEDIATE); commit and rollback end either
+ * kind and release the queue. */
+inbox_status_t inbox_sqlite_begin_read(inbox_sqlite_conn_t *conn,
+    inbox_error_t *err);
+inbox_status_t inbox_sqlite_begin_write(inbox_sqlite_conn_t *conn,
+    inbox_error_t *err);
+inbox_status_t inbox_sqlite_commit(inbox_sqlite_conn_t *conn,
+    inbox_error_t *err);
+void inbox_sqlite_rollback(inbox_sqlite_conn_t *conn);
+
+/* Runs a cached statement that returns no rows (or whose rows are not
+ * wanted); returns the SQLite result code. */
+int inbox_sqlite_run(inbox_sqlite_conn_t *conn, inbox_sql_id_t id,
+    const char *sql);
+
+/* Turns an SQLite failure into a status and a message: busy, locked, full
+ * or I/O errors are INBOX_ERR_UNAVAILABLE, the rest INBOX_ERR_INTERNAL. */
+inbox_status_t inbox_sqlite_fail(inbox_sqlite_conn_t *conn, int rc,
+    inbox_error_t *err);
+
+/* Ids: decimal row ids.  parse_id returns 0, or -1 for anything that is not
+ * a positive decimal integer. */
+void inbox_sqlite_format_id(int64_t id, char out[INBOX_ID_MAX]);
+int inbox_sqlite_parse_id(const char *s, int64_t *id);
+
+/* Binds a string, or NULL when s is NULL. */
+int inbox_sqlite_bind_text(sqlite3_stmt *stmt, int i, const char *s);
+/* Copies a text column (NULL as "") into out, truncating to size. */
+void inbox_sqlite_column_copy(sqlite3_stmt *stmt, int i, char *out,
+    size_t size);
+/* A malloc'd copy of a text column, NULL when the column is NULL; sets
+ * *oom when out of memory. */
+char *inbox_sqlite_column_strdup(sqlite3_stmt *stmt, int i, int *oom);
+
+/* Keyset cursors: base64url of "AT:ID". */
+void inbox_sqlite_cursor_encode(int64_t at, int64_t id,
+    char out[INBOX_CURSOR_MAX]);
+int inbox_sqlite_cursor_decode(const char *cursor, int64_t *at, int64_t *id);
+
+/* Reads a row of INBOX_SQLITE_CONVERSATION_SELECT; INBOX_ERR_INTERNAL when
+ * out of memory (conversation is then safe to free). */
+inbox_status_t inbox_sqlite_conversation_read(sqlite3_stmt *stmt,
+    inbox_conversation_t *conversation, inbox_error_t *err);
+
+
+/* The operations, by file. */
+inbox_status_t inbox_sqlite_ping(inbox_store_t *store, inbox_error_t *err);
+
+inbox_status_t inbox_sqlite_org_create(inbox_store_t *store,
+    const char *name, const char *timezone, char id[INBOX_ID_MAX],
+    inbox_error_t *err);
+inbox_status_t inbox_sqlite_org_find_by_name(inbox_store_t *store,
+    const char *name, char id[INBOX_ID_MAX], inbox_error_t *err);
+inbox_status_t inbox_sqlite_number_add(inbox_store_t *store,
+    const inbox_number_t *number, inbox_error_t *err);
+inbox_status_t inbox_sqlite_number_find(inbox_store_t *store,
+    const char *e164, inbox_number_t *number, inbox_error_t *err);
+inbox_status_t inbox_sqlite_user_add(inbox_store_t *store,
+    const char *org_id, const char *email, inbox_role_t role,
+    const char *password_hash, char id[INBOX_ID_MAX], inbox_error_t *err);
+inbox_status_t inbox_sqlite_token_add(inbox_store_t *store,
+    const char *org_id, const char *user_email, const char *token_hash,
+    inbox_error_t *err);
+inbox_status_t inbox_sqlite_token_find(inbox_store_t *store,
+    const char *token_hash, inbox_principal_t *principal,
+    inbox_error_t *err);
+inbox_status_t inbox_sqlite_credits_grant(inbox_store_t *store,
+    const char *org_id, int64_t credits, inbox_error_t *err);
+inbox_status_t inbox_sqlite_billing_set(inbox_store_t *store,
+    const char *org_id, int active, inbox_error_t *err);
+inbox_status_t inbox_sqlite_contact_upsert(inbox_store_t *store,
+    const char *org_id, const char *phone, const char *name,
+    char id[INBOX_ID_MAX], inbox_error_t *err);
+inbox_status_t inbox_sqlite_realtime_state(inbox_store_t *store,
+    const char *org_id, inbox_realtime_state_t *state, inbox_error_t *err);
+
+inbox_status_t inbox_sqlite_inbound_ingest(inbox_store_t *store,
+    const inbox_inbound_t *msgs, size_t n, inbox_ingest_result_t *results,
+    inbox_event_list_t *events, inbox_error_t *err);
+
+inbox_status_t inbox_sqlite_conversations_list(inbox_store_t *store,
+    const char *org_id, const inbox_conversation_query_t *query,
+    inbox_conversation_page_t *page, inbox_error_t *err);
+inbox_status_t inbox_sqlite_conversation_get(inbox_store_t *store,
+    const char *org_id, const char *conversation_id,
+    inbox_conversation_t *conversation, inbox_error_t *err);
+inbox_status_t inbox_sqlite_messages_list(inbox_store_t *store,
+    const char *org_id, const char *conversation_id, const char *cursor,
+    unsigned limit, inbox_message_page_t *page, inbox_error_t *err);
+
+#endif

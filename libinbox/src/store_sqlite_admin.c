@@ -1,0 +1,773 @@
+/*
+ * The SQLite backend: organizations, numbers, users, tokens, credits,
+ * billing and contacts (what inboxctl and the login path need), and the
+ * realtime state of an organization.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <inbox/clock.h>
+#include "store_sqlite.h"
+
+
+static inbox_status_t inbox_sqlite_write_fail(inbox_sqlite_conn_t *conn,
+    int rc, const char *what, inbox_error_t *err);
+static inbox_status_t inbox_sqlite_org_id(const char *org_id, int64_t *id,
+    inbox_error_t *err);
+
+
+/*
+ * A constraint failure is the caller's mistake: a UNIQUE one is a conflict
+ * ("what" names the taken value), a foreign key one an organization that
+ * does not exist.
+ */
+static inbox_status_t
+inbox_sqlite_write_fail(inbox_sqlite_conn_t *conn, int rc, const char *what,
+    inbox_error_t *err)
+{
+    if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY) {
+        return inbox_error_set(err, INBOX_ERR_CONFLICT, "%s is already taken",
+                               what);
+    }
+
+    if (rc == SQLITE_CONSTRAINT_FOREIGNKEY) {
+        return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
+                               "no such organization");
+    }
+
+    if ((rc & 0xff) == SQLITE_CONSTRAINT) {
+        return inbox_error_set(err, INBOX_ERR_INVALID, "invalid value: %s",
+                               sqlite3_errmsg(conn->db));
+    }
+
+    return inbox_sqlite_fail(conn, rc, err);
+}
+
+
+static inbox_status_t
+inbox_sqlite_org_id(const char *org_id, int64_t *id, inbox_error_t *err)
+{
+    if (inbox_sqlite_parse_id(org_id, id) != 0) {
+        return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
+                               "no organization has the id \"%s\"",
+                               org_id ? org_id : "");
+    }
+
+    return INBOX_OK;
+}
+
+
+inbox_status_t
+inbox_sqlite_org_create(inbox_store_t *store, const char *name,
+    const char *timezone, char id[INBOX_ID_MAX], inbox_error_t *err)
+{
+    int                   rc;
+    sqlite3_stmt         *stmt;
+    inbox_sqlite_conn_t  *conn;
+    inbox_error_t         fallback;
+
+    if (err == NULL) {
+        err = &fallback;
+    }
+
+    if (name == NULL || name[0] == '\0') {
+        return inbox_error_set_field(err, INBOX_ERR_INVALID, "name",
+                                     "an organization needs a name");
+    }
+
+    conn = inbox_sqlite_conn(store, err);
+    if (conn == NULL) {
+        return err->code;
+    }
+
+    /* the epoch names this event stream; a new one is never reused */
+    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_ORG_CREATE,
+        "INSERT INTO orgs (name, timezone, epoch, created_at)"
+        " VALUES (?1, coalesce(?2, 'UTC'), lower(hex(randomblob(8))), ?3)"
+        " RETURNING id", err);
+    if (stmt == NULL) {
+        return err->code;
+    }
+
+    inbox_sqlite_bind_text(stmt, 1, name);
+    inbox_sqlite_bind_text(stmt, 2,
+                           timezone && timezone[0] ? timezone : NULL);
+    sqlite3_bind_int64(stmt, 3, inbox_now_ms());
+
+    rc = sqlite3_step(stmt);
+
+    if (rc != SQLITE_ROW) {
+        inbox_sqlite_done(stmt);
+        return inbox_sqlite_fail(conn, rc, err);
+    }
+
+    inbox_sqlite_format_id(sqlite3_column_int64(stmt, 0), id);
+
+    /* RETURNING commits only when the statement is run to its end */
+    rc = sqlite3_step(stmt);
+    inbox_sqlite_done(stmt);
+
+    if (rc != SQLITE_DONE) {
+        return inbox_sqlite_fail(conn, rc, err);
+    }
+
+    return INBOX_OK;
+}
+
+
+inbox_status_t
+inbox_sqlite_org_find_by_name(inbox_store_t *store, const char *name,
+    char id[INBOX_ID_MAX], inbox_error_t *err)
+{
+    int                   rc;
+    sqlite3_stmt         *stmt;
+    inbox_sqlite_conn_t  *conn;
+    inbox_error_t         fallback;
+
+    if (err == NULL) {
+        err = &fallback;
+    }
+
+    conn = inbox_sqlite_conn(store, err);
+    if (conn == NULL) {
+        return err->code;
+    }
+
+    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_ORG_FIND_BY_NAME,
+        "SELECT id FROM orgs WHERE name = ?1 ORDER BY id LIMIT 1", err);
+    if (stmt == NULL) {
+        return err->code;
+    }
+
+    inbox_sqlite_bind_text(stmt, 1, name ? name : "");
+
+    rc = sqlite3_step(stmt);
+
+    if (rc == SQLITE_ROW) {
+        inbox_sqlite_format_id(sqlite3_column_int64(stmt, 0), id);
+    }
+
+    inbox_sqlite_done(stmt);
+
+    if (rc == SQLITE_ROW) {
+        return INBOX_OK;
+    }
+
+    if (rc == SQLITE_DONE) {
+        return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
+                               "no organization is named \"%s\"",
+                               name ? name : "");
+    }
+
+    return inbox_sqlite_fail(conn, rc, err);
+}
+
+
+inbox_status_t
+inbox_sqlite_number_add(inbox_store_t *store, const inbox_number_t *number,
+    inbox_error_t *err)
+{
+    int                   rc;
+    int64_t               org;
+    sqlite3_stmt         *stmt;
+    inbox_status_t        status;
+    inbox_sqlite_conn_t  *conn;
+    inbox_error_t         fallback;
+
+    if (err == NULL) {
+        err = &fallback;
+    }
+
+    status = inbox_sqlite_org_id(number->org_id, &org, err);
+    if (status != INBOX_OK) {
+        return status;
+    }
+
+    if (number->e164[0] != '+') {
+        return inbox_error_set_field(err, INBOX_ERR_INVALID, "e164",
+                                     "the number must be in E.164 form "
+                                     "(+15551234567)");
+    }
+
+    conn = inbox_sqlite_conn(store, err);
+    if (conn == NULL) {
+        return err->code;
+    }
+
+    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_NUMBER_ADD,
+        "INSERT INTO numbers (e164, org_id, carrier, account_sid, auth_token,"
+        " public_key, api_key, api_base, created_at)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)", err);
+    if (stmt == NULL) {
+        return err->code;
+    }
+
+    inbox_sqlite_bind_text(stmt, 1, number->e164);
+    sqlite3_bind_int64(stmt, 2, org);
+    inbox_sqlite_bind_text(stmt, 3, inbox_carrier_name(number->carrier));
+    inbox_sqlite_bind_text(stmt, 4, number->account_sid);
+    inbox_sqlite_bind_text(stmt, 5, number->auth_token);
+    inbox_sqlite_bind_text(stmt, 6, number->public_key);
+    inbox_sqlite_bind_text(stmt, 7, number->api_key);
+    inbox_sqlite_bind_text(stmt, 8, number->api_base);
+    sqlite3_bind_int64(stmt, 9, inbox_now_ms());
+
+    rc = sqlite3_step(stmt);
+    inbox_sqlite_done(stmt);
+
+    if (rc != SQLITE_DONE) {
+        return inbox_sqlite_write_fail(conn, rc, "the number", err);
+    }
+
+    return INBOX_OK;
+}
+
+
+inbox_status_t
+inbox_sqlite_number_find(inbox_store_t *store, const char *e164,
+    inbox_number_t *number, inbox_error_t *err)
+{
+    int                   rc, oom;
+    const char           *carrier;
+    sqlite3_stmt         *stmt;
+    inbox_sqlite_conn_t  *conn;
+    inbox_error_t         fallback;
+
+    if (err == NULL) {
+        err = &fallback;
+    }
+
+    memset(number, 0, sizeof(inbox_number_t));
+
+    conn = inbox_sqlite_conn(store, err);
+    if (conn == NULL) {
+        return err->code;
+    }
+
+    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_NUMBER_FIND,
+        "SELECT org_id, e164, carrier, account_sid, auth_token, public_key,"
+        " api_key, api_base FROM numbers WHERE e164 = ?1", err);
+    if (stmt == NULL) {
+        return err->code;
+    }
+
+    inbox_sqlite_bind_text(stmt, 1, e164 ? e164 : "");
+
+    rc = sqlite3_step(stmt);
+
+    if (rc != SQLITE_ROW) {
+        inbox_sqlite_done(stmt);
+
+        if (rc == SQLITE_DONE) {
+            return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
+                                   "no organization owns the number %s",
+                                   e164 ? e164 : "");
+        }
+
+        return inbox_sqlite_fail(conn, rc, err);
+    }
+
+    oom = 0;
+
+    inbox_sqlite_format_id(sqlite3_column_int64(stmt, 0), number->org_id);
+    inbox_sqlite_column_copy(stmt, 1, number->e164, sizeof(number->e164));
+    carrier = (const char *) sqlite3_column_text(stmt, 2);
+    inbox_carrier_parse(carrier ? carrier : "", &number->carrier);
+    number->account_sid = inbox_sqlite_column_strdup(stmt, 3, &oom);
+    number->auth_token = inbox_sqlite_column_strdup(stmt, 4, &oom);
+    number->public_key = inbox_sqlite_column_strdup(stmt, 5, &oom);
+    number->api_key = inbox_sqlite_column_strdup(stmt, 6, &oom);
+    number->api_base = inbox_sqlite_column_strdup(stmt, 7, &oom);
+
+    inbox_sqlite_done(stmt);
+
+    if (oom) {
+        return inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
+    }
+
+    return INBOX_OK;
+}
+
+
+inbox_status_t
+inbox_sqlite_user_add(inbox_store_t *store, const char *org_id,
+    const char *email, inbox_role_t role, const char *password_hash,
+    char id[INBOX_ID_MAX], inbox_error_t *err)
+{
+    int                   rc;
+    int64_t               org;
+    sqlite3_stmt         *stmt;
+    inbox_status_t        status;
+    inbox_sqlite_conn_t  *conn;
+    inbox_error_t         fallback;
+
+    if (err == NULL) {
+        err = &fallback;
+    }
+
+    status = inbox_sqlite_org_id(org_id, &org, err);
+    if (status != INBOX_OK) {
+        return status;
+    }
+
+    if (email == NULL || strchr(email, '@') == NULL) {
+        return inbox_error_set_field(err, INBOX_ERR_INVALID, "email",
+                                     "a user needs an email address");
+    }
+
+    conn = inbox_sqlite_conn(store, err);
+    if (conn == NULL) {
+        return err->code;
+    }
+
+    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_USER_ADD,
+        "INSERT INTO users (org_id, email, role, password_hash, created_at)"
+        " VALUES (?1, ?2, ?3, ?4, ?5) RETURNING id", err);
+    if (stmt == NULL) {
+        return err->code;
+    }
+
+    sqlite3_bind_int64(stmt, 1, org);
+    inbox_sqlite_bind_text(stmt, 2, email);
+    inbox_sqlite_bind_text(stmt, 3,
+                           role == INBOX_ROLE_BILLING ? "billing" : "member");
+    inbox_sqlite_bind_text(stmt, 4, password_hash);
+    sqlite3_bind_int64(stmt, 5, inbox_now_ms());
+
+    rc = sqlite3_step(stmt);
+
+    if (rc == SQLITE_ROW) {
+        inbox_sqlite_format_id(sqlite3_column_int64(stmt, 0), id);
+        rc = sqlite3_step(stmt);
+    }
+
+    inbox_sqlite_done(stmt);
+
+    if (rc != SQLITE_DONE) {
+        return inbox_sqlite_write_fail(conn, rc, "the email address", err);
+    }
+
+    return INBOX_OK;
+}
+
+
+inbox_status_t
+inbox_sqlite_token_add(inbox_store_t *store, const char *org_id,
+    const char *user_email, const char *token_hash, inbox_error_t *err)
+{
+    int                   rc;
+    int64_t               org, user;
+    sqlite3_stmt         *stmt;
+    inbox_status_t        status;
+    inbox_sqlite_conn_t  *conn;
+    inbox_error_t         fallback;
+
+    if (err == NULL) {
+        err = &fallback;
+    }
+
+    status = inbox_sqlite_org_id(org_id, &org, err);
+    if (status != INBOX_OK) {
+        return status;
+    }
+
+    if (token_hash == NULL || token_hash[0] == '\0') {
+        return inbox_error_set(err, INBOX_ERR_INVALID, "empty token hash");
+    }
+
+    conn = inbox_sqlite_conn(store, err);
+    if (conn == NULL) {
+        return err->code;
+    }
+
+    user = 0;
+
+    if (user_email != NULL && user_email[0] != '\0') {
+        stmt = inbox_sqlite_stmt(conn, INBOX_SQL_USER_FIND,
+            "SELECT id FROM users WHERE email = ?1 AND org_id = ?2", err);
+        if (stmt == NULL) {
+            return err->code;
+        }
+
+        inbox_sqlite_bind_text(stmt, 1, user_email);
+        sqlite3_bind_int64(stmt, 2, org);
+
+        rc = sqlite3_step(stmt);
+
+        if (rc == SQLITE_ROW) {
+            user = sqlite3_column_int64(stmt, 0);
+        }
+
+        inbox_sqlite_done(stmt);
+
+        if (rc == SQLITE_DONE) {
+            return inbox_error_set_field(err, INBOX_ERR_NOT_FOUND, "user",
+                                         "no user %s in organization %s",
+                                         user_email, org_id);
+        }
+
+        if (rc != SQLITE_ROW) {
+            return inbox_sqlite_fail(conn, rc, err);
+        }
+    }
+
+    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_TOKEN_ADD,
+        "INSERT INTO tokens (token_hash, org_id, user_id, created_at)"
+        " VALUES (?1, ?2, ?3, ?4)", err);
+    if (stmt == NULL) {
+        return err->code;
+    }
+
+    inbox_sqlite_bind_text(stmt, 1, token_hash);
+    sqlite3_bind_int64(stmt, 2, org);
+
+    if (user) {
+        sqlite3_bind_int64(stmt, 3, user);
+    } else {
+        sqlite3_bind_null(stmt, 3);
+    }
+
+    sqlite3_bind_int64(stmt, 4, inbox_now_ms());
+
+    rc = sqlite3_step(stmt);
+    inbox_sqlite_done(stmt);
+
+    if (rc != SQLITE_DONE) {
+        return inbox_sqlite_write_fail(conn, rc, "the token", err);
+    }
+
+    return INBOX_OK;
+}
+
+
+/* An org-wide token acts as a member: only a billing user's token (or
+ * session) reaches billing. */
+inbox_status_t
+inbox_sqlite_token_find(inbox_store_t *store, const char *token_hash,
+    inbox_principal_t *principal, inbox_error_t *err)
+{
+    int                   rc;
+    const char           *role;
+    sqlite3_stmt         *stmt;
+    inbox_sqlite_conn_t  *conn;
+    inbox_error_t         fallback;
+
+    if (err == NULL) {
+        err = &fallback;
+    }
+
+    memset(principal, 0, sizeof(inbox_principal_t));
+
+    conn = inbox_sqlite_conn(store, err);
+    if (conn == NULL) {
+        return err->code;
+    }
+
+    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_TOKEN_FIND,
+        "SELECT t.org_id, t.user_id, u.role FROM tokens t"
+        " LEFT JOIN users u ON u.id = t.user_id"
+        " WHERE t.token_hash = ?1", err);
+    if (stmt == NULL) {
+        return err->code;
+    }
+
+    inbox_sqlite_bind_text(stmt, 1, token_hash ? token_hash : "");
+
+    rc = sqlite3_step(stmt);
+
+    if (rc == SQLITE_ROW) {
+        inbox_sqlite_format_id(sqlite3_column_int64(stmt, 0),
+                               principal->org_id);
+
+        if (sqlite3_column_type(stmt, 1) != SQLITE_NULL) {
+            inbox_sqlite_format_id(sqlite3_column_int64(stmt, 1),
+                                   principal->user_id);
+        }
+
+        role = (const char *) sqlite3_column_text(stmt, 2);
+        principal->role = (role && strcmp(role, "billing") == 0)
+                          ? INBOX_ROLE_BILLING : INBOX_ROLE_MEMBER;
+    }
+
+    inbox_sqlite_done(stmt);
+
+    if (rc == SQLITE_ROW) {
+        return INBOX_OK;
+    }
+
+    if (rc == SQLITE_DONE) {
+        return inbox_error_set(err, INBOX_ERR_UNAUTHENTICATED,
+                               "the token is not valid; ask for a new one");
+    }
+
+    return inbox_sqlite_fail(conn, rc, err);
+}
+
+
+inbox_status_t
+inbox_sqlite_credits_grant(inbox_store_t *store, const char *org_id,
+    int64_t credits, inbox_error_t *err)
+{
+    int                   rc;
+    int64_t               org;
+    sqlite3_stmt         *stmt;
+    inbox_status_t        status;
+    inbox_sqlite_conn_t  *conn;
+    inbox_error_t         fallback;
+
+    if (err == NULL) {
+        err = &fallback;
+    }
+
+    status = inbox_sqlite_org_id(org_id, &org, err);
+    if (status != INBOX_OK) {
+        return status;
+    }
+
+    if (credits <= 0) {
+        return inbox_error_set_field(err, INBOX_ERR_INVALID, "credits",
+                                     "the credits to grant must be a "
+                                     "positive number");
+    }
+
+    conn = inbox_sqlite_conn(store, err);
+    if (conn == NULL) {
+        return err->code;
+    }
+
+    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_CREDITS_GRANT,
+        "UPDATE orgs SET credits_balance = credits_balance + ?2"
+        " WHERE id = ?1", err);
+    if (stmt == NULL) {
+        return err->code;
+    }
+
+    sqlite3_bind_int64(stmt, 1, org);
+    sqlite3_bind_int64(stmt, 2, credits);
+
+    rc = sqlite3_step(stmt);
+    inbox_sqlite_done(stmt);
+
+    if (rc != SQLITE_DONE) {
+        return inbox_sqlite_write_fail(conn, rc, "the value", err);
+    }
+
+    if (sqlite3_changes(conn->db) == 0) {
+        return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
+                               "no organization has the id \"%s\"", org_id);
+    }
+
+    return INBOX_OK;
+}
+
+
+inbox_status_t
+inbox_sqlite_billing_set(inbox_store_t *store, const char *org_id,
+    int active, inbox_error_t *err)
+{
+    int                   rc;
+    int64_t               org;
+    sqlite3_stmt         *stmt;
+    inbox_status_t        status;
+    inbox_sqlite_conn_t  *conn;
+    inbox_error_t         fallback;
+
+    if (err == NULL) {
+        err = &fallback;
+    }
+
+    status = inbox_sqlite_org_id(org_id, &org, err);
+    if (status != INBOX_OK) {
+        return status;
+    }
+
+    conn = inbox_sqlite_conn(store, err);
+    if (conn == NULL) {
+        return err->code;
+    }
+
+    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_BILLING_SET,
+        "UPDATE orgs SET billing_active = ?2 WHERE id = ?1", err);
+    if (stmt == NULL) {
+        return err->code;
+    }
+
+    sqlite3_bind_int64(stmt, 1, org);
+    sqlite3_bind_int(stmt, 2, active ? 1 : 0);
+
+    rc = sqlite3_step(stmt);
+    inbox_sqlite_done(stmt);
+
+    if (rc != SQLITE_DONE) {
+        return inbox_sqlite_fail(conn, rc, err);
+    }
+
+    if (sqlite3_changes(conn->db) == 0) {
+        return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
+                               "no organization has the id \"%s\"", org_id);
+    }
+
+    return INBOX_OK;
+}
+
+
+/* A NULL name keeps the name the contact has. */
+inbox_status_t
+inbox_sqlite_contact_upsert(inbox_store_t *store, const char *org_id,
+    const char *phone, const char *name, char id[INBOX_ID_MAX],
+    inbox_error_t *err)
+{
+    int                   rc;
+    int64_t               org, contact, now;
+    sqlite3_stmt         *stmt;
+    inbox_status_t        status;
+    inbox_sqlite_conn_t  *conn;
+    inbox_error_t         fallback;
+
+    if (err == NULL) {
+        err = &fallback;
+    }
+
+    status = inbox_sqlite_org_id(org_id, &org, err);
+    if (status != INBOX_OK) {
+        return status;
+    }
+
+    if (phone == NULL || phone[0] != '+') {
+        return inbox_error_set_field(err, INBOX_ERR_INVALID, "phone",
+                                     "the phone number must be in E.164 "
+                                     "form (+15551234567)");
+    }
+
+    conn = inbox_sqlite_conn(store, err);
+    if (conn == NULL) {
+        return err->code;
+    }
+
+    status = inbox_sqlite_begin_write(conn, err);
+    if (status != INBOX_OK) {
+        return status;
+    }
+
+    now = inbox_now_ms();
+
+    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_CONTACT_UPSERT,
+        "INSERT INTO contacts (org_id, phone, name, created_at)"
+        " VALUES (?1, ?2, ?3, ?4)"
+        " ON CONFLICT (org_id, phone)"
+        " DO UPDATE SET name = coalesce(excluded.name, name)"
+        " RETURNING id", err);
+    if (stmt == NULL) {
+        goto failed;
+    }
+
+    sqlite3_bind_int64(stmt, 1, org);
+    inbox_sqlite_bind_text(stmt, 2, phone);
+    inbox_sqlite_bind_text(stmt, 3, name);
+    sqlite3_bind_int64(stmt, 4, now);
+
+    rc = sqlite3_step(stmt);
+    contact = rc == SQLITE_ROW ? sqlite3_column_int64(stmt, 0) : 0;
+
+    if (rc == SQLITE_ROW) {
+        rc = sqlite3_step(stmt);
+    }
+
+    inbox_sqlite_done(stmt);
+
+    if (rc != SQLITE_DONE) {
+        inbox_sqlite_write_fail(conn, rc, "the phone number", err);
+        goto failed;
+    }
+
+    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_CONVERSATION_ENSURE,
+        "INSERT INTO conversations (org_id, contact_id, last_activity_at,"
+        " created_at) VALUES (?1, ?2, ?3, ?3)"
+        " ON CONFLICT (contact_id) DO NOTHING", err);
+    if (stmt == NULL) {
+        goto failed;
+    }
+
+    sqlite3_bind_int64(stmt, 1, org);
+    sqlite3_bind_int64(stmt, 2, contact);
+    sqlite3_bind_int64(stmt, 3, now);
+
+    rc = sqlite3_step(stmt);
+    inbox_sqlite_done(stmt);
+
+    if (rc != SQLITE_DONE) {
+        inbox_sqlite_fail(conn, rc, err);
+        goto failed;
+    }
+
+    status = inbox_sqlite_commit(conn, err);
+    if (status != INBOX_OK) {
+        return status;
+    }
+
+    inbox_sqlite_format_id(contact, id);
+    return INBOX_OK;
+
+failed:
+
+    inbox_sqlite_rollback(conn);
+    return err->code;
+}
+
+
+inbox_status_t
+inbox_sqlite_realtime_state(inbox_store_t *store, const char *org_id,
+    inbox_realtime_state_t *state, inbox_error_t *err)
+{
+    int                   rc;
+    int64_t               org;
+    sqlite3_stmt         *stmt;
+    inbox_status_t        status;
+    inbox_sqlite_conn_t  *conn;
+    inbox_error_t         fallback;
+
+    if (err == NULL) {
+        err = &fallback;
+    }
+
+    memset(state, 0, sizeof(inbox_realtime_state_t));
+
+    status = inbox_sqlite_org_id(org_id, &org, err);
+    if (status != INBOX_OK) {
+        return status;
+    }
+
+    conn = inbox_sqlite_conn(store, err);
+    if (conn == NULL) {
+        return err->code;
+    }
+
+    /* one row: seq and unread total agree */
+    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_REALTIME_STATE,
+        "SELECT seq, epoch, unread_total FROM orgs WHERE id = ?1", err);
+    if (stmt == NULL) {
+        return err->code;
+    }
+
+    sqlite3_bind_int64(stmt, 1, org);
+
+    rc = sqlite3_step(stmt);
+
+    if (rc == SQLITE_ROW) {
+        state->org_seq = sqlite3_column_int64(stmt, 0);
+        inbox_sqlite_column_copy(stmt, 1, state->epoch, sizeof(state->epoch));
+        state->unread_total = sqlite3_column_int64(stmt, 2);
+    }
+
+    inbox_sqlite_done(stmt);
+
+    if (rc == SQLITE_ROW) {
+        return INBOX_OK;
+    }
+
+    if (rc == SQLITE_DONE) {
+        return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
+                               "no organization has the id \"%s\"", org_id);
+    }
+
+    return inbox_sqlite_fail(conn, rc, err);
+}

@@ -1,0 +1,50 @@
+/*
+ * Who may open a WebSocket: the realtime ticket in "?ticket=" is checked
+ * in the HTTP upgrade request, before anything is accepted, and each
+ * ticket's nonce is remembered until the ticket expires so that it opens
+ * one connection only.
+ *
+ * Refusals are plain HTTP answers with the contract's JSON error body:
+ * 401 without a ticket, 403 for a forged, expired or reused one, 404 for
+ * another path, 426 for a request that does not ask for a WebSocket.
+ */
+#ifndef WS_AUTH_H
+#define WS_AUTH_H
+
+#include <stddef.h>
+#include <libwebsockets.h>
+#include <inbox/ticket.h>
+
+/* More nonces than this within a ticket's lifetime are refused (503)
+ * rather than remembered without bound. */
+#define WS_AUTH_NONCES_MAX  (128 * 1024)
+
+typedef struct ws_auth_s  ws_auth_t;
+
+/* Copies the secret.  NULL when out of memory.  Free with
+ * ws_auth_destroy. */
+ws_auth_t *ws_auth_create(const unsigned char *secret, size_t secret_len);
+void ws_auth_destroy(ws_auth_t *auth);
+
+/*
+ * For LWS_CALLBACK_HTTP_CONFIRM_UPGRADE: checks the path and the ticket
+ * and uses up its nonce.  Returns what the callback must return: 0 to let
+ * the upgrade go on, 1 when a refusal was written, -1 to hang up.
+ */
+int ws_auth_confirm_upgrade(ws_auth_t *auth, struct lws *wsi,
+    const char *upgrade);
+
+/*
+ * For LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION, which lws calls right
+ * after a successful confirmation of the same connection: copies the
+ * ticket's claims.  Returns 0, or -1 when this connection's ticket was not
+ * confirmed (it must then be refused).
+ */
+int ws_auth_take_claims(ws_auth_t *auth, struct lws *wsi,
+    inbox_ticket_claims_t *claims);
+
+/* For LWS_CALLBACK_HTTP: a request that is not an upgrade.  Returns what
+ * the callback must return. */
+int ws_auth_refuse_http(struct lws *wsi);
+
+#endif

@@ -1,0 +1,523 @@
+/*
+ * Event intake: the unix datagram socket, adopted into the lws loop as a
+ * raw file descriptor (model: libwebsockets' minimal-raw-file and
+ * minimal-raw-adopt-udp), drained on each readable callback.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <yajl/yajl_parse.h>
+#include <inbox/event.h>
+#include "ws_events.h"
+
+/*
+ * Datagrams read per readable callback.  Each connection writes one frame
+ * per turn of the loop, so reading a whole backlog at once would fill
+ * queues faster than any client can empty them; poll is level triggered
+ * and the rest is read on the next turn.
+ */
+#define WS_EVENTS_BATCH  64
+
+#define WS_EVENTS_QLEN_SYSCTL  "/proc/sys/net/unix/max_dgram_qlen"
+#define WS_EVENTS_QLEN_WANTED  1024
+
+struct ws_events_s {
+    int           fd;
+    int           adopted;              /* lws owns (and closes) fd */
+    char         *path;
+    ws_fanout_t  *fanout;
+    char          buf[INBOX_EVENT_DATAGRAM_MAX + 1];
+};
+
+enum {
+    WS_SCAN_KEY_OTHER = 0,
+    WS_SCAN_KEY_TYPE,
+    WS_SCAN_KEY_EPOCH,
+    WS_SCAN_KEY_COUNT
+};
+
+typedef struct {
+    ws_event_info_t  *info;
+    int               depth;
+    int               key;              /* the top-level key being read */
+} ws_scan_t;
+
+
+static int ws_events_bind(const char *path);
+static void ws_events_check_queue_length(void);
+static void ws_events_drain(ws_events_t *events);
+static void ws_events_dispatch(ws_events_t *events, size_t len);
+static int ws_scan_null(void *ctx);
+static int ws_scan_boolean(void *ctx, int value);
+static int ws_scan_integer(void *ctx, long long value);
+static int ws_scan_double(void *ctx, double value);
+static int ws_scan_string(void *ctx, const unsigned char *value,
+    size_t len);
+static int ws_scan_start_map(void *ctx);
+static int ws_scan_start_array(void *ctx);
+static int ws_scan_map_key(void *ctx, const unsigned char *key,
+    size_t len);
+static int ws_scan_end(void *ctx);
+
+
+static const yajl_callbacks  ws_scan_callbacks = {
+    ws_scan_null,
+    ws_scan_boolean,
+    ws_scan_integer,
+    ws_scan_double,
+    NULL,                               /* number: integer/double instead */
+    ws_scan_string,
+    ws_scan_start_map,
+    ws_scan_map_key,
+    ws_scan_end,
+    ws_scan_start_array,
+    ws_scan_end
+};
+
+
+ws_events_t *
+ws_events_open(const char *path, ws_fanout_t *fanout)
+{
+    ws_events_t  *events;
+
+    events = calloc(1, sizeof(ws_events_t));
+    if (events == NULL) {
+        fprintf(stderr, "ws-server: out of memory\n");
+        return NULL;
+    }
+
+    events->path = strdup(path);
+    if (events->path == NULL) {
+        fprintf(stderr, "ws-server: out of memory\n");
+        free(events);
+        return NULL;
+    }
+
+    events->fanout = fanout;
+    events->fd = ws_events_bind(path);
+
+    if (events->fd == -1) {
+        free(events->path);
+        free(events);
+        return NULL;
+    }
+
+    return events;
+}
+
+
+int
+ws_events_adopt(ws_events_t *events, struct lws_vhost *vhost)
+{
+    lws_sock_file_fd_type  fd;
+
+    fd.filefd = events->fd;
+    events->adopted = 1;
+
+    if (lws_adopt_descriptor_vhost(vhost, LWS_ADOPT_RAW_FILE_DESC, fd,
+                                   WS_EVENTS_PROTOCOL, NULL)
+        == NULL)
+    {
+        events->fd = -1;
+        return -1;
+    }
+
+    return 0;
+}
+
+
+void
+ws_events_close(ws_events_t *events)
+{
+    if (events == NULL) {
+        return;
+    }
+
+    if (!events->adopted && events->fd != -1) {
+        close(events->fd);
+    }
+
+    if (unlink(events->path) == -1 && errno != ENOENT) {
+        lwsl_warn("ws-server: cannot remove %s: %s\n", events->path,
+                  strerror(errno));
+    }
+
+    free(events->path);
+    free(events);
+}
+
+
+int
+ws_events_callback(struct lws *wsi, enum lws_callback_reasons reason,
+    void *user, void *in, size_t len)
+{
+    ws_events_t                 *events;
+    const struct lws_protocols  *protocol;
+
+    protocol = lws_get_protocol(wsi);
+    events = protocol ? protocol->user : NULL;
+
+    switch (reason) {
+
+    case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+        /* a client naming this protocol: it is not a WebSocket one */
+        return 1;
+
+    case LWS_CALLBACK_RAW_RX_FILE:
+        ws_events_drain(events);
+        return 0;
+
+    case LWS_CALLBACK_RAW_CLOSE_FILE:
+        /* lws closes the descriptor itself */
+        events->fd = -1;
+        return 0;
+
+    default:
+        break;
+    }
+
+    return 0;
+}
+
+
+int
+ws_events_scan(const char *frame, size_t len, ws_event_info_t *info)
+{
+    yajl_handle     parser;
+    yajl_status     status;
+    ws_scan_t       scan;
+
+    memset(info, 0, sizeof(ws_event_info_t));
+    scan.info = info;
+    scan.depth = 0;
+    scan.key = WS_SCAN_KEY_OTHER;
+
+    parser = yajl_alloc(&ws_scan_callbacks, NULL, &scan);
+    if (parser == NULL) {
+        return -1;
+    }
+
+    status = yajl_parse(parser, (const unsigned char *) frame, len);
+    if (status == yajl_status_ok) {
+        status = yajl_complete_parse(parser);
+    }
+
+    yajl_free(parser);
+
+    return status == yajl_status_ok ? 0 : -1;
+}
+
+
+/* Returns the bound socket, or -1 with a message on stderr. */
+static int
+ws_events_bind(const char *path)
+{
+    int                 fd, size;
+    struct stat         st;
+    struct sockaddr_un  addr;
+
+    memset(&addr, 0, sizeof(addr));
+    addr.sun_family = AF_UNIX;
+
+    if (strlen(path) >= sizeof(addr.sun_path)) {
+        fprintf(stderr, "ws-server: --events path is too long (at most "
+                "%zu bytes): %s\n", sizeof(addr.sun_path) - 1, path);
+        return -1;
+    }
+
+    memcpy(addr.sun_path, path, strlen(path));
+
+    fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd == -1) {
+        fprintf(stderr, "ws-server: socket(): %s\n", strerror(errno));
+        return -1;
+    }
+
+    if (lstat(path, &st) == 0) {
+        if (!S_ISSOCK(st.st_mode)) {
+            fprintf(stderr, "ws-server: %s exists and is not a socket: "
+                    "not replacing it\n", path);
+            goto failed;
+        }
+
+        /* a socket someone still reads is not stale */
+        if (connect(fd, (struct sockaddr *) &addr, sizeof(addr)) == 0) {
+            fprintf(stderr, "ws-server: %s is in use by another process\n",
+                    path);
+            goto failed;
+        }
+
+        if (unlink(path) == -1) {
+            fprintf(stderr, "ws-server: cannot remove stale %s: %s\n",
+                    path, strerror(errno));
+            goto failed;
+        }
+    }
+
+    if (bind(fd, (struct sockaddr *) &addr, sizeof(addr)) == -1) {
+        fprintf(stderr, "ws-server: cannot bind %s: %s\n", path,
+                strerror(errno));
+        goto failed;
+    }
+
+    /* nginx workers run as another user */
+    if (chmod(path, 0666) == -1) {
+        fprintf(stderr, "ws-server: chmod %s: %s\n", path, strerror(errno));
+        unlink(path);
+        goto failed;
+    }
+
+    /* beyond net.core.rmem_max only root may go (SO_RCVBUFFORCE) */
+    size = WS_EVENTS_RCVBUF;
+    if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size))
+        == -1
+        && setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size)) == -1)
+    {
+        lwsl_warn("ws-server: cannot enlarge the receive buffer of %s: "
+                  "%s\n", path, strerror(errno));
+    }
+
+    ws_events_check_queue_length();
+
+    return fd;
+
+failed:
+
+    close(fd);
+
+    return -1;
+}
+
+
+/*
+ * Linux bounds a unix datagram socket's queue by datagrams, not bytes:
+ * net.unix.max_dgram_qlen (often 10) at the time the socket is made, and
+ * SO_RCVBUF does not change that.  Past it the module's non-blocking
+ * sends fail and those events are lost, so say so.
+ */
+static void
+ws_events_check_queue_length(void)
+{
+    int    qlen;
+    FILE  *file;
+
+    file = fopen(WS_EVENTS_QLEN_SYSCTL, "r");
+    if (file == NULL) {
+        return;
+    }
+
+    if (fscanf(file, "%d", &qlen) == 1 && qlen < WS_EVENTS_QLEN_WANTED) {
+        lwsl_notice("ws-server: %s is %d: a burst of more events than "
+                    "that is lost while ws-server is busy; consider "
+                    "sysctl net.unix.max_dgram_qlen=%d\n",
+                    WS_EVENTS_QLEN_SYSCTL, qlen, WS_EVENTS_QLEN_WANTED);
+    }
+
+    fclose(file);
+}
+
+
+static void
+ws_events_drain(ws_events_t *events)
+{
+    int      i;
+    ssize_t  n;
+
+    for (i = 0; i < WS_EVENTS_BATCH; i++) {
+
+        /* MSG_TRUNC: the datagram's real length, to spot oversized ones */
+        n = recv(events->fd, events->buf, INBOX_EVENT_DATAGRAM_MAX,
+                 MSG_TRUNC | MSG_DONTWAIT);
+
+        if (n == -1) {
+            if (errno == EINTR) {
+                continue;
+            }
+
+            if (errno != EAGAIN && errno != EWOULDBLOCK) {
+                lwsl_err("ws-server: recv on %s: %s\n", events->path,
+                         strerror(errno));
+            }
+
+            return;
+        }
+
+        if ((size_t) n > INBOX_EVENT_DATAGRAM_MAX) {
+            lwsl_warn("ws-server: dropped an event of %zd bytes (at most "
+                      "%d)\n", n, INBOX_EVENT_DATAGRAM_MAX);
+            continue;
+        }
+
+        ws_events_dispatch(events, (size_t) n);
+    }
+}
+
+
+static void
+ws_events_dispatch(ws_events_t *events, size_t len)
+{
+    char             org_id[INBOX_ID_MAX];
+    size_t           frame_len;
+    int64_t          org_seq;
+    const char      *frame;
+    ws_event_info_t  info;
+
+    events->buf[len] = '\0';
+
+    if (inbox_event_datagram_parse(events->buf, len, org_id, &org_seq,
+                                   &frame, &frame_len)
+        != 0)
+    {
+        lwsl_warn("ws-server: dropped a malformed event datagram "
+                  "(%zu bytes)\n", len);
+        return;
+    }
+
+    /* browsers fail a connection on a text frame that is not UTF-8 */
+    if (ws_events_scan(frame, frame_len, &info) != 0) {
+        lwsl_warn("ws-server: dropped an event of org %s whose frame is "
+                  "not a JSON object\n", org_id);
+        return;
+    }
+
+    lwsl_user("ws-server: event org %s org_seq %lld %s (%zu bytes)\n",
+              org_id, (long long) org_seq, info.type, frame_len);
+
+    ws_fanout_publish(events->fanout, org_id, org_seq, frame, frame_len,
+                      &info);
+}
+
+
+static int
+ws_scan_null(void *ctx)
+{
+    ((ws_scan_t *) ctx)->key = WS_SCAN_KEY_OTHER;
+    return ((ws_scan_t *) ctx)->depth > 0;
+}
+
+
+static int
+ws_scan_boolean(void *ctx, int value)
+{
+    return ws_scan_null(ctx);
+}
+
+
+static int
+ws_scan_integer(void *ctx, long long value)
+{
+    ws_scan_t  *scan = ctx;
+
+    if (scan->depth == 1 && scan->key == WS_SCAN_KEY_COUNT) {
+        scan->info->has_count = 1;
+        scan->info->count = value;
+    }
+
+    return ws_scan_null(ctx);
+}
+
+
+static int
+ws_scan_double(void *ctx, double value)
+{
+    return ws_scan_null(ctx);
+}
+
+
+static int
+ws_scan_string(void *ctx, const unsigned char *value, size_t len)
+{
+    char       *to;
+    size_t      size;
+    ws_scan_t  *scan = ctx;
+
+    to = NULL;
+    size = 0;
+
+    if (scan->depth == 1 && scan->key == WS_SCAN_KEY_TYPE) {
+        to = scan->info->type;
+        size = sizeof(scan->info->type);
+
+    } else if (scan->depth == 1 && scan->key == WS_SCAN_KEY_EPOCH) {
+        to = scan->info->epoch;
+        size = sizeof(scan->info->epoch);
+    }
+
+    if (to != NULL) {
+        /* longer than any real type or epoch: keep none of it */
+        if (len < size) {
+            memcpy(to, value, len);
+            to[len] = '\0';
+        }
+    }
+
+    return ws_scan_null(ctx);
+}
+
+
+static int
+ws_scan_start_map(void *ctx)
+{
+    ws_scan_t  *scan = ctx;
+
+    scan->key = WS_SCAN_KEY_OTHER;
+    scan->depth++;
+
+    return 1;
+}
+
+
+static int
+ws_scan_start_array(void *ctx)
+{
+    ws_scan_t  *scan = ctx;
+
+    scan->key = WS_SCAN_KEY_OTHER;
+    scan->depth++;
+
+    /* the frame itself must be an object */
+    return scan->depth > 1;
+}
+
+
+static int
+ws_scan_map_key(void *ctx, const unsigned char *key, size_t len)
+{
+    ws_scan_t  *scan = ctx;
+
+    if (scan->depth != 1) {
+        return 1;
+    }
+
+    if (len == 4 && memcmp(key, "type", 4) == 0) {
+        scan->key = WS_SCAN_KEY_TYPE;
+
+    } else if (len == 5 && memcmp(key, "epoch", 5) == 0) {
+        scan->key = WS_SCAN_KEY_EPOCH;
+
+    } else if (len == 5 && memcmp(key, "count", 5) == 0) {
+        scan->key = WS_SCAN_KEY_COUNT;
+
+    } else {
+        scan->key = WS_SCAN_KEY_OTHER;
+    }
+
+    return 1;
+}
+
+
+static int
+ws_scan_end(void *ctx)
+{
+    ws_scan_t  *scan = ctx;
+
+    scan->key = WS_SCAN_KEY_OTHER;
+    scan->depth--;
+
+    return 1;
+}

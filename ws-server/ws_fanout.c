@@ -1,0 +1,546 @@
+/*
+ * Fan-out: organizations, their connections and per-connection queues of
+ * shared frames; also the inbox.v1 protocol callback, which ties the
+ * upgrade check (ws_auth) to the connection's life here.
+ *
+ * Model: libwebsockets' minimal-ws-server-ring (one copy of each message,
+ * a position per client, laggards culled) and minimal-ws-server-threads
+ * (one lws_write per writable callback, then ask for another).
+ */
+#include <search.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <inbox/event.h>
+#include "ws_fanout.h"
+
+#define WS_FANOUT_QUEUE_INITIAL   16
+#define WS_FANOUT_CLOSE_GRACE     10    /* seconds to get the close out */
+
+typedef struct {
+    unsigned        refs;           /* queues holding it */
+    size_t          len;
+    unsigned char   bytes[];        /* LWS_PRE of headroom, then the frame */
+} ws_frame_t;
+
+typedef struct {
+    char              id[INBOX_ID_MAX];
+    lws_dll2_owner_t  conns;        /* ws_conn_t.list */
+
+    /* the latest event seen, for the hello of later connections */
+    int               has_state;
+    int64_t           org_seq;
+    char              epoch[INBOX_EPOCH_MAX];
+    time_t            updated;
+
+    /* the latest unread.total of the current epoch */
+    int               has_unread;
+    int64_t           unread_seq;
+    int64_t           unread_total;
+} ws_org_t;
+
+/* The per-session data lws allocates and frees for each connection. */
+typedef struct {
+    lws_dll2_t              list;       /* in its org's conns */
+    struct lws             *wsi;
+    ws_org_t               *org;        /* NULL until established */
+    ws_frame_t            **queue;      /* a ring of capacity entries */
+    size_t                  head;
+    size_t                  count;
+    size_t                  capacity;
+    unsigned                closing:1;  /* overflowed: close, send nothing */
+    inbox_ticket_claims_t   claims;
+} ws_conn_t;
+
+struct ws_fanout_s {
+    ws_auth_t  *auth;
+    size_t      max_queue;
+    void       *orgs;                   /* tsearch(3) tree of ws_org_t */
+};
+
+
+static int ws_fanout_open(ws_fanout_t *fanout, ws_conn_t *conn,
+    struct lws *wsi);
+static int ws_fanout_write(ws_conn_t *conn, struct lws *wsi);
+static void ws_fanout_close(ws_conn_t *conn);
+static void ws_fanout_enqueue(ws_fanout_t *fanout, ws_conn_t *conn,
+    ws_frame_t *frame);
+static int ws_fanout_grow(ws_conn_t *conn, size_t max_queue);
+static void ws_fanout_drop_queue(ws_conn_t *conn);
+static void ws_fanout_hello_state(const ws_org_t *org,
+    const inbox_ticket_claims_t *claims, inbox_realtime_state_t *state);
+static void ws_fanout_note(ws_org_t *org, int64_t org_seq,
+    const ws_event_info_t *info);
+static ws_org_t *ws_fanout_org(ws_fanout_t *fanout, const char *org_id);
+static int ws_fanout_org_compare(const void *a, const void *b);
+static ws_frame_t *ws_frame_new(const char *data, size_t len);
+static void ws_frame_release(ws_frame_t *frame);
+
+
+ws_fanout_t *
+ws_fanout_create(ws_auth_t *auth, size_t max_queue)
+{
+    ws_fanout_t  *fanout;
+
+    fanout = calloc(1, sizeof(ws_fanout_t));
+    if (fanout == NULL) {
+        return NULL;
+    }
+
+    fanout->auth = auth;
+    fanout->max_queue = max_queue ? max_queue : WS_FANOUT_MAX_QUEUE;
+
+    return fanout;
+}
+
+
+void
+ws_fanout_destroy(ws_fanout_t *fanout)
+{
+    if (fanout == NULL) {
+        return;
+    }
+
+    /* connections are gone with the lws context: orgs hold no frames */
+    tdestroy(fanout->orgs, free);
+    free(fanout);
+}
+
+
+size_t
+ws_fanout_session_size(void)
+{
+    return sizeof(ws_conn_t);
+}
+
+
+void
+ws_fanout_publish(ws_fanout_t *fanout, const char *org_id, int64_t org_seq,
+    const char *data, size_t len, const ws_event_info_t *info)
+{
+    ws_org_t    *org;
+    ws_conn_t   *conn;
+    ws_frame_t  *frame;
+
+    org = ws_fanout_org(fanout, org_id);
+    if (org == NULL) {
+        lwsl_err("ws-server: out of memory for org %s\n", org_id);
+        return;
+    }
+
+    ws_fanout_note(org, org_seq, info);
+
+    if (org->conns.count == 0) {
+        return;
+    }
+
+    frame = ws_frame_new(data, len);
+    if (frame == NULL) {
+        lwsl_err("ws-server: out of memory for an event of org %s\n",
+                 org_id);
+        return;
+    }
+
+    /* enqueueing never closes a connection synchronously */
+    lws_start_foreach_dll_safe(struct lws_dll2 *, d, d1,
+                               lws_dll2_get_head(&org->conns)) {
+        conn = lws_container_of(d, ws_conn_t, list);
+        ws_fanout_enqueue(fanout, conn, frame);
+    } lws_end_foreach_dll_safe(d, d1);
+
+    if (frame->refs == 0) {
+        free(frame);
+    }
+}
+
+
+int
+ws_fanout_callback(struct lws *wsi, enum lws_callback_reasons reason,
+    void *user, void *in, size_t len)
+{
+    ws_conn_t                   *conn;
+    ws_fanout_t                 *fanout;
+    const struct lws_protocols  *protocol;
+
+    conn = user;
+    protocol = lws_get_protocol(wsi);
+    fanout = protocol ? protocol->user : NULL;
+
+    switch (reason) {
+
+    case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
+        return ws_auth_confirm_upgrade(fanout->auth, wsi, in);
+
+    case LWS_CALLBACK_HTTP:
+        return ws_auth_refuse_http(wsi);
+
+    case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+        if (conn == NULL
+            || ws_auth_take_claims(fanout->auth, wsi, &conn->claims) != 0)
+        {
+            return 1;
+        }
+        return 0;
+
+    case LWS_CALLBACK_ESTABLISHED:
+        return ws_fanout_open(fanout, conn, wsi);
+
+    case LWS_CALLBACK_SERVER_WRITEABLE:
+        return ws_fanout_write(conn, wsi);
+
+    case LWS_CALLBACK_RECEIVE:
+        /*
+         * resume and presence come in a later issue; until then every
+         * client message, text or binary, well formed or not, is ignored
+         */
+        return 0;
+
+    case LWS_CALLBACK_CLOSED:
+        ws_fanout_close(conn);
+        return 0;
+
+    default:
+        break;
+    }
+
+    return lws_callback_http_dummy(wsi, reason, user, in, len);
+}
+
+
+static int
+ws_fanout_open(ws_fanout_t *fanout, ws_conn_t *conn, struct lws *wsi)
+{
+    char                    *json;
+    ws_org_t                *org;
+    ws_frame_t              *frame;
+    inbox_realtime_state_t   state;
+
+    if (conn == NULL || conn->claims.org_id[0] == '\0') {
+        return -1;
+    }
+
+    org = ws_fanout_org(fanout, conn->claims.org_id);
+    if (org == NULL) {
+        return -1;
+    }
+
+    ws_fanout_hello_state(org, &conn->claims, &state);
+
+    json = inbox_event_hello(state.org_seq, state.epoch, state.unread_total);
+    if (json == NULL) {
+        return -1;
+    }
+
+    frame = ws_frame_new(json, strlen(json));
+    free(json);
+
+    if (frame == NULL) {
+        return -1;
+    }
+
+    conn->wsi = wsi;
+    conn->org = org;
+    lws_dll2_add_tail(&conn->list, &org->conns);
+
+    /* the hello goes first: nothing else was queued before it */
+    ws_fanout_enqueue(fanout, conn, frame);
+
+    if (frame->refs == 0) {
+        free(frame);
+        return -1;
+    }
+
+    lwsl_user("ws-server: connected: org %s user %s (%u in org), "
+              "hello org_seq %lld\n", org->id, conn->claims.user_id,
+              (unsigned) org->conns.count, (long long) state.org_seq);
+
+    return 0;
+}
+
+
+static int
+ws_fanout_write(ws_conn_t *conn, struct lws *wsi)
+{
+    int          n;
+    size_t       len;
+    ws_frame_t  *frame;
+
+    if (conn == NULL || conn->org == NULL) {
+        return 0;
+    }
+
+    if (conn->closing) {
+        lws_close_reason(wsi, WS_FANOUT_CLOSE_SLOW,
+                         (unsigned char *) "slow consumer", 13);
+        return -1;
+    }
+
+    /* lws also calls here when nobody asked */
+    if (conn->count == 0) {
+        return 0;
+    }
+
+    frame = conn->queue[conn->head];
+    conn->queue[conn->head] = NULL;
+    conn->head = (conn->head + 1) % conn->capacity;
+    conn->count--;
+
+    len = frame->len;
+    n = lws_write(wsi, frame->bytes + LWS_PRE, len, LWS_WRITE_TEXT);
+    ws_frame_release(frame);
+
+    if (n < (int) len) {
+        lwsl_user("ws-server: write failed, closing (org %s)\n",
+                  conn->org->id);
+        return -1;
+    }
+
+    if (conn->count > 0) {
+        lws_callback_on_writable(wsi);
+    }
+
+    return 0;
+}
+
+
+static void
+ws_fanout_close(ws_conn_t *conn)
+{
+    if (conn == NULL) {
+        return;
+    }
+
+    if (!lws_dll2_is_detached(&conn->list)) {
+        lws_dll2_remove(&conn->list);
+    }
+
+    if (conn->org != NULL) {
+        lwsl_user("ws-server: disconnected: org %s user %s\n",
+                  conn->org->id, conn->claims.user_id);
+    }
+
+    ws_fanout_drop_queue(conn);
+    free(conn->queue);
+    conn->queue = NULL;
+    conn->capacity = 0;
+    conn->org = NULL;
+}
+
+
+static void
+ws_fanout_enqueue(ws_fanout_t *fanout, ws_conn_t *conn, ws_frame_t *frame)
+{
+    if (conn->closing) {
+        return;
+    }
+
+    if (conn->count == conn->capacity
+        && ws_fanout_grow(conn, fanout->max_queue) != 0)
+    {
+        lwsl_user("ws-server: slow consumer closed: org %s user %s "
+                  "(%zu frames queued)\n", conn->org->id,
+                  conn->claims.user_id, conn->count);
+
+        ws_fanout_drop_queue(conn);
+        conn->closing = 1;
+
+        /*
+         * The close frame goes out from the next writable callback; a
+         * peer that reads nothing never gives one, so it is also cut off
+         * after a grace period.
+         */
+        lws_set_timeout(conn->wsi, PENDING_TIMEOUT_USER_OK,
+                        WS_FANOUT_CLOSE_GRACE);
+        lws_callback_on_writable(conn->wsi);
+        return;
+    }
+
+    conn->queue[(conn->head + conn->count) % conn->capacity] = frame;
+    conn->count++;
+    frame->refs++;
+
+    lws_callback_on_writable(conn->wsi);
+}
+
+
+/* Doubles the ring up to max_queue entries; -1 when it may not grow. */
+static int
+ws_fanout_grow(ws_conn_t *conn, size_t max_queue)
+{
+    size_t        capacity, i;
+    ws_frame_t  **queue;
+
+    if (conn->capacity >= max_queue) {
+        return -1;
+    }
+
+    capacity = conn->capacity ? conn->capacity * 2
+                              : WS_FANOUT_QUEUE_INITIAL;
+    if (capacity > max_queue) {
+        capacity = max_queue;
+    }
+
+    queue = malloc(capacity * sizeof(ws_frame_t *));
+    if (queue == NULL) {
+        return -1;
+    }
+
+    for (i = 0; i < conn->count; i++) {
+        queue[i] = conn->queue[(conn->head + i) % conn->capacity];
+    }
+
+    free(conn->queue);
+    conn->queue = queue;
+    conn->capacity = capacity;
+    conn->head = 0;
+
+    return 0;
+}
+
+
+static void
+ws_fanout_drop_queue(ws_conn_t *conn)
+{
+    size_t  i;
+
+    for (i = 0; i < conn->count; i++) {
+        ws_frame_release(conn->queue[(conn->head + i) % conn->capacity]);
+    }
+
+    conn->head = 0;
+    conn->count = 0;
+}
+
+
+/*
+ * The hello tells where the stream stands: the ticket says where it stood
+ * when issued, unless an event seen here since is newer.  Within one epoch
+ * org_seq orders them; across epochs (the store's history was reset) the
+ * later one wins.
+ */
+static void
+ws_fanout_hello_state(const ws_org_t *org,
+    const inbox_ticket_claims_t *claims, inbox_realtime_state_t *state)
+{
+    int     same_epoch, newer;
+    time_t  issued;
+
+    *state = claims->state;
+
+    if (!org->has_state) {
+        return;
+    }
+
+    same_epoch = strcmp(org->epoch, claims->state.epoch) == 0;
+    issued = (time_t) (claims->expires - INBOX_TICKET_TTL);
+
+    newer = same_epoch ? org->org_seq > claims->state.org_seq
+                       : org->updated > issued;
+    if (!newer) {
+        return;
+    }
+
+    state->org_seq = org->org_seq;
+    memcpy(state->epoch, org->epoch, sizeof(state->epoch));
+
+    if (org->has_unread
+        && (!same_epoch || org->unread_seq > claims->state.org_seq))
+    {
+        state->unread_total = org->unread_total;
+    }
+}
+
+
+static void
+ws_fanout_note(ws_org_t *org, int64_t org_seq, const ws_event_info_t *info)
+{
+    int  new_epoch;
+
+    new_epoch = info->epoch[0] != '\0'
+                && strcmp(info->epoch, org->epoch) != 0;
+
+    if (new_epoch) {
+        memcpy(org->epoch, info->epoch, sizeof(org->epoch));
+        org->has_unread = 0;
+
+    } else if (org->has_state && org_seq <= org->org_seq) {
+        /* a late datagram: forwarded, but it changes nothing here */
+        return;
+    }
+
+    org->has_state = 1;
+    org->org_seq = org_seq;
+    org->updated = time(NULL);
+
+    if (info->has_count && strcmp(info->type, "unread.total") == 0) {
+        org->has_unread = 1;
+        org->unread_seq = org_seq;
+        org->unread_total = info->count;
+    }
+}
+
+
+/* Finds or adds the organization; NULL when out of memory. */
+static ws_org_t *
+ws_fanout_org(ws_fanout_t *fanout, const char *org_id)
+{
+    void      *found;
+    ws_org_t  *org, key;
+
+    lws_strncpy(key.id, org_id, sizeof(key.id));
+
+    found = tfind(&key, &fanout->orgs, ws_fanout_org_compare);
+    if (found != NULL) {
+        return *(ws_org_t **) found;
+    }
+
+    org = calloc(1, sizeof(ws_org_t));
+    if (org == NULL) {
+        return NULL;
+    }
+
+    memcpy(org->id, key.id, sizeof(org->id));
+
+    if (tsearch(org, &fanout->orgs, ws_fanout_org_compare) == NULL) {
+        free(org);
+        return NULL;
+    }
+
+    return org;
+}
+
+
+static int
+ws_fanout_org_compare(const void *a, const void *b)
+{
+    return strcmp(((const ws_org_t *) a)->id, ((const ws_org_t *) b)->id);
+}
+
+
+/* A frame nobody holds yet (refs 0): the caller frees it if no queue
+ * takes it. */
+static ws_frame_t *
+ws_frame_new(const char *data, size_t len)
+{
+    ws_frame_t  *frame;
+
+    frame = malloc(sizeof(ws_frame_t) + LWS_PRE + len);
+    if (frame == NULL) {
+        return NULL;
+    }
+
+    frame->refs = 0;
+    frame->len = len;
+    memcpy(frame->bytes + LWS_PRE, data, len);
+
+    return frame;
+}
+
+
+static void
+ws_frame_release(ws_frame_t *frame)
+{
+    if (--frame->refs == 0) {
+        free(frame);
+    }
+}

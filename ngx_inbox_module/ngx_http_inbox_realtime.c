@@ -27,6 +27,7 @@ typedef struct {
 } ngx_http_inbox_ticket_args_t;
 
 
+static void ngx_http_inbox_events_flush(const char *buf, size_t len);
 static void ngx_http_inbox_realtime_ticket_op(ngx_http_inbox_api_t *api,
     inbox_store_t *store, ngx_http_inbox_job_t *job);
 static ngx_int_t ngx_http_inbox_realtime_url(ngx_http_request_t *r,
@@ -74,6 +75,21 @@ ngx_http_inbox_events_close(void)
 }
 
 
+/* ws-server may be down or behind: browsers resume from org_seq */
+
+static void
+ngx_http_inbox_events_flush(const char *buf, size_t len)
+{
+    if (len == 0) {
+        return;
+    }
+
+    (void) sendto(ngx_http_inbox_events_fd, buf, len, MSG_DONTWAIT,
+                  (struct sockaddr *) &ngx_http_inbox_events_addr,
+                  sizeof(struct sockaddr_un));
+}
+
+
 void
 ngx_http_inbox_events_send(const inbox_event_list_t *events)
 {
@@ -90,18 +106,28 @@ ngx_http_inbox_events_send(const inbox_event_list_t *events)
         return;
     }
 
+    /* as many records a datagram as fit: a batch takes a few datagrams */
+
+    len = 0;
+
     for (i = 0; i < events->count; i++) {
-        len = inbox_event_datagram(&events->items[i], buf,
-                                   INBOX_EVENT_DATAGRAM_MAX);
-        if (len == 0) {
+
+        if (inbox_event_record_append(&events->items[i], buf,
+                                      INBOX_EVENT_DATAGRAM_MAX, &len)
+            == 0)
+        {
             continue;
         }
 
-        /* ws-server may be down or behind: browsers resume from org_seq */
-        (void) sendto(ngx_http_inbox_events_fd, buf, len, MSG_DONTWAIT,
-                      (struct sockaddr *) &ngx_http_inbox_events_addr,
-                      sizeof(struct sockaddr_un));
+        ngx_http_inbox_events_flush(buf, len);
+        len = 0;
+
+        /* a frame too large for any datagram is left to resume */
+        (void) inbox_event_record_append(&events->items[i], buf,
+                                         INBOX_EVENT_DATAGRAM_MAX, &len);
     }
+
+    ngx_http_inbox_events_flush(buf, len);
 
     free(buf);
 }

@@ -313,7 +313,8 @@ ws_events_check_queue_length(void)
 
     if (fscanf(file, "%d", &qlen) == 1 && qlen < WS_EVENTS_QLEN_WANTED) {
         lwsl_notice("ws-server: %s is %d: a burst of more events than "
-                    "that is lost while ws-server is busy; consider "
+                    "datagrams (each with many events) is lost while "
+                    "ws-server is busy; consider "
                     "sysctl net.unix.max_dgram_qlen=%d\n",
                     WS_EVENTS_QLEN_SYSCTL, qlen, WS_EVENTS_QLEN_WANTED);
     }
@@ -358,38 +359,42 @@ ws_events_drain(ws_events_t *events)
 }
 
 
+/* A datagram holds the records of one or more events, in org_seq order. */
 static void
 ws_events_dispatch(ws_events_t *events, size_t len)
 {
+    int              rc;
     char             org_id[INBOX_ID_MAX];
-    size_t           frame_len;
+    size_t           offset, frame_len;
     int64_t          org_seq;
     const char      *frame;
     ws_event_info_t  info;
 
     events->buf[len] = '\0';
+    offset = 0;
 
-    if (inbox_event_datagram_parse(events->buf, len, org_id, &org_seq,
-                                   &frame, &frame_len)
-        != 0)
+    while ((rc = inbox_event_record_next(events->buf, len, &offset, org_id,
+                                         &org_seq, &frame, &frame_len))
+           == 1)
     {
-        lwsl_warn("ws-server: dropped a malformed event datagram "
-                  "(%zu bytes)\n", len);
-        return;
+        /* browsers fail a connection on a text frame that is not UTF-8 */
+        if (ws_events_scan(frame, frame_len, &info) != 0) {
+            lwsl_warn("ws-server: dropped an event of org %s whose frame "
+                      "is not a JSON object\n", org_id);
+            continue;
+        }
+
+        lwsl_debug("ws-server: event org %s org_seq %lld %s (%zu bytes)\n",
+                   org_id, (long long) org_seq, info.type, frame_len);
+
+        ws_fanout_publish(events->fanout, org_id, org_seq, frame, frame_len,
+                          &info);
     }
 
-    /* browsers fail a connection on a text frame that is not UTF-8 */
-    if (ws_events_scan(frame, frame_len, &info) != 0) {
-        lwsl_warn("ws-server: dropped an event of org %s whose frame is "
-                  "not a JSON object\n", org_id);
-        return;
+    if (rc == -1) {
+        lwsl_warn("ws-server: dropped the rest of a malformed event "
+                  "datagram (%zu bytes)\n", len);
     }
-
-    lwsl_user("ws-server: event org %s org_seq %lld %s (%zu bytes)\n",
-              org_id, (long long) org_seq, info.type, frame_len);
-
-    ws_fanout_publish(events->fanout, org_id, org_seq, frame, frame_len,
-                      &info);
 }
 
 

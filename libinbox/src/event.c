@@ -141,77 +141,110 @@ inbox_event_unread_total(int64_t org_seq, const char *epoch, int64_t count)
 }
 
 
-size_t
-inbox_event_datagram(const inbox_event_t *event, char *buf, size_t size)
+int
+inbox_event_record_append(const inbox_event_t *event, char *buf,
+    size_t size, size_t *used)
 {
-    int  n;
+    int     n;
+    size_t  room;
 
-    n = snprintf(buf, size, "%s %lld\n", event->org_id,
-                 (long long) event->org_seq);
-    if (n < 0 || (size_t) n >= size || size - (size_t) n < event->len) {
-        return 0;
+    room = size - *used;
+
+    n = snprintf(buf + *used, room, "%s %lld %zu\n", event->org_id,
+                 (long long) event->org_seq, event->len);
+
+    if (n < 0 || (size_t) n >= room || room - (size_t) n < event->len) {
+        return -1;
     }
 
-    memcpy(buf + n, event->json, event->len);
+    memcpy(buf + *used + n, event->json, event->len);
+    *used += (size_t) n + event->len;
 
-    return (size_t) n + event->len;
+    return 0;
+}
+
+
+/* Reads a decimal number of at most 18 digits ending at end. */
+static int
+inbox_event_number(const char *p, const char *end, int64_t *value)
+{
+    int64_t  v;
+
+    if (p == end || end - p > 18) {
+        return -1;
+    }
+
+    for (v = 0; p < end; p++) {
+        if (*p < '0' || *p > '9') {
+            return -1;
+        }
+
+        v = v * 10 + (*p - '0');
+    }
+
+    *value = v;
+
+    return 0;
 }
 
 
 int
-inbox_event_datagram_parse(const char *buf, size_t len,
+inbox_event_record_next(const char *buf, size_t len, size_t *offset,
     char org_id[INBOX_ID_MAX], int64_t *org_seq, const char **frame,
     size_t *frame_len)
 {
     size_t       id_len, i;
-    int64_t      seq;
-    const char  *p, *nl, *space;
+    int64_t      seq, flen;
+    const char  *start, *end, *nl, *sp1, *sp2;
 
-    nl = memchr(buf, '\n', len);
+    if (*offset >= len) {
+        return 0;
+    }
+
+    start = buf + *offset;
+    end = buf + len;
+
+    nl = memchr(start, '\n', (size_t) (end - start));
     if (nl == NULL) {
         return -1;
     }
 
-    space = memchr(buf, ' ', (size_t) (nl - buf));
-    if (space == NULL) {
+    sp1 = memchr(start, ' ', (size_t) (nl - start));
+    if (sp1 == NULL) {
         return -1;
     }
 
-    id_len = (size_t) (space - buf);
+    sp2 = memchr(sp1 + 1, ' ', (size_t) (nl - sp1 - 1));
+    if (sp2 == NULL) {
+        return -1;
+    }
+
+    id_len = (size_t) (sp1 - start);
     if (id_len == 0 || id_len >= INBOX_ID_MAX) {
         return -1;
     }
 
     for (i = 0; i < id_len; i++) {
-        if (buf[i] <= ' ' || buf[i] > '~') {
+        if (start[i] <= ' ' || start[i] > '~') {
             return -1;
         }
     }
 
-    p = space + 1;
-    if (p == nl || nl - p > 18) {
+    if (inbox_event_number(sp1 + 1, sp2, &seq) != 0
+        || inbox_event_number(sp2 + 1, nl, &flen) != 0
+        || flen == 0 || flen > end - (nl + 1))
+    {
         return -1;
     }
 
-    seq = 0;
-    for ( /* void */ ; p < nl; p++) {
-        if (*p < '0' || *p > '9') {
-            return -1;
-        }
-        seq = seq * 10 + (*p - '0');
-    }
-
-    if (nl + 1 == buf + len) {
-        return -1;
-    }
-
-    memcpy(org_id, buf, id_len);
+    memcpy(org_id, start, id_len);
     org_id[id_len] = '\0';
     *org_seq = seq;
     *frame = nl + 1;
-    *frame_len = len - (size_t) (nl + 1 - buf);
+    *frame_len = (size_t) flen;
+    *offset = (size_t) (nl + 1 + flen - buf);
 
-    return 0;
+    return 1;
 }
 
 

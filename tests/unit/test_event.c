@@ -115,36 +115,56 @@ TEST(list_grows_and_truncates_to_a_savepoint)
 }
 
 
-TEST(datagram_round_trips)
+TEST(datagram_records_round_trip)
 {
     char           buf[256], org[INBOX_ID_MAX];
-    size_t         n, frame_len;
+    size_t         used, offset, frame_len, one;
     int64_t        seq;
     const char    *frame;
-    inbox_event_t  ev;
+    inbox_event_t  ev[2];
 
-    strcpy(ev.org_id, "65a1f0c2e4b0a1b2c3d4e5f6");
-    ev.org_seq = 9007199254740993LL;
-    ev.json = (char *) "{\"type\":\"unread.total\"}";
-    ev.len = strlen(ev.json);
+    strcpy(ev[0].org_id, "65a1f0c2e4b0a1b2c3d4e5f6");
+    ev[0].org_seq = 9007199254740993LL;
+    ev[0].json = (char *) "{\"type\":\"unread.total\"}";
+    ev[0].len = strlen(ev[0].json);
 
-    n = inbox_event_datagram(&ev, buf, sizeof(buf));
-    CHECK_INT(n, strlen("65a1f0c2e4b0a1b2c3d4e5f6 9007199254740993\n")
-                 + ev.len);
-    CHECK(memcmp(buf, "65a1f0c2e4b0a1b2c3d4e5f6 9007199254740993\n{", 43)
+    strcpy(ev[1].org_id, "7");
+    ev[1].org_seq = 12;
+    ev[1].json = (char *) "{\"type\":\"hello\"}";
+    ev[1].len = strlen(ev[1].json);
+
+    used = 0;
+    CHECK_INT(inbox_event_record_append(&ev[0], buf, sizeof(buf), &used), 0);
+    one = used;
+    CHECK_INT(one, strlen("65a1f0c2e4b0a1b2c3d4e5f6 9007199254740993 23\n")
+                   + ev[0].len);
+    CHECK(memcmp(buf, "65a1f0c2e4b0a1b2c3d4e5f6 9007199254740993 23\n{", 46)
           == 0);
+    CHECK_INT(inbox_event_record_append(&ev[1], buf, sizeof(buf), &used), 0);
 
-    CHECK_INT(inbox_event_datagram_parse(buf, n, org, &seq, &frame,
-                                         &frame_len), 0);
+    offset = 0;
+    CHECK_INT(inbox_event_record_next(buf, used, &offset, org, &seq, &frame,
+                                      &frame_len), 1);
     CHECK_STR(org, "65a1f0c2e4b0a1b2c3d4e5f6");
     CHECK_INT(seq, 9007199254740993LL);
-    CHECK_INT(frame_len, ev.len);
-    CHECK(frame_len == ev.len && memcmp(frame, ev.json, ev.len) == 0);
+    CHECK(frame_len == ev[0].len && memcmp(frame, ev[0].json, ev[0].len) == 0);
 
-    /* too small a buffer writes nothing usable */
-    CHECK_INT(inbox_event_datagram(&ev, buf, 20), 0);
-    CHECK_INT(inbox_event_datagram(&ev, buf, n - 1), 0);
-    CHECK_INT(inbox_event_datagram(&ev, buf, n), n);
+    CHECK_INT(inbox_event_record_next(buf, used, &offset, org, &seq, &frame,
+                                      &frame_len), 1);
+    CHECK_STR(org, "7");
+    CHECK_INT(seq, 12);
+    CHECK(frame_len == ev[1].len && memcmp(frame, ev[1].json, ev[1].len) == 0);
+
+    CHECK_INT(inbox_event_record_next(buf, used, &offset, org, &seq, &frame,
+                                      &frame_len), 0);
+
+    /* a record that does not fit leaves the buffer as it was */
+    used = 0;
+    CHECK_INT(inbox_event_record_append(&ev[0], buf, one - 1, &used), -1);
+    CHECK_INT(used, 0);
+    CHECK_INT(inbox_event_record_append(&ev[0], buf, one + 1, &used), 0);
+    CHECK_INT(inbox_event_record_append(&ev[1], buf, one + 1, &used), -1);
+    CHECK_INT(used, one);
 }
 
 
@@ -152,30 +172,35 @@ static int
 parse(const char *s)
 {
     char         org[INBOX_ID_MAX];
-    size_t       frame_len;
+    size_t       frame_len, offset;
     int64_t      seq;
     const char  *frame;
 
-    return inbox_event_datagram_parse(s, strlen(s), org, &seq, &frame,
-                                      &frame_len);
+    offset = 0;
+
+    return inbox_event_record_next(s, strlen(s), &offset, org, &seq, &frame,
+                                   &frame_len);
 }
 
 
 TEST(datagram_parse_rejects_malformed)
 {
-    CHECK_INT(parse("42 7\n{}"), 0);
-    CHECK_INT(parse(""), -1);
-    CHECK_INT(parse("42 7"), -1);               /* no newline */
-    CHECK_INT(parse("42 7\n"), -1);             /* no frame */
-    CHECK_INT(parse("427\n{}"), -1);            /* no space */
-    CHECK_INT(parse(" 7\n{}"), -1);             /* no org */
-    CHECK_INT(parse("42 \n{}"), -1);            /* no seq */
-    CHECK_INT(parse("42 -7\n{}"), -1);
-    CHECK_INT(parse("42 7x\n{}"), -1);
-    CHECK_INT(parse("42 1 2\n{}"), -1);
-    CHECK_INT(parse("42 99999999999999999999\n{}"), -1);
-    CHECK_INT(parse("0123456789012345678901234567890123 7\n{}"), -1);
-    CHECK_INT(parse("4\t2 7\n{}"), -1);
+    CHECK_INT(parse("42 7 2\n{}"), 1);
+    CHECK_INT(parse(""), 0);
+    CHECK_INT(parse("42 7 2"), -1);             /* no newline */
+    CHECK_INT(parse("42 7 2\n"), -1);           /* no frame */
+    CHECK_INT(parse("42 7 3\n{}"), -1);         /* frame cut short */
+    CHECK_INT(parse("42 7 0\n{}"), -1);         /* empty frame */
+    CHECK_INT(parse("42 7\n{}"), -1);           /* no length */
+    CHECK_INT(parse("427 2\n{}"), -1);          /* no seq */
+    CHECK_INT(parse(" 7 2\n{}"), -1);           /* no org */
+    CHECK_INT(parse("42  2\n{}"), -1);
+    CHECK_INT(parse("42 -7 2\n{}"), -1);
+    CHECK_INT(parse("42 7x 2\n{}"), -1);
+    CHECK_INT(parse("42 1 2 2\n{}"), -1);
+    CHECK_INT(parse("42 99999999999999999999 2\n{}"), -1);
+    CHECK_INT(parse("0123456789012345678901234567890123 7 2\n{}"), -1);
+    CHECK_INT(parse("4\t2 7 2\n{}"), -1);
 }
 
 

@@ -48,16 +48,25 @@ char *inbox_event_unread_total(int64_t org_seq, const char *epoch,
     int64_t count);
 
 /*
- * The datagram from the module to ws-server: one line "ORG_ID ORG_SEQ\n"
- * then the frame.  ws-server reads the header and forwards the rest as is.
- * inbox_event_datagram returns the bytes written or 0 when buf is too small.
+ * The datagrams from the module to ws-server carry one or more records,
+ * each a line "ORG_ID ORG_SEQ LEN\n" and then the LEN bytes of the frame.
+ * ws-server reads the header and forwards the frame as is.  A batch's
+ * events travel together in a few datagrams: Linux queues only a handful
+ * of datagrams on a unix socket (net.unix.max_dgram_qlen), however small.
  */
 #define INBOX_EVENT_DATAGRAM_MAX  (64 * 1024)
 
-size_t inbox_event_datagram(const inbox_event_t *event, char *buf,
-    size_t size);
-/* Returns 0 and points *frame into buf, or -1 for a malformed datagram. */
-int inbox_event_datagram_parse(const char *buf, size_t len,
+/* Appends event's record to buf (of size bytes) at *used, moving *used
+ * past it.  Returns 0, or -1 (buf unchanged) when it does not fit. */
+int inbox_event_record_append(const inbox_event_t *event, char *buf,
+    size_t size, size_t *used);
+
+/*
+ * Reads the record at buf + *offset and moves *offset past it; *frame
+ * points into buf.  Returns 1 for a record, 0 at the end of buf, or -1
+ * for a malformed record (the rest of buf cannot be trusted).
+ */
+int inbox_event_record_next(const char *buf, size_t len, size_t *offset,
     char org_id[INBOX_ID_MAX], int64_t *org_seq, const char **frame,
     size_t *frame_len);
 

@@ -17,7 +17,7 @@
 
 
 static void inbox_sqlite_close(inbox_store_t *store);
-static void inbox_sqlite_conn_destroy(void *data);
+static void inbox_sqlite_conn_drop(inbox_sqlite_conn_t *conn);
 static void inbox_sqlite_conn_free(inbox_sqlite_conn_t *conn);
 static int inbox_sqlite_configure(sqlite3 *db);
 static inbox_status_t inbox_sqlite_migrate(const char *path,
@@ -247,7 +247,13 @@ inbox_store_sqlite_open(const char *path, inbox_error_t *err)
         goto nomem;
     }
 
-    if (pthread_key_create(&s->key, inbox_sqlite_conn_destroy) != 0) {
+    /*
+     * No destructor: a thread's connection is closed with the store, not
+     * when the thread exits.  nginx lets its pool threads exit while the
+     * worker unloads the module, and a destructor would then run code that
+     * is being unloaded.  Threads that use a store live as long as it.
+     */
+    if (pthread_key_create(&s->key, NULL) != 0) {
         free(s->path);
         free(s);
         goto nomem;
@@ -277,7 +283,6 @@ inbox_sqlite_close(inbox_store_t *store)
         return;
     }
 
-    /* after this no thread exit runs the destructor for these */
     pthread_key_delete(s->key);
 
     pthread_mutex_lock(&s->lock);
@@ -356,7 +361,7 @@ inbox_sqlite_conn(inbox_store_t *store, inbox_error_t *err)
     pthread_mutex_unlock(&s->lock);
 
     if (pthread_setspecific(s->key, conn) != 0) {
-        inbox_sqlite_conn_destroy(conn);
+        inbox_sqlite_conn_drop(conn);
         inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
         return NULL;
     }
@@ -365,11 +370,10 @@ inbox_sqlite_conn(inbox_store_t *store, inbox_error_t *err)
 }
 
 
-/* The thread-specific data destructor: the thread is exiting. */
+/* Unlinks and closes a connection that its thread cannot keep. */
 static void
-inbox_sqlite_conn_destroy(void *data)
+inbox_sqlite_conn_drop(inbox_sqlite_conn_t *conn)
 {
-    inbox_sqlite_conn_t   *conn = data;
     inbox_sqlite_store_t  *s = conn->store;
 
     pthread_mutex_lock(&s->lock);

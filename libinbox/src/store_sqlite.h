@@ -4,7 +4,7 @@
  * statements, and helpers that turn SQLite results into inbox statuses.
  *
  * A connection belongs to one thread (pthread thread-specific data) and is
- * closed when that thread exits or when the store is closed.  Statements
+ * closed when the store is closed.  Statements
  * are prepared once per connection (SQLITE_PREPARE_PERSISTENT) and handed
  * out reset; callers reset them when done (inbox_sqlite_done) so no read
  * snapshot outlives a call.

@@ -1,0 +1,158 @@
+// The web app in Debian's Chromium: sign in, see the threads, and watch a
+// new conversation arrive live, without reloading the page.
+
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { chromium } from 'playwright-core';
+import { uniqueNumber } from '../lib/cluster.mjs';
+import { useCluster, errorLogIsCleanTest } from '../lib/fixture.mjs';
+import { deliverInbound } from '../lib/inbox.mjs';
+
+const SCREENSHOT = process.env.INBOX_SCREENSHOT || '/tmp/inbox-web.png';
+const ctx = useCluster({ orgs: [{ name: 'Browser Org' }] });
+const seeded = uniqueNumber();
+let browser;
+let page;
+const pageErrors = [];
+
+// How the app shows a US number: (415) 555-1234.
+function shown(phone) {
+    const m = /^\+1(\d{3})(\d{3})(\d{4})$/.exec(phone);
+    return `(${m[1]}) ${m[2]}-${m[3]}`;
+}
+
+before(async () => {
+    await deliverInbound(await ctx.ready, { from: seeded,
+        body: 'Do you deliver on Saturdays?' });
+    browser = await chromium.launch({
+        executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+        args: ['--headless=new', '--no-sandbox', '--disable-gpu',
+               '--disable-quic', '--no-first-run',
+               '--disable-background-networking',
+               '--disable-component-update', '--disable-sync'],
+    });
+    page = await browser.newPage({ viewport: { width: 1200, height: 720 } });
+    page.setDefaultTimeout(10000);
+    page.on('pageerror', (err) => pageErrors.push(err.message));
+});
+
+async function closeBrowser() {
+    if (browser) {
+        await browser.close();
+        browser = null;
+    }
+}
+
+after(closeBrowser);
+
+test('a wrong token is refused on the sign-in form', async () => {
+    await page.goto(ctx.cluster.url('/'));
+    await page.getByLabel('API token').fill('not-a-token');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByText('That token was not accepted').waitFor();
+    assert.equal(await page.locator('#app').isVisible(), false);
+});
+
+test('signing in shows the seeded thread, the unread total and "live"',
+    async () => {
+        await page.getByLabel('API token').fill(ctx.cluster.orgs[0].token);
+        await page.getByRole('button', { name: 'Sign in' }).click();
+
+        const rows = page.locator('#threads > li');
+        await rows.first().waitFor();
+        assert.equal(await rows.count(), 1);
+        const row = rows.first();
+        assert.equal(await row.locator('.row-name').textContent(),
+            shown(seeded));
+        assert.equal(await row.locator('.row-preview').textContent(),
+            'Do you deliver on Saturdays?');
+        assert.equal(await row.locator('.badge').textContent(), '1');
+        assert.equal(await row.locator('.row-time').textContent(), 'now');
+        await page.locator('#unread-total', { hasText: /^1$/ }).waitFor();
+        await page.locator('#conn[data-state="live"]').waitFor();
+        assert.equal(await page.locator('#conn-label').textContent(),
+            'live');
+    });
+
+test('a new conversation appears at the top with its badge, live',
+    async () => {
+        await page.evaluate(() => { window.noReloadMarker = 42; });
+        const from = uniqueNumber();
+        await deliverInbound(ctx.cluster, { from,
+            body: 'Hi! I\'d like to book a table for 4 <b>tonight</b>' });
+
+        const top = page.locator('#threads > li').first();
+        await top.locator('.row-name', { hasText: shown(from) }).waitFor();
+        assert.equal(await top.locator('.row-preview').textContent(),
+            'Hi! I\'d like to book a table for 4 <b>tonight</b>');
+        assert.equal(await top.locator('.badge').textContent(), '1');
+        assert.equal(await top.locator('.badge').isVisible(), true);
+        await page.locator('#unread-total', { hasText: /^2$/ }).waitFor();
+        assert.equal(await page.locator('#threads > li').count(), 2);
+        assert.equal(await page.evaluate(() => window.noReloadMarker), 42,
+            'the page was not reloaded');
+        assert.equal(await page.locator('#threads b').count(), 0,
+            'text is never parsed as HTML');
+    });
+
+test('a new message to an older thread moves it to the top', async () => {
+    await deliverInbound(ctx.cluster, { from: seeded,
+        body: 'Also, do you have gift cards?' });
+    const top = page.locator('#threads > li').first();
+    await top.locator('.row-name', { hasText: shown(seeded) }).waitFor();
+    assert.equal(await top.locator('.row-preview').textContent(),
+        'Also, do you have gift cards?');
+    assert.equal(await top.locator('.badge').textContent(), '2');
+    await page.locator('#unread-total', { hasText: /^3$/ }).waitFor();
+});
+
+test('opening a thread shows its messages, and new ones append live',
+    async () => {
+        await page.locator('#threads > li').first().getByRole('button')
+            .click();
+        const bodies = page.locator('#messages .message .body');
+        await bodies.nth(1).waitFor();
+        assert.deepEqual(await bodies.allTextContents(),
+            ['Do you deliver on Saturdays?', 'Also, do you have gift cards?']);
+        assert.equal(await page.locator('#thread-title').textContent(),
+            shown(seeded));
+
+        await deliverInbound(ctx.cluster, { from: seeded,
+            body: 'Thanks!' });
+        await bodies.nth(2).waitFor();
+        assert.equal(await bodies.nth(2).textContent(), 'Thanks!');
+        await page.screenshot({ path: SCREENSHOT });
+    });
+
+test('the Unread tab lists only threads with unread messages', async () => {
+    await page.getByRole('button', { name: 'Unread', exact: true }).click();
+    await page.locator('.tab[data-filter="unread"][aria-pressed="true"]')
+        .waitFor();
+    const rows = page.locator('#threads > li');
+    await page.waitForFunction(() => document.querySelectorAll(
+        '#threads > li .badge:not([hidden])').length >= 1);
+    const count = await rows.count();
+    for (let i = 0; i < count; i++) {
+        const row = rows.nth(i);
+        const current = await row.getByRole('button')
+            .getAttribute('aria-current');
+        if (current !== 'true') {
+            assert.equal(await row.locator('.badge').isVisible(), true);
+        }
+    }
+    await page.getByRole('button', { name: 'All', exact: true }).click();
+    await page.waitForFunction(() =>
+        document.querySelectorAll('#threads > li').length === 2);
+});
+
+test('signing out forgets the token', async () => {
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByLabel('API token').waitFor();
+    assert.equal(await page.evaluate(() =>
+        localStorage.getItem('inbox.token')), null);
+    await page.reload();
+    await page.getByLabel('API token').waitFor();
+    assert.deepEqual(pageErrors, []);
+});
+
+errorLogIsCleanTest(ctx, closeBrowser);

@@ -1,0 +1,171 @@
+// What a browser's WebSocket gets: a hello, then each change of its own
+// organization in order, nothing of another's; and the inbox keeps taking
+// messages while the push server is down.
+
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { sleep, uniqueNumber } from '../lib/cluster.mjs';
+import { useCluster, errorLogIsCleanTest } from '../lib/fixture.mjs';
+import { api, connectWs, deliverInbound, eventually, ticket, wsUrl,
+         wsUpgradeStatus } from '../lib/inbox.mjs';
+
+const ctx = useCluster({ orgs: [{ name: 'Org A' }, { name: 'Org B' }] });
+const EVENT_TYPES = ['message.created', 'conversation.updated',
+                     'unread.total'];
+
+function hello(client) {
+    const h = client.frames[0];
+    assert.equal(h?.type, 'hello', `first frame: ${JSON.stringify(h)}`);
+    return h;
+}
+
+test('a socket of org A gets hello then the three events of a new message, '
+    + 'in order; org B\'s socket gets none of them', async () => {
+    const { cluster } = ctx;
+    const [orgA, orgB] = cluster.orgs;
+    const a = await connectWs(cluster, orgA.token);
+    const b = await connectWs(cluster, orgB.token);
+    try {
+        assert.equal(a.protocol, 'inbox.v1');
+        await a.waitForTypes(['hello']);
+        await b.waitForTypes(['hello']);
+        const helloA = hello(a);
+        assert.equal(typeof helloA.org_seq, 'number');
+        assert.equal(typeof helloA.epoch, 'string');
+        assert.equal(helloA.unread_total, 0);
+
+        const from = uniqueNumber();
+        await deliverInbound(cluster, { from, body: 'live one' });
+        await a.waitForTypes(EVENT_TYPES);
+        const events = a.frames.slice(1);
+        assert.equal(events.length, 3, JSON.stringify(events));
+
+        events.forEach((e, i) => {
+            assert.equal(e.org_seq, helloA.org_seq + i + 1,
+                `consecutive org_seq: ${JSON.stringify(events)}`);
+            assert.equal(e.epoch, helloA.epoch);
+        });
+        const created = events.find((e) => e.type === 'message.created');
+        assert.equal(created.message.body, 'live one');
+        assert.equal(created.message.direction, 'inbound');
+        assert.equal(created.conversation.contact.phone, from);
+        assert.equal(created.message.conversation_id,
+            created.conversation.id);
+        const updated = events.find((e) => e.type === 'conversation.updated');
+        assert.equal(updated.conversation.id, created.conversation.id);
+        assert.equal(updated.conversation.unread_count, 1);
+        assert.equal(updated.conversation.last_message.preview, 'live one');
+        const total = events.find((e) => e.type === 'unread.total');
+        assert.equal(total.count, 1);
+
+        // B's own message reaches B, and only then do we know B saw
+        // everything it was ever going to see of A's
+        await deliverInbound(cluster, { org: orgB, from: uniqueNumber(),
+            body: 'for B' });
+        await b.waitForTypes(EVENT_TYPES);
+        await sleep(200);
+        const bodies = JSON.stringify(b.frames);
+        assert.ok(!bodies.includes('live one'), bodies);
+        assert.ok(!bodies.includes(from), bodies);
+        assert.equal(b.frames.length, 4, bodies);
+        assert.ok(!JSON.stringify(a.frames).includes('for B'));
+    } finally {
+        a.close();
+        b.close();
+    }
+});
+
+test('hello carries the current position and unread total', async () => {
+    const { cluster } = ctx;
+    const c = await connectWs(cluster, cluster.orgs[0].token);
+    try {
+        await c.waitForTypes(['hello']);
+        const h = hello(c);
+        assert.equal(h.unread_total, 1);
+        assert.ok(h.org_seq >= 3, JSON.stringify(h));
+    } finally {
+        c.close();
+    }
+});
+
+test('an upgrade without a valid ticket is refused', async () => {
+    const { cluster } = ctx;
+    const token = cluster.orgs[0].token;
+    const base = cluster.baseUrl.replace(/^http/, 'ws');
+    const refused = (s) => s === 401 || s === 403;
+
+    let s = await wsUpgradeStatus(`${base}/ws`);
+    assert.ok(refused(s), `no ticket: ${s}`);
+    s = await wsUpgradeStatus(`${base}/ws?ticket=`);
+    assert.ok(refused(s), `empty ticket: ${s}`);
+    s = await wsUpgradeStatus(`${base}/ws?ticket=garbage.garbage`);
+    assert.ok(refused(s), `garbage ticket: ${s}`);
+
+    // a real ticket with its signature changed
+    const t = await ticket(cluster, token);
+    const [claims, mac] = t.ticket.split('.');
+    const flipped = (mac[0] === 'A' ? 'B' : 'A') + mac.slice(1);
+    s = await wsUpgradeStatus(wsUrl(cluster,
+        { url: '/ws', ticket: `${claims}.${flipped}` }));
+    assert.ok(refused(s), `forged signature: ${s}`);
+
+    // claims of another org with A's signature
+    const tB = await ticket(cluster, cluster.orgs[1].token);
+    s = await wsUpgradeStatus(wsUrl(cluster,
+        { url: '/ws', ticket: `${tB.ticket.split('.')[0]}.${mac}` }));
+    assert.ok(refused(s), `swapped claims: ${s}`);
+
+    // a good ticket works once
+    const good = await ticket(cluster, token);
+    const url = wsUrl(cluster, good);
+    assert.equal(await wsUpgradeStatus(url), 101);
+    s = await wsUpgradeStatus(url);
+    assert.ok(refused(s), `reused ticket: ${s}`);
+});
+
+test('a ticket needs an API token', async () => {
+    const res = await api(ctx.cluster, '/api/v1/realtime/ticket', null,
+        { method: 'POST' });
+    assert.equal(res.status, 401);
+});
+
+test('webhooks are stored while ws-server is down, and events flow again '
+    + 'after it restarts', async () => {
+    const { cluster } = ctx;
+    const org = cluster.orgs[0];
+    const live = await connectWs(cluster, org.token);
+    await live.waitForTypes(['hello']);
+    await cluster.stopWs();
+    await eventually(() => live.closed, 5000, 'the socket to close');
+
+    const from = uniqueNumber();
+    for (let i = 0; i < 3; i++) {
+        const started = Date.now();
+        await deliverInbound(cluster, { from, body: `while down ${i}` });
+        assert.ok(Date.now() - started < 2000, 'answered within 2 s');
+    }
+    const list = await api(cluster, '/api/v1/conversations', org.token);
+    const conv = list.json.items.find((c) => c.contact.phone === from);
+    assert.ok(conv, 'stored while ws-server was down');
+    assert.equal(conv.unread_count, 3);
+    assert.equal(conv.last_message.preview, 'while down 2');
+
+    await cluster.startWs();
+    const c = await connectWs(cluster, org.token);
+    try {
+        await c.waitForTypes(['hello']);
+        assert.equal(hello(c).unread_total, 4);
+        await deliverInbound(cluster, { from, body: 'after restart' });
+        await c.waitForTypes(EVENT_TYPES);
+        const created = c.frames.find((f) => f.type === 'message.created');
+        assert.equal(created.message.body, 'after restart');
+        const seqs = c.frames.map((f) => f.org_seq);
+        assert.deepEqual(seqs.slice(1),
+            [seqs[0] + 1, seqs[0] + 2, seqs[0] + 3],
+            JSON.stringify(c.frames));
+    } finally {
+        c.close();
+    }
+});
+
+errorLogIsCleanTest(ctx);

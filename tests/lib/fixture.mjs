@@ -1,0 +1,49 @@
+// One cluster per test file: started before the first test, stopped and
+// removed after the last one, whatever happened in between.
+
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { startCluster } from './cluster.mjs';
+
+// ctx.ready resolves with the cluster: a file's own before() hooks must
+// await it (Node 20 does not wait for one root hook before the next).
+export function useCluster(opts) {
+    const ctx = { cluster: null };
+    let started;
+    ctx.ready = new Promise((ok, fail) => { started = { ok, fail }; });
+    ctx.ready.catch(() => {});
+    before(async () => {
+        try {
+            ctx.cluster = await startCluster(opts);
+            started.ok(ctx.cluster);
+        } catch (err) {
+            started.fail(err);
+            throw err;
+        }
+    });
+    after(async () => {
+        await ctx.ready.catch(() => {});
+        if (ctx.cluster) {
+            await ctx.cluster.stop();
+            ctx.cluster.cleanup();
+        }
+    });
+    return ctx;
+}
+
+// The last test of a file: nginx shuts down cleanly and its error log
+// has no alert, emerg or crash in it.
+// beforeStop: what to close first (a browser holding a WebSocket open
+// would keep a graceful shutdown waiting).
+export function errorLogIsCleanTest(ctx, beforeStop = async () => {}) {
+    test('nginx stops cleanly and logged no alert, emerg or crash',
+        async () => {
+            assert.ok(ctx.cluster, 'the cluster started');
+            await beforeStop();
+            const started = Date.now();
+            await ctx.cluster.stop();
+            assert.ok(Date.now() - started < 5000,
+                'nginx stopped within 5 s of SIGQUIT');
+            assert.deepEqual(ctx.cluster.errorLogProblems(), []);
+        });
+}

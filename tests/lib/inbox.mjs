@@ -1,0 +1,256 @@
+// What carriers and clients do to an inbox: signed Twilio webhooks, API
+// calls with a bearer token, and WebSocket connections with a ticket.
+
+import { createHmac, randomBytes } from 'node:crypto';
+import assert from 'node:assert/strict';
+import WebSocket from 'ws';
+import { sleep } from './cluster.mjs';
+
+// An empty TwiML answer, with or without an XML declaration.
+export const TWIML_EMPTY =
+    /^(<\?xml[^>]*\?>\s*)?<Response\s*(\/>|><\/Response>)\s*$/;
+
+// X-Twilio-Signature: the URL, then each parameter's name and value sorted
+// by name (then value) in byte order, HMAC-SHA1 with the auth token, base64.
+// params: an object or a list of [name, value] pairs (for repeated names).
+export function signTwilio(url, params, authToken) {
+    const pairs = Array.isArray(params) ? params : Object.entries(params);
+    const sorted = pairs.map(([k, v]) => [String(k), String(v)]).sort(
+        (a, b) => Buffer.compare(Buffer.from(a[0]), Buffer.from(b[0]))
+            || Buffer.compare(Buffer.from(a[1]), Buffer.from(b[1])));
+    let data = url;
+    for (const [k, v] of sorted) {
+        data += k + v;
+    }
+    return createHmac('sha1', authToken).update(data, 'utf8')
+        .digest('base64');
+}
+
+export function newMessageSid() {
+    return `SM${randomBytes(16).toString('hex')}`;
+}
+
+// The form Twilio posts for an inbound message, as a list of pairs.
+export function inboundForm({ org, from, to, body = '', sid = newMessageSid(),
+                              media = [], extra = {} }) {
+    const pairs = [
+        ['ToCountry', 'US'], ['ToState', 'NY'], ['SmsMessageSid', sid],
+        ['NumMedia', String(media.length)], ['ToCity', 'NEW YORK'],
+        ['FromZip', '10001'], ['SmsSid', sid], ['FromState', 'NY'],
+        ['SmsStatus', 'received'], ['FromCity', 'NEW YORK'],
+        ['Body', body], ['FromCountry', 'US'], ['To', to ?? org.number],
+        ['MessagingServiceSid', ''], ['ToZip', '10001'],
+        ['NumSegments', '1'], ['MessageSid', sid],
+        ['AccountSid', org ? org.accountSid : 'AC0'],
+        ['From', from], ['ApiVersion', '2010-04-01'],
+    ];
+    media.forEach((m, i) => {
+        const item = typeof m === 'string'
+            ? { url: m, content_type: 'image/jpeg' } : m;
+        pairs.push([`MediaContentType${i}`, item.content_type]);
+        pairs.push([`MediaUrl${i}`, item.url]);
+    });
+    for (const [k, v] of Object.entries(extra)) {
+        pairs.push([k, v]);
+    }
+    return pairs;
+}
+
+// POSTs a form to the Twilio inbound webhook, signed with the org's auth
+// token unless signature is given (null: no header at all).
+export async function postWebhook(cluster, pairs, { authToken,
+                                  signature } = {}) {
+    const url = cluster.url('/webhooks/twilio/inbound');
+    const body = new URLSearchParams(pairs).toString();
+    const headers = { 'Content-Type': 'application/x-www-form-urlencoded' };
+    if (signature === undefined) {
+        headers['X-Twilio-Signature'] = signTwilio(url, pairs, authToken);
+    } else if (signature !== null) {
+        headers['X-Twilio-Signature'] = signature;
+    }
+    const res = await fetch(url, { method: 'POST', headers, body });
+    const text = await res.text();
+    let json;
+    try { json = JSON.parse(text); } catch { json = undefined; }
+    return { status: res.status, headers: res.headers, text, json };
+}
+
+// An inbound message from `from` to org's number, as Twilio sends it.
+export async function postInbound(cluster, { org = cluster.orgs[0], from,
+                                  to, body, sid, media, extra,
+                                  signature } = {}) {
+    const pairs = inboundForm({ org, from, to, body, sid, media, extra });
+    return postWebhook(cluster, pairs, { authToken: org.authToken,
+                                         signature });
+}
+
+// Like postInbound, but fails unless the carrier got 200 and TwiML.
+export async function deliverInbound(cluster, opts) {
+    const res = await postInbound(cluster, opts);
+    assert.equal(res.status, 200, `webhook answered ${res.status}: `
+        + res.text);
+    return res;
+}
+
+// Calls the API with a bearer token (none when token is null).  Returns
+// status, headers and the parsed JSON (undefined when not JSON).
+export async function api(cluster, path, token, { method = 'GET',
+                          body, headers = {} } = {}) {
+    const h = { ...headers };
+    if (token) {
+        h.Authorization = `Bearer ${token}`;
+    }
+    if (body !== undefined) {
+        h['Content-Type'] = 'application/json';
+    }
+    const res = await fetch(cluster.url(path), { method, headers: h,
+        body: body === undefined ? undefined : JSON.stringify(body) });
+    const text = await res.text();
+    let json;
+    try { json = JSON.parse(text); } catch { json = undefined; }
+    return { status: res.status, headers: res.headers, json, text };
+}
+
+// Fails unless res is the contract's JSON error with the given status and
+// code; returns the error object.
+export function assertError(res, status, code) {
+    assert.equal(res.status, status, `expected ${status}, got ${res.status}: `
+        + res.text);
+    assert.match(res.headers.get('content-type') || '', /application\/json/);
+    assert.equal(typeof res.json?.error, 'object', res.text);
+    if (code) {
+        assert.equal(res.json.error.code, code, res.text);
+    }
+    assert.equal(typeof res.json.error.message, 'string', res.text);
+    assert.ok(res.json.error.message.length > 0, res.text);
+    return res.json.error;
+}
+
+export async function ticket(cluster, token) {
+    const res = await api(cluster, '/api/v1/realtime/ticket', token,
+        { method: 'POST' });
+    assert.equal(res.status, 200, `ticket: ${res.status} ${res.text}`);
+    assert.equal(typeof res.json.ticket, 'string');
+    assert.equal(typeof res.json.url, 'string');
+    return res.json;
+}
+
+// The ws:// URL for a ticket answer, resolved against the cluster.
+export function wsUrl(cluster, { url, ticket: t }) {
+    const u = new URL(url, cluster.baseUrl.replace(/^http/, 'ws'));
+    if (u.protocol === 'http:') {
+        u.protocol = 'ws:';
+    }
+    if (t !== undefined && !u.searchParams.has('ticket')) {
+        u.searchParams.set('ticket', t);
+    }
+    return u.toString();
+}
+
+// Tries an upgrade; resolves with the HTTP status (101 when it upgraded).
+export function wsUpgradeStatus(url) {
+    return new Promise((done) => {
+        const ws = new WebSocket(url, 'inbox.v1');
+        ws.on('upgrade', () => { done(101); ws.terminate(); });
+        ws.on('unexpected-response', (req, res) => {
+            done(res.statusCode);
+            req.destroy();
+        });
+        ws.on('error', () => done(0));
+    });
+}
+
+// A client socket that keeps every frame it gets.
+export class WsClient {
+    constructor(ws) {
+        this.ws = ws;
+        this.frames = [];
+        this.waiters = [];
+        this.closed = false;
+        ws.on('message', (data) => {
+            let frame;
+            try { frame = JSON.parse(data.toString()); }
+            catch { frame = { type: '(not json)', raw: data.toString() }; }
+            this.frames.push(frame);
+            this.waiters = this.waiters.filter((w) => !w());
+        });
+        ws.on('close', () => {
+            this.closed = true;
+            this.waiters = this.waiters.filter((w) => !w());
+        });
+    }
+
+    // Resolves with the frames once predicate(frames) is true.
+    waitFor(predicate, timeoutMs = 5000, what = 'frames') {
+        return new Promise((ok, fail) => {
+            const check = () => {
+                if (predicate(this.frames)) {
+                    clearTimeout(timer);
+                    ok(this.frames);
+                    return true;
+                }
+                return false;
+            };
+            const timer = setTimeout(() => {
+                this.waiters = this.waiters.filter((w) => w !== check);
+                fail(new Error(`timed out waiting for ${what}; got `
+                    + JSON.stringify(this.frames.map((f) => f.type))));
+            }, timeoutMs);
+            if (!check()) {
+                this.waiters.push(check);
+            }
+        });
+    }
+
+    waitForTypes(types, timeoutMs = 5000) {
+        return this.waitFor((frames) => types.every(
+            (t) => frames.some((f) => f.type === t)), timeoutMs,
+            types.join(', '));
+    }
+
+    send(obj) {
+        this.ws.send(JSON.stringify(obj));
+    }
+
+    close() {
+        if (!this.closed) {
+            this.ws.terminate();
+        }
+    }
+}
+
+// Gets a ticket for token and connects with subprotocol inbox.v1; resolves
+// once the socket is open (frames are collected from the start).
+export async function connectWs(cluster, token) {
+    const url = wsUrl(cluster, await ticket(cluster, token));
+    const ws = new WebSocket(url, 'inbox.v1');
+    const client = new WsClient(ws);
+    await new Promise((ok, fail) => {
+        ws.once('open', ok);
+        ws.once('unexpected-response', (req, res) => {
+            req.destroy();
+            fail(new Error(`WebSocket upgrade refused: ${res.statusCode}`));
+        });
+        ws.once('error', fail);
+    });
+    client.protocol = ws.protocol;
+    return client;
+}
+
+// Polls fn until it returns a truthy value or timeoutMs passes.
+export async function eventually(fn, timeoutMs = 5000, what = 'condition') {
+    const deadline = Date.now() + timeoutMs;
+    let last;
+    for (;;) {
+        last = await fn();
+        if (last) {
+            return last;
+        }
+        if (Date.now() > deadline) {
+            throw new Error(`timed out waiting for ${what}`);
+        }
+        await sleep(100);
+    }
+}
+
+export const ISO_Z = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;

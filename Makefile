@@ -49,4 +49,4 @@ clean:
 	rm -rf $(BUILD)
 
 distclean: clean
-	rm -rf var node_modules
+	rm -rf var tests/node_modules

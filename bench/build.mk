@@ -1,0 +1,27 @@
+# bench: the webhook load tool (build/webhook-load) and the store's own
+# ingest timer (build/store-ingest).  `make bench` builds everything and
+# runs bench/run: nginx with the inbox module on a fresh store, measured.
+
+WEBHOOK_LOAD      := $(BUILD)/webhook-load
+WEBHOOK_LOAD_SRC  := bench/webhook_load.c bench/load_request.c \
+                     bench/load_response.c bench/load_stats.c \
+                     bench/load_selftest.c
+WEBHOOK_LOAD_HDR  := $(wildcard bench/*.h)
+WEBHOOK_LOAD_OBJ  := $(WEBHOOK_LOAD_SRC:bench/%.c=$(BUILD)/obj/bench/%.o)
+STORE_INGEST      := $(BUILD)/store-ingest
+
+.PHONY: bench
+
+$(BUILD)/obj/bench/%.o: bench/%.c $(WEBHOOK_LOAD_HDR) $(LIBINBOX_HDR)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(WEBHOOK_LOAD): $(WEBHOOK_LOAD_OBJ)
+	$(CC) $(CFLAGS) $^ -o $@ \
+	    $(shell pkg-config --libs openssl yajl) -lpthread
+
+$(STORE_INGEST): $(BUILD)/obj/bench/store_ingest.o $(LIBINBOX)
+	$(CC) $(CFLAGS) $< -o $@ $(LIBINBOX) $(PKG_LIBS) -lpthread
+
+bench: all $(WEBHOOK_LOAD) $(STORE_INGEST)
+	bench/run

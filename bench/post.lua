@@ -1,0 +1,16 @@
+-- wrk script: POSTs a Twilio-sized (~580 byte) inbound SMS form, for
+-- comparing nginx's bare `return 200` with what webhook-load measures.
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
+wrk.body = "ToCountry=US&ToState=CA"
+    .. "&SmsMessageSid=SM0badcafe00000000000000000001e240&NumMedia=0"
+    .. "&ToCity=SAN+FRANCISCO&FromZip=94110"
+    .. "&SmsSid=SM0badcafe00000000000000000001e240&FromState=CA"
+    .. "&SmsStatus=received&FromCity=SAN+FRANCISCO"
+    .. "&Body=Hi%2C+this+is+contact+456+again+%28message+123456%29.+Is+the"
+    .. "+order+still+on+for+Thursday+at+10%3F+Call+me+back+when+you+can%3A"
+    .. "+I%27m+around+all+afternoon.+Thanks%21"
+    .. "&FromCountry=US&To=%2B15005550006&ToZip=94105&NumSegments=1"
+    .. "&MessageSid=SM0badcafe00000000000000000001e240"
+    .. "&AccountSid=AC0123456789abcdef0123456789abcdef"
+    .. "&From=%2B14155550456&ApiVersion=2010-04-01"

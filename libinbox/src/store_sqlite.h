@@ -79,6 +79,9 @@ typedef struct {
     pthread_key_t          key;          /* this thread's connection */
     pthread_mutex_t        lock;         /* guards conns */
     pthread_mutex_t        write_lock;   /* queues this process's writers */
+    int                    writer_fd;    /* PATH-writer, flock()ed by the
+                                            writing process; -1 if none */
+    pid_t                  writer_pid;   /* the process that opened it */
     inbox_sqlite_conn_t   *conns;        /* every open connection */
 } inbox_sqlite_store_t;
 

@@ -288,12 +288,16 @@ static void
 ngx_http_inbox_batch_event_handler(ngx_event_t *ev)
 {
     ngx_uint_t               i, n;
+    ngx_thread_pool_t       *tp;
     ngx_http_inbox_batch_t  *batch = ev->data;
 
     batch->in_flight = 0;
 
     n = batch->nitems;
     batch->nitems = 0;
+
+    /* the items may be gone once answered */
+    tp = n ? batch->items[0]->thread_pool : NULL;
 
     for (i = 0; i < n; i++) {
         ngx_http_inbox_batch_resume(batch->items[i]);
@@ -306,6 +310,10 @@ ngx_http_inbox_batch_event_handler(ngx_event_t *ev)
         }
 
         ngx_http_inbox_batch_fail(batch);
+    }
+
+    if (tp) {
+        ngx_http_inbox_maintain_after_write(tp);
     }
 }
 

@@ -69,6 +69,10 @@ void ngx_http_inbox_events_send(const inbox_event_list_t *events);
 ngx_int_t ngx_http_inbox_secret_load(ngx_cycle_t *cycle, ngx_str_t *path);
 void ngx_http_inbox_secret_clear(void);
 
+/* After a batch is stored: housekeeping in a pool thread, at most once a
+ * second (ngx_http_inbox_maintain.c). */
+void ngx_http_inbox_maintain_after_write(ngx_thread_pool_t *tp);
+
 /* Content handlers. */
 ngx_int_t ngx_http_inbox_twilio_inbound_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_inbox_api_handler(ngx_http_request_t *r);

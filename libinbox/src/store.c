@@ -73,6 +73,17 @@ inbox_store_ping(inbox_store_t *store, inbox_error_t *err)
 
 
 inbox_status_t
+inbox_store_maintain(inbox_store_t *store, inbox_error_t *err)
+{
+    if (store->ops->maintain == NULL) {
+        return INBOX_OK;
+    }
+
+    return store->ops->maintain(store, err);
+}
+
+
+inbox_status_t
 inbox_store_org_create(inbox_store_t *store, const char *name,
     const char *timezone, char id[INBOX_ID_MAX], inbox_error_t *err)
 {

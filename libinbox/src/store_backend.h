@@ -55,6 +55,9 @@ typedef struct {
     inbox_status_t (*realtime_state)(inbox_store_t *store,
         const char *org_id, inbox_realtime_state_t *state,
         inbox_error_t *err);
+
+    /* May be NULL: nothing to maintain. */
+    inbox_status_t (*maintain)(inbox_store_t *store, inbox_error_t *err);
 } inbox_store_ops_t;
 
 struct inbox_store_s {

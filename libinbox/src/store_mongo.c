@@ -53,7 +53,8 @@ static const inbox_store_ops_t  inbox_mongo_ops = {
     inbox_mongo_conversations_list,
     inbox_mongo_conversation_get,
     inbox_mongo_messages_list,
-    inbox_mongo_realtime_state
+    inbox_mongo_realtime_state,
+    NULL                          /* maintain: the server does its own */
 };
 
 

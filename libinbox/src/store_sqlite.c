@@ -214,7 +214,8 @@ static const inbox_store_ops_t  inbox_sqlite_ops = {
     inbox_sqlite_conversations_list,
     inbox_sqlite_conversation_get,
     inbox_sqlite_messages_list,
-    inbox_sqlite_realtime_state
+    inbox_sqlite_realtime_state,
+    inbox_sqlite_maintain
 };
 
 
@@ -460,9 +461,15 @@ inbox_sqlite_configure(sqlite3 *db)
         return rc;
     }
 
-    /* temp_store: savepoint journals stay in memory, not in /var/tmp */
+    /*
+     * temp_store: savepoint journals stay in memory, not in /var/tmp.
+     * wal_autocheckpoint: checkpoints are inbox_store_maintain's, off the
+     * writers' path; this is only the backstop for a caller that never
+     * calls it (32 MB of log).
+     */
     return sqlite3_exec(db, "PRAGMA synchronous = NORMAL;"
                             "PRAGMA temp_store = MEMORY;"
+                            "PRAGMA wal_autocheckpoint = 8192;"
                             "PRAGMA foreign_keys = ON;", NULL, NULL, NULL);
 }
 
@@ -840,6 +847,29 @@ inbox_sqlite_ping(inbox_store_t *store, inbox_error_t *err)
         return inbox_error_set(err, INBOX_ERR_UNAVAILABLE,
                                "the database does not answer: %s",
                                sqlite3_errmsg(conn->db));
+    }
+
+    return INBOX_OK;
+}
+
+
+inbox_status_t
+inbox_sqlite_maintain(inbox_store_t *store, inbox_error_t *err)
+{
+    int                   rc;
+    inbox_sqlite_conn_t  *conn;
+
+    conn = inbox_sqlite_conn(store, err);
+    if (conn == NULL) {
+        return err->code;
+    }
+
+    /* SQLITE_BUSY: another checkpoint runs; it does the work */
+    rc = sqlite3_wal_checkpoint_v2(conn->db, NULL, SQLITE_CHECKPOINT_PASSIVE,
+                                   NULL, NULL);
+
+    if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
+        return inbox_sqlite_fail(conn, rc, err);
     }
 
     return INBOX_OK;

@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <sqlite3.h>
 #include <inbox/store.h>
 #include "check.h"
@@ -1588,6 +1589,47 @@ TEST(a_busy_database_is_unavailable_and_the_retry_succeeds)
     CHECK_INT(message_count(&f, r.conversation_id), 1);
 
     inbox_event_list_free(&events);
+    fixture_close(&f);
+}
+
+
+static long
+file_size(const char *path)
+{
+    struct stat  st;
+
+    return stat(path, &st) == 0 ? (long) st.st_size : -1;
+}
+
+
+/* Checkpoints are maintain's: writers leave them to it, it does them. */
+TEST(maintain_moves_the_write_ahead_log_into_the_database)
+{
+    int         i;
+    long        before, after;
+    char        sid[32], from[16];
+    fixture_t   f;
+
+    FIXTURE(&f);
+
+    before = file_size(f.path);
+
+    for (i = 0; i < 200; i++) {
+        snprintf(sid, sizeof(sid), "SMmaintain%03d", i);
+        snprintf(from, sizeof(from), "+1555010%04d", i);
+        CHECK_INT(receive(&f, sid, from, "hello", 1000 + i, NULL, NULL),
+                  INBOX_OK);
+    }
+
+    /* the messages are in the log, not yet in the database file */
+    CHECK_INT(file_size(f.path), before);
+
+    CHECK_INT(inbox_store_maintain(f.store, NULL), INBOX_OK);
+
+    after = file_size(f.path);
+    CHECK(after > before);
+    CHECK_INT(db_int(&f, "SELECT count(*) FROM messages"), 200);
+
     fixture_close(&f);
 }
 

@@ -43,6 +43,16 @@ const char *inbox_store_backend(const inbox_store_t *store);
 /* INBOX_OK when the store answers; INBOX_ERR_UNAVAILABLE otherwise. */
 inbox_status_t inbox_store_ping(inbox_store_t *store, inbox_error_t *err);
 
+/*
+ * Housekeeping that must not delay a request, for the caller to run now
+ * and then off its hot path (nginx: in a pool thread, at most once a
+ * second while webhooks arrive).  SQLite copies its write-ahead log back
+ * into the database (a passive checkpoint, which never blocks writers); a
+ * backend with nothing to do returns INBOX_OK.
+ */
+inbox_status_t inbox_store_maintain(inbox_store_t *store,
+    inbox_error_t *err);
+
 /* Organizations, numbers, users, tokens, credits and billing: the admin
  * operations behind inboxctl. */
 inbox_status_t inbox_store_org_create(inbox_store_t *store, const char *name,

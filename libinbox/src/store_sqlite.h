@@ -181,6 +181,8 @@ inbox_status_t inbox_sqlite_conversation_read(sqlite3_stmt *stmt,
 
 /* The operations, by file. */
 inbox_status_t inbox_sqlite_ping(inbox_store_t *store, inbox_error_t *err);
+inbox_status_t inbox_sqlite_maintain(inbox_store_t *store,
+    inbox_error_t *err);
 
 inbox_status_t inbox_sqlite_org_create(inbox_store_t *store,
     const char *name, const char *timezone, char id[INBOX_ID_MAX],

@@ -23,5 +23,7 @@ $(WEBHOOK_LOAD): $(WEBHOOK_LOAD_OBJ)
 $(STORE_INGEST): $(BUILD)/obj/bench/store_ingest.o $(LIBINBOX)
 	$(CC) $(CFLAGS) $< -o $@ $(LIBINBOX) $(PKG_LIBS) -lpthread
 
-bench: all $(WEBHOOK_LOAD) $(STORE_INGEST)
+bench:
+	@scripts/install-deps --bench
+	@$(MAKE) --no-print-directory all $(WEBHOOK_LOAD) $(STORE_INGEST)
 	bench/run

@@ -46,6 +46,9 @@ static ngx_http_inbox_api_route_t  ngx_http_inbox_api_routes[] = {
     { "conversations/*/messages", NGX_HTTP_GET, "GET",
       ngx_http_inbox_messages_list },
 
+    { "conversations/*/read", NGX_HTTP_POST, "POST",
+      ngx_http_inbox_conversation_read },
+
     { "realtime/ticket", NGX_HTTP_POST, "POST",
       ngx_http_inbox_realtime_ticket },
 

@@ -1,7 +1,7 @@
 
 /*
  * GET /api/v1/conversations, /api/v1/conversations/{id} and
- * /api/v1/conversations/{id}/messages.
+ * /api/v1/conversations/{id}/messages; POST /api/v1/conversations/{id}/read.
  */
 
 
@@ -30,6 +30,8 @@ static void ngx_http_inbox_conversations_list_op(ngx_http_inbox_api_t *api,
 static void ngx_http_inbox_conversation_get_op(ngx_http_inbox_api_t *api,
     inbox_store_t *store, ngx_http_inbox_job_t *job);
 static void ngx_http_inbox_messages_list_op(ngx_http_inbox_api_t *api,
+    inbox_store_t *store, ngx_http_inbox_job_t *job);
+static void ngx_http_inbox_conversation_read_op(ngx_http_inbox_api_t *api,
     inbox_store_t *store, ngx_http_inbox_job_t *job);
 
 
@@ -128,6 +130,29 @@ ngx_http_inbox_messages_list(ngx_http_request_t *r,
 }
 
 
+ngx_int_t
+ngx_http_inbox_conversation_read(ngx_http_request_t *r,
+    ngx_http_inbox_api_t *api, ngx_str_t *id)
+{
+    ngx_http_inbox_conversations_args_t  *args;
+
+    args = ngx_pcalloc(r->pool, sizeof(ngx_http_inbox_conversations_args_t));
+    if (args == NULL) {
+        return NGX_ERROR;
+    }
+
+    args->id = ngx_http_inbox_api_id(r, api, id);
+    if (args->id == NULL) {
+        return NGX_ERROR;
+    }
+
+    api->op = ngx_http_inbox_conversation_read_op;
+    api->args = args;
+
+    return NGX_OK;
+}
+
+
 /* The ops run in a pool thread. */
 
 static void
@@ -200,4 +225,40 @@ ngx_http_inbox_messages_list_op(ngx_http_inbox_api_t *api,
     }
 
     inbox_message_page_free(&page);
+}
+
+
+/*
+ * The conversation as read now; once that is durable, its events go to
+ * ws-server from here, as a webhook batch's do, so every browser of the
+ * organization clears the badge too.
+ */
+
+static void
+ngx_http_inbox_conversation_read_op(ngx_http_inbox_api_t *api,
+    inbox_store_t *store, ngx_http_inbox_job_t *job)
+{
+    ngx_http_inbox_conversations_args_t *args = api->args;
+
+    char                  *json;
+    size_t                 len;
+    inbox_event_list_t     events;
+    inbox_conversation_t   conversation;
+
+    memset(&events, 0, sizeof(inbox_event_list_t));
+    memset(&conversation, 0, sizeof(inbox_conversation_t));
+
+    if (inbox_store_conversation_mark_read(store, api->principal.org_id,
+                                           args->id, &conversation, &events,
+                                           &job->error)
+        == INBOX_OK)
+    {
+        json = inbox_render_conversation(&conversation, &len);
+        ngx_http_inbox_job_document(job, NGX_HTTP_OK, json, len);
+
+        ngx_http_inbox_events_send(&events);
+    }
+
+    inbox_event_list_free(&events);
+    inbox_conversation_free(&conversation);
 }

@@ -247,6 +247,21 @@ inbox_store_conversation_get(inbox_store_t *store, const char *org_id,
 
 
 inbox_status_t
+inbox_store_conversation_mark_read(inbox_store_t *store, const char *org_id,
+    const char *conversation_id, inbox_conversation_t *conversation,
+    inbox_event_list_t *events, inbox_error_t *err)
+{
+    if (store->ops->conversation_mark_read == NULL) {
+        memset(conversation, 0, sizeof(inbox_conversation_t));
+        return inbox_store_unsupported(store, "conversation_mark_read", err);
+    }
+
+    return store->ops->conversation_mark_read(store, org_id, conversation_id,
+                                              conversation, events, err);
+}
+
+
+inbox_status_t
 inbox_store_messages_list(inbox_store_t *store, const char *org_id,
     const char *conversation_id, const char *cursor, unsigned limit,
     inbox_message_page_t *page, inbox_error_t *err)

@@ -58,6 +58,11 @@ typedef struct {
 
     /* May be NULL: nothing to maintain. */
     inbox_status_t (*maintain)(inbox_store_t *store, inbox_error_t *err);
+
+    inbox_status_t (*conversation_mark_read)(inbox_store_t *store,
+        const char *org_id, const char *conversation_id,
+        inbox_conversation_t *conversation, inbox_event_list_t *events,
+        inbox_error_t *err);
 } inbox_store_ops_t;
 
 struct inbox_store_s {

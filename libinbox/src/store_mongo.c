@@ -54,7 +54,8 @@ static const inbox_store_ops_t  inbox_mongo_ops = {
     inbox_mongo_conversation_get,
     inbox_mongo_messages_list,
     inbox_mongo_realtime_state,
-    NULL                          /* maintain: the server does its own */
+    NULL,                         /* maintain: the server does its own */
+    inbox_mongo_conversation_mark_read
 };
 
 

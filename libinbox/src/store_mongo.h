@@ -191,4 +191,9 @@ inbox_status_t inbox_mongo_messages_list(inbox_store_t *store,
 inbox_status_t inbox_mongo_realtime_state(inbox_store_t *store,
     const char *org_id, inbox_realtime_state_t *state, inbox_error_t *err);
 
+inbox_status_t inbox_mongo_conversation_mark_read(inbox_store_t *store,
+    const char *org_id, const char *conversation_id,
+    inbox_conversation_t *conversation, inbox_event_list_t *events,
+    inbox_error_t *err);
+
 #endif

@@ -215,7 +215,8 @@ static const inbox_store_ops_t  inbox_sqlite_ops = {
     inbox_sqlite_conversation_get,
     inbox_sqlite_messages_list,
     inbox_sqlite_realtime_state,
-    inbox_sqlite_maintain
+    inbox_sqlite_maintain,
+    inbox_sqlite_conversation_mark_read
 };
 
 

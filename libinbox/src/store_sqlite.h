@@ -55,6 +55,8 @@ typedef enum {
     INBOX_SQL_INGEST_TOUCH,
     INBOX_SQL_ORG_SEQ_ADVANCE,
     INBOX_SQL_EVENT_APPEND,
+    INBOX_SQL_INGEST_SAVEPOINT_BATCH,
+    INBOX_SQL_INGEST_ROLLBACK_BATCH,
 
     INBOX_SQL_UNREAD_TOTAL,
     INBOX_SQL_CONVERSATION_GET,
@@ -66,6 +68,10 @@ typedef enum {
     INBOX_SQL_CONVERSATION_OWNED,
     INBOX_SQL_MESSAGES_PAGE,
     INBOX_SQL_MESSAGE_MEDIA,
+
+    INBOX_SQL_MARK_READ_ORG,
+    INBOX_SQL_MARK_READ,
+    INBOX_SQL_MARK_READ_EVENTS,
 
     INBOX_SQL_COUNT
 } inbox_sql_id_t;
@@ -225,5 +231,9 @@ inbox_status_t inbox_sqlite_conversation_get(inbox_store_t *store,
 inbox_status_t inbox_sqlite_messages_list(inbox_store_t *store,
     const char *org_id, const char *conversation_id, const char *cursor,
     unsigned limit, inbox_message_page_t *page, inbox_error_t *err);
+inbox_status_t inbox_sqlite_conversation_mark_read(inbox_store_t *store,
+    const char *org_id, const char *conversation_id,
+    inbox_conversation_t *conversation, inbox_event_list_t *events,
+    inbox_error_t *err);
 
 #endif

@@ -145,6 +145,52 @@ test('the Unread tab lists only threads with unread messages', async () => {
         document.querySelectorAll('#threads > li').length === 2);
 });
 
+test('opening a thread clears its badge and lowers the header total, '
+    + 'also in another browser of the organization', async () => {
+        const other = await browser.newContext(
+            { viewport: { width: 1200, height: 720 } });
+        try {
+            const page2 = await other.newPage();
+            page2.setDefaultTimeout(10000);
+            page2.on('pageerror', (err) => pageErrors.push(err.message));
+            await page2.goto(ctx.cluster.url('/'));
+            await page2.getByLabel('API token')
+                .fill(ctx.cluster.orgs[0].token);
+            await page2.getByRole('button', { name: 'Sign in' }).click();
+            await page2.locator('#conn[data-state="live"]').waitFor();
+
+            const from = uniqueNumber();
+            await deliverInbound(ctx.cluster, { from,
+                body: 'Are you open on Sunday?' });
+            const rowOf = (p) => p.locator('#threads > li',
+                { has: p.locator('.row-name', { hasText: shown(from) }) });
+            for (const p of [page, page2]) {
+                await rowOf(p).locator('.badge', { hasText: /^1$/ })
+                    .waitFor();
+            }
+            const total = Number(
+                await page.locator('#unread-total').textContent());
+            assert.ok(total >= 1);
+            await page2.locator('#unread-total',
+                { hasText: new RegExp(`^${total}$`) }).waitFor();
+
+            await rowOf(page).getByRole('button').click();
+            await page.locator('#messages .message .body',
+                { hasText: 'Are you open on Sunday?' }).waitFor();
+            const left = new RegExp(`^${total - 1}$`);
+            for (const p of [page, page2]) {
+                await rowOf(p).locator('.badge').waitFor(
+                    { state: 'hidden' });
+                await p.locator('#unread-total', { hasText: left })
+                    .waitFor();
+                assert.equal(await rowOf(p).evaluate(
+                    (li) => li.classList.contains('unread')), false);
+            }
+        } finally {
+            await other.close();
+        }
+    });
+
 test('signing out forgets the token', async () => {
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByLabel('API token').waitFor();

@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import { sleep, uniqueNumber } from '../lib/cluster.mjs';
 import { useCluster, errorLogIsCleanTest } from '../lib/fixture.mjs';
-import { api, assertError, deliverInbound, ISO_Z } from '../lib/inbox.mjs';
+import { api, assertError, connectWs, deliverInbound, ISO_Z }
+    from '../lib/inbox.mjs';
 
 const ctx = useCluster({ orgs: [{ name: 'Org A' }, { name: 'Org B' }] });
 const contacts = [];       // org A's contacts, oldest activity first
@@ -92,10 +93,7 @@ test('filter=unread lists the threads with unread messages', async () => {
     readConv = all.items.find((c) => c.contact.phone === contacts[0]);
 });
 
-// POST /api/v1/conversations/{id}/read is in the contract but not served
-// yet: this stays a todo until it is.
 test('reading a thread takes it out of filter=unread and the total',
-    { todo: 'POST /conversations/{id}/read is not implemented yet' },
     async () => {
         const { cluster } = ctx;
         const token = cluster.orgs[0].token;
@@ -115,6 +113,74 @@ test('reading a thread takes it out of filter=unread and the total',
         assert.equal(unread.unread_total, all.unread_total);
         assert.equal(all.unread_total,
             all.items.reduce((n, c) => n + c.unread_count, 0));
+        assert.equal(all.unread_total, 8 - conv.unread_count);
+
+        // the answer is the whole conversation, as GET shows it
+        const got = await api(cluster, `/api/v1/conversations/${conv.id}`,
+            token);
+        assert.deepEqual(res.json, got.json);
+    });
+
+test('reading a read thread again is 200 and changes nothing', async () => {
+    const { cluster } = ctx;
+    const token = cluster.orgs[0].token;
+    const conv = (await list('')).items.find(
+        (c) => c.contact.phone === contacts[1]);
+    assert.equal(conv.unread_count, 0);
+    const before = await list('');
+    // a client may send a body; it is read and ignored
+    const res = await api(cluster, `/api/v1/conversations/${conv.id}/read`,
+        token, { method: 'POST', body: { ignored: 'x'.repeat(20000) } });
+    assert.equal(res.status, 200, res.text);
+    assert.match(res.headers.get('content-type') || '', /application\/json/);
+    assert.deepEqual(res.json, conv);
+    assert.deepEqual(await list(''), before);
+});
+
+test('a read clears the badge on every socket of the organization, live',
+    async () => {
+        const { cluster } = ctx;
+        const [orgA, orgB] = cluster.orgs;
+        const conv = (await list('')).items.find(
+            (c) => c.contact.phone === contacts[2]);
+        assert.ok(conv.unread_count > 0);
+        const a = await connectWs(cluster, orgA.token);
+        const b = await connectWs(cluster, orgB.token);
+        try {
+            await a.waitForTypes(['hello']);
+            await b.waitForTypes(['hello']);
+            const hello = a.frames[0];
+            const res = await api(cluster,
+                `/api/v1/conversations/${conv.id}/read`, orgA.token,
+                { method: 'POST' });
+            assert.equal(res.status, 200, res.text);
+
+            await a.waitForTypes(['conversation.updated', 'unread.total']);
+            const events = a.frames.slice(1);
+            assert.deepEqual(events.map((e) => e.type),
+                ['conversation.updated', 'unread.total']);
+            const [updated, total] = events;
+            assert.equal(updated.conversation.id, conv.id);
+            assert.equal(updated.conversation.unread_count, 0);
+            assert.equal(updated.conversation.last_message.preview,
+                conv.last_message.preview);
+            assert.equal(total.count,
+                hello.unread_total - conv.unread_count);
+            assert.equal(total.count, (await list('')).unread_total);
+            assert.equal(updated.org_seq, hello.org_seq + 1);
+            assert.equal(total.org_seq, hello.org_seq + 2);
+            assert.equal(updated.epoch, hello.epoch);
+
+            // a second read is no news
+            await api(cluster, `/api/v1/conversations/${conv.id}/read`,
+                orgA.token, { method: 'POST' });
+            await sleep(200);
+            assert.equal(a.frames.length, 3, JSON.stringify(a.frames));
+            assert.equal(b.frames.length, 1, JSON.stringify(b.frames));
+        } finally {
+            a.close();
+            b.close();
+        }
     });
 
 test('a new message moves its thread to the top and counts as unread',
@@ -175,6 +241,31 @@ test('another organization\'s conversations are not found', async () => {
     }
     assertError(await api(cluster, '/api/v1/conversations/999999999',
         cluster.orgs[0].token), 404, 'not_found');
+
+    // B cannot read A's thread: it stays unread for A
+    const unreadBefore = (await api(cluster,
+        `/api/v1/conversations/${readConv.id}`, cluster.orgs[0].token))
+        .json.unread_count;
+    assert.ok(unreadBefore > 0);
+    for (const id of [readConv.id, '999999999', 'not-an-id']) {
+        assertError(await api(cluster, `/api/v1/conversations/${id}/read`,
+            tokenB, { method: 'POST' }), 404, 'not_found');
+    }
+    const again = await api(cluster, `/api/v1/conversations/${readConv.id}`,
+        cluster.orgs[0].token);
+    assert.equal(again.json.unread_count, unreadBefore);
+});
+
+test('reading needs POST and a token', async () => {
+    const { cluster } = ctx;
+    const path = `/api/v1/conversations/${readConv.id}/read`;
+    const res = await api(cluster, path, cluster.orgs[0].token);
+    assertError(res, 405);
+    assert.match(res.headers.get('allow') || '', /POST/);
+    assertError(await api(cluster, path, null, { method: 'POST' }), 401,
+        'unauthenticated');
+    assertError(await api(cluster, path, 'wrong-token', { method: 'POST' }),
+        401, 'unauthenticated');
 });
 
 errorLogIsCleanTest(ctx);

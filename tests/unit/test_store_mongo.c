@@ -1232,5 +1232,114 @@ TEST(realtime_state)
     fake_close(&fake, store);
 }
 
+static const char  read_conversation[] =
+    "{\"ok\": 1, \"value\": {\"_id\": " OID(CONV_ID) ", \"org_id\": "
+    OID(ORG_ID) ", \"contact\": {\"id\": " OID(CONTACT_ID) ", \"name\":"
+    " \"Ann Lee\", \"phone\": \"+15551230001\", \"opted_out\": false},"
+    " \"last_message\": {\"id\": " OID(MSG_ID) ", \"direction\": \"inbound\","
+    " \"preview\": \"Is Tuesday ok?\", \"at\": " DATE(NOW) "},"
+    " \"last_activity_at\": " DATE(NOW) ", \"unread_count\":"
+    " {\"$numberLong\": \"0\"}, \"last_read_at\": " DATE(NOW) ","
+    " \"archived\": false, \"starred\": false}}";
+
+static const char  read_org[] =
+    "{\"ok\": 1, \"value\": {\"_id\": " OID(ORG_ID) ", \"seq\":"
+    " {\"$numberLong\": \"14\"}, \"epoch\": \"a1b2c3d4e5f60708\"}}";
+
+
+TEST(conversation_mark_read_changes_an_unread_thread)
+{
+    fake_t                fake;
+    inbox_error_t         err;
+    inbox_store_t        *store;
+    inbox_event_list_t    events;
+    inbox_conversation_t  conversation;
+
+    store = fake_open(&fake);
+    memset(&events, 0, sizeof(events));
+
+    fake.replies[0] = read_conversation;
+    fake.replies[1] = read_org;
+    fake.replies[2] = CURSOR("{\"_id\": null, \"total\": 4}");
+
+    CHECK_INT(inbox_store_conversation_mark_read(store, ORG_ID, CONV_ID,
+                                                 &conversation, &events,
+                                                 &err), INBOX_OK);
+    golden_check(&fake, "conversation_mark_read");
+
+    CHECK_STR(conversation.id, CONV_ID);
+    CHECK_STR(conversation.contact.name, "Ann Lee");
+    CHECK_INT(conversation.unread_count, 0);
+    inbox_conversation_free(&conversation);
+
+    /* Two events numbered from the reserved block 13..14. */
+    CHECK_INT(events.count, 2);
+    if (events.count == 2) {
+        CHECK_STR(events.items[0].org_id, ORG_ID);
+        CHECK_INT(events.items[0].org_seq, 13);
+        CHECK_INT(events.items[1].org_seq, 14);
+        CHECK(strstr(events.items[0].json, "\"conversation.updated\"")
+              != NULL);
+        CHECK(strstr(events.items[0].json, "\"unread_count\":0") != NULL);
+        CHECK(strstr(events.items[0].json, "a1b2c3d4e5f60708") != NULL);
+        CHECK(strstr(events.items[1].json, "\"unread.total\"") != NULL);
+        CHECK(strstr(events.items[1].json, "\"count\":4") != NULL);
+        CHECK(log_has(&fake, "\"frame\""));
+    }
+
+    inbox_event_list_free(&events);
+    fake_close(&fake, store);
+}
+
+
+TEST(conversation_mark_read_of_a_read_thread_writes_nothing_more)
+{
+    fake_t                fake;
+    inbox_error_t         err;
+    inbox_store_t        *store;
+    inbox_event_list_t    events;
+    inbox_conversation_t  conversation;
+
+    store = fake_open(&fake);
+    memset(&events, 0, sizeof(events));
+
+    /* Nothing unread matched: the thread is read back as it is. */
+    fake.replies[0] = "{\"ok\": 1, \"value\": null}";
+    fake.replies[1] = list_page;
+
+    CHECK_INT(inbox_store_conversation_mark_read(store, ORG_ID, CONV_ID,
+                                                 &conversation, &events,
+                                                 &err), INBOX_OK);
+    golden_check(&fake, "conversation_mark_read_unchanged");
+    CHECK_INT(fake.commands, 2);
+    CHECK(!log_has(&fake, "\"orgs\""));
+    CHECK(!log_has(&fake, "\"events\""));
+    CHECK_INT(events.count, 0);
+    CHECK_STR(conversation.id, CONV_ID);
+    CHECK_STR(conversation.contact.name, "Ann Lee");
+    inbox_conversation_free(&conversation);
+
+    /* Another organization's thread: found by neither command. */
+    fake_reset(&fake);
+    CHECK_INT(inbox_store_conversation_mark_read(store, ORG_ID, CONV2_ID,
+                                                 &conversation, &events,
+                                                 &err), INBOX_ERR_NOT_FOUND);
+    CHECK_INT(fake.commands, 2);
+    CHECK(!log_has(&fake, "\"events\""));
+    inbox_conversation_free(&conversation);
+
+    /* A malformed id asks the server nothing. */
+    fake_reset(&fake);
+    CHECK_INT(inbox_store_conversation_mark_read(store, ORG_ID, "12",
+                                                 &conversation, &events,
+                                                 &err), INBOX_ERR_NOT_FOUND);
+    CHECK_INT(fake.commands, 0);
+    CHECK_INT(events.count, 0);
+    inbox_conversation_free(&conversation);
+
+    inbox_event_list_free(&events);
+    fake_close(&fake, store);
+}
+
 
 RUN_TESTS()

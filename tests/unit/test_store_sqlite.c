@@ -1,9 +1,9 @@
 /*
  * The SQLite store, through the public store API only: each test opens a
  * fresh database file under /tmp ("sqlite:PATH") and removes it (with its
- * -wal and -shm) afterwards.  Flags that no store operation sets yet
- * (archived, starred, read, replied) are set with SQL on a connection of
- * the test's own, as the future operation would.
+ * -wal, -shm and -writer) afterwards.  Flags that no store operation sets
+ * yet (archived, starred, replied) are set with SQL on a connection of the
+ * test's own, as the future operation would.
  */
 #include <inttypes.h>
 #include <pthread.h>
@@ -76,6 +76,8 @@ db_remove(const char *path)
     snprintf(name, sizeof(name), "%s-wal", path);
     unlink(name);
     snprintf(name, sizeof(name), "%s-shm", path);
+    unlink(name);
+    snprintf(name, sizeof(name), "%s-writer", path);
     unlink(name);
 }
 
@@ -1630,6 +1632,227 @@ TEST(maintain_moves_the_write_ahead_log_into_the_database)
     CHECK(after > before);
     CHECK_INT(db_int(&f, "SELECT count(*) FROM messages"), 200);
 
+    fixture_close(&f);
+}
+
+/* Reading a thread */
+
+static int64_t
+unread_total(fixture_t *f, const char *org)
+{
+    inbox_realtime_state_t  state;
+
+    if (inbox_store_realtime_state(f->store, org, &state, NULL) != INBOX_OK) {
+        return -1;
+    }
+
+    return state.unread_total;
+}
+
+
+TEST(reading_a_thread_clears_its_unread_and_lowers_the_org_total)
+{
+    char                        want[64];
+    fixture_t                   f;
+    inbox_error_t               err;
+    inbox_event_list_t          events;
+    inbox_conversation_t        c;
+    inbox_ingest_result_t       alice, bob;
+    inbox_realtime_state_t      state;
+    inbox_conversation_page_t   page;
+
+    FIXTURE(&f);
+    memset(&events, 0, sizeof(events));
+
+    CHECK_INT(receive(&f, "SM1", ALICE, "one", T0, &alice, NULL), INBOX_OK);
+    CHECK_INT(receive(&f, "SM2", ALICE, "two", T0 + 1, &alice, NULL),
+              INBOX_OK);
+    CHECK_INT(receive(&f, "SM3", BOB, "hi", T0 + 2, &bob, NULL), INBOX_OK);
+    CHECK_INT(unread_total(&f, f.org), 3);
+    CHECK_INT(inbox_store_realtime_state(f.store, f.org, &state, NULL),
+              INBOX_OK);
+    CHECK_INT(state.org_seq, 9);
+
+    CHECK_INT(inbox_store_conversation_mark_read(f.store, f.org,
+                                                 alice.conversation_id, &c,
+                                                 &events, &err), INBOX_OK);
+    CHECK_STR(c.id, alice.conversation_id);
+    CHECK_STR(c.contact.phone, ALICE);
+    CHECK_INT(c.unread_count, 0);
+    CHECK_STR(c.last_message.preview, "two");
+    inbox_conversation_free(&c);
+
+    /* the list, its filter and the org total agree */
+    CHECK_INT(unread_total(&f, f.org), 1);
+    CHECK(!list_shows(&f, INBOX_FILTER_UNREAD, NULL, ALICE));
+    CHECK(list_shows(&f, INBOX_FILTER_UNREAD, NULL, BOB));
+    CHECK(list_shows(&f, INBOX_FILTER_ALL, NULL, ALICE));
+    CHECK_INT(list(&f, f.org, INBOX_FILTER_ALL, NULL, &page), INBOX_OK);
+    CHECK_INT(page.unread_total, 1);
+    inbox_conversation_page_free(&page);
+    /* read now, by the wall clock */
+    CHECK(db_int(&f, "SELECT last_read_at FROM conversations"
+                     " WHERE unread_count = 0")
+          >= (int64_t) (time(NULL) - 60) * 1000);
+
+    /* conversation.updated then unread.total, right after the last seq */
+    CHECK_INT(events.count, 2);
+    if (events.count == 2) {
+        CHECK_STR(events.items[0].org_id, f.org);
+        CHECK_INT(events.items[0].org_seq, 10);
+        CHECK_INT(events.items[1].org_seq, 11);
+        CHECK(strstr(events.items[0].json,
+                     "\"type\":\"conversation.updated\"") != NULL);
+        CHECK(strstr(events.items[0].json, "\"unread_count\":0") != NULL);
+        snprintf(want, sizeof(want), "\"id\":\"%s\"", alice.conversation_id);
+        CHECK(strstr(events.items[0].json, want) != NULL);
+        CHECK(strstr(events.items[1].json, "\"type\":\"unread.total\"")
+              != NULL);
+        CHECK(strstr(events.items[1].json, "\"count\":1") != NULL);
+        snprintf(want, sizeof(want), "\"epoch\":\"%s\"", state.epoch);
+        CHECK(strstr(events.items[1].json, want) != NULL);
+    }
+
+    /* stored for resuming, and the stream moved on */
+    CHECK_INT(org_seq(&f, f.org), 11);
+    CHECK_INT(db_int(&f, "SELECT count(*) FROM events WHERE seq IN (10, 11)"
+                         " AND type IN ('conversation.updated',"
+                         " 'unread.total')"), 2);
+
+    inbox_event_list_free(&events);
+    fixture_close(&f);
+}
+
+
+TEST(reading_a_read_thread_again_changes_nothing)
+{
+    fixture_t              f;
+    inbox_event_list_t     events;
+    inbox_conversation_t   c;
+    inbox_ingest_result_t  r;
+
+    FIXTURE(&f);
+    memset(&events, 0, sizeof(events));
+
+    CHECK_INT(receive(&f, "SM1", ALICE, "hello", T0, &r, NULL), INBOX_OK);
+    CHECK_INT(inbox_store_conversation_mark_read(f.store, f.org,
+                                                 r.conversation_id, &c,
+                                                 &events, NULL), INBOX_OK);
+    inbox_conversation_free(&c);
+    CHECK_INT(events.count, 2);
+    CHECK_INT(org_seq(&f, f.org), 5);
+
+    CHECK_INT(db_exec(&f, "UPDATE conversations SET last_read_at = 7"),
+              SQLITE_OK);
+
+    CHECK_INT(inbox_store_conversation_mark_read(f.store, f.org,
+                                                 r.conversation_id, &c,
+                                                 &events, NULL), INBOX_OK);
+    CHECK_STR(c.id, r.conversation_id);
+    CHECK_STR(c.contact.phone, ALICE);
+    CHECK_STR(c.last_message.preview, "hello");
+    CHECK_INT(c.unread_count, 0);
+    inbox_conversation_free(&c);
+
+    /* no event, no seq, not even a new read time */
+    CHECK_INT(events.count, 2);
+    CHECK_INT(org_seq(&f, f.org), 5);
+    CHECK_INT(db_int(&f, "SELECT count(*) FROM events"), 5);
+    CHECK_INT(db_int(&f, "SELECT last_read_at FROM conversations"), 7);
+    CHECK_INT(unread_total(&f, f.org), 0);
+
+    /* a caller that pushes nothing passes no list */
+    CHECK_INT(inbox_store_conversation_mark_read(f.store, f.org,
+                                                 r.conversation_id, &c,
+                                                 NULL, NULL), INBOX_OK);
+    inbox_conversation_free(&c);
+
+    inbox_event_list_free(&events);
+    fixture_close(&f);
+}
+
+
+TEST(another_orgs_or_a_malformed_id_cannot_be_read)
+{
+    size_t                 i;
+    fixture_t              f;
+    char                   other[INBOX_ID_MAX];
+    inbox_error_t          err;
+    inbox_event_list_t     events;
+    inbox_conversation_t   c;
+    inbox_ingest_result_t  r;
+    const char            *bad[] = { "", "0", "-1", "abc", "1x",
+                                     "99999999", "64f1a0000000000000000c01" };
+
+    FIXTURE(&f);
+    memset(&events, 0, sizeof(events));
+
+    CHECK_INT(org_add(f.store, "Other", OTHER, other), INBOX_OK);
+    CHECK_INT(receive(&f, "SM1", ALICE, "hello", T0, &r, NULL), INBOX_OK);
+
+    CHECK_INT(inbox_store_conversation_mark_read(f.store, other,
+                                                 r.conversation_id, &c,
+                                                 &events, &err),
+              INBOX_ERR_NOT_FOUND);
+    CHECK_INT(err.code, INBOX_ERR_NOT_FOUND);
+    inbox_conversation_free(&c);
+
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        CHECK_INT(inbox_store_conversation_mark_read(f.store, f.org, bad[i],
+                                                     &c, &events, NULL),
+                  INBOX_ERR_NOT_FOUND);
+        inbox_conversation_free(&c);
+    }
+
+    /* the thread stays unread for its own organization */
+    CHECK_INT(events.count, 0);
+    CHECK_INT(unread_total(&f, f.org), 1);
+    CHECK_INT(org_seq(&f, f.org), 3);
+    CHECK_INT(org_seq(&f, other), 0);
+
+    inbox_event_list_free(&events);
+    fixture_close(&f);
+}
+
+
+TEST(a_new_message_after_a_read_is_unread_again)
+{
+    fixture_t              f;
+    inbox_event_list_t     events;
+    inbox_conversation_t   c;
+    inbox_ingest_result_t  r;
+
+    FIXTURE(&f);
+    memset(&events, 0, sizeof(events));
+
+    CHECK_INT(receive(&f, "SM1", ALICE, "hello", T0, &r, NULL), INBOX_OK);
+    CHECK_INT(receive(&f, "SM2", ALICE, "again", T0 + 1, &r, NULL),
+              INBOX_OK);
+    CHECK_INT(inbox_store_conversation_mark_read(f.store, f.org,
+                                                 r.conversation_id, &c,
+                                                 NULL, NULL), INBOX_OK);
+    inbox_conversation_free(&c);
+    CHECK_INT(unread_total(&f, f.org), 0);
+
+    CHECK_INT(receive(&f, "SM3", ALICE, "still there?", T0 + MINUTE, &r,
+                      &events), INBOX_OK);
+
+    CHECK_INT(inbox_store_conversation_get(f.store, f.org, r.conversation_id,
+                                           &c, NULL), INBOX_OK);
+    CHECK_INT(c.unread_count, 1);
+    inbox_conversation_free(&c);
+    CHECK_INT(unread_total(&f, f.org), 1);
+    CHECK(list_shows(&f, INBOX_FILTER_UNREAD, NULL, ALICE));
+
+    /* its events follow the read's without a gap */
+    CHECK_INT(events.count, 3);
+    if (events.count == 3) {
+        CHECK_INT(events.items[0].org_seq, 9);
+        CHECK(strstr(events.items[1].json, "\"unread_count\":1") != NULL);
+        CHECK(strstr(events.items[2].json, "\"count\":1") != NULL);
+    }
+
+    inbox_event_list_free(&events);
     fixture_close(&f);
 }
 

@@ -111,6 +111,18 @@ inbox_status_t inbox_store_conversations_list(inbox_store_t *store,
 inbox_status_t inbox_store_conversation_get(inbox_store_t *store,
     const char *org_id, const char *conversation_id,
     inbox_conversation_t *conversation, inbox_error_t *err);
+/*
+ * Marks a conversation read: unread_count 0, last read now, in one
+ * transaction.  When it was unread, conversation.updated and unread.total
+ * (the organization's new total) are appended with the organization's next
+ * two org_seq; reading a read conversation changes nothing and appends
+ * nothing, but still fills *conversation.  INBOX_ERR_NOT_FOUND also for
+ * another organization's conversation or a malformed id.
+ */
+inbox_status_t inbox_store_conversation_mark_read(inbox_store_t *store,
+    const char *org_id, const char *conversation_id,
+    inbox_conversation_t *conversation, inbox_event_list_t *events,
+    inbox_error_t *err);
 /* Newest first; cursor NULL or "" for the first page. */
 inbox_status_t inbox_store_messages_list(inbox_store_t *store,
     const char *org_id, const char *conversation_id, const char *cursor,

@@ -1,0 +1,220 @@
+/*
+ * The MongoDB backend: what an agent does to one conversation.
+ *
+ * Marking it read, in this order (see store_mongo.h on transactions):
+ *   findAndModify the conversation  (org-scoped, only while unread > 0:
+ *                                    unread 0, last_read_at now)
+ *   find the conversation           (only when nothing matched: read
+ *                                    already, or not the org's -> 404)
+ * and, only when it changed:
+ *   findAndModify the org           ($inc seq by 2: the events' numbers)
+ *   aggregate the unread total
+ *   insert the two events
+ */
+#include <stdlib.h>
+#include <string.h>
+#include "store_mongo.h"
+
+
+#define INBOX_MONGO_READ_EVENTS  2
+
+
+static inbox_status_t inbox_mongo_mark_read_events(inbox_mongo_store_t *ms,
+    const bson_oid_t *org, const inbox_conversation_t *conversation,
+    inbox_event_list_t *events, inbox_error_t *err);
+
+
+inbox_status_t
+inbox_mongo_conversation_mark_read(inbox_store_t *store, const char *org_id,
+    const char *conversation_id, inbox_conversation_t *conversation,
+    inbox_event_list_t *events, inbox_error_t *err)
+{
+    int                   found;
+    bson_t                value;
+    bson_oid_t            org, oid;
+    inbox_status_t        rc;
+    inbox_mongo_store_t  *ms = (inbox_mongo_store_t *) store;
+
+    memset(conversation, 0, sizeof(inbox_conversation_t));
+
+    /* A malformed id names nothing, like another organization's. */
+    if (inbox_mongo_parse_id(org_id, &org) != 0
+        || inbox_mongo_parse_id(conversation_id, &oid) != 0)
+    {
+        return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
+                               "No such conversation.");
+    }
+
+    rc = inbox_mongo_ensure_indexes(ms, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    /* Matches only an unread thread, so a second read writes nothing. */
+    rc = inbox_mongo_run_find_and_modify(ms,
+        BCON_NEW("findAndModify", BCON_UTF8("conversations"),
+                 "query", "{",
+                     "_id", BCON_OID(&oid),
+                     "org_id", BCON_OID(&org),
+                     "unread_count", "{", "$gt", BCON_INT32(0), "}",
+                 "}",
+                 "update", "{", "$set", "{",
+                     "unread_count", BCON_INT64(0),
+                     "last_read_at", BCON_DATE_TIME(inbox_mongo_now(ms)),
+                 "}", "}",
+                 "new", BCON_BOOL(true)),
+        &value, &found, err);
+
+    if (rc != INBOX_OK) {
+        bson_destroy(&value);
+        return rc;
+    }
+
+    if (found) {
+        inbox_mongo_parse_conversation(&value, conversation);
+        bson_destroy(&value);
+
+        return inbox_mongo_mark_read_events(ms, &org, conversation, events,
+                                            err);
+    }
+
+    bson_destroy(&value);
+
+    /* Read already (nothing to do), or not this organization's. */
+    rc = inbox_mongo_find_one(ms, "conversations",
+                              BCON_NEW("_id", BCON_OID(&oid),
+                                       "org_id", BCON_OID(&org)),
+                              NULL, &value, &found, err);
+
+    if (rc == INBOX_OK) {
+        if (found) {
+            inbox_mongo_parse_conversation(&value, conversation);
+        } else {
+            rc = inbox_error_set(err, INBOX_ERR_NOT_FOUND,
+                                 "No such conversation.");
+        }
+    }
+
+    bson_destroy(&value);
+
+    return rc;
+}
+
+
+static inbox_status_t
+inbox_mongo_mark_read_events(inbox_mongo_store_t *ms, const bson_oid_t *org,
+    const inbox_conversation_t *conversation, inbox_event_list_t *events,
+    inbox_error_t *err)
+{
+    int                found;
+    char               epoch[INBOX_EPOCH_MAX];
+    char               org_hex[INBOX_ID_MAX];
+    char              *frames[INBOX_MONGO_READ_EVENTS];
+    bson_t             value, docs, doc;
+    bson_t            *command;
+    size_t             i;
+    int64_t            seq, first, unread_total, now;
+    bson_oid_t         oid;
+    inbox_status_t     rc;
+    static const char *types[INBOX_MONGO_READ_EVENTS] = {
+        "conversation.updated", "unread.total"
+    };
+    char               key[16];
+
+    /* Reserve two event numbers at once; seq is the last of them. */
+    rc = inbox_mongo_run_find_and_modify(ms,
+        BCON_NEW("findAndModify", BCON_UTF8("orgs"),
+                 "query", "{", "_id", BCON_OID(org), "}",
+                 "update", "{", "$inc", "{",
+                     "seq", BCON_INT64(INBOX_MONGO_READ_EVENTS),
+                 "}", "}",
+                 "fields", "{",
+                     "seq", BCON_INT32(1), "epoch", BCON_INT32(1),
+                 "}",
+                 "new", BCON_BOOL(true)),
+        &value, &found, err);
+
+    if (rc == INBOX_OK && !found) {
+        rc = inbox_error_set(err, INBOX_ERR_INTERNAL,
+                             "A conversation belongs to an organization "
+                             "that does not exist.");
+    }
+
+    seq = inbox_mongo_get_int(&value, "seq");
+    inbox_mongo_get_str(&value, "epoch", epoch, sizeof(epoch));
+    bson_destroy(&value);
+
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    rc = inbox_mongo_unread_total(ms, org, &unread_total, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    first = seq - INBOX_MONGO_READ_EVENTS + 1;
+
+    frames[0] = inbox_event_conversation_updated(first, epoch, conversation);
+    frames[1] = inbox_event_unread_total(first + 1, epoch, unread_total);
+
+    if (frames[0] == NULL || frames[1] == NULL) {
+        for (i = 0; i < INBOX_MONGO_READ_EVENTS; i++) {
+            free(frames[i]);
+        }
+
+        return inbox_error_set(err, INBOX_ERR_INTERNAL, "Out of memory.");
+    }
+
+    /* Kept for browsers that resume after a gap. */
+    now = inbox_mongo_now(ms);
+    bson_init(&docs);
+
+    for (i = 0; i < INBOX_MONGO_READ_EVENTS; i++) {
+        snprintf(key, sizeof(key), "%zu", i);
+        inbox_mongo_new_id(ms, &oid);
+
+        BSON_APPEND_DOCUMENT_BEGIN(&docs, key, &doc);
+        BSON_APPEND_OID(&doc, "_id", &oid);
+        BSON_APPEND_OID(&doc, "org_id", org);
+        BSON_APPEND_INT64(&doc, "seq", first + (int64_t) i);
+        BSON_APPEND_UTF8(&doc, "type", types[i]);
+        BSON_APPEND_UTF8(&doc, "frame", frames[i]);
+        BSON_APPEND_DATE_TIME(&doc, "created_at", now);
+        bson_append_document_end(&docs, &doc);
+    }
+
+    command = BCON_NEW("insert", BCON_UTF8("events"),
+                       "documents", BCON_ARRAY(&docs),
+                       "ordered", BCON_BOOL(true));
+    bson_destroy(&docs);
+
+    rc = inbox_mongo_run_simple(ms, command, err);
+
+    if (rc != INBOX_OK || events == NULL) {
+        /* a caller that pushes nothing may pass no list */
+        for (i = 0; i < INBOX_MONGO_READ_EVENTS; i++) {
+            free(frames[i]);
+        }
+
+        return rc;
+    }
+
+    inbox_mongo_id_hex(org, org_hex);
+
+    for (i = 0; i < INBOX_MONGO_READ_EVENTS; i++) {
+        /* The list owns the frame from here, also when it fails. */
+        if (inbox_event_list_push(events, org_hex, first + (int64_t) i,
+                                  frames[i]) != 0)
+        {
+            while (++i < INBOX_MONGO_READ_EVENTS) {
+                free(frames[i]);
+            }
+
+            return inbox_error_set(err, INBOX_ERR_INTERNAL,
+                                   "Out of memory.");
+        }
+    }
+
+    return INBOX_OK;
+}

@@ -2,8 +2,17 @@
  * The SQLite backend: inbound messages, a batch per transaction.
  *
  * The batch is one BEGIN IMMEDIATE ... COMMIT (group commit: one fsync of
- * the WAL for every message that arrived together), and each message runs
- * in its own savepoint so one that fails leaves the others stored.
+ * the WAL for every message that arrived together), and a message that
+ * fails leaves the others stored.  For that the batch first runs without
+ * a savepoint per message (a failure before any write needs no undo); only
+ * when a message fails after writing is the transaction rolled back and
+ * the batch run again with one savepoint per message (see
+ * inbox_sqlite_ingest_pass).
+ *
+ * The batch remembers each organization it stores for: its numbers, its
+ * epoch, the org_seq it hands out and its unread total (which the triggers
+ * keep in orgs as well).  A message then reads nothing of orgs, and
+ * orgs.seq is written once per organization, just before COMMIT.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -11,17 +20,58 @@
 #include "store_sqlite.h"
 
 
-static inbox_status_t inbox_sqlite_ingest_one(inbox_sqlite_conn_t *conn,
-    const inbox_inbound_t *in, int64_t now, int64_t *org,
+/* What the batch knows of one organization. */
+typedef struct {
+    int64_t   id;
+    char      id_text[INBOX_ID_MAX];
+    char      epoch[INBOX_EPOCH_MAX];
+    int64_t   seq;             /* the last org_seq handed out */
+    int64_t   unread_total;    /* orgs.unread_total after the last message */
+    int64_t   stored_seq;      /* orgs.seq in the database */
+} inbox_sqlite_batch_org_t;
+
+typedef struct {
+    const char                *e164;    /* a message's to, borrowed */
+    inbox_sqlite_batch_org_t  *org;
+} inbox_sqlite_batch_number_t;
+
+/* Both arrays have room for one entry per message of the batch. */
+typedef struct {
+    inbox_sqlite_conn_t          *conn;
+    int64_t                       now;
+    int                           wrote;    /* the message wrote a row */
+    size_t                        norgs;
+    size_t                        nnumbers;
+    inbox_sqlite_batch_org_t     *orgs;
+    inbox_sqlite_batch_number_t  *numbers;
+} inbox_sqlite_batch_t;
+
+
+static inbox_status_t inbox_sqlite_ingest_pass(inbox_sqlite_batch_t *batch,
+    const inbox_inbound_t *msgs, size_t n, inbox_ingest_result_t *results,
+    inbox_event_list_t *events, int careful, int *again, inbox_error_t *err);
+static inbox_status_t inbox_sqlite_ingest_one(inbox_sqlite_batch_t *batch,
+    const inbox_inbound_t *in, inbox_sqlite_batch_org_t **org,
     inbox_ingest_result_t *result, inbox_event_list_t *events,
     inbox_error_t *err);
+static inbox_status_t inbox_sqlite_batch_org(inbox_sqlite_batch_t *batch,
+    const char *e164, inbox_sqlite_batch_org_t **org, inbox_error_t *err);
+static inbox_status_t inbox_sqlite_batch_store_seqs(
+    inbox_sqlite_batch_t *batch, inbox_error_t *err);
+static inbox_status_t inbox_sqlite_ingest_thread(inbox_sqlite_batch_t *batch,
+    int64_t org, const inbox_inbound_t *in, int64_t at,
+    inbox_conversation_t *c, int64_t *last_message_at, inbox_error_t *err);
+static inbox_status_t inbox_sqlite_ingest_touch(inbox_sqlite_conn_t *conn,
+    const inbox_inbound_t *in, int64_t at, int64_t last_message_at,
+    int64_t message, inbox_conversation_t *c, inbox_error_t *err);
+static inbox_status_t inbox_sqlite_ingest_events(inbox_sqlite_batch_t *batch,
+    inbox_sqlite_batch_org_t *org, const inbox_message_t *message,
+    const inbox_conversation_t *c, int64_t unread,
+    inbox_event_list_t *events, inbox_error_t *err);
 static inbox_status_t inbox_sqlite_ingest_existing(inbox_sqlite_conn_t *conn,
     int64_t org, const inbox_inbound_t *in, inbox_ingest_result_t *result,
     inbox_error_t *err);
-static inbox_status_t inbox_sqlite_ingest_events(inbox_sqlite_conn_t *conn,
-    int64_t org, const inbox_message_t *message, int64_t now,
-    inbox_event_list_t *events, inbox_error_t *err);
-static int64_t inbox_sqlite_step_id(sqlite3_stmt *stmt, int *rc);
+static int64_t inbox_sqlite_unread_shown(const inbox_conversation_t *c);
 static void inbox_sqlite_preview(const inbox_inbound_t *in,
     char out[INBOX_PREVIEW_MAX]);
 
@@ -31,13 +81,13 @@ inbox_sqlite_inbound_ingest(inbox_store_t *store,
     const inbox_inbound_t *msgs, size_t n, inbox_ingest_result_t *results,
     inbox_event_list_t *events, inbox_error_t *err)
 {
-    int                   rc;
-    size_t                i, first, mark;
-    int64_t               now, org;
-    inbox_status_t        status;
-    inbox_error_t         fallback, one;
-    inbox_event_list_t    unwanted;
-    inbox_sqlite_conn_t  *conn;
+    int                    again;
+    size_t                 i, first;
+    inbox_status_t         status;
+    inbox_error_t          fallback;
+    inbox_event_list_t     unwanted;
+    inbox_sqlite_conn_t   *conn;
+    inbox_sqlite_batch_t   batch;
 
     if (err == NULL) {
         err = &fallback;
@@ -50,8 +100,19 @@ inbox_sqlite_inbound_ingest(inbox_store_t *store,
     }
 
     memset(results, 0, n * sizeof(inbox_ingest_result_t));
+    memset(&batch, 0, sizeof(inbox_sqlite_batch_t));
     first = events->count;
-    org = 0;
+
+    if (n == 0) {
+        return INBOX_OK;
+    }
+
+    batch.orgs = malloc(n * sizeof(inbox_sqlite_batch_org_t));
+    batch.numbers = malloc(n * sizeof(inbox_sqlite_batch_number_t));
+    if (batch.orgs == NULL || batch.numbers == NULL) {
+        status = inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
+        goto failed;
+    }
 
     conn = inbox_sqlite_conn(store, err);
     if (conn == NULL) {
@@ -64,55 +125,44 @@ inbox_sqlite_inbound_ingest(inbox_store_t *store,
         goto failed;
     }
 
-    now = inbox_now_ms();
+    batch.conn = conn;
+    batch.now = inbox_now_ms();
 
-    for (i = 0; i < n; i++) {
-        rc = inbox_sqlite_run(conn, INBOX_SQL_SAVEPOINT, "SAVEPOINT ingest");
-        if (rc != SQLITE_OK) {
-            status = inbox_sqlite_fail(conn, rc, err);
-            goto rollback;
+    again = 0;
+    status = inbox_sqlite_ingest_pass(&batch, msgs, n, results, events, 0,
+                                      &again, err);
+
+    if (status == INBOX_OK && again) {
+        /*
+         * Start again from the beginning.  (A savepoint around the fast
+         * pass would keep the write lock, but SQLite then keeps every
+         * statement's journal until the batch ends, and walks it at each
+         * statement's end: that costs more than it saves.)  Another writer
+         * may come in between, so the batch forgets what it read.
+         */
+        inbox_sqlite_rollback(conn);
+
+        inbox_event_list_truncate(events, first);
+        memset(results, 0, n * sizeof(inbox_ingest_result_t));
+        batch.norgs = 0;
+        batch.nnumbers = 0;
+
+        status = inbox_sqlite_begin_write(conn, err);
+        if (status != INBOX_OK) {
+            goto failed;
         }
 
-        mark = events->count;
+        status = inbox_sqlite_ingest_pass(&batch, msgs, n, results, events,
+                                          1, &again, err);
+    }
 
-        status = inbox_sqlite_ingest_one(conn, &msgs[i], now, &org,
-                                         &results[i], events, &one);
+    if (status != INBOX_OK) {
+        goto rollback;
+    }
 
-        if (status != INBOX_OK || results[i].duplicate) {
-            /* undo this message only (a duplicate changed nothing either) */
-            inbox_event_list_truncate(events, mark);
-
-            if (sqlite3_get_autocommit(conn->db)) {
-                /* SQLite rolled the whole transaction back (I/O, full) */
-                *err = one;
-                goto rollback;
-            }
-
-            rc = inbox_sqlite_run(conn, INBOX_SQL_ROLLBACK_TO,
-                                  "ROLLBACK TO ingest");
-            if (rc != SQLITE_OK) {
-                status = inbox_sqlite_fail(conn, rc, err);
-                goto rollback;
-            }
-
-            if (status == INBOX_OK) {
-                status = inbox_sqlite_ingest_existing(conn, org, &msgs[i],
-                                                      &results[i], &one);
-            }
-
-            results[i].status = status;
-
-            if (status != INBOX_OK) {
-                memset(&results[i], 0, sizeof(inbox_ingest_result_t));
-                results[i].status = status;
-            }
-        }
-
-        rc = inbox_sqlite_run(conn, INBOX_SQL_RELEASE, "RELEASE ingest");
-        if (rc != SQLITE_OK) {
-            status = inbox_sqlite_fail(conn, rc, err);
-            goto rollback;
-        }
+    status = inbox_sqlite_batch_store_seqs(&batch, err);
+    if (status != INBOX_OK) {
+        goto rollback;
     }
 
     status = inbox_sqlite_commit(conn, err);
@@ -121,6 +171,8 @@ inbox_sqlite_inbound_ingest(inbox_store_t *store,
         goto failed;
     }
 
+    free(batch.orgs);
+    free(batch.numbers);
     inbox_event_list_free(&unwanted);
     return INBOX_OK;
 
@@ -137,8 +189,97 @@ failed:
         results[i].status = status;
     }
 
+    free(batch.orgs);
+    free(batch.numbers);
     inbox_event_list_free(&unwanted);
     return status;
+}
+
+
+/*
+ * Stores the batch's messages in order.  The careful pass runs each in a
+ * savepoint.  The fast pass runs none (a savepoint costs two statements
+ * and a copy of each page the message touches): a message that fails
+ * before it wrote anything is simply left out, but one that fails after
+ * it wrote something stops the pass with *again set, and the caller rolls
+ * the transaction back and runs the careful pass in a new one.  A status
+ * other than INBOX_OK fails the whole batch.
+ */
+static inbox_status_t
+inbox_sqlite_ingest_pass(inbox_sqlite_batch_t *batch,
+    const inbox_inbound_t *msgs, size_t n, inbox_ingest_result_t *results,
+    inbox_event_list_t *events, int careful, int *again, inbox_error_t *err)
+{
+    int                        rc;
+    size_t                     i, mark;
+    inbox_status_t             status;
+    inbox_error_t              one;
+    inbox_sqlite_conn_t       *conn;
+    inbox_sqlite_batch_org_t  *org;
+
+    conn = batch->conn;
+
+    for (i = 0; i < n; i++) {
+        if (careful) {
+            rc = inbox_sqlite_run(conn, INBOX_SQL_SAVEPOINT,
+                                  "SAVEPOINT ingest");
+            if (rc != SQLITE_OK) {
+                return inbox_sqlite_fail(conn, rc, err);
+            }
+        }
+
+        mark = events->count;
+        org = NULL;
+        batch->wrote = 0;
+
+        status = inbox_sqlite_ingest_one(batch, &msgs[i], &org, &results[i],
+                                         events, &one);
+
+        if (status != INBOX_OK || results[i].duplicate) {
+            /* undo this message only (a duplicate changed nothing either) */
+            inbox_event_list_truncate(events, mark);
+
+            if (sqlite3_get_autocommit(conn->db)) {
+                /* SQLite rolled the whole transaction back (I/O, full) */
+                *err = one;
+                return status != INBOX_OK ? status : INBOX_ERR_INTERNAL;
+            }
+
+            if (careful) {
+                rc = inbox_sqlite_run(conn, INBOX_SQL_ROLLBACK_TO,
+                                      "ROLLBACK TO ingest");
+                if (rc != SQLITE_OK) {
+                    return inbox_sqlite_fail(conn, rc, err);
+                }
+
+            } else if (batch->wrote) {
+                *again = 1;
+                return INBOX_OK;
+            }
+
+            if (status == INBOX_OK) {
+                status = inbox_sqlite_ingest_existing(conn, org->id,
+                                                      &msgs[i], &results[i],
+                                                      &one);
+            }
+
+            results[i].status = status;
+
+            if (status != INBOX_OK) {
+                memset(&results[i], 0, sizeof(inbox_ingest_result_t));
+                results[i].status = status;
+            }
+        }
+
+        if (careful) {
+            rc = inbox_sqlite_run(conn, INBOX_SQL_RELEASE, "RELEASE ingest");
+            if (rc != SQLITE_OK) {
+                return inbox_sqlite_fail(conn, rc, err);
+            }
+        }
+    }
+
+    return INBOX_OK;
 }
 
 
@@ -146,141 +287,89 @@ failed:
  * Stores one message of the organization that owns in->to (*org).  A
  * message stored before sets result->duplicate and changes nothing the
  * caller keeps: it rolls the savepoint back and looks the stored one up.
+ * The organization's seq and unread total move only when the message is
+ * stored whole.
  */
 static inbox_status_t
-inbox_sqlite_ingest_one(inbox_sqlite_conn_t *conn, const inbox_inbound_t *in,
-    int64_t now, int64_t *org, inbox_ingest_result_t *result,
-    inbox_event_list_t *events, inbox_error_t *err)
+inbox_sqlite_ingest_one(inbox_sqlite_batch_t *batch,
+    const inbox_inbound_t *in, inbox_sqlite_batch_org_t **org,
+    inbox_ingest_result_t *result, inbox_event_list_t *events,
+    inbox_error_t *err)
 {
     int                    rc;
     size_t                 i, media_count;
-    int64_t                contact, conversation, message, at;
+    int64_t                conversation, message, at, last_at, unread;
     sqlite3_stmt          *stmt;
-    const char            *provider;
+    inbox_status_t         status;
     inbox_message_t        m;
-    char                   preview[INBOX_PREVIEW_MAX];
+    inbox_conversation_t   c;
+    inbox_sqlite_conn_t   *conn;
 
     if (in->provider_id == NULL || in->provider_id[0] == '\0') {
         return inbox_error_set_field(err, INBOX_ERR_INVALID, "provider_id",
                                      "the carrier's message id is missing");
     }
 
-    at = in->received_at > 0 ? in->received_at : now;
-    provider = inbox_carrier_name(in->carrier);
+    conn = batch->conn;
+    at = in->received_at > 0 ? in->received_at : batch->now;
     media_count = in->media_count > INBOX_MEDIA_MAX ? INBOX_MEDIA_MAX
                                                      : in->media_count;
 
-    /* the organization owns the number the message was sent to */
-    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_INGEST_NUMBER,
-        "SELECT org_id FROM numbers WHERE e164 = ?1", err);
-    if (stmt == NULL) {
-        return err->code;
+    status = inbox_sqlite_batch_org(batch, in->to, org, err);
+    if (status != INBOX_OK) {
+        return status;
     }
 
-    inbox_sqlite_bind_text(stmt, 1, in->to);
-    *org = inbox_sqlite_step_id(stmt, &rc);
-
-    if (rc == SQLITE_DONE) {
-        return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
-                               "no organization owns the number %s", in->to);
+    status = inbox_sqlite_ingest_thread(batch, (*org)->id, in, at, &c,
+                                        &last_at, err);
+    if (status != INBOX_OK) {
+        goto done;
     }
 
-    if (rc != SQLITE_ROW) {
-        return inbox_sqlite_fail(conn, rc, err);
-    }
-
-    /* a known contact is only read: rewriting its row would cost pages */
-    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_INGEST_CONTACT_FIND,
-        "SELECT id FROM contacts WHERE org_id = ?1 AND phone = ?2", err);
-    if (stmt == NULL) {
-        return err->code;
-    }
-
-    sqlite3_bind_int64(stmt, 1, *org);
-    inbox_sqlite_bind_text(stmt, 2, in->from);
-    contact = inbox_sqlite_step_id(stmt, &rc);
-
-    if (rc == SQLITE_DONE) {
-        stmt = inbox_sqlite_stmt(conn, INBOX_SQL_INGEST_CONTACT,
-            "INSERT INTO contacts (org_id, phone, created_at)"
-            " VALUES (?1, ?2, ?3) RETURNING id", err);
-        if (stmt == NULL) {
-            return err->code;
-        }
-
-        sqlite3_bind_int64(stmt, 1, *org);
-        inbox_sqlite_bind_text(stmt, 2, in->from);
-        sqlite3_bind_int64(stmt, 3, now);
-        contact = inbox_sqlite_step_id(stmt, &rc);
-    }
-
-    if (rc != SQLITE_ROW) {
-        return inbox_sqlite_fail(conn, rc, err);
-    }
-
-    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_INGEST_CONVERSATION_FIND,
-        "SELECT id FROM conversations WHERE contact_id = ?1", err);
-    if (stmt == NULL) {
-        return err->code;
-    }
-
-    sqlite3_bind_int64(stmt, 1, contact);
-    conversation = inbox_sqlite_step_id(stmt, &rc);
-
-    if (rc == SQLITE_DONE) {
-        stmt = inbox_sqlite_stmt(conn, INBOX_SQL_INGEST_CONVERSATION,
-            "INSERT INTO conversations (org_id, contact_id, last_activity_at,"
-            " created_at) VALUES (?1, ?2, ?3, ?4) RETURNING id", err);
-        if (stmt == NULL) {
-            return err->code;
-        }
-
-        sqlite3_bind_int64(stmt, 1, *org);
-        sqlite3_bind_int64(stmt, 2, contact);
-        sqlite3_bind_int64(stmt, 3, at);
-        sqlite3_bind_int64(stmt, 4, now);
-        conversation = inbox_sqlite_step_id(stmt, &rc);
-    }
-
-    if (rc != SQLITE_ROW) {
-        return inbox_sqlite_fail(conn, rc, err);
-    }
+    conversation = strtoll(c.id, NULL, 10);
 
     /* the idempotency key: a carrier's retry inserts nothing */
     stmt = inbox_sqlite_stmt(conn, INBOX_SQL_INGEST_MESSAGE,
         "INSERT INTO messages (org_id, conversation_id, direction, body,"
         " segments, credits, provider, provider_id, created_at)"
         " VALUES (?1, ?2, 'inbound', ?3, ?4, 0, ?5, ?6, ?7)"
-        " ON CONFLICT (org_id, provider, provider_id) DO NOTHING"
-        " RETURNING id", err);
+        " ON CONFLICT (org_id, provider, provider_id) DO NOTHING", err);
     if (stmt == NULL) {
-        return err->code;
+        status = err->code;
+        goto done;
     }
 
-    sqlite3_bind_int64(stmt, 1, *org);
+    sqlite3_bind_int64(stmt, 1, (*org)->id);
     sqlite3_bind_int64(stmt, 2, conversation);
     inbox_sqlite_bind_text(stmt, 3, in->body ? in->body : "");
     sqlite3_bind_int(stmt, 4, in->segments ? (int) in->segments : 1);
-    inbox_sqlite_bind_text(stmt, 5, provider);
+    inbox_sqlite_bind_text(stmt, 5, inbox_carrier_name(in->carrier));
     inbox_sqlite_bind_text(stmt, 6, in->provider_id);
     sqlite3_bind_int64(stmt, 7, at);
-    message = inbox_sqlite_step_id(stmt, &rc);
 
-    if (rc == SQLITE_DONE) {
+    rc = sqlite3_step(stmt);
+    inbox_sqlite_done(stmt);
+
+    if (rc != SQLITE_DONE) {
+        status = inbox_sqlite_fail(conn, rc, err);
+        goto done;
+    }
+
+    if (sqlite3_changes(conn->db) == 0) {
         result->duplicate = 1;
-        return INBOX_OK;
+        goto done;
     }
 
-    if (rc != SQLITE_ROW) {
-        return inbox_sqlite_fail(conn, rc, err);
-    }
+    batch->wrote = 1;
+    message = sqlite3_last_insert_rowid(conn->db);
 
     for (i = 0; i < media_count; i++) {
         stmt = inbox_sqlite_stmt(conn, INBOX_SQL_INGEST_MEDIA,
             "INSERT INTO message_media (message_id, idx, url, content_type)"
             " VALUES (?1, ?2, ?3, ?4)", err);
         if (stmt == NULL) {
-            return err->code;
+            status = err->code;
+            goto done;
         }
 
         sqlite3_bind_int64(stmt, 1, message);
@@ -292,15 +381,297 @@ inbox_sqlite_ingest_one(inbox_sqlite_conn_t *conn, const inbox_inbound_t *in,
         inbox_sqlite_done(stmt);
 
         if (rc != SQLITE_DONE) {
-            return inbox_sqlite_fail(conn, rc, err);
+            status = inbox_sqlite_fail(conn, rc, err);
+            goto done;
         }
     }
 
-    /*
-     * One more unread, and back to the default view.  The last message
-     * fields follow the newest message, so a late retry of an older one
-     * does not push the thread up.
-     */
+    /* the unread total moves as the triggers on conversations move it */
+    unread = (*org)->unread_total - inbox_sqlite_unread_shown(&c);
+
+    status = inbox_sqlite_ingest_touch(conn, in, at, last_at, message, &c,
+                                       err);
+    if (status != INBOX_OK) {
+        goto done;
+    }
+
+    unread += inbox_sqlite_unread_shown(&c);
+
+    inbox_sqlite_format_id(message, result->message_id);
+    memcpy(result->conversation_id, c.id, sizeof(c.id));
+
+    memset(&m, 0, sizeof(inbox_message_t));
+    memcpy(m.id, result->message_id, sizeof(m.id));
+    memcpy(m.conversation_id, c.id, sizeof(m.conversation_id));
+    m.direction = INBOX_INBOUND;
+    /* borrowed for the frame; the event builders do not keep it */
+    m.body = (char *) (in->body ? in->body : "");
+    m.media_count = media_count;
+    m.media = (inbox_media_t *) in->media;
+    m.segments = in->segments ? in->segments : 1;
+    m.created_at = at;
+
+    status = inbox_sqlite_ingest_events(batch, *org, &m, &c, unread, events,
+                                        err);
+
+done:
+
+    inbox_conversation_free(&c);
+    return status;
+}
+
+
+/*
+ * The organization that owns e164, from the batch's memory or else from
+ * the database (with its seq, epoch and unread total).
+ */
+static inbox_status_t
+inbox_sqlite_batch_org(inbox_sqlite_batch_t *batch, const char *e164,
+    inbox_sqlite_batch_org_t **org, inbox_error_t *err)
+{
+    int                        rc;
+    size_t                     i;
+    int64_t                    id;
+    sqlite3_stmt              *stmt;
+    inbox_sqlite_batch_org_t  *o;
+
+    for (i = 0; i < batch->nnumbers; i++) {
+        if (strcmp(batch->numbers[i].e164, e164) == 0) {
+            *org = batch->numbers[i].org;
+            return INBOX_OK;
+        }
+    }
+
+    stmt = inbox_sqlite_stmt(batch->conn, INBOX_SQL_INGEST_NUMBER,
+        "SELECT o.id, o.epoch, o.seq, o.unread_total"
+        " FROM numbers n JOIN orgs o ON o.id = n.org_id WHERE n.e164 = ?1",
+        err);
+    if (stmt == NULL) {
+        return err->code;
+    }
+
+    inbox_sqlite_bind_text(stmt, 1, e164);
+
+    rc = sqlite3_step(stmt);
+
+    if (rc != SQLITE_ROW) {
+        inbox_sqlite_done(stmt);
+
+        if (rc == SQLITE_DONE) {
+            return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
+                                   "no organization owns the number %s",
+                                   e164);
+        }
+
+        return inbox_sqlite_fail(batch->conn, rc, err);
+    }
+
+    id = sqlite3_column_int64(stmt, 0);
+    o = NULL;
+
+    /* another number of an organization already met: its seq moved on */
+    for (i = 0; i < batch->norgs; i++) {
+        if (batch->orgs[i].id == id) {
+            o = &batch->orgs[i];
+            break;
+        }
+    }
+
+    if (o == NULL) {
+        o = &batch->orgs[batch->norgs++];
+        o->id = id;
+        inbox_sqlite_format_id(id, o->id_text);
+        inbox_sqlite_column_copy(stmt, 1, o->epoch, sizeof(o->epoch));
+        o->seq = sqlite3_column_int64(stmt, 2);
+        o->stored_seq = o->seq;
+        o->unread_total = sqlite3_column_int64(stmt, 3);
+    }
+
+    inbox_sqlite_done(stmt);
+
+    batch->numbers[batch->nnumbers].e164 = e164;
+    batch->numbers[batch->nnumbers].org = o;
+    batch->nnumbers++;
+
+    *org = o;
+    return INBOX_OK;
+}
+
+
+/* Writes the seq each organization reached, once, before COMMIT. */
+static inbox_status_t
+inbox_sqlite_batch_store_seqs(inbox_sqlite_batch_t *batch,
+    inbox_error_t *err)
+{
+    int                        rc;
+    size_t                     i;
+    sqlite3_stmt              *stmt;
+    inbox_sqlite_batch_org_t  *o;
+
+    for (i = 0; i < batch->norgs; i++) {
+        o = &batch->orgs[i];
+
+        if (o->seq == o->stored_seq) {
+            continue;
+        }
+
+        stmt = inbox_sqlite_stmt(batch->conn, INBOX_SQL_ORG_SEQ_ADVANCE,
+            "UPDATE orgs SET seq = ?2 WHERE id = ?1", err);
+        if (stmt == NULL) {
+            return err->code;
+        }
+
+        sqlite3_bind_int64(stmt, 1, o->id);
+        sqlite3_bind_int64(stmt, 2, o->seq);
+
+        rc = sqlite3_step(stmt);
+        inbox_sqlite_done(stmt);
+
+        if (rc != SQLITE_DONE) {
+            return inbox_sqlite_fail(batch->conn, rc, err);
+        }
+
+        o->stored_seq = o->seq;
+    }
+
+    return INBOX_OK;
+}
+
+
+/*
+ * The sender's contact and conversation, made when new, as they are
+ * before this message (c, for the frames; the caller frees it), and the
+ * conversation's last_message_at (INT64_MIN for NULL).  A known contact is
+ * only read: rewriting its row would cost pages.
+ */
+static inbox_status_t
+inbox_sqlite_ingest_thread(inbox_sqlite_batch_t *batch, int64_t org,
+    const inbox_inbound_t *in, int64_t at, inbox_conversation_t *c,
+    int64_t *last_message_at, inbox_error_t *err)
+{
+    int                   rc, has_thread;
+    int64_t               contact;
+    sqlite3_stmt         *stmt;
+    inbox_status_t        status;
+    inbox_sqlite_conn_t  *conn;
+
+    conn = batch->conn;
+    memset(c, 0, sizeof(inbox_conversation_t));
+    *last_message_at = INT64_MIN;
+
+    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_INGEST_CONTACT_FIND,
+        INBOX_SQLITE_CONVERSATION_COLUMNS
+        " FROM contacts ct LEFT JOIN conversations c ON c.contact_id = ct.id"
+        " WHERE ct.org_id = ?1 AND ct.phone = ?2", err);
+    if (stmt == NULL) {
+        return err->code;
+    }
+
+    sqlite3_bind_int64(stmt, 1, org);
+    inbox_sqlite_bind_text(stmt, 2, in->from);
+
+    rc = sqlite3_step(stmt);
+
+    if (rc == SQLITE_ROW) {
+        contact = sqlite3_column_int64(stmt, 1);
+        has_thread = (sqlite3_column_type(stmt, 0) != SQLITE_NULL);
+
+        /* c.last_message_at, which the touch compares with */
+        if (sqlite3_column_type(stmt, 8) != SQLITE_NULL) {
+            *last_message_at = sqlite3_column_int64(stmt, 8);
+        }
+
+        status = inbox_sqlite_conversation_read(stmt, c, err);
+        inbox_sqlite_done(stmt);
+
+        if (status != INBOX_OK || has_thread) {
+            return status;
+        }
+
+        /* a contact without its thread yet: make it below */
+
+    } else {
+        inbox_sqlite_done(stmt);
+
+        if (rc != SQLITE_DONE) {
+            return inbox_sqlite_fail(conn, rc, err);
+        }
+
+        stmt = inbox_sqlite_stmt(conn, INBOX_SQL_INGEST_CONTACT,
+            "INSERT INTO contacts (org_id, phone, created_at)"
+            " VALUES (?1, ?2, ?3)", err);
+        if (stmt == NULL) {
+            return err->code;
+        }
+
+        sqlite3_bind_int64(stmt, 1, org);
+        inbox_sqlite_bind_text(stmt, 2, in->from);
+        sqlite3_bind_int64(stmt, 3, batch->now);
+
+        rc = sqlite3_step(stmt);
+        inbox_sqlite_done(stmt);
+
+        if (rc != SQLITE_DONE) {
+            return inbox_sqlite_fail(conn, rc, err);
+        }
+
+        batch->wrote = 1;
+        contact = sqlite3_last_insert_rowid(conn->db);
+
+        /* what the new row holds: no name, not opted out */
+        inbox_sqlite_format_id(contact, c->contact.id);
+        memcpy(c->contact.phone, in->from, sizeof(c->contact.phone));
+    }
+
+    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_INGEST_CONVERSATION,
+        "INSERT INTO conversations (org_id, contact_id, last_activity_at,"
+        " created_at) VALUES (?1, ?2, ?3, ?4)", err);
+    if (stmt == NULL) {
+        return err->code;
+    }
+
+    sqlite3_bind_int64(stmt, 1, org);
+    sqlite3_bind_int64(stmt, 2, contact);
+    sqlite3_bind_int64(stmt, 3, at);
+    sqlite3_bind_int64(stmt, 4, batch->now);
+
+    rc = sqlite3_step(stmt);
+    inbox_sqlite_done(stmt);
+
+    if (rc != SQLITE_DONE) {
+        return inbox_sqlite_fail(conn, rc, err);
+    }
+
+    batch->wrote = 1;
+
+    /* what the new row holds: no message, nothing unread, in the inbox */
+    inbox_sqlite_format_id(sqlite3_last_insert_rowid(conn->db), c->id);
+    c->has_last_message = 0;
+    memset(&c->last_message, 0, sizeof(c->last_message));
+    c->last_activity_at = at;
+    c->unread_count = 0;
+    c->archived = 0;
+    c->starred = 0;
+
+    return INBOX_OK;
+}
+
+
+/*
+ * One more unread, and back to the default view.  The last message fields
+ * follow the newest message, so a late retry of an older one does not
+ * push the thread up.  c becomes the conversation as it is now: the same
+ * change is made to it here, so that reading the row back is not needed.
+ */
+static inbox_status_t
+inbox_sqlite_ingest_touch(inbox_sqlite_conn_t *conn,
+    const inbox_inbound_t *in, int64_t at, int64_t last_message_at,
+    int64_t message, inbox_conversation_t *c, inbox_error_t *err)
+{
+    int            rc;
+    sqlite3_stmt  *stmt;
+    char           preview[INBOX_PREVIEW_MAX];
+
     inbox_sqlite_preview(in, preview);
 
 #define INBOX_SQLITE_NEWER                                                    \
@@ -327,7 +698,7 @@ inbox_sqlite_ingest_one(inbox_sqlite_conn_t *conn, const inbox_inbound_t *in,
 
 #undef INBOX_SQLITE_NEWER
 
-    sqlite3_bind_int64(stmt, 1, conversation);
+    sqlite3_bind_int64(stmt, 1, strtoll(c->id, NULL, 10));
     sqlite3_bind_int64(stmt, 2, at);
     sqlite3_bind_int64(stmt, 3, message);
     inbox_sqlite_bind_text(stmt, 4, preview);
@@ -335,165 +706,113 @@ inbox_sqlite_ingest_one(inbox_sqlite_conn_t *conn, const inbox_inbound_t *in,
     rc = sqlite3_step(stmt);
     inbox_sqlite_done(stmt);
 
+    if (rc == SQLITE_DONE && sqlite3_changes(conn->db) != 1) {
+        rc = SQLITE_INTERNAL;    /* the conversation was there a moment ago */
+    }
+
     if (rc != SQLITE_DONE) {
         return inbox_sqlite_fail(conn, rc, err);
     }
 
-    inbox_sqlite_format_id(message, result->message_id);
-    inbox_sqlite_format_id(conversation, result->conversation_id);
+    /* the UPDATE above, once more (RETURNING costs a temporary table) */
+    c->unread_count++;
+    c->archived = 0;
 
-    memset(&m, 0, sizeof(inbox_message_t));
-    memcpy(m.id, result->message_id, sizeof(m.id));
-    memcpy(m.conversation_id, result->conversation_id,
-           sizeof(m.conversation_id));
-    m.direction = INBOX_INBOUND;
-    /* borrowed for the frame; the event builders do not keep it */
-    m.body = (char *) (in->body ? in->body : "");
-    m.media_count = media_count;
-    m.media = (inbox_media_t *) in->media;
-    m.segments = in->segments ? in->segments : 1;
-    m.created_at = at;
+    if (at >= last_message_at) {
+        c->has_last_message = 1;
+        inbox_sqlite_format_id(message, c->last_message.id);
+        c->last_message.direction = INBOX_INBOUND;
+        memcpy(c->last_message.preview, preview, sizeof(preview));
+        c->last_message.at = at;
+        c->last_activity_at = at;
+    }
 
-    return inbox_sqlite_ingest_events(conn, *org, &m, now, events, err);
+    return INBOX_OK;
 }
 
 
 /*
  * message.created, conversation.updated and unread.total, with the
  * organization's next three sequence numbers, into the events table and
- * the caller's list.
+ * the caller's list.  The organization takes them (and the new unread
+ * total) only once all three are stored.
  */
 static inbox_status_t
-inbox_sqlite_ingest_events(inbox_sqlite_conn_t *conn, int64_t org,
-    const inbox_message_t *message, int64_t now, inbox_event_list_t *events,
-    inbox_error_t *err)
+inbox_sqlite_ingest_events(inbox_sqlite_batch_t *batch,
+    inbox_sqlite_batch_org_t *org, const inbox_message_t *message,
+    const inbox_conversation_t *c, int64_t unread,
+    inbox_event_list_t *events, inbox_error_t *err)
 {
-    int                    rc;
-    char                  *frames[3];
-    char                   org_id[INBOX_ID_MAX];
-    char                   epoch[INBOX_EPOCH_MAX];
-    size_t                 i;
-    int64_t                seq, unread, conversation;
-    sqlite3_stmt          *stmt;
-    inbox_status_t         status;
-    inbox_conversation_t   c;
+    int              rc;
+    char            *frames[3];
+    size_t           i;
+    int64_t          seq;
+    sqlite3_stmt    *stmt;
+    inbox_status_t   status;
 
-    static const char     *types[3] = {
-        "message.created", "conversation.updated", "unread.total"
-    };
+    seq = org->seq + 1;
 
-    conversation = strtoll(message->conversation_id, NULL, 10);
+    frames[0] = inbox_event_message_created(seq, org->epoch, message, c);
+    frames[1] = inbox_event_conversation_updated(seq + 1, org->epoch, c);
+    frames[2] = inbox_event_unread_total(seq + 2, org->epoch, unread);
 
-    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_CONVERSATION_GET,
-                             INBOX_SQLITE_CONVERSATION_GET_SQL, err);
-    if (stmt == NULL) {
-        return err->code;
+    status = INBOX_OK;
+
+    if (frames[0] == NULL || frames[1] == NULL || frames[2] == NULL) {
+        status = inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
+        goto failed;
     }
 
-    sqlite3_bind_int64(stmt, 1, conversation);
-    sqlite3_bind_int64(stmt, 2, org);
+    /* one statement for the three rows */
+    stmt = inbox_sqlite_stmt(batch->conn, INBOX_SQL_EVENT_APPEND,
+        "INSERT INTO events (org_id, seq, type, payload, created_at)"
+        " VALUES (?1, ?2, 'message.created', ?3, ?6),"
+        " (?1, ?2 + 1, 'conversation.updated', ?4, ?6),"
+        " (?1, ?2 + 2, 'unread.total', ?5, ?6)", err);
+    if (stmt == NULL) {
+        status = err->code;
+        goto failed;
+    }
+
+    sqlite3_bind_int64(stmt, 1, org->id);
+    sqlite3_bind_int64(stmt, 2, seq);
+    inbox_sqlite_bind_text(stmt, 3, frames[0]);
+    inbox_sqlite_bind_text(stmt, 4, frames[1]);
+    inbox_sqlite_bind_text(stmt, 5, frames[2]);
+    sqlite3_bind_int64(stmt, 6, batch->now);
 
     rc = sqlite3_step(stmt);
-
-    if (rc != SQLITE_ROW) {
-        inbox_sqlite_done(stmt);
-        return inbox_sqlite_fail(conn, rc, err);
-    }
-
-    status = inbox_sqlite_conversation_read(stmt, &c, err);
-    inbox_sqlite_done(stmt);
-
-    if (status != INBOX_OK) {
-        inbox_conversation_free(&c);
-        return status;
-    }
-
-    /* the unread total is already the new one (triggers) */
-    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_ORG_SEQ_ADVANCE,
-        "UPDATE orgs SET seq = seq + ?2 WHERE id = ?1"
-        " RETURNING seq, epoch, unread_total", err);
-    if (stmt == NULL) {
-        inbox_conversation_free(&c);
-        return err->code;
-    }
-
-    sqlite3_bind_int64(stmt, 1, org);
-    sqlite3_bind_int64(stmt, 2, 3);
-
-    seq = 0;
-    unread = 0;
-    rc = sqlite3_step(stmt);
-
-    if (rc == SQLITE_ROW) {
-        seq = sqlite3_column_int64(stmt, 0) - 2;
-        inbox_sqlite_column_copy(stmt, 1, epoch, sizeof(epoch));
-        unread = sqlite3_column_int64(stmt, 2);
-        rc = sqlite3_step(stmt);
-
-    } else if (rc == SQLITE_DONE) {
-        rc = SQLITE_INTERNAL;    /* the organization was there a moment ago */
-    }
-
     inbox_sqlite_done(stmt);
 
     if (rc != SQLITE_DONE) {
-        inbox_conversation_free(&c);
-        return inbox_sqlite_fail(conn, rc, err);
+        status = inbox_sqlite_fail(batch->conn, rc, err);
+        goto failed;
     }
 
-    frames[0] = inbox_event_message_created(seq, epoch, message, &c);
-    frames[1] = inbox_event_conversation_updated(seq + 1, epoch, &c);
-    frames[2] = inbox_event_unread_total(seq + 2, epoch, unread);
-
-    inbox_conversation_free(&c);
-
-    status = INBOX_OK;
-    inbox_sqlite_format_id(org, org_id);
-
     for (i = 0; i < 3; i++) {
-        if (frames[i] == NULL) {
-            status = inbox_error_set(err, INBOX_ERR_INTERNAL,
-                                     "out of memory");
-            continue;
-        }
-
-        if (status != INBOX_OK) {
-            free(frames[i]);
-            continue;
-        }
-
-        stmt = inbox_sqlite_stmt(conn, INBOX_SQL_EVENT_APPEND,
-            "INSERT INTO events (org_id, seq, type, payload, created_at)"
-            " VALUES (?1, ?2, ?3, ?4, ?5)", err);
-        if (stmt == NULL) {
-            status = err->code;
-            free(frames[i]);
-            continue;
-        }
-
-        sqlite3_bind_int64(stmt, 1, org);
-        sqlite3_bind_int64(stmt, 2, seq + (int64_t) i);
-        inbox_sqlite_bind_text(stmt, 3, types[i]);
-        inbox_sqlite_bind_text(stmt, 4, frames[i]);
-        sqlite3_bind_int64(stmt, 5, now);
-
-        rc = sqlite3_step(stmt);
-        inbox_sqlite_done(stmt);
-
-        if (rc != SQLITE_DONE) {
-            status = inbox_sqlite_fail(conn, rc, err);
-            free(frames[i]);
-            continue;
-        }
-
         /* the list owns the frame from here, also when the push fails */
-        if (inbox_event_list_push(events, org_id, seq + (int64_t) i,
+        if (inbox_event_list_push(events, org->id_text, seq + (int64_t) i,
                                   frames[i])
             != 0)
         {
             status = inbox_error_set(err, INBOX_ERR_INTERNAL,
                                      "out of memory");
         }
+
+        frames[i] = NULL;
+    }
+
+    if (status == INBOX_OK) {
+        org->seq = seq + 2;
+        org->unread_total = unread;
+    }
+
+    return status;
+
+failed:
+
+    for (i = 0; i < 3; i++) {
+        free(frames[i]);
     }
 
     return status;
@@ -540,34 +859,12 @@ inbox_sqlite_ingest_existing(inbox_sqlite_conn_t *conn, int64_t org,
 }
 
 
-/* Steps a statement whose first row's first column is wanted, runs it to
- * its end (RETURNING writes need that) and resets it.  *rc is SQLITE_ROW
- * when there was a row, SQLITE_DONE when none, else the error. */
+/* What a conversation adds to its organization's unread total, as the
+ * triggers on conversations count it: archived threads count nothing. */
 static int64_t
-inbox_sqlite_step_id(sqlite3_stmt *stmt, int *rc)
+inbox_sqlite_unread_shown(const inbox_conversation_t *c)
 {
-    int      step;
-    int64_t  id;
-
-    id = 0;
-    step = sqlite3_step(stmt);
-
-    if (step == SQLITE_ROW) {
-        id = sqlite3_column_int64(stmt, 0);
-
-        while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
-            /* void */
-        }
-
-        if (step == SQLITE_DONE) {
-            step = SQLITE_ROW;
-        }
-    }
-
-    sqlite3_reset(stmt);
-    *rc = step;
-
-    return id;
+    return c->archived ? 0 : c->unread_count;
 }
 
 

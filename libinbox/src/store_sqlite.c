@@ -20,6 +20,9 @@
 
 static void inbox_sqlite_close(inbox_store_t *store);
 static void inbox_sqlite_conn_drop(inbox_sqlite_conn_t *conn);
+static void inbox_sqlite_end(inbox_sqlite_conn_t *conn);
+static inbox_sqlite_conn_t *inbox_sqlite_conn_open(inbox_sqlite_store_t *s,
+    inbox_error_t *err);
 static void inbox_sqlite_conn_free(inbox_sqlite_conn_t *conn);
 static int inbox_sqlite_configure(sqlite3 *db);
 static inbox_status_t inbox_sqlite_migrate(const char *path,
@@ -323,21 +326,39 @@ inbox_sqlite_close(inbox_store_t *store)
 inbox_sqlite_conn_t *
 inbox_sqlite_conn(inbox_store_t *store, inbox_error_t *err)
 {
-    int                    rc;
-    sqlite3               *db;
     inbox_sqlite_conn_t   *conn;
     inbox_sqlite_store_t  *s = (inbox_sqlite_store_t *) store;
 
     conn = pthread_getspecific(s->key);
 
-    if (conn != NULL) {
-        if (conn->pid == getpid()) {
-            return conn;
-        }
-
-        /* forked: the parent's connection must not be touched here */
-        pthread_setspecific(s->key, NULL);
+    if (conn != NULL && conn->pid == getpid()) {
+        return conn;
     }
+
+    /* none yet, or forked: the parent's must not be touched here */
+
+    conn = inbox_sqlite_conn_open(s, err);
+    if (conn == NULL) {
+        return NULL;
+    }
+
+    if (pthread_setspecific(s->key, conn) != 0) {
+        inbox_sqlite_conn_drop(conn);
+        inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
+        return NULL;
+    }
+
+    return conn;
+}
+
+
+/* A new connection, on the store's list so that closing it closes this. */
+static inbox_sqlite_conn_t *
+inbox_sqlite_conn_open(inbox_sqlite_store_t *s, inbox_error_t *err)
+{
+    int                   rc;
+    sqlite3              *db;
+    inbox_sqlite_conn_t  *conn;
 
     db = NULL;
     rc = sqlite3_open_v2(s->path, &db,
@@ -370,12 +391,6 @@ inbox_sqlite_conn(inbox_store_t *store, inbox_error_t *err)
     }
     s->conns = conn;
     pthread_mutex_unlock(&s->lock);
-
-    if (pthread_setspecific(s->key, conn) != 0) {
-        inbox_sqlite_conn_drop(conn);
-        inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
-        return NULL;
-    }
 
     return conn;
 }
@@ -730,24 +745,45 @@ inbox_sqlite_writer_lock(inbox_sqlite_store_t *s)
 }
 
 
-inbox_status_t
-inbox_sqlite_begin_write(inbox_sqlite_conn_t *conn, inbox_error_t *err)
+/*
+ * Every write transaction of the process runs on one connection, whichever
+ * thread runs it: the writers queue for it anyway, and SQLite empties a
+ * connection's page cache whenever another connection wrote, so a writer
+ * connection per pool thread would start every batch cold.
+ */
+inbox_sqlite_conn_t *
+inbox_sqlite_begin_write(inbox_store_t *store, inbox_error_t *err)
 {
-    int  rc;
+    int                    rc;
+    inbox_sqlite_conn_t   *conn;
+    inbox_sqlite_store_t  *s = (inbox_sqlite_store_t *) store;
 
-    pthread_mutex_lock(&conn->store->write_lock);
+    pthread_mutex_lock(&s->write_lock);
+
+    conn = s->writer;
+
+    if (conn == NULL || conn->pid != getpid()) {
+        conn = inbox_sqlite_conn_open(s, err);
+        if (conn == NULL) {
+            pthread_mutex_unlock(&s->write_lock);
+            return NULL;
+        }
+
+        s->writer = conn;
+    }
+
     conn->writing = 1;
 
-    inbox_sqlite_writer_lock(conn->store);
+    inbox_sqlite_writer_lock(s);
 
     rc = inbox_sqlite_run(conn, INBOX_SQL_BEGIN_IMMEDIATE, "BEGIN IMMEDIATE");
     if (rc != SQLITE_OK) {
-        conn->writing = 0;
-        pthread_mutex_unlock(&conn->store->write_lock);
-        return inbox_sqlite_fail(conn, rc, err);
+        (void) inbox_sqlite_fail(conn, rc, err);
+        inbox_sqlite_end(conn);
+        return NULL;
     }
 
-    return INBOX_OK;
+    return conn;
 }
 
 

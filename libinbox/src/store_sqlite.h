@@ -85,6 +85,7 @@ typedef struct {
     int                    writer_fd;    /* PATH-writer, flock()ed by the
                                             writing process; -1 if none */
     pid_t                  writer_pid;   /* the process that opened it */
+    inbox_sqlite_conn_t   *writer;       /* every write transaction's */
     inbox_sqlite_conn_t   *conns;        /* every open connection */
 } inbox_sqlite_store_t;
 
@@ -136,12 +137,14 @@ sqlite3_stmt *inbox_sqlite_stmt(inbox_sqlite_conn_t *conn, inbox_sql_id_t id,
 /* Resets a statement so it holds no lock or snapshot. */
 void inbox_sqlite_done(sqlite3_stmt *stmt);
 
-/* Transactions.  begin_write takes this process's writer queue and then
- * SQLite's write lock (BEGIN IMMEDIATE); commit and rollback end either
- * kind and release the queue. */
+/* Transactions.  begin_write queues for the process's one writer
+ * connection (write_lock, then the PATH-writer flock) and takes SQLite's
+ * write lock (BEGIN IMMEDIATE) on it; it returns that connection, or NULL
+ * with err set.  commit and rollback end either kind and release the
+ * queue. */
 inbox_status_t inbox_sqlite_begin_read(inbox_sqlite_conn_t *conn,
     inbox_error_t *err);
-inbox_status_t inbox_sqlite_begin_write(inbox_sqlite_conn_t *conn,
+inbox_sqlite_conn_t *inbox_sqlite_begin_write(inbox_store_t *store,
     inbox_error_t *err);
 inbox_status_t inbox_sqlite_commit(inbox_sqlite_conn_t *conn,
     inbox_error_t *err);

@@ -638,14 +638,9 @@ inbox_sqlite_contact_upsert(inbox_store_t *store, const char *org_id,
                                      "form (+15551234567)");
     }
 
-    conn = inbox_sqlite_conn(store, err);
+    conn = inbox_sqlite_begin_write(store, err);
     if (conn == NULL) {
         return err->code;
-    }
-
-    status = inbox_sqlite_begin_write(conn, err);
-    if (status != INBOX_OK) {
-        return status;
     }
 
     now = inbox_now_ms();

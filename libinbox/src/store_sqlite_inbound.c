@@ -114,14 +114,9 @@ inbox_sqlite_inbound_ingest(inbox_store_t *store,
         goto failed;
     }
 
-    conn = inbox_sqlite_conn(store, err);
+    conn = inbox_sqlite_begin_write(store, err);
     if (conn == NULL) {
         status = err->code;
-        goto failed;
-    }
-
-    status = inbox_sqlite_begin_write(conn, err);
-    if (status != INBOX_OK) {
         goto failed;
     }
 
@@ -147,10 +142,13 @@ inbox_sqlite_inbound_ingest(inbox_store_t *store,
         batch.norgs = 0;
         batch.nnumbers = 0;
 
-        status = inbox_sqlite_begin_write(conn, err);
-        if (status != INBOX_OK) {
+        conn = inbox_sqlite_begin_write(store, err);
+        if (conn == NULL) {
+            status = err->code;
             goto failed;
         }
+
+        batch.conn = conn;
 
         status = inbox_sqlite_ingest_pass(&batch, msgs, n, results, events,
                                           1, &again, err);

@@ -2,7 +2,8 @@
 /*
  * Group commit for inbound webhooks: one pending list and at most one
  * batch in flight per worker, so a burst of webhooks costs a few
- * transactions instead of one each.
+ * transactions instead of one each.  The pending list is bounded, so a
+ * stalled store turns webhooks away (503) instead of piling them up.
  */
 
 
@@ -17,8 +18,14 @@
 #include "ngx_http_inbox_task.h"
 
 
+/* How many batches' worth of webhooks may wait for the one in flight. */
+#define NGX_HTTP_INBOX_BATCH_PENDING  64
+
+
 typedef struct {
     ngx_queue_t               pending;
+    ngx_uint_t                npending;
+    ngx_uint_t                max_pending;
     ngx_uint_t                size;        /* inbox_batch_size */
     ngx_thread_task_t        *task;        /* reused by every batch */
     ngx_http_inbox_item_t   **items;       /* the batch in flight */
@@ -48,6 +55,8 @@ ngx_http_inbox_batch_init(ngx_cycle_t *cycle, ngx_uint_t batch_size)
 
     ngx_queue_init(&batch->pending);
 
+    batch->npending = 0;
+    batch->max_pending = NGX_HTTP_INBOX_BATCH_PENDING * batch_size;
     batch->size = batch_size;
     batch->nitems = 0;
     batch->in_flight = 0;
@@ -80,7 +89,17 @@ ngx_http_inbox_batch_add(ngx_http_inbox_item_t *item)
 
     r = item->request;
 
+    /* only while a batch is in flight can anything be pending */
+
+    if (batch->npending >= batch->max_pending) {
+        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "inbox batch: %ui webhooks pending, one refused",
+                       batch->npending);
+        return NGX_BUSY;
+    }
+
     ngx_queue_insert_tail(&batch->pending, &item->queue);
+    batch->npending++;
 
     item->waiting = 1;
     r->main->blocked++;
@@ -126,6 +145,7 @@ ngx_http_inbox_batch_post(ngx_http_inbox_batch_t *batch)
     {
         q = ngx_queue_head(&batch->pending);
         ngx_queue_remove(q);
+        batch->npending--;
 
         item = ngx_queue_data(q, ngx_http_inbox_item_t, queue);
 

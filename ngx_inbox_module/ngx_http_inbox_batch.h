@@ -57,15 +57,19 @@ struct ngx_http_inbox_item_s {
 };
 
 
-/* Called from init_process: room for batch_size items. */
+/* Called from init_process: room for batch_size items in flight and
+ * 64 x batch_size pending. */
 ngx_int_t ngx_http_inbox_batch_init(ngx_cycle_t *cycle,
     ngx_uint_t batch_size);
 
 /*
  * Queues the item (allocated from its request's pool) and sets the
  * request waiting; r->write_event_handler must already be the one that
- * answers it (after checking item->waiting).  NGX_ERROR when no batch
- * could be posted (the pool's queue is full): the caller answers 503.
+ * answers it (after checking item->waiting).  NGX_BUSY when the worker
+ * already has 64 x batch_size webhooks waiting for the batch in flight
+ * (the store is slow or stalled), NGX_ERROR when no batch could be posted
+ * (the pool's queue is full): either way nothing was queued and the caller
+ * answers 503 at once, so the carrier retries.
  */
 ngx_int_t ngx_http_inbox_batch_add(ngx_http_inbox_item_t *item);
 

@@ -121,13 +121,13 @@ function nginxConf(c) {
 load_module ${modulePath};
 ${user}daemon off;
 master_process on;
-worker_processes 2;
+worker_processes ${c.options.workerProcesses};
 pid ${c.dir}/nginx.pid;
 worker_shutdown_timeout 5s;
 working_directory ${c.dir};
 worker_rlimit_core 512m;
 error_log ${c.dir}/error.log info;
-thread_pool inbox threads=4 max_queue=4096;
+thread_pool inbox ${c.options.threadPool};
 
 events {
     worker_connections 1024;
@@ -143,13 +143,13 @@ http {
     include /etc/nginx/mime.types;
     default_type application/octet-stream;
 
-    inbox_store sqlite:${c.dir}/inbox.db;
+    inbox_store ${c.nginxStore};
     inbox_thread_pool inbox;
     inbox_public_url ${c.baseUrl};
     inbox_events_socket ${c.dir}/events.sock;
     inbox_realtime_secret ${c.dir}/realtime.key;
     inbox_default_country US;
-
+${c.options.http.map((line) => `    ${line}\n`).join('')}
     server {
         listen 127.0.0.1:${c.port};
         server_name localhost;
@@ -174,6 +174,62 @@ http {
 `;
 }
 
+export const sqlite3Path = process.env.SQLITE3 || 'sqlite3';
+
+export async function holdWriteLock(dbPath, timeoutMs = 10000) {
+    const child = spawn(sqlite3Path, ['-cmd', '.timeout 5000', dbPath], {
+        detached: true,
+        stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    live.add(child.pid);
+    child.exited = new Promise((r) => child.once('exit', (code, signal) => {
+        live.delete(child.pid);
+        r({ code, signal });
+    }));
+    child.once('error', () => {});
+    child.stdin.on('error', () => {});
+    let out = '';
+    let err = '';
+    child.stderr.on('data', (buf) => { err += buf; });
+    try {
+        await new Promise((ok, fail) => {
+            const timer = setTimeout(() => fail(new Error(
+                `sqlite3 did not take the write lock within ${timeoutMs} ms`
+                + `: ${err}`)), timeoutMs);
+            child.stdout.on('data', (buf) => {
+                out += buf;
+                if (/locked/.test(out)) {
+                    clearTimeout(timer);
+                    ok();
+                }
+            });
+            child.stderr.on('data', () => {
+                clearTimeout(timer);
+                fail(new Error(`sqlite3: ${err}`));
+            });
+            child.exited.then(({ code, signal }) => {
+                clearTimeout(timer);
+                fail(new Error(`sqlite3 exited (${code ?? signal}): ${err}`));
+            });
+            child.stdin.write("BEGIN IMMEDIATE;\nSELECT 'locked';\n");
+        });
+    } catch (e) {
+        await stopChild(child, 'SIGKILL', 1000);
+        throw e;
+    }
+    let released = null;
+    return {
+        release() {
+            if (!released) {
+                child.stdin.end('ROLLBACK;\n');
+                released = Promise.race([child.exited, sleep(5000)])
+                    .then(() => stopChild(child, 'SIGKILL', 1000));
+            }
+            return released;
+        },
+    };
+}
+
 // A US number unlikely to collide with any other in the same store.
 export function uniqueNumber() {
     const area = ['212', '312', '415', '617', '646', '718'][
@@ -184,8 +240,25 @@ export function uniqueNumber() {
 }
 
 
+// What startCluster's options may change; the defaults are what every test
+// file got before there were options.
+//   workerProcesses: nginx's worker_processes;
+//   threadPool: the arguments of the "thread_pool inbox" line;
+//   http: more http-level directives, each a string ("inbox_batch_size 1;");
+//   nginxStore: the inbox_store URI nginx is given (the organizations are
+//     still made in the cluster's own store, cluster.store); when set,
+//     nginx counts as started once /healthz answers at all, not only 200.
+const defaultOptions = {
+    workerProcesses: 2,
+    threadPool: 'threads=4 max_queue=4096',
+    http: [],
+    nginxStore: null,
+};
+
 export class Cluster {
-    constructor() {
+    constructor(options = {}) {
+        this.options = { ...defaultOptions, ...options };
+        this.options.http = [].concat(this.options.http);
         this.dir = mkdtempSync(join(tmpdir(), 'inbox-test-'));
         dirs.add(this.dir);
         this.orgs = [];
@@ -195,6 +268,8 @@ export class Cluster {
     }
 
     get store() { return `sqlite:${this.dir}/inbox.db`; }
+    get storePath() { return join(this.dir, 'inbox.db'); }
+    get nginxStore() { return this.options.nginxStore || this.store; }
     get errorLogPath() { return join(this.dir, 'error.log'); }
     get wsLogPath() { return join(this.dir, 'ws-server.log'); }
 
@@ -273,7 +348,7 @@ export class Cluster {
             try {
                 const res = await fetch(this.url('/healthz'),
                     { signal: AbortSignal.timeout(2000) });
-                if (res.status === 200) {
+                if (res.status === 200 || this.options.nginxStore) {
                     return;
                 }
                 last = `status ${res.status}`;
@@ -295,6 +370,14 @@ export class Cluster {
 
     errorLog() {
         return this.readFile('error.log');
+    }
+
+    // Holds SQLite's write lock on the store from another process, as a
+    // stalled writer would: the sqlite3 CLI inside BEGIN IMMEDIATE, its
+    // stdin kept open.  Resolves once the lock is held, with release(),
+    // which rolls back and waits for the CLI to exit.
+    async lockStore() {
+        return holdWriteLock(this.storePath);
     }
 
     // Lines of the error log that mean something went badly wrong.
@@ -326,14 +409,15 @@ export class Cluster {
 }
 
 // Starts store, ws-server and nginx.  orgs: [{name, number, authToken}],
-// one organization by default.  On failure everything started is stopped.
-export async function startCluster({ orgs = [{}] } = {}) {
+// one organization by default; the other options are Cluster's (above).
+// On failure everything started is stopped.
+export async function startCluster({ orgs = [{}], ...options } = {}) {
     for (const bin of [inboxctlPath, wsServerPath, modulePath]) {
         if (!existsSync(bin)) {
             throw new Error(`${bin} is missing: run "make all" first`);
         }
     }
-    const c = new Cluster();
+    const c = new Cluster(options);
     try {
         c.port = await freePort();
         c.wsPort = await freePort();

@@ -56,10 +56,10 @@ export function inboundForm({ org, from, to, body = '', sid = newMessageSid(),
     return pairs;
 }
 
-// POSTs a form to the Twilio inbound webhook, signed with the org's auth
-// token unless signature is given (null: no header at all).
-export async function postWebhook(cluster, pairs, { authToken,
-                                  signature } = {}) {
+// The request Twilio makes to deliver a form: { url, headers, body }, signed
+// with authToken unless signature is given (null: no header at all).
+export function webhookRequest(cluster, pairs, { authToken,
+                               signature } = {}) {
     const url = cluster.url('/webhooks/twilio/inbound');
     const body = new URLSearchParams(pairs).toString();
     const headers = { 'Content-Type': 'application/x-www-form-urlencoded' };
@@ -68,6 +68,13 @@ export async function postWebhook(cluster, pairs, { authToken,
     } else if (signature !== null) {
         headers['X-Twilio-Signature'] = signature;
     }
+    return { url, headers, body };
+}
+
+// POSTs a form to the Twilio inbound webhook, signed with the org's auth
+// token unless signature is given (null: no header at all).
+export async function postWebhook(cluster, pairs, opts = {}) {
+    const { url, headers, body } = webhookRequest(cluster, pairs, opts);
     const res = await fetch(url, { method: 'POST', headers, body });
     const text = await res.text();
     let json;

@@ -1,7 +1,7 @@
 
 /*
  * Store housekeeping off the request path: after a batch of webhooks, at
- * most once a second, a pool thread runs inbox_store_maintain (for SQLite a
+ * most every 100 ms, a pool thread runs inbox_store_maintain (for SQLite a
  * passive checkpoint of the write-ahead log) while the next batch goes on,
  * instead of the checkpoint landing on whichever batch crosses SQLite's
  * threshold.
@@ -15,13 +15,18 @@
 #include "ngx_http_inbox_module.h"
 
 
+/* Often enough that the log stays small and SQLite's own checkpoint, on
+ * a writer's path, never comes due. */
+#define NGX_HTTP_INBOX_MAINTAIN_INTERVAL  100
+
+
 static void ngx_http_inbox_maintain_thread(void *data, ngx_log_t *log);
 static void ngx_http_inbox_maintain_done(ngx_event_t *ev);
 
 
 /* Per worker. */
 static ngx_thread_task_t  *ngx_http_inbox_maintain_task;
-static time_t              ngx_http_inbox_maintain_last;
+static ngx_msec_t          ngx_http_inbox_maintain_last;
 static ngx_uint_t          ngx_http_inbox_maintain_running;
 
 
@@ -31,7 +36,8 @@ ngx_http_inbox_maintain_after_write(ngx_thread_pool_t *tp)
     ngx_thread_task_t  *task;
 
     if (ngx_http_inbox_maintain_running
-        || ngx_http_inbox_maintain_last == ngx_time())
+        || ngx_current_msec - ngx_http_inbox_maintain_last
+           < NGX_HTTP_INBOX_MAINTAIN_INTERVAL)
     {
         return;
     }
@@ -49,7 +55,7 @@ ngx_http_inbox_maintain_after_write(ngx_thread_pool_t *tp)
         ngx_http_inbox_maintain_task = task;
     }
 
-    ngx_http_inbox_maintain_last = ngx_time();
+    ngx_http_inbox_maintain_last = ngx_current_msec;
 
     /* a full queue skips this round: requests come first */
 

@@ -18,9 +18,6 @@
 static inbox_status_t inbox_sqlite_mark_read_update(
     inbox_sqlite_conn_t *conn, int64_t org, int64_t id, int64_t now,
     int *changed, inbox_error_t *err);
-static inbox_status_t inbox_sqlite_mark_read_get(inbox_sqlite_conn_t *conn,
-    int64_t org, int64_t id, inbox_conversation_t *conversation,
-    inbox_error_t *err);
 static inbox_status_t inbox_sqlite_mark_read_events(
     inbox_sqlite_conn_t *conn, int64_t org, int64_t now,
     const inbox_conversation_t *conversation, inbox_event_list_t *events,
@@ -75,7 +72,7 @@ inbox_sqlite_conversation_mark_read(inbox_store_t *store, const char *org_id,
     }
 
     /* also tells an unknown or another organization's id */
-    status = inbox_sqlite_mark_read_get(conn, org, id, conversation, err);
+    status = inbox_sqlite_conversation_load(conn, org, id, conversation, err);
     if (status != INBOX_OK) {
         goto failed;
     }
@@ -141,42 +138,6 @@ inbox_sqlite_mark_read_update(inbox_sqlite_conn_t *conn, int64_t org,
     *changed = (sqlite3_changes(conn->db) != 0);
 
     return INBOX_OK;
-}
-
-
-static inbox_status_t
-inbox_sqlite_mark_read_get(inbox_sqlite_conn_t *conn, int64_t org,
-    int64_t id, inbox_conversation_t *conversation, inbox_error_t *err)
-{
-    int             rc;
-    sqlite3_stmt   *stmt;
-    inbox_status_t  status;
-
-    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_CONVERSATION_GET,
-                             INBOX_SQLITE_CONVERSATION_GET_SQL, err);
-    if (stmt == NULL) {
-        return err->code;
-    }
-
-    sqlite3_bind_int64(stmt, 1, id);
-    sqlite3_bind_int64(stmt, 2, org);
-
-    rc = sqlite3_step(stmt);
-
-    if (rc == SQLITE_ROW) {
-        status = inbox_sqlite_conversation_read(stmt, conversation, err);
-
-    } else if (rc == SQLITE_DONE) {
-        status = inbox_error_set(err, INBOX_ERR_NOT_FOUND,
-                                 "no such conversation");
-
-    } else {
-        status = inbox_sqlite_fail(conn, rc, err);
-    }
-
-    inbox_sqlite_done(stmt);
-
-    return status;
 }
 
 

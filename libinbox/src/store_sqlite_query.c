@@ -288,10 +288,7 @@ inbox_sqlite_conversation_get(inbox_store_t *store, const char *org_id,
     const char *conversation_id, inbox_conversation_t *conversation,
     inbox_error_t *err)
 {
-    int                   rc;
     int64_t               org, id;
-    sqlite3_stmt         *stmt;
-    inbox_status_t        status;
     inbox_error_t         fallback;
     inbox_sqlite_conn_t  *conn;
 
@@ -312,6 +309,18 @@ inbox_sqlite_conversation_get(inbox_store_t *store, const char *org_id,
     if (conn == NULL) {
         return err->code;
     }
+
+    return inbox_sqlite_conversation_load(conn, org, id, conversation, err);
+}
+
+
+inbox_status_t
+inbox_sqlite_conversation_load(inbox_sqlite_conn_t *conn, int64_t org,
+    int64_t id, inbox_conversation_t *conversation, inbox_error_t *err)
+{
+    int             rc;
+    sqlite3_stmt   *stmt;
+    inbox_status_t  status;
 
     stmt = inbox_sqlite_stmt(conn, INBOX_SQL_CONVERSATION_GET,
                              INBOX_SQLITE_CONVERSATION_GET_SQL, err);

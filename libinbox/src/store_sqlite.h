@@ -179,13 +179,13 @@ void inbox_sqlite_cursor_encode(int64_t at, int64_t id,
     char out[INBOX_CURSOR_MAX]);
 int inbox_sqlite_cursor_decode(const char *cursor, int64_t *at, int64_t *id);
 
-/* Reads a row of INBOX_SQLITE_CONVERSATION_SELECT; INBOX_ERR_INTERNAL when
- * out of memory (conversation is then safe to free). */
 /* One conversation of org by id on conn; INBOX_ERR_NOT_FOUND when org has
  * no such conversation. */
 inbox_status_t inbox_sqlite_conversation_load(inbox_sqlite_conn_t *conn,
     int64_t org, int64_t id, inbox_conversation_t *conversation,
     inbox_error_t *err);
+/* Reads a row of INBOX_SQLITE_CONVERSATION_SELECT; INBOX_ERR_INTERNAL when
+ * out of memory (conversation is then safe to free). */
 inbox_status_t inbox_sqlite_conversation_read(sqlite3_stmt *stmt,
     inbox_conversation_t *conversation, inbox_error_t *err);
 

@@ -25,6 +25,8 @@ typedef struct {
 } ngx_http_inbox_conversations_args_t;
 
 
+static ngx_int_t ngx_http_inbox_conversation_op(ngx_http_request_t *r,
+    ngx_http_inbox_api_t *api, ngx_str_t *id, ngx_http_inbox_api_op_pt op);
 static void ngx_http_inbox_conversations_list_op(ngx_http_inbox_api_t *api,
     inbox_store_t *store, ngx_http_inbox_job_t *job);
 static void ngx_http_inbox_conversation_get_op(ngx_http_inbox_api_t *api,
@@ -80,22 +82,8 @@ ngx_int_t
 ngx_http_inbox_conversation_get(ngx_http_request_t *r,
     ngx_http_inbox_api_t *api, ngx_str_t *id)
 {
-    ngx_http_inbox_conversations_args_t  *args;
-
-    args = ngx_pcalloc(r->pool, sizeof(ngx_http_inbox_conversations_args_t));
-    if (args == NULL) {
-        return NGX_ERROR;
-    }
-
-    args->id = ngx_http_inbox_api_id(r, api, id);
-    if (args->id == NULL) {
-        return NGX_ERROR;
-    }
-
-    api->op = ngx_http_inbox_conversation_get_op;
-    api->args = args;
-
-    return NGX_OK;
+    return ngx_http_inbox_conversation_op(r, api, id,
+                                          ngx_http_inbox_conversation_get_op);
 }
 
 
@@ -134,6 +122,17 @@ ngx_int_t
 ngx_http_inbox_conversation_read(ngx_http_request_t *r,
     ngx_http_inbox_api_t *api, ngx_str_t *id)
 {
+    return ngx_http_inbox_conversation_op(r, api, id,
+                                          ngx_http_inbox_conversation_read_op);
+}
+
+
+/* An operation on the conversation named by the path's {id}. */
+
+static ngx_int_t
+ngx_http_inbox_conversation_op(ngx_http_request_t *r,
+    ngx_http_inbox_api_t *api, ngx_str_t *id, ngx_http_inbox_api_op_pt op)
+{
     ngx_http_inbox_conversations_args_t  *args;
 
     args = ngx_pcalloc(r->pool, sizeof(ngx_http_inbox_conversations_args_t));
@@ -146,7 +145,7 @@ ngx_http_inbox_conversation_read(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    api->op = ngx_http_inbox_conversation_read_op;
+    api->op = op;
     api->args = args;
 
     return NGX_OK;

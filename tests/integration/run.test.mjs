@@ -1,0 +1,131 @@
+// `make run` as a newcomer meets it: scripts/run seeds the demo, serves the
+// inbox, prints a curl command that posts a correctly signed webhook, stops
+// everything on Ctrl-C, and does it all again on a second run.
+
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { freePort, repoRoot } from '../lib/cluster.mjs';
+
+const varDir = mkdtempSync(join(tmpdir(), 'inbox-run-test-'));
+let running = null;
+
+after(() => {
+    if (running) {
+        try { process.kill(-running.child.pid, 'SIGKILL'); } catch { }
+    }
+    rmSync(varDir, { recursive: true, force: true });
+});
+
+// Starts scripts/run in its own process group (as a terminal would) and
+// resolves once it has printed its banner.
+async function startRun(port, wsPort) {
+    const child = spawn(join(repoRoot, 'scripts', 'run'), [], {
+        cwd: repoRoot,
+        detached: true,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, INBOX_VAR: varDir, INBOX_PORT: String(port),
+               INBOX_WS_PORT: String(wsPort) },
+    });
+    const run = { child, out: '', exited: null };
+    child.stdout.on('data', (d) => { run.out += d; });
+    child.stderr.on('data', (d) => { run.out += d; });
+    run.exited = new Promise((ok) => child.on('exit', (code) => ok(code)));
+    running = run;
+
+    const deadline = Date.now() + 20000;
+    while (!/logs: /.test(run.out)) {
+        assert.ok(Date.now() < deadline, `no banner:\n${run.out}`);
+        const code = await Promise.race([run.exited,
+            new Promise((ok) => setTimeout(() => ok(undefined), 100))]);
+        assert.equal(code, undefined, `scripts/run exited:\n${run.out}`);
+    }
+    return run;
+}
+
+// Ctrl-C: SIGINT to the whole foreground process group.
+async function interrupt(run) {
+    process.kill(-run.child.pid, 'SIGINT');
+    const code = await Promise.race([run.exited,
+        new Promise((ok) => setTimeout(() => ok('timeout'), 10000))]);
+    assert.notEqual(code, 'timeout', 'scripts/run stopped within 10 s');
+    running = null;
+    return code;
+}
+
+// The curl command the banner prints, as fetch() arguments.
+function printedCurl(out) {
+    const url = out.match(/curl -i -X POST '([^']+)'/);
+    const signature = out.match(/X-Twilio-Signature: ([^']+)'/);
+    const data = out.match(/--data '([^']+)'/);
+    assert.ok(url && signature && data, `no curl command in:\n${out}`);
+    return [url[1], {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded',
+                   'X-Twilio-Signature': signature[1] },
+        body: data[1],
+    }];
+}
+
+function printedToken(out) {
+    const m = out.match(/api token:\s+(\S+)/);
+    assert.ok(m, `no api token in:\n${out}`);
+    return m[1];
+}
+
+async function conversations(port, token) {
+    const res = await fetch(`http://127.0.0.1:${port}/api/v1/conversations`,
+        { headers: { Authorization: `Bearer ${token}` } });
+    assert.equal(res.status, 200);
+    return (await res.json()).items;
+}
+
+test('make run serves the demo, and its printed curl command is accepted, '
+    + 'stored and shown', async () => {
+    const port = await freePort();
+    const run = await startRun(port, await freePort());
+
+    assert.match(run.out, new RegExp(`http://127\\.0\\.0\\.1:${port}/`));
+    assert.match(run.out, /user:\s+demo@example\.com/);
+    const token = printedToken(run.out);
+
+    const page = await fetch(`http://127.0.0.1:${port}/`);
+    assert.equal(page.status, 200);
+    assert.match(page.headers.get('content-type'), /text\/html/);
+
+    const seeded = await conversations(port, token);
+    assert.ok(seeded.length >= 4, 'the demo has a few threads');
+    assert.ok(seeded.some((c) => c.contact.name === 'Maria Lopez'));
+
+    const res = await fetch(...printedCurl(run.out));
+    assert.equal(res.status, 200);
+    assert.equal(await res.text(), '<Response></Response>');
+
+    const updated = await conversations(port, token);
+    assert.equal(updated.length, seeded.length + 1);
+    assert.equal(updated[0].contact.phone, '+15005550199');
+    assert.equal(updated[0].last_message.preview,
+                 'Hello from curl! Is anyone there?');
+
+    await interrupt(run);
+    assert.match(run.out, /inbox stopped\./);
+});
+
+test('make run works a second time on the same data', async () => {
+    const port = await freePort();
+    const run = await startRun(port, await freePort());
+
+    assert.match(run.out, /already seeded/);
+    const threads = await conversations(port, printedToken(run.out));
+    assert.ok(threads.some((c) => c.contact.phone === '+15005550199'),
+        'the first run\'s message is still there');
+
+    const res = await fetch(...printedCurl(run.out));
+    assert.equal(res.status, 200);
+
+    await interrupt(run);
+    assert.match(run.out, /inbox stopped\./);
+});

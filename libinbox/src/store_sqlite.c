@@ -24,7 +24,9 @@ static void inbox_sqlite_end(inbox_sqlite_conn_t *conn);
 static inbox_sqlite_conn_t *inbox_sqlite_conn_open(inbox_sqlite_store_t *s,
     inbox_error_t *err);
 static void inbox_sqlite_conn_free(inbox_sqlite_conn_t *conn);
-static int inbox_sqlite_configure(sqlite3 *db);
+static int inbox_sqlite_configure(sqlite3 *db, int full_sync);
+static inbox_sqlite_store_t *inbox_sqlite_store_new(const char *path,
+    int full_sync, inbox_error_t *err);
 static inbox_status_t inbox_sqlite_migrate(const char *path,
     inbox_error_t *err);
 static int inbox_sqlite_user_version(sqlite3 *db, int *version);
@@ -223,16 +225,57 @@ static const inbox_store_ops_t  inbox_sqlite_ops = {
 };
 
 
+/*
+ * "PATH" or "PATH?synchronous=full" (or "=normal", the default): the one
+ * option, since what a commit survives is the operator's choice.
+ */
 inbox_store_t *
-inbox_store_sqlite_open(const char *path, inbox_error_t *err)
+inbox_store_sqlite_open(const char *uri, inbox_error_t *err)
 {
+    int                    full_sync;
+    char                  *path;
+    const char            *query;
     inbox_sqlite_store_t  *s;
 
-    if (path == NULL || path[0] == '\0') {
+    if (uri == NULL || uri[0] == '\0' || uri[0] == '?') {
         inbox_error_set(err, INBOX_ERR_INVALID,
                         "the SQLite store needs a file path (sqlite:PATH)");
         return NULL;
     }
+
+    query = strchr(uri, '?');
+    full_sync = 0;
+
+    if (query != NULL) {
+        if (strcmp(query, "?synchronous=full") == 0) {
+            full_sync = 1;
+
+        } else if (strcmp(query, "?synchronous=normal") != 0) {
+            inbox_error_set(err, INBOX_ERR_INVALID,
+                            "unknown SQLite store option \"%.64s\"; the "
+                            "one option is synchronous=normal|full",
+                            query + 1);
+            return NULL;
+        }
+    }
+
+    path = strndup(uri, query ? (size_t) (query - uri) : strlen(uri));
+    if (path == NULL) {
+        inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
+        return NULL;
+    }
+
+    s = inbox_sqlite_store_new(path, full_sync, err);
+    free(path);
+
+    return s ? &s->base : NULL;
+}
+
+
+static inbox_sqlite_store_t *
+inbox_sqlite_store_new(const char *path, int full_sync, inbox_error_t *err)
+{
+    inbox_sqlite_store_t  *s;
 
     if (sqlite3_threadsafe() == 0) {
         inbox_error_set(err, INBOX_ERR_INTERNAL,
@@ -271,9 +314,10 @@ inbox_store_sqlite_open(const char *path, inbox_error_t *err)
     pthread_mutex_init(&s->lock, NULL);
     pthread_mutex_init(&s->write_lock, NULL);
     s->writer_fd = -1;
+    s->full_sync = full_sync;
     s->base.ops = &inbox_sqlite_ops;
 
-    return &s->base;
+    return s;
 
 nomem:
 
@@ -365,7 +409,9 @@ inbox_sqlite_conn_open(inbox_sqlite_store_t *s, inbox_error_t *err)
                          SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
                          | SQLITE_OPEN_NOMUTEX, NULL);
 
-    if (rc != SQLITE_OK || inbox_sqlite_configure(db) != SQLITE_OK) {
+    if (rc != SQLITE_OK
+        || inbox_sqlite_configure(db, s->full_sync) != SQLITE_OK)
+    {
         inbox_error_set(err, INBOX_ERR_UNAVAILABLE,
                         "cannot open the database \"%s\": %s", s->path,
                         db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
@@ -464,9 +510,19 @@ inbox_sqlite_busy(void *data, int count)
 }
 
 
-/* Per-connection settings; WAL itself is a property of the file. */
+/*
+ * Per-connection settings; WAL itself is a property of the file.
+ *
+ * synchronous: NORMAL syncs the log only at checkpoints, so a commit
+ * survives any crash of the process but the last ones may be lost with
+ * the machine's power; FULL syncs every commit (one per batch).
+ * temp_store: savepoint journals stay in memory, not in /var/tmp.
+ * wal_autocheckpoint: checkpoints are inbox_store_maintain's, off the
+ * writers' path; this is only the backstop for a caller that never calls
+ * it (32 MB of log).
+ */
 static int
-inbox_sqlite_configure(sqlite3 *db)
+inbox_sqlite_configure(sqlite3 *db, int full_sync)
 {
     int  rc;
 
@@ -477,14 +533,14 @@ inbox_sqlite_configure(sqlite3 *db)
         return rc;
     }
 
-    /*
-     * temp_store: savepoint journals stay in memory, not in /var/tmp.
-     * wal_autocheckpoint: checkpoints are inbox_store_maintain's, off the
-     * writers' path; this is only the backstop for a caller that never
-     * calls it (32 MB of log).
-     */
-    return sqlite3_exec(db, "PRAGMA synchronous = NORMAL;"
-                            "PRAGMA temp_store = MEMORY;"
+    rc = sqlite3_exec(db, full_sync ? "PRAGMA synchronous = FULL;"
+                                    : "PRAGMA synchronous = NORMAL;",
+                      NULL, NULL, NULL);
+    if (rc != SQLITE_OK) {
+        return rc;
+    }
+
+    return sqlite3_exec(db, "PRAGMA temp_store = MEMORY;"
                             "PRAGMA wal_autocheckpoint = 8192;"
                             "PRAGMA foreign_keys = ON;", NULL, NULL, NULL);
 }
@@ -514,7 +570,7 @@ inbox_sqlite_migrate(const char *path, inbox_error_t *err)
         goto failed;
     }
 
-    rc = inbox_sqlite_configure(db);
+    rc = inbox_sqlite_configure(db, 0);
     if (rc != SQLITE_OK) {
         goto failed;
     }

@@ -79,6 +79,7 @@ typedef struct inbox_sqlite_conn_s  inbox_sqlite_conn_t;
 typedef struct {
     inbox_store_t          base;         /* first: store.c casts to it */
     char                  *path;
+    int                    full_sync;    /* synchronous=FULL */
     pthread_key_t          key;          /* this thread's connection */
     pthread_mutex_t        lock;         /* guards conns */
     pthread_mutex_t        write_lock;   /* queues this process's writers */

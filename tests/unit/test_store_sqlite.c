@@ -1857,4 +1857,36 @@ TEST(a_new_message_after_a_read_is_unread_again)
 }
 
 
+/* What a commit survives is the operator's choice, made in the URI. */
+TEST(the_uri_chooses_synchronous_full_and_refuses_unknown_options)
+{
+    char             uri[200], path[128];
+    inbox_error_t    err;
+    inbox_store_t   *store;
+
+    snprintf(path, sizeof(path), "/tmp/inbox-test-store-sqlite-%ld-sync.db",
+             (long) getpid());
+    db_remove(path);
+
+    snprintf(uri, sizeof(uri), "sqlite:%s?synchronous=full", path);
+    store = inbox_store_open(uri, &err);
+    CHECK(store != NULL);
+
+    if (store != NULL) {
+        CHECK_INT(inbox_store_ping(store, NULL), INBOX_OK);
+        inbox_store_close(store);
+    }
+
+    /* the file is PATH itself, not PATH?... */
+    CHECK_INT(access(path, F_OK), 0);
+
+    snprintf(uri, sizeof(uri), "sqlite:%s?synchronous=sometimes", path);
+    CHECK(inbox_store_open(uri, &err) == NULL);
+    CHECK_INT(err.code, INBOX_ERR_INVALID);
+    CHECK(strstr(err.message, "synchronous") != NULL);
+
+    db_remove(path);
+}
+
+
 RUN_TESTS()

@@ -149,6 +149,18 @@ inbox_status_t inbox_mongo_cursor_parse(const char *cursor, int64_t *ms,
 inbox_status_t inbox_mongo_unread_total(inbox_mongo_store_t *ms,
     const bson_oid_t *org, int64_t *total, inbox_error_t *err);
 
+/* The event stream (store_mongo_events.c): reserves the organization's
+ * next n event numbers (*first is the first) and reads its epoch. */
+inbox_status_t inbox_mongo_events_reserve(inbox_mongo_store_t *ms,
+    const bson_oid_t *org, int64_t n, int64_t *first,
+    char epoch[INBOX_EPOCH_MAX], inbox_error_t *err);
+/* Stores n frames as the events first .. first + n - 1 and pushes them to
+ * events (which may be NULL).  Takes the malloc'd frames over whatever
+ * happens; a NULL frame means its builder ran out of memory. */
+inbox_status_t inbox_mongo_events_store(inbox_mongo_store_t *ms,
+    const bson_oid_t *org, int64_t first, const char *const *types,
+    char **frames, size_t n, inbox_event_list_t *events, inbox_error_t *err);
+
 /* The operations, one file per concern. */
 inbox_status_t inbox_mongo_org_create(inbox_store_t *store, const char *name,
     const char *timezone, char id[INBOX_ID_MAX], inbox_error_t *err);

@@ -106,44 +106,16 @@ inbox_mongo_mark_read_events(inbox_mongo_store_t *ms, const bson_oid_t *org,
     const inbox_conversation_t *conversation, inbox_event_list_t *events,
     inbox_error_t *err)
 {
-    int                found;
     char               epoch[INBOX_EPOCH_MAX];
-    char               org_hex[INBOX_ID_MAX];
     char              *frames[INBOX_MONGO_READ_EVENTS];
-    bson_t             value, docs, doc;
-    bson_t            *command;
-    size_t             i;
-    int64_t            seq, first, unread_total, now;
-    bson_oid_t         oid;
+    int64_t            first, unread_total;
     inbox_status_t     rc;
     static const char *types[INBOX_MONGO_READ_EVENTS] = {
         "conversation.updated", "unread.total"
     };
-    char               key[16];
 
-    /* Reserve two event numbers at once; seq is the last of them. */
-    rc = inbox_mongo_run_find_and_modify(ms,
-        BCON_NEW("findAndModify", BCON_UTF8("orgs"),
-                 "query", "{", "_id", BCON_OID(org), "}",
-                 "update", "{", "$inc", "{",
-                     "seq", BCON_INT64(INBOX_MONGO_READ_EVENTS),
-                 "}", "}",
-                 "fields", "{",
-                     "seq", BCON_INT32(1), "epoch", BCON_INT32(1),
-                 "}",
-                 "new", BCON_BOOL(true)),
-        &value, &found, err);
-
-    if (rc == INBOX_OK && !found) {
-        rc = inbox_error_set(err, INBOX_ERR_INTERNAL,
-                             "A conversation belongs to an organization "
-                             "that does not exist.");
-    }
-
-    seq = inbox_mongo_get_int(&value, "seq");
-    inbox_mongo_get_str(&value, "epoch", epoch, sizeof(epoch));
-    bson_destroy(&value);
-
+    rc = inbox_mongo_events_reserve(ms, org, INBOX_MONGO_READ_EVENTS, &first,
+                                    epoch, err);
     if (rc != INBOX_OK) {
         return rc;
     }
@@ -153,68 +125,9 @@ inbox_mongo_mark_read_events(inbox_mongo_store_t *ms, const bson_oid_t *org,
         return rc;
     }
 
-    first = seq - INBOX_MONGO_READ_EVENTS + 1;
-
     frames[0] = inbox_event_conversation_updated(first, epoch, conversation);
     frames[1] = inbox_event_unread_total(first + 1, epoch, unread_total);
 
-    if (frames[0] == NULL || frames[1] == NULL) {
-        for (i = 0; i < INBOX_MONGO_READ_EVENTS; i++) {
-            free(frames[i]);
-        }
-
-        return inbox_error_set(err, INBOX_ERR_INTERNAL, "Out of memory.");
-    }
-
-    /* Kept for browsers that resume after a gap. */
-    now = inbox_mongo_now(ms);
-    bson_init(&docs);
-
-    for (i = 0; i < INBOX_MONGO_READ_EVENTS; i++) {
-        snprintf(key, sizeof(key), "%zu", i);
-        inbox_mongo_new_id(ms, &oid);
-
-        BSON_APPEND_DOCUMENT_BEGIN(&docs, key, &doc);
-        BSON_APPEND_OID(&doc, "_id", &oid);
-        BSON_APPEND_OID(&doc, "org_id", org);
-        BSON_APPEND_INT64(&doc, "seq", first + (int64_t) i);
-        BSON_APPEND_UTF8(&doc, "type", types[i]);
-        BSON_APPEND_UTF8(&doc, "frame", frames[i]);
-        BSON_APPEND_DATE_TIME(&doc, "created_at", now);
-        bson_append_document_end(&docs, &doc);
-    }
-
-    command = BCON_NEW("insert", BCON_UTF8("events"),
-                       "documents", BCON_ARRAY(&docs),
-                       "ordered", BCON_BOOL(true));
-    bson_destroy(&docs);
-
-    rc = inbox_mongo_run_simple(ms, command, err);
-
-    if (rc != INBOX_OK || events == NULL) {
-        /* a caller that pushes nothing may pass no list */
-        for (i = 0; i < INBOX_MONGO_READ_EVENTS; i++) {
-            free(frames[i]);
-        }
-
-        return rc;
-    }
-
-    inbox_mongo_id_hex(org, org_hex);
-
-    for (i = 0; i < INBOX_MONGO_READ_EVENTS; i++) {
-        /* The list owns the frame from here, also when it fails. */
-        if (inbox_event_list_push(events, org_hex, first + (int64_t) i,
-                                  frames[i]) != 0)
-        {
-            while (++i < INBOX_MONGO_READ_EVENTS) {
-                free(frames[i]);
-            }
-
-            return inbox_error_set(err, INBOX_ERR_INTERNAL,
-                                   "Out of memory.");
-        }
-    }
-
-    return INBOX_OK;
+    return inbox_mongo_events_store(ms, org, first, types, frames,
+                                    INBOX_MONGO_READ_EVENTS, events, err);
 }

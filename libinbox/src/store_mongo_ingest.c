@@ -425,45 +425,18 @@ inbox_mongo_ingest_events(inbox_mongo_store_t *ms, const inbox_inbound_t *msg,
     inbox_mongo_ingest_t *in, const inbox_conversation_t *conversation,
     inbox_event_list_t *events, inbox_error_t *err)
 {
-    int                found;
     char               epoch[INBOX_EPOCH_MAX];
-    char               org_hex[INBOX_ID_MAX];
     char              *frames[INBOX_MONGO_EVENTS_PER_MESSAGE];
-    bson_t             org, docs, doc;
-    bson_t            *command;
-    size_t             i;
-    int64_t            seq, unread_total, now;
-    bson_oid_t         oid;
+    int64_t            first, unread_total;
     inbox_status_t     rc;
     inbox_message_t    message;
     static const char *types[INBOX_MONGO_EVENTS_PER_MESSAGE] = {
         "message.created", "conversation.updated", "unread.total"
     };
-    char               key[16];
 
-    /* Reserve three event numbers at once; seq is the last of them. */
-    rc = inbox_mongo_run_find_and_modify(ms,
-        BCON_NEW("findAndModify", BCON_UTF8("orgs"),
-                 "query", "{", "_id", BCON_OID(&in->org), "}",
-                 "update", "{", "$inc", "{",
-                     "seq", BCON_INT64(INBOX_MONGO_EVENTS_PER_MESSAGE),
-                 "}", "}",
-                 "fields", "{",
-                     "seq", BCON_INT32(1), "epoch", BCON_INT32(1),
-                 "}",
-                 "new", BCON_BOOL(true)),
-        &org, &found, err);
-
-    if (rc == INBOX_OK && !found) {
-        rc = inbox_error_set(err, INBOX_ERR_INTERNAL,
-                             "The number %s belongs to an organization "
-                             "that does not exist.", msg->to);
-    }
-
-    seq = inbox_mongo_get_int(&org, "seq");
-    inbox_mongo_get_str(&org, "epoch", epoch, sizeof(epoch));
-    bson_destroy(&org);
-
+    rc = inbox_mongo_events_reserve(ms, &in->org,
+                                    INBOX_MONGO_EVENTS_PER_MESSAGE, &first,
+                                    epoch, err);
     if (rc != INBOX_OK) {
         return rc;
     }
@@ -484,71 +457,13 @@ inbox_mongo_ingest_events(inbox_mongo_store_t *ms, const inbox_inbound_t *msg,
     message.segments = msg->segments;
     message.created_at = in->at;
 
-    frames[0] = inbox_event_message_created(seq - 2, epoch, &message,
+    frames[0] = inbox_event_message_created(first, epoch, &message,
                                             conversation);
-    frames[1] = inbox_event_conversation_updated(seq - 1, epoch,
+    frames[1] = inbox_event_conversation_updated(first + 1, epoch,
                                                  conversation);
-    frames[2] = inbox_event_unread_total(seq, epoch, unread_total);
+    frames[2] = inbox_event_unread_total(first + 2, epoch, unread_total);
 
-    if (frames[0] == NULL || frames[1] == NULL || frames[2] == NULL) {
-        for (i = 0; i < INBOX_MONGO_EVENTS_PER_MESSAGE; i++) {
-            free(frames[i]);
-        }
-
-        return inbox_error_set(err, INBOX_ERR_INTERNAL, "Out of memory.");
-    }
-
-    /* Kept for browsers that resume after a gap. */
-    now = inbox_mongo_now(ms);
-    bson_init(&docs);
-
-    for (i = 0; i < INBOX_MONGO_EVENTS_PER_MESSAGE; i++) {
-        snprintf(key, sizeof(key), "%zu", i);
-        inbox_mongo_new_id(ms, &oid);
-
-        BSON_APPEND_DOCUMENT_BEGIN(&docs, key, &doc);
-        BSON_APPEND_OID(&doc, "_id", &oid);
-        BSON_APPEND_OID(&doc, "org_id", &in->org);
-        BSON_APPEND_INT64(&doc, "seq",
-                          seq - INBOX_MONGO_EVENTS_PER_MESSAGE + 1
-                          + (int64_t) i);
-        BSON_APPEND_UTF8(&doc, "type", types[i]);
-        BSON_APPEND_UTF8(&doc, "frame", frames[i]);
-        BSON_APPEND_DATE_TIME(&doc, "created_at", now);
-        bson_append_document_end(&docs, &doc);
-    }
-
-    command = BCON_NEW("insert", BCON_UTF8("events"),
-                       "documents", BCON_ARRAY(&docs),
-                       "ordered", BCON_BOOL(true));
-    bson_destroy(&docs);
-
-    rc = inbox_mongo_run_simple(ms, command, err);
-
-    if (rc != INBOX_OK) {
-        for (i = 0; i < INBOX_MONGO_EVENTS_PER_MESSAGE; i++) {
-            free(frames[i]);
-        }
-
-        return rc;
-    }
-
-    inbox_mongo_id_hex(&in->org, org_hex);
-
-    for (i = 0; i < INBOX_MONGO_EVENTS_PER_MESSAGE; i++) {
-        /* The list owns the frame from here, also when it fails. */
-        if (inbox_event_list_push(events, org_hex,
-                                  seq - INBOX_MONGO_EVENTS_PER_MESSAGE + 1
-                                  + (int64_t) i, frames[i]) != 0)
-        {
-            while (++i < INBOX_MONGO_EVENTS_PER_MESSAGE) {
-                free(frames[i]);
-            }
-
-            return inbox_error_set(err, INBOX_ERR_INTERNAL,
-                                   "Out of memory.");
-        }
-    }
-
-    return INBOX_OK;
+    return inbox_mongo_events_store(ms, &in->org, first, types, frames,
+                                    INBOX_MONGO_EVENTS_PER_MESSAGE, events,
+                                    err);
 }

@@ -3,7 +3,11 @@
 # volume there to keep it.
 #
 #   docker build -t inbox .
-#   docker run --rm -p 8080:8080 -e INBOX_BIND=0.0.0.0 inbox
+#   docker run --rm -p 8080:8080 -e INBOX_BIND=0.0.0.0 \
+#       -e INBOX_PUBLIC_URL=https://inbox.example.com inbox
+#
+# INBOX_PUBLIC_URL is the address carriers call (Twilio signs it).  Not yet
+# built in CI: the machines that test this project have no Docker engine.
 FROM debian:12
 
 WORKDIR /srv/inbox

@@ -9,8 +9,8 @@
 
 static inbox_status_t inbox_mongo_org_check(inbox_mongo_store_t *ms,
     const char *org_id, bson_oid_t *org, inbox_error_t *err);
-static inbox_status_t inbox_mongo_org_update(inbox_mongo_store_t *ms,
-    const bson_oid_t *org, bson_t *update, inbox_error_t *err);
+static inbox_status_t inbox_mongo_org_update(inbox_store_t *store,
+    const char *org_id, bson_t *update, inbox_error_t *err);
 static void inbox_mongo_append_opt(bson_t *doc, const char *key,
     const char *value);
 
@@ -450,17 +450,32 @@ inbox_mongo_token_find(inbox_store_t *store, const char *token_hash,
 }
 
 
+/* Applies update (taken over) to the organization org_id names. */
 static inbox_status_t
-inbox_mongo_org_update(inbox_mongo_store_t *ms, const bson_oid_t *org,
+inbox_mongo_org_update(inbox_store_t *store, const char *org_id,
     bson_t *update, inbox_error_t *err)
 {
-    bson_t          reply;
-    bson_t         *command;
-    inbox_status_t  rc;
+    bson_t                reply;
+    bson_t               *command;
+    bson_oid_t            org;
+    inbox_status_t        rc;
+    inbox_mongo_store_t  *ms = (inbox_mongo_store_t *) store;
+
+    rc = inbox_mongo_ensure_indexes(ms, err);
+
+    if (rc == INBOX_OK && inbox_mongo_parse_id(org_id, &org) != 0) {
+        rc = inbox_error_set(err, INBOX_ERR_NOT_FOUND,
+                             "No organization has the id \"%s\".", org_id);
+    }
+
+    if (rc != INBOX_OK) {
+        bson_destroy(update);
+        return rc;
+    }
 
     command = BCON_NEW("update", BCON_UTF8("orgs"),
                        "updates", "[", "{",
-                           "q", "{", "_id", BCON_OID(org), "}",
+                           "q", "{", "_id", BCON_OID(&org), "}",
                            "u", BCON_DOCUMENT(update),
                        "}", "]",
                        "ordered", BCON_BOOL(true));
@@ -485,21 +500,7 @@ inbox_status_t
 inbox_mongo_credits_grant(inbox_store_t *store, const char *org_id,
     int64_t credits, inbox_error_t *err)
 {
-    bson_oid_t            org;
-    inbox_status_t        rc;
-    inbox_mongo_store_t  *ms = (inbox_mongo_store_t *) store;
-
-    rc = inbox_mongo_ensure_indexes(ms, err);
-    if (rc != INBOX_OK) {
-        return rc;
-    }
-
-    if (inbox_mongo_parse_id(org_id, &org) != 0) {
-        return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
-                               "No organization has the id \"%s\".", org_id);
-    }
-
-    return inbox_mongo_org_update(ms, &org,
+    return inbox_mongo_org_update(store, org_id,
         BCON_NEW("$inc", "{", "credits.balance", BCON_INT64(credits), "}"),
         err);
 }
@@ -509,21 +510,7 @@ inbox_status_t
 inbox_mongo_billing_set(inbox_store_t *store, const char *org_id,
     int active, inbox_error_t *err)
 {
-    bson_oid_t            org;
-    inbox_status_t        rc;
-    inbox_mongo_store_t  *ms = (inbox_mongo_store_t *) store;
-
-    rc = inbox_mongo_ensure_indexes(ms, err);
-    if (rc != INBOX_OK) {
-        return rc;
-    }
-
-    if (inbox_mongo_parse_id(org_id, &org) != 0) {
-        return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
-                               "No organization has the id \"%s\".", org_id);
-    }
-
-    return inbox_mongo_org_update(ms, &org,
+    return inbox_mongo_org_update(store, org_id,
         BCON_NEW("$set", "{", "billing_active", BCON_BOOL(active != 0), "}"),
         err);
 }

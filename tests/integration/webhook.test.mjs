@@ -351,46 +351,58 @@ test('invalid UTF-8 in a body is stored repaired: the API and the '
     + 'WebSocket carry only valid UTF-8', async () => {
     const { cluster } = ctx;
     const org = cluster.orgs[0];
-    const from = uniqueNumber();
-    // a surrogate, an overlong '/', a byte beyond U+10FFFF, a cut emoji
-    const raw = Buffer.concat([Buffer.from('a'),
-        Buffer.from([0xED, 0xA0, 0x80]), Buffer.from('b'),
-        Buffer.from([0xC0, 0xAF]), Buffer.from('c'), Buffer.from([0xF5]),
-        Buffer.from('d'), Buffer.from([0xF0, 0x9F, 0x91]), Buffer.from('!')]);
-    // a browser's decoder substitutes maximal subparts too
-    const expected = new TextDecoder('utf-8').decode(raw);
-    assert.equal(expected, 'a\uFFFD\uFFFD\uFFFDb\uFFFD\uFFFDc\uFFFDd\uFFFD!');
+    const bytes = (...parts) => Buffer.concat(parts.map((p) =>
+        (typeof p === 'string' ? Buffer.from(p) : Buffer.from(p))));
+    const cases = [
+        // what yajl's own check lets through: surrogates, a code point
+        // beyond U+10FFFF
+        { raw: bytes('x', [0xED, 0xA0, 0x80], 'y', [0xED, 0xBF, 0xBF],
+                     'z', [0xF4, 0x90, 0x80, 0x80]),
+          expected: 'x\uFFFD\uFFFD\uFFFDy\uFFFD\uFFFD\uFFFDz'
+              + '\uFFFD\uFFFD\uFFFD\uFFFD' },
+        // a surrogate, an overlong '/', a byte beyond F4, a cut emoji
+        { raw: bytes('a', [0xED, 0xA0, 0x80], 'b', [0xC0, 0xAF], 'c', [0xF5],
+                     'd', [0xF0, 0x9F, 0x91], '!'),
+          expected: 'a\uFFFD\uFFFD\uFFFDb\uFFFD\uFFFDc\uFFFDd\uFFFD!' },
+    ];
 
     const ws = await connectWs(cluster, org.token);
     try {
         await ws.waitForTypes(['hello']);
-        const pairs = inboundForm({ org, from }).map(([k, v]) =>
-            [k, k === 'Body' ? raw : v]);
-        const res = await postWebhook(cluster, pairs,
-            { authToken: org.authToken });
-        assert.equal(res.status, 200, res.text);
 
-        // the ws package closes the socket on a frame that is not UTF-8
-        const frames = await ws.waitFor((fs) => fs.some((f) =>
-            f.type === 'message.created'
-            && f.conversation?.contact?.phone === from), 5000,
-            'message.created');
-        assert.equal(ws.closed, false);
-        const created = frames.find((f) => f.type === 'message.created'
-            && f.conversation.contact.phone === from);
-        assert.equal(created.message.body, expected);
-        assert.equal(created.conversation.last_message.preview, expected);
+        for (const { raw, expected } of cases) {
+            // a browser's decoder substitutes maximal subparts the same way
+            assert.equal(new TextDecoder('utf-8').decode(raw), expected);
+
+            const from = uniqueNumber();
+            const pairs = inboundForm({ org, from }).map(([k, v]) =>
+                [k, k === 'Body' ? raw : v]);
+            const res = await postWebhook(cluster, pairs,
+                { authToken: org.authToken });
+            assert.equal(res.status, 200, res.text);
+
+            // the ws package closes the socket on a frame that is not UTF-8
+            const created = (f) => f.type === 'message.created'
+                && f.conversation?.contact?.phone === from;
+            const frames = await ws.waitFor((fs) => fs.some(created)
+                || ws.closed, 5000, 'message.created');
+            assert.equal(ws.closed, false, 'the socket is still open');
+            const frame = frames.find(created);
+            assert.equal(frame.message.body, expected);
+            assert.equal(frame.conversation.last_message.preview, expected);
+
+            // and every byte of the API's answers is UTF-8
+            const list = await strictJson(cluster,
+                '/api/v1/conversations?limit=200', org.token);
+            const conv = list.items.find((c) => c.contact.phone === from);
+            assert.equal(conv.last_message.preview, expected);
+            const msgs = await strictJson(cluster,
+                `/api/v1/conversations/${conv.id}/messages`, org.token);
+            assert.equal(msgs.items[0].body, expected);
+        }
     } finally {
         ws.close();
     }
-
-    const list = await strictJson(cluster, '/api/v1/conversations?limit=200',
-        org.token);
-    const conv = list.items.find((c) => c.contact.phone === from);
-    assert.equal(conv.last_message.preview, expected);
-    const msgs = await strictJson(cluster,
-        `/api/v1/conversations/${conv.id}/messages`, org.token);
-    assert.equal(msgs.items[0].body, expected);
 });
 
 test('a body is at most 1600 characters; a whole form with 10 images '

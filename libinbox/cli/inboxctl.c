@@ -254,6 +254,17 @@ ctl_number_add(inbox_store_t *store, ctl_words_t *words)
     number.api_key = (char *) ctl_option(words, "api-key");
     number.api_base = (char *) ctl_option(words, "api-base");
 
+    /* webhooks are refused unless they carry this account and token */
+    if (number.carrier == INBOX_CARRIER_TWILIO
+        && (!inbox_twilio_sid_valid(number.account_sid, "AC")
+            || number.auth_token == NULL || number.auth_token[0] == '\0'))
+    {
+        fprintf(stderr, "inboxctl: a Twilio number needs --account-sid "
+                "(AC and 32 hex digits, as in the Twilio console) and "
+                "--auth-token\n");
+        return 1;
+    }
+
     if (inbox_store_number_add(store, &number, &err) != INBOX_OK) {
         return ctl_fail(&err);
     }

@@ -48,7 +48,8 @@ test('an organization, its number, a user and a token, one by one',
     assert.match(org, /^\S+$/);
 
     assert.equal(await ok(['number', 'add', org, '(312) 555-0134',
-                           '--carrier', 'twilio', '--account-sid', 'AC1',
+                           '--carrier', 'twilio', '--account-sid',
+                           `AC${'0123456789abcdef'.repeat(2)}`,
                            '--auth-token', 'tok']), '+13125550134');
     const user = await ok(['user', 'add', org, 'ana@harbor.example',
                            '--role', 'billing'], { input: 'a long secret\n' });
@@ -67,6 +68,12 @@ test('mistakes are refused with a message and a non-zero exit', async () => {
     await fails(['number', 'add', org, '+13125550177'], /--carrier/);
     await fails(['number', 'add', org, 'call me', '--carrier', 'twilio'],
                 /phone|number/i);
+    // webhooks to it would all be refused
+    await fails(['number', 'add', org, '+13125550178', '--carrier', 'twilio',
+                 '--account-sid', 'AC1', '--auth-token', 'tok'],
+                /--account-sid/);
+    await fails(['number', 'add', org, '+13125550178', '--carrier', 'twilio',
+                 '--account-sid', `AC${'ab'.repeat(16)}`], /--auth-token/);
     await ok(['number', 'add', org, '+13125550177', '--carrier', 'telnyx']);
     await fails(['number', 'add', org, '+13125550177', '--carrier', 'twilio'],
                 /\S/);

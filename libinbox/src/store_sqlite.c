@@ -193,7 +193,14 @@ static const char *inbox_sqlite_migrations[] = {
     "BEGIN"
     "  UPDATE orgs SET unread_total = unread_total - OLD.unread_count"
     "    WHERE id = OLD.org_id;"
-    "END;"
+    "END;",
+
+    /* 3: API tokens get a name, an expiry and a revocation, and an
+     * organization lists its own (NULL: none, never, not revoked) */
+    "ALTER TABLE tokens ADD COLUMN name TEXT;"
+    "ALTER TABLE tokens ADD COLUMN expires_at INTEGER;"
+    "ALTER TABLE tokens ADD COLUMN revoked_at INTEGER;"
+    "CREATE INDEX tokens_by_org ON tokens (org_id);"
 };
 
 #define INBOX_SQLITE_VERSION                                                  \
@@ -221,7 +228,9 @@ static const inbox_store_ops_t  inbox_sqlite_ops = {
     inbox_sqlite_messages_list,
     inbox_sqlite_realtime_state,
     inbox_sqlite_maintain,
-    inbox_sqlite_conversation_mark_read
+    inbox_sqlite_conversation_mark_read,
+    inbox_sqlite_tokens_list,
+    inbox_sqlite_token_revoke
 };
 
 

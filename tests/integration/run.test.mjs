@@ -10,10 +10,11 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { freePort, repoRoot } from '../lib/cluster.mjs';
+import { freePort, inboxctl, repoRoot } from '../lib/cluster.mjs';
 
 const varDir = mkdtempSync(join(tmpdir(), 'inbox-run-test-'));
 let running = null;
+let firstToken = null;     // the API token the first run printed
 
 after(() => {
     if (running) {
@@ -93,6 +94,7 @@ test('make run serves the demo, and its printed curl command is accepted, '
     assert.match(run.out, new RegExp(`http://127\\.0\\.0\\.1:${port}/`));
     assert.match(run.out, /user:\s+demo@example\.com/);
     const token = printedToken(run.out);
+    firstToken = token;
 
     const page = await fetch(`http://127.0.0.1:${port}/`);
     assert.equal(page.status, 200);
@@ -197,6 +199,19 @@ test('make run works a second time on the same data', async () => {
     const threads = await conversations(port, printedToken(run.out));
     assert.ok(threads.some((c) => c.contact.phone === '+15005550199'),
         'the first run\'s message is still there');
+
+    // the second run replaced the demo token: one live, the first refused
+    const org = run.out.match(/demo organization: .*\(id (\S+?)\)/)[1];
+    const rows = (await inboxctl(`sqlite:${join(varDir, 'inbox.db')}`,
+        'token', 'list', org)).split('\n').slice(1);
+    assert.equal(rows.filter((r) => /\sactive$/.test(r)).length, 1,
+        rows.join('\n'));
+    assert.ok(firstToken, 'the first run printed a token');
+    const refused = await fetch(
+        `http://127.0.0.1:${port}/api/v1/conversations`,
+        { headers: { Authorization: `Bearer ${firstToken}` } });
+    assert.equal(refused.status, 401);
+    assert.equal((await refused.json()).error.code, 'unauthenticated');
 
     const res = await fetch(...printedCurl(run.out));
     assert.equal(res.status, 200);

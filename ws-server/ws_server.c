@@ -456,11 +456,20 @@ ws_server_usage(FILE *out)
 static int
 ws_server_signals_open(ws_signals_t *signals)
 {
-    sigset_t  set;
+    sigset_t          set;
+    struct sigaction  old;
 
     sigemptyset(&set);
-    sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
+
+    /*
+     * A SIGINT ignored by whoever started us (a shell's background job:
+     * make run's supervisor stops us with SIGTERM) stays ignored: once
+     * blocked for the signalfd, Linux would queue it all the same.
+     */
+    if (sigaction(SIGINT, NULL, &old) == 0 && old.sa_handler != SIG_IGN) {
+        sigaddset(&set, SIGINT);
+    }
 
     if (sigprocmask(SIG_BLOCK, &set, NULL) == -1) {
         fprintf(stderr, "ws-server: sigprocmask: %s\n", strerror(errno));

@@ -28,8 +28,9 @@
 
 /* How many nonces one organization has remembered. */
 typedef struct {
-    char    org_id[INBOX_ID_MAX];
-    size_t  count;
+    char      org_id[INBOX_ID_MAX];
+    size_t    count;
+    unsigned  full_logged:1;    /* once each time it fills up */
 } ws_quota_t;
 
 typedef struct ws_nonce_s  ws_nonce_t;
@@ -201,8 +202,8 @@ ws_auth_confirm_upgrade(ws_auth_t *auth, struct lws *wsi,
 
     case 2:
         /* this organization's own volume: no other is refused for it */
-        lwsl_warn("ws-server: org %s has %zu tickets in use, refusing\n",
-                  claims.org_id, auth->org_nonces_max);
+        lwsl_user("ws-server: ticket refused: org %s has too many in use\n",
+                  claims.org_id);
         snprintf(retry, sizeof(retry), "%d", INBOX_TICKET_TTL);
         return ws_auth_reply(wsi, 429, "rate_limited",
                              "Your organization has opened too many "
@@ -327,8 +328,8 @@ ws_auth_subprotocol(struct lws *wsi)
 
     lwsl_user("ws-server: subprotocol refused: %s\n", shown);
 
-    snprintf(message, sizeof(message), "The subprotocol \"%s\" is not "
-             "offered: ask for " WS_FANOUT_PROTOCOL ".", shown);
+    snprintf(message, sizeof(message), "Only the subprotocol "
+             WS_FANOUT_PROTOCOL " is offered here, not \"%s\".", shown);
 
     return ws_auth_reply(wsi, HTTP_STATUS_BAD_REQUEST, "invalid_request",
                          message, "Sec-WebSocket-Protocol", NULL);
@@ -418,6 +419,7 @@ ws_auth_forget_expired(ws_auth_t *auth, time_t now)
         }
 
         quota = entry->quota;
+        quota->full_logged = 0;
 
         if (--quota->count == 0) {
             tdelete(quota, &auth->quotas, ws_auth_quota_compare);
@@ -455,6 +457,13 @@ ws_auth_remember(ws_auth_t *auth, const inbox_ticket_claims_t *claims)
         quota = *(ws_quota_t **) found;
 
         if (quota->count >= auth->org_nonces_max) {
+            if (!quota->full_logged) {
+                quota->full_logged = 1;
+                lwsl_warn("ws-server: org %s has used %zu tickets within "
+                          "a ticket's lifetime: refusing its next ones\n",
+                          quota->org_id, quota->count);
+            }
+
             return 2;
         }
 

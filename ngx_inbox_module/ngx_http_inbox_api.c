@@ -131,6 +131,8 @@ ngx_http_inbox_api_handler(ngx_http_request_t *r)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
+    job->done = api->done;
+
     return ngx_http_inbox_job_post(r, job);
 }
 

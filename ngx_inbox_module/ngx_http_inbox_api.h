@@ -7,7 +7,8 @@
  * {id} and the query into api->args (allocated from the request pool) and
  * names api->op.  Then one job (see ngx_http_inbox_task.h) finds the token
  * and, when it is good, runs op in a pool thread, which answers through
- * the job.
+ * the job; api->done, if the route set one, sees that answer in the event
+ * loop before it is sent.
  */
 
 
@@ -45,6 +46,7 @@ struct ngx_http_inbox_api_s {
     inbox_error_t               invalid;     /* answered once authenticated */
     ngx_http_inbox_api_op_pt    op;
     void                       *args;
+    ngx_http_inbox_job_done_pt  done;        /* may be NULL */
 };
 
 

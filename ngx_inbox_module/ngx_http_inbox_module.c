@@ -15,6 +15,7 @@
 
 #include "ngx_http_inbox_module.h"
 #include "ngx_http_inbox_batch.h"
+#include "ngx_http_inbox_ticket_limit.h"
 
 
 #define NGX_HTTP_INBOX_BATCH_MAX  4096
@@ -86,6 +87,13 @@ static ngx_command_t  ngx_http_inbox_commands[] = {
       ngx_http_inbox_url,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_inbox_loc_conf_t, realtime_url),
+      NULL },
+
+    { ngx_string("inbox_ticket_rate"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE12,
+      ngx_http_inbox_ticket_rate,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
       NULL },
 
     { ngx_string("inbox_default_country"),
@@ -403,10 +411,12 @@ ngx_http_inbox_create_main_conf(ngx_conf_t *cf)
      *     imcf->store = { 0, NULL };
      *     imcf->events_socket = { 0, NULL };
      *     imcf->realtime_secret = { 0, NULL };
+     *     imcf->ticket_zone = NULL;
      *     imcf->used = 0;
      */
 
     imcf->batch_size = NGX_CONF_UNSET_UINT;
+    imcf->ticket_rate = NGX_CONF_UNSET_UINT;
 
     return imcf;
 }
@@ -423,6 +433,10 @@ ngx_http_inbox_init_main_conf(ngx_conf_t *cf, void *conf)
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"inbox_store\" is required where inbox "
                            "handlers are used");
+        return NGX_CONF_ERROR;
+    }
+
+    if (ngx_http_inbox_ticket_limit_init(cf, imcf) != NGX_OK) {
         return NGX_CONF_ERROR;
     }
 

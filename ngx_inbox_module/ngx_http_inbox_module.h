@@ -24,6 +24,9 @@ typedef struct {
     ngx_str_t            events_socket;     /* "" when nothing is pushed */
     ngx_str_t            realtime_secret;   /* path of the secret file */
     ngx_uint_t           batch_size;
+    ngx_uint_t           ticket_rate;       /* a second, x1000; 0: off */
+    ngx_uint_t           ticket_burst;      /* x1000 */
+    ngx_shm_zone_t      *ticket_zone;       /* NULL when off */
     ngx_flag_t           used;              /* some location has a handler */
 } ngx_http_inbox_main_conf_t;
 

@@ -17,6 +17,8 @@
 
 #include "ngx_http_inbox_module.h"
 #include "ngx_http_inbox_api.h"
+#include "ngx_http_inbox_reply.h"
+#include "ngx_http_inbox_ticket_limit.h"
 
 
 #define NGX_HTTP_INBOX_SECRET_MAX  4096
@@ -30,6 +32,8 @@ typedef struct {
 static void ngx_http_inbox_events_flush(const char *buf, size_t len);
 static void ngx_http_inbox_realtime_ticket_op(ngx_http_inbox_api_t *api,
     inbox_store_t *store, ngx_http_inbox_job_t *job);
+static ngx_int_t ngx_http_inbox_realtime_ticket_done(ngx_http_request_t *r,
+    ngx_http_inbox_job_t *job);
 static ngx_int_t ngx_http_inbox_realtime_url(ngx_http_request_t *r,
     ngx_str_t *url);
 
@@ -189,6 +193,7 @@ ngx_http_inbox_realtime_ticket(ngx_http_request_t *r,
 
     api->op = ngx_http_inbox_realtime_ticket_op;
     api->args = args;
+    api->done = ngx_http_inbox_realtime_ticket_done;
 
     return NGX_OK;
 }
@@ -302,4 +307,38 @@ ngx_http_inbox_realtime_ticket_op(ngx_http_inbox_api_t *api,
     json = inbox_json_finish(g, &len);
 
     ngx_http_inbox_job_document(job, NGX_HTTP_OK, json, len);
+}
+
+
+/*
+ * In the event loop: a ticket was made for a good token; it is sent only
+ * if the token's bucket has room (see ngx_http_inbox_ticket_limit.h).
+ */
+
+static ngx_int_t
+ngx_http_inbox_realtime_ticket_done(ngx_http_request_t *r,
+    ngx_http_inbox_job_t *job)
+{
+    ngx_http_inbox_api_t *api = job->data;
+
+    ngx_uint_t  retry_after;
+
+    if (job->body == NULL) {
+        return NGX_DECLINED;
+    }
+
+    if (ngx_http_inbox_ticket_limit(r, api->token_hash, &retry_after)
+        == NGX_OK)
+    {
+        return NGX_DECLINED;
+    }
+
+    /* the ticket is never seen: it opens nothing */
+    ngx_explicit_memzero(job->body, job->len);
+    free(job->body);
+    job->body = NULL;
+
+    return ngx_http_inbox_reply_rate_limited(r, retry_after,
+               "This API token has asked for too many realtime tickets; "
+               "try again after the Retry-After seconds.");
 }

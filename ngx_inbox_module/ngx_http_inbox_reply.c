@@ -118,6 +118,30 @@ ngx_http_inbox_reply_status(ngx_http_request_t *r, inbox_status_t code,
 
 
 ngx_int_t
+ngx_http_inbox_reply_rate_limited(ngx_http_request_t *r, ngx_uint_t seconds,
+    const char *message)
+{
+    u_char  *value;
+
+    value = ngx_pnalloc(r->pool, NGX_INT_T_LEN + 1);
+    if (value == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_sprintf(value, "%ui%Z", seconds);
+
+    if (ngx_http_inbox_reply_header(r, "Retry-After", (char *) value)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_inbox_reply_status(r, INBOX_ERR_RATE_LIMITED, NULL,
+                                       message);
+}
+
+
+ngx_int_t
 ngx_http_inbox_reply_not_allowed(ngx_http_request_t *r, const char *allow)
 {
     char      *json;

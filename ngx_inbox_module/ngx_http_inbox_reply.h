@@ -35,6 +35,10 @@ ngx_int_t ngx_http_inbox_reply_error(ngx_http_request_t *r,
 ngx_int_t ngx_http_inbox_reply_status(ngx_http_request_t *r,
     inbox_status_t code, const char *field, const char *message);
 
+/* 429 rate_limited, with "Retry-After: seconds". */
+ngx_int_t ngx_http_inbox_reply_rate_limited(ngx_http_request_t *r,
+    ngx_uint_t seconds, const char *message);
+
 /* 405 method_not_allowed, with "Allow: allow". */
 ngx_int_t ngx_http_inbox_reply_not_allowed(ngx_http_request_t *r,
     const char *allow);

@@ -170,6 +170,15 @@ ngx_http_inbox_job_answer(ngx_http_request_t *r)
 
     r->write_event_handler = ngx_http_request_empty_handler;
 
+    if (job->done) {
+        rc = job->done(r, job);
+
+        if (rc != NGX_DECLINED) {
+            ngx_http_finalize_request(r, rc);
+            return;
+        }
+    }
+
     if (job->body) {
         rc = ngx_http_inbox_reply_json(r, job->status, job->body, job->len);
 

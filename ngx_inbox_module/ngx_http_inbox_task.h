@@ -25,10 +25,16 @@ typedef struct ngx_http_inbox_job_s  ngx_http_inbox_job_t;
 
 typedef void (*ngx_http_inbox_job_run_pt)(ngx_http_inbox_job_t *job);
 
+/* In the event loop, after run: NGX_DECLINED to answer as usual, or the
+ * code of an answer it sent itself, for ngx_http_finalize_request. */
+typedef ngx_int_t (*ngx_http_inbox_job_done_pt)(ngx_http_request_t *r,
+    ngx_http_inbox_job_t *job);
+
 
 struct ngx_http_inbox_job_s {
     ngx_http_inbox_job_run_pt   run;
     void                       *data;      /* run's arguments */
+    ngx_http_inbox_job_done_pt  done;      /* may be NULL */
 
     /* What run answers: a JSON document, or an error when body is NULL.
      * body is malloc'd; the request pool's cleanup frees it. */

@@ -5,8 +5,10 @@
  * one connection only.
  *
  * Refusals are plain HTTP answers with the contract's JSON error body:
- * 401 without a ticket, 403 for a forged, expired or reused one, 404 for
- * another path, 426 for a request that does not ask for a WebSocket.
+ * 400 for a subprotocol other than inbox.v1, 401 without a ticket, 403
+ * for a page of another origin or a forged, expired or reused ticket, 404
+ * for another path, 426 for a request that does not ask for a WebSocket,
+ * 429 when the ticket's organization has too many tickets in use.
  */
 #ifndef WS_AUTH_H
 #define WS_AUTH_H
@@ -15,15 +17,28 @@
 #include <libwebsockets.h>
 #include <inbox/ticket.h>
 
-/* More nonces than this within a ticket's lifetime are refused (503)
- * rather than remembered without bound. */
-#define WS_AUTH_NONCES_MAX  (128 * 1024)
+/*
+ * Nonces remembered per organization, by default: one more ticket of an
+ * organization that has this many in use (used within a ticket's
+ * lifetime) is refused with 429, and only that organization's.
+ */
+#define WS_AUTH_ORG_NONCES_MAX  4096
+
+typedef struct {
+    const unsigned char   *secret;
+    size_t                 secret_len;
+    size_t                 org_nonces_max;
+    /* the pages that may connect, as given to --origin (checked and
+     * copied); none: no browser may connect */
+    const char *const     *origins;
+    size_t                 norigins;
+} ws_auth_conf_t;
 
 typedef struct ws_auth_s  ws_auth_t;
 
-/* Copies the secret.  NULL when out of memory.  Free with
- * ws_auth_destroy. */
-ws_auth_t *ws_auth_create(const unsigned char *secret, size_t secret_len);
+/* Copies what it needs of conf.  NULL when out of memory or an origin is
+ * not an http(s) URL.  Free with ws_auth_destroy. */
+ws_auth_t *ws_auth_create(const ws_auth_conf_t *conf);
 void ws_auth_destroy(ws_auth_t *auth);
 
 /*

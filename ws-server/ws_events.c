@@ -217,7 +217,8 @@ ws_events_scan(const char *frame, size_t len, ws_event_info_t *info)
 static int
 ws_events_bind(const char *path)
 {
-    int                 fd, size;
+    int                 fd, size, rc;
+    mode_t              mask;
     struct stat         st;
     struct sockaddr_un  addr;
 
@@ -259,14 +260,22 @@ ws_events_bind(const char *path)
         }
     }
 
-    if (bind(fd, (struct sockaddr *) &addr, sizeof(addr)) == -1) {
+    /*
+     * Whoever may send to the socket can push frames to browsers: only
+     * our user and group (nginx's workers run as one of them) may.  The
+     * umask makes it so from the start, with no moment at a wider mode.
+     */
+    mask = umask(0117);
+    rc = bind(fd, (struct sockaddr *) &addr, sizeof(addr));
+    umask(mask);
+
+    if (rc == -1) {
         fprintf(stderr, "ws-server: cannot bind %s: %s\n", path,
                 strerror(errno));
         goto failed;
     }
 
-    /* nginx workers run as another user */
-    if (chmod(path, 0666) == -1) {
+    if (chmod(path, 0660) == -1) {
         fprintf(stderr, "ws-server: chmod %s: %s\n", path, strerror(errno));
         unlink(path);
         goto failed;

@@ -5,7 +5,8 @@
  * the sockets of the event's organization.
  *
  *   ws-server --listen 127.0.0.1:PORT --events PATH --secret PATH
- *             [--max-queue N] [--verbose]
+ *             [--origin URL]... [--max-queue N] [--tickets-per-org N]
+ *             [--verbose]
  *
  * This file: options, the lws context and its one service thread, and
  * SIGINT/SIGTERM, read from a signalfd adopted into the same loop so that
@@ -28,6 +29,7 @@
 #include "ws_auth.h"
 #include "ws_events.h"
 #include "ws_fanout.h"
+#include "ws_origin.h"
 
 #define WS_SERVER_VHOST             "inbox"
 #define WS_SERVER_SIGNALS_PROTOCOL  "inbox-signals"
@@ -35,6 +37,7 @@
 #define WS_SERVER_RX_MAX            4096    /* client messages are small */
 #define WS_SERVER_PING_SECS         30
 #define WS_SERVER_HANGUP_SECS       60
+#define WS_SERVER_ORIGINS_MAX       16
 
 typedef struct {
     char         host[INET6_ADDRSTRLEN];
@@ -43,6 +46,9 @@ typedef struct {
     const char  *events_path;
     const char  *secret_path;
     size_t       max_queue;
+    size_t       org_tickets;
+    const char  *origins[WS_SERVER_ORIGINS_MAX];
+    size_t       norigins;
     int          verbose;
 } ws_options_t;
 
@@ -55,6 +61,8 @@ typedef struct {
 static int ws_server_options(int argc, char **argv, ws_options_t *options);
 static int ws_server_listen_address(const char *listen,
     ws_options_t *options);
+static int ws_server_count(const char *option, const char *value,
+    unsigned long max, size_t *out);
 static void ws_server_usage(FILE *out);
 static int ws_server_signals_open(ws_signals_t *signals);
 static int ws_server_signals_callback(struct lws *wsi,
@@ -78,6 +86,7 @@ main(int argc, char **argv)
     ws_fanout_t                      *fanout;
     ws_options_t                      options;
     ws_signals_t                      signals;
+    ws_auth_conf_t                    auth_conf;
     inbox_error_t                     err;
     struct lws_vhost                 *vhost;
     struct lws_context               *context;
@@ -113,7 +122,13 @@ main(int argc, char **argv)
         return 1;
     }
 
-    auth = ws_auth_create(secret, secret_len);
+    auth_conf.secret = secret;
+    auth_conf.secret_len = secret_len;
+    auth_conf.org_nonces_max = options.org_tickets;
+    auth_conf.origins = options.origins;
+    auth_conf.norigins = options.norigins;
+
+    auth = ws_auth_create(&auth_conf);
     OPENSSL_cleanse(secret, sizeof(secret));
 
     fanout = auth ? ws_fanout_create(auth, options.max_queue) : NULL;
@@ -196,6 +211,11 @@ main(int argc, char **argv)
                                  : "ws-server listening on %s:%d\n",
             options.host, lws_get_vhost_listen_port(vhost));
 
+    if (options.norigins == 0) {
+        fprintf(stderr, "ws-server: no --origin given: browsers will be "
+                "refused\n");
+    }
+
     while (!signals.stop) {
         if (lws_service(context, 0) < 0) {
             fprintf(stderr, "ws-server: the event loop failed\n");
@@ -231,21 +251,23 @@ static int
 ws_server_options(int argc, char **argv, ws_options_t *options)
 {
     int                  c;
-    char                *end;
+    char                 origin[WS_ORIGIN_MAX];
     const char          *listen;
-    unsigned long        max_queue;
     static const struct option  longopts[] = {
-        { "listen",    required_argument, NULL, 'l' },
-        { "events",    required_argument, NULL, 'e' },
-        { "secret",    required_argument, NULL, 's' },
-        { "max-queue", required_argument, NULL, 'q' },
-        { "verbose",   no_argument,       NULL, 'v' },
-        { "help",      no_argument,       NULL, 'h' },
-        { NULL,        0,                 NULL, 0 }
+        { "listen",          required_argument, NULL, 'l' },
+        { "events",          required_argument, NULL, 'e' },
+        { "secret",          required_argument, NULL, 's' },
+        { "origin",          required_argument, NULL, 'o' },
+        { "max-queue",       required_argument, NULL, 'q' },
+        { "tickets-per-org", required_argument, NULL, 't' },
+        { "verbose",         no_argument,       NULL, 'v' },
+        { "help",            no_argument,       NULL, 'h' },
+        { NULL,              0,                 NULL, 0 }
     };
 
     memset(options, 0, sizeof(ws_options_t));
     options->max_queue = WS_FANOUT_MAX_QUEUE;
+    options->org_tickets = WS_AUTH_ORG_NONCES_MAX;
     listen = NULL;
 
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
@@ -263,17 +285,39 @@ ws_server_options(int argc, char **argv, ws_options_t *options)
             options->secret_path = optarg;
             break;
 
-        case 'q':
-            errno = 0;
-            max_queue = strtoul(optarg, &end, 10);
-            if (errno != 0 || end == optarg || *end != '\0'
-                || max_queue == 0 || max_queue > 1024 * 1024)
-            {
-                fprintf(stderr, "ws-server: --max-queue wants a number of "
-                        "frames from 1 to 1048576, not \"%s\"\n", optarg);
+        case 'o':
+            if (ws_origin_canonical(optarg, origin) != 0) {
+                fprintf(stderr, "ws-server: --origin wants an http(s) URL "
+                        "such as https://inbox.example.com, not \"%s\"\n",
+                        optarg);
                 return 2;
             }
-            options->max_queue = max_queue;
+
+            if (options->norigins == WS_SERVER_ORIGINS_MAX) {
+                fprintf(stderr, "ws-server: at most %d --origin\n",
+                        WS_SERVER_ORIGINS_MAX);
+                return 2;
+            }
+
+            options->origins[options->norigins++] = optarg;
+            break;
+
+        case 'q':
+            if (ws_server_count("--max-queue", optarg, 1024 * 1024,
+                                &options->max_queue)
+                != 0)
+            {
+                return 2;
+            }
+            break;
+
+        case 't':
+            if (ws_server_count("--tickets-per-org", optarg, 1024 * 1024,
+                                &options->org_tickets)
+                != 0)
+            {
+                return 2;
+            }
             break;
 
         case 'v':
@@ -356,32 +400,76 @@ ws_server_listen_address(const char *listen, ws_options_t *options)
 }
 
 
+/* A number from 1 to max for option; 0, or -1 after saying why. */
+static int
+ws_server_count(const char *option, const char *value, unsigned long max,
+    size_t *out)
+{
+    char           *end;
+    unsigned long   n;
+
+    errno = 0;
+    n = strtoul(value, &end, 10);
+
+    if (errno != 0 || end == value || *end != '\0' || value[0] == '-'
+        || n == 0 || n > max)
+    {
+        fprintf(stderr, "ws-server: %s wants a number from 1 to %lu, not "
+                "\"%s\"\n", option, max, value);
+        return -1;
+    }
+
+    *out = n;
+
+    return 0;
+}
+
+
 static void
 ws_server_usage(FILE *out)
 {
     fprintf(out,
         "usage: ws-server --listen IP:PORT --events PATH --secret PATH\n"
-        "                 [--max-queue N] [--verbose]\n"
+        "                 [--origin URL]... [--max-queue N]\n"
+        "                 [--tickets-per-org N] [--verbose]\n"
         "\n"
         "  --listen IP:PORT  where browsers (or nginx) connect to /ws\n"
         "  --events PATH     the unix datagram socket nginx sends events "
         "to\n"
         "  --secret PATH     the realtime ticket secret shared with nginx\n"
+        "  --origin URL      a page address browsers may connect from (the\n"
+        "                    inbox's public URL); repeat for more.  Browsers\n"
+        "                    of any other origin are refused (403), also\n"
+        "                    all of them when there is no --origin; clients\n"
+        "                    that send no Origin need only a ticket\n"
         "  --max-queue N     frames queued per connection before it is\n"
         "                    closed as a slow consumer (default %d)\n"
+        "  --tickets-per-org N\n"
+        "                    tickets one organization may have used within\n"
+        "                    a ticket's lifetime; more are refused with 429\n"
+        "                    (default %d)\n"
         "  --verbose         log connections and events to stderr\n",
-        WS_FANOUT_MAX_QUEUE);
+        WS_FANOUT_MAX_QUEUE, WS_AUTH_ORG_NONCES_MAX);
 }
 
 
 static int
 ws_server_signals_open(ws_signals_t *signals)
 {
-    sigset_t  set;
+    sigset_t          set;
+    struct sigaction  old;
 
     sigemptyset(&set);
-    sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
+
+    /*
+     * A SIGINT ignored by whoever started us (a shell's background job:
+     * make run's supervisor stops us with SIGTERM) stays ignored: once
+     * blocked for the signalfd, Linux would queue it all the same.
+     */
+    if (sigaction(SIGINT, NULL, &old) == 0 && old.sa_handler != SIG_IGN) {
+        sigaddset(&set, SIGINT);
+    }
 
     if (sigprocmask(SIG_BLOCK, &set, NULL) == -1) {
         fprintf(stderr, "ws-server: sigprocmask: %s\n", strerror(errno));

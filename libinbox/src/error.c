@@ -84,6 +84,8 @@ inbox_status_code(inbox_status_t status)
         return "conflict";
     case INBOX_ERR_TOO_LARGE:
         return "too_large";
+    case INBOX_ERR_RATE_LIMITED:
+        return "rate_limited";
     case INBOX_ERR_UNAVAILABLE:
         return "unavailable";
     case INBOX_ERR_INTERNAL:
@@ -111,6 +113,8 @@ inbox_status_http(inbox_status_t status)
         return 409;
     case INBOX_ERR_TOO_LARGE:
         return 413;
+    case INBOX_ERR_RATE_LIMITED:
+        return 429;
     case INBOX_ERR_UNAVAILABLE:
         return 503;
     case INBOX_ERR_INTERNAL:

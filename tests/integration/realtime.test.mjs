@@ -1,13 +1,16 @@
 // What a browser's WebSocket gets: a hello, then each change of its own
-// organization in order, nothing of another's; and the inbox keeps taking
-// messages while the push server is down.
+// organization in order, nothing of another's; who may open one (ticket,
+// page origin, subprotocol); and the inbox keeps taking messages while the
+// push server is down.
 
 import assert from 'node:assert/strict';
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { sleep, uniqueNumber } from '../lib/cluster.mjs';
 import { useCluster, errorLogIsCleanTest } from '../lib/fixture.mjs';
-import { api, connectWs, deliverInbound, eventually, ticket, wsUrl,
-         wsUpgradeStatus } from '../lib/inbox.mjs';
+import { api, connectWs, deliverInbound, eventually, ticket, wsUpgrade,
+         wsUrl, wsUpgradeStatus } from '../lib/inbox.mjs';
 
 const ctx = useCluster({ orgs: [{ name: 'Org A' }, { name: 'Org B' }] });
 const EVENT_TYPES = ['message.created', 'conversation.updated',
@@ -166,6 +169,75 @@ test('webhooks are stored while ws-server is down, and events flow again '
     } finally {
         c.close();
     }
+});
+
+// A refusal ws-server wrote itself: the contract's JSON error.
+function assertWsError(res, status, code) {
+    assert.equal(res.status, status, `${res.status}: ${res.text}`);
+    assert.match(res.headers['content-type'] || '', /application\/json/);
+    assert.equal(res.json?.error?.code, code, res.text);
+    assert.ok(res.json.error.message.length > 0, res.text);
+    return res.json.error;
+}
+
+test('a page of another origin is refused with 403 before its ticket is '
+    + 'used; the inbox\'s own pages and clients without Origin connect',
+async () => {
+    const { cluster } = ctx;
+    const token = cluster.orgs[0].token;
+    const url = wsUrl(cluster, await ticket(cluster, token));
+
+    for (const origin of ['http://evil.example', 'null',
+                          cluster.baseUrl.replace('127.0.0.1', 'localhost'),
+                          `https://127.0.0.1:${cluster.port}`]) {
+        const res = await wsUpgrade(url, { origin });
+        const err = assertWsError(res, 403, 'forbidden');
+        assert.match(err.message, /origin/i);
+    }
+    await eventually(() => /origin refused: http:\/\/evil\.example/.test(
+        cluster.readFile('ws-server.log')), 5000, 'the refusal logged');
+
+    // the refusals did not use the ticket up: the inbox's own page may
+    const own = await wsUpgrade(url, { origin: `${cluster.baseUrl}/` });
+    assert.equal(own.status, 101, own.text);
+    assert.equal(own.protocol, 'inbox.v1');
+
+    // same origin, spelled with a different case and the default port
+    const upper = cluster.baseUrl.replace('http://', 'HTTP://');
+    const t2 = wsUrl(cluster, await ticket(cluster, token));
+    assert.equal((await wsUpgrade(t2, { origin: upper })).status, 101);
+
+    // not a browser: no Origin, the ticket alone decides
+    const t3 = wsUrl(cluster, await ticket(cluster, token));
+    assert.equal((await wsUpgrade(t3)).status, 101);
+});
+
+test('an upgrade asking only for other subprotocols gets a JSON 400 that '
+    + 'names them, through nginx', async () => {
+    const { cluster } = ctx;
+    const token = cluster.orgs[0].token;
+
+    for (const protocols of [['chat.v2'], ['inbox-events'],
+                             ['mqtt', 'inbox-signals', 'inbox.v1']]) {
+        const url = wsUrl(cluster, await ticket(cluster, token));
+        const res = await wsUpgrade(url, { protocols });
+        const err = assertWsError(res, 400, 'invalid_request');
+        assert.ok(err.message.includes(protocols[0]), err.message);
+        assert.match(err.message, /inbox\.v1/);
+        assert.equal(err.field, 'Sec-WebSocket-Protocol');
+    }
+
+    // inbox.v1 anywhere before the server's other protocols is taken
+    const url = wsUrl(cluster, await ticket(cluster, token));
+    const ok = await wsUpgrade(url, { protocols: ['chat.v2', 'inbox.v1'] });
+    assert.equal(ok.status, 101, ok.text);
+    assert.equal(ok.protocol, 'inbox.v1');
+});
+
+test('the events socket is for the owner and its group only (0660)', () => {
+    const st = statSync(join(ctx.cluster.dir, 'events.sock'));
+    assert.ok(st.isSocket());
+    assert.equal((st.mode & 0o777).toString(8), '660');
 });
 
 errorLogIsCleanTest(ctx);

@@ -1,6 +1,7 @@
 // `make run` as a newcomer meets it: scripts/run seeds the demo, serves the
 // inbox, prints a curl command that posts a correctly signed webhook, stops
-// everything on Ctrl-C, and does it all again on a second run.
+// everything on Ctrl-C, and does it all again on a second run; a crashed
+// ws-server is started again while intake goes on.
 
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -10,7 +11,9 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { freePort, inboxctl, repoRoot } from '../lib/cluster.mjs';
+import { freePort, inboxctl, repoRoot, sleep } from '../lib/cluster.mjs';
+import { connectWs, eventually, newMessageSid, signTwilio,
+         wsUpgrade, wsUrl, ticket } from '../lib/inbox.mjs';
 
 const varDir = mkdtempSync(join(tmpdir(), 'inbox-run-test-'));
 let running = null;
@@ -218,4 +221,119 @@ test('make run works a second time on the same data', async () => {
 
     await interrupt(run);
     assert.match(run.out, /inbox stopped\./);
+});
+
+// The ws-server processes serving this run (found by their events socket).
+function wsServerPids() {
+    const sock = `${varDir}/run/events.sock`;
+    const pids = [];
+    for (const name of readdirSync('/proc')) {
+        if (!/^[0-9]+$/.test(name)) {
+            continue;
+        }
+        let argv;
+        try {
+            argv = readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0');
+        } catch {
+            continue;   /* gone meanwhile */
+        }
+        if (/ws-server$/.test(argv[0]) && argv.includes(sock)) {
+            pids.push(Number(name));
+        }
+    }
+    return pids;
+}
+
+// The demo number's Twilio credentials as the banner prints them.
+function printedNumber(out) {
+    const m = out.match(/number:\s+(\+[0-9]+) \(twilio, auth token (\w+)\)/);
+    assert.ok(m, `no number in:\n${out}`);
+    return { number: m[1], authToken: m[2] };
+}
+
+test('make run starts a killed ws-server again: webhooks get 200 all along, '
+    + 'and a new WebSocket gets the next event; Ctrl-C leaves no ws-server',
+async () => {
+    const port = await freePort();
+    const run = await startRun(port, await freePort());
+    const base = `http://127.0.0.1:${port}`;
+    const inbox = { baseUrl: base, url: (path) => `${base}${path}` };
+    const token = printedToken(run.out);
+    const { number, authToken } = printedNumber(run.out);
+    const hook = `${base}/webhooks/twilio/inbound`;
+
+    const post = async (body) => {
+        const form = { MessageSid: newMessageSid(),
+            AccountSid: 'AC00000000000000000000000000000000',
+            From: '+15005550177', To: number, Body: body, NumMedia: '0' };
+        const res = await fetch(hook, { method: 'POST',
+            headers: { 'Content-Type': 'application/x-www-form-urlencoded',
+                       'X-Twilio-Signature': signTwilio(hook, form,
+                                                        authToken) },
+            body: new URLSearchParams(form).toString() });
+        await res.text();
+        return res.status;
+    };
+
+    // browsers on the inbox's own address connect, others are refused
+    for (const origin of [base, `http://localhost:${port}`]) {
+        const res = await wsUpgrade(wsUrl(inbox, await ticket(inbox, token)),
+            { origin });
+        assert.equal(res.status, 101, `${origin}: ${res.text}`);
+    }
+    const foreign = await wsUpgrade(wsUrl(inbox, await ticket(inbox, token)),
+        { origin: 'http://evil.example' });
+    assert.equal(foreign.status, 403);
+
+    const [first] = wsServerPids();
+    assert.ok(first, 'ws-server runs');
+
+    // webhooks keep coming while ws-server dies and comes back
+    const statuses = [];
+    let posting = true;
+    const poster = (async () => {
+        for (let i = 0; posting; i++) {
+            statuses.push(await post(`during the crash ${i}`));
+            await sleep(20);
+        }
+    })();
+
+    process.kill(first, 'SIGKILL');
+    const second = await eventually(() => wsServerPids().find(
+        (pid) => pid !== first), 10000, 'a new ws-server');
+
+    // the new one takes WebSockets (nginx answers 502 until it listens)
+    const ws = await eventually(async () => {
+        try {
+            const c = await connectWs(inbox, token);
+            await c.waitForTypes(['hello']);
+            return c;
+        } catch {
+            return null;
+        }
+    }, 10000, 'a WebSocket through the new ws-server');
+
+    posting = false;
+    await poster;
+    assert.ok(statuses.length >= 3, `${statuses.length} webhooks sent`);
+    assert.deepEqual(statuses.filter((s) => s !== 200), [],
+        'every webhook answered 200');
+
+    try {
+        assert.equal(await post('after the restart'), 200);
+        await ws.waitFor((frames) => frames.some((f) =>
+            f.type === 'message.created'
+            && f.message.body === 'after the restart'),
+            5000, 'the new message');
+    } finally {
+        ws.close();
+    }
+
+    assert.match(run.out, /ws-server was killed by signal 9; starting it/);
+    assert.deepEqual(wsServerPids(), [second]);
+
+    await interrupt(run);
+    assert.match(run.out, /inbox stopped\./);
+    assert.doesNotMatch(run.out, /exited with status 0; starting it/);
+    assert.deepEqual(wsServerPids(), [], 'no ws-server left behind');
 });

@@ -158,7 +158,7 @@ ${c.options.http.map((line) => `    ${line}\n`).join('')}
     }
 
     server {
-        listen 127.0.0.1:${c.port};
+        listen 127.0.0.1:${c.port}${c.options.reuseport ? ' reuseport' : ''};
         server_name localhost;
 
         root ${webRoot};
@@ -244,12 +244,17 @@ export function uniqueNumber() {
 //   nginxStore: the inbox_store URI nginx is given (the organizations are
 //     still made in the cluster's own store, cluster.store); when set,
 //     nginx counts as started once /healthz answers at all, not only 200.
+//   wsArgs: more ws-server arguments (it always gets --origin baseUrl);
+//   reuseport: a listening socket per worker, so that the kernel spreads
+//     new connections over the workers instead of the busiest taking most.
 const defaultOptions = {
     workerProcesses: 2,
     threadPool: 'threads=4 max_queue=4096',
     http: [],
     errorLogLevel: 'info',
     nginxStore: null,
+    wsArgs: [],
+    reuseport: false,
 };
 
 export class Cluster {
@@ -294,8 +299,8 @@ export class Cluster {
     async startWs() {
         const child = startChild(wsServerPath, ['--listen',
             `127.0.0.1:${this.wsPort}`, '--events', `${this.dir}/events.sock`,
-            '--secret', `${this.dir}/realtime.key`], this.wsLogPath,
-            { pipe: true });
+            '--secret', `${this.dir}/realtime.key`, '--origin', this.baseUrl,
+            ...this.options.wsArgs], this.wsLogPath, { pipe: true });
         this.ws = child;
         let seen = '';
         await new Promise((ok, fail) => {

@@ -181,6 +181,32 @@ export function wsUpgradeStatus(url) {
     });
 }
 
+// Tries an upgrade with ws's options (origin, headers...); resolves with
+// { status, headers, text, json, protocol }: 101 and the subprotocol when
+// it upgraded, else the refusal and its body.
+export function wsUpgrade(url, { protocols = 'inbox.v1', ...options } = {}) {
+    return new Promise((done) => {
+        const ws = new WebSocket(url, protocols, options);
+        ws.on('open', () => {
+            done({ status: 101, protocol: ws.protocol });
+            ws.terminate();
+        });
+        ws.on('unexpected-response', (req, res) => {
+            let text = '';
+            res.setEncoding('utf8');
+            res.on('data', (d) => { text += d; });
+            res.on('end', () => {
+                let json;
+                try { json = JSON.parse(text); } catch { json = undefined; }
+                done({ status: res.statusCode, headers: res.headers, text,
+                       json });
+                req.destroy();
+            });
+        });
+        ws.on('error', (err) => done({ status: 0, text: err.message }));
+    });
+}
+
 // A client socket that keeps every frame it gets.
 export class WsClient {
     constructor(ws) {

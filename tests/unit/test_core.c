@@ -24,6 +24,7 @@ TEST(status_codes_and_http)
         { INBOX_ERR_NOT_FOUND, "not_found", 404 },
         { INBOX_ERR_CONFLICT, "conflict", 409 },
         { INBOX_ERR_TOO_LARGE, "too_large", 413 },
+        { INBOX_ERR_RATE_LIMITED, "rate_limited", 429 },
         { INBOX_ERR_UNAVAILABLE, "unavailable", 503 },
         { INBOX_ERR_INTERNAL, "internal", 500 },
     };

@@ -16,6 +16,7 @@ typedef enum {
     INBOX_ERR_NOT_FOUND,        /* 404 not_found */
     INBOX_ERR_CONFLICT,         /* 409 conflict */
     INBOX_ERR_TOO_LARGE,        /* 413 too_large */
+    INBOX_ERR_RATE_LIMITED,     /* 429 rate_limited */
     INBOX_ERR_UNAVAILABLE,      /* 503 unavailable: store down or busy */
     INBOX_ERR_INTERNAL          /* 500 internal: a bug or out of memory */
 } inbox_status_t;

@@ -1,0 +1,142 @@
+// What one organization or one API token can take of the realtime
+// service, with small limits: tickets per token (inbox_ticket_rate, counted
+// across nginx workers) and tickets in use per organization in ws-server
+// (--tickets-per-org).  Hitting a limit only ever stops the one who hit it.
+
+import assert from 'node:assert/strict';
+import { request } from 'node:http';
+import { test } from 'node:test';
+import { inboxctl, sleep } from '../lib/cluster.mjs';
+import { useCluster, errorLogIsCleanTest } from '../lib/fixture.mjs';
+import { connectWs, ticket, wsUpgrade, wsUrl } from '../lib/inbox.mjs';
+
+const ctx = useCluster({
+    orgs: [{ name: 'Org A' }, { name: 'Org B' }],
+    http: ['inbox_ticket_rate 30r/m burst=2;'],
+    wsArgs: ['--tickets-per-org', '3'],
+    reuseport: true,
+});
+
+// The pids of the workers that logged a 429 for a ticket.
+function workersThatRefused() {
+    const pids = new Set();
+    for (const line of ctx.cluster.errorLog().split('\n')) {
+        const m = line.match(/\[info\] (\d+)#\d+: .*429 rate_limited/);
+        if (m) {
+            pids.add(m[1]);
+        }
+    }
+    return pids;
+}
+
+async function newToken(org) {
+    return inboxctl(ctx.cluster.store, 'token', 'create', org.id);
+}
+
+// POST /api/v1/realtime/ticket on a connection of its own, so that the
+// requests of one test are spread over nginx's two workers.
+function askTicket(token) {
+    return new Promise((done, fail) => {
+        const req = request(ctx.cluster.url('/api/v1/realtime/ticket'), {
+            method: 'POST',
+            agent: false,
+            headers: { Authorization: `Bearer ${token}` },
+        }, (res) => {
+            let text = '';
+            res.setEncoding('utf8');
+            res.on('data', (d) => { text += d; });
+            res.on('end', () => {
+                let json;
+                try { json = JSON.parse(text); } catch { json = undefined; }
+                done({ status: res.statusCode, headers: res.headers, text,
+                       json });
+            });
+        });
+        req.on('error', fail);
+        req.end();
+    });
+}
+
+test('a token past its ticket rate gets 429 with Retry-After; another '
+    + 'token of the same organization and one of another still get '
+    + 'tickets, and the first one does after Retry-After', async () => {
+    const { cluster } = ctx;
+    const [orgA, orgB] = cluster.orgs;
+
+    // 30r/m burst=2: three at once
+    for (let i = 0; i < 3; i++) {
+        const res = await askTicket(orgA.token);
+        assert.equal(res.status, 200, `ticket ${i}: ${res.text}`);
+    }
+    const limited = await askTicket(orgA.token);
+    assert.equal(limited.status, 429, limited.text);
+    assert.match(limited.headers['content-type'], /application\/json/);
+    assert.equal(limited.json?.error?.code, 'rate_limited', limited.text);
+    assert.ok(limited.json.error.message.length > 0);
+    assert.equal(limited.json.ticket, undefined);
+    const retryAfter = limited.headers['retry-after'];
+    assert.match(retryAfter ?? '', /^[0-9]+$/, 'Retry-After in seconds');
+    assert.ok(Number(retryAfter) >= 1 && Number(retryAfter) <= 2,
+        `one ticket every 2 s: Retry-After ${retryAfter}`);
+
+    // still limited on every worker: the bucket is shared (each request
+    // is a new connection, which the kernel hands to either worker)
+    for (let i = 0; i < 40 && workersThatRefused().size < 2; i++) {
+        assert.equal((await askTicket(orgA.token)).status, 429);
+        await sleep(20);
+    }
+    assert.equal(workersThatRefused().size, 2,
+        'both workers refused the token');
+
+    assert.equal((await askTicket(await newToken(orgA))).status, 200,
+        'another token of the same organization');
+    assert.equal((await askTicket(orgB.token)).status, 200,
+        'a token of another organization');
+
+    // an unknown token is told so, whatever the limit
+    assert.equal((await askTicket('ibx_not_a_token')).status, 401);
+
+    await sleep(Number(retryAfter) * 1000 + 100);
+    const again = await askTicket(orgA.token);
+    assert.equal(again.status, 200, `after Retry-After: ${again.text}`);
+});
+
+test('an organization that has used up its tickets in ws-server gets 429; '
+    + 'another organization still connects', async () => {
+    const { cluster } = ctx;
+    const [orgA, orgB] = cluster.orgs;
+
+    // --tickets-per-org 3: org A opens three sockets
+    const token = await newToken(orgA);
+    const sockets = [];
+    try {
+        for (let i = 0; i < 3; i++) {
+            const ws = await connectWs(cluster, token);
+            await ws.waitForTypes(['hello']);
+            sockets.push(ws);
+        }
+
+        // a fourth good ticket of org A (from a token with room left)
+        const t = await ticket(cluster, await newToken(orgA));
+        const res = await wsUpgrade(wsUrl(cluster, t));
+        assert.equal(res.status, 429, res.text);
+        assert.match(res.headers['content-type'], /application\/json/);
+        assert.equal(res.json?.error?.code, 'rate_limited', res.text);
+        assert.match(res.headers['retry-after'] ?? '', /^[0-9]+$/);
+
+        // org B is not held back by org A's volume
+        const b = await connectWs(cluster, orgB.token);
+        try {
+            await b.waitForTypes(['hello']);
+        } finally {
+            b.close();
+        }
+
+        // and A's open sockets are untouched
+        assert.ok(sockets.every((s) => !s.closed));
+    } finally {
+        sockets.forEach((s) => s.close());
+    }
+});
+
+errorLogIsCleanTest(ctx);

@@ -16,10 +16,6 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
-#include <stdlib.h>
-
-#include <inbox/render.h>
-
 #include "ngx_http_inbox_module.h"
 #include "ngx_http_inbox_reply.h"
 
@@ -98,10 +94,6 @@ ngx_http_inbox_error_page(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 static ngx_int_t
 ngx_http_inbox_error_page_handler(ngx_http_request_t *r)
 {
-    char                               *json;
-    size_t                              len;
-    yajl_gen                            g;
-    ngx_int_t                           rc;
     ngx_uint_t                          status;
     const char                         *code, *message;
     const ngx_http_inbox_error_page_t  *page;
@@ -131,7 +123,7 @@ ngx_http_inbox_error_page_handler(ngx_http_request_t *r)
                   "the operator if it lasts.";
     }
 
-    /* nginx's own codes (494, 495–499) go out as the HTTP status they
+    /* nginx's own codes (494 to 499) go out as the HTTP status they
      * stand for; a proxied service that is down is "unavailable" */
 
     if (status >= NGX_HTTP_REQUEST_HEADER_TOO_LARGE
@@ -158,29 +150,5 @@ ngx_http_inbox_error_page_handler(ngx_http_request_t *r)
     r->err_status = 0;
     r->header_only = (r->method == NGX_HTTP_HEAD);
 
-    g = inbox_json_begin();
-    if (g == NULL) {
-        return NGX_ERROR;
-    }
-
-    yajl_gen_map_open(g);
-    inbox_json_key(g, "error");
-    yajl_gen_map_open(g);
-    inbox_json_key(g, "code");
-    inbox_json_string(g, code);
-    inbox_json_key(g, "message");
-    inbox_json_string(g, message);
-    yajl_gen_map_close(g);
-    yajl_gen_map_close(g);
-
-    json = inbox_json_finish(g, &len);
-    if (json == NULL) {
-        return NGX_ERROR;
-    }
-
-    rc = ngx_http_inbox_reply_json(r, status, json, len);
-
-    free(json);
-
-    return rc;
+    return ngx_http_inbox_reply_code(r, status, code, message);
 }

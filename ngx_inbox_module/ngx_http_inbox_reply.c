@@ -144,16 +144,28 @@ ngx_http_inbox_reply_rate_limited(ngx_http_request_t *r, ngx_uint_t seconds,
 ngx_int_t
 ngx_http_inbox_reply_not_allowed(ngx_http_request_t *r, const char *allow)
 {
-    char      *json;
-    size_t     len;
-    yajl_gen   g;
-
     ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                   "inbox: 405 method %V not allowed", &r->method_name);
 
     if (ngx_http_inbox_reply_header(r, "Allow", allow) != NGX_OK) {
         return NGX_ERROR;
     }
+
+    return ngx_http_inbox_reply_code(r, NGX_HTTP_NOT_ALLOWED,
+                                     "method_not_allowed",
+                                     "This method is not allowed here; see "
+                                     "the Allow header for the ones that "
+                                     "are.");
+}
+
+
+ngx_int_t
+ngx_http_inbox_reply_code(ngx_http_request_t *r, ngx_uint_t status,
+    const char *code, const char *message)
+{
+    char      *json;
+    size_t     len;
+    yajl_gen   g;
 
     g = inbox_json_begin();
     if (g == NULL) {
@@ -164,16 +176,15 @@ ngx_http_inbox_reply_not_allowed(ngx_http_request_t *r, const char *allow)
     inbox_json_key(g, "error");
     yajl_gen_map_open(g);
     inbox_json_key(g, "code");
-    inbox_json_string(g, "method_not_allowed");
+    inbox_json_string(g, code);
     inbox_json_key(g, "message");
-    inbox_json_string(g, "This method is not allowed here; see the Allow "
-                         "header for the ones that are.");
+    inbox_json_string(g, message);
     yajl_gen_map_close(g);
     yajl_gen_map_close(g);
 
     json = inbox_json_finish(g, &len);
 
-    return ngx_http_inbox_reply_rendered(r, NGX_HTTP_NOT_ALLOWED, json, len);
+    return ngx_http_inbox_reply_rendered(r, status, json, len);
 }
 
 

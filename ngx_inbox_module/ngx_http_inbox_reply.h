@@ -39,6 +39,11 @@ ngx_int_t ngx_http_inbox_reply_status(ngx_http_request_t *r,
 ngx_int_t ngx_http_inbox_reply_rate_limited(ngx_http_request_t *r,
     ngx_uint_t seconds, const char *message);
 
+/* {"error":{"code","message"}} for an error that has no inbox_status_t
+ * (nginx's own errors, 405); not logged. */
+ngx_int_t ngx_http_inbox_reply_code(ngx_http_request_t *r, ngx_uint_t status,
+    const char *code, const char *message);
+
 /* 405 method_not_allowed, with "Allow: allow". */
 ngx_int_t ngx_http_inbox_reply_not_allowed(ngx_http_request_t *r,
     const char *allow);

@@ -273,14 +273,10 @@ ngx_http_inbox_api_run(ngx_http_inbox_job_t *job)
         return;
     }
 
+    /* read on every request, never cached: a revoked or expired token
+     * fails from the next request on, with libinbox's message */
     rc = inbox_store_token_find(store, api->token_hash, &api->principal,
                                 &job->error);
-
-    if (rc == INBOX_ERR_UNAUTHENTICATED) {
-        inbox_error_set(&job->error, rc, "This API token is not valid; "
-                        "ask for a new one.");
-        return;
-    }
 
     if (rc != INBOX_OK) {
         return;

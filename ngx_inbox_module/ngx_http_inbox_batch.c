@@ -224,6 +224,10 @@ ngx_http_inbox_batch_thread(void *data, ngx_log_t *log)
         ngx_http_inbox_batch_ingest(batch, store, msgs, which, n);
     }
 
+    for (i = 0; i < n; i++) {
+        inbox_inbound_free(&msgs[i]);
+    }
+
     free(msgs);
     free(which);
 }

@@ -52,6 +52,7 @@ struct ngx_http_inbox_item_s {
     inbox_status_t                 status;
     int                            duplicate;
     inbox_error_t                  error;
+    char                           note[160];   /* for the log, or "" */
 
     unsigned                       waiting:1;
 };

@@ -130,6 +130,13 @@ static ngx_command_t  ngx_http_inbox_commands[] = {
       0,
       ngx_http_inbox_health_handler },
 
+    { ngx_string("inbox_error_page"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_inbox_error_page,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
       ngx_null_command
 };
 

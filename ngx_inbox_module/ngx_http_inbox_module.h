@@ -78,6 +78,11 @@ ngx_int_t ngx_http_inbox_twilio_inbound_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_inbox_api_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_inbox_health_handler(ngx_http_request_t *r);
 
+/* The inbox_error_page directive: nginx's own errors as the contract's
+ * JSON (ngx_http_inbox_error_page.c). */
+char *ngx_http_inbox_error_page(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+
 
 extern ngx_module_t  ngx_http_inbox_module;
 

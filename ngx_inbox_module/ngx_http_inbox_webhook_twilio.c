@@ -28,8 +28,8 @@ static ngx_int_t ngx_http_inbox_request_body(ngx_http_request_t *r,
     size_t max, ngx_str_t *body);
 static inbox_status_t ngx_http_inbox_twilio_check(ngx_http_inbox_item_t *item,
     inbox_store_t *store, inbox_inbound_t *msg);
-static inbox_status_t ngx_http_inbox_twilio_token(inbox_store_t *store,
-    const char *e164, const char **auth_token, inbox_error_t *err);
+static inbox_status_t ngx_http_inbox_twilio_credentials(inbox_store_t *store,
+    const char *e164, inbox_number_t *number, int *found, inbox_error_t *err);
 static void ngx_http_inbox_twilio_answer(ngx_http_request_t *r);
 static void ngx_http_inbox_twilio_cleanup(void *data);
 
@@ -38,11 +38,11 @@ static const char  ngx_http_inbox_twiml_empty[] = "<Response></Response>";
 
 
 /*
- * The auth token of the number webhooks were last sent to, as the store
- * said, kept by each pool thread for a second: a burst to one number looks
- * it up once a second per thread instead of once per message, and a new
- * token is honoured within a second.  Only plain bytes: nothing to free
- * when the thread ends.
+ * The auth token and account SID of the number webhooks were last sent to,
+ * as the store said, kept by each pool thread for a second: a burst to one
+ * number looks it up once a second per thread instead of once per message,
+ * and new credentials are honoured within a second.  Only plain bytes:
+ * nothing to free when the thread ends.
  */
 
 #define NGX_HTTP_INBOX_TWILIO_TOKEN_MAX  128
@@ -50,6 +50,7 @@ static const char  ngx_http_inbox_twiml_empty[] = "<Response></Response>";
 typedef struct {
     char     e164[INBOX_PHONE_MAX];
     char     auth_token[NGX_HTTP_INBOX_TWILIO_TOKEN_MAX];
+    char     account_sid[INBOX_TWILIO_SID_MAX];
     time_t   at;
 } ngx_http_inbox_twilio_number_t;
 
@@ -271,17 +272,21 @@ ngx_http_inbox_request_body(ngx_http_request_t *r, size_t max,
 
 
 /*
- * In a pool thread: the number must be one of ours (404), the signature
- * right for its auth token (403), and the form an inbound message (400).
+ * In a pool thread: To must be a phone number (400); then libinbox checks
+ * the signature against the number's credentials (403, also when no
+ * organization has the number), the form (400) and its AccountSid (403).
+ * Why a webhook was refused goes to item->note for the log.
  */
 
 static inbox_status_t
 ngx_http_inbox_twilio_check(ngx_http_inbox_item_t *item,
     inbox_store_t *store, inbox_inbound_t *msg)
 {
+    int              found;
     char             e164[INBOX_PHONE_MAX];
-    const char      *to, *auth_token;
+    const char      *to;
     inbox_status_t   rc;
+    inbox_number_t   number;
 
     to = inbox_form_get(&item->form, "To");
 
@@ -299,68 +304,111 @@ ngx_http_inbox_twilio_check(ngx_http_inbox_item_t *item,
                                      "number.");
     }
 
-    rc = ngx_http_inbox_twilio_token(store, e164, &auth_token, &item->error);
+    rc = ngx_http_inbox_twilio_credentials(store, e164, &number, &found,
+                                           &item->error);
 
     if (rc != INBOX_OK) {
         return rc;
     }
 
-    if (auth_token == NULL
-        || item->signature == NULL
-        || !inbox_twilio_signature_valid(item->url, &item->form, auth_token,
-                                         item->signature))
-    {
-        return inbox_error_set(&item->error, INBOX_ERR_FORBIDDEN,
-                               "The X-Twilio-Signature header is missing "
-                               "or wrong for this number's auth token.");
+    rc = inbox_twilio_inbound_check(&item->form, item->url, item->signature,
+                                    found ? &number : NULL,
+                                    item->default_country, msg,
+                                    &item->error);
+
+    if (rc != INBOX_ERR_FORBIDDEN) {
+        return rc;
     }
 
-    return inbox_twilio_inbound_parse(&item->form, item->default_country,
-                                      msg, &item->error);
+    if (!found) {
+        snprintf(item->note, sizeof(item->note),
+                 "Twilio webhook to %s, which no organization has as a "
+                 "Twilio number with an auth token", e164);
+
+    } else if (item->error.field[0] == '\0') {
+        snprintf(item->note, sizeof(item->note),
+                 "Twilio webhook to %s with a %s X-Twilio-Signature", e164,
+                 item->signature ? "wrong" : "missing");
+
+    } else {
+        snprintf(item->note, sizeof(item->note),
+                 "Twilio webhook to %s, signed, but with an AccountSid that "
+                 "is not the number's", e164);
+    }
+
+    return rc;
 }
 
 
 /*
- * The auth token webhooks to e164 are signed with: NULL (and INBOX_OK) when
- * the number is not a Twilio number or has none.  The string stays valid
- * until the thread's next call.
+ * The credentials webhooks to e164 are checked against, pointing into the
+ * thread's cache (valid until the thread's next call); *found is 0 when no
+ * organization has e164 as a Twilio number with an auth token.
  */
 
 static inbox_status_t
-ngx_http_inbox_twilio_token(inbox_store_t *store, const char *e164,
-    const char **auth_token, inbox_error_t *err)
+ngx_http_inbox_twilio_credentials(inbox_store_t *store, const char *e164,
+    inbox_number_t *number, int *found, inbox_error_t *err)
 {
     time_t                           now;
     inbox_status_t                   rc;
-    inbox_number_t                   number;
+    inbox_number_t                   stored;
     ngx_http_inbox_twilio_number_t  *cached = &ngx_http_inbox_twilio_number;
 
     now = time(NULL);
-    *auth_token = NULL;
+    *found = 0;
 
-    if (cached->at == now && strcmp(cached->e164, e164) == 0) {
-        *auth_token = cached->auth_token;
-        return INBOX_OK;
+    if (cached->at != now || strcmp(cached->e164, e164) != 0) {
+        cached->at = 0;
+
+        memset(&stored, 0, sizeof(inbox_number_t));
+
+        rc = inbox_store_number_find(store, e164, &stored, err);
+
+        if (rc == INBOX_ERR_NOT_FOUND) {
+            return INBOX_OK;
+        }
+
+        if (rc != INBOX_OK) {
+            return rc;
+        }
+
+        if (stored.carrier == INBOX_CARRIER_TWILIO
+            && stored.auth_token != NULL
+            && strlen(stored.auth_token) < NGX_HTTP_INBOX_TWILIO_TOKEN_MAX)
+        {
+            strcpy(cached->e164, e164);
+            strcpy(cached->auth_token, stored.auth_token);
+
+            /* one that is not a SID can match no AccountSid anyway */
+            if (stored.account_sid != NULL
+                && strlen(stored.account_sid) < INBOX_TWILIO_SID_MAX)
+            {
+                strcpy(cached->account_sid, stored.account_sid);
+
+            } else {
+                cached->account_sid[0] = '\0';
+            }
+
+            cached->at = now;
+        }
+
+        inbox_number_free(&stored);
+
+        if (cached->at != now) {
+            return INBOX_OK;
+        }
     }
 
-    memset(&number, 0, sizeof(inbox_number_t));
+    memset(number, 0, sizeof(inbox_number_t));
+    ngx_cpystrn((u_char *) number->e164, (u_char *) e164, INBOX_PHONE_MAX);
+    number->carrier = INBOX_CARRIER_TWILIO;
+    number->auth_token = cached->auth_token;
+    number->account_sid = cached->account_sid[0] ? cached->account_sid
+                                                 : NULL;
+    *found = 1;
 
-    rc = inbox_store_number_find(store, e164, &number, err);
-
-    if (rc == INBOX_OK
-        && number.carrier == INBOX_CARRIER_TWILIO
-        && number.auth_token != NULL
-        && strlen(number.auth_token) < NGX_HTTP_INBOX_TWILIO_TOKEN_MAX)
-    {
-        strcpy(cached->e164, e164);
-        strcpy(cached->auth_token, number.auth_token);
-        cached->at = now;
-        *auth_token = cached->auth_token;
-    }
-
-    inbox_number_free(&number);
-
-    return rc;
+    return INBOX_OK;
 }
 
 
@@ -379,6 +427,11 @@ ngx_http_inbox_twilio_answer(ngx_http_request_t *r)
     }
 
     r->write_event_handler = ngx_http_request_empty_handler;
+
+    if (item->note[0] != '\0') {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "inbox: %s", item->note);
+    }
 
     if (item->status == INBOX_OK) {
         rc = ngx_http_inbox_reply(r, NGX_HTTP_OK, "text/xml",

@@ -204,15 +204,19 @@
         const button = li.querySelector('.thread-row');
         const name = displayName(conv.contact);
         const lm = conv.last_message;
-        const preview = lm ? (lm.direction === 'outbound' ? 'You: ' : '')
-            + (lm.preview || (lm.preview === '' ? 'Picture message' : ''))
-            : '';
+        const who = lm && lm.direction === 'outbound' ? 'You: ' : '';
+        const text = lm ? lm.preview
+            || (lm.preview === '' ? 'Picture message' : '') : '';
+        const preview = who + text;
         const time = li.querySelector('.row-time');
         const badge = li.querySelector('.badge');
         const unread = conv.unread_count > 0;
 
         li.querySelector('.row-name').textContent = name;
-        li.querySelector('.row-preview').textContent = preview;
+        /* what contacts write is shown isolated (dir=auto, <bdi>): a
+         * right-to-left override in it cannot reorder what follows */
+        li.querySelector('.row-preview-who').textContent = who;
+        li.querySelector('.row-preview-text').textContent = text;
         time.textContent = relativeTime(conv.last_activity_at);
         time.dateTime = conv.last_activity_at || '';
         time.title = fullTime(conv.last_activity_at);
@@ -347,6 +351,7 @@
         if (m.body) {
             const body = document.createElement('p');
             body.className = 'body';
+            body.dir = 'auto';
             body.textContent = m.body;
             bubble.appendChild(body);
         }

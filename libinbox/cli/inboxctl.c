@@ -29,12 +29,14 @@
 #define CTL_MAX_ARGS     8
 #define CTL_MAX_OPTIONS  8
 #define CTL_PASSWORD_MAX 1024
+#define CTL_MAX(a, b)    ((a) > (b) ? (a) : (b))
 
 #define DEMO_ORG_NAME    "Demo Organization"
 #define DEMO_NUMBER      "+15005550006"
 #define DEMO_ACCOUNT_SID "AC00000000000000000000000000000000"
 #define DEMO_EMAIL       "demo@example.com"
 #define DEMO_PUBLIC_URL  "http://127.0.0.1:8080"
+#define DEMO_TOKEN_NAME  "demo"
 
 
 typedef struct {
@@ -66,6 +68,8 @@ static int ctl_org_create(inbox_store_t *store, ctl_words_t *words);
 static int ctl_number_add(inbox_store_t *store, ctl_words_t *words);
 static int ctl_user_add(inbox_store_t *store, ctl_words_t *words);
 static int ctl_token_create(inbox_store_t *store, ctl_words_t *words);
+static int ctl_token_list(inbox_store_t *store, ctl_words_t *words);
+static int ctl_token_revoke(inbox_store_t *store, ctl_words_t *words);
 static int ctl_credits_grant(inbox_store_t *store, ctl_words_t *words);
 static int ctl_billing_set(inbox_store_t *store, ctl_words_t *words);
 static int ctl_seed_demo(inbox_store_t *store, ctl_words_t *words);
@@ -82,8 +86,13 @@ static const ctl_command_t  ctl_commands[] = {
       "        [--api-base URL]" },
     { "user", "add", 2, "role", ctl_user_add,
       "user add ORG_ID EMAIL --role member|billing   (password on stdin)" },
-    { "token", "create", 1, "user", ctl_token_create,
-      "token create ORG_ID [--user EMAIL]" },
+    { "token", "create", 1, "user expires-in name", ctl_token_create,
+      "token create ORG_ID [--user EMAIL] [--expires-in DURATION]\n"
+      "        [--name NAME]   (DURATION: 90s, 45m, 12h, 30d or 2w)" },
+    { "token", "list", 1, "", ctl_token_list,
+      "token list ORG_ID" },
+    { "token", "revoke", 2, "", ctl_token_revoke,
+      "token revoke ORG_ID TOKEN_ID|TOKEN" },
     { "credits", "grant", 2, "", ctl_credits_grant,
       "credits grant ORG_ID N" },
     { "billing", "set", 2, "", ctl_billing_set,
@@ -268,6 +277,17 @@ ctl_number_add(inbox_store_t *store, ctl_words_t *words)
     number.api_key = (char *) ctl_option(words, "api-key");
     number.api_base = (char *) ctl_option(words, "api-base");
 
+    /* webhooks are refused unless they carry this account and token */
+    if (number.carrier == INBOX_CARRIER_TWILIO
+        && (!inbox_twilio_sid_valid(number.account_sid, "AC")
+            || number.auth_token == NULL || number.auth_token[0] == '\0'))
+    {
+        fprintf(stderr, "inboxctl: a Twilio number needs --account-sid "
+                "(AC and 32 hex digits, as in the Twilio console) and "
+                "--auth-token\n");
+        return 1;
+    }
+
     if (inbox_store_number_add(store, &number, &err) != INBOX_OK) {
         return ctl_fail(&err);
     }
@@ -359,7 +379,8 @@ ctl_user_add(inbox_store_t *store, ctl_words_t *words)
 
 static inbox_status_t
 ctl_new_token(inbox_store_t *store, const char *org_id, const char *email,
-    char token[INBOX_TOKEN_MAX], inbox_error_t *err)
+    const char *name, int64_t expires_at, char token[INBOX_TOKEN_MAX],
+    inbox_error_t *err)
 {
     char  hash[INBOX_TOKEN_HASH_MAX];
 
@@ -370,24 +391,148 @@ ctl_new_token(inbox_store_t *store, const char *org_id, const char *email,
 
     inbox_token_hash(token, strlen(token), hash);
 
-    return inbox_store_token_add(store, org_id, email, hash, err);
+    return inbox_store_token_add(store, org_id, email, hash, name,
+                                 expires_at, NULL, err);
 }
 
 
+/* Prints only the token: scripts read it from stdout. */
 static int
 ctl_token_create(inbox_store_t *store, ctl_words_t *words)
 {
     char           token[INBOX_TOKEN_MAX];
+    int64_t        expires_at, lifetime;
+    const char    *expires_in, *name;
     inbox_error_t  err;
 
+    expires_in = ctl_option(words, "expires-in");
+    name = ctl_option(words, "name");
+    expires_at = 0;
+
+    if (expires_in != NULL) {
+        if (inbox_duration_parse(expires_in, &lifetime) != 0) {
+            fprintf(stderr, "inboxctl: --expires-in takes a duration such as"
+                    " 90s, 45m, 12h, 30d or 2w (at most 3650d)\n");
+            return 1;
+        }
+
+        expires_at = inbox_now_ms() + lifetime;
+    }
+
     if (ctl_new_token(store, words->args[0], ctl_option(words, "user"),
-                      token, &err)
+                      name, expires_at, token, &err)
         != INBOX_OK)
     {
         return ctl_fail(&err);
     }
 
     printf("%s\n", token);
+    return 0;
+}
+
+
+/* "2026-01-01T00:00:00Z": whole seconds are enough to read. */
+static void
+ctl_time(int64_t ms, char out[INBOX_ISO8601_MAX])
+{
+    inbox_iso8601(ms, out);
+    strcpy(out + 19, "Z");
+}
+
+
+/* One line a token, in aligned columns without spaces inside a field (so
+ * that awk and cut work too); a header line first. */
+static int
+ctl_token_list(inbox_store_t *store, ctl_words_t *words)
+{
+    int                  id_w, name_w, user_w;
+    char                 created[INBOX_ISO8601_MAX];
+    char                 expires[INBOX_ISO8601_MAX];
+    size_t               i;
+    int64_t              now;
+    const char          *name, *user;
+    inbox_token_t       *t;
+    inbox_error_t        err;
+    inbox_token_list_t   list;
+
+    if (inbox_store_tokens_list(store, words->args[0], &list, &err)
+        != INBOX_OK)
+    {
+        return ctl_fail(&err);
+    }
+
+    id_w = (int) strlen("ID");
+    name_w = (int) strlen("NAME");
+    user_w = (int) strlen("USER");
+
+    for (i = 0; i < list.count; i++) {
+        t = &list.items[i];
+        id_w = CTL_MAX(id_w, (int) strlen(t->id));
+        name_w = CTL_MAX(name_w, (int) strlen(t->name));
+        user_w = CTL_MAX(user_w, (int) strlen(t->user_email));
+    }
+
+    printf("%-*s  %-*s  %-*s  %-20s  %-20s  %s\n", id_w, "ID", name_w, "NAME",
+           user_w, "USER", "CREATED", "EXPIRES", "STATUS");
+
+    now = inbox_now_ms();
+
+    for (i = 0; i < list.count; i++) {
+        t = &list.items[i];
+        name = t->name[0] ? t->name : "-";
+        user = t->user_email[0] ? t->user_email : "-";
+
+        ctl_time(t->created_at, created);
+
+        if (t->expires_at != 0) {
+            ctl_time(t->expires_at, expires);
+        } else {
+            strcpy(expires, "never");
+        }
+
+        printf("%-*s  %-*s  %-*s  %-20s  %-20s  %s\n", id_w, t->id, name_w,
+               name, user_w, user, created, expires,
+               inbox_token_state_name(inbox_token_state(t->expires_at,
+                                                        t->revoked_at, now)));
+    }
+
+    if (list.truncated) {
+        fprintf(stderr, "inboxctl: only the oldest %d tokens are shown\n",
+                INBOX_TOKEN_LIST_MAX);
+    }
+
+    inbox_token_list_free(&list);
+
+    return 0;
+}
+
+
+/* TOKEN_ID as token list shows it, or the token itself ("ibx_..."), for
+ * the operator who has a leaked one in hand; prints the revoked id. */
+static int
+ctl_token_revoke(inbox_store_t *store, ctl_words_t *words)
+{
+    char           id[INBOX_ID_MAX], hash[INBOX_TOKEN_HASH_MAX];
+    const char    *which;
+    inbox_status_t rc;
+    inbox_error_t  err;
+
+    which = words->args[1];
+
+    if (inbox_token_is_secret(which)) {
+        inbox_token_hash(which, strlen(which), hash);
+        rc = inbox_store_token_revoke(store, words->args[0], NULL, hash, id,
+                                      &err);
+    } else {
+        rc = inbox_store_token_revoke(store, words->args[0], which, NULL, id,
+                                      &err);
+    }
+
+    if (rc != INBOX_OK) {
+        return ctl_fail(&err);
+    }
+
+    printf("%s\n", id);
     return 0;
 }
 
@@ -526,6 +671,53 @@ ctl_seed_messages(inbox_store_t *store, const char *org_id,
 }
 
 
+/*
+ * At most one live demo token: each run revokes the ones earlier runs made
+ * (named "demo", or, from before tokens had names, unnamed ones of the demo
+ * user) before it makes a new one.
+ */
+static inbox_status_t
+ctl_revoke_demo_tokens(inbox_store_t *store, const char *org_id,
+    size_t *revoked, inbox_error_t *err)
+{
+    size_t               i;
+    int64_t              now;
+    inbox_status_t       rc;
+    inbox_token_t       *t;
+    inbox_token_list_t   list;
+
+    rc = inbox_store_tokens_list(store, org_id, &list, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    now = inbox_now_ms();
+    *revoked = 0;
+
+    for (i = 0; i < list.count && rc == INBOX_OK; i++) {
+        t = &list.items[i];
+
+        if (inbox_token_state(t->expires_at, t->revoked_at, now)
+            != INBOX_TOKEN_ACTIVE)
+        {
+            continue;
+        }
+
+        if (strcmp(t->name, DEMO_TOKEN_NAME) == 0
+            || (t->name[0] == '\0' && strcmp(t->user_email, DEMO_EMAIL) == 0))
+        {
+            rc = inbox_store_token_revoke(store, org_id, t->id, NULL, NULL,
+                                          err);
+            *revoked += 1;
+        }
+    }
+
+    inbox_token_list_free(&list);
+
+    return rc;
+}
+
+
 /* Form-encodes s onto the end of buf (of size bytes). */
 static void
 ctl_form_append(char *buf, size_t size, const char *s)
@@ -611,6 +803,7 @@ static int
 ctl_seed_demo(inbox_store_t *store, ctl_words_t *words)
 {
     int              created;
+    size_t           revoked;
     char             org_id[INBOX_ID_MAX], user_id[INBOX_ID_MAX];
     char             token[INBOX_TOKEN_MAX], password[48], auth_token[33];
     unsigned char    random[18];
@@ -681,7 +874,11 @@ ctl_seed_demo(inbox_store_t *store, ctl_words_t *words)
     }
 
     if (ctl_seed_messages(store, org_id, &err) != INBOX_OK
-        || ctl_new_token(store, org_id, DEMO_EMAIL, token, &err) != INBOX_OK)
+        || ctl_revoke_demo_tokens(store, org_id, &revoked, &err)
+           != INBOX_OK
+        || ctl_new_token(store, org_id, DEMO_EMAIL, DEMO_TOKEN_NAME, 0,
+                         token, &err)
+           != INBOX_OK)
     {
         return ctl_fail(&err);
     }
@@ -692,7 +889,8 @@ ctl_seed_demo(inbox_store_t *store, ctl_words_t *words)
            auth_token);
     printf("user:              %s\n", DEMO_EMAIL);
     printf("password:          %s\n", password);
-    printf("api token:         %s\n", token);
+    printf("api token:         %s%s\n", token,
+           revoked ? " (earlier demo tokens no longer work)" : "");
     printf("\npost a signed inbound webhook:\n");
 
     return ctl_print_demo_curl(public_url, auth_token);

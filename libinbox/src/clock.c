@@ -1,5 +1,5 @@
 /*
- * Wall-clock time in milliseconds, and its ISO-8601 form.
+ * Wall-clock time in milliseconds, its ISO-8601 form, and durations.
  */
 #include <stdio.h>
 #include <time.h>
@@ -43,4 +43,55 @@ inbox_iso8601(int64_t ms, char out[INBOX_ISO8601_MAX])
 
     n = strftime(out, INBOX_ISO8601_MAX, "%Y-%m-%dT%H:%M:%S", &tm);
     snprintf(out + n, INBOX_ISO8601_MAX - n, ".%03dZ", (int) millis);
+}
+
+
+int
+inbox_duration_parse(const char *s, int64_t *ms)
+{
+    int64_t      n, unit;
+    const char  *p;
+
+    n = 0;
+
+    for (p = s; *p >= '0' && *p <= '9'; p++) {
+        n = n * 10 + (*p - '0');
+
+        /* past the longest duration in any unit: stop before overflow */
+        if (n > INBOX_DURATION_MAX_MS / 1000) {
+            return -1;
+        }
+    }
+
+    if (p == s || n == 0 || p[0] == '\0' || p[1] != '\0') {
+        return -1;
+    }
+
+    switch (*p) {
+    case 's':
+        unit = 1000;
+        break;
+    case 'm':
+        unit = 60 * 1000;
+        break;
+    case 'h':
+        unit = 3600 * 1000;
+        break;
+    case 'd':
+        unit = 86400 * 1000;
+        break;
+    case 'w':
+        unit = 7 * 86400 * 1000;
+        break;
+    default:
+        return -1;
+    }
+
+    if (n > INBOX_DURATION_MAX_MS / unit) {
+        return -1;
+    }
+
+    *ms = n * unit;
+
+    return 0;
 }

@@ -69,14 +69,26 @@ inbox_form_parse(const char *body, size_t len, inbox_form_t *form,
 
         field->name = dst;
         dst = inbox_form_decode(p, eq ? eq : seg_end, dst, &bad);
+        field->name_len = (size_t) (dst - field->name) - 1;
 
         field->value = dst;
         dst = inbox_form_decode(eq ? eq + 1 : seg_end, seg_end, dst, &bad);
+        field->value_len = (size_t) (dst - field->value) - 1;
 
         if (bad) {
             inbox_form_free(form);
             return inbox_error_set(err, INBOX_ERR_INVALID,
                        "the form body has a malformed %%-escape");
+        }
+
+        if (strlen(field->name) != field->name_len
+            || strlen(field->value) != field->value_len)
+        {
+            inbox_error_set_field(err, INBOX_ERR_INVALID, field->name,
+                "the form field %s has a NUL byte (%%00), which no text "
+                "may hold", field->name);
+            inbox_form_free(form);
+            return INBOX_ERR_INVALID;
         }
     }
 

@@ -40,6 +40,19 @@ inbox_conversation_free(inbox_conversation_t *conversation)
 
 
 void
+inbox_inbound_free(inbox_inbound_t *msg)
+{
+    if (msg == NULL) {
+        return;
+    }
+
+    free(msg->owned);
+    msg->owned = NULL;
+    msg->body = "";
+}
+
+
+void
 inbox_message_free(inbox_message_t *message)
 {
     if (message == NULL) {

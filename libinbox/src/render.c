@@ -6,11 +6,7 @@
 #include <yajl/yajl_gen.h>
 #include <inbox/clock.h>
 #include <inbox/render.h>
-
-
-static void inbox_json_string_sanitized(yajl_gen g, const char *s,
-    size_t len);
-static size_t inbox_utf8_sequence(const unsigned char *p, size_t len);
+#include <inbox/utf8.h>
 
 
 yajl_gen
@@ -23,7 +19,8 @@ inbox_json_begin(void)
         return NULL;
     }
 
-    /* compact; "/" unescaped; invalid UTF-8 refused, not passed on */
+    /* compact; "/" unescaped; yajl's own UTF-8 check stays on, though it
+     * lets surrogates and overlong forms through (see inbox_json_string) */
     yajl_gen_config(g, yajl_gen_beautify, 0);
     yajl_gen_config(g, yajl_gen_validate_utf8, 1);
     yajl_gen_config(g, yajl_gen_escape_solidus, 0);
@@ -65,7 +62,8 @@ inbox_json_finish(yajl_gen g, size_t *len)
 void
 inbox_json_string(yajl_gen g, const char *s)
 {
-    size_t  len;
+    char    *repaired;
+    size_t   len;
 
     if (s == NULL) {
         yajl_gen_null(g);
@@ -74,11 +72,21 @@ inbox_json_string(yajl_gen g, const char *s)
 
     len = strlen(s);
 
-    if (yajl_gen_string(g, (const unsigned char *) s, len)
-        == yajl_gen_invalid_string)
-    {
-        inbox_json_string_sanitized(g, s, len);
+    if (inbox_utf8_valid(s, len)) {
+        yajl_gen_string(g, (const unsigned char *) s, len);
+        return;
     }
+
+    /* stored before intake repaired text, or a bug: never send it on */
+    repaired = inbox_utf8_repair(s, len, &len);
+
+    if (repaired == NULL) {
+        yajl_gen_null(g);
+        return;
+    }
+
+    yajl_gen_string(g, (const unsigned char *) repaired, len);
+    free(repaired);
 }
 
 
@@ -319,95 +327,4 @@ inbox_render_error(const inbox_error_t *err, size_t *len)
     yajl_gen_map_close(g);
 
     return inbox_json_finish(g, len);
-}
-
-
-/* Writes s with each byte that is not part of valid UTF-8 as U+FFFD. */
-static void
-inbox_json_string_sanitized(yajl_gen g, const char *s, size_t len)
-{
-    char                 *buf, *dst;
-    size_t                n;
-    const unsigned char  *p, *end;
-
-    buf = malloc(len * 3 + 1);
-    if (buf == NULL) {
-        yajl_gen_null(g);
-        return;
-    }
-
-    dst = buf;
-    p = (const unsigned char *) s;
-    end = p + len;
-
-    while (p < end) {
-        n = inbox_utf8_sequence(p, (size_t) (end - p));
-        if (n == 0) {
-            memcpy(dst, "\xEF\xBF\xBD", 3);
-            dst += 3;
-            p++;
-            continue;
-        }
-
-        memcpy(dst, p, n);
-        dst += n;
-        p += n;
-    }
-
-    if (yajl_gen_string(g, (const unsigned char *) buf, (size_t) (dst - buf))
-        == yajl_gen_invalid_string)
-    {
-        yajl_gen_null(g);
-    }
-
-    free(buf);
-}
-
-
-/* The length of the well-formed UTF-8 sequence at p, or 0. */
-static size_t
-inbox_utf8_sequence(const unsigned char *p, size_t len)
-{
-    size_t    n, i;
-    uint32_t  cp;
-
-    if (p[0] < 0x80) {
-        return 1;
-    }
-
-    if (p[0] >= 0xC2 && p[0] <= 0xDF) {
-        n = 2;
-        cp = p[0] & 0x1F;
-
-    } else if (p[0] >= 0xE0 && p[0] <= 0xEF) {
-        n = 3;
-        cp = p[0] & 0x0F;
-
-    } else if (p[0] >= 0xF0 && p[0] <= 0xF4) {
-        n = 4;
-        cp = p[0] & 0x07;
-
-    } else {
-        return 0;
-    }
-
-    if (len < n) {
-        return 0;
-    }
-
-    for (i = 1; i < n; i++) {
-        if ((p[i] & 0xC0) != 0x80) {
-            return 0;
-        }
-        cp = cp << 6 | (p[i] & 0x3F);
-    }
-
-    /* overlong forms, surrogates and beyond U+10FFFF */
-    if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000)
-        || (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF)
-    {
-        return 0;
-    }
-
-    return n;
 }

@@ -3,6 +3,7 @@
  * operation to it (see store_backend.h).
  */
 #include <string.h>
+#include <inbox/clock.h>
 #include <inbox/store.h>
 #include "store_backend.h"
 
@@ -164,25 +165,100 @@ inbox_store_user_add(inbox_store_t *store, const char *org_id,
 
 inbox_status_t
 inbox_store_token_add(inbox_store_t *store, const char *org_id,
-    const char *user_email, const char *token_hash, inbox_error_t *err)
+    const char *user_email, const char *token_hash, const char *name,
+    int64_t expires_at, char id[INBOX_ID_MAX], inbox_error_t *err)
 {
+    char  unused[INBOX_ID_MAX];
+
     if (store->ops->token_add == NULL) {
         return inbox_store_unsupported(store, "token_add", err);
     }
 
-    return store->ops->token_add(store, org_id, user_email, token_hash, err);
+    if (name != NULL && name[0] != '\0' && !inbox_token_name_valid(name)) {
+        return inbox_error_set_field(err, INBOX_ERR_INVALID, "name",
+                                     "a token's name is 1 to 64 letters, "
+                                     "digits or punctuation marks, without "
+                                     "spaces");
+    }
+
+    if (expires_at < 0 || (expires_at != 0 && expires_at <= inbox_now_ms()))
+    {
+        return inbox_error_set_field(err, INBOX_ERR_INVALID, "expires_at",
+                                     "a token's expiry must be in the "
+                                     "future");
+    }
+
+    return store->ops->token_add(store, org_id, user_email, token_hash,
+                                 name && name[0] ? name : NULL, expires_at,
+                                 id ? id : unused, err);
 }
 
 
+/* The backend reads the token; whether it still counts is decided here,
+ * the same way for every backend. */
 inbox_status_t
 inbox_store_token_find(inbox_store_t *store, const char *token_hash,
     inbox_principal_t *principal, inbox_error_t *err)
 {
+    inbox_token_t   token;
+    inbox_status_t  rc;
+
     if (store->ops->token_find == NULL) {
         return inbox_store_unsupported(store, "token_find", err);
     }
 
-    return store->ops->token_find(store, token_hash, principal, err);
+    memset(&token, 0, sizeof(inbox_token_t));
+
+    rc = store->ops->token_find(store, token_hash, principal, &token, err);
+
+    if (rc == INBOX_OK) {
+        rc = inbox_token_check(token.expires_at, token.revoked_at,
+                               inbox_now_ms(), err);
+    }
+
+    if (rc != INBOX_OK) {
+        memset(principal, 0, sizeof(inbox_principal_t));
+    }
+
+    return rc;
+}
+
+
+inbox_status_t
+inbox_store_tokens_list(inbox_store_t *store, const char *org_id,
+    inbox_token_list_t *list, inbox_error_t *err)
+{
+    memset(list, 0, sizeof(inbox_token_list_t));
+
+    if (store->ops->tokens_list == NULL) {
+        return inbox_store_unsupported(store, "tokens_list", err);
+    }
+
+    return store->ops->tokens_list(store, org_id, list, err);
+}
+
+
+inbox_status_t
+inbox_store_token_revoke(inbox_store_t *store, const char *org_id,
+    const char *token_id, const char *token_hash, char id[INBOX_ID_MAX],
+    inbox_error_t *err)
+{
+    char  unused[INBOX_ID_MAX];
+
+    if (store->ops->token_revoke == NULL) {
+        return inbox_store_unsupported(store, "token_revoke", err);
+    }
+
+    if ((token_id == NULL || token_id[0] == '\0')
+        && (token_hash == NULL || token_hash[0] == '\0'))
+    {
+        return inbox_error_set(err, INBOX_ERR_INVALID,
+                               "name the token to revoke by its id");
+    }
+
+    return store->ops->token_revoke(store, org_id,
+                                    token_id && token_id[0] ? token_id : NULL,
+                                    token_hash, id ? id : unused, err);
 }
 
 

@@ -26,10 +26,13 @@ typedef struct {
         const char *email, inbox_role_t role, const char *password_hash,
         char id[INBOX_ID_MAX], inbox_error_t *err);
     inbox_status_t (*token_add)(inbox_store_t *store, const char *org_id,
-        const char *user_email, const char *token_hash, inbox_error_t *err);
+        const char *user_email, const char *token_hash, const char *name,
+        int64_t expires_at, char id[INBOX_ID_MAX], inbox_error_t *err);
+    /* Fills principal and token's times whatever they say: store.c
+     * applies the rule (inbox_token_check). */
     inbox_status_t (*token_find)(inbox_store_t *store,
         const char *token_hash, inbox_principal_t *principal,
-        inbox_error_t *err);
+        inbox_token_t *token, inbox_error_t *err);
     inbox_status_t (*credits_grant)(inbox_store_t *store,
         const char *org_id, int64_t credits, inbox_error_t *err);
     inbox_status_t (*billing_set)(inbox_store_t *store, const char *org_id,
@@ -63,6 +66,12 @@ typedef struct {
         const char *org_id, const char *conversation_id,
         inbox_conversation_t *conversation, inbox_event_list_t *events,
         inbox_error_t *err);
+
+    inbox_status_t (*tokens_list)(inbox_store_t *store, const char *org_id,
+        inbox_token_list_t *list, inbox_error_t *err);
+    inbox_status_t (*token_revoke)(inbox_store_t *store, const char *org_id,
+        const char *token_id, const char *token_hash,
+        char id[INBOX_ID_MAX], inbox_error_t *err);
 } inbox_store_ops_t;
 
 struct inbox_store_s {

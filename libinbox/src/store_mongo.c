@@ -57,7 +57,9 @@ static const inbox_store_ops_t  inbox_mongo_ops = {
     inbox_mongo_messages_list,
     inbox_mongo_realtime_state,
     NULL,                         /* maintain: the server does its own */
-    inbox_mongo_conversation_mark_read
+    inbox_mongo_conversation_mark_read,
+    inbox_mongo_tokens_list,
+    inbox_mongo_token_revoke
 };
 
 
@@ -77,7 +79,8 @@ static const char  *inbox_mongo_indexes[] = {
         " \"unique\": true}]}",
     "{\"createIndexes\": \"tokens\", \"indexes\": ["
         "{\"key\": {\"token_hash\": 1}, \"name\": \"token_hash_unique\","
-        " \"unique\": true}]}",
+        " \"unique\": true},"
+        "{\"key\": {\"org_id\": 1, \"_id\": 1}, \"name\": \"org_id\"}]}",
     "{\"createIndexes\": \"contacts\", \"indexes\": ["
         "{\"key\": {\"org_id\": 1, \"phone\": 1},"
         " \"name\": \"org_phone_unique\", \"unique\": true}]}",

@@ -190,10 +190,16 @@ inbox_status_t inbox_mongo_user_add(inbox_store_t *store, const char *org_id,
     char id[INBOX_ID_MAX], inbox_error_t *err);
 inbox_status_t inbox_mongo_token_add(inbox_store_t *store,
     const char *org_id, const char *user_email, const char *token_hash,
+    const char *name, int64_t expires_at, char id[INBOX_ID_MAX],
     inbox_error_t *err);
 inbox_status_t inbox_mongo_token_find(inbox_store_t *store,
     const char *token_hash, inbox_principal_t *principal,
-    inbox_error_t *err);
+    inbox_token_t *token, inbox_error_t *err);
+inbox_status_t inbox_mongo_tokens_list(inbox_store_t *store,
+    const char *org_id, inbox_token_list_t *list, inbox_error_t *err);
+inbox_status_t inbox_mongo_token_revoke(inbox_store_t *store,
+    const char *org_id, const char *token_id, const char *token_hash,
+    char id[INBOX_ID_MAX], inbox_error_t *err);
 inbox_status_t inbox_mongo_credits_grant(inbox_store_t *store,
     const char *org_id, int64_t credits, inbox_error_t *err);
 inbox_status_t inbox_mongo_billing_set(inbox_store_t *store,

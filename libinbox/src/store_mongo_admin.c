@@ -4,6 +4,7 @@
  */
 #include <ctype.h>
 #include <string.h>
+#include <inbox/token.h>
 #include "store_mongo.h"
 
 
@@ -294,7 +295,8 @@ inbox_mongo_user_add(inbox_store_t *store, const char *org_id,
 
 inbox_status_t
 inbox_mongo_token_add(inbox_store_t *store, const char *org_id,
-    const char *user_email, const char *token_hash, inbox_error_t *err)
+    const char *user_email, const char *token_hash, const char *name,
+    int64_t expires_at, char id[INBOX_ID_MAX], inbox_error_t *err)
 {
     int                   found;
     char                 *lower;
@@ -363,20 +365,42 @@ inbox_mongo_token_add(inbox_store_t *store, const char *org_id,
         BSON_APPEND_NULL(&doc, "user_id");
     }
 
+    /* null rather than absent: "none", "never" and "not revoked" */
+    if (name != NULL) {
+        BSON_APPEND_UTF8(&doc, "name", name);
+    } else {
+        BSON_APPEND_NULL(&doc, "name");
+    }
+
     BSON_APPEND_DATE_TIME(&doc, "created_at", inbox_mongo_now(ms));
+
+    if (expires_at != 0) {
+        BSON_APPEND_DATE_TIME(&doc, "expires_at", expires_at);
+    } else {
+        BSON_APPEND_NULL(&doc, "expires_at");
+    }
+
+    BSON_APPEND_NULL(&doc, "revoked_at");
 
     command = BCON_NEW("insert", BCON_UTF8("tokens"),
                        "documents", "[", BCON_DOCUMENT(&doc), "]",
                        "ordered", BCON_BOOL(true));
     bson_destroy(&doc);
 
-    return inbox_mongo_run_simple(ms, command, err);
+    rc = inbox_mongo_run_simple(ms, command, err);
+
+    if (rc == INBOX_OK) {
+        inbox_mongo_id_hex(&oid, id);
+    }
+
+    return rc;
 }
 
 
 inbox_status_t
 inbox_mongo_token_find(inbox_store_t *store, const char *token_hash,
-    inbox_principal_t *principal, inbox_error_t *err)
+    inbox_principal_t *principal, inbox_token_t *token_info,
+    inbox_error_t *err)
 {
     int                   found;
     char                  role[16];
@@ -396,17 +420,24 @@ inbox_mongo_token_find(inbox_store_t *store, const char *token_hash,
     rc = inbox_mongo_find_one(ms, "tokens",
                               BCON_NEW("token_hash", BCON_UTF8(token_hash)),
                               BCON_NEW("org_id", BCON_INT32(1),
-                                       "user_id", BCON_INT32(1)),
+                                       "user_id", BCON_INT32(1),
+                                       "created_at", BCON_INT32(1),
+                                       "expires_at", BCON_INT32(1),
+                                       "revoked_at", BCON_INT32(1)),
                               &token, &found, err);
 
     if (rc != INBOX_OK || !found) {
         bson_destroy(&token);
-        return rc != INBOX_OK ? rc
-               : inbox_error_set(err, INBOX_ERR_UNAUTHENTICATED,
-                                 "The API token is not valid.");
+        return rc != INBOX_OK ? rc : inbox_token_unknown(err);
     }
 
     inbox_mongo_get_id(&token, "org_id", principal->org_id);
+
+    /* null or absent reads as 0: never expires, not revoked */
+    inbox_mongo_get_id(&token, "_id", token_info->id);
+    token_info->created_at = inbox_mongo_get_date(&token, "created_at");
+    token_info->expires_at = inbox_mongo_get_date(&token, "expires_at");
+    token_info->revoked_at = inbox_mongo_get_date(&token, "revoked_at");
 
     /* An organization-wide token acts as a member: the least that lets it
      * work the inbox. */
@@ -447,6 +478,212 @@ inbox_mongo_token_find(inbox_store_t *store, const char *token_hash,
     bson_destroy(&user);
 
     return rc;
+}
+
+
+inbox_status_t
+inbox_mongo_tokens_list(inbox_store_t *store, const char *org_id,
+    inbox_token_list_t *list, inbox_error_t *err)
+{
+    bson_t                batch, doc;
+    bson_oid_t            org;
+    bson_iter_t           iter;
+    inbox_token_t        *token;
+    uint32_t              len;
+    const uint8_t        *data;
+    inbox_status_t        rc;
+    inbox_mongo_store_t  *ms = (inbox_mongo_store_t *) store;
+
+    memset(list, 0, sizeof(inbox_token_list_t));
+
+    rc = inbox_mongo_ensure_indexes(ms, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    rc = inbox_mongo_org_check(ms, org_id, &org, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    /* Oldest first (ObjectIds grow with time), each with its user's
+     * email; one more than a listing holds tells that there are more. */
+    rc = inbox_mongo_run_cursor(ms,
+        BCON_NEW("aggregate", BCON_UTF8("tokens"),
+                 "pipeline", "[",
+                     "{", "$match", "{", "org_id", BCON_OID(&org), "}", "}",
+                     "{", "$sort", "{", "_id", BCON_INT32(1), "}", "}",
+                     "{", "$limit", BCON_INT32(INBOX_TOKEN_LIST_MAX + 1),
+                     "}",
+                     "{", "$lookup", "{",
+                         "from", BCON_UTF8("users"),
+                         "localField", BCON_UTF8("user_id"),
+                         "foreignField", BCON_UTF8("_id"),
+                         "as", BCON_UTF8("user"),
+                     "}", "}",
+                     "{", "$project", "{",
+                         "name", BCON_INT32(1),
+                         "created_at", BCON_INT32(1),
+                         "expires_at", BCON_INT32(1),
+                         "revoked_at", BCON_INT32(1),
+                         "user.email", BCON_INT32(1),
+                     "}", "}",
+                 "]",
+                 "cursor", "{",
+                     "batchSize", BCON_INT32(INBOX_TOKEN_LIST_MAX + 1),
+                 "}"),
+        &batch, err);
+
+    if (rc == INBOX_OK && bson_iter_init(&iter, &batch)) {
+        while (bson_iter_next(&iter)) {
+
+            if (!BSON_ITER_HOLDS_DOCUMENT(&iter)) {
+                continue;
+            }
+
+            if (list->count == INBOX_TOKEN_LIST_MAX) {
+                list->truncated = 1;
+                break;
+            }
+
+            bson_iter_document(&iter, &len, &data);
+            if (!bson_init_static(&doc, data, len)) {
+                continue;
+            }
+
+            token = inbox_token_list_add(list);
+            if (token == NULL) {
+                rc = inbox_error_set(err, INBOX_ERR_INTERNAL,
+                                     "Out of memory.");
+                break;
+            }
+
+            inbox_mongo_get_id(&doc, "_id", token->id);
+            inbox_mongo_get_str(&doc, "name", token->name,
+                                sizeof(token->name));
+            inbox_mongo_get_str(&doc, "user.0.email", token->user_email,
+                                sizeof(token->user_email));
+            token->created_at = inbox_mongo_get_date(&doc, "created_at");
+            token->expires_at = inbox_mongo_get_date(&doc, "expires_at");
+            token->revoked_at = inbox_mongo_get_date(&doc, "revoked_at");
+        }
+    }
+
+    bson_destroy(&batch);
+
+    if (rc != INBOX_OK) {
+        inbox_token_list_free(list);
+    }
+
+    return rc;
+}
+
+
+/*
+ * Sets revoked_at on a token that has none; when nothing matched, the
+ * token is looked for again to tell "revoked already" (fine) from "no such
+ * token" (and then the organization, for the message).
+ */
+inbox_status_t
+inbox_mongo_token_revoke(inbox_store_t *store, const char *org_id,
+    const char *token_id, const char *token_hash, char id[INBOX_ID_MAX],
+    inbox_error_t *err)
+{
+    int                   found;
+    bson_t                value, query;
+    bson_t               *command;
+    bson_oid_t            org, token;
+    inbox_status_t        rc;
+    inbox_mongo_store_t  *ms = (inbox_mongo_store_t *) store;
+
+    id[0] = '\0';
+
+    rc = inbox_mongo_ensure_indexes(ms, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    if (inbox_mongo_parse_id(org_id, &org) != 0) {
+        return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
+                               "No organization has the id \"%s\".",
+                               org_id ? org_id : "");
+    }
+
+    if (token_id != NULL && inbox_mongo_parse_id(token_id, &token) != 0) {
+        goto not_found;
+    }
+
+    /* The token, of this organization, not revoked yet. */
+    bson_init(&query);
+    BSON_APPEND_OID(&query, "org_id", &org);
+
+    if (token_id != NULL) {
+        BSON_APPEND_OID(&query, "_id", &token);
+    } else {
+        BSON_APPEND_UTF8(&query, "token_hash", token_hash);
+    }
+
+    BSON_APPEND_NULL(&query, "revoked_at");
+
+    command = BCON_NEW("findAndModify", BCON_UTF8("tokens"),
+                       "query", BCON_DOCUMENT(&query),
+                       "update", "{",
+                           "$set", "{",
+                               "revoked_at",
+                               BCON_DATE_TIME(inbox_mongo_now(ms)),
+                           "}",
+                       "}",
+                       "fields", "{", "_id", BCON_INT32(1), "}",
+                       "new", BCON_BOOL(true));
+    bson_destroy(&query);
+
+    rc = inbox_mongo_run_find_and_modify(ms, command, &value, &found, err);
+
+    if (rc == INBOX_OK && found) {
+        inbox_mongo_get_id(&value, "_id", id);
+    }
+
+    bson_destroy(&value);
+
+    if (rc != INBOX_OK || found) {
+        return rc;
+    }
+
+    /* Revoked already? */
+    rc = inbox_mongo_find_one(ms, "tokens",
+                              token_id != NULL
+                              ? BCON_NEW("org_id", BCON_OID(&org),
+                                         "_id", BCON_OID(&token))
+                              : BCON_NEW("org_id", BCON_OID(&org),
+                                         "token_hash", BCON_UTF8(token_hash)),
+                              BCON_NEW("_id", BCON_INT32(1)),
+                              &value, &found, err);
+
+    if (rc == INBOX_OK && found) {
+        inbox_mongo_get_id(&value, "_id", id);
+    }
+
+    bson_destroy(&value);
+
+    if (rc != INBOX_OK || found) {
+        return rc;
+    }
+
+not_found:
+
+    rc = inbox_mongo_org_check(ms, org_id, &org, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    if (token_id != NULL) {
+        return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
+                               "Organization %s has no token with the id "
+                               "\"%.32s\".", org_id, token_id);
+    }
+
+    return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
+                           "Organization %s has no such token.", org_id);
 }
 
 

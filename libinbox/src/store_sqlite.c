@@ -208,8 +208,15 @@ static const char *inbox_sqlite_migrations[] = {
     "    WHERE id = OLD.org_id;"
     "END;",
 
+    /* 3: API tokens get a name, an expiry and a revocation, and an
+     * organization lists its own (NULL: none, never, not revoked) */
+    "ALTER TABLE tokens ADD COLUMN name TEXT;"
+    "ALTER TABLE tokens ADD COLUMN expires_at INTEGER;"
+    "ALTER TABLE tokens ADD COLUMN revoked_at INTEGER;"
+    "CREATE INDEX tokens_by_org ON tokens (org_id);",
+
     /*
-     * 3: the store's identity, which tells a file put back (a backup of
+     * 4: the store's identity, which tells a file put back (a backup of
      * this store) from another store put in its place, and the row the
      * health check writes.
      *
@@ -274,7 +281,9 @@ static const inbox_store_ops_t  inbox_sqlite_ops = {
     inbox_sqlite_messages_list,
     inbox_sqlite_realtime_state,
     inbox_sqlite_maintain,
-    inbox_sqlite_conversation_mark_read
+    inbox_sqlite_conversation_mark_read,
+    inbox_sqlite_tokens_list,
+    inbox_sqlite_token_revoke
 };
 
 
@@ -850,7 +859,7 @@ failed:
 }
 
 
-/* The store's identity, made by migration 3. */
+/* The store's identity, made by migration 4. */
 static int
 inbox_sqlite_uid(sqlite3 *db, char uid[INBOX_SQLITE_UID_MAX])
 {

@@ -39,6 +39,9 @@ typedef enum {
     INBOX_SQL_USER_FIND,
     INBOX_SQL_TOKEN_ADD,
     INBOX_SQL_TOKEN_FIND,
+    INBOX_SQL_TOKENS_LIST,
+    INBOX_SQL_TOKEN_REVOKE,
+    INBOX_SQL_ORG_EXISTS,
     INBOX_SQL_CREDITS_GRANT,
     INBOX_SQL_BILLING_SET,
     INBOX_SQL_CONTACT_UPSERT,
@@ -218,10 +221,16 @@ inbox_status_t inbox_sqlite_user_add(inbox_store_t *store,
     const char *password_hash, char id[INBOX_ID_MAX], inbox_error_t *err);
 inbox_status_t inbox_sqlite_token_add(inbox_store_t *store,
     const char *org_id, const char *user_email, const char *token_hash,
+    const char *name, int64_t expires_at, char id[INBOX_ID_MAX],
     inbox_error_t *err);
 inbox_status_t inbox_sqlite_token_find(inbox_store_t *store,
     const char *token_hash, inbox_principal_t *principal,
-    inbox_error_t *err);
+    inbox_token_t *token, inbox_error_t *err);
+inbox_status_t inbox_sqlite_tokens_list(inbox_store_t *store,
+    const char *org_id, inbox_token_list_t *list, inbox_error_t *err);
+inbox_status_t inbox_sqlite_token_revoke(inbox_store_t *store,
+    const char *org_id, const char *token_id, const char *token_hash,
+    char id[INBOX_ID_MAX], inbox_error_t *err);
 inbox_status_t inbox_sqlite_credits_grant(inbox_store_t *store,
     const char *org_id, int64_t credits, inbox_error_t *err);
 inbox_status_t inbox_sqlite_billing_set(inbox_store_t *store,

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <inbox/clock.h>
+#include <inbox/token.h>
 #include "store_sqlite.h"
 
 
@@ -13,6 +14,8 @@ static inbox_status_t inbox_sqlite_write_fail(inbox_sqlite_conn_t *conn,
     int rc, const char *what, inbox_error_t *err);
 static inbox_status_t inbox_sqlite_org_id(const char *org_id, int64_t *id,
     inbox_error_t *err);
+static inbox_status_t inbox_sqlite_org_exists(inbox_sqlite_conn_t *conn,
+    int64_t org, const char *org_id, inbox_error_t *err);
 
 
 /*
@@ -352,7 +355,8 @@ inbox_sqlite_user_add(inbox_store_t *store, const char *org_id,
 
 inbox_status_t
 inbox_sqlite_token_add(inbox_store_t *store, const char *org_id,
-    const char *user_email, const char *token_hash, inbox_error_t *err)
+    const char *user_email, const char *token_hash, const char *name,
+    int64_t expires_at, char id[INBOX_ID_MAX], inbox_error_t *err)
 {
     int                   rc;
     int64_t               org, user;
@@ -411,8 +415,8 @@ inbox_sqlite_token_add(inbox_store_t *store, const char *org_id,
     }
 
     stmt = inbox_sqlite_stmt(conn, INBOX_SQL_TOKEN_ADD,
-        "INSERT INTO tokens (token_hash, org_id, user_id, created_at)"
-        " VALUES (?1, ?2, ?3, ?4)", err);
+        "INSERT INTO tokens (token_hash, org_id, user_id, created_at, name,"
+        " expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING id", err);
     if (stmt == NULL) {
         return err->code;
     }
@@ -427,8 +431,21 @@ inbox_sqlite_token_add(inbox_store_t *store, const char *org_id,
     }
 
     sqlite3_bind_int64(stmt, 4, inbox_now_ms());
+    inbox_sqlite_bind_text(stmt, 5, name);
+
+    if (expires_at != 0) {
+        sqlite3_bind_int64(stmt, 6, expires_at);
+    } else {
+        sqlite3_bind_null(stmt, 6);
+    }
 
     rc = sqlite3_step(stmt);
+
+    if (rc == SQLITE_ROW) {
+        inbox_sqlite_format_id(sqlite3_column_int64(stmt, 0), id);
+        rc = sqlite3_step(stmt);
+    }
+
     inbox_sqlite_done(stmt);
 
     if (rc != SQLITE_DONE) {
@@ -443,7 +460,7 @@ inbox_sqlite_token_add(inbox_store_t *store, const char *org_id,
  * session) reaches billing. */
 inbox_status_t
 inbox_sqlite_token_find(inbox_store_t *store, const char *token_hash,
-    inbox_principal_t *principal, inbox_error_t *err)
+    inbox_principal_t *principal, inbox_token_t *token, inbox_error_t *err)
 {
     int                   rc;
     const char           *role;
@@ -463,7 +480,8 @@ inbox_sqlite_token_find(inbox_store_t *store, const char *token_hash,
     }
 
     stmt = inbox_sqlite_stmt(conn, INBOX_SQL_TOKEN_FIND,
-        "SELECT t.org_id, t.user_id, u.role FROM tokens t"
+        "SELECT t.org_id, t.user_id, u.role, t.id, t.created_at,"
+        " t.expires_at, t.revoked_at FROM tokens t"
         " LEFT JOIN users u ON u.id = t.user_id"
         " WHERE t.token_hash = ?1", err);
     if (stmt == NULL) {
@@ -486,6 +504,12 @@ inbox_sqlite_token_find(inbox_store_t *store, const char *token_hash,
         role = (const char *) sqlite3_column_text(stmt, 2);
         principal->role = (role && strcmp(role, "billing") == 0)
                           ? INBOX_ROLE_BILLING : INBOX_ROLE_MEMBER;
+
+        /* NULL reads as 0: never expires, not revoked */
+        inbox_sqlite_format_id(sqlite3_column_int64(stmt, 3), token->id);
+        token->created_at = sqlite3_column_int64(stmt, 4);
+        token->expires_at = sqlite3_column_int64(stmt, 5);
+        token->revoked_at = sqlite3_column_int64(stmt, 6);
     }
 
     inbox_sqlite_done(stmt);
@@ -495,11 +519,204 @@ inbox_sqlite_token_find(inbox_store_t *store, const char *token_hash,
     }
 
     if (rc == SQLITE_DONE) {
-        return inbox_error_set(err, INBOX_ERR_UNAUTHENTICATED,
-                               "the token is not valid; ask for a new one");
+        return inbox_token_unknown(err);
     }
 
     return inbox_sqlite_fail(conn, rc, err);
+}
+
+
+/* INBOX_ERR_NOT_FOUND when no organization has the id org. */
+static inbox_status_t
+inbox_sqlite_org_exists(inbox_sqlite_conn_t *conn, int64_t org,
+    const char *org_id, inbox_error_t *err)
+{
+    int            rc;
+    sqlite3_stmt  *stmt;
+
+    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_ORG_EXISTS,
+        "SELECT 1 FROM orgs WHERE id = ?1", err);
+    if (stmt == NULL) {
+        return err->code;
+    }
+
+    sqlite3_bind_int64(stmt, 1, org);
+
+    rc = sqlite3_step(stmt);
+    inbox_sqlite_done(stmt);
+
+    if (rc == SQLITE_ROW) {
+        return INBOX_OK;
+    }
+
+    if (rc == SQLITE_DONE) {
+        return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
+                               "no organization has the id \"%s\"", org_id);
+    }
+
+    return inbox_sqlite_fail(conn, rc, err);
+}
+
+
+inbox_status_t
+inbox_sqlite_tokens_list(inbox_store_t *store, const char *org_id,
+    inbox_token_list_t *list, inbox_error_t *err)
+{
+    int                   rc;
+    int64_t               org;
+    sqlite3_stmt         *stmt;
+    inbox_token_t        *token;
+    inbox_status_t        status;
+    inbox_sqlite_conn_t  *conn;
+    inbox_error_t         fallback;
+
+    if (err == NULL) {
+        err = &fallback;
+    }
+
+    memset(list, 0, sizeof(inbox_token_list_t));
+
+    status = inbox_sqlite_org_id(org_id, &org, err);
+    if (status != INBOX_OK) {
+        return status;
+    }
+
+    conn = inbox_sqlite_conn(store, err);
+    if (conn == NULL) {
+        return err->code;
+    }
+
+    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_TOKENS_LIST,
+        "SELECT t.id, t.name, u.email, t.created_at, t.expires_at,"
+        " t.revoked_at FROM tokens t LEFT JOIN users u ON u.id = t.user_id"
+        " WHERE t.org_id = ?1 ORDER BY t.id LIMIT ?2", err);
+    if (stmt == NULL) {
+        return err->code;
+    }
+
+    sqlite3_bind_int64(stmt, 1, org);
+    sqlite3_bind_int(stmt, 2, INBOX_TOKEN_LIST_MAX + 1);
+
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+
+        if (list->count == INBOX_TOKEN_LIST_MAX) {
+            list->truncated = 1;
+            continue;
+        }
+
+        token = inbox_token_list_add(list);
+        if (token == NULL) {
+            inbox_sqlite_done(stmt);
+            inbox_token_list_free(list);
+            return inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
+        }
+
+        inbox_sqlite_format_id(sqlite3_column_int64(stmt, 0), token->id);
+        inbox_sqlite_column_copy(stmt, 1, token->name, sizeof(token->name));
+        inbox_sqlite_column_copy(stmt, 2, token->user_email,
+                                 sizeof(token->user_email));
+        token->created_at = sqlite3_column_int64(stmt, 3);
+        token->expires_at = sqlite3_column_int64(stmt, 4);
+        token->revoked_at = sqlite3_column_int64(stmt, 5);
+    }
+
+    inbox_sqlite_done(stmt);
+
+    if (rc != SQLITE_DONE) {
+        inbox_token_list_free(list);
+        return inbox_sqlite_fail(conn, rc, err);
+    }
+
+    /* no tokens: say so only when there is no organization either */
+    if (list->count == 0) {
+        status = inbox_sqlite_org_exists(conn, org, org_id, err);
+        if (status != INBOX_OK) {
+            inbox_token_list_free(list);
+            return status;
+        }
+    }
+
+    return INBOX_OK;
+}
+
+
+/* The first revocation's time is kept: revoking again changes nothing. */
+inbox_status_t
+inbox_sqlite_token_revoke(inbox_store_t *store, const char *org_id,
+    const char *token_id, const char *token_hash, char id[INBOX_ID_MAX],
+    inbox_error_t *err)
+{
+    int                   rc;
+    int64_t               org, token;
+    sqlite3_stmt         *stmt;
+    inbox_status_t        status;
+    inbox_sqlite_conn_t  *conn;
+    inbox_error_t         fallback;
+
+    if (err == NULL) {
+        err = &fallback;
+    }
+
+    status = inbox_sqlite_org_id(org_id, &org, err);
+    if (status != INBOX_OK) {
+        return status;
+    }
+
+    /* an id that is no row id names no token: 0 matches none */
+    token = 0;
+    if (token_id != NULL && inbox_sqlite_parse_id(token_id, &token) != 0) {
+        token = 0;
+    }
+
+    conn = inbox_sqlite_conn(store, err);
+    if (conn == NULL) {
+        return err->code;
+    }
+
+    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_TOKEN_REVOKE,
+        "UPDATE tokens SET revoked_at = coalesce(revoked_at, ?4)"
+        " WHERE org_id = ?1 AND (id = ?2 OR token_hash = ?3)"
+        " RETURNING id", err);
+    if (stmt == NULL) {
+        return err->code;
+    }
+
+    sqlite3_bind_int64(stmt, 1, org);
+    sqlite3_bind_int64(stmt, 2, token);
+    inbox_sqlite_bind_text(stmt, 3, token_id == NULL ? token_hash : NULL);
+    sqlite3_bind_int64(stmt, 4, inbox_now_ms());
+
+    id[0] = '\0';
+    rc = sqlite3_step(stmt);
+
+    if (rc == SQLITE_ROW) {
+        inbox_sqlite_format_id(sqlite3_column_int64(stmt, 0), id);
+        rc = sqlite3_step(stmt);
+    }
+
+    inbox_sqlite_done(stmt);
+
+    if (rc != SQLITE_DONE) {
+        return inbox_sqlite_fail(conn, rc, err);
+    }
+
+    if (id[0] != '\0') {
+        return INBOX_OK;
+    }
+
+    status = inbox_sqlite_org_exists(conn, org, org_id, err);
+    if (status != INBOX_OK) {
+        return status;
+    }
+
+    if (token_id != NULL) {
+        return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
+                               "organization %s has no token with the id "
+                               "\"%.32s\"", org_id, token_id);
+    }
+
+    return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
+                           "organization %s has no such token", org_id);
 }
 
 

@@ -1,16 +1,18 @@
 /*
  * API tokens: "ibx_" and 32 random bytes in base64url; stored as the hex
- * SHA-256 of the whole token.
+ * SHA-256 of the whole token.  Also the rule that says whether a stored
+ * token still authenticates.
  */
+#include <stdlib.h>
 #include <string.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <inbox/encoding.h>
+#include <inbox/clock.h>
 #include <inbox/token.h>
 
 
 #define INBOX_TOKEN_BYTES   32
-#define INBOX_TOKEN_PREFIX  "ibx_"
 
 
 int
@@ -56,4 +58,137 @@ inbox_token_hash(const char *token, size_t len,
         out[2 * i + 1] = hex[digest[i] & 0xf];
     }
     out[2 * n] = '\0';
+}
+
+
+int
+inbox_token_is_secret(const char *s)
+{
+    return strncmp(s, INBOX_TOKEN_PREFIX, sizeof(INBOX_TOKEN_PREFIX) - 1)
+           == 0;
+}
+
+
+int
+inbox_token_name_valid(const char *name)
+{
+    size_t  i;
+
+    if (name == NULL || name[0] == '\0') {
+        return 0;
+    }
+
+    for (i = 0; name[i]; i++) {
+        if (i == INBOX_TOKEN_NAME_MAX - 1
+            || name[i] <= ' ' || name[i] > '~')
+        {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+inbox_token_state_t
+inbox_token_state(int64_t expires_at, int64_t revoked_at, int64_t now)
+{
+    if (revoked_at != 0) {
+        return INBOX_TOKEN_REVOKED;
+    }
+
+    if (expires_at != 0 && expires_at <= now) {
+        return INBOX_TOKEN_EXPIRED;
+    }
+
+    return INBOX_TOKEN_ACTIVE;
+}
+
+
+const char *
+inbox_token_state_name(inbox_token_state_t state)
+{
+    switch (state) {
+    case INBOX_TOKEN_EXPIRED:
+        return "expired";
+    case INBOX_TOKEN_REVOKED:
+        return "revoked";
+    default:
+        return "active";
+    }
+}
+
+
+inbox_status_t
+inbox_token_check(int64_t expires_at, int64_t revoked_at, int64_t now,
+    inbox_error_t *err)
+{
+    char  at[INBOX_ISO8601_MAX];
+
+    switch (inbox_token_state(expires_at, revoked_at, now)) {
+
+    case INBOX_TOKEN_REVOKED:
+        return inbox_error_set(err, INBOX_ERR_UNAUTHENTICATED,
+                               "This API token was revoked; ask for a new "
+                               "one.");
+
+    case INBOX_TOKEN_EXPIRED:
+        inbox_iso8601(expires_at, at);
+        return inbox_error_set(err, INBOX_ERR_UNAUTHENTICATED,
+                               "This API token expired at %.19sZ; ask for a "
+                               "new one.", at);
+
+    default:
+        return INBOX_OK;
+    }
+}
+
+
+inbox_status_t
+inbox_token_unknown(inbox_error_t *err)
+{
+    return inbox_error_set(err, INBOX_ERR_UNAUTHENTICATED,
+                           "This API token is not valid; ask for a new one.");
+}
+
+
+void
+inbox_token_list_free(inbox_token_list_t *list)
+{
+    if (list == NULL) {
+        return;
+    }
+
+    free(list->items);
+    list->items = NULL;
+    list->count = 0;
+    list->truncated = 0;
+}
+
+
+inbox_token_t *
+inbox_token_list_add(inbox_token_list_t *list)
+{
+    size_t          cap;
+    inbox_token_t  *items;
+
+    /* grows by doubling: capacity is the next power of two of count */
+    cap = 8;
+    while (cap < list->count) {
+        cap *= 2;
+    }
+
+    if (list->count == 0 || list->count == cap) {
+        items = realloc(list->items, (list->count ? cap * 2 : cap)
+                                     * sizeof(inbox_token_t));
+        if (items == NULL) {
+            return NULL;
+        }
+
+        list->items = items;
+    }
+
+    memset(&list->items[list->count], 0, sizeof(inbox_token_t));
+
+    return &list->items[list->count++];
 }

@@ -1,10 +1,15 @@
 /*
  * Twilio webhooks: X-Twilio-Signature and the inbound message form.
+ *
+ * Twilio signs names and values run together, so the signature alone does
+ * not fix where one field ends and the next begins: the inbound form is
+ * taken only in the shape Twilio sends it (see twilio.h).
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -12,14 +17,32 @@
 #include <inbox/encoding.h>
 #include <inbox/phone.h>
 #include <inbox/twilio.h>
+#include <inbox/utf8.h>
 
 
 static int inbox_twilio_field_cmp(const void *a, const void *b);
+static inbox_status_t inbox_twilio_field(const inbox_form_t *form,
+    const char *name, const inbox_form_field_t **field, inbox_error_t *err);
+static inbox_status_t inbox_twilio_message_sid(const inbox_form_t *form,
+    const char **sid, inbox_error_t *err);
 static inbox_status_t inbox_twilio_number(const inbox_form_t *form,
     const char *name, const char *default_country, char out[INBOX_PHONE_MAX],
     inbox_error_t *err);
 static inbox_status_t inbox_twilio_count(const inbox_form_t *form,
-    const char *name, unsigned dflt, unsigned *out, inbox_error_t *err);
+    const char *name, unsigned dflt, unsigned max, unsigned *out,
+    inbox_error_t *err);
+static inbox_status_t inbox_twilio_media(const inbox_form_t *form,
+    inbox_inbound_t *msg, inbox_error_t *err);
+static inbox_status_t inbox_twilio_media_item(const inbox_form_t *form,
+    const char *name, int url, char *out, size_t size, inbox_error_t *err);
+static int inbox_twilio_media_name(const char *name, unsigned *index);
+static inbox_status_t inbox_twilio_body(const inbox_form_t *form,
+    inbox_inbound_t *msg, inbox_error_t *err);
+
+
+#define INBOX_TWILIO_FORGED                                                  \
+    "The X-Twilio-Signature header is missing or wrong for this number's "   \
+    "auth token."
 
 
 void
@@ -72,9 +95,9 @@ inbox_twilio_signature(const char *url, const inbox_form_t *params,
 
     for (i = 0; ok && i < params->count; i++) {
         ok = EVP_MAC_update(ctx, (const unsigned char *) sorted[i]->name,
-                            strlen(sorted[i]->name))
+                            sorted[i]->name_len)
              && EVP_MAC_update(ctx, (const unsigned char *) sorted[i]->value,
-                               strlen(sorted[i]->value));
+                               sorted[i]->value_len);
     }
 
     if (ok && EVP_MAC_final(ctx, digest, &mac_len, sizeof(digest))
@@ -115,24 +138,103 @@ inbox_twilio_signature_valid(const char *url, const inbox_form_t *params,
 }
 
 
+int
+inbox_twilio_sid_valid(const char *sid, const char *prefix)
+{
+    size_t  i;
+
+    if (sid == NULL || strncmp(sid, prefix, 2) != 0
+        || strlen(sid) != INBOX_TWILIO_SID_MAX - 1)
+    {
+        return 0;
+    }
+
+    for (i = 2; i < INBOX_TWILIO_SID_MAX - 1; i++) {
+        if (!((sid[i] >= '0' && sid[i] <= '9')
+              || (sid[i] >= 'a' && sid[i] <= 'f')
+              || (sid[i] >= 'A' && sid[i] <= 'F')))
+        {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+inbox_status_t
+inbox_twilio_inbound_check(const inbox_form_t *form, const char *url,
+    const char *signature, const inbox_number_t *number,
+    const char *default_country, inbox_inbound_t *msg, inbox_error_t *err)
+{
+    const char      *account, *auth_token;
+    inbox_status_t   rc;
+
+    memset(msg, 0, sizeof(*msg));
+    msg->body = "";
+
+    auth_token = NULL;
+    if (number != NULL && number->carrier == INBOX_CARRIER_TWILIO) {
+        auth_token = number->auth_token;
+    }
+
+    /* an unknown number and a forgery look the same from outside */
+    if (!inbox_twilio_signature_valid(url, form, auth_token, signature)) {
+        return inbox_error_set(err, INBOX_ERR_FORBIDDEN, INBOX_TWILIO_FORGED);
+    }
+
+    rc = inbox_twilio_inbound_parse(form, default_country, msg, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    /* parse checked that there is exactly one, well formed */
+    account = inbox_form_get(form, "AccountSid");
+
+    if (number->account_sid == NULL
+        || strcasecmp(account, number->account_sid) != 0)
+    {
+        inbox_inbound_free(msg);
+        return inbox_error_set_field(err, INBOX_ERR_FORBIDDEN, "AccountSid",
+                   "The AccountSid is not the Twilio account this number "
+                   "was added with.");
+    }
+
+    return INBOX_OK;
+}
+
+
 inbox_status_t
 inbox_twilio_inbound_parse(const inbox_form_t *form,
     const char *default_country, inbox_inbound_t *msg, inbox_error_t *err)
 {
-    char            name[32];
-    unsigned        num_media, i;
-    const char     *sid, *body, *url, *type;
-    inbox_status_t  rc;
+    inbox_status_t             rc;
+    const inbox_form_field_t  *account;
 
     memset(msg, 0, sizeof(*msg));
     msg->carrier = INBOX_CARRIER_TWILIO;
+    msg->body = "";
 
-    sid = inbox_form_get(form, "MessageSid");
-    if (sid == NULL || sid[0] == '\0') {
-        return inbox_error_set_field(err, INBOX_ERR_INVALID, "MessageSid",
-                   "the webhook has no MessageSid");
+    rc = inbox_twilio_message_sid(form, &msg->provider_id, err);
+    if (rc != INBOX_OK) {
+        return rc;
     }
-    msg->provider_id = sid;
+
+    rc = inbox_twilio_field(form, "AccountSid", &account, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    if (account == NULL || account->value_len == 0) {
+        return inbox_error_set_field(err, INBOX_ERR_INVALID, "AccountSid",
+                   "the webhook has no AccountSid");
+    }
+
+    if (!inbox_twilio_sid_valid(account->value, "AC")) {
+        return inbox_error_set_field(err, INBOX_ERR_INVALID, "AccountSid",
+                   "AccountSid is not a Twilio account SID (AC and 32 hex "
+                   "digits)");
+    }
 
     rc = inbox_twilio_number(form, "From", default_country, msg->from, err);
     if (rc != INBOX_OK) {
@@ -144,47 +246,21 @@ inbox_twilio_inbound_parse(const inbox_form_t *form,
         return rc;
     }
 
-    body = inbox_form_get(form, "Body");
-    msg->body = body ? body : "";
-
-    rc = inbox_twilio_count(form, "NumSegments", 1, &msg->segments, err);
+    rc = inbox_twilio_count(form, "NumSegments", 1, 1000000, &msg->segments,
+                            err);
     if (rc != INBOX_OK) {
         return rc;
     }
 
-    rc = inbox_twilio_count(form, "NumMedia", 0, &num_media, err);
+    rc = inbox_twilio_media(form, msg, err);
     if (rc != INBOX_OK) {
         return rc;
     }
 
-    for (i = 0; i < num_media && i < INBOX_MEDIA_MAX; i++) {
-        snprintf(name, sizeof(name), "MediaUrl%u", i);
-        url = inbox_form_get(form, name);
-        if (url == NULL || url[0] == '\0') {
-            continue;
-        }
-
-        if (strlen(url) >= sizeof(msg->media[0].url)) {
-            return inbox_error_set_field(err, INBOX_ERR_INVALID, name,
-                       "%s is longer than %zu bytes", name,
-                       sizeof(msg->media[0].url) - 1);
-        }
-
-        snprintf(name, sizeof(name), "MediaContentType%u", i);
-        type = inbox_form_get(form, name);
-        if (type == NULL) {
-            type = "";
-        }
-
-        if (strlen(type) >= sizeof(msg->media[0].content_type)) {
-            return inbox_error_set_field(err, INBOX_ERR_INVALID, name,
-                       "%s is longer than %zu bytes", name,
-                       sizeof(msg->media[0].content_type) - 1);
-        }
-
-        strcpy(msg->media[msg->media_count].url, url);
-        strcpy(msg->media[msg->media_count].content_type, type);
-        msg->media_count++;
+    /* last: the only step that may allocate */
+    rc = inbox_twilio_body(form, msg, err);
+    if (rc != INBOX_OK) {
+        return rc;
     }
 
     msg->received_at = inbox_now_ms();
@@ -193,6 +269,7 @@ inbox_twilio_inbound_parse(const inbox_form_t *form,
 }
 
 
+/* Byte order over every byte of names, then of values. */
 static int
 inbox_twilio_field_cmp(const void *a, const void *b)
 {
@@ -202,10 +279,98 @@ inbox_twilio_field_cmp(const void *a, const void *b)
     fa = *(const inbox_form_field_t * const *) a;
     fb = *(const inbox_form_field_t * const *) b;
 
-    /* strcmp compares as unsigned char: byte order */
-    rc = strcmp(fa->name, fb->name);
+    /* memcmp compares as unsigned char; a prefix sorts first */
+    rc = memcmp(fa->name, fb->name,
+                fa->name_len < fb->name_len ? fa->name_len : fb->name_len);
+    if (rc == 0 && fa->name_len != fb->name_len) {
+        rc = fa->name_len < fb->name_len ? -1 : 1;
+    }
+    if (rc != 0) {
+        return rc;
+    }
 
-    return rc ? rc : strcmp(fa->value, fb->value);
+    rc = memcmp(fa->value, fb->value,
+                fa->value_len < fb->value_len ? fa->value_len
+                                              : fb->value_len);
+    if (rc == 0 && fa->value_len != fb->value_len) {
+        rc = fa->value_len < fb->value_len ? -1 : 1;
+    }
+
+    return rc;
+}
+
+
+/* The field called name (*field NULL when there is none); Twilio never
+ * sends one of the fields read here twice. */
+static inbox_status_t
+inbox_twilio_field(const inbox_form_t *form, const char *name,
+    const inbox_form_field_t **field, inbox_error_t *err)
+{
+    size_t  i;
+
+    *field = NULL;
+
+    for (i = 0; i < form->count; i++) {
+        if (strcmp(form->fields[i].name, name) != 0) {
+            continue;
+        }
+
+        if (*field != NULL) {
+            return inbox_error_set_field(err, INBOX_ERR_INVALID, name,
+                       "the webhook has %s more than once", name);
+        }
+
+        *field = &form->fields[i];
+    }
+
+    return INBOX_OK;
+}
+
+
+static inbox_status_t
+inbox_twilio_message_sid(const inbox_form_t *form, const char **sid,
+    inbox_error_t *err)
+{
+    size_t                     i;
+    inbox_status_t             rc;
+    const inbox_form_field_t  *f;
+    static const char         *same[] = { "SmsSid", "SmsMessageSid" };
+
+    rc = inbox_twilio_field(form, "MessageSid", &f, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    if (f == NULL || f->value_len == 0) {
+        return inbox_error_set_field(err, INBOX_ERR_INVALID, "MessageSid",
+                   "the webhook has no MessageSid");
+    }
+
+    if (!inbox_twilio_sid_valid(f->value, "SM")
+        && !inbox_twilio_sid_valid(f->value, "MM"))
+    {
+        return inbox_error_set_field(err, INBOX_ERR_INVALID, "MessageSid",
+                   "MessageSid is not a Twilio message SID (SM or MM and "
+                   "32 hex digits)");
+    }
+
+    *sid = f->value;
+
+    /* the deprecated names of the same SID */
+
+    for (i = 0; i < sizeof(same) / sizeof(same[0]); i++) {
+        rc = inbox_twilio_field(form, same[i], &f, err);
+        if (rc != INBOX_OK) {
+            return rc;
+        }
+
+        if (f != NULL && strcmp(f->value, *sid) != 0) {
+            return inbox_error_set_field(err, INBOX_ERR_INVALID, same[i],
+                       "%s is not the same as MessageSid", same[i]);
+        }
+    }
+
+    return INBOX_OK;
 }
 
 
@@ -214,16 +379,21 @@ inbox_twilio_number(const inbox_form_t *form, const char *name,
     const char *default_country, char out[INBOX_PHONE_MAX],
     inbox_error_t *err)
 {
-    const char      *value;
-    inbox_error_t    phone_err;
+    inbox_error_t              phone_err;
+    inbox_status_t             rc;
+    const inbox_form_field_t  *f;
 
-    value = inbox_form_get(form, name);
-    if (value == NULL || value[0] == '\0') {
+    rc = inbox_twilio_field(form, name, &f, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    if (f == NULL || f->value_len == 0) {
         return inbox_error_set_field(err, INBOX_ERR_INVALID, name,
                    "the webhook has no %s", name);
     }
 
-    if (inbox_phone_normalize(value, strlen(value), default_country, out,
+    if (inbox_phone_normalize(f->value, f->value_len, default_country, out,
                               &phone_err)
         != INBOX_OK)
     {
@@ -235,30 +405,224 @@ inbox_twilio_number(const inbox_form_t *form, const char *name,
 }
 
 
+/* A decimal count from 0 to max; dflt when the field is missing or empty. */
 static inbox_status_t
 inbox_twilio_count(const inbox_form_t *form, const char *name,
-    unsigned dflt, unsigned *out, inbox_error_t *err)
+    unsigned dflt, unsigned max, unsigned *out, inbox_error_t *err)
 {
-    char           *end;
-    const char     *value;
-    unsigned long   n;
+    char                      *end;
+    unsigned long              n;
+    inbox_status_t             rc;
+    const inbox_form_field_t  *f;
 
-    value = inbox_form_get(form, name);
-    if (value == NULL || value[0] == '\0') {
+    rc = inbox_twilio_field(form, name, &f, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    if (f == NULL || f->value_len == 0) {
         *out = dflt;
         return INBOX_OK;
     }
 
     errno = 0;
-    n = strtoul(value, &end, 10);
-    if (value[0] < '0' || value[0] > '9' || *end != '\0' || errno != 0
-        || n > 1000000)
+    n = strtoul(f->value, &end, 10);
+    if (f->value[0] < '0' || f->value[0] > '9' || *end != '\0' || errno != 0)
     {
         return inbox_error_set_field(err, INBOX_ERR_INVALID, name,
                    "%s is not a count", name);
     }
 
+    if (n > max) {
+        return inbox_error_set_field(err, INBOX_ERR_INVALID, name,
+                   "%s is more than %u", name, max);
+    }
+
     *out = (unsigned) n;
+
+    return INBOX_OK;
+}
+
+
+/*
+ * NumMedia and exactly MediaUrl0..N-1 and MediaContentType0..N-1: an extra
+ * or missing one is what a re-cut form would look like.
+ */
+static inbox_status_t
+inbox_twilio_media(const inbox_form_t *form, inbox_inbound_t *msg,
+    inbox_error_t *err)
+{
+    char                       name[32];
+    unsigned                   num_media, i, index;
+    inbox_status_t             rc;
+    const inbox_form_field_t  *f;
+
+    rc = inbox_twilio_field(form, "NumMedia", &f, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    rc = inbox_twilio_count(form, "NumMedia", 0, INBOX_MEDIA_MAX,
+                            &num_media, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    for (i = 0; i < form->count; i++) {
+        if (!inbox_twilio_media_name(form->fields[i].name, &index)) {
+            continue;
+        }
+
+        if (f == NULL || f->value_len == 0) {
+            return inbox_error_set_field(err, INBOX_ERR_INVALID, "NumMedia",
+                       "the webhook has %s but no NumMedia",
+                       form->fields[i].name);
+        }
+
+        if (index >= num_media) {
+            return inbox_error_set_field(err, INBOX_ERR_INVALID,
+                       form->fields[i].name,
+                       "the webhook has %s but NumMedia is %u",
+                       form->fields[i].name, num_media);
+        }
+    }
+
+    for (i = 0; i < num_media; i++) {
+        snprintf(name, sizeof(name), "MediaUrl%u", i);
+        rc = inbox_twilio_media_item(form, name, 1, msg->media[i].url,
+                                     sizeof(msg->media[i].url), err);
+        if (rc != INBOX_OK) {
+            return rc;
+        }
+
+        snprintf(name, sizeof(name), "MediaContentType%u", i);
+        rc = inbox_twilio_media_item(form, name, 0,
+                                     msg->media[i].content_type,
+                                     sizeof(msg->media[i].content_type),
+                                     err);
+        if (rc != INBOX_OK) {
+            return rc;
+        }
+    }
+
+    msg->media_count = num_media;
+
+    return INBOX_OK;
+}
+
+
+/* A media URL (http or https, no spaces) or content type, copied to out:
+ * printable ASCII, nothing a browser would read otherwise. */
+static inbox_status_t
+inbox_twilio_media_item(const inbox_form_t *form, const char *name,
+    int url, char *out, size_t size, inbox_error_t *err)
+{
+    int                        c;
+    size_t                     i;
+    inbox_status_t             rc;
+    const inbox_form_field_t  *f;
+
+    rc = inbox_twilio_field(form, name, &f, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    if (f == NULL || f->value_len == 0) {
+        return inbox_error_set_field(err, INBOX_ERR_INVALID, name,
+                   "the webhook has no %s, which its NumMedia calls for",
+                   name);
+    }
+
+    if (f->value_len >= size) {
+        return inbox_error_set_field(err, INBOX_ERR_INVALID, name,
+                   "%s is longer than %zu bytes", name, size - 1);
+    }
+
+    if (url && strncmp(f->value, "https://", 8) != 0
+        && strncmp(f->value, "http://", 7) != 0)
+    {
+        return inbox_error_set_field(err, INBOX_ERR_INVALID, name,
+                   "%s is not an http or https URL", name);
+    }
+
+    for (i = 0; i < f->value_len; i++) {
+        c = (unsigned char) f->value[i];
+
+        if (c < (url ? 0x21 : 0x20) || c > 0x7e) {
+            return inbox_error_set_field(err, INBOX_ERR_INVALID, name,
+                       "%s has a character that is not printable ASCII",
+                       name);
+        }
+    }
+
+    memcpy(out, f->value, f->value_len + 1);
+
+    return INBOX_OK;
+}
+
+
+/* 1 when name is a media field, with *index its number (10 and more when
+ * it has none that Twilio would send, so that no NumMedia covers it). */
+static int
+inbox_twilio_media_name(const char *name, unsigned *index)
+{
+    const char  *digits;
+
+    if (strncmp(name, "MediaUrl", 8) == 0) {
+        digits = name + 8;
+
+    } else if (strncmp(name, "MediaContentType", 16) == 0) {
+        digits = name + 16;
+
+    } else {
+        return 0;
+    }
+
+    *index = INBOX_MEDIA_MAX;
+
+    if (digits[0] >= '0' && digits[0] <= '9' && digits[1] == '\0') {
+        *index = (unsigned) (digits[0] - '0');
+    }
+
+    return 1;
+}
+
+
+/* Body, repaired when it is not valid UTF-8 (the signature was checked
+ * over the bytes as sent), and at most INBOX_BODY_MAX characters. */
+static inbox_status_t
+inbox_twilio_body(const inbox_form_t *form, inbox_inbound_t *msg,
+    inbox_error_t *err)
+{
+    inbox_status_t             rc;
+    const inbox_form_field_t  *f;
+
+    rc = inbox_twilio_field(form, "Body", &f, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    if (f == NULL) {
+        msg->body = "";
+        return INBOX_OK;
+    }
+
+    if (inbox_utf8_length(f->value, f->value_len) > INBOX_BODY_MAX) {
+        return inbox_error_set_field(err, INBOX_ERR_INVALID, "Body",
+                   "Body is longer than %d characters", INBOX_BODY_MAX);
+    }
+
+    if (inbox_utf8_valid(f->value, f->value_len)) {
+        msg->body = f->value;
+        return INBOX_OK;
+    }
+
+    msg->owned = inbox_utf8_repair(f->value, f->value_len, NULL);
+    if (msg->owned == NULL) {
+        return inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
+    }
+
+    msg->body = msg->owned;
 
     return INBOX_OK;
 }

@@ -14,6 +14,7 @@ const seeded = uniqueNumber();
 let browser;
 let page;
 const pageErrors = [];
+const cspViolations = [];
 
 // How the app shows a US number: (415) 555-1234.
 function shown(phone) {
@@ -34,6 +35,11 @@ before(async () => {
     page = await browser.newPage({ viewport: { width: 1200, height: 720 } });
     page.setDefaultTimeout(10000);
     page.on('pageerror', (err) => pageErrors.push(err.message));
+    page.on('console', (msg) => {
+        if (/Content Security Policy/i.test(msg.text())) {
+            cspViolations.push(msg.text());
+        }
+    });
 });
 
 async function closeBrowser() {
@@ -189,6 +195,32 @@ test('opening a thread clears its badge and lowers the header total, '
         } finally {
             await other.close();
         }
+    });
+
+test('bidi controls in what a contact writes stay inside it', async () => {
+    const from = uniqueNumber();
+    // U+202E (right-to-left override), never closed
+    const body = 'Invoice \u202Efdp.exe and more';
+    await deliverInbound(ctx.cluster, { from, body });
+    const row = page.locator('#threads > li',
+        { has: page.locator('.row-name', { hasText: shown(from) }) });
+    const preview = row.locator('.row-preview-text');
+    await preview.waitFor();
+    assert.equal(await preview.textContent(), body, 'shown, not stripped');
+    await row.getByRole('button').click();
+    const shownBody = page.locator('#messages .message .body',
+        { hasText: 'fdp.exe' });
+    await shownBody.waitFor();
+    for (const el of [preview, shownBody, row.locator('.row-name'),
+                      page.locator('#thread-title')]) {
+        assert.equal(await el.evaluate(
+            (e) => getComputedStyle(e).unicodeBidi), 'isolate');
+    }
+});
+
+test('the app runs under its Content-Security-Policy without violations',
+    async () => {
+        assert.deepEqual(cspViolations, []);
     });
 
 test('signing out forgets the token', async () => {

@@ -49,7 +49,8 @@ test('an organization, its number, a user and a token, one by one',
     assert.match(org, /^\S+$/);
 
     assert.equal(await ok(['number', 'add', org, '(312) 555-0134',
-                           '--carrier', 'twilio', '--account-sid', 'AC1',
+                           '--carrier', 'twilio', '--account-sid',
+                           `AC${'0123456789abcdef'.repeat(2)}`,
                            '--auth-token', 'tok']), '+13125550134');
     const user = await ok(['user', 'add', org, 'ana@harbor.example',
                            '--role', 'billing'], { input: 'a long secret\n' });
@@ -68,6 +69,12 @@ test('mistakes are refused with a message and a non-zero exit', async () => {
     await fails(['number', 'add', org, '+13125550177'], /--carrier/);
     await fails(['number', 'add', org, 'call me', '--carrier', 'twilio'],
                 /phone|number/i);
+    // webhooks to it would all be refused
+    await fails(['number', 'add', org, '+13125550178', '--carrier', 'twilio',
+                 '--account-sid', 'AC1', '--auth-token', 'tok'],
+                /--account-sid/);
+    await fails(['number', 'add', org, '+13125550178', '--carrier', 'twilio',
+                 '--account-sid', `AC${'ab'.repeat(16)}`], /--auth-token/);
     await ok(['number', 'add', org, '+13125550177', '--carrier', 'telnyx']);
     await fails(['number', 'add', org, '+13125550177', '--carrier', 'twilio'],
                 /\S/);
@@ -82,6 +89,96 @@ test('mistakes are refused with a message and a non-zero exit', async () => {
     await fails(['billing', 'set', org, 'maybe'], /active or inactive/);
     await fails(['frobnicate'], /unknown command/);
     await fails(['org', 'create', 'X', '--colour', 'blue'], /unknown option/);
+});
+
+// The lines of token list after its header, each split into its columns.
+async function tokenRows(org) {
+    const [header, ...lines] = (await ok(['token', 'list', org])).split('\n');
+    assert.deepEqual(header.split(/\s+/),
+        ['ID', 'NAME', 'USER', 'CREATED', 'EXPIRES', 'STATUS']);
+    return lines.map((l) => {
+        const [id, name, user, created, expires, status] = l.split(/\s+/);
+        return { id, name, user, created, expires, status };
+    });
+}
+
+test('token list shows each token without its secret, oldest first',
+    async () => {
+    const org = await ok(['org', 'create', 'Token Lister']);
+    await ok(['user', 'add', org, 'kim@lister.example', '--role', 'member'],
+             { input: 'a long secret\n' });
+    assert.deepEqual(await tokenRows(org), []);
+
+    const before = Date.now();
+    const ci = await ok(['token', 'create', org, '--user',
+                         'kim@lister.example', '--name', 'ci-deploy',
+                         '--expires-in', '30d']);
+    assert.match(ci, /^ibx_\S+$/, 'only the token on stdout');
+    const wide = await ok(['token', 'create', org]);
+
+    const listing = await ok(['token', 'list', org]);
+    assert.ok(!listing.includes(ci) && !listing.includes(wide),
+              'no secret in the listing');
+    assert.ok(!/[0-9a-f]{64}/.test(listing), 'no hash in the listing');
+
+    const rows = await tokenRows(org);
+    assert.equal(rows.length, 2);
+    assert.equal(rows[0].name, 'ci-deploy');
+    assert.equal(rows[0].user, 'kim@lister.example');
+    assert.equal(rows[0].status, 'active');
+    const iso = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/;
+    assert.match(rows[0].created, iso);
+    assert.match(rows[0].expires, iso);
+    const expires = Date.parse(rows[0].expires);
+    assert.ok(Math.abs(expires - (before + 30 * 86400000)) < 60000,
+              `30 days from now: ${rows[0].expires}`);
+    assert.deepEqual([rows[1].name, rows[1].user, rows[1].expires,
+                      rows[1].status], ['-', '-', 'never', 'active']);
+    assert.notEqual(rows[0].id, rows[1].id);
+    assert.ok(rows[0].id.length <= 24, 'a short id');
+});
+
+test('token revoke takes an id or the token itself, and says so',
+    async () => {
+    const org = await ok(['org', 'create', 'Token Revoker']);
+    await ok(['token', 'create', org, '--name', 'first']);
+    const leaked = await ok(['token', 'create', org, '--name', 'leaked']);
+    await ok(['token', 'create', org, '--name', 'kept']);
+    const [first, second, third] = await tokenRows(org);
+
+    assert.equal(await ok(['token', 'revoke', org, first.id]), first.id);
+    assert.equal(await ok(['token', 'revoke', org, leaked]), second.id);
+    // again: nothing changes, still a success
+    assert.equal(await ok(['token', 'revoke', org, first.id]), first.id);
+
+    assert.deepEqual((await tokenRows(org)).map((r) => r.status),
+                     ['revoked', 'revoked', 'active']);
+
+    // another organization cannot revoke them, by id or by token
+    const other = await ok(['org', 'create', 'Someone Else']);
+    await fails(['token', 'revoke', other, third.id], /no token/);
+    await fails(['token', 'revoke', other, leaked], /no such token/);
+    assert.equal((await tokenRows(org))[2].status, 'active');
+});
+
+test('token mistakes are refused on stderr with a non-zero exit',
+    async () => {
+    const org = await ok(['org', 'create', 'Token Mistakes']);
+    await fails(['token', 'list', '999999'], /no organization/);
+    await fails(['token', 'list', 'nope'], /no organization/);
+    await fails(['token', 'revoke', '999999', '1'], /no organization/);
+    await fails(['token', 'revoke', org, '999999'], /no token/);
+    await fails(['token', 'revoke', org, 'ibx_not-a-token'], /no such token/);
+    await fails(['token', 'revoke', org], /usage: inboxctl token revoke/);
+    for (const d of ['30', '0d', '1y', '-5m', '1.5h', '3651d']) {
+        await fails(['token', 'create', org, '--expires-in', d],
+                    /--expires-in takes a duration/);
+    }
+    await fails(['token', 'create', org, '--name', 'two words'], /name/);
+    await fails(['token', 'create', org, '--name', 'x'.repeat(65)], /name/);
+    await fails(['token', 'create', org, '--colour', 'red'],
+                /unknown option/);
+    assert.deepEqual(await tokenRows(org), [], 'nothing was stored');
 });
 
 test('the store comes from --store, else INBOX_STORE', async () => {
@@ -109,9 +206,30 @@ test('seed-demo makes a working demo once and keeps it on a second run',
     assert.match(second, /already seeded/);
     const token = (s) => s.match(/api token:\s+(\S+)/)[1];
     assert.notEqual(token(first), token(second), 'a fresh token each run');
+    assert.match(second, /earlier demo tokens no longer work/);
     const authToken = (s) => s.match(/auth token (\w+)/)[1];
     assert.equal(authToken(first), authToken(second),
                  'the number keeps its auth token');
+
+    // the first run's token is revoked: one live demo token, however often
+    await ok(['seed-demo']);
+    const org = second.match(/\(id (\S+?)\)/)[1];
+    const rows = await tokenRows(org);
+    assert.equal(rows.length, 3);
+    assert.deepEqual(rows.map((r) => [r.name, r.user, r.status]), [
+        ['demo', 'demo@example.com', 'revoked'],
+        ['demo', 'demo@example.com', 'revoked'],
+        ['demo', 'demo@example.com', 'active'],
+    ]);
+
+    // a token of the demo organization that is not the demo's stays; an
+    // unnamed one of the demo user is what seed-demo made before tokens
+    // had names, and goes
+    await ok(['token', 'create', org, '--name', 'mine']);
+    await ok(['token', 'create', org, '--user', 'demo@example.com']);
+    await ok(['seed-demo']);
+    assert.deepEqual((await tokenRows(org)).filter((r) => r.status
+        === 'active').map((r) => r.name).sort(), ['demo', 'mine']);
 });
 
 test('only org create and seed-demo make a store, readable by its owner '

@@ -4,14 +4,17 @@
 
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync }
+    from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { freePort, repoRoot } from '../lib/cluster.mjs';
+import { freePort, inboxctl, repoRoot } from '../lib/cluster.mjs';
 
 const varDir = mkdtempSync(join(tmpdir(), 'inbox-run-test-'));
 let running = null;
+let firstToken = null;     // the API token the first run printed
 
 after(() => {
     if (running) {
@@ -91,6 +94,7 @@ test('make run serves the demo, and its printed curl command is accepted, '
     assert.match(run.out, new RegExp(`http://127\\.0\\.0\\.1:${port}/`));
     assert.match(run.out, /user:\s+demo@example\.com/);
     const token = printedToken(run.out);
+    firstToken = token;
 
     const page = await fetch(`http://127.0.0.1:${port}/`);
     assert.equal(page.status, 200);
@@ -110,9 +114,82 @@ test('make run serves the demo, and its printed curl command is accepted, '
     assert.equal(updated[0].last_message.preview,
                  'Hello from curl! Is anyone there?');
 
+    await secretsStayOutOfLogs(port, token);
+    if (process.getuid() === 0) {
+        nothingFacingTheNetworkRunsAsRoot();
+    }
+
     await interrupt(run);
     assert.match(run.out, /inbox stopped\./);
 });
+
+// A duplicated Authorization header (which nginx refuses, naming the header
+// at the info level) and a WebSocket ticket (in /ws's query string) leave no
+// secret in the shipped configuration's logs.
+async function secretsStayOutOfLogs(port, token) {
+    const res = await new Promise((ok, fail) => {
+        const sock = connect(port, '127.0.0.1');
+        let text = '';
+        sock.on('data', (d) => { text += d; });
+        sock.on('end', () => ok(text));
+        sock.on('error', fail);
+        sock.write('GET /api/v1/conversations HTTP/1.1\r\nHost: localhost\r\n'
+            + `Authorization: Bearer ${token}\r\n`
+            + `Authorization: Bearer ${token}\r\nConnection: close\r\n\r\n`);
+    });
+    assert.match(res, /^HTTP\/1\.1 400 /);
+    assert.match(res, /"code":"invalid_request"/);
+
+    const base = `http://127.0.0.1:${port}`;
+    const t = await (await fetch(`${base}/api/v1/realtime/ticket`, {
+        method: 'POST', headers: { Authorization: `Bearer ${token}` },
+    })).json();
+    await fetch(`${base}/ws?ticket=${encodeURIComponent(t.ticket)}`);
+
+    const access = readFileSync(join(varDir, 'log', 'access.log'), 'utf8');
+    assert.match(access, /"GET \/ws\?ticket=\[masked\] HTTP\/1\.1"/);
+    assert.ok(!access.includes(t.ticket), 'no ticket in access.log');
+    const errors = readFileSync(join(varDir, 'log', 'error.log'), 'utf8');
+    assert.ok(!errors.includes(token), 'no API token in error.log');
+    assert.ok(!errors.includes(t.ticket), 'no ticket in error.log');
+}
+
+// Started as root, make run keeps root for nginx's master alone.
+function nothingFacingTheNetworkRunsAsRoot() {
+    const procs = readdirSync('/proc').filter((p) => /^\d+$/.test(p))
+        .map((pid) => {
+            try {
+                const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+                const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8')
+                    .replace(/\0/g, ' ');
+                return { pid, cmd, uid: Number(
+                    status.match(/^Uid:\s+(\d+)/m)[1]) };
+            } catch { return null; }
+        })
+        .filter((p) => p && p.cmd.includes(varDir));
+    const master = readFileSync(join(varDir, 'run', 'nginx.pid'), 'utf8')
+        .trim();
+    const workers = readdirSync('/proc').filter((p) => /^\d+$/.test(p))
+        .filter((pid) => {
+            try {
+                return readFileSync(`/proc/${pid}/stat`, 'utf8')
+                    .split(') ')[1].split(' ')[1] === master;
+            } catch { return false; }
+        });
+    assert.ok(workers.length >= 1, 'nginx has workers');
+    for (const pid of workers) {
+        const uid = Number(readFileSync(`/proc/${pid}/status`, 'utf8')
+            .match(/^Uid:\s+(\d+)/m)[1]);
+        assert.notEqual(uid, 0, `nginx worker ${pid} runs as root`);
+    }
+    const ws = procs.filter((p) => p.cmd.includes('ws-server'));
+    assert.ok(ws.length >= 1, 'ws-server runs');
+    for (const p of ws) {
+        assert.notEqual(p.uid, 0, 'ws-server runs as root');
+    }
+    const db = statSync(join(varDir, 'inbox.db'));
+    assert.notEqual(db.uid, 0, 'the store belongs to the unprivileged user');
+}
 
 test('make run works a second time on the same data', async () => {
     const port = await freePort();
@@ -122,6 +199,19 @@ test('make run works a second time on the same data', async () => {
     const threads = await conversations(port, printedToken(run.out));
     assert.ok(threads.some((c) => c.contact.phone === '+15005550199'),
         'the first run\'s message is still there');
+
+    // the second run replaced the demo token: one live, the first refused
+    const org = run.out.match(/demo organization: .*\(id (\S+?)\)/)[1];
+    const rows = (await inboxctl(`sqlite:${join(varDir, 'inbox.db')}`,
+        'token', 'list', org)).split('\n').slice(1);
+    assert.equal(rows.filter((r) => /\sactive$/.test(r)).length, 1,
+        rows.join('\n'));
+    assert.ok(firstToken, 'the first run printed a token');
+    const refused = await fetch(
+        `http://127.0.0.1:${port}/api/v1/conversations`,
+        { headers: { Authorization: `Bearer ${firstToken}` } });
+    assert.equal(refused.status, 401);
+    assert.equal((await refused.json()).error.code, 'unauthenticated');
 
     const res = await fetch(...printedCurl(run.out));
     assert.equal(res.status, 200);

@@ -5,9 +5,9 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { uniqueNumber } from '../lib/cluster.mjs';
 import { useCluster, errorLogIsCleanTest } from '../lib/fixture.mjs';
-import { api, assertError, deliverInbound, inboundForm, ISO_Z,
-         newMessageSid, postInbound, postWebhook, signTwilio,
-         TWIML_EMPTY } from '../lib/inbox.mjs';
+import { api, assertError, connectWs, deliverInbound, formEncode,
+         inboundForm, ISO_Z, newMessageSid, postInbound, postWebhook,
+         signTwilio, TWIML_EMPTY } from '../lib/inbox.mjs';
 
 const ctx = useCluster({ orgs: [{ name: 'Webhook Org' }] });
 
@@ -194,11 +194,33 @@ test('a missing signature is 403', async () => {
         undefined);
 });
 
-test('a message to a number no organization has is 404', async () => {
+test('a number no organization has is answered like a forgery, and the '
+    + 'log tells them apart', async () => {
     const { cluster } = ctx;
+    const org = cluster.orgs[0];
+    const unknown = '+19995550100';
+
+    // whoever probes numbers learns nothing: the same 403, the same body
     const res = await postInbound(cluster, { from: uniqueNumber(),
-        to: '+19995550100', body: 'who?' });
-    assertError(res, 404, 'not_found');
+        to: unknown, body: 'who?', signature: null });
+    assertError(res, 403, 'forbidden');
+    const signed = await postInbound(cluster, { from: uniqueNumber(),
+        to: unknown, body: 'who?' });
+    assertError(signed, 403, 'forbidden');
+    const forged = await postInbound(cluster, { from: uniqueNumber(),
+        body: 'who?', signature: null });
+    assertError(forged, 403, 'forbidden');
+    assert.equal(res.text, forged.text);
+    assert.equal(signed.text, forged.text);
+    assert.ok(!res.text.includes(unknown), res.text);
+
+    // the operator does, in the error log at info
+    const log = cluster.errorLog().split('\n');
+    assert.ok(log.some((l) => /\[info\]/.test(l) && l.includes(unknown)
+        && /no organization/.test(l)), 'the unknown number is logged');
+    assert.ok(log.some((l) => /\[info\]/.test(l) && l.includes(org.number)
+        && /missing X-Twilio-Signature/.test(l)),
+        'the forgery to a known number is logged');
 });
 
 test('a body without MessageSid and From is 400', async () => {
@@ -216,6 +238,200 @@ test('a From that is not a phone number is 400', async () => {
     const res = await postInbound(cluster, { from: 'not a number',
         body: 'x' });
     assertError(res, 400, 'invalid_request');
+});
+
+// The messages of from's conversation, [] when there is none.
+async function messagesFrom(cluster, token, from) {
+    const conv = await conversationOf(cluster, token, from);
+    if (!conv) {
+        return [];
+    }
+    const msgs = await api(cluster,
+        `/api/v1/conversations/${conv.id}/messages`, token);
+    assert.equal(msgs.status, 200, msgs.text);
+    return msgs.json.items;
+}
+
+// A GET whose answer must be UTF-8 to the last byte and then strict JSON.
+async function strictJson(cluster, path, token) {
+    const res = await fetch(cluster.url(path),
+        { headers: { Authorization: `Bearer ${token}` } });
+    const bytes = new Uint8Array(await res.arrayBuffer());
+    assert.equal(res.status, 200);
+    const text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    return JSON.parse(text);
+}
+
+test('a signed webhook re-cut into other fields is refused and stores '
+    + 'nothing', async () => {
+    const { cluster } = ctx;
+    const org = cluster.orgs[0];
+    const from = uniqueNumber();
+    const sid = newMessageSid();
+    const pairs = [['MessageSid', sid], ['NumMedia', '0'],
+        ['AccountSid', org.accountSid], ['From', from], ['To', org.number],
+        ['Body', 'captured']];
+    const sig = signTwilio(cluster.url('/webhooks/twilio/inbound'), pairs,
+        org.authToken);
+    const ok = await postWebhook(cluster, pairs, { signature: sig });
+    assert.equal(ok.status, 200, ok.text);
+
+    // NumMedia's name moved into MessageSid's value: the same signature
+    const recut = [['MessageSid', `${sid}NumMedia0`],
+        ...pairs.slice(2)];
+    assert.equal(signTwilio(cluster.url('/webhooks/twilio/inbound'), recut,
+        org.authToken), sig);
+    const err = assertError(await postWebhook(cluster, recut,
+        { signature: sig }), 400, 'invalid_request');
+    assert.equal(err.field, 'MessageSid');
+
+    assert.equal((await messagesFrom(cluster, org.token, from)).length, 1);
+});
+
+test('only what Twilio sends is taken: SIDs, account, media fields',
+    async () => {
+    const { cluster } = ctx;
+    const org = cluster.orgs[0];
+    const from = uniqueNumber();
+    const form = (change) => inboundForm({ org, from, body: 'shape' })
+        .filter(([k]) => !(k in change) || change[k] !== undefined)
+        .map(([k, v]) => [k, k in change ? change[k] : v]);
+    const refused = async (pairs, status, code, field) => {
+        const e = assertError(await postWebhook(cluster, pairs,
+            { authToken: org.authToken }), status, code);
+        assert.equal(e.field, field, JSON.stringify(e));
+    };
+
+    await refused(form({ MessageSid: 'SM1', SmsSid: 'SM1',
+        SmsMessageSid: 'SM1' }), 400, 'invalid_request', 'MessageSid');
+    await refused(form({ SmsSid: newMessageSid() }), 400, 'invalid_request',
+        'SmsSid');
+    await refused(form({ AccountSid: undefined }), 400, 'invalid_request',
+        'AccountSid');
+    await refused(form({ AccountSid: 'AC1' }), 400, 'invalid_request',
+        'AccountSid');
+    // signed with the number's token, but for another account
+    await refused(form({ AccountSid: `AC${'f'.repeat(32)}` }), 403,
+        'forbidden', 'AccountSid');
+    await refused([...form({}), ['MediaUrl0', 'https://m.test/0'],
+        ['MediaContentType0', 'image/png']], 400, 'invalid_request',
+        'MediaUrl0');
+    await refused([...form({ NumMedia: '1' }),
+        ['MediaContentType0', 'image/png']], 400, 'invalid_request',
+        'MediaUrl0');
+    await refused([...form({ NumMedia: undefined }),
+        ['MediaUrl0', 'https://m.test/0']], 400, 'invalid_request',
+        'NumMedia');
+    await refused([...form({}), ['From', uniqueNumber()]], 400,
+        'invalid_request', 'From');
+
+    assert.deepEqual(await messagesFrom(cluster, org.token, from), []);
+});
+
+test('a NUL byte is refused, whether the signature covers it or not',
+    async () => {
+    const { cluster } = ctx;
+    const org = cluster.orgs[0];
+    const from = uniqueNumber();
+    const url = cluster.url('/webhooks/twilio/inbound');
+    const pairs = inboundForm({ org, from, body: 'hi' });
+    const cut = signTwilio(url, pairs, org.authToken);
+    const withNul = pairs.map(([k, v]) =>
+        [k, k === 'Body' ? Buffer.from('hi\0TAIL') : v]);
+
+    for (const signature of [cut, signTwilio(url, withNul, org.authToken)]) {
+        const e = assertError(await postWebhook(cluster, withNul,
+            { signature }), 400, 'invalid_request');
+        assert.equal(e.field, 'Body');
+    }
+    assert.deepEqual(await messagesFrom(cluster, org.token, from), []);
+});
+
+test('invalid UTF-8 in a body is stored repaired: the API and the '
+    + 'WebSocket carry only valid UTF-8', async () => {
+    const { cluster } = ctx;
+    const org = cluster.orgs[0];
+    const bytes = (...parts) => Buffer.concat(parts.map((p) =>
+        (typeof p === 'string' ? Buffer.from(p) : Buffer.from(p))));
+    const cases = [
+        // what yajl's own check lets through: surrogates, a code point
+        // beyond U+10FFFF
+        { raw: bytes('x', [0xED, 0xA0, 0x80], 'y', [0xED, 0xBF, 0xBF],
+                     'z', [0xF4, 0x90, 0x80, 0x80]),
+          expected: 'x\uFFFD\uFFFD\uFFFDy\uFFFD\uFFFD\uFFFDz'
+              + '\uFFFD\uFFFD\uFFFD\uFFFD' },
+        // a surrogate, an overlong '/', a byte beyond F4, a cut emoji
+        { raw: bytes('a', [0xED, 0xA0, 0x80], 'b', [0xC0, 0xAF], 'c', [0xF5],
+                     'd', [0xF0, 0x9F, 0x91], '!'),
+          expected: 'a\uFFFD\uFFFD\uFFFDb\uFFFD\uFFFDc\uFFFDd\uFFFD!' },
+    ];
+
+    const ws = await connectWs(cluster, org.token);
+    try {
+        await ws.waitForTypes(['hello']);
+
+        for (const { raw, expected } of cases) {
+            // a browser's decoder substitutes maximal subparts the same way
+            assert.equal(new TextDecoder('utf-8').decode(raw), expected);
+
+            const from = uniqueNumber();
+            const pairs = inboundForm({ org, from }).map(([k, v]) =>
+                [k, k === 'Body' ? raw : v]);
+            const res = await postWebhook(cluster, pairs,
+                { authToken: org.authToken });
+            assert.equal(res.status, 200, res.text);
+
+            // the ws package closes the socket on a frame that is not UTF-8
+            const created = (f) => f.type === 'message.created'
+                && f.conversation?.contact?.phone === from;
+            const frames = await ws.waitFor((fs) => fs.some(created)
+                || ws.closed, 5000, 'message.created');
+            assert.equal(ws.closed, false, 'the socket is still open');
+            const frame = frames.find(created);
+            assert.equal(frame.message.body, expected);
+            assert.equal(frame.conversation.last_message.preview, expected);
+
+            // and every byte of the API's answers is UTF-8
+            const list = await strictJson(cluster,
+                '/api/v1/conversations?limit=200', org.token);
+            const conv = list.items.find((c) => c.contact.phone === from);
+            assert.equal(conv.last_message.preview, expected);
+            const msgs = await strictJson(cluster,
+                `/api/v1/conversations/${conv.id}/messages`, org.token);
+            assert.equal(msgs.items[0].body, expected);
+        }
+    } finally {
+        ws.close();
+    }
+});
+
+test('a body is at most 1600 characters; a whole form with 10 images '
+    + 'fits the size limit', async () => {
+    const { cluster } = ctx;
+    const org = cluster.orgs[0];
+    const from = uniqueNumber();
+
+    // characters, not bytes: 1600 emoji are 6400 bytes, 19 KB encoded
+    const longest = '👋'.repeat(1600);
+    const media = Array.from({ length: 10 }, (_, i) => ({
+        url: 'https://api.twilio.com/2010-04-01/Accounts/'
+            + `${org.accountSid}/Messages/MM${'0'.repeat(32)}/Media/`
+            + `ME${String(i).padStart(32, '0')}`,
+        content_type: 'image/jpeg' }));
+    const size = formEncode(inboundForm({ org, from, body: longest, media }))
+        .length;
+    assert.ok(size < 32 * 1024, `${size} bytes: well under 64 KB`);
+    await deliverInbound(cluster, { from, body: longest, media });
+
+    const e = assertError(await postInbound(cluster, { from,
+        body: `${longest}!` }), 400, 'invalid_request');
+    assert.equal(e.field, 'Body');
+    assert.match(e.message, /1600/);
+
+    const stored = await messagesFrom(cluster, org.token, from);
+    assert.equal(stored.length, 1);
+    assert.equal(stored[0].body, longest);
+    assert.equal(stored[0].media.length, 10);
 });
 
 test('GET on the webhook is 405', async () => {

@@ -31,6 +31,8 @@ export const wsServerPath = process.env.INBOX_WS_SERVER
 export const modulePath = process.env.INBOX_NGINX_MODULE
     || join(buildDir, 'ngx_http_inbox_module.so');
 export const webRoot = join(repoRoot, 'web');
+// The locations and http-level settings the shipped nginx.conf includes.
+export const configDir = join(repoRoot, 'config');
 export const nginxPath = process.env.NGINX || '/usr/sbin/nginx';
 
 const live = new Set();   // process groups to kill if the test process dies
@@ -126,7 +128,7 @@ pid ${c.dir}/nginx.pid;
 worker_shutdown_timeout 5s;
 working_directory ${c.dir};
 worker_rlimit_core 512m;
-error_log ${c.dir}/error.log info;
+error_log ${c.dir}/error.log ${c.options.errorLogLevel};
 thread_pool inbox ${c.options.threadPool};
 
 events {
@@ -139,8 +141,9 @@ http {
     fastcgi_temp_path ${c.dir}/tmp/fastcgi;
     uwsgi_temp_path ${c.dir}/tmp/uwsgi;
     scgi_temp_path ${c.dir}/tmp/scgi;
-    access_log off;
     include /etc/nginx/mime.types;
+    include ${configDir}/inbox-http.conf;
+    access_log ${c.dir}/access.log inbox;
     default_type application/octet-stream;
 
     inbox_store ${c.nginxStore};
@@ -150,25 +153,16 @@ http {
     inbox_realtime_secret ${c.dir}/realtime.key;
     inbox_default_country US;
 ${c.options.http.map((line) => `    ${line}\n`).join('')}
+    upstream inbox_ws {
+        server 127.0.0.1:${c.wsPort};
+    }
+
     server {
         listen 127.0.0.1:${c.port};
         server_name localhost;
 
-        location = /webhooks/twilio/inbound { inbox_twilio_inbound; }
-        location /api/v1/ { inbox_api; }
-        location = /healthz { inbox_health; }
-        location = /ws {
-            proxy_pass http://127.0.0.1:${c.wsPort};
-            proxy_http_version 1.1;
-            proxy_set_header Upgrade $http_upgrade;
-            proxy_set_header Connection "upgrade";
-            proxy_set_header Host $host;
-            proxy_read_timeout 1h;
-        }
-        location / {
-            root ${webRoot};
-            index index.html;
-        }
+        root ${webRoot};
+        include ${configDir}/inbox-server.conf;
     }
 }
 `;
@@ -245,6 +239,8 @@ export function uniqueNumber() {
 //   workerProcesses: nginx's worker_processes;
 //   threadPool: the arguments of the "thread_pool inbox" line;
 //   http: more http-level directives, each a string ("inbox_batch_size 1;");
+//   errorLogLevel: error_log's level (info by default, to see everything;
+//     the shipped configuration uses notice);
 //   nginxStore: the inbox_store URI nginx is given (the organizations are
 //     still made in the cluster's own store, cluster.store); when set,
 //     nginx counts as started once /healthz answers at all, not only 200.
@@ -252,6 +248,7 @@ const defaultOptions = {
     workerProcesses: 2,
     threadPool: 'threads=4 max_queue=4096',
     http: [],
+    errorLogLevel: 'info',
     nginxStore: null,
 };
 

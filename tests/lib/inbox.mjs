@@ -10,20 +10,34 @@ import { sleep } from './cluster.mjs';
 export const TWIML_EMPTY =
     /^(<\?xml[^>]*\?>\s*)?<Response\s*(\/>|><\/Response>)\s*$/;
 
+// A name or value as the bytes that go on the wire: a Buffer as it is (to
+// send bytes that are not UTF-8), anything else as UTF-8 text.
+function bytesOf(v) {
+    return Buffer.isBuffer(v) ? v : Buffer.from(String(v), 'utf8');
+}
+
 // X-Twilio-Signature: the URL, then each parameter's name and value sorted
 // by name (then value) in byte order, HMAC-SHA1 with the auth token, base64.
 // params: an object or a list of [name, value] pairs (for repeated names).
 export function signTwilio(url, params, authToken) {
     const pairs = Array.isArray(params) ? params : Object.entries(params);
-    const sorted = pairs.map(([k, v]) => [String(k), String(v)]).sort(
-        (a, b) => Buffer.compare(Buffer.from(a[0]), Buffer.from(b[0]))
-            || Buffer.compare(Buffer.from(a[1]), Buffer.from(b[1])));
-    let data = url;
+    const sorted = pairs.map(([k, v]) => [bytesOf(k), bytesOf(v)]).sort(
+        (a, b) => Buffer.compare(a[0], b[0]) || Buffer.compare(a[1], b[1]));
+    const hmac = createHmac('sha1', authToken).update(url, 'utf8');
     for (const [k, v] of sorted) {
-        data += k + v;
+        hmac.update(k).update(v);
     }
-    return createHmac('sha1', authToken).update(data, 'utf8')
-        .digest('base64');
+    return hmac.digest('base64');
+}
+
+// application/x-www-form-urlencoded, every byte that is not a letter, a
+// digit or -._~ as %XX (so a Buffer's bytes arrive exactly).
+export function formEncode(pairs) {
+    const enc = (v) => [...bytesOf(v)].map((b) =>
+        /[A-Za-z0-9\-._~]/.test(String.fromCharCode(b))
+            ? String.fromCharCode(b)
+            : `%${b.toString(16).toUpperCase().padStart(2, '0')}`).join('');
+    return pairs.map(([k, v]) => `${enc(k)}=${enc(v)}`).join('&');
 }
 
 export function newMessageSid() {
@@ -61,7 +75,7 @@ export function inboundForm({ org, from, to, body = '', sid = newMessageSid(),
 export function webhookRequest(cluster, pairs, { authToken,
                                signature } = {}) {
     const url = cluster.url('/webhooks/twilio/inbound');
-    const body = new URLSearchParams(pairs).toString();
+    const body = formEncode(pairs);
     const headers = { 'Content-Type': 'application/x-www-form-urlencoded' };
     if (signature === undefined) {
         headers['X-Twilio-Signature'] = signTwilio(url, pairs, authToken);

@@ -81,4 +81,39 @@ TEST(form_rejects_malformed_escapes)
 }
 
 
+TEST(form_refuses_nul_bytes_naming_the_field)
+{
+    inbox_form_t   form;
+    inbox_error_t  err;
+    const char    *body = "To=1&Body=hi%00TAIL";
+
+    /* a NUL would end the C string: the rest would be neither signed nor
+     * stored */
+    CHECK_INT(inbox_form_parse(body, strlen(body), &form, &err),
+              INBOX_ERR_INVALID);
+    CHECK_STR(err.field, "Body");
+    CHECK(strstr(err.message, "%00") != NULL);
+    CHECK(form.storage == NULL);
+
+    CHECK_INT(inbox_form_parse("a%00b=1", 7, &form, &err),
+              INBOX_ERR_INVALID);
+}
+
+
+TEST(form_keeps_each_length)
+{
+    inbox_form_t   form;
+    inbox_error_t  err;
+    const char    *body = "Body=h%C3%A9+x&Empty=&Flag";
+
+    CHECK_INT(inbox_form_parse(body, strlen(body), &form, &err), INBOX_OK);
+    CHECK_INT(form.fields[0].name_len, 4);
+    CHECK_INT(form.fields[0].value_len, 5);
+    CHECK_INT(form.fields[1].value_len, 0);
+    CHECK_INT(form.fields[2].name_len, 4);
+    CHECK_INT(form.fields[2].value_len, 0);
+    inbox_form_free(&form);
+}
+
+
 RUN_TESTS()

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <inbox/clock.h>
 #include <inbox/render.h>
+#include <inbox/utf8.h>
 #include "check.h"
 
 
@@ -190,8 +191,37 @@ TEST(invalid_utf8_is_replaced_not_dropped)
     yajl_gen_map_close(g);
     json = inbox_json_finish(g, NULL);
 
+    /* a truncated sequence is one maximal subpart: one U+FFFD */
     CHECK_STR(json, "{\"a\":\"ok \xC3\xA9 bad \xEF\xBF\xBD end\","
-                    "\"b\":\"\xEF\xBF\xBD\xEF\xBF\xBD\"}");
+                    "\"b\":\"\xEF\xBF\xBD\"}");
+    free(json);
+}
+
+
+/* What yajl's own check lets through: a surrogate, an overlong '/', a lead
+ * byte beyond U+10FFFF, and a code point beyond it. */
+TEST(json_never_carries_what_strict_utf8_refuses)
+{
+    char      *json;
+    yajl_gen   g;
+
+    g = inbox_json_begin();
+    yajl_gen_array_open(g);
+    inbox_json_string(g, "s\xED\xA0\x80");
+    inbox_json_string(g, "o\xC0\xAF");
+    inbox_json_string(g, "f\xF5\x80");
+    inbox_json_string(g, "m\xF4\x90\x80\x80");
+    inbox_json_string(g, "ok\xF0\x9F\x91\x8B");
+    yajl_gen_array_close(g);
+    json = inbox_json_finish(g, NULL);
+
+    CHECK(json != NULL && inbox_utf8_valid(json, strlen(json)));
+    CHECK_STR(json, "[\"s\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\","
+                    "\"o\xEF\xBF\xBD\xEF\xBF\xBD\","
+                    "\"f\xEF\xBF\xBD\xEF\xBF\xBD\","
+                    "\"m\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD"
+                    "\xEF\xBF\xBD\","
+                    "\"ok\xF0\x9F\x91\x8B\"]");
     free(json);
 }
 

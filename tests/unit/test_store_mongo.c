@@ -7,6 +7,7 @@
  */
 #include <stdlib.h>
 #include <yajl/yajl_tree.h>
+#include <inbox/clock.h>
 #include <inbox/store.h>
 #include "store_mongo.h"
 #include "check.h"
@@ -29,6 +30,8 @@
 #define USER_ID         "64f1a0000000000000000e01"
 #define NOW             "1767225600000"     /* 2026-01-01T00:00:00Z */
 #define EARLIER         "1767225000000"
+#define LATER           "4102444800000"     /* 2100-01-01T00:00:00Z */
+#define LATER_MS        4102444800000LL
 
 /* The ids the fake generator hands out, in order. */
 #define GEN_1           "665000000000000000000001"
@@ -615,6 +618,7 @@ TEST(user_add_and_taken_email)
 
 TEST(token_add_for_a_user)
 {
+    char            id[INBOX_ID_MAX];
     fake_t          fake;
     inbox_error_t   err;
     inbox_store_t  *store;
@@ -625,16 +629,39 @@ TEST(token_add_for_a_user)
     fake.replies[1] = CURSOR("{\"_id\": " OID(USER_ID) "}");
     CHECK_INT(inbox_store_token_add(store, ORG_ID, "pat@example.com",
                                     "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b"
-                                    "2b0b822cd15d6c15b0f00a08", &err),
+                                    "2b0b822cd15d6c15b0f00a08", "ci-deploy",
+                                    LATER_MS, id, &err),
               INBOX_OK);
+    CHECK_STR(id, GEN_1);
     golden_check(&fake, "token_add");
+
+    /* An organization-wide token with no name and no expiry. */
+    fake_reset(&fake);
+    fake.replies[0] = CURSOR("{\"_id\": " OID(ORG_ID) "}");
+    CHECK_INT(inbox_store_token_add(store, ORG_ID, NULL, "abc", NULL, 0, id,
+                                    &err), INBOX_OK);
+    CHECK(log_has(&fake, "\"user_id\" : null"));
+    CHECK(log_has(&fake, "\"name\" : null"));
+    CHECK(log_has(&fake, "\"expires_at\" : null"));
+    CHECK(log_has(&fake, "\"revoked_at\" : null"));
 
     /* A user of another organization is not found. */
     fake_reset(&fake);
     fake.replies[0] = CURSOR("{\"_id\": " OID(ORG_ID) "}");
     CHECK_INT(inbox_store_token_add(store, ORG_ID, "eve@example.com",
-                                    "abc", &err), INBOX_ERR_NOT_FOUND);
+                                    "abc", NULL, 0, id, &err),
+              INBOX_ERR_NOT_FOUND);
     CHECK(!log_has(&fake, "\"insert\""));
+
+    /* A bad name or a past expiry is refused before anything is sent. */
+    fake_reset(&fake);
+    CHECK_INT(inbox_store_token_add(store, ORG_ID, NULL, "abc", "two words",
+                                    0, id, &err), INBOX_ERR_INVALID);
+    CHECK_STR(err.field, "name");
+    CHECK_INT(inbox_store_token_add(store, ORG_ID, NULL, "abc", NULL,
+                                    inbox_now_ms() - 1, id, &err),
+              INBOX_ERR_INVALID);
+    CHECK_INT(fake.commands, 0);
 
     fake_close(&fake, store);
 }
@@ -650,7 +677,10 @@ TEST(token_find_reads_the_users_role)
     store = fake_open(&fake);
 
     fake.replies[0] = CURSOR("{\"_id\": " OID(GEN_1) ", \"org_id\": "
-                             OID(ORG_ID) ", \"user_id\": " OID(USER_ID) "}");
+                             OID(ORG_ID) ", \"user_id\": " OID(USER_ID) ","
+                             " \"created_at\": " DATE(EARLIER) ","
+                             " \"expires_at\": " DATE(LATER) ","
+                             " \"revoked_at\": null}");
     fake.replies[1] = CURSOR("{\"_id\": " OID(USER_ID) ", \"role\": "
                              "\"billing\"}");
     CHECK_INT(inbox_store_token_find(store, "9f86d0", &principal, &err),
@@ -660,7 +690,7 @@ TEST(token_find_reads_the_users_role)
     CHECK_INT(principal.role, INBOX_ROLE_BILLING);
     golden_check(&fake, "token_find");
 
-    /* An organization-wide token. */
+    /* An organization-wide token, stored before tokens had expiries. */
     fake_reset(&fake);
     fake.replies[0] = CURSOR("{\"_id\": " OID(GEN_1) ", \"org_id\": "
                              OID(ORG_ID) ", \"user_id\": null}");
@@ -673,6 +703,153 @@ TEST(token_find_reads_the_users_role)
     fake_reset(&fake);
     CHECK_INT(inbox_store_token_find(store, "nope", &principal, &err),
               INBOX_ERR_UNAUTHENTICATED);
+    CHECK(strstr(err.message, "not valid") != NULL);
+
+    fake_close(&fake, store);
+}
+
+
+TEST(token_find_refuses_revoked_and_expired_tokens)
+{
+    fake_t             fake;
+    inbox_error_t      err;
+    inbox_store_t     *store;
+    inbox_principal_t  principal;
+
+    store = fake_open(&fake);
+
+    fake.replies[0] = CURSOR("{\"_id\": " OID(GEN_1) ", \"org_id\": "
+                             OID(ORG_ID) ", \"user_id\": null,"
+                             " \"expires_at\": null,"
+                             " \"revoked_at\": " DATE(EARLIER) "}");
+    CHECK_INT(inbox_store_token_find(store, "9f86d0", &principal, &err),
+              INBOX_ERR_UNAUTHENTICATED);
+    CHECK(strstr(err.message, "revoked") != NULL);
+    CHECK_STR(principal.org_id, "");
+
+    /* NOW is in the past of the real clock the rule reads */
+    fake_reset(&fake);
+    fake.replies[0] = CURSOR("{\"_id\": " OID(GEN_1) ", \"org_id\": "
+                             OID(ORG_ID) ", \"user_id\": null,"
+                             " \"expires_at\": " DATE(NOW) ","
+                             " \"revoked_at\": null}");
+    CHECK_INT(inbox_store_token_find(store, "9f86d0", &principal, &err),
+              INBOX_ERR_UNAUTHENTICATED);
+    CHECK(strstr(err.message, "expired at 2026-01-01T00:00:00Z; ask for a "
+                              "new one") != NULL);
+    CHECK_STR(principal.org_id, "");
+
+    fake_close(&fake, store);
+}
+
+
+TEST(tokens_list_shows_each_tokens_user_and_times)
+{
+    fake_t              fake;
+    inbox_error_t       err;
+    inbox_store_t      *store;
+    inbox_token_list_t  list;
+
+    store = fake_open(&fake);
+
+    fake.replies[0] = CURSOR("{\"_id\": " OID(ORG_ID) "}");
+    fake.replies[1] = CURSOR(
+        "{\"_id\": " OID(GEN_1) ", \"name\": \"demo\","
+        " \"created_at\": " DATE(EARLIER) ", \"expires_at\": null,"
+        " \"revoked_at\": " DATE(NOW) ","
+        " \"user\": [{\"email\": \"pat@example.com\"}]},"
+        "{\"_id\": " OID(GEN_2) ", \"name\": null,"
+        " \"created_at\": " DATE(NOW) ", \"expires_at\": " DATE(LATER) ","
+        " \"revoked_at\": null, \"user\": []},"
+        "{\"_id\": " OID(GEN_3) ", \"created_at\": " DATE(NOW) ","
+        " \"user\": []}");
+    CHECK_INT(inbox_store_tokens_list(store, ORG_ID, &list, &err), INBOX_OK);
+    golden_check(&fake, "tokens_list");
+
+    CHECK_INT(list.count, 3);
+    CHECK_INT(list.truncated, 0);
+    if (list.count == 3) {
+        CHECK_STR(list.items[0].id, GEN_1);
+        CHECK_STR(list.items[0].name, "demo");
+        CHECK_STR(list.items[0].user_email, "pat@example.com");
+        CHECK_INT(list.items[0].created_at, 1767225000000LL);
+        CHECK_INT(list.items[0].expires_at, 0);
+        CHECK_INT(list.items[0].revoked_at, 1767225600000LL);
+        CHECK_STR(list.items[1].name, "");
+        CHECK_STR(list.items[1].user_email, "");
+        CHECK_INT(list.items[1].expires_at, LATER_MS);
+        CHECK_INT(list.items[1].revoked_at, 0);
+        /* stored before tokens had names, expiries and revocations */
+        CHECK_STR(list.items[2].id, GEN_3);
+        CHECK_INT(list.items[2].expires_at, 0);
+        CHECK_INT(list.items[2].revoked_at, 0);
+    }
+    inbox_token_list_free(&list);
+
+    /* No such organization: nothing listed. */
+    fake_reset(&fake);
+    CHECK_INT(inbox_store_tokens_list(store, ORG_ID, &list, &err),
+              INBOX_ERR_NOT_FOUND);
+    CHECK_INT(fake.commands, 1);
+    CHECK_INT(inbox_store_tokens_list(store, "nope", &list, &err),
+              INBOX_ERR_NOT_FOUND);
+    CHECK_INT(list.count, 0);
+
+    fake_close(&fake, store);
+}
+
+
+TEST(token_revoke_by_id_or_hash_keeps_the_first_time)
+{
+    char            id[INBOX_ID_MAX];
+    fake_t          fake;
+    inbox_error_t   err;
+    inbox_store_t  *store;
+
+    store = fake_open(&fake);
+
+    fake.replies[0] = "{\"ok\": 1, \"value\": {\"_id\": " OID(GEN_1) "}}";
+    CHECK_INT(inbox_store_token_revoke(store, ORG_ID, GEN_1, NULL, id, &err),
+              INBOX_OK);
+    CHECK_STR(id, GEN_1);
+    golden_check(&fake, "token_revoke");
+
+    /* By the hash of a token in hand. */
+    fake_reset(&fake);
+    fake.replies[0] = "{\"ok\": 1, \"value\": {\"_id\": " OID(GEN_2) "}}";
+    CHECK_INT(inbox_store_token_revoke(store, ORG_ID, NULL, "9f86d0", id,
+                                       &err), INBOX_OK);
+    CHECK_STR(id, GEN_2);
+    CHECK(log_has(&fake, "\"token_hash\" : \"9f86d0\""));
+
+    /* Revoked already: found again, nothing changes, success. */
+    fake_reset(&fake);
+    fake.replies[1] = CURSOR("{\"_id\": " OID(GEN_1) "}");
+    CHECK_INT(inbox_store_token_revoke(store, ORG_ID, GEN_1, NULL, id, &err),
+              INBOX_OK);
+    CHECK_STR(id, GEN_1);
+    golden_check(&fake, "token_revoke_again");
+
+    /* No such token in an organization that exists. */
+    fake_reset(&fake);
+    fake.replies[2] = CURSOR("{\"_id\": " OID(ORG_ID) "}");
+    CHECK_INT(inbox_store_token_revoke(store, ORG_ID, GEN_3, NULL, id, &err),
+              INBOX_ERR_NOT_FOUND);
+    CHECK(strstr(err.message, "no token") != NULL);
+    CHECK_INT(fake.commands, 3);
+
+    /* No such organization. */
+    fake_reset(&fake);
+    CHECK_INT(inbox_store_token_revoke(store, ORG_ID, GEN_3, NULL, id, &err),
+              INBOX_ERR_NOT_FOUND);
+    CHECK(strstr(err.message, "No organization") != NULL);
+
+    /* An id that is no ObjectId names no token: nothing is updated. */
+    fake_reset(&fake);
+    fake.replies[0] = CURSOR("{\"_id\": " OID(ORG_ID) "}");
+    CHECK_INT(inbox_store_token_revoke(store, ORG_ID, "12", NULL, id, &err),
+              INBOX_ERR_NOT_FOUND);
+    CHECK(!log_has(&fake, "findAndModify"));
 
     fake_close(&fake, store);
 }

@@ -17,6 +17,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include <sqlite3.h>
+#include <inbox/clock.h>
 #include <inbox/store.h>
 #include "check.h"
 
@@ -1204,6 +1205,16 @@ TEST(an_email_cannot_belong_to_two_users)
 }
 
 
+/* Adds a token to the fixture's organization; id may be NULL. */
+static inbox_status_t
+token_add(fixture_t *f, const char *email, const char *hash,
+    const char *name, int64_t expires_at, char id[INBOX_ID_MAX])
+{
+    return inbox_store_token_add(f->store, f->org, email, hash, name,
+                                 expires_at, id, NULL);
+}
+
+
 TEST(a_token_names_its_org_and_role)
 {
     char               billing[INBOX_ID_MAX], member[INBOX_ID_MAX];
@@ -1220,12 +1231,9 @@ TEST(a_token_names_its_org_and_role)
                                    INBOX_ROLE_MEMBER, "hash", member, NULL),
               INBOX_OK);
 
-    CHECK_INT(inbox_store_token_add(f.store, f.org, "pay@example.com", "h1",
-                                    NULL), INBOX_OK);
-    CHECK_INT(inbox_store_token_add(f.store, f.org, "sam@example.com", "h2",
-                                    NULL), INBOX_OK);
-    CHECK_INT(inbox_store_token_add(f.store, f.org, NULL, "h3", NULL),
-              INBOX_OK);
+    CHECK_INT(token_add(&f, "pay@example.com", "h1", NULL, 0, NULL), INBOX_OK);
+    CHECK_INT(token_add(&f, "sam@example.com", "h2", NULL, 0, NULL), INBOX_OK);
+    CHECK_INT(token_add(&f, NULL, "h3", NULL, 0, NULL), INBOX_OK);
 
     CHECK_INT(inbox_store_token_find(f.store, "h1", &who, NULL), INBOX_OK);
     CHECK_STR(who.org_id, f.org);
@@ -1247,8 +1255,243 @@ TEST(a_token_names_its_org_and_role)
     CHECK_INT(err.code, INBOX_ERR_UNAUTHENTICATED);
 
     /* a user of the org only */
-    CHECK_INT(inbox_store_token_add(f.store, f.org, "nobody@example.com",
-                                    "h4", NULL), INBOX_ERR_NOT_FOUND);
+    CHECK_INT(token_add(&f, "nobody@example.com", "h4", NULL, 0, NULL),
+              INBOX_ERR_NOT_FOUND);
+
+    fixture_close(&f);
+}
+
+
+TEST(tokens_list_names_users_and_times_oldest_first)
+{
+    char                ci[INBOX_ID_MAX], org_wide[INBOX_ID_MAX];
+    char                other[INBOX_ID_MAX], user[INBOX_ID_MAX];
+    int64_t             before, later;
+    fixture_t           f;
+    inbox_error_t       err;
+    inbox_token_list_t  list;
+
+    FIXTURE(&f);
+
+    CHECK_INT(inbox_store_user_add(f.store, f.org, "pat@example.com",
+                                   INBOX_ROLE_MEMBER, "hash", user, NULL),
+              INBOX_OK);
+
+    /* an organization without tokens lists none */
+    CHECK_INT(inbox_store_tokens_list(f.store, f.org, &list, &err), INBOX_OK);
+    CHECK_INT(list.count, 0);
+    inbox_token_list_free(&list);
+
+    before = inbox_now_ms();
+    later = before + 30LL * 86400000;
+    CHECK_INT(token_add(&f, "pat@example.com", "h1", "ci-deploy", later, ci),
+              INBOX_OK);
+    CHECK_INT(token_add(&f, NULL, "h2", NULL, 0, org_wide), INBOX_OK);
+    CHECK(strcmp(ci, org_wide) != 0);
+
+    /* another organization's token is not listed */
+    CHECK_INT(org_add(f.store, "Other", OTHER, other), INBOX_OK);
+    CHECK_INT(inbox_store_token_add(f.store, other, NULL, "h3", "theirs", 0,
+                                    NULL, NULL), INBOX_OK);
+
+    CHECK_INT(inbox_store_tokens_list(f.store, f.org, &list, &err), INBOX_OK);
+    CHECK_INT(list.count, 2);
+    CHECK_INT(list.truncated, 0);
+
+    if (list.count == 2) {
+        CHECK_STR(list.items[0].id, ci);
+        CHECK_STR(list.items[0].name, "ci-deploy");
+        CHECK_STR(list.items[0].user_email, "pat@example.com");
+        CHECK(list.items[0].created_at >= before);
+        CHECK_INT(list.items[0].expires_at, later);
+        CHECK_INT(list.items[0].revoked_at, 0);
+
+        CHECK_STR(list.items[1].id, org_wide);
+        CHECK_STR(list.items[1].name, "");
+        CHECK_STR(list.items[1].user_email, "");
+        CHECK_INT(list.items[1].expires_at, 0);
+    }
+
+    inbox_token_list_free(&list);
+
+    CHECK_INT(inbox_store_tokens_list(f.store, "999999", &list, &err),
+              INBOX_ERR_NOT_FOUND);
+    CHECK_INT(list.count, 0);
+    CHECK_INT(inbox_store_tokens_list(f.store, "x", &list, &err),
+              INBOX_ERR_NOT_FOUND);
+
+    fixture_close(&f);
+}
+
+
+TEST(token_names_and_expiries_are_checked_before_storing)
+{
+    char                long_name[66];
+    fixture_t           f;
+    inbox_error_t       err;
+    inbox_token_list_t  list;
+
+    FIXTURE(&f);
+
+    CHECK_INT(inbox_store_token_add(f.store, f.org, NULL, "h1", "two words",
+                                    0, NULL, &err), INBOX_ERR_INVALID);
+    CHECK_STR(err.field, "name");
+    CHECK_INT(token_add(&f, NULL, "h1", "tab\there", 0, NULL),
+              INBOX_ERR_INVALID);
+    memset(long_name, 'x', 65);
+    long_name[65] = '\0';
+    CHECK_INT(token_add(&f, NULL, "h1", long_name, 0, NULL),
+              INBOX_ERR_INVALID);
+    CHECK_INT(inbox_store_token_add(f.store, f.org, NULL, "h1", NULL,
+                                    inbox_now_ms() - 1, NULL, &err),
+              INBOX_ERR_INVALID);
+    CHECK_STR(err.field, "expires_at");
+    CHECK_INT(token_add(&f, NULL, "h1", NULL, -5, NULL), INBOX_ERR_INVALID);
+
+    CHECK_INT(inbox_store_tokens_list(f.store, f.org, &list, NULL), INBOX_OK);
+    CHECK_INT(list.count, 0);
+    inbox_token_list_free(&list);
+
+    fixture_close(&f);
+}
+
+
+TEST(a_revoked_token_stops_at_once_by_id_or_by_hash)
+{
+    char                id[INBOX_ID_MAX], a[INBOX_ID_MAX], b[INBOX_ID_MAX];
+    char                other[INBOX_ID_MAX], theirs[INBOX_ID_MAX];
+    int64_t             first;
+    fixture_t           f;
+    inbox_error_t       err;
+    inbox_principal_t   who;
+    inbox_token_list_t  list;
+
+    FIXTURE(&f);
+
+    CHECK_INT(token_add(&f, NULL, "ha", "a", 0, a), INBOX_OK);
+    CHECK_INT(token_add(&f, NULL, "hb", "b", 0, b), INBOX_OK);
+    CHECK_INT(inbox_store_token_find(f.store, "ha", &who, NULL), INBOX_OK);
+
+    CHECK_INT(inbox_store_token_revoke(f.store, f.org, a, NULL, id, &err),
+              INBOX_OK);
+    CHECK_STR(id, a);
+    CHECK_INT(inbox_store_token_find(f.store, "ha", &who, &err),
+              INBOX_ERR_UNAUTHENTICATED);
+    CHECK(strstr(err.message, "revoked") != NULL);
+    CHECK_STR(who.org_id, "");
+    /* the other token still works */
+    CHECK_INT(inbox_store_token_find(f.store, "hb", &who, NULL), INBOX_OK);
+
+    /* by the hash of the token in hand */
+    CHECK_INT(inbox_store_token_revoke(f.store, f.org, NULL, "hb", id, &err),
+              INBOX_OK);
+    CHECK_STR(id, b);
+    CHECK_INT(inbox_store_token_find(f.store, "hb", &who, &err),
+              INBOX_ERR_UNAUTHENTICATED);
+
+    /* revoking again succeeds and keeps the first time */
+    first = db_int(&f, "SELECT revoked_at FROM tokens WHERE token_hash = 'ha'");
+    CHECK(first > 0);
+    usleep(5000);
+    CHECK_INT(inbox_store_token_revoke(f.store, f.org, a, NULL, id, &err),
+              INBOX_OK);
+    CHECK_INT(db_int(&f, "SELECT revoked_at FROM tokens"
+                         " WHERE token_hash = 'ha'"), first);
+
+    CHECK_INT(inbox_store_tokens_list(f.store, f.org, &list, NULL), INBOX_OK);
+    CHECK_INT(list.count, 2);
+    if (list.count == 2) {
+        CHECK_INT(list.items[0].revoked_at, first);
+        CHECK_INT(inbox_token_state(list.items[0].expires_at,
+                                    list.items[0].revoked_at, inbox_now_ms()),
+                  INBOX_TOKEN_REVOKED);
+    }
+    inbox_token_list_free(&list);
+
+    /* another organization's token cannot be revoked from this one */
+    CHECK_INT(org_add(f.store, "Other", OTHER, other), INBOX_OK);
+    CHECK_INT(inbox_store_token_add(f.store, other, NULL, "hc", NULL, 0,
+                                    theirs, NULL), INBOX_OK);
+    CHECK_INT(inbox_store_token_revoke(f.store, f.org, theirs, NULL, id,
+                                       &err), INBOX_ERR_NOT_FOUND);
+    CHECK(strstr(err.message, "no token") != NULL);
+    CHECK_INT(inbox_store_token_revoke(f.store, f.org, NULL, "hc", id, &err),
+              INBOX_ERR_NOT_FOUND);
+    CHECK_INT(inbox_store_token_find(f.store, "hc", &who, NULL), INBOX_OK);
+
+    /* unknown tokens and organizations */
+    CHECK_INT(inbox_store_token_revoke(f.store, f.org, "999999", NULL, id,
+                                       &err), INBOX_ERR_NOT_FOUND);
+    CHECK_INT(inbox_store_token_revoke(f.store, f.org, "not-an-id", NULL, id,
+                                       &err), INBOX_ERR_NOT_FOUND);
+    CHECK_INT(inbox_store_token_revoke(f.store, "999999", a, NULL, id, &err),
+              INBOX_ERR_NOT_FOUND);
+    CHECK(strstr(err.message, "organization") != NULL);
+    CHECK_INT(inbox_store_token_revoke(f.store, f.org, NULL, NULL, id, &err),
+              INBOX_ERR_INVALID);
+
+    fixture_close(&f);
+}
+
+
+TEST(an_expired_token_stops_when_its_time_comes)
+{
+    int64_t             expires_at;
+    fixture_t           f;
+    inbox_error_t       err;
+    inbox_principal_t   who;
+
+    FIXTURE(&f);
+
+    expires_at = inbox_now_ms() + 100;
+    CHECK_INT(token_add(&f, NULL, "h1", NULL, expires_at, NULL), INBOX_OK);
+    CHECK_INT(inbox_store_token_find(f.store, "h1", &who, &err), INBOX_OK);
+
+    while (inbox_now_ms() <= expires_at) {
+        usleep(10000);
+    }
+
+    CHECK_INT(inbox_store_token_find(f.store, "h1", &who, &err),
+              INBOX_ERR_UNAUTHENTICATED);
+    CHECK(strstr(err.message, "expired at ") != NULL);
+    CHECK(strstr(err.message, "ask for a new one") != NULL);
+    CHECK_STR(who.org_id, "");
+
+    fixture_close(&f);
+}
+
+
+/* A token stored before tokens had names, expiries and revocations (the
+ * migration leaves those NULL) keeps working, and lists and revokes. */
+TEST(tokens_from_before_the_migration_keep_working)
+{
+    fixture_t           f;
+    inbox_principal_t   who;
+    inbox_token_list_t  list;
+
+    FIXTURE(&f);
+
+    CHECK_INT(db_exec(&f, "INSERT INTO tokens (token_hash, org_id,"
+                          " created_at) VALUES ('old', %s, %lld)", f.org,
+                      (long long) T0), SQLITE_OK);
+
+    CHECK_INT(inbox_store_token_find(f.store, "old", &who, NULL), INBOX_OK);
+    CHECK_STR(who.org_id, f.org);
+
+    CHECK_INT(inbox_store_tokens_list(f.store, f.org, &list, NULL), INBOX_OK);
+    CHECK_INT(list.count, 1);
+    if (list.count == 1) {
+        CHECK_STR(list.items[0].name, "");
+        CHECK_INT(list.items[0].created_at, T0);
+        CHECK_INT(list.items[0].expires_at, 0);
+        CHECK_INT(list.items[0].revoked_at, 0);
+    }
+    inbox_token_list_free(&list);
+
+    CHECK_INT(inbox_store_token_revoke(f.store, f.org, NULL, "old", NULL,
+                                       NULL), INBOX_OK);
+    CHECK_INT(inbox_store_token_find(f.store, "old", &who, NULL),
+              INBOX_ERR_UNAUTHENTICATED);
 
     fixture_close(&f);
 }
@@ -1976,8 +2219,8 @@ TEST(stored_events_refer_to_a_long_message_without_copying_it)
 
 
 /*
- * A store from before compact events (schema 2, frames in events.payload)
- * keeps its stream: migration 3 keeps each event's position and ids.
+ * A store from before compact events (schema 3, frames in events.payload)
+ * keeps its stream: migration 4 keeps each event's position and ids.
  */
 TEST(migrating_keeps_the_ids_of_stored_frames)
 {
@@ -1990,7 +2233,7 @@ TEST(migrating_keeps_the_ids_of_stored_frames)
     inbox_store_close(f.store);
     f.store = NULL;
 
-    /* back to schema 2, its events as they were stored then */
+    /* back to schema 3, its events as they were stored then */
     snprintf(sql, sizeof(sql),
         "DROP TABLE store_info; DROP TABLE events;"
         "CREATE TABLE events (org_id INTEGER NOT NULL REFERENCES orgs (id),"
@@ -2002,14 +2245,14 @@ TEST(migrating_keeps_the_ids_of_stored_frames)
         "\"conversation\":{\"id\":\"%s\"}}', 5),"
         " (%s, 2, 'unread.total', '{\"type\":\"unread.total\",\"org_seq\":2,"
         "\"epoch\":\"e1\",\"count\":7}', 6);"
-        "PRAGMA user_version = 2;",
+        "PRAGMA user_version = 3;",
         f.org, r.message_id, r.conversation_id, f.org);
     CHECK_INT(db_exec(&f, "%s", sql), SQLITE_OK);
 
     f.store = store_open(f.path);
     CHECK(f.store != NULL);
 
-    CHECK_INT(db_int(&f, "PRAGMA user_version"), 3);
+    CHECK_INT(db_int(&f, "PRAGMA user_version"), 4);
     snprintf(sql, sizeof(sql), "SELECT count(*) FROM events WHERE seq = 1"
              " AND epoch = 'e1' AND message_id = %s AND conversation_id = %s"
              " AND unread_total IS NULL AND created_at = 5",

@@ -11,4 +11,12 @@
 int64_t inbox_now_ms(void);
 void inbox_iso8601(int64_t ms, char out[INBOX_ISO8601_MAX]);
 
+/* The longest duration inbox_duration_parse takes: ten years. */
+#define INBOX_DURATION_MAX_MS  (3650LL * 86400000)
+
+/* A duration as a person writes it, a positive whole number and a unit:
+ * "90s", "45m", "12h", "30d" or "2w".  Returns 0 with *ms set, or -1 for
+ * anything else or more than INBOX_DURATION_MAX_MS. */
+int inbox_duration_parse(const char *s, int64_t *ms);
+
 #endif

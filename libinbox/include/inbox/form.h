@@ -8,8 +8,10 @@
 #include <inbox/error.h>
 
 typedef struct {
-    char   *name;    /* decoded, NUL terminated */
-    char   *value;   /* decoded, NUL terminated */
+    char    *name;        /* decoded, NUL terminated */
+    char    *value;       /* decoded, NUL terminated */
+    size_t   name_len;    /* bytes before the NUL */
+    size_t   value_len;
 } inbox_form_field_t;
 
 typedef struct {
@@ -20,7 +22,9 @@ typedef struct {
 
 /* Parses body into form (which the caller later frees with
  * inbox_form_free).  '+' is a space, %XX is a byte; a malformed escape is
- * INBOX_ERR_INVALID. */
+ * INBOX_ERR_INVALID, and so is %00: a NUL would end the C string early,
+ * and whatever read it (a signature, the store) would see less than was
+ * sent. */
 inbox_status_t inbox_form_parse(const char *body, size_t len,
     inbox_form_t *form, inbox_error_t *err);
 

@@ -16,6 +16,8 @@
 
 #define INBOX_ID_MAX        32
 #define INBOX_MEDIA_MAX     10     /* Twilio's limit per message */
+#define INBOX_BODY_MAX      1600   /* characters (code points) a message
+                                      body may have: Twilio's limit */
 #define INBOX_PREVIEW_MAX   161    /* bytes of body shown in a thread list */
 #define INBOX_CURSOR_MAX    96
 #define INBOX_EPOCH_MAX     24
@@ -71,7 +73,12 @@ typedef struct {
     char  content_type[128];
 } inbox_media_t;
 
-/* One inbound message as a carrier reported it, before it is stored. */
+/*
+ * One inbound message as a carrier reported it, before it is stored.  Its
+ * strings are valid UTF-8.  body usually points into the carrier's form;
+ * when intake had to repair it, into owned, which inbox_inbound_free frees
+ * (a message built by hand leaves owned NULL).
+ */
 typedef struct {
     inbox_carrier_t  carrier;
     const char      *provider_id;         /* MessageSid: idempotency key */
@@ -82,7 +89,10 @@ typedef struct {
     size_t           media_count;
     inbox_media_t    media[INBOX_MEDIA_MAX];
     int64_t          received_at;         /* ms */
+    char            *owned;               /* NULL, or what body points to */
 } inbox_inbound_t;
+
+void inbox_inbound_free(inbox_inbound_t *msg);
 
 typedef struct {
     char   id[INBOX_ID_MAX];

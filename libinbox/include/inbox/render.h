@@ -16,7 +16,9 @@
 #include <inbox/error.h>
 #include <inbox/model.h>
 
-void inbox_json_string(yajl_gen g, const char *s);     /* NULL is null */
+/* NULL is null; invalid UTF-8 is written repaired (see utf8.h), so no
+ * answer or frame ever carries any. */
+void inbox_json_string(yajl_gen g, const char *s);
 void inbox_json_key(yajl_gen g, const char *key);
 void inbox_json_int(yajl_gen g, int64_t v);
 void inbox_json_bool(yajl_gen g, int v);

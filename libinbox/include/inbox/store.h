@@ -23,6 +23,7 @@
 #include <inbox/error.h>
 #include <inbox/model.h>
 #include <inbox/event.h>
+#include <inbox/token.h>
 
 typedef struct inbox_store_s  inbox_store_t;
 
@@ -81,13 +82,30 @@ inbox_status_t inbox_store_number_find(inbox_store_t *store,
 inbox_status_t inbox_store_user_add(inbox_store_t *store, const char *org_id,
     const char *email, inbox_role_t role, const char *password_hash,
     char id[INBOX_ID_MAX], inbox_error_t *err);
-/* Stores the hash of a new API token (see token.h); user_email may be NULL
- * for an organization-wide token. */
+/* Stores the hash of a new API token (see token.h): user_email NULL for an
+ * organization-wide token, name NULL or "" for none (else see
+ * inbox_token_name_valid), expires_at 0 for never (else ms).  id (may be
+ * NULL) gets the token's id. */
 inbox_status_t inbox_store_token_add(inbox_store_t *store, const char *org_id,
-    const char *user_email, const char *token_hash, inbox_error_t *err);
-/* INBOX_ERR_UNAUTHENTICATED when no token has that hash. */
+    const char *user_email, const char *token_hash, const char *name,
+    int64_t expires_at, char id[INBOX_ID_MAX], inbox_error_t *err);
+/* Who the token with that hash acts as.  INBOX_ERR_UNAUTHENTICATED, with a
+ * message for its holder, when no token has that hash or it is revoked or
+ * expired (inbox_token_check); nothing is cached, so a revocation counts
+ * from the next call. */
 inbox_status_t inbox_store_token_find(inbox_store_t *store,
     const char *token_hash, inbox_principal_t *principal, inbox_error_t *err);
+/* The organization's tokens, oldest first (see inbox_token_list_t).
+ * INBOX_ERR_NOT_FOUND when there is no such organization. */
+inbox_status_t inbox_store_tokens_list(inbox_store_t *store,
+    const char *org_id, inbox_token_list_t *list, inbox_error_t *err);
+/* Revokes the organization's token named by token_id or, when token_id is
+ * NULL, by token_hash; id (may be NULL) gets its id.  Revoking a revoked
+ * token changes nothing and succeeds.  INBOX_ERR_NOT_FOUND when the
+ * organization has no such token (also another organization's). */
+inbox_status_t inbox_store_token_revoke(inbox_store_t *store,
+    const char *org_id, const char *token_id, const char *token_hash,
+    char id[INBOX_ID_MAX], inbox_error_t *err);
 inbox_status_t inbox_store_credits_grant(inbox_store_t *store,
     const char *org_id, int64_t credits, inbox_error_t *err);
 inbox_status_t inbox_store_billing_set(inbox_store_t *store,

@@ -12,10 +12,13 @@
 /* base64 of a 20-byte HMAC-SHA1 digest, and its NUL. */
 #define INBOX_TWILIO_SIGNATURE_MAX  29
 
+/* A Twilio SID: two letters and 32 hex digits, and its NUL. */
+#define INBOX_TWILIO_SID_MAX        35
+
 /*
  * X-Twilio-Signature: the URL Twilio called, then every POST parameter as
- * name and value, sorted by name (then value) in byte order, HMAC-SHA1 with
- * the auth token, base64.
+ * name and value (every byte of each), sorted by name (then value) in byte
+ * order, HMAC-SHA1 with the auth token, base64.
  */
 void inbox_twilio_signature(const char *url, const inbox_form_t *params,
     const char *auth_token, char out[INBOX_TWILIO_SIGNATURE_MAX]);
@@ -24,12 +27,47 @@ void inbox_twilio_signature(const char *url, const inbox_form_t *params,
 int inbox_twilio_signature_valid(const char *url, const inbox_form_t *params,
     const char *auth_token, const char *signature);
 
+/* 1 when sid is prefix ("AC", "SM", ...) followed by exactly 32 hex digits
+ * (either case), as Twilio's SIDs are. */
+int inbox_twilio_sid_valid(const char *sid, const char *prefix);
+
 /*
- * Reads an inbound message webhook (MessageSid, From, To, Body, NumMedia,
- * NumSegments, MediaUrlN, MediaContentTypeN) into msg.  Unknown fields are
- * ignored.  msg points into form, which must outlive it.  A missing
- * MessageSid, From or To, or a number that is not one, is
- * INBOX_ERR_INVALID naming the field.
+ * An inbound message webhook to number (NULL when no organization has the
+ * To number), checked and read into msg:
+ *
+ * - INBOX_ERR_FORBIDDEN unless number is a Twilio number with an auth
+ *   token and signature is right for url and the form.  An unknown number
+ *   gets the same error as a wrong signature, so that the answer does not
+ *   tell which numbers exist.
+ * - INBOX_ERR_INVALID, naming the field, unless the form is one Twilio
+ *   sends (see inbox_twilio_inbound_parse).
+ * - INBOX_ERR_FORBIDDEN when its AccountSid is not the number's.
+ *
+ * On INBOX_OK the caller frees msg with inbox_inbound_free; form must
+ * outlive msg.
+ */
+inbox_status_t inbox_twilio_inbound_check(const inbox_form_t *form,
+    const char *url, const char *signature, const inbox_number_t *number,
+    const char *default_country, inbox_inbound_t *msg, inbox_error_t *err);
+
+/*
+ * Reads an inbound message form into msg.  Because Twilio signs names and
+ * values run together, a signed form can be re-cut (a name moved into the
+ * value before it) and still pass: so only what Twilio really sends is
+ * taken.  INBOX_ERR_INVALID, naming the field, unless
+ *
+ * - MessageSid is SM or MM and 32 hex digits, and SmsSid and SmsMessageSid,
+ *   when present, are the same;
+ * - AccountSid is AC and 32 hex digits; From and To are phone numbers;
+ * - NumMedia (required when any MediaUrlN or MediaContentTypeN is there)
+ *   is 0 to 10, and exactly MediaUrl0..N-1 (http or https URLs) and
+ *   MediaContentType0..N-1 are there;
+ * - Body has at most INBOX_BODY_MAX characters;
+ * - none of these fields comes twice.
+ *
+ * Other fields are ignored: Twilio adds fields without notice.  Invalid
+ * UTF-8 in Body is repaired (see utf8.h).  On INBOX_OK the caller frees
+ * msg with inbox_inbound_free; form must outlive msg.
  */
 inbox_status_t inbox_twilio_inbound_parse(const inbox_form_t *form,
     const char *default_country, inbox_inbound_t *msg, inbox_error_t *err);

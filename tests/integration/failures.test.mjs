@@ -416,7 +416,8 @@ describe('the store deleted, put back, replaced', () => {
         const other = `sqlite:${join(cluster.dir, 'other.db')}`;
         const id = await inboxctl(other, 'org', 'create', 'Impostor');
         await inboxctl(other, 'number', 'add', id, org.number,
-            '--carrier', 'twilio', '--auth-token', org.authToken);
+            '--carrier', 'twilio', '--account-sid', org.accountSid,
+            '--auth-token', org.authToken);
         renameSync(join(cluster.dir, 'other.db'), cluster.storePath);
 
         const res = await postSigned(cluster, { from: uniqueNumber(),

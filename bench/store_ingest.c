@@ -76,7 +76,7 @@ main(int argc, char **argv)
 
     memset(&err, 0, sizeof(err));
 
-    store = inbox_store_open(uri, &err);
+    store = inbox_store_create(uri, &err);
     if (store == NULL) {
         fprintf(stderr, "store-ingest: %s\n", err.message);
         return 1;

@@ -1,6 +1,8 @@
 
 /*
- * GET /healthz: 200 when the store answers, 503 otherwise.
+ * GET /healthz: 200 when the store takes a write (inbox_store_ping writes
+ * a row of its own), 503 with the reason otherwise: missing, deleted or
+ * replaced, read-only, its disk full, locked, unreachable.
  */
 
 

@@ -5,6 +5,10 @@
  *
  * Every command is one or a few libinbox store operations; errors go to
  * stderr with a non-zero exit status.
+ *
+ * Only the commands that set a store up (org create, seed-demo) make it
+ * when it does not exist, with a file only its owner can read; the others
+ * need a store, and an organization in it, already.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -100,6 +104,14 @@ static const ctl_command_t  ctl_commands[] = {
 #define CTL_NCOMMANDS  (sizeof(ctl_commands) / sizeof(ctl_commands[0]))
 
 
+/* Whether cmd may make a new store: it is the first step of a setup. */
+static int
+ctl_creates_store(const ctl_command_t *cmd)
+{
+    return cmd->handler == ctl_org_create || cmd->handler == ctl_seed_demo;
+}
+
+
 static void
 ctl_usage(FILE *out)
 {
@@ -107,7 +119,9 @@ ctl_usage(FILE *out)
 
     fprintf(out, "usage: inboxctl [--store URI] COMMAND ...\n\n"
             "URI is sqlite:PATH or mongodb://...; the default is the\n"
-            "INBOX_STORE environment variable, else sqlite:var/inbox.db.\n\n"
+            "INBOX_STORE environment variable, else sqlite:var/inbox.db.\n"
+            "org create and seed-demo make the store when it does not\n"
+            "exist; the other commands need it.\n\n"
             "commands:\n");
 
     for (i = 0; i < CTL_NCOMMANDS; i++) {
@@ -953,7 +967,8 @@ main(int argc, char **argv)
         return 1;
     }
 
-    store = inbox_store_open(uri, &err);
+    store = ctl_creates_store(cmd) ? inbox_store_create(uri, &err)
+                                   : inbox_store_open(uri, &err);
 
     if (store == NULL) {
         return ctl_fail(&err);

@@ -8,12 +8,28 @@
 #include "store_backend.h"
 
 
+static inbox_store_t *inbox_store_open_uri(const char *uri, int create,
+    inbox_error_t *err);
 static inbox_status_t inbox_store_unsupported(inbox_store_t *store,
     const char *operation, inbox_error_t *err);
 
 
 inbox_store_t *
 inbox_store_open(const char *uri, inbox_error_t *err)
+{
+    return inbox_store_open_uri(uri, 0, err);
+}
+
+
+inbox_store_t *
+inbox_store_create(const char *uri, inbox_error_t *err)
+{
+    return inbox_store_open_uri(uri, 1, err);
+}
+
+
+static inbox_store_t *
+inbox_store_open_uri(const char *uri, int create, inbox_error_t *err)
 {
     if (uri == NULL || uri[0] == '\0') {
         inbox_error_set(err, INBOX_ERR_INVALID,
@@ -29,13 +45,14 @@ inbox_store_open(const char *uri, inbox_error_t *err)
             return NULL;
         }
 
-        return inbox_store_sqlite_open(uri + sizeof("sqlite:") - 1, err);
+        return inbox_store_sqlite_open(uri + sizeof("sqlite:") - 1, create,
+                                        err);
     }
 
     if (strncmp(uri, "mongodb://", sizeof("mongodb://") - 1) == 0
         || strncmp(uri, "mongodb+srv://", sizeof("mongodb+srv://") - 1) == 0)
     {
-        return inbox_store_mongo_open(uri, err);
+        return inbox_store_mongo_open(uri, create, err);
     }
 
     inbox_error_set(err, INBOX_ERR_INVALID,

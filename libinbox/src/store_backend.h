@@ -79,8 +79,11 @@ struct inbox_store_s {
 };
 
 /* Each takes the URI without its scheme ("PATH" for sqlite:PATH, the whole
- * "mongodb://..." for MongoDB). */
-inbox_store_t *inbox_store_sqlite_open(const char *path, inbox_error_t *err);
-inbox_store_t *inbox_store_mongo_open(const char *uri, inbox_error_t *err);
+ * "mongodb://..." for MongoDB); create says whether a missing store may be
+ * made (inbox_store_create) or not (inbox_store_open). */
+inbox_store_t *inbox_store_sqlite_open(const char *path, int create,
+    inbox_error_t *err);
+inbox_store_t *inbox_store_mongo_open(const char *uri, int create,
+    inbox_error_t *err);
 
 #endif

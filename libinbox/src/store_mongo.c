@@ -17,6 +17,8 @@ static void inbox_mongo_log(mongoc_log_level_t level, const char *domain,
     const char *message, void *data);
 static inbox_mongo_store_t *inbox_mongo_store_new(const char *uri,
     inbox_error_t *err);
+static inbox_status_t inbox_mongo_health_record(inbox_mongo_store_t *ms,
+    inbox_error_t *err);
 static void inbox_mongo_close(inbox_store_t *store);
 static inbox_status_t inbox_mongo_ping(inbox_store_t *store,
     inbox_error_t *err);
@@ -97,16 +99,26 @@ static const char  *inbox_mongo_indexes[] = {
 };
 
 
+/*
+ * MongoDB makes a database on its first write, so "open" cannot refuse a
+ * missing one here; the health record stands for the store instead: only
+ * create makes it, and ping reports a database without it (dropped).
+ */
 inbox_store_t *
-inbox_store_mongo_open(const char *uri, inbox_error_t *err)
+inbox_store_mongo_open(const char *uri, int create, inbox_error_t *err)
 {
     inbox_mongo_store_t  *ms;
 
     /* No connection here: the pool is made by the first command, after
      * nginx has forked its workers. */
     ms = inbox_mongo_store_new(uri, err);
+    if (ms == NULL) {
+        return NULL;
+    }
 
-    return ms ? &ms->base : NULL;
+    ms->create = create;
+
+    return &ms->base;
 }
 
 
@@ -230,12 +242,66 @@ inbox_mongo_close(inbox_store_t *store)
 }
 
 
+/*
+ * The server answers (ping), then takes a write of the store's own: a
+ * server without a primary, out of disk or refusing this user's writes
+ * fails it, and a dropped database has no record to update.
+ */
 static inbox_status_t
 inbox_mongo_ping(inbox_store_t *store, inbox_error_t *err)
 {
+    bson_t               *command;
+    bson_t                reply;
+    inbox_status_t        rc;
     inbox_mongo_store_t  *ms = (inbox_mongo_store_t *) store;
 
-    return inbox_mongo_run_simple(ms, BCON_NEW("ping", BCON_INT32(1)), err);
+    rc = inbox_mongo_run_simple(ms, BCON_NEW("ping", BCON_INT32(1)), err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    command = BCON_NEW("update", BCON_UTF8("health"),
+                       "updates", "[", "{",
+                           "q", "{", "_id", BCON_UTF8("store"), "}",
+                           "u", "{", "$set", "{",
+                               "checked_at",
+                               BCON_DATE_TIME(inbox_mongo_now(ms)),
+                           "}", "}",
+                       "}", "]",
+                       "ordered", BCON_BOOL(true));
+
+    rc = inbox_mongo_run(ms, command, &reply, err);
+
+    /* n counts the matched documents. */
+    if (rc == INBOX_OK && inbox_mongo_get_int(&reply, "n") == 0) {
+        rc = inbox_error_set(err, INBOX_ERR_UNAVAILABLE,
+                             "The store's database has no health record: "
+                             "it was dropped, or never set up (inboxctl "
+                             "makes a store).");
+    }
+
+    bson_destroy(&reply);
+    bson_destroy(command);
+
+    return rc;
+}
+
+
+/* Made once, with the store; kept by later setups. */
+static inbox_status_t
+inbox_mongo_health_record(inbox_mongo_store_t *ms, inbox_error_t *err)
+{
+    return inbox_mongo_run_simple(ms,
+        BCON_NEW("update", BCON_UTF8("health"),
+                 "updates", "[", "{",
+                     "q", "{", "_id", BCON_UTF8("store"), "}",
+                     "u", "{", "$setOnInsert", "{",
+                         "created_at", BCON_DATE_TIME(inbox_mongo_now(ms)),
+                     "}", "}",
+                     "upsert", BCON_BOOL(true),
+                 "}", "]",
+                 "ordered", BCON_BOOL(true)),
+        err);
 }
 
 
@@ -267,6 +333,13 @@ inbox_mongo_ensure_indexes(inbox_mongo_store_t *ms, inbox_error_t *err)
         }
 
         rc = inbox_mongo_run_simple(ms, command, err);
+        if (rc != INBOX_OK) {
+            return rc;
+        }
+    }
+
+    if (ms->create) {
+        rc = inbox_mongo_health_record(ms, err);
         if (rc != INBOX_OK) {
             return rc;
         }

@@ -18,8 +18,9 @@
  *
  * Documents: orgs (with the event counter "seq" and the stream "epoch"),
  * numbers, users, tokens, contacts, conversations (contact fields copied in
- * for listing and search), messages (media embedded), events.  Ids are
- * ObjectIds, shown as 24 hex digits; times are BSON dates.
+ * for listing and search), messages (media embedded), events (references
+ * to those), health (one record, made with the store, that ping writes).
+ * Ids are ObjectIds, shown as 24 hex digits; times are BSON dates.
  *
  * Operations are not yet wrapped in multi-document transactions (that is
  * part 6 of the roadmap: it needs a replica set).  Writes are ordered so
@@ -58,6 +59,8 @@ typedef struct {
     mongoc_client_pool_t     *pool;          /* NULL until the first use */
     pid_t                     pool_pid;
     int                       indexes_ready;
+    int                       create;        /* inbox_store_create: make
+                                                the health record too */
 
     inbox_mongo_transport_fn  transport;     /* NULL: a real server */
     void                     *transport_ctx;
@@ -79,8 +82,9 @@ void inbox_mongo_set_test_hooks(inbox_store_t *store, inbox_mongo_id_fn id,
     inbox_mongo_clock_fn clock, void *ctx);
 
 /*
- * Sends the createIndexes commands once; every operation but ping calls it
- * first, and it is retried after a failure.
+ * Sends the createIndexes commands once (and, for a store opened with
+ * inbox_store_create, makes the health record that ping updates); every
+ * operation but ping calls it first, and it is retried after a failure.
  */
 inbox_status_t inbox_mongo_ensure_indexes(inbox_mongo_store_t *ms,
     inbox_error_t *err);
@@ -154,12 +158,23 @@ inbox_status_t inbox_mongo_unread_total(inbox_mongo_store_t *ms,
 inbox_status_t inbox_mongo_events_reserve(inbox_mongo_store_t *ms,
     const bson_oid_t *org, int64_t n, int64_t *first,
     char epoch[INBOX_EPOCH_MAX], inbox_error_t *err);
-/* Stores n frames as the events first .. first + n - 1 and pushes them to
- * events (which may be NULL).  Takes the malloc'd frames over whatever
- * happens; a NULL frame means its builder ran out of memory. */
+/* One event of a change: what its stored document refers to (the message
+ * and conversation documents hold the rest), and the frame pushed live. */
+typedef struct {
+    const char        *type;
+    const bson_oid_t  *message;        /* NULL: none */
+    const bson_oid_t  *conversation;   /* NULL: none */
+    int64_t            unread_total;   /* -1: none */
+    char              *frame;          /* malloc'd; NULL: out of memory */
+} inbox_mongo_event_t;
+
+/* Stores n events as first .. first + n - 1 of the stream epoch and
+ * pushes their frames to events (which may be NULL).  Takes the frames
+ * over whatever happens. */
 inbox_status_t inbox_mongo_events_store(inbox_mongo_store_t *ms,
-    const bson_oid_t *org, int64_t first, const char *const *types,
-    char **frames, size_t n, inbox_event_list_t *events, inbox_error_t *err);
+    const bson_oid_t *org, int64_t first, const char *epoch,
+    inbox_mongo_event_t *list, size_t n, inbox_event_list_t *events,
+    inbox_error_t *err);
 
 /* The operations, one file per concern. */
 inbox_status_t inbox_mongo_org_create(inbox_store_t *store, const char *name,

@@ -9,7 +9,8 @@
  * and, only when it changed:
  *   findAndModify the org           ($inc seq by 2: the events' numbers)
  *   aggregate the unread total
- *   insert the two events
+ *   insert the two events          (references: the conversation's id,
+ *                                    the total)
  */
 #include <stdlib.h>
 #include <string.h>
@@ -20,8 +21,9 @@
 
 
 static inbox_status_t inbox_mongo_mark_read_events(inbox_mongo_store_t *ms,
-    const bson_oid_t *org, const inbox_conversation_t *conversation,
-    inbox_event_list_t *events, inbox_error_t *err);
+    const bson_oid_t *org, const bson_oid_t *oid,
+    const inbox_conversation_t *conversation, inbox_event_list_t *events,
+    inbox_error_t *err);
 
 
 inbox_status_t
@@ -74,8 +76,8 @@ inbox_mongo_conversation_mark_read(inbox_store_t *store, const char *org_id,
         inbox_mongo_parse_conversation(&value, conversation);
         bson_destroy(&value);
 
-        return inbox_mongo_mark_read_events(ms, &org, conversation, events,
-                                            err);
+        return inbox_mongo_mark_read_events(ms, &org, &oid, conversation,
+                                            events, err);
     }
 
     bson_destroy(&value);
@@ -103,16 +105,13 @@ inbox_mongo_conversation_mark_read(inbox_store_t *store, const char *org_id,
 
 static inbox_status_t
 inbox_mongo_mark_read_events(inbox_mongo_store_t *ms, const bson_oid_t *org,
-    const inbox_conversation_t *conversation, inbox_event_list_t *events,
-    inbox_error_t *err)
+    const bson_oid_t *oid, const inbox_conversation_t *conversation,
+    inbox_event_list_t *events, inbox_error_t *err)
 {
-    char               epoch[INBOX_EPOCH_MAX];
-    char              *frames[INBOX_MONGO_READ_EVENTS];
-    int64_t            first, unread_total;
-    inbox_status_t     rc;
-    static const char *types[INBOX_MONGO_READ_EVENTS] = {
-        "conversation.updated", "unread.total"
-    };
+    char                 epoch[INBOX_EPOCH_MAX];
+    int64_t              first, unread_total;
+    inbox_status_t       rc;
+    inbox_mongo_event_t  list[INBOX_MONGO_READ_EVENTS];
 
     rc = inbox_mongo_events_reserve(ms, org, INBOX_MONGO_READ_EVENTS, &first,
                                     epoch, err);
@@ -125,9 +124,19 @@ inbox_mongo_mark_read_events(inbox_mongo_store_t *ms, const bson_oid_t *org,
         return rc;
     }
 
-    frames[0] = inbox_event_conversation_updated(first, epoch, conversation);
-    frames[1] = inbox_event_unread_total(first + 1, epoch, unread_total);
+    list[0].type = "conversation.updated";
+    list[0].message = NULL;
+    list[0].conversation = oid;
+    list[0].unread_total = -1;
+    list[0].frame = inbox_event_conversation_updated(first, epoch,
+                                                     conversation);
 
-    return inbox_mongo_events_store(ms, org, first, types, frames,
+    list[1].type = "unread.total";
+    list[1].message = NULL;
+    list[1].conversation = NULL;
+    list[1].unread_total = unread_total;
+    list[1].frame = inbox_event_unread_total(first + 1, epoch, unread_total);
+
+    return inbox_mongo_events_store(ms, org, first, epoch, list,
                                     INBOX_MONGO_READ_EVENTS, events, err);
 }

@@ -1,8 +1,9 @@
 /*
  * The MongoDB backend: an organization's event stream.  Each change a
  * browser must see reserves the organization's next event numbers on its
- * org document, then stores its frames in events, where browsers that
- * resume after a gap find them.
+ * org document, then stores in events what each event refers to (ids, the
+ * unread total), where resuming browsers will find them: the frames are
+ * rendered again from the documents they name, never stored twice.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,7 +46,7 @@ inbox_mongo_events_reserve(inbox_mongo_store_t *ms, const bson_oid_t *org,
 
 inbox_status_t
 inbox_mongo_events_store(inbox_mongo_store_t *ms, const bson_oid_t *org,
-    int64_t first, const char *const *types, char **frames, size_t n,
+    int64_t first, const char *epoch, inbox_mongo_event_t *list, size_t n,
     inbox_event_list_t *events, inbox_error_t *err)
 {
     char             key[24], org_hex[INBOX_ID_MAX];
@@ -57,7 +58,7 @@ inbox_mongo_events_store(inbox_mongo_store_t *ms, const bson_oid_t *org,
     inbox_status_t   rc;
 
     for (i = 0; i < n; i++) {
-        if (frames[i] == NULL) {
+        if (list[i].frame == NULL) {
             rc = inbox_error_set(err, INBOX_ERR_INTERNAL, "Out of memory.");
             goto free_frames;
         }
@@ -74,8 +75,21 @@ inbox_mongo_events_store(inbox_mongo_store_t *ms, const bson_oid_t *org,
         BSON_APPEND_OID(&doc, "_id", &oid);
         BSON_APPEND_OID(&doc, "org_id", org);
         BSON_APPEND_INT64(&doc, "seq", first + (int64_t) i);
-        BSON_APPEND_UTF8(&doc, "type", types[i]);
-        BSON_APPEND_UTF8(&doc, "frame", frames[i]);
+        BSON_APPEND_UTF8(&doc, "type", list[i].type);
+        BSON_APPEND_UTF8(&doc, "epoch", epoch);
+
+        if (list[i].message != NULL) {
+            BSON_APPEND_OID(&doc, "message_id", list[i].message);
+        }
+
+        if (list[i].conversation != NULL) {
+            BSON_APPEND_OID(&doc, "conversation_id", list[i].conversation);
+        }
+
+        if (list[i].unread_total >= 0) {
+            BSON_APPEND_INT64(&doc, "unread_total", list[i].unread_total);
+        }
+
         BSON_APPEND_DATE_TIME(&doc, "created_at", now);
         bson_append_document_end(&docs, &doc);
     }
@@ -97,7 +111,7 @@ inbox_mongo_events_store(inbox_mongo_store_t *ms, const bson_oid_t *org,
     for (i = 0; i < n; i++) {
         /* the list owns the frame from here, also when the push fails */
         if (inbox_event_list_push(events, org_hex, first + (int64_t) i,
-                                  frames[i])
+                                  list[i].frame)
             != 0)
         {
             rc = inbox_error_set(err, INBOX_ERR_INTERNAL, "Out of memory.");
@@ -108,7 +122,7 @@ inbox_mongo_events_store(inbox_mongo_store_t *ms, const bson_oid_t *org,
 
     /* what the list did not take */
     for ( /* void */ ; i < n; i++) {
-        free(frames[i]);
+        free(list[i].frame);
     }
 
     return rc;
@@ -116,7 +130,7 @@ inbox_mongo_events_store(inbox_mongo_store_t *ms, const bson_oid_t *org,
 free_frames:
 
     for (i = 0; i < n; i++) {
-        free(frames[i]);
+        free(list[i].frame);
     }
 
     return rc;

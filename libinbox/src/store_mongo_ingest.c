@@ -425,14 +425,11 @@ inbox_mongo_ingest_events(inbox_mongo_store_t *ms, const inbox_inbound_t *msg,
     inbox_mongo_ingest_t *in, const inbox_conversation_t *conversation,
     inbox_event_list_t *events, inbox_error_t *err)
 {
-    char               epoch[INBOX_EPOCH_MAX];
-    char              *frames[INBOX_MONGO_EVENTS_PER_MESSAGE];
-    int64_t            first, unread_total;
-    inbox_status_t     rc;
-    inbox_message_t    message;
-    static const char *types[INBOX_MONGO_EVENTS_PER_MESSAGE] = {
-        "message.created", "conversation.updated", "unread.total"
-    };
+    char                 epoch[INBOX_EPOCH_MAX];
+    int64_t              first, unread_total;
+    inbox_status_t       rc;
+    inbox_message_t      message;
+    inbox_mongo_event_t  list[INBOX_MONGO_EVENTS_PER_MESSAGE];
 
     rc = inbox_mongo_events_reserve(ms, &in->org,
                                     INBOX_MONGO_EVENTS_PER_MESSAGE, &first,
@@ -457,13 +454,28 @@ inbox_mongo_ingest_events(inbox_mongo_store_t *ms, const inbox_inbound_t *msg,
     message.segments = msg->segments;
     message.created_at = in->at;
 
-    frames[0] = inbox_event_message_created(first, epoch, &message,
-                                            conversation);
-    frames[1] = inbox_event_conversation_updated(first + 1, epoch,
-                                                 conversation);
-    frames[2] = inbox_event_unread_total(first + 2, epoch, unread_total);
+    /* the documents refer to the message; only the frames carry it */
+    list[0].type = "message.created";
+    list[0].message = &in->message;
+    list[0].conversation = &in->conversation;
+    list[0].unread_total = -1;
+    list[0].frame = inbox_event_message_created(first, epoch, &message,
+                                                conversation);
 
-    return inbox_mongo_events_store(ms, &in->org, first, types, frames,
+    list[1].type = "conversation.updated";
+    list[1].message = NULL;
+    list[1].conversation = &in->conversation;
+    list[1].unread_total = -1;
+    list[1].frame = inbox_event_conversation_updated(first + 1, epoch,
+                                                     conversation);
+
+    list[2].type = "unread.total";
+    list[2].message = NULL;
+    list[2].conversation = NULL;
+    list[2].unread_total = unread_total;
+    list[2].frame = inbox_event_unread_total(first + 2, epoch, unread_total);
+
+    return inbox_mongo_events_store(ms, &in->org, first, epoch, list,
                                     INBOX_MONGO_EVENTS_PER_MESSAGE, events,
                                     err);
 }

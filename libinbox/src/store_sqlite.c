@@ -11,11 +11,18 @@
 #include <fcntl.h>
 #include <unistd.h>
 #include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <inbox/clock.h>
 #include <inbox/encoding.h>
 #include "store_sqlite.h"
 
 
 #define INBOX_SQLITE_BUSY_TIMEOUT_MS  5000
+
+/* Less free disk than this and the store reports itself unhealthy, before
+ * a batch fails for want of room. */
+#define INBOX_SQLITE_MIN_FREE         (1024 * 1024)
 
 
 static void inbox_sqlite_close(inbox_store_t *store);
@@ -26,8 +33,14 @@ static inbox_sqlite_conn_t *inbox_sqlite_conn_open(inbox_sqlite_store_t *s,
 static void inbox_sqlite_conn_free(inbox_sqlite_conn_t *conn);
 static int inbox_sqlite_configure(sqlite3 *db, int full_sync);
 static inbox_sqlite_store_t *inbox_sqlite_store_new(const char *path,
-    int full_sync, inbox_error_t *err);
-static inbox_status_t inbox_sqlite_migrate(const char *path,
+    int full_sync, int create, inbox_error_t *err);
+static inbox_status_t inbox_sqlite_create_file(const char *path,
+    inbox_error_t *err);
+static inbox_status_t inbox_sqlite_migrate(const char *path, int create,
+    char uid[INBOX_SQLITE_UID_MAX], inbox_error_t *err);
+static int inbox_sqlite_uid(sqlite3 *db, char uid[INBOX_SQLITE_UID_MAX]);
+static int inbox_sqlite_moved(sqlite3 *db);
+static inbox_status_t inbox_sqlite_free_space(inbox_sqlite_store_t *s,
     inbox_error_t *err);
 static int inbox_sqlite_user_version(sqlite3 *db, int *version);
 static int inbox_sqlite_busy(void *data, int count);
@@ -200,7 +213,47 @@ static const char *inbox_sqlite_migrations[] = {
     "ALTER TABLE tokens ADD COLUMN name TEXT;"
     "ALTER TABLE tokens ADD COLUMN expires_at INTEGER;"
     "ALTER TABLE tokens ADD COLUMN revoked_at INTEGER;"
-    "CREATE INDEX tokens_by_org ON tokens (org_id);"
+    "CREATE INDEX tokens_by_org ON tokens (org_id);",
+
+    /*
+     * 4: the store's identity, which tells a file put back (a backup of
+     * this store) from another store put in its place, and the row the
+     * health check writes.
+     *
+     * Events become references: the type, the stream position and the
+     * ids of what the other tables hold (resume renders the frames from
+     * them again), no longer a copy of each frame.  Stored frames are
+     * read for their ids once, here.
+     */
+    "CREATE TABLE store_info ("
+    "  id INTEGER PRIMARY KEY CHECK (id = 1),"
+    "  uid TEXT NOT NULL,"
+    "  created_at INTEGER NOT NULL,"
+    "  checked_at INTEGER"
+    ");"
+    "INSERT INTO store_info (id, uid, created_at)"
+    "  VALUES (1, lower(hex(randomblob(16))),"
+    "    CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER));"
+
+    "CREATE TABLE events_compact ("
+    "  org_id INTEGER NOT NULL REFERENCES orgs (id),"
+    "  seq INTEGER NOT NULL,"
+    "  type TEXT NOT NULL,"
+    "  epoch TEXT NOT NULL,"
+    "  message_id INTEGER,"
+    "  conversation_id INTEGER,"
+    "  unread_total INTEGER,"
+    "  created_at INTEGER NOT NULL,"
+    "  PRIMARY KEY (org_id, seq)"
+    ") WITHOUT ROWID;"
+    "INSERT INTO events_compact (org_id, seq, type, epoch, message_id,"
+    "  conversation_id, unread_total, created_at)"
+    "  SELECT org_id, seq, type, coalesce(payload ->> '$.epoch', ''),"
+    "    payload ->> '$.message.id', payload ->> '$.conversation.id',"
+    "    CASE type WHEN 'unread.total' THEN payload ->> '$.count' END,"
+    "    created_at FROM events;"
+    "DROP TABLE events;"
+    "ALTER TABLE events_compact RENAME TO events;"
 };
 
 #define INBOX_SQLITE_VERSION                                                  \
@@ -239,7 +292,7 @@ static const inbox_store_ops_t  inbox_sqlite_ops = {
  * option, since what a commit survives is the operator's choice.
  */
 inbox_store_t *
-inbox_store_sqlite_open(const char *uri, inbox_error_t *err)
+inbox_store_sqlite_open(const char *uri, int create, inbox_error_t *err)
 {
     int                    full_sync;
     char                  *path;
@@ -274,7 +327,7 @@ inbox_store_sqlite_open(const char *uri, inbox_error_t *err)
         return NULL;
     }
 
-    s = inbox_sqlite_store_new(path, full_sync, err);
+    s = inbox_sqlite_store_new(path, full_sync, create, err);
     free(path);
 
     return s ? &s->base : NULL;
@@ -282,8 +335,10 @@ inbox_store_sqlite_open(const char *uri, inbox_error_t *err)
 
 
 static inbox_sqlite_store_t *
-inbox_sqlite_store_new(const char *path, int full_sync, inbox_error_t *err)
+inbox_sqlite_store_new(const char *path, int full_sync, int create,
+    inbox_error_t *err)
 {
+    char                   uid[INBOX_SQLITE_UID_MAX];
     inbox_sqlite_store_t  *s;
 
     if (sqlite3_threadsafe() == 0) {
@@ -293,7 +348,7 @@ inbox_sqlite_store_new(const char *path, int full_sync, inbox_error_t *err)
         return NULL;
     }
 
-    if (inbox_sqlite_migrate(path, err) != INBOX_OK) {
+    if (inbox_sqlite_migrate(path, create, uid, err) != INBOX_OK) {
         return NULL;
     }
 
@@ -324,6 +379,7 @@ inbox_sqlite_store_new(const char *path, int full_sync, inbox_error_t *err)
     pthread_mutex_init(&s->write_lock, NULL);
     s->writer_fd = -1;
     s->full_sync = full_sync;
+    memcpy(s->uid, uid, sizeof(s->uid));
     s->base.ops = &inbox_sqlite_ops;
 
     return s;
@@ -385,10 +441,16 @@ inbox_sqlite_conn(inbox_store_t *store, inbox_error_t *err)
     conn = pthread_getspecific(s->key);
 
     if (conn != NULL && conn->pid == getpid()) {
-        return conn;
+        if (!inbox_sqlite_moved(conn->db)) {
+            return conn;
+        }
+
+        /* its file was deleted or replaced: what it reads is stale */
+        pthread_setspecific(s->key, NULL);
+        inbox_sqlite_conn_drop(conn);
     }
 
-    /* none yet, or forked: the parent's must not be touched here */
+    /* none yet, gone, or forked: the parent's must not be touched here */
 
     conn = inbox_sqlite_conn_open(s, err);
     if (conn == NULL) {
@@ -405,27 +467,64 @@ inbox_sqlite_conn(inbox_store_t *store, inbox_error_t *err)
 }
 
 
-/* A new connection, on the store's list so that closing it closes this. */
+/*
+ * A new connection, on the store's list so that closing it closes this.
+ * The file at the path must still be this store (its uid): after a
+ * delete or a replace only this store's own file, put back, serves again.
+ * The messages name no path: they reach clients.
+ */
 static inbox_sqlite_conn_t *
 inbox_sqlite_conn_open(inbox_sqlite_store_t *s, inbox_error_t *err)
 {
     int                   rc;
+    char                  uid[INBOX_SQLITE_UID_MAX];
     sqlite3              *db;
     inbox_sqlite_conn_t  *conn;
 
     db = NULL;
+
+    /* never SQLITE_OPEN_CREATE: an empty new file would lose everything */
     rc = sqlite3_open_v2(s->path, &db,
-                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
-                         | SQLITE_OPEN_NOMUTEX, NULL);
+                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
+
+    if (rc != SQLITE_OK && access(s->path, F_OK) == -1 && errno == ENOENT) {
+        inbox_error_set(err, INBOX_ERR_UNAVAILABLE,
+                        "The store's database file is missing (deleted or "
+                        "moved away); it serves again once it is put "
+                        "back.");
+        goto failed;
+    }
 
     if (rc != SQLITE_OK
         || inbox_sqlite_configure(db, s->full_sync) != SQLITE_OK)
     {
         inbox_error_set(err, INBOX_ERR_UNAVAILABLE,
-                        "cannot open the database \"%s\": %s", s->path,
+                        "The store's database cannot be opened: %s",
                         db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
-        sqlite3_close(db);
-        return NULL;
+        goto failed;
+    }
+
+    if (sqlite3_db_readonly(db, "main") == 1) {
+        inbox_error_set(err, INBOX_ERR_UNAVAILABLE,
+                        "The store's database file is read-only: it cannot "
+                        "take writes.");
+        goto failed;
+    }
+
+    rc = inbox_sqlite_uid(db, uid);
+
+    if ((rc & 0xff) == SQLITE_BUSY) {
+        inbox_error_set(err, INBOX_ERR_UNAVAILABLE,
+                        "the database is busy; try again shortly");
+        goto failed;
+    }
+
+    if (rc != SQLITE_OK || strcmp(uid, s->uid) != 0) {
+        inbox_error_set(err, INBOX_ERR_UNAVAILABLE,
+                        "The store's database file was replaced by another "
+                        "one: put this store's file back, or open the store "
+                        "again (restart) to serve the new one.");
+        goto failed;
     }
 
     conn = calloc(1, sizeof(inbox_sqlite_conn_t));
@@ -448,6 +547,11 @@ inbox_sqlite_conn_open(inbox_sqlite_store_t *s, inbox_error_t *err)
     pthread_mutex_unlock(&s->lock);
 
     return conn;
+
+failed:
+
+    sqlite3_close(db);
+    return NULL;
 }
 
 
@@ -483,10 +587,21 @@ inbox_sqlite_conn_drop(inbox_sqlite_conn_t *conn)
 static void
 inbox_sqlite_conn_free(inbox_sqlite_conn_t *conn)
 {
-    int  i;
+    int  i, persist;
 
     for (i = 0; i < INBOX_SQL_COUNT; i++) {
         sqlite3_finalize(conn->stmts[i]);
+    }
+
+    if (inbox_sqlite_moved(conn->db)) {
+        /*
+         * The last connection to a database deletes its -wal and -shm by
+         * name when it closes; those at the path now belong to another
+         * file (a backup put back), maybe with commits in its log.
+         */
+        persist = 1;
+        sqlite3_file_control(conn->db, "main", SQLITE_FCNTL_PERSIST_WAL,
+                             &persist);
     }
 
     sqlite3_close(conn->db);
@@ -556,32 +671,94 @@ inbox_sqlite_configure(sqlite3 *db, int full_sync)
 
 
 /*
- * Brings the file to the current schema.  Each step runs in its own
- * BEGIN IMMEDIATE transaction and checks user_version again once it holds
- * the write lock, so two processes opening the store at once run each step
- * exactly once.
+ * The file of a new store, readable and writable by its owner only: it
+ * holds carriers' auth tokens.  SQLite gives the -wal and -shm files it
+ * makes the database file's mode.  An existing file is left as it is.
  */
 static inbox_status_t
-inbox_sqlite_migrate(const char *path, inbox_error_t *err)
+inbox_sqlite_create_file(const char *path, inbox_error_t *err)
+{
+    int  fd;
+
+    fd = open(path, O_RDONLY | O_CREAT | O_CLOEXEC, 0600);
+    if (fd == -1) {
+        return inbox_error_set(err, INBOX_ERR_UNAVAILABLE,
+                               "cannot create the database \"%s\": %s",
+                               path, strerror(errno));
+    }
+
+    close(fd);
+
+    return INBOX_OK;
+}
+
+
+/*
+ * Brings the file to the current schema and reads the store's uid.  Each
+ * step runs in its own BEGIN IMMEDIATE transaction and checks user_version
+ * again once it holds the write lock, so two processes opening the store
+ * at once run each step exactly once.  Without create, a missing file, an
+ * empty one or one that cannot be written is refused: only the first
+ * setup makes a store.
+ */
+static inbox_status_t
+inbox_sqlite_migrate(const char *path, int create,
+    char uid[INBOX_SQLITE_UID_MAX], inbox_error_t *err)
 {
     int             rc, version, tries;
     char           *msg;
     sqlite3        *db;
+    struct stat     st;
     inbox_status_t  status;
 
     db = NULL;
     msg = NULL;
 
+    if (create) {
+        status = inbox_sqlite_create_file(path, err);
+        if (status != INBOX_OK) {
+            return status;
+        }
+
+    } else if (stat(path, &st) == -1 && errno == ENOENT) {
+        return inbox_error_set(err, INBOX_ERR_UNAVAILABLE,
+                               "the database \"%s\" does not exist, and a "
+                               "server never makes a new store: put the "
+                               "store's file back, or make a new store with "
+                               "inboxctl (org create, seed-demo)", path);
+    }
+
     rc = sqlite3_open_v2(path, &db,
-                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
-                         | SQLITE_OPEN_NOMUTEX, NULL);
+                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK) {
         goto failed;
+    }
+
+    if (sqlite3_db_readonly(db, "main") == 1) {
+        sqlite3_close(db);
+        return inbox_error_set(err, INBOX_ERR_UNAVAILABLE,
+                               "the database \"%s\" is read-only: the "
+                               "store cannot take writes", path);
     }
 
     rc = inbox_sqlite_configure(db, 0);
     if (rc != SQLITE_OK) {
         goto failed;
+    }
+
+    rc = inbox_sqlite_user_version(db, &version);
+    if (rc != SQLITE_OK) {
+        goto failed;
+    }
+
+    if (version == 0 && !create) {
+        sqlite3_close(db);
+        return inbox_error_set(err, INBOX_ERR_UNAVAILABLE,
+                               "the database \"%s\" is empty, not an inbox "
+                               "store, and a server never makes a new store: "
+                               "put the store's file back, or make a new "
+                               "store with inboxctl (org create, seed-demo)",
+                               path);
     }
 
     /* switching to WAL may report busy without waiting: retry a while */
@@ -648,15 +825,30 @@ inbox_sqlite_migrate(const char *path, inbox_error_t *err)
         }
     }
 
+    rc = inbox_sqlite_uid(db, uid);
+    if (rc != SQLITE_OK) {
+        goto failed;
+    }
+
     sqlite3_close(db);
     return INBOX_OK;
 
 failed:
 
-    status = ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED
-              || (rc & 0xff) == SQLITE_CANTOPEN || (rc & 0xff) == SQLITE_IOERR
-              || (rc & 0xff) == SQLITE_FULL || (rc & 0xff) == SQLITE_READONLY)
-             ? INBOX_ERR_UNAVAILABLE : INBOX_ERR_INTERNAL;
+    switch (rc & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+    case SQLITE_CANTOPEN:
+    case SQLITE_IOERR:
+    case SQLITE_FULL:
+    case SQLITE_READONLY:
+    case SQLITE_NOTADB:
+    case SQLITE_CORRUPT:
+        status = INBOX_ERR_UNAVAILABLE;
+        break;
+    default:
+        status = INBOX_ERR_INTERNAL;
+    }
 
     inbox_error_set(err, status, "cannot open the database \"%s\": %s", path,
                     msg ? msg : db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
@@ -664,6 +856,56 @@ failed:
     sqlite3_close(db);
 
     return status;
+}
+
+
+/* The store's identity, made by migration 4. */
+static int
+inbox_sqlite_uid(sqlite3 *db, char uid[INBOX_SQLITE_UID_MAX])
+{
+    int            rc;
+    sqlite3_stmt  *stmt;
+
+    rc = sqlite3_prepare_v2(db, "SELECT uid FROM store_info WHERE id = 1",
+                            -1, &stmt, NULL);
+    if (rc != SQLITE_OK) {
+        return rc;
+    }
+
+    rc = sqlite3_step(stmt);
+
+    if (rc == SQLITE_ROW) {
+        inbox_sqlite_column_copy(stmt, 0, uid, INBOX_SQLITE_UID_MAX);
+        rc = SQLITE_OK;
+
+    } else if (rc == SQLITE_DONE) {
+        rc = SQLITE_NOTFOUND;
+    }
+
+    sqlite3_finalize(stmt);
+    return rc;
+}
+
+
+/*
+ * Whether the file a connection has open is no longer the one at its
+ * path (deleted, renamed, replaced): SQLite's own check, one stat().
+ * Writing on would store into a file no one will ever open again.
+ */
+static int
+inbox_sqlite_moved(sqlite3 *db)
+{
+    int  moved;
+
+    moved = 0;
+
+    if (sqlite3_file_control(db, "main", SQLITE_FCNTL_HAS_MOVED, &moved)
+        != SQLITE_OK)
+    {
+        return 0;
+    }
+
+    return moved;
 }
 
 
@@ -827,6 +1069,20 @@ inbox_sqlite_begin_write(inbox_store_t *store, inbox_error_t *err)
 
     conn = s->writer;
 
+    if (conn != NULL && conn->pid == getpid() && inbox_sqlite_moved(conn->db))
+    {
+        /* its file was deleted or replaced: open the path again, and the
+         * lock file beside it too */
+        s->writer = NULL;
+        inbox_sqlite_conn_drop(conn);
+        conn = NULL;
+
+        if (s->writer_fd != -1 && s->writer_pid == getpid()) {
+            close(s->writer_fd);
+            s->writer_fd = -1;
+        }
+    }
+
     if (conn == NULL || conn->pid != getpid()) {
         conn = inbox_sqlite_conn_open(s, err);
         if (conn == NULL) {
@@ -930,25 +1186,92 @@ inbox_sqlite_fail(inbox_sqlite_conn_t *conn, int rc, inbox_error_t *err)
 }
 
 
+/*
+ * A write of its own, as a batch would make it: begin_write notices a
+ * file deleted or replaced, the UPDATE a read-only one, the COMMIT a disk
+ * that takes nothing more; the free space is checked first, since a full
+ * disk may still take this one small page.  One row, one page of the log.
+ */
 inbox_status_t
 inbox_sqlite_ping(inbox_store_t *store, inbox_error_t *err)
 {
-    int                   rc;
-    inbox_sqlite_conn_t  *conn;
+    int                    rc;
+    char                   uid[INBOX_SQLITE_UID_MAX];
+    sqlite3_stmt          *stmt;
+    inbox_status_t         status;
+    inbox_sqlite_conn_t   *conn;
+    inbox_sqlite_store_t  *s = (inbox_sqlite_store_t *) store;
 
-    conn = inbox_sqlite_conn(store, err);
+    status = inbox_sqlite_free_space(s, err);
+    if (status != INBOX_OK) {
+        return status;
+    }
+
+    conn = inbox_sqlite_begin_write(store, err);
     if (conn == NULL) {
         return INBOX_ERR_UNAVAILABLE;
     }
 
-    /* reads the file, so a deleted or locked database shows */
-    rc = inbox_sqlite_run(conn, INBOX_SQL_PING,
-                          "SELECT count(*) FROM orgs WHERE id = 1");
-    if (rc != SQLITE_OK) {
-        inbox_sqlite_fail(conn, rc, NULL);
+    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_PING,
+        "UPDATE store_info SET checked_at = ?1 WHERE id = 1 RETURNING uid",
+        err);
+    if (stmt == NULL) {
+        inbox_sqlite_rollback(conn);
+        return INBOX_ERR_UNAVAILABLE;
+    }
+
+    sqlite3_bind_int64(stmt, 1, inbox_now_ms());
+    uid[0] = '\0';
+
+    rc = sqlite3_step(stmt);
+
+    if (rc == SQLITE_ROW) {
+        inbox_sqlite_column_copy(stmt, 0, uid, sizeof(uid));
+        rc = sqlite3_step(stmt);
+    }
+
+    inbox_sqlite_done(stmt);
+
+    if (rc != SQLITE_DONE) {
+        inbox_sqlite_fail(conn, rc, err);
+        inbox_sqlite_rollback(conn);
+        return INBOX_ERR_UNAVAILABLE;
+    }
+
+    if (strcmp(uid, s->uid) != 0) {
+        /* overwritten in place, under the open connection */
+        inbox_sqlite_rollback(conn);
         return inbox_error_set(err, INBOX_ERR_UNAVAILABLE,
-                               "the database does not answer: %s",
-                               sqlite3_errmsg(conn->db));
+                               "The store's database file was replaced by "
+                               "another one.");
+    }
+
+    if (inbox_sqlite_commit(conn, err) != INBOX_OK) {
+        return INBOX_ERR_UNAVAILABLE;
+    }
+
+    return INBOX_OK;
+}
+
+
+static inbox_status_t
+inbox_sqlite_free_space(inbox_sqlite_store_t *s, inbox_error_t *err)
+{
+    uint64_t        room;
+    struct statvfs  fs;
+
+    if (statvfs(s->path, &fs) == -1) {
+        return INBOX_OK;    /* a missing file: the write tells what is up */
+    }
+
+    /* what an unprivileged writer may still use */
+    room = (uint64_t) fs.f_bavail * fs.f_frsize;
+
+    if (room < INBOX_SQLITE_MIN_FREE) {
+        return inbox_error_set(err, INBOX_ERR_UNAVAILABLE,
+                               "The disk that holds the store is full (%llu "
+                               "KB free): free some space.",
+                               (unsigned long long) room / 1024);
     }
 
     return INBOX_OK;

@@ -29,6 +29,7 @@ typedef enum {
     INBOX_SQL_RELEASE,
     INBOX_SQL_ROLLBACK_TO,
     INBOX_SQL_PING,
+    INBOX_SQL_UID,
 
     INBOX_SQL_ORG_CREATE,
     INBOX_SQL_ORG_FIND_BY_NAME,
@@ -79,6 +80,9 @@ typedef enum {
 
 typedef struct inbox_sqlite_conn_s  inbox_sqlite_conn_t;
 
+/* store_info.uid: 32 hex digits. */
+#define INBOX_SQLITE_UID_MAX  40
+
 typedef struct {
     inbox_store_t          base;         /* first: store.c casts to it */
     char                  *path;
@@ -91,6 +95,9 @@ typedef struct {
     pid_t                  writer_pid;   /* the process that opened it */
     inbox_sqlite_conn_t   *writer;       /* every write transaction's */
     inbox_sqlite_conn_t   *conns;        /* every open connection */
+    char                   uid[INBOX_SQLITE_UID_MAX];
+                                         /* the store's identity: a file
+                                            without it is not this store */
 } inbox_sqlite_store_t;
 
 struct inbox_sqlite_conn_s {
@@ -129,7 +136,8 @@ struct inbox_sqlite_conn_s {
 
 
 /* The calling thread's connection, opened on first use; NULL with err set
- * (INBOX_ERR_UNAVAILABLE) when the database cannot be opened. */
+ * (INBOX_ERR_UNAVAILABLE) when the database cannot be opened, is gone,
+ * read-only or another store. */
 inbox_sqlite_conn_t *inbox_sqlite_conn(inbox_store_t *store,
     inbox_error_t *err);
 

@@ -4,7 +4,8 @@
  * zero (the triggers on conversations lower orgs.unread_total with it),
  * and, only when that changed something, the organization's seq moves on
  * by two for the events conversation.updated and unread.total, which are
- * stored in the events table and handed to the caller.
+ * stored in the events table (as references) and handed to the caller
+ * (as frames).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -198,9 +199,10 @@ inbox_sqlite_mark_read_events(inbox_sqlite_conn_t *conn, int64_t org,
     }
 
     stmt = inbox_sqlite_stmt(conn, INBOX_SQL_MARK_READ_EVENTS,
-        "INSERT INTO events (org_id, seq, type, payload, created_at)"
-        " VALUES (?1, ?2, 'conversation.updated', ?3, ?5),"
-        " (?1, ?2 + 1, 'unread.total', ?4, ?5)", err);
+        "INSERT INTO events (org_id, seq, type, epoch, conversation_id,"
+        " unread_total, created_at)"
+        " VALUES (?1, ?2, 'conversation.updated', ?3, ?4, NULL, ?6),"
+        " (?1, ?2 + 1, 'unread.total', ?3, NULL, ?5, ?6)", err);
     if (stmt == NULL) {
         status = err->code;
         goto failed;
@@ -208,9 +210,10 @@ inbox_sqlite_mark_read_events(inbox_sqlite_conn_t *conn, int64_t org,
 
     sqlite3_bind_int64(stmt, 1, org);
     sqlite3_bind_int64(stmt, 2, seq);
-    inbox_sqlite_bind_text(stmt, 3, frames[0]);
-    inbox_sqlite_bind_text(stmt, 4, frames[1]);
-    sqlite3_bind_int64(stmt, 5, now);
+    inbox_sqlite_bind_text(stmt, 3, epoch);
+    sqlite3_bind_int64(stmt, 4, strtoll(conversation->id, NULL, 10));
+    sqlite3_bind_int64(stmt, 5, unread_total);
+    sqlite3_bind_int64(stmt, 6, now);
 
     rc = sqlite3_step(stmt);
     inbox_sqlite_done(stmt);

@@ -731,9 +731,11 @@ inbox_sqlite_ingest_touch(inbox_sqlite_conn_t *conn,
 
 /*
  * message.created, conversation.updated and unread.total, with the
- * organization's next three sequence numbers, into the events table and
- * the caller's list.  The organization takes them (and the new unread
- * total) only once all three are stored.
+ * organization's next three sequence numbers: their frames into the
+ * caller's list, and into the events table what they refer to (the
+ * message and its conversation are rows already, the body is not copied).
+ * The organization takes them (and the new unread total) only once all
+ * three are stored.
  */
 static inbox_status_t
 inbox_sqlite_ingest_events(inbox_sqlite_batch_t *batch,
@@ -763,10 +765,11 @@ inbox_sqlite_ingest_events(inbox_sqlite_batch_t *batch,
 
     /* one statement for the three rows */
     stmt = inbox_sqlite_stmt(batch->conn, INBOX_SQL_EVENT_APPEND,
-        "INSERT INTO events (org_id, seq, type, payload, created_at)"
-        " VALUES (?1, ?2, 'message.created', ?3, ?6),"
-        " (?1, ?2 + 1, 'conversation.updated', ?4, ?6),"
-        " (?1, ?2 + 2, 'unread.total', ?5, ?6)", err);
+        "INSERT INTO events (org_id, seq, type, epoch, message_id,"
+        " conversation_id, unread_total, created_at)"
+        " VALUES (?1, ?2, 'message.created', ?3, ?4, ?5, NULL, ?7),"
+        " (?1, ?2 + 1, 'conversation.updated', ?3, NULL, ?5, NULL, ?7),"
+        " (?1, ?2 + 2, 'unread.total', ?3, NULL, NULL, ?6, ?7)", err);
     if (stmt == NULL) {
         status = err->code;
         goto failed;
@@ -774,10 +777,11 @@ inbox_sqlite_ingest_events(inbox_sqlite_batch_t *batch,
 
     sqlite3_bind_int64(stmt, 1, org->id);
     sqlite3_bind_int64(stmt, 2, seq);
-    inbox_sqlite_bind_text(stmt, 3, frames[0]);
-    inbox_sqlite_bind_text(stmt, 4, frames[1]);
-    inbox_sqlite_bind_text(stmt, 5, frames[2]);
-    sqlite3_bind_int64(stmt, 6, batch->now);
+    inbox_sqlite_bind_text(stmt, 3, org->epoch);
+    sqlite3_bind_int64(stmt, 4, strtoll(message->id, NULL, 10));
+    sqlite3_bind_int64(stmt, 5, strtoll(c->id, NULL, 10));
+    sqlite3_bind_int64(stmt, 6, unread);
+    sqlite3_bind_int64(stmt, 7, batch->now);
 
     rc = sqlite3_step(stmt);
     inbox_sqlite_done(stmt);

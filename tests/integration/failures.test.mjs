@@ -1,12 +1,21 @@
-// What a carrier sees when things go wrong: a store that cannot be opened
-// or is write-locked, a worker's batch queue full, clients that hang up
-// mid-wait, bodies too large.  The carrier must get a 503 it will retry (or
-// a 413), never a hang, a 500 or a duplicate; nginx must keep serving.
+// What a carrier sees when things go wrong: a store that cannot be opened,
+// is write-locked, deleted, replaced, read-only or out of disk, a worker's
+// batch queue full, clients that hang up mid-wait, bodies too large.  The
+// carrier must get a 503 it will retry (or a 413), never a hang, a 500, a
+// duplicate or a 200 for a message that was not kept; nginx must keep
+// serving, and never make a new, empty store.
 
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdtempSync, renameSync, rmSync,
+         unlinkSync, writeSync, openSync, closeSync }
+    from 'node:fs';
 import { request } from 'node:http';
-import { describe, test } from 'node:test';
-import { sleep, uniqueNumber } from '../lib/cluster.mjs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { inboxctl, sleep, sqlite3Path, uniqueNumber }
+    from '../lib/cluster.mjs';
 import { useCluster, errorLogIsCleanTest } from '../lib/fixture.mjs';
 import { api, assertError, inboundForm, newMessageSid, postInbound,
          TWIML_EMPTY, webhookRequest } from '../lib/inbox.mjs';
@@ -79,9 +88,47 @@ async function messagesFrom(cluster, phone) {
 
 async function healthz(cluster) {
     const res = await fetch(cluster.url('/healthz'),
-        { signal: AbortSignal.timeout(5000) });
+        { signal: AbortSignal.timeout(8000) });
     await res.text();
     return res.status;
+}
+
+// /healthz as a monitor reads it: status, and the JSON error when 503.
+async function health(cluster) {
+    return api(cluster, '/healthz', null);
+}
+
+// Waits until /healthz answers status (the module opens a missing store
+// again at most once a second).
+async function healthBecomes(cluster, status, ms = 5000) {
+    const deadline = Date.now() + ms;
+    let res;
+    for (;;) {
+        res = await health(cluster);
+        if (res.status === status || Date.now() > deadline) {
+            return res;
+        }
+        await sleep(200);
+    }
+}
+
+function storeFiles(cluster) {
+    return ['', '-wal', '-shm'].map((s) => cluster.storePath + s);
+}
+
+// A consistent copy of the running store, as an operator's backup.
+function backupStore(cluster, path) {
+    execFileSync(sqlite3Path, [cluster.storePath, `.backup '${path}'`]);
+}
+
+// A few webhooks, enough to meet every worker; their answers.
+async function postSome(cluster, n, body) {
+    const answers = [];
+    for (let i = 0; i < n; i++) {
+        answers.push(await postSigned(cluster, { from: uniqueNumber(), body })
+            .done);
+    }
+    return answers;
 }
 
 // Problems beyond errorLogProblems: a worker that died and was replaced.
@@ -256,8 +303,11 @@ describe('a full batch queue', () => {
                 assert.match(res.json.error.message, /again|retry|later/i);
                 assert.ok(res.ms < BUSY_TIMEOUT_MS / 2, `${res.ms} ms`);
             }
-            // the worker still answers while its batch waits
-            assert.equal(await healthz(cluster), 200);
+            // the worker still answers while its batch waits (a read:
+            // /healthz writes, so it would queue behind the batch)
+            const read = await api(cluster, '/api/v1/conversations',
+                cluster.orgs[0].token);
+            assert.equal(read.status, 200, read.text);
             await lock.release();
             answers = await Promise.all(posts);
         } finally {
@@ -288,6 +338,215 @@ describe('a full batch queue', () => {
             assert.equal(c.unread_count, 1, `${c.contact.phone} stored once`);
         }
         assert.equal(await healthz(cluster), 200);
+    });
+
+    errorLogIsCleanTest(ctx);
+});
+
+
+describe('the store deleted, put back, replaced', () => {
+    const ctx = useCluster({ orgs: [{ name: 'Deleted Org' }] });
+    const retry = { from: uniqueNumber(), sid: newMessageSid() };
+    let kept;
+
+    test('deleting its files under a running nginx: webhooks, the API and '
+        + '/healthz are 503, and no new file appears', async () => {
+        const cluster = await ctx.ready;
+        kept = { from: uniqueNumber(), sid: newMessageSid() };
+        const ok = await postSigned(cluster, { ...kept, body: 'kept' }).done;
+        assert.equal(ok.status, 200, ok.text);
+        backupStore(cluster, join(cluster.dir, 'backup.db'));
+
+        for (const f of storeFiles(cluster)) {
+            rmSync(f, { force: true });
+        }
+
+        // stored into the deleted file, this would be lost with a 200
+        const res = await postSigned(cluster, { ...retry, body: 'retried' })
+            .done;
+        assertError(res, 503, 'unavailable');
+        for (const other of await postSome(cluster, 4, 'gone')) {
+            assertError(other, 503, 'unavailable');
+        }
+        const h = await health(cluster);
+        const err = assertError(h, 503, 'unavailable');
+        assert.match(err.message, /missing|deleted/i);
+        assertError(await api(cluster, '/api/v1/conversations',
+            cluster.orgs[0].token), 503, 'unavailable');
+        assert.equal(existsSync(cluster.storePath), false);
+    });
+
+    test('a reload with the store missing: 503, a clear error log line, '
+        + 'and still no file', async () => {
+        const cluster = await ctx.ready;
+        await cluster.reloadNginx();
+
+        const res = await postSigned(cluster, { ...retry, body: 'retried' })
+            .done;
+        assertError(res, 503, 'unavailable');
+        assertError(await health(cluster), 503, 'unavailable');
+        assertError(await api(cluster, '/api/v1/conversations',
+            cluster.orgs[0].token), 503, 'unavailable');
+        assert.equal(existsSync(cluster.storePath), false);
+        assert.match(cluster.errorLog(),
+            /\[error\].*cannot open the store .*does not exist/);
+    });
+
+    test('its backup put back serves again without a restart; the '
+        + "carrier's retry is stored once", async () => {
+        const cluster = await ctx.ready;
+        renameSync(join(cluster.dir, 'backup.db'), cluster.storePath);
+
+        assert.equal((await healthBecomes(cluster, 200)).status, 200);
+        for (let i = 0; i < 2; i++) {
+            const res = await postSigned(cluster,
+                { ...retry, body: 'retried' }).done;
+            assert.equal(res.status, 200, res.text);
+        }
+        assert.deepEqual((await messagesFrom(cluster, retry.from))
+            .map((m) => m.body), ['retried']);
+        assert.deepEqual((await messagesFrom(cluster, kept.from))
+            .map((m) => m.body), ['kept']);
+    });
+
+    test('another store put in its place is refused: 503, and nothing is '
+        + 'written to it', async () => {
+        const cluster = await ctx.ready;
+        const org = cluster.orgs[0];
+        const other = `sqlite:${join(cluster.dir, 'other.db')}`;
+        const id = await inboxctl(other, 'org', 'create', 'Impostor');
+        await inboxctl(other, 'number', 'add', id, org.number,
+            '--carrier', 'twilio', '--account-sid', org.accountSid,
+            '--auth-token', org.authToken);
+        renameSync(join(cluster.dir, 'other.db'), cluster.storePath);
+
+        const res = await postSigned(cluster, { from: uniqueNumber(),
+            body: 'to whom?' }).done;
+        assertError(res, 503, 'unavailable');
+        for (const more of await postSome(cluster, 4, 'to whom?')) {
+            assertError(more, 503, 'unavailable');
+        }
+        const err = assertError(await health(cluster), 503, 'unavailable');
+        assert.match(err.message, /replaced/);
+        const count = execFileSync(sqlite3Path, [cluster.storePath,
+            'SELECT count(*) FROM messages']).toString().trim();
+        assert.equal(count, '0');
+    });
+
+    errorLogIsCleanTest(ctx);
+});
+
+
+// A tiny tmpfs holds nginx's store: filled up, then read-only.  Mounting
+// needs root (CI runs as root, and chmod does not stop root's writes).
+function mountTmpfs(dir) {
+    try {
+        execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=4m,mode=0700',
+            'tmpfs', dir], { stdio: 'pipe' });
+        return null;
+    } catch (err) {
+        return `${err.stderr || err.message}`.trim();
+    }
+}
+
+describe('the store on a disk that fills up or turns read-only', () => {
+    const mnt = mkdtempSync(join(tmpdir(), 'inbox-test-tmpfs-'));
+    const refused = mountTmpfs(mnt);
+    // (node:test skips on any skip but undefined or false)
+    const skip = refused ? 'mounting a tmpfs needs root and CAP_SYS_ADMIN '
+        + `(mount said: ${refused})` : false;
+    const store = join(mnt, 'inbox.db');
+    const filler = join(mnt, 'filler');
+    const ctx = useCluster({ orgs: [{ name: 'Disk Org' }],
+                             nginxStore: `sqlite:${store}` });
+
+    after(() => {
+        if (!refused) {
+            try {
+                execFileSync('umount', ['-l', mnt], { stdio: 'pipe' });
+            } catch { /* unmounted already */ }
+        }
+        rmSync(mnt, { recursive: true, force: true });
+    });
+
+    test('nginx started without its store answers 503 and makes none; the '
+        + 'store put in place serves without a restart', { skip },
+    async () => {
+        const cluster = await ctx.ready;
+        const res = await postSigned(cluster, { from: uniqueNumber(),
+            body: 'early' }).done;
+        assertError(res, 503, 'unavailable');
+        assertError(await health(cluster), 503, 'unavailable');
+        assert.equal(existsSync(store), false);
+
+        copyFileSync(cluster.storePath, store);
+        assert.equal((await healthBecomes(cluster, 200)).status, 200);
+        const ok = await postSigned(cluster, { from: uniqueNumber(),
+            body: 'on time' }).done;
+        assert.equal(ok.status, 200, ok.text);
+    });
+
+    test('a full disk: /healthz 503; a webhook is stored (200) or refused '
+        + '(503), never lost', { skip }, async () => {
+        const cluster = await ctx.ready;
+        const fd = openSync(filler, 'w');
+        try {
+            const chunk = Buffer.alloc(64 * 1024, 1);
+            for (;;) {
+                writeSync(fd, chunk);
+            }
+        } catch (err) {
+            assert.equal(err.code, 'ENOSPC');
+        } finally {
+            closeSync(fd);
+        }
+
+        const err = assertError(await health(cluster), 503, 'unavailable');
+        assert.match(err.message, /full/);
+
+        const sent = [];
+        for (let i = 0; i < 6; i++) {
+            const msg = { from: uniqueNumber(), sid: newMessageSid(),
+                          body: 'z'.repeat(1500) };
+            const res = await postSigned(cluster, msg).done;
+            assert.ok(res.status === 200 || res.status === 503,
+                `${res.status}: ${res.text}`);
+            if (res.status === 503) {
+                assertError(res, 503, 'unavailable');
+            }
+            sent.push({ msg, status: res.status });
+        }
+
+        unlinkSync(filler);
+        assert.equal((await healthBecomes(cluster, 200)).status, 200);
+        for (const { msg, status } of sent) {
+            if (status === 503) {
+                const res = await postSigned(cluster, msg).done;
+                assert.equal(res.status, 200, res.text);
+            }
+            assert.equal((await messagesFrom(cluster, msg.from)).length, 1,
+                `${msg.from} (first answered ${status}) stored once`);
+        }
+    });
+
+    test('a read-only store: /healthz 503 and a clear error log line; '
+        + 'writable again, it serves', { skip }, async () => {
+        const cluster = await ctx.ready;
+        // a mount with files open for writing cannot turn read-only
+        await cluster.stopNginx();
+        execFileSync('mount', ['-o', 'remount,ro', mnt], { stdio: 'pipe' });
+        try {
+            await cluster.startNginx({ healthy: false });
+            assertError(await health(cluster), 503, 'unavailable');
+            const res = await postSigned(cluster, { from: uniqueNumber(),
+                body: 'read-only' }).done;
+            assertError(res, 503, 'unavailable');
+            assert.match(cluster.errorLog(), /\[error\].*is read-only/);
+        } finally {
+            execFileSync('mount', ['-o', 'remount,rw', mnt],
+                { stdio: 'pipe' });
+        }
+        assert.equal((await healthBecomes(cluster, 200)).status, 200);
     });
 
     errorLogIsCleanTest(ctx);

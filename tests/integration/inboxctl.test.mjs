@@ -4,7 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -16,9 +16,10 @@ const store = `sqlite:${join(dir, 'inbox.db')}`;
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 // Runs inboxctl; resolves with its exit code and output, whatever they are.
-function ctl(args, { input, env } = {}) {
+// shell: run args with /bin/sh instead (args[0] is then the script).
+function ctl(args, { input, env, shell } = {}) {
     return new Promise((resolve) => {
-        const child = execFile(inboxctlPath, args,
+        const child = execFile(shell ? '/bin/sh' : inboxctlPath, args,
             { env: { ...process.env, ...env }, timeout: 20000 },
             (err, stdout, stderr) => resolve({
                 code: err ? err.code : 0, stdout: stdout.trim(),
@@ -229,4 +230,28 @@ test('seed-demo makes a working demo once and keeps it on a second run',
     await ok(['seed-demo']);
     assert.deepEqual((await tokenRows(org)).filter((r) => r.status
         === 'active').map((r) => r.name).sort(), ['demo', 'mine']);
+});
+
+test('only org create and seed-demo make a store, readable by its owner '
+    + 'only, whatever the umask', async () => {
+    const missing = join(dir, 'missing.db');
+    for (const args of [['token', 'create', '1'],
+                        ['credits', 'grant', '1', '5'],
+                        ['number', 'add', '1', '+13125550199',
+                         '--carrier', 'twilio']]) {
+        const res = await ctl(['--store', `sqlite:${missing}`, ...args]);
+        assert.notEqual(res.code, 0, `${args.join(' ')} should fail`);
+        assert.match(res.stderr, /does not exist.*inboxctl/);
+        assert.equal(existsSync(missing), false, `${args[0]} made a file`);
+    }
+
+    for (const [name, args] of [['org.db', ['org', 'create', 'Private']],
+                                ['demo.db', ['seed-demo']]]) {
+        const path = join(dir, name);
+        const res = await ctl(['-c', 'umask 000 && exec "$0" "$@"',
+            inboxctlPath, '--store', `sqlite:${path}`, ...args],
+            { shell: true });
+        assert.equal(res.code, 0, res.stderr);
+        assert.equal(statSync(path).mode & 0o777, 0o600, name);
+    }
 });

@@ -334,7 +334,9 @@ export class Cluster {
         this.ws = null;
     }
 
-    async startNginx() {
+    // healthy: false counts nginx as started once /healthz answers at all
+    // (a test that starts it on a missing or broken store).
+    async startNginx({ healthy = true } = {}) {
         writeFileSync(join(this.dir, 'nginx.conf'), nginxConf(this));
         const child = startChild(nginxPath, ['-p', this.dir, '-c',
             join(this.dir, 'nginx.conf'), '-e', this.errorLogPath],
@@ -350,7 +352,8 @@ export class Cluster {
             try {
                 const res = await fetch(this.url('/healthz'),
                     { signal: AbortSignal.timeout(2000) });
-                if (res.status === 200 || this.options.nginxStore) {
+                if (res.status === 200 || this.options.nginxStore
+                    || !healthy) {
                     return;
                 }
                 last = `status ${res.status}`;
@@ -362,6 +365,30 @@ export class Cluster {
                     + this.errorLog());
             }
             await sleep(100);
+        }
+    }
+
+    async stopNginx() {
+        await stopChild(this.nginx, 'SIGQUIT', 8000);
+    }
+
+    // `nginx -s reload`: new workers, then the old ones leave.  Resolves
+    // once as many new workers started as old ones exited.
+    async reloadNginx() {
+        const count = (re) => (this.errorLog().match(re) || []).length;
+        const started = /start worker process \d+/g;
+        const exited = /worker process \d+ exited/g;
+        const before = [count(started), count(exited)];
+        const n = this.options.workerProcesses;
+        process.kill(this.nginx.pid, 'SIGHUP');
+        const deadline = Date.now() + 10000;
+        while (count(started) < before[0] + n
+               || count(exited) < before[1] + n) {
+            if (Date.now() > deadline) {
+                throw new Error('nginx did not reload within 10 s:\n'
+                    + this.errorLog());
+            }
+            await sleep(50);
         }
     }
 

@@ -129,7 +129,7 @@ TEST(store_open_dispatches_sqlite)
     CHECK(mkdtemp(path) != NULL);
     snprintf(uri, sizeof(uri), "sqlite:%s/inbox.db", path);
 
-    store = inbox_store_open(uri, &err);
+    store = inbox_store_create(uri, &err);
     CHECK(store != NULL);
     if (store != NULL) {
         CHECK_STR(inbox_store_backend(store), "sqlite");
@@ -143,7 +143,9 @@ TEST(store_open_dispatches_sqlite)
     unlink(uri);
     snprintf(uri, sizeof(uri), "%s/inbox.db-shm", path);
     unlink(uri);
-    rmdir(path);
+    snprintf(uri, sizeof(uri), "%s/inbox.db-writer", path);
+    unlink(uri);
+    CHECK_INT(rmdir(path), 0);
 }
 
 

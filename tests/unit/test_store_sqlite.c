@@ -50,6 +50,7 @@ typedef struct {
 static unsigned  db_counter;
 
 
+/* The store at path, made when missing, as inboxctl makes it. */
 static inbox_store_t *
 store_open(const char *path)
 {
@@ -59,7 +60,7 @@ store_open(const char *path)
 
     snprintf(uri, sizeof(uri), "sqlite:%s", path);
 
-    store = inbox_store_open(uri, &err);
+    store = inbox_store_create(uri, &err);
     if (store == NULL) {
         fprintf(stderr, "    cannot open %s: %s\n", uri, err.message);
     }
@@ -187,7 +188,7 @@ static int
 db_exec(const fixture_t *f, const char *fmt, ...)
 {
     int       rc;
-    char      sql[512];
+    char      sql[2048];
     va_list   args;
     sqlite3  *db;
 
@@ -2112,7 +2113,7 @@ TEST(the_uri_chooses_synchronous_full_and_refuses_unknown_options)
     db_remove(path);
 
     snprintf(uri, sizeof(uri), "sqlite:%s?synchronous=full", path);
-    store = inbox_store_open(uri, &err);
+    store = inbox_store_create(uri, &err);
     CHECK(store != NULL);
 
     if (store != NULL) {
@@ -2131,5 +2132,348 @@ TEST(the_uri_chooses_synchronous_full_and_refuses_unknown_options)
     db_remove(path);
 }
 
+
+
+/* Compact events */
+
+/* The bytes of every column of every stored event; -1 on failure. */
+static long
+events_bytes(const fixture_t *f, const char *needle, long *rows_with)
+{
+    int            i;
+    long           total;
+    sqlite3       *db;
+    sqlite3_stmt  *stmt;
+    const char    *text;
+
+    total = -1;
+    *rows_with = 0;
+
+    if (sqlite3_open(f->path, &db) == SQLITE_OK
+        && sqlite3_prepare_v2(db, "SELECT * FROM events", -1, &stmt, NULL)
+           == SQLITE_OK)
+    {
+        total = 0;
+
+        while (sqlite3_step(stmt) == SQLITE_ROW) {
+            for (i = 0; i < sqlite3_column_count(stmt); i++) {
+                text = (const char *) sqlite3_column_text(stmt, i);
+                total += sqlite3_column_bytes(stmt, i);
+
+                if (text != NULL && strstr(text, needle) != NULL) {
+                    (*rows_with)++;
+                }
+            }
+        }
+
+        sqlite3_finalize(stmt);
+    }
+
+    sqlite3_close(db);
+    return total;
+}
+
+
+/* A message as long as Twilio sends them: its frame carries the body,
+ * the stored events only the ids. */
+TEST(stored_events_refer_to_a_long_message_without_copying_it)
+{
+    char                   body[1601], sql[256];
+    long                   bytes, rows_with;
+    fixture_t              f;
+    inbox_event_list_t     events;
+    inbox_ingest_result_t  r;
+
+    FIXTURE(&f);
+    memset(&events, 0, sizeof(events));
+
+    memset(body, 'x', sizeof(body) - 1);
+    body[sizeof(body) - 1] = '\0';
+    memcpy(body, "LONGBODY", 8);
+
+    CHECK_INT(receive(&f, "SM1", ALICE, body, T0, &r, &events), INBOX_OK);
+
+    /* live delivery is unchanged: the frame has the message */
+    CHECK_INT(events.count, 3);
+    if (events.count == 3) {
+        CHECK(strstr(events.items[0].json, body) != NULL);
+    }
+
+    CHECK_INT(db_int(&f, "SELECT count(*) FROM events"), 3);
+    bytes = events_bytes(&f, "LONGBODY", &rows_with);
+    CHECK(bytes > 0 && bytes < 3 * 100);
+    CHECK_INT(rows_with, 0);
+
+    /* what a resume renders from */
+    snprintf(sql, sizeof(sql), "SELECT count(*) FROM events WHERE seq = 1"
+             " AND type = 'message.created' AND message_id = %s"
+             " AND conversation_id = %s", r.message_id, r.conversation_id);
+    CHECK_INT(db_int(&f, sql), 1);
+    CHECK_INT(db_int(&f, "SELECT unread_total FROM events WHERE seq = 3"), 1);
+    CHECK_INT(db_int(&f, "SELECT count(*) FROM events e JOIN orgs o"
+                         " ON o.id = e.org_id WHERE e.epoch = o.epoch"), 3);
+
+    inbox_event_list_free(&events);
+    fixture_close(&f);
+}
+
+
+/*
+ * A store from before compact events (schema 3, frames in events.payload)
+ * keeps its stream: migration 4 keeps each event's position and ids.
+ */
+TEST(migrating_keeps_the_ids_of_stored_frames)
+{
+    char                   sql[1024];
+    fixture_t              f;
+    inbox_ingest_result_t  r;
+
+    FIXTURE(&f);
+    CHECK_INT(receive(&f, "SM1", ALICE, "hello", T0, &r, NULL), INBOX_OK);
+    inbox_store_close(f.store);
+    f.store = NULL;
+
+    /* back to schema 3, its events as they were stored then */
+    snprintf(sql, sizeof(sql),
+        "DROP TABLE store_info; DROP TABLE events;"
+        "CREATE TABLE events (org_id INTEGER NOT NULL REFERENCES orgs (id),"
+        " seq INTEGER NOT NULL, type TEXT NOT NULL, payload TEXT NOT NULL,"
+        " created_at INTEGER NOT NULL, PRIMARY KEY (org_id, seq));"
+        "INSERT INTO events VALUES (%s, 1, 'message.created',"
+        " '{\"type\":\"message.created\",\"org_seq\":1,\"epoch\":\"e1\","
+        "\"message\":{\"id\":\"%s\",\"body\":\"hello\"},"
+        "\"conversation\":{\"id\":\"%s\"}}', 5),"
+        " (%s, 2, 'unread.total', '{\"type\":\"unread.total\",\"org_seq\":2,"
+        "\"epoch\":\"e1\",\"count\":7}', 6);"
+        "PRAGMA user_version = 3;",
+        f.org, r.message_id, r.conversation_id, f.org);
+    CHECK_INT(db_exec(&f, "%s", sql), SQLITE_OK);
+
+    f.store = store_open(f.path);
+    CHECK(f.store != NULL);
+
+    CHECK_INT(db_int(&f, "PRAGMA user_version"), 4);
+    snprintf(sql, sizeof(sql), "SELECT count(*) FROM events WHERE seq = 1"
+             " AND epoch = 'e1' AND message_id = %s AND conversation_id = %s"
+             " AND unread_total IS NULL AND created_at = 5",
+             r.message_id, r.conversation_id);
+    CHECK_INT(db_int(&f, sql), 1);
+    CHECK_INT(db_int(&f, "SELECT unread_total FROM events WHERE seq = 2"), 7);
+    CHECK_INT(db_int(&f, "SELECT count(*) FROM store_info"), 1);
+
+    fixture_close(&f);
+}
+
+
+/* Where the store comes from, and when it goes */
+
+static int
+file_exists(const char *path)
+{
+    return access(path, F_OK) == 0;
+}
+
+
+static char *
+side_path(const fixture_t *f, const char *suffix, char *out, size_t size)
+{
+    snprintf(out, size, "%s%s", f->path, suffix);
+    return out;
+}
+
+
+TEST(open_never_makes_a_store)
+{
+    char            uri[200], path[128];
+    FILE           *fp;
+    inbox_error_t   err;
+
+    snprintf(path, sizeof(path), "/tmp/inbox-test-store-sqlite-%ld-none.db",
+             (long) getpid());
+    db_remove(path);
+    snprintf(uri, sizeof(uri), "sqlite:%s", path);
+
+    CHECK(inbox_store_open(uri, &err) == NULL);
+    CHECK_INT(err.code, INBOX_ERR_UNAVAILABLE);
+    CHECK(strstr(err.message, "does not exist") != NULL);
+    CHECK(strstr(err.message, "inboxctl") != NULL);
+    CHECK(!file_exists(path));
+
+    /* an empty file (touched, truncated) is no store either */
+    fp = fopen(path, "w");
+    CHECK(fp != NULL);
+    if (fp != NULL) {
+        fclose(fp);
+    }
+
+    CHECK(inbox_store_open(uri, &err) == NULL);
+    CHECK_INT(err.code, INBOX_ERR_UNAVAILABLE);
+    CHECK(strstr(err.message, "not an inbox store") != NULL);
+    CHECK_INT(file_size(path), 0);
+
+    db_remove(path);
+}
+
+
+TEST(create_makes_files_only_their_owner_can_read)
+{
+    char         name[160];
+    fixture_t    f;
+    struct stat  st;
+
+    FIXTURE(&f);
+
+    /* the log and its index exist while the store is open and written */
+    CHECK_INT(receive(&f, "SM1", ALICE, "hello", T0, NULL, NULL), INBOX_OK);
+
+    CHECK_INT(stat(f.path, &st), 0);
+    CHECK_INT(st.st_mode & 0777, 0600);
+    CHECK_INT(stat(side_path(&f, "-wal", name, sizeof(name)), &st), 0);
+    CHECK_INT(st.st_mode & 0777, 0600);
+    CHECK_INT(stat(side_path(&f, "-shm", name, sizeof(name)), &st), 0);
+    CHECK_INT(st.st_mode & 0777, 0600);
+
+    fixture_close(&f);
+}
+
+
+TEST(ping_writes_its_own_row)
+{
+    fixture_t  f;
+
+    FIXTURE(&f);
+
+    CHECK_INT(db_int(&f, "SELECT count(*) FROM store_info"
+                         " WHERE checked_at IS NOT NULL"), 0);
+    CHECK_INT(inbox_store_ping(f.store, NULL), INBOX_OK);
+    CHECK_INT(db_int(&f, "SELECT count(*) FROM store_info"
+                         " WHERE checked_at IS NOT NULL"), 1);
+
+    fixture_close(&f);
+}
+
+
+/* A consistent copy of the store's file, as an operator's backup. */
+static int
+backup_to(const fixture_t *f, const char *path)
+{
+    int              rc;
+    sqlite3         *src, *dst;
+    sqlite3_backup  *b;
+
+    rc = SQLITE_ERROR;
+    src = NULL;
+    dst = NULL;
+
+    if (sqlite3_open(f->path, &src) == SQLITE_OK
+        && sqlite3_open(path, &dst) == SQLITE_OK)
+    {
+        b = sqlite3_backup_init(dst, "main", src, "main");
+        if (b != NULL) {
+            sqlite3_backup_step(b, -1);
+            rc = sqlite3_backup_finish(b);
+        }
+    }
+
+    sqlite3_close(src);
+    sqlite3_close(dst);
+    return rc;
+}
+
+
+static void
+unlink_store_files(const fixture_t *f)
+{
+    char  name[160];
+
+    unlink(f->path);
+    unlink(side_path(f, "-wal", name, sizeof(name)));
+    unlink(side_path(f, "-shm", name, sizeof(name)));
+}
+
+
+TEST(a_deleted_store_takes_nothing_and_its_backup_put_back_serves)
+{
+    char                   backup[160], conversation[INBOX_ID_MAX];
+    fixture_t              f;
+    inbox_error_t          err;
+    inbox_event_list_t     events;
+    inbox_ingest_result_t  r;
+
+    FIXTURE(&f);
+    memset(&events, 0, sizeof(events));
+    snprintf(backup, sizeof(backup), "%s.backup", f.path);
+    unlink(backup);
+
+    CHECK_INT(receive(&f, "SM1", ALICE, "before", T0, &r, NULL), INBOX_OK);
+    memcpy(conversation, r.conversation_id, sizeof(conversation));
+    CHECK_INT(backup_to(&f, backup), SQLITE_OK);
+
+    /* the files go while the store is open (its connections too) */
+    unlink_store_files(&f);
+
+    CHECK_INT(receive(&f, "SM2", ALICE, "lost?", T0 + 1, &r, &events),
+              INBOX_ERR_UNAVAILABLE);
+    CHECK_INT(r.status, INBOX_ERR_UNAVAILABLE);
+    CHECK_INT(events.count, 0);
+    CHECK_INT(inbox_store_ping(f.store, &err), INBOX_ERR_UNAVAILABLE);
+    CHECK(strstr(err.message, "missing") != NULL);
+    /* reads too: what the deleted file says is no longer true */
+    CHECK_INT(message_count(&f, conversation), -1);
+    CHECK(!file_exists(f.path));
+
+    /* the operator puts the backup back: the same store serves again */
+    CHECK_INT(rename(backup, f.path), 0);
+
+    CHECK_INT(inbox_store_ping(f.store, &err), INBOX_OK);
+    CHECK_INT(receive(&f, "SM2", ALICE, "lost?", T0 + 1, &r, &events),
+              INBOX_OK);
+    CHECK_INT(r.duplicate, 0);
+    CHECK_INT(message_count(&f, conversation), 2);
+    CHECK_INT(events.count, 3);
+    if (events.count == 3) {
+        CHECK_INT(events.items[0].org_seq, 4);
+    }
+
+    inbox_event_list_free(&events);
+    fixture_close(&f);
+}
+
+
+TEST(a_store_replaced_by_another_is_refused)
+{
+    char                   other[160], org[INBOX_ID_MAX];
+    fixture_t              f;
+    inbox_error_t          err;
+    inbox_store_t         *store;
+    inbox_ingest_result_t  r;
+
+    FIXTURE(&f);
+    CHECK_INT(receive(&f, "SM1", ALICE, "before", T0, &r, NULL), INBOX_OK);
+
+    /* another store, with an organization that owns the same number */
+    snprintf(other, sizeof(other), "%s.other", f.path);
+    db_remove(other);
+    store = store_open(other);
+    CHECK(store != NULL);
+    if (store == NULL) {
+        fixture_close(&f);
+        return;
+    }
+
+    CHECK_INT(org_add(store, "Impostor", NUMBER, org), INBOX_OK);
+    inbox_store_close(store);
+
+    unlink_store_files(&f);
+    CHECK_INT(rename(other, f.path), 0);
+
+    CHECK_INT(inbox_store_ping(f.store, &err), INBOX_ERR_UNAVAILABLE);
+    CHECK(strstr(err.message, "replaced") != NULL);
+    CHECK_INT(receive(&f, "SM2", ALICE, "where?", T0 + 1, &r, NULL),
+              INBOX_ERR_UNAVAILABLE);
+    CHECK_INT(db_int(&f, "SELECT count(*) FROM messages"), 0);
+
+    fixture_close(&f);
+}
 
 RUN_TESTS()

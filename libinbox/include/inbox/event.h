@@ -4,9 +4,12 @@
  *
  * Each event carries its organization's org_seq (one more than the last
  * event of that organization) and the stream's epoch.  The store builds the
- * frames inside the transaction that makes the change; the nginx module
- * passes them to ws-server as datagrams; ws-server forwards the frame bytes
- * unchanged to the organization's sockets.
+ * frames inside the transaction that makes the change, from the data it
+ * has in memory, and stores the event itself only as a reference (type,
+ * position, the ids it is about): what the frame shows is in the other
+ * tables already.  The nginx module passes the frames to ws-server as
+ * datagrams; ws-server forwards the frame bytes unchanged to the
+ * organization's sockets.
  */
 #ifndef INBOX_EVENT_H
 #define INBOX_EVENT_H

@@ -34,14 +34,24 @@ typedef struct {
     char            conversation_id[INBOX_ID_MAX];
 } inbox_ingest_result_t;
 
-/* Opens (and migrates to the current schema) the store named by uri. */
+/*
+ * Opens (and migrates to the current schema) the store named by uri.  It
+ * never makes a new, empty store: a store that does not exist, is not an
+ * inbox store or cannot be written is INBOX_ERR_UNAVAILABLE, so that a
+ * server answers 503 (carriers retry) instead of starting over empty.
+ */
 inbox_store_t *inbox_store_open(const char *uri, inbox_error_t *err);
+/* The same, but makes the store when it does not exist yet (an SQLite
+ * file readable by its owner only): first setup, inboxctl's business. */
+inbox_store_t *inbox_store_create(const char *uri, inbox_error_t *err);
 void inbox_store_close(inbox_store_t *store);
 
 /* "sqlite" or "mongodb". */
 const char *inbox_store_backend(const inbox_store_t *store);
 
-/* INBOX_OK when the store answers; INBOX_ERR_UNAVAILABLE otherwise. */
+/* INBOX_OK when the store answers and takes a write now (a tiny one of its
+ * own, in its own transaction); INBOX_ERR_UNAVAILABLE, with why, when it
+ * does not: gone, replaced, read-only, its disk full, unreachable. */
 inbox_status_t inbox_store_ping(inbox_store_t *store, inbox_error_t *err);
 
 /*

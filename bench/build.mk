@@ -1,5 +1,6 @@
-# bench: the webhook load tool (build/webhook-load) and the store's own
-# ingest timer (build/store-ingest).  `make bench` builds everything and
+# bench: the webhook load tool (build/webhook-load), the store's own
+# ingest timer (build/store-ingest) and the large store's maker for the
+# thread list's measures (build/store-generate, bench/search).  `make bench` builds everything and
 # runs bench/run: nginx with the inbox module on a fresh store, measured.
 
 WEBHOOK_LOAD      := $(BUILD)/webhook-load
@@ -9,6 +10,7 @@ WEBHOOK_LOAD_SRC  := bench/webhook_load.c bench/load_request.c \
 WEBHOOK_LOAD_HDR  := $(wildcard bench/*.h)
 WEBHOOK_LOAD_OBJ  := $(WEBHOOK_LOAD_SRC:bench/%.c=$(BUILD)/obj/bench/%.o)
 STORE_INGEST      := $(BUILD)/store-ingest
+STORE_GENERATE    := $(BUILD)/store-generate
 
 .PHONY: bench
 
@@ -21,6 +23,9 @@ $(WEBHOOK_LOAD): $(WEBHOOK_LOAD_OBJ)
 	    $(shell pkg-config --libs openssl yajl) -lpthread
 
 $(STORE_INGEST): $(BUILD)/obj/bench/store_ingest.o $(LIBINBOX)
+	$(CC) $(CFLAGS) $< -o $@ $(LIBINBOX) $(PKG_LIBS) -lpthread
+
+$(STORE_GENERATE): $(BUILD)/obj/bench/store_generate.o $(LIBINBOX)
 	$(CC) $(CFLAGS) $< -o $@ $(LIBINBOX) $(PKG_LIBS) -lpthread
 
 bench:

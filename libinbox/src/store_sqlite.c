@@ -95,6 +95,11 @@ static void inbox_sqlite_writer_lock(inbox_sqlite_store_t *s);
     " count_archived = count_archived - " INBOX_SQLITE_IN_ARCHIVED("OLD")    \
         " + " INBOX_SQLITE_IN_ARCHIVED("NEW")
 
+/* What contacts_search holds of a contact (migration 6): its name folded
+ * and its phone number's digits (E.164: "+" and the digits). */
+#define INBOX_SQLITE_SEARCH_ROW(row)                                         \
+    "lower(" row ".name), substr(" row ".phone, 2)"
+
 /*
  * The schema, one step per version.  PRAGMA user_version counts the steps
  * that ran; a step is never edited once released, only new ones appended.
@@ -342,6 +347,42 @@ static const char *inbox_sqlite_migrations[] = {
     "BEGIN"
     "  UPDATE orgs SET" INBOX_SQLITE_COUNTS(INBOX_SQLITE_SUB, "OLD")
     "  WHERE id = OLD.org_id;"
+    "END;",
+
+    /*
+     * 6: the search index: each contact's name (folded as inbox_search
+     * folds it: SQLite's lower()) and the digits of its phone number, cut
+     * into every three-character piece (FTS5's trigram tokenizer), so
+     * that a name or number in part is looked up rather than scanned for.
+     * Contentless (contacts holds the text); the triggers keep it, and a
+     * contentless row is deleted by giving back what was indexed.
+     */
+    "CREATE VIRTUAL TABLE contacts_search USING fts5(name, digits,"
+    "  content='', columnsize=0,"
+    "  tokenize='trigram case_sensitive 1');"
+    "INSERT INTO contacts_search (rowid, name, digits)"
+    "  SELECT id, " INBOX_SQLITE_SEARCH_ROW("contacts") " FROM contacts;"
+
+    "CREATE TRIGGER contacts_search_insert AFTER INSERT ON contacts "
+    "BEGIN"
+    "  INSERT INTO contacts_search (rowid, name, digits)"
+    "    VALUES (NEW.id, " INBOX_SQLITE_SEARCH_ROW("NEW") ");"
+    "END;"
+
+    "CREATE TRIGGER contacts_search_update AFTER UPDATE OF name, phone"
+    "  ON contacts"
+    "  WHEN OLD.name IS NOT NEW.name OR OLD.phone IS NOT NEW.phone "
+    "BEGIN"
+    "  INSERT INTO contacts_search (contacts_search, rowid, name, digits)"
+    "    VALUES ('delete', OLD.id, " INBOX_SQLITE_SEARCH_ROW("OLD") ");"
+    "  INSERT INTO contacts_search (rowid, name, digits)"
+    "    VALUES (NEW.id, " INBOX_SQLITE_SEARCH_ROW("NEW") ");"
+    "END;"
+
+    "CREATE TRIGGER contacts_search_delete AFTER DELETE ON contacts "
+    "BEGIN"
+    "  INSERT INTO contacts_search (contacts_search, rowid, name, digits)"
+    "    VALUES ('delete', OLD.id, " INBOX_SQLITE_SEARCH_ROW("OLD") ");"
     "END;"
 };
 

@@ -2,30 +2,57 @@
  * The SQLite backend: conversations.  The list (filters, search, keyset
  * pages), one conversation, and a person's action on one.
  */
-#include <ctype.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <inbox/clock.h>
-#include <inbox/phone.h>
+#include <inbox/search.h>
 #include "store_sqlite.h"
 
 
-#define INBOX_SQLITE_SEARCH_MAX  128
+/*
+ * A search looks its matches up in contacts_search (migration 6) when
+ * they are few: at most this many contacts (of every organization) are
+ * then sorted by activity.  When they are more, or when q is too short
+ * for a trigram index, the filter's rows are walked newest first and each
+ * checked (inbox_search_matches): many matches fill a page soon.
+ */
+#define INBOX_SQLITE_SEARCH_CANDIDATES  2000
+/* A walk examines at most this many threads per page; a page that ends
+ * there may hold fewer items than asked (even none) and has a cursor
+ * that continues after the last thread examined. */
+#define INBOX_SQLITE_SEARCH_WALK        20000
+/* name : "..." OR digits : "...", each quote doubled */
+#define INBOX_SQLITE_MATCH_MAX          (3 * INBOX_SEARCH_MAX + 32)
 
 
 static inbox_status_t inbox_sqlite_counts(inbox_sqlite_conn_t *conn,
     int64_t org, inbox_conversation_page_t *page, inbox_error_t *err);
+static int inbox_sqlite_search_lookup(inbox_sqlite_conn_t *conn,
+    const inbox_search_t *search, char *match, inbox_error_t *err);
+static inbox_status_t inbox_sqlite_list_rows(inbox_sqlite_conn_t *conn,
+    sqlite3_stmt *stmt, const inbox_search_t *search, unsigned limit,
+    unsigned walk, inbox_conversation_page_t *page, inbox_error_t *err);
 static inbox_status_t inbox_sqlite_conversation_write(
     inbox_sqlite_conn_t *conn, int64_t org, const inbox_conversation_t *c,
     inbox_action_t action, int64_t now, inbox_error_t *err);
 
 
+/* What each filter shows (inbox_filter_matches), in inbox_filter_t's
+ * order, then a search from the default view (inbox_query_any_archived). */
+#define INBOX_SQLITE_IN_ALL          "c.archived = 0"
+#define INBOX_SQLITE_IN_UNREAD       "c.unread_count > 0 AND c.archived = 0"
+#define INBOX_SQLITE_IN_UNRESPONDED                                          \
+    "c.archived = 0 AND c.last_direction = 'inbound'"
+#define INBOX_SQLITE_IN_STARRED      "c.starred = 1 AND c.archived = 0"
+#define INBOX_SQLITE_IN_ARCHIVED     "c.archived = 1"
+#define INBOX_SQLITE_IN_ANY          "c.archived IN (0, 1)"
+
 /*
- * One statement per filter, each on its own index (the sparse filters on
- * partial indexes, named so the planner cannot pick a long scan instead).
- * The keyset condition is always there (the first page starts above every
- * row); ?4 is the lower-cased search term, ?5 its digits (NULL when none).
+ * The filter's threads newest first, each filter on its own index (the
+ * sparse filters on partial indexes, named so the planner cannot pick a
+ * long scan instead).  The keyset condition is always there (the first
+ * page starts above every row); ?4 is the limit (-1: none, for a walk).
  */
 #define INBOX_SQLITE_LIST_SQL(index, filter)                                  \
     INBOX_SQLITE_CONVERSATION_COLUMNS                                        \
@@ -33,30 +60,42 @@ static inbox_status_t inbox_sqlite_conversation_write(
     " JOIN contacts ct ON ct.id = c.contact_id"                              \
     " WHERE c.org_id = ?1 AND " filter                                       \
     " AND (c.last_activity_at, c.id) < (?2, ?3)"                             \
-    " AND (?4 IS NULL OR instr(lower(ct.name), ?4) > 0"                      \
-    "      OR (?5 IS NOT NULL AND instr(substr(ct.phone, 2), ?5) > 0))"      \
-    " ORDER BY c.last_activity_at DESC, c.id DESC LIMIT ?6"
+    " ORDER BY c.last_activity_at DESC, c.id DESC LIMIT ?4"
 
 static const char  *inbox_sqlite_list_sql[] = {
-    /* INBOX_FILTER_ALL */
     INBOX_SQLITE_LIST_SQL("INDEXED BY conversations_by_activity",
-                          "c.archived = 0"),
-    /* INBOX_FILTER_UNREAD */
+                          INBOX_SQLITE_IN_ALL),
     INBOX_SQLITE_LIST_SQL("INDEXED BY conversations_unread",
-                          "c.unread_count > 0 AND c.archived = 0"),
-    /* INBOX_FILTER_UNRESPONDED */
+                          INBOX_SQLITE_IN_UNREAD),
     INBOX_SQLITE_LIST_SQL("INDEXED BY conversations_by_activity",
-                          "c.archived = 0 AND c.last_direction = 'inbound'"),
-    /* INBOX_FILTER_STARRED */
+                          INBOX_SQLITE_IN_UNRESPONDED),
     INBOX_SQLITE_LIST_SQL("INDEXED BY conversations_starred",
-                          "c.starred = 1 AND c.archived = 0"),
-    /* INBOX_FILTER_ARCHIVED */
+                          INBOX_SQLITE_IN_STARRED),
     INBOX_SQLITE_LIST_SQL("INDEXED BY conversations_by_activity",
-                          "c.archived = 1"),
-    /* any_archived: a search from INBOX_FILTER_ALL (the matches, few,
-     * are sorted) */
+                          INBOX_SQLITE_IN_ARCHIVED),
+    /* the two archived values, each in activity order, merged */
     INBOX_SQLITE_LIST_SQL("INDEXED BY conversations_by_activity",
-                          "c.archived IN (0, 1)")
+                          INBOX_SQLITE_IN_ANY)
+};
+
+/* The search's few matches (?5: the contacts_search query), from the
+ * index to their threads, then sorted. */
+#define INBOX_SQLITE_SEARCH_SQL(filter)                                       \
+    INBOX_SQLITE_CONVERSATION_COLUMNS                                        \
+    " FROM contacts_search s"                                                \
+    " CROSS JOIN conversations c ON c.contact_id = s.rowid"                  \
+    " JOIN contacts ct ON ct.id = c.contact_id"                              \
+    " WHERE s.contacts_search MATCH ?5 AND c.org_id = ?1 AND " filter        \
+    " AND (c.last_activity_at, c.id) < (?2, ?3)"                             \
+    " ORDER BY c.last_activity_at DESC, c.id DESC LIMIT ?4"
+
+static const char  *inbox_sqlite_search_sql[] = {
+    INBOX_SQLITE_SEARCH_SQL(INBOX_SQLITE_IN_ALL),
+    INBOX_SQLITE_SEARCH_SQL(INBOX_SQLITE_IN_UNREAD),
+    INBOX_SQLITE_SEARCH_SQL(INBOX_SQLITE_IN_UNRESPONDED),
+    INBOX_SQLITE_SEARCH_SQL(INBOX_SQLITE_IN_STARRED),
+    INBOX_SQLITE_SEARCH_SQL(INBOX_SQLITE_IN_ARCHIVED),
+    INBOX_SQLITE_SEARCH_SQL(INBOX_SQLITE_IN_ANY)
 };
 
 
@@ -153,18 +192,15 @@ inbox_sqlite_conversations_list(inbox_store_t *store, const char *org_id,
     const inbox_conversation_query_t *query, inbox_conversation_page_t *page,
     inbox_error_t *err)
 {
-    int                   rc;
-    char                  search[INBOX_SQLITE_SEARCH_MAX];
-    char                  digits[INBOX_SQLITE_SEARCH_MAX];
-    size_t                i, len;
-    int64_t               org, at, id, last_id;
-    unsigned              limit, which;
+    int                   lookup;
+    char                  match[INBOX_SQLITE_MATCH_MAX];
+    int64_t               org, at, id;
+    unsigned              which;
     sqlite3_stmt         *stmt;
-    inbox_filter_t        filter;
+    inbox_search_t        search;
     inbox_status_t        status;
     inbox_error_t         fallback;
     inbox_sqlite_conn_t  *conn;
-    inbox_conversation_t *items;
 
     if (err == NULL) {
         err = &fallback;
@@ -177,8 +213,6 @@ inbox_sqlite_conversations_list(inbox_store_t *store, const char *org_id,
                                "no such organization");
     }
 
-    filter = query->filter;
-
     at = INT64_MAX;
     id = INT64_MAX;
 
@@ -190,25 +224,10 @@ inbox_sqlite_conversations_list(inbox_store_t *store, const char *org_id,
                                      "gave; start again without it");
     }
 
-    search[0] = '\0';
-    digits[0] = '\0';
-
-    if (query->q != NULL && query->q[0] != '\0') {
-        len = strlen(query->q);
-        if (len >= sizeof(search)) {
-            return inbox_error_set_field(err, INBOX_ERR_INVALID, "q",
-                                         "the search is too long");
-        }
-
-        /* lower() in SQLite folds ASCII only; do the same here */
-        for (i = 0; i <= len; i++) {
-            search[i] = (char) tolower((unsigned char) query->q[i]);
-        }
-
-        inbox_phone_digits(query->q, len, digits, sizeof(digits));
+    if (inbox_search_parse(query->q, &search) != 0) {
+        return inbox_error_set_field(err, INBOX_ERR_INVALID, "q",
+                                     "the search is too long");
     }
-
-    limit = query->limit;
 
     conn = inbox_sqlite_conn(store, err);
     if (conn == NULL) {
@@ -226,55 +245,54 @@ inbox_sqlite_conversations_list(inbox_store_t *store, const char *org_id,
         goto failed;
     }
 
-    which = query->any_archived ? INBOX_FILTER_COUNT : (unsigned) filter;
+    which = query->any_archived ? INBOX_FILTER_COUNT
+                                : (unsigned) query->filter;
+    lookup = 0;
 
-    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_CONVERSATIONS_ALL + which,
-                             inbox_sqlite_list_sql[which], err);
+    if (search.name[0] != '\0' && search.indexed) {
+        lookup = inbox_sqlite_search_lookup(conn, &search, match, err);
+        if (lookup < 0) {
+            status = err->code;
+            goto failed;
+        }
+    }
+
+    if (lookup) {
+        stmt = inbox_sqlite_stmt(conn, INBOX_SQL_SEARCH_ALL + which,
+                                 inbox_sqlite_search_sql[which], err);
+    } else {
+        stmt = inbox_sqlite_stmt(conn, INBOX_SQL_CONVERSATIONS_ALL + which,
+                                 inbox_sqlite_list_sql[which], err);
+    }
+
     if (stmt == NULL) {
         status = err->code;
         goto failed;
     }
 
-    items = calloc(limit, sizeof(inbox_conversation_t));
-    if (items == NULL) {
-        status = inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
-        goto failed;
-    }
-
-    page->items = items;
-    last_id = 0;
-
     sqlite3_bind_int64(stmt, 1, org);
     sqlite3_bind_int64(stmt, 2, at);
     sqlite3_bind_int64(stmt, 3, id);
-    inbox_sqlite_bind_text(stmt, 4, search[0] ? search : NULL);
-    inbox_sqlite_bind_text(stmt, 5, digits[0] ? digits : NULL);
-    /* one row more tells whether there is a next page */
-    sqlite3_bind_int64(stmt, 6, (int64_t) limit + 1);
 
-    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+    if (lookup) {
+        /* one row more tells whether there is a next page */
+        sqlite3_bind_int64(stmt, 4, (int64_t) query->limit + 1);
+        inbox_sqlite_bind_text(stmt, 5, match);
+        status = inbox_sqlite_list_rows(conn, stmt, NULL, query->limit, 0,
+                                        page, err);
 
-        if (page->count == limit) {
-            inbox_sqlite_cursor_encode(items[limit - 1].last_activity_at,
-                                       last_id, page->next_cursor);
-            break;
-        }
+    } else if (search.name[0] != '\0') {
+        sqlite3_bind_int64(stmt, 4, -1);
+        status = inbox_sqlite_list_rows(conn, stmt, &search, query->limit,
+                                        INBOX_SQLITE_SEARCH_WALK, page, err);
 
-        last_id = sqlite3_column_int64(stmt, 0);
-        status = inbox_sqlite_conversation_read(stmt, &items[page->count],
-                                                err);
-        page->count++;
-
-        if (status != INBOX_OK) {
-            inbox_sqlite_done(stmt);
-            goto failed;
-        }
+    } else {
+        sqlite3_bind_int64(stmt, 4, (int64_t) query->limit + 1);
+        status = inbox_sqlite_list_rows(conn, stmt, NULL, query->limit, 0,
+                                        page, err);
     }
 
-    inbox_sqlite_done(stmt);
-
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-        status = inbox_sqlite_fail(conn, rc, err);
+    if (status != INBOX_OK) {
         goto failed;
     }
 
@@ -284,6 +302,133 @@ failed:
 
     inbox_sqlite_rollback(conn);
     return status;
+}
+
+
+/*
+ * Whether the search's matches are few enough to be looked up: 1 with
+ * match set to the contacts_search query, 0 when they are more than
+ * INBOX_SQLITE_SEARCH_CANDIDATES, -1 with err set on failure.
+ */
+static int
+inbox_sqlite_search_lookup(inbox_sqlite_conn_t *conn,
+    const inbox_search_t *search, char *match, inbox_error_t *err)
+{
+    int            rc;
+    char          *p;
+    int64_t        count;
+    const char    *c;
+    sqlite3_stmt  *stmt;
+
+    /* each part one phrase: its trigrams one after the other, that is
+     * the text itself */
+    p = stpcpy(match, "name : \"");
+    for (c = search->name; *c; c++) {
+        if (*c == '"') {
+            *p++ = '"';
+        }
+        *p++ = *c;
+    }
+    *p++ = '"';
+
+    if (search->digits[0] != '\0') {
+        p = stpcpy(p, " OR digits : \"");
+        p = stpcpy(p, search->digits);
+        *p++ = '"';
+    }
+    *p = '\0';
+
+    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_SEARCH_CANDIDATES,
+        "SELECT count(*) FROM (SELECT rowid FROM contacts_search"
+        " WHERE contacts_search MATCH ?1 LIMIT ?2)", err);
+    if (stmt == NULL) {
+        return -1;
+    }
+
+    inbox_sqlite_bind_text(stmt, 1, match);
+    sqlite3_bind_int64(stmt, 2, INBOX_SQLITE_SEARCH_CANDIDATES + 1);
+
+    rc = sqlite3_step(stmt);
+    count = sqlite3_column_int64(stmt, 0);
+    inbox_sqlite_done(stmt);
+
+    if (rc != SQLITE_ROW) {
+        inbox_sqlite_fail(conn, rc, err);
+        return -1;
+    }
+
+    return count <= INBOX_SQLITE_SEARCH_CANDIDATES;
+}
+
+
+/*
+ * Reads a page from stmt (a list in the page's order): the rows that
+ * match search (every row when NULL), up to limit, and the cursor when
+ * one more matches.  walk > 0 ends the page after that many rows
+ * examined, with the cursor after the last one.
+ */
+static inbox_status_t
+inbox_sqlite_list_rows(inbox_sqlite_conn_t *conn, sqlite3_stmt *stmt,
+    const inbox_search_t *search, unsigned limit, unsigned walk,
+    inbox_conversation_page_t *page, inbox_error_t *err)
+{
+    int                    rc;
+    int64_t                at, id, last_id;
+    unsigned               examined;
+    inbox_status_t         status;
+    inbox_conversation_t  *items;
+
+    items = calloc(limit, sizeof(inbox_conversation_t));
+    if (items == NULL) {
+        inbox_sqlite_done(stmt);
+        return inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
+    }
+
+    page->items = items;
+    last_id = 0;
+    examined = 0;
+
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        id = sqlite3_column_int64(stmt, 0);
+        at = sqlite3_column_int64(stmt, 9);
+        examined++;
+
+        if (search == NULL
+            || inbox_search_matches(search,
+                   (const char *) sqlite3_column_text(stmt, 2),
+                   (const char *) sqlite3_column_text(stmt, 3)))
+        {
+            if (page->count == limit) {
+                inbox_sqlite_cursor_encode(items[limit - 1].last_activity_at,
+                                           last_id, page->next_cursor);
+                break;
+            }
+
+            last_id = id;
+            status = inbox_sqlite_conversation_read(stmt,
+                                                    &items[page->count],
+                                                    err);
+            page->count++;
+
+            if (status != INBOX_OK) {
+                inbox_sqlite_done(stmt);
+                return status;
+            }
+        }
+
+        if (walk > 0 && examined == walk) {
+            inbox_sqlite_cursor_encode(at, id, page->next_cursor);
+            break;
+        }
+    }
+
+    inbox_sqlite_done(stmt);
+
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        return inbox_sqlite_fail(conn, rc, err);
+    }
+
+    return INBOX_OK;
 }
 
 

@@ -433,6 +433,108 @@ list_shows(fixture_t *f, inbox_filter_t filter, const char *q,
 }
 
 
+/*
+ * Every page of a search, limit threads at a time, following the cursor:
+ * the phone numbers in order in out (at most max), their count, or -1
+ * on failure.  A page must be full unless it is the last one.
+ */
+static long
+walk_pages(fixture_t *f, inbox_filter_t filter, const char *q,
+    unsigned limit, char (*out)[INBOX_PHONE_MAX], size_t max)
+{
+    long                        n;
+    size_t                      i;
+    char                        cursor[INBOX_CURSOR_MAX];
+    unsigned                    pages;
+    inbox_conversation_query_t  query;
+    inbox_conversation_page_t   page;
+
+    n = 0;
+    cursor[0] = '\0';
+
+    for (pages = 0; pages < 10000; pages++) {
+        memset(&query, 0, sizeof(query));
+        query.filter = filter;
+        query.q = q;
+        query.cursor = cursor;
+        query.limit = limit;
+
+        if (inbox_store_conversations_list(f->store, f->org, &query, &page,
+                                           NULL)
+            != INBOX_OK)
+        {
+            return -1;
+        }
+
+        for (i = 0; i < page.count; i++) {
+            if ((size_t) n < max) {
+                snprintf(out[n], INBOX_PHONE_MAX, "%s",
+                         page.items[i].contact.phone);
+            }
+            n++;
+        }
+
+        snprintf(cursor, sizeof(cursor), "%s", page.next_cursor);
+
+        if (page.count < limit && cursor[0] != '\0') {
+            inbox_conversation_page_free(&page);
+            return -1;
+        }
+
+        inbox_conversation_page_free(&page);
+
+        if (cursor[0] == '\0') {
+            return n;
+        }
+    }
+
+    return -1;
+}
+
+
+/* Ingests n messages, one each from "+1555" and seven digits from first
+ * on, a minute apart from at on, in one batch; 0 or -1. */
+static int
+receive_many(fixture_t *f, const char *prefix, unsigned first, unsigned n,
+    int64_t at)
+{
+    int                     rc;
+    char                    sid[64], from[INBOX_PHONE_MAX];
+    unsigned                i;
+    inbound_t              *m;
+    inbox_inbound_t        *in;
+    inbox_event_list_t      events;
+    inbox_ingest_result_t  *r;
+
+    m = calloc(n, sizeof(inbound_t));
+    in = calloc(n, sizeof(inbox_inbound_t));
+    r = calloc(n, sizeof(inbox_ingest_result_t));
+    rc = -1;
+
+    if (m != NULL && in != NULL && r != NULL) {
+        for (i = 0; i < n; i++) {
+            snprintf(sid, sizeof(sid), "%s%u", prefix, first + i);
+            snprintf(from, sizeof(from), "+1555%07u", first + i);
+            inbound_init(&m[i], sid, from, NUMBER, "hi",
+                         at + (int64_t) i * MINUTE);
+            in[i] = m[i].in;
+            in[i].provider_id = m[i].provider_id;
+        }
+
+        memset(&events, 0, sizeof(events));
+        rc = inbox_store_inbound_ingest(f->store, in, n, r, &events, NULL)
+             == INBOX_OK ? 0 : -1;
+        inbox_event_list_free(&events);
+    }
+
+    free(m);
+    free(in);
+    free(r);
+
+    return rc;
+}
+
+
 /* Messages of a conversation on one page; -1 on failure. */
 static long
 message_count(fixture_t *f, const char *conversation)
@@ -1026,6 +1128,231 @@ TEST(search_matches_part_of_a_name_or_a_formatted_number)
 
     CHECK_INT(list_count(&f, INBOX_FILTER_ALL, "(444) 99"), 0);
 
+    fixture_close(&f);
+}
+
+
+/*
+ * One or two characters are too few for a trigram index: they match as
+ * any other search does (SQLite walks the threads instead of looking the
+ * matches up), and so does a search whose digits are one or two.
+ */
+TEST(a_search_of_one_or_two_characters_matches_like_any_other)
+{
+    char       id[INBOX_ID_MAX];
+    fixture_t  f;
+
+    FIXTURE(&f);
+
+    CHECK_INT(inbox_store_contact_upsert(f.store, f.org, ALICE, "Alice Walker",
+                                         id, NULL), INBOX_OK);
+    CHECK_INT(inbox_store_contact_upsert(f.store, f.org, BOB, "Bob Stone", id,
+                                         NULL), INBOX_OK);
+    CHECK_INT(inbox_store_contact_upsert(f.store, f.org, "+447700900123",
+                                         "Zo\xc3\xab Ng", id, NULL),
+              INBOX_OK);
+    CHECK_INT(receive(&f, "SM1", ALICE, "a", T0, NULL, NULL), INBOX_OK);
+    CHECK_INT(receive(&f, "SM2", BOB, "b", T0 + 1, NULL, NULL), INBOX_OK);
+    CHECK_INT(receive(&f, "SM3", "+15556667777", "c", T0 + 2, NULL, NULL),
+              INBOX_OK);
+    CHECK_INT(receive(&f, "SM4", "+447700900123", "d", T0 + 3, NULL, NULL),
+              INBOX_OK);
+
+    /* a letter anywhere in a name, whatever the case */
+    CHECK_INT(list_count(&f, INBOX_FILTER_ALL, "a"), 1);
+    CHECK(list_shows(&f, INBOX_FILTER_ALL, "a", ALICE));
+    CHECK_INT(list_count(&f, INBOX_FILTER_ALL, "K"), 1);
+    CHECK_INT(list_count(&f, INBOX_FILTER_ALL, "nG"), 1);
+    CHECK(list_shows(&f, INBOX_FILTER_ALL, "nG", "+447700900123"));
+    /* two characters in three bytes, and three in four */
+    CHECK_INT(list_count(&f, INBOX_FILTER_ALL, "o\xc3\xab"), 1);
+    CHECK_INT(list_count(&f, INBOX_FILTER_ALL, "ZO\xc3\xab"), 1);
+    CHECK_INT(list_count(&f, INBOX_FILTER_ALL, "ali"), 1);
+
+    /* one or two digits, however written */
+    CHECK_INT(list_count(&f, INBOX_FILTER_ALL, "98"), 1);
+    CHECK(list_shows(&f, INBOX_FILTER_ALL, "98", BOB));
+    CHECK_INT(list_count(&f, INBOX_FILTER_ALL, "7"), 4);
+    CHECK_INT(list_count(&f, INBOX_FILTER_ALL, "(7"), 4);
+    CHECK_INT(list_count(&f, INBOX_FILTER_ALL, "+4"), 3);
+    /* a long search with one digit: the name, or that digit */
+    CHECK_INT(list_count(&f, INBOX_FILTER_ALL, "Bob 5"), 3);
+
+    CHECK_INT(list_count(&f, INBOX_FILTER_ALL, "zq"), 0);
+    CHECK_INT(list_count(&f, INBOX_FILTER_UNREAD, "b"), 1);
+
+    fixture_close(&f);
+}
+
+
+/* Formatting around the digits does not matter, however much of it. */
+TEST(a_phone_search_ignores_every_kind_of_formatting)
+{
+    fixture_t  f;
+
+    FIXTURE(&f);
+
+    CHECK_INT(receive(&f, "SM1", ALICE, "a", T0, NULL, NULL), INBOX_OK);
+    CHECK_INT(receive(&f, "SM2", BOB, "b", T0 + 1, NULL, NULL), INBOX_OK);
+
+    CHECK_INT(list_count(&f, INBOX_FILTER_ALL, "+1 (555) 123-4567"), 1);
+    CHECK(list_shows(&f, INBOX_FILTER_ALL, "+1 (555) 123-4567", ALICE));
+    CHECK_INT(list_count(&f, INBOX_FILTER_ALL, "555.987.65"), 1);
+    CHECK(list_shows(&f, INBOX_FILTER_ALL, "555.987.65", BOB));
+    CHECK_INT(list_count(&f, INBOX_FILTER_ALL, "tel: 1-555-98"), 1);
+    CHECK_INT(list_count(&f, INBOX_FILTER_ALL, "(555)"), 2);
+    CHECK_INT(list_count(&f, INBOX_FILTER_ALL, "45 67"), 1);
+    CHECK_INT(list_count(&f, INBOX_FILTER_ALL, "+1555123456789"), 0);
+
+    fixture_close(&f);
+}
+
+
+/* A contact renamed is found by its new name only. */
+TEST(a_renamed_contact_is_found_by_its_new_name)
+{
+    char       id[INBOX_ID_MAX];
+    fixture_t  f;
+
+    FIXTURE(&f);
+
+    CHECK_INT(receive(&f, "SM1", ALICE, "a", T0, NULL, NULL), INBOX_OK);
+    CHECK_INT(inbox_store_contact_upsert(f.store, f.org, ALICE, "Alice Walker",
+                                         id, NULL), INBOX_OK);
+    CHECK_INT(list_count(&f, INBOX_FILTER_ALL, "walker"), 1);
+    CHECK_INT(inbox_store_contact_upsert(f.store, f.org, ALICE, "Alice Stone",
+                                         id, NULL), INBOX_OK);
+    CHECK_INT(list_count(&f, INBOX_FILTER_ALL, "walker"), 0);
+    CHECK_INT(list_count(&f, INBOX_FILTER_ALL, "stone"), 1);
+    CHECK_INT(inbox_store_contact_upsert(f.store, f.org, ALICE, "", id, NULL),
+              INBOX_OK);
+    CHECK_INT(list_count(&f, INBOX_FILTER_ALL, "stone"), 0);
+    CHECK_INT(list_count(&f, INBOX_FILTER_ALL, "(555) 12"), 1);
+
+    fixture_close(&f);
+}
+
+
+/*
+ * A search's pages, long or short, by name or by digits, from the
+ * default view (archived threads too) or a filter: each match once,
+ * newest activity first, every page full but the last.
+ */
+TEST(search_pages_hold_each_match_once_newest_first)
+{
+    char                   id[INBOX_ID_MAX], sid[16], from[INBOX_PHONE_MAX];
+    char                   name[32];
+    char                   got[16][INBOX_PHONE_MAX];
+    char                   want[16][INBOX_PHONE_MAX];
+    size_t                 i, k, n;
+    fixture_t              f;
+    inbox_ingest_result_t  r;
+
+    static const struct {
+        const char      *q;
+        inbox_filter_t   filter;
+        int              all;       /* every thread matches */
+    } searches[] = {
+        { "smith", INBOX_FILTER_ALL, 0 },
+        { "th", INBOX_FILTER_ALL, 0 },
+        { "555-0", INBOX_FILTER_ALL, 1 },
+        { "0", INBOX_FILTER_ALL, 1 },
+        { "smith", INBOX_FILTER_ARCHIVED, 0 },
+        { "s", INBOX_FILTER_ARCHIVED, 0 },
+    };
+
+    FIXTURE(&f);
+
+    /* 12 threads: every third one named Smith, every fourth archived */
+    for (i = 0; i < 12; i++) {
+        snprintf(sid, sizeof(sid), "SM%zu", i);
+        snprintf(from, sizeof(from), "+1555000%04zu", i);
+        snprintf(name, sizeof(name), i % 3 == 0 ? "Pat Smith %zu"
+                                                : "Jo Green %zu", i);
+        CHECK_INT(inbox_store_contact_upsert(f.store, f.org, from, name, id,
+                                             NULL), INBOX_OK);
+        CHECK_INT(receive(&f, sid, from, "hi", T0 + (int64_t) i * MINUTE,
+                          &r, NULL), INBOX_OK);
+        if (i % 4 == 1) {
+            CHECK_INT(act(&f, r.conversation_id, INBOX_ACTION_ARCHIVE, NULL),
+                      INBOX_OK);
+        }
+    }
+
+    for (k = 0; k < sizeof(searches) / sizeof(searches[0]); k++) {
+        n = 0;
+        for (i = 12; i-- > 0; ) {
+            if ((searches[k].all || i % 3 == 0)
+                && (searches[k].filter != INBOX_FILTER_ARCHIVED
+                    || i % 4 == 1))
+            {
+                snprintf(want[n++], INBOX_PHONE_MAX, "+1555000%04zu", i);
+            }
+        }
+
+        CHECK_INT(walk_pages(&f, searches[k].filter, searches[k].q, 2, got,
+                             16), (long) n);
+        for (i = 0; i < n; i++) {
+            CHECK_STR(got[i], want[i]);
+        }
+    }
+
+    fixture_close(&f);
+}
+
+
+/*
+ * Many matches (more than SQLite looks up in its index) and few among
+ * many threads: each found once, in order, across pages.
+ */
+TEST(a_search_finds_many_matches_and_few_among_many)
+{
+    char                   id[INBOX_ID_MAX];
+    char                 (*got)[INBOX_PHONE_MAX];
+    long                   i;
+    fixture_t              f;
+
+    FIXTURE(&f);
+
+    got = calloc(2600, INBOX_PHONE_MAX);
+    CHECK(got != NULL);
+
+    CHECK_INT(receive_many(&f, "SMa", 0, 2500, T0), 0);
+    /* three named ones among them, the oldest, the newest, one between */
+    CHECK_INT(inbox_store_contact_upsert(f.store, f.org, "+15550000000",
+                                         "Quinn Old", id, NULL), INBOX_OK);
+    CHECK_INT(inbox_store_contact_upsert(f.store, f.org, "+15550001234",
+                                         "Quinn Mid", id, NULL), INBOX_OK);
+    CHECK_INT(inbox_store_contact_upsert(f.store, f.org, "+15550002499",
+                                         "Quinn New", id, NULL), INBOX_OK);
+
+    if (got != NULL) {
+        /* every thread: "555" is in every number */
+        CHECK_INT(walk_pages(&f, INBOX_FILTER_ALL, "555", 200, got, 2600),
+                  2500);
+        CHECK_STR(got[0], "+15550002499");
+        CHECK_STR(got[2499], "+15550000000");
+        for (i = 1; i < 2500; i++) {
+            if (strcmp(got[i - 1], got[i]) <= 0) {
+                CHECK(!"newest first");
+                break;
+            }
+        }
+
+        /* 1,000 threads: 1000-1999 hold "1" after "+1555000" */
+        CHECK_INT(walk_pages(&f, INBOX_FILTER_ALL, "5550001", 50, got, 2600),
+                  1000);
+
+        CHECK_INT(walk_pages(&f, INBOX_FILTER_ALL, "quinn", 2, got, 2600), 3);
+        CHECK_STR(got[0], "+15550002499");
+        CHECK_STR(got[1], "+15550001234");
+        CHECK_STR(got[2], "+15550000000");
+        CHECK_INT(walk_pages(&f, INBOX_FILTER_ALL, "qu", 2, got, 2600), 3);
+        CHECK_INT(walk_pages(&f, INBOX_FILTER_UNREAD, "Mid", 50, got, 2600),
+                  1);
+    }
+
+    free(got);
     fixture_close(&f);
 }
 

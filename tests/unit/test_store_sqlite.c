@@ -836,8 +836,16 @@ TEST(stored_events_refer_to_a_long_message_without_copying_it)
  * A store from before compact events (schema 3, frames in events.payload)
  * keeps its stream: migration 4 keeps each event's position and ids.
  */
+/* Schema 6 undone (the search index), as a store of before it was. */
+#define UNDO_SCHEMA_6                                                       \
+    "DROP TRIGGER contacts_search_insert;"                                  \
+    "DROP TRIGGER contacts_search_update;"                                  \
+    "DROP TRIGGER contacts_search_delete;"                                  \
+    "DROP TABLE contacts_search;"
+
 /* Schema 5 undone (the tabs' counts), as a store of before it was. */
 #define UNDO_SCHEMA_5                                                       \
+    UNDO_SCHEMA_6                                                           \
     "DROP TRIGGER conversations_count_insert;"                              \
     "DROP TRIGGER conversations_count_update;"                              \
     "DROP TRIGGER conversations_count_delete;"                              \
@@ -862,7 +870,7 @@ TEST(stored_events_refer_to_a_long_message_without_copying_it)
     " BEGIN UPDATE orgs SET unread_total = unread_total - OLD.unread_count" \
     " WHERE id = OLD.org_id; END;"
 
-#define SCHEMA_NOW  5
+#define SCHEMA_NOW  6
 
 
 /* Migration 5 counts the threads a store has already, as every later

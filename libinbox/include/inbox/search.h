@@ -1,0 +1,38 @@
+/*
+ * What a conversation search matches, the same for every store backend.
+ *
+ * q matches a contact whose name contains q, letters compared without
+ * their ASCII case (as SQLite's lower() folds them), or whose phone
+ * number contains q's digits, whatever the formatting around them
+ * ("(555) 12", "555-12" and "+155512" all look for 55512).  A backend
+ * finds the matches by its own means (SQLite: a trigram index) and
+ * checks them with inbox_search_matches where it scans.
+ */
+#ifndef INBOX_SEARCH_H
+#define INBOX_SEARCH_H
+
+#include <stddef.h>
+
+/* The longest q, in bytes. */
+#define INBOX_SEARCH_MAX        128
+/* The fewest characters a trigram index can look up. */
+#define INBOX_SEARCH_INDEX_MIN  3
+
+typedef struct {
+    char  name[INBOX_SEARCH_MAX];     /* q folded; "" when no search */
+    char  digits[INBOX_SEARCH_MAX];   /* q's digits; "" when none */
+    /* every part has at least INBOX_SEARCH_INDEX_MIN characters: an
+     * index of three-character pieces finds every match */
+    int   indexed;
+} inbox_search_t;
+
+/* Reads q (NULL or "": no search).  Returns 0, or -1 when q is longer
+ * than INBOX_SEARCH_MAX - 1 bytes. */
+int inbox_search_parse(const char *q, inbox_search_t *s);
+/* Whether a contact's name (NULL when unknown) and E.164 phone match. */
+int inbox_search_matches(const inbox_search_t *s, const char *name,
+    const char *phone);
+/* ASCII letters lower-cased, the rest as it is; out has len + 1 bytes. */
+void inbox_search_fold(const char *in, size_t len, char *out);
+
+#endif

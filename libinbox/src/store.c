@@ -6,6 +6,7 @@
 #include <string.h>
 #include <inbox/clock.h>
 #include <inbox/phone.h>
+#include <inbox/search.h>
 #include <inbox/store.h>
 #include "store_backend.h"
 
@@ -197,6 +198,7 @@ inbox_store_conversations_list(inbox_store_t *store, const char *org_id,
     const inbox_conversation_query_t *query, inbox_conversation_page_t *page,
     inbox_error_t *err)
 {
+    inbox_search_t              search;
     inbox_conversation_query_t  q;
 
     memset(page, 0, sizeof(inbox_conversation_page_t));
@@ -204,6 +206,11 @@ inbox_store_conversations_list(inbox_store_t *store, const char *org_id,
     if ((unsigned) query->filter >= INBOX_FILTER_COUNT) {
         return inbox_error_set_field(err, INBOX_ERR_INVALID, "filter",
                                      "unknown filter");
+    }
+
+    if (inbox_search_parse(query->q, &search) != 0) {
+        return inbox_error_set_field(err, INBOX_ERR_INVALID, "q",
+                                     "the search is too long");
     }
 
     q = *query;

@@ -69,8 +69,9 @@ static const char  *inbox_mongo_indexes[] = {
         " \"name\": \"org_phone_unique\", \"unique\": true}]}",
     "{\"createIndexes\": \"conversations\", \"indexes\": ["
         "{\"key\": {\"org_id\": 1, \"archived\": 1,"
-        " \"last_activity_at\": -1, \"_id\": -1},"
-        " \"name\": \"org_archived_activity\"}]}",
+        " \"last_activity_at\": -1, \"_id\": -1,"
+        " \"contact.name\": 1, \"contact.phone\": 1},"
+        " \"name\": \"org_archived_activity_contact\"}]}",
     "{\"createIndexes\": \"messages\", \"indexes\": ["
         "{\"key\": {\"org_id\": 1, \"provider\": 1, \"provider_id\": 1},"
         " \"name\": \"org_provider_id_unique\", \"unique\": true},"

@@ -4,13 +4,14 @@
  * scoped by org_id, so another organization's ids find nothing.
  */
 #include <string.h>
+#include <inbox/search.h>
 #include "store_mongo.h"
 
 
 static void inbox_mongo_append_filter(bson_t *filter, inbox_filter_t which,
     int any_archived);
 static int inbox_mongo_append_search(bson_t *filter, bson_t *or,
-    const char *q);
+    const inbox_search_t *search);
 static inbox_status_t inbox_mongo_act_write(inbox_mongo_store_t *ms,
     const bson_oid_t *org, const bson_oid_t *oid,
     const inbox_conversation_t *before, const inbox_conversation_t *after,
@@ -22,9 +23,13 @@ static void
 inbox_mongo_append_filter(bson_t *filter, inbox_filter_t which,
     int any_archived)
 {
-    /* Archived threads are left out unless asked for (or searched for
-     * from the default view). */
-    if (!any_archived) {
+    /* Archived threads are left out unless asked for, or searched for
+     * from the default view: then both values, so that the index gives
+     * each in activity order and they are merged, not sorted. */
+    if (any_archived) {
+        BCON_APPEND(filter, "archived", "{", "$in", "[", BCON_BOOL(false),
+                    BCON_BOOL(true), "]", "}");
+    } else {
         BSON_APPEND_BOOL(filter, "archived", which == INBOX_FILTER_ARCHIVED);
     }
 
@@ -50,49 +55,57 @@ inbox_mongo_append_filter(bson_t *filter, inbox_filter_t which,
 
 
 /*
- * q matches the name case-insensitively as typed, or the phone number by
- * its digits whatever the formatting ("(555) 12" finds "+155512...").
+ * The search (inbox_search_t) as regular expressions, unanchored: the
+ * name with each ASCII letter either case ("[wW][aA]..."; other
+ * characters as typed, as SQLite's lower() folds them), or the phone
+ * number holding the digits (E.164 is "+" and digits).  Both fields are
+ * in the list's index, so a search filters index keys, not documents.
  * Without digits the name clause goes straight into filter (returns 0);
  * else both go into the $or array or (returns 1).
  */
 static int
-inbox_mongo_append_search(bson_t *filter, bson_t *or, const char *q)
+inbox_mongo_append_search(bson_t *filter, bson_t *or,
+    const inbox_search_t *search)
 {
-    int      clauses;
-    bson_t   item;
-    size_t   len, i, n;
-    char    *pattern;
-    char     digits[64];
+    char        *pattern, *p;
+    bson_t       item;
+    const char  *c;
 
-    len = strlen(q);
+    pattern = bson_malloc(4 * strlen(search->name) + 1);
 
-    pattern = bson_malloc(2 * len + 1);
-    for (i = 0, n = 0; i < len; i++) {
-        if (strchr("\\^$.|?*+()[]{}", q[i]) != NULL) {
-            pattern[n++] = '\\';
+    for (p = pattern, c = search->name; *c; c++) {
+        if (*c >= 'a' && *c <= 'z') {
+            *p++ = '[';
+            *p++ = *c;
+            *p++ = (char) (*c - 'a' + 'A');
+            *p++ = ']';
+            continue;
         }
-        pattern[n++] = q[i];
+
+        if (strchr("\\^$.|?*+()[]{}", *c) != NULL) {
+            *p++ = '\\';
+        }
+        *p++ = *c;
     }
-    pattern[n] = '\0';
+    *p = '\0';
 
-    if (inbox_phone_digits(q, len, digits, sizeof(digits)) == 0) {
-        BSON_APPEND_REGEX(filter, "contact.name", pattern, "i");
-        clauses = 0;
-
-    } else {
-        BSON_APPEND_DOCUMENT_BEGIN(or, "0", &item);
-        BSON_APPEND_REGEX(&item, "contact.name", pattern, "i");
-        bson_append_document_end(or, &item);
-
-        BSON_APPEND_DOCUMENT_BEGIN(or, "1", &item);
-        BSON_APPEND_REGEX(&item, "contact.phone", digits, "");
-        bson_append_document_end(or, &item);
-        clauses = 1;
+    if (search->digits[0] == '\0') {
+        BSON_APPEND_REGEX(filter, "contact.name", pattern, "");
+        bson_free(pattern);
+        return 0;
     }
+
+    BSON_APPEND_DOCUMENT_BEGIN(or, "0", &item);
+    BSON_APPEND_REGEX(&item, "contact.name", pattern, "");
+    bson_append_document_end(or, &item);
+
+    BSON_APPEND_DOCUMENT_BEGIN(or, "1", &item);
+    BSON_APPEND_REGEX(&item, "contact.phone", search->digits, "");
+    bson_append_document_end(or, &item);
 
     bson_free(pattern);
 
-    return clauses;
+    return 1;
 }
 
 
@@ -110,6 +123,7 @@ inbox_mongo_conversations_list(inbox_store_t *store, const char *org_id,
     uint32_t              len;
     bson_oid_t            org, cursor_oid;
     bson_iter_t           iter;
+    inbox_search_t        parsed;
     const uint8_t        *data;
     inbox_status_t        rc;
     inbox_mongo_store_t  *ms = (inbox_mongo_store_t *) store;
@@ -135,8 +149,11 @@ inbox_mongo_conversations_list(inbox_store_t *store, const char *org_id,
         return rc;
     }
 
+    /* store.c refused a q too long */
+    (void) inbox_search_parse(query->q, &parsed);
+
     limit = query->limit;
-    search = query->q != NULL && query->q[0] != '\0';
+    search = parsed.name[0] != '\0';
 
     bson_init(&filter);
     BSON_APPEND_OID(&filter, "org_id", &org);
@@ -144,7 +161,7 @@ inbox_mongo_conversations_list(inbox_store_t *store, const char *org_id,
 
     bson_init(&search_or);
     if (search) {
-        search = inbox_mongo_append_search(&filter, &search_or, query->q);
+        search = inbox_mongo_append_search(&filter, &search_or, &parsed);
     }
 
     bson_init(&keyset_or);

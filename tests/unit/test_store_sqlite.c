@@ -957,6 +957,108 @@ TEST(migrating_keeps_the_ids_of_stored_frames)
 }
 
 
+/*
+ * A store from before the search index (schema 5) gets its contacts
+ * indexed: migration 6 reads the names and numbers there are.
+ */
+TEST(migrating_indexes_the_contacts_there_are)
+{
+    char       id[INBOX_ID_MAX];
+    fixture_t  f;
+
+    FIXTURE(&f);
+    CHECK_INT(receive(&f, "SM1", ALICE, "hello", T0, NULL, NULL), INBOX_OK);
+    CHECK_INT(inbox_store_contact_upsert(f.store, f.org, ALICE, "Alice Walker",
+                                         id, NULL), INBOX_OK);
+    inbox_store_close(f.store);
+    f.store = NULL;
+
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_6 "PRAGMA user_version = 5;"),
+              SQLITE_OK);
+
+    f.store = store_open(f.path);
+    CHECK(f.store != NULL);
+    CHECK_INT(db_int(&f, "PRAGMA user_version"), SCHEMA_NOW);
+    CHECK_INT(db_int(&f, "SELECT count(*) FROM contacts_search"
+                         " WHERE contacts_search MATCH 'name : \"walk\"'"),
+              1);
+    CHECK_INT(db_int(&f, "SELECT count(*) FROM contacts_search"
+                         " WHERE contacts_search MATCH 'digits : \"55512\"'"),
+              1);
+    CHECK_INT(list_count(&f, INBOX_FILTER_ALL, "walker"), 1);
+    CHECK_INT(list_count(&f, INBOX_FILTER_ALL, "(555) 12"), 1);
+
+    fixture_close(&f);
+}
+
+
+/*
+ * A search too short for the index walks at most 20,000 threads a page:
+ * a rare match in a large store may come on a short page, even an empty
+ * one, whose cursor goes on where the walk stopped.  Three characters
+ * are looked up in the index: the same matches on the first page.
+ */
+TEST(a_short_search_walks_a_bounded_number_of_threads_a_page)
+{
+    char                        id[INBOX_ID_MAX], from[INBOX_PHONE_MAX];
+    char                        cursor[INBOX_CURSOR_MAX];
+    int                         i;
+    size_t                      found, pages;
+    fixture_t                   f;
+    inbox_conversation_query_t  query;
+    inbox_conversation_page_t   page;
+
+    FIXTURE(&f);
+
+    /* three Quinns, older than 20,000 threads of nameless numbers */
+    for (i = 0; i < 3; i++) {
+        snprintf(from, sizeof(from), "+1555000000%d", i);
+        CHECK_INT(inbox_store_contact_upsert(f.store, f.org, from,
+                                             "Quinn", id, NULL), INBOX_OK);
+        CHECK_INT(receive(&f, i == 0 ? "SM0" : i == 1 ? "SM1" : "SM2", from,
+                          "hi", T0 + i, NULL, NULL), INBOX_OK);
+    }
+
+    CHECK_INT(db_exec(&f,
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n"
+        "  WHERE i < 20000)"
+        " INSERT INTO contacts (org_id, phone, created_at)"
+        "  SELECT %s, printf('+1444%%07d', i), 0 FROM n;"
+        "INSERT INTO conversations (org_id, contact_id, last_activity_at,"
+        "  created_at) SELECT org_id, id, %lld + id, 0 FROM contacts"
+        "  WHERE phone LIKE '+1444%%';", f.org, (long long) T0 + 1000),
+        SQLITE_OK);
+
+    CHECK_INT(list_count(&f, INBOX_FILTER_ALL, "quinn"), 3);
+
+    memset(&query, 0, sizeof(query));
+    query.filter = INBOX_FILTER_ALL;
+    query.q = "q";
+    query.limit = 50;
+
+    CHECK_INT(inbox_store_conversations_list(f.store, f.org, &query, &page,
+                                             NULL), INBOX_OK);
+    CHECK_INT(page.count, 0);
+    CHECK(page.next_cursor[0] != '\0');
+
+    found = 0;
+    for (pages = 1; page.next_cursor[0] != '\0' && pages < 10; pages++) {
+        snprintf(cursor, sizeof(cursor), "%s", page.next_cursor);
+        inbox_conversation_page_free(&page);
+        query.cursor = cursor;
+        CHECK_INT(inbox_store_conversations_list(f.store, f.org, &query,
+                                                 &page, NULL), INBOX_OK);
+        found += page.count;
+    }
+    inbox_conversation_page_free(&page);
+
+    CHECK_INT(found, 3);
+    CHECK_INT(pages, 2);
+
+    fixture_close(&f);
+}
+
+
 /* Where the store comes from, and when it goes */
 
 static int

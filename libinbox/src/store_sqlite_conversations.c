@@ -31,8 +31,9 @@ static inbox_status_t inbox_sqlite_counts(inbox_sqlite_conn_t *conn,
 static int inbox_sqlite_search_lookup(inbox_sqlite_conn_t *conn,
     const inbox_search_t *search, char *match, inbox_error_t *err);
 static inbox_status_t inbox_sqlite_list_rows(inbox_sqlite_conn_t *conn,
-    sqlite3_stmt *stmt, const inbox_search_t *search, unsigned limit,
-    unsigned walk, inbox_conversation_page_t *page, inbox_error_t *err);
+    sqlite3_stmt **stmts, unsigned n, const inbox_search_t *search,
+    unsigned limit, unsigned walk, inbox_conversation_page_t *page,
+    inbox_error_t *err);
 static inbox_status_t inbox_sqlite_conversation_write(
     inbox_sqlite_conn_t *conn, int64_t org, const inbox_conversation_t *c,
     inbox_action_t action, int64_t now, inbox_error_t *err);
@@ -72,22 +73,23 @@ static const char  *inbox_sqlite_list_sql[] = {
     INBOX_SQLITE_LIST_SQL("INDEXED BY conversations_starred",
                           INBOX_SQLITE_IN_STARRED),
     INBOX_SQLITE_LIST_SQL("INDEXED BY conversations_by_activity",
-                          INBOX_SQLITE_IN_ARCHIVED),
-    /* the two archived values, each in activity order, merged */
-    INBOX_SQLITE_LIST_SQL("INDEXED BY conversations_by_activity",
-                          INBOX_SQLITE_IN_ANY)
+                          INBOX_SQLITE_IN_ARCHIVED)
+    /* a walk from the default view merges the first and the last */
 };
 
 /* The search's few matches (?5: the contacts_search query), from the
- * index to their threads, then sorted. */
+ * index to their threads, sorted; their contacts are read for the page
+ * only. */
 #define INBOX_SQLITE_SEARCH_SQL(filter)                                       \
     INBOX_SQLITE_CONVERSATION_COLUMNS                                        \
-    " FROM contacts_search s"                                                \
-    " CROSS JOIN conversations c ON c.contact_id = s.rowid"                  \
+    " FROM (SELECT c.id AS id FROM contacts_search s"                        \
+    "  CROSS JOIN conversations c ON c.contact_id = s.rowid"                 \
+    "  WHERE s.contacts_search MATCH ?5 AND c.org_id = ?1 AND " filter       \
+    "  AND (c.last_activity_at, c.id) < (?2, ?3)"                            \
+    "  ORDER BY c.last_activity_at DESC, c.id DESC LIMIT ?4) m"              \
+    " CROSS JOIN conversations c ON c.id = m.id"                             \
     " JOIN contacts ct ON ct.id = c.contact_id"                              \
-    " WHERE s.contacts_search MATCH ?5 AND c.org_id = ?1 AND " filter        \
-    " AND (c.last_activity_at, c.id) < (?2, ?3)"                             \
-    " ORDER BY c.last_activity_at DESC, c.id DESC LIMIT ?4"
+    " ORDER BY c.last_activity_at DESC, c.id DESC"
 
 static const char  *inbox_sqlite_search_sql[] = {
     INBOX_SQLITE_SEARCH_SQL(INBOX_SQLITE_IN_ALL),
@@ -192,11 +194,11 @@ inbox_sqlite_conversations_list(inbox_store_t *store, const char *org_id,
     const inbox_conversation_query_t *query, inbox_conversation_page_t *page,
     inbox_error_t *err)
 {
-    int                   lookup;
+    int                   lookup, walk;
     char                  match[INBOX_SQLITE_MATCH_MAX];
     int64_t               org, at, id;
-    unsigned              which;
-    sqlite3_stmt         *stmt;
+    unsigned              which, n, k, f;
+    sqlite3_stmt         *stmts[2];
     inbox_search_t        search;
     inbox_status_t        status;
     inbox_error_t         fallback;
@@ -255,40 +257,49 @@ inbox_sqlite_conversations_list(inbox_store_t *store, const char *org_id,
         }
     }
 
-    if (lookup) {
-        stmt = inbox_sqlite_stmt(conn, INBOX_SQL_SEARCH_ALL + which,
-                                 inbox_sqlite_search_sql[which], err);
-    } else {
-        stmt = inbox_sqlite_stmt(conn, INBOX_SQL_CONVERSATIONS_ALL + which,
-                                 inbox_sqlite_list_sql[which], err);
-    }
+    /* a walk from the default view: the threads not archived and the
+     * archived ones, each in activity order on the index, merged here
+     * (SQLite would sort the whole organization) */
+    walk = search.name[0] != '\0' && !lookup;
+    n = (walk && which == INBOX_FILTER_COUNT) ? 2 : 1;
 
-    if (stmt == NULL) {
-        status = err->code;
-        goto failed;
-    }
+    for (k = 0; k < n; k++) {
+        f = n == 2 ? (k == 0 ? INBOX_FILTER_ALL : INBOX_FILTER_ARCHIVED)
+                   : which;
 
-    sqlite3_bind_int64(stmt, 1, org);
-    sqlite3_bind_int64(stmt, 2, at);
-    sqlite3_bind_int64(stmt, 3, id);
+        if (lookup) {
+            stmts[k] = inbox_sqlite_stmt(conn, INBOX_SQL_SEARCH_ALL + f,
+                                         inbox_sqlite_search_sql[f], err);
+        } else {
+            stmts[k] = inbox_sqlite_stmt(conn,
+                                         INBOX_SQL_CONVERSATIONS_ALL + f,
+                                         inbox_sqlite_list_sql[f], err);
+        }
 
-    if (lookup) {
+        if (stmts[k] == NULL) {
+            if (k == 1) {
+                inbox_sqlite_done(stmts[0]);
+            }
+            status = err->code;
+            goto failed;
+        }
+
+        sqlite3_bind_int64(stmts[k], 1, org);
+        sqlite3_bind_int64(stmts[k], 2, at);
+        sqlite3_bind_int64(stmts[k], 3, id);
         /* one row more tells whether there is a next page */
-        sqlite3_bind_int64(stmt, 4, (int64_t) query->limit + 1);
-        inbox_sqlite_bind_text(stmt, 5, match);
-        status = inbox_sqlite_list_rows(conn, stmt, NULL, query->limit, 0,
-                                        page, err);
+        sqlite3_bind_int64(stmts[k], 4,
+                           walk ? -1 : (int64_t) query->limit + 1);
 
-    } else if (search.name[0] != '\0') {
-        sqlite3_bind_int64(stmt, 4, -1);
-        status = inbox_sqlite_list_rows(conn, stmt, &search, query->limit,
-                                        INBOX_SQLITE_SEARCH_WALK, page, err);
-
-    } else {
-        sqlite3_bind_int64(stmt, 4, (int64_t) query->limit + 1);
-        status = inbox_sqlite_list_rows(conn, stmt, NULL, query->limit, 0,
-                                        page, err);
+        if (lookup) {
+            inbox_sqlite_bind_text(stmts[k], 5, match);
+        }
     }
+
+    status = inbox_sqlite_list_rows(conn, stmts, n, walk ? &search : NULL,
+                                    query->limit,
+                                    walk ? INBOX_SQLITE_SEARCH_WALK : 0,
+                                    page, err);
 
     if (status != INBOX_OK) {
         goto failed;
@@ -360,35 +371,58 @@ inbox_sqlite_search_lookup(inbox_sqlite_conn_t *conn,
 
 
 /*
- * Reads a page from stmt (a list in the page's order): the rows that
- * match search (every row when NULL), up to limit, and the cursor when
- * one more matches.  walk > 0 ends the page after that many rows
- * examined, with the cursor after the last one.
+ * Reads a page from n (1 or 2) statements, each a list in the page's
+ * order, merged: the rows that match search (every row when NULL), up
+ * to limit, and the cursor when one more matches.  walk > 0 ends the
+ * page after that many rows examined, with the cursor after the last.
  */
 static inbox_status_t
-inbox_sqlite_list_rows(inbox_sqlite_conn_t *conn, sqlite3_stmt *stmt,
-    const inbox_search_t *search, unsigned limit, unsigned walk,
+inbox_sqlite_list_rows(inbox_sqlite_conn_t *conn, sqlite3_stmt **stmts,
+    unsigned n, const inbox_search_t *search, unsigned limit, unsigned walk,
     inbox_conversation_page_t *page, inbox_error_t *err)
 {
-    int                    rc;
+    int                    rc[2];
     int64_t                at, id, last_id;
-    unsigned               examined;
+    unsigned               k, examined;
+    sqlite3_stmt          *stmt;
     inbox_status_t         status;
     inbox_conversation_t  *items;
 
     items = calloc(limit, sizeof(inbox_conversation_t));
     if (items == NULL) {
-        inbox_sqlite_done(stmt);
-        return inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
+        status = inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
+        goto done;
     }
 
     page->items = items;
     last_id = 0;
     examined = 0;
+    status = INBOX_OK;
 
-    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-        id = sqlite3_column_int64(stmt, 0);
-        at = sqlite3_column_int64(stmt, 9);
+    for (k = 0; k < n; k++) {
+        rc[k] = sqlite3_step(stmts[k]);
+    }
+
+    for ( ;; ) {
+        /* the newest of the statements' current rows */
+        stmt = NULL;
+        for (k = 0; k < n; k++) {
+            if (rc[k] == SQLITE_ROW
+                && (stmt == NULL
+                    || sqlite3_column_int64(stmts[k], 9) > at
+                    || (sqlite3_column_int64(stmts[k], 9) == at
+                        && sqlite3_column_int64(stmts[k], 0) > id)))
+            {
+                stmt = stmts[k];
+                at = sqlite3_column_int64(stmt, 9);
+                id = sqlite3_column_int64(stmt, 0);
+            }
+        }
+
+        if (stmt == NULL) {
+            break;
+        }
+
         examined++;
 
         if (search == NULL
@@ -409,8 +443,7 @@ inbox_sqlite_list_rows(inbox_sqlite_conn_t *conn, sqlite3_stmt *stmt,
             page->count++;
 
             if (status != INBOX_OK) {
-                inbox_sqlite_done(stmt);
-                return status;
+                goto done;
             }
         }
 
@@ -418,15 +451,27 @@ inbox_sqlite_list_rows(inbox_sqlite_conn_t *conn, sqlite3_stmt *stmt,
             inbox_sqlite_cursor_encode(at, id, page->next_cursor);
             break;
         }
+
+        for (k = 0; k < n; k++) {
+            if (stmts[k] == stmt) {
+                rc[k] = sqlite3_step(stmt);
+            }
+        }
     }
 
-    inbox_sqlite_done(stmt);
-
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-        return inbox_sqlite_fail(conn, rc, err);
+    for (k = 0; k < n; k++) {
+        if (rc[k] != SQLITE_ROW && rc[k] != SQLITE_DONE) {
+            status = inbox_sqlite_fail(conn, rc[k], err);
+        }
     }
 
-    return INBOX_OK;
+done:
+
+    for (k = 0; k < n; k++) {
+        inbox_sqlite_done(stmts[k]);
+    }
+
+    return status;
 }
 
 

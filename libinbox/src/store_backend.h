@@ -72,6 +72,35 @@ typedef struct {
     inbox_status_t (*token_revoke)(inbox_store_t *store, const char *org_id,
         const char *token_id, const char *token_hash,
         char id[INBOX_ID_MAX], inbox_error_t *err);
+    /* ---- accounts and sessions (store_*_sessions.c) ---- */
+    inbox_status_t (*orgs_list)(inbox_store_t *store,
+        inbox_org_list_t *list, inbox_error_t *err);
+    inbox_status_t (*account_get)(inbox_store_t *store, const char *org_id,
+        const char *user_id, inbox_account_t *account, inbox_error_t *err);
+    /* email is normalized (inbox_email_normalize) */
+    inbox_status_t (*user_find_by_email)(inbox_store_t *store,
+        const char *email, inbox_user_t *user, char **password_hash,
+        inbox_error_t *err);
+    inbox_status_t (*users_list)(inbox_store_t *store, const char *org_id,
+        inbox_user_list_t *list, inbox_error_t *err);
+    inbox_status_t (*user_password_set)(inbox_store_t *store,
+        const char *org_id, const char *email, const char *password_hash,
+        char id[INBOX_ID_MAX], inbox_error_t *err);
+    /* The times are store.c's to decide (session.h); backends record
+     * them and hand them back. */
+    inbox_status_t (*session_add)(inbox_store_t *store, const char *org_id,
+        const char *user_id, const char *session_hash,
+        const inbox_session_t *session, inbox_error_t *err);
+    inbox_status_t (*session_find)(inbox_store_t *store,
+        const char *session_hash, inbox_principal_t *principal,
+        inbox_session_t *session, inbox_error_t *err);
+    inbox_status_t (*session_touch)(inbox_store_t *store,
+        const char *session_hash, const inbox_session_t *session,
+        inbox_error_t *err);
+    inbox_status_t (*session_delete)(inbox_store_t *store,
+        const char *session_hash, inbox_error_t *err);
+    inbox_status_t (*sessions_purge)(inbox_store_t *store, int64_t now,
+        size_t *removed, inbox_error_t *err);
 } inbox_store_ops_t;
 
 struct inbox_store_s {

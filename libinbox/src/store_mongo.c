@@ -59,7 +59,19 @@ static const inbox_store_ops_t  inbox_mongo_ops = {
     NULL,                         /* maintain: the server does its own */
     inbox_mongo_conversation_mark_read,
     inbox_mongo_tokens_list,
-    inbox_mongo_token_revoke
+    inbox_mongo_token_revoke,
+
+    /* accounts and sessions (store_mongo_sessions.c) */
+    .orgs_list = inbox_mongo_orgs_list,
+    .account_get = inbox_mongo_account_get,
+    .user_find_by_email = inbox_mongo_user_find_by_email,
+    .users_list = inbox_mongo_users_list,
+    .user_password_set = inbox_mongo_user_password_set,
+    .session_add = inbox_mongo_session_add,
+    .session_find = inbox_mongo_session_find,
+    .session_touch = inbox_mongo_session_touch,
+    .session_delete = inbox_mongo_session_delete,
+    .sessions_purge = inbox_mongo_sessions_purge
 };
 
 
@@ -95,7 +107,15 @@ static const char  *inbox_mongo_indexes[] = {
         " \"_id\": -1}, \"name\": \"conversation_created\"}]}",
     "{\"createIndexes\": \"events\", \"indexes\": ["
         "{\"key\": {\"org_id\": 1, \"seq\": 1},"
-        " \"name\": \"org_seq_unique\", \"unique\": true}]}"
+        " \"name\": \"org_seq_unique\", \"unique\": true}]}",
+    /* sessions: found by hash, ended by user, purged by expiry (the TTL
+     * index lets the server remove them too) */
+    "{\"createIndexes\": \"sessions\", \"indexes\": ["
+        "{\"key\": {\"session_hash\": 1},"
+        " \"name\": \"session_hash_unique\", \"unique\": true},"
+        "{\"key\": {\"user_id\": 1}, \"name\": \"user_id\"},"
+        "{\"key\": {\"expires_at\": 1}, \"name\": \"expires_at_ttl\","
+        " \"expireAfterSeconds\": 0}]}"
 };
 
 

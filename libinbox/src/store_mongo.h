@@ -149,6 +149,11 @@ void inbox_mongo_cursor_make(int64_t ms, const char *id_hex,
 inbox_status_t inbox_mongo_cursor_parse(const char *cursor, int64_t *ms,
     bson_oid_t *oid, inbox_error_t *err);
 
+/* INBOX_OK when org_id names a stored organization (its id in *org),
+ * else INBOX_ERR_NOT_FOUND (store_mongo_admin.c). */
+inbox_status_t inbox_mongo_org_check(inbox_mongo_store_t *ms,
+    const char *org_id, bson_oid_t *org, inbox_error_t *err);
+
 /* The organization's unread count, summed over its conversations. */
 inbox_status_t inbox_mongo_unread_total(inbox_mongo_store_t *ms,
     const bson_oid_t *org, int64_t *total, inbox_error_t *err);
@@ -228,5 +233,33 @@ inbox_status_t inbox_mongo_conversation_mark_read(inbox_store_t *store,
     const char *org_id, const char *conversation_id,
     inbox_conversation_t *conversation, inbox_event_list_t *events,
     inbox_error_t *err);
+
+/* Accounts and sessions (store_mongo_sessions.c). */
+inbox_status_t inbox_mongo_orgs_list(inbox_store_t *store,
+    inbox_org_list_t *list, inbox_error_t *err);
+inbox_status_t inbox_mongo_account_get(inbox_store_t *store,
+    const char *org_id, const char *user_id, inbox_account_t *account,
+    inbox_error_t *err);
+inbox_status_t inbox_mongo_user_find_by_email(inbox_store_t *store,
+    const char *email, inbox_user_t *user, char **password_hash,
+    inbox_error_t *err);
+inbox_status_t inbox_mongo_users_list(inbox_store_t *store,
+    const char *org_id, inbox_user_list_t *list, inbox_error_t *err);
+inbox_status_t inbox_mongo_user_password_set(inbox_store_t *store,
+    const char *org_id, const char *email, const char *password_hash,
+    char id[INBOX_ID_MAX], inbox_error_t *err);
+inbox_status_t inbox_mongo_session_add(inbox_store_t *store,
+    const char *org_id, const char *user_id, const char *session_hash,
+    const inbox_session_t *session, inbox_error_t *err);
+inbox_status_t inbox_mongo_session_find(inbox_store_t *store,
+    const char *session_hash, inbox_principal_t *principal,
+    inbox_session_t *session, inbox_error_t *err);
+inbox_status_t inbox_mongo_session_touch(inbox_store_t *store,
+    const char *session_hash, const inbox_session_t *session,
+    inbox_error_t *err);
+inbox_status_t inbox_mongo_session_delete(inbox_store_t *store,
+    const char *session_hash, inbox_error_t *err);
+inbox_status_t inbox_mongo_sessions_purge(inbox_store_t *store,
+    int64_t now, size_t *removed, inbox_error_t *err);
 
 #endif

@@ -253,7 +253,24 @@ static const char *inbox_sqlite_migrations[] = {
     "    CASE type WHEN 'unread.total' THEN payload ->> '$.count' END,"
     "    created_at FROM events;"
     "DROP TABLE events;"
-    "ALTER TABLE events_compact RENAME TO events;"
+    "ALTER TABLE events_compact RENAME TO events;",
+
+    /*
+     * 5: sessions of people signed in with a password: the SHA-256 of
+     * the cookie's random id, never the id; when each ends is stored so
+     * that expired ones are found by an index and purged.
+     */
+    "CREATE TABLE sessions ("
+    "  id INTEGER PRIMARY KEY,"
+    "  session_hash TEXT NOT NULL UNIQUE,"
+    "  org_id INTEGER NOT NULL REFERENCES orgs (id),"
+    "  user_id INTEGER NOT NULL REFERENCES users (id),"
+    "  created_at INTEGER NOT NULL,"
+    "  last_seen_at INTEGER NOT NULL,"
+    "  expires_at INTEGER NOT NULL"
+    ");"
+    "CREATE INDEX sessions_by_expiry ON sessions (expires_at);"
+    "CREATE INDEX sessions_by_user ON sessions (user_id);"
 };
 
 #define INBOX_SQLITE_VERSION                                                  \
@@ -283,7 +300,19 @@ static const inbox_store_ops_t  inbox_sqlite_ops = {
     inbox_sqlite_maintain,
     inbox_sqlite_conversation_mark_read,
     inbox_sqlite_tokens_list,
-    inbox_sqlite_token_revoke
+    inbox_sqlite_token_revoke,
+
+    /* accounts and sessions (store_sqlite_sessions.c) */
+    .orgs_list = inbox_sqlite_orgs_list,
+    .account_get = inbox_sqlite_account_get,
+    .user_find_by_email = inbox_sqlite_user_find_by_email,
+    .users_list = inbox_sqlite_users_list,
+    .user_password_set = inbox_sqlite_user_password_set,
+    .session_add = inbox_sqlite_session_add,
+    .session_find = inbox_sqlite_session_find,
+    .session_touch = inbox_sqlite_session_touch,
+    .session_delete = inbox_sqlite_session_delete,
+    .sessions_purge = inbox_sqlite_sessions_purge
 };
 
 

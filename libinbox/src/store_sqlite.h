@@ -74,6 +74,20 @@ typedef enum {
     INBOX_SQL_MARK_READ,
     INBOX_SQL_MARK_READ_EVENTS,
 
+    /* accounts and sessions (store_sqlite_sessions.c) */
+    INBOX_SQL_ORGS_LIST,
+    INBOX_SQL_ORG_GET,
+    INBOX_SQL_USER_GET,
+    INBOX_SQL_USER_BY_EMAIL,
+    INBOX_SQL_USERS_LIST,
+    INBOX_SQL_USER_PASSWORD_SET,
+    INBOX_SQL_SESSIONS_END_USER,
+    INBOX_SQL_SESSION_ADD,
+    INBOX_SQL_SESSION_FIND,
+    INBOX_SQL_SESSION_TOUCH,
+    INBOX_SQL_SESSION_DELETE,
+    INBOX_SQL_SESSIONS_PURGE,
+
     INBOX_SQL_COUNT
 } inbox_sql_id_t;
 
@@ -258,5 +272,33 @@ inbox_status_t inbox_sqlite_conversation_mark_read(inbox_store_t *store,
     const char *org_id, const char *conversation_id,
     inbox_conversation_t *conversation, inbox_event_list_t *events,
     inbox_error_t *err);
+
+/* Accounts and sessions (store_sqlite_sessions.c). */
+inbox_status_t inbox_sqlite_orgs_list(inbox_store_t *store,
+    inbox_org_list_t *list, inbox_error_t *err);
+inbox_status_t inbox_sqlite_account_get(inbox_store_t *store,
+    const char *org_id, const char *user_id, inbox_account_t *account,
+    inbox_error_t *err);
+inbox_status_t inbox_sqlite_user_find_by_email(inbox_store_t *store,
+    const char *email, inbox_user_t *user, char **password_hash,
+    inbox_error_t *err);
+inbox_status_t inbox_sqlite_users_list(inbox_store_t *store,
+    const char *org_id, inbox_user_list_t *list, inbox_error_t *err);
+inbox_status_t inbox_sqlite_user_password_set(inbox_store_t *store,
+    const char *org_id, const char *email, const char *password_hash,
+    char id[INBOX_ID_MAX], inbox_error_t *err);
+inbox_status_t inbox_sqlite_session_add(inbox_store_t *store,
+    const char *org_id, const char *user_id, const char *session_hash,
+    const inbox_session_t *session, inbox_error_t *err);
+inbox_status_t inbox_sqlite_session_find(inbox_store_t *store,
+    const char *session_hash, inbox_principal_t *principal,
+    inbox_session_t *session, inbox_error_t *err);
+inbox_status_t inbox_sqlite_session_touch(inbox_store_t *store,
+    const char *session_hash, const inbox_session_t *session,
+    inbox_error_t *err);
+inbox_status_t inbox_sqlite_session_delete(inbox_store_t *store,
+    const char *session_hash, inbox_error_t *err);
+inbox_status_t inbox_sqlite_sessions_purge(inbox_store_t *store,
+    int64_t now, size_t *removed, inbox_error_t *err);
 
 #endif

@@ -154,12 +154,20 @@ inbox_store_user_add(inbox_store_t *store, const char *org_id,
     const char *email, inbox_role_t role, const char *password_hash,
     char id[INBOX_ID_MAX], inbox_error_t *err)
 {
+    char  normalized[INBOX_EMAIL_MAX];
+
     if (store->ops->user_add == NULL) {
         return inbox_store_unsupported(store, "user_add", err);
     }
 
-    return store->ops->user_add(store, org_id, email, role, password_hash,
-                                id, err);
+    /* stored as it is looked up (account.h), the same in every backend */
+    if (inbox_email_normalize(email, normalized, sizeof(normalized)) != 0) {
+        return inbox_error_set_field(err, INBOX_ERR_INVALID, "email",
+                                     "A user needs an email address.");
+    }
+
+    return store->ops->user_add(store, org_id, normalized, role,
+                                password_hash, id, err);
 }
 
 

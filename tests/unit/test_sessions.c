@@ -265,7 +265,7 @@ TEST(sqlite_orgs_and_users_are_listed_oldest_first)
               INBOX_OK);
     CHECK_INT(inbox_store_users_list(f.store, f.org, &users, &err), INBOX_OK);
     CHECK_INT(users.count, 2);
-    CHECK_STR(users.items[0].email, "Pat@Example.com");
+    CHECK_STR(users.items[0].email, "pat@example.com");
     CHECK_INT(users.items[0].role, INBOX_ROLE_BILLING);
     CHECK_STR(users.items[0].org_id, f.org);
     CHECK_STR(users.items[1].id, id);
@@ -335,7 +335,7 @@ TEST(sqlite_account_get_is_one_organization_and_its_user)
                                       &err), INBOX_OK);
     CHECK_STR(account.org.name, "Acme");
     CHECK(account.has_user);
-    CHECK_STR(account.user.email, "Pat@Example.com");
+    CHECK_STR(account.user.email, "pat@example.com");
     CHECK_INT(account.user.role, INBOX_ROLE_BILLING);
     inbox_account_free(&account);
 

@@ -247,9 +247,9 @@ ngx_http_inbox_conversation_read_op(ngx_http_inbox_api_t *api,
     memset(&events, 0, sizeof(inbox_event_list_t));
     memset(&conversation, 0, sizeof(inbox_conversation_t));
 
-    if (inbox_store_conversation_mark_read(store, api->principal.org_id,
-                                           args->id, &conversation, &events,
-                                           &job->error)
+    if (inbox_store_conversation_act(store, api->principal.org_id, args->id,
+                                     INBOX_ACTION_READ, &conversation,
+                                     &events, &job->error)
         == INBOX_OK)
     {
         json = inbox_render_conversation(&conversation, &len);

@@ -388,3 +388,44 @@ inbox_mongo_unread_total(inbox_mongo_store_t *ms, const bson_oid_t *org,
 
     return rc;
 }
+
+
+inbox_status_t
+inbox_mongo_ids(const char *org_id, bson_oid_t *org,
+    const char *conversation_id, bson_oid_t *conversation,
+    inbox_error_t *err)
+{
+    /* A malformed id names nothing, like another organization's. */
+    if (inbox_mongo_parse_id(org_id, org) != 0
+        || (conversation != NULL
+            && inbox_mongo_parse_id(conversation_id, conversation) != 0))
+    {
+        return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
+                               conversation != NULL
+                               ? "No such conversation."
+                               : "No such organization.");
+    }
+
+    return INBOX_OK;
+}
+
+
+void
+inbox_mongo_append_keyset(bson_t *or, const char *time_field, int64_t ms,
+    const bson_oid_t *oid)
+{
+    bson_t  item, cmp;
+
+    BSON_APPEND_DOCUMENT_BEGIN(or, "0", &item);
+    BSON_APPEND_DOCUMENT_BEGIN(&item, time_field, &cmp);
+    BSON_APPEND_DATE_TIME(&cmp, "$lt", ms);
+    bson_append_document_end(&item, &cmp);
+    bson_append_document_end(or, &item);
+
+    BSON_APPEND_DOCUMENT_BEGIN(or, "1", &item);
+    BSON_APPEND_DATE_TIME(&item, time_field, ms);
+    BSON_APPEND_DOCUMENT_BEGIN(&item, "_id", &cmp);
+    BSON_APPEND_OID(&cmp, "$lt", oid);
+    bson_append_document_end(&item, &cmp);
+    bson_append_document_end(or, &item);
+}

@@ -278,42 +278,15 @@ static const char *inbox_sqlite_migrations[] = {
             / sizeof(inbox_sqlite_migrations[0])))
 
 
-static const inbox_store_ops_t  inbox_sqlite_ops = {
-    "sqlite",
-    inbox_sqlite_close,
-    inbox_sqlite_ping,
-    inbox_sqlite_org_create,
-    inbox_sqlite_org_find_by_name,
-    inbox_sqlite_number_add,
-    inbox_sqlite_number_find,
-    inbox_sqlite_user_add,
-    inbox_sqlite_token_add,
-    inbox_sqlite_token_find,
-    inbox_sqlite_credits_grant,
-    inbox_sqlite_billing_set,
-    inbox_sqlite_contact_upsert,
-    inbox_sqlite_inbound_ingest,
-    inbox_sqlite_conversations_list,
-    inbox_sqlite_conversation_get,
-    inbox_sqlite_messages_list,
-    inbox_sqlite_realtime_state,
-    inbox_sqlite_maintain,
-    inbox_sqlite_conversation_mark_read,
-    inbox_sqlite_tokens_list,
-    inbox_sqlite_token_revoke,
+#define INBOX_SQLITE_OP(kind, name, params, args)  .name = inbox_sqlite_##name,
 
-    /* accounts and sessions (store_sqlite_sessions.c) */
-    .orgs_list = inbox_sqlite_orgs_list,
-    .account_get = inbox_sqlite_account_get,
-    .user_find_by_email = inbox_sqlite_user_find_by_email,
-    .users_list = inbox_sqlite_users_list,
-    .user_password_set = inbox_sqlite_user_password_set,
-    .session_add = inbox_sqlite_session_add,
-    .session_find = inbox_sqlite_session_find,
-    .session_touch = inbox_sqlite_session_touch,
-    .session_delete = inbox_sqlite_session_delete,
-    .sessions_purge = inbox_sqlite_sessions_purge
+static const inbox_store_ops_t  inbox_sqlite_ops = {
+    .name = "sqlite",
+    .close = inbox_sqlite_close,
+    INBOX_STORE_OPERATIONS(INBOX_SQLITE_OP)
 };
+
+#undef INBOX_SQLITE_OP
 
 
 /*
@@ -1467,3 +1440,43 @@ inbox_sqlite_cursor_decode(const char *cursor, int64_t *at, int64_t *id)
     return 0;
 }
 
+
+/*
+ * A constraint failure is the caller's mistake: a UNIQUE one is a conflict
+ * ("what" names the taken value), a foreign key one an organization that
+ * does not exist.
+ */
+inbox_status_t
+inbox_sqlite_write_fail(inbox_sqlite_conn_t *conn, int rc, const char *what,
+    inbox_error_t *err)
+{
+    if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY) {
+        return inbox_error_set(err, INBOX_ERR_CONFLICT, "%s is already taken",
+                               what);
+    }
+
+    if (rc == SQLITE_CONSTRAINT_FOREIGNKEY) {
+        return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
+                               "no such organization");
+    }
+
+    if ((rc & 0xff) == SQLITE_CONSTRAINT) {
+        return inbox_error_set(err, INBOX_ERR_INVALID, "invalid value: %s",
+                               sqlite3_errmsg(conn->db));
+    }
+
+    return inbox_sqlite_fail(conn, rc, err);
+}
+
+
+inbox_status_t
+inbox_sqlite_org_id(const char *org_id, int64_t *id, inbox_error_t *err)
+{
+    if (inbox_sqlite_parse_id(org_id, id) != 0) {
+        return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
+                               "no organization has the id \"%s\"",
+                               org_id ? org_id : "");
+    }
+
+    return INBOX_OK;
+}

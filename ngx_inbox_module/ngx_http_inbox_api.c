@@ -77,8 +77,24 @@ static const ngx_http_inbox_api_route_t  ngx_http_inbox_api_routes[] = {
     { NGX_HTTP_GET, "conversations/*/messages", USER, NOBODY,
       ngx_http_inbox_messages_list },
 
+    /* a person's actions on a thread (the path's last segment) */
     { NGX_HTTP_POST, "conversations/*/read", USER, NOBODY,
-      ngx_http_inbox_conversation_read },
+      ngx_http_inbox_conversation_action },
+
+    { NGX_HTTP_POST, "conversations/*/unread", USER, NOBODY,
+      ngx_http_inbox_conversation_action },
+
+    { NGX_HTTP_POST, "conversations/*/archive", USER, NOBODY,
+      ngx_http_inbox_conversation_action },
+
+    { NGX_HTTP_POST, "conversations/*/unarchive", USER, NOBODY,
+      ngx_http_inbox_conversation_action },
+
+    { NGX_HTTP_POST, "conversations/*/star", USER, NOBODY,
+      ngx_http_inbox_conversation_action },
+
+    { NGX_HTTP_POST, "conversations/*/unstar", USER, NOBODY,
+      ngx_http_inbox_conversation_action },
 
     { NGX_HTTP_POST, "realtime/ticket", USER, NOBODY,
       ngx_http_inbox_realtime_ticket },

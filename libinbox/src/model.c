@@ -162,25 +162,25 @@ inbox_direction_name(inbox_direction_t direction)
 }
 
 
+const char *
+inbox_filter_name(inbox_filter_t filter)
+{
+    static const char  *names[INBOX_FILTER_COUNT] = {
+        "all", "unread", "unresponded", "starred", "archived"
+    };
+
+    return (unsigned) filter < INBOX_FILTER_COUNT ? names[filter] : "unknown";
+}
+
+
 int
 inbox_filter_parse(const char *name, inbox_filter_t *filter)
 {
-    static const struct {
-        const char      *name;
-        inbox_filter_t   filter;
-    } filters[] = {
-        { "all", INBOX_FILTER_ALL },
-        { "unread", INBOX_FILTER_UNREAD },
-        { "unresponded", INBOX_FILTER_UNRESPONDED },
-        { "starred", INBOX_FILTER_STARRED },
-        { "archived", INBOX_FILTER_ARCHIVED },
-    };
+    unsigned  f;
 
-    size_t  i;
-
-    for (i = 0; i < sizeof(filters) / sizeof(filters[0]); i++) {
-        if (strcmp(name, filters[i].name) == 0) {
-            *filter = filters[i].filter;
+    for (f = 0; f < INBOX_FILTER_COUNT; f++) {
+        if (strcmp(name, inbox_filter_name((inbox_filter_t) f)) == 0) {
+            *filter = (inbox_filter_t) f;
             return 0;
         }
     }
@@ -344,4 +344,11 @@ inbox_filter_matches(inbox_filter_t filter, const inbox_conversation_t *c)
     }
 
     return 0;
+}
+
+
+int
+inbox_query_any_archived(inbox_filter_t filter, const char *q)
+{
+    return filter == INBOX_FILTER_ALL && q != NULL && q[0] != '\0';
 }

@@ -226,6 +226,7 @@ inbox_store_conversations_list(inbox_store_t *store, const char *org_id,
 
     q = *query;
     q.limit = inbox_list_limit(query->limit);
+    q.any_archived = inbox_query_any_archived(query->filter, query->q);
 
     return store->ops->conversations_list(store, org_id, &q, page, err);
 }

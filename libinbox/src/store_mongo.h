@@ -163,6 +163,12 @@ inbox_status_t inbox_mongo_ids(const char *org_id, bson_oid_t *org,
 void inbox_mongo_append_keyset(bson_t *or, const char *time_field,
     int64_t ms, const bson_oid_t *oid);
 
+/* The organization's unread total and the tabs' counts, in one pass over
+ * its conversations (each count a filter of inbox_filter_matches). */
+inbox_status_t inbox_mongo_counts(inbox_mongo_store_t *ms,
+    const bson_oid_t *org, inbox_conversation_page_t *page,
+    inbox_error_t *err);
+
 /* The organization's unread count, summed over its conversations. */
 inbox_status_t inbox_mongo_unread_total(inbox_mongo_store_t *ms,
     const bson_oid_t *org, int64_t *total, inbox_error_t *err);

@@ -7,7 +7,8 @@
 #include "store_mongo.h"
 
 
-static void inbox_mongo_append_filter(bson_t *filter, inbox_filter_t which);
+static void inbox_mongo_append_filter(bson_t *filter, inbox_filter_t which,
+    int any_archived);
 static int inbox_mongo_append_search(bson_t *filter, bson_t *or,
     const char *q);
 static inbox_status_t inbox_mongo_act_write(inbox_mongo_store_t *ms,
@@ -18,10 +19,14 @@ static inbox_status_t inbox_mongo_act_write(inbox_mongo_store_t *ms,
 
 
 static void
-inbox_mongo_append_filter(bson_t *filter, inbox_filter_t which)
+inbox_mongo_append_filter(bson_t *filter, inbox_filter_t which,
+    int any_archived)
 {
-    /* Archived threads are left out unless asked for. */
-    BSON_APPEND_BOOL(filter, "archived", which == INBOX_FILTER_ARCHIVED);
+    /* Archived threads are left out unless asked for (or searched for
+     * from the default view). */
+    if (!any_archived) {
+        BSON_APPEND_BOOL(filter, "archived", which == INBOX_FILTER_ARCHIVED);
+    }
 
     switch (which) {
 
@@ -135,7 +140,7 @@ inbox_mongo_conversations_list(inbox_store_t *store, const char *org_id,
 
     bson_init(&filter);
     BSON_APPEND_OID(&filter, "org_id", &org);
-    inbox_mongo_append_filter(&filter, query->filter);
+    inbox_mongo_append_filter(&filter, query->filter, query->any_archived);
 
     bson_init(&search_or);
     if (search) {
@@ -216,7 +221,7 @@ inbox_mongo_conversations_list(inbox_store_t *store, const char *org_id,
 
     bson_destroy(&batch);
 
-    return inbox_mongo_unread_total(ms, &org, &page->unread_total, err);
+    return inbox_mongo_counts(ms, &org, page, err);
 }
 
 

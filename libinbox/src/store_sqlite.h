@@ -60,13 +60,14 @@ typedef enum {
     INBOX_SQL_EVENT_APPEND,
     INBOX_SQL_EVENTS_RESERVE,
 
-    INBOX_SQL_UNREAD_TOTAL,
+    INBOX_SQL_COUNTS,
     INBOX_SQL_CONVERSATION_GET,
     INBOX_SQL_CONVERSATIONS_ALL,
     INBOX_SQL_CONVERSATIONS_UNREAD,
     INBOX_SQL_CONVERSATIONS_UNRESPONDED,
     INBOX_SQL_CONVERSATIONS_STARRED,
     INBOX_SQL_CONVERSATIONS_ARCHIVED,
+    INBOX_SQL_CONVERSATIONS_ANY,
     INBOX_SQL_CONVERSATION_OWNED,
     INBOX_SQL_MESSAGES_PAGE,
     INBOX_SQL_MESSAGE_MEDIA,
@@ -142,10 +143,11 @@ struct inbox_sqlite_conn_s {
 #define INBOX_SQLITE_CONVERSATION_GET_SQL                                     \
     INBOX_SQLITE_CONVERSATION_SELECT "WHERE c.id = ?1 AND c.org_id = ?2"
 
-/* The unread total the default view shows (kept by triggers on
- * conversations, see the migrations): ?1 is the org id. */
-#define INBOX_SQLITE_UNREAD_TOTAL_SQL                                         \
-    "SELECT unread_total FROM orgs WHERE id = ?1"
+/* The unread total the default view shows and the tabs' counts (kept by
+ * triggers on conversations, see the migrations): ?1 is the org id. */
+#define INBOX_SQLITE_COUNTS_SQL                                               \
+    "SELECT unread_total, count_all, count_unread, count_unresponded,"       \
+    " count_starred, count_archived FROM orgs WHERE id = ?1"
 
 
 /* The calling thread's connection, opened on first use; NULL with err set

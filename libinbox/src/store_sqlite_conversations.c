@@ -14,8 +14,8 @@
 #define INBOX_SQLITE_SEARCH_MAX  128
 
 
-static inbox_status_t inbox_sqlite_unread_total(inbox_sqlite_conn_t *conn,
-    int64_t org, int64_t *total, inbox_error_t *err);
+static inbox_status_t inbox_sqlite_counts(inbox_sqlite_conn_t *conn,
+    int64_t org, inbox_conversation_page_t *page, inbox_error_t *err);
 static inbox_status_t inbox_sqlite_conversation_write(
     inbox_sqlite_conn_t *conn, int64_t org, const inbox_conversation_t *c,
     inbox_action_t action, int64_t now, inbox_error_t *err);
@@ -52,7 +52,11 @@ static const char  *inbox_sqlite_list_sql[] = {
                           "c.starred = 1 AND c.archived = 0"),
     /* INBOX_FILTER_ARCHIVED */
     INBOX_SQLITE_LIST_SQL("INDEXED BY conversations_by_activity",
-                          "c.archived = 1")
+                          "c.archived = 1"),
+    /* any_archived: a search from INBOX_FILTER_ALL (the matches, few,
+     * are sorted) */
+    INBOX_SQLITE_LIST_SQL("INDEXED BY conversations_by_activity",
+                          "c.archived IN (0, 1)")
 };
 
 
@@ -101,15 +105,17 @@ inbox_sqlite_conversation_read(sqlite3_stmt *stmt,
 }
 
 
+/* The unread total and the tabs' counts, from the organization's row. */
 static inbox_status_t
-inbox_sqlite_unread_total(inbox_sqlite_conn_t *conn, int64_t org,
-    int64_t *total, inbox_error_t *err)
+inbox_sqlite_counts(inbox_sqlite_conn_t *conn, int64_t org,
+    inbox_conversation_page_t *page, inbox_error_t *err)
 {
     int            rc;
+    unsigned       f;
     sqlite3_stmt  *stmt;
 
-    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_UNREAD_TOTAL,
-                             INBOX_SQLITE_UNREAD_TOTAL_SQL, err);
+    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_COUNTS, INBOX_SQLITE_COUNTS_SQL,
+                             err);
     if (stmt == NULL) {
         return err->code;
     }
@@ -119,10 +125,20 @@ inbox_sqlite_unread_total(inbox_sqlite_conn_t *conn, int64_t org,
     rc = sqlite3_step(stmt);
 
     if (rc == SQLITE_ROW) {
-        *total = sqlite3_column_int64(stmt, 0);
+        page->unread_total = sqlite3_column_int64(stmt, 0);
+
+        /* the columns in inbox_filter_t's order */
+        for (f = 0; f < INBOX_FILTER_COUNT; f++) {
+            page->counts[f] = sqlite3_column_int64(stmt, (int) f + 1);
+        }
     }
 
     inbox_sqlite_done(stmt);
+
+    if (rc == SQLITE_DONE) {
+        return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
+                               "no such organization");
+    }
 
     if (rc != SQLITE_ROW) {
         return inbox_sqlite_fail(conn, rc, err);
@@ -142,7 +158,7 @@ inbox_sqlite_conversations_list(inbox_store_t *store, const char *org_id,
     char                  digits[INBOX_SQLITE_SEARCH_MAX];
     size_t                i, len;
     int64_t               org, at, id, last_id;
-    unsigned              limit;
+    unsigned              limit, which;
     sqlite3_stmt         *stmt;
     inbox_filter_t        filter;
     inbox_status_t        status;
@@ -205,13 +221,15 @@ inbox_sqlite_conversations_list(inbox_store_t *store, const char *org_id,
         return status;
     }
 
-    status = inbox_sqlite_unread_total(conn, org, &page->unread_total, err);
+    status = inbox_sqlite_counts(conn, org, page, err);
     if (status != INBOX_OK) {
         goto failed;
     }
 
-    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_CONVERSATIONS_ALL + filter,
-                             inbox_sqlite_list_sql[filter], err);
+    which = query->any_archived ? INBOX_FILTER_COUNT : (unsigned) filter;
+
+    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_CONVERSATIONS_ALL + which,
+                             inbox_sqlite_list_sql[which], err);
     if (stmt == NULL) {
         status = err->code;
         goto failed;

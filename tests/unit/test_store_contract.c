@@ -2227,6 +2227,157 @@ TEST(a_contacts_name_is_kept_renamed_or_forgotten)
 
 
 /*
+ * The tabs' counts: each is what its filter lists, and what libinbox's
+ * inbox_filter_matches says of every thread; a search does not change
+ * them.
+ */
+TEST(counts_per_filter_are_what_each_filter_lists)
+{
+    size_t                     i;
+    unsigned                   fl;
+    int64_t                    want[INBOX_FILTER_COUNT];
+    fixture_t                  f;
+    inbox_ingest_result_t      r[5];
+    inbox_conversation_page_t  page, every;
+
+    static const char         *phones[5] = {
+        ALICE, BOB, "+15553334444", "+15554445555", "+15556667777"
+    };
+
+    FIXTURE(&f);
+
+    CHECK_INT(list(&f, f.org, INBOX_FILTER_ALL, NULL, &page), INBOX_OK);
+    for (fl = 0; fl < INBOX_FILTER_COUNT; fl++) {
+        CHECK_INT(page.counts[fl], 0);
+    }
+    inbox_conversation_page_free(&page);
+
+    for (i = 0; i < 5; i++) {
+        char  sid[16];
+
+        snprintf(sid, sizeof(sid), "SM%zu", i);
+        CHECK_INT(receive(&f, sid, phones[i], "hi", T0 + (int64_t) i, &r[i],
+                          NULL), INBOX_OK);
+    }
+
+    CHECK_INT(act(&f, r[1].conversation_id, INBOX_ACTION_READ, NULL),
+              INBOX_OK);
+    CHECK_INT(act(&f, r[2].conversation_id, INBOX_ACTION_READ, NULL),
+              INBOX_OK);
+    CHECK_INT(f.backend->last_outbound(&f, r[2].conversation_id), 0);
+    CHECK_INT(act(&f, r[3].conversation_id, INBOX_ACTION_STAR, NULL),
+              INBOX_OK);
+    CHECK_INT(act(&f, r[4].conversation_id, INBOX_ACTION_STAR, NULL),
+              INBOX_OK);
+    CHECK_INT(act(&f, r[4].conversation_id, INBOX_ACTION_ARCHIVE, NULL),
+              INBOX_OK);
+
+    /* every thread: the default view and the archive */
+    memset(want, 0, sizeof(want));
+
+    for (fl = 0; fl < INBOX_FILTER_COUNT; fl += INBOX_FILTER_ARCHIVED) {
+        CHECK_INT(list(&f, f.org, (inbox_filter_t) fl, NULL, &every),
+                  INBOX_OK);
+
+        for (i = 0; i < every.count; i++) {
+            unsigned  g;
+
+            for (g = 0; g < INBOX_FILTER_COUNT; g++) {
+                want[g] += inbox_filter_matches((inbox_filter_t) g,
+                                                &every.items[i]);
+            }
+        }
+
+        inbox_conversation_page_free(&every);
+    }
+
+    CHECK_INT(want[INBOX_FILTER_ALL], 4);
+    CHECK_INT(want[INBOX_FILTER_UNREAD], 2);
+    CHECK_INT(want[INBOX_FILTER_UNRESPONDED], 3);
+    CHECK_INT(want[INBOX_FILTER_STARRED], 1);
+    CHECK_INT(want[INBOX_FILTER_ARCHIVED], 1);
+
+    for (fl = 0; fl < INBOX_FILTER_COUNT; fl++) {
+        CHECK_INT(list(&f, f.org, (inbox_filter_t) fl, NULL, &page),
+                  INBOX_OK);
+        CHECK_INT((int64_t) page.count, want[fl]);
+
+        for (i = 0; i < INBOX_FILTER_COUNT; i++) {
+            CHECK_INT(page.counts[i], want[i]);
+        }
+
+        inbox_conversation_page_free(&page);
+    }
+
+    /* a search narrows the items, not the tabs */
+    CHECK_INT(list(&f, f.org, INBOX_FILTER_UNREAD, "zelda", &page),
+              INBOX_OK);
+    CHECK_INT(page.count, 0);
+    CHECK_INT(page.counts[INBOX_FILTER_UNREAD], 2);
+    inbox_conversation_page_free(&page);
+
+    /* a new message moves them: the archived thread comes back */
+    CHECK_INT(receive(&f, "SM9", phones[4], "back", T0 + 9, NULL, NULL),
+              INBOX_OK);
+    CHECK_INT(list(&f, f.org, INBOX_FILTER_ALL, NULL, &page), INBOX_OK);
+    CHECK_INT(page.counts[INBOX_FILTER_ALL], 5);
+    CHECK_INT(page.counts[INBOX_FILTER_UNREAD], 3);
+    CHECK_INT(page.counts[INBOX_FILTER_UNRESPONDED], 4);
+    CHECK_INT(page.counts[INBOX_FILTER_STARRED], 2);
+    CHECK_INT(page.counts[INBOX_FILTER_ARCHIVED], 0);
+    inbox_conversation_page_free(&page);
+
+    fixture_close(&f);
+}
+
+
+/* A search from the default view also finds archived threads, which say
+ * so; the other filters keep their rule. */
+TEST(a_search_from_all_also_finds_archived_threads)
+{
+    char                       id[INBOX_ID_MAX];
+    fixture_t                  f;
+    inbox_ingest_result_t      alice, bob;
+    inbox_conversation_page_t  page;
+
+    FIXTURE(&f);
+
+    CHECK_INT(inbox_store_contact_upsert(f.store, f.org, ALICE, "Alice Walker",
+                                         id, NULL), INBOX_OK);
+    CHECK_INT(receive(&f, "SM1", ALICE, "a", T0, &alice, NULL), INBOX_OK);
+    CHECK_INT(receive(&f, "SM2", BOB, "b", T0 + 1, &bob, NULL), INBOX_OK);
+    CHECK_INT(act(&f, alice.conversation_id, INBOX_ACTION_ARCHIVE, NULL),
+              INBOX_OK);
+
+    CHECK(!list_shows(&f, INBOX_FILTER_ALL, NULL, ALICE));
+
+    CHECK_INT(list(&f, f.org, INBOX_FILTER_ALL, "walker", &page), INBOX_OK);
+    CHECK_INT(page.count, 1);
+    if (page.count == 1) {
+        CHECK_STR(page.items[0].id, alice.conversation_id);
+        CHECK_INT(page.items[0].archived, 1);
+    }
+    inbox_conversation_page_free(&page);
+
+    /* by phone too, with both threads, newest first */
+    CHECK_INT(list(&f, f.org, INBOX_FILTER_ALL, "555", &page), INBOX_OK);
+    CHECK_INT(page.count, 2);
+    if (page.count == 2) {
+        CHECK_STR(page.items[0].id, bob.conversation_id);
+        CHECK_INT(page.items[0].archived, 0);
+        CHECK_STR(page.items[1].id, alice.conversation_id);
+    }
+    inbox_conversation_page_free(&page);
+
+    CHECK_INT(list_count(&f, INBOX_FILTER_UNREAD, "walker"), 0);
+    CHECK_INT(list_count(&f, INBOX_FILTER_ARCHIVED, "walker"), 1);
+    CHECK_INT(list_count(&f, INBOX_FILTER_ARCHIVED, "(555) 98"), 0);
+
+    fixture_close(&f);
+}
+
+
+/*
  * ---- Accounts and sessions ----
  */
 

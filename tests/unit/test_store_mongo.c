@@ -1310,11 +1310,20 @@ TEST(conversations_list_first_page)
     query.limit = 2;
 
     fake.replies[0] = list_page;
-    fake.replies[1] = CURSOR("{\"_id\": null, \"total\": 7}");
+    fake.replies[1] = CURSOR("{\"_id\": null, \"unread_total\": 7,"
+                             " \"all\": 9, \"unread\": 3, \"unresponded\": 4,"
+                             " \"starred\": 1, \"archived\": 2}");
 
     CHECK_INT(inbox_store_conversations_list(store, ORG_ID, &query, &page,
                                              &err), INBOX_OK);
     golden_check(&fake, "conversations_list_first_page");
+
+    /* the tabs' counts come from the same pass as the total */
+    CHECK_INT(page.counts[INBOX_FILTER_ALL], 9);
+    CHECK_INT(page.counts[INBOX_FILTER_UNREAD], 3);
+    CHECK_INT(page.counts[INBOX_FILTER_UNRESPONDED], 4);
+    CHECK_INT(page.counts[INBOX_FILTER_STARRED], 1);
+    CHECK_INT(page.counts[INBOX_FILTER_ARCHIVED], 2);
 
     /* Two shown, the third only proves there is a next page. */
     CHECK_INT(page.count, 2);
@@ -1659,6 +1668,76 @@ TEST(conversation_read_of_a_read_thread_writes_nothing)
     CHECK_INT(fake.commands, 0);
     CHECK_INT(events.count, 0);
     inbox_conversation_free(&conversation);
+
+    inbox_event_list_free(&events);
+    fake_close(&fake, store);
+}
+
+
+/* Archiving an unread thread moves the total: two events; starring a
+ * thread does not: one event, and no aggregate. */
+TEST(conversation_archive_and_star)
+{
+    fake_t                fake;
+    inbox_error_t         err;
+    inbox_store_t        *store;
+    inbox_event_list_t    events;
+    inbox_conversation_t  conversation;
+
+    static const char     archived[] =
+        "{\"ok\": 1, \"value\": {\"_id\": " OID(CONV_ID) ", \"org_id\": "
+        OID(ORG_ID) ", \"contact\": {\"id\": " OID(CONTACT_ID) ", \"name\":"
+        " \"Ann Lee\", \"phone\": \"+15551230001\", \"opted_out\": false},"
+        " \"last_message\": null, \"last_activity_at\": " DATE(NOW) ","
+        " \"unread_count\": {\"$numberLong\": \"2\"}, \"archived\": true,"
+        " \"starred\": false}}";
+    static const char     starred[] =
+        "{\"ok\": 1, \"value\": {\"_id\": " OID(CONV_ID) ", \"org_id\": "
+        OID(ORG_ID) ", \"contact\": {\"id\": " OID(CONTACT_ID) ", \"name\":"
+        " \"Ann Lee\", \"phone\": \"+15551230001\", \"opted_out\": false},"
+        " \"last_message\": null, \"last_activity_at\": " DATE(NOW) ","
+        " \"unread_count\": {\"$numberLong\": \"2\"}, \"archived\": false,"
+        " \"starred\": true}}";
+
+    store = fake_open(&fake);
+    memset(&events, 0, sizeof(events));
+
+    fake.replies[0] = unread_conversation;
+    fake.replies[1] = archived;
+    fake.replies[2] = read_org;
+    fake.replies[3] = CURSOR("{\"_id\": null, \"total\": 1}");
+
+    CHECK_INT(inbox_store_conversation_act(store, ORG_ID, CONV_ID,
+                                           INBOX_ACTION_ARCHIVE,
+                                           &conversation, &events, &err),
+              INBOX_OK);
+    golden_check(&fake, "conversation_archive");
+    CHECK_INT(conversation.archived, 1);
+    inbox_conversation_free(&conversation);
+    CHECK_INT(events.count, 2);
+    if (events.count == 2) {
+        CHECK(strstr(events.items[0].json, "\"archived\":true") != NULL);
+        CHECK(strstr(events.items[1].json, "\"count\":1") != NULL);
+    }
+    inbox_event_list_free(&events);
+
+    fake_reset(&fake);
+    fake.replies[0] = unread_conversation;
+    fake.replies[1] = starred;
+    fake.replies[2] = read_org;
+
+    CHECK_INT(inbox_store_conversation_act(store, ORG_ID, CONV_ID,
+                                           INBOX_ACTION_STAR, &conversation,
+                                           &events, &err), INBOX_OK);
+    golden_check(&fake, "conversation_star");
+    CHECK_INT(conversation.starred, 1);
+    inbox_conversation_free(&conversation);
+    CHECK_INT(events.count, 1);
+    CHECK(!log_has(&fake, "\"aggregate\""));
+    if (events.count == 1) {
+        CHECK_INT(events.items[0].org_seq, 14);
+        CHECK(strstr(events.items[0].json, "\"starred\":true") != NULL);
+    }
 
     inbox_event_list_free(&events);
     fake_close(&fake, store);

@@ -836,6 +836,79 @@ TEST(stored_events_refer_to_a_long_message_without_copying_it)
  * A store from before compact events (schema 3, frames in events.payload)
  * keeps its stream: migration 4 keeps each event's position and ids.
  */
+/* Schema 5 undone (the tabs' counts), as a store of before it was. */
+#define UNDO_SCHEMA_5                                                       \
+    "DROP TRIGGER conversations_count_insert;"                              \
+    "DROP TRIGGER conversations_count_update;"                              \
+    "DROP TRIGGER conversations_count_delete;"                              \
+    "ALTER TABLE orgs DROP COLUMN count_all;"                               \
+    "ALTER TABLE orgs DROP COLUMN count_unread;"                            \
+    "ALTER TABLE orgs DROP COLUMN count_unresponded;"                       \
+    "ALTER TABLE orgs DROP COLUMN count_starred;"                           \
+    "ALTER TABLE orgs DROP COLUMN count_archived;"                          \
+    "CREATE TRIGGER conversations_unread_insert AFTER INSERT"               \
+    " ON conversations WHEN NEW.archived = 0 AND NEW.unread_count <> 0"     \
+    " BEGIN UPDATE orgs SET unread_total = unread_total + NEW.unread_count" \
+    " WHERE id = NEW.org_id; END;"                                          \
+    "CREATE TRIGGER conversations_unread_update"                            \
+    " AFTER UPDATE OF unread_count, archived ON conversations"              \
+    " WHEN (OLD.archived = 0) * OLD.unread_count"                           \
+    " <> (NEW.archived = 0) * NEW.unread_count BEGIN"                       \
+    " UPDATE orgs SET unread_total = unread_total"                          \
+    " - (OLD.archived = 0) * OLD.unread_count"                              \
+    " + (NEW.archived = 0) * NEW.unread_count WHERE id = NEW.org_id; END;"  \
+    "CREATE TRIGGER conversations_unread_delete AFTER DELETE"               \
+    " ON conversations WHEN OLD.archived = 0 AND OLD.unread_count <> 0"     \
+    " BEGIN UPDATE orgs SET unread_total = unread_total - OLD.unread_count" \
+    " WHERE id = OLD.org_id; END;"
+
+/* Migration 6 made the sessions table. */
+#define UNDO_SCHEMA_6  "DROP TABLE sessions;"
+
+#define SCHEMA_NOW  6
+
+
+/* Migration 5 counts the threads a store has already, as every later
+ * change keeps counting them. */
+TEST(migrating_counts_the_threads_there_are)
+{
+    fixture_t                  f;
+    inbox_ingest_result_t      a, b, c;
+    inbox_conversation_page_t  page;
+
+    FIXTURE(&f);
+    CHECK_INT(receive(&f, "SM1", ALICE, "hello", T0, &a, NULL), INBOX_OK);
+    CHECK_INT(receive(&f, "SM2", BOB, "hi", T0 + 1, &b, NULL), INBOX_OK);
+    CHECK_INT(receive(&f, "SM3", "+15553334444", "yo", T0 + 2, &c, NULL),
+              INBOX_OK);
+    CHECK_INT(act(&f, a.conversation_id, INBOX_ACTION_STAR, NULL), INBOX_OK);
+    CHECK_INT(act(&f, b.conversation_id, INBOX_ACTION_READ, NULL), INBOX_OK);
+    CHECK_INT(act(&f, c.conversation_id, INBOX_ACTION_ARCHIVE, NULL),
+              INBOX_OK);
+    inbox_store_close(f.store);
+    f.store = NULL;
+
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_6 UNDO_SCHEMA_5
+                      "PRAGMA user_version = 4;"),
+              SQLITE_OK);
+
+    f.store = store_open(f.path);
+    CHECK(f.store != NULL);
+    CHECK_INT(db_int(&f, "PRAGMA user_version"), SCHEMA_NOW);
+
+    CHECK_INT(list(&f, f.org, INBOX_FILTER_ALL, NULL, &page), INBOX_OK);
+    CHECK_INT(page.unread_total, 1);
+    CHECK_INT(page.counts[INBOX_FILTER_ALL], 2);
+    CHECK_INT(page.counts[INBOX_FILTER_UNREAD], 1);
+    CHECK_INT(page.counts[INBOX_FILTER_UNRESPONDED], 2);
+    CHECK_INT(page.counts[INBOX_FILTER_STARRED], 1);
+    CHECK_INT(page.counts[INBOX_FILTER_ARCHIVED], 1);
+    inbox_conversation_page_free(&page);
+
+    fixture_close(&f);
+}
+
+
 TEST(migrating_keeps_the_ids_of_stored_frames)
 {
     char                   sql[1024];
@@ -847,10 +920,10 @@ TEST(migrating_keeps_the_ids_of_stored_frames)
     inbox_store_close(f.store);
     f.store = NULL;
 
-    /* back to schema 3, its events as they were stored then (and no
-     * sessions, which came with schema 5) */
+    /* back to schema 3, its events as they were stored then */
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_6 UNDO_SCHEMA_5), SQLITE_OK);
     snprintf(sql, sizeof(sql),
-        "DROP TABLE sessions; DROP TABLE store_info; DROP TABLE events;"
+        "DROP TABLE store_info; DROP TABLE events;"
         "CREATE TABLE events (org_id INTEGER NOT NULL REFERENCES orgs (id),"
         " seq INTEGER NOT NULL, type TEXT NOT NULL, payload TEXT NOT NULL,"
         " created_at INTEGER NOT NULL, PRIMARY KEY (org_id, seq));"
@@ -867,7 +940,7 @@ TEST(migrating_keeps_the_ids_of_stored_frames)
     f.store = store_open(f.path);
     CHECK(f.store != NULL);
 
-    CHECK_INT(db_int(&f, "PRAGMA user_version"), 5);
+    CHECK_INT(db_int(&f, "PRAGMA user_version"), SCHEMA_NOW);
     snprintf(sql, sizeof(sql), "SELECT count(*) FROM events WHERE seq = 1"
              " AND epoch = 'e1' AND message_id = %s AND conversation_id = %s"
              " AND unread_total IS NULL AND created_at = 5",

@@ -153,6 +153,9 @@ typedef struct {
     size_t                 count;
     char                   next_cursor[INBOX_CURSOR_MAX];  /* "" is null */
     int64_t                unread_total;
+    /* how many threads of the organization each filter shows (the tabs),
+     * whatever the search, indexed by inbox_filter_t */
+    int64_t                counts[INBOX_FILTER_COUNT];
 } inbox_conversation_page_t;
 
 void inbox_conversation_page_free(inbox_conversation_page_t *page);
@@ -170,6 +173,9 @@ typedef struct {
     const char     *q;          /* NULL or "": no search */
     const char     *cursor;     /* NULL or "": the first page */
     unsigned        limit;      /* 1..INBOX_LIST_LIMIT_MAX */
+    /* set by inbox_store_conversations_list (callers leave it 0): the
+     * filter also shows archived threads (inbox_query_any_archived) */
+    int             any_archived;
 } inbox_conversation_query_t;
 
 /* Where an organization's event stream stands, for a WebSocket "hello". */
@@ -237,8 +243,15 @@ void inbox_conversation_receive(inbox_conversation_t *c,
  */
 int inbox_conversation_apply(inbox_conversation_t *c, inbox_action_t action);
 
-/* Whether the filter's list shows c: the test the backends' queries
- * make. */
+/* Whether the filter's list shows c (without a search): the test the
+ * backends' queries make, and what page->counts counts. */
 int inbox_filter_matches(inbox_filter_t filter, const inbox_conversation_t *c);
+
+/* A search from the default view (INBOX_FILTER_ALL) also finds archived
+ * threads (each says it is archived), so that nothing put away is lost;
+ * the other filters keep their own rule. */
+int inbox_query_any_archived(inbox_filter_t filter, const char *q);
+
+const char *inbox_filter_name(inbox_filter_t filter);
 
 #endif

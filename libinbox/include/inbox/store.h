@@ -140,7 +140,10 @@ inbox_status_t inbox_store_inbound_ingest(inbox_store_t *store,
     inbox_event_list_t *events, inbox_error_t *err);
 
 /* Newest activity first, keyset paginated (see inbox_conversation_query_t;
- * its limit follows inbox_list_limit); page->unread_total counts the whole
+ * its limit follows inbox_list_limit).  q matches a name or a phone number
+ * in part; a search from INBOX_FILTER_ALL also finds archived threads
+ * (inbox_query_any_archived).  page->unread_total and page->counts (each
+ * filter's threads, for the tabs, whatever q) count the whole
  * organization.  INBOX_ERR_INVALID (with the field) for an unknown filter
  * or a cursor this list did not give. */
 inbox_status_t inbox_store_conversations_list(inbox_store_t *store,

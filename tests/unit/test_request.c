@@ -145,8 +145,9 @@ TEST(what_is_not_a_json_object_is_refused)
     inbox_request_free(&req);
 
     /* nesting is bounded before yajl builds (and recursively frees) it */
-    refused("{\"email\":\"a\",\"tags\":[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]}",
-            NULL, "nests more than");
+    refused("{\"email\":\"a\",\"tags\":"
+            "[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]}", NULL,
+            "nests more than");
 }
 
 

@@ -69,7 +69,8 @@
         filter: 'all',
         q: '',                      /* the search as sent */
         view: 0,                    /* bumped when filter or search change */
-        conversations: new Map(),   /* id -> conversation */
+        conversations: new Map(),   /* id -> conversation, as last seen */
+        listed: new Set(),          /* ids the list's query would show */
         rows: new Map(),            /* id -> <li> */
         shownIds: [],               /* the list as shown, top to bottom */
         cursor: null,               /* the list's next page, null: no more */
@@ -345,7 +346,8 @@
 
     /* Brings the DOM in line with state, reusing rows so focus stays. */
     function renderList() {
-        const ids = Array.from(state.conversations.values())
+        const ids = Array.from(state.listed,
+            (id) => state.conversations.get(id))
             .filter(inFilter).sort(compare).map((c) => c.id);
         const keep = new Set(ids);
         for (const [id, li] of state.rows) {
@@ -377,29 +379,22 @@
             ? '' : emptyText();
     }
 
-    /* A conversation from the API's answer to an action or a read. */
+    /* A conversation as it now is (from an answer or a live event).  One
+     * the list has not shown yet joins it only where the list's own
+     * query would have put it. */
     function upsertConversation(conv) {
-        if (!conv || !conv.id) {
-            return;
-        }
-        state.conversations.set(conv.id, conv);
-        if (conv.id === state.openId) {
-            fillThreadHeader(conv);
-        }
-    }
-
-    /* A conversation from a live event: a thread the list has not shown
-     * yet joins it only where the list's own query would have put it. */
-    function upsertFromEvent(conv) {
         if (!conv || !conv.id || !conv.contact) {
             return;
         }
-        if (!state.conversations.has(conv.id)
-            && (!matchesSearch(conv) || !inLoadedRange(conv)))
+        state.conversations.set(conv.id, conv);
+        if (!state.listed.has(conv.id) && matchesSearch(conv)
+            && inLoadedRange(conv))
         {
-            return;
+            state.listed.add(conv.id);
         }
-        upsertConversation(conv);
+        if (conv.id === state.openId) {
+            fillThreadHeader(conv);
+        }
     }
 
     function showCounts(counts) {
@@ -428,10 +423,16 @@
     /* Takes in one page of the list (the first when reset). */
     function takePage(page, reset) {
         if (reset) {
+            const open = state.conversations.get(state.openId);
             state.conversations.clear();
+            state.listed.clear();
+            if (open) {
+                state.conversations.set(open.id, open);
+            }
         }
         for (const conv of page.items) {
             state.conversations.set(conv.id, conv);
+            state.listed.add(conv.id);
         }
         if (page.items.length) {
             state.oldest = page.items[page.items.length - 1];
@@ -470,11 +471,15 @@
                 return;
             }
             takePage(page, true);
-            if (state.openId && !state.conversations.has(state.openId)) {
-                /* keep the open thread's header current */
+            if (state.openId && !state.listed.has(state.openId)) {
+                /* the open thread, out of this list: its header current */
                 try {
-                    upsertConversation(await api('/api/v1/conversations/'
-                        + encodeURIComponent(state.openId)));
+                    const open = await api('/api/v1/conversations/'
+                        + encodeURIComponent(state.openId));
+                    if (open.id === state.openId) {
+                        state.conversations.set(open.id, open);
+                        fillThreadHeader(open);
+                    }
                 } catch (e) {
                     if (failed(e)) {
                         return;
@@ -1107,7 +1112,7 @@
         }
         switch (ev.type) {
         case 'message.created':
-            upsertFromEvent(ev.conversation);
+            upsertConversation(ev.conversation);
             if (ev.message && ev.message.conversation_id === state.openId) {
                 appendMessage(ev.message, false);
                 if (ev.message.direction === 'inbound'
@@ -1120,7 +1125,7 @@
             break;
         case 'conversation.updated':
             /* starred, archived, read: it may leave or join the view */
-            upsertFromEvent(ev.conversation);
+            upsertConversation(ev.conversation);
             renderList();
             refreshCountsSoon();
             break;
@@ -1299,6 +1304,7 @@
         state.token = null;
         localStorage.removeItem(TOKEN_KEY);
         state.conversations.clear();
+        state.listed.clear();
         state.rows.clear();
         els.threads.textContent = '';
         closeThread();

@@ -562,6 +562,7 @@
             try {
                 const page = await api(listPath(1, null));
                 showCounts(page.counts);
+                setUnreadTotal(page.unread_total);
             } catch (err) {
                 failed(err);
             }

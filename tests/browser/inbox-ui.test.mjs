@@ -269,6 +269,7 @@ test('s stars the open thread: the Starred tab lists it, and another '
         await page.getByRole('button', { name: 'Unstar' }).waitFor();
         await rowOf(page, 'Zoë Fairweather').locator('.row-star')
             .waitFor();
+        await page.locator('#count-starred', { hasText: /^1$/ }).waitFor();
 
         // live, in the other browser's Starred tab
         await waitForNames(other, ['Zoë Fairweather']);
@@ -282,6 +283,7 @@ test('s stars the open thread: the Starred tab lists it, and another '
             .waitFor();
         await waitForNames(page, []);
         await waitForNames(other, []);
+        await page.locator('#count-starred', { hasText: /^0$/ }).waitFor();
         await tab(page, 'All').click();
         await rows(page).nth(3).waitFor();
     } finally {
@@ -317,6 +319,29 @@ test('e archives: the thread leaves All, is under Archived, a search '
     await waitForNames(page, ['+44 20 7946 0958', '+1 (415) 555-0123',
         'Zoë Fairweather', '+1 (617) 555-0199']);
 });
+
+test('a new message brings an archived thread back to All, live',
+    async () => {
+        await rowOf(page, 'Zoë Fairweather').getByRole('button').click();
+        await page.locator('#thread-title',
+            { hasText: 'Zoë Fairweather' }).waitFor();
+        await page.getByRole('button', { name: 'Archive', exact: true })
+            .click();
+        await page.getByRole('button', { name: 'Unarchive' }).waitFor();
+        await page.keyboard.press('Escape');
+        await page.locator('#thread-view').waitFor({ state: 'hidden' });
+        await waitForNames(page, ['+44 20 7946 0958', '+1 (415) 555-0123',
+            '+1 (617) 555-0199']);
+
+        await deliverInbound(ctx.cluster, { from: NAMED,
+            body: 'Are you still there?' });
+        const row = rowOf(page, 'Zoë Fairweather');
+        await row.locator('.row-preview', { hasText: 'Are you still there?' })
+            .waitFor();
+        assert.equal(await row.locator('.row-archived').isVisible(), false);
+        assert.equal(await rows(page).first().locator('.row-name')
+            .textContent(), 'Zoë Fairweather');
+    });
 
 test('u marks the open thread unread: it closes and its badge is back',
     async () => {

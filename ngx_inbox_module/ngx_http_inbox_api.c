@@ -46,8 +46,19 @@ static ngx_http_inbox_api_route_t  ngx_http_inbox_api_routes[] = {
     { "conversations/*/messages", NGX_HTTP_GET, "GET",
       ngx_http_inbox_messages_list },
 
+    /* a person's actions on a thread (the path's last segment) */
     { "conversations/*/read", NGX_HTTP_POST, "POST",
-      ngx_http_inbox_conversation_read },
+      ngx_http_inbox_conversation_action },
+    { "conversations/*/unread", NGX_HTTP_POST, "POST",
+      ngx_http_inbox_conversation_action },
+    { "conversations/*/archive", NGX_HTTP_POST, "POST",
+      ngx_http_inbox_conversation_action },
+    { "conversations/*/unarchive", NGX_HTTP_POST, "POST",
+      ngx_http_inbox_conversation_action },
+    { "conversations/*/star", NGX_HTTP_POST, "POST",
+      ngx_http_inbox_conversation_action },
+    { "conversations/*/unstar", NGX_HTTP_POST, "POST",
+      ngx_http_inbox_conversation_action },
 
     { "realtime/ticket", NGX_HTTP_POST, "POST",
       ngx_http_inbox_realtime_ticket },

@@ -74,7 +74,9 @@ ngx_int_t ngx_http_inbox_conversation_get(ngx_http_request_t *r,
     ngx_http_inbox_api_t *api, ngx_str_t *id);
 ngx_int_t ngx_http_inbox_messages_list(ngx_http_request_t *r,
     ngx_http_inbox_api_t *api, ngx_str_t *id);
-ngx_int_t ngx_http_inbox_conversation_read(ngx_http_request_t *r,
+/* POST conversations/{id}/ACTION: read, unread, archive, unarchive, star,
+ * unstar (the path's last segment names it). */
+ngx_int_t ngx_http_inbox_conversation_action(ngx_http_request_t *r,
     ngx_http_inbox_api_t *api, ngx_str_t *id);
 ngx_int_t ngx_http_inbox_realtime_ticket(ngx_http_request_t *r,
     ngx_http_inbox_api_t *api, ngx_str_t *id);

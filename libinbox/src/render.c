@@ -237,6 +237,7 @@ inbox_render_conversation_page(const inbox_conversation_page_t *page,
     size_t *len)
 {
     size_t    i;
+    unsigned  f;
     yajl_gen  g;
 
     g = inbox_json_begin();
@@ -257,6 +258,17 @@ inbox_render_conversation_page(const inbox_conversation_page_t *page,
     inbox_json_string(g, page->next_cursor[0] ? page->next_cursor : NULL);
     inbox_json_key(g, "unread_total");
     inbox_json_int(g, page->unread_total);
+
+    /* the tabs' counts */
+    inbox_json_key(g, "counts");
+    yajl_gen_map_open(g);
+
+    for (f = 0; f < INBOX_FILTER_COUNT; f++) {
+        inbox_json_key(g, inbox_filter_name((inbox_filter_t) f));
+        inbox_json_int(g, page->counts[f]);
+    }
+
+    yajl_gen_map_close(g);
 
     yajl_gen_map_close(g);
 

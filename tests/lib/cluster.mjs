@@ -373,17 +373,22 @@ export class Cluster {
     }
 
     // `nginx -s reload`: new workers, then the old ones leave.  Resolves
-    // once as many new workers started as old ones exited.
-    async reloadNginx() {
+    // once as many new workers started as old ones exited; with
+    // untilExited false, once the old ones were told to leave (they may
+    // linger for what they still serve, a WebSocket up to
+    // worker_shutdown_timeout).
+    async reloadNginx({ untilExited = true } = {}) {
         const count = (re) => (this.errorLog().match(re) || []).length;
         const started = /start worker process \d+/g;
+        const leaving = /gracefully shutting down/g;
         const exited = /worker process \d+ exited/g;
-        const before = [count(started), count(exited)];
+        const before = [count(started), count(leaving), count(exited)];
         const n = this.options.workerProcesses;
         process.kill(this.nginx.pid, 'SIGHUP');
         const deadline = Date.now() + 10000;
         while (count(started) < before[0] + n
-               || count(exited) < before[1] + n) {
+               || count(leaving) < before[1] + n
+               || (untilExited && count(exited) < before[2] + n)) {
             if (Date.now() > deadline) {
                 throw new Error('nginx did not reload within 10 s:\n'
                     + this.errorLog());

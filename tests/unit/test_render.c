@@ -106,16 +106,25 @@ TEST(conversation_page_with_and_without_cursor)
     page.count = 1;
     strcpy(page.next_cursor, "abc");
     page.unread_total = 7;
+    page.counts[INBOX_FILTER_ALL] = 5;
+    page.counts[INBOX_FILTER_UNREAD] = 2;
+    page.counts[INBOX_FILTER_UNRESPONDED] = 3;
+    page.counts[INBOX_FILTER_STARRED] = 1;
+    page.counts[INBOX_FILTER_ARCHIVED] = 4;
 
     json = inbox_render_conversation_page(&page, NULL);
     CHECK_STR(json, "{\"items\":[" CONVERSATION_JSON "],"
-                    "\"next_cursor\":\"abc\",\"unread_total\":7}");
+                    "\"next_cursor\":\"abc\",\"unread_total\":7,"
+                    "\"counts\":{\"all\":5,\"unread\":2,\"unresponded\":3,"
+                    "\"starred\":1,\"archived\":4}}");
     free(json);
     inbox_conversation_page_free(&page);
 
     memset(&page, 0, sizeof(page));
     json = inbox_render_conversation_page(&page, NULL);
-    CHECK_STR(json, "{\"items\":[],\"next_cursor\":null,\"unread_total\":0}");
+    CHECK_STR(json, "{\"items\":[],\"next_cursor\":null,\"unread_total\":0,"
+                    "\"counts\":{\"all\":0,\"unread\":0,\"unresponded\":0,"
+                    "\"starred\":0,\"archived\":0}}");
     free(json);
 }
 

@@ -1310,11 +1310,20 @@ TEST(conversations_list_first_page)
     query.limit = 2;
 
     fake.replies[0] = list_page;
-    fake.replies[1] = CURSOR("{\"_id\": null, \"total\": 7}");
+    fake.replies[1] = CURSOR("{\"_id\": null, \"unread_total\": 7,"
+                             " \"all\": 9, \"unread\": 3, \"unresponded\": 4,"
+                             " \"starred\": 1, \"archived\": 2}");
 
     CHECK_INT(inbox_store_conversations_list(store, ORG_ID, &query, &page,
                                              &err), INBOX_OK);
     golden_check(&fake, "conversations_list_first_page");
+
+    /* the tabs' counts come from the same pass as the total */
+    CHECK_INT(page.counts[INBOX_FILTER_ALL], 9);
+    CHECK_INT(page.counts[INBOX_FILTER_UNREAD], 3);
+    CHECK_INT(page.counts[INBOX_FILTER_UNRESPONDED], 4);
+    CHECK_INT(page.counts[INBOX_FILTER_STARRED], 1);
+    CHECK_INT(page.counts[INBOX_FILTER_ARCHIVED], 2);
 
     /* Two shown, the third only proves there is a next page. */
     CHECK_INT(page.count, 2);
@@ -1557,7 +1566,18 @@ static const char  read_org[] =
     " {\"$numberLong\": \"14\"}, \"epoch\": \"a1b2c3d4e5f60708\"}}";
 
 
-TEST(conversation_mark_read_changes_an_unread_thread)
+/* The thread as found before the read: two unread. */
+static const char  unread_conversation[] = CURSOR(
+    "{\"_id\": " OID(CONV_ID) ", \"org_id\": " OID(ORG_ID) ", \"contact\":"
+    " {\"id\": " OID(CONTACT_ID) ", \"name\": \"Ann Lee\", \"phone\":"
+    " \"+15551230001\", \"opted_out\": false}, \"last_message\": {\"id\": "
+    OID(MSG_ID) ", \"direction\": \"inbound\", \"preview\": \"Is Tuesday"
+    " ok?\", \"at\": " DATE(NOW) "}, \"last_activity_at\": " DATE(NOW) ","
+    " \"unread_count\": {\"$numberLong\": \"2\"}, \"archived\": false,"
+    " \"starred\": false}");
+
+
+TEST(conversation_read_changes_an_unread_thread)
 {
     fake_t                fake;
     inbox_error_t         err;
@@ -1568,13 +1588,14 @@ TEST(conversation_mark_read_changes_an_unread_thread)
     store = fake_open(&fake);
     memset(&events, 0, sizeof(events));
 
-    fake.replies[0] = read_conversation;
-    fake.replies[1] = read_org;
-    fake.replies[2] = CURSOR("{\"_id\": null, \"total\": 4}");
+    fake.replies[0] = unread_conversation;
+    fake.replies[1] = read_conversation;
+    fake.replies[2] = read_org;
+    fake.replies[3] = CURSOR("{\"_id\": null, \"total\": 4}");
 
-    CHECK_INT(inbox_store_conversation_mark_read(store, ORG_ID, CONV_ID,
-                                                 &conversation, &events,
-                                                 &err), INBOX_OK);
+    CHECK_INT(inbox_store_conversation_act(store, ORG_ID, CONV_ID,
+                                           INBOX_ACTION_READ, &conversation,
+                                           &events, &err), INBOX_OK);
     golden_check(&fake, "conversation_mark_read");
 
     CHECK_STR(conversation.id, CONV_ID);
@@ -1602,7 +1623,7 @@ TEST(conversation_mark_read_changes_an_unread_thread)
 }
 
 
-TEST(conversation_mark_read_of_a_read_thread_writes_nothing_more)
+TEST(conversation_read_of_a_read_thread_writes_nothing)
 {
     fake_t                fake;
     inbox_error_t         err;
@@ -1613,38 +1634,141 @@ TEST(conversation_mark_read_of_a_read_thread_writes_nothing_more)
     store = fake_open(&fake);
     memset(&events, 0, sizeof(events));
 
-    /* Nothing unread matched: the thread is read back as it is. */
-    fake.replies[0] = "{\"ok\": 1, \"value\": null}";
-    fake.replies[1] = list_page;
+    /* Read already: found, and nothing more is sent. */
+    fake.replies[0] = list_page;
 
-    CHECK_INT(inbox_store_conversation_mark_read(store, ORG_ID, CONV_ID,
-                                                 &conversation, &events,
-                                                 &err), INBOX_OK);
+    CHECK_INT(inbox_store_conversation_act(store, ORG_ID, CONV_ID,
+                                           INBOX_ACTION_READ, &conversation,
+                                           &events, &err), INBOX_OK);
     golden_check(&fake, "conversation_mark_read_unchanged");
-    CHECK_INT(fake.commands, 2);
-    CHECK(!log_has(&fake, "\"orgs\""));
+    CHECK_INT(fake.commands, 1);
+    CHECK(!log_has(&fake, "\"findAndModify\""));
     CHECK(!log_has(&fake, "\"events\""));
     CHECK_INT(events.count, 0);
     CHECK_STR(conversation.id, CONV_ID);
     CHECK_STR(conversation.contact.name, "Ann Lee");
     inbox_conversation_free(&conversation);
 
-    /* Another organization's thread: found by neither command. */
+    /* Another organization's thread: the org-scoped find has none. */
     fake_reset(&fake);
-    CHECK_INT(inbox_store_conversation_mark_read(store, ORG_ID, CONV2_ID,
-                                                 &conversation, &events,
-                                                 &err), INBOX_ERR_NOT_FOUND);
-    CHECK_INT(fake.commands, 2);
+    CHECK_INT(inbox_store_conversation_act(store, ORG_ID, CONV2_ID,
+                                           INBOX_ACTION_READ, &conversation,
+                                           &events, &err),
+              INBOX_ERR_NOT_FOUND);
+    CHECK_INT(fake.commands, 1);
     CHECK(!log_has(&fake, "\"events\""));
     inbox_conversation_free(&conversation);
 
     /* A malformed id asks the server nothing. */
     fake_reset(&fake);
-    CHECK_INT(inbox_store_conversation_mark_read(store, ORG_ID, "12",
-                                                 &conversation, &events,
-                                                 &err), INBOX_ERR_NOT_FOUND);
+    CHECK_INT(inbox_store_conversation_act(store, ORG_ID, "12",
+                                           INBOX_ACTION_READ, &conversation,
+                                           &events, &err),
+              INBOX_ERR_NOT_FOUND);
     CHECK_INT(fake.commands, 0);
     CHECK_INT(events.count, 0);
+    inbox_conversation_free(&conversation);
+
+    inbox_event_list_free(&events);
+    fake_close(&fake, store);
+}
+
+
+/* Archiving an unread thread moves the total: two events; starring a
+ * thread does not: one event, and no aggregate. */
+TEST(conversation_archive_and_star)
+{
+    fake_t                fake;
+    inbox_error_t         err;
+    inbox_store_t        *store;
+    inbox_event_list_t    events;
+    inbox_conversation_t  conversation;
+
+    static const char     archived[] =
+        "{\"ok\": 1, \"value\": {\"_id\": " OID(CONV_ID) ", \"org_id\": "
+        OID(ORG_ID) ", \"contact\": {\"id\": " OID(CONTACT_ID) ", \"name\":"
+        " \"Ann Lee\", \"phone\": \"+15551230001\", \"opted_out\": false},"
+        " \"last_message\": null, \"last_activity_at\": " DATE(NOW) ","
+        " \"unread_count\": {\"$numberLong\": \"2\"}, \"archived\": true,"
+        " \"starred\": false}}";
+    static const char     starred[] =
+        "{\"ok\": 1, \"value\": {\"_id\": " OID(CONV_ID) ", \"org_id\": "
+        OID(ORG_ID) ", \"contact\": {\"id\": " OID(CONTACT_ID) ", \"name\":"
+        " \"Ann Lee\", \"phone\": \"+15551230001\", \"opted_out\": false},"
+        " \"last_message\": null, \"last_activity_at\": " DATE(NOW) ","
+        " \"unread_count\": {\"$numberLong\": \"2\"}, \"archived\": false,"
+        " \"starred\": true}}";
+
+    store = fake_open(&fake);
+    memset(&events, 0, sizeof(events));
+
+    fake.replies[0] = unread_conversation;
+    fake.replies[1] = archived;
+    fake.replies[2] = read_org;
+    fake.replies[3] = CURSOR("{\"_id\": null, \"total\": 1}");
+
+    CHECK_INT(inbox_store_conversation_act(store, ORG_ID, CONV_ID,
+                                           INBOX_ACTION_ARCHIVE,
+                                           &conversation, &events, &err),
+              INBOX_OK);
+    golden_check(&fake, "conversation_archive");
+    CHECK_INT(conversation.archived, 1);
+    inbox_conversation_free(&conversation);
+    CHECK_INT(events.count, 2);
+    if (events.count == 2) {
+        CHECK(strstr(events.items[0].json, "\"archived\":true") != NULL);
+        CHECK(strstr(events.items[1].json, "\"count\":1") != NULL);
+    }
+    inbox_event_list_free(&events);
+
+    fake_reset(&fake);
+    fake.replies[0] = unread_conversation;
+    fake.replies[1] = starred;
+    fake.replies[2] = read_org;
+
+    CHECK_INT(inbox_store_conversation_act(store, ORG_ID, CONV_ID,
+                                           INBOX_ACTION_STAR, &conversation,
+                                           &events, &err), INBOX_OK);
+    golden_check(&fake, "conversation_star");
+    CHECK_INT(conversation.starred, 1);
+    inbox_conversation_free(&conversation);
+    CHECK_INT(events.count, 1);
+    CHECK(!log_has(&fake, "\"aggregate\""));
+    if (events.count == 1) {
+        CHECK_INT(events.items[0].org_seq, 14);
+        CHECK(strstr(events.items[0].json, "\"starred\":true") != NULL);
+    }
+
+    inbox_event_list_free(&events);
+    fake_close(&fake, store);
+}
+
+
+/* A concurrent change between the find and the write: read again. */
+TEST(conversation_act_reads_again_after_a_concurrent_change)
+{
+    fake_t                fake;
+    inbox_error_t         err;
+    inbox_store_t        *store;
+    inbox_event_list_t    events;
+    inbox_conversation_t  conversation;
+
+    store = fake_open(&fake);
+    memset(&events, 0, sizeof(events));
+
+    fake.replies[0] = unread_conversation;
+    fake.replies[1] = "{\"ok\": 1, \"value\": null}";
+    fake.replies[2] = unread_conversation;
+    fake.replies[3] = read_conversation;
+    fake.replies[4] = read_org;
+    fake.replies[5] = CURSOR("{\"_id\": null, \"total\": 4}");
+
+    CHECK_INT(inbox_store_conversation_act(store, ORG_ID, CONV_ID,
+                                           INBOX_ACTION_READ, &conversation,
+                                           &events, &err), INBOX_OK);
+    CHECK_INT(fake.commands, 7);
+    CHECK_INT(events.count, 2);
+    CHECK_INT(conversation.unread_count, 0);
     inbox_conversation_free(&conversation);
 
     inbox_event_list_free(&events);

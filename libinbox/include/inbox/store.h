@@ -11,7 +11,12 @@
  *
  * Every operation that changes what a browser shows also appends its events
  * (with the organization's next org_seq) in the same transaction, and hands
- * them back in an inbox_event_list_t for the caller to push.
+ * them back in an inbox_event_list_t for the caller to push (a caller that
+ * pushes nothing passes NULL).  Which events a change makes is decided in
+ * libinbox (inbox_change_*, event.h), the same for every backend, as are
+ * previews, page limits and unread counting (model.h): a backend only
+ * persists and queries.  The operations a backend implements are listed
+ * once, in libinbox/src/store_backend.h.
  *
  * Output structs are filled by the store and freed by the caller with their
  * _free function (see model.h), also after a failure.
@@ -110,7 +115,9 @@ inbox_status_t inbox_store_credits_grant(inbox_store_t *store,
     const char *org_id, int64_t credits, inbox_error_t *err);
 inbox_status_t inbox_store_billing_set(inbox_store_t *store,
     const char *org_id, int active, inbox_error_t *err);
-/* Creates the contact (and its empty conversation) or renames it. */
+/* Creates the contact (and its empty conversation) or renames it: name
+ * NULL keeps its name, "" forgets it (null).  INBOX_ERR_INVALID for a
+ * phone number not in E.164 form. */
 inbox_status_t inbox_store_contact_upsert(inbox_store_t *store,
     const char *org_id, const char *phone, const char *name,
     char id[INBOX_ID_MAX], inbox_error_t *err);
@@ -130,8 +137,13 @@ inbox_status_t inbox_store_inbound_ingest(inbox_store_t *store,
     const inbox_inbound_t *msgs, size_t n, inbox_ingest_result_t *results,
     inbox_event_list_t *events, inbox_error_t *err);
 
-/* Newest activity first, keyset paginated (see inbox_conversation_query_t);
- * page->unread_total counts the whole organization. */
+/* Newest activity first, keyset paginated (see inbox_conversation_query_t;
+ * its limit follows inbox_list_limit).  q matches a name or a phone number
+ * in part; a search from INBOX_FILTER_ALL also finds archived threads
+ * (inbox_query_any_archived).  page->unread_total and page->counts (each
+ * filter's threads, for the tabs, whatever q) count the whole
+ * organization.  INBOX_ERR_INVALID (with the field) for an unknown filter
+ * or a cursor this list did not give. */
 inbox_status_t inbox_store_conversations_list(inbox_store_t *store,
     const char *org_id, const inbox_conversation_query_t *query,
     inbox_conversation_page_t *page, inbox_error_t *err);
@@ -140,18 +152,22 @@ inbox_status_t inbox_store_conversation_get(inbox_store_t *store,
     const char *org_id, const char *conversation_id,
     inbox_conversation_t *conversation, inbox_error_t *err);
 /*
- * Marks a conversation read: unread_count 0, last read now, in one
- * transaction.  When it was unread, conversation.updated and unread.total
- * (the organization's new total) are appended with the organization's next
- * two org_seq; reading a read conversation changes nothing and appends
- * nothing, but still fills *conversation.  INBOX_ERR_NOT_FOUND also for
- * another organization's conversation or a malformed id.
+ * A person's action on a thread (read, unread, archive, unarchive, star,
+ * unstar; the rules are inbox_conversation_apply's, see model.h), in one
+ * transaction: when it changes the thread, conversation.updated (and
+ * unread.total with the organization's new total, when that moved) are
+ * appended with the organization's next org_seq.  An action that changes
+ * nothing (every action is idempotent) writes and appends nothing, but
+ * still fills *conversation.  Reading a thread also notes when.
+ * INBOX_ERR_NOT_FOUND also for another organization's conversation or a
+ * malformed id.
  */
-inbox_status_t inbox_store_conversation_mark_read(inbox_store_t *store,
-    const char *org_id, const char *conversation_id,
+inbox_status_t inbox_store_conversation_act(inbox_store_t *store,
+    const char *org_id, const char *conversation_id, inbox_action_t action,
     inbox_conversation_t *conversation, inbox_event_list_t *events,
     inbox_error_t *err);
-/* Newest first; cursor NULL or "" for the first page. */
+/* Newest first; cursor NULL or "" for the first page; limit as
+ * inbox_list_limit says. */
 inbox_status_t inbox_store_messages_list(inbox_store_t *store,
     const char *org_id, const char *conversation_id, const char *cursor,
     unsigned limit, inbox_message_page_t *page, inbox_error_t *err);

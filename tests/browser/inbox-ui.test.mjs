@@ -476,6 +476,55 @@ test('at 390 px wide nothing scrolls sideways; the list and the thread '
     }
 });
 
+// The contact's record needs the contacts routes (GET and PATCH
+// /api/v1/contacts/{id}, its timeline).
+
+test('the contact panel names an unknown number and tags it; the thread '
+    + 'and the list show the name at once, and it stays', async () => {
+    await page.locator('#search').fill('7946');
+    const row = rowOf(page, '+44 20 7946 0958');
+    await waitForNames(page, ['+44 20 7946 0958']);
+    await row.getByRole('button').click();
+    await page.locator('#messages .message').first().waitFor();
+
+    await page.getByRole('button', { name: 'Contact', exact: true }).click();
+    const panel = page.getByRole('complementary', { name: 'Contact' });
+    await panel.getByLabel('Name').waitFor();
+    assert.equal(await panel.locator('#contact-phone').textContent(),
+        '+44 20 7946 0958');
+    assert.equal(await panel.getByLabel('Name').inputValue(), '');
+    await panel.locator('.timeline-item', { hasText: 'Hello from London' })
+        .waitFor();
+    assert.equal(await panel.locator('.timeline-item').first()
+        .locator('.timeline-what').textContent(), 'Message received');
+
+    await panel.getByLabel('Name').fill('Ada Lovelace');
+    await panel.getByLabel('Tags').fill('vip, london, vip');
+    await panel.getByRole('button', { name: 'Save' }).click();
+    await panel.getByText('Saved.').waitFor();
+    assert.equal(await page.locator('#thread-title').textContent(),
+        'Ada Lovelace');
+    assert.equal(await page.locator('#thread-sub').textContent(),
+        '+44 20 7946 0958');
+    await waitForNames(page, ['Ada Lovelace']);
+
+    // as the server keeps it: opened again, and over the API
+    await page.getByRole('button', { name: 'Close', exact: true }).click();
+    await page.getByRole('button', { name: 'Contact', exact: true }).click();
+    await panel.getByLabel('Name').waitFor();
+    await page.waitForFunction(() =>
+        document.getElementById('contact-name').value === 'Ada Lovelace');
+    assert.deepEqual((await panel.getByLabel('Tags').inputValue())
+        .split(', ').sort(), ['london', 'vip']);
+    await page.keyboard.press('Escape');
+    await panel.waitFor({ state: 'hidden' });
+    await page.keyboard.press('Escape');
+    await page.locator('#search').fill('lovelace');
+    await waitForNames(page, ['Ada Lovelace']);
+    await page.locator('#search').fill('');
+    await rows(page).nth(3).waitFor();
+});
+
 test('no page errors and no Content-Security-Policy violations',
     async () => {
         assert.deepEqual(pageErrors, []);

@@ -1,19 +1,21 @@
 /*
- * The inbox web app: sign in with an API token, find threads (search, the
- * five filters, a list that loads more as it scrolls), read and act on
- * them (star, archive, mark unread, the contact's record), from the mouse
- * or the keyboard, and keep it all current from the realtime WebSocket.
+ * The inbox web app: sign in with an API token, read the thread list and
+ * threads, and keep them current from the realtime WebSocket.
  *
  * Plain DOM, no build step.  Every piece of data reaches the page through
  * textContent or a checked attribute, never as HTML.
+ *
+ * Threads are found with the search, the five filters and a list that
+ * loads more as it scrolls; they are acted on (star, archive, mark unread,
+ * the contact's record) from the mouse or the keyboard.
  */
 'use strict';
 
 (function () {
     const TOKEN_KEY = 'inbox.token';
-    const LIST_LIMIT = 50;          /* a page of the thread list */
-    const LIST_LIMIT_MAX = 200;     /* the API's largest page */
+    const LIST_LIMIT = 100;
     const MESSAGE_LIMIT = 50;
+    const LIST_LIMIT_MAX = 200;     /* the API's largest page */
     const SEARCH_DELAY_MS = 250;
     const COUNTS_DELAY_MS = 800;
     const BACKOFF_MIN_MS = 1000;
@@ -1252,10 +1254,10 @@
         });
     }
 
-    /* Now rather than at the end of the backoff (back online, or asked
-     * to from the banner). */
+    /* Now rather than at the end of the backoff, asked to from the
+     * banner (shown only while signed in and down). */
     function reconnectNow() {
-        if (!state.token || state.ws) {
+        if (state.ws) {
             return;
         }
         clearTimeout(state.reconnectTimer);
@@ -1387,7 +1389,10 @@
     els.liveRetry.addEventListener('click', reconnectNow);
     window.addEventListener('online', () => {
         if (state.token && !state.ws) {
-            reconnectNow();
+            clearTimeout(state.reconnectTimer);
+            state.reconnectTimer = null;
+            state.attempt = 0;
+            connect();
         }
     });
 

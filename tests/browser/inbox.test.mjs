@@ -31,10 +31,10 @@ async function signIn(p, { email = USER.email, password = USER.password }
     await p.locator('#app').waitFor();
 }
 
-// How the app shows a US number: (415) 555-1234.
+// How the app shows a US number: +1 (415) 555-1234.
 function shown(phone) {
     const m = /^\+1(\d{3})(\d{3})(\d{4})$/.exec(phone);
-    return `(${m[1]}) ${m[2]}-${m[3]}`;
+    return `+1 (${m[1]}) ${m[2]}-${m[3]}`;
 }
 
 before(async () => {

@@ -1,7 +1,8 @@
 
 /*
  * GET /api/v1/conversations, /api/v1/conversations/{id} and
- * /api/v1/conversations/{id}/messages; POST /api/v1/conversations/{id}/read.
+ * /api/v1/conversations/{id}/messages; POST /api/v1/conversations/{id}/
+ * read, unread, archive, unarchive, star and unstar.
  */
 
 
@@ -22,6 +23,7 @@ typedef struct {
     const char                  *id;
     const char                  *cursor;
     unsigned                     limit;
+    inbox_action_t               action;
 } ngx_http_inbox_conversations_args_t;
 
 
@@ -33,7 +35,7 @@ static void ngx_http_inbox_conversation_get_op(ngx_http_inbox_api_t *api,
     inbox_store_t *store, ngx_http_inbox_job_t *job);
 static void ngx_http_inbox_messages_list_op(ngx_http_inbox_api_t *api,
     inbox_store_t *store, ngx_http_inbox_job_t *job);
-static void ngx_http_inbox_conversation_read_op(ngx_http_inbox_api_t *api,
+static void ngx_http_inbox_conversation_action_op(ngx_http_inbox_api_t *api,
     inbox_store_t *store, ngx_http_inbox_job_t *job);
 
 
@@ -119,11 +121,43 @@ ngx_http_inbox_messages_list(ngx_http_request_t *r,
 
 
 ngx_int_t
-ngx_http_inbox_conversation_read(ngx_http_request_t *r,
+ngx_http_inbox_conversation_action(ngx_http_request_t *r,
     ngx_http_inbox_api_t *api, ngx_str_t *id)
 {
-    return ngx_http_inbox_conversation_op(r, api, id,
-                                          ngx_http_inbox_conversation_read_op);
+    char                                  name[16];
+    u_char                               *p, *last;
+    ngx_http_inbox_conversations_args_t  *args;
+
+    if (ngx_http_inbox_conversation_op(r, api, id,
+                                       ngx_http_inbox_conversation_action_op)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    args = api->args;
+
+    /* the route matched ".../{id}/NAME": NAME is the path's last segment,
+     * one of libinbox's action names */
+    last = r->uri.data + r->uri.len;
+
+    for (p = last; p > r->uri.data && p[-1] != '/'; p--) {
+        /* void */
+    }
+
+    if ((size_t) (last - p) >= sizeof(name)) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(name, p, last - p);
+    name[last - p] = '\0';
+
+    if (inbox_action_parse(name, &args->action) != 0) {
+        /* the route table names no other */
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
 }
 
 
@@ -228,13 +262,14 @@ ngx_http_inbox_messages_list_op(ngx_http_inbox_api_t *api,
 
 
 /*
- * The conversation as read now; once that is durable, its events go to
- * ws-server from here, as a webhook batch's do, so every browser of the
- * organization clears the badge too.
+ * The conversation as the action left it; once that is durable, its
+ * events (none when the action changed nothing) go to ws-server from
+ * here, as a webhook batch's do, so every browser of the organization
+ * sees the change.
  */
 
 static void
-ngx_http_inbox_conversation_read_op(ngx_http_inbox_api_t *api,
+ngx_http_inbox_conversation_action_op(ngx_http_inbox_api_t *api,
     inbox_store_t *store, ngx_http_inbox_job_t *job)
 {
     ngx_http_inbox_conversations_args_t *args = api->args;
@@ -247,9 +282,9 @@ ngx_http_inbox_conversation_read_op(ngx_http_inbox_api_t *api,
     memset(&events, 0, sizeof(inbox_event_list_t));
     memset(&conversation, 0, sizeof(inbox_conversation_t));
 
-    if (inbox_store_conversation_mark_read(store, api->principal.org_id,
-                                           args->id, &conversation, &events,
-                                           &job->error)
+    if (inbox_store_conversation_act(store, api->principal.org_id, args->id,
+                                     args->action, &conversation, &events,
+                                     &job->error)
         == INBOX_OK)
     {
         json = inbox_render_conversation(&conversation, &len);

@@ -1,6 +1,7 @@
 /*
- * The inbox web app: sign in with an API token, read the thread list and
- * threads, and keep them current from the realtime WebSocket.
+ * The inbox web app: sign in with email and password (a session cookie the
+ * page never sees), read the thread list and threads, and keep them
+ * current from the realtime WebSocket.
  *
  * Plain DOM, no build step.  Every piece of data reaches the page through
  * textContent or a checked attribute, never as HTML.
@@ -8,7 +9,8 @@
 'use strict';
 
 (function () {
-    const TOKEN_KEY = 'inbox.token';
+    /* where an older version kept an API token: forgotten on load */
+    const OLD_TOKEN_KEY = 'inbox.token';
     const LIST_LIMIT = 100;
     const MESSAGE_LIMIT = 50;
     const BACKOFF_MIN_MS = 1000;
@@ -24,7 +26,8 @@
         signOut: $('sign-out'),
         signin: $('signin'),
         signinForm: $('signin-form'),
-        tokenInput: $('token-input'),
+        emailInput: $('email-input'),
+        passwordInput: $('password-input'),
         signinError: $('signin-error'),
         app: $('app'),
         tabs: Array.from(document.querySelectorAll('.tab')),
@@ -39,7 +42,7 @@
     };
 
     const state = {
-        token: null,
+        signedIn: false,
         filter: 'all',
         conversations: new Map(),   /* id -> conversation */
         rows: new Map(),            /* id -> <li> */
@@ -62,14 +65,22 @@
 
     /* ---- HTTP ---- */
 
+    /* The session cookie goes along by itself; every change carries the
+     * header the server asks of a cookie-authenticated change (another
+     * site's page cannot send it). */
     async function api(path, options = {}) {
-        const headers = { Authorization: 'Bearer ' + state.token };
+        const method = options.method || 'GET';
+        const headers = {};
+        if (method !== 'GET' && method !== 'HEAD') {
+            headers['X-Requested-With'] = 'inbox';
+        }
         if (options.body !== undefined) {
             headers['Content-Type'] = 'application/json';
         }
         const res = await fetch(path, {
-            method: options.method || 'GET',
+            method: method,
             headers: headers,
+            credentials: 'same-origin',
             body: options.body === undefined ? undefined
                 : JSON.stringify(options.body),
         });
@@ -92,7 +103,7 @@
 
     function failed(err) {
         if (err instanceof Unauthenticated) {
-            signOut('Your token is no longer accepted. Sign in again.');
+            endSession('Your session has ended. Sign in again.');
             return true;
         }
         return false;
@@ -594,7 +605,7 @@
     }
 
     function scheduleReconnect() {
-        if (!state.token || state.reconnectTimer) {
+        if (!state.signedIn || state.reconnectTimer) {
             return;
         }
         setConnection('reconnecting');
@@ -619,7 +630,7 @@
             }
             return;
         }
-        if (generation !== state.wsGeneration || !state.token) {
+        if (generation !== state.wsGeneration || !state.signedIn) {
             return;
         }
         let ws;
@@ -660,11 +671,14 @@
         els.app.hidden = true;
         els.signin.hidden = false;
         els.signinError.textContent = message || '';
-        els.tokenInput.value = '';
-        els.tokenInput.focus();
+        els.passwordInput.value = '';
+        (els.emailInput.value ? els.passwordInput : els.emailInput).focus();
     }
 
-    function startApp() {
+    function startApp(me) {
+        state.signedIn = true;
+        els.signOut.title = me && me.user
+            ? 'Signed in as ' + me.user.email : '';
         els.signin.hidden = true;
         els.session.hidden = false;
         els.app.hidden = false;
@@ -678,11 +692,12 @@
         state.clockTimer = setInterval(renderList, 30000);
     }
 
-    function signOut(message) {
+    /* Forgets everything shown; the server's session is already gone or
+     * is ended by signOut. */
+    function endSession(message) {
+        state.signedIn = false;
         disconnect();
         clearInterval(state.clockTimer);
-        state.token = null;
-        localStorage.removeItem(TOKEN_KEY);
         state.conversations.clear();
         state.rows.clear();
         els.threads.textContent = '';
@@ -691,32 +706,70 @@
         showSignIn(message);
     }
 
+    async function signOut() {
+        endSession('');
+        try {
+            await fetch('/api/v1/auth/logout', {
+                method: 'POST',
+                credentials: 'same-origin',
+                headers: { 'X-Requested-With': 'inbox' },
+            });
+        } catch (e) {
+            /* the cookie stays until it expires; nothing shows it */
+        }
+    }
+
+    /* What the sign-in form says when the server refuses. */
+    async function signInRefusal(res) {
+        let json = null;
+        try {
+            json = await res.json();
+        } catch (e) {
+            json = null;
+        }
+        if (res.status === 401) {
+            return 'That email and password do not match. Try again.';
+        }
+        if (res.status === 429) {
+            const wait = Number(res.headers.get('Retry-After')) || 60;
+            return 'Too many failed sign-ins. Wait ' + (wait > 90
+                ? Math.ceil(wait / 60) + ' minutes' : wait + ' seconds')
+                + ' and try again.';
+        }
+        if (json && json.error && json.error.message) {
+            return json.error.message;
+        }
+        return 'The server answered ' + res.status + '. Try again.';
+    }
+
     async function onSignIn(event) {
         event.preventDefault();
-        const token = els.tokenInput.value.trim();
-        if (!token) {
-            els.signinError.textContent = 'Enter your API token.';
+        const email = els.emailInput.value.trim();
+        const password = els.passwordInput.value;
+        if (!email || !password) {
+            els.signinError.textContent =
+                'Enter your email address and password.';
+            (email ? els.passwordInput : els.emailInput).focus();
             return;
         }
         const button = els.signinForm.querySelector('button[type=submit]');
         button.disabled = true;
         els.signinError.textContent = '';
         try {
-            const res = await fetch('/api/v1/conversations?limit=1',
-                { headers: { Authorization: 'Bearer ' + token } });
-            if (res.status === 401) {
-                els.signinError.textContent =
-                    'That token was not accepted. Check it and try again.';
-                return;
-            }
+            const res = await fetch('/api/v1/auth/login', {
+                method: 'POST',
+                credentials: 'same-origin',
+                headers: { 'Content-Type': 'application/json' },
+                body: JSON.stringify({ email: email, password: password }),
+            });
             if (!res.ok) {
-                els.signinError.textContent =
-                    'The server answered ' + res.status + '. Try again.';
+                els.signinError.textContent = await signInRefusal(res);
+                els.passwordInput.value = '';
+                els.passwordInput.focus();
                 return;
             }
-            state.token = token;
-            localStorage.setItem(TOKEN_KEY, token);
-            startApp();
+            els.passwordInput.value = '';
+            startApp(await res.json());
         } catch (err) {
             els.signinError.textContent =
                 'Could not reach the server. Try again.';
@@ -725,8 +778,25 @@
         }
     }
 
+    /* On load: signed in already when the cookie's session still counts. */
+    async function resume() {
+        localStorage.removeItem(OLD_TOKEN_KEY);
+        try {
+            const res = await fetch('/api/v1/me',
+                { credentials: 'same-origin' });
+            if (res.ok) {
+                startApp(await res.json());
+                return;
+            }
+            showSignIn(res.status === 401 ? ''
+                : 'The server answered ' + res.status + '. Try again.');
+        } catch (err) {
+            showSignIn('Could not reach the server. Try again.');
+        }
+    }
+
     els.signinForm.addEventListener('submit', onSignIn);
-    els.signOut.addEventListener('click', () => signOut(''));
+    els.signOut.addEventListener('click', () => signOut());
     $('back').addEventListener('click', () => {
         closeThread();
         renderList();
@@ -734,7 +804,7 @@
     els.tabs.forEach((tab) => tab.addEventListener('click',
         () => setFilter(tab.dataset.filter)));
     window.addEventListener('online', () => {
-        if (state.token && !state.ws) {
+        if (state.signedIn && !state.ws) {
             clearTimeout(state.reconnectTimer);
             state.reconnectTimer = null;
             state.attempt = 0;
@@ -742,10 +812,5 @@
         }
     });
 
-    state.token = localStorage.getItem(TOKEN_KEY);
-    if (state.token) {
-        startApp();
-    } else {
-        showSignIn('');
-    }
+    resume();
 })();

@@ -248,6 +248,160 @@ inbox_event_record_next(const char *buf, size_t len, size_t *offset,
 }
 
 
+void
+inbox_change_message(inbox_change_t *change, const inbox_message_t *message,
+    const inbox_conversation_t *conversation)
+{
+    memset(change, 0, sizeof(inbox_change_t));
+
+    change->message = message;
+    change->conversation = conversation;
+    change->count = 3;
+
+    change->items[0].type = "message.created";
+    change->items[0].message_id = message->id;
+    change->items[0].conversation_id = conversation->id;
+    change->items[0].unread_total = -1;
+
+    change->items[1].type = "conversation.updated";
+    change->items[1].conversation_id = conversation->id;
+    change->items[1].unread_total = -1;
+
+    change->items[2].type = "unread.total";
+    change->items[2].unread_total = 0;
+}
+
+
+void
+inbox_change_action(inbox_change_t *change,
+    const inbox_conversation_t *before, const inbox_conversation_t *after)
+{
+    memset(change, 0, sizeof(inbox_change_t));
+
+    change->conversation = after;
+    change->count = 1;
+
+    change->items[0].type = "conversation.updated";
+    change->items[0].conversation_id = after->id;
+    change->items[0].unread_total = -1;
+
+    if (inbox_conversation_unread_shown(before)
+        != inbox_conversation_unread_shown(after))
+    {
+        change->items[1].type = "unread.total";
+        change->items[1].unread_total = 0;
+        change->count = 2;
+    }
+}
+
+
+int
+inbox_change_wants_total(const inbox_change_t *change)
+{
+    size_t  i;
+
+    for (i = 0; i < change->count; i++) {
+        if (change->items[i].unread_total >= 0) {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+void
+inbox_change_set_total(inbox_change_t *change, int64_t unread_total)
+{
+    size_t  i;
+
+    for (i = 0; i < change->count; i++) {
+        if (change->items[i].unread_total >= 0) {
+            change->items[i].unread_total = unread_total;
+        }
+    }
+}
+
+
+int
+inbox_change_render(inbox_change_t *change, int64_t first, const char *epoch)
+{
+    size_t                 i;
+    inbox_change_event_t  *e;
+
+    for (i = 0; i < change->count; i++) {
+        e = &change->items[i];
+        e->org_seq = first + (int64_t) i;
+
+        free(e->frame);
+
+        if (strcmp(e->type, "message.created") == 0) {
+            e->frame = inbox_event_message_created(e->org_seq, epoch,
+                                                   change->message,
+                                                   change->conversation);
+
+        } else if (strcmp(e->type, "conversation.updated") == 0) {
+            e->frame = inbox_event_conversation_updated(e->org_seq, epoch,
+                                                        change->conversation);
+
+        } else {
+            e->frame = inbox_event_unread_total(e->org_seq, epoch,
+                                                e->unread_total);
+        }
+
+        if (e->frame == NULL) {
+            return -1;
+        }
+    }
+
+    return 0;
+}
+
+
+int
+inbox_change_push(inbox_change_t *change, const char *org_id,
+    inbox_event_list_t *list)
+{
+    size_t  i, first;
+
+    if (list == NULL) {
+        inbox_change_free(change);
+        return 0;
+    }
+
+    first = list->count;
+
+    for (i = 0; i < change->count; i++) {
+        /* the list owns the frame from here, also when the push fails */
+        if (inbox_event_list_push(list, org_id, change->items[i].org_seq,
+                                  change->items[i].frame)
+            != 0)
+        {
+            change->items[i].frame = NULL;
+            inbox_event_list_truncate(list, first);
+            inbox_change_free(change);
+            return -1;
+        }
+
+        change->items[i].frame = NULL;
+    }
+
+    return 0;
+}
+
+
+void
+inbox_change_free(inbox_change_t *change)
+{
+    size_t  i;
+
+    for (i = 0; i < change->count; i++) {
+        free(change->items[i].frame);
+        change->items[i].frame = NULL;
+    }
+}
+
+
 static yajl_gen
 inbox_event_begin(const char *type, int64_t org_seq, const char *epoch)
 {

@@ -1,6 +1,8 @@
 /*
- * The domain structs' clean-up, and the names the API and CLI use.
+ * The domain structs' clean-up, the names the API and CLI use, and the
+ * inbox's rules that every store backend follows (see model.h).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <inbox/model.h>
@@ -160,28 +162,193 @@ inbox_direction_name(inbox_direction_t direction)
 }
 
 
+const char *
+inbox_filter_name(inbox_filter_t filter)
+{
+    static const char  *names[INBOX_FILTER_COUNT] = {
+        "all", "unread", "unresponded", "starred", "archived"
+    };
+
+    return (unsigned) filter < INBOX_FILTER_COUNT ? names[filter] : "unknown";
+}
+
+
 int
 inbox_filter_parse(const char *name, inbox_filter_t *filter)
 {
-    static const struct {
-        const char      *name;
-        inbox_filter_t   filter;
-    } filters[] = {
-        { "all", INBOX_FILTER_ALL },
-        { "unread", INBOX_FILTER_UNREAD },
-        { "unresponded", INBOX_FILTER_UNRESPONDED },
-        { "starred", INBOX_FILTER_STARRED },
-        { "archived", INBOX_FILTER_ARCHIVED },
-    };
+    unsigned  f;
 
-    size_t  i;
-
-    for (i = 0; i < sizeof(filters) / sizeof(filters[0]); i++) {
-        if (strcmp(name, filters[i].name) == 0) {
-            *filter = filters[i].filter;
+    for (f = 0; f < INBOX_FILTER_COUNT; f++) {
+        if (strcmp(name, inbox_filter_name((inbox_filter_t) f)) == 0) {
+            *filter = (inbox_filter_t) f;
             return 0;
         }
     }
 
     return -1;
+}
+
+
+const char *
+inbox_action_name(inbox_action_t action)
+{
+    static const char  *names[] = {
+        "read", "unread", "archive", "unarchive", "star", "unstar"
+    };
+
+    return (unsigned) action < sizeof(names) / sizeof(names[0])
+           ? names[action] : "unknown";
+}
+
+
+int
+inbox_action_parse(const char *name, inbox_action_t *action)
+{
+    inbox_action_t  a;
+
+    for (a = INBOX_ACTION_READ; a <= INBOX_ACTION_UNSTAR; a++) {
+        if (strcmp(name, inbox_action_name(a)) == 0) {
+            *action = a;
+            return 0;
+        }
+    }
+
+    return -1;
+}
+
+
+unsigned
+inbox_list_limit(unsigned limit)
+{
+    if (limit == 0) {
+        return INBOX_LIST_LIMIT_DEFAULT;
+    }
+
+    return limit > INBOX_LIST_LIMIT_MAX ? INBOX_LIST_LIMIT_MAX : limit;
+}
+
+
+void
+inbox_message_preview(const char *body, char out[INBOX_PREVIEW_MAX])
+{
+    size_t  len;
+
+    body = body ? body : "";
+    len = strlen(body);
+
+    if (len > INBOX_PREVIEW_MAX - 1) {
+        len = INBOX_PREVIEW_MAX - 1;
+
+        /* step back over continuation bytes to a character's start */
+        while (len > 0 && ((unsigned char) body[len] & 0xc0) == 0x80) {
+            len--;
+        }
+    }
+
+    memcpy(out, body, len);
+    out[len] = '\0';
+}
+
+
+int64_t
+inbox_conversation_unread_shown(const inbox_conversation_t *c)
+{
+    return c->archived ? 0 : c->unread_count;
+}
+
+
+void
+inbox_conversation_receive(inbox_conversation_t *c, const char *message_id,
+    int64_t at, const char *preview)
+{
+    c->unread_count++;
+    c->archived = 0;
+
+    if (c->has_last_message && at < c->last_message.at) {
+        return;
+    }
+
+    c->has_last_message = 1;
+    snprintf(c->last_message.id, sizeof(c->last_message.id), "%s",
+             message_id);
+    c->last_message.direction = INBOX_INBOUND;
+    snprintf(c->last_message.preview, sizeof(c->last_message.preview), "%s",
+             preview);
+    c->last_message.at = at;
+    c->last_activity_at = at;
+}
+
+
+int
+inbox_conversation_apply(inbox_conversation_t *c, inbox_action_t action)
+{
+    inbox_conversation_t  before;
+
+    before = *c;
+
+    switch (action) {
+
+    case INBOX_ACTION_READ:
+        c->unread_count = 0;
+        break;
+
+    case INBOX_ACTION_UNREAD:
+        if (c->unread_count < 1) {
+            c->unread_count = 1;
+        }
+        break;
+
+    case INBOX_ACTION_ARCHIVE:
+        c->archived = 1;
+        break;
+
+    case INBOX_ACTION_UNARCHIVE:
+        c->archived = 0;
+        break;
+
+    case INBOX_ACTION_STAR:
+        c->starred = 1;
+        break;
+
+    case INBOX_ACTION_UNSTAR:
+        c->starred = 0;
+        break;
+    }
+
+    return c->unread_count != before.unread_count
+           || c->archived != before.archived
+           || c->starred != before.starred;
+}
+
+
+int
+inbox_filter_matches(inbox_filter_t filter, const inbox_conversation_t *c)
+{
+    switch (filter) {
+
+    case INBOX_FILTER_ALL:
+        return !c->archived;
+
+    case INBOX_FILTER_UNREAD:
+        return !c->archived && c->unread_count > 0;
+
+    case INBOX_FILTER_UNRESPONDED:
+        return !c->archived && c->has_last_message
+               && c->last_message.direction == INBOX_INBOUND;
+
+    case INBOX_FILTER_STARRED:
+        return !c->archived && c->starred;
+
+    case INBOX_FILTER_ARCHIVED:
+        return c->archived;
+    }
+
+    return 0;
+}
+
+
+int
+inbox_query_any_archived(inbox_filter_t filter, const char *q)
+{
+    return filter == INBOX_FILTER_ALL && q != NULL && q[0] != '\0';
 }

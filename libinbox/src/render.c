@@ -237,6 +237,7 @@ inbox_render_conversation_page(const inbox_conversation_page_t *page,
     size_t *len)
 {
     size_t    i;
+    unsigned  f;
     yajl_gen  g;
 
     g = inbox_json_begin();
@@ -257,6 +258,17 @@ inbox_render_conversation_page(const inbox_conversation_page_t *page,
     inbox_json_string(g, page->next_cursor[0] ? page->next_cursor : NULL);
     inbox_json_key(g, "unread_total");
     inbox_json_int(g, page->unread_total);
+
+    /* the tabs' counts */
+    inbox_json_key(g, "counts");
+    yajl_gen_map_open(g);
+
+    for (f = 0; f < INBOX_FILTER_COUNT; f++) {
+        inbox_json_key(g, inbox_filter_name((inbox_filter_t) f));
+        inbox_json_int(g, page->counts[f]);
+    }
+
+    yajl_gen_map_close(g);
 
     yajl_gen_map_close(g);
 
@@ -321,6 +333,20 @@ inbox_render_error(const inbox_error_t *err, size_t *len)
     if (err != NULL && err->field[0] != '\0') {
         inbox_json_key(g, "field");
         inbox_json_string(g, err->field);
+    }
+
+    /* the extra fields each code has in the contract */
+
+    if (code == INBOX_ERR_INSUFFICIENT_CREDITS) {
+        inbox_json_key(g, "needed");
+        inbox_json_int(g, err->needed);
+        inbox_json_key(g, "balance");
+        inbox_json_int(g, err->balance);
+    }
+
+    if (code == INBOX_ERR_RATE_LIMITED) {
+        inbox_json_key(g, "retry_after");
+        inbox_json_int(g, err->retry_after ? err->retry_after : 1);
     }
 
     yajl_gen_map_close(g);

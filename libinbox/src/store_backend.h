@@ -1,78 +1,207 @@
 /*
- * What a store backend implements.  store.c opens the backend named by the
- * URI scheme and forwards each inbox_store_* call to these operations; a
- * backend embeds inbox_store_t as its first member.
+ * What a store backend implements: every operation, listed once.
+ *
+ * INBOX_STORE_OPERATIONS(X) calls X(kind, name, params, args) for each
+ * operation a backend provides.  Each returns inbox_status_t; params is
+ * its parameter list, args the same names as a call's arguments.  From
+ * this one list come:
+ *   - the operations table inbox_store_ops_t (one member per operation),
+ *   - each backend's prototypes and its table, filled by name (see the
+ *     end of this file): a backend that lacks an operation does not link,
+ *     and two operations cannot swap,
+ *   - store.c's public inbox_store_NAME function for each PLAIN operation,
+ *     which only forwards.  A RULED operation's public function is written
+ *     out in store.c, because libinbox applies a rule around the backend
+ *     (limits, token checks, ...); its public signature may differ.
+ * Each public function is documented once, in <inbox/store.h>; a public
+ * prototype that drifts from this list fails to compile.
  */
 #ifndef INBOX_STORE_BACKEND_H
 #define INBOX_STORE_BACKEND_H
 
 #include <inbox/store.h>
 
+
+#define INBOX_STORE_OPERATIONS(X)                                             \
+                                                                              \
+    /* the backend's core: store_BACKEND.c */                                 \
+    X(PLAIN, ping,                                                            \
+      (inbox_store_t *store, inbox_error_t *err),                             \
+      (store, err))                                                           \
+    X(PLAIN, maintain,                                                        \
+      (inbox_store_t *store, inbox_error_t *err),                             \
+      (store, err))                                                           \
+                                                                              \
+    /* admin: store_BACKEND_admin.c */                                        \
+    X(PLAIN, org_create,                                                      \
+      (inbox_store_t *store, const char *name, const char *timezone,          \
+       char id[INBOX_ID_MAX], inbox_error_t *err),                            \
+      (store, name, timezone, id, err))                                       \
+    X(PLAIN, org_find_by_name,                                                \
+      (inbox_store_t *store, const char *name, char id[INBOX_ID_MAX],         \
+       inbox_error_t *err),                                                   \
+      (store, name, id, err))                                                 \
+    X(PLAIN, number_add,                                                      \
+      (inbox_store_t *store, const inbox_number_t *number,                    \
+       inbox_error_t *err),                                                   \
+      (store, number, err))                                                   \
+    X(PLAIN, number_find,                                                     \
+      (inbox_store_t *store, const char *e164, inbox_number_t *number,        \
+       inbox_error_t *err),                                                   \
+      (store, e164, number, err))                                             \
+    /* email is normalized (inbox_email_normalize) */                         \
+    X(RULED, user_add,                                                        \
+      (inbox_store_t *store, const char *org_id, const char *email,           \
+       inbox_role_t role, const char *password_hash, char id[INBOX_ID_MAX],   \
+       inbox_error_t *err),                                                   \
+      (store, org_id, email, role, password_hash, id, err))                   \
+    /* name is NULL or valid, id never NULL: store.c checked */               \
+    X(RULED, token_add,                                                       \
+      (inbox_store_t *store, const char *org_id, const char *user_email,      \
+       const char *token_hash, const char *name, int64_t expires_at,          \
+       char id[INBOX_ID_MAX], inbox_error_t *err),                            \
+      (store, org_id, user_email, token_hash, name, expires_at, id, err))     \
+    /* fills principal and token's times whatever they say: store.c           \
+     * applies the rule (inbox_token_check) */                                \
+    X(RULED, token_find,                                                      \
+      (inbox_store_t *store, const char *token_hash,                          \
+       inbox_principal_t *principal, inbox_token_t *token,                    \
+       inbox_error_t *err),                                                   \
+      (store, token_hash, principal, token, err))                             \
+    X(PLAIN, tokens_list,                                                     \
+      (inbox_store_t *store, const char *org_id, inbox_token_list_t *list,    \
+       inbox_error_t *err),                                                   \
+      (store, org_id, list, err))                                             \
+    /* token_id NULL: by token_hash; id never NULL */                         \
+    X(RULED, token_revoke,                                                    \
+      (inbox_store_t *store, const char *org_id, const char *token_id,        \
+       const char *token_hash, char id[INBOX_ID_MAX], inbox_error_t *err),    \
+      (store, org_id, token_id, token_hash, id, err))                         \
+    X(PLAIN, credits_grant,                                                   \
+      (inbox_store_t *store, const char *org_id, int64_t credits,             \
+       inbox_error_t *err),                                                   \
+      (store, org_id, credits, err))                                          \
+    X(PLAIN, billing_set,                                                     \
+      (inbox_store_t *store, const char *org_id, int active,                  \
+       inbox_error_t *err),                                                   \
+      (store, org_id, active, err))                                           \
+                                                                              \
+    /* contacts: store_BACKEND_contacts.c; phone is E.164 */                  \
+    X(RULED, contact_upsert,                                                  \
+      (inbox_store_t *store, const char *org_id, const char *phone,           \
+       const char *name, char id[INBOX_ID_MAX], inbox_error_t *err),          \
+      (store, org_id, phone, name, id, err))                                  \
+                                                                              \
+    /* ingest: store_BACKEND_ingest.c */                                      \
+    X(PLAIN, inbound_ingest,                                                  \
+      (inbox_store_t *store, const inbox_inbound_t *msgs, size_t n,           \
+       inbox_ingest_result_t *results, inbox_event_list_t *events,            \
+       inbox_error_t *err),                                                   \
+      (store, msgs, n, results, events, err))                                 \
+                                                                              \
+    /* conversations: store_BACKEND_conversations.c */                        \
+    /* query->filter is known, query->limit 1..INBOX_LIST_LIMIT_MAX */        \
+    X(RULED, conversations_list,                                              \
+      (inbox_store_t *store, const char *org_id,                              \
+       const inbox_conversation_query_t *query,                               \
+       inbox_conversation_page_t *page, inbox_error_t *err),                  \
+      (store, org_id, query, page, err))                                      \
+    X(PLAIN, conversation_get,                                                \
+      (inbox_store_t *store, const char *org_id,                              \
+       const char *conversation_id, inbox_conversation_t *conversation,       \
+       inbox_error_t *err),                                                   \
+      (store, org_id, conversation_id, conversation, err))                    \
+    X(PLAIN, conversation_act,                                                \
+      (inbox_store_t *store, const char *org_id,                              \
+       const char *conversation_id, inbox_action_t action,                    \
+       inbox_conversation_t *conversation, inbox_event_list_t *events,        \
+       inbox_error_t *err),                                                   \
+      (store, org_id, conversation_id, action, conversation, events, err))    \
+                                                                              \
+    /* messages: store_BACKEND_messages.c; limit 1..INBOX_LIST_LIMIT_MAX */   \
+    X(RULED, messages_list,                                                   \
+      (inbox_store_t *store, const char *org_id,                              \
+       const char *conversation_id, const char *cursor, unsigned limit,       \
+       inbox_message_page_t *page, inbox_error_t *err),                       \
+      (store, org_id, conversation_id, cursor, limit, page, err))             \
+                                                                              \
+    /* events: store_BACKEND_events.c */                                      \
+    X(PLAIN, realtime_state,                                                  \
+      (inbox_store_t *store, const char *org_id,                              \
+       inbox_realtime_state_t *state, inbox_error_t *err),                    \
+      (store, org_id, state, err))                                            \
+                                                                              \
+    /* accounts and sessions: store_BACKEND_sessions.c; lists are zeroed,   \
+     * emails normalized (inbox_email_normalize), user_id NULL for none */    \
+    X(RULED, orgs_list,                                                       \
+      (inbox_store_t *store, inbox_org_list_t *list, inbox_error_t *err),     \
+      (store, list, err))                                                     \
+    X(RULED, account_get,                                                     \
+      (inbox_store_t *store, const char *org_id, const char *user_id,         \
+       inbox_account_t *account, inbox_error_t *err),                         \
+      (store, org_id, user_id, account, err))                                 \
+    X(RULED, user_find_by_email,                                              \
+      (inbox_store_t *store, const char *email, inbox_user_t *user,           \
+       char **password_hash, inbox_error_t *err),                             \
+      (store, email, user, password_hash, err))                               \
+    X(RULED, users_list,                                                      \
+      (inbox_store_t *store, const char *org_id, inbox_user_list_t *list,     \
+       inbox_error_t *err),                                                   \
+      (store, org_id, list, err))                                             \
+    X(RULED, user_password_set,                                               \
+      (inbox_store_t *store, const char *org_id, const char *email,           \
+       const char *password_hash, char id[INBOX_ID_MAX], inbox_error_t *err), \
+      (store, org_id, email, password_hash, id, err))                         \
+    /* a session's times are store.c's to decide (session.h): backends       \
+     * record them and hand them back; session_add and session_touch are     \
+     * called by inbox_store_session_create and _find only */                \
+    X(RULED, session_add,                                                     \
+      (inbox_store_t *store, const char *org_id, const char *user_id,         \
+       const char *session_hash, const inbox_session_t *session,              \
+       inbox_error_t *err),                                                   \
+      (store, org_id, user_id, session_hash, session, err))                   \
+    X(RULED, session_find,                                                    \
+      (inbox_store_t *store, const char *session_hash,                        \
+       inbox_principal_t *principal, inbox_session_t *session,                \
+       inbox_error_t *err),                                                   \
+      (store, session_hash, principal, session, err))                         \
+    X(RULED, session_touch,                                                   \
+      (inbox_store_t *store, const char *session_hash,                        \
+       const inbox_session_t *session, inbox_error_t *err),                   \
+      (store, session_hash, session, err))                                    \
+    X(PLAIN, session_delete,                                                  \
+      (inbox_store_t *store, const char *session_hash, inbox_error_t *err),   \
+      (store, session_hash, err))                                             \
+    X(RULED, sessions_purge,                                                  \
+      (inbox_store_t *store, int64_t now, size_t *removed,                    \
+       inbox_error_t *err),                                                   \
+      (store, now, removed, err))
+
+
+#define INBOX_STORE_OP_MEMBER(kind, name, params, args)                       \
+    inbox_status_t (*name) params;
+
 typedef struct {
-    const char *name;
+    const char  *name;               /* "sqlite", "mongodb" */
+    void       (*close)(inbox_store_t *store);
 
-    void (*close)(inbox_store_t *store);
-    inbox_status_t (*ping)(inbox_store_t *store, inbox_error_t *err);
-
-    inbox_status_t (*org_create)(inbox_store_t *store, const char *name,
-        const char *timezone, char id[INBOX_ID_MAX], inbox_error_t *err);
-    inbox_status_t (*org_find_by_name)(inbox_store_t *store,
-        const char *name, char id[INBOX_ID_MAX], inbox_error_t *err);
-    inbox_status_t (*number_add)(inbox_store_t *store,
-        const inbox_number_t *number, inbox_error_t *err);
-    inbox_status_t (*number_find)(inbox_store_t *store, const char *e164,
-        inbox_number_t *number, inbox_error_t *err);
-    inbox_status_t (*user_add)(inbox_store_t *store, const char *org_id,
-        const char *email, inbox_role_t role, const char *password_hash,
-        char id[INBOX_ID_MAX], inbox_error_t *err);
-    inbox_status_t (*token_add)(inbox_store_t *store, const char *org_id,
-        const char *user_email, const char *token_hash, const char *name,
-        int64_t expires_at, char id[INBOX_ID_MAX], inbox_error_t *err);
-    /* Fills principal and token's times whatever they say: store.c
-     * applies the rule (inbox_token_check). */
-    inbox_status_t (*token_find)(inbox_store_t *store,
-        const char *token_hash, inbox_principal_t *principal,
-        inbox_token_t *token, inbox_error_t *err);
-    inbox_status_t (*credits_grant)(inbox_store_t *store,
-        const char *org_id, int64_t credits, inbox_error_t *err);
-    inbox_status_t (*billing_set)(inbox_store_t *store, const char *org_id,
-        int active, inbox_error_t *err);
-    inbox_status_t (*contact_upsert)(inbox_store_t *store,
-        const char *org_id, const char *phone, const char *name,
-        char id[INBOX_ID_MAX], inbox_error_t *err);
-
-    inbox_status_t (*inbound_ingest)(inbox_store_t *store,
-        const inbox_inbound_t *msgs, size_t n,
-        inbox_ingest_result_t *results, inbox_event_list_t *events,
-        inbox_error_t *err);
-
-    inbox_status_t (*conversations_list)(inbox_store_t *store,
-        const char *org_id, const inbox_conversation_query_t *query,
-        inbox_conversation_page_t *page, inbox_error_t *err);
-    inbox_status_t (*conversation_get)(inbox_store_t *store,
-        const char *org_id, const char *conversation_id,
-        inbox_conversation_t *conversation, inbox_error_t *err);
-    inbox_status_t (*messages_list)(inbox_store_t *store,
-        const char *org_id, const char *conversation_id, const char *cursor,
-        unsigned limit, inbox_message_page_t *page, inbox_error_t *err);
-    inbox_status_t (*realtime_state)(inbox_store_t *store,
-        const char *org_id, inbox_realtime_state_t *state,
-        inbox_error_t *err);
-
-    /* May be NULL: nothing to maintain. */
-    inbox_status_t (*maintain)(inbox_store_t *store, inbox_error_t *err);
-
-    inbox_status_t (*conversation_mark_read)(inbox_store_t *store,
-        const char *org_id, const char *conversation_id,
-        inbox_conversation_t *conversation, inbox_event_list_t *events,
-        inbox_error_t *err);
-
-    inbox_status_t (*tokens_list)(inbox_store_t *store, const char *org_id,
-        inbox_token_list_t *list, inbox_error_t *err);
-    inbox_status_t (*token_revoke)(inbox_store_t *store, const char *org_id,
-        const char *token_id, const char *token_hash,
-        char id[INBOX_ID_MAX], inbox_error_t *err);
+    INBOX_STORE_OPERATIONS(INBOX_STORE_OP_MEMBER)
 } inbox_store_ops_t;
+
+
+/*
+ * A backend whose functions are named PREFIX_NAME declares them in its
+ * header with
+ *     #define PREFIX_OP(kind, name, params, args)
+ *         inbox_status_t PREFIX_##name params;
+ *     INBOX_STORE_OPERATIONS(PREFIX_OP)
+ * and fills its table in its core file with
+ *     #define PREFIX_OP(kind, name, params, args)  .name = PREFIX_##name,
+ *     static const inbox_store_ops_t  ops = {
+ *         .name = "...", .close = ..., INBOX_STORE_OPERATIONS(PREFIX_OP)
+ *     };
+ */
+
 
 struct inbox_store_s {
     const inbox_store_ops_t  *ops;

@@ -21,8 +21,6 @@ static inbox_mongo_store_t *inbox_mongo_store_new(const char *uri,
 static inbox_status_t inbox_mongo_health_record(inbox_mongo_store_t *ms,
     inbox_error_t *err);
 static void inbox_mongo_close(inbox_store_t *store);
-static inbox_status_t inbox_mongo_ping(inbox_store_t *store,
-    inbox_error_t *err);
 static mongoc_client_t *inbox_mongo_client_pop(inbox_mongo_store_t *ms,
     mongoc_client_pool_t **pool, inbox_error_t *err);
 static int inbox_mongo_is_read(const bson_t *command);
@@ -38,30 +36,15 @@ static int64_t inbox_mongo_default_clock(void *ctx);
 static pthread_once_t  inbox_mongo_once = PTHREAD_ONCE_INIT;
 
 
+#define INBOX_MONGO_OP(kind, name, params, args)  .name = inbox_mongo_##name,
+
 static const inbox_store_ops_t  inbox_mongo_ops = {
-    "mongodb",
-    inbox_mongo_close,
-    inbox_mongo_ping,
-    inbox_mongo_org_create,
-    inbox_mongo_org_find_by_name,
-    inbox_mongo_number_add,
-    inbox_mongo_number_find,
-    inbox_mongo_user_add,
-    inbox_mongo_token_add,
-    inbox_mongo_token_find,
-    inbox_mongo_credits_grant,
-    inbox_mongo_billing_set,
-    inbox_mongo_contact_upsert,
-    inbox_mongo_inbound_ingest,
-    inbox_mongo_conversations_list,
-    inbox_mongo_conversation_get,
-    inbox_mongo_messages_list,
-    inbox_mongo_realtime_state,
-    NULL,                         /* maintain: the server does its own */
-    inbox_mongo_conversation_mark_read,
-    inbox_mongo_tokens_list,
-    inbox_mongo_token_revoke
+    .name = "mongodb",
+    .close = inbox_mongo_close,
+    INBOX_STORE_OPERATIONS(INBOX_MONGO_OP)
 };
+
+#undef INBOX_MONGO_OP
 
 
 /*
@@ -96,7 +79,15 @@ static const char  *inbox_mongo_indexes[] = {
         " \"_id\": -1}, \"name\": \"conversation_created\"}]}",
     "{\"createIndexes\": \"events\", \"indexes\": ["
         "{\"key\": {\"org_id\": 1, \"seq\": 1},"
-        " \"name\": \"org_seq_unique\", \"unique\": true}]}"
+        " \"name\": \"org_seq_unique\", \"unique\": true}]}",
+    /* sessions: found by hash, ended by user, purged by expiry (the TTL
+     * index lets the server remove them too) */
+    "{\"createIndexes\": \"sessions\", \"indexes\": ["
+        "{\"key\": {\"session_hash\": 1},"
+        " \"name\": \"session_hash_unique\", \"unique\": true},"
+        "{\"key\": {\"user_id\": 1}, \"name\": \"user_id\"},"
+        "{\"key\": {\"expires_at\": 1}, \"name\": \"expires_at_ttl\","
+        " \"expireAfterSeconds\": 0}]}"
 };
 
 
@@ -255,7 +246,7 @@ inbox_mongo_close(inbox_store_t *store)
  * server without a primary, out of disk or refusing this user's writes
  * fails it, and a dropped database has no record to update.
  */
-static inbox_status_t
+inbox_status_t
 inbox_mongo_ping(inbox_store_t *store, inbox_error_t *err)
 {
     bson_t               *command;
@@ -292,6 +283,14 @@ inbox_mongo_ping(inbox_store_t *store, inbox_error_t *err)
     bson_destroy(command);
 
     return rc;
+}
+
+
+/* The server does its own housekeeping. */
+inbox_status_t
+inbox_mongo_maintain(inbox_store_t *store, inbox_error_t *err)
+{
+    return INBOX_OK;
 }
 
 

@@ -157,6 +157,26 @@ void inbox_mongo_cursor_make(int64_t ms, const char *id_hex,
 inbox_status_t inbox_mongo_cursor_parse(const char *cursor, int64_t *ms,
     bson_oid_t *oid, inbox_error_t *err);
 
+/* INBOX_OK when org_id names a stored organization (its id in *org),
+ * else INBOX_ERR_NOT_FOUND (store_mongo_admin.c). */
+inbox_status_t inbox_mongo_org_check(inbox_mongo_store_t *ms,
+    const char *org_id, bson_oid_t *org, inbox_error_t *err);
+/* org_id (and conversation_id, unless conversation is NULL) as ObjectIds;
+ * a malformed id is INBOX_ERR_NOT_FOUND, like another organization's. */
+inbox_status_t inbox_mongo_ids(const char *org_id, bson_oid_t *org,
+    const char *conversation_id, bson_oid_t *conversation,
+    inbox_error_t *err);
+/* Appends to the array or the two clauses "after (ms, oid)" in
+ * (time_field desc, _id desc) order. */
+void inbox_mongo_append_keyset(bson_t *or, const char *time_field,
+    int64_t ms, const bson_oid_t *oid);
+
+/* The organization's unread total and the tabs' counts, in one pass over
+ * its conversations (each count a filter of inbox_filter_matches). */
+inbox_status_t inbox_mongo_counts(inbox_mongo_store_t *ms,
+    const bson_oid_t *org, inbox_conversation_page_t *page,
+    inbox_error_t *err);
+
 /* The organization's unread count, summed over its conversations. */
 inbox_status_t inbox_mongo_unread_total(inbox_mongo_store_t *ms,
     const bson_oid_t *org, int64_t *total, inbox_error_t *err);
@@ -166,75 +186,24 @@ inbox_status_t inbox_mongo_unread_total(inbox_mongo_store_t *ms,
 inbox_status_t inbox_mongo_events_reserve(inbox_mongo_store_t *ms,
     const bson_oid_t *org, int64_t n, int64_t *first,
     char epoch[INBOX_EPOCH_MAX], inbox_error_t *err);
-/* One event of a change: what its stored document refers to (the message
- * and conversation documents hold the rest), and the frame pushed live. */
-typedef struct {
-    const char        *type;
-    const bson_oid_t  *message;        /* NULL: none */
-    const bson_oid_t  *conversation;   /* NULL: none */
-    int64_t            unread_total;   /* -1: none */
-    char              *frame;          /* malloc'd; NULL: out of memory */
-} inbox_mongo_event_t;
-
-/* Stores n events as first .. first + n - 1 of the stream epoch and
- * pushes their frames to events (which may be NULL).  Takes the frames
- * over whatever happens. */
-inbox_status_t inbox_mongo_events_store(inbox_mongo_store_t *ms,
-    const bson_oid_t *org, int64_t first, const char *epoch,
-    inbox_mongo_event_t *list, size_t n, inbox_event_list_t *events,
+/* Reserves the numbers of a planned change (see event.h), reads the
+ * organization's unread total when the change carries it, renders the
+ * frames, stores the events (references to the message and conversation
+ * documents, never a copy of them) and pushes the frames to events (which
+ * may be NULL).  The change is freed whatever happens. */
+inbox_status_t inbox_mongo_events_append(inbox_mongo_store_t *ms,
+    const bson_oid_t *org, inbox_change_t *change, inbox_event_list_t *events,
     inbox_error_t *err);
 
-/* The operations, one file per concern. */
-inbox_status_t inbox_mongo_org_create(inbox_store_t *store, const char *name,
-    const char *timezone, char id[INBOX_ID_MAX], inbox_error_t *err);
-inbox_status_t inbox_mongo_org_find_by_name(inbox_store_t *store,
-    const char *name, char id[INBOX_ID_MAX], inbox_error_t *err);
-inbox_status_t inbox_mongo_number_add(inbox_store_t *store,
-    const inbox_number_t *number, inbox_error_t *err);
-inbox_status_t inbox_mongo_number_find(inbox_store_t *store,
-    const char *e164, inbox_number_t *number, inbox_error_t *err);
-inbox_status_t inbox_mongo_user_add(inbox_store_t *store, const char *org_id,
-    const char *email, inbox_role_t role, const char *password_hash,
-    char id[INBOX_ID_MAX], inbox_error_t *err);
-inbox_status_t inbox_mongo_token_add(inbox_store_t *store,
-    const char *org_id, const char *user_email, const char *token_hash,
-    const char *name, int64_t expires_at, char id[INBOX_ID_MAX],
-    inbox_error_t *err);
-inbox_status_t inbox_mongo_token_find(inbox_store_t *store,
-    const char *token_hash, inbox_principal_t *principal,
-    inbox_token_t *token, inbox_error_t *err);
-inbox_status_t inbox_mongo_tokens_list(inbox_store_t *store,
-    const char *org_id, inbox_token_list_t *list, inbox_error_t *err);
-inbox_status_t inbox_mongo_token_revoke(inbox_store_t *store,
-    const char *org_id, const char *token_id, const char *token_hash,
-    char id[INBOX_ID_MAX], inbox_error_t *err);
-inbox_status_t inbox_mongo_credits_grant(inbox_store_t *store,
-    const char *org_id, int64_t credits, inbox_error_t *err);
-inbox_status_t inbox_mongo_billing_set(inbox_store_t *store,
-    const char *org_id, int active, inbox_error_t *err);
-inbox_status_t inbox_mongo_contact_upsert(inbox_store_t *store,
-    const char *org_id, const char *phone, const char *name,
-    char id[INBOX_ID_MAX], inbox_error_t *err);
 
-inbox_status_t inbox_mongo_inbound_ingest(inbox_store_t *store,
-    const inbox_inbound_t *msgs, size_t n, inbox_ingest_result_t *results,
-    inbox_event_list_t *events, inbox_error_t *err);
+/* The operations (see store_backend.h), in the files named by their
+ * nouns: store_mongo_{admin,contacts,ingest,conversations,messages,
+ * events,sessions}.c. */
+#define INBOX_MONGO_OP(kind, name, params, args)                              \
+    inbox_status_t inbox_mongo_##name params;
 
-inbox_status_t inbox_mongo_conversations_list(inbox_store_t *store,
-    const char *org_id, const inbox_conversation_query_t *query,
-    inbox_conversation_page_t *page, inbox_error_t *err);
-inbox_status_t inbox_mongo_conversation_get(inbox_store_t *store,
-    const char *org_id, const char *conversation_id,
-    inbox_conversation_t *conversation, inbox_error_t *err);
-inbox_status_t inbox_mongo_messages_list(inbox_store_t *store,
-    const char *org_id, const char *conversation_id, const char *cursor,
-    unsigned limit, inbox_message_page_t *page, inbox_error_t *err);
-inbox_status_t inbox_mongo_realtime_state(inbox_store_t *store,
-    const char *org_id, inbox_realtime_state_t *state, inbox_error_t *err);
+INBOX_STORE_OPERATIONS(INBOX_MONGO_OP)
 
-inbox_status_t inbox_mongo_conversation_mark_read(inbox_store_t *store,
-    const char *org_id, const char *conversation_id,
-    inbox_conversation_t *conversation, inbox_event_list_t *events,
-    inbox_error_t *err);
+#undef INBOX_MONGO_OP
 
 #endif

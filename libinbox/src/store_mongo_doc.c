@@ -388,3 +388,118 @@ inbox_mongo_unread_total(inbox_mongo_store_t *ms, const bson_oid_t *org,
 
     return rc;
 }
+
+
+inbox_status_t
+inbox_mongo_ids(const char *org_id, bson_oid_t *org,
+    const char *conversation_id, bson_oid_t *conversation,
+    inbox_error_t *err)
+{
+    /* A malformed id names nothing, like another organization's. */
+    if (inbox_mongo_parse_id(org_id, org) != 0
+        || (conversation != NULL
+            && inbox_mongo_parse_id(conversation_id, conversation) != 0))
+    {
+        return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
+                               conversation != NULL
+                               ? "No such conversation."
+                               : "No such organization.");
+    }
+
+    return INBOX_OK;
+}
+
+
+void
+inbox_mongo_append_keyset(bson_t *or, const char *time_field, int64_t ms,
+    const bson_oid_t *oid)
+{
+    bson_t  item, cmp;
+
+    BSON_APPEND_DOCUMENT_BEGIN(or, "0", &item);
+    BSON_APPEND_DOCUMENT_BEGIN(&item, time_field, &cmp);
+    BSON_APPEND_DATE_TIME(&cmp, "$lt", ms);
+    bson_append_document_end(&item, &cmp);
+    bson_append_document_end(or, &item);
+
+    BSON_APPEND_DOCUMENT_BEGIN(or, "1", &item);
+    BSON_APPEND_DATE_TIME(&item, time_field, ms);
+    BSON_APPEND_DOCUMENT_BEGIN(&item, "_id", &cmp);
+    BSON_APPEND_OID(&cmp, "$lt", oid);
+    bson_append_document_end(&item, &cmp);
+    bson_append_document_end(or, &item);
+}
+
+
+inbox_status_t
+inbox_mongo_counts(inbox_mongo_store_t *ms, const bson_oid_t *org,
+    inbox_conversation_page_t *page, inbox_error_t *err)
+{
+    bson_t          batch;
+    unsigned        f;
+    inbox_status_t  rc;
+    char            path[32];
+
+    /* Summed like the unread total: no counter to drift without
+     * transactions.  The conditions are inbox_filter_matches'. */
+#define INBOX_MONGO_SHOWN  "{", "$eq", "[", BCON_UTF8("$archived"),           \
+                           BCON_BOOL(false), "]", "}"
+#define INBOX_MONGO_COUNT(...)                                                \
+    "{", "$sum", "{", "$cond", "[", __VA_ARGS__, BCON_INT32(1),              \
+    BCON_INT32(0), "]", "}", "}"
+
+    rc = inbox_mongo_run_cursor(ms,
+        BCON_NEW("aggregate", BCON_UTF8("conversations"),
+                 "pipeline", "[",
+                     "{", "$match", "{", "org_id", BCON_OID(org), "}", "}",
+                     "{", "$group", "{",
+                         "_id", BCON_NULL,
+                         "unread_total", "{", "$sum", "{", "$cond", "[",
+                             INBOX_MONGO_SHOWN,
+                             BCON_UTF8("$unread_count"), BCON_INT32(0),
+                         "]", "}", "}",
+                         "all", INBOX_MONGO_COUNT(INBOX_MONGO_SHOWN),
+                         "unread", INBOX_MONGO_COUNT(
+                             "{", "$and", "[", INBOX_MONGO_SHOWN,
+                                 "{", "$gt", "[", BCON_UTF8("$unread_count"),
+                                     BCON_INT32(0), "]", "}",
+                             "]", "}"),
+                         "unresponded", INBOX_MONGO_COUNT(
+                             "{", "$and", "[", INBOX_MONGO_SHOWN,
+                                 "{", "$eq", "[",
+                                     BCON_UTF8("$last_message.direction"),
+                                     BCON_UTF8(inbox_direction_name(
+                                                   INBOX_INBOUND)),
+                                 "]", "}",
+                             "]", "}"),
+                         "starred", INBOX_MONGO_COUNT(
+                             "{", "$and", "[", INBOX_MONGO_SHOWN,
+                                 "{", "$eq", "[", BCON_UTF8("$starred"),
+                                     BCON_BOOL(true), "]", "}",
+                             "]", "}"),
+                         "archived", INBOX_MONGO_COUNT(
+                             "{", "$eq", "[", BCON_UTF8("$archived"),
+                                 BCON_BOOL(true), "]", "}"),
+                     "}", "}",
+                 "]",
+                 "cursor", "{", "}"),
+        &batch, err);
+
+#undef INBOX_MONGO_COUNT
+#undef INBOX_MONGO_SHOWN
+
+    if (rc == INBOX_OK) {
+        /* no conversation at all: no group, every count 0 */
+        page->unread_total = inbox_mongo_get_int(&batch, "0.unread_total");
+
+        for (f = 0; f < INBOX_FILTER_COUNT; f++) {
+            snprintf(path, sizeof(path), "0.%s",
+                     inbox_filter_name((inbox_filter_t) f));
+            page->counts[f] = inbox_mongo_get_int(&batch, path);
+        }
+    }
+
+    bson_destroy(&batch);
+
+    return rc;
+}

@@ -3,7 +3,9 @@
  * browser must see reserves the organization's next event numbers on its
  * org document, then stores in events what each event refers to (ids, the
  * unread total), where resuming browsers will find them: the frames are
- * rendered again from the documents they name, never stored twice.
+ * rendered again from the documents they name, never stored twice.  Which
+ * events a change makes, and their frames, are libinbox's (event.h).  The
+ * stream's position, for a WebSocket's "hello", is read here too.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,49 +47,69 @@ inbox_mongo_events_reserve(inbox_mongo_store_t *ms, const bson_oid_t *org,
 
 
 inbox_status_t
-inbox_mongo_events_store(inbox_mongo_store_t *ms, const bson_oid_t *org,
-    int64_t first, const char *epoch, inbox_mongo_event_t *list, size_t n,
-    inbox_event_list_t *events, inbox_error_t *err)
+inbox_mongo_events_append(inbox_mongo_store_t *ms, const bson_oid_t *org,
+    inbox_change_t *change, inbox_event_list_t *events, inbox_error_t *err)
 {
-    char             key[24], org_hex[INBOX_ID_MAX];
-    bson_t           docs, doc;
-    bson_t          *command;
-    size_t           i;
-    int64_t          now;
-    bson_oid_t       oid;
-    inbox_status_t   rc;
+    char                   key[24], org_hex[INBOX_ID_MAX];
+    char                   epoch[INBOX_EPOCH_MAX];
+    bson_t                 docs, doc;
+    bson_t                *command;
+    size_t                 i;
+    int64_t                now, first, unread_total;
+    bson_oid_t             oid, ref;
+    inbox_status_t         rc;
+    inbox_change_event_t  *e;
 
-    for (i = 0; i < n; i++) {
-        if (list[i].frame == NULL) {
-            rc = inbox_error_set(err, INBOX_ERR_INTERNAL, "Out of memory.");
-            goto free_frames;
+    rc = inbox_mongo_events_reserve(ms, org, (int64_t) change->count, &first,
+                                    epoch, err);
+    if (rc != INBOX_OK) {
+        goto done;
+    }
+
+    if (inbox_change_wants_total(change)) {
+        rc = inbox_mongo_unread_total(ms, org, &unread_total, err);
+        if (rc != INBOX_OK) {
+            goto done;
         }
+
+        inbox_change_set_total(change, unread_total);
+    }
+
+    if (inbox_change_render(change, first, epoch) != 0) {
+        rc = inbox_error_set(err, INBOX_ERR_INTERNAL, "Out of memory.");
+        goto done;
     }
 
     now = inbox_mongo_now(ms);
     bson_init(&docs);
 
-    for (i = 0; i < n; i++) {
+    for (i = 0; i < change->count; i++) {
+        e = &change->items[i];
+
         snprintf(key, sizeof(key), "%zu", i);
         inbox_mongo_new_id(ms, &oid);
 
         BSON_APPEND_DOCUMENT_BEGIN(&docs, key, &doc);
         BSON_APPEND_OID(&doc, "_id", &oid);
         BSON_APPEND_OID(&doc, "org_id", org);
-        BSON_APPEND_INT64(&doc, "seq", first + (int64_t) i);
-        BSON_APPEND_UTF8(&doc, "type", list[i].type);
+        BSON_APPEND_INT64(&doc, "seq", e->org_seq);
+        BSON_APPEND_UTF8(&doc, "type", e->type);
         BSON_APPEND_UTF8(&doc, "epoch", epoch);
 
-        if (list[i].message != NULL) {
-            BSON_APPEND_OID(&doc, "message_id", list[i].message);
+        if (e->message_id != NULL
+            && inbox_mongo_parse_id(e->message_id, &ref) == 0)
+        {
+            BSON_APPEND_OID(&doc, "message_id", &ref);
         }
 
-        if (list[i].conversation != NULL) {
-            BSON_APPEND_OID(&doc, "conversation_id", list[i].conversation);
+        if (e->conversation_id != NULL
+            && inbox_mongo_parse_id(e->conversation_id, &ref) == 0)
+        {
+            BSON_APPEND_OID(&doc, "conversation_id", &ref);
         }
 
-        if (list[i].unread_total >= 0) {
-            BSON_APPEND_INT64(&doc, "unread_total", list[i].unread_total);
+        if (e->unread_total >= 0) {
+            BSON_APPEND_INT64(&doc, "unread_total", e->unread_total);
         }
 
         BSON_APPEND_DATE_TIME(&doc, "created_at", now);
@@ -100,38 +122,68 @@ inbox_mongo_events_store(inbox_mongo_store_t *ms, const bson_oid_t *org,
     bson_destroy(&docs);
 
     rc = inbox_mongo_run_simple(ms, command, err);
-
-    if (rc != INBOX_OK || events == NULL) {
-        /* a caller that pushes nothing may pass no list */
-        goto free_frames;
+    if (rc != INBOX_OK) {
+        goto done;
     }
 
     inbox_mongo_id_hex(org, org_hex);
 
-    for (i = 0; i < n; i++) {
-        /* the list owns the frame from here, also when the push fails */
-        if (inbox_event_list_push(events, org_hex, first + (int64_t) i,
-                                  list[i].frame)
-            != 0)
-        {
-            rc = inbox_error_set(err, INBOX_ERR_INTERNAL, "Out of memory.");
-            i++;
-            break;
-        }
+    if (inbox_change_push(change, org_hex, events) != 0) {
+        rc = inbox_error_set(err, INBOX_ERR_INTERNAL, "Out of memory.");
     }
 
-    /* what the list did not take */
-    for ( /* void */ ; i < n; i++) {
-        free(list[i].frame);
-    }
+done:
+
+    inbox_change_free(change);
 
     return rc;
+}
 
-free_frames:
 
-    for (i = 0; i < n; i++) {
-        free(list[i].frame);
+inbox_status_t
+inbox_mongo_realtime_state(inbox_store_t *store, const char *org_id,
+    inbox_realtime_state_t *state, inbox_error_t *err)
+{
+    int                   found;
+    bson_t                doc;
+    bson_oid_t            org;
+    inbox_status_t        rc;
+    inbox_mongo_store_t  *ms = (inbox_mongo_store_t *) store;
+
+    memset(state, 0, sizeof(inbox_realtime_state_t));
+
+    /* A malformed id names nothing, like another organization's. */
+    if (inbox_mongo_parse_id(org_id, &org) != 0) {
+        return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
+                               "No such organization.");
     }
 
-    return rc;
+    rc = inbox_mongo_ensure_indexes(ms, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    rc = inbox_mongo_find_one(ms, "orgs", BCON_NEW("_id", BCON_OID(&org)),
+                              BCON_NEW("seq", BCON_INT32(1),
+                                       "epoch", BCON_INT32(1)),
+                              &doc, &found, err);
+
+    if (rc == INBOX_OK && !found) {
+        rc = inbox_error_set(err, INBOX_ERR_NOT_FOUND,
+                             "No such organization.");
+    }
+
+    if (rc == INBOX_OK) {
+        state->org_seq = inbox_mongo_get_int(&doc, "seq");
+        inbox_mongo_get_str(&doc, "epoch", state->epoch,
+                            sizeof(state->epoch));
+    }
+
+    bson_destroy(&doc);
+
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    return inbox_mongo_unread_total(ms, &org, &state->unread_total, err);
 }

@@ -6,16 +6,15 @@
  *   findAndModify the contact    (upsert; changes nothing that exists)
  *   insert the message           (unique org/provider/provider_id: a
  *                                 duplicate stops here, nothing written)
- *   findAndModify the conversation ($inc unread, last message, unarchive)
- *   findAndModify the org        ($inc seq by 3: the events' numbers)
+ *   findAndModify the conversation (upsert; an update pipeline: unread
+ *                                 + 1, last message, unarchive)
+ *   findAndModify the org        ($inc seq: the events' numbers)
  *   aggregate the unread total
- *   insert the three events
+ *   insert the events            (message.created, conversation.updated,
+ *                                 unread.total: libinbox's choice)
  */
 #include <string.h>
 #include "store_mongo.h"
-
-
-#define INBOX_MONGO_EVENTS_PER_MESSAGE  3
 
 
 typedef struct {
@@ -47,7 +46,6 @@ static inbox_status_t inbox_mongo_ingest_events(inbox_mongo_store_t *ms,
     const inbox_inbound_t *msg, inbox_mongo_ingest_t *in,
     const inbox_conversation_t *conversation, inbox_event_list_t *events,
     inbox_error_t *err);
-static void inbox_mongo_preview(const char *body, char *out, size_t size);
 
 
 inbox_status_t
@@ -322,27 +320,6 @@ inbox_mongo_ingest_duplicate(inbox_mongo_store_t *ms,
 }
 
 
-static void
-inbox_mongo_preview(const char *body, char *out, size_t size)
-{
-    size_t  len;
-
-    len = strlen(body);
-
-    if (len >= size) {
-        len = size - 1;
-
-        /* Never cut a UTF-8 sequence in two. */
-        while (len > 0 && ((unsigned char) body[len] & 0xc0) == 0x80) {
-            len--;
-        }
-    }
-
-    memcpy(out, body, len);
-    out[len] = '\0';
-}
-
-
 static inbox_status_t
 inbox_mongo_ingest_conversation(inbox_mongo_store_t *ms,
     const inbox_inbound_t *msg, inbox_mongo_ingest_t *in,
@@ -354,10 +331,10 @@ inbox_mongo_ingest_conversation(inbox_mongo_store_t *ms,
     char            preview[INBOX_PREVIEW_MAX];
     bson_t          value;
     bson_t          contact_copy;
-    bson_t         *command;
+    bson_t         *command, *newer;
     inbox_status_t  rc;
 
-    inbox_mongo_preview(msg->body, preview, sizeof(preview));
+    inbox_message_preview(msg->body, preview);
 
     /* The contact fields the list shows and searches, for a conversation
      * made now. */
@@ -374,32 +351,62 @@ inbox_mongo_ingest_conversation(inbox_mongo_store_t *ms,
     BSON_APPEND_BOOL(&contact_copy, "opted_out",
                      inbox_mongo_get_bool(contact, "opted_out"));
 
-    /* A new inbound message brings an archived thread back. */
+    /*
+     * inbox_conversation_receive's rule, as an update pipeline (MongoDB
+     * 4.2): one more unread, back from the archive, and the last message
+     * and activity follow this message unless a newer one is there (a
+     * late retry of an older message).  Values of ours are $literal, so a
+     * "$" in a body or a name is never read as a field path.
+     */
+    newer = BCON_NEW("$gte", "[",
+                         BCON_DATE_TIME(in->at),
+                         "{", "$ifNull", "[",
+                             BCON_UTF8("$last_message.at"),
+                             BCON_DATE_TIME(INT64_MIN),
+                         "]", "}",
+                     "]");
+
     command = BCON_NEW("findAndModify", BCON_UTF8("conversations"),
                        "query", "{",
                            "_id", BCON_OID(&in->conversation),
                            "org_id", BCON_OID(&in->org),
                        "}",
-                       "update", "{",
-                           "$set", "{",
-                               "archived", BCON_BOOL(false),
-                               "last_message", "{",
+                       "update", "[", "{", "$set", "{",
+                           "contact", "{", "$ifNull", "[",
+                               BCON_UTF8("$contact"),
+                               "{", "$literal", BCON_DOCUMENT(&contact_copy),
+                               "}",
+                           "]", "}",
+                           "unread_count", "{", "$add", "[",
+                               "{", "$ifNull", "[",
+                                   BCON_UTF8("$unread_count"), BCON_INT64(0),
+                               "]", "}",
+                               BCON_INT64(1),
+                           "]", "}",
+                           "archived", "{", "$literal", BCON_BOOL(false), "}",
+                           "starred", "{", "$ifNull", "[",
+                               BCON_UTF8("$starred"), BCON_BOOL(false),
+                           "]", "}",
+                           "last_message", "{", "$cond", "[",
+                               BCON_DOCUMENT(newer),
+                               "{", "$literal", "{",
                                    "id", BCON_OID(&in->message),
                                    "direction", BCON_UTF8(
                                        inbox_direction_name(INBOX_INBOUND)),
                                    "preview", BCON_UTF8(preview),
                                    "at", BCON_DATE_TIME(in->at),
-                               "}",
-                               "last_activity_at", BCON_DATE_TIME(in->at),
-                           "}",
-                           "$inc", "{", "unread_count", BCON_INT64(1), "}",
-                           "$setOnInsert", "{",
-                               "contact", BCON_DOCUMENT(&contact_copy),
-                               "starred", BCON_BOOL(false),
-                           "}",
-                       "}",
+                               "}", "}",
+                               BCON_UTF8("$last_message"),
+                           "]", "}",
+                           "last_activity_at", "{", "$cond", "[",
+                               BCON_DOCUMENT(newer),
+                               "{", "$literal", BCON_DATE_TIME(in->at), "}",
+                               BCON_UTF8("$last_activity_at"),
+                           "]", "}",
+                       "}", "}", "]",
                        "upsert", BCON_BOOL(true),
                        "new", BCON_BOOL(true));
+    bson_destroy(newer);
     bson_destroy(&contact_copy);
 
     rc = inbox_mongo_run_find_and_modify(ms, command, &value, &found, err);
@@ -425,23 +432,8 @@ inbox_mongo_ingest_events(inbox_mongo_store_t *ms, const inbox_inbound_t *msg,
     inbox_mongo_ingest_t *in, const inbox_conversation_t *conversation,
     inbox_event_list_t *events, inbox_error_t *err)
 {
-    char                 epoch[INBOX_EPOCH_MAX];
-    int64_t              first, unread_total;
-    inbox_status_t       rc;
-    inbox_message_t      message;
-    inbox_mongo_event_t  list[INBOX_MONGO_EVENTS_PER_MESSAGE];
-
-    rc = inbox_mongo_events_reserve(ms, &in->org,
-                                    INBOX_MONGO_EVENTS_PER_MESSAGE, &first,
-                                    epoch, err);
-    if (rc != INBOX_OK) {
-        return rc;
-    }
-
-    rc = inbox_mongo_unread_total(ms, &in->org, &unread_total, err);
-    if (rc != INBOX_OK) {
-        return rc;
-    }
+    inbox_change_t   change;
+    inbox_message_t  message;
 
     /* The message as stored, pointing into msg (nothing to free). */
     memset(&message, 0, sizeof(inbox_message_t));
@@ -454,28 +446,7 @@ inbox_mongo_ingest_events(inbox_mongo_store_t *ms, const inbox_inbound_t *msg,
     message.segments = msg->segments;
     message.created_at = in->at;
 
-    /* the documents refer to the message; only the frames carry it */
-    list[0].type = "message.created";
-    list[0].message = &in->message;
-    list[0].conversation = &in->conversation;
-    list[0].unread_total = -1;
-    list[0].frame = inbox_event_message_created(first, epoch, &message,
-                                                conversation);
+    inbox_change_message(&change, &message, conversation);
 
-    list[1].type = "conversation.updated";
-    list[1].message = NULL;
-    list[1].conversation = &in->conversation;
-    list[1].unread_total = -1;
-    list[1].frame = inbox_event_conversation_updated(first + 1, epoch,
-                                                     conversation);
-
-    list[2].type = "unread.total";
-    list[2].message = NULL;
-    list[2].conversation = NULL;
-    list[2].unread_total = unread_total;
-    list[2].frame = inbox_event_unread_total(first + 2, epoch, unread_total);
-
-    return inbox_mongo_events_store(ms, &in->org, first, epoch, list,
-                                    INBOX_MONGO_EVENTS_PER_MESSAGE, events,
-                                    err);
+    return inbox_mongo_events_append(ms, &in->org, &change, events, err);
 }

@@ -48,6 +48,54 @@ static void inbox_sqlite_writer_lock(inbox_sqlite_store_t *s);
 
 
 /*
+ * What a conversation row r adds to its organization's unread total and
+ * to each tab's count (see inbox_conversation_unread_shown and
+ * inbox_filter_matches in model.c).
+ */
+#define INBOX_SQLITE_SHOWN_UNREAD(r)                                          \
+    "(" r ".archived = 0) * " r ".unread_count"
+#define INBOX_SQLITE_IN_ALL(r)        "(" r ".archived = 0)"
+#define INBOX_SQLITE_IN_UNREAD(r)                                             \
+    "(" r ".archived = 0 AND " r ".unread_count > 0)"
+#define INBOX_SQLITE_IN_UNRESPONDED(r)                                        \
+    "(" r ".archived = 0 AND " r ".last_direction IS 'inbound')"
+#define INBOX_SQLITE_IN_STARRED(r)                                            \
+    "(" r ".archived = 0 AND " r ".starred <> 0)"
+#define INBOX_SQLITE_IN_ARCHIVED(r)   "(" r ".archived <> 0)"
+
+/* Each counter with the share of row r, as "col = EXPR(col, share)". */
+#define INBOX_SQLITE_COUNTS(EXPR, r)                                          \
+    " unread_total = " EXPR("unread_total", INBOX_SQLITE_SHOWN_UNREAD(r)) "," \
+    " count_all = " EXPR("count_all", INBOX_SQLITE_IN_ALL(r)) ","            \
+    " count_unread = " EXPR("count_unread", INBOX_SQLITE_IN_UNREAD(r)) ","   \
+    " count_unresponded = "                                                  \
+        EXPR("count_unresponded", INBOX_SQLITE_IN_UNRESPONDED(r)) ","       \
+    " count_starred = " EXPR("count_starred", INBOX_SQLITE_IN_STARRED(r)) "," \
+    " count_archived = " EXPR("count_archived", INBOX_SQLITE_IN_ARCHIVED(r))
+
+#define INBOX_SQLITE_ADD(col, share)  col " + " share
+#define INBOX_SQLITE_SUB(col, share)  col " - " share
+#define INBOX_SQLITE_SUM(col, share)                                          \
+    "(SELECT coalesce(sum(" share "), 0) FROM conversations c"               \
+    " WHERE c.org_id = orgs.id)"
+
+/* An updated row moves each counter by its new share less its old one. */
+#define INBOX_SQLITE_COUNTS_MOVED                                             \
+    " unread_total = unread_total - " INBOX_SQLITE_SHOWN_UNREAD("OLD")       \
+        " + " INBOX_SQLITE_SHOWN_UNREAD("NEW") ","                           \
+    " count_all = count_all - " INBOX_SQLITE_IN_ALL("OLD")                   \
+        " + " INBOX_SQLITE_IN_ALL("NEW") ","                                 \
+    " count_unread = count_unread - " INBOX_SQLITE_IN_UNREAD("OLD")          \
+        " + " INBOX_SQLITE_IN_UNREAD("NEW") ","                              \
+    " count_unresponded = count_unresponded - "                              \
+        INBOX_SQLITE_IN_UNRESPONDED("OLD")                                   \
+        " + " INBOX_SQLITE_IN_UNRESPONDED("NEW") ","                         \
+    " count_starred = count_starred - " INBOX_SQLITE_IN_STARRED("OLD")       \
+        " + " INBOX_SQLITE_IN_STARRED("NEW") ","                             \
+    " count_archived = count_archived - " INBOX_SQLITE_IN_ARCHIVED("OLD")    \
+        " + " INBOX_SQLITE_IN_ARCHIVED("NEW")
+
+/*
  * The schema, one step per version.  PRAGMA user_version counts the steps
  * that ran; a step is never edited once released, only new ones appended.
  */
@@ -253,7 +301,65 @@ static const char *inbox_sqlite_migrations[] = {
     "    CASE type WHEN 'unread.total' THEN payload ->> '$.count' END,"
     "    created_at FROM events;"
     "DROP TABLE events;"
-    "ALTER TABLE events_compact RENAME TO events;"
+    "ALTER TABLE events_compact RENAME TO events;",
+
+    /*
+     * 5: the tabs' counts, kept on orgs by the triggers that kept the
+     * unread total (which they replace), so that a list answers its five
+     * counts by reading one row.  Each count is a filter of
+     * inbox_filter_matches (model.c); the contract suite checks them.
+     */
+    "ALTER TABLE orgs ADD COLUMN count_all INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE orgs ADD COLUMN count_unread INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE orgs ADD COLUMN count_unresponded INTEGER NOT NULL"
+    "  DEFAULT 0;"
+    "ALTER TABLE orgs ADD COLUMN count_starred INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE orgs ADD COLUMN count_archived INTEGER NOT NULL DEFAULT 0;"
+    "UPDATE orgs SET" INBOX_SQLITE_COUNTS(INBOX_SQLITE_SUM, "c") ";"
+
+    "DROP TRIGGER conversations_unread_insert;"
+    "DROP TRIGGER conversations_unread_update;"
+    "DROP TRIGGER conversations_unread_delete;"
+
+    "CREATE TRIGGER conversations_count_insert AFTER INSERT ON conversations "
+    "BEGIN"
+    "  UPDATE orgs SET" INBOX_SQLITE_COUNTS(INBOX_SQLITE_ADD, "NEW")
+    "  WHERE id = NEW.org_id;"
+    "END;"
+
+    "CREATE TRIGGER conversations_count_update"
+    "  AFTER UPDATE OF unread_count, archived, starred, last_direction"
+    "  ON conversations"
+    "  WHEN OLD.unread_count <> NEW.unread_count"
+    "    OR OLD.archived <> NEW.archived OR OLD.starred <> NEW.starred"
+    "    OR OLD.last_direction IS NOT NEW.last_direction "
+    "BEGIN"
+    "  UPDATE orgs SET" INBOX_SQLITE_COUNTS_MOVED
+    "  WHERE id = NEW.org_id;"
+    "END;"
+
+    "CREATE TRIGGER conversations_count_delete AFTER DELETE ON conversations "
+    "BEGIN"
+    "  UPDATE orgs SET" INBOX_SQLITE_COUNTS(INBOX_SQLITE_SUB, "OLD")
+    "  WHERE id = OLD.org_id;"
+    "END;",
+
+    /*
+     * 6: sessions of people signed in with a password: the SHA-256 of
+     * the cookie's random id, never the id; when each ends is stored so
+     * that expired ones are found by an index and purged.
+     */
+    "CREATE TABLE sessions ("
+    "  id INTEGER PRIMARY KEY,"
+    "  session_hash TEXT NOT NULL UNIQUE,"
+    "  org_id INTEGER NOT NULL REFERENCES orgs (id),"
+    "  user_id INTEGER NOT NULL REFERENCES users (id),"
+    "  created_at INTEGER NOT NULL,"
+    "  last_seen_at INTEGER NOT NULL,"
+    "  expires_at INTEGER NOT NULL"
+    ");"
+    "CREATE INDEX sessions_by_expiry ON sessions (expires_at);"
+    "CREATE INDEX sessions_by_user ON sessions (user_id);"
 };
 
 #define INBOX_SQLITE_VERSION                                                  \
@@ -261,30 +367,15 @@ static const char *inbox_sqlite_migrations[] = {
             / sizeof(inbox_sqlite_migrations[0])))
 
 
+#define INBOX_SQLITE_OP(kind, name, params, args)  .name = inbox_sqlite_##name,
+
 static const inbox_store_ops_t  inbox_sqlite_ops = {
-    "sqlite",
-    inbox_sqlite_close,
-    inbox_sqlite_ping,
-    inbox_sqlite_org_create,
-    inbox_sqlite_org_find_by_name,
-    inbox_sqlite_number_add,
-    inbox_sqlite_number_find,
-    inbox_sqlite_user_add,
-    inbox_sqlite_token_add,
-    inbox_sqlite_token_find,
-    inbox_sqlite_credits_grant,
-    inbox_sqlite_billing_set,
-    inbox_sqlite_contact_upsert,
-    inbox_sqlite_inbound_ingest,
-    inbox_sqlite_conversations_list,
-    inbox_sqlite_conversation_get,
-    inbox_sqlite_messages_list,
-    inbox_sqlite_realtime_state,
-    inbox_sqlite_maintain,
-    inbox_sqlite_conversation_mark_read,
-    inbox_sqlite_tokens_list,
-    inbox_sqlite_token_revoke
+    .name = "sqlite",
+    .close = inbox_sqlite_close,
+    INBOX_STORE_OPERATIONS(INBOX_SQLITE_OP)
 };
+
+#undef INBOX_SQLITE_OP
 
 
 /*
@@ -1438,3 +1529,43 @@ inbox_sqlite_cursor_decode(const char *cursor, int64_t *at, int64_t *id)
     return 0;
 }
 
+
+/*
+ * A constraint failure is the caller's mistake: a UNIQUE one is a conflict
+ * ("what" names the taken value), a foreign key one an organization that
+ * does not exist.
+ */
+inbox_status_t
+inbox_sqlite_write_fail(inbox_sqlite_conn_t *conn, int rc, const char *what,
+    inbox_error_t *err)
+{
+    if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY) {
+        return inbox_error_set(err, INBOX_ERR_CONFLICT, "%s is already taken",
+                               what);
+    }
+
+    if (rc == SQLITE_CONSTRAINT_FOREIGNKEY) {
+        return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
+                               "no such organization");
+    }
+
+    if ((rc & 0xff) == SQLITE_CONSTRAINT) {
+        return inbox_error_set(err, INBOX_ERR_INVALID, "invalid value: %s",
+                               sqlite3_errmsg(conn->db));
+    }
+
+    return inbox_sqlite_fail(conn, rc, err);
+}
+
+
+inbox_status_t
+inbox_sqlite_org_id(const char *org_id, int64_t *id, inbox_error_t *err)
+{
+    if (inbox_sqlite_parse_id(org_id, id) != 0) {
+        return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
+                               "no organization has the id \"%s\"",
+                               org_id ? org_id : "");
+    }
+
+    return INBOX_OK;
+}

@@ -58,21 +58,35 @@ typedef enum {
     INBOX_SQL_INGEST_TOUCH,
     INBOX_SQL_ORG_SEQ_ADVANCE,
     INBOX_SQL_EVENT_APPEND,
+    INBOX_SQL_EVENTS_RESERVE,
 
-    INBOX_SQL_UNREAD_TOTAL,
+    INBOX_SQL_COUNTS,
     INBOX_SQL_CONVERSATION_GET,
     INBOX_SQL_CONVERSATIONS_ALL,
     INBOX_SQL_CONVERSATIONS_UNREAD,
     INBOX_SQL_CONVERSATIONS_UNRESPONDED,
     INBOX_SQL_CONVERSATIONS_STARRED,
     INBOX_SQL_CONVERSATIONS_ARCHIVED,
+    INBOX_SQL_CONVERSATIONS_ANY,
     INBOX_SQL_CONVERSATION_OWNED,
     INBOX_SQL_MESSAGES_PAGE,
     INBOX_SQL_MESSAGE_MEDIA,
 
-    INBOX_SQL_MARK_READ_ORG,
-    INBOX_SQL_MARK_READ,
-    INBOX_SQL_MARK_READ_EVENTS,
+    INBOX_SQL_CONVERSATION_ACT,
+
+    /* accounts and sessions (store_sqlite_sessions.c) */
+    INBOX_SQL_ORGS_LIST,
+    INBOX_SQL_ORG_GET,
+    INBOX_SQL_USER_GET,
+    INBOX_SQL_USER_BY_EMAIL,
+    INBOX_SQL_USERS_LIST,
+    INBOX_SQL_USER_PASSWORD_SET,
+    INBOX_SQL_SESSIONS_END_USER,
+    INBOX_SQL_SESSION_ADD,
+    INBOX_SQL_SESSION_FIND,
+    INBOX_SQL_SESSION_TOUCH,
+    INBOX_SQL_SESSION_DELETE,
+    INBOX_SQL_SESSIONS_PURGE,
 
     INBOX_SQL_COUNT
 } inbox_sql_id_t;
@@ -129,10 +143,11 @@ struct inbox_sqlite_conn_s {
 #define INBOX_SQLITE_CONVERSATION_GET_SQL                                     \
     INBOX_SQLITE_CONVERSATION_SELECT "WHERE c.id = ?1 AND c.org_id = ?2"
 
-/* The unread total the default view shows (kept by triggers on
- * conversations, see the migrations): ?1 is the org id. */
-#define INBOX_SQLITE_UNREAD_TOTAL_SQL                                         \
-    "SELECT unread_total FROM orgs WHERE id = ?1"
+/* The unread total the default view shows and the tabs' counts (kept by
+ * triggers on conversations, see the migrations): ?1 is the org id. */
+#define INBOX_SQLITE_COUNTS_SQL                                               \
+    "SELECT unread_total, count_all, count_unread, count_unresponded,"       \
+    " count_starred, count_archived FROM orgs WHERE id = ?1"
 
 
 /* The calling thread's connection, opened on first use; NULL with err set
@@ -202,61 +217,36 @@ inbox_status_t inbox_sqlite_conversation_read(sqlite3_stmt *stmt,
     inbox_conversation_t *conversation, inbox_error_t *err);
 
 
-/* The operations, by file. */
-inbox_status_t inbox_sqlite_ping(inbox_store_t *store, inbox_error_t *err);
-inbox_status_t inbox_sqlite_maintain(inbox_store_t *store,
+/* A failed write: a UNIQUE constraint is INBOX_ERR_CONFLICT ("what" names
+ * the taken value), a foreign key one an organization that does not
+ * exist, any other constraint INBOX_ERR_INVALID. */
+inbox_status_t inbox_sqlite_write_fail(inbox_sqlite_conn_t *conn, int rc,
+    const char *what, inbox_error_t *err);
+/* An organization's id; INBOX_ERR_NOT_FOUND for one no store could have. */
+inbox_status_t inbox_sqlite_org_id(const char *org_id, int64_t *id,
     inbox_error_t *err);
 
-inbox_status_t inbox_sqlite_org_create(inbox_store_t *store,
-    const char *name, const char *timezone, char id[INBOX_ID_MAX],
+/* The event stream (store_sqlite_events.c), inside a write transaction:
+ * reserves org's next n org_seq (*first is the first) and reads its epoch
+ * and unread total as they are now (the triggers on conversations keep
+ * the total). */
+inbox_status_t inbox_sqlite_events_reserve(inbox_sqlite_conn_t *conn,
+    int64_t org, size_t n, int64_t *first, char epoch[INBOX_EPOCH_MAX],
+    int64_t *unread_total, inbox_error_t *err);
+/* Stores a rendered change's events as references (see event.h). */
+inbox_status_t inbox_sqlite_events_store(inbox_sqlite_conn_t *conn,
+    int64_t org, const char *epoch, const inbox_change_t *change, int64_t now,
     inbox_error_t *err);
-inbox_status_t inbox_sqlite_org_find_by_name(inbox_store_t *store,
-    const char *name, char id[INBOX_ID_MAX], inbox_error_t *err);
-inbox_status_t inbox_sqlite_number_add(inbox_store_t *store,
-    const inbox_number_t *number, inbox_error_t *err);
-inbox_status_t inbox_sqlite_number_find(inbox_store_t *store,
-    const char *e164, inbox_number_t *number, inbox_error_t *err);
-inbox_status_t inbox_sqlite_user_add(inbox_store_t *store,
-    const char *org_id, const char *email, inbox_role_t role,
-    const char *password_hash, char id[INBOX_ID_MAX], inbox_error_t *err);
-inbox_status_t inbox_sqlite_token_add(inbox_store_t *store,
-    const char *org_id, const char *user_email, const char *token_hash,
-    const char *name, int64_t expires_at, char id[INBOX_ID_MAX],
-    inbox_error_t *err);
-inbox_status_t inbox_sqlite_token_find(inbox_store_t *store,
-    const char *token_hash, inbox_principal_t *principal,
-    inbox_token_t *token, inbox_error_t *err);
-inbox_status_t inbox_sqlite_tokens_list(inbox_store_t *store,
-    const char *org_id, inbox_token_list_t *list, inbox_error_t *err);
-inbox_status_t inbox_sqlite_token_revoke(inbox_store_t *store,
-    const char *org_id, const char *token_id, const char *token_hash,
-    char id[INBOX_ID_MAX], inbox_error_t *err);
-inbox_status_t inbox_sqlite_credits_grant(inbox_store_t *store,
-    const char *org_id, int64_t credits, inbox_error_t *err);
-inbox_status_t inbox_sqlite_billing_set(inbox_store_t *store,
-    const char *org_id, int active, inbox_error_t *err);
-inbox_status_t inbox_sqlite_contact_upsert(inbox_store_t *store,
-    const char *org_id, const char *phone, const char *name,
-    char id[INBOX_ID_MAX], inbox_error_t *err);
-inbox_status_t inbox_sqlite_realtime_state(inbox_store_t *store,
-    const char *org_id, inbox_realtime_state_t *state, inbox_error_t *err);
 
-inbox_status_t inbox_sqlite_inbound_ingest(inbox_store_t *store,
-    const inbox_inbound_t *msgs, size_t n, inbox_ingest_result_t *results,
-    inbox_event_list_t *events, inbox_error_t *err);
 
-inbox_status_t inbox_sqlite_conversations_list(inbox_store_t *store,
-    const char *org_id, const inbox_conversation_query_t *query,
-    inbox_conversation_page_t *page, inbox_error_t *err);
-inbox_status_t inbox_sqlite_conversation_get(inbox_store_t *store,
-    const char *org_id, const char *conversation_id,
-    inbox_conversation_t *conversation, inbox_error_t *err);
-inbox_status_t inbox_sqlite_messages_list(inbox_store_t *store,
-    const char *org_id, const char *conversation_id, const char *cursor,
-    unsigned limit, inbox_message_page_t *page, inbox_error_t *err);
-inbox_status_t inbox_sqlite_conversation_mark_read(inbox_store_t *store,
-    const char *org_id, const char *conversation_id,
-    inbox_conversation_t *conversation, inbox_event_list_t *events,
-    inbox_error_t *err);
+/* The operations (see store_backend.h), in the files named by their
+ * nouns: store_sqlite_{admin,contacts,ingest,conversations,messages,
+ * events,sessions}.c. */
+#define INBOX_SQLITE_OP(kind, name, params, args)                             \
+    inbox_status_t inbox_sqlite_##name params;
+
+INBOX_STORE_OPERATIONS(INBOX_SQLITE_OP)
+
+#undef INBOX_SQLITE_OP
 
 #endif

@@ -268,4 +268,202 @@ test('reading needs POST and a token', async () => {
         401, 'unauthenticated');
 });
 
+// The thread actions: read, unread, archive, unarchive, star, unstar.
+
+const ACTIONS = ['read', 'unread', 'archive', 'unarchive', 'star', 'unstar'];
+
+async function act(id, action, token = ctx.cluster.orgs[0].token) {
+    const res = await api(ctx.cluster,
+        `/api/v1/conversations/${id}/${action}`, token, { method: 'POST' });
+    assert.equal(res.status, 200, `${action}: ${res.text}`);
+    assert.match(res.headers.get('content-type') || '', /application\/json/);
+    return res.json;
+}
+
+async function getConv(id, token = ctx.cluster.orgs[0].token) {
+    const res = await api(ctx.cluster, `/api/v1/conversations/${id}`, token);
+    assert.equal(res.status, 200, res.text);
+    return res.json;
+}
+
+test('each action answers 200 with the conversation, and again the same',
+    async () => {
+        const conv = (await list('')).items.find(
+            (c) => c.contact.phone === contacts[4]);
+        const expect = {
+            star: { starred: true }, unstar: { starred: false },
+            archive: { archived: true }, unarchive: { archived: false },
+            unread: {}, read: { unread_count: 0 },
+        };
+        for (const action of ['star', 'archive', 'unread', 'read',
+                              'unarchive', 'unstar']) {
+            const once = await act(conv.id, action);
+            assert.equal(once.id, conv.id);
+            assert.equal(once.contact.phone, conv.contact.phone);
+            for (const [k, v] of Object.entries(expect[action])) {
+                assert.equal(once[k], v, `${action}: ${k}`);
+            }
+            if (action === 'unread') {
+                assert.ok(once.unread_count >= 1);
+            }
+            const twice = await act(conv.id, action);
+            assert.deepEqual(twice, once, `${action} again changes nothing`);
+            assert.deepEqual(await getConv(conv.id), once);
+        }
+        // archived, it left the default view for the archive, and came back
+        const back = await list('');
+        assert.ok(back.items.some((c) => c.id === conv.id));
+    });
+
+test('the list counts each filter for the tabs', async () => {
+    const conv = (await list('')).items.find(
+        (c) => c.contact.phone === contacts[5]);
+    await act(conv.id, 'star');
+    await act(conv.id, 'archive');
+    try {
+        const page = await list('');
+        assert.deepEqual(Object.keys(page.counts).sort(),
+            ['all', 'archived', 'starred', 'unread', 'unresponded']);
+        for (const filter of Object.keys(page.counts)) {
+            const shown = await list(`?filter=${filter}&limit=200`);
+            assert.equal(page.counts[filter], shown.items.length, filter);
+            assert.deepEqual(shown.counts, page.counts);
+        }
+        assert.equal(page.counts.archived, 1);
+        assert.equal(page.counts.starred, 0);
+        assert.equal(page.counts.all, 6);
+        // a search narrows the items, not the tabs
+        const none = await list('?q=zelda');
+        assert.equal(none.items.length, 0);
+        assert.deepEqual(none.counts, page.counts);
+    } finally {
+        await act(conv.id, 'unarchive');
+        await act(conv.id, 'unstar');
+    }
+    const after = await list('');
+    assert.equal(after.counts.all, 7);
+    assert.equal(after.counts.archived, 0);
+});
+
+test('a search from the default view also finds archived threads',
+    async () => {
+        const conv = (await list('')).items.find(
+            (c) => c.contact.phone === contacts[6]);
+        await act(conv.id, 'archive');
+        try {
+            assert.ok(!(await list('')).items.some((c) => c.id === conv.id));
+            const digits = conv.contact.phone.slice(-7);
+            const q = `${digits.slice(0, 3)}-${digits.slice(3)}`;
+            const found = await list(`?q=${encodeURIComponent(q)}`);
+            assert.equal(found.items.length, 1, JSON.stringify(found));
+            assert.equal(found.items[0].id, conv.id);
+            assert.equal(found.items[0].archived, true);
+            // the other filters keep their own rule
+            const unread = await list(
+                `?filter=unread&q=${encodeURIComponent(q)}`);
+            assert.equal(unread.items.length, 0);
+            const archived = await list(
+                `?filter=archived&q=${encodeURIComponent(q)}`);
+            assert.equal(archived.items.length, 1);
+        } finally {
+            await act(conv.id, 'unarchive');
+        }
+    });
+
+test('a new inbound message brings an archived thread back', async () => {
+    const conv = (await list('')).items.find(
+        (c) => c.contact.phone === contacts[6]);
+    await act(conv.id, 'archive');
+    assert.ok(!(await list('')).items.some((c) => c.id === conv.id));
+    await deliverInbound(ctx.cluster, { from: contacts[6], body: 'hello?' });
+    const page = await list('');
+    assert.equal(page.items[0].id, conv.id);
+    assert.equal(page.items[0].archived, false);
+    assert.equal(page.items[0].last_message.preview, 'hello?');
+    assert.equal(page.counts.archived, 0);
+});
+
+test('actions reach every socket of the organization, only when they '
+    + 'change something, and no other organization', async () => {
+    const { cluster } = ctx;
+    const [orgA, orgB] = cluster.orgs;
+    const conv = (await list('')).items.find(
+        (c) => c.contact.phone === contacts[3]);
+    await act(conv.id, 'read');
+    const a1 = await connectWs(cluster, orgA.token);
+    const a2 = await connectWs(cluster, orgA.token);
+    const b = await connectWs(cluster, orgB.token);
+    try {
+        for (const ws of [a1, a2, b]) {
+            await ws.waitForTypes(['hello']);
+        }
+        const hello = a1.frames[0];
+
+        // star: the thread changes, the total does not
+        await act(conv.id, 'star');
+        // unread, archive, unarchive: the total moves each time; a
+        // repeated action (archive, star) is no news
+        await act(conv.id, 'unread');
+        await act(conv.id, 'archive');
+        await act(conv.id, 'archive');
+        await act(conv.id, 'star');
+        await act(conv.id, 'unarchive');
+        await act(conv.id, 'unstar');
+
+        const want = ['conversation.updated',
+                      'conversation.updated', 'unread.total',
+                      'conversation.updated', 'unread.total',
+                      'conversation.updated', 'unread.total',
+                      'conversation.updated'];
+        for (const ws of [a1, a2]) {
+            await ws.waitFor((f) => f.length >= 1 + want.length, 5000,
+                `${want.length} events`);
+            await sleep(200);
+            const events = ws.frames.slice(1);
+            assert.deepEqual(events.map((e) => e.type), want);
+            events.forEach((e, i) => {
+                assert.equal(e.org_seq, hello.org_seq + 1 + i);
+                assert.equal(e.epoch, hello.epoch);
+            });
+            const updates = events.filter(
+                (e) => e.type === 'conversation.updated');
+            assert.ok(updates.every((e) => e.conversation.id === conv.id));
+            assert.equal(updates[0].conversation.starred, true);
+            assert.equal(updates[1].conversation.unread_count, 1);
+            assert.equal(updates[2].conversation.archived, true);
+            assert.equal(updates[3].conversation.archived, false);
+            assert.equal(updates[4].conversation.starred, false);
+            const totals = events.filter((e) => e.type === 'unread.total');
+            assert.equal(totals[totals.length - 1].count,
+                (await list('')).unread_total);
+        }
+        assert.equal(b.frames.length, 1, JSON.stringify(b.frames));
+    } finally {
+        a1.close();
+        a2.close();
+        b.close();
+    }
+});
+
+test('another organization\'s ids are 404 on every action, and change '
+    + 'nothing', async () => {
+    const { cluster } = ctx;
+    const tokenB = cluster.orgs[1].token;
+    const before = await getConv(readConv.id);
+    for (const action of ACTIONS) {
+        for (const id of [readConv.id, '999999999', 'not-an-id']) {
+            assertError(await api(cluster,
+                `/api/v1/conversations/${id}/${action}`, tokenB,
+                { method: 'POST' }), 404, 'not_found');
+        }
+        const path = `/api/v1/conversations/${readConv.id}/${action}`;
+        const res = await api(cluster, path, cluster.orgs[0].token);
+        assertError(res, 405);
+        assert.match(res.headers.get('allow') || '', /POST/);
+        assertError(await api(cluster, path, null, { method: 'POST' }), 401,
+            'unauthenticated');
+    }
+    assert.deepEqual(await getConv(readConv.id), before);
+});
+
 errorLogIsCleanTest(ctx);

@@ -148,7 +148,7 @@ http {
 
     inbox_store ${c.nginxStore};
     inbox_thread_pool inbox;
-    inbox_public_url ${c.baseUrl};
+    inbox_public_url ${c.options.publicUrl || c.baseUrl};
     inbox_events_socket ${c.dir}/events.sock;
     inbox_realtime_secret ${c.dir}/realtime.key;
     inbox_default_country US;
@@ -247,6 +247,8 @@ export function uniqueNumber() {
 //   wsArgs: more ws-server arguments (it always gets --origin baseUrl);
 //   reuseport: a listening socket per worker, so that the kernel spreads
 //     new connections over the workers instead of the busiest taking most.
+//   publicUrl: inbox_public_url, when it is not the loopback address the
+//     tests call (an https one makes session cookies Secure).
 const defaultOptions = {
     workerProcesses: 2,
     threadPool: 'threads=4 max_queue=4096',
@@ -255,6 +257,7 @@ const defaultOptions = {
     nginxStore: null,
     wsArgs: [],
     reuseport: false,
+    publicUrl: null,
 };
 
 export class Cluster {
@@ -373,17 +376,22 @@ export class Cluster {
     }
 
     // `nginx -s reload`: new workers, then the old ones leave.  Resolves
-    // once as many new workers started as old ones exited.
-    async reloadNginx() {
+    // once as many new workers started as old ones exited; with
+    // untilExited false, once the old ones were told to leave (they may
+    // linger for what they still serve, a WebSocket up to
+    // worker_shutdown_timeout).
+    async reloadNginx({ untilExited = true } = {}) {
         const count = (re) => (this.errorLog().match(re) || []).length;
         const started = /start worker process \d+/g;
+        const leaving = /gracefully shutting down/g;
         const exited = /worker process \d+ exited/g;
-        const before = [count(started), count(exited)];
+        const before = [count(started), count(leaving), count(exited)];
         const n = this.options.workerProcesses;
         process.kill(this.nginx.pid, 'SIGHUP');
         const deadline = Date.now() + 10000;
         while (count(started) < before[0] + n
-               || count(exited) < before[1] + n) {
+               || count(leaving) < before[1] + n
+               || (untilExited && count(exited) < before[2] + n)) {
             if (Date.now() > deadline) {
                 throw new Error('nginx did not reload within 10 s:\n'
                     + this.errorLog());

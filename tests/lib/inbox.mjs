@@ -207,13 +207,16 @@ export function wsUpgrade(url, { protocols = 'inbox.v1', ...options } = {}) {
     });
 }
 
-// A client socket that keeps every frame it gets.
+// A client socket that keeps every frame it gets, and once closed the
+// close code and reason it was given (1006: none, the connection was cut).
 export class WsClient {
     constructor(ws) {
         this.ws = ws;
         this.frames = [];
         this.waiters = [];
         this.closed = false;
+        this.closeCode = null;
+        this.closeReason = null;
         ws.on('message', (data) => {
             let frame;
             try { frame = JSON.parse(data.toString()); }
@@ -221,8 +224,10 @@ export class WsClient {
             this.frames.push(frame);
             this.waiters = this.waiters.filter((w) => !w());
         });
-        ws.on('close', () => {
+        ws.on('close', (code, reason) => {
             this.closed = true;
+            this.closeCode = code;
+            this.closeReason = reason.toString();
             this.waiters = this.waiters.filter((w) => !w());
         });
     }

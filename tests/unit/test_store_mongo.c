@@ -1310,11 +1310,20 @@ TEST(conversations_list_first_page)
     query.limit = 2;
 
     fake.replies[0] = list_page;
-    fake.replies[1] = CURSOR("{\"_id\": null, \"total\": 7}");
+    fake.replies[1] = CURSOR("{\"_id\": null, \"unread_total\": 7,"
+                             " \"all\": 9, \"unread\": 3, \"unresponded\": 4,"
+                             " \"starred\": 1, \"archived\": 2}");
 
     CHECK_INT(inbox_store_conversations_list(store, ORG_ID, &query, &page,
                                              &err), INBOX_OK);
     golden_check(&fake, "conversations_list_first_page");
+
+    /* the tabs' counts come from the same pass as the total */
+    CHECK_INT(page.counts[INBOX_FILTER_ALL], 9);
+    CHECK_INT(page.counts[INBOX_FILTER_UNREAD], 3);
+    CHECK_INT(page.counts[INBOX_FILTER_UNRESPONDED], 4);
+    CHECK_INT(page.counts[INBOX_FILTER_STARRED], 1);
+    CHECK_INT(page.counts[INBOX_FILTER_ARCHIVED], 2);
 
     /* Two shown, the third only proves there is a next page. */
     CHECK_INT(page.count, 2);
@@ -1557,7 +1566,18 @@ static const char  read_org[] =
     " {\"$numberLong\": \"14\"}, \"epoch\": \"a1b2c3d4e5f60708\"}}";
 
 
-TEST(conversation_mark_read_changes_an_unread_thread)
+/* The thread as found before the read: two unread. */
+static const char  unread_conversation[] = CURSOR(
+    "{\"_id\": " OID(CONV_ID) ", \"org_id\": " OID(ORG_ID) ", \"contact\":"
+    " {\"id\": " OID(CONTACT_ID) ", \"name\": \"Ann Lee\", \"phone\":"
+    " \"+15551230001\", \"opted_out\": false}, \"last_message\": {\"id\": "
+    OID(MSG_ID) ", \"direction\": \"inbound\", \"preview\": \"Is Tuesday"
+    " ok?\", \"at\": " DATE(NOW) "}, \"last_activity_at\": " DATE(NOW) ","
+    " \"unread_count\": {\"$numberLong\": \"2\"}, \"archived\": false,"
+    " \"starred\": false}");
+
+
+TEST(conversation_read_changes_an_unread_thread)
 {
     fake_t                fake;
     inbox_error_t         err;
@@ -1568,13 +1588,14 @@ TEST(conversation_mark_read_changes_an_unread_thread)
     store = fake_open(&fake);
     memset(&events, 0, sizeof(events));
 
-    fake.replies[0] = read_conversation;
-    fake.replies[1] = read_org;
-    fake.replies[2] = CURSOR("{\"_id\": null, \"total\": 4}");
+    fake.replies[0] = unread_conversation;
+    fake.replies[1] = read_conversation;
+    fake.replies[2] = read_org;
+    fake.replies[3] = CURSOR("{\"_id\": null, \"total\": 4}");
 
-    CHECK_INT(inbox_store_conversation_mark_read(store, ORG_ID, CONV_ID,
-                                                 &conversation, &events,
-                                                 &err), INBOX_OK);
+    CHECK_INT(inbox_store_conversation_act(store, ORG_ID, CONV_ID,
+                                           INBOX_ACTION_READ, &conversation,
+                                           &events, &err), INBOX_OK);
     golden_check(&fake, "conversation_mark_read");
 
     CHECK_STR(conversation.id, CONV_ID);
@@ -1602,7 +1623,7 @@ TEST(conversation_mark_read_changes_an_unread_thread)
 }
 
 
-TEST(conversation_mark_read_of_a_read_thread_writes_nothing_more)
+TEST(conversation_read_of_a_read_thread_writes_nothing)
 {
     fake_t                fake;
     inbox_error_t         err;
@@ -1613,41 +1634,458 @@ TEST(conversation_mark_read_of_a_read_thread_writes_nothing_more)
     store = fake_open(&fake);
     memset(&events, 0, sizeof(events));
 
-    /* Nothing unread matched: the thread is read back as it is. */
-    fake.replies[0] = "{\"ok\": 1, \"value\": null}";
-    fake.replies[1] = list_page;
+    /* Read already: found, and nothing more is sent. */
+    fake.replies[0] = list_page;
 
-    CHECK_INT(inbox_store_conversation_mark_read(store, ORG_ID, CONV_ID,
-                                                 &conversation, &events,
-                                                 &err), INBOX_OK);
+    CHECK_INT(inbox_store_conversation_act(store, ORG_ID, CONV_ID,
+                                           INBOX_ACTION_READ, &conversation,
+                                           &events, &err), INBOX_OK);
     golden_check(&fake, "conversation_mark_read_unchanged");
-    CHECK_INT(fake.commands, 2);
-    CHECK(!log_has(&fake, "\"orgs\""));
+    CHECK_INT(fake.commands, 1);
+    CHECK(!log_has(&fake, "\"findAndModify\""));
     CHECK(!log_has(&fake, "\"events\""));
     CHECK_INT(events.count, 0);
     CHECK_STR(conversation.id, CONV_ID);
     CHECK_STR(conversation.contact.name, "Ann Lee");
     inbox_conversation_free(&conversation);
 
-    /* Another organization's thread: found by neither command. */
+    /* Another organization's thread: the org-scoped find has none. */
     fake_reset(&fake);
-    CHECK_INT(inbox_store_conversation_mark_read(store, ORG_ID, CONV2_ID,
-                                                 &conversation, &events,
-                                                 &err), INBOX_ERR_NOT_FOUND);
-    CHECK_INT(fake.commands, 2);
+    CHECK_INT(inbox_store_conversation_act(store, ORG_ID, CONV2_ID,
+                                           INBOX_ACTION_READ, &conversation,
+                                           &events, &err),
+              INBOX_ERR_NOT_FOUND);
+    CHECK_INT(fake.commands, 1);
     CHECK(!log_has(&fake, "\"events\""));
     inbox_conversation_free(&conversation);
 
     /* A malformed id asks the server nothing. */
     fake_reset(&fake);
-    CHECK_INT(inbox_store_conversation_mark_read(store, ORG_ID, "12",
-                                                 &conversation, &events,
-                                                 &err), INBOX_ERR_NOT_FOUND);
+    CHECK_INT(inbox_store_conversation_act(store, ORG_ID, "12",
+                                           INBOX_ACTION_READ, &conversation,
+                                           &events, &err),
+              INBOX_ERR_NOT_FOUND);
     CHECK_INT(fake.commands, 0);
     CHECK_INT(events.count, 0);
     inbox_conversation_free(&conversation);
 
     inbox_event_list_free(&events);
+    fake_close(&fake, store);
+}
+
+
+/* Archiving an unread thread moves the total: two events; starring a
+ * thread does not: one event, and no aggregate. */
+TEST(conversation_archive_and_star)
+{
+    fake_t                fake;
+    inbox_error_t         err;
+    inbox_store_t        *store;
+    inbox_event_list_t    events;
+    inbox_conversation_t  conversation;
+
+    static const char     archived[] =
+        "{\"ok\": 1, \"value\": {\"_id\": " OID(CONV_ID) ", \"org_id\": "
+        OID(ORG_ID) ", \"contact\": {\"id\": " OID(CONTACT_ID) ", \"name\":"
+        " \"Ann Lee\", \"phone\": \"+15551230001\", \"opted_out\": false},"
+        " \"last_message\": null, \"last_activity_at\": " DATE(NOW) ","
+        " \"unread_count\": {\"$numberLong\": \"2\"}, \"archived\": true,"
+        " \"starred\": false}}";
+    static const char     starred[] =
+        "{\"ok\": 1, \"value\": {\"_id\": " OID(CONV_ID) ", \"org_id\": "
+        OID(ORG_ID) ", \"contact\": {\"id\": " OID(CONTACT_ID) ", \"name\":"
+        " \"Ann Lee\", \"phone\": \"+15551230001\", \"opted_out\": false},"
+        " \"last_message\": null, \"last_activity_at\": " DATE(NOW) ","
+        " \"unread_count\": {\"$numberLong\": \"2\"}, \"archived\": false,"
+        " \"starred\": true}}";
+
+    store = fake_open(&fake);
+    memset(&events, 0, sizeof(events));
+
+    fake.replies[0] = unread_conversation;
+    fake.replies[1] = archived;
+    fake.replies[2] = read_org;
+    fake.replies[3] = CURSOR("{\"_id\": null, \"total\": 1}");
+
+    CHECK_INT(inbox_store_conversation_act(store, ORG_ID, CONV_ID,
+                                           INBOX_ACTION_ARCHIVE,
+                                           &conversation, &events, &err),
+              INBOX_OK);
+    golden_check(&fake, "conversation_archive");
+    CHECK_INT(conversation.archived, 1);
+    inbox_conversation_free(&conversation);
+    CHECK_INT(events.count, 2);
+    if (events.count == 2) {
+        CHECK(strstr(events.items[0].json, "\"archived\":true") != NULL);
+        CHECK(strstr(events.items[1].json, "\"count\":1") != NULL);
+    }
+    inbox_event_list_free(&events);
+
+    fake_reset(&fake);
+    fake.replies[0] = unread_conversation;
+    fake.replies[1] = starred;
+    fake.replies[2] = read_org;
+
+    CHECK_INT(inbox_store_conversation_act(store, ORG_ID, CONV_ID,
+                                           INBOX_ACTION_STAR, &conversation,
+                                           &events, &err), INBOX_OK);
+    golden_check(&fake, "conversation_star");
+    CHECK_INT(conversation.starred, 1);
+    inbox_conversation_free(&conversation);
+    CHECK_INT(events.count, 1);
+    CHECK(!log_has(&fake, "\"aggregate\""));
+    if (events.count == 1) {
+        CHECK_INT(events.items[0].org_seq, 14);
+        CHECK(strstr(events.items[0].json, "\"starred\":true") != NULL);
+    }
+
+    inbox_event_list_free(&events);
+    fake_close(&fake, store);
+}
+
+
+/* A concurrent change between the find and the write: read again. */
+TEST(conversation_act_reads_again_after_a_concurrent_change)
+{
+    fake_t                fake;
+    inbox_error_t         err;
+    inbox_store_t        *store;
+    inbox_event_list_t    events;
+    inbox_conversation_t  conversation;
+
+    store = fake_open(&fake);
+    memset(&events, 0, sizeof(events));
+
+    fake.replies[0] = unread_conversation;
+    fake.replies[1] = "{\"ok\": 1, \"value\": null}";
+    fake.replies[2] = unread_conversation;
+    fake.replies[3] = read_conversation;
+    fake.replies[4] = read_org;
+    fake.replies[5] = CURSOR("{\"_id\": null, \"total\": 4}");
+
+    CHECK_INT(inbox_store_conversation_act(store, ORG_ID, CONV_ID,
+                                           INBOX_ACTION_READ, &conversation,
+                                           &events, &err), INBOX_OK);
+    CHECK_INT(fake.commands, 7);
+    CHECK_INT(events.count, 2);
+    CHECK_INT(conversation.unread_count, 0);
+    inbox_conversation_free(&conversation);
+
+    inbox_event_list_free(&events);
+    fake_close(&fake, store);
+}
+
+
+/*
+ * ---- Accounts and sessions (store_mongo_sessions.c) ----
+ */
+
+#define OTHER_ORG_ID    "64f1a0000000000000000002"
+
+
+TEST(orgs_list_oldest_first)
+{
+    fake_t             fake;
+    inbox_error_t      err;
+    inbox_store_t     *store;
+    inbox_org_list_t   list;
+
+    store = fake_open(&fake);
+
+    fake.replies[0] = CURSOR(
+        "{\"_id\": " OID(ORG_ID) ", \"name\": \"Acme\", \"timezone\": "
+        "\"America/Chicago\", \"created_at\": " DATE(EARLIER) "},"
+        "{\"_id\": " OID(OTHER_ORG_ID) ", \"name\": \"Other\", "
+        "\"timezone\": \"UTC\", \"created_at\": " DATE(NOW) "}");
+    CHECK_INT(inbox_store_orgs_list(store, &list, &err), INBOX_OK);
+    golden_check(&fake, "orgs_list");
+    CHECK_INT(list.count, 2);
+    CHECK_STR(list.items[0].id, ORG_ID);
+    CHECK_STR(list.items[0].name, "Acme");
+    CHECK_STR(list.items[0].timezone, "America/Chicago");
+    CHECK_INT(list.items[1].created_at, 1767225600000LL);
+    inbox_org_list_free(&list);
+
+    fake_close(&fake, store);
+}
+
+
+TEST(account_get_reads_the_org_and_its_own_user)
+{
+    fake_t            fake;
+    inbox_error_t     err;
+    inbox_store_t    *store;
+    inbox_account_t   account;
+
+    store = fake_open(&fake);
+
+    fake.replies[0] = CURSOR("{\"_id\": " OID(ORG_ID) ", \"name\": "
+                             "\"Acme\", \"timezone\": \"UTC\"}");
+    fake.replies[1] = CURSOR("{\"_id\": " OID(USER_ID) ", \"org_id\": "
+                             OID(ORG_ID) ", \"email\": \"pat@example.com\","
+                             " \"role\": \"billing\"}");
+    CHECK_INT(inbox_store_account_get(store, ORG_ID, USER_ID, &account,
+                                      &err), INBOX_OK);
+    golden_check(&fake, "account_get");
+    CHECK_STR(account.org.name, "Acme");
+    CHECK(account.has_user);
+    CHECK_STR(account.user.email, "pat@example.com");
+    CHECK_INT(account.user.role, INBOX_ROLE_BILLING);
+    inbox_account_free(&account);
+
+    /* the filter names the organization: another's user is not found */
+    fake_reset(&fake);
+    fake.replies[0] = CURSOR("{\"_id\": " OID(ORG_ID) ", \"name\": "
+                             "\"Acme\"}");
+    CHECK_INT(inbox_store_account_get(store, ORG_ID, USER_ID, &account,
+                                      &err), INBOX_ERR_NOT_FOUND);
+    inbox_account_free(&account);
+
+    /* no user asked for: one command */
+    fake_reset(&fake);
+    fake.replies[0] = CURSOR("{\"_id\": " OID(ORG_ID) ", \"name\": "
+                             "\"Acme\"}");
+    CHECK_INT(inbox_store_account_get(store, ORG_ID, "", &account, &err),
+              INBOX_OK);
+    CHECK(!account.has_user);
+    CHECK_INT(fake.commands, 1);
+    inbox_account_free(&account);
+
+    fake_close(&fake, store);
+}
+
+
+TEST(user_find_by_email_asks_in_lower_case)
+{
+    char           *hash;
+    fake_t          fake;
+    inbox_user_t    user;
+    inbox_error_t   err;
+    inbox_store_t  *store;
+
+    store = fake_open(&fake);
+
+    fake.replies[0] = CURSOR("{\"_id\": " OID(USER_ID) ", \"org_id\": "
+                             OID(ORG_ID) ", \"email\": \"pat@example.com\","
+                             " \"role\": \"member\", \"password_hash\": "
+                             "\"$argon2id$v=19$x\"}");
+    CHECK_INT(inbox_store_user_find_by_email(store, "Pat@Example.COM", &user,
+                                             &hash, &err), INBOX_OK);
+    golden_check(&fake, "user_find_by_email");
+    CHECK_STR(user.id, USER_ID);
+    CHECK_STR(user.org_id, ORG_ID);
+    CHECK_INT(user.role, INBOX_ROLE_MEMBER);
+    CHECK_STR(hash, "$argon2id$v=19$x");
+    free(hash);
+
+    fake_reset(&fake);
+    CHECK_INT(inbox_store_user_find_by_email(store, "nobody@example.com",
+                                             &user, &hash, &err),
+              INBOX_ERR_NOT_FOUND);
+    CHECK(hash == NULL);
+
+    /* not an address: the server is not asked */
+    fake_reset(&fake);
+    CHECK_INT(inbox_store_user_find_by_email(store, "nobody", &user, &hash,
+                                             &err), INBOX_ERR_NOT_FOUND);
+    CHECK_INT(fake.commands, 0);
+
+    fake_close(&fake, store);
+}
+
+
+TEST(users_list_of_one_organization)
+{
+    fake_t              fake;
+    inbox_error_t       err;
+    inbox_store_t      *store;
+    inbox_user_list_t   list;
+
+    store = fake_open(&fake);
+
+    fake.replies[0] = CURSOR("{\"_id\": " OID(ORG_ID) "}");
+    fake.replies[1] = CURSOR("{\"_id\": " OID(USER_ID) ", \"org_id\": "
+                             OID(ORG_ID) ", \"email\": \"pat@example.com\","
+                             " \"role\": \"billing\", \"created_at\": "
+                             DATE(NOW) "}");
+    CHECK_INT(inbox_store_users_list(store, ORG_ID, &list, &err), INBOX_OK);
+    golden_check(&fake, "users_list");
+    CHECK_INT(list.count, 1);
+    CHECK_STR(list.items[0].email, "pat@example.com");
+    CHECK_INT(list.items[0].role, INBOX_ROLE_BILLING);
+    inbox_user_list_free(&list);
+
+    fake_reset(&fake);
+    CHECK_INT(inbox_store_users_list(store, ORG_ID, &list, &err),
+              INBOX_ERR_NOT_FOUND);
+    CHECK_INT(fake.commands, 1);
+
+    fake_close(&fake, store);
+}
+
+
+TEST(user_password_set_ends_the_users_sessions)
+{
+    fake_t          fake;
+    inbox_error_t   err;
+    inbox_store_t  *store;
+    char            id[INBOX_ID_MAX];
+
+    store = fake_open(&fake);
+
+    fake.replies[0] = "{\"ok\": 1, \"value\": {\"_id\": " OID(USER_ID) "}}";
+    fake.replies[1] = "{\"ok\": 1, \"n\": 2}";
+    CHECK_INT(inbox_store_user_password_set(store, ORG_ID, "PAT@example.com",
+                                            "$argon2id$v=19$new", id, &err),
+              INBOX_OK);
+    golden_check(&fake, "user_password_set");
+    CHECK_STR(id, USER_ID);
+
+    /* no such user in an organization that exists: nothing deleted */
+    fake_reset(&fake);
+    fake.replies[1] = CURSOR("{\"_id\": " OID(ORG_ID) "}");
+    CHECK_INT(inbox_store_user_password_set(store, ORG_ID, "sam@other.test",
+                                            "$argon2id$v=19$new", id, &err),
+              INBOX_ERR_NOT_FOUND);
+    CHECK_STR(err.field, "email");
+    CHECK(!log_has(&fake, "\"delete\""));
+
+    /* nor in one that does not */
+    fake_reset(&fake);
+    CHECK_INT(inbox_store_user_password_set(store, ORG_ID, "sam@other.test",
+                                            "$argon2id$v=19$new", id, &err),
+              INBOX_ERR_NOT_FOUND);
+    CHECK_STR(err.field, "");
+
+    fake_close(&fake, store);
+}
+
+
+TEST(session_create_needs_the_organizations_user)
+{
+    fake_t          fake;
+    inbox_error_t   err;
+    inbox_store_t  *store;
+
+    store = fake_open(&fake);
+
+    fake.replies[0] = CURSOR("{\"_id\": " OID(USER_ID) "}");
+    CHECK_INT(inbox_store_session_create(store, ORG_ID, USER_ID, "5e55", &err),
+              INBOX_OK);
+    CHECK_INT(fake.commands, 2);
+    /* the times are the real clock's (session.h): check the rest */
+    CHECK(log_has(&fake, "\"insert\" : \"sessions\""));
+    CHECK(log_has(&fake, "\"session_hash\" : \"5e55\""));
+    CHECK(log_has(&fake, "\"expires_at\" : { \"$date\""));
+
+    fake_reset(&fake);
+    CHECK_INT(inbox_store_session_create(store, ORG_ID, USER_ID, "5e55", &err),
+              INBOX_ERR_NOT_FOUND);
+    CHECK(!log_has(&fake, "\"insert\""));
+
+    fake_close(&fake, store);
+}
+
+
+TEST(session_find_checks_times_and_records_a_stale_use)
+{
+    char               session[512];
+    fake_t             fake;
+    int64_t            now;
+    inbox_error_t      err;
+    inbox_store_t     *store;
+    inbox_principal_t  who;
+
+    store = fake_open(&fake);
+    now = inbox_now_ms();
+
+    /* used a moment ago: found, nothing written */
+    snprintf(session, sizeof(session),
+             CURSOR("{\"_id\": " OID(GEN_1) ", \"org_id\": " OID(ORG_ID) ","
+                    " \"user_id\": " OID(USER_ID) ", \"created_at\": "
+                    "{\"$date\": {\"$numberLong\": \"%lld\"}},"
+                    " \"last_seen_at\": {\"$date\": {\"$numberLong\": "
+                    "\"%lld\"}}, \"expires_at\": {\"$date\": "
+                    "{\"$numberLong\": \"%lld\"}}}"),
+             (long long) now - 1000, (long long) now - 1000,
+             (long long) now + 3600000);
+    fake.replies[0] = session;
+    fake.replies[1] = CURSOR("{\"_id\": " OID(USER_ID) ", \"role\": "
+                             "\"billing\"}");
+    CHECK_INT(inbox_store_session_find(store, "5e55", &who, &err), INBOX_OK);
+    golden_check(&fake, "session_find");
+    CHECK_STR(who.org_id, ORG_ID);
+    CHECK_STR(who.user_id, USER_ID);
+    CHECK_INT(who.role, INBOX_ROLE_BILLING);
+
+    /* last used two minutes ago: the use is recorded */
+    fake_reset(&fake);
+    snprintf(session, sizeof(session),
+             CURSOR("{\"_id\": " OID(GEN_1) ", \"org_id\": " OID(ORG_ID) ","
+                    " \"user_id\": " OID(USER_ID) ", \"created_at\": "
+                    "{\"$date\": {\"$numberLong\": \"%lld\"}},"
+                    " \"last_seen_at\": {\"$date\": {\"$numberLong\": "
+                    "\"%lld\"}}, \"expires_at\": {\"$date\": "
+                    "{\"$numberLong\": \"%lld\"}}}"),
+             (long long) now - 120000, (long long) now - 120000,
+             (long long) now + 3600000);
+    fake.replies[0] = session;
+    fake.replies[1] = CURSOR("{\"_id\": " OID(USER_ID) ", \"role\": "
+                             "\"member\"}");
+    CHECK_INT(inbox_store_session_find(store, "5e55", &who, &err), INBOX_OK);
+    CHECK_INT(fake.commands, 3);
+    CHECK(log_has(&fake, "\"update\" : \"sessions\""));
+    CHECK_INT(who.role, INBOX_ROLE_MEMBER);
+
+    /* idle past its expiry: refused, nothing written */
+    fake_reset(&fake);
+    snprintf(session, sizeof(session),
+             CURSOR("{\"_id\": " OID(GEN_1) ", \"org_id\": " OID(ORG_ID) ","
+                    " \"user_id\": " OID(USER_ID) ", \"created_at\": "
+                    "{\"$date\": {\"$numberLong\": \"%lld\"}},"
+                    " \"last_seen_at\": {\"$date\": {\"$numberLong\": "
+                    "\"%lld\"}}, \"expires_at\": {\"$date\": "
+                    "{\"$numberLong\": \"%lld\"}}}"),
+             (long long) now - 13 * 3600000LL,
+             (long long) now - 13 * 3600000LL,
+             (long long) now - 3600000LL);
+    fake.replies[0] = session;
+    fake.replies[1] = CURSOR("{\"_id\": " OID(USER_ID) ", \"role\": "
+                             "\"member\"}");
+    CHECK_INT(inbox_store_session_find(store, "5e55", &who, &err),
+              INBOX_ERR_UNAUTHENTICATED);
+    CHECK_STR(who.org_id, "");
+    CHECK(!log_has(&fake, "\"update\""));
+
+    /* unknown, or its user gone */
+    fake_reset(&fake);
+    CHECK_INT(inbox_store_session_find(store, "nope", &who, &err),
+              INBOX_ERR_UNAUTHENTICATED);
+    CHECK(strstr(err.message, "sign in again") != NULL);
+
+    fake_close(&fake, store);
+}
+
+
+TEST(session_delete_and_purge)
+{
+    size_t          removed;
+    fake_t          fake;
+    inbox_error_t   err;
+    inbox_store_t  *store;
+
+    store = fake_open(&fake);
+
+    CHECK_INT(inbox_store_session_delete(store, "5e55", &err), INBOX_OK);
+    golden_check(&fake, "session_delete");
+
+    fake_reset(&fake);
+    fake.replies[0] = "{\"ok\": 1, \"n\": 3}";
+    CHECK_INT(inbox_store_sessions_purge(store, 1767225600000LL, &removed,
+                                         &err), INBOX_OK);
+    golden_check(&fake, "sessions_purge");
+    CHECK_INT(removed, 3);
+
     fake_close(&fake, store);
 }
 

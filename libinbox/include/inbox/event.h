@@ -50,6 +50,58 @@ char *inbox_event_conversation_updated(int64_t org_seq, const char *epoch,
 char *inbox_event_unread_total(int64_t org_seq, const char *epoch,
     int64_t count);
 
+
+/*
+ * Which events a change makes, decided here for every store backend.  A
+ * backend plans the change (inbox_change_message, inbox_change_action),
+ * reserves change.count org_seq numbers, gives the organization's unread
+ * total when the change asks for it, renders, stores each item as its
+ * reference (type, org_seq, the ids, the total) in the same transaction,
+ * and after that pushes the frames to the caller's list.
+ */
+#define INBOX_CHANGE_EVENTS_MAX  3
+
+typedef struct {
+    const char  *type;              /* "message.created", ... */
+    int64_t      org_seq;           /* set by inbox_change_render */
+    const char  *message_id;        /* NULL: none; borrowed */
+    const char  *conversation_id;   /* NULL: none; borrowed */
+    int64_t      unread_total;      /* -1: none */
+    char        *frame;             /* malloc'd by inbox_change_render */
+} inbox_change_event_t;
+
+typedef struct {
+    size_t                       count;
+    inbox_change_event_t         items[INBOX_CHANGE_EVENTS_MAX];
+    const inbox_message_t       *message;        /* borrowed; may be NULL */
+    const inbox_conversation_t  *conversation;   /* borrowed */
+} inbox_change_t;
+
+/* A new message in conversation (as it is after the message): always
+ * message.created, conversation.updated and unread.total (an inbound
+ * message always raises the total). */
+void inbox_change_message(inbox_change_t *change,
+    const inbox_message_t *message, const inbox_conversation_t *conversation);
+/* An action on a thread that changed it (before, after): conversation.
+ * updated, and unread.total only when the organization's total moved
+ * (inbox_conversation_unread_shown). */
+void inbox_change_action(inbox_change_t *change,
+    const inbox_conversation_t *before, const inbox_conversation_t *after);
+/* Whether the change carries the organization's unread total, which the
+ * backend then gives with inbox_change_set_total before rendering. */
+int inbox_change_wants_total(const inbox_change_t *change);
+void inbox_change_set_total(inbox_change_t *change, int64_t unread_total);
+/* Numbers the events first .. first + count - 1 and renders their frames;
+ * 0, or -1 when out of memory. */
+int inbox_change_render(inbox_change_t *change, int64_t first,
+    const char *epoch);
+/* Hands the frames over to list (which may be NULL: nobody pushes), in
+ * order; 0, or -1 when out of memory (then the list has none of them). */
+int inbox_change_push(inbox_change_t *change, const char *org_id,
+    inbox_event_list_t *list);
+/* Frees the frames not handed over. */
+void inbox_change_free(inbox_change_t *change);
+
 /*
  * The datagrams from the module to ws-server carry one or more records,
  * each a line "ORG_ID ORG_SEQ LEN\n" and then the LEN bytes of the frame.

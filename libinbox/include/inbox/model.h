@@ -21,8 +21,8 @@
 #define INBOX_PREVIEW_MAX   161    /* bytes of body shown in a thread list */
 #define INBOX_CURSOR_MAX    96
 #define INBOX_EPOCH_MAX     24
-#define INBOX_LIST_LIMIT_DEFAULT  50
-#define INBOX_LIST_LIMIT_MAX      200
+#define INBOX_LIST_LIMIT_DEFAULT  50     /* a page, when not asked */
+#define INBOX_LIST_LIMIT_MAX      200    /* a page, at most */
 
 typedef enum {
     INBOX_CARRIER_TWILIO = 0,
@@ -46,6 +46,18 @@ typedef enum {
     INBOX_FILTER_STARRED,
     INBOX_FILTER_ARCHIVED
 } inbox_filter_t;
+
+#define INBOX_FILTER_COUNT  (INBOX_FILTER_ARCHIVED + 1)
+
+/* What a person does to a thread (POST /conversations/{id}/NAME). */
+typedef enum {
+    INBOX_ACTION_READ = 0,
+    INBOX_ACTION_UNREAD,
+    INBOX_ACTION_ARCHIVE,
+    INBOX_ACTION_UNARCHIVE,
+    INBOX_ACTION_STAR,
+    INBOX_ACTION_UNSTAR
+} inbox_action_t;
 
 /* A sending number and the carrier credentials that go with it. */
 typedef struct {
@@ -141,6 +153,9 @@ typedef struct {
     size_t                 count;
     char                   next_cursor[INBOX_CURSOR_MAX];  /* "" is null */
     int64_t                unread_total;
+    /* how many threads of the organization each filter shows (the tabs),
+     * whatever the search, indexed by inbox_filter_t */
+    int64_t                counts[INBOX_FILTER_COUNT];
 } inbox_conversation_page_t;
 
 void inbox_conversation_page_free(inbox_conversation_page_t *page);
@@ -158,6 +173,9 @@ typedef struct {
     const char     *q;          /* NULL or "": no search */
     const char     *cursor;     /* NULL or "": the first page */
     unsigned        limit;      /* 1..INBOX_LIST_LIMIT_MAX */
+    /* set by inbox_store_conversations_list (callers leave it 0): the
+     * filter also shows archived threads (inbox_query_any_archived) */
+    int             any_archived;
 } inbox_conversation_query_t;
 
 /* Where an organization's event stream stands, for a WebSocket "hello". */
@@ -174,5 +192,66 @@ const char *inbox_role_name(inbox_role_t role);
 int inbox_role_parse(const char *name, inbox_role_t *role);
 const char *inbox_direction_name(inbox_direction_t direction);
 int inbox_filter_parse(const char *name, inbox_filter_t *filter);
+const char *inbox_action_name(inbox_action_t action);
+int inbox_action_parse(const char *name, inbox_action_t *action);
+
+
+/*
+ * The inbox's rules, the same for every store backend: a backend persists
+ * and queries what these decide.
+ */
+
+/* A page's size: limit, INBOX_LIST_LIMIT_DEFAULT for 0, at most
+ * INBOX_LIST_LIMIT_MAX. */
+unsigned inbox_list_limit(unsigned limit);
+
+/*
+ * The thread list's line for a message: the body's first bytes (at most
+ * INBOX_PREVIEW_MAX - 1), cut between two UTF-8 characters.  A message
+ * without text (media only) has the preview "": a client knows what to
+ * say for it (the web app: "Picture message").
+ */
+void inbox_message_preview(const char *body, char out[INBOX_PREVIEW_MAX]);
+
+/*
+ * What a conversation adds to its organization's unread total (and so to
+ * the badge of the default view): its unread_count, or 0 while archived.
+ */
+int64_t inbox_conversation_unread_shown(const inbox_conversation_t *c);
+
+/*
+ * A new inbound message in c (as stored: its id, when, preview): one more
+ * unread, an archived thread comes back to the default view, and the
+ * last message and activity follow it unless an older message arrives
+ * late (a carrier's retry), which leaves them on the newer one.
+ */
+void inbox_conversation_receive(inbox_conversation_t *c,
+    const char *message_id, int64_t at, const char *preview);
+
+/*
+ * A person's action on c, changing its flags in place.  Returns 1 when c
+ * changed, 0 when the action changes nothing (every action is idempotent:
+ * the store then writes nothing and pushes nothing).
+ *   read       unread_count 0
+ *   unread     unread_count at least 1: the last message counts as unread
+ *              again (in a thread without any inbound message too, so
+ *              that the badge shows what the person asked for); a new
+ *              inbound message adds to it
+ *   archive    archived (its unread leaves the organization's total)
+ *   unarchive  back in the default view
+ *   star, unstar
+ */
+int inbox_conversation_apply(inbox_conversation_t *c, inbox_action_t action);
+
+/* Whether the filter's list shows c (without a search): the test the
+ * backends' queries make, and what page->counts counts. */
+int inbox_filter_matches(inbox_filter_t filter, const inbox_conversation_t *c);
+
+/* A search from the default view (INBOX_FILTER_ALL) also finds archived
+ * threads (each says it is archived), so that nothing put away is lost;
+ * the other filters keep their own rule. */
+int inbox_query_any_archived(inbox_filter_t filter, const char *q);
+
+const char *inbox_filter_name(inbox_filter_t filter);
 
 #endif

@@ -11,7 +11,12 @@
  *
  * Every operation that changes what a browser shows also appends its events
  * (with the organization's next org_seq) in the same transaction, and hands
- * them back in an inbox_event_list_t for the caller to push.
+ * them back in an inbox_event_list_t for the caller to push (a caller that
+ * pushes nothing passes NULL).  Which events a change makes is decided in
+ * libinbox (inbox_change_*, event.h), the same for every backend, as are
+ * previews, page limits and unread counting (model.h): a backend only
+ * persists and queries.  The operations a backend implements are listed
+ * once, in libinbox/src/store_backend.h.
  *
  * Output structs are filled by the store and freed by the caller with their
  * _free function (see model.h), also after a failure.
@@ -24,6 +29,8 @@
 #include <inbox/model.h>
 #include <inbox/event.h>
 #include <inbox/token.h>
+#include <inbox/account.h>
+#include <inbox/session.h>
 
 typedef struct inbox_store_s  inbox_store_t;
 
@@ -110,7 +117,9 @@ inbox_status_t inbox_store_credits_grant(inbox_store_t *store,
     const char *org_id, int64_t credits, inbox_error_t *err);
 inbox_status_t inbox_store_billing_set(inbox_store_t *store,
     const char *org_id, int active, inbox_error_t *err);
-/* Creates the contact (and its empty conversation) or renames it. */
+/* Creates the contact (and its empty conversation) or renames it: name
+ * NULL keeps its name, "" forgets it (null).  INBOX_ERR_INVALID for a
+ * phone number not in E.164 form. */
 inbox_status_t inbox_store_contact_upsert(inbox_store_t *store,
     const char *org_id, const char *phone, const char *name,
     char id[INBOX_ID_MAX], inbox_error_t *err);
@@ -130,8 +139,13 @@ inbox_status_t inbox_store_inbound_ingest(inbox_store_t *store,
     const inbox_inbound_t *msgs, size_t n, inbox_ingest_result_t *results,
     inbox_event_list_t *events, inbox_error_t *err);
 
-/* Newest activity first, keyset paginated (see inbox_conversation_query_t);
- * page->unread_total counts the whole organization. */
+/* Newest activity first, keyset paginated (see inbox_conversation_query_t;
+ * its limit follows inbox_list_limit).  q matches a name or a phone number
+ * in part; a search from INBOX_FILTER_ALL also finds archived threads
+ * (inbox_query_any_archived).  page->unread_total and page->counts (each
+ * filter's threads, for the tabs, whatever q) count the whole
+ * organization.  INBOX_ERR_INVALID (with the field) for an unknown filter
+ * or a cursor this list did not give. */
 inbox_status_t inbox_store_conversations_list(inbox_store_t *store,
     const char *org_id, const inbox_conversation_query_t *query,
     inbox_conversation_page_t *page, inbox_error_t *err);
@@ -140,23 +154,78 @@ inbox_status_t inbox_store_conversation_get(inbox_store_t *store,
     const char *org_id, const char *conversation_id,
     inbox_conversation_t *conversation, inbox_error_t *err);
 /*
- * Marks a conversation read: unread_count 0, last read now, in one
- * transaction.  When it was unread, conversation.updated and unread.total
- * (the organization's new total) are appended with the organization's next
- * two org_seq; reading a read conversation changes nothing and appends
- * nothing, but still fills *conversation.  INBOX_ERR_NOT_FOUND also for
- * another organization's conversation or a malformed id.
+ * A person's action on a thread (read, unread, archive, unarchive, star,
+ * unstar; the rules are inbox_conversation_apply's, see model.h), in one
+ * transaction: when it changes the thread, conversation.updated (and
+ * unread.total with the organization's new total, when that moved) are
+ * appended with the organization's next org_seq.  An action that changes
+ * nothing (every action is idempotent) writes and appends nothing, but
+ * still fills *conversation.  Reading a thread also notes when.
+ * INBOX_ERR_NOT_FOUND also for another organization's conversation or a
+ * malformed id.
  */
-inbox_status_t inbox_store_conversation_mark_read(inbox_store_t *store,
-    const char *org_id, const char *conversation_id,
+inbox_status_t inbox_store_conversation_act(inbox_store_t *store,
+    const char *org_id, const char *conversation_id, inbox_action_t action,
     inbox_conversation_t *conversation, inbox_event_list_t *events,
     inbox_error_t *err);
-/* Newest first; cursor NULL or "" for the first page. */
+/* Newest first; cursor NULL or "" for the first page; limit as
+ * inbox_list_limit says. */
 inbox_status_t inbox_store_messages_list(inbox_store_t *store,
     const char *org_id, const char *conversation_id, const char *cursor,
     unsigned limit, inbox_message_page_t *page, inbox_error_t *err);
 
 inbox_status_t inbox_store_realtime_state(inbox_store_t *store,
     const char *org_id, inbox_realtime_state_t *state, inbox_error_t *err);
+
+/*
+ * ---- Accounts and sessions: sign-in, "me" and inboxctl's listings ----
+ * (store_sqlite_sessions.c, store_mongo_sessions.c)
+ */
+
+/* Every organization, oldest first; truncated past INBOX_ACCOUNT_LIST_MAX. */
+inbox_status_t inbox_store_orgs_list(inbox_store_t *store,
+    inbox_org_list_t *list, inbox_error_t *err);
+/* The organization org_id and, unless user_id is NULL or "", its user
+ * user_id.  INBOX_ERR_NOT_FOUND when either is not there (a user of
+ * another organization included). */
+inbox_status_t inbox_store_account_get(inbox_store_t *store,
+    const char *org_id, const char *user_id, inbox_account_t *account,
+    inbox_error_t *err);
+/* The user whose email address is email (in any case), with the stored
+ * password hash in *password_hash (malloc'd, the caller frees it; NULL
+ * when the user has none).  INBOX_ERR_NOT_FOUND when nobody has it. */
+inbox_status_t inbox_store_user_find_by_email(inbox_store_t *store,
+    const char *email, inbox_user_t *user, char **password_hash,
+    inbox_error_t *err);
+/* The organization's users, oldest first.  INBOX_ERR_NOT_FOUND when there
+ * is no such organization. */
+inbox_status_t inbox_store_users_list(inbox_store_t *store,
+    const char *org_id, inbox_user_list_t *list, inbox_error_t *err);
+/* Gives the organization's user email a new password hash (see
+ * password.h) and ends all of that user's sessions, in one transaction;
+ * id (may be NULL) gets the user's id.  INBOX_ERR_NOT_FOUND when the
+ * organization has no such user. */
+inbox_status_t inbox_store_user_password_set(inbox_store_t *store,
+    const char *org_id, const char *email, const char *password_hash,
+    char id[INBOX_ID_MAX], inbox_error_t *err);
+/* Stores a new session of the user, made now, by the hash of its id (see
+ * session.h); when it ends is decided by session.h's rules. */
+inbox_status_t inbox_store_session_create(inbox_store_t *store,
+    const char *org_id, const char *user_id, const char *session_hash,
+    inbox_error_t *err);
+/* Who the session with that hash acts as (the user's role as it is now),
+ * recording its use when the last one is a minute old.
+ * INBOX_ERR_UNAUTHENTICATED, asking to sign in again, when there is no such
+ * session or it has ended (inbox_session_check). */
+inbox_status_t inbox_store_session_find(inbox_store_t *store,
+    const char *session_hash, inbox_principal_t *principal,
+    inbox_error_t *err);
+/* Ends the session; ending one that is not there is not an error. */
+inbox_status_t inbox_store_session_delete(inbox_store_t *store,
+    const char *session_hash, inbox_error_t *err);
+/* Removes the sessions that have ended by now; *removed (may be NULL)
+ * counts them. */
+inbox_status_t inbox_store_sessions_purge(inbox_store_t *store, int64_t now,
+    size_t *removed, inbox_error_t *err);
 
 #endif

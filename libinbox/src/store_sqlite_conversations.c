@@ -1,11 +1,12 @@
 /*
- * The SQLite backend: the conversation list (filters, search, keyset
- * pages), one conversation, and a conversation's messages.
+ * The SQLite backend: conversations.  The list (filters, search, keyset
+ * pages), one conversation, and a person's action on one.
  */
 #include <ctype.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <inbox/clock.h>
 #include <inbox/phone.h>
 #include "store_sqlite.h"
 
@@ -13,11 +14,11 @@
 #define INBOX_SQLITE_SEARCH_MAX  128
 
 
-static unsigned inbox_sqlite_limit(unsigned limit);
-static inbox_status_t inbox_sqlite_unread_total(inbox_sqlite_conn_t *conn,
-    int64_t org, int64_t *total, inbox_error_t *err);
-static inbox_status_t inbox_sqlite_media_read(inbox_sqlite_conn_t *conn,
-    int64_t message, inbox_message_t *m, inbox_error_t *err);
+static inbox_status_t inbox_sqlite_counts(inbox_sqlite_conn_t *conn,
+    int64_t org, inbox_conversation_page_t *page, inbox_error_t *err);
+static inbox_status_t inbox_sqlite_conversation_write(
+    inbox_sqlite_conn_t *conn, int64_t org, const inbox_conversation_t *c,
+    inbox_action_t action, int64_t now, inbox_error_t *err);
 
 
 /*
@@ -51,19 +52,12 @@ static const char  *inbox_sqlite_list_sql[] = {
                           "c.starred = 1 AND c.archived = 0"),
     /* INBOX_FILTER_ARCHIVED */
     INBOX_SQLITE_LIST_SQL("INDEXED BY conversations_by_activity",
-                          "c.archived = 1")
+                          "c.archived = 1"),
+    /* any_archived: a search from INBOX_FILTER_ALL (the matches, few,
+     * are sorted) */
+    INBOX_SQLITE_LIST_SQL("INDEXED BY conversations_by_activity",
+                          "c.archived IN (0, 1)")
 };
-
-
-static unsigned
-inbox_sqlite_limit(unsigned limit)
-{
-    if (limit == 0) {
-        return INBOX_LIST_LIMIT_DEFAULT;
-    }
-
-    return limit > INBOX_LIST_LIMIT_MAX ? INBOX_LIST_LIMIT_MAX : limit;
-}
 
 
 inbox_status_t
@@ -111,15 +105,17 @@ inbox_sqlite_conversation_read(sqlite3_stmt *stmt,
 }
 
 
+/* The unread total and the tabs' counts, from the organization's row. */
 static inbox_status_t
-inbox_sqlite_unread_total(inbox_sqlite_conn_t *conn, int64_t org,
-    int64_t *total, inbox_error_t *err)
+inbox_sqlite_counts(inbox_sqlite_conn_t *conn, int64_t org,
+    inbox_conversation_page_t *page, inbox_error_t *err)
 {
     int            rc;
+    unsigned       f;
     sqlite3_stmt  *stmt;
 
-    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_UNREAD_TOTAL,
-                             INBOX_SQLITE_UNREAD_TOTAL_SQL, err);
+    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_COUNTS, INBOX_SQLITE_COUNTS_SQL,
+                             err);
     if (stmt == NULL) {
         return err->code;
     }
@@ -129,10 +125,20 @@ inbox_sqlite_unread_total(inbox_sqlite_conn_t *conn, int64_t org,
     rc = sqlite3_step(stmt);
 
     if (rc == SQLITE_ROW) {
-        *total = sqlite3_column_int64(stmt, 0);
+        page->unread_total = sqlite3_column_int64(stmt, 0);
+
+        /* the columns in inbox_filter_t's order */
+        for (f = 0; f < INBOX_FILTER_COUNT; f++) {
+            page->counts[f] = sqlite3_column_int64(stmt, (int) f + 1);
+        }
     }
 
     inbox_sqlite_done(stmt);
+
+    if (rc == SQLITE_DONE) {
+        return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
+                               "no such organization");
+    }
 
     if (rc != SQLITE_ROW) {
         return inbox_sqlite_fail(conn, rc, err);
@@ -152,7 +158,7 @@ inbox_sqlite_conversations_list(inbox_store_t *store, const char *org_id,
     char                  digits[INBOX_SQLITE_SEARCH_MAX];
     size_t                i, len;
     int64_t               org, at, id, last_id;
-    unsigned              limit;
+    unsigned              limit, which;
     sqlite3_stmt         *stmt;
     inbox_filter_t        filter;
     inbox_status_t        status;
@@ -172,10 +178,6 @@ inbox_sqlite_conversations_list(inbox_store_t *store, const char *org_id,
     }
 
     filter = query->filter;
-    if ((unsigned) filter > INBOX_FILTER_ARCHIVED) {
-        return inbox_error_set_field(err, INBOX_ERR_INVALID, "filter",
-                                     "unknown filter");
-    }
 
     at = INT64_MAX;
     id = INT64_MAX;
@@ -206,7 +208,7 @@ inbox_sqlite_conversations_list(inbox_store_t *store, const char *org_id,
         inbox_phone_digits(query->q, len, digits, sizeof(digits));
     }
 
-    limit = inbox_sqlite_limit(query->limit);
+    limit = query->limit;
 
     conn = inbox_sqlite_conn(store, err);
     if (conn == NULL) {
@@ -219,13 +221,15 @@ inbox_sqlite_conversations_list(inbox_store_t *store, const char *org_id,
         return status;
     }
 
-    status = inbox_sqlite_unread_total(conn, org, &page->unread_total, err);
+    status = inbox_sqlite_counts(conn, org, page, err);
     if (status != INBOX_OK) {
         goto failed;
     }
 
-    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_CONVERSATIONS_ALL + filter,
-                             inbox_sqlite_list_sql[filter], err);
+    which = query->any_archived ? INBOX_FILTER_COUNT : (unsigned) filter;
+
+    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_CONVERSATIONS_ALL + which,
+                             inbox_sqlite_list_sql[which], err);
     if (stmt == NULL) {
         status = err->code;
         goto failed;
@@ -350,207 +354,152 @@ inbox_sqlite_conversation_load(inbox_sqlite_conn_t *conn, int64_t org,
 }
 
 
+/*
+ * One write transaction: the conversation is read, libinbox's rule says
+ * what the action makes of it, and only a change is written (the triggers
+ * on conversations move orgs.unread_total with it) with its events.
+ */
+inbox_status_t
+inbox_sqlite_conversation_act(inbox_store_t *store, const char *org_id,
+    const char *conversation_id, inbox_action_t action,
+    inbox_conversation_t *conversation, inbox_event_list_t *events,
+    inbox_error_t *err)
+{
+    char                  epoch[INBOX_EPOCH_MAX];
+    char                  org_text[INBOX_ID_MAX];
+    int64_t               org, id, now, first, unread_total;
+    inbox_change_t        change;
+    inbox_status_t        status;
+    inbox_error_t         fallback;
+    inbox_sqlite_conn_t  *conn;
+    inbox_conversation_t  before;
+
+    if (err == NULL) {
+        err = &fallback;
+    }
+
+    memset(conversation, 0, sizeof(inbox_conversation_t));
+    memset(&change, 0, sizeof(inbox_change_t));
+
+    if (inbox_sqlite_parse_id(org_id, &org) != 0
+        || inbox_sqlite_parse_id(conversation_id, &id) != 0)
+    {
+        return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
+                               "no such conversation");
+    }
+
+    conn = inbox_sqlite_begin_write(store, err);
+    if (conn == NULL) {
+        return err->code;
+    }
+
+    /* also tells an unknown or another organization's id */
+    status = inbox_sqlite_conversation_load(conn, org, id, conversation, err);
+    if (status != INBOX_OK) {
+        goto failed;
+    }
+
+    /* its flags only: the name stays the conversation's */
+    before = *conversation;
+
+    if (!inbox_conversation_apply(conversation, action)) {
+        return inbox_sqlite_commit(conn, err);
+    }
+
+    now = inbox_now_ms();
+
+    status = inbox_sqlite_conversation_write(conn, org, conversation, action,
+                                             now, err);
+    if (status != INBOX_OK) {
+        goto failed;
+    }
+
+    inbox_change_action(&change, &before, conversation);
+
+    status = inbox_sqlite_events_reserve(conn, org, change.count, &first,
+                                         epoch, &unread_total, err);
+    if (status != INBOX_OK) {
+        goto failed;
+    }
+
+    inbox_change_set_total(&change, unread_total);
+
+    if (inbox_change_render(&change, first, epoch) != 0) {
+        status = inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
+        goto failed;
+    }
+
+    status = inbox_sqlite_events_store(conn, org, epoch, &change, now, err);
+    if (status != INBOX_OK) {
+        goto failed;
+    }
+
+    status = inbox_sqlite_commit(conn, err);
+    if (status != INBOX_OK) {
+        /* the commit failed and rolled back: nothing happened */
+        goto undone;
+    }
+
+    inbox_sqlite_format_id(org, org_text);
+
+    if (inbox_change_push(&change, org_text, events) != 0) {
+        /* durable, but its browsers learn it only at their next reload */
+        return inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
+    }
+
+    return INBOX_OK;
+
+failed:
+
+    inbox_sqlite_rollback(conn);
+
+undone:
+
+    inbox_change_free(&change);
+    inbox_conversation_free(conversation);
+    memset(conversation, 0, sizeof(inbox_conversation_t));
+
+    return status;
+}
+
+
+/* The flags the rule set; a read thread notes when it was read. */
 static inbox_status_t
-inbox_sqlite_media_read(inbox_sqlite_conn_t *conn, int64_t message,
-    inbox_message_t *m, inbox_error_t *err)
+inbox_sqlite_conversation_write(inbox_sqlite_conn_t *conn, int64_t org,
+    const inbox_conversation_t *c, inbox_action_t action, int64_t now,
+    inbox_error_t *err)
 {
     int            rc;
     sqlite3_stmt  *stmt;
-    inbox_media_t *media;
 
-    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_MESSAGE_MEDIA,
-        "SELECT url, content_type FROM message_media"
-        " WHERE message_id = ?1 ORDER BY idx", err);
+    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_CONVERSATION_ACT,
+        "UPDATE conversations SET unread_count = ?3, archived = ?4,"
+        " starred = ?5, last_read_at = coalesce(?6, last_read_at)"
+        " WHERE id = ?1 AND org_id = ?2", err);
     if (stmt == NULL) {
         return err->code;
     }
 
-    sqlite3_bind_int64(stmt, 1, message);
+    sqlite3_bind_int64(stmt, 1, strtoll(c->id, NULL, 10));
+    sqlite3_bind_int64(stmt, 2, org);
+    sqlite3_bind_int64(stmt, 3, c->unread_count);
+    sqlite3_bind_int(stmt, 4, c->archived != 0);
+    sqlite3_bind_int(stmt, 5, c->starred != 0);
 
-    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-        media = realloc(m->media, (m->media_count + 1) * sizeof(inbox_media_t));
-        if (media == NULL) {
-            inbox_sqlite_done(stmt);
-            return inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
-        }
-
-        m->media = media;
-        media = &m->media[m->media_count++];
-
-        inbox_sqlite_column_copy(stmt, 0, media->url, sizeof(media->url));
-        inbox_sqlite_column_copy(stmt, 1, media->content_type,
-                                 sizeof(media->content_type));
+    if (action == INBOX_ACTION_READ) {
+        sqlite3_bind_int64(stmt, 6, now);
     }
 
+    rc = sqlite3_step(stmt);
     inbox_sqlite_done(stmt);
+
+    if (rc == SQLITE_DONE && sqlite3_changes(conn->db) != 1) {
+        rc = SQLITE_INTERNAL;    /* read in this transaction a moment ago */
+    }
 
     if (rc != SQLITE_DONE) {
         return inbox_sqlite_fail(conn, rc, err);
     }
 
     return INBOX_OK;
-}
-
-
-inbox_status_t
-inbox_sqlite_messages_list(inbox_store_t *store, const char *org_id,
-    const char *conversation_id, const char *cursor, unsigned limit,
-    inbox_message_page_t *page, inbox_error_t *err)
-{
-    int                   rc, oom, found;
-    int64_t               org, conversation, at, id, last_id;
-    const char           *direction;
-    sqlite3_stmt         *stmt;
-    inbox_status_t        status;
-    inbox_error_t         fallback;
-    inbox_message_t      *items, *m;
-    inbox_sqlite_conn_t  *conn;
-
-    if (err == NULL) {
-        err = &fallback;
-    }
-
-    memset(page, 0, sizeof(inbox_message_page_t));
-
-    if (inbox_sqlite_parse_id(org_id, &org) != 0
-        || inbox_sqlite_parse_id(conversation_id, &conversation) != 0)
-    {
-        return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
-                               "no such conversation");
-    }
-
-    at = INT64_MAX;
-    id = INT64_MAX;
-
-    if (cursor != NULL && cursor[0] != '\0'
-        && inbox_sqlite_cursor_decode(cursor, &at, &id) != 0)
-    {
-        return inbox_error_set_field(err, INBOX_ERR_INVALID, "cursor",
-                                     "the cursor is not one this list "
-                                     "gave; start again without it");
-    }
-
-    limit = inbox_sqlite_limit(limit);
-
-    conn = inbox_sqlite_conn(store, err);
-    if (conn == NULL) {
-        return err->code;
-    }
-
-    status = inbox_sqlite_begin_read(conn, err);
-    if (status != INBOX_OK) {
-        return status;
-    }
-
-    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_CONVERSATION_OWNED,
-        "SELECT 1 FROM conversations WHERE id = ?1 AND org_id = ?2", err);
-    if (stmt == NULL) {
-        status = err->code;
-        goto failed;
-    }
-
-    sqlite3_bind_int64(stmt, 1, conversation);
-    sqlite3_bind_int64(stmt, 2, org);
-
-    rc = sqlite3_step(stmt);
-    found = (rc == SQLITE_ROW);
-    inbox_sqlite_done(stmt);
-
-    if (!found) {
-        status = (rc == SQLITE_DONE)
-                 ? inbox_error_set(err, INBOX_ERR_NOT_FOUND,
-                                   "no such conversation")
-                 : inbox_sqlite_fail(conn, rc, err);
-        goto failed;
-    }
-
-    items = calloc(limit, sizeof(inbox_message_t));
-    if (items == NULL) {
-        status = inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
-        goto failed;
-    }
-
-    page->items = items;
-
-    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_MESSAGES_PAGE,
-        "SELECT id, direction, body, status, error_code, segments, credits,"
-        " created_at, sent_by FROM messages"
-        " WHERE conversation_id = ?1 AND (created_at, id) < (?2, ?3)"
-        " ORDER BY created_at DESC, id DESC LIMIT ?4", err);
-    if (stmt == NULL) {
-        status = err->code;
-        goto failed;
-    }
-
-    sqlite3_bind_int64(stmt, 1, conversation);
-    sqlite3_bind_int64(stmt, 2, at);
-    sqlite3_bind_int64(stmt, 3, id);
-    sqlite3_bind_int64(stmt, 4, (int64_t) limit + 1);
-
-    last_id = 0;
-    oom = 0;
-
-    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-
-        if (page->count == limit) {
-            inbox_sqlite_cursor_encode(items[limit - 1].created_at, last_id,
-                                       page->next_cursor);
-            break;
-        }
-
-        m = &items[page->count++];
-        last_id = sqlite3_column_int64(stmt, 0);
-
-        inbox_sqlite_format_id(last_id, m->id);
-        inbox_sqlite_format_id(conversation, m->conversation_id);
-
-        direction = (const char *) sqlite3_column_text(stmt, 1);
-        m->direction = (direction && strcmp(direction, "outbound") == 0)
-                       ? INBOX_OUTBOUND : INBOX_INBOUND;
-
-        m->body = inbox_sqlite_column_strdup(stmt, 2, &oom);
-        inbox_sqlite_column_copy(stmt, 3, m->status, sizeof(m->status));
-        inbox_sqlite_column_copy(stmt, 4, m->error_code,
-                                 sizeof(m->error_code));
-        m->segments = (unsigned) sqlite3_column_int(stmt, 5);
-        m->credits = (unsigned) sqlite3_column_int(stmt, 6);
-        m->created_at = sqlite3_column_int64(stmt, 7);
-
-        if (sqlite3_column_type(stmt, 8) != SQLITE_NULL) {
-            inbox_sqlite_format_id(sqlite3_column_int64(stmt, 8),
-                                   m->sent_by);
-        }
-
-        if (oom) {
-            break;
-        }
-    }
-
-    inbox_sqlite_done(stmt);
-
-    if (oom) {
-        status = inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
-        goto failed;
-    }
-
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-        status = inbox_sqlite_fail(conn, rc, err);
-        goto failed;
-    }
-
-    /* the media after the page's statement is done, one message at a time */
-    for (m = items; m < items + page->count; m++) {
-        status = inbox_sqlite_media_read(conn, strtoll(m->id, NULL, 10), m,
-                                         err);
-        if (status != INBOX_OK) {
-            goto failed;
-        }
-    }
-
-    return inbox_sqlite_commit(conn, err);
-
-failed:
-
-    inbox_sqlite_rollback(conn);
-    return status;
 }

@@ -71,9 +71,6 @@ static inbox_status_t inbox_sqlite_ingest_events(inbox_sqlite_batch_t *batch,
 static inbox_status_t inbox_sqlite_ingest_existing(inbox_sqlite_conn_t *conn,
     int64_t org, const inbox_inbound_t *in, inbox_ingest_result_t *result,
     inbox_error_t *err);
-static int64_t inbox_sqlite_unread_shown(const inbox_conversation_t *c);
-static void inbox_sqlite_preview(const inbox_inbound_t *in,
-    char out[INBOX_PREVIEW_MAX]);
 
 
 inbox_status_t
@@ -385,7 +382,7 @@ inbox_sqlite_ingest_one(inbox_sqlite_batch_t *batch,
     }
 
     /* the unread total moves as the triggers on conversations move it */
-    unread = (*org)->unread_total - inbox_sqlite_unread_shown(&c);
+    unread = (*org)->unread_total - inbox_conversation_unread_shown(&c);
 
     status = inbox_sqlite_ingest_touch(conn, in, at, last_at, message, &c,
                                        err);
@@ -393,7 +390,7 @@ inbox_sqlite_ingest_one(inbox_sqlite_batch_t *batch,
         goto done;
     }
 
-    unread += inbox_sqlite_unread_shown(&c);
+    unread += inbox_conversation_unread_shown(&c);
 
     inbox_sqlite_format_id(message, result->message_id);
     memcpy(result->conversation_id, c.id, sizeof(c.id));
@@ -656,10 +653,10 @@ inbox_sqlite_ingest_thread(inbox_sqlite_batch_t *batch, int64_t org,
 
 
 /*
- * One more unread, and back to the default view.  The last message fields
- * follow the newest message, so a late retry of an older one does not
- * push the thread up.  c becomes the conversation as it is now: the same
- * change is made to it here, so that reading the row back is not needed.
+ * inbox_conversation_receive's rule, in SQL: one more unread, back to the
+ * default view, and the last message fields follow the newest message, so
+ * that a late retry of an older one does not push the thread up.  c
+ * becomes the conversation as it is now.
  */
 static inbox_status_t
 inbox_sqlite_ingest_touch(inbox_sqlite_conn_t *conn,
@@ -667,10 +664,11 @@ inbox_sqlite_ingest_touch(inbox_sqlite_conn_t *conn,
     int64_t message, inbox_conversation_t *c, inbox_error_t *err)
 {
     int            rc;
-    sqlite3_stmt  *stmt;
+    char           id[INBOX_ID_MAX];
     char           preview[INBOX_PREVIEW_MAX];
+    sqlite3_stmt  *stmt;
 
-    inbox_sqlite_preview(in, preview);
+    inbox_message_preview(in->body, preview);
 
 #define INBOX_SQLITE_NEWER                                                    \
     "(last_message_at IS NULL OR ?2 >= last_message_at)"
@@ -712,30 +710,21 @@ inbox_sqlite_ingest_touch(inbox_sqlite_conn_t *conn,
         return inbox_sqlite_fail(conn, rc, err);
     }
 
-    /* the UPDATE above, once more (RETURNING costs a temporary table) */
-    c->unread_count++;
-    c->archived = 0;
-
-    if (at >= last_message_at) {
-        c->has_last_message = 1;
-        inbox_sqlite_format_id(message, c->last_message.id);
-        c->last_message.direction = INBOX_INBOUND;
-        memcpy(c->last_message.preview, preview, sizeof(preview));
-        c->last_message.at = at;
-        c->last_activity_at = at;
-    }
+    /* the UPDATE above follows libinbox's rule, which says what c is now
+     * (cheaper than RETURNING, which costs a temporary table) */
+    inbox_sqlite_format_id(message, id);
+    inbox_conversation_receive(c, id, at, preview);
 
     return INBOX_OK;
 }
 
 
 /*
- * message.created, conversation.updated and unread.total, with the
- * organization's next three sequence numbers: their frames into the
- * caller's list, and into the events table what they refer to (the
- * message and its conversation are rows already, the body is not copied).
- * The organization takes them (and the new unread total) only once all
- * three are stored.
+ * The events libinbox decides for a new message, with the organization's
+ * next sequence numbers: their frames into the caller's list, and into
+ * the events table what they refer to (the message and its conversation
+ * are rows already, the body is not copied).  The organization takes the
+ * numbers (and the new unread total) only once all are stored.
  */
 static inbox_status_t
 inbox_sqlite_ingest_events(inbox_sqlite_batch_t *batch,
@@ -743,81 +732,33 @@ inbox_sqlite_ingest_events(inbox_sqlite_batch_t *batch,
     const inbox_conversation_t *c, int64_t unread,
     inbox_event_list_t *events, inbox_error_t *err)
 {
-    int              rc;
-    char            *frames[3];
-    size_t           i;
-    int64_t          seq;
-    sqlite3_stmt    *stmt;
-    inbox_status_t   status;
+    inbox_change_t  change;
+    inbox_status_t  status;
 
-    seq = org->seq + 1;
+    inbox_change_message(&change, message, c);
+    inbox_change_set_total(&change, unread);
 
-    frames[0] = inbox_event_message_created(seq, org->epoch, message, c);
-    frames[1] = inbox_event_conversation_updated(seq + 1, org->epoch, c);
-    frames[2] = inbox_event_unread_total(seq + 2, org->epoch, unread);
-
-    status = INBOX_OK;
-
-    if (frames[0] == NULL || frames[1] == NULL || frames[2] == NULL) {
-        status = inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
-        goto failed;
+    if (inbox_change_render(&change, org->seq + 1, org->epoch) != 0) {
+        inbox_change_free(&change);
+        return inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
     }
 
-    /* one statement for the three rows */
-    stmt = inbox_sqlite_stmt(batch->conn, INBOX_SQL_EVENT_APPEND,
-        "INSERT INTO events (org_id, seq, type, epoch, message_id,"
-        " conversation_id, unread_total, created_at)"
-        " VALUES (?1, ?2, 'message.created', ?3, ?4, ?5, NULL, ?7),"
-        " (?1, ?2 + 1, 'conversation.updated', ?3, NULL, ?5, NULL, ?7),"
-        " (?1, ?2 + 2, 'unread.total', ?3, NULL, NULL, ?6, ?7)", err);
-    if (stmt == NULL) {
-        status = err->code;
-        goto failed;
+    status = inbox_sqlite_events_store(batch->conn, org->id, org->epoch,
+                                       &change, batch->now, err);
+    if (status != INBOX_OK) {
+        inbox_change_free(&change);
+        return status;
     }
 
-    sqlite3_bind_int64(stmt, 1, org->id);
-    sqlite3_bind_int64(stmt, 2, seq);
-    inbox_sqlite_bind_text(stmt, 3, org->epoch);
-    sqlite3_bind_int64(stmt, 4, strtoll(message->id, NULL, 10));
-    sqlite3_bind_int64(stmt, 5, strtoll(c->id, NULL, 10));
-    sqlite3_bind_int64(stmt, 6, unread);
-    sqlite3_bind_int64(stmt, 7, batch->now);
-
-    rc = sqlite3_step(stmt);
-    inbox_sqlite_done(stmt);
-
-    if (rc != SQLITE_DONE) {
-        status = inbox_sqlite_fail(batch->conn, rc, err);
-        goto failed;
+    /* a failed savepoint takes the message's events out of the list */
+    if (inbox_change_push(&change, org->id_text, events) != 0) {
+        return inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
     }
 
-    for (i = 0; i < 3; i++) {
-        /* the list owns the frame from here, also when the push fails */
-        if (inbox_event_list_push(events, org->id_text, seq + (int64_t) i,
-                                  frames[i])
-            != 0)
-        {
-            status = inbox_error_set(err, INBOX_ERR_INTERNAL,
-                                     "out of memory");
-        }
+    org->seq += (int64_t) change.count;
+    org->unread_total = unread;
 
-        frames[i] = NULL;
-    }
-
-    if (status == INBOX_OK) {
-        org->seq = seq + 2;
-        org->unread_total = unread;
-    }
-
-    return status;
-
-failed:
-
-    for (i = 0; i < 3; i++) {
-        free(frames[i]);
-    }
-
-    return status;
+    return INBOX_OK;
 }
 
 
@@ -858,45 +799,4 @@ inbox_sqlite_ingest_existing(inbox_sqlite_conn_t *conn, int64_t org,
 
     return inbox_sqlite_fail(conn, rc == SQLITE_DONE ? SQLITE_INTERNAL : rc,
                              err);
-}
-
-
-/* What a conversation adds to its organization's unread total, as the
- * triggers on conversations count it: archived threads count nothing. */
-static int64_t
-inbox_sqlite_unread_shown(const inbox_conversation_t *c)
-{
-    return c->archived ? 0 : c->unread_count;
-}
-
-
-/* The thread list's line: the body's first bytes, cut between two UTF-8
- * characters, or a word for a message that is only media. */
-static void
-inbox_sqlite_preview(const inbox_inbound_t *in, char out[INBOX_PREVIEW_MAX])
-{
-    size_t       len;
-    const char  *body, *word;
-
-    body = in->body ? in->body : "";
-    len = strlen(body);
-
-    if (len == 0 && in->media_count > 0) {
-        word = strncmp(in->media[0].content_type, "image/", 6) == 0
-               ? "[image]" : "[attachment]";
-        memcpy(out, word, strlen(word) + 1);
-        return;
-    }
-
-    if (len > INBOX_PREVIEW_MAX - 1) {
-        len = INBOX_PREVIEW_MAX - 1;
-
-        /* step back over continuation bytes to a character's start */
-        while (len > 0 && ((unsigned char) body[len] & 0xc0) == 0x80) {
-            len--;
-        }
-    }
-
-    memcpy(out, body, len);
-    out[len] = '\0';
 }

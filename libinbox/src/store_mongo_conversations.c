@@ -1,59 +1,32 @@
 /*
- * The MongoDB backend: what the inbox reads (conversation lists, one
- * conversation, a thread's messages, the realtime state).  Every query is
+ * The MongoDB backend: conversations.  The list (filters, search, keyset
+ * pages), one conversation, and a person's action on one.  Every query is
  * scoped by org_id, so another organization's ids find nothing.
  */
 #include <string.h>
 #include "store_mongo.h"
 
 
-static unsigned inbox_mongo_limit(unsigned limit);
-static void inbox_mongo_append_filter(bson_t *filter, inbox_filter_t which);
+static void inbox_mongo_append_filter(bson_t *filter, inbox_filter_t which,
+    int any_archived);
 static int inbox_mongo_append_search(bson_t *filter, bson_t *or,
     const char *q);
-static void inbox_mongo_append_keyset(bson_t *or, const char *time_field,
-    int64_t ms, const bson_oid_t *oid);
-static inbox_status_t inbox_mongo_ids(const char *org_id, bson_oid_t *org,
-    const char *conversation_id, bson_oid_t *conversation,
+static inbox_status_t inbox_mongo_act_write(inbox_mongo_store_t *ms,
+    const bson_oid_t *org, const bson_oid_t *oid,
+    const inbox_conversation_t *before, const inbox_conversation_t *after,
+    inbox_action_t action, int *written, inbox_conversation_t *conversation,
     inbox_error_t *err);
 
 
-static unsigned
-inbox_mongo_limit(unsigned limit)
-{
-    if (limit == 0) {
-        return INBOX_LIST_LIMIT_DEFAULT;
-    }
-
-    return limit > INBOX_LIST_LIMIT_MAX ? INBOX_LIST_LIMIT_MAX : limit;
-}
-
-
-static inbox_status_t
-inbox_mongo_ids(const char *org_id, bson_oid_t *org,
-    const char *conversation_id, bson_oid_t *conversation,
-    inbox_error_t *err)
-{
-    /* A malformed id names nothing, like another organization's. */
-    if (inbox_mongo_parse_id(org_id, org) != 0
-        || (conversation != NULL
-            && inbox_mongo_parse_id(conversation_id, conversation) != 0))
-    {
-        return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
-                               conversation != NULL
-                               ? "No such conversation."
-                               : "No such organization.");
-    }
-
-    return INBOX_OK;
-}
-
-
 static void
-inbox_mongo_append_filter(bson_t *filter, inbox_filter_t which)
+inbox_mongo_append_filter(bson_t *filter, inbox_filter_t which,
+    int any_archived)
 {
-    /* Archived threads are left out unless asked for. */
-    BSON_APPEND_BOOL(filter, "archived", which == INBOX_FILTER_ARCHIVED);
+    /* Archived threads are left out unless asked for (or searched for
+     * from the default view). */
+    if (!any_archived) {
+        BSON_APPEND_BOOL(filter, "archived", which == INBOX_FILTER_ARCHIVED);
+    }
 
     switch (which) {
 
@@ -123,28 +96,6 @@ inbox_mongo_append_search(bson_t *filter, bson_t *or, const char *q)
 }
 
 
-/* After (ms, oid) in (time_field desc, _id desc) order. */
-static void
-inbox_mongo_append_keyset(bson_t *or, const char *time_field, int64_t ms,
-    const bson_oid_t *oid)
-{
-    bson_t  item, cmp;
-
-    BSON_APPEND_DOCUMENT_BEGIN(or, "0", &item);
-    BSON_APPEND_DOCUMENT_BEGIN(&item, time_field, &cmp);
-    BSON_APPEND_DATE_TIME(&cmp, "$lt", ms);
-    bson_append_document_end(&item, &cmp);
-    bson_append_document_end(or, &item);
-
-    BSON_APPEND_DOCUMENT_BEGIN(or, "1", &item);
-    BSON_APPEND_DATE_TIME(&item, time_field, ms);
-    BSON_APPEND_DOCUMENT_BEGIN(&item, "_id", &cmp);
-    BSON_APPEND_OID(&cmp, "$lt", oid);
-    bson_append_document_end(&item, &cmp);
-    bson_append_document_end(or, &item);
-}
-
-
 inbox_status_t
 inbox_mongo_conversations_list(inbox_store_t *store, const char *org_id,
     const inbox_conversation_query_t *query, inbox_conversation_page_t *page,
@@ -184,12 +135,12 @@ inbox_mongo_conversations_list(inbox_store_t *store, const char *org_id,
         return rc;
     }
 
-    limit = inbox_mongo_limit(query->limit);
+    limit = query->limit;
     search = query->q != NULL && query->q[0] != '\0';
 
     bson_init(&filter);
     BSON_APPEND_OID(&filter, "org_id", &org);
-    inbox_mongo_append_filter(&filter, query->filter);
+    inbox_mongo_append_filter(&filter, query->filter, query->any_archived);
 
     bson_init(&search_or);
     if (search) {
@@ -270,7 +221,7 @@ inbox_mongo_conversations_list(inbox_store_t *store, const char *org_id,
 
     bson_destroy(&batch);
 
-    return inbox_mongo_unread_total(ms, &org, &page->unread_total, err);
+    return inbox_mongo_counts(ms, &org, page, err);
 }
 
 
@@ -317,172 +268,135 @@ inbox_mongo_conversation_get(inbox_store_t *store, const char *org_id,
 }
 
 
+/*
+ * A person's action, in this order (see store_mongo.h on transactions):
+ *   find the conversation           (org-scoped: another org's is a 404)
+ * and, only when libinbox's rule says the action changes it:
+ *   findAndModify the conversation  (only while its flags are still those
+ *                                    read: a concurrent change makes it
+ *                                    match nothing, and it is read again)
+ *   findAndModify the org           ($inc seq: the events' numbers)
+ *   aggregate the unread total      (when the change carries it)
+ *   insert the events
+ */
+#define INBOX_MONGO_ACT_ATTEMPTS  5
+
 inbox_status_t
-inbox_mongo_messages_list(inbox_store_t *store, const char *org_id,
-    const char *conversation_id, const char *cursor, unsigned limit,
-    inbox_message_page_t *page, inbox_error_t *err)
+inbox_mongo_conversation_act(inbox_store_t *store, const char *org_id,
+    const char *conversation_id, inbox_action_t action,
+    inbox_conversation_t *conversation, inbox_event_list_t *events,
+    inbox_error_t *err)
 {
-    int                   found, keyset;
-    bson_t                filter, keyset_or, batch, doc;
-    bson_t               *command;
-    int64_t               cursor_ms;
-    uint32_t              len;
-    bson_oid_t            org, oid, cursor_oid;
-    bson_iter_t           iter;
-    const uint8_t        *data;
+    int                   found, written, attempt;
+    bson_t                doc;
+    bson_oid_t            org, oid;
+    inbox_change_t        change;
     inbox_status_t        rc;
+    inbox_conversation_t  before, after;
     inbox_mongo_store_t  *ms = (inbox_mongo_store_t *) store;
 
-    memset(page, 0, sizeof(inbox_message_page_t));
+    memset(conversation, 0, sizeof(inbox_conversation_t));
 
     rc = inbox_mongo_ids(org_id, &org, conversation_id, &oid, err);
     if (rc != INBOX_OK) {
         return rc;
     }
 
-    keyset = cursor != NULL && cursor[0] != '\0';
-    if (keyset) {
-        rc = inbox_mongo_cursor_parse(cursor, &cursor_ms, &cursor_oid, err);
+    rc = inbox_mongo_ensure_indexes(ms, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    for (attempt = 0; attempt < INBOX_MONGO_ACT_ATTEMPTS; attempt++) {
+        inbox_conversation_free(conversation);
+
+        rc = inbox_mongo_find_one(ms, "conversations",
+                                  BCON_NEW("_id", BCON_OID(&oid),
+                                           "org_id", BCON_OID(&org)),
+                                  NULL, &doc, &found, err);
+
+        if (rc == INBOX_OK && !found) {
+            rc = inbox_error_set(err, INBOX_ERR_NOT_FOUND,
+                                 "No such conversation.");
+        }
+
+        if (rc == INBOX_OK) {
+            inbox_mongo_parse_conversation(&doc, conversation);
+        }
+
+        bson_destroy(&doc);
+
         if (rc != INBOX_OK) {
             return rc;
         }
-    }
 
-    rc = inbox_mongo_ensure_indexes(ms, err);
-    if (rc != INBOX_OK) {
-        return rc;
-    }
+        /* the flags only: the name stays the conversation's */
+        before = *conversation;
+        after = *conversation;
 
-    /* Another organization's conversation is a 404, not an empty list. */
-    rc = inbox_mongo_find_one(ms, "conversations",
-                              BCON_NEW("_id", BCON_OID(&oid),
-                                       "org_id", BCON_OID(&org)),
-                              BCON_NEW("_id", BCON_INT32(1)),
-                              &doc, &found, err);
-    bson_destroy(&doc);
-
-    if (rc == INBOX_OK && !found) {
-        rc = inbox_error_set(err, INBOX_ERR_NOT_FOUND,
-                             "No such conversation.");
-    }
-
-    if (rc != INBOX_OK) {
-        return rc;
-    }
-
-    limit = inbox_mongo_limit(limit);
-
-    bson_init(&filter);
-    BSON_APPEND_OID(&filter, "org_id", &org);
-    BSON_APPEND_OID(&filter, "conversation_id", &oid);
-
-    if (keyset) {
-        bson_init(&keyset_or);
-        inbox_mongo_append_keyset(&keyset_or, "created_at", cursor_ms,
-                                  &cursor_oid);
-        BSON_APPEND_ARRAY(&filter, "$or", &keyset_or);
-        bson_destroy(&keyset_or);
-    }
-
-    command = BCON_NEW("find", BCON_UTF8("messages"),
-                       "filter", BCON_DOCUMENT(&filter),
-                       "sort", "{",
-                           "created_at", BCON_INT32(-1),
-                           "_id", BCON_INT32(-1),
-                       "}",
-                       "limit", BCON_INT32((int32_t) limit + 1),
-                       "batchSize", BCON_INT32((int32_t) limit + 1),
-                       "singleBatch", BCON_BOOL(true));
-    bson_destroy(&filter);
-
-    rc = inbox_mongo_run_cursor(ms, command, &batch, err);
-    if (rc != INBOX_OK) {
-        bson_destroy(&batch);
-        return rc;
-    }
-
-    page->items = calloc(limit, sizeof(inbox_message_t));
-    if (page->items == NULL) {
-        bson_destroy(&batch);
-        return inbox_error_set(err, INBOX_ERR_INTERNAL, "Out of memory.");
-    }
-
-    bson_iter_init(&iter, &batch);
-
-    while (bson_iter_next(&iter)) {
-        if (!BSON_ITER_HOLDS_DOCUMENT(&iter)) {
-            continue;
+        if (!inbox_conversation_apply(&after, action)) {
+            return INBOX_OK;
         }
 
-        if (page->count == limit) {
-            inbox_mongo_cursor_make(page->items[limit - 1].created_at,
-                                    page->items[limit - 1].id,
-                                    page->next_cursor);
-            break;
-        }
-
-        bson_iter_document(&iter, &len, &data);
-        if (!bson_init_static(&doc, data, len)) {
-            continue;
-        }
-
-        /* Counted first: a half-parsed message is freed with the page. */
-        rc = inbox_mongo_parse_message(&doc, &page->items[page->count++],
-                                       err);
+        rc = inbox_mongo_act_write(ms, &org, &oid, &before, &after, action,
+                                   &written, conversation, err);
         if (rc != INBOX_OK) {
-            break;
+            return rc;
+        }
+
+        if (written) {
+            inbox_change_action(&change, &before, conversation);
+
+            return inbox_mongo_events_append(ms, &org, &change, events, err);
         }
     }
 
-    bson_destroy(&batch);
-
-    return rc;
+    return inbox_error_set(err, INBOX_ERR_UNAVAILABLE,
+                           "The conversation keeps changing; try again.");
 }
 
 
-inbox_status_t
-inbox_mongo_realtime_state(inbox_store_t *store, const char *org_id,
-    inbox_realtime_state_t *state, inbox_error_t *err)
+/* Sets after's flags where before's are still stored; *written says
+ * whether it matched, and conversation becomes the stored document. */
+static inbox_status_t
+inbox_mongo_act_write(inbox_mongo_store_t *ms, const bson_oid_t *org,
+    const bson_oid_t *oid, const inbox_conversation_t *before,
+    const inbox_conversation_t *after, inbox_action_t action, int *written,
+    inbox_conversation_t *conversation, inbox_error_t *err)
 {
-    int                   found;
-    bson_t                doc;
-    bson_oid_t            org;
-    inbox_status_t        rc;
-    inbox_mongo_store_t  *ms = (inbox_mongo_store_t *) store;
+    bson_t          set, value;
+    bson_t         *command;
+    inbox_status_t  rc;
 
-    memset(state, 0, sizeof(inbox_realtime_state_t));
+    bson_init(&set);
+    BSON_APPEND_INT64(&set, "unread_count", after->unread_count);
+    BSON_APPEND_BOOL(&set, "archived", after->archived != 0);
+    BSON_APPEND_BOOL(&set, "starred", after->starred != 0);
 
-    rc = inbox_mongo_ids(org_id, &org, NULL, NULL, err);
-    if (rc != INBOX_OK) {
-        return rc;
+    if (action == INBOX_ACTION_READ) {
+        BSON_APPEND_DATE_TIME(&set, "last_read_at", inbox_mongo_now(ms));
     }
 
-    rc = inbox_mongo_ensure_indexes(ms, err);
-    if (rc != INBOX_OK) {
-        return rc;
+    command = BCON_NEW("findAndModify", BCON_UTF8("conversations"),
+                       "query", "{",
+                           "_id", BCON_OID(oid),
+                           "org_id", BCON_OID(org),
+                           "unread_count", BCON_INT64(before->unread_count),
+                           "archived", BCON_BOOL(before->archived != 0),
+                           "starred", BCON_BOOL(before->starred != 0),
+                       "}",
+                       "update", "{", "$set", BCON_DOCUMENT(&set), "}",
+                       "new", BCON_BOOL(true));
+    bson_destroy(&set);
+
+    rc = inbox_mongo_run_find_and_modify(ms, command, &value, written, err);
+
+    if (rc == INBOX_OK && *written) {
+        inbox_conversation_free(conversation);
+        inbox_mongo_parse_conversation(&value, conversation);
     }
 
-    rc = inbox_mongo_find_one(ms, "orgs", BCON_NEW("_id", BCON_OID(&org)),
-                              BCON_NEW("seq", BCON_INT32(1),
-                                       "epoch", BCON_INT32(1)),
-                              &doc, &found, err);
+    bson_destroy(&value);
 
-    if (rc == INBOX_OK && !found) {
-        rc = inbox_error_set(err, INBOX_ERR_NOT_FOUND,
-                             "No such organization.");
-    }
-
-    if (rc == INBOX_OK) {
-        state->org_seq = inbox_mongo_get_int(&doc, "seq");
-        inbox_mongo_get_str(&doc, "epoch", state->epoch,
-                            sizeof(state->epoch));
-    }
-
-    bson_destroy(&doc);
-
-    if (rc != INBOX_OK) {
-        return rc;
-    }
-
-    return inbox_mongo_unread_total(ms, &org, &state->unread_total, err);
+    return rc;
 }

@@ -1,0 +1,127 @@
+/*
+ * The MongoDB backend: a conversation's messages, newest first (media
+ * embedded in each).
+ */
+#include <string.h>
+#include "store_mongo.h"
+
+
+inbox_status_t
+inbox_mongo_messages_list(inbox_store_t *store, const char *org_id,
+    const char *conversation_id, const char *cursor, unsigned limit,
+    inbox_message_page_t *page, inbox_error_t *err)
+{
+    int                   found, keyset;
+    bson_t                filter, keyset_or, batch, doc;
+    bson_t               *command;
+    int64_t               cursor_ms;
+    uint32_t              len;
+    bson_oid_t            org, oid, cursor_oid;
+    bson_iter_t           iter;
+    const uint8_t        *data;
+    inbox_status_t        rc;
+    inbox_mongo_store_t  *ms = (inbox_mongo_store_t *) store;
+
+    memset(page, 0, sizeof(inbox_message_page_t));
+
+    rc = inbox_mongo_ids(org_id, &org, conversation_id, &oid, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    keyset = cursor != NULL && cursor[0] != '\0';
+    if (keyset) {
+        rc = inbox_mongo_cursor_parse(cursor, &cursor_ms, &cursor_oid, err);
+        if (rc != INBOX_OK) {
+            return rc;
+        }
+    }
+
+    rc = inbox_mongo_ensure_indexes(ms, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    /* Another organization's conversation is a 404, not an empty list. */
+    rc = inbox_mongo_find_one(ms, "conversations",
+                              BCON_NEW("_id", BCON_OID(&oid),
+                                       "org_id", BCON_OID(&org)),
+                              BCON_NEW("_id", BCON_INT32(1)),
+                              &doc, &found, err);
+    bson_destroy(&doc);
+
+    if (rc == INBOX_OK && !found) {
+        rc = inbox_error_set(err, INBOX_ERR_NOT_FOUND,
+                             "No such conversation.");
+    }
+
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    bson_init(&filter);
+    BSON_APPEND_OID(&filter, "org_id", &org);
+    BSON_APPEND_OID(&filter, "conversation_id", &oid);
+
+    if (keyset) {
+        bson_init(&keyset_or);
+        inbox_mongo_append_keyset(&keyset_or, "created_at", cursor_ms,
+                                  &cursor_oid);
+        BSON_APPEND_ARRAY(&filter, "$or", &keyset_or);
+        bson_destroy(&keyset_or);
+    }
+
+    command = BCON_NEW("find", BCON_UTF8("messages"),
+                       "filter", BCON_DOCUMENT(&filter),
+                       "sort", "{",
+                           "created_at", BCON_INT32(-1),
+                           "_id", BCON_INT32(-1),
+                       "}",
+                       "limit", BCON_INT32((int32_t) limit + 1),
+                       "batchSize", BCON_INT32((int32_t) limit + 1),
+                       "singleBatch", BCON_BOOL(true));
+    bson_destroy(&filter);
+
+    rc = inbox_mongo_run_cursor(ms, command, &batch, err);
+    if (rc != INBOX_OK) {
+        bson_destroy(&batch);
+        return rc;
+    }
+
+    page->items = calloc(limit, sizeof(inbox_message_t));
+    if (page->items == NULL) {
+        bson_destroy(&batch);
+        return inbox_error_set(err, INBOX_ERR_INTERNAL, "Out of memory.");
+    }
+
+    bson_iter_init(&iter, &batch);
+
+    while (bson_iter_next(&iter)) {
+        if (!BSON_ITER_HOLDS_DOCUMENT(&iter)) {
+            continue;
+        }
+
+        if (page->count == limit) {
+            inbox_mongo_cursor_make(page->items[limit - 1].created_at,
+                                    page->items[limit - 1].id,
+                                    page->next_cursor);
+            break;
+        }
+
+        bson_iter_document(&iter, &len, &data);
+        if (!bson_init_static(&doc, data, len)) {
+            continue;
+        }
+
+        /* Counted first: a half-parsed message is freed with the page. */
+        rc = inbox_mongo_parse_message(&doc, &page->items[page->count++],
+                                       err);
+        if (rc != INBOX_OK) {
+            break;
+        }
+    }
+
+    bson_destroy(&batch);
+
+    return rc;
+}

@@ -1,0 +1,2695 @@
+/*
+ * The store contract: what every backend does, through the public store
+ * API only, run once per backend.  SQLite always (a fresh file under /tmp
+ * per test); MongoDB when INBOX_TEST_MONGO_URI names a server (a fresh
+ * database per test, dropped afterwards), else that pass is skipped with
+ * a line saying so.
+ *
+ * A test sees its backend only through backend_t: how to make and drop a
+ * store, an id that is well formed there but names nothing, and what no
+ * store operation does yet (a reply: replies arrive with the sending
+ * issue, so a thread's last message is made outbound by the backend's own
+ * means).  Everything else is an inbox_store_* call, so that each test
+ * checks the same behaviour of every backend.
+ */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sqlite3.h>
+#include <inbox/clock.h>
+#include <inbox/store.h>
+#include "store_mongo.h"
+#include "check.h"
+
+
+#define T0          1767225600000LL     /* 2026-01-01T00:00:00Z */
+#define MINUTE      60000LL
+
+#define NUMBER      "+15550000001"      /* the test organization's number */
+#define OTHER       "+15550000002"      /* another organization's number */
+#define ALICE       "+15551234567"
+#define BOB         "+15559876543"
+
+
+typedef struct fixture_s  fixture_t;
+
+typedef struct {
+    const char  *name;
+    /* well formed for this backend, and never given out */
+    const char  *missing_id;
+    /* a new, empty store in f->store (and its name in f->where); 0 or -1 */
+    int        (*make)(fixture_t *f);
+    /* closes f->store and removes everything it made */
+    void       (*drop)(fixture_t *f);
+    /* a reply, until the store can send one: the thread's last message
+     * becomes outbound; 0 or -1 */
+    int        (*last_outbound)(fixture_t *f, const char *conversation_id);
+} backend_t;
+
+struct fixture_s {
+    const backend_t  *backend;
+    char              where[512];     /* the SQLite file, the Mongo URI */
+    inbox_store_t    *store;
+    char              org[INBOX_ID_MAX];
+};
+
+
+/* One inbound message with the storage its provider id points to. */
+typedef struct {
+    char             provider_id[64];
+    inbox_inbound_t  in;
+} inbound_t;
+
+
+static const backend_t  *backend;     /* the pass running now */
+static unsigned          store_counter;
+
+
+/* SQLite */
+
+static void
+sqlite_remove(const char *path)
+{
+    char  name[600];
+
+    unlink(path);
+    snprintf(name, sizeof(name), "%s-wal", path);
+    unlink(name);
+    snprintf(name, sizeof(name), "%s-shm", path);
+    unlink(name);
+    snprintf(name, sizeof(name), "%s-writer", path);
+    unlink(name);
+}
+
+
+static int
+sqlite_make(fixture_t *f)
+{
+    char           uri[600];
+    inbox_error_t  err;
+
+    snprintf(f->where, sizeof(f->where),
+             "/tmp/inbox-test-store-contract-%ld-%u.db", (long) getpid(),
+             ++store_counter);
+    sqlite_remove(f->where);
+
+    snprintf(uri, sizeof(uri), "sqlite:%s", f->where);
+
+    f->store = inbox_store_create(uri, &err);
+    if (f->store == NULL) {
+        fprintf(stderr, "    cannot make %s: %s\n", uri, err.message);
+        return -1;
+    }
+
+    return 0;
+}
+
+
+static void
+sqlite_drop(fixture_t *f)
+{
+    inbox_store_close(f->store);
+    f->store = NULL;
+    sqlite_remove(f->where);
+}
+
+
+static int
+sqlite_last_outbound(fixture_t *f, const char *conversation_id)
+{
+    int            rc;
+    sqlite3       *db;
+    sqlite3_stmt  *stmt;
+
+    rc = sqlite3_open(f->where, &db);
+
+    if (rc == SQLITE_OK) {
+        sqlite3_busy_timeout(db, 5000);
+        rc = sqlite3_prepare_v2(db,
+            "UPDATE conversations SET last_direction = 'outbound'"
+            " WHERE id = ?1", -1, &stmt, NULL);
+    }
+
+    if (rc == SQLITE_OK) {
+        sqlite3_bind_int64(stmt, 1, strtoll(conversation_id, NULL, 10));
+        rc = sqlite3_step(stmt) == SQLITE_DONE && sqlite3_changes(db) == 1
+             ? SQLITE_OK : SQLITE_ERROR;
+        sqlite3_finalize(stmt);
+    }
+
+    sqlite3_close(db);
+
+    return rc == SQLITE_OK ? 0 : -1;
+}
+
+
+static const backend_t  sqlite_backend = {
+    .name = "sqlite",
+    .missing_id = "999999",
+    .make = sqlite_make,
+    .drop = sqlite_drop,
+    .last_outbound = sqlite_last_outbound,
+};
+
+
+/* MongoDB */
+
+static int
+mongo_make(fixture_t *f)
+{
+    char             db[64];
+    const char      *base;
+    mongoc_uri_t    *uri;
+    inbox_error_t    err;
+    bson_error_t     error;
+
+    base = getenv("INBOX_TEST_MONGO_URI");
+    mongoc_init();
+
+    uri = mongoc_uri_new_with_error(base, &error);
+    if (uri == NULL) {
+        fprintf(stderr, "    INBOX_TEST_MONGO_URI: %s\n", error.message);
+        return -1;
+    }
+
+    /* a database of the test's own */
+    snprintf(db, sizeof(db), "inbox_contract_%ld_%u", (long) getpid(),
+             ++store_counter);
+    mongoc_uri_set_database(uri, db);
+    snprintf(f->where, sizeof(f->where), "%s", mongoc_uri_get_string(uri));
+    mongoc_uri_destroy(uri);
+
+    f->store = inbox_store_create(f->where, &err);
+    if (f->store == NULL) {
+        fprintf(stderr, "    cannot make %s: %s\n", f->where, err.message);
+        return -1;
+    }
+
+    return 0;
+}
+
+
+static void
+mongo_drop(fixture_t *f)
+{
+    bson_t          reply;
+    bson_t         *command;
+    inbox_error_t   err;
+
+    if (f->store != NULL) {
+        command = BCON_NEW("dropDatabase", BCON_INT32(1));
+        if (inbox_mongo_run((inbox_mongo_store_t *) f->store, command,
+                            &reply, &err)
+            != INBOX_OK)
+        {
+            fprintf(stderr, "    cannot drop %s: %s\n", f->where,
+                    err.message);
+        }
+
+        bson_destroy(&reply);
+        bson_destroy(command);
+    }
+
+    inbox_store_close(f->store);
+    f->store = NULL;
+}
+
+
+static int
+mongo_last_outbound(fixture_t *f, const char *conversation_id)
+{
+    int             rc;
+    bson_t          reply;
+    bson_t         *command;
+    bson_oid_t      oid;
+    inbox_error_t   err;
+
+    if (inbox_mongo_parse_id(conversation_id, &oid) != 0) {
+        return -1;
+    }
+
+    command = BCON_NEW("update", BCON_UTF8("conversations"),
+                       "updates", "[", "{",
+                           "q", "{", "_id", BCON_OID(&oid), "}",
+                           "u", "{", "$set", "{",
+                               "last_message.direction",
+                               BCON_UTF8("outbound"),
+                           "}", "}",
+                       "}", "]");
+
+    rc = inbox_mongo_run((inbox_mongo_store_t *) f->store, command, &reply,
+                         &err) == INBOX_OK
+         && inbox_mongo_get_int(&reply, "n") == 1 ? 0 : -1;
+
+    bson_destroy(&reply);
+    bson_destroy(command);
+
+    return rc;
+}
+
+
+static const backend_t  mongo_backend = {
+    .name = "mongodb",
+    .missing_id = "64f1a0000000000000009999",
+    .make = mongo_make,
+    .drop = mongo_drop,
+    .last_outbound = mongo_last_outbound,
+};
+
+
+/* Fixtures */
+
+static inbox_status_t
+org_add(inbox_store_t *store, const char *name, const char *e164,
+    char org[INBOX_ID_MAX])
+{
+    inbox_status_t  status;
+    inbox_number_t  number;
+
+    status = inbox_store_org_create(store, name, "UTC", org, NULL);
+    if (status != INBOX_OK) {
+        return status;
+    }
+
+    memset(&number, 0, sizeof(number));
+    snprintf(number.org_id, sizeof(number.org_id), "%s", org);
+    snprintf(number.e164, sizeof(number.e164), "%s", e164);
+    number.carrier = INBOX_CARRIER_TWILIO;
+    number.auth_token = (char *) "secret";
+
+    return inbox_store_number_add(store, &number, NULL);
+}
+
+
+/* A new store of the pass's backend with one organization owning NUMBER;
+ * 0 or -1. */
+static int
+fixture_open(fixture_t *f)
+{
+    memset(f, 0, sizeof(fixture_t));
+    f->backend = backend;
+
+    if (backend->make(f) != 0) {
+        return -1;
+    }
+
+    if (org_add(f->store, "Acme", NUMBER, f->org) != INBOX_OK) {
+        fprintf(stderr, "    cannot create the test organization\n");
+        return -1;
+    }
+
+    return 0;
+}
+
+
+static void
+fixture_close(fixture_t *f)
+{
+    f->backend->drop(f);
+}
+
+
+#define FIXTURE(f)                                                          \
+    do {                                                                    \
+        if (fixture_open(f) != 0) {                                         \
+            CHECK(!"fixture");                                              \
+            fixture_close(f);                                               \
+            return;                                                         \
+        }                                                                   \
+    } while (0)
+
+
+static void
+inbound_init(inbound_t *m, const char *provider_id, const char *from,
+    const char *to, const char *body, int64_t at)
+{
+    memset(m, 0, sizeof(inbound_t));
+    snprintf(m->provider_id, sizeof(m->provider_id), "%s", provider_id);
+
+    m->in.carrier = INBOX_CARRIER_TWILIO;
+    m->in.provider_id = m->provider_id;
+    snprintf(m->in.from, sizeof(m->in.from), "%s", from);
+    snprintf(m->in.to, sizeof(m->in.to), "%s", to);
+    m->in.body = body;
+    m->in.segments = 1;
+    m->in.received_at = at;
+}
+
+
+/* Ingests one message to NUMBER; result may be NULL. */
+static inbox_status_t
+receive(fixture_t *f, const char *provider_id, const char *from,
+    const char *body, int64_t at, inbox_ingest_result_t *result,
+    inbox_event_list_t *events)
+{
+    inbound_t              m;
+    inbox_ingest_result_t  unused;
+
+    inbound_init(&m, provider_id, from, NUMBER, body, at);
+
+    return inbox_store_inbound_ingest(f->store, &m.in, 1,
+                                      result ? result : &unused, events,
+                                      NULL);
+}
+
+
+/* A person's action on the organization's conversation; the conversation
+ * as it is then is not kept. */
+static inbox_status_t
+act(fixture_t *f, const char *conversation_id, inbox_action_t action,
+    inbox_event_list_t *events)
+{
+    inbox_status_t        status;
+    inbox_conversation_t  c;
+
+    status = inbox_store_conversation_act(f->store, f->org, conversation_id,
+                                          action, &c, events, NULL);
+    inbox_conversation_free(&c);
+
+    return status;
+}
+
+
+/* One page of the organization's conversations (up to the maximum). */
+static inbox_status_t
+list(fixture_t *f, const char *org, inbox_filter_t filter, const char *q,
+    inbox_conversation_page_t *page)
+{
+    inbox_conversation_query_t  query;
+
+    memset(&query, 0, sizeof(query));
+    query.filter = filter;
+    query.q = q;
+    query.limit = INBOX_LIST_LIMIT_MAX;
+
+    return inbox_store_conversations_list(f->store, org, &query, page, NULL);
+}
+
+
+/* How many conversations the filter and search show; -1 on failure. */
+static long
+list_count(fixture_t *f, inbox_filter_t filter, const char *q)
+{
+    long                       count;
+    inbox_conversation_page_t  page;
+
+    count = -1;
+
+    if (list(f, f->org, filter, q, &page) == INBOX_OK) {
+        count = (long) page.count;
+    }
+
+    inbox_conversation_page_free(&page);
+    return count;
+}
+
+
+/* Whether a one-page list shows the contact with that phone number. */
+static int
+list_shows(fixture_t *f, inbox_filter_t filter, const char *q,
+    const char *phone)
+{
+    int                        found;
+    size_t                     i;
+    inbox_conversation_page_t  page;
+
+    found = 0;
+
+    if (list(f, f->org, filter, q, &page) == INBOX_OK) {
+        for (i = 0; i < page.count; i++) {
+            if (strcmp(page.items[i].contact.phone, phone) == 0) {
+                found = 1;
+            }
+        }
+    }
+
+    inbox_conversation_page_free(&page);
+    return found;
+}
+
+
+/* Messages of a conversation on one page; -1 on failure. */
+static long
+message_count(fixture_t *f, const char *conversation)
+{
+    long                  count;
+    inbox_message_page_t  page;
+
+    count = -1;
+
+    if (inbox_store_messages_list(f->store, f->org, conversation, NULL,
+                                  INBOX_LIST_LIMIT_MAX, &page, NULL)
+        == INBOX_OK)
+    {
+        count = (long) page.count;
+    }
+
+    inbox_message_page_free(&page);
+    return count;
+}
+
+
+static int64_t
+org_seq(fixture_t *f, const char *org)
+{
+    inbox_realtime_state_t  state;
+
+    if (inbox_store_realtime_state(f->store, org, &state, NULL) != INBOX_OK) {
+        return -1;
+    }
+
+    return state.org_seq;
+}
+
+
+static int64_t
+unread_total(fixture_t *f, const char *org)
+{
+    inbox_realtime_state_t  state;
+
+    if (inbox_store_realtime_state(f->store, org, &state, NULL) != INBOX_OK) {
+        return -1;
+    }
+
+    return state.unread_total;
+}
+
+
+static int64_t
+unread_count(fixture_t *f, const char *conversation_id)
+{
+    int64_t               n;
+    inbox_conversation_t  c;
+
+    n = -1;
+
+    if (inbox_store_conversation_get(f->store, f->org, conversation_id, &c,
+                                     NULL)
+        == INBOX_OK)
+    {
+        n = c.unread_count;
+    }
+
+    inbox_conversation_free(&c);
+    return n;
+}
+
+
+/* Every byte sequence is a whole UTF-8 character. */
+static int
+utf8_valid(const char *s)
+{
+    size_t               i, n;
+    const unsigned char *p = (const unsigned char *) s;
+
+    while (*p) {
+        n = *p < 0x80 ? 0 : (*p & 0xe0) == 0xc0 ? 1
+            : (*p & 0xf0) == 0xe0 ? 2 : (*p & 0xf8) == 0xf0 ? 3 : 4;
+
+        if (n == 4) {
+            return 0;
+        }
+
+        for (i = 1; i <= n; i++) {
+            if ((p[i] & 0xc0) != 0x80) {
+                return 0;
+            }
+        }
+
+        p += n + 1;
+    }
+
+    return 1;
+}
+
+
+/* Adds a token to the fixture's organization; id may be NULL. */
+static inbox_status_t
+token_add(fixture_t *f, const char *email, const char *hash,
+    const char *name, int64_t expires_at, char id[INBOX_ID_MAX])
+{
+    return inbox_store_token_add(f->store, f->org, email, hash, name,
+                                 expires_at, id, NULL);
+}
+
+
+/* Idempotent ingest */
+
+TEST(a_carrier_retry_across_batches_is_stored_once)
+{
+    size_t                 i;
+    fixture_t              f;
+    inbox_event_list_t     events;
+    inbox_ingest_result_t  results[5];
+    inbox_conversation_t   c;
+
+    FIXTURE(&f);
+    memset(&events, 0, sizeof(events));
+
+    for (i = 0; i < 5; i++) {
+        CHECK_INT(receive(&f, "SM1", ALICE, "hello", T0, &results[i],
+                          &events), INBOX_OK);
+    }
+
+    CHECK_INT(results[0].status, INBOX_OK);
+    CHECK_INT(results[0].duplicate, 0);
+    CHECK(results[0].message_id[0] != '\0');
+
+    for (i = 1; i < 5; i++) {
+        CHECK_INT(results[i].status, INBOX_OK);
+        CHECK_INT(results[i].duplicate, 1);
+        CHECK_STR(results[i].message_id, results[0].message_id);
+        CHECK_STR(results[i].conversation_id, results[0].conversation_id);
+    }
+
+    /* only the first one tells the browsers */
+    CHECK_INT(events.count, 3);
+    CHECK_INT(message_count(&f, results[0].conversation_id), 1);
+
+    CHECK_INT(inbox_store_conversation_get(f.store, f.org,
+                                           results[0].conversation_id, &c,
+                                           NULL), INBOX_OK);
+    CHECK_INT(c.unread_count, 1);
+    inbox_conversation_free(&c);
+
+    CHECK_INT(org_seq(&f, f.org), 3);
+
+    inbox_event_list_free(&events);
+    fixture_close(&f);
+}
+
+
+TEST(a_carrier_retry_within_the_same_batch_is_stored_once)
+{
+    size_t                     i;
+    fixture_t                  f;
+    inbound_t                  m;
+    inbox_inbound_t            batch[5];
+    inbox_event_list_t         events;
+    inbox_ingest_result_t      results[5], again;
+    inbox_conversation_page_t  page;
+
+    FIXTURE(&f);
+    memset(&events, 0, sizeof(events));
+
+    inbound_init(&m, "SM1", ALICE, NUMBER, "hello", T0);
+
+    for (i = 0; i < 5; i++) {
+        batch[i] = m.in;
+    }
+
+    CHECK_INT(inbox_store_inbound_ingest(f.store, batch, 5, results, &events,
+                                         NULL), INBOX_OK);
+
+    CHECK_INT(results[0].status, INBOX_OK);
+    CHECK_INT(results[0].duplicate, 0);
+    CHECK(results[0].message_id[0] != '\0');
+
+    for (i = 1; i < 5; i++) {
+        CHECK_INT(results[i].status, INBOX_OK);
+        CHECK_INT(results[i].duplicate, 1);
+        CHECK_STR(results[i].message_id, results[0].message_id);
+        CHECK_STR(results[i].conversation_id, results[0].conversation_id);
+    }
+
+    CHECK_INT(events.count, 3);
+
+    /* and once more, in a batch of its own */
+    inbox_event_list_free(&events);
+    CHECK_INT(receive(&f, "SM1", ALICE, "hello", T0, &again, &events),
+              INBOX_OK);
+    CHECK_INT(again.duplicate, 1);
+    CHECK_STR(again.message_id, results[0].message_id);
+    CHECK_INT(events.count, 0);
+
+    CHECK_INT(list(&f, f.org, INBOX_FILTER_ALL, NULL, &page), INBOX_OK);
+    CHECK_INT(page.count, 1);
+    CHECK_INT(page.unread_total, 1);
+    if (page.count == 1) {
+        CHECK_INT(page.items[0].unread_count, 1);
+    }
+    inbox_conversation_page_free(&page);
+
+    CHECK_INT(message_count(&f, results[0].conversation_id), 1);
+    CHECK_INT(org_seq(&f, f.org), 3);
+
+    inbox_event_list_free(&events);
+    fixture_close(&f);
+}
+
+
+/* Unread counts */
+
+TEST(unread_counts_each_inbound_message_and_the_org_total)
+{
+    fixture_t                  f;
+    inbox_ingest_result_t      alice, bob;
+    inbox_conversation_t       c;
+    inbox_conversation_page_t  page;
+    inbox_realtime_state_t     state;
+
+    FIXTURE(&f);
+
+    CHECK_INT(receive(&f, "SM1", ALICE, "one", T0, &alice, NULL), INBOX_OK);
+    CHECK_INT(receive(&f, "SM2", ALICE, "two", T0 + 1, &alice, NULL),
+              INBOX_OK);
+    CHECK_INT(receive(&f, "SM3", BOB, "hi", T0 + 2, &bob, NULL), INBOX_OK);
+
+    CHECK_INT(inbox_store_conversation_get(f.store, f.org,
+                                           alice.conversation_id, &c, NULL),
+              INBOX_OK);
+    CHECK_INT(c.unread_count, 2);
+    inbox_conversation_free(&c);
+
+    CHECK_INT(list(&f, f.org, INBOX_FILTER_ALL, NULL, &page), INBOX_OK);
+    CHECK_INT(page.unread_total, 3);
+    inbox_conversation_page_free(&page);
+
+    /* an archived thread's unread messages leave the total */
+    CHECK_INT(act(&f, alice.conversation_id, INBOX_ACTION_ARCHIVE, NULL),
+              INBOX_OK);
+
+    CHECK_INT(list(&f, f.org, INBOX_FILTER_ALL, NULL, &page), INBOX_OK);
+    CHECK_INT(page.unread_total, 1);
+    inbox_conversation_page_free(&page);
+
+    CHECK_INT(inbox_store_realtime_state(f.store, f.org, &state, NULL),
+              INBOX_OK);
+    CHECK_INT(state.unread_total, 1);
+
+    fixture_close(&f);
+}
+
+
+/* Batches */
+
+TEST(a_message_to_an_unknown_number_fails_alone)
+{
+    size_t                 i;
+    fixture_t              f;
+    inbound_t              m[3];
+    inbox_inbound_t        batch[3];
+    inbox_event_list_t     events;
+    inbox_ingest_result_t  results[3];
+
+    FIXTURE(&f);
+    memset(&events, 0, sizeof(events));
+
+    inbound_init(&m[0], "SM1", ALICE, NUMBER, "first", T0);
+    inbound_init(&m[1], "SM2", BOB, "+15550009999", "lost", T0 + 1);
+    inbound_init(&m[2], "SM3", BOB, NUMBER, "third", T0 + 2);
+
+    for (i = 0; i < 3; i++) {
+        batch[i] = m[i].in;
+    }
+
+    CHECK_INT(inbox_store_inbound_ingest(f.store, batch, 3, results, &events,
+                                         NULL), INBOX_OK);
+
+    CHECK_INT(results[0].status, INBOX_OK);
+    CHECK_INT(results[1].status, INBOX_ERR_NOT_FOUND);
+    CHECK_INT(results[2].status, INBOX_OK);
+    CHECK_STR(results[1].message_id, "");
+
+    CHECK_INT(list_count(&f, INBOX_FILTER_ALL, NULL), 2);
+    CHECK_INT(message_count(&f, results[0].conversation_id), 1);
+    CHECK_INT(message_count(&f, results[2].conversation_id), 1);
+
+    CHECK_INT(events.count, 6);
+    CHECK_INT(org_seq(&f, f.org), 6);
+
+    inbox_event_list_free(&events);
+    fixture_close(&f);
+}
+
+
+/* Archived threads */
+
+TEST(a_new_inbound_message_brings_an_archived_thread_back)
+{
+    fixture_t              f;
+    inbox_ingest_result_t  r;
+    inbox_conversation_t   c;
+
+    FIXTURE(&f);
+
+    CHECK_INT(receive(&f, "SM1", ALICE, "hello", T0, &r, NULL), INBOX_OK);
+    CHECK_INT(act(&f, r.conversation_id, INBOX_ACTION_READ, NULL), INBOX_OK);
+    CHECK_INT(act(&f, r.conversation_id, INBOX_ACTION_ARCHIVE, NULL),
+              INBOX_OK);
+
+    CHECK_INT(list_count(&f, INBOX_FILTER_ALL, NULL), 0);
+    CHECK_INT(list_count(&f, INBOX_FILTER_ARCHIVED, NULL), 1);
+
+    CHECK_INT(receive(&f, "SM2", ALICE, "again", T0 + MINUTE, &r, NULL),
+              INBOX_OK);
+
+    CHECK_INT(list_count(&f, INBOX_FILTER_ALL, NULL), 1);
+    CHECK_INT(list_count(&f, INBOX_FILTER_ARCHIVED, NULL), 0);
+
+    CHECK_INT(inbox_store_conversation_get(f.store, f.org, r.conversation_id,
+                                           &c, NULL), INBOX_OK);
+    CHECK_INT(c.archived, 0);
+    CHECK_INT(c.unread_count, 1);
+    CHECK_STR(c.last_message.preview, "again");
+    inbox_conversation_free(&c);
+
+    fixture_close(&f);
+}
+
+
+/* The conversation list */
+
+TEST(conversations_page_newest_first_without_gaps)
+{
+    int                         i, page_no, seen[7];
+    char                        provider[16], phone[INBOX_PHONE_MAX];
+    char                        cursor[INBOX_CURSOR_MAX];
+    size_t                      j, sizes[3];
+    fixture_t                   f;
+    inbox_conversation_page_t   page;
+    inbox_conversation_query_t  query;
+
+    FIXTURE(&f);
+
+    for (i = 0; i < 7; i++) {
+        snprintf(provider, sizeof(provider), "SM%d", i);
+        snprintf(phone, sizeof(phone), "+1555100000%d", i);
+        CHECK_INT(receive(&f, provider, phone, "hi", T0 + i * MINUTE, NULL,
+                          NULL), INBOX_OK);
+        seen[i] = 0;
+    }
+
+    memset(&query, 0, sizeof(query));
+    query.limit = 3;
+    cursor[0] = '\0';
+    i = 6;    /* the newest contact comes first */
+
+    for (page_no = 0; page_no < 3; page_no++) {
+        query.cursor = cursor;
+
+        CHECK_INT(inbox_store_conversations_list(f.store, f.org, &query,
+                                                 &page, NULL), INBOX_OK);
+        sizes[page_no] = page.count;
+        CHECK_INT(page.unread_total, 7);
+
+        for (j = 0; j < page.count; j++, i--) {
+            snprintf(phone, sizeof(phone), "+1555100000%d", i);
+            CHECK_STR(page.items[j].contact.phone, phone);
+
+            if (i >= 0) {
+                seen[i]++;
+            }
+        }
+
+        snprintf(cursor, sizeof(cursor), "%s", page.next_cursor);
+        inbox_conversation_page_free(&page);
+
+        if (page_no < 2) {
+            CHECK(cursor[0] != '\0');
+        }
+    }
+
+    CHECK_INT(sizes[0], 3);
+    CHECK_INT(sizes[1], 3);
+    CHECK_INT(sizes[2], 1);
+    CHECK_STR(cursor, "");
+
+    for (i = 0; i < 7; i++) {
+        CHECK_INT(seen[i], 1);
+    }
+
+    fixture_close(&f);
+}
+
+
+TEST(conversations_page_through_equal_times_without_gaps)
+{
+    int                         i, seen[4];
+    char                        provider[16], phone[INBOX_PHONE_MAX];
+    char                        cursor[INBOX_CURSOR_MAX];
+    size_t                      j, pages;
+    fixture_t                   f;
+    inbox_conversation_page_t   page;
+    inbox_conversation_query_t  query;
+
+    FIXTURE(&f);
+
+    /* a burst: four threads with the same last activity */
+    for (i = 0; i < 4; i++) {
+        snprintf(provider, sizeof(provider), "SM%d", i);
+        snprintf(phone, sizeof(phone), "+1555200000%d", i);
+        CHECK_INT(receive(&f, provider, phone, "hi", T0, NULL, NULL),
+                  INBOX_OK);
+        seen[i] = 0;
+    }
+
+    memset(&query, 0, sizeof(query));
+    query.limit = 3;
+    cursor[0] = '\0';
+    pages = 0;
+
+    do {
+        query.cursor = cursor;
+        CHECK_INT(inbox_store_conversations_list(f.store, f.org, &query,
+                                                 &page, NULL), INBOX_OK);
+        pages++;
+
+        for (j = 0; j < page.count; j++) {
+            i = page.items[j].contact.phone[11] - '0';
+            if (i >= 0 && i < 4) {
+                seen[i]++;
+            }
+        }
+
+        snprintf(cursor, sizeof(cursor), "%s", page.next_cursor);
+        inbox_conversation_page_free(&page);
+
+    } while (cursor[0] != '\0' && pages < 10);
+
+    CHECK_INT(pages, 2);
+
+    for (i = 0; i < 4; i++) {
+        CHECK_INT(seen[i], 1);
+    }
+
+    fixture_close(&f);
+}
+
+
+TEST(a_garbage_cursor_is_invalid)
+{
+    fixture_t                   f;
+    inbox_error_t               err;
+    inbox_ingest_result_t       r;
+    inbox_message_page_t        messages;
+    inbox_conversation_page_t   page;
+    inbox_conversation_query_t  query;
+
+    FIXTURE(&f);
+
+    CHECK_INT(receive(&f, "SM1", ALICE, "hi", T0, &r, NULL), INBOX_OK);
+
+    memset(&query, 0, sizeof(query));
+    query.limit = 3;
+
+    query.cursor = "not a cursor!";
+    CHECK_INT(inbox_store_conversations_list(f.store, f.org, &query, &page,
+                                             &err), INBOX_ERR_INVALID);
+    CHECK_STR(err.field, "cursor");
+    inbox_conversation_page_free(&page);
+
+    query.cursor = "Zm9vYmFy";    /* base64url, but of "foobar" */
+    CHECK_INT(inbox_store_conversations_list(f.store, f.org, &query, &page,
+                                             NULL), INBOX_ERR_INVALID);
+    inbox_conversation_page_free(&page);
+
+    CHECK_INT(inbox_store_messages_list(f.store, f.org, r.conversation_id,
+                                        "not a cursor!", 10, &messages,
+                                        NULL), INBOX_ERR_INVALID);
+    inbox_message_page_free(&messages);
+
+    fixture_close(&f);
+}
+
+
+/*
+ * Alice: unread, unresponded.  Bob: read, unresponded.  Carol: answered.
+ * Dave: starred, unread.  Erin: archived.
+ */
+TEST(filters_show_the_threads_they_name)
+{
+    char                   id[INBOX_ID_MAX];
+    fixture_t              f;
+    inbox_ingest_result_t  alice, bob, carol, dave, erin;
+
+    FIXTURE(&f);
+
+    CHECK_INT(inbox_store_contact_upsert(f.store, f.org, ALICE, "Alice Walker",
+                                         id, NULL), INBOX_OK);
+    CHECK_INT(inbox_store_contact_upsert(f.store, f.org, BOB, "Bob Stone", id,
+                                         NULL), INBOX_OK);
+
+    CHECK_INT(receive(&f, "SM1", ALICE, "a", T0, &alice, NULL), INBOX_OK);
+    CHECK_INT(receive(&f, "SM2", BOB, "b", T0 + 1, &bob, NULL), INBOX_OK);
+    CHECK_INT(receive(&f, "SM3", "+15553334444", "c", T0 + 2, &carol, NULL),
+              INBOX_OK);
+    CHECK_INT(receive(&f, "SM4", "+15554445555", "d", T0 + 3, &dave, NULL),
+              INBOX_OK);
+    CHECK_INT(receive(&f, "SM5", "+15556667777", "e", T0 + 4, &erin, NULL),
+              INBOX_OK);
+
+    CHECK_INT(act(&f, bob.conversation_id, INBOX_ACTION_READ, NULL),
+              INBOX_OK);
+    CHECK_INT(act(&f, carol.conversation_id, INBOX_ACTION_READ, NULL),
+              INBOX_OK);
+    CHECK_INT(f.backend->last_outbound(&f, carol.conversation_id), 0);
+    CHECK_INT(act(&f, dave.conversation_id, INBOX_ACTION_STAR, NULL),
+              INBOX_OK);
+    CHECK_INT(act(&f, erin.conversation_id, INBOX_ACTION_ARCHIVE, NULL),
+              INBOX_OK);
+
+    CHECK_INT(list_count(&f, INBOX_FILTER_ALL, NULL), 4);
+    CHECK(!list_shows(&f, INBOX_FILTER_ALL, NULL, "+15556667777"));
+
+    CHECK_INT(list_count(&f, INBOX_FILTER_UNREAD, NULL), 2);
+    CHECK(list_shows(&f, INBOX_FILTER_UNREAD, NULL, ALICE));
+    CHECK(list_shows(&f, INBOX_FILTER_UNREAD, NULL, "+15554445555"));
+
+    CHECK_INT(list_count(&f, INBOX_FILTER_UNRESPONDED, NULL), 3);
+    CHECK(!list_shows(&f, INBOX_FILTER_UNRESPONDED, NULL, "+15553334444"));
+
+    CHECK_INT(list_count(&f, INBOX_FILTER_STARRED, NULL), 1);
+    CHECK(list_shows(&f, INBOX_FILTER_STARRED, NULL, "+15554445555"));
+
+    CHECK_INT(list_count(&f, INBOX_FILTER_ARCHIVED, NULL), 1);
+    CHECK(list_shows(&f, INBOX_FILTER_ARCHIVED, NULL, "+15556667777"));
+
+    /* a starred thread that is archived shows only under archived */
+    CHECK_INT(act(&f, dave.conversation_id, INBOX_ACTION_ARCHIVE, NULL),
+              INBOX_OK);
+    CHECK_INT(list_count(&f, INBOX_FILTER_STARRED, NULL), 0);
+    CHECK_INT(list_count(&f, INBOX_FILTER_UNREAD, NULL), 1);
+    CHECK_INT(list_count(&f, INBOX_FILTER_ARCHIVED, NULL), 2);
+
+    fixture_close(&f);
+}
+
+
+TEST(search_matches_part_of_a_name_or_a_formatted_number)
+{
+    char                       id[INBOX_ID_MAX];
+    fixture_t                  f;
+    inbox_conversation_page_t  page;
+
+    FIXTURE(&f);
+
+    CHECK_INT(inbox_store_contact_upsert(f.store, f.org, ALICE, "Alice Walker",
+                                         id, NULL), INBOX_OK);
+    CHECK_INT(inbox_store_contact_upsert(f.store, f.org, BOB, "Bob Stone", id,
+                                         NULL), INBOX_OK);
+    CHECK_INT(receive(&f, "SM1", ALICE, "a", T0, NULL, NULL), INBOX_OK);
+    CHECK_INT(receive(&f, "SM2", BOB, "b", T0 + 1, NULL, NULL), INBOX_OK);
+    CHECK_INT(receive(&f, "SM3", "+15556667777", "c", T0 + 2, NULL, NULL),
+              INBOX_OK);
+
+    /* a name part, whatever the case */
+    CHECK_INT(list_count(&f, INBOX_FILTER_ALL, "walk"), 1);
+    CHECK(list_shows(&f, INBOX_FILTER_ALL, "walk", ALICE));
+    CHECK_INT(list_count(&f, INBOX_FILTER_ALL, "ALICE"), 1);
+    CHECK_INT(list_count(&f, INBOX_FILTER_ALL, "sTOnE"), 1);
+    CHECK(list_shows(&f, INBOX_FILTER_ALL, "sTOnE", BOB));
+
+    /* digits as people type them */
+    CHECK_INT(list_count(&f, INBOX_FILTER_ALL, "(555) 12"), 1);
+    CHECK(list_shows(&f, INBOX_FILTER_ALL, "(555) 12", ALICE));
+    CHECK_INT(list_count(&f, INBOX_FILTER_ALL, "555-98"), 1);
+    CHECK(list_shows(&f, INBOX_FILTER_ALL, "555-98", BOB));
+    CHECK_INT(list_count(&f, INBOX_FILTER_ALL, "+1555987"), 1);
+    CHECK(list_shows(&f, INBOX_FILTER_ALL, "+1555987", BOB));
+    CHECK_INT(list_count(&f, INBOX_FILTER_ALL, "666 7777"), 1);
+    CHECK_INT(list_count(&f, INBOX_FILTER_ALL, "555"), 3);
+
+    /* search and filter together */
+    CHECK_INT(list_count(&f, INBOX_FILTER_UNREAD, "alice"), 1);
+
+    CHECK_INT(list(&f, f.org, INBOX_FILTER_ALL, "zelda", &page), INBOX_OK);
+    CHECK_INT(page.count, 0);
+    CHECK_STR(page.next_cursor, "");
+    CHECK_INT(page.unread_total, 3);
+    inbox_conversation_page_free(&page);
+
+    CHECK_INT(list_count(&f, INBOX_FILTER_ALL, "(444) 99"), 0);
+
+    fixture_close(&f);
+}
+
+
+TEST(another_orgs_conversation_is_not_found)
+{
+    char                   other[INBOX_ID_MAX];
+    fixture_t              f;
+    inbound_t              m;
+    inbox_error_t          err;
+    inbox_event_list_t     events;
+    inbox_ingest_result_t  r;
+    inbox_conversation_t   c;
+    inbox_message_page_t   messages;
+
+    FIXTURE(&f);
+    memset(&events, 0, sizeof(events));
+
+    CHECK_INT(org_add(f.store, "Other", OTHER, other), INBOX_OK);
+
+    inbound_init(&m, "SM1", ALICE, OTHER, "for the other org", T0);
+    CHECK_INT(inbox_store_inbound_ingest(f.store, &m.in, 1, &r, &events,
+                                         NULL), INBOX_OK);
+    CHECK_INT(r.status, INBOX_OK);
+
+    CHECK_INT(inbox_store_conversation_get(f.store, f.org, r.conversation_id,
+                                           &c, &err), INBOX_ERR_NOT_FOUND);
+    inbox_conversation_free(&c);
+
+    CHECK_INT(inbox_store_messages_list(f.store, f.org, r.conversation_id,
+                                        NULL, 10, &messages, NULL),
+              INBOX_ERR_NOT_FOUND);
+    CHECK_INT(messages.count, 0);
+    inbox_message_page_free(&messages);
+
+    CHECK_INT(list_count(&f, INBOX_FILTER_ALL, NULL), 0);
+    CHECK_INT(org_seq(&f, f.org), 0);
+
+    /* the owner sees it, and its events are addressed to it */
+    CHECK_INT(inbox_store_conversation_get(f.store, other, r.conversation_id,
+                                           &c, NULL), INBOX_OK);
+    inbox_conversation_free(&c);
+
+    CHECK_INT(events.count, 3);
+    if (events.count == 3) {
+        CHECK_STR(events.items[0].org_id, other);
+    }
+
+    inbox_event_list_free(&events);
+    fixture_close(&f);
+}
+
+
+/* Messages */
+
+TEST(messages_page_newest_first_also_through_equal_times)
+{
+    int                    i, seen[6];
+    char                   provider[16], body[16], cursor[INBOX_CURSOR_MAX];
+    size_t                 j, pages;
+    int64_t                last_at;
+    fixture_t              f;
+    inbox_message_page_t   page;
+    inbox_ingest_result_t  r;
+
+    FIXTURE(&f);
+
+    /* messages 3 and 4 arrive in the same millisecond, across a page end */
+    for (i = 0; i < 6; i++) {
+        snprintf(provider, sizeof(provider), "SM%d", i);
+        snprintf(body, sizeof(body), "m%d", i);
+        CHECK_INT(receive(&f, provider, ALICE, body,
+                          T0 + (i == 4 ? 3 : i) * 1000, &r, NULL), INBOX_OK);
+        seen[i] = 0;
+    }
+
+    cursor[0] = '\0';
+    last_at = INT64_MAX;
+    pages = 0;
+
+    do {
+        CHECK_INT(inbox_store_messages_list(f.store, f.org, r.conversation_id,
+                                            cursor, 2, &page, NULL),
+                  INBOX_OK);
+        pages++;
+
+        for (j = 0; j < page.count; j++) {
+            CHECK(page.items[j].created_at <= last_at);
+            last_at = page.items[j].created_at;
+            CHECK_INT(page.items[j].direction, INBOX_INBOUND);
+            CHECK_STR(page.items[j].conversation_id, r.conversation_id);
+
+            i = page.items[j].body ? atoi(page.items[j].body + 1) : -1;
+            if (i >= 0 && i < 6) {
+                seen[i]++;
+            }
+        }
+
+        if (pages == 1 && page.count == 2) {
+            CHECK_STR(page.items[0].body, "m5");
+            CHECK_STR(page.items[1].body, "m4");
+        }
+
+        snprintf(cursor, sizeof(cursor), "%s", page.next_cursor);
+        inbox_message_page_free(&page);
+
+    } while (cursor[0] != '\0' && pages < 10);
+
+    CHECK_INT(pages, 3);
+
+    for (i = 0; i < 6; i++) {
+        CHECK_INT(seen[i], 1);
+    }
+
+    fixture_close(&f);
+}
+
+
+TEST(a_message_keeps_its_media_in_order)
+{
+    size_t                 i;
+    fixture_t              f;
+    inbound_t              m;
+    inbox_ingest_result_t  r;
+    inbox_message_page_t   page;
+
+    static const char     *types[3] = { "image/jpeg", "image/png",
+                                        "image/gif" };
+
+    FIXTURE(&f);
+
+    inbound_init(&m, "MM1", ALICE, NUMBER, "three pictures", T0);
+    m.in.media_count = 3;
+
+    for (i = 0; i < 3; i++) {
+        snprintf(m.in.media[i].url, sizeof(m.in.media[i].url),
+                 "https://api.twilio.com/media/ME%zu", i);
+        snprintf(m.in.media[i].content_type,
+                 sizeof(m.in.media[i].content_type), "%s", types[i]);
+    }
+
+    CHECK_INT(inbox_store_inbound_ingest(f.store, &m.in, 1, &r, NULL, NULL),
+              INBOX_OK);
+
+    CHECK_INT(inbox_store_messages_list(f.store, f.org, r.conversation_id,
+                                        NULL, 10, &page, NULL), INBOX_OK);
+    CHECK_INT(page.count, 1);
+
+    if (page.count == 1) {
+        CHECK_STR(page.items[0].body, "three pictures");
+        CHECK_INT(page.items[0].media_count, 3);
+
+        for (i = 0; i < 3 && i < page.items[0].media_count; i++) {
+            CHECK_STR(page.items[0].media[i].url, m.in.media[i].url);
+            CHECK_STR(page.items[0].media[i].content_type, types[i]);
+        }
+    }
+
+    inbox_message_page_free(&page);
+    fixture_close(&f);
+}
+
+
+/* Events */
+
+TEST(each_new_message_appends_three_events_in_sequence)
+{
+    char                    want[128];
+    size_t                  i;
+    fixture_t               f;
+    inbound_t               m[2];
+    inbox_inbound_t         batch[2];
+    inbox_event_list_t      events;
+    inbox_realtime_state_t  state;
+    inbox_ingest_result_t   results[2];
+
+    static const char      *types[3] = {
+        "message.created", "conversation.updated", "unread.total"
+    };
+
+    FIXTURE(&f);
+    memset(&events, 0, sizeof(events));
+
+    CHECK_INT(inbox_store_realtime_state(f.store, f.org, &state, NULL),
+              INBOX_OK);
+    CHECK_INT(state.org_seq, 0);
+    CHECK(state.epoch[0] != '\0');
+
+    /* two messages in one batch, then one in another */
+    inbound_init(&m[0], "SM1", ALICE, NUMBER, "first", T0);
+    inbound_init(&m[1], "SM2", BOB, NUMBER, "second", T0 + 1);
+    batch[0] = m[0].in;
+    batch[1] = m[1].in;
+
+    CHECK_INT(inbox_store_inbound_ingest(f.store, batch, 2, results, &events,
+                                         NULL), INBOX_OK);
+    CHECK_INT(receive(&f, "SM3", ALICE, "third", T0 + 2, results, &events),
+              INBOX_OK);
+
+    CHECK_INT(events.count, 9);
+
+    for (i = 0; i < events.count; i++) {
+        CHECK_INT(events.items[i].org_seq, (int64_t) i + 1);
+        CHECK_STR(events.items[i].org_id, f.org);
+        CHECK_INT(events.items[i].len, strlen(events.items[i].json));
+
+        snprintf(want, sizeof(want), "\"type\":\"%s\"", types[i % 3]);
+        CHECK(strstr(events.items[i].json, want) != NULL);
+
+        snprintf(want, sizeof(want), "\"org_seq\":%zu", i + 1);
+        CHECK(strstr(events.items[i].json, want) != NULL);
+
+        snprintf(want, sizeof(want), "\"epoch\":\"%s\"", state.epoch);
+        CHECK(strstr(events.items[i].json, want) != NULL);
+    }
+
+    if (events.count == 9) {
+        CHECK(strstr(events.items[0].json, "\"body\":\"first\"") != NULL);
+        CHECK(strstr(events.items[3].json, "\"body\":\"second\"") != NULL);
+        /* Alice's thread has two unread now; the org three */
+        CHECK(strstr(events.items[7].json, "\"unread_count\":2") != NULL);
+        CHECK(strstr(events.items[8].json, "\"count\":3") != NULL);
+    }
+
+    /* a WebSocket "hello" now starts after the last event */
+    if (events.count > 0) {
+        CHECK_INT(org_seq(&f, f.org), events.items[events.count - 1].org_seq);
+    }
+
+    inbox_event_list_free(&events);
+    fixture_close(&f);
+}
+
+
+/* Previews */
+
+TEST(a_long_preview_is_cut_between_utf8_characters)
+{
+    char                   body[256];
+    size_t                 i, len;
+    fixture_t              f;
+    inbox_conversation_t   c;
+    inbox_ingest_result_t  r;
+
+    FIXTURE(&f);
+
+    /* "ab" then 4-byte emoji: byte 160 falls inside the 40th emoji */
+    memcpy(body, "ab", 2);
+    len = 2;
+
+    for (i = 0; i < 50; i++) {
+        memcpy(body + len, "\xf0\x9f\x98\x80", 4);
+        len += 4;
+    }
+
+    body[len] = '\0';
+
+    CHECK_INT(receive(&f, "SM1", ALICE, body, T0, &r, NULL), INBOX_OK);
+    CHECK_INT(inbox_store_conversation_get(f.store, f.org, r.conversation_id,
+                                           &c, NULL), INBOX_OK);
+
+    len = strlen(c.last_message.preview);
+    CHECK(len < INBOX_PREVIEW_MAX);
+    CHECK(len >= INBOX_PREVIEW_MAX - 4);
+    CHECK(utf8_valid(c.last_message.preview));
+    CHECK(strncmp(c.last_message.preview, body, len) == 0);
+
+    inbox_conversation_free(&c);
+    fixture_close(&f);
+}
+
+
+/* The preview rule is libinbox's: a message without text previews as
+ * "", and the client says what it holds. */
+TEST(a_media_only_message_previews_as_empty)
+{
+    fixture_t              f;
+    inbound_t              m;
+    inbox_conversation_t   c;
+    inbox_ingest_result_t  r;
+
+    FIXTURE(&f);
+
+    inbound_init(&m, "MM1", ALICE, NUMBER, "", T0);
+    m.in.media_count = 1;
+    snprintf(m.in.media[0].url, sizeof(m.in.media[0].url),
+             "https://api.twilio.com/media/ME1");
+    snprintf(m.in.media[0].content_type, sizeof(m.in.media[0].content_type),
+             "image/png");
+
+    CHECK_INT(inbox_store_inbound_ingest(f.store, &m.in, 1, &r, NULL, NULL),
+              INBOX_OK);
+    CHECK_INT(inbox_store_conversation_get(f.store, f.org, r.conversation_id,
+                                           &c, NULL), INBOX_OK);
+    CHECK(c.has_last_message);
+    CHECK_STR(c.last_message.preview, "");
+    inbox_conversation_free(&c);
+
+    fixture_close(&f);
+}
+
+
+/* A carrier's late retry of an older message stores it, but the thread
+ * keeps showing the newer one. */
+TEST(an_older_message_arriving_late_leaves_the_newer_one_last)
+{
+    fixture_t              f;
+    inbox_ingest_result_t  r;
+    inbox_conversation_t   c;
+
+    FIXTURE(&f);
+
+    CHECK_INT(receive(&f, "SM2", ALICE, "newer", T0 + MINUTE, &r, NULL),
+              INBOX_OK);
+    CHECK_INT(receive(&f, "SM1", ALICE, "older", T0, &r, NULL), INBOX_OK);
+
+    CHECK_INT(inbox_store_conversation_get(f.store, f.org, r.conversation_id,
+                                           &c, NULL), INBOX_OK);
+    CHECK_STR(c.last_message.preview, "newer");
+    CHECK_INT(c.last_message.at, T0 + MINUTE);
+    CHECK_INT(c.last_activity_at, T0 + MINUTE);
+    CHECK_INT(c.unread_count, 2);
+    inbox_conversation_free(&c);
+
+    CHECK_INT(message_count(&f, r.conversation_id), 2);
+
+    fixture_close(&f);
+}
+
+
+TEST(a_number_cannot_belong_to_two_orgs)
+{
+    char            other[INBOX_ID_MAX];
+    fixture_t       f;
+    inbox_number_t  number;
+
+    FIXTURE(&f);
+
+    CHECK_INT(inbox_store_org_create(f.store, "Other", NULL, other, NULL),
+              INBOX_OK);
+
+    memset(&number, 0, sizeof(number));
+    snprintf(number.org_id, sizeof(number.org_id), "%s", other);
+    snprintf(number.e164, sizeof(number.e164), "%s", NUMBER);
+    CHECK_INT(inbox_store_number_add(f.store, &number, NULL),
+              INBOX_ERR_CONFLICT);
+
+    snprintf(number.org_id, sizeof(number.org_id), "%s", f.org);
+    CHECK_INT(inbox_store_number_add(f.store, &number, NULL),
+              INBOX_ERR_CONFLICT);
+
+    /* still the first owner's, with its auth token */
+    CHECK_INT(inbox_store_number_find(f.store, NUMBER, &number, NULL),
+              INBOX_OK);
+    CHECK_STR(number.org_id, f.org);
+    CHECK_STR(number.auth_token, "secret");
+    inbox_number_free(&number);
+
+    fixture_close(&f);
+}
+
+
+TEST(an_email_cannot_belong_to_two_users)
+{
+    char       id[INBOX_ID_MAX];
+    fixture_t  f;
+
+    FIXTURE(&f);
+
+    CHECK_INT(inbox_store_user_add(f.store, f.org, "ann@example.com",
+                                   INBOX_ROLE_MEMBER, "hash", id, NULL),
+              INBOX_OK);
+    CHECK_INT(inbox_store_user_add(f.store, f.org, "ann@example.com",
+                                   INBOX_ROLE_BILLING, "hash", id, NULL),
+              INBOX_ERR_CONFLICT);
+    CHECK_INT(inbox_store_user_add(f.store, f.org, "Ann@Example.com",
+                                   INBOX_ROLE_MEMBER, "hash", id, NULL),
+              INBOX_ERR_CONFLICT);
+
+    fixture_close(&f);
+}
+
+
+
+TEST(a_token_names_its_org_and_role)
+{
+    char               billing[INBOX_ID_MAX], member[INBOX_ID_MAX];
+    fixture_t          f;
+    inbox_error_t      err;
+    inbox_principal_t  who;
+
+    FIXTURE(&f);
+
+    CHECK_INT(inbox_store_user_add(f.store, f.org, "pay@example.com",
+                                   INBOX_ROLE_BILLING, "hash", billing, NULL),
+              INBOX_OK);
+    CHECK_INT(inbox_store_user_add(f.store, f.org, "sam@example.com",
+                                   INBOX_ROLE_MEMBER, "hash", member, NULL),
+              INBOX_OK);
+
+    CHECK_INT(token_add(&f, "pay@example.com", "h1", NULL, 0, NULL), INBOX_OK);
+    CHECK_INT(token_add(&f, "sam@example.com", "h2", NULL, 0, NULL), INBOX_OK);
+    CHECK_INT(token_add(&f, NULL, "h3", NULL, 0, NULL), INBOX_OK);
+
+    CHECK_INT(inbox_store_token_find(f.store, "h1", &who, NULL), INBOX_OK);
+    CHECK_STR(who.org_id, f.org);
+    CHECK_STR(who.user_id, billing);
+    CHECK_INT(who.role, INBOX_ROLE_BILLING);
+
+    CHECK_INT(inbox_store_token_find(f.store, "h2", &who, NULL), INBOX_OK);
+    CHECK_STR(who.user_id, member);
+    CHECK_INT(who.role, INBOX_ROLE_MEMBER);
+
+    /* an org-wide token acts as a member */
+    CHECK_INT(inbox_store_token_find(f.store, "h3", &who, NULL), INBOX_OK);
+    CHECK_STR(who.org_id, f.org);
+    CHECK_STR(who.user_id, "");
+    CHECK_INT(who.role, INBOX_ROLE_MEMBER);
+
+    CHECK_INT(inbox_store_token_find(f.store, "unknown", &who, &err),
+              INBOX_ERR_UNAUTHENTICATED);
+    CHECK_INT(err.code, INBOX_ERR_UNAUTHENTICATED);
+
+    /* a user of the org only */
+    CHECK_INT(token_add(&f, "nobody@example.com", "h4", NULL, 0, NULL),
+              INBOX_ERR_NOT_FOUND);
+
+    fixture_close(&f);
+}
+
+
+TEST(tokens_list_names_users_and_times_oldest_first)
+{
+    char                ci[INBOX_ID_MAX], org_wide[INBOX_ID_MAX];
+    char                other[INBOX_ID_MAX], user[INBOX_ID_MAX];
+    int64_t             before, later;
+    fixture_t           f;
+    inbox_error_t       err;
+    inbox_token_list_t  list;
+
+    FIXTURE(&f);
+
+    CHECK_INT(inbox_store_user_add(f.store, f.org, "pat@example.com",
+                                   INBOX_ROLE_MEMBER, "hash", user, NULL),
+              INBOX_OK);
+
+    /* an organization without tokens lists none */
+    CHECK_INT(inbox_store_tokens_list(f.store, f.org, &list, &err), INBOX_OK);
+    CHECK_INT(list.count, 0);
+    inbox_token_list_free(&list);
+
+    before = inbox_now_ms();
+    later = before + 30LL * 86400000;
+    CHECK_INT(token_add(&f, "pat@example.com", "h1", "ci-deploy", later, ci),
+              INBOX_OK);
+    CHECK_INT(token_add(&f, NULL, "h2", NULL, 0, org_wide), INBOX_OK);
+    CHECK(strcmp(ci, org_wide) != 0);
+
+    /* another organization's token is not listed */
+    CHECK_INT(org_add(f.store, "Other", OTHER, other), INBOX_OK);
+    CHECK_INT(inbox_store_token_add(f.store, other, NULL, "h3", "theirs", 0,
+                                    NULL, NULL), INBOX_OK);
+
+    CHECK_INT(inbox_store_tokens_list(f.store, f.org, &list, &err), INBOX_OK);
+    CHECK_INT(list.count, 2);
+    CHECK_INT(list.truncated, 0);
+
+    if (list.count == 2) {
+        CHECK_STR(list.items[0].id, ci);
+        CHECK_STR(list.items[0].name, "ci-deploy");
+        CHECK_STR(list.items[0].user_email, "pat@example.com");
+        CHECK(list.items[0].created_at >= before);
+        CHECK_INT(list.items[0].expires_at, later);
+        CHECK_INT(list.items[0].revoked_at, 0);
+
+        CHECK_STR(list.items[1].id, org_wide);
+        CHECK_STR(list.items[1].name, "");
+        CHECK_STR(list.items[1].user_email, "");
+        CHECK_INT(list.items[1].expires_at, 0);
+    }
+
+    inbox_token_list_free(&list);
+
+    CHECK_INT(inbox_store_tokens_list(f.store, f.backend->missing_id, &list,
+                                      &err), INBOX_ERR_NOT_FOUND);
+    CHECK_INT(list.count, 0);
+    CHECK_INT(inbox_store_tokens_list(f.store, "x", &list, &err),
+              INBOX_ERR_NOT_FOUND);
+
+    fixture_close(&f);
+}
+
+
+TEST(token_names_and_expiries_are_checked_before_storing)
+{
+    char                long_name[66];
+    fixture_t           f;
+    inbox_error_t       err;
+    inbox_token_list_t  list;
+
+    FIXTURE(&f);
+
+    CHECK_INT(inbox_store_token_add(f.store, f.org, NULL, "h1", "two words",
+                                    0, NULL, &err), INBOX_ERR_INVALID);
+    CHECK_STR(err.field, "name");
+    CHECK_INT(token_add(&f, NULL, "h1", "tab\there", 0, NULL),
+              INBOX_ERR_INVALID);
+    memset(long_name, 'x', 65);
+    long_name[65] = '\0';
+    CHECK_INT(token_add(&f, NULL, "h1", long_name, 0, NULL),
+              INBOX_ERR_INVALID);
+    CHECK_INT(inbox_store_token_add(f.store, f.org, NULL, "h1", NULL,
+                                    inbox_now_ms() - 1, NULL, &err),
+              INBOX_ERR_INVALID);
+    CHECK_STR(err.field, "expires_at");
+    CHECK_INT(token_add(&f, NULL, "h1", NULL, -5, NULL), INBOX_ERR_INVALID);
+
+    CHECK_INT(inbox_store_tokens_list(f.store, f.org, &list, NULL), INBOX_OK);
+    CHECK_INT(list.count, 0);
+    inbox_token_list_free(&list);
+
+    fixture_close(&f);
+}
+
+
+TEST(a_revoked_token_stops_at_once_by_id_or_by_hash)
+{
+    char                id[INBOX_ID_MAX], a[INBOX_ID_MAX], b[INBOX_ID_MAX];
+    char                other[INBOX_ID_MAX], theirs[INBOX_ID_MAX];
+    int64_t             first;
+    fixture_t           f;
+    inbox_error_t       err;
+    inbox_principal_t   who;
+    inbox_token_list_t  list;
+
+    FIXTURE(&f);
+
+    CHECK_INT(token_add(&f, NULL, "ha", "a", 0, a), INBOX_OK);
+    CHECK_INT(token_add(&f, NULL, "hb", "b", 0, b), INBOX_OK);
+    CHECK_INT(inbox_store_token_find(f.store, "ha", &who, NULL), INBOX_OK);
+
+    CHECK_INT(inbox_store_token_revoke(f.store, f.org, a, NULL, id, &err),
+              INBOX_OK);
+    CHECK_STR(id, a);
+    CHECK_INT(inbox_store_token_find(f.store, "ha", &who, &err),
+              INBOX_ERR_UNAUTHENTICATED);
+    CHECK(strstr(err.message, "revoked") != NULL);
+    CHECK_STR(who.org_id, "");
+    /* the other token still works */
+    CHECK_INT(inbox_store_token_find(f.store, "hb", &who, NULL), INBOX_OK);
+
+    /* by the hash of the token in hand */
+    CHECK_INT(inbox_store_token_revoke(f.store, f.org, NULL, "hb", id, &err),
+              INBOX_OK);
+    CHECK_STR(id, b);
+    CHECK_INT(inbox_store_token_find(f.store, "hb", &who, &err),
+              INBOX_ERR_UNAUTHENTICATED);
+
+    /* revoking again succeeds and keeps the first time */
+    first = 0;
+    CHECK_INT(inbox_store_tokens_list(f.store, f.org, &list, NULL), INBOX_OK);
+    CHECK_INT(list.count, 2);
+    if (list.count == 2) {
+        first = list.items[0].revoked_at;
+        CHECK(first > 0);
+        CHECK_INT(inbox_token_state(list.items[0].expires_at,
+                                    list.items[0].revoked_at, inbox_now_ms()),
+                  INBOX_TOKEN_REVOKED);
+    }
+    inbox_token_list_free(&list);
+
+    usleep(5000);
+    CHECK_INT(inbox_store_token_revoke(f.store, f.org, a, NULL, id, &err),
+              INBOX_OK);
+
+    CHECK_INT(inbox_store_tokens_list(f.store, f.org, &list, NULL), INBOX_OK);
+    if (list.count == 2) {
+        CHECK_INT(list.items[0].revoked_at, first);
+    }
+    inbox_token_list_free(&list);
+
+    /* another organization's token cannot be revoked from this one */
+    CHECK_INT(org_add(f.store, "Other", OTHER, other), INBOX_OK);
+    CHECK_INT(inbox_store_token_add(f.store, other, NULL, "hc", NULL, 0,
+                                    theirs, NULL), INBOX_OK);
+    CHECK_INT(inbox_store_token_revoke(f.store, f.org, theirs, NULL, id,
+                                       &err), INBOX_ERR_NOT_FOUND);
+    CHECK(strcasestr(err.message, "no token") != NULL);
+    CHECK_INT(inbox_store_token_revoke(f.store, f.org, NULL, "hc", id, &err),
+              INBOX_ERR_NOT_FOUND);
+    CHECK_INT(inbox_store_token_find(f.store, "hc", &who, NULL), INBOX_OK);
+
+    /* unknown tokens and organizations */
+    CHECK_INT(inbox_store_token_revoke(f.store, f.org, f.backend->missing_id,
+                                       NULL, id, &err), INBOX_ERR_NOT_FOUND);
+    CHECK_INT(inbox_store_token_revoke(f.store, f.org, "not-an-id", NULL, id,
+                                       &err), INBOX_ERR_NOT_FOUND);
+    CHECK_INT(inbox_store_token_revoke(f.store, f.backend->missing_id, a, NULL,
+                                       id, &err),
+              INBOX_ERR_NOT_FOUND);
+    CHECK(strcasestr(err.message, "organization") != NULL);
+    CHECK_INT(inbox_store_token_revoke(f.store, f.org, NULL, NULL, id, &err),
+              INBOX_ERR_INVALID);
+
+    fixture_close(&f);
+}
+
+
+TEST(an_expired_token_stops_when_its_time_comes)
+{
+    int64_t             expires_at;
+    fixture_t           f;
+    inbox_error_t       err;
+    inbox_principal_t   who;
+
+    FIXTURE(&f);
+
+    expires_at = inbox_now_ms() + 100;
+    CHECK_INT(token_add(&f, NULL, "h1", NULL, expires_at, NULL), INBOX_OK);
+    CHECK_INT(inbox_store_token_find(f.store, "h1", &who, &err), INBOX_OK);
+
+    while (inbox_now_ms() <= expires_at) {
+        usleep(10000);
+    }
+
+    CHECK_INT(inbox_store_token_find(f.store, "h1", &who, &err),
+              INBOX_ERR_UNAUTHENTICATED);
+    CHECK(strstr(err.message, "expired at ") != NULL);
+    CHECK(strstr(err.message, "ask for a new one") != NULL);
+    CHECK_STR(who.org_id, "");
+
+    fixture_close(&f);
+}
+
+
+/* A token stored before tokens had names, expiries and revocations (the
+ * migration leaves those NULL) keeps working, and lists and revokes. */
+TEST(credits_and_billing_need_an_existing_org)
+{
+    fixture_t  f;
+
+    FIXTURE(&f);
+
+    CHECK_INT(inbox_store_credits_grant(f.store, f.backend->missing_id, 10,
+                                        NULL),
+              INBOX_ERR_NOT_FOUND);
+    CHECK_INT(inbox_store_billing_set(f.store, f.backend->missing_id, 0, NULL),
+              INBOX_ERR_NOT_FOUND);
+    CHECK_INT(inbox_store_credits_grant(f.store, "not-an-id", 10, NULL),
+              INBOX_ERR_NOT_FOUND);
+
+    CHECK_INT(inbox_store_credits_grant(f.store, f.org, 10, NULL), INBOX_OK);
+    CHECK_INT(inbox_store_billing_set(f.store, f.org, 0, NULL), INBOX_OK);
+
+    fixture_close(&f);
+}
+
+
+TEST(an_org_is_found_by_its_name)
+{
+    char       id[INBOX_ID_MAX], other[INBOX_ID_MAX];
+    fixture_t  f;
+
+    FIXTURE(&f);
+
+    CHECK_INT(inbox_store_org_create(f.store, "Other", NULL, other, NULL),
+              INBOX_OK);
+
+    CHECK_INT(inbox_store_org_find_by_name(f.store, "Acme", id, NULL),
+              INBOX_OK);
+    CHECK_STR(id, f.org);
+    CHECK_INT(inbox_store_org_find_by_name(f.store, "Other", id, NULL),
+              INBOX_OK);
+    CHECK_STR(id, other);
+    CHECK_INT(inbox_store_org_find_by_name(f.store, "Nobody", id, NULL),
+              INBOX_ERR_NOT_FOUND);
+
+    fixture_close(&f);
+}
+
+
+TEST(a_named_contact_shows_its_name_in_the_list)
+{
+    char                       contact[INBOX_ID_MAX], again[INBOX_ID_MAX];
+    fixture_t                  f;
+    inbox_ingest_result_t      r;
+    inbox_conversation_page_t  page;
+
+    FIXTURE(&f);
+
+    CHECK_INT(inbox_store_contact_upsert(f.store, f.org, ALICE, "Alice",
+                                         contact, NULL), INBOX_OK);
+
+    /* its (empty) thread is listed under the name */
+    CHECK_INT(list(&f, f.org, INBOX_FILTER_ALL, NULL, &page), INBOX_OK);
+    CHECK_INT(page.count, 1);
+    if (page.count == 1) {
+        CHECK_STR(page.items[0].contact.id, contact);
+        CHECK_STR(page.items[0].contact.name, "Alice");
+        CHECK_STR(page.items[0].contact.phone, ALICE);
+    }
+    inbox_conversation_page_free(&page);
+
+    /* a message from her lands in the same thread, still named */
+    CHECK_INT(receive(&f, "SM1", ALICE, "hi", T0, &r, NULL), INBOX_OK);
+    CHECK_INT(list(&f, f.org, INBOX_FILTER_ALL, NULL, &page), INBOX_OK);
+    CHECK_INT(page.count, 1);
+    if (page.count == 1) {
+        CHECK_STR(page.items[0].id, r.conversation_id);
+        CHECK_STR(page.items[0].contact.name, "Alice");
+    }
+    inbox_conversation_page_free(&page);
+
+    /* renamed; no name keeps the one it has */
+    CHECK_INT(inbox_store_contact_upsert(f.store, f.org, ALICE, "Alice W.",
+                                         again, NULL), INBOX_OK);
+    CHECK_STR(again, contact);
+    CHECK_INT(inbox_store_contact_upsert(f.store, f.org, ALICE, NULL, again,
+                                         NULL), INBOX_OK);
+
+    CHECK_INT(list(&f, f.org, INBOX_FILTER_ALL, NULL, &page), INBOX_OK);
+    CHECK_INT(page.count, 1);
+    if (page.count == 1) {
+        CHECK_STR(page.items[0].contact.name, "Alice W.");
+    }
+    inbox_conversation_page_free(&page);
+
+    /* an unnamed contact has no name: clients show the phone */
+    CHECK_INT(receive(&f, "SM2", BOB, "hi", T0 + 1, NULL, NULL), INBOX_OK);
+    CHECK_INT(list(&f, f.org, INBOX_FILTER_ALL, "555-98", &page), INBOX_OK);
+    CHECK_INT(page.count, 1);
+    if (page.count == 1) {
+        CHECK(page.items[0].contact.name == NULL);
+    }
+    inbox_conversation_page_free(&page);
+
+    fixture_close(&f);
+}
+
+
+/* Actions on a thread */
+
+TEST(reading_a_thread_clears_its_unread_and_lowers_the_org_total)
+{
+    char                        want[64];
+    fixture_t                   f;
+    inbox_error_t               err;
+    inbox_event_list_t          events;
+    inbox_conversation_t        c;
+    inbox_ingest_result_t       alice, bob;
+    inbox_realtime_state_t      state;
+    inbox_conversation_page_t   page;
+
+    FIXTURE(&f);
+    memset(&events, 0, sizeof(events));
+
+    CHECK_INT(receive(&f, "SM1", ALICE, "one", T0, &alice, NULL), INBOX_OK);
+    CHECK_INT(receive(&f, "SM2", ALICE, "two", T0 + 1, &alice, NULL),
+              INBOX_OK);
+    CHECK_INT(receive(&f, "SM3", BOB, "hi", T0 + 2, &bob, NULL), INBOX_OK);
+    CHECK_INT(unread_total(&f, f.org), 3);
+    CHECK_INT(inbox_store_realtime_state(f.store, f.org, &state, NULL),
+              INBOX_OK);
+    CHECK_INT(state.org_seq, 9);
+
+    CHECK_INT(inbox_store_conversation_act(f.store, f.org,
+                                           alice.conversation_id,
+                                           INBOX_ACTION_READ, &c, &events,
+                                           &err), INBOX_OK);
+    CHECK_STR(c.id, alice.conversation_id);
+    CHECK_STR(c.contact.phone, ALICE);
+    CHECK_INT(c.unread_count, 0);
+    CHECK_STR(c.last_message.preview, "two");
+    inbox_conversation_free(&c);
+
+    /* the list, its filter and the org total agree */
+    CHECK_INT(unread_total(&f, f.org), 1);
+    CHECK(!list_shows(&f, INBOX_FILTER_UNREAD, NULL, ALICE));
+    CHECK(list_shows(&f, INBOX_FILTER_UNREAD, NULL, BOB));
+    CHECK(list_shows(&f, INBOX_FILTER_ALL, NULL, ALICE));
+    CHECK_INT(list(&f, f.org, INBOX_FILTER_ALL, NULL, &page), INBOX_OK);
+    CHECK_INT(page.unread_total, 1);
+    inbox_conversation_page_free(&page);
+
+    /* conversation.updated then unread.total, right after the last seq */
+    CHECK_INT(events.count, 2);
+    if (events.count == 2) {
+        CHECK_STR(events.items[0].org_id, f.org);
+        CHECK_INT(events.items[0].org_seq, 10);
+        CHECK_INT(events.items[1].org_seq, 11);
+        CHECK(strstr(events.items[0].json,
+                     "\"type\":\"conversation.updated\"") != NULL);
+        CHECK(strstr(events.items[0].json, "\"unread_count\":0") != NULL);
+        snprintf(want, sizeof(want), "\"id\":\"%s\"", alice.conversation_id);
+        CHECK(strstr(events.items[0].json, want) != NULL);
+        CHECK(strstr(events.items[1].json, "\"type\":\"unread.total\"")
+              != NULL);
+        CHECK(strstr(events.items[1].json, "\"count\":1") != NULL);
+        snprintf(want, sizeof(want), "\"epoch\":\"%s\"", state.epoch);
+        CHECK(strstr(events.items[1].json, want) != NULL);
+    }
+
+    /* the stream moved on */
+    CHECK_INT(org_seq(&f, f.org), 11);
+
+    inbox_event_list_free(&events);
+    fixture_close(&f);
+}
+
+
+TEST(reading_a_read_thread_again_changes_nothing)
+{
+    fixture_t              f;
+    inbox_event_list_t     events;
+    inbox_conversation_t   c;
+    inbox_ingest_result_t  r;
+
+    FIXTURE(&f);
+    memset(&events, 0, sizeof(events));
+
+    CHECK_INT(receive(&f, "SM1", ALICE, "hello", T0, &r, NULL), INBOX_OK);
+    CHECK_INT(act(&f, r.conversation_id, INBOX_ACTION_READ, &events),
+              INBOX_OK);
+    CHECK_INT(events.count, 2);
+    CHECK_INT(org_seq(&f, f.org), 5);
+
+    CHECK_INT(inbox_store_conversation_act(f.store, f.org,
+                                           r.conversation_id,
+                                           INBOX_ACTION_READ, &c, &events,
+                                           NULL), INBOX_OK);
+    CHECK_STR(c.id, r.conversation_id);
+    CHECK_STR(c.contact.phone, ALICE);
+    CHECK_STR(c.last_message.preview, "hello");
+    CHECK_INT(c.unread_count, 0);
+    inbox_conversation_free(&c);
+
+    /* no event, no seq */
+    CHECK_INT(events.count, 2);
+    CHECK_INT(org_seq(&f, f.org), 5);
+    CHECK_INT(unread_total(&f, f.org), 0);
+
+    /* a caller that pushes nothing passes no list */
+    CHECK_INT(act(&f, r.conversation_id, INBOX_ACTION_READ, NULL), INBOX_OK);
+
+    inbox_event_list_free(&events);
+    fixture_close(&f);
+}
+
+
+TEST(another_orgs_or_a_malformed_id_cannot_be_read)
+{
+    size_t                 i;
+    fixture_t              f;
+    char                   other[INBOX_ID_MAX];
+    inbox_error_t          err;
+    inbox_event_list_t     events;
+    inbox_conversation_t   c;
+    inbox_ingest_result_t  r;
+    const char            *bad[] = { "", "0", "-1", "abc", "1x",
+                                     "99999999", "64f1a0000000000000000c01",
+                                     "64f1a0000000000000000c0z" };
+
+    FIXTURE(&f);
+    memset(&events, 0, sizeof(events));
+
+    CHECK_INT(org_add(f.store, "Other", OTHER, other), INBOX_OK);
+    CHECK_INT(receive(&f, "SM1", ALICE, "hello", T0, &r, NULL), INBOX_OK);
+
+    CHECK_INT(inbox_store_conversation_act(f.store, other,
+                                           r.conversation_id,
+                                           INBOX_ACTION_READ, &c, &events,
+                                           &err), INBOX_ERR_NOT_FOUND);
+    CHECK_INT(err.code, INBOX_ERR_NOT_FOUND);
+    inbox_conversation_free(&c);
+
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        CHECK_INT(inbox_store_conversation_act(f.store, f.org, bad[i],
+                                               INBOX_ACTION_READ, &c, &events,
+                                               NULL), INBOX_ERR_NOT_FOUND);
+        inbox_conversation_free(&c);
+    }
+
+    /* the thread stays unread for its own organization */
+    CHECK_INT(events.count, 0);
+    CHECK_INT(unread_total(&f, f.org), 1);
+    CHECK_INT(org_seq(&f, f.org), 3);
+    CHECK_INT(org_seq(&f, other), 0);
+
+    inbox_event_list_free(&events);
+    fixture_close(&f);
+}
+
+
+TEST(a_new_message_after_a_read_is_unread_again)
+{
+    fixture_t              f;
+    inbox_event_list_t     events;
+    inbox_conversation_t   c;
+    inbox_ingest_result_t  r;
+
+    FIXTURE(&f);
+    memset(&events, 0, sizeof(events));
+
+    CHECK_INT(receive(&f, "SM1", ALICE, "hello", T0, &r, NULL), INBOX_OK);
+    CHECK_INT(receive(&f, "SM2", ALICE, "again", T0 + 1, &r, NULL),
+              INBOX_OK);
+    CHECK_INT(act(&f, r.conversation_id, INBOX_ACTION_READ, NULL), INBOX_OK);
+    CHECK_INT(unread_total(&f, f.org), 0);
+
+    CHECK_INT(receive(&f, "SM3", ALICE, "still there?", T0 + MINUTE, &r,
+                      &events), INBOX_OK);
+
+    CHECK_INT(inbox_store_conversation_get(f.store, f.org, r.conversation_id,
+                                           &c, NULL), INBOX_OK);
+    CHECK_INT(c.unread_count, 1);
+    inbox_conversation_free(&c);
+    CHECK_INT(unread_total(&f, f.org), 1);
+    CHECK(list_shows(&f, INBOX_FILTER_UNREAD, NULL, ALICE));
+
+    /* its events follow the read's without a gap */
+    CHECK_INT(events.count, 3);
+    if (events.count == 3) {
+        CHECK_INT(events.items[0].org_seq, 9);
+        CHECK(strstr(events.items[1].json, "\"unread_count\":1") != NULL);
+        CHECK(strstr(events.items[2].json, "\"count\":1") != NULL);
+    }
+
+    inbox_event_list_free(&events);
+    fixture_close(&f);
+}
+
+
+/*
+ * Each action once changes the thread and pushes conversation.updated
+ * (and unread.total when the organization's total moved); the same
+ * action again writes and pushes nothing.
+ */
+TEST(each_action_is_idempotent_and_pushes_only_a_change)
+{
+    size_t                 i;
+    int64_t                seq;
+    fixture_t              f;
+    inbox_event_list_t     events;
+    inbox_conversation_t   c;
+    inbox_ingest_result_t  r;
+
+    static const struct {
+        inbox_action_t  action;
+        size_t          events;        /* the first time */
+        int64_t         unread_count;  /* after */
+        int             archived, starred;
+        int64_t         total;         /* the organization's, after */
+    } steps[] = {
+        { INBOX_ACTION_READ,      2, 0, 0, 0, 0 },
+        { INBOX_ACTION_UNREAD,    2, 1, 0, 0, 1 },
+        { INBOX_ACTION_STAR,      1, 1, 0, 1, 1 },
+        { INBOX_ACTION_ARCHIVE,   2, 1, 1, 1, 0 },
+        { INBOX_ACTION_UNSTAR,    1, 1, 1, 0, 0 },
+        { INBOX_ACTION_UNARCHIVE, 2, 1, 0, 0, 1 },
+        { INBOX_ACTION_READ,      2, 0, 0, 0, 0 },
+    };
+
+    FIXTURE(&f);
+    memset(&events, 0, sizeof(events));
+
+    CHECK_INT(receive(&f, "SM1", ALICE, "one", T0, &r, NULL), INBOX_OK);
+    CHECK_INT(receive(&f, "SM2", ALICE, "two", T0 + 1, &r, NULL), INBOX_OK);
+    seq = org_seq(&f, f.org);
+
+    for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+        inbox_event_list_free(&events);
+
+        CHECK_INT(inbox_store_conversation_act(f.store, f.org,
+                                               r.conversation_id,
+                                               steps[i].action, &c, &events,
+                                               NULL), INBOX_OK);
+        CHECK_INT(c.unread_count, steps[i].unread_count);
+        CHECK_INT(c.archived, steps[i].archived);
+        CHECK_INT(c.starred, steps[i].starred);
+        CHECK_STR(c.last_message.preview, "two");
+        inbox_conversation_free(&c);
+
+        CHECK_INT(events.count, steps[i].events);
+        if (events.count >= 1) {
+            CHECK_INT(events.items[0].org_seq, seq + 1);
+            CHECK(strstr(events.items[0].json, "\"conversation.updated\"")
+                  != NULL);
+        }
+        if (events.count == 2) {
+            CHECK_INT(events.items[1].org_seq, seq + 2);
+            CHECK(strstr(events.items[1].json, "\"unread.total\"") != NULL);
+        }
+        seq += (int64_t) events.count;
+
+        CHECK_INT(org_seq(&f, f.org), seq);
+        CHECK_INT(unread_total(&f, f.org), steps[i].total);
+
+        /* again: nothing */
+        inbox_event_list_free(&events);
+        CHECK_INT(inbox_store_conversation_act(f.store, f.org,
+                                               r.conversation_id,
+                                               steps[i].action, &c, &events,
+                                               NULL), INBOX_OK);
+        CHECK_INT(c.unread_count, steps[i].unread_count);
+        CHECK_INT(c.archived, steps[i].archived);
+        CHECK_INT(c.starred, steps[i].starred);
+        inbox_conversation_free(&c);
+        CHECK_INT(events.count, 0);
+        CHECK_INT(org_seq(&f, f.org), seq);
+    }
+
+    inbox_event_list_free(&events);
+    fixture_close(&f);
+}
+
+
+/* Marking unread keeps what is unread (at least one): an unread thread
+ * stays as it is, and a thread without any inbound message counts one. */
+TEST(unread_counts_at_least_one_and_keeps_more)
+{
+    char                       contact[INBOX_ID_MAX];
+    fixture_t                  f;
+    inbox_event_list_t         events;
+    inbox_ingest_result_t      r;
+    inbox_conversation_t       c;
+    inbox_conversation_page_t  page;
+
+    FIXTURE(&f);
+    memset(&events, 0, sizeof(events));
+
+    CHECK_INT(receive(&f, "SM1", ALICE, "one", T0, &r, NULL), INBOX_OK);
+    CHECK_INT(receive(&f, "SM2", ALICE, "two", T0 + 1, &r, NULL), INBOX_OK);
+    CHECK_INT(act(&f, r.conversation_id, INBOX_ACTION_UNREAD, &events),
+              INBOX_OK);
+    CHECK_INT(events.count, 0);
+    CHECK_INT(unread_count(&f, r.conversation_id), 2);
+
+    /* a new message adds to a thread marked unread */
+    CHECK_INT(act(&f, r.conversation_id, INBOX_ACTION_READ, NULL), INBOX_OK);
+    CHECK_INT(act(&f, r.conversation_id, INBOX_ACTION_UNREAD, NULL),
+              INBOX_OK);
+    CHECK_INT(receive(&f, "SM3", ALICE, "three", T0 + 2, &r, NULL),
+              INBOX_OK);
+    CHECK_INT(unread_count(&f, r.conversation_id), 2);
+    CHECK_INT(unread_total(&f, f.org), 2);
+
+    /* a thread without any message: one, as the person asked */
+    CHECK_INT(inbox_store_contact_upsert(f.store, f.org, BOB, "Bob", contact,
+                                         NULL), INBOX_OK);
+    CHECK_INT(list(&f, f.org, INBOX_FILTER_ALL, "bob", &page), INBOX_OK);
+    CHECK_INT(page.count, 1);
+
+    if (page.count == 1) {
+        CHECK_INT(inbox_store_conversation_act(f.store, f.org,
+                                               page.items[0].id,
+                                               INBOX_ACTION_UNREAD, &c,
+                                               &events, NULL), INBOX_OK);
+        CHECK_INT(c.unread_count, 1);
+        CHECK(!c.has_last_message);
+        inbox_conversation_free(&c);
+        CHECK_INT(events.count, 2);
+        CHECK_INT(unread_total(&f, f.org), 3);
+    }
+
+    inbox_conversation_page_free(&page);
+    inbox_event_list_free(&events);
+    fixture_close(&f);
+}
+
+
+/* org_seq is strictly increasing per organization, one per event, across
+ * ingest and actions, and another organization's stream is its own. */
+TEST(org_seq_moves_by_one_per_event_in_each_organization)
+{
+    size_t                 i;
+    char                   other[INBOX_ID_MAX];
+    fixture_t              f;
+    inbound_t              m;
+    inbox_event_list_t     events;
+    inbox_ingest_result_t  r, theirs;
+
+    FIXTURE(&f);
+    memset(&events, 0, sizeof(events));
+
+    CHECK_INT(org_add(f.store, "Other", OTHER, other), INBOX_OK);
+
+    CHECK_INT(receive(&f, "SM1", ALICE, "one", T0, &r, &events), INBOX_OK);
+    inbound_init(&m, "SM2", ALICE, OTHER, "theirs", T0 + 1);
+    CHECK_INT(inbox_store_inbound_ingest(f.store, &m.in, 1, &theirs, &events,
+                                         NULL), INBOX_OK);
+    CHECK_INT(act(&f, r.conversation_id, INBOX_ACTION_STAR, &events),
+              INBOX_OK);
+    CHECK_INT(receive(&f, "SM3", BOB, "two", T0 + 2, NULL, &events),
+              INBOX_OK);
+    CHECK_INT(act(&f, r.conversation_id, INBOX_ACTION_ARCHIVE, &events),
+              INBOX_OK);
+    CHECK_INT(receive(&f, "SM1", ALICE, "one", T0, NULL, &events), INBOX_OK);
+
+    /* 3 + 1 + 3 + 2 of ours (the retry makes none), 3 of theirs */
+    CHECK_INT(events.count, 12);
+
+    {
+        int64_t  ours = 0, others = 0;
+
+        for (i = 0; i < events.count; i++) {
+            if (strcmp(events.items[i].org_id, f.org) == 0) {
+                CHECK_INT(events.items[i].org_seq, ++ours);
+            } else {
+                CHECK_STR(events.items[i].org_id, other);
+                CHECK_INT(events.items[i].org_seq, ++others);
+            }
+        }
+
+        CHECK_INT(ours, 9);
+        CHECK_INT(others, 3);
+        CHECK_INT(org_seq(&f, f.org), 9);
+        CHECK_INT(org_seq(&f, other), 3);
+    }
+
+    inbox_event_list_free(&events);
+    fixture_close(&f);
+}
+
+
+/* Another organization's thread answers no action, and changes nothing. */
+TEST(no_action_reaches_another_orgs_thread)
+{
+    char                   other[INBOX_ID_MAX];
+    fixture_t              f;
+    inbound_t              m;
+    inbox_action_t         a;
+    inbox_error_t          err;
+    inbox_event_list_t     events;
+    inbox_ingest_result_t  theirs;
+    inbox_conversation_t   c;
+
+    FIXTURE(&f);
+    memset(&events, 0, sizeof(events));
+
+    CHECK_INT(org_add(f.store, "Other", OTHER, other), INBOX_OK);
+    inbound_init(&m, "SM1", ALICE, OTHER, "theirs", T0);
+    CHECK_INT(inbox_store_inbound_ingest(f.store, &m.in, 1, &theirs, NULL,
+                                         NULL), INBOX_OK);
+
+    for (a = INBOX_ACTION_READ; a <= INBOX_ACTION_UNSTAR; a++) {
+        CHECK_INT(inbox_store_conversation_act(f.store, f.org,
+                                               theirs.conversation_id, a, &c,
+                                               &events, &err),
+                  INBOX_ERR_NOT_FOUND);
+        inbox_conversation_free(&c);
+    }
+
+    CHECK_INT(events.count, 0);
+    CHECK_INT(org_seq(&f, f.org), 0);
+    CHECK_INT(org_seq(&f, other), 3);
+
+    CHECK_INT(inbox_store_conversation_get(f.store, other,
+                                           theirs.conversation_id, &c, NULL),
+              INBOX_OK);
+    CHECK_INT(c.unread_count, 1);
+    CHECK_INT(c.archived, 0);
+    CHECK_INT(c.starred, 0);
+    inbox_conversation_free(&c);
+
+    inbox_event_list_free(&events);
+    fixture_close(&f);
+}
+
+
+/* A name given is kept until another is given; "" forgets it. */
+TEST(a_contacts_name_is_kept_renamed_or_forgotten)
+{
+    char                       id[INBOX_ID_MAX];
+    fixture_t                  f;
+    inbox_error_t              err;
+    inbox_conversation_page_t  page;
+
+    FIXTURE(&f);
+
+    CHECK_INT(inbox_store_contact_upsert(f.store, f.org, ALICE, "Alice", id,
+                                         NULL), INBOX_OK);
+    CHECK_INT(inbox_store_contact_upsert(f.store, f.org, ALICE, "", id,
+                                         NULL), INBOX_OK);
+
+    CHECK_INT(list(&f, f.org, INBOX_FILTER_ALL, NULL, &page), INBOX_OK);
+    CHECK_INT(page.count, 1);
+    if (page.count == 1) {
+        CHECK(page.items[0].contact.name == NULL);
+    }
+    inbox_conversation_page_free(&page);
+
+    CHECK_INT(inbox_store_contact_upsert(f.store, f.org, "555 1234", "Al",
+                                         id, &err), INBOX_ERR_INVALID);
+    CHECK_STR(err.field, "phone");
+    CHECK_INT(list_count(&f, INBOX_FILTER_ALL, NULL), 1);
+
+    fixture_close(&f);
+}
+
+
+/*
+ * The tabs' counts: each is what its filter lists, and what libinbox's
+ * inbox_filter_matches says of every thread; a search does not change
+ * them.
+ */
+TEST(counts_per_filter_are_what_each_filter_lists)
+{
+    size_t                     i;
+    unsigned                   fl;
+    int64_t                    want[INBOX_FILTER_COUNT];
+    fixture_t                  f;
+    inbox_ingest_result_t      r[5];
+    inbox_conversation_page_t  page, every;
+
+    static const char         *phones[5] = {
+        ALICE, BOB, "+15553334444", "+15554445555", "+15556667777"
+    };
+
+    FIXTURE(&f);
+
+    CHECK_INT(list(&f, f.org, INBOX_FILTER_ALL, NULL, &page), INBOX_OK);
+    for (fl = 0; fl < INBOX_FILTER_COUNT; fl++) {
+        CHECK_INT(page.counts[fl], 0);
+    }
+    inbox_conversation_page_free(&page);
+
+    for (i = 0; i < 5; i++) {
+        char  sid[16];
+
+        snprintf(sid, sizeof(sid), "SM%zu", i);
+        CHECK_INT(receive(&f, sid, phones[i], "hi", T0 + (int64_t) i, &r[i],
+                          NULL), INBOX_OK);
+    }
+
+    CHECK_INT(act(&f, r[1].conversation_id, INBOX_ACTION_READ, NULL),
+              INBOX_OK);
+    CHECK_INT(act(&f, r[2].conversation_id, INBOX_ACTION_READ, NULL),
+              INBOX_OK);
+    CHECK_INT(f.backend->last_outbound(&f, r[2].conversation_id), 0);
+    CHECK_INT(act(&f, r[3].conversation_id, INBOX_ACTION_STAR, NULL),
+              INBOX_OK);
+    CHECK_INT(act(&f, r[4].conversation_id, INBOX_ACTION_STAR, NULL),
+              INBOX_OK);
+    CHECK_INT(act(&f, r[4].conversation_id, INBOX_ACTION_ARCHIVE, NULL),
+              INBOX_OK);
+
+    /* every thread: the default view and the archive */
+    memset(want, 0, sizeof(want));
+
+    for (fl = 0; fl < INBOX_FILTER_COUNT; fl += INBOX_FILTER_ARCHIVED) {
+        CHECK_INT(list(&f, f.org, (inbox_filter_t) fl, NULL, &every),
+                  INBOX_OK);
+
+        for (i = 0; i < every.count; i++) {
+            unsigned  g;
+
+            for (g = 0; g < INBOX_FILTER_COUNT; g++) {
+                want[g] += inbox_filter_matches((inbox_filter_t) g,
+                                                &every.items[i]);
+            }
+        }
+
+        inbox_conversation_page_free(&every);
+    }
+
+    CHECK_INT(want[INBOX_FILTER_ALL], 4);
+    CHECK_INT(want[INBOX_FILTER_UNREAD], 2);
+    CHECK_INT(want[INBOX_FILTER_UNRESPONDED], 3);
+    CHECK_INT(want[INBOX_FILTER_STARRED], 1);
+    CHECK_INT(want[INBOX_FILTER_ARCHIVED], 1);
+
+    for (fl = 0; fl < INBOX_FILTER_COUNT; fl++) {
+        CHECK_INT(list(&f, f.org, (inbox_filter_t) fl, NULL, &page),
+                  INBOX_OK);
+        CHECK_INT((int64_t) page.count, want[fl]);
+
+        for (i = 0; i < INBOX_FILTER_COUNT; i++) {
+            CHECK_INT(page.counts[i], want[i]);
+        }
+
+        inbox_conversation_page_free(&page);
+    }
+
+    /* a search narrows the items, not the tabs */
+    CHECK_INT(list(&f, f.org, INBOX_FILTER_UNREAD, "zelda", &page),
+              INBOX_OK);
+    CHECK_INT(page.count, 0);
+    CHECK_INT(page.counts[INBOX_FILTER_UNREAD], 2);
+    inbox_conversation_page_free(&page);
+
+    /* a new message moves them: the archived thread comes back */
+    CHECK_INT(receive(&f, "SM9", phones[4], "back", T0 + 9, NULL, NULL),
+              INBOX_OK);
+    CHECK_INT(list(&f, f.org, INBOX_FILTER_ALL, NULL, &page), INBOX_OK);
+    CHECK_INT(page.counts[INBOX_FILTER_ALL], 5);
+    CHECK_INT(page.counts[INBOX_FILTER_UNREAD], 3);
+    CHECK_INT(page.counts[INBOX_FILTER_UNRESPONDED], 4);
+    CHECK_INT(page.counts[INBOX_FILTER_STARRED], 2);
+    CHECK_INT(page.counts[INBOX_FILTER_ARCHIVED], 0);
+    inbox_conversation_page_free(&page);
+
+    fixture_close(&f);
+}
+
+
+/* A search from the default view also finds archived threads, which say
+ * so; the other filters keep their rule. */
+TEST(a_search_from_all_also_finds_archived_threads)
+{
+    char                       id[INBOX_ID_MAX];
+    fixture_t                  f;
+    inbox_ingest_result_t      alice, bob;
+    inbox_conversation_page_t  page;
+
+    FIXTURE(&f);
+
+    CHECK_INT(inbox_store_contact_upsert(f.store, f.org, ALICE, "Alice Walker",
+                                         id, NULL), INBOX_OK);
+    CHECK_INT(receive(&f, "SM1", ALICE, "a", T0, &alice, NULL), INBOX_OK);
+    CHECK_INT(receive(&f, "SM2", BOB, "b", T0 + 1, &bob, NULL), INBOX_OK);
+    CHECK_INT(act(&f, alice.conversation_id, INBOX_ACTION_ARCHIVE, NULL),
+              INBOX_OK);
+
+    CHECK(!list_shows(&f, INBOX_FILTER_ALL, NULL, ALICE));
+
+    CHECK_INT(list(&f, f.org, INBOX_FILTER_ALL, "walker", &page), INBOX_OK);
+    CHECK_INT(page.count, 1);
+    if (page.count == 1) {
+        CHECK_STR(page.items[0].id, alice.conversation_id);
+        CHECK_INT(page.items[0].archived, 1);
+    }
+    inbox_conversation_page_free(&page);
+
+    /* by phone too, with both threads, newest first */
+    CHECK_INT(list(&f, f.org, INBOX_FILTER_ALL, "555", &page), INBOX_OK);
+    CHECK_INT(page.count, 2);
+    if (page.count == 2) {
+        CHECK_STR(page.items[0].id, bob.conversation_id);
+        CHECK_INT(page.items[0].archived, 0);
+        CHECK_STR(page.items[1].id, alice.conversation_id);
+    }
+    inbox_conversation_page_free(&page);
+
+    CHECK_INT(list_count(&f, INBOX_FILTER_UNREAD, "walker"), 0);
+    CHECK_INT(list_count(&f, INBOX_FILTER_ARCHIVED, "walker"), 1);
+    CHECK_INT(list_count(&f, INBOX_FILTER_ARCHIVED, "(555) 98"), 0);
+
+    fixture_close(&f);
+}
+
+
+/*
+ * ---- Accounts and sessions ----
+ */
+
+/* stand-in password hashes: the store keeps whatever it is given */
+#define HASH_A  "$argon2id$v=19$m=65536,t=2,p=1$a"
+#define HASH_B  "$argon2id$v=19$m=65536,t=2,p=1$b"
+
+
+/* A second organization with a user each: Pat (billing) in the test
+ * organization, Sam in the other. */
+static int
+people_add(fixture_t *f, char other[INBOX_ID_MAX], char pat[INBOX_ID_MAX],
+    char sam[INBOX_ID_MAX])
+{
+    inbox_error_t  err;
+
+    if (org_add(f->store, "Other", OTHER, other) != INBOX_OK
+        || inbox_store_user_add(f->store, f->org, "Pat@Example.com",
+                                INBOX_ROLE_BILLING, HASH_A, pat, &err)
+           != INBOX_OK
+        || inbox_store_user_add(f->store, other, "sam@other.test",
+                                INBOX_ROLE_MEMBER, HASH_B, sam, &err)
+           != INBOX_OK)
+    {
+        return -1;
+    }
+
+    return 0;
+}
+
+
+TEST(organizations_and_users_are_listed_oldest_first)
+{
+    char               other[INBOX_ID_MAX], pat[INBOX_ID_MAX];
+    char               sam[INBOX_ID_MAX], id[INBOX_ID_MAX];
+    fixture_t          f;
+    inbox_error_t      err;
+    inbox_org_list_t   orgs;
+    inbox_user_list_t  users;
+
+    FIXTURE(&f);
+    CHECK_INT(people_add(&f, other, pat, sam), 0);
+
+    CHECK_INT(inbox_store_orgs_list(f.store, &orgs, &err), INBOX_OK);
+    CHECK_INT(orgs.count, 2);
+    if (orgs.count == 2) {
+        CHECK_STR(orgs.items[0].id, f.org);
+        CHECK_STR(orgs.items[0].name, "Acme");
+        CHECK_STR(orgs.items[0].timezone, "UTC");
+        CHECK(orgs.items[0].created_at > 0);
+        CHECK_STR(orgs.items[1].id, other);
+    }
+    inbox_org_list_free(&orgs);
+
+    CHECK_INT(inbox_store_user_add(f.store, f.org, "lee@example.com",
+                                   INBOX_ROLE_MEMBER, HASH_B, id, &err),
+              INBOX_OK);
+    CHECK_INT(inbox_store_users_list(f.store, f.org, &users, &err), INBOX_OK);
+    CHECK_INT(users.count, 2);
+    if (users.count == 2) {
+        /* stored as looked up: in lower case */
+        CHECK_STR(users.items[0].id, pat);
+        CHECK_STR(users.items[0].email, "pat@example.com");
+        CHECK_INT(users.items[0].role, INBOX_ROLE_BILLING);
+        CHECK_STR(users.items[0].org_id, f.org);
+        CHECK_STR(users.items[1].id, id);
+        CHECK_INT(users.items[1].role, INBOX_ROLE_MEMBER);
+    }
+    inbox_user_list_free(&users);
+
+    /* no users is an empty list; no organization is 404 */
+    CHECK_INT(inbox_store_org_create(f.store, "Empty", NULL, id, &err),
+              INBOX_OK);
+    CHECK_INT(inbox_store_users_list(f.store, id, &users, &err), INBOX_OK);
+    CHECK_INT(users.count, 0);
+    inbox_user_list_free(&users);
+    CHECK_INT(inbox_store_users_list(f.store, f.backend->missing_id, &users,
+                                     &err), INBOX_ERR_NOT_FOUND);
+    CHECK_INT(inbox_store_users_list(f.store, "x", &users, &err),
+              INBOX_ERR_NOT_FOUND);
+
+    fixture_close(&f);
+}
+
+
+TEST(a_user_is_found_by_email_in_any_case)
+{
+    char           other[INBOX_ID_MAX], pat[INBOX_ID_MAX];
+    char           sam[INBOX_ID_MAX], *hash;
+    fixture_t      f;
+    inbox_user_t   user;
+    inbox_error_t  err;
+
+    FIXTURE(&f);
+    CHECK_INT(people_add(&f, other, pat, sam), 0);
+
+    CHECK_INT(inbox_store_user_find_by_email(f.store, "pat@EXAMPLE.com",
+                                             &user, &hash, &err), INBOX_OK);
+    CHECK_STR(user.id, pat);
+    CHECK_STR(user.org_id, f.org);
+    CHECK_INT(user.role, INBOX_ROLE_BILLING);
+    CHECK_STR(hash, HASH_A);
+    free(hash);
+
+    CHECK_INT(inbox_store_user_find_by_email(f.store, "nobody@example.com",
+                                             &user, &hash, &err),
+              INBOX_ERR_NOT_FOUND);
+    CHECK(hash == NULL);
+    CHECK_INT(inbox_store_user_find_by_email(f.store, "not an address",
+                                             &user, &hash, &err),
+              INBOX_ERR_NOT_FOUND);
+
+    /* one address, one user, whatever the case */
+    CHECK_INT(inbox_store_user_add(f.store, other, "PAT@example.COM",
+                                   INBOX_ROLE_MEMBER, HASH_B, sam, &err),
+              INBOX_ERR_CONFLICT);
+
+    fixture_close(&f);
+}
+
+
+TEST(an_account_is_an_organization_and_its_own_user)
+{
+    char             other[INBOX_ID_MAX], pat[INBOX_ID_MAX];
+    char             sam[INBOX_ID_MAX];
+    fixture_t        f;
+    inbox_error_t    err;
+    inbox_account_t  account;
+
+    FIXTURE(&f);
+    CHECK_INT(people_add(&f, other, pat, sam), 0);
+
+    CHECK_INT(inbox_store_account_get(f.store, f.org, pat, &account, &err),
+              INBOX_OK);
+    CHECK_STR(account.org.name, "Acme");
+    CHECK(account.has_user);
+    CHECK_STR(account.user.email, "pat@example.com");
+    CHECK_INT(account.user.role, INBOX_ROLE_BILLING);
+    inbox_account_free(&account);
+
+    /* an organization-wide token has no user */
+    CHECK_INT(inbox_store_account_get(f.store, f.org, "", &account, &err),
+              INBOX_OK);
+    CHECK(!account.has_user);
+    inbox_account_free(&account);
+
+    /* another organization's user is nobody here */
+    CHECK_INT(inbox_store_account_get(f.store, f.org, sam, &account, &err),
+              INBOX_ERR_NOT_FOUND);
+    inbox_account_free(&account);
+    CHECK_INT(inbox_store_account_get(f.store, f.backend->missing_id, NULL,
+                                      &account, &err), INBOX_ERR_NOT_FOUND);
+    inbox_account_free(&account);
+
+    fixture_close(&f);
+}
+
+
+TEST(sessions_are_created_found_ended_and_purged)
+{
+    char               other[INBOX_ID_MAX], pat[INBOX_ID_MAX];
+    char               sam[INBOX_ID_MAX];
+    size_t             removed;
+    fixture_t          f;
+    inbox_error_t      err;
+    inbox_principal_t  who;
+
+    FIXTURE(&f);
+    CHECK_INT(people_add(&f, other, pat, sam), 0);
+
+    CHECK_INT(inbox_store_session_create(f.store, f.org, pat, "hash-1",
+                                         &err), INBOX_OK);
+    CHECK_INT(inbox_store_session_create(f.store, other, sam, "hash-2",
+                                         &err), INBOX_OK);
+
+    CHECK_INT(inbox_store_session_find(f.store, "hash-1", &who, &err),
+              INBOX_OK);
+    CHECK_STR(who.org_id, f.org);
+    CHECK_STR(who.user_id, pat);
+    CHECK_INT(who.role, INBOX_ROLE_BILLING);
+
+    CHECK_INT(inbox_store_session_find(f.store, "hash-2", &who, &err),
+              INBOX_OK);
+    CHECK_STR(who.org_id, other);
+    CHECK_INT(who.role, INBOX_ROLE_MEMBER);
+
+    CHECK_INT(inbox_store_session_find(f.store, "unknown", &who, &err),
+              INBOX_ERR_UNAUTHENTICATED);
+    CHECK_STR(who.org_id, "");
+    CHECK(strstr(err.message, "sign in again") != NULL);
+
+    /* no session for another organization's user */
+    CHECK_INT(inbox_store_session_create(f.store, f.org, sam, "hash-x",
+                                         &err), INBOX_ERR_NOT_FOUND);
+    CHECK_INT(inbox_store_session_find(f.store, "hash-x", &who, &err),
+              INBOX_ERR_UNAUTHENTICATED);
+
+    /* ended: gone, and ending it again is fine */
+    CHECK_INT(inbox_store_session_delete(f.store, "hash-1", &err), INBOX_OK);
+    CHECK_INT(inbox_store_session_find(f.store, "hash-1", &who, &err),
+              INBOX_ERR_UNAUTHENTICATED);
+    CHECK_INT(inbox_store_session_delete(f.store, "hash-1", &err), INBOX_OK);
+    CHECK_INT(inbox_store_session_find(f.store, "hash-2", &who, &err),
+              INBOX_OK);
+
+    /* purged once over: none is over now, all are in eight days */
+    CHECK_INT(inbox_store_sessions_purge(f.store, inbox_now_ms(), &removed,
+                                         &err), INBOX_OK);
+    CHECK_INT(removed, 0);
+    CHECK_INT(inbox_store_sessions_purge(f.store,
+                                         inbox_now_ms() + 8 * 86400000LL,
+                                         &removed, &err), INBOX_OK);
+    CHECK_INT(removed, 1);
+    CHECK_INT(inbox_store_session_find(f.store, "hash-2", &who, &err),
+              INBOX_ERR_UNAUTHENTICATED);
+
+    fixture_close(&f);
+}
+
+
+TEST(a_new_password_ends_the_users_sessions_only)
+{
+    char               other[INBOX_ID_MAX], pat[INBOX_ID_MAX];
+    char               sam[INBOX_ID_MAX], id[INBOX_ID_MAX], *hash;
+    fixture_t          f;
+    inbox_user_t       user;
+    inbox_error_t      err;
+    inbox_principal_t  who;
+
+    FIXTURE(&f);
+    CHECK_INT(people_add(&f, other, pat, sam), 0);
+
+    CHECK_INT(inbox_store_session_create(f.store, f.org, pat, "pat-1", &err),
+              INBOX_OK);
+    CHECK_INT(inbox_store_session_create(f.store, f.org, pat, "pat-2", &err),
+              INBOX_OK);
+    CHECK_INT(inbox_store_session_create(f.store, other, sam, "sam-1", &err),
+              INBOX_OK);
+
+    CHECK_INT(inbox_store_user_password_set(f.store, f.org,
+                                            "PAT@example.com", HASH_B, id,
+                                            &err), INBOX_OK);
+    CHECK_STR(id, pat);
+    CHECK_INT(inbox_store_user_find_by_email(f.store, "pat@example.com",
+                                             &user, &hash, &err), INBOX_OK);
+    CHECK_STR(hash, HASH_B);
+    free(hash);
+
+    CHECK_INT(inbox_store_session_find(f.store, "pat-1", &who, &err),
+              INBOX_ERR_UNAUTHENTICATED);
+    CHECK_INT(inbox_store_session_find(f.store, "pat-2", &who, &err),
+              INBOX_ERR_UNAUTHENTICATED);
+    CHECK_INT(inbox_store_session_find(f.store, "sam-1", &who, &err),
+              INBOX_OK);
+
+    /* only the organization's own users */
+    CHECK_INT(inbox_store_user_password_set(f.store, f.org, "sam@other.test",
+                                            HASH_A, id, &err),
+              INBOX_ERR_NOT_FOUND);
+    CHECK_STR(err.field, "email");
+    CHECK_INT(inbox_store_session_find(f.store, "sam-1", &who, &err),
+              INBOX_OK);
+    CHECK_INT(inbox_store_user_password_set(f.store, f.backend->missing_id,
+                                            "pat@example.com", HASH_A, id,
+                                            &err), INBOX_ERR_NOT_FOUND);
+    CHECK(strstr(err.message, "organization") != NULL);
+
+    fixture_close(&f);
+}
+
+
+/* Every test once per backend: SQLite always, MongoDB when a server is
+ * named. */
+int
+main(void)
+{
+    int                      i, passed, failed;
+    size_t                   b;
+    const char              *uri;
+
+    static const backend_t  *backends[] = { &sqlite_backend, &mongo_backend };
+
+    passed = 0;
+    failed = 0;
+    uri = getenv("INBOX_TEST_MONGO_URI");
+
+    for (b = 0; b < sizeof(backends) / sizeof(backends[0]); b++) {
+        backend = backends[b];
+
+        if (backend == &mongo_backend && (uri == NULL || uri[0] == '\0')) {
+            printf("# mongodb: skipped, no server named (set "
+                   "INBOX_TEST_MONGO_URI=mongodb://HOST:PORT to run the "
+                   "contract against one)\n");
+            continue;
+        }
+
+        for (i = 0; i < check_ntests; i++) {
+            check_failed_now = 0;
+            check_tests[i].fn();
+
+            if (check_failed_now) {
+                failed++;
+                printf("not ok - %s: %s\n", backend->name,
+                       check_tests[i].name);
+            } else {
+                passed++;
+                printf("ok - %s: %s\n", backend->name, check_tests[i].name);
+            }
+        }
+    }
+
+    printf("# %d passed, %d failed\n", passed, failed);
+
+    return failed ? 1 : 0;
+}

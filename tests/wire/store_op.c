@@ -174,8 +174,9 @@ op_mark_read(inbox_store_t *store, char **argv, yajl_gen g,
 
     memset(&conversation, 0, sizeof(inbox_conversation_t));
 
-    rc = inbox_store_conversation_mark_read(store, argv[0], argv[1],
-                                            &conversation, events, err);
+    rc = inbox_store_conversation_act(store, argv[0], argv[1],
+                                      INBOX_ACTION_READ, &conversation,
+                                      events, err);
 
     if (rc == INBOX_OK) {
         inbox_json_key(g, "id");

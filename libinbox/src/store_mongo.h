@@ -98,6 +98,14 @@ inbox_status_t inbox_mongo_ensure_indexes(inbox_mongo_store_t *ms,
 inbox_status_t inbox_mongo_run(inbox_mongo_store_t *ms,
     const bson_t *command, bson_t *reply, inbox_error_t *err);
 
+/* Insert and update commands go to a server as bulk operations, which the
+ * driver retries once after a lost connection or a step-down, with the
+ * same transaction number (store_mongo_write.c).  Returns what
+ * mongoc_client_write_command_with_opts would, reply in the same shape. */
+int inbox_mongo_is_basic_write(const bson_t *command);
+bool inbox_mongo_write_retryable(mongoc_client_t *client, const char *db,
+    const bson_t *command, bson_t *reply, bson_error_t *error);
+
 /* Same, destroying command (built with BCON_NEW) and the reply. */
 inbox_status_t inbox_mongo_run_simple(inbox_mongo_store_t *ms,
     bson_t *command, inbox_error_t *err);

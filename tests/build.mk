@@ -4,10 +4,19 @@
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
+# The wire tests' driver: one store operation against a URI, sanitized too
+# (tests/wire/test_mongo_wire.py plays the MongoDB server).
+WIRE_BIN   := $(BUILD)/tests/wire/store_op
+
 .PHONY: test-build
-test-build: $(UNIT_BIN)
+test-build: $(UNIT_BIN) $(WIRE_BIN)
 
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/check.h $(LIBINBOX_SAN)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(SANITIZE) -Ilibinbox/src -Itests/unit $< -o $@ \
 	    $(LIBINBOX_SAN) $(PKG_LIBS) -lpthread
+
+$(WIRE_BIN): tests/wire/store_op.c $(LIBINBOX_SAN)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(SANITIZE) $< -o $@ $(LIBINBOX_SAN) $(PKG_LIBS) \
+	    -lpthread

@@ -9,6 +9,7 @@
 
 
 #define INBOX_MONGO_SELECTION_TIMEOUT_MS  5000
+#define INBOX_MONGO_SOCKET_TIMEOUT_MS     5000
 #define INBOX_MONGO_DUPLICATE_KEY         11000
 
 
@@ -79,7 +80,15 @@ static const char  *inbox_mongo_indexes[] = {
         " \"_id\": -1}, \"name\": \"conversation_created\"}]}",
     "{\"createIndexes\": \"events\", \"indexes\": ["
         "{\"key\": {\"org_id\": 1, \"seq\": 1},"
-        " \"name\": \"org_seq_unique\", \"unique\": true}]}"
+        " \"name\": \"org_seq_unique\", \"unique\": true}]}",
+    /* sessions: found by hash, ended by user, purged by expiry (the TTL
+     * index lets the server remove them too) */
+    "{\"createIndexes\": \"sessions\", \"indexes\": ["
+        "{\"key\": {\"session_hash\": 1},"
+        " \"name\": \"session_hash_unique\", \"unique\": true},"
+        "{\"key\": {\"user_id\": 1}, \"name\": \"user_id\"},"
+        "{\"key\": {\"expires_at\": 1}, \"name\": \"expires_at_ttl\","
+        " \"expireAfterSeconds\": 0}]}"
 };
 
 
@@ -187,6 +196,13 @@ inbox_mongo_store_new(const char *uri, inbox_error_t *err)
         mongoc_uri_set_option_as_int32(ms->uri,
                                        MONGOC_URI_SERVERSELECTIONTIMEOUTMS,
                                        INBOX_MONGO_SELECTION_TIMEOUT_MS);
+    }
+
+    /* And 5 minutes for an answer: a server gone silent (a partition,
+     * no reset) would hold a pool thread past any carrier's patience. */
+    if (!mongoc_uri_has_option(ms->uri, MONGOC_URI_SOCKETTIMEOUTMS)) {
+        mongoc_uri_set_option_as_int32(ms->uri, MONGOC_URI_SOCKETTIMEOUTMS,
+                                       INBOX_MONGO_SOCKET_TIMEOUT_MS);
     }
 
     if (!mongoc_uri_has_option(ms->uri, MONGOC_URI_APPNAME)) {
@@ -413,6 +429,9 @@ inbox_mongo_run(inbox_mongo_store_t *ms, const bson_t *command, bson_t *reply,
         sent = mongoc_client_read_command_with_opts(client, ms->db, command,
                                                     NULL, NULL, reply,
                                                     &error);
+    } else if (inbox_mongo_is_basic_write(command)) {
+        sent = inbox_mongo_write_retryable(client, ms->db, command, reply,
+                                           &error);
     } else {
         sent = mongoc_client_write_command_with_opts(client, ms->db, command,
                                                      NULL, reply, &error);

@@ -98,6 +98,14 @@ inbox_status_t inbox_mongo_ensure_indexes(inbox_mongo_store_t *ms,
 inbox_status_t inbox_mongo_run(inbox_mongo_store_t *ms,
     const bson_t *command, bson_t *reply, inbox_error_t *err);
 
+/* Insert and update commands go to a server as bulk operations, which the
+ * driver retries once after a lost connection or a step-down, with the
+ * same transaction number (store_mongo_write.c).  Returns what
+ * mongoc_client_write_command_with_opts would, reply in the same shape. */
+int inbox_mongo_is_basic_write(const bson_t *command);
+bool inbox_mongo_write_retryable(mongoc_client_t *client, const char *db,
+    const bson_t *command, bson_t *reply, bson_error_t *error);
+
 /* Same, destroying command (built with BCON_NEW) and the reply. */
 inbox_status_t inbox_mongo_run_simple(inbox_mongo_store_t *ms,
     bson_t *command, inbox_error_t *err);
@@ -149,6 +157,10 @@ void inbox_mongo_cursor_make(int64_t ms, const char *id_hex,
 inbox_status_t inbox_mongo_cursor_parse(const char *cursor, int64_t *ms,
     bson_oid_t *oid, inbox_error_t *err);
 
+/* INBOX_OK when org_id names a stored organization (its id in *org),
+ * else INBOX_ERR_NOT_FOUND (store_mongo_admin.c). */
+inbox_status_t inbox_mongo_org_check(inbox_mongo_store_t *ms,
+    const char *org_id, bson_oid_t *org, inbox_error_t *err);
 /* org_id (and conversation_id, unless conversation is NULL) as ObjectIds;
  * a malformed id is INBOX_ERR_NOT_FOUND, like another organization's. */
 inbox_status_t inbox_mongo_ids(const char *org_id, bson_oid_t *org,
@@ -186,7 +198,7 @@ inbox_status_t inbox_mongo_events_append(inbox_mongo_store_t *ms,
 
 /* The operations (see store_backend.h), in the files named by their
  * nouns: store_mongo_{admin,contacts,ingest,conversations,messages,
- * events}.c. */
+ * events,sessions}.c. */
 #define INBOX_MONGO_OP(kind, name, params, args)                              \
     inbox_status_t inbox_mongo_##name params;
 

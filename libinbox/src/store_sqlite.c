@@ -98,7 +98,7 @@ static void inbox_sqlite_writer_lock(inbox_sqlite_store_t *s);
 /* How much of the file a reader maps (1 GiB). */
 #define INBOX_SQLITE_MMAP  "1073741824"
 
-/* What contacts_search holds of a contact (migration 6): its name folded
+/* What contacts_search holds of a contact (migration 7): its name folded
  * and its phone number's digits (E.164: "+" and the digits). */
 #define INBOX_SQLITE_SEARCH_ROW(row)                                         \
     "lower(" row ".name), substr(" row ".phone, 2)"
@@ -353,7 +353,24 @@ static const char *inbox_sqlite_migrations[] = {
     "END;",
 
     /*
-     * 6: the search index: each contact's name (folded as inbox_search
+     * 6: sessions of people signed in with a password: the SHA-256 of
+     * the cookie's random id, never the id; when each ends is stored so
+     * that expired ones are found by an index and purged.
+     */
+    "CREATE TABLE sessions ("
+    "  id INTEGER PRIMARY KEY,"
+    "  session_hash TEXT NOT NULL UNIQUE,"
+    "  org_id INTEGER NOT NULL REFERENCES orgs (id),"
+    "  user_id INTEGER NOT NULL REFERENCES users (id),"
+    "  created_at INTEGER NOT NULL,"
+    "  last_seen_at INTEGER NOT NULL,"
+    "  expires_at INTEGER NOT NULL"
+    ");"
+    "CREATE INDEX sessions_by_expiry ON sessions (expires_at);"
+    "CREATE INDEX sessions_by_user ON sessions (user_id);",
+
+    /*
+     * 7: the search index: each contact's name (folded as inbox_search
      * folds it: SQLite's lower()) and the digits of its phone number, cut
      * into every three-character piece (FTS5's trigram tokenizer), so
      * that a name or number in part is looked up rather than scanned for.

@@ -1,0 +1,221 @@
+/*
+ * The MongoDB backend: insert and update commands sent as retryable writes.
+ *
+ * mongo-c-driver resends a write after a lost connection or a primary's
+ * step-down only when it knows the write to be retryable, and a generic
+ * {"insert": ...} or {"update": ...} command is not one to it: only its
+ * bulk API gives those the session's transaction number that lets the
+ * server apply a resent write once.  (findAndModify is retryable either
+ * way.)  So the command documents the operations build, the ones the
+ * golden files show, are replayed here as a bulk operation, and the bulk
+ * reply is put back in the shape of the command's own reply for
+ * inbox_mongo_run to judge.
+ */
+#include <string.h>
+#include "store_mongo.h"
+
+
+static bool inbox_mongo_write_add(mongoc_bulk_operation_t *bulk,
+    int insert, const bson_t *item, bson_error_t *error);
+static void inbox_mongo_write_reply(bool done, const bson_t *result,
+    const bson_error_t *error, bson_t *reply);
+
+
+int
+inbox_mongo_is_basic_write(const bson_t *command)
+{
+    bson_iter_t  iter;
+
+    if (!bson_iter_init(&iter, command) || !bson_iter_next(&iter)) {
+        return 0;
+    }
+
+    return strcmp(bson_iter_key(&iter), "insert") == 0
+           || strcmp(bson_iter_key(&iter), "update") == 0;
+}
+
+
+bool
+inbox_mongo_write_retryable(mongoc_client_t *client, const char *db,
+    const bson_t *command, bson_t *reply, bson_error_t *error)
+{
+    int                       insert;
+    bool                      done;
+    bson_t                    opts, item, result;
+    bson_iter_t               iter, items;
+    uint32_t                  len;
+    const uint8_t            *data;
+    mongoc_collection_t      *collection;
+    mongoc_bulk_operation_t  *bulk;
+
+    bson_init(reply);
+
+    if (!bson_iter_init(&iter, command) || !bson_iter_next(&iter)
+        || !BSON_ITER_HOLDS_UTF8(&iter))
+    {
+        bson_set_error(error, MONGOC_ERROR_COMMAND,
+                       MONGOC_ERROR_COMMAND_INVALID_ARG,
+                       "a write command names no collection");
+        return false;
+    }
+
+    insert = strcmp(bson_iter_key(&iter), "insert") == 0;
+
+    collection = mongoc_client_get_collection(client, db,
+                                              bson_iter_utf8(&iter, NULL));
+
+    bson_init(&opts);
+    BSON_APPEND_BOOL(&opts, "ordered",
+                     !bson_iter_init_find(&iter, command, "ordered")
+                     || bson_iter_as_bool(&iter));
+    bulk = mongoc_collection_create_bulk_operation_with_opts(collection,
+                                                             &opts);
+    bson_destroy(&opts);
+
+    done = bson_iter_init_find(&iter, command,
+                               insert ? "documents" : "updates")
+           && BSON_ITER_HOLDS_ARRAY(&iter)
+           && bson_iter_recurse(&iter, &items);
+
+    while (done && bson_iter_next(&items)) {
+        if (!BSON_ITER_HOLDS_DOCUMENT(&items)) {
+            done = false;
+            break;
+        }
+
+        bson_iter_document(&items, &len, &data);
+        done = bson_init_static(&item, data, len)
+               && inbox_mongo_write_add(bulk, insert, &item, error);
+    }
+
+    if (done) {
+        done = mongoc_bulk_operation_execute(bulk, &result, error) != 0;
+        inbox_mongo_write_reply(done, &result, error, reply);
+        bson_destroy(&result);
+
+    } else if (error->domain == 0) {
+        bson_set_error(error, MONGOC_ERROR_COMMAND,
+                       MONGOC_ERROR_COMMAND_INVALID_ARG,
+                       "a malformed write command");
+    }
+
+    mongoc_bulk_operation_destroy(bulk);
+    mongoc_collection_destroy(collection);
+
+    return done;
+}
+
+
+/* One document to insert, or one {"q", "u", "upsert", "multi"}. */
+static bool
+inbox_mongo_write_add(mongoc_bulk_operation_t *bulk, int insert,
+    const bson_t *item, bson_error_t *error)
+{
+    bool            ok, many;
+    bson_t          q, u, opts;
+    uint32_t        len;
+    bson_iter_t     iter, field;
+    const uint8_t  *data;
+
+    if (insert) {
+        return mongoc_bulk_operation_insert_with_opts(bulk, item, NULL,
+                                                      error);
+    }
+
+    if (!bson_iter_init_find(&iter, item, "q")
+        || !BSON_ITER_HOLDS_DOCUMENT(&iter))
+    {
+        return false;
+    }
+    bson_iter_document(&iter, &len, &data);
+    bson_init_static(&q, data, len);
+
+    if (!bson_iter_init_find(&iter, item, "u")
+        || !BSON_ITER_HOLDS_DOCUMENT(&iter))
+    {
+        return false;
+    }
+    bson_iter_document(&iter, &len, &data);
+    bson_init_static(&u, data, len);
+
+    bson_init(&opts);
+    BSON_APPEND_BOOL(&opts, "upsert",
+                     bson_iter_init_find(&iter, item, "upsert")
+                     && bson_iter_as_bool(&iter));
+    many = bson_iter_init_find(&iter, item, "multi")
+           && bson_iter_as_bool(&iter);
+
+    /* Update operators ("$set") or a whole replacement document. */
+    if (bson_iter_init(&field, &u) && bson_iter_next(&field)
+        && bson_iter_key(&field)[0] != '$')
+    {
+        ok = mongoc_bulk_operation_replace_one_with_opts(bulk, &q, &u, &opts,
+                                                         error);
+    } else if (many) {
+        ok = mongoc_bulk_operation_update_many_with_opts(bulk, &q, &u,
+                                                         &opts, error);
+    } else {
+        ok = mongoc_bulk_operation_update_one_with_opts(bulk, &q, &u, &opts,
+                                                        error);
+    }
+
+    bson_destroy(&opts);
+
+    return ok;
+}
+
+
+/*
+ * The server's answer as the command's reply would have had it: "n"
+ * (inserted, or matched and upserted), the first write error and write
+ * concern error, the error labels; a command error (ok: 0, e.g. not
+ * primary after the retry) with its code.  No answer at all (network,
+ * server selection) leaves reply empty, error saying why.
+ */
+static void
+inbox_mongo_write_reply(bool done, const bson_t *result,
+    const bson_error_t *error, bson_t *reply)
+{
+    int          answered;
+    bson_iter_t  iter, first;
+
+    answered = done || error->domain == MONGOC_ERROR_SERVER
+               || error->domain == MONGOC_ERROR_WRITE_CONCERN;
+
+    if (!answered) {
+        return;
+    }
+
+    if (bson_iter_init_find(&iter, result, "writeErrors")
+        && BSON_ITER_HOLDS_ARRAY(&iter)
+        && bson_iter_recurse(&iter, &first) && bson_iter_next(&first))
+    {
+        BSON_APPEND_INT32(reply, "ok", 1);
+        BSON_APPEND_VALUE(reply, "writeErrors", bson_iter_value(&iter));
+
+    } else if (bson_iter_init_find(&iter, result, "writeConcernErrors")
+               && BSON_ITER_HOLDS_ARRAY(&iter)
+               && bson_iter_recurse(&iter, &first) && bson_iter_next(&first))
+    {
+        BSON_APPEND_INT32(reply, "ok", 1);
+        BSON_APPEND_VALUE(reply, "writeConcernError",
+                          bson_iter_value(&first));
+
+    } else if (!done) {
+        BSON_APPEND_INT32(reply, "ok", 0);
+        BSON_APPEND_INT32(reply, "code", (int32_t) error->code);
+        BSON_APPEND_UTF8(reply, "errmsg", error->message);
+
+    } else {
+        BSON_APPEND_INT32(reply, "ok", 1);
+    }
+
+    BSON_APPEND_INT64(reply, "n",
+                      inbox_mongo_get_int(result, "nInserted")
+                      + inbox_mongo_get_int(result, "nMatched")
+                      + inbox_mongo_get_int(result, "nUpserted"));
+
+    if (bson_iter_init_find(&iter, result, "errorLabels")) {
+        BSON_APPEND_VALUE(reply, "errorLabels", bson_iter_value(&iter));
+    }
+}

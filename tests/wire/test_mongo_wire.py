@@ -1,0 +1,558 @@
+#!/usr/bin/python3
+"""
+The MongoDB store on the wire: what the golden command files cannot show.
+
+Each test starts a replica set of mockupdb servers (Debian's
+python3-mockupdb: real sockets, the real wire protocol) that keeps a little
+of the data a server would, applies each write once per session and
+transaction number as a server does, and can fail on cue: drop the
+connection, lose an answer, go silent, step down.  tests/wire/store_op
+(libinbox built with ASan and UBSan, through the public store API) runs one
+operation against it, and the test checks how it ends: the contract's
+status, what was written and how many times.
+
+Prints one line per test and "# N passed, N failed" for tests/run.
+"""
+import datetime
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+import traceback
+from concurrent.futures import ThreadPoolExecutor
+
+import bson
+from bson import ObjectId
+from mockupdb import MockupDB
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
+DRIVER = os.path.join(ROOT, 'build', 'tests', 'wire', 'store_op')
+
+# Twilio gives up on a webhook after 15 s: a 503 must come before that.
+CARRIER_PATIENCE_MS = 15000
+
+ORG = ObjectId('64f1a0000000000000000001')
+NUMBER = '+15550001111'
+PHONE = '+15551230001'
+SID = 'SM' + '0123456789abcdef' * 2
+TOKEN_HASH = '9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08'
+
+NOT_WRITABLE_PRIMARY = 10107
+DUPLICATE_KEY = 11000
+
+
+def _decode_any_date():
+    """Ingest's update pipeline compares with the earliest date BSON has
+    (INT64_MIN ms) where a thread has no last message yet: a server takes
+    it, but the pure-Python decoder of Debian's pymongo 3.11 (which mockupdb
+    uses) overflows on it and drops the connection.  Out-of-range dates
+    become datetime.min / max here; the fake servers never compare them."""
+    to_datetime = bson._millis_to_datetime
+
+    def lenient(millis, opts):
+        try:
+            return to_datetime(millis, opts)
+        except OverflowError:
+            if millis < 0:
+                return datetime.datetime.min
+            return datetime.datetime.max
+
+    bson._millis_to_datetime = lenient
+
+
+_decode_any_date()
+
+
+def command(request):
+    """("insert", "messages") for {"insert": "messages", ...}."""
+    name = request.command_name
+    return name, request.doc.get(name)
+
+
+class ReplicaSet:
+    """Members sharing one copy of the data, as replication would make it.
+
+    Writes that carry a session and transaction number are remembered with
+    their answer, and sent again they get that answer without being applied
+    twice: what a real server's session catalog does for retryable writes.
+    """
+
+    def __init__(self, members=1):
+        self.lock = threading.RLock()
+        self.election = 1
+        self.messages = []
+        self.events = []
+        self.seq = 0
+        self.unread = 0
+        self.conversation = ObjectId()
+        self.conversation_writes = 0
+        self.contact = ObjectId()
+        self.health = {'_id': 'store'}     # made with the store
+        self.answers = {}
+        self.writes = []          # (member, command, txnNumber) received
+        self.members = [Member(self) for _ in range(members)]
+        self.members[0].state = 'primary'
+
+    @property
+    def uri(self):
+        return 'mongodb://%s/inbox?replicaSet=rs' % ','.join(
+            m.address for m in self.members)
+
+    def hello(self, member):
+        primary = [m.address for m in self.members if m.state == 'primary']
+        doc = {
+            'ismaster': member.state == 'primary',
+            'isWritablePrimary': member.state == 'primary',
+            'secondary': member.state == 'secondary',
+            'helloOk': True,
+            'setName': 'rs',
+            'setVersion': 1,
+            'hosts': [m.address for m in self.members],
+            'me': member.address,
+            'minWireVersion': 0,
+            'maxWireVersion': 13,
+            'logicalSessionTimeoutMinutes': 30,
+            'maxBsonObjectSize': 16 * 1024 * 1024,
+            'maxMessageSizeBytes': 48000000,
+            'maxWriteBatchSize': 100000,
+        }
+        if primary:
+            doc['primary'] = primary[0]
+        if member.state == 'primary':
+            doc['electionId'] = ObjectId('7fffffff%016x' % self.election)
+        return doc
+
+    def step_down(self, member, successor=None):
+        """member is primary no more; successor, if any, is elected."""
+        with self.lock:
+            member.state = 'secondary'
+            if successor is not None:
+                self.election += 1
+                successor.state = 'primary'
+
+    def apply(self, member, request):
+        """The answer to request, applying it if it writes."""
+        with self.lock:
+            doc = request.doc
+            name, coll = command(request)
+            if name in ('insert', 'update', 'findAndModify'):
+                self.writes.append((member, (name, coll),
+                                    doc.get('txnNumber')))
+            key = None
+            if 'txnNumber' in doc:
+                key = (doc['lsid']['id'], doc['txnNumber'])
+                if key in self.answers:
+                    return self.answers[key]
+            answer = self._run(name, coll, doc)
+            if key is not None:
+                self.answers[key] = answer
+            return answer
+
+    def _run(self, name, coll, doc):
+        if name in ('createIndexes', 'endSessions', 'ping'):
+            return {}
+        if name == 'find':
+            return {'cursor': {'id': 0, 'ns': 'inbox.' + coll,
+                               'firstBatch': self._find(coll, doc['filter'])}}
+        if (name, coll) == ('findAndModify', 'contacts'):
+            return {'value': {'_id': self.contact,
+                              'conversation_id': self.conversation,
+                              'name': None, 'opted_out': False}}
+        if (name, coll) == ('insert', 'messages'):
+            for i, message in enumerate(doc['documents']):
+                if any(m['provider_id'] == message['provider_id']
+                       for m in self.messages):
+                    return {'n': i, 'writeErrors': [{
+                        'index': i, 'code': DUPLICATE_KEY,
+                        'errmsg': 'E11000 duplicate key error collection: '
+                                  'inbox.messages index: '
+                                  'org_provider_id_unique'}]}
+                self.messages.append(message)
+            return {'n': len(doc['documents'])}
+        if (name, coll) == ('findAndModify', 'conversations'):
+            update = doc['update']
+            if isinstance(update, list):
+                # ingest's update pipeline: one more unread
+                self.unread += 1
+            elif all(doc['query'].get(field, value) == value
+                     for field, value in self._flags().items()):
+                # an action: $set where the flags read are still there
+                self.unread = update['$set']['unread_count']
+            else:
+                return {'value': None}
+            self.conversation_writes += 1
+            return {'value': self._conversation()}
+        if (name, coll) == ('findAndModify', 'orgs'):
+            self.seq += doc['update']['$inc']['seq']
+            return {'value': {'_id': ORG, 'seq': self.seq, 'epoch': 'e1'}}
+        if (name, coll) == ('aggregate', 'conversations'):
+            return {'cursor': {'id': 0, 'ns': 'inbox.conversations',
+                               'firstBatch': [{'_id': None,
+                                               'total': self.unread}]}}
+        if (name, coll) == ('update', 'health'):
+            matched = [u for u in doc['updates']
+                       if self.health is not None
+                       and u['q'] == {'_id': self.health['_id']}]
+            for u in matched:
+                self.health.update(u['u']['$set'])
+            return {'n': len(matched), 'nModified': len(matched)}
+        if (name, coll) == ('insert', 'events'):
+            self.events.extend(doc['documents'])
+            return {'n': len(doc['documents'])}
+        raise AssertionError('the test has no answer to %s %s' % (name, coll))
+
+    def _flags(self):
+        return {'unread_count': self.unread, 'archived': False,
+                'starred': False}
+
+    def _conversation(self):
+        return dict({'_id': self.conversation, 'org_id': ORG,
+                     'contact': {'id': self.contact, 'name': None,
+                                 'phone': PHONE, 'opted_out': False},
+                     'last_activity_at': datetime.datetime(2026, 1, 1)},
+                    **self._flags())
+
+    def _find(self, coll, query):
+        if coll == 'numbers' and query.get('e164') == NUMBER:
+            return [{'_id': ObjectId(), 'org_id': ORG}]
+        if coll == 'messages':
+            return [{'_id': m['_id'], 'conversation_id': m['conversation_id']}
+                    for m in self.messages
+                    if m['provider_id'] == query['provider_id']]
+        if coll == 'conversations' and query['_id'] == self.conversation:
+            return [self._conversation()]
+        if coll == 'tokens' and query.get('token_hash') == TOKEN_HASH:
+            return [{'_id': ObjectId(), 'org_id': ORG,
+                     'created_at': datetime.datetime(2026, 1, 1),
+                     'expires_at': None, 'revoked_at': None}]
+        return []
+
+    def writes_of(self, name, coll):
+        return [(m, txn) for m, c, txn in self.writes if c == (name, coll)]
+
+    def stop(self):
+        for member in self.members:
+            member.server.stop()
+
+
+class Member:
+    """One mockupdb server.  state: primary, secondary, down (hangs up on
+    everyone) or silent (reads and never answers).  faults: (command,
+    action) pairs, each used once, on the first request for that
+    (name, collection); action(member, request) answers it."""
+
+    def __init__(self, rs):
+        self.rs = rs
+        self.state = 'secondary'
+        self.faults = []
+        self.server = MockupDB(request_timeout=30)
+        self.server.autoresponds(self.handle)
+        self.address = 'localhost:%d' % self.server.run()
+
+    def handle(self, request):
+        with self.rs.lock:
+            if self.state == 'down':
+                return request.hangup()
+            if self.state == 'silent':
+                return True
+            if request.command_name.lower() in ('ismaster', 'hello'):
+                return request.replies(self.rs.hello(self))
+            for i, (cmd, action) in enumerate(self.faults):
+                if command(request) == cmd:
+                    del self.faults[i]
+                    return action(self, request)
+            return request.replies(self.rs.apply(self, request))
+
+
+# What a fault does to the request it falls on.
+
+def hang_up(member, request):
+    """The connection drops before the server reads the command."""
+    return request.hangup()
+
+
+def lose_answer(member, request):
+    """The server applies the write; its answer is lost with the
+    connection."""
+    member.rs.apply(member, request)
+    return request.hangup()
+
+
+def go_down(member, request):
+    """The server dies: this connection and every later one hang up."""
+    member.state = 'down'
+    return request.hangup()
+
+
+def go_silent(member, request):
+    """A partition: nothing reaches the server any more, nothing is
+    refused either."""
+    member.state = 'silent'
+    return True
+
+
+def step_down_to(successor):
+    """The member is not primary any more (it answers as a server does,
+    labelled retryable for a retryable write) and successor, if any, is
+    elected."""
+    def action(member, request):
+        member.rs.writes.append((member, command(request),
+                                 request.doc.get('txnNumber')))
+        member.rs.step_down(member, successor)
+        labels = ({'errorLabels': ['RetryableWriteError']}
+                  if 'txnNumber' in request.doc else {})
+        return request.command_err(code=NOT_WRITABLE_PRIMARY,
+                                   errmsg='not primary', **labels)
+    return action
+
+
+def assert_resent_once(rs, name, coll):
+    """The write went twice, as one transaction the server applies
+    once."""
+    sent = rs.writes_of(name, coll)
+    assert len(sent) == 2 and sent[0][1] is not None, sent
+    assert sent[0][1] == sent[1][1], 'resent with another txnNumber'
+
+
+def run(rs, *args):
+    """Runs store_op against rs; its JSON line, checked to be the only
+    output on stdout and to come with a clean exit (no sanitizer
+    report)."""
+    proc = subprocess.run([DRIVER, rs.uri] + list(args),
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, (
+        'store_op exited %d: %s' % (proc.returncode, proc.stderr))
+    assert 'Sanitizer' not in proc.stderr, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert len(lines) == 1, proc.stdout
+    return json.loads(lines[0])
+
+
+def ingest(rs):
+    return run(rs, 'ingest', NUMBER, PHONE, SID, 'Is Tuesday ok?')
+
+
+def expect(out, status, http):
+    assert (out['status'], out['http']) == (status, http), out
+
+
+# The tests.
+
+def test_new_message_is_stored_with_its_events(rs):
+    out = ingest(rs)
+    expect(out, 'ok', 200)
+    assert out['events'] == [1, 2, 3], out
+    assert out['result']['duplicate'] is False, out
+    assert len(rs.messages) == 1 and rs.unread == 1 and rs.seq == 3
+    assert len(rs.events) == 3
+
+
+def test_duplicate_key_is_a_message_stored_before(rs):
+    """The carrier's retry of a stored message: E11000 on the insert is
+    the answer it had the first time, with nothing more written and no
+    second event."""
+    expect(ingest(rs), 'ok', 200)
+    out = ingest(rs)
+    expect(out, 'ok', 200)
+    assert out['result']['duplicate'] is True, out
+    assert out['result']['message_id'] == str(rs.messages[0]['_id']), out
+    assert out['events'] == [], out
+    assert len(rs.messages) == 1 and len(rs.events) == 3
+    assert rs.conversation_writes == 1 and rs.unread == 1 and rs.seq == 3
+
+
+def test_lost_answer_of_the_message_insert_applies_it_once(rs):
+    """The server stores the message and the connection drops before its
+    answer: the driver sends the insert again with the same session and
+    transaction number, the server answers without storing it twice, and
+    the webhook is stored once with its conversation and events."""
+    rs.members[0].faults.append((('insert', 'messages'), lose_answer))
+    out = ingest(rs)
+    expect(out, 'ok', 200)
+    assert out['events'] == [1, 2, 3], out
+    assert_resent_once(rs, 'insert', 'messages')
+    assert len(rs.messages) == 1, rs.messages
+    assert rs.conversation_writes == 1 and rs.unread == 1
+
+
+def test_lost_answer_of_the_event_numbers_applies_them_once(rs):
+    """The organization's $inc of seq is lost the same way: applied once,
+    so the events are 1, 2, 3 and not 4, 5, 6 with a gap before them."""
+    rs.members[0].faults.append((('findAndModify', 'orgs'), lose_answer))
+    out = ingest(rs)
+    expect(out, 'ok', 200)
+    assert out['events'] == [1, 2, 3], out
+    assert rs.seq == 3 and [e['seq'] for e in rs.events] == [1, 2, 3]
+    assert_resent_once(rs, 'findAndModify', 'orgs')
+
+
+def test_lost_answer_of_the_conversation_update_counts_it_once(rs):
+    """The conversation's update pipeline (one more unread) is lost the
+    same way: the thread shows 1 unread, not 2, and the events follow."""
+    rs.members[0].faults.append((('findAndModify', 'conversations'),
+                                 lose_answer))
+    out = ingest(rs)
+    expect(out, 'ok', 200)
+    assert out['events'] == [1, 2, 3], out
+    assert rs.unread == 1 and rs.conversation_writes == 1
+    assert_resent_once(rs, 'findAndModify', 'conversations')
+
+
+def test_server_gone_is_unavailable_then_the_retry_stores_it(rs):
+    """The server dies mid-ingest (before the message insert reaches it):
+    503 so that the carrier retries, in time, without a crash; the retry,
+    once the server is back, stores the message once."""
+    rs.members[0].faults.append((('insert', 'messages'), go_down))
+    out = ingest(rs)
+    expect(out, 'unavailable', 503)
+    assert out['ms'] < CARRIER_PATIENCE_MS, out
+    assert out['events'] == [] and rs.messages == []
+    rs.members[0].state = 'primary'
+    out = ingest(rs)
+    expect(out, 'ok', 200)
+    assert out['events'] == [1, 2, 3], out
+    assert len(rs.messages) == 1 and rs.conversation_writes == 1
+
+
+def test_silent_server_is_unavailable_before_the_carrier_gives_up(rs):
+    """A partition: the connection stays open and no answer comes.  The
+    driver's own socket timeout is 5 minutes; the store's is 5 s."""
+    rs.members[0].faults.append((('insert', 'messages'), go_silent))
+    out = ingest(rs)
+    expect(out, 'unavailable', 503)
+    assert out['ms'] < CARRIER_PATIENCE_MS, out
+    assert out['events'] == [] and rs.messages == []
+
+
+def test_not_primary_retries_on_the_new_primary_once(rs):
+    """The primary steps down as the message arrives: it refuses the
+    insert (NotWritablePrimary), the driver finds the new primary and
+    sends the insert there, same transaction: stored once, events once."""
+    old, new = rs.members
+    old.faults.append((('insert', 'messages'), step_down_to(new)))
+    out = ingest(rs)
+    expect(out, 'ok', 200)
+    assert out['events'] == [1, 2, 3], out
+    sent = rs.writes_of('insert', 'messages')
+    assert [m for m, _ in sent] == [old, new], sent
+    assert sent[0][1] == sent[1][1], 'resent with another txnNumber'
+    assert len(rs.messages) == 1 and rs.conversation_writes == 1
+    assert all(m is new for m, _ in rs.writes_of('insert', 'events'))
+
+
+def test_not_primary_without_a_new_one_is_unavailable(rs):
+    """No primary is elected before server selection gives up: 503, and
+    nothing was stored (never a success without the write)."""
+    old, _ = rs.members
+    old.faults.append((('insert', 'messages'), step_down_to(None)))
+    out = ingest(rs)
+    expect(out, 'unavailable', 503)
+    assert out['ms'] < CARRIER_PATIENCE_MS, out
+    assert out['events'] == [] and rs.messages == []
+    assert rs.conversation_writes == 0 and rs.seq == 0
+
+
+def test_lost_answer_of_mark_read_still_pushes_its_events(rs):
+    """Marking a thread read whose answer is lost: sent again as the
+    same transaction it gets the first answer (the thread was unread), not
+    a second look that finds it read and tells the browsers nothing."""
+    expect(ingest(rs), 'ok', 200)
+    rs.members[0].faults.append((('findAndModify', 'conversations'),
+                                 lose_answer))
+    out = run(rs, 'mark-read', str(ORG), str(rs.conversation))
+    expect(out, 'ok', 200)
+    assert out['result']['unread_count'] == 0, out
+    assert out['events'] == [4, 5], out
+    assert rs.unread == 0 and rs.conversation_writes == 2
+    sent = rs.writes_of('findAndModify', 'conversations')[1:]
+    assert len(sent) == 2 and sent[0][1] is not None, sent
+    assert sent[0][1] == sent[1][1], 'resent with another txnNumber'
+
+
+def test_token_lookup_is_retried_after_a_lost_connection(rs):
+    """A read is retried too: the API request is answered, not refused
+    as if its token were unknown."""
+    rs.members[0].faults.append((('find', 'tokens'), hang_up))
+    out = run(rs, 'token-find', TOKEN_HASH)
+    expect(out, 'ok', 200)
+    assert out['result']['org_id'] == str(ORG), out
+
+
+def test_token_lookup_of_a_gone_server_is_unavailable(rs):
+    """A server that is gone is a 503, never a 401 that would sign the
+    caller out."""
+    rs.members[0].faults.append((('find', 'tokens'), go_down))
+    out = run(rs, 'token-find', TOKEN_HASH)
+    expect(out, 'unavailable', 503)
+
+
+def test_ping_writes_the_health_record(rs):
+    """/healthz: an update the server answers with n, the records it
+    matched; none (a dropped database) is unavailable."""
+    expect(run(rs, 'ping'), 'ok', 200)
+    assert 'checked_at' in rs.health, rs.health
+    rs.health = None
+    out = run(rs, 'ping')
+    expect(out, 'unavailable', 503)
+    assert 'health record' in out['message'], out
+
+
+TESTS = [
+    (test_new_message_is_stored_with_its_events, 1),
+    (test_duplicate_key_is_a_message_stored_before, 1),
+    (test_lost_answer_of_the_message_insert_applies_it_once, 1),
+    (test_lost_answer_of_the_event_numbers_applies_them_once, 1),
+    (test_lost_answer_of_the_conversation_update_counts_it_once, 1),
+    (test_server_gone_is_unavailable_then_the_retry_stores_it, 1),
+    (test_silent_server_is_unavailable_before_the_carrier_gives_up, 1),
+    (test_not_primary_retries_on_the_new_primary_once, 2),
+    (test_not_primary_without_a_new_one_is_unavailable, 2),
+    (test_lost_answer_of_mark_read_still_pushes_its_events, 1),
+    (test_token_lookup_is_retried_after_a_lost_connection, 1),
+    (test_token_lookup_of_a_gone_server_is_unavailable, 1),
+    (test_ping_writes_the_health_record, 1),
+]
+
+
+def run_test(test, members):
+    rs = ReplicaSet(members)
+    try:
+        test(rs)
+        unused = [f for m in rs.members for f in m.faults]
+        assert not unused, 'faults never met: %r' % unused
+        return None
+    except Exception:
+        return traceback.format_exc()
+    finally:
+        rs.stop()
+
+
+def main():
+    if not os.access(DRIVER, os.X_OK):
+        print('%s is missing: make test-build' % DRIVER)
+        print('# 0 passed, 1 failed')
+        return 1
+
+    # Most of the time is spent waiting for timeouts: run them side by side.
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        failures = list(pool.map(lambda t: run_test(*t), TESTS))
+
+    passed = failed = 0
+    for (test, _), failure in zip(TESTS, failures):
+        if failure is None:
+            passed += 1
+            print('ok - %s' % test.__name__)
+        else:
+            failed += 1
+            print('not ok - %s' % test.__name__)
+            sys.stdout.write('    ' + failure.replace('\n', '\n    ') + '\n')
+
+    print('# %d passed, %d failed' % (passed, failed))
+    return 0 if failed == 0 else 1
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -70,6 +70,9 @@ typedef enum {
     INBOX_SQL_SEARCH_CANDIDATES,
     INBOX_SQL_SEARCH_ALL,       /* then one per filter, as above */
     INBOX_SQL_SEARCH_ANY = INBOX_SQL_SEARCH_ALL + 5,
+    INBOX_SQL_SEARCH_PENDING,
+    INBOX_SQL_SEARCH_INDEX,
+    INBOX_SQL_SEARCH_INDEXED,
     INBOX_SQL_CONVERSATION_OWNED,
     INBOX_SQL_MESSAGES_PAGE,
     INBOX_SQL_MESSAGE_MEDIA,
@@ -193,6 +196,11 @@ inbox_status_t inbox_sqlite_fail(inbox_sqlite_conn_t *conn, int rc,
  * a positive decimal integer. */
 void inbox_sqlite_format_id(int64_t id, char out[INBOX_ID_MAX]);
 int inbox_sqlite_parse_id(const char *s, int64_t *id);
+
+/* SQL inbox_search_matches(q, name, phone): inbox_search_matches for a
+ * row, q parsed once a statement. */
+void inbox_sqlite_search_matches(sqlite3_context *ctx, int argc,
+    sqlite3_value **argv);
 
 /* Binds a string, or NULL when s is NULL. */
 int inbox_sqlite_bind_text(sqlite3_stmt *stmt, int i, const char *s);

@@ -77,14 +77,19 @@ static const char  *inbox_sqlite_list_sql[] = {
     /* a walk from the default view merges the first and the last */
 };
 
-/* The search's few matches (?5: the contacts_search query), from the
- * index to their threads, sorted; their contacts are read for the page
- * only. */
+/* The search's few matches (?5: the contacts_search query; ?6: q), from
+ * the index and the contacts not indexed yet (few: each checked) to their
+ * threads, sorted; their contacts are read for the page only. */
 #define INBOX_SQLITE_SEARCH_SQL(filter)                                       \
     INBOX_SQLITE_CONVERSATION_COLUMNS                                        \
-    " FROM (SELECT c.id AS id FROM contacts_search s"                        \
-    "  CROSS JOIN conversations c ON c.contact_id = s.rowid"                 \
-    "  WHERE s.contacts_search MATCH ?5 AND c.org_id = ?1 AND " filter       \
+    " FROM (SELECT c.id AS id FROM"                                          \
+    "  (SELECT rowid AS contact_id FROM contacts_search"                     \
+    "    WHERE contacts_search MATCH ?5"                                     \
+    "   UNION ALL SELECT p.contact_id FROM contacts_search_pending p"        \
+    "    JOIN contacts pc ON pc.id = p.contact_id"                           \
+    "    WHERE inbox_search_matches(?6, pc.name, pc.phone)) s"               \
+    "  CROSS JOIN conversations c ON c.contact_id = s.contact_id"            \
+    "  WHERE c.org_id = ?1 AND " filter                                      \
     "  AND (c.last_activity_at, c.id) < (?2, ?3)"                            \
     "  ORDER BY c.last_activity_at DESC, c.id DESC LIMIT ?4) m"              \
     " CROSS JOIN conversations c ON c.id = m.id"                             \
@@ -293,6 +298,7 @@ inbox_sqlite_conversations_list(inbox_store_t *store, const char *org_id,
 
         if (lookup) {
             inbox_sqlite_bind_text(stmts[k], 5, match);
+            inbox_sqlite_bind_text(stmts[k], 6, query->q);
         }
     }
 
@@ -690,4 +696,31 @@ inbox_sqlite_conversation_write(inbox_sqlite_conn_t *conn, int64_t org,
     }
 
     return INBOX_OK;
+}
+
+
+void
+inbox_sqlite_search_matches(sqlite3_context *ctx, int argc,
+    sqlite3_value **argv)
+{
+    inbox_search_t  *search, *copy, parsed;
+
+    /* q is the same for every row of a statement: parsed at the first */
+    search = sqlite3_get_auxdata(ctx, 0);
+
+    if (search == NULL) {
+        (void) inbox_search_parse(
+            (const char *) sqlite3_value_text(argv[0]), &parsed);
+        search = &parsed;
+
+        copy = sqlite3_malloc(sizeof(inbox_search_t));
+        if (copy != NULL) {
+            *copy = parsed;
+            sqlite3_set_auxdata(ctx, 0, copy, sqlite3_free);
+        }
+    }
+
+    sqlite3_result_int(ctx, inbox_search_matches(search,
+        (const char *) sqlite3_value_text(argv[1]),
+        (const char *) sqlite3_value_text(argv[2])));
 }

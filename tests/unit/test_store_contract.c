@@ -1234,6 +1234,45 @@ TEST(a_renamed_contact_is_found_by_its_new_name)
 
 
 /*
+ * A contact is found the moment its first message is stored and after
+ * the store's maintenance (SQLite indexes new and renamed contacts
+ * then), once either way; a rename is found by its new name only, before
+ * and after.
+ */
+TEST(a_contact_is_found_before_and_after_maintenance)
+{
+    char       id[INBOX_ID_MAX];
+    fixture_t  f;
+
+    FIXTURE(&f);
+
+    CHECK_INT(receive(&f, "SM1", ALICE, "a", T0, NULL, NULL), INBOX_OK);
+    CHECK_INT(list_count(&f, INBOX_FILTER_ALL, "(555) 123"), 1);
+    CHECK(list_shows(&f, INBOX_FILTER_ALL, "(555) 123", ALICE));
+    CHECK_INT(inbox_store_maintain(f.store, NULL), INBOX_OK);
+    CHECK_INT(list_count(&f, INBOX_FILTER_ALL, "(555) 123"), 1);
+
+    CHECK_INT(inbox_store_contact_upsert(f.store, f.org, ALICE, "Alice Walker",
+                                         id, NULL), INBOX_OK);
+    CHECK_INT(list_count(&f, INBOX_FILTER_ALL, "walker"), 1);
+    CHECK_INT(inbox_store_maintain(f.store, NULL), INBOX_OK);
+    CHECK_INT(list_count(&f, INBOX_FILTER_ALL, "walker"), 1);
+
+    CHECK_INT(inbox_store_contact_upsert(f.store, f.org, ALICE, "Alice Stone",
+                                         id, NULL), INBOX_OK);
+    CHECK_INT(list_count(&f, INBOX_FILTER_ALL, "stone"), 1);
+    CHECK_INT(list_count(&f, INBOX_FILTER_ALL, "walker"), 0);
+    CHECK_INT(list_count(&f, INBOX_FILTER_ALL, "(555) 123"), 1);
+    CHECK_INT(inbox_store_maintain(f.store, NULL), INBOX_OK);
+    CHECK_INT(list_count(&f, INBOX_FILTER_ALL, "stone"), 1);
+    CHECK_INT(list_count(&f, INBOX_FILTER_ALL, "walker"), 0);
+    CHECK_INT(list_count(&f, INBOX_FILTER_ALL, "(555) 123"), 1);
+
+    fixture_close(&f);
+}
+
+
+/*
  * A search's pages, long or short, by name or by digits, from the
  * default view (archived threads too) or a filter: each match once,
  * newest activity first, every page full but the last.

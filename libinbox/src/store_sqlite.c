@@ -342,7 +342,24 @@ static const char *inbox_sqlite_migrations[] = {
     "BEGIN"
     "  UPDATE orgs SET" INBOX_SQLITE_COUNTS(INBOX_SQLITE_SUB, "OLD")
     "  WHERE id = OLD.org_id;"
-    "END;"
+    "END;",
+
+    /*
+     * 6: contacts' tags, one row each in the order given (rowid), unique
+     * per contact in any ASCII case (NOCASE, as contact.h says), found
+     * by tag for the contacts list's filter; the contacts list, newest
+     * first.
+     */
+    "CREATE TABLE contact_tags ("
+    "  id INTEGER PRIMARY KEY,"
+    "  contact_id INTEGER NOT NULL REFERENCES contacts (id),"
+    "  org_id INTEGER NOT NULL REFERENCES orgs (id),"
+    "  tag TEXT NOT NULL COLLATE NOCASE,"
+    "  UNIQUE (contact_id, tag)"
+    ");"
+    "CREATE INDEX contact_tags_by_tag ON contact_tags (org_id, tag);"
+    "CREATE INDEX contacts_by_created ON contacts"
+    "  (org_id, created_at DESC, id DESC);"
 };
 
 #define INBOX_SQLITE_VERSION                                                  \

@@ -19,6 +19,8 @@ typedef struct {
     ngx_uint_t                      method;   /* GET also answers HEAD */
     const char                     *method_name;
     ngx_http_inbox_api_prepare_pt   prepare;
+    off_t                           body;     /* the largest body read for
+                                                 prepare; 0: discarded */
 } ngx_http_inbox_api_route_t;
 
 
@@ -28,6 +30,9 @@ static ngx_int_t ngx_http_inbox_api_not_allowed(ngx_http_request_t *r,
     ngx_str_t *path);
 static ngx_int_t ngx_http_inbox_api_bearer(ngx_http_request_t *r,
     ngx_str_t *token);
+static void ngx_http_inbox_api_body_done(ngx_http_request_t *r);
+static ngx_int_t ngx_http_inbox_api_start(ngx_http_request_t *r,
+    ngx_http_inbox_job_t *job);
 static void ngx_http_inbox_api_run(ngx_http_inbox_job_t *job);
 static void ngx_http_inbox_api_query_cleanup(void *data);
 
@@ -38,32 +43,47 @@ static ngx_str_t  ngx_http_inbox_api_prefix = ngx_string("/api/v1/");
 static ngx_http_inbox_api_route_t  ngx_http_inbox_api_routes[] = {
 
     { "conversations", NGX_HTTP_GET, "GET",
-      ngx_http_inbox_conversations_list },
+      ngx_http_inbox_conversations_list, 0 },
 
     { "conversations/*", NGX_HTTP_GET, "GET",
-      ngx_http_inbox_conversation_get },
+      ngx_http_inbox_conversation_get, 0 },
 
     { "conversations/*/messages", NGX_HTTP_GET, "GET",
-      ngx_http_inbox_messages_list },
+      ngx_http_inbox_messages_list, 0 },
 
     /* a person's actions on a thread (the path's last segment) */
     { "conversations/*/read", NGX_HTTP_POST, "POST",
-      ngx_http_inbox_conversation_action },
+      ngx_http_inbox_conversation_action, 0 },
     { "conversations/*/unread", NGX_HTTP_POST, "POST",
-      ngx_http_inbox_conversation_action },
+      ngx_http_inbox_conversation_action, 0 },
     { "conversations/*/archive", NGX_HTTP_POST, "POST",
-      ngx_http_inbox_conversation_action },
+      ngx_http_inbox_conversation_action, 0 },
     { "conversations/*/unarchive", NGX_HTTP_POST, "POST",
-      ngx_http_inbox_conversation_action },
+      ngx_http_inbox_conversation_action, 0 },
     { "conversations/*/star", NGX_HTTP_POST, "POST",
-      ngx_http_inbox_conversation_action },
+      ngx_http_inbox_conversation_action, 0 },
     { "conversations/*/unstar", NGX_HTTP_POST, "POST",
-      ngx_http_inbox_conversation_action },
+      ngx_http_inbox_conversation_action, 0 },
 
     { "realtime/ticket", NGX_HTTP_POST, "POST",
-      ngx_http_inbox_realtime_ticket },
+      ngx_http_inbox_realtime_ticket, 0 },
 
-    { NULL, 0, NULL, NULL }
+    /* contacts (ngx_http_inbox_contacts.c) */
+    { "contacts", NGX_HTTP_GET, "GET",
+      ngx_http_inbox_contacts_list, 0 },
+    { "contacts", NGX_HTTP_POST, "POST",
+      ngx_http_inbox_contact_create, NGX_HTTP_INBOX_CONTACT_BODY_MAX },
+    /* the location's client_max_body_size bounds it */
+    { "contacts/import", NGX_HTTP_POST, "POST",
+      ngx_http_inbox_contacts_import, NGX_MAX_OFF_T_VALUE },
+    { "contacts/*", NGX_HTTP_GET, "GET",
+      ngx_http_inbox_contact_get, 0 },
+    { "contacts/*", NGX_HTTP_PATCH, "PATCH",
+      ngx_http_inbox_contact_update, NGX_HTTP_INBOX_CONTACT_BODY_MAX },
+    { "contacts/*/timeline", NGX_HTTP_GET, "GET",
+      ngx_http_inbox_contact_timeline, 0 },
+
+    { NULL, 0, NULL, NULL, 0 }
 };
 
 
@@ -76,12 +96,6 @@ ngx_http_inbox_api_handler(ngx_http_request_t *r)
     ngx_http_inbox_api_t        *api;
     ngx_http_inbox_job_t        *job;
     ngx_http_inbox_api_route_t  *route;
-
-    rc = ngx_http_discard_request_body(r);
-
-    if (rc != NGX_OK) {
-        return rc;
-    }
 
     if (r->uri.len < ngx_http_inbox_api_prefix.len
         || ngx_strncmp(r->uri.data, ngx_http_inbox_api_prefix.data,
@@ -110,6 +124,21 @@ ngx_http_inbox_api_handler(ngx_http_request_t *r)
         }
     }
 
+    /* a body is read only for a route that takes one, from a caller
+     * with a token, up to the route's size */
+    token.len = 0;
+
+    if (route->path == NULL || route->body == 0
+        || ngx_http_inbox_api_bearer(r, &token) != NGX_OK
+        || r->headers_in.content_length_n > route->body)
+    {
+        rc = ngx_http_discard_request_body(r);
+
+        if (rc != NGX_OK) {
+            return rc;
+        }
+    }
+
     if (route->path == NULL) {
         if (known) {
             return ngx_http_inbox_api_not_allowed(r, &path);
@@ -119,10 +148,17 @@ ngx_http_inbox_api_handler(ngx_http_request_t *r)
                                            "There is nothing at this path.");
     }
 
-    if (ngx_http_inbox_api_bearer(r, &token) != NGX_OK) {
+    if (token.len == 0
+        && ngx_http_inbox_api_bearer(r, &token) != NGX_OK)
+    {
         return ngx_http_inbox_reply_status(r, INBOX_ERR_UNAUTHENTICATED,
                    NULL, "Sign in, or send an API token as "
                    "\"Authorization: Bearer TOKEN\".");
+    }
+
+    if (r->headers_in.content_length_n > route->body && route->body != 0) {
+        return ngx_http_inbox_reply_status(r, INBOX_ERR_TOO_LARGE, NULL,
+                                           "The request body is too large.");
     }
 
     api = ngx_pcalloc(r->pool, sizeof(ngx_http_inbox_api_t));
@@ -133,12 +169,47 @@ ngx_http_inbox_api_handler(ngx_http_request_t *r)
     /* only the hash travels: the store knows no plain tokens */
     inbox_token_hash((char *) token.data, token.len, api->token_hash);
 
-    if (route->prepare(r, api, &id) != NGX_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
+    api->prepare = route->prepare;
+    api->id = id;
 
     job = ngx_http_inbox_job_create(r, ngx_http_inbox_api_run, api);
     if (job == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (route->body == 0) {
+        return ngx_http_inbox_api_start(r, job);
+    }
+
+    rc = ngx_http_read_client_request_body(r, ngx_http_inbox_api_body_done);
+
+    if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
+        return rc;
+    }
+
+    return NGX_DONE;
+}
+
+
+static void
+ngx_http_inbox_api_body_done(ngx_http_request_t *r)
+{
+    ngx_http_inbox_job_t  *job;
+
+    job = ngx_http_get_module_ctx(r, ngx_http_inbox_module);
+
+    ngx_http_finalize_request(r, ngx_http_inbox_api_start(r, job));
+}
+
+
+/* The route reads its arguments (and body), then the job is posted. */
+
+static ngx_int_t
+ngx_http_inbox_api_start(ngx_http_request_t *r, ngx_http_inbox_job_t *job)
+{
+    ngx_http_inbox_api_t  *api = job->data;
+
+    if (api->prepare(r, api, &api->id) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 

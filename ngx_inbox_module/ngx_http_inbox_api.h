@@ -41,6 +41,8 @@ typedef ngx_int_t (*ngx_http_inbox_api_prepare_pt)(ngx_http_request_t *r,
 
 
 struct ngx_http_inbox_api_s {
+    ngx_http_inbox_api_prepare_pt  prepare;
+    ngx_str_t                   id;          /* the path's {id}, or empty */
     char                        token_hash[INBOX_TOKEN_HASH_MAX];
     inbox_principal_t           principal;   /* set before op runs */
     inbox_error_t               invalid;     /* answered once authenticated */
@@ -79,6 +81,23 @@ ngx_int_t ngx_http_inbox_messages_list(ngx_http_request_t *r,
 ngx_int_t ngx_http_inbox_conversation_action(ngx_http_request_t *r,
     ngx_http_inbox_api_t *api, ngx_str_t *id);
 ngx_int_t ngx_http_inbox_realtime_ticket(ngx_http_request_t *r,
+    ngx_http_inbox_api_t *api, ngx_str_t *id);
+
+/* Contacts (ngx_http_inbox_contacts.c).  A route with a body finds it
+ * read (r->request_body) when prepare runs. */
+#define NGX_HTTP_INBOX_CONTACT_BODY_MAX  (64 * 1024)
+
+ngx_int_t ngx_http_inbox_contacts_list(ngx_http_request_t *r,
+    ngx_http_inbox_api_t *api, ngx_str_t *id);
+ngx_int_t ngx_http_inbox_contact_create(ngx_http_request_t *r,
+    ngx_http_inbox_api_t *api, ngx_str_t *id);
+ngx_int_t ngx_http_inbox_contacts_import(ngx_http_request_t *r,
+    ngx_http_inbox_api_t *api, ngx_str_t *id);
+ngx_int_t ngx_http_inbox_contact_get(ngx_http_request_t *r,
+    ngx_http_inbox_api_t *api, ngx_str_t *id);
+ngx_int_t ngx_http_inbox_contact_update(ngx_http_request_t *r,
+    ngx_http_inbox_api_t *api, ngx_str_t *id);
+ngx_int_t ngx_http_inbox_contact_timeline(ngx_http_request_t *r,
     ngx_http_inbox_api_t *api, ngx_str_t *id);
 
 

@@ -88,13 +88,14 @@ inbox_csv_field_end(inbox_csv_t *csv)
         return 0;
     }
 
-    csv->starts[csv->count] = csv->len;
+    csv->starts[csv->count] = csv->field;
     rc = inbox_csv_put(csv, '\0');
     if (rc != 0 || csv->too_long) {
         return rc;
     }
 
     csv->count++;
+    csv->field = csv->len;
 
     return 0;
 }
@@ -135,6 +136,7 @@ inbox_csv_record_end(inbox_csv_t *csv)
     }
 
     csv->len = 0;
+    csv->field = 0;
     csv->count = 0;
     csv->too_long = 0;
     csv->empty = 1;

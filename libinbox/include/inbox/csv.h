@@ -41,6 +41,7 @@ typedef struct {
                                             NUL-terminated */
     size_t                len;
     size_t                cap;
+    size_t                field;         /* where the current field began */
     size_t                starts[INBOX_CSV_FIELDS_MAX];
     size_t                count;
     int                   too_long;

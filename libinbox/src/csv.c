@@ -150,7 +150,7 @@ int
 inbox_csv_feed(inbox_csv_t *csv, const char *data, size_t len)
 {
     int            rc;
-    size_t         i;
+    size_t         i, j;
     unsigned char  c;
 
     static const unsigned char  bom[] = { 0xef, 0xbb, 0xbf };
@@ -169,8 +169,8 @@ inbox_csv_feed(inbox_csv_t *csv, const char *data, size_t len)
             csv->started = 1;
 
             /* not a BOM after all: those bytes were data */
-            for (; csv->bom > 0; csv->bom--) {
-                rc = inbox_csv_put(csv, (char) bom[sizeof(bom) - csv->bom]);
+            for (j = 0; j < csv->bom; j++) {
+                rc = inbox_csv_put(csv, (char) bom[j]);
                 if (rc != 0) {
                     return rc;
                 }

@@ -836,8 +836,10 @@ TEST(stored_events_refer_to_a_long_message_without_copying_it)
  * A store from before compact events (schema 3, frames in events.payload)
  * keeps its stream: migration 4 keeps each event's position and ids.
  */
-/* Schema 5 undone (the tabs' counts), as a store of before it was. */
+/* Schemas 6 (contacts' tags) and 5 (the tabs' counts) undone, as a store
+ * of before them was. */
 #define UNDO_SCHEMA_5                                                       \
+    "DROP TABLE contact_tags; DROP INDEX contacts_by_created;"            \
     "DROP TRIGGER conversations_count_insert;"                              \
     "DROP TRIGGER conversations_count_update;"                              \
     "DROP TRIGGER conversations_count_delete;"                              \
@@ -862,7 +864,7 @@ TEST(stored_events_refer_to_a_long_message_without_copying_it)
     " BEGIN UPDATE orgs SET unread_total = unread_total - OLD.unread_count" \
     " WHERE id = OLD.org_id; END;"
 
-#define SCHEMA_NOW  5
+#define SCHEMA_NOW  6
 
 
 /* Migration 5 counts the threads a store has already, as every later

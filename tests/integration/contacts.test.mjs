@@ -228,7 +228,7 @@ test('the contacts list: newest first, paged, searched by name or number '
     for (let i = 0; i < 5; i++) {
         const phone = uniqueNumber();
         made.push(await ok('/api/v1/contacts', { method: 'POST', body: {
-            phone, name: `Listed ${i} Quinn`,
+            phone, name: `Listed ${'abcde'[i]} Quinn`,
             tags: i % 2 ? ['Odd'] : ['even'] } }, 201));
     }
     const all = [];
@@ -256,7 +256,8 @@ test('the contacts list: newest first, paged, searched by name or number '
     const odd = await ok('/api/v1/contacts?tag=odd');
     assert.deepEqual(odd.items.map((c) => c.id),
         [made[3].id, made[1].id]);
-    const evenQ = await ok('/api/v1/contacts?tag=Even&q=listed%202');
+    // (a search with digits also matches numbers: keep them out here)
+    const evenQ = await ok('/api/v1/contacts?tag=Even&q=listed%20c');
     assert.deepEqual(evenQ.items.map((c) => c.id), [made[2].id]);
     const none = await ok('/api/v1/contacts?tag=od');
     assert.deepEqual(none.items, []);

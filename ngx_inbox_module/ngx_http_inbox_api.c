@@ -1,6 +1,7 @@
 
 /*
- * The JSON API under /api/v1/: routing and bearer authentication.
+ * The JSON API under /api/v1/: the route table and the dispatcher (see
+ * ngx_http_inbox_api.h).
  */
 
 
@@ -10,99 +11,146 @@
 
 #include "ngx_http_inbox_module.h"
 #include "ngx_http_inbox_api.h"
+#include "ngx_http_inbox_auth.h"
+#include "ngx_http_inbox_body.h"
 #include "ngx_http_inbox_reply.h"
 #include "ngx_http_inbox_task.h"
 
 
-typedef struct {
-    const char                     *path;     /* "*" is one {id} segment */
-    ngx_uint_t                      method;   /* GET also answers HEAD */
-    const char                     *method_name;
-    ngx_http_inbox_api_prepare_pt   prepare;
-    off_t                           body;     /* the largest body read for
-                                                 prepare; 0: discarded */
-} ngx_http_inbox_api_route_t;
+#define NGX_HTTP_INBOX_JSON  "application/json"
 
 
 static ngx_int_t ngx_http_inbox_api_match(ngx_str_t *path,
     const char *pattern, ngx_str_t *id);
 static ngx_int_t ngx_http_inbox_api_not_allowed(ngx_http_request_t *r,
     ngx_str_t *path);
-static ngx_int_t ngx_http_inbox_api_bearer(ngx_http_request_t *r,
-    ngx_str_t *token);
-static void ngx_http_inbox_api_body_done(ngx_http_request_t *r);
+static const char *ngx_http_inbox_api_method_name(ngx_uint_t method);
+static ngx_int_t ngx_http_inbox_api_refuse(ngx_http_request_t *r,
+    const inbox_error_t *err);
+static ngx_uint_t ngx_http_inbox_api_type_ok(ngx_http_request_t *r,
+    const ngx_http_inbox_api_route_t *route);
+static void ngx_http_inbox_api_body_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_inbox_api_start(ngx_http_request_t *r,
-    ngx_http_inbox_job_t *job);
+    ngx_http_inbox_api_t *api);
+static void ngx_http_inbox_api_delayed(ngx_http_request_t *r);
+static ngx_int_t ngx_http_inbox_api_post(ngx_http_request_t *r,
+    ngx_http_inbox_api_t *api);
 static void ngx_http_inbox_api_run(ngx_http_inbox_job_t *job);
+static ngx_int_t ngx_http_inbox_api_done(ngx_http_request_t *r,
+    ngx_http_inbox_job_t *job);
 static void ngx_http_inbox_api_query_cleanup(void *data);
+static void ngx_http_inbox_api_json_cleanup(void *data);
 
 
 static ngx_str_t  ngx_http_inbox_api_prefix = ngx_string("/api/v1/");
 
 
-static ngx_http_inbox_api_route_t  ngx_http_inbox_api_routes[] = {
+/*
+ * Every route: method, path, who may call it, the body it takes and its
+ * largest size, the Content-Types of a binary body, and its prepare
+ * function.
+ */
 
-    { "conversations", NGX_HTTP_GET, "GET",
-      ngx_http_inbox_conversations_list, 0 },
+#define USER     NGX_HTTP_INBOX_AUTH_USER
+#define SESSION  NGX_HTTP_INBOX_AUTH_SESSION
+#define ANYONE   NGX_HTTP_INBOX_AUTH_NONE
+#define NOBODY   NGX_HTTP_INBOX_BODY_NONE, 0, NULL
+#define JSON(n)  NGX_HTTP_INBOX_BODY_JSON, (n), NULL
+#define BINARY(n, types)  NGX_HTTP_INBOX_BODY_BINARY, (n), (types)
 
-    { "conversations/*", NGX_HTTP_GET, "GET",
-      ngx_http_inbox_conversation_get, 0 },
+static const ngx_http_inbox_api_route_t  ngx_http_inbox_api_routes[] = {
 
-    { "conversations/*/messages", NGX_HTTP_GET, "GET",
-      ngx_http_inbox_messages_list, 0 },
+    { NGX_HTTP_POST, "auth/login", ANYONE, JSON(4096),
+      ngx_http_inbox_session_login },
+
+    { NGX_HTTP_POST, "auth/logout", SESSION, NOBODY,
+      ngx_http_inbox_session_logout },
+
+    { NGX_HTTP_GET, "me", USER, NOBODY,
+      ngx_http_inbox_session_me },
+
+    { NGX_HTTP_GET, "conversations", USER, NOBODY,
+      ngx_http_inbox_conversations_list },
+
+    { NGX_HTTP_GET, "conversations/*", USER, NOBODY,
+      ngx_http_inbox_conversation_get },
+
+    { NGX_HTTP_GET, "conversations/*/messages", USER, NOBODY,
+      ngx_http_inbox_messages_list },
 
     /* a person's actions on a thread (the path's last segment) */
-    { "conversations/*/read", NGX_HTTP_POST, "POST",
-      ngx_http_inbox_conversation_action, 0 },
-    { "conversations/*/unread", NGX_HTTP_POST, "POST",
-      ngx_http_inbox_conversation_action, 0 },
-    { "conversations/*/archive", NGX_HTTP_POST, "POST",
-      ngx_http_inbox_conversation_action, 0 },
-    { "conversations/*/unarchive", NGX_HTTP_POST, "POST",
-      ngx_http_inbox_conversation_action, 0 },
-    { "conversations/*/star", NGX_HTTP_POST, "POST",
-      ngx_http_inbox_conversation_action, 0 },
-    { "conversations/*/unstar", NGX_HTTP_POST, "POST",
-      ngx_http_inbox_conversation_action, 0 },
+    { NGX_HTTP_POST, "conversations/*/read", USER, NOBODY,
+      ngx_http_inbox_conversation_action },
 
-    { "realtime/ticket", NGX_HTTP_POST, "POST",
-      ngx_http_inbox_realtime_ticket, 0 },
+    { NGX_HTTP_POST, "conversations/*/unread", USER, NOBODY,
+      ngx_http_inbox_conversation_action },
+
+    { NGX_HTTP_POST, "conversations/*/archive", USER, NOBODY,
+      ngx_http_inbox_conversation_action },
+
+    { NGX_HTTP_POST, "conversations/*/unarchive", USER, NOBODY,
+      ngx_http_inbox_conversation_action },
+
+    { NGX_HTTP_POST, "conversations/*/star", USER, NOBODY,
+      ngx_http_inbox_conversation_action },
+
+    { NGX_HTTP_POST, "conversations/*/unstar", USER, NOBODY,
+      ngx_http_inbox_conversation_action },
+
+    { NGX_HTTP_POST, "realtime/ticket", USER, NOBODY,
+      ngx_http_inbox_realtime_ticket },
 
     /* contacts (ngx_http_inbox_contacts.c) */
-    { "contacts", NGX_HTTP_GET, "GET",
-      ngx_http_inbox_contacts_list, 0 },
-    { "contacts", NGX_HTTP_POST, "POST",
-      ngx_http_inbox_contact_create, NGX_HTTP_INBOX_CONTACT_BODY_MAX },
-    /* the location's client_max_body_size bounds it */
-    { "contacts/import", NGX_HTTP_POST, "POST",
-      ngx_http_inbox_contacts_import, NGX_MAX_OFF_T_VALUE },
-    { "contacts/*", NGX_HTTP_GET, "GET",
-      ngx_http_inbox_contact_get, 0 },
-    { "contacts/*", NGX_HTTP_PATCH, "PATCH",
-      ngx_http_inbox_contact_update, NGX_HTTP_INBOX_CONTACT_BODY_MAX },
-    { "contacts/*/timeline", NGX_HTTP_GET, "GET",
-      ngx_http_inbox_contact_timeline, 0 },
+    { NGX_HTTP_GET, "contacts", USER, NOBODY,
+      ngx_http_inbox_contacts_list },
 
-    { NULL, 0, NULL, NULL, 0 }
+    { NGX_HTTP_POST, "contacts", USER,
+      JSON(NGX_HTTP_INBOX_CONTACT_BODY_MAX),
+      ngx_http_inbox_contact_create },
+
+    /* as large as its location's client_max_body_size */
+    { NGX_HTTP_POST, "contacts/import", USER,
+      BINARY(NGX_HTTP_INBOX_IMPORT_BODY_MAX, "text/csv"),
+      ngx_http_inbox_contacts_import },
+
+    { NGX_HTTP_GET, "contacts/*", USER, NOBODY,
+      ngx_http_inbox_contact_get },
+
+    { NGX_HTTP_PATCH, "contacts/*", USER,
+      JSON(NGX_HTTP_INBOX_CONTACT_BODY_MAX),
+      ngx_http_inbox_contact_update },
+
+    { NGX_HTTP_GET, "contacts/*/timeline", USER, NOBODY,
+      ngx_http_inbox_contact_timeline },
+
+    { 0, NULL, 0, 0, 0, NULL, NULL }
 };
+
+#undef USER
+#undef SESSION
+#undef ANYONE
+#undef NOBODY
+#undef JSON
+#undef BINARY
 
 
 ngx_int_t
 ngx_http_inbox_api_handler(ngx_http_request_t *r)
 {
-    ngx_int_t                    rc;
-    ngx_str_t                    path, id, token;
-    ngx_uint_t                   known, method;
-    ngx_http_inbox_api_t        *api;
-    ngx_http_inbox_job_t        *job;
-    ngx_http_inbox_api_route_t  *route;
+    ngx_int_t                          rc;
+    ngx_str_t                          path, id;
+    ngx_uint_t                         known, method;
+    inbox_error_t                      err;
+    ngx_http_inbox_api_t              *api;
+    const ngx_http_inbox_api_route_t  *route;
 
     if (r->uri.len < ngx_http_inbox_api_prefix.len
         || ngx_strncmp(r->uri.data, ngx_http_inbox_api_prefix.data,
                        ngx_http_inbox_api_prefix.len) != 0)
     {
-        return ngx_http_inbox_reply_status(r, INBOX_ERR_NOT_FOUND, NULL,
-                                           "There is nothing at this path.");
+        inbox_error_set(&err, INBOX_ERR_NOT_FOUND,
+                        "There is nothing at this path.");
+        return ngx_http_inbox_api_refuse(r, &err);
     }
 
     path.data = r->uri.data + ngx_http_inbox_api_prefix.len;
@@ -124,41 +172,20 @@ ngx_http_inbox_api_handler(ngx_http_request_t *r)
         }
     }
 
-    /* a body is read only for a route that takes one, from a caller
-     * with a token, up to the route's size */
-    token.len = 0;
-
-    if (route->path == NULL || route->body == 0
-        || ngx_http_inbox_api_bearer(r, &token) != NGX_OK
-        || r->headers_in.content_length_n > route->body)
-    {
-        rc = ngx_http_discard_request_body(r);
-
-        if (rc != NGX_OK) {
-            return rc;
-        }
-    }
-
     if (route->path == NULL) {
         if (known) {
+            rc = ngx_http_discard_request_body(r);
+
+            if (rc != NGX_OK) {
+                return rc;
+            }
+
             return ngx_http_inbox_api_not_allowed(r, &path);
         }
 
-        return ngx_http_inbox_reply_status(r, INBOX_ERR_NOT_FOUND, NULL,
-                                           "There is nothing at this path.");
-    }
-
-    if (token.len == 0
-        && ngx_http_inbox_api_bearer(r, &token) != NGX_OK)
-    {
-        return ngx_http_inbox_reply_status(r, INBOX_ERR_UNAUTHENTICATED,
-                   NULL, "Sign in, or send an API token as "
-                   "\"Authorization: Bearer TOKEN\".");
-    }
-
-    if (r->headers_in.content_length_n > route->body && route->body != 0) {
-        return ngx_http_inbox_reply_status(r, INBOX_ERR_TOO_LARGE, NULL,
-                                           "The request body is too large.");
+        inbox_error_set(&err, INBOX_ERR_NOT_FOUND,
+                        "There is nothing at this path.");
+        return ngx_http_inbox_api_refuse(r, &err);
     }
 
     api = ngx_pcalloc(r->pool, sizeof(ngx_http_inbox_api_t));
@@ -166,22 +193,51 @@ ngx_http_inbox_api_handler(ngx_http_request_t *r)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    /* only the hash travels: the store knows no plain tokens */
-    inbox_token_hash((char *) token.data, token.len, api->token_hash);
-
-    api->prepare = route->prepare;
+    api->route = route;
     api->id = id;
 
-    job = ngx_http_inbox_job_create(r, ngx_http_inbox_api_run, api);
-    if (job == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    if (ngx_http_inbox_auth_check(r, api, &err) != INBOX_OK) {
+        return ngx_http_inbox_api_refuse(r, &err);
     }
 
-    if (route->body == 0) {
-        return ngx_http_inbox_api_start(r, job);
+    if (route->body == NGX_HTTP_INBOX_BODY_NONE) {
+        rc = ngx_http_discard_request_body(r);
+
+        if (rc != NGX_OK) {
+            return rc;
+        }
+
+        return ngx_http_inbox_api_start(r, api);
     }
 
-    rc = ngx_http_read_client_request_body(r, ngx_http_inbox_api_body_done);
+    /* a body: what it is and how large, before a byte of it is read */
+
+    if (!ngx_http_inbox_api_type_ok(r, route)) {
+        if (route->body == NGX_HTTP_INBOX_BODY_JSON) {
+            inbox_error_set(&err, INBOX_ERR_UNSUPPORTED_MEDIA_TYPE,
+                            "Send the body as JSON, with \"Content-Type: "
+                            NGX_HTTP_INBOX_JSON "\".");
+
+        } else {
+            inbox_error_set(&err, INBOX_ERR_UNSUPPORTED_MEDIA_TYPE,
+                            "The body must have one of these types: %s.",
+                            route->types);
+        }
+
+        return ngx_http_inbox_api_refuse(r, &err);
+    }
+
+    if (r->headers_in.content_length_n > (off_t) route->max) {
+        inbox_error_set(&err, INBOX_ERR_TOO_LARGE,
+                        "The request body is larger than the %zu bytes "
+                        "this request takes.", route->max);
+        return ngx_http_inbox_api_refuse(r, &err);
+    }
+
+    ngx_http_set_ctx(r, api, ngx_http_inbox_module);
+
+    rc = ngx_http_read_client_request_body(r,
+                                          ngx_http_inbox_api_body_handler);
 
     if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
         return rc;
@@ -191,29 +247,179 @@ ngx_http_inbox_api_handler(ngx_http_request_t *r)
 }
 
 
-static void
-ngx_http_inbox_api_body_done(ngx_http_request_t *r)
+/* An answer before the body was read: the body is discarded first. */
+
+static ngx_int_t
+ngx_http_inbox_api_refuse(ngx_http_request_t *r, const inbox_error_t *err)
 {
-    ngx_http_inbox_job_t  *job;
+    ngx_int_t  rc;
 
-    job = ngx_http_get_module_ctx(r, ngx_http_inbox_module);
+    rc = ngx_http_discard_request_body(r);
 
-    ngx_http_finalize_request(r, ngx_http_inbox_api_start(r, job));
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    return ngx_http_inbox_reply_error(r, err);
 }
 
 
-/* The route reads its arguments (and body), then the job is posted. */
+static ngx_uint_t
+ngx_http_inbox_api_type_ok(ngx_http_request_t *r,
+    const ngx_http_inbox_api_route_t *route)
+{
+    u_char       type[64];
+    size_t       len;
+    const char  *p, *end;
+
+    if (route->body == NGX_HTTP_INBOX_BODY_JSON) {
+        return ngx_http_inbox_content_type_is(r, NGX_HTTP_INBOX_JSON);
+    }
+
+    for (p = route->types; p && *p; p = end) {
+
+        while (*p == ' ') {
+            p++;
+        }
+
+        for (end = p; *end && *end != ' '; end++) {
+            /* void */
+        }
+
+        len = end - p;
+
+        if (len == 0 || len >= sizeof(type)) {
+            continue;
+        }
+
+        ngx_memcpy(type, p, len);
+        type[len] = '\0';
+
+        if (ngx_http_inbox_content_type_is(r, (char *) type)) {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+static void
+ngx_http_inbox_api_body_handler(ngx_http_request_t *r)
+{
+    ngx_int_t              rc;
+    inbox_error_t          err;
+    ngx_http_inbox_api_t  *api;
+
+    api = ngx_http_get_module_ctx(r, ngx_http_inbox_module);
+
+    if (api->route->body == NGX_HTTP_INBOX_BODY_BINARY) {
+        /* left where nginx put it, for the pool thread to read */
+        rc = ngx_http_inbox_request_body_size(r, api->route->max);
+
+    } else {
+        rc = ngx_http_inbox_request_body(r, api->route->max, &api->body);
+    }
+
+    if (rc == NGX_DECLINED) {
+        /* a chunked body, which had no length to check before */
+        inbox_error_set(&err, INBOX_ERR_TOO_LARGE,
+                        "The request body is larger than the %zu bytes "
+                        "this request takes.", api->route->max);
+        rc = ngx_http_inbox_reply_error(r, &err);
+
+    } else if (rc != NGX_OK) {
+        rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
+
+    } else {
+        rc = ngx_http_inbox_api_start(r, api);
+    }
+
+    ngx_http_finalize_request(r, rc);
+}
+
+
+/*
+ * The route's prepare, then the job: at once, or api->wait later (a
+ * sign-in slowed after failures).  NGX_DONE, or a reply's code.
+ */
 
 static ngx_int_t
-ngx_http_inbox_api_start(ngx_http_request_t *r, ngx_http_inbox_job_t *job)
+ngx_http_inbox_api_start(ngx_http_request_t *r, ngx_http_inbox_api_t *api)
 {
-    ngx_http_inbox_api_t  *api = job->data;
+    ngx_event_t  *wev;
 
-    if (api->prepare(r, api, &api->id) != NGX_OK) {
+    if (api->route->prepare(r, api, &api->id) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    job->done = api->done;
+    /* nobody to authenticate first: a mistake is answered now */
+    if (api->route->auth == NGX_HTTP_INBOX_AUTH_NONE
+        && api->invalid.code != INBOX_OK)
+    {
+        return ngx_http_inbox_reply_error(r, &api->invalid);
+    }
+
+    if (api->wait == 0) {
+        return ngx_http_inbox_api_post(r, api);
+    }
+
+    /* as limit_req delays: the write event's timer, the client watched */
+
+    ngx_http_set_ctx(r, api, ngx_http_inbox_module);
+
+    if (!r->discard_body) {
+        r->read_event_handler = ngx_http_test_reading;
+    }
+
+    r->write_event_handler = ngx_http_inbox_api_delayed;
+
+    wev = r->connection->write;
+    wev->delayed = 1;
+    ngx_add_timer(wev, api->wait);
+
+    r->main->count++;
+
+    return NGX_DONE;
+}
+
+
+static void
+ngx_http_inbox_api_delayed(ngx_http_request_t *r)
+{
+    ngx_event_t           *wev;
+    ngx_http_inbox_api_t  *api;
+
+    wev = r->connection->write;
+
+    if (wev->delayed) {
+        /* woken before the timer: wait on */
+        if (ngx_handle_write_event(wev, 0) != NGX_OK) {
+            ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        }
+
+        return;
+    }
+
+    r->write_event_handler = ngx_http_request_empty_handler;
+
+    api = ngx_http_get_module_ctx(r, ngx_http_inbox_module);
+
+    ngx_http_finalize_request(r, ngx_http_inbox_api_post(r, api));
+}
+
+
+static ngx_int_t
+ngx_http_inbox_api_post(ngx_http_request_t *r, ngx_http_inbox_api_t *api)
+{
+    ngx_http_inbox_job_t  *job;
+
+    job = ngx_http_inbox_job_create(r, ngx_http_inbox_api_run, api);
+    if (job == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    job->done = ngx_http_inbox_api_done;
 
     return ngx_http_inbox_job_post(r, job);
 }
@@ -264,9 +470,10 @@ ngx_http_inbox_api_match(ngx_str_t *path, const char *pattern, ngx_str_t *id)
 static ngx_int_t
 ngx_http_inbox_api_not_allowed(ngx_http_request_t *r, ngx_str_t *path)
 {
-    u_char                      *allow, *p;
-    ngx_str_t                    id;
-    ngx_http_inbox_api_route_t  *route;
+    u_char                            *allow, *p;
+    ngx_str_t                          id;
+    const char                        *name;
+    const ngx_http_inbox_api_route_t  *route;
 
     allow = ngx_pnalloc(r->pool, 128);
     if (allow == NULL) {
@@ -285,8 +492,8 @@ ngx_http_inbox_api_not_allowed(ngx_http_request_t *r, ngx_str_t *path)
             p = ngx_cpymem(p, ", ", 2);
         }
 
-        p = ngx_cpymem(p, route->method_name,
-                       ngx_strlen(route->method_name));
+        name = ngx_http_inbox_api_method_name(route->method);
+        p = ngx_cpymem(p, name, ngx_strlen(name));
 
         if (route->method == NGX_HTTP_GET) {
             p = ngx_cpymem(p, ", HEAD", 6);
@@ -299,46 +506,23 @@ ngx_http_inbox_api_not_allowed(ngx_http_request_t *r, ngx_str_t *path)
 }
 
 
-/* "Authorization: Bearer TOKEN": NGX_DECLINED when it is not there. */
-
-static ngx_int_t
-ngx_http_inbox_api_bearer(ngx_http_request_t *r, ngx_str_t *token)
+static const char *
+ngx_http_inbox_api_method_name(ngx_uint_t method)
 {
-    u_char     *p, *end;
-    ngx_str_t  *value;
-
-    if (r->headers_in.authorization == NULL) {
-        return NGX_DECLINED;
+    switch (method) {
+    case NGX_HTTP_GET:
+        return "GET";
+    case NGX_HTTP_POST:
+        return "POST";
+    case NGX_HTTP_PUT:
+        return "PUT";
+    case NGX_HTTP_PATCH:
+        return "PATCH";
+    case NGX_HTTP_DELETE:
+        return "DELETE";
+    default:
+        return "OPTIONS";
     }
-
-    value = &r->headers_in.authorization->value;
-
-    if (value->len < sizeof("Bearer ") - 1
-        || ngx_strncasecmp(value->data, (u_char *) "Bearer ",
-                           sizeof("Bearer ") - 1) != 0)
-    {
-        return NGX_DECLINED;
-    }
-
-    p = value->data + sizeof("Bearer ") - 1;
-    end = value->data + value->len;
-
-    while (p < end && *p == ' ') {
-        p++;
-    }
-
-    while (end > p && end[-1] == ' ') {
-        end--;
-    }
-
-    if (p == end) {
-        return NGX_DECLINED;
-    }
-
-    token->data = p;
-    token->len = end - p;
-
-    return NGX_OK;
 }
 
 
@@ -349,20 +533,16 @@ ngx_http_inbox_api_run(ngx_http_inbox_job_t *job)
 {
     ngx_http_inbox_api_t  *api = job->data;
 
-    inbox_status_t   rc;
-    inbox_store_t   *store;
+    inbox_store_t  *store;
 
     store = ngx_http_inbox_store(&job->error);
     if (store == NULL) {
         return;
     }
 
-    /* read on every request, never cached: a revoked or expired token
-     * fails from the next request on, with libinbox's message */
-    rc = inbox_store_token_find(store, api->token_hash, &api->principal,
-                                &job->error);
-
-    if (rc != INBOX_OK) {
+    if (api->route->auth != NGX_HTTP_INBOX_AUTH_NONE
+        && ngx_http_inbox_auth_find(api, store, &job->error) != INBOX_OK)
+    {
         return;
     }
 
@@ -372,6 +552,36 @@ ngx_http_inbox_api_run(ngx_http_inbox_job_t *job)
     }
 
     api->op(api, store, job);
+}
+
+
+/* In the event loop: the route's own done, then a session that no longer
+ * counts is forgotten by the browser too. */
+
+static ngx_int_t
+ngx_http_inbox_api_done(ngx_http_request_t *r, ngx_http_inbox_job_t *job)
+{
+    ngx_int_t              rc;
+    ngx_http_inbox_api_t  *api = job->data;
+
+    if (api->done) {
+        rc = api->done(r, job);
+
+        if (rc != NGX_DECLINED) {
+            return rc;
+        }
+    }
+
+    if (job->body == NULL
+        && job->error.code == INBOX_ERR_UNAUTHENTICATED
+        && api->credential == NGX_HTTP_INBOX_CREDENTIAL_SESSION
+        && api->route->auth != NGX_HTTP_INBOX_AUTH_NONE
+        && ngx_http_inbox_auth_clear_cookie(r) != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return NGX_DECLINED;
 }
 
 
@@ -478,4 +688,53 @@ ngx_http_inbox_api_query_cleanup(void *data)
     inbox_form_t  *form = data;
 
     inbox_form_free(form);
+}
+
+
+ngx_int_t
+ngx_http_inbox_api_json(ngx_http_request_t *r, ngx_http_inbox_api_t *api,
+    const inbox_field_t *fields, inbox_request_t **req)
+{
+    inbox_error_t        err;
+    inbox_request_t     *parsed;
+    ngx_pool_cleanup_t  *cln;
+
+    parsed = ngx_pcalloc(r->pool, sizeof(inbox_request_t));
+    if (parsed == NULL) {
+        return NGX_ERROR;
+    }
+
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+    if (cln == NULL) {
+        return NGX_ERROR;
+    }
+
+    cln->handler = ngx_http_inbox_api_json_cleanup;
+    cln->data = parsed;
+
+    *req = parsed;
+
+    if (inbox_request_parse((char *) api->body.data, api->body.len, fields,
+                            parsed, &err)
+        != INBOX_OK)
+    {
+        if (err.code == INBOX_ERR_INTERNAL) {
+            return NGX_ERROR;
+        }
+
+        if (api->invalid.code == INBOX_OK) {
+            api->invalid = err;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_inbox_api_json_cleanup(void *data)
+{
+    inbox_request_t  *req = data;
+
+    inbox_request_free(req);
 }

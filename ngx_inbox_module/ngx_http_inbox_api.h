@@ -1,14 +1,26 @@
 
 /*
- * The JSON API under /api/v1/: routes, bearer authentication and the
- * helpers routes share.
+ * The JSON API under /api/v1/: the route table, the dispatcher that
+ * enforces what each route declares, and the helpers routes share.
  *
- * A route's prepare function runs in the event loop: it reads the path's
- * {id} and the query into api->args (allocated from the request pool) and
- * names api->op.  Then one job (see ngx_http_inbox_task.h) finds the token
- * and, when it is good, runs op in a pool thread, which answers through
- * the job; api->done, if the route set one, sees that answer in the event
- * loop before it is sent.
+ * A route declares its method and path, who may call it (a session
+ * cookie or a bearer token, a session cookie only, or anyone) and what
+ * body it takes (none, JSON or binary, up to a size).  The dispatcher
+ * answers, in the event loop and before reading any body: 404 and 405
+ * (with Allow); 401 without a credential; 403 for a cookie-authenticated
+ * change without "X-Requested-With: inbox"; 415 for a body of another
+ * Content-Type; 413 for one larger than the route takes.
+ *
+ * Then the route's prepare function runs in the event loop: it reads the
+ * path's {id}, the query and the body (ngx_http_inbox_api_json) into
+ * api->args (allocated from the request pool) and names api->op; a
+ * binary body stays where nginx put it (r->request_body: buffers or a
+ * temporary file), for op to read in its pool thread.  Its
+ * mistakes go to api->invalid, answered once the caller is authenticated
+ * (at once for a route anyone may call).  Then one job (see
+ * ngx_http_inbox_task.h) checks the token or session and, when it is good,
+ * runs op in a pool thread, which answers through the job; api->done, if
+ * the route set one, sees that answer in the event loop before it is sent.
  */
 
 
@@ -23,6 +35,7 @@
 #include <inbox/error.h>
 #include <inbox/form.h>
 #include <inbox/model.h>
+#include <inbox/request.h>
 #include <inbox/store.h>
 #include <inbox/token.h>
 
@@ -40,15 +53,58 @@ typedef ngx_int_t (*ngx_http_inbox_api_prepare_pt)(ngx_http_request_t *r,
     ngx_http_inbox_api_t *api, ngx_str_t *id);
 
 
+/* Who may call a route. */
+typedef enum {
+    NGX_HTTP_INBOX_AUTH_USER = 0,    /* a session cookie or a bearer token */
+    NGX_HTTP_INBOX_AUTH_SESSION,     /* a session cookie only */
+    NGX_HTTP_INBOX_AUTH_NONE         /* anyone */
+} ngx_http_inbox_auth_t;
+
+/* What a request carried. */
+typedef enum {
+    NGX_HTTP_INBOX_CREDENTIAL_NONE = 0,
+    NGX_HTTP_INBOX_CREDENTIAL_BEARER,
+    NGX_HTTP_INBOX_CREDENTIAL_SESSION
+} ngx_http_inbox_credential_t;
+
+/* The body a route takes. */
+typedef enum {
+    NGX_HTTP_INBOX_BODY_NONE = 0,    /* whatever is sent is discarded */
+    NGX_HTTP_INBOX_BODY_JSON,        /* application/json, up to max bytes */
+    NGX_HTTP_INBOX_BODY_BINARY       /* one of .types, up to max bytes,
+                                        left unread for op */
+} ngx_http_inbox_body_t;
+
+
+typedef struct {
+    ngx_uint_t                      method;   /* GET also answers HEAD */
+    const char                     *path;     /* "*" is one {id} segment */
+    ngx_http_inbox_auth_t           auth;
+    ngx_http_inbox_body_t           body;
+    size_t                          max;      /* the largest body, bytes */
+    const char                     *types;    /* BINARY: the Content-Types
+                                                 taken, space separated */
+    ngx_http_inbox_api_prepare_pt   prepare;
+} ngx_http_inbox_api_route_t;
+
+
 struct ngx_http_inbox_api_s {
-    ngx_http_inbox_api_prepare_pt  prepare;
-    ngx_str_t                   id;          /* the path's {id}, or empty */
-    char                        token_hash[INBOX_TOKEN_HASH_MAX];
-    inbox_principal_t           principal;   /* set before op runs */
-    inbox_error_t               invalid;     /* answered once authenticated */
-    ngx_http_inbox_api_op_pt    op;
-    void                       *args;
-    ngx_http_inbox_job_done_pt  done;        /* may be NULL */
+    const ngx_http_inbox_api_route_t  *route;
+    ngx_str_t                    id;          /* the path's {id}, or empty */
+    ngx_http_inbox_credential_t  credential;
+    /* only hashes travel: the store knows no plain tokens or sessions */
+    char                         credential_hash[INBOX_TOKEN_HASH_MAX];
+    ngx_str_t                    body;        /* a JSON body; a binary
+                                                 one stays in
+                                                 r->request_body */
+    inbox_principal_t            principal;   /* set before op runs */
+    inbox_error_t                invalid;     /* answered once
+                                                 authenticated */
+    ngx_msec_t                   wait;        /* set by prepare: post the
+                                                 job this much later */
+    ngx_http_inbox_api_op_pt     op;
+    void                        *args;
+    ngx_http_inbox_job_done_pt   done;        /* may be NULL */
 };
 
 
@@ -68,8 +124,16 @@ unsigned ngx_http_inbox_api_limit(ngx_http_inbox_api_t *api,
 char *ngx_http_inbox_api_id(ngx_http_request_t *r, ngx_http_inbox_api_t *api,
     ngx_str_t *id);
 
+/* The JSON body read against fields (see inbox/request.h), freed with the
+ * request.  A body that does not fit sets api->invalid (400 naming the
+ * field) and leaves req->root NULL.  NGX_ERROR when out of memory. */
+ngx_int_t ngx_http_inbox_api_json(ngx_http_request_t *r,
+    ngx_http_inbox_api_t *api, const inbox_field_t *fields,
+    inbox_request_t **req);
 
-/* Routes (ngx_http_inbox_conversations.c, ngx_http_inbox_realtime.c). */
+
+/* Routes (ngx_http_inbox_conversations.c, ngx_http_inbox_realtime.c,
+ * ngx_http_inbox_session.c). */
 ngx_int_t ngx_http_inbox_conversations_list(ngx_http_request_t *r,
     ngx_http_inbox_api_t *api, ngx_str_t *id);
 ngx_int_t ngx_http_inbox_conversation_get(ngx_http_request_t *r,
@@ -82,10 +146,17 @@ ngx_int_t ngx_http_inbox_conversation_action(ngx_http_request_t *r,
     ngx_http_inbox_api_t *api, ngx_str_t *id);
 ngx_int_t ngx_http_inbox_realtime_ticket(ngx_http_request_t *r,
     ngx_http_inbox_api_t *api, ngx_str_t *id);
+ngx_int_t ngx_http_inbox_session_login(ngx_http_request_t *r,
+    ngx_http_inbox_api_t *api, ngx_str_t *id);
+ngx_int_t ngx_http_inbox_session_logout(ngx_http_request_t *r,
+    ngx_http_inbox_api_t *api, ngx_str_t *id);
+ngx_int_t ngx_http_inbox_session_me(ngx_http_request_t *r,
+    ngx_http_inbox_api_t *api, ngx_str_t *id);
 
-/* Contacts (ngx_http_inbox_contacts.c).  A route with a body finds it
- * read (r->request_body) when prepare runs. */
+/* Contacts (ngx_http_inbox_contacts.c).  An import's body is as large as
+ * its location's client_max_body_size (config/inbox-server.conf). */
 #define NGX_HTTP_INBOX_CONTACT_BODY_MAX  (64 * 1024)
+#define NGX_HTTP_INBOX_IMPORT_BODY_MAX   (16 * 1024 * 1024)
 
 ngx_int_t ngx_http_inbox_contacts_list(ngx_http_request_t *r,
     ngx_http_inbox_api_t *api, ngx_str_t *id);

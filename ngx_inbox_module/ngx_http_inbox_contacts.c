@@ -4,9 +4,10 @@
  * POST /api/v1/contacts/import, GET and PATCH /api/v1/contacts/{id},
  * GET /api/v1/contacts/{id}/timeline.
  *
- * JSON bodies are small and read in the event loop; a CSV import is read
- * in its pool thread, piece by piece, from nginx's buffers or its
- * temporary file, twice: once to check it, once to store it.
+ * JSON bodies are small and read in the event loop (the dispatcher's
+ * reader); a CSV import is read in its pool thread, piece by piece, from
+ * nginx's buffers or its temporary file, twice: once to check it, once
+ * to store it.
  */
 
 
@@ -17,13 +18,10 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include <yajl/yajl_tree.h>
-
 #include <inbox/contact.h>
 #include <inbox/import.h>
 #include <inbox/phone.h>
 #include <inbox/render.h>
-#include <inbox/utf8.h>
 
 #include "ngx_http_inbox_module.h"
 #include "ngx_http_inbox_api.h"
@@ -54,13 +52,26 @@ typedef struct {
 } ngx_http_inbox_contacts_args_t;
 
 
+/* Each field's own rules are contact.h's and phone.h's, checked after. */
+static const inbox_field_t  ngx_http_inbox_contact_update_fields[] = {
+    { .name = "name", .type = INBOX_FIELD_STRING, .nullable = 1 },
+    { .name = "tags", .type = INBOX_FIELD_STRINGS },
+    { .name = NULL }
+};
+
+static const inbox_field_t  ngx_http_inbox_contact_create_fields[] = {
+    { .name = "phone", .type = INBOX_FIELD_STRING, .required = 1 },
+    { .name = "name", .type = INBOX_FIELD_STRING, .nullable = 1 },
+    { .name = "tags", .type = INBOX_FIELD_STRINGS },
+    { .name = NULL }
+};
+
+
 static ngx_http_inbox_contacts_args_t *ngx_http_inbox_contacts_args(
     ngx_http_request_t *r, ngx_http_inbox_api_t *api);
 static ngx_int_t ngx_http_inbox_contact_body(ngx_http_request_t *r,
     ngx_http_inbox_api_t *api, ngx_http_inbox_contacts_args_t *args,
     ngx_uint_t create);
-static ngx_int_t ngx_http_inbox_body_string(ngx_http_request_t *r,
-    ngx_str_t *body);
 static ngx_int_t ngx_http_inbox_body_pieces(ngx_http_request_t *r,
     ngx_http_inbox_contacts_args_t *args);
 static void ngx_http_inbox_contacts_cleanup(void *data);
@@ -206,7 +217,6 @@ ngx_int_t
 ngx_http_inbox_contacts_import(ngx_http_request_t *r,
     ngx_http_inbox_api_t *api, ngx_str_t *id)
 {
-    ngx_str_t                       *type;
     ngx_http_inbox_loc_conf_t       *ilcf;
     ngx_http_inbox_contacts_args_t  *args;
 
@@ -220,21 +230,7 @@ ngx_http_inbox_contacts_import(ngx_http_request_t *r,
 
     api->op = ngx_http_inbox_contacts_import_op;
 
-    type = r->headers_in.content_type ? &r->headers_in.content_type->value
-                                      : NULL;
-
-    if (type == NULL || type->len < sizeof("text/csv") - 1
-        || ngx_strncasecmp(type->data, (u_char *) "text/csv",
-                           sizeof("text/csv") - 1) != 0
-        || (type->len > sizeof("text/csv") - 1
-            && type->data[sizeof("text/csv") - 1] != ';'
-            && type->data[sizeof("text/csv") - 1] != ' '))
-    {
-        ngx_http_inbox_contacts_invalid(api, "Content-Type",
-                                        "Send the file as text/csv.");
-        return NGX_OK;
-    }
-
+    /* text/csv, as the route table says: the dispatcher checked it */
     return ngx_http_inbox_body_pieces(r, args);
 }
 
@@ -286,8 +282,9 @@ ngx_http_inbox_contacts_invalid(ngx_http_inbox_api_t *api, const char *field,
 
 
 /*
- * {"name","tags"} for a PATCH, with "phone" (required) for a create.
- * Each field is checked by libinbox's rules (contact.h); whatever does
+ * {"name","tags"} for a PATCH, with "phone" (required) for a create, read
+ * by the API's JSON reader (types, unknown and repeated fields); then
+ * each value is checked by libinbox's rules (contact.h).  Whatever does
  * not fit is a 400 naming the field, and nothing is stored.
  */
 
@@ -295,205 +292,70 @@ static ngx_int_t
 ngx_http_inbox_contact_body(ngx_http_request_t *r, ngx_http_inbox_api_t *api,
     ngx_http_inbox_contacts_args_t *args, ngx_uint_t create)
 {
-    char                        errbuf[128];
-    size_t                      i, j;
-    yajl_val                    root, v, item;
-    ngx_str_t                   body;
-    const char                 *key, *s;
+    size_t                      i;
+    yajl_val                    tags;
+    const char                 *s;
     inbox_error_t               err;
+    inbox_request_t            *req;
     ngx_http_inbox_loc_conf_t  *ilcf;
 
-    switch (ngx_http_inbox_body_string(r, &body)) {
-
-    case NGX_OK:
-        break;
-
-    case NGX_DECLINED:
-        if (api->invalid.code == INBOX_OK) {
-            inbox_error_set(&api->invalid, INBOX_ERR_TOO_LARGE,
-                            "The request body is too large.");
-        }
-        return NGX_OK;
-
-    default:
+    if (ngx_http_inbox_api_json(r, api,
+                                create ? ngx_http_inbox_contact_create_fields
+                                       : ngx_http_inbox_contact_update_fields,
+                                &req)
+        != NGX_OK)
+    {
         return NGX_ERROR;
     }
 
-    root = yajl_tree_parse((const char *) body.data, errbuf, sizeof(errbuf));
-
-    if (root == NULL || !YAJL_IS_OBJECT(root)
-        || !inbox_utf8_valid((const char *) body.data, body.len))
-    {
-        yajl_tree_free(root);
-        ngx_http_inbox_contacts_invalid(api, "body",
-                                        "The body must be a JSON object.");
+    if (req->root == NULL) {
         return NGX_OK;
     }
 
-    for (i = 0; i < root->u.object.len; i++) {
-        key = root->u.object.keys[i];
-        v = root->u.object.values[i];
+    if (inbox_request_has(req, "name")) {
+        s = inbox_request_string(req, "name");
 
-        for (j = 0; j < i; j++) {
-            if (ngx_strcmp(root->u.object.keys[j], key) == 0) {
-                break;
-            }
+        if (inbox_contact_name(s, s ? ngx_strlen(s) : 0, &args->name, &err)
+            != INBOX_OK)
+        {
+            ngx_http_inbox_contacts_invalid(api, "name", err.message);
+            return NGX_OK;
         }
 
-        if (j < i) {
-            ngx_http_inbox_contacts_invalid(api, key,
-                                            "A field is given twice.");
-            break;
-        }
+        args->edit.set_name = 1;
+        args->edit.name = args->name;
+    }
 
-        if (ngx_strcmp(key, "name") == 0) {
-            if (!YAJL_IS_STRING(v) && !YAJL_IS_NULL(v)) {
-                ngx_http_inbox_contacts_invalid(api, "name",
-                    "name must be a string, or null to clear it.");
-                break;
-            }
+    tags = inbox_request_get(req, "tags");
 
-            s = YAJL_IS_STRING(v) ? YAJL_GET_STRING(v) : NULL;
+    if (tags != NULL) {
+        for (i = 0; i < tags->u.array.len; i++) {
+            s = YAJL_GET_STRING(tags->u.array.values[i]);
 
-            if (inbox_contact_name(s, s ? ngx_strlen(s) : 0, &args->name,
-                                   &err)
+            if (inbox_tags_add(&args->edit.tags, s, ngx_strlen(s), &err)
                 != INBOX_OK)
             {
-                ngx_http_inbox_contacts_invalid(api, "name", err.message);
-                break;
+                ngx_http_inbox_contacts_invalid(api, "tags", err.message);
+                return NGX_OK;
             }
+        }
 
-            args->edit.set_name = 1;
-            args->edit.name = args->name;
+        args->edit.set_tags = 1;
+    }
 
-        } else if (ngx_strcmp(key, "tags") == 0) {
-            if (!YAJL_IS_ARRAY(v)) {
-                ngx_http_inbox_contacts_invalid(api, "tags",
-                    "tags must be a list of strings.");
-                break;
-            }
+    if (create) {
+        ilcf = ngx_http_get_module_loc_conf(r, ngx_http_inbox_module);
+        s = inbox_request_string(req, "phone");
 
-            for (j = 0; j < v->u.array.len; j++) {
-                item = v->u.array.values[j];
-
-                if (!YAJL_IS_STRING(item)) {
-                    ngx_http_inbox_contacts_invalid(api, "tags",
-                        "tags must be a list of strings.");
-                    break;
-                }
-
-                s = YAJL_GET_STRING(item);
-
-                if (inbox_tags_add(&args->edit.tags, s, ngx_strlen(s), &err)
-                    != INBOX_OK)
-                {
-                    ngx_http_inbox_contacts_invalid(api, "tags",
-                                                    err.message);
-                    break;
-                }
-            }
-
-            if (j < v->u.array.len) {
-                break;
-            }
-
-            args->edit.set_tags = 1;
-
-        } else if (create && ngx_strcmp(key, "phone") == 0) {
-            if (!YAJL_IS_STRING(v)) {
-                ngx_http_inbox_contacts_invalid(api, "phone",
-                    "phone must be a string.");
-                break;
-            }
-
-            ilcf = ngx_http_get_module_loc_conf(r, ngx_http_inbox_module);
-            s = YAJL_GET_STRING(v);
-
-            if (inbox_phone_normalize(s, ngx_strlen(s),
-                                      (const char *)
-                                          ilcf->default_country.data,
-                                      args->phone, &err)
-                != INBOX_OK)
-            {
-                ngx_http_inbox_contacts_invalid(api, "phone",
-                    "phone is not a phone number.");
-                break;
-            }
-
-        } else {
-            /* a misspelt field never passes for one that changed nothing */
-            ngx_http_inbox_contacts_invalid(api, key,
-                                            "There is no such field.");
-            break;
+        if (inbox_phone_normalize(s, ngx_strlen(s),
+                                  (const char *) ilcf->default_country.data,
+                                  args->phone, &err)
+            != INBOX_OK)
+        {
+            ngx_http_inbox_contacts_invalid(api, "phone",
+                                            "phone is not a phone number.");
         }
     }
-
-    yajl_tree_free(root);
-
-    if (create && args->phone[0] == '\0') {
-        ngx_http_inbox_contacts_invalid(api, "phone",
-                                        "phone is required.");
-    }
-
-    return NGX_OK;
-}
-
-
-/* A small body (up to NGX_HTTP_INBOX_CONTACT_BODY_MAX, else
- * NGX_DECLINED: a chunked body declares no length), whole and
- * NUL-terminated, from its buffers or its file. */
-
-static ngx_int_t
-ngx_http_inbox_body_string(ngx_http_request_t *r, ngx_str_t *body)
-{
-    u_char       *p;
-    size_t        len;
-    ssize_t       n;
-    ngx_buf_t    *b;
-    ngx_chain_t  *cl;
-
-    len = 0;
-
-    if (r->request_body != NULL) {
-        for (cl = r->request_body->bufs; cl; cl = cl->next) {
-            b = cl->buf;
-            len += b->in_file ? (size_t) (b->file_last - b->file_pos)
-                              : (size_t) (b->last - b->pos);
-        }
-    }
-
-    if (len > NGX_HTTP_INBOX_CONTACT_BODY_MAX) {
-        return NGX_DECLINED;
-    }
-
-    body->data = ngx_pnalloc(r->pool, len + 1);
-    if (body->data == NULL) {
-        return NGX_ERROR;
-    }
-
-    p = body->data;
-
-    for (cl = r->request_body ? r->request_body->bufs : NULL; cl;
-         cl = cl->next)
-    {
-        b = cl->buf;
-
-        if (b->in_file) {
-            n = ngx_read_file(b->file, p, b->file_last - b->file_pos,
-                              b->file_pos);
-            if (n != b->file_last - b->file_pos) {
-                return NGX_ERROR;
-            }
-
-            p += n;
-
-        } else {
-            p = ngx_cpymem(p, b->pos, b->last - b->pos);
-        }
-    }
-
-    *p = '\0';
-    body->len = p - body->data;
 
     return NGX_OK;
 }

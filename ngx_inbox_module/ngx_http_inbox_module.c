@@ -15,7 +15,7 @@
 
 #include "ngx_http_inbox_module.h"
 #include "ngx_http_inbox_batch.h"
-#include "ngx_http_inbox_ticket_limit.h"
+#include "ngx_http_inbox_limit.h"
 
 
 #define NGX_HTTP_INBOX_BATCH_MAX  4096
@@ -91,9 +91,23 @@ static ngx_command_t  ngx_http_inbox_commands[] = {
 
     { ngx_string("inbox_ticket_rate"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE12,
-      ngx_http_inbox_ticket_rate,
+      ngx_http_inbox_limit_directive,
       NGX_HTTP_MAIN_CONF_OFFSET,
-      0,
+      offsetof(ngx_http_inbox_main_conf_t, ticket_limit),
+      NULL },
+
+    { ngx_string("inbox_login_rate"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE123,
+      ngx_http_inbox_limit_directive,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_inbox_main_conf_t, login_limit),
+      NULL },
+
+    { ngx_string("inbox_login_address_rate"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE123,
+      ngx_http_inbox_limit_directive,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_inbox_main_conf_t, login_address_limit),
       NULL },
 
     { ngx_string("inbox_default_country"),
@@ -411,12 +425,16 @@ ngx_http_inbox_create_main_conf(ngx_conf_t *cf)
      *     imcf->store = { 0, NULL };
      *     imcf->events_socket = { 0, NULL };
      *     imcf->realtime_secret = { 0, NULL };
-     *     imcf->ticket_zone = NULL;
+     *     imcf->ticket_limit.zone = NULL;
+     *     imcf->login_limit.zone = NULL;
+     *     imcf->login_address_limit.zone = NULL;
      *     imcf->used = 0;
      */
 
     imcf->batch_size = NGX_CONF_UNSET_UINT;
-    imcf->ticket_rate = NGX_CONF_UNSET_UINT;
+    imcf->ticket_limit.rate = NGX_CONF_UNSET_UINT;
+    imcf->login_limit.rate = NGX_CONF_UNSET_UINT;
+    imcf->login_address_limit.rate = NGX_CONF_UNSET_UINT;
 
     return imcf;
 }
@@ -436,7 +454,23 @@ ngx_http_inbox_init_main_conf(ngx_conf_t *cf, void *conf)
         return NGX_CONF_ERROR;
     }
 
-    if (ngx_http_inbox_ticket_limit_init(cf, imcf) != NGX_OK) {
+    /* the defaults: inbox_ticket_rate 60r/m burst=20;
+     * inbox_login_rate 1r/m burst=10 delay=3;
+     * inbox_login_address_rate 10r/m burst=30 delay=10 */
+
+    if (ngx_http_inbox_limit_init(cf, &imcf->ticket_limit,
+                                  "inbox_ticket_rate", imcf->used,
+                                  60, 20, 20)
+        != NGX_OK
+        || ngx_http_inbox_limit_init(cf, &imcf->login_limit,
+                                     "inbox_login_rate", imcf->used,
+                                     1, 10, 3)
+           != NGX_OK
+        || ngx_http_inbox_limit_init(cf, &imcf->login_address_limit,
+                                     "inbox_login_address_rate", imcf->used,
+                                     10, 30, 10)
+           != NGX_OK)
+    {
         return NGX_CONF_ERROR;
     }
 

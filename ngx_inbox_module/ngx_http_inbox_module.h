@@ -18,15 +18,17 @@
 #include <inbox/event.h>
 #include <inbox/store.h>
 
+#include "ngx_http_inbox_limit.h"
+
 
 typedef struct {
     ngx_str_t            store;             /* inbox_store URI, NUL ended */
     ngx_str_t            events_socket;     /* "" when nothing is pushed */
     ngx_str_t            realtime_secret;   /* path of the secret file */
     ngx_uint_t           batch_size;
-    ngx_uint_t           ticket_rate;       /* a second, x1000; 0: off */
-    ngx_uint_t           ticket_burst;      /* x1000 */
-    ngx_shm_zone_t      *ticket_zone;       /* NULL when off */
+    ngx_http_inbox_limit_t  ticket_limit;   /* per API token or session */
+    ngx_http_inbox_limit_t  login_limit;    /* per email address */
+    ngx_http_inbox_limit_t  login_address_limit;  /* per client address */
     ngx_flag_t           used;              /* some location has a handler */
 } ngx_http_inbox_main_conf_t;
 

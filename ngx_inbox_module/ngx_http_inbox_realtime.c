@@ -18,7 +18,7 @@
 #include "ngx_http_inbox_module.h"
 #include "ngx_http_inbox_api.h"
 #include "ngx_http_inbox_reply.h"
-#include "ngx_http_inbox_ticket_limit.h"
+#include "ngx_http_inbox_limit.h"
 
 
 #define NGX_HTTP_INBOX_SECRET_MAX  4096
@@ -311,8 +311,9 @@ ngx_http_inbox_realtime_ticket_op(ngx_http_inbox_api_t *api,
 
 
 /*
- * In the event loop: a ticket was made for a good token; it is sent only
- * if the token's bucket has room (see ngx_http_inbox_ticket_limit.h).
+ * In the event loop: a ticket was made for a good token or session; it
+ * is sent only if its bucket has room (inbox_ticket_rate, see
+ * ngx_http_inbox_limit.h).
  */
 
 static ngx_int_t
@@ -321,13 +322,21 @@ ngx_http_inbox_realtime_ticket_done(ngx_http_request_t *r,
 {
     ngx_http_inbox_api_t *api = job->data;
 
-    ngx_uint_t  retry_after;
+    u_char                       key[NGX_HTTP_INBOX_LIMIT_KEY_LEN];
+    ngx_msec_t                   wait;
+    ngx_uint_t                   retry_after;
+    ngx_http_inbox_main_conf_t  *imcf;
 
-    if (job->body == NULL) {
+    if (job->body == NULL
+        || ngx_http_inbox_limit_hex_key(api->credential_hash, key) != NGX_OK)
+    {
         return NGX_DECLINED;
     }
 
-    if (ngx_http_inbox_ticket_limit(r, api->token_hash, &retry_after)
+    imcf = ngx_http_get_module_main_conf(r, ngx_http_inbox_module);
+
+    if (ngx_http_inbox_limit_charge(&imcf->ticket_limit, r->connection->log,
+                                    key, &wait, &retry_after)
         == NGX_OK)
     {
         return NGX_DECLINED;
@@ -339,6 +348,7 @@ ngx_http_inbox_realtime_ticket_done(ngx_http_request_t *r,
     job->body = NULL;
 
     return ngx_http_inbox_reply_rate_limited(r, retry_after,
-               "This API token has asked for too many realtime tickets; "
-               "try again after the Retry-After seconds.");
+               "Too many realtime tickets were asked for with this API "
+               "token or session; try again after the Retry-After "
+               "seconds.");
 }

@@ -15,8 +15,6 @@
 #include "ngx_http_inbox_reply.h"
 
 
-static ngx_int_t ngx_http_inbox_reply_header(ngx_http_request_t *r,
-    const char *name, const char *value);
 static ngx_int_t ngx_http_inbox_reply_rendered(ngx_http_request_t *r,
     ngx_uint_t status, char *json, size_t len);
 
@@ -81,6 +79,7 @@ ngx_http_inbox_reply_error(ngx_http_request_t *r, const inbox_error_t *err)
 {
     int          status;
     char        *json;
+    u_char      *value;
     size_t       len;
     ngx_uint_t   level;
 
@@ -93,6 +92,24 @@ ngx_http_inbox_reply_error(ngx_http_request_t *r, const inbox_error_t *err)
                   "inbox: %d %s: %s%s%s", status,
                   inbox_status_code(err->code), err->message,
                   err->field[0] ? " field: " : "", err->field);
+
+    /* what HTTP says besides the body */
+
+    if (err->code == INBOX_ERR_RATE_LIMITED) {
+        value = ngx_pnalloc(r->pool, NGX_INT_T_LEN + 1);
+        if (value == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_sprintf(value, "%ui%Z",
+                    (ngx_uint_t) (err->retry_after ? err->retry_after : 1));
+
+        if (ngx_http_inbox_reply_header(r, "Retry-After", (char *) value)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+    }
 
     json = inbox_render_error(err, &len);
 
@@ -121,41 +138,47 @@ ngx_int_t
 ngx_http_inbox_reply_rate_limited(ngx_http_request_t *r, ngx_uint_t seconds,
     const char *message)
 {
-    u_char  *value;
+    inbox_error_t  err;
 
-    value = ngx_pnalloc(r->pool, NGX_INT_T_LEN + 1);
-    if (value == NULL) {
-        return NGX_ERROR;
-    }
+    inbox_error_rate_limited(&err, (unsigned) seconds, "%s", message);
 
-    ngx_sprintf(value, "%ui%Z", seconds);
-
-    if (ngx_http_inbox_reply_header(r, "Retry-After", (char *) value)
-        != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    return ngx_http_inbox_reply_status(r, INBOX_ERR_RATE_LIMITED, NULL,
-                                       message);
+    return ngx_http_inbox_reply_error(r, &err);
 }
 
 
 ngx_int_t
 ngx_http_inbox_reply_not_allowed(ngx_http_request_t *r, const char *allow)
 {
-    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                  "inbox: 405 method %V not allowed", &r->method_name);
-
     if (ngx_http_inbox_reply_header(r, "Allow", allow) != NGX_OK) {
         return NGX_ERROR;
     }
 
-    return ngx_http_inbox_reply_code(r, NGX_HTTP_NOT_ALLOWED,
-                                     "method_not_allowed",
-                                     "This method is not allowed here; see "
-                                     "the Allow header for the ones that "
-                                     "are.");
+    return ngx_http_inbox_reply_status(r, INBOX_ERR_METHOD_NOT_ALLOWED, NULL,
+                                       "This method is not allowed here; "
+                                       "see the Allow header for the ones "
+                                       "that are.");
+}
+
+
+ngx_int_t
+ngx_http_inbox_reply_header(ngx_http_request_t *r, const char *name,
+    const char *value)
+{
+    ngx_table_elt_t  *h;
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    h->hash = 1;
+    h->key.data = (u_char *) name;
+    h->key.len = ngx_strlen(name);
+    h->value.data = (u_char *) value;
+    h->value.len = ngx_strlen(value);
+    h->lowcase_key = NULL;
+
+    return NGX_OK;
 }
 
 
@@ -207,26 +230,4 @@ ngx_http_inbox_reply_rendered(ngx_http_request_t *r, ngx_uint_t status,
     free(json);
 
     return rc;
-}
-
-
-static ngx_int_t
-ngx_http_inbox_reply_header(ngx_http_request_t *r, const char *name,
-    const char *value)
-{
-    ngx_table_elt_t  *h;
-
-    h = ngx_list_push(&r->headers_out.headers);
-    if (h == NULL) {
-        return NGX_ERROR;
-    }
-
-    h->hash = 1;
-    h->key.data = (u_char *) name;
-    h->key.len = ngx_strlen(name);
-    h->value.data = (u_char *) value;
-    h->value.len = ngx_strlen(value);
-    h->lowcase_key = NULL;
-
-    return NGX_OK;
 }

@@ -26,8 +26,9 @@ ngx_int_t ngx_http_inbox_reply(ngx_http_request_t *r, ngx_uint_t status,
 ngx_int_t ngx_http_inbox_reply_json(ngx_http_request_t *r, ngx_uint_t status,
     const char *json, size_t len);
 
-/* inbox_render_error's body with the error's HTTP status; logs it once
- * (5xx as errors, the client's mistakes at the info level). */
+/* inbox_render_error's body with the error's HTTP status (and
+ * Retry-After for rate_limited); logs it once (5xx as errors, the
+ * client's mistakes at the info level). */
 ngx_int_t ngx_http_inbox_reply_error(ngx_http_request_t *r,
     const inbox_error_t *err);
 
@@ -40,13 +41,18 @@ ngx_int_t ngx_http_inbox_reply_rate_limited(ngx_http_request_t *r,
     ngx_uint_t seconds, const char *message);
 
 /* {"error":{"code","message"}} for an error that has no inbox_status_t
- * (nginx's own errors, 405); not logged. */
+ * (nginx's own errors); not logged. */
 ngx_int_t ngx_http_inbox_reply_code(ngx_http_request_t *r, ngx_uint_t status,
     const char *code, const char *message);
 
 /* 405 method_not_allowed, with "Allow: allow". */
 ngx_int_t ngx_http_inbox_reply_not_allowed(ngx_http_request_t *r,
     const char *allow);
+
+/* Adds a response header; name and value must outlive the request (a
+ * constant, or the request pool). */
+ngx_int_t ngx_http_inbox_reply_header(ngx_http_request_t *r,
+    const char *name, const char *value);
 
 
 #endif /* _NGX_HTTP_INBOX_REPLY_H_INCLUDED_ */

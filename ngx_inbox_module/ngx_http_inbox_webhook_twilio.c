@@ -19,13 +19,12 @@
 
 #include "ngx_http_inbox_module.h"
 #include "ngx_http_inbox_batch.h"
+#include "ngx_http_inbox_body.h"
 #include "ngx_http_inbox_reply.h"
 
 
 static void ngx_http_inbox_twilio_body_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_inbox_twilio_enqueue(ngx_http_request_t *r);
-static ngx_int_t ngx_http_inbox_request_body(ngx_http_request_t *r,
-    size_t max, ngx_str_t *body);
 static inbox_status_t ngx_http_inbox_twilio_check(ngx_http_inbox_item_t *item,
     inbox_store_t *store, inbox_inbound_t *msg);
 static inbox_status_t ngx_http_inbox_twilio_credentials(inbox_store_t *store,
@@ -199,75 +198,6 @@ ngx_http_inbox_twilio_enqueue(ngx_http_request_t *r)
     }
 
     return NGX_DONE;
-}
-
-
-/*
- * The request body as one string (NUL-terminated, from the pool), from
- * memory buffers or the temporary file.  NGX_DECLINED when it is longer
- * than max (a chunked body has no length to check beforehand).
- */
-
-static ngx_int_t
-ngx_http_inbox_request_body(ngx_http_request_t *r, size_t max,
-    ngx_str_t *body)
-{
-    u_char       *p;
-    size_t        len, size;
-    ssize_t       n;
-    ngx_buf_t    *b;
-    ngx_chain_t  *cl;
-
-    len = 0;
-
-    if (r->request_body == NULL) {
-        ngx_str_set(body, "");
-        return NGX_OK;
-    }
-
-    for (cl = r->request_body->bufs; cl; cl = cl->next) {
-        len += ngx_buf_size(cl->buf);
-    }
-
-    if (len > max) {
-        return NGX_DECLINED;
-    }
-
-    p = ngx_pnalloc(r->pool, len + 1);
-    if (p == NULL) {
-        return NGX_ERROR;
-    }
-
-    body->data = p;
-
-    for (cl = r->request_body->bufs; cl; cl = cl->next) {
-        b = cl->buf;
-
-        if (!b->in_file) {
-            p = ngx_cpymem(p, b->pos, b->last - b->pos);
-            continue;
-        }
-
-        /* a small file (at most max bytes): reading it blocks briefly */
-
-        size = (size_t) (b->file_last - b->file_pos);
-
-        n = ngx_read_file(b->file, p, size, b->file_pos);
-
-        if (n != (ssize_t) size) {
-            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                          "inbox: could not read the request body from %V",
-                          &b->file->name);
-            return NGX_ERROR;
-        }
-
-        p += size;
-    }
-
-    *p = '\0';
-    body->len = p - body->data;
-
-    return NGX_OK;
 }
 
 

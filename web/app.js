@@ -1,18 +1,28 @@
 /*
- * The inbox web app: sign in with an API token, read the thread list and
- * threads, and keep them current from the realtime WebSocket.
+ * The inbox web app: sign in with email and password (a session cookie the
+ * page never sees), read the thread list and threads, and keep them
+ * current from the realtime WebSocket.
  *
  * Plain DOM, no build step.  Every piece of data reaches the page through
  * textContent or a checked attribute, never as HTML.
+ *
+ * Threads are found with the search, the five filters and a list that
+ * loads more as it scrolls; they are acted on (star, archive, mark unread,
+ * the contact's record) from the mouse or the keyboard.
  */
 'use strict';
 
 (function () {
-    const TOKEN_KEY = 'inbox.token';
+    /* where an older version kept an API token: forgotten on load */
+    const OLD_TOKEN_KEY = 'inbox.token';
     const LIST_LIMIT = 100;
     const MESSAGE_LIMIT = 50;
+    const LIST_LIMIT_MAX = 200;     /* the API's largest page */
+    const SEARCH_DELAY_MS = 250;
+    const COUNTS_DELAY_MS = 800;
     const BACKOFF_MIN_MS = 1000;
     const BACKOFF_MAX_MS = 30000;
+    const FILTERS = ['all', 'unread', 'unresponded', 'starred', 'archived'];
 
     const $ = (id) => document.getElementById(id);
 
@@ -21,31 +31,62 @@
         unreadTotal: $('unread-total'),
         conn: $('conn'),
         connLabel: $('conn-label'),
+        liveBanner: $('live-banner'),
+        liveRetry: $('live-retry'),
         signOut: $('sign-out'),
         signin: $('signin'),
         signinForm: $('signin-form'),
-        tokenInput: $('token-input'),
+        emailInput: $('email-input'),
+        passwordInput: $('password-input'),
         signinError: $('signin-error'),
         app: $('app'),
+        search: $('search'),
         tabs: Array.from(document.querySelectorAll('.tab')),
+        threadsScroll: $('threads-scroll'),
         listStatus: $('list-status'),
+        listMore: $('list-more'),
         threads: $('threads'),
         threadEmpty: $('thread-empty'),
         threadView: $('thread-view'),
         threadTitle: $('thread-title'),
         threadSub: $('thread-sub'),
+        actStar: $('act-star'),
+        actArchive: $('act-archive'),
+        actUnread: $('act-unread'),
+        actContact: $('act-contact'),
+        actionError: $('action-error'),
         messages: $('messages'),
+        contactPanel: $('contact-panel'),
+        contactStatus: $('contact-status'),
+        contactForm: $('contact-form'),
+        contactPhone: $('contact-phone'),
+        contactOptout: $('contact-optout'),
+        contactName: $('contact-name'),
+        contactTags: $('contact-tags'),
+        contactError: $('contact-error'),
+        timelineTitle: $('timeline-title'),
+        timeline: $('timeline'),
         rowTemplate: $('thread-row'),
     };
 
     const state = {
-        token: null,
+        signedIn: false,
         filter: 'all',
-        conversations: new Map(),   /* id -> conversation */
+        q: '',                      /* the search as sent */
+        view: 0,                    /* bumped when filter or search change */
+        conversations: new Map(),   /* id -> conversation, as last seen */
+        listed: new Set(),          /* ids the list's query would show */
         rows: new Map(),            /* id -> <li> */
+        shownIds: [],               /* the list as shown, top to bottom */
+        cursor: null,               /* the list's next page, null: no more */
+        oldest: null,               /* the last conversation paged in */
+        loadingMore: false,
         openId: null,
+        selectedId: null,           /* the keyboard's place in the list */
+        selectedIndex: 0,           /* where it was last seen */
         messageIds: new Set(),      /* messages shown in the open thread */
         olderCursor: null,
+        contactId: null,            /* the contact shown in the panel */
         ws: null,
         wsGeneration: 0,
         connectedOnce: false,
@@ -56,20 +97,31 @@
         loading: 0,
         pending: [],                /* events that came in during a load */
         clockTimer: null,
+        searchTimer: null,
+        countsTimer: null,
+        hasCounts: false,           /* the list answer carries counts */
     };
 
     class Unauthenticated extends Error {}
 
     /* ---- HTTP ---- */
 
+    /* The session cookie goes along by itself; every change carries the
+     * header the server asks of a cookie-authenticated change (another
+     * site's page cannot send it). */
     async function api(path, options = {}) {
-        const headers = { Authorization: 'Bearer ' + state.token };
+        const method = options.method || 'GET';
+        const headers = {};
+        if (method !== 'GET' && method !== 'HEAD') {
+            headers['X-Requested-With'] = 'inbox';
+        }
         if (options.body !== undefined) {
             headers['Content-Type'] = 'application/json';
         }
         const res = await fetch(path, {
-            method: options.method || 'GET',
+            method: method,
             headers: headers,
+            credentials: 'same-origin',
             body: options.body === undefined ? undefined
                 : JSON.stringify(options.body),
         });
@@ -92,7 +144,7 @@
 
     function failed(err) {
         if (err instanceof Unauthenticated) {
-            signOut('Your token is no longer accepted. Sign in again.');
+            endSession('Your session has ended. Sign in again.');
             return true;
         }
         return false;
@@ -100,9 +152,9 @@
 
     /* ---- formatting ---- */
 
+    /* +44 20 7946 0958, +1 (415) 555-1234: see phone.js */
     function formatPhone(phone) {
-        const m = /^\+1(\d{3})(\d{3})(\d{4})$/.exec(phone || '');
-        return m ? '(' + m[1] + ') ' + m[2] + '-' + m[3] : (phone || '');
+        return window.inboxPhone.format(phone);
     }
 
     function displayName(contact) {
@@ -176,28 +228,68 @@
         document.title = Number(text) > 0 ? '(' + text + ') Inbox' : 'Inbox';
     }
 
+    /* connecting, live or reconnecting; the banner says when it is down */
     function setConnection(kind) {
         els.conn.dataset.state = kind;
         els.connLabel.textContent = kind;
+        els.liveBanner.hidden = kind !== 'reconnecting';
     }
 
     /* ---- the thread list ---- */
 
-    function visible(conv) {
-        if (conv.archived) {
-            return false;
+    /* Newest activity first, then the larger id, as the API orders them
+     * (ids are opaque: compared by length, then as text). */
+    function compare(a, b) {
+        const at = Date.parse(b.last_activity_at)
+            - Date.parse(a.last_activity_at);
+        if (at !== 0) {
+            return at;
         }
-        if (state.filter === 'unread') {
-            return conv.unread_count > 0 || conv.id === state.openId;
-        }
-        return true;
+        return b.id.length - a.id.length || (b.id < a.id ? -1
+            : b.id > a.id ? 1 : 0);
     }
 
-    function sortedIds() {
-        return Array.from(state.conversations.values())
-            .sort((a, b) => Date.parse(b.last_activity_at)
-                - Date.parse(a.last_activity_at))
-            .map((c) => c.id);
+    /* Whether a conversation belongs in the current filter.  The open
+     * thread stays under Unread while it is open: reading it is not a
+     * reason to lose one's place. */
+    function inFilter(conv) {
+        switch (state.filter) {
+        case 'archived':
+            return conv.archived;
+        case 'unread':
+            return !conv.archived
+                && (conv.unread_count > 0 || conv.id === state.openId);
+        case 'unresponded':
+            return !conv.archived && Boolean(conv.last_message)
+                && conv.last_message.direction === 'inbound';
+        case 'starred':
+            return !conv.archived && conv.starred;
+        default:
+            /* a search from the default view finds archived threads too */
+            return !conv.archived || state.q !== '';
+        }
+    }
+
+    /* The search, as near as the browser can tell: used only for threads
+     * the server has not listed yet (a new message during a search). */
+    function matchesSearch(conv) {
+        if (state.q === '') {
+            return true;
+        }
+        const name = (conv.contact.name || '').toLowerCase();
+        if (name.includes(state.q.toLowerCase())) {
+            return true;
+        }
+        const digits = state.q.replace(/\D/g, '');
+        return digits !== ''
+            && (conv.contact.phone || '').replace(/\D/g, '').includes(digits);
+    }
+
+    /* Whether a conversation sorts within the pages loaded so far; one
+     * below them comes with a later page, in its place. */
+    function inLoadedRange(conv) {
+        return state.cursor === null || state.oldest === null
+            || compare(conv, state.oldest) <= 0;
     }
 
     function fillRow(li, conv) {
@@ -211,20 +303,26 @@
         const time = li.querySelector('.row-time');
         const badge = li.querySelector('.badge');
         const unread = conv.unread_count > 0;
+        const archivedTag = conv.archived && state.filter !== 'archived';
 
         li.querySelector('.row-name').textContent = name;
         /* what contacts write is shown isolated (dir=auto, <bdi>): a
          * right-to-left override in it cannot reorder what follows */
         li.querySelector('.row-preview-who').textContent = who;
         li.querySelector('.row-preview-text').textContent = text;
+        li.querySelector('.row-archived').hidden = !archivedTag;
+        li.querySelector('.row-star').hidden = !conv.starred;
         time.textContent = relativeTime(conv.last_activity_at);
         time.dateTime = conv.last_activity_at || '';
         time.title = fullTime(conv.last_activity_at);
         badge.hidden = !unread;
         badge.textContent = unread ? String(conv.unread_count) : '';
         li.classList.toggle('unread', unread);
+        li.classList.toggle('selected', conv.id === state.selectedId);
         button.setAttribute('aria-label', name + ', '
             + (unread ? conv.unread_count + ' unread, ' : '')
+            + (conv.starred ? 'starred, ' : '')
+            + (conv.archived ? 'archived, ' : '')
             + preview + ', ' + time.title);
         if (conv.id === state.openId) {
             button.setAttribute('aria-current', 'true');
@@ -237,14 +335,33 @@
         const li = els.rowTemplate.content.firstElementChild.cloneNode(true);
         li.dataset.id = conv.id;
         li.querySelector('.thread-row').addEventListener('click',
-            () => openThread(conv.id));
+            () => select(conv.id, false));
         return li;
+    }
+
+    function emptyText() {
+        if (state.q !== '') {
+            return 'No conversations match \u201c' + state.q + '\u201d.';
+        }
+        switch (state.filter) {
+        case 'unread':
+            return 'No unread conversations.';
+        case 'unresponded':
+            return 'Every conversation has a reply.';
+        case 'starred':
+            return 'No starred conversations.';
+        case 'archived':
+            return 'No archived conversations.';
+        default:
+            return 'No conversations yet.';
+        }
     }
 
     /* Brings the DOM in line with state, reusing rows so focus stays. */
     function renderList() {
-        const ids = sortedIds().filter(
-            (id) => visible(state.conversations.get(id)));
+        const ids = Array.from(state.listed,
+            (id) => state.conversations.get(id))
+            .filter(inFilter).sort(compare).map((c) => c.id);
         const keep = new Set(ids);
         for (const [id, li] of state.rows) {
             if (!keep.has(id)) {
@@ -266,63 +383,251 @@
                 before = before.nextElementSibling;
             }
         }
-        els.listStatus.textContent = ids.length ? ''
-            : state.filter === 'unread' ? 'No unread conversations.'
-            : 'No conversations yet.';
+        state.shownIds = ids;
+        const at = ids.indexOf(state.selectedId);
+        if (at !== -1) {
+            state.selectedIndex = at;
+        }
+        els.listStatus.textContent = ids.length || state.cursor
+            ? '' : emptyText();
     }
 
+    /* A conversation as it now is (from an answer or a live event).  One
+     * the list has not shown yet joins it only where the list's own
+     * query would have put it. */
     function upsertConversation(conv) {
-        if (!conv || !conv.id) {
+        if (!conv || !conv.id || !conv.contact) {
             return;
         }
         state.conversations.set(conv.id, conv);
+        if (!state.listed.has(conv.id) && matchesSearch(conv)
+            && inLoadedRange(conv))
+        {
+            state.listed.add(conv.id);
+        }
         if (conv.id === state.openId) {
             fillThreadHeader(conv);
         }
     }
 
-    async function loadList() {
+    function showCounts(counts) {
+        state.hasCounts = Boolean(counts) && typeof counts === 'object';
+        els.tabs.forEach((tab) => {
+            const span = tab.querySelector('.tab-count');
+            const n = state.hasCounts ? counts[tab.dataset.filter] : null;
+            const shown = typeof n === 'number' && n >= 0;
+            span.textContent = shown ? n.toLocaleString() : '';
+            tab.classList.toggle('has-count', shown);
+        });
+    }
+
+    function listPath(limit, cursor) {
+        let path = '/api/v1/conversations?filter='
+            + encodeURIComponent(state.filter) + '&limit=' + limit;
+        if (state.q !== '') {
+            path += '&q=' + encodeURIComponent(state.q);
+        }
+        if (cursor) {
+            path += '&cursor=' + encodeURIComponent(cursor);
+        }
+        return path;
+    }
+
+    /* Takes in one page of the list (the first when reset). */
+    function takePage(page, reset) {
+        if (reset) {
+            const open = state.conversations.get(state.openId);
+            state.conversations.clear();
+            state.listed.clear();
+            if (open) {
+                state.conversations.set(open.id, open);
+            }
+        }
+        for (const conv of page.items) {
+            state.conversations.set(conv.id, conv);
+            state.listed.add(conv.id);
+        }
+        if (page.items.length) {
+            state.oldest = page.items[page.items.length - 1];
+        } else if (reset) {
+            state.oldest = null;
+        }
+        state.cursor = page.next_cursor || null;
+        setUnreadTotal(page.unread_total);
+        showCounts(page.counts);
+    }
+
+    function eventsDone() {
+        state.loading -= 1;
+        if (state.loading === 0) {
+            const events = state.pending;
+            state.pending = [];
+            events.forEach(applyEvent);
+        }
+    }
+
+    /* The first page of the current view; as many threads as were shown
+     * when it reloads the same view (a reconnect), so no place is lost. */
+    async function loadList(sameView) {
+        const view = sameView ? state.view : ++state.view;
+        const limit = sameView ? Math.min(LIST_LIMIT_MAX, Math.max(
+            LIST_LIMIT, state.shownIds.length)) : LIST_LIMIT;
+        if (!sameView) {
+            state.cursor = null;
+            state.oldest = null;
+            els.listMore.textContent = '';
+        }
         state.loading += 1;
         try {
-            const page = await api('/api/v1/conversations?filter='
-                + encodeURIComponent(state.filter) + '&limit=' + LIST_LIMIT);
-            state.conversations.clear();
-            for (const conv of page.items) {
-                state.conversations.set(conv.id, conv);
+            const page = await api(listPath(limit, null));
+            if (view !== state.view) {
+                return;
             }
-            if (state.openId && !state.conversations.has(state.openId)) {
-                /* keep the open thread's row while it is open */
+            takePage(page, true);
+            if (state.openId && !state.listed.has(state.openId)) {
+                /* the open thread, out of this list: its header current */
                 try {
-                    upsertConversation(await api('/api/v1/conversations/'
-                        + encodeURIComponent(state.openId)));
+                    const open = await api('/api/v1/conversations/'
+                        + encodeURIComponent(state.openId));
+                    if (open.id === state.openId) {
+                        state.conversations.set(open.id, open);
+                        fillThreadHeader(open);
+                    }
                 } catch (e) {
                     if (failed(e)) {
                         return;
                     }
                 }
             }
-            setUnreadTotal(page.unread_total);
+            if (!sameView) {
+                els.threadsScroll.scrollTop = 0;
+            }
             renderList();
+            watchEnd();
         } catch (err) {
-            if (!failed(err)) {
+            if (!failed(err) && view === state.view) {
                 els.listStatus.textContent = 'Could not load conversations: '
                     + err.message;
             }
         } finally {
-            state.loading -= 1;
-            if (state.loading === 0) {
-                const events = state.pending;
-                state.pending = [];
-                events.forEach(applyEvent);
+            eventsDone();
+        }
+    }
+
+    /* The next page, when the end of the list comes into view. */
+    async function loadMore() {
+        if (!state.cursor || state.loadingMore || state.loading > 0) {
+            return;
+        }
+        const view = state.view;
+        state.loadingMore = true;
+        state.loading += 1;
+        els.listMore.textContent = 'Loading more conversations\u2026';
+        try {
+            const page = await api(listPath(LIST_LIMIT, state.cursor));
+            if (view !== state.view) {
+                return;
+            }
+            takePage(page, false);
+            els.listMore.textContent = '';
+            renderList();
+        } catch (err) {
+            if (!failed(err) && view === state.view) {
+                els.listMore.textContent = 'Could not load more: '
+                    + err.message;
+            }
+        } finally {
+            state.loadingMore = false;
+            eventsDone();
+            if (view === state.view) {
+                watchEnd();
             }
         }
     }
 
+    /* Observing anew reports at once whether the end is still in view (a
+     * tall window may show a whole page). */
+    const endObserver = 'IntersectionObserver' in window
+        ? new IntersectionObserver((entries) => {
+            if (entries.some((e) => e.isIntersecting)) {
+                loadMore();
+            }
+        }, { root: els.threadsScroll, rootMargin: '0px 0px 400px 0px' })
+        : null;
+
+    function watchEnd() {
+        if (endObserver) {
+            endObserver.unobserve(els.listMore);
+            if (state.cursor) {
+                endObserver.observe(els.listMore);
+            }
+        }
+    }
+
+    /* The tabs' counts move with live events; asked for again shortly
+     * after a burst of them, once. */
+    function refreshCountsSoon() {
+        if (!state.hasCounts || state.countsTimer) {
+            return;
+        }
+        state.countsTimer = setTimeout(async () => {
+            state.countsTimer = null;
+            try {
+                const page = await api(listPath(1, null));
+                showCounts(page.counts);
+                setUnreadTotal(page.unread_total);
+            } catch (err) {
+                failed(err);
+            }
+        }, COUNTS_DELAY_MS);
+    }
+
     function setFilter(filter) {
+        if (!FILTERS.includes(filter)) {
+            return;
+        }
         state.filter = filter;
         els.tabs.forEach((tab) => tab.setAttribute('aria-pressed',
             String(tab.dataset.filter === filter)));
-        loadList();
+        loadList(false);
+    }
+
+    function setSearch(text) {
+        clearTimeout(state.searchTimer);
+        state.searchTimer = null;
+        const q = text.trim();
+        if (q === state.q) {
+            return;
+        }
+        state.q = q;
+        loadList(false);
+    }
+
+    /* The default view, for the next person to sign in. */
+    function resetView() {
+        clearTimeout(state.searchTimer);
+        clearTimeout(state.countsTimer);
+        state.searchTimer = null;
+        state.countsTimer = null;
+        state.view += 1;
+        state.q = '';
+        els.search.value = '';
+        state.filter = 'all';
+        els.tabs.forEach((tab) => tab.setAttribute('aria-pressed',
+            String(tab.dataset.filter === 'all')));
+        showCounts(null);
+        state.shownIds = [];
+        state.cursor = null;
+        state.oldest = null;
+        state.selectedId = null;
+        state.selectedIndex = 0;
+        els.listMore.textContent = '';
+        watchEnd();
+    }
+
+    function clearSearch() {
+        els.search.value = '';
+        setSearch('');
     }
 
     /* ---- one thread ---- */
@@ -337,7 +642,13 @@
         if (c.opted_out) {
             sub.push('Opted out');
         }
+        if (conv.archived) {
+            sub.push('Archived');
+        }
         els.threadSub.textContent = sub.join(' · ');
+        els.actStar.textContent = conv.starred ? 'Unstar' : 'Star';
+        els.actStar.classList.toggle('on', Boolean(conv.starred));
+        els.actArchive.textContent = conv.archived ? 'Unarchive' : 'Archive';
     }
 
     function messageItem(m) {
@@ -453,7 +764,7 @@
 
     async function markRead(id) {
         const conv = state.conversations.get(id);
-        if (!conv || conv.unread_count === 0) {
+        if (!conv || conv.unread_count === 0 || state.openId !== id) {
             return;
         }
         try {
@@ -467,7 +778,7 @@
 
     function openThread(id) {
         const conv = state.conversations.get(id);
-        if (!conv) {
+        if (!conv || id === state.openId) {
             return;
         }
         state.openId = id;
@@ -475,9 +786,13 @@
         els.threadEmpty.hidden = true;
         els.threadView.hidden = false;
         els.app.classList.add('thread-open');
+        els.actionError.textContent = '';
         fillThreadHeader(conv);
         els.messages.textContent = '';
         state.messageIds.clear();
+        if (state.contactId !== null) {
+            openContact();
+        }
         renderList();
         loadMessages(false).then(() => markRead(id));
     }
@@ -489,12 +804,316 @@
         els.threadEmpty.hidden = false;
         els.messages.textContent = '';
         state.messageIds.clear();
+        closeContact();
+    }
+
+    /* ---- acting on a thread ---- */
+
+    /* star, unstar, archive, unarchive or unread; the answer is the
+     * conversation as it now is (the event follows to other browsers) */
+    async function act(id, action) {
+        els.actionError.textContent = '';
+        try {
+            upsertConversation(await api('/api/v1/conversations/'
+                + encodeURIComponent(id) + '/' + action,
+                { method: 'POST' }));
+            renderList();
+            refreshCountsSoon();
+            return true;
+        } catch (err) {
+            if (!failed(err)) {
+                els.actionError.textContent = 'Could not '
+                    + (action === 'unread' ? 'mark it unread' : action)
+                    + ': ' + err.message;
+            }
+            return false;
+        }
+    }
+
+    /* What the keys and buttons act on: the open thread, else the
+     * keyboard's place in the list. */
+    function target() {
+        const id = state.openId || state.selectedId;
+        return id && state.conversations.has(id) ? id : null;
+    }
+
+    function toggleStar() {
+        const id = target();
+        if (id) {
+            act(id, state.conversations.get(id).starred ? 'unstar' : 'star');
+        }
+    }
+
+    function toggleArchive() {
+        const id = target();
+        if (id) {
+            act(id, state.conversations.get(id).archived
+                ? 'unarchive' : 'archive');
+        }
+    }
+
+    /* Marked unread, the thread closes: left open, it would be read
+     * again by the next message. */
+    async function markUnread() {
+        const id = target();
+        if (id && await act(id, 'unread') && state.openId === id) {
+            closeThread();
+            renderList();
+            focusRow(id);
+        }
+    }
+
+    /* ---- the keyboard's place in the list ---- */
+
+    /* Focus follows the keyboard's place, where the list is shown (on
+     * a narrow screen the open thread hides it). */
+    function focusRow(id) {
+        const li = id ? state.rows.get(id) : null;
+        if (li && li.offsetParent !== null) {
+            li.scrollIntoView({ block: 'nearest' });
+            li.querySelector('.thread-row').focus({ preventScroll: true });
+        }
+    }
+
+    function select(id, fromKeyboard) {
+        state.selectedId = id;
+        openThread(id);
+        renderList();
+        if (fromKeyboard) {
+            focusRow(id);
+        }
+    }
+
+    /* j and k: the next or previous thread, opened.  When the selected
+     * thread has left the list (archived), j takes the one now in its
+     * place and k the one before. */
+    function move(delta) {
+        const ids = state.shownIds;
+        if (!ids.length) {
+            return;
+        }
+        let at = ids.indexOf(state.selectedId);
+        if (at === -1) {
+            at = state.selectedId === null ? (delta > 0 ? 0 : ids.length - 1)
+                : Math.min(ids.length - 1, Math.max(0,
+                    state.selectedIndex - (delta > 0 ? 0 : 1)));
+        } else {
+            at = Math.min(ids.length - 1, Math.max(0, at + delta));
+        }
+        select(ids[at], true);
+        if (at === ids.length - 1) {
+            loadMore();
+        }
+    }
+
+    function typing(el) {
+        return el && (el.isContentEditable
+            || /^(INPUT|TEXTAREA|SELECT)$/.test(el.tagName));
+    }
+
+    function onKey(event) {
+        if (els.app.hidden || event.ctrlKey || event.metaKey
+            || event.altKey || event.defaultPrevented)
+        {
+            return;
+        }
+        if (event.key === 'Escape') {
+            if (event.target === els.search) {
+                event.preventDefault();
+                if (els.search.value !== '') {
+                    clearSearch();
+                } else {
+                    els.search.blur();
+                }
+            } else if (state.contactId !== null) {
+                closeContact();
+                els.actContact.focus();
+            } else if (state.openId) {
+                const id = state.openId;
+                closeThread();
+                renderList();
+                focusRow(id);
+            } else if (state.q !== '') {
+                clearSearch();
+            }
+            return;
+        }
+        if (typing(event.target)) {
+            return;
+        }
+        switch (event.key) {
+        case 'j':
+            move(1);
+            break;
+        case 'k':
+            move(-1);
+            break;
+        case '/':
+            els.search.focus();
+            els.search.select();
+            break;
+        case 'e':
+            toggleArchive();
+            break;
+        case 's':
+            toggleStar();
+            break;
+        case 'u':
+            markUnread();
+            break;
+        default:
+            return;
+        }
+        event.preventDefault();
+    }
+
+    /* ---- the contact's record ---- */
+
+    function closeContact() {
+        state.contactId = null;
+        els.contactPanel.hidden = true;
+        els.actContact.setAttribute('aria-expanded', 'false');
+        els.app.classList.remove('contact-open');
+    }
+
+    function timelineItem(entry) {
+        const li = document.createElement('li');
+        li.className = 'timeline-item';
+        const what = document.createElement('p');
+        what.className = 'timeline-what';
+        const detail = document.createElement('p');
+        detail.className = 'timeline-detail';
+        detail.dir = 'auto';
+        const type = String(entry.type || '');
+        const m = entry.message || entry;
+        if (type === 'message') {
+            what.textContent = m.direction === 'outbound'
+                ? 'Message sent' : 'Message received';
+            detail.textContent = m.body || m.preview || '';
+        } else if (type === 'opt_out' || type === 'opted_out') {
+            what.textContent = 'Opted out'
+                + (entry.source ? ' (' + entry.source + ')' : '');
+        } else if (type === 'opt_in' || type === 'opted_in') {
+            what.textContent = 'Opted back in';
+        } else {
+            what.textContent = type.replace(/[._]/g, ' ');
+            detail.textContent = entry.name || entry.question || '';
+        }
+        li.appendChild(what);
+        if (detail.textContent) {
+            li.appendChild(detail);
+        }
+        const time = document.createElement('time');
+        time.className = 'timeline-at';
+        time.dateTime = entry.at || '';
+        time.textContent = messageTime(entry.at);
+        time.title = fullTime(entry.at);
+        li.appendChild(time);
+        return li;
+    }
+
+    function fillContact(contact) {
+        els.contactPhone.textContent = formatPhone(contact.phone);
+        els.contactOptout.hidden = !contact.opted_out;
+        els.contactOptout.textContent = contact.opted_out
+            ? 'Opted out' + (contact.opt_out_source
+                ? ' (' + contact.opt_out_source + ')' : '')
+                + (contact.opted_out_at
+                    ? ', ' + fullTime(contact.opted_out_at) : '')
+            : '';
+        els.contactName.value = contact.name || '';
+        els.contactTags.value = (contact.tags || []).join(', ');
+        els.contactForm.hidden = false;
+    }
+
+    /* The panel for the open thread's contact: the record, then its
+     * timeline, newest first. */
+    async function openContact() {
+        const conv = state.conversations.get(state.openId);
+        if (!conv) {
+            return;
+        }
+        const id = conv.contact.id;
+        state.contactId = id;
+        els.contactPanel.hidden = false;
+        els.actContact.setAttribute('aria-expanded', 'true');
+        els.app.classList.add('contact-open');
+        els.contactForm.hidden = true;
+        els.contactError.textContent = '';
+        els.timeline.textContent = '';
+        els.timelineTitle.hidden = true;
+        els.contactStatus.textContent = 'Loading\u2026';
+        try {
+            const contact = await api('/api/v1/contacts/'
+                + encodeURIComponent(id));
+            if (state.contactId !== id) {
+                return;
+            }
+            els.contactStatus.textContent = '';
+            fillContact(contact);
+            const page = await api('/api/v1/contacts/'
+                + encodeURIComponent(id) + '/timeline');
+            if (state.contactId !== id) {
+                return;
+            }
+            els.timelineTitle.hidden = false;
+            (page.items || []).forEach(
+                (entry) => els.timeline.appendChild(timelineItem(entry)));
+        } catch (err) {
+            if (!failed(err) && state.contactId === id) {
+                els.contactStatus.textContent =
+                    'Could not load the contact: ' + err.message;
+            }
+        }
+    }
+
+    async function saveContact(event) {
+        event.preventDefault();
+        const id = state.contactId;
+        if (id === null) {
+            return;
+        }
+        const name = els.contactName.value.trim();
+        const tags = Array.from(new Set(els.contactTags.value.split(',')
+            .map((t) => t.trim()).filter((t) => t !== '')));
+        const button = els.contactForm.querySelector('button[type=submit]');
+        button.disabled = true;
+        els.contactError.textContent = '';
+        try {
+            const contact = await api('/api/v1/contacts/'
+                + encodeURIComponent(id), { method: 'PATCH',
+                body: { name: name === '' ? null : name, tags: tags } });
+            if (state.contactId !== id) {
+                return;
+            }
+            fillContact(contact);
+            els.contactStatus.textContent = 'Saved.';
+            /* the thread list and header show the new name at once */
+            for (const conv of state.conversations.values()) {
+                if (conv.contact.id === id) {
+                    conv.contact.name = contact.name;
+                    if (conv.id === state.openId) {
+                        fillThreadHeader(conv);
+                    }
+                }
+            }
+            renderList();
+        } catch (err) {
+            if (!failed(err)) {
+                els.contactError.textContent = 'Could not save: '
+                    + err.message;
+            }
+        } finally {
+            button.disabled = false;
+        }
     }
 
     /* ---- realtime ---- */
 
+    /* The list and the open thread reloaded over HTTP (what the socket
+     * may have missed), keeping as much of the list as was shown. */
     function resync() {
-        loadList();
+        loadList(true);
         if (state.openId) {
             loadMessages(false);
         }
@@ -516,10 +1135,13 @@
                 }
             }
             renderList();
+            refreshCountsSoon();
             break;
         case 'conversation.updated':
+            /* starred, archived, read: it may leave or join the view */
             upsertConversation(ev.conversation);
             renderList();
+            refreshCountsSoon();
             break;
         case 'unread.total':
             setUnreadTotal(ev.count);
@@ -594,7 +1216,7 @@
     }
 
     function scheduleReconnect() {
-        if (!state.token || state.reconnectTimer) {
+        if (!state.signedIn || state.reconnectTimer) {
             return;
         }
         setConnection('reconnecting');
@@ -619,7 +1241,7 @@
             }
             return;
         }
-        if (generation !== state.wsGeneration || !state.token) {
+        if (generation !== state.wsGeneration || !state.signedIn) {
             return;
         }
         let ws;
@@ -643,6 +1265,18 @@
         });
     }
 
+    /* Now rather than at the end of the backoff, asked to from the
+     * banner (shown only while signed in and down). */
+    function reconnectNow() {
+        if (state.ws) {
+            return;
+        }
+        clearTimeout(state.reconnectTimer);
+        state.reconnectTimer = null;
+        state.attempt = 0;
+        connect();
+    }
+
     function disconnect() {
         state.wsGeneration += 1;
         clearTimeout(state.reconnectTimer);
@@ -660,11 +1294,14 @@
         els.app.hidden = true;
         els.signin.hidden = false;
         els.signinError.textContent = message || '';
-        els.tokenInput.value = '';
-        els.tokenInput.focus();
+        els.passwordInput.value = '';
+        (els.emailInput.value ? els.passwordInput : els.emailInput).focus();
     }
 
-    function startApp() {
+    function startApp(me) {
+        state.signedIn = true;
+        els.signOut.title = me && me.user
+            ? 'Signed in as ' + me.user.email : '';
         els.signin.hidden = true;
         els.session.hidden = false;
         els.app.hidden = false;
@@ -678,45 +1315,86 @@
         state.clockTimer = setInterval(renderList, 30000);
     }
 
-    function signOut(message) {
+    /* Forgets everything shown; the server's session is already gone or
+     * is ended by signOut. */
+    function endSession(message) {
+        state.signedIn = false;
         disconnect();
         clearInterval(state.clockTimer);
-        state.token = null;
-        localStorage.removeItem(TOKEN_KEY);
         state.conversations.clear();
+        state.listed.clear();
         state.rows.clear();
         els.threads.textContent = '';
         closeThread();
+        resetView();
         setUnreadTotal(0);
         showSignIn(message);
     }
 
+    async function signOut() {
+        endSession('');
+        try {
+            await fetch('/api/v1/auth/logout', {
+                method: 'POST',
+                credentials: 'same-origin',
+                headers: { 'X-Requested-With': 'inbox' },
+            });
+        } catch (e) {
+            /* the cookie stays until it expires; nothing shows it */
+        }
+    }
+
+    /* What the sign-in form says when the server refuses. */
+    async function signInRefusal(res) {
+        let json = null;
+        try {
+            json = await res.json();
+        } catch (e) {
+            json = null;
+        }
+        if (res.status === 401) {
+            return 'That email and password do not match. Try again.';
+        }
+        if (res.status === 429) {
+            const wait = Number(res.headers.get('Retry-After')) || 60;
+            return 'Too many failed sign-ins. Wait ' + (wait > 90
+                ? Math.ceil(wait / 60) + ' minutes' : wait + ' seconds')
+                + ' and try again.';
+        }
+        if (json && json.error && json.error.message) {
+            return json.error.message;
+        }
+        return 'The server answered ' + res.status + '. Try again.';
+    }
+
     async function onSignIn(event) {
         event.preventDefault();
-        const token = els.tokenInput.value.trim();
-        if (!token) {
-            els.signinError.textContent = 'Enter your API token.';
+        const email = els.emailInput.value.trim();
+        const password = els.passwordInput.value;
+        if (!email || !password) {
+            els.signinError.textContent =
+                'Enter your email address and password.';
+            (email ? els.passwordInput : els.emailInput).focus();
             return;
         }
         const button = els.signinForm.querySelector('button[type=submit]');
         button.disabled = true;
         els.signinError.textContent = '';
         try {
-            const res = await fetch('/api/v1/conversations?limit=1',
-                { headers: { Authorization: 'Bearer ' + token } });
-            if (res.status === 401) {
-                els.signinError.textContent =
-                    'That token was not accepted. Check it and try again.';
-                return;
-            }
+            const res = await fetch('/api/v1/auth/login', {
+                method: 'POST',
+                credentials: 'same-origin',
+                headers: { 'Content-Type': 'application/json' },
+                body: JSON.stringify({ email: email, password: password }),
+            });
             if (!res.ok) {
-                els.signinError.textContent =
-                    'The server answered ' + res.status + '. Try again.';
+                els.signinError.textContent = await signInRefusal(res);
+                els.passwordInput.value = '';
+                els.passwordInput.focus();
                 return;
             }
-            state.token = token;
-            localStorage.setItem(TOKEN_KEY, token);
-            startApp();
+            els.passwordInput.value = '';
+            startApp(await res.json());
         } catch (err) {
             els.signinError.textContent =
                 'Could not reach the server. Try again.';
@@ -725,16 +1403,62 @@
         }
     }
 
+    /* On load: signed in already when the cookie's session still counts. */
+    async function resume() {
+        localStorage.removeItem(OLD_TOKEN_KEY);
+        try {
+            const res = await fetch('/api/v1/me',
+                { credentials: 'same-origin' });
+            if (res.ok) {
+                startApp(await res.json());
+                return;
+            }
+            showSignIn(res.status === 401 ? ''
+                : 'The server answered ' + res.status + '. Try again.');
+        } catch (err) {
+            showSignIn('Could not reach the server. Try again.');
+        }
+    }
+
     els.signinForm.addEventListener('submit', onSignIn);
-    els.signOut.addEventListener('click', () => signOut(''));
+    els.signOut.addEventListener('click', () => signOut());
     $('back').addEventListener('click', () => {
+        const id = state.openId;
         closeThread();
         renderList();
+        focusRow(id);
     });
     els.tabs.forEach((tab) => tab.addEventListener('click',
         () => setFilter(tab.dataset.filter)));
+    els.search.addEventListener('input', () => {
+        clearTimeout(state.searchTimer);
+        state.searchTimer = setTimeout(() => setSearch(els.search.value),
+            SEARCH_DELAY_MS);
+    });
+    els.search.addEventListener('keydown', (event) => {
+        if (event.key === 'Enter') {
+            setSearch(els.search.value);
+        }
+    });
+    document.addEventListener('keydown', onKey);
+    els.actStar.addEventListener('click', toggleStar);
+    els.actArchive.addEventListener('click', toggleArchive);
+    els.actUnread.addEventListener('click', markUnread);
+    els.actContact.addEventListener('click', () => {
+        if (state.contactId !== null) {
+            closeContact();
+        } else {
+            openContact();
+        }
+    });
+    $('contact-close').addEventListener('click', () => {
+        closeContact();
+        els.actContact.focus();
+    });
+    els.contactForm.addEventListener('submit', saveContact);
+    els.liveRetry.addEventListener('click', reconnectNow);
     window.addEventListener('online', () => {
-        if (state.token && !state.ws) {
+        if (state.signedIn && !state.ws) {
             clearTimeout(state.reconnectTimer);
             state.reconnectTimer = null;
             state.attempt = 0;
@@ -742,10 +1466,5 @@
         }
     });
 
-    state.token = localStorage.getItem(TOKEN_KEY);
-    if (state.token) {
-        startApp();
-    } else {
-        showSignIn('');
-    }
+    resume();
 })();

@@ -16,10 +16,12 @@
 #include <unistd.h>
 #include <sodium.h>
 
+#include <inbox/account.h>
 #include <inbox/clock.h>
 #include <inbox/encoding.h>
 #include <inbox/error.h>
 #include <inbox/form.h>
+#include <inbox/password.h>
 #include <inbox/phone.h>
 #include <inbox/store.h>
 #include <inbox/token.h>
@@ -28,7 +30,7 @@
 
 #define CTL_MAX_ARGS     8
 #define CTL_MAX_OPTIONS  8
-#define CTL_PASSWORD_MAX 1024
+#define CTL_PASSWORD_MAX (INBOX_PASSWORD_MAX + 2)
 #define CTL_MAX(a, b)    ((a) > (b) ? (a) : (b))
 
 #define DEMO_ORG_NAME    "Demo Organization"
@@ -65,8 +67,11 @@ typedef struct {
 
 
 static int ctl_org_create(inbox_store_t *store, ctl_words_t *words);
+static int ctl_org_list(inbox_store_t *store, ctl_words_t *words);
 static int ctl_number_add(inbox_store_t *store, ctl_words_t *words);
 static int ctl_user_add(inbox_store_t *store, ctl_words_t *words);
+static int ctl_user_list(inbox_store_t *store, ctl_words_t *words);
+static int ctl_user_passwd(inbox_store_t *store, ctl_words_t *words);
 static int ctl_token_create(inbox_store_t *store, ctl_words_t *words);
 static int ctl_token_list(inbox_store_t *store, ctl_words_t *words);
 static int ctl_token_revoke(inbox_store_t *store, ctl_words_t *words);
@@ -78,6 +83,8 @@ static int ctl_seed_demo(inbox_store_t *store, ctl_words_t *words);
 static const ctl_command_t  ctl_commands[] = {
     { "org", "create", 1, "timezone", ctl_org_create,
       "org create NAME [--timezone TZ]" },
+    { "org", "list", 0, "", ctl_org_list,
+      "org list" },
     { "number", "add", 2,
       "carrier account-sid auth-token public-key api-key api-base",
       ctl_number_add,
@@ -86,6 +93,11 @@ static const ctl_command_t  ctl_commands[] = {
       "        [--api-base URL]" },
     { "user", "add", 2, "role", ctl_user_add,
       "user add ORG_ID EMAIL --role member|billing   (password on stdin)" },
+    { "user", "list", 1, "", ctl_user_list,
+      "user list ORG_ID" },
+    { "user", "passwd", 2, "", ctl_user_passwd,
+      "user passwd ORG_ID EMAIL   (the new password on stdin; signs the\n"
+      "        user out everywhere)" },
     { "token", "create", 1, "user expires-in name", ctl_token_create,
       "token create ORG_ID [--user EMAIL] [--expires-in DURATION]\n"
       "        [--name NAME]   (DURATION: 90s, 45m, 12h, 30d or 2w)" },
@@ -237,6 +249,60 @@ ctl_org_create(inbox_store_t *store, ctl_words_t *words)
 }
 
 
+/* "2026-01-01T00:00:00Z": whole seconds are enough to read. */
+static void
+ctl_time(int64_t ms, char out[INBOX_ISO8601_MAX])
+{
+    inbox_iso8601(ms, out);
+    strcpy(out + 19, "Z");
+}
+
+
+/* One line an organization, oldest first, under a header line; the name,
+ * which may hold spaces, comes last. */
+static int
+ctl_org_list(inbox_store_t *store, ctl_words_t *words)
+{
+    int                id_w, tz_w;
+    char               created[INBOX_ISO8601_MAX];
+    size_t             i;
+    inbox_org_t       *o;
+    inbox_error_t      err;
+    inbox_org_list_t   list;
+
+    if (inbox_store_orgs_list(store, &list, &err) != INBOX_OK) {
+        return ctl_fail(&err);
+    }
+
+    id_w = (int) strlen("ID");
+    tz_w = (int) strlen("TIMEZONE");
+
+    for (i = 0; i < list.count; i++) {
+        id_w = CTL_MAX(id_w, (int) strlen(list.items[i].id));
+        tz_w = CTL_MAX(tz_w, (int) strlen(list.items[i].timezone));
+    }
+
+    printf("%-*s  %-20s  %-*s  %s\n", id_w, "ID", "CREATED", tz_w,
+           "TIMEZONE", "NAME");
+
+    for (i = 0; i < list.count; i++) {
+        o = &list.items[i];
+        ctl_time(o->created_at, created);
+        printf("%-*s  %-20s  %-*s  %s\n", id_w, o->id, created, tz_w,
+               o->timezone, o->name ? o->name : "");
+    }
+
+    if (list.truncated) {
+        fprintf(stderr, "inboxctl: only the oldest %d organizations are "
+                "shown\n", INBOX_ACCOUNT_LIST_MAX);
+    }
+
+    inbox_org_list_free(&list);
+
+    return 0;
+}
+
+
 static int
 ctl_number_add(inbox_store_t *store, ctl_words_t *words)
 {
@@ -320,18 +386,48 @@ ctl_add_user(inbox_store_t *store, const char *org_id, const char *email,
     inbox_role_t role, const char *password, char id[INBOX_ID_MAX],
     inbox_error_t *err)
 {
-    char  hash[crypto_pwhash_STRBYTES];
+    char            hash[INBOX_PASSWORD_HASH_MAX];
+    inbox_status_t  rc;
 
-    if (crypto_pwhash_str(hash, password, strlen(password),
-                          crypto_pwhash_OPSLIMIT_INTERACTIVE,
-                          crypto_pwhash_MEMLIMIT_INTERACTIVE)
-        != 0)
-    {
-        return inbox_error_set(err, INBOX_ERR_INTERNAL,
-                               "not enough memory to hash the password");
+    rc = inbox_password_hash(password, strlen(password), hash, err);
+
+    if (rc == INBOX_OK) {
+        rc = inbox_store_user_add(store, org_id, email, role, hash, id, err);
     }
 
-    return inbox_store_user_add(store, org_id, email, role, hash, id, err);
+    sodium_memzero(hash, sizeof(hash));
+
+    return rc;
+}
+
+
+/* The password on stdin (prompted for on a terminal), checked against
+ * password.h's rules; -1 after saying why not. */
+static int
+ctl_password_input(char password[CTL_PASSWORD_MAX])
+{
+    long           len;
+    inbox_error_t  err;
+
+    if (isatty(STDIN_FILENO)) {
+        fprintf(stderr, "password: ");
+    }
+
+    len = ctl_read_password(password, CTL_PASSWORD_MAX);
+
+    if (len <= 0) {
+        fprintf(stderr, "inboxctl: give the password on standard input "
+                "(one line)\n");
+        return -1;
+    }
+
+    if (inbox_password_check(password, (size_t) len, &err) != INBOX_OK) {
+        sodium_memzero(password, CTL_PASSWORD_MAX);
+        fprintf(stderr, "inboxctl: %s\n", err.message);
+        return -1;
+    }
+
+    return 0;
 }
 
 
@@ -339,7 +435,6 @@ static int
 ctl_user_add(inbox_store_t *store, ctl_words_t *words)
 {
     char           id[INBOX_ID_MAX], password[CTL_PASSWORD_MAX];
-    long           len;
     const char    *role_name;
     inbox_role_t   role;
     inbox_error_t  err;
@@ -351,20 +446,102 @@ ctl_user_add(inbox_store_t *store, ctl_words_t *words)
         return 1;
     }
 
-    if (isatty(STDIN_FILENO)) {
-        fprintf(stderr, "password: ");
-    }
-
-    len = ctl_read_password(password, sizeof(password));
-
-    if (len < 8) {
-        fprintf(stderr, "inboxctl: give a password of at least 8 characters"
-                " on standard input\n");
+    if (ctl_password_input(password) != 0) {
         return 1;
     }
 
     if (ctl_add_user(store, words->args[0], words->args[1], role, password,
                      id, &err)
+        != INBOX_OK)
+    {
+        sodium_memzero(password, sizeof(password));
+        return ctl_fail(&err);
+    }
+
+    sodium_memzero(password, sizeof(password));
+    printf("%s\n", id);
+    return 0;
+}
+
+
+/* One line a user, oldest first, under a header line. */
+static int
+ctl_user_list(inbox_store_t *store, ctl_words_t *words)
+{
+    int                 id_w;
+    char                created[INBOX_ISO8601_MAX];
+    size_t              i;
+    inbox_user_t       *u;
+    inbox_error_t       err;
+    inbox_user_list_t   list;
+
+    if (inbox_store_users_list(store, words->args[0], &list, &err)
+        != INBOX_OK)
+    {
+        return ctl_fail(&err);
+    }
+
+    id_w = (int) strlen("ID");
+
+    for (i = 0; i < list.count; i++) {
+        id_w = CTL_MAX(id_w, (int) strlen(list.items[i].id));
+    }
+
+    printf("%-*s  %-7s  %-20s  %s\n", id_w, "ID", "ROLE", "CREATED",
+           "EMAIL");
+
+    for (i = 0; i < list.count; i++) {
+        u = &list.items[i];
+        ctl_time(u->created_at, created);
+        printf("%-*s  %-7s  %-20s  %s\n", id_w, u->id,
+               inbox_role_name(u->role), created, u->email);
+    }
+
+    if (list.truncated) {
+        fprintf(stderr, "inboxctl: only the oldest %d users are shown\n",
+                INBOX_ACCOUNT_LIST_MAX);
+    }
+
+    inbox_user_list_free(&list);
+
+    return 0;
+}
+
+
+static inbox_status_t
+ctl_set_password(inbox_store_t *store, const char *org_id, const char *email,
+    const char *password, char id[INBOX_ID_MAX], inbox_error_t *err)
+{
+    char            hash[INBOX_PASSWORD_HASH_MAX];
+    inbox_status_t  rc;
+
+    rc = inbox_password_hash(password, strlen(password), hash, err);
+
+    if (rc == INBOX_OK) {
+        rc = inbox_store_user_password_set(store, org_id, email, hash, id,
+                                           err);
+    }
+
+    sodium_memzero(hash, sizeof(hash));
+
+    return rc;
+}
+
+
+/* A new password; the user's sessions end with the old one.  Prints the
+ * user's id. */
+static int
+ctl_user_passwd(inbox_store_t *store, ctl_words_t *words)
+{
+    char           id[INBOX_ID_MAX], password[CTL_PASSWORD_MAX];
+    inbox_error_t  err;
+
+    if (ctl_password_input(password) != 0) {
+        return 1;
+    }
+
+    if (ctl_set_password(store, words->args[0], words->args[1], password, id,
+                         &err)
         != INBOX_OK)
     {
         sodium_memzero(password, sizeof(password));
@@ -428,15 +605,6 @@ ctl_token_create(inbox_store_t *store, ctl_words_t *words)
 
     printf("%s\n", token);
     return 0;
-}
-
-
-/* "2026-01-01T00:00:00Z": whole seconds are enough to read. */
-static void
-ctl_time(int64_t ms, char out[INBOX_ISO8601_MAX])
-{
-    inbox_iso8601(ms, out);
-    strcpy(out + 19, "Z");
 }
 
 
@@ -863,13 +1031,17 @@ ctl_seed_demo(inbox_store_t *store, ctl_words_t *words)
     randombytes_buf(random, sizeof(random));
     inbox_base64url_encode(random, sizeof(random), password);
 
+    /* a fresh password each run, printed: the demo user is made once and
+     * its password set again (which signs its browsers out) */
     rc = ctl_add_user(store, org_id, DEMO_EMAIL, INBOX_ROLE_BILLING, password,
                       user_id, &err);
 
     if (rc == INBOX_ERR_CONFLICT) {
-        strcpy(password, "(set when the demo was first seeded)");
+        rc = ctl_set_password(store, org_id, DEMO_EMAIL, password, user_id,
+                              &err);
+    }
 
-    } else if (rc != INBOX_OK) {
+    if (rc != INBOX_OK) {
         return ctl_fail(&err);
     }
 
@@ -887,8 +1059,9 @@ ctl_seed_demo(inbox_store_t *store, ctl_words_t *words)
            created ? "" : ", already seeded");
     printf("number:            %s (twilio, auth token %s)\n", DEMO_NUMBER,
            auth_token);
-    printf("user:              %s\n", DEMO_EMAIL);
-    printf("password:          %s\n", password);
+    printf("sign in at %s/ as\n", public_url);
+    printf("  email:           %s\n", DEMO_EMAIL);
+    printf("  password:        %s\n", password);
     printf("api token:         %s%s\n", token,
            revoked ? " (earlier demo tokens no longer work)" : "");
     printf("\npost a signed inbound webhook:\n");

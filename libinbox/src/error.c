@@ -7,6 +7,33 @@
 #include <inbox/error.h>
 
 
+/* The contract's code and HTTP status of each status, by its value. */
+static const struct {
+    inbox_status_t   status;
+    const char      *code;
+    int              http;
+} inbox_error_codes[] = {
+    { INBOX_OK,                          "ok",                     200 },
+    { INBOX_ERR_INVALID,                 "invalid_request",        400 },
+    { INBOX_ERR_UNAUTHENTICATED,         "unauthenticated",        401 },
+    { INBOX_ERR_INSUFFICIENT_CREDITS,    "insufficient_credits",   402 },
+    { INBOX_ERR_FORBIDDEN,               "forbidden",              403 },
+    { INBOX_ERR_BILLING_INACTIVE,        "billing_inactive",       403 },
+    { INBOX_ERR_NOT_FOUND,               "not_found",              404 },
+    { INBOX_ERR_METHOD_NOT_ALLOWED,      "method_not_allowed",     405 },
+    { INBOX_ERR_CONFLICT,                "conflict",               409 },
+    { INBOX_ERR_CONTACT_OPTED_OUT,       "contact_opted_out",      409 },
+    { INBOX_ERR_TOO_LARGE,               "too_large",              413 },
+    { INBOX_ERR_UNSUPPORTED_MEDIA_TYPE,  "unsupported_media_type", 415 },
+    { INBOX_ERR_RATE_LIMITED,            "rate_limited",           429 },
+    { INBOX_ERR_UNAVAILABLE,             "unavailable",            503 },
+    { INBOX_ERR_INTERNAL,                "internal",               500 },
+};
+
+#define INBOX_ERROR_NCODES \
+    (sizeof(inbox_error_codes) / sizeof(inbox_error_codes[0]))
+
+
 static void inbox_error_vset(inbox_error_t *err, inbox_status_t code,
     const char *field, const char *fmt, va_list args);
 
@@ -39,6 +66,43 @@ inbox_error_set_field(inbox_error_t *err, inbox_status_t code,
 }
 
 
+inbox_status_t
+inbox_error_insufficient_credits(inbox_error_t *err, int64_t needed,
+    int64_t balance, const char *fmt, ...)
+{
+    va_list  args;
+
+    va_start(args, fmt);
+    inbox_error_vset(err, INBOX_ERR_INSUFFICIENT_CREDITS, NULL, fmt, args);
+    va_end(args);
+
+    if (err != NULL) {
+        err->needed = needed;
+        err->balance = balance;
+    }
+
+    return INBOX_ERR_INSUFFICIENT_CREDITS;
+}
+
+
+inbox_status_t
+inbox_error_rate_limited(inbox_error_t *err, unsigned seconds,
+    const char *fmt, ...)
+{
+    va_list  args;
+
+    va_start(args, fmt);
+    inbox_error_vset(err, INBOX_ERR_RATE_LIMITED, NULL, fmt, args);
+    va_end(args);
+
+    if (err != NULL) {
+        err->retry_after = seconds ? seconds : 1;
+    }
+
+    return INBOX_ERR_RATE_LIMITED;
+}
+
+
 static void
 inbox_error_vset(inbox_error_t *err, inbox_status_t code, const char *field,
     const char *fmt, va_list args)
@@ -50,6 +114,9 @@ inbox_error_vset(inbox_error_t *err, inbox_status_t code, const char *field,
     err->code = code;
     vsnprintf(err->message, sizeof(err->message), fmt, args);
     snprintf(err->field, sizeof(err->field), "%s", field ? field : "");
+    err->needed = 0;
+    err->balance = 0;
+    err->retry_after = 0;
 }
 
 
@@ -60,65 +127,36 @@ inbox_error_clear(inbox_error_t *err)
         return;
     }
 
+    memset(err, 0, sizeof(inbox_error_t));
     err->code = INBOX_OK;
-    err->message[0] = '\0';
-    err->field[0] = '\0';
 }
 
 
 const char *
 inbox_status_code(inbox_status_t status)
 {
-    switch (status) {
-    case INBOX_OK:
-        return "ok";
-    case INBOX_ERR_INVALID:
-        return "invalid_request";
-    case INBOX_ERR_UNAUTHENTICATED:
-        return "unauthenticated";
-    case INBOX_ERR_FORBIDDEN:
-        return "forbidden";
-    case INBOX_ERR_NOT_FOUND:
-        return "not_found";
-    case INBOX_ERR_CONFLICT:
-        return "conflict";
-    case INBOX_ERR_TOO_LARGE:
-        return "too_large";
-    case INBOX_ERR_RATE_LIMITED:
-        return "rate_limited";
-    case INBOX_ERR_UNAVAILABLE:
-        return "unavailable";
-    case INBOX_ERR_INTERNAL:
-    default:
-        return "internal";
+    size_t  i;
+
+    for (i = 0; i < INBOX_ERROR_NCODES; i++) {
+        if (inbox_error_codes[i].status == status) {
+            return inbox_error_codes[i].code;
+        }
     }
+
+    return "internal";
 }
 
 
 int
 inbox_status_http(inbox_status_t status)
 {
-    switch (status) {
-    case INBOX_OK:
-        return 200;
-    case INBOX_ERR_INVALID:
-        return 400;
-    case INBOX_ERR_UNAUTHENTICATED:
-        return 401;
-    case INBOX_ERR_FORBIDDEN:
-        return 403;
-    case INBOX_ERR_NOT_FOUND:
-        return 404;
-    case INBOX_ERR_CONFLICT:
-        return 409;
-    case INBOX_ERR_TOO_LARGE:
-        return 413;
-    case INBOX_ERR_RATE_LIMITED:
-        return 429;
-    case INBOX_ERR_UNAVAILABLE:
-        return 503;
-    case INBOX_ERR_INTERNAL:
-    default:
-        return 500;
+    size_t  i;
+
+    for (i = 0; i < INBOX_ERROR_NCODES; i++) {
+        if (inbox_error_codes[i].status == status) {
+            return inbox_error_codes[i].http;
+        }
     }
+
+    return 500;
 }

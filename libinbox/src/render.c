@@ -335,6 +335,20 @@ inbox_render_error(const inbox_error_t *err, size_t *len)
         inbox_json_string(g, err->field);
     }
 
+    /* the extra fields each code has in the contract */
+
+    if (code == INBOX_ERR_INSUFFICIENT_CREDITS) {
+        inbox_json_key(g, "needed");
+        inbox_json_int(g, err->needed);
+        inbox_json_key(g, "balance");
+        inbox_json_int(g, err->balance);
+    }
+
+    if (code == INBOX_ERR_RATE_LIMITED) {
+        inbox_json_key(g, "retry_after");
+        inbox_json_int(g, err->retry_after ? err->retry_after : 1);
+    }
+
     yajl_gen_map_close(g);
     yajl_gen_map_close(g);
 

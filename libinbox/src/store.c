@@ -102,6 +102,24 @@ INBOX_STORE_OPERATIONS(INBOX_STORE_FORWARD)
 /* The RULED operations. */
 
 inbox_status_t
+inbox_store_user_add(inbox_store_t *store, const char *org_id,
+    const char *email, inbox_role_t role, const char *password_hash,
+    char id[INBOX_ID_MAX], inbox_error_t *err)
+{
+    char  normalized[INBOX_EMAIL_MAX];
+
+    /* stored as it is looked up (account.h), the same in every backend */
+    if (inbox_email_normalize(email, normalized, sizeof(normalized)) != 0) {
+        return inbox_error_set_field(err, INBOX_ERR_INVALID, "email",
+                                     "A user needs an email address.");
+    }
+
+    return store->ops->user_add(store, org_id, normalized, role,
+                                password_hash, id, err);
+}
+
+
+inbox_status_t
 inbox_store_token_add(inbox_store_t *store, const char *org_id,
     const char *user_email, const char *token_hash, const char *name,
     int64_t expires_at, char id[INBOX_ID_MAX], inbox_error_t *err)
@@ -332,4 +350,166 @@ inbox_store_messages_list(inbox_store_t *store, const char *org_id,
 
     return store->ops->messages_list(store, org_id, conversation_id, cursor,
                                      inbox_list_limit(limit), page, err);
+}
+
+
+/*
+ * ---- Accounts and sessions ----
+ * The backends persist and query; what an email address is and when a
+ * session ends are decided here (account.h, session.h).
+ */
+
+
+inbox_status_t
+inbox_store_orgs_list(inbox_store_t *store, inbox_org_list_t *list,
+    inbox_error_t *err)
+{
+    memset(list, 0, sizeof(inbox_org_list_t));
+
+    return store->ops->orgs_list(store, list, err);
+}
+
+
+inbox_status_t
+inbox_store_account_get(inbox_store_t *store, const char *org_id,
+    const char *user_id, inbox_account_t *account, inbox_error_t *err)
+{
+    memset(account, 0, sizeof(inbox_account_t));
+
+    return store->ops->account_get(store, org_id,
+                                   user_id && user_id[0] ? user_id : NULL,
+                                   account, err);
+}
+
+
+inbox_status_t
+inbox_store_user_find_by_email(inbox_store_t *store, const char *email,
+    inbox_user_t *user, char **password_hash, inbox_error_t *err)
+{
+    char  normalized[INBOX_EMAIL_MAX];
+
+    memset(user, 0, sizeof(inbox_user_t));
+    *password_hash = NULL;
+
+    /* what cannot be an address belongs to nobody */
+    if (inbox_email_normalize(email, normalized, sizeof(normalized)) != 0) {
+        return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
+                               "No user has that email address.");
+    }
+
+    return store->ops->user_find_by_email(store, normalized, user,
+                                          password_hash, err);
+}
+
+
+inbox_status_t
+inbox_store_users_list(inbox_store_t *store, const char *org_id,
+    inbox_user_list_t *list, inbox_error_t *err)
+{
+    memset(list, 0, sizeof(inbox_user_list_t));
+
+    return store->ops->users_list(store, org_id, list, err);
+}
+
+
+inbox_status_t
+inbox_store_user_password_set(inbox_store_t *store, const char *org_id,
+    const char *email, const char *password_hash, char id[INBOX_ID_MAX],
+    inbox_error_t *err)
+{
+    char  normalized[INBOX_EMAIL_MAX], unused[INBOX_ID_MAX];
+
+    if (password_hash == NULL || password_hash[0] == '\0') {
+        return inbox_error_set_field(err, INBOX_ERR_INVALID, "password",
+                                     "A password hash is required.");
+    }
+
+    if (inbox_email_normalize(email, normalized, sizeof(normalized)) != 0) {
+        return inbox_error_set_field(err, INBOX_ERR_INVALID, "email",
+                                     "\"%.64s\" is not an email address.",
+                                     email ? email : "");
+    }
+
+    return store->ops->user_password_set(store, org_id, normalized,
+                                         password_hash, id ? id : unused,
+                                         err);
+}
+
+
+inbox_status_t
+inbox_store_session_create(inbox_store_t *store, const char *org_id,
+    const char *user_id, const char *session_hash, inbox_error_t *err)
+{
+    int64_t          now;
+    inbox_session_t  session;
+
+    if (session_hash == NULL || session_hash[0] == '\0' || user_id == NULL
+        || user_id[0] == '\0')
+    {
+        return inbox_error_set(err, INBOX_ERR_INVALID,
+                               "A session needs a user and an id.");
+    }
+
+    now = inbox_now_ms();
+    session.created_at = now;
+    session.last_seen_at = now;
+    session.expires_at = inbox_session_expiry(now, now);
+
+    return store->ops->session_add(store, org_id, user_id, session_hash,
+                                   &session, err);
+}
+
+
+inbox_status_t
+inbox_store_session_find(inbox_store_t *store, const char *session_hash,
+    inbox_principal_t *principal, inbox_error_t *err)
+{
+    int64_t          now;
+    inbox_status_t   rc;
+    inbox_session_t  session;
+
+    memset(principal, 0, sizeof(inbox_principal_t));
+    memset(&session, 0, sizeof(inbox_session_t));
+
+    rc = store->ops->session_find(store, session_hash, principal, &session,
+                                  err);
+
+    if (rc == INBOX_ERR_NOT_FOUND) {
+        rc = inbox_error_set(err, INBOX_ERR_UNAUTHENTICATED,
+                             "Your session has ended; sign in again.");
+    }
+
+    now = inbox_now_ms();
+
+    if (rc == INBOX_OK) {
+        rc = inbox_session_check(&session, now, err);
+    }
+
+    if (rc != INBOX_OK) {
+        memset(principal, 0, sizeof(inbox_principal_t));
+        return rc;
+    }
+
+    if (inbox_session_needs_touch(&session, now)) {
+        session.last_seen_at = now;
+        session.expires_at = inbox_session_expiry(session.created_at, now);
+
+        /* a use that could not be recorded still counts: the session is
+         * good, and the next request records it */
+        (void) store->ops->session_touch(store, session_hash, &session,
+                                         NULL);
+    }
+
+    return INBOX_OK;
+}
+
+
+inbox_status_t
+inbox_store_sessions_purge(inbox_store_t *store, int64_t now,
+    size_t *removed, inbox_error_t *err)
+{
+    size_t  unused;
+
+    return store->ops->sessions_purge(store, now, removed ? removed : &unused,
+                                      err);
 }

@@ -49,7 +49,8 @@
       (inbox_store_t *store, const char *e164, inbox_number_t *number,        \
        inbox_error_t *err),                                                   \
       (store, e164, number, err))                                             \
-    X(PLAIN, user_add,                                                        \
+    /* email is normalized (inbox_email_normalize) */                         \
+    X(RULED, user_add,                                                        \
       (inbox_store_t *store, const char *org_id, const char *email,           \
        inbox_role_t role, const char *password_hash, char id[INBOX_ID_MAX],   \
        inbox_error_t *err),                                                   \
@@ -154,7 +155,53 @@
     X(PLAIN, realtime_state,                                                  \
       (inbox_store_t *store, const char *org_id,                              \
        inbox_realtime_state_t *state, inbox_error_t *err),                    \
-      (store, org_id, state, err))
+      (store, org_id, state, err))                                            \
+                                                                              \
+    /* accounts and sessions: store_BACKEND_sessions.c; lists are zeroed,   \
+     * emails normalized (inbox_email_normalize), user_id NULL for none */    \
+    X(RULED, orgs_list,                                                       \
+      (inbox_store_t *store, inbox_org_list_t *list, inbox_error_t *err),     \
+      (store, list, err))                                                     \
+    X(RULED, account_get,                                                     \
+      (inbox_store_t *store, const char *org_id, const char *user_id,         \
+       inbox_account_t *account, inbox_error_t *err),                         \
+      (store, org_id, user_id, account, err))                                 \
+    X(RULED, user_find_by_email,                                              \
+      (inbox_store_t *store, const char *email, inbox_user_t *user,           \
+       char **password_hash, inbox_error_t *err),                             \
+      (store, email, user, password_hash, err))                               \
+    X(RULED, users_list,                                                      \
+      (inbox_store_t *store, const char *org_id, inbox_user_list_t *list,     \
+       inbox_error_t *err),                                                   \
+      (store, org_id, list, err))                                             \
+    X(RULED, user_password_set,                                               \
+      (inbox_store_t *store, const char *org_id, const char *email,           \
+       const char *password_hash, char id[INBOX_ID_MAX], inbox_error_t *err), \
+      (store, org_id, email, password_hash, id, err))                         \
+    /* a session's times are store.c's to decide (session.h): backends       \
+     * record them and hand them back; session_add and session_touch are     \
+     * called by inbox_store_session_create and _find only */                \
+    X(RULED, session_add,                                                     \
+      (inbox_store_t *store, const char *org_id, const char *user_id,         \
+       const char *session_hash, const inbox_session_t *session,              \
+       inbox_error_t *err),                                                   \
+      (store, org_id, user_id, session_hash, session, err))                   \
+    X(RULED, session_find,                                                    \
+      (inbox_store_t *store, const char *session_hash,                        \
+       inbox_principal_t *principal, inbox_session_t *session,                \
+       inbox_error_t *err),                                                   \
+      (store, session_hash, principal, session, err))                         \
+    X(RULED, session_touch,                                                   \
+      (inbox_store_t *store, const char *session_hash,                        \
+       const inbox_session_t *session, inbox_error_t *err),                   \
+      (store, session_hash, session, err))                                    \
+    X(PLAIN, session_delete,                                                  \
+      (inbox_store_t *store, const char *session_hash, inbox_error_t *err),   \
+      (store, session_hash, err))                                             \
+    X(RULED, sessions_purge,                                                  \
+      (inbox_store_t *store, int64_t now, size_t *removed,                    \
+       inbox_error_t *err),                                                   \
+      (store, now, removed, err))
 
 
 #define INBOX_STORE_OP_MEMBER(kind, name, params, args)                       \

@@ -82,7 +82,15 @@ static const char  *inbox_mongo_indexes[] = {
         " \"_id\": -1}, \"name\": \"conversation_created\"}]}",
     "{\"createIndexes\": \"events\", \"indexes\": ["
         "{\"key\": {\"org_id\": 1, \"seq\": 1},"
-        " \"name\": \"org_seq_unique\", \"unique\": true}]}"
+        " \"name\": \"org_seq_unique\", \"unique\": true}]}",
+    /* sessions: found by hash, ended by user, purged by expiry (the TTL
+     * index lets the server remove them too) */
+    "{\"createIndexes\": \"sessions\", \"indexes\": ["
+        "{\"key\": {\"session_hash\": 1},"
+        " \"name\": \"session_hash_unique\", \"unique\": true},"
+        "{\"key\": {\"user_id\": 1}, \"name\": \"user_id\"},"
+        "{\"key\": {\"expires_at\": 1}, \"name\": \"expires_at_ttl\","
+        " \"expireAfterSeconds\": 0}]}"
 };
 
 

@@ -149,6 +149,10 @@ void inbox_mongo_cursor_make(int64_t ms, const char *id_hex,
 inbox_status_t inbox_mongo_cursor_parse(const char *cursor, int64_t *ms,
     bson_oid_t *oid, inbox_error_t *err);
 
+/* INBOX_OK when org_id names a stored organization (its id in *org),
+ * else INBOX_ERR_NOT_FOUND (store_mongo_admin.c). */
+inbox_status_t inbox_mongo_org_check(inbox_mongo_store_t *ms,
+    const char *org_id, bson_oid_t *org, inbox_error_t *err);
 /* org_id (and conversation_id, unless conversation is NULL) as ObjectIds;
  * a malformed id is INBOX_ERR_NOT_FOUND, like another organization's. */
 inbox_status_t inbox_mongo_ids(const char *org_id, bson_oid_t *org,
@@ -186,7 +190,7 @@ inbox_status_t inbox_mongo_events_append(inbox_mongo_store_t *ms,
 
 /* The operations (see store_backend.h), in the files named by their
  * nouns: store_mongo_{admin,contacts,ingest,conversations,messages,
- * events}.c. */
+ * events,sessions}.c. */
 #define INBOX_MONGO_OP(kind, name, params, args)                              \
     inbox_status_t inbox_mongo_##name params;
 

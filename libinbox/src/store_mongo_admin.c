@@ -8,8 +8,6 @@
 #include "store_mongo.h"
 
 
-static inbox_status_t inbox_mongo_org_check(inbox_mongo_store_t *ms,
-    const char *org_id, bson_oid_t *org, inbox_error_t *err);
 static inbox_status_t inbox_mongo_org_update(inbox_store_t *store,
     const char *org_id, bson_t *update, inbox_error_t *err);
 static void inbox_mongo_append_opt(bson_t *doc, const char *key,
@@ -17,7 +15,7 @@ static void inbox_mongo_append_opt(bson_t *doc, const char *key,
 
 
 /* Checks that org_id names a stored organization. */
-static inbox_status_t
+inbox_status_t
 inbox_mongo_org_check(inbox_mongo_store_t *ms, const char *org_id,
     bson_oid_t *org, inbox_error_t *err)
 {

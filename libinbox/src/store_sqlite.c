@@ -345,7 +345,24 @@ static const char *inbox_sqlite_migrations[] = {
     "END;",
 
     /*
-     * 6: contacts' tags, one row each in the order given (rowid), unique
+     * 6: sessions of people signed in with a password: the SHA-256 of
+     * the cookie's random id, never the id; when each ends is stored so
+     * that expired ones are found by an index and purged.
+     */
+    "CREATE TABLE sessions ("
+    "  id INTEGER PRIMARY KEY,"
+    "  session_hash TEXT NOT NULL UNIQUE,"
+    "  org_id INTEGER NOT NULL REFERENCES orgs (id),"
+    "  user_id INTEGER NOT NULL REFERENCES users (id),"
+    "  created_at INTEGER NOT NULL,"
+    "  last_seen_at INTEGER NOT NULL,"
+    "  expires_at INTEGER NOT NULL"
+    ");"
+    "CREATE INDEX sessions_by_expiry ON sessions (expires_at);"
+    "CREATE INDEX sessions_by_user ON sessions (user_id);",
+
+    /*
+     * 7: contacts' tags, one row each in the order given (rowid), unique
      * per contact in any ASCII case (NOCASE, as contact.h says), found
      * by tag for the contacts list's filter; the contacts list, newest
      * first.
@@ -359,7 +376,7 @@ static const char *inbox_sqlite_migrations[] = {
     ");"
     "CREATE INDEX contact_tags_by_tag ON contact_tags (org_id, tag);"
     "CREATE INDEX contacts_by_created ON contacts"
-    "  (org_id, created_at DESC, id DESC);"
+    "  (org_id, created_at DESC, id DESC);",
 };
 
 #define INBOX_SQLITE_VERSION                                                  \

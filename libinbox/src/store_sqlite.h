@@ -82,6 +82,20 @@ typedef enum {
     INBOX_SQL_CONTACT_TAG_ADD,
     INBOX_SQL_CONTACTS_LIST,
 
+    /* accounts and sessions (store_sqlite_sessions.c) */
+    INBOX_SQL_ORGS_LIST,
+    INBOX_SQL_ORG_GET,
+    INBOX_SQL_USER_GET,
+    INBOX_SQL_USER_BY_EMAIL,
+    INBOX_SQL_USERS_LIST,
+    INBOX_SQL_USER_PASSWORD_SET,
+    INBOX_SQL_SESSIONS_END_USER,
+    INBOX_SQL_SESSION_ADD,
+    INBOX_SQL_SESSION_FIND,
+    INBOX_SQL_SESSION_TOUCH,
+    INBOX_SQL_SESSION_DELETE,
+    INBOX_SQL_SESSIONS_PURGE,
+
     INBOX_SQL_COUNT
 } inbox_sql_id_t;
 
@@ -235,7 +249,7 @@ inbox_status_t inbox_sqlite_events_store(inbox_sqlite_conn_t *conn,
 
 /* The operations (see store_backend.h), in the files named by their
  * nouns: store_sqlite_{admin,contacts,ingest,conversations,messages,
- * events}.c. */
+ * events,sessions}.c. */
 #define INBOX_SQLITE_OP(kind, name, params, args)                             \
     inbox_status_t inbox_sqlite_##name params;
 

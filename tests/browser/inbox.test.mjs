@@ -1,5 +1,6 @@
-// The web app in Debian's Chromium: sign in, see the threads, and watch a
-// new conversation arrive live, without reloading the page.
+// The web app in Debian's Chromium: sign in with email and password, see
+// the threads, and watch a new conversation arrive live, without reloading
+// the page.
 
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
@@ -7,23 +8,39 @@ import { chromium } from 'playwright-core';
 import { uniqueNumber } from '../lib/cluster.mjs';
 import { useCluster, errorLogIsCleanTest } from '../lib/fixture.mjs';
 import { deliverInbound } from '../lib/inbox.mjs';
+import { addUser } from '../lib/session.mjs';
 
 const SCREENSHOT = process.env.INBOX_SCREENSHOT || '/tmp/inbox-web.png';
-const ctx = useCluster({ orgs: [{ name: 'Browser Org' }] });
+// small sign-in limits, so that a test sees the 429 message
+const ctx = useCluster({ orgs: [{ name: 'Browser Org' }],
+                         http: ['inbox_login_rate 1r/m burst=1;'] });
+const USER = { email: 'robin@browser.example', password: 'robin signs in' };
 const seeded = uniqueNumber();
 let browser;
 let page;
 const pageErrors = [];
 const cspViolations = [];
 
-// How the app shows a US number: (415) 555-1234.
+// Signs in on the form as USER (or as given) and waits for the app.
+async function signIn(p, { email = USER.email, password = USER.password }
+                      = {}) {
+    await p.goto(ctx.cluster.url('/'));
+    await p.getByLabel('Email').fill(email);
+    await p.getByLabel('Password').fill(password);
+    await p.getByRole('button', { name: 'Sign in' }).click();
+    await p.locator('#app').waitFor();
+}
+
+// How the app shows a US number: +1 (415) 555-1234.
 function shown(phone) {
     const m = /^\+1(\d{3})(\d{3})(\d{4})$/.exec(phone);
-    return `(${m[1]}) ${m[2]}-${m[3]}`;
+    return `+1 (${m[1]}) ${m[2]}-${m[3]}`;
 }
 
 before(async () => {
-    await deliverInbound(await ctx.ready, { from: seeded,
+    const cluster = await ctx.ready;
+    await addUser(cluster, cluster.orgs[0], USER.email, USER.password);
+    await deliverInbound(cluster, { from: seeded,
         body: 'Do you deliver on Saturdays?' });
     browser = await chromium.launch({
         executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
@@ -51,18 +68,40 @@ async function closeBrowser() {
 
 after(closeBrowser);
 
-test('a wrong token is refused on the sign-in form', async () => {
+test('a wrong password is refused on the sign-in form', async () => {
     await page.goto(ctx.cluster.url('/'));
-    await page.getByLabel('API token').fill('not-a-token');
+    await page.getByLabel('Email').fill(USER.email);
+    await page.getByLabel('Password').fill('not the password');
     await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByText('That token was not accepted').waitFor();
+    await page.getByText('That email and password do not match').waitFor();
     assert.equal(await page.locator('#app').isVisible(), false);
+    assert.equal(await page.getByLabel('Password').inputValue(), '');
+});
+
+test('repeated failed sign-ins are told how long to wait', async () => {
+    const other = 'nobody@browser.example';
+    for (let i = 0; i < 3; i++) {
+        await page.getByLabel('Email').fill(other);
+        await page.getByLabel('Password').fill(`guess ${i}`);
+        await page.getByRole('button', { name: 'Sign in' }).click();
+        await page.locator('#signin-error:not(:empty)').waitFor();
+        if (/Too many/.test(await page.locator('#signin-error')
+            .textContent())) {
+            break;
+        }
+        await page.evaluate(() => {
+            document.getElementById('signin-error').textContent = '';
+        });
+    }
+    assert.match(await page.locator('#signin-error').textContent(),
+        /^Too many failed sign-ins\. Wait \d+ seconds and try again\.$/);
 });
 
 test('signing in shows the seeded thread, the unread total and "live"',
     async () => {
-        await page.getByLabel('API token').fill(ctx.cluster.orgs[0].token);
-        await page.getByRole('button', { name: 'Sign in' }).click();
+        await signIn(page);
+        // no credential a script could read: the cookie is HttpOnly
+        assert.equal(await page.evaluate(() => document.cookie), '');
 
         const rows = page.locator('#threads > li');
         await rows.first().waitFor();
@@ -159,10 +198,7 @@ test('opening a thread clears its badge and lowers the header total, '
             const page2 = await other.newPage();
             page2.setDefaultTimeout(10000);
             page2.on('pageerror', (err) => pageErrors.push(err.message));
-            await page2.goto(ctx.cluster.url('/'));
-            await page2.getByLabel('API token')
-                .fill(ctx.cluster.orgs[0].token);
-            await page2.getByRole('button', { name: 'Sign in' }).click();
+            await signIn(page2);
             await page2.locator('#conn[data-state="live"]').waitFor();
 
             const from = uniqueNumber();
@@ -223,14 +259,42 @@ test('the app runs under its Content-Security-Policy without violations',
         assert.deepEqual(cspViolations, []);
     });
 
-test('signing out forgets the token', async () => {
-    await page.getByRole('button', { name: 'Sign out' }).click();
-    await page.getByLabel('API token').waitFor();
-    assert.equal(await page.evaluate(() =>
-        localStorage.getItem('inbox.token')), null);
+test('a reload keeps the session; signing out ends it', async () => {
     await page.reload();
-    await page.getByLabel('API token').waitFor();
+    await page.locator('#conn[data-state="live"]').waitFor();
+    const [cookie] = (await page.context().cookies())
+        .filter((c) => c.name === 'inbox_session');
+    assert.ok(cookie && cookie.httpOnly && cookie.sameSite === 'Lax',
+        JSON.stringify(cookie));
+
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByLabel('Password').waitFor();
+    await page.waitForFunction(async () =>
+        (await fetch('/api/v1/me')).status === 401);
+    await page.reload();
+    await page.getByLabel('Password').waitFor();
+    assert.equal(await page.locator('#app').isVisible(), false);
+
+    // the old cookie is no key to anything now
+    const res = await fetch(ctx.cluster.url('/api/v1/me'),
+        { headers: { Cookie: `inbox_session=${cookie.value}` } });
+    assert.equal(res.status, 401);
     assert.deepEqual(pageErrors, []);
 });
+
+test('a session that ends while the app is open shows the sign-in form',
+    async () => {
+        await signIn(page);
+        await page.locator('#conn[data-state="live"]').waitFor();
+        // ended elsewhere (another tab signed out, or it expired)
+        await page.evaluate(() => fetch('/api/v1/auth/logout', {
+            method: 'POST', headers: { 'X-Requested-With': 'inbox' } }));
+        await page.getByRole('button', { name: 'Unread', exact: true })
+            .click();
+        await page.getByText('Your session has ended. Sign in again.')
+            .waitFor();
+        assert.equal(await page.locator('#app').isVisible(), false);
+        assert.deepEqual(pageErrors, []);
+    });
 
 errorLogIsCleanTest(ctx, closeBrowser);

@@ -357,7 +357,7 @@ test('an import refused as a whole stores nothing', async () => {
     assertError(empty, 400, 'invalid_request');
     const json = await importCsv(`phone\n${phone}\n`, tokenA(),
         'application/json');
-    assertError(json, 400, 'invalid_request');
+    assertError(json, 415, 'unsupported_media_type');
     const many = await importCsv(`phone\n${`${phone}\n`.repeat(100001)}`);
     assertError(many, 413, 'too_large');
     const found = await ok(`/api/v1/contacts?q=${encodeURIComponent(phone)}`);

@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { inboxctlPath } from '../lib/cluster.mjs';
+import { inboxctlPath, sqlite3Path } from '../lib/cluster.mjs';
 
 const dir = mkdtempSync(join(tmpdir(), 'inboxctl-test-'));
 const store = `sqlite:${join(dir, 'inbox.db')}`;
@@ -181,6 +181,76 @@ test('token mistakes are refused on stderr with a non-zero exit',
     assert.deepEqual(await tokenRows(org), [], 'nothing was stored');
 });
 
+test('org list and user list show ids, times and roles, never a '
+    + 'password', async () => {
+    const org = await ok(['org', 'create', 'Lister of People',
+                          '--timezone', 'Europe/Lisbon']);
+    const ana = await ok(['user', 'add', org, 'Ana@Lister.example',
+                          '--role', 'billing'], { input: 'a long secret\n' });
+    const bo = await ok(['user', 'add', org, 'bo@lister.example', '--role',
+                         'member'], { input: 'another secret\n' });
+
+    const [orgHeader, ...orgs] = (await ok(['org', 'list'])).split('\n');
+    assert.deepEqual(orgHeader.split(/\s+/),
+                     ['ID', 'CREATED', 'TIMEZONE', 'NAME']);
+    const line = orgs.find((l) => l.startsWith(`${org} `));
+    assert.ok(line, orgs.join('\n'));
+    // the name, spaces and all, is the last column
+    assert.match(line, /^\S+\s+\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\s+Europe\/Lisbon\s+Lister of People$/);
+    // oldest first: the first organization these tests made leads
+    assert.match(orgs[0], /\sHarbor Books$/);
+
+    const listing = await ok(['user', 'list', org]);
+    const [userHeader, ...users] = listing.split('\n');
+    assert.deepEqual(userHeader.split(/\s+/),
+                     ['ID', 'ROLE', 'CREATED', 'EMAIL']);
+    assert.deepEqual(users.map((l) => {
+        const [id, role, , email] = l.split(/\s+/);
+        return [id, role, email];
+    }), [[ana, 'billing', 'ana@lister.example'],
+         [bo, 'member', 'bo@lister.example']]);
+    assert.doesNotMatch(listing, /argon2|secret/);
+
+    const empty = await ok(['org', 'create', 'Nobody Here']);
+    assert.equal(await ok(['user', 'list', empty]), userHeader);
+    await fails(['user', 'list', '999999'], /organization/);
+});
+
+test('user passwd sets a new password from stdin, by the rules, for the '
+    + 'organization\'s own users', async () => {
+    const org = await ok(['org', 'create', 'Password Changers']);
+    const other = await ok(['org', 'create', 'Someone Else']);
+    const id = await ok(['user', 'add', org, 'cy@passwd.example', '--role',
+                         'member'], { input: 'first secret 1\n' });
+    await ok(['user', 'add', other, 'di@passwd.example', '--role', 'member'],
+             { input: 'first secret 2\n' });
+    const hashOf = (email) => new Promise((done) => execFile(sqlite3Path,
+        [store.slice('sqlite:'.length), 'SELECT password_hash FROM users'
+         + ` WHERE email = '${email}'`], (err, out) => done(out.trim())));
+    const before = await hashOf('cy@passwd.example');
+    assert.match(before, /^\$argon2id\$/);
+
+    // the email in any case; prints the user's id
+    assert.equal(await ok(['user', 'passwd', org, 'CY@passwd.example'],
+                          { input: 'second secret 1\n' }), id);
+    const after = await hashOf('cy@passwd.example');
+    assert.match(after, /^\$argon2id\$/);
+    assert.notEqual(after, before);
+
+    await fails(['user', 'passwd', org, 'cy@passwd.example'],
+                /at least 8 characters/, { input: 'short\n' });
+    await fails(['user', 'passwd', org, 'cy@passwd.example'],
+                /standard input/, { input: '' });
+    await fails(['user', 'passwd', org, 'nobody@passwd.example'],
+                /no user/, { input: 'a fine secret\n' });
+    await fails(['user', 'passwd', org, 'di@passwd.example'],
+                /no user/, { input: 'a fine secret\n' });
+    await fails(['user', 'passwd', '999999', 'cy@passwd.example'],
+                /organization/, { input: 'a fine secret\n' });
+    assert.equal(await hashOf('cy@passwd.example'), after,
+                 'nothing changed by a refusal');
+});
+
 test('the store comes from --store, else INBOX_STORE', async () => {
     const other = `sqlite:${join(dir, 'other.db')}`;
     const res = await ctl(['org', 'create', 'From The Environment'],
@@ -199,11 +269,16 @@ test('seed-demo makes a working demo once and keeps it on a second run',
                             'http://127.0.0.1:9']);
     assert.match(first, /demo organization: Demo Organization/);
     assert.match(first, /api token:\s+ibx_/);
+    assert.match(first, /email:\s+demo@example\.com/);
     assert.match(first, /X-Twilio-Signature: /);
     assert.match(first, /http:\/\/127\.0\.0\.1:9\/webhooks\/twilio\/inbound/);
 
     const second = await ok(['seed-demo']);
     assert.match(second, /already seeded/);
+    // a fresh password each run, for the one demo user
+    const password = (out) => out.match(/password:\s+(\S+)/)[1];
+    assert.match(password(first), /^[A-Za-z0-9_-]{24}$/);
+    assert.notEqual(password(second), password(first));
     const token = (s) => s.match(/api token:\s+(\S+)/)[1];
     assert.notEqual(token(first), token(second), 'a fresh token each run');
     assert.match(second, /earlier demo tokens no longer work/);
@@ -214,6 +289,8 @@ test('seed-demo makes a working demo once and keeps it on a second run',
     // the first run's token is revoked: one live demo token, however often
     await ok(['seed-demo']);
     const org = second.match(/\(id (\S+?)\)/)[1];
+    assert.equal((await ok(['user', 'list', org])).split('\n').length, 2,
+                 'one demo user, however often');
     const rows = await tokenRows(org);
     assert.equal(rows.length, 3);
     assert.deepEqual(rows.map((r) => [r.name, r.user, r.status]), [

@@ -18,6 +18,7 @@ import { connectWs, eventually, newMessageSid, signTwilio,
 const varDir = mkdtempSync(join(tmpdir(), 'inbox-run-test-'));
 let running = null;
 let firstToken = null;     // the API token the first run printed
+let firstPassword = null;  // the demo user's password the first run printed
 
 after(() => {
     if (running) {
@@ -82,6 +83,22 @@ function printedToken(out) {
     return m[1];
 }
 
+// The demo user's email and password the banner prints.
+function printedLogin(out) {
+    const email = out.match(/email:\s+(\S+)/);
+    const password = out.match(/password:\s+(\S+)/);
+    assert.ok(email && password, `no sign-in in:\n${out}`);
+    return { email: email[1], password: password[1] };
+}
+
+async function signIn(port, { email, password }) {
+    return fetch(`http://127.0.0.1:${port}/api/v1/auth/login`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ email, password }),
+    });
+}
+
 async function conversations(port, token) {
     const res = await fetch(`http://127.0.0.1:${port}/api/v1/conversations`,
         { headers: { Authorization: `Bearer ${token}` } });
@@ -95,9 +112,18 @@ test('make run serves the demo, and its printed curl command is accepted, '
     const run = await startRun(port, await freePort());
 
     assert.match(run.out, new RegExp(`http://127\\.0\\.0\\.1:${port}/`));
-    assert.match(run.out, /user:\s+demo@example\.com/);
+    assert.match(run.out, /email:\s+demo@example\.com/);
     const token = printedToken(run.out);
     firstToken = token;
+
+    // the printed email and password sign in to the web app
+    const credentials = printedLogin(run.out);
+    firstPassword = credentials.password;
+    const signedIn = await signIn(port, credentials);
+    assert.equal(signedIn.status, 200);
+    assert.equal((await signedIn.json()).organization.name,
+                 'Demo Organization');
+    assert.match(signedIn.headers.get('set-cookie'), /^inbox_session=/);
 
     const page = await fetch(`http://127.0.0.1:${port}/`);
     assert.equal(page.status, 200);
@@ -218,6 +244,16 @@ test('make run works a second time on the same data', async () => {
 
     const res = await fetch(...printedCurl(run.out));
     assert.equal(res.status, 200);
+
+    // the password printed now works, the first run's no longer does
+    const credentials = printedLogin(run.out);
+    assert.notEqual(credentials.password, firstPassword);
+    assert.equal((await signIn(port, credentials)).status, 200);
+    assert.equal((await signIn(port, { email: credentials.email,
+        password: firstPassword })).status, 401);
+    const users = (await inboxctl(`sqlite:${join(varDir, 'inbox.db')}`,
+        'user', 'list', org)).split('\n').slice(1);
+    assert.equal(users.length, 1, users.join('\n'));
 
     await interrupt(run);
     assert.match(run.out, /inbox stopped\./);

@@ -148,7 +148,7 @@ http {
 
     inbox_store ${c.nginxStore};
     inbox_thread_pool inbox;
-    inbox_public_url ${c.baseUrl};
+    inbox_public_url ${c.options.publicUrl || c.baseUrl};
     inbox_events_socket ${c.dir}/events.sock;
     inbox_realtime_secret ${c.dir}/realtime.key;
     inbox_default_country US;
@@ -247,6 +247,8 @@ export function uniqueNumber() {
 //   wsArgs: more ws-server arguments (it always gets --origin baseUrl);
 //   reuseport: a listening socket per worker, so that the kernel spreads
 //     new connections over the workers instead of the busiest taking most.
+//   publicUrl: inbox_public_url, when it is not the loopback address the
+//     tests call (an https one makes session cookies Secure).
 const defaultOptions = {
     workerProcesses: 2,
     threadPool: 'threads=4 max_queue=4096',
@@ -255,6 +257,7 @@ const defaultOptions = {
     nginxStore: null,
     wsArgs: [],
     reuseport: false,
+    publicUrl: null,
 };
 
 export class Cluster {

@@ -256,4 +256,77 @@ TEST(error_document)
 }
 
 
+TEST(error_documents_carry_the_fields_of_their_code)
+{
+    char           *json;
+    inbox_error_t   err;
+
+    inbox_error_insufficient_credits(&err, 2, 1, "This reply needs %d "
+                                     "credits; you have %d.", 2, 1);
+    json = inbox_render_error(&err, NULL);
+    CHECK_STR(json, "{\"error\":{\"code\":\"insufficient_credits\","
+                    "\"message\":\"This reply needs 2 credits; you have "
+                    "1.\",\"needed\":2,\"balance\":1}}");
+    free(json);
+
+    inbox_error_rate_limited(&err, 30, "Too many attempts.");
+    json = inbox_render_error(&err, NULL);
+    CHECK_STR(json, "{\"error\":{\"code\":\"rate_limited\","
+                    "\"message\":\"Too many attempts.\","
+                    "\"retry_after\":30}}");
+    free(json);
+
+    /* a code set again loses the fields of the one before */
+    inbox_error_set(&err, INBOX_ERR_CONTACT_OPTED_OUT, "Opted out.");
+    CHECK_INT(err.retry_after, 0);
+    json = inbox_render_error(&err, NULL);
+    CHECK_STR(json, "{\"error\":{\"code\":\"contact_opted_out\","
+                    "\"message\":\"Opted out.\"}}");
+    free(json);
+
+    inbox_error_set(&err, INBOX_ERR_BILLING_INACTIVE, "Contact your "
+                    "billing admin.");
+    json = inbox_render_error(&err, NULL);
+    CHECK_STR(json, "{\"error\":{\"code\":\"billing_inactive\","
+                    "\"message\":\"Contact your billing admin.\"}}");
+    free(json);
+}
+
+
+TEST(account_document)
+{
+    char             *json;
+    inbox_account_t   account;
+
+    memset(&account, 0, sizeof(account));
+    strcpy(account.org.id, "7");
+    account.org.name = strdup("Acme \"Dental\"");
+    strcpy(account.org.timezone, "America/Chicago");
+    account.has_user = 1;
+    strcpy(account.user.id, "3");
+    strcpy(account.user.org_id, "7");
+    strcpy(account.user.email, "pat@example.com");
+    account.user.role = INBOX_ROLE_BILLING;
+
+    json = inbox_render_account(&account, NULL);
+    CHECK_STR(json, "{\"user\":{\"id\":\"3\",\"email\":"
+                    "\"pat@example.com\"},\"role\":\"billing\","
+                    "\"organization\":{\"id\":\"7\",\"name\":"
+                    "\"Acme \\\"Dental\\\"\",\"timezone\":"
+                    "\"America/Chicago\"}}");
+    free(json);
+
+    /* an organization-wide token: no user, acting as a member */
+    account.has_user = 0;
+    json = inbox_render_account(&account, NULL);
+    CHECK_STR(json, "{\"user\":null,\"role\":\"member\","
+                    "\"organization\":{\"id\":\"7\",\"name\":"
+                    "\"Acme \\\"Dental\\\"\",\"timezone\":"
+                    "\"America/Chicago\"}}");
+    free(json);
+
+    inbox_account_free(&account);
+}
+
+
 RUN_TESTS()

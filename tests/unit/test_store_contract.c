@@ -2809,6 +2809,278 @@ TEST(a_timeline_has_the_contacts_messages_newest_first)
 }
 
 
+/*
+ * ---- Accounts and sessions ----
+ */
+
+/* stand-in password hashes: the store keeps whatever it is given */
+#define HASH_A  "$argon2id$v=19$m=65536,t=2,p=1$a"
+#define HASH_B  "$argon2id$v=19$m=65536,t=2,p=1$b"
+
+
+/* A second organization with a user each: Pat (billing) in the test
+ * organization, Sam in the other. */
+static int
+people_add(fixture_t *f, char other[INBOX_ID_MAX], char pat[INBOX_ID_MAX],
+    char sam[INBOX_ID_MAX])
+{
+    inbox_error_t  err;
+
+    if (org_add(f->store, "Other", OTHER, other) != INBOX_OK
+        || inbox_store_user_add(f->store, f->org, "Pat@Example.com",
+                                INBOX_ROLE_BILLING, HASH_A, pat, &err)
+           != INBOX_OK
+        || inbox_store_user_add(f->store, other, "sam@other.test",
+                                INBOX_ROLE_MEMBER, HASH_B, sam, &err)
+           != INBOX_OK)
+    {
+        return -1;
+    }
+
+    return 0;
+}
+
+
+TEST(organizations_and_users_are_listed_oldest_first)
+{
+    char               other[INBOX_ID_MAX], pat[INBOX_ID_MAX];
+    char               sam[INBOX_ID_MAX], id[INBOX_ID_MAX];
+    fixture_t          f;
+    inbox_error_t      err;
+    inbox_org_list_t   orgs;
+    inbox_user_list_t  users;
+
+    FIXTURE(&f);
+    CHECK_INT(people_add(&f, other, pat, sam), 0);
+
+    CHECK_INT(inbox_store_orgs_list(f.store, &orgs, &err), INBOX_OK);
+    CHECK_INT(orgs.count, 2);
+    if (orgs.count == 2) {
+        CHECK_STR(orgs.items[0].id, f.org);
+        CHECK_STR(orgs.items[0].name, "Acme");
+        CHECK_STR(orgs.items[0].timezone, "UTC");
+        CHECK(orgs.items[0].created_at > 0);
+        CHECK_STR(orgs.items[1].id, other);
+    }
+    inbox_org_list_free(&orgs);
+
+    CHECK_INT(inbox_store_user_add(f.store, f.org, "lee@example.com",
+                                   INBOX_ROLE_MEMBER, HASH_B, id, &err),
+              INBOX_OK);
+    CHECK_INT(inbox_store_users_list(f.store, f.org, &users, &err), INBOX_OK);
+    CHECK_INT(users.count, 2);
+    if (users.count == 2) {
+        /* stored as looked up: in lower case */
+        CHECK_STR(users.items[0].id, pat);
+        CHECK_STR(users.items[0].email, "pat@example.com");
+        CHECK_INT(users.items[0].role, INBOX_ROLE_BILLING);
+        CHECK_STR(users.items[0].org_id, f.org);
+        CHECK_STR(users.items[1].id, id);
+        CHECK_INT(users.items[1].role, INBOX_ROLE_MEMBER);
+    }
+    inbox_user_list_free(&users);
+
+    /* no users is an empty list; no organization is 404 */
+    CHECK_INT(inbox_store_org_create(f.store, "Empty", NULL, id, &err),
+              INBOX_OK);
+    CHECK_INT(inbox_store_users_list(f.store, id, &users, &err), INBOX_OK);
+    CHECK_INT(users.count, 0);
+    inbox_user_list_free(&users);
+    CHECK_INT(inbox_store_users_list(f.store, f.backend->missing_id, &users,
+                                     &err), INBOX_ERR_NOT_FOUND);
+    CHECK_INT(inbox_store_users_list(f.store, "x", &users, &err),
+              INBOX_ERR_NOT_FOUND);
+
+    fixture_close(&f);
+}
+
+
+TEST(a_user_is_found_by_email_in_any_case)
+{
+    char           other[INBOX_ID_MAX], pat[INBOX_ID_MAX];
+    char           sam[INBOX_ID_MAX], *hash;
+    fixture_t      f;
+    inbox_user_t   user;
+    inbox_error_t  err;
+
+    FIXTURE(&f);
+    CHECK_INT(people_add(&f, other, pat, sam), 0);
+
+    CHECK_INT(inbox_store_user_find_by_email(f.store, "pat@EXAMPLE.com",
+                                             &user, &hash, &err), INBOX_OK);
+    CHECK_STR(user.id, pat);
+    CHECK_STR(user.org_id, f.org);
+    CHECK_INT(user.role, INBOX_ROLE_BILLING);
+    CHECK_STR(hash, HASH_A);
+    free(hash);
+
+    CHECK_INT(inbox_store_user_find_by_email(f.store, "nobody@example.com",
+                                             &user, &hash, &err),
+              INBOX_ERR_NOT_FOUND);
+    CHECK(hash == NULL);
+    CHECK_INT(inbox_store_user_find_by_email(f.store, "not an address",
+                                             &user, &hash, &err),
+              INBOX_ERR_NOT_FOUND);
+
+    /* one address, one user, whatever the case */
+    CHECK_INT(inbox_store_user_add(f.store, other, "PAT@example.COM",
+                                   INBOX_ROLE_MEMBER, HASH_B, sam, &err),
+              INBOX_ERR_CONFLICT);
+
+    fixture_close(&f);
+}
+
+
+TEST(an_account_is_an_organization_and_its_own_user)
+{
+    char             other[INBOX_ID_MAX], pat[INBOX_ID_MAX];
+    char             sam[INBOX_ID_MAX];
+    fixture_t        f;
+    inbox_error_t    err;
+    inbox_account_t  account;
+
+    FIXTURE(&f);
+    CHECK_INT(people_add(&f, other, pat, sam), 0);
+
+    CHECK_INT(inbox_store_account_get(f.store, f.org, pat, &account, &err),
+              INBOX_OK);
+    CHECK_STR(account.org.name, "Acme");
+    CHECK(account.has_user);
+    CHECK_STR(account.user.email, "pat@example.com");
+    CHECK_INT(account.user.role, INBOX_ROLE_BILLING);
+    inbox_account_free(&account);
+
+    /* an organization-wide token has no user */
+    CHECK_INT(inbox_store_account_get(f.store, f.org, "", &account, &err),
+              INBOX_OK);
+    CHECK(!account.has_user);
+    inbox_account_free(&account);
+
+    /* another organization's user is nobody here */
+    CHECK_INT(inbox_store_account_get(f.store, f.org, sam, &account, &err),
+              INBOX_ERR_NOT_FOUND);
+    inbox_account_free(&account);
+    CHECK_INT(inbox_store_account_get(f.store, f.backend->missing_id, NULL,
+                                      &account, &err), INBOX_ERR_NOT_FOUND);
+    inbox_account_free(&account);
+
+    fixture_close(&f);
+}
+
+
+TEST(sessions_are_created_found_ended_and_purged)
+{
+    char               other[INBOX_ID_MAX], pat[INBOX_ID_MAX];
+    char               sam[INBOX_ID_MAX];
+    size_t             removed;
+    fixture_t          f;
+    inbox_error_t      err;
+    inbox_principal_t  who;
+
+    FIXTURE(&f);
+    CHECK_INT(people_add(&f, other, pat, sam), 0);
+
+    CHECK_INT(inbox_store_session_create(f.store, f.org, pat, "hash-1",
+                                         &err), INBOX_OK);
+    CHECK_INT(inbox_store_session_create(f.store, other, sam, "hash-2",
+                                         &err), INBOX_OK);
+
+    CHECK_INT(inbox_store_session_find(f.store, "hash-1", &who, &err),
+              INBOX_OK);
+    CHECK_STR(who.org_id, f.org);
+    CHECK_STR(who.user_id, pat);
+    CHECK_INT(who.role, INBOX_ROLE_BILLING);
+
+    CHECK_INT(inbox_store_session_find(f.store, "hash-2", &who, &err),
+              INBOX_OK);
+    CHECK_STR(who.org_id, other);
+    CHECK_INT(who.role, INBOX_ROLE_MEMBER);
+
+    CHECK_INT(inbox_store_session_find(f.store, "unknown", &who, &err),
+              INBOX_ERR_UNAUTHENTICATED);
+    CHECK_STR(who.org_id, "");
+    CHECK(strstr(err.message, "sign in again") != NULL);
+
+    /* no session for another organization's user */
+    CHECK_INT(inbox_store_session_create(f.store, f.org, sam, "hash-x",
+                                         &err), INBOX_ERR_NOT_FOUND);
+    CHECK_INT(inbox_store_session_find(f.store, "hash-x", &who, &err),
+              INBOX_ERR_UNAUTHENTICATED);
+
+    /* ended: gone, and ending it again is fine */
+    CHECK_INT(inbox_store_session_delete(f.store, "hash-1", &err), INBOX_OK);
+    CHECK_INT(inbox_store_session_find(f.store, "hash-1", &who, &err),
+              INBOX_ERR_UNAUTHENTICATED);
+    CHECK_INT(inbox_store_session_delete(f.store, "hash-1", &err), INBOX_OK);
+    CHECK_INT(inbox_store_session_find(f.store, "hash-2", &who, &err),
+              INBOX_OK);
+
+    /* purged once over: none is over now, all are in eight days */
+    CHECK_INT(inbox_store_sessions_purge(f.store, inbox_now_ms(), &removed,
+                                         &err), INBOX_OK);
+    CHECK_INT(removed, 0);
+    CHECK_INT(inbox_store_sessions_purge(f.store,
+                                         inbox_now_ms() + 8 * 86400000LL,
+                                         &removed, &err), INBOX_OK);
+    CHECK_INT(removed, 1);
+    CHECK_INT(inbox_store_session_find(f.store, "hash-2", &who, &err),
+              INBOX_ERR_UNAUTHENTICATED);
+
+    fixture_close(&f);
+}
+
+
+TEST(a_new_password_ends_the_users_sessions_only)
+{
+    char               other[INBOX_ID_MAX], pat[INBOX_ID_MAX];
+    char               sam[INBOX_ID_MAX], id[INBOX_ID_MAX], *hash;
+    fixture_t          f;
+    inbox_user_t       user;
+    inbox_error_t      err;
+    inbox_principal_t  who;
+
+    FIXTURE(&f);
+    CHECK_INT(people_add(&f, other, pat, sam), 0);
+
+    CHECK_INT(inbox_store_session_create(f.store, f.org, pat, "pat-1", &err),
+              INBOX_OK);
+    CHECK_INT(inbox_store_session_create(f.store, f.org, pat, "pat-2", &err),
+              INBOX_OK);
+    CHECK_INT(inbox_store_session_create(f.store, other, sam, "sam-1", &err),
+              INBOX_OK);
+
+    CHECK_INT(inbox_store_user_password_set(f.store, f.org,
+                                            "PAT@example.com", HASH_B, id,
+                                            &err), INBOX_OK);
+    CHECK_STR(id, pat);
+    CHECK_INT(inbox_store_user_find_by_email(f.store, "pat@example.com",
+                                             &user, &hash, &err), INBOX_OK);
+    CHECK_STR(hash, HASH_B);
+    free(hash);
+
+    CHECK_INT(inbox_store_session_find(f.store, "pat-1", &who, &err),
+              INBOX_ERR_UNAUTHENTICATED);
+    CHECK_INT(inbox_store_session_find(f.store, "pat-2", &who, &err),
+              INBOX_ERR_UNAUTHENTICATED);
+    CHECK_INT(inbox_store_session_find(f.store, "sam-1", &who, &err),
+              INBOX_OK);
+
+    /* only the organization's own users */
+    CHECK_INT(inbox_store_user_password_set(f.store, f.org, "sam@other.test",
+                                            HASH_A, id, &err),
+              INBOX_ERR_NOT_FOUND);
+    CHECK_STR(err.field, "email");
+    CHECK_INT(inbox_store_session_find(f.store, "sam-1", &who, &err),
+              INBOX_OK);
+    CHECK_INT(inbox_store_user_password_set(f.store, f.backend->missing_id,
+                                            "pat@example.com", HASH_A, id,
+                                            &err), INBOX_ERR_NOT_FOUND);
+    CHECK(strstr(err.message, "organization") != NULL);
+
+    fixture_close(&f);
+}
+
+
 /* Every test once per backend: SQLite always, MongoDB when a server is
  * named. */
 int

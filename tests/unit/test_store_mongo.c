@@ -2029,4 +2029,318 @@ TEST(conversation_act_reads_again_after_a_concurrent_change)
 }
 
 
+/*
+ * ---- Accounts and sessions (store_mongo_sessions.c) ----
+ */
+
+#define OTHER_ORG_ID    "64f1a0000000000000000002"
+
+
+TEST(orgs_list_oldest_first)
+{
+    fake_t             fake;
+    inbox_error_t      err;
+    inbox_store_t     *store;
+    inbox_org_list_t   list;
+
+    store = fake_open(&fake);
+
+    fake.replies[0] = CURSOR(
+        "{\"_id\": " OID(ORG_ID) ", \"name\": \"Acme\", \"timezone\": "
+        "\"America/Chicago\", \"created_at\": " DATE(EARLIER) "},"
+        "{\"_id\": " OID(OTHER_ORG_ID) ", \"name\": \"Other\", "
+        "\"timezone\": \"UTC\", \"created_at\": " DATE(NOW) "}");
+    CHECK_INT(inbox_store_orgs_list(store, &list, &err), INBOX_OK);
+    golden_check(&fake, "orgs_list");
+    CHECK_INT(list.count, 2);
+    CHECK_STR(list.items[0].id, ORG_ID);
+    CHECK_STR(list.items[0].name, "Acme");
+    CHECK_STR(list.items[0].timezone, "America/Chicago");
+    CHECK_INT(list.items[1].created_at, 1767225600000LL);
+    inbox_org_list_free(&list);
+
+    fake_close(&fake, store);
+}
+
+
+TEST(account_get_reads_the_org_and_its_own_user)
+{
+    fake_t            fake;
+    inbox_error_t     err;
+    inbox_store_t    *store;
+    inbox_account_t   account;
+
+    store = fake_open(&fake);
+
+    fake.replies[0] = CURSOR("{\"_id\": " OID(ORG_ID) ", \"name\": "
+                             "\"Acme\", \"timezone\": \"UTC\"}");
+    fake.replies[1] = CURSOR("{\"_id\": " OID(USER_ID) ", \"org_id\": "
+                             OID(ORG_ID) ", \"email\": \"pat@example.com\","
+                             " \"role\": \"billing\"}");
+    CHECK_INT(inbox_store_account_get(store, ORG_ID, USER_ID, &account,
+                                      &err), INBOX_OK);
+    golden_check(&fake, "account_get");
+    CHECK_STR(account.org.name, "Acme");
+    CHECK(account.has_user);
+    CHECK_STR(account.user.email, "pat@example.com");
+    CHECK_INT(account.user.role, INBOX_ROLE_BILLING);
+    inbox_account_free(&account);
+
+    /* the filter names the organization: another's user is not found */
+    fake_reset(&fake);
+    fake.replies[0] = CURSOR("{\"_id\": " OID(ORG_ID) ", \"name\": "
+                             "\"Acme\"}");
+    CHECK_INT(inbox_store_account_get(store, ORG_ID, USER_ID, &account,
+                                      &err), INBOX_ERR_NOT_FOUND);
+    inbox_account_free(&account);
+
+    /* no user asked for: one command */
+    fake_reset(&fake);
+    fake.replies[0] = CURSOR("{\"_id\": " OID(ORG_ID) ", \"name\": "
+                             "\"Acme\"}");
+    CHECK_INT(inbox_store_account_get(store, ORG_ID, "", &account, &err),
+              INBOX_OK);
+    CHECK(!account.has_user);
+    CHECK_INT(fake.commands, 1);
+    inbox_account_free(&account);
+
+    fake_close(&fake, store);
+}
+
+
+TEST(user_find_by_email_asks_in_lower_case)
+{
+    char           *hash;
+    fake_t          fake;
+    inbox_user_t    user;
+    inbox_error_t   err;
+    inbox_store_t  *store;
+
+    store = fake_open(&fake);
+
+    fake.replies[0] = CURSOR("{\"_id\": " OID(USER_ID) ", \"org_id\": "
+                             OID(ORG_ID) ", \"email\": \"pat@example.com\","
+                             " \"role\": \"member\", \"password_hash\": "
+                             "\"$argon2id$v=19$x\"}");
+    CHECK_INT(inbox_store_user_find_by_email(store, "Pat@Example.COM", &user,
+                                             &hash, &err), INBOX_OK);
+    golden_check(&fake, "user_find_by_email");
+    CHECK_STR(user.id, USER_ID);
+    CHECK_STR(user.org_id, ORG_ID);
+    CHECK_INT(user.role, INBOX_ROLE_MEMBER);
+    CHECK_STR(hash, "$argon2id$v=19$x");
+    free(hash);
+
+    fake_reset(&fake);
+    CHECK_INT(inbox_store_user_find_by_email(store, "nobody@example.com",
+                                             &user, &hash, &err),
+              INBOX_ERR_NOT_FOUND);
+    CHECK(hash == NULL);
+
+    /* not an address: the server is not asked */
+    fake_reset(&fake);
+    CHECK_INT(inbox_store_user_find_by_email(store, "nobody", &user, &hash,
+                                             &err), INBOX_ERR_NOT_FOUND);
+    CHECK_INT(fake.commands, 0);
+
+    fake_close(&fake, store);
+}
+
+
+TEST(users_list_of_one_organization)
+{
+    fake_t              fake;
+    inbox_error_t       err;
+    inbox_store_t      *store;
+    inbox_user_list_t   list;
+
+    store = fake_open(&fake);
+
+    fake.replies[0] = CURSOR("{\"_id\": " OID(ORG_ID) "}");
+    fake.replies[1] = CURSOR("{\"_id\": " OID(USER_ID) ", \"org_id\": "
+                             OID(ORG_ID) ", \"email\": \"pat@example.com\","
+                             " \"role\": \"billing\", \"created_at\": "
+                             DATE(NOW) "}");
+    CHECK_INT(inbox_store_users_list(store, ORG_ID, &list, &err), INBOX_OK);
+    golden_check(&fake, "users_list");
+    CHECK_INT(list.count, 1);
+    CHECK_STR(list.items[0].email, "pat@example.com");
+    CHECK_INT(list.items[0].role, INBOX_ROLE_BILLING);
+    inbox_user_list_free(&list);
+
+    fake_reset(&fake);
+    CHECK_INT(inbox_store_users_list(store, ORG_ID, &list, &err),
+              INBOX_ERR_NOT_FOUND);
+    CHECK_INT(fake.commands, 1);
+
+    fake_close(&fake, store);
+}
+
+
+TEST(user_password_set_ends_the_users_sessions)
+{
+    fake_t          fake;
+    inbox_error_t   err;
+    inbox_store_t  *store;
+    char            id[INBOX_ID_MAX];
+
+    store = fake_open(&fake);
+
+    fake.replies[0] = "{\"ok\": 1, \"value\": {\"_id\": " OID(USER_ID) "}}";
+    fake.replies[1] = "{\"ok\": 1, \"n\": 2}";
+    CHECK_INT(inbox_store_user_password_set(store, ORG_ID, "PAT@example.com",
+                                            "$argon2id$v=19$new", id, &err),
+              INBOX_OK);
+    golden_check(&fake, "user_password_set");
+    CHECK_STR(id, USER_ID);
+
+    /* no such user in an organization that exists: nothing deleted */
+    fake_reset(&fake);
+    fake.replies[1] = CURSOR("{\"_id\": " OID(ORG_ID) "}");
+    CHECK_INT(inbox_store_user_password_set(store, ORG_ID, "sam@other.test",
+                                            "$argon2id$v=19$new", id, &err),
+              INBOX_ERR_NOT_FOUND);
+    CHECK_STR(err.field, "email");
+    CHECK(!log_has(&fake, "\"delete\""));
+
+    /* nor in one that does not */
+    fake_reset(&fake);
+    CHECK_INT(inbox_store_user_password_set(store, ORG_ID, "sam@other.test",
+                                            "$argon2id$v=19$new", id, &err),
+              INBOX_ERR_NOT_FOUND);
+    CHECK_STR(err.field, "");
+
+    fake_close(&fake, store);
+}
+
+
+TEST(session_create_needs_the_organizations_user)
+{
+    fake_t          fake;
+    inbox_error_t   err;
+    inbox_store_t  *store;
+
+    store = fake_open(&fake);
+
+    fake.replies[0] = CURSOR("{\"_id\": " OID(USER_ID) "}");
+    CHECK_INT(inbox_store_session_create(store, ORG_ID, USER_ID, "5e55", &err),
+              INBOX_OK);
+    CHECK_INT(fake.commands, 2);
+    /* the times are the real clock's (session.h): check the rest */
+    CHECK(log_has(&fake, "\"insert\" : \"sessions\""));
+    CHECK(log_has(&fake, "\"session_hash\" : \"5e55\""));
+    CHECK(log_has(&fake, "\"expires_at\" : { \"$date\""));
+
+    fake_reset(&fake);
+    CHECK_INT(inbox_store_session_create(store, ORG_ID, USER_ID, "5e55", &err),
+              INBOX_ERR_NOT_FOUND);
+    CHECK(!log_has(&fake, "\"insert\""));
+
+    fake_close(&fake, store);
+}
+
+
+TEST(session_find_checks_times_and_records_a_stale_use)
+{
+    char               session[512];
+    fake_t             fake;
+    int64_t            now;
+    inbox_error_t      err;
+    inbox_store_t     *store;
+    inbox_principal_t  who;
+
+    store = fake_open(&fake);
+    now = inbox_now_ms();
+
+    /* used a moment ago: found, nothing written */
+    snprintf(session, sizeof(session),
+             CURSOR("{\"_id\": " OID(GEN_1) ", \"org_id\": " OID(ORG_ID) ","
+                    " \"user_id\": " OID(USER_ID) ", \"created_at\": "
+                    "{\"$date\": {\"$numberLong\": \"%lld\"}},"
+                    " \"last_seen_at\": {\"$date\": {\"$numberLong\": "
+                    "\"%lld\"}}, \"expires_at\": {\"$date\": "
+                    "{\"$numberLong\": \"%lld\"}}}"),
+             (long long) now - 1000, (long long) now - 1000,
+             (long long) now + 3600000);
+    fake.replies[0] = session;
+    fake.replies[1] = CURSOR("{\"_id\": " OID(USER_ID) ", \"role\": "
+                             "\"billing\"}");
+    CHECK_INT(inbox_store_session_find(store, "5e55", &who, &err), INBOX_OK);
+    golden_check(&fake, "session_find");
+    CHECK_STR(who.org_id, ORG_ID);
+    CHECK_STR(who.user_id, USER_ID);
+    CHECK_INT(who.role, INBOX_ROLE_BILLING);
+
+    /* last used two minutes ago: the use is recorded */
+    fake_reset(&fake);
+    snprintf(session, sizeof(session),
+             CURSOR("{\"_id\": " OID(GEN_1) ", \"org_id\": " OID(ORG_ID) ","
+                    " \"user_id\": " OID(USER_ID) ", \"created_at\": "
+                    "{\"$date\": {\"$numberLong\": \"%lld\"}},"
+                    " \"last_seen_at\": {\"$date\": {\"$numberLong\": "
+                    "\"%lld\"}}, \"expires_at\": {\"$date\": "
+                    "{\"$numberLong\": \"%lld\"}}}"),
+             (long long) now - 120000, (long long) now - 120000,
+             (long long) now + 3600000);
+    fake.replies[0] = session;
+    fake.replies[1] = CURSOR("{\"_id\": " OID(USER_ID) ", \"role\": "
+                             "\"member\"}");
+    CHECK_INT(inbox_store_session_find(store, "5e55", &who, &err), INBOX_OK);
+    CHECK_INT(fake.commands, 3);
+    CHECK(log_has(&fake, "\"update\" : \"sessions\""));
+    CHECK_INT(who.role, INBOX_ROLE_MEMBER);
+
+    /* idle past its expiry: refused, nothing written */
+    fake_reset(&fake);
+    snprintf(session, sizeof(session),
+             CURSOR("{\"_id\": " OID(GEN_1) ", \"org_id\": " OID(ORG_ID) ","
+                    " \"user_id\": " OID(USER_ID) ", \"created_at\": "
+                    "{\"$date\": {\"$numberLong\": \"%lld\"}},"
+                    " \"last_seen_at\": {\"$date\": {\"$numberLong\": "
+                    "\"%lld\"}}, \"expires_at\": {\"$date\": "
+                    "{\"$numberLong\": \"%lld\"}}}"),
+             (long long) now - 13 * 3600000LL,
+             (long long) now - 13 * 3600000LL,
+             (long long) now - 3600000LL);
+    fake.replies[0] = session;
+    fake.replies[1] = CURSOR("{\"_id\": " OID(USER_ID) ", \"role\": "
+                             "\"member\"}");
+    CHECK_INT(inbox_store_session_find(store, "5e55", &who, &err),
+              INBOX_ERR_UNAUTHENTICATED);
+    CHECK_STR(who.org_id, "");
+    CHECK(!log_has(&fake, "\"update\""));
+
+    /* unknown, or its user gone */
+    fake_reset(&fake);
+    CHECK_INT(inbox_store_session_find(store, "nope", &who, &err),
+              INBOX_ERR_UNAUTHENTICATED);
+    CHECK(strstr(err.message, "sign in again") != NULL);
+
+    fake_close(&fake, store);
+}
+
+
+TEST(session_delete_and_purge)
+{
+    size_t          removed;
+    fake_t          fake;
+    inbox_error_t   err;
+    inbox_store_t  *store;
+
+    store = fake_open(&fake);
+
+    CHECK_INT(inbox_store_session_delete(store, "5e55", &err), INBOX_OK);
+    golden_check(&fake, "session_delete");
+
+    fake_reset(&fake);
+    fake.replies[0] = "{\"ok\": 1, \"n\": 3}";
+    CHECK_INT(inbox_store_sessions_purge(store, 1767225600000LL, &removed,
+                                         &err), INBOX_OK);
+    golden_check(&fake, "sessions_purge");
+    CHECK_INT(removed, 3);
+
+    fake_close(&fake, store);
+}
+
+
 RUN_TESTS()

@@ -836,10 +836,8 @@ TEST(stored_events_refer_to_a_long_message_without_copying_it)
  * A store from before compact events (schema 3, frames in events.payload)
  * keeps its stream: migration 4 keeps each event's position and ids.
  */
-/* Schemas 6 (contacts' tags) and 5 (the tabs' counts) undone, as a store
- * of before them was. */
+/* Schema 5 undone (the tabs' counts), as a store of before it was. */
 #define UNDO_SCHEMA_5                                                       \
-    "DROP TABLE contact_tags; DROP INDEX contacts_by_created;"            \
     "DROP TRIGGER conversations_count_insert;"                              \
     "DROP TRIGGER conversations_count_update;"                              \
     "DROP TRIGGER conversations_count_delete;"                              \
@@ -864,7 +862,14 @@ TEST(stored_events_refer_to_a_long_message_without_copying_it)
     " BEGIN UPDATE orgs SET unread_total = unread_total - OLD.unread_count" \
     " WHERE id = OLD.org_id; END;"
 
-#define SCHEMA_NOW  6
+/* Migration 6 made the sessions table. */
+#define UNDO_SCHEMA_6  "DROP TABLE sessions;"
+
+/* Migration 7 made contacts' tags and the contacts list's index. */
+#define UNDO_SCHEMA_7                                                       \
+    "DROP TABLE contact_tags; DROP INDEX contacts_by_created;"
+
+#define SCHEMA_NOW  7
 
 
 /* Migration 5 counts the threads a store has already, as every later
@@ -887,7 +892,8 @@ TEST(migrating_counts_the_threads_there_are)
     inbox_store_close(f.store);
     f.store = NULL;
 
-    CHECK_INT(db_exec(&f, UNDO_SCHEMA_5 "PRAGMA user_version = 4;"),
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_7 UNDO_SCHEMA_6 UNDO_SCHEMA_5
+                      "PRAGMA user_version = 4;"),
               SQLITE_OK);
 
     f.store = store_open(f.path);
@@ -919,7 +925,8 @@ TEST(migrating_keeps_the_ids_of_stored_frames)
     f.store = NULL;
 
     /* back to schema 3, its events as they were stored then */
-    CHECK_INT(db_exec(&f, UNDO_SCHEMA_5), SQLITE_OK);
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_7 UNDO_SCHEMA_6 UNDO_SCHEMA_5),
+              SQLITE_OK);
     snprintf(sql, sizeof(sql),
         "DROP TABLE store_info; DROP TABLE events;"
         "CREATE TABLE events (org_id INTEGER NOT NULL REFERENCES orgs (id),"

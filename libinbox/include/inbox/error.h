@@ -4,19 +4,40 @@
  * Every fallible libinbox call takes an inbox_error_t * (which may be NULL)
  * and returns an inbox_status_t.  The caller owns the error struct; nothing
  * in it is heap allocated.
+ *
+ * Each status is one of the API contract's error codes, with its HTTP
+ * status (inbox_status_code, inbox_status_http): not one code per HTTP
+ * status, since 403 is both forbidden and billing_inactive and 409 both
+ * conflict and contact_opted_out.  Some codes carry more than a message:
+ * the request field at fault (invalid_request, and any error about one
+ * field), what a send would cost and what the organization has
+ * (insufficient_credits), when to try again (rate_limited).  render.h
+ * writes each as the contract names it.
  */
 #ifndef INBOX_ERROR_H
 #define INBOX_ERROR_H
 
+#include <stdint.h>
+
 typedef enum {
     INBOX_OK = 0,
-    INBOX_ERR_INVALID,          /* 400 invalid_request */
+    INBOX_ERR_INVALID,          /* 400 invalid_request (+ field) */
     INBOX_ERR_UNAUTHENTICATED,  /* 401 unauthenticated */
+    INBOX_ERR_INSUFFICIENT_CREDITS,
+                                /* 402 insufficient_credits (+ needed,
+                                   balance) */
     INBOX_ERR_FORBIDDEN,        /* 403 forbidden (also a forged signature) */
+    INBOX_ERR_BILLING_INACTIVE, /* 403 billing_inactive */
     INBOX_ERR_NOT_FOUND,        /* 404 not_found */
+    INBOX_ERR_METHOD_NOT_ALLOWED,
+                                /* 405 method_not_allowed */
     INBOX_ERR_CONFLICT,         /* 409 conflict */
+    INBOX_ERR_CONTACT_OPTED_OUT,
+                                /* 409 contact_opted_out */
     INBOX_ERR_TOO_LARGE,        /* 413 too_large */
-    INBOX_ERR_RATE_LIMITED,     /* 429 rate_limited */
+    INBOX_ERR_UNSUPPORTED_MEDIA_TYPE,
+                                /* 415 unsupported_media_type */
+    INBOX_ERR_RATE_LIMITED,     /* 429 rate_limited (+ retry_after) */
     INBOX_ERR_UNAVAILABLE,      /* 503 unavailable: store down or busy */
     INBOX_ERR_INTERNAL          /* 500 internal: a bug or out of memory */
 } inbox_status_t;
@@ -28,10 +49,18 @@ typedef struct {
     inbox_status_t  code;
     char            message[INBOX_ERROR_MESSAGE_MAX];
     char            field[INBOX_ERROR_FIELD_MAX];   /* "" when not about one */
+    /* INBOX_ERR_INSUFFICIENT_CREDITS: credits the action needs, and the
+     * organization's balance; 0 otherwise */
+    int64_t         needed;
+    int64_t         balance;
+    /* INBOX_ERR_RATE_LIMITED: seconds until a retry may succeed (at least
+     * 1; HTTP's Retry-After); 0 otherwise */
+    unsigned        retry_after;
 } inbox_error_t;
 
 /* Fills err (if not NULL) and returns code, so callers can write
- * "return inbox_error_set(err, INBOX_ERR_INVALID, "...")". */
+ * "return inbox_error_set(err, INBOX_ERR_INVALID, "...")".  The extra
+ * fields are cleared. */
 inbox_status_t inbox_error_set(inbox_error_t *err, inbox_status_t code,
     const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
@@ -39,6 +68,16 @@ inbox_status_t inbox_error_set(inbox_error_t *err, inbox_status_t code,
 inbox_status_t inbox_error_set_field(inbox_error_t *err, inbox_status_t code,
     const char *field, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+
+/* INBOX_ERR_INSUFFICIENT_CREDITS with what is needed and what there is. */
+inbox_status_t inbox_error_insufficient_credits(inbox_error_t *err,
+    int64_t needed, int64_t balance, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* INBOX_ERR_RATE_LIMITED, to be tried again after seconds (0 counts as
+ * 1). */
+inbox_status_t inbox_error_rate_limited(inbox_error_t *err, unsigned seconds,
+    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 void inbox_error_clear(inbox_error_t *err);
 

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <yajl/yajl_gen.h>
+#include <inbox/account.h>
 #include <inbox/error.h>
 #include <inbox/model.h>
 #include <inbox/contact.h>
@@ -47,7 +48,15 @@ char *inbox_render_contact_page(const inbox_contact_page_t *page,
  * "message":{...}}. */
 char *inbox_render_timeline_page(const inbox_timeline_page_t *page,
     size_t *len);
-/* {"error":{"code":…,"message":…[,"field":…]}} from err. */
+/* {"error":{"code":…,"message":…[,"field":…]}} from err, with the extra
+ * fields of its code: "needed" and "balance" (insufficient_credits),
+ * "retry_after" in seconds (rate_limited). */
 char *inbox_render_error(const inbox_error_t *err, size_t *len);
+
+/* Who is signed in (render_account.c): {"user":{"id","email"} | null
+ * (an organization-wide API token),"role":"member"|"billing",
+ * "organization":{"id","name","timezone"}}, as POST /api/v1/auth/login
+ * and GET /api/v1/me answer. */
+char *inbox_render_account(const inbox_account_t *account, size_t *len);
 
 #endif

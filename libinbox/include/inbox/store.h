@@ -30,6 +30,8 @@
 #include <inbox/contact.h>
 #include <inbox/event.h>
 #include <inbox/token.h>
+#include <inbox/account.h>
+#include <inbox/session.h>
 
 typedef struct inbox_store_s  inbox_store_t;
 
@@ -222,5 +224,56 @@ inbox_status_t inbox_store_messages_list(inbox_store_t *store,
 
 inbox_status_t inbox_store_realtime_state(inbox_store_t *store,
     const char *org_id, inbox_realtime_state_t *state, inbox_error_t *err);
+
+/*
+ * ---- Accounts and sessions: sign-in, "me" and inboxctl's listings ----
+ * (store_sqlite_sessions.c, store_mongo_sessions.c)
+ */
+
+/* Every organization, oldest first; truncated past INBOX_ACCOUNT_LIST_MAX. */
+inbox_status_t inbox_store_orgs_list(inbox_store_t *store,
+    inbox_org_list_t *list, inbox_error_t *err);
+/* The organization org_id and, unless user_id is NULL or "", its user
+ * user_id.  INBOX_ERR_NOT_FOUND when either is not there (a user of
+ * another organization included). */
+inbox_status_t inbox_store_account_get(inbox_store_t *store,
+    const char *org_id, const char *user_id, inbox_account_t *account,
+    inbox_error_t *err);
+/* The user whose email address is email (in any case), with the stored
+ * password hash in *password_hash (malloc'd, the caller frees it; NULL
+ * when the user has none).  INBOX_ERR_NOT_FOUND when nobody has it. */
+inbox_status_t inbox_store_user_find_by_email(inbox_store_t *store,
+    const char *email, inbox_user_t *user, char **password_hash,
+    inbox_error_t *err);
+/* The organization's users, oldest first.  INBOX_ERR_NOT_FOUND when there
+ * is no such organization. */
+inbox_status_t inbox_store_users_list(inbox_store_t *store,
+    const char *org_id, inbox_user_list_t *list, inbox_error_t *err);
+/* Gives the organization's user email a new password hash (see
+ * password.h) and ends all of that user's sessions, in one transaction;
+ * id (may be NULL) gets the user's id.  INBOX_ERR_NOT_FOUND when the
+ * organization has no such user. */
+inbox_status_t inbox_store_user_password_set(inbox_store_t *store,
+    const char *org_id, const char *email, const char *password_hash,
+    char id[INBOX_ID_MAX], inbox_error_t *err);
+/* Stores a new session of the user, made now, by the hash of its id (see
+ * session.h); when it ends is decided by session.h's rules. */
+inbox_status_t inbox_store_session_create(inbox_store_t *store,
+    const char *org_id, const char *user_id, const char *session_hash,
+    inbox_error_t *err);
+/* Who the session with that hash acts as (the user's role as it is now),
+ * recording its use when the last one is a minute old.
+ * INBOX_ERR_UNAUTHENTICATED, asking to sign in again, when there is no such
+ * session or it has ended (inbox_session_check). */
+inbox_status_t inbox_store_session_find(inbox_store_t *store,
+    const char *session_hash, inbox_principal_t *principal,
+    inbox_error_t *err);
+/* Ends the session; ending one that is not there is not an error. */
+inbox_status_t inbox_store_session_delete(inbox_store_t *store,
+    const char *session_hash, inbox_error_t *err);
+/* Removes the sessions that have ended by now; *removed (may be NULL)
+ * counts them. */
+inbox_status_t inbox_store_sessions_purge(inbox_store_t *store, int64_t now,
+    size_t *removed, inbox_error_t *err);
 
 #endif

@@ -1,0 +1,512 @@
+/*
+ * JSON request bodies through yajl's tree API, checked against the
+ * fields a route declares.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <inbox/request.h>
+#include <inbox/utf8.h>
+
+
+#define INBOX_REQUEST_NAMES_MAX  160
+
+
+static inbox_status_t inbox_request_scan(const char *body, size_t len,
+    inbox_error_t *err);
+static inbox_status_t inbox_request_check(yajl_val object,
+    const inbox_field_t *fields, const char *prefix, inbox_error_t *err);
+static inbox_status_t inbox_request_value(yajl_val v,
+    const inbox_field_t *field, const char *path, inbox_error_t *err);
+static inbox_status_t inbox_request_text(const char *s,
+    const inbox_field_t *field, size_t max, const char *path,
+    const char *what, inbox_error_t *err);
+static const inbox_field_t *inbox_request_field(const inbox_field_t *fields,
+    const char *name);
+static void inbox_request_names(const inbox_field_t *fields, char *out,
+    size_t size);
+static size_t inbox_request_chars(const char *s);
+static const char *inbox_request_type_name(inbox_field_type_t type);
+
+
+inbox_status_t
+inbox_request_parse(const char *body, size_t len, const inbox_field_t *fields,
+    inbox_request_t *req, inbox_error_t *err)
+{
+    char            *copy, *nl;
+    char             errbuf[128];
+    inbox_status_t   rc;
+
+    req->root = NULL;
+
+    if (len == 0) {
+        return inbox_error_set(err, INBOX_ERR_INVALID,
+                               "The request needs a JSON object as its "
+                               "body.");
+    }
+
+    rc = inbox_request_scan(body, len, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    /* yajl_tree_parse wants a C string */
+    copy = malloc(len + 1);
+    if (copy == NULL) {
+        return inbox_error_set(err, INBOX_ERR_INTERNAL, "Out of memory.");
+    }
+
+    memcpy(copy, body, len);
+    copy[len] = '\0';
+
+    errbuf[0] = '\0';
+    req->root = yajl_tree_parse(copy, errbuf, sizeof(errbuf));
+    free(copy);
+
+    if (req->root == NULL) {
+        /* yajl's first line says what; the rest draws a caret */
+        nl = strchr(errbuf, '\n');
+        if (nl != NULL) {
+            *nl = '\0';
+        }
+
+        return inbox_error_set(err, INBOX_ERR_INVALID,
+                               "The request body is not valid JSON (%s).",
+                               errbuf[0] ? errbuf : "parse error");
+    }
+
+    if (!YAJL_IS_OBJECT(req->root)) {
+        inbox_request_free(req);
+        return inbox_error_set(err, INBOX_ERR_INVALID,
+                               "The request body must be a JSON object.");
+    }
+
+    rc = inbox_request_check(req->root, fields, "", err);
+
+    if (rc != INBOX_OK) {
+        inbox_request_free(req);
+    }
+
+    return rc;
+}
+
+
+void
+inbox_request_free(inbox_request_t *req)
+{
+    if (req != NULL && req->root != NULL) {
+        yajl_tree_free(req->root);
+        req->root = NULL;
+    }
+}
+
+
+/*
+ * What the tree cannot show: a NUL byte, or a "\u0000" escape (yajl's tree
+ * hands out C strings, which would end there silently), and nesting deeper
+ * than any request needs (yajl_tree_free recurses).
+ */
+static inbox_status_t
+inbox_request_scan(const char *body, size_t len, inbox_error_t *err)
+{
+    size_t  i;
+    int     in_string, depth;
+
+    in_string = 0;
+    depth = 0;
+
+    for (i = 0; i < len; i++) {
+
+        if (body[i] == '\0') {
+            return inbox_error_set(err, INBOX_ERR_INVALID,
+                                   "The request body holds a NUL byte.");
+        }
+
+        if (in_string) {
+            if (body[i] == '"') {
+                in_string = 0;
+
+            } else if (body[i] == '\\' && i + 1 < len) {
+                i++;
+
+                if (body[i] == 'u' && i + 4 < len
+                    && strncmp(body + i + 1, "0000", 4) == 0)
+                {
+                    return inbox_error_set(err, INBOX_ERR_INVALID,
+                                           "Strings in the request may not "
+                                           "hold NUL (\\u0000).");
+                }
+            }
+
+            continue;
+        }
+
+        switch (body[i]) {
+
+        case '"':
+            in_string = 1;
+            break;
+
+        case '{':
+        case '[':
+            if (++depth > INBOX_REQUEST_DEPTH_MAX) {
+                return inbox_error_set(err, INBOX_ERR_INVALID,
+                                       "The request body nests more than "
+                                       "%d levels deep.",
+                                       INBOX_REQUEST_DEPTH_MAX);
+            }
+            break;
+
+        case '}':
+        case ']':
+            depth--;
+            break;
+
+        default:
+            break;
+        }
+    }
+
+    return INBOX_OK;
+}
+
+
+static inbox_status_t
+inbox_request_check(yajl_val object, const inbox_field_t *fields,
+    const char *prefix, inbox_error_t *err)
+{
+    char                  path[INBOX_ERROR_FIELD_MAX];
+    char                  names[INBOX_REQUEST_NAMES_MAX];
+    size_t                i, j, n;
+    yajl_val              v;
+    const char           *key;
+    inbox_status_t        rc;
+    const inbox_field_t  *field;
+
+    n = object->u.object.len;
+
+    for (i = 0; i < n; i++) {
+        key = object->u.object.keys[i];
+        snprintf(path, sizeof(path), "%s%s", prefix, key);
+
+        if (!inbox_utf8_valid(key, strlen(key))) {
+            return inbox_error_set(err, INBOX_ERR_INVALID,
+                                   "A field name in the request is not "
+                                   "valid UTF-8.");
+        }
+
+        for (j = 0; j < i; j++) {
+            if (strcmp(object->u.object.keys[j], key) == 0) {
+                return inbox_error_set_field(err, INBOX_ERR_INVALID, path,
+                                             "%s is given twice.", path);
+            }
+        }
+
+        if (inbox_request_field(fields, key) == NULL) {
+            inbox_request_names(fields, names, sizeof(names));
+            return inbox_error_set_field(err, INBOX_ERR_INVALID, path,
+                                         "%s is not a field of this "
+                                         "request; it takes %s.", path,
+                                         names);
+        }
+    }
+
+    for (field = fields; field->name != NULL; field++) {
+        snprintf(path, sizeof(path), "%s%s", prefix, field->name);
+
+        v = NULL;
+        for (i = 0; i < n; i++) {
+            if (strcmp(object->u.object.keys[i], field->name) == 0) {
+                v = object->u.object.values[i];
+                break;
+            }
+        }
+
+        if (v == NULL) {
+            if (field->required) {
+                return inbox_error_set_field(err, INBOX_ERR_INVALID, path,
+                                             "%s is required.", path);
+            }
+
+            continue;
+        }
+
+        if (YAJL_IS_NULL(v)) {
+            if (field->nullable) {
+                continue;
+            }
+
+            return inbox_error_set_field(err, INBOX_ERR_INVALID, path,
+                                         "%s must be %s, not null.", path,
+                                         inbox_request_type_name(
+                                             field->type));
+        }
+
+        rc = inbox_request_value(v, field, path, err);
+        if (rc != INBOX_OK) {
+            return rc;
+        }
+    }
+
+    return INBOX_OK;
+}
+
+
+static inbox_status_t
+inbox_request_value(yajl_val v, const inbox_field_t *field, const char *path,
+    inbox_error_t *err)
+{
+    char            prefix[INBOX_ERROR_FIELD_MAX];
+    size_t          i;
+    int64_t         n;
+    inbox_status_t  rc;
+    int             fits;
+
+    switch (field->type) {
+
+    case INBOX_FIELD_STRING:
+        fits = YAJL_IS_STRING(v);
+        break;
+
+    case INBOX_FIELD_INTEGER:
+        fits = YAJL_IS_INTEGER(v);
+        break;
+
+    case INBOX_FIELD_BOOLEAN:
+        fits = YAJL_IS_TRUE(v) || YAJL_IS_FALSE(v);
+        break;
+
+    case INBOX_FIELD_STRINGS:
+        fits = YAJL_IS_ARRAY(v);
+        break;
+
+    case INBOX_FIELD_OBJECT:
+    default:
+        fits = YAJL_IS_OBJECT(v);
+        break;
+    }
+
+    if (!fits) {
+        return inbox_error_set_field(err, INBOX_ERR_INVALID, path,
+                                     "%s must be %s.", path,
+                                     inbox_request_type_name(field->type));
+    }
+
+    switch (field->type) {
+
+    case INBOX_FIELD_STRING:
+        return inbox_request_text(YAJL_GET_STRING(v), field,
+                                  (size_t) field->max, path, "", err);
+
+    case INBOX_FIELD_INTEGER:
+        n = YAJL_GET_INTEGER(v);
+
+        if (n < field->min || (field->max != 0 && n > field->max)) {
+            return inbox_error_set_field(err, INBOX_ERR_INVALID, path,
+                                         "%s must be from %lld to %lld.",
+                                         path, (long long) field->min,
+                                         (long long) field->max);
+        }
+
+        return INBOX_OK;
+
+    case INBOX_FIELD_STRINGS:
+        if (field->max != 0 && v->u.array.len > (size_t) field->max) {
+            return inbox_error_set_field(err, INBOX_ERR_INVALID, path,
+                                         "%s may have at most %lld items.",
+                                         path, (long long) field->max);
+        }
+
+        for (i = 0; i < v->u.array.len; i++) {
+            if (!YAJL_IS_STRING(v->u.array.values[i])) {
+                return inbox_error_set_field(err, INBOX_ERR_INVALID, path,
+                                             "%s must be an array of "
+                                             "strings.", path);
+            }
+
+            rc = inbox_request_text(YAJL_GET_STRING(v->u.array.values[i]),
+                                    field, field->item_max, path,
+                                    "each item of ", err);
+            if (rc != INBOX_OK) {
+                return rc;
+            }
+        }
+
+        return INBOX_OK;
+
+    case INBOX_FIELD_OBJECT:
+        if (snprintf(prefix, sizeof(prefix), "%s.", path)
+            >= (int) sizeof(prefix))
+        {
+            return inbox_error_set(err, INBOX_ERR_INVALID,
+                                   "The request nests its fields too "
+                                   "deep.");
+        }
+
+        return inbox_request_check(v, field->fields, prefix, err);
+
+    default:
+        return INBOX_OK;
+    }
+}
+
+
+static inbox_status_t
+inbox_request_text(const char *s, const inbox_field_t *field, size_t max,
+    const char *path, const char *what, inbox_error_t *err)
+{
+    size_t  chars;
+
+    if (!inbox_utf8_valid(s, strlen(s))) {
+        return inbox_error_set_field(err, INBOX_ERR_INVALID, path,
+                                     "%s%s is not valid UTF-8.", what, path);
+    }
+
+    chars = inbox_request_chars(s);
+
+    if (chars < (size_t) (field->min > 0 ? field->min : 0)) {
+        return inbox_error_set_field(err, INBOX_ERR_INVALID, path,
+                                     chars == 0 ? "%s%s may not be empty."
+                                                : "%s%s is too short.",
+                                     what, path);
+    }
+
+    if (max != 0 && chars > max) {
+        return inbox_error_set_field(err, INBOX_ERR_INVALID, path,
+                                     "%s%s may have at most %zu "
+                                     "characters.", what, path, max);
+    }
+
+    return INBOX_OK;
+}
+
+
+static const inbox_field_t *
+inbox_request_field(const inbox_field_t *fields, const char *name)
+{
+    for (; fields->name != NULL; fields++) {
+        if (strcmp(fields->name, name) == 0) {
+            return fields;
+        }
+    }
+
+    return NULL;
+}
+
+
+/* "a", "a and b", "a, b and c" */
+static void
+inbox_request_names(const inbox_field_t *fields, char *out, size_t size)
+{
+    size_t  n, i, len;
+
+    for (n = 0; fields[n].name != NULL; n++) {
+        /* void */
+    }
+
+    out[0] = '\0';
+
+    if (n == 0) {
+        snprintf(out, size, "no fields");
+        return;
+    }
+
+    for (i = 0; i < n; i++) {
+        len = strlen(out);
+        snprintf(out + len, size - len, "%s%s",
+                 i == 0 ? "" : (i + 1 == n ? " and " : ", "),
+                 fields[i].name);
+    }
+}
+
+
+static size_t
+inbox_request_chars(const char *s)
+{
+    size_t  n;
+
+    /* valid UTF-8: every byte but continuation bytes starts a character */
+    for (n = 0; *s; s++) {
+        if (((unsigned char) *s & 0xc0) != 0x80) {
+            n++;
+        }
+    }
+
+    return n;
+}
+
+
+static const char *
+inbox_request_type_name(inbox_field_type_t type)
+{
+    switch (type) {
+    case INBOX_FIELD_STRING:
+        return "a string";
+    case INBOX_FIELD_INTEGER:
+        return "a whole number";
+    case INBOX_FIELD_BOOLEAN:
+        return "true or false";
+    case INBOX_FIELD_STRINGS:
+        return "an array of strings";
+    case INBOX_FIELD_OBJECT:
+    default:
+        return "an object";
+    }
+}
+
+
+yajl_val
+inbox_request_get(const inbox_request_t *req, const char *path)
+{
+    char         part[INBOX_ERROR_FIELD_MAX];
+    size_t       i, len;
+    yajl_val     v;
+    const char  *dot;
+
+    v = req->root;
+
+    while (v != NULL && *path) {
+        if (!YAJL_IS_OBJECT(v)) {
+            return NULL;
+        }
+
+        dot = strchr(path, '.');
+        len = dot ? (size_t) (dot - path) : strlen(path);
+
+        if (len >= sizeof(part)) {
+            return NULL;
+        }
+
+        memcpy(part, path, len);
+        part[len] = '\0';
+        path += len + (dot != NULL);
+
+        for (i = 0; i < v->u.object.len; i++) {
+            if (strcmp(v->u.object.keys[i], part) == 0) {
+                break;
+            }
+        }
+
+        v = i < v->u.object.len ? v->u.object.values[i] : NULL;
+    }
+
+    return v;
+}
+
+
+const char *
+inbox_request_string(const inbox_request_t *req, const char *path)
+{
+    yajl_val  v;
+
+    v = inbox_request_get(req, path);
+
+    return (v != NULL && YAJL_IS_STRING(v)) ? YAJL_GET_STRING(v) : NULL;
+}
+
+
+int
+inbox_request_has(const inbox_request_t *req, const char *path)
+{
+    return inbox_request_get(req, path) != NULL;
+}

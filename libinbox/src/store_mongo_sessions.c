@@ -1,0 +1,658 @@
+/*
+ * The MongoDB backend: organizations and users as sign-in and inboxctl's
+ * listings see them, password changes, and sessions (the "sessions"
+ * collection: the SHA-256 of the cookie's id, the user and organization,
+ * and the times session.h decides).
+ */
+#include <stdlib.h>
+#include <string.h>
+#include "store_mongo.h"
+
+
+static void inbox_mongo_org_read(const bson_t *doc, inbox_org_t *org);
+static void inbox_mongo_user_read(const bson_t *doc, inbox_user_t *user);
+static inbox_status_t inbox_mongo_batch_each(const bson_t *batch,
+    inbox_status_t (*add)(void *list, const bson_t *doc, inbox_error_t *err),
+    void *list, inbox_error_t *err);
+static inbox_status_t inbox_mongo_org_add(void *list, const bson_t *doc,
+    inbox_error_t *err);
+static inbox_status_t inbox_mongo_user_add_item(void *list,
+    const bson_t *doc, inbox_error_t *err);
+static inbox_status_t inbox_mongo_delete(inbox_mongo_store_t *ms,
+    const char *collection, bson_t *query, size_t *removed,
+    inbox_error_t *err);
+
+
+static void
+inbox_mongo_org_read(const bson_t *doc, inbox_org_t *org)
+{
+    inbox_mongo_get_id(doc, "_id", org->id);
+    org->name = inbox_mongo_dup_str(doc, "name");
+    inbox_mongo_get_str(doc, "timezone", org->timezone,
+                        sizeof(org->timezone));
+    org->created_at = inbox_mongo_get_date(doc, "created_at");
+}
+
+
+static void
+inbox_mongo_user_read(const bson_t *doc, inbox_user_t *user)
+{
+    char  role[16];
+
+    inbox_mongo_get_id(doc, "_id", user->id);
+    inbox_mongo_get_id(doc, "org_id", user->org_id);
+    inbox_mongo_get_str(doc, "email", user->email, sizeof(user->email));
+    inbox_mongo_get_str(doc, "role", role, sizeof(role));
+    user->role = (strcmp(role, inbox_role_name(INBOX_ROLE_BILLING)) == 0)
+                 ? INBOX_ROLE_BILLING : INBOX_ROLE_MEMBER;
+    user->created_at = inbox_mongo_get_date(doc, "created_at");
+}
+
+
+/* Calls add for each document of a cursor's first batch. */
+static inbox_status_t
+inbox_mongo_batch_each(const bson_t *batch,
+    inbox_status_t (*add)(void *list, const bson_t *doc, inbox_error_t *err),
+    void *list, inbox_error_t *err)
+{
+    bson_t          doc;
+    uint32_t        len;
+    bson_iter_t     iter;
+    const uint8_t  *data;
+    inbox_status_t  rc;
+
+    if (!bson_iter_init(&iter, batch)) {
+        return INBOX_OK;
+    }
+
+    while (bson_iter_next(&iter)) {
+
+        if (!BSON_ITER_HOLDS_DOCUMENT(&iter)) {
+            continue;
+        }
+
+        bson_iter_document(&iter, &len, &data);
+        if (!bson_init_static(&doc, data, len)) {
+            continue;
+        }
+
+        rc = add(list, &doc, err);
+        if (rc != INBOX_OK) {
+            return rc;
+        }
+    }
+
+    return INBOX_OK;
+}
+
+
+static inbox_status_t
+inbox_mongo_org_add(void *data, const bson_t *doc, inbox_error_t *err)
+{
+    inbox_org_t       *org;
+    inbox_org_list_t  *list = data;
+
+    if (list->count == INBOX_ACCOUNT_LIST_MAX) {
+        list->truncated = 1;
+        return INBOX_OK;
+    }
+
+    org = inbox_org_list_add(list);
+    if (org == NULL) {
+        return inbox_error_set(err, INBOX_ERR_INTERNAL, "Out of memory.");
+    }
+
+    inbox_mongo_org_read(doc, org);
+
+    if (org->name == NULL) {
+        return inbox_error_set(err, INBOX_ERR_INTERNAL, "Out of memory.");
+    }
+
+    return INBOX_OK;
+}
+
+
+static inbox_status_t
+inbox_mongo_user_add_item(void *data, const bson_t *doc, inbox_error_t *err)
+{
+    inbox_user_t       *user;
+    inbox_user_list_t  *list = data;
+
+    if (list->count == INBOX_ACCOUNT_LIST_MAX) {
+        list->truncated = 1;
+        return INBOX_OK;
+    }
+
+    user = inbox_user_list_add(list);
+    if (user == NULL) {
+        return inbox_error_set(err, INBOX_ERR_INTERNAL, "Out of memory.");
+    }
+
+    inbox_mongo_user_read(doc, user);
+
+    return INBOX_OK;
+}
+
+
+/* Deletes every document of collection query matches (query is taken
+ * over); *removed (may be NULL) counts them. */
+static inbox_status_t
+inbox_mongo_delete(inbox_mongo_store_t *ms, const char *collection,
+    bson_t *query, size_t *removed, inbox_error_t *err)
+{
+    bson_t          reply;
+    bson_t         *command;
+    inbox_status_t  rc;
+
+    command = BCON_NEW("delete", BCON_UTF8(collection),
+                       "deletes", "[", "{",
+                           "q", BCON_DOCUMENT(query),
+                           "limit", BCON_INT32(0),
+                       "}", "]",
+                       "ordered", BCON_BOOL(true));
+    bson_destroy(query);
+
+    rc = inbox_mongo_run(ms, command, &reply, err);
+
+    if (rc == INBOX_OK && removed != NULL) {
+        *removed = (size_t) inbox_mongo_get_int(&reply, "n");
+    }
+
+    bson_destroy(&reply);
+    bson_destroy(command);
+
+    return rc;
+}
+
+
+inbox_status_t
+inbox_mongo_orgs_list(inbox_store_t *store, inbox_org_list_t *list,
+    inbox_error_t *err)
+{
+    bson_t                batch;
+    inbox_status_t        rc;
+    inbox_mongo_store_t  *ms = (inbox_mongo_store_t *) store;
+
+    rc = inbox_mongo_ensure_indexes(ms, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    /* oldest first (ObjectIds grow with time); one more than a listing
+     * holds tells that there are more */
+    rc = inbox_mongo_run_cursor(ms,
+        BCON_NEW("find", BCON_UTF8("orgs"),
+                 "filter", "{", "}",
+                 "projection", "{",
+                     "name", BCON_INT32(1),
+                     "timezone", BCON_INT32(1),
+                     "created_at", BCON_INT32(1),
+                 "}",
+                 "sort", "{", "_id", BCON_INT32(1), "}",
+                 "limit", BCON_INT32(INBOX_ACCOUNT_LIST_MAX + 1),
+                 "batchSize", BCON_INT32(INBOX_ACCOUNT_LIST_MAX + 1),
+                 "singleBatch", BCON_BOOL(true)),
+        &batch, err);
+
+    if (rc == INBOX_OK) {
+        rc = inbox_mongo_batch_each(&batch, inbox_mongo_org_add, list, err);
+    }
+
+    bson_destroy(&batch);
+
+    if (rc != INBOX_OK) {
+        inbox_org_list_free(list);
+    }
+
+    return rc;
+}
+
+
+inbox_status_t
+inbox_mongo_account_get(inbox_store_t *store, const char *org_id,
+    const char *user_id, inbox_account_t *account, inbox_error_t *err)
+{
+    int                   found;
+    bson_t                doc;
+    bson_oid_t            org, user;
+    inbox_status_t        rc;
+    inbox_mongo_store_t  *ms = (inbox_mongo_store_t *) store;
+
+    rc = inbox_mongo_ensure_indexes(ms, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    if (inbox_mongo_parse_id(org_id, &org) != 0) {
+        return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
+                               "No organization has the id \"%.32s\".",
+                               org_id ? org_id : "");
+    }
+
+    if (user_id != NULL && inbox_mongo_parse_id(user_id, &user) != 0) {
+        return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
+                               "The organization has no user with the id "
+                               "\"%.32s\".", user_id);
+    }
+
+    rc = inbox_mongo_find_one(ms, "orgs", BCON_NEW("_id", BCON_OID(&org)),
+                              BCON_NEW("name", BCON_INT32(1),
+                                       "timezone", BCON_INT32(1),
+                                       "created_at", BCON_INT32(1)),
+                              &doc, &found, err);
+
+    if (rc == INBOX_OK && found) {
+        inbox_mongo_org_read(&doc, &account->org);
+    }
+
+    bson_destroy(&doc);
+
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    if (!found) {
+        return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
+                               "No organization has the id \"%.32s\".",
+                               org_id);
+    }
+
+    if (user_id == NULL) {
+        return INBOX_OK;
+    }
+
+    rc = inbox_mongo_find_one(ms, "users",
+                              BCON_NEW("_id", BCON_OID(&user),
+                                       "org_id", BCON_OID(&org)),
+                              BCON_NEW("org_id", BCON_INT32(1),
+                                       "email", BCON_INT32(1),
+                                       "role", BCON_INT32(1),
+                                       "created_at", BCON_INT32(1)),
+                              &doc, &found, err);
+
+    if (rc == INBOX_OK && found) {
+        inbox_mongo_user_read(&doc, &account->user);
+        account->has_user = 1;
+    }
+
+    bson_destroy(&doc);
+
+    if (rc == INBOX_OK && !found) {
+        rc = inbox_error_set(err, INBOX_ERR_NOT_FOUND,
+                             "The organization has no user with the id "
+                             "\"%.32s\".", user_id);
+    }
+
+    return rc;
+}
+
+
+inbox_status_t
+inbox_mongo_user_find_by_email(inbox_store_t *store, const char *email,
+    inbox_user_t *user, char **password_hash, inbox_error_t *err)
+{
+    int                   found;
+    bson_t                doc;
+    inbox_status_t        rc;
+    inbox_mongo_store_t  *ms = (inbox_mongo_store_t *) store;
+
+    rc = inbox_mongo_ensure_indexes(ms, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    /* stored lower case (inbox_mongo_user_add), as email now is: the
+     * unique index answers */
+    rc = inbox_mongo_find_one(ms, "users",
+                              BCON_NEW("email", BCON_UTF8(email)),
+                              BCON_NEW("org_id", BCON_INT32(1),
+                                       "email", BCON_INT32(1),
+                                       "role", BCON_INT32(1),
+                                       "created_at", BCON_INT32(1),
+                                       "password_hash", BCON_INT32(1)),
+                              &doc, &found, err);
+
+    if (rc == INBOX_OK && found) {
+        inbox_mongo_user_read(&doc, user);
+        *password_hash = inbox_mongo_dup_str(&doc, "password_hash");
+    }
+
+    bson_destroy(&doc);
+
+    if (rc == INBOX_OK && !found) {
+        rc = inbox_error_set(err, INBOX_ERR_NOT_FOUND,
+                             "No user has that email address.");
+    }
+
+    return rc;
+}
+
+
+inbox_status_t
+inbox_mongo_users_list(inbox_store_t *store, const char *org_id,
+    inbox_user_list_t *list, inbox_error_t *err)
+{
+    bson_t                batch;
+    bson_oid_t            org;
+    inbox_status_t        rc;
+    inbox_mongo_store_t  *ms = (inbox_mongo_store_t *) store;
+
+    rc = inbox_mongo_ensure_indexes(ms, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    rc = inbox_mongo_org_check(ms, org_id, &org, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    rc = inbox_mongo_run_cursor(ms,
+        BCON_NEW("find", BCON_UTF8("users"),
+                 "filter", "{", "org_id", BCON_OID(&org), "}",
+                 "projection", "{",
+                     "org_id", BCON_INT32(1),
+                     "email", BCON_INT32(1),
+                     "role", BCON_INT32(1),
+                     "created_at", BCON_INT32(1),
+                 "}",
+                 "sort", "{", "_id", BCON_INT32(1), "}",
+                 "limit", BCON_INT32(INBOX_ACCOUNT_LIST_MAX + 1),
+                 "batchSize", BCON_INT32(INBOX_ACCOUNT_LIST_MAX + 1),
+                 "singleBatch", BCON_BOOL(true)),
+        &batch, err);
+
+    if (rc == INBOX_OK) {
+        rc = inbox_mongo_batch_each(&batch, inbox_mongo_user_add_item, list,
+                                    err);
+    }
+
+    bson_destroy(&batch);
+
+    if (rc != INBOX_OK) {
+        inbox_user_list_free(list);
+    }
+
+    return rc;
+}
+
+
+/*
+ * The new hash first, then the user's sessions go: without a transaction
+ * a failure between the two leaves sessions that a retry ends.
+ */
+inbox_status_t
+inbox_mongo_user_password_set(inbox_store_t *store, const char *org_id,
+    const char *email, const char *password_hash, char id[INBOX_ID_MAX],
+    inbox_error_t *err)
+{
+    int                   found;
+    bson_t                value;
+    bson_oid_t            org, user;
+    bson_iter_t           iter;
+    inbox_status_t        rc;
+    inbox_mongo_store_t  *ms = (inbox_mongo_store_t *) store;
+
+    rc = inbox_mongo_ensure_indexes(ms, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    if (inbox_mongo_parse_id(org_id, &org) != 0) {
+        return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
+                               "No organization has the id \"%.32s\".",
+                               org_id ? org_id : "");
+    }
+
+    rc = inbox_mongo_run_find_and_modify(ms,
+        BCON_NEW("findAndModify", BCON_UTF8("users"),
+                 "query", "{",
+                     "org_id", BCON_OID(&org),
+                     "email", BCON_UTF8(email),
+                 "}",
+                 "update", "{",
+                     "$set", "{",
+                         "password_hash", BCON_UTF8(password_hash),
+                     "}",
+                 "}",
+                 "fields", "{", "_id", BCON_INT32(1), "}",
+                 "new", BCON_BOOL(true)),
+        &value, &found, err);
+
+    found = found && bson_iter_init_find(&iter, &value, "_id")
+            && BSON_ITER_HOLDS_OID(&iter);
+
+    if (rc == INBOX_OK && found) {
+        bson_oid_copy(bson_iter_oid(&iter), &user);
+    }
+
+    bson_destroy(&value);
+
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    if (!found) {
+        rc = inbox_mongo_org_check(ms, org_id, &org, err);
+        if (rc != INBOX_OK) {
+            return rc;
+        }
+
+        return inbox_error_set_field(err, INBOX_ERR_NOT_FOUND, "email",
+                                     "Organization %.32s has no user "
+                                     "%.200s.", org_id, email);
+    }
+
+    rc = inbox_mongo_delete(ms, "sessions",
+                            BCON_NEW("user_id", BCON_OID(&user)), NULL, err);
+
+    if (rc == INBOX_OK) {
+        inbox_mongo_id_hex(&user, id);
+    }
+
+    return rc;
+}
+
+
+inbox_status_t
+inbox_mongo_session_add(inbox_store_t *store, const char *org_id,
+    const char *user_id, const char *session_hash,
+    const inbox_session_t *session, inbox_error_t *err)
+{
+    int                   found;
+    bson_t                doc;
+    bson_oid_t            org, user, oid;
+    inbox_status_t        rc;
+    inbox_mongo_store_t  *ms = (inbox_mongo_store_t *) store;
+
+    rc = inbox_mongo_ensure_indexes(ms, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    if (inbox_mongo_parse_id(org_id, &org) != 0
+        || inbox_mongo_parse_id(user_id, &user) != 0)
+    {
+        return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
+                               "No such user for the session.");
+    }
+
+    /* the user must be the organization's */
+    rc = inbox_mongo_find_one(ms, "users",
+                              BCON_NEW("_id", BCON_OID(&user),
+                                       "org_id", BCON_OID(&org)),
+                              BCON_NEW("_id", BCON_INT32(1)),
+                              &doc, &found, err);
+    bson_destroy(&doc);
+
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    if (!found) {
+        return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
+                               "Organization %.32s has no user %.32s.",
+                               org_id, user_id);
+    }
+
+    inbox_mongo_new_id(ms, &oid);
+
+    return inbox_mongo_run_simple(ms,
+        BCON_NEW("insert", BCON_UTF8("sessions"),
+                 "documents", "[", "{",
+                     "_id", BCON_OID(&oid),
+                     "session_hash", BCON_UTF8(session_hash),
+                     "org_id", BCON_OID(&org),
+                     "user_id", BCON_OID(&user),
+                     "created_at", BCON_DATE_TIME(session->created_at),
+                     "last_seen_at", BCON_DATE_TIME(session->last_seen_at),
+                     "expires_at", BCON_DATE_TIME(session->expires_at),
+                 "}", "]",
+                 "ordered", BCON_BOOL(true)),
+        err);
+}
+
+
+inbox_status_t
+inbox_mongo_session_find(inbox_store_t *store, const char *session_hash,
+    inbox_principal_t *principal, inbox_session_t *session,
+    inbox_error_t *err)
+{
+    int                   found;
+    char                  role[16];
+    bson_t                doc;
+    bson_oid_t            org, user;
+    bson_iter_t           iter;
+    inbox_status_t        rc;
+    inbox_mongo_store_t  *ms = (inbox_mongo_store_t *) store;
+
+    rc = inbox_mongo_ensure_indexes(ms, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    rc = inbox_mongo_find_one(ms, "sessions",
+                              BCON_NEW("session_hash",
+                                       BCON_UTF8(session_hash
+                                                 ? session_hash : "")),
+                              BCON_NEW("org_id", BCON_INT32(1),
+                                       "user_id", BCON_INT32(1),
+                                       "created_at", BCON_INT32(1),
+                                       "last_seen_at", BCON_INT32(1),
+                                       "expires_at", BCON_INT32(1)),
+                              &doc, &found, err);
+
+    if (rc == INBOX_OK && found) {
+        session->created_at = inbox_mongo_get_date(&doc, "created_at");
+        session->last_seen_at = inbox_mongo_get_date(&doc, "last_seen_at");
+        session->expires_at = inbox_mongo_get_date(&doc, "expires_at");
+
+        found = bson_iter_init_find(&iter, &doc, "org_id")
+                && BSON_ITER_HOLDS_OID(&iter);
+        if (found) {
+            bson_oid_copy(bson_iter_oid(&iter), &org);
+        }
+
+        found = found && bson_iter_init_find(&iter, &doc, "user_id")
+                && BSON_ITER_HOLDS_OID(&iter);
+        if (found) {
+            bson_oid_copy(bson_iter_oid(&iter), &user);
+        }
+    }
+
+    bson_destroy(&doc);
+
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    if (!found) {
+        return inbox_error_set(err, INBOX_ERR_NOT_FOUND, "No such session.");
+    }
+
+    /* the role as it is now: a changed role counts from the next request */
+    rc = inbox_mongo_find_one(ms, "users",
+                              BCON_NEW("_id", BCON_OID(&user),
+                                       "org_id", BCON_OID(&org)),
+                              BCON_NEW("role", BCON_INT32(1)),
+                              &doc, &found, err);
+
+    if (rc == INBOX_OK && found) {
+        inbox_mongo_id_hex(&org, principal->org_id);
+        inbox_mongo_id_hex(&user, principal->user_id);
+        inbox_mongo_get_str(&doc, "role", role, sizeof(role));
+        principal->role = (strcmp(role, inbox_role_name(INBOX_ROLE_BILLING))
+                           == 0) ? INBOX_ROLE_BILLING : INBOX_ROLE_MEMBER;
+    }
+
+    bson_destroy(&doc);
+
+    if (rc == INBOX_OK && !found) {
+        rc = inbox_error_set(err, INBOX_ERR_NOT_FOUND, "No such session.");
+    }
+
+    return rc;
+}
+
+
+inbox_status_t
+inbox_mongo_session_touch(inbox_store_t *store, const char *session_hash,
+    const inbox_session_t *session, inbox_error_t *err)
+{
+    inbox_mongo_store_t  *ms = (inbox_mongo_store_t *) store;
+
+    return inbox_mongo_run_simple(ms,
+        BCON_NEW("update", BCON_UTF8("sessions"),
+                 "updates", "[", "{",
+                     "q", "{", "session_hash", BCON_UTF8(session_hash), "}",
+                     "u", "{", "$set", "{",
+                         "last_seen_at",
+                         BCON_DATE_TIME(session->last_seen_at),
+                         "expires_at", BCON_DATE_TIME(session->expires_at),
+                     "}", "}",
+                 "}", "]",
+                 "ordered", BCON_BOOL(true)),
+        err);
+}
+
+
+inbox_status_t
+inbox_mongo_session_delete(inbox_store_t *store, const char *session_hash,
+    inbox_error_t *err)
+{
+    inbox_status_t        rc;
+    inbox_mongo_store_t  *ms = (inbox_mongo_store_t *) store;
+
+    rc = inbox_mongo_ensure_indexes(ms, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    return inbox_mongo_delete(ms, "sessions",
+                              BCON_NEW("session_hash",
+                                       BCON_UTF8(session_hash
+                                                 ? session_hash : "")),
+                              NULL, err);
+}
+
+
+inbox_status_t
+inbox_mongo_sessions_purge(inbox_store_t *store, int64_t now,
+    size_t *removed, inbox_error_t *err)
+{
+    inbox_status_t        rc;
+    inbox_mongo_store_t  *ms = (inbox_mongo_store_t *) store;
+
+    *removed = 0;
+
+    rc = inbox_mongo_ensure_indexes(ms, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    return inbox_mongo_delete(ms, "sessions",
+                              BCON_NEW("expires_at", "{",
+                                           "$lte", BCON_DATE_TIME(now),
+                                       "}"),
+                              removed, err);
+}

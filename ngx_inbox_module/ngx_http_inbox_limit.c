@@ -1,0 +1,600 @@
+
+/*
+ * Leaky buckets in shared memory (see ngx_http_inbox_limit.h): per zone,
+ * an rbtree of buckets and a queue of them by last use, as
+ * ngx_http_limit_req_module keeps its states.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include <openssl/evp.h>
+
+#include "ngx_http_inbox_module.h"
+#include "ngx_http_inbox_limit.h"
+
+
+#define NGX_HTTP_INBOX_LIMIT_ZONE_SIZE  (1024 * 1024)
+
+/* an hour drains any bucket: longer idle times count as that */
+#define NGX_HTTP_INBOX_LIMIT_IDLE_MAX   (3600 * 1000)
+
+/* past delay, each charge waits a second more, up to this */
+#define NGX_HTTP_INBOX_LIMIT_WAIT_MAX   5000
+
+
+typedef struct {
+    ngx_rbtree_node_t   node;      /* key: the hash's first bytes */
+    ngx_queue_t         queue;     /* in the zone's, last charged first */
+    ngx_msec_t          last;      /* when it was last charged */
+    ngx_int_t           excess;    /* charges beyond the rate, x1000 */
+    u_char              hash[NGX_HTTP_INBOX_LIMIT_KEY_LEN];
+} ngx_http_inbox_limit_node_t;
+
+
+typedef struct {
+    ngx_rbtree_t        rbtree;
+    ngx_rbtree_node_t   sentinel;
+    ngx_queue_t         queue;
+} ngx_http_inbox_limit_shctx_t;
+
+
+typedef struct {
+    ngx_http_inbox_limit_shctx_t  *sh;
+    ngx_slab_pool_t                *shpool;
+} ngx_http_inbox_limit_zone_t;
+
+
+static ngx_int_t ngx_http_inbox_limit_init_zone(ngx_shm_zone_t *shm_zone,
+    void *data);
+static void ngx_http_inbox_limit_insert(ngx_rbtree_node_t *temp,
+    ngx_rbtree_node_t *node, ngx_rbtree_node_t *sentinel);
+static ngx_http_inbox_limit_node_t *ngx_http_inbox_limit_lookup(
+    ngx_http_inbox_limit_zone_t *zone, ngx_rbtree_key_t key, u_char *hash);
+static ngx_http_inbox_limit_node_t *ngx_http_inbox_limit_alloc(
+    ngx_http_inbox_limit_zone_t *zone, ngx_msec_t now, ngx_int_t rate);
+static ngx_int_t ngx_http_inbox_limit_leak(
+    ngx_http_inbox_limit_node_t *tn, ngx_msec_t now, ngx_int_t rate);
+static void ngx_http_inbox_limit_expire(ngx_http_inbox_limit_zone_t *zone,
+    ngx_msec_t now, ngx_int_t rate, ngx_uint_t force);
+
+
+char *
+ngx_http_inbox_limit_directive(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    char  *p = conf;
+
+    ngx_int_t                n, scale;
+    ngx_str_t               *value, s;
+    ngx_uint_t               i, delay_set;
+    ngx_http_inbox_limit_t  *limit;
+
+    limit = (ngx_http_inbox_limit_t *) (p + cmd->offset);
+
+    if (limit->rate != NGX_CONF_UNSET_UINT) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (ngx_strcmp(value[1].data, "off") == 0) {
+        if (cf->args->nelts != 2) {
+            return "takes nothing more when off";
+        }
+
+        limit->rate = 0;
+        limit->burst = 0;
+        limit->delay = 0;
+
+        return NGX_CONF_OK;
+    }
+
+    /* "Nr/s" or "Nr/m" */
+
+    s = value[1];
+    scale = 0;
+
+    if (s.len > 3 && ngx_strncmp(s.data + s.len - 3, "r/s", 3) == 0) {
+        scale = 1;
+
+    } else if (s.len > 3 && ngx_strncmp(s.data + s.len - 3, "r/m", 3) == 0) {
+        scale = 60;
+    }
+
+    n = scale ? ngx_atoi(s.data, s.len - 3) : NGX_ERROR;
+
+    if (n == NGX_ERROR || n == 0 || n > 1000000) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid rate \"%V\": use \"off\" or a number "
+                           "\"r/s\" or \"r/m\", such as \"60r/m\"", &s);
+        return NGX_CONF_ERROR;
+    }
+
+    limit->rate = n * 1000 / scale;
+    limit->burst = 0;
+    delay_set = 0;
+
+    for (i = 2; i < cf->args->nelts; i++) {
+
+        if (ngx_strncmp(value[i].data, "burst=", 6) == 0) {
+            n = ngx_atoi(value[i].data + 6, value[i].len - 6);
+
+            if (n == NGX_ERROR || n > 1000000) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "invalid burst \"%V\"", &value[i]);
+                return NGX_CONF_ERROR;
+            }
+
+            limit->burst = n * 1000;
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "delay=", 6) == 0) {
+            n = ngx_atoi(value[i].data + 6, value[i].len - 6);
+
+            if (n == NGX_ERROR || n > 1000000) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "invalid delay \"%V\"", &value[i]);
+                return NGX_CONF_ERROR;
+            }
+
+            limit->delay = n * 1000;
+            delay_set = 1;
+            continue;
+        }
+
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid parameter \"%V\"", &value[i]);
+        return NGX_CONF_ERROR;
+    }
+
+    /* as limit_req's nodelay: nothing waits unless asked */
+    if (!delay_set || limit->delay > limit->burst) {
+        limit->delay = limit->burst;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+ngx_int_t
+ngx_http_inbox_limit_init(ngx_conf_t *cf, ngx_http_inbox_limit_t *limit,
+    const char *name, ngx_uint_t used, ngx_uint_t per_minute,
+    ngx_uint_t burst, ngx_uint_t delay)
+{
+    ngx_str_t                     zone_name;
+    ngx_shm_zone_t               *shm_zone;
+    ngx_http_inbox_limit_zone_t  *zone;
+
+    if (limit->rate == NGX_CONF_UNSET_UINT) {
+        limit->rate = per_minute * 1000 / 60;
+        limit->burst = burst * 1000;
+        limit->delay = delay * 1000;
+    }
+
+    if (!used || limit->rate == 0) {
+        return NGX_OK;
+    }
+
+    zone = ngx_pcalloc(cf->pool, sizeof(ngx_http_inbox_limit_zone_t));
+    if (zone == NULL) {
+        return NGX_ERROR;
+    }
+
+    zone_name.data = (u_char *) name;
+    zone_name.len = ngx_strlen(name);
+
+    shm_zone = ngx_shared_memory_add(cf, &zone_name,
+                                     NGX_HTTP_INBOX_LIMIT_ZONE_SIZE,
+                                     &ngx_http_inbox_module);
+    if (shm_zone == NULL) {
+        return NGX_ERROR;
+    }
+
+    shm_zone->init = ngx_http_inbox_limit_init_zone;
+    shm_zone->data = zone;
+
+    limit->zone = shm_zone;
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_inbox_limit_charge(ngx_http_inbox_limit_t *limit, ngx_log_t *log,
+    const u_char *key, ngx_msec_t *wait, ngx_uint_t *retry_after)
+{
+    ngx_int_t                     rate, burst, delay, excess;
+    ngx_msec_t                    now;
+    ngx_rbtree_key_t              node_key;
+    ngx_http_inbox_limit_node_t  *tn;
+    ngx_http_inbox_limit_zone_t  *zone;
+
+    *wait = 0;
+
+    if (limit->zone == NULL) {
+        return NGX_OK;
+    }
+
+    /* a SHA-256 is spread evenly already */
+    node_key = ((ngx_rbtree_key_t) key[0] << 24) | (key[1] << 16)
+               | (key[2] << 8) | key[3];
+
+    zone = limit->zone->data;
+    rate = (ngx_int_t) limit->rate;
+    burst = (ngx_int_t) limit->burst;
+    delay = (ngx_int_t) limit->delay;
+    now = ngx_current_msec;
+
+    ngx_shmtx_lock(&zone->shpool->mutex);
+
+    ngx_http_inbox_limit_expire(zone, now, rate, 0);
+
+    tn = ngx_http_inbox_limit_lookup(zone, node_key, (u_char *) key);
+
+    if (tn != NULL) {
+        ngx_queue_remove(&tn->queue);
+        ngx_queue_insert_head(&zone->sh->queue, &tn->queue);
+
+        excess = ngx_http_inbox_limit_leak(tn, now, rate);
+
+        if (excess > burst) {
+            ngx_shmtx_unlock(&zone->shpool->mutex);
+
+            /* until enough has leaked for this charge to fit */
+            *retry_after = ((excess - burst) * 1000 / rate + 999) / 1000;
+            if (*retry_after == 0) {
+                *retry_after = 1;
+            }
+
+            return NGX_BUSY;
+        }
+
+        tn->excess = excess;
+        tn->last = now;
+
+        ngx_shmtx_unlock(&zone->shpool->mutex);
+
+        if (excess > delay) {
+            *wait = ngx_min((ngx_msec_t) (excess - delay + 999) / 1000
+                            * 1000, NGX_HTTP_INBOX_LIMIT_WAIT_MAX);
+        }
+
+        return NGX_OK;
+    }
+
+    tn = ngx_http_inbox_limit_alloc(zone, now, rate);
+
+    if (tn == NULL) {
+        ngx_shmtx_unlock(&zone->shpool->mutex);
+
+        ngx_log_error(NGX_LOG_WARN, log, 0,
+                      "inbox: the \"%V\" zone is full; a charge goes "
+                      "uncounted", &limit->zone->shm.name);
+        return NGX_OK;
+    }
+
+    tn->node.key = node_key;
+    ngx_memcpy(tn->hash, key, NGX_HTTP_INBOX_LIMIT_KEY_LEN);
+    tn->last = now;
+    tn->excess = 0;
+
+    ngx_rbtree_insert(&zone->sh->rbtree, &tn->node);
+    ngx_queue_insert_head(&zone->sh->queue, &tn->queue);
+
+    ngx_shmtx_unlock(&zone->shpool->mutex);
+
+    return NGX_OK;
+}
+
+
+void
+ngx_http_inbox_limit_refund(ngx_http_inbox_limit_t *limit, const u_char *key)
+{
+    ngx_rbtree_key_t              node_key;
+    ngx_http_inbox_limit_node_t  *tn;
+    ngx_http_inbox_limit_zone_t  *zone;
+
+    if (limit->zone == NULL) {
+        return;
+    }
+
+    node_key = ((ngx_rbtree_key_t) key[0] << 24) | (key[1] << 16)
+               | (key[2] << 8) | key[3];
+
+    zone = limit->zone->data;
+
+    ngx_shmtx_lock(&zone->shpool->mutex);
+
+    tn = ngx_http_inbox_limit_lookup(zone, node_key, (u_char *) key);
+
+    if (tn != NULL) {
+        tn->excess = (tn->excess > 1000) ? tn->excess - 1000 : 0;
+    }
+
+    ngx_shmtx_unlock(&zone->shpool->mutex);
+}
+
+
+void
+ngx_http_inbox_limit_key(const char *kind, const u_char *data, size_t len,
+    u_char *key)
+{
+    unsigned int   n;
+    EVP_MD_CTX    *md;
+    u_char         digest[EVP_MAX_MD_SIZE];
+
+    n = 0;
+    md = EVP_MD_CTX_new();
+
+    if (md == NULL
+        || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1
+        || EVP_DigestUpdate(md, kind, ngx_strlen(kind) + 1) != 1
+        || EVP_DigestUpdate(md, data, len) != 1
+        || EVP_DigestFinal_ex(md, digest, &n) != 1
+        || n != NGX_HTTP_INBOX_LIMIT_KEY_LEN)
+    {
+        /* never seen in practice; a key of its own kind still counts */
+        ngx_memzero(digest, NGX_HTTP_INBOX_LIMIT_KEY_LEN);
+        ngx_memcpy(digest, kind,
+                   ngx_min(ngx_strlen(kind), NGX_HTTP_INBOX_LIMIT_KEY_LEN));
+    }
+
+    EVP_MD_CTX_free(md);
+
+    ngx_memcpy(key, digest, NGX_HTTP_INBOX_LIMIT_KEY_LEN);
+}
+
+
+ngx_int_t
+ngx_http_inbox_limit_hex_key(const char *hex, u_char *key)
+{
+    ngx_int_t   n;
+    ngx_uint_t  i;
+
+    if (ngx_strlen(hex) != 2 * NGX_HTTP_INBOX_LIMIT_KEY_LEN) {
+        return NGX_ERROR;
+    }
+
+    for (i = 0; i < NGX_HTTP_INBOX_LIMIT_KEY_LEN; i++) {
+        n = ngx_hextoi((u_char *) hex + 2 * i, 2);
+        if (n == NGX_ERROR) {
+            return NGX_ERROR;
+        }
+
+        key[i] = (u_char) n;
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_inbox_limit_init_zone(ngx_shm_zone_t *shm_zone, void *data)
+{
+    ngx_http_inbox_limit_zone_t  *ozone = data;
+
+    size_t                         len;
+    ngx_http_inbox_limit_zone_t  *zone;
+
+    zone = shm_zone->data;
+
+    /* a reload keeps the buckets */
+    if (ozone) {
+        zone->sh = ozone->sh;
+        zone->shpool = ozone->shpool;
+        return NGX_OK;
+    }
+
+    zone->shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
+
+    if (shm_zone->shm.exists) {
+        zone->sh = zone->shpool->data;
+        return NGX_OK;
+    }
+
+    zone->sh = ngx_slab_alloc(zone->shpool,
+                              sizeof(ngx_http_inbox_limit_shctx_t));
+    if (zone->sh == NULL) {
+        return NGX_ERROR;
+    }
+
+    zone->shpool->data = zone->sh;
+
+    ngx_rbtree_init(&zone->sh->rbtree, &zone->sh->sentinel,
+                    ngx_http_inbox_limit_insert);
+    ngx_queue_init(&zone->sh->queue);
+
+    len = sizeof(" in zone \"\"") + shm_zone->shm.name.len;
+
+    zone->shpool->log_ctx = ngx_slab_alloc(zone->shpool, len);
+    if (zone->shpool->log_ctx == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_sprintf(zone->shpool->log_ctx, " in zone \"%V\"%Z",
+                &shm_zone->shm.name);
+
+    /* a full zone evicts the least recently charged bucket: no alert */
+    zone->shpool->log_nomem = 0;
+
+    return NGX_OK;
+}
+
+
+/* Ordered by key, then by the whole hash. */
+
+static void
+ngx_http_inbox_limit_insert(ngx_rbtree_node_t *temp,
+    ngx_rbtree_node_t *node, ngx_rbtree_node_t *sentinel)
+{
+    ngx_rbtree_node_t             **p;
+    ngx_http_inbox_limit_node_t   *tn, *tnt;
+
+    for ( ;; ) {
+
+        if (node->key < temp->key) {
+            p = &temp->left;
+
+        } else if (node->key > temp->key) {
+            p = &temp->right;
+
+        } else {
+            tn = (ngx_http_inbox_limit_node_t *) node;
+            tnt = (ngx_http_inbox_limit_node_t *) temp;
+
+            p = (ngx_memcmp(tn->hash, tnt->hash,
+                            NGX_HTTP_INBOX_LIMIT_KEY_LEN) < 0)
+                ? &temp->left : &temp->right;
+        }
+
+        if (*p == sentinel) {
+            break;
+        }
+
+        temp = *p;
+    }
+
+    *p = node;
+    node->parent = temp;
+    node->left = sentinel;
+    node->right = sentinel;
+    ngx_rbt_red(node);
+}
+
+
+static ngx_http_inbox_limit_node_t *
+ngx_http_inbox_limit_lookup(ngx_http_inbox_limit_zone_t *zone,
+    ngx_rbtree_key_t key, u_char *hash)
+{
+    ngx_int_t                      rc;
+    ngx_rbtree_node_t             *node, *sentinel;
+    ngx_http_inbox_limit_node_t  *tn;
+
+    node = zone->sh->rbtree.root;
+    sentinel = zone->sh->rbtree.sentinel;
+
+    while (node != sentinel) {
+
+        if (key < node->key) {
+            node = node->left;
+            continue;
+        }
+
+        if (key > node->key) {
+            node = node->right;
+            continue;
+        }
+
+        tn = (ngx_http_inbox_limit_node_t *) node;
+
+        rc = ngx_memcmp(hash, tn->hash, NGX_HTTP_INBOX_LIMIT_KEY_LEN);
+
+        if (rc == 0) {
+            return tn;
+        }
+
+        node = (rc < 0) ? node->left : node->right;
+    }
+
+    return NULL;
+}
+
+
+/* A new bucket; when the zone is full the least recently charged ones
+ * make room, drained or not.  NULL only when even that fails. */
+
+static ngx_http_inbox_limit_node_t *
+ngx_http_inbox_limit_alloc(ngx_http_inbox_limit_zone_t *zone,
+    ngx_msec_t now, ngx_int_t rate)
+{
+    ngx_uint_t                     tries;
+    ngx_http_inbox_limit_node_t  *tn;
+
+    for (tries = 0; tries < 4; tries++) {
+
+        tn = ngx_slab_alloc_locked(zone->shpool,
+                                   sizeof(ngx_http_inbox_limit_node_t));
+        if (tn != NULL) {
+            return tn;
+        }
+
+        if (ngx_queue_empty(&zone->sh->queue)) {
+            break;
+        }
+
+        ngx_http_inbox_limit_expire(zone, now, rate, 1);
+    }
+
+    return NULL;
+}
+
+
+/*
+ * The bucket's excess with one more charge now: what has leaked since the
+ * last one is gone.  0 means the bucket is as good as new (the first
+ * charge of a new bucket also leaves it at 0).
+ */
+
+static ngx_int_t
+ngx_http_inbox_limit_leak(ngx_http_inbox_limit_node_t *tn,
+    ngx_msec_t now, ngx_int_t rate)
+{
+    ngx_int_t       excess;
+    ngx_msec_int_t  ms;
+
+    ms = (ngx_msec_int_t) (now - tn->last);
+
+    /* the clock went back: count from now */
+    if (ms < 0) {
+        ms = 0;
+    }
+
+    if (ms > NGX_HTTP_INBOX_LIMIT_IDLE_MAX) {
+        ms = NGX_HTTP_INBOX_LIMIT_IDLE_MAX;
+    }
+
+    excess = tn->excess - rate * ms / 1000 + 1000;
+
+    return (excess < 0) ? 0 : excess;
+}
+
+
+/*
+ * Frees up to two buckets as good as new from the least recently charged
+ * end (a charge adds at most one bucket, so the zone keeps no more than
+ * the live ones and forgetting them changes nothing); force frees the
+ * oldest one whatever its state.
+ */
+
+static void
+ngx_http_inbox_limit_expire(ngx_http_inbox_limit_zone_t *zone,
+    ngx_msec_t now, ngx_int_t rate, ngx_uint_t force)
+{
+    ngx_uint_t                     n;
+    ngx_queue_t                   *q;
+    ngx_http_inbox_limit_node_t  *tn;
+
+    for (n = 0; n < 2; n++) {
+
+        if (ngx_queue_empty(&zone->sh->queue)) {
+            return;
+        }
+
+        q = ngx_queue_last(&zone->sh->queue);
+        tn = ngx_queue_data(q, ngx_http_inbox_limit_node_t, queue);
+
+        if (!force && ngx_http_inbox_limit_leak(tn, now, rate) != 0) {
+            return;
+        }
+
+        force = 0;
+
+        ngx_queue_remove(q);
+        ngx_rbtree_delete(&zone->sh->rbtree, &tn->node);
+        ngx_slab_free_locked(zone->shpool, tn);
+    }
+}

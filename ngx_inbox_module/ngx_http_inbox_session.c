@@ -1,0 +1,430 @@
+
+/*
+ * Signing in as a person: POST /api/v1/auth/login, POST
+ * /api/v1/auth/logout and GET /api/v1/me.
+ *
+ * The password is checked in a pool thread (Argon2id is slow on purpose);
+ * an unknown email address costs as long and is answered the same way as
+ * a wrong password.  Before that, in the event loop, the attempt is
+ * charged to two buckets, the email address's (inbox_login_rate) and the
+ * client address's (inbox_login_address_rate): past their delay an
+ * attempt waits, past their burst it is refused with 429 and Retry-After
+ * without any password being checked.  A sign-in that turns out right
+ * gives its charge back, so only failures add up.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include <stdlib.h>
+#include <sodium.h>
+
+#include <inbox/account.h>
+#include <inbox/clock.h>
+#include <inbox/password.h>
+#include <inbox/render.h>
+#include <inbox/session.h>
+
+#include "ngx_http_inbox_module.h"
+#include "ngx_http_inbox_api.h"
+#include "ngx_http_inbox_auth.h"
+#include "ngx_http_inbox_limit.h"
+#include "ngx_http_inbox_reply.h"
+
+
+typedef struct {
+    const char  *email;
+    char        *password;                 /* wiped with the request */
+    size_t       password_len;
+    char         session[INBOX_SESSION_MAX];   /* made by the op */
+    u_char       email_key[NGX_HTTP_INBOX_LIMIT_KEY_LEN];
+    u_char       address_key[NGX_HTTP_INBOX_LIMIT_KEY_LEN];
+    unsigned     charged:1;
+} ngx_http_inbox_login_args_t;
+
+
+static ngx_int_t ngx_http_inbox_login_charge(ngx_http_request_t *r,
+    ngx_http_inbox_api_t *api, ngx_http_inbox_login_args_t *args);
+static void ngx_http_inbox_login_address(ngx_http_request_t *r,
+    u_char *key);
+static void ngx_http_inbox_login_op(ngx_http_inbox_api_t *api,
+    inbox_store_t *store, ngx_http_inbox_job_t *job);
+static ngx_int_t ngx_http_inbox_login_done(ngx_http_request_t *r,
+    ngx_http_inbox_job_t *job);
+static void ngx_http_inbox_login_cleanup(void *data);
+static void ngx_http_inbox_logout_op(ngx_http_inbox_api_t *api,
+    inbox_store_t *store, ngx_http_inbox_job_t *job);
+static ngx_int_t ngx_http_inbox_logout_done(ngx_http_request_t *r,
+    ngx_http_inbox_job_t *job);
+static void ngx_http_inbox_me_op(ngx_http_inbox_api_t *api,
+    inbox_store_t *store, ngx_http_inbox_job_t *job);
+static void ngx_http_inbox_account_answer(ngx_http_inbox_job_t *job,
+    inbox_store_t *store, const char *org_id, const char *user_id);
+
+
+/* No field is longer than a sign-in needs; a wrong password of any
+ * length is simply wrong (401), the rules of a new one are inboxctl's. */
+static const inbox_field_t  ngx_http_inbox_login_fields[] = {
+    { .name = "email", .type = INBOX_FIELD_STRING, .required = 1,
+      .min = 1, .max = INBOX_EMAIL_MAX - 1 },
+    { .name = "password", .type = INBOX_FIELD_STRING, .required = 1,
+      .min = 1, .max = INBOX_PASSWORD_MAX },
+    { .name = NULL }
+};
+
+
+static const char  ngx_http_inbox_login_refused[] =
+    "The email address or password is not right.";
+
+
+ngx_int_t
+ngx_http_inbox_session_login(ngx_http_request_t *r, ngx_http_inbox_api_t *api,
+    ngx_str_t *id)
+{
+    size_t                        len;
+    ngx_str_t                     email;
+    const char                   *password;
+    inbox_request_t              *req;
+    ngx_pool_cleanup_t           *cln;
+    ngx_http_inbox_login_args_t  *args;
+
+    args = ngx_pcalloc(r->pool, sizeof(ngx_http_inbox_login_args_t));
+    if (args == NULL) {
+        return NGX_ERROR;
+    }
+
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+    if (cln == NULL) {
+        return NGX_ERROR;
+    }
+
+    cln->handler = ngx_http_inbox_login_cleanup;
+    cln->data = args;
+
+    api->op = ngx_http_inbox_login_op;
+    api->args = args;
+    api->done = ngx_http_inbox_login_done;
+
+    /* the body is wiped as soon as the password is copied out */
+    if (ngx_http_inbox_api_json(r, api, ngx_http_inbox_login_fields, &req)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    ngx_explicit_memzero(api->body.data, api->body.len);
+
+    if (req->root == NULL) {
+        return NGX_OK;
+    }
+
+    email.data = (u_char *) inbox_request_string(req, "email");
+    email.len = ngx_strlen(email.data);
+
+    args->email = ngx_http_inbox_strdup(r->pool, &email);
+    if (args->email == NULL) {
+        return NGX_ERROR;
+    }
+
+    password = inbox_request_string(req, "password");
+    len = ngx_strlen(password);
+
+    args->password = ngx_pnalloc(r->pool, len + 1);
+    if (args->password == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(args->password, password, len + 1);
+    args->password_len = len;
+
+    ngx_explicit_memzero((void *) password, len);
+
+    return ngx_http_inbox_login_charge(r, api, args);
+}
+
+
+/*
+ * Charges the email address's and the client address's buckets: refused
+ * (api->invalid, 429) when either is full, else waiting as long as the
+ * fuller one says.
+ */
+
+static ngx_int_t
+ngx_http_inbox_login_charge(ngx_http_request_t *r, ngx_http_inbox_api_t *api,
+    ngx_http_inbox_login_args_t *args)
+{
+    char                         email[INBOX_EMAIL_MAX];
+    ngx_msec_t                   wait, address_wait;
+    ngx_uint_t                   retry_after;
+    ngx_http_inbox_main_conf_t  *imcf;
+
+    imcf = ngx_http_get_module_main_conf(r, ngx_http_inbox_module);
+
+    /* "Pat@x" and "pat@x" are one account, and one bucket */
+    if (inbox_email_normalize(args->email, email, sizeof(email)) != 0) {
+        ngx_cpystrn((u_char *) email, (u_char *) args->email, sizeof(email));
+    }
+
+    ngx_http_inbox_limit_key("email", (u_char *) email, ngx_strlen(email),
+                             args->email_key);
+    ngx_http_inbox_login_address(r, args->address_key);
+
+    if (ngx_http_inbox_limit_charge(&imcf->login_limit, r->connection->log,
+                                    args->email_key, &wait, &retry_after)
+        != NGX_OK)
+    {
+        goto refused;
+    }
+
+    if (ngx_http_inbox_limit_charge(&imcf->login_address_limit,
+                                    r->connection->log, args->address_key,
+                                    &address_wait, &retry_after)
+        != NGX_OK)
+    {
+        ngx_http_inbox_limit_refund(&imcf->login_limit, args->email_key);
+        goto refused;
+    }
+
+    args->charged = 1;
+    api->wait = ngx_max(wait, address_wait);
+
+    return NGX_OK;
+
+refused:
+
+    inbox_error_rate_limited(&api->invalid, (unsigned) retry_after,
+                             "Too many failed sign-ins; wait %u seconds "
+                             "and try again.", (unsigned) retry_after);
+
+    return NGX_OK;
+}
+
+
+/* The client's address as a limit's key: an IPv6 address by its /64, the
+ * block one subscriber usually has. */
+
+static void
+ngx_http_inbox_login_address(ngx_http_request_t *r, u_char *key)
+{
+    struct sockaddr      *sa;
+    struct sockaddr_in   *sin;
+#if (NGX_HAVE_INET6)
+    struct sockaddr_in6  *sin6;
+#endif
+
+    sa = r->connection->sockaddr;
+
+    switch (sa->sa_family) {
+
+#if (NGX_HAVE_INET6)
+    case AF_INET6:
+        sin6 = (struct sockaddr_in6 *) sa;
+        ngx_http_inbox_limit_key("ipv6/64", sin6->sin6_addr.s6_addr, 8,
+                                 key);
+        return;
+#endif
+
+    case AF_INET:
+        sin = (struct sockaddr_in *) sa;
+        ngx_http_inbox_limit_key("ipv4", (u_char *) &sin->sin_addr.s_addr,
+                                 4, key);
+        return;
+
+    default:
+        /* a unix socket: whatever is in front of it counts as one */
+        ngx_http_inbox_limit_key("local", (u_char *) "", 0, key);
+        return;
+    }
+}
+
+
+/* In a pool thread. */
+
+static void
+ngx_http_inbox_login_op(ngx_http_inbox_api_t *api, inbox_store_t *store,
+    ngx_http_inbox_job_t *job)
+{
+    ngx_http_inbox_login_args_t *args = api->args;
+
+    int             good;
+    char           *hash, session_hash[INBOX_SESSION_HASH_MAX];
+    inbox_user_t    user;
+    inbox_status_t  rc;
+
+    hash = NULL;
+
+    rc = inbox_store_user_find_by_email(store, args->email, &user, &hash,
+                                        &job->error);
+
+    if (rc != INBOX_OK && rc != INBOX_ERR_NOT_FOUND) {
+        return;
+    }
+
+    /* nobody by that address: the decoy hash is verified instead, so the
+     * answer takes as long as for a wrong password */
+    good = inbox_password_verify(rc == INBOX_OK ? hash : NULL,
+                                 args->password, args->password_len);
+
+    free(hash);
+    sodium_memzero(args->password, args->password_len);
+
+    if (!good) {
+        inbox_error_set(&job->error, INBOX_ERR_UNAUTHENTICATED, "%s",
+                        ngx_http_inbox_login_refused);
+        return;
+    }
+
+    if (inbox_session_generate(args->session) != 0) {
+        inbox_error_set(&job->error, INBOX_ERR_INTERNAL,
+                        "The server has no randomness to give; try again.");
+        return;
+    }
+
+    inbox_session_hash(args->session, ngx_strlen(args->session),
+                       session_hash);
+
+    if (inbox_store_session_create(store, user.org_id, user.id, session_hash,
+                                   &job->error)
+        != INBOX_OK)
+    {
+        sodium_memzero(args->session, sizeof(args->session));
+        return;
+    }
+
+    /* sessions that ended go when someone signs in: no timer needed */
+    (void) inbox_store_sessions_purge(store, inbox_now_ms(), NULL, NULL);
+
+    ngx_http_inbox_account_answer(job, store, user.org_id, user.id);
+}
+
+
+/* In the event loop: the cookie goes with a good answer; only a refused
+ * password keeps its charge. */
+
+static ngx_int_t
+ngx_http_inbox_login_done(ngx_http_request_t *r, ngx_http_inbox_job_t *job)
+{
+    ngx_http_inbox_api_t *api = job->data;
+
+    ngx_http_inbox_main_conf_t   *imcf;
+    ngx_http_inbox_login_args_t  *args = api->args;
+
+    imcf = ngx_http_get_module_main_conf(r, ngx_http_inbox_module);
+
+    if (args->charged && job->error.code != INBOX_ERR_UNAUTHENTICATED) {
+        ngx_http_inbox_limit_refund(&imcf->login_limit, args->email_key);
+        ngx_http_inbox_limit_refund(&imcf->login_address_limit,
+                                    args->address_key);
+    }
+
+    if (job->body != NULL && args->session[0] != '\0') {
+        if (ngx_http_inbox_auth_set_cookie(r, args->session) != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+
+    return NGX_DECLINED;
+}
+
+
+static void
+ngx_http_inbox_login_cleanup(void *data)
+{
+    ngx_http_inbox_login_args_t  *args = data;
+
+    if (args->password != NULL) {
+        ngx_explicit_memzero(args->password, args->password_len);
+    }
+
+    ngx_explicit_memzero(args->session, sizeof(args->session));
+}
+
+
+ngx_int_t
+ngx_http_inbox_session_logout(ngx_http_request_t *r,
+    ngx_http_inbox_api_t *api, ngx_str_t *id)
+{
+    api->op = ngx_http_inbox_logout_op;
+    api->done = ngx_http_inbox_logout_done;
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_inbox_logout_op(ngx_http_inbox_api_t *api, inbox_store_t *store,
+    ngx_http_inbox_job_t *job)
+{
+    char  *nothing;
+
+    if (inbox_store_session_delete(store, api->credential_hash, &job->error)
+        != INBOX_OK)
+    {
+        return;
+    }
+
+    nothing = malloc(1);
+    if (nothing != NULL) {
+        nothing[0] = '\0';
+    }
+
+    ngx_http_inbox_job_document(job, NGX_HTTP_NO_CONTENT, nothing, 0);
+}
+
+
+/* Signed out, the browser forgets the cookie (a session that had ended
+ * already is forgotten as every 401 of a session is). */
+
+static ngx_int_t
+ngx_http_inbox_logout_done(ngx_http_request_t *r, ngx_http_inbox_job_t *job)
+{
+    if (job->body != NULL && ngx_http_inbox_auth_clear_cookie(r) != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return NGX_DECLINED;
+}
+
+
+ngx_int_t
+ngx_http_inbox_session_me(ngx_http_request_t *r, ngx_http_inbox_api_t *api,
+    ngx_str_t *id)
+{
+    api->op = ngx_http_inbox_me_op;
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_inbox_me_op(ngx_http_inbox_api_t *api, inbox_store_t *store,
+    ngx_http_inbox_job_t *job)
+{
+    ngx_http_inbox_account_answer(job, store, api->principal.org_id,
+                                  api->principal.user_id);
+}
+
+
+/* 200 with the account (see inbox_render_account). */
+
+static void
+ngx_http_inbox_account_answer(ngx_http_inbox_job_t *job,
+    inbox_store_t *store, const char *org_id, const char *user_id)
+{
+    char             *json;
+    size_t            len;
+    inbox_account_t   account;
+
+    if (inbox_store_account_get(store, org_id, user_id, &account,
+                                &job->error)
+        == INBOX_OK)
+    {
+        json = inbox_render_account(&account, &len);
+        ngx_http_inbox_job_document(job, NGX_HTTP_OK, json, len);
+    }
+
+    inbox_account_free(&account);
+}

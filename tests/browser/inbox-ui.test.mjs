@@ -1,0 +1,542 @@
+// The web app as a person uses it, in Debian's Chromium: search, the five
+// filters, the keyboard, acting on a thread (star, archive, mark unread),
+// the unread count in the tab's title, a list that loads more as it
+// scrolls, the banner while live updates are down, phone numbers written
+// for people, and a 390 px wide screen without sideways scrolling.
+
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { after, before, test } from 'node:test';
+import { chromium } from 'playwright-core';
+import { sqlite3Path } from '../lib/cluster.mjs';
+import { useCluster, errorLogIsCleanTest } from '../lib/fixture.mjs';
+import { api, deliverInbound } from '../lib/inbox.mjs';
+import { addUser } from '../lib/session.mjs';
+
+const execFileAsync = promisify(execFile);
+
+const ctx = useCluster({ orgs: [{ name: 'UI Org' }, { name: 'Many Org' }] });
+
+// UI Org's contacts, each with one inbound message.
+const UK = '+442079460958';
+const US = '+14155550123';
+const NAMED = '+13125550147';
+const LONG = '+16175550199';
+const LONG_BODY = 'Hello, I would like to ask about '
+    + 'https://example.com/'.padEnd(300, 'x') + ' and '
+    + 'Supercalifragilisticexpialidocious'.repeat(8);
+// Many Org: more threads than the list's first pages hold.
+const MANY = 130;
+const manyNumber = (i) => `+1646555${String(1000 + i)}`;
+
+let browser;
+const pageErrors = [];
+const cspViolations = [];
+let page;   // UI Org, 1200 x 720
+
+async function newPage(viewport = { width: 1200, height: 720 }) {
+    const context = await browser.newContext({ viewport });
+    const p = await context.newPage();
+    p.setDefaultTimeout(10000);
+    p.on('pageerror', (err) => pageErrors.push(err.message));
+    p.on('console', (msg) => {
+        if (/Content Security Policy/i.test(msg.text())) {
+            cspViolations.push(msg.text());
+        }
+    });
+    return p;
+}
+
+const PASSWORD = 'ui test password';
+const emailOf = (org) => `person@${org.id}.example`;
+
+// Signs in to org with email and password and waits until the list is
+// shown and live.
+async function signIn(p, org) {
+    await p.goto(ctx.cluster.url('/'));
+    await p.getByLabel('Email').fill(emailOf(org));
+    await p.getByLabel('Password').fill(PASSWORD);
+    await p.getByRole('button', { name: 'Sign in' }).click();
+    await p.locator('#threads > li').first().waitFor();
+    await p.locator('#conn[data-state="live"]').waitFor();
+}
+
+const rows = (p) => p.locator('#threads > li');
+const rowOf = (p, text) => p.locator('#threads > li',
+    { has: p.locator('.row-name', { hasText: text }) });
+const names = (p) => p.locator('#threads .row-name').allTextContents();
+const tab = (p, name) => p.getByRole('button', { name, exact: true });
+
+// Waits until the list shows exactly these names, in any order.
+async function waitForNames(p, expected) {
+    const want = [...expected].sort();
+    const deadline = Date.now() + 10000;
+    let got;
+    for (;;) {
+        got = (await names(p)).sort();
+        if (JSON.stringify(got) === JSON.stringify(want)) {
+            return;
+        }
+        if (Date.now() > deadline) {
+            assert.deepEqual(got, want, 'the list shows these threads');
+        }
+        await new Promise((r) => setTimeout(r, 100));
+    }
+}
+
+async function inParallel(items, n, fn) {
+    const queue = [...items];
+    await Promise.all(Array.from({ length: n }, async () => {
+        while (queue.length) {
+            await fn(queue.shift());
+        }
+    }));
+}
+
+// A contact's name, set in the store: nothing names a contact over the
+// API yet (the contact record comes with PATCH /api/v1/contacts/{id}).
+async function nameContact(phone, name) {
+    await execFileAsync(sqlite3Path, ['-cmd', '.timeout 5000',
+        ctx.cluster.storePath,
+        `UPDATE contacts SET name = '${name}' WHERE phone = '${phone}'`]);
+}
+
+before(async () => {
+    const cluster = await ctx.ready;
+    const [ui, many] = cluster.orgs;
+    for (const org of cluster.orgs) {
+        await addUser(cluster, org, emailOf(org), PASSWORD);
+    }
+    for (const [from, body] of [[UK, 'Hello from London'],
+        [US, 'Hi from San Francisco'], [NAMED, 'Is the shop open?'],
+        [LONG, LONG_BODY]]) {
+        await deliverInbound(cluster, { org: ui, from, body });
+    }
+    await nameContact(NAMED, 'Zoë Fairweather');
+    await inParallel([...Array(MANY).keys()], 8, (i) => deliverInbound(
+        cluster, { org: many, from: manyNumber(i), body: `Thread ${i}` }));
+
+    browser = await chromium.launch({
+        executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+        args: ['--headless=new', '--no-sandbox', '--disable-gpu',
+               '--disable-quic', '--no-first-run',
+               '--disable-background-networking',
+               '--disable-component-update', '--disable-sync'],
+    });
+    page = await newPage();
+});
+
+async function closeBrowser() {
+    if (browser) {
+        await browser.close();
+        browser = null;
+    }
+}
+
+after(closeBrowser);
+
+test('the tab title counts unread messages, live', async () => {
+    await signIn(page, ctx.cluster.orgs[0]);
+    await rows(page).nth(3).waitFor();
+    assert.equal(await page.title(), '(4) Inbox');
+    await deliverInbound(ctx.cluster, { from: UK, body: 'One more thing' });
+    await page.waitForFunction(() => document.title === '(5) Inbox');
+});
+
+test('numbers are written for people: UK and US', async () => {
+    assert.equal(await rowOf(page, '+44 20 7946 0958').count(), 1);
+    assert.equal(await rowOf(page, '+1 (415) 555-0123').count(), 1);
+    assert.equal(await rowOf(page, 'Zoë Fairweather').count(), 1);
+    // the formatter's other rules, and what it leaves alone
+    const shown = await page.evaluate(() => [
+        '+447700900123', '+441214960000', '+33123456789', '+61412345678',
+        '+919876543210', '+5511912345678', '+4930123456', '+3531234567',
+        '12345', 'not a number', '+1415555'].map(window.inboxPhone.format));
+    assert.deepEqual(shown, [
+        '+44 7700 900123', '+44 121 496 0000', '+33 1 23 45 67 89',
+        '+61 412 345 678', '+91 98765 43210', '+55 11 91234-5678',
+        '+49 30123456', '+353 1234567', '12345', 'not a number',
+        '+1 415555']);
+});
+
+test('search finds a thread by part of its number in any formatting, '
+    + 'or by name; Esc clears it', async () => {
+    const search = page.getByRole('searchbox', {
+        name: 'Search conversations' });
+    await page.locator('body').press('/');
+    assert.equal(await page.evaluate(() => document.activeElement.id),
+        'search', '/ focuses the search');
+    await page.keyboard.type('7946 09');
+    await waitForNames(page, ['+44 20 7946 0958']);
+
+    await search.press('Escape');
+    assert.equal(await search.inputValue(), '');
+    await waitForNames(page, ['+44 20 7946 0958', '+1 (415) 555-0123',
+        'Zoë Fairweather', '+1 (617) 555-0199']);
+
+    await search.fill('(415) 555-01');
+    await waitForNames(page, ['+1 (415) 555-0123']);
+    await search.fill('fairw');
+    await waitForNames(page, ['Zoë Fairweather']);
+    await search.fill('nobody at all');
+    await page.locator('#list-status',
+        { hasText: 'No conversations match' }).waitFor();
+    assert.equal(await rows(page).count(), 0);
+
+    await search.press('Escape');
+    await rows(page).nth(3).waitFor();
+    await search.press('Escape');
+    assert.notEqual(await page.evaluate(() => document.activeElement.id),
+        'search', 'a second Esc leaves the search box');
+});
+
+test('the tabs switch between the five filters, with counts when the API '
+    + 'gives them', async () => {
+    const answer = await api(ctx.cluster, '/api/v1/conversations',
+        ctx.cluster.orgs[0].token);
+    const counts = answer.json.counts;
+    for (const [name, filter] of [['All', 'all'], ['Unread', 'unread'],
+        ['Unresponded', 'unresponded'], ['Starred', 'starred'],
+        ['Archived', 'archived']]) {
+        const count = page.locator(`#count-${filter}`);
+        if (counts) {
+            await count.filter({ hasText: String(counts[filter]) })
+                .waitFor();
+        } else {
+            assert.equal(await count.isVisible(), false,
+                'no count shown when the API gives none');
+        }
+        await tab(page, name).click();
+        await page.locator(`.tab[data-filter="${filter}"]`
+            + '[aria-pressed="true"]').waitFor();
+        if (filter === 'starred' || filter === 'archived') {
+            await page.locator('#list-status', { hasText:
+                `No ${filter} conversations.` }).waitFor();
+            assert.equal(await rows(page).count(), 0);
+        } else {
+            // every thread here is unread and waits for a reply
+            await waitForNames(page, ['+44 20 7946 0958',
+                '+1 (415) 555-0123', 'Zoë Fairweather',
+                '+1 (617) 555-0199']);
+        }
+    }
+    await tab(page, 'All').click();
+    await page.locator('.tab[data-filter="all"][aria-pressed="true"]')
+        .waitFor();
+    await rows(page).nth(3).waitFor();
+});
+
+test('keyboard: j and k move and open, Esc closes, and no key acts while '
+    + 'typing', async () => {
+    const order = await names(page);
+    const current = page.locator('#threads .thread-row[aria-current="true"]'
+        + ' .row-name');
+    await page.locator('body').press('j');
+    await current.filter({ hasText: order[0] }).waitFor();
+    assert.equal(await page.locator('#thread-title').textContent(),
+        order[0]);
+    await page.keyboard.press('j');
+    await current.filter({ hasText: order[1] }).waitFor();
+    await page.locator('#thread-title', { hasText: order[1] }).waitFor();
+    await page.keyboard.press('j');
+    await current.filter({ hasText: order[2] }).waitFor();
+    await page.keyboard.press('k');
+    await current.filter({ hasText: order[1] }).waitFor();
+    await page.keyboard.press('Escape');
+    await page.locator('#thread-view').waitFor({ state: 'hidden' });
+    assert.equal(await current.count(), 0);
+
+    // typed into the search, j and s are letters, not commands
+    await page.keyboard.press('/');
+    await page.keyboard.type('js');
+    assert.equal(await page.locator('#search').inputValue(), 'js');
+    assert.equal(await page.locator('#thread-view').isVisible(), false);
+    await page.keyboard.press('Escape');
+    await page.keyboard.press('Escape');
+    await rows(page).nth(3).waitFor();
+});
+
+// The actions below need the conversation actions of the API
+// (POST /api/v1/conversations/{id}/star, archive, unread...).
+
+test('s stars the open thread: the Starred tab lists it, and another '
+    + 'browser sees it live', async () => {
+    const other = await newPage();
+    try {
+        await signIn(other, ctx.cluster.orgs[0]);
+        await tab(other, 'Starred').click();
+        await other.locator('#list-status',
+            { hasText: 'No starred conversations.' }).waitFor();
+
+        await rowOf(page, 'Zoë Fairweather').getByRole('button').click();
+        await page.locator('#thread-title',
+            { hasText: 'Zoë Fairweather' }).waitFor();
+        await page.locator('#messages .message').first().waitFor();
+        await page.keyboard.press('s');
+        await page.getByRole('button', { name: 'Unstar' }).waitFor();
+        await rowOf(page, 'Zoë Fairweather').locator('.row-star')
+            .waitFor();
+        await page.locator('#count-starred', { hasText: /^1$/ }).waitFor();
+
+        // live, in the other browser's Starred tab
+        await waitForNames(other, ['Zoë Fairweather']);
+
+        await tab(page, 'Starred').click();
+        await waitForNames(page, ['Zoë Fairweather']);
+
+        // unstarred from the header button, it leaves both lists
+        await page.getByRole('button', { name: 'Unstar' }).click();
+        await page.getByRole('button', { name: 'Star', exact: true })
+            .waitFor();
+        await waitForNames(page, []);
+        await waitForNames(other, []);
+        await page.locator('#count-starred', { hasText: /^0$/ }).waitFor();
+        await tab(page, 'All').click();
+        await rows(page).nth(3).waitFor();
+    } finally {
+        await other.context().close();
+    }
+});
+
+test('e archives: the thread leaves All, is under Archived, a search '
+    + 'still finds it, and Unarchive brings it back', async () => {
+    await rowOf(page, '+1 (415) 555-0123').getByRole('button').click();
+    await page.locator('#thread-title',
+        { hasText: '+1 (415) 555-0123' }).waitFor();
+    await page.locator('#messages .message').first().waitFor();
+    await page.locator('body').press('e');
+    await page.getByRole('button', { name: 'Unarchive' }).waitFor();
+    await waitForNames(page, ['+44 20 7946 0958', 'Zoë Fairweather',
+        '+1 (617) 555-0199']);
+
+    await tab(page, 'Archived').click();
+    await waitForNames(page, ['+1 (415) 555-0123']);
+
+    // a search from the default view finds it, shown as archived
+    await tab(page, 'All').click();
+    await page.locator('#search').fill('415 555');
+    await waitForNames(page, ['+1 (415) 555-0123']);
+    await rowOf(page, '+1 (415) 555-0123').locator('.row-archived')
+        .waitFor();
+    await page.locator('#search').press('Escape');
+
+    await page.getByRole('button', { name: 'Unarchive' }).click();
+    await page.getByRole('button', { name: 'Archive', exact: true })
+        .waitFor();
+    await waitForNames(page, ['+44 20 7946 0958', '+1 (415) 555-0123',
+        'Zoë Fairweather', '+1 (617) 555-0199']);
+});
+
+test('a new message brings an archived thread back to All, live',
+    async () => {
+        await rowOf(page, 'Zoë Fairweather').getByRole('button').click();
+        await page.locator('#thread-title',
+            { hasText: 'Zoë Fairweather' }).waitFor();
+        await page.getByRole('button', { name: 'Archive', exact: true })
+            .click();
+        await page.getByRole('button', { name: 'Unarchive' }).waitFor();
+        await page.keyboard.press('Escape');
+        await page.locator('#thread-view').waitFor({ state: 'hidden' });
+        await waitForNames(page, ['+44 20 7946 0958', '+1 (415) 555-0123',
+            '+1 (617) 555-0199']);
+
+        await deliverInbound(ctx.cluster, { from: NAMED,
+            body: 'Are you still there?' });
+        const row = rowOf(page, 'Zoë Fairweather');
+        await row.locator('.row-preview', { hasText: 'Are you still there?' })
+            .waitFor();
+        assert.equal(await row.locator('.row-archived').isVisible(), false);
+        assert.equal(await rows(page).first().locator('.row-name')
+            .textContent(), 'Zoë Fairweather');
+    });
+
+test('u marks the open thread unread: it closes and its badge is back',
+    async () => {
+        const row = rowOf(page, '+44 20 7946 0958');
+        await row.getByRole('button').click();
+        await page.locator('#messages .message').first().waitFor();
+        await row.locator('.badge').waitFor({ state: 'hidden' });
+        const before = await page.title();
+
+        await page.locator('body').press('u');
+        await page.locator('#thread-view').waitFor({ state: 'hidden' });
+        await row.locator('.badge').waitFor();
+        assert.ok(Number(await row.locator('.badge').textContent()) >= 1);
+        await page.waitForFunction((t) => document.title !== t, before);
+        await tab(page, 'Unread').click();
+        await rowOf(page, '+44 20 7946 0958').waitFor();
+        await tab(page, 'All').click();
+        await rows(page).nth(3).waitFor();
+    });
+
+test('while live updates are down a banner says so; when they are back '
+    + 'it goes and the list is brought up to date', async () => {
+    const banner = page.getByRole('alert').filter(
+        { hasText: 'Live updates are down' });
+    assert.equal(await banner.isVisible(), false);
+    await ctx.cluster.stopWs();
+    try {
+        await banner.waitFor();
+        await page.locator('#conn[data-state="reconnecting"]').waitFor();
+        // what arrives meanwhile cannot be pushed
+        await deliverInbound(ctx.cluster, { from: '+12125550111',
+            body: 'Sent while you were away' });
+    } finally {
+        await ctx.cluster.startWs();
+    }
+    await banner.waitFor({ state: 'hidden', timeout: 30000 });
+    await page.locator('#conn[data-state="live"]').waitFor();
+    await rowOf(page, '+1 (212) 555-0111').waitFor();
+    assert.equal(await rowOf(page, '+1 (212) 555-0111')
+        .locator('.row-preview').textContent(), 'Sent while you were away');
+});
+
+test('the list loads more as it scrolls, past 100 threads, with no '
+    + 'thread twice when live messages arrive meanwhile', async () => {
+    const p = await newPage();
+    try {
+        await signIn(p, ctx.cluster.orgs[1]);
+        const first = await rows(p).count();
+        assert.ok(first < MANY, `the first page is not everything (${first})`);
+
+        // the oldest thread (not loaded yet) and a new one get messages
+        await deliverInbound(ctx.cluster, { org: ctx.cluster.orgs[1],
+            from: manyNumber(0), body: 'Back to the top' });
+        await deliverInbound(ctx.cluster, { org: ctx.cluster.orgs[1],
+            from: '+16465559999', body: 'Brand new' });
+        await p.locator('#threads > li:nth-child(2) .row-preview',
+            { hasText: 'Back to the top' }).waitFor();
+
+        const total = MANY + 1;
+        const deadline = Date.now() + 30000;
+        while (await rows(p).count() < total) {
+            assert.ok(Date.now() < deadline, 'every thread was loaded; got '
+                + await rows(p).count());
+            await p.locator('#threads-scroll').evaluate(
+                (el) => { el.scrollTop = el.scrollHeight; });
+            await p.waitForTimeout(150);
+        }
+        await p.waitForTimeout(500);
+        const ids = await p.locator('#threads > li').evaluateAll(
+            (lis) => lis.map((li) => li.dataset.id));
+        assert.equal(ids.length, total);
+        assert.equal(new Set(ids).size, total, 'no thread twice');
+        const shown = await names(p);
+        assert.equal(shown[0], '+1 (646) 555-9999');
+        assert.equal(shown[1], '+1 (646) 555-1000');
+        // in the API's own order
+        const all = await api(ctx.cluster, '/api/v1/conversations?limit=200',
+            ctx.cluster.orgs[1].token);
+        assert.deepEqual(ids, all.json.items.map((c) => c.id));
+        assert.equal(await p.locator('#list-more').textContent(), '');
+    } finally {
+        await p.context().close();
+    }
+});
+
+test('at 390 px wide nothing scrolls sideways; the list and the thread '
+    + 'take turns, with a way back', async () => {
+    const p = await newPage({ width: 390, height: 844 });
+    try {
+        // unread again, so that its row has a badge
+        await deliverInbound(ctx.cluster, { from: LONG, body: LONG_BODY });
+        await signIn(p, ctx.cluster.orgs[0]);
+        const longRow = rowOf(p, '+1 (617) 555-0199');
+        await longRow.locator('.badge').waitFor();
+        const width = () => p.evaluate(
+            () => document.documentElement.scrollWidth);
+        assert.ok(await width() <= 390, `page is ${await width()} px wide`);
+        for (const sel of ['.row-time', '.badge', '.row-preview']) {
+            const box = await longRow.locator(sel).boundingBox();
+            assert.ok(box && box.x >= 0 && box.x + box.width <= 390,
+                `${sel} is on screen: ${JSON.stringify(box)}`);
+        }
+
+        await longRow.getByRole('button').click();
+        await p.locator('#messages .message .body',
+            { hasText: 'Supercalifragilistic' }).first().waitFor();
+        assert.equal(await p.locator('#threads').isVisible(), false,
+            'the thread takes the whole screen');
+        assert.ok(await width() <= 390, `thread is ${await width()} px wide`);
+        for (const name of ['Star', 'Archive', 'Mark unread', 'Contact']) {
+            const box = await p.getByRole('button', { name, exact: true })
+                .boundingBox();
+            assert.ok(box && box.x + box.width <= 390, `${name} on screen`);
+        }
+
+        await p.getByRole('button', { name: 'Back' }).click();
+        await longRow.waitFor();
+        assert.equal(await p.locator('#thread-view').isVisible(), false);
+
+        // and with the banner up
+        await ctx.cluster.stopWs();
+        try {
+            await p.getByRole('alert').filter(
+                { hasText: 'Live updates are down' }).waitFor();
+            assert.ok(await width() <= 390,
+                `with the banner ${await width()} px wide`);
+        } finally {
+            await ctx.cluster.startWs();
+        }
+    } finally {
+        await p.context().close();
+    }
+});
+
+// The contact's record needs the contacts routes (GET and PATCH
+// /api/v1/contacts/{id}, its timeline).
+
+test('the contact panel names an unknown number and tags it; the thread '
+    + 'and the list show the name at once, and it stays', async () => {
+    await page.locator('#search').fill('7946');
+    const row = rowOf(page, '+44 20 7946 0958');
+    await waitForNames(page, ['+44 20 7946 0958']);
+    await row.getByRole('button').click();
+    await page.locator('#messages .message').first().waitFor();
+
+    await page.getByRole('button', { name: 'Contact', exact: true }).click();
+    const panel = page.getByRole('complementary', { name: 'Contact' });
+    await panel.getByLabel('Name').waitFor();
+    assert.equal(await panel.locator('#contact-phone').textContent(),
+        '+44 20 7946 0958');
+    assert.equal(await panel.getByLabel('Name').inputValue(), '');
+    await panel.locator('.timeline-item', { hasText: 'Hello from London' })
+        .waitFor();
+    assert.equal(await panel.locator('.timeline-item').first()
+        .locator('.timeline-what').textContent(), 'Message received');
+
+    await panel.getByLabel('Name').fill('Ada Lovelace');
+    await panel.getByLabel('Tags').fill('vip, london, vip');
+    await panel.getByRole('button', { name: 'Save' }).click();
+    await panel.getByText('Saved.').waitFor();
+    assert.equal(await page.locator('#thread-title').textContent(),
+        'Ada Lovelace');
+    assert.equal(await page.locator('#thread-sub').textContent(),
+        '+44 20 7946 0958');
+    await waitForNames(page, ['Ada Lovelace']);
+
+    // as the server keeps it: opened again, and over the API
+    await page.getByRole('button', { name: 'Close', exact: true }).click();
+    await page.getByRole('button', { name: 'Contact', exact: true }).click();
+    await panel.getByLabel('Name').waitFor();
+    await page.waitForFunction(() =>
+        document.getElementById('contact-name').value === 'Ada Lovelace');
+    assert.deepEqual((await panel.getByLabel('Tags').inputValue())
+        .split(', ').sort(), ['london', 'vip']);
+    await page.keyboard.press('Escape');
+    await panel.waitFor({ state: 'hidden' });
+    await page.keyboard.press('Escape');
+    await page.locator('#search').fill('lovelace');
+    await waitForNames(page, ['Ada Lovelace']);
+    await page.locator('#search').fill('');
+    await rows(page).nth(3).waitFor();
+});
+
+test('no page errors and no Content-Security-Policy violations',
+    async () => {
+        assert.deepEqual(pageErrors, []);
+        assert.deepEqual(cspViolations, []);
+    });
+
+errorLogIsCleanTest(ctx, closeBrowser);

@@ -1,0 +1,177 @@
+/*
+ * The JSON request reader: what a route's declared fields let through,
+ * and the 400 naming the field for everything else.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <inbox/request.h>
+#include "check.h"
+
+
+static const inbox_field_t  hours[] = {
+    { .name = "start", .type = INBOX_FIELD_STRING, .required = 1,
+      .max = 5 },
+    { .name = "end", .type = INBOX_FIELD_STRING, .required = 1, .max = 5 },
+    { .name = NULL }
+};
+
+static const inbox_field_t  fields[] = {
+    { .name = "email", .type = INBOX_FIELD_STRING, .required = 1,
+      .min = 1, .max = 20 },
+    { .name = "name", .type = INBOX_FIELD_STRING, .nullable = 1,
+      .max = 4 },
+    { .name = "tags", .type = INBOX_FIELD_STRINGS, .max = 2,
+      .item_max = 3 },
+    { .name = "limit", .type = INBOX_FIELD_INTEGER, .min = 1, .max = 200 },
+    { .name = "all", .type = INBOX_FIELD_BOOLEAN },
+    { .name = "quiet_hours", .type = INBOX_FIELD_OBJECT, .fields = hours },
+    { .name = NULL }
+};
+
+
+/* Parses body and expects a refusal naming field (NULL: none). */
+static void
+refused(const char *body, const char *field, const char *message_part)
+{
+    inbox_error_t    err;
+    inbox_request_t  req;
+
+    if (inbox_request_parse(body, strlen(body), fields, &req, &err)
+        != INBOX_ERR_INVALID)
+    {
+        fprintf(stderr, "    %s was not refused\n", body);
+        CHECK(0);
+        inbox_request_free(&req);
+        return;
+    }
+
+    CHECK_INT(err.code, INBOX_ERR_INVALID);
+    CHECK(req.root == NULL);
+    CHECK_STR(err.field, field ? field : "");
+
+    if (message_part != NULL && strstr(err.message, message_part) == NULL) {
+        fprintf(stderr, "    \"%s\" lacks \"%s\" (body %s)\n", err.message,
+                message_part, body);
+        CHECK(0);
+    }
+}
+
+
+TEST(a_body_that_fits_is_read)
+{
+    const char      *body;
+    inbox_error_t    err;
+    inbox_request_t  req;
+
+    body = "{\"email\":\"a@b.test\",\"name\":null,\"tags\":[\"vip\",\"é\"],"
+           "\"limit\":200,\"all\":false,"
+           "\"quiet_hours\":{\"start\":\"21:00\",\"end\":\"08:00\"}}";
+
+    CHECK_INT(inbox_request_parse(body, strlen(body), fields, &req, &err),
+              INBOX_OK);
+    CHECK_STR(inbox_request_string(&req, "email"), "a@b.test");
+    CHECK(inbox_request_string(&req, "name") == NULL);
+    CHECK(inbox_request_has(&req, "name"));
+    CHECK(YAJL_IS_NULL(inbox_request_get(&req, "name")));
+    CHECK(!inbox_request_has(&req, "missing"));
+    CHECK_STR(inbox_request_string(&req, "quiet_hours.end"), "08:00");
+    CHECK_INT(YAJL_GET_INTEGER(inbox_request_get(&req, "limit")), 200);
+    inbox_request_free(&req);
+    CHECK(req.root == NULL);
+
+    /* optional fields may be left out; the body needs no NUL after it */
+    body = "{\"email\":\"x@y\"}trailing";
+    CHECK_INT(inbox_request_parse(body, strlen("{\"email\":\"x@y\"}"),
+                                  fields, &req, &err), INBOX_OK);
+    inbox_request_free(&req);
+}
+
+
+TEST(each_mistake_names_its_field)
+{
+    refused("{}", "email", "email is required");
+    refused("{\"email\":5}", "email", "email must be a string");
+    refused("{\"email\":null}", "email", "not null");
+    refused("{\"email\":\"\"}", "email", "may not be empty");
+    refused("{\"email\":\"123456789012345678901\"}", "email",
+            "at most 20 characters");
+    refused("{\"email\":\"a@b\",\"emial\":\"a@b\"}", "emial",
+            "emial is not a field of this request; it takes email, name, "
+            "tags, limit, all and quiet_hours");
+    refused("{\"email\":\"a@b\",\"email\":\"c@d\"}", "email", "twice");
+    refused("{\"email\":\"a@b\",\"tags\":\"vip\"}", "tags",
+            "an array of strings");
+    refused("{\"email\":\"a@b\",\"tags\":[\"a\",2]}", "tags",
+            "an array of strings");
+    refused("{\"email\":\"a@b\",\"tags\":[\"a\",\"b\",\"c\"]}", "tags",
+            "at most 2 items");
+    refused("{\"email\":\"a@b\",\"tags\":[\"long\"]}", "tags",
+            "each item of tags may have at most 3 characters");
+    refused("{\"email\":\"a@b\",\"limit\":0}", "limit", "from 1 to 200");
+    refused("{\"email\":\"a@b\",\"limit\":1.5}", "limit", "whole number");
+    refused("{\"email\":\"a@b\",\"limit\":99999999999999999999}", "limit",
+            "whole number");
+    refused("{\"email\":\"a@b\",\"all\":\"yes\"}", "all", "true or false");
+    refused("{\"email\":\"a@b\",\"quiet_hours\":{\"start\":\"21:00\"}}",
+            "quiet_hours.end", "quiet_hours.end is required");
+    refused("{\"email\":\"a@b\",\"quiet_hours\":{\"start\":\"21:00\","
+            "\"end\":\"8\",\"tz\":1}}", "quiet_hours.tz", "not a field");
+    refused("{\"email\":\"a@b\",\"quiet_hours\":[]}", "quiet_hours",
+            "an object");
+}
+
+
+TEST(what_is_not_a_json_object_is_refused)
+{
+    inbox_error_t    err;
+    inbox_request_t  req;
+
+    refused("", NULL, "needs a JSON object");
+    refused("{\"email\":", NULL, "not valid JSON");
+    refused("email=a@b", NULL, "not valid JSON");
+    refused("[\"email\"]", NULL, "must be a JSON object");
+    refused("\"a@b\"", NULL, "must be a JSON object");
+    refused("{\"email\":\"a@b\"} {}", NULL, "not valid JSON");
+
+    /* a NUL byte, raw or escaped, would cut a string short unseen */
+    CHECK_INT(inbox_request_parse("{\"email\":\"a\0@b\"}", 16, fields, &req,
+                                  &err), INBOX_ERR_INVALID);
+    CHECK(strstr(err.message, "NUL") != NULL);
+    refused("{\"email\":\"a\\u0000@b\"}", NULL, "NUL");
+    /* an escaped backslash before "u0000" is text, not NUL */
+    CHECK_INT(inbox_request_parse("{\"email\":\"a\\\\u0000\"}", 20, fields,
+                                  &req, &err), INBOX_OK);
+    CHECK_STR(inbox_request_string(&req, "email"), "a\\u0000");
+    inbox_request_free(&req);
+
+    /* nesting is bounded before yajl builds (and recursively frees) it */
+    refused("{\"email\":\"a\",\"tags\":"
+            "[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]}", NULL,
+            "nests more than");
+}
+
+
+TEST(strings_must_be_valid_utf8)
+{
+    /* surrogates, which yajl's own check lets through: as bytes, and a
+     * lone low one escaped (yajl makes a lone high one "?") */
+    refused("{\"email\":\"\xed\xa0\x80@b\"}", "email", "not valid UTF-8");
+    refused("{\"email\":\"a@b\",\"tags\":[\"\\udfff\"]}", "tags",
+            "not valid UTF-8");
+    refused("{\"email\":\"a@b\",\"\xff\":1}", NULL, "not valid");
+    /* characters are counted, not bytes: four of them fit in name */
+    {
+        const char      *body = "{\"email\":\"a@b\",\"name\":\"éééé\"}";
+        inbox_error_t    err;
+        inbox_request_t  req;
+
+        CHECK_INT(inbox_request_parse(body, strlen(body), fields, &req,
+                                      &err), INBOX_OK);
+        inbox_request_free(&req);
+    }
+    refused("{\"email\":\"a@b\",\"name\":\"ééééé\"}", "name",
+            "at most 4 characters");
+}
+
+
+RUN_TESTS()

@@ -359,7 +359,24 @@ static const char *inbox_sqlite_migrations[] = {
     "  expires_at INTEGER NOT NULL"
     ");"
     "CREATE INDEX sessions_by_expiry ON sessions (expires_at);"
-    "CREATE INDEX sessions_by_user ON sessions (user_id);"
+    "CREATE INDEX sessions_by_user ON sessions (user_id);",
+
+    /*
+     * 7: contacts' tags, one row each in the order given (rowid), unique
+     * per contact in any ASCII case (NOCASE, as contact.h says), found
+     * by tag for the contacts list's filter; the contacts list, newest
+     * first.
+     */
+    "CREATE TABLE contact_tags ("
+    "  id INTEGER PRIMARY KEY,"
+    "  contact_id INTEGER NOT NULL REFERENCES contacts (id),"
+    "  org_id INTEGER NOT NULL REFERENCES orgs (id),"
+    "  tag TEXT NOT NULL COLLATE NOCASE,"
+    "  UNIQUE (contact_id, tag)"
+    ");"
+    "CREATE INDEX contact_tags_by_tag ON contact_tags (org_id, tag);"
+    "CREATE INDEX contacts_by_created ON contacts"
+    "  (org_id, created_at DESC, id DESC);",
 };
 
 #define INBOX_SQLITE_VERSION                                                  \

@@ -865,7 +865,11 @@ TEST(stored_events_refer_to_a_long_message_without_copying_it)
 /* Migration 6 made the sessions table. */
 #define UNDO_SCHEMA_6  "DROP TABLE sessions;"
 
-#define SCHEMA_NOW  6
+/* Migration 7 made contacts' tags and the contacts list's index. */
+#define UNDO_SCHEMA_7                                                       \
+    "DROP TABLE contact_tags; DROP INDEX contacts_by_created;"
+
+#define SCHEMA_NOW  7
 
 
 /* Migration 5 counts the threads a store has already, as every later
@@ -888,7 +892,7 @@ TEST(migrating_counts_the_threads_there_are)
     inbox_store_close(f.store);
     f.store = NULL;
 
-    CHECK_INT(db_exec(&f, UNDO_SCHEMA_6 UNDO_SCHEMA_5
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_7 UNDO_SCHEMA_6 UNDO_SCHEMA_5
                       "PRAGMA user_version = 4;"),
               SQLITE_OK);
 
@@ -921,7 +925,8 @@ TEST(migrating_keeps_the_ids_of_stored_frames)
     f.store = NULL;
 
     /* back to schema 3, its events as they were stored then */
-    CHECK_INT(db_exec(&f, UNDO_SCHEMA_6 UNDO_SCHEMA_5), SQLITE_OK);
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_7 UNDO_SCHEMA_6 UNDO_SCHEMA_5),
+              SQLITE_OK);
     snprintf(sql, sizeof(sql),
         "DROP TABLE store_info; DROP TABLE events;"
         "CREATE TABLE events (org_id INTEGER NOT NULL REFERENCES orgs (id),"

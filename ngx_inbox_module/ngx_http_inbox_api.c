@@ -56,6 +56,7 @@ static ngx_str_t  ngx_http_inbox_api_prefix = ngx_string("/api/v1/");
 #define ANYONE   NGX_HTTP_INBOX_AUTH_NONE
 #define NOBODY   NGX_HTTP_INBOX_BODY_NONE, 0, NULL
 #define JSON(n)  NGX_HTTP_INBOX_BODY_JSON, (n), NULL
+#define BINARY(n, types)  NGX_HTTP_INBOX_BODY_BINARY, (n), (types)
 
 static const ngx_http_inbox_api_route_t  ngx_http_inbox_api_routes[] = {
 
@@ -99,6 +100,29 @@ static const ngx_http_inbox_api_route_t  ngx_http_inbox_api_routes[] = {
     { NGX_HTTP_POST, "realtime/ticket", USER, NOBODY,
       ngx_http_inbox_realtime_ticket },
 
+    /* contacts (ngx_http_inbox_contacts.c) */
+    { NGX_HTTP_GET, "contacts", USER, NOBODY,
+      ngx_http_inbox_contacts_list },
+
+    { NGX_HTTP_POST, "contacts", USER,
+      JSON(NGX_HTTP_INBOX_CONTACT_BODY_MAX),
+      ngx_http_inbox_contact_create },
+
+    /* as large as its location's client_max_body_size */
+    { NGX_HTTP_POST, "contacts/import", USER,
+      BINARY(NGX_HTTP_INBOX_IMPORT_BODY_MAX, "text/csv"),
+      ngx_http_inbox_contacts_import },
+
+    { NGX_HTTP_GET, "contacts/*", USER, NOBODY,
+      ngx_http_inbox_contact_get },
+
+    { NGX_HTTP_PATCH, "contacts/*", USER,
+      JSON(NGX_HTTP_INBOX_CONTACT_BODY_MAX),
+      ngx_http_inbox_contact_update },
+
+    { NGX_HTTP_GET, "contacts/*/timeline", USER, NOBODY,
+      ngx_http_inbox_contact_timeline },
+
     { 0, NULL, 0, 0, 0, NULL, NULL }
 };
 
@@ -107,6 +131,7 @@ static const ngx_http_inbox_api_route_t  ngx_http_inbox_api_routes[] = {
 #undef ANYONE
 #undef NOBODY
 #undef JSON
+#undef BINARY
 
 
 ngx_int_t
@@ -288,7 +313,13 @@ ngx_http_inbox_api_body_handler(ngx_http_request_t *r)
 
     api = ngx_http_get_module_ctx(r, ngx_http_inbox_module);
 
-    rc = ngx_http_inbox_request_body(r, api->route->max, &api->body);
+    if (api->route->body == NGX_HTTP_INBOX_BODY_BINARY) {
+        /* left where nginx put it, for the pool thread to read */
+        rc = ngx_http_inbox_request_body_size(r, api->route->max);
+
+    } else {
+        rc = ngx_http_inbox_request_body(r, api->route->max, &api->body);
+    }
 
     if (rc == NGX_DECLINED) {
         /* a chunked body, which had no length to check before */

@@ -13,7 +13,9 @@
  *
  * Then the route's prepare function runs in the event loop: it reads the
  * path's {id}, the query and the body (ngx_http_inbox_api_json) into
- * api->args (allocated from the request pool) and names api->op.  Its
+ * api->args (allocated from the request pool) and names api->op; a
+ * binary body stays where nginx put it (r->request_body: buffers or a
+ * temporary file), for op to read in its pool thread.  Its
  * mistakes go to api->invalid, answered once the caller is authenticated
  * (at once for a route anyone may call).  Then one job (see
  * ngx_http_inbox_task.h) checks the token or session and, when it is good,
@@ -69,7 +71,8 @@ typedef enum {
 typedef enum {
     NGX_HTTP_INBOX_BODY_NONE = 0,    /* whatever is sent is discarded */
     NGX_HTTP_INBOX_BODY_JSON,        /* application/json, up to max bytes */
-    NGX_HTTP_INBOX_BODY_BINARY       /* one of .types, up to max bytes */
+    NGX_HTTP_INBOX_BODY_BINARY       /* one of .types, up to max bytes,
+                                        left unread for op */
 } ngx_http_inbox_body_t;
 
 
@@ -91,7 +94,9 @@ struct ngx_http_inbox_api_s {
     ngx_http_inbox_credential_t  credential;
     /* only hashes travel: the store knows no plain tokens or sessions */
     char                         credential_hash[INBOX_TOKEN_HASH_MAX];
-    ngx_str_t                    body;        /* a JSON or binary body */
+    ngx_str_t                    body;        /* a JSON body; a binary
+                                                 one stays in
+                                                 r->request_body */
     inbox_principal_t            principal;   /* set before op runs */
     inbox_error_t                invalid;     /* answered once
                                                  authenticated */
@@ -146,6 +151,24 @@ ngx_int_t ngx_http_inbox_session_login(ngx_http_request_t *r,
 ngx_int_t ngx_http_inbox_session_logout(ngx_http_request_t *r,
     ngx_http_inbox_api_t *api, ngx_str_t *id);
 ngx_int_t ngx_http_inbox_session_me(ngx_http_request_t *r,
+    ngx_http_inbox_api_t *api, ngx_str_t *id);
+
+/* Contacts (ngx_http_inbox_contacts.c).  An import's body is as large as
+ * its location's client_max_body_size (config/inbox-server.conf). */
+#define NGX_HTTP_INBOX_CONTACT_BODY_MAX  (64 * 1024)
+#define NGX_HTTP_INBOX_IMPORT_BODY_MAX   (16 * 1024 * 1024)
+
+ngx_int_t ngx_http_inbox_contacts_list(ngx_http_request_t *r,
+    ngx_http_inbox_api_t *api, ngx_str_t *id);
+ngx_int_t ngx_http_inbox_contact_create(ngx_http_request_t *r,
+    ngx_http_inbox_api_t *api, ngx_str_t *id);
+ngx_int_t ngx_http_inbox_contacts_import(ngx_http_request_t *r,
+    ngx_http_inbox_api_t *api, ngx_str_t *id);
+ngx_int_t ngx_http_inbox_contact_get(ngx_http_request_t *r,
+    ngx_http_inbox_api_t *api, ngx_str_t *id);
+ngx_int_t ngx_http_inbox_contact_update(ngx_http_request_t *r,
+    ngx_http_inbox_api_t *api, ngx_str_t *id);
+ngx_int_t ngx_http_inbox_contact_timeline(ngx_http_request_t *r,
     ngx_http_inbox_api_t *api, ngx_str_t *id);
 
 

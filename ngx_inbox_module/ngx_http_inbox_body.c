@@ -1,6 +1,7 @@
 
 /*
- * Request bodies: read whole, and what their Content-Type says.
+ * Request bodies: read whole or measured, and what their Content-Type
+ * says.
  */
 
 
@@ -71,6 +72,24 @@ ngx_http_inbox_request_body(ngx_http_request_t *r, size_t max,
     body->len = p - body->data;
 
     return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_inbox_request_body_size(ngx_http_request_t *r, size_t max)
+{
+    off_t         len;
+    ngx_chain_t  *cl;
+
+    len = 0;
+
+    if (r->request_body != NULL) {
+        for (cl = r->request_body->bufs; cl; cl = cl->next) {
+            len += ngx_buf_size(cl->buf);
+        }
+    }
+
+    return (len > (off_t) max) ? NGX_DECLINED : NGX_OK;
 }
 
 

@@ -1,7 +1,8 @@
 
 /*
  * Request bodies: read whole (for the JSON API and webhooks, whose bodies
- * are small and bounded), and what their Content-Type says.
+ * are small and bounded) or only measured (a binary API body, which its
+ * pool thread reads), and what their Content-Type says.
  */
 
 
@@ -23,6 +24,12 @@
  */
 ngx_int_t ngx_http_inbox_request_body(ngx_http_request_t *r, size_t max,
     ngx_str_t *body);
+
+/* NGX_OK when the body ngx_http_read_client_request_body read, in memory
+ * or in its temporary file, is at most max bytes, else NGX_DECLINED; the
+ * body itself is not touched (a large one is read in a pool thread). */
+ngx_int_t ngx_http_inbox_request_body_size(ngx_http_request_t *r,
+    size_t max);
 
 /* 1 when the request's Content-Type is the media type type ("a/b", any
  * case), with or without parameters. */

@@ -295,6 +295,21 @@ inbox_change_action(inbox_change_t *change,
 }
 
 
+void
+inbox_change_contact(inbox_change_t *change,
+    const inbox_conversation_t *conversation)
+{
+    memset(change, 0, sizeof(inbox_change_t));
+
+    change->conversation = conversation;
+    change->count = 1;
+
+    change->items[0].type = "conversation.updated";
+    change->items[0].conversation_id = conversation->id;
+    change->items[0].unread_total = -1;
+}
+
+
 int
 inbox_change_wants_total(const inbox_change_t *change)
 {

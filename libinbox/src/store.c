@@ -3,6 +3,7 @@
  * operation to it (see store_backend.h): the PLAIN ones as they are, the
  * RULED ones after (or before) applying libinbox's rule.
  */
+#include <stdlib.h>
 #include <string.h>
 #include <inbox/clock.h>
 #include <inbox/phone.h>
@@ -12,6 +13,8 @@
 
 
 static inbox_store_t *inbox_store_open_uri(const char *uri, int create,
+    inbox_error_t *err);
+static inbox_status_t inbox_store_e164(const char *phone,
     inbox_error_t *err);
 
 
@@ -195,6 +198,21 @@ inbox_store_contact_upsert(inbox_store_t *store, const char *org_id,
     const char *phone, const char *name, char id[INBOX_ID_MAX],
     inbox_error_t *err)
 {
+    inbox_status_t  status;
+
+    status = inbox_store_e164(phone, err);
+    if (status != INBOX_OK) {
+        return status;
+    }
+
+    return store->ops->contact_upsert(store, org_id, phone, name, id, err);
+}
+
+
+/* The store keeps numbers in E.164 only: callers normalize first. */
+static inbox_status_t
+inbox_store_e164(const char *phone, inbox_error_t *err)
+{
     char  e164[INBOX_PHONE_MAX];
 
     if (phone == NULL
@@ -207,7 +225,98 @@ inbox_store_contact_upsert(inbox_store_t *store, const char *org_id,
                                      "form (+15551234567)");
     }
 
-    return store->ops->contact_upsert(store, org_id, phone, name, id, err);
+    return INBOX_OK;
+}
+
+
+inbox_status_t
+inbox_store_contact_create(inbox_store_t *store, const char *org_id,
+    const char *phone, const inbox_contact_edit_t *edit,
+    inbox_contact_record_t *contact, inbox_error_t *err)
+{
+    inbox_status_t  status;
+
+    memset(contact, 0, sizeof(inbox_contact_record_t));
+
+    status = inbox_store_e164(phone, err);
+    if (status != INBOX_OK) {
+        return status;
+    }
+
+    return store->ops->contact_create(store, org_id, phone, edit, contact,
+                                      err);
+}
+
+
+inbox_status_t
+inbox_store_contacts_list(inbox_store_t *store, const char *org_id,
+    const inbox_contact_query_t *query, inbox_contact_page_t *page,
+    inbox_error_t *err)
+{
+    inbox_contact_query_t  q;
+
+    memset(page, 0, sizeof(inbox_contact_page_t));
+
+    q = *query;
+    q.limit = inbox_list_limit(query->limit);
+
+    return store->ops->contacts_list(store, org_id, &q, page, err);
+}
+
+
+/* The messages of the contact's conversation, as timeline entries; the
+ * other kinds join here when the store keeps them. */
+inbox_status_t
+inbox_store_contact_timeline(inbox_store_t *store, const char *org_id,
+    const char *contact_id, const char *cursor, unsigned limit,
+    inbox_timeline_page_t *page, inbox_error_t *err)
+{
+    size_t                   i;
+    inbox_status_t           status;
+    inbox_message_page_t     messages;
+    inbox_contact_record_t   contact;
+
+    memset(page, 0, sizeof(inbox_timeline_page_t));
+
+    status = inbox_store_contact_get(store, org_id, contact_id, &contact,
+                                     err);
+    if (status != INBOX_OK) {
+        inbox_contact_record_free(&contact);
+        return status;
+    }
+
+    status = inbox_store_messages_list(store, org_id,
+                                       contact.conversation_id, cursor,
+                                       limit, &messages, err);
+    inbox_contact_record_free(&contact);
+
+    if (status != INBOX_OK) {
+        inbox_message_page_free(&messages);
+        return status;
+    }
+
+    if (messages.count > 0) {
+        page->items = calloc(messages.count, sizeof(inbox_timeline_item_t));
+        if (page->items == NULL) {
+            inbox_message_page_free(&messages);
+            return inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
+        }
+    }
+
+    /* the messages move into the entries */
+    for (i = 0; i < messages.count; i++) {
+        page->items[i].type = INBOX_TIMELINE_MESSAGE;
+        page->items[i].at = messages.items[i].created_at;
+        page->items[i].message = messages.items[i];
+    }
+
+    page->count = messages.count;
+    memcpy(page->next_cursor, messages.next_cursor,
+           sizeof(page->next_cursor));
+
+    free(messages.items);
+
+    return INBOX_OK;
 }
 
 

@@ -91,6 +91,32 @@
       (inbox_store_t *store, const char *org_id, const char *phone,           \
        const char *name, char id[INBOX_ID_MAX], inbox_error_t *err),          \
       (store, org_id, phone, name, id, err))                                  \
+    X(PLAIN, contact_get,                                                     \
+      (inbox_store_t *store, const char *org_id, const char *contact_id,      \
+       inbox_contact_record_t *contact, inbox_error_t *err),                  \
+      (store, org_id, contact_id, contact, err))                              \
+    /* phone is E.164, edit checked (contact.h): store.c did */               \
+    X(RULED, contact_create,                                                  \
+      (inbox_store_t *store, const char *org_id, const char *phone,           \
+       const inbox_contact_edit_t *edit, inbox_contact_record_t *contact,     \
+       inbox_error_t *err),                                                   \
+      (store, org_id, phone, edit, contact, err))                             \
+    X(PLAIN, contact_update,                                                  \
+      (inbox_store_t *store, const char *org_id, const char *contact_id,      \
+       const inbox_contact_edit_t *edit, inbox_contact_record_t *contact,     \
+       inbox_event_list_t *events, inbox_error_t *err),                       \
+      (store, org_id, contact_id, edit, contact, events, err))                \
+    /* query->limit 1..INBOX_LIST_LIMIT_MAX */                                \
+    X(RULED, contacts_list,                                                   \
+      (inbox_store_t *store, const char *org_id,                              \
+       const inbox_contact_query_t *query, inbox_contact_page_t *page,        \
+       inbox_error_t *err),                                                   \
+      (store, org_id, query, page, err))                                      \
+    X(PLAIN, contacts_import,                                                 \
+      (inbox_store_t *store, const char *org_id,                              \
+       const inbox_contact_row_t *rows, size_t n,                             \
+       inbox_import_count_t *count, inbox_error_t *err),                      \
+      (store, org_id, rows, n, count, err))                                   \
                                                                               \
     /* ingest: store_BACKEND_ingest.c */                                      \
     X(PLAIN, inbound_ingest,                                                  \

@@ -67,7 +67,11 @@ static const char  *inbox_mongo_indexes[] = {
         "{\"key\": {\"org_id\": 1, \"_id\": 1}, \"name\": \"org_id\"}]}",
     "{\"createIndexes\": \"contacts\", \"indexes\": ["
         "{\"key\": {\"org_id\": 1, \"phone\": 1},"
-        " \"name\": \"org_phone_unique\", \"unique\": true}]}",
+        " \"name\": \"org_phone_unique\", \"unique\": true},"
+        "{\"key\": {\"org_id\": 1, \"created_at\": -1, \"_id\": -1},"
+        " \"name\": \"org_created\"},"
+        "{\"key\": {\"org_id\": 1, \"tag_keys\": 1},"
+        " \"name\": \"org_tag_keys\"}]}",
     "{\"createIndexes\": \"conversations\", \"indexes\": ["
         "{\"key\": {\"org_id\": 1, \"archived\": 1,"
         " \"last_activity_at\": -1, \"_id\": -1,"

@@ -4,7 +4,9 @@
  * conversation keeps a copy of the contact fields the list shows and
  * searches.
  */
+#include <stdlib.h>
 #include <string.h>
+#include <inbox/phone.h>
 #include "store_mongo.h"
 
 
@@ -145,6 +147,836 @@ inbox_mongo_contact_upsert(inbox_store_t *store, const char *org_id,
     }
 
     bson_destroy(&contact);
+
+    return rc;
+}
+
+
+/* The contact fields a record shows, with the tags and their keys. */
+static void
+inbox_mongo_parse_contact(const bson_t *doc, inbox_contact_record_t *c)
+{
+    bson_iter_t  iter, child;
+
+    memset(c, 0, sizeof(inbox_contact_record_t));
+
+    inbox_mongo_get_id(doc, "_id", c->id);
+    c->name = inbox_mongo_dup_str(doc, "name");
+    inbox_mongo_get_str(doc, "phone", c->phone, sizeof(c->phone));
+    c->opted_out = inbox_mongo_get_bool(doc, "opted_out");
+    c->opted_out_at = inbox_mongo_get_date(doc, "opted_out_at");
+    inbox_mongo_get_str(doc, "opt_out_source", c->opt_out_source,
+                        sizeof(c->opt_out_source));
+    c->created_at = inbox_mongo_get_date(doc, "created_at");
+    inbox_mongo_get_id(doc, "conversation_id", c->conversation_id);
+
+    if (bson_iter_init_find(&iter, doc, "tags")
+        && BSON_ITER_HOLDS_ARRAY(&iter)
+        && bson_iter_recurse(&iter, &child))
+    {
+        while (bson_iter_next(&child)) {
+            if (BSON_ITER_HOLDS_UTF8(&child)) {
+                inbox_tags_add(&c->tags, bson_iter_utf8(&child, NULL),
+                               strlen(bson_iter_utf8(&child, NULL)), NULL);
+            }
+        }
+    }
+}
+
+
+/* tags and tag_keys, as $set (or $addToSet $each) wants them. */
+static void
+inbox_mongo_append_tags(bson_t *doc, const inbox_tags_t *tags, int each)
+{
+    char         key[INBOX_TAG_KEY_MAX], index[16];
+    bson_t       arr, keys, wrap;
+    size_t       i;
+    const char  *k;
+
+    if (each) {
+        BSON_APPEND_DOCUMENT_BEGIN(doc, "tags", &wrap);
+        BSON_APPEND_ARRAY_BEGIN(&wrap, "$each", &arr);
+    } else {
+        BSON_APPEND_ARRAY_BEGIN(doc, "tags", &arr);
+    }
+
+    for (i = 0; i < tags->count; i++) {
+        bson_uint32_to_string((uint32_t) i, &k, index, sizeof(index));
+        BSON_APPEND_UTF8(&arr, k, tags->items[i]);
+    }
+
+    if (each) {
+        bson_append_array_end(&wrap, &arr);
+        bson_append_document_end(doc, &wrap);
+        BSON_APPEND_DOCUMENT_BEGIN(doc, "tag_keys", &wrap);
+        BSON_APPEND_ARRAY_BEGIN(&wrap, "$each", &keys);
+    } else {
+        bson_append_array_end(doc, &arr);
+        BSON_APPEND_ARRAY_BEGIN(doc, "tag_keys", &keys);
+    }
+
+    for (i = 0; i < tags->count; i++) {
+        bson_uint32_to_string((uint32_t) i, &k, index, sizeof(index));
+        inbox_tag_key(tags->items[i], key);
+        BSON_APPEND_UTF8(&keys, k, key);
+    }
+
+    if (each) {
+        bson_append_array_end(&wrap, &keys);
+        bson_append_document_end(doc, &wrap);
+    } else {
+        bson_append_array_end(doc, &keys);
+    }
+}
+
+
+/* The copy of the contact a conversation keeps, made with it when it is
+ * missing (ingest may have made it first), and the name following. */
+static void
+inbox_mongo_append_conversation_upsert(bson_t *updates, const char *index,
+    const bson_oid_t *org, const bson_oid_t *conversation,
+    const bson_oid_t *contact, const char *phone, int set_name,
+    const char *name, int64_t now)
+{
+    bson_t  entry, q, u, set, insert;
+
+    BSON_APPEND_DOCUMENT_BEGIN(updates, index, &entry);
+    BSON_APPEND_DOCUMENT_BEGIN(&entry, "q", &q);
+    BSON_APPEND_OID(&q, "_id", conversation);
+    BSON_APPEND_OID(&q, "org_id", org);
+    bson_append_document_end(&entry, &q);
+
+    BSON_APPEND_DOCUMENT_BEGIN(&entry, "u", &u);
+
+    if (set_name) {
+        BSON_APPEND_DOCUMENT_BEGIN(&u, "$set", &set);
+        if (name != NULL) {
+            BSON_APPEND_UTF8(&set, "contact.name", name);
+        } else {
+            BSON_APPEND_NULL(&set, "contact.name");
+        }
+        bson_append_document_end(&u, &set);
+    }
+
+    BSON_APPEND_DOCUMENT_BEGIN(&u, "$setOnInsert", &insert);
+    BSON_APPEND_OID(&insert, "contact.id", contact);
+    if (!set_name) {
+        BSON_APPEND_NULL(&insert, "contact.name");
+    }
+    BSON_APPEND_UTF8(&insert, "contact.phone", phone);
+    BSON_APPEND_BOOL(&insert, "contact.opted_out", false);
+    BSON_APPEND_NULL(&insert, "last_message");
+    BSON_APPEND_DATE_TIME(&insert, "last_activity_at", now);
+    BSON_APPEND_INT64(&insert, "unread_count", 0);
+    BSON_APPEND_BOOL(&insert, "archived", false);
+    BSON_APPEND_BOOL(&insert, "starred", false);
+    bson_append_document_end(&u, &insert);
+
+    bson_append_document_end(&entry, &u);
+    BSON_APPEND_BOOL(&entry, "upsert", true);
+    bson_append_document_end(updates, &entry);
+}
+
+
+inbox_status_t
+inbox_mongo_contact_get(inbox_store_t *store, const char *org_id,
+    const char *contact_id, inbox_contact_record_t *contact,
+    inbox_error_t *err)
+{
+    int                   found;
+    bson_t                doc;
+    bson_oid_t            org, oid;
+    inbox_status_t        rc;
+    inbox_mongo_store_t  *ms = (inbox_mongo_store_t *) store;
+
+    memset(contact, 0, sizeof(inbox_contact_record_t));
+
+    if (inbox_mongo_parse_id(org_id, &org) != 0
+        || inbox_mongo_parse_id(contact_id, &oid) != 0)
+    {
+        return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
+                               "There is no such contact.");
+    }
+
+    rc = inbox_mongo_ensure_indexes(ms, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    rc = inbox_mongo_find_one(ms, "contacts",
+                              BCON_NEW("_id", BCON_OID(&oid),
+                                       "org_id", BCON_OID(&org)),
+                              NULL, &doc, &found, err);
+
+    if (rc == INBOX_OK) {
+        if (found) {
+            inbox_mongo_parse_contact(&doc, contact);
+        } else {
+            rc = inbox_error_set(err, INBOX_ERR_NOT_FOUND,
+                                 "There is no such contact.");
+        }
+    }
+
+    bson_destroy(&doc);
+
+    return rc;
+}
+
+
+/* The contact first (its unique (org_id, phone) index refuses a number
+ * that is a contact already), then its conversation. */
+inbox_status_t
+inbox_mongo_contact_create(inbox_store_t *store, const char *org_id,
+    const char *phone, const inbox_contact_edit_t *edit,
+    inbox_contact_record_t *contact, inbox_error_t *err)
+{
+    bson_t                doc, updates;
+    bson_t               *command;
+    int64_t               now;
+    bson_oid_t            org, oid, conversation;
+    inbox_status_t        rc;
+    inbox_tags_t          none;
+    inbox_mongo_store_t  *ms = (inbox_mongo_store_t *) store;
+
+    memset(contact, 0, sizeof(inbox_contact_record_t));
+    memset(&none, 0, sizeof(none));
+
+    if (inbox_mongo_parse_id(org_id, &org) != 0) {
+        return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
+                               "No organization has the id \"%s\".", org_id);
+    }
+
+    rc = inbox_mongo_ensure_indexes(ms, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    inbox_mongo_new_id(ms, &oid);
+    inbox_mongo_new_id(ms, &conversation);
+    now = inbox_mongo_now(ms);
+
+    bson_init(&doc);
+    BSON_APPEND_OID(&doc, "_id", &oid);
+    BSON_APPEND_OID(&doc, "org_id", &org);
+    BSON_APPEND_UTF8(&doc, "phone", phone);
+    if (edit->set_name && edit->name != NULL) {
+        BSON_APPEND_UTF8(&doc, "name", edit->name);
+    } else {
+        BSON_APPEND_NULL(&doc, "name");
+    }
+    inbox_mongo_append_tags(&doc, edit->set_tags ? &edit->tags : &none, 0);
+    BSON_APPEND_BOOL(&doc, "opted_out", false);
+    BSON_APPEND_DATE_TIME(&doc, "created_at", now);
+    BSON_APPEND_OID(&doc, "conversation_id", &conversation);
+
+    command = BCON_NEW("insert", BCON_UTF8("contacts"),
+                       "documents", "[", BCON_DOCUMENT(&doc), "]");
+
+    rc = inbox_mongo_run_simple(ms, command, err);
+
+    if (rc == INBOX_ERR_CONFLICT) {
+        inbox_error_set_field(err, INBOX_ERR_CONFLICT, "phone",
+                              "%s is a contact already.", phone);
+    }
+
+    if (rc == INBOX_OK) {
+        bson_init(&updates);
+        inbox_mongo_append_conversation_upsert(&updates, "0", &org,
+            &conversation, &oid, phone, 1,
+            edit->set_name ? edit->name : NULL, now);
+
+        command = BCON_NEW("update", BCON_UTF8("conversations"),
+                           "updates", BCON_ARRAY(&updates),
+                           "ordered", BCON_BOOL(true));
+        bson_destroy(&updates);
+
+        rc = inbox_mongo_run_simple(ms, command, err);
+    }
+
+    if (rc == INBOX_OK) {
+        inbox_mongo_parse_contact(&doc, contact);
+    }
+
+    bson_destroy(&doc);
+
+    return rc;
+}
+
+
+/*
+ * The contact as it was (findAndModify returns it), the edit applied to
+ * it in memory; a new name goes to its conversation's copy too, and makes
+ * conversation.updated.
+ */
+inbox_status_t
+inbox_mongo_contact_update(inbox_store_t *store, const char *org_id,
+    const char *contact_id, const inbox_contact_edit_t *edit,
+    inbox_contact_record_t *contact, inbox_event_list_t *events,
+    inbox_error_t *err)
+{
+    int                   found, renamed;
+    bson_t                before, update, set, updates, doc;
+    bson_t               *command;
+    size_t                i;
+    bson_oid_t            org, oid, conversation_oid;
+    inbox_status_t        rc;
+    inbox_change_t        change;
+    inbox_mongo_store_t  *ms = (inbox_mongo_store_t *) store;
+    inbox_conversation_t  conversation;
+
+    memset(contact, 0, sizeof(inbox_contact_record_t));
+
+    if (!edit->set_name && !edit->set_tags) {
+        return inbox_mongo_contact_get(store, org_id, contact_id, contact,
+                                       err);
+    }
+
+    if (inbox_mongo_parse_id(org_id, &org) != 0
+        || inbox_mongo_parse_id(contact_id, &oid) != 0)
+    {
+        return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
+                               "There is no such contact.");
+    }
+
+    rc = inbox_mongo_ensure_indexes(ms, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    bson_init(&update);
+    BSON_APPEND_DOCUMENT_BEGIN(&update, "$set", &set);
+    if (edit->set_name) {
+        if (edit->name != NULL) {
+            BSON_APPEND_UTF8(&set, "name", edit->name);
+        } else {
+            BSON_APPEND_NULL(&set, "name");
+        }
+    }
+    if (edit->set_tags) {
+        inbox_mongo_append_tags(&set, &edit->tags, 0);
+    }
+    bson_append_document_end(&update, &set);
+
+    command = BCON_NEW("findAndModify", BCON_UTF8("contacts"),
+                       "query", "{",
+                           "_id", BCON_OID(&oid),
+                           "org_id", BCON_OID(&org),
+                       "}",
+                       "update", BCON_DOCUMENT(&update),
+                       "new", BCON_BOOL(false));
+    bson_destroy(&update);
+
+    rc = inbox_mongo_run_find_and_modify(ms, command, &before, &found, err);
+
+    if (rc == INBOX_OK && !found) {
+        rc = inbox_error_set(err, INBOX_ERR_NOT_FOUND,
+                             "There is no such contact.");
+    }
+
+    if (rc != INBOX_OK) {
+        bson_destroy(&before);
+        return rc;
+    }
+
+    inbox_mongo_parse_contact(&before, contact);
+    bson_destroy(&before);
+
+    renamed = 0;
+
+    if (edit->set_name) {
+        renamed = (contact->name == NULL) != (edit->name == NULL)
+                  || (contact->name != NULL
+                      && strcmp(contact->name, edit->name) != 0);
+
+        free(contact->name);
+        contact->name = edit->name ? strdup(edit->name) : NULL;
+    }
+
+    if (edit->set_tags) {
+        inbox_tags_free(&contact->tags);
+        for (i = 0; i < edit->tags.count; i++) {
+            inbox_tags_add(&contact->tags, edit->tags.items[i],
+                           strlen(edit->tags.items[i]), NULL);
+        }
+    }
+
+    if (!renamed) {
+        return INBOX_OK;
+    }
+
+    if (inbox_mongo_parse_id(contact->conversation_id, &conversation_oid)
+        != 0)
+    {
+        return inbox_error_set(err, INBOX_ERR_INTERNAL,
+                               "A stored contact has no conversation.");
+    }
+
+    bson_init(&updates);
+    inbox_mongo_append_conversation_upsert(&updates, "0", &org,
+        &conversation_oid, &oid, contact->phone, 1, contact->name,
+        inbox_mongo_now(ms));
+
+    command = BCON_NEW("update", BCON_UTF8("conversations"),
+                       "updates", BCON_ARRAY(&updates),
+                       "ordered", BCON_BOOL(true));
+    bson_destroy(&updates);
+
+    rc = inbox_mongo_run_simple(ms, command, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    rc = inbox_mongo_find_one(ms, "conversations",
+                              BCON_NEW("_id", BCON_OID(&conversation_oid),
+                                       "org_id", BCON_OID(&org)),
+                              NULL, &doc, &found, err);
+
+    if (rc == INBOX_OK && !found) {
+        rc = inbox_error_set(err, INBOX_ERR_INTERNAL,
+                             "A contact's conversation is missing.");
+    }
+
+    if (rc != INBOX_OK) {
+        bson_destroy(&doc);
+        return rc;
+    }
+
+    inbox_mongo_parse_conversation(&doc, &conversation);
+    bson_destroy(&doc);
+
+    inbox_change_contact(&change, &conversation);
+
+    rc = inbox_mongo_events_append(ms, &org, &change, events, err);
+
+    inbox_conversation_free(&conversation);
+
+    return rc;
+}
+
+
+/* q: the name as typed, case-insensitively, or the number's digits. */
+static void
+inbox_mongo_append_contact_search(bson_t *filter, const char *q)
+{
+    char    *pattern;
+    char     digits[64];
+    size_t   len, i, n;
+    bson_t   or, item;
+
+    len = strlen(q);
+
+    pattern = bson_malloc(2 * len + 1);
+    for (i = 0, n = 0; i < len; i++) {
+        if (strchr("\\^$.|?*+()[]{}", q[i]) != NULL) {
+            pattern[n++] = '\\';
+        }
+        pattern[n++] = q[i];
+    }
+    pattern[n] = '\0';
+
+    BSON_APPEND_ARRAY_BEGIN(filter, "$or", &or);
+
+    BSON_APPEND_DOCUMENT_BEGIN(&or, "0", &item);
+    BSON_APPEND_REGEX(&item, "name", pattern, "i");
+    bson_append_document_end(&or, &item);
+
+    if (inbox_phone_digits(q, len, digits, sizeof(digits)) > 0) {
+        BSON_APPEND_DOCUMENT_BEGIN(&or, "1", &item);
+        BSON_APPEND_REGEX(&item, "phone", digits, "");
+        bson_append_document_end(&or, &item);
+    }
+
+    bson_append_array_end(filter, &or);
+    bson_free(pattern);
+}
+
+
+inbox_status_t
+inbox_mongo_contacts_list(inbox_store_t *store, const char *org_id,
+    const inbox_contact_query_t *query, inbox_contact_page_t *page,
+    inbox_error_t *err)
+{
+    char                  key[INBOX_TAG_KEY_MAX];
+    bson_t                filter, keyset_or, and, item, batch, doc;
+    bson_t               *command;
+    int64_t               cursor_ms;
+    unsigned              limit;
+    uint32_t              len;
+    bson_oid_t            org, cursor_oid;
+    bson_iter_t           iter;
+    const uint8_t        *data;
+    inbox_status_t        rc;
+    inbox_mongo_store_t  *ms = (inbox_mongo_store_t *) store;
+    int                   keyset;
+
+    memset(page, 0, sizeof(inbox_contact_page_t));
+
+    rc = inbox_mongo_ids(org_id, &org, NULL, NULL, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    keyset = query->cursor != NULL && query->cursor[0] != '\0';
+    if (keyset) {
+        rc = inbox_mongo_cursor_parse(query->cursor, &cursor_ms, &cursor_oid,
+                                      err);
+        if (rc != INBOX_OK) {
+            return rc;
+        }
+    }
+
+    rc = inbox_mongo_ensure_indexes(ms, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    limit = query->limit;
+
+    bson_init(&filter);
+    BSON_APPEND_OID(&filter, "org_id", &org);
+
+    if (query->tag != NULL && query->tag[0] != '\0') {
+        inbox_tag_key(query->tag, key);
+        BSON_APPEND_UTF8(&filter, "tag_keys", key);
+    }
+
+    /* the search's $or and the keyset's $or, each in an $and item */
+    BSON_APPEND_ARRAY_BEGIN(&filter, "$and", &and);
+
+    BSON_APPEND_DOCUMENT_BEGIN(&and, "0", &item);
+    if (query->q != NULL && query->q[0] != '\0') {
+        inbox_mongo_append_contact_search(&item, query->q);
+    }
+    bson_append_document_end(&and, &item);
+
+    BSON_APPEND_DOCUMENT_BEGIN(&and, "1", &item);
+    if (keyset) {
+        bson_init(&keyset_or);
+        inbox_mongo_append_keyset(&keyset_or, "created_at", cursor_ms,
+                                  &cursor_oid);
+        BSON_APPEND_ARRAY(&item, "$or", &keyset_or);
+        bson_destroy(&keyset_or);
+    }
+    bson_append_document_end(&and, &item);
+
+    bson_append_array_end(&filter, &and);
+
+    command = BCON_NEW("find", BCON_UTF8("contacts"),
+                       "filter", BCON_DOCUMENT(&filter),
+                       "sort", "{",
+                           "created_at", BCON_INT32(-1),
+                           "_id", BCON_INT32(-1),
+                       "}",
+                       "limit", BCON_INT32((int32_t) limit + 1),
+                       "batchSize", BCON_INT32((int32_t) limit + 1),
+                       "singleBatch", BCON_BOOL(true));
+    bson_destroy(&filter);
+
+    rc = inbox_mongo_run_cursor(ms, command, &batch, err);
+    if (rc != INBOX_OK) {
+        bson_destroy(&batch);
+        return rc;
+    }
+
+    page->items = calloc(limit, sizeof(inbox_contact_record_t));
+    if (page->items == NULL) {
+        bson_destroy(&batch);
+        return inbox_error_set(err, INBOX_ERR_INTERNAL, "Out of memory.");
+    }
+
+    bson_iter_init(&iter, &batch);
+
+    while (bson_iter_next(&iter)) {
+        if (!BSON_ITER_HOLDS_DOCUMENT(&iter)) {
+            continue;
+        }
+
+        if (page->count == limit) {
+            inbox_mongo_cursor_make(page->items[limit - 1].created_at,
+                                    page->items[limit - 1].id,
+                                    page->next_cursor);
+            break;
+        }
+
+        bson_iter_document(&iter, &len, &data);
+        if (bson_init_static(&doc, data, len)) {
+            inbox_mongo_parse_contact(&doc, &page->items[page->count++]);
+        }
+    }
+
+    bson_destroy(&batch);
+
+    return INBOX_OK;
+}
+
+
+/* What the batch knows of one number: the contact it is (found, or made
+ * by an earlier row), its tags' keys so far. */
+typedef struct {
+    const char    *phone;
+    int            exists;
+    bson_oid_t     contact;
+    bson_oid_t     conversation;
+    inbox_tags_t   keys;
+} inbox_mongo_import_seen_t;
+
+
+static inbox_mongo_import_seen_t *
+inbox_mongo_import_find(inbox_mongo_import_seen_t *seen, size_t n,
+    const char *phone)
+{
+    size_t  i;
+
+    for (i = 0; i < n; i++) {
+        if (strcmp(seen[i].phone, phone) == 0) {
+            return &seen[i];
+        }
+    }
+
+    return NULL;
+}
+
+
+/*
+ * One batch: the numbers that are contacts already (one find), then one
+ * ordered update of contacts with an upsert per row (the tags a contact
+ * has in another case, or past INBOX_TAGS_MAX, left out in memory), then
+ * the conversations of those made and the names of those renamed.
+ */
+inbox_status_t
+inbox_mongo_contacts_import(inbox_store_t *store, const char *org_id,
+    const inbox_contact_row_t *rows, size_t n, inbox_import_count_t *count,
+    inbox_error_t *err)
+{
+    char                        index[16];
+    bson_t                      phones, batch, doc, updates, conv_updates;
+    bson_t                      entry, q, u, set, add, insert, reply;
+    bson_t                     *command;
+    size_t                      i, j, nseen, nconv, upserted;
+    int64_t                     now;
+    uint32_t                    len;
+    bson_oid_t                  org;
+    bson_iter_t                 iter, child;
+    const char                 *k;
+    const uint8_t              *data;
+    inbox_tags_t                add_tags;
+    inbox_status_t              rc;
+    inbox_mongo_store_t        *ms = (inbox_mongo_store_t *) store;
+    inbox_mongo_import_seen_t  *seen, *s;
+    inbox_contact_record_t      found;
+
+    memset(count, 0, sizeof(inbox_import_count_t));
+
+    if (n == 0) {
+        return INBOX_OK;
+    }
+
+    if (inbox_mongo_parse_id(org_id, &org) != 0) {
+        return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
+                               "No organization has the id \"%s\".", org_id);
+    }
+
+    rc = inbox_mongo_ensure_indexes(ms, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    seen = calloc(n, sizeof(inbox_mongo_import_seen_t));
+    if (seen == NULL) {
+        return inbox_error_set(err, INBOX_ERR_INTERNAL, "Out of memory.");
+    }
+
+    nseen = 0;
+    now = inbox_mongo_now(ms);
+
+    /* the numbers that are contacts already */
+    bson_init(&phones);
+    for (i = 0; i < n; i++) {
+        bson_uint32_to_string((uint32_t) i, &k, index, sizeof(index));
+        BSON_APPEND_UTF8(&phones, k, rows[i].phone);
+    }
+
+    command = BCON_NEW("find", BCON_UTF8("contacts"),
+                       "filter", "{",
+                           "org_id", BCON_OID(&org),
+                           "phone", "{", "$in", BCON_ARRAY(&phones), "}",
+                       "}",
+                       "projection", "{",
+                           "phone", BCON_INT32(1),
+                           "tags", BCON_INT32(1),
+                           "conversation_id", BCON_INT32(1),
+                       "}",
+                       "batchSize", BCON_INT32((int32_t) n),
+                       "singleBatch", BCON_BOOL(true));
+    bson_destroy(&phones);
+
+    rc = inbox_mongo_run_cursor(ms, command, &batch, err);
+
+    if (rc == INBOX_OK) {
+        bson_iter_init(&iter, &batch);
+
+        while (bson_iter_next(&iter)) {
+            if (!BSON_ITER_HOLDS_DOCUMENT(&iter)) {
+                continue;
+            }
+
+            bson_iter_document(&iter, &len, &data);
+            if (!bson_init_static(&doc, data, len)) {
+                continue;
+            }
+
+            inbox_mongo_parse_contact(&doc, &found);
+
+            for (i = 0; i < n; i++) {
+                if (strcmp(rows[i].phone, found.phone) == 0) {
+                    break;
+                }
+            }
+
+            if (i < n && inbox_mongo_import_find(seen, nseen, rows[i].phone)
+                         == NULL)
+            {
+                s = &seen[nseen++];
+                s->phone = rows[i].phone;
+                s->exists = 1;
+                inbox_mongo_parse_id(found.id, &s->contact);
+                inbox_mongo_parse_id(found.conversation_id, &s->conversation);
+                s->keys = found.tags;
+                memset(&found.tags, 0, sizeof(inbox_tags_t));
+            }
+
+            inbox_contact_record_free(&found);
+        }
+    }
+
+    bson_destroy(&batch);
+
+    if (rc != INBOX_OK) {
+        goto done;
+    }
+
+    /* one upsert per row, in order */
+    bson_init(&updates);
+    bson_init(&conv_updates);
+    nconv = 0;
+
+    for (i = 0; i < n; i++) {
+        s = inbox_mongo_import_find(seen, nseen, rows[i].phone);
+
+        if (s == NULL) {
+            s = &seen[nseen++];
+            s->phone = rows[i].phone;
+            inbox_mongo_new_id(ms, &s->contact);
+            inbox_mongo_new_id(ms, &s->conversation);
+        }
+
+        /* the row's tags the contact lacks, while it has room */
+        memset(&add_tags, 0, sizeof(inbox_tags_t));
+        for (j = 0; j < rows[i].tags.count; j++) {
+            if (!inbox_tags_has(&s->keys, rows[i].tags.items[j])
+                && s->keys.count < INBOX_TAGS_MAX)
+            {
+                inbox_tags_add(&s->keys, rows[i].tags.items[j],
+                               strlen(rows[i].tags.items[j]), NULL);
+                inbox_tags_add(&add_tags, rows[i].tags.items[j],
+                               strlen(rows[i].tags.items[j]), NULL);
+            }
+        }
+
+        bson_uint32_to_string((uint32_t) i, &k, index, sizeof(index));
+        BSON_APPEND_DOCUMENT_BEGIN(&updates, k, &entry);
+        BSON_APPEND_DOCUMENT_BEGIN(&entry, "q", &q);
+        BSON_APPEND_OID(&q, "org_id", &org);
+        BSON_APPEND_UTF8(&q, "phone", rows[i].phone);
+        bson_append_document_end(&entry, &q);
+
+        BSON_APPEND_DOCUMENT_BEGIN(&entry, "u", &u);
+
+        if (rows[i].name != NULL) {
+            BSON_APPEND_DOCUMENT_BEGIN(&u, "$set", &set);
+            BSON_APPEND_UTF8(&set, "name", rows[i].name);
+            bson_append_document_end(&u, &set);
+        }
+
+        if (add_tags.count > 0) {
+            BSON_APPEND_DOCUMENT_BEGIN(&u, "$addToSet", &add);
+            inbox_mongo_append_tags(&add, &add_tags, 1);
+            bson_append_document_end(&u, &add);
+        }
+
+        BSON_APPEND_DOCUMENT_BEGIN(&u, "$setOnInsert", &insert);
+        BSON_APPEND_OID(&insert, "_id", &s->contact);
+        BSON_APPEND_OID(&insert, "conversation_id", &s->conversation);
+        if (rows[i].name == NULL) {
+            BSON_APPEND_NULL(&insert, "name");
+        }
+        BSON_APPEND_BOOL(&insert, "opted_out", false);
+        BSON_APPEND_DATE_TIME(&insert, "created_at", now);
+        bson_append_document_end(&u, &insert);
+
+        bson_append_document_end(&entry, &u);
+        BSON_APPEND_BOOL(&entry, "upsert", true);
+        bson_append_document_end(&updates, &entry);
+
+        inbox_tags_free(&add_tags);
+
+        /* its conversation: made for a new contact, renamed for one
+         * that exists (the list shows and searches the copy) */
+        if (!s->exists || rows[i].name != NULL) {
+            bson_uint32_to_string((uint32_t) nconv++, &k, index,
+                                  sizeof(index));
+            inbox_mongo_append_conversation_upsert(&conv_updates, k, &org,
+                &s->conversation, &s->contact,
+                rows[i].phone, rows[i].name != NULL, rows[i].name, now);
+        }
+
+        s->exists = 1;
+    }
+
+    command = BCON_NEW("update", BCON_UTF8("contacts"),
+                       "updates", BCON_ARRAY(&updates),
+                       "ordered", BCON_BOOL(true));
+    bson_destroy(&updates);
+
+    rc = inbox_mongo_run(ms, command, &reply, err);
+    bson_destroy(command);
+
+    upserted = 0;
+
+    if (rc == INBOX_OK && bson_iter_init_find(&iter, &reply, "upserted")
+        && BSON_ITER_HOLDS_ARRAY(&iter) && bson_iter_recurse(&iter, &child))
+    {
+        while (bson_iter_next(&child)) {
+            upserted++;
+        }
+    }
+
+    bson_destroy(&reply);
+
+    if (rc == INBOX_OK) {
+        count->created = upserted;
+        count->updated = n - upserted;
+
+        command = BCON_NEW("update", BCON_UTF8("conversations"),
+                           "updates", BCON_ARRAY(&conv_updates),
+                           "ordered", BCON_BOOL(false));
+        rc = nconv > 0 ? inbox_mongo_run_simple(ms, command, err)
+                       : (bson_destroy(command), INBOX_OK);
+    }
+
+    bson_destroy(&conv_updates);
+
+done:
+
+    for (i = 0; i < nseen; i++) {
+        inbox_tags_free(&seen[i].keys);
+    }
+
+    free(seen);
+
+    if (rc != INBOX_OK) {
+        memset(count, 0, sizeof(inbox_import_count_t));
+    }
 
     return rc;
 }

@@ -100,7 +100,7 @@ static inbox_status_t inbox_sqlite_search_index(inbox_store_t *store,
 /* How much of the file a reader maps (1 GiB). */
 #define INBOX_SQLITE_MMAP  "1073741824"
 
-/* What contacts_search holds of a contact (migration 7): its name folded
+/* What contacts_search holds of a contact (migration 8): its name folded
  * and its phone number's digits (E.164: "+" and the digits). */
 #define INBOX_SQLITE_SEARCH_ROW(row)                                         \
     "lower(" row ".name), substr(" row ".phone, 2)"
@@ -372,7 +372,24 @@ static const char *inbox_sqlite_migrations[] = {
     "CREATE INDEX sessions_by_user ON sessions (user_id);",
 
     /*
-     * 7: the search index: each contact's name (folded as inbox_search
+     * 7: contacts' tags, one row each in the order given (rowid), unique
+     * per contact in any ASCII case (NOCASE, as contact.h says), found
+     * by tag for the contacts list's filter; the contacts list, newest
+     * first.
+     */
+    "CREATE TABLE contact_tags ("
+    "  id INTEGER PRIMARY KEY,"
+    "  contact_id INTEGER NOT NULL REFERENCES contacts (id),"
+    "  org_id INTEGER NOT NULL REFERENCES orgs (id),"
+    "  tag TEXT NOT NULL COLLATE NOCASE,"
+    "  UNIQUE (contact_id, tag)"
+    ");"
+    "CREATE INDEX contact_tags_by_tag ON contact_tags (org_id, tag);"
+    "CREATE INDEX contacts_by_created ON contacts"
+    "  (org_id, created_at DESC, id DESC);",
+
+    /*
+     * 8: the search index: each contact's name (folded as inbox_search
      * folds it: SQLite's lower()) and the digits of its phone number, cut
      * into every three-character piece (FTS5's trigram tokenizer), so
      * that a name or number in part is looked up rather than scanned for.

@@ -1,10 +1,45 @@
 /*
  * The SQLite backend: contacts.  A contact always has its conversation
- * (empty until the first message), so that its thread can be opened.
+ * (empty until the first message), so that its thread can be opened; its
+ * tags are rows of contact_tags, in the order given.
  */
+#include <ctype.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <inbox/clock.h>
+#include <inbox/phone.h>
 #include "store_sqlite.h"
+
+
+#define INBOX_SQLITE_SEARCH_MAX  128
+
+/* The columns inbox_sqlite_contact_read expects; append a WHERE clause. */
+#define INBOX_SQLITE_CONTACT_SELECT                                           \
+    "SELECT ct.id, ct.name, ct.phone, ct.opted_out, ct.opted_out_at,"        \
+    " ct.opt_out_source, ct.created_at, cv.id,"                              \
+    " (SELECT json_group_array(tag) FROM (SELECT tag FROM contact_tags"      \
+    "   WHERE contact_id = ct.id ORDER BY id))"                              \
+    " FROM contacts ct LEFT JOIN conversations cv ON cv.contact_id = ct.id "
+
+#define INBOX_SQLITE_CONTACT_INSERT_SQL                                       \
+    "INSERT INTO contacts (org_id, phone, name, created_at)"                  \
+    " VALUES (?1, ?2, nullif(?3, ''), ?4) RETURNING id"
+
+
+static inbox_status_t inbox_sqlite_conversation_ensure(
+    inbox_sqlite_conn_t *conn, int64_t org, int64_t contact, int64_t now,
+    inbox_error_t *err);
+static inbox_status_t inbox_sqlite_contact_read(sqlite3_stmt *stmt,
+    inbox_contact_record_t *contact, inbox_error_t *err);
+static inbox_status_t inbox_sqlite_contact_load(inbox_sqlite_conn_t *conn,
+    int64_t org, int64_t id, inbox_contact_record_t *contact,
+    inbox_error_t *err);
+static inbox_status_t inbox_sqlite_contact_rename(inbox_sqlite_conn_t *conn,
+    int64_t id, const char *name, inbox_error_t *err);
+static inbox_status_t inbox_sqlite_contact_tags(inbox_sqlite_conn_t *conn,
+    int64_t org, int64_t id, const inbox_tags_t *tags, int replace,
+    inbox_error_t *err);
 
 
 /* A NULL name keeps the name the contact has; "" forgets it. */
@@ -66,23 +101,8 @@ inbox_sqlite_contact_upsert(inbox_store_t *store, const char *org_id,
         goto failed;
     }
 
-    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_CONVERSATION_ENSURE,
-        "INSERT INTO conversations (org_id, contact_id, last_activity_at,"
-        " created_at) VALUES (?1, ?2, ?3, ?3)"
-        " ON CONFLICT (contact_id) DO NOTHING", err);
-    if (stmt == NULL) {
-        goto failed;
-    }
-
-    sqlite3_bind_int64(stmt, 1, org);
-    sqlite3_bind_int64(stmt, 2, contact);
-    sqlite3_bind_int64(stmt, 3, now);
-
-    rc = sqlite3_step(stmt);
-    inbox_sqlite_done(stmt);
-
-    if (rc != SQLITE_DONE) {
-        inbox_sqlite_fail(conn, rc, err);
+    status = inbox_sqlite_conversation_ensure(conn, org, contact, now, err);
+    if (status != INBOX_OK) {
         goto failed;
     }
 
@@ -98,4 +118,723 @@ failed:
 
     inbox_sqlite_rollback(conn);
     return err->code;
+}
+
+
+/* Its empty conversation, unless it has one. */
+static inbox_status_t
+inbox_sqlite_conversation_ensure(inbox_sqlite_conn_t *conn, int64_t org,
+    int64_t contact, int64_t now, inbox_error_t *err)
+{
+    int            rc;
+    sqlite3_stmt  *stmt;
+
+    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_CONVERSATION_ENSURE,
+        "INSERT INTO conversations (org_id, contact_id, last_activity_at,"
+        " created_at) VALUES (?1, ?2, ?3, ?3)"
+        " ON CONFLICT (contact_id) DO NOTHING", err);
+    if (stmt == NULL) {
+        return err->code;
+    }
+
+    sqlite3_bind_int64(stmt, 1, org);
+    sqlite3_bind_int64(stmt, 2, contact);
+    sqlite3_bind_int64(stmt, 3, now);
+
+    rc = sqlite3_step(stmt);
+    inbox_sqlite_done(stmt);
+
+    if (rc != SQLITE_DONE) {
+        return inbox_sqlite_fail(conn, rc, err);
+    }
+
+    return INBOX_OK;
+}
+
+
+static inbox_status_t
+inbox_sqlite_contact_read(sqlite3_stmt *stmt, inbox_contact_record_t *c,
+    inbox_error_t *err)
+{
+    int  oom;
+
+    memset(c, 0, sizeof(inbox_contact_record_t));
+    oom = 0;
+
+    inbox_sqlite_format_id(sqlite3_column_int64(stmt, 0), c->id);
+    c->name = inbox_sqlite_column_strdup(stmt, 1, &oom);
+    inbox_sqlite_column_copy(stmt, 2, c->phone, sizeof(c->phone));
+    c->opted_out = sqlite3_column_int(stmt, 3);
+    c->opted_out_at = sqlite3_column_int64(stmt, 4);
+    inbox_sqlite_column_copy(stmt, 5, c->opt_out_source,
+                             sizeof(c->opt_out_source));
+    c->created_at = sqlite3_column_int64(stmt, 6);
+
+    if (sqlite3_column_type(stmt, 7) != SQLITE_NULL) {
+        inbox_sqlite_format_id(sqlite3_column_int64(stmt, 7),
+                               c->conversation_id);
+    }
+
+    if (oom) {
+        return inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
+    }
+
+    return inbox_tags_from_json((const char *) sqlite3_column_text(stmt, 8),
+                                &c->tags, err);
+}
+
+
+static inbox_status_t
+inbox_sqlite_contact_load(inbox_sqlite_conn_t *conn, int64_t org, int64_t id,
+    inbox_contact_record_t *contact, inbox_error_t *err)
+{
+    int             rc;
+    sqlite3_stmt   *stmt;
+    inbox_status_t  status;
+
+    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_CONTACT_GET,
+        INBOX_SQLITE_CONTACT_SELECT "WHERE ct.id = ?1 AND ct.org_id = ?2",
+        err);
+    if (stmt == NULL) {
+        return err->code;
+    }
+
+    sqlite3_bind_int64(stmt, 1, id);
+    sqlite3_bind_int64(stmt, 2, org);
+
+    rc = sqlite3_step(stmt);
+
+    if (rc == SQLITE_ROW) {
+        status = inbox_sqlite_contact_read(stmt, contact, err);
+
+    } else if (rc == SQLITE_DONE) {
+        status = inbox_error_set(err, INBOX_ERR_NOT_FOUND,
+                                 "There is no such contact.");
+
+    } else {
+        status = inbox_sqlite_fail(conn, rc, err);
+    }
+
+    inbox_sqlite_done(stmt);
+
+    return status;
+}
+
+
+inbox_status_t
+inbox_sqlite_contact_get(inbox_store_t *store, const char *org_id,
+    const char *contact_id, inbox_contact_record_t *contact,
+    inbox_error_t *err)
+{
+    int64_t               org, id;
+    inbox_status_t        status;
+    inbox_error_t         fallback;
+    inbox_sqlite_conn_t  *conn;
+
+    if (err == NULL) {
+        err = &fallback;
+    }
+
+    memset(contact, 0, sizeof(inbox_contact_record_t));
+
+    if (inbox_sqlite_parse_id(org_id, &org) != 0
+        || inbox_sqlite_parse_id(contact_id, &id) != 0)
+    {
+        return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
+                               "There is no such contact.");
+    }
+
+    conn = inbox_sqlite_conn(store, err);
+    if (conn == NULL) {
+        return err->code;
+    }
+
+    /* the contact and its tags from one snapshot */
+    status = inbox_sqlite_begin_read(conn, err);
+    if (status != INBOX_OK) {
+        return status;
+    }
+
+    status = inbox_sqlite_contact_load(conn, org, id, contact, err);
+    if (status != INBOX_OK) {
+        inbox_sqlite_rollback(conn);
+        return status;
+    }
+
+    return inbox_sqlite_commit(conn, err);
+}
+
+
+static inbox_status_t
+inbox_sqlite_contact_rename(inbox_sqlite_conn_t *conn, int64_t id,
+    const char *name, inbox_error_t *err)
+{
+    int            rc;
+    sqlite3_stmt  *stmt;
+
+    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_CONTACT_RENAME,
+        "UPDATE contacts SET name = nullif(?2, '') WHERE id = ?1", err);
+    if (stmt == NULL) {
+        return err->code;
+    }
+
+    sqlite3_bind_int64(stmt, 1, id);
+    inbox_sqlite_bind_text(stmt, 2, name);
+
+    rc = sqlite3_step(stmt);
+    inbox_sqlite_done(stmt);
+
+    if (rc != SQLITE_DONE) {
+        return inbox_sqlite_fail(conn, rc, err);
+    }
+
+    return INBOX_OK;
+}
+
+
+/* Adds tags to the contact's (a tag it has in any case is left out), or
+ * replaces them. */
+static inbox_status_t
+inbox_sqlite_contact_tags(inbox_sqlite_conn_t *conn, int64_t org, int64_t id,
+    const inbox_tags_t *tags, int replace, inbox_error_t *err)
+{
+    int            rc;
+    size_t         i;
+    sqlite3_stmt  *stmt;
+
+    if (replace) {
+        stmt = inbox_sqlite_stmt(conn, INBOX_SQL_CONTACT_TAGS_CLEAR,
+            "DELETE FROM contact_tags WHERE contact_id = ?1", err);
+        if (stmt == NULL) {
+            return err->code;
+        }
+
+        sqlite3_bind_int64(stmt, 1, id);
+        rc = sqlite3_step(stmt);
+        inbox_sqlite_done(stmt);
+
+        if (rc != SQLITE_DONE) {
+            return inbox_sqlite_fail(conn, rc, err);
+        }
+    }
+
+    for (i = 0; i < tags->count; i++) {
+        stmt = inbox_sqlite_stmt(conn, INBOX_SQL_CONTACT_TAG_ADD,
+            "INSERT INTO contact_tags (contact_id, org_id, tag)"
+            " SELECT ?1, ?2, ?3 WHERE (SELECT count(*) FROM contact_tags"
+            "   WHERE contact_id = ?1) < ?4"
+            " ON CONFLICT DO NOTHING", err);
+        if (stmt == NULL) {
+            return err->code;
+        }
+
+        sqlite3_bind_int64(stmt, 1, id);
+        sqlite3_bind_int64(stmt, 2, org);
+        inbox_sqlite_bind_text(stmt, 3, tags->items[i]);
+        /* an import adds tags: a contact keeps at most this many */
+        sqlite3_bind_int(stmt, 4, INBOX_TAGS_MAX);
+
+        rc = sqlite3_step(stmt);
+        inbox_sqlite_done(stmt);
+
+        if (rc != SQLITE_DONE) {
+            return inbox_sqlite_fail(conn, rc, err);
+        }
+    }
+
+    return INBOX_OK;
+}
+
+
+inbox_status_t
+inbox_sqlite_contact_create(inbox_store_t *store, const char *org_id,
+    const char *phone, const inbox_contact_edit_t *edit,
+    inbox_contact_record_t *contact, inbox_error_t *err)
+{
+    int                   rc;
+    int64_t               org, id, now;
+    sqlite3_stmt         *stmt;
+    inbox_status_t        status;
+    inbox_error_t         fallback;
+    inbox_sqlite_conn_t  *conn;
+
+    if (err == NULL) {
+        err = &fallback;
+    }
+
+    memset(contact, 0, sizeof(inbox_contact_record_t));
+
+    status = inbox_sqlite_org_id(org_id, &org, err);
+    if (status != INBOX_OK) {
+        return status;
+    }
+
+    conn = inbox_sqlite_begin_write(store, err);
+    if (conn == NULL) {
+        return err->code;
+    }
+
+    now = inbox_now_ms();
+
+    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_CONTACT_INSERT,
+        INBOX_SQLITE_CONTACT_INSERT_SQL, err);
+    if (stmt == NULL) {
+        status = err->code;
+        goto failed;
+    }
+
+    sqlite3_bind_int64(stmt, 1, org);
+    inbox_sqlite_bind_text(stmt, 2, phone);
+    inbox_sqlite_bind_text(stmt, 3, edit->set_name ? edit->name : NULL);
+    sqlite3_bind_int64(stmt, 4, now);
+
+    rc = sqlite3_step(stmt);
+    id = (rc == SQLITE_ROW) ? sqlite3_column_int64(stmt, 0) : 0;
+
+    if (rc == SQLITE_ROW) {
+        rc = sqlite3_step(stmt);
+    }
+
+    inbox_sqlite_done(stmt);
+
+    if (rc != SQLITE_DONE) {
+        status = inbox_sqlite_write_fail(conn, rc, "the phone number", err);
+        if (status == INBOX_ERR_CONFLICT) {
+            inbox_error_set_field(err, INBOX_ERR_CONFLICT, "phone",
+                                  "%s is a contact already.", phone);
+        }
+        goto failed;
+    }
+
+    if (edit->set_tags) {
+        status = inbox_sqlite_contact_tags(conn, org, id, &edit->tags, 1,
+                                           err);
+        if (status != INBOX_OK) {
+            goto failed;
+        }
+    }
+
+    status = inbox_sqlite_conversation_ensure(conn, org, id, now, err);
+    if (status != INBOX_OK) {
+        goto failed;
+    }
+
+    status = inbox_sqlite_contact_load(conn, org, id, contact, err);
+    if (status != INBOX_OK) {
+        goto failed;
+    }
+
+    status = inbox_sqlite_commit(conn, err);
+    if (status != INBOX_OK) {
+        inbox_contact_record_free(contact);
+    }
+
+    return status;
+
+failed:
+
+    inbox_sqlite_rollback(conn);
+    inbox_contact_record_free(contact);
+    return status;
+}
+
+
+/*
+ * One write transaction: the contact as it was, the edit, the contact as
+ * it is; a new name also makes conversation.updated for its thread.
+ */
+inbox_status_t
+inbox_sqlite_contact_update(inbox_store_t *store, const char *org_id,
+    const char *contact_id, const inbox_contact_edit_t *edit,
+    inbox_contact_record_t *contact, inbox_event_list_t *events,
+    inbox_error_t *err)
+{
+    int                   renamed;
+    char                  epoch[INBOX_EPOCH_MAX];
+    char                  org_text[INBOX_ID_MAX];
+    int64_t               org, id, now, first, unread_total;
+    inbox_change_t        change;
+    inbox_status_t        status;
+    inbox_error_t         fallback;
+    inbox_sqlite_conn_t  *conn;
+    inbox_conversation_t  conversation;
+
+    if (err == NULL) {
+        err = &fallback;
+    }
+
+    memset(contact, 0, sizeof(inbox_contact_record_t));
+    memset(&change, 0, sizeof(inbox_change_t));
+    memset(&conversation, 0, sizeof(inbox_conversation_t));
+
+    if (inbox_sqlite_parse_id(org_id, &org) != 0
+        || inbox_sqlite_parse_id(contact_id, &id) != 0)
+    {
+        return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
+                               "There is no such contact.");
+    }
+
+    conn = inbox_sqlite_begin_write(store, err);
+    if (conn == NULL) {
+        return err->code;
+    }
+
+    /* also tells an unknown or another organization's id */
+    status = inbox_sqlite_contact_load(conn, org, id, contact, err);
+    if (status != INBOX_OK) {
+        goto failed;
+    }
+
+    renamed = 0;
+
+    if (edit->set_name) {
+        renamed = (contact->name == NULL) != (edit->name == NULL)
+                  || (contact->name != NULL
+                      && strcmp(contact->name, edit->name) != 0);
+    }
+
+    if (renamed) {
+        status = inbox_sqlite_contact_rename(conn, id, edit->name, err);
+        if (status != INBOX_OK) {
+            goto failed;
+        }
+    }
+
+    if (edit->set_tags) {
+        status = inbox_sqlite_contact_tags(conn, org, id, &edit->tags, 1,
+                                           err);
+        if (status != INBOX_OK) {
+            goto failed;
+        }
+    }
+
+    inbox_contact_record_free(contact);
+
+    status = inbox_sqlite_contact_load(conn, org, id, contact, err);
+    if (status != INBOX_OK) {
+        goto failed;
+    }
+
+    if (!renamed) {
+        return inbox_sqlite_commit(conn, err);
+    }
+
+    now = inbox_now_ms();
+
+    status = inbox_sqlite_conversation_load(conn, org,
+                 strtoll(contact->conversation_id, NULL, 10), &conversation,
+                 err);
+    if (status != INBOX_OK) {
+        goto failed;
+    }
+
+    inbox_change_contact(&change, &conversation);
+
+    status = inbox_sqlite_events_reserve(conn, org, change.count, &first,
+                                         epoch, &unread_total, err);
+    if (status != INBOX_OK) {
+        goto failed;
+    }
+
+    if (inbox_change_render(&change, first, epoch) != 0) {
+        status = inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
+        goto failed;
+    }
+
+    status = inbox_sqlite_events_store(conn, org, epoch, &change, now, err);
+    if (status != INBOX_OK) {
+        goto failed;
+    }
+
+    status = inbox_sqlite_commit(conn, err);
+    if (status != INBOX_OK) {
+        goto undone;
+    }
+
+    inbox_sqlite_format_id(org, org_text);
+
+    if (inbox_change_push(&change, org_text, events) != 0) {
+        status = inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
+    }
+
+    inbox_change_free(&change);
+    inbox_conversation_free(&conversation);
+
+    return status;
+
+failed:
+
+    inbox_sqlite_rollback(conn);
+
+undone:
+
+    inbox_change_free(&change);
+    inbox_conversation_free(&conversation);
+    inbox_contact_record_free(contact);
+    memset(contact, 0, sizeof(inbox_contact_record_t));
+
+    return status;
+}
+
+
+/*
+ * ?4 is the lower-cased search term, ?5 its digits (NULL when none), ?6
+ * the tag (NULL for any; the column's NOCASE compares it).
+ */
+inbox_status_t
+inbox_sqlite_contacts_list(inbox_store_t *store, const char *org_id,
+    const inbox_contact_query_t *query, inbox_contact_page_t *page,
+    inbox_error_t *err)
+{
+    int                      rc;
+    char                     search[INBOX_SQLITE_SEARCH_MAX];
+    char                     digits[INBOX_SQLITE_SEARCH_MAX];
+    size_t                   i, len;
+    int64_t                  org, at, id, last_id;
+    unsigned                 limit;
+    sqlite3_stmt            *stmt;
+    inbox_status_t           status;
+    inbox_error_t            fallback;
+    inbox_sqlite_conn_t     *conn;
+    inbox_contact_record_t  *items;
+
+    if (err == NULL) {
+        err = &fallback;
+    }
+
+    memset(page, 0, sizeof(inbox_contact_page_t));
+
+    if (inbox_sqlite_parse_id(org_id, &org) != 0) {
+        return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
+                               "no such organization");
+    }
+
+    at = INT64_MAX;
+    id = INT64_MAX;
+
+    if (query->cursor != NULL && query->cursor[0] != '\0'
+        && inbox_sqlite_cursor_decode(query->cursor, &at, &id) != 0)
+    {
+        return inbox_error_set_field(err, INBOX_ERR_INVALID, "cursor",
+                                     "the cursor is not one this list "
+                                     "gave; start again without it");
+    }
+
+    search[0] = '\0';
+    digits[0] = '\0';
+
+    if (query->q != NULL && query->q[0] != '\0') {
+        len = strlen(query->q);
+        if (len >= sizeof(search)) {
+            return inbox_error_set_field(err, INBOX_ERR_INVALID, "q",
+                                         "the search is too long");
+        }
+
+        /* lower() in SQLite folds ASCII only; do the same here */
+        for (i = 0; i <= len; i++) {
+            search[i] = (char) tolower((unsigned char) query->q[i]);
+        }
+
+        inbox_phone_digits(query->q, len, digits, sizeof(digits));
+    }
+
+    limit = query->limit;
+
+    conn = inbox_sqlite_conn(store, err);
+    if (conn == NULL) {
+        return err->code;
+    }
+
+    status = inbox_sqlite_begin_read(conn, err);
+    if (status != INBOX_OK) {
+        return status;
+    }
+
+    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_CONTACTS_LIST,
+        INBOX_SQLITE_CONTACT_SELECT
+        "WHERE ct.org_id = ?1 AND (ct.created_at, ct.id) < (?2, ?3)"
+        " AND (?4 IS NULL OR instr(lower(ct.name), ?4) > 0"
+        "      OR (?5 IS NOT NULL AND instr(substr(ct.phone, 2), ?5) > 0))"
+        " AND (?6 IS NULL OR EXISTS (SELECT 1 FROM contact_tags t"
+        "      WHERE t.contact_id = ct.id AND t.tag = ?6))"
+        " ORDER BY ct.created_at DESC, ct.id DESC LIMIT ?7", err);
+    if (stmt == NULL) {
+        status = err->code;
+        goto failed;
+    }
+
+    items = calloc(limit, sizeof(inbox_contact_record_t));
+    if (items == NULL) {
+        inbox_sqlite_done(stmt);
+        status = inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
+        goto failed;
+    }
+
+    page->items = items;
+    last_id = 0;
+
+    sqlite3_bind_int64(stmt, 1, org);
+    sqlite3_bind_int64(stmt, 2, at);
+    sqlite3_bind_int64(stmt, 3, id);
+    inbox_sqlite_bind_text(stmt, 4, search[0] ? search : NULL);
+    inbox_sqlite_bind_text(stmt, 5, digits[0] ? digits : NULL);
+    inbox_sqlite_bind_text(stmt, 6, (query->tag && query->tag[0])
+                                    ? query->tag : NULL);
+    /* one row more tells whether there is a next page */
+    sqlite3_bind_int64(stmt, 7, (int64_t) limit + 1);
+
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+
+        if (page->count == limit) {
+            inbox_sqlite_cursor_encode(items[limit - 1].created_at,
+                                       last_id, page->next_cursor);
+            break;
+        }
+
+        last_id = sqlite3_column_int64(stmt, 0);
+        status = inbox_sqlite_contact_read(stmt, &items[page->count], err);
+        page->count++;
+
+        if (status != INBOX_OK) {
+            inbox_sqlite_done(stmt);
+            goto failed;
+        }
+    }
+
+    inbox_sqlite_done(stmt);
+
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        status = inbox_sqlite_fail(conn, rc, err);
+        goto failed;
+    }
+
+    return inbox_sqlite_commit(conn, err);
+
+failed:
+
+    inbox_sqlite_rollback(conn);
+    return status;
+}
+
+
+/* A batch of an import in one write transaction (see store.h). */
+inbox_status_t
+inbox_sqlite_contacts_import(inbox_store_t *store, const char *org_id,
+    const inbox_contact_row_t *rows, size_t n, inbox_import_count_t *count,
+    inbox_error_t *err)
+{
+    int                   rc;
+    size_t                i;
+    int64_t               org, id, now;
+    sqlite3_stmt         *stmt;
+    inbox_status_t        status;
+    inbox_error_t         fallback;
+    inbox_sqlite_conn_t  *conn;
+
+    if (err == NULL) {
+        err = &fallback;
+    }
+
+    memset(count, 0, sizeof(inbox_import_count_t));
+
+    status = inbox_sqlite_org_id(org_id, &org, err);
+    if (status != INBOX_OK) {
+        return status;
+    }
+
+    conn = inbox_sqlite_begin_write(store, err);
+    if (conn == NULL) {
+        return err->code;
+    }
+
+    now = inbox_now_ms();
+
+    for (i = 0; i < n; i++) {
+
+        stmt = inbox_sqlite_stmt(conn, INBOX_SQL_CONTACT_FIND_PHONE,
+            "SELECT id FROM contacts WHERE org_id = ?1 AND phone = ?2", err);
+        if (stmt == NULL) {
+            status = err->code;
+            goto failed;
+        }
+
+        sqlite3_bind_int64(stmt, 1, org);
+        inbox_sqlite_bind_text(stmt, 2, rows[i].phone);
+
+        rc = sqlite3_step(stmt);
+        id = (rc == SQLITE_ROW) ? sqlite3_column_int64(stmt, 0) : 0;
+        inbox_sqlite_done(stmt);
+
+        if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+            status = inbox_sqlite_fail(conn, rc, err);
+            goto failed;
+        }
+
+        if (id != 0) {
+            count->updated++;
+
+            if (rows[i].name != NULL) {
+                status = inbox_sqlite_contact_rename(conn, id, rows[i].name,
+                                                     err);
+                if (status != INBOX_OK) {
+                    goto failed;
+                }
+            }
+
+        } else {
+            count->created++;
+
+            stmt = inbox_sqlite_stmt(conn, INBOX_SQL_CONTACT_INSERT,
+                INBOX_SQLITE_CONTACT_INSERT_SQL, err);
+            if (stmt == NULL) {
+                status = err->code;
+                goto failed;
+            }
+
+            sqlite3_bind_int64(stmt, 1, org);
+            inbox_sqlite_bind_text(stmt, 2, rows[i].phone);
+            inbox_sqlite_bind_text(stmt, 3, rows[i].name);
+            sqlite3_bind_int64(stmt, 4, now);
+
+            rc = sqlite3_step(stmt);
+            id = (rc == SQLITE_ROW) ? sqlite3_column_int64(stmt, 0) : 0;
+
+            if (rc == SQLITE_ROW) {
+                rc = sqlite3_step(stmt);
+            }
+
+            inbox_sqlite_done(stmt);
+
+            if (rc != SQLITE_DONE) {
+                status = inbox_sqlite_write_fail(conn, rc, "the phone number",
+                                                 err);
+                goto failed;
+            }
+
+            status = inbox_sqlite_conversation_ensure(conn, org, id, now,
+                                                      err);
+            if (status != INBOX_OK) {
+                goto failed;
+            }
+        }
+
+        status = inbox_sqlite_contact_tags(conn, org, id, &rows[i].tags, 0,
+                                           err);
+        if (status != INBOX_OK) {
+            goto failed;
+        }
+    }
+
+    status = inbox_sqlite_commit(conn, err);
+    if (status != INBOX_OK) {
+        memset(count, 0, sizeof(inbox_import_count_t));
+    }
+
+    return status;
+
+failed:
+
+    inbox_sqlite_rollback(conn);
+    memset(count, 0, sizeof(inbox_import_count_t));
+    return status;
 }

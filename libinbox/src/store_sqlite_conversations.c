@@ -11,7 +11,7 @@
 
 
 /*
- * A search looks its matches up in contacts_search (migration 7) when
+ * A search looks its matches up in contacts_search (migration 8) when
  * they are few: at most this many contacts (of every organization) are
  * then sorted by activity.  When they are more, or when q is too short
  * for a trigram index, the filter's rows are walked newest first and each

@@ -2743,6 +2743,438 @@ TEST(a_search_from_all_also_finds_archived_threads)
 }
 
 
+/* Contacts */
+
+/* The contact of the organization's only conversation with phone. */
+static int
+contact_of(fixture_t *f, const char *phone, char id[INBOX_ID_MAX],
+    char conversation[INBOX_ID_MAX])
+{
+    size_t                     i;
+    int                        found;
+    inbox_conversation_page_t  page;
+
+    found = 0;
+
+    if (list(f, f->org, INBOX_FILTER_ALL, NULL, &page) == INBOX_OK) {
+        for (i = 0; i < page.count; i++) {
+            if (strcmp(page.items[i].contact.phone, phone) == 0) {
+                snprintf(id, INBOX_ID_MAX, "%s", page.items[i].contact.id);
+                snprintf(conversation, INBOX_ID_MAX, "%s", page.items[i].id);
+                found = 1;
+            }
+        }
+    }
+
+    inbox_conversation_page_free(&page);
+    return found;
+}
+
+
+TEST(a_contacts_record_is_renamed_and_tagged_and_the_list_follows)
+{
+    char                    id[INBOX_ID_MAX], conv[INBOX_ID_MAX];
+    int64_t                 seq;
+    fixture_t               f;
+    inbox_event_list_t      events;
+    inbox_contact_edit_t    edit;
+    inbox_contact_record_t  c;
+
+    FIXTURE(&f);
+    memset(&events, 0, sizeof(events));
+    memset(&edit, 0, sizeof(edit));
+
+    CHECK_INT(receive(&f, "SM1", ALICE, "hi", T0, NULL, NULL), INBOX_OK);
+    CHECK(contact_of(&f, ALICE, id, conv));
+
+    CHECK_INT(inbox_store_contact_get(f.store, f.org, id, &c, NULL),
+              INBOX_OK);
+    CHECK_STR(c.phone, ALICE);
+    CHECK(c.name == NULL);
+    CHECK_INT(c.tags.count, 0);
+    CHECK_INT(c.opted_out, 0);
+    CHECK_STR(c.conversation_id, conv);
+    CHECK(c.created_at > 0);
+    inbox_contact_record_free(&c);
+
+    /* a name: stored, in the list and its search, one event */
+    seq = org_seq(&f, f.org);
+    edit.set_name = 1;
+    edit.name = "Alice Moreau";
+    edit.set_tags = 1;
+    CHECK_INT(inbox_tags_add(&edit.tags, "VIP", 3, NULL), INBOX_OK);
+    CHECK_INT(inbox_tags_add(&edit.tags, "Spring", 6, NULL), INBOX_OK);
+    CHECK_INT(inbox_store_contact_update(f.store, f.org, id, &edit, &c,
+                                         &events, NULL), INBOX_OK);
+    CHECK_STR(c.name, "Alice Moreau");
+    CHECK_INT(c.tags.count, 2);
+    inbox_contact_record_free(&c);
+    CHECK_INT(events.count, 1);
+    if (events.count == 1) {
+        CHECK_INT(events.items[0].org_seq, seq + 1);
+        CHECK(strstr(events.items[0].json, "\"conversation.updated\"")
+              != NULL);
+        CHECK(strstr(events.items[0].json, "Alice Moreau") != NULL);
+    }
+    inbox_event_list_free(&events);
+    CHECK_INT(org_seq(&f, f.org), seq + 1);
+    CHECK(list_shows(&f, INBOX_FILTER_ALL, "moreau", ALICE));
+
+    CHECK_INT(inbox_store_contact_get(f.store, f.org, id, &c, NULL),
+              INBOX_OK);
+    CHECK_STR(c.name, "Alice Moreau");
+    CHECK_INT(c.tags.count, 2);
+    if (c.tags.count == 2) {
+        CHECK_STR(c.tags.items[0], "VIP");
+        CHECK_STR(c.tags.items[1], "Spring");
+    }
+    inbox_contact_record_free(&c);
+
+    /* the same name and new tags: stored, no event */
+    inbox_tags_free(&edit.tags);
+    CHECK_INT(inbox_tags_add(&edit.tags, "spring", 6, NULL), INBOX_OK);
+    CHECK_INT(inbox_store_contact_update(f.store, f.org, id, &edit, &c,
+                                         &events, NULL), INBOX_OK);
+    CHECK_INT(events.count, 0);
+    CHECK_INT(c.tags.count, 1);
+    inbox_contact_record_free(&c);
+    CHECK_INT(org_seq(&f, f.org), seq + 1);
+
+    /* no name: null again */
+    edit.name = NULL;
+    edit.set_tags = 0;
+    CHECK_INT(inbox_store_contact_update(f.store, f.org, id, &edit, &c,
+                                         &events, NULL), INBOX_OK);
+    CHECK(c.name == NULL);
+    CHECK_INT(c.tags.count, 1);
+    CHECK_INT(events.count, 1);
+    inbox_contact_record_free(&c);
+    inbox_event_list_free(&events);
+    CHECK(!list_shows(&f, INBOX_FILTER_ALL, "moreau", ALICE));
+
+    inbox_tags_free(&edit.tags);
+    fixture_close(&f);
+}
+
+
+TEST(another_orgs_contact_is_not_found)
+{
+    char                    id[INBOX_ID_MAX], conv[INBOX_ID_MAX];
+    char                    other[INBOX_ID_MAX];
+    fixture_t               f;
+    inbox_error_t           err;
+    inbox_event_list_t      events;
+    inbox_contact_edit_t    edit;
+    inbox_contact_record_t  c;
+    inbox_timeline_page_t   timeline;
+
+    FIXTURE(&f);
+    memset(&events, 0, sizeof(events));
+    memset(&edit, 0, sizeof(edit));
+
+    CHECK_INT(org_add(f.store, "Other", OTHER, other), INBOX_OK);
+    CHECK_INT(receive(&f, "SM1", ALICE, "hi", T0, NULL, NULL), INBOX_OK);
+    CHECK(contact_of(&f, ALICE, id, conv));
+
+    edit.set_name = 1;
+    edit.name = "Mallory";
+
+    CHECK_INT(inbox_store_contact_get(f.store, other, id, &c, &err),
+              INBOX_ERR_NOT_FOUND);
+    inbox_contact_record_free(&c);
+    CHECK_INT(inbox_store_contact_update(f.store, other, id, &edit, &c,
+                                         &events, &err),
+              INBOX_ERR_NOT_FOUND);
+    inbox_contact_record_free(&c);
+    CHECK_INT(events.count, 0);
+    CHECK_INT(inbox_store_contact_timeline(f.store, other, id, NULL, 0,
+                                           &timeline, &err),
+              INBOX_ERR_NOT_FOUND);
+    inbox_timeline_page_free(&timeline);
+
+    CHECK_INT(inbox_store_contact_get(f.store, f.org, backend->missing_id,
+                                      &c, &err), INBOX_ERR_NOT_FOUND);
+    inbox_contact_record_free(&c);
+    CHECK_INT(inbox_store_contact_get(f.store, f.org, "not-an-id", &c,
+                                      &err), INBOX_ERR_NOT_FOUND);
+    inbox_contact_record_free(&c);
+
+    CHECK_INT(inbox_store_contact_get(f.store, f.org, id, &c, NULL),
+              INBOX_OK);
+    CHECK(c.name == NULL);
+    inbox_contact_record_free(&c);
+
+    fixture_close(&f);
+}
+
+
+TEST(a_new_contact_has_its_thread_and_a_taken_number_is_a_conflict)
+{
+    char                    other[INBOX_ID_MAX];
+    fixture_t               f;
+    inbox_error_t           err;
+    inbox_contact_edit_t    edit;
+    inbox_contact_record_t  c, again;
+    inbox_conversation_t    conv;
+
+    FIXTURE(&f);
+    memset(&edit, 0, sizeof(edit));
+    edit.set_name = 1;
+    edit.name = "Bob Stone";
+    edit.set_tags = 1;
+    CHECK_INT(inbox_tags_add(&edit.tags, "Lead", 4, NULL), INBOX_OK);
+
+    CHECK_INT(inbox_store_contact_create(f.store, f.org, BOB, &edit, &c,
+                                         NULL), INBOX_OK);
+    CHECK_STR(c.phone, BOB);
+    CHECK_STR(c.name, "Bob Stone");
+    CHECK_INT(c.tags.count, 1);
+
+    CHECK_INT(inbox_store_conversation_get(f.store, f.org, c.conversation_id,
+                                           &conv, NULL), INBOX_OK);
+    CHECK_STR(conv.contact.name, "Bob Stone");
+    CHECK_STR(conv.contact.id, c.id);
+    inbox_conversation_free(&conv);
+
+    CHECK_INT(inbox_store_contact_get(f.store, f.org, c.id, &again, NULL),
+              INBOX_OK);
+    CHECK_STR(again.name, "Bob Stone");
+    CHECK_INT(again.tags.count, 1);
+    inbox_contact_record_free(&again);
+
+    CHECK_INT(inbox_store_contact_create(f.store, f.org, BOB, &edit, &again,
+                                         &err), INBOX_ERR_CONFLICT);
+    CHECK_STR(err.field, "phone");
+    inbox_contact_record_free(&again);
+    CHECK_INT(inbox_store_contact_create(f.store, f.org, "555 1234", &edit,
+                                         &again, &err), INBOX_ERR_INVALID);
+    CHECK_STR(err.field, "phone");
+    inbox_contact_record_free(&again);
+
+    /* the number is another organization's to have too */
+    CHECK_INT(org_add(f.store, "Other", OTHER, other), INBOX_OK);
+    CHECK_INT(inbox_store_contact_create(f.store, other, BOB, &edit, &again,
+                                         NULL), INBOX_OK);
+    CHECK(strcmp(again.id, c.id) != 0);
+    inbox_contact_record_free(&again);
+
+    /* a message from the number lands in the same thread */
+    CHECK_INT(receive(&f, "SM1", BOB, "hi", T0, NULL, NULL), INBOX_OK);
+    CHECK_INT(list_count(&f, INBOX_FILTER_ALL, NULL), 1);
+
+    inbox_contact_record_free(&c);
+    inbox_tags_free(&edit.tags);
+    fixture_close(&f);
+}
+
+
+TEST(contacts_page_newest_first_with_search_and_tag)
+{
+    char                    phone[INBOX_PHONE_MAX], other[INBOX_ID_MAX];
+    char                    name[32];
+    size_t                  i, seen;
+    fixture_t               f;
+    inbox_error_t           err;
+    inbox_contact_edit_t    edit;
+    inbox_contact_record_t  c;
+    inbox_contact_page_t    page;
+    inbox_contact_query_t   q;
+    char                    ids[7][INBOX_ID_MAX];
+    char                    cursor[INBOX_CURSOR_MAX];
+
+    FIXTURE(&f);
+    CHECK_INT(org_add(f.store, "Other", OTHER, other), INBOX_OK);
+
+    for (i = 0; i < 7; i++) {
+        memset(&edit, 0, sizeof(edit));
+        snprintf(phone, sizeof(phone), "+1555200%04zu", i);
+        snprintf(name, sizeof(name), "Person %zu Ortega", i);
+        edit.set_name = 1;
+        edit.name = name;
+        edit.set_tags = 1;
+        CHECK_INT(inbox_tags_add(&edit.tags, i % 2 ? "Odd" : "even",
+                                 i % 2 ? 3 : 4, NULL), INBOX_OK);
+        CHECK_INT(inbox_store_contact_create(f.store, f.org, phone, &edit,
+                                             &c, NULL), INBOX_OK);
+        snprintf(ids[i], INBOX_ID_MAX, "%s", c.id);
+        inbox_contact_record_free(&c);
+        inbox_tags_free(&edit.tags);
+    }
+
+    memset(&edit, 0, sizeof(edit));
+    CHECK_INT(inbox_store_contact_create(f.store, other, "+15552000001",
+                                         &edit, &c, NULL), INBOX_OK);
+    inbox_contact_record_free(&c);
+
+    /* pages of 3: every contact once, newest first */
+    memset(&q, 0, sizeof(q));
+    q.limit = 3;
+    seen = 0;
+    cursor[0] = '\0';
+    do {
+        q.cursor = cursor;
+        CHECK_INT(inbox_store_contacts_list(f.store, f.org, &q, &page, NULL),
+                  INBOX_OK);
+        for (i = 0; i < page.count && seen < 7; i++, seen++) {
+            CHECK_STR(page.items[i].id, ids[6 - seen]);
+        }
+        snprintf(cursor, sizeof(cursor), "%s", page.next_cursor);
+        inbox_contact_page_free(&page);
+    } while (cursor[0] != '\0' && seen < 10);
+    CHECK_INT(seen, 7);
+
+    memset(&q, 0, sizeof(q));
+    q.tag = "ODD";
+    CHECK_INT(inbox_store_contacts_list(f.store, f.org, &q, &page, NULL),
+              INBOX_OK);
+    CHECK_INT(page.count, 3);
+    if (page.count == 3) {
+        CHECK_STR(page.items[0].id, ids[5]);
+        CHECK_STR(page.items[0].tags.items[0], "Odd");
+    }
+    inbox_contact_page_free(&page);
+
+    q.tag = "od";
+    CHECK_INT(inbox_store_contacts_list(f.store, f.org, &q, &page, NULL),
+              INBOX_OK);
+    CHECK_INT(page.count, 0);
+    inbox_contact_page_free(&page);
+
+    q.tag = NULL;
+    q.q = "(555) 200-0004";
+    CHECK_INT(inbox_store_contacts_list(f.store, f.org, &q, &page, NULL),
+              INBOX_OK);
+    CHECK_INT(page.count, 1);
+    if (page.count == 1) {
+        CHECK_STR(page.items[0].id, ids[4]);
+    }
+    inbox_contact_page_free(&page);
+
+    q.q = "ORTEGA";
+    q.tag = "even";
+    CHECK_INT(inbox_store_contacts_list(f.store, f.org, &q, &page, NULL),
+              INBOX_OK);
+    CHECK_INT(page.count, 4);
+    inbox_contact_page_free(&page);
+
+    q.q = NULL;
+    q.tag = NULL;
+    q.cursor = "nonsense";
+    CHECK_INT(inbox_store_contacts_list(f.store, f.org, &q, &page, &err),
+              INBOX_ERR_INVALID);
+    CHECK_STR(err.field, "cursor");
+    inbox_contact_page_free(&page);
+
+    fixture_close(&f);
+}
+
+
+TEST(an_import_creates_then_updates_adding_tags_and_keeping_names)
+{
+    char                    id[INBOX_ID_MAX], conv[INBOX_ID_MAX];
+    size_t                  i;
+    fixture_t               f;
+    inbox_contact_row_t     rows[3];
+    inbox_import_count_t    count;
+    inbox_contact_record_t  c;
+
+    FIXTURE(&f);
+    memset(rows, 0, sizeof(rows));
+
+    CHECK_INT(inbox_store_contact_upsert(f.store, f.org, ALICE, "Alice",
+                                         id, NULL), INBOX_OK);
+
+    /* Alice without a name (hers is kept), Bob twice in one batch */
+    snprintf(rows[0].phone, sizeof(rows[0].phone), "%s", ALICE);
+    inbox_tags_add(&rows[0].tags, "Fall", 4, NULL);
+    snprintf(rows[1].phone, sizeof(rows[1].phone), "%s", BOB);
+    rows[1].name = strdup("Bob");
+    inbox_tags_add(&rows[1].tags, "new", 3, NULL);
+    snprintf(rows[2].phone, sizeof(rows[2].phone), "%s", BOB);
+    inbox_tags_add(&rows[2].tags, "NEW", 3, NULL);
+    inbox_tags_add(&rows[2].tags, "second", 6, NULL);
+
+    CHECK_INT(inbox_store_contacts_import(f.store, f.org, rows, 3, &count,
+                                          NULL), INBOX_OK);
+    CHECK_INT(count.created, 1);
+    CHECK_INT(count.updated, 2);
+
+    /* again: all updates, nothing doubled */
+    CHECK_INT(inbox_store_contacts_import(f.store, f.org, rows, 3, &count,
+                                          NULL), INBOX_OK);
+    CHECK_INT(count.created, 0);
+    CHECK_INT(count.updated, 3);
+
+    CHECK_INT(inbox_store_contact_get(f.store, f.org, id, &c, NULL),
+              INBOX_OK);
+    CHECK_STR(c.name, "Alice");
+    CHECK_INT(c.tags.count, 1);
+    inbox_contact_record_free(&c);
+
+    CHECK(contact_of(&f, BOB, id, conv));
+    CHECK_INT(inbox_store_contact_get(f.store, f.org, id, &c, NULL),
+              INBOX_OK);
+    CHECK_STR(c.name, "Bob");
+    CHECK_INT(c.tags.count, 2);
+    if (c.tags.count == 2) {
+        CHECK_STR(c.tags.items[0], "new");
+        CHECK_STR(c.tags.items[1], "second");
+    }
+    CHECK_STR(c.conversation_id, conv);
+    inbox_contact_record_free(&c);
+    CHECK(list_shows(&f, INBOX_FILTER_ALL, "bob", BOB));
+    CHECK_INT(list_count(&f, INBOX_FILTER_ALL, NULL), 2);
+
+    for (i = 0; i < 3; i++) {
+        inbox_contact_row_free(&rows[i]);
+    }
+
+    fixture_close(&f);
+}
+
+
+TEST(a_timeline_has_the_contacts_messages_newest_first)
+{
+    char                   id[INBOX_ID_MAX], conv[INBOX_ID_MAX];
+    char                   cursor[INBOX_CURSOR_MAX];
+    fixture_t              f;
+    inbox_timeline_page_t  page;
+
+    FIXTURE(&f);
+
+    CHECK_INT(receive(&f, "SM1", ALICE, "one", T0, NULL, NULL), INBOX_OK);
+    CHECK_INT(receive(&f, "SM2", ALICE, "two", T0 + MINUTE, NULL, NULL),
+              INBOX_OK);
+    CHECK_INT(receive(&f, "SM3", BOB, "not hers", T0 + 2 * MINUTE, NULL,
+                      NULL), INBOX_OK);
+    CHECK(contact_of(&f, ALICE, id, conv));
+
+    CHECK_INT(inbox_store_contact_timeline(f.store, f.org, id, NULL, 1,
+                                           &page, NULL), INBOX_OK);
+    CHECK_INT(page.count, 1);
+    if (page.count == 1) {
+        CHECK_INT(page.items[0].type, INBOX_TIMELINE_MESSAGE);
+        CHECK_INT(page.items[0].at, T0 + MINUTE);
+        CHECK_STR(page.items[0].message.body, "two");
+    }
+    CHECK(page.next_cursor[0] != '\0');
+
+    snprintf(cursor, sizeof(cursor), "%s", page.next_cursor);
+    inbox_timeline_page_free(&page);
+
+    CHECK_INT(inbox_store_contact_timeline(f.store, f.org, id, cursor, 1,
+                                           &page, NULL), INBOX_OK);
+    CHECK_INT(page.count, 1);
+    if (page.count == 1) {
+        CHECK_STR(page.items[0].message.body, "one");
+    }
+    CHECK_STR(page.next_cursor, "");
+    inbox_timeline_page_free(&page);
+
+    fixture_close(&f);
+}
+
+
 /*
  * ---- Accounts and sessions ----
  */

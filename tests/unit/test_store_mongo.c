@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <yajl/yajl_tree.h>
 #include <inbox/clock.h>
+#include <inbox/contact.h>
 #include <inbox/store.h>
 #include "store_mongo.h"
 #include "check.h"
@@ -901,6 +902,258 @@ TEST(contact_upsert)
                                          "Ann Lee", id, &err), INBOX_OK);
     CHECK_STR(id, CONTACT_ID);
     golden_check(&fake, "contact_upsert");
+
+    fake_close(&fake, store);
+}
+
+
+/* A stored contact with tags, and its conversation. */
+static const char  stored_contact[] =
+    "{\"_id\": " OID(CONTACT_ID) ", \"org_id\": " OID(ORG_ID) ","
+    " \"phone\": \"+15551230001\", \"name\": \"Ann Lee\","
+    " \"tags\": [\"VIP\", \"Spring\"], \"tag_keys\": [\"vip\", \"spring\"],"
+    " \"opted_out\": true, \"opted_out_at\": " DATE(EARLIER) ","
+    " \"opt_out_source\": \"keyword\", \"created_at\": " DATE(EARLIER) ","
+    " \"conversation_id\": " OID(CONV_ID) "}";
+
+
+TEST(contact_get)
+{
+    fake_t                  fake;
+    inbox_error_t           err;
+    inbox_store_t          *store;
+    inbox_contact_record_t  c;
+
+    store = fake_open(&fake);
+
+    fake.replies[0] = CURSOR("{\"_id\": " OID(CONTACT_ID) ", \"org_id\": "
+        OID(ORG_ID) ", \"phone\": \"+15551230001\", \"name\": \"Ann Lee\","
+        " \"tags\": [\"VIP\", \"Spring\"], \"tag_keys\": [\"vip\","
+        " \"spring\"], \"opted_out\": true, \"opted_out_at\": "
+        DATE(EARLIER) ", \"opt_out_source\": \"keyword\", \"created_at\": "
+        DATE(EARLIER) ", \"conversation_id\": " OID(CONV_ID) "}");
+    CHECK_INT(inbox_store_contact_get(store, ORG_ID, CONTACT_ID, &c, &err),
+              INBOX_OK);
+    golden_check(&fake, "contact_get");
+    CHECK_STR(c.id, CONTACT_ID);
+    CHECK_STR(c.name, "Ann Lee");
+    CHECK_INT(c.tags.count, 2);
+    if (c.tags.count == 2) {
+        CHECK_STR(c.tags.items[1], "Spring");
+    }
+    CHECK_INT(c.opted_out, 1);
+    CHECK_STR(c.opt_out_source, "keyword");
+    CHECK_STR(c.conversation_id, CONV_ID);
+    inbox_contact_record_free(&c);
+
+    /* another organization's (or a malformed) id is not found */
+    fake_reset(&fake);
+    CHECK_INT(inbox_store_contact_get(store, ORG_ID, CONTACT_ID, &c, &err),
+              INBOX_ERR_NOT_FOUND);
+    CHECK_INT(inbox_store_contact_get(store, ORG_ID, "12", &c, &err),
+              INBOX_ERR_NOT_FOUND);
+    inbox_contact_record_free(&c);
+
+    fake_close(&fake, store);
+}
+
+
+TEST(contact_create)
+{
+    fake_t                  fake;
+    inbox_error_t           err;
+    inbox_store_t          *store;
+    inbox_contact_edit_t    edit;
+    inbox_contact_record_t  c;
+
+    store = fake_open(&fake);
+    memset(&edit, 0, sizeof(edit));
+    edit.set_name = 1;
+    edit.name = "Eli Park";
+    edit.set_tags = 1;
+    CHECK_INT(inbox_tags_add(&edit.tags, "Lead", 4, NULL), INBOX_OK);
+
+    CHECK_INT(inbox_store_contact_create(store, ORG_ID, "+15551230002",
+                                         &edit, &c, &err), INBOX_OK);
+    golden_check(&fake, "contact_create");
+    CHECK_STR(c.id, GEN_1);
+    CHECK_STR(c.conversation_id, GEN_2);
+    CHECK_STR(c.name, "Eli Park");
+    inbox_contact_record_free(&c);
+
+    /* the unique index refuses a number that is a contact */
+    fake_reset(&fake);
+    fake.replies[0] = "{\"ok\": 1, \"n\": 0, \"writeErrors\": [{\"index\": 0,"
+                      " \"code\": 11000, \"errmsg\": \"E11000 duplicate key"
+                      "\"}]}";
+    CHECK_INT(inbox_store_contact_create(store, ORG_ID, "+15551230002",
+                                         &edit, &c, &err),
+              INBOX_ERR_CONFLICT);
+    CHECK_STR(err.field, "phone");
+    CHECK_INT(fake.commands, 1);
+    inbox_contact_record_free(&c);
+
+    inbox_tags_free(&edit.tags);
+    fake_close(&fake, store);
+}
+
+
+TEST(contact_update)
+{
+    fake_t                  fake;
+    inbox_error_t           err;
+    inbox_store_t          *store;
+    inbox_event_list_t      events;
+    inbox_contact_edit_t    edit;
+    inbox_contact_record_t  c;
+    char                    before[1024];
+
+    store = fake_open(&fake);
+    memset(&events, 0, sizeof(events));
+    memset(&edit, 0, sizeof(edit));
+    snprintf(before, sizeof(before), "{\"ok\": 1, \"value\": %s}",
+             stored_contact);
+
+    /* a new name: the contact, its conversation's copy, the event */
+    edit.set_name = 1;
+    edit.name = "Ann Lee-Park";
+    edit.set_tags = 1;
+    CHECK_INT(inbox_tags_add(&edit.tags, "vip", 3, NULL), INBOX_OK);
+    fake.replies[0] = before;
+    fake.replies[2] = CURSOR("{\"_id\": " OID(CONV_ID) ", \"org_id\": "
+        OID(ORG_ID) ", \"contact\": {\"id\": " OID(CONTACT_ID) ", \"name\":"
+        " \"Ann Lee-Park\", \"phone\": \"+15551230001\", \"opted_out\":"
+        " true}, \"last_message\": null, \"last_activity_at\": " DATE(NOW)
+        ", \"unread_count\": {\"$numberLong\": \"0\"}, \"archived\": false,"
+        " \"starred\": false}");
+    fake.replies[3] = "{\"ok\": 1, \"value\": {\"_id\": " OID(ORG_ID)
+                      ", \"seq\": {\"$numberLong\": \"14\"}, \"epoch\":"
+                      " \"a1b2c3d4e5f60708\"}}";
+
+    CHECK_INT(inbox_store_contact_update(store, ORG_ID, CONTACT_ID, &edit,
+                                         &c, &events, &err), INBOX_OK);
+    golden_check(&fake, "contact_update_rename");
+    CHECK_STR(c.name, "Ann Lee-Park");
+    CHECK_INT(c.tags.count, 1);
+    CHECK_INT(c.opted_out, 1);
+    CHECK_INT(events.count, 1);
+    if (events.count == 1) {
+        CHECK(strstr(events.items[0].json, "\"conversation.updated\"")
+              != NULL);
+        CHECK(strstr(events.items[0].json, "Ann Lee-Park") != NULL);
+        CHECK_INT(events.items[0].org_seq, 14);
+    }
+    inbox_contact_record_free(&c);
+    inbox_event_list_free(&events);
+    inbox_tags_free(&edit.tags);
+
+    /* tags only (or the same name): one command, no event */
+    fake_reset(&fake);
+    memset(&edit, 0, sizeof(edit));
+    edit.set_name = 1;
+    edit.name = "Ann Lee";
+    edit.set_tags = 1;
+    fake.replies[0] = before;
+    CHECK_INT(inbox_store_contact_update(store, ORG_ID, CONTACT_ID, &edit,
+                                         &c, &events, &err), INBOX_OK);
+    golden_check(&fake, "contact_update_tags");
+    CHECK_INT(c.tags.count, 0);
+    CHECK_INT(events.count, 0);
+    inbox_contact_record_free(&c);
+
+    /* another organization's contact */
+    fake_reset(&fake);
+    CHECK_INT(inbox_store_contact_update(store, ORG_ID, CONTACT_ID, &edit,
+                                         &c, &events, &err),
+              INBOX_ERR_NOT_FOUND);
+    CHECK_INT(fake.commands, 1);
+    inbox_contact_record_free(&c);
+
+    fake_close(&fake, store);
+}
+
+
+TEST(contacts_list)
+{
+    fake_t                  fake;
+    inbox_error_t           err;
+    inbox_store_t          *store;
+    inbox_contact_page_t    page;
+    inbox_contact_query_t   query;
+
+    store = fake_open(&fake);
+
+    memset(&query, 0, sizeof(query));
+    query.q = "(555) 12";
+    query.tag = "VIP";
+    query.cursor = NOW ":" CONTACT_ID;
+    query.limit = 1;
+    {
+        static char  two[4096];
+
+        snprintf(two, sizeof(two), CURSOR("%s, %s"), stored_contact,
+                 stored_contact);
+        fake.replies[0] = two;
+    }
+
+    CHECK_INT(inbox_store_contacts_list(store, ORG_ID, &query, &page, &err),
+              INBOX_OK);
+    golden_check(&fake, "contacts_list");
+    CHECK_INT(page.count, 1);
+    CHECK_STR(page.next_cursor, EARLIER ":" CONTACT_ID);
+    inbox_contact_page_free(&page);
+
+    fake_reset(&fake);
+    memset(&query, 0, sizeof(query));
+    query.cursor = "garbage";
+    CHECK_INT(inbox_store_contacts_list(store, ORG_ID, &query, &page, &err),
+              INBOX_ERR_INVALID);
+    CHECK_STR(err.field, "cursor");
+    inbox_contact_page_free(&page);
+
+    fake_close(&fake, store);
+}
+
+
+TEST(contacts_import)
+{
+    fake_t                fake;
+    size_t                i;
+    inbox_error_t         err;
+    inbox_store_t        *store;
+    inbox_contact_row_t   rows[3];
+    inbox_import_count_t  count;
+
+    store = fake_open(&fake);
+    memset(rows, 0, sizeof(rows));
+
+    /* an existing contact renamed and tagged ("vip" it has as "VIP"), a
+     * new one, and the new one again */
+    snprintf(rows[0].phone, sizeof(rows[0].phone), "+15551230001");
+    rows[0].name = strdup("Ann Lee");
+    inbox_tags_add(&rows[0].tags, "vip", 3, NULL);
+    inbox_tags_add(&rows[0].tags, "Fall", 4, NULL);
+    snprintf(rows[1].phone, sizeof(rows[1].phone), "+15551230009");
+    inbox_tags_add(&rows[1].tags, "new", 3, NULL);
+    snprintf(rows[2].phone, sizeof(rows[2].phone), "+15551230009");
+    rows[2].name = strdup("Nia");
+    inbox_tags_add(&rows[2].tags, "NEW", 3, NULL);
+
+    fake.replies[0] = CURSOR("{\"_id\": " OID(CONTACT_ID) ", \"phone\":"
+        " \"+15551230001\", \"tags\": [\"VIP\", \"Spring\"],"
+        " \"conversation_id\": " OID(CONV_ID) "}");
+    fake.replies[1] = "{\"ok\": 1, \"n\": 3, \"nModified\": 2, \"upserted\":"
+                      " [{\"index\": 1, \"_id\": " OID(GEN_1) "}]}";
+
+    CHECK_INT(inbox_store_contacts_import(store, ORG_ID, rows, 3, &count,
+                                          &err), INBOX_OK);
+    golden_check(&fake, "contacts_import");
+    CHECK_INT(count.created, 1);
+    CHECK_INT(count.updated, 2);
+
+    for (i = 0; i < 3; i++) {
+        inbox_contact_row_free(&rows[i]);
+    }
 
     fake_close(&fake, store);
 }

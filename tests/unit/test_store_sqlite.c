@@ -880,8 +880,8 @@ TEST(stored_events_refer_to_a_long_message_without_copying_it)
  * A store from before compact events (schema 3, frames in events.payload)
  * keeps its stream: migration 4 keeps each event's position and ids.
  */
-/* Schema 7 undone (the search index), as a store of before it was. */
-#define UNDO_SCHEMA_7                                                       \
+/* Schema 8 undone (the search index), as a store of before it was. */
+#define UNDO_SCHEMA_8                                                       \
     "DROP TRIGGER contacts_search_insert;"                                  \
     "DROP TRIGGER contacts_search_update;"                                  \
     "DROP TRIGGER contacts_search_delete;"                                  \
@@ -914,10 +914,16 @@ TEST(stored_events_refer_to_a_long_message_without_copying_it)
     " BEGIN UPDATE orgs SET unread_total = unread_total - OLD.unread_count" \
     " WHERE id = OLD.org_id; END;"
 
-/* Migration 6 made the sessions table (after 7 is undone). */
-#define UNDO_SCHEMA_6  UNDO_SCHEMA_7 "DROP TABLE sessions;"
+/* Migration 6 made the sessions table. */
+#define UNDO_SCHEMA_6  "DROP TABLE sessions;"
 
-#define SCHEMA_NOW  7
+/* Migration 7 made contacts' tags and the contacts list's index (after 8
+ * is undone). */
+#define UNDO_SCHEMA_7                                                       \
+    UNDO_SCHEMA_8                                                           \
+    "DROP TABLE contact_tags; DROP INDEX contacts_by_created;"
+
+#define SCHEMA_NOW  8
 
 
 /* Migration 5 counts the threads a store has already, as every later
@@ -940,7 +946,7 @@ TEST(migrating_counts_the_threads_there_are)
     inbox_store_close(f.store);
     f.store = NULL;
 
-    CHECK_INT(db_exec(&f, UNDO_SCHEMA_6 UNDO_SCHEMA_5
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_7 UNDO_SCHEMA_6 UNDO_SCHEMA_5
                       "PRAGMA user_version = 4;"),
               SQLITE_OK);
 
@@ -973,7 +979,8 @@ TEST(migrating_keeps_the_ids_of_stored_frames)
     f.store = NULL;
 
     /* back to schema 3, its events as they were stored then */
-    CHECK_INT(db_exec(&f, UNDO_SCHEMA_6 UNDO_SCHEMA_5), SQLITE_OK);
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_7 UNDO_SCHEMA_6 UNDO_SCHEMA_5),
+              SQLITE_OK);
     snprintf(sql, sizeof(sql),
         "DROP TABLE store_info; DROP TABLE events;"
         "CREATE TABLE events (org_id INTEGER NOT NULL REFERENCES orgs (id),"
@@ -1006,8 +1013,8 @@ TEST(migrating_keeps_the_ids_of_stored_frames)
 
 
 /*
- * A store from before the search index (schema 6) gets its contacts
- * indexed: migration 7 reads the names and numbers there are.
+ * A store from before the search index (schema 7) gets its contacts
+ * indexed: migration 8 reads the names and numbers there are.
  */
 TEST(migrating_indexes_the_contacts_there_are)
 {
@@ -1021,7 +1028,7 @@ TEST(migrating_indexes_the_contacts_there_are)
     inbox_store_close(f.store);
     f.store = NULL;
 
-    CHECK_INT(db_exec(&f, UNDO_SCHEMA_7 "PRAGMA user_version = 6;"),
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_8 "PRAGMA user_version = 7;"),
               SQLITE_OK);
 
     f.store = store_open(f.path);

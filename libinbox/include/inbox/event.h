@@ -87,6 +87,11 @@ void inbox_change_message(inbox_change_t *change,
  * (inbox_conversation_unread_shown). */
 void inbox_change_action(inbox_change_t *change,
     const inbox_conversation_t *before, const inbox_conversation_t *after);
+/* A contact renamed: conversation.updated for its conversation (as it
+ * is with the new name), so the thread list shows the name at once.
+ * (contact.updated is for opt-out changes.) */
+void inbox_change_contact(inbox_change_t *change,
+    const inbox_conversation_t *conversation);
 /* Whether the change carries the organization's unread total, which the
  * backend then gives with inbox_change_set_total before rendering. */
 int inbox_change_wants_total(const inbox_change_t *change);

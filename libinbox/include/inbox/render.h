@@ -16,6 +16,7 @@
 #include <inbox/account.h>
 #include <inbox/error.h>
 #include <inbox/model.h>
+#include <inbox/contact.h>
 
 /* NULL is null; invalid UTF-8 is written repaired (see utf8.h), so no
  * answer or frame ever carries any. */
@@ -36,6 +37,16 @@ char *inbox_render_conversation(const inbox_conversation_t *c, size_t *len);
 char *inbox_render_conversation_page(const inbox_conversation_page_t *page,
     size_t *len);
 char *inbox_render_message_page(const inbox_message_page_t *page,
+    size_t *len);
+/* A contact's record (render_contact.c): with "campaigns" and "polls",
+ * empty until campaigns exist. */
+void inbox_json_contact(yajl_gen g, const inbox_contact_record_t *c);
+char *inbox_render_contact(const inbox_contact_record_t *c, size_t *len);
+char *inbox_render_contact_page(const inbox_contact_page_t *page,
+    size_t *len);
+/* Entries {"type","at",...}: a message is {"type":"message","at",
+ * "message":{...}}. */
+char *inbox_render_timeline_page(const inbox_timeline_page_t *page,
     size_t *len);
 /* {"error":{"code":…,"message":…[,"field":…]}} from err, with the extra
  * fields of its code: "needed" and "balance" (insufficient_credits),

@@ -27,6 +27,7 @@
 #include <stdint.h>
 #include <inbox/error.h>
 #include <inbox/model.h>
+#include <inbox/contact.h>
 #include <inbox/event.h>
 #include <inbox/token.h>
 #include <inbox/account.h>
@@ -123,6 +124,53 @@ inbox_status_t inbox_store_billing_set(inbox_store_t *store,
 inbox_status_t inbox_store_contact_upsert(inbox_store_t *store,
     const char *org_id, const char *phone, const char *name,
     char id[INBOX_ID_MAX], inbox_error_t *err);
+/* The contact's record.  INBOX_ERR_NOT_FOUND also for another
+ * organization's contact or a malformed id. */
+inbox_status_t inbox_store_contact_get(inbox_store_t *store,
+    const char *org_id, const char *contact_id,
+    inbox_contact_record_t *contact, inbox_error_t *err);
+/* A new contact with phone (E.164, else INBOX_ERR_INVALID naming
+ * "phone") and what edit sets, and its empty conversation; *contact gets
+ * its record.  INBOX_ERR_CONFLICT when the number is a contact already. */
+inbox_status_t inbox_store_contact_create(inbox_store_t *store,
+    const char *org_id, const char *phone, const inbox_contact_edit_t *edit,
+    inbox_contact_record_t *contact, inbox_error_t *err);
+/*
+ * Sets what edit sets (a PATCH) and fills *contact with the record as it
+ * is then.  A new name shows at once in the thread list and its search;
+ * when the name changed, conversation.updated (the contact's
+ * conversation, with its new name) is appended with the organization's
+ * next org_seq, so every browser of the organization shows it.  Tags are
+ * not part of a conversation: changing them alone pushes nothing.
+ * INBOX_ERR_NOT_FOUND as for inbox_store_contact_get.
+ */
+inbox_status_t inbox_store_contact_update(inbox_store_t *store,
+    const char *org_id, const char *contact_id,
+    const inbox_contact_edit_t *edit, inbox_contact_record_t *contact,
+    inbox_event_list_t *events, inbox_error_t *err);
+/* Newest contacts first, keyset paginated (see inbox_contact_query_t).
+ * INBOX_ERR_INVALID (with the field) for a cursor this list did not
+ * give. */
+inbox_status_t inbox_store_contacts_list(inbox_store_t *store,
+    const char *org_id, const inbox_contact_query_t *query,
+    inbox_contact_page_t *page, inbox_error_t *err);
+/*
+ * One batch of an import (see import.h), in one transaction: each row's
+ * number becomes a contact (with its empty conversation), or the contact
+ * it is gets the row's name (when it has one) and the row's tags added
+ * to its own.  Opt-outs are never touched.  A number twice in the batch
+ * is created once and then updated.  Pushes nothing: an import is a bulk
+ * change that browsers see at their next reload.
+ */
+inbox_status_t inbox_store_contacts_import(inbox_store_t *store,
+    const char *org_id, const inbox_contact_row_t *rows, size_t n,
+    inbox_import_count_t *count, inbox_error_t *err);
+/* The contact's timeline, newest first, keyset paginated (cursor NULL or
+ * "" for the first page; limit as inbox_list_limit says): its messages
+ * now.  INBOX_ERR_NOT_FOUND as for inbox_store_contact_get. */
+inbox_status_t inbox_store_contact_timeline(inbox_store_t *store,
+    const char *org_id, const char *contact_id, const char *cursor,
+    unsigned limit, inbox_timeline_page_t *page, inbox_error_t *err);
 
 /*
  * Stores a batch of inbound messages in one transaction (group commit):

@@ -1,0 +1,145 @@
+/*
+ * A contact's record (GET /api/v1/contacts/{id}), its name and tags, and
+ * the rules they follow, the same for every store backend and route.
+ *
+ * Tags: at most INBOX_TAGS_MAX a contact, each 1 to INBOX_TAG_MAX
+ * characters once trimmed, unique without regard to ASCII case ("VIP"
+ * and "vip" are one tag: the first spelling given is kept).  A name: at
+ * most INBOX_NAME_MAX characters once trimmed; an empty one is no name
+ * (null).  Strings are valid UTF-8 (the request reader and the CSV
+ * import check before these run).
+ */
+#ifndef INBOX_CONTACT_H
+#define INBOX_CONTACT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <inbox/error.h>
+#include <inbox/model.h>
+
+#define INBOX_TAGS_MAX   50
+#define INBOX_TAG_MAX    40      /* characters */
+#define INBOX_NAME_MAX   100     /* characters */
+
+/* A contact's tags in the order they were given; items and each string
+ * are malloc'd and freed by inbox_tags_free. */
+typedef struct {
+    char    **items;
+    size_t    count;
+} inbox_tags_t;
+
+void inbox_tags_free(inbox_tags_t *tags);
+
+/*
+ * Adds one tag as a person typed it (len bytes): trimmed, checked, and
+ * left out when the set has it already in any ASCII case.
+ * INBOX_ERR_INVALID (field "tags") for an empty or too long tag or one
+ * more than INBOX_TAGS_MAX; INBOX_ERR_INTERNAL when out of memory.
+ */
+inbox_status_t inbox_tags_add(inbox_tags_t *tags, const char *tag,
+    size_t len, inbox_error_t *err);
+
+/* A tag's key: the tag with ASCII letters in lower case, what tags are
+ * told apart and filtered by (a backend without NOCASE stores it). */
+#define INBOX_TAG_KEY_MAX  (INBOX_TAG_MAX * 4 + 1)
+void inbox_tag_key(const char *tag, char out[INBOX_TAG_KEY_MAX]);
+
+/* 1 when the set holds tag in any ASCII case. */
+int inbox_tags_has(const inbox_tags_t *tags, const char *tag);
+
+/* A stored list of tags as a JSON array of strings ("[]", or NULL for
+ * none); INBOX_ERR_INTERNAL when it is not one or out of memory. */
+inbox_status_t inbox_tags_from_json(const char *json, inbox_tags_t *tags,
+    inbox_error_t *err);
+
+/*
+ * A name as a person typed it (len bytes), trimmed into a malloc'd
+ * string in *out: NULL when it is empty (no name).  INBOX_ERR_INVALID
+ * (field "name") when it is too long or holds a control character.
+ */
+inbox_status_t inbox_contact_name(const char *name, size_t len, char **out,
+    inbox_error_t *err);
+
+/* The record a contact route answers. */
+typedef struct {
+    char          id[INBOX_ID_MAX];
+    char         *name;                    /* NULL when unknown */
+    char          phone[INBOX_PHONE_MAX];
+    inbox_tags_t  tags;
+    int           opted_out;
+    int64_t       opted_out_at;            /* 0: null */
+    char          opt_out_source[16];      /* "keyword", "manual",
+                                              "carrier"; "" is null */
+    int64_t       created_at;
+    char          conversation_id[INBOX_ID_MAX];
+} inbox_contact_record_t;
+
+void inbox_contact_record_free(inbox_contact_record_t *contact);
+
+/* What a create or PATCH sets: a field is left as it is unless its set_
+ * flag says otherwise.  name NULL is no name; tags are checked ones
+ * (inbox_tags_add) and replace the contact's. */
+typedef struct {
+    int            set_name;
+    const char    *name;
+    int            set_tags;
+    inbox_tags_t   tags;
+} inbox_contact_edit_t;
+
+/* GET /api/v1/contacts: newest contacts first, keyset paginated. */
+typedef struct {
+    const char  *q;         /* NULL or "": no search; else part of a name
+                               or of the number, whatever the formatting */
+    const char  *tag;       /* NULL or "": any; else exactly this tag, in
+                               any ASCII case */
+    const char  *cursor;    /* NULL or "": the first page */
+    unsigned     limit;     /* as inbox_list_limit says */
+} inbox_contact_query_t;
+
+typedef struct {
+    inbox_contact_record_t  *items;
+    size_t                   count;
+    char                     next_cursor[INBOX_CURSOR_MAX];   /* "" null */
+} inbox_contact_page_t;
+
+void inbox_contact_page_free(inbox_contact_page_t *page);
+
+/* One line of an import, checked: the number in E.164, the name (NULL:
+ * keep the contact's) and the tags to add to the contact's. */
+typedef struct {
+    char           phone[INBOX_PHONE_MAX];
+    char          *name;
+    inbox_tags_t   tags;
+} inbox_contact_row_t;
+
+void inbox_contact_row_free(inbox_contact_row_t *row);
+
+/* What a batch of an import did. */
+typedef struct {
+    size_t  created;
+    size_t  updated;
+} inbox_import_count_t;
+
+/* The contact's timeline (GET /api/v1/contacts/{id}/timeline): messages
+ * now; opt-out and opt-in events, campaign sends and poll answers join
+ * it when the store has them. */
+typedef enum {
+    INBOX_TIMELINE_MESSAGE = 0
+} inbox_timeline_type_t;
+
+typedef struct {
+    inbox_timeline_type_t  type;
+    int64_t                at;
+    inbox_message_t        message;     /* INBOX_TIMELINE_MESSAGE */
+} inbox_timeline_item_t;
+
+typedef struct {
+    inbox_timeline_item_t  *items;
+    size_t                  count;
+    char                    next_cursor[INBOX_CURSOR_MAX];    /* "" null */
+} inbox_timeline_page_t;
+
+void inbox_timeline_page_free(inbox_timeline_page_t *page);
+const char *inbox_timeline_type_name(inbox_timeline_type_t type);
+
+#endif

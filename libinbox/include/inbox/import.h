@@ -1,0 +1,51 @@
+/*
+ * CSV import of contacts (POST /api/v1/contacts/import): a header row
+ * naming the columns (phone, required; name; tags, separated by ";"; any
+ * case, in any order, others ignored), then one contact a line.
+ *
+ * The body is fed in pieces as it is read (inbox_import_feed), so a
+ * 100,000-line upload is never held whole.  A caller makes two passes: a
+ * check (store NULL) that counts the rows and finds what refuses the
+ * whole request (no phone column, a quote never closed, too many rows),
+ * so that such a request stores nothing; then the import itself, which
+ * writes the good lines in batches of INBOX_IMPORT_BATCH, one transaction
+ * each, and reports each refused line with its number and why.  A number
+ * already a contact is updated, never duplicated: a name given replaces
+ * its name, tags given are added to its tags, and its opt-out is never
+ * touched.
+ */
+#ifndef INBOX_IMPORT_H
+#define INBOX_IMPORT_H
+
+#include <stddef.h>
+#include <inbox/error.h>
+#include <inbox/store.h>
+
+#define INBOX_IMPORT_ROWS_MAX     100000   /* lines a request, header aside */
+#define INBOX_IMPORT_BATCH        1000     /* lines a transaction */
+#define INBOX_IMPORT_INVALID_MAX  1000     /* refused lines listed */
+
+typedef struct inbox_import_s  inbox_import_t;
+
+/* store NULL: the check pass.  default_country as for
+ * inbox_phone_normalize.  NULL when out of memory. */
+inbox_import_t *inbox_import_new(inbox_store_t *store, const char *org_id,
+    const char *default_country);
+
+/* The next piece of the body.  INBOX_ERR_INVALID for a header without a
+ * phone column, INBOX_ERR_TOO_LARGE past INBOX_IMPORT_ROWS_MAX rows, a
+ * store's error; the import stops there. */
+inbox_status_t inbox_import_feed(inbox_import_t *im, const char *data,
+    size_t len, inbox_error_t *err);
+/* The end of the body: the last line, the last batch.  INBOX_ERR_INVALID
+ * too for an empty body or a quoted field never closed. */
+inbox_status_t inbox_import_finish(inbox_import_t *im, inbox_error_t *err);
+
+/* {"created","updated","invalid":[{"line","reason"}],"invalid_count"}:
+ * the first INBOX_IMPORT_INVALID_MAX refused lines, and how many there
+ * were in all.  malloc'd; NULL when out of memory. */
+char *inbox_import_render(const inbox_import_t *im, size_t *len);
+
+void inbox_import_free(inbox_import_t *im);
+
+#endif

@@ -1,0 +1,315 @@
+/*
+ * A contact's name and tags: the rules of contact.h, once for every
+ * backend and route.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <yajl/yajl_tree.h>
+#include <inbox/contact.h>
+#include <inbox/utf8.h>
+
+
+static const char *inbox_trim(const char *s, size_t *len);
+
+
+/* Leading and trailing ASCII white space off s (len bytes). */
+static const char *
+inbox_trim(const char *s, size_t *len)
+{
+    size_t  n = *len;
+
+    while (n > 0 && (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n'
+                     || *s == '\f' || *s == '\v'))
+    {
+        s++;
+        n--;
+    }
+
+    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'
+                     || s[n - 1] == '\r' || s[n - 1] == '\n'
+                     || s[n - 1] == '\f' || s[n - 1] == '\v'))
+    {
+        n--;
+    }
+
+    *len = n;
+    return s;
+}
+
+
+void
+inbox_tags_free(inbox_tags_t *tags)
+{
+    size_t  i;
+
+    if (tags == NULL) {
+        return;
+    }
+
+    for (i = 0; tags->items != NULL && i < tags->count; i++) {
+        free(tags->items[i]);
+    }
+
+    free(tags->items);
+    tags->items = NULL;
+    tags->count = 0;
+}
+
+
+void
+inbox_tag_key(const char *tag, char out[INBOX_TAG_KEY_MAX])
+{
+    size_t  i;
+
+    for (i = 0; tag[i] != '\0' && i + 1 < INBOX_TAG_KEY_MAX; i++) {
+        out[i] = (tag[i] >= 'A' && tag[i] <= 'Z') ? tag[i] + 32 : tag[i];
+    }
+
+    out[i] = '\0';
+}
+
+
+int
+inbox_tags_has(const inbox_tags_t *tags, const char *tag)
+{
+    size_t  i;
+
+    for (i = 0; i < tags->count; i++) {
+        /* ASCII only, as SQLite's NOCASE and MongoDB's stored key */
+        if (strcasecmp(tags->items[i], tag) == 0) {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+inbox_status_t
+inbox_tags_add(inbox_tags_t *tags, const char *tag, size_t len,
+    inbox_error_t *err)
+{
+    char    *copy, **items;
+    size_t   i;
+
+    tag = inbox_trim(tag, &len);
+
+    if (len == 0) {
+        return inbox_error_set_field(err, INBOX_ERR_INVALID, "tags",
+                                     "A tag cannot be empty.");
+    }
+
+    if (inbox_utf8_length(tag, len) > INBOX_TAG_MAX) {
+        return inbox_error_set_field(err, INBOX_ERR_INVALID, "tags",
+                                     "A tag has at most %d characters.",
+                                     INBOX_TAG_MAX);
+    }
+
+    for (i = 0; i < len; i++) {
+        if ((unsigned char) tag[i] < 0x20 || tag[i] == 0x7f) {
+            return inbox_error_set_field(err, INBOX_ERR_INVALID, "tags",
+                                         "A tag cannot hold control "
+                                         "characters.");
+        }
+    }
+
+    copy = strndup(tag, len);
+    if (copy == NULL) {
+        return inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
+    }
+
+    if (inbox_tags_has(tags, copy)) {
+        free(copy);
+        return INBOX_OK;
+    }
+
+    if (tags->count == INBOX_TAGS_MAX) {
+        free(copy);
+        return inbox_error_set_field(err, INBOX_ERR_INVALID, "tags",
+                                     "A contact has at most %d tags.",
+                                     INBOX_TAGS_MAX);
+    }
+
+    items = realloc(tags->items, (tags->count + 1) * sizeof(char *));
+    if (items == NULL) {
+        free(copy);
+        return inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
+    }
+
+    items[tags->count++] = copy;
+    tags->items = items;
+
+    return INBOX_OK;
+}
+
+
+inbox_status_t
+inbox_tags_from_json(const char *json, inbox_tags_t *tags,
+    inbox_error_t *err)
+{
+    char        *copy;
+    size_t       i;
+    yajl_val     root, v;
+    const char  *str;
+
+    memset(tags, 0, sizeof(inbox_tags_t));
+
+    if (json == NULL) {
+        return INBOX_OK;
+    }
+
+    root = yajl_tree_parse(json, NULL, 0);
+    if (root == NULL || !YAJL_IS_ARRAY(root)) {
+        yajl_tree_free(root);
+        return inbox_error_set(err, INBOX_ERR_INTERNAL,
+                               "stored tags are not a list");
+    }
+
+    if (root->u.array.len > 0) {
+        tags->items = calloc(root->u.array.len, sizeof(char *));
+        if (tags->items == NULL) {
+            yajl_tree_free(root);
+            return inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
+        }
+    }
+
+    for (i = 0; i < root->u.array.len; i++) {
+        v = root->u.array.values[i];
+
+        str = YAJL_IS_STRING(v) ? YAJL_GET_STRING(v) : NULL;
+        if (str == NULL) {
+            continue;
+        }
+
+        copy = strdup(str);
+        if (copy == NULL) {
+            yajl_tree_free(root);
+            inbox_tags_free(tags);
+            return inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
+        }
+
+        tags->items[tags->count++] = copy;
+    }
+
+    yajl_tree_free(root);
+
+    return INBOX_OK;
+}
+
+
+inbox_status_t
+inbox_contact_name(const char *name, size_t len, char **out,
+    inbox_error_t *err)
+{
+    size_t  i;
+
+    *out = NULL;
+
+    if (name == NULL) {
+        return INBOX_OK;
+    }
+
+    name = inbox_trim(name, &len);
+
+    if (len == 0) {
+        return INBOX_OK;
+    }
+
+    if (inbox_utf8_length(name, len) > INBOX_NAME_MAX) {
+        return inbox_error_set_field(err, INBOX_ERR_INVALID, "name",
+                                     "A name has at most %d characters.",
+                                     INBOX_NAME_MAX);
+    }
+
+    for (i = 0; i < len; i++) {
+        if ((unsigned char) name[i] < 0x20 || name[i] == 0x7f) {
+            return inbox_error_set_field(err, INBOX_ERR_INVALID, "name",
+                                         "A name cannot hold control "
+                                         "characters.");
+        }
+    }
+
+    *out = strndup(name, len);
+    if (*out == NULL) {
+        return inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
+    }
+
+    return INBOX_OK;
+}
+
+
+void
+inbox_contact_record_free(inbox_contact_record_t *contact)
+{
+    if (contact == NULL) {
+        return;
+    }
+
+    free(contact->name);
+    contact->name = NULL;
+    inbox_tags_free(&contact->tags);
+}
+
+
+void
+inbox_contact_page_free(inbox_contact_page_t *page)
+{
+    size_t  i;
+
+    if (page == NULL) {
+        return;
+    }
+
+    for (i = 0; page->items != NULL && i < page->count; i++) {
+        inbox_contact_record_free(&page->items[i]);
+    }
+
+    free(page->items);
+    page->items = NULL;
+    page->count = 0;
+}
+
+
+void
+inbox_contact_row_free(inbox_contact_row_t *row)
+{
+    if (row == NULL) {
+        return;
+    }
+
+    free(row->name);
+    row->name = NULL;
+    inbox_tags_free(&row->tags);
+}
+
+
+void
+inbox_timeline_page_free(inbox_timeline_page_t *page)
+{
+    size_t  i;
+
+    if (page == NULL) {
+        return;
+    }
+
+    for (i = 0; page->items != NULL && i < page->count; i++) {
+        inbox_message_free(&page->items[i].message);
+    }
+
+    free(page->items);
+    page->items = NULL;
+    page->count = 0;
+}
+
+
+const char *
+inbox_timeline_type_name(inbox_timeline_type_t type)
+{
+    switch (type) {
+    case INBOX_TIMELINE_MESSAGE:
+        return "message";
+    }
+
+    return "message";
+}

@@ -1,0 +1,266 @@
+/*
+ * CSV read incrementally (see csv.h): a small state machine over bytes.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <inbox/csv.h>
+
+
+enum {
+    CSV_FIELD_START = 0,    /* at the start of a field */
+    CSV_UNQUOTED,           /* in a field without quotes */
+    CSV_QUOTED,             /* in a quoted field */
+    CSV_QUOTE,              /* a quote in a quoted field: "" or the end */
+    CSV_CR                  /* a CR ended a record: skip an LF after it */
+};
+
+
+static int inbox_csv_put(inbox_csv_t *csv, char c);
+static int inbox_csv_field_end(inbox_csv_t *csv);
+static int inbox_csv_record_end(inbox_csv_t *csv);
+
+
+void
+inbox_csv_init(inbox_csv_t *csv, inbox_csv_record_fn fn, void *ctx)
+{
+    memset(csv, 0, sizeof(inbox_csv_t));
+    csv->fn = fn;
+    csv->ctx = ctx;
+    csv->line = 1;
+    csv->record_line = 1;
+    csv->empty = 1;
+}
+
+
+void
+inbox_csv_free(inbox_csv_t *csv)
+{
+    free(csv->buf);
+    csv->buf = NULL;
+}
+
+
+static int
+inbox_csv_put(inbox_csv_t *csv, char c)
+{
+    char    *buf;
+    size_t   cap;
+
+    csv->empty = 0;
+
+    if (csv->too_long) {
+        return 0;
+    }
+
+    if (csv->len + 1 >= INBOX_CSV_RECORD_MAX) {
+        csv->too_long = 1;
+        return 0;
+    }
+
+    if (csv->len + 2 > csv->cap) {
+        cap = csv->cap ? csv->cap * 2 : 256;
+        buf = realloc(csv->buf, cap);
+        if (buf == NULL) {
+            return -1;
+        }
+        csv->buf = buf;
+        csv->cap = cap;
+    }
+
+    csv->buf[csv->len++] = c;
+
+    return 0;
+}
+
+
+/* NUL-terminates the field and starts the next one. */
+static int
+inbox_csv_field_end(inbox_csv_t *csv)
+{
+    int  rc;
+
+    if (csv->too_long) {
+        return 0;
+    }
+
+    if (csv->count == INBOX_CSV_FIELDS_MAX) {
+        csv->too_long = 1;
+        return 0;
+    }
+
+    csv->starts[csv->count] = csv->field;
+    rc = inbox_csv_put(csv, '\0');
+    if (rc != 0 || csv->too_long) {
+        return rc;
+    }
+
+    csv->count++;
+    csv->field = csv->len;
+
+    return 0;
+}
+
+
+static int
+inbox_csv_record_end(inbox_csv_t *csv)
+{
+    int                 rc;
+    size_t              i, start, end;
+    inbox_csv_record_t  rec;
+
+    rc = 0;
+
+    /* a blank line is no record */
+    if (!csv->empty) {
+        rc = inbox_csv_field_end(csv);
+        if (rc != 0) {
+            return rc;
+        }
+
+        memset(&rec, 0, sizeof(rec));
+        rec.line = csv->record_line;
+        rec.too_long = csv->too_long;
+
+        if (!csv->too_long) {
+            rec.count = csv->count;
+
+            for (i = 0; i < csv->count; i++) {
+                start = csv->starts[i];
+                end = (i + 1 < csv->count) ? csv->starts[i + 1] : csv->len;
+                rec.fields[i] = csv->buf + start;
+                rec.lens[i] = end - start - 1;
+            }
+        }
+
+        rc = csv->fn(csv->ctx, &rec);
+    }
+
+    csv->len = 0;
+    csv->field = 0;
+    csv->count = 0;
+    csv->too_long = 0;
+    csv->empty = 1;
+    csv->record_line = csv->line;
+
+    return rc;
+}
+
+
+int
+inbox_csv_feed(inbox_csv_t *csv, const char *data, size_t len)
+{
+    int            rc;
+    size_t         i, j;
+    unsigned char  c;
+
+    static const unsigned char  bom[] = { 0xef, 0xbb, 0xbf };
+
+    for (i = 0; i < len; i++) {
+        c = (unsigned char) data[i];
+
+        if (!csv->started) {
+            if (c == bom[csv->bom]) {
+                if (++csv->bom == sizeof(bom)) {
+                    csv->started = 1;
+                }
+                continue;
+            }
+
+            csv->started = 1;
+
+            /* not a BOM after all: those bytes were data */
+            for (j = 0; j < csv->bom; j++) {
+                rc = inbox_csv_put(csv, (char) bom[j]);
+                if (rc != 0) {
+                    return rc;
+                }
+                csv->state = CSV_UNQUOTED;
+            }
+        }
+
+        rc = 0;
+
+        switch (csv->state) {
+
+        case CSV_CR:
+            csv->state = CSV_FIELD_START;
+            if (c == '\n') {
+                break;
+            }
+            /* fall through */
+
+        case CSV_FIELD_START:
+            if (c == '"') {
+                csv->empty = 0;
+                csv->state = CSV_QUOTED;
+                break;
+            }
+            /* fall through */
+
+        case CSV_UNQUOTED:
+            if (c == ',') {
+                csv->empty = 0;
+                rc = inbox_csv_field_end(csv);
+                csv->state = CSV_FIELD_START;
+
+            } else if (c == '\n' || c == '\r') {
+                csv->line++;
+                rc = inbox_csv_record_end(csv);
+                csv->state = (c == '\r') ? CSV_CR : CSV_FIELD_START;
+
+            } else {
+                rc = inbox_csv_put(csv, (char) c);
+                csv->state = CSV_UNQUOTED;
+            }
+            break;
+
+        case CSV_QUOTED:
+            if (c == '"') {
+                csv->state = CSV_QUOTE;
+                break;
+            }
+
+            if (c == '\n') {
+                csv->line++;
+            }
+
+            rc = inbox_csv_put(csv, (char) c);
+            break;
+
+        case CSV_QUOTE:
+            if (c == '"') {
+                rc = inbox_csv_put(csv, '"');
+                csv->state = CSV_QUOTED;
+                break;
+            }
+
+            /* the quoted part ended; what follows it joins the field
+             * as it is (lenient, like spreadsheets) */
+            csv->state = CSV_UNQUOTED;
+            i--;
+            break;
+        }
+
+        if (rc != 0) {
+            return rc;
+        }
+    }
+
+    return 0;
+}
+
+
+int
+inbox_csv_finish(inbox_csv_t *csv)
+{
+    if (csv->state == CSV_QUOTED) {
+        return -2;
+    }
+
+    if (!csv->started && csv->bom > 0) {
+        /* input that was only the start of a BOM */
+        return 0;
+    }
+
+    return inbox_csv_record_end(csv);
+}

@@ -1,0 +1,414 @@
+/*
+ * CSV import of contacts (see import.h): each line checked by the rules
+ * of contact.h and phone.h, written in batches.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <inbox/contact.h>
+#include <inbox/csv.h>
+#include <inbox/import.h>
+#include <inbox/phone.h>
+#include <inbox/render.h>
+#include <inbox/utf8.h>
+
+
+typedef struct {
+    size_t  line;
+    char    reason[INBOX_ERROR_MESSAGE_MAX];
+} inbox_import_invalid_t;
+
+struct inbox_import_s {
+    inbox_store_t           *store;         /* NULL: the check pass */
+    char                     org_id[INBOX_ID_MAX];
+    char                     country[8];
+    inbox_csv_t              csv;
+    int                      header;         /* the header was read */
+    int                      col_phone;      /* -1: none */
+    int                      col_name;
+    int                      col_tags;
+    size_t                   rows;
+    inbox_contact_row_t     *batch;
+    size_t                   batched;
+    inbox_import_count_t     count;
+    inbox_import_invalid_t  *invalid;
+    size_t                   invalid_count;
+    inbox_error_t            err;            /* why the import stopped */
+};
+
+
+static int inbox_import_record(void *ctx, const inbox_csv_record_t *rec);
+static int inbox_import_header(inbox_import_t *im,
+    const inbox_csv_record_t *rec);
+static int inbox_import_row(inbox_import_t *im,
+    const inbox_csv_record_t *rec);
+static int inbox_import_refuse(inbox_import_t *im, size_t line,
+    const char *reason);
+static int inbox_import_flush(inbox_import_t *im);
+
+
+inbox_import_t *
+inbox_import_new(inbox_store_t *store, const char *org_id,
+    const char *default_country)
+{
+    inbox_import_t  *im;
+
+    im = calloc(1, sizeof(inbox_import_t));
+    if (im == NULL) {
+        return NULL;
+    }
+
+    if (store != NULL) {
+        im->batch = calloc(INBOX_IMPORT_BATCH, sizeof(inbox_contact_row_t));
+        im->invalid = calloc(INBOX_IMPORT_INVALID_MAX,
+                             sizeof(inbox_import_invalid_t));
+        if (im->batch == NULL || im->invalid == NULL) {
+            inbox_import_free(im);
+            return NULL;
+        }
+    }
+
+    im->store = store;
+    snprintf(im->org_id, sizeof(im->org_id), "%s", org_id ? org_id : "");
+    snprintf(im->country, sizeof(im->country), "%s",
+             default_country ? default_country : "US");
+    im->col_phone = -1;
+    im->col_name = -1;
+    im->col_tags = -1;
+
+    inbox_csv_init(&im->csv, inbox_import_record, im);
+
+    return im;
+}
+
+
+void
+inbox_import_free(inbox_import_t *im)
+{
+    size_t  i;
+
+    if (im == NULL) {
+        return;
+    }
+
+    for (i = 0; im->batch != NULL && i < im->batched; i++) {
+        inbox_contact_row_free(&im->batch[i]);
+    }
+
+    inbox_csv_free(&im->csv);
+    free(im->batch);
+    free(im->invalid);
+    free(im);
+}
+
+
+inbox_status_t
+inbox_import_feed(inbox_import_t *im, const char *data, size_t len,
+    inbox_error_t *err)
+{
+    int  rc;
+
+    if (im->err.code != INBOX_OK) {
+        goto stopped;
+    }
+
+    rc = inbox_csv_feed(&im->csv, data, len);
+
+    if (rc == -1) {
+        inbox_error_set(&im->err, INBOX_ERR_INTERNAL, "out of memory");
+    }
+
+    if (rc != 0) {
+        goto stopped;
+    }
+
+    return INBOX_OK;
+
+stopped:
+
+    if (err != NULL) {
+        *err = im->err;
+    }
+
+    return im->err.code;
+}
+
+
+inbox_status_t
+inbox_import_finish(inbox_import_t *im, inbox_error_t *err)
+{
+    int  rc;
+
+    if (im->err.code == INBOX_OK) {
+        rc = inbox_csv_finish(&im->csv);
+
+        if (rc == -2) {
+            inbox_error_set_field(&im->err, INBOX_ERR_INVALID, "body",
+                                  "A quoted field that starts on line %zu "
+                                  "is never closed.", im->csv.record_line);
+        } else if (rc == -1) {
+            inbox_error_set(&im->err, INBOX_ERR_INTERNAL, "out of memory");
+        }
+    }
+
+    if (im->err.code == INBOX_OK && !im->header) {
+        inbox_error_set_field(&im->err, INBOX_ERR_INVALID, "body",
+                              "The file is empty: it needs a header row "
+                              "naming its columns (phone, name, tags).");
+    }
+
+    if (im->err.code == INBOX_OK) {
+        inbox_import_flush(im);
+    }
+
+    if (err != NULL) {
+        *err = im->err;
+    }
+
+    return im->err.code;
+}
+
+
+static int
+inbox_import_record(void *ctx, const inbox_csv_record_t *rec)
+{
+    inbox_import_t  *im = ctx;
+
+    if (!im->header) {
+        return inbox_import_header(im, rec);
+    }
+
+    if (++im->rows > INBOX_IMPORT_ROWS_MAX) {
+        inbox_error_set(&im->err, INBOX_ERR_TOO_LARGE,
+                        "An import takes at most %d rows; split the file.",
+                        INBOX_IMPORT_ROWS_MAX);
+        return 1;
+    }
+
+    if (im->store == NULL) {
+        return 0;
+    }
+
+    return inbox_import_row(im, rec);
+}
+
+
+static int
+inbox_import_header(inbox_import_t *im, const inbox_csv_record_t *rec)
+{
+    int          i;
+    size_t       len;
+    const char  *s;
+
+    im->header = 1;
+
+    for (i = 0; !rec->too_long && i < (int) rec->count; i++) {
+        s = rec->fields[i];
+        len = rec->lens[i];
+
+        while (len > 0 && (*s == ' ' || *s == '\t')) {
+            s++;
+            len--;
+        }
+
+        while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\t')) {
+            len--;
+        }
+
+        if (len == 5 && strncasecmp(s, "phone", 5) == 0
+            && im->col_phone < 0)
+        {
+            im->col_phone = i;
+
+        } else if (len == 4 && strncasecmp(s, "name", 4) == 0
+                   && im->col_name < 0)
+        {
+            im->col_name = i;
+
+        } else if (len == 4 && strncasecmp(s, "tags", 4) == 0
+                   && im->col_tags < 0)
+        {
+            im->col_tags = i;
+        }
+    }
+
+    if (im->col_phone < 0) {
+        inbox_error_set_field(&im->err, INBOX_ERR_INVALID, "phone",
+                              "The first line must name the columns, "
+                              "with a \"phone\" column (and \"name\", "
+                              "\"tags\" if you have them).");
+        return 1;
+    }
+
+    return 0;
+}
+
+
+/* One line: checked, then added to the batch or refused. */
+static int
+inbox_import_row(inbox_import_t *im, const inbox_csv_record_t *rec)
+{
+    size_t                i, start;
+    const char           *tags;
+    inbox_error_t         err;
+    inbox_contact_row_t  *row;
+
+    if (rec->too_long) {
+        return inbox_import_refuse(im, rec->line, "the line is too long");
+    }
+
+    for (i = 0; i < rec->count; i++) {
+        if (!inbox_utf8_valid(rec->fields[i], rec->lens[i])) {
+            return inbox_import_refuse(im, rec->line,
+                                       "the line is not valid UTF-8");
+        }
+    }
+
+    if ((size_t) im->col_phone >= rec->count
+        || rec->lens[im->col_phone] == 0)
+    {
+        return inbox_import_refuse(im, rec->line, "no phone number");
+    }
+
+    row = &im->batch[im->batched];
+    memset(row, 0, sizeof(inbox_contact_row_t));
+
+    if (inbox_phone_normalize(rec->fields[im->col_phone],
+                              rec->lens[im->col_phone], im->country,
+                              row->phone, &err)
+        != INBOX_OK)
+    {
+        return inbox_import_refuse(im, rec->line, "not a phone number");
+    }
+
+    if (im->col_name >= 0 && (size_t) im->col_name < rec->count
+        && inbox_contact_name(rec->fields[im->col_name],
+                              rec->lens[im->col_name], &row->name, &err)
+           != INBOX_OK)
+    {
+        inbox_contact_row_free(row);
+        return inbox_import_refuse(im, rec->line, err.message);
+    }
+
+    if (im->col_tags >= 0 && (size_t) im->col_tags < rec->count) {
+        tags = rec->fields[im->col_tags];
+        start = 0;
+
+        for (i = 0; i <= rec->lens[im->col_tags]; i++) {
+            if (i < rec->lens[im->col_tags] && tags[i] != ';') {
+                continue;
+            }
+
+            /* "a;;b" and a trailing ";" name no empty tag */
+            if (strspn(tags + start, " \t") < i - start
+                && inbox_tags_add(&row->tags, tags + start, i - start, &err)
+                   != INBOX_OK)
+            {
+                inbox_contact_row_free(row);
+                return inbox_import_refuse(im, rec->line, err.message);
+            }
+
+            start = i + 1;
+        }
+    }
+
+    im->batched++;
+
+    if (im->batched == INBOX_IMPORT_BATCH) {
+        return inbox_import_flush(im);
+    }
+
+    return 0;
+}
+
+
+static int
+inbox_import_refuse(inbox_import_t *im, size_t line, const char *reason)
+{
+    inbox_import_invalid_t  *inv;
+
+    if (im->invalid_count < INBOX_IMPORT_INVALID_MAX) {
+        inv = &im->invalid[im->invalid_count];
+        inv->line = line;
+        snprintf(inv->reason, sizeof(inv->reason), "%s", reason);
+    }
+
+    im->invalid_count++;
+
+    return 0;
+}
+
+
+static int
+inbox_import_flush(inbox_import_t *im)
+{
+    size_t                i;
+    inbox_status_t        rc;
+    inbox_import_count_t  count;
+
+    if (im->store == NULL || im->batched == 0) {
+        return 0;
+    }
+
+    memset(&count, 0, sizeof(count));
+
+    rc = inbox_store_contacts_import(im->store, im->org_id, im->batch,
+                                     im->batched, &count, &im->err);
+
+    for (i = 0; i < im->batched; i++) {
+        inbox_contact_row_free(&im->batch[i]);
+    }
+
+    im->batched = 0;
+
+    if (rc != INBOX_OK) {
+        return 1;
+    }
+
+    im->count.created += count.created;
+    im->count.updated += count.updated;
+
+    return 0;
+}
+
+
+char *
+inbox_import_render(const inbox_import_t *im, size_t *len)
+{
+    size_t    i, n;
+    yajl_gen  g;
+
+    g = inbox_json_begin();
+    if (g == NULL) {
+        return NULL;
+    }
+
+    yajl_gen_map_open(g);
+    inbox_json_key(g, "created");
+    inbox_json_int(g, (int64_t) im->count.created);
+    inbox_json_key(g, "updated");
+    inbox_json_int(g, (int64_t) im->count.updated);
+
+    inbox_json_key(g, "invalid");
+    yajl_gen_array_open(g);
+
+    n = im->invalid_count < INBOX_IMPORT_INVALID_MAX
+        ? im->invalid_count : INBOX_IMPORT_INVALID_MAX;
+
+    for (i = 0; im->invalid != NULL && i < n; i++) {
+        yajl_gen_map_open(g);
+        inbox_json_key(g, "line");
+        inbox_json_int(g, (int64_t) im->invalid[i].line);
+        inbox_json_key(g, "reason");
+        inbox_json_string(g, im->invalid[i].reason);
+        yajl_gen_map_close(g);
+    }
+
+    yajl_gen_array_close(g);
+    inbox_json_key(g, "invalid_count");
+    inbox_json_int(g, (int64_t) im->invalid_count);
+    yajl_gen_map_close(g);
+
+    return inbox_json_finish(g, len);
+}

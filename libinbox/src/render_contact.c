@@ -1,0 +1,141 @@
+/*
+ * JSON for contacts: the record, the list and the timeline (see
+ * render.h).
+ */
+#include <stddef.h>
+#include <inbox/render.h>
+
+
+void
+inbox_json_contact(yajl_gen g, const inbox_contact_record_t *c)
+{
+    size_t  i;
+
+    yajl_gen_map_open(g);
+
+    inbox_json_key(g, "id");
+    inbox_json_string(g, c->id);
+    inbox_json_key(g, "name");
+    inbox_json_string(g, c->name);
+    inbox_json_key(g, "phone");
+    inbox_json_string(g, c->phone);
+
+    inbox_json_key(g, "tags");
+    yajl_gen_array_open(g);
+    for (i = 0; i < c->tags.count; i++) {
+        inbox_json_string(g, c->tags.items[i]);
+    }
+    yajl_gen_array_close(g);
+
+    inbox_json_key(g, "opted_out");
+    inbox_json_bool(g, c->opted_out);
+    inbox_json_key(g, "opted_out_at");
+    if (c->opted_out_at != 0) {
+        inbox_json_time(g, c->opted_out_at);
+    } else {
+        yajl_gen_null(g);
+    }
+    inbox_json_key(g, "opt_out_source");
+    inbox_json_string(g, c->opt_out_source[0] ? c->opt_out_source : NULL);
+    inbox_json_key(g, "created_at");
+    inbox_json_time(g, c->created_at);
+    inbox_json_key(g, "conversation_id");
+    inbox_json_string(g, c->conversation_id[0] ? c->conversation_id : NULL);
+
+    /* campaign sends and poll answers arrive with campaigns */
+    inbox_json_key(g, "campaigns");
+    yajl_gen_array_open(g);
+    yajl_gen_array_close(g);
+    inbox_json_key(g, "polls");
+    yajl_gen_array_open(g);
+    yajl_gen_array_close(g);
+
+    yajl_gen_map_close(g);
+}
+
+
+char *
+inbox_render_contact(const inbox_contact_record_t *c, size_t *len)
+{
+    yajl_gen  g;
+
+    g = inbox_json_begin();
+    if (g == NULL) {
+        return NULL;
+    }
+
+    inbox_json_contact(g, c);
+
+    return inbox_json_finish(g, len);
+}
+
+
+char *
+inbox_render_contact_page(const inbox_contact_page_t *page, size_t *len)
+{
+    size_t    i;
+    yajl_gen  g;
+
+    g = inbox_json_begin();
+    if (g == NULL) {
+        return NULL;
+    }
+
+    yajl_gen_map_open(g);
+
+    inbox_json_key(g, "items");
+    yajl_gen_array_open(g);
+    for (i = 0; i < page->count; i++) {
+        inbox_json_contact(g, &page->items[i]);
+    }
+    yajl_gen_array_close(g);
+
+    inbox_json_key(g, "next_cursor");
+    inbox_json_string(g, page->next_cursor[0] ? page->next_cursor : NULL);
+
+    yajl_gen_map_close(g);
+
+    return inbox_json_finish(g, len);
+}
+
+
+char *
+inbox_render_timeline_page(const inbox_timeline_page_t *page, size_t *len)
+{
+    size_t    i;
+    yajl_gen  g;
+
+    g = inbox_json_begin();
+    if (g == NULL) {
+        return NULL;
+    }
+
+    yajl_gen_map_open(g);
+
+    inbox_json_key(g, "items");
+    yajl_gen_array_open(g);
+
+    for (i = 0; i < page->count; i++) {
+        yajl_gen_map_open(g);
+        inbox_json_key(g, "type");
+        inbox_json_string(g, inbox_timeline_type_name(page->items[i].type));
+        inbox_json_key(g, "at");
+        inbox_json_time(g, page->items[i].at);
+
+        if (page->items[i].type == INBOX_TIMELINE_MESSAGE) {
+            inbox_json_key(g, "message");
+            inbox_json_message(g, &page->items[i].message);
+        }
+
+        yajl_gen_map_close(g);
+    }
+
+    yajl_gen_array_close(g);
+
+    inbox_json_key(g, "next_cursor");
+    inbox_json_string(g, page->next_cursor[0] ? page->next_cursor : NULL);
+
+    yajl_gen_map_close(g);
+
+    return inbox_json_finish(g, len);
+}

@@ -1,0 +1,632 @@
+
+/*
+ * Contacts: GET /api/v1/contacts, POST /api/v1/contacts,
+ * POST /api/v1/contacts/import, GET and PATCH /api/v1/contacts/{id},
+ * GET /api/v1/contacts/{id}/timeline.
+ *
+ * JSON bodies are small and read in the event loop (the dispatcher's
+ * reader); a CSV import is read in its pool thread, piece by piece, from
+ * nginx's buffers or its temporary file, twice: once to check it, once
+ * to store it.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <inbox/contact.h>
+#include <inbox/import.h>
+#include <inbox/phone.h>
+#include <inbox/render.h>
+
+#include "ngx_http_inbox_module.h"
+#include "ngx_http_inbox_api.h"
+
+
+#define NGX_HTTP_INBOX_IMPORT_CHUNK  (64 * 1024)
+
+
+/* One piece of a request body: in memory, or a range of its file. */
+typedef struct {
+    u_char        *pos;          /* NULL: in the file */
+    ngx_fd_t       fd;
+    off_t          offset;
+    size_t         len;
+} ngx_http_inbox_piece_t;
+
+
+typedef struct {
+    const char                *id;
+    const char                *cursor;
+    unsigned                   limit;
+    inbox_contact_query_t      query;
+    char                       phone[INBOX_PHONE_MAX];
+    char                      *name;
+    inbox_contact_edit_t       edit;
+    const char                *country;
+    ngx_array_t               *pieces;      /* ngx_http_inbox_piece_t */
+} ngx_http_inbox_contacts_args_t;
+
+
+/* Each field's own rules are contact.h's and phone.h's, checked after. */
+static const inbox_field_t  ngx_http_inbox_contact_update_fields[] = {
+    { .name = "name", .type = INBOX_FIELD_STRING, .nullable = 1 },
+    { .name = "tags", .type = INBOX_FIELD_STRINGS },
+    { .name = NULL }
+};
+
+static const inbox_field_t  ngx_http_inbox_contact_create_fields[] = {
+    { .name = "phone", .type = INBOX_FIELD_STRING, .required = 1 },
+    { .name = "name", .type = INBOX_FIELD_STRING, .nullable = 1 },
+    { .name = "tags", .type = INBOX_FIELD_STRINGS },
+    { .name = NULL }
+};
+
+
+static ngx_http_inbox_contacts_args_t *ngx_http_inbox_contacts_args(
+    ngx_http_request_t *r, ngx_http_inbox_api_t *api);
+static ngx_int_t ngx_http_inbox_contact_body(ngx_http_request_t *r,
+    ngx_http_inbox_api_t *api, ngx_http_inbox_contacts_args_t *args,
+    ngx_uint_t create);
+static ngx_int_t ngx_http_inbox_body_pieces(ngx_http_request_t *r,
+    ngx_http_inbox_contacts_args_t *args);
+static void ngx_http_inbox_contacts_cleanup(void *data);
+static void ngx_http_inbox_contacts_invalid(ngx_http_inbox_api_t *api,
+    const char *field, const char *message);
+
+static void ngx_http_inbox_contacts_list_op(ngx_http_inbox_api_t *api,
+    inbox_store_t *store, ngx_http_inbox_job_t *job);
+static void ngx_http_inbox_contact_get_op(ngx_http_inbox_api_t *api,
+    inbox_store_t *store, ngx_http_inbox_job_t *job);
+static void ngx_http_inbox_contact_create_op(ngx_http_inbox_api_t *api,
+    inbox_store_t *store, ngx_http_inbox_job_t *job);
+static void ngx_http_inbox_contact_update_op(ngx_http_inbox_api_t *api,
+    inbox_store_t *store, ngx_http_inbox_job_t *job);
+static void ngx_http_inbox_contact_timeline_op(ngx_http_inbox_api_t *api,
+    inbox_store_t *store, ngx_http_inbox_job_t *job);
+static void ngx_http_inbox_contacts_import_op(ngx_http_inbox_api_t *api,
+    inbox_store_t *store, ngx_http_inbox_job_t *job);
+static inbox_status_t ngx_http_inbox_import_pass(
+    ngx_http_inbox_contacts_args_t *args, inbox_import_t *im,
+    inbox_error_t *err);
+
+
+ngx_int_t
+ngx_http_inbox_contacts_list(ngx_http_request_t *r,
+    ngx_http_inbox_api_t *api, ngx_str_t *id)
+{
+    inbox_form_t                    *query;
+    ngx_http_inbox_contacts_args_t  *args;
+
+    args = ngx_http_inbox_contacts_args(r, api);
+    if (args == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_inbox_api_query(r, api, &query) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    args->query.q = inbox_form_get(query, "q");
+    args->query.tag = inbox_form_get(query, "tag");
+    args->query.cursor = inbox_form_get(query, "cursor");
+    args->query.limit = ngx_http_inbox_api_limit(api, query);
+
+    api->op = ngx_http_inbox_contacts_list_op;
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_inbox_contact_get(ngx_http_request_t *r, ngx_http_inbox_api_t *api,
+    ngx_str_t *id)
+{
+    ngx_http_inbox_contacts_args_t  *args;
+
+    args = ngx_http_inbox_contacts_args(r, api);
+    if (args == NULL) {
+        return NGX_ERROR;
+    }
+
+    args->id = ngx_http_inbox_api_id(r, api, id);
+    if (args->id == NULL) {
+        return NGX_ERROR;
+    }
+
+    api->op = ngx_http_inbox_contact_get_op;
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_inbox_contact_timeline(ngx_http_request_t *r,
+    ngx_http_inbox_api_t *api, ngx_str_t *id)
+{
+    inbox_form_t                    *query;
+    ngx_http_inbox_contacts_args_t  *args;
+
+    args = ngx_http_inbox_contacts_args(r, api);
+    if (args == NULL) {
+        return NGX_ERROR;
+    }
+
+    args->id = ngx_http_inbox_api_id(r, api, id);
+    if (args->id == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_inbox_api_query(r, api, &query) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    args->cursor = inbox_form_get(query, "cursor");
+    args->limit = ngx_http_inbox_api_limit(api, query);
+
+    api->op = ngx_http_inbox_contact_timeline_op;
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_inbox_contact_update(ngx_http_request_t *r,
+    ngx_http_inbox_api_t *api, ngx_str_t *id)
+{
+    ngx_http_inbox_contacts_args_t  *args;
+
+    args = ngx_http_inbox_contacts_args(r, api);
+    if (args == NULL) {
+        return NGX_ERROR;
+    }
+
+    args->id = ngx_http_inbox_api_id(r, api, id);
+    if (args->id == NULL) {
+        return NGX_ERROR;
+    }
+
+    api->op = ngx_http_inbox_contact_update_op;
+
+    return ngx_http_inbox_contact_body(r, api, args, 0);
+}
+
+
+ngx_int_t
+ngx_http_inbox_contact_create(ngx_http_request_t *r,
+    ngx_http_inbox_api_t *api, ngx_str_t *id)
+{
+    ngx_http_inbox_contacts_args_t  *args;
+
+    args = ngx_http_inbox_contacts_args(r, api);
+    if (args == NULL) {
+        return NGX_ERROR;
+    }
+
+    api->op = ngx_http_inbox_contact_create_op;
+
+    return ngx_http_inbox_contact_body(r, api, args, 1);
+}
+
+
+ngx_int_t
+ngx_http_inbox_contacts_import(ngx_http_request_t *r,
+    ngx_http_inbox_api_t *api, ngx_str_t *id)
+{
+    ngx_http_inbox_loc_conf_t       *ilcf;
+    ngx_http_inbox_contacts_args_t  *args;
+
+    args = ngx_http_inbox_contacts_args(r, api);
+    if (args == NULL) {
+        return NGX_ERROR;
+    }
+
+    ilcf = ngx_http_get_module_loc_conf(r, ngx_http_inbox_module);
+    args->country = (const char *) ilcf->default_country.data;
+
+    api->op = ngx_http_inbox_contacts_import_op;
+
+    /* text/csv, as the route table says: the dispatcher checked it */
+    return ngx_http_inbox_body_pieces(r, args);
+}
+
+
+static ngx_http_inbox_contacts_args_t *
+ngx_http_inbox_contacts_args(ngx_http_request_t *r, ngx_http_inbox_api_t *api)
+{
+    ngx_pool_cleanup_t              *cln;
+    ngx_http_inbox_contacts_args_t  *args;
+
+    args = ngx_pcalloc(r->pool, sizeof(ngx_http_inbox_contacts_args_t));
+    if (args == NULL) {
+        return NULL;
+    }
+
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+    if (cln == NULL) {
+        return NULL;
+    }
+
+    cln->handler = ngx_http_inbox_contacts_cleanup;
+    cln->data = args;
+
+    api->args = args;
+
+    return args;
+}
+
+
+static void
+ngx_http_inbox_contacts_cleanup(void *data)
+{
+    ngx_http_inbox_contacts_args_t  *args = data;
+
+    free(args->name);
+    inbox_tags_free(&args->edit.tags);
+}
+
+
+static void
+ngx_http_inbox_contacts_invalid(ngx_http_inbox_api_t *api, const char *field,
+    const char *message)
+{
+    if (api->invalid.code == INBOX_OK) {
+        inbox_error_set_field(&api->invalid, INBOX_ERR_INVALID, field, "%s",
+                              message);
+    }
+}
+
+
+/*
+ * {"name","tags"} for a PATCH, with "phone" (required) for a create, read
+ * by the API's JSON reader (types, unknown and repeated fields); then
+ * each value is checked by libinbox's rules (contact.h).  Whatever does
+ * not fit is a 400 naming the field, and nothing is stored.
+ */
+
+static ngx_int_t
+ngx_http_inbox_contact_body(ngx_http_request_t *r, ngx_http_inbox_api_t *api,
+    ngx_http_inbox_contacts_args_t *args, ngx_uint_t create)
+{
+    size_t                      i;
+    yajl_val                    tags;
+    const char                 *s;
+    inbox_error_t               err;
+    inbox_request_t            *req;
+    ngx_http_inbox_loc_conf_t  *ilcf;
+
+    if (ngx_http_inbox_api_json(r, api,
+                                create ? ngx_http_inbox_contact_create_fields
+                                       : ngx_http_inbox_contact_update_fields,
+                                &req)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    if (req->root == NULL) {
+        return NGX_OK;
+    }
+
+    if (inbox_request_has(req, "name")) {
+        s = inbox_request_string(req, "name");
+
+        if (inbox_contact_name(s, s ? ngx_strlen(s) : 0, &args->name, &err)
+            != INBOX_OK)
+        {
+            ngx_http_inbox_contacts_invalid(api, "name", err.message);
+            return NGX_OK;
+        }
+
+        args->edit.set_name = 1;
+        args->edit.name = args->name;
+    }
+
+    tags = inbox_request_get(req, "tags");
+
+    if (tags != NULL) {
+        for (i = 0; i < tags->u.array.len; i++) {
+            s = YAJL_GET_STRING(tags->u.array.values[i]);
+
+            if (inbox_tags_add(&args->edit.tags, s, ngx_strlen(s), &err)
+                != INBOX_OK)
+            {
+                ngx_http_inbox_contacts_invalid(api, "tags", err.message);
+                return NGX_OK;
+            }
+        }
+
+        args->edit.set_tags = 1;
+    }
+
+    if (create) {
+        ilcf = ngx_http_get_module_loc_conf(r, ngx_http_inbox_module);
+        s = inbox_request_string(req, "phone");
+
+        if (inbox_phone_normalize(s, ngx_strlen(s),
+                                  (const char *) ilcf->default_country.data,
+                                  args->phone, &err)
+            != INBOX_OK)
+        {
+            ngx_http_inbox_contacts_invalid(api, "phone",
+                                            "phone is not a phone number.");
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+/* Where the import's body is, for the pool thread to read. */
+
+static ngx_int_t
+ngx_http_inbox_body_pieces(ngx_http_request_t *r,
+    ngx_http_inbox_contacts_args_t *args)
+{
+    ngx_buf_t               *b;
+    ngx_chain_t             *cl;
+    ngx_http_inbox_piece_t  *piece;
+
+    args->pieces = ngx_array_create(r->pool, 4,
+                                    sizeof(ngx_http_inbox_piece_t));
+    if (args->pieces == NULL) {
+        return NGX_ERROR;
+    }
+
+    for (cl = r->request_body ? r->request_body->bufs : NULL; cl;
+         cl = cl->next)
+    {
+        b = cl->buf;
+
+        piece = ngx_array_push(args->pieces);
+        if (piece == NULL) {
+            return NGX_ERROR;
+        }
+
+        if (b->in_file) {
+            piece->pos = NULL;
+            piece->fd = b->file->fd;
+            piece->offset = b->file_pos;
+            piece->len = b->file_last - b->file_pos;
+
+        } else {
+            piece->pos = b->pos;
+            piece->fd = NGX_INVALID_FILE;
+            piece->offset = 0;
+            piece->len = b->last - b->pos;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+/* The ops run in a pool thread. */
+
+static void
+ngx_http_inbox_contacts_list_op(ngx_http_inbox_api_t *api,
+    inbox_store_t *store, ngx_http_inbox_job_t *job)
+{
+    ngx_http_inbox_contacts_args_t *args = api->args;
+
+    char                  *json;
+    size_t                 len;
+    inbox_contact_page_t   page;
+
+    memset(&page, 0, sizeof(inbox_contact_page_t));
+
+    if (inbox_store_contacts_list(store, api->principal.org_id, &args->query,
+                                  &page, &job->error)
+        == INBOX_OK)
+    {
+        json = inbox_render_contact_page(&page, &len);
+        ngx_http_inbox_job_document(job, NGX_HTTP_OK, json, len);
+    }
+
+    inbox_contact_page_free(&page);
+}
+
+
+static void
+ngx_http_inbox_contact_get_op(ngx_http_inbox_api_t *api,
+    inbox_store_t *store, ngx_http_inbox_job_t *job)
+{
+    ngx_http_inbox_contacts_args_t *args = api->args;
+
+    char                    *json;
+    size_t                   len;
+    inbox_contact_record_t   contact;
+
+    if (inbox_store_contact_get(store, api->principal.org_id, args->id,
+                                &contact, &job->error)
+        == INBOX_OK)
+    {
+        json = inbox_render_contact(&contact, &len);
+        ngx_http_inbox_job_document(job, NGX_HTTP_OK, json, len);
+    }
+
+    inbox_contact_record_free(&contact);
+}
+
+
+static void
+ngx_http_inbox_contact_create_op(ngx_http_inbox_api_t *api,
+    inbox_store_t *store, ngx_http_inbox_job_t *job)
+{
+    ngx_http_inbox_contacts_args_t *args = api->args;
+
+    char                    *json;
+    size_t                   len;
+    inbox_contact_record_t   contact;
+
+    if (inbox_store_contact_create(store, api->principal.org_id,
+                                   args->phone, &args->edit, &contact,
+                                   &job->error)
+        == INBOX_OK)
+    {
+        json = inbox_render_contact(&contact, &len);
+        ngx_http_inbox_job_document(job, NGX_HTTP_CREATED, json, len);
+    }
+
+    inbox_contact_record_free(&contact);
+}
+
+
+/* The contact as the edit left it; a new name goes to every browser of
+ * the organization as conversation.updated, once it is durable. */
+
+static void
+ngx_http_inbox_contact_update_op(ngx_http_inbox_api_t *api,
+    inbox_store_t *store, ngx_http_inbox_job_t *job)
+{
+    ngx_http_inbox_contacts_args_t *args = api->args;
+
+    char                    *json;
+    size_t                   len;
+    inbox_event_list_t       events;
+    inbox_contact_record_t   contact;
+
+    memset(&events, 0, sizeof(inbox_event_list_t));
+
+    if (inbox_store_contact_update(store, api->principal.org_id, args->id,
+                                   &args->edit, &contact, &events,
+                                   &job->error)
+        == INBOX_OK)
+    {
+        json = inbox_render_contact(&contact, &len);
+        ngx_http_inbox_job_document(job, NGX_HTTP_OK, json, len);
+
+        ngx_http_inbox_events_send(&events);
+    }
+
+    inbox_event_list_free(&events);
+    inbox_contact_record_free(&contact);
+}
+
+
+static void
+ngx_http_inbox_contact_timeline_op(ngx_http_inbox_api_t *api,
+    inbox_store_t *store, ngx_http_inbox_job_t *job)
+{
+    ngx_http_inbox_contacts_args_t *args = api->args;
+
+    char                   *json;
+    size_t                  len;
+    inbox_timeline_page_t   page;
+
+    if (inbox_store_contact_timeline(store, api->principal.org_id, args->id,
+                                     args->cursor, args->limit, &page,
+                                     &job->error)
+        == INBOX_OK)
+    {
+        json = inbox_render_timeline_page(&page, &len);
+        ngx_http_inbox_job_document(job, NGX_HTTP_OK, json, len);
+    }
+
+    inbox_timeline_page_free(&page);
+}
+
+
+/*
+ * Two passes over the body: a check that stores nothing (a request that
+ * fails as a whole, such as one without a phone column or with too many
+ * rows, leaves the store as it was), then the import in batches.
+ */
+
+static void
+ngx_http_inbox_contacts_import_op(ngx_http_inbox_api_t *api,
+    inbox_store_t *store, ngx_http_inbox_job_t *job)
+{
+    ngx_http_inbox_contacts_args_t *args = api->args;
+
+    char            *json;
+    size_t           len;
+    inbox_import_t  *im;
+
+    im = inbox_import_new(NULL, api->principal.org_id, args->country);
+    if (im == NULL) {
+        inbox_error_set(&job->error, INBOX_ERR_INTERNAL, "out of memory");
+        return;
+    }
+
+    if (ngx_http_inbox_import_pass(args, im, &job->error) != INBOX_OK) {
+        inbox_import_free(im);
+        return;
+    }
+
+    inbox_import_free(im);
+
+    im = inbox_import_new(store, api->principal.org_id, args->country);
+    if (im == NULL) {
+        inbox_error_set(&job->error, INBOX_ERR_INTERNAL, "out of memory");
+        return;
+    }
+
+    if (ngx_http_inbox_import_pass(args, im, &job->error) == INBOX_OK) {
+        json = inbox_import_render(im, &len);
+        ngx_http_inbox_job_document(job, NGX_HTTP_OK, json, len);
+    }
+
+    inbox_import_free(im);
+}
+
+
+/* Feeds the body to im, a piece at a time. */
+
+static inbox_status_t
+ngx_http_inbox_import_pass(ngx_http_inbox_contacts_args_t *args,
+    inbox_import_t *im, inbox_error_t *err)
+{
+    char                    *chunk;
+    size_t                   done, want;
+    ssize_t                  n;
+    ngx_uint_t               i;
+    inbox_status_t           rc;
+    ngx_http_inbox_piece_t  *pieces;
+
+    chunk = malloc(NGX_HTTP_INBOX_IMPORT_CHUNK);
+    if (chunk == NULL) {
+        return inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
+    }
+
+    pieces = args->pieces->elts;
+    rc = INBOX_OK;
+
+    for (i = 0; rc == INBOX_OK && i < args->pieces->nelts; i++) {
+
+        if (pieces[i].pos != NULL) {
+            rc = inbox_import_feed(im, (const char *) pieces[i].pos,
+                                   pieces[i].len, err);
+            continue;
+        }
+
+        for (done = 0; rc == INBOX_OK && done < pieces[i].len; done += n) {
+            want = pieces[i].len - done;
+            if (want > NGX_HTTP_INBOX_IMPORT_CHUNK) {
+                want = NGX_HTTP_INBOX_IMPORT_CHUNK;
+            }
+
+            n = pread(pieces[i].fd, chunk, want, pieces[i].offset + done);
+
+            if (n <= 0) {
+                rc = inbox_error_set(err, INBOX_ERR_INTERNAL,
+                                     "The upload could not be read back.");
+                break;
+            }
+
+            rc = inbox_import_feed(im, chunk, (size_t) n, err);
+        }
+    }
+
+    free(chunk);
+
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    return inbox_import_finish(im, err);
+}

@@ -1,0 +1,409 @@
+// The contact's record: read it, name it and tag it (and see the thread
+// list follow at once), its timeline, the contacts list with search and
+// tag filter, a new contact, and a CSV import of 100,000 rows.
+
+import assert from 'node:assert/strict';
+import { before, test } from 'node:test';
+import { uniqueNumber } from '../lib/cluster.mjs';
+import { useCluster, errorLogIsCleanTest } from '../lib/fixture.mjs';
+import { api, assertError, connectWs, deliverInbound, ISO_Z }
+    from '../lib/inbox.mjs';
+
+const ctx = useCluster({ orgs: [{ name: 'Org A' }, { name: 'Org B' }] });
+let stranger;       // a number that texted org A, unnamed
+let strangerConv;   // its conversation
+
+const tokenA = () => ctx.cluster.orgs[0].token;
+const tokenB = () => ctx.cluster.orgs[1].token;
+
+async function call(path, opts = {}, token = tokenA()) {
+    return api(ctx.cluster, path, token, opts);
+}
+
+async function ok(path, opts = {}, status = 200) {
+    const res = await call(path, opts);
+    assert.equal(res.status, status, res.text);
+    return res.json;
+}
+
+async function importCsv(text, token = tokenA(),
+                         type = 'text/csv; charset=utf-8') {
+    const res = await fetch(ctx.cluster.url('/api/v1/contacts/import'), {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${token}`, 'Content-Type': type },
+        body: text,
+    });
+    const body = await res.text();
+    let json;
+    try { json = JSON.parse(body); } catch { json = undefined; }
+    return { status: res.status, headers: res.headers, json, text: body };
+}
+
+// Digits of a number as people write it: +1 (212) 555-0101.
+function formatted(e164) {
+    const d = e164.slice(2);
+    return `(${d.slice(0, 3)}) ${d.slice(3, 6)}-${d.slice(6)}`;
+}
+
+before(async () => {
+    const cluster = await ctx.ready;
+    stranger = uniqueNumber();
+    await deliverInbound(cluster, { from: stranger, body: 'who is this?' });
+    await deliverInbound(cluster, { from: stranger, body: 'hello again' });
+    const list = await ok('/api/v1/conversations');
+    strangerConv = list.items.find((c) => c.contact.phone === stranger);
+});
+
+test('a contact who texted in has its record, with no name yet', async () => {
+    const c = await ok(`/api/v1/contacts/${strangerConv.contact.id}`);
+    assert.equal(c.id, strangerConv.contact.id);
+    assert.equal(c.name, null);
+    assert.equal(c.phone, stranger);
+    assert.deepEqual(c.tags, []);
+    assert.equal(c.opted_out, false);
+    assert.equal(c.opted_out_at, null);
+    assert.equal(c.opt_out_source, null);
+    assert.match(c.created_at, ISO_Z);
+    assert.equal(c.conversation_id, strangerConv.id);
+    assert.deepEqual(c.campaigns, []);
+    assert.deepEqual(c.polls, []);
+});
+
+test('naming an unknown number from its thread shows the name in the list '
+    + 'and its search at once, and on every browser', async () => {
+    const { cluster } = ctx;
+    const a = await connectWs(cluster, tokenA());
+    const b = await connectWs(cluster, tokenB());
+    try {
+        await a.waitForTypes(['hello']);
+        await b.waitForTypes(['hello']);
+        const c = await ok(`/api/v1/contacts/${strangerConv.contact.id}`,
+            { method: 'PATCH', body: { name: '  Dana Whitfield ' } });
+        assert.equal(c.name, 'Dana Whitfield');
+
+        const list = await ok('/api/v1/conversations');
+        const conv = list.items.find((x) => x.id === strangerConv.id);
+        assert.equal(conv.contact.name, 'Dana Whitfield');
+        const found = await ok('/api/v1/conversations?q=whitf');
+        assert.deepEqual(found.items.map((x) => x.id), [strangerConv.id]);
+
+        const frames = await a.waitFor((f) => f.some(
+            (e) => e.type === 'conversation.updated'));
+        const ev = frames.find((e) => e.type === 'conversation.updated');
+        assert.equal(ev.conversation.id, strangerConv.id);
+        assert.equal(ev.conversation.contact.name, 'Dana Whitfield');
+        assert.equal(ev.org_seq, frames[0].org_seq + 1);
+
+        // the same name again changes nothing and pushes nothing
+        await ok(`/api/v1/contacts/${strangerConv.contact.id}`,
+            { method: 'PATCH', body: { name: 'Dana Whitfield' } });
+        await new Promise((r) => setTimeout(r, 200));
+        assert.equal(a.frames.length, 2, JSON.stringify(a.frames));
+        assert.equal(b.frames.length, 1, JSON.stringify(b.frames));
+    } finally {
+        a.close();
+        b.close();
+    }
+});
+
+test('tags are trimmed, kept in order, unique whatever the case, and '
+    + 'replaced as a whole', async () => {
+    const id = strangerConv.contact.id;
+    let c = await ok(`/api/v1/contacts/${id}`, { method: 'PATCH',
+        body: { tags: [' VIP ', 'vip', 'Spring 2026', 'Vip'] } });
+    assert.deepEqual(c.tags, ['VIP', 'Spring 2026']);
+    assert.equal(c.name, 'Dana Whitfield', 'a PATCH of tags keeps the name');
+    c = await ok(`/api/v1/contacts/${id}`);
+    assert.deepEqual(c.tags, ['VIP', 'Spring 2026']);
+    c = await ok(`/api/v1/contacts/${id}`, { method: 'PATCH',
+        body: { tags: ['spring 2026'] } });
+    assert.deepEqual(c.tags, ['spring 2026']);
+});
+
+test('a PATCH that breaks a rule is 400 naming the field and changes '
+    + 'nothing', async () => {
+    const id = strangerConv.contact.id;
+    const before = await ok(`/api/v1/contacts/${id}`);
+    const cases = [
+        [{ name: 'x'.repeat(101) }, 'name'],
+        [{ name: 42 }, 'name'],
+        [{ tags: 'vip' }, 'tags'],
+        [{ tags: [''] }, 'tags'],
+        [{ tags: ['   '] }, 'tags'],
+        [{ tags: ['y'.repeat(41)] }, 'tags'],
+        [{ tags: [7] }, 'tags'],
+        [{ tags: Array.from({ length: 51 }, (_, i) => `t${i}`) }, 'tags'],
+        [{ nmae: 'Dana' }, 'nmae'],
+        [{ name: 'Ok', tags: ['ok', ''] }, 'tags'],
+    ];
+    for (const [body, field] of cases) {
+        const err = assertError(await call(`/api/v1/contacts/${id}`,
+            { method: 'PATCH', body }), 400, 'invalid_request');
+        assert.equal(err.field, field, JSON.stringify(body));
+    }
+    const notJson = await call(`/api/v1/contacts/${id}`, { method: 'PATCH',
+        body: 'x', headers: {} });
+    assertError(notJson, 400, 'invalid_request');
+    const raw = await fetch(ctx.cluster.url(`/api/v1/contacts/${id}`), {
+        method: 'PATCH', body: '{"name": ',
+        headers: { Authorization: `Bearer ${tokenA()}`,
+                   'Content-Type': 'application/json' } });
+    assert.equal(raw.status, 400);
+    await raw.text();
+    // exactly 100 characters (not bytes) is fine; null clears the name
+    let c = await ok(`/api/v1/contacts/${id}`, { method: 'PATCH',
+        body: { name: 'é'.repeat(100) } });
+    assert.equal(c.name, 'é'.repeat(100));
+    c = await ok(`/api/v1/contacts/${id}`, { method: 'PATCH',
+        body: { name: null } });
+    assert.equal(c.name, null);
+    c = await ok(`/api/v1/contacts/${id}`, { method: 'PATCH',
+        body: { name: before.name } });
+    assert.deepEqual(c, before);
+});
+
+test('the timeline shows the contact\'s messages, newest first, paged',
+    async () => {
+        const id = strangerConv.contact.id;
+        const page = await ok(`/api/v1/contacts/${id}/timeline`);
+        assert.equal(page.items.length, 2);
+        assert.equal(page.next_cursor, null);
+        assert.deepEqual(page.items.map((e) => e.type),
+            ['message', 'message']);
+        assert.deepEqual(page.items.map((e) => e.message.body),
+            ['hello again', 'who is this?']);
+        for (const e of page.items) {
+            assert.match(e.at, ISO_Z);
+            assert.equal(e.at, e.message.created_at);
+            assert.equal(e.message.conversation_id, strangerConv.id);
+        }
+        const first = await ok(`/api/v1/contacts/${id}/timeline?limit=1`);
+        assert.equal(first.items.length, 1);
+        assert.equal(typeof first.next_cursor, 'string');
+        const second = await ok(`/api/v1/contacts/${id}/timeline?limit=1`
+            + `&cursor=${encodeURIComponent(first.next_cursor)}`);
+        assert.deepEqual(second.items.map((e) => e.message.body),
+            ['who is this?']);
+        assert.equal(second.next_cursor, null);
+        assertError(await call(`/api/v1/contacts/${id}/timeline?cursor=zz`),
+            400, 'invalid_request');
+    });
+
+test('a new contact: its number in E.164 with the default country, its '
+    + 'thread ready, 409 when the number is a contact', async () => {
+    const phone = uniqueNumber();
+    const c = await ok('/api/v1/contacts', { method: 'POST', body: {
+        phone: formatted(phone), name: 'Eli Park', tags: ['Lead'] } }, 201);
+    assert.equal(c.phone, phone);
+    assert.equal(c.name, 'Eli Park');
+    assert.deepEqual(c.tags, ['Lead']);
+    assert.equal(typeof c.conversation_id, 'string');
+    assert.deepEqual(await ok(`/api/v1/contacts/${c.id}`), c);
+    const conv = await ok(`/api/v1/conversations/${c.conversation_id}`);
+    assert.equal(conv.contact.name, 'Eli Park');
+
+    const again = assertError(await call('/api/v1/contacts', {
+        method: 'POST', body: { phone } }), 409, 'conflict');
+    assert.equal(again.field, 'phone');
+    assertError(await call('/api/v1/contacts', { method: 'POST',
+        body: { phone: stranger } }), 409, 'conflict');
+
+    const missing = assertError(await call('/api/v1/contacts', {
+        method: 'POST', body: { name: 'No Phone' } }), 400,
+        'invalid_request');
+    assert.equal(missing.field, 'phone');
+    const bad = assertError(await call('/api/v1/contacts', {
+        method: 'POST', body: { phone: 'call me' } }), 400,
+        'invalid_request');
+    assert.equal(bad.field, 'phone');
+    const badTag = assertError(await call('/api/v1/contacts', {
+        method: 'POST', body: { phone: uniqueNumber(), tags: [''] } }), 400,
+        'invalid_request');
+    assert.equal(badTag.field, 'tags');
+});
+
+test('the contacts list: newest first, paged, searched by name or number '
+    + 'in part whatever the formatting, filtered by tag', async () => {
+    const made = [];
+    for (let i = 0; i < 5; i++) {
+        const phone = uniqueNumber();
+        made.push(await ok('/api/v1/contacts', { method: 'POST', body: {
+            phone, name: `Listed ${'abcde'[i]} Quinn`,
+            tags: i % 2 ? ['Odd'] : ['even'] } }, 201));
+    }
+    const all = [];
+    let cursor = null;
+    do {
+        const page = await ok(`/api/v1/contacts?limit=4${cursor
+            ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+        all.push(...page.items);
+        cursor = page.next_cursor;
+    } while (cursor);
+    assert.equal(new Set(all.map((c) => c.id)).size, all.length);
+    assert.deepEqual(all.slice(0, 5).map((c) => c.id),
+        made.map((c) => c.id).reverse());
+    assert.ok(all.some((c) => c.id === strangerConv.contact.id));
+
+    const quinn = await ok('/api/v1/contacts?q=QUINN');
+    assert.equal(quinn.items.length, 5);
+    const byPhone = await ok('/api/v1/contacts?q='
+        + encodeURIComponent(formatted(made[2].phone).slice(0, 9)));
+    assert.ok(byPhone.items.some((c) => c.id === made[2].id));
+    const exact = await ok(`/api/v1/contacts?q=${encodeURIComponent(
+        made[3].phone)}`);
+    assert.deepEqual(exact.items.map((c) => c.id), [made[3].id]);
+
+    const odd = await ok('/api/v1/contacts?tag=odd');
+    assert.deepEqual(odd.items.map((c) => c.id),
+        [made[3].id, made[1].id]);
+    // (a search with digits also matches numbers: keep them out here)
+    const evenQ = await ok('/api/v1/contacts?tag=Even&q=listed%20c');
+    assert.deepEqual(evenQ.items.map((c) => c.id), [made[2].id]);
+    const none = await ok('/api/v1/contacts?tag=od');
+    assert.deepEqual(none.items, []);
+    assertError(await call('/api/v1/contacts?limit=0'), 400,
+        'invalid_request');
+});
+
+test('an import of 100,000 rows in one request: every row counted, the '
+    + 'bad ones reported by line, a second run updates', { timeout: 300000 },
+    async () => {
+        const rows = ['Phone,Name,Tags'];
+        const bad = new Map();
+        for (let i = 0; i < 100000; i++) {
+            const line = i + 2;
+            if (i % 10000 === 5) {
+                rows.push(`not a number,Bad ${i},x`);
+                bad.set(line, 'not a phone number');
+            } else if (i % 10000 === 7) {
+                rows.push(`,"No, Phone",x`);
+                bad.set(line, 'no phone number');
+            } else {
+                // 555-01xx style numbers, as people type them, unique
+                const n = String(i).padStart(6, '0');
+                rows.push(`(917) 8${n.slice(0, 2)}-${n.slice(2)},`
+                    + `"Bulk ${i}",import;Batch ${i % 3}`);
+            }
+        }
+        const csv = `${rows.join('\r\n')}\r\n`;
+        assert.ok(csv.length > 4 * 1024 * 1024, 'a body nginx keeps on disk');
+
+        const t0 = Date.now();
+        const res = await importCsv(csv);
+        assert.equal(res.status, 200, res.text.slice(0, 500));
+        const good = 100000 - bad.size;
+        assert.equal(res.json.created, good);
+        assert.equal(res.json.updated, 0);
+        assert.equal(res.json.invalid_count, bad.size);
+        assert.deepEqual(res.json.invalid.map((x) => x.line),
+            [...bad.keys()]);
+        for (const x of res.json.invalid) {
+            assert.match(x.reason, bad.get(x.line) === 'no phone number'
+                ? /no phone/ : /phone/);
+        }
+        console.log(`# imported 100,000 rows in ${Date.now() - t0} ms`);
+
+        const some = await ok('/api/v1/contacts?q=bulk%2012345');
+        assert.equal(some.items.length, 1);
+        assert.equal(some.items[0].phone, '+19178012345');
+        assert.deepEqual(some.items[0].tags, ['import', 'Batch 0']);
+        const tagged = await ok('/api/v1/contacts?tag=batch%202&limit=200');
+        assert.equal(tagged.items.length, 200);
+
+        const again = await importCsv(csv);
+        assert.equal(again.status, 200, again.text.slice(0, 500));
+        assert.equal(again.json.created, 0);
+        assert.equal(again.json.updated, good);
+        const same = await ok('/api/v1/contacts?q=bulk%2012345');
+        assert.equal(same.items.length, 1, 'updated, not duplicated');
+        assert.deepEqual(same.items[0].tags, ['import', 'Batch 0']);
+    });
+
+test('an import updates a name, adds tags, keeps the rest; quoted fields, '
+    + 'a BOM and LF line ends are read', async () => {
+    const phone = uniqueNumber();
+    const c = await ok('/api/v1/contacts', { method: 'POST', body: {
+        phone, name: 'Old Name', tags: ['keep'] } }, 201);
+    const other = uniqueNumber();
+    const csv = '\ufefftags,name,phone,notes\n'
+        + `"KEEP;New Tag","Name, ""Quoted""",${phone},ignored\n`
+        + `,,${other}\n`
+        + `${'t'.repeat(41)},Too Long Tag,${uniqueNumber()}\n`;
+    const res = await importCsv(csv);
+    assert.equal(res.status, 200, res.text);
+    assert.equal(res.json.created, 1);
+    assert.equal(res.json.updated, 1);
+    assert.deepEqual(res.json.invalid.map((x) => x.line), [4]);
+    assert.match(res.json.invalid[0].reason, /40/);
+    const after = await ok(`/api/v1/contacts/${c.id}`);
+    assert.equal(after.name, 'Name, "Quoted"');
+    assert.deepEqual(after.tags, ['keep', 'New Tag']);
+    const made = await ok(`/api/v1/contacts?q=${encodeURIComponent(other)}`);
+    assert.equal(made.items.length, 1);
+    assert.equal(made.items[0].name, null);
+    const conv = await ok(`/api/v1/conversations?q=${encodeURIComponent(
+        other)}`);
+    assert.equal(conv.items.length, 1, 'an imported contact has a thread');
+});
+
+test('an import refused as a whole stores nothing', async () => {
+    const phone = uniqueNumber();
+    const noPhone = await importCsv(`name,tags\nAnn,x\n`);
+    assert.equal(assertError(noPhone, 400, 'invalid_request').field,
+        'phone');
+    const open = await importCsv(`phone,name\n${phone},"Never closed\n`);
+    assertError(open, 400, 'invalid_request');
+    const empty = await importCsv('');
+    assertError(empty, 400, 'invalid_request');
+    const json = await importCsv(`phone\n${phone}\n`, tokenA(),
+        'application/json');
+    assertError(json, 415, 'unsupported_media_type');
+    const many = await importCsv(`phone\n${`${phone}\n`.repeat(100001)}`);
+    assertError(many, 413, 'too_large');
+    const found = await ok(`/api/v1/contacts?q=${encodeURIComponent(phone)}`);
+    assert.deepEqual(found.items, []);
+    const huge = await importCsv(`phone\n${'1'.repeat(17 * 1024 * 1024)}`);
+    assertError(huge, 413, 'too_large');
+});
+
+test('another organization\'s contacts are 404 on every route, and no '
+    + 'token is 401', async () => {
+    const id = strangerConv.contact.id;
+    const before = await ok(`/api/v1/contacts/${id}`);
+    for (const cid of [id, '999999999', 'not-an-id']) {
+        assertError(await call(`/api/v1/contacts/${cid}`, {}, tokenB()),
+            404, 'not_found');
+        assertError(await call(`/api/v1/contacts/${cid}/timeline`, {},
+            tokenB()), 404, 'not_found');
+        assertError(await call(`/api/v1/contacts/${cid}`, {
+            method: 'PATCH', body: { name: 'Taken Over' } }, tokenB()),
+            404, 'not_found');
+    }
+    const listB = await call('/api/v1/contacts?limit=200', {}, tokenB());
+    assert.equal(listB.status, 200, listB.text);
+    assert.ok(!listB.json.items.some((c) => c.id === id));
+    assert.ok(listB.json.items.every((c) => c.phone !== stranger));
+    // org B may have its own contact with the same number
+    const mine = await call('/api/v1/contacts', { method: 'POST',
+        body: { phone: stranger } }, tokenB());
+    assert.equal(mine.status, 201, mine.text);
+    assert.notEqual(mine.json.id, id);
+    assert.deepEqual(await ok(`/api/v1/contacts/${id}`), before);
+
+    for (const [method, path, body] of [
+        ['GET', '/api/v1/contacts'],
+        ['POST', '/api/v1/contacts', { phone: uniqueNumber() }],
+        ['GET', `/api/v1/contacts/${id}`],
+        ['PATCH', `/api/v1/contacts/${id}`, { name: 'x' }],
+        ['GET', `/api/v1/contacts/${id}/timeline`],
+        ['POST', '/api/v1/contacts/import', undefined],
+    ]) {
+        assertError(await call(path, { method, body }, null), 401,
+            'unauthenticated');
+    }
+    const res = await call(`/api/v1/contacts/${id}`, { method: 'POST' });
+    assertError(res, 405);
+    assert.match(res.headers.get('allow') || '', /PATCH/);
+});
+
+errorLogIsCleanTest(ctx);

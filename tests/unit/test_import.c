@@ -1,0 +1,193 @@
+/*
+ * CSV reading and the contact rules an import applies, without a store:
+ * records split anywhere in the input come out the same, quoted fields
+ * keep commas, quotes and line breaks, line numbers are those a person
+ * sees in the file, and names and tags follow contact.h.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <inbox/contact.h>
+#include <inbox/csv.h>
+#include <inbox/import.h>
+#include "check.h"
+
+
+typedef struct {
+    char    out[2048];
+    size_t  records;
+} sink_t;
+
+
+/* Each record as "LINE:field|field|...;" */
+static int
+sink(void *ctx, const inbox_csv_record_t *rec)
+{
+    size_t   i, n;
+    sink_t  *s = ctx;
+
+    n = strlen(s->out);
+    n += snprintf(s->out + n, sizeof(s->out) - n, "%zu:", rec->line);
+
+    for (i = 0; i < rec->count; i++) {
+        n += snprintf(s->out + n, sizeof(s->out) - n, "%s%.*s",
+                      i ? "|" : "", (int) rec->lens[i], rec->fields[i]);
+    }
+
+    if (rec->too_long) {
+        n += snprintf(s->out + n, sizeof(s->out) - n, "(too long)");
+    }
+
+    snprintf(s->out + n, sizeof(s->out) - n, ";");
+    s->records++;
+
+    return 0;
+}
+
+
+/* Feeds text in pieces of step bytes. */
+static int
+read_csv(const char *text, size_t step, sink_t *s)
+{
+    int          rc;
+    size_t       i, len, n;
+    inbox_csv_t  csv;
+
+    memset(s, 0, sizeof(sink_t));
+    inbox_csv_init(&csv, sink, s);
+    len = strlen(text);
+    rc = 0;
+
+    for (i = 0; rc == 0 && i < len; i += n) {
+        n = len - i < step ? len - i : step;
+        rc = inbox_csv_feed(&csv, text + i, n);
+    }
+
+    if (rc == 0) {
+        rc = inbox_csv_finish(&csv);
+    }
+
+    inbox_csv_free(&csv);
+
+    return rc;
+}
+
+
+TEST(csv_records_are_the_same_however_the_input_is_split)
+{
+    size_t       step;
+    sink_t       s;
+    const char  *text = "\xef\xbb\xbfphone,name\r\n"
+                        "+1555,\"Lee, Ann\"\r\n"
+                        "\r\n"
+                        "2,\"say \"\"hi\"\"\nthere\",x\n"
+                        "3,,\n"
+                        "4";
+    const char  *want = "1:phone|name;2:+1555|Lee, Ann;"
+                        "4:2|say \"hi\"\nthere|x;6:3||;7:4;";
+
+    for (step = 1; step <= strlen(text); step++) {
+        CHECK_INT(read_csv(text, step, &s), 0);
+        CHECK_STR(s.out, want);
+    }
+}
+
+
+TEST(csv_an_unclosed_quote_is_an_error_and_a_huge_line_is_flagged)
+{
+    char    *big;
+    sink_t   s;
+
+    CHECK_INT(read_csv("a\n\"open,b\n", 3, &s), -2);
+    CHECK_STR(s.out, "1:a;");
+
+    big = malloc(INBOX_CSV_RECORD_MAX + 16);
+    memset(big, 'x', INBOX_CSV_RECORD_MAX + 8);
+    memcpy(big + INBOX_CSV_RECORD_MAX + 8, "\nok\n", 5);
+    CHECK_INT(read_csv(big, 4096, &s), 0);
+    CHECK_STR(s.out, "1:(too long);2:ok;");
+    free(big);
+
+    /* a lone start of a BOM is data */
+    CHECK_INT(read_csv("\xef" "a,b\n", 1, &s), 0);
+    CHECK_STR(s.out, "1:\xef" "a|b;");
+}
+
+
+TEST(tags_are_trimmed_unique_in_any_case_and_bounded)
+{
+    int            i;
+    char           tag[16], accents[80];
+    inbox_tags_t   tags;
+    inbox_error_t  err;
+
+    memset(&tags, 0, sizeof(tags));
+    CHECK_INT(inbox_tags_add(&tags, "  VIP ", 6, &err), INBOX_OK);
+    CHECK_INT(inbox_tags_add(&tags, "vip", 3, &err), INBOX_OK);
+    CHECK_INT(tags.count, 1);
+    CHECK_STR(tags.items[0], "VIP");
+    CHECK_INT(inbox_tags_add(&tags, " ", 1, &err), INBOX_ERR_INVALID);
+    CHECK_STR(err.field, "tags");
+    /* 40 characters, not bytes */
+    for (i = 0; i < 40; i++) {
+        memcpy(accents + 2 * i, "\xc3\xa9", 2);
+    }
+    CHECK_INT(inbox_tags_add(&tags, accents, 80, &err), INBOX_OK);
+    CHECK_INT(inbox_tags_add(&tags, "12345678901234567890123456789012345678"
+                             "901", 41, &err), INBOX_ERR_INVALID);
+    CHECK_INT(inbox_tags_add(&tags, "a\tb", 3, &err), INBOX_ERR_INVALID);
+
+    for (i = 0; tags.count < INBOX_TAGS_MAX; i++) {
+        snprintf(tag, sizeof(tag), "t%d", i);
+        CHECK_INT(inbox_tags_add(&tags, tag, strlen(tag), &err), INBOX_OK);
+    }
+    CHECK_INT(inbox_tags_add(&tags, "one more", 8, &err), INBOX_ERR_INVALID);
+    CHECK_INT(inbox_tags_add(&tags, "Vip", 3, &err), INBOX_OK);
+    CHECK_INT(tags.count, INBOX_TAGS_MAX);
+
+    inbox_tags_free(&tags);
+}
+
+
+TEST(a_name_is_trimmed_empty_is_none_and_long_is_refused)
+{
+    char           *name, long_name[102];
+    inbox_error_t   err;
+
+    CHECK_INT(inbox_contact_name("  Ann Lee ", 10, &name, &err), INBOX_OK);
+    CHECK_STR(name, "Ann Lee");
+    free(name);
+    CHECK_INT(inbox_contact_name("   ", 3, &name, &err), INBOX_OK);
+    CHECK(name == NULL);
+    memset(long_name, 'a', 101);
+    long_name[101] = '\0';
+    CHECK_INT(inbox_contact_name(long_name, 101, &name, &err),
+              INBOX_ERR_INVALID);
+    CHECK_STR(err.field, "name");
+    CHECK_INT(inbox_contact_name(long_name, 100, &name, &err), INBOX_OK);
+    free(name);
+}
+
+
+TEST(the_check_pass_refuses_whole_requests_and_stores_nothing)
+{
+    inbox_error_t    err;
+    inbox_import_t  *im;
+
+    im = inbox_import_new(NULL, "1", "US");
+    CHECK_INT(inbox_import_feed(im, "name,tags\nAnn,x\n", 16, &err),
+              INBOX_ERR_INVALID);
+    CHECK_STR(err.field, "phone");
+    inbox_import_free(im);
+
+    im = inbox_import_new(NULL, "1", "US");
+    CHECK_INT(inbox_import_finish(im, &err), INBOX_ERR_INVALID);
+    inbox_import_free(im);
+
+    im = inbox_import_new(NULL, "1", "US");
+    CHECK_INT(inbox_import_feed(im, " Phone ,x\n", 10, &err), INBOX_OK);
+    CHECK_INT(inbox_import_finish(im, &err), INBOX_OK);
+    inbox_import_free(im);
+}
+
+
+RUN_TESTS()

@@ -545,6 +545,7 @@ ngx_http_inbox_contacts_import_op(ngx_http_inbox_api_t *api,
 
     char            *json;
     size_t           len;
+    inbox_error_t    maintain_error;
     inbox_import_t  *im;
 
     im = inbox_import_new(NULL, api->principal.org_id, args->country);
@@ -569,6 +570,13 @@ ngx_http_inbox_contacts_import_op(ngx_http_inbox_api_t *api,
     if (ngx_http_inbox_import_pass(args, im, &job->error) == INBOX_OK) {
         json = inbox_import_render(im, &len);
         ngx_http_inbox_job_document(job, NGX_HTTP_OK, json, len);
+
+        /*
+         * Housekeeping otherwise follows webhook batches only: index the
+         * imported contacts now, so that searches do not scan them one by
+         * one until the next inbound message.
+         */
+        (void) inbox_store_maintain(store, &maintain_error);
     }
 
     inbox_import_free(im);

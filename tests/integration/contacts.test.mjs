@@ -4,11 +4,14 @@
 
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
-import { uniqueNumber } from '../lib/cluster.mjs';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { sqlite3Path, uniqueNumber } from '../lib/cluster.mjs';
 import { useCluster, errorLogIsCleanTest } from '../lib/fixture.mjs';
 import { api, assertError, connectWs, deliverInbound, ISO_Z }
     from '../lib/inbox.mjs';
 
+const execFileAsync = promisify(execFile);
 const ctx = useCluster({ orgs: [{ name: 'Org A' }, { name: 'Org B' }] });
 let stranger;       // a number that texted org A, unnamed
 let strangerConv;   // its conversation
@@ -302,6 +305,11 @@ test('an import of 100,000 rows in one request: every row counted, the '
                 ? /no phone/ : /phone/);
         }
         console.log(`# imported 100,000 rows in ${Date.now() - t0} ms`);
+        // indexed for search at once, not left for the next webhook batch
+        const { stdout } = await execFileAsync(sqlite3Path, [
+            ctx.cluster.storePath,
+            'SELECT count(*) FROM contacts_search_pending']);
+        assert.equal(stdout.trim(), '0', 'no imported contact left pending');
 
         const some = await ok('/api/v1/contacts?q=bulk%2012345');
         assert.equal(some.items.length, 1);

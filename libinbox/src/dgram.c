@@ -83,3 +83,59 @@ failed:
     close(fd);
     return -1;
 }
+
+
+int
+inbox_dgram_peer_open(inbox_dgram_peer_t *peer, const char *path,
+    char *err, size_t err_len)
+{
+    memset(&peer->addr, 0, sizeof(peer->addr));
+    peer->addr.sun_family = AF_UNIX;
+    peer->fd = -1;
+
+    if (strlen(path) >= sizeof(peer->addr.sun_path)) {
+        snprintf(err, err_len, "the socket path is too long (at most %zu "
+                 "bytes): %s", sizeof(peer->addr.sun_path) - 1, path);
+        return -1;
+    }
+
+    memcpy(peer->addr.sun_path, path, strlen(path));
+
+    peer->fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (peer->fd == -1) {
+        snprintf(err, err_len, "socket(): %s", strerror(errno));
+        return -1;
+    }
+
+    return 0;
+}
+
+
+void
+inbox_dgram_peer_close(inbox_dgram_peer_t *peer)
+{
+    if (peer->fd != -1) {
+        close(peer->fd);
+        peer->fd = -1;
+    }
+}
+
+
+int
+inbox_dgram_send(const inbox_dgram_peer_t *peer, const void *buf,
+    size_t len)
+{
+    if (peer->fd == -1) {
+        errno = EBADF;
+        return -1;
+    }
+
+    if (sendto(peer->fd, buf, len, MSG_DONTWAIT,
+               (const struct sockaddr *) &peer->addr, sizeof(peer->addr))
+        == -1)
+    {
+        return -1;
+    }
+
+    return 0;
+}

@@ -468,16 +468,26 @@ inbox_telnyx_received(yajl_val payload, const char *default_country,
     }
 
     if (text != NULL) {
-        /* yajl checked it is UTF-8, and the scan that it holds no NUL */
-        if (!inbox_utf8_valid(text, strlen(text))
-            || inbox_utf8_length(text, strlen(text)) > INBOX_BODY_MAX)
-        {
+        if (inbox_utf8_length(text, strlen(text)) > INBOX_BODY_MAX) {
             return inbox_error_set_field(err, INBOX_ERR_INVALID,
                        "data.payload.text", "text is longer than %d "
                        "characters", INBOX_BODY_MAX);
         }
 
         msg->body = text;
+
+        /* yajl checks UTF-8 and makes a lone surrogate escape '?';
+         * should anything else slip through, it is repaired as
+         * Twilio's intake repairs its Body */
+        if (!inbox_utf8_valid(text, strlen(text))) {
+            msg->owned = inbox_utf8_repair(text, strlen(text), NULL);
+            if (msg->owned == NULL) {
+                return inbox_error_set(err, INBOX_ERR_INTERNAL,
+                                       "Out of memory.");
+            }
+
+            msg->body = msg->owned;
+        }
     }
 
     media = inbox_carrier_get(payload, media_path);

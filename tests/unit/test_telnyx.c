@@ -12,6 +12,7 @@
 #include <yajl/yajl_tree.h>
 #include <inbox/encoding.h>
 #include <inbox/telnyx.h>
+#include <inbox/utf8.h>
 #include "check.h"
 
 
@@ -271,6 +272,22 @@ TEST(message_received_sms)
     CHECK_INT(ev.inbound.media_count, 0);
     CHECK_INT(ev.inbound.segments, 1);
     CHECK(ev.inbound.received_at > 0);
+    inbox_telnyx_event_free(&ev);
+    free(body);
+}
+
+
+TEST(message_received_lone_surrogate_is_no_invalid_utf8)
+{
+    char                  *body;
+    inbox_error_t          err;
+    inbox_telnyx_event_t   ev;
+
+    body = received("[]", "1", "\"a\\ud800b\"", "\"SMS\"");
+    CHECK_INT(parse(body, &ev, &err), INBOX_OK);
+    CHECK(ev.inbound.body != NULL
+          && inbox_utf8_valid(ev.inbound.body, strlen(ev.inbound.body)));
+    CHECK_STR(ev.inbound.body, "a?b");
     inbox_telnyx_event_free(&ev);
     free(body);
 }

@@ -43,7 +43,7 @@ export async function runOutbound(sim, msg, carrier) {
     const step = (name, extra = {}) => {
         const status = carrier.status(name);
         if (!status) {
-            return;     /* a step this carrier does not report */
+            return;     // a step this carrier does not report
         }
         sim.setStatus(msg, status, extra);
         if (plan.outOfOrder) {

@@ -5,8 +5,10 @@
 // pair never split over two parts.
 
 const GSM_BASIC = new Set(
-    '@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !"#¤%&\'()*+,-./0123456789:;<=>?'
-    + '¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà');
+    '@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ'
+    + ' !"#¤%&\'()*+,-./0123456789:;<=>?'
+    + '¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿'
+    + 'abcdefghijklmnopqrstuvwxyzäöñüà');
 const GSM_EXTENSION = new Set('^{}\\[~]|€\f');
 
 function gsmWidths(text) {

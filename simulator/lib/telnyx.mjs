@@ -31,7 +31,8 @@ const missing = (name) => telnyxError(422, '10004',
 
 function authenticate(sim, ctx) {
     const a = ctx.auth;
-    if (a?.scheme !== 'bearer' || !sim.config.telnyx.apiKeys.includes(a.token)) {
+    if (a?.scheme !== 'bearer'
+        || !sim.config.telnyx.apiKeys.includes(a.token)) {
         return null;
     }
     return a.token;
@@ -114,8 +115,11 @@ export async function telnyxSend(sim, ctx) {
     }
     const answer = telnyxAccept(sim, key, req, to);
     if (injected?.type === 'timeout') {
-        return { hold: true, message_id: answer.message_id,
-                 start: injected.processed ? answer.start : undefined };
+        // processed: sent all the same, the answer lost on the way
+        return injected.processed
+            ? { hold: true, message_id: answer.message_id,
+                start: answer.start }
+            : { hold: true };
     }
     return answer;
 }

@@ -129,8 +129,11 @@ export async function twilioSend(sim, ctx, pathSid) {
     }
     const answer = twilioAccept(sim, who, pairs, to);
     if (injected?.type === 'timeout') {
-        return { hold: true, message_id: answer.message_id,
-                 start: injected.processed ? answer.start : undefined };
+        // processed: sent all the same, the answer lost on the way
+        return injected.processed
+            ? { hold: true, message_id: answer.message_id,
+                start: answer.start }
+            : { hold: true };
     }
     return answer;
 }

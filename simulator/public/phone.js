@@ -12,7 +12,8 @@ let attached = null;
 async function call(path, { method = 'GET', body } = {}) {
     const res = await fetch(path, {
         method,
-        headers: body === undefined ? {} : { 'Content-Type': 'application/json' },
+        headers: body === undefined ? {}
+            : { 'Content-Type': 'application/json' },
         body: body === undefined ? undefined : JSON.stringify(body),
     });
     const json = await res.json().catch(() => ({}));
@@ -69,7 +70,8 @@ function deliveryNote(m) {
     case 'pending':
         return 'sending to the inbox…';
     case 'delivered':
-        return d.attempts > 1 ? `✓ delivered (try ${d.attempts})` : '✓ delivered';
+        return d.attempts > 1 ? `✓ reached the inbox (try ${d.attempts})`
+            : '✓ reached the inbox';
     case 'refused':
         return `✗ the inbox answered ${d.status}`;
     default:

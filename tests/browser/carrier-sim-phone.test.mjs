@@ -61,7 +61,7 @@ async () => {
     assert.equal(form.Body, 'Hello from the phone page');
     assert.equal(await page.inputValue('#text'), '');
     await page.locator('.msg.mine', { hasText: 'Hello from the phone page' })
-        .locator('.meta', { hasText: 'delivered' }).waitFor();
+        .locator('.meta', { hasText: 'reached the inbox' }).waitFor();
 });
 
 test('a picture attached on the phone is an MMS', async () => {

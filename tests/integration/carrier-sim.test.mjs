@@ -25,7 +25,8 @@ const KEY = `KEY${randomBytes(12).toString('hex')}`;
 const TELNYX_NUMBER = uniqueNumber();
 const SID_RE = /^SM[0-9a-f]{32}$/;
 const MMS_RE = /^MM[0-9a-f]{32}$/;
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const UUID_RE =
+    /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const PNG = readFileSync(join(repoRoot, 'simulator/samples/landscape.png'));
 
 let sim;
@@ -66,13 +67,13 @@ async function twilioSend(fields, { sid = SID, user = SID, pass = TOKEN,
              json: await res.json() };
 }
 
-async function telnyxSend(body, key = KEY) {
+async function telnyxSend(body, key = KEY, signal = undefined) {
     const headers = { 'Content-Type': 'application/json' };
     if (key !== null) {
         headers.Authorization = `Bearer ${key}`;
     }
     const res = await fetch(`${sim.url}/v2/messages`, { method: 'POST',
-        headers, body: typeof body === 'string' ? body
+        headers, signal, body: typeof body === 'string' ? body
             : JSON.stringify(body) });
     return { status: res.status, json: await res.json() };
 }
@@ -382,7 +383,7 @@ test('an inbound Twilio MMS is a signed form, and its media needs the '
         assert.equal(typeof f[k], 'string', k);
     }
     const mediaRe = new RegExp(`^${sim.url}/2010-04-01/Accounts/${SID}/`
-                               + `Messages/${message.id}/Media/ME[0-9a-f]{32}$`);
+        + `Messages/${message.id}/Media/ME[0-9a-f]{32}$`);
     assert.match(f.MediaUrl0, mediaRe);
     assert.match(f.MediaUrl1, mediaRe);
 
@@ -491,7 +492,34 @@ test('injected: 5xx for the next N sends, then a send that is never '
         { signal: AbortSignal.timeout(700) }), /abort|timeout/i);
     const held = (await sim.requests({ kind: 'send' })).at(-1);
     assert.equal(held.response.held, true);
+    assert.equal(held.message_id, null);
     assert.equal((await twilioSend(fields)).status, 201);
+
+    // processed: the carrier sent it all the same, the answer never came
+    await sim.fail({ type: 'timeout', processed: true, carrier: 'telnyx' });
+    await assert.rejects(telnyxSend({ ...tbody, text: 'lost answer' },
+                                    KEY, AbortSignal.timeout(700)));
+    const late = (await sim.requests({ kind: 'send' })).at(-1);
+    assert.equal(late.response.held, true);
+    assert.match(late.message_id, UUID_RE);
+    await sim.waitForMessage(late.message_id,
+                             (m) => m.status === 'delivered');
+});
+
+test('with twilioSendingCallback Twilio reports sending, sent, delivered',
+async () => {
+    await sim.configure({ twilioSendingCallback: true });
+    try {
+        const res = await twilioSend({ To: uniqueNumber(),
+            From: TWILIO_NUMBER, Body: 'x',
+            StatusCallback: `${inbox.url}/with-sending` });
+        const calls = await inbox.waitFor('/with-sending', 3);
+        assert.deepEqual(calls.map((r) => formOf(r.body).MessageStatus),
+                         ['sending', 'sent', 'delivered']);
+        assert.equal(formOf(calls[0].body).MessageSid, res.json.sid);
+    } finally {
+        await sim.configure({ twilioSendingCallback: false });
+    }
 });
 
 test('injected: a number whose messages end undelivered, callbacks twice '
@@ -624,7 +652,8 @@ async () => {
     assert.match(js.headers.get('content-type'), /javascript/);
     await js.arrayBuffer();
     const samples = (await sim.list('samples')).map((s) => s.name);
-    assert.ok(samples.includes('landscape.png') && samples.includes('sunset.jpg'));
+    assert.ok(samples.includes('landscape.png'));
+    assert.ok(samples.includes('sunset.jpg'));
 
     const ctl = new AbortController();
     const stream = await fetch(`${sim.url}/_sim/events`,

@@ -32,6 +32,11 @@ export class Simulator {
         this.media = new Map();         // key -> { bytes, contentType }
     }
 
+    // For what must never happen: said, and the simulator goes on.
+    oops = (err) => {
+        process.stderr.write(`carrier-sim: ${err.stack || err}\n`);
+    };
+
     nextSeq() {
         this.seq += 1;
         return this.seq;

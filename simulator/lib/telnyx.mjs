@@ -88,19 +88,22 @@ export function messageRecord(msg) {
 
 // POST /v2/messages
 export async function telnyxSend(sim, ctx) {
+    let req;
+    try {
+        req = JSON.parse(ctx.raw.toString('utf8'));
+        ctx.record.json = req;
+    } catch {
+        req = undefined;
+    }
     const key = authenticate(sim, ctx);
     if (!key) {
         return unauthorized();
     }
-    let req;
-    try {
-        req = JSON.parse(ctx.raw.toString('utf8'));
-    } catch {
+    if (req === undefined) {
         return telnyxError(400, '10015', 'Bad Request',
                            'The request failed because it was not '
                            + 'well-formed.');
     }
-    ctx.record.json = req;
     if (req === null || typeof req !== 'object' || Array.isArray(req)) {
         return telnyxError(400, '10015', 'Bad Request',
                            'The request body must be a JSON object.');
@@ -202,7 +205,7 @@ function telnyxAccept(sim, key, req, to) {
              message_id: msg.id,
              start: () => {
                  sim.addMessage(msg);
-                 runOutbound(sim, msg, telnyxCarrier(sim));
+                 runOutbound(sim, msg, telnyxCarrier(sim)).catch(sim.oops);
              } };
 }
 

@@ -113,12 +113,12 @@ function sender(sim, sid, from, service) {
 
 // POST /2010-04-01/Accounts/{AccountSid}/Messages.json
 export async function twilioSend(sim, ctx, pathSid) {
+    const pairs = parseForm(ctx.raw);
+    ctx.record.form = pairs;
     const who = authenticate(sim, ctx, pathSid);
     if (who.refused) {
         return who.refused;
     }
-    const pairs = parseForm(ctx.raw);
-    ctx.record.form = pairs;
     const to = formValue(pairs, 'To');
     const injected = sim.failures.takeRequest('twilio', to);
     if (injected?.type === 'http_error') {
@@ -206,7 +206,7 @@ function twilioAccept(sim, who, pairs, to) {
 
 function twilioStart(sim, msg, token) {
     sim.addMessage(msg);
-    runOutbound(sim, msg, twilioCarrier(sim, token));
+    runOutbound(sim, msg, twilioCarrier(sim, token)).catch(sim.oops);
 }
 
 const FAILURES = {

@@ -161,6 +161,7 @@ async () => {
                      [401, 401, 401, 404]);
     assert.deepEqual(reqs[0].auth, { scheme: 'basic', user: SID,
                                      password: 'wrong' });
+    assert.deepEqual(reqs[0].form, Object.entries(fields));
     assert.equal(reqs[1].auth, null);
 });
 

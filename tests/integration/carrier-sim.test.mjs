@@ -225,7 +225,7 @@ test('Twilio status callbacks come sent then delivered, form-encoded and '
                                    StatusCallback: callback });
     assert.equal(res.status, 201);
     const sid = res.json.sid;
-    const calls = (await inbox.waitFor('/status', 2)).filter(
+    const calls = await inbox.waitFor('/status', 2,
         (r) => formOf(r.body).MessageSid === sid);
     assert.equal(calls.length, 2);
     assert.deepEqual(calls.map((r) => formOf(r.body).MessageStatus),
@@ -280,7 +280,7 @@ async () => {
     assert.equal(d.encoding, 'GSM-7');
     assert.deepEqual(d.errors, []);
 
-    const events = (await inbox.waitFor('/telnyx-status', 2)).filter(
+    const events = await inbox.waitFor('/telnyx-status', 2,
         (r) => JSON.parse(r.body).data.payload.id === d.id);
     assert.equal(events.length, 2);
     const parsed = events.map((r) => JSON.parse(r.body));
@@ -366,7 +366,7 @@ test('an inbound Twilio MMS is a signed form, and its media needs the '
         media: ['landscape.png', 'sunset.jpg'] });
     assert.equal(webhook.state, 'delivered');
     assert.match(message.id, MMS_RE);
-    const [req] = (await inbox.waitFor('/webhooks/twilio/inbound')).filter(
+    const [req] = await inbox.waitFor('/webhooks/twilio/inbound', 1,
         (r) => formOf(r.body).MessageSid === message.id);
     assertTwilioSigned(req, `${inbox.url}/webhooks/twilio/inbound`);
     const f = formOf(req.body);
@@ -410,7 +410,7 @@ test('an inbound Telnyx message is a signed message.received, its media '
     const contact = uniqueNumber();
     const { message } = await sim.inbound({ from: contact,
         to: TELNYX_NUMBER, body: 'hello 👋', media: ['landscape.png'] });
-    const [req] = (await inbox.waitFor('/webhooks/telnyx')).filter(
+    const [req] = await inbox.waitFor('/webhooks/telnyx', 1,
         (r) => JSON.parse(r.body).data.payload.id === message.id);
     assert.ok(telnyxVerifies(req));
     const e = JSON.parse(req.body);
@@ -459,7 +459,7 @@ test('a webhook answered 503 is sent again; a 4xx is not', async () => {
                                   body: 'hi' });
     assert.equal(t.webhook.state, 'delivered');
     assert.equal(t.webhook.attempts.length, 2);
-    const treqs = (await inbox.waitFor('/webhooks/telnyx')).filter(
+    const treqs = await inbox.waitFor('/webhooks/telnyx', 2,
         (r) => JSON.parse(r.body).data.payload.id === t.message.id);
     assert.deepEqual(treqs.map((r) => JSON.parse(r.body).meta.attempt),
                      [1, 2]);
@@ -605,7 +605,7 @@ test('an MMS send: the carrier fetches each media URL, and fails the '
             const failed = await sim.waitForMessage(res.json.sid,
                 (x) => x.status === 'failed');
             assert.equal(failed.error_code, code);
-            const calls = (await inbox.waitFor('/mms')).filter(
+            const calls = await inbox.waitFor('/mms', 1,
                 (r) => formOf(r.body).MessageSid === res.json.sid);
             assert.deepEqual(calls.map((r) => [formOf(r.body).MessageStatus,
                                                formOf(r.body).ErrorCode]),

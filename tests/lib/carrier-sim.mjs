@@ -192,11 +192,13 @@ export async function startReceiver(respond = () => ({})) {
     return {
         url,
         received,
-        // Resolves with the requests to path once there are at least n.
-        async waitFor(path, n = 1, timeoutMs = 5000) {
+        // Resolves with the requests to path (those that match, when
+        // `match` is given) once there are at least n.
+        async waitFor(path, n = 1, match = () => true, timeoutMs = 5000) {
             const deadline = Date.now() + timeoutMs;
             for (;;) {
-                const got = received.filter((r) => r.path === path);
+                const got = received.filter((r) => r.path === path
+                                                   && match(r));
                 if (got.length >= n) {
                     return got;
                 }

@@ -32,6 +32,8 @@
 #include <inbox/token.h>
 #include <inbox/account.h>
 #include <inbox/session.h>
+#include <inbox/optout.h>
+#include <inbox/settings.h>
 
 typedef struct inbox_store_s  inbox_store_t;
 
@@ -74,6 +76,8 @@ inbox_status_t inbox_store_maintain(inbox_store_t *store,
 
 /* Organizations, numbers, users, tokens, credits and billing: the admin
  * operations behind inboxctl. */
+/* timezone NULL or "" for UTC, else a zone of the system's time zone
+ * database (INBOX_ERR_INVALID naming "timezone" otherwise). */
 inbox_status_t inbox_store_org_create(inbox_store_t *store, const char *name,
     const char *timezone, char id[INBOX_ID_MAX], inbox_error_t *err);
 /* INBOX_ERR_NOT_FOUND when no organization has that name. */
@@ -167,7 +171,10 @@ inbox_status_t inbox_store_contacts_import(inbox_store_t *store,
     inbox_import_count_t *count, inbox_error_t *err);
 /* The contact's timeline, newest first, keyset paginated (cursor NULL or
  * "" for the first page; limit as inbox_list_limit says): its messages
- * now.  INBOX_ERR_NOT_FOUND as for inbox_store_contact_get. */
+ * and its opt-out and opt-in events (an event before the message of the
+ * same time: the STOP that caused it is older).  INBOX_ERR_NOT_FOUND as
+ * for inbox_store_contact_get; INBOX_ERR_INVALID (field "cursor") for a
+ * cursor this timeline did not give. */
 inbox_status_t inbox_store_contact_timeline(inbox_store_t *store,
     const char *org_id, const char *contact_id, const char *cursor,
     unsigned limit, inbox_timeline_page_t *page, inbox_error_t *err);
@@ -275,5 +282,57 @@ inbox_status_t inbox_store_session_delete(inbox_store_t *store,
  * counts them. */
 inbox_status_t inbox_store_sessions_purge(inbox_store_t *store, int64_t now,
     size_t *removed, inbox_error_t *err);
+
+/*
+ * ---- Opt-out, opt-in and the organization's settings ----
+ * (store_sqlite_optout.c, store_mongo_optout.c; the rules: optout.h and
+ * settings.h)
+ */
+
+/*
+ * Opts the contact out (see optout.h) at at (0: now), from source, by
+ * keyword (the keyword's name for INBOX_OPT_OUT_KEYWORD, else NULL), in
+ * one transaction with its timeline event, contact.updated and
+ * conversation.updated; *contact (may be NULL) gets its record as it is
+ * then.  A contact opted out already stays as it was: nothing is
+ * written or pushed, and it is no error.  INBOX_ERR_NOT_FOUND as for
+ * inbox_store_contact_get; INBOX_ERR_INVALID for an unknown source.
+ */
+inbox_status_t inbox_store_contact_opt_out(inbox_store_t *store,
+    const char *org_id, const char *contact_id,
+    inbox_opt_out_source_t source, const char *keyword, int64_t at,
+    inbox_contact_record_t *contact, inbox_event_list_t *events,
+    inbox_error_t *err);
+/*
+ * Opts an opted-out contact back in because it texted keyword (the
+ * keyword's name: only the contact opts back in, see optout.h), as
+ * inbox_store_contact_opt_out does; a contact not opted out stays as it
+ * is.  Ingest does this itself for an opt-in keyword, in the message's
+ * transaction.
+ */
+inbox_status_t inbox_store_contact_opt_in(inbox_store_t *store,
+    const char *org_id, const char *contact_id, const char *keyword,
+    int64_t at, inbox_contact_record_t *contact, inbox_event_list_t *events,
+    inbox_error_t *err);
+/* The contact's opt-out and opt-in events, newest first, after the one at
+ * (after_at, after_id) (after_id NULL or "": from the newest), at most
+ * limit (as inbox_list_limit says); page->more says whether more follow.
+ * INBOX_ERR_NOT_FOUND as for inbox_store_contact_get; INBOX_ERR_INVALID
+ * (field "cursor") for an after_id the store did not give. */
+inbox_status_t inbox_store_contact_events_list(inbox_store_t *store,
+    const char *org_id, const char *contact_id, int64_t after_at,
+    const char *after_id, unsigned limit, inbox_contact_event_page_t *page,
+    inbox_error_t *err);
+
+/* The organization's settings, with the defaults for what was never set
+ * (settings.h).  INBOX_ERR_NOT_FOUND when there is no such organization. */
+inbox_status_t inbox_store_settings_get(inbox_store_t *store,
+    const char *org_id, inbox_settings_t *settings, inbox_error_t *err);
+/* Changes what edit sets (checked first: INBOX_ERR_INVALID naming the
+ * field, and nothing is stored) and fills *settings (may be NULL) with
+ * the settings as they are then.  INBOX_ERR_NOT_FOUND as above. */
+inbox_status_t inbox_store_settings_update(inbox_store_t *store,
+    const char *org_id, const inbox_settings_edit_t *edit,
+    inbox_settings_t *settings, inbox_error_t *err);
 
 #endif

@@ -76,3 +76,39 @@ inbox_contact_opt_in(inbox_contact_record_t *contact)
 
     return 1;
 }
+
+
+void
+inbox_opt_keyword(const char *body, char out[INBOX_KEYWORD_MAX])
+{
+    size_t  len, i;
+
+    len = body ? strlen(body) : 0;
+
+    while (len > 0 && (*body == ' ' || (*body >= '\t' && *body <= '\r'))) {
+        body++;
+        len--;
+    }
+
+    while (len > 0 && (body[len - 1] == ' '
+                       || (body[len - 1] >= '\t' && body[len - 1] <= '\r')))
+    {
+        len--;
+    }
+
+    if (len >= INBOX_KEYWORD_MAX) {
+        len = INBOX_KEYWORD_MAX - 1;
+
+        /* not inside a character: back to its first byte */
+        while (len > 0 && ((unsigned char) body[len] & 0xc0) == 0x80) {
+            len--;
+        }
+    }
+
+    for (i = 0; i < len; i++) {
+        out[i] = (body[i] >= 'a' && body[i] <= 'z') ? body[i] - 'a' + 'A'
+                                                    : body[i];
+    }
+
+    out[len] = '\0';
+}

@@ -20,7 +20,7 @@
 #define INBOX_TAGS_MAX   50
 #define INBOX_TAG_MAX    40      /* characters */
 #define INBOX_NAME_MAX   100     /* characters */
-#define INBOX_KEYWORD_MAX  16    /* bytes of a keyword's name ("STOP ALL") */
+#define INBOX_KEYWORD_MAX  32    /* bytes of a keyword as texted ("STOP") */
 
 /* A contact's tags in the order they were given; items and each string
  * are malloc'd and freed by inbox_tags_free. */

@@ -49,4 +49,9 @@ int inbox_contact_opt_out(inbox_contact_record_t *contact,
     inbox_opt_out_source_t source, const char *keyword, int64_t at);
 int inbox_contact_opt_in(inbox_contact_record_t *contact);
 
+/* The keyword a message said, as its contact's record and timeline show
+ * it: the message trimmed, ASCII letters in upper case ("  Stop " is
+ * "STOP"), cut between characters to fit. */
+void inbox_opt_keyword(const char *body, char out[INBOX_KEYWORD_MAX]);
+
 #endif

@@ -34,6 +34,7 @@
 #include <inbox/session.h>
 #include <inbox/optout.h>
 #include <inbox/settings.h>
+#include <inbox/keywords.h>
 
 typedef struct inbox_store_s  inbox_store_t;
 
@@ -42,6 +43,14 @@ typedef struct {
     int             duplicate;   /* stored before: nothing changed now */
     char            message_id[INBOX_ID_MAX];
     char            conversation_id[INBOX_ID_MAX];
+    /* ---- opt-out (issue 7): a message stored now (not a duplicate) that
+     * is a keyword (keywords.h), and whether it opted its contact out or
+     * in (a repeated STOP changes nothing).  The caller answers it with
+     * one text (inbox_keyword_reply, the business name and support
+     * contact from inbox_store_settings_get of org_id) ---- */
+    inbox_keyword_t  keyword;
+    int              opt_changed;
+    char             org_id[INBOX_ID_MAX];
 } inbox_ingest_result_t;
 
 /*
@@ -186,8 +195,12 @@ inbox_status_t inbox_store_contact_timeline(inbox_store_t *store,
  * inserted unless (org, carrier, provider_id) is already stored, the unread
  * count rises, an archived conversation comes back to the default view, and
  * the events message.created, conversation.updated and unread.total are
- * appended.  results[i] tells each message's fate (INBOX_ERR_NOT_FOUND for
- * an unknown number) without failing the others.  The return value is
+ * appended.  A message that is an opt-out or opt-in keyword (keywords.h)
+ * also opts its contact out (source keyword) or back in, in the same
+ * transaction (MongoDB: see store_mongo_ingest.c), with its timeline
+ * event and contact.updated.  results[i] tells each message's fate
+ * (INBOX_ERR_NOT_FOUND for an unknown number) without failing the
+ * others.  The return value is
  * INBOX_OK when the batch is durable, else nothing of it was stored.
  */
 inbox_status_t inbox_store_inbound_ingest(inbox_store_t *store,

@@ -167,8 +167,11 @@ ngx_int_t
 ngx_http_inbox_conversation_opt_out(ngx_http_request_t *r,
     ngx_http_inbox_api_t *api, ngx_str_t *id)
 {
-    return ngx_http_inbox_conversation_op(r, api, id,
-                                        ngx_http_inbox_conversation_opt_out_op);
+    ngx_http_inbox_api_op_pt  op;
+
+    op = ngx_http_inbox_conversation_opt_out_op;
+
+    return ngx_http_inbox_conversation_op(r, api, id, op);
 }
 
 

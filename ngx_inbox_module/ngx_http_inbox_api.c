@@ -52,6 +52,7 @@ static ngx_str_t  ngx_http_inbox_api_prefix = ngx_string("/api/v1/");
  */
 
 #define USER     NGX_HTTP_INBOX_AUTH_USER
+#define BILLING  NGX_HTTP_INBOX_AUTH_BILLING
 #define SESSION  NGX_HTTP_INBOX_AUTH_SESSION
 #define ANYONE   NGX_HTTP_INBOX_AUTH_NONE
 #define NOBODY   NGX_HTTP_INBOX_BODY_NONE, 0, NULL
@@ -97,8 +98,21 @@ static const ngx_http_inbox_api_route_t  ngx_http_inbox_api_routes[] = {
     { NGX_HTTP_POST, "conversations/*/unstar", USER, NOBODY,
       ngx_http_inbox_conversation_action },
 
+    /* staff opt a contact out (source manual); only the contact opts
+     * back in, by text: there is no route for it */
+    { NGX_HTTP_POST, "conversations/*/opt-out", USER, NOBODY,
+      ngx_http_inbox_conversation_opt_out },
+
     { NGX_HTTP_POST, "realtime/ticket", USER, NOBODY,
       ngx_http_inbox_realtime_ticket },
+
+    /* the organization's settings (ngx_http_inbox_settings.c) */
+    { NGX_HTTP_GET, "settings", USER, NOBODY,
+      ngx_http_inbox_settings_get },
+
+    { NGX_HTTP_PATCH, "settings", BILLING,
+      JSON(NGX_HTTP_INBOX_SETTINGS_BODY_MAX),
+      ngx_http_inbox_settings_update },
 
     /* contacts (ngx_http_inbox_contacts.c) */
     { NGX_HTTP_GET, "contacts", USER, NOBODY,
@@ -127,6 +141,7 @@ static const ngx_http_inbox_api_route_t  ngx_http_inbox_api_routes[] = {
 };
 
 #undef USER
+#undef BILLING
 #undef SESSION
 #undef ANYONE
 #undef NOBODY
@@ -543,6 +558,16 @@ ngx_http_inbox_api_run(ngx_http_inbox_job_t *job)
     if (api->route->auth != NGX_HTTP_INBOX_AUTH_NONE
         && ngx_http_inbox_auth_find(api, store, &job->error) != INBOX_OK)
     {
+        return;
+    }
+
+    /* a member is refused before anything it sent is looked at */
+    if (api->route->auth == NGX_HTTP_INBOX_AUTH_BILLING
+        && api->principal.role != INBOX_ROLE_BILLING)
+    {
+        inbox_error_set(&job->error, INBOX_ERR_FORBIDDEN,
+                        "Only a billing admin can do this; contact your "
+                        "billing admin.");
         return;
     }
 

@@ -57,7 +57,10 @@ typedef ngx_int_t (*ngx_http_inbox_api_prepare_pt)(ngx_http_request_t *r,
 typedef enum {
     NGX_HTTP_INBOX_AUTH_USER = 0,    /* a session cookie or a bearer token */
     NGX_HTTP_INBOX_AUTH_SESSION,     /* a session cookie only */
-    NGX_HTTP_INBOX_AUTH_NONE         /* anyone */
+    NGX_HTTP_INBOX_AUTH_NONE,        /* anyone */
+    NGX_HTTP_INBOX_AUTH_BILLING      /* as USER, of a billing user (a
+                                        member and an organization-wide
+                                        token get 403 forbidden) */
 } ngx_http_inbox_auth_t;
 
 /* What a request carried. */
@@ -144,6 +147,9 @@ ngx_int_t ngx_http_inbox_messages_list(ngx_http_request_t *r,
  * unstar (the path's last segment names it). */
 ngx_int_t ngx_http_inbox_conversation_action(ngx_http_request_t *r,
     ngx_http_inbox_api_t *api, ngx_str_t *id);
+/* POST conversations/{id}/opt-out: the contact, by hand (source manual). */
+ngx_int_t ngx_http_inbox_conversation_opt_out(ngx_http_request_t *r,
+    ngx_http_inbox_api_t *api, ngx_str_t *id);
 ngx_int_t ngx_http_inbox_realtime_ticket(ngx_http_request_t *r,
     ngx_http_inbox_api_t *api, ngx_str_t *id);
 ngx_int_t ngx_http_inbox_session_login(ngx_http_request_t *r,
@@ -169,6 +175,16 @@ ngx_int_t ngx_http_inbox_contact_get(ngx_http_request_t *r,
 ngx_int_t ngx_http_inbox_contact_update(ngx_http_request_t *r,
     ngx_http_inbox_api_t *api, ngx_str_t *id);
 ngx_int_t ngx_http_inbox_contact_timeline(ngx_http_request_t *r,
+    ngx_http_inbox_api_t *api, ngx_str_t *id);
+
+
+/* The organization's settings (ngx_http_inbox_settings.c): anyone of
+ * it reads them, a billing user changes them. */
+#define NGX_HTTP_INBOX_SETTINGS_BODY_MAX  4096
+
+ngx_int_t ngx_http_inbox_settings_get(ngx_http_request_t *r,
+    ngx_http_inbox_api_t *api, ngx_str_t *id);
+ngx_int_t ngx_http_inbox_settings_update(ngx_http_request_t *r,
     ngx_http_inbox_api_t *api, ngx_str_t *id);
 
 

@@ -77,6 +77,7 @@ static int ctl_token_list(inbox_store_t *store, ctl_words_t *words);
 static int ctl_token_revoke(inbox_store_t *store, ctl_words_t *words);
 static int ctl_credits_grant(inbox_store_t *store, ctl_words_t *words);
 static int ctl_billing_set(inbox_store_t *store, ctl_words_t *words);
+static int ctl_settings_set(inbox_store_t *store, ctl_words_t *words);
 static int ctl_seed_demo(inbox_store_t *store, ctl_words_t *words);
 
 
@@ -109,6 +110,12 @@ static const ctl_command_t  ctl_commands[] = {
       "credits grant ORG_ID N" },
     { "billing", "set", 2, "", ctl_billing_set,
       "billing set ORG_ID active|inactive" },
+    { "settings", "set", 1,
+      "business-name support-contact timezone quiet-hours",
+      ctl_settings_set,
+      "settings set ORG_ID [--business-name NAME] [--support-contact TEXT]\n"
+      "        [--timezone TZ] [--quiet-hours HH:MM-HH:MM]   (\"\" is the\n"
+      "        default again; prints the settings)" },
     { "seed-demo", NULL, 0, "public-url", ctl_seed_demo,
       "seed-demo [--public-url URL]" },
 };
@@ -751,6 +758,69 @@ ctl_billing_set(inbox_store_t *store, ctl_words_t *words)
     {
         return ctl_fail(&err);
     }
+
+    return 0;
+}
+
+
+/* As PATCH /api/v1/settings does, each value checked by settings.h. */
+static int
+ctl_settings_set(inbox_store_t *store, ctl_words_t *words)
+{
+    char                   start[6], end[6];
+    const char            *v;
+    inbox_error_t          err;
+    inbox_status_t         rc;
+    inbox_settings_t       s;
+    inbox_settings_edit_t  edit;
+
+    memset(&edit, 0, sizeof(edit));
+    rc = INBOX_OK;
+
+    if ((v = ctl_option(words, "business-name")) != NULL) {
+        rc = inbox_settings_set_business_name(&edit, v, &err);
+    }
+
+    if (rc == INBOX_OK && (v = ctl_option(words, "support-contact")) != NULL)
+    {
+        rc = inbox_settings_set_support_contact(&edit, v, &err);
+    }
+
+    if (rc == INBOX_OK && (v = ctl_option(words, "timezone")) != NULL) {
+        rc = inbox_settings_set_timezone(&edit, v, &err);
+    }
+
+    if (rc == INBOX_OK && (v = ctl_option(words, "quiet-hours")) != NULL) {
+        if (strlen(v) != 11 || v[5] != '-') {
+            fprintf(stderr, "inboxctl: --quiet-hours is HH:MM-HH:MM, such "
+                    "as 21:00-08:00\n");
+            return 1;
+        }
+
+        memcpy(start, v, 5);
+        start[5] = '\0';
+        memcpy(end, v + 6, 5);
+        end[5] = '\0';
+        rc = inbox_settings_set_quiet_hours(&edit, start, end, &err);
+    }
+
+    if (rc == INBOX_OK) {
+        rc = inbox_store_settings_update(store, words->args[0], &edit, &s,
+                                         &err);
+    }
+
+    if (rc != INBOX_OK) {
+        return ctl_fail(&err);
+    }
+
+    inbox_settings_time_format(s.quiet_start, start);
+    inbox_settings_time_format(s.quiet_end, end);
+
+    printf("timezone         %s\n"
+           "quiet hours      %s-%s\n"
+           "business name    %s\n"
+           "support contact  %s\n", s.timezone, start, end, s.business_name,
+           s.support_contact[0] ? s.support_contact : "(none)");
 
     return 0;
 }

@@ -33,7 +33,8 @@
       (store, err))                                                           \
                                                                               \
     /* admin: store_BACKEND_admin.c */                                        \
-    X(PLAIN, org_create,                                                      \
+    /* timezone NULL or valid (settings.h): store.c checked */               \
+    X(RULED, org_create,                                                      \
       (inbox_store_t *store, const char *name, const char *timezone,          \
        char id[INBOX_ID_MAX], inbox_error_t *err),                            \
       (store, name, timezone, id, err))                                       \
@@ -201,7 +202,40 @@
     X(RULED, sessions_purge,                                                  \
       (inbox_store_t *store, int64_t now, size_t *removed,                    \
        inbox_error_t *err),                                                   \
-      (store, now, removed, err))
+      (store, now, removed, err))                                             \
+                                                                              \
+    /* ---- opt-out and opt-in: store_BACKEND_optout.c; source known,         \
+     * keyword NULL unless the source is a keyword, at set, contact           \
+     * zeroed: store.c did ---- */                                            \
+    X(RULED, contact_opt_out,                                                 \
+      (inbox_store_t *store, const char *org_id, const char *contact_id,      \
+       inbox_opt_out_source_t source, const char *keyword, int64_t at,        \
+       inbox_contact_record_t *contact, inbox_event_list_t *events,           \
+       inbox_error_t *err),                                                   \
+      (store, org_id, contact_id, source, keyword, at, contact, events, err)) \
+    X(RULED, contact_opt_in,                                                  \
+      (inbox_store_t *store, const char *org_id, const char *contact_id,      \
+       const char *keyword, int64_t at, inbox_contact_record_t *contact,      \
+       inbox_event_list_t *events, inbox_error_t *err),                       \
+      (store, org_id, contact_id, keyword, at, contact, events, err))         \
+    /* after_id NULL: from the newest; limit 1..INBOX_LIST_LIMIT_MAX */       \
+    X(RULED, contact_events_list,                                             \
+      (inbox_store_t *store, const char *org_id, const char *contact_id,      \
+       int64_t after_at, const char *after_id, unsigned limit,                \
+       inbox_contact_event_page_t *page, inbox_error_t *err),                 \
+      (store, org_id, contact_id, after_at, after_id, limit, page, err))      \
+                                                                              \
+    /* ---- settings: store_BACKEND_settings.c; the edit checked by           \
+     * store.c (settings.h) ---- */                                           \
+    X(RULED, settings_get,                                                    \
+      (inbox_store_t *store, const char *org_id, inbox_settings_t *settings,  \
+       inbox_error_t *err),                                                   \
+      (store, org_id, settings, err))                                         \
+    X(RULED, settings_update,                                                 \
+      (inbox_store_t *store, const char *org_id,                              \
+       const inbox_settings_edit_t *edit, inbox_settings_t *settings,         \
+       inbox_error_t *err),                                                   \
+      (store, org_id, edit, settings, err))
 
 
 #define INBOX_STORE_OP_MEMBER(kind, name, params, args)                       \

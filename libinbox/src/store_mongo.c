@@ -82,6 +82,10 @@ static const char  *inbox_mongo_indexes[] = {
         " \"name\": \"org_provider_id_unique\", \"unique\": true},"
         "{\"key\": {\"conversation_id\": 1, \"created_at\": -1,"
         " \"_id\": -1}, \"name\": \"conversation_created\"}]}",
+    /* a contact's opt-out and opt-in events, newest first */
+    "{\"createIndexes\": \"contact_events\", \"indexes\": ["
+        "{\"key\": {\"contact_id\": 1, \"at\": -1, \"_id\": -1},"
+        " \"name\": \"contact_at\"}]}",
     "{\"createIndexes\": \"events\", \"indexes\": ["
         "{\"key\": {\"org_id\": 1, \"seq\": 1},"
         " \"name\": \"org_seq_unique\", \"unique\": true}]}",

@@ -39,6 +39,7 @@ static inbox_status_t inbox_sqlite_create_file(const char *path,
 static inbox_status_t inbox_sqlite_migrate(const char *path, int create,
     char uid[INBOX_SQLITE_UID_MAX], inbox_error_t *err);
 static int inbox_sqlite_uid(sqlite3 *db, char uid[INBOX_SQLITE_UID_MAX]);
+static int inbox_sqlite_keys_check(sqlite3 *db, char **msg);
 static int inbox_sqlite_moved(sqlite3 *db);
 static inbox_status_t inbox_sqlite_free_space(inbox_sqlite_store_t *s,
     inbox_error_t *err);
@@ -437,7 +438,92 @@ static const char *inbox_sqlite_migrations[] = {
     "    WHERE NOT EXISTS (SELECT 1 FROM contacts_search_pending"
     "                      WHERE contact_id = OLD.id);"
     "  DELETE FROM contacts_search_pending WHERE contact_id = OLD.id;"
+    "END;",
+
+    /*
+     * 9 (issue 7's opt-out; 11 once the steps before it are merged):
+     *
+     * A contact may also be opted out by its carrier (source 'carrier'),
+     * and keeps the keyword that opted it out.  SQLite cannot change a
+     * CHECK, so contacts is made again as SQLite's ALTER TABLE page
+     * says: a new table, the rows copied with their ids (conversations,
+     * contact_tags and the contentless search index refer to them, and
+     * stay right), the old one dropped (with its index and triggers),
+     * the new one renamed, then its index and the search triggers of
+     * step 8 made again.  Migrations run with foreign keys off and
+     * checked before each step commits (inbox_sqlite_migrate).
+     *
+     * The contact's opt-out and opt-in events, for its timeline; the
+     * organization's settings (settings.h: NULL business name is the
+     * organization's name, quiet hours in minutes after midnight).
+     */
+    "CREATE TABLE contacts_rebuilt ("
+    "  id INTEGER PRIMARY KEY,"
+    "  org_id INTEGER NOT NULL REFERENCES orgs (id),"
+    "  phone TEXT NOT NULL,"
+    "  name TEXT,"
+    "  opted_out INTEGER NOT NULL DEFAULT 0,"
+    "  opted_out_at INTEGER,"
+    "  opt_out_source TEXT"
+    "    CHECK (opt_out_source IN ('keyword', 'manual', 'carrier')),"
+    "  opt_out_keyword TEXT,"
+    "  created_at INTEGER NOT NULL,"
+    "  UNIQUE (org_id, phone)"
+    ");"
+    "INSERT INTO contacts_rebuilt (id, org_id, phone, name, opted_out,"
+    "  opted_out_at, opt_out_source, created_at)"
+    "  SELECT id, org_id, phone, name, opted_out, opted_out_at,"
+    "    opt_out_source, created_at FROM contacts;"
+    "DROP TABLE contacts;"
+    "ALTER TABLE contacts_rebuilt RENAME TO contacts;"
+
+    "CREATE INDEX contacts_by_created ON contacts"
+    "  (org_id, created_at DESC, id DESC);"
+
+    "CREATE TRIGGER contacts_search_insert AFTER INSERT ON contacts "
+    "BEGIN"
+    "  INSERT INTO contacts_search_pending VALUES (NEW.id);"
     "END;"
+
+    "CREATE TRIGGER contacts_search_update AFTER UPDATE OF name, phone"
+    "  ON contacts"
+    "  WHEN OLD.name IS NOT NEW.name OR OLD.phone IS NOT NEW.phone "
+    "BEGIN"
+    "  INSERT INTO contacts_search (contacts_search, rowid, name, digits)"
+    "    SELECT 'delete', OLD.id, " INBOX_SQLITE_SEARCH_ROW("OLD")
+    "    WHERE NOT EXISTS (SELECT 1 FROM contacts_search_pending"
+    "                      WHERE contact_id = OLD.id);"
+    "  INSERT INTO contacts_search_pending SELECT NEW.id"
+    "    WHERE NOT EXISTS (SELECT 1 FROM contacts_search_pending"
+    "                      WHERE contact_id = NEW.id);"
+    "END;"
+
+    "CREATE TRIGGER contacts_search_delete AFTER DELETE ON contacts "
+    "BEGIN"
+    "  INSERT INTO contacts_search (contacts_search, rowid, name, digits)"
+    "    SELECT 'delete', OLD.id, " INBOX_SQLITE_SEARCH_ROW("OLD")
+    "    WHERE NOT EXISTS (SELECT 1 FROM contacts_search_pending"
+    "                      WHERE contact_id = OLD.id);"
+    "  DELETE FROM contacts_search_pending WHERE contact_id = OLD.id;"
+    "END;"
+
+    "CREATE TABLE contact_events ("
+    "  id INTEGER PRIMARY KEY,"
+    "  org_id INTEGER NOT NULL REFERENCES orgs (id),"
+    "  contact_id INTEGER NOT NULL REFERENCES contacts (id),"
+    "  type TEXT NOT NULL CHECK (type IN ('opt_out', 'opt_in')),"
+    "  source TEXT CHECK (source IN ('keyword', 'manual', 'carrier')),"
+    "  keyword TEXT,"
+    "  message_id INTEGER REFERENCES messages (id),"
+    "  at INTEGER NOT NULL"
+    ");"
+    "CREATE INDEX contact_events_by_contact ON contact_events"
+    "  (contact_id, at DESC, id DESC);"
+
+    "ALTER TABLE orgs ADD COLUMN business_name TEXT;"
+    "ALTER TABLE orgs ADD COLUMN support_contact TEXT;"
+    "ALTER TABLE orgs ADD COLUMN quiet_start INTEGER NOT NULL DEFAULT 1260;"
+    "ALTER TABLE orgs ADD COLUMN quiet_end INTEGER NOT NULL DEFAULT 480;"
 };
 
 #define INBOX_SQLITE_VERSION                                                  \
@@ -932,6 +1018,14 @@ inbox_sqlite_migrate(const char *path, int create,
         goto failed;
     }
 
+    /* a step may make a table again (SQLite's way to change a CHECK): it
+     * drops the old one while others still refer to it, so keys are
+     * checked once the step is done instead (see below) */
+    rc = sqlite3_exec(db, "PRAGMA foreign_keys = OFF", NULL, NULL, NULL);
+    if (rc != SQLITE_OK) {
+        goto failed;
+    }
+
     rc = inbox_sqlite_user_version(db, &version);
     if (rc != SQLITE_OK) {
         goto failed;
@@ -993,6 +1087,10 @@ inbox_sqlite_migrate(const char *path, int create,
                               NULL, &msg);
 
             if (rc == SQLITE_OK) {
+                rc = inbox_sqlite_keys_check(db, &msg);
+            }
+
+            if (rc == SQLITE_OK) {
                 char  pragma[64];
 
                 snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d",
@@ -1042,6 +1140,38 @@ failed:
     sqlite3_close(db);
 
     return status;
+}
+
+
+/* After a step, as with foreign keys on: SQLITE_CONSTRAINT (and *msg)
+ * when a row refers to one that is not there. */
+static int
+inbox_sqlite_keys_check(sqlite3 *db, char **msg)
+{
+    int            rc;
+    sqlite3_stmt  *stmt;
+
+    rc = sqlite3_prepare_v2(db, "PRAGMA foreign_key_check", -1, &stmt, NULL);
+    if (rc != SQLITE_OK) {
+        return rc;
+    }
+
+    rc = sqlite3_step(stmt);
+
+    if (rc == SQLITE_ROW) {
+        *msg = sqlite3_mprintf("a migration left a row of %s referring to "
+                               "a row of %s that is not there",
+                               sqlite3_column_text(stmt, 0),
+                               sqlite3_column_text(stmt, 2));
+        rc = SQLITE_CONSTRAINT;
+
+    } else if (rc == SQLITE_DONE) {
+        rc = SQLITE_OK;
+    }
+
+    sqlite3_finalize(stmt);
+
+    return rc;
 }
 
 

@@ -101,6 +101,16 @@ typedef enum {
     INBOX_SQL_SESSION_DELETE,
     INBOX_SQL_SESSIONS_PURGE,
 
+    /* opt-out, opt-in and settings (store_sqlite_optout.c,
+     * store_sqlite_settings.c) */
+    INBOX_SQL_CONTACT_OPT_OUT,
+    INBOX_SQL_CONTACT_OPT_IN,
+    INBOX_SQL_CONTACT_EVENT_ADD,
+    INBOX_SQL_CONTACT_EVENTS,
+    INBOX_SQL_CONTACT_EVENTS_AFTER,
+    INBOX_SQL_SETTINGS_GET,
+    INBOX_SQL_SETTINGS_UPDATE,
+
     INBOX_SQL_COUNT
 } inbox_sql_id_t;
 
@@ -243,6 +253,20 @@ inbox_status_t inbox_sqlite_write_fail(inbox_sqlite_conn_t *conn, int rc,
 /* An organization's id; INBOX_ERR_NOT_FOUND for one no store could have. */
 inbox_status_t inbox_sqlite_org_id(const char *org_id, int64_t *id,
     inbox_error_t *err);
+
+/* The contact's record (store_sqlite_contacts.c); INBOX_ERR_NOT_FOUND
+ * when org has no such contact. */
+inbox_status_t inbox_sqlite_contact_load(inbox_sqlite_conn_t *conn,
+    int64_t org, int64_t id, inbox_contact_record_t *contact,
+    inbox_error_t *err);
+
+/* Inside a write transaction (store_sqlite_optout.c): writes what the
+ * rule of optout.h made of the contact (after: opted out or not) and the
+ * event of its timeline, with the keyword texted (NULL: none) and the
+ * message that said it (0: none). */
+inbox_status_t inbox_sqlite_contact_opt_write(inbox_sqlite_conn_t *conn,
+    int64_t org, int64_t contact, const inbox_contact_record_t *after,
+    const char *keyword, int64_t message, int64_t at, inbox_error_t *err);
 
 /* The event stream (store_sqlite_events.c), inside a write transaction:
  * reserves org's next n org_seq (*first is the first) and reads its epoch

@@ -3449,6 +3449,476 @@ TEST(a_new_password_ends_the_users_sessions_only)
 
 /* Every test once per backend: SQLite always, MongoDB when a server is
  * named. */
+/*
+ * ---- Opt-out, opt-in and settings (optout.h, settings.h) ----
+ */
+
+/* How many events of the list are of type; -1 if one is not JSON. */
+static int
+events_of(const inbox_event_list_t *events, const char *type)
+{
+    int     n;
+    char    needle[64];
+    size_t  i;
+
+    snprintf(needle, sizeof(needle), "\"type\":\"%s\"", type);
+
+    for (i = 0, n = 0; i < events->count; i++) {
+        if (strstr(events->items[i].json, needle) != NULL) {
+            n++;
+        }
+    }
+
+    return n;
+}
+
+
+/* The frame of the first event of type, or "". */
+static const char *
+event_frame(const inbox_event_list_t *events, const char *type)
+{
+    char    needle[64];
+    size_t  i;
+
+    snprintf(needle, sizeof(needle), "\"type\":\"%s\"", type);
+
+    for (i = 0; i < events->count; i++) {
+        if (strstr(events->items[i].json, needle) != NULL) {
+            return events->items[i].json;
+        }
+    }
+
+    return "";
+}
+
+
+/* A whole timeline, limit entries a page, as one line: "message:BODY" or
+ * "opt_out:SOURCE:KEYWORD" / "opt_in:KEYWORD" each, newest first, then
+ * ";"; -1 on failure, else the number of pages. */
+static int
+timeline_walk(fixture_t *f, const char *contact, unsigned limit, char *out,
+    size_t size)
+{
+    int                    pages;
+    char                   cursor[INBOX_CURSOR_MAX];
+    size_t                 i, used;
+    inbox_timeline_page_t  page;
+    const inbox_timeline_item_t  *it;
+
+    out[0] = '\0';
+    cursor[0] = '\0';
+    used = 0;
+
+    for (pages = 1; pages < 100; pages++) {
+        if (inbox_store_contact_timeline(f->store, f->org, contact, cursor,
+                                         limit, &page, NULL) != INBOX_OK)
+        {
+            return -1;
+        }
+
+        for (i = 0; i < page.count && used < size; i++) {
+            it = &page.items[i];
+
+            if (it->type == INBOX_TIMELINE_MESSAGE) {
+                used += snprintf(out + used, size - used, "message:%s;",
+                                 it->message.body);
+            } else if (it->type == INBOX_TIMELINE_OPT_OUT) {
+                used += snprintf(out + used, size - used, "opt_out:%s:%s;",
+                                 it->event.source, it->event.keyword);
+            } else {
+                used += snprintf(out + used, size - used, "opt_in:%s;",
+                                 it->event.keyword);
+            }
+        }
+
+        snprintf(cursor, sizeof(cursor), "%s", page.next_cursor);
+
+        /* a page is full unless it is the last */
+        if (page.count < limit && cursor[0] != '\0') {
+            inbox_timeline_page_free(&page);
+            return -1;
+        }
+
+        inbox_timeline_page_free(&page);
+
+        if (cursor[0] == '\0') {
+            return pages;
+        }
+    }
+
+    return -1;
+}
+
+
+TEST(a_manual_opt_out_is_kept_pushed_and_in_the_timeline)
+{
+    char                    id[INBOX_ID_MAX], conv[INBOX_ID_MAX];
+    char                    line[512];
+    int64_t                 seq;
+    fixture_t               f;
+    inbox_event_list_t      events;
+    inbox_conversation_t    c;
+    inbox_contact_record_t  contact, got;
+
+    FIXTURE(&f);
+    memset(&events, 0, sizeof(events));
+
+    CHECK_INT(receive(&f, "SM1", ALICE, "hello", T0, NULL, NULL), INBOX_OK);
+    CHECK(contact_of(&f, ALICE, id, conv));
+    seq = org_seq(&f, f.org);
+
+    CHECK_INT(inbox_store_contact_opt_out(f.store, f.org, id,
+                                          INBOX_OPT_OUT_MANUAL, "STOP",
+                                          T0 + MINUTE, &contact, &events,
+                                          NULL), INBOX_OK);
+    CHECK_INT(contact.opted_out, 1);
+    CHECK_INT(contact.opted_out_at, T0 + MINUTE);
+    CHECK_STR(contact.opt_out_source, "manual");
+    CHECK_STR(contact.opt_out_keyword, "");      /* by hand: no keyword */
+    CHECK_STR(contact.conversation_id, conv);
+    inbox_contact_record_free(&contact);
+
+    /* contact.updated, then the thread as every list shows it now */
+    CHECK_INT(events.count, 2);
+    CHECK_INT(events_of(&events, "contact.updated"), 1);
+    CHECK_INT(events_of(&events, "conversation.updated"), 1);
+    CHECK(strstr(event_frame(&events, "contact.updated"),
+                 "\"opted_out\":true,\"opted_out_at\":"
+                 "\"2026-01-01T00:01:00.000Z\",\"opt_out_source\":"
+                 "\"manual\"") != NULL);
+    CHECK(strstr(event_frame(&events, "conversation.updated"),
+                 "\"opted_out\":true") != NULL);
+    CHECK_INT(org_seq(&f, f.org), seq + 2);
+    if (events.count == 2) {
+        CHECK_INT(events.items[0].org_seq, seq + 1);
+        CHECK_STR(events.items[0].org_id, f.org);
+    }
+    inbox_event_list_free(&events);
+
+    CHECK_INT(inbox_store_conversation_get(f.store, f.org, conv, &c, NULL),
+              INBOX_OK);
+    CHECK_INT(c.contact.opted_out, 1);
+    inbox_conversation_free(&c);
+
+    /* once is enough: a second opt-out (of any source) changes nothing */
+    CHECK_INT(inbox_store_contact_opt_out(f.store, f.org, id,
+                                          INBOX_OPT_OUT_CARRIER, NULL,
+                                          T0 + 2 * MINUTE, &contact,
+                                          &events, NULL), INBOX_OK);
+    CHECK_INT(events.count, 0);
+    CHECK_INT(org_seq(&f, f.org), seq + 2);
+    CHECK_STR(contact.opt_out_source, "manual");
+    CHECK_INT(contact.opted_out_at, T0 + MINUTE);
+    inbox_contact_record_free(&contact);
+
+    CHECK_INT(inbox_store_contact_get(f.store, f.org, id, &got, NULL),
+              INBOX_OK);
+    CHECK_INT(got.opted_out, 1);
+    CHECK_STR(got.opt_out_source, "manual");
+    CHECK_INT(got.opted_out_at, T0 + MINUTE);
+    inbox_contact_record_free(&got);
+
+    CHECK_INT(timeline_walk(&f, id, 50, line, sizeof(line)), 1);
+    CHECK_STR(line, "opt_out:manual:;message:hello;");
+
+    fixture_close(&f);
+}
+
+
+TEST(stop_opts_out_with_its_message_and_start_opts_back_in)
+{
+    char                    id[INBOX_ID_MAX], conv[INBOX_ID_MAX];
+    char                    line[1024];
+    int64_t                 seq;
+    fixture_t               f;
+    inbox_event_list_t      events;
+    inbox_ingest_result_t   r;
+    inbox_contact_record_t  got;
+
+    FIXTURE(&f);
+    memset(&events, 0, sizeof(events));
+
+    /* the whole message, trimmed and in any case */
+    CHECK_INT(receive(&f, "SM1", ALICE, "  Stop  ", T0, &r, &events),
+              INBOX_OK);
+    CHECK_INT(r.status, INBOX_OK);
+    CHECK_INT(r.keyword, INBOX_KEYWORD_OPT_OUT);
+    CHECK_INT(r.opt_changed, 1);
+    CHECK_STR(r.org_id, f.org);
+    CHECK(contact_of(&f, ALICE, id, conv));
+
+    /* the message's events, then contact.updated, in that order */
+    CHECK_INT(events.count, 4);
+    if (events.count == 4) {
+        CHECK(strstr(events.items[0].json, "\"message.created\"") != NULL);
+        CHECK(strstr(events.items[1].json, "\"conversation.updated\"")
+              != NULL);
+        CHECK(strstr(events.items[1].json, "\"opted_out\":true") != NULL);
+        CHECK(strstr(events.items[2].json, "\"unread.total\"") != NULL);
+        CHECK(strstr(events.items[3].json, "\"contact.updated\"") != NULL);
+        CHECK(strstr(events.items[3].json, "\"opt_out_keyword\":\"STOP\"")
+              != NULL);
+    }
+    CHECK_INT(org_seq(&f, f.org), 4);
+    inbox_event_list_free(&events);
+
+    /* the message still lands in the inbox */
+    CHECK_INT(message_count(&f, conv), 1);
+    CHECK_INT(unread_count(&f, conv), 1);
+
+    CHECK_INT(inbox_store_contact_get(f.store, f.org, id, &got, NULL),
+              INBOX_OK);
+    CHECK_INT(got.opted_out, 1);
+    CHECK_INT(got.opted_out_at, T0);
+    CHECK_STR(got.opt_out_source, "keyword");
+    CHECK_STR(got.opt_out_keyword, "STOP");
+    inbox_contact_record_free(&got);
+
+    /* a repeated STOP changes nothing; "STOP please" is no keyword */
+    CHECK_INT(receive(&f, "SM2", ALICE, "STOP", T0 + MINUTE, &r, &events),
+              INBOX_OK);
+    CHECK_INT(r.keyword, INBOX_KEYWORD_OPT_OUT);
+    CHECK_INT(r.opt_changed, 0);
+    CHECK_INT(events.count, 3);
+    CHECK_INT(events_of(&events, "contact.updated"), 0);
+    inbox_event_list_free(&events);
+
+    CHECK_INT(receive(&f, "SM3", ALICE, "STOP please", T0 + 2 * MINUTE, &r,
+                      NULL), INBOX_OK);
+    CHECK_INT(r.keyword, INBOX_KEYWORD_NONE);
+    CHECK_INT(r.opt_changed, 0);
+
+    CHECK_INT(receive(&f, "SM4", ALICE, "help", T0 + 3 * MINUTE, &r, NULL),
+              INBOX_OK);
+    CHECK_INT(r.keyword, INBOX_KEYWORD_HELP);
+    CHECK_INT(r.opt_changed, 0);
+
+    /* START opts back in, with its own events */
+    seq = org_seq(&f, f.org);
+    CHECK_INT(receive(&f, "SM5", ALICE, "start", T0 + 4 * MINUTE, &r,
+                      &events), INBOX_OK);
+    CHECK_INT(r.keyword, INBOX_KEYWORD_OPT_IN);
+    CHECK_INT(r.opt_changed, 1);
+    CHECK_INT(events.count, 4);
+    CHECK(strstr(event_frame(&events, "contact.updated"),
+                 "\"opted_out\":false,\"opted_out_at\":null,"
+                 "\"opt_out_source\":null,\"opt_out_keyword\":null")
+          != NULL);
+    CHECK_INT(org_seq(&f, f.org), seq + 4);
+    inbox_event_list_free(&events);
+
+    CHECK_INT(inbox_store_contact_get(f.store, f.org, id, &got, NULL),
+              INBOX_OK);
+    CHECK_INT(got.opted_out, 0);
+    CHECK_INT(got.opted_out_at, 0);
+    CHECK_STR(got.opt_out_source, "");
+    inbox_contact_record_free(&got);
+
+    /* a carrier's late retry of the first STOP is a duplicate: it opts
+     * nobody out again, and asks for no confirmation */
+    CHECK_INT(receive(&f, "SM1", ALICE, "  Stop  ", T0, &r, &events),
+              INBOX_OK);
+    CHECK_INT(r.duplicate, 1);
+    CHECK_INT(r.keyword, INBOX_KEYWORD_NONE);
+    CHECK_INT(r.opt_changed, 0);
+    CHECK_INT(events.count, 0);
+    CHECK_INT(inbox_store_contact_get(f.store, f.org, id, &got, NULL),
+              INBOX_OK);
+    CHECK_INT(got.opted_out, 0);
+    inbox_contact_record_free(&got);
+
+    /* a phrase, from a new number: its contact is made opted out */
+    CHECK_INT(receive(&f, "SM6", BOB, "stop all", T0 + 5 * MINUTE, &r, NULL),
+              INBOX_OK);
+    CHECK_INT(r.opt_changed, 1);
+    CHECK(contact_of(&f, BOB, line, conv));
+    CHECK_INT(inbox_store_contact_get(f.store, f.org, line, &got, NULL),
+              INBOX_OK);
+    CHECK_INT(got.opted_out, 1);
+    CHECK_STR(got.opt_out_keyword, "STOP ALL");
+    inbox_contact_record_free(&got);
+    CHECK(list_shows(&f, INBOX_FILTER_ALL, NULL, BOB));
+
+    /* the timeline: each event before the message that caused it */
+    CHECK_INT(timeline_walk(&f, id, 50, line, sizeof(line)), 1);
+    CHECK_STR(line, "opt_in:START;message:start;message:help;"
+                    "message:STOP please;message:STOP;"
+                    "opt_out:keyword:STOP;message:  Stop  ;");
+
+    fixture_close(&f);
+}
+
+
+TEST(a_timeline_pages_through_messages_and_events_alike)
+{
+    char                    id[INBOX_ID_MAX], conv[INBOX_ID_MAX];
+    char                    whole[1024], paged[1024], sid[16];
+    unsigned                i, limit;
+    fixture_t               f;
+    inbox_timeline_page_t   page;
+
+    FIXTURE(&f);
+
+    /* messages and events interleaved, two of them at one time */
+    for (i = 0; i < 9; i++) {
+        snprintf(sid, sizeof(sid), "SM%u", i);
+        CHECK_INT(receive(&f, sid, ALICE,
+                          i % 3 == 0 ? "stop" : i % 3 == 1 ? "start"
+                                                           : "hello",
+                          T0 + (int64_t) i * MINUTE, NULL, NULL), INBOX_OK);
+    }
+
+    CHECK(contact_of(&f, ALICE, id, conv));
+    CHECK_INT(timeline_walk(&f, id, 200, whole, sizeof(whole)), 1);
+    CHECK_STR(whole, "message:hello;opt_in:START;message:start;"
+                     "opt_out:keyword:STOP;message:stop;"
+                     "message:hello;opt_in:START;message:start;"
+                     "opt_out:keyword:STOP;message:stop;"
+                     "message:hello;opt_in:START;message:start;"
+                     "opt_out:keyword:STOP;message:stop;");
+
+    /* every page size gives the same, each page full but the last */
+    for (limit = 1; limit <= 16; limit++) {
+        CHECK(timeline_walk(&f, id, limit, paged, sizeof(paged)) > 0);
+        CHECK_STR(paged, whole);
+    }
+
+    /* a cursor this timeline did not give */
+    CHECK_INT(inbox_store_contact_timeline(f.store, f.org, id, "garbage", 5,
+                                           &page, NULL), INBOX_ERR_INVALID);
+    inbox_timeline_page_free(&page);
+
+    fixture_close(&f);
+}
+
+
+TEST(another_orgs_contact_cannot_be_opted_out_or_in)
+{
+    char                    id[INBOX_ID_MAX], conv[INBOX_ID_MAX];
+    char                    other[INBOX_ID_MAX];
+    fixture_t               f;
+    inbox_contact_record_t  got;
+    inbox_contact_event_page_t  page;
+
+    FIXTURE(&f);
+
+    CHECK_INT(org_add(f.store, "Other", OTHER, other), INBOX_OK);
+    CHECK_INT(receive(&f, "SM1", ALICE, "hello", T0, NULL, NULL), INBOX_OK);
+    CHECK(contact_of(&f, ALICE, id, conv));
+
+    CHECK_INT(inbox_store_contact_opt_out(f.store, other, id,
+                                          INBOX_OPT_OUT_MANUAL, NULL, 0,
+                                          &got, NULL, NULL),
+              INBOX_ERR_NOT_FOUND);
+    inbox_contact_record_free(&got);
+    CHECK_INT(inbox_store_contact_opt_out(f.store, f.org,
+                                          f.backend->missing_id,
+                                          INBOX_OPT_OUT_MANUAL, NULL, 0,
+                                          &got, NULL, NULL),
+              INBOX_ERR_NOT_FOUND);
+    inbox_contact_record_free(&got);
+    CHECK_INT(inbox_store_contact_opt_out(f.store, f.org, "not an id",
+                                          INBOX_OPT_OUT_MANUAL, NULL, 0,
+                                          &got, NULL, NULL),
+              INBOX_ERR_NOT_FOUND);
+    inbox_contact_record_free(&got);
+    CHECK_INT(inbox_store_contact_opt_in(f.store, other, id, "START", 0,
+                                         &got, NULL, NULL),
+              INBOX_ERR_NOT_FOUND);
+    inbox_contact_record_free(&got);
+    CHECK_INT(inbox_store_contact_events_list(f.store, other, id, 0, NULL,
+                                              10, &page, NULL),
+              INBOX_ERR_NOT_FOUND);
+    inbox_contact_event_page_free(&page);
+
+    /* nothing changed */
+    CHECK_INT(inbox_store_contact_get(f.store, f.org, id, &got, NULL),
+              INBOX_OK);
+    CHECK_INT(got.opted_out, 0);
+    inbox_contact_record_free(&got);
+
+    fixture_close(&f);
+}
+
+
+TEST(settings_have_defaults_and_keep_what_is_set)
+{
+    char                   other[INBOX_ID_MAX];
+    fixture_t              f;
+    inbox_error_t          err;
+    inbox_settings_t       s;
+    inbox_settings_edit_t  edit;
+
+    FIXTURE(&f);
+
+    CHECK_INT(inbox_store_settings_get(f.store, f.org, &s, NULL), INBOX_OK);
+    CHECK_STR(s.timezone, "UTC");
+    CHECK_INT(s.quiet_start, 21 * 60);
+    CHECK_INT(s.quiet_end, 8 * 60);
+    CHECK_STR(s.business_name, "Acme");
+    CHECK_STR(s.support_contact, "");
+
+    memset(&edit, 0, sizeof(edit));
+    CHECK_INT(inbox_settings_set_timezone(&edit, "America/Chicago", NULL),
+              INBOX_OK);
+    CHECK_INT(inbox_settings_set_quiet_hours(&edit, "22:00", "07:30", NULL),
+              INBOX_OK);
+    CHECK_INT(inbox_settings_set_business_name(&edit, "  Acme Dental ",
+                                               NULL), INBOX_OK);
+    CHECK_INT(inbox_settings_set_support_contact(&edit, "help@acme.test",
+                                                 NULL), INBOX_OK);
+    CHECK_INT(inbox_store_settings_update(f.store, f.org, &edit, &s, NULL),
+              INBOX_OK);
+    CHECK_STR(s.timezone, "America/Chicago");
+    CHECK_INT(s.quiet_start, 22 * 60);
+    CHECK_INT(s.quiet_end, 7 * 60 + 30);
+    CHECK_STR(s.business_name, "Acme Dental");
+    CHECK_STR(s.support_contact, "help@acme.test");
+
+    /* a PATCH of one field leaves the others */
+    memset(&edit, 0, sizeof(edit));
+    CHECK_INT(inbox_settings_set_support_contact(&edit, NULL, NULL),
+              INBOX_OK);
+    CHECK_INT(inbox_store_settings_update(f.store, f.org, &edit, NULL, NULL),
+              INBOX_OK);
+    CHECK_INT(inbox_store_settings_get(f.store, f.org, &s, NULL), INBOX_OK);
+    CHECK_STR(s.timezone, "America/Chicago");
+    CHECK_STR(s.business_name, "Acme Dental");
+    CHECK_STR(s.support_contact, "");
+
+    /* no business name: the organization's again */
+    memset(&edit, 0, sizeof(edit));
+    CHECK_INT(inbox_settings_set_business_name(&edit, "", NULL), INBOX_OK);
+    CHECK_INT(inbox_store_settings_update(f.store, f.org, &edit, &s, NULL),
+              INBOX_OK);
+    CHECK_STR(s.business_name, "Acme");
+
+    /* an edit made by hand is checked too, and stores nothing */
+    memset(&edit, 0, sizeof(edit));
+    edit.set_timezone = 1;
+    snprintf(edit.timezone, sizeof(edit.timezone), "Mars/Olympus_Mons");
+    edit.set_quiet_hours = 1;
+    edit.quiet_start = 60;
+    edit.quiet_end = 120;
+    CHECK_INT(inbox_store_settings_update(f.store, f.org, &edit, &s, &err),
+              INBOX_ERR_INVALID);
+    CHECK_STR(err.field, "timezone");
+    CHECK_INT(inbox_store_settings_get(f.store, f.org, &s, NULL), INBOX_OK);
+    CHECK_STR(s.timezone, "America/Chicago");
+    CHECK_INT(s.quiet_start, 22 * 60);
+
+    /* each organization its own */
+    CHECK_INT(org_add(f.store, "Other", OTHER, other), INBOX_OK);
+    CHECK_INT(inbox_store_settings_get(f.store, other, &s, NULL), INBOX_OK);
+    CHECK_STR(s.business_name, "Other");
+    CHECK_INT(s.quiet_start, 21 * 60);
+    CHECK_INT(inbox_store_settings_get(f.store, f.backend->missing_id, &s,
+                                       NULL), INBOX_ERR_NOT_FOUND);
+
+    fixture_close(&f);
+}
+
+
 int
 main(void)
 {

@@ -916,6 +916,13 @@ static const char  stored_contact[] =
     " \"opt_out_source\": \"keyword\", \"created_at\": " DATE(EARLIER) ","
     " \"conversation_id\": " OID(CONV_ID) "}";
 
+static const char  stored_contact_cursor[] =
+    CURSOR("{\"_id\": " OID(CONTACT_ID) ", \"org_id\": " OID(ORG_ID) ","
+           " \"phone\": \"+15551230001\", \"name\": \"Ann Lee\","
+           " \"opted_out\": true, \"opted_out_at\": " DATE(EARLIER) ","
+           " \"opt_out_source\": \"keyword\", \"created_at\": "
+           DATE(EARLIER) ", \"conversation_id\": " OID(CONV_ID) "}");
+
 
 TEST(contact_get)
 {
@@ -1772,6 +1779,308 @@ TEST(messages_list)
                                         &page, &err), INBOX_ERR_NOT_FOUND);
     CHECK_INT(fake.commands, 1);
     inbox_message_page_free(&page);
+
+    fake_close(&fake, store);
+}
+
+
+/*
+ * ---- Opt-out, opt-in and settings (store_mongo_optout.c,
+ * store_mongo_settings.c) ----
+ */
+
+/* A contact not opted out, and its conversation as the opt-out left it. */
+static const char  optout_contact[] =
+    CURSOR("{\"_id\": " OID(CONTACT_ID) ", \"org_id\": " OID(ORG_ID) ","
+           " \"phone\": \"+15551230001\", \"name\": \"Ann Lee\","
+           " \"tags\": [], \"tag_keys\": [], \"opted_out\": false,"
+           " \"created_at\": " DATE(EARLIER) ","
+           " \"conversation_id\": " OID(CONV_ID) "}");
+
+static const char  optout_conversation[] =
+    CURSOR("{\"_id\": " OID(CONV_ID) ", \"org_id\": " OID(ORG_ID) ","
+           " \"contact\": {\"id\": " OID(CONTACT_ID) ", \"name\": \"Ann Lee\","
+           " \"phone\": \"+15551230001\", \"opted_out\": true},"
+           " \"last_message\": null, \"last_activity_at\": " DATE(NOW) ","
+           " \"unread_count\": {\"$numberLong\": \"0\"}, \"archived\": false,"
+           " \"starred\": false}");
+
+static const char  optout_cas_won[] =
+    "{\"ok\": 1, \"value\": {\"_id\": " OID(CONTACT_ID) ","
+    " \"conversation_id\": " OID(CONV_ID) "}}";
+
+static const char  optout_org[] =
+    "{\"ok\": 1, \"value\": {\"_id\": " OID(ORG_ID) ", \"seq\":"
+    " {\"$numberLong\": \"21\"}, \"epoch\": \"a1b2c3d4e5f60708\"}}";
+
+
+TEST(contact_opt_out_sets_the_contact_its_thread_and_its_timeline)
+{
+    fake_t                  fake;
+    inbox_error_t           err;
+    inbox_store_t          *store;
+    inbox_event_list_t      events;
+    inbox_contact_record_t  c;
+
+    store = fake_open(&fake);
+    memset(&events, 0, sizeof(events));
+
+    fake.replies[0] = optout_contact;
+    fake.replies[1] = optout_cas_won;
+    fake.replies[4] = optout_conversation;
+    fake.replies[5] = optout_org;
+
+    CHECK_INT(inbox_store_contact_opt_out(store, ORG_ID, CONTACT_ID,
+                                          INBOX_OPT_OUT_MANUAL, NULL,
+                                          LATER_MS, &c, &events, &err),
+              INBOX_OK);
+    golden_check(&fake, "contact_opt_out");
+    CHECK_INT(c.opted_out, 1);
+    CHECK_INT(c.opted_out_at, LATER_MS);
+    CHECK_STR(c.opt_out_source, "manual");
+    CHECK_INT(events.count, 2);
+    if (events.count == 2) {
+        CHECK_INT(events.items[0].org_seq, 20);
+        CHECK(strstr(events.items[0].json, "\"contact.updated\"") != NULL);
+        CHECK(strstr(events.items[0].json, "\"opt_out_source\":\"manual\"")
+              != NULL);
+        CHECK_INT(events.items[1].org_seq, 21);
+        CHECK(strstr(events.items[1].json, "\"conversation.updated\"")
+              != NULL);
+    }
+    inbox_contact_record_free(&c);
+    inbox_event_list_free(&events);
+
+    /* opted out already: read, nothing written */
+    fake_reset(&fake);
+    fake.replies[0] = CURSOR("{\"_id\": " OID(CONTACT_ID) ", \"org_id\": "
+                             OID(ORG_ID) ", \"opted_out\": true,"
+                             " \"opted_out_at\": " DATE(EARLIER) ","
+                             " \"opt_out_source\": \"keyword\","
+                             " \"opt_out_keyword\": \"STOP\","
+                             " \"conversation_id\": " OID(CONV_ID) "}");
+    CHECK_INT(inbox_store_contact_opt_out(store, ORG_ID, CONTACT_ID,
+                                          INBOX_OPT_OUT_CARRIER, NULL, 0,
+                                          &c, &events, &err), INBOX_OK);
+    CHECK_INT(fake.commands, 1);
+    CHECK_INT(events.count, 0);
+    CHECK_STR(c.opt_out_source, "keyword");
+    CHECK_STR(c.opt_out_keyword, "STOP");
+    inbox_contact_record_free(&c);
+
+    /* changed by someone else between the read and the write: read
+     * again, and nothing pushed (theirs to push) */
+    fake_reset(&fake);
+    fake.replies[0] = optout_contact;
+    fake.replies[1] = "{\"ok\": 1, \"value\": null}";
+    fake.replies[2] = stored_contact_cursor;
+    CHECK_INT(inbox_store_contact_opt_out(store, ORG_ID, CONTACT_ID,
+                                          INBOX_OPT_OUT_MANUAL, NULL, 0,
+                                          &c, &events, &err), INBOX_OK);
+    CHECK_INT(fake.commands, 3);
+    CHECK_INT(events.count, 0);
+    CHECK_INT(c.opted_out, 1);
+    CHECK_STR(c.opt_out_source, "keyword");
+    inbox_contact_record_free(&c);
+
+    /* another organization's (or no) contact */
+    fake_reset(&fake);
+    CHECK_INT(inbox_store_contact_opt_out(store, ORG_ID, CONTACT_ID,
+                                          INBOX_OPT_OUT_MANUAL, NULL, 0,
+                                          &c, &events, &err),
+              INBOX_ERR_NOT_FOUND);
+    CHECK_INT(fake.commands, 1);
+    inbox_contact_record_free(&c);
+
+    fake_close(&fake, store);
+}
+
+
+TEST(contact_opt_in_clears_the_opt_out)
+{
+    fake_t                  fake;
+    inbox_error_t           err;
+    inbox_store_t          *store;
+    inbox_event_list_t      events;
+    inbox_contact_record_t  c;
+
+    store = fake_open(&fake);
+    memset(&events, 0, sizeof(events));
+
+    fake.replies[0] = stored_contact_cursor;
+    fake.replies[1] = optout_cas_won;
+    fake.replies[4] = optout_conversation;
+    fake.replies[5] = optout_org;
+
+    CHECK_INT(inbox_store_contact_opt_in(store, ORG_ID, CONTACT_ID, "START",
+                                         LATER_MS, &c, &events, &err),
+              INBOX_OK);
+    golden_check(&fake, "contact_opt_in");
+    CHECK_INT(c.opted_out, 0);
+    CHECK_INT(c.opted_out_at, 0);
+    CHECK_STR(c.opt_out_source, "");
+    CHECK_INT(events.count, 2);
+    inbox_contact_record_free(&c);
+    inbox_event_list_free(&events);
+
+    fake_close(&fake, store);
+}
+
+
+TEST(contact_events_list_newest_first_after_a_position)
+{
+    fake_t                      fake;
+    inbox_error_t               err;
+    inbox_store_t              *store;
+    inbox_contact_event_page_t  page;
+
+    store = fake_open(&fake);
+
+    fake.replies[0] = optout_contact;
+    fake.replies[1] = CURSOR(
+        "{\"_id\": " OID(MSG2_ID) ", \"type\": \"opt_in\", \"source\":"
+        " \"keyword\", \"keyword\": \"START\", \"message_id\": " OID(MSG_ID)
+        ", \"at\": " DATE(NOW) "},"
+        "{\"_id\": " OID(GEN_1) ", \"type\": \"opt_out\", \"source\":"
+        " \"manual\", \"keyword\": null, \"message_id\": null, \"at\": "
+        DATE(EARLIER) "}");
+
+    CHECK_INT(inbox_store_contact_events_list(store, ORG_ID, CONTACT_ID,
+                                              LATER_MS, MSG_ID, 1, &page,
+                                              &err), INBOX_OK);
+    golden_check(&fake, "contact_events_list");
+    CHECK_INT(page.count, 1);
+    CHECK_INT(page.more, 1);
+    if (page.count == 1) {
+        CHECK_STR(page.items[0].id, MSG2_ID);
+        CHECK_INT(page.items[0].type, INBOX_TIMELINE_OPT_IN);
+        CHECK_STR(page.items[0].keyword, "START");
+        CHECK_STR(page.items[0].message_id, MSG_ID);
+        CHECK_INT(page.items[0].at, 1767225600000LL);
+    }
+    inbox_contact_event_page_free(&page);
+
+    /* a position this store did not give */
+    fake_reset(&fake);
+    CHECK_INT(inbox_store_contact_events_list(store, ORG_ID, CONTACT_ID,
+                                              LATER_MS, "42", 1, &page,
+                                              &err), INBOX_ERR_INVALID);
+    CHECK_STR(err.field, "cursor");
+    CHECK_INT(fake.commands, 0);
+    inbox_contact_event_page_free(&page);
+
+    fake_close(&fake, store);
+}
+
+
+TEST(inbound_stop_opts_out_before_its_message_is_stored)
+{
+    fake_t                 fake;
+    inbox_error_t          err;
+    inbox_store_t         *store;
+    inbox_inbound_t        msg;
+    inbox_event_list_t     events;
+    inbox_ingest_result_t  result;
+
+    store = fake_open(&fake);
+    memset(&events, 0, sizeof(events));
+    ingest_message(&msg, "SM0001");
+    msg.body = " Stop ";
+    msg.media_count = 0;
+
+    fake.replies[0] = ingest_number;
+    fake.replies[1] = ingest_contact;
+    fake.replies[2] = NULL;                 /* no such message yet */
+    fake.replies[3] = optout_cas_won;
+    fake.replies[7] = ingest_conversation;
+    fake.replies[8] = ingest_org;
+    fake.replies[9] = ingest_unread;
+
+    CHECK_INT(inbox_store_inbound_ingest(store, &msg, 1, &result, &events,
+                                         &err), INBOX_OK);
+    golden_check(&fake, "inbound_ingest_stop");
+    CHECK_INT(result.status, INBOX_OK);
+    CHECK_INT(result.keyword, INBOX_KEYWORD_OPT_OUT);
+    CHECK_INT(result.opt_changed, 1);
+    CHECK_STR(result.org_id, ORG_ID);
+    CHECK_STR(result.message_id, GEN_3);
+    CHECK_INT(events.count, 4);
+    if (events.count == 4) {
+        CHECK_INT(events.items[0].org_seq, 9);
+        CHECK(strstr(events.items[3].json, "\"contact.updated\"") != NULL);
+        CHECK(strstr(events.items[3].json, "\"opt_out_keyword\":\"STOP\"")
+              != NULL);
+        CHECK_INT(events.items[3].org_seq, 12);
+    }
+    inbox_event_list_free(&events);
+
+    /* a carrier's retry of a STOP already stored: found before anything
+     * is written, a duplicate */
+    fake_reset(&fake);
+    fake.replies[0] = ingest_number;
+    fake.replies[1] = ingest_contact;
+    fake.replies[2] = CURSOR("{\"_id\": " OID(MSG_ID) "}");
+    fake.replies[3] = CURSOR("{\"_id\": " OID(MSG_ID) ", \"conversation_id\": "
+                             OID(CONV_ID) "}");
+    CHECK_INT(inbox_store_inbound_ingest(store, &msg, 1, &result, &events,
+                                         &err), INBOX_OK);
+    CHECK_INT(result.duplicate, 1);
+    CHECK_INT(result.keyword, INBOX_KEYWORD_NONE);
+    CHECK_INT(result.opt_changed, 0);
+    CHECK_STR(result.message_id, MSG_ID);
+    CHECK_INT(fake.commands, 4);
+    CHECK(!log_has(&fake, "\"contact_events\""));
+    CHECK_INT(events.count, 0);
+
+    fake_close(&fake, store);
+}
+
+
+TEST(settings_get_and_update)
+{
+    fake_t                 fake;
+    inbox_error_t          err;
+    inbox_store_t         *store;
+    inbox_settings_t       s;
+    inbox_settings_edit_t  edit;
+
+    store = fake_open(&fake);
+
+    /* never set: the defaults, the organization's name */
+    fake.replies[0] = CURSOR("{\"_id\": " OID(ORG_ID) ", \"name\":"
+                             " \"Acme Dental\", \"timezone\": \"UTC\"}");
+    CHECK_INT(inbox_store_settings_get(store, ORG_ID, &s, &err), INBOX_OK);
+    golden_check(&fake, "settings_get");
+    CHECK_STR(s.timezone, "UTC");
+    CHECK_INT(s.quiet_start, 21 * 60);
+    CHECK_INT(s.quiet_end, 8 * 60);
+    CHECK_STR(s.business_name, "Acme Dental");
+    CHECK_STR(s.support_contact, "");
+
+    fake_reset(&fake);
+    memset(&edit, 0, sizeof(edit));
+    CHECK_INT(inbox_settings_set_quiet_hours(&edit, "20:30", "09:00", NULL),
+              INBOX_OK);
+    CHECK_INT(inbox_settings_set_business_name(&edit, "", NULL), INBOX_OK);
+    CHECK_INT(inbox_settings_set_support_contact(&edit, "+15550009999",
+                                                 NULL), INBOX_OK);
+    fake.replies[0] = "{\"ok\": 1, \"value\": {\"_id\": " OID(ORG_ID) ","
+                      " \"name\": \"Acme Dental\", \"timezone\": \"UTC\","
+                      " \"quiet_start\": 1230, \"quiet_end\": 540,"
+                      " \"business_name\": null,"
+                      " \"support_contact\": \"+15550009999\"}}";
+    CHECK_INT(inbox_store_settings_update(store, ORG_ID, &edit, &s, &err),
+              INBOX_OK);
+    golden_check(&fake, "settings_update");
+    CHECK_INT(s.quiet_start, 20 * 60 + 30);
+    CHECK_INT(s.quiet_end, 9 * 60);
+    CHECK_STR(s.business_name, "Acme Dental");
+    CHECK_STR(s.support_contact, "+15550009999");
+
+    /* no such organization */
+    fake_reset(&fake);
+    CHECK_INT(inbox_store_settings_update(store, ORG_ID, &edit, &s, &err),
+              INBOX_ERR_NOT_FOUND);
 
     fake_close(&fake, store);
 }

@@ -18,6 +18,7 @@
 #include <stdint.h>
 #include <inbox/dgram.h>
 #include <inbox/model.h>
+#include <inbox/contact.h>
 
 typedef struct {
     char      org_id[INBOX_ID_MAX];
@@ -50,6 +51,12 @@ char *inbox_event_conversation_updated(int64_t org_seq, const char *epoch,
     const inbox_conversation_t *conversation);
 char *inbox_event_unread_total(int64_t org_seq, const char *epoch,
     int64_t count);
+/* {"type":"contact.updated",…,"contact":{"id","name","phone",
+ * "opted_out","opted_out_at","opt_out_source","opt_out_keyword",
+ * "conversation_id"}}: the contact's opt-out state (its tags are not
+ * part of it). */
+char *inbox_event_contact_updated(int64_t org_seq, const char *epoch,
+    const inbox_contact_record_t *contact);
 
 
 /*
@@ -60,7 +67,7 @@ char *inbox_event_unread_total(int64_t org_seq, const char *epoch,
  * reference (type, org_seq, the ids, the total) in the same transaction,
  * and after that pushes the frames to the caller's list.
  */
-#define INBOX_CHANGE_EVENTS_MAX  3
+#define INBOX_CHANGE_EVENTS_MAX  4
 
 typedef struct {
     const char  *type;              /* "message.created", ... */
@@ -76,6 +83,7 @@ typedef struct {
     inbox_change_event_t         items[INBOX_CHANGE_EVENTS_MAX];
     const inbox_message_t       *message;        /* borrowed; may be NULL */
     const inbox_conversation_t  *conversation;   /* borrowed */
+    const inbox_contact_record_t  *contact;      /* borrowed; may be NULL */
 } inbox_change_t;
 
 /* A new message in conversation (as it is after the message): always
@@ -93,6 +101,22 @@ void inbox_change_action(inbox_change_t *change,
  * (contact.updated is for opt-out changes.) */
 void inbox_change_contact(inbox_change_t *change,
     const inbox_conversation_t *conversation);
+/*
+ * ---- Opt-out and opt-in (optout.h) ----
+ * A contact opted out or in: contact.updated (its opt-out state) and
+ * conversation.updated (its conversation, as it is then, which shows
+ * opted_out in every browser's list).  The event refers to the
+ * contact's conversation, which names the contact.
+ */
+void inbox_change_opt(inbox_change_t *change,
+    const inbox_contact_record_t *contact,
+    const inbox_conversation_t *conversation);
+/* A new message that opted its contact out or in (a keyword): the
+ * message's events (inbox_change_message, the conversation as it is
+ * after both), then contact.updated. */
+void inbox_change_add_contact(inbox_change_t *change,
+    const inbox_contact_record_t *contact);
+
 /* Whether the change carries the organization's unread total, which the
  * backend then gives with inbox_change_set_total before rendering. */
 int inbox_change_wants_total(const inbox_change_t *change);

@@ -17,6 +17,7 @@
 #include <inbox/error.h>
 #include <inbox/model.h>
 #include <inbox/contact.h>
+#include <inbox/settings.h>
 
 /* NULL is null; invalid UTF-8 is written repaired (see utf8.h), so no
  * answer or frame ever carries any. */
@@ -45,13 +46,19 @@ char *inbox_render_contact(const inbox_contact_record_t *c, size_t *len);
 char *inbox_render_contact_page(const inbox_contact_page_t *page,
     size_t *len);
 /* Entries {"type","at",...}: a message is {"type":"message","at",
- * "message":{...}}. */
+ * "message":{...}}; an opt-out or opt-in {"type":"opt_out"|"opt_in","at",
+ * "source","keyword","message_id"}. */
 char *inbox_render_timeline_page(const inbox_timeline_page_t *page,
     size_t *len);
 /* {"error":{"code":…,"message":…[,"field":…]}} from err, with the extra
  * fields of its code: "needed" and "balance" (insufficient_credits),
  * "retry_after" in seconds (rate_limited). */
 char *inbox_render_error(const inbox_error_t *err, size_t *len);
+
+/* An organization's settings (render_settings.c): {"timezone",
+ * "quiet_hours":{"start","end"} ("HH:MM"),"business_name",
+ * "support_contact"} (null when none). */
+char *inbox_render_settings(const inbox_settings_t *settings, size_t *len);
 
 /* Who is signed in (render_account.c): {"user":{"id","email"} | null
  * (an organization-wide API token),"role":"member"|"billing",

@@ -32,6 +32,9 @@
 #include <inbox/token.h>
 #include <inbox/account.h>
 #include <inbox/session.h>
+#include <inbox/optout.h>
+#include <inbox/settings.h>
+#include <inbox/keywords.h>
 
 typedef struct inbox_store_s  inbox_store_t;
 
@@ -40,6 +43,14 @@ typedef struct {
     int             duplicate;   /* stored before: nothing changed now */
     char            message_id[INBOX_ID_MAX];
     char            conversation_id[INBOX_ID_MAX];
+    /* ---- opt-out (issue 7): a message stored now (not a duplicate) that
+     * is a keyword (keywords.h), and whether it opted its contact out or
+     * in (a repeated STOP changes nothing).  The caller answers it with
+     * one text (inbox_keyword_reply, the business name and support
+     * contact from inbox_store_settings_get of org_id) ---- */
+    inbox_keyword_t  keyword;
+    int              opt_changed;
+    char             org_id[INBOX_ID_MAX];
 } inbox_ingest_result_t;
 
 /*
@@ -74,6 +85,8 @@ inbox_status_t inbox_store_maintain(inbox_store_t *store,
 
 /* Organizations, numbers, users, tokens, credits and billing: the admin
  * operations behind inboxctl. */
+/* timezone NULL or "" for UTC, else a zone of the system's time zone
+ * database (INBOX_ERR_INVALID naming "timezone" otherwise). */
 inbox_status_t inbox_store_org_create(inbox_store_t *store, const char *name,
     const char *timezone, char id[INBOX_ID_MAX], inbox_error_t *err);
 /* INBOX_ERR_NOT_FOUND when no organization has that name. */
@@ -167,7 +180,10 @@ inbox_status_t inbox_store_contacts_import(inbox_store_t *store,
     inbox_import_count_t *count, inbox_error_t *err);
 /* The contact's timeline, newest first, keyset paginated (cursor NULL or
  * "" for the first page; limit as inbox_list_limit says): its messages
- * now.  INBOX_ERR_NOT_FOUND as for inbox_store_contact_get. */
+ * and its opt-out and opt-in events (an event before the message of the
+ * same time: the STOP that caused it is older).  INBOX_ERR_NOT_FOUND as
+ * for inbox_store_contact_get; INBOX_ERR_INVALID (field "cursor") for a
+ * cursor this timeline did not give. */
 inbox_status_t inbox_store_contact_timeline(inbox_store_t *store,
     const char *org_id, const char *contact_id, const char *cursor,
     unsigned limit, inbox_timeline_page_t *page, inbox_error_t *err);
@@ -179,8 +195,12 @@ inbox_status_t inbox_store_contact_timeline(inbox_store_t *store,
  * inserted unless (org, carrier, provider_id) is already stored, the unread
  * count rises, an archived conversation comes back to the default view, and
  * the events message.created, conversation.updated and unread.total are
- * appended.  results[i] tells each message's fate (INBOX_ERR_NOT_FOUND for
- * an unknown number) without failing the others.  The return value is
+ * appended.  A message that is an opt-out or opt-in keyword (keywords.h)
+ * also opts its contact out (source keyword) or back in, in the same
+ * transaction (MongoDB: see store_mongo_ingest.c), with its timeline
+ * event and contact.updated.  results[i] tells each message's fate
+ * (INBOX_ERR_NOT_FOUND for an unknown number) without failing the
+ * others.  The return value is
  * INBOX_OK when the batch is durable, else nothing of it was stored.
  */
 inbox_status_t inbox_store_inbound_ingest(inbox_store_t *store,
@@ -275,5 +295,57 @@ inbox_status_t inbox_store_session_delete(inbox_store_t *store,
  * counts them. */
 inbox_status_t inbox_store_sessions_purge(inbox_store_t *store, int64_t now,
     size_t *removed, inbox_error_t *err);
+
+/*
+ * ---- Opt-out, opt-in and the organization's settings ----
+ * (store_sqlite_optout.c, store_mongo_optout.c; the rules: optout.h and
+ * settings.h)
+ */
+
+/*
+ * Opts the contact out (see optout.h) at at (0: now), from source, by
+ * keyword (the keyword's name for INBOX_OPT_OUT_KEYWORD, else NULL), in
+ * one transaction with its timeline event, contact.updated and
+ * conversation.updated; *contact (may be NULL) gets its record as it is
+ * then.  A contact opted out already stays as it was: nothing is
+ * written or pushed, and it is no error.  INBOX_ERR_NOT_FOUND as for
+ * inbox_store_contact_get; INBOX_ERR_INVALID for an unknown source.
+ */
+inbox_status_t inbox_store_contact_opt_out(inbox_store_t *store,
+    const char *org_id, const char *contact_id,
+    inbox_opt_out_source_t source, const char *keyword, int64_t at,
+    inbox_contact_record_t *contact, inbox_event_list_t *events,
+    inbox_error_t *err);
+/*
+ * Opts an opted-out contact back in because it texted keyword (the
+ * keyword's name: only the contact opts back in, see optout.h), as
+ * inbox_store_contact_opt_out does; a contact not opted out stays as it
+ * is.  Ingest does this itself for an opt-in keyword, in the message's
+ * transaction.
+ */
+inbox_status_t inbox_store_contact_opt_in(inbox_store_t *store,
+    const char *org_id, const char *contact_id, const char *keyword,
+    int64_t at, inbox_contact_record_t *contact, inbox_event_list_t *events,
+    inbox_error_t *err);
+/* The contact's opt-out and opt-in events, newest first, after the one at
+ * (after_at, after_id) (after_id NULL or "": from the newest), at most
+ * limit (as inbox_list_limit says); page->more says whether more follow.
+ * INBOX_ERR_NOT_FOUND as for inbox_store_contact_get; INBOX_ERR_INVALID
+ * (field "cursor") for an after_id the store did not give. */
+inbox_status_t inbox_store_contact_events_list(inbox_store_t *store,
+    const char *org_id, const char *contact_id, int64_t after_at,
+    const char *after_id, unsigned limit, inbox_contact_event_page_t *page,
+    inbox_error_t *err);
+
+/* The organization's settings, with the defaults for what was never set
+ * (settings.h).  INBOX_ERR_NOT_FOUND when there is no such organization. */
+inbox_status_t inbox_store_settings_get(inbox_store_t *store,
+    const char *org_id, inbox_settings_t *settings, inbox_error_t *err);
+/* Changes what edit sets (checked first: INBOX_ERR_INVALID naming the
+ * field, and nothing is stored) and fills *settings (may be NULL) with
+ * the settings as they are then.  INBOX_ERR_NOT_FOUND as above. */
+inbox_status_t inbox_store_settings_update(inbox_store_t *store,
+    const char *org_id, const inbox_settings_edit_t *edit,
+    inbox_settings_t *settings, inbox_error_t *err);
 
 #endif

@@ -101,6 +101,17 @@ typedef enum {
     INBOX_SQL_SESSION_DELETE,
     INBOX_SQL_SESSIONS_PURGE,
 
+    /* ---- media (store_sqlite_media.c) ---- */
+    INBOX_SQL_MEDIA_ADD,
+    INBOX_SQL_MEDIA_GET,
+    INBOX_SQL_MEDIA_DUE,
+    INBOX_SQL_MEDIA_LEASE,
+    INBOX_SQL_MEDIA_DONE,
+    INBOX_SQL_MEDIA_FAILED,
+    INBOX_SQL_MEDIA_STATE,
+    INBOX_SQL_MESSAGE_GET,
+    /* ---- end media ---- */
+
     INBOX_SQL_COUNT
 } inbox_sql_id_t;
 
@@ -243,6 +254,13 @@ inbox_status_t inbox_sqlite_write_fail(inbox_sqlite_conn_t *conn, int rc,
 /* An organization's id; INBOX_ERR_NOT_FOUND for one no store could have. */
 inbox_status_t inbox_sqlite_org_id(const char *org_id, int64_t *id,
     inbox_error_t *err);
+
+/* ---- media ---- */
+/* Appends message's media, in order, from message_media
+ * (store_sqlite_messages.c). */
+inbox_status_t inbox_sqlite_media_read(inbox_sqlite_conn_t *conn,
+    int64_t message, inbox_message_t *m, inbox_error_t *err);
+/* ---- end media ---- */
 
 /* The event stream (store_sqlite_events.c), inside a write transaction:
  * reserves org's next n org_seq (*first is the first) and reads its epoch

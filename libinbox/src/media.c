@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 #include <inbox/encoding.h>
@@ -219,8 +220,15 @@ inbox_media_write_begin(inbox_media_writer_t *w, const char *dir,
         return inbox_error_set(err, INBOX_ERR_INTERNAL, "Out of memory.");
     }
 
-    /* readable by all: nginx serves it to anyone with its URL */
+    /* readable by all, whatever the umask: nginx serves it to anyone with
+     * its URL, and its writer may be another process (the fetcher) */
     w->fd = open(w->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+
+    if (w->fd != -1 && fchmod(w->fd, 0644) != 0) {
+        close(w->fd);
+        unlink(w->tmp);
+        w->fd = -1;
+    }
 
     if (w->fd == -1) {
         inbox_error_set(err, INBOX_ERR_UNAVAILABLE,

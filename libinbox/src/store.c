@@ -537,7 +537,6 @@ inbox_store_media_add(inbox_store_t *store, const char *org_id,
     }
 
     media->id[0] = '\0';
-    media->created_at = inbox_now_ms();
 
     return store->ops->media_add(store, org_id, media, err);
 }

@@ -24,7 +24,7 @@
 
 /* ---- media: store_BACKEND_media.c (uploads, copies of inbound MMS) ---- */
 /* media is checked (file name, type: media.h): store.c did; fills
- * media->id */
+ * media->id and created_at */
 #define INBOX_STORE_MEDIA_OPERATIONS(X)                                       \
     X(RULED, media_add,                                                       \
       (inbox_store_t *store, const char *org_id,                              \

@@ -45,6 +45,7 @@ inbox_mongo_media_add(inbox_store_t *store, const char *org_id,
     }
 
     inbox_mongo_new_id(ms, &oid);
+    media->created_at = inbox_mongo_now(ms);
 
     rc = inbox_mongo_run_simple(ms,
         BCON_NEW("insert", BCON_UTF8("media"),

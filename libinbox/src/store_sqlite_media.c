@@ -37,6 +37,8 @@ inbox_sqlite_media_add(inbox_store_t *store, const char *org_id,
         return status;
     }
 
+    media->created_at = inbox_now_ms();
+
     conn = inbox_sqlite_begin_write(store, err);
     if (conn == NULL) {
         return err->code;

@@ -32,7 +32,7 @@ static char *ngx_http_inbox_thread_pool(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_inbox_url(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
-static char *ngx_http_inbox_events_socket(ngx_conf_t *cf, ngx_command_t *cmd,
+static char *ngx_http_inbox_socket_path(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_inbox_country(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
@@ -70,9 +70,16 @@ static ngx_command_t  ngx_http_inbox_commands[] = {
 
     { ngx_string("inbox_events_socket"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
-      ngx_http_inbox_events_socket,
+      ngx_http_inbox_socket_path,
       NGX_HTTP_MAIN_CONF_OFFSET,
       offsetof(ngx_http_inbox_main_conf_t, events_socket),
+      NULL },
+
+    { ngx_string("inbox_sender_socket"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_inbox_socket_path,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_inbox_main_conf_t, sender_socket),
       NULL },
 
     { ngx_string("inbox_realtime_secret"),
@@ -248,6 +255,12 @@ ngx_http_inbox_init_process(ngx_cycle_t *cycle)
         return NGX_ERROR;
     }
 
+    if (imcf->sender_socket.len
+        && ngx_http_inbox_sender_open(cycle, &imcf->sender_socket) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
     if (imcf->realtime_secret.len) {
         (void) ngx_http_inbox_secret_load(cycle, &imcf->realtime_secret);
     }
@@ -267,6 +280,7 @@ ngx_http_inbox_exit_process(ngx_cycle_t *cycle)
     }
 
     ngx_http_inbox_events_close();
+    ngx_http_inbox_sender_close();
     ngx_http_inbox_secret_clear();
 }
 
@@ -431,6 +445,7 @@ ngx_http_inbox_create_main_conf(ngx_conf_t *cf)
      *
      *     imcf->store = { 0, NULL };
      *     imcf->events_socket = { 0, NULL };
+     *     imcf->sender_socket = { 0, NULL };
      *     imcf->realtime_secret = { 0, NULL };
      *     imcf->ticket_limit.zone = NULL;
      *     imcf->login_limit.zone = NULL;
@@ -631,7 +646,7 @@ ngx_http_inbox_url(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
 
 static char *
-ngx_http_inbox_events_socket(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+ngx_http_inbox_socket_path(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     char                *rv;
     ngx_str_t           *value;

@@ -24,6 +24,7 @@
 typedef struct {
     ngx_str_t            store;             /* inbox_store URI, NUL ended */
     ngx_str_t            events_socket;     /* "" when nothing is pushed */
+    ngx_str_t            sender_socket;     /* "" when nothing is sent */
     ngx_str_t            realtime_secret;   /* path of the secret file */
     ngx_uint_t           batch_size;
     ngx_http_inbox_limit_t  ticket_limit;   /* per API token or session */
@@ -74,6 +75,14 @@ void ngx_http_inbox_events_close(void);
 void ngx_http_inbox_events_send(const inbox_event_list_t *events);
 ngx_int_t ngx_http_inbox_secret_load(ngx_cycle_t *cycle, ngx_str_t *path);
 void ngx_http_inbox_secret_clear(void);
+
+/* The sender (ngx_http_inbox_sender.c): wakes the sender process when
+ * something waits for a carrier (a queued reply, inbound media to copy);
+ * never waits, safe to call from pool threads, and a missing sender is
+ * not an error (it looks at the outbox when it starts). */
+ngx_int_t ngx_http_inbox_sender_open(ngx_cycle_t *cycle, ngx_str_t *path);
+void ngx_http_inbox_sender_close(void);
+void ngx_http_inbox_sender_wake(void);
 
 /* After a batch is stored: housekeeping in a pool thread, at most once a
  * second (ngx_http_inbox_maintain.c). */

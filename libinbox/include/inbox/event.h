@@ -16,6 +16,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <inbox/dgram.h>
 #include <inbox/model.h>
 
 typedef struct {
@@ -127,6 +128,15 @@ void inbox_change_free(inbox_change_t *change);
  * of datagrams on a unix socket (net.unix.max_dgram_qlen), however small.
  */
 #define INBOX_EVENT_DATAGRAM_MAX  (64 * 1024)
+
+/*
+ * Sends events to ws-server through peer as datagrams of as many records
+ * as fit, never waiting.  ws-server down or behind is not an error here:
+ * browsers resume from org_seq.  Returns how many events were not handed
+ * over (their datagram was refused, or a frame fits in no datagram).
+ */
+size_t inbox_events_publish(const inbox_dgram_peer_t *peer,
+    const inbox_event_list_t *events);
 
 /* Appends event's record to buf (of size bytes) at *used, moving *used
  * past it.  Returns 0, or -1 (buf unchanged) when it does not fit. */

@@ -28,10 +28,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <unistd.h>
 #include <inbox/clock.h>
+#include <inbox/dgram.h>
 #include <inbox/error.h>
 #include <inbox/event.h>
 #include <inbox/media.h>
@@ -341,49 +339,29 @@ op_media_copy(inbox_store_t *store, char **argv, yajl_gen g,
 }
 
 
-/* The events, as the module sends them: records in one datagram. */
+/* The events, as the module sends them (inbox_events_publish). */
 static void
 events_push(const inbox_event_list_t *events)
 {
-    int                 fd;
-    char               *buf;
-    size_t              i, used;
+    char                errbuf[256];
     const char         *path;
-    struct sockaddr_un  sun;
+    inbox_dgram_peer_t  peer;
 
     path = getenv("INBOX_EVENTS_SOCKET");
-    if (path == NULL || path[0] == '\0' || events->count == 0
-        || strlen(path) >= sizeof(sun.sun_path))
-    {
+    if (path == NULL || path[0] == '\0' || events->count == 0) {
         return;
     }
 
-    buf = malloc(INBOX_EVENT_DATAGRAM_MAX);
-    if (buf == NULL) {
+    if (inbox_dgram_peer_open(&peer, path, errbuf, sizeof(errbuf)) != 0) {
+        fprintf(stderr, "store_op: %s\n", errbuf);
         return;
     }
 
-    used = 0;
-    for (i = 0; i < events->count; i++) {
-        (void) inbox_event_record_append(&events->items[i], buf,
-                                         INBOX_EVENT_DATAGRAM_MAX, &used);
+    if (inbox_events_publish(&peer, events) != 0) {
+        fprintf(stderr, "store_op: events not sent to %s\n", path);
     }
 
-    memset(&sun, 0, sizeof(sun));
-    sun.sun_family = AF_UNIX;
-    strcpy(sun.sun_path, path);
-
-    fd = socket(AF_UNIX, SOCK_DGRAM, 0);
-    if (fd != -1) {
-        if (sendto(fd, buf, used, 0, (struct sockaddr *) &sun, sizeof(sun))
-            != (ssize_t) used)
-        {
-            perror("store_op: sendto");
-        }
-        close(fd);
-    }
-
-    free(buf);
+    inbox_dgram_peer_close(&peer);
 }
 
 

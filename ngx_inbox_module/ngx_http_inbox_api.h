@@ -74,8 +74,9 @@ typedef enum {
 typedef enum {
     NGX_HTTP_INBOX_BODY_NONE = 0,    /* whatever is sent is discarded */
     NGX_HTTP_INBOX_BODY_JSON,        /* application/json, up to max bytes */
-    NGX_HTTP_INBOX_BODY_BINARY       /* one of .types, up to max bytes,
-                                        left unread for op */
+    NGX_HTTP_INBOX_BODY_BINARY       /* one of .types (NULL: any, op
+                                        reads the bytes), up to max
+                                        bytes, left unread for op */
 } ngx_http_inbox_body_t;
 
 
@@ -84,7 +85,9 @@ typedef struct {
     const char                     *path;     /* "*" is one {id} segment */
     ngx_http_inbox_auth_t           auth;
     ngx_http_inbox_body_t           body;
-    size_t                          max;      /* the largest body, bytes */
+    size_t                          max;      /* the largest body, bytes;
+                                                 0: the location's
+                                                 client_max_body_size */
     const char                     *types;    /* BINARY: the Content-Types
                                                  taken, space separated */
     ngx_http_inbox_api_prepare_pt   prepare;
@@ -176,6 +179,13 @@ ngx_int_t ngx_http_inbox_contact_update(ngx_http_request_t *r,
     ngx_http_inbox_api_t *api, ngx_str_t *id);
 ngx_int_t ngx_http_inbox_contact_timeline(ngx_http_request_t *r,
     ngx_http_inbox_api_t *api, ngx_str_t *id);
+
+/* ---- media (ngx_http_inbox_media.c) ---- */
+/* POST media: an image of any declared type, decided by its bytes, as
+ * large as its location's client_max_body_size. */
+ngx_int_t ngx_http_inbox_media_upload(ngx_http_request_t *r,
+    ngx_http_inbox_api_t *api, ngx_str_t *id);
+/* ---- end media ---- */
 
 
 /* The organization's settings (ngx_http_inbox_settings.c): anyone of

@@ -159,6 +159,13 @@ static ngx_command_t  ngx_http_inbox_commands[] = {
       0,
       ngx_http_inbox_health_handler },
 
+    { ngx_string("inbox_media_dir"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_path_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_inbox_main_conf_t, media_path),
+      NULL },
+
     { ngx_string("inbox_error_page"),
       NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
       ngx_http_inbox_error_page,
@@ -171,7 +178,7 @@ static ngx_command_t  ngx_http_inbox_commands[] = {
 
 
 static ngx_http_module_t  ngx_http_inbox_module_ctx = {
-    NULL,                                  /* preconfiguration */
+    ngx_http_inbox_media_variables,        /* preconfiguration */
     NULL,                                  /* postconfiguration */
 
     ngx_http_inbox_create_main_conf,       /* create main configuration */
@@ -444,6 +451,7 @@ ngx_http_inbox_create_main_conf(ngx_conf_t *cf)
      *     imcf->login_limit.zone = NULL;
      *     imcf->login_address_limit.zone = NULL;
      *     imcf->used = 0;
+     *     imcf->media_path = NULL;
      */
 
     imcf->batch_size = NGX_CONF_UNSET_UINT;
@@ -472,6 +480,30 @@ ngx_http_inbox_init_main_conf(ngx_conf_t *cf, void *conf)
     /* the defaults: inbox_ticket_rate 60r/m burst=20;
      * inbox_login_rate 1r/m burst=10 delay=3;
      * inbox_login_address_rate 10r/m burst=30 delay=10 */
+
+    /* made by nginx at start, like its temporary directories, for its
+     * workers' user: the media uploads and copies are written into */
+
+    if (imcf->used) {
+        if (imcf->media_path == NULL) {
+            imcf->media_path = ngx_pcalloc(cf->pool, sizeof(ngx_path_t));
+            if (imcf->media_path == NULL) {
+                return NGX_CONF_ERROR;
+            }
+
+            ngx_str_set(&imcf->media_path->name, NGX_HTTP_INBOX_MEDIA_DIR);
+
+            if (ngx_conf_full_name(cf->cycle, &imcf->media_path->name, 0)
+                != NGX_OK)
+            {
+                return NGX_CONF_ERROR;
+            }
+        }
+
+        if (ngx_add_path(cf, &imcf->media_path) != NGX_OK) {
+            return NGX_CONF_ERROR;
+        }
+    }
 
     if (ngx_http_inbox_limit_init(cf, &imcf->ticket_limit,
                                   "inbox_ticket_rate", imcf->used,

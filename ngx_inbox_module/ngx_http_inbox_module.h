@@ -31,6 +31,7 @@ typedef struct {
     ngx_http_inbox_limit_t  login_limit;    /* per email address */
     ngx_http_inbox_limit_t  login_address_limit;  /* per client address */
     ngx_flag_t           used;              /* some location has a handler */
+    ngx_path_t          *media_path;        /* inbox_media_dir */
 } ngx_http_inbox_main_conf_t;
 
 
@@ -91,6 +92,13 @@ void ngx_http_inbox_maintain_after_write(ngx_thread_pool_t *tp);
 ngx_int_t ngx_http_inbox_twilio_inbound_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_inbox_api_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_inbox_health_handler(ngx_http_request_t *r);
+
+/* ---- media (ngx_http_inbox_media.c) ---- */
+/* The inbox_media_dir directive's default, below nginx's prefix. */
+#define NGX_HTTP_INBOX_MEDIA_DIR  "media"
+/* Adds $inbox_media_dir (preconfiguration). */
+ngx_int_t ngx_http_inbox_media_variables(ngx_conf_t *cf);
+/* ---- end media ---- */
 
 /* The inbox_error_page directive: nginx's own errors as the contract's
  * JSON (ngx_http_inbox_error_page.c). */

@@ -767,6 +767,55 @@
         renderList();
     }
 
+    /* ---- media ---- */
+
+    /* An image of a message: a thumbnail that opens the full image in a
+     * new tab once the inbox has its copy (the carrier's own URL needs
+     * its credentials, so the API never shows it); until then a
+     * placeholder, swapped for the image when message.updated comes. */
+    function mediaItem(media, i, count) {
+        const name = count > 1 ? 'Image ' + (i + 1) + ' of ' + count
+            : 'Image';
+        const href = media.state === 'stored' ? safeUrl(media.url) : null;
+        if (href && /^image\//.test(media.content_type || '')) {
+            const a = document.createElement('a');
+            a.className = 'media media-thumb';
+            a.href = href;
+            a.target = '_blank';
+            a.rel = 'noopener noreferrer';
+            a.title = 'Open the full image';
+            const img = document.createElement('img');
+            img.src = href;
+            img.alt = name;
+            img.loading = 'lazy';
+            a.appendChild(img);
+            return a;
+        }
+        const span = document.createElement('span');
+        span.className = 'media media-placeholder'
+            + (media.state === 'failed' ? ' failed' : '');
+        span.dataset.state = media.state || 'pending';
+        span.setAttribute('role', 'img');
+        span.textContent = media.state === 'failed'
+            ? name + ' could not be loaded' : name + ' loading…';
+        span.setAttribute('aria-label', span.textContent);
+        return span;
+    }
+
+    /* The open thread shows the message as it is now (its images). */
+    function replaceMessage(m) {
+        if (!m || !state.messageIds.has(m.id)) {
+            return;
+        }
+        for (const li of els.messages.querySelectorAll('li.message')) {
+            if (li.dataset.id === m.id) {
+                li.replaceWith(messageItem(m));
+                return;
+            }
+        }
+    }
+    /* ---- end media ---- */
+
     function messageItem(m) {
         const li = document.createElement('li');
         li.className = 'message ' + (m.direction === 'outbound'
@@ -783,17 +832,7 @@
             bubble.appendChild(body);
         }
         (m.media || []).forEach((media, i) => {
-            const href = safeUrl(media.url);
-            const item = document.createElement(href ? 'a' : 'span');
-            item.className = 'media';
-            item.textContent = 'Attachment ' + (i + 1)
-                + (media.content_type ? ' (' + media.content_type + ')' : '');
-            if (href) {
-                item.href = href;
-                item.target = '_blank';
-                item.rel = 'noopener noreferrer';
-            }
-            bubble.appendChild(item);
+            bubble.appendChild(mediaItem(media, i, m.media.length));
         });
         li.appendChild(bubble);
 
@@ -1267,6 +1306,11 @@
             break;
         case 'unread.total':
             setUnreadTotal(ev.count);
+            break;
+        case 'message.updated':
+            /* a copy of an image landed: the thumbnail replaces its
+             * placeholder */
+            replaceMessage(ev.message);
             break;
         case 'message.status':
             if (state.messageIds.has(ev.id)) {

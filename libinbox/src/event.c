@@ -183,6 +183,26 @@ inbox_event_contact_updated(int64_t org_seq, const char *epoch,
 }
 
 
+/* ---- media ---- */
+char *
+inbox_event_message_updated(int64_t org_seq, const char *epoch,
+    const inbox_message_t *message)
+{
+    yajl_gen  g;
+
+    g = inbox_event_begin("message.updated", org_seq, epoch);
+    if (g == NULL) {
+        return NULL;
+    }
+
+    inbox_json_key(g, "message");
+    inbox_json_message(g, message);
+
+    return inbox_event_finish(g);
+}
+/* ---- end media ---- */
+
+
 int
 inbox_event_record_append(const inbox_event_t *event, char *buf,
     size_t size, size_t *used)
@@ -394,6 +414,21 @@ inbox_change_add_contact(inbox_change_t *change,
     e->unread_total = -1;
     e->frame = NULL;
 }
+/* ---- media ---- */
+void
+inbox_change_media(inbox_change_t *change, const inbox_message_t *message)
+{
+    memset(change, 0, sizeof(inbox_change_t));
+
+    change->message = message;
+    change->count = 1;
+
+    change->items[0].type = "message.updated";
+    change->items[0].message_id = message->id;
+    change->items[0].conversation_id = message->conversation_id;
+    change->items[0].unread_total = -1;
+}
+/* ---- end media ---- */
 
 
 int
@@ -440,6 +475,10 @@ inbox_change_render(inbox_change_t *change, int64_t first, const char *epoch)
             e->frame = inbox_event_message_created(e->org_seq, epoch,
                                                    change->message,
                                                    change->conversation);
+
+        } else if (strcmp(e->type, "message.updated") == 0) {
+            e->frame = inbox_event_message_updated(e->org_seq, epoch,
+                                                   change->message);
 
         } else if (strcmp(e->type, "conversation.updated") == 0) {
             e->frame = inbox_event_conversation_updated(e->org_seq, epoch,

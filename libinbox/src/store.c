@@ -795,3 +795,77 @@ inbox_store_sessions_purge(inbox_store_t *store, int64_t now,
     return store->ops->sessions_purge(store, now, removed ? removed : &unused,
                                       err);
 }
+
+
+/* ---- media ---- */
+
+inbox_status_t
+inbox_store_media_add(inbox_store_t *store, const char *org_id,
+    inbox_media_record_t *media, inbox_error_t *err)
+{
+    /* only names media.h makes: never a path out of the directory */
+    if (!inbox_media_file_is(media->file, media->content_type)
+        || media->bytes <= 0)
+    {
+        return inbox_error_set(err, INBOX_ERR_INVALID,
+                               "not a media file name, type and size");
+    }
+
+    media->id[0] = '\0';
+
+    return store->ops->media_add(store, org_id, media, err);
+}
+
+
+inbox_status_t
+inbox_store_media_get(inbox_store_t *store, const char *org_id,
+    const char *const *ids, size_t n, inbox_media_record_t *media,
+    inbox_error_t *err)
+{
+    if (n == 0 || n > INBOX_MEDIA_MAX) {
+        return inbox_error_set_field(err, INBOX_ERR_INVALID, "media_ids",
+                                     "A message has 1 to %d images.",
+                                     INBOX_MEDIA_MAX);
+    }
+
+    memset(media, 0, n * sizeof(inbox_media_record_t));
+
+    return store->ops->media_get(store, org_id, ids, n, media, err);
+}
+
+
+inbox_status_t
+inbox_store_media_fetch_claim(inbox_store_t *store, int64_t now,
+    unsigned limit, inbox_media_fetch_list_t *list, inbox_error_t *err)
+{
+    memset(list, 0, sizeof(inbox_media_fetch_list_t));
+
+    if (limit == 0) {
+        limit = 1;
+    }
+
+    if (limit > INBOX_MEDIA_FETCH_LIMIT_MAX) {
+        limit = INBOX_MEDIA_FETCH_LIMIT_MAX;
+    }
+
+    return store->ops->media_fetch_claim(store, now,
+                                         now + INBOX_MEDIA_FETCH_LEASE_MS,
+                                         limit, list, err);
+}
+
+
+inbox_status_t
+inbox_store_media_fetch_done(inbox_store_t *store, const char *message_id,
+    unsigned idx, const char *file, const char *content_type, int64_t bytes,
+    inbox_event_list_t *events, inbox_error_t *err)
+{
+    if (!inbox_media_file_is(file, content_type) || bytes <= 0)
+    {
+        return inbox_error_set(err, INBOX_ERR_INVALID,
+                               "not a media file name, type and size");
+    }
+
+    return store->ops->media_fetch_done(store, message_id, idx, file,
+                                        content_type, bytes, events, err);
+}
+/* ---- end media ---- */

@@ -22,6 +22,38 @@
 #include <inbox/store.h>
 
 
+/* ---- media: store_BACKEND_media.c (uploads, copies of inbound MMS) ---- */
+/* media is checked (file name, type: media.h): store.c did; fills
+ * media->id and created_at */
+#define INBOX_STORE_MEDIA_OPERATIONS(X)                                       \
+    X(RULED, media_add,                                                       \
+      (inbox_store_t *store, const char *org_id,                              \
+       inbox_media_record_t *media, inbox_error_t *err),                      \
+      (store, org_id, media, err))                                            \
+    /* 1 <= n <= INBOX_MEDIA_MAX */                                           \
+    X(RULED, media_get,                                                       \
+      (inbox_store_t *store, const char *org_id, const char *const *ids,      \
+       size_t n, inbox_media_record_t *media, inbox_error_t *err),            \
+      (store, org_id, ids, n, media, err))                                    \
+    /* claimed ones are due again at lease_until; 1 <= limit <=               \
+     * INBOX_MEDIA_FETCH_LIMIT_MAX; list zeroed by store.c */                 \
+    X(RULED, media_fetch_claim,                                               \
+      (inbox_store_t *store, int64_t now, int64_t lease_until,                \
+       unsigned limit, inbox_media_fetch_list_t *list, inbox_error_t *err),   \
+      (store, now, lease_until, limit, list, err))                            \
+    /* file and content_type checked (media.h): store.c did */                \
+    X(RULED, media_fetch_done,                                                \
+      (inbox_store_t *store, const char *message_id, unsigned idx,            \
+       const char *file, const char *content_type, int64_t bytes,             \
+       inbox_event_list_t *events, inbox_error_t *err),                       \
+      (store, message_id, idx, file, content_type, bytes, events, err))       \
+    X(PLAIN, media_fetch_failed,                                              \
+      (inbox_store_t *store, const char *message_id, unsigned idx,            \
+       int64_t retry_at, inbox_event_list_t *events, inbox_error_t *err),     \
+      (store, message_id, idx, retry_at, events, err))
+/* ---- end media ---- */
+
+
 #define INBOX_STORE_OPERATIONS(X)                                             \
                                                                               \
     /* the backend's core: store_BACKEND.c */                                 \
@@ -235,7 +267,8 @@
       (inbox_store_t *store, const char *org_id,                              \
        const inbox_settings_edit_t *edit, inbox_settings_t *settings,         \
        inbox_error_t *err),                                                   \
-      (store, org_id, edit, settings, err))
+      (store, org_id, edit, settings, err))                                   \
+    INBOX_STORE_MEDIA_OPERATIONS(X)
 
 
 #define INBOX_STORE_OP_MEMBER(kind, name, params, args)                       \

@@ -96,7 +96,14 @@ static const char  *inbox_mongo_indexes[] = {
         " \"name\": \"session_hash_unique\", \"unique\": true},"
         "{\"key\": {\"user_id\": 1}, \"name\": \"user_id\"},"
         "{\"key\": {\"expires_at\": 1}, \"name\": \"expires_at_ttl\","
-        " \"expireAfterSeconds\": 0}]}"
+        " \"expireAfterSeconds\": 0}]}",
+    /* media: uploads by their file; messages with a copy to make */
+    "{\"createIndexes\": \"media\", \"indexes\": ["
+        "{\"key\": {\"file\": 1}, \"name\": \"file_unique\","
+        " \"unique\": true}]}",
+    "{\"createIndexes\": \"messages\", \"indexes\": ["
+        "{\"key\": {\"media.fetch_at\": 1}, \"name\": \"media_due\","
+        " \"partialFilterExpression\": {\"media.state\": \"pending\"}}]}"
 };
 
 

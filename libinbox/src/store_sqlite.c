@@ -441,7 +441,7 @@ static const char *inbox_sqlite_migrations[] = {
     "END;",
 
     /*
-     * 9 (issue 7's opt-out; 11 once the steps before it are merged):
+     * 9: opt-out and settings.
      *
      * A contact may also be opted out by its carrier (source 'carrier'),
      * and keeps the keyword that opted it out.  SQLite cannot change a
@@ -523,7 +523,37 @@ static const char *inbox_sqlite_migrations[] = {
     "ALTER TABLE orgs ADD COLUMN business_name TEXT;"
     "ALTER TABLE orgs ADD COLUMN support_contact TEXT;"
     "ALTER TABLE orgs ADD COLUMN quiet_start INTEGER NOT NULL DEFAULT 1260;"
-    "ALTER TABLE orgs ADD COLUMN quiet_end INTEGER NOT NULL DEFAULT 480;"
+    "ALTER TABLE orgs ADD COLUMN quiet_end INTEGER NOT NULL DEFAULT 480;",
+
+    /*
+     * 10: media.  Uploads, one row each
+     * (the file in the media directory, its type and size), and the
+     * copies of inbound MMS images: a message's media gains its state
+     * ('pending' until copied, 'stored' with its file and size, 'failed'
+     * when given up), when a pending one is due (fetch_at: 0 at once; a
+     * claim moves it to the end of its lease) and how many attempts were
+     * made.  The defaults are an inbound media's, the only kind stored so
+     * far; an outbound message's media (ours already) is inserted
+     * 'stored' with its file.
+     */
+    "CREATE TABLE media ("
+    "  id INTEGER PRIMARY KEY,"
+    "  org_id INTEGER NOT NULL REFERENCES orgs (id),"
+    "  file TEXT NOT NULL UNIQUE,"
+    "  content_type TEXT NOT NULL,"
+    "  bytes INTEGER NOT NULL,"
+    "  created_at INTEGER NOT NULL"
+    ");"
+    "ALTER TABLE message_media ADD COLUMN state TEXT NOT NULL"
+    "  DEFAULT 'pending' CHECK (state IN ('pending', 'stored', 'failed'));"
+    "ALTER TABLE message_media ADD COLUMN fetch_at INTEGER NOT NULL"
+    "  DEFAULT 0;"
+    "ALTER TABLE message_media ADD COLUMN attempts INTEGER NOT NULL"
+    "  DEFAULT 0;"
+    "ALTER TABLE message_media ADD COLUMN file TEXT;"
+    "ALTER TABLE message_media ADD COLUMN bytes INTEGER;"
+    "CREATE INDEX message_media_due ON message_media (fetch_at)"
+    "  WHERE state = 'pending';"
 };
 
 #define INBOX_SQLITE_VERSION                                                  \

@@ -110,6 +110,16 @@ typedef enum {
     INBOX_SQL_CONTACT_EVENTS_AFTER,
     INBOX_SQL_SETTINGS_GET,
     INBOX_SQL_SETTINGS_UPDATE,
+    /* ---- media (store_sqlite_media.c) ---- */
+    INBOX_SQL_MEDIA_ADD,
+    INBOX_SQL_MEDIA_GET,
+    INBOX_SQL_MEDIA_DUE,
+    INBOX_SQL_MEDIA_LEASE,
+    INBOX_SQL_MEDIA_DONE,
+    INBOX_SQL_MEDIA_FAILED,
+    INBOX_SQL_MEDIA_STATE,
+    INBOX_SQL_MESSAGE_GET,
+    /* ---- end media ---- */
 
     INBOX_SQL_COUNT
 } inbox_sql_id_t;
@@ -267,6 +277,12 @@ inbox_status_t inbox_sqlite_contact_load(inbox_sqlite_conn_t *conn,
 inbox_status_t inbox_sqlite_contact_opt_write(inbox_sqlite_conn_t *conn,
     int64_t org, int64_t contact, const inbox_contact_record_t *after,
     const char *keyword, int64_t message, int64_t at, inbox_error_t *err);
+/* ---- media ---- */
+/* Appends message's media, in order, from message_media
+ * (store_sqlite_messages.c). */
+inbox_status_t inbox_sqlite_media_read(inbox_sqlite_conn_t *conn,
+    int64_t message, inbox_message_t *m, inbox_error_t *err);
+/* ---- end media ---- */
 
 /* The event stream (store_sqlite_events.c), inside a write transaction:
  * reserves org's next n org_seq (*first is the first) and reads its epoch

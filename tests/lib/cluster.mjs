@@ -152,6 +152,7 @@ http {
     inbox_events_socket ${c.dir}/events.sock;
     inbox_realtime_secret ${c.dir}/realtime.key;
     inbox_default_country US;
+    inbox_media_dir ${c.mediaDir};
 ${c.options.http.map((line) => `    ${line}\n`).join('')}
     upstream inbox_ws {
         server 127.0.0.1:${c.wsPort};
@@ -276,6 +277,8 @@ export class Cluster {
     get storePath() { return join(this.dir, 'inbox.db'); }
     get nginxStore() { return this.options.nginxStore || this.store; }
     get errorLogPath() { return join(this.dir, 'error.log'); }
+    // inbox_media_dir: uploads and copies of inbound images (nginx makes it)
+    get mediaDir() { return join(this.dir, 'media'); }
     get wsLogPath() { return join(this.dir, 'ws-server.log'); }
 
     url(path) { return `${this.baseUrl}${path}`; }

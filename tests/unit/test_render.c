@@ -129,6 +129,8 @@ TEST(conversation_page_with_and_without_cursor)
 }
 
 
+#define FILE_JPG  "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA.jpg"
+
 TEST(message_shapes_inbound_and_outbound)
 {
     char                  *json;
@@ -159,6 +161,9 @@ TEST(message_shapes_inbound_and_outbound)
     m->media = calloc(2, sizeof(inbox_media_t));
     strcpy(m->media[0].url, "https://m.test/0");
     strcpy(m->media[0].content_type, "image/jpeg");
+    /* copied: our URL, never the carrier's; not yet: none */
+    m->media[0].state = INBOX_MEDIA_STORED;
+    strcpy(m->media[0].file, FILE_JPG);
     strcpy(m->media[1].url, "https://m.test/1");
     strcpy(m->media[1].content_type, "image/png");
     m->segments = 1;
@@ -175,9 +180,10 @@ TEST(message_shapes_inbound_and_outbound)
               "\"sent_by\":\"u3\"},"
               "{\"id\":\"m1\",\"conversation_id\":\"c1\","
               "\"direction\":\"inbound\",\"body\":\"pics\","
-              "\"media\":[{\"url\":\"https://m.test/0\","
-              "\"content_type\":\"image/jpeg\"},"
-              "{\"url\":\"https://m.test/1\",\"content_type\":\"image/png\"}],"
+              "\"media\":[{\"url\":\"/media/" FILE_JPG "\","
+              "\"content_type\":\"image/jpeg\",\"state\":\"stored\"},"
+              "{\"url\":null,\"content_type\":\"image/png\","
+              "\"state\":\"pending\"}],"
               "\"status\":null,\"error_code\":null,\"segments\":1,"
               "\"credits\":0,\"created_at\":\"2026-11-27T03:04:04.678Z\","
               "\"sent_by\":null}],\"next_cursor\":\"next\"}");

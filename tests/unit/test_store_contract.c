@@ -3447,6 +3447,352 @@ TEST(a_new_password_ends_the_users_sessions_only)
 }
 
 
+/* ---- media: uploads and the copies of inbound MMS images ---- */
+
+#define TOKEN_A  "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+#define TOKEN_B  "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB"
+#define TOKEN_C  "CCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCC"
+
+
+static inbox_status_t
+upload(fixture_t *f, const char *org, const char *file,
+    const char *content_type, int64_t bytes, char id[INBOX_ID_MAX])
+{
+    inbox_status_t        status;
+    inbox_media_record_t  m;
+
+    memset(&m, 0, sizeof(m));
+    snprintf(m.file, sizeof(m.file), "%s", file);
+    snprintf(m.content_type, sizeof(m.content_type), "%s", content_type);
+    m.bytes = bytes;
+
+    status = inbox_store_media_add(f->store, org, &m, NULL);
+    snprintf(id, INBOX_ID_MAX, "%s", m.id);
+
+    return status;
+}
+
+
+TEST(uploads_are_found_by_id_in_their_organization_only)
+{
+    char                  other[INBOX_ID_MAX];
+    char                  a[INBOX_ID_MAX], b[INBOX_ID_MAX], c[INBOX_ID_MAX];
+    const char           *ids[3];
+    fixture_t             f;
+    inbox_error_t         err;
+    inbox_media_record_t  got[3];
+
+    FIXTURE(&f);
+    CHECK_INT(org_add(f.store, "Other", OTHER, other), INBOX_OK);
+
+    CHECK_INT(upload(&f, f.org, TOKEN_A ".png", "image/png", 1200, a),
+              INBOX_OK);
+    CHECK_INT(upload(&f, f.org, TOKEN_B ".jpg", "image/jpeg", 5000, b),
+              INBOX_OK);
+    CHECK_INT(upload(&f, other, TOKEN_C ".gif", "image/gif", 77, c),
+              INBOX_OK);
+    CHECK(a[0] != '\0' && strcmp(a, b) != 0);
+
+    /* in the order asked */
+    ids[0] = b;
+    ids[1] = a;
+    CHECK_INT(inbox_store_media_get(f.store, f.org, ids, 2, got, &err),
+              INBOX_OK);
+    CHECK_STR(got[0].id, b);
+    CHECK_STR(got[0].file, TOKEN_B ".jpg");
+    CHECK_STR(got[0].content_type, "image/jpeg");
+    CHECK_INT(got[0].bytes, 5000);
+    CHECK(got[0].created_at > 0);
+    CHECK_STR(got[1].file, TOKEN_A ".png");
+    CHECK_INT(got[1].bytes, 1200);
+
+    /* another organization's id is as unknown as a made-up one */
+    ids[0] = a;
+    ids[1] = c;
+    CHECK_INT(inbox_store_media_get(f.store, f.org, ids, 2, got, &err),
+              INBOX_ERR_NOT_FOUND);
+    CHECK_STR(err.field, "media_ids");
+    CHECK_STR(got[0].file, "");
+    ids[1] = f.backend->missing_id;
+    CHECK_INT(inbox_store_media_get(f.store, f.org, ids, 2, got, &err),
+              INBOX_ERR_NOT_FOUND);
+    ids[1] = "not an id";
+    CHECK_INT(inbox_store_media_get(f.store, f.org, ids, 2, got, &err),
+              INBOX_ERR_NOT_FOUND);
+    ids[0] = c;
+    CHECK_INT(inbox_store_media_get(f.store, other, ids, 1, got, &err),
+              INBOX_OK);
+    CHECK_STR(got[0].file, TOKEN_C ".gif");
+
+    /* only names media.h makes, of the type they say, and one each */
+    CHECK_INT(upload(&f, f.org, "../inbox.db", "image/png", 1, a),
+              INBOX_ERR_INVALID);
+    CHECK_INT(upload(&f, f.org, TOKEN_C ".png", "image/gif", 1, a),
+              INBOX_ERR_INVALID);
+    CHECK_INT(upload(&f, f.org, TOKEN_C ".png", "text/html", 1, a),
+              INBOX_ERR_INVALID);
+    CHECK_INT(upload(&f, f.org, TOKEN_A ".png", "image/png", 1200, a),
+              INBOX_ERR_CONFLICT);
+    CHECK_INT(upload(&f, f.backend->missing_id, TOKEN_C ".png", "image/png",
+                     1, a), INBOX_ERR_NOT_FOUND);
+
+    fixture_close(&f);
+}
+
+
+/* An MMS to NUMBER with images of the carrier's URLs. */
+static inbox_status_t
+receive_mms(fixture_t *f, const char *provider_id, size_t n, int64_t at,
+    inbox_ingest_result_t *result)
+{
+    size_t     i;
+    inbound_t  m;
+
+    inbound_init(&m, provider_id, ALICE, NUMBER, "", at);
+    m.in.media_count = n;
+
+    for (i = 0; i < n; i++) {
+        snprintf(m.in.media[i].url, sizeof(m.in.media[i].url),
+                 "https://api.twilio.com/%s/Media/ME%zu", provider_id, i);
+        snprintf(m.in.media[i].content_type,
+                 sizeof(m.in.media[i].content_type), "image/jpeg");
+    }
+
+    return inbox_store_inbound_ingest(f->store, &m.in, 1, result, NULL,
+                                      NULL);
+}
+
+
+/* The message's media as the thread shows it (the newest message). */
+static int
+media_of(fixture_t *f, const char *conversation_id, size_t idx,
+    inbox_media_t *out)
+{
+    int                   rc;
+    inbox_message_page_t  page;
+
+    rc = -1;
+    memset(out, 0, sizeof(inbox_media_t));
+
+    if (inbox_store_messages_list(f->store, f->org, conversation_id, NULL, 1,
+                                  &page, NULL) == INBOX_OK
+        && page.count == 1 && idx < page.items[0].media_count)
+    {
+        *out = page.items[0].media[idx];
+        rc = 0;
+    }
+
+    inbox_message_page_free(&page);
+    return rc;
+}
+
+
+TEST(inbound_images_wait_for_a_copy_and_are_leased_to_one_fetcher)
+{
+    fixture_t                 f;
+    inbox_media_t             media;
+    inbox_ingest_result_t     r;
+    inbox_media_fetch_list_t  due;
+
+    FIXTURE(&f);
+    CHECK_INT(receive_mms(&f, "MM1", 2, T0, &r), INBOX_OK);
+    CHECK_INT(receive(&f, "SM2", BOB, "text only", T0 + 1, NULL, NULL),
+              INBOX_OK);
+
+    CHECK_INT(media_of(&f, r.conversation_id, 1, &media), 0);
+    CHECK_INT(media.state, INBOX_MEDIA_PENDING);
+    CHECK_STR(media.file, "");
+
+    /* both images, with what fetching them takes */
+    CHECK_INT(inbox_store_media_fetch_claim(f.store, T0, 10, &due, NULL),
+              INBOX_OK);
+    CHECK_INT(due.count, 2);
+    if (due.count == 2) {
+        CHECK_STR(due.items[0].message_id, r.message_id);
+        CHECK_STR(due.items[0].org_id, f.org);
+        CHECK_INT(due.items[0].idx + due.items[1].idx, 1);
+        CHECK(strstr(due.items[0].url, "/MM1/Media/ME") != NULL);
+        CHECK_STR(due.items[0].content_type, "image/jpeg");
+        CHECK_INT(due.items[0].attempts, 1);
+        CHECK_STR(due.items[0].number.e164, NUMBER);
+        CHECK_INT(due.items[0].number.carrier, INBOX_CARRIER_TWILIO);
+        CHECK_STR(due.items[1].number.auth_token, "secret");
+    }
+    inbox_media_fetch_list_free(&due);
+
+    /* leased: nobody else gets them meanwhile */
+    CHECK_INT(inbox_store_media_fetch_claim(f.store, T0 + MINUTE, 10, &due,
+                                            NULL), INBOX_OK);
+    CHECK_INT(due.count, 0);
+    inbox_media_fetch_list_free(&due);
+
+    /* a fetcher that died: they come back when the lease ends, one at a
+     * time when asked so */
+    CHECK_INT(inbox_store_media_fetch_claim(f.store,
+                                            T0 + INBOX_MEDIA_FETCH_LEASE_MS,
+                                            1, &due, NULL), INBOX_OK);
+    CHECK_INT(due.count, 1);
+    CHECK_INT(due.count == 1 ? due.items[0].attempts : 0, 2);
+    inbox_media_fetch_list_free(&due);
+    CHECK_INT(inbox_store_media_fetch_claim(f.store,
+                                            T0 + INBOX_MEDIA_FETCH_LEASE_MS,
+                                            10, &due, NULL), INBOX_OK);
+    CHECK_INT(due.count, 1);
+    inbox_media_fetch_list_free(&due);
+
+    fixture_close(&f);
+}
+
+
+TEST(a_stored_copy_is_shown_and_pushed_as_message_updated)
+{
+    fixture_t                 f;
+    inbox_error_t             err;
+    inbox_media_t             media;
+    inbox_event_list_t        events;
+    inbox_ingest_result_t     r;
+    inbox_media_fetch_list_t  due;
+
+    FIXTURE(&f);
+    memset(&events, 0, sizeof(events));
+    CHECK_INT(receive_mms(&f, "MM1", 2, T0, &r), INBOX_OK);
+    CHECK_INT(org_seq(&f, f.org), 3);
+
+    CHECK_INT(inbox_store_media_fetch_claim(f.store, T0, 10, &due, NULL),
+              INBOX_OK);
+    inbox_media_fetch_list_free(&due);
+
+    /* the bytes were a PNG, whatever the carrier said */
+    CHECK_INT(inbox_store_media_fetch_done(f.store, r.message_id, 1,
+                                           TOKEN_A ".png", "image/png",
+                                           4321, &events, &err), INBOX_OK);
+    CHECK_INT(org_seq(&f, f.org), 4);
+    CHECK_INT(events.count, 1);
+    if (events.count == 1) {
+        CHECK_STR(events.items[0].org_id, f.org);
+        CHECK_INT(events.items[0].org_seq, 4);
+        CHECK(strstr(events.items[0].json, "\"type\":\"message.updated\"")
+              != NULL);
+        CHECK(strstr(events.items[0].json, r.message_id) != NULL);
+        CHECK(strstr(events.items[0].json, "\"url\":\"/media/" TOKEN_A
+                     ".png\",\"content_type\":\"image/png\","
+                     "\"state\":\"stored\"") != NULL);
+        /* the other is still to come */
+        CHECK(strstr(events.items[0].json, "\"url\":null,\"content_type\":"
+                     "\"image/jpeg\",\"state\":\"pending\"") != NULL);
+        CHECK(strstr(events.items[0].json, "api.twilio.com") == NULL);
+    }
+    inbox_event_list_free(&events);
+
+    CHECK_INT(media_of(&f, r.conversation_id, 1, &media), 0);
+    CHECK_INT(media.state, INBOX_MEDIA_STORED);
+    CHECK_STR(media.file, TOKEN_A ".png");
+    CHECK_STR(media.content_type, "image/png");
+    CHECK_INT(media.bytes, 4321);
+    CHECK_INT(media_of(&f, r.conversation_id, 0, &media), 0);
+    CHECK_INT(media.state, INBOX_MEDIA_PENDING);
+
+    /* once: a second copy (a fetcher whose lease ran out) is refused */
+    CHECK_INT(inbox_store_media_fetch_done(f.store, r.message_id, 1,
+                                           TOKEN_B ".png", "image/png", 1,
+                                           &events, &err),
+              INBOX_ERR_CONFLICT);
+    CHECK_INT(events.count, 0);
+    CHECK_INT(org_seq(&f, f.org), 4);
+    CHECK_INT(media_of(&f, r.conversation_id, 1, &media), 0);
+    CHECK_STR(media.file, TOKEN_A ".png");
+
+    /* only real media, names media.h makes, of the type they say */
+    CHECK_INT(inbox_store_media_fetch_done(f.store, r.message_id, 5,
+                                           TOKEN_B ".png", "image/png", 1,
+                                           NULL, &err), INBOX_ERR_NOT_FOUND);
+    CHECK_INT(inbox_store_media_fetch_done(f.store, f.backend->missing_id,
+                                           0, TOKEN_B ".png", "image/png", 1,
+                                           NULL, &err), INBOX_ERR_NOT_FOUND);
+    CHECK_INT(inbox_store_media_fetch_done(f.store, r.message_id, 0,
+                                           "../../x.png", "image/png", 1,
+                                           NULL, &err), INBOX_ERR_INVALID);
+    CHECK_INT(inbox_store_media_fetch_done(f.store, r.message_id, 0,
+                                           TOKEN_B ".png", "text/html", 1,
+                                           NULL, &err), INBOX_ERR_INVALID);
+
+    /* a stored copy is never claimed again */
+    CHECK_INT(inbox_store_media_fetch_claim(f.store,
+                                            T0 + INBOX_MEDIA_FETCH_LEASE_MS,
+                                            10, &due, NULL), INBOX_OK);
+    CHECK_INT(due.count, 1);
+    CHECK_INT(due.count == 1 ? due.items[0].idx : 99, 0);
+    inbox_media_fetch_list_free(&due);
+
+    fixture_close(&f);
+}
+
+
+TEST(a_failed_copy_is_tried_again_later_or_given_up)
+{
+    fixture_t                 f;
+    inbox_error_t             err;
+    inbox_media_t             media;
+    inbox_event_list_t        events;
+    inbox_ingest_result_t     r;
+    inbox_media_fetch_list_t  due;
+
+    FIXTURE(&f);
+    memset(&events, 0, sizeof(events));
+    CHECK_INT(receive_mms(&f, "MM1", 1, T0, &r), INBOX_OK);
+
+    CHECK_INT(inbox_store_media_fetch_claim(f.store, T0, 10, &due, NULL),
+              INBOX_OK);
+    CHECK_INT(due.count, 1);
+    inbox_media_fetch_list_free(&due);
+
+    /* again in ten minutes: nothing a browser sees changes */
+    CHECK_INT(inbox_store_media_fetch_failed(f.store, r.message_id, 0,
+                                             T0 + 10 * MINUTE, &events,
+                                             &err), INBOX_OK);
+    CHECK_INT(events.count, 0);
+    CHECK_INT(org_seq(&f, f.org), 3);
+
+    CHECK_INT(inbox_store_media_fetch_claim(f.store, T0 + 9 * MINUTE, 10,
+                                            &due, NULL), INBOX_OK);
+    CHECK_INT(due.count, 0);
+    inbox_media_fetch_list_free(&due);
+    CHECK_INT(inbox_store_media_fetch_claim(f.store, T0 + 10 * MINUTE, 10,
+                                            &due, NULL), INBOX_OK);
+    CHECK_INT(due.count, 1);
+    CHECK_INT(due.count == 1 ? due.items[0].attempts : 0, 2);
+    inbox_media_fetch_list_free(&due);
+
+    /* given up: shown as failed, pushed, never claimed again */
+    CHECK_INT(inbox_store_media_fetch_failed(f.store, r.message_id, 0, 0,
+                                             &events, &err), INBOX_OK);
+    CHECK_INT(events.count, 1);
+    if (events.count == 1) {
+        CHECK(strstr(events.items[0].json, "\"type\":\"message.updated\"")
+              != NULL);
+        CHECK(strstr(events.items[0].json, "\"url\":null,\"content_type\":"
+                     "\"image/jpeg\",\"state\":\"failed\"") != NULL);
+    }
+    inbox_event_list_free(&events);
+
+    CHECK_INT(media_of(&f, r.conversation_id, 0, &media), 0);
+    CHECK_INT(media.state, INBOX_MEDIA_FAILED);
+    CHECK_INT(inbox_store_media_fetch_claim(f.store, T0 + 1000 * MINUTE, 10,
+                                            &due, NULL), INBOX_OK);
+    CHECK_INT(due.count, 0);
+    inbox_media_fetch_list_free(&due);
+
+    CHECK_INT(inbox_store_media_fetch_failed(f.store, r.message_id, 0, 0,
+                                             NULL, &err), INBOX_ERR_CONFLICT);
+    CHECK_INT(inbox_store_media_fetch_done(f.store, r.message_id, 0,
+                                           TOKEN_A ".jpg", "image/jpeg", 9,
+                                           NULL, &err), INBOX_ERR_CONFLICT);
+
+    fixture_close(&f);
+}
+/* ---- end media ---- */
+
+
 /* Every test once per backend: SQLite always, MongoDB when a server is
  * named. */
 /*

@@ -1252,7 +1252,11 @@ TEST(inbound_ingest_new_message)
         CHECK_INT(events.items[2].org_seq, 12);
         CHECK(strstr(events.items[0].json, "\"message.created\"") != NULL);
         CHECK(strstr(events.items[0].json, "Is Tuesday ok?") != NULL);
-        CHECK(strstr(events.items[0].json, "ME2") != NULL);
+        /* the media waits for its copy: the carrier's URL (which needs
+         * credentials) is never shown */
+        CHECK(strstr(events.items[0].json, "\"state\":\"pending\"")
+              != NULL);
+        CHECK(strstr(events.items[0].json, "ME2") == NULL);
         CHECK(strstr(events.items[0].json, "a1b2c3d4e5f60708") != NULL);
         CHECK(strstr(events.items[1].json, "\"conversation.updated\"")
               != NULL);
@@ -2650,6 +2654,238 @@ TEST(session_delete_and_purge)
 
     fake_close(&fake, store);
 }
+
+
+
+/* ---- media: uploads and the copies of inbound MMS images ---- */
+
+#define MEDIA_FILE  "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA.png"
+#define MEDIA_ID    "64f1a0000000000000000f01"
+#define MEDIA2_ID   "64f1a0000000000000000f02"
+
+static const char  media_org[] = CURSOR("{\"_id\": " OID(ORG_ID) "}");
+
+
+TEST(media_add)
+{
+    fake_t                fake;
+    inbox_error_t         err;
+    inbox_store_t        *store;
+    inbox_media_record_t  m;
+
+    store = fake_open(&fake);
+
+    memset(&m, 0, sizeof(m));
+    strcpy(m.file, MEDIA_FILE);
+    strcpy(m.content_type, "image/png");
+    m.bytes = 1234;
+
+    fake.replies[0] = media_org;
+    CHECK_INT(inbox_store_media_add(store, ORG_ID, &m, &err), INBOX_OK);
+    CHECK_STR(m.id, GEN_1);
+    golden_check(&fake, "media_add");
+
+    /* no such organization: nothing inserted */
+    fake_reset(&fake);
+    CHECK_INT(inbox_store_media_add(store, ORG_ID, &m, &err),
+              INBOX_ERR_NOT_FOUND);
+    CHECK_INT(fake.commands, 1);
+
+    fake_close(&fake, store);
+}
+
+
+TEST(media_get_in_one_organization)
+{
+    fake_t                fake;
+    const char           *ids[2] = { MEDIA2_ID, MEDIA_ID };
+    inbox_error_t         err;
+    inbox_store_t        *store;
+    inbox_media_record_t  m[2];
+
+    store = fake_open(&fake);
+
+    fake.replies[0] = CURSOR(
+        "{\"_id\": " OID(MEDIA_ID) ", \"org_id\": " OID(ORG_ID) ","
+        " \"file\": \"" MEDIA_FILE "\", \"content_type\": \"image/png\","
+        " \"bytes\": {\"$numberLong\": \"1234\"},"
+        " \"created_at\": " DATE(NOW) "},"
+        "{\"_id\": " OID(MEDIA2_ID) ", \"org_id\": " OID(ORG_ID) ","
+        " \"file\": \"" MEDIA_FILE "\", \"content_type\": \"image/png\","
+        " \"bytes\": {\"$numberLong\": \"99\"},"
+        " \"created_at\": " DATE(NOW) "}");
+    CHECK_INT(inbox_store_media_get(store, ORG_ID, ids, 2, m, &err),
+              INBOX_OK);
+    golden_check(&fake, "media_get");
+    CHECK_STR(m[0].id, MEDIA2_ID);
+    CHECK_INT(m[0].bytes, 99);
+    CHECK_STR(m[1].id, MEDIA_ID);
+    CHECK_STR(m[1].file, MEDIA_FILE);
+    CHECK_INT(m[1].bytes, 1234);
+
+    /* one missing (another organization's): not found */
+    fake_reset(&fake);
+    fake.replies[0] = CURSOR(
+        "{\"_id\": " OID(MEDIA_ID) ", \"file\": \"" MEDIA_FILE "\"}");
+    CHECK_INT(inbox_store_media_get(store, ORG_ID, ids, 2, m, &err),
+              INBOX_ERR_NOT_FOUND);
+    CHECK_STR(err.field, "media_ids");
+    CHECK_STR(m[1].file, "");
+
+    fake_close(&fake, store);
+}
+
+
+TEST(media_fetch_claim_leases_each_due_image)
+{
+    fake_t                    fake;
+    inbox_error_t             err;
+    inbox_store_t            *store;
+    inbox_media_fetch_list_t  due;
+
+    store = fake_open(&fake);
+
+    /* one message: its first image stored, its second due, its third
+     * leased by another fetcher until later */
+    fake.replies[0] = CURSOR(
+        "{\"_id\": " OID(MSG_ID) ", \"org_id\": " OID(ORG_ID) ","
+        " \"provider\": \"twilio\", \"media\": ["
+        "{\"url\": \"https://m/0\", \"content_type\": \"image/jpeg\","
+        " \"state\": \"stored\", \"file\": \"" MEDIA_FILE "\"},"
+        "{\"url\": \"https://m/1\", \"content_type\": \"image/gif\","
+        " \"state\": \"pending\", \"fetch_at\": " DATE(EARLIER) ","
+        " \"attempts\": 2},"
+        "{\"url\": \"https://m/2\", \"content_type\": \"image/gif\","
+        " \"state\": \"pending\", \"fetch_at\": " DATE(LATER) ","
+        " \"attempts\": 0}]}");
+    fake.replies[1] = NULL;                 /* the lease: n 1 */
+    fake.replies[2] = CURSOR(
+        "{\"_id\": " OID("64f1a0000000000000000a01") ","
+        " \"org_id\": " OID(ORG_ID) ", \"e164\": \"+15550001111\","
+        " \"carrier\": \"twilio\", \"account_sid\": \"AC1\","
+        " \"auth_token\": \"tok\"}");
+
+    CHECK_INT(inbox_store_media_fetch_claim(store, 1767225600000LL, 10, &due,
+                                            &err), INBOX_OK);
+    golden_check(&fake, "media_fetch_claim");
+    CHECK_INT(due.count, 1);
+    if (due.count == 1) {
+        CHECK_STR(due.items[0].message_id, MSG_ID);
+        CHECK_STR(due.items[0].org_id, ORG_ID);
+        CHECK_INT(due.items[0].idx, 1);
+        CHECK_STR(due.items[0].url, "https://m/1");
+        CHECK_INT(due.items[0].attempts, 3);
+        CHECK_STR(due.items[0].number.account_sid, "AC1");
+        CHECK_STR(due.items[0].number.auth_token, "tok");
+    }
+    inbox_media_fetch_list_free(&due);
+
+    /* another fetcher leased it first: the update matches nothing */
+    fake_reset(&fake);
+    fake.replies[0] = CURSOR(
+        "{\"_id\": " OID(MSG_ID) ", \"org_id\": " OID(ORG_ID) ","
+        " \"provider\": \"twilio\", \"media\": ["
+        "{\"url\": \"https://m/0\", \"state\": \"pending\","
+        " \"fetch_at\": " DATE(EARLIER) "}]}");
+    fake.replies[1] = "{\"ok\": 1, \"n\": 0, \"nModified\": 0}";
+    CHECK_INT(inbox_store_media_fetch_claim(store, 1767225600000LL, 10, &due,
+                                            &err), INBOX_OK);
+    CHECK_INT(due.count, 0);
+    CHECK_INT(fake.commands, 2);
+    inbox_media_fetch_list_free(&due);
+
+    fake_close(&fake, store);
+}
+
+
+static const char  media_message_stored[] =
+    "{\"ok\": 1, \"value\": {\"_id\": " OID(MSG_ID) ","
+    " \"org_id\": " OID(ORG_ID) ", \"conversation_id\": " OID(CONV_ID) ","
+    " \"direction\": \"inbound\", \"body\": \"\", \"media\": ["
+    "{\"url\": \"https://m/0\", \"content_type\": \"image/png\","
+    " \"state\": \"stored\", \"file\": \"" MEDIA_FILE "\","
+    " \"bytes\": {\"$numberLong\": \"1234\"}}],"
+    " \"created_at\": " DATE(EARLIER) "}}";
+
+static const char  media_org_seq[] =
+    "{\"ok\": 1, \"value\": {\"_id\": " OID(ORG_ID) ", \"seq\":"
+    " {\"$numberLong\": \"20\"}, \"epoch\": \"a1b2c3d4e5f60708\"}}";
+
+
+TEST(media_fetch_done_pushes_the_message)
+{
+    fake_t               fake;
+    inbox_error_t        err;
+    inbox_store_t       *store;
+    inbox_event_list_t   events;
+
+    store = fake_open(&fake);
+    memset(&events, 0, sizeof(events));
+
+    fake.replies[0] = media_message_stored;
+    fake.replies[1] = media_org_seq;
+    CHECK_INT(inbox_store_media_fetch_done(store, MSG_ID, 0, MEDIA_FILE,
+                                           "image/png", 1234, &events, &err),
+              INBOX_OK);
+    golden_check(&fake, "media_fetch_done");
+    CHECK_INT(events.count, 1);
+    if (events.count == 1) {
+        CHECK_INT(events.items[0].org_seq, 20);
+        CHECK(strstr(events.items[0].json, "\"message.updated\"") != NULL);
+        CHECK(strstr(events.items[0].json, "\"url\":\"/media/" MEDIA_FILE
+                     "\"") != NULL);
+    }
+    inbox_event_list_free(&events);
+
+    /* not pending any more: the message is there, so a conflict */
+    fake_reset(&fake);
+    fake.replies[1] = CURSOR("{\"_id\": " OID(MSG_ID) "}");
+    CHECK_INT(inbox_store_media_fetch_done(store, MSG_ID, 0, MEDIA_FILE,
+                                           "image/png", 1234, &events, &err),
+              INBOX_ERR_CONFLICT);
+    golden_check(&fake, "media_fetch_done_conflict");
+    CHECK_INT(events.count, 0);
+
+    /* no such media */
+    fake_reset(&fake);
+    CHECK_INT(inbox_store_media_fetch_done(store, MSG_ID, 3, MEDIA_FILE,
+                                           "image/png", 1234, &events, &err),
+              INBOX_ERR_NOT_FOUND);
+    CHECK_INT(events.count, 0);
+
+    fake_close(&fake, store);
+}
+
+
+TEST(media_fetch_failed_retries_or_gives_up)
+{
+    fake_t               fake;
+    inbox_error_t        err;
+    inbox_store_t       *store;
+    inbox_event_list_t   events;
+
+    store = fake_open(&fake);
+    memset(&events, 0, sizeof(events));
+
+    fake.replies[0] = media_message_stored;
+    CHECK_INT(inbox_store_media_fetch_failed(store, MSG_ID, 0, LATER_MS,
+                                             &events, &err), INBOX_OK);
+    golden_check(&fake, "media_fetch_failed_retry");
+    CHECK_INT(events.count, 0);
+    CHECK_INT(fake.commands, 1);
+
+    fake_reset(&fake);
+    fake.replies[0] = media_message_stored;
+    fake.replies[1] = media_org_seq;
+    CHECK_INT(inbox_store_media_fetch_failed(store, MSG_ID, 0, 0, &events,
+                                             &err), INBOX_OK);
+    golden_check(&fake, "media_fetch_failed_final");
+    CHECK_INT(events.count, 1);
+    inbox_event_list_free(&events);
+
+    fake_close(&fake, store);
+}
+/* ---- end media ---- */
 
 
 RUN_TESTS()

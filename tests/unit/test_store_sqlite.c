@@ -926,6 +926,18 @@ TEST(stored_events_refer_to_a_long_message_without_copying_it)
     "  (org_id, created_at DESC, id DESC);"                                 \
     CONTACTS_SEARCH_TRIGGERS
 
+/* ---- media ---- */
+/* Schema 10 undone (uploads and inbound media's copies), as a store of
+ * before it was. */
+#define UNDO_SCHEMA_10                                                      \
+    "DROP TABLE media; DROP INDEX message_media_due;"                       \
+    "ALTER TABLE message_media DROP COLUMN state;"                          \
+    "ALTER TABLE message_media DROP COLUMN fetch_at;"                       \
+    "ALTER TABLE message_media DROP COLUMN attempts;"                       \
+    "ALTER TABLE message_media DROP COLUMN file;"                           \
+    "ALTER TABLE message_media DROP COLUMN bytes;"
+/* ---- end media ---- */
+
 /* Schema 8 undone (the search index), as a store of before it was. */
 #define UNDO_SCHEMA_8                                                       \
     "DROP TRIGGER contacts_search_insert;"                                  \
@@ -966,10 +978,10 @@ TEST(stored_events_refer_to_a_long_message_without_copying_it)
 /* Migration 7 made contacts' tags and the contacts list's index (after 8
  * is undone). */
 #define UNDO_SCHEMA_7                                                       \
-    UNDO_SCHEMA_9 UNDO_SCHEMA_8                                             \
+    UNDO_SCHEMA_10 UNDO_SCHEMA_9 UNDO_SCHEMA_8                              \
     "DROP TABLE contact_tags; DROP INDEX contacts_by_created;"
 
-#define SCHEMA_NOW  9
+#define SCHEMA_NOW  10
 
 
 /* Migration 5 counts the threads a store has already, as every later
@@ -1074,7 +1086,7 @@ TEST(migrating_indexes_the_contacts_there_are)
     inbox_store_close(f.store);
     f.store = NULL;
 
-    CHECK_INT(db_exec(&f, UNDO_SCHEMA_9 UNDO_SCHEMA_8
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_10 UNDO_SCHEMA_9 UNDO_SCHEMA_8
                       "PRAGMA user_version = 7;"),
               SQLITE_OK);
 
@@ -1175,7 +1187,8 @@ TEST(migrating_makes_contacts_again_keeping_rows_indexes_and_search)
     inbox_store_close(f.store);
     f.store = NULL;
 
-    CHECK_INT(db_exec(&f, UNDO_SCHEMA_9 "PRAGMA user_version = 8;"),
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_10 UNDO_SCHEMA_9
+                      "PRAGMA user_version = 8;"),
               SQLITE_OK);
     db_text(&f, CONTACTS_SCHEMA_NAMES, after, sizeof(after));
     CHECK_STR(after, before);
@@ -1234,6 +1247,66 @@ TEST(migrating_makes_contacts_again_keeping_rows_indexes_and_search)
     inbox_tags_free(&tags);
     fixture_close(&f);
 }
+
+
+/* ---- media ---- */
+/*
+ * A store from before media copies (schema 9) gets a copy made of every
+ * inbound image it holds: migration 10 makes them pending and due at
+ * once, and the message shows each as pending until then.
+ */
+TEST(migrating_makes_the_stored_images_pending)
+{
+    fixture_t                 f;
+    inbound_t                 m;
+    inbox_message_page_t      page;
+    inbox_ingest_result_t     r;
+    inbox_media_fetch_list_t  due;
+
+    FIXTURE(&f);
+    inbound_init(&m, "MM1", ALICE, NUMBER, "", T0);
+    m.in.media_count = 2;
+    snprintf(m.in.media[0].url, sizeof(m.in.media[0].url), "https://c/0");
+    snprintf(m.in.media[0].content_type, sizeof(m.in.media[0].content_type),
+             "image/jpeg");
+    snprintf(m.in.media[1].url, sizeof(m.in.media[1].url), "https://c/1");
+    snprintf(m.in.media[1].content_type, sizeof(m.in.media[1].content_type),
+             "image/png");
+    CHECK_INT(inbox_store_inbound_ingest(f.store, &m.in, 1, &r, NULL, NULL),
+              INBOX_OK);
+    inbox_store_close(f.store);
+    f.store = NULL;
+
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_10 "PRAGMA user_version = 9;"),
+              SQLITE_OK);
+    CHECK_INT(db_int(&f, "SELECT count(*) FROM message_media"), 2);
+
+    f.store = store_open(f.path);
+    CHECK(f.store != NULL);
+    CHECK_INT(db_int(&f, "PRAGMA user_version"), SCHEMA_NOW);
+
+    CHECK_INT(inbox_store_messages_list(f.store, f.org, r.conversation_id,
+                                        NULL, 10, &page, NULL), INBOX_OK);
+    CHECK_INT(page.count, 1);
+    if (page.count == 1) {
+        CHECK_INT(page.items[0].media_count, 2);
+        CHECK_INT(page.items[0].media[1].state, INBOX_MEDIA_PENDING);
+    }
+    inbox_message_page_free(&page);
+
+    CHECK_INT(inbox_store_media_fetch_claim(f.store, T0, 10, &due, NULL),
+              INBOX_OK);
+    CHECK_INT(due.count, 2);
+    if (due.count == 2) {
+        CHECK_STR(due.items[0].url, "https://c/0");
+        CHECK_STR(due.items[1].url, "https://c/1");
+        CHECK_STR(due.items[1].number.auth_token, "secret");
+    }
+    inbox_media_fetch_list_free(&due);
+
+    fixture_close(&f);
+}
+/* ---- end media ---- */
 
 
 /*

@@ -57,6 +57,12 @@ char *inbox_event_unread_total(int64_t org_seq, const char *epoch,
  * part of it). */
 char *inbox_event_contact_updated(int64_t org_seq, const char *epoch,
     const inbox_contact_record_t *contact);
+/* ---- media ---- */
+/* "message.updated" with the message as it is now: a copy of an inbound
+ * image landed (or will never come), so browsers show it. */
+char *inbox_event_message_updated(int64_t org_seq, const char *epoch,
+    const inbox_message_t *message);
+/* ---- end media ---- */
 
 
 /*
@@ -117,6 +123,12 @@ void inbox_change_opt(inbox_change_t *change,
 void inbox_change_add_contact(inbox_change_t *change,
     const inbox_contact_record_t *contact);
 
+/* ---- media ---- */
+/* A message's media changed (a copy stored or given up): message.updated
+ * with the message, which the browsers showing its thread redraw. */
+void inbox_change_media(inbox_change_t *change,
+    const inbox_message_t *message);
+/* ---- end media ---- */
 /* Whether the change carries the organization's unread total, which the
  * backend then gives with inbox_change_set_total before rendering. */
 int inbox_change_wants_total(const inbox_change_t *change);

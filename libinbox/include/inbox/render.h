@@ -28,6 +28,8 @@ void inbox_json_bool(yajl_gen g, int v);
 void inbox_json_time(yajl_gen g, int64_t ms);          /* ISO-8601, "Z" */
 void inbox_json_conversation(yajl_gen g, const inbox_conversation_t *c);
 void inbox_json_message(yajl_gen g, const inbox_message_t *m);
+/* One of a message's media: {"url","content_type","state"} (render.c). */
+void inbox_json_media(yajl_gen g, const inbox_media_t *media);
 
 /* A new generator, and its buffer copied out as a malloc'd string (the
  * generator is freed either way). */

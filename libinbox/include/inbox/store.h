@@ -35,6 +35,7 @@
 #include <inbox/optout.h>
 #include <inbox/settings.h>
 #include <inbox/keywords.h>
+#include <inbox/media.h>
 
 typedef struct inbox_store_s  inbox_store_t;
 
@@ -347,5 +348,54 @@ inbox_status_t inbox_store_settings_get(inbox_store_t *store,
 inbox_status_t inbox_store_settings_update(inbox_store_t *store,
     const char *org_id, const inbox_settings_edit_t *edit,
     inbox_settings_t *settings, inbox_error_t *err);
+
+/*
+ * ---- Media: uploads and the copies of inbound MMS images (media.h) ----
+ * (store_sqlite_media.c, store_mongo_media.c)
+ */
+
+/* Records an upload of the organization: media->file (a name
+ * inbox_media_file_name made, else INBOX_ERR_INVALID), content_type (one
+ * of media.h's types) and bytes; fills media->id and created_at.
+ * INBOX_ERR_NOT_FOUND when there is no such organization. */
+inbox_status_t inbox_store_media_add(inbox_store_t *store, const char *org_id,
+    inbox_media_record_t *media, inbox_error_t *err);
+/* The organization's uploads ids[0..n-1] (1 to INBOX_MEDIA_MAX of them),
+ * in that order, into media[].  INBOX_ERR_NOT_FOUND naming "media_ids"
+ * when any is unknown: another organization's too. */
+inbox_status_t inbox_store_media_get(inbox_store_t *store, const char *org_id,
+    const char *const *ids, size_t n, inbox_media_record_t *media,
+    inbox_error_t *err);
+/*
+ * Up to limit (1..INBOX_MEDIA_FETCH_LIMIT_MAX) inbound media that need a
+ * copy and are due by now, longest waiting first, each with the
+ * organization's number of the message's carrier (its credentials).  Each
+ * is leased for INBOX_MEDIA_FETCH_LEASE_MS: nobody else claims it
+ * meanwhile, and it comes back by itself if no done or failed follows.
+ * Each claim counts an attempt.  An empty list when none is due.
+ */
+inbox_status_t inbox_store_media_fetch_claim(inbox_store_t *store,
+    int64_t now, unsigned limit, inbox_media_fetch_list_t *list,
+    inbox_error_t *err);
+/*
+ * The copy of media idx of message_id is file (in the media directory),
+ * content_type (what its bytes are) and bytes long; message.updated (the
+ * message with its media's URL) is appended, so browsers show it.
+ * INBOX_ERR_NOT_FOUND for no such media; INBOX_ERR_CONFLICT when it has a
+ * copy already or was given up (the caller removes its file);
+ * INBOX_ERR_INVALID for a file name or type media.h does not make.
+ */
+inbox_status_t inbox_store_media_fetch_done(inbox_store_t *store,
+    const char *message_id, unsigned idx, const char *file,
+    const char *content_type, int64_t bytes, inbox_event_list_t *events,
+    inbox_error_t *err);
+/* A copy failed: it is due again at retry_at (see
+ * inbox_media_fetch_retry_at), or, with retry_at 0, given up for good
+ * (its state "failed", and message.updated appended).  Errors as for
+ * inbox_store_media_fetch_done. */
+inbox_status_t inbox_store_media_fetch_failed(inbox_store_t *store,
+    const char *message_id, unsigned idx, int64_t retry_at,
+    inbox_event_list_t *events, inbox_error_t *err);
+/* ---- end media ---- */
 
 #endif

@@ -8,7 +8,7 @@
 #include "store_sqlite.h"
 
 
-static inbox_status_t
+inbox_status_t
 inbox_sqlite_media_read(inbox_sqlite_conn_t *conn, int64_t message,
     inbox_message_t *m, inbox_error_t *err)
 {

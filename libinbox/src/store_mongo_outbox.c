@@ -95,6 +95,9 @@ inbox_mongo_reply_accept(inbox_store_t *store, const char *org_id,
 
     memset(&r, 0, sizeof(inbox_mongo_reply_t));
 
+    /* the backend's clock, which tests replace (as every write's) */
+    now = inbox_mongo_now(ms);
+
     rc = inbox_mongo_ids(org_id, &r.org, reply->conversation_id,
                          &r.conversation, err);
     if (rc != INBOX_OK) {
@@ -978,6 +981,7 @@ inbox_mongo_message_status_update(inbox_store_t *store, const char *org_id,
 
     which = BCON_NEW("provider", BCON_UTF8(inbox_carrier_name(carrier)),
                      "provider_id", BCON_UTF8(provider_id));
+    now = inbox_mongo_now(ms);
 
     rc = inbox_mongo_delivery_move(ms, &org, which, to, error_code, now,
                                    changed, &status, NULL, events, err);

@@ -444,8 +444,9 @@ static const char *inbox_sqlite_migrations[] = {
      * entry leased to one sender at a time: due_at is when it may be
      * claimed, the lease's end while claimed), the Idempotency-Keys of
      * accepted replies, the credit ledger (one entry per change of the
-     * balance or of what is held; the balances before it are its first
-     * grants), the organization's plan.  A message holds its credits
+     * balance or of what is held, in the order of the changes: by id;
+     * the balances before it are its first grants), the organization's
+     * plan.  A message holds its credits
      * (held) until a status or the expiry settles them; submitted_at is
      * when the carrier took it.  No balance ever goes below zero.
      */
@@ -490,8 +491,7 @@ static const char *inbox_sqlite_migrations[] = {
     "  message_id INTEGER REFERENCES messages (id),"
     "  created_at INTEGER NOT NULL"
     ");"
-    "CREATE INDEX credit_ledger_by_org ON credit_ledger"
-    "  (org_id, created_at DESC, id DESC);"
+    "CREATE INDEX credit_ledger_by_org ON credit_ledger (org_id, id);"
     "INSERT INTO credit_ledger (org_id, kind, credits, balance, held,"
     "  created_at)"
     "  SELECT id, 'grant', credits_balance, credits_balance, 0,"

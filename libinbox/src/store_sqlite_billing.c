@@ -1,5 +1,7 @@
 /*
- * The SQLite backend: credits and their ledger.  Every change of an
+ * The SQLite backend: credits and their ledger (newest first: in the
+ * order the changes were made, which is the order of their ids, since
+ * writers take turns; a change's time is read before its turn came).  Every change of an
  * organization's balance or held credits goes through
  * inbox_sqlite_credits_move, which writes its ledger entry in the same
  * transaction (billing.h); a trigger (migration 10) refuses any balance
@@ -214,15 +216,13 @@ inbox_sqlite_ledger_list(inbox_store_t *store, const char *org_id,
 
     stmt = inbox_sqlite_stmt(conn, INBOX_SQL_LEDGER_PAGE,
         "SELECT id, kind, credits, balance, held, message_id, created_at"
-        " FROM credit_ledger WHERE org_id = ?1"
-        " AND (created_at, id) < (?2, ?3)"
-        " ORDER BY created_at DESC, id DESC LIMIT ?4", err);
+        " FROM credit_ledger WHERE org_id = ?1 AND id < ?3"
+        " ORDER BY id DESC LIMIT ?4", err);
     if (stmt == NULL) {
         return err->code;
     }
 
     sqlite3_bind_int64(stmt, 1, org);
-    sqlite3_bind_int64(stmt, 2, at);
     sqlite3_bind_int64(stmt, 3, id);
     sqlite3_bind_int64(stmt, 4, (int64_t) limit + 1);
 

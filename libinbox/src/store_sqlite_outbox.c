@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <inbox/clock.h>
 #include "store_sqlite.h"
 
 
@@ -101,6 +102,10 @@ inbox_sqlite_reply_accept(inbox_store_t *store, const char *org_id,
     if (conn == NULL) {
         return err->code;
     }
+
+    /* the time of its turn: messages and ledger entries are made in the
+     * order of their times */
+    now = inbox_now_ms();
 
     if (fingerprint[0] != '\0') {
         status = inbox_sqlite_reply_repeat(conn, org, reply, fingerprint,

@@ -4435,6 +4435,13 @@ TEST(statuses_move_forward_once_and_delivery_captures_the_hold)
     CHECK_INT(newest.kind, INBOX_LEDGER_CAPTURE);
     CHECK_STR(newest.message_id, a.message.id);
 
+    /* a late "sending" does not take it back */
+    CHECK_INT(inbox_store_message_status_update(f.store, f.org,
+                  INBOX_CARRIER_TWILIO, "SMout1", INBOX_DELIVERY_SENDING,
+                  NULL, &changed, &events, &err), INBOX_OK);
+    CHECK_INT(changed, 0);
+    CHECK_INT(events.count, 1);
+
     /* delivered, then a late sent and a repeat: only delivered moves */
     CHECK_INT(inbox_store_message_status_update(f.store, f.org,
                   INBOX_CARRIER_TWILIO, "SMout1", INBOX_DELIVERY_DELIVERED,

@@ -1059,6 +1059,50 @@ TEST(migrating_indexes_the_contacts_there_are)
 
 
 /*
+ * A store from before replies (schema 8) keeps its credits: migration 10
+ * starts each organization's ledger with what it has, so the ledger adds
+ * up to the balance from the first day.
+ */
+TEST(migrating_starts_the_ledger_with_the_balance_there_is)
+{
+    fixture_t            f;
+    inbox_billing_t      billing;
+    inbox_ledger_page_t  page;
+
+    FIXTURE(&f);
+    inbox_store_close(f.store);
+    f.store = NULL;
+
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_REPLIES
+                      "UPDATE orgs SET credits_balance = 42;"
+                      "PRAGMA user_version = 8;"), SQLITE_OK);
+
+    f.store = store_open(f.path);
+    CHECK(f.store != NULL);
+    CHECK_INT(db_int(&f, "PRAGMA user_version"), SCHEMA_NOW);
+
+    CHECK_INT(inbox_store_billing_get(f.store, f.org, &billing, NULL),
+              INBOX_OK);
+    CHECK_INT(billing.balance, 42);
+    CHECK_STR(billing.plan, "per_message");
+    CHECK_INT(inbox_store_ledger_list(f.store, f.org, NULL, 0, &page, NULL),
+              INBOX_OK);
+    CHECK_INT(page.count, 1);
+    if (page.count == 1) {
+        CHECK_INT(page.items[0].kind, INBOX_LEDGER_GRANT);
+        CHECK_INT(page.items[0].credits, 42);
+        CHECK_INT(page.items[0].balance, 42);
+    }
+    inbox_ledger_page_free(&page);
+
+    /* and no balance goes below zero, whoever writes it */
+    CHECK(db_exec(&f, "UPDATE orgs SET credits_balance = -1") != SQLITE_OK);
+
+    fixture_close(&f);
+}
+
+
+/*
  * A search too short for the index walks at most 20,000 threads a page:
  * a rare match in a large store may come on a short page, even an empty
  * one, whose cursor goes on where the walk stopped.  Three characters

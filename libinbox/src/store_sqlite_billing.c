@@ -1,11 +1,11 @@
 /*
- * The SQLite backend: credits and their ledger (newest first: in the
- * order the changes were made, which is the order of their ids, since
- * writers take turns; a change's time is read before its turn came).  Every change of an
+ * The SQLite backend: credits and their ledger.  Every change of an
  * organization's balance or held credits goes through
  * inbox_sqlite_credits_move, which writes its ledger entry in the same
  * transaction (billing.h); a trigger (migration 10) refuses any balance
- * below zero whatever writes it.
+ * below zero whatever writes it.  The ledger is listed newest first in
+ * the order the changes were made: the order of their ids, since
+ * writers take turns.
  */
 #include <stdint.h>
 #include <stdlib.h>

@@ -815,9 +815,9 @@ held_of(fixture_t *f, const char *org)
 /*
  * The organization's whole ledger, two entries a page, newest first:
  * what its entries add up to (balance and held), and how many there
- * are, or -1 on failure or when (chain) an entry does not say the balances its predecessor's and its own
- * change make (MongoDB, without transactions, orders concurrent changes
- * only by their documents).
+ * are, or -1 on failure or when (chain) an entry does not say the
+ * balances its predecessor's and its own change make (MongoDB, without
+ * transactions, orders concurrent changes only by their documents).
  */
 static long
 ledger_read(fixture_t *f, const char *org, int chain, int64_t *balance,

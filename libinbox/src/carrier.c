@@ -34,10 +34,12 @@ inbox_carrier_send_result(inbox_carrier_t carrier, long http_status,
 {
     if (carrier == INBOX_CARRIER_TELNYX) {
         inbox_telnyx_send_result(http_status, body, len, res);
-        return;
+
+    } else {
+        inbox_twilio_send_result(http_status, body, len, res);
     }
 
-    inbox_twilio_send_result(http_status, body, len, res);
+    res->carrier = carrier;
 }
 
 

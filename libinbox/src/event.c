@@ -431,6 +431,73 @@ inbox_change_media(inbox_change_t *change, const inbox_message_t *message)
 /* ---- end media ---- */
 
 
+/* ---- replies and delivery (issue 7) ---- */
+
+
+char *
+inbox_event_message_status(int64_t org_seq, const char *epoch,
+    const inbox_message_t *message)
+{
+    yajl_gen  g;
+
+    g = inbox_event_begin("message.status", org_seq, epoch);
+    if (g == NULL) {
+        return NULL;
+    }
+
+    inbox_json_key(g, "id");
+    inbox_json_string(g, message->id);
+    inbox_json_key(g, "conversation_id");
+    inbox_json_string(g, message->conversation_id);
+    inbox_json_key(g, "status");
+    inbox_json_string(g, message->status[0] ? message->status : NULL);
+    inbox_json_key(g, "error_code");
+    inbox_json_string(g, message->error_code[0] ? message->error_code
+                                                : NULL);
+
+    return inbox_event_finish(g);
+}
+
+
+void
+inbox_change_reply(inbox_change_t *change, const inbox_message_t *message,
+    const inbox_conversation_t *conversation)
+{
+    memset(change, 0, sizeof(inbox_change_t));
+
+    change->message = message;
+    change->conversation = conversation;
+    change->count = 2;
+
+    change->items[0].type = "message.created";
+    change->items[0].message_id = message->id;
+    change->items[0].conversation_id = conversation->id;
+    change->items[0].unread_total = -1;
+
+    change->items[1].type = "conversation.updated";
+    change->items[1].conversation_id = conversation->id;
+    change->items[1].unread_total = -1;
+}
+
+
+void
+inbox_change_status(inbox_change_t *change, const inbox_message_t *message)
+{
+    memset(change, 0, sizeof(inbox_change_t));
+
+    change->message = message;
+    change->count = 1;
+
+    change->items[0].type = "message.status";
+    change->items[0].message_id = message->id;
+    change->items[0].conversation_id = message->conversation_id;
+    change->items[0].unread_total = -1;
+}
+
+
+/* ---- end replies and delivery ---- */
+
+
 int
 inbox_change_wants_total(const inbox_change_t *change)
 {
@@ -487,6 +554,10 @@ inbox_change_render(inbox_change_t *change, int64_t first, const char *epoch)
         } else if (strcmp(e->type, "contact.updated") == 0) {
             e->frame = inbox_event_contact_updated(e->org_seq, epoch,
                                                    change->contact);
+
+        } else if (strcmp(e->type, "message.status") == 0) {
+            e->frame = inbox_event_message_status(e->org_seq, epoch,
+                                                  change->message);
 
         } else {
             e->frame = inbox_event_unread_total(e->org_seq, epoch,

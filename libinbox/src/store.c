@@ -869,3 +869,218 @@ inbox_store_media_fetch_done(inbox_store_t *store, const char *message_id,
                                         content_type, bytes, events, err);
 }
 /* ---- end media ---- */
+
+
+/*
+ * ---- Replies, the outbox and billing (issue 7) ----
+ * The backends persist; what a reply is, how a send that failed is
+ * retried and what each outcome says are decided here (reply.h,
+ * outbox.h).
+ */
+
+
+inbox_status_t
+inbox_store_reply_accept(inbox_store_t *store, const char *org_id,
+    const inbox_reply_t *reply, inbox_reply_result_t *result,
+    inbox_event_list_t *events, inbox_error_t *err)
+{
+    char            fingerprint[INBOX_FINGERPRINT_MAX];
+    inbox_status_t  status;
+
+    memset(result, 0, sizeof(inbox_reply_result_t));
+
+    status = inbox_reply_check(reply, err);
+    if (status != INBOX_OK) {
+        return status;
+    }
+
+    fingerprint[0] = '\0';
+
+    if (reply->idempotency_key != NULL && reply->idempotency_key[0] != '\0')
+    {
+        inbox_reply_fingerprint(reply, fingerprint);
+
+        if (fingerprint[0] == '\0') {
+            return inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
+        }
+    }
+
+    return store->ops->reply_accept(store, org_id, reply, fingerprint,
+                                    inbox_now_ms(), result, events, err);
+}
+
+
+inbox_status_t
+inbox_store_outbox_claim(inbox_store_t *store, int64_t now, size_t max,
+    int64_t lease, inbox_outbox_batch_t *batch, inbox_error_t *err)
+{
+    memset(batch, 0, sizeof(inbox_outbox_batch_t));
+
+    if (max == 0) {
+        max = 1;
+    }
+
+    if (max > INBOX_OUTBOX_CLAIM_MAX) {
+        max = INBOX_OUTBOX_CLAIM_MAX;
+    }
+
+    if (lease <= 0) {
+        lease = INBOX_OUTBOX_LEASE_DEFAULT;
+    }
+
+    return store->ops->outbox_claim(store, now, max, lease, batch, err);
+}
+
+
+/*
+ * The outcome as the backends record it: a retry past the last attempt
+ * fails, and every failure carries its error code.
+ */
+inbox_status_t
+inbox_store_outbox_result(inbox_store_t *store, const char *entry_id,
+    unsigned attempt, const inbox_send_result_t *result, int64_t now,
+    inbox_send_report_t *report, inbox_event_list_t *events,
+    inbox_error_t *err)
+{
+    int64_t              next_at;
+    inbox_send_report_t  unused;
+    inbox_send_result_t  r;
+
+    if (report == NULL) {
+        report = &unused;
+    }
+
+    memset(report, 0, sizeof(inbox_send_report_t));
+
+    r = *result;
+    next_at = 0;
+
+    switch (r.outcome) {
+
+    case INBOX_SEND_ACCEPTED:
+        if (r.provider_id[0] == '\0') {
+            return inbox_error_set_field(err, INBOX_ERR_INVALID,
+                                         "provider_id",
+                                         "an accepted send needs the "
+                                         "carrier's message id");
+        }
+
+        if (r.status != INBOX_DELIVERY_QUEUED
+            && r.status != INBOX_DELIVERY_SENDING
+            && r.status != INBOX_DELIVERY_SENT)
+        {
+            return inbox_error_set_field(err, INBOX_ERR_INVALID, "status",
+                                         "a carrier that takes a message "
+                                         "says queued, sending or sent");
+        }
+
+        break;
+
+    case INBOX_SEND_RETRY:
+        if (attempt >= INBOX_OUTBOX_ATTEMPTS_MAX) {
+            r.outcome = INBOX_SEND_REFUSED;
+            snprintf(r.error_code, sizeof(r.error_code), "%s",
+                     INBOX_SEND_ERROR_UNAVAILABLE);
+            break;
+        }
+
+        next_at = now + inbox_outbox_backoff(attempt);
+        break;
+
+    case INBOX_SEND_REFUSED:
+        if (r.error_code[0] == '\0') {
+            snprintf(r.error_code, sizeof(r.error_code), "%s",
+                     INBOX_SEND_ERROR_REFUSED);
+        }
+
+        break;
+
+    case INBOX_SEND_OPTED_OUT:
+        snprintf(r.error_code, sizeof(r.error_code), "%s",
+                 INBOX_SEND_ERROR_OPTED_OUT);
+        break;
+
+    case INBOX_SEND_UNKNOWN:
+        snprintf(r.error_code, sizeof(r.error_code), "%s",
+                 INBOX_SEND_ERROR_UNKNOWN);
+        break;
+
+    default:
+        return inbox_error_set_field(err, INBOX_ERR_INVALID, "outcome",
+                                     "unknown send outcome");
+    }
+
+    if (entry_id == NULL || entry_id[0] == '\0') {
+        return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
+                               "no such outbox entry");
+    }
+
+    return store->ops->outbox_result(store, entry_id, attempt, &r, now,
+                                     next_at, report, events, err);
+}
+
+
+inbox_status_t
+inbox_store_message_status_update(inbox_store_t *store, const char *org_id,
+    inbox_carrier_t carrier, const char *provider_id,
+    inbox_delivery_t status, const char *error_code, int *changed,
+    inbox_event_list_t *events, inbox_error_t *err)
+{
+    int  unused;
+
+    if (changed == NULL) {
+        changed = &unused;
+    }
+
+    *changed = 0;
+
+    if (provider_id == NULL || provider_id[0] == '\0') {
+        return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
+                               "no message has that carrier's id");
+    }
+
+    if ((unsigned) status >= INBOX_DELIVERY_COUNT) {
+        return inbox_error_set_field(err, INBOX_ERR_INVALID, "status",
+                                     "unknown delivery status");
+    }
+
+    return store->ops->message_status_update(store, org_id, carrier,
+                                             provider_id, status,
+                                             error_code && error_code[0]
+                                             ? error_code : NULL,
+                                             inbox_now_ms(), changed,
+                                             events, err);
+}
+
+
+inbox_status_t
+inbox_store_holds_expire(inbox_store_t *store, int64_t now, int64_t max_age,
+    size_t *captured, inbox_error_t *err)
+{
+    size_t  unused;
+
+    if (captured == NULL) {
+        captured = &unused;
+    }
+
+    *captured = 0;
+
+    if (max_age <= 0) {
+        max_age = INBOX_HOLD_MAX_AGE_DEFAULT;
+    }
+
+    return store->ops->holds_expire(store, now - max_age, now,
+                                    INBOX_HOLDS_EXPIRE_MAX, captured, err);
+}
+
+
+inbox_status_t
+inbox_store_ledger_list(inbox_store_t *store, const char *org_id,
+    const char *cursor, unsigned limit, inbox_ledger_page_t *page,
+    inbox_error_t *err)
+{
+    memset(page, 0, sizeof(inbox_ledger_page_t));
+
+    return store->ops->ledger_list(store, org_id, cursor,
+                                   inbox_list_limit(limit), page, err);
+}

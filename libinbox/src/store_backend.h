@@ -268,7 +268,51 @@
        const inbox_settings_edit_t *edit, inbox_settings_t *settings,         \
        inbox_error_t *err),                                                   \
       (store, org_id, edit, settings, err))                                   \
-    INBOX_STORE_MEDIA_OPERATIONS(X)
+    INBOX_STORE_MEDIA_OPERATIONS(X)                                           \
+    /* ---- replies, the outbox and billing (issue 7):                       \
+     * store_BACKEND_outbox.c, store_BACKEND_billing.c; times in ms ---- */   \
+    /* reply checked (inbox_reply_check); fingerprint "" without a key */     \
+    X(RULED, reply_accept,                                                    \
+      (inbox_store_t *store, const char *org_id, const inbox_reply_t *reply,  \
+       const char *fingerprint, int64_t now, inbox_reply_result_t *result,    \
+       inbox_event_list_t *events, inbox_error_t *err),                       \
+      (store, org_id, reply, fingerprint, now, result, events, err))          \
+    /* max 1..INBOX_OUTBOX_CLAIM_MAX, lease > 0, batch zeroed */              \
+    X(RULED, outbox_claim,                                                    \
+      (inbox_store_t *store, int64_t now, size_t max, int64_t lease,          \
+       inbox_outbox_batch_t *batch, inbox_error_t *err),                      \
+      (store, now, max, lease, batch, err))                                   \
+    /* result as store.c made it: a retry has attempts left (next_at), a      \
+     * failure (refused, opted_out, unknown) has its error_code */            \
+    X(RULED, outbox_result,                                                   \
+      (inbox_store_t *store, const char *entry_id, unsigned attempt,          \
+       const inbox_send_result_t *result, int64_t now, int64_t next_at,       \
+       inbox_send_report_t *report, inbox_event_list_t *events,               \
+       inbox_error_t *err),                                                   \
+      (store, entry_id, attempt, result, now, next_at, report, events, err))  \
+    /* changed never NULL, error_code NULL for none */                        \
+    X(RULED, message_status_update,                                           \
+      (inbox_store_t *store, const char *org_id, inbox_carrier_t carrier,     \
+       const char *provider_id, inbox_delivery_t status,                      \
+       const char *error_code, int64_t now, int *changed,                     \
+       inbox_event_list_t *events, inbox_error_t *err),                       \
+      (store, org_id, carrier, provider_id, status, error_code, now, changed, \
+       events, err))                                                          \
+    /* holds of messages the carrier took at or before "before" */            \
+    X(RULED, holds_expire,                                                    \
+      (inbox_store_t *store, int64_t before, int64_t now, size_t max,         \
+       size_t *captured, inbox_error_t *err),                                 \
+      (store, before, now, max, captured, err))                               \
+    X(PLAIN, billing_get,                                                     \
+      (inbox_store_t *store, const char *org_id, inbox_billing_t *billing,    \
+       inbox_error_t *err),                                                   \
+      (store, org_id, billing, err))                                          \
+    /* limit 1..INBOX_LIST_LIMIT_MAX, page zeroed */                          \
+    X(RULED, ledger_list,                                                     \
+      (inbox_store_t *store, const char *org_id, const char *cursor,          \
+       unsigned limit, inbox_ledger_page_t *page, inbox_error_t *err),        \
+      (store, org_id, cursor, limit, page, err))                              \
+    /* ---- end replies, the outbox and billing ---- */
 
 
 #define INBOX_STORE_OP_MEMBER(kind, name, params, args)                       \

@@ -103,7 +103,23 @@ static const char  *inbox_mongo_indexes[] = {
         " \"unique\": true}]}",
     "{\"createIndexes\": \"messages\", \"indexes\": ["
         "{\"key\": {\"media.fetch_at\": 1}, \"name\": \"media_due\","
-        " \"partialFilterExpression\": {\"media.state\": \"pending\"}}]}"
+        " \"partialFilterExpression\": {\"media.state\": \"pending\"}}]}",
+    /* replies: the sender's due entries in claim order, Idempotency-Keys
+     * per organization, the ledger newest first, the holds waiting for
+     * their expiry */
+    "{\"createIndexes\": \"outbox\", \"indexes\": ["
+        "{\"key\": {\"priority\": 1, \"due_at\": 1, \"_id\": 1},"
+        " \"name\": \"priority_due\"}]}",
+    "{\"createIndexes\": \"reply_keys\", \"indexes\": ["
+        "{\"key\": {\"org_id\": 1, \"key\": 1},"
+        " \"name\": \"org_key_unique\", \"unique\": true}]}",
+    "{\"createIndexes\": \"ledger\", \"indexes\": ["
+        "{\"key\": {\"org_id\": 1, \"created_at\": -1, \"_id\": -1},"
+        " \"name\": \"org_created\"}]}",
+    "{\"createIndexes\": \"messages\", \"indexes\": ["
+        "{\"key\": {\"held\": 1, \"submitted_at\": 1},"
+        " \"name\": \"held_submitted\","
+        " \"partialFilterExpression\": {\"held\": true}}]}"
 };
 
 

@@ -212,6 +212,17 @@ inbox_status_t inbox_mongo_events_append(inbox_mongo_store_t *ms,
     inbox_error_t *err);
 
 
+/* ---- replies, the outbox and billing ---- */
+/* Moves org's credits as a ledger entry of kind says (billing.h), then
+ * writes that entry (message NULL: none), store_mongo_billing.c.  A hold
+ * takes only what the balance has, only while billing is active: *moved
+ * (may be NULL) is 0 when it took nothing. */
+inbox_status_t inbox_mongo_credits_move(inbox_mongo_store_t *ms,
+    const bson_oid_t *org, inbox_ledger_kind_t kind, int64_t credits,
+    const bson_oid_t *message, int64_t now, int *moved, inbox_error_t *err);
+/* ---- end replies, the outbox and billing ---- */
+
+
 /* The operations (see store_backend.h), in the files named by their
  * nouns: store_mongo_{admin,contacts,ingest,conversations,messages,
  * events,sessions}.c. */

@@ -731,13 +731,34 @@ inbox_mongo_org_update(inbox_store_t *store, const char *org_id,
 }
 
 
+/* The balance, then its ledger entry (store_mongo_billing.c). */
 inbox_status_t
 inbox_mongo_credits_grant(inbox_store_t *store, const char *org_id,
     int64_t credits, inbox_error_t *err)
 {
-    return inbox_mongo_org_update(store, org_id,
-        BCON_NEW("$inc", "{", "credits.balance", BCON_INT64(credits), "}"),
-        err);
+    bson_oid_t            org;
+    inbox_status_t        rc;
+    inbox_mongo_store_t  *ms = (inbox_mongo_store_t *) store;
+
+    if (inbox_mongo_parse_id(org_id, &org) != 0) {
+        return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
+                               "No organization has the id \"%s\".",
+                               org_id ? org_id : "");
+    }
+
+    if (credits <= 0) {
+        return inbox_error_set_field(err, INBOX_ERR_INVALID, "credits",
+                                     "The credits to grant must be a "
+                                     "positive number.");
+    }
+
+    rc = inbox_mongo_ensure_indexes(ms, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    return inbox_mongo_credits_move(ms, &org, INBOX_LEDGER_GRANT, credits,
+                                    NULL, inbox_mongo_now(ms), NULL, err);
 }
 
 

@@ -553,7 +553,73 @@ static const char *inbox_sqlite_migrations[] = {
     "ALTER TABLE message_media ADD COLUMN file TEXT;"
     "ALTER TABLE message_media ADD COLUMN bytes INTEGER;"
     "CREATE INDEX message_media_due ON message_media (fetch_at)"
-    "  WHERE state = 'pending';"
+    "  WHERE state = 'pending';",
+
+    /*
+     * 11: replies.  The outbox (what the sender process sends, each
+     * entry leased to one sender at a time: due_at is when it may be
+     * claimed, the lease's end while claimed), the Idempotency-Keys of
+     * accepted replies, the credit ledger (one entry per change of the
+     * balance or of what is held, in the order of the changes: by id;
+     * the balances before it are its first grants), the organization's
+     * plan.  A message holds its credits
+     * (held) until a status or the expiry settles them; submitted_at is
+     * when the carrier took it.  No balance ever goes below zero.
+     */
+    "ALTER TABLE orgs ADD COLUMN plan TEXT NOT NULL DEFAULT 'per_message';"
+    "ALTER TABLE messages ADD COLUMN held INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE messages ADD COLUMN submitted_at INTEGER;"
+    "CREATE INDEX messages_holds ON messages (submitted_at)"
+    "  WHERE held = 1;"
+
+    "CREATE TABLE outbox ("
+    "  id INTEGER PRIMARY KEY,"
+    "  org_id INTEGER NOT NULL REFERENCES orgs (id),"
+    "  message_id INTEGER NOT NULL UNIQUE REFERENCES messages (id),"
+    "  priority INTEGER NOT NULL,"
+    "  from_e164 TEXT NOT NULL,"
+    "  due_at INTEGER NOT NULL,"
+    "  attempts INTEGER NOT NULL DEFAULT 0,"
+    "  lease_until INTEGER,"
+    "  last_error TEXT,"
+    "  created_at INTEGER NOT NULL"
+    ");"
+    "CREATE INDEX outbox_due ON outbox (priority, due_at, id);"
+
+    "CREATE TABLE reply_keys ("
+    "  org_id INTEGER NOT NULL REFERENCES orgs (id),"
+    "  key TEXT NOT NULL,"
+    "  user_id INTEGER REFERENCES users (id),"
+    "  fingerprint TEXT NOT NULL,"
+    "  message_id INTEGER NOT NULL REFERENCES messages (id),"
+    "  created_at INTEGER NOT NULL,"
+    "  PRIMARY KEY (org_id, key)"
+    ") WITHOUT ROWID;"
+
+    "CREATE TABLE credit_ledger ("
+    "  id INTEGER PRIMARY KEY,"
+    "  org_id INTEGER NOT NULL REFERENCES orgs (id),"
+    "  kind TEXT NOT NULL"
+    "    CHECK (kind IN ('grant', 'hold', 'release', 'capture')),"
+    "  credits INTEGER NOT NULL CHECK (credits > 0),"
+    "  balance INTEGER NOT NULL,"
+    "  held INTEGER NOT NULL,"
+    "  message_id INTEGER REFERENCES messages (id),"
+    "  created_at INTEGER NOT NULL"
+    ");"
+    "CREATE INDEX credit_ledger_by_org ON credit_ledger (org_id, id);"
+    "INSERT INTO credit_ledger (org_id, kind, credits, balance, held,"
+    "  created_at)"
+    "  SELECT id, 'grant', credits_balance, credits_balance, 0,"
+    "    CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)"
+    "  FROM orgs WHERE credits_balance > 0;"
+
+    "CREATE TRIGGER orgs_credits_never_negative"
+    "  BEFORE UPDATE OF credits_balance, credits_held ON orgs"
+    "  WHEN NEW.credits_balance < 0 OR NEW.credits_held < 0 "
+    "BEGIN"
+    "  SELECT RAISE(ABORT, 'credits below zero');"
+    "END;"
 };
 
 #define INBOX_SQLITE_VERSION                                                  \

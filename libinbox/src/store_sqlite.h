@@ -42,7 +42,6 @@ typedef enum {
     INBOX_SQL_TOKENS_LIST,
     INBOX_SQL_TOKEN_REVOKE,
     INBOX_SQL_ORG_EXISTS,
-    INBOX_SQL_CREDITS_GRANT,
     INBOX_SQL_BILLING_SET,
     INBOX_SQL_CONTACT_UPSERT,
     INBOX_SQL_CONVERSATION_ENSURE,
@@ -120,6 +119,35 @@ typedef enum {
     INBOX_SQL_MEDIA_STATE,
     INBOX_SQL_MESSAGE_GET,
     /* ---- end media ---- */
+    /* ---- replies, the outbox and billing (store_sqlite_outbox.c,
+     * store_sqlite_billing.c) ---- */
+    INBOX_SQL_REPLY_KEY_FIND,
+    INBOX_SQL_REPLY_KEY_ADD,
+    INBOX_SQL_REPLY_USER,
+    INBOX_SQL_REPLY_ORG,
+    INBOX_SQL_REPLY_NUMBER,
+    INBOX_SQL_REPLY_MESSAGE,
+    INBOX_SQL_REPLY_MEDIA,
+    INBOX_SQL_REPLY_TOUCH,
+    INBOX_SQL_OUTBOX_ADD,
+    INBOX_SQL_OUTBOX_DUE,
+    INBOX_SQL_OUTBOX_LEASE,
+    INBOX_SQL_OUTBOX_GET,
+    INBOX_SQL_OUTBOX_RETRY,
+    INBOX_SQL_OUTBOX_DONE,
+    INBOX_SQL_OUTBOX_CONTACT,
+    INBOX_SQL_MESSAGE_LOAD,
+    INBOX_SQL_MESSAGE_PROVIDER,
+    INBOX_SQL_DELIVERY_GET,
+    INBOX_SQL_DELIVERY_SET,
+    INBOX_SQL_STATUS_FIND,
+    INBOX_SQL_HOLD_SETTLE,
+    INBOX_SQL_HOLDS_DUE,
+    INBOX_SQL_CREDITS_MOVE,
+    INBOX_SQL_LEDGER_ADD,
+    INBOX_SQL_BILLING_GET,
+    INBOX_SQL_LEDGER_PAGE,
+    /* ---- end replies, the outbox and billing ---- */
 
     INBOX_SQL_COUNT
 } inbox_sql_id_t;
@@ -295,6 +323,20 @@ inbox_status_t inbox_sqlite_events_reserve(inbox_sqlite_conn_t *conn,
 inbox_status_t inbox_sqlite_events_store(inbox_sqlite_conn_t *conn,
     int64_t org, const char *epoch, const inbox_change_t *change, int64_t now,
     inbox_error_t *err);
+
+
+/* ---- replies, the outbox and billing ---- */
+/* Reads the media of message into m (store_sqlite_messages.c). */
+inbox_status_t inbox_sqlite_media_read(inbox_sqlite_conn_t *conn,
+    int64_t message, inbox_message_t *m, inbox_error_t *err);
+/* Inside a write transaction: moves org's credits as a ledger entry of
+ * kind says (billing.h) and writes that entry (message 0: none).  A hold
+ * takes only what the balance has and only while billing is active:
+ * *moved (may be NULL) is 0 when it took nothing. */
+inbox_status_t inbox_sqlite_credits_move(inbox_sqlite_conn_t *conn,
+    int64_t org, inbox_ledger_kind_t kind, int64_t credits, int64_t message,
+    int64_t now, int *moved, inbox_error_t *err);
+/* ---- end replies, the outbox and billing ---- */
 
 
 /* The operations (see store_backend.h), in the files named by their

@@ -678,9 +678,7 @@ inbox_status_t
 inbox_sqlite_credits_grant(inbox_store_t *store, const char *org_id,
     int64_t credits, inbox_error_t *err)
 {
-    int                   rc;
     int64_t               org;
-    sqlite3_stmt         *stmt;
     inbox_status_t        status;
     inbox_sqlite_conn_t  *conn;
     inbox_error_t         fallback;
@@ -700,34 +698,28 @@ inbox_sqlite_credits_grant(inbox_store_t *store, const char *org_id,
                                      "positive number");
     }
 
-    conn = inbox_sqlite_conn(store, err);
+    /* the balance and its ledger entry together (billing.h) */
+    conn = inbox_sqlite_begin_write(store, err);
     if (conn == NULL) {
         return err->code;
     }
 
-    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_CREDITS_GRANT,
-        "UPDATE orgs SET credits_balance = credits_balance + ?2"
-        " WHERE id = ?1", err);
-    if (stmt == NULL) {
-        return err->code;
+    status = inbox_sqlite_credits_move(conn, org, INBOX_LEDGER_GRANT,
+                                       credits, 0, inbox_now_ms(), NULL,
+                                       err);
+    if (status != INBOX_OK) {
+        inbox_sqlite_rollback(conn);
+
+        if (status == INBOX_ERR_NOT_FOUND) {
+            return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
+                                   "no organization has the id \"%s\"",
+                                   org_id);
+        }
+
+        return status;
     }
 
-    sqlite3_bind_int64(stmt, 1, org);
-    sqlite3_bind_int64(stmt, 2, credits);
-
-    rc = sqlite3_step(stmt);
-    inbox_sqlite_done(stmt);
-
-    if (rc != SQLITE_DONE) {
-        return inbox_sqlite_write_fail(conn, rc, "the value", err);
-    }
-
-    if (sqlite3_changes(conn->db) == 0) {
-        return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
-                               "no organization has the id \"%s\"", org_id);
-    }
-
-    return INBOX_OK;
+    return inbox_sqlite_commit(conn, err);
 }
 
 

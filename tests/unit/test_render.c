@@ -335,4 +335,55 @@ TEST(account_document)
 }
 
 
+/* ---- billing ---- */
+
+
+TEST(billing_and_ledger_documents)
+{
+    char                  *json;
+    inbox_billing_t        billing;
+    inbox_ledger_entry_t   items[2];
+    inbox_ledger_page_t    page;
+
+    memset(&billing, 0, sizeof(billing));
+    billing.active = 1;
+    snprintf(billing.plan, sizeof(billing.plan), "per_message");
+    billing.balance = 8;
+    billing.held = 2;
+
+    json = inbox_render_billing(&billing, NULL);
+    CHECK_STR(json, "{\"active\":true,\"plan\":\"per_message\","
+                    "\"credits\":{\"balance\":8,\"held\":2}}");
+    free(json);
+
+    memset(items, 0, sizeof(items));
+    memset(&page, 0, sizeof(page));
+    snprintf(items[0].id, sizeof(items[0].id), "2");
+    items[0].kind = INBOX_LEDGER_HOLD;
+    items[0].credits = 2;
+    items[0].balance = 8;
+    items[0].held = 2;
+    snprintf(items[0].message_id, sizeof(items[0].message_id), "7");
+    items[0].at = 1767225600000LL;
+    snprintf(items[1].id, sizeof(items[1].id), "1");
+    items[1].kind = INBOX_LEDGER_GRANT;
+    items[1].credits = 10;
+    items[1].balance = 10;
+    items[1].at = 1767225500000LL;
+    page.items = items;
+    page.count = 2;
+
+    json = inbox_render_ledger_page(&page, NULL);
+    CHECK_STR(json, "{\"items\":[{\"id\":\"2\",\"kind\":\"hold\","
+                    "\"credits\":2,\"balance\":8,\"held\":2,"
+                    "\"message_id\":\"7\","
+                    "\"at\":\"2026-01-01T00:00:00.000Z\"},"
+                    "{\"id\":\"1\",\"kind\":\"grant\",\"credits\":10,"
+                    "\"balance\":10,\"held\":0,\"message_id\":null,"
+                    "\"at\":\"2025-12-31T23:58:20.000Z\"}],"
+                    "\"next_cursor\":null}");
+    free(json);
+}
+
+
 RUN_TESTS()

@@ -864,7 +864,11 @@ TEST(credits_grant_and_billing_set)
 
     store = fake_open(&fake);
 
+    /* the balance, then its ledger entry with the balances after it */
+    fake.replies[0] = "{\"ok\": 1, \"value\": {\"_id\": " OID(ORG_ID)
+                      ", \"credits\": {\"balance\": 520, \"held\": 3}}}";
     CHECK_INT(inbox_store_credits_grant(store, ORG_ID, 500, &err), INBOX_OK);
+    CHECK(log_has(&fake, "\"balance\" : { \"$numberLong\" : \"520\" }"));
     golden_check(&fake, "credits_grant");
 
     fake_reset(&fake);
@@ -2886,6 +2890,359 @@ TEST(media_fetch_failed_retries_or_gives_up)
     fake_close(&fake, store);
 }
 /* ---- end media ---- */
+
+
+/* ---- replies, the outbox and billing (issue 7) ---- */
+
+
+#define NUMBER_E164     "+15550001111"
+#define REPLY_CONV      CURSOR("{\"_id\": " OID(CONV_ID) ", \"org_id\": " \
+                        OID(ORG_ID) ", \"contact\": {\"id\": "            \
+                        OID(CONTACT_ID) ", \"name\": null, \"phone\":"    \
+                        " \"+15551234567\", \"opted_out\": false},"       \
+                        " \"unread_count\": 1, \"archived\": false,"      \
+                        " \"starred\": false}")
+#define REPLY_CONTACT   CURSOR("{\"_id\": " OID(CONTACT_ID) ", \"phone\":" \
+                        " \"+15551234567\", \"opted_out\": false}")
+#define REPLY_ORG(bal)  CURSOR("{\"_id\": " OID(ORG_ID) ","               \
+                        " \"billing_active\": true, \"credits\":"         \
+                        " {\"balance\": " bal ", \"held\": 0}}")
+#define REPLY_NUMBER    CURSOR("{\"_id\": " OID(GEN_1) ", \"e164\": \""   \
+                        NUMBER_E164 "\"}")
+#define CREDITS(b, h)   "{\"ok\": 1, \"value\": {\"_id\": " OID(ORG_ID)   \
+                        ", \"credits\": {\"balance\": " b ", \"held\": "  \
+                        h "}}}"
+#define SEQ             "{\"ok\": 1, \"value\": {\"_id\": " OID(ORG_ID)   \
+                        ", \"seq\": 7, \"epoch\": \"e1\"}}"
+
+
+static void
+reply_of(inbox_reply_t *r, const char *key)
+{
+    memset(r, 0, sizeof(inbox_reply_t));
+    r->conversation_id = CONV_ID;
+    r->body = "See you at 3";
+    r->segments = 1;
+    r->credits = 1;
+    r->idempotency_key = key;
+}
+
+
+TEST(reply_accept)
+{
+    fake_t                fake;
+    inbox_reply_t         r;
+    inbox_error_t         err;
+    inbox_store_t        *store;
+    inbox_event_list_t    events;
+    inbox_reply_result_t  result;
+
+    store = fake_open(&fake);
+    memset(&events, 0, sizeof(events));
+    reply_of(&r, "key-1");
+
+    fake.replies[0] = NULL;                 /* no such key yet */
+    fake.replies[1] = REPLY_CONV;
+    fake.replies[2] = REPLY_CONTACT;
+    fake.replies[3] = REPLY_ORG("10");
+    fake.replies[4] = REPLY_NUMBER;
+    fake.replies[5] = NULL;                 /* the key */
+    fake.replies[6] = CREDITS("9", "1");    /* the hold */
+    fake.replies[7] = NULL;                 /* its ledger entry */
+    fake.replies[8] = NULL;                 /* the message */
+    fake.replies[9] = "{\"ok\": 1, \"value\": {\"_id\": " OID(CONV_ID)
+                      ", \"contact\": {\"id\": " OID(CONTACT_ID) ","
+                      " \"phone\": \"+15551234567\"}, \"last_message\":"
+                      " {\"id\": " OID(GEN_1) ", \"direction\":"
+                      " \"outbound\", \"preview\": \"See you at 3\","
+                      " \"at\": " DATE(NOW) "}, \"unread_count\": 1}}";
+    fake.replies[10] = SEQ;
+
+    CHECK_INT(inbox_store_reply_accept(store, ORG_ID, &r, &result, &events,
+                                       &err), INBOX_OK);
+    CHECK_STR(result.message.id, GEN_1);
+    CHECK_STR(result.message.status, "queued");
+    CHECK_INT(result.conversation.last_message.direction, INBOX_OUTBOUND);
+    CHECK_INT(events.count, 2);
+    if (events.count == 2) {
+        CHECK_INT(events.items[0].org_seq, 6);
+        CHECK(strstr(events.items[0].json, "\"message.created\"") != NULL);
+    }
+    golden_check(&fake, "reply_accept");
+    inbox_reply_result_free(&result);
+
+    /* the same key again: the first answer, nothing written */
+    fake_reset(&fake);
+    fake.replies[0] = CURSOR("{\"_id\": " OID(GEN_2) ", \"fingerprint\": "
+                             "\"nope\", \"message_id\": " OID(MSG_ID) "}");
+    CHECK_INT(inbox_store_reply_accept(store, ORG_ID, &r, &result, &events,
+                                       &err), INBOX_ERR_CONFLICT);
+    CHECK_INT(fake.commands, 1);
+
+    /* too few credits: refused on reading, nothing written */
+    fake_reset(&fake);
+    reply_of(&r, NULL);
+    fake.replies[0] = REPLY_CONV;
+    fake.replies[1] = REPLY_CONTACT;
+    fake.replies[2] = REPLY_ORG("0");
+    CHECK_INT(inbox_store_reply_accept(store, ORG_ID, &r, &result, &events,
+                                       &err), INBOX_ERR_INSUFFICIENT_CREDITS);
+    CHECK_INT(err.needed, 1);
+    CHECK_INT(err.balance, 0);
+    CHECK_INT(fake.commands, 3);
+
+    /* spent by another reply in between: the hold's filter refuses */
+    fake_reset(&fake);
+    reply_of(&r, "key-2");
+    fake.replies[1] = REPLY_CONV;
+    fake.replies[2] = REPLY_CONTACT;
+    fake.replies[3] = REPLY_ORG("1");
+    fake.replies[4] = REPLY_NUMBER;
+    fake.replies[7] = NULL;                 /* the key removed */
+    fake.replies[8] = REPLY_ORG("0");
+    CHECK_INT(inbox_store_reply_accept(store, ORG_ID, &r, &result, &events,
+                                       &err), INBOX_ERR_INSUFFICIENT_CREDITS);
+    CHECK_INT(err.balance, 0);
+    golden_check(&fake, "reply_accept_spent_meanwhile");
+    CHECK_INT(events.count, 2);
+
+    inbox_event_list_free(&events);
+    fake_close(&fake, store);
+}
+
+
+TEST(outbox_claim)
+{
+    fake_t                fake;
+    inbox_error_t         err;
+    inbox_store_t        *store;
+    inbox_outbox_batch_t  batch;
+
+    store = fake_open(&fake);
+
+    fake.replies[0] = "{\"ok\": 1, \"value\": {\"_id\": " OID(GEN_3) ","
+                      " \"org_id\": " OID(ORG_ID) ", \"message_id\": "
+                      OID(MSG_ID) ", \"priority\": 0, \"from\": \""
+                      NUMBER_E164 "\", \"attempts\": 1, \"lease_until\": "
+                      DATE(EARLIER) "}}";
+    fake.replies[1] = CURSOR("{\"_id\": " OID(MSG_ID) ", \"conversation_id\":"
+                             " " OID(CONV_ID) ", \"direction\": \"outbound\","
+                             " \"to\": \"+15551234567\", \"body\": \"hi\","
+                             " \"status\": \"queued\", \"credits\": 1,"
+                             " \"segments\": 1, \"media\": []}");
+    fake.replies[2] = CURSOR("{\"_id\": " OID(GEN_1) ", \"org_id\": "
+                             OID(ORG_ID) ", \"e164\": \"" NUMBER_E164 "\","
+                             " \"carrier\": \"twilio\", \"account_sid\":"
+                             " \"AC1\", \"auth_token\": \"tok\"}");
+
+    CHECK_INT(inbox_store_outbox_claim(store, 1767225600000LL, 2, 30000,
+                                       &batch, &err), INBOX_OK);
+    CHECK_INT(batch.count, 1);
+    if (batch.count == 1) {
+        CHECK_STR(batch.items[0].id, GEN_3);
+        CHECK_INT(batch.items[0].attempt, 2);
+        CHECK_INT(batch.items[0].interrupted, 1);
+        CHECK_STR(batch.items[0].to, "+15551234567");
+        CHECK_STR(batch.items[0].message.body, "hi");
+        CHECK_STR(batch.items[0].number.auth_token, "tok");
+    }
+    golden_check(&fake, "outbox_claim");
+    inbox_outbox_batch_free(&batch);
+
+    fake_close(&fake, store);
+}
+
+
+#define OUTBOX_ENTRY    CURSOR("{\"_id\": " OID(GEN_3) ", \"org_id\": "    \
+                        OID(ORG_ID) ", \"message_id\": " OID(MSG_ID) ","  \
+                        " \"attempts\": 1}")
+#define MOVED(status)   "{\"ok\": 1, \"value\": {\"_id\": " OID(MSG_ID)    \
+                        ", \"conversation_id\": " OID(CONV_ID) ","        \
+                        " \"contact_id\": " OID(CONTACT_ID) ","           \
+                        " \"status\": \"" status "\", \"held\": true,"    \
+                        " \"credits\": 1}}"
+#define HELD            "{\"ok\": 1, \"value\": {\"_id\": " OID(MSG_ID) "}}"
+
+
+TEST(outbox_result)
+{
+    fake_t               fake;
+    inbox_error_t        err;
+    inbox_store_t       *store;
+    inbox_event_list_t   events;
+    inbox_send_result_t  res;
+    inbox_send_report_t  report;
+
+    store = fake_open(&fake);
+    memset(&events, 0, sizeof(events));
+
+    /* accepted as sent: the carrier's id, the status, the capture */
+    memset(&res, 0, sizeof(res));
+    res.outcome = INBOX_SEND_ACCEPTED;
+    res.carrier = INBOX_CARRIER_TWILIO;
+    snprintf(res.provider_id, sizeof(res.provider_id), "SM900");
+    res.status = INBOX_DELIVERY_SENT;
+
+    fake.replies[0] = OUTBOX_ENTRY;
+    fake.replies[1] = "{\"ok\": 1, \"value\": {\"_id\": " OID(GEN_3) "}}";
+    fake.replies[3] = MOVED("sent");
+    fake.replies[4] = HELD;
+    fake.replies[5] = CREDITS("9", "0");
+    fake.replies[7] = SEQ;
+
+    CHECK_INT(inbox_store_outbox_result(store, GEN_3, 1, &res,
+                                        1767225600000LL, &report, &events,
+                                        &err), INBOX_OK);
+    CHECK_INT(report.done, 1);
+    CHECK_INT(report.status, INBOX_DELIVERY_SENT);
+    CHECK_STR(report.message_id, MSG_ID);
+    CHECK_INT(events.count, 1);
+    golden_check(&fake, "outbox_result_accepted");
+
+    /* a retry: due again after the backoff, at its attempt only */
+    fake_reset(&fake);
+    res.outcome = INBOX_SEND_RETRY;
+    snprintf(res.error_code, sizeof(res.error_code), "503");
+    fake.replies[0] = OUTBOX_ENTRY;
+    fake.replies[2] = CURSOR("{\"_id\": " OID(MSG_ID) ", \"status\":"
+                             " \"queued\"}");
+    CHECK_INT(inbox_store_outbox_result(store, GEN_3, 1, &res,
+                                        1767225600000LL, &report, &events,
+                                        &err), INBOX_OK);
+    CHECK_INT(report.done, 0);
+    CHECK_INT(report.next_attempt_at, 1767225605000LL);
+    golden_check(&fake, "outbox_result_retry");
+
+    /* a lost claim */
+    fake_reset(&fake);
+    fake.replies[0] = OUTBOX_ENTRY;
+    CHECK_INT(inbox_store_outbox_result(store, GEN_3, 2, &res,
+                                        1767225600000LL, &report, &events,
+                                        &err), INBOX_ERR_CONFLICT);
+    CHECK_INT(fake.commands, 1);
+
+    inbox_event_list_free(&events);
+    fake_close(&fake, store);
+}
+
+
+TEST(message_status_update)
+{
+    int                  changed;
+    fake_t               fake;
+    inbox_error_t        err;
+    inbox_store_t       *store;
+    inbox_event_list_t   events;
+
+    store = fake_open(&fake);
+    memset(&events, 0, sizeof(events));
+
+    fake.replies[0] = MOVED("undelivered");
+    fake.replies[1] = HELD;
+    fake.replies[2] = CREDITS("10", "0");
+    fake.replies[4] = SEQ;
+
+    CHECK_INT(inbox_store_message_status_update(store, ORG_ID,
+                  INBOX_CARRIER_TWILIO, "SM900", INBOX_DELIVERY_UNDELIVERED,
+                  "30003", &changed, &events, &err), INBOX_OK);
+    CHECK_INT(changed, 1);
+    CHECK_INT(events.count, 1);
+    if (events.count == 1) {
+        CHECK(strstr(events.items[0].json, "\"message.status\"") != NULL);
+    }
+    golden_check(&fake, "message_status_update");
+
+    /* a late report: the compare-and-set matches nothing, nothing more */
+    fake_reset(&fake);
+    fake.replies[1] = CURSOR("{\"_id\": " OID(MSG_ID) ", \"status\":"
+                             " \"delivered\"}");
+    CHECK_INT(inbox_store_message_status_update(store, ORG_ID,
+                  INBOX_CARRIER_TWILIO, "SM900", INBOX_DELIVERY_SENT, NULL,
+                  &changed, &events, &err), INBOX_OK);
+    CHECK_INT(changed, 0);
+    CHECK_INT(events.count, 1);
+    golden_check(&fake, "message_status_late");
+
+    /* no such message */
+    fake_reset(&fake);
+    CHECK_INT(inbox_store_message_status_update(store, ORG_ID,
+                  INBOX_CARRIER_TWILIO, "SM901", INBOX_DELIVERY_SENT, NULL,
+                  &changed, &events, &err), INBOX_ERR_NOT_FOUND);
+
+    inbox_event_list_free(&events);
+    fake_close(&fake, store);
+}
+
+
+TEST(holds_expire)
+{
+    size_t          captured;
+    fake_t          fake;
+    inbox_error_t   err;
+    inbox_store_t  *store;
+
+    store = fake_open(&fake);
+
+    fake.replies[0] = "{\"ok\": 1, \"value\": {\"_id\": " OID(MSG_ID) ","
+                      " \"org_id\": " OID(ORG_ID) ", \"credits\": 2}}";
+    fake.replies[1] = CREDITS("8", "0");
+
+    CHECK_INT(inbox_store_holds_expire(store, 1767225600000LL, 0, &captured,
+                                       &err), INBOX_OK);
+    CHECK_INT(captured, 1);
+    golden_check(&fake, "holds_expire");
+
+    fake_close(&fake, store);
+}
+
+
+TEST(billing_get_and_ledger_list)
+{
+    fake_t               fake;
+    inbox_error_t        err;
+    inbox_store_t       *store;
+    inbox_billing_t      billing;
+    inbox_ledger_page_t  page;
+
+    store = fake_open(&fake);
+
+    fake.replies[0] = CURSOR("{\"_id\": " OID(ORG_ID) ", \"billing_active\":"
+                             " false, \"credits\": {\"balance\": 7,"
+                             " \"held\": 2}}");
+    CHECK_INT(inbox_store_billing_get(store, ORG_ID, &billing, &err),
+              INBOX_OK);
+    CHECK_INT(billing.active, 0);
+    CHECK_STR(billing.plan, "per_message");
+    CHECK_INT(billing.balance, 7);
+    CHECK_INT(billing.held, 2);
+    golden_check(&fake, "billing_get");
+
+    fake_reset(&fake);
+    fake.replies[0] = REPLY_ORG("7");
+    fake.replies[1] = CURSOR(
+        "{\"_id\": " OID(GEN_2) ", \"kind\": \"hold\", \"credits\": 1,"
+        " \"balance\": 7, \"held\": 1, \"message_id\": " OID(MSG_ID) ","
+        " \"created_at\": " DATE(NOW) "},"
+        "{\"_id\": " OID(GEN_1) ", \"kind\": \"grant\", \"credits\": 8,"
+        " \"balance\": 8, \"held\": 0, \"message_id\": null,"
+        " \"created_at\": " DATE(EARLIER) "}");
+    CHECK_INT(inbox_store_ledger_list(store, ORG_ID, NULL, 1, &page, &err),
+              INBOX_OK);
+    CHECK_INT(page.count, 1);
+    if (page.count == 1) {
+        CHECK_INT(page.items[0].kind, INBOX_LEDGER_HOLD);
+        CHECK_STR(page.items[0].message_id, MSG_ID);
+        CHECK_INT(page.items[0].balance, 7);
+    }
+    CHECK_STR(page.next_cursor, NOW ":" GEN_2);
+    golden_check(&fake, "ledger_list");
+    inbox_ledger_page_free(&page);
+
+    fake_close(&fake, store);
+}
+
+
+/* ---- end replies, the outbox and billing ---- */
 
 
 RUN_TESTS()

@@ -927,6 +927,15 @@ TEST(stored_events_refer_to_a_long_message_without_copying_it)
     CONTACTS_SEARCH_TRIGGERS
 
 /* ---- media ---- */
+/* Schema 11 undone (replies), as a store of before it was. */
+#define UNDO_SCHEMA_11                                                      \
+    "DROP TRIGGER orgs_credits_never_negative;"                             \
+    "DROP TABLE credit_ledger; DROP TABLE reply_keys; DROP TABLE outbox;"   \
+    "DROP INDEX messages_holds;"                                            \
+    "ALTER TABLE messages DROP COLUMN submitted_at;"                        \
+    "ALTER TABLE messages DROP COLUMN held;"                                \
+    "ALTER TABLE orgs DROP COLUMN plan;"
+
 /* Schema 10 undone (uploads and inbound media's copies), as a store of
  * before it was. */
 #define UNDO_SCHEMA_10                                                      \
@@ -978,10 +987,10 @@ TEST(stored_events_refer_to_a_long_message_without_copying_it)
 /* Migration 7 made contacts' tags and the contacts list's index (after 8
  * is undone). */
 #define UNDO_SCHEMA_7                                                       \
-    UNDO_SCHEMA_10 UNDO_SCHEMA_9 UNDO_SCHEMA_8                              \
+    UNDO_SCHEMA_11 UNDO_SCHEMA_10 UNDO_SCHEMA_9 UNDO_SCHEMA_8               \
     "DROP TABLE contact_tags; DROP INDEX contacts_by_created;"
 
-#define SCHEMA_NOW  10
+#define SCHEMA_NOW  11
 
 
 /* Migration 5 counts the threads a store has already, as every later
@@ -1086,7 +1095,8 @@ TEST(migrating_indexes_the_contacts_there_are)
     inbox_store_close(f.store);
     f.store = NULL;
 
-    CHECK_INT(db_exec(&f, UNDO_SCHEMA_10 UNDO_SCHEMA_9 UNDO_SCHEMA_8
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_11 UNDO_SCHEMA_10 UNDO_SCHEMA_9
+                      UNDO_SCHEMA_8
                       "PRAGMA user_version = 7;"),
               SQLITE_OK);
 
@@ -1187,7 +1197,7 @@ TEST(migrating_makes_contacts_again_keeping_rows_indexes_and_search)
     inbox_store_close(f.store);
     f.store = NULL;
 
-    CHECK_INT(db_exec(&f, UNDO_SCHEMA_10 UNDO_SCHEMA_9
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_11 UNDO_SCHEMA_10 UNDO_SCHEMA_9
                       "PRAGMA user_version = 8;"),
               SQLITE_OK);
     db_text(&f, CONTACTS_SCHEMA_NAMES, after, sizeof(after));
@@ -1277,7 +1287,8 @@ TEST(migrating_makes_the_stored_images_pending)
     inbox_store_close(f.store);
     f.store = NULL;
 
-    CHECK_INT(db_exec(&f, UNDO_SCHEMA_10 "PRAGMA user_version = 9;"),
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_11 UNDO_SCHEMA_10
+                      "PRAGMA user_version = 9;"),
               SQLITE_OK);
     CHECK_INT(db_int(&f, "SELECT count(*) FROM message_media"), 2);
 
@@ -1307,6 +1318,50 @@ TEST(migrating_makes_the_stored_images_pending)
     fixture_close(&f);
 }
 /* ---- end media ---- */
+
+
+/*
+ * A store from before replies (schema 10) keeps its credits: migration 11
+ * starts each organization's ledger with what it has, so the ledger adds
+ * up to the balance from the first day.
+ */
+TEST(migrating_starts_the_ledger_with_the_balance_there_is)
+{
+    fixture_t            f;
+    inbox_billing_t      billing;
+    inbox_ledger_page_t  page;
+
+    FIXTURE(&f);
+    inbox_store_close(f.store);
+    f.store = NULL;
+
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_11
+                      "UPDATE orgs SET credits_balance = 42;"
+                      "PRAGMA user_version = 10;"), SQLITE_OK);
+
+    f.store = store_open(f.path);
+    CHECK(f.store != NULL);
+    CHECK_INT(db_int(&f, "PRAGMA user_version"), SCHEMA_NOW);
+
+    CHECK_INT(inbox_store_billing_get(f.store, f.org, &billing, NULL),
+              INBOX_OK);
+    CHECK_INT(billing.balance, 42);
+    CHECK_STR(billing.plan, "per_message");
+    CHECK_INT(inbox_store_ledger_list(f.store, f.org, NULL, 0, &page, NULL),
+              INBOX_OK);
+    CHECK_INT(page.count, 1);
+    if (page.count == 1) {
+        CHECK_INT(page.items[0].kind, INBOX_LEDGER_GRANT);
+        CHECK_INT(page.items[0].credits, 42);
+        CHECK_INT(page.items[0].balance, 42);
+    }
+    inbox_ledger_page_free(&page);
+
+    /* and no balance goes below zero, whoever writes it */
+    CHECK(db_exec(&f, "UPDATE orgs SET credits_balance = -1") != SQLITE_OK);
+
+    fixture_close(&f);
+}
 
 
 /*

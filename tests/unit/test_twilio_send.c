@@ -365,7 +365,7 @@ TEST(answer_malformed_is_a_clear_outcome)
     free(huge);
 
     /* a code too long, a message with control characters */
-    res = answer(400, "{\"code\":\"12345678901234567890\",\"message\":"
+    res = answer(400, "{\"code\":\"1234567890123456789012345678901234567890\",\"message\":"
                       "\"line\\nbreak\\u0007\"}");
     CHECK_INT(res.outcome, INBOX_SEND_REFUSED);
     CHECK_STR(res.error_code, "");
@@ -548,34 +548,37 @@ TEST(statuses_only_move_forward)
     int               a, b;
     inbox_delivery_t  d;
 
-    CHECK(inbox_status_advances(INBOX_DELIVERY_QUEUED,
-                                INBOX_DELIVERY_SENDING));
-    CHECK(inbox_status_advances(INBOX_DELIVERY_QUEUED,
-                                INBOX_DELIVERY_DELIVERED));
-    CHECK(inbox_status_advances(INBOX_DELIVERY_SENT,
-                                INBOX_DELIVERY_FAILED));
-    CHECK(inbox_status_advances(INBOX_DELIVERY_SENDING,
-                                INBOX_DELIVERY_UNDELIVERED));
+    CHECK(inbox_delivery_moves(INBOX_DELIVERY_QUEUED,
+                               INBOX_DELIVERY_SENDING));
+    CHECK(inbox_delivery_moves(INBOX_DELIVERY_QUEUED,
+                               INBOX_DELIVERY_DELIVERED));
+    CHECK(inbox_delivery_moves(INBOX_DELIVERY_SENT,
+                               INBOX_DELIVERY_FAILED));
+    CHECK(inbox_delivery_moves(INBOX_DELIVERY_SENDING,
+                               INBOX_DELIVERY_UNDELIVERED));
 
     /* a late "sent" never overwrites "delivered"; repeats change nothing */
-    CHECK(!inbox_status_advances(INBOX_DELIVERY_DELIVERED,
-                                 INBOX_DELIVERY_SENT));
-    CHECK(!inbox_status_advances(INBOX_DELIVERY_SENT, INBOX_DELIVERY_SENT));
-    CHECK(!inbox_status_advances(INBOX_DELIVERY_SENT,
-                                 INBOX_DELIVERY_QUEUED));
+    CHECK(!inbox_delivery_moves(INBOX_DELIVERY_DELIVERED,
+                                INBOX_DELIVERY_SENT));
+    CHECK(!inbox_delivery_moves(INBOX_DELIVERY_SENT, INBOX_DELIVERY_SENT));
+    CHECK(!inbox_delivery_moves(INBOX_DELIVERY_SENT,
+                                INBOX_DELIVERY_QUEUED));
 
     /* a final status is final, whatever comes next */
     for (a = INBOX_DELIVERY_DELIVERED; a <= INBOX_DELIVERY_FAILED; a++) {
         CHECK(inbox_delivery_final((inbox_delivery_t) a));
         for (b = INBOX_DELIVERY_QUEUED; b <= INBOX_DELIVERY_FAILED; b++) {
-            CHECK(!inbox_status_advances((inbox_delivery_t) a,
-                                         (inbox_delivery_t) b));
+            CHECK(!inbox_delivery_moves((inbox_delivery_t) a,
+                                        (inbox_delivery_t) b));
         }
     }
 
-    CHECK(inbox_delivery_failed(INBOX_DELIVERY_UNDELIVERED));
-    CHECK(inbox_delivery_failed(INBOX_DELIVERY_FAILED));
-    CHECK(!inbox_delivery_failed(INBOX_DELIVERY_DELIVERED));
+    /* a message the carrier did not deliver gives its credits back */
+    CHECK_INT(inbox_delivery_hold(INBOX_DELIVERY_UNDELIVERED),
+              INBOX_HOLD_RELEASE);
+    CHECK_INT(inbox_delivery_hold(INBOX_DELIVERY_FAILED), INBOX_HOLD_RELEASE);
+    CHECK_INT(inbox_delivery_hold(INBOX_DELIVERY_DELIVERED),
+              INBOX_HOLD_CAPTURE);
 
     CHECK_INT(inbox_delivery_parse("sending", &d), 0);
     CHECK_INT(d, INBOX_DELIVERY_SENDING);

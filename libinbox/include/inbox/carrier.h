@@ -15,7 +15,8 @@
 #include <inbox/model.h>
 
 #define INBOX_PROVIDER_ID_MAX      65     /* a carrier's message id, NUL */
-#define INBOX_CARRIER_CODE_MAX     16     /* a carrier's error code, NUL */
+#define INBOX_CARRIER_CODE_MAX     32     /* an error code (a carrier's or
+                                             outbox.h's), NUL */
 #define INBOX_CARRIER_MESSAGE_MAX  256
 #define INBOX_CARRIER_HEADERS_MAX  4
 /* The most of a carrier's answer that is read: a longer one is not. */
@@ -71,6 +72,7 @@ typedef enum {
 /* A carrier's answer to a send, read.  Plain buffers: nothing to free. */
 typedef struct {
     inbox_send_outcome_t  outcome;
+    inbox_carrier_t       carrier;       /* who answered */
     char                  provider_id[INBOX_PROVIDER_ID_MAX];  /* "" unless
                                                                   accepted */
     inbox_delivery_t      status;        /* ACCEPTED: the carrier's status

@@ -63,6 +63,12 @@ char *inbox_event_contact_updated(int64_t org_seq, const char *epoch,
 char *inbox_event_message_updated(int64_t org_seq, const char *epoch,
     const inbox_message_t *message);
 /* ---- end media ---- */
+/* ---- replies and delivery (issue 7) ---- */
+/* {"type":"message.status","org_seq","epoch","id","conversation_id",
+ * "status","error_code"}: a message's delivery moved. */
+char *inbox_event_message_status(int64_t org_seq, const char *epoch,
+    const inbox_message_t *message);
+/* ---- end replies and delivery ---- */
 
 
 /*
@@ -129,6 +135,17 @@ void inbox_change_add_contact(inbox_change_t *change,
 void inbox_change_media(inbox_change_t *change,
     const inbox_message_t *message);
 /* ---- end media ---- */
+/* ---- replies and delivery (issue 7) ---- */
+/* A reply stored in conversation (as it is after it): message.created
+ * and conversation.updated; the unread total does not move. */
+void inbox_change_reply(inbox_change_t *change,
+    const inbox_message_t *message, const inbox_conversation_t *conversation);
+/* A message's delivery status moved (message as it is now):
+ * message.status.  A repeat or a late report moves nothing and makes no
+ * change at all. */
+void inbox_change_status(inbox_change_t *change,
+    const inbox_message_t *message);
+/* ---- end replies and delivery ---- */
 /* Whether the change carries the organization's unread total, which the
  * backend then gives with inbox_change_set_total before rendering. */
 int inbox_change_wants_total(const inbox_change_t *change);

@@ -159,7 +159,7 @@ typedef struct {
     size_t             media_count;
     inbox_media_t     *media;                /* media_count entries */
     char               status[16];           /* "" for inbound (null) */
-    char               error_code[16];       /* "" when none (null) */
+    char               error_code[32];       /* "" when none (null) */
     unsigned           segments;
     unsigned           credits;
     int64_t            created_at;

@@ -18,6 +18,7 @@
 #include <inbox/model.h>
 #include <inbox/contact.h>
 #include <inbox/settings.h>
+#include <inbox/billing.h>
 
 /* NULL is null; invalid UTF-8 is written repaired (see utf8.h), so no
  * answer or frame ever carries any. */
@@ -67,5 +68,14 @@ char *inbox_render_settings(const inbox_settings_t *settings, size_t *len);
  * "organization":{"id","name","timezone"}}, as POST /api/v1/auth/login
  * and GET /api/v1/me answer. */
 char *inbox_render_account(const inbox_account_t *account, size_t *len);
+
+/* ---- billing (render_billing.c) ---- */
+/* {"active","plan","credits":{"balance","held"}}: GET /api/v1/billing. */
+char *inbox_render_billing(const inbox_billing_t *billing, size_t *len);
+/* {"items":[{"id","kind","credits","balance","held","message_id"|null,
+ * "at"}],"next_cursor"}: the ledger, for the billing role. */
+char *inbox_render_ledger_page(const inbox_ledger_page_t *page,
+    size_t *len);
+/* ---- end billing ---- */
 
 #endif

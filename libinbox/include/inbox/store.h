@@ -36,6 +36,10 @@
 #include <inbox/settings.h>
 #include <inbox/keywords.h>
 #include <inbox/media.h>
+#include <inbox/billing.h>
+#include <inbox/delivery.h>
+#include <inbox/outbox.h>
+#include <inbox/reply.h>
 
 typedef struct inbox_store_s  inbox_store_t;
 
@@ -128,6 +132,7 @@ inbox_status_t inbox_store_tokens_list(inbox_store_t *store,
 inbox_status_t inbox_store_token_revoke(inbox_store_t *store,
     const char *org_id, const char *token_id, const char *token_hash,
     char id[INBOX_ID_MAX], inbox_error_t *err);
+/* Adds credits to the balance, with its ledger entry ("grant"). */
 inbox_status_t inbox_store_credits_grant(inbox_store_t *store,
     const char *org_id, int64_t credits, inbox_error_t *err);
 inbox_status_t inbox_store_billing_set(inbox_store_t *store,
@@ -397,5 +402,112 @@ inbox_status_t inbox_store_media_fetch_failed(inbox_store_t *store,
     const char *message_id, unsigned idx, int64_t retry_at,
     inbox_event_list_t *events, inbox_error_t *err);
 /* ---- end media ---- */
+
+/*
+ * ---- Replies, the outbox and billing (issue 7) ----
+ * (store_sqlite_outbox.c, store_sqlite_billing.c and their MongoDB
+ * twins; the rules are reply.h's, outbox.h's, delivery.h's and
+ * billing.h's)
+ */
+
+/*
+ * Accepts a reply in one transaction: the checks, in this order
+ * (nothing is stored when one fails):
+ *   INBOX_ERR_INVALID (the field)    a malformed reply (inbox_reply_check)
+ *   INBOX_ERR_NOT_FOUND              no such conversation (also another
+ *                                    organization's), or user
+ *   INBOX_ERR_CONTACT_OPTED_OUT      the contact opted out (409)
+ *   INBOX_ERR_BILLING_INACTIVE       billing lapsed (403)
+ *   INBOX_ERR_INSUFFICIENT_CREDITS   the balance is short (402, with
+ *                                    err->needed and err->balance)
+ *   INBOX_ERR_CONFLICT               the organization has no sending
+ *                                    number, or the Idempotency-Key was
+ *                                    used for a different request
+ * then the credits held (the balance drops by reply->credits, what is
+ * held rises; a ledger "hold"), the message (outbound, status queued,
+ * sent_by the user) with its media, an outbox entry (priority reply, due
+ * now), the thread's last message (inbox_conversation_reply), and the
+ * events message.created and conversation.updated.  *result gets the
+ * message and the thread.  Quiet hours never hold a reply.
+ *
+ * A reply with an Idempotency-Key that the organization used before for
+ * the same request (inbox_reply_fingerprint) stores nothing and answers
+ * the first one's message as it is now, result->repeated set: a client's
+ * retry never sends twice.  Only an accepted reply keeps its key: a
+ * refused one may be tried again under it.
+ *
+ * Concurrent replies never spend more than the balance: it never goes
+ * below zero.
+ */
+inbox_status_t inbox_store_reply_accept(inbox_store_t *store,
+    const char *org_id, const inbox_reply_t *reply,
+    inbox_reply_result_t *result, inbox_event_list_t *events,
+    inbox_error_t *err);
+
+/*
+ * For the sender: claims up to max (0: 1; at most INBOX_OUTBOX_CLAIM_MAX)
+ * due entries of every organization, replies first, then the oldest,
+ * each leased until now + lease (0: INBOX_OUTBOX_LEASE_DEFAULT), with
+ * what sending it takes (see inbox_outbox_item_t).  An entry whose
+ * lease ran out without a result comes back interrupted (see outbox.h).
+ * An empty batch when nothing is due.
+ */
+inbox_status_t inbox_store_outbox_claim(inbox_store_t *store, int64_t now,
+    size_t max, int64_t lease, inbox_outbox_batch_t *batch,
+    inbox_error_t *err);
+
+/*
+ * Records what the carrier said about the claimed entry entry_id (its
+ * attempt as claimed), in one transaction: see outbox.h for each outcome.
+ * A status change appends message.status; a hold settled writes its
+ * ledger entry.  *report (may be NULL) says what happened.
+ * INBOX_ERR_NOT_FOUND when no such entry waits (a result recorded
+ * already), INBOX_ERR_CONFLICT when the claim was lost (its lease ran
+ * out and the entry was claimed again), INBOX_ERR_INVALID for an
+ * accepted send without the carrier's id or with a final status.
+ */
+inbox_status_t inbox_store_outbox_result(inbox_store_t *store,
+    const char *entry_id, unsigned attempt, const inbox_send_result_t *result,
+    int64_t now, inbox_send_report_t *report, inbox_event_list_t *events,
+    inbox_error_t *err);
+
+/*
+ * A carrier's status report for the organization's message that the
+ * carrier knows as provider_id, in one transaction: the status moves
+ * only forward (inbox_delivery_moves), error_code (NULL: none) is kept
+ * with it, and a move appends message.status and settles the hold as
+ * inbox_delivery_hold says (a ledger entry).  A repeat or a late report
+ * changes nothing and appends nothing; *changed (may be NULL) says
+ * which.  INBOX_ERR_NOT_FOUND when the organization has no message with
+ * that id from that carrier.
+ */
+inbox_status_t inbox_store_message_status_update(inbox_store_t *store,
+    const char *org_id, inbox_carrier_t carrier, const char *provider_id,
+    inbox_delivery_t status, const char *error_code, int *changed,
+    inbox_event_list_t *events, inbox_error_t *err);
+
+/*
+ * Housekeeping: captures the holds of messages that a carrier took more
+ * than max_age ago (0: INBOX_HOLD_MAX_AGE_DEFAULT) and that no final
+ * status settled, at most INBOX_HOLDS_EXPIRE_MAX a call (call again
+ * while *captured, which may be NULL, says that many), each with its
+ * ledger entry.  Messages still in the outbox keep their holds.
+ */
+#define INBOX_HOLDS_EXPIRE_MAX  500
+inbox_status_t inbox_store_holds_expire(inbox_store_t *store, int64_t now,
+    int64_t max_age, size_t *captured, inbox_error_t *err);
+
+/* The organization's billing as GET /api/v1/billing shows it.
+ * INBOX_ERR_NOT_FOUND when there is no such organization. */
+inbox_status_t inbox_store_billing_get(inbox_store_t *store,
+    const char *org_id, inbox_billing_t *billing, inbox_error_t *err);
+
+/* The organization's ledger, newest first, keyset paginated (cursor
+ * NULL or "" for the first page; limit as inbox_list_limit says).
+ * INBOX_ERR_INVALID (field "cursor") for a cursor this list did not
+ * give, INBOX_ERR_NOT_FOUND for no such organization. */
+inbox_status_t inbox_store_ledger_list(inbox_store_t *store,
+    const char *org_id, const char *cursor, unsigned limit,
+    inbox_ledger_page_t *page, inbox_error_t *err);
 
 #endif

@@ -28,6 +28,7 @@ all:
 
 include libinbox/build.mk
 include ws-server/build.mk
+include sender/build.mk
 include ngx_inbox_module/build.mk
 include tests/build.mk
 include bench/build.mk

@@ -1,30 +1,21 @@
 // The carrier simulator against the real inbox (nginx with the module,
-// SQLite): what a contact texts through it lands in the inbox, so its
-// webhooks are ones the inbox's own signature check accepts.
+// SQLite, the sender): what a contact texts through it lands in the
+// inbox, so its webhooks are ones the inbox's own signature check
+// accepts, and the pictures of an MMS are copied by the sender with the
+// account's credentials.
 
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { uniqueNumber } from '../lib/cluster.mjs';
-import { startCarrierSim } from '../lib/carrier-sim.mjs';
+import { before, test } from 'node:test';
+import { sleep, uniqueNumber } from '../lib/cluster.mjs';
 import { errorLogIsCleanTest, useCluster } from '../lib/fixture.mjs';
 import { api, TWIML_EMPTY } from '../lib/inbox.mjs';
 
-const ctx = useCluster({ orgs: [{ name: 'Simulated Org' }] });
+const ctx = useCluster({ orgs: [{ name: 'Simulated Org' }],
+                         carrierSim: true, sender: true });
 let sim;
 
 before(async () => {
-    const cluster = await ctx.ready;
-    const org = cluster.orgs[0];
-    sim = await startCarrierSim({ config: {
-        inbox: cluster.baseUrl,
-        twilio: { accounts: { [org.accountSid]: org.authToken } },
-        numbers: [{ number: org.number, carrier: 'twilio',
-                    account: org.accountSid }],
-    } });
-});
-
-after(async () => {
-    await sim?.stop();
+    sim = (await ctx.ready).sim;
 });
 
 async function messagesOf(phone) {
@@ -56,27 +47,40 @@ test('a contact\'s SMS through the simulator is accepted and shows in the '
                      ['delivered', 200]);
 });
 
-test('an MMS through the simulator keeps every picture, at URLs the '
-     + 'account\'s credentials fetch', async () => {
+test('an MMS through the simulator keeps every picture: the sender '
+     + 'copies each with the account\'s credentials, and the inbox serves '
+     + 'the copies', async () => {
     const org = ctx.cluster.orgs[0];
     const from = uniqueNumber();
-    const { webhook } = await sim.inbound({
+    const { webhook, message } = await sim.inbound({
         from, body: 'these two', media: ['landscape.png', 'sunset.jpg'] });
     assert.equal(webhook.state, 'delivered');
-    const [m] = await messagesOf(from);
-    assert.deepEqual(m.media.map((x) => x.content_type),
-                     ['image/png', 'image/jpeg']);
+    let media;
+    const deadline = Date.now() + 15000;
+    do {
+        [{ media }] = await messagesOf(from);
+        if (media.every((x) => x.state === 'stored')) {
+            break;
+        }
+        await sleep(100);
+    } while (Date.now() < deadline);
+    assert.deepEqual(media.map((x) => [x.content_type, x.state]),
+                     [['image/png', 'stored'], ['image/jpeg', 'stored']]);
     const auth = `Basic ${Buffer.from(`${org.accountSid}:${org.authToken}`)
         .toString('base64')}`;
-    for (const { url, content_type: type } of m.media) {
-        assert.ok(url.startsWith(sim.url), url);
-        assert.equal((await fetch(url)).status, 401);
-        const got = await fetch(url, { headers: { Authorization: auth } });
-        assert.equal(got.status, 200);
-        assert.equal(got.headers.get('content-type'), type);
-        await got.arrayBuffer();
+    for (const [i, { url, content_type: type }] of media.entries()) {
+        assert.match(url, /^\/media\/[A-Za-z0-9_-]{43}\.(png|jpg)$/);
+        const copy = await fetch(ctx.cluster.url(url));
+        assert.equal(copy.status, 200);
+        assert.equal(copy.headers.get('content-type'), type);
+        /* the same bytes the carrier keeps behind its credentials */
+        const original = await fetch(message.media[i].url,
+                                     { headers: { Authorization: auth } });
+        assert.deepEqual(Buffer.from(await copy.arrayBuffer()),
+                         Buffer.from(await original.arrayBuffer()));
     }
 });
+
 
 test('webhooks signed with another token are refused by the inbox and '
      + 'not retried', async () => {

@@ -1024,7 +1024,8 @@ inbox_status_t
 inbox_store_message_status_update(inbox_store_t *store, const char *org_id,
     inbox_carrier_t carrier, const char *provider_id,
     inbox_delivery_t status, const char *error_code, int *changed,
-    inbox_event_list_t *events, inbox_error_t *err)
+    char contact_id[INBOX_ID_MAX], inbox_event_list_t *events,
+    inbox_error_t *err)
 {
     int  unused;
 
@@ -1033,6 +1034,10 @@ inbox_store_message_status_update(inbox_store_t *store, const char *org_id,
     }
 
     *changed = 0;
+
+    if (contact_id != NULL) {
+        contact_id[0] = '\0';
+    }
 
     if (provider_id == NULL || provider_id[0] == '\0') {
         return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
@@ -1049,7 +1054,7 @@ inbox_store_message_status_update(inbox_store_t *store, const char *org_id,
                                              error_code && error_code[0]
                                              ? error_code : NULL,
                                              inbox_now_ms(), changed,
-                                             events, err);
+                                             contact_id, events, err);
 }
 
 

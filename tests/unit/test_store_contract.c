@@ -4726,7 +4726,7 @@ TEST(statuses_move_forward_once_and_delivery_captures_the_hold)
 {
     int                    changed;
     char                   status[16], code[32];
-    char                   other[INBOX_ID_MAX];
+    char                   other[INBOX_ID_MAX], contact[INBOX_ID_MAX];
     fixture_t              f;
     inbox_error_t          err;
     inbox_event_list_t     events;
@@ -4764,7 +4764,7 @@ TEST(statuses_move_forward_once_and_delivery_captures_the_hold)
     CHECK_INT(inbox_store_message_status_update(f.store, f.org,
                                                 INBOX_CARRIER_TWILIO,
                                                 "SMout1", INBOX_DELIVERY_SENT,
-                                                NULL, &changed, &events,
+                                                NULL, &changed, NULL, &events,
                                                 &err), INBOX_OK);
     CHECK_INT(changed, 1);
     CHECK_INT(events.count, 1);
@@ -4784,26 +4784,31 @@ TEST(statuses_move_forward_once_and_delivery_captures_the_hold)
     /* a late "sending" does not take it back */
     CHECK_INT(inbox_store_message_status_update(f.store, f.org,
                   INBOX_CARRIER_TWILIO, "SMout1", INBOX_DELIVERY_SENDING,
-                  NULL, &changed, &events, &err), INBOX_OK);
+                  NULL, &changed, NULL, &events, &err), INBOX_OK);
     CHECK_INT(changed, 0);
     CHECK_INT(events.count, 1);
 
-    /* delivered, then a late sent and a repeat: only delivered moves */
+    /* delivered, then a late sent and a repeat: only delivered moves;
+     * each names the message's contact, moved or not */
+    contact[0] = '\0';
     CHECK_INT(inbox_store_message_status_update(f.store, f.org,
                   INBOX_CARRIER_TWILIO, "SMout1", INBOX_DELIVERY_DELIVERED,
-                  NULL, &changed, &events, &err), INBOX_OK);
+                  NULL, &changed, contact, &events, &err), INBOX_OK);
     CHECK_INT(changed, 1);
+    CHECK_STR(contact, a.conversation.contact.id);
+    contact[0] = '\0';
     CHECK_INT(inbox_store_message_status_update(f.store, f.org,
                   INBOX_CARRIER_TWILIO, "SMout1", INBOX_DELIVERY_SENT,
-                  NULL, &changed, &events, &err), INBOX_OK);
+                  NULL, &changed, contact, &events, &err), INBOX_OK);
     CHECK_INT(changed, 0);
+    CHECK_STR(contact, a.conversation.contact.id);
     CHECK_INT(inbox_store_message_status_update(f.store, f.org,
                   INBOX_CARRIER_TWILIO, "SMout1", INBOX_DELIVERY_DELIVERED,
-                  NULL, &changed, &events, &err), INBOX_OK);
+                  NULL, &changed, NULL, &events, &err), INBOX_OK);
     CHECK_INT(changed, 0);
     CHECK_INT(inbox_store_message_status_update(f.store, f.org,
                   INBOX_CARRIER_TWILIO, "SMout1", INBOX_DELIVERY_FAILED,
-                  "30003", &changed, &events, &err), INBOX_OK);
+                  "30003", &changed, NULL, &events, &err), INBOX_OK);
     CHECK_INT(changed, 0);
     CHECK_INT(events.count, 2);
     status_of(&f, alice.conversation_id, a.message.id, status, code);
@@ -4815,13 +4820,16 @@ TEST(statuses_move_forward_once_and_delivery_captures_the_hold)
     /* another organization, another carrier, another id: not found */
     CHECK_INT(inbox_store_message_status_update(f.store, other,
                   INBOX_CARRIER_TWILIO, "SMout1", INBOX_DELIVERY_FAILED,
-                  NULL, &changed, &events, &err), INBOX_ERR_NOT_FOUND);
+                  NULL, &changed, NULL, &events, &err), INBOX_ERR_NOT_FOUND);
     CHECK_INT(inbox_store_message_status_update(f.store, f.org,
                   INBOX_CARRIER_TELNYX, "SMout1", INBOX_DELIVERY_FAILED,
-                  NULL, &changed, &events, &err), INBOX_ERR_NOT_FOUND);
+                  NULL, &changed, NULL, &events, &err), INBOX_ERR_NOT_FOUND);
+    strcpy(contact, "stale");
     CHECK_INT(inbox_store_message_status_update(f.store, f.org,
                   INBOX_CARRIER_TWILIO, "SMnope", INBOX_DELIVERY_FAILED,
-                  NULL, &changed, &events, &err), INBOX_ERR_NOT_FOUND);
+                  NULL, &changed, contact, &events, &err),
+              INBOX_ERR_NOT_FOUND);
+    CHECK_STR(contact, "");
     CHECK_INT(events.count, 2);
 
     inbox_reply_result_free(&a);
@@ -4865,12 +4873,12 @@ TEST(a_failure_releases_the_hold_and_a_late_success_changes_nothing)
      * is back */
     CHECK_INT(inbox_store_message_status_update(f.store, f.org,
                   INBOX_CARRIER_TELNYX, "40318c1e",
-                  INBOX_DELIVERY_UNDELIVERED, "30003", &changed, &events,
+                  INBOX_DELIVERY_UNDELIVERED, "30003", &changed, NULL, &events,
                   &err), INBOX_OK);
     CHECK_INT(changed, 1);
     CHECK_INT(inbox_store_message_status_update(f.store, f.org,
                   INBOX_CARRIER_TELNYX, "40318c1e", INBOX_DELIVERY_SENT,
-                  NULL, &changed, &events, &err), INBOX_OK);
+                  NULL, &changed, NULL, &events, &err), INBOX_OK);
     CHECK_INT(changed, 0);
     CHECK_INT(events.count, 2);
     status_of(&f, alice.conversation_id, a.message.id, status, code);
@@ -4890,7 +4898,7 @@ TEST(a_failure_releases_the_hold_and_a_late_success_changes_nothing)
     CHECK_INT(balance_of(&f, f.org), 4);
     CHECK_INT(inbox_store_message_status_update(f.store, f.org,
                   INBOX_CARRIER_TELNYX, "40318c1f", INBOX_DELIVERY_FAILED,
-                  "40001", &changed, &events, &err), INBOX_OK);
+                  "40001", &changed, NULL, &events, &err), INBOX_OK);
     CHECK_INT(changed, 1);
     CHECK_INT(balance_of(&f, f.org), 4);
     CHECK(ledger_balances(&f, f.org));
@@ -5092,7 +5100,7 @@ TEST(a_hold_without_a_final_status_is_captured_after_its_time)
     CHECK_INT(captured, 0);
     CHECK_INT(inbox_store_message_status_update(f.store, f.org,
                   INBOX_CARRIER_TWILIO, "SMquiet", INBOX_DELIVERY_FAILED,
-                  NULL, NULL, NULL, &err), INBOX_OK);
+                  NULL, NULL, NULL, NULL, &err), INBOX_OK);
     CHECK_INT(balance_of(&f, f.org), 3);
     CHECK(ledger_balances(&f, f.org));
 

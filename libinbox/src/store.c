@@ -1049,6 +1049,16 @@ inbox_store_message_status_update(inbox_store_t *store, const char *org_id,
                                      "unknown delivery status");
     }
 
+    /* the carrier's "the contact opted out" is said as a refused send
+     * says it */
+    if (error_code != NULL
+        && strcmp(error_code, carrier == INBOX_CARRIER_TELNYX
+                              ? INBOX_TELNYX_OPTED_OUT
+                              : INBOX_TWILIO_OPTED_OUT) == 0)
+    {
+        error_code = INBOX_SEND_ERROR_OPTED_OUT;
+    }
+
     return store->ops->message_status_update(store, org_id, carrier,
                                              provider_id, status,
                                              error_code && error_code[0]

@@ -4832,6 +4832,22 @@ TEST(statuses_move_forward_once_and_delivery_captures_the_hold)
     CHECK_STR(contact, "");
     CHECK_INT(events.count, 2);
 
+    /* the carrier's "opted out" in a report: said as a refused send says
+     * it, and the contact named for the caller to opt out */
+    inbox_reply_result_free(&a);
+    CHECK_INT(reply(&f, alice.conversation_id, "again", NULL, &a, NULL,
+                    NULL), INBOX_OK);
+    snprintf(res.provider_id, sizeof(res.provider_id), "SMout2");
+    CHECK_INT(send_one(&f, inbox_now_ms(), &res, &report, &events), 0);
+    CHECK_INT(inbox_store_message_status_update(f.store, f.org,
+                  INBOX_CARRIER_TWILIO, "SMout2", INBOX_DELIVERY_FAILED,
+                  "21610", &changed, contact, &events, &err), INBOX_OK);
+    CHECK_INT(changed, 1);
+    CHECK_STR(contact, a.conversation.contact.id);
+    status_of(&f, alice.conversation_id, a.message.id, status, code);
+    CHECK_STR(status, "failed");
+    CHECK_STR(code, INBOX_SEND_ERROR_OPTED_OUT);
+
     inbox_reply_result_free(&a);
     inbox_event_list_free(&events);
     fixture_close(&f);

@@ -475,7 +475,9 @@ inbox_status_t inbox_store_outbox_result(inbox_store_t *store,
  * A carrier's status report for the organization's message that the
  * carrier knows as provider_id, in one transaction: the status moves
  * only forward (inbox_delivery_moves), error_code (NULL: none) is kept
- * with it, and a move appends message.status and settles the hold as
+ * with it (the carrier's opt-out code, Twilio 21610 or Telnyx 40300, as
+ * INBOX_SEND_ERROR_OPTED_OUT, as a refused send says it), and a move
+ * appends message.status and settles the hold as
  * inbox_delivery_hold says (a ledger entry).  A repeat or a late report
  * changes nothing and appends nothing; *changed (may be NULL) says
  * which.  contact_id (may be NULL) gets the message's contact, moved or

@@ -146,6 +146,22 @@ static const ngx_http_inbox_api_route_t  ngx_http_inbox_api_routes[] = {
     { NGX_HTTP_POST, "media", USER, BINARY(0, NULL),
       ngx_http_inbox_media_upload },
 
+    /* ---- sending and billing (ngx_http_inbox_send.c) ---- */
+    { NGX_HTTP_POST, "conversations/*/messages", USER,
+      JSON(NGX_HTTP_INBOX_SEND_BODY_MAX),
+      ngx_http_inbox_message_send },
+
+    { NGX_HTTP_POST, "messages/estimate", USER,
+      JSON(NGX_HTTP_INBOX_SEND_BODY_MAX),
+      ngx_http_inbox_message_estimate },
+
+    { NGX_HTTP_GET, "billing", USER, NOBODY,
+      ngx_http_inbox_billing_get },
+
+    { NGX_HTTP_GET, "billing/ledger", BILLING, NOBODY,
+      ngx_http_inbox_ledger_list },
+    /* ---- end sending and billing ---- */
+
     { 0, NULL, 0, 0, 0, NULL, NULL }
 };
 

@@ -198,4 +198,25 @@ ngx_int_t ngx_http_inbox_settings_update(ngx_http_request_t *r,
     ngx_http_inbox_api_t *api, ngx_str_t *id);
 
 
+/* ---- sending and billing (ngx_http_inbox_send.c) ---- */
+/* A reply's or an estimate's JSON: 1600 characters, each as a "\uXXXX"
+ * pair at worst (12 bytes), and ten media ids. */
+#define NGX_HTTP_INBOX_SEND_BODY_MAX  (32 * 1024)
+
+/* POST conversations/{id}/messages: a reply, with an optional
+ * Idempotency-Key header. */
+ngx_int_t ngx_http_inbox_message_send(ngx_http_request_t *r,
+    ngx_http_inbox_api_t *api, ngx_str_t *id);
+/* POST messages/estimate: segments, characters and credits of a draft. */
+ngx_int_t ngx_http_inbox_message_estimate(ngx_http_request_t *r,
+    ngx_http_inbox_api_t *api, ngx_str_t *id);
+/* GET billing (anyone of the organization), GET billing/ledger (a
+ * billing user). */
+ngx_int_t ngx_http_inbox_billing_get(ngx_http_request_t *r,
+    ngx_http_inbox_api_t *api, ngx_str_t *id);
+ngx_int_t ngx_http_inbox_ledger_list(ngx_http_request_t *r,
+    ngx_http_inbox_api_t *api, ngx_str_t *id);
+/* ---- end sending and billing ---- */
+
+
 #endif /* _NGX_HTTP_INBOX_API_H_INCLUDED_ */

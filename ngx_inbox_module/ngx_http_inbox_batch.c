@@ -31,6 +31,9 @@ typedef struct {
     ngx_http_inbox_item_t   **items;       /* the batch in flight */
     ngx_uint_t                nitems;
     unsigned                  in_flight:1;
+    /* keyword answers the batch could not queue, logged in the loop */
+    ngx_uint_t                notices_failed;
+    inbox_error_t             notice_error;
 } ngx_http_inbox_batch_t;
 
 
@@ -60,6 +63,7 @@ ngx_http_inbox_batch_init(ngx_cycle_t *cycle, ngx_uint_t batch_size)
     batch->size = batch_size;
     batch->nitems = 0;
     batch->in_flight = 0;
+    batch->notices_failed = 0;
 
     batch->items = ngx_palloc(cycle->pool,
                               batch_size * sizeof(ngx_http_inbox_item_t *));
@@ -299,6 +303,10 @@ ngx_http_inbox_batch_ingest(ngx_http_inbox_batch_t *batch,
 
     if (rc == INBOX_OK) {
         ngx_http_inbox_events_send(&events);
+
+        /* keyword answers, images to copy: the sender's work */
+        batch->notices_failed = ngx_http_inbox_inbound_stored(store, msgs,
+                                    results, n, &batch->notice_error);
     }
 
     inbox_event_list_free(&events);
@@ -316,6 +324,13 @@ ngx_http_inbox_batch_event_handler(ngx_event_t *ev)
     ngx_http_inbox_batch_t  *batch = ev->data;
 
     batch->in_flight = 0;
+
+    if (batch->notices_failed) {
+        ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
+                      "inbox: %ui keyword answers were not queued: %s",
+                      batch->notices_failed, batch->notice_error.message);
+        batch->notices_failed = 0;
+    }
 
     n = batch->nitems;
     batch->nitems = 0;

@@ -84,6 +84,17 @@ ngx_int_t ngx_http_inbox_sender_open(ngx_cycle_t *cycle, ngx_str_t *path);
 void ngx_http_inbox_sender_close(void);
 void ngx_http_inbox_sender_wake(void);
 
+/* ---- a stored inbound batch (ngx_http_inbox_notice.c) ---- */
+/* In the batch's pool thread, after its commit: queues the one free text
+ * each new keyword message asks for (opted out or back in by it, HELP)
+ * and wakes the sender when something waits for it (a notice, images to
+ * copy).  Returns how many notices could not be queued, the last one's
+ * reason in err. */
+ngx_uint_t ngx_http_inbox_inbound_stored(inbox_store_t *store,
+    const inbox_inbound_t *msgs, const inbox_ingest_result_t *results,
+    ngx_uint_t n, inbox_error_t *err);
+/* ---- end a stored inbound batch ---- */
+
 /* After a batch is stored: housekeeping in a pool thread, at most once a
  * second (ngx_http_inbox_maintain.c). */
 void ngx_http_inbox_maintain_after_write(ngx_thread_pool_t *tp);

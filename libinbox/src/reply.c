@@ -82,21 +82,30 @@ inbox_reply_check(const inbox_reply_t *reply, inbox_error_t *err)
     key = reply->idempotency_key;
 
     if (key != NULL && key[0] != '\0') {
-        len = strlen(key);
+        return inbox_reply_key_check(key, strlen(key), err);
+    }
 
-        for (i = 0; i < len; i++) {
-            if (key[i] < '!' || key[i] > '~') {
-                break;
-            }
-        }
+    return INBOX_OK;
+}
 
-        if (len > INBOX_IDEMPOTENCY_KEY_MAX || i < len) {
-            return inbox_error_set_field(err, INBOX_ERR_INVALID,
-                                         "idempotency_key",
-                                         "An Idempotency-Key is 1 to %d "
-                                         "printable ASCII characters.",
-                                         INBOX_IDEMPOTENCY_KEY_MAX);
+
+inbox_status_t
+inbox_reply_key_check(const char *key, size_t len, inbox_error_t *err)
+{
+    size_t  i;
+
+    for (i = 0; i < len; i++) {
+        if (key[i] < '!' || key[i] > '~') {
+            break;
         }
+    }
+
+    if (len == 0 || len > INBOX_IDEMPOTENCY_KEY_MAX || i < len) {
+        return inbox_error_set_field(err, INBOX_ERR_INVALID,
+                                     "idempotency_key",
+                                     "An Idempotency-Key is 1 to %d "
+                                     "printable ASCII characters.",
+                                     INBOX_IDEMPOTENCY_KEY_MAX);
     }
 
     return INBOX_OK;

@@ -57,7 +57,7 @@ inbox_sms_encoding_name(inbox_sms_encoding_t encoding)
 void
 inbox_segments_count(const char *body, size_t len, inbox_segments_t *out)
 {
-    size_t                    off, start, end;
+    size_t                    off, start, end, first;
     int32_t                   next;
     UText                    *text;
     UChar32                   c;
@@ -68,11 +68,14 @@ inbox_segments_count(const char *body, size_t len, inbox_segments_t *out)
 
     memset(out, 0, sizeof(*out));
     out->encoding = INBOX_SMS_GSM7;
+    first = len;
 
     for (off = 0; off < len; out->code_points++) {
+        start = off;
         c = inbox_segments_next(body, len, &off);
-        if (inbox_gsm7_septets(c) == 0) {
+        if (inbox_gsm7_septets(c) == 0 && out->encoding == INBOX_SMS_GSM7) {
             out->encoding = INBOX_SMS_UCS2;
+            first = start;
         }
     }
 
@@ -117,6 +120,11 @@ inbox_segments_count(const char *body, size_t len, inbox_segments_t *out)
 
         out->characters++;
         out->units += cost;
+
+        if (start <= first && first < off) {
+            out->first_ucs2 = start;
+            out->first_ucs2_len = off - start;
+        }
 
         inbox_segments_place(&p, body, start, off, cost);
     }

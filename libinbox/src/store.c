@@ -9,6 +9,7 @@
 #include <inbox/clock.h>
 #include <inbox/phone.h>
 #include <inbox/search.h>
+#include <inbox/segments.h>
 #include <inbox/store.h>
 #include "store_backend.h"
 
@@ -1087,6 +1088,49 @@ inbox_store_holds_expire(inbox_store_t *store, int64_t now, int64_t max_age,
     return store->ops->holds_expire(store, now - max_age, now,
                                     INBOX_HOLDS_EXPIRE_MAX, captured, err);
 }
+
+
+/* ---- notices: a keyword's answer ---- */
+
+/* What may be sent and its segments are segments.h's to say; a notice
+ * costs nothing, so no credits are counted. */
+inbox_status_t
+inbox_store_outbox_notice(inbox_store_t *store, const char *org_id,
+    const char *conversation_id, const char *from, const char *body,
+    inbox_reply_result_t *result, inbox_event_list_t *events,
+    inbox_error_t *err)
+{
+    size_t            len;
+    inbox_status_t    status;
+    inbox_segments_t  seg;
+
+    memset(result, 0, sizeof(inbox_reply_result_t));
+
+    if (body == NULL) {
+        body = "";
+    }
+
+    len = strlen(body);
+
+    status = inbox_message_check(body, len, 0, err);
+    if (status != INBOX_OK) {
+        return status;
+    }
+
+    if (conversation_id == NULL || conversation_id[0] == '\0') {
+        return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
+                               "no such conversation");
+    }
+
+    inbox_segments_count(body, len, &seg);
+
+    return store->ops->outbox_notice(store, org_id, conversation_id,
+                                     from && from[0] ? from : NULL, body,
+                                     seg.segments, inbox_now_ms(), result,
+                                     events, err);
+}
+
+/* ---- end notices ---- */
 
 
 inbox_status_t

@@ -317,6 +317,16 @@
       (inbox_store_t *store, const char *org_id, const char *cursor,          \
        unsigned limit, inbox_ledger_page_t *page, inbox_error_t *err),        \
       (store, org_id, cursor, limit, page, err))                              \
+    /* ---- notices: a keyword's answer; body checked and segments            \
+     * counted by store.c (segments.h), from NULL for the first number;       \
+     * result zeroed ---- */                                                  \
+    X(RULED, outbox_notice,                                                   \
+      (inbox_store_t *store, const char *org_id,                              \
+       const char *conversation_id, const char *from, const char *body,       \
+       unsigned segments, int64_t now, inbox_reply_result_t *result,          \
+       inbox_event_list_t *events, inbox_error_t *err),                       \
+      (store, org_id, conversation_id, from, body, segments, now, result,     \
+       events, err))                                                          \
     /* ---- end replies, the outbox and billing ---- */
 
 

@@ -219,6 +219,127 @@ failed:
 }
 
 
+/*
+ * ---- notices: a keyword's answer (see inbox_store_outbox_notice) ----
+ * The writes of a reply after its hold (the message, the thread, the
+ * events, the outbox entry last), with none of its checks and no hold:
+ * reads the thread (its contact's number) and the sending number only.
+ */
+inbox_status_t
+inbox_mongo_outbox_notice(inbox_store_t *store, const char *org_id,
+    const char *conversation_id, const char *from, const char *body,
+    unsigned segments, int64_t now, inbox_reply_result_t *result,
+    inbox_event_list_t *events, inbox_error_t *err)
+{
+    int                   found;
+    bson_t                doc, batch;
+    bson_t               *filter;
+    bson_oid_t            message;
+    inbox_reply_t         notice;
+    inbox_status_t        rc;
+    inbox_mongo_reply_t   r;
+    inbox_mongo_store_t  *ms = (inbox_mongo_store_t *) store;
+
+    memset(&r, 0, sizeof(inbox_mongo_reply_t));
+
+    now = inbox_mongo_now(ms);
+
+    rc = inbox_mongo_ids(org_id, &r.org, conversation_id, &r.conversation,
+                         err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    rc = inbox_mongo_ensure_indexes(ms, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    rc = inbox_mongo_find_one(ms, "conversations",
+                              BCON_NEW("_id", BCON_OID(&r.conversation),
+                                       "org_id", BCON_OID(&r.org)),
+                              NULL, &doc, &found, err);
+
+    if (rc == INBOX_OK && !found) {
+        rc = inbox_error_set(err, INBOX_ERR_NOT_FOUND,
+                             "No such conversation.");
+    }
+
+    if (rc == INBOX_OK) {
+        inbox_mongo_parse_conversation(&doc, &result->conversation);
+
+        /* a contact's number never changes: the thread's copy will do */
+        snprintf(r.to, sizeof(r.to), "%s", result->conversation.contact.phone);
+
+        if (inbox_mongo_parse_id(result->conversation.contact.id, &r.contact)
+            != 0)
+        {
+            rc = inbox_error_set(err, INBOX_ERR_INTERNAL,
+                                 "A stored conversation has no contact.");
+        }
+    }
+
+    bson_destroy(&doc);
+
+    if (rc != INBOX_OK) {
+        goto failed;
+    }
+
+    /* the number the keyword came to, else the organization's first */
+    filter = from != NULL ? BCON_NEW("org_id", BCON_OID(&r.org),
+                                     "e164", BCON_UTF8(from))
+                          : BCON_NEW("org_id", BCON_OID(&r.org));
+
+    rc = inbox_mongo_run_cursor(ms,
+        BCON_NEW("find", BCON_UTF8("numbers"),
+                 "filter", BCON_DOCUMENT(filter),
+                 "projection", "{", "e164", BCON_INT32(1), "}",
+                 "sort", "{", "_id", BCON_INT32(1), "}",
+                 "limit", BCON_INT32(1),
+                 "singleBatch", BCON_BOOL(true)),
+        &batch, err);
+    bson_destroy(filter);
+
+    if (rc == INBOX_OK) {
+        inbox_mongo_get_str(&batch, "0.e164", r.from, sizeof(r.from));
+
+        if (r.from[0] == '\0') {
+            rc = inbox_error_set(err, INBOX_ERR_CONFLICT,
+                                 "This organization has no such number to "
+                                 "send from.");
+        }
+    }
+
+    bson_destroy(&batch);
+
+    if (rc != INBOX_OK) {
+        goto failed;
+    }
+
+    memset(&notice, 0, sizeof(inbox_reply_t));
+    notice.conversation_id = conversation_id;
+    notice.body = body;
+    notice.segments = segments;
+    notice.credits = 0;
+
+    inbox_mongo_new_id(ms, &message);
+
+    rc = inbox_mongo_reply_store(ms, &r, &notice, &message, now, result,
+                                 events, err);
+    if (rc == INBOX_OK) {
+        return INBOX_OK;
+    }
+
+failed:
+
+    inbox_reply_result_free(result);
+    memset(result, 0, sizeof(inbox_reply_result_t));
+
+    return rc;
+}
+/* ---- end notices ---- */
+
+
 /* A key used before: the same request gets its message as it is now, a
  * different one is a conflict. */
 static inbox_status_t
@@ -540,7 +661,8 @@ inbox_mongo_reply_store(inbox_mongo_store_t *ms, inbox_mongo_reply_t *r,
     BSON_APPEND_NULL(&doc, "error_code");
     BSON_APPEND_INT32(&doc, "segments", (int32_t) reply->segments);
     BSON_APPEND_INT32(&doc, "credits", (int32_t) reply->credits);
-    BSON_APPEND_BOOL(&doc, "held", true);
+    /* a message that costs nothing (a notice) holds nothing */
+    BSON_APPEND_BOOL(&doc, "held", reply->credits > 0);
     BSON_APPEND_NULL(&doc, "submitted_at");
 
     if (r->has_user) {

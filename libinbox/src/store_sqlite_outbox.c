@@ -160,6 +160,129 @@ undone:
 }
 
 
+/* ---- notices: a keyword's answer (see inbox_store_outbox_notice) ---- */
+
+/*
+ * The message a reply is, at no cost and with none of a reply's checks
+ * (the contact may just have opted out: this is the one confirmation the
+ * rules allow), from the number the keyword came to.
+ */
+inbox_status_t
+inbox_sqlite_outbox_notice(inbox_store_t *store, const char *org_id,
+    const char *conversation_id, const char *from, const char *body,
+    unsigned segments, int64_t now, inbox_reply_result_t *result,
+    inbox_event_list_t *events, inbox_error_t *err)
+{
+    int                   rc;
+    char                  number[INBOX_PHONE_MAX];
+    char                  org_text[INBOX_ID_MAX];
+    int64_t               org, conversation;
+    sqlite3_stmt         *stmt;
+    inbox_reply_t         notice;
+    inbox_change_t        change;
+    inbox_status_t        status;
+    inbox_error_t         fallback;
+    inbox_sqlite_conn_t  *conn;
+
+    if (err == NULL) {
+        err = &fallback;
+    }
+
+    memset(&change, 0, sizeof(inbox_change_t));
+
+    if (inbox_sqlite_parse_id(org_id, &org) != 0
+        || inbox_sqlite_parse_id(conversation_id, &conversation) != 0)
+    {
+        return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
+                               "no such conversation");
+    }
+
+    conn = inbox_sqlite_begin_write(store, err);
+    if (conn == NULL) {
+        return err->code;
+    }
+
+    now = inbox_now_ms();
+
+    status = inbox_sqlite_conversation_load(conn, org, conversation,
+                                            &result->conversation, err);
+    if (status != INBOX_OK) {
+        goto failed;
+    }
+
+    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_REPLY_NUMBER,
+        "SELECT e164 FROM numbers WHERE org_id = ?1"
+        " AND (?2 IS NULL OR e164 = ?2) ORDER BY id LIMIT 1", err);
+    if (stmt == NULL) {
+        status = err->code;
+        goto failed;
+    }
+
+    sqlite3_bind_int64(stmt, 1, org);
+    inbox_sqlite_bind_text(stmt, 2, from);
+
+    number[0] = '\0';
+    rc = sqlite3_step(stmt);
+
+    if (rc == SQLITE_ROW) {
+        inbox_sqlite_column_copy(stmt, 0, number, sizeof(number));
+    }
+
+    inbox_sqlite_done(stmt);
+
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        status = inbox_sqlite_fail(conn, rc, err);
+        goto failed;
+    }
+
+    if (number[0] == '\0') {
+        status = inbox_error_set(err, INBOX_ERR_CONFLICT,
+                                 "This organization has no such number to "
+                                 "send from.");
+        goto failed;
+    }
+
+    memset(&notice, 0, sizeof(inbox_reply_t));
+    notice.conversation_id = conversation_id;
+    notice.body = body;
+    notice.segments = segments;
+    notice.credits = 0;
+
+    status = inbox_sqlite_reply_store(conn, org, &notice, "", 0, number, now,
+                                      result, &change, err);
+    if (status != INBOX_OK) {
+        goto failed;
+    }
+
+    status = inbox_sqlite_commit(conn, err);
+    if (status != INBOX_OK) {
+        goto undone;
+    }
+
+    inbox_sqlite_format_id(org, org_text);
+
+    if (inbox_change_push(&change, org_text, events) != 0) {
+        return inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
+    }
+
+    return INBOX_OK;
+
+failed:
+
+    inbox_sqlite_rollback(conn);
+
+undone:
+
+    inbox_change_free(&change);
+    inbox_reply_result_free(result);
+    memset(result, 0, sizeof(inbox_reply_result_t));
+
+    return status;
+}
+
+/* ---- end notices ---- */
+
+
 /* A key used before: the same request gets its message as it is now, a
  * different one is a conflict. */
 static inbox_status_t
@@ -348,10 +471,11 @@ inbox_sqlite_reply_store(inbox_sqlite_conn_t *conn, int64_t org,
     c = &result->conversation;
     conversation = strtoll(c->id, NULL, 10);
 
+    /* a message that costs nothing (a notice) holds nothing */
     stmt = inbox_sqlite_stmt(conn, INBOX_SQL_REPLY_MESSAGE,
         "INSERT INTO messages (org_id, conversation_id, direction, body,"
         " status, segments, credits, created_at, sent_by, held)"
-        " VALUES (?1, ?2, 'outbound', ?3, 'queued', ?4, ?5, ?6, ?7, 1)",
+        " VALUES (?1, ?2, 'outbound', ?3, 'queued', ?4, ?5, ?6, ?7, ?5 > 0)",
         err);
     if (stmt == NULL) {
         return err->code;
@@ -398,16 +522,19 @@ inbox_sqlite_reply_store(inbox_sqlite_conn_t *conn, int64_t org,
 
     /* what was read above still holds (the write lock), but the guard
      * is the UPDATE's own */
-    status = inbox_sqlite_credits_move(conn, org, INBOX_LEDGER_HOLD,
-                                       reply->credits, message, now, &moved,
-                                       err);
-    if (status != INBOX_OK) {
-        return status;
-    }
+    if (reply->credits > 0) {
+        status = inbox_sqlite_credits_move(conn, org, INBOX_LEDGER_HOLD,
+                                           reply->credits, message, now,
+                                           &moved, err);
+        if (status != INBOX_OK) {
+            return status;
+        }
 
-    if (!moved) {
-        return inbox_error_set(err, INBOX_ERR_INTERNAL,
-                               "the balance changed inside a transaction");
+        if (!moved) {
+            return inbox_error_set(err, INBOX_ERR_INTERNAL,
+                                   "the balance changed inside a "
+                                   "transaction");
+        }
     }
 
     stmt = inbox_sqlite_stmt(conn, INBOX_SQL_OUTBOX_ADD,

@@ -139,7 +139,8 @@ test('a contact who texted STOP shows the keyword; START texted in opens '
     await notice.waitFor({ state: 'hidden' });
     assert.equal(await page.locator('#act-optout').isDisabled(), false);
     assert.equal(await page.locator('#act-optout').textContent(), 'Opt out');
-    await page.locator('#messages .message', { hasText: 'START' }).waitFor();
+    await page.locator('#messages .message.inbound',
+        { hasText: 'START' }).waitFor();
 });
 
 test('no page errors and no Content-Security-Policy violations',

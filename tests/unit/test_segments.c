@@ -238,6 +238,51 @@ TEST(cluster_longer_than_a_part_is_cut_between_code_points)
 }
 
 
+/* The character the composer names as what made a body UCS-2: the
+ * whole grapheme cluster of the first code point outside GSM-7. */
+static void
+check_first_ucs2(const char *body, const char *expected)
+{
+    size_t            len;
+    inbox_segments_t  seg;
+
+    inbox_segments_count(body, strlen(body), &seg);
+
+    len = expected ? strlen(expected) : 0;
+
+    if (seg.first_ucs2_len != len
+        || (len && (seg.first_ucs2 + len > strlen(body)
+                    || memcmp(body + seg.first_ucs2, expected, len) != 0)))
+    {
+        fprintf(stderr, "    \"%s\": the first UCS-2 character at %zu, "
+                "%zu bytes; expected \"%s\"\n", body, seg.first_ucs2,
+                seg.first_ucs2_len, expected ? expected : "(none)");
+        check_failed_now = 1;
+    }
+}
+
+
+TEST(first_ucs2_names_what_made_the_body_ucs2)
+{
+    /* GSM-7, escapes included: nothing to name */
+    check_first_ucs2("", NULL);
+    check_first_ucs2("Hello {world} " EURO, NULL);
+
+    check_first_ucs2("it\xe2\x80\x99s", "\xe2\x80\x99");
+    check_first_ucs2("see you " GRIN " later " CYR, GRIN);
+    check_first_ucs2("a`b", "`");
+
+    /* the whole character as a person sees it, not half of it */
+    check_first_ucs2("go " FAMILY "!", FAMILY);
+    check_first_ucs2("ok " THUMB, THUMB);
+    check_first_ucs2("ok " FLAG, FLAG);
+    /* GSM-7 "e" with a combining accent: the accented letter */
+    check_first_ucs2("caf" E_ACUTE_COMBINING " " GRIN, E_ACUTE_COMBINING);
+    /* an invalid byte counts as U+FFFD, outside GSM-7 */
+    check_first_ucs2("a\xff" "b", "\xff");
+}
+
+
 TEST(invalid_utf8_counts_as_replacement)
 {
     inbox_segments_t  seg;

@@ -5251,6 +5251,198 @@ TEST(billing_and_the_ledger_are_each_organizations_own)
 /* ---- end replies, the outbox and billing ---- */
 
 
+/* ---- notices: a keyword's answer (issue 7) ---- */
+
+
+#define NUMBER2  "+15550000003"     /* the test organization's second */
+
+
+TEST(a_keyword_notice_is_queued_free_even_to_an_opted_out_contact)
+{
+    char                   other[INBOX_ID_MAX];
+    fixture_t              f;
+    inbox_error_t          err;
+    inbox_number_t         number;
+    inbox_event_list_t     events;
+    inbox_send_result_t    res;
+    inbox_reply_result_t   result;
+    inbox_outbox_batch_t   batch;
+    inbox_ingest_result_t  stop, retry, theirs;
+    inbox_message_page_t   page;
+    inbox_contact_record_t contact;
+    inbound_t              m;
+    int64_t                seq, balance, held;
+
+    FIXTURE(&f);
+    memset(&events, 0, sizeof(events));
+
+    CHECK_INT(org_add(f.store, "Other", OTHER, other), INBOX_OK);
+
+    /* a second number: the answer goes from the one texted */
+    memset(&number, 0, sizeof(number));
+    snprintf(number.org_id, sizeof(number.org_id), "%s", f.org);
+    snprintf(number.e164, sizeof(number.e164), "%s", NUMBER2);
+    number.carrier = INBOX_CARRIER_TWILIO;
+    number.auth_token = (char *) "secret";
+    CHECK_INT(inbox_store_number_add(f.store, &number, NULL), INBOX_OK);
+
+    /* no credits and billing off: a notice costs nothing all the same */
+    CHECK_INT(inbox_store_billing_set(f.store, f.org, 0, NULL), INBOX_OK);
+
+    inbound_init(&m, "SM1", ALICE, NUMBER2, "STOP", T0);
+    CHECK_INT(inbox_store_inbound_ingest(f.store, &m.in, 1, &stop, NULL,
+                                         NULL), INBOX_OK);
+    CHECK_INT(stop.keyword, INBOX_KEYWORD_OPT_OUT);
+    CHECK_INT(stop.opt_changed, 1);
+    CHECK_STR(stop.org_id, f.org);
+    CHECK_INT(list_count(&f, INBOX_FILTER_UNRESPONDED, NULL), 1);
+
+    /* a carrier's retry of the STOP asks for nothing */
+    CHECK_INT(inbox_store_inbound_ingest(f.store, &m.in, 1, &retry, NULL,
+                                         NULL), INBOX_OK);
+    CHECK_INT(retry.duplicate, 1);
+    CHECK_INT(retry.keyword, INBOX_KEYWORD_NONE);
+    CHECK_INT(retry.opt_changed, 0);
+
+    seq = org_seq(&f, f.org);
+
+    CHECK_INT(inbox_store_outbox_notice(f.store, f.org,
+                                        stop.conversation_id, NUMBER2,
+                                        "Acme: you will get no more "
+                                        "messages. Text START to opt back "
+                                        "in.", &result, &events, &err),
+              INBOX_OK);
+    CHECK(result.message.id[0] != '\0');
+    CHECK_INT(result.repeated, 0);
+    CHECK_STR(result.message.conversation_id, stop.conversation_id);
+    CHECK_INT(result.message.direction, INBOX_OUTBOUND);
+    CHECK_STR(result.message.status, "queued");
+    CHECK_INT(result.message.credits, 0);
+    CHECK_INT(result.message.segments, 1);
+    CHECK_STR(result.message.sent_by, "");
+    CHECK_STR(result.conversation.last_message.id, result.message.id);
+    CHECK(result.conversation.contact.opted_out);
+
+    /* pushed like a reply: message.created, conversation.updated */
+    CHECK_INT(events.count, 2);
+    if (events.count == 2) {
+        CHECK(strstr(events.items[0].json, "\"type\":\"message.created\"")
+              != NULL);
+        CHECK(strstr(events.items[0].json, "\"credits\":0") != NULL);
+        CHECK(strstr(events.items[1].json,
+                     "\"type\":\"conversation.updated\"") != NULL);
+    }
+    CHECK_INT(org_seq(&f, f.org), seq + 2);
+    CHECK_INT(list_count(&f, INBOX_FILTER_UNRESPONDED, NULL), 0);
+
+    /* the thread shows it; the contact stays opted out */
+    CHECK_INT(inbox_store_messages_list(f.store, f.org, stop.conversation_id,
+                                        NULL, 0, &page, NULL), INBOX_OK);
+    CHECK_INT(page.count, 2);
+    if (page.count == 2) {
+        CHECK_STR(page.items[0].id, result.message.id);
+        CHECK_INT(page.items[0].credits, 0);
+        CHECK_STR(page.items[0].sent_by, "");
+    }
+    inbox_message_page_free(&page);
+    CHECK_INT(inbox_store_contact_get(f.store, f.org,
+                                      result.conversation.contact.id,
+                                      &contact, NULL), INBOX_OK);
+    CHECK(contact.opted_out);
+    inbox_contact_record_free(&contact);
+
+    /* nothing spent, nothing held, no ledger entry */
+    CHECK_INT(balance_of(&f, f.org), 0);
+    CHECK_INT(held_of(&f, f.org), 0);
+    CHECK_INT(ledger_walk(&f, f.org, &balance, &held, NULL), 0);
+
+    /* the sender gets it first, from the number texted, to the contact */
+    CHECK_INT(claim(&f, inbox_now_ms(), 10, &batch), 1);
+    if (batch.count == 1) {
+        CHECK_STR(batch.items[0].message.id, result.message.id);
+        CHECK_INT(batch.items[0].priority, INBOX_OUTBOX_REPLY);
+        CHECK_STR(batch.items[0].to, ALICE);
+        CHECK_STR(batch.items[0].number.e164, NUMBER2);
+        CHECK_INT(batch.items[0].message.credits, 0);
+
+        /* refused: failed, and no credits come back from nowhere */
+        memset(&res, 0, sizeof(res));
+        res.outcome = INBOX_SEND_REFUSED;
+        res.carrier = INBOX_CARRIER_TWILIO;
+        CHECK_INT(inbox_store_outbox_result(f.store, batch.items[0].id,
+                                            batch.items[0].attempt, &res,
+                                            inbox_now_ms(), NULL, NULL,
+                                            NULL), INBOX_OK);
+    }
+    inbox_outbox_batch_free(&batch);
+    CHECK_INT(balance_of(&f, f.org), 0);
+    CHECK_INT(held_of(&f, f.org), 0);
+    CHECK_INT(ledger_walk(&f, f.org, &balance, &held, NULL), 0);
+
+    /* a reply to the contact is refused as ever */
+    CHECK_INT(inbox_store_billing_set(f.store, f.org, 1, NULL), INBOX_OK);
+    CHECK_INT(inbox_store_credits_grant(f.store, f.org, 1, NULL), INBOX_OK);
+    inbox_reply_result_free(&result);
+    CHECK_INT(reply(&f, stop.conversation_id, "wait", NULL, &result, NULL,
+                    &err), INBOX_ERR_CONTACT_OPTED_OUT);
+
+    /* without a number named: the organization's first */
+    CHECK_INT(inbox_store_outbox_notice(f.store, f.org,
+                                        stop.conversation_id, NULL,
+                                        "Acme: reply STOP to opt out.",
+                                        &result, NULL, &err), INBOX_OK);
+    CHECK_INT(claim(&f, inbox_now_ms(), 10, &batch), 1);
+    if (batch.count == 1) {
+        CHECK_STR(batch.items[0].number.e164, NUMBER);
+    }
+    inbox_outbox_batch_free(&batch);
+    inbox_reply_result_free(&result);
+
+    inbox_event_list_free(&events);
+    fixture_close(&f);
+
+    /* refusals store nothing */
+    FIXTURE(&f);
+    memset(&events, 0, sizeof(events));
+    CHECK_INT(org_add(f.store, "Other", OTHER, other), INBOX_OK);
+    CHECK_INT(receive(&f, "SM1", ALICE, "HELP", T0, &stop, NULL), INBOX_OK);
+    CHECK_INT(stop.keyword, INBOX_KEYWORD_HELP);
+    inbound_init(&m, "SM2", ALICE, OTHER, "hi", T0);
+    CHECK_INT(inbox_store_inbound_ingest(f.store, &m.in, 1, &theirs, NULL,
+                                         NULL), INBOX_OK);
+    seq = org_seq(&f, f.org);
+
+    CHECK_INT(inbox_store_outbox_notice(f.store, f.org,
+                                        stop.conversation_id, NULL, " \n",
+                                        &result, &events, &err),
+              INBOX_ERR_INVALID);
+    CHECK_STR(err.field, "body");
+    CHECK_INT(inbox_store_outbox_notice(f.store, f.org,
+                                        theirs.conversation_id, NULL, "hi",
+                                        &result, &events, &err),
+              INBOX_ERR_NOT_FOUND);
+    CHECK_INT(inbox_store_outbox_notice(f.store, f.org,
+                                        f.backend->missing_id, NULL, "hi",
+                                        &result, &events, &err),
+              INBOX_ERR_NOT_FOUND);
+    /* another organization's number is none of this one's */
+    CHECK_INT(inbox_store_outbox_notice(f.store, f.org,
+                                        stop.conversation_id, OTHER, "hi",
+                                        &result, &events, &err),
+              INBOX_ERR_CONFLICT);
+    CHECK_STR(result.message.id, "");
+
+    CHECK_INT(events.count, 0);
+    CHECK_INT(org_seq(&f, f.org), seq);
+    CHECK_INT(message_count(&f, stop.conversation_id), 1);
+    CHECK_INT(claim(&f, inbox_now_ms() + HOUR, 10, &batch), 0);
+    inbox_outbox_batch_free(&batch);
+
+    fixture_close(&f);
+}
+/* ---- end notices ---- */
+
+
 /* Every test once per backend: SQLite always, MongoDB when a server is
  * named. */
 /*

@@ -3043,6 +3043,58 @@ TEST(reply_accept)
 }
 
 
+/* ---- notices: a keyword's answer ---- */
+TEST(outbox_notice)
+{
+    fake_t                fake;
+    inbox_error_t         err;
+    inbox_store_t        *store;
+    inbox_event_list_t    events;
+    inbox_reply_result_t  result;
+
+    store = fake_open(&fake);
+    memset(&events, 0, sizeof(events));
+
+    /* no key, no contact, billing or balance read, no hold: the thread,
+     * the number texted, then a reply's writes */
+    fake.replies[0] = REPLY_CONV;
+    fake.replies[1] = REPLY_NUMBER;
+    fake.replies[2] = NULL;                 /* the message */
+    fake.replies[3] = "{\"ok\": 1, \"value\": {\"_id\": " OID(CONV_ID)
+                      ", \"contact\": {\"id\": " OID(CONTACT_ID) ","
+                      " \"phone\": \"+15551234567\"}, \"last_message\":"
+                      " {\"id\": " OID(GEN_1) ", \"direction\":"
+                      " \"outbound\", \"preview\": \"Acme: no more"
+                      " messages.\", \"at\": " DATE(NOW) "},"
+                      " \"unread_count\": 1}}";
+    fake.replies[4] = SEQ;
+
+    CHECK_INT(inbox_store_outbox_notice(store, ORG_ID, CONV_ID, NUMBER_E164,
+                                        "Acme: no more messages.", &result,
+                                        &events, &err), INBOX_OK);
+    CHECK_STR(result.message.id, GEN_1);
+    CHECK_STR(result.message.status, "queued");
+    CHECK_INT(result.message.credits, 0);
+    CHECK_STR(result.message.sent_by, "");
+    CHECK_INT(events.count, 2);
+    golden_check(&fake, "outbox_notice");
+    inbox_reply_result_free(&result);
+    inbox_event_list_free(&events);
+
+    /* a number the organization does not have: nothing written */
+    fake_reset(&fake);
+    fake.replies[0] = REPLY_CONV;
+    CHECK_INT(inbox_store_outbox_notice(store, ORG_ID, CONV_ID,
+                                        "+15550009999", "hi", &result,
+                                        &events, &err), INBOX_ERR_CONFLICT);
+    CHECK_INT(fake.commands, 2);
+    CHECK_INT(events.count, 0);
+
+    fake_close(&fake, store);
+}
+/* ---- end notices ---- */
+
+
 TEST(outbox_claim)
 {
     fake_t                fake;

@@ -19,6 +19,7 @@
 #include <inbox/contact.h>
 #include <inbox/settings.h>
 #include <inbox/billing.h>
+#include <inbox/segments.h>
 
 /* NULL is null; invalid UTF-8 is written repaired (see utf8.h), so no
  * answer or frame ever carries any. */
@@ -77,5 +78,16 @@ char *inbox_render_billing(const inbox_billing_t *billing, size_t *len);
 char *inbox_render_ledger_page(const inbox_ledger_page_t *page,
     size_t *len);
 /* ---- end billing ---- */
+
+/* ---- sending (render_send.c) ---- */
+/* One message, the shape of inbox_json_message: a reply's answer. */
+char *inbox_render_message(const inbox_message_t *m, size_t *len);
+/* The composer's count of body (what inbox_segments_count made of it,
+ * and what it costs): {"encoding":"GSM-7"|"UCS-2","segments",
+ * "characters","remaining","credits","ucs2_because":string|null}, the
+ * last being the character that made body UCS-2 (seg->first_ucs2). */
+char *inbox_render_estimate(const char *body, const inbox_segments_t *seg,
+    unsigned credits, size_t *len);
+/* ---- end sending ---- */
 
 #endif

@@ -58,6 +58,12 @@ void inbox_reply_result_free(inbox_reply_result_t *result);
 inbox_status_t inbox_reply_check(const inbox_reply_t *reply,
     inbox_error_t *err);
 
+/* INBOX_ERR_INVALID naming "idempotency_key" unless key (len bytes, as a
+ * client sent it) is 1 to INBOX_IDEMPOTENCY_KEY_MAX printable ASCII
+ * characters (no space, no control character). */
+inbox_status_t inbox_reply_key_check(const char *key, size_t len,
+    inbox_error_t *err);
+
 /*
  * What the reply says, as SHA-256 hex: its conversation, its sender, its
  * body and its media in order.  A request that comes again with the same

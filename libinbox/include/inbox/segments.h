@@ -64,6 +64,12 @@ typedef struct {
                                            segment (160 or 70 when empty) */
     unsigned              characters;   /* grapheme clusters */
     unsigned              code_points;
+    /* UCS-2: the grapheme cluster holding the first character outside
+     * GSM-7 (what made the body UCS-2, for the composer to name), as
+     * bytes first_ucs2 .. first_ucs2 + first_ucs2_len of the body;
+     * first_ucs2_len is 0 for GSM-7 */
+    size_t                first_ucs2;
+    size_t                first_ucs2_len;
 } inbox_segments_t;
 
 /* "GSM-7" or "UCS-2". */

@@ -513,6 +513,34 @@ inbox_status_t inbox_store_holds_expire(inbox_store_t *store, int64_t now,
 inbox_status_t inbox_store_billing_get(inbox_store_t *store,
     const char *org_id, inbox_billing_t *billing, inbox_error_t *err);
 
+/*
+ * ---- Notices: the one text an inbound keyword is answered with ----
+ *
+ * Queues body (inbox_keyword_reply's text) to the contact of
+ * conversation_id, from the organization's number from (NULL or "": its
+ * first), in one transaction: an outbound message (status queued,
+ * sent_by null, credits 0, nothing held, no ledger entry), its outbox
+ * entry (priority reply, due now), the thread's last message
+ * (inbox_conversation_reply) and the events message.created and
+ * conversation.updated.  *result gets the message and the thread
+ * (result->repeated is 0).
+ *
+ * None of a reply's checks, by design: the contact may just have opted
+ * out (a STOP's confirmation is the one text the rules allow after it,
+ * FCC 24-18), and a notice is free, so neither the balance nor billing
+ * holds it back.  Sending it once is the caller's part: ingest names a
+ * keyword only for a message stored now, never for a carrier's retry.
+ * INBOX_ERR_INVALID (field "body") for an empty or too long body,
+ * INBOX_ERR_NOT_FOUND for no such conversation (also another
+ * organization's), INBOX_ERR_CONFLICT when the organization has no such
+ * number.
+ */
+inbox_status_t inbox_store_outbox_notice(inbox_store_t *store,
+    const char *org_id, const char *conversation_id, const char *from,
+    const char *body, inbox_reply_result_t *result,
+    inbox_event_list_t *events, inbox_error_t *err);
+/* ---- end notices ---- */
+
 /* The organization's ledger, newest first, keyset paginated (cursor
  * NULL or "" for the first page; limit as inbox_list_limit says).
  * INBOX_ERR_INVALID (field "cursor") for a cursor this list did not

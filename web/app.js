@@ -8,7 +8,8 @@
  *
  * Threads are found with the search, the five filters and a list that
  * loads more as it scrolls; they are acted on (star, archive, mark unread,
- * the contact's record) from the mouse or the keyboard.
+ * the contact's record) from the mouse or the keyboard.  Replying is
+ * composer.js's, through window.inboxApp (the end of this file).
  */
 'use strict';
 

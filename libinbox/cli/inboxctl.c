@@ -116,8 +116,9 @@ static const ctl_command_t  ctl_commands[] = {
       "settings set ORG_ID [--business-name NAME] [--support-contact TEXT]\n"
       "        [--timezone TZ] [--quiet-hours HH:MM-HH:MM]   (\"\" is the\n"
       "        default again; prints the settings)" },
-    { "seed-demo", NULL, 0, "public-url", ctl_seed_demo,
-      "seed-demo [--public-url URL]" },
+    { "seed-demo", NULL, 0, "public-url api-base", ctl_seed_demo,
+      "seed-demo [--public-url URL] [--api-base URL]   (--api-base: where\n"
+      "        the demo number's carrier is, e.g. the carrier simulator)" },
 };
 
 #define CTL_NCOMMANDS  (sizeof(ctl_commands) / sizeof(ctl_commands[0]))
@@ -1045,13 +1046,14 @@ ctl_seed_demo(inbox_store_t *store, ctl_words_t *words)
     char             org_id[INBOX_ID_MAX], user_id[INBOX_ID_MAX];
     char             token[INBOX_TOKEN_MAX], password[48], auth_token[33];
     unsigned char    random[18];
-    const char      *public_url;
+    const char      *public_url, *api_base;
     inbox_status_t   rc;
     inbox_error_t    err;
     inbox_number_t   number;
 
     public_url = ctl_option(words, "public-url");
     public_url = public_url ? public_url : DEMO_PUBLIC_URL;
+    api_base = ctl_option(words, "api-base");
     created = 0;
 
     rc = inbox_store_org_find_by_name(store, DEMO_ORG_NAME, org_id, &err);
@@ -1084,6 +1086,7 @@ ctl_seed_demo(inbox_store_t *store, ctl_words_t *words)
         number.carrier = INBOX_CARRIER_TWILIO;
         number.account_sid = DEMO_ACCOUNT_SID;
         number.auth_token = auth_token;
+        number.api_base = (char *) api_base;
 
         if (inbox_store_number_add(store, &number, &err) != INBOX_OK) {
             return ctl_fail(&err);
@@ -1095,6 +1098,24 @@ ctl_seed_demo(inbox_store_t *store, ctl_words_t *words)
     } else {
         snprintf(auth_token, sizeof(auth_token), "%s",
                  number.auth_token ? number.auth_token : "");
+
+        /* the carrier may have moved since (another simulator port) */
+        if (api_base != NULL
+            && (number.api_base == NULL
+                || strcmp(number.api_base, api_base) != 0))
+        {
+            free(number.api_base);
+            number.api_base = strdup(api_base);
+            rc = number.api_base != NULL
+                 ? inbox_store_number_update(store, &number, &err)
+                 : inbox_error_set(&err, INBOX_ERR_INTERNAL,
+                                   "out of memory");
+            if (rc != INBOX_OK) {
+                inbox_number_free(&number);
+                return ctl_fail(&err);
+            }
+        }
+
         inbox_number_free(&number);
     }
 

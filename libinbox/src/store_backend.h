@@ -78,6 +78,10 @@
       (inbox_store_t *store, const inbox_number_t *number,                    \
        inbox_error_t *err),                                                   \
       (store, number, err))                                                   \
+    X(PLAIN, number_update,                                                   \
+      (inbox_store_t *store, const inbox_number_t *number,                    \
+       inbox_error_t *err),                                                   \
+      (store, number, err))                                                   \
     X(PLAIN, number_find,                                                     \
       (inbox_store_t *store, const char *e164, inbox_number_t *number,        \
        inbox_error_t *err),                                                   \

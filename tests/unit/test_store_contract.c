@@ -2063,6 +2063,56 @@ TEST(a_number_cannot_belong_to_two_orgs)
 }
 
 
+/* New credentials or another API base for a number its organization
+ * keeps; another organization cannot touch it. */
+TEST(a_number_takes_new_credentials_from_its_own_org_only)
+{
+    char            other[INBOX_ID_MAX];
+    fixture_t       f;
+    inbox_number_t  number, got;
+
+    FIXTURE(&f);
+
+    CHECK_INT(inbox_store_org_create(f.store, "Other", NULL, other, NULL),
+              INBOX_OK);
+
+    memset(&number, 0, sizeof(number));
+    snprintf(number.org_id, sizeof(number.org_id), "%s", other);
+    snprintf(number.e164, sizeof(number.e164), "%s", NUMBER);
+    number.carrier = INBOX_CARRIER_TWILIO;
+    number.auth_token = "stolen";
+    CHECK_INT(inbox_store_number_update(f.store, &number, NULL),
+              INBOX_ERR_NOT_FOUND);
+
+    snprintf(number.org_id, sizeof(number.org_id), "%s", f.org);
+    number.account_sid = "AC00000000000000000000000000000001";
+    number.auth_token = "rotated";
+    number.api_base = "http://127.0.0.1:8090";
+    CHECK_INT(inbox_store_number_update(f.store, &number, NULL), INBOX_OK);
+
+    CHECK_INT(inbox_store_number_find(f.store, NUMBER, &got, NULL),
+              INBOX_OK);
+    CHECK_STR(got.org_id, f.org);
+    CHECK_STR(got.auth_token, "rotated");
+    CHECK_STR(got.api_base, "http://127.0.0.1:8090");
+    inbox_number_free(&got);
+
+    /* what it no longer has is gone */
+    number.api_base = NULL;
+    CHECK_INT(inbox_store_number_update(f.store, &number, NULL), INBOX_OK);
+    CHECK_INT(inbox_store_number_find(f.store, NUMBER, &got, NULL),
+              INBOX_OK);
+    CHECK(got.api_base == NULL);
+    inbox_number_free(&got);
+
+    snprintf(number.e164, sizeof(number.e164), "+15559990000");
+    CHECK_INT(inbox_store_number_update(f.store, &number, NULL),
+              INBOX_ERR_NOT_FOUND);
+
+    fixture_close(&f);
+}
+
+
 TEST(an_email_cannot_belong_to_two_users)
 {
     char       id[INBOX_ID_MAX];

@@ -553,6 +553,38 @@ TEST(number_add_and_conflict)
 }
 
 
+TEST(number_update_sets_and_unsets)
+{
+    fake_t          fake;
+    inbox_error_t   err;
+    inbox_store_t  *store;
+    inbox_number_t  number;
+
+    store = fake_open(&fake);
+
+    memset(&number, 0, sizeof(number));
+    snprintf(number.org_id, sizeof(number.org_id), "%s", ORG_ID);
+    snprintf(number.e164, sizeof(number.e164), "+15550001111");
+    number.carrier = INBOX_CARRIER_TWILIO;
+    number.account_sid = "AC123";
+    number.auth_token = "rotated";
+
+    fake.replies[0] = CURSOR("{\"_id\": " OID(ORG_ID) "}");
+    fake.replies[1] = "{\"ok\": 1, \"n\": 1, \"nModified\": 1}";
+    CHECK_INT(inbox_store_number_update(store, &number, &err), INBOX_OK);
+    golden_check(&fake, "number_update");
+
+    /* the organization has no such number */
+    fake_reset(&fake);
+    fake.replies[0] = CURSOR("{\"_id\": " OID(ORG_ID) "}");
+    fake.replies[1] = "{\"ok\": 1, \"n\": 0, \"nModified\": 0}";
+    CHECK_INT(inbox_store_number_update(store, &number, &err),
+              INBOX_ERR_NOT_FOUND);
+
+    fake_close(&fake, store);
+}
+
+
 TEST(number_find_parses_the_stored_number)
 {
     fake_t          fake;

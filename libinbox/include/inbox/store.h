@@ -100,6 +100,11 @@ inbox_status_t inbox_store_org_find_by_name(inbox_store_t *store,
 /* INBOX_ERR_CONFLICT when the number already belongs to an organization. */
 inbox_status_t inbox_store_number_add(inbox_store_t *store,
     const inbox_number_t *number, inbox_error_t *err);
+/* Replaces the carrier and credentials of the organization's number
+ * number->e164 (new credentials, another API base): INBOX_ERR_NOT_FOUND
+ * when the organization has no such number. */
+inbox_status_t inbox_store_number_update(inbox_store_t *store,
+    const inbox_number_t *number, inbox_error_t *err);
 /* INBOX_ERR_NOT_FOUND when no organization owns e164. */
 inbox_status_t inbox_store_number_find(inbox_store_t *store,
     const char *e164, inbox_number_t *number, inbox_error_t *err);

@@ -32,6 +32,7 @@ const stopper = uniqueNumber();     // texted STOP
 const changer = uniqueNumber();     // texts STOP while their thread is open
 const pictures = uniqueNumber();    // gets an MMS
 const narrow = uniqueNumber();      // seen at 390 px
+const retrier = uniqueNumber();     // a send whose answer is lost
 // the other organizations' contacts
 const broke = uniqueNumber();
 const lapsed = uniqueNumber();
@@ -136,7 +137,7 @@ before(async () => {
     await inboxctl(cluster.store, 'credits', 'grant', lapsedOrg.id, '10');
     await inboxctl(cluster.store, 'billing', 'set', lapsedOrg.id,
         'inactive');
-    for (const from of [talker, changer, pictures, narrow]) {
+    for (const from of [talker, changer, pictures, narrow, retrier]) {
         await deliverInbound(cluster, { from, body: 'Are you open today?' });
     }
     await deliverInbound(cluster, { from: stopper, body: 'Hi there' });
@@ -262,6 +263,60 @@ async () => {
         assert.equal(await mine.count(), 1);
         assert.equal(await mine.locator('.tick').getAttribute('data-status'),
             'queued');
+    } finally {
+        await p.context().close();
+    }
+});
+
+test('a send whose answer was lost is sent again with the same '
+     + 'Idempotency-Key, and goes once', async () => {
+    const org = ctx.cluster.orgs[0];
+    const p = await newPage();
+    const keys = [];
+    let lose = true;
+    // the first send reaches the server, but its answer never comes back
+    await p.route('**/api/v1/conversations/*/messages', async (route) => {
+        const req = route.request();
+        if (req.method() !== 'POST') {
+            await route.fallback();
+            return;
+        }
+        keys.push(req.headers()['idempotency-key']);
+        if (lose) {
+            lose = false;
+            await route.fetch();
+            await route.abort('connectionreset');
+            return;
+        }
+        await route.fallback();
+    });
+    try {
+        await signIn(p, org);
+        await openThread(p, retrier);
+        const text = p.locator('#composer-text');
+        await text.fill('Only once, please');
+        await text.press('Enter');
+        const error = p.locator('#composer-error');
+        await error.filter({ hasText: /\S/ }).waitFor();
+        assert.match(await error.textContent(), /will not go twice/);
+        assert.equal(await text.inputValue(), 'Only once, please');
+
+        await p.getByRole('button', { name: 'Send' }).click();
+        await p.waitForFunction(() => document.getElementById(
+            'composer-text').value === '');
+        assert.equal(await error.textContent(), '');
+        const mine = p.locator('#messages .message.outbound',
+            { hasText: 'Only once, please' });
+        await mine.waitFor();
+        await p.waitForTimeout(300);
+        assert.equal(await mine.count(), 1);
+
+        assert.equal(keys.length, 2);
+        assert.ok(keys[0] && keys[0] === keys[1],
+            `the keys: ${JSON.stringify(keys)}`);
+        const sent = (await messagesOf(org, retrier)).filter(
+            (m) => m.direction === 'outbound');
+        assert.equal(sent.length, 1, 'stored once');
     } finally {
         await p.context().close();
     }

@@ -45,7 +45,7 @@ async function openThread(phone) {
 // reaches a final status and resolves with the statuses it showed, in
 // order, the tick's text at the end, and the balances the header showed
 // meanwhile.
-async function sendAndWatch(text) {
+async function sendAndWatch(contact, text) {
     await page.locator('#composer-text').fill(text);
     await page.locator('#composer-text').press('Enter');
     const tick = page.locator('#messages .message.outbound',
@@ -70,14 +70,32 @@ async function sendAndWatch(text) {
             }
             if (['delivered', 'undelivered', 'failed'].includes(status)) {
                 done({ seen, balances, text: t.textContent });
-            } else if (Date.now() - started > 15000) {
+            } else if (Date.now() - started > 8000) {
                 fail(new Error('the tick stayed ' + JSON.stringify(seen)));
             } else {
                 setTimeout(look, 30);
             }
         };
         look();
-    }), text);
+    }), text).catch(async (err) => {
+        throw new Error(`${err.message}; ${await whyStuck(contact)}`);
+    });
+}
+
+// Where a message's life stopped, as the carrier simulator saw it.
+async function whyStuck(contact) {
+    const [m] = await ctx.cluster.sim.messages({ contact,
+        direction: 'outbound' });
+    if (!m) {
+        return 'the carrier simulator never got the send';
+    }
+    const hooks = await ctx.cluster.sim.webhooks({ message_id: m.id });
+    return `the carrier's message is ${m.status}; its status callbacks `
+        + 'were answered ' + JSON.stringify(hooks.map((h) => {
+            const last = h.attempts[h.attempts.length - 1];
+            return last && last.response ? last.response.status
+                : h.state;
+        }));
 }
 
 before(async () => {
@@ -121,7 +139,8 @@ after(closeBrowser);
 
 test('a reply\'s ticks move live: queued, sent, delivered', async () => {
     await openThread(happy);
-    const { seen, text } = await sendAndWatch('On my way, ten minutes');
+    const { seen, text } = await sendAndWatch(happy,
+        'On my way, ten minutes');
     assert.deepEqual(seen, ['queued', 'sent', 'delivered']);
     assert.match(text, /Delivered/);
     const [sent] = await ctx.cluster.sim.messages({ contact: happy,
@@ -136,7 +155,7 @@ test('a reply the carrier could not deliver says why, and its credit '
     await ctx.cluster.sim.fail({ type: 'final_status', number: unlucky,
         status: 'undelivered', error_code: 30003 });
     await openThread(unlucky);
-    const { seen, balances, text } = await sendAndWatch(
+    const { seen, balances, text } = await sendAndWatch(unlucky,
         'Did this reach you?');
     assert.deepEqual(seen, ['queued', 'sent', 'undelivered']);
     assert.equal(text.replace(/^\S+ /, ''), 'Not delivered: the phone could '

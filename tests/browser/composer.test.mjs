@@ -513,7 +513,7 @@ async () => {
         await p.locator('#attachment[data-state="ready"]').waitFor();
         await p.locator('#composer-text').fill('Wide '.repeat(80)
             + 'https://example.com/' + 'x'.repeat(200));
-        await waitForCount(p, /segments/);
+        await waitForCount(p, /MMS/);
         await p.locator('#composer-text').press('Enter');
         await p.locator('#messages .message.outbound a.media-thumb img')
             .waitFor();

@@ -150,16 +150,18 @@ test('a reply\'s ticks move live: queued, sent, delivered', async () => {
         .waitFor();
 });
 
-test('a reply the carrier could not deliver says why, and its credit '
-     + 'comes back', async () => {
+// (a hold is released only by a failure before "sent": once sent, the
+// credits are spent whatever comes after)
+test('a reply the carrier could not send says why, and its credit comes '
+     + 'back', async () => {
     await ctx.cluster.sim.fail({ type: 'final_status', number: unlucky,
-        status: 'undelivered', error_code: 30003 });
+        status: 'failed', error_code: 30003 });
     await openThread(unlucky);
     const { seen, balances, text } = await sendAndWatch(unlucky,
         'Did this reach you?');
-    assert.deepEqual(seen, ['queued', 'sent', 'undelivered']);
-    assert.equal(text.replace(/^\S+ /, ''), 'Not delivered: the phone could '
-        + 'not be reached (switched off or out of coverage)');
+    assert.deepEqual(seen, ['queued', 'failed']);
+    assert.equal(text.replace(/^\S+ /, ''), 'Failed: the phone could not '
+        + 'be reached (switched off or out of coverage)');
     // held while on its way, released when it failed: the balance is
     // what it was before the send
     assert.ok(balances.includes(String(CREDITS - 2)),

@@ -10,7 +10,7 @@ import { after, before, test } from 'node:test';
 import { chromium } from 'playwright-core';
 import { inboxctl, uniqueNumber } from '../lib/cluster.mjs';
 import { useCluster, errorLogIsCleanTest } from '../lib/fixture.mjs';
-import { deliverInbound } from '../lib/inbox.mjs';
+import { api, deliverInbound } from '../lib/inbox.mjs';
 import { addUser } from '../lib/session.mjs';
 
 const ctx = useCluster({
@@ -98,6 +98,19 @@ async function whyStuck(contact) {
         }));
 }
 
+// The routes this test needs (estimate, send, billing): a build without
+// them fails here, saying so, rather than by a timeout further on.
+async function needsSendRoutes() {
+    const org = ctx.cluster.orgs[0];
+    for (const [method, path, body] of [
+        ['POST', '/api/v1/messages/estimate', { body: 'x', media_count: 0 }],
+        ['GET', '/api/v1/billing', undefined]]) {
+        const res = await api(ctx.cluster, path, org.token, { method, body });
+        assert.notEqual(res.status, 404, `${method} ${path} answered 404: `
+            + 'this build has no send routes (ngx_http_inbox_send.c)');
+    }
+}
+
 before(async () => {
     const cluster = await ctx.ready;
     const org = cluster.orgs[0];
@@ -138,6 +151,7 @@ async function closeBrowser() {
 after(closeBrowser);
 
 test('a reply\'s ticks move live: queued, sent, delivered', async () => {
+    await needsSendRoutes();
     await openThread(happy);
     const { seen, text } = await sendAndWatch(happy,
         'On my way, ten minutes');
@@ -154,6 +168,7 @@ test('a reply\'s ticks move live: queued, sent, delivered', async () => {
 // credits are spent whatever comes after)
 test('a reply the carrier could not send says why, and its credit comes '
      + 'back', async () => {
+    await needsSendRoutes();
     await ctx.cluster.sim.fail({ type: 'final_status', number: unlucky,
         status: 'failed', error_code: 30003 });
     await openThread(unlucky);

@@ -126,6 +126,19 @@ async function waitForCount(p, re) {
     }
 }
 
+// The routes this test needs (estimate, send, billing): a build without
+// them fails here, saying so, rather than by a timeout further on.
+async function needsSendRoutes() {
+    const org = ctx.cluster.orgs[0];
+    for (const [method, path, body] of [
+        ['POST', '/api/v1/messages/estimate', { body: 'x', media_count: 0 }],
+        ['GET', '/api/v1/billing', undefined]]) {
+        const res = await api(ctx.cluster, path, org.token, { method, body });
+        assert.notEqual(res.status, 404, `${method} ${path} answered 404: `
+            + 'this build has no send routes (ngx_http_inbox_send.c)');
+    }
+}
+
 before(async () => {
     const cluster = await ctx.ready;
     const [org, brokeOrg, lapsedOrg] = cluster.orgs;
@@ -166,6 +179,7 @@ after(closeBrowser);
 
 test('the count follows the draft: GSM-7 is "1 segment", a pasted emoji '
      + 'makes it UCS-2 and says so', async () => {
+    await needsSendRoutes();
     const p = await newPage();
     await p.context().grantPermissions(['clipboard-read',
         'clipboard-write']);
@@ -207,6 +221,7 @@ test('the count follows the draft: GSM-7 is "1 segment", a pasted emoji '
 test('Enter sends (Shift+Enter is a new line): the message is in the '
      + 'thread at once, once, queued; list keys do nothing while typing',
 async () => {
+    await needsSendRoutes();
     const org = ctx.cluster.orgs[0];
     const p = await newPage();
     try {
@@ -270,6 +285,7 @@ async () => {
 
 test('a send whose answer was lost is sent again with the same '
      + 'Idempotency-Key, and goes once', async () => {
+    await needsSendRoutes();
     const org = ctx.cluster.orgs[0];
     const p = await newPage();
     const keys = [];
@@ -324,6 +340,7 @@ test('a send whose answer was lost is sent again with the same '
 
 test('402: without credits the contract\'s message shows, and the draft '
      + 'and its image stay', async () => {
+    await needsSendRoutes();
     const org = ctx.cluster.orgs[1];
     const p = await newPage();
     try {
@@ -355,6 +372,7 @@ test('402: without credits the contract\'s message shows, and the draft '
 
 test('403: with billing inactive the contract\'s message shows and the '
      + 'draft stays; the header says billing is inactive', async () => {
+    await needsSendRoutes();
     const org = ctx.cluster.orgs[2];
     const p = await newPage();
     try {
@@ -456,6 +474,7 @@ test('a file that is not a JPEG, PNG or GIF, or is over 5 MB, is refused '
 
 test('an MMS: the image is previewed, costs 2 credits, and is sent with '
      + 'its thumbnail', async () => {
+    await needsSendRoutes();
     const org = ctx.cluster.orgs[0];
     const before = await balanceOf(org);
     const p = await newPage();
@@ -503,6 +522,7 @@ test('an MMS: the image is previewed, costs 2 credits, and is sent with '
 
 test('at 390 px the composer, its image and its messages fit the screen',
 async () => {
+    await needsSendRoutes();
     const p = await newPage({ width: 390, height: 844 });
     try {
         await signIn(p, ctx.cluster.orgs[0]);

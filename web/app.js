@@ -8,7 +8,8 @@
  *
  * Threads are found with the search, the five filters and a list that
  * loads more as it scrolls; they are acted on (star, archive, mark unread,
- * the contact's record) from the mouse or the keyboard.
+ * the contact's record) from the mouse or the keyboard.  Replying is
+ * composer.js's, through window.inboxApp (the end of this file).
  */
 'use strict';
 
@@ -25,6 +26,7 @@
     const FILTERS = ['all', 'unread', 'unresponded', 'starred', 'archived'];
 
     const $ = (id) => document.getElementById(id);
+    const delivery = window.inboxDelivery;
 
     const els = {
         session: $('session'),
@@ -88,7 +90,8 @@
         openId: null,
         selectedId: null,           /* the keyboard's place in the list */
         selectedIndex: 0,           /* where it was last seen */
-        messageIds: new Set(),      /* messages shown in the open thread */
+        shown: new Map(),           /* id -> message, as the open
+                                       thread shows it */
         olderCursor: null,
         contactId: null,            /* the contact shown in the panel */
         optContact: null,           /* the open thread's contact's record,
@@ -111,26 +114,44 @@
 
     class Unauthenticated extends Error {}
 
+    /* A refusal: the status and the contract's error object (code,
+     * message, and what else it says: field, needed, balance). */
+    class ApiError extends Error {
+        constructor(status, error) {
+            super(error && error.message ? error.message
+                : 'The server answered ' + status);
+            this.status = status;
+            this.code = error && error.code ? error.code : null;
+            this.error = error || {};
+        }
+    }
+
     /* ---- HTTP ---- */
 
     /* The session cookie goes along by itself; every change carries the
      * header the server asks of a cookie-authenticated change (another
-     * site's page cannot send it). */
+     * site's page cannot send it).  options: method, body (sent as
+     * JSON), raw (a Blob sent as it is, with its own type), headers.
+     * A refusal throws ApiError; no answer at all, fetch's TypeError. */
     async function api(path, options = {}) {
         const method = options.method || 'GET';
-        const headers = {};
+        const headers = Object.assign({}, options.headers);
         if (method !== 'GET' && method !== 'HEAD') {
             headers['X-Requested-With'] = 'inbox';
         }
-        if (options.body !== undefined) {
+        let body;
+        if (options.raw !== undefined) {
+            headers['Content-Type'] = options.raw.type;
+            body = options.raw;
+        } else if (options.body !== undefined) {
             headers['Content-Type'] = 'application/json';
+            body = JSON.stringify(options.body);
         }
         const res = await fetch(path, {
             method: method,
             headers: headers,
             credentials: 'same-origin',
-            body: options.body === undefined ? undefined
-                : JSON.stringify(options.body),
+            body: body,
         });
         if (res.status === 401) {
             throw new Unauthenticated();
@@ -142,9 +163,7 @@
             json = null;
         }
         if (!res.ok) {
-            const msg = json && json.error && json.error.message
-                ? json.error.message : 'The server answered ' + res.status;
-            throw new Error(msg);
+            throw new ApiError(res.status, json && json.error);
         }
         return json;
     }
@@ -657,6 +676,7 @@
         els.actStar.classList.toggle('on', Boolean(conv.starred));
         els.actArchive.textContent = conv.archived ? 'Unarchive' : 'Archive';
         showOptout(conv);
+        notify('thread', conv);
     }
 
     /* ---- opt-out: the toolbar's button, and why an opted-out thread's
@@ -802,11 +822,26 @@
         return span;
     }
 
-    /* The open thread shows the message as it is now (its images). */
+    /* The open thread shows the message as it is now (its images); its
+     * delivery as far as it got, whichever came first. */
     function replaceMessage(m) {
-        if (!m || !state.messageIds.has(m.id)) {
+        const old = m ? state.shown.get(m.id) : null;
+        if (!old) {
             return;
         }
+        const now = Object.assign({}, old, m);
+        if (!delivery.moves(old.status, m.status)) {
+            now.status = old.status;
+            now.error_code = old.error_code;
+        }
+        redrawMessage(now);
+    }
+    /* ---- end media ---- */
+
+    /* ---- delivery: an outbound message's ticks (see delivery.js) ---- */
+
+    function redrawMessage(m) {
+        state.shown.set(m.id, m);
         for (const li of els.messages.querySelectorAll('li.message')) {
             if (li.dataset.id === m.id) {
                 li.replaceWith(messageItem(m));
@@ -814,7 +849,16 @@
             }
         }
     }
-    /* ---- end media ---- */
+
+    /* message.status: the ticks move forward, never back (a late frame,
+     * or the answer to the send arriving after the frames). */
+    function moveStatus(ev) {
+        const m = state.shown.get(ev.id);
+        if (m && delivery.moves(m.status, ev.status)) {
+            redrawMessage(Object.assign({}, m, { status: ev.status,
+                error_code: ev.error_code || null }));
+        }
+    }
 
     function messageItem(m) {
         const li = document.createElement('li');
@@ -843,18 +887,25 @@
         time.textContent = messageTime(m.created_at);
         time.title = fullTime(m.created_at);
         meta.appendChild(time);
-        if (m.status) {
-            meta.appendChild(document.createTextNode(' · ' + m.status));
+        if (m.direction === 'outbound' && m.status) {
+            meta.appendChild(document.createTextNode(' · '));
+            meta.appendChild(delivery.tick(m.status, m.error_code));
         }
         li.appendChild(meta);
         return li;
     }
 
+    /* A message the open thread does not show yet; one it shows (the
+     * answer to a send and its message.created frame) moves on at most. */
     function appendMessage(m, atTop) {
-        if (!m || state.messageIds.has(m.id)) {
+        if (!m || !m.id) {
             return;
         }
-        state.messageIds.add(m.id);
+        if (state.shown.has(m.id)) {
+            replaceMessage(m);
+            return;
+        }
+        state.shown.set(m.id, m);
         const li = messageItem(m);
         if (atTop) {
             const first = els.messages.querySelector('.message');
@@ -898,7 +949,7 @@
             }
             if (!older) {
                 els.messages.textContent = '';
-                state.messageIds.clear();
+                state.shown.clear();
             }
             /* newest first from the API; the thread reads top to bottom */
             if (older) {
@@ -944,7 +995,7 @@
         els.actionError.textContent = '';
         fillThreadHeader(conv);
         els.messages.textContent = '';
-        state.messageIds.clear();
+        state.shown.clear();
         if (state.contactId !== null) {
             openContact();
         }
@@ -958,8 +1009,9 @@
         els.threadView.hidden = true;
         els.threadEmpty.hidden = false;
         els.messages.textContent = '';
-        state.messageIds.clear();
+        state.shown.clear();
         closeContact();
+        notify('thread', null);
     }
 
     /* ---- acting on a thread ---- */
@@ -1313,9 +1365,7 @@
             replaceMessage(ev.message);
             break;
         case 'message.status':
-            if (state.messageIds.has(ev.id)) {
-                resync();
-            }
+            moveStatus(ev);
             break;
         case 'contact.updated':
             applyContact(ev.contact);
@@ -1326,6 +1376,7 @@
         default:
             break;
         }
+        notify('event', ev);
     }
 
     function onFrame(data) {
@@ -1349,6 +1400,7 @@
             if (reconnected) {
                 resync();
             }
+            notify('event', ev);
             return;
         }
         if (ev.type === 'presence') {
@@ -1481,6 +1533,7 @@
         connect();
         clearInterval(state.clockTimer);
         state.clockTimer = setInterval(renderList, 30000);
+        notify('session', me);
     }
 
     /* Forgets everything shown; the server's session is already gone or
@@ -1496,6 +1549,7 @@
         closeThread();
         resetView();
         setUnreadTotal(0);
+        notify('session', null);
         showSignIn(message);
     }
 
@@ -1588,6 +1642,46 @@
         }
     }
 
+    /* ---- what composer.js sees of the app ---- */
+
+    const hooks = { session: [], thread: [], event: [] };
+
+    /* session: the signed-in user (/me), null once signed out;
+     * thread: the open thread's conversation whenever it is shown anew
+     * (opened, changed, its contact opted out), null once closed;
+     * event: each realtime frame, after the app applied it. */
+    function notify(kind, detail) {
+        hooks[kind].forEach((fn) => fn(detail));
+    }
+
+    /* A message the open thread should show now (the answer to a send);
+     * shown once, whatever else brings it. */
+    function showMessage(m) {
+        if (m && m.conversation_id === state.openId) {
+            appendMessage(m, false);
+        }
+    }
+
+    /* The conversation as the server has it now (a send refused because
+     * its contact opted out: the thread says so). */
+    async function reloadConversation(id) {
+        try {
+            upsertConversation(await api('/api/v1/conversations/'
+                + encodeURIComponent(id)));
+            renderList();
+        } catch (err) {
+            failed(err);
+        }
+    }
+
+    window.inboxApp = Object.freeze({
+        api: api,
+        failed: failed,
+        showMessage: showMessage,
+        reloadConversation: reloadConversation,
+        on: (kind, fn) => hooks[kind].push(fn),
+    });
+
     els.signinForm.addEventListener('submit', onSignIn);
     els.signOut.addEventListener('click', () => signOut());
     $('back').addEventListener('click', () => {
@@ -1641,5 +1735,6 @@
         }
     });
 
-    resume();
+    /* once every deferred script ran: composer.js hooks in first */
+    document.addEventListener('DOMContentLoaded', resume, { once: true });
 })();

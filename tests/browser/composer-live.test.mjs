@@ -1,0 +1,194 @@
+// A reply's ticks moving live in Debian's Chromium, the whole way: the
+// composer's send, the sender process, the carrier simulator (Twilio's
+// API and its signed status callbacks, slowed so that each step can be
+// seen), the status webhook, and message.status on the page's socket.
+// A failure shows its reason in words, and its released credits come
+// back to the header's balance.
+
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { chromium } from 'playwright-core';
+import { inboxctl, uniqueNumber } from '../lib/cluster.mjs';
+import { useCluster, errorLogIsCleanTest } from '../lib/fixture.mjs';
+import { api, deliverInbound } from '../lib/inbox.mjs';
+import { addUser } from '../lib/session.mjs';
+
+const ctx = useCluster({
+    orgs: [{ name: 'Live Org' }],
+    sender: true,
+    // about a second between the carrier's steps
+    carrierSim: { delays: { sending: [5, 10], sent: [900, 900],
+                            final: [900, 900], duplicate: [10, 20] } },
+});
+const USER = { email: 'sam@live.example', password: 'sam sends replies' };
+const CREDITS = 20;
+const happy = uniqueNumber();
+const unlucky = uniqueNumber();
+
+let browser;
+let page;
+const pageErrors = [];
+const cspViolations = [];
+
+function shown(phone) {
+    const m = /^\+1(\d{3})(\d{3})(\d{4})$/.exec(phone);
+    return `+1 (${m[1]}) ${m[2]}-${m[3]}`;
+}
+
+async function openThread(phone) {
+    await page.locator('#threads > li', { has: page.locator('.row-name',
+        { hasText: shown(phone) }) }).getByRole('button').click();
+    await page.locator('#messages .message').first().waitFor();
+}
+
+// Sends text from the open thread with Enter; watches its tick until it
+// reaches a final status and resolves with the statuses it showed, in
+// order, the tick's text at the end, and the balances the header showed
+// meanwhile.
+async function sendAndWatch(contact, text) {
+    await page.locator('#composer-text').fill(text);
+    await page.locator('#composer-text').press('Enter');
+    const tick = page.locator('#messages .message.outbound',
+        { hasText: text }).locator('.tick');
+    await tick.waitFor();
+    return page.evaluate((body) => new Promise((done, fail) => {
+        const seen = [];
+        const balances = [];
+        const started = Date.now();
+        const look = () => {
+            const li = Array.from(document.querySelectorAll(
+                '#messages .message.outbound')).find((m) =>
+                m.querySelector('.body').textContent === body);
+            const t = li && li.querySelector('.tick');
+            const status = t ? t.dataset.status : null;
+            if (status && seen[seen.length - 1] !== status) {
+                seen.push(status);
+            }
+            const b = document.getElementById('balance-count').textContent;
+            if (balances[balances.length - 1] !== b) {
+                balances.push(b);
+            }
+            if (['delivered', 'undelivered', 'failed'].includes(status)) {
+                done({ seen, balances, text: t.textContent });
+            } else if (Date.now() - started > 8000) {
+                fail(new Error('the tick stayed ' + JSON.stringify(seen)));
+            } else {
+                setTimeout(look, 30);
+            }
+        };
+        look();
+    }), text).catch(async (err) => {
+        throw new Error(`${err.message}; ${await whyStuck(contact)}`);
+    });
+}
+
+// Where a message's life stopped, as the carrier simulator saw it.
+async function whyStuck(contact) {
+    const [m] = await ctx.cluster.sim.messages({ contact,
+        direction: 'outbound' });
+    if (!m) {
+        return 'the carrier simulator never got the send';
+    }
+    const hooks = await ctx.cluster.sim.webhooks({ message_id: m.id });
+    return `the carrier's message is ${m.status}; its status callbacks `
+        + 'were answered ' + JSON.stringify(hooks.map((h) => {
+            const last = h.attempts[h.attempts.length - 1];
+            return last && last.response ? last.response.status
+                : h.state;
+        }));
+}
+
+// The routes this test needs (estimate, send, billing): a build without
+// them fails here, saying so, rather than by a timeout further on.
+async function needsSendRoutes() {
+    const org = ctx.cluster.orgs[0];
+    for (const [method, path, body] of [
+        ['POST', '/api/v1/messages/estimate', { body: 'x', media_count: 0 }],
+        ['GET', '/api/v1/billing', undefined]]) {
+        const res = await api(ctx.cluster, path, org.token, { method, body });
+        assert.notEqual(res.status, 404, `${method} ${path} answered 404: `
+            + 'this build has no send routes (ngx_http_inbox_send.c)');
+    }
+}
+
+before(async () => {
+    const cluster = await ctx.ready;
+    const org = cluster.orgs[0];
+    await addUser(cluster, org, USER.email, USER.password);
+    await inboxctl(cluster.store, 'credits', 'grant', org.id,
+        String(CREDITS));
+    await deliverInbound(cluster, { from: happy, body: 'Where are you?' });
+    await deliverInbound(cluster, { from: unlucky, body: 'Text me back' });
+    browser = await chromium.launch({
+        executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+        args: ['--headless=new', '--no-sandbox', '--disable-gpu',
+               '--disable-quic', '--no-first-run',
+               '--disable-background-networking',
+               '--disable-component-update', '--disable-sync'],
+    });
+    page = await browser.newPage({ viewport: { width: 1200, height: 760 } });
+    page.setDefaultTimeout(10000);
+    page.on('pageerror', (err) => pageErrors.push(err.message));
+    page.on('console', (msg) => {
+        if (/Content Security Policy/i.test(msg.text())) {
+            cspViolations.push(msg.text());
+        }
+    });
+    await page.goto(cluster.url('/'));
+    await page.getByLabel('Email').fill(USER.email);
+    await page.getByLabel('Password').fill(USER.password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.locator('#conn[data-state="live"]').waitFor();
+});
+
+async function closeBrowser() {
+    if (browser) {
+        await browser.close();
+        browser = null;
+    }
+}
+
+after(closeBrowser);
+
+test('a reply\'s ticks move live: queued, sent, delivered', async () => {
+    await needsSendRoutes();
+    await openThread(happy);
+    const { seen, text } = await sendAndWatch(happy,
+        'On my way, ten minutes');
+    assert.deepEqual(seen, ['queued', 'sent', 'delivered']);
+    assert.match(text, /Delivered/);
+    const [sent] = await ctx.cluster.sim.messages({ contact: happy,
+        direction: 'outbound' });
+    assert.equal(sent.body, 'On my way, ten minutes');
+    await page.locator('#balance-count', { hasText: String(CREDITS - 1) })
+        .waitFor();
+});
+
+// (a hold is released only by a failure before "sent": once sent, the
+// credits are spent whatever comes after)
+test('a reply the carrier could not send says why, and its credit comes '
+     + 'back', async () => {
+    await needsSendRoutes();
+    await ctx.cluster.sim.fail({ type: 'final_status', number: unlucky,
+        status: 'failed', error_code: 30003 });
+    await openThread(unlucky);
+    const { seen, balances, text } = await sendAndWatch(unlucky,
+        'Did this reach you?');
+    assert.deepEqual(seen, ['queued', 'failed']);
+    assert.equal(text.replace(/^\S+ /, ''), 'Failed: the phone could not '
+        + 'be reached (switched off or out of coverage)');
+    // held while on its way, released when it failed: the balance is
+    // what it was before the send
+    assert.ok(balances.includes(String(CREDITS - 2)),
+        `the header showed ${JSON.stringify(balances)}`);
+    await page.locator('#balance-count', { hasText: String(CREDITS - 1) })
+        .waitFor();
+});
+
+test('no page errors and no Content-Security-Policy violations',
+    async () => {
+        assert.deepEqual(pageErrors, []);
+        assert.deepEqual(cspViolations, []);
+    });
+
+errorLogIsCleanTest(ctx, closeBrowser);

@@ -1,0 +1,563 @@
+// The reply composer in Debian's Chromium: the live segment and credit
+// count (and what made a text UCS-2), Enter to send (Shift+Enter: a new
+// line), the message in the thread at once and only once, refusals (402
+// without credits, 403 with billing inactive) shown with the draft and
+// its image kept, no composer for an opted-out contact (live, too),
+// images checked before they are uploaded, an MMS with its thumbnail,
+// the balance in the header, and 390 px without sideways scrolling.
+//
+// Nothing is faked: the real API (estimate, send, media, billing) of a
+// real nginx, and its real WebSocket frames.
+
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { chromium } from 'playwright-core';
+import { inboxctl, uniqueNumber } from '../lib/cluster.mjs';
+import { useCluster, errorLogIsCleanTest } from '../lib/fixture.mjs';
+import { api, deliverInbound } from '../lib/inbox.mjs';
+import { png } from '../lib/media.mjs';
+import { addUser } from '../lib/session.mjs';
+
+const ctx = useCluster({ orgs: [{ name: 'Composer Org' },
+    { name: 'Broke Org' }, { name: 'Lapsed Org' }] });
+const PASSWORD = 'composer test password';
+const emailOf = (org) => `agent@${org.id}.example`;
+const CREDITS = 50;
+
+// Composer Org's contacts
+const talker = uniqueNumber();      // replies go to them
+const stopper = uniqueNumber();     // texted STOP
+const changer = uniqueNumber();     // texts STOP while their thread is open
+const pictures = uniqueNumber();    // gets an MMS
+const narrow = uniqueNumber();      // seen at 390 px
+const retrier = uniqueNumber();     // a send whose answer is lost
+// the other organizations' contacts
+const broke = uniqueNumber();
+const lapsed = uniqueNumber();
+
+let browser;
+const pageErrors = [];
+const cspViolations = [];
+
+// How the app shows a US number: +1 (415) 555-1234.
+function shown(phone) {
+    const m = /^\+1(\d{3})(\d{3})(\d{4})$/.exec(phone);
+    return `+1 (${m[1]}) ${m[2]}-${m[3]}`;
+}
+
+async function newPage(viewport = { width: 1200, height: 760 }) {
+    const context = await browser.newContext({ viewport });
+    const p = await context.newPage();
+    p.setDefaultTimeout(10000);
+    p.on('pageerror', (err) => pageErrors.push(err.message));
+    p.on('console', (msg) => {
+        if (/Content Security Policy/i.test(msg.text())) {
+            cspViolations.push(msg.text());
+        }
+    });
+    return p;
+}
+
+async function signIn(p, org) {
+    await p.goto(ctx.cluster.url('/'));
+    await p.getByLabel('Email').fill(emailOf(org));
+    await p.getByLabel('Password').fill(PASSWORD);
+    await p.getByRole('button', { name: 'Sign in' }).click();
+    await p.locator('#conn[data-state="live"]').waitFor();
+}
+
+async function openThread(p, phone) {
+    await p.locator('#threads > li', { has: p.locator('.row-name',
+        { hasText: shown(phone) }) }).getByRole('button').click();
+    await p.locator('#messages .message').first().waitFor();
+}
+
+async function conversationOf(org, phone) {
+    const list = await api(ctx.cluster,
+        `/api/v1/conversations?q=${phone.slice(2)}`, org.token);
+    assert.equal(list.status, 200, list.text);
+    return list.json.items[0];
+}
+
+async function messagesOf(org, phone) {
+    const conv = await conversationOf(org, phone);
+    const res = await api(ctx.cluster,
+        `/api/v1/conversations/${conv.id}/messages`, org.token);
+    assert.equal(res.status, 200, res.text);
+    return res.json.items;
+}
+
+async function balanceOf(org) {
+    const res = await api(ctx.cluster, '/api/v1/billing', org.token);
+    assert.equal(res.status, 200, `GET /api/v1/billing: ${res.status} `
+        + res.text);
+    return res.json.credits.balance;
+}
+
+// Pastes as a person does: the text on the clipboard, then Ctrl+V.
+async function pasteText(p, selector, text) {
+    await p.evaluate((t) => navigator.clipboard.writeText(t), text);
+    await p.locator(selector).press('Control+V');
+}
+
+// Pastes a file (a screenshot, say) into the composer's text.
+async function pasteFile(p, { name, mimeType, buffer }) {
+    await p.locator('#composer-text').evaluate((el, f) => {
+        const dt = new DataTransfer();
+        dt.items.add(new File([new Uint8Array(f.bytes)], f.name,
+            { type: f.mimeType }));
+        el.dispatchEvent(new ClipboardEvent('paste', { clipboardData: dt,
+            bubbles: true, cancelable: true }));
+    }, { name, mimeType, bytes: [...buffer] });
+}
+
+const composerCount = (p) => p.locator('#composer-count');
+
+async function waitForCount(p, re) {
+    try {
+        await p.waitForFunction((src) => new RegExp(src, 'u').test(
+            document.getElementById('composer-count').textContent),
+            re.source);
+    } catch (err) {
+        assert.fail(`the count says "${await composerCount(p).textContent()}"`
+            + `, not ${re}`);
+    }
+}
+
+// The routes this test needs (estimate, send, billing): a build without
+// them fails here, saying so, rather than by a timeout further on.
+async function needsSendRoutes() {
+    const org = ctx.cluster.orgs[0];
+    for (const [method, path, body] of [
+        ['POST', '/api/v1/messages/estimate', { body: 'x', media_count: 0 }],
+        ['GET', '/api/v1/billing', undefined]]) {
+        const res = await api(ctx.cluster, path, org.token, { method, body });
+        assert.notEqual(res.status, 404, `${method} ${path} answered 404: `
+            + 'this build has no send routes (ngx_http_inbox_send.c)');
+    }
+}
+
+before(async () => {
+    const cluster = await ctx.ready;
+    const [org, brokeOrg, lapsedOrg] = cluster.orgs;
+    for (const o of cluster.orgs) {
+        await addUser(cluster, o, emailOf(o), PASSWORD);
+    }
+    await inboxctl(cluster.store, 'credits', 'grant', org.id,
+        String(CREDITS));
+    await inboxctl(cluster.store, 'credits', 'grant', lapsedOrg.id, '10');
+    await inboxctl(cluster.store, 'billing', 'set', lapsedOrg.id,
+        'inactive');
+    for (const from of [talker, changer, pictures, narrow, retrier]) {
+        await deliverInbound(cluster, { from, body: 'Are you open today?' });
+    }
+    await deliverInbound(cluster, { from: stopper, body: 'Hi there' });
+    await deliverInbound(cluster, { from: stopper, body: 'STOP' });
+    await deliverInbound(cluster, { org: brokeOrg, from: broke,
+        body: 'Can you call me back?' });
+    await deliverInbound(cluster, { org: lapsedOrg, from: lapsed,
+        body: 'Is my order ready?' });
+    browser = await chromium.launch({
+        executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+        args: ['--headless=new', '--no-sandbox', '--disable-gpu',
+               '--disable-quic', '--no-first-run',
+               '--disable-background-networking',
+               '--disable-component-update', '--disable-sync'],
+    });
+});
+
+async function closeBrowser() {
+    if (browser) {
+        await browser.close();
+        browser = null;
+    }
+}
+
+after(closeBrowser);
+
+test('the count follows the draft: GSM-7 is "1 segment", a pasted emoji '
+     + 'makes it UCS-2 and says so', async () => {
+    await needsSendRoutes();
+    const p = await newPage();
+    await p.context().grantPermissions(['clipboard-read',
+        'clipboard-write']);
+    try {
+        await signIn(p, ctx.cluster.orgs[0]);
+        await openThread(p, talker);
+        const text = p.locator('#composer-text');
+        assert.equal(await composerCount(p).textContent(), '');
+
+        await text.pressSequentially('See you at 5pm', { delay: 15 });
+        await waitForCount(p, /^1 segment · GSM-7 · 1 credit$/);
+
+        // 100 GSM-7 characters and an emoji: 102 UTF-16 units, two
+        // segments of UCS-2
+        await text.fill('x'.repeat(100));
+        await waitForCount(p, /^1 segment · GSM-7/);
+        await text.press('End');
+        await pasteText(p, '#composer-text', '😀');
+        assert.equal(await text.inputValue(), 'x'.repeat(100) + '😀');
+        await waitForCount(p, /^2 segments · UCS-2 because of .*😀.* · 1 credit$/);
+
+        // typing never waits for the count: every key is in the draft
+        await text.fill('');
+        await text.pressSequentially('quick typing is never held back',
+            { delay: 0 });
+        assert.equal(await text.inputValue(),
+            'quick typing is never held back');
+        await waitForCount(p, /^1 segment · GSM-7 · 1 credit$/);
+
+        // an empty draft has no count
+        await text.fill('');
+        await p.waitForFunction(() => document.getElementById(
+            'composer-count').textContent === '');
+    } finally {
+        await p.context().close();
+    }
+});
+
+test('Enter sends (Shift+Enter is a new line): the message is in the '
+     + 'thread at once, once, queued; list keys do nothing while typing',
+async () => {
+    await needsSendRoutes();
+    const org = ctx.cluster.orgs[0];
+    const p = await newPage();
+    try {
+        await signIn(p, org);
+        await p.locator('#balance-count', { hasText: String(CREDITS) })
+            .waitFor();
+        await openThread(p, talker);
+        const text = p.locator('#composer-text');
+        // j, k, e, s and u are the list's keys: here they are letters
+        await text.pressSequentially('Yes, just ask for Sue', { delay: 10 });
+        await text.press('Shift+Enter');
+        await text.pressSequentially('kind regards', { delay: 10 });
+        assert.equal(await text.inputValue(),
+            'Yes, just ask for Sue\nkind regards');
+        assert.equal(await p.locator('#act-star').textContent(), 'Star');
+        assert.equal(await p.locator('#thread-view').isVisible(), true);
+
+        await text.press('Enter');
+        const mine = p.locator('#messages .message.outbound', {
+            hasText: 'Yes, just ask for Sue' });
+        await mine.waitFor();
+        assert.equal(await mine.locator('.body').textContent(),
+            'Yes, just ask for Sue\nkind regards');
+        assert.equal(await mine.locator('.tick').getAttribute('data-status'),
+            'queued');
+        assert.match(await mine.locator('.tick').textContent(), /Queued/);
+        assert.equal(await text.inputValue(), '');
+
+        // the message.created frame moves the thread's row; the message
+        // is still there once
+        await p.locator('#threads .row-preview', {
+            hasText: 'You: Yes, just ask for Sue' }).waitFor();
+        await p.waitForTimeout(300);
+        assert.equal(await mine.count(), 1);
+
+        const stored = await messagesOf(org, talker);
+        assert.equal(stored[0].body, 'Yes, just ask for Sue\nkind regards');
+        assert.equal(stored[0].direction, 'outbound');
+        assert.equal(stored.filter((m) => m.direction === 'outbound').length,
+            1, 'sent once');
+        const conv = await conversationOf(org, talker);
+        assert.equal(conv.starred, false);
+        assert.equal(conv.archived, false);
+
+        // the header's balance follows
+        await p.locator('#balance-count', {
+            hasText: String(CREDITS - 1) }).waitFor();
+        assert.equal(await balanceOf(org), CREDITS - 1);
+
+        // after a reload the message is there, once, with its tick
+        await p.reload();
+        await p.locator('#conn[data-state="live"]').waitFor();
+        await openThread(p, talker);
+        assert.equal(await mine.count(), 1);
+        assert.equal(await mine.locator('.tick').getAttribute('data-status'),
+            'queued');
+    } finally {
+        await p.context().close();
+    }
+});
+
+test('a send whose answer was lost is sent again with the same '
+     + 'Idempotency-Key, and goes once', async () => {
+    await needsSendRoutes();
+    const org = ctx.cluster.orgs[0];
+    const p = await newPage();
+    const keys = [];
+    let lose = true;
+    // the first send reaches the server, but its answer never comes back
+    await p.route('**/api/v1/conversations/*/messages', async (route) => {
+        const req = route.request();
+        if (req.method() !== 'POST') {
+            await route.fallback();
+            return;
+        }
+        keys.push(req.headers()['idempotency-key']);
+        if (lose) {
+            lose = false;
+            await route.fetch();
+            await route.abort('connectionreset');
+            return;
+        }
+        await route.fallback();
+    });
+    try {
+        await signIn(p, org);
+        await openThread(p, retrier);
+        const text = p.locator('#composer-text');
+        await text.fill('Only once, please');
+        await text.press('Enter');
+        const error = p.locator('#composer-error');
+        await error.filter({ hasText: /\S/ }).waitFor();
+        assert.match(await error.textContent(), /will not go twice/);
+        assert.equal(await text.inputValue(), 'Only once, please');
+
+        await p.getByRole('button', { name: 'Send' }).click();
+        await p.waitForFunction(() => document.getElementById(
+            'composer-text').value === '');
+        assert.equal(await error.textContent(), '');
+        const mine = p.locator('#messages .message.outbound',
+            { hasText: 'Only once, please' });
+        await mine.waitFor();
+        await p.waitForTimeout(300);
+        assert.equal(await mine.count(), 1);
+
+        assert.equal(keys.length, 2);
+        assert.ok(keys[0] && keys[0] === keys[1],
+            `the keys: ${JSON.stringify(keys)}`);
+        const sent = (await messagesOf(org, retrier)).filter(
+            (m) => m.direction === 'outbound');
+        assert.equal(sent.length, 1, 'stored once');
+    } finally {
+        await p.context().close();
+    }
+});
+
+test('402: without credits the contract\'s message shows, and the draft '
+     + 'and its image stay', async () => {
+    await needsSendRoutes();
+    const org = ctx.cluster.orgs[1];
+    const p = await newPage();
+    try {
+        await signIn(p, org);
+        await p.locator('#balance-count', { hasText: '0' }).waitFor();
+        await openThread(p, broke);
+        await p.locator('#attach-input').setInputFiles({ name: 'map.png',
+            mimeType: 'image/png', buffer: png(32, 32, [10, 160, 90]) });
+        await p.locator('#attachment[data-state="ready"]').waitFor();
+        const text = p.locator('#composer-text');
+        await text.fill('I will call at noon');
+        await text.press('Enter');
+        const error = p.locator('#composer-error');
+        await error.filter({ hasText: /\S/ }).waitFor();
+        assert.match(await error.textContent(),
+            /credits.*contact your billing admin/i);
+        assert.equal(await text.inputValue(), 'I will call at noon');
+        assert.equal(await p.locator('#attachment').isVisible(), true);
+        assert.equal(await p.locator('#attachment-name').textContent(),
+            'map.png');
+        assert.equal(await p.locator('#messages .message.outbound').count(),
+            0);
+        assert.equal((await messagesOf(org, broke)).length, 1);
+        assert.equal(await p.locator('#composer-send').isEnabled(), true);
+    } finally {
+        await p.context().close();
+    }
+});
+
+test('403: with billing inactive the contract\'s message shows and the '
+     + 'draft stays; the header says billing is inactive', async () => {
+    await needsSendRoutes();
+    const org = ctx.cluster.orgs[2];
+    const p = await newPage();
+    try {
+        await signIn(p, org);
+        await p.locator('#balance.inactive').waitFor();
+        assert.match(await p.locator('#balance').textContent(),
+            /Billing\s+inactive/);
+        await openThread(p, lapsed);
+        const text = p.locator('#composer-text');
+        await text.fill('Yes, it is ready');
+        await p.getByRole('button', { name: 'Send' }).click();
+        const error = p.locator('#composer-error');
+        await error.filter({ hasText: /\S/ }).waitFor();
+        assert.match(await error.textContent(),
+            /billing.*inactive.*contact your billing admin/i);
+        assert.equal(await text.inputValue(), 'Yes, it is ready');
+        assert.equal((await messagesOf(org, lapsed)).length, 1);
+    } finally {
+        await p.context().close();
+    }
+});
+
+test('an opted-out contact\'s thread has no composer, and one that opts '
+     + 'out while open loses it at once', async () => {
+    const p = await newPage();
+    try {
+        await signIn(p, ctx.cluster.orgs[0]);
+        await openThread(p, stopper);
+        await p.locator('#composer-closed').waitFor();
+        assert.equal(await p.locator('#composer').isHidden(), true);
+        assert.match(await p.locator('#composer-closed').textContent(),
+            /opted out/);
+
+        await openThread(p, changer);
+        const composer = p.locator('#composer');
+        await composer.waitFor();
+        await p.locator('#composer-text').fill('a draft kept for later');
+        await deliverInbound(ctx.cluster, { from: changer, body: 'stop' });
+        await composer.waitFor({ state: 'hidden' });
+        assert.equal(await p.locator('#composer-closed').isVisible(), true);
+
+        await deliverInbound(ctx.cluster, { from: changer, body: 'START' });
+        await composer.waitFor();
+        assert.equal(await p.locator('#composer-closed').isHidden(), true);
+        assert.equal(await p.locator('#composer-text').inputValue(),
+            'a draft kept for later');
+    } finally {
+        await p.context().close();
+    }
+});
+
+test('a file that is not a JPEG, PNG or GIF, or is over 5 MB, is refused '
+     + 'before any upload', async () => {
+    const p = await newPage();
+    const uploads = [];
+    p.on('request', (req) => {
+        if (req.url().endsWith('/api/v1/media')) {
+            uploads.push(req.url());
+        }
+    });
+    try {
+        await signIn(p, ctx.cluster.orgs[0]);
+        await openThread(p, pictures);
+        const input = p.locator('#attach-input');
+        const error = p.locator('#composer-error');
+
+        await input.setInputFiles({ name: 'notes.txt',
+            mimeType: 'text/plain', buffer: Buffer.from('hello') });
+        await error.filter({ hasText: /\S/ }).waitFor();
+        assert.equal(await error.textContent(), '\u201cnotes.txt\u201d is '
+            + 'not an image an MMS can carry: attach a JPEG, PNG or GIF '
+            + 'image.');
+
+        // (a file on disk: six megabytes through the protocol are slow)
+        const big = join(ctx.cluster.dir, 'huge.png');
+        writeFileSync(big, png(16, 16, [200, 40, 40], 6 * 1024 * 1024));
+        await input.setInputFiles(big);
+        await error.filter({ hasText: 'huge.png' }).waitFor();
+        assert.match(await error.textContent(),
+            /^\u201chuge\.png\u201d is 6\.0 MB; an MMS image can be at most 5 MB/);
+
+        // what a file says it is, and what its bytes are
+        await input.setInputFiles({ name: 'fake.png', mimeType: 'image/png',
+                                    buffer: Buffer.from('not a picture') });
+        await error.filter({ hasText: 'fake.png' }).waitFor();
+        assert.match(await error.textContent(), /is not really a PNG image/);
+
+        // pasted, likewise
+        await pasteFile(p, { name: 'report.pdf', mimeType: 'application/pdf',
+                             buffer: Buffer.from('%PDF-1.4') });
+        await error.filter({ hasText: 'report.pdf' }).waitFor();
+
+        assert.equal(await p.locator('#attachment').isHidden(), true);
+        assert.deepEqual(uploads, []);
+    } finally {
+        await p.context().close();
+    }
+});
+
+test('an MMS: the image is previewed, costs 2 credits, and is sent with '
+     + 'its thumbnail', async () => {
+    await needsSendRoutes();
+    const org = ctx.cluster.orgs[0];
+    const before = await balanceOf(org);
+    const p = await newPage();
+    try {
+        await signIn(p, org);
+        await openThread(p, pictures);
+        // pasted, as a screenshot is
+        await pasteFile(p, { name: 'screenshot.png', mimeType: 'image/png',
+                             buffer: png(64, 48, [30, 120, 200]) });
+        await p.locator('#attachment[data-state="ready"]').waitFor();
+        await p.waitForFunction(() => {
+            const img = document.getElementById('attachment-preview');
+            return img.complete && img.naturalWidth === 64
+                && img.src.startsWith('blob:');
+        });
+        await waitForCount(p, /MMS.* · 2 credits$/);
+        const text = p.locator('#composer-text');
+        await text.fill('Here is the map');
+        await waitForCount(p, /MMS.* · 2 credits$/);
+        await text.press('Enter');
+
+        const mine = p.locator('#messages .message.outbound',
+            { hasText: 'Here is the map' });
+        await mine.waitFor();
+        await p.waitForFunction(() => {
+            const img = document.querySelector(
+                '#messages .message.outbound a.media-thumb img');
+            return img && img.complete && img.naturalWidth === 64;
+        });
+        assert.match(await mine.locator('a.media-thumb').getAttribute('href'),
+            /\/media\/[A-Za-z0-9_-]{43}\.png$/);
+        assert.equal(await p.locator('#attachment').isHidden(), true);
+        assert.equal(await text.inputValue(), '');
+        await p.waitForTimeout(300);
+        assert.equal(await mine.count(), 1);
+        await p.locator('#balance-count', {
+            hasText: String(before - 2) }).waitFor();
+        const [m] = await messagesOf(org, pictures);
+        assert.equal(m.media.length, 1);
+        assert.equal(m.credits, 2);
+    } finally {
+        await p.context().close();
+    }
+});
+
+test('at 390 px the composer, its image and its messages fit the screen',
+async () => {
+    await needsSendRoutes();
+    const p = await newPage({ width: 390, height: 844 });
+    try {
+        await signIn(p, ctx.cluster.orgs[0]);
+        await openThread(p, narrow);
+        await p.locator('#attach-input').setInputFiles({
+            name: 'a-rather-long-file-name-for-a-narrow-screen.png',
+            mimeType: 'image/png', buffer: png(400, 300, [90, 90, 200]) });
+        await p.locator('#attachment[data-state="ready"]').waitFor();
+        await p.locator('#composer-text').fill('Wide '.repeat(80)
+            + 'https://example.com/' + 'x'.repeat(200));
+        await waitForCount(p, /MMS/);
+        await p.locator('#composer-text').press('Enter');
+        await p.locator('#messages .message.outbound a.media-thumb img')
+            .waitFor();
+        await p.locator('#composer-text').fill('😀'.repeat(40));
+        await waitForCount(p, /UCS-2/);
+        for (const sel of ['#composer', '#composer-send', '#attach',
+                           '#composer-count', '#balance',
+                           '#messages .message.outbound .bubble']) {
+            const box = await p.locator(sel).first().boundingBox();
+            assert.ok(box && box.x >= 0 && box.x + box.width <= 390,
+                `${sel} is on screen: ${JSON.stringify(box)}`);
+        }
+        const width = await p.evaluate(
+            () => document.documentElement.scrollWidth);
+        assert.ok(width <= 390, `the page is ${width} px wide`);
+    } finally {
+        await p.context().close();
+    }
+});
+
+test('no page errors and no Content-Security-Policy violations',
+    async () => {
+        assert.deepEqual(pageErrors, []);
+        assert.deepEqual(cspViolations, []);
+    });
+
+errorLogIsCleanTest(ctx, closeBrowser);

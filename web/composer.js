@@ -1,0 +1,558 @@
+/*
+ * The reply composer of the open thread, and the credit balance in the
+ * header.
+ *
+ * A draft per thread: its text, one image (checked, previewed and
+ * uploaded as soon as it is chosen or pasted) and the Idempotency-Key of
+ * its send.  Enter sends (Shift+Enter: a new line); the message is in the
+ * thread from the answer at once, and its ticks move with the
+ * message.status frames (app.js).  While typing, the segments and
+ * credits it would cost come from POST /api/v1/messages/estimate, a
+ * moment after the last key; typing never waits for them.
+ *
+ * What it uses of the app is window.inboxApp (the end of app.js): api,
+ * failed, showMessage, reloadConversation and on(session|thread|event).
+ */
+'use strict';
+
+(function (app) {
+    const ESTIMATE_DELAY_MS = 200;
+    const BALANCE_DELAY_MS = 300;
+    const MEDIA_MAX_BYTES = 5 * 1024 * 1024;  /* POST /api/v1/media's */
+    /* the three types an MMS carries, by their leading bytes (as the
+     * server decides them) */
+    const MEDIA_TYPES = [
+        { type: 'image/jpeg', name: 'JPEG', magic: [0xFF, 0xD8, 0xFF] },
+        { type: 'image/png', name: 'PNG',
+          magic: [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] },
+        { type: 'image/gif', name: 'GIF', magic: [0x47, 0x49, 0x46, 0x38] },
+    ];
+
+    const $ = (id) => document.getElementById(id);
+
+    const els = {
+        balance: $('balance'),
+        balanceWord: document.querySelector('#balance .balance-word'),
+        balanceCount: $('balance-count'),
+        form: $('composer'),
+        text: $('composer-text'),
+        send: $('composer-send'),
+        attach: $('attach'),
+        file: $('attach-input'),
+        attachment: $('attachment'),
+        preview: $('attachment-preview'),
+        attachmentName: $('attachment-name'),
+        attachmentState: $('attachment-state'),
+        attachmentRemove: $('attachment-remove'),
+        error: $('composer-error'),
+        count: $('composer-count'),
+    };
+
+    const state = {
+        signedIn: false,
+        conv: null,             /* the open thread's conversation */
+        drafts: new Map(),      /* conversation id -> draft */
+        estimateTimer: null,
+        estimateSeq: 0,         /* answers to older estimates are dropped */
+        balanceTimer: null,
+        balanceSeq: 0,
+    };
+
+    /* ---- drafts ---- */
+
+    /* text: what is typed; media: the image ({file, url, state, id,
+     * upload}) or null; key: the Idempotency-Key of the sends of this
+     * draft, kept until an answer says what became of it (an edit does
+     * not change it: the first try may have gone), keyFor: what it was
+     * first sent with; error: what the last send or image said. */
+    function draftOf(id) {
+        let d = state.drafts.get(id);
+        if (!d) {
+            d = { text: '', media: null, key: null, keyFor: null,
+                  sending: false, error: '' };
+            state.drafts.set(id, d);
+        }
+        return d;
+    }
+
+    function current() {
+        return state.conv ? draftOf(state.conv.id) : null;
+    }
+
+    function dropMedia(d) {
+        if (d.media) {
+            URL.revokeObjectURL(d.media.url);
+            d.media = null;
+        }
+    }
+
+    function forgetDrafts() {
+        state.drafts.forEach(dropMedia);
+        state.drafts.clear();
+    }
+
+    /* A key nobody else will use: 128 random bits. */
+    function newKey() {
+        if (crypto.randomUUID) {
+            return crypto.randomUUID();
+        }
+        const b = crypto.getRandomValues(new Uint8Array(16));
+        return Array.from(b, (x) => x.toString(16).padStart(2, '0'))
+            .join('');
+    }
+
+    /* ---- showing the composer ---- */
+
+    function render() {
+        const d = current();
+        const open = Boolean(state.conv) && !state.conv.contact.opted_out;
+        els.form.hidden = !open;
+        if (!d) {
+            return;
+        }
+        if (els.text.value !== d.text) {
+            els.text.value = d.text;
+        }
+        els.text.readOnly = d.sending;
+        els.form.setAttribute('aria-busy', String(d.sending));
+        els.send.disabled = d.sending;
+        els.send.textContent = d.sending ? 'Sending\u2026' : 'Send';
+        els.attach.disabled = d.sending;
+        els.error.textContent = d.error;
+        renderMedia(d);
+    }
+
+    function renderMedia(d) {
+        const m = d.media;
+        els.attachment.hidden = !m;
+        if (!m) {
+            els.preview.removeAttribute('src');
+            return;
+        }
+        if (els.preview.getAttribute('src') !== m.url) {
+            els.preview.src = m.url;
+        }
+        els.preview.alt = 'The image to send';
+        els.attachmentName.textContent = m.file.name || 'Pasted image';
+        els.attachmentState.textContent = m.state === 'uploading'
+            ? 'uploading\u2026' : sizeText(m.file.size);
+        els.attachment.dataset.state = m.state;
+        els.attachmentRemove.disabled = d.sending;
+    }
+
+    /* the open thread changed (another one, its contact opted out, or
+     * none) */
+    function onThread(conv) {
+        const before = state.conv ? state.conv.id : null;
+        if (before !== null && (!conv || conv.id !== before)) {
+            draftOf(before).text = els.text.value;
+        }
+        state.conv = conv;
+        render();
+        if (conv && conv.id !== before) {
+            els.count.textContent = '';
+            estimateSoon(0);
+        }
+    }
+
+    function onSession(me) {
+        state.signedIn = Boolean(me);
+        clearTimeout(state.estimateTimer);
+        clearTimeout(state.balanceTimer);
+        state.estimateSeq += 1;
+        state.balanceSeq += 1;
+        forgetDrafts();
+        state.conv = null;
+        els.text.value = '';
+        els.count.textContent = '';
+        els.form.hidden = true;
+        showBalance(null);
+        if (me) {
+            refreshBalance();
+        }
+    }
+
+    /* ---- the estimate: segments, encoding and credits ---- */
+
+    function plural(n, one, many) {
+        return n + ' ' + (n === 1 ? one : many);
+    }
+
+    /* A character shown as itself, or by its code point when it has no
+     * glyph of its own (a no-break space, a joiner). */
+    function shownChar(text) {
+        if (/^[\s\p{C}\p{M}]+$/u.test(text)) {
+            return Array.from(text, (c) => 'U+' + c.codePointAt(0)
+                .toString(16).toUpperCase().padStart(4, '0')).join(' ');
+        }
+        return text;
+    }
+
+    /* "2 segments · UCS-2 because of 😀 · 1 credit"; an MMS: "Picture
+     * message · 2 credits". */
+    function estimateText(e) {
+        const credits = plural(e.credits, 'credit', 'credits');
+        if (current() && current().media) {
+            return 'Picture message (MMS) \u00b7 ' + credits;
+        }
+        let encoding = e.encoding;
+        if (e.encoding === 'UCS-2' && e.ucs2_because) {
+            encoding += ' because of ' + shownChar(e.ucs2_because);
+        }
+        return plural(e.segments, 'segment', 'segments') + ' \u00b7 '
+            + encoding + ' \u00b7 ' + credits;
+    }
+
+    function estimateSoon(delay = ESTIMATE_DELAY_MS) {
+        clearTimeout(state.estimateTimer);
+        state.estimateSeq += 1;     /* an answer on its way is stale now */
+        state.estimateTimer = setTimeout(estimate, delay);
+    }
+
+    async function estimate() {
+        const d = current();
+        const seq = ++state.estimateSeq;
+        const body = els.text.value;
+        if (!d || (body === '' && !d.media)) {
+            els.count.textContent = '';
+            els.count.removeAttribute('title');
+            return;
+        }
+        try {
+            const e = await app.api('/api/v1/messages/estimate', {
+                method: 'POST',
+                body: { body: body, media_count: d.media ? 1 : 0 } });
+            if (seq !== state.estimateSeq) {
+                return;
+            }
+            els.count.textContent = estimateText(e);
+            els.count.dataset.encoding = e.encoding;
+            if (d.media) {
+                els.count.removeAttribute('title');
+            } else {
+                els.count.title = plural(e.characters, 'character',
+                    'characters') + '; ' + e.remaining
+                    + ' more fit in this segment';
+            }
+        } catch (err) {
+            if (!app.failed(err) && seq === state.estimateSeq) {
+                /* no count rather than a wrong one */
+                els.count.textContent = '';
+                els.count.removeAttribute('title');
+            }
+        }
+    }
+
+    /* ---- the image ---- */
+
+    function sizeText(bytes) {
+        if (bytes < 1024) {
+            return bytes + ' bytes';
+        }
+        if (bytes < 1024 * 1024) {
+            return Math.round(bytes / 1024) + ' KB';
+        }
+        return (bytes / (1024 * 1024)).toFixed(1) + ' MB';
+    }
+
+    /* What is wrong with a file as an MMS image, before any of it is
+     * sent: its type (what it says and what its first bytes are) and
+     * its size.  '' when nothing is. */
+    async function imageProblem(file) {
+        const name = file.name ? '\u201c' + file.name + '\u201d'
+            : 'That file';
+        const allowed = 'attach a JPEG, PNG or GIF image';
+        const declared = MEDIA_TYPES.find((t) => t.type === file.type);
+        if (!declared) {
+            return name + ' is not an image an MMS can carry: '
+                + allowed + '.';
+        }
+        if (file.size > MEDIA_MAX_BYTES) {
+            return name + ' is ' + sizeText(file.size) + '; an MMS image '
+                + 'can be at most 5 MB. Attach a smaller one.';
+        }
+        if (file.size === 0) {
+            return name + ' is empty: ' + allowed + '.';
+        }
+        const head = new Uint8Array(await file.slice(0, 8).arrayBuffer());
+        const real = MEDIA_TYPES.find((t) => t.magic.every(
+            (b, i) => head[i] === b));
+        if (!real) {
+            return name + ' is not really a ' + declared.name + ' image: '
+                + allowed + '.';
+        }
+        return '';
+    }
+
+    async function attachFile(file) {
+        const conv = state.conv;
+        if (!conv) {
+            return;
+        }
+        const d = draftOf(conv.id);
+        if (d.sending) {
+            return;
+        }
+        const problem = await imageProblem(file);
+        if (problem) {
+            d.error = problem;
+            render();
+            return;
+        }
+        dropMedia(d);
+        d.error = '';
+        const media = { file: file, url: URL.createObjectURL(file),
+                        state: 'uploading', id: null };
+        d.media = media;
+        media.upload = app.api('/api/v1/media', { method: 'POST',
+                                                  raw: file })
+            .then((answer) => {
+                media.id = answer.id;
+                media.state = 'ready';
+            }, (err) => {
+                media.state = 'failed';
+                if (app.failed(err)) {
+                    return;
+                }
+                if (d.media === media) {
+                    dropMedia(d);
+                    d.error = 'Could not upload the image: '
+                        + (err.status ? err.message
+                            : 'the server could not be reached.');
+                }
+            })
+            .then(() => {
+                if (state.conv && state.conv.id === conv.id) {
+                    render();
+                }
+            });
+        render();
+        estimateSoon(0);
+    }
+
+    function removeMedia() {
+        const d = current();
+        if (!d || d.sending) {
+            return;
+        }
+        dropMedia(d);
+        d.error = '';
+        render();
+        estimateSoon(0);
+        els.text.focus();
+    }
+
+    function onFileChosen() {
+        const file = els.file.files && els.file.files[0];
+        els.file.value = '';
+        if (file) {
+            attachFile(file);
+        }
+    }
+
+    /* An image pasted into the text is attached; text pastes as text. */
+    function onPaste(event) {
+        const files = event.clipboardData
+            ? Array.from(event.clipboardData.files || []) : [];
+        if (files.length > 0) {
+            event.preventDefault();
+            attachFile(files[0]);
+        }
+    }
+
+    /* ---- sending ---- */
+
+    /* What a refusal says to the person who sent: the server's own
+     * sentence (402, 403 and 409 say what to do, "…contact your billing
+     * admin"). */
+    function refusalText(err) {
+        if (typeof err.status !== 'number') {
+            return 'The server could not be reached, so the message may '
+                + 'or may not have gone. Send again: it will not go '
+                + 'twice.';
+        }
+        if (err.code === 'insufficient_credits'
+            && typeof err.error.needed === 'number'
+            && typeof err.error.balance === 'number'
+            && !/\d/.test(err.message))
+        {
+            return err.message + ' (It needs '
+                + plural(err.error.needed, 'credit', 'credits')
+                + '; the balance is ' + err.error.balance + '.)';
+        }
+        return err.message;
+    }
+
+    async function send() {
+        const conv = state.conv;
+        if (!conv || conv.contact.opted_out) {
+            return;
+        }
+        const d = draftOf(conv.id);
+        d.text = els.text.value;
+        if (d.sending || (d.text.trim() === '' && !d.media)) {
+            return;
+        }
+        d.sending = true;
+        d.error = '';
+        render();
+        try {
+            const media = d.media;
+            if (media && media.state === 'uploading') {
+                await media.upload;
+            }
+            if (media && media.state !== 'ready') {
+                return;     /* the upload failed and said so */
+            }
+            const body = d.text;
+            const content = JSON.stringify([body, media ? media.id : null]);
+            if (d.key === null) {
+                d.key = newKey();
+                d.keyFor = content;
+            }
+            let m;
+            try {
+                m = await app.api('/api/v1/conversations/'
+                    + encodeURIComponent(conv.id) + '/messages', {
+                    method: 'POST',
+                    headers: { 'Idempotency-Key': d.key },
+                    body: { body: body,
+                            media_ids: media ? [media.id] : [] } });
+            } catch (err) {
+                if (app.failed(err)) {
+                    return;
+                }
+                /* a refusal is an answer: nothing went, and the next try
+                 * is a new send; with no answer (or a 5xx) the key stays,
+                 * so that trying again cannot send it twice */
+                if (typeof err.status === 'number' && err.status < 500) {
+                    d.key = null;
+                }
+                d.error = refusalText(err);
+                if (err.code === 'contact_opted_out') {
+                    app.reloadConversation(conv.id);
+                }
+                if (err.code === 'insufficient_credits'
+                    || err.code === 'billing_inactive')
+                {
+                    refreshBalance();
+                }
+                return;
+            }
+            app.showMessage(m);
+            /* the answer to an earlier try of this draft, edited since,
+             * is that try's message: the edit stays to be sent */
+            const earlier = d.keyFor !== content && (m.body !== body
+                || (m.media || []).length !== (media ? 1 : 0));
+            d.key = null;
+            if (earlier) {
+                d.error = 'An earlier try had already sent this message; '
+                    + 'your edited draft is still here.';
+            } else {
+                d.text = '';
+                if (d.media === media) {
+                    dropMedia(d);
+                }
+            }
+            refreshBalance();
+        } finally {
+            d.sending = false;
+            if (state.conv && state.conv.id === conv.id) {
+                render();
+                estimateSoon(0);
+            }
+        }
+    }
+
+    function onKeyDown(event) {
+        if (event.key === 'Enter' && !event.shiftKey && !event.altKey
+            && !event.isComposing)
+        {
+            event.preventDefault();
+            send();
+        } else if (event.key === 'Escape') {
+            /* the app's Esc (close the thread) is one more press away */
+            event.preventDefault();
+            els.text.blur();
+        }
+    }
+
+    function onInput() {
+        const d = current();
+        if (d) {
+            d.text = els.text.value;
+        }
+        estimateSoon();
+    }
+
+    /* ---- the balance in the header ---- */
+
+    function showBalance(b) {
+        if (!b || !b.credits) {
+            els.balance.hidden = true;
+            return;
+        }
+        els.balance.hidden = false;
+        els.balance.classList.toggle('inactive', !b.active);
+        if (!b.active) {
+            els.balanceWord.textContent = 'Billing';
+            els.balanceCount.textContent = 'inactive';
+            els.balance.title = 'Nothing can be sent until billing is '
+                + 'active again; contact your billing admin.';
+            return;
+        }
+        const n = Number(b.credits.balance) || 0;
+        const held = Number(b.credits.held) || 0;
+        els.balanceWord.textContent = 'Credits:';
+        els.balanceCount.textContent = n.toLocaleString();
+        els.balance.classList.toggle('low', n === 0);
+        els.balance.title = plural(n, 'credit', 'credits') + ' to spend'
+            + (held > 0 ? ', ' + held.toLocaleString()
+                + ' held for messages on their way' : '');
+    }
+
+    async function refreshBalance() {
+        clearTimeout(state.balanceTimer);
+        state.balanceTimer = null;
+        const seq = ++state.balanceSeq;
+        try {
+            const b = await app.api('/api/v1/billing');
+            if (seq === state.balanceSeq && state.signedIn) {
+                showBalance(b);
+            }
+        } catch (err) {
+            if (!app.failed(err) && seq === state.balanceSeq) {
+                showBalance(null);
+            }
+        }
+    }
+
+    /* a burst of status frames: asked for once */
+    function refreshBalanceSoon() {
+        if (!state.balanceTimer) {
+            state.balanceTimer = setTimeout(refreshBalance,
+                BALANCE_DELAY_MS);
+        }
+    }
+
+    function onEvent(ev) {
+        if (ev.type === 'message.status' || ev.type === 'hello') {
+            refreshBalanceSoon();
+        }
+    }
+
+    els.form.addEventListener('submit', (event) => {
+        event.preventDefault();
+        send();
+    });
+    els.text.addEventListener('keydown', onKeyDown);
+    els.text.addEventListener('input', onInput);
+    els.text.addEventListener('paste', onPaste);
+    els.attach.addEventListener('click', () => els.file.click());
+    els.file.addEventListener('change', onFileChosen);
+    els.attachmentRemove.addEventListener('click', removeMedia);
+
+    app.on('session', onSession);
+    app.on('thread', onThread);
+    app.on('event', onEvent);
+})(window.inboxApp);

@@ -1,0 +1,101 @@
+/*
+ * An outbound message's delivery as a person reads it: its ticks (queued,
+ * sent, delivered) and, when it failed, why, in words rather than a
+ * carrier's code.
+ *
+ * Statuses only move forward; moves() says whether a status is news for
+ * a message that has another (a frame that comes late changes nothing).
+ */
+'use strict';
+
+(function (global) {
+    /* how far each status got; the three final ones are equally far */
+    const RANK = {
+        queued: 0,
+        sending: 1,
+        sent: 2,
+        delivered: 3,
+        undelivered: 3,
+        failed: 3,
+    };
+
+    const TICKS = {
+        queued: ['\u25f7', 'Queued'],
+        sending: ['\u25f7', 'Sending'],
+        sent: ['\u2713', 'Sent'],
+        delivered: ['\u2713\u2713', 'Delivered'],
+        undelivered: ['\u2715', 'Not delivered'],
+        failed: ['\u2715', 'Failed'],
+    };
+
+    /* The inbox's own codes, then the carriers' (Twilio's and Telnyx's
+     * published error codes) that a person can do something about. */
+    const REASONS = {
+        contact_opted_out: 'the contact opted out at the carrier',
+        unknown_outcome: 'the carrier did not answer; it may have been '
+            + 'delivered',
+        carrier_unavailable: 'the carrier could not be reached, even after '
+            + 'several tries',
+        refused: 'the carrier refused it',
+        21211: 'the number is not a valid phone number',
+        21610: 'the contact opted out at the carrier',
+        21614: 'the number cannot receive text messages',
+        21617: 'the message is longer than the carrier accepts',
+        30003: 'the phone could not be reached (switched off or out of '
+            + 'coverage)',
+        30004: 'it was blocked (the contact may have blocked the number)',
+        30005: 'the number is unknown or no longer in service',
+        30006: 'the number is a landline or cannot receive texts',
+        30007: 'the carrier filtered it as unwanted',
+        30008: 'the carrier reported an unknown error',
+        30019: 'the picture is larger than the carrier accepts',
+        11200: 'the carrier could not fetch the picture',
+        12300: 'the carrier cannot send that kind of picture',
+        40300: 'the contact opted out at the carrier',
+    };
+
+    function moves(from, to) {
+        if (!(to in RANK)) {
+            return false;
+        }
+        return !(from in RANK) || RANK[to] >= RANK[from];
+    }
+
+    function reason(code) {
+        if (code === null || code === undefined || code === '') {
+            return '';
+        }
+        return REASONS[code] || 'the carrier reported error ' + code;
+    }
+
+    /* <span class="tick" data-status="…"><span aria-hidden>✓✓</span>
+     * Delivered</span>, and for a failure ": <span class=tick-reason>
+     * why</span>". */
+    function tick(status, code) {
+        const known = TICKS[status] || ['', String(status)];
+        const span = document.createElement('span');
+        span.className = 'tick';
+        span.dataset.status = String(status);
+        if (known[0]) {
+            const mark = document.createElement('span');
+            mark.className = 'tick-mark';
+            mark.setAttribute('aria-hidden', 'true');
+            mark.textContent = known[0];
+            span.appendChild(mark);
+            span.appendChild(document.createTextNode(' '));
+        }
+        span.appendChild(document.createTextNode(known[1]));
+        const why = status === 'failed' || status === 'undelivered'
+            ? reason(code) : '';
+        if (why) {
+            span.appendChild(document.createTextNode(': '));
+            const r = document.createElement('span');
+            r.className = 'tick-reason';
+            r.textContent = why;
+            span.appendChild(r);
+        }
+        return span;
+    }
+
+    global.inboxDelivery = Object.freeze({ moves, reason, tick });
+})(window);

@@ -3,7 +3,6 @@
  * (empty until the first message), so that its thread can be opened; its
  * tags are rows of contact_tags, in the order given.
  */
-#include <ctype.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,8 +10,6 @@
 #include <inbox/phone.h>
 #include "store_sqlite.h"
 
-
-#define INBOX_SQLITE_SEARCH_MAX  128
 
 /* The columns inbox_sqlite_contact_read expects; append a WHERE clause. */
 #define INBOX_SQLITE_CONTACT_SELECT                                           \
@@ -40,6 +37,10 @@ static inbox_status_t inbox_sqlite_contact_rename(inbox_sqlite_conn_t *conn,
 static inbox_status_t inbox_sqlite_contact_tags(inbox_sqlite_conn_t *conn,
     int64_t org, int64_t id, const inbox_tags_t *tags, int replace,
     inbox_error_t *err);
+static inbox_status_t inbox_sqlite_contacts_walk(inbox_sqlite_conn_t *conn,
+    int64_t org, int64_t at, int64_t id, const inbox_search_t *search,
+    const char *tag, const inbox_sqlite_ids_t *set, int use_q, int use_tag,
+    unsigned limit, inbox_contact_page_t *page, inbox_error_t *err);
 
 
 /* A NULL name keeps the name the contact has; "" forgets it. */
@@ -578,24 +579,70 @@ undone:
 
 
 /*
- * ?4 is the lower-cased search term, ?5 its digits (NULL when none), ?6
- * the tag (NULL for any; the column's NOCASE compares it).
+ * The contacts list's plans, as the thread list's (store_sqlite_search.c):
+ * a lookup of the candidates of q or of the tag, sorted (the other
+ * condition checked on each); a walk of contacts_by_created newest first
+ * that looks each entry up in the candidates; or, with no candidates
+ * collected (q too short for the index, or both too common), a walk of
+ * the rows that checks each, at most INBOX_SQLITE_CONTACTS_SCAN a page.
+ * ?1 org, ?2 ?3 the keyset, ?4 q, ?5 the index query, ?6 the tag (NULL
+ * for any; the column's NOCASE compares it), ?7 the limit.
  */
+#define INBOX_SQLITE_CONTACTS_SCAN  20000
+#define INBOX_SQLITE_CONTACTS_WALK  100000
+
+#define INBOX_SQLITE_CONTACTS_KEYSET                                          \
+    " AND (ct.created_at, ct.id) < (?2, ?3)"
+
+#define INBOX_SQLITE_CONTACTS_TAGGED                                          \
+    "(?6 IS NULL OR EXISTS (SELECT 1 FROM contact_tags t"                    \
+    "  WHERE t.contact_id = ct.id AND t.tag = ?6))"
+
+/* A lookup: the candidates (?5, a JSON array of contact ids) of this
+ * organization, checked for what they do not stand for, the page's ids
+ * sorted out, then their records. */
+static const char  *inbox_sqlite_contacts_lookup_sql =
+    INBOX_SQLITE_CONTACT_SELECT
+    " WHERE ct.id IN (SELECT ct.id FROM json_each(?5) m"
+    "   CROSS JOIN contacts ct ON ct.id = m.value"
+    "   WHERE ct.org_id = ?1" INBOX_SQLITE_CONTACTS_KEYSET
+    "   AND (?4 IS NULL OR inbox_search_matches(?4, ct.name, ct.phone))"
+    "   AND " INBOX_SQLITE_CONTACTS_TAGGED
+    "   ORDER BY ct.created_at DESC, ct.id DESC LIMIT ?7)"
+    " ORDER BY ct.created_at DESC, ct.id DESC";
+
+/* A walk's rows: the id, the key, and (a scan's) what is checked. */
+static const char  *inbox_sqlite_contacts_set_walk_sql =
+    "SELECT ct.id, ct.created_at FROM contacts ct"
+    " INDEXED BY contacts_by_created"
+    " WHERE ct.org_id = ?1" INBOX_SQLITE_CONTACTS_KEYSET
+    " ORDER BY ct.created_at DESC, ct.id DESC";
+
+static const char  *inbox_sqlite_contacts_scan_sql =
+    "SELECT ct.id, ct.created_at, ct.name, ct.phone, "
+    INBOX_SQLITE_CONTACTS_TAGGED " FROM contacts ct"
+    " INDEXED BY contacts_by_created"
+    " WHERE ct.org_id = ?1" INBOX_SQLITE_CONTACTS_KEYSET
+    " ORDER BY ct.created_at DESC, ct.id DESC";
+
+
 inbox_status_t
 inbox_sqlite_contacts_list(inbox_store_t *store, const char *org_id,
     const inbox_contact_query_t *query, inbox_contact_page_t *page,
     inbox_error_t *err)
 {
-    int                      rc;
-    char                     search[INBOX_SQLITE_SEARCH_MAX];
-    char                     digits[INBOX_SQLITE_SEARCH_MAX];
-    size_t                   i, len;
-    int64_t                  org, at, id, last_id;
+    int                      rc, use_q, use_tag;
+    size_t                   max;
+    int64_t                  org, at, id, last_id, listed, population;
     unsigned                 limit;
+    const char              *tag;
     sqlite3_stmt            *stmt;
+    inbox_search_t           search;
     inbox_status_t           status;
     inbox_error_t            fallback;
+    inbox_sqlite_ids_t       found, tagged, *set;
     inbox_sqlite_conn_t     *conn;
+    inbox_sqlite_list_t      list;
     inbox_contact_record_t  *items;
 
     if (err == NULL) {
@@ -603,6 +650,8 @@ inbox_sqlite_contacts_list(inbox_store_t *store, const char *org_id,
     }
 
     memset(page, 0, sizeof(inbox_contact_page_t));
+    memset(&found, 0, sizeof(inbox_sqlite_ids_t));
+    memset(&tagged, 0, sizeof(inbox_sqlite_ids_t));
 
     if (inbox_sqlite_parse_id(org_id, &org) != 0) {
         return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
@@ -620,24 +669,9 @@ inbox_sqlite_contacts_list(inbox_store_t *store, const char *org_id,
                                      "gave; start again without it");
     }
 
-    search[0] = '\0';
-    digits[0] = '\0';
-
-    if (query->q != NULL && query->q[0] != '\0') {
-        len = strlen(query->q);
-        if (len >= sizeof(search)) {
-            return inbox_error_set_field(err, INBOX_ERR_INVALID, "q",
-                                         "the search is too long");
-        }
-
-        /* lower() in SQLite folds ASCII only; do the same here */
-        for (i = 0; i <= len; i++) {
-            search[i] = (char) tolower((unsigned char) query->q[i]);
-        }
-
-        inbox_phone_digits(query->q, len, digits, sizeof(digits));
-    }
-
+    /* store.c refused a q too long */
+    (void) inbox_search_parse(query->q, &search);
+    tag = (query->tag != NULL && query->tag[0] != '\0') ? query->tag : NULL;
     limit = query->limit;
 
     conn = inbox_sqlite_conn(store, err);
@@ -650,69 +684,257 @@ inbox_sqlite_contacts_list(inbox_store_t *store, const char *org_id,
         return status;
     }
 
-    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_CONTACTS_LIST,
-        INBOX_SQLITE_CONTACT_SELECT
-        "WHERE ct.org_id = ?1 AND (ct.created_at, ct.id) < (?2, ?3)"
-        " AND (?4 IS NULL OR instr(lower(ct.name), ?4) > 0"
-        "      OR (?5 IS NOT NULL AND instr(substr(ct.phone, 2), ?5) > 0))"
-        " AND (?6 IS NULL OR EXISTS (SELECT 1 FROM contact_tags t"
-        "      WHERE t.contact_id = ct.id AND t.tag = ?6))"
-        " ORDER BY ct.created_at DESC, ct.id DESC LIMIT ?7", err);
-    if (stmt == NULL) {
-        status = err->code;
-        goto failed;
-    }
-
     items = calloc(limit, sizeof(inbox_contact_record_t));
     if (items == NULL) {
-        inbox_sqlite_done(stmt);
         status = inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
         goto failed;
     }
 
     page->items = items;
-    last_id = 0;
 
-    sqlite3_bind_int64(stmt, 1, org);
-    sqlite3_bind_int64(stmt, 2, at);
-    sqlite3_bind_int64(stmt, 3, id);
-    inbox_sqlite_bind_text(stmt, 4, search[0] ? search : NULL);
-    inbox_sqlite_bind_text(stmt, 5, digits[0] ? digits : NULL);
-    inbox_sqlite_bind_text(stmt, 6, (query->tag && query->tag[0])
-                                    ? query->tag : NULL);
-    /* one row more tells whether there is a next page */
-    sqlite3_bind_int64(stmt, 7, (int64_t) limit + 1);
+    status = inbox_sqlite_org_contacts(conn, org, &listed, err);
+    if (status != INBOX_OK) {
+        goto failed;
+    }
 
-    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+    status = inbox_sqlite_contacts_population(conn, &population, err);
+    if (status != INBOX_OK) {
+        goto failed;
+    }
 
-        if (page->count == limit) {
-            inbox_sqlite_cursor_encode(items[limit - 1].created_at,
-                                       last_id, page->next_cursor);
-            break;
+    /* the candidates: of the tag (drawn from this organization's) and of
+     * q (from every organization's) */
+    memset(&list, 0, sizeof(inbox_sqlite_list_t));
+    list.listed = listed;
+    list.walked = listed;
+    list.limit = limit;
+    use_q = 0;
+    use_tag = 0;
+
+    if (tag != NULL) {
+        list.population = listed;
+
+        status = inbox_sqlite_tag_collect(conn, org, tag,
+                                          inbox_sqlite_collect_max(&list),
+                                          &tagged, err);
+        if (status != INBOX_OK) {
+            goto failed;
         }
 
-        last_id = sqlite3_column_int64(stmt, 0);
-        status = inbox_sqlite_contact_read(stmt, &items[page->count], err);
-        page->count++;
+        use_tag = !tagged.over;
+    }
 
+    if (search.name[0] != '\0' && search.indexed) {
+        list.population = population;
+        max = inbox_sqlite_collect_max(&list);
+        if (use_tag && tagged.n < max) {
+            max = tagged.n;     /* more would not be read: q then checked */
+        }
+
+        status = inbox_sqlite_search_collect(conn, &search, query->q, max,
+                                             &found, err);
+        if (status != INBOX_OK) {
+            goto failed;
+        }
+
+        use_q = !found.over;
+    }
+
+    if (use_q && use_tag) {
+        inbox_sqlite_ids_intersect(&found, &tagged);
+    }
+
+    set = use_q ? &found : use_tag ? &tagged : NULL;
+
+    list.population = use_tag ? listed : population;
+
+    if (set != NULL
+        && inbox_sqlite_plan(set->n, &list) == INBOX_SQLITE_PLAN_LOOKUP)
+    {
+        stmt = inbox_sqlite_stmt(conn, INBOX_SQL_CONTACTS_LOOKUP,
+                                 inbox_sqlite_contacts_lookup_sql, err);
+        if (stmt == NULL) {
+            status = err->code;
+            goto failed;
+        }
+
+        sqlite3_bind_int64(stmt, 1, org);
+        sqlite3_bind_int64(stmt, 2, at);
+        sqlite3_bind_int64(stmt, 3, id);
+        /* what the candidates do not stand for, checked on each */
+        inbox_sqlite_bind_text(stmt, 4, search.name[0] && !use_q ? query->q
+                                                                  : NULL);
+        inbox_sqlite_bind_text(stmt, 6, use_tag ? NULL : tag);
+        /* one row more tells whether there is a next page */
+        sqlite3_bind_int64(stmt, 7, (int64_t) limit + 1);
+
+        status = inbox_sqlite_ids_bind(stmt, 5, set, err);
         if (status != INBOX_OK) {
             inbox_sqlite_done(stmt);
             goto failed;
         }
+
+        last_id = 0;
+
+        while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+
+            if (page->count == limit) {
+                inbox_sqlite_cursor_encode(items[limit - 1].created_at,
+                                           last_id, page->next_cursor);
+                break;
+            }
+
+            last_id = sqlite3_column_int64(stmt, 0);
+            status = inbox_sqlite_contact_read(stmt, &items[page->count],
+                                               err);
+            page->count++;
+
+            if (status != INBOX_OK) {
+                inbox_sqlite_done(stmt);
+                goto failed;
+            }
+        }
+
+        inbox_sqlite_done(stmt);
+
+        if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+            status = inbox_sqlite_fail(conn, rc, err);
+            goto failed;
+        }
+
+    } else {
+        status = inbox_sqlite_contacts_walk(conn, org, at, id, &search, tag,
+                                            set, use_q, use_tag, limit, page,
+                                            err);
+        if (status != INBOX_OK) {
+            goto failed;
+        }
     }
 
-    inbox_sqlite_done(stmt);
-
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-        status = inbox_sqlite_fail(conn, rc, err);
-        goto failed;
-    }
+    inbox_sqlite_ids_free(&found);
+    inbox_sqlite_ids_free(&tagged);
 
     return inbox_sqlite_commit(conn, err);
 
 failed:
 
+    inbox_sqlite_ids_free(&found);
+    inbox_sqlite_ids_free(&tagged);
     inbox_sqlite_rollback(conn);
+    return status;
+}
+
+
+/*
+ * A walk of the organization's contacts newest first: of the index's
+ * entries, those in set (a set walk), each read and then checked for
+ * what set does not stand for (q when !use_q, the tag when !use_tag);
+ * without set, of the rows, each checked (a scan).  It ends a page as the
+ * thread list's walks do, after so many entries examined, with the
+ * cursor after the last.
+ */
+static inbox_status_t
+inbox_sqlite_contacts_walk(inbox_sqlite_conn_t *conn, int64_t org,
+    int64_t at, int64_t id, const inbox_search_t *search, const char *tag,
+    const inbox_sqlite_ids_t *set, int use_q, int use_tag, unsigned limit,
+    inbox_contact_page_t *page, inbox_error_t *err)
+{
+    int                     rc, match, check, taken;
+    int64_t                 created, contact, last_id;
+    unsigned                examined, walk;
+    sqlite3_stmt           *stmt;
+    inbox_status_t          status;
+    inbox_contact_record_t  c;
+
+    if (set != NULL) {
+        stmt = inbox_sqlite_stmt(conn, INBOX_SQL_CONTACTS_SET_WALK,
+                                 inbox_sqlite_contacts_set_walk_sql, err);
+        walk = INBOX_SQLITE_CONTACTS_WALK;
+
+    } else {
+        stmt = inbox_sqlite_stmt(conn, INBOX_SQL_CONTACTS_LIST,
+                                 inbox_sqlite_contacts_scan_sql, err);
+        walk = INBOX_SQLITE_CONTACTS_SCAN;
+    }
+
+    if (stmt == NULL) {
+        return err->code;
+    }
+
+    sqlite3_bind_int64(stmt, 1, org);
+    sqlite3_bind_int64(stmt, 2, at);
+    sqlite3_bind_int64(stmt, 3, id);
+    if (set == NULL) {
+        inbox_sqlite_bind_text(stmt, 6, tag);
+    }
+
+    /* what a set walk checks on the contact it reads */
+    check = set != NULL
+            && ((search->name[0] != '\0' && !use_q)
+                || (tag != NULL && !use_tag));
+
+    examined = 0;
+    last_id = 0;
+    status = INBOX_OK;
+
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        contact = sqlite3_column_int64(stmt, 0);
+        created = sqlite3_column_int64(stmt, 1);
+        examined++;
+
+        if (set != NULL) {
+            match = inbox_sqlite_ids_has(set, contact);
+
+        } else {
+            match = sqlite3_column_int(stmt, 4)
+                    && inbox_search_matches(search,
+                           (const char *) sqlite3_column_text(stmt, 2),
+                           (const char *) sqlite3_column_text(stmt, 3));
+        }
+
+        taken = 0;
+
+        if (match && (check || page->count < limit)) {
+            status = inbox_sqlite_contact_load(conn, org, contact, &c, err);
+            if (status != INBOX_OK) {
+                inbox_contact_record_free(&c);
+                break;
+            }
+
+            if (check) {
+                match = inbox_search_matches(search, c.name, c.phone)
+                        && (tag == NULL || inbox_tags_has(&c.tags, tag));
+            }
+
+            if (match && page->count < limit) {
+                page->items[page->count++] = c;
+                last_id = contact;
+                taken = 1;
+
+            } else {
+                inbox_contact_record_free(&c);
+            }
+        }
+
+        if (match && !taken) {
+            /* one more: there is a next page */
+            inbox_sqlite_cursor_encode(page->items[limit - 1].created_at,
+                                       last_id, page->next_cursor);
+            break;
+        }
+
+        if (examined == walk) {
+            inbox_sqlite_cursor_encode(created, contact, page->next_cursor);
+            break;
+        }
+    }
+
+    inbox_sqlite_done(stmt);
+
+    if (status == INBOX_OK && rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        status = inbox_sqlite_fail(conn, rc, err);
+    }
+
     return status;
 }
 

@@ -880,6 +880,22 @@ TEST(stored_events_refer_to_a_long_message_without_copying_it)
  * A store from before compact events (schema 3, frames in events.payload)
  * keeps its stream: migration 4 keeps each event's position and ids.
  */
+/* Schema 9 undone (the lists' indexes as they were). */
+#define UNDO_SCHEMA_9                                                       \
+    "DROP INDEX conversations_by_activity;"                                 \
+    "CREATE INDEX conversations_by_activity ON conversations"               \
+    " (org_id, archived, last_activity_at DESC, id DESC);"                  \
+    "DROP INDEX conversations_unread;"                                      \
+    "CREATE INDEX conversations_unread ON conversations"                    \
+    " (org_id, last_activity_at DESC, id DESC)"                             \
+    " WHERE unread_count > 0 AND archived = 0;"                             \
+    "DROP INDEX conversations_starred;"                                     \
+    "CREATE INDEX conversations_starred ON conversations"                   \
+    " (org_id, last_activity_at DESC, id DESC)"                             \
+    " WHERE starred = 1 AND archived = 0;"                                  \
+    "DROP INDEX contact_tags_by_tag;"                                       \
+    "CREATE INDEX contact_tags_by_tag ON contact_tags (org_id, tag);"
+
 /* Schema 8 undone (the search index), as a store of before it was. */
 #define UNDO_SCHEMA_8                                                       \
     "DROP TRIGGER contacts_search_insert;"                                  \
@@ -920,10 +936,11 @@ TEST(stored_events_refer_to_a_long_message_without_copying_it)
 /* Migration 7 made contacts' tags and the contacts list's index (after 8
  * is undone). */
 #define UNDO_SCHEMA_7                                                       \
+    UNDO_SCHEMA_9                                                           \
     UNDO_SCHEMA_8                                                           \
     "DROP TABLE contact_tags; DROP INDEX contacts_by_created;"
 
-#define SCHEMA_NOW  8
+#define SCHEMA_NOW  9
 
 
 /* Migration 5 counts the threads a store has already, as every later
@@ -1028,7 +1045,8 @@ TEST(migrating_indexes_the_contacts_there_are)
     inbox_store_close(f.store);
     f.store = NULL;
 
-    CHECK_INT(db_exec(&f, UNDO_SCHEMA_8 "PRAGMA user_version = 7;"),
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_9 UNDO_SCHEMA_8
+                      "PRAGMA user_version = 7;"),
               SQLITE_OK);
 
     f.store = store_open(f.path);

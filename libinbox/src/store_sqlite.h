@@ -79,6 +79,7 @@ typedef enum {
     INBOX_SQL_TAG_CANDIDATES,
     INBOX_SQL_CONTACTS_POPULATION,
     INBOX_SQL_ORG_CONTACTS,
+    INBOX_SQL_IDS_TAGGED,
     INBOX_SQL_SET_WALK_ALL,     /* then one per filter */
     INBOX_SQL_CONTACTS_LOOKUP = INBOX_SQL_SET_WALK_ALL + 5,
     INBOX_SQL_CONTACTS_SET_WALK,
@@ -261,6 +262,9 @@ inbox_status_t inbox_sqlite_tag_collect(inbox_sqlite_conn_t *conn,
 /* Binds ids to parameter i as a JSON array, for json_each(). */
 inbox_status_t inbox_sqlite_ids_bind(sqlite3_stmt *stmt, int i,
     const inbox_sqlite_ids_t *ids, inbox_error_t *err);
+/* Keeps the ids whose contact has tag. */
+inbox_status_t inbox_sqlite_ids_tagged(inbox_sqlite_conn_t *conn,
+    inbox_sqlite_ids_t *ids, const char *tag, inbox_error_t *err);
 void inbox_sqlite_ids_intersect(inbox_sqlite_ids_t *a,
     const inbox_sqlite_ids_t *b);
 int inbox_sqlite_ids_has(const inbox_sqlite_ids_t *ids, int64_t id);

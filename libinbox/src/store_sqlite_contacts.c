@@ -39,8 +39,8 @@ static inbox_status_t inbox_sqlite_contact_tags(inbox_sqlite_conn_t *conn,
     inbox_error_t *err);
 static inbox_status_t inbox_sqlite_contacts_walk(inbox_sqlite_conn_t *conn,
     int64_t org, int64_t at, int64_t id, const inbox_search_t *search,
-    const char *tag, const inbox_sqlite_ids_t *set, int use_q, int use_tag,
-    unsigned limit, inbox_contact_page_t *page, inbox_error_t *err);
+    const char *tag, const inbox_sqlite_ids_t *set, unsigned limit,
+    inbox_contact_page_t *page, inbox_error_t *err);
 
 
 /* A NULL name keeps the name the contact has; "" forgets it. */
@@ -579,14 +579,17 @@ undone:
 
 
 /*
- * The contacts list's plans, as the thread list's (store_sqlite_search.c):
- * a lookup of the candidates of q or of the tag, sorted (the other
- * condition checked on each); a walk of contacts_by_created newest first
- * that looks each entry up in the candidates; or, with no candidates
- * collected (q too short for the index, or both too common), a walk of
- * the rows that checks each, at most INBOX_SQLITE_CONTACTS_SCAN a page.
- * ?1 org, ?2 ?3 the keyset, ?4 q, ?5 the index query, ?6 the tag (NULL
- * for any; the column's NOCASE compares it), ?7 the limit.
+ * The contacts list's plans, as the thread list's (store_sqlite_search.c),
+ * over the candidates of q and of the tag: both few, those of both; q's
+ * few and the tag common, q's kept when they have the tag (one probe of
+ * contact_tags each); the tag's few and q common (or too short for the
+ * index), a lookup of the tag's, each checked for q.  Then a lookup of
+ * the candidates, sorted, or a walk of contacts_by_created newest first
+ * that looks each entry up in them.  With no candidates (both common,
+ * or nothing asked) the rows are walked and each checked (a scan), at
+ * most INBOX_SQLITE_CONTACTS_SCAN a page.  ?1 org, ?2 ?3 the keyset, ?4
+ * q (when checked), ?5 the candidates, ?6 the tag (NULL for any; the
+ * column's NOCASE compares it), ?7 the limit.
  */
 #define INBOX_SQLITE_CONTACTS_SCAN  20000
 #define INBOX_SQLITE_CONTACTS_WALK  100000
@@ -594,24 +597,19 @@ undone:
 #define INBOX_SQLITE_CONTACTS_KEYSET                                          \
     " AND (ct.created_at, ct.id) < (?2, ?3)"
 
-#define INBOX_SQLITE_CONTACTS_TAGGED                                          \
-    "(?6 IS NULL OR EXISTS (SELECT 1 FROM contact_tags t"                    \
-    "  WHERE t.contact_id = ct.id AND t.tag = ?6))"
-
-/* A lookup: the candidates (?5, a JSON array of contact ids) of this
- * organization, checked for what they do not stand for, the page's ids
- * sorted out, then their records. */
+/* A lookup: the candidates (a JSON array of contact ids) of this
+ * organization, checked for q when asked, the page's ids sorted out,
+ * then their records. */
 static const char  *inbox_sqlite_contacts_lookup_sql =
     INBOX_SQLITE_CONTACT_SELECT
     " WHERE ct.id IN (SELECT ct.id FROM json_each(?5) m"
     "   CROSS JOIN contacts ct ON ct.id = m.value"
     "   WHERE ct.org_id = ?1" INBOX_SQLITE_CONTACTS_KEYSET
     "   AND (?4 IS NULL OR inbox_search_matches(?4, ct.name, ct.phone))"
-    "   AND " INBOX_SQLITE_CONTACTS_TAGGED
     "   ORDER BY ct.created_at DESC, ct.id DESC LIMIT ?7)"
     " ORDER BY ct.created_at DESC, ct.id DESC";
 
-/* A walk's rows: the id, the key, and (a scan's) what is checked. */
+/* A walk's rows: the id and the key, and a scan's checks. */
 static const char  *inbox_sqlite_contacts_set_walk_sql =
     "SELECT ct.id, ct.created_at FROM contacts ct"
     " INDEXED BY contacts_by_created"
@@ -619,9 +617,10 @@ static const char  *inbox_sqlite_contacts_set_walk_sql =
     " ORDER BY ct.created_at DESC, ct.id DESC";
 
 static const char  *inbox_sqlite_contacts_scan_sql =
-    "SELECT ct.id, ct.created_at, ct.name, ct.phone, "
-    INBOX_SQLITE_CONTACTS_TAGGED " FROM contacts ct"
-    " INDEXED BY contacts_by_created"
+    "SELECT ct.id, ct.created_at, ct.name, ct.phone,"
+    " ?6 IS NULL OR EXISTS (SELECT 1 FROM contact_tags t"
+    "   WHERE t.contact_id = ct.id AND t.tag = ?6)"
+    " FROM contacts ct INDEXED BY contacts_by_created"
     " WHERE ct.org_id = ?1" INBOX_SQLITE_CONTACTS_KEYSET
     " ORDER BY ct.created_at DESC, ct.id DESC";
 
@@ -631,11 +630,10 @@ inbox_sqlite_contacts_list(inbox_store_t *store, const char *org_id,
     const inbox_contact_query_t *query, inbox_contact_page_t *page,
     inbox_error_t *err)
 {
-    int                      rc, use_q, use_tag;
-    size_t                   max;
-    int64_t                  org, at, id, last_id, listed, population;
+    int                      rc, lookup;
+    int64_t                  org, at, id, last_id;
     unsigned                 limit;
-    const char              *tag;
+    const char              *tag, *check;
     sqlite3_stmt            *stmt;
     inbox_search_t           search;
     inbox_status_t           status;
@@ -692,27 +690,22 @@ inbox_sqlite_contacts_list(inbox_store_t *store, const char *org_id,
 
     page->items = items;
 
-    status = inbox_sqlite_org_contacts(conn, org, &listed, err);
-    if (status != INBOX_OK) {
-        goto failed;
-    }
-
-    status = inbox_sqlite_contacts_population(conn, &population, err);
-    if (status != INBOX_OK) {
-        goto failed;
-    }
-
-    /* the candidates: of the tag (drawn from this organization's) and of
-     * q (from every organization's) */
+    /* the list: the organization's contacts, newest first */
     memset(&list, 0, sizeof(inbox_sqlite_list_t));
-    list.listed = listed;
-    list.walked = listed;
     list.limit = limit;
-    use_q = 0;
-    use_tag = 0;
 
+    status = inbox_sqlite_org_contacts(conn, org, &list.listed, err);
+    if (status != INBOX_OK) {
+        goto failed;
+    }
+
+    list.walked = list.listed;
+    set = NULL;
+    check = NULL;
+
+    /* the tag's candidates, drawn from this organization's contacts */
     if (tag != NULL) {
-        list.population = listed;
+        list.population = list.listed;
 
         status = inbox_sqlite_tag_collect(conn, org, tag,
                                           inbox_sqlite_collect_max(&list),
@@ -720,37 +713,55 @@ inbox_sqlite_contacts_list(inbox_store_t *store, const char *org_id,
         if (status != INBOX_OK) {
             goto failed;
         }
-
-        use_tag = !tagged.over;
     }
 
+    /* q's, drawn from every organization's */
     if (search.name[0] != '\0' && search.indexed) {
-        list.population = population;
-        max = inbox_sqlite_collect_max(&list);
-        if (use_tag && tagged.n < max) {
-            max = tagged.n;     /* more would not be read: q then checked */
+        status = inbox_sqlite_contacts_population(conn, &list.population,
+                                                  err);
+        if (status != INBOX_OK) {
+            goto failed;
         }
 
-        status = inbox_sqlite_search_collect(conn, &search, query->q, max,
+        status = inbox_sqlite_search_collect(conn, &search, query->q,
+                                             inbox_sqlite_collect_max(&list),
                                              &found, err);
         if (status != INBOX_OK) {
             goto failed;
         }
 
-        use_q = !found.over;
+        if (!found.over) {
+            set = &found;
+
+            if (tag != NULL) {
+                status = tagged.over
+                         ? inbox_sqlite_ids_tagged(conn, &found, tag, err)
+                         : (inbox_sqlite_ids_intersect(&found, &tagged),
+                            INBOX_OK);
+                if (status != INBOX_OK) {
+                    goto failed;
+                }
+
+                /* now all of this organization's */
+                list.population = list.listed;
+            }
+        }
     }
 
-    if (use_q && use_tag) {
-        inbox_sqlite_ids_intersect(&found, &tagged);
+    if (set == NULL && tag != NULL && !tagged.over) {
+        set = &tagged;
+        list.population = list.listed;
+
+        /* q's candidates too many to use, or none: q checked on each */
+        check = search.name[0] != '\0' ? query->q : NULL;
     }
 
-    set = use_q ? &found : use_tag ? &tagged : NULL;
+    lookup = set != NULL
+             && (check != NULL
+                 || inbox_sqlite_plan(set->n, &list)
+                    == INBOX_SQLITE_PLAN_LOOKUP);
 
-    list.population = use_tag ? listed : population;
-
-    if (set != NULL
-        && inbox_sqlite_plan(set->n, &list) == INBOX_SQLITE_PLAN_LOOKUP)
-    {
+    if (lookup) {
         stmt = inbox_sqlite_stmt(conn, INBOX_SQL_CONTACTS_LOOKUP,
                                  inbox_sqlite_contacts_lookup_sql, err);
         if (stmt == NULL) {
@@ -761,10 +772,7 @@ inbox_sqlite_contacts_list(inbox_store_t *store, const char *org_id,
         sqlite3_bind_int64(stmt, 1, org);
         sqlite3_bind_int64(stmt, 2, at);
         sqlite3_bind_int64(stmt, 3, id);
-        /* what the candidates do not stand for, checked on each */
-        inbox_sqlite_bind_text(stmt, 4, search.name[0] && !use_q ? query->q
-                                                                  : NULL);
-        inbox_sqlite_bind_text(stmt, 6, use_tag ? NULL : tag);
+        inbox_sqlite_bind_text(stmt, 4, check);
         /* one row more tells whether there is a next page */
         sqlite3_bind_int64(stmt, 7, (int64_t) limit + 1);
 
@@ -804,8 +812,7 @@ inbox_sqlite_contacts_list(inbox_store_t *store, const char *org_id,
 
     } else {
         status = inbox_sqlite_contacts_walk(conn, org, at, id, &search, tag,
-                                            set, use_q, use_tag, limit, page,
-                                            err);
+                                            set, limit, page, err);
         if (status != INBOX_OK) {
             goto failed;
         }
@@ -827,24 +834,21 @@ failed:
 
 /*
  * A walk of the organization's contacts newest first: of the index's
- * entries, those in set (a set walk), each read and then checked for
- * what set does not stand for (q when !use_q, the tag when !use_tag);
- * without set, of the rows, each checked (a scan).  It ends a page as the
- * thread list's walks do, after so many entries examined, with the
- * cursor after the last.
+ * entries, those in set (a set walk); without set, of the rows, those q
+ * and the tag match (a scan).  It ends a page as the thread list's walks
+ * do, after so many entries examined, with the cursor after the last.
  */
 static inbox_status_t
 inbox_sqlite_contacts_walk(inbox_sqlite_conn_t *conn, int64_t org,
     int64_t at, int64_t id, const inbox_search_t *search, const char *tag,
-    const inbox_sqlite_ids_t *set, int use_q, int use_tag, unsigned limit,
-    inbox_contact_page_t *page, inbox_error_t *err)
+    const inbox_sqlite_ids_t *set, unsigned limit, inbox_contact_page_t *page,
+    inbox_error_t *err)
 {
-    int                     rc, match, check, taken;
-    int64_t                 created, contact, last_id;
-    unsigned                examined, walk;
-    sqlite3_stmt           *stmt;
-    inbox_status_t          status;
-    inbox_contact_record_t  c;
+    int             rc, match;
+    int64_t         created, contact, last_id;
+    unsigned        examined, walk;
+    sqlite3_stmt   *stmt;
+    inbox_status_t  status;
 
     if (set != NULL) {
         stmt = inbox_sqlite_stmt(conn, INBOX_SQL_CONTACTS_SET_WALK,
@@ -868,11 +872,6 @@ inbox_sqlite_contacts_walk(inbox_sqlite_conn_t *conn, int64_t org,
         inbox_sqlite_bind_text(stmt, 6, tag);
     }
 
-    /* what a set walk checks on the contact it reads */
-    check = set != NULL
-            && ((search->name[0] != '\0' && !use_q)
-                || (tag != NULL && !use_tag));
-
     examined = 0;
     last_id = 0;
     status = INBOX_OK;
@@ -892,35 +891,24 @@ inbox_sqlite_contacts_walk(inbox_sqlite_conn_t *conn, int64_t org,
                            (const char *) sqlite3_column_text(stmt, 3));
         }
 
-        taken = 0;
-
-        if (match && (check || page->count < limit)) {
-            status = inbox_sqlite_contact_load(conn, org, contact, &c, err);
-            if (status != INBOX_OK) {
-                inbox_contact_record_free(&c);
+        if (match) {
+            if (page->count == limit) {
+                /* one more: there is a next page */
+                inbox_sqlite_cursor_encode(page->items[limit - 1].created_at,
+                                           last_id, page->next_cursor);
                 break;
             }
 
-            if (check) {
-                match = inbox_search_matches(search, c.name, c.phone)
-                        && (tag == NULL || inbox_tags_has(&c.tags, tag));
+            status = inbox_sqlite_contact_load(conn, org, contact,
+                                               &page->items[page->count],
+                                               err);
+            page->count++;
+
+            if (status != INBOX_OK) {
+                break;
             }
 
-            if (match && page->count < limit) {
-                page->items[page->count++] = c;
-                last_id = contact;
-                taken = 1;
-
-            } else {
-                inbox_contact_record_free(&c);
-            }
-        }
-
-        if (match && !taken) {
-            /* one more: there is a next page */
-            inbox_sqlite_cursor_encode(page->items[limit - 1].created_at,
-                                       last_id, page->next_cursor);
-            break;
+            last_id = contact;
         }
 
         if (examined == walk) {

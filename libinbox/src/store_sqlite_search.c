@@ -295,6 +295,52 @@ inbox_sqlite_ids_bind(sqlite3_stmt *stmt, int i, const inbox_sqlite_ids_t *ids,
 }
 
 
+/* Keeps the ids whose contact has the tag: a probe of contact_tags's
+ * (contact_id, tag) key each, for a tag too common to collect. */
+inbox_status_t
+inbox_sqlite_ids_tagged(inbox_sqlite_conn_t *conn, inbox_sqlite_ids_t *ids,
+    const char *tag, inbox_error_t *err)
+{
+    int             rc;
+    size_t          n;
+    sqlite3_stmt   *stmt;
+    inbox_status_t  status;
+
+    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_IDS_TAGGED,
+        "SELECT m.value FROM json_each(?1) m"
+        " WHERE EXISTS (SELECT 1 FROM contact_tags t"
+        "   WHERE t.contact_id = m.value AND t.tag = ?2)", err);
+    if (stmt == NULL) {
+        return err->code;
+    }
+
+    status = inbox_sqlite_ids_bind(stmt, 1, ids, err);
+    if (status != INBOX_OK) {
+        inbox_sqlite_done(stmt);
+        return status;
+    }
+
+    inbox_sqlite_bind_text(stmt, 2, tag);
+
+    /* in the array's order, which is the ids' */
+    n = 0;
+
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        ids->ids[n++] = sqlite3_column_int64(stmt, 0);
+    }
+
+    inbox_sqlite_done(stmt);
+
+    if (rc != SQLITE_DONE) {
+        return inbox_sqlite_fail(conn, rc, err);
+    }
+
+    ids->n = n;
+
+    return INBOX_OK;
+}
+
+
 /* Keeps in a the ids that b holds too. */
 void
 inbox_sqlite_ids_intersect(inbox_sqlite_ids_t *a, const inbox_sqlite_ids_t *b)

@@ -410,8 +410,8 @@ inbox_sqlite_list_rows(inbox_sqlite_conn_t *conn, int64_t org,
     inbox_conversation_page_t *page, inbox_error_t *err)
 {
     int                    rc[2], col, match;
-    int64_t                at, id, last_id;
-    unsigned               k, examined;
+    int64_t                at[2], id[2], last_id;
+    unsigned               k, m, examined;
     sqlite3_stmt          *stmt;
     inbox_status_t         status;
     inbox_conversation_t  *items;
@@ -428,30 +428,32 @@ inbox_sqlite_list_rows(inbox_sqlite_conn_t *conn, int64_t org,
     status = INBOX_OK;
     col = set ? 2 : 9;      /* last_activity_at */
 
+    /* each statement's current row's key, read once a row */
     for (k = 0; k < n; k++) {
         rc[k] = sqlite3_step(stmts[k]);
+        if (rc[k] == SQLITE_ROW) {
+            at[k] = sqlite3_column_int64(stmts[k], col);
+            id[k] = sqlite3_column_int64(stmts[k], 0);
+        }
     }
 
     for ( ;; ) {
         /* the newest of the statements' current rows */
-        stmt = NULL;
+        m = n;
         for (k = 0; k < n; k++) {
             if (rc[k] == SQLITE_ROW
-                && (stmt == NULL
-                    || sqlite3_column_int64(stmts[k], col) > at
-                    || (sqlite3_column_int64(stmts[k], col) == at
-                        && sqlite3_column_int64(stmts[k], 0) > id)))
+                && (m == n || at[k] > at[m]
+                    || (at[k] == at[m] && id[k] > id[m])))
             {
-                stmt = stmts[k];
-                at = sqlite3_column_int64(stmt, col);
-                id = sqlite3_column_int64(stmt, 0);
+                m = k;
             }
         }
 
-        if (stmt == NULL) {
+        if (m == n) {
             break;
         }
 
+        stmt = stmts[m];
         examined++;
 
         if (set != NULL) {
@@ -473,10 +475,10 @@ inbox_sqlite_list_rows(inbox_sqlite_conn_t *conn, int64_t org,
                 break;
             }
 
-            last_id = id;
+            last_id = id[m];
 
             if (set != NULL) {
-                status = inbox_sqlite_conversation_load(conn, org, id,
+                status = inbox_sqlite_conversation_load(conn, org, id[m],
                                                         &items[page->count],
                                                         err);
             } else {
@@ -493,14 +495,14 @@ inbox_sqlite_list_rows(inbox_sqlite_conn_t *conn, int64_t org,
         }
 
         if (walk > 0 && examined == walk) {
-            inbox_sqlite_cursor_encode(at, id, page->next_cursor);
+            inbox_sqlite_cursor_encode(at[m], id[m], page->next_cursor);
             break;
         }
 
-        for (k = 0; k < n; k++) {
-            if (stmts[k] == stmt) {
-                rc[k] = sqlite3_step(stmt);
-            }
+        rc[m] = sqlite3_step(stmt);
+        if (rc[m] == SQLITE_ROW) {
+            at[m] = sqlite3_column_int64(stmt, col);
+            id[m] = sqlite3_column_int64(stmt, 0);
         }
     }
 

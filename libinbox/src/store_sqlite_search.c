@@ -146,11 +146,13 @@ inbox_sqlite_search_collect(inbox_sqlite_conn_t *conn,
     const inbox_search_t *search, const char *q, size_t max,
     inbox_sqlite_ids_t *ids, inbox_error_t *err)
 {
-    int            rc, k, added;
+    int            rc, k, added, unsorted;
     char           match[INBOX_SQLITE_MATCH_MAX];
+    int64_t        id;
     sqlite3_stmt  *stmt;
 
     memset(ids, 0, sizeof(inbox_sqlite_ids_t));
+    unsorted = 0;
 
     inbox_sqlite_search_match(search, match);
 
@@ -175,8 +177,10 @@ inbox_sqlite_search_collect(inbox_sqlite_conn_t *conn,
         added = 0;
 
         while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-            added = inbox_sqlite_ids_add(ids, sqlite3_column_int64(stmt, 0),
-                                         max);
+            id = sqlite3_column_int64(stmt, 0);
+            unsorted |= ids->n > 0 && id < ids->ids[ids->n - 1];
+
+            added = inbox_sqlite_ids_add(ids, id, max);
             if (added != 0) {
                 break;
             }
@@ -199,8 +203,8 @@ inbox_sqlite_search_collect(inbox_sqlite_conn_t *conn,
         }
     }
 
-    /* the index gives them in order; the pending ones come after */
-    if (ids->n > 1) {
+    /* the index gives them in order; pending ones come after, if any */
+    if (unsorted) {
         qsort(ids->ids, ids->n, sizeof(int64_t), inbox_sqlite_id_compare);
     }
 

@@ -8,7 +8,8 @@
 
 BUILD   := build
 CC      ?= cc
-PKGS    := yajl sqlite3 libmongoc-1.0 libbson-1.0 openssl libsodium libcurl
+PKGS    := yajl sqlite3 libmongoc-1.0 libbson-1.0 openssl libsodium libcurl \
+           icu-uc
 
 PKG_CFLAGS  = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS    = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
@@ -27,6 +28,7 @@ all:
 
 include libinbox/build.mk
 include ws-server/build.mk
+include sender/build.mk
 include ngx_inbox_module/build.mk
 include tests/build.mk
 include bench/build.mk

@@ -9,6 +9,8 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
+#include <inbox/media.h>
+
 #include "ngx_http_inbox_module.h"
 #include "ngx_http_inbox_api.h"
 #include "ngx_http_inbox_auth.h"
@@ -28,6 +30,8 @@ static const char *ngx_http_inbox_api_method_name(ngx_uint_t method);
 static ngx_int_t ngx_http_inbox_api_refuse(ngx_http_request_t *r,
     const inbox_error_t *err);
 static ngx_uint_t ngx_http_inbox_api_type_ok(ngx_http_request_t *r,
+    const ngx_http_inbox_api_route_t *route);
+static size_t ngx_http_inbox_api_max(ngx_http_request_t *r,
     const ngx_http_inbox_api_route_t *route);
 static void ngx_http_inbox_api_body_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_inbox_api_start(ngx_http_request_t *r,
@@ -52,6 +56,7 @@ static ngx_str_t  ngx_http_inbox_api_prefix = ngx_string("/api/v1/");
  */
 
 #define USER     NGX_HTTP_INBOX_AUTH_USER
+#define BILLING  NGX_HTTP_INBOX_AUTH_BILLING
 #define SESSION  NGX_HTTP_INBOX_AUTH_SESSION
 #define ANYONE   NGX_HTTP_INBOX_AUTH_NONE
 #define NOBODY   NGX_HTTP_INBOX_BODY_NONE, 0, NULL
@@ -97,8 +102,21 @@ static const ngx_http_inbox_api_route_t  ngx_http_inbox_api_routes[] = {
     { NGX_HTTP_POST, "conversations/*/unstar", USER, NOBODY,
       ngx_http_inbox_conversation_action },
 
+    /* staff opt a contact out (source manual); only the contact opts
+     * back in, by text: there is no route for it */
+    { NGX_HTTP_POST, "conversations/*/opt-out", USER, NOBODY,
+      ngx_http_inbox_conversation_opt_out },
+
     { NGX_HTTP_POST, "realtime/ticket", USER, NOBODY,
       ngx_http_inbox_realtime_ticket },
+
+    /* the organization's settings (ngx_http_inbox_settings.c) */
+    { NGX_HTTP_GET, "settings", USER, NOBODY,
+      ngx_http_inbox_settings_get },
+
+    { NGX_HTTP_PATCH, "settings", BILLING,
+      JSON(NGX_HTTP_INBOX_SETTINGS_BODY_MAX),
+      ngx_http_inbox_settings_update },
 
     /* contacts (ngx_http_inbox_contacts.c) */
     { NGX_HTTP_GET, "contacts", USER, NOBODY,
@@ -123,10 +141,16 @@ static const ngx_http_inbox_api_route_t  ngx_http_inbox_api_routes[] = {
     { NGX_HTTP_GET, "contacts/*/timeline", USER, NOBODY,
       ngx_http_inbox_contact_timeline },
 
+    /* ---- media (ngx_http_inbox_media.c): any type, the bytes decide;
+     * as large as its location's client_max_body_size ---- */
+    { NGX_HTTP_POST, "media", USER, BINARY(0, NULL),
+      ngx_http_inbox_media_upload },
+
     { 0, NULL, 0, 0, 0, NULL, NULL }
 };
 
 #undef USER
+#undef BILLING
 #undef SESSION
 #undef ANYONE
 #undef NOBODY
@@ -227,10 +251,13 @@ ngx_http_inbox_api_handler(ngx_http_request_t *r)
         return ngx_http_inbox_api_refuse(r, &err);
     }
 
-    if (r->headers_in.content_length_n > (off_t) route->max) {
+    if (r->headers_in.content_length_n
+        > (off_t) ngx_http_inbox_api_max(r, route))
+    {
         inbox_error_set(&err, INBOX_ERR_TOO_LARGE,
                         "The request body is larger than the %zu bytes "
-                        "this request takes.", route->max);
+                        "this request takes.",
+                        ngx_http_inbox_api_max(r, route));
         return ngx_http_inbox_api_refuse(r, &err);
     }
 
@@ -276,6 +303,11 @@ ngx_http_inbox_api_type_ok(ngx_http_request_t *r,
         return ngx_http_inbox_content_type_is(r, NGX_HTTP_INBOX_JSON);
     }
 
+    if (route->types == NULL) {
+        /* the route reads the bytes themselves */
+        return 1;
+    }
+
     for (p = route->types; p && *p; p = end) {
 
         while (*p == ' ') {
@@ -304,28 +336,51 @@ ngx_http_inbox_api_type_ok(ngx_http_request_t *r,
 }
 
 
+/* The route's largest body: its own, or its location's. */
+
+static size_t
+ngx_http_inbox_api_max(ngx_http_request_t *r,
+    const ngx_http_inbox_api_route_t *route)
+{
+    ngx_http_core_loc_conf_t  *clcf;
+
+    if (route->max) {
+        return route->max;
+    }
+
+    clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
+
+    /* 0 would be no limit: the inbox always has one */
+    return clcf->client_max_body_size ? (size_t) clcf->client_max_body_size
+                                      : INBOX_MEDIA_SIZE_DEFAULT;
+}
+
+
 static void
 ngx_http_inbox_api_body_handler(ngx_http_request_t *r)
 {
+    size_t                 max;
     ngx_int_t              rc;
     inbox_error_t          err;
     ngx_http_inbox_api_t  *api;
 
     api = ngx_http_get_module_ctx(r, ngx_http_inbox_module);
 
+    max = ngx_http_inbox_api_max(r, api->route);
+
     if (api->route->body == NGX_HTTP_INBOX_BODY_BINARY) {
         /* left where nginx put it, for the pool thread to read */
-        rc = ngx_http_inbox_request_body_size(r, api->route->max);
+        rc = ngx_http_inbox_request_body_size(r, max);
 
     } else {
-        rc = ngx_http_inbox_request_body(r, api->route->max, &api->body);
+        rc = ngx_http_inbox_request_body(r, max, &api->body);
     }
 
     if (rc == NGX_DECLINED) {
         /* a chunked body, which had no length to check before */
         inbox_error_set(&err, INBOX_ERR_TOO_LARGE,
                         "The request body is larger than the %zu bytes "
-                        "this request takes.", api->route->max);
+                        "this request takes.", max);
         rc = ngx_http_inbox_reply_error(r, &err);
 
     } else if (rc != NGX_OK) {
@@ -543,6 +598,16 @@ ngx_http_inbox_api_run(ngx_http_inbox_job_t *job)
     if (api->route->auth != NGX_HTTP_INBOX_AUTH_NONE
         && ngx_http_inbox_auth_find(api, store, &job->error) != INBOX_OK)
     {
+        return;
+    }
+
+    /* a member is refused before anything it sent is looked at */
+    if (api->route->auth == NGX_HTTP_INBOX_AUTH_BILLING
+        && api->principal.role != INBOX_ROLE_BILLING)
+    {
+        inbox_error_set(&job->error, INBOX_ERR_FORBIDDEN,
+                        "Only a billing admin can do this; contact your "
+                        "billing admin.");
         return;
     }
 

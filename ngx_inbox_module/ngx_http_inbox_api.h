@@ -57,7 +57,10 @@ typedef ngx_int_t (*ngx_http_inbox_api_prepare_pt)(ngx_http_request_t *r,
 typedef enum {
     NGX_HTTP_INBOX_AUTH_USER = 0,    /* a session cookie or a bearer token */
     NGX_HTTP_INBOX_AUTH_SESSION,     /* a session cookie only */
-    NGX_HTTP_INBOX_AUTH_NONE         /* anyone */
+    NGX_HTTP_INBOX_AUTH_NONE,        /* anyone */
+    NGX_HTTP_INBOX_AUTH_BILLING      /* as USER, of a billing user (a
+                                        member and an organization-wide
+                                        token get 403 forbidden) */
 } ngx_http_inbox_auth_t;
 
 /* What a request carried. */
@@ -71,8 +74,9 @@ typedef enum {
 typedef enum {
     NGX_HTTP_INBOX_BODY_NONE = 0,    /* whatever is sent is discarded */
     NGX_HTTP_INBOX_BODY_JSON,        /* application/json, up to max bytes */
-    NGX_HTTP_INBOX_BODY_BINARY       /* one of .types, up to max bytes,
-                                        left unread for op */
+    NGX_HTTP_INBOX_BODY_BINARY       /* one of .types (NULL: any, op
+                                        reads the bytes), up to max
+                                        bytes, left unread for op */
 } ngx_http_inbox_body_t;
 
 
@@ -81,7 +85,9 @@ typedef struct {
     const char                     *path;     /* "*" is one {id} segment */
     ngx_http_inbox_auth_t           auth;
     ngx_http_inbox_body_t           body;
-    size_t                          max;      /* the largest body, bytes */
+    size_t                          max;      /* the largest body, bytes;
+                                                 0: the location's
+                                                 client_max_body_size */
     const char                     *types;    /* BINARY: the Content-Types
                                                  taken, space separated */
     ngx_http_inbox_api_prepare_pt   prepare;
@@ -144,6 +150,9 @@ ngx_int_t ngx_http_inbox_messages_list(ngx_http_request_t *r,
  * unstar (the path's last segment names it). */
 ngx_int_t ngx_http_inbox_conversation_action(ngx_http_request_t *r,
     ngx_http_inbox_api_t *api, ngx_str_t *id);
+/* POST conversations/{id}/opt-out: the contact, by hand (source manual). */
+ngx_int_t ngx_http_inbox_conversation_opt_out(ngx_http_request_t *r,
+    ngx_http_inbox_api_t *api, ngx_str_t *id);
 ngx_int_t ngx_http_inbox_realtime_ticket(ngx_http_request_t *r,
     ngx_http_inbox_api_t *api, ngx_str_t *id);
 ngx_int_t ngx_http_inbox_session_login(ngx_http_request_t *r,
@@ -169,6 +178,23 @@ ngx_int_t ngx_http_inbox_contact_get(ngx_http_request_t *r,
 ngx_int_t ngx_http_inbox_contact_update(ngx_http_request_t *r,
     ngx_http_inbox_api_t *api, ngx_str_t *id);
 ngx_int_t ngx_http_inbox_contact_timeline(ngx_http_request_t *r,
+    ngx_http_inbox_api_t *api, ngx_str_t *id);
+
+/* ---- media (ngx_http_inbox_media.c) ---- */
+/* POST media: an image of any declared type, decided by its bytes, as
+ * large as its location's client_max_body_size. */
+ngx_int_t ngx_http_inbox_media_upload(ngx_http_request_t *r,
+    ngx_http_inbox_api_t *api, ngx_str_t *id);
+/* ---- end media ---- */
+
+
+/* The organization's settings (ngx_http_inbox_settings.c): anyone of
+ * it reads them, a billing user changes them. */
+#define NGX_HTTP_INBOX_SETTINGS_BODY_MAX  4096
+
+ngx_int_t ngx_http_inbox_settings_get(ngx_http_request_t *r,
+    ngx_http_inbox_api_t *api, ngx_str_t *id);
+ngx_int_t ngx_http_inbox_settings_update(ngx_http_request_t *r,
     ngx_http_inbox_api_t *api, ngx_str_t *id);
 
 

@@ -1,7 +1,7 @@
 
 /*
- * Request bodies: read whole or measured, and what their Content-Type
- * says.
+ * Request bodies: read whole, measured or in pieces, and what their
+ * Content-Type says.
  */
 
 
@@ -9,7 +9,13 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
+#include <stdlib.h>
+#include <unistd.h>
+
 #include "ngx_http_inbox_body.h"
+
+
+#define NGX_HTTP_INBOX_PIECE_CHUNK  (64 * 1024)
 
 
 ngx_int_t
@@ -90,6 +96,135 @@ ngx_http_inbox_request_body_size(ngx_http_request_t *r, size_t max)
     }
 
     return (len > (off_t) max) ? NGX_DECLINED : NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_inbox_body_pieces(ngx_http_request_t *r, ngx_array_t **pieces)
+{
+    ngx_buf_t               *b;
+    ngx_chain_t             *cl;
+    ngx_http_inbox_piece_t  *piece;
+
+    *pieces = ngx_array_create(r->pool, 4, sizeof(ngx_http_inbox_piece_t));
+    if (*pieces == NULL) {
+        return NGX_ERROR;
+    }
+
+    for (cl = r->request_body ? r->request_body->bufs : NULL; cl;
+         cl = cl->next)
+    {
+        b = cl->buf;
+
+        if (ngx_buf_size(b) == 0) {
+            continue;
+        }
+
+        piece = ngx_array_push(*pieces);
+        if (piece == NULL) {
+            return NGX_ERROR;
+        }
+
+        if (b->in_file) {
+            piece->pos = NULL;
+            piece->fd = b->file->fd;
+            piece->offset = b->file_pos;
+            piece->len = b->file_last - b->file_pos;
+
+        } else {
+            piece->pos = b->pos;
+            piece->fd = NGX_INVALID_FILE;
+            piece->offset = 0;
+            piece->len = b->last - b->pos;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+/* In a pool thread: plain C only. */
+
+inbox_status_t
+ngx_http_inbox_pieces_each(ngx_array_t *pieces, ngx_http_inbox_piece_pt fn,
+    void *data, inbox_error_t *err)
+{
+    char                    *chunk;
+    size_t                   done, want;
+    ssize_t                  n;
+    ngx_uint_t               i;
+    inbox_status_t           rc;
+    ngx_http_inbox_piece_t  *piece;
+
+    chunk = malloc(NGX_HTTP_INBOX_PIECE_CHUNK);
+    if (chunk == NULL) {
+        return inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
+    }
+
+    piece = pieces->elts;
+    rc = INBOX_OK;
+
+    for (i = 0; rc == INBOX_OK && i < pieces->nelts; i++) {
+
+        if (piece[i].pos != NULL) {
+            rc = fn(data, (const char *) piece[i].pos, piece[i].len, err);
+            continue;
+        }
+
+        for (done = 0; rc == INBOX_OK && done < piece[i].len; done += n) {
+            want = piece[i].len - done;
+            if (want > NGX_HTTP_INBOX_PIECE_CHUNK) {
+                want = NGX_HTTP_INBOX_PIECE_CHUNK;
+            }
+
+            n = pread(piece[i].fd, chunk, want, piece[i].offset + done);
+
+            if (n <= 0) {
+                rc = inbox_error_set(err, INBOX_ERR_INTERNAL,
+                                     "The upload could not be read back.");
+                break;
+            }
+
+            rc = fn(data, chunk, (size_t) n, err);
+        }
+    }
+
+    free(chunk);
+
+    return rc;
+}
+
+
+ssize_t
+ngx_http_inbox_pieces_head(ngx_array_t *pieces, u_char *buf, size_t n)
+{
+    size_t                   got, want;
+    ssize_t                  k;
+    ngx_uint_t               i;
+    ngx_http_inbox_piece_t  *piece;
+
+    piece = pieces->elts;
+    got = 0;
+
+    for (i = 0; got < n && i < pieces->nelts; i++) {
+        want = ngx_min(n - got, piece[i].len);
+
+        if (piece[i].pos != NULL) {
+            ngx_memcpy(buf + got, piece[i].pos, want);
+            got += want;
+            continue;
+        }
+
+        k = pread(piece[i].fd, buf + got, want, piece[i].offset);
+
+        if (k != (ssize_t) want) {
+            return -1;
+        }
+
+        got += want;
+    }
+
+    return (ssize_t) got;
 }
 
 

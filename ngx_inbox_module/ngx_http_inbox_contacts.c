@@ -16,7 +16,6 @@
 #include <ngx_http.h>
 
 #include <stdlib.h>
-#include <unistd.h>
 
 #include <inbox/contact.h>
 #include <inbox/import.h>
@@ -25,18 +24,7 @@
 
 #include "ngx_http_inbox_module.h"
 #include "ngx_http_inbox_api.h"
-
-
-#define NGX_HTTP_INBOX_IMPORT_CHUNK  (64 * 1024)
-
-
-/* One piece of a request body: in memory, or a range of its file. */
-typedef struct {
-    u_char        *pos;          /* NULL: in the file */
-    ngx_fd_t       fd;
-    off_t          offset;
-    size_t         len;
-} ngx_http_inbox_piece_t;
+#include "ngx_http_inbox_body.h"
 
 
 typedef struct {
@@ -72,8 +60,6 @@ static ngx_http_inbox_contacts_args_t *ngx_http_inbox_contacts_args(
 static ngx_int_t ngx_http_inbox_contact_body(ngx_http_request_t *r,
     ngx_http_inbox_api_t *api, ngx_http_inbox_contacts_args_t *args,
     ngx_uint_t create);
-static ngx_int_t ngx_http_inbox_body_pieces(ngx_http_request_t *r,
-    ngx_http_inbox_contacts_args_t *args);
 static void ngx_http_inbox_contacts_cleanup(void *data);
 static void ngx_http_inbox_contacts_invalid(ngx_http_inbox_api_t *api,
     const char *field, const char *message);
@@ -93,6 +79,8 @@ static void ngx_http_inbox_contacts_import_op(ngx_http_inbox_api_t *api,
 static inbox_status_t ngx_http_inbox_import_pass(
     ngx_http_inbox_contacts_args_t *args, inbox_import_t *im,
     inbox_error_t *err);
+static inbox_status_t ngx_http_inbox_import_feed(void *data, const char *p,
+    size_t len, inbox_error_t *err);
 
 
 ngx_int_t
@@ -231,7 +219,7 @@ ngx_http_inbox_contacts_import(ngx_http_request_t *r,
     api->op = ngx_http_inbox_contacts_import_op;
 
     /* text/csv, as the route table says: the dispatcher checked it */
-    return ngx_http_inbox_body_pieces(r, args);
+    return ngx_http_inbox_body_pieces(r, &args->pieces);
 }
 
 
@@ -354,50 +342,6 @@ ngx_http_inbox_contact_body(ngx_http_request_t *r, ngx_http_inbox_api_t *api,
         {
             ngx_http_inbox_contacts_invalid(api, "phone",
                                             "phone is not a phone number.");
-        }
-    }
-
-    return NGX_OK;
-}
-
-
-/* Where the import's body is, for the pool thread to read. */
-
-static ngx_int_t
-ngx_http_inbox_body_pieces(ngx_http_request_t *r,
-    ngx_http_inbox_contacts_args_t *args)
-{
-    ngx_buf_t               *b;
-    ngx_chain_t             *cl;
-    ngx_http_inbox_piece_t  *piece;
-
-    args->pieces = ngx_array_create(r->pool, 4,
-                                    sizeof(ngx_http_inbox_piece_t));
-    if (args->pieces == NULL) {
-        return NGX_ERROR;
-    }
-
-    for (cl = r->request_body ? r->request_body->bufs : NULL; cl;
-         cl = cl->next)
-    {
-        b = cl->buf;
-
-        piece = ngx_array_push(args->pieces);
-        if (piece == NULL) {
-            return NGX_ERROR;
-        }
-
-        if (b->in_file) {
-            piece->pos = NULL;
-            piece->fd = b->file->fd;
-            piece->offset = b->file_pos;
-            piece->len = b->file_last - b->file_pos;
-
-        } else {
-            piece->pos = b->pos;
-            piece->fd = NGX_INVALID_FILE;
-            piece->offset = 0;
-            piece->len = b->last - b->pos;
         }
     }
 
@@ -589,52 +533,21 @@ static inbox_status_t
 ngx_http_inbox_import_pass(ngx_http_inbox_contacts_args_t *args,
     inbox_import_t *im, inbox_error_t *err)
 {
-    char                    *chunk;
-    size_t                   done, want;
-    ssize_t                  n;
-    ngx_uint_t               i;
-    inbox_status_t           rc;
-    ngx_http_inbox_piece_t  *pieces;
+    inbox_status_t  rc;
 
-    chunk = malloc(NGX_HTTP_INBOX_IMPORT_CHUNK);
-    if (chunk == NULL) {
-        return inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
-    }
-
-    pieces = args->pieces->elts;
-    rc = INBOX_OK;
-
-    for (i = 0; rc == INBOX_OK && i < args->pieces->nelts; i++) {
-
-        if (pieces[i].pos != NULL) {
-            rc = inbox_import_feed(im, (const char *) pieces[i].pos,
-                                   pieces[i].len, err);
-            continue;
-        }
-
-        for (done = 0; rc == INBOX_OK && done < pieces[i].len; done += n) {
-            want = pieces[i].len - done;
-            if (want > NGX_HTTP_INBOX_IMPORT_CHUNK) {
-                want = NGX_HTTP_INBOX_IMPORT_CHUNK;
-            }
-
-            n = pread(pieces[i].fd, chunk, want, pieces[i].offset + done);
-
-            if (n <= 0) {
-                rc = inbox_error_set(err, INBOX_ERR_INTERNAL,
-                                     "The upload could not be read back.");
-                break;
-            }
-
-            rc = inbox_import_feed(im, chunk, (size_t) n, err);
-        }
-    }
-
-    free(chunk);
-
+    rc = ngx_http_inbox_pieces_each(args->pieces, ngx_http_inbox_import_feed,
+                                    im, err);
     if (rc != INBOX_OK) {
         return rc;
     }
 
     return inbox_import_finish(im, err);
+}
+
+
+static inbox_status_t
+ngx_http_inbox_import_feed(void *data, const char *p, size_t len,
+    inbox_error_t *err)
+{
+    return inbox_import_feed(data, p, len, err);
 }

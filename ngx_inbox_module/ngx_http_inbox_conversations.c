@@ -2,7 +2,7 @@
 /*
  * GET /api/v1/conversations, /api/v1/conversations/{id} and
  * /api/v1/conversations/{id}/messages; POST /api/v1/conversations/{id}/
- * read, unread, archive, unarchive, star and unstar.
+ * read, unread, archive, unarchive, star, unstar and opt-out.
  */
 
 
@@ -36,6 +36,8 @@ static void ngx_http_inbox_conversation_get_op(ngx_http_inbox_api_t *api,
 static void ngx_http_inbox_messages_list_op(ngx_http_inbox_api_t *api,
     inbox_store_t *store, ngx_http_inbox_job_t *job);
 static void ngx_http_inbox_conversation_action_op(ngx_http_inbox_api_t *api,
+    inbox_store_t *store, ngx_http_inbox_job_t *job);
+static void ngx_http_inbox_conversation_opt_out_op(ngx_http_inbox_api_t *api,
     inbox_store_t *store, ngx_http_inbox_job_t *job);
 
 
@@ -158,6 +160,18 @@ ngx_http_inbox_conversation_action(ngx_http_request_t *r,
     }
 
     return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_inbox_conversation_opt_out(ngx_http_request_t *r,
+    ngx_http_inbox_api_t *api, ngx_str_t *id)
+{
+    ngx_http_inbox_api_op_pt  op;
+
+    op = ngx_http_inbox_conversation_opt_out_op;
+
+    return ngx_http_inbox_conversation_op(r, api, id, op);
 }
 
 
@@ -291,6 +305,59 @@ ngx_http_inbox_conversation_action_op(ngx_http_inbox_api_t *api,
         ngx_http_inbox_job_document(job, NGX_HTTP_OK, json, len);
 
         ngx_http_inbox_events_send(&events);
+    }
+
+    inbox_event_list_free(&events);
+    inbox_conversation_free(&conversation);
+}
+
+
+/*
+ * The thread's contact opted out by hand (idempotent: a contact opted
+ * out already stays as it first was), and the thread as it is then; the
+ * change's events go to ws-server once it is durable.
+ */
+
+static void
+ngx_http_inbox_conversation_opt_out_op(ngx_http_inbox_api_t *api,
+    inbox_store_t *store, ngx_http_inbox_job_t *job)
+{
+    ngx_http_inbox_conversations_args_t *args = api->args;
+
+    char                  *json;
+    size_t                 len;
+    inbox_event_list_t     events;
+    inbox_conversation_t   conversation;
+
+    memset(&events, 0, sizeof(inbox_event_list_t));
+
+    /* also tells another organization's thread: 404 */
+    if (inbox_store_conversation_get(store, api->principal.org_id, args->id,
+                                     &conversation, &job->error)
+        != INBOX_OK)
+    {
+        inbox_conversation_free(&conversation);
+        return;
+    }
+
+    if (inbox_store_contact_opt_out(store, api->principal.org_id,
+                                    conversation.contact.id,
+                                    INBOX_OPT_OUT_MANUAL, NULL, 0, NULL,
+                                    &events, &job->error)
+        == INBOX_OK)
+    {
+        ngx_http_inbox_events_send(&events);
+
+        inbox_conversation_free(&conversation);
+
+        if (inbox_store_conversation_get(store, api->principal.org_id,
+                                         args->id, &conversation,
+                                         &job->error)
+            == INBOX_OK)
+        {
+            json = inbox_render_conversation(&conversation, &len);
+            ngx_http_inbox_job_document(job, NGX_HTTP_OK, json, len);
+        }
     }
 
     inbox_event_list_free(&events);

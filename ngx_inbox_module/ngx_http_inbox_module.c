@@ -32,7 +32,7 @@ static char *ngx_http_inbox_thread_pool(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_inbox_url(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
-static char *ngx_http_inbox_events_socket(ngx_conf_t *cf, ngx_command_t *cmd,
+static char *ngx_http_inbox_socket_path(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_inbox_country(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
@@ -70,9 +70,16 @@ static ngx_command_t  ngx_http_inbox_commands[] = {
 
     { ngx_string("inbox_events_socket"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
-      ngx_http_inbox_events_socket,
+      ngx_http_inbox_socket_path,
       NGX_HTTP_MAIN_CONF_OFFSET,
       offsetof(ngx_http_inbox_main_conf_t, events_socket),
+      NULL },
+
+    { ngx_string("inbox_sender_socket"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_inbox_socket_path,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_inbox_main_conf_t, sender_socket),
       NULL },
 
     { ngx_string("inbox_realtime_secret"),
@@ -152,6 +159,13 @@ static ngx_command_t  ngx_http_inbox_commands[] = {
       0,
       ngx_http_inbox_health_handler },
 
+    { ngx_string("inbox_media_dir"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_path_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_inbox_main_conf_t, media_path),
+      NULL },
+
     { ngx_string("inbox_error_page"),
       NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
       ngx_http_inbox_error_page,
@@ -164,7 +178,7 @@ static ngx_command_t  ngx_http_inbox_commands[] = {
 
 
 static ngx_http_module_t  ngx_http_inbox_module_ctx = {
-    NULL,                                  /* preconfiguration */
+    ngx_http_inbox_media_variables,        /* preconfiguration */
     NULL,                                  /* postconfiguration */
 
     ngx_http_inbox_create_main_conf,       /* create main configuration */
@@ -241,6 +255,12 @@ ngx_http_inbox_init_process(ngx_cycle_t *cycle)
         return NGX_ERROR;
     }
 
+    if (imcf->sender_socket.len
+        && ngx_http_inbox_sender_open(cycle, &imcf->sender_socket) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
     if (imcf->realtime_secret.len) {
         (void) ngx_http_inbox_secret_load(cycle, &imcf->realtime_secret);
     }
@@ -260,6 +280,7 @@ ngx_http_inbox_exit_process(ngx_cycle_t *cycle)
     }
 
     ngx_http_inbox_events_close();
+    ngx_http_inbox_sender_close();
     ngx_http_inbox_secret_clear();
 }
 
@@ -424,11 +445,13 @@ ngx_http_inbox_create_main_conf(ngx_conf_t *cf)
      *
      *     imcf->store = { 0, NULL };
      *     imcf->events_socket = { 0, NULL };
+     *     imcf->sender_socket = { 0, NULL };
      *     imcf->realtime_secret = { 0, NULL };
      *     imcf->ticket_limit.zone = NULL;
      *     imcf->login_limit.zone = NULL;
      *     imcf->login_address_limit.zone = NULL;
      *     imcf->used = 0;
+     *     imcf->media_path = NULL;
      */
 
     imcf->batch_size = NGX_CONF_UNSET_UINT;
@@ -457,6 +480,30 @@ ngx_http_inbox_init_main_conf(ngx_conf_t *cf, void *conf)
     /* the defaults: inbox_ticket_rate 60r/m burst=20;
      * inbox_login_rate 1r/m burst=10 delay=3;
      * inbox_login_address_rate 10r/m burst=30 delay=10 */
+
+    /* made by nginx at start, like its temporary directories, for its
+     * workers' user: the media uploads and copies are written into */
+
+    if (imcf->used) {
+        if (imcf->media_path == NULL) {
+            imcf->media_path = ngx_pcalloc(cf->pool, sizeof(ngx_path_t));
+            if (imcf->media_path == NULL) {
+                return NGX_CONF_ERROR;
+            }
+
+            ngx_str_set(&imcf->media_path->name, NGX_HTTP_INBOX_MEDIA_DIR);
+
+            if (ngx_conf_full_name(cf->cycle, &imcf->media_path->name, 0)
+                != NGX_OK)
+            {
+                return NGX_CONF_ERROR;
+            }
+        }
+
+        if (ngx_add_path(cf, &imcf->media_path) != NGX_OK) {
+            return NGX_CONF_ERROR;
+        }
+    }
 
     if (ngx_http_inbox_limit_init(cf, &imcf->ticket_limit,
                                   "inbox_ticket_rate", imcf->used,
@@ -599,7 +646,7 @@ ngx_http_inbox_url(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
 
 static char *
-ngx_http_inbox_events_socket(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+ngx_http_inbox_socket_path(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     char                *rv;
     ngx_str_t           *value;

@@ -24,12 +24,14 @@
 typedef struct {
     ngx_str_t            store;             /* inbox_store URI, NUL ended */
     ngx_str_t            events_socket;     /* "" when nothing is pushed */
+    ngx_str_t            sender_socket;     /* "" when nothing is sent */
     ngx_str_t            realtime_secret;   /* path of the secret file */
     ngx_uint_t           batch_size;
     ngx_http_inbox_limit_t  ticket_limit;   /* per API token or session */
     ngx_http_inbox_limit_t  login_limit;    /* per email address */
     ngx_http_inbox_limit_t  login_address_limit;  /* per client address */
     ngx_flag_t           used;              /* some location has a handler */
+    ngx_path_t          *media_path;        /* inbox_media_dir */
 } ngx_http_inbox_main_conf_t;
 
 
@@ -74,6 +76,14 @@ void ngx_http_inbox_events_send(const inbox_event_list_t *events);
 ngx_int_t ngx_http_inbox_secret_load(ngx_cycle_t *cycle, ngx_str_t *path);
 void ngx_http_inbox_secret_clear(void);
 
+/* The sender (ngx_http_inbox_sender.c): wakes the sender process when
+ * something waits for a carrier (a queued reply, inbound media to copy);
+ * never waits, safe to call from pool threads, and a missing sender is
+ * not an error (it looks at the outbox when it starts). */
+ngx_int_t ngx_http_inbox_sender_open(ngx_cycle_t *cycle, ngx_str_t *path);
+void ngx_http_inbox_sender_close(void);
+void ngx_http_inbox_sender_wake(void);
+
 /* After a batch is stored: housekeeping in a pool thread, at most once a
  * second (ngx_http_inbox_maintain.c). */
 void ngx_http_inbox_maintain_after_write(ngx_thread_pool_t *tp);
@@ -82,6 +92,13 @@ void ngx_http_inbox_maintain_after_write(ngx_thread_pool_t *tp);
 ngx_int_t ngx_http_inbox_twilio_inbound_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_inbox_api_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_inbox_health_handler(ngx_http_request_t *r);
+
+/* ---- media (ngx_http_inbox_media.c) ---- */
+/* The inbox_media_dir directive's default, below nginx's prefix. */
+#define NGX_HTTP_INBOX_MEDIA_DIR  "media"
+/* Adds $inbox_media_dir (preconfiguration). */
+ngx_int_t ngx_http_inbox_media_variables(ngx_conf_t *cf);
+/* ---- end media ---- */
 
 /* The inbox_error_page directive: nginx's own errors as the contract's
  * JSON (ngx_http_inbox_error_page.c). */

@@ -9,9 +9,6 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
-#include <stdlib.h>
-#include <sys/un.h>
-
 #include <inbox/render.h>
 #include <inbox/ticket.h>
 
@@ -29,7 +26,6 @@ typedef struct {
 } ngx_http_inbox_ticket_args_t;
 
 
-static void ngx_http_inbox_events_flush(const char *buf, size_t len);
 static void ngx_http_inbox_realtime_ticket_op(ngx_http_inbox_api_t *api,
     inbox_store_t *store, ngx_http_inbox_job_t *job);
 static ngx_int_t ngx_http_inbox_realtime_ticket_done(ngx_http_request_t *r,
@@ -39,8 +35,7 @@ static ngx_int_t ngx_http_inbox_realtime_url(ngx_http_request_t *r,
 
 
 /* Per worker; pool threads only read them. */
-static ngx_socket_t        ngx_http_inbox_events_fd = (ngx_socket_t) -1;
-static struct sockaddr_un  ngx_http_inbox_events_addr;
+static inbox_dgram_peer_t  ngx_http_inbox_events_peer = { .fd = -1 };
 static unsigned char       ngx_http_inbox_secret[NGX_HTTP_INBOX_SECRET_MAX];
 static size_t              ngx_http_inbox_secret_len;
 
@@ -48,22 +43,17 @@ static size_t              ngx_http_inbox_secret_len;
 ngx_int_t
 ngx_http_inbox_events_open(ngx_cycle_t *cycle, ngx_str_t *path)
 {
-    ngx_socket_t  fd;
-
-    fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-
-    if (fd == (ngx_socket_t) -1) {
-        ngx_log_error(NGX_LOG_ERR, cycle->log, ngx_socket_errno,
-                      "inbox: socket() for the events socket failed");
-        return NGX_ERROR;
-    }
+    char  err[256];
 
     /* the path's length was checked with the directive */
-    ngx_memzero(&ngx_http_inbox_events_addr, sizeof(struct sockaddr_un));
-    ngx_http_inbox_events_addr.sun_family = AF_UNIX;
-    ngx_memcpy(ngx_http_inbox_events_addr.sun_path, path->data, path->len);
-
-    ngx_http_inbox_events_fd = fd;
+    if (inbox_dgram_peer_open(&ngx_http_inbox_events_peer,
+                              (char *) path->data, err, sizeof(err))
+        != 0)
+    {
+        ngx_log_error(NGX_LOG_ERR, cycle->log, 0,
+                      "inbox: the events socket: %s", err);
+        return NGX_ERROR;
+    }
 
     return NGX_OK;
 }
@@ -72,68 +62,16 @@ ngx_http_inbox_events_open(ngx_cycle_t *cycle, ngx_str_t *path)
 void
 ngx_http_inbox_events_close(void)
 {
-    if (ngx_http_inbox_events_fd != (ngx_socket_t) -1) {
-        (void) ngx_close_socket(ngx_http_inbox_events_fd);
-        ngx_http_inbox_events_fd = (ngx_socket_t) -1;
-    }
+    inbox_dgram_peer_close(&ngx_http_inbox_events_peer);
 }
 
 
 /* ws-server may be down or behind: browsers resume from org_seq */
 
-static void
-ngx_http_inbox_events_flush(const char *buf, size_t len)
-{
-    if (len == 0) {
-        return;
-    }
-
-    (void) sendto(ngx_http_inbox_events_fd, buf, len, MSG_DONTWAIT,
-                  (struct sockaddr *) &ngx_http_inbox_events_addr,
-                  sizeof(struct sockaddr_un));
-}
-
-
 void
 ngx_http_inbox_events_send(const inbox_event_list_t *events)
 {
-    char    *buf;
-    size_t   i, len;
-
-    if (ngx_http_inbox_events_fd == (ngx_socket_t) -1 || events->count == 0)
-    {
-        return;
-    }
-
-    buf = malloc(INBOX_EVENT_DATAGRAM_MAX);
-    if (buf == NULL) {
-        return;
-    }
-
-    /* as many records a datagram as fit: a batch takes a few datagrams */
-
-    len = 0;
-
-    for (i = 0; i < events->count; i++) {
-
-        if (inbox_event_record_append(&events->items[i], buf,
-                                      INBOX_EVENT_DATAGRAM_MAX, &len)
-            == 0)
-        {
-            continue;
-        }
-
-        ngx_http_inbox_events_flush(buf, len);
-        len = 0;
-
-        /* a frame too large for any datagram is left to resume */
-        (void) inbox_event_record_append(&events->items[i], buf,
-                                         INBOX_EVENT_DATAGRAM_MAX, &len);
-    }
-
-    ngx_http_inbox_events_flush(buf, len);
-
-    free(buf);
+    (void) inbox_events_publish(&ngx_http_inbox_events_peer, events);
 }
 
 

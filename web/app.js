@@ -66,6 +66,10 @@
         contactError: $('contact-error'),
         timelineTitle: $('timeline-title'),
         timeline: $('timeline'),
+        actOptout: $('act-optout'),
+        composerClosed: $('composer-closed'),
+        optoutDialog: $('optout-dialog'),
+        optoutText: $('optout-text'),
         rowTemplate: $('thread-row'),
     };
 
@@ -87,6 +91,9 @@
         messageIds: new Set(),      /* messages shown in the open thread */
         olderCursor: null,
         contactId: null,            /* the contact shown in the panel */
+        optContact: null,           /* the open thread's contact's record,
+                                       for why it is opted out */
+        optLoading: null,           /* the contact id being read for it */
         ws: null,
         wsGeneration: 0,
         connectedOnce: false,
@@ -649,7 +656,165 @@
         els.actStar.textContent = conv.starred ? 'Unstar' : 'Star';
         els.actStar.classList.toggle('on', Boolean(conv.starred));
         els.actArchive.textContent = conv.archived ? 'Unarchive' : 'Archive';
+        showOptout(conv);
     }
+
+    /* ---- opt-out: the toolbar's button, and why an opted-out thread's
+     * composer is closed ---- */
+
+    /* How the contact opted out, from its record: "by keyword STOP on
+     * 5 Jan 2026". */
+    function optoutWhy(contact) {
+        const t = Date.parse(contact.opted_out_at || '');
+        const on = Number.isNaN(t) ? '' : ' on '
+            + new Date(t).toLocaleDateString([], { day: 'numeric',
+                month: 'short', year: 'numeric' });
+        switch (contact.opt_out_source) {
+        case 'keyword':
+            return 'by keyword ' + (contact.opt_out_keyword || 'STOP') + on;
+        case 'manual':
+            return 'by hand' + on;
+        case 'carrier':
+            return 'by their carrier' + on;
+        default:
+            return on.trim();
+        }
+    }
+
+    /* The notice and the button follow the open thread's contact; the
+     * record (how and when) is read once per contact and kept fresh by
+     * contact.updated. */
+    function showOptout(conv) {
+        const c = conv.contact;
+        els.actOptout.disabled = Boolean(c.opted_out);
+        els.actOptout.textContent = c.opted_out ? 'Opted out' : 'Opt out';
+        els.composerClosed.hidden = !c.opted_out;
+        if (!c.opted_out) {
+            els.composerClosed.textContent = '';
+            return;
+        }
+        const known = state.optContact && state.optContact.id === c.id
+            && state.optContact.opted_out ? state.optContact : null;
+        const why = known ? optoutWhy(known) : '';
+        els.composerClosed.textContent = displayName(c) + ' opted out'
+            + (why ? ' (' + why + ')' : '')
+            + ' \u2014 they can text START to opt back in.';
+        if (!known && state.optLoading !== c.id) {
+            state.optLoading = c.id;
+            api('/api/v1/contacts/' + encodeURIComponent(c.id))
+                .then((contact) => {
+                    state.optLoading = null;
+                    state.optContact = contact;
+                    const open = state.conversations.get(state.openId);
+                    if (open && open.contact.id === contact.id
+                        && contact.opted_out)
+                    {
+                        showOptout(open);
+                    }
+                }, (err) => {
+                    state.optLoading = null;
+                    failed(err);
+                });
+        }
+    }
+
+    function confirmOptout() {
+        const conv = state.conversations.get(state.openId);
+        if (!conv || conv.contact.opted_out) {
+            return;
+        }
+        els.optoutText.textContent = displayName(conv.contact)
+            + ' will get no more texts from you. Only they can opt back in,'
+            + ' by texting START.';
+        els.optoutDialog.returnValue = '';
+        els.optoutDialog.showModal();
+    }
+
+    async function optOut(id) {
+        els.actionError.textContent = '';
+        try {
+            upsertConversation(await api('/api/v1/conversations/'
+                + encodeURIComponent(id) + '/opt-out', { method: 'POST' }));
+            renderList();
+            if (state.contactId !== null) {
+                openContact();
+            }
+        } catch (err) {
+            if (!failed(err)) {
+                els.actionError.textContent = 'Could not opt out: '
+                    + err.message;
+            }
+        }
+    }
+
+    /* contact.updated: the contact's threads show its state at once. */
+    function applyContact(contact) {
+        if (!contact || !contact.id) {
+            return;
+        }
+        state.optContact = contact;
+        for (const conv of state.conversations.values()) {
+            if (conv.contact.id === contact.id) {
+                conv.contact.opted_out = Boolean(contact.opted_out);
+                if (conv.id === state.openId) {
+                    fillThreadHeader(conv);
+                }
+            }
+        }
+        if (state.contactId === contact.id) {
+            openContact();
+        }
+        renderList();
+    }
+
+    /* ---- media ---- */
+
+    /* An image of a message: a thumbnail that opens the full image in a
+     * new tab once the inbox has its copy (the carrier's own URL needs
+     * its credentials, so the API never shows it); until then a
+     * placeholder, swapped for the image when message.updated comes. */
+    function mediaItem(media, i, count) {
+        const name = count > 1 ? 'Image ' + (i + 1) + ' of ' + count
+            : 'Image';
+        const href = media.state === 'stored' ? safeUrl(media.url) : null;
+        if (href && /^image\//.test(media.content_type || '')) {
+            const a = document.createElement('a');
+            a.className = 'media media-thumb';
+            a.href = href;
+            a.target = '_blank';
+            a.rel = 'noopener noreferrer';
+            a.title = 'Open the full image';
+            const img = document.createElement('img');
+            img.src = href;
+            img.alt = name;
+            img.loading = 'lazy';
+            a.appendChild(img);
+            return a;
+        }
+        const span = document.createElement('span');
+        span.className = 'media media-placeholder'
+            + (media.state === 'failed' ? ' failed' : '');
+        span.dataset.state = media.state || 'pending';
+        span.setAttribute('role', 'img');
+        span.textContent = media.state === 'failed'
+            ? name + ' could not be loaded' : name + ' loading…';
+        span.setAttribute('aria-label', span.textContent);
+        return span;
+    }
+
+    /* The open thread shows the message as it is now (its images). */
+    function replaceMessage(m) {
+        if (!m || !state.messageIds.has(m.id)) {
+            return;
+        }
+        for (const li of els.messages.querySelectorAll('li.message')) {
+            if (li.dataset.id === m.id) {
+                li.replaceWith(messageItem(m));
+                return;
+            }
+        }
+    }
+    /* ---- end media ---- */
 
     function messageItem(m) {
         const li = document.createElement('li');
@@ -667,17 +832,7 @@
             bubble.appendChild(body);
         }
         (m.media || []).forEach((media, i) => {
-            const href = safeUrl(media.url);
-            const item = document.createElement(href ? 'a' : 'span');
-            item.className = 'media';
-            item.textContent = 'Attachment ' + (i + 1)
-                + (media.content_type ? ' (' + media.content_type + ')' : '');
-            if (href) {
-                item.href = href;
-                item.target = '_blank';
-                item.rel = 'noopener noreferrer';
-            }
-            bubble.appendChild(item);
+            bubble.appendChild(mediaItem(media, i, m.media.length));
         });
         li.appendChild(bubble);
 
@@ -912,8 +1067,10 @@
     }
 
     function onKey(event) {
+        /* a confirmation open: its own keys only (Esc cancels it) */
         if (els.app.hidden || event.ctrlKey || event.metaKey
-            || event.altKey || event.defaultPrevented)
+            || event.altKey || event.defaultPrevented
+            || els.optoutDialog.open)
         {
             return;
         }
@@ -992,9 +1149,14 @@
             detail.textContent = m.body || m.preview || '';
         } else if (type === 'opt_out' || type === 'opted_out') {
             what.textContent = 'Opted out'
-                + (entry.source ? ' (' + entry.source + ')' : '');
+                + (entry.source === 'keyword' && entry.keyword
+                    ? ' by keyword ' + entry.keyword
+                    : entry.source === 'manual' ? ' by hand'
+                        : entry.source === 'carrier' ? ' by their carrier'
+                            : '');
         } else if (type === 'opt_in' || type === 'opted_in') {
-            what.textContent = 'Opted back in';
+            what.textContent = 'Opted back in'
+                + (entry.keyword ? ' by keyword ' + entry.keyword : '');
         } else {
             what.textContent = type.replace(/[._]/g, ' ');
             detail.textContent = entry.name || entry.question || '';
@@ -1016,10 +1178,9 @@
         els.contactPhone.textContent = formatPhone(contact.phone);
         els.contactOptout.hidden = !contact.opted_out;
         els.contactOptout.textContent = contact.opted_out
-            ? 'Opted out' + (contact.opt_out_source
-                ? ' (' + contact.opt_out_source + ')' : '')
+            ? 'Opted out ' + optoutWhy(contact)
                 + (contact.opted_out_at
-                    ? ', ' + fullTime(contact.opted_out_at) : '')
+                    ? ' (' + fullTime(contact.opted_out_at) + ')' : '')
             : '';
         els.contactName.value = contact.name || '';
         els.contactTags.value = (contact.tags || []).join(', ');
@@ -1146,12 +1307,19 @@
         case 'unread.total':
             setUnreadTotal(ev.count);
             break;
+        case 'message.updated':
+            /* a copy of an image landed: the thumbnail replaces its
+             * placeholder */
+            replaceMessage(ev.message);
+            break;
         case 'message.status':
             if (state.messageIds.has(ev.id)) {
                 resync();
             }
             break;
         case 'contact.updated':
+            applyContact(ev.contact);
+            break;
         case 'reset':
             resync();
             break;
@@ -1456,6 +1624,13 @@
         els.actContact.focus();
     });
     els.contactForm.addEventListener('submit', saveContact);
+    els.actOptout.addEventListener('click', confirmOptout);
+    els.optoutDialog.addEventListener('close', () => {
+        const id = state.openId;
+        if (els.optoutDialog.returnValue === 'optout' && id) {
+            optOut(id);
+        }
+    });
     els.liveRetry.addEventListener('click', reconnectNow);
     window.addEventListener('online', () => {
         if (state.signedIn && !state.ws) {

@@ -9,9 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 #include <yajl/yajl_parse.h>
+#include <inbox/dgram.h>
 #include <inbox/event.h>
 #include "ws_events.h"
 
@@ -217,68 +216,13 @@ ws_events_scan(const char *frame, size_t len, ws_event_info_t *info)
 static int
 ws_events_bind(const char *path)
 {
-    int                 fd, size, rc;
-    mode_t              mask;
-    struct stat         st;
-    struct sockaddr_un  addr;
+    int   fd, size;
+    char  err[256];
 
-    memset(&addr, 0, sizeof(addr));
-    addr.sun_family = AF_UNIX;
-
-    if (strlen(path) >= sizeof(addr.sun_path)) {
-        fprintf(stderr, "ws-server: --events path is too long (at most "
-                "%zu bytes): %s\n", sizeof(addr.sun_path) - 1, path);
-        return -1;
-    }
-
-    memcpy(addr.sun_path, path, strlen(path));
-
-    fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    fd = inbox_dgram_bind(path, err, sizeof(err));
     if (fd == -1) {
-        fprintf(stderr, "ws-server: socket(): %s\n", strerror(errno));
+        fprintf(stderr, "ws-server: --events: %s\n", err);
         return -1;
-    }
-
-    if (lstat(path, &st) == 0) {
-        if (!S_ISSOCK(st.st_mode)) {
-            fprintf(stderr, "ws-server: %s exists and is not a socket: "
-                    "not replacing it\n", path);
-            goto failed;
-        }
-
-        /* a socket someone still reads is not stale */
-        if (connect(fd, (struct sockaddr *) &addr, sizeof(addr)) == 0) {
-            fprintf(stderr, "ws-server: %s is in use by another process\n",
-                    path);
-            goto failed;
-        }
-
-        if (unlink(path) == -1) {
-            fprintf(stderr, "ws-server: cannot remove stale %s: %s\n",
-                    path, strerror(errno));
-            goto failed;
-        }
-    }
-
-    /*
-     * Whoever may send to the socket can push frames to browsers: only
-     * our user and group (nginx's workers run as one of them) may.  The
-     * umask makes it so from the start, with no moment at a wider mode.
-     */
-    mask = umask(0117);
-    rc = bind(fd, (struct sockaddr *) &addr, sizeof(addr));
-    umask(mask);
-
-    if (rc == -1) {
-        fprintf(stderr, "ws-server: cannot bind %s: %s\n", path,
-                strerror(errno));
-        goto failed;
-    }
-
-    if (chmod(path, 0660) == -1) {
-        fprintf(stderr, "ws-server: chmod %s: %s\n", path, strerror(errno));
-        unlink(path);
-        goto failed;
     }
 
     /* beyond net.core.rmem_max only root may go (SO_RCVBUFFORCE) */
@@ -294,12 +238,6 @@ ws_events_bind(const char *path)
     ws_events_check_queue_length();
 
     return fd;
-
-failed:
-
-    close(fd);
-
-    return -1;
 }
 
 

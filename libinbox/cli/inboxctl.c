@@ -77,6 +77,7 @@ static int ctl_token_list(inbox_store_t *store, ctl_words_t *words);
 static int ctl_token_revoke(inbox_store_t *store, ctl_words_t *words);
 static int ctl_credits_grant(inbox_store_t *store, ctl_words_t *words);
 static int ctl_billing_set(inbox_store_t *store, ctl_words_t *words);
+static int ctl_settings_set(inbox_store_t *store, ctl_words_t *words);
 static int ctl_seed_demo(inbox_store_t *store, ctl_words_t *words);
 
 
@@ -109,8 +110,15 @@ static const ctl_command_t  ctl_commands[] = {
       "credits grant ORG_ID N" },
     { "billing", "set", 2, "", ctl_billing_set,
       "billing set ORG_ID active|inactive" },
-    { "seed-demo", NULL, 0, "public-url", ctl_seed_demo,
-      "seed-demo [--public-url URL]" },
+    { "settings", "set", 1,
+      "business-name support-contact timezone quiet-hours",
+      ctl_settings_set,
+      "settings set ORG_ID [--business-name NAME] [--support-contact TEXT]\n"
+      "        [--timezone TZ] [--quiet-hours HH:MM-HH:MM]   (\"\" is the\n"
+      "        default again; prints the settings)" },
+    { "seed-demo", NULL, 0, "public-url api-base", ctl_seed_demo,
+      "seed-demo [--public-url URL] [--api-base URL]   (--api-base: where\n"
+      "        the demo number's carrier is, e.g. the carrier simulator)" },
 };
 
 #define CTL_NCOMMANDS  (sizeof(ctl_commands) / sizeof(ctl_commands[0]))
@@ -756,6 +764,69 @@ ctl_billing_set(inbox_store_t *store, ctl_words_t *words)
 }
 
 
+/* As PATCH /api/v1/settings does, each value checked by settings.h. */
+static int
+ctl_settings_set(inbox_store_t *store, ctl_words_t *words)
+{
+    char                   start[6], end[6];
+    const char            *v;
+    inbox_error_t          err;
+    inbox_status_t         rc;
+    inbox_settings_t       s;
+    inbox_settings_edit_t  edit;
+
+    memset(&edit, 0, sizeof(edit));
+    rc = INBOX_OK;
+
+    if ((v = ctl_option(words, "business-name")) != NULL) {
+        rc = inbox_settings_set_business_name(&edit, v, &err);
+    }
+
+    if (rc == INBOX_OK && (v = ctl_option(words, "support-contact")) != NULL)
+    {
+        rc = inbox_settings_set_support_contact(&edit, v, &err);
+    }
+
+    if (rc == INBOX_OK && (v = ctl_option(words, "timezone")) != NULL) {
+        rc = inbox_settings_set_timezone(&edit, v, &err);
+    }
+
+    if (rc == INBOX_OK && (v = ctl_option(words, "quiet-hours")) != NULL) {
+        if (strlen(v) != 11 || v[5] != '-') {
+            fprintf(stderr, "inboxctl: --quiet-hours is HH:MM-HH:MM, such "
+                    "as 21:00-08:00\n");
+            return 1;
+        }
+
+        memcpy(start, v, 5);
+        start[5] = '\0';
+        memcpy(end, v + 6, 5);
+        end[5] = '\0';
+        rc = inbox_settings_set_quiet_hours(&edit, start, end, &err);
+    }
+
+    if (rc == INBOX_OK) {
+        rc = inbox_store_settings_update(store, words->args[0], &edit, &s,
+                                         &err);
+    }
+
+    if (rc != INBOX_OK) {
+        return ctl_fail(&err);
+    }
+
+    inbox_settings_time_format(s.quiet_start, start);
+    inbox_settings_time_format(s.quiet_end, end);
+
+    printf("timezone         %s\n"
+           "quiet hours      %s-%s\n"
+           "business name    %s\n"
+           "support contact  %s\n", s.timezone, start, end, s.business_name,
+           s.support_contact[0] ? s.support_contact : "(none)");
+
+    return 0;
+}
+
+
 /* The demo's contacts and what they texted, oldest first. */
 static const struct {
     const char  *phone;
@@ -975,13 +1046,14 @@ ctl_seed_demo(inbox_store_t *store, ctl_words_t *words)
     char             org_id[INBOX_ID_MAX], user_id[INBOX_ID_MAX];
     char             token[INBOX_TOKEN_MAX], password[48], auth_token[33];
     unsigned char    random[18];
-    const char      *public_url;
+    const char      *public_url, *api_base;
     inbox_status_t   rc;
     inbox_error_t    err;
     inbox_number_t   number;
 
     public_url = ctl_option(words, "public-url");
     public_url = public_url ? public_url : DEMO_PUBLIC_URL;
+    api_base = ctl_option(words, "api-base");
     created = 0;
 
     rc = inbox_store_org_find_by_name(store, DEMO_ORG_NAME, org_id, &err);
@@ -1014,6 +1086,7 @@ ctl_seed_demo(inbox_store_t *store, ctl_words_t *words)
         number.carrier = INBOX_CARRIER_TWILIO;
         number.account_sid = DEMO_ACCOUNT_SID;
         number.auth_token = auth_token;
+        number.api_base = (char *) api_base;
 
         if (inbox_store_number_add(store, &number, &err) != INBOX_OK) {
             return ctl_fail(&err);
@@ -1025,6 +1098,24 @@ ctl_seed_demo(inbox_store_t *store, ctl_words_t *words)
     } else {
         snprintf(auth_token, sizeof(auth_token), "%s",
                  number.auth_token ? number.auth_token : "");
+
+        /* the carrier may have moved since (another simulator port) */
+        if (api_base != NULL
+            && (number.api_base == NULL
+                || strcmp(number.api_base, api_base) != 0))
+        {
+            free(number.api_base);
+            number.api_base = strdup(api_base);
+            rc = number.api_base != NULL
+                 ? inbox_store_number_update(store, &number, &err)
+                 : inbox_error_set(&err, INBOX_ERR_INTERNAL,
+                                   "out of memory");
+            if (rc != INBOX_OK) {
+                inbox_number_free(&number);
+                return ctl_fail(&err);
+            }
+        }
+
         inbox_number_free(&number);
     }
 

@@ -303,12 +303,29 @@ inbox_timeline_page_free(inbox_timeline_page_t *page)
 }
 
 
+void
+inbox_contact_event_page_free(inbox_contact_event_page_t *page)
+{
+    if (page == NULL) {
+        return;
+    }
+
+    free(page->items);
+    page->items = NULL;
+    page->count = 0;
+}
+
+
 const char *
 inbox_timeline_type_name(inbox_timeline_type_t type)
 {
     switch (type) {
     case INBOX_TIMELINE_MESSAGE:
         return "message";
+    case INBOX_TIMELINE_OPT_OUT:
+        return "opt_out";
+    case INBOX_TIMELINE_OPT_IN:
+        return "opt_in";
     }
 
     return "message";

@@ -141,6 +141,68 @@ inbox_event_unread_total(int64_t org_seq, const char *epoch, int64_t count)
 }
 
 
+char *
+inbox_event_contact_updated(int64_t org_seq, const char *epoch,
+    const inbox_contact_record_t *contact)
+{
+    yajl_gen  g;
+
+    g = inbox_event_begin("contact.updated", org_seq, epoch);
+    if (g == NULL) {
+        return NULL;
+    }
+
+    inbox_json_key(g, "contact");
+    yajl_gen_map_open(g);
+    inbox_json_key(g, "id");
+    inbox_json_string(g, contact->id);
+    inbox_json_key(g, "name");
+    inbox_json_string(g, contact->name);
+    inbox_json_key(g, "phone");
+    inbox_json_string(g, contact->phone);
+    inbox_json_key(g, "opted_out");
+    inbox_json_bool(g, contact->opted_out);
+    inbox_json_key(g, "opted_out_at");
+    if (contact->opted_out_at != 0) {
+        inbox_json_time(g, contact->opted_out_at);
+    } else {
+        yajl_gen_null(g);
+    }
+    inbox_json_key(g, "opt_out_source");
+    inbox_json_string(g, contact->opt_out_source[0]
+                         ? contact->opt_out_source : NULL);
+    inbox_json_key(g, "opt_out_keyword");
+    inbox_json_string(g, contact->opt_out_keyword[0]
+                         ? contact->opt_out_keyword : NULL);
+    inbox_json_key(g, "conversation_id");
+    inbox_json_string(g, contact->conversation_id[0]
+                         ? contact->conversation_id : NULL);
+    yajl_gen_map_close(g);
+
+    return inbox_event_finish(g);
+}
+
+
+/* ---- media ---- */
+char *
+inbox_event_message_updated(int64_t org_seq, const char *epoch,
+    const inbox_message_t *message)
+{
+    yajl_gen  g;
+
+    g = inbox_event_begin("message.updated", org_seq, epoch);
+    if (g == NULL) {
+        return NULL;
+    }
+
+    inbox_json_key(g, "message");
+    inbox_json_message(g, message);
+
+    return inbox_event_finish(g);
+}
+/* ---- end media ---- */
+
+
 int
 inbox_event_record_append(const inbox_event_t *event, char *buf,
     size_t size, size_t *used)
@@ -310,6 +372,132 @@ inbox_change_contact(inbox_change_t *change,
 }
 
 
+/* ---- Opt-out and opt-in ---- */
+
+void
+inbox_change_opt(inbox_change_t *change,
+    const inbox_contact_record_t *contact,
+    const inbox_conversation_t *conversation)
+{
+    memset(change, 0, sizeof(inbox_change_t));
+
+    change->conversation = conversation;
+    change->contact = contact;
+    change->count = 2;
+
+    change->items[0].type = "contact.updated";
+    change->items[0].conversation_id = conversation->id;
+    change->items[0].unread_total = -1;
+
+    change->items[1].type = "conversation.updated";
+    change->items[1].conversation_id = conversation->id;
+    change->items[1].unread_total = -1;
+}
+
+
+void
+inbox_change_add_contact(inbox_change_t *change,
+    const inbox_contact_record_t *contact)
+{
+    inbox_change_event_t  *e;
+
+    if (change->count == INBOX_CHANGE_EVENTS_MAX) {
+        return;
+    }
+
+    change->contact = contact;
+
+    e = &change->items[change->count++];
+    e->type = "contact.updated";
+    e->conversation_id = change->conversation->id;
+    e->message_id = NULL;
+    e->unread_total = -1;
+    e->frame = NULL;
+}
+/* ---- media ---- */
+void
+inbox_change_media(inbox_change_t *change, const inbox_message_t *message)
+{
+    memset(change, 0, sizeof(inbox_change_t));
+
+    change->message = message;
+    change->count = 1;
+
+    change->items[0].type = "message.updated";
+    change->items[0].message_id = message->id;
+    change->items[0].conversation_id = message->conversation_id;
+    change->items[0].unread_total = -1;
+}
+/* ---- end media ---- */
+
+
+/* ---- replies and delivery (issue 7) ---- */
+
+
+char *
+inbox_event_message_status(int64_t org_seq, const char *epoch,
+    const inbox_message_t *message)
+{
+    yajl_gen  g;
+
+    g = inbox_event_begin("message.status", org_seq, epoch);
+    if (g == NULL) {
+        return NULL;
+    }
+
+    inbox_json_key(g, "id");
+    inbox_json_string(g, message->id);
+    inbox_json_key(g, "conversation_id");
+    inbox_json_string(g, message->conversation_id);
+    inbox_json_key(g, "status");
+    inbox_json_string(g, message->status[0] ? message->status : NULL);
+    inbox_json_key(g, "error_code");
+    inbox_json_string(g, message->error_code[0] ? message->error_code
+                                                : NULL);
+
+    return inbox_event_finish(g);
+}
+
+
+void
+inbox_change_reply(inbox_change_t *change, const inbox_message_t *message,
+    const inbox_conversation_t *conversation)
+{
+    memset(change, 0, sizeof(inbox_change_t));
+
+    change->message = message;
+    change->conversation = conversation;
+    change->count = 2;
+
+    change->items[0].type = "message.created";
+    change->items[0].message_id = message->id;
+    change->items[0].conversation_id = conversation->id;
+    change->items[0].unread_total = -1;
+
+    change->items[1].type = "conversation.updated";
+    change->items[1].conversation_id = conversation->id;
+    change->items[1].unread_total = -1;
+}
+
+
+void
+inbox_change_status(inbox_change_t *change, const inbox_message_t *message)
+{
+    memset(change, 0, sizeof(inbox_change_t));
+
+    change->message = message;
+    change->count = 1;
+
+    change->items[0].type = "message.status";
+    change->items[0].message_id = message->id;
+    change->items[0].conversation_id = message->conversation_id;
+    change->items[0].unread_total = -1;
+}
+
+
+/* ---- end replies and delivery ---- */
+
+
 int
 inbox_change_wants_total(const inbox_change_t *change)
 {
@@ -355,9 +543,21 @@ inbox_change_render(inbox_change_t *change, int64_t first, const char *epoch)
                                                    change->message,
                                                    change->conversation);
 
+        } else if (strcmp(e->type, "message.updated") == 0) {
+            e->frame = inbox_event_message_updated(e->org_seq, epoch,
+                                                   change->message);
+
         } else if (strcmp(e->type, "conversation.updated") == 0) {
             e->frame = inbox_event_conversation_updated(e->org_seq, epoch,
                                                         change->conversation);
+
+        } else if (strcmp(e->type, "contact.updated") == 0) {
+            e->frame = inbox_event_contact_updated(e->org_seq, epoch,
+                                                   change->contact);
+
+        } else if (strcmp(e->type, "message.status") == 0) {
+            e->frame = inbox_event_message_status(e->org_seq, epoch,
+                                                  change->message);
 
         } else {
             e->frame = inbox_event_unread_total(e->org_seq, epoch,

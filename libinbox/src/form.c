@@ -178,3 +178,57 @@ inbox_form_hex(int c)
 
     return -1;
 }
+
+
+char *
+inbox_form_encode(const char * const *pairs, size_t count, size_t *len)
+{
+    int           c;
+    char         *out, *p;
+    size_t        i, size;
+    const char   *s;
+    static const char  hex[] = "0123456789ABCDEF";
+
+    /* at worst every byte as %XX, '=' and '&' */
+    size = 1;
+    for (i = 0; i < 2 * count; i++) {
+        size += 3 * strlen(pairs[i]) + 1;
+    }
+
+    out = malloc(size);
+    if (out == NULL) {
+        return NULL;
+    }
+
+    p = out;
+
+    for (i = 0; i < 2 * count; i++) {
+        if (i > 0) {
+            *p++ = i % 2 ? '=' : '&';
+        }
+
+        for (s = pairs[i]; *s; s++) {
+            c = (unsigned char) *s;
+
+            if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+                || (c >= '0' && c <= '9') || c == '-' || c == '.'
+                || c == '_' || c == '~')
+            {
+                *p++ = (char) c;
+
+            } else if (c == ' ') {
+                *p++ = '+';
+
+            } else {
+                *p++ = '%';
+                *p++ = hex[c >> 4];
+                *p++ = hex[c & 0xF];
+            }
+        }
+    }
+
+    *p = '\0';
+    *len = (size_t) (p - out);
+
+    return out;
+}

@@ -1,10 +1,12 @@
 /*
  * The API's JSON shapes through yajl.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <yajl/yajl_gen.h>
 #include <inbox/clock.h>
+#include <inbox/media.h>
 #include <inbox/render.h>
 #include <inbox/utf8.h>
 
@@ -171,6 +173,38 @@ inbox_json_conversation(yajl_gen g, const inbox_conversation_t *c)
 }
 
 
+/*
+ * A message's media: "url" is what a browser may fetch, our own copy
+ * (INBOX_MEDIA_PATH + its file, on the inbox's origin), or null while
+ * there is none ("state" "pending", or "failed" when none will come): a
+ * carrier's URL needs the carrier's credentials, so it is never shown.
+ */
+void
+inbox_json_media(yajl_gen g, const inbox_media_t *media)
+{
+    char                 url[sizeof(INBOX_MEDIA_PATH) + INBOX_MEDIA_FILE_MAX];
+    inbox_media_state_t  state;
+
+    state = media->state;
+
+    if (state == INBOX_MEDIA_STORED && media->file[0] == '\0') {
+        /* nothing to show yet */
+        state = INBOX_MEDIA_PENDING;
+    }
+
+    snprintf(url, sizeof(url), INBOX_MEDIA_PATH "%s", media->file);
+
+    yajl_gen_map_open(g);
+    inbox_json_key(g, "url");
+    inbox_json_string(g, state == INBOX_MEDIA_STORED ? url : NULL);
+    inbox_json_key(g, "content_type");
+    inbox_json_string(g, media->content_type);
+    inbox_json_key(g, "state");
+    inbox_json_string(g, inbox_media_state_name(state));
+    yajl_gen_map_close(g);
+}
+
+
 void
 inbox_json_message(yajl_gen g, const inbox_message_t *m)
 {
@@ -190,12 +224,7 @@ inbox_json_message(yajl_gen g, const inbox_message_t *m)
     inbox_json_key(g, "media");
     yajl_gen_array_open(g);
     for (i = 0; m->media != NULL && i < m->media_count; i++) {
-        yajl_gen_map_open(g);
-        inbox_json_key(g, "url");
-        inbox_json_string(g, m->media[i].url);
-        inbox_json_key(g, "content_type");
-        inbox_json_string(g, m->media[i].content_type);
-        yajl_gen_map_close(g);
+        inbox_json_media(g, &m->media[i]);
     }
     yajl_gen_array_close(g);
 

@@ -37,6 +37,8 @@ inbox_json_contact(yajl_gen g, const inbox_contact_record_t *c)
     }
     inbox_json_key(g, "opt_out_source");
     inbox_json_string(g, c->opt_out_source[0] ? c->opt_out_source : NULL);
+    inbox_json_key(g, "opt_out_keyword");
+    inbox_json_string(g, c->opt_out_keyword[0] ? c->opt_out_keyword : NULL);
     inbox_json_key(g, "created_at");
     inbox_json_time(g, c->created_at);
     inbox_json_key(g, "conversation_id");
@@ -102,8 +104,9 @@ inbox_render_contact_page(const inbox_contact_page_t *page, size_t *len)
 char *
 inbox_render_timeline_page(const inbox_timeline_page_t *page, size_t *len)
 {
-    size_t    i;
-    yajl_gen  g;
+    size_t                        i;
+    yajl_gen                      g;
+    const inbox_contact_event_t  *e;
 
     g = inbox_json_begin();
     if (g == NULL) {
@@ -125,6 +128,17 @@ inbox_render_timeline_page(const inbox_timeline_page_t *page, size_t *len)
         if (page->items[i].type == INBOX_TIMELINE_MESSAGE) {
             inbox_json_key(g, "message");
             inbox_json_message(g, &page->items[i].message);
+
+        } else {
+            /* an opt-out (its source) or an opt-in, with the keyword and
+             * the message that said it, when one did */
+            e = &page->items[i].event;
+            inbox_json_key(g, "source");
+            inbox_json_string(g, e->source[0] ? e->source : NULL);
+            inbox_json_key(g, "keyword");
+            inbox_json_string(g, e->keyword[0] ? e->keyword : NULL);
+            inbox_json_key(g, "message_id");
+            inbox_json_string(g, e->message_id[0] ? e->message_id : NULL);
         }
 
         yajl_gen_map_close(g);

@@ -33,6 +33,33 @@ inbox_status_t
 inbox_request_parse(const char *body, size_t len, const inbox_field_t *fields,
     inbox_request_t *req, inbox_error_t *err)
 {
+    inbox_status_t   rc;
+
+    rc = inbox_request_read(body, len, req, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    if (!YAJL_IS_OBJECT(req->root)) {
+        inbox_request_free(req);
+        return inbox_error_set(err, INBOX_ERR_INVALID,
+                               "The request body must be a JSON object.");
+    }
+
+    rc = inbox_request_check(req->root, fields, "", err);
+
+    if (rc != INBOX_OK) {
+        inbox_request_free(req);
+    }
+
+    return rc;
+}
+
+
+inbox_status_t
+inbox_request_read(const char *body, size_t len, inbox_request_t *req,
+    inbox_error_t *err)
+{
     char            *copy, *nl;
     char             errbuf[128];
     inbox_status_t   rc;
@@ -75,19 +102,7 @@ inbox_request_parse(const char *body, size_t len, const inbox_field_t *fields,
                                errbuf[0] ? errbuf : "parse error");
     }
 
-    if (!YAJL_IS_OBJECT(req->root)) {
-        inbox_request_free(req);
-        return inbox_error_set(err, INBOX_ERR_INVALID,
-                               "The request body must be a JSON object.");
-    }
-
-    rc = inbox_request_check(req->root, fields, "", err);
-
-    if (rc != INBOX_OK) {
-        inbox_request_free(req);
-    }
-
-    return rc;
+    return INBOX_OK;
 }
 
 

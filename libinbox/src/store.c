@@ -3,6 +3,7 @@
  * operation to it (see store_backend.h): the PLAIN ones as they are, the
  * RULED ones after (or before) applying libinbox's rule.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <inbox/clock.h>
@@ -101,6 +102,25 @@ INBOX_STORE_OPERATIONS(INBOX_STORE_FORWARD)
 
 
 /* The RULED operations. */
+
+inbox_status_t
+inbox_store_org_create(inbox_store_t *store, const char *name,
+    const char *timezone, char id[INBOX_ID_MAX], inbox_error_t *err)
+{
+    inbox_settings_edit_t  edit;
+
+    if (timezone == NULL || timezone[0] == '\0') {
+        timezone = NULL;
+
+    } else if (inbox_settings_set_timezone(&edit, timezone, err)
+               != INBOX_OK)
+    {
+        return INBOX_ERR_INVALID;
+    }
+
+    return store->ops->org_create(store, name, timezone, id, err);
+}
+
 
 inbox_status_t
 inbox_store_user_add(inbox_store_t *store, const char *org_id,
@@ -271,19 +291,87 @@ inbox_store_contacts_list(inbox_store_t *store, const char *org_id,
 }
 
 
-/* The messages of the contact's conversation, as timeline entries; the
- * other kinds join here when the store keeps them. */
+/*
+ * ---- The timeline, opt-out, opt-in and settings ----
+ */
+
+
+/*
+ * The timeline merges two streams, each newest first: the messages of
+ * the contact's conversation (inbox_store_messages_list, with its own
+ * cursor) and the contact's opt-out and opt-in events.  At the same
+ * time an event comes first.  A cursor says where each stream stands:
+ * "AT.ID.MESSAGES", the last event shown (AT 0 and ID "" before any)
+ * and the messages' cursor ("-" once every message was shown).  Neither
+ * a message cursor (base64url, or MongoDB's "MS:HEX") nor an id holds a
+ * ".".
+ */
+static int
+inbox_store_timeline_cursor(const char *cursor, int64_t *at, char *id,
+    char *messages)
+{
+    char        *end;
+    const char  *dot1, *dot2;
+
+    *at = 0;
+    id[0] = '\0';
+    messages[0] = '\0';
+
+    if (cursor == NULL || cursor[0] == '\0') {
+        return 0;
+    }
+
+    dot1 = strchr(cursor, '.');
+    dot2 = dot1 ? strchr(dot1 + 1, '.') : NULL;
+
+    if (dot2 == NULL || dot1 == cursor || strchr(dot2 + 1, '.') != NULL
+        || (size_t) (dot2 - dot1 - 1) >= INBOX_ID_MAX
+        || strlen(dot2 + 1) >= INBOX_CURSOR_MAX)
+    {
+        return -1;
+    }
+
+    *at = strtoll(cursor, &end, 10);
+    if (end != dot1 || *at < 0) {
+        return -1;
+    }
+
+    memcpy(id, dot1 + 1, (size_t) (dot2 - dot1 - 1));
+    id[dot2 - dot1 - 1] = '\0';
+    strcpy(messages, dot2 + 1);
+
+    return 0;
+}
+
+
 inbox_status_t
 inbox_store_contact_timeline(inbox_store_t *store, const char *org_id,
     const char *contact_id, const char *cursor, unsigned limit,
     inbox_timeline_page_t *page, inbox_error_t *err)
 {
-    size_t                   i;
-    inbox_status_t           status;
-    inbox_message_page_t     messages;
-    inbox_contact_record_t   contact;
+    int                          more;
+    char                         event_id[INBOX_ID_MAX];
+    char                         message_cursor[INBOX_CURSOR_MAX];
+    size_t                       i, j, n, taken;
+    int64_t                      event_at;
+    inbox_status_t               status;
+    inbox_message_page_t         messages, rest;
+    inbox_contact_record_t       contact;
+    inbox_contact_event_page_t   events;
 
     memset(page, 0, sizeof(inbox_timeline_page_t));
+    memset(&messages, 0, sizeof(messages));
+    memset(&events, 0, sizeof(events));
+
+    limit = inbox_list_limit(limit);
+
+    if (inbox_store_timeline_cursor(cursor, &event_at, event_id,
+                                    message_cursor) != 0)
+    {
+        return inbox_error_set_field(err, INBOX_ERR_INVALID, "cursor",
+                                     "This cursor was not given by this "
+                                     "timeline.");
+    }
 
     status = inbox_store_contact_get(store, org_id, contact_id, &contact,
                                      err);
@@ -292,38 +380,225 @@ inbox_store_contact_timeline(inbox_store_t *store, const char *org_id,
         return status;
     }
 
-    status = inbox_store_messages_list(store, org_id,
-                                       contact.conversation_id, cursor,
-                                       limit, &messages, err);
-    inbox_contact_record_free(&contact);
-
-    if (status != INBOX_OK) {
-        inbox_message_page_free(&messages);
-        return status;
+    if (strcmp(message_cursor, "-") != 0) {
+        status = inbox_store_messages_list(store, org_id,
+                                           contact.conversation_id,
+                                           message_cursor, limit, &messages,
+                                           err);
     }
 
-    if (messages.count > 0) {
-        page->items = calloc(messages.count, sizeof(inbox_timeline_item_t));
+    if (status == INBOX_OK) {
+        status = inbox_store_contact_events_list(store, org_id, contact_id,
+                                                 event_at, event_id, limit,
+                                                 &events, err);
+    }
+
+    if (status == INBOX_OK) {
+        page->items = calloc(limit, sizeof(inbox_timeline_item_t));
         if (page->items == NULL) {
-            inbox_message_page_free(&messages);
-            return inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
+            status = inbox_error_set(err, INBOX_ERR_INTERNAL,
+                                     "out of memory");
         }
     }
 
-    /* the messages move into the entries */
-    for (i = 0; i < messages.count; i++) {
-        page->items[i].type = INBOX_TIMELINE_MESSAGE;
-        page->items[i].at = messages.items[i].created_at;
-        page->items[i].message = messages.items[i];
+    if (status != INBOX_OK) {
+        goto done;
     }
 
-    page->count = messages.count;
-    memcpy(page->next_cursor, messages.next_cursor,
-           sizeof(page->next_cursor));
+    /* the newer of the two heads, an event first at the same time */
+    for (i = 0, j = 0, n = 0; n < limit; n++) {
+        if (j < events.count
+            && (i == messages.count || events.items[j].at
+                                       >= messages.items[i].created_at))
+        {
+            page->items[n].type = events.items[j].type;
+            page->items[n].at = events.items[j].at;
+            page->items[n].event = events.items[j];
+            event_at = events.items[j].at;
+            snprintf(event_id, sizeof(event_id), "%s", events.items[j].id);
+            j++;
 
-    free(messages.items);
+        } else if (i < messages.count) {
+            /* the message moves into the entry */
+            page->items[n].type = INBOX_TIMELINE_MESSAGE;
+            page->items[n].at = messages.items[i].created_at;
+            page->items[n].message = messages.items[i];
+            memset(&messages.items[i], 0, sizeof(inbox_message_t));
+            i++;
 
-    return INBOX_OK;
+        } else {
+            break;
+        }
+    }
+
+    page->count = n;
+    taken = i;
+
+    more = j < events.count || events.more || i < messages.count
+           || messages.next_cursor[0] != '\0';
+
+    if (i == messages.count) {
+        snprintf(message_cursor, sizeof(message_cursor), "%s",
+                 messages.next_cursor[0] ? messages.next_cursor : "-");
+
+    } else if (taken > 0) {
+        /* the messages' cursor after the last one shown: its page of
+         * that many (a cursor is the backend's to make) */
+        status = inbox_store_messages_list(store, org_id,
+                                           contact.conversation_id,
+                                           message_cursor, (unsigned) taken,
+                                           &rest, err);
+        if (status == INBOX_OK) {
+            snprintf(message_cursor, sizeof(message_cursor), "%s",
+                     rest.next_cursor);
+        }
+
+        inbox_message_page_free(&rest);
+
+        if (status != INBOX_OK) {
+            goto done;
+        }
+    }
+
+    if (more) {
+        if ((size_t) snprintf(page->next_cursor, sizeof(page->next_cursor),
+                              "%lld.%s.%s", (long long) event_at, event_id,
+                              message_cursor)
+            >= sizeof(page->next_cursor))
+        {
+            status = inbox_error_set(err, INBOX_ERR_INTERNAL,
+                                     "a timeline cursor is too long");
+        }
+    }
+
+done:
+
+    if (status != INBOX_OK) {
+        inbox_timeline_page_free(page);
+    }
+
+    inbox_message_page_free(&messages);
+    inbox_contact_event_page_free(&events);
+    inbox_contact_record_free(&contact);
+
+    return status;
+}
+
+
+inbox_status_t
+inbox_store_contact_opt_out(inbox_store_t *store, const char *org_id,
+    const char *contact_id, inbox_opt_out_source_t source,
+    const char *keyword, int64_t at, inbox_contact_record_t *contact,
+    inbox_event_list_t *events, inbox_error_t *err)
+{
+    inbox_status_t          status;
+    inbox_contact_record_t  unused;
+
+    if (contact == NULL) {
+        contact = &unused;
+    }
+
+    memset(contact, 0, sizeof(inbox_contact_record_t));
+
+    if (inbox_opt_out_source_name(source) == NULL) {
+        return inbox_error_set_field(err, INBOX_ERR_INVALID, "source",
+                                     "unknown opt-out source");
+    }
+
+    if (source != INBOX_OPT_OUT_KEYWORD || keyword == NULL
+        || keyword[0] == '\0')
+    {
+        keyword = NULL;
+    }
+
+    status = store->ops->contact_opt_out(store, org_id, contact_id, source,
+                                         keyword, at > 0 ? at
+                                                         : inbox_now_ms(),
+                                         contact, events, err);
+
+    if (contact == &unused) {
+        inbox_contact_record_free(&unused);
+    }
+
+    return status;
+}
+
+
+inbox_status_t
+inbox_store_contact_opt_in(inbox_store_t *store, const char *org_id,
+    const char *contact_id, const char *keyword, int64_t at,
+    inbox_contact_record_t *contact, inbox_event_list_t *events,
+    inbox_error_t *err)
+{
+    inbox_status_t          status;
+    inbox_contact_record_t  unused;
+
+    if (contact == NULL) {
+        contact = &unused;
+    }
+
+    memset(contact, 0, sizeof(inbox_contact_record_t));
+
+    status = store->ops->contact_opt_in(store, org_id, contact_id,
+                                        keyword && keyword[0] ? keyword
+                                                              : NULL,
+                                        at > 0 ? at : inbox_now_ms(),
+                                        contact, events, err);
+
+    if (contact == &unused) {
+        inbox_contact_record_free(&unused);
+    }
+
+    return status;
+}
+
+
+inbox_status_t
+inbox_store_contact_events_list(inbox_store_t *store, const char *org_id,
+    const char *contact_id, int64_t after_at, const char *after_id,
+    unsigned limit, inbox_contact_event_page_t *page, inbox_error_t *err)
+{
+    memset(page, 0, sizeof(inbox_contact_event_page_t));
+
+    return store->ops->contact_events_list(store, org_id, contact_id,
+                                           after_at,
+                                           after_id && after_id[0]
+                                           ? after_id : NULL,
+                                           inbox_list_limit(limit), page,
+                                           err);
+}
+
+
+inbox_status_t
+inbox_store_settings_get(inbox_store_t *store, const char *org_id,
+    inbox_settings_t *settings, inbox_error_t *err)
+{
+    memset(settings, 0, sizeof(inbox_settings_t));
+
+    return store->ops->settings_get(store, org_id, settings, err);
+}
+
+
+inbox_status_t
+inbox_store_settings_update(inbox_store_t *store, const char *org_id,
+    const inbox_settings_edit_t *edit, inbox_settings_t *settings,
+    inbox_error_t *err)
+{
+    inbox_status_t    status;
+    inbox_settings_t  unused;
+
+    if (settings == NULL) {
+        settings = &unused;
+    }
+
+    memset(settings, 0, sizeof(inbox_settings_t));
+
+    status = inbox_settings_edit_check(edit, err);
+    if (status != INBOX_OK) {
+        return status;
+    }
+
+    return store->ops->settings_update(store, org_id, edit, settings, err);
 }
 
 
@@ -526,4 +801,293 @@ inbox_store_sessions_purge(inbox_store_t *store, int64_t now,
 
     return store->ops->sessions_purge(store, now, removed ? removed : &unused,
                                       err);
+}
+
+
+/* ---- media ---- */
+
+inbox_status_t
+inbox_store_media_add(inbox_store_t *store, const char *org_id,
+    inbox_media_record_t *media, inbox_error_t *err)
+{
+    /* only names media.h makes: never a path out of the directory */
+    if (!inbox_media_file_is(media->file, media->content_type)
+        || media->bytes <= 0)
+    {
+        return inbox_error_set(err, INBOX_ERR_INVALID,
+                               "not a media file name, type and size");
+    }
+
+    media->id[0] = '\0';
+
+    return store->ops->media_add(store, org_id, media, err);
+}
+
+
+inbox_status_t
+inbox_store_media_get(inbox_store_t *store, const char *org_id,
+    const char *const *ids, size_t n, inbox_media_record_t *media,
+    inbox_error_t *err)
+{
+    if (n == 0 || n > INBOX_MEDIA_MAX) {
+        return inbox_error_set_field(err, INBOX_ERR_INVALID, "media_ids",
+                                     "A message has 1 to %d images.",
+                                     INBOX_MEDIA_MAX);
+    }
+
+    memset(media, 0, n * sizeof(inbox_media_record_t));
+
+    return store->ops->media_get(store, org_id, ids, n, media, err);
+}
+
+
+inbox_status_t
+inbox_store_media_fetch_claim(inbox_store_t *store, int64_t now,
+    unsigned limit, inbox_media_fetch_list_t *list, inbox_error_t *err)
+{
+    memset(list, 0, sizeof(inbox_media_fetch_list_t));
+
+    if (limit == 0) {
+        limit = 1;
+    }
+
+    if (limit > INBOX_MEDIA_FETCH_LIMIT_MAX) {
+        limit = INBOX_MEDIA_FETCH_LIMIT_MAX;
+    }
+
+    return store->ops->media_fetch_claim(store, now,
+                                         now + INBOX_MEDIA_FETCH_LEASE_MS,
+                                         limit, list, err);
+}
+
+
+inbox_status_t
+inbox_store_media_fetch_done(inbox_store_t *store, const char *message_id,
+    unsigned idx, const char *file, const char *content_type, int64_t bytes,
+    inbox_event_list_t *events, inbox_error_t *err)
+{
+    if (!inbox_media_file_is(file, content_type) || bytes <= 0)
+    {
+        return inbox_error_set(err, INBOX_ERR_INVALID,
+                               "not a media file name, type and size");
+    }
+
+    return store->ops->media_fetch_done(store, message_id, idx, file,
+                                        content_type, bytes, events, err);
+}
+/* ---- end media ---- */
+
+
+/*
+ * ---- Replies, the outbox and billing (issue 7) ----
+ * The backends persist; what a reply is, how a send that failed is
+ * retried and what each outcome says are decided here (reply.h,
+ * outbox.h).
+ */
+
+
+inbox_status_t
+inbox_store_reply_accept(inbox_store_t *store, const char *org_id,
+    const inbox_reply_t *reply, inbox_reply_result_t *result,
+    inbox_event_list_t *events, inbox_error_t *err)
+{
+    char            fingerprint[INBOX_FINGERPRINT_MAX];
+    inbox_status_t  status;
+
+    memset(result, 0, sizeof(inbox_reply_result_t));
+
+    status = inbox_reply_check(reply, err);
+    if (status != INBOX_OK) {
+        return status;
+    }
+
+    fingerprint[0] = '\0';
+
+    if (reply->idempotency_key != NULL && reply->idempotency_key[0] != '\0')
+    {
+        inbox_reply_fingerprint(reply, fingerprint);
+
+        if (fingerprint[0] == '\0') {
+            return inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
+        }
+    }
+
+    return store->ops->reply_accept(store, org_id, reply, fingerprint,
+                                    inbox_now_ms(), result, events, err);
+}
+
+
+inbox_status_t
+inbox_store_outbox_claim(inbox_store_t *store, int64_t now, size_t max,
+    int64_t lease, inbox_outbox_batch_t *batch, inbox_error_t *err)
+{
+    memset(batch, 0, sizeof(inbox_outbox_batch_t));
+
+    if (max == 0) {
+        max = 1;
+    }
+
+    if (max > INBOX_OUTBOX_CLAIM_MAX) {
+        max = INBOX_OUTBOX_CLAIM_MAX;
+    }
+
+    if (lease <= 0) {
+        lease = INBOX_OUTBOX_LEASE_DEFAULT;
+    }
+
+    return store->ops->outbox_claim(store, now, max, lease, batch, err);
+}
+
+
+/*
+ * The outcome as the backends record it: a retry past the last attempt
+ * fails, and every failure carries its error code.
+ */
+inbox_status_t
+inbox_store_outbox_result(inbox_store_t *store, const char *entry_id,
+    unsigned attempt, const inbox_send_result_t *result, int64_t now,
+    inbox_send_report_t *report, inbox_event_list_t *events,
+    inbox_error_t *err)
+{
+    int64_t              next_at;
+    inbox_send_report_t  unused;
+    inbox_send_result_t  r;
+
+    if (report == NULL) {
+        report = &unused;
+    }
+
+    memset(report, 0, sizeof(inbox_send_report_t));
+
+    r = *result;
+    next_at = 0;
+
+    switch (r.outcome) {
+
+    case INBOX_SEND_ACCEPTED:
+        if (r.provider_id[0] == '\0') {
+            return inbox_error_set_field(err, INBOX_ERR_INVALID,
+                                         "provider_id",
+                                         "an accepted send needs the "
+                                         "carrier's message id");
+        }
+
+        if (r.status != INBOX_DELIVERY_QUEUED
+            && r.status != INBOX_DELIVERY_SENDING
+            && r.status != INBOX_DELIVERY_SENT)
+        {
+            return inbox_error_set_field(err, INBOX_ERR_INVALID, "status",
+                                         "a carrier that takes a message "
+                                         "says queued, sending or sent");
+        }
+
+        break;
+
+    case INBOX_SEND_RETRY:
+        if (attempt >= INBOX_OUTBOX_ATTEMPTS_MAX) {
+            r.outcome = INBOX_SEND_REFUSED;
+            snprintf(r.error_code, sizeof(r.error_code), "%s",
+                     INBOX_SEND_ERROR_UNAVAILABLE);
+            break;
+        }
+
+        next_at = now + inbox_outbox_backoff(attempt);
+        break;
+
+    case INBOX_SEND_REFUSED:
+        if (r.error_code[0] == '\0') {
+            snprintf(r.error_code, sizeof(r.error_code), "%s",
+                     INBOX_SEND_ERROR_REFUSED);
+        }
+
+        break;
+
+    case INBOX_SEND_OPTED_OUT:
+        snprintf(r.error_code, sizeof(r.error_code), "%s",
+                 INBOX_SEND_ERROR_OPTED_OUT);
+        break;
+
+    case INBOX_SEND_UNKNOWN:
+        snprintf(r.error_code, sizeof(r.error_code), "%s",
+                 INBOX_SEND_ERROR_UNKNOWN);
+        break;
+
+    default:
+        return inbox_error_set_field(err, INBOX_ERR_INVALID, "outcome",
+                                     "unknown send outcome");
+    }
+
+    if (entry_id == NULL || entry_id[0] == '\0') {
+        return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
+                               "no such outbox entry");
+    }
+
+    return store->ops->outbox_result(store, entry_id, attempt, &r, now,
+                                     next_at, report, events, err);
+}
+
+
+inbox_status_t
+inbox_store_message_status_update(inbox_store_t *store, const char *org_id,
+    inbox_carrier_t carrier, const char *provider_id,
+    inbox_delivery_t status, const char *error_code, int *changed,
+    inbox_event_list_t *events, inbox_error_t *err)
+{
+    int  unused;
+
+    if (changed == NULL) {
+        changed = &unused;
+    }
+
+    *changed = 0;
+
+    if (provider_id == NULL || provider_id[0] == '\0') {
+        return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
+                               "no message has that carrier's id");
+    }
+
+    if ((unsigned) status >= INBOX_DELIVERY_COUNT) {
+        return inbox_error_set_field(err, INBOX_ERR_INVALID, "status",
+                                     "unknown delivery status");
+    }
+
+    return store->ops->message_status_update(store, org_id, carrier,
+                                             provider_id, status,
+                                             error_code && error_code[0]
+                                             ? error_code : NULL,
+                                             inbox_now_ms(), changed,
+                                             events, err);
+}
+
+
+inbox_status_t
+inbox_store_holds_expire(inbox_store_t *store, int64_t now, int64_t max_age,
+    size_t *captured, inbox_error_t *err)
+{
+    size_t  unused;
+
+    if (captured == NULL) {
+        captured = &unused;
+    }
+
+    *captured = 0;
+
+    if (max_age <= 0) {
+        max_age = INBOX_HOLD_MAX_AGE_DEFAULT;
+    }
+
+    return store->ops->holds_expire(store, now - max_age, now,
+                                    INBOX_HOLDS_EXPIRE_MAX, captured, err);
+}
+
+
+inbox_status_t
+inbox_store_ledger_list(inbox_store_t *store, const char *org_id,
+    const char *cursor, unsigned limit, inbox_ledger_page_t *page,
+    inbox_error_t *err)
+{
+    memset(page, 0, sizeof(inbox_ledger_page_t));
+
+    return store->ops->ledger_list(store, org_id, cursor,
+                                   inbox_list_limit(limit), page, err);
 }

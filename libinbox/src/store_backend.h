@@ -22,6 +22,38 @@
 #include <inbox/store.h>
 
 
+/* ---- media: store_BACKEND_media.c (uploads, copies of inbound MMS) ---- */
+/* media is checked (file name, type: media.h): store.c did; fills
+ * media->id and created_at */
+#define INBOX_STORE_MEDIA_OPERATIONS(X)                                       \
+    X(RULED, media_add,                                                       \
+      (inbox_store_t *store, const char *org_id,                              \
+       inbox_media_record_t *media, inbox_error_t *err),                      \
+      (store, org_id, media, err))                                            \
+    /* 1 <= n <= INBOX_MEDIA_MAX */                                           \
+    X(RULED, media_get,                                                       \
+      (inbox_store_t *store, const char *org_id, const char *const *ids,      \
+       size_t n, inbox_media_record_t *media, inbox_error_t *err),            \
+      (store, org_id, ids, n, media, err))                                    \
+    /* claimed ones are due again at lease_until; 1 <= limit <=               \
+     * INBOX_MEDIA_FETCH_LIMIT_MAX; list zeroed by store.c */                 \
+    X(RULED, media_fetch_claim,                                               \
+      (inbox_store_t *store, int64_t now, int64_t lease_until,                \
+       unsigned limit, inbox_media_fetch_list_t *list, inbox_error_t *err),   \
+      (store, now, lease_until, limit, list, err))                            \
+    /* file and content_type checked (media.h): store.c did */                \
+    X(RULED, media_fetch_done,                                                \
+      (inbox_store_t *store, const char *message_id, unsigned idx,            \
+       const char *file, const char *content_type, int64_t bytes,             \
+       inbox_event_list_t *events, inbox_error_t *err),                       \
+      (store, message_id, idx, file, content_type, bytes, events, err))       \
+    X(PLAIN, media_fetch_failed,                                              \
+      (inbox_store_t *store, const char *message_id, unsigned idx,            \
+       int64_t retry_at, inbox_event_list_t *events, inbox_error_t *err),     \
+      (store, message_id, idx, retry_at, events, err))
+/* ---- end media ---- */
+
+
 #define INBOX_STORE_OPERATIONS(X)                                             \
                                                                               \
     /* the backend's core: store_BACKEND.c */                                 \
@@ -33,7 +65,8 @@
       (store, err))                                                           \
                                                                               \
     /* admin: store_BACKEND_admin.c */                                        \
-    X(PLAIN, org_create,                                                      \
+    /* timezone NULL or valid (settings.h): store.c checked */               \
+    X(RULED, org_create,                                                      \
       (inbox_store_t *store, const char *name, const char *timezone,          \
        char id[INBOX_ID_MAX], inbox_error_t *err),                            \
       (store, name, timezone, id, err))                                       \
@@ -42,6 +75,10 @@
        inbox_error_t *err),                                                   \
       (store, name, id, err))                                                 \
     X(PLAIN, number_add,                                                      \
+      (inbox_store_t *store, const inbox_number_t *number,                    \
+       inbox_error_t *err),                                                   \
+      (store, number, err))                                                   \
+    X(PLAIN, number_update,                                                   \
       (inbox_store_t *store, const inbox_number_t *number,                    \
        inbox_error_t *err),                                                   \
       (store, number, err))                                                   \
@@ -201,7 +238,85 @@
     X(RULED, sessions_purge,                                                  \
       (inbox_store_t *store, int64_t now, size_t *removed,                    \
        inbox_error_t *err),                                                   \
-      (store, now, removed, err))
+      (store, now, removed, err))                                             \
+                                                                              \
+    /* ---- opt-out and opt-in: store_BACKEND_optout.c; source known,         \
+     * keyword NULL unless the source is a keyword, at set, contact           \
+     * zeroed: store.c did ---- */                                            \
+    X(RULED, contact_opt_out,                                                 \
+      (inbox_store_t *store, const char *org_id, const char *contact_id,      \
+       inbox_opt_out_source_t source, const char *keyword, int64_t at,        \
+       inbox_contact_record_t *contact, inbox_event_list_t *events,           \
+       inbox_error_t *err),                                                   \
+      (store, org_id, contact_id, source, keyword, at, contact, events, err)) \
+    X(RULED, contact_opt_in,                                                  \
+      (inbox_store_t *store, const char *org_id, const char *contact_id,      \
+       const char *keyword, int64_t at, inbox_contact_record_t *contact,      \
+       inbox_event_list_t *events, inbox_error_t *err),                       \
+      (store, org_id, contact_id, keyword, at, contact, events, err))         \
+    /* after_id NULL: from the newest; limit 1..INBOX_LIST_LIMIT_MAX */       \
+    X(RULED, contact_events_list,                                             \
+      (inbox_store_t *store, const char *org_id, const char *contact_id,      \
+       int64_t after_at, const char *after_id, unsigned limit,                \
+       inbox_contact_event_page_t *page, inbox_error_t *err),                 \
+      (store, org_id, contact_id, after_at, after_id, limit, page, err))      \
+                                                                              \
+    /* ---- settings: store_BACKEND_settings.c; the edit checked by           \
+     * store.c (settings.h) ---- */                                           \
+    X(RULED, settings_get,                                                    \
+      (inbox_store_t *store, const char *org_id, inbox_settings_t *settings,  \
+       inbox_error_t *err),                                                   \
+      (store, org_id, settings, err))                                         \
+    X(RULED, settings_update,                                                 \
+      (inbox_store_t *store, const char *org_id,                              \
+       const inbox_settings_edit_t *edit, inbox_settings_t *settings,         \
+       inbox_error_t *err),                                                   \
+      (store, org_id, edit, settings, err))                                   \
+    INBOX_STORE_MEDIA_OPERATIONS(X)                                           \
+    /* ---- replies, the outbox and billing (issue 7):                       \
+     * store_BACKEND_outbox.c, store_BACKEND_billing.c; times in ms ---- */   \
+    /* reply checked (inbox_reply_check); fingerprint "" without a key */     \
+    X(RULED, reply_accept,                                                    \
+      (inbox_store_t *store, const char *org_id, const inbox_reply_t *reply,  \
+       const char *fingerprint, int64_t now, inbox_reply_result_t *result,    \
+       inbox_event_list_t *events, inbox_error_t *err),                       \
+      (store, org_id, reply, fingerprint, now, result, events, err))          \
+    /* max 1..INBOX_OUTBOX_CLAIM_MAX, lease > 0, batch zeroed */              \
+    X(RULED, outbox_claim,                                                    \
+      (inbox_store_t *store, int64_t now, size_t max, int64_t lease,          \
+       inbox_outbox_batch_t *batch, inbox_error_t *err),                      \
+      (store, now, max, lease, batch, err))                                   \
+    /* result as store.c made it: a retry has attempts left (next_at), a      \
+     * failure (refused, opted_out, unknown) has its error_code */            \
+    X(RULED, outbox_result,                                                   \
+      (inbox_store_t *store, const char *entry_id, unsigned attempt,          \
+       const inbox_send_result_t *result, int64_t now, int64_t next_at,       \
+       inbox_send_report_t *report, inbox_event_list_t *events,               \
+       inbox_error_t *err),                                                   \
+      (store, entry_id, attempt, result, now, next_at, report, events, err))  \
+    /* changed never NULL, error_code NULL for none */                        \
+    X(RULED, message_status_update,                                           \
+      (inbox_store_t *store, const char *org_id, inbox_carrier_t carrier,     \
+       const char *provider_id, inbox_delivery_t status,                      \
+       const char *error_code, int64_t now, int *changed,                     \
+       inbox_event_list_t *events, inbox_error_t *err),                       \
+      (store, org_id, carrier, provider_id, status, error_code, now, changed, \
+       events, err))                                                          \
+    /* holds of messages the carrier took at or before "before" */            \
+    X(RULED, holds_expire,                                                    \
+      (inbox_store_t *store, int64_t before, int64_t now, size_t max,         \
+       size_t *captured, inbox_error_t *err),                                 \
+      (store, before, now, max, captured, err))                               \
+    X(PLAIN, billing_get,                                                     \
+      (inbox_store_t *store, const char *org_id, inbox_billing_t *billing,    \
+       inbox_error_t *err),                                                   \
+      (store, org_id, billing, err))                                          \
+    /* limit 1..INBOX_LIST_LIMIT_MAX, page zeroed */                          \
+    X(RULED, ledger_list,                                                     \
+      (inbox_store_t *store, const char *org_id, const char *cursor,          \
+       unsigned limit, inbox_ledger_page_t *page, inbox_error_t *err),        \
+      (store, org_id, cursor, limit, page, err))                              \
+    /* ---- end replies, the outbox and billing ---- */
 
 
 #define INBOX_STORE_OP_MEMBER(kind, name, params, args)                       \

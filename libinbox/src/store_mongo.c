@@ -88,6 +88,10 @@ static const char  *inbox_mongo_indexes[] = {
         " \"name\": \"org_provider_id_unique\", \"unique\": true},"
         "{\"key\": {\"conversation_id\": 1, \"created_at\": -1,"
         " \"_id\": -1}, \"name\": \"conversation_created\"}]}",
+    /* a contact's opt-out and opt-in events, newest first */
+    "{\"createIndexes\": \"contact_events\", \"indexes\": ["
+        "{\"key\": {\"contact_id\": 1, \"at\": -1, \"_id\": -1},"
+        " \"name\": \"contact_at\"}]}",
     "{\"createIndexes\": \"events\", \"indexes\": ["
         "{\"key\": {\"org_id\": 1, \"seq\": 1},"
         " \"name\": \"org_seq_unique\", \"unique\": true}]}",
@@ -98,7 +102,30 @@ static const char  *inbox_mongo_indexes[] = {
         " \"name\": \"session_hash_unique\", \"unique\": true},"
         "{\"key\": {\"user_id\": 1}, \"name\": \"user_id\"},"
         "{\"key\": {\"expires_at\": 1}, \"name\": \"expires_at_ttl\","
-        " \"expireAfterSeconds\": 0}]}"
+        " \"expireAfterSeconds\": 0}]}",
+    /* media: uploads by their file; messages with a copy to make */
+    "{\"createIndexes\": \"media\", \"indexes\": ["
+        "{\"key\": {\"file\": 1}, \"name\": \"file_unique\","
+        " \"unique\": true}]}",
+    "{\"createIndexes\": \"messages\", \"indexes\": ["
+        "{\"key\": {\"media.fetch_at\": 1}, \"name\": \"media_due\","
+        " \"partialFilterExpression\": {\"media.state\": \"pending\"}}]}",
+    /* replies: the sender's due entries in claim order, Idempotency-Keys
+     * per organization, the ledger newest first, the holds waiting for
+     * their expiry */
+    "{\"createIndexes\": \"outbox\", \"indexes\": ["
+        "{\"key\": {\"priority\": 1, \"due_at\": 1, \"_id\": 1},"
+        " \"name\": \"priority_due\"}]}",
+    "{\"createIndexes\": \"reply_keys\", \"indexes\": ["
+        "{\"key\": {\"org_id\": 1, \"key\": 1},"
+        " \"name\": \"org_key_unique\", \"unique\": true}]}",
+    "{\"createIndexes\": \"ledger\", \"indexes\": ["
+        "{\"key\": {\"org_id\": 1, \"created_at\": -1, \"_id\": -1},"
+        " \"name\": \"org_created\"}]}",
+    "{\"createIndexes\": \"messages\", \"indexes\": ["
+        "{\"key\": {\"held\": 1, \"submitted_at\": 1},"
+        " \"name\": \"held_submitted\","
+        " \"partialFilterExpression\": {\"held\": true}}]}"
 };
 
 

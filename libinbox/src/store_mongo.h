@@ -152,6 +152,22 @@ inbox_status_t inbox_mongo_parse_message(const bson_t *doc,
 inbox_status_t inbox_mongo_parse_number(const bson_t *doc,
     inbox_number_t *number, inbox_error_t *err);
 
+/* A contact document as a record (store_mongo_contacts.c). */
+void inbox_mongo_parse_contact(const bson_t *doc,
+    inbox_contact_record_t *contact);
+
+/* Opt-out and opt-in (store_mongo_optout.c): applies the change the rule
+ * of optout.h made (after: opted out or not) to the contact document, if
+ * the stored one still is as before (opted out or not): *changed says
+ * whether it was; then, when it was, sets the copy in its conversation
+ * and adds the timeline event (keyword texted, NULL none; message that
+ * said it, NULL none). */
+inbox_status_t inbox_mongo_contact_opt_write(inbox_mongo_store_t *ms,
+    const bson_oid_t *org, const bson_oid_t *contact,
+    const inbox_contact_record_t *after, const char *keyword,
+    const bson_oid_t *message, int64_t at, int *changed,
+    inbox_error_t *err);
+
 /* Keyset cursors "MS:HEX" (time, then id). */
 void inbox_mongo_cursor_make(int64_t ms, const char *id_hex,
     char out[INBOX_CURSOR_MAX]);
@@ -200,6 +216,17 @@ inbox_status_t inbox_mongo_events_reserve(inbox_mongo_store_t *ms,
 inbox_status_t inbox_mongo_events_append(inbox_mongo_store_t *ms,
     const bson_oid_t *org, inbox_change_t *change, inbox_event_list_t *events,
     inbox_error_t *err);
+
+
+/* ---- replies, the outbox and billing ---- */
+/* Moves org's credits as a ledger entry of kind says (billing.h), then
+ * writes that entry (message NULL: none), store_mongo_billing.c.  A hold
+ * takes only what the balance has, only while billing is active: *moved
+ * (may be NULL) is 0 when it took nothing. */
+inbox_status_t inbox_mongo_credits_move(inbox_mongo_store_t *ms,
+    const bson_oid_t *org, inbox_ledger_kind_t kind, int64_t credits,
+    const bson_oid_t *message, int64_t now, int *moved, inbox_error_t *err);
+/* ---- end replies, the outbox and billing ---- */
 
 
 /* The operations (see store_backend.h), in the files named by their

@@ -195,6 +195,84 @@ inbox_mongo_number_add(inbox_store_t *store, const inbox_number_t *number,
 
 
 inbox_status_t
+inbox_mongo_number_update(inbox_store_t *store, const inbox_number_t *number,
+    inbox_error_t *err)
+{
+    bson_t                set, unset, update, reply;
+    bson_t               *command;
+    bson_oid_t            org;
+    inbox_status_t        rc;
+    inbox_mongo_store_t  *ms = (inbox_mongo_store_t *) store;
+
+    static const char  *fields[] = {
+        "account_sid", "auth_token", "public_key", "api_key", "api_base"
+    };
+    const char         *values[5];
+    size_t              i;
+
+    rc = inbox_mongo_ensure_indexes(ms, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    rc = inbox_mongo_org_check(ms, number->org_id, &org, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    values[0] = number->account_sid;
+    values[1] = number->auth_token;
+    values[2] = number->public_key;
+    values[3] = number->api_key;
+    values[4] = number->api_base;
+
+    /* what the number no longer has is removed, as number_add leaves it
+     * out */
+    bson_init(&set);
+    bson_init(&unset);
+    BSON_APPEND_UTF8(&set, "carrier", inbox_carrier_name(number->carrier));
+    for (i = 0; i < 5; i++) {
+        if (values[i] != NULL) {
+            BSON_APPEND_UTF8(&set, fields[i], values[i]);
+        } else {
+            BSON_APPEND_UTF8(&unset, fields[i], "");
+        }
+    }
+
+    bson_init(&update);
+    BSON_APPEND_DOCUMENT(&update, "$set", &set);
+    if (!bson_empty(&unset)) {
+        BSON_APPEND_DOCUMENT(&update, "$unset", &unset);
+    }
+
+    command = BCON_NEW("update", BCON_UTF8("numbers"),
+                       "updates", "[", "{",
+                           "q", "{", "e164", BCON_UTF8(number->e164),
+                                     "org_id", BCON_OID(&org), "}",
+                           "u", BCON_DOCUMENT(&update),
+                       "}", "]",
+                       "ordered", BCON_BOOL(true));
+    bson_destroy(&set);
+    bson_destroy(&unset);
+    bson_destroy(&update);
+
+    rc = inbox_mongo_run(ms, command, &reply, err);
+
+    /* n counts the matched documents */
+    if (rc == INBOX_OK && inbox_mongo_get_int(&reply, "n") == 0) {
+        rc = inbox_error_set(err, INBOX_ERR_NOT_FOUND,
+                             "The organization has no number %s.",
+                             number->e164);
+    }
+
+    bson_destroy(&reply);
+    bson_destroy(command);
+
+    return rc;
+}
+
+
+inbox_status_t
 inbox_mongo_number_find(inbox_store_t *store, const char *e164,
     inbox_number_t *number, inbox_error_t *err)
 {
@@ -731,13 +809,34 @@ inbox_mongo_org_update(inbox_store_t *store, const char *org_id,
 }
 
 
+/* The balance, then its ledger entry (store_mongo_billing.c). */
 inbox_status_t
 inbox_mongo_credits_grant(inbox_store_t *store, const char *org_id,
     int64_t credits, inbox_error_t *err)
 {
-    return inbox_mongo_org_update(store, org_id,
-        BCON_NEW("$inc", "{", "credits.balance", BCON_INT64(credits), "}"),
-        err);
+    bson_oid_t            org;
+    inbox_status_t        rc;
+    inbox_mongo_store_t  *ms = (inbox_mongo_store_t *) store;
+
+    if (inbox_mongo_parse_id(org_id, &org) != 0) {
+        return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
+                               "No organization has the id \"%s\".",
+                               org_id ? org_id : "");
+    }
+
+    if (credits <= 0) {
+        return inbox_error_set_field(err, INBOX_ERR_INVALID, "credits",
+                                     "The credits to grant must be a "
+                                     "positive number.");
+    }
+
+    rc = inbox_mongo_ensure_indexes(ms, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    return inbox_mongo_credits_move(ms, &org, INBOX_LEDGER_GRANT, credits,
+                                    NULL, inbox_mongo_now(ms), NULL, err);
 }
 
 

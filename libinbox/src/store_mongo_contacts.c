@@ -153,7 +153,7 @@ inbox_mongo_contact_upsert(inbox_store_t *store, const char *org_id,
 
 
 /* The contact fields a record shows, with the tags and their keys. */
-static void
+void
 inbox_mongo_parse_contact(const bson_t *doc, inbox_contact_record_t *c)
 {
     bson_iter_t  iter, child;
@@ -167,6 +167,8 @@ inbox_mongo_parse_contact(const bson_t *doc, inbox_contact_record_t *c)
     c->opted_out_at = inbox_mongo_get_date(doc, "opted_out_at");
     inbox_mongo_get_str(doc, "opt_out_source", c->opt_out_source,
                         sizeof(c->opt_out_source));
+    inbox_mongo_get_str(doc, "opt_out_keyword", c->opt_out_keyword,
+                        sizeof(c->opt_out_keyword));
     c->created_at = inbox_mongo_get_date(doc, "created_at");
     inbox_mongo_get_id(doc, "conversation_id", c->conversation_id);
 

@@ -238,6 +238,25 @@ inbox_mongo_parse_message(const bson_t *doc, inbox_message_t *message,
 }
 
 
+/* ---- media ---- */
+/* A media's copy: "state" (none: pending), "file", "bytes". */
+static void
+inbox_mongo_parse_media_copy(const bson_t *item, inbox_media_t *media)
+{
+    char  state[16];
+
+    inbox_mongo_get_str(item, "state", state, sizeof(state));
+
+    if (inbox_media_state_parse(state, &media->state) != 0) {
+        media->state = INBOX_MEDIA_PENDING;
+    }
+
+    inbox_mongo_get_str(item, "file", media->file, sizeof(media->file));
+    media->bytes = inbox_mongo_get_int(item, "bytes");
+}
+/* ---- end media ---- */
+
+
 static inbox_status_t
 inbox_mongo_parse_media(bson_iter_t *array, inbox_message_t *message,
     inbox_error_t *err)
@@ -282,6 +301,8 @@ inbox_mongo_parse_media(bson_iter_t *array, inbox_message_t *message,
         inbox_mongo_get_str(&item, "content_type",
                             message->media[message->media_count].content_type,
                             sizeof(message->media[0].content_type));
+        inbox_mongo_parse_media_copy(&item,
+                                     &message->media[message->media_count]);
         message->media_count++;
     }
 

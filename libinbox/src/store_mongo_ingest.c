@@ -4,6 +4,12 @@
  * Per message, in this order (see store_mongo.h on transactions):
  *   find the number              -> the organization
  *   findAndModify the contact    (upsert; changes nothing that exists)
+ *   for an opt-out or opt-in keyword that changes the contact (see
+ *   inbox_mongo_ingest_opt):
+ *     find the message           (stored before: a duplicate, nothing
+ *                                 written)
+ *     findAndModify the contact  (compare and set: opted out or in),
+ *     update its conversation's copy, insert its timeline event
  *   insert the message           (unique org/provider/provider_id: a
  *                                 duplicate stops here, nothing written)
  *   findAndModify the conversation (upsert; an update pipeline: unread
@@ -11,9 +17,13 @@
  *   findAndModify the org        ($inc seq: the events' numbers)
  *   aggregate the unread total
  *   insert the events            (message.created, conversation.updated,
- *                                 unread.total: libinbox's choice)
+ *                                 unread.total, contact.updated when the
+ *                                 keyword changed the contact: libinbox's
+ *                                 choice)
  */
 #include <string.h>
+#include <inbox/keywords.h>
+#include <inbox/optout.h>
 #include "store_mongo.h"
 
 
@@ -38,13 +48,18 @@ static inbox_status_t inbox_mongo_ingest_message(inbox_mongo_store_t *ms,
 static inbox_status_t inbox_mongo_ingest_duplicate(inbox_mongo_store_t *ms,
     const inbox_inbound_t *msg, inbox_mongo_ingest_t *in,
     inbox_ingest_result_t *result, inbox_error_t *err);
+static inbox_status_t inbox_mongo_ingest_opt(inbox_mongo_store_t *ms,
+    const inbox_inbound_t *msg, inbox_mongo_ingest_t *in,
+    const bson_t *contact, inbox_ingest_result_t *result,
+    inbox_contact_record_t *record, int *duplicate, inbox_error_t *err);
 static inbox_status_t inbox_mongo_ingest_conversation(
     inbox_mongo_store_t *ms, const inbox_inbound_t *msg,
-    inbox_mongo_ingest_t *in, const bson_t *contact,
+    inbox_mongo_ingest_t *in, const bson_t *contact, int opted_out,
     inbox_conversation_t *conversation, inbox_error_t *err);
 static inbox_status_t inbox_mongo_ingest_events(inbox_mongo_store_t *ms,
     const inbox_inbound_t *msg, inbox_mongo_ingest_t *in,
-    const inbox_conversation_t *conversation, inbox_event_list_t *events,
+    const inbox_conversation_t *conversation,
+    const inbox_contact_record_t *contact, inbox_event_list_t *events,
     inbox_error_t *err);
 
 
@@ -87,14 +102,16 @@ inbox_mongo_ingest_one(inbox_mongo_store_t *ms, const inbox_inbound_t *msg,
     inbox_ingest_result_t *result, inbox_event_list_t *events,
     inbox_error_t *err)
 {
-    int                   found;
-    bson_t                number, contact;
-    bson_iter_t           iter;
-    inbox_status_t        rc;
-    inbox_conversation_t  conversation;
-    inbox_mongo_ingest_t  in;
+    int                     found, duplicate, opted_out;
+    bson_t                  number, contact;
+    bson_iter_t             iter;
+    inbox_status_t          rc;
+    inbox_conversation_t    conversation;
+    inbox_mongo_ingest_t    in;
+    inbox_contact_record_t  record;
 
     memset(&in, 0, sizeof(inbox_mongo_ingest_t));
+    memset(&record, 0, sizeof(inbox_contact_record_t));
 
     rc = inbox_mongo_find_one(ms, "numbers",
                               BCON_NEW("e164", BCON_UTF8(msg->to)),
@@ -120,6 +137,7 @@ inbox_mongo_ingest_one(inbox_mongo_store_t *ms, const inbox_inbound_t *msg,
     bson_oid_copy(bson_iter_oid(&iter), &in.org);
     bson_destroy(&number);
 
+    inbox_mongo_id_hex(&in.org, result->org_id);
     in.at = msg->received_at > 0 ? msg->received_at : inbox_mongo_now(ms);
 
     rc = inbox_mongo_ingest_contact(ms, msg, &in, &contact, err);
@@ -128,27 +146,55 @@ inbox_mongo_ingest_one(inbox_mongo_store_t *ms, const inbox_inbound_t *msg,
         return rc;
     }
 
-    rc = inbox_mongo_ingest_message(ms, msg, &in, err);
+    inbox_mongo_new_id(ms, &in.message);
+
+    /* ---- opt-out and opt-in keywords ---- */
+    duplicate = 0;
+    result->keyword = inbox_keyword_match(msg->body, strlen(msg->body));
+
+    if (result->keyword == INBOX_KEYWORD_OPT_OUT
+        || result->keyword == INBOX_KEYWORD_OPT_IN)
+    {
+        rc = inbox_mongo_ingest_opt(ms, msg, &in, &contact, result, &record,
+                                    &duplicate, err);
+        if (rc != INBOX_OK) {
+            bson_destroy(&contact);
+            inbox_contact_record_free(&record);
+            return rc;
+        }
+    }
+
+    rc = duplicate ? INBOX_ERR_CONFLICT
+                   : inbox_mongo_ingest_message(ms, msg, &in, err);
 
     if (rc == INBOX_ERR_CONFLICT) {
         bson_destroy(&contact);
+        inbox_contact_record_free(&record);
+        result->keyword = INBOX_KEYWORD_NONE;
+        result->opt_changed = 0;
         return inbox_mongo_ingest_duplicate(ms, msg, &in, result, err);
     }
 
+    opted_out = result->opt_changed ? record.opted_out : -1;
+
     if (rc == INBOX_OK) {
         rc = inbox_mongo_ingest_conversation(ms, msg, &in, &contact,
-                                             &conversation, err);
+                                             opted_out, &conversation, err);
     }
 
     bson_destroy(&contact);
 
     if (rc != INBOX_OK) {
+        inbox_contact_record_free(&record);
         return rc;
     }
 
-    rc = inbox_mongo_ingest_events(ms, msg, &in, &conversation, events, err);
+    rc = inbox_mongo_ingest_events(ms, msg, &in, &conversation,
+                                   result->opt_changed ? &record : NULL,
+                                   events, err);
 
     inbox_conversation_free(&conversation);
+    inbox_contact_record_free(&record);
 
     if (rc == INBOX_OK) {
         result->status = INBOX_OK;
@@ -239,8 +285,6 @@ inbox_mongo_ingest_message(inbox_mongo_store_t *ms,
     size_t   i;
     char     key[16];
 
-    inbox_mongo_new_id(ms, &in->message);
-
     bson_init(&doc);
     BSON_APPEND_OID(&doc, "_id", &in->message);
     BSON_APPEND_OID(&doc, "org_id", &in->org);
@@ -260,6 +304,11 @@ inbox_mongo_ingest_message(inbox_mongo_store_t *ms,
         BSON_APPEND_DOCUMENT_BEGIN(&media, key, &item);
         BSON_APPEND_UTF8(&item, "url", msg->media[i].url);
         BSON_APPEND_UTF8(&item, "content_type", msg->media[i].content_type);
+        /* a copy to make, at once (store_mongo_media.c) */
+        BSON_APPEND_UTF8(&item, "state",
+                         inbox_media_state_name(INBOX_MEDIA_PENDING));
+        BSON_APPEND_DATE_TIME(&item, "fetch_at", 0);
+        BSON_APPEND_INT32(&item, "attempts", 0);
         bson_append_document_end(&media, &item);
     }
     bson_append_array_end(&doc, &media);
@@ -320,10 +369,73 @@ inbox_mongo_ingest_duplicate(inbox_mongo_store_t *ms,
 }
 
 
+/*
+ * A keyword opts the contact out (source keyword) or back in, as
+ * optout.h's rule says, before the message is stored: a message stored
+ * before (a carrier's retry) is found first and changes nothing
+ * (*duplicate), and a failure between the two leaves the contact changed
+ * (never an opt-out lost) for the retry to store the message.  *record is
+ * the contact as it is after, result->opt_changed whether it changed.
+ */
+static inbox_status_t
+inbox_mongo_ingest_opt(inbox_mongo_store_t *ms, const inbox_inbound_t *msg,
+    inbox_mongo_ingest_t *in, const bson_t *contact,
+    inbox_ingest_result_t *result, inbox_contact_record_t *record,
+    int *duplicate, inbox_error_t *err)
+{
+    int             found, changed;
+    char            keyword[INBOX_KEYWORD_MAX];
+    bson_t          doc;
+    inbox_status_t  rc;
+
+    inbox_mongo_parse_contact(contact, record);
+    inbox_opt_keyword(msg->body, keyword);
+
+    changed = result->keyword == INBOX_KEYWORD_OPT_OUT
+              ? inbox_contact_opt_out(record, INBOX_OPT_OUT_KEYWORD, keyword,
+                                      in->at)
+              : inbox_contact_opt_in(record);
+
+    if (!changed) {
+        return INBOX_OK;
+    }
+
+    rc = inbox_mongo_find_one(ms, "messages",
+                              BCON_NEW("org_id", BCON_OID(&in->org),
+                                       "provider",
+                                       BCON_UTF8(inbox_carrier_name(
+                                                     msg->carrier)),
+                                       "provider_id",
+                                       BCON_UTF8(msg->provider_id)),
+                              BCON_NEW("_id", BCON_INT32(1)),
+                              &doc, &found, err);
+    bson_destroy(&doc);
+
+    if (rc != INBOX_OK || found) {
+        *duplicate = found;
+        return rc;
+    }
+
+    rc = inbox_mongo_contact_opt_write(ms, &in->org, &in->contact, record,
+                                       keyword, &in->message, in->at,
+                                       &result->opt_changed, err);
+
+    if (rc == INBOX_OK && !result->opt_changed) {
+        /* changed meanwhile by another message: as it is now */
+        inbox_contact_record_free(record);
+        memset(record, 0, sizeof(inbox_contact_record_t));
+    }
+
+    return rc;
+}
+
+
+/* opted_out: the copy's opted_out for a conversation made now (-1: the
+ * contact's, as read). */
 static inbox_status_t
 inbox_mongo_ingest_conversation(inbox_mongo_store_t *ms,
     const inbox_inbound_t *msg, inbox_mongo_ingest_t *in,
-    const bson_t *contact, inbox_conversation_t *conversation,
+    const bson_t *contact, int opted_out, inbox_conversation_t *conversation,
     inbox_error_t *err)
 {
     int             found;
@@ -349,7 +461,9 @@ inbox_mongo_ingest_conversation(inbox_mongo_store_t *ms,
     }
     BSON_APPEND_UTF8(&contact_copy, "phone", msg->from);
     BSON_APPEND_BOOL(&contact_copy, "opted_out",
-                     inbox_mongo_get_bool(contact, "opted_out"));
+                     opted_out >= 0 ? opted_out != 0
+                                    : inbox_mongo_get_bool(contact,
+                                                           "opted_out"));
 
     /*
      * inbox_conversation_receive's rule, as an update pipeline (MongoDB
@@ -430,7 +544,8 @@ inbox_mongo_ingest_conversation(inbox_mongo_store_t *ms,
 static inbox_status_t
 inbox_mongo_ingest_events(inbox_mongo_store_t *ms, const inbox_inbound_t *msg,
     inbox_mongo_ingest_t *in, const inbox_conversation_t *conversation,
-    inbox_event_list_t *events, inbox_error_t *err)
+    const inbox_contact_record_t *contact, inbox_event_list_t *events,
+    inbox_error_t *err)
 {
     inbox_change_t   change;
     inbox_message_t  message;
@@ -447,6 +562,10 @@ inbox_mongo_ingest_events(inbox_mongo_store_t *ms, const inbox_inbound_t *msg,
     message.created_at = in->at;
 
     inbox_change_message(&change, &message, conversation);
+
+    if (contact != NULL) {
+        inbox_change_add_contact(&change, contact);
+    }
 
     return inbox_mongo_events_append(ms, &in->org, &change, events, err);
 }

@@ -39,6 +39,7 @@ static inbox_status_t inbox_sqlite_create_file(const char *path,
 static inbox_status_t inbox_sqlite_migrate(const char *path, int create,
     char uid[INBOX_SQLITE_UID_MAX], inbox_error_t *err);
 static int inbox_sqlite_uid(sqlite3 *db, char uid[INBOX_SQLITE_UID_MAX]);
+static int inbox_sqlite_keys_check(sqlite3 *db, char **msg);
 static int inbox_sqlite_moved(sqlite3 *db);
 static inbox_status_t inbox_sqlite_free_space(inbox_sqlite_store_t *s,
     inbox_error_t *err);
@@ -440,7 +441,188 @@ static const char *inbox_sqlite_migrations[] = {
     "END;",
 
     /*
-     * 9: the lists' indexes also hold what a search's walk reads, so
+     * 9: opt-out and settings.
+     *
+     * A contact may also be opted out by its carrier (source 'carrier'),
+     * and keeps the keyword that opted it out.  SQLite cannot change a
+     * CHECK, so contacts is made again as SQLite's ALTER TABLE page
+     * says: a new table, the rows copied with their ids (conversations,
+     * contact_tags and the contentless search index refer to them, and
+     * stay right), the old one dropped (with its index and triggers),
+     * the new one renamed, then its index and the search triggers of
+     * step 8 made again.  Migrations run with foreign keys off and
+     * checked before each step commits (inbox_sqlite_migrate).
+     *
+     * The contact's opt-out and opt-in events, for its timeline; the
+     * organization's settings (settings.h: NULL business name is the
+     * organization's name, quiet hours in minutes after midnight).
+     */
+    "CREATE TABLE contacts_rebuilt ("
+    "  id INTEGER PRIMARY KEY,"
+    "  org_id INTEGER NOT NULL REFERENCES orgs (id),"
+    "  phone TEXT NOT NULL,"
+    "  name TEXT,"
+    "  opted_out INTEGER NOT NULL DEFAULT 0,"
+    "  opted_out_at INTEGER,"
+    "  opt_out_source TEXT"
+    "    CHECK (opt_out_source IN ('keyword', 'manual', 'carrier')),"
+    "  opt_out_keyword TEXT,"
+    "  created_at INTEGER NOT NULL,"
+    "  UNIQUE (org_id, phone)"
+    ");"
+    "INSERT INTO contacts_rebuilt (id, org_id, phone, name, opted_out,"
+    "  opted_out_at, opt_out_source, created_at)"
+    "  SELECT id, org_id, phone, name, opted_out, opted_out_at,"
+    "    opt_out_source, created_at FROM contacts;"
+    "DROP TABLE contacts;"
+    "ALTER TABLE contacts_rebuilt RENAME TO contacts;"
+
+    "CREATE INDEX contacts_by_created ON contacts"
+    "  (org_id, created_at DESC, id DESC);"
+
+    "CREATE TRIGGER contacts_search_insert AFTER INSERT ON contacts "
+    "BEGIN"
+    "  INSERT INTO contacts_search_pending VALUES (NEW.id);"
+    "END;"
+
+    "CREATE TRIGGER contacts_search_update AFTER UPDATE OF name, phone"
+    "  ON contacts"
+    "  WHEN OLD.name IS NOT NEW.name OR OLD.phone IS NOT NEW.phone "
+    "BEGIN"
+    "  INSERT INTO contacts_search (contacts_search, rowid, name, digits)"
+    "    SELECT 'delete', OLD.id, " INBOX_SQLITE_SEARCH_ROW("OLD")
+    "    WHERE NOT EXISTS (SELECT 1 FROM contacts_search_pending"
+    "                      WHERE contact_id = OLD.id);"
+    "  INSERT INTO contacts_search_pending SELECT NEW.id"
+    "    WHERE NOT EXISTS (SELECT 1 FROM contacts_search_pending"
+    "                      WHERE contact_id = NEW.id);"
+    "END;"
+
+    "CREATE TRIGGER contacts_search_delete AFTER DELETE ON contacts "
+    "BEGIN"
+    "  INSERT INTO contacts_search (contacts_search, rowid, name, digits)"
+    "    SELECT 'delete', OLD.id, " INBOX_SQLITE_SEARCH_ROW("OLD")
+    "    WHERE NOT EXISTS (SELECT 1 FROM contacts_search_pending"
+    "                      WHERE contact_id = OLD.id);"
+    "  DELETE FROM contacts_search_pending WHERE contact_id = OLD.id;"
+    "END;"
+
+    "CREATE TABLE contact_events ("
+    "  id INTEGER PRIMARY KEY,"
+    "  org_id INTEGER NOT NULL REFERENCES orgs (id),"
+    "  contact_id INTEGER NOT NULL REFERENCES contacts (id),"
+    "  type TEXT NOT NULL CHECK (type IN ('opt_out', 'opt_in')),"
+    "  source TEXT CHECK (source IN ('keyword', 'manual', 'carrier')),"
+    "  keyword TEXT,"
+    "  message_id INTEGER REFERENCES messages (id),"
+    "  at INTEGER NOT NULL"
+    ");"
+    "CREATE INDEX contact_events_by_contact ON contact_events"
+    "  (contact_id, at DESC, id DESC);"
+
+    "ALTER TABLE orgs ADD COLUMN business_name TEXT;"
+    "ALTER TABLE orgs ADD COLUMN support_contact TEXT;"
+    "ALTER TABLE orgs ADD COLUMN quiet_start INTEGER NOT NULL DEFAULT 1260;"
+    "ALTER TABLE orgs ADD COLUMN quiet_end INTEGER NOT NULL DEFAULT 480;",
+
+    /*
+     * 10: media.  Uploads, one row each
+     * (the file in the media directory, its type and size), and the
+     * copies of inbound MMS images: a message's media gains its state
+     * ('pending' until copied, 'stored' with its file and size, 'failed'
+     * when given up), when a pending one is due (fetch_at: 0 at once; a
+     * claim moves it to the end of its lease) and how many attempts were
+     * made.  The defaults are an inbound media's, the only kind stored so
+     * far; an outbound message's media (ours already) is inserted
+     * 'stored' with its file.
+     */
+    "CREATE TABLE media ("
+    "  id INTEGER PRIMARY KEY,"
+    "  org_id INTEGER NOT NULL REFERENCES orgs (id),"
+    "  file TEXT NOT NULL UNIQUE,"
+    "  content_type TEXT NOT NULL,"
+    "  bytes INTEGER NOT NULL,"
+    "  created_at INTEGER NOT NULL"
+    ");"
+    "ALTER TABLE message_media ADD COLUMN state TEXT NOT NULL"
+    "  DEFAULT 'pending' CHECK (state IN ('pending', 'stored', 'failed'));"
+    "ALTER TABLE message_media ADD COLUMN fetch_at INTEGER NOT NULL"
+    "  DEFAULT 0;"
+    "ALTER TABLE message_media ADD COLUMN attempts INTEGER NOT NULL"
+    "  DEFAULT 0;"
+    "ALTER TABLE message_media ADD COLUMN file TEXT;"
+    "ALTER TABLE message_media ADD COLUMN bytes INTEGER;"
+    "CREATE INDEX message_media_due ON message_media (fetch_at)"
+    "  WHERE state = 'pending';",
+
+    /*
+     * 11: replies.  The outbox (what the sender process sends, each
+     * entry leased to one sender at a time: due_at is when it may be
+     * claimed, the lease's end while claimed), the Idempotency-Keys of
+     * accepted replies, the credit ledger (one entry per change of the
+     * balance or of what is held, in the order of the changes: by id;
+     * the balances before it are its first grants), the organization's
+     * plan.  A message holds its credits
+     * (held) until a status or the expiry settles them; submitted_at is
+     * when the carrier took it.  No balance ever goes below zero.
+     */
+    "ALTER TABLE orgs ADD COLUMN plan TEXT NOT NULL DEFAULT 'per_message';"
+    "ALTER TABLE messages ADD COLUMN held INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE messages ADD COLUMN submitted_at INTEGER;"
+    "CREATE INDEX messages_holds ON messages (submitted_at)"
+    "  WHERE held = 1;"
+
+    "CREATE TABLE outbox ("
+    "  id INTEGER PRIMARY KEY,"
+    "  org_id INTEGER NOT NULL REFERENCES orgs (id),"
+    "  message_id INTEGER NOT NULL UNIQUE REFERENCES messages (id),"
+    "  priority INTEGER NOT NULL,"
+    "  from_e164 TEXT NOT NULL,"
+    "  due_at INTEGER NOT NULL,"
+    "  attempts INTEGER NOT NULL DEFAULT 0,"
+    "  lease_until INTEGER,"
+    "  last_error TEXT,"
+    "  created_at INTEGER NOT NULL"
+    ");"
+    "CREATE INDEX outbox_due ON outbox (priority, due_at, id);"
+
+    "CREATE TABLE reply_keys ("
+    "  org_id INTEGER NOT NULL REFERENCES orgs (id),"
+    "  key TEXT NOT NULL,"
+    "  user_id INTEGER REFERENCES users (id),"
+    "  fingerprint TEXT NOT NULL,"
+    "  message_id INTEGER NOT NULL REFERENCES messages (id),"
+    "  created_at INTEGER NOT NULL,"
+    "  PRIMARY KEY (org_id, key)"
+    ") WITHOUT ROWID;"
+
+    "CREATE TABLE credit_ledger ("
+    "  id INTEGER PRIMARY KEY,"
+    "  org_id INTEGER NOT NULL REFERENCES orgs (id),"
+    "  kind TEXT NOT NULL"
+    "    CHECK (kind IN ('grant', 'hold', 'release', 'capture')),"
+    "  credits INTEGER NOT NULL CHECK (credits > 0),"
+    "  balance INTEGER NOT NULL,"
+    "  held INTEGER NOT NULL,"
+    "  message_id INTEGER REFERENCES messages (id),"
+    "  created_at INTEGER NOT NULL"
+    ");"
+    "CREATE INDEX credit_ledger_by_org ON credit_ledger (org_id, id);"
+    "INSERT INTO credit_ledger (org_id, kind, credits, balance, held,"
+    "  created_at)"
+    "  SELECT id, 'grant', credits_balance, credits_balance, 0,"
+    "    CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)"
+    "  FROM orgs WHERE credits_balance > 0;"
+
+    "CREATE TRIGGER orgs_credits_never_negative"
+    "  BEFORE UPDATE OF credits_balance, credits_held ON orgs"
+    "  WHEN NEW.credits_balance < 0 OR NEW.credits_held < 0 "
+    "BEGIN"
+    "  SELECT RAISE(ABORT, 'credits below zero');"
+    "END;",
+
+    /*
+     * 12: the lists' indexes also hold what a search's walk reads, so
      * that a walk newest first reads index entries only (about a fifth
      * of reading each row): the thread's contact (is it a candidate?),
      * the filter's own columns (SQLite reads them to check the partial
@@ -960,6 +1142,14 @@ inbox_sqlite_migrate(const char *path, int create,
         goto failed;
     }
 
+    /* a step may make a table again (SQLite's way to change a CHECK): it
+     * drops the old one while others still refer to it, so keys are
+     * checked once the step is done instead (see below) */
+    rc = sqlite3_exec(db, "PRAGMA foreign_keys = OFF", NULL, NULL, NULL);
+    if (rc != SQLITE_OK) {
+        goto failed;
+    }
+
     rc = inbox_sqlite_user_version(db, &version);
     if (rc != SQLITE_OK) {
         goto failed;
@@ -1021,6 +1211,10 @@ inbox_sqlite_migrate(const char *path, int create,
                               NULL, &msg);
 
             if (rc == SQLITE_OK) {
+                rc = inbox_sqlite_keys_check(db, &msg);
+            }
+
+            if (rc == SQLITE_OK) {
                 char  pragma[64];
 
                 snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d",
@@ -1070,6 +1264,38 @@ failed:
     sqlite3_close(db);
 
     return status;
+}
+
+
+/* After a step, as with foreign keys on: SQLITE_CONSTRAINT (and *msg)
+ * when a row refers to one that is not there. */
+static int
+inbox_sqlite_keys_check(sqlite3 *db, char **msg)
+{
+    int            rc;
+    sqlite3_stmt  *stmt;
+
+    rc = sqlite3_prepare_v2(db, "PRAGMA foreign_key_check", -1, &stmt, NULL);
+    if (rc != SQLITE_OK) {
+        return rc;
+    }
+
+    rc = sqlite3_step(stmt);
+
+    if (rc == SQLITE_ROW) {
+        *msg = sqlite3_mprintf("a migration left a row of %s referring to "
+                               "a row of %s that is not there",
+                               sqlite3_column_text(stmt, 0),
+                               sqlite3_column_text(stmt, 2));
+        rc = SQLITE_CONSTRAINT;
+
+    } else if (rc == SQLITE_DONE) {
+        rc = SQLITE_OK;
+    }
+
+    sqlite3_finalize(stmt);
+
+    return rc;
 }
 
 

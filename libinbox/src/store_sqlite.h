@@ -35,6 +35,7 @@ typedef enum {
     INBOX_SQL_ORG_CREATE,
     INBOX_SQL_ORG_FIND_BY_NAME,
     INBOX_SQL_NUMBER_ADD,
+    INBOX_SQL_NUMBER_UPDATE,
     INBOX_SQL_NUMBER_FIND,
     INBOX_SQL_USER_ADD,
     INBOX_SQL_USER_FIND,
@@ -43,7 +44,6 @@ typedef enum {
     INBOX_SQL_TOKENS_LIST,
     INBOX_SQL_TOKEN_REVOKE,
     INBOX_SQL_ORG_EXISTS,
-    INBOX_SQL_CREDITS_GRANT,
     INBOX_SQL_BILLING_SET,
     INBOX_SQL_CONTACT_UPSERT,
     INBOX_SQL_CONVERSATION_ENSURE,
@@ -110,6 +110,55 @@ typedef enum {
     INBOX_SQL_SESSION_TOUCH,
     INBOX_SQL_SESSION_DELETE,
     INBOX_SQL_SESSIONS_PURGE,
+
+    /* opt-out, opt-in and settings (store_sqlite_optout.c,
+     * store_sqlite_settings.c) */
+    INBOX_SQL_CONTACT_OPT_OUT,
+    INBOX_SQL_CONTACT_OPT_IN,
+    INBOX_SQL_CONTACT_EVENT_ADD,
+    INBOX_SQL_CONTACT_EVENTS,
+    INBOX_SQL_CONTACT_EVENTS_AFTER,
+    INBOX_SQL_SETTINGS_GET,
+    INBOX_SQL_SETTINGS_UPDATE,
+    /* ---- media (store_sqlite_media.c) ---- */
+    INBOX_SQL_MEDIA_ADD,
+    INBOX_SQL_MEDIA_GET,
+    INBOX_SQL_MEDIA_DUE,
+    INBOX_SQL_MEDIA_LEASE,
+    INBOX_SQL_MEDIA_DONE,
+    INBOX_SQL_MEDIA_FAILED,
+    INBOX_SQL_MEDIA_STATE,
+    INBOX_SQL_MESSAGE_GET,
+    /* ---- end media ---- */
+    /* ---- replies, the outbox and billing (store_sqlite_outbox.c,
+     * store_sqlite_billing.c) ---- */
+    INBOX_SQL_REPLY_KEY_FIND,
+    INBOX_SQL_REPLY_KEY_ADD,
+    INBOX_SQL_REPLY_USER,
+    INBOX_SQL_REPLY_ORG,
+    INBOX_SQL_REPLY_NUMBER,
+    INBOX_SQL_REPLY_MESSAGE,
+    INBOX_SQL_REPLY_MEDIA,
+    INBOX_SQL_REPLY_TOUCH,
+    INBOX_SQL_OUTBOX_ADD,
+    INBOX_SQL_OUTBOX_DUE,
+    INBOX_SQL_OUTBOX_LEASE,
+    INBOX_SQL_OUTBOX_GET,
+    INBOX_SQL_OUTBOX_RETRY,
+    INBOX_SQL_OUTBOX_DONE,
+    INBOX_SQL_OUTBOX_CONTACT,
+    INBOX_SQL_MESSAGE_LOAD,
+    INBOX_SQL_MESSAGE_PROVIDER,
+    INBOX_SQL_DELIVERY_GET,
+    INBOX_SQL_DELIVERY_SET,
+    INBOX_SQL_STATUS_FIND,
+    INBOX_SQL_HOLD_SETTLE,
+    INBOX_SQL_HOLDS_DUE,
+    INBOX_SQL_CREDITS_MOVE,
+    INBOX_SQL_LEDGER_ADD,
+    INBOX_SQL_BILLING_GET,
+    INBOX_SQL_LEDGER_PAGE,
+    /* ---- end replies, the outbox and billing ---- */
 
     INBOX_SQL_COUNT
 } inbox_sql_id_t;
@@ -315,6 +364,26 @@ inbox_status_t inbox_sqlite_write_fail(inbox_sqlite_conn_t *conn, int rc,
 inbox_status_t inbox_sqlite_org_id(const char *org_id, int64_t *id,
     inbox_error_t *err);
 
+/* The contact's record (store_sqlite_contacts.c); INBOX_ERR_NOT_FOUND
+ * when org has no such contact. */
+inbox_status_t inbox_sqlite_contact_load(inbox_sqlite_conn_t *conn,
+    int64_t org, int64_t id, inbox_contact_record_t *contact,
+    inbox_error_t *err);
+
+/* Inside a write transaction (store_sqlite_optout.c): writes what the
+ * rule of optout.h made of the contact (after: opted out or not) and the
+ * event of its timeline, with the keyword texted (NULL: none) and the
+ * message that said it (0: none). */
+inbox_status_t inbox_sqlite_contact_opt_write(inbox_sqlite_conn_t *conn,
+    int64_t org, int64_t contact, const inbox_contact_record_t *after,
+    const char *keyword, int64_t message, int64_t at, inbox_error_t *err);
+/* ---- media ---- */
+/* Appends message's media, in order, from message_media
+ * (store_sqlite_messages.c). */
+inbox_status_t inbox_sqlite_media_read(inbox_sqlite_conn_t *conn,
+    int64_t message, inbox_message_t *m, inbox_error_t *err);
+/* ---- end media ---- */
+
 /* The event stream (store_sqlite_events.c), inside a write transaction:
  * reserves org's next n org_seq (*first is the first) and reads its epoch
  * and unread total as they are now (the triggers on conversations keep
@@ -326,6 +395,20 @@ inbox_status_t inbox_sqlite_events_reserve(inbox_sqlite_conn_t *conn,
 inbox_status_t inbox_sqlite_events_store(inbox_sqlite_conn_t *conn,
     int64_t org, const char *epoch, const inbox_change_t *change, int64_t now,
     inbox_error_t *err);
+
+
+/* ---- replies, the outbox and billing ---- */
+/* Reads the media of message into m (store_sqlite_messages.c). */
+inbox_status_t inbox_sqlite_media_read(inbox_sqlite_conn_t *conn,
+    int64_t message, inbox_message_t *m, inbox_error_t *err);
+/* Inside a write transaction: moves org's credits as a ledger entry of
+ * kind says (billing.h) and writes that entry (message 0: none).  A hold
+ * takes only what the balance has and only while billing is active:
+ * *moved (may be NULL) is 0 when it took nothing. */
+inbox_status_t inbox_sqlite_credits_move(inbox_sqlite_conn_t *conn,
+    int64_t org, inbox_ledger_kind_t kind, int64_t credits, int64_t message,
+    int64_t now, int *moved, inbox_error_t *err);
+/* ---- end replies, the outbox and billing ---- */
 
 
 /* The operations (see store_backend.h), in the files named by their

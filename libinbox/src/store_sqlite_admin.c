@@ -180,6 +180,65 @@ inbox_sqlite_number_add(inbox_store_t *store, const inbox_number_t *number,
 
 
 inbox_status_t
+inbox_sqlite_number_update(inbox_store_t *store,
+    const inbox_number_t *number, inbox_error_t *err)
+{
+    int                   rc;
+    int64_t               org;
+    sqlite3_stmt         *stmt;
+    inbox_status_t        status;
+    inbox_sqlite_conn_t  *conn;
+    inbox_error_t         fallback;
+
+    if (err == NULL) {
+        err = &fallback;
+    }
+
+    status = inbox_sqlite_org_id(number->org_id, &org, err);
+    if (status != INBOX_OK) {
+        return status;
+    }
+
+    conn = inbox_sqlite_conn(store, err);
+    if (conn == NULL) {
+        return err->code;
+    }
+
+    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_NUMBER_UPDATE,
+        "UPDATE numbers SET carrier = ?3, account_sid = ?4, auth_token = ?5,"
+        " public_key = ?6, api_key = ?7, api_base = ?8"
+        " WHERE e164 = ?1 AND org_id = ?2", err);
+    if (stmt == NULL) {
+        return err->code;
+    }
+
+    inbox_sqlite_bind_text(stmt, 1, number->e164);
+    sqlite3_bind_int64(stmt, 2, org);
+    inbox_sqlite_bind_text(stmt, 3, inbox_carrier_name(number->carrier));
+    inbox_sqlite_bind_text(stmt, 4, number->account_sid);
+    inbox_sqlite_bind_text(stmt, 5, number->auth_token);
+    inbox_sqlite_bind_text(stmt, 6, number->public_key);
+    inbox_sqlite_bind_text(stmt, 7, number->api_key);
+    inbox_sqlite_bind_text(stmt, 8, number->api_base);
+
+    rc = sqlite3_step(stmt);
+    inbox_sqlite_done(stmt);
+
+    if (rc != SQLITE_DONE) {
+        return inbox_sqlite_write_fail(conn, rc, "the number", err);
+    }
+
+    if (sqlite3_changes(conn->db) == 0) {
+        return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
+                               "The organization has no number %s.",
+                               number->e164);
+    }
+
+    return INBOX_OK;
+}
+
+
+inbox_status_t
 inbox_sqlite_number_find(inbox_store_t *store, const char *e164,
     inbox_number_t *number, inbox_error_t *err)
 {
@@ -678,9 +737,7 @@ inbox_status_t
 inbox_sqlite_credits_grant(inbox_store_t *store, const char *org_id,
     int64_t credits, inbox_error_t *err)
 {
-    int                   rc;
     int64_t               org;
-    sqlite3_stmt         *stmt;
     inbox_status_t        status;
     inbox_sqlite_conn_t  *conn;
     inbox_error_t         fallback;
@@ -700,34 +757,28 @@ inbox_sqlite_credits_grant(inbox_store_t *store, const char *org_id,
                                      "positive number");
     }
 
-    conn = inbox_sqlite_conn(store, err);
+    /* the balance and its ledger entry together (billing.h) */
+    conn = inbox_sqlite_begin_write(store, err);
     if (conn == NULL) {
         return err->code;
     }
 
-    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_CREDITS_GRANT,
-        "UPDATE orgs SET credits_balance = credits_balance + ?2"
-        " WHERE id = ?1", err);
-    if (stmt == NULL) {
-        return err->code;
+    status = inbox_sqlite_credits_move(conn, org, INBOX_LEDGER_GRANT,
+                                       credits, 0, inbox_now_ms(), NULL,
+                                       err);
+    if (status != INBOX_OK) {
+        inbox_sqlite_rollback(conn);
+
+        if (status == INBOX_ERR_NOT_FOUND) {
+            return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
+                                   "no organization has the id \"%s\"",
+                                   org_id);
+        }
+
+        return status;
     }
 
-    sqlite3_bind_int64(stmt, 1, org);
-    sqlite3_bind_int64(stmt, 2, credits);
-
-    rc = sqlite3_step(stmt);
-    inbox_sqlite_done(stmt);
-
-    if (rc != SQLITE_DONE) {
-        return inbox_sqlite_write_fail(conn, rc, "the value", err);
-    }
-
-    if (sqlite3_changes(conn->db) == 0) {
-        return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
-                               "no organization has the id \"%s\"", org_id);
-    }
-
-    return INBOX_OK;
+    return inbox_sqlite_commit(conn, err);
 }
 
 

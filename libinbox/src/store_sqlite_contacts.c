@@ -16,7 +16,7 @@
     "SELECT ct.id, ct.name, ct.phone, ct.opted_out, ct.opted_out_at,"        \
     " ct.opt_out_source, ct.created_at, cv.id,"                              \
     " (SELECT json_group_array(tag) FROM (SELECT tag FROM contact_tags"      \
-    "   WHERE contact_id = ct.id ORDER BY id))"                              \
+    "   WHERE contact_id = ct.id ORDER BY id)), ct.opt_out_keyword"          \
     " FROM contacts ct LEFT JOIN conversations cv ON cv.contact_id = ct.id "
 
 #define INBOX_SQLITE_CONTACT_INSERT_SQL                                       \
@@ -29,9 +29,6 @@ static inbox_status_t inbox_sqlite_conversation_ensure(
     inbox_error_t *err);
 static inbox_status_t inbox_sqlite_contact_read(sqlite3_stmt *stmt,
     inbox_contact_record_t *contact, inbox_error_t *err);
-static inbox_status_t inbox_sqlite_contact_load(inbox_sqlite_conn_t *conn,
-    int64_t org, int64_t id, inbox_contact_record_t *contact,
-    inbox_error_t *err);
 static inbox_status_t inbox_sqlite_contact_rename(inbox_sqlite_conn_t *conn,
     int64_t id, const char *name, inbox_error_t *err);
 static inbox_status_t inbox_sqlite_contact_tags(inbox_sqlite_conn_t *conn,
@@ -169,6 +166,8 @@ inbox_sqlite_contact_read(sqlite3_stmt *stmt, inbox_contact_record_t *c,
     c->opted_out_at = sqlite3_column_int64(stmt, 4);
     inbox_sqlite_column_copy(stmt, 5, c->opt_out_source,
                              sizeof(c->opt_out_source));
+    inbox_sqlite_column_copy(stmt, 9, c->opt_out_keyword,
+                             sizeof(c->opt_out_keyword));
     c->created_at = sqlite3_column_int64(stmt, 6);
 
     if (sqlite3_column_type(stmt, 7) != SQLITE_NULL) {
@@ -185,7 +184,7 @@ inbox_sqlite_contact_read(sqlite3_stmt *stmt, inbox_contact_record_t *c,
 }
 
 
-static inbox_status_t
+inbox_status_t
 inbox_sqlite_contact_load(inbox_sqlite_conn_t *conn, int64_t org, int64_t id,
     inbox_contact_record_t *contact, inbox_error_t *err)
 {

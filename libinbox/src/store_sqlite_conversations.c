@@ -96,7 +96,7 @@ static const char  *inbox_sqlite_search_sql[] = {
     INBOX_SQLITE_SEARCH_SQL(INBOX_SQLITE_IN_ANY)
 };
 
-/* The filter's threads newest first, from the index alone (migration 9):
+/* The filter's threads newest first, from the index alone (migration 12):
  * the id, the contact (a candidate?) and the activity. */
 #define INBOX_SQLITE_SET_WALK_SQL(index, filter)                              \
     "SELECT c.id, c.contact_id, c.last_activity_at"                          \

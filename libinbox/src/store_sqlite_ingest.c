@@ -14,9 +14,12 @@
  * keep in orgs as well).  A message then reads nothing of orgs, and
  * orgs.seq is written once per organization, just before COMMIT.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <inbox/clock.h>
+#include <inbox/keywords.h>
+#include <inbox/optout.h>
 #include "store_sqlite.h"
 
 
@@ -64,10 +67,15 @@ static inbox_status_t inbox_sqlite_ingest_thread(inbox_sqlite_batch_t *batch,
 static inbox_status_t inbox_sqlite_ingest_touch(inbox_sqlite_conn_t *conn,
     const inbox_inbound_t *in, int64_t at, int64_t last_message_at,
     int64_t message, inbox_conversation_t *c, inbox_error_t *err);
+static inbox_status_t inbox_sqlite_ingest_opt(inbox_sqlite_batch_t *batch,
+    inbox_sqlite_batch_org_t *org, const inbox_inbound_t *in,
+    int64_t message, int64_t at, inbox_conversation_t *c,
+    inbox_ingest_result_t *result, inbox_contact_record_t *contact,
+    inbox_error_t *err);
 static inbox_status_t inbox_sqlite_ingest_events(inbox_sqlite_batch_t *batch,
     inbox_sqlite_batch_org_t *org, const inbox_message_t *message,
-    const inbox_conversation_t *c, int64_t unread,
-    inbox_event_list_t *events, inbox_error_t *err);
+    const inbox_conversation_t *c, const inbox_contact_record_t *contact,
+    int64_t unread, inbox_event_list_t *events, inbox_error_t *err);
 static inbox_status_t inbox_sqlite_ingest_existing(inbox_sqlite_conn_t *conn,
     int64_t org, const inbox_inbound_t *in, inbox_ingest_result_t *result,
     inbox_error_t *err);
@@ -299,6 +307,7 @@ inbox_sqlite_ingest_one(inbox_sqlite_batch_t *batch,
     inbox_message_t        m;
     inbox_conversation_t   c;
     inbox_sqlite_conn_t   *conn;
+    inbox_contact_record_t  contact;
 
     if (in->provider_id == NULL || in->provider_id[0] == '\0') {
         return inbox_error_set_field(err, INBOX_ERR_INVALID, "provider_id",
@@ -314,6 +323,9 @@ inbox_sqlite_ingest_one(inbox_sqlite_batch_t *batch,
     if (status != INBOX_OK) {
         return status;
     }
+
+    snprintf(result->org_id, sizeof(result->org_id), "%s", (*org)->id_text);
+    memset(&contact, 0, sizeof(inbox_contact_record_t));
 
     status = inbox_sqlite_ingest_thread(batch, (*org)->id, in, at, &c,
                                         &last_at, err);
@@ -392,6 +404,20 @@ inbox_sqlite_ingest_one(inbox_sqlite_batch_t *batch,
 
     unread += inbox_conversation_unread_shown(&c);
 
+    /* ---- opt-out and opt-in keywords, in the message's transaction ---- */
+    result->keyword = inbox_keyword_match(in->body ? in->body : "",
+                                          in->body ? strlen(in->body) : 0);
+
+    if (result->keyword == INBOX_KEYWORD_OPT_OUT
+        || result->keyword == INBOX_KEYWORD_OPT_IN)
+    {
+        status = inbox_sqlite_ingest_opt(batch, *org, in, message, at, &c,
+                                         result, &contact, err);
+        if (status != INBOX_OK) {
+            goto done;
+        }
+    }
+
     inbox_sqlite_format_id(message, result->message_id);
     memcpy(result->conversation_id, c.id, sizeof(c.id));
 
@@ -406,8 +432,9 @@ inbox_sqlite_ingest_one(inbox_sqlite_batch_t *batch,
     m.segments = in->segments ? in->segments : 1;
     m.created_at = at;
 
-    status = inbox_sqlite_ingest_events(batch, *org, &m, &c, unread, events,
-                                        err);
+    status = inbox_sqlite_ingest_events(batch, *org, &m, &c,
+                                        result->opt_changed ? &contact : NULL,
+                                        unread, events, err);
 
 done:
 
@@ -720,6 +747,53 @@ inbox_sqlite_ingest_touch(inbox_sqlite_conn_t *conn,
 
 
 /*
+ * A keyword opts the message's contact out (source keyword) or back in,
+ * as optout.h's rule says: *contact is the contact as it is after (its
+ * name borrowed from c, which shows it too), result->opt_changed whether
+ * it changed.
+ */
+static inbox_status_t
+inbox_sqlite_ingest_opt(inbox_sqlite_batch_t *batch,
+    inbox_sqlite_batch_org_t *org, const inbox_inbound_t *in,
+    int64_t message, int64_t at, inbox_conversation_t *c,
+    inbox_ingest_result_t *result, inbox_contact_record_t *contact,
+    inbox_error_t *err)
+{
+    char            keyword[INBOX_KEYWORD_MAX];
+    inbox_status_t  status;
+
+    memcpy(contact->id, c->contact.id, sizeof(contact->id));
+    contact->name = c->contact.name;
+    memcpy(contact->phone, c->contact.phone, sizeof(contact->phone));
+    contact->opted_out = c->contact.opted_out;
+    memcpy(contact->conversation_id, c->id, sizeof(contact->conversation_id));
+
+    inbox_opt_keyword(in->body, keyword);
+
+    result->opt_changed =
+        result->keyword == INBOX_KEYWORD_OPT_OUT
+        ? inbox_contact_opt_out(contact, INBOX_OPT_OUT_KEYWORD, keyword, at)
+        : inbox_contact_opt_in(contact);
+
+    if (!result->opt_changed) {
+        return INBOX_OK;
+    }
+
+    status = inbox_sqlite_contact_opt_write(batch->conn, org->id,
+                                            strtoll(contact->id, NULL, 10),
+                                            contact, keyword, message, at,
+                                            err);
+    if (status != INBOX_OK) {
+        return status;
+    }
+
+    c->contact.opted_out = contact->opted_out;
+
+    return INBOX_OK;
+}
+
+
+/*
  * The events libinbox decides for a new message, with the organization's
  * next sequence numbers: their frames into the caller's list, and into
  * the events table what they refer to (the message and its conversation
@@ -729,14 +803,18 @@ inbox_sqlite_ingest_touch(inbox_sqlite_conn_t *conn,
 static inbox_status_t
 inbox_sqlite_ingest_events(inbox_sqlite_batch_t *batch,
     inbox_sqlite_batch_org_t *org, const inbox_message_t *message,
-    const inbox_conversation_t *c, int64_t unread,
-    inbox_event_list_t *events, inbox_error_t *err)
+    const inbox_conversation_t *c, const inbox_contact_record_t *contact,
+    int64_t unread, inbox_event_list_t *events, inbox_error_t *err)
 {
     inbox_change_t  change;
     inbox_status_t  status;
 
     inbox_change_message(&change, message, c);
     inbox_change_set_total(&change, unread);
+
+    if (contact != NULL) {
+        inbox_change_add_contact(&change, contact);
+    }
 
     if (inbox_change_render(&change, org->seq + 1, org->epoch) != 0) {
         inbox_change_free(&change);

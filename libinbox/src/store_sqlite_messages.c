@@ -8,16 +8,17 @@
 #include "store_sqlite.h"
 
 
-static inbox_status_t
+inbox_status_t
 inbox_sqlite_media_read(inbox_sqlite_conn_t *conn, int64_t message,
     inbox_message_t *m, inbox_error_t *err)
 {
     int            rc;
+    const char    *state;
     sqlite3_stmt  *stmt;
     inbox_media_t *media;
 
     stmt = inbox_sqlite_stmt(conn, INBOX_SQL_MESSAGE_MEDIA,
-        "SELECT url, content_type FROM message_media"
+        "SELECT url, content_type, state, file, bytes FROM message_media"
         " WHERE message_id = ?1 ORDER BY idx", err);
     if (stmt == NULL) {
         return err->code;
@@ -34,10 +35,15 @@ inbox_sqlite_media_read(inbox_sqlite_conn_t *conn, int64_t message,
 
         m->media = media;
         media = &m->media[m->media_count++];
+        memset(media, 0, sizeof(inbox_media_t));
 
         inbox_sqlite_column_copy(stmt, 0, media->url, sizeof(media->url));
         inbox_sqlite_column_copy(stmt, 1, media->content_type,
                                  sizeof(media->content_type));
+        state = (const char *) sqlite3_column_text(stmt, 2);
+        (void) inbox_media_state_parse(state, &media->state);
+        inbox_sqlite_column_copy(stmt, 3, media->file, sizeof(media->file));
+        media->bytes = sqlite3_column_int64(stmt, 4);
     }
 
     inbox_sqlite_done(stmt);

@@ -13,6 +13,7 @@
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <inbox/carrier.h>
 #include <inbox/clock.h>
 #include <inbox/encoding.h>
 #include <inbox/phone.h>
@@ -269,6 +270,144 @@ inbox_twilio_inbound_parse(const inbox_form_t *form,
 }
 
 
+inbox_status_t
+inbox_twilio_status_check(const inbox_form_t *form, const char *url,
+    const char *signature, const inbox_number_t *number,
+    inbox_status_update_t *update, inbox_error_t *err)
+{
+    const char      *auth_token;
+    inbox_status_t   rc;
+
+    memset(update, 0, sizeof(*update));
+
+    auth_token = NULL;
+    if (number != NULL && number->carrier == INBOX_CARRIER_TWILIO) {
+        auth_token = number->auth_token;
+    }
+
+    if (!inbox_twilio_signature_valid(url, form, auth_token, signature)) {
+        return inbox_error_set(err, INBOX_ERR_FORBIDDEN, INBOX_TWILIO_FORGED);
+    }
+
+    rc = inbox_twilio_status_parse(form, update, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    if (number->account_sid == NULL
+        || strcasecmp(inbox_form_get(form, "AccountSid"),
+                      number->account_sid) != 0)
+    {
+        return inbox_error_set_field(err, INBOX_ERR_FORBIDDEN, "AccountSid",
+                   "The AccountSid is not the Twilio account this number "
+                   "was added with.");
+    }
+
+    return INBOX_OK;
+}
+
+
+inbox_status_t
+inbox_twilio_status_parse(const inbox_form_t *form,
+    inbox_status_update_t *update, inbox_error_t *err)
+{
+    size_t                     i;
+    const char                *sid;
+    inbox_status_t             rc;
+    const inbox_form_field_t  *f;
+
+    memset(update, 0, sizeof(*update));
+
+    rc = inbox_twilio_message_sid(form, &sid, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    rc = inbox_twilio_field(form, "AccountSid", &f, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    if (f == NULL || !inbox_twilio_sid_valid(f->value, "AC")) {
+        return inbox_error_set_field(err, INBOX_ERR_INVALID, "AccountSid",
+                   "AccountSid is missing or not a Twilio account SID (AC "
+                   "and 32 hex digits)");
+    }
+
+    rc = inbox_twilio_field(form, "MessageStatus", &f, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    if (f == NULL || inbox_twilio_status_map(f->value, &update->status) != 0)
+    {
+        return inbox_error_set_field(err, INBOX_ERR_INVALID, "MessageStatus",
+                   "MessageStatus is missing or not a status of an outbound "
+                   "message");
+    }
+
+    rc = inbox_twilio_field(form, "ErrorCode", &f, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    if (f != NULL && f->value_len > 0) {
+        for (i = 0; i < f->value_len; i++) {
+            if (f->value[i] < '0' || f->value[i] > '9') {
+                break;
+            }
+        }
+
+        if (i < f->value_len || f->value_len >= INBOX_CARRIER_CODE_MAX) {
+            return inbox_error_set_field(err, INBOX_ERR_INVALID, "ErrorCode",
+                       "ErrorCode is not a Twilio error code");
+        }
+
+        memcpy(update->error_code, f->value, f->value_len + 1);
+        update->opted_out = strcmp(f->value, INBOX_TWILIO_OPTED_OUT) == 0;
+    }
+
+    /* sid_valid checked its length */
+    memcpy(update->provider_id, sid, INBOX_TWILIO_SID_MAX);
+    update->final = inbox_delivery_final(update->status);
+
+    return INBOX_OK;
+}
+
+
+int
+inbox_twilio_status_map(const char *twilio_status, inbox_delivery_t *status)
+{
+    size_t  i;
+    static const struct {
+        const char        *name;
+        inbox_delivery_t   status;
+    } map[] = {
+        { "accepted",     INBOX_DELIVERY_QUEUED },
+        { "scheduled",    INBOX_DELIVERY_QUEUED },
+        { "queued",       INBOX_DELIVERY_QUEUED },
+        { "sending",      INBOX_DELIVERY_SENDING },
+        { "sent",         INBOX_DELIVERY_SENT },
+        { "delivered",    INBOX_DELIVERY_DELIVERED },
+        { "read",         INBOX_DELIVERY_DELIVERED },
+        { "undelivered",  INBOX_DELIVERY_UNDELIVERED },
+        { "failed",       INBOX_DELIVERY_FAILED },
+        { "canceled",     INBOX_DELIVERY_FAILED }
+    };
+
+    for (i = 0; twilio_status != NULL && i < sizeof(map) / sizeof(map[0]);
+         i++)
+    {
+        if (strcmp(twilio_status, map[i].name) == 0) {
+            *status = map[i].status;
+            return 0;
+        }
+    }
+
+    return -1;
+}
+
+
 /* Byte order over every byte of names, then of values. */
 static int
 inbox_twilio_field_cmp(const void *a, const void *b)
@@ -511,14 +650,12 @@ inbox_twilio_media(const inbox_form_t *form, inbox_inbound_t *msg,
 }
 
 
-/* A media URL (http or https, no spaces) or content type, copied to out:
- * printable ASCII, nothing a browser would read otherwise. */
+/* A media URL or content type, copied to out when it passes the caps
+ * every carrier's intake applies (inbox_media_field_valid). */
 static inbox_status_t
 inbox_twilio_media_item(const inbox_form_t *form, const char *name,
     int url, char *out, size_t size, inbox_error_t *err)
 {
-    int                        c;
-    size_t                     i;
     inbox_status_t             rc;
     const inbox_form_field_t  *f;
 
@@ -533,26 +670,11 @@ inbox_twilio_media_item(const inbox_form_t *form, const char *name,
                    name);
     }
 
-    if (f->value_len >= size) {
+    if (!inbox_media_field_valid(f->value, f->value_len, url, size)) {
         return inbox_error_set_field(err, INBOX_ERR_INVALID, name,
-                   "%s is longer than %zu bytes", name, size - 1);
-    }
-
-    if (url && strncmp(f->value, "https://", 8) != 0
-        && strncmp(f->value, "http://", 7) != 0)
-    {
-        return inbox_error_set_field(err, INBOX_ERR_INVALID, name,
-                   "%s is not an http or https URL", name);
-    }
-
-    for (i = 0; i < f->value_len; i++) {
-        c = (unsigned char) f->value[i];
-
-        if (c < (url ? 0x21 : 0x20) || c > 0x7e) {
-            return inbox_error_set_field(err, INBOX_ERR_INVALID, name,
-                       "%s has a character that is not printable ASCII",
-                       name);
-        }
+                   "%s is not %s of at most %zu printable ASCII characters",
+                   name, url ? "an http or https URL" : "a content type",
+                   size - 1);
     }
 
     memcpy(out, f->value, f->value_len + 1);

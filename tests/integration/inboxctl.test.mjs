@@ -332,3 +332,33 @@ test('only org create and seed-demo make a store, readable by its owner '
         assert.equal(statSync(path).mode & 0o777, 0o600, name);
     }
 });
+
+test('settings set checks each value as the API does; an organization\'s '
+    + 'time zone must be one of the tz database', async () => {
+    await fails(['org', 'create', 'Lost in Time', '--timezone', 'Mars/Base'],
+                /time zone/);
+    assert.doesNotMatch(await ok(['org', 'list']), /Lost in Time/);
+
+    const org = await ok(['org', 'create', 'Harbor Cafe']);
+    assert.equal(await ok(['settings', 'set', org, '--business-name',
+                           ' Harbor Cafe & Bakery ', '--support-contact',
+                           'hello@harbor.example', '--timezone',
+                           'America/Denver', '--quiet-hours', '22:00-07:00']),
+                 'timezone         America/Denver\n'
+                 + 'quiet hours      22:00-07:00\n'
+                 + 'business name    Harbor Cafe & Bakery\n'
+                 + 'support contact  hello@harbor.example');
+    // "" is the default again; what is not named stays
+    assert.match(await ok(['settings', 'set', org, '--business-name', '',
+                           '--support-contact', '']),
+                 /quiet hours {6}22:00-07:00\nbusiness name {4}Harbor Cafe\n/);
+
+    await fails(['settings', 'set', org, '--timezone', '../../etc/passwd'],
+                /time zone/);
+    await fails(['settings', 'set', org, '--quiet-hours', '22:00'],
+                /HH:MM-HH:MM/);
+    await fails(['settings', 'set', org, '--quiet-hours', '24:00-07:00'],
+                /quiet_hours.start/);
+    await fails(['settings', 'set', 'no-such-org', '--business-name', 'X'],
+                /\S/);
+});

@@ -29,13 +29,14 @@ after(() => {
 
 // Starts scripts/run in its own process group (as a terminal would) and
 // resolves once it has printed its banner.
-async function startRun(port, wsPort) {
+async function startRun(port, wsPort, simPort = 0) {
     const child = spawn(join(repoRoot, 'scripts', 'run'), [], {
         cwd: repoRoot,
         detached: true,
         stdio: ['ignore', 'pipe', 'pipe'],
         env: { ...process.env, INBOX_VAR: varDir, INBOX_PORT: String(port),
-               INBOX_WS_PORT: String(wsPort) },
+               INBOX_WS_PORT: String(wsPort),
+               INBOX_SIM_PORT: String(simPort || await freePort()) },
     });
     const run = { child, out: '', exited: null };
     child.stdout.on('data', (d) => { run.out += d; });
@@ -142,6 +143,23 @@ test('make run serves the demo, and its printed curl command is accepted, '
     assert.equal(updated[0].contact.phone, '+15005550199');
     assert.equal(updated[0].last_message.preview,
                  'Hello from curl! Is anyone there?');
+
+    // the printed phone page is the demo number's carrier: what a contact
+    // types there reaches the inbox, signed with the demo's auth token
+    const phone = run.out.match(/a contact's phone[^:]*: (http:\S+)\//);
+    assert.ok(phone, `no phone page in:\n${run.out}`);
+    const phonePage = await fetch(`${phone[1]}/`);
+    assert.equal(phonePage.status, 200);
+    assert.match(await phonePage.text(), /<html/i);
+    const sent = await fetch(`${phone[1]}/_sim/inbound`, {
+        method: 'POST', headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ from: '+15005550142',
+                               body: 'Typed on the phone page' }) });
+    assert.equal(sent.status, 200, await sent.clone().text());
+    assert.equal((await sent.json()).webhook.state, 'delivered');
+    const texted = await conversations(port, token);
+    assert.equal(texted[0].contact.phone, '+15005550142');
+    assert.equal(texted[0].last_message.preview, 'Typed on the phone page');
 
     await secretsStayOutOfLogs(port, token);
     if (process.getuid() === 0) {

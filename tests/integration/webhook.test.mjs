@@ -2,12 +2,16 @@
 // shows: stored once, signature checked, errors a carrier can act on.
 
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { test } from 'node:test';
-import { uniqueNumber } from '../lib/cluster.mjs';
+import { promisify } from 'node:util';
+import { sqlite3Path, uniqueNumber } from '../lib/cluster.mjs';
 import { useCluster, errorLogIsCleanTest } from '../lib/fixture.mjs';
 import { api, assertError, connectWs, deliverInbound, formEncode,
          inboundForm, ISO_Z, newMessageSid, postInbound, postWebhook,
          signTwilio, TWIML_EMPTY } from '../lib/inbox.mjs';
+
+const execFileAsync = promisify(execFile);
 
 const ctx = useCluster({ orgs: [{ name: 'Webhook Org' }] });
 
@@ -101,7 +105,14 @@ test('every image of an MMS is kept, in order', async () => {
         `/api/v1/conversations/${conv.id}/messages`, org.token);
     assert.equal(msgs.status, 200, msgs.text);
     assert.equal(msgs.json.items.length, 1);
-    assert.deepEqual(msgs.json.items[0].media, media);
+    // shown waiting for their copies (the carrier's URLs need its
+    // credentials), kept with those URLs for the copies to be made
+    assert.deepEqual(msgs.json.items[0].media, media.map((m) => ({
+        url: null, content_type: m.content_type, state: 'pending' })));
+    const { stdout } = await execFileAsync(sqlite3Path, [cluster.storePath,
+        'SELECT url FROM message_media WHERE message_id = '
+        + `${Number(msgs.json.items[0].id)} ORDER BY idx`]);
+    assert.deepEqual(stdout.trim().split('\n'), media.map((m) => m.url));
     assert.equal(msgs.json.items[0].body, 'three photos');
 });
 

@@ -28,6 +28,8 @@ export const inboxctlPath = process.env.INBOXCTL
     || join(buildDir, 'inboxctl');
 export const wsServerPath = process.env.INBOX_WS_SERVER
     || join(buildDir, 'ws-server');
+export const senderPath = process.env.INBOX_SENDER
+    || join(buildDir, 'sender');
 export const modulePath = process.env.INBOX_NGINX_MODULE
     || join(buildDir, 'ngx_http_inbox_module.so');
 export const webRoot = join(repoRoot, 'web');
@@ -150,8 +152,10 @@ http {
     inbox_thread_pool inbox;
     inbox_public_url ${c.options.publicUrl || c.baseUrl};
     inbox_events_socket ${c.dir}/events.sock;
+    inbox_sender_socket ${c.senderSocket};
     inbox_realtime_secret ${c.dir}/realtime.key;
     inbox_default_country US;
+    inbox_media_dir ${c.mediaDir};
 ${c.options.http.map((line) => `    ${line}\n`).join('')}
     upstream inbox_ws {
         server 127.0.0.1:${c.wsPort};
@@ -249,6 +253,10 @@ export function uniqueNumber() {
 //     new connections over the workers instead of the busiest taking most.
 //   publicUrl: inbox_public_url, when it is not the loopback address the
 //     tests call (an https one makes session cookies Secure).
+//   carrierSim: start the carrier simulator (tests/lib/carrier-sim.mjs)
+//     first and point every organization's number at it (--api-base);
+//     true, or the simulator's config to apply; cluster.sim is it.
+//   sender: start the sender process too (build/sender), with senderArgs.
 const defaultOptions = {
     workerProcesses: 2,
     threadPool: 'threads=4 max_queue=4096',
@@ -258,6 +266,9 @@ const defaultOptions = {
     wsArgs: [],
     reuseport: false,
     publicUrl: null,
+    carrierSim: false,
+    sender: false,
+    senderArgs: [],
 };
 
 export class Cluster {
@@ -269,6 +280,8 @@ export class Cluster {
         this.orgs = [];
         this.nginx = null;
         this.ws = null;
+        this.sender = null;
+        this.sim = null;
         this.stopped = false;
     }
 
@@ -276,7 +289,11 @@ export class Cluster {
     get storePath() { return join(this.dir, 'inbox.db'); }
     get nginxStore() { return this.options.nginxStore || this.store; }
     get errorLogPath() { return join(this.dir, 'error.log'); }
+    // inbox_media_dir: uploads and copies of inbound images (nginx makes it)
+    get mediaDir() { return join(this.dir, 'media'); }
     get wsLogPath() { return join(this.dir, 'ws-server.log'); }
+    get senderSocket() { return join(this.dir, 'sender.sock'); }
+    get senderLogPath() { return join(this.dir, 'sender.log'); }
 
     url(path) { return `${this.baseUrl}${path}`; }
 
@@ -289,7 +306,14 @@ export class Cluster {
         }
         await inboxctl(this.store, 'number', 'add', id, number,
             '--carrier', 'twilio', '--account-sid', accountSid,
-            '--auth-token', authToken);
+            '--auth-token', authToken,
+            ...(this.sim ? ['--api-base', this.sim.url] : []));
+        if (this.sim) {
+            await this.sim.configure({
+                twilio: { accounts: { [accountSid]: authToken } },
+                numbers: [{ number, carrier: 'twilio', account: accountSid }],
+            });
+        }
         const token = await inboxctl(this.store, 'token', 'create', id);
         if (!token) {
             throw new Error('inboxctl token create printed no token');
@@ -335,6 +359,38 @@ export class Cluster {
     async stopWs() {
         await stopChild(this.ws, 'SIGTERM');
         this.ws = null;
+    }
+
+    // The sender process; resolves once it said it started.
+    async startSender(args = this.options.senderArgs) {
+        const child = startChild(senderPath, ['--store', this.store,
+            '--wake', this.senderSocket, '--events',
+            `${this.dir}/events.sock`, '--public-url', this.baseUrl,
+            '--media-dir', this.mediaDir, '--verbose', ...args],
+            this.senderLogPath);
+        this.sender = child;
+        const deadline = Date.now() + 10000;
+        while (!/sender: started/.test(this.readFile('sender.log'))) {
+            if (child.exitCode !== null || child.signalCode !== null) {
+                throw new Error('sender exited at start:\n'
+                    + this.readFile('sender.log'));
+            }
+            if (Date.now() > deadline) {
+                throw new Error('sender did not start within 10 s:\n'
+                    + this.readFile('sender.log'));
+            }
+            await sleep(20);
+        }
+    }
+
+    // signal SIGKILL is a crash: nothing in flight is recorded.
+    async stopSender(signal = 'SIGTERM') {
+        await stopChild(this.sender, signal);
+        this.sender = null;
+    }
+
+    senderLog() {
+        return this.readFile('sender.log');
     }
 
     // healthy: false counts nginx as started once /healthz answers at all
@@ -430,8 +486,10 @@ export class Cluster {
             return;
         }
         this.stopped = true;
+        await stopChild(this.sender, 'SIGTERM');
         await stopChild(this.nginx, 'SIGQUIT', 8000);
         await stopChild(this.ws, 'SIGTERM');
+        await this.sim?.stop();
     }
 
     // Removes the directory, unless INBOX_KEEP_TEST_DIR is set (debugging).
@@ -449,7 +507,8 @@ export class Cluster {
 // one organization by default; the other options are Cluster's (above).
 // On failure everything started is stopped.
 export async function startCluster({ orgs = [{}], ...options } = {}) {
-    for (const bin of [inboxctlPath, wsServerPath, modulePath]) {
+    for (const bin of [inboxctlPath, wsServerPath, modulePath,
+                       ...(options.sender ? [senderPath] : [])]) {
         if (!existsSync(bin)) {
             throw new Error(`${bin} is missing: run "make all" first`);
         }
@@ -460,6 +519,13 @@ export async function startCluster({ orgs = [{}], ...options } = {}) {
         c.wsPort = await freePort();
         c.baseUrl = `http://127.0.0.1:${c.port}`;
         mkdirSync(join(c.dir, 'tmp'));
+        if (c.options.carrierSim) {
+            const { startCarrierSim } = await import('./carrier-sim.mjs');
+            const config = c.options.carrierSim === true ? {}
+                : c.options.carrierSim;
+            c.sim = await startCarrierSim({
+                config: { inbox: c.baseUrl, ...config } });
+        }
         for (const spec of orgs) {
             await c.addOrg(spec);
         }
@@ -467,6 +533,9 @@ export async function startCluster({ orgs = [{}], ...options } = {}) {
             randomBytes(32).toString('hex') + '\n', { mode: 0o600 });
         await c.startWs();
         await c.startNginx();
+        if (c.options.sender) {
+            await c.startSender();
+        }
     } catch (err) {
         await c.stop();
         c.cleanup();

@@ -129,6 +129,8 @@ TEST(conversation_page_with_and_without_cursor)
 }
 
 
+#define FILE_JPG  "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA.jpg"
+
 TEST(message_shapes_inbound_and_outbound)
 {
     char                  *json;
@@ -159,6 +161,9 @@ TEST(message_shapes_inbound_and_outbound)
     m->media = calloc(2, sizeof(inbox_media_t));
     strcpy(m->media[0].url, "https://m.test/0");
     strcpy(m->media[0].content_type, "image/jpeg");
+    /* copied: our URL, never the carrier's; not yet: none */
+    m->media[0].state = INBOX_MEDIA_STORED;
+    strcpy(m->media[0].file, FILE_JPG);
     strcpy(m->media[1].url, "https://m.test/1");
     strcpy(m->media[1].content_type, "image/png");
     m->segments = 1;
@@ -175,9 +180,10 @@ TEST(message_shapes_inbound_and_outbound)
               "\"sent_by\":\"u3\"},"
               "{\"id\":\"m1\",\"conversation_id\":\"c1\","
               "\"direction\":\"inbound\",\"body\":\"pics\","
-              "\"media\":[{\"url\":\"https://m.test/0\","
-              "\"content_type\":\"image/jpeg\"},"
-              "{\"url\":\"https://m.test/1\",\"content_type\":\"image/png\"}],"
+              "\"media\":[{\"url\":\"/media/" FILE_JPG "\","
+              "\"content_type\":\"image/jpeg\",\"state\":\"stored\"},"
+              "{\"url\":null,\"content_type\":\"image/png\","
+              "\"state\":\"pending\"}],"
               "\"status\":null,\"error_code\":null,\"segments\":1,"
               "\"credits\":0,\"created_at\":\"2026-11-27T03:04:04.678Z\","
               "\"sent_by\":null}],\"next_cursor\":\"next\"}");
@@ -326,6 +332,57 @@ TEST(account_document)
     free(json);
 
     inbox_account_free(&account);
+}
+
+
+/* ---- billing ---- */
+
+
+TEST(billing_and_ledger_documents)
+{
+    char                  *json;
+    inbox_billing_t        billing;
+    inbox_ledger_entry_t   items[2];
+    inbox_ledger_page_t    page;
+
+    memset(&billing, 0, sizeof(billing));
+    billing.active = 1;
+    snprintf(billing.plan, sizeof(billing.plan), "per_message");
+    billing.balance = 8;
+    billing.held = 2;
+
+    json = inbox_render_billing(&billing, NULL);
+    CHECK_STR(json, "{\"active\":true,\"plan\":\"per_message\","
+                    "\"credits\":{\"balance\":8,\"held\":2}}");
+    free(json);
+
+    memset(items, 0, sizeof(items));
+    memset(&page, 0, sizeof(page));
+    snprintf(items[0].id, sizeof(items[0].id), "2");
+    items[0].kind = INBOX_LEDGER_HOLD;
+    items[0].credits = 2;
+    items[0].balance = 8;
+    items[0].held = 2;
+    snprintf(items[0].message_id, sizeof(items[0].message_id), "7");
+    items[0].at = 1767225600000LL;
+    snprintf(items[1].id, sizeof(items[1].id), "1");
+    items[1].kind = INBOX_LEDGER_GRANT;
+    items[1].credits = 10;
+    items[1].balance = 10;
+    items[1].at = 1767225500000LL;
+    page.items = items;
+    page.count = 2;
+
+    json = inbox_render_ledger_page(&page, NULL);
+    CHECK_STR(json, "{\"items\":[{\"id\":\"2\",\"kind\":\"hold\","
+                    "\"credits\":2,\"balance\":8,\"held\":2,"
+                    "\"message_id\":\"7\","
+                    "\"at\":\"2026-01-01T00:00:00.000Z\"},"
+                    "{\"id\":\"1\",\"kind\":\"grant\",\"credits\":10,"
+                    "\"balance\":10,\"held\":0,\"message_id\":null,"
+                    "\"at\":\"2025-12-31T23:58:20.000Z\"}],"
+                    "\"next_cursor\":null}");
+    free(json);
 }
 
 

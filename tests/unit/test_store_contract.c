@@ -7,12 +7,13 @@
  *
  * A test sees its backend only through backend_t: how to make and drop a
  * store, an id that is well formed there but names nothing, and what no
- * store operation does yet (a reply: replies arrive with the sending
- * issue, so a thread's last message is made outbound by the backend's own
- * means).  Everything else is an inbox_store_* call, so that each test
- * checks the same behaviour of every backend.
+ * store operation does yet (a contact's opt-out, which arrives with the
+ * opt-out operations; a campaign's message in the outbox), done by the
+ * backend's own means.  Everything else is an inbox_store_* call, so
+ * that each test checks the same behaviour of every backend.
  */
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -46,9 +47,13 @@ typedef struct {
     int        (*make)(fixture_t *f);
     /* closes f->store and removes everything it made */
     void       (*drop)(fixture_t *f);
-    /* a reply, until the store can send one: the thread's last message
-     * becomes outbound; 0 or -1 */
-    int        (*last_outbound)(fixture_t *f, const char *conversation_id);
+    /* until the opt-out operations: the contact with that phone opts
+     * out; 0 or -1 */
+    int        (*opt_out)(fixture_t *f, const char *phone);
+    /* until campaigns: a campaign's message to the conversation's contact
+     * waits in the outbox, due at due_at (and made then); 0 or -1 */
+    int        (*queue_bulk)(fixture_t *f, const char *conversation_id,
+                             int64_t due_at);
 } backend_t;
 
 struct fixture_s {
@@ -119,32 +124,59 @@ sqlite_drop(fixture_t *f)
 }
 
 
+/* Runs sql (one or more statements) on the test's file, with its first
+ * "%s" the argument; 0 or -1. */
 static int
-sqlite_last_outbound(fixture_t *f, const char *conversation_id)
+sqlite_exec(fixture_t *f, const char *sql, const char *arg)
 {
-    int            rc;
-    sqlite3       *db;
-    sqlite3_stmt  *stmt;
+    int       rc;
+    char     *text;
+    sqlite3  *db;
 
-    rc = sqlite3_open(f->where, &db);
+    text = sqlite3_mprintf(sql, arg);
+    rc = text ? sqlite3_open(f->where, &db) : SQLITE_NOMEM;
 
     if (rc == SQLITE_OK) {
         sqlite3_busy_timeout(db, 5000);
-        rc = sqlite3_prepare_v2(db,
-            "UPDATE conversations SET last_direction = 'outbound'"
-            " WHERE id = ?1", -1, &stmt, NULL);
+        rc = sqlite3_exec(db, text, NULL, NULL, NULL);
+        if (rc == SQLITE_OK && sqlite3_changes(db) == 0) {
+            rc = SQLITE_ERROR;
+        }
+        sqlite3_close(db);
     }
 
-    if (rc == SQLITE_OK) {
-        sqlite3_bind_int64(stmt, 1, strtoll(conversation_id, NULL, 10));
-        rc = sqlite3_step(stmt) == SQLITE_DONE && sqlite3_changes(db) == 1
-             ? SQLITE_OK : SQLITE_ERROR;
-        sqlite3_finalize(stmt);
-    }
-
-    sqlite3_close(db);
+    sqlite3_free(text);
 
     return rc == SQLITE_OK ? 0 : -1;
+}
+
+
+static int
+sqlite_opt_out(fixture_t *f, const char *phone)
+{
+    return sqlite_exec(f, "UPDATE contacts SET opted_out = 1,"
+                          " opted_out_at = 1, opt_out_source = 'manual'"
+                          " WHERE phone = %Q", phone);
+}
+
+
+static int
+sqlite_queue_bulk(fixture_t *f, const char *conversation_id, int64_t due_at)
+{
+    char  sql[1024];
+
+    snprintf(sql, sizeof(sql),
+        "INSERT INTO messages (org_id, conversation_id, direction, body,"
+        " status, segments, credits, created_at)"
+        " SELECT org_id, id, 'outbound', 'Sale!', 'queued', 1, 0, %lld"
+        " FROM conversations WHERE id = %%s;"
+        "INSERT INTO outbox (org_id, message_id, priority, from_e164,"
+        " due_at, created_at)"
+        " SELECT org_id, id, 1, '" NUMBER "', %lld, %lld FROM messages"
+        " WHERE id = last_insert_rowid();",
+        (long long) due_at, (long long) due_at, (long long) due_at);
+
+    return sqlite_exec(f, sql, conversation_id);
 }
 
 
@@ -153,7 +185,8 @@ static const backend_t  sqlite_backend = {
     .missing_id = "999999",
     .make = sqlite_make,
     .drop = sqlite_drop,
-    .last_outbound = sqlite_last_outbound,
+    .opt_out = sqlite_opt_out,
+    .queue_bulk = sqlite_queue_bulk,
 };
 
 
@@ -220,31 +253,18 @@ mongo_drop(fixture_t *f)
 }
 
 
+/* Runs command on the test's database (destroying it); 0 when it
+ * matched or inserted something, else -1. */
 static int
-mongo_last_outbound(fixture_t *f, const char *conversation_id)
+mongo_exec(fixture_t *f, bson_t *command)
 {
     int             rc;
     bson_t          reply;
-    bson_t         *command;
-    bson_oid_t      oid;
     inbox_error_t   err;
-
-    if (inbox_mongo_parse_id(conversation_id, &oid) != 0) {
-        return -1;
-    }
-
-    command = BCON_NEW("update", BCON_UTF8("conversations"),
-                       "updates", "[", "{",
-                           "q", "{", "_id", BCON_OID(&oid), "}",
-                           "u", "{", "$set", "{",
-                               "last_message.direction",
-                               BCON_UTF8("outbound"),
-                           "}", "}",
-                       "}", "]");
 
     rc = inbox_mongo_run((inbox_mongo_store_t *) f->store, command, &reply,
                          &err) == INBOX_OK
-         && inbox_mongo_get_int(&reply, "n") == 1 ? 0 : -1;
+         && inbox_mongo_get_int(&reply, "n") >= 1 ? 0 : -1;
 
     bson_destroy(&reply);
     bson_destroy(command);
@@ -253,12 +273,79 @@ mongo_last_outbound(fixture_t *f, const char *conversation_id)
 }
 
 
+static int
+mongo_opt_out(fixture_t *f, const char *phone)
+{
+    return mongo_exec(f, BCON_NEW("update", BCON_UTF8("contacts"),
+                                  "updates", "[", "{",
+                                      "q", "{", "phone", BCON_UTF8(phone),
+                                      "}",
+                                      "u", "{", "$set", "{",
+                                          "opted_out", BCON_BOOL(true),
+                                          "opt_out_source",
+                                          BCON_UTF8("manual"),
+                                      "}", "}",
+                                  "}", "]"))
+           || mongo_exec(f, BCON_NEW("update", BCON_UTF8("conversations"),
+                                     "updates", "[", "{",
+                                         "q", "{", "contact.phone",
+                                         BCON_UTF8(phone), "}",
+                                         "u", "{", "$set", "{",
+                                             "contact.opted_out",
+                                             BCON_BOOL(true),
+                                         "}", "}",
+                                     "}", "]"));
+}
+
+
+static int
+mongo_queue_bulk(fixture_t *f, const char *conversation_id, int64_t due_at)
+{
+    char        hex[INBOX_ID_MAX];
+    bson_oid_t  org, conversation, message, entry;
+
+    if (inbox_mongo_parse_id(f->org, &org) != 0
+        || inbox_mongo_parse_id(conversation_id, &conversation) != 0)
+    {
+        return -1;
+    }
+
+    bson_oid_init(&message, NULL);
+    bson_oid_init(&entry, NULL);
+    bson_oid_to_string(&message, hex);
+
+    return mongo_exec(f, BCON_NEW("insert", BCON_UTF8("messages"),
+               "documents", "[", "{",
+                   "_id", BCON_OID(&message), "org_id", BCON_OID(&org),
+                   "conversation_id", BCON_OID(&conversation),
+                   "provider", BCON_UTF8("inbox"),
+                   "provider_id", BCON_UTF8(hex),
+                   "direction", BCON_UTF8("outbound"),
+                   "from", BCON_UTF8(NUMBER), "to", BCON_UTF8(ALICE),
+                   "body", BCON_UTF8("Sale!"), "media", "[", "]",
+                   "status", BCON_UTF8("queued"), "segments", BCON_INT32(1),
+                   "credits", BCON_INT32(0), "held", BCON_BOOL(false),
+                   "created_at", BCON_DATE_TIME(due_at),
+               "}", "]"))
+           || mongo_exec(f, BCON_NEW("insert", BCON_UTF8("outbox"),
+               "documents", "[", "{",
+                   "_id", BCON_OID(&entry), "org_id", BCON_OID(&org),
+                   "message_id", BCON_OID(&message),
+                   "priority", BCON_INT32(1), "from", BCON_UTF8(NUMBER),
+                   "due_at", BCON_DATE_TIME(due_at),
+                   "attempts", BCON_INT32(0), "lease_until", BCON_NULL,
+                   "created_at", BCON_DATE_TIME(due_at),
+               "}", "]"));
+}
+
+
 static const backend_t  mongo_backend = {
     .name = "mongodb",
     .missing_id = "64f1a0000000000000009999",
     .make = mongo_make,
     .drop = mongo_drop,
-    .last_outbound = mongo_last_outbound,
+    .opt_out = mongo_opt_out,
+    .queue_bulk = mongo_queue_bulk,
 };
 
 
@@ -638,6 +725,228 @@ token_add(fixture_t *f, const char *email, const char *hash,
     return inbox_store_token_add(f->store, f->org, email, hash, name,
                                  expires_at, id, NULL);
 }
+
+
+/* ---- replies, the outbox and billing (issue 7): helpers ---- */
+
+
+#define HOUR  3600000LL
+
+
+/* A reply of credits credits (one segment); key NULL for none. */
+static void
+reply_init(inbox_reply_t *r, const char *conversation_id, const char *body,
+    unsigned credits, const char *key)
+{
+    memset(r, 0, sizeof(inbox_reply_t));
+    r->conversation_id = conversation_id;
+    r->body = body;
+    r->segments = 1;
+    r->credits = credits;
+    r->idempotency_key = key;
+}
+
+
+/* One reply of one credit; result, events and err may be NULL. */
+static inbox_status_t
+reply(fixture_t *f, const char *conversation_id, const char *body,
+    const char *key, inbox_reply_result_t *result, inbox_event_list_t *events,
+    inbox_error_t *err)
+{
+    inbox_reply_t         r;
+    inbox_status_t        status;
+    inbox_reply_result_t  unused;
+
+    reply_init(&r, conversation_id, body, 1, key);
+
+    status = inbox_store_reply_accept(f->store, f->org, &r,
+                                      result ? result : &unused, events, err);
+
+    if (result == NULL) {
+        inbox_reply_result_free(&unused);
+    }
+
+    return status;
+}
+
+
+/* The thread's last message becomes a reply (with a credit for it);
+ * 0 or -1. */
+static int
+answer(fixture_t *f, const char *conversation_id)
+{
+    if (inbox_store_credits_grant(f->store, f->org, 1, NULL) != INBOX_OK
+        || reply(f, conversation_id, "on it", NULL, NULL, NULL, NULL)
+           != INBOX_OK)
+    {
+        return -1;
+    }
+
+    return 0;
+}
+
+
+static int64_t
+balance_of(fixture_t *f, const char *org)
+{
+    inbox_billing_t  b;
+
+    if (inbox_store_billing_get(f->store, org, &b, NULL) != INBOX_OK) {
+        return -1;
+    }
+
+    return b.balance;
+}
+
+
+static int64_t
+held_of(fixture_t *f, const char *org)
+{
+    inbox_billing_t  b;
+
+    if (inbox_store_billing_get(f->store, org, &b, NULL) != INBOX_OK) {
+        return -1;
+    }
+
+    return b.held;
+}
+
+
+/*
+ * The organization's whole ledger, two entries a page, newest first:
+ * what its entries add up to (balance and held), and how many there
+ * are, or -1 on failure or when (chain) an entry does not say the
+ * balances its predecessor's and its own change make (MongoDB, without
+ * transactions, orders concurrent changes only by their documents).
+ */
+static long
+ledger_read(fixture_t *f, const char *org, int chain, int64_t *balance,
+    int64_t *held, inbox_ledger_entry_t *newest)
+{
+    long                 n;
+    size_t               i;
+    char                 cursor[INBOX_CURSOR_MAX];
+    int64_t              b, h;
+    inbox_ledger_page_t  page;
+    inbox_ledger_entry_t prev;
+
+    n = 0;
+    *balance = 0;
+    *held = 0;
+    cursor[0] = '\0';
+    memset(&prev, 0, sizeof(prev));
+
+    do {
+        if (inbox_store_ledger_list(f->store, org, cursor, 2, &page, NULL)
+            != INBOX_OK)
+        {
+            inbox_ledger_page_free(&page);
+            return -1;
+        }
+
+        for (i = 0; i < page.count; i++) {
+            if (page.items[i].credits <= 0) {
+                inbox_ledger_page_free(&page);
+                return -1;
+            }
+
+            /* newest first: the one read before came after this one */
+            if (n > 0 && chain) {
+                b = page.items[i].balance
+                    + inbox_ledger_balance_change(prev.kind, prev.credits);
+                h = page.items[i].held
+                    + inbox_ledger_held_change(prev.kind, prev.credits);
+
+                if (b != prev.balance || h != prev.held) {
+                    inbox_ledger_page_free(&page);
+                    return -1;
+                }
+
+            } else if (n == 0 && newest != NULL) {
+                *newest = page.items[i];
+            }
+
+            *balance += inbox_ledger_balance_change(page.items[i].kind,
+                                                    page.items[i].credits);
+            *held += inbox_ledger_held_change(page.items[i].kind,
+                                              page.items[i].credits);
+            prev = page.items[i];
+            n++;
+        }
+
+        snprintf(cursor, sizeof(cursor), "%s", page.next_cursor);
+        inbox_ledger_page_free(&page);
+
+    } while (cursor[0] != '\0' && n < 100000);
+
+    return n;
+}
+
+
+static long
+ledger_walk(fixture_t *f, const char *org, int64_t *balance, int64_t *held,
+    inbox_ledger_entry_t *newest)
+{
+    return ledger_read(f, org, 1, balance, held, newest);
+}
+
+
+/* Whether the ledger adds up to what billing shows. */
+static int
+ledger_balances(fixture_t *f, const char *org)
+{
+    int64_t  balance, held;
+
+    return ledger_read(f, org, f->backend == &sqlite_backend, &balance,
+                       &held, NULL) >= 0
+           && balance == balance_of(f, org) && held == held_of(f, org);
+}
+
+
+/* Claims what is due at now: the count, or -1 on failure; the batch is
+ * the caller's to free. */
+static long
+claim(fixture_t *f, int64_t now, size_t max, inbox_outbox_batch_t *batch)
+{
+    if (inbox_store_outbox_claim(f->store, now, max, 0, batch, NULL)
+        != INBOX_OK)
+    {
+        return -1;
+    }
+
+    return (long) batch->count;
+}
+
+
+/* The status of the message of the conversation with that id, "" when
+ * not found. */
+static void
+status_of(fixture_t *f, const char *conversation_id, const char *message_id,
+    char status[16], char error_code[32])
+{
+    size_t                i;
+    inbox_message_page_t  page;
+
+    status[0] = '\0';
+    error_code[0] = '\0';
+
+    if (inbox_store_messages_list(f->store, f->org, conversation_id, NULL,
+                                  INBOX_LIST_LIMIT_MAX, &page, NULL)
+        == INBOX_OK)
+    {
+        for (i = 0; i < page.count; i++) {
+            if (strcmp(page.items[i].id, message_id) == 0) {
+                snprintf(status, 16, "%s", page.items[i].status);
+                snprintf(error_code, 32, "%s", page.items[i].error_code);
+            }
+        }
+    }
+
+    inbox_message_page_free(&page);
+}
+
+
+/* ---- end replies, the outbox and billing: helpers ---- */
 
 
 /* Idempotent ingest */
@@ -1050,7 +1359,7 @@ TEST(filters_show_the_threads_they_name)
               INBOX_OK);
     CHECK_INT(act(&f, carol.conversation_id, INBOX_ACTION_READ, NULL),
               INBOX_OK);
-    CHECK_INT(f.backend->last_outbound(&f, carol.conversation_id), 0);
+    CHECK_INT(answer(&f, carol.conversation_id), 0);
     CHECK_INT(act(&f, dave.conversation_id, INBOX_ACTION_STAR, NULL),
               INBOX_OK);
     CHECK_INT(act(&f, erin.conversation_id, INBOX_ACTION_ARCHIVE, NULL),
@@ -1749,6 +2058,56 @@ TEST(a_number_cannot_belong_to_two_orgs)
     CHECK_STR(number.org_id, f.org);
     CHECK_STR(number.auth_token, "secret");
     inbox_number_free(&number);
+
+    fixture_close(&f);
+}
+
+
+/* New credentials or another API base for a number its organization
+ * keeps; another organization cannot touch it. */
+TEST(a_number_takes_new_credentials_from_its_own_org_only)
+{
+    char            other[INBOX_ID_MAX];
+    fixture_t       f;
+    inbox_number_t  number, got;
+
+    FIXTURE(&f);
+
+    CHECK_INT(inbox_store_org_create(f.store, "Other", NULL, other, NULL),
+              INBOX_OK);
+
+    memset(&number, 0, sizeof(number));
+    snprintf(number.org_id, sizeof(number.org_id), "%s", other);
+    snprintf(number.e164, sizeof(number.e164), "%s", NUMBER);
+    number.carrier = INBOX_CARRIER_TWILIO;
+    number.auth_token = "stolen";
+    CHECK_INT(inbox_store_number_update(f.store, &number, NULL),
+              INBOX_ERR_NOT_FOUND);
+
+    snprintf(number.org_id, sizeof(number.org_id), "%s", f.org);
+    number.account_sid = "AC00000000000000000000000000000001";
+    number.auth_token = "rotated";
+    number.api_base = "http://127.0.0.1:8090";
+    CHECK_INT(inbox_store_number_update(f.store, &number, NULL), INBOX_OK);
+
+    CHECK_INT(inbox_store_number_find(f.store, NUMBER, &got, NULL),
+              INBOX_OK);
+    CHECK_STR(got.org_id, f.org);
+    CHECK_STR(got.auth_token, "rotated");
+    CHECK_STR(got.api_base, "http://127.0.0.1:8090");
+    inbox_number_free(&got);
+
+    /* what it no longer has is gone */
+    number.api_base = NULL;
+    CHECK_INT(inbox_store_number_update(f.store, &number, NULL), INBOX_OK);
+    CHECK_INT(inbox_store_number_find(f.store, NUMBER, &got, NULL),
+              INBOX_OK);
+    CHECK(got.api_base == NULL);
+    inbox_number_free(&got);
+
+    snprintf(number.e164, sizeof(number.e164), "+15559990000");
+    CHECK_INT(inbox_store_number_update(f.store, &number, NULL),
+              INBOX_ERR_NOT_FOUND);
 
     fixture_close(&f);
 }
@@ -2630,7 +2989,7 @@ TEST(counts_per_filter_are_what_each_filter_lists)
               INBOX_OK);
     CHECK_INT(act(&f, r[2].conversation_id, INBOX_ACTION_READ, NULL),
               INBOX_OK);
-    CHECK_INT(f.backend->last_outbound(&f, r[2].conversation_id), 0);
+    CHECK_INT(answer(&f, r[2].conversation_id), 0);
     CHECK_INT(act(&f, r[3].conversation_id, INBOX_ACTION_STAR, NULL),
               INBOX_OK);
     CHECK_INT(act(&f, r[4].conversation_id, INBOX_ACTION_STAR, NULL),
@@ -3725,8 +4084,1899 @@ TEST(a_new_password_ends_the_users_sessions_only)
 }
 
 
+/* ---- media: uploads and the copies of inbound MMS images ---- */
+
+#define TOKEN_A  "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+#define TOKEN_B  "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB"
+#define TOKEN_C  "CCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCC"
+
+
+static inbox_status_t
+upload(fixture_t *f, const char *org, const char *file,
+    const char *content_type, int64_t bytes, char id[INBOX_ID_MAX])
+{
+    inbox_status_t        status;
+    inbox_media_record_t  m;
+
+    memset(&m, 0, sizeof(m));
+    snprintf(m.file, sizeof(m.file), "%s", file);
+    snprintf(m.content_type, sizeof(m.content_type), "%s", content_type);
+    m.bytes = bytes;
+
+    status = inbox_store_media_add(f->store, org, &m, NULL);
+    snprintf(id, INBOX_ID_MAX, "%s", m.id);
+
+    return status;
+}
+
+
+TEST(uploads_are_found_by_id_in_their_organization_only)
+{
+    char                  other[INBOX_ID_MAX];
+    char                  a[INBOX_ID_MAX], b[INBOX_ID_MAX], c[INBOX_ID_MAX];
+    const char           *ids[3];
+    fixture_t             f;
+    inbox_error_t         err;
+    inbox_media_record_t  got[3];
+
+    FIXTURE(&f);
+    CHECK_INT(org_add(f.store, "Other", OTHER, other), INBOX_OK);
+
+    CHECK_INT(upload(&f, f.org, TOKEN_A ".png", "image/png", 1200, a),
+              INBOX_OK);
+    CHECK_INT(upload(&f, f.org, TOKEN_B ".jpg", "image/jpeg", 5000, b),
+              INBOX_OK);
+    CHECK_INT(upload(&f, other, TOKEN_C ".gif", "image/gif", 77, c),
+              INBOX_OK);
+    CHECK(a[0] != '\0' && strcmp(a, b) != 0);
+
+    /* in the order asked */
+    ids[0] = b;
+    ids[1] = a;
+    CHECK_INT(inbox_store_media_get(f.store, f.org, ids, 2, got, &err),
+              INBOX_OK);
+    CHECK_STR(got[0].id, b);
+    CHECK_STR(got[0].file, TOKEN_B ".jpg");
+    CHECK_STR(got[0].content_type, "image/jpeg");
+    CHECK_INT(got[0].bytes, 5000);
+    CHECK(got[0].created_at > 0);
+    CHECK_STR(got[1].file, TOKEN_A ".png");
+    CHECK_INT(got[1].bytes, 1200);
+
+    /* another organization's id is as unknown as a made-up one */
+    ids[0] = a;
+    ids[1] = c;
+    CHECK_INT(inbox_store_media_get(f.store, f.org, ids, 2, got, &err),
+              INBOX_ERR_NOT_FOUND);
+    CHECK_STR(err.field, "media_ids");
+    CHECK_STR(got[0].file, "");
+    ids[1] = f.backend->missing_id;
+    CHECK_INT(inbox_store_media_get(f.store, f.org, ids, 2, got, &err),
+              INBOX_ERR_NOT_FOUND);
+    ids[1] = "not an id";
+    CHECK_INT(inbox_store_media_get(f.store, f.org, ids, 2, got, &err),
+              INBOX_ERR_NOT_FOUND);
+    ids[0] = c;
+    CHECK_INT(inbox_store_media_get(f.store, other, ids, 1, got, &err),
+              INBOX_OK);
+    CHECK_STR(got[0].file, TOKEN_C ".gif");
+
+    /* only names media.h makes, of the type they say, and one each */
+    CHECK_INT(upload(&f, f.org, "../inbox.db", "image/png", 1, a),
+              INBOX_ERR_INVALID);
+    CHECK_INT(upload(&f, f.org, TOKEN_C ".png", "image/gif", 1, a),
+              INBOX_ERR_INVALID);
+    CHECK_INT(upload(&f, f.org, TOKEN_C ".png", "text/html", 1, a),
+              INBOX_ERR_INVALID);
+    CHECK_INT(upload(&f, f.org, TOKEN_A ".png", "image/png", 1200, a),
+              INBOX_ERR_CONFLICT);
+    CHECK_INT(upload(&f, f.backend->missing_id, TOKEN_C ".png", "image/png",
+                     1, a), INBOX_ERR_NOT_FOUND);
+
+    fixture_close(&f);
+}
+
+
+/* An MMS to NUMBER with images of the carrier's URLs. */
+static inbox_status_t
+receive_mms(fixture_t *f, const char *provider_id, size_t n, int64_t at,
+    inbox_ingest_result_t *result)
+{
+    size_t     i;
+    inbound_t  m;
+
+    inbound_init(&m, provider_id, ALICE, NUMBER, "", at);
+    m.in.media_count = n;
+
+    for (i = 0; i < n; i++) {
+        snprintf(m.in.media[i].url, sizeof(m.in.media[i].url),
+                 "https://api.twilio.com/%s/Media/ME%zu", provider_id, i);
+        snprintf(m.in.media[i].content_type,
+                 sizeof(m.in.media[i].content_type), "image/jpeg");
+    }
+
+    return inbox_store_inbound_ingest(f->store, &m.in, 1, result, NULL,
+                                      NULL);
+}
+
+
+/* The message's media as the thread shows it (the newest message). */
+static int
+media_of(fixture_t *f, const char *conversation_id, size_t idx,
+    inbox_media_t *out)
+{
+    int                   rc;
+    inbox_message_page_t  page;
+
+    rc = -1;
+    memset(out, 0, sizeof(inbox_media_t));
+
+    if (inbox_store_messages_list(f->store, f->org, conversation_id, NULL, 1,
+                                  &page, NULL) == INBOX_OK
+        && page.count == 1 && idx < page.items[0].media_count)
+    {
+        *out = page.items[0].media[idx];
+        rc = 0;
+    }
+
+    inbox_message_page_free(&page);
+    return rc;
+}
+
+
+TEST(inbound_images_wait_for_a_copy_and_are_leased_to_one_fetcher)
+{
+    fixture_t                 f;
+    inbox_media_t             media;
+    inbox_ingest_result_t     r;
+    inbox_media_fetch_list_t  due;
+
+    FIXTURE(&f);
+    CHECK_INT(receive_mms(&f, "MM1", 2, T0, &r), INBOX_OK);
+    CHECK_INT(receive(&f, "SM2", BOB, "text only", T0 + 1, NULL, NULL),
+              INBOX_OK);
+
+    CHECK_INT(media_of(&f, r.conversation_id, 1, &media), 0);
+    CHECK_INT(media.state, INBOX_MEDIA_PENDING);
+    CHECK_STR(media.file, "");
+
+    /* both images, with what fetching them takes */
+    CHECK_INT(inbox_store_media_fetch_claim(f.store, T0, 10, &due, NULL),
+              INBOX_OK);
+    CHECK_INT(due.count, 2);
+    if (due.count == 2) {
+        CHECK_STR(due.items[0].message_id, r.message_id);
+        CHECK_STR(due.items[0].org_id, f.org);
+        CHECK_INT(due.items[0].idx + due.items[1].idx, 1);
+        CHECK(strstr(due.items[0].url, "/MM1/Media/ME") != NULL);
+        CHECK_STR(due.items[0].content_type, "image/jpeg");
+        CHECK_INT(due.items[0].attempts, 1);
+        CHECK_STR(due.items[0].number.e164, NUMBER);
+        CHECK_INT(due.items[0].number.carrier, INBOX_CARRIER_TWILIO);
+        CHECK_STR(due.items[1].number.auth_token, "secret");
+    }
+    inbox_media_fetch_list_free(&due);
+
+    /* leased: nobody else gets them meanwhile */
+    CHECK_INT(inbox_store_media_fetch_claim(f.store, T0 + MINUTE, 10, &due,
+                                            NULL), INBOX_OK);
+    CHECK_INT(due.count, 0);
+    inbox_media_fetch_list_free(&due);
+
+    /* a fetcher that died: they come back when the lease ends, one at a
+     * time when asked so */
+    CHECK_INT(inbox_store_media_fetch_claim(f.store,
+                                            T0 + INBOX_MEDIA_FETCH_LEASE_MS,
+                                            1, &due, NULL), INBOX_OK);
+    CHECK_INT(due.count, 1);
+    CHECK_INT(due.count == 1 ? due.items[0].attempts : 0, 2);
+    inbox_media_fetch_list_free(&due);
+    CHECK_INT(inbox_store_media_fetch_claim(f.store,
+                                            T0 + INBOX_MEDIA_FETCH_LEASE_MS,
+                                            10, &due, NULL), INBOX_OK);
+    CHECK_INT(due.count, 1);
+    inbox_media_fetch_list_free(&due);
+
+    fixture_close(&f);
+}
+
+
+TEST(a_stored_copy_is_shown_and_pushed_as_message_updated)
+{
+    fixture_t                 f;
+    inbox_error_t             err;
+    inbox_media_t             media;
+    inbox_event_list_t        events;
+    inbox_ingest_result_t     r;
+    inbox_media_fetch_list_t  due;
+
+    FIXTURE(&f);
+    memset(&events, 0, sizeof(events));
+    CHECK_INT(receive_mms(&f, "MM1", 2, T0, &r), INBOX_OK);
+    CHECK_INT(org_seq(&f, f.org), 3);
+
+    CHECK_INT(inbox_store_media_fetch_claim(f.store, T0, 10, &due, NULL),
+              INBOX_OK);
+    inbox_media_fetch_list_free(&due);
+
+    /* the bytes were a PNG, whatever the carrier said */
+    CHECK_INT(inbox_store_media_fetch_done(f.store, r.message_id, 1,
+                                           TOKEN_A ".png", "image/png",
+                                           4321, &events, &err), INBOX_OK);
+    CHECK_INT(org_seq(&f, f.org), 4);
+    CHECK_INT(events.count, 1);
+    if (events.count == 1) {
+        CHECK_STR(events.items[0].org_id, f.org);
+        CHECK_INT(events.items[0].org_seq, 4);
+        CHECK(strstr(events.items[0].json, "\"type\":\"message.updated\"")
+              != NULL);
+        CHECK(strstr(events.items[0].json, r.message_id) != NULL);
+        CHECK(strstr(events.items[0].json, "\"url\":\"/media/" TOKEN_A
+                     ".png\",\"content_type\":\"image/png\","
+                     "\"state\":\"stored\"") != NULL);
+        /* the other is still to come */
+        CHECK(strstr(events.items[0].json, "\"url\":null,\"content_type\":"
+                     "\"image/jpeg\",\"state\":\"pending\"") != NULL);
+        CHECK(strstr(events.items[0].json, "api.twilio.com") == NULL);
+    }
+    inbox_event_list_free(&events);
+
+    CHECK_INT(media_of(&f, r.conversation_id, 1, &media), 0);
+    CHECK_INT(media.state, INBOX_MEDIA_STORED);
+    CHECK_STR(media.file, TOKEN_A ".png");
+    CHECK_STR(media.content_type, "image/png");
+    CHECK_INT(media.bytes, 4321);
+    CHECK_INT(media_of(&f, r.conversation_id, 0, &media), 0);
+    CHECK_INT(media.state, INBOX_MEDIA_PENDING);
+
+    /* once: a second copy (a fetcher whose lease ran out) is refused */
+    CHECK_INT(inbox_store_media_fetch_done(f.store, r.message_id, 1,
+                                           TOKEN_B ".png", "image/png", 1,
+                                           &events, &err),
+              INBOX_ERR_CONFLICT);
+    CHECK_INT(events.count, 0);
+    CHECK_INT(org_seq(&f, f.org), 4);
+    CHECK_INT(media_of(&f, r.conversation_id, 1, &media), 0);
+    CHECK_STR(media.file, TOKEN_A ".png");
+
+    /* only real media, names media.h makes, of the type they say */
+    CHECK_INT(inbox_store_media_fetch_done(f.store, r.message_id, 5,
+                                           TOKEN_B ".png", "image/png", 1,
+                                           NULL, &err), INBOX_ERR_NOT_FOUND);
+    CHECK_INT(inbox_store_media_fetch_done(f.store, f.backend->missing_id,
+                                           0, TOKEN_B ".png", "image/png", 1,
+                                           NULL, &err), INBOX_ERR_NOT_FOUND);
+    CHECK_INT(inbox_store_media_fetch_done(f.store, r.message_id, 0,
+                                           "../../x.png", "image/png", 1,
+                                           NULL, &err), INBOX_ERR_INVALID);
+    CHECK_INT(inbox_store_media_fetch_done(f.store, r.message_id, 0,
+                                           TOKEN_B ".png", "text/html", 1,
+                                           NULL, &err), INBOX_ERR_INVALID);
+
+    /* a stored copy is never claimed again */
+    CHECK_INT(inbox_store_media_fetch_claim(f.store,
+                                            T0 + INBOX_MEDIA_FETCH_LEASE_MS,
+                                            10, &due, NULL), INBOX_OK);
+    CHECK_INT(due.count, 1);
+    CHECK_INT(due.count == 1 ? due.items[0].idx : 99, 0);
+    inbox_media_fetch_list_free(&due);
+
+    fixture_close(&f);
+}
+
+
+TEST(a_failed_copy_is_tried_again_later_or_given_up)
+{
+    fixture_t                 f;
+    inbox_error_t             err;
+    inbox_media_t             media;
+    inbox_event_list_t        events;
+    inbox_ingest_result_t     r;
+    inbox_media_fetch_list_t  due;
+
+    FIXTURE(&f);
+    memset(&events, 0, sizeof(events));
+    CHECK_INT(receive_mms(&f, "MM1", 1, T0, &r), INBOX_OK);
+
+    CHECK_INT(inbox_store_media_fetch_claim(f.store, T0, 10, &due, NULL),
+              INBOX_OK);
+    CHECK_INT(due.count, 1);
+    inbox_media_fetch_list_free(&due);
+
+    /* again in ten minutes: nothing a browser sees changes */
+    CHECK_INT(inbox_store_media_fetch_failed(f.store, r.message_id, 0,
+                                             T0 + 10 * MINUTE, &events,
+                                             &err), INBOX_OK);
+    CHECK_INT(events.count, 0);
+    CHECK_INT(org_seq(&f, f.org), 3);
+
+    CHECK_INT(inbox_store_media_fetch_claim(f.store, T0 + 9 * MINUTE, 10,
+                                            &due, NULL), INBOX_OK);
+    CHECK_INT(due.count, 0);
+    inbox_media_fetch_list_free(&due);
+    CHECK_INT(inbox_store_media_fetch_claim(f.store, T0 + 10 * MINUTE, 10,
+                                            &due, NULL), INBOX_OK);
+    CHECK_INT(due.count, 1);
+    CHECK_INT(due.count == 1 ? due.items[0].attempts : 0, 2);
+    inbox_media_fetch_list_free(&due);
+
+    /* given up: shown as failed, pushed, never claimed again */
+    CHECK_INT(inbox_store_media_fetch_failed(f.store, r.message_id, 0, 0,
+                                             &events, &err), INBOX_OK);
+    CHECK_INT(events.count, 1);
+    if (events.count == 1) {
+        CHECK(strstr(events.items[0].json, "\"type\":\"message.updated\"")
+              != NULL);
+        CHECK(strstr(events.items[0].json, "\"url\":null,\"content_type\":"
+                     "\"image/jpeg\",\"state\":\"failed\"") != NULL);
+    }
+    inbox_event_list_free(&events);
+
+    CHECK_INT(media_of(&f, r.conversation_id, 0, &media), 0);
+    CHECK_INT(media.state, INBOX_MEDIA_FAILED);
+    CHECK_INT(inbox_store_media_fetch_claim(f.store, T0 + 1000 * MINUTE, 10,
+                                            &due, NULL), INBOX_OK);
+    CHECK_INT(due.count, 0);
+    inbox_media_fetch_list_free(&due);
+
+    CHECK_INT(inbox_store_media_fetch_failed(f.store, r.message_id, 0, 0,
+                                             NULL, &err), INBOX_ERR_CONFLICT);
+    CHECK_INT(inbox_store_media_fetch_done(f.store, r.message_id, 0,
+                                           TOKEN_A ".jpg", "image/jpeg", 9,
+                                           NULL, &err), INBOX_ERR_CONFLICT);
+
+    fixture_close(&f);
+}
+/* ---- end media ---- */
+
+
+/* ---- replies, the outbox and billing (issue 7) ---- */
+
+
+TEST(a_reply_is_queued_with_its_hold_and_ends_the_unresponded_thread)
+{
+    char                   pat[INBOX_ID_MAX];
+    int64_t                seq;
+    fixture_t              f;
+    inbox_reply_t          r;
+    inbox_media_t          media[2];
+    inbox_error_t          err;
+    inbox_event_list_t     events;
+    inbox_reply_result_t   result;
+    inbox_ingest_result_t  in;
+    inbox_message_page_t   page;
+    inbox_ledger_entry_t   newest;
+    int64_t                balance, held;
+
+    FIXTURE(&f);
+    memset(&events, 0, sizeof(events));
+
+    CHECK_INT(inbox_store_user_add(f.store, f.org, "pat@example.com",
+                                   INBOX_ROLE_MEMBER, "hash", pat, NULL),
+              INBOX_OK);
+    CHECK_INT(receive(&f, "SM1", ALICE, "are you open?", T0, &in, NULL),
+              INBOX_OK);
+    CHECK_INT(list_count(&f, INBOX_FILTER_UNRESPONDED, NULL), 1);
+    CHECK_INT(inbox_store_credits_grant(f.store, f.org, 10, NULL), INBOX_OK);
+    seq = org_seq(&f, f.org);
+
+    memset(media, 0, sizeof(media));
+    snprintf(media[0].url, sizeof(media[0].url), "https://x.test/m/a");
+    snprintf(media[0].content_type, sizeof(media[0].content_type),
+             "image/png");
+    snprintf(media[1].url, sizeof(media[1].url), "https://x.test/m/b");
+    snprintf(media[1].content_type, sizeof(media[1].content_type),
+             "image/gif");
+
+    reply_init(&r, in.conversation_id, "Yes, until 6", 2, NULL);
+    r.user_id = pat;
+    r.media = media;
+    r.media_count = 2;
+
+    CHECK_INT(inbox_store_reply_accept(f.store, f.org, &r, &result, &events,
+                                       &err), INBOX_OK);
+    CHECK(result.message.id[0] != '\0');
+    CHECK_INT(result.repeated, 0);
+    CHECK_STR(result.message.conversation_id, in.conversation_id);
+    CHECK_INT(result.message.direction, INBOX_OUTBOUND);
+    CHECK_STR(result.message.status, "queued");
+    CHECK_STR(result.message.error_code, "");
+    CHECK_INT(result.message.credits, 2);
+    CHECK_INT(result.message.segments, 1);
+    CHECK_STR(result.message.sent_by, pat);
+    CHECK_INT(result.message.media_count, 2);
+    CHECK_STR(result.conversation.last_message.id, result.message.id);
+    CHECK_INT(result.conversation.last_message.direction, INBOX_OUTBOUND);
+    CHECK_STR(result.conversation.last_message.preview, "Yes, until 6");
+    CHECK_INT(result.conversation.unread_count, 1);
+
+    /* message.created and conversation.updated, nothing more */
+    CHECK_INT(events.count, 2);
+    if (events.count == 2) {
+        CHECK(strstr(events.items[0].json, "\"type\":\"message.created\"")
+              != NULL);
+        CHECK(strstr(events.items[0].json, "\"status\":\"queued\"") != NULL);
+        CHECK(strstr(events.items[1].json,
+                     "\"type\":\"conversation.updated\"") != NULL);
+        CHECK_INT(events.items[0].org_seq, seq + 1);
+        CHECK_INT(events.items[1].org_seq, seq + 2);
+    }
+    CHECK_INT(org_seq(&f, f.org), seq + 2);
+
+    /* the thread shows it at once, answered */
+    CHECK_INT(list_count(&f, INBOX_FILTER_UNRESPONDED, NULL), 0);
+    CHECK_INT(inbox_store_messages_list(f.store, f.org, in.conversation_id,
+                                        NULL, 0, &page, NULL), INBOX_OK);
+    CHECK_INT(page.count, 2);
+    if (page.count == 2) {
+        CHECK_STR(page.items[0].id, result.message.id);
+        CHECK_STR(page.items[0].status, "queued");
+        CHECK_STR(page.items[0].sent_by, pat);
+        CHECK_INT(page.items[0].media_count, 2);
+        if (page.items[0].media_count == 2) {
+            CHECK_STR(page.items[0].media[1].url, "https://x.test/m/b");
+        }
+    }
+    inbox_message_page_free(&page);
+
+    /* the balance dropped at once, the credits held; the ledger says so */
+    CHECK_INT(balance_of(&f, f.org), 8);
+    CHECK_INT(held_of(&f, f.org), 2);
+    CHECK_INT(ledger_walk(&f, f.org, &balance, &held, &newest), 2);
+    CHECK_INT(balance, 8);
+    CHECK_INT(held, 2);
+    CHECK_INT(newest.kind, INBOX_LEDGER_HOLD);
+    CHECK_INT(newest.credits, 2);
+    CHECK_STR(newest.message_id, result.message.id);
+
+    inbox_reply_result_free(&result);
+    inbox_event_list_free(&events);
+    fixture_close(&f);
+}
+
+
+TEST(refusals_come_in_the_contracts_order_and_store_nothing)
+{
+    char                   other[INBOX_ID_MAX];
+    int64_t                seq;
+    fixture_t              f;
+    inbox_reply_t          r;
+    inbox_error_t          err;
+    inbox_event_list_t     events;
+    inbox_reply_result_t   result;
+    inbox_ingest_result_t  alice, bob, theirs;
+    inbox_outbox_batch_t   batch;
+    inbound_t              m;
+
+    FIXTURE(&f);
+    memset(&events, 0, sizeof(events));
+
+    CHECK_INT(org_add(f.store, "Other", OTHER, other), INBOX_OK);
+    CHECK_INT(receive(&f, "SM1", ALICE, "hi", T0, &alice, NULL), INBOX_OK);
+    CHECK_INT(receive(&f, "SM2", BOB, "STOP", T0 + 1, &bob, NULL), INBOX_OK);
+    inbound_init(&m, "SM3", ALICE, OTHER, "hi", T0);
+    CHECK_INT(inbox_store_inbound_ingest(f.store, &m.in, 1, &theirs, NULL,
+                                         NULL), INBOX_OK);
+    CHECK_INT(f.backend->opt_out(&f, BOB), 0);
+    CHECK_INT(inbox_store_billing_set(f.store, f.org, 0, NULL), INBOX_OK);
+    seq = org_seq(&f, f.org);
+
+    /* opted out first, whatever the billing and the balance */
+    CHECK_INT(reply(&f, bob.conversation_id, "hi", NULL, &result, &events,
+                    &err), INBOX_ERR_CONTACT_OPTED_OUT);
+    CHECK_INT(inbox_status_http(err.code), 409);
+    CHECK_STR(inbox_status_code(err.code), "contact_opted_out");
+    CHECK_STR(result.message.id, "");
+
+    /* then billing, whatever the balance */
+    CHECK_INT(reply(&f, alice.conversation_id, "hi", NULL, &result, &events,
+                    &err), INBOX_ERR_BILLING_INACTIVE);
+    CHECK_INT(inbox_status_http(err.code), 403);
+    CHECK_STR(inbox_status_code(err.code), "billing_inactive");
+    CHECK(strstr(err.message, "billing admin") != NULL);
+
+    /* then the balance, with what is needed and what there is */
+    CHECK_INT(inbox_store_billing_set(f.store, f.org, 1, NULL), INBOX_OK);
+    CHECK_INT(inbox_store_credits_grant(f.store, f.org, 1, NULL), INBOX_OK);
+    reply_init(&r, alice.conversation_id, "a picture", 2, NULL);
+    CHECK_INT(inbox_store_reply_accept(f.store, f.org, &r, &result, &events,
+                                       &err), INBOX_ERR_INSUFFICIENT_CREDITS);
+    CHECK_INT(inbox_status_http(err.code), 402);
+    CHECK_INT(err.needed, 2);
+    CHECK_INT(err.balance, 1);
+    CHECK(strstr(err.message, "billing admin") != NULL);
+
+    /* malformed, unknown, another organization's */
+    reply_init(&r, alice.conversation_id, "", 1, NULL);
+    CHECK_INT(inbox_store_reply_accept(f.store, f.org, &r, &result, &events,
+                                       &err), INBOX_ERR_INVALID);
+    CHECK_STR(err.field, "body");
+    reply_init(&r, alice.conversation_id, "hi", 0, NULL);
+    CHECK_INT(inbox_store_reply_accept(f.store, f.org, &r, &result, &events,
+                                       &err), INBOX_ERR_INVALID);
+    reply_init(&r, alice.conversation_id, "hi", 1, "two words");
+    CHECK_INT(inbox_store_reply_accept(f.store, f.org, &r, &result, &events,
+                                       &err), INBOX_ERR_INVALID);
+    CHECK_STR(err.field, "idempotency_key");
+    CHECK_INT(reply(&f, f.backend->missing_id, "hi", NULL, &result, &events,
+                    &err), INBOX_ERR_NOT_FOUND);
+    CHECK_INT(reply(&f, theirs.conversation_id, "hi", NULL, &result, &events,
+                    &err), INBOX_ERR_NOT_FOUND);
+
+    /* nothing of any of them was stored or pushed */
+    CHECK_INT(events.count, 0);
+    CHECK_INT(org_seq(&f, f.org), seq);
+    CHECK_INT(message_count(&f, alice.conversation_id), 1);
+    CHECK_INT(message_count(&f, bob.conversation_id), 1);
+    CHECK_INT(balance_of(&f, f.org), 1);
+    CHECK_INT(held_of(&f, f.org), 0);
+    CHECK(ledger_balances(&f, f.org));
+    CHECK_INT(claim(&f, T0 + 1000 * HOUR, 10, &batch), 0);
+    inbox_outbox_batch_free(&batch);
+
+    /* the one credit there is pays for an SMS */
+    CHECK_INT(reply(&f, alice.conversation_id, "hi", NULL, &result, &events,
+                    &err), INBOX_OK);
+    CHECK_INT(balance_of(&f, f.org), 0);
+    inbox_reply_result_free(&result);
+
+    inbox_event_list_free(&events);
+    fixture_close(&f);
+}
+
+
+TEST(an_idempotency_key_answers_a_retry_with_the_first_message)
+{
+    char                   other[INBOX_ID_MAX];
+    fixture_t              f;
+    inbox_error_t          err;
+    inbox_event_list_t     events;
+    inbox_reply_result_t   first, again;
+    inbox_ingest_result_t  alice, bob, theirs;
+    inbound_t              m;
+
+    FIXTURE(&f);
+    memset(&events, 0, sizeof(events));
+
+    CHECK_INT(org_add(f.store, "Other", OTHER, other), INBOX_OK);
+    CHECK_INT(receive(&f, "SM1", ALICE, "hi", T0, &alice, NULL), INBOX_OK);
+    CHECK_INT(receive(&f, "SM2", BOB, "hi", T0, &bob, NULL), INBOX_OK);
+    CHECK_INT(inbox_store_credits_grant(f.store, f.org, 5, NULL), INBOX_OK);
+
+    CHECK_INT(reply(&f, alice.conversation_id, "See you at 3", "k-1", &first,
+                    &events, &err), INBOX_OK);
+    CHECK_INT(events.count, 2);
+
+    /* the retry: the same message, nothing new, nothing pushed */
+    CHECK_INT(reply(&f, alice.conversation_id, "See you at 3", "k-1", &again,
+                    &events, &err), INBOX_OK);
+    CHECK_INT(again.repeated, 1);
+    CHECK_STR(again.message.id, first.message.id);
+    CHECK_STR(again.message.body, "See you at 3");
+    CHECK_STR(again.message.status, "queued");
+    CHECK_STR(again.conversation.id, alice.conversation_id);
+    CHECK_INT(events.count, 2);
+    CHECK_INT(message_count(&f, alice.conversation_id), 2);
+    CHECK_INT(balance_of(&f, f.org), 4);
+    inbox_reply_result_free(&again);
+
+    /* the same key for another message is a conflict */
+    CHECK_INT(reply(&f, alice.conversation_id, "See you at 4", "k-1", &again,
+                    &events, &err), INBOX_ERR_CONFLICT);
+    CHECK_INT(inbox_status_http(err.code), 409);
+    CHECK_STR(err.field, "idempotency_key");
+    CHECK_INT(reply(&f, bob.conversation_id, "See you at 3", "k-1", &again,
+                    &events, &err), INBOX_ERR_CONFLICT);
+    CHECK_INT(message_count(&f, bob.conversation_id), 1);
+
+    /* another key is another message */
+    CHECK_INT(reply(&f, alice.conversation_id, "See you at 3", "k-2", &again,
+                    &events, &err), INBOX_OK);
+    CHECK(strcmp(again.message.id, first.message.id) != 0);
+    CHECK_INT(again.repeated, 0);
+    inbox_reply_result_free(&again);
+    CHECK_INT(balance_of(&f, f.org), 3);
+
+    /* keys are the organization's: another one's k-1 is its own */
+    inbound_init(&m, "SM9", ALICE, OTHER, "hi", T0);
+    CHECK_INT(inbox_store_inbound_ingest(f.store, &m.in, 1, &theirs, NULL,
+                                         NULL), INBOX_OK);
+    CHECK_INT(inbox_store_credits_grant(f.store, other, 1, NULL), INBOX_OK);
+    {
+        inbox_reply_t  r;
+
+        reply_init(&r, theirs.conversation_id, "See you at 3", 1, "k-1");
+        CHECK_INT(inbox_store_reply_accept(f.store, other, &r, &again, NULL,
+                                           &err), INBOX_OK);
+        CHECK_INT(again.repeated, 0);
+        CHECK(strcmp(again.message.id, first.message.id) != 0);
+        inbox_reply_result_free(&again);
+    }
+
+    /* a refused request keeps no key: tried again once it can go */
+    CHECK_INT(inbox_store_billing_set(f.store, f.org, 0, NULL), INBOX_OK);
+    CHECK_INT(reply(&f, bob.conversation_id, "later", "k-3", &again, &events,
+                    &err), INBOX_ERR_BILLING_INACTIVE);
+    CHECK_INT(inbox_store_billing_set(f.store, f.org, 1, NULL), INBOX_OK);
+    CHECK_INT(reply(&f, bob.conversation_id, "later", "k-3", &again, &events,
+                    &err), INBOX_OK);
+    CHECK_INT(again.repeated, 0);
+    inbox_reply_result_free(&again);
+
+    /* the first answer stands once credits ran out: nothing is taken */
+    CHECK_INT(reply(&f, bob.conversation_id, "x", "k-4", &again, &events,
+                    &err), INBOX_OK);
+    inbox_reply_result_free(&again);
+    CHECK_INT(balance_of(&f, f.org), 1);
+    CHECK_INT(reply(&f, bob.conversation_id, "y", NULL, &again, &events,
+                    &err), INBOX_OK);
+    inbox_reply_result_free(&again);
+    CHECK_INT(balance_of(&f, f.org), 0);
+    CHECK_INT(reply(&f, alice.conversation_id, "See you at 3", "k-1", &again,
+                    &events, &err), INBOX_OK);
+    CHECK_STR(again.message.id, first.message.id);
+    inbox_reply_result_free(&again);
+    CHECK(ledger_balances(&f, f.org));
+
+    inbox_reply_result_free(&first);
+    inbox_event_list_free(&events);
+    fixture_close(&f);
+}
+
+
+/* Fifty replies at once, each thread with a store handle of its own (as
+ * nginx's workers have), with credits for ten. */
+#define RACE_THREADS  50
+
+typedef struct {
+    fixture_t        *f;
+    const char       *uri;
+    const char       *conversation_id;
+    pthread_barrier_t *start;
+    inbox_status_t    status;
+    int64_t           needed, balance;
+} race_t;
+
+static volatile int  race_running;
+static int64_t       race_lowest;
+
+
+static void *
+race_reply(void *arg)
+{
+    race_t                *r = arg;
+    inbox_reply_t          rep;
+    inbox_error_t          err;
+    inbox_store_t         *store;
+    inbox_reply_result_t   result;
+
+    store = inbox_store_open(r->uri, &err);
+    pthread_barrier_wait(r->start);
+
+    if (store == NULL) {
+        r->status = err.code;
+        return NULL;
+    }
+
+    reply_init(&rep, r->conversation_id, "first come", 1, NULL);
+    memset(&err, 0, sizeof(err));
+    r->status = inbox_store_reply_accept(store, r->f->org, &rep, &result,
+                                         NULL, &err);
+    r->needed = err.needed;
+    r->balance = err.balance;
+    inbox_reply_result_free(&result);
+    inbox_store_close(store);
+
+    return NULL;
+}
+
+
+/* Watches the balance while the replies race. */
+static void *
+race_watch(void *arg)
+{
+    fixture_t       *f = arg;
+    inbox_error_t    err;
+    inbox_store_t   *store;
+    inbox_billing_t  b;
+    const char      *uri;
+    char             buf[600];
+
+    if (f->backend == &sqlite_backend) {
+        snprintf(buf, sizeof(buf), "sqlite:%s", f->where);
+        uri = buf;
+    } else {
+        uri = f->where;
+    }
+
+    store = inbox_store_open(uri, &err);
+    if (store == NULL) {
+        return NULL;
+    }
+
+    while (race_running) {
+        if (inbox_store_billing_get(store, f->org, &b, NULL) == INBOX_OK
+            && b.balance < race_lowest)
+        {
+            race_lowest = b.balance;
+        }
+    }
+
+    inbox_store_close(store);
+
+    return NULL;
+}
+
+
+TEST(fifty_concurrent_replies_with_credits_for_ten_accept_exactly_ten)
+{
+    int                    i, accepted, refused;
+    char                   uri[600];
+    race_t                 r[RACE_THREADS];
+    pthread_t              threads[RACE_THREADS], watcher;
+    fixture_t              f;
+    pthread_barrier_t      start;
+    inbox_ingest_result_t  in;
+    inbox_outbox_batch_t   batch;
+
+    FIXTURE(&f);
+
+    CHECK_INT(receive(&f, "SM1", ALICE, "hi", T0, &in, NULL), INBOX_OK);
+    CHECK_INT(inbox_store_credits_grant(f.store, f.org, 10, NULL), INBOX_OK);
+
+    if (f.backend == &sqlite_backend) {
+        snprintf(uri, sizeof(uri), "sqlite:%s", f.where);
+    } else {
+        snprintf(uri, sizeof(uri), "%s", f.where);
+    }
+
+    race_running = 1;
+    race_lowest = INT64_MAX;
+    CHECK_INT(pthread_create(&watcher, NULL, race_watch, &f), 0);
+
+    pthread_barrier_init(&start, NULL, RACE_THREADS);
+
+    for (i = 0; i < RACE_THREADS; i++) {
+        r[i].f = &f;
+        r[i].uri = uri;
+        r[i].conversation_id = in.conversation_id;
+        r[i].start = &start;
+        CHECK_INT(pthread_create(&threads[i], NULL, race_reply, &r[i]), 0);
+    }
+
+    accepted = 0;
+    refused = 0;
+
+    for (i = 0; i < RACE_THREADS; i++) {
+        pthread_join(threads[i], NULL);
+
+        if (r[i].status == INBOX_OK) {
+            accepted++;
+
+        } else if (r[i].status == INBOX_ERR_INSUFFICIENT_CREDITS) {
+            refused++;
+            CHECK_INT(r[i].needed, 1);
+            CHECK(r[i].balance < 1 && r[i].balance >= 0);
+
+        } else {
+            fprintf(stderr, "    a reply failed with %s\n",
+                    inbox_status_code(r[i].status));
+        }
+    }
+
+    race_running = 0;
+    pthread_join(watcher, NULL);
+    pthread_barrier_destroy(&start);
+
+    CHECK_INT(accepted, 10);
+    CHECK_INT(refused, RACE_THREADS - 10);
+    CHECK(race_lowest >= 0);
+    CHECK_INT(balance_of(&f, f.org), 0);
+    CHECK_INT(held_of(&f, f.org), 10);
+    CHECK_INT(message_count(&f, in.conversation_id), 11);
+    CHECK(ledger_balances(&f, f.org));
+    CHECK_INT(claim(&f, inbox_now_ms(), 100, &batch), 10);
+    inbox_outbox_batch_free(&batch);
+
+    fixture_close(&f);
+}
+
+
+TEST(the_sender_claims_replies_first_oldest_first_with_what_sending_takes)
+{
+    char                   phone[INBOX_PHONE_MAX];
+    fixture_t              f;
+    inbox_reply_result_t   a, b;
+    inbox_ingest_result_t  alice, bob;
+    inbox_outbox_batch_t   batch;
+    int64_t                now;
+
+    FIXTURE(&f);
+
+    CHECK_INT(receive(&f, "SM1", ALICE, "hi", T0, &alice, NULL), INBOX_OK);
+    CHECK_INT(receive(&f, "SM2", BOB, "hi", T0, &bob, NULL), INBOX_OK);
+    CHECK_INT(inbox_store_credits_grant(f.store, f.org, 5, NULL), INBOX_OK);
+
+    /* a campaign's message waits since long before the replies */
+    CHECK_INT(f.backend->queue_bulk(&f, alice.conversation_id, T0), 0);
+    CHECK_INT(reply(&f, bob.conversation_id, "first", NULL, &b, NULL, NULL),
+              INBOX_OK);
+    CHECK_INT(reply(&f, alice.conversation_id, "second", NULL, &a, NULL,
+                    NULL), INBOX_OK);
+    now = inbox_now_ms();
+
+    /* nothing is due before it was queued */
+    CHECK_INT(claim(&f, T0 - 1, 10, &batch), 0);
+    inbox_outbox_batch_free(&batch);
+
+    CHECK_INT(claim(&f, now, 2, &batch), 2);
+    if (batch.count == 2) {
+        CHECK_STR(batch.items[0].message.id, b.message.id);
+        CHECK_STR(batch.items[1].message.id, a.message.id);
+        CHECK_INT(batch.items[0].priority, INBOX_OUTBOX_REPLY);
+        CHECK_STR(batch.items[0].org_id, f.org);
+        CHECK_INT(batch.items[0].attempt, 1);
+        CHECK_INT(batch.items[0].interrupted, 0);
+        CHECK_INT(batch.items[0].lease_until,
+                  now + INBOX_OUTBOX_LEASE_DEFAULT);
+        CHECK_STR(batch.items[0].message.body, "first");
+        CHECK_INT(batch.items[0].message.credits, 1);
+        CHECK_STR(batch.items[0].to, BOB);
+        CHECK_STR(batch.items[1].to, ALICE);
+        CHECK_STR(batch.items[0].number.e164, NUMBER);
+        CHECK_INT(batch.items[0].number.carrier, INBOX_CARRIER_TWILIO);
+        CHECK_STR(batch.items[0].number.auth_token, "secret");
+    }
+    inbox_outbox_batch_free(&batch);
+
+    /* then the campaign's; what is leased is not claimed again */
+    CHECK_INT(claim(&f, now, 10, &batch), 1);
+    if (batch.count == 1) {
+        CHECK_INT(batch.items[0].priority, INBOX_OUTBOX_BULK);
+        CHECK_STR(batch.items[0].message.body, "Sale!");
+        snprintf(phone, sizeof(phone), "%s", batch.items[0].to);
+        CHECK_STR(phone, ALICE);
+    }
+    inbox_outbox_batch_free(&batch);
+    CHECK_INT(claim(&f, now, 10, &batch), 0);
+    inbox_outbox_batch_free(&batch);
+
+    inbox_reply_result_free(&a);
+    inbox_reply_result_free(&b);
+    fixture_close(&f);
+}
+
+
+TEST(a_crashed_senders_claims_come_back_interrupted_after_the_lease)
+{
+    char                   status[16], code[32];
+    unsigned               first;
+    fixture_t              f;
+    inbox_error_t          err;
+    inbox_send_result_t    res;
+    inbox_send_report_t    report;
+    inbox_reply_result_t   a;
+    inbox_ingest_result_t  alice;
+    inbox_outbox_batch_t   batch;
+    char                   entry[INBOX_ID_MAX];
+    int64_t                now;
+
+    FIXTURE(&f);
+
+    CHECK_INT(receive(&f, "SM1", ALICE, "hi", T0, &alice, NULL), INBOX_OK);
+    CHECK_INT(inbox_store_credits_grant(f.store, f.org, 5, NULL), INBOX_OK);
+    CHECK_INT(reply(&f, alice.conversation_id, "hello", NULL, &a, NULL, NULL),
+              INBOX_OK);
+    now = inbox_now_ms();
+
+    CHECK_INT(inbox_store_outbox_claim(f.store, now, 10, 30000, &batch, &err),
+              INBOX_OK);
+    CHECK_INT(batch.count, 1);
+    first = batch.count ? batch.items[0].attempt : 0;
+    snprintf(entry, sizeof(entry), "%s", batch.count ? batch.items[0].id
+                                                     : "");
+    inbox_outbox_batch_free(&batch);
+
+    /* held while the lease lasts, back once it ran out */
+    CHECK_INT(claim(&f, now + 29999, 10, &batch), 0);
+    inbox_outbox_batch_free(&batch);
+    CHECK_INT(claim(&f, now + 30000, 10, &batch), 1);
+    if (batch.count == 1) {
+        CHECK_STR(batch.items[0].id, entry);
+        CHECK_INT(batch.items[0].interrupted, 1);
+        CHECK_INT(batch.items[0].attempt, first + 1);
+    }
+    inbox_outbox_batch_free(&batch);
+
+    /* the crashed sender's late answer is refused: its claim was lost */
+    memset(&res, 0, sizeof(res));
+    res.outcome = INBOX_SEND_ACCEPTED;
+    res.carrier = INBOX_CARRIER_TWILIO;
+    snprintf(res.provider_id, sizeof(res.provider_id), "SMlate");
+    res.status = INBOX_DELIVERY_QUEUED;
+    CHECK_INT(inbox_store_outbox_result(f.store, entry, first, &res,
+                                        now + 30001, &report, NULL, &err),
+              INBOX_ERR_CONFLICT);
+
+    /* an interrupted send is reported, not sent again */
+    memset(&res, 0, sizeof(res));
+    res.outcome = INBOX_SEND_UNKNOWN;
+    CHECK_INT(inbox_store_outbox_result(f.store, entry, first + 1, &res,
+                                        now + 30001, &report, NULL, &err),
+              INBOX_OK);
+    CHECK_INT(report.done, 1);
+    CHECK_INT(report.status, INBOX_DELIVERY_FAILED);
+    status_of(&f, alice.conversation_id, a.message.id, status, code);
+    CHECK_STR(status, "failed");
+    CHECK_STR(code, "unknown_outcome");
+    CHECK_INT(held_of(&f, f.org), 0);
+    CHECK_INT(balance_of(&f, f.org), 5);
+
+    /* gone from the outbox: a second result finds nothing */
+    CHECK_INT(inbox_store_outbox_result(f.store, entry, first + 1, &res,
+                                        now + 30002, &report, NULL, &err),
+              INBOX_ERR_NOT_FOUND);
+    CHECK_INT(claim(&f, now + 1000 * HOUR, 10, &batch), 0);
+    inbox_outbox_batch_free(&batch);
+    CHECK(ledger_balances(&f, f.org));
+
+    inbox_reply_result_free(&a);
+    fixture_close(&f);
+}
+
+
+/* Claims the one due entry and records res for it; 0 or -1. */
+static int
+send_one(fixture_t *f, int64_t now, const inbox_send_result_t *res,
+    inbox_send_report_t *report, inbox_event_list_t *events)
+{
+    int                   rc;
+    inbox_outbox_batch_t  batch;
+
+    rc = -1;
+
+    if (claim(f, now, 1, &batch) == 1
+        && inbox_store_outbox_result(f->store, batch.items[0].id,
+                                     batch.items[0].attempt, res, now,
+                                     report, events, NULL)
+           == INBOX_OK)
+    {
+        rc = 0;
+    }
+
+    inbox_outbox_batch_free(&batch);
+
+    return rc;
+}
+
+
+TEST(statuses_move_forward_once_and_delivery_captures_the_hold)
+{
+    int                    changed;
+    char                   status[16], code[32];
+    char                   other[INBOX_ID_MAX];
+    fixture_t              f;
+    inbox_error_t          err;
+    inbox_event_list_t     events;
+    inbox_send_result_t    res;
+    inbox_send_report_t    report;
+    inbox_reply_result_t   a;
+    inbox_ingest_result_t  alice;
+    inbox_ledger_entry_t   newest;
+    int64_t                balance, held, now;
+
+    FIXTURE(&f);
+    memset(&events, 0, sizeof(events));
+
+    CHECK_INT(org_add(f.store, "Other", OTHER, other), INBOX_OK);
+    CHECK_INT(receive(&f, "SM1", ALICE, "hi", T0, &alice, NULL), INBOX_OK);
+    CHECK_INT(inbox_store_credits_grant(f.store, f.org, 5, NULL), INBOX_OK);
+    CHECK_INT(reply(&f, alice.conversation_id, "hello", NULL, &a, NULL, NULL),
+              INBOX_OK);
+    now = inbox_now_ms();
+
+    /* the carrier took it and said queued: nothing moved, nothing pushed */
+    memset(&res, 0, sizeof(res));
+    res.outcome = INBOX_SEND_ACCEPTED;
+    res.carrier = INBOX_CARRIER_TWILIO;
+    snprintf(res.provider_id, sizeof(res.provider_id), "SMout1");
+    res.status = INBOX_DELIVERY_QUEUED;
+    CHECK_INT(send_one(&f, now, &res, &report, &events), 0);
+    CHECK_INT(report.done, 1);
+    CHECK_STR(report.message_id, a.message.id);
+    CHECK_INT(report.status, INBOX_DELIVERY_QUEUED);
+    CHECK_INT(events.count, 0);
+    CHECK_INT(held_of(&f, f.org), 1);
+
+    /* sent: moves, pushes, captures (held drops, balance stays) */
+    CHECK_INT(inbox_store_message_status_update(f.store, f.org,
+                                                INBOX_CARRIER_TWILIO,
+                                                "SMout1", INBOX_DELIVERY_SENT,
+                                                NULL, &changed, &events,
+                                                &err), INBOX_OK);
+    CHECK_INT(changed, 1);
+    CHECK_INT(events.count, 1);
+    if (events.count == 1) {
+        CHECK(strstr(events.items[0].json, "\"type\":\"message.status\"")
+              != NULL);
+        CHECK(strstr(events.items[0].json, "\"status\":\"sent\"") != NULL);
+        CHECK(strstr(events.items[0].json, a.message.id) != NULL);
+        CHECK_STR(events.items[0].org_id, f.org);
+    }
+    CHECK_INT(held_of(&f, f.org), 0);
+    CHECK_INT(balance_of(&f, f.org), 4);
+    CHECK_INT(ledger_walk(&f, f.org, &balance, &held, &newest), 3);
+    CHECK_INT(newest.kind, INBOX_LEDGER_CAPTURE);
+    CHECK_STR(newest.message_id, a.message.id);
+
+    /* a late "sending" does not take it back */
+    CHECK_INT(inbox_store_message_status_update(f.store, f.org,
+                  INBOX_CARRIER_TWILIO, "SMout1", INBOX_DELIVERY_SENDING,
+                  NULL, &changed, &events, &err), INBOX_OK);
+    CHECK_INT(changed, 0);
+    CHECK_INT(events.count, 1);
+
+    /* delivered, then a late sent and a repeat: only delivered moves */
+    CHECK_INT(inbox_store_message_status_update(f.store, f.org,
+                  INBOX_CARRIER_TWILIO, "SMout1", INBOX_DELIVERY_DELIVERED,
+                  NULL, &changed, &events, &err), INBOX_OK);
+    CHECK_INT(changed, 1);
+    CHECK_INT(inbox_store_message_status_update(f.store, f.org,
+                  INBOX_CARRIER_TWILIO, "SMout1", INBOX_DELIVERY_SENT,
+                  NULL, &changed, &events, &err), INBOX_OK);
+    CHECK_INT(changed, 0);
+    CHECK_INT(inbox_store_message_status_update(f.store, f.org,
+                  INBOX_CARRIER_TWILIO, "SMout1", INBOX_DELIVERY_DELIVERED,
+                  NULL, &changed, &events, &err), INBOX_OK);
+    CHECK_INT(changed, 0);
+    CHECK_INT(inbox_store_message_status_update(f.store, f.org,
+                  INBOX_CARRIER_TWILIO, "SMout1", INBOX_DELIVERY_FAILED,
+                  "30003", &changed, &events, &err), INBOX_OK);
+    CHECK_INT(changed, 0);
+    CHECK_INT(events.count, 2);
+    status_of(&f, alice.conversation_id, a.message.id, status, code);
+    CHECK_STR(status, "delivered");
+    CHECK_STR(code, "");
+    CHECK_INT(ledger_walk(&f, f.org, &balance, &held, NULL), 3);
+    CHECK(ledger_balances(&f, f.org));
+
+    /* another organization, another carrier, another id: not found */
+    CHECK_INT(inbox_store_message_status_update(f.store, other,
+                  INBOX_CARRIER_TWILIO, "SMout1", INBOX_DELIVERY_FAILED,
+                  NULL, &changed, &events, &err), INBOX_ERR_NOT_FOUND);
+    CHECK_INT(inbox_store_message_status_update(f.store, f.org,
+                  INBOX_CARRIER_TELNYX, "SMout1", INBOX_DELIVERY_FAILED,
+                  NULL, &changed, &events, &err), INBOX_ERR_NOT_FOUND);
+    CHECK_INT(inbox_store_message_status_update(f.store, f.org,
+                  INBOX_CARRIER_TWILIO, "SMnope", INBOX_DELIVERY_FAILED,
+                  NULL, &changed, &events, &err), INBOX_ERR_NOT_FOUND);
+    CHECK_INT(events.count, 2);
+
+    inbox_reply_result_free(&a);
+    inbox_event_list_free(&events);
+    fixture_close(&f);
+}
+
+
+TEST(a_failure_releases_the_hold_and_a_late_success_changes_nothing)
+{
+    int                    changed;
+    char                   status[16], code[32];
+    fixture_t              f;
+    inbox_error_t          err;
+    inbox_event_list_t     events;
+    inbox_send_result_t    res;
+    inbox_send_report_t    report;
+    inbox_reply_result_t   a, b;
+    inbox_ingest_result_t  alice;
+    int64_t                now;
+
+    FIXTURE(&f);
+    memset(&events, 0, sizeof(events));
+
+    CHECK_INT(receive(&f, "SM1", ALICE, "hi", T0, &alice, NULL), INBOX_OK);
+    CHECK_INT(inbox_store_credits_grant(f.store, f.org, 5, NULL), INBOX_OK);
+    CHECK_INT(reply(&f, alice.conversation_id, "one", NULL, &a, NULL, NULL),
+              INBOX_OK);
+    now = inbox_now_ms();
+
+    memset(&res, 0, sizeof(res));
+    res.outcome = INBOX_SEND_ACCEPTED;
+    res.carrier = INBOX_CARRIER_TELNYX;
+    snprintf(res.provider_id, sizeof(res.provider_id), "40318c1e");
+    res.status = INBOX_DELIVERY_SENDING;
+    CHECK_INT(send_one(&f, now, &res, &report, &events), 0);
+    CHECK_INT(report.status, INBOX_DELIVERY_SENDING);
+    CHECK_INT(events.count, 1);
+
+    /* failed, then (out of order) sent: the failure stands, the credit
+     * is back */
+    CHECK_INT(inbox_store_message_status_update(f.store, f.org,
+                  INBOX_CARRIER_TELNYX, "40318c1e",
+                  INBOX_DELIVERY_UNDELIVERED, "30003", &changed, &events,
+                  &err), INBOX_OK);
+    CHECK_INT(changed, 1);
+    CHECK_INT(inbox_store_message_status_update(f.store, f.org,
+                  INBOX_CARRIER_TELNYX, "40318c1e", INBOX_DELIVERY_SENT,
+                  NULL, &changed, &events, &err), INBOX_OK);
+    CHECK_INT(changed, 0);
+    CHECK_INT(events.count, 2);
+    status_of(&f, alice.conversation_id, a.message.id, status, code);
+    CHECK_STR(status, "undelivered");
+    CHECK_STR(code, "30003");
+    CHECK_INT(balance_of(&f, f.org), 5);
+    CHECK_INT(held_of(&f, f.org), 0);
+
+    /* sent first captures; a failure after it keeps the capture */
+    CHECK_INT(reply(&f, alice.conversation_id, "two", NULL, &b, NULL, NULL),
+              INBOX_OK);
+    now = inbox_now_ms();
+    snprintf(res.provider_id, sizeof(res.provider_id), "40318c1f");
+    res.status = INBOX_DELIVERY_SENT;
+    CHECK_INT(send_one(&f, now, &res, &report, &events), 0);
+    CHECK_INT(held_of(&f, f.org), 0);
+    CHECK_INT(balance_of(&f, f.org), 4);
+    CHECK_INT(inbox_store_message_status_update(f.store, f.org,
+                  INBOX_CARRIER_TELNYX, "40318c1f", INBOX_DELIVERY_FAILED,
+                  "40001", &changed, &events, &err), INBOX_OK);
+    CHECK_INT(changed, 1);
+    CHECK_INT(balance_of(&f, f.org), 4);
+    CHECK(ledger_balances(&f, f.org));
+
+    inbox_reply_result_free(&a);
+    inbox_reply_result_free(&b);
+    inbox_event_list_free(&events);
+    fixture_close(&f);
+}
+
+
+TEST(refused_and_opted_out_sends_fail_with_their_codes_and_cost_nothing)
+{
+    char                   status[16], code[32];
+    char                   contact[INBOX_ID_MAX], conv[INBOX_ID_MAX];
+    fixture_t              f;
+    inbox_event_list_t     events;
+    inbox_send_result_t    res;
+    inbox_send_report_t    report;
+    inbox_reply_result_t   a, b;
+    inbox_ingest_result_t  alice;
+    int64_t                now;
+
+    FIXTURE(&f);
+    memset(&events, 0, sizeof(events));
+
+    CHECK_INT(receive(&f, "SM1", ALICE, "hi", T0, &alice, NULL), INBOX_OK);
+    CHECK(contact_of(&f, ALICE, contact, conv));
+    CHECK_INT(inbox_store_credits_grant(f.store, f.org, 5, NULL), INBOX_OK);
+    CHECK_INT(reply(&f, alice.conversation_id, "one", NULL, &a, NULL, NULL),
+              INBOX_OK);
+    CHECK_INT(reply(&f, alice.conversation_id, "two", NULL, &b, NULL, NULL),
+              INBOX_OK);
+    now = inbox_now_ms();
+    CHECK_INT(balance_of(&f, f.org), 3);
+
+    memset(&res, 0, sizeof(res));
+    res.outcome = INBOX_SEND_REFUSED;
+    snprintf(res.error_code, sizeof(res.error_code), "21211");
+    CHECK_INT(send_one(&f, now, &res, &report, &events), 0);
+    CHECK_INT(report.status, INBOX_DELIVERY_FAILED);
+    CHECK_STR(report.opted_out_contact, "");
+    status_of(&f, alice.conversation_id, a.message.id, status, code);
+    CHECK_STR(status, "failed");
+    CHECK_STR(code, "21211");
+
+    memset(&res, 0, sizeof(res));
+    res.outcome = INBOX_SEND_OPTED_OUT;
+    CHECK_INT(send_one(&f, now, &res, &report, &events), 0);
+    CHECK_STR(report.message_id, b.message.id);
+    CHECK_STR(report.opted_out_contact, contact);
+    status_of(&f, alice.conversation_id, b.message.id, status, code);
+    CHECK_STR(status, "failed");
+    CHECK_STR(code, "contact_opted_out");
+
+    CHECK_INT(events.count, 2);
+    if (events.count == 2) {
+        CHECK(strstr(events.items[1].json,
+                     "\"error_code\":\"contact_opted_out\"") != NULL);
+    }
+
+    CHECK_INT(balance_of(&f, f.org), 5);
+    CHECK_INT(held_of(&f, f.org), 0);
+    CHECK(ledger_balances(&f, f.org));
+
+    inbox_reply_result_free(&a);
+    inbox_reply_result_free(&b);
+    inbox_event_list_free(&events);
+    fixture_close(&f);
+}
+
+
+TEST(a_retry_backs_off_and_fails_after_the_last_attempt)
+{
+    char                   status[16], code[32];
+    unsigned               i;
+    fixture_t              f;
+    inbox_error_t          err;
+    inbox_send_result_t    res;
+    inbox_send_report_t    report;
+    inbox_reply_result_t   a;
+    inbox_ingest_result_t  alice;
+    inbox_outbox_batch_t   batch;
+    int64_t                now;
+
+    FIXTURE(&f);
+
+    CHECK_INT(receive(&f, "SM1", ALICE, "hi", T0, &alice, NULL), INBOX_OK);
+    CHECK_INT(inbox_store_credits_grant(f.store, f.org, 1, NULL), INBOX_OK);
+    CHECK_INT(reply(&f, alice.conversation_id, "one", NULL, &a, NULL, NULL),
+              INBOX_OK);
+    now = inbox_now_ms();
+
+    memset(&res, 0, sizeof(res));
+    res.outcome = INBOX_SEND_RETRY;
+    snprintf(res.error_code, sizeof(res.error_code), "503");
+
+    for (i = 1; i < INBOX_OUTBOX_ATTEMPTS_MAX; i++) {
+        CHECK_INT(claim(&f, now, 1, &batch), 1);
+
+        if (batch.count == 1) {
+            CHECK_INT(batch.items[0].attempt, i);
+            CHECK_INT(batch.items[0].interrupted, 0);
+            CHECK_INT(inbox_store_outbox_result(f.store, batch.items[0].id,
+                                                i, &res, now, &report, NULL,
+                                                &err), INBOX_OK);
+            CHECK_INT(report.done, 0);
+            CHECK_INT(report.status, INBOX_DELIVERY_QUEUED);
+            CHECK_INT(report.next_attempt_at,
+                      now + inbox_outbox_backoff(i));
+        }
+
+        inbox_outbox_batch_free(&batch);
+
+        /* not before its time */
+        CHECK_INT(claim(&f, now + inbox_outbox_backoff(i) - 1, 1, &batch),
+                  0);
+        inbox_outbox_batch_free(&batch);
+        now += inbox_outbox_backoff(i);
+    }
+
+    CHECK_INT(inbox_outbox_backoff(1), 5000);
+    CHECK_INT(inbox_outbox_backoff(2), 10000);
+    CHECK_INT(inbox_outbox_backoff(20), 600000);
+
+    /* the last attempt's retry is a failure: the credit comes back */
+    CHECK_INT(claim(&f, now, 1, &batch), 1);
+    if (batch.count == 1) {
+        CHECK_INT(batch.items[0].attempt, INBOX_OUTBOX_ATTEMPTS_MAX);
+        CHECK_INT(inbox_store_outbox_result(f.store, batch.items[0].id,
+                                            INBOX_OUTBOX_ATTEMPTS_MAX, &res,
+                                            now, &report, NULL, &err),
+                  INBOX_OK);
+        CHECK_INT(report.done, 1);
+        CHECK_INT(report.status, INBOX_DELIVERY_FAILED);
+    }
+    inbox_outbox_batch_free(&batch);
+
+    status_of(&f, alice.conversation_id, a.message.id, status, code);
+    CHECK_STR(status, "failed");
+    CHECK_STR(code, "carrier_unavailable");
+    CHECK_INT(balance_of(&f, f.org), 1);
+    CHECK(ledger_balances(&f, f.org));
+
+    inbox_reply_result_free(&a);
+    fixture_close(&f);
+}
+
+
+TEST(a_hold_without_a_final_status_is_captured_after_its_time)
+{
+    size_t                 captured;
+    fixture_t              f;
+    inbox_error_t          err;
+    inbox_send_result_t    res;
+    inbox_send_report_t    report;
+    inbox_reply_result_t   a, b;
+    inbox_ingest_result_t  alice;
+    inbox_ledger_entry_t   newest;
+    int64_t                now, balance, held;
+
+    FIXTURE(&f);
+
+    CHECK_INT(receive(&f, "SM1", ALICE, "hi", T0, &alice, NULL), INBOX_OK);
+    CHECK_INT(inbox_store_credits_grant(f.store, f.org, 5, NULL), INBOX_OK);
+    CHECK_INT(reply(&f, alice.conversation_id, "one", NULL, &a, NULL, NULL),
+              INBOX_OK);
+    now = inbox_now_ms();
+
+    memset(&res, 0, sizeof(res));
+    res.outcome = INBOX_SEND_ACCEPTED;
+    res.carrier = INBOX_CARRIER_TWILIO;
+    snprintf(res.provider_id, sizeof(res.provider_id), "SMquiet");
+    res.status = INBOX_DELIVERY_QUEUED;
+    CHECK_INT(send_one(&f, now, &res, &report, NULL), 0);
+
+    /* a second reply still in the outbox keeps its hold whatever its age */
+    CHECK_INT(reply(&f, alice.conversation_id, "two", NULL, &b, NULL, NULL),
+              INBOX_OK);
+    CHECK_INT(held_of(&f, f.org), 2);
+
+    CHECK_INT(inbox_store_holds_expire(f.store, now + 71 * HOUR, 0,
+                                       &captured, &err), INBOX_OK);
+    CHECK_INT(captured, 0);
+    CHECK_INT(held_of(&f, f.org), 2);
+
+    CHECK_INT(inbox_store_holds_expire(f.store, now + 72 * HOUR, 0,
+                                       &captured, &err), INBOX_OK);
+    CHECK_INT(captured, 1);
+    CHECK_INT(held_of(&f, f.org), 1);
+    CHECK_INT(balance_of(&f, f.org), 3);
+    CHECK_INT(ledger_walk(&f, f.org, &balance, &held, &newest), 4);
+    CHECK_INT(newest.kind, INBOX_LEDGER_CAPTURE);
+    CHECK_STR(newest.message_id, a.message.id);
+
+    /* once: a later delivery report changes the status, not the credits */
+    CHECK_INT(inbox_store_holds_expire(f.store, now + 1000 * HOUR, 0,
+                                       &captured, &err), INBOX_OK);
+    CHECK_INT(captured, 0);
+    CHECK_INT(inbox_store_message_status_update(f.store, f.org,
+                  INBOX_CARRIER_TWILIO, "SMquiet", INBOX_DELIVERY_FAILED,
+                  NULL, NULL, NULL, &err), INBOX_OK);
+    CHECK_INT(balance_of(&f, f.org), 3);
+    CHECK(ledger_balances(&f, f.org));
+
+    /* a shorter bound, as configured */
+    now = inbox_now_ms();
+    snprintf(res.provider_id, sizeof(res.provider_id), "SMquiet2");
+    CHECK_INT(send_one(&f, now, &res, &report, NULL), 0);
+    CHECK_INT(inbox_store_holds_expire(f.store, now + HOUR, HOUR, &captured,
+                                       &err), INBOX_OK);
+    CHECK_INT(captured, 1);
+    CHECK_INT(held_of(&f, f.org), 0);
+
+    inbox_reply_result_free(&a);
+    inbox_reply_result_free(&b);
+    fixture_close(&f);
+}
+
+
+TEST(billing_and_the_ledger_are_each_organizations_own)
+{
+    char                   other[INBOX_ID_MAX];
+    long                   n;
+    fixture_t              f;
+    inbox_error_t          err;
+    inbox_billing_t        b;
+    inbox_ledger_page_t    page;
+    inbox_ingest_result_t  alice;
+    int64_t                balance, held;
+
+    FIXTURE(&f);
+
+    CHECK_INT(org_add(f.store, "Other", OTHER, other), INBOX_OK);
+    CHECK_INT(inbox_store_billing_get(f.store, f.org, &b, &err), INBOX_OK);
+    CHECK_INT(b.active, 1);
+    CHECK_STR(b.plan, "per_message");
+    CHECK_INT(b.balance, 0);
+    CHECK_INT(b.held, 0);
+
+    CHECK_INT(receive(&f, "SM1", ALICE, "hi", T0, &alice, NULL), INBOX_OK);
+    CHECK_INT(inbox_store_credits_grant(f.store, f.org, 3, NULL), INBOX_OK);
+    CHECK_INT(inbox_store_credits_grant(f.store, f.org, 4, NULL), INBOX_OK);
+    CHECK_INT(inbox_store_credits_grant(f.store, other, 100, NULL), INBOX_OK);
+    CHECK_INT(reply(&f, alice.conversation_id, "a", NULL, NULL, NULL, NULL),
+              INBOX_OK);
+    CHECK_INT(reply(&f, alice.conversation_id, "b", NULL, NULL, NULL, NULL),
+              INBOX_OK);
+    CHECK_INT(inbox_store_billing_set(f.store, other, 0, NULL), INBOX_OK);
+
+    CHECK_INT(inbox_store_billing_get(f.store, f.org, &b, &err), INBOX_OK);
+    CHECK_INT(b.active, 1);
+    CHECK_INT(b.balance, 5);
+    CHECK_INT(b.held, 2);
+    CHECK_INT(inbox_store_billing_get(f.store, other, &b, &err), INBOX_OK);
+    CHECK_INT(b.active, 0);
+    CHECK_INT(b.balance, 100);
+    CHECK_INT(b.held, 0);
+
+    /* four entries over two pages of two, one of one for the other */
+    n = ledger_walk(&f, f.org, &balance, &held, NULL);
+    CHECK_INT(n, 4);
+    CHECK_INT(balance, 5);
+    CHECK_INT(held, 2);
+    CHECK_INT(ledger_walk(&f, other, &balance, &held, NULL), 1);
+    CHECK_INT(balance, 100);
+
+    CHECK_INT(inbox_store_ledger_list(f.store, f.org, "garbage!", 0, &page,
+                                      &err), INBOX_ERR_INVALID);
+    CHECK_STR(err.field, "cursor");
+    inbox_ledger_page_free(&page);
+    CHECK_INT(inbox_store_ledger_list(f.store, f.backend->missing_id, NULL,
+                                      0, &page, &err), INBOX_ERR_NOT_FOUND);
+    inbox_ledger_page_free(&page);
+    CHECK_INT(inbox_store_billing_get(f.store, f.backend->missing_id, &b,
+                                      &err), INBOX_ERR_NOT_FOUND);
+    CHECK_INT(inbox_store_credits_grant(f.store, f.org, 0, &err),
+              INBOX_ERR_INVALID);
+
+    fixture_close(&f);
+}
+
+
+/* ---- end replies, the outbox and billing ---- */
+
+
 /* Every test once per backend: SQLite always, MongoDB when a server is
  * named. */
+/*
+ * ---- Opt-out, opt-in and settings (optout.h, settings.h) ----
+ */
+
+/* How many events of the list are of type; -1 if one is not JSON. */
+static int
+events_of(const inbox_event_list_t *events, const char *type)
+{
+    int     n;
+    char    needle[64];
+    size_t  i;
+
+    snprintf(needle, sizeof(needle), "\"type\":\"%s\"", type);
+
+    for (i = 0, n = 0; i < events->count; i++) {
+        if (strstr(events->items[i].json, needle) != NULL) {
+            n++;
+        }
+    }
+
+    return n;
+}
+
+
+/* The frame of the first event of type, or "". */
+static const char *
+event_frame(const inbox_event_list_t *events, const char *type)
+{
+    char    needle[64];
+    size_t  i;
+
+    snprintf(needle, sizeof(needle), "\"type\":\"%s\"", type);
+
+    for (i = 0; i < events->count; i++) {
+        if (strstr(events->items[i].json, needle) != NULL) {
+            return events->items[i].json;
+        }
+    }
+
+    return "";
+}
+
+
+/* A whole timeline, limit entries a page, as one line: "message:BODY" or
+ * "opt_out:SOURCE:KEYWORD" / "opt_in:KEYWORD" each, newest first, then
+ * ";"; -1 on failure, else the number of pages. */
+static int
+timeline_walk(fixture_t *f, const char *contact, unsigned limit, char *out,
+    size_t size)
+{
+    int                    pages;
+    char                   cursor[INBOX_CURSOR_MAX];
+    size_t                 i, used;
+    inbox_timeline_page_t  page;
+    const inbox_timeline_item_t  *it;
+
+    out[0] = '\0';
+    cursor[0] = '\0';
+    used = 0;
+
+    for (pages = 1; pages < 100; pages++) {
+        if (inbox_store_contact_timeline(f->store, f->org, contact, cursor,
+                                         limit, &page, NULL) != INBOX_OK)
+        {
+            return -1;
+        }
+
+        for (i = 0; i < page.count && used < size; i++) {
+            it = &page.items[i];
+
+            if (it->type == INBOX_TIMELINE_MESSAGE) {
+                used += snprintf(out + used, size - used, "message:%s;",
+                                 it->message.body);
+            } else if (it->type == INBOX_TIMELINE_OPT_OUT) {
+                used += snprintf(out + used, size - used, "opt_out:%s:%s;",
+                                 it->event.source, it->event.keyword);
+            } else {
+                used += snprintf(out + used, size - used, "opt_in:%s;",
+                                 it->event.keyword);
+            }
+        }
+
+        snprintf(cursor, sizeof(cursor), "%s", page.next_cursor);
+
+        /* a page is full unless it is the last */
+        if (page.count < limit && cursor[0] != '\0') {
+            inbox_timeline_page_free(&page);
+            return -1;
+        }
+
+        inbox_timeline_page_free(&page);
+
+        if (cursor[0] == '\0') {
+            return pages;
+        }
+    }
+
+    return -1;
+}
+
+
+TEST(a_manual_opt_out_is_kept_pushed_and_in_the_timeline)
+{
+    char                    id[INBOX_ID_MAX], conv[INBOX_ID_MAX];
+    char                    line[512];
+    int64_t                 seq;
+    fixture_t               f;
+    inbox_event_list_t      events;
+    inbox_conversation_t    c;
+    inbox_contact_record_t  contact, got;
+
+    FIXTURE(&f);
+    memset(&events, 0, sizeof(events));
+
+    CHECK_INT(receive(&f, "SM1", ALICE, "hello", T0, NULL, NULL), INBOX_OK);
+    CHECK(contact_of(&f, ALICE, id, conv));
+    seq = org_seq(&f, f.org);
+
+    CHECK_INT(inbox_store_contact_opt_out(f.store, f.org, id,
+                                          INBOX_OPT_OUT_MANUAL, "STOP",
+                                          T0 + MINUTE, &contact, &events,
+                                          NULL), INBOX_OK);
+    CHECK_INT(contact.opted_out, 1);
+    CHECK_INT(contact.opted_out_at, T0 + MINUTE);
+    CHECK_STR(contact.opt_out_source, "manual");
+    CHECK_STR(contact.opt_out_keyword, "");      /* by hand: no keyword */
+    CHECK_STR(contact.conversation_id, conv);
+    inbox_contact_record_free(&contact);
+
+    /* contact.updated, then the thread as every list shows it now */
+    CHECK_INT(events.count, 2);
+    CHECK_INT(events_of(&events, "contact.updated"), 1);
+    CHECK_INT(events_of(&events, "conversation.updated"), 1);
+    CHECK(strstr(event_frame(&events, "contact.updated"),
+                 "\"opted_out\":true,\"opted_out_at\":"
+                 "\"2026-01-01T00:01:00.000Z\",\"opt_out_source\":"
+                 "\"manual\"") != NULL);
+    CHECK(strstr(event_frame(&events, "conversation.updated"),
+                 "\"opted_out\":true") != NULL);
+    CHECK_INT(org_seq(&f, f.org), seq + 2);
+    if (events.count == 2) {
+        CHECK_INT(events.items[0].org_seq, seq + 1);
+        CHECK_STR(events.items[0].org_id, f.org);
+    }
+    inbox_event_list_free(&events);
+
+    CHECK_INT(inbox_store_conversation_get(f.store, f.org, conv, &c, NULL),
+              INBOX_OK);
+    CHECK_INT(c.contact.opted_out, 1);
+    inbox_conversation_free(&c);
+
+    /* once is enough: a second opt-out (of any source) changes nothing */
+    CHECK_INT(inbox_store_contact_opt_out(f.store, f.org, id,
+                                          INBOX_OPT_OUT_CARRIER, NULL,
+                                          T0 + 2 * MINUTE, &contact,
+                                          &events, NULL), INBOX_OK);
+    CHECK_INT(events.count, 0);
+    CHECK_INT(org_seq(&f, f.org), seq + 2);
+    CHECK_STR(contact.opt_out_source, "manual");
+    CHECK_INT(contact.opted_out_at, T0 + MINUTE);
+    inbox_contact_record_free(&contact);
+
+    CHECK_INT(inbox_store_contact_get(f.store, f.org, id, &got, NULL),
+              INBOX_OK);
+    CHECK_INT(got.opted_out, 1);
+    CHECK_STR(got.opt_out_source, "manual");
+    CHECK_INT(got.opted_out_at, T0 + MINUTE);
+    inbox_contact_record_free(&got);
+
+    CHECK_INT(timeline_walk(&f, id, 50, line, sizeof(line)), 1);
+    CHECK_STR(line, "opt_out:manual:;message:hello;");
+
+    fixture_close(&f);
+}
+
+
+TEST(stop_opts_out_with_its_message_and_start_opts_back_in)
+{
+    char                    id[INBOX_ID_MAX], conv[INBOX_ID_MAX];
+    char                    line[1024];
+    int64_t                 seq;
+    fixture_t               f;
+    inbox_event_list_t      events;
+    inbox_ingest_result_t   r;
+    inbox_contact_record_t  got;
+
+    FIXTURE(&f);
+    memset(&events, 0, sizeof(events));
+
+    /* the whole message, trimmed and in any case */
+    CHECK_INT(receive(&f, "SM1", ALICE, "  Stop  ", T0, &r, &events),
+              INBOX_OK);
+    CHECK_INT(r.status, INBOX_OK);
+    CHECK_INT(r.keyword, INBOX_KEYWORD_OPT_OUT);
+    CHECK_INT(r.opt_changed, 1);
+    CHECK_STR(r.org_id, f.org);
+    CHECK(contact_of(&f, ALICE, id, conv));
+
+    /* the message's events, then contact.updated, in that order */
+    CHECK_INT(events.count, 4);
+    if (events.count == 4) {
+        CHECK(strstr(events.items[0].json, "\"message.created\"") != NULL);
+        CHECK(strstr(events.items[1].json, "\"conversation.updated\"")
+              != NULL);
+        CHECK(strstr(events.items[1].json, "\"opted_out\":true") != NULL);
+        CHECK(strstr(events.items[2].json, "\"unread.total\"") != NULL);
+        CHECK(strstr(events.items[3].json, "\"contact.updated\"") != NULL);
+        CHECK(strstr(events.items[3].json, "\"opt_out_keyword\":\"STOP\"")
+              != NULL);
+    }
+    CHECK_INT(org_seq(&f, f.org), 4);
+    inbox_event_list_free(&events);
+
+    /* the message still lands in the inbox */
+    CHECK_INT(message_count(&f, conv), 1);
+    CHECK_INT(unread_count(&f, conv), 1);
+
+    CHECK_INT(inbox_store_contact_get(f.store, f.org, id, &got, NULL),
+              INBOX_OK);
+    CHECK_INT(got.opted_out, 1);
+    CHECK_INT(got.opted_out_at, T0);
+    CHECK_STR(got.opt_out_source, "keyword");
+    CHECK_STR(got.opt_out_keyword, "STOP");
+    inbox_contact_record_free(&got);
+
+    /* a repeated STOP changes nothing; "STOP please" is no keyword */
+    CHECK_INT(receive(&f, "SM2", ALICE, "STOP", T0 + MINUTE, &r, &events),
+              INBOX_OK);
+    CHECK_INT(r.keyword, INBOX_KEYWORD_OPT_OUT);
+    CHECK_INT(r.opt_changed, 0);
+    CHECK_INT(events.count, 3);
+    CHECK_INT(events_of(&events, "contact.updated"), 0);
+    inbox_event_list_free(&events);
+
+    CHECK_INT(receive(&f, "SM3", ALICE, "STOP please", T0 + 2 * MINUTE, &r,
+                      NULL), INBOX_OK);
+    CHECK_INT(r.keyword, INBOX_KEYWORD_NONE);
+    CHECK_INT(r.opt_changed, 0);
+
+    CHECK_INT(receive(&f, "SM4", ALICE, "help", T0 + 3 * MINUTE, &r, NULL),
+              INBOX_OK);
+    CHECK_INT(r.keyword, INBOX_KEYWORD_HELP);
+    CHECK_INT(r.opt_changed, 0);
+
+    /* START opts back in, with its own events */
+    seq = org_seq(&f, f.org);
+    CHECK_INT(receive(&f, "SM5", ALICE, "start", T0 + 4 * MINUTE, &r,
+                      &events), INBOX_OK);
+    CHECK_INT(r.keyword, INBOX_KEYWORD_OPT_IN);
+    CHECK_INT(r.opt_changed, 1);
+    CHECK_INT(events.count, 4);
+    CHECK(strstr(event_frame(&events, "contact.updated"),
+                 "\"opted_out\":false,\"opted_out_at\":null,"
+                 "\"opt_out_source\":null,\"opt_out_keyword\":null")
+          != NULL);
+    CHECK_INT(org_seq(&f, f.org), seq + 4);
+    inbox_event_list_free(&events);
+
+    CHECK_INT(inbox_store_contact_get(f.store, f.org, id, &got, NULL),
+              INBOX_OK);
+    CHECK_INT(got.opted_out, 0);
+    CHECK_INT(got.opted_out_at, 0);
+    CHECK_STR(got.opt_out_source, "");
+    inbox_contact_record_free(&got);
+
+    /* a carrier's late retry of the first STOP is a duplicate: it opts
+     * nobody out again, and asks for no confirmation */
+    CHECK_INT(receive(&f, "SM1", ALICE, "  Stop  ", T0, &r, &events),
+              INBOX_OK);
+    CHECK_INT(r.duplicate, 1);
+    CHECK_INT(r.keyword, INBOX_KEYWORD_NONE);
+    CHECK_INT(r.opt_changed, 0);
+    CHECK_INT(events.count, 0);
+    CHECK_INT(inbox_store_contact_get(f.store, f.org, id, &got, NULL),
+              INBOX_OK);
+    CHECK_INT(got.opted_out, 0);
+    inbox_contact_record_free(&got);
+
+    /* a phrase, from a new number: its contact is made opted out */
+    CHECK_INT(receive(&f, "SM6", BOB, "stop all", T0 + 5 * MINUTE, &r, NULL),
+              INBOX_OK);
+    CHECK_INT(r.opt_changed, 1);
+    CHECK(contact_of(&f, BOB, line, conv));
+    CHECK_INT(inbox_store_contact_get(f.store, f.org, line, &got, NULL),
+              INBOX_OK);
+    CHECK_INT(got.opted_out, 1);
+    CHECK_STR(got.opt_out_keyword, "STOP ALL");
+    inbox_contact_record_free(&got);
+    CHECK(list_shows(&f, INBOX_FILTER_ALL, NULL, BOB));
+
+    /* the timeline: each event before the message that caused it */
+    CHECK_INT(timeline_walk(&f, id, 50, line, sizeof(line)), 1);
+    CHECK_STR(line, "opt_in:START;message:start;message:help;"
+                    "message:STOP please;message:STOP;"
+                    "opt_out:keyword:STOP;message:  Stop  ;");
+
+    fixture_close(&f);
+}
+
+
+TEST(a_timeline_pages_through_messages_and_events_alike)
+{
+    char                    id[INBOX_ID_MAX], conv[INBOX_ID_MAX];
+    char                    whole[1024], paged[1024], sid[16];
+    unsigned                i, limit;
+    fixture_t               f;
+    inbox_timeline_page_t   page;
+
+    FIXTURE(&f);
+
+    /* messages and events interleaved, two of them at one time */
+    for (i = 0; i < 9; i++) {
+        snprintf(sid, sizeof(sid), "SM%u", i);
+        CHECK_INT(receive(&f, sid, ALICE,
+                          i % 3 == 0 ? "stop" : i % 3 == 1 ? "start"
+                                                           : "hello",
+                          T0 + (int64_t) i * MINUTE, NULL, NULL), INBOX_OK);
+    }
+
+    CHECK(contact_of(&f, ALICE, id, conv));
+    CHECK_INT(timeline_walk(&f, id, 200, whole, sizeof(whole)), 1);
+    CHECK_STR(whole, "message:hello;opt_in:START;message:start;"
+                     "opt_out:keyword:STOP;message:stop;"
+                     "message:hello;opt_in:START;message:start;"
+                     "opt_out:keyword:STOP;message:stop;"
+                     "message:hello;opt_in:START;message:start;"
+                     "opt_out:keyword:STOP;message:stop;");
+
+    /* every page size gives the same, each page full but the last */
+    for (limit = 1; limit <= 16; limit++) {
+        CHECK(timeline_walk(&f, id, limit, paged, sizeof(paged)) > 0);
+        CHECK_STR(paged, whole);
+    }
+
+    /* a cursor this timeline did not give */
+    CHECK_INT(inbox_store_contact_timeline(f.store, f.org, id, "garbage", 5,
+                                           &page, NULL), INBOX_ERR_INVALID);
+    inbox_timeline_page_free(&page);
+
+    fixture_close(&f);
+}
+
+
+TEST(another_orgs_contact_cannot_be_opted_out_or_in)
+{
+    char                    id[INBOX_ID_MAX], conv[INBOX_ID_MAX];
+    char                    other[INBOX_ID_MAX];
+    fixture_t               f;
+    inbox_contact_record_t  got;
+    inbox_contact_event_page_t  page;
+
+    FIXTURE(&f);
+
+    CHECK_INT(org_add(f.store, "Other", OTHER, other), INBOX_OK);
+    CHECK_INT(receive(&f, "SM1", ALICE, "hello", T0, NULL, NULL), INBOX_OK);
+    CHECK(contact_of(&f, ALICE, id, conv));
+
+    CHECK_INT(inbox_store_contact_opt_out(f.store, other, id,
+                                          INBOX_OPT_OUT_MANUAL, NULL, 0,
+                                          &got, NULL, NULL),
+              INBOX_ERR_NOT_FOUND);
+    inbox_contact_record_free(&got);
+    CHECK_INT(inbox_store_contact_opt_out(f.store, f.org,
+                                          f.backend->missing_id,
+                                          INBOX_OPT_OUT_MANUAL, NULL, 0,
+                                          &got, NULL, NULL),
+              INBOX_ERR_NOT_FOUND);
+    inbox_contact_record_free(&got);
+    CHECK_INT(inbox_store_contact_opt_out(f.store, f.org, "not an id",
+                                          INBOX_OPT_OUT_MANUAL, NULL, 0,
+                                          &got, NULL, NULL),
+              INBOX_ERR_NOT_FOUND);
+    inbox_contact_record_free(&got);
+    CHECK_INT(inbox_store_contact_opt_in(f.store, other, id, "START", 0,
+                                         &got, NULL, NULL),
+              INBOX_ERR_NOT_FOUND);
+    inbox_contact_record_free(&got);
+    CHECK_INT(inbox_store_contact_events_list(f.store, other, id, 0, NULL,
+                                              10, &page, NULL),
+              INBOX_ERR_NOT_FOUND);
+    inbox_contact_event_page_free(&page);
+
+    /* nothing changed */
+    CHECK_INT(inbox_store_contact_get(f.store, f.org, id, &got, NULL),
+              INBOX_OK);
+    CHECK_INT(got.opted_out, 0);
+    inbox_contact_record_free(&got);
+
+    fixture_close(&f);
+}
+
+
+TEST(settings_have_defaults_and_keep_what_is_set)
+{
+    char                   other[INBOX_ID_MAX];
+    fixture_t              f;
+    inbox_error_t          err;
+    inbox_settings_t       s;
+    inbox_settings_edit_t  edit;
+
+    FIXTURE(&f);
+
+    CHECK_INT(inbox_store_settings_get(f.store, f.org, &s, NULL), INBOX_OK);
+    CHECK_STR(s.timezone, "UTC");
+    CHECK_INT(s.quiet_start, 21 * 60);
+    CHECK_INT(s.quiet_end, 8 * 60);
+    CHECK_STR(s.business_name, "Acme");
+    CHECK_STR(s.support_contact, "");
+
+    memset(&edit, 0, sizeof(edit));
+    CHECK_INT(inbox_settings_set_timezone(&edit, "America/Chicago", NULL),
+              INBOX_OK);
+    CHECK_INT(inbox_settings_set_quiet_hours(&edit, "22:00", "07:30", NULL),
+              INBOX_OK);
+    CHECK_INT(inbox_settings_set_business_name(&edit, "  Acme Dental ",
+                                               NULL), INBOX_OK);
+    CHECK_INT(inbox_settings_set_support_contact(&edit, "help@acme.test",
+                                                 NULL), INBOX_OK);
+    CHECK_INT(inbox_store_settings_update(f.store, f.org, &edit, &s, NULL),
+              INBOX_OK);
+    CHECK_STR(s.timezone, "America/Chicago");
+    CHECK_INT(s.quiet_start, 22 * 60);
+    CHECK_INT(s.quiet_end, 7 * 60 + 30);
+    CHECK_STR(s.business_name, "Acme Dental");
+    CHECK_STR(s.support_contact, "help@acme.test");
+
+    /* a PATCH of one field leaves the others */
+    memset(&edit, 0, sizeof(edit));
+    CHECK_INT(inbox_settings_set_support_contact(&edit, NULL, NULL),
+              INBOX_OK);
+    CHECK_INT(inbox_store_settings_update(f.store, f.org, &edit, NULL, NULL),
+              INBOX_OK);
+    CHECK_INT(inbox_store_settings_get(f.store, f.org, &s, NULL), INBOX_OK);
+    CHECK_STR(s.timezone, "America/Chicago");
+    CHECK_STR(s.business_name, "Acme Dental");
+    CHECK_STR(s.support_contact, "");
+
+    /* no business name: the organization's again */
+    memset(&edit, 0, sizeof(edit));
+    CHECK_INT(inbox_settings_set_business_name(&edit, "", NULL), INBOX_OK);
+    CHECK_INT(inbox_store_settings_update(f.store, f.org, &edit, &s, NULL),
+              INBOX_OK);
+    CHECK_STR(s.business_name, "Acme");
+
+    /* an edit made by hand is checked too, and stores nothing */
+    memset(&edit, 0, sizeof(edit));
+    edit.set_timezone = 1;
+    snprintf(edit.timezone, sizeof(edit.timezone), "Mars/Olympus_Mons");
+    edit.set_quiet_hours = 1;
+    edit.quiet_start = 60;
+    edit.quiet_end = 120;
+    CHECK_INT(inbox_store_settings_update(f.store, f.org, &edit, &s, &err),
+              INBOX_ERR_INVALID);
+    CHECK_STR(err.field, "timezone");
+    CHECK_INT(inbox_store_settings_get(f.store, f.org, &s, NULL), INBOX_OK);
+    CHECK_STR(s.timezone, "America/Chicago");
+    CHECK_INT(s.quiet_start, 22 * 60);
+
+    /* each organization its own */
+    CHECK_INT(org_add(f.store, "Other", OTHER, other), INBOX_OK);
+    CHECK_INT(inbox_store_settings_get(f.store, other, &s, NULL), INBOX_OK);
+    CHECK_STR(s.business_name, "Other");
+    CHECK_INT(s.quiet_start, 21 * 60);
+    CHECK_INT(inbox_store_settings_get(f.store, f.backend->missing_id, &s,
+                                       NULL), INBOX_ERR_NOT_FOUND);
+
+    fixture_close(&f);
+}
+
+
 int
 main(void)
 {

@@ -553,6 +553,38 @@ TEST(number_add_and_conflict)
 }
 
 
+TEST(number_update_sets_and_unsets)
+{
+    fake_t          fake;
+    inbox_error_t   err;
+    inbox_store_t  *store;
+    inbox_number_t  number;
+
+    store = fake_open(&fake);
+
+    memset(&number, 0, sizeof(number));
+    snprintf(number.org_id, sizeof(number.org_id), "%s", ORG_ID);
+    snprintf(number.e164, sizeof(number.e164), "+15550001111");
+    number.carrier = INBOX_CARRIER_TWILIO;
+    number.account_sid = "AC123";
+    number.auth_token = "rotated";
+
+    fake.replies[0] = CURSOR("{\"_id\": " OID(ORG_ID) "}");
+    fake.replies[1] = "{\"ok\": 1, \"n\": 1, \"nModified\": 1}";
+    CHECK_INT(inbox_store_number_update(store, &number, &err), INBOX_OK);
+    golden_check(&fake, "number_update");
+
+    /* the organization has no such number */
+    fake_reset(&fake);
+    fake.replies[0] = CURSOR("{\"_id\": " OID(ORG_ID) "}");
+    fake.replies[1] = "{\"ok\": 1, \"n\": 0, \"nModified\": 0}";
+    CHECK_INT(inbox_store_number_update(store, &number, &err),
+              INBOX_ERR_NOT_FOUND);
+
+    fake_close(&fake, store);
+}
+
+
 TEST(number_find_parses_the_stored_number)
 {
     fake_t          fake;
@@ -864,7 +896,11 @@ TEST(credits_grant_and_billing_set)
 
     store = fake_open(&fake);
 
+    /* the balance, then its ledger entry with the balances after it */
+    fake.replies[0] = "{\"ok\": 1, \"value\": {\"_id\": " OID(ORG_ID)
+                      ", \"credits\": {\"balance\": 520, \"held\": 3}}}";
     CHECK_INT(inbox_store_credits_grant(store, ORG_ID, 500, &err), INBOX_OK);
+    CHECK(log_has(&fake, "\"balance\" : { \"$numberLong\" : \"520\" }"));
     golden_check(&fake, "credits_grant");
 
     fake_reset(&fake);
@@ -915,6 +951,13 @@ static const char  stored_contact[] =
     " \"opted_out\": true, \"opted_out_at\": " DATE(EARLIER) ","
     " \"opt_out_source\": \"keyword\", \"created_at\": " DATE(EARLIER) ","
     " \"conversation_id\": " OID(CONV_ID) "}";
+
+static const char  stored_contact_cursor[] =
+    CURSOR("{\"_id\": " OID(CONTACT_ID) ", \"org_id\": " OID(ORG_ID) ","
+           " \"phone\": \"+15551230001\", \"name\": \"Ann Lee\","
+           " \"opted_out\": true, \"opted_out_at\": " DATE(EARLIER) ","
+           " \"opt_out_source\": \"keyword\", \"created_at\": "
+           DATE(EARLIER) ", \"conversation_id\": " OID(CONV_ID) "}");
 
 
 TEST(contact_get)
@@ -1256,7 +1299,11 @@ TEST(inbound_ingest_new_message)
         CHECK_INT(events.items[2].org_seq, 12);
         CHECK(strstr(events.items[0].json, "\"message.created\"") != NULL);
         CHECK(strstr(events.items[0].json, "Is Tuesday ok?") != NULL);
-        CHECK(strstr(events.items[0].json, "ME2") != NULL);
+        /* the media waits for its copy: the carrier's URL (which needs
+         * credentials) is never shown */
+        CHECK(strstr(events.items[0].json, "\"state\":\"pending\"")
+              != NULL);
+        CHECK(strstr(events.items[0].json, "ME2") == NULL);
         CHECK(strstr(events.items[0].json, "a1b2c3d4e5f60708") != NULL);
         CHECK(strstr(events.items[1].json, "\"conversation.updated\"")
               != NULL);
@@ -1783,6 +1830,308 @@ TEST(messages_list)
                                         &page, &err), INBOX_ERR_NOT_FOUND);
     CHECK_INT(fake.commands, 1);
     inbox_message_page_free(&page);
+
+    fake_close(&fake, store);
+}
+
+
+/*
+ * ---- Opt-out, opt-in and settings (store_mongo_optout.c,
+ * store_mongo_settings.c) ----
+ */
+
+/* A contact not opted out, and its conversation as the opt-out left it. */
+static const char  optout_contact[] =
+    CURSOR("{\"_id\": " OID(CONTACT_ID) ", \"org_id\": " OID(ORG_ID) ","
+           " \"phone\": \"+15551230001\", \"name\": \"Ann Lee\","
+           " \"tags\": [], \"tag_keys\": [], \"opted_out\": false,"
+           " \"created_at\": " DATE(EARLIER) ","
+           " \"conversation_id\": " OID(CONV_ID) "}");
+
+static const char  optout_conversation[] =
+    CURSOR("{\"_id\": " OID(CONV_ID) ", \"org_id\": " OID(ORG_ID) ","
+           " \"contact\": {\"id\": " OID(CONTACT_ID) ", \"name\": \"Ann Lee\","
+           " \"phone\": \"+15551230001\", \"opted_out\": true},"
+           " \"last_message\": null, \"last_activity_at\": " DATE(NOW) ","
+           " \"unread_count\": {\"$numberLong\": \"0\"}, \"archived\": false,"
+           " \"starred\": false}");
+
+static const char  optout_cas_won[] =
+    "{\"ok\": 1, \"value\": {\"_id\": " OID(CONTACT_ID) ","
+    " \"conversation_id\": " OID(CONV_ID) "}}";
+
+static const char  optout_org[] =
+    "{\"ok\": 1, \"value\": {\"_id\": " OID(ORG_ID) ", \"seq\":"
+    " {\"$numberLong\": \"21\"}, \"epoch\": \"a1b2c3d4e5f60708\"}}";
+
+
+TEST(contact_opt_out_sets_the_contact_its_thread_and_its_timeline)
+{
+    fake_t                  fake;
+    inbox_error_t           err;
+    inbox_store_t          *store;
+    inbox_event_list_t      events;
+    inbox_contact_record_t  c;
+
+    store = fake_open(&fake);
+    memset(&events, 0, sizeof(events));
+
+    fake.replies[0] = optout_contact;
+    fake.replies[1] = optout_cas_won;
+    fake.replies[4] = optout_conversation;
+    fake.replies[5] = optout_org;
+
+    CHECK_INT(inbox_store_contact_opt_out(store, ORG_ID, CONTACT_ID,
+                                          INBOX_OPT_OUT_MANUAL, NULL,
+                                          LATER_MS, &c, &events, &err),
+              INBOX_OK);
+    golden_check(&fake, "contact_opt_out");
+    CHECK_INT(c.opted_out, 1);
+    CHECK_INT(c.opted_out_at, LATER_MS);
+    CHECK_STR(c.opt_out_source, "manual");
+    CHECK_INT(events.count, 2);
+    if (events.count == 2) {
+        CHECK_INT(events.items[0].org_seq, 20);
+        CHECK(strstr(events.items[0].json, "\"contact.updated\"") != NULL);
+        CHECK(strstr(events.items[0].json, "\"opt_out_source\":\"manual\"")
+              != NULL);
+        CHECK_INT(events.items[1].org_seq, 21);
+        CHECK(strstr(events.items[1].json, "\"conversation.updated\"")
+              != NULL);
+    }
+    inbox_contact_record_free(&c);
+    inbox_event_list_free(&events);
+
+    /* opted out already: read, nothing written */
+    fake_reset(&fake);
+    fake.replies[0] = CURSOR("{\"_id\": " OID(CONTACT_ID) ", \"org_id\": "
+                             OID(ORG_ID) ", \"opted_out\": true,"
+                             " \"opted_out_at\": " DATE(EARLIER) ","
+                             " \"opt_out_source\": \"keyword\","
+                             " \"opt_out_keyword\": \"STOP\","
+                             " \"conversation_id\": " OID(CONV_ID) "}");
+    CHECK_INT(inbox_store_contact_opt_out(store, ORG_ID, CONTACT_ID,
+                                          INBOX_OPT_OUT_CARRIER, NULL, 0,
+                                          &c, &events, &err), INBOX_OK);
+    CHECK_INT(fake.commands, 1);
+    CHECK_INT(events.count, 0);
+    CHECK_STR(c.opt_out_source, "keyword");
+    CHECK_STR(c.opt_out_keyword, "STOP");
+    inbox_contact_record_free(&c);
+
+    /* changed by someone else between the read and the write: read
+     * again, and nothing pushed (theirs to push) */
+    fake_reset(&fake);
+    fake.replies[0] = optout_contact;
+    fake.replies[1] = "{\"ok\": 1, \"value\": null}";
+    fake.replies[2] = stored_contact_cursor;
+    CHECK_INT(inbox_store_contact_opt_out(store, ORG_ID, CONTACT_ID,
+                                          INBOX_OPT_OUT_MANUAL, NULL, 0,
+                                          &c, &events, &err), INBOX_OK);
+    CHECK_INT(fake.commands, 3);
+    CHECK_INT(events.count, 0);
+    CHECK_INT(c.opted_out, 1);
+    CHECK_STR(c.opt_out_source, "keyword");
+    inbox_contact_record_free(&c);
+
+    /* another organization's (or no) contact */
+    fake_reset(&fake);
+    CHECK_INT(inbox_store_contact_opt_out(store, ORG_ID, CONTACT_ID,
+                                          INBOX_OPT_OUT_MANUAL, NULL, 0,
+                                          &c, &events, &err),
+              INBOX_ERR_NOT_FOUND);
+    CHECK_INT(fake.commands, 1);
+    inbox_contact_record_free(&c);
+
+    fake_close(&fake, store);
+}
+
+
+TEST(contact_opt_in_clears_the_opt_out)
+{
+    fake_t                  fake;
+    inbox_error_t           err;
+    inbox_store_t          *store;
+    inbox_event_list_t      events;
+    inbox_contact_record_t  c;
+
+    store = fake_open(&fake);
+    memset(&events, 0, sizeof(events));
+
+    fake.replies[0] = stored_contact_cursor;
+    fake.replies[1] = optout_cas_won;
+    fake.replies[4] = optout_conversation;
+    fake.replies[5] = optout_org;
+
+    CHECK_INT(inbox_store_contact_opt_in(store, ORG_ID, CONTACT_ID, "START",
+                                         LATER_MS, &c, &events, &err),
+              INBOX_OK);
+    golden_check(&fake, "contact_opt_in");
+    CHECK_INT(c.opted_out, 0);
+    CHECK_INT(c.opted_out_at, 0);
+    CHECK_STR(c.opt_out_source, "");
+    CHECK_INT(events.count, 2);
+    inbox_contact_record_free(&c);
+    inbox_event_list_free(&events);
+
+    fake_close(&fake, store);
+}
+
+
+TEST(contact_events_list_newest_first_after_a_position)
+{
+    fake_t                      fake;
+    inbox_error_t               err;
+    inbox_store_t              *store;
+    inbox_contact_event_page_t  page;
+
+    store = fake_open(&fake);
+
+    fake.replies[0] = optout_contact;
+    fake.replies[1] = CURSOR(
+        "{\"_id\": " OID(MSG2_ID) ", \"type\": \"opt_in\", \"source\":"
+        " \"keyword\", \"keyword\": \"START\", \"message_id\": " OID(MSG_ID)
+        ", \"at\": " DATE(NOW) "},"
+        "{\"_id\": " OID(GEN_1) ", \"type\": \"opt_out\", \"source\":"
+        " \"manual\", \"keyword\": null, \"message_id\": null, \"at\": "
+        DATE(EARLIER) "}");
+
+    CHECK_INT(inbox_store_contact_events_list(store, ORG_ID, CONTACT_ID,
+                                              LATER_MS, MSG_ID, 1, &page,
+                                              &err), INBOX_OK);
+    golden_check(&fake, "contact_events_list");
+    CHECK_INT(page.count, 1);
+    CHECK_INT(page.more, 1);
+    if (page.count == 1) {
+        CHECK_STR(page.items[0].id, MSG2_ID);
+        CHECK_INT(page.items[0].type, INBOX_TIMELINE_OPT_IN);
+        CHECK_STR(page.items[0].keyword, "START");
+        CHECK_STR(page.items[0].message_id, MSG_ID);
+        CHECK_INT(page.items[0].at, 1767225600000LL);
+    }
+    inbox_contact_event_page_free(&page);
+
+    /* a position this store did not give */
+    fake_reset(&fake);
+    CHECK_INT(inbox_store_contact_events_list(store, ORG_ID, CONTACT_ID,
+                                              LATER_MS, "42", 1, &page,
+                                              &err), INBOX_ERR_INVALID);
+    CHECK_STR(err.field, "cursor");
+    CHECK_INT(fake.commands, 0);
+    inbox_contact_event_page_free(&page);
+
+    fake_close(&fake, store);
+}
+
+
+TEST(inbound_stop_opts_out_before_its_message_is_stored)
+{
+    fake_t                 fake;
+    inbox_error_t          err;
+    inbox_store_t         *store;
+    inbox_inbound_t        msg;
+    inbox_event_list_t     events;
+    inbox_ingest_result_t  result;
+
+    store = fake_open(&fake);
+    memset(&events, 0, sizeof(events));
+    ingest_message(&msg, "SM0001");
+    msg.body = " Stop ";
+    msg.media_count = 0;
+
+    fake.replies[0] = ingest_number;
+    fake.replies[1] = ingest_contact;
+    fake.replies[2] = NULL;                 /* no such message yet */
+    fake.replies[3] = optout_cas_won;
+    fake.replies[7] = ingest_conversation;
+    fake.replies[8] = ingest_org;
+    fake.replies[9] = ingest_unread;
+
+    CHECK_INT(inbox_store_inbound_ingest(store, &msg, 1, &result, &events,
+                                         &err), INBOX_OK);
+    golden_check(&fake, "inbound_ingest_stop");
+    CHECK_INT(result.status, INBOX_OK);
+    CHECK_INT(result.keyword, INBOX_KEYWORD_OPT_OUT);
+    CHECK_INT(result.opt_changed, 1);
+    CHECK_STR(result.org_id, ORG_ID);
+    CHECK_STR(result.message_id, GEN_3);
+    CHECK_INT(events.count, 4);
+    if (events.count == 4) {
+        CHECK_INT(events.items[0].org_seq, 9);
+        CHECK(strstr(events.items[3].json, "\"contact.updated\"") != NULL);
+        CHECK(strstr(events.items[3].json, "\"opt_out_keyword\":\"STOP\"")
+              != NULL);
+        CHECK_INT(events.items[3].org_seq, 12);
+    }
+    inbox_event_list_free(&events);
+
+    /* a carrier's retry of a STOP already stored: found before anything
+     * is written, a duplicate */
+    fake_reset(&fake);
+    fake.replies[0] = ingest_number;
+    fake.replies[1] = ingest_contact;
+    fake.replies[2] = CURSOR("{\"_id\": " OID(MSG_ID) "}");
+    fake.replies[3] = CURSOR("{\"_id\": " OID(MSG_ID) ", \"conversation_id\": "
+                             OID(CONV_ID) "}");
+    CHECK_INT(inbox_store_inbound_ingest(store, &msg, 1, &result, &events,
+                                         &err), INBOX_OK);
+    CHECK_INT(result.duplicate, 1);
+    CHECK_INT(result.keyword, INBOX_KEYWORD_NONE);
+    CHECK_INT(result.opt_changed, 0);
+    CHECK_STR(result.message_id, MSG_ID);
+    CHECK_INT(fake.commands, 4);
+    CHECK(!log_has(&fake, "\"contact_events\""));
+    CHECK_INT(events.count, 0);
+
+    fake_close(&fake, store);
+}
+
+
+TEST(settings_get_and_update)
+{
+    fake_t                 fake;
+    inbox_error_t          err;
+    inbox_store_t         *store;
+    inbox_settings_t       s;
+    inbox_settings_edit_t  edit;
+
+    store = fake_open(&fake);
+
+    /* never set: the defaults, the organization's name */
+    fake.replies[0] = CURSOR("{\"_id\": " OID(ORG_ID) ", \"name\":"
+                             " \"Acme Dental\", \"timezone\": \"UTC\"}");
+    CHECK_INT(inbox_store_settings_get(store, ORG_ID, &s, &err), INBOX_OK);
+    golden_check(&fake, "settings_get");
+    CHECK_STR(s.timezone, "UTC");
+    CHECK_INT(s.quiet_start, 21 * 60);
+    CHECK_INT(s.quiet_end, 8 * 60);
+    CHECK_STR(s.business_name, "Acme Dental");
+    CHECK_STR(s.support_contact, "");
+
+    fake_reset(&fake);
+    memset(&edit, 0, sizeof(edit));
+    CHECK_INT(inbox_settings_set_quiet_hours(&edit, "20:30", "09:00", NULL),
+              INBOX_OK);
+    CHECK_INT(inbox_settings_set_business_name(&edit, "", NULL), INBOX_OK);
+    CHECK_INT(inbox_settings_set_support_contact(&edit, "+15550009999",
+                                                 NULL), INBOX_OK);
+    fake.replies[0] = "{\"ok\": 1, \"value\": {\"_id\": " OID(ORG_ID) ","
+                      " \"name\": \"Acme Dental\", \"timezone\": \"UTC\","
+                      " \"quiet_start\": 1230, \"quiet_end\": 540,"
+                      " \"business_name\": null,"
+                      " \"support_contact\": \"+15550009999\"}}";
+    CHECK_INT(inbox_store_settings_update(store, ORG_ID, &edit, &s, &err),
+              INBOX_OK);
+    golden_check(&fake, "settings_update");
+    CHECK_INT(s.quiet_start, 20 * 60 + 30);
+    CHECK_INT(s.quiet_end, 9 * 60);
+    CHECK_STR(s.business_name, "Acme Dental");
+    CHECK_STR(s.support_contact, "+15550009999");
+
+    /* no such organization */
+    fake_reset(&fake);
+    CHECK_INT(inbox_store_settings_update(store, ORG_ID, &edit, &s, &err),
+              INBOX_ERR_NOT_FOUND);
 
     fake_close(&fake, store);
 }
@@ -2352,6 +2701,591 @@ TEST(session_delete_and_purge)
 
     fake_close(&fake, store);
 }
+
+
+
+/* ---- media: uploads and the copies of inbound MMS images ---- */
+
+#define MEDIA_FILE  "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA.png"
+#define MEDIA_ID    "64f1a0000000000000000f01"
+#define MEDIA2_ID   "64f1a0000000000000000f02"
+
+static const char  media_org[] = CURSOR("{\"_id\": " OID(ORG_ID) "}");
+
+
+TEST(media_add)
+{
+    fake_t                fake;
+    inbox_error_t         err;
+    inbox_store_t        *store;
+    inbox_media_record_t  m;
+
+    store = fake_open(&fake);
+
+    memset(&m, 0, sizeof(m));
+    strcpy(m.file, MEDIA_FILE);
+    strcpy(m.content_type, "image/png");
+    m.bytes = 1234;
+
+    fake.replies[0] = media_org;
+    CHECK_INT(inbox_store_media_add(store, ORG_ID, &m, &err), INBOX_OK);
+    CHECK_STR(m.id, GEN_1);
+    golden_check(&fake, "media_add");
+
+    /* no such organization: nothing inserted */
+    fake_reset(&fake);
+    CHECK_INT(inbox_store_media_add(store, ORG_ID, &m, &err),
+              INBOX_ERR_NOT_FOUND);
+    CHECK_INT(fake.commands, 1);
+
+    fake_close(&fake, store);
+}
+
+
+TEST(media_get_in_one_organization)
+{
+    fake_t                fake;
+    const char           *ids[2] = { MEDIA2_ID, MEDIA_ID };
+    inbox_error_t         err;
+    inbox_store_t        *store;
+    inbox_media_record_t  m[2];
+
+    store = fake_open(&fake);
+
+    fake.replies[0] = CURSOR(
+        "{\"_id\": " OID(MEDIA_ID) ", \"org_id\": " OID(ORG_ID) ","
+        " \"file\": \"" MEDIA_FILE "\", \"content_type\": \"image/png\","
+        " \"bytes\": {\"$numberLong\": \"1234\"},"
+        " \"created_at\": " DATE(NOW) "},"
+        "{\"_id\": " OID(MEDIA2_ID) ", \"org_id\": " OID(ORG_ID) ","
+        " \"file\": \"" MEDIA_FILE "\", \"content_type\": \"image/png\","
+        " \"bytes\": {\"$numberLong\": \"99\"},"
+        " \"created_at\": " DATE(NOW) "}");
+    CHECK_INT(inbox_store_media_get(store, ORG_ID, ids, 2, m, &err),
+              INBOX_OK);
+    golden_check(&fake, "media_get");
+    CHECK_STR(m[0].id, MEDIA2_ID);
+    CHECK_INT(m[0].bytes, 99);
+    CHECK_STR(m[1].id, MEDIA_ID);
+    CHECK_STR(m[1].file, MEDIA_FILE);
+    CHECK_INT(m[1].bytes, 1234);
+
+    /* one missing (another organization's): not found */
+    fake_reset(&fake);
+    fake.replies[0] = CURSOR(
+        "{\"_id\": " OID(MEDIA_ID) ", \"file\": \"" MEDIA_FILE "\"}");
+    CHECK_INT(inbox_store_media_get(store, ORG_ID, ids, 2, m, &err),
+              INBOX_ERR_NOT_FOUND);
+    CHECK_STR(err.field, "media_ids");
+    CHECK_STR(m[1].file, "");
+
+    fake_close(&fake, store);
+}
+
+
+TEST(media_fetch_claim_leases_each_due_image)
+{
+    fake_t                    fake;
+    inbox_error_t             err;
+    inbox_store_t            *store;
+    inbox_media_fetch_list_t  due;
+
+    store = fake_open(&fake);
+
+    /* one message: its first image stored, its second due, its third
+     * leased by another fetcher until later */
+    fake.replies[0] = CURSOR(
+        "{\"_id\": " OID(MSG_ID) ", \"org_id\": " OID(ORG_ID) ","
+        " \"provider\": \"twilio\", \"media\": ["
+        "{\"url\": \"https://m/0\", \"content_type\": \"image/jpeg\","
+        " \"state\": \"stored\", \"file\": \"" MEDIA_FILE "\"},"
+        "{\"url\": \"https://m/1\", \"content_type\": \"image/gif\","
+        " \"state\": \"pending\", \"fetch_at\": " DATE(EARLIER) ","
+        " \"attempts\": 2},"
+        "{\"url\": \"https://m/2\", \"content_type\": \"image/gif\","
+        " \"state\": \"pending\", \"fetch_at\": " DATE(LATER) ","
+        " \"attempts\": 0}]}");
+    fake.replies[1] = NULL;                 /* the lease: n 1 */
+    fake.replies[2] = CURSOR(
+        "{\"_id\": " OID("64f1a0000000000000000a01") ","
+        " \"org_id\": " OID(ORG_ID) ", \"e164\": \"+15550001111\","
+        " \"carrier\": \"twilio\", \"account_sid\": \"AC1\","
+        " \"auth_token\": \"tok\"}");
+
+    CHECK_INT(inbox_store_media_fetch_claim(store, 1767225600000LL, 10, &due,
+                                            &err), INBOX_OK);
+    golden_check(&fake, "media_fetch_claim");
+    CHECK_INT(due.count, 1);
+    if (due.count == 1) {
+        CHECK_STR(due.items[0].message_id, MSG_ID);
+        CHECK_STR(due.items[0].org_id, ORG_ID);
+        CHECK_INT(due.items[0].idx, 1);
+        CHECK_STR(due.items[0].url, "https://m/1");
+        CHECK_INT(due.items[0].attempts, 3);
+        CHECK_STR(due.items[0].number.account_sid, "AC1");
+        CHECK_STR(due.items[0].number.auth_token, "tok");
+    }
+    inbox_media_fetch_list_free(&due);
+
+    /* another fetcher leased it first: the update matches nothing */
+    fake_reset(&fake);
+    fake.replies[0] = CURSOR(
+        "{\"_id\": " OID(MSG_ID) ", \"org_id\": " OID(ORG_ID) ","
+        " \"provider\": \"twilio\", \"media\": ["
+        "{\"url\": \"https://m/0\", \"state\": \"pending\","
+        " \"fetch_at\": " DATE(EARLIER) "}]}");
+    fake.replies[1] = "{\"ok\": 1, \"n\": 0, \"nModified\": 0}";
+    CHECK_INT(inbox_store_media_fetch_claim(store, 1767225600000LL, 10, &due,
+                                            &err), INBOX_OK);
+    CHECK_INT(due.count, 0);
+    CHECK_INT(fake.commands, 2);
+    inbox_media_fetch_list_free(&due);
+
+    fake_close(&fake, store);
+}
+
+
+static const char  media_message_stored[] =
+    "{\"ok\": 1, \"value\": {\"_id\": " OID(MSG_ID) ","
+    " \"org_id\": " OID(ORG_ID) ", \"conversation_id\": " OID(CONV_ID) ","
+    " \"direction\": \"inbound\", \"body\": \"\", \"media\": ["
+    "{\"url\": \"https://m/0\", \"content_type\": \"image/png\","
+    " \"state\": \"stored\", \"file\": \"" MEDIA_FILE "\","
+    " \"bytes\": {\"$numberLong\": \"1234\"}}],"
+    " \"created_at\": " DATE(EARLIER) "}}";
+
+static const char  media_org_seq[] =
+    "{\"ok\": 1, \"value\": {\"_id\": " OID(ORG_ID) ", \"seq\":"
+    " {\"$numberLong\": \"20\"}, \"epoch\": \"a1b2c3d4e5f60708\"}}";
+
+
+TEST(media_fetch_done_pushes_the_message)
+{
+    fake_t               fake;
+    inbox_error_t        err;
+    inbox_store_t       *store;
+    inbox_event_list_t   events;
+
+    store = fake_open(&fake);
+    memset(&events, 0, sizeof(events));
+
+    fake.replies[0] = media_message_stored;
+    fake.replies[1] = media_org_seq;
+    CHECK_INT(inbox_store_media_fetch_done(store, MSG_ID, 0, MEDIA_FILE,
+                                           "image/png", 1234, &events, &err),
+              INBOX_OK);
+    golden_check(&fake, "media_fetch_done");
+    CHECK_INT(events.count, 1);
+    if (events.count == 1) {
+        CHECK_INT(events.items[0].org_seq, 20);
+        CHECK(strstr(events.items[0].json, "\"message.updated\"") != NULL);
+        CHECK(strstr(events.items[0].json, "\"url\":\"/media/" MEDIA_FILE
+                     "\"") != NULL);
+    }
+    inbox_event_list_free(&events);
+
+    /* not pending any more: the message is there, so a conflict */
+    fake_reset(&fake);
+    fake.replies[1] = CURSOR("{\"_id\": " OID(MSG_ID) "}");
+    CHECK_INT(inbox_store_media_fetch_done(store, MSG_ID, 0, MEDIA_FILE,
+                                           "image/png", 1234, &events, &err),
+              INBOX_ERR_CONFLICT);
+    golden_check(&fake, "media_fetch_done_conflict");
+    CHECK_INT(events.count, 0);
+
+    /* no such media */
+    fake_reset(&fake);
+    CHECK_INT(inbox_store_media_fetch_done(store, MSG_ID, 3, MEDIA_FILE,
+                                           "image/png", 1234, &events, &err),
+              INBOX_ERR_NOT_FOUND);
+    CHECK_INT(events.count, 0);
+
+    fake_close(&fake, store);
+}
+
+
+TEST(media_fetch_failed_retries_or_gives_up)
+{
+    fake_t               fake;
+    inbox_error_t        err;
+    inbox_store_t       *store;
+    inbox_event_list_t   events;
+
+    store = fake_open(&fake);
+    memset(&events, 0, sizeof(events));
+
+    fake.replies[0] = media_message_stored;
+    CHECK_INT(inbox_store_media_fetch_failed(store, MSG_ID, 0, LATER_MS,
+                                             &events, &err), INBOX_OK);
+    golden_check(&fake, "media_fetch_failed_retry");
+    CHECK_INT(events.count, 0);
+    CHECK_INT(fake.commands, 1);
+
+    fake_reset(&fake);
+    fake.replies[0] = media_message_stored;
+    fake.replies[1] = media_org_seq;
+    CHECK_INT(inbox_store_media_fetch_failed(store, MSG_ID, 0, 0, &events,
+                                             &err), INBOX_OK);
+    golden_check(&fake, "media_fetch_failed_final");
+    CHECK_INT(events.count, 1);
+    inbox_event_list_free(&events);
+
+    fake_close(&fake, store);
+}
+/* ---- end media ---- */
+
+
+/* ---- replies, the outbox and billing (issue 7) ---- */
+
+
+#define NUMBER_E164     "+15550001111"
+#define REPLY_CONV      CURSOR("{\"_id\": " OID(CONV_ID) ", \"org_id\": " \
+                        OID(ORG_ID) ", \"contact\": {\"id\": "            \
+                        OID(CONTACT_ID) ", \"name\": null, \"phone\":"    \
+                        " \"+15551234567\", \"opted_out\": false},"       \
+                        " \"unread_count\": 1, \"archived\": false,"      \
+                        " \"starred\": false}")
+#define REPLY_CONTACT   CURSOR("{\"_id\": " OID(CONTACT_ID) ", \"phone\":" \
+                        " \"+15551234567\", \"opted_out\": false}")
+#define REPLY_ORG(bal)  CURSOR("{\"_id\": " OID(ORG_ID) ","               \
+                        " \"billing_active\": true, \"credits\":"         \
+                        " {\"balance\": " bal ", \"held\": 0}}")
+#define REPLY_NUMBER    CURSOR("{\"_id\": " OID(GEN_1) ", \"e164\": \""   \
+                        NUMBER_E164 "\"}")
+#define CREDITS(b, h)   "{\"ok\": 1, \"value\": {\"_id\": " OID(ORG_ID)   \
+                        ", \"credits\": {\"balance\": " b ", \"held\": "  \
+                        h "}}}"
+#define SEQ             "{\"ok\": 1, \"value\": {\"_id\": " OID(ORG_ID)   \
+                        ", \"seq\": 7, \"epoch\": \"e1\"}}"
+
+
+static void
+reply_of(inbox_reply_t *r, const char *key)
+{
+    memset(r, 0, sizeof(inbox_reply_t));
+    r->conversation_id = CONV_ID;
+    r->body = "See you at 3";
+    r->segments = 1;
+    r->credits = 1;
+    r->idempotency_key = key;
+}
+
+
+TEST(reply_accept)
+{
+    fake_t                fake;
+    inbox_reply_t         r;
+    inbox_error_t         err;
+    inbox_store_t        *store;
+    inbox_event_list_t    events;
+    inbox_reply_result_t  result;
+
+    store = fake_open(&fake);
+    memset(&events, 0, sizeof(events));
+    reply_of(&r, "key-1");
+
+    fake.replies[0] = NULL;                 /* no such key yet */
+    fake.replies[1] = REPLY_CONV;
+    fake.replies[2] = REPLY_CONTACT;
+    fake.replies[3] = REPLY_ORG("10");
+    fake.replies[4] = REPLY_NUMBER;
+    fake.replies[5] = NULL;                 /* the key */
+    fake.replies[6] = CREDITS("9", "1");    /* the hold */
+    fake.replies[7] = NULL;                 /* its ledger entry */
+    fake.replies[8] = NULL;                 /* the message */
+    fake.replies[9] = "{\"ok\": 1, \"value\": {\"_id\": " OID(CONV_ID)
+                      ", \"contact\": {\"id\": " OID(CONTACT_ID) ","
+                      " \"phone\": \"+15551234567\"}, \"last_message\":"
+                      " {\"id\": " OID(GEN_1) ", \"direction\":"
+                      " \"outbound\", \"preview\": \"See you at 3\","
+                      " \"at\": " DATE(NOW) "}, \"unread_count\": 1}}";
+    fake.replies[10] = SEQ;
+
+    CHECK_INT(inbox_store_reply_accept(store, ORG_ID, &r, &result, &events,
+                                       &err), INBOX_OK);
+    CHECK_STR(result.message.id, GEN_1);
+    CHECK_STR(result.message.status, "queued");
+    CHECK_INT(result.conversation.last_message.direction, INBOX_OUTBOUND);
+    CHECK_INT(events.count, 2);
+    if (events.count == 2) {
+        CHECK_INT(events.items[0].org_seq, 6);
+        CHECK(strstr(events.items[0].json, "\"message.created\"") != NULL);
+    }
+    golden_check(&fake, "reply_accept");
+    inbox_reply_result_free(&result);
+
+    /* the same key again: the first answer, nothing written */
+    fake_reset(&fake);
+    fake.replies[0] = CURSOR("{\"_id\": " OID(GEN_2) ", \"fingerprint\": "
+                             "\"nope\", \"message_id\": " OID(MSG_ID) "}");
+    CHECK_INT(inbox_store_reply_accept(store, ORG_ID, &r, &result, &events,
+                                       &err), INBOX_ERR_CONFLICT);
+    CHECK_INT(fake.commands, 1);
+
+    /* too few credits: refused on reading, nothing written */
+    fake_reset(&fake);
+    reply_of(&r, NULL);
+    fake.replies[0] = REPLY_CONV;
+    fake.replies[1] = REPLY_CONTACT;
+    fake.replies[2] = REPLY_ORG("0");
+    CHECK_INT(inbox_store_reply_accept(store, ORG_ID, &r, &result, &events,
+                                       &err), INBOX_ERR_INSUFFICIENT_CREDITS);
+    CHECK_INT(err.needed, 1);
+    CHECK_INT(err.balance, 0);
+    CHECK_INT(fake.commands, 3);
+
+    /* spent by another reply in between: the hold's filter refuses */
+    fake_reset(&fake);
+    reply_of(&r, "key-2");
+    fake.replies[1] = REPLY_CONV;
+    fake.replies[2] = REPLY_CONTACT;
+    fake.replies[3] = REPLY_ORG("1");
+    fake.replies[4] = REPLY_NUMBER;
+    fake.replies[7] = NULL;                 /* the key removed */
+    fake.replies[8] = REPLY_ORG("0");
+    CHECK_INT(inbox_store_reply_accept(store, ORG_ID, &r, &result, &events,
+                                       &err), INBOX_ERR_INSUFFICIENT_CREDITS);
+    CHECK_INT(err.balance, 0);
+    golden_check(&fake, "reply_accept_spent_meanwhile");
+    CHECK_INT(events.count, 2);
+
+    inbox_event_list_free(&events);
+    fake_close(&fake, store);
+}
+
+
+TEST(outbox_claim)
+{
+    fake_t                fake;
+    inbox_error_t         err;
+    inbox_store_t        *store;
+    inbox_outbox_batch_t  batch;
+
+    store = fake_open(&fake);
+
+    fake.replies[0] = "{\"ok\": 1, \"value\": {\"_id\": " OID(GEN_3) ","
+                      " \"org_id\": " OID(ORG_ID) ", \"message_id\": "
+                      OID(MSG_ID) ", \"priority\": 0, \"from\": \""
+                      NUMBER_E164 "\", \"attempts\": 1, \"lease_until\": "
+                      DATE(EARLIER) "}}";
+    fake.replies[1] = CURSOR("{\"_id\": " OID(MSG_ID) ", \"conversation_id\":"
+                             " " OID(CONV_ID) ", \"direction\": \"outbound\","
+                             " \"to\": \"+15551234567\", \"body\": \"hi\","
+                             " \"status\": \"queued\", \"credits\": 1,"
+                             " \"segments\": 1, \"media\": []}");
+    fake.replies[2] = CURSOR("{\"_id\": " OID(GEN_1) ", \"org_id\": "
+                             OID(ORG_ID) ", \"e164\": \"" NUMBER_E164 "\","
+                             " \"carrier\": \"twilio\", \"account_sid\":"
+                             " \"AC1\", \"auth_token\": \"tok\"}");
+
+    CHECK_INT(inbox_store_outbox_claim(store, 1767225600000LL, 2, 30000,
+                                       &batch, &err), INBOX_OK);
+    CHECK_INT(batch.count, 1);
+    if (batch.count == 1) {
+        CHECK_STR(batch.items[0].id, GEN_3);
+        CHECK_INT(batch.items[0].attempt, 2);
+        CHECK_INT(batch.items[0].interrupted, 1);
+        CHECK_STR(batch.items[0].to, "+15551234567");
+        CHECK_STR(batch.items[0].message.body, "hi");
+        CHECK_STR(batch.items[0].number.auth_token, "tok");
+    }
+    golden_check(&fake, "outbox_claim");
+    inbox_outbox_batch_free(&batch);
+
+    fake_close(&fake, store);
+}
+
+
+#define OUTBOX_ENTRY    CURSOR("{\"_id\": " OID(GEN_3) ", \"org_id\": "    \
+                        OID(ORG_ID) ", \"message_id\": " OID(MSG_ID) ","  \
+                        " \"attempts\": 1}")
+#define MOVED(status)   "{\"ok\": 1, \"value\": {\"_id\": " OID(MSG_ID)    \
+                        ", \"conversation_id\": " OID(CONV_ID) ","        \
+                        " \"contact_id\": " OID(CONTACT_ID) ","           \
+                        " \"status\": \"" status "\", \"held\": true,"    \
+                        " \"credits\": 1}}"
+#define HELD            "{\"ok\": 1, \"value\": {\"_id\": " OID(MSG_ID) "}}"
+
+
+TEST(outbox_result)
+{
+    fake_t               fake;
+    inbox_error_t        err;
+    inbox_store_t       *store;
+    inbox_event_list_t   events;
+    inbox_send_result_t  res;
+    inbox_send_report_t  report;
+
+    store = fake_open(&fake);
+    memset(&events, 0, sizeof(events));
+
+    /* accepted as sent: the carrier's id, the status, the capture */
+    memset(&res, 0, sizeof(res));
+    res.outcome = INBOX_SEND_ACCEPTED;
+    res.carrier = INBOX_CARRIER_TWILIO;
+    snprintf(res.provider_id, sizeof(res.provider_id), "SM900");
+    res.status = INBOX_DELIVERY_SENT;
+
+    fake.replies[0] = OUTBOX_ENTRY;
+    fake.replies[1] = "{\"ok\": 1, \"value\": {\"_id\": " OID(GEN_3) "}}";
+    fake.replies[3] = MOVED("sent");
+    fake.replies[4] = HELD;
+    fake.replies[5] = CREDITS("9", "0");
+    fake.replies[7] = SEQ;
+
+    CHECK_INT(inbox_store_outbox_result(store, GEN_3, 1, &res,
+                                        1767225600000LL, &report, &events,
+                                        &err), INBOX_OK);
+    CHECK_INT(report.done, 1);
+    CHECK_INT(report.status, INBOX_DELIVERY_SENT);
+    CHECK_STR(report.message_id, MSG_ID);
+    CHECK_INT(events.count, 1);
+    golden_check(&fake, "outbox_result_accepted");
+
+    /* a retry: due again after the backoff, at its attempt only */
+    fake_reset(&fake);
+    res.outcome = INBOX_SEND_RETRY;
+    snprintf(res.error_code, sizeof(res.error_code), "503");
+    fake.replies[0] = OUTBOX_ENTRY;
+    fake.replies[2] = CURSOR("{\"_id\": " OID(MSG_ID) ", \"status\":"
+                             " \"queued\"}");
+    CHECK_INT(inbox_store_outbox_result(store, GEN_3, 1, &res,
+                                        1767225600000LL, &report, &events,
+                                        &err), INBOX_OK);
+    CHECK_INT(report.done, 0);
+    CHECK_INT(report.next_attempt_at, 1767225605000LL);
+    golden_check(&fake, "outbox_result_retry");
+
+    /* a lost claim */
+    fake_reset(&fake);
+    fake.replies[0] = OUTBOX_ENTRY;
+    CHECK_INT(inbox_store_outbox_result(store, GEN_3, 2, &res,
+                                        1767225600000LL, &report, &events,
+                                        &err), INBOX_ERR_CONFLICT);
+    CHECK_INT(fake.commands, 1);
+
+    inbox_event_list_free(&events);
+    fake_close(&fake, store);
+}
+
+
+TEST(message_status_update)
+{
+    int                  changed;
+    fake_t               fake;
+    inbox_error_t        err;
+    inbox_store_t       *store;
+    inbox_event_list_t   events;
+
+    store = fake_open(&fake);
+    memset(&events, 0, sizeof(events));
+
+    fake.replies[0] = MOVED("undelivered");
+    fake.replies[1] = HELD;
+    fake.replies[2] = CREDITS("10", "0");
+    fake.replies[4] = SEQ;
+
+    CHECK_INT(inbox_store_message_status_update(store, ORG_ID,
+                  INBOX_CARRIER_TWILIO, "SM900", INBOX_DELIVERY_UNDELIVERED,
+                  "30003", &changed, &events, &err), INBOX_OK);
+    CHECK_INT(changed, 1);
+    CHECK_INT(events.count, 1);
+    if (events.count == 1) {
+        CHECK(strstr(events.items[0].json, "\"message.status\"") != NULL);
+    }
+    golden_check(&fake, "message_status_update");
+
+    /* a late report: the compare-and-set matches nothing, nothing more */
+    fake_reset(&fake);
+    fake.replies[1] = CURSOR("{\"_id\": " OID(MSG_ID) ", \"status\":"
+                             " \"delivered\"}");
+    CHECK_INT(inbox_store_message_status_update(store, ORG_ID,
+                  INBOX_CARRIER_TWILIO, "SM900", INBOX_DELIVERY_SENT, NULL,
+                  &changed, &events, &err), INBOX_OK);
+    CHECK_INT(changed, 0);
+    CHECK_INT(events.count, 1);
+    golden_check(&fake, "message_status_late");
+
+    /* no such message */
+    fake_reset(&fake);
+    CHECK_INT(inbox_store_message_status_update(store, ORG_ID,
+                  INBOX_CARRIER_TWILIO, "SM901", INBOX_DELIVERY_SENT, NULL,
+                  &changed, &events, &err), INBOX_ERR_NOT_FOUND);
+
+    inbox_event_list_free(&events);
+    fake_close(&fake, store);
+}
+
+
+TEST(holds_expire)
+{
+    size_t          captured;
+    fake_t          fake;
+    inbox_error_t   err;
+    inbox_store_t  *store;
+
+    store = fake_open(&fake);
+
+    fake.replies[0] = "{\"ok\": 1, \"value\": {\"_id\": " OID(MSG_ID) ","
+                      " \"org_id\": " OID(ORG_ID) ", \"credits\": 2}}";
+    fake.replies[1] = CREDITS("8", "0");
+
+    CHECK_INT(inbox_store_holds_expire(store, 1767225600000LL, 0, &captured,
+                                       &err), INBOX_OK);
+    CHECK_INT(captured, 1);
+    golden_check(&fake, "holds_expire");
+
+    fake_close(&fake, store);
+}
+
+
+TEST(billing_get_and_ledger_list)
+{
+    fake_t               fake;
+    inbox_error_t        err;
+    inbox_store_t       *store;
+    inbox_billing_t      billing;
+    inbox_ledger_page_t  page;
+
+    store = fake_open(&fake);
+
+    fake.replies[0] = CURSOR("{\"_id\": " OID(ORG_ID) ", \"billing_active\":"
+                             " false, \"credits\": {\"balance\": 7,"
+                             " \"held\": 2}}");
+    CHECK_INT(inbox_store_billing_get(store, ORG_ID, &billing, &err),
+              INBOX_OK);
+    CHECK_INT(billing.active, 0);
+    CHECK_STR(billing.plan, "per_message");
+    CHECK_INT(billing.balance, 7);
+    CHECK_INT(billing.held, 2);
+    golden_check(&fake, "billing_get");
+
+    fake_reset(&fake);
+    fake.replies[0] = REPLY_ORG("7");
+    fake.replies[1] = CURSOR(
+        "{\"_id\": " OID(GEN_2) ", \"kind\": \"hold\", \"credits\": 1,"
+        " \"balance\": 7, \"held\": 1, \"message_id\": " OID(MSG_ID) ","
+        " \"created_at\": " DATE(NOW) "},"
+        "{\"_id\": " OID(GEN_1) ", \"kind\": \"grant\", \"credits\": 8,"
+        " \"balance\": 8, \"held\": 0, \"message_id\": null,"
+        " \"created_at\": " DATE(EARLIER) "}");
+    CHECK_INT(inbox_store_ledger_list(store, ORG_ID, NULL, 1, &page, &err),
+              INBOX_OK);
+    CHECK_INT(page.count, 1);
+    if (page.count == 1) {
+        CHECK_INT(page.items[0].kind, INBOX_LEDGER_HOLD);
+        CHECK_STR(page.items[0].message_id, MSG_ID);
+        CHECK_INT(page.items[0].balance, 7);
+    }
+    CHECK_STR(page.next_cursor, NOW ":" GEN_2);
+    golden_check(&fake, "ledger_list");
+    inbox_ledger_page_free(&page);
+
+    fake_close(&fake, store);
+}
+
+
+/* ---- end replies, the outbox and billing ---- */
 
 
 RUN_TESTS()

@@ -189,7 +189,7 @@ static int
 db_exec(const fixture_t *f, const char *fmt, ...)
 {
     int       rc;
-    char      sql[2048];
+    char      sql[8192];
     va_list   args;
     sqlite3  *db;
 
@@ -880,8 +880,8 @@ TEST(stored_events_refer_to_a_long_message_without_copying_it)
  * A store from before compact events (schema 3, frames in events.payload)
  * keeps its stream: migration 4 keeps each event's position and ids.
  */
-/* Schema 9 undone (the lists' indexes as they were). */
-#define UNDO_SCHEMA_9                                                       \
+/* Schema 12 undone (the lists' indexes as they were). */
+#define UNDO_SCHEMA_12                                                       \
     "DROP INDEX conversations_by_activity;"                                 \
     "CREATE INDEX conversations_by_activity ON conversations"               \
     " (org_id, archived, last_activity_at DESC, id DESC);"                  \
@@ -895,6 +895,73 @@ TEST(stored_events_refer_to_a_long_message_without_copying_it)
     " WHERE starred = 1 AND archived = 0;"                                  \
     "DROP INDEX contact_tags_by_tag;"                                       \
     "CREATE INDEX contact_tags_by_tag ON contact_tags (org_id, tag);"
+
+/*
+ * Schema 9 undone (opt-out: contact_events, the settings, contacts made
+ * again with the 'carrier' source and opt_out_keyword), as a store of
+ * before it was: contacts as migration 1 made it, with the index and
+ * triggers of 7 and 8.
+ */
+#define CONTACTS_SEARCH_TRIGGERS                                            \
+    "CREATE TRIGGER contacts_search_insert AFTER INSERT ON contacts BEGIN"  \
+    "  INSERT INTO contacts_search_pending VALUES (NEW.id); END;"           \
+    "CREATE TRIGGER contacts_search_update AFTER UPDATE OF name, phone"     \
+    "  ON contacts WHEN OLD.name IS NOT NEW.name"                           \
+    "  OR OLD.phone IS NOT NEW.phone BEGIN"                                 \
+    "  INSERT INTO contacts_search (contacts_search, rowid, name, digits)"  \
+    "    SELECT 'delete', OLD.id, lower(OLD.name), substr(OLD.phone, 2)"    \
+    "    WHERE NOT EXISTS (SELECT 1 FROM contacts_search_pending"           \
+    "                      WHERE contact_id = OLD.id);"                     \
+    "  INSERT INTO contacts_search_pending SELECT NEW.id"                   \
+    "    WHERE NOT EXISTS (SELECT 1 FROM contacts_search_pending"           \
+    "                      WHERE contact_id = NEW.id); END;"                \
+    "CREATE TRIGGER contacts_search_delete AFTER DELETE ON contacts BEGIN"  \
+    "  INSERT INTO contacts_search (contacts_search, rowid, name, digits)"  \
+    "    SELECT 'delete', OLD.id, lower(OLD.name), substr(OLD.phone, 2)"    \
+    "    WHERE NOT EXISTS (SELECT 1 FROM contacts_search_pending"           \
+    "                      WHERE contact_id = OLD.id);"                     \
+    "  DELETE FROM contacts_search_pending WHERE contact_id = OLD.id; END;"
+
+#define UNDO_SCHEMA_9                                                       \
+    "DROP TABLE contact_events;"                                            \
+    "ALTER TABLE orgs DROP COLUMN business_name;"                           \
+    "ALTER TABLE orgs DROP COLUMN support_contact;"                         \
+    "ALTER TABLE orgs DROP COLUMN quiet_start;"                             \
+    "ALTER TABLE orgs DROP COLUMN quiet_end;"                               \
+    "CREATE TABLE contacts_before (id INTEGER PRIMARY KEY,"                 \
+    "  org_id INTEGER NOT NULL REFERENCES orgs (id), phone TEXT NOT NULL,"  \
+    "  name TEXT, opted_out INTEGER NOT NULL DEFAULT 0,"                    \
+    "  opted_out_at INTEGER, opt_out_source TEXT"                           \
+    "  CHECK (opt_out_source IN ('keyword', 'manual')),"                    \
+    "  created_at INTEGER NOT NULL, UNIQUE (org_id, phone));"               \
+    "INSERT INTO contacts_before SELECT id, org_id, phone, name, opted_out," \
+    "  opted_out_at, opt_out_source, created_at FROM contacts;"             \
+    "DROP TABLE contacts;"                                                  \
+    "ALTER TABLE contacts_before RENAME TO contacts;"                       \
+    "CREATE INDEX contacts_by_created ON contacts"                          \
+    "  (org_id, created_at DESC, id DESC);"                                 \
+    CONTACTS_SEARCH_TRIGGERS
+
+/* ---- media ---- */
+/* Schema 11 undone (replies), as a store of before it was. */
+#define UNDO_SCHEMA_11                                                      \
+    "DROP TRIGGER orgs_credits_never_negative;"                             \
+    "DROP TABLE credit_ledger; DROP TABLE reply_keys; DROP TABLE outbox;"   \
+    "DROP INDEX messages_holds;"                                            \
+    "ALTER TABLE messages DROP COLUMN submitted_at;"                        \
+    "ALTER TABLE messages DROP COLUMN held;"                                \
+    "ALTER TABLE orgs DROP COLUMN plan;"
+
+/* Schema 10 undone (uploads and inbound media's copies), as a store of
+ * before it was. */
+#define UNDO_SCHEMA_10                                                      \
+    "DROP TABLE media; DROP INDEX message_media_due;"                       \
+    "ALTER TABLE message_media DROP COLUMN state;"                          \
+    "ALTER TABLE message_media DROP COLUMN fetch_at;"                       \
+    "ALTER TABLE message_media DROP COLUMN attempts;"                       \
+    "ALTER TABLE message_media DROP COLUMN file;"                           \
+    "ALTER TABLE message_media DROP COLUMN bytes;"
+/* ---- end media ---- */
 
 /* Schema 8 undone (the search index), as a store of before it was. */
 #define UNDO_SCHEMA_8                                                       \
@@ -936,11 +1003,11 @@ TEST(stored_events_refer_to_a_long_message_without_copying_it)
 /* Migration 7 made contacts' tags and the contacts list's index (after 8
  * is undone). */
 #define UNDO_SCHEMA_7                                                       \
-    UNDO_SCHEMA_9                                                           \
+    UNDO_SCHEMA_12 UNDO_SCHEMA_11 UNDO_SCHEMA_10 UNDO_SCHEMA_9              \
     UNDO_SCHEMA_8                                                           \
     "DROP TABLE contact_tags; DROP INDEX contacts_by_created;"
 
-#define SCHEMA_NOW  9
+#define SCHEMA_NOW  12
 
 
 /* Migration 5 counts the threads a store has already, as every later
@@ -1045,7 +1112,8 @@ TEST(migrating_indexes_the_contacts_there_are)
     inbox_store_close(f.store);
     f.store = NULL;
 
-    CHECK_INT(db_exec(&f, UNDO_SCHEMA_9 UNDO_SCHEMA_8
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_12 UNDO_SCHEMA_11 UNDO_SCHEMA_10
+                      UNDO_SCHEMA_9 UNDO_SCHEMA_8
                       "PRAGMA user_version = 7;"),
               SQLITE_OK);
 
@@ -1060,6 +1128,254 @@ TEST(migrating_indexes_the_contacts_there_are)
               1);
     CHECK_INT(list_count(&f, INBOX_FILTER_ALL, "walker"), 1);
     CHECK_INT(list_count(&f, INBOX_FILTER_ALL, "(555) 12"), 1);
+
+    fixture_close(&f);
+}
+
+
+/* The first column of the first row of sql as text, into out. */
+static void
+db_text(const fixture_t *f, const char *sql, char *out, size_t size)
+{
+    sqlite3       *db;
+    sqlite3_stmt  *stmt;
+
+    out[0] = '\0';
+
+    if (sqlite3_open(f->path, &db) == SQLITE_OK
+        && sqlite3_prepare_v2(db, sql, -1, &stmt, NULL) == SQLITE_OK)
+    {
+        if (sqlite3_step(stmt) == SQLITE_ROW
+            && sqlite3_column_text(stmt, 0) != NULL)
+        {
+            snprintf(out, size, "%s", sqlite3_column_text(stmt, 0));
+        }
+
+        sqlite3_finalize(stmt);
+    }
+
+    sqlite3_close(db);
+}
+
+
+/* Every index and trigger of contacts, by name. */
+#define CONTACTS_SCHEMA_NAMES                                               \
+    "SELECT group_concat(name, ' ') FROM (SELECT type || ':' || name AS name" \
+    " FROM sqlite_schema WHERE tbl_name = 'contacts'"                       \
+    " AND type IN ('index', 'trigger') ORDER BY name)"
+
+
+/*
+ * A store from before the carrier source (schema 8) gets contacts made
+ * again (SQLite cannot change a CHECK): every row with its id, so its
+ * thread, tags and opt-out stay its own, every index and trigger of the
+ * table there again, and the search index (made and pending) still
+ * finding names and numbers, and following a rename.
+ */
+TEST(migrating_makes_contacts_again_keeping_rows_indexes_and_search)
+{
+    char                    id[INBOX_ID_MAX], before[1024], after[1024];
+    fixture_t               f;
+    inbox_tags_t            tags;
+    inbox_contact_edit_t    edit;
+    inbox_ingest_result_t   r;
+    inbox_contact_record_t  alice, bob, got;
+
+    FIXTURE(&f);
+    memset(&edit, 0, sizeof(edit));
+    memset(&tags, 0, sizeof(tags));
+
+    CHECK_INT(receive(&f, "SM1", ALICE, "hello", T0, &r, NULL), INBOX_OK);
+    CHECK_INT(inbox_store_contact_upsert(f.store, f.org, ALICE,
+                                         "Alice Walker", id, NULL),
+              INBOX_OK);
+    CHECK_INT(inbox_store_contact_opt_out(f.store, f.org, id,
+                                          INBOX_OPT_OUT_MANUAL, NULL,
+                                          T0 + MINUTE, &alice, NULL, NULL),
+              INBOX_OK);
+
+    CHECK_INT(inbox_tags_add(&tags, "vip", 3, NULL), INBOX_OK);
+    edit.set_name = 1;
+    edit.name = "Bob Stone";
+    edit.set_tags = 1;
+    edit.tags = tags;
+    CHECK_INT(inbox_store_contact_create(f.store, f.org, BOB, &edit, &bob,
+                                         NULL), INBOX_OK);
+
+    /* Alice and Bob indexed, Carol only noted as pending */
+    CHECK_INT(inbox_store_maintain(f.store, NULL), INBOX_OK);
+    CHECK_INT(inbox_store_contact_upsert(f.store, f.org, "+15553334444",
+                                         "Carol Reed", id, NULL), INBOX_OK);
+    CHECK_INT(db_int(&f, "SELECT count(*) FROM contacts_search_pending"), 1);
+
+    db_text(&f, CONTACTS_SCHEMA_NAMES, before, sizeof(before));
+    CHECK(strstr(before, "trigger:contacts_search_update") != NULL);
+
+    inbox_store_close(f.store);
+    f.store = NULL;
+
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_12 UNDO_SCHEMA_11 UNDO_SCHEMA_10
+                      UNDO_SCHEMA_9 "PRAGMA user_version = 8;"),
+              SQLITE_OK);
+    db_text(&f, CONTACTS_SCHEMA_NAMES, after, sizeof(after));
+    CHECK_STR(after, before);
+    CHECK_INT(db_int(&f, "SELECT instr(sql, 'carrier') FROM sqlite_schema"
+                         " WHERE name = 'contacts'"), 0);
+
+    f.store = store_open(f.path);
+    CHECK(f.store != NULL);
+    CHECK_INT(db_int(&f, "PRAGMA user_version"), SCHEMA_NOW);
+
+    db_text(&f, CONTACTS_SCHEMA_NAMES, after, sizeof(after));
+    CHECK_STR(after, before);
+    CHECK(db_int(&f, "SELECT instr(sql, 'carrier') FROM sqlite_schema"
+                     " WHERE name = 'contacts'") > 0);
+    CHECK_INT(db_int(&f, "SELECT count(*) FROM pragma_foreign_key_check"),
+              0);
+    CHECK_INT(db_int(&f, "SELECT count(*) FROM pragma_integrity_check"
+                         " WHERE integrity_check <> 'ok'"), 0);
+
+    /* the rows, with their ids, threads, tags and opt-out */
+    CHECK_INT(inbox_store_contact_get(f.store, f.org, alice.id, &got, NULL),
+              INBOX_OK);
+    CHECK_STR(got.name, "Alice Walker");
+    CHECK_STR(got.conversation_id, r.conversation_id);
+    CHECK_INT(got.opted_out, 1);
+    CHECK_INT(got.opted_out_at, T0 + MINUTE);
+    CHECK_STR(got.opt_out_source, "manual");
+    inbox_contact_record_free(&got);
+
+    CHECK_INT(inbox_store_contact_get(f.store, f.org, bob.id, &got, NULL),
+              INBOX_OK);
+    CHECK_INT(got.tags.count, 1);
+    CHECK_STR(got.conversation_id, bob.conversation_id);
+    inbox_contact_record_free(&got);
+
+    /* the search: indexed, pending, and a rename followed */
+    CHECK_INT(list_count(&f, INBOX_FILTER_ALL, "walker"), 1);
+    CHECK_INT(list_count(&f, INBOX_FILTER_ALL, "reed"), 1);
+    CHECK_INT(list_count(&f, INBOX_FILTER_ALL, "(555) 987"), 1);
+    CHECK_INT(inbox_store_contact_upsert(f.store, f.org, BOB, "Robert Lane",
+                                         id, NULL), INBOX_OK);
+    CHECK_INT(inbox_store_maintain(f.store, NULL), INBOX_OK);
+    CHECK_INT(list_count(&f, INBOX_FILTER_ALL, "stone"), 0);
+    CHECK_INT(list_count(&f, INBOX_FILTER_ALL, "lane"), 1);
+    CHECK_INT(list_count(&f, INBOX_FILTER_ALL, "reed"), 1);
+
+    /* and the carrier may opt a contact out now */
+    CHECK_INT(inbox_store_contact_opt_out(f.store, f.org, bob.id,
+                                          INBOX_OPT_OUT_CARRIER, NULL, 0,
+                                          &got, NULL, NULL), INBOX_OK);
+    CHECK_STR(got.opt_out_source, "carrier");
+    inbox_contact_record_free(&got);
+
+    inbox_contact_record_free(&alice);
+    inbox_contact_record_free(&bob);
+    inbox_tags_free(&tags);
+    fixture_close(&f);
+}
+
+
+/* ---- media ---- */
+/*
+ * A store from before media copies (schema 9) gets a copy made of every
+ * inbound image it holds: migration 10 makes them pending and due at
+ * once, and the message shows each as pending until then.
+ */
+TEST(migrating_makes_the_stored_images_pending)
+{
+    fixture_t                 f;
+    inbound_t                 m;
+    inbox_message_page_t      page;
+    inbox_ingest_result_t     r;
+    inbox_media_fetch_list_t  due;
+
+    FIXTURE(&f);
+    inbound_init(&m, "MM1", ALICE, NUMBER, "", T0);
+    m.in.media_count = 2;
+    snprintf(m.in.media[0].url, sizeof(m.in.media[0].url), "https://c/0");
+    snprintf(m.in.media[0].content_type, sizeof(m.in.media[0].content_type),
+             "image/jpeg");
+    snprintf(m.in.media[1].url, sizeof(m.in.media[1].url), "https://c/1");
+    snprintf(m.in.media[1].content_type, sizeof(m.in.media[1].content_type),
+             "image/png");
+    CHECK_INT(inbox_store_inbound_ingest(f.store, &m.in, 1, &r, NULL, NULL),
+              INBOX_OK);
+    inbox_store_close(f.store);
+    f.store = NULL;
+
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_12 UNDO_SCHEMA_11 UNDO_SCHEMA_10
+                      "PRAGMA user_version = 9;"),
+              SQLITE_OK);
+    CHECK_INT(db_int(&f, "SELECT count(*) FROM message_media"), 2);
+
+    f.store = store_open(f.path);
+    CHECK(f.store != NULL);
+    CHECK_INT(db_int(&f, "PRAGMA user_version"), SCHEMA_NOW);
+
+    CHECK_INT(inbox_store_messages_list(f.store, f.org, r.conversation_id,
+                                        NULL, 10, &page, NULL), INBOX_OK);
+    CHECK_INT(page.count, 1);
+    if (page.count == 1) {
+        CHECK_INT(page.items[0].media_count, 2);
+        CHECK_INT(page.items[0].media[1].state, INBOX_MEDIA_PENDING);
+    }
+    inbox_message_page_free(&page);
+
+    CHECK_INT(inbox_store_media_fetch_claim(f.store, T0, 10, &due, NULL),
+              INBOX_OK);
+    CHECK_INT(due.count, 2);
+    if (due.count == 2) {
+        CHECK_STR(due.items[0].url, "https://c/0");
+        CHECK_STR(due.items[1].url, "https://c/1");
+        CHECK_STR(due.items[1].number.auth_token, "secret");
+    }
+    inbox_media_fetch_list_free(&due);
+
+    fixture_close(&f);
+}
+/* ---- end media ---- */
+
+
+/*
+ * A store from before replies (schema 10) keeps its credits: migration 11
+ * starts each organization's ledger with what it has, so the ledger adds
+ * up to the balance from the first day.
+ */
+TEST(migrating_starts_the_ledger_with_the_balance_there_is)
+{
+    fixture_t            f;
+    inbox_billing_t      billing;
+    inbox_ledger_page_t  page;
+
+    FIXTURE(&f);
+    inbox_store_close(f.store);
+    f.store = NULL;
+
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_12 UNDO_SCHEMA_11
+                      "UPDATE orgs SET credits_balance = 42;"
+                      "PRAGMA user_version = 10;"), SQLITE_OK);
+
+    f.store = store_open(f.path);
+    CHECK(f.store != NULL);
+    CHECK_INT(db_int(&f, "PRAGMA user_version"), SCHEMA_NOW);
+
+    CHECK_INT(inbox_store_billing_get(f.store, f.org, &billing, NULL),
+              INBOX_OK);
+    CHECK_INT(billing.balance, 42);
+    CHECK_STR(billing.plan, "per_message");
+    CHECK_INT(inbox_store_ledger_list(f.store, f.org, NULL, 0, &page, NULL),
+              INBOX_OK);
+    CHECK_INT(page.count, 1);
+    if (page.count == 1) {
+        CHECK_INT(page.items[0].kind, INBOX_LEDGER_GRANT);
+        CHECK_INT(page.items[0].credits, 42);
+        CHECK_INT(page.items[0].balance, 42);
+    }
+    inbox_ledger_page_free(&page);
+
+    /* and no balance goes below zero, whoever writes it */
+    CHECK(db_exec(&f, "UPDATE orgs SET credits_balance = -1") != SQLITE_OK);
 
     fixture_close(&f);
 }

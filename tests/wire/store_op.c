@@ -7,6 +7,15 @@
  *   store_op URI mark-read ORG_ID CONVERSATION_ID
  *   store_op URI token-find TOKEN_HASH
  *   store_op URI ping
+ *   store_op URI media-claim NOW_MS LIMIT
+ *   store_op URI media-copy DIR MESSAGE_ID IDX IMAGE_FILE
+ *
+ * media-claim and media-copy are what the fetcher of inbound MMS images
+ * does around its HTTP request: claim the images due, then keep the bytes
+ * it got (here from IMAGE_FILE) as a file of the media directory DIR and
+ * say so to the store.  With INBOX_EVENTS_SOCKET set, the events an
+ * operation made are sent there as the module sends them (one datagram
+ * of records), so a test's browsers see them live through ws-server.
  *
  * The line: {"op", "result": {…} (what the operation returned: the
  * message's fate for ingest, the conversation for mark-read, the
@@ -20,8 +29,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <inbox/clock.h>
+#include <inbox/dgram.h>
 #include <inbox/error.h>
 #include <inbox/event.h>
+#include <inbox/media.h>
 #include <inbox/render.h>
 #include <inbox/store.h>
 
@@ -34,6 +45,11 @@ static inbox_status_t op_token_find(inbox_store_t *store, char **argv,
     yajl_gen g, inbox_event_list_t *events, inbox_error_t *err);
 static inbox_status_t op_ping(inbox_store_t *store, char **argv,
     yajl_gen g, inbox_event_list_t *events, inbox_error_t *err);
+static inbox_status_t op_media_claim(inbox_store_t *store, char **argv,
+    yajl_gen g, inbox_event_list_t *events, inbox_error_t *err);
+static inbox_status_t op_media_copy(inbox_store_t *store, char **argv,
+    yajl_gen g, inbox_event_list_t *events, inbox_error_t *err);
+static void events_push(const inbox_event_list_t *events);
 static void usage(void);
 
 
@@ -49,6 +65,8 @@ static const struct {
     { "mark-read",  2, op_mark_read },
     { "token-find", 1, op_token_find },
     { "ping",       0, op_ping },
+    { "media-claim", 2, op_media_claim },
+    { "media-copy",  4, op_media_copy },
 };
 
 
@@ -119,6 +137,7 @@ main(int argc, char **argv)
     yajl_gen_array_close(g);
     yajl_gen_map_close(g);
 
+    events_push(&events);
     inbox_event_list_free(&events);
 
     line = inbox_json_finish(g, NULL);
@@ -221,6 +240,131 @@ op_ping(inbox_store_t *store, char **argv, yajl_gen g,
 }
 
 
+static inbox_status_t
+op_media_claim(inbox_store_t *store, char **argv, yajl_gen g,
+    inbox_event_list_t *events, inbox_error_t *err)
+{
+    size_t                    i;
+    inbox_status_t            rc;
+    inbox_media_fetch_list_t  due;
+
+    rc = inbox_store_media_fetch_claim(store, strtoll(argv[0], NULL, 10),
+                                       (unsigned) atoi(argv[1]), &due, err);
+
+    inbox_json_key(g, "items");
+    yajl_gen_array_open(g);
+
+    for (i = 0; rc == INBOX_OK && i < due.count; i++) {
+        yajl_gen_map_open(g);
+        inbox_json_key(g, "message_id");
+        inbox_json_string(g, due.items[i].message_id);
+        inbox_json_key(g, "idx");
+        inbox_json_int(g, due.items[i].idx);
+        inbox_json_key(g, "url");
+        inbox_json_string(g, due.items[i].url);
+        inbox_json_key(g, "attempts");
+        inbox_json_int(g, due.items[i].attempts);
+        yajl_gen_map_close(g);
+    }
+
+    yajl_gen_array_close(g);
+    inbox_media_fetch_list_free(&due);
+
+    return rc;
+}
+
+
+static inbox_status_t
+op_media_copy(inbox_store_t *store, char **argv, yajl_gen g,
+    inbox_event_list_t *events, inbox_error_t *err)
+{
+    FILE                      *f;
+    char                       buf[65536];
+    size_t                     n;
+    inbox_status_t             rc;
+    inbox_media_writer_t       w;
+    const inbox_image_type_t  *type;
+
+    f = fopen(argv[3], "rb");
+    if (f == NULL) {
+        return inbox_error_set(err, INBOX_ERR_INVALID, "cannot read %s",
+                               argv[3]);
+    }
+
+    n = fread(buf, 1, INBOX_MEDIA_SNIFF_LEN, f);
+    type = inbox_image_type(buf, n);
+
+    if (type == NULL) {
+        fclose(f);
+        return inbox_error_set(err, INBOX_ERR_UNSUPPORTED_MEDIA_TYPE,
+                               "%s is not a JPEG, PNG or GIF", argv[3]);
+    }
+
+    rc = inbox_media_write_begin(&w, argv[0], type, err);
+
+    while (rc == INBOX_OK && n > 0) {
+        rc = inbox_media_write(&w, buf, n, err);
+        n = fread(buf, 1, sizeof(buf), f);
+    }
+
+    fclose(f);
+
+    if (rc != INBOX_OK) {
+        inbox_media_write_abort(&w);
+        return rc;
+    }
+
+    rc = inbox_media_write_commit(&w, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    rc = inbox_store_media_fetch_done(store, argv[1],
+                                      (unsigned) atoi(argv[2]), w.file,
+                                      type->content_type, w.bytes, events,
+                                      err);
+    if (rc != INBOX_OK) {
+        inbox_media_remove(argv[0], w.file);
+        return rc;
+    }
+
+    inbox_json_key(g, "file");
+    inbox_json_string(g, w.file);
+    inbox_json_key(g, "content_type");
+    inbox_json_string(g, type->content_type);
+    inbox_json_key(g, "bytes");
+    inbox_json_int(g, w.bytes);
+
+    return rc;
+}
+
+
+/* The events, as the module sends them (inbox_events_publish). */
+static void
+events_push(const inbox_event_list_t *events)
+{
+    char                errbuf[256];
+    const char         *path;
+    inbox_dgram_peer_t  peer;
+
+    path = getenv("INBOX_EVENTS_SOCKET");
+    if (path == NULL || path[0] == '\0' || events->count == 0) {
+        return;
+    }
+
+    if (inbox_dgram_peer_open(&peer, path, errbuf, sizeof(errbuf)) != 0) {
+        fprintf(stderr, "store_op: %s\n", errbuf);
+        return;
+    }
+
+    if (inbox_events_publish(&peer, events) != 0) {
+        fprintf(stderr, "store_op: events not sent to %s\n", path);
+    }
+
+    inbox_dgram_peer_close(&peer);
+}
+
+
 static void
 usage(void)
 {
@@ -228,5 +372,7 @@ usage(void)
             "usage: store_op URI ingest TO FROM PROVIDER_ID BODY\n"
             "       store_op URI mark-read ORG_ID CONVERSATION_ID\n"
             "       store_op URI token-find TOKEN_HASH\n"
-            "       store_op URI ping\n");
+            "       store_op URI ping\n"
+            "       store_op URI media-claim NOW_MS LIMIT\n"
+            "       store_op URI media-copy DIR MESSAGE_ID IDX IMAGE_FILE\n");
 }

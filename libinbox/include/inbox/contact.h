@@ -20,6 +20,7 @@
 #define INBOX_TAGS_MAX   50
 #define INBOX_TAG_MAX    40      /* characters */
 #define INBOX_NAME_MAX   100     /* characters */
+#define INBOX_KEYWORD_MAX  32    /* bytes of a keyword as texted ("STOP") */
 
 /* A contact's tags in the order they were given; items and each string
  * are malloc'd and freed by inbox_tags_free. */
@@ -70,6 +71,9 @@ typedef struct {
     int64_t       opted_out_at;            /* 0: null */
     char          opt_out_source[16];      /* "keyword", "manual",
                                               "carrier"; "" is null */
+    char          opt_out_keyword[INBOX_KEYWORD_MAX];
+                                           /* the keyword that opted out
+                                              ("STOP"); "" is null */
     int64_t       created_at;
     char          conversation_id[INBOX_ID_MAX];
 } inbox_contact_record_t;
@@ -120,17 +124,42 @@ typedef struct {
     size_t  updated;
 } inbox_import_count_t;
 
-/* The contact's timeline (GET /api/v1/contacts/{id}/timeline): messages
- * now; opt-out and opt-in events, campaign sends and poll answers join
- * it when the store has them. */
+/* The contact's timeline (GET /api/v1/contacts/{id}/timeline): its
+ * messages and its opt-out and opt-in events (see optout.h); campaign
+ * sends and poll answers join it when the store has them. */
 typedef enum {
-    INBOX_TIMELINE_MESSAGE = 0
+    INBOX_TIMELINE_MESSAGE = 0,
+    INBOX_TIMELINE_OPT_OUT,
+    INBOX_TIMELINE_OPT_IN
 } inbox_timeline_type_t;
+
+/* An opt-out or opt-in of the contact, as its timeline keeps it. */
+typedef struct {
+    char                   id[INBOX_ID_MAX];
+    inbox_timeline_type_t  type;          /* _OPT_OUT or _OPT_IN */
+    int64_t                at;
+    char                   source[16];    /* "keyword", "manual",
+                                             "carrier" */
+    char                   keyword[INBOX_KEYWORD_MAX];  /* "" none */
+    char                   message_id[INBOX_ID_MAX];    /* the message
+                                             that said it; "" none */
+} inbox_contact_event_t;
+
+/* The contact's events after a position, newest first (a store's
+ * contact_events_list); more says whether others follow. */
+typedef struct {
+    inbox_contact_event_t  *items;
+    size_t                  count;
+    int                     more;
+} inbox_contact_event_page_t;
+
+void inbox_contact_event_page_free(inbox_contact_event_page_t *page);
 
 typedef struct {
     inbox_timeline_type_t  type;
     int64_t                at;
     inbox_message_t        message;     /* INBOX_TIMELINE_MESSAGE */
+    inbox_contact_event_t  event;       /* _OPT_OUT, _OPT_IN */
 } inbox_timeline_item_t;
 
 typedef struct {

@@ -16,7 +16,9 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <inbox/dgram.h>
 #include <inbox/model.h>
+#include <inbox/contact.h>
 
 typedef struct {
     char      org_id[INBOX_ID_MAX];
@@ -49,6 +51,24 @@ char *inbox_event_conversation_updated(int64_t org_seq, const char *epoch,
     const inbox_conversation_t *conversation);
 char *inbox_event_unread_total(int64_t org_seq, const char *epoch,
     int64_t count);
+/* {"type":"contact.updated",…,"contact":{"id","name","phone",
+ * "opted_out","opted_out_at","opt_out_source","opt_out_keyword",
+ * "conversation_id"}}: the contact's opt-out state (its tags are not
+ * part of it). */
+char *inbox_event_contact_updated(int64_t org_seq, const char *epoch,
+    const inbox_contact_record_t *contact);
+/* ---- media ---- */
+/* "message.updated" with the message as it is now: a copy of an inbound
+ * image landed (or will never come), so browsers show it. */
+char *inbox_event_message_updated(int64_t org_seq, const char *epoch,
+    const inbox_message_t *message);
+/* ---- end media ---- */
+/* ---- replies and delivery (issue 7) ---- */
+/* {"type":"message.status","org_seq","epoch","id","conversation_id",
+ * "status","error_code"}: a message's delivery moved. */
+char *inbox_event_message_status(int64_t org_seq, const char *epoch,
+    const inbox_message_t *message);
+/* ---- end replies and delivery ---- */
 
 
 /*
@@ -59,7 +79,7 @@ char *inbox_event_unread_total(int64_t org_seq, const char *epoch,
  * reference (type, org_seq, the ids, the total) in the same transaction,
  * and after that pushes the frames to the caller's list.
  */
-#define INBOX_CHANGE_EVENTS_MAX  3
+#define INBOX_CHANGE_EVENTS_MAX  4
 
 typedef struct {
     const char  *type;              /* "message.created", ... */
@@ -75,6 +95,7 @@ typedef struct {
     inbox_change_event_t         items[INBOX_CHANGE_EVENTS_MAX];
     const inbox_message_t       *message;        /* borrowed; may be NULL */
     const inbox_conversation_t  *conversation;   /* borrowed */
+    const inbox_contact_record_t  *contact;      /* borrowed; may be NULL */
 } inbox_change_t;
 
 /* A new message in conversation (as it is after the message): always
@@ -92,6 +113,39 @@ void inbox_change_action(inbox_change_t *change,
  * (contact.updated is for opt-out changes.) */
 void inbox_change_contact(inbox_change_t *change,
     const inbox_conversation_t *conversation);
+/*
+ * ---- Opt-out and opt-in (optout.h) ----
+ * A contact opted out or in: contact.updated (its opt-out state) and
+ * conversation.updated (its conversation, as it is then, which shows
+ * opted_out in every browser's list).  The event refers to the
+ * contact's conversation, which names the contact.
+ */
+void inbox_change_opt(inbox_change_t *change,
+    const inbox_contact_record_t *contact,
+    const inbox_conversation_t *conversation);
+/* A new message that opted its contact out or in (a keyword): the
+ * message's events (inbox_change_message, the conversation as it is
+ * after both), then contact.updated. */
+void inbox_change_add_contact(inbox_change_t *change,
+    const inbox_contact_record_t *contact);
+
+/* ---- media ---- */
+/* A message's media changed (a copy stored or given up): message.updated
+ * with the message, which the browsers showing its thread redraw. */
+void inbox_change_media(inbox_change_t *change,
+    const inbox_message_t *message);
+/* ---- end media ---- */
+/* ---- replies and delivery (issue 7) ---- */
+/* A reply stored in conversation (as it is after it): message.created
+ * and conversation.updated; the unread total does not move. */
+void inbox_change_reply(inbox_change_t *change,
+    const inbox_message_t *message, const inbox_conversation_t *conversation);
+/* A message's delivery status moved (message as it is now):
+ * message.status.  A repeat or a late report moves nothing and makes no
+ * change at all. */
+void inbox_change_status(inbox_change_t *change,
+    const inbox_message_t *message);
+/* ---- end replies and delivery ---- */
 /* Whether the change carries the organization's unread total, which the
  * backend then gives with inbox_change_set_total before rendering. */
 int inbox_change_wants_total(const inbox_change_t *change);
@@ -115,6 +169,15 @@ void inbox_change_free(inbox_change_t *change);
  * of datagrams on a unix socket (net.unix.max_dgram_qlen), however small.
  */
 #define INBOX_EVENT_DATAGRAM_MAX  (64 * 1024)
+
+/*
+ * Sends events to ws-server through peer as datagrams of as many records
+ * as fit, never waiting.  ws-server down or behind is not an error here:
+ * browsers resume from org_seq.  Returns how many events were not handed
+ * over (their datagram was refused, or a frame fits in no datagram).
+ */
+size_t inbox_events_publish(const inbox_dgram_peer_t *peer,
+    const inbox_event_list_t *events);
 
 /* Appends event's record to buf (of size bytes) at *used, moving *used
  * past it.  Returns 0, or -1 (buf unchanged) when it does not fit. */

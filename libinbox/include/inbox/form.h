@@ -33,4 +33,13 @@ const char *inbox_form_get(const inbox_form_t *form, const char *name);
 
 void inbox_form_free(inbox_form_t *form);
 
+/*
+ * Encodes count name and value pairs (pairs[2i] the name, pairs[2i+1] the
+ * value): letters, digits and "-._~" as they are, a space as '+', every
+ * other byte as %XX, pairs joined by '&'.  A malloc'd, NUL-terminated
+ * string the caller frees, its length in *len; NULL when out of memory.
+ */
+char *inbox_form_encode(const char * const *pairs, size_t count,
+    size_t *len);
+
 #endif

@@ -80,10 +80,30 @@ typedef struct {
     inbox_role_t  role;
 } inbox_principal_t;
 
+/* ---- media (see media.h) ---- */
+
+/* A stored copy's file name: a token of 43 base64url characters, ".",
+ * the extension ("jpg", "png", "gif"), NUL. */
+#define INBOX_MEDIA_FILE_MAX  48
+
+/* Whether a message's media has a copy a browser may fetch. */
+typedef enum {
+    INBOX_MEDIA_PENDING = 0,    /* only at the carrier's url (which needs
+                                   the carrier's credentials): a copy is
+                                   still to be made */
+    INBOX_MEDIA_STORED,         /* ours: file, in the media directory */
+    INBOX_MEDIA_FAILED          /* no copy will be made */
+} inbox_media_state_t;
+
 typedef struct {
-    char  url[1024];
-    char  content_type[128];
+    char                 url[1024];      /* the carrier's URL */
+    char                 content_type[128];  /* stored: the type its bytes
+                                                are; else the carrier's */
+    inbox_media_state_t  state;
+    char                 file[INBOX_MEDIA_FILE_MAX];  /* "" unless stored */
+    int64_t              bytes;          /* stored: its size */
 } inbox_media_t;
+/* ---- end media ---- */
 
 /*
  * One inbound message as a carrier reported it, before it is stored.  Its
@@ -139,7 +159,7 @@ typedef struct {
     size_t             media_count;
     inbox_media_t     *media;                /* media_count entries */
     char               status[16];           /* "" for inbound (null) */
-    char               error_code[16];       /* "" when none (null) */
+    char               error_code[32];       /* "" when none (null) */
     unsigned           segments;
     unsigned           credits;
     int64_t            created_at;

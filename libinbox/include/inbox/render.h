@@ -17,6 +17,8 @@
 #include <inbox/error.h>
 #include <inbox/model.h>
 #include <inbox/contact.h>
+#include <inbox/settings.h>
+#include <inbox/billing.h>
 
 /* NULL is null; invalid UTF-8 is written repaired (see utf8.h), so no
  * answer or frame ever carries any. */
@@ -27,6 +29,8 @@ void inbox_json_bool(yajl_gen g, int v);
 void inbox_json_time(yajl_gen g, int64_t ms);          /* ISO-8601, "Z" */
 void inbox_json_conversation(yajl_gen g, const inbox_conversation_t *c);
 void inbox_json_message(yajl_gen g, const inbox_message_t *m);
+/* One of a message's media: {"url","content_type","state"} (render.c). */
+void inbox_json_media(yajl_gen g, const inbox_media_t *media);
 
 /* A new generator, and its buffer copied out as a malloc'd string (the
  * generator is freed either way). */
@@ -45,7 +49,8 @@ char *inbox_render_contact(const inbox_contact_record_t *c, size_t *len);
 char *inbox_render_contact_page(const inbox_contact_page_t *page,
     size_t *len);
 /* Entries {"type","at",...}: a message is {"type":"message","at",
- * "message":{...}}. */
+ * "message":{...}}; an opt-out or opt-in {"type":"opt_out"|"opt_in","at",
+ * "source","keyword","message_id"}. */
 char *inbox_render_timeline_page(const inbox_timeline_page_t *page,
     size_t *len);
 /* {"error":{"code":…,"message":…[,"field":…]}} from err, with the extra
@@ -53,10 +58,24 @@ char *inbox_render_timeline_page(const inbox_timeline_page_t *page,
  * "retry_after" in seconds (rate_limited). */
 char *inbox_render_error(const inbox_error_t *err, size_t *len);
 
+/* An organization's settings (render_settings.c): {"timezone",
+ * "quiet_hours":{"start","end"} ("HH:MM"),"business_name",
+ * "support_contact"} (null when none). */
+char *inbox_render_settings(const inbox_settings_t *settings, size_t *len);
+
 /* Who is signed in (render_account.c): {"user":{"id","email"} | null
  * (an organization-wide API token),"role":"member"|"billing",
  * "organization":{"id","name","timezone"}}, as POST /api/v1/auth/login
  * and GET /api/v1/me answer. */
 char *inbox_render_account(const inbox_account_t *account, size_t *len);
+
+/* ---- billing (render_billing.c) ---- */
+/* {"active","plan","credits":{"balance","held"}}: GET /api/v1/billing. */
+char *inbox_render_billing(const inbox_billing_t *billing, size_t *len);
+/* {"items":[{"id","kind","credits","balance","held","message_id"|null,
+ * "at"}],"next_cursor"}: the ledger, for the billing role. */
+char *inbox_render_ledger_page(const inbox_ledger_page_t *page,
+    size_t *len);
+/* ---- end billing ---- */
 
 #endif

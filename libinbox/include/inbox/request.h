@@ -57,6 +57,13 @@ inbox_status_t inbox_request_parse(const char *body, size_t len,
     const inbox_field_t *fields, inbox_request_t *req, inbox_error_t *err);
 void inbox_request_free(inbox_request_t *req);
 
+/* Reads any JSON value from body with the same checks (no NUL, bounded
+ * nesting) but no declared fields: for JSON that others write (carriers'
+ * answers and webhooks), whose unknown fields are ignored.  Freed with
+ * inbox_request_free, also after a failure. */
+inbox_status_t inbox_request_read(const char *body, size_t len,
+    inbox_request_t *req, inbox_error_t *err);
+
 /* A top-level field's value (path: "name" or "a.b"), NULL when absent; a
  * JSON null is a yajl_val for which YAJL_IS_NULL holds. */
 yajl_val inbox_request_get(const inbox_request_t *req, const char *path);

@@ -32,6 +32,14 @@
 #include <inbox/token.h>
 #include <inbox/account.h>
 #include <inbox/session.h>
+#include <inbox/optout.h>
+#include <inbox/settings.h>
+#include <inbox/keywords.h>
+#include <inbox/media.h>
+#include <inbox/billing.h>
+#include <inbox/delivery.h>
+#include <inbox/outbox.h>
+#include <inbox/reply.h>
 
 typedef struct inbox_store_s  inbox_store_t;
 
@@ -40,6 +48,14 @@ typedef struct {
     int             duplicate;   /* stored before: nothing changed now */
     char            message_id[INBOX_ID_MAX];
     char            conversation_id[INBOX_ID_MAX];
+    /* ---- opt-out (issue 7): a message stored now (not a duplicate) that
+     * is a keyword (keywords.h), and whether it opted its contact out or
+     * in (a repeated STOP changes nothing).  The caller answers it with
+     * one text (inbox_keyword_reply, the business name and support
+     * contact from inbox_store_settings_get of org_id) ---- */
+    inbox_keyword_t  keyword;
+    int              opt_changed;
+    char             org_id[INBOX_ID_MAX];
 } inbox_ingest_result_t;
 
 /*
@@ -74,6 +90,8 @@ inbox_status_t inbox_store_maintain(inbox_store_t *store,
 
 /* Organizations, numbers, users, tokens, credits and billing: the admin
  * operations behind inboxctl. */
+/* timezone NULL or "" for UTC, else a zone of the system's time zone
+ * database (INBOX_ERR_INVALID naming "timezone" otherwise). */
 inbox_status_t inbox_store_org_create(inbox_store_t *store, const char *name,
     const char *timezone, char id[INBOX_ID_MAX], inbox_error_t *err);
 /* INBOX_ERR_NOT_FOUND when no organization has that name. */
@@ -81,6 +99,11 @@ inbox_status_t inbox_store_org_find_by_name(inbox_store_t *store,
     const char *name, char id[INBOX_ID_MAX], inbox_error_t *err);
 /* INBOX_ERR_CONFLICT when the number already belongs to an organization. */
 inbox_status_t inbox_store_number_add(inbox_store_t *store,
+    const inbox_number_t *number, inbox_error_t *err);
+/* Replaces the carrier and credentials of the organization's number
+ * number->e164 (new credentials, another API base): INBOX_ERR_NOT_FOUND
+ * when the organization has no such number. */
+inbox_status_t inbox_store_number_update(inbox_store_t *store,
     const inbox_number_t *number, inbox_error_t *err);
 /* INBOX_ERR_NOT_FOUND when no organization owns e164. */
 inbox_status_t inbox_store_number_find(inbox_store_t *store,
@@ -114,6 +137,7 @@ inbox_status_t inbox_store_tokens_list(inbox_store_t *store,
 inbox_status_t inbox_store_token_revoke(inbox_store_t *store,
     const char *org_id, const char *token_id, const char *token_hash,
     char id[INBOX_ID_MAX], inbox_error_t *err);
+/* Adds credits to the balance, with its ledger entry ("grant"). */
 inbox_status_t inbox_store_credits_grant(inbox_store_t *store,
     const char *org_id, int64_t credits, inbox_error_t *err);
 inbox_status_t inbox_store_billing_set(inbox_store_t *store,
@@ -167,7 +191,10 @@ inbox_status_t inbox_store_contacts_import(inbox_store_t *store,
     inbox_import_count_t *count, inbox_error_t *err);
 /* The contact's timeline, newest first, keyset paginated (cursor NULL or
  * "" for the first page; limit as inbox_list_limit says): its messages
- * now.  INBOX_ERR_NOT_FOUND as for inbox_store_contact_get. */
+ * and its opt-out and opt-in events (an event before the message of the
+ * same time: the STOP that caused it is older).  INBOX_ERR_NOT_FOUND as
+ * for inbox_store_contact_get; INBOX_ERR_INVALID (field "cursor") for a
+ * cursor this timeline did not give. */
 inbox_status_t inbox_store_contact_timeline(inbox_store_t *store,
     const char *org_id, const char *contact_id, const char *cursor,
     unsigned limit, inbox_timeline_page_t *page, inbox_error_t *err);
@@ -179,8 +206,12 @@ inbox_status_t inbox_store_contact_timeline(inbox_store_t *store,
  * inserted unless (org, carrier, provider_id) is already stored, the unread
  * count rises, an archived conversation comes back to the default view, and
  * the events message.created, conversation.updated and unread.total are
- * appended.  results[i] tells each message's fate (INBOX_ERR_NOT_FOUND for
- * an unknown number) without failing the others.  The return value is
+ * appended.  A message that is an opt-out or opt-in keyword (keywords.h)
+ * also opts its contact out (source keyword) or back in, in the same
+ * transaction (MongoDB: see store_mongo_ingest.c), with its timeline
+ * event and contact.updated.  results[i] tells each message's fate
+ * (INBOX_ERR_NOT_FOUND for an unknown number) without failing the
+ * others.  The return value is
  * INBOX_OK when the batch is durable, else nothing of it was stored.
  */
 inbox_status_t inbox_store_inbound_ingest(inbox_store_t *store,
@@ -275,5 +306,213 @@ inbox_status_t inbox_store_session_delete(inbox_store_t *store,
  * counts them. */
 inbox_status_t inbox_store_sessions_purge(inbox_store_t *store, int64_t now,
     size_t *removed, inbox_error_t *err);
+
+/*
+ * ---- Opt-out, opt-in and the organization's settings ----
+ * (store_sqlite_optout.c, store_mongo_optout.c; the rules: optout.h and
+ * settings.h)
+ */
+
+/*
+ * Opts the contact out (see optout.h) at at (0: now), from source, by
+ * keyword (the keyword's name for INBOX_OPT_OUT_KEYWORD, else NULL), in
+ * one transaction with its timeline event, contact.updated and
+ * conversation.updated; *contact (may be NULL) gets its record as it is
+ * then.  A contact opted out already stays as it was: nothing is
+ * written or pushed, and it is no error.  INBOX_ERR_NOT_FOUND as for
+ * inbox_store_contact_get; INBOX_ERR_INVALID for an unknown source.
+ */
+inbox_status_t inbox_store_contact_opt_out(inbox_store_t *store,
+    const char *org_id, const char *contact_id,
+    inbox_opt_out_source_t source, const char *keyword, int64_t at,
+    inbox_contact_record_t *contact, inbox_event_list_t *events,
+    inbox_error_t *err);
+/*
+ * Opts an opted-out contact back in because it texted keyword (the
+ * keyword's name: only the contact opts back in, see optout.h), as
+ * inbox_store_contact_opt_out does; a contact not opted out stays as it
+ * is.  Ingest does this itself for an opt-in keyword, in the message's
+ * transaction.
+ */
+inbox_status_t inbox_store_contact_opt_in(inbox_store_t *store,
+    const char *org_id, const char *contact_id, const char *keyword,
+    int64_t at, inbox_contact_record_t *contact, inbox_event_list_t *events,
+    inbox_error_t *err);
+/* The contact's opt-out and opt-in events, newest first, after the one at
+ * (after_at, after_id) (after_id NULL or "": from the newest), at most
+ * limit (as inbox_list_limit says); page->more says whether more follow.
+ * INBOX_ERR_NOT_FOUND as for inbox_store_contact_get; INBOX_ERR_INVALID
+ * (field "cursor") for an after_id the store did not give. */
+inbox_status_t inbox_store_contact_events_list(inbox_store_t *store,
+    const char *org_id, const char *contact_id, int64_t after_at,
+    const char *after_id, unsigned limit, inbox_contact_event_page_t *page,
+    inbox_error_t *err);
+
+/* The organization's settings, with the defaults for what was never set
+ * (settings.h).  INBOX_ERR_NOT_FOUND when there is no such organization. */
+inbox_status_t inbox_store_settings_get(inbox_store_t *store,
+    const char *org_id, inbox_settings_t *settings, inbox_error_t *err);
+/* Changes what edit sets (checked first: INBOX_ERR_INVALID naming the
+ * field, and nothing is stored) and fills *settings (may be NULL) with
+ * the settings as they are then.  INBOX_ERR_NOT_FOUND as above. */
+inbox_status_t inbox_store_settings_update(inbox_store_t *store,
+    const char *org_id, const inbox_settings_edit_t *edit,
+    inbox_settings_t *settings, inbox_error_t *err);
+
+/*
+ * ---- Media: uploads and the copies of inbound MMS images (media.h) ----
+ * (store_sqlite_media.c, store_mongo_media.c)
+ */
+
+/* Records an upload of the organization: media->file (a name
+ * inbox_media_file_name made, else INBOX_ERR_INVALID), content_type (one
+ * of media.h's types) and bytes; fills media->id and created_at.
+ * INBOX_ERR_NOT_FOUND when there is no such organization. */
+inbox_status_t inbox_store_media_add(inbox_store_t *store, const char *org_id,
+    inbox_media_record_t *media, inbox_error_t *err);
+/* The organization's uploads ids[0..n-1] (1 to INBOX_MEDIA_MAX of them),
+ * in that order, into media[].  INBOX_ERR_NOT_FOUND naming "media_ids"
+ * when any is unknown: another organization's too. */
+inbox_status_t inbox_store_media_get(inbox_store_t *store, const char *org_id,
+    const char *const *ids, size_t n, inbox_media_record_t *media,
+    inbox_error_t *err);
+/*
+ * Up to limit (1..INBOX_MEDIA_FETCH_LIMIT_MAX) inbound media that need a
+ * copy and are due by now, longest waiting first, each with the
+ * organization's number of the message's carrier (its credentials).  Each
+ * is leased for INBOX_MEDIA_FETCH_LEASE_MS: nobody else claims it
+ * meanwhile, and it comes back by itself if no done or failed follows.
+ * Each claim counts an attempt.  An empty list when none is due.
+ */
+inbox_status_t inbox_store_media_fetch_claim(inbox_store_t *store,
+    int64_t now, unsigned limit, inbox_media_fetch_list_t *list,
+    inbox_error_t *err);
+/*
+ * The copy of media idx of message_id is file (in the media directory),
+ * content_type (what its bytes are) and bytes long; message.updated (the
+ * message with its media's URL) is appended, so browsers show it.
+ * INBOX_ERR_NOT_FOUND for no such media; INBOX_ERR_CONFLICT when it has a
+ * copy already or was given up (the caller removes its file);
+ * INBOX_ERR_INVALID for a file name or type media.h does not make.
+ */
+inbox_status_t inbox_store_media_fetch_done(inbox_store_t *store,
+    const char *message_id, unsigned idx, const char *file,
+    const char *content_type, int64_t bytes, inbox_event_list_t *events,
+    inbox_error_t *err);
+/* A copy failed: it is due again at retry_at (see
+ * inbox_media_fetch_retry_at), or, with retry_at 0, given up for good
+ * (its state "failed", and message.updated appended).  Errors as for
+ * inbox_store_media_fetch_done. */
+inbox_status_t inbox_store_media_fetch_failed(inbox_store_t *store,
+    const char *message_id, unsigned idx, int64_t retry_at,
+    inbox_event_list_t *events, inbox_error_t *err);
+/* ---- end media ---- */
+
+/*
+ * ---- Replies, the outbox and billing (issue 7) ----
+ * (store_sqlite_outbox.c, store_sqlite_billing.c and their MongoDB
+ * twins; the rules are reply.h's, outbox.h's, delivery.h's and
+ * billing.h's)
+ */
+
+/*
+ * Accepts a reply in one transaction: the checks, in this order
+ * (nothing is stored when one fails):
+ *   INBOX_ERR_INVALID (the field)    a malformed reply (inbox_reply_check)
+ *   INBOX_ERR_NOT_FOUND              no such conversation (also another
+ *                                    organization's), or user
+ *   INBOX_ERR_CONTACT_OPTED_OUT      the contact opted out (409)
+ *   INBOX_ERR_BILLING_INACTIVE       billing lapsed (403)
+ *   INBOX_ERR_INSUFFICIENT_CREDITS   the balance is short (402, with
+ *                                    err->needed and err->balance)
+ *   INBOX_ERR_CONFLICT               the organization has no sending
+ *                                    number, or the Idempotency-Key was
+ *                                    used for a different request
+ * then the credits held (the balance drops by reply->credits, what is
+ * held rises; a ledger "hold"), the message (outbound, status queued,
+ * sent_by the user) with its media, an outbox entry (priority reply, due
+ * now), the thread's last message (inbox_conversation_reply), and the
+ * events message.created and conversation.updated.  *result gets the
+ * message and the thread.  Quiet hours never hold a reply.
+ *
+ * A reply with an Idempotency-Key that the organization used before for
+ * the same request (inbox_reply_fingerprint) stores nothing and answers
+ * the first one's message as it is now, result->repeated set: a client's
+ * retry never sends twice.  Only an accepted reply keeps its key: a
+ * refused one may be tried again under it.
+ *
+ * Concurrent replies never spend more than the balance: it never goes
+ * below zero.
+ */
+inbox_status_t inbox_store_reply_accept(inbox_store_t *store,
+    const char *org_id, const inbox_reply_t *reply,
+    inbox_reply_result_t *result, inbox_event_list_t *events,
+    inbox_error_t *err);
+
+/*
+ * For the sender: claims up to max (0: 1; at most INBOX_OUTBOX_CLAIM_MAX)
+ * due entries of every organization, replies first, then the oldest,
+ * each leased until now + lease (0: INBOX_OUTBOX_LEASE_DEFAULT), with
+ * what sending it takes (see inbox_outbox_item_t).  An entry whose
+ * lease ran out without a result comes back interrupted (see outbox.h).
+ * An empty batch when nothing is due.
+ */
+inbox_status_t inbox_store_outbox_claim(inbox_store_t *store, int64_t now,
+    size_t max, int64_t lease, inbox_outbox_batch_t *batch,
+    inbox_error_t *err);
+
+/*
+ * Records what the carrier said about the claimed entry entry_id (its
+ * attempt as claimed), in one transaction: see outbox.h for each outcome.
+ * A status change appends message.status; a hold settled writes its
+ * ledger entry.  *report (may be NULL) says what happened.
+ * INBOX_ERR_NOT_FOUND when no such entry waits (a result recorded
+ * already), INBOX_ERR_CONFLICT when the claim was lost (its lease ran
+ * out and the entry was claimed again), INBOX_ERR_INVALID for an
+ * accepted send without the carrier's id or with a final status.
+ */
+inbox_status_t inbox_store_outbox_result(inbox_store_t *store,
+    const char *entry_id, unsigned attempt, const inbox_send_result_t *result,
+    int64_t now, inbox_send_report_t *report, inbox_event_list_t *events,
+    inbox_error_t *err);
+
+/*
+ * A carrier's status report for the organization's message that the
+ * carrier knows as provider_id, in one transaction: the status moves
+ * only forward (inbox_delivery_moves), error_code (NULL: none) is kept
+ * with it, and a move appends message.status and settles the hold as
+ * inbox_delivery_hold says (a ledger entry).  A repeat or a late report
+ * changes nothing and appends nothing; *changed (may be NULL) says
+ * which.  INBOX_ERR_NOT_FOUND when the organization has no message with
+ * that id from that carrier.
+ */
+inbox_status_t inbox_store_message_status_update(inbox_store_t *store,
+    const char *org_id, inbox_carrier_t carrier, const char *provider_id,
+    inbox_delivery_t status, const char *error_code, int *changed,
+    inbox_event_list_t *events, inbox_error_t *err);
+
+/*
+ * Housekeeping: captures the holds of messages that a carrier took more
+ * than max_age ago (0: INBOX_HOLD_MAX_AGE_DEFAULT) and that no final
+ * status settled, at most INBOX_HOLDS_EXPIRE_MAX a call (call again
+ * while *captured, which may be NULL, says that many), each with its
+ * ledger entry.  Messages still in the outbox keep their holds.
+ */
+#define INBOX_HOLDS_EXPIRE_MAX  500
+inbox_status_t inbox_store_holds_expire(inbox_store_t *store, int64_t now,
+    int64_t max_age, size_t *captured, inbox_error_t *err);
+
+/* The organization's billing as GET /api/v1/billing shows it.
+ * INBOX_ERR_NOT_FOUND when there is no such organization. */
+inbox_status_t inbox_store_billing_get(inbox_store_t *store,
+    const char *org_id, inbox_billing_t *billing, inbox_error_t *err);
+
+/* The organization's ledger, newest first, keyset paginated (cursor
+ * NULL or "" for the first page; limit as inbox_list_limit says).
+ * INBOX_ERR_INVALID (field "cursor") for a cursor this list did not
+ * give, INBOX_ERR_NOT_FOUND for no such organization. */
+inbox_status_t inbox_store_ledger_list(inbox_store_t *store,
+    const char *org_id, const char *cursor, unsigned limit,
+    inbox_ledger_page_t *page, inbox_error_t *err);
 
 #endif

@@ -1,10 +1,14 @@
 /*
- * Twilio: webhook signatures and the inbound message form.
+ * Twilio: webhook signatures, the inbound message form and the status
+ * callback (twilio.c); the Messages API request and its answer
+ * (twilio_send.c).
  */
 #ifndef INBOX_TWILIO_H
 #define INBOX_TWILIO_H
 
 #include <stddef.h>
+#include <inbox/carrier.h>
+#include <inbox/delivery.h>
 #include <inbox/error.h>
 #include <inbox/form.h>
 #include <inbox/model.h>
@@ -71,5 +75,66 @@ inbox_status_t inbox_twilio_inbound_check(const inbox_form_t *form,
  */
 inbox_status_t inbox_twilio_inbound_parse(const inbox_form_t *form,
     const char *default_country, inbox_inbound_t *msg, inbox_error_t *err);
+
+/*
+ * A status callback (POST /webhooks/twilio/status) from number, the
+ * organization's number the message was sent from (the callback's From;
+ * NULL when no organization has it), checked like an inbound message:
+ * INBOX_ERR_FORBIDDEN unless the signature is right for number's auth
+ * token (an unknown number looks the same) and its AccountSid is the
+ * number's; INBOX_ERR_INVALID, naming the field, unless the form is one
+ * Twilio sends (see inbox_twilio_status_parse).
+ */
+inbox_status_t inbox_twilio_status_check(const inbox_form_t *form,
+    const char *url, const char *signature, const inbox_number_t *number,
+    inbox_status_update_t *update, inbox_error_t *err);
+
+/*
+ * Reads a status callback into update.  INBOX_ERR_INVALID, naming the
+ * field, unless MessageSid is SM or MM and 32 hex digits, AccountSid AC
+ * and 32 hex digits, MessageStatus one of Twilio's outbound statuses
+ * (inbox_twilio_status_map), ErrorCode (when present and not empty) 1 to
+ * 15 digits, and none of these comes twice.  Other fields are ignored.
+ * ErrorCode 21610 sets update->opted_out.
+ */
+inbox_status_t inbox_twilio_status_parse(const inbox_form_t *form,
+    inbox_status_update_t *update, inbox_error_t *err);
+
+/*
+ * Twilio's message statuses onto ours: queued, accepted and scheduled
+ * are queued; sending, sent, delivered, undelivered and failed keep their
+ * name; read is delivered; canceled is failed.  0, or -1 for any other
+ * (receiving and received are inbound statuses).
+ */
+int inbox_twilio_status_map(const char *twilio_status,
+    inbox_delivery_t *status);
+
+/*
+ * The Messages API request sending msg from number:
+ *
+ *   POST {api_base}/2010-04-01/Accounts/{AccountSid}/Messages.json
+ *   Authorization: Basic base64(AccountSid:AuthToken)
+ *   Content-Type: application/x-www-form-urlencoded
+ *   To, From, Body (when not empty), MediaUrl (once per media),
+ *   StatusCallback (when msg->status_url is set)
+ *
+ * api_base is number->api_base, or https://api.twilio.com.
+ * INBOX_ERR_INVALID naming account_sid, auth_token or api_base when the
+ * number lacks what Twilio needs, or naming the message's field at fault
+ * (to, from, body, media_urls).  On INBOX_OK the caller frees req with
+ * inbox_carrier_request_free.
+ */
+inbox_status_t inbox_twilio_send_request(const inbox_number_t *number,
+    const inbox_outbound_t *msg, inbox_carrier_request_t *req,
+    inbox_error_t *err);
+
+/*
+ * Reads the Messages API's answer (see inbox_carrier_send_result): a 2xx
+ * with a message SID ("sid", SM or MM) is accepted, its "status" mapped;
+ * errors carry "code" and "message": 21610 is opted out, a 429 or 5xx is
+ * retried, any other refused.
+ */
+void inbox_twilio_send_result(long http_status, const char *body,
+    size_t len, inbox_send_result_t *res);
 
 #endif

@@ -1,0 +1,72 @@
+/*
+ * Billing: an organization's plan and credits as GET /api/v1/billing
+ * shows them, and the ledger that explains every change of its balance.
+ *
+ * Credits are counted twice: the balance (what can still be spent) and
+ * what is held (spent from the balance by replies whose outcome is not
+ * known yet, see delivery.h).  Each change of either is one ledger entry,
+ * written in the same transaction as the change:
+ *   grant    balance + credits                 (inboxctl credits grant)
+ *   hold     balance - credits, held + credits (a reply accepted)
+ *   release  balance + credits, held - credits (the reply failed)
+ *   capture  held - credits                    (the reply went out, or
+ *                                               no final status came)
+ * so the entries add up to the balance and to what is held, and each
+ * says what both were after it.  Neither ever goes below zero.
+ */
+#ifndef INBOX_BILLING_H
+#define INBOX_BILLING_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <inbox/model.h>
+
+/* A hold with no final status this long after the carrier took the
+ * message is captured (inbox_store_holds_expire): some carriers never
+ * confirm delivery. */
+#define INBOX_HOLD_MAX_AGE_DEFAULT  (72LL * 3600 * 1000)
+
+#define INBOX_PLAN_MAX  24
+
+typedef struct {
+    int      active;                 /* 0: billing lapsed, nothing sent */
+    char     plan[INBOX_PLAN_MAX];   /* "per_message" (a credit balance) */
+    int64_t  balance;
+    int64_t  held;
+} inbox_billing_t;
+
+typedef enum {
+    INBOX_LEDGER_GRANT = 0,
+    INBOX_LEDGER_HOLD,
+    INBOX_LEDGER_RELEASE,
+    INBOX_LEDGER_CAPTURE
+} inbox_ledger_kind_t;
+
+typedef struct {
+    char                 id[INBOX_ID_MAX];
+    inbox_ledger_kind_t  kind;
+    int64_t              credits;      /* how many moved (positive) */
+    int64_t              balance;      /* the balance after it */
+    int64_t              held;         /* what was held after it */
+    char                 message_id[INBOX_ID_MAX];  /* "" for a grant */
+    int64_t              at;           /* ms */
+} inbox_ledger_entry_t;
+
+typedef struct {
+    inbox_ledger_entry_t  *items;
+    size_t                 count;
+    char                   next_cursor[INBOX_CURSOR_MAX];   /* "" is null */
+} inbox_ledger_page_t;
+
+void inbox_ledger_page_free(inbox_ledger_page_t *page);
+
+/* "grant", "hold", "release", "capture"; parse returns 0, or -1. */
+const char *inbox_ledger_kind_name(inbox_ledger_kind_t kind);
+int inbox_ledger_kind_parse(const char *name, inbox_ledger_kind_t *kind);
+
+/* What an entry of kind moves the balance and the held credits by. */
+int64_t inbox_ledger_balance_change(inbox_ledger_kind_t kind,
+    int64_t credits);
+int64_t inbox_ledger_held_change(inbox_ledger_kind_t kind, int64_t credits);
+
+#endif

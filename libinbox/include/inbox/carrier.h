@@ -1,0 +1,134 @@
+/*
+ * Sending through a carrier, as plain data: the HTTP request to make, the
+ * carrier's answer as we read it, and a delivery report.  No I/O here:
+ * the sender process makes the request (libcurl) and hands the answer
+ * back; the webhooks read the reports.  Each carrier's wire format lives
+ * in its own file (twilio.h, telnyx.h); these functions pick by carrier,
+ * so that the sender treats them alike.
+ */
+#ifndef INBOX_CARRIER_H
+#define INBOX_CARRIER_H
+
+#include <stddef.h>
+#include <inbox/delivery.h>
+#include <inbox/error.h>
+#include <inbox/model.h>
+
+#define INBOX_PROVIDER_ID_MAX      65     /* a carrier's message id, NUL */
+#define INBOX_CARRIER_CODE_MAX     32     /* an error code (a carrier's or
+                                             outbox.h's), NUL */
+#define INBOX_CARRIER_MESSAGE_MAX  256
+#define INBOX_CARRIER_HEADERS_MAX  4
+/* The most of a carrier's answer that is read: a longer one is not. */
+#define INBOX_CARRIER_ANSWER_MAX   65536
+
+/* Carriers' own error codes for "this contact texted STOP to you". */
+#define INBOX_TWILIO_OPTED_OUT     "21610"
+#define INBOX_TELNYX_OPTED_OUT     "40300"
+
+/* A message to send.  Everything is borrowed from the caller. */
+typedef struct {
+    const char          *from;         /* E.164: the sending number */
+    const char          *to;           /* E.164 */
+    const char          *body;         /* UTF-8; "" with media only */
+    const char * const  *media_urls;   /* media_count public URLs */
+    size_t               media_count;
+    const char          *status_url;   /* where the carrier reports
+                                          statuses; NULL: nowhere */
+} inbox_outbound_t;
+
+/*
+ * An HTTP request as a libcurl caller makes it: CURLOPT_CUSTOMREQUEST or
+ * CURLOPT_POST with method, CURLOPT_URL with url, each header as one
+ * curl_slist line, CURLOPT_POSTFIELDS/POSTFIELDSIZE with body and len.
+ * Everything but method (a static string) is malloc'd and belongs to the
+ * struct: inbox_carrier_request_free frees it, and first wipes the
+ * headers, which hold the carrier credentials.
+ */
+typedef struct {
+    const char  *method;                               /* "POST" */
+    char        *url;
+    char        *headers[INBOX_CARRIER_HEADERS_MAX];   /* "Name: value" */
+    size_t       header_count;
+    char        *body;                                 /* NUL after len */
+    size_t       len;
+} inbox_carrier_request_t;
+
+/* What to do with a send, once the carrier has answered. */
+typedef enum {
+    INBOX_SEND_ACCEPTED = 0,  /* the carrier took it: provider_id is set */
+    INBOX_SEND_RETRY,         /* 429 or 5xx: nothing was sent, try again
+                                 later with backoff */
+    INBOX_SEND_REFUSED,       /* any other refusal: final, never retried */
+    INBOX_SEND_OPTED_OUT,     /* refused because the contact opted out at
+                                 the carrier (Twilio 21610, Telnyx 40300):
+                                 final, and the contact is opted out
+                                 (source "carrier") */
+    INBOX_SEND_UNKNOWN        /* a 2xx we cannot read, or no answer at all
+                                 (HTTP status 0): it may have been sent,
+                                 so it is reported, never repeated */
+} inbox_send_outcome_t;
+
+/* A carrier's answer to a send, read.  Plain buffers: nothing to free. */
+typedef struct {
+    inbox_send_outcome_t  outcome;
+    inbox_carrier_t       carrier;       /* who answered */
+    char                  provider_id[INBOX_PROVIDER_ID_MAX];  /* "" unless
+                                                                  accepted */
+    inbox_delivery_t      status;        /* ACCEPTED: the carrier's status
+                                            mapped onto ours (queued
+                                            mostly) */
+    char                  error_code[INBOX_CARRIER_CODE_MAX];  /* the
+                                            carrier's code, "" when none */
+    char                  message[INBOX_CARRIER_MESSAGE_MAX];  /* what
+                                            happened, for a person */
+} inbox_send_result_t;
+
+/* A delivery report from a carrier's webhook.  Nothing to free. */
+typedef struct {
+    char              provider_id[INBOX_PROVIDER_ID_MAX];
+    inbox_delivery_t  status;       /* the carrier's, mapped onto ours */
+    char              error_code[INBOX_CARRIER_CODE_MAX];     /* "" none */
+    int               opted_out;    /* the carrier refused it because the
+                                       contact opted out (21610, 40300) */
+    int               final;        /* the carrier will report nothing more
+                                       (a final status; Telnyx's
+                                       message.finalized) */
+} inbox_status_update_t;
+
+/*
+ * The request that sends msg from number, by number->carrier (see
+ * inbox_twilio_send_request, inbox_telnyx_send_request).  On INBOX_OK
+ * the caller frees req with inbox_carrier_request_free; on an error req
+ * holds nothing.  INBOX_ERR_INVALID (naming the field) when number lacks
+ * the credentials its carrier needs or msg cannot be sent as it is.
+ */
+inbox_status_t inbox_carrier_send_request(const inbox_number_t *number,
+    const inbox_outbound_t *msg, inbox_carrier_request_t *req,
+    inbox_error_t *err);
+
+/*
+ * Reads a carrier's answer to a send request: its HTTP status (0 when
+ * none came) and body (len bytes, need not be NUL-terminated; at most
+ * INBOX_CARRIER_ANSWER_MAX are read).  Always fills res: an answer that
+ * is not what the carrier documents is a clear outcome too (a 2xx is
+ * UNKNOWN, a 429 or 5xx RETRY, anything else REFUSED), never a crash.
+ */
+void inbox_carrier_send_result(inbox_carrier_t carrier, long http_status,
+    const char *body, size_t len, inbox_send_result_t *res);
+
+void inbox_carrier_request_free(inbox_carrier_request_t *req);
+
+/* "accepted", "retry", "refused", "opted_out", "unknown". */
+const char *inbox_send_outcome_name(inbox_send_outcome_t outcome);
+
+/*
+ * Whether value (len bytes) may be kept as a media URL (url: http or
+ * https, printable ASCII without spaces) or content type (printable
+ * ASCII) in a buffer of size bytes: the same caps for every carrier's
+ * intake.
+ */
+int inbox_media_field_valid(const char *value, size_t len, int url,
+    size_t size);
+
+#endif

@@ -1,0 +1,57 @@
+/*
+ * Opt-out, opt-in and help keywords in an inbound message, and the texts
+ * that answer them.
+ *
+ * A message is a keyword only as a whole: "STOP please" is not one.  It
+ * is compared once normalized:
+ *
+ * - NFKC_Casefold (ICU): case folded, and compatibility forms made plain,
+ *   so that "Stop", "ＳＴＯＰ" (full-width) and "STOP" with a zero-width
+ *   space all match; default-ignorable characters are dropped;
+ * - trimmed of Unicode white space (White_Space: also no-break and
+ *   ideographic spaces, line breaks), and runs of it inside made one
+ *   space ("stop  all" is "stop all").
+ *
+ * Opt-out: stop, stopall, unsubscribe, cancel, end, quit, revoke, optout,
+ * "stop all", "opt out".  Opt-in: start, unstop, yes.  Help: help, info.
+ * A message longer than INBOX_KEYWORD_BYTES_MAX bytes is none of them.
+ */
+#ifndef INBOX_KEYWORDS_H
+#define INBOX_KEYWORDS_H
+
+#include <stddef.h>
+
+#define INBOX_KEYWORD_BYTES_MAX  256
+
+typedef enum {
+    INBOX_KEYWORD_NONE = 0,
+    INBOX_KEYWORD_OPT_OUT,
+    INBOX_KEYWORD_OPT_IN,
+    INBOX_KEYWORD_HELP
+} inbox_keyword_t;
+
+/* What body (len bytes of UTF-8; invalid bytes count as U+FFFD) is. */
+inbox_keyword_t inbox_keyword_match(const char *body, size_t len);
+
+/* "none", "opt_out", "opt_in", "help". */
+const char *inbox_keyword_name(inbox_keyword_t keyword);
+
+/*
+ * The one text a keyword is answered with, naming the business (the
+ * organization's business_name; NULL or blank: the texts speak of "this
+ * number" instead):
+ *
+ *   opt-out  the business, no further messages, how to opt back in
+ *   opt-in   the business, subscribed again, HELP and STOP
+ *   help     the business, its support contact (support_contact; NULL
+ *            or blank: replying to this number), how to stop
+ *
+ * No marketing in any of them (FCC 24-18 allows one confirmation, nothing
+ * more).  The texts themselves are GSM-7; the names are as given, trimmed.
+ * A malloc'd, NUL-terminated string the caller frees; NULL for
+ * INBOX_KEYWORD_NONE or when out of memory.
+ */
+char *inbox_keyword_reply(inbox_keyword_t keyword, const char *business_name,
+    const char *support_contact);
+
+#endif

@@ -1,0 +1,147 @@
+/*
+ * Media: the images of MMS, kept as files of the media directory and
+ * served by nginx as they are (GET /media/FILE).
+ *
+ * A file is named by an unguessable token (32 random bytes, base64url)
+ * and the extension of its type, "TOKEN.EXT": whoever has the URL may
+ * fetch it (carriers do, to send an MMS), nobody can guess another.  The
+ * type is decided by the file's leading bytes only, never by what a
+ * client or a carrier says: JPEG, PNG or GIF, nothing else.
+ *
+ * Two ways in: an upload (POST /api/v1/media, a record of the
+ * organization: inbox_media_record_t) and the copy of an inbound MMS
+ * image, which the carrier keeps behind its credentials (the message's
+ * media, see inbox_media_t in model.h, and the fetch rules below).
+ */
+#ifndef INBOX_MEDIA_H
+#define INBOX_MEDIA_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <inbox/error.h>
+#include <inbox/model.h>
+
+/* The largest image, unless configured otherwise (nginx: the
+ * client_max_body_size of the upload's location). */
+#define INBOX_MEDIA_SIZE_DEFAULT   (5 * 1024 * 1024)
+/* How many leading bytes decide a type. */
+#define INBOX_MEDIA_SNIFF_LEN      8
+/* The token: 32 random bytes in base64url, without padding. */
+#define INBOX_MEDIA_TOKEN_LEN      43
+/* Where a stored file is served, below the inbox's own origin. */
+#define INBOX_MEDIA_PATH           "/media/"
+#define INBOX_MEDIA_TYPE_MAX       16      /* "image/jpeg" + NUL, and room */
+
+typedef struct {
+    const char  *content_type;    /* "image/jpeg", "image/png", "image/gif" */
+    const char  *ext;             /* "jpg", "png", "gif" */
+} inbox_image_type_t;
+
+/* The type the first len bytes of a file say it is (at least
+ * INBOX_MEDIA_SNIFF_LEN of them, or the whole file if shorter); NULL
+ * when they are not a JPEG, PNG or GIF. */
+const inbox_image_type_t *inbox_image_type(const void *bytes, size_t len);
+
+/* The type of that content type ("image/png"); NULL for any other. */
+const inbox_image_type_t *inbox_image_type_named(const char *content_type);
+
+/* A new file name "TOKEN.EXT" for the type; 0, or -1 when no random bytes
+ * could be had. */
+int inbox_media_file_name(const inbox_image_type_t *type,
+    char out[INBOX_MEDIA_FILE_MAX]);
+
+/* Whether name is a file name inbox_media_file_name makes (a token of the
+ * right length and alphabet and a known extension): nothing else is
+ * stored, and no other name can reach outside the media directory. */
+int inbox_media_file_valid(const char *name);
+
+/* Whether name is such a file name of the type content_type. */
+int inbox_media_file_is(const char *name, const char *content_type);
+
+/* "pending", "stored", "failed"; parse returns 0, or -1 for an unknown
+ * name. */
+const char *inbox_media_state_name(inbox_media_state_t state);
+int inbox_media_state_parse(const char *name, inbox_media_state_t *state);
+
+
+/*
+ * Writing a file into the media directory, so that a file is either
+ * whole or absent: the bytes go to a hidden temporary name (".TOKEN.tmp",
+ * which nginx never serves), are synced to disk, then renamed to
+ * "TOKEN.EXT" and the directory synced.  Blocking: in nginx, a pool
+ * thread's work.
+ */
+typedef struct {
+    int      fd;                           /* -1 when closed */
+    int64_t  bytes;                        /* written so far */
+    char     file[INBOX_MEDIA_FILE_MAX];   /* the name it gets */
+    char    *dir;                          /* malloc'd */
+    char    *tmp;                          /* malloc'd: its path meanwhile */
+} inbox_media_writer_t;
+
+/* INBOX_ERR_UNAVAILABLE when the directory cannot be written. */
+inbox_status_t inbox_media_write_begin(inbox_media_writer_t *w,
+    const char *dir, const inbox_image_type_t *type, inbox_error_t *err);
+inbox_status_t inbox_media_write(inbox_media_writer_t *w, const void *buf,
+    size_t len, inbox_error_t *err);
+/* Syncs and renames: w->file is then in dir.  w is closed either way. */
+inbox_status_t inbox_media_write_commit(inbox_media_writer_t *w,
+    inbox_error_t *err);
+/* Removes what was written (after commit: nothing); w is closed.  Safe to
+ * call on a closed writer. */
+void inbox_media_write_abort(inbox_media_writer_t *w);
+/* Removes a committed file again (its record could not be stored). */
+void inbox_media_remove(const char *dir, const char *file);
+
+
+/* An upload, as its organization's store keeps it. */
+typedef struct {
+    char     id[INBOX_ID_MAX];
+    char     file[INBOX_MEDIA_FILE_MAX];
+    char     content_type[INBOX_MEDIA_TYPE_MAX];
+    int64_t  bytes;
+    int64_t  created_at;                    /* ms */
+} inbox_media_record_t;
+
+/* {"id","url","content_type","bytes"}, url being base (the public URL,
+ * without a trailing "/") + INBOX_MEDIA_PATH + file; malloc'd, NULL when
+ * out of memory. */
+char *inbox_render_media(const inbox_media_record_t *media, const char *base,
+    size_t *len);
+
+
+/*
+ * Copies of inbound MMS images.  The store hands out the media that still
+ * need a copy (inbox_store_media_fetch_claim) with the credentials of the
+ * number's carrier; a claim is a lease: until it ends nobody else gets
+ * that media, and if the fetcher dies its claims come back by themselves.
+ * Each claim counts as an attempt; after INBOX_MEDIA_FETCH_ATTEMPTS the
+ * fetcher gives up (inbox_media_fetch_retry_at says when to try again).
+ */
+#define INBOX_MEDIA_FETCH_LEASE_MS   (5 * 60 * 1000)
+#define INBOX_MEDIA_FETCH_ATTEMPTS   6
+#define INBOX_MEDIA_FETCH_LIMIT_MAX  100
+
+typedef struct {
+    char            message_id[INBOX_ID_MAX];
+    char            org_id[INBOX_ID_MAX];
+    unsigned        idx;                    /* its place in the message */
+    char            url[1024];              /* the carrier's */
+    char            content_type[128];      /* what the carrier said */
+    unsigned        attempts;               /* this claim included */
+    inbox_number_t  number;                 /* the organization's number of
+                                               that carrier: credentials */
+} inbox_media_fetch_t;
+
+typedef struct {
+    inbox_media_fetch_t  *items;
+    size_t                count;
+} inbox_media_fetch_list_t;
+
+void inbox_media_fetch_list_free(inbox_media_fetch_list_t *list);
+
+/* After a failed attempt (attempts so far, the failed one included): when
+ * to try again (ms; sooner first, then further apart), or 0 to give up. */
+int64_t inbox_media_fetch_retry_at(unsigned attempts, int64_t now);
+
+#endif

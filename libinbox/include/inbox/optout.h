@@ -1,0 +1,57 @@
+/*
+ * Opt-out and opt-in: where an opt-out comes from and what an opt-out or
+ * an opt-in does to a contact, the same for every store backend.
+ *
+ * A contact opts out by texting an opt-out keyword (see keywords.h), by
+ * a person's hand from its thread (FCC 24-18: consent may be revoked "by
+ * any reasonable means") or because its carrier refuses our sends
+ * (Twilio 21610, Telnyx 40300).  Only the contact can opt back in, by
+ * texting an opt-in keyword: no route or command undoes an opt-out.
+ * Both are idempotent: a contact opted out stays opted out as it first
+ * was (its time, source and keyword), and opting in a contact that is
+ * not opted out changes nothing.  Each change is an event of the
+ * contact's timeline (contact.h) and pushes contact.updated and
+ * conversation.updated (event.h).
+ */
+#ifndef INBOX_OPTOUT_H
+#define INBOX_OPTOUT_H
+
+#include <stdint.h>
+#include <inbox/contact.h>
+
+typedef enum {
+    INBOX_OPT_OUT_KEYWORD = 0,   /* the contact texted STOP or the like */
+    INBOX_OPT_OUT_MANUAL,        /* a person, from the thread */
+    INBOX_OPT_OUT_CARRIER        /* the carrier refused a send */
+} inbox_opt_out_source_t;
+
+#define INBOX_OPT_OUT_SOURCES  (INBOX_OPT_OUT_CARRIER + 1)
+
+/* "keyword", "manual", "carrier"; NULL for anything else. */
+const char *inbox_opt_out_source_name(inbox_opt_out_source_t source);
+/* 0, or -1 for an unknown name. */
+int inbox_opt_out_source_parse(const char *name,
+    inbox_opt_out_source_t *source);
+
+/*
+ * The rules, applied to the contact in memory (a backend writes what they
+ * decide, and only when they return 1).
+ *
+ * inbox_contact_opt_out: a contact not opted out becomes opted out at at,
+ * from source, by keyword (NULL or "" unless the source is a keyword);
+ * one opted out already is left as it is (0).
+ *
+ * inbox_contact_opt_in: an opted-out contact is opted out no more: its
+ * time, source and keyword are cleared; one not opted out is left as it
+ * is (0).
+ */
+int inbox_contact_opt_out(inbox_contact_record_t *contact,
+    inbox_opt_out_source_t source, const char *keyword, int64_t at);
+int inbox_contact_opt_in(inbox_contact_record_t *contact);
+
+/* The keyword a message said, as its contact's record and timeline show
+ * it: the message trimmed, ASCII letters in upper case ("  Stop " is
+ * "STOP"), cut between characters to fit. */
+void inbox_opt_keyword(const char *body, char out[INBOX_KEYWORD_MAX]);
+
+#endif

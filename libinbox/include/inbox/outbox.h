@@ -1,0 +1,105 @@
+/*
+ * The outbox: accepted messages waiting for the sender process, and what
+ * the sender reports back, with the rules of claims, retries and
+ * outcomes that every store backend follows.
+ *
+ * The sender claims due entries (inbox_store_outbox_claim): replies
+ * before anything else, then the oldest first.  A claim is a lease: the
+ * entry is the claimer's until lease_until, and comes back to the next
+ * claim when no result was recorded by then (the sender crashed or hung).
+ * Such an entry is marked interrupted: the request may have reached the
+ * carrier already, so a sender never sends it again blindly, it reports
+ * it INBOX_SEND_UNKNOWN.  Each claim counts an attempt; the attempt
+ * number is the claim's token, and a result with a stale one (the lease
+ * ran out and the entry was claimed again) is refused.
+ *
+ * What the carrier said (inbox_store_outbox_result):
+ *   accepted   the carrier took it: its message id is kept (status
+ *              webhooks find the message by it) and its status is the
+ *              carrier's (queued, sending or sent); "sent" captures the
+ *              hold.  The entry leaves the outbox.
+ *   retry      not taken, safe to try again (a connection refused, a
+ *              5xx, a 429): due again after a backoff
+ *              (inbox_outbox_backoff); after INBOX_OUTBOX_ATTEMPTS_MAX
+ *              attempts it fails ("carrier_unavailable").
+ *   refused    the carrier said no for good (a 4xx): status failed with
+ *              the carrier's error code, the hold released.
+ *   opted_out  the carrier's own block list (Twilio 21610, Telnyx
+ *              40300): status failed with error code "contact_opted_out",
+ *              the hold released, and the report names the contact,
+ *              which the caller marks opted out (source "carrier").
+ *   unknown    the request may have reached the carrier but no answer
+ *              came (a timeout after sending, an interrupted claim):
+ *              status failed with error code "unknown_outcome", the
+ *              hold released (a message reported failed costs nothing),
+ *              never sent again by itself; a person may send it again.
+ * Every status change appends message.status.
+ */
+#ifndef INBOX_OUTBOX_H
+#define INBOX_OUTBOX_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <inbox/carrier.h>
+#include <inbox/delivery.h>
+#include <inbox/model.h>
+
+/* What comes first: a lower priority is claimed before a higher one. */
+typedef enum {
+    INBOX_OUTBOX_REPLY = 0,     /* a person answering: never waits */
+    INBOX_OUTBOX_BULK = 1       /* campaigns, polls */
+} inbox_outbox_priority_t;
+
+#define INBOX_OUTBOX_LEASE_DEFAULT   (60LL * 1000)      /* a claim, ms */
+#define INBOX_OUTBOX_CLAIM_MAX       100                /* entries a claim */
+#define INBOX_OUTBOX_ATTEMPTS_MAX    8
+
+/* The error codes the inbox gives a failed message itself (a carrier's
+ * own codes are kept as the carrier said them). */
+#define INBOX_SEND_ERROR_UNKNOWN      "unknown_outcome"
+#define INBOX_SEND_ERROR_OPTED_OUT    "contact_opted_out"
+#define INBOX_SEND_ERROR_UNAVAILABLE  "carrier_unavailable"
+#define INBOX_SEND_ERROR_REFUSED      "refused"
+
+/* How long after its attempt-th attempt failed an entry is due again:
+ * 5 s, doubling, at most 10 minutes. */
+int64_t inbox_outbox_backoff(unsigned attempt);
+
+/* One claimed entry: the message to send, from which number (with the
+ * carrier's credentials) to whom. */
+typedef struct {
+    char             id[INBOX_ID_MAX];
+    char             org_id[INBOX_ID_MAX];
+    unsigned         attempt;          /* this claim's: give it back with
+                                          the result */
+    int              interrupted;      /* an earlier claim ran out without
+                                          a result: report it unknown */
+    int64_t          lease_until;      /* ms */
+    inbox_outbox_priority_t  priority;
+    inbox_message_t  message;          /* body, media, credits, ... */
+    char             to[INBOX_PHONE_MAX];        /* the contact's phone */
+    inbox_number_t   number;           /* the sending number; e164 "" when
+                                          it was removed since */
+} inbox_outbox_item_t;
+
+typedef struct {
+    inbox_outbox_item_t  *items;
+    size_t                count;
+} inbox_outbox_batch_t;
+
+void inbox_outbox_batch_free(inbox_outbox_batch_t *batch);
+
+
+/* What recording a result did. */
+typedef struct {
+    char              message_id[INBOX_ID_MAX];
+    inbox_delivery_t  status;           /* the message's status now */
+    int               done;             /* the entry left the outbox */
+    int64_t           next_attempt_at;  /* retry: when it is due again */
+    char              opted_out_contact[INBOX_ID_MAX];
+                                        /* opted_out: the contact to mark
+                                           opted out (source carrier) */
+} inbox_send_report_t;
+
+
+#endif

@@ -1,0 +1,79 @@
+/*
+ * A reply from the inbox (POST /api/v1/conversations/{id}/messages) as
+ * the store takes it, and the rules around it that every backend
+ * follows: what a well-formed reply is, when two requests are the same
+ * request (Idempotency-Key), and what a reply does to its thread.
+ *
+ * The caller has done the rest: the body is valid UTF-8, the media are
+ * the organization's uploads resolved to the URL a carrier fetches and
+ * their type, and segments and credits were counted by the segment rules
+ * (an SMS by its characters, an MMS a flat price).
+ */
+#ifndef INBOX_REPLY_H
+#define INBOX_REPLY_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <inbox/error.h>
+#include <inbox/model.h>
+
+/* An Idempotency-Key: 1 to 255 printable ASCII characters. */
+#define INBOX_IDEMPOTENCY_KEY_MAX  255
+/* A request's fingerprint: SHA-256 in hex. */
+#define INBOX_FINGERPRINT_MAX      65
+
+typedef struct {
+    const char           *conversation_id;
+    const char           *user_id;       /* who sends it (sent_by); NULL
+                                            or "" for an organization-wide
+                                            token */
+    const char           *body;          /* "" when media say it all */
+    size_t                media_count;   /* 0 .. INBOX_MEDIA_MAX */
+    const inbox_media_t  *media;         /* media_count entries */
+    unsigned              segments;      /* at least 1 */
+    unsigned              credits;       /* what it costs, at least 1 */
+    const char           *idempotency_key;   /* NULL or "": none */
+} inbox_reply_t;
+
+/* What the store answers for an accepted reply: the message (status
+ * queued, or further along for a repeated request) and its thread as it
+ * is after it.  Freed by inbox_reply_result_free, also after a failure. */
+typedef struct {
+    inbox_message_t       message;
+    inbox_conversation_t  conversation;
+    int                   repeated;   /* an earlier request with the same
+                                         key: nothing new was stored */
+} inbox_reply_result_t;
+
+void inbox_reply_result_free(inbox_reply_result_t *result);
+
+/*
+ * INBOX_ERR_INVALID, naming the field, for a reply the store must not
+ * take: no conversation ("conversation_id"), no body and no media or a
+ * body over INBOX_BODY_MAX characters ("body"), more than
+ * INBOX_MEDIA_MAX media or one without a URL or type ("media_ids"), no
+ * segments or credits counted ("body"), a malformed Idempotency-Key
+ * ("idempotency_key").
+ */
+inbox_status_t inbox_reply_check(const inbox_reply_t *reply,
+    inbox_error_t *err);
+
+/*
+ * What the reply says, as SHA-256 hex: its conversation, its sender, its
+ * body and its media in order.  A request that comes again with the same
+ * Idempotency-Key is the first one again only when the fingerprints
+ * match; otherwise it is a different request under a used key (409
+ * conflict).
+ */
+void inbox_reply_fingerprint(const inbox_reply_t *reply,
+    char out[INBOX_FINGERPRINT_MAX]);
+
+/*
+ * A reply stored in c (its id, when, preview): it becomes the thread's
+ * last message and activity, so the thread is no longer "unresponded".
+ * Unread count, archive and star stay as the person left them.
+ */
+void inbox_conversation_reply(inbox_conversation_t *c,
+    const char *message_id, int64_t at, const char *preview);
+
+#endif

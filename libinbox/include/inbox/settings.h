@@ -1,0 +1,95 @@
+/*
+ * An organization's settings (GET and PATCH /api/v1/settings): its time
+ * zone, its quiet hours, the business name its confirmation texts give
+ * and a support contact for the HELP answer; and the rules each follows,
+ * the same for every store backend, route and command.
+ *
+ *   timezone         a zone of the system's time zone database (IANA
+ *                    names, Debian's tzdata: /usr/share/zoneinfo, or
+ *                    $TZDIR), "UTC" by default
+ *   quiet hours      when campaigns and polls hold their sends: from
+ *                    start to end, local time, minutes after midnight
+ *                    ("HH:MM" on the wire); 21:00 to 08:00 by default;
+ *                    start and end differ (a window may cross midnight)
+ *   business_name    1 to INBOX_BUSINESS_NAME_MAX characters, trimmed;
+ *                    the organization's name unless set
+ *   support_contact  at most INBOX_SUPPORT_CONTACT_MAX characters,
+ *                    trimmed; none ("") unless set
+ *
+ * Names and contacts hold no control characters.
+ */
+#ifndef INBOX_SETTINGS_H
+#define INBOX_SETTINGS_H
+
+#include <stddef.h>
+#include <inbox/error.h>
+
+#define INBOX_TIMEZONE_MAX          64     /* bytes, with the NUL */
+#define INBOX_BUSINESS_NAME_MAX     100    /* characters */
+#define INBOX_SUPPORT_CONTACT_MAX   100    /* characters */
+#define INBOX_QUIET_START_DEFAULT   (21 * 60)
+#define INBOX_QUIET_END_DEFAULT     (8 * 60)
+
+/* Room for that many characters of UTF-8. */
+#define INBOX_SETTINGS_TEXT_SIZE(chars)  ((chars) * 4 + 1)
+
+typedef struct {
+    char  timezone[INBOX_TIMEZONE_MAX];
+    int   quiet_start;                  /* minutes after midnight */
+    int   quiet_end;
+    char  business_name[INBOX_SETTINGS_TEXT_SIZE(INBOX_BUSINESS_NAME_MAX)];
+                                        /* never "" */
+    char  support_contact[
+              INBOX_SETTINGS_TEXT_SIZE(INBOX_SUPPORT_CONTACT_MAX)];
+                                        /* "" none */
+} inbox_settings_t;
+
+/* What a PATCH changes: only the fields whose set_ flag is 1, each
+ * checked by its setter below.  business_name "" goes back to the
+ * organization's name, support_contact "" to none. */
+typedef struct {
+    unsigned  set_timezone:1;
+    unsigned  set_quiet_hours:1;
+    unsigned  set_business_name:1;
+    unsigned  set_support_contact:1;
+    char      timezone[INBOX_TIMEZONE_MAX];
+    int       quiet_start;
+    int       quiet_end;
+    char      business_name[INBOX_SETTINGS_TEXT_SIZE(INBOX_BUSINESS_NAME_MAX)];
+    char      support_contact[
+                  INBOX_SETTINGS_TEXT_SIZE(INBOX_SUPPORT_CONTACT_MAX)];
+} inbox_settings_edit_t;
+
+/* 1 when name is a zone of the system's time zone database: a plain
+ * relative path there ("America/Chicago", "UTC") to a TZif file. */
+int inbox_timezone_valid(const char *name);
+
+/* "HH:MM" (00:00 to 23:59) as minutes after midnight; -1 when it is not
+ * one.  inbox_settings_time_format writes minutes back as "HH:MM". */
+int inbox_settings_time_parse(const char *hhmm);
+void inbox_settings_time_format(int minutes, char out[6]);
+
+/* The setters check a value (INBOX_ERR_INVALID naming its field:
+ * "timezone", "quiet_hours.start" or ".end", "quiet_hours",
+ * "business_name", "support_contact") and put it in edit.  A NULL
+ * business name or support contact is "back to the default". */
+inbox_status_t inbox_settings_set_timezone(inbox_settings_edit_t *edit,
+    const char *timezone, inbox_error_t *err);
+inbox_status_t inbox_settings_set_quiet_hours(inbox_settings_edit_t *edit,
+    const char *start, const char *end, inbox_error_t *err);
+inbox_status_t inbox_settings_set_business_name(inbox_settings_edit_t *edit,
+    const char *name, inbox_error_t *err);
+inbox_status_t inbox_settings_set_support_contact(
+    inbox_settings_edit_t *edit, const char *contact, inbox_error_t *err);
+
+/* Checks an edit made by hand as the setters would (the store applies
+ * it only when it passes). */
+inbox_status_t inbox_settings_edit_check(const inbox_settings_edit_t *edit,
+    inbox_error_t *err);
+
+/* The defaults for an organization named org_name (a backend reads its
+ * settings over them: what it has not stored stays the default). */
+void inbox_settings_defaults(inbox_settings_t *settings,
+    const char *org_name);
+
+#endif

@@ -1,0 +1,386 @@
+/*
+ * Sending through a carrier: the choice of carrier, and what the carrier
+ * files share (see carrier.h and carrier_util.h).
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <openssl/crypto.h>
+#include <inbox/carrier.h>
+#include <inbox/request.h>
+#include <inbox/telnyx.h>
+#include <inbox/twilio.h>
+#include <inbox/utf8.h>
+#include "carrier_util.h"
+
+
+inbox_status_t
+inbox_carrier_send_request(const inbox_number_t *number,
+    const inbox_outbound_t *msg, inbox_carrier_request_t *req,
+    inbox_error_t *err)
+{
+    if (number->carrier == INBOX_CARRIER_TELNYX) {
+        return inbox_telnyx_send_request(number, msg, req, err);
+    }
+
+    return inbox_twilio_send_request(number, msg, req, err);
+}
+
+
+void
+inbox_carrier_send_result(inbox_carrier_t carrier, long http_status,
+    const char *body, size_t len, inbox_send_result_t *res)
+{
+    if (carrier == INBOX_CARRIER_TELNYX) {
+        inbox_telnyx_send_result(http_status, body, len, res);
+
+    } else {
+        inbox_twilio_send_result(http_status, body, len, res);
+    }
+
+    res->carrier = carrier;
+}
+
+
+void
+inbox_carrier_request_free(inbox_carrier_request_t *req)
+{
+    size_t  i;
+
+    for (i = 0; i < req->header_count; i++) {
+        /* Authorization holds the carrier credentials */
+        OPENSSL_cleanse(req->headers[i], strlen(req->headers[i]));
+        free(req->headers[i]);
+        req->headers[i] = NULL;
+    }
+
+    free(req->url);
+    free(req->body);
+
+    req->url = NULL;
+    req->body = NULL;
+    req->len = 0;
+    req->header_count = 0;
+}
+
+
+const char *
+inbox_send_outcome_name(inbox_send_outcome_t outcome)
+{
+    switch (outcome) {
+    case INBOX_SEND_ACCEPTED:
+        return "accepted";
+    case INBOX_SEND_RETRY:
+        return "retry";
+    case INBOX_SEND_REFUSED:
+        return "refused";
+    case INBOX_SEND_OPTED_OUT:
+        return "opted_out";
+    default:
+        return "unknown";
+    }
+}
+
+
+int
+inbox_media_field_valid(const char *value, size_t len, int url, size_t size)
+{
+    int     c;
+    size_t  i;
+
+    if (len == 0 || len >= size) {
+        return 0;
+    }
+
+    if (url && strncmp(value, "https://", 8) != 0
+        && strncmp(value, "http://", 7) != 0)
+    {
+        return 0;
+    }
+
+    for (i = 0; i < len; i++) {
+        c = (unsigned char) value[i];
+
+        /* nothing a browser or a header would read otherwise */
+        if (c < (url ? 0x21 : 0x20) || c > 0x7e) {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+yajl_val
+inbox_carrier_json(const char *body, size_t len)
+{
+    inbox_request_t  json;
+
+    if (body == NULL || len > INBOX_CARRIER_ANSWER_MAX) {
+        return NULL;
+    }
+
+    if (inbox_request_read(body, len, &json, NULL) != INBOX_OK) {
+        return NULL;
+    }
+
+    return json.root;
+}
+
+
+yajl_val
+inbox_carrier_get(yajl_val v, const char * const *path)
+{
+    return v == NULL ? NULL : yajl_tree_get(v, (const char **) path,
+                                            yajl_t_any);
+}
+
+
+const char *
+inbox_carrier_string(yajl_val v)
+{
+    return v != NULL && YAJL_IS_STRING(v) ? YAJL_GET_STRING(v) : NULL;
+}
+
+
+int
+inbox_carrier_code(yajl_val v, char out[INBOX_CARRIER_CODE_MAX])
+{
+    size_t       i;
+    const char  *s;
+
+    out[0] = '\0';
+
+    if (v == NULL) {
+        return -1;
+    }
+
+    if (YAJL_IS_INTEGER(v)) {
+        snprintf(out, INBOX_CARRIER_CODE_MAX, "%lld",
+                 (long long) YAJL_GET_INTEGER(v));
+        return 0;
+    }
+
+    s = inbox_carrier_string(v);
+    if (s == NULL || s[0] == '\0' || strlen(s) >= INBOX_CARRIER_CODE_MAX) {
+        return -1;
+    }
+
+    for (i = 0; s[i]; i++) {
+        if (s[i] < 0x21 || s[i] > 0x7e) {
+            return -1;
+        }
+    }
+
+    memcpy(out, s, i + 1);
+
+    return 0;
+}
+
+
+int
+inbox_carrier_id_valid(const char *id)
+{
+    size_t  i;
+
+    if (id == NULL || id[0] == '\0') {
+        return 0;
+    }
+
+    for (i = 0; id[i]; i++) {
+        if (i >= INBOX_PROVIDER_ID_MAX - 1
+            || !((id[i] >= '0' && id[i] <= '9')
+                 || (id[i] >= 'a' && id[i] <= 'z')
+                 || (id[i] >= 'A' && id[i] <= 'Z')
+                 || id[i] == '-' || id[i] == '_'))
+        {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+void
+inbox_carrier_result(inbox_send_result_t *res, inbox_send_outcome_t outcome,
+    const char *code, const char *fmt, ...)
+{
+    va_list  ap;
+    char     text[4 * INBOX_CARRIER_MESSAGE_MAX];
+
+    memset(res, 0, sizeof(*res));
+    res->outcome = outcome;
+    res->status = outcome == INBOX_SEND_ACCEPTED ? INBOX_DELIVERY_QUEUED
+                                                 : INBOX_DELIVERY_FAILED;
+
+    if (code != NULL) {
+        snprintf(res->error_code, sizeof(res->error_code), "%s", code);
+    }
+
+    /* formatted long, then cut short between characters */
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof(text), fmt, ap);
+    va_end(ap);
+
+    inbox_carrier_text(text, res->message, sizeof(res->message));
+}
+
+
+inbox_send_outcome_t
+inbox_carrier_refusal(long http_status)
+{
+    if (http_status == 429 || (http_status >= 500 && http_status <= 599)) {
+        return INBOX_SEND_RETRY;
+    }
+
+    if (http_status == 0 || (http_status >= 200 && http_status <= 299)) {
+        return INBOX_SEND_UNKNOWN;
+    }
+
+    return INBOX_SEND_REFUSED;
+}
+
+
+void
+inbox_carrier_text(const char *s, char *out, size_t size)
+{
+    size_t  i, len;
+
+    len = strlen(s);
+
+    if (len >= size) {
+        len = size - 1;
+
+        /* back to the start of a character */
+        while (len > 0 && ((unsigned char) s[len] & 0xC0) == 0x80) {
+            len--;
+        }
+    }
+
+    for (i = 0; i < len; i++) {
+        out[i] = (unsigned char) s[i] < 0x20 || s[i] == 0x7f ? ' ' : s[i];
+    }
+
+    out[len] = '\0';
+}
+
+
+char *
+inbox_carrier_url(const char *api_base, const char *dflt, const char *path)
+{
+    char    *url;
+    size_t   len;
+
+    if (api_base == NULL || api_base[0] == '\0') {
+        api_base = dflt;
+    }
+
+    if (strncmp(api_base, "https://", 8) != 0
+        && strncmp(api_base, "http://", 7) != 0)
+    {
+        return NULL;
+    }
+
+    len = strlen(api_base);
+
+    while (len > 0 && api_base[len - 1] == '/') {
+        len--;
+    }
+
+    if (asprintf(&url, "%.*s%s", (int) len, api_base, path) < 0) {
+        return NULL;
+    }
+
+    return url;
+}
+
+
+int
+inbox_carrier_header(inbox_carrier_request_t *req, const char *name,
+    const char *value)
+{
+    size_t  i;
+
+    if (req->header_count >= INBOX_CARRIER_HEADERS_MAX) {
+        return -1;
+    }
+
+    for (i = 0; value[i]; i++) {
+        if ((unsigned char) value[i] < 0x20 || value[i] == 0x7f) {
+            return -1;
+        }
+    }
+
+    if (asprintf(&req->headers[req->header_count], "%s: %s", name, value)
+        < 0)
+    {
+        req->headers[req->header_count] = NULL;
+        return -1;
+    }
+
+    req->header_count++;
+
+    return 0;
+}
+
+
+inbox_status_t
+inbox_carrier_outbound_check(const inbox_number_t *number,
+    const inbox_outbound_t *msg, inbox_error_t *err)
+{
+    size_t  i;
+
+    if (number->api_base != NULL && number->api_base[0] != '\0'
+        && strncmp(number->api_base, "https://", 8) != 0
+        && strncmp(number->api_base, "http://", 7) != 0)
+    {
+        return inbox_error_set_field(err, INBOX_ERR_INVALID, "api_base",
+                   "The number's API base is not an http or https URL.");
+    }
+
+    if (msg->to == NULL || msg->to[0] != '+') {
+        return inbox_error_set_field(err, INBOX_ERR_INVALID, "to",
+                   "The recipient is not an E.164 number.");
+    }
+
+    if (msg->from == NULL || msg->from[0] != '+') {
+        return inbox_error_set_field(err, INBOX_ERR_INVALID, "from",
+                   "The sending number is not an E.164 number.");
+    }
+
+    if (msg->body == NULL || !inbox_utf8_valid(msg->body, strlen(msg->body))
+        || (msg->body[0] == '\0' && msg->media_count == 0))
+    {
+        return inbox_error_set_field(err, INBOX_ERR_INVALID, "body",
+                   "The message needs UTF-8 text or media.");
+    }
+
+    if (msg->media_count > INBOX_MEDIA_MAX) {
+        return inbox_error_set_field(err, INBOX_ERR_INVALID, "media_urls",
+                   "A message carries at most %d media.", INBOX_MEDIA_MAX);
+    }
+
+    for (i = 0; i < msg->media_count; i++) {
+        if (msg->media_urls[i] == NULL
+            || !inbox_media_field_valid(msg->media_urls[i],
+                                        strlen(msg->media_urls[i]), 1,
+                                        sizeof(((inbox_media_t *) 0)->url)))
+        {
+            return inbox_error_set_field(err, INBOX_ERR_INVALID,
+                       "media_urls", "Media URL %zu is not an http or "
+                       "https URL.", i);
+        }
+    }
+
+    if (msg->status_url != NULL
+        && !inbox_media_field_valid(msg->status_url,
+                                    strlen(msg->status_url), 1, 1024))
+    {
+        return inbox_error_set_field(err, INBOX_ERR_INVALID, "status_url",
+                   "The status callback is not an http or https URL.");
+    }
+
+    return INBOX_OK;
+}

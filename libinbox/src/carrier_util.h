@@ -1,0 +1,65 @@
+/*
+ * What the carrier files (twilio_send.c, telnyx.c) share: reading a
+ * carrier's JSON, its codes and texts, and filling requests and results.
+ * Not part of the public API.
+ */
+#ifndef INBOX_CARRIER_UTIL_H
+#define INBOX_CARRIER_UTIL_H
+
+#include <stddef.h>
+#include <yajl/yajl_tree.h>
+#include <inbox/carrier.h>
+
+/* The carriers' real REST bases, when a number names none. */
+#define INBOX_TWILIO_API_BASE  "https://api.twilio.com"
+#define INBOX_TELNYX_API_BASE  "https://api.telnyx.com"
+
+/* A carrier's JSON (answer or webhook): its root, or NULL when it is
+ * longer than INBOX_CARRIER_ANSWER_MAX or not JSON.  Freed with
+ * yajl_tree_free. */
+yajl_val inbox_carrier_json(const char *body, size_t len);
+
+/* The value at a path of object keys ("data", "id", NULL), or NULL. */
+yajl_val inbox_carrier_get(yajl_val v, const char * const *path);
+
+/* The string at v, or NULL when v is no string. */
+const char *inbox_carrier_string(yajl_val v);
+
+/* A code (a JSON number or string of at most 15 printable characters)
+ * into out; 0, or -1 when v is neither. */
+int inbox_carrier_code(yajl_val v, char out[INBOX_CARRIER_CODE_MAX]);
+
+/* 1 when id is 1 to INBOX_PROVIDER_ID_MAX - 1 letters, digits, '-' or
+ * '_': what we keep and match as a provider message id. */
+int inbox_carrier_id_valid(const char *id);
+
+/* Fills res; the message is printf-formatted, then cut to fit between
+ * characters by inbox_carrier_text. */
+void inbox_carrier_result(inbox_send_result_t *res,
+    inbox_send_outcome_t outcome, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* What a refusal without a code we know means, by HTTP status. */
+inbox_send_outcome_t inbox_carrier_refusal(long http_status);
+
+/* s cut to fit out (size bytes) between characters, control characters
+ * made spaces: a carrier's text, safe to show and log. */
+void inbox_carrier_text(const char *s, char *out, size_t size);
+
+/* The API base (number's, or dflt) without its trailing '/', as a
+ * malloc'd URL with path appended; NULL when out of memory or the base
+ * is not http(s). */
+char *inbox_carrier_url(const char *api_base, const char *dflt,
+    const char *path);
+
+/* Adds a header "name: value" to req; -1 when out of memory, when full,
+ * or when value holds a control character (a header cannot). */
+int inbox_carrier_header(inbox_carrier_request_t *req, const char *name,
+    const char *value);
+
+/* What every carrier needs of a message and of the number's API base:
+ * INBOX_ERR_INVALID naming api_base, to, from, body or media_urls. */
+inbox_status_t inbox_carrier_outbound_check(const inbox_number_t *number,
+    const inbox_outbound_t *msg, inbox_error_t *err);
+
+#endif

@@ -1,0 +1,249 @@
+/*
+ * Opt-out, opt-in and help keywords (see keywords.h for the rule).
+ *
+ * The message is normalized with ICU (UTF-16 inside) and reduced to a
+ * short ASCII key; the keywords are ASCII, so anything else left in the
+ * key means the message is not one.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <unicode/uchar.h>
+#include <unicode/unorm2.h>
+#include <unicode/ustring.h>
+#include <unicode/utf16.h>
+#include <unicode/utf8.h>
+#include <inbox/keywords.h>
+
+
+/* The longest keyword ("unsubscribe") and its NUL, with room to spare. */
+#define INBOX_KEYWORD_KEY_MAX  16
+
+
+typedef struct {
+    const char       *key;
+    inbox_keyword_t   keyword;
+} inbox_keyword_entry_t;
+
+
+static int inbox_keyword_key(const char *body, size_t len,
+    char key[INBOX_KEYWORD_KEY_MAX]);
+static const char *inbox_keyword_trim(const char *s, size_t *len);
+
+
+static const inbox_keyword_entry_t  inbox_keywords[] = {
+    { "stop",         INBOX_KEYWORD_OPT_OUT },
+    { "stopall",      INBOX_KEYWORD_OPT_OUT },
+    { "unsubscribe",  INBOX_KEYWORD_OPT_OUT },
+    { "cancel",       INBOX_KEYWORD_OPT_OUT },
+    { "end",          INBOX_KEYWORD_OPT_OUT },
+    { "quit",         INBOX_KEYWORD_OPT_OUT },
+    { "revoke",       INBOX_KEYWORD_OPT_OUT },
+    { "optout",       INBOX_KEYWORD_OPT_OUT },
+    { "stop all",     INBOX_KEYWORD_OPT_OUT },
+    { "opt out",      INBOX_KEYWORD_OPT_OUT },
+    { "start",        INBOX_KEYWORD_OPT_IN },
+    { "unstop",       INBOX_KEYWORD_OPT_IN },
+    { "yes",          INBOX_KEYWORD_OPT_IN },
+    { "help",         INBOX_KEYWORD_HELP },
+    { "info",         INBOX_KEYWORD_HELP }
+};
+
+
+inbox_keyword_t
+inbox_keyword_match(const char *body, size_t len)
+{
+    size_t  i;
+    char    key[INBOX_KEYWORD_KEY_MAX];
+
+    if (!inbox_keyword_key(body, len, key)) {
+        return INBOX_KEYWORD_NONE;
+    }
+
+    for (i = 0; i < sizeof(inbox_keywords) / sizeof(inbox_keywords[0]); i++)
+    {
+        if (strcmp(key, inbox_keywords[i].key) == 0) {
+            return inbox_keywords[i].keyword;
+        }
+    }
+
+    return INBOX_KEYWORD_NONE;
+}
+
+
+const char *
+inbox_keyword_name(inbox_keyword_t keyword)
+{
+    switch (keyword) {
+    case INBOX_KEYWORD_OPT_OUT:
+        return "opt_out";
+    case INBOX_KEYWORD_OPT_IN:
+        return "opt_in";
+    case INBOX_KEYWORD_HELP:
+        return "help";
+    default:
+        return "none";
+    }
+}
+
+
+char *
+inbox_keyword_reply(inbox_keyword_t keyword, const char *business_name,
+    const char *support_contact)
+{
+    int          rc;
+    char        *out;
+    size_t       name_len, support_len;
+    const char  *name, *support;
+
+    name_len = business_name ? strlen(business_name) : 0;
+    name = inbox_keyword_trim(business_name ? business_name : "", &name_len);
+
+    support_len = support_contact ? strlen(support_contact) : 0;
+    support = inbox_keyword_trim(support_contact ? support_contact : "",
+                                 &support_len);
+
+    out = NULL;
+
+    switch (keyword) {
+
+    case INBOX_KEYWORD_OPT_OUT:
+        if (name_len > 0) {
+            rc = asprintf(&out, "%.*s: you are unsubscribed and will get no "
+                          "further messages. Reply START to resubscribe.",
+                          (int) name_len, name);
+        } else {
+            rc = asprintf(&out, "You are unsubscribed and will get no "
+                          "further messages from this number. Reply START "
+                          "to resubscribe.");
+        }
+        break;
+
+    case INBOX_KEYWORD_OPT_IN:
+        if (name_len > 0) {
+            rc = asprintf(&out, "%.*s: you are subscribed again. Reply "
+                          "HELP for help, STOP to unsubscribe.",
+                          (int) name_len, name);
+        } else {
+            rc = asprintf(&out, "You are subscribed to this number again. "
+                          "Reply HELP for help, STOP to unsubscribe.");
+        }
+        break;
+
+    case INBOX_KEYWORD_HELP:
+        rc = asprintf(&out, "%.*s%s%s%.*s. Reply STOP to unsubscribe.",
+                      (int) name_len, name,
+                      name_len > 0 ? ": for help, " : "For help, ",
+                      support_len > 0 ? "contact " : "reply to this message",
+                      (int) support_len, support);
+        break;
+
+    default:
+        return NULL;
+    }
+
+    return rc < 0 ? NULL : out;
+}
+
+
+/*
+ * The message as a keyword would be written: NFKC_Casefold, white space
+ * trimmed and runs of it made one space.  0 when it cannot be a keyword
+ * (too long, or something other than ASCII letters and spaces left).
+ */
+static int
+inbox_keyword_key(const char *body, size_t len,
+    char key[INBOX_KEYWORD_KEY_MAX])
+{
+    int32_t             src_len, dst_len, i, n;
+    UChar32             c;
+    UErrorCode          status;
+    const UNormalizer2 *nfkc_cf;
+    int                 space;
+    UChar               src[INBOX_KEYWORD_BYTES_MAX];
+    UChar               dst[INBOX_KEYWORD_BYTES_MAX * 2];
+
+    if (len > INBOX_KEYWORD_BYTES_MAX) {
+        return 0;
+    }
+
+    status = U_ZERO_ERROR;
+
+    /* UTF-16 is never longer in units than UTF-8 in bytes */
+    u_strFromUTF8WithSub(src, INBOX_KEYWORD_BYTES_MAX, &src_len, body,
+                         (int32_t) len, 0xFFFD, NULL, &status);
+
+    nfkc_cf = unorm2_getNFKCCasefoldInstance(&status);
+    dst_len = unorm2_normalize(nfkc_cf, src, src_len, dst,
+                               INBOX_KEYWORD_BYTES_MAX * 2, &status);
+
+    if (U_FAILURE(status)) {
+        return 0;
+    }
+
+    n = 0;
+    space = 0;
+
+    for (i = 0; i < dst_len; /* void */) {
+        U16_NEXT(dst, i, dst_len, c);
+
+        if (u_isUWhiteSpace(c)) {
+            space = n > 0;
+            continue;
+        }
+
+        if (c < 'a' || c > 'z' || n + space + 1 >= INBOX_KEYWORD_KEY_MAX) {
+            return 0;
+        }
+
+        if (space) {
+            key[n++] = ' ';
+            space = 0;
+        }
+
+        key[n++] = (char) c;
+    }
+
+    key[n] = '\0';
+
+    return n > 0;
+}
+
+
+/* s without its leading and trailing white space; *len in and out. */
+static const char *
+inbox_keyword_trim(const char *s, size_t *len)
+{
+    int32_t  i, end, prev;
+    UChar32  c;
+
+    if (*len > INT32_MAX) {
+        return s;
+    }
+
+    end = (int32_t) *len;
+
+    for (i = 0; i < end; /* void */) {
+        prev = i;
+        U8_NEXT((const uint8_t *) s, i, end, c);
+
+        if (!u_isUWhiteSpace(c)) {
+            i = prev;
+            break;
+        }
+    }
+
+    while (end > i) {
+        prev = end;
+        U8_PREV((const uint8_t *) s, i, end, c);
+
+        if (!u_isUWhiteSpace(c)) {
+            end = prev;
+            break;
+        }
+    }
+
+    *len = (size_t) (end - i);
+
+    return s + i;
+}

@@ -1,0 +1,445 @@
+/*
+ * Media: image types by their leading bytes, file names, writing a file
+ * whole or not at all, an upload's JSON, and when a failed copy is tried
+ * again.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+#include <inbox/encoding.h>
+#include <inbox/media.h>
+#include <inbox/render.h>
+
+
+#define INBOX_MEDIA_TOKEN_BYTES  32
+
+
+static const inbox_image_type_t  inbox_image_types[] = {
+    { "image/jpeg", "jpg" },
+    { "image/png",  "png" },
+    { "image/gif",  "gif" },
+};
+
+/* Each type's signature, in the order above. */
+static const struct {
+    const unsigned char  *magic;
+    size_t                len;
+} inbox_image_magic[] = {
+    { (const unsigned char *) "\xFF\xD8\xFF", 3 },
+    { (const unsigned char *) "\x89PNG\r\n\x1A\n", 8 },
+    { (const unsigned char *) "GIF8", 4 },
+};
+
+#define INBOX_IMAGE_TYPES                                                     \
+    (sizeof(inbox_image_types) / sizeof(inbox_image_types[0]))
+
+
+const inbox_image_type_t *
+inbox_image_type(const void *bytes, size_t len)
+{
+    size_t  i;
+
+    for (i = 0; i < INBOX_IMAGE_TYPES; i++) {
+        if (len >= inbox_image_magic[i].len
+            && memcmp(bytes, inbox_image_magic[i].magic,
+                      inbox_image_magic[i].len) == 0)
+        {
+            return &inbox_image_types[i];
+        }
+    }
+
+    return NULL;
+}
+
+
+const inbox_image_type_t *
+inbox_image_type_named(const char *content_type)
+{
+    size_t  i;
+
+    for (i = 0; content_type != NULL && i < INBOX_IMAGE_TYPES; i++) {
+        if (strcmp(content_type, inbox_image_types[i].content_type) == 0) {
+            return &inbox_image_types[i];
+        }
+    }
+
+    return NULL;
+}
+
+
+int
+inbox_media_file_name(const inbox_image_type_t *type,
+    char out[INBOX_MEDIA_FILE_MAX])
+{
+    unsigned char  bytes[INBOX_MEDIA_TOKEN_BYTES];
+    char           token[INBOX_BASE64_LEN(INBOX_MEDIA_TOKEN_BYTES)];
+
+    out[0] = '\0';
+
+    if (RAND_bytes(bytes, sizeof(bytes)) != 1) {
+        return -1;
+    }
+
+    inbox_base64url_encode(bytes, sizeof(bytes), token);
+    OPENSSL_cleanse(bytes, sizeof(bytes));
+
+    snprintf(out, INBOX_MEDIA_FILE_MAX, "%s.%s", token, type->ext);
+
+    return 0;
+}
+
+
+int
+inbox_media_file_valid(const char *name)
+{
+    size_t  i;
+    char    c;
+
+    if (name == NULL) {
+        return 0;
+    }
+
+    for (i = 0; i < INBOX_MEDIA_TOKEN_LEN; i++) {
+        c = name[i];
+
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')
+              || (c >= '0' && c <= '9') || c == '-' || c == '_'))
+        {
+            return 0;
+        }
+    }
+
+    if (name[i] != '.') {
+        return 0;
+    }
+
+    for (i = 0; i < INBOX_IMAGE_TYPES; i++) {
+        if (strcmp(name + INBOX_MEDIA_TOKEN_LEN + 1, inbox_image_types[i].ext)
+            == 0)
+        {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+int
+inbox_media_file_is(const char *name, const char *content_type)
+{
+    const inbox_image_type_t  *type;
+
+    type = inbox_image_type_named(content_type);
+
+    return type != NULL && inbox_media_file_valid(name)
+           && strcmp(name + INBOX_MEDIA_TOKEN_LEN + 1, type->ext) == 0;
+}
+
+
+static const char  *inbox_media_states[] = { "pending", "stored", "failed" };
+
+
+const char *
+inbox_media_state_name(inbox_media_state_t state)
+{
+    if ((size_t) state >= sizeof(inbox_media_states) / sizeof(char *)) {
+        return "pending";
+    }
+
+    return inbox_media_states[state];
+}
+
+
+int
+inbox_media_state_parse(const char *name, inbox_media_state_t *state)
+{
+    size_t  i;
+
+    for (i = 0; name != NULL
+                && i < sizeof(inbox_media_states) / sizeof(char *); i++)
+    {
+        if (strcmp(name, inbox_media_states[i]) == 0) {
+            *state = (inbox_media_state_t) i;
+            return 0;
+        }
+    }
+
+    return -1;
+}
+
+
+/* Writing a file whole or not at all. */
+
+static char *
+inbox_media_path(const char *dir, const char *prefix, const char *name,
+    const char *suffix)
+{
+    char    *path;
+    size_t   len;
+
+    len = strlen(dir) + strlen(prefix) + strlen(name) + strlen(suffix) + 2;
+
+    path = malloc(len);
+    if (path != NULL) {
+        snprintf(path, len, "%s/%s%s%s", dir, prefix, name, suffix);
+    }
+
+    return path;
+}
+
+
+inbox_status_t
+inbox_media_write_begin(inbox_media_writer_t *w, const char *dir,
+    const inbox_image_type_t *type, inbox_error_t *err)
+{
+    char  token[INBOX_MEDIA_TOKEN_LEN + 1];
+
+    memset(w, 0, sizeof(inbox_media_writer_t));
+    w->fd = -1;
+
+    if (inbox_media_file_name(type, w->file) != 0) {
+        return inbox_error_set(err, INBOX_ERR_INTERNAL,
+                               "No random bytes to name the file.");
+    }
+
+    memcpy(token, w->file, INBOX_MEDIA_TOKEN_LEN);
+    token[INBOX_MEDIA_TOKEN_LEN] = '\0';
+
+    w->dir = strdup(dir);
+    w->tmp = inbox_media_path(dir, ".", token, ".tmp");
+
+    if (w->dir == NULL || w->tmp == NULL) {
+        inbox_media_write_abort(w);
+        return inbox_error_set(err, INBOX_ERR_INTERNAL, "Out of memory.");
+    }
+
+    /* readable by all, whatever the umask: nginx serves it to anyone with
+     * its URL, and its writer may be another process (the fetcher) */
+    w->fd = open(w->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+
+    if (w->fd != -1 && fchmod(w->fd, 0644) != 0) {
+        close(w->fd);
+        unlink(w->tmp);
+        w->fd = -1;
+    }
+
+    if (w->fd == -1) {
+        inbox_error_set(err, INBOX_ERR_UNAVAILABLE,
+                        "The media directory cannot be written (%s); "
+                        "try again later.", strerror(errno));
+        free(w->tmp);
+        w->tmp = NULL;
+        inbox_media_write_abort(w);
+        return err ? err->code : INBOX_ERR_UNAVAILABLE;
+    }
+
+    return INBOX_OK;
+}
+
+
+inbox_status_t
+inbox_media_write(inbox_media_writer_t *w, const void *buf, size_t len,
+    inbox_error_t *err)
+{
+    ssize_t      n;
+    const char  *p = buf;
+
+    while (len > 0) {
+        n = write(w->fd, p, len);
+
+        if (n == -1 && errno == EINTR) {
+            continue;
+        }
+
+        if (n <= 0) {
+            return inbox_error_set(err, INBOX_ERR_UNAVAILABLE,
+                                   "The image could not be written (%s); "
+                                   "try again later.",
+                                   n == 0 ? "no room" : strerror(errno));
+        }
+
+        p += n;
+        len -= (size_t) n;
+        w->bytes += n;
+    }
+
+    return INBOX_OK;
+}
+
+
+inbox_status_t
+inbox_media_write_commit(inbox_media_writer_t *w, inbox_error_t *err)
+{
+    int    dir_fd, rc;
+    char  *path;
+
+    rc = fsync(w->fd);
+    rc |= close(w->fd);
+    w->fd = -1;
+
+    if (rc != 0) {
+        inbox_media_write_abort(w);
+        return inbox_error_set(err, INBOX_ERR_UNAVAILABLE,
+                               "The image could not be saved (%s); try "
+                               "again later.", strerror(errno));
+    }
+
+    path = inbox_media_path(w->dir, "", w->file, "");
+    if (path == NULL) {
+        inbox_media_write_abort(w);
+        return inbox_error_set(err, INBOX_ERR_INTERNAL, "Out of memory.");
+    }
+
+    if (rename(w->tmp, path) != 0) {
+        free(path);
+        inbox_media_write_abort(w);
+        return inbox_error_set(err, INBOX_ERR_UNAVAILABLE,
+                               "The image could not be saved (%s); try "
+                               "again later.", strerror(errno));
+    }
+
+    free(path);
+
+    /* the new name itself survives a crash once the directory is synced */
+    dir_fd = open(w->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    rc = (dir_fd == -1) ? -1 : fsync(dir_fd);
+
+    if (dir_fd != -1) {
+        close(dir_fd);
+    }
+
+    free(w->tmp);
+    w->tmp = NULL;
+
+    if (rc != 0) {
+        inbox_media_remove(w->dir, w->file);
+        inbox_media_write_abort(w);
+        return inbox_error_set(err, INBOX_ERR_UNAVAILABLE,
+                               "The image could not be saved (%s); try "
+                               "again later.", strerror(errno));
+    }
+
+    inbox_media_write_abort(w);
+
+    return INBOX_OK;
+}
+
+
+void
+inbox_media_write_abort(inbox_media_writer_t *w)
+{
+    if (w->fd != -1) {
+        close(w->fd);
+        w->fd = -1;
+    }
+
+    if (w->tmp != NULL) {
+        unlink(w->tmp);
+        free(w->tmp);
+        w->tmp = NULL;
+    }
+
+    free(w->dir);
+    w->dir = NULL;
+}
+
+
+void
+inbox_media_remove(const char *dir, const char *file)
+{
+    char  *path;
+
+    if (dir == NULL || !inbox_media_file_valid(file)) {
+        return;
+    }
+
+    path = inbox_media_path(dir, "", file, "");
+    if (path != NULL) {
+        unlink(path);
+        free(path);
+    }
+}
+
+
+char *
+inbox_render_media(const inbox_media_record_t *media, const char *base,
+    size_t *len)
+{
+    char      *url;
+    size_t     n;
+    yajl_gen   g;
+
+    n = strlen(base) + sizeof(INBOX_MEDIA_PATH) + strlen(media->file);
+
+    url = malloc(n);
+    if (url == NULL) {
+        return NULL;
+    }
+
+    snprintf(url, n, "%s" INBOX_MEDIA_PATH "%s", base, media->file);
+
+    g = inbox_json_begin();
+    if (g == NULL) {
+        free(url);
+        return NULL;
+    }
+
+    yajl_gen_map_open(g);
+    inbox_json_key(g, "id");
+    inbox_json_string(g, media->id);
+    inbox_json_key(g, "url");
+    inbox_json_string(g, url);
+    inbox_json_key(g, "content_type");
+    inbox_json_string(g, media->content_type);
+    inbox_json_key(g, "bytes");
+    inbox_json_int(g, media->bytes);
+    yajl_gen_map_close(g);
+
+    free(url);
+
+    return inbox_json_finish(g, len);
+}
+
+
+void
+inbox_media_fetch_list_free(inbox_media_fetch_list_t *list)
+{
+    size_t  i;
+
+    for (i = 0; list->items != NULL && i < list->count; i++) {
+        inbox_number_free(&list->items[i].number);
+    }
+
+    free(list->items);
+    list->items = NULL;
+    list->count = 0;
+}
+
+
+int64_t
+inbox_media_fetch_retry_at(unsigned attempts, int64_t now)
+{
+    /* a carrier's hiccup passes in a minute; an outage in hours */
+    static const int64_t  wait[] = {
+        60000LL, 5 * 60000LL, 30 * 60000LL, 2 * 3600000LL, 12 * 3600000LL
+    };
+
+    if (attempts == 0) {
+        attempts = 1;
+    }
+
+    if (attempts >= INBOX_MEDIA_FETCH_ATTEMPTS
+        || attempts > sizeof(wait) / sizeof(wait[0]))
+    {
+        return 0;
+    }
+
+    return now + wait[attempts - 1];
+}

@@ -1,0 +1,46 @@
+/*
+ * The outbox's rules: retries back off, and what each outcome is called.
+ */
+#include <stdlib.h>
+#include <inbox/outbox.h>
+
+
+#define INBOX_OUTBOX_BACKOFF_FIRST  5000LL
+#define INBOX_OUTBOX_BACKOFF_MAX    (10LL * 60 * 1000)
+
+
+int64_t
+inbox_outbox_backoff(unsigned attempt)
+{
+    int64_t  delay;
+
+    delay = INBOX_OUTBOX_BACKOFF_FIRST;
+
+    while (attempt > 1 && delay < INBOX_OUTBOX_BACKOFF_MAX) {
+        delay *= 2;
+        attempt--;
+    }
+
+    return delay < INBOX_OUTBOX_BACKOFF_MAX ? delay
+                                            : INBOX_OUTBOX_BACKOFF_MAX;
+}
+
+
+void
+inbox_outbox_batch_free(inbox_outbox_batch_t *batch)
+{
+    size_t  i;
+
+    if (batch == NULL) {
+        return;
+    }
+
+    for (i = 0; i < batch->count; i++) {
+        inbox_message_free(&batch->items[i].message);
+        inbox_number_free(&batch->items[i].number);
+    }
+
+    free(batch->items);
+    batch->items = NULL;
+    batch->count = 0;
+}

@@ -1,0 +1,78 @@
+/*
+ * Billing and its ledger as the API shows them.
+ */
+#include <inbox/render.h>
+
+
+char *
+inbox_render_billing(const inbox_billing_t *billing, size_t *len)
+{
+    yajl_gen  g;
+
+    g = inbox_json_begin();
+    if (g == NULL) {
+        return NULL;
+    }
+
+    yajl_gen_map_open(g);
+    inbox_json_key(g, "active");
+    inbox_json_bool(g, billing->active);
+    inbox_json_key(g, "plan");
+    inbox_json_string(g, billing->plan);
+    inbox_json_key(g, "credits");
+    yajl_gen_map_open(g);
+    inbox_json_key(g, "balance");
+    inbox_json_int(g, billing->balance);
+    inbox_json_key(g, "held");
+    inbox_json_int(g, billing->held);
+    yajl_gen_map_close(g);
+    yajl_gen_map_close(g);
+
+    return inbox_json_finish(g, len);
+}
+
+
+char *
+inbox_render_ledger_page(const inbox_ledger_page_t *page, size_t *len)
+{
+    size_t                       i;
+    yajl_gen                     g;
+    const inbox_ledger_entry_t  *e;
+
+    g = inbox_json_begin();
+    if (g == NULL) {
+        return NULL;
+    }
+
+    yajl_gen_map_open(g);
+    inbox_json_key(g, "items");
+    yajl_gen_array_open(g);
+
+    for (i = 0; i < page->count; i++) {
+        e = &page->items[i];
+
+        yajl_gen_map_open(g);
+        inbox_json_key(g, "id");
+        inbox_json_string(g, e->id);
+        inbox_json_key(g, "kind");
+        inbox_json_string(g, inbox_ledger_kind_name(e->kind));
+        inbox_json_key(g, "credits");
+        inbox_json_int(g, e->credits);
+        inbox_json_key(g, "balance");
+        inbox_json_int(g, e->balance);
+        inbox_json_key(g, "held");
+        inbox_json_int(g, e->held);
+        inbox_json_key(g, "message_id");
+        inbox_json_string(g, e->message_id[0] ? e->message_id : NULL);
+        inbox_json_key(g, "at");
+        inbox_json_time(g, e->at);
+        yajl_gen_map_close(g);
+    }
+
+    yajl_gen_array_close(g);
+    inbox_json_key(g, "next_cursor");
+    inbox_json_string(g, page->next_cursor[0] ? page->next_cursor : NULL);
+    yajl_gen_map_close(g);
+
+    return inbox_json_finish(g, len);
+}

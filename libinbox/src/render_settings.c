@@ -1,0 +1,44 @@
+/*
+ * JSON for an organization's settings (see render.h).
+ */
+#include <stddef.h>
+#include <inbox/render.h>
+
+
+char *
+inbox_render_settings(const inbox_settings_t *settings, size_t *len)
+{
+    char      start[6], end[6];
+    yajl_gen  g;
+
+    g = inbox_json_begin();
+    if (g == NULL) {
+        return NULL;
+    }
+
+    inbox_settings_time_format(settings->quiet_start, start);
+    inbox_settings_time_format(settings->quiet_end, end);
+
+    yajl_gen_map_open(g);
+
+    inbox_json_key(g, "timezone");
+    inbox_json_string(g, settings->timezone);
+
+    inbox_json_key(g, "quiet_hours");
+    yajl_gen_map_open(g);
+    inbox_json_key(g, "start");
+    inbox_json_string(g, start);
+    inbox_json_key(g, "end");
+    inbox_json_string(g, end);
+    yajl_gen_map_close(g);
+
+    inbox_json_key(g, "business_name");
+    inbox_json_string(g, settings->business_name);
+    inbox_json_key(g, "support_contact");
+    inbox_json_string(g, settings->support_contact[0]
+                         ? settings->support_contact : NULL);
+
+    yajl_gen_map_close(g);
+
+    return inbox_json_finish(g, len);
+}

@@ -1,0 +1,178 @@
+/*
+ * Replies: what a well-formed one is, its fingerprint for
+ * Idempotency-Key, and what it does to its thread.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <openssl/evp.h>
+#include <inbox/reply.h>
+#include <inbox/utf8.h>
+
+
+static void inbox_reply_digest_add(EVP_MD_CTX *ctx, const char *s);
+
+
+void
+inbox_reply_result_free(inbox_reply_result_t *result)
+{
+    if (result == NULL) {
+        return;
+    }
+
+    inbox_message_free(&result->message);
+    inbox_conversation_free(&result->conversation);
+}
+
+
+inbox_status_t
+inbox_reply_check(const inbox_reply_t *reply, inbox_error_t *err)
+{
+    size_t       i, len;
+    const char  *key;
+
+    if (reply->conversation_id == NULL || reply->conversation_id[0] == '\0')
+    {
+        return inbox_error_set_field(err, INBOX_ERR_INVALID,
+                                     "conversation_id",
+                                     "Name the conversation to reply in.");
+    }
+
+    if (reply->body == NULL
+        || (reply->body[0] == '\0' && reply->media_count == 0))
+    {
+        return inbox_error_set_field(err, INBOX_ERR_INVALID, "body",
+                                     "A reply needs some text or a "
+                                     "picture.");
+    }
+
+    len = strlen(reply->body);
+
+    if (!inbox_utf8_valid(reply->body, len)
+        || inbox_utf8_length(reply->body, len) > INBOX_BODY_MAX)
+    {
+        return inbox_error_set_field(err, INBOX_ERR_INVALID, "body",
+                                     "A reply holds at most %d characters.",
+                                     INBOX_BODY_MAX);
+    }
+
+    if (reply->media_count > INBOX_MEDIA_MAX
+        || (reply->media_count > 0 && reply->media == NULL))
+    {
+        return inbox_error_set_field(err, INBOX_ERR_INVALID, "media_ids",
+                                     "A reply carries at most %d pictures.",
+                                     INBOX_MEDIA_MAX);
+    }
+
+    for (i = 0; i < reply->media_count; i++) {
+        if (reply->media[i].url[0] == '\0'
+            || reply->media[i].content_type[0] == '\0')
+        {
+            return inbox_error_set_field(err, INBOX_ERR_INVALID, "media_ids",
+                                         "A picture of this reply is not "
+                                         "stored.");
+        }
+    }
+
+    if (reply->segments == 0 || reply->credits == 0) {
+        return inbox_error_set_field(err, INBOX_ERR_INVALID, "body",
+                                     "The reply's segments and credits "
+                                     "were not counted.");
+    }
+
+    key = reply->idempotency_key;
+
+    if (key != NULL && key[0] != '\0') {
+        len = strlen(key);
+
+        for (i = 0; i < len; i++) {
+            if (key[i] < '!' || key[i] > '~') {
+                break;
+            }
+        }
+
+        if (len > INBOX_IDEMPOTENCY_KEY_MAX || i < len) {
+            return inbox_error_set_field(err, INBOX_ERR_INVALID,
+                                         "idempotency_key",
+                                         "An Idempotency-Key is 1 to %d "
+                                         "printable ASCII characters.",
+                                         INBOX_IDEMPOTENCY_KEY_MAX);
+        }
+    }
+
+    return INBOX_OK;
+}
+
+
+/* Each field with its length first, so that no two replies digest the
+ * same bytes ("ab" + "c" is not "a" + "bc"). */
+static void
+inbox_reply_digest_add(EVP_MD_CTX *ctx, const char *s)
+{
+    char    len[24];
+    size_t  n;
+
+    s = s ? s : "";
+    n = strlen(s);
+
+    snprintf(len, sizeof(len), "%zu:", n);
+    EVP_DigestUpdate(ctx, len, strlen(len));
+    EVP_DigestUpdate(ctx, s, n);
+}
+
+
+void
+inbox_reply_fingerprint(const inbox_reply_t *reply,
+    char out[INBOX_FINGERPRINT_MAX])
+{
+    size_t          i;
+    unsigned        n;
+    EVP_MD_CTX     *ctx;
+    unsigned char   digest[EVP_MAX_MD_SIZE];
+
+    out[0] = '\0';
+    n = 0;
+
+    ctx = EVP_MD_CTX_new();
+    if (ctx == NULL) {
+        return;
+    }
+
+    if (EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1) {
+        inbox_reply_digest_add(ctx, reply->conversation_id);
+        inbox_reply_digest_add(ctx, reply->user_id);
+        inbox_reply_digest_add(ctx, reply->body);
+
+        for (i = 0; i < reply->media_count && reply->media != NULL; i++) {
+            inbox_reply_digest_add(ctx, reply->media[i].url);
+            inbox_reply_digest_add(ctx, reply->media[i].content_type);
+        }
+
+        if (EVP_DigestFinal_ex(ctx, digest, &n) != 1) {
+            n = 0;
+        }
+    }
+
+    EVP_MD_CTX_free(ctx);
+
+    for (i = 0; i < n && i * 2 + 2 < INBOX_FINGERPRINT_MAX; i++) {
+        snprintf(out + i * 2, 3, "%02x", digest[i]);
+    }
+}
+
+
+void
+inbox_conversation_reply(inbox_conversation_t *c, const char *message_id,
+    int64_t at, const char *preview)
+{
+    c->has_last_message = 1;
+    snprintf(c->last_message.id, sizeof(c->last_message.id), "%s",
+             message_id);
+    c->last_message.direction = INBOX_OUTBOUND;
+    snprintf(c->last_message.preview, sizeof(c->last_message.preview), "%s",
+             preview);
+    c->last_message.at = at;
+
+    if (at > c->last_activity_at) {
+        c->last_activity_at = at;
+    }
+}

@@ -1,0 +1,257 @@
+/*
+ * The MongoDB backend: credits and their ledger.  Every change of an
+ * organization's credits is one conditional $inc on its document (a hold
+ * only where billing is active and the balance covers it, so concurrent
+ * replies never take it below zero) and then the ledger entry, with the
+ * balances the $inc answered.  Without a transaction (see store_mongo.h)
+ * a crash between the two leaves a change without its ledger entry.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include "store_mongo.h"
+
+
+inbox_status_t
+inbox_mongo_credits_move(inbox_mongo_store_t *ms, const bson_oid_t *org,
+    inbox_ledger_kind_t kind, int64_t credits, const bson_oid_t *message,
+    int64_t now, int *moved, inbox_error_t *err)
+{
+    int             found;
+    bson_t          query, value, doc;
+    bson_t         *command;
+    bson_oid_t      id;
+    inbox_status_t  rc;
+
+    if (moved != NULL) {
+        *moved = 0;
+    }
+
+    bson_init(&query);
+    BSON_APPEND_OID(&query, "_id", org);
+
+    if (kind == INBOX_LEDGER_HOLD) {
+        BSON_APPEND_BOOL(&query, "billing_active", true);
+        BCON_APPEND(&query, "credits.balance", "{",
+                        "$gte", BCON_INT64(credits),
+                    "}");
+    }
+
+    command = BCON_NEW("findAndModify", BCON_UTF8("orgs"),
+                       "query", BCON_DOCUMENT(&query),
+                       "update", "{", "$inc", "{",
+                           "credits.balance", BCON_INT64(
+                               inbox_ledger_balance_change(kind, credits)),
+                           "credits.held", BCON_INT64(
+                               inbox_ledger_held_change(kind, credits)),
+                       "}", "}",
+                       "fields", "{", "credits", BCON_INT32(1), "}",
+                       "new", BCON_BOOL(true));
+    bson_destroy(&query);
+
+    rc = inbox_mongo_run_find_and_modify(ms, command, &value, &found, err);
+
+    if (rc != INBOX_OK || !found) {
+        bson_destroy(&value);
+
+        if (rc == INBOX_OK && !(kind == INBOX_LEDGER_HOLD && moved != NULL)) {
+            rc = inbox_error_set(err, INBOX_ERR_NOT_FOUND,
+                                 "No such organization.");
+        }
+
+        return rc;
+    }
+
+    inbox_mongo_new_id(ms, &id);
+
+    bson_init(&doc);
+    BSON_APPEND_OID(&doc, "_id", &id);
+    BSON_APPEND_OID(&doc, "org_id", org);
+    BSON_APPEND_UTF8(&doc, "kind", inbox_ledger_kind_name(kind));
+    BSON_APPEND_INT64(&doc, "credits", credits);
+    BSON_APPEND_INT64(&doc, "balance",
+                      inbox_mongo_get_int(&value, "credits.balance"));
+    BSON_APPEND_INT64(&doc, "held",
+                      inbox_mongo_get_int(&value, "credits.held"));
+
+    if (message != NULL) {
+        BSON_APPEND_OID(&doc, "message_id", message);
+    } else {
+        BSON_APPEND_NULL(&doc, "message_id");
+    }
+
+    BSON_APPEND_DATE_TIME(&doc, "created_at", now);
+    bson_destroy(&value);
+
+    rc = inbox_mongo_run_simple(ms,
+        BCON_NEW("insert", BCON_UTF8("ledger"),
+                 "documents", "[", BCON_DOCUMENT(&doc), "]",
+                 "ordered", BCON_BOOL(true)),
+        err);
+    bson_destroy(&doc);
+
+    if (rc == INBOX_OK && moved != NULL) {
+        *moved = 1;
+    }
+
+    return rc;
+}
+
+
+inbox_status_t
+inbox_mongo_billing_get(inbox_store_t *store, const char *org_id,
+    inbox_billing_t *billing, inbox_error_t *err)
+{
+    int                   found;
+    bson_t                doc;
+    bson_oid_t            org;
+    inbox_status_t        rc;
+    inbox_mongo_store_t  *ms = (inbox_mongo_store_t *) store;
+
+    memset(billing, 0, sizeof(inbox_billing_t));
+
+    rc = inbox_mongo_ids(org_id, &org, NULL, NULL, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    rc = inbox_mongo_ensure_indexes(ms, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    rc = inbox_mongo_find_one(ms, "orgs", BCON_NEW("_id", BCON_OID(&org)),
+                              BCON_NEW("billing_active", BCON_INT32(1),
+                                       "plan", BCON_INT32(1),
+                                       "credits", BCON_INT32(1)),
+                              &doc, &found, err);
+
+    if (rc == INBOX_OK && !found) {
+        rc = inbox_error_set(err, INBOX_ERR_NOT_FOUND,
+                             "No such organization.");
+    }
+
+    if (rc == INBOX_OK) {
+        billing->active = inbox_mongo_get_bool(&doc, "billing_active");
+        inbox_mongo_get_str(&doc, "plan", billing->plan,
+                            sizeof(billing->plan));
+        billing->balance = inbox_mongo_get_int(&doc, "credits.balance");
+        billing->held = inbox_mongo_get_int(&doc, "credits.held");
+
+        /* organizations made before plans have the one plan there was */
+        if (billing->plan[0] == '\0') {
+            snprintf(billing->plan, sizeof(billing->plan), "per_message");
+        }
+    }
+
+    bson_destroy(&doc);
+
+    return rc;
+}
+
+
+inbox_status_t
+inbox_mongo_ledger_list(inbox_store_t *store, const char *org_id,
+    const char *cursor, unsigned limit, inbox_ledger_page_t *page,
+    inbox_error_t *err)
+{
+    int                    keyset;
+    char                   kind[16];
+    bson_t                 filter, keyset_or, batch, doc;
+    bson_t                *command;
+    int64_t                cursor_ms;
+    uint32_t               len;
+    bson_oid_t             org, cursor_oid;
+    bson_iter_t            iter;
+    const uint8_t         *data;
+    inbox_status_t         rc;
+    inbox_billing_t        billing;
+    inbox_ledger_entry_t  *e;
+    inbox_mongo_store_t   *ms = (inbox_mongo_store_t *) store;
+
+    rc = inbox_mongo_ids(org_id, &org, NULL, NULL, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    keyset = cursor != NULL && cursor[0] != '\0';
+    if (keyset) {
+        rc = inbox_mongo_cursor_parse(cursor, &cursor_ms, &cursor_oid, err);
+        if (rc != INBOX_OK) {
+            return rc;
+        }
+    }
+
+    /* another organization's, or none: a 404, not an empty list */
+    rc = inbox_mongo_billing_get(store, org_id, &billing, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    bson_init(&filter);
+    BSON_APPEND_OID(&filter, "org_id", &org);
+
+    if (keyset) {
+        bson_init(&keyset_or);
+        inbox_mongo_append_keyset(&keyset_or, "created_at", cursor_ms,
+                                  &cursor_oid);
+        BSON_APPEND_ARRAY(&filter, "$or", &keyset_or);
+        bson_destroy(&keyset_or);
+    }
+
+    command = BCON_NEW("find", BCON_UTF8("ledger"),
+                       "filter", BCON_DOCUMENT(&filter),
+                       "sort", "{",
+                           "created_at", BCON_INT32(-1),
+                           "_id", BCON_INT32(-1),
+                       "}",
+                       "limit", BCON_INT32((int32_t) limit + 1),
+                       "batchSize", BCON_INT32((int32_t) limit + 1),
+                       "singleBatch", BCON_BOOL(true));
+    bson_destroy(&filter);
+
+    rc = inbox_mongo_run_cursor(ms, command, &batch, err);
+    if (rc != INBOX_OK) {
+        bson_destroy(&batch);
+        return rc;
+    }
+
+    page->items = calloc(limit, sizeof(inbox_ledger_entry_t));
+    if (page->items == NULL) {
+        bson_destroy(&batch);
+        return inbox_error_set(err, INBOX_ERR_INTERNAL, "Out of memory.");
+    }
+
+    bson_iter_init(&iter, &batch);
+
+    while (bson_iter_next(&iter)) {
+        if (!BSON_ITER_HOLDS_DOCUMENT(&iter)) {
+            continue;
+        }
+
+        if (page->count == limit) {
+            inbox_mongo_cursor_make(page->items[limit - 1].at,
+                                    page->items[limit - 1].id,
+                                    page->next_cursor);
+            break;
+        }
+
+        bson_iter_document(&iter, &len, &data);
+        if (!bson_init_static(&doc, data, len)) {
+            continue;
+        }
+
+        e = &page->items[page->count++];
+        inbox_mongo_get_id(&doc, "_id", e->id);
+        inbox_mongo_get_str(&doc, "kind", kind, sizeof(kind));
+        (void) inbox_ledger_kind_parse(kind, &e->kind);
+        e->credits = inbox_mongo_get_int(&doc, "credits");
+        e->balance = inbox_mongo_get_int(&doc, "balance");
+        e->held = inbox_mongo_get_int(&doc, "held");
+        inbox_mongo_get_id(&doc, "message_id", e->message_id);
+        e->at = inbox_mongo_get_date(&doc, "created_at");
+    }
+
+    bson_destroy(&batch);
+
+    return INBOX_OK;
+}

@@ -1,0 +1,549 @@
+/*
+ * The MongoDB backend: uploads (the media collection) and the copies of
+ * inbound MMS images, kept in each message's embedded media: "state"
+ * ("pending", "stored", "failed"), "fetch_at" (when a pending one is due;
+ * a claim moves it to the end of its lease), "attempts", and once stored
+ * "file" and "bytes".
+ *
+ * Without transactions, a claim is a compare-and-set per media: an update
+ * that matches only while that media is still pending and due, so two
+ * fetchers never both get it.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "store_mongo.h"
+
+
+static inbox_status_t inbox_mongo_media_number(inbox_mongo_store_t *ms,
+    const bson_oid_t *org, const char *carrier, inbox_number_t *number,
+    inbox_error_t *err);
+static inbox_status_t inbox_mongo_media_lease(inbox_mongo_store_t *ms,
+    const bson_oid_t *message, unsigned idx, int64_t now,
+    int64_t lease_until, int *leased, inbox_error_t *err);
+static inbox_status_t inbox_mongo_media_settle(inbox_mongo_store_t *ms,
+    const char *message_id, unsigned idx, bson_t *set, int final,
+    inbox_event_list_t *events, inbox_error_t *err);
+
+
+inbox_status_t
+inbox_mongo_media_add(inbox_store_t *store, const char *org_id,
+    inbox_media_record_t *media, inbox_error_t *err)
+{
+    bson_oid_t            org, oid;
+    inbox_status_t        rc;
+    inbox_mongo_store_t  *ms = (inbox_mongo_store_t *) store;
+
+    rc = inbox_mongo_ensure_indexes(ms, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    rc = inbox_mongo_org_check(ms, org_id, &org, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    inbox_mongo_new_id(ms, &oid);
+    media->created_at = inbox_mongo_now(ms);
+
+    rc = inbox_mongo_run_simple(ms,
+        BCON_NEW("insert", BCON_UTF8("media"),
+                 "documents", "[", "{",
+                     "_id", BCON_OID(&oid),
+                     "org_id", BCON_OID(&org),
+                     "file", BCON_UTF8(media->file),
+                     "content_type", BCON_UTF8(media->content_type),
+                     "bytes", BCON_INT64(media->bytes),
+                     "created_at", BCON_DATE_TIME(media->created_at),
+                 "}", "]"),
+        err);
+
+    if (rc == INBOX_OK) {
+        inbox_mongo_id_hex(&oid, media->id);
+    }
+
+    return rc;
+}
+
+
+inbox_status_t
+inbox_mongo_media_get(inbox_store_t *store, const char *org_id,
+    const char *const *ids, size_t n, inbox_media_record_t *media,
+    inbox_error_t *err)
+{
+    char                  key[24], hex[INBOX_ID_MAX];
+    size_t                i, found;
+    bson_t                in, batch, doc;
+    bson_t               *command;
+    uint32_t              len;
+    bson_oid_t            org, oid;
+    bson_iter_t           iter;
+    const uint8_t        *data;
+    inbox_status_t        rc;
+    inbox_mongo_store_t  *ms = (inbox_mongo_store_t *) store;
+
+    if (inbox_mongo_parse_id(org_id, &org) != 0) {
+        return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
+                               "No organization has the id \"%s\".", org_id);
+    }
+
+    bson_init(&in);
+
+    for (i = 0; i < n; i++) {
+        if (inbox_mongo_parse_id(ids[i], &oid) != 0) {
+            bson_destroy(&in);
+            return inbox_error_set_field(err, INBOX_ERR_NOT_FOUND,
+                                         "media_ids",
+                                         "There is no image with the id "
+                                         "\"%.32s\".", ids[i]);
+        }
+
+        snprintf(key, sizeof(key), "%zu", i);
+        BSON_APPEND_OID(&in, key, &oid);
+    }
+
+    rc = inbox_mongo_ensure_indexes(ms, err);
+    if (rc != INBOX_OK) {
+        bson_destroy(&in);
+        return rc;
+    }
+
+    /* another organization's ids match nothing, as made-up ones */
+    command = BCON_NEW("find", BCON_UTF8("media"),
+                       "filter", "{",
+                           "_id", "{", "$in", BCON_ARRAY(&in), "}",
+                           "org_id", BCON_OID(&org),
+                       "}",
+                       "limit", BCON_INT32((int32_t) n),
+                       "singleBatch", BCON_BOOL(true));
+    bson_destroy(&in);
+
+    rc = inbox_mongo_run_cursor(ms, command, &batch, err);
+    if (rc != INBOX_OK) {
+        bson_destroy(&batch);
+        return rc;
+    }
+
+    bson_iter_init(&iter, &batch);
+
+    while (bson_iter_next(&iter)) {
+        if (!BSON_ITER_HOLDS_DOCUMENT(&iter)) {
+            continue;
+        }
+
+        bson_iter_document(&iter, &len, &data);
+        if (!bson_init_static(&doc, data, len)) {
+            continue;
+        }
+
+        inbox_mongo_get_id(&doc, "_id", hex);
+
+        /* in the order asked, the same id as often as asked */
+        for (i = 0; i < n; i++) {
+            if (strcmp(ids[i], hex) != 0) {
+                continue;
+            }
+
+            memcpy(media[i].id, hex, INBOX_ID_MAX);
+            inbox_mongo_get_str(&doc, "file", media[i].file,
+                                sizeof(media[i].file));
+            inbox_mongo_get_str(&doc, "content_type", media[i].content_type,
+                                sizeof(media[i].content_type));
+            media[i].bytes = inbox_mongo_get_int(&doc, "bytes");
+            media[i].created_at = inbox_mongo_get_date(&doc, "created_at");
+        }
+    }
+
+    bson_destroy(&batch);
+
+    for (found = 0; found < n && media[found].id[0] != '\0'; found++) {
+        /* void */
+    }
+
+    if (found < n) {
+        rc = inbox_error_set_field(err, INBOX_ERR_NOT_FOUND, "media_ids",
+                                   "There is no image with the id "
+                                   "\"%.32s\".", ids[found]);
+        memset(media, 0, n * sizeof(inbox_media_record_t));
+    }
+
+    return rc;
+}
+
+
+/*
+ * The messages with media due, then each due media leased by its own
+ * compare-and-set (a concurrent claim of the same one leases nothing),
+ * until limit media are claimed.
+ */
+inbox_status_t
+inbox_mongo_media_fetch_claim(inbox_store_t *store, int64_t now,
+    int64_t lease_until, unsigned limit, inbox_media_fetch_list_t *list,
+    inbox_error_t *err)
+{
+    int                   leased;
+    char                  state[16], carrier[16], key[16];
+    bson_t                batch, doc, media, item;
+    bson_t               *command;
+    int64_t               fetch_at;
+    uint32_t              len;
+    unsigned              idx;
+    bson_oid_t            message, org;
+    bson_iter_t           iter, media_iter, id_iter;
+    const uint8_t        *data;
+    inbox_status_t        rc;
+    inbox_media_fetch_t  *it;
+    inbox_mongo_store_t  *ms = (inbox_mongo_store_t *) store;
+
+    rc = inbox_mongo_ensure_indexes(ms, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    list->items = calloc(limit, sizeof(inbox_media_fetch_t));
+    if (list->items == NULL) {
+        return inbox_error_set(err, INBOX_ERR_INTERNAL, "Out of memory.");
+    }
+
+    command = BCON_NEW("find", BCON_UTF8("messages"),
+                       "filter", "{",
+                           "media.state", BCON_UTF8("pending"),
+                           "media", "{", "$elemMatch", "{",
+                               "state", BCON_UTF8("pending"),
+                               "fetch_at", "{",
+                                   "$lte", BCON_DATE_TIME(now),
+                               "}",
+                           "}", "}",
+                       "}",
+                       "projection", "{",
+                           "org_id", BCON_INT32(1),
+                           "provider", BCON_INT32(1),
+                           "media", BCON_INT32(1),
+                       "}",
+                       "limit", BCON_INT32((int32_t) limit),
+                       "singleBatch", BCON_BOOL(true));
+
+    rc = inbox_mongo_run_cursor(ms, command, &batch, err);
+    if (rc != INBOX_OK) {
+        bson_destroy(&batch);
+        inbox_media_fetch_list_free(list);
+        return rc;
+    }
+
+    bson_iter_init(&iter, &batch);
+
+    while (rc == INBOX_OK && list->count < limit && bson_iter_next(&iter)) {
+        if (!BSON_ITER_HOLDS_DOCUMENT(&iter)) {
+            continue;
+        }
+
+        bson_iter_document(&iter, &len, &data);
+        if (!bson_init_static(&doc, data, len)
+            || !bson_iter_init_find(&id_iter, &doc, "_id")
+            || !BSON_ITER_HOLDS_OID(&id_iter)
+            || !bson_iter_init_find(&media_iter, &doc, "media")
+            || !BSON_ITER_HOLDS_ARRAY(&media_iter))
+        {
+            continue;
+        }
+
+        bson_oid_copy(bson_iter_oid(&id_iter), &message);
+        inbox_mongo_get_str(&doc, "provider", carrier, sizeof(carrier));
+
+        bson_iter_array(&media_iter, &len, &data);
+        if (!bson_init_static(&media, data, len)) {
+            continue;
+        }
+
+        for (idx = 0; rc == INBOX_OK && list->count < limit; idx++) {
+            snprintf(key, sizeof(key), "%u", idx);
+
+            if (!bson_iter_init_find(&media_iter, &media, key)) {
+                break;
+            }
+
+            if (!BSON_ITER_HOLDS_DOCUMENT(&media_iter)) {
+                continue;
+            }
+
+            bson_iter_document(&media_iter, &len, &data);
+            if (!bson_init_static(&item, data, len)) {
+                continue;
+            }
+
+            inbox_mongo_get_str(&item, "state", state, sizeof(state));
+            fetch_at = inbox_mongo_get_date(&item, "fetch_at");
+
+            if (strcmp(state, "pending") != 0 || fetch_at > now) {
+                continue;
+            }
+
+            rc = inbox_mongo_media_lease(ms, &message, idx, now, lease_until,
+                                         &leased, err);
+            if (rc != INBOX_OK || !leased) {
+                continue;
+            }
+
+            it = &list->items[list->count++];
+            inbox_mongo_id_hex(&message, it->message_id);
+            inbox_mongo_get_id(&doc, "org_id", it->org_id);
+            it->idx = idx;
+            inbox_mongo_get_str(&item, "url", it->url, sizeof(it->url));
+            inbox_mongo_get_str(&item, "content_type", it->content_type,
+                                sizeof(it->content_type));
+            it->attempts = (unsigned) inbox_mongo_get_int(&item, "attempts")
+                           + 1;
+
+            if (inbox_mongo_parse_id(it->org_id, &org) == 0) {
+                rc = inbox_mongo_media_number(ms, &org, carrier, &it->number,
+                                              err);
+            }
+        }
+    }
+
+    bson_destroy(&batch);
+
+    if (rc != INBOX_OK) {
+        inbox_media_fetch_list_free(list);
+    }
+
+    return rc;
+}
+
+
+/* Leases media idx of message while it is still pending and due. */
+static inbox_status_t
+inbox_mongo_media_lease(inbox_mongo_store_t *ms, const bson_oid_t *message,
+    unsigned idx, int64_t now, int64_t lease_until, int *leased,
+    inbox_error_t *err)
+{
+    char            state[32], fetch_at[32], attempts[32];
+    bson_t          reply;
+    bson_t         *command;
+    inbox_status_t  rc;
+
+    snprintf(state, sizeof(state), "media.%u.state", idx);
+    snprintf(fetch_at, sizeof(fetch_at), "media.%u.fetch_at", idx);
+    snprintf(attempts, sizeof(attempts), "media.%u.attempts", idx);
+
+    command = BCON_NEW("update", BCON_UTF8("messages"),
+                       "updates", "[", "{",
+                           "q", "{",
+                               "_id", BCON_OID(message),
+                               state, BCON_UTF8("pending"),
+                               fetch_at, "{",
+                                   "$lte", BCON_DATE_TIME(now),
+                               "}",
+                           "}",
+                           "u", "{",
+                               "$set", "{",
+                                   fetch_at, BCON_DATE_TIME(lease_until),
+                               "}",
+                               "$inc", "{", attempts, BCON_INT32(1), "}",
+                           "}",
+                       "}", "]");
+
+    rc = inbox_mongo_run(ms, command, &reply, err);
+
+    *leased = (rc == INBOX_OK && inbox_mongo_get_int(&reply, "n") == 1);
+
+    bson_destroy(&reply);
+    bson_destroy(command);
+
+    return rc;
+}
+
+
+/* The organization's first number of that carrier; none: no
+ * credentials, not an error. */
+static inbox_status_t
+inbox_mongo_media_number(inbox_mongo_store_t *ms, const bson_oid_t *org,
+    const char *carrier, inbox_number_t *number, inbox_error_t *err)
+{
+    int             found;
+    bson_t          batch;
+    bson_t         *command;
+    bson_iter_t     iter;
+    uint32_t        len;
+    const uint8_t  *data;
+    bson_t          doc;
+    inbox_status_t  rc;
+
+    command = BCON_NEW("find", BCON_UTF8("numbers"),
+                       "filter", "{",
+                           "org_id", BCON_OID(org),
+                           "carrier", BCON_UTF8(carrier),
+                       "}",
+                       "sort", "{", "_id", BCON_INT32(1), "}",
+                       "limit", BCON_INT32(1),
+                       "singleBatch", BCON_BOOL(true));
+
+    rc = inbox_mongo_run_cursor(ms, command, &batch, err);
+
+    found = rc == INBOX_OK
+            && bson_iter_init_find(&iter, &batch, "0")
+            && BSON_ITER_HOLDS_DOCUMENT(&iter);
+
+    if (found) {
+        bson_iter_document(&iter, &len, &data);
+
+        if (bson_init_static(&doc, data, len)) {
+            rc = inbox_mongo_parse_number(&doc, number, err);
+        }
+    }
+
+    bson_destroy(&batch);
+
+    return rc;
+}
+
+
+inbox_status_t
+inbox_mongo_media_fetch_done(inbox_store_t *store, const char *message_id,
+    unsigned idx, const char *file, const char *content_type, int64_t bytes,
+    inbox_event_list_t *events, inbox_error_t *err)
+{
+    char    path[48];
+    bson_t  set;
+
+    bson_init(&set);
+
+    snprintf(path, sizeof(path), "media.%u.state", idx);
+    BSON_APPEND_UTF8(&set, path, inbox_media_state_name(INBOX_MEDIA_STORED));
+    snprintf(path, sizeof(path), "media.%u.file", idx);
+    BSON_APPEND_UTF8(&set, path, file);
+    snprintf(path, sizeof(path), "media.%u.content_type", idx);
+    BSON_APPEND_UTF8(&set, path, content_type);
+    snprintf(path, sizeof(path), "media.%u.bytes", idx);
+    BSON_APPEND_INT64(&set, path, bytes);
+
+    return inbox_mongo_media_settle((inbox_mongo_store_t *) store, message_id,
+                                    idx, &set, 1, events, err);
+}
+
+
+inbox_status_t
+inbox_mongo_media_fetch_failed(inbox_store_t *store, const char *message_id,
+    unsigned idx, int64_t retry_at, inbox_event_list_t *events,
+    inbox_error_t *err)
+{
+    char    path[48];
+    bson_t  set;
+
+    bson_init(&set);
+
+    if (retry_at > 0) {
+        snprintf(path, sizeof(path), "media.%u.fetch_at", idx);
+        BSON_APPEND_DATE_TIME(&set, path, retry_at);
+
+    } else {
+        snprintf(path, sizeof(path), "media.%u.state", idx);
+        BSON_APPEND_UTF8(&set, path,
+                         inbox_media_state_name(INBOX_MEDIA_FAILED));
+    }
+
+    return inbox_mongo_media_settle((inbox_mongo_store_t *) store, message_id,
+                                    idx, &set, retry_at <= 0, events, err);
+}
+
+
+/*
+ * Sets set (destroyed here) on the message while media idx is pending;
+ * when final, message.updated with the message as it is then.  A media
+ * that is not pending is a conflict; one that is not there, not found.
+ */
+static inbox_status_t
+inbox_mongo_media_settle(inbox_mongo_store_t *ms, const char *message_id,
+    unsigned idx, bson_t *set, int final, inbox_event_list_t *events,
+    inbox_error_t *err)
+{
+    int              found;
+    char             state[32], item[32], org_hex[INBOX_ID_MAX];
+    bson_t           value, doc;
+    bson_oid_t       oid, org;
+    inbox_change_t   change;
+    inbox_status_t   rc;
+    inbox_message_t  message;
+
+    memset(&message, 0, sizeof(inbox_message_t));
+
+    if (inbox_mongo_parse_id(message_id, &oid) != 0) {
+        bson_destroy(set);
+        return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
+                               "There is no such message.");
+    }
+
+    rc = inbox_mongo_ensure_indexes(ms, err);
+    if (rc != INBOX_OK) {
+        bson_destroy(set);
+        return rc;
+    }
+
+    snprintf(state, sizeof(state), "media.%u.state", idx);
+    snprintf(item, sizeof(item), "media.%u", idx);
+
+    rc = inbox_mongo_run_find_and_modify(ms,
+        BCON_NEW("findAndModify", BCON_UTF8("messages"),
+                 "query", "{",
+                     "_id", BCON_OID(&oid),
+                     state, BCON_UTF8("pending"),
+                 "}",
+                 "update", "{", "$set", BCON_DOCUMENT(set), "}",
+                 "new", BCON_BOOL(true)),
+        &value, &found, err);
+    bson_destroy(set);
+
+    if (rc == INBOX_OK && !found) {
+        bson_destroy(&value);
+
+        rc = inbox_mongo_find_one(ms, "messages",
+                                  BCON_NEW("_id", BCON_OID(&oid),
+                                           item, "{",
+                                               "$exists", BCON_BOOL(true),
+                                           "}"),
+                                  BCON_NEW("_id", BCON_INT32(1)),
+                                  &doc, &found, err);
+        bson_destroy(&doc);
+
+        if (rc != INBOX_OK) {
+            return rc;
+        }
+
+        if (found) {
+            return inbox_error_set(err, INBOX_ERR_CONFLICT,
+                                   "This image has a copy already, or was "
+                                   "given up.");
+        }
+
+        return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
+                               "There is no such image.");
+    }
+
+    if (rc != INBOX_OK || !final) {
+        bson_destroy(&value);
+        return rc;
+    }
+
+    rc = inbox_mongo_parse_message(&value, &message, err);
+
+    if (rc == INBOX_OK) {
+        inbox_mongo_get_id(&value, "org_id", org_hex);
+
+        if (inbox_mongo_parse_id(org_hex, &org) != 0) {
+            rc = inbox_error_set(err, INBOX_ERR_INTERNAL,
+                                 "The message has no organization.");
+        }
+    }
+
+    bson_destroy(&value);
+
+    if (rc == INBOX_OK) {
+        inbox_change_media(&change, &message);
+        rc = inbox_mongo_events_append(ms, &org, &change, events, err);
+    }
+
+    inbox_message_free(&message);
+
+    return rc;
+}

@@ -1,0 +1,395 @@
+/*
+ * The MongoDB backend: opt-out and opt-in (optout.h).
+ *
+ * Without transactions (see store_mongo.h), a change is written where
+ * the contact is still as it was read (opted out or not: compare and
+ * set), then the copy its conversation keeps, then its timeline event
+ * (contact_events), then the events browsers get.  Two changes at once
+ * cannot both apply; a failure between the writes leaves the contact's
+ * own state right, which is what sends are checked against.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <inbox/optout.h>
+#include "store_mongo.h"
+
+
+static inbox_status_t inbox_mongo_contact_opt(inbox_store_t *store,
+    const char *org_id, const char *contact_id, int opt_out,
+    inbox_opt_out_source_t source, const char *keyword, int64_t at,
+    inbox_contact_record_t *contact, inbox_event_list_t *events,
+    inbox_error_t *err);
+static inbox_status_t inbox_mongo_contact_read(inbox_mongo_store_t *ms,
+    const bson_oid_t *org, const bson_oid_t *oid,
+    inbox_contact_record_t *contact, inbox_error_t *err);
+
+
+inbox_status_t
+inbox_mongo_contact_opt_out(inbox_store_t *store, const char *org_id,
+    const char *contact_id, inbox_opt_out_source_t source,
+    const char *keyword, int64_t at, inbox_contact_record_t *contact,
+    inbox_event_list_t *events, inbox_error_t *err)
+{
+    return inbox_mongo_contact_opt(store, org_id, contact_id, 1, source,
+                                   keyword, at, contact, events, err);
+}
+
+
+inbox_status_t
+inbox_mongo_contact_opt_in(inbox_store_t *store, const char *org_id,
+    const char *contact_id, const char *keyword, int64_t at,
+    inbox_contact_record_t *contact, inbox_event_list_t *events,
+    inbox_error_t *err)
+{
+    return inbox_mongo_contact_opt(store, org_id, contact_id, 0,
+                                   INBOX_OPT_OUT_KEYWORD, keyword, at,
+                                   contact, events, err);
+}
+
+
+static inbox_status_t
+inbox_mongo_contact_opt(inbox_store_t *store, const char *org_id,
+    const char *contact_id, int opt_out, inbox_opt_out_source_t source,
+    const char *keyword, int64_t at, inbox_contact_record_t *contact,
+    inbox_event_list_t *events, inbox_error_t *err)
+{
+    int                   found, changed;
+    bson_t                doc;
+    bson_oid_t            org, oid, conversation_oid;
+    inbox_status_t        rc;
+    inbox_change_t        change;
+    inbox_mongo_store_t  *ms = (inbox_mongo_store_t *) store;
+    inbox_conversation_t  conversation;
+
+    if (inbox_mongo_parse_id(org_id, &org) != 0
+        || inbox_mongo_parse_id(contact_id, &oid) != 0)
+    {
+        return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
+                               "There is no such contact.");
+    }
+
+    rc = inbox_mongo_ensure_indexes(ms, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    rc = inbox_mongo_contact_read(ms, &org, &oid, contact, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    changed = opt_out ? inbox_contact_opt_out(contact, source, keyword, at)
+                      : inbox_contact_opt_in(contact);
+
+    if (!changed) {
+        return INBOX_OK;
+    }
+
+    rc = inbox_mongo_contact_opt_write(ms, &org, &oid, contact, keyword,
+                                       NULL, at, &changed, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    if (!changed) {
+        /* changed by someone else meanwhile: as it is now, and theirs to
+         * push */
+        inbox_contact_record_free(contact);
+        return inbox_mongo_contact_read(ms, &org, &oid, contact, err);
+    }
+
+    if (inbox_mongo_parse_id(contact->conversation_id, &conversation_oid)
+        != 0)
+    {
+        return inbox_error_set(err, INBOX_ERR_INTERNAL,
+                               "A stored contact has no conversation.");
+    }
+
+    rc = inbox_mongo_find_one(ms, "conversations",
+                              BCON_NEW("_id", BCON_OID(&conversation_oid),
+                                       "org_id", BCON_OID(&org)),
+                              NULL, &doc, &found, err);
+
+    if (rc == INBOX_OK && !found) {
+        rc = inbox_error_set(err, INBOX_ERR_INTERNAL,
+                             "A contact's conversation is missing.");
+    }
+
+    if (rc != INBOX_OK) {
+        bson_destroy(&doc);
+        return rc;
+    }
+
+    inbox_mongo_parse_conversation(&doc, &conversation);
+    bson_destroy(&doc);
+
+    inbox_change_opt(&change, contact, &conversation);
+
+    rc = inbox_mongo_events_append(ms, &org, &change, events, err);
+
+    inbox_conversation_free(&conversation);
+
+    return rc;
+}
+
+
+static inbox_status_t
+inbox_mongo_contact_read(inbox_mongo_store_t *ms, const bson_oid_t *org,
+    const bson_oid_t *oid, inbox_contact_record_t *contact,
+    inbox_error_t *err)
+{
+    int             found;
+    bson_t          doc;
+    inbox_status_t  rc;
+
+    rc = inbox_mongo_find_one(ms, "contacts",
+                              BCON_NEW("_id", BCON_OID(oid),
+                                       "org_id", BCON_OID(org)),
+                              NULL, &doc, &found, err);
+
+    if (rc == INBOX_OK && !found) {
+        rc = inbox_error_set(err, INBOX_ERR_NOT_FOUND,
+                             "There is no such contact.");
+    }
+
+    if (rc == INBOX_OK) {
+        inbox_mongo_parse_contact(&doc, contact);
+    }
+
+    bson_destroy(&doc);
+
+    return rc;
+}
+
+
+inbox_status_t
+inbox_mongo_contact_opt_write(inbox_mongo_store_t *ms, const bson_oid_t *org,
+    const bson_oid_t *contact, const inbox_contact_record_t *after,
+    const char *keyword, const bson_oid_t *message, int64_t at, int *changed,
+    inbox_error_t *err)
+{
+    int             found;
+    bson_t          query, set, value, doc;
+    bson_t         *command;
+    bson_oid_t      conversation, oid;
+    inbox_status_t  rc;
+
+    *changed = 0;
+
+    /* compare and set: only a contact still as the rule found it */
+    bson_init(&query);
+    BSON_APPEND_OID(&query, "_id", contact);
+    BSON_APPEND_OID(&query, "org_id", org);
+
+    bson_init(&set);
+
+    if (after->opted_out) {
+        command = BCON_NEW("$ne", BCON_BOOL(true));
+        BSON_APPEND_DOCUMENT(&query, "opted_out", command);
+        bson_destroy(command);
+
+        BSON_APPEND_BOOL(&set, "opted_out", true);
+        BSON_APPEND_DATE_TIME(&set, "opted_out_at", after->opted_out_at);
+        BSON_APPEND_UTF8(&set, "opt_out_source", after->opt_out_source);
+
+        if (after->opt_out_keyword[0] != '\0') {
+            BSON_APPEND_UTF8(&set, "opt_out_keyword", after->opt_out_keyword);
+        } else {
+            BSON_APPEND_NULL(&set, "opt_out_keyword");
+        }
+
+    } else {
+        BSON_APPEND_BOOL(&query, "opted_out", true);
+
+        BSON_APPEND_BOOL(&set, "opted_out", false);
+        BSON_APPEND_NULL(&set, "opted_out_at");
+        BSON_APPEND_NULL(&set, "opt_out_source");
+        BSON_APPEND_NULL(&set, "opt_out_keyword");
+    }
+
+    command = BCON_NEW("findAndModify", BCON_UTF8("contacts"),
+                       "query", BCON_DOCUMENT(&query),
+                       "update", "{", "$set", BCON_DOCUMENT(&set), "}",
+                       "fields", "{", "conversation_id", BCON_INT32(1), "}",
+                       "new", BCON_BOOL(true));
+    bson_destroy(&query);
+    bson_destroy(&set);
+
+    rc = inbox_mongo_run_find_and_modify(ms, command, &value, &found, err);
+
+    if (rc == INBOX_OK && found) {
+        *changed = 1;
+
+        if (inbox_mongo_parse_id(after->conversation_id, &conversation)
+            != 0)
+        {
+            rc = inbox_error_set(err, INBOX_ERR_INTERNAL,
+                                 "A stored contact has no conversation.");
+        }
+    }
+
+    bson_destroy(&value);
+
+    if (rc != INBOX_OK || !*changed) {
+        return rc;
+    }
+
+    /* the copy the thread list shows */
+    rc = inbox_mongo_run_simple(ms,
+        BCON_NEW("update", BCON_UTF8("conversations"),
+                 "updates", "[", "{",
+                     "q", "{",
+                         "_id", BCON_OID(&conversation),
+                         "org_id", BCON_OID(org),
+                     "}",
+                     "u", "{", "$set", "{",
+                         "contact.opted_out", BCON_BOOL(after->opted_out != 0),
+                     "}", "}",
+                 "}", "]",
+                 "ordered", BCON_BOOL(true)),
+        err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    inbox_mongo_new_id(ms, &oid);
+
+    bson_init(&doc);
+    BSON_APPEND_OID(&doc, "_id", &oid);
+    BSON_APPEND_OID(&doc, "org_id", org);
+    BSON_APPEND_OID(&doc, "contact_id", contact);
+    BSON_APPEND_UTF8(&doc, "type", after->opted_out ? "opt_out" : "opt_in");
+    BSON_APPEND_UTF8(&doc, "source", after->opted_out ? after->opt_out_source
+                                                      : "keyword");
+    if (keyword != NULL) {
+        BSON_APPEND_UTF8(&doc, "keyword", keyword);
+    } else {
+        BSON_APPEND_NULL(&doc, "keyword");
+    }
+    if (message != NULL) {
+        BSON_APPEND_OID(&doc, "message_id", message);
+    } else {
+        BSON_APPEND_NULL(&doc, "message_id");
+    }
+    BSON_APPEND_DATE_TIME(&doc, "at", at);
+
+    command = BCON_NEW("insert", BCON_UTF8("contact_events"),
+                       "documents", "[", BCON_DOCUMENT(&doc), "]",
+                       "ordered", BCON_BOOL(true));
+    bson_destroy(&doc);
+
+    return inbox_mongo_run_simple(ms, command, err);
+}
+
+
+inbox_status_t
+inbox_mongo_contact_events_list(inbox_store_t *store, const char *org_id,
+    const char *contact_id, int64_t after_at, const char *after_id,
+    unsigned limit, inbox_contact_event_page_t *page, inbox_error_t *err)
+{
+    char                    type[16];
+    bson_t                  filter, keyset_or, batch, doc;
+    bson_t                 *command;
+    uint32_t                len;
+    bson_oid_t              org, oid, after_oid;
+    bson_iter_t             iter;
+    const uint8_t          *data;
+    inbox_status_t          rc;
+    inbox_contact_event_t  *e;
+    inbox_contact_record_t  contact;
+    inbox_mongo_store_t    *ms = (inbox_mongo_store_t *) store;
+
+    if (inbox_mongo_parse_id(org_id, &org) != 0
+        || inbox_mongo_parse_id(contact_id, &oid) != 0)
+    {
+        return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
+                               "There is no such contact.");
+    }
+
+    if (after_id != NULL && inbox_mongo_parse_id(after_id, &after_oid) != 0)
+    {
+        return inbox_error_set_field(err, INBOX_ERR_INVALID, "cursor",
+                                     "The cursor is not one this server "
+                                     "gave out.");
+    }
+
+    rc = inbox_mongo_ensure_indexes(ms, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    /* another organization's contact is a 404, not an empty list */
+    rc = inbox_mongo_contact_read(ms, &org, &oid, &contact, err);
+    inbox_contact_record_free(&contact);
+
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    bson_init(&filter);
+    BSON_APPEND_OID(&filter, "org_id", &org);
+    BSON_APPEND_OID(&filter, "contact_id", &oid);
+
+    if (after_id != NULL) {
+        bson_init(&keyset_or);
+        inbox_mongo_append_keyset(&keyset_or, "at", after_at, &after_oid);
+        BSON_APPEND_ARRAY(&filter, "$or", &keyset_or);
+        bson_destroy(&keyset_or);
+    }
+
+    /* one more than asked: whether more follow */
+    command = BCON_NEW("find", BCON_UTF8("contact_events"),
+                       "filter", BCON_DOCUMENT(&filter),
+                       "sort", "{",
+                           "at", BCON_INT32(-1),
+                           "_id", BCON_INT32(-1),
+                       "}",
+                       "limit", BCON_INT32((int32_t) limit + 1),
+                       "batchSize", BCON_INT32((int32_t) limit + 1),
+                       "singleBatch", BCON_BOOL(true));
+    bson_destroy(&filter);
+
+    rc = inbox_mongo_run_cursor(ms, command, &batch, err);
+    if (rc != INBOX_OK) {
+        bson_destroy(&batch);
+        return rc;
+    }
+
+    page->items = calloc(limit, sizeof(inbox_contact_event_t));
+    if (page->items == NULL) {
+        bson_destroy(&batch);
+        return inbox_error_set(err, INBOX_ERR_INTERNAL, "Out of memory.");
+    }
+
+    bson_iter_init(&iter, &batch);
+
+    while (bson_iter_next(&iter)) {
+        if (!BSON_ITER_HOLDS_DOCUMENT(&iter)) {
+            continue;
+        }
+
+        if (page->count == limit) {
+            page->more = 1;
+            break;
+        }
+
+        bson_iter_document(&iter, &len, &data);
+        if (!bson_init_static(&doc, data, len)) {
+            continue;
+        }
+
+        e = &page->items[page->count++];
+        inbox_mongo_get_id(&doc, "_id", e->id);
+        inbox_mongo_get_str(&doc, "type", type, sizeof(type));
+        e->type = strcmp(type, "opt_in") == 0 ? INBOX_TIMELINE_OPT_IN
+                                              : INBOX_TIMELINE_OPT_OUT;
+        e->at = inbox_mongo_get_date(&doc, "at");
+        inbox_mongo_get_str(&doc, "source", e->source, sizeof(e->source));
+        inbox_mongo_get_str(&doc, "keyword", e->keyword, sizeof(e->keyword));
+        inbox_mongo_get_id(&doc, "message_id", e->message_id);
+    }
+
+    bson_destroy(&batch);
+
+    return INBOX_OK;
+}

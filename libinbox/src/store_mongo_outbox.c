@@ -1,0 +1,1265 @@
+/*
+ * The MongoDB backend: replies, the outbox, delivery statuses and the
+ * holds they settle, without transactions (see store_mongo.h).  What
+ * must not happen twice is a compare-and-set on one document: the hold
+ * is a $inc on the organization whose filter asks for billing_active
+ * and credits.balance >= the price (so concurrent replies never take the
+ * balance below zero), a status moves only from the statuses before it
+ * (delivery.h), a hold is settled only where "held" is still true, and
+ * an outbox entry is claimed, retried or finished only at the attempt
+ * its claim counted.
+ *
+ * A reply writes, in this order:
+ *   reads                the conversation, the user, the contact (opted
+ *                        out?), the organization (billing, balance), its
+ *                        first number: every refusal, nothing written
+ *   insert reply_keys    (with a key: unique per organization; taken =
+ *                        the first request's answer, or 409)
+ *   findAndModify orgs   the hold ($inc, filtered); none: the key is
+ *                        removed and the organization read again for
+ *                        the refusal (403 or 402)
+ *   insert ledger        the hold's entry
+ *   insert messages      status queued, held; keyed by its own id
+ *                        (provider "inbox") until a carrier takes it
+ *   findAndModify conversations  the thread's last message
+ *   events               message.created, conversation.updated
+ *   insert outbox        last: the sender never sees a message whose
+ *                        events are not stored
+ * A crash between two of them leaves: after the key, a key without a
+ * message (a retry with it is a 409 until the key is removed by hand);
+ * after the hold, credits held with no message (the organization's held
+ * exceeds its messages' holds); after the message, a queued message
+ * that is never sent and keeps its hold.  MongoDB transactions (a
+ * replica set) will close these; the contract suite and the golden
+ * files check the order.
+ *
+ * A result writes: the outbox entry (retried, or removed at its
+ * attempt), then the message (the carrier's id, the status), the hold
+ * (held false, then the organization's $inc and the ledger entry), the
+ * event.  A crash after the entry's removal leaves the message at its
+ * status with its hold: captured by the expiry once the carrier had it.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <inbox/media.h>
+#include "store_mongo.h"
+
+
+/* What reply_accept read before writing. */
+typedef struct {
+    bson_oid_t            org;
+    bson_oid_t            conversation;
+    bson_oid_t            contact;
+    bson_oid_t            user;
+    int                   has_user;
+    char                  from[INBOX_PHONE_MAX];
+    char                  to[INBOX_PHONE_MAX];
+} inbox_mongo_reply_t;
+
+
+static inbox_status_t inbox_mongo_reply_repeat(inbox_mongo_store_t *ms,
+    inbox_mongo_reply_t *r, const inbox_reply_t *reply,
+    const char *fingerprint, inbox_reply_result_t *result, int *found,
+    inbox_error_t *err);
+static inbox_status_t inbox_mongo_reply_checks(inbox_mongo_store_t *ms,
+    inbox_mongo_reply_t *r, const inbox_reply_t *reply,
+    inbox_conversation_t *c, inbox_error_t *err);
+static inbox_status_t inbox_mongo_reply_refusal(inbox_mongo_store_t *ms,
+    const bson_oid_t *org, unsigned credits, inbox_error_t *err);
+static inbox_status_t inbox_mongo_reply_store(inbox_mongo_store_t *ms,
+    inbox_mongo_reply_t *r, const inbox_reply_t *reply,
+    const bson_oid_t *message, int64_t now, inbox_reply_result_t *result,
+    inbox_event_list_t *events, inbox_error_t *err);
+static inbox_status_t inbox_mongo_message_get(inbox_mongo_store_t *ms,
+    bson_t *filter, inbox_message_t *m, bson_t *doc, int *found,
+    inbox_error_t *err);
+static inbox_status_t inbox_mongo_delivery_move(inbox_mongo_store_t *ms,
+    const bson_oid_t *org, const bson_t *which, inbox_delivery_t to,
+    const char *error_code, int64_t now, int *moved,
+    inbox_delivery_t *status, char contact[INBOX_ID_MAX],
+    inbox_event_list_t *events, inbox_error_t *err);
+
+
+inbox_status_t
+inbox_mongo_reply_accept(inbox_store_t *store, const char *org_id,
+    const inbox_reply_t *reply, const char *fingerprint, int64_t now,
+    inbox_reply_result_t *result, inbox_event_list_t *events,
+    inbox_error_t *err)
+{
+    int                   found, moved;
+    bson_t                entry;
+    bson_t               *doc;
+    bson_oid_t            message, key;
+    inbox_status_t        rc;
+    inbox_mongo_reply_t   r;
+    inbox_mongo_store_t  *ms = (inbox_mongo_store_t *) store;
+
+    memset(&r, 0, sizeof(inbox_mongo_reply_t));
+
+    /* the backend's clock, which tests replace (as every write's) */
+    now = inbox_mongo_now(ms);
+
+    rc = inbox_mongo_ids(org_id, &r.org, reply->conversation_id,
+                         &r.conversation, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    if (reply->user_id != NULL && reply->user_id[0] != '\0') {
+        if (inbox_mongo_parse_id(reply->user_id, &r.user) != 0) {
+            return inbox_error_set_field(err, INBOX_ERR_NOT_FOUND, "user",
+                                         "No such user.");
+        }
+
+        r.has_user = 1;
+    }
+
+    rc = inbox_mongo_ensure_indexes(ms, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    if (fingerprint[0] != '\0') {
+        rc = inbox_mongo_reply_repeat(ms, &r, reply, fingerprint, result,
+                                      &found, err);
+        if (rc != INBOX_OK || found) {
+            return rc;
+        }
+    }
+
+    rc = inbox_mongo_reply_checks(ms, &r, reply, &result->conversation, err);
+    if (rc != INBOX_OK) {
+        goto failed;
+    }
+
+    inbox_mongo_new_id(ms, &message);
+
+    if (fingerprint[0] != '\0') {
+        inbox_mongo_new_id(ms, &key);
+
+        bson_init(&entry);
+        BSON_APPEND_OID(&entry, "_id", &key);
+        BSON_APPEND_OID(&entry, "org_id", &r.org);
+        BSON_APPEND_UTF8(&entry, "key", reply->idempotency_key);
+
+        if (r.has_user) {
+            BSON_APPEND_OID(&entry, "user_id", &r.user);
+        } else {
+            BSON_APPEND_NULL(&entry, "user_id");
+        }
+
+        BSON_APPEND_UTF8(&entry, "fingerprint", fingerprint);
+        BSON_APPEND_OID(&entry, "message_id", &message);
+        BSON_APPEND_DATE_TIME(&entry, "created_at", now);
+
+        doc = BCON_NEW("insert", BCON_UTF8("reply_keys"),
+                       "documents", "[", BCON_DOCUMENT(&entry), "]",
+                       "ordered", BCON_BOOL(true));
+        bson_destroy(&entry);
+
+        rc = inbox_mongo_run_simple(ms, doc, err);
+
+        if (rc == INBOX_ERR_CONFLICT) {
+            /* the same key at the same moment: the first one answers */
+            inbox_conversation_free(&result->conversation);
+            memset(&result->conversation, 0, sizeof(inbox_conversation_t));
+
+            rc = inbox_mongo_reply_repeat(ms, &r, reply, fingerprint, result,
+                                          &found, err);
+            if (rc == INBOX_OK && !found) {
+                rc = inbox_error_set(err, INBOX_ERR_CONFLICT,
+                                     "A request with this Idempotency-Key "
+                                     "is being accepted; try again "
+                                     "shortly.");
+            }
+        }
+
+        if (rc != INBOX_OK) {
+            goto failed;
+        }
+    }
+
+    rc = inbox_mongo_credits_move(ms, &r.org, INBOX_LEDGER_HOLD,
+                                  reply->credits, &message, now, &moved,
+                                  err);
+
+    if (rc == INBOX_OK && !moved) {
+        /* spent or switched off since it was read: nothing is kept */
+        if (fingerprint[0] != '\0') {
+            (void) inbox_mongo_run_simple(ms,
+                BCON_NEW("delete", BCON_UTF8("reply_keys"),
+                         "deletes", "[", "{",
+                             "q", "{", "_id", BCON_OID(&key), "}",
+                             "limit", BCON_INT32(1),
+                         "}", "]"),
+                NULL);
+        }
+
+        rc = inbox_mongo_reply_refusal(ms, &r.org, reply->credits, err);
+    }
+
+    if (rc != INBOX_OK) {
+        goto failed;
+    }
+
+    rc = inbox_mongo_reply_store(ms, &r, reply, &message, now, result,
+                                 events, err);
+    if (rc != INBOX_OK) {
+        goto failed;
+    }
+
+    return INBOX_OK;
+
+failed:
+
+    inbox_reply_result_free(result);
+    memset(result, 0, sizeof(inbox_reply_result_t));
+
+    return rc;
+}
+
+
+/* A key used before: the same request gets its message as it is now, a
+ * different one is a conflict. */
+static inbox_status_t
+inbox_mongo_reply_repeat(inbox_mongo_store_t *ms, inbox_mongo_reply_t *r,
+    const inbox_reply_t *reply, const char *fingerprint,
+    inbox_reply_result_t *result, int *found, inbox_error_t *err)
+{
+    int             have;
+    char            stored[INBOX_FINGERPRINT_MAX];
+    bson_t          doc, message;
+    bson_oid_t      id, conversation;
+    bson_iter_t     iter;
+    inbox_status_t  rc;
+
+    *found = 0;
+
+    rc = inbox_mongo_find_one(ms, "reply_keys",
+                              BCON_NEW("org_id", BCON_OID(&r->org),
+                                       "key",
+                                       BCON_UTF8(reply->idempotency_key)),
+                              BCON_NEW("fingerprint", BCON_INT32(1),
+                                       "message_id", BCON_INT32(1)),
+                              &doc, &have, err);
+
+    if (rc != INBOX_OK || !have) {
+        bson_destroy(&doc);
+        return rc;
+    }
+
+    inbox_mongo_get_str(&doc, "fingerprint", stored, sizeof(stored));
+
+    if (strcmp(stored, fingerprint) != 0) {
+        bson_destroy(&doc);
+        return inbox_error_set_field(err, INBOX_ERR_CONFLICT,
+                                     "idempotency_key",
+                                     "This Idempotency-Key was used for a "
+                                     "different message; use a new key for "
+                                     "a new message.");
+    }
+
+    if (!bson_iter_init_find(&iter, &doc, "message_id")
+        || !BSON_ITER_HOLDS_OID(&iter))
+    {
+        bson_destroy(&doc);
+        return inbox_error_set(err, INBOX_ERR_INTERNAL,
+                               "A stored Idempotency-Key names no message.");
+    }
+
+    bson_oid_copy(bson_iter_oid(&iter), &id);
+    bson_destroy(&doc);
+
+    rc = inbox_mongo_message_get(ms,
+                                 BCON_NEW("_id", BCON_OID(&id),
+                                          "org_id", BCON_OID(&r->org)),
+                                 &result->message, &message, &have, err);
+    bson_destroy(&message);
+
+    if (rc != INBOX_OK || !have) {
+        /* the first request has not stored its message (yet) */
+        return rc;
+    }
+
+    if (inbox_mongo_parse_id(result->message.conversation_id, &conversation)
+        != 0)
+    {
+        return inbox_error_set(err, INBOX_ERR_INTERNAL,
+                               "A stored message has no conversation.");
+    }
+
+    rc = inbox_mongo_find_one(ms, "conversations",
+                              BCON_NEW("_id", BCON_OID(&conversation),
+                                       "org_id", BCON_OID(&r->org)),
+                              NULL, &doc, &have, err);
+
+    if (rc == INBOX_OK && have) {
+        inbox_mongo_parse_conversation(&doc, &result->conversation);
+        result->repeated = 1;
+        *found = 1;
+    }
+
+    bson_destroy(&doc);
+
+    return rc;
+}
+
+
+/* The contract's refusals, in its order, with nothing written; the
+ * thread into *c, the numbers into r. */
+static inbox_status_t
+inbox_mongo_reply_checks(inbox_mongo_store_t *ms, inbox_mongo_reply_t *r,
+    const inbox_reply_t *reply, inbox_conversation_t *c, inbox_error_t *err)
+{
+    int             found;
+    bson_t          doc, batch;
+    int64_t         balance;
+    inbox_status_t  rc;
+
+    rc = inbox_mongo_find_one(ms, "conversations",
+                              BCON_NEW("_id", BCON_OID(&r->conversation),
+                                       "org_id", BCON_OID(&r->org)),
+                              NULL, &doc, &found, err);
+
+    if (rc == INBOX_OK && !found) {
+        rc = inbox_error_set(err, INBOX_ERR_NOT_FOUND,
+                             "No such conversation.");
+    }
+
+    if (rc == INBOX_OK) {
+        inbox_mongo_parse_conversation(&doc, c);
+
+        if (inbox_mongo_parse_id(c->contact.id, &r->contact) != 0) {
+            rc = inbox_error_set(err, INBOX_ERR_INTERNAL,
+                                 "A stored conversation has no contact.");
+        }
+    }
+
+    bson_destroy(&doc);
+
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    if (r->has_user) {
+        rc = inbox_mongo_find_one(ms, "users",
+                                  BCON_NEW("_id", BCON_OID(&r->user),
+                                           "org_id", BCON_OID(&r->org)),
+                                  BCON_NEW("_id", BCON_INT32(1)),
+                                  &doc, &found, err);
+        bson_destroy(&doc);
+
+        if (rc == INBOX_OK && !found) {
+            rc = inbox_error_set_field(err, INBOX_ERR_NOT_FOUND, "user",
+                                       "No such user.");
+        }
+
+        if (rc != INBOX_OK) {
+            return rc;
+        }
+    }
+
+    /* the contact's own record decides, not the thread's copy */
+    rc = inbox_mongo_find_one(ms, "contacts",
+                              BCON_NEW("_id", BCON_OID(&r->contact),
+                                       "org_id", BCON_OID(&r->org)),
+                              BCON_NEW("phone", BCON_INT32(1),
+                                       "opted_out", BCON_INT32(1)),
+                              &doc, &found, err);
+
+    if (rc == INBOX_OK && !found) {
+        rc = inbox_error_set(err, INBOX_ERR_NOT_FOUND,
+                             "No such conversation.");
+    }
+
+    if (rc == INBOX_OK && inbox_mongo_get_bool(&doc, "opted_out")) {
+        rc = inbox_error_set(err, INBOX_ERR_CONTACT_OPTED_OUT,
+                             "This contact opted out of messages; only "
+                             "they can opt back in (by texting START).");
+    }
+
+    inbox_mongo_get_str(&doc, "phone", r->to, sizeof(r->to));
+    bson_destroy(&doc);
+
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    rc = inbox_mongo_find_one(ms, "orgs", BCON_NEW("_id", BCON_OID(&r->org)),
+                              BCON_NEW("billing_active", BCON_INT32(1),
+                                       "credits", BCON_INT32(1)),
+                              &doc, &found, err);
+
+    if (rc == INBOX_OK && !found) {
+        rc = inbox_error_set(err, INBOX_ERR_NOT_FOUND,
+                             "No such organization.");
+    }
+
+    if (rc == INBOX_OK && !inbox_mongo_get_bool(&doc, "billing_active")) {
+        rc = inbox_error_set(err, INBOX_ERR_BILLING_INACTIVE,
+                             "Billing is inactive, so nothing can be sent; "
+                             "contact your billing admin.");
+    }
+
+    balance = inbox_mongo_get_int(&doc, "credits.balance");
+
+    if (rc == INBOX_OK && balance < (int64_t) reply->credits) {
+        rc = inbox_error_insufficient_credits(err, reply->credits, balance,
+                 "This message needs %u credits and %lld are left; "
+                 "contact your billing admin.", reply->credits,
+                 (long long) balance);
+    }
+
+    bson_destroy(&doc);
+
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    /* the organization's first number sends */
+    rc = inbox_mongo_run_cursor(ms,
+        BCON_NEW("find", BCON_UTF8("numbers"),
+                 "filter", "{", "org_id", BCON_OID(&r->org), "}",
+                 "projection", "{", "e164", BCON_INT32(1), "}",
+                 "sort", "{", "_id", BCON_INT32(1), "}",
+                 "limit", BCON_INT32(1),
+                 "singleBatch", BCON_BOOL(true)),
+        &batch, err);
+
+    if (rc == INBOX_OK) {
+        inbox_mongo_get_str(&batch, "0.e164", r->from, sizeof(r->from));
+
+        if (r->from[0] == '\0') {
+            rc = inbox_error_set(err, INBOX_ERR_CONFLICT,
+                                 "This organization has no number to send "
+                                 "from yet.");
+        }
+    }
+
+    bson_destroy(&batch);
+
+    return rc;
+}
+
+
+/* The hold did not take: why, as the organization is now. */
+static inbox_status_t
+inbox_mongo_reply_refusal(inbox_mongo_store_t *ms, const bson_oid_t *org,
+    unsigned credits, inbox_error_t *err)
+{
+    int             found;
+    bson_t          doc;
+    int64_t         balance;
+    inbox_status_t  rc;
+
+    rc = inbox_mongo_find_one(ms, "orgs", BCON_NEW("_id", BCON_OID(org)),
+                              BCON_NEW("billing_active", BCON_INT32(1),
+                                       "credits", BCON_INT32(1)),
+                              &doc, &found, err);
+
+    balance = inbox_mongo_get_int(&doc, "credits.balance");
+
+    if (rc == INBOX_OK && !found) {
+        rc = inbox_error_set(err, INBOX_ERR_NOT_FOUND,
+                             "No such organization.");
+
+    } else if (rc == INBOX_OK && !inbox_mongo_get_bool(&doc,
+                                                       "billing_active"))
+    {
+        rc = inbox_error_set(err, INBOX_ERR_BILLING_INACTIVE,
+                             "Billing is inactive, so nothing can be sent; "
+                             "contact your billing admin.");
+
+    } else if (rc == INBOX_OK) {
+        rc = inbox_error_insufficient_credits(err, credits, balance,
+                 "This message needs %u credits and %lld are left; "
+                 "contact your billing admin.", credits,
+                 (long long) balance);
+    }
+
+    bson_destroy(&doc);
+
+    return rc;
+}
+
+
+/* The message, the thread, the events and the outbox entry, in that
+ * order (see the top of this file). */
+static inbox_status_t
+inbox_mongo_reply_store(inbox_mongo_store_t *ms, inbox_mongo_reply_t *r,
+    const inbox_reply_t *reply, const bson_oid_t *message, int64_t now,
+    inbox_reply_result_t *result, inbox_event_list_t *events,
+    inbox_error_t *err)
+{
+    int               found;
+    char              key[24], hex[INBOX_ID_MAX];
+    char              preview[INBOX_PREVIEW_MAX];
+    bson_t            doc, media, item, value;
+    bson_t           *command;
+    size_t            i;
+    bson_oid_t        entry;
+    inbox_change_t    change;
+    inbox_status_t    rc;
+    inbox_message_t  *m;
+
+    m = &result->message;
+    inbox_mongo_id_hex(message, hex);
+
+    bson_init(&doc);
+    BSON_APPEND_OID(&doc, "_id", message);
+    BSON_APPEND_OID(&doc, "org_id", &r->org);
+    BSON_APPEND_OID(&doc, "conversation_id", &r->conversation);
+    BSON_APPEND_OID(&doc, "contact_id", &r->contact);
+    /* unique (org, provider, provider_id): its own id until a carrier
+     * gives it one */
+    BSON_APPEND_UTF8(&doc, "provider", "inbox");
+    BSON_APPEND_UTF8(&doc, "provider_id", hex);
+    BSON_APPEND_UTF8(&doc, "direction", inbox_direction_name(INBOX_OUTBOUND));
+    BSON_APPEND_UTF8(&doc, "from", r->from);
+    BSON_APPEND_UTF8(&doc, "to", r->to);
+    BSON_APPEND_UTF8(&doc, "body", reply->body);
+
+    BSON_APPEND_ARRAY_BEGIN(&doc, "media", &media);
+    for (i = 0; i < reply->media_count; i++) {
+        snprintf(key, sizeof(key), "%zu", i);
+        BSON_APPEND_DOCUMENT_BEGIN(&media, key, &item);
+        BSON_APPEND_UTF8(&item, "url", reply->media[i].url);
+        BSON_APPEND_UTF8(&item, "content_type",
+                         reply->media[i].content_type);
+        /* an upload of ours: stored already, nothing to copy */
+        BSON_APPEND_UTF8(&item, "state",
+                         inbox_media_state_name(INBOX_MEDIA_STORED));
+        BSON_APPEND_UTF8(&item, "file", reply->media[i].file);
+        BSON_APPEND_INT64(&item, "bytes", reply->media[i].bytes);
+        bson_append_document_end(&media, &item);
+    }
+    bson_append_array_end(&doc, &media);
+
+    BSON_APPEND_UTF8(&doc, "status",
+                     inbox_delivery_name(INBOX_DELIVERY_QUEUED));
+    BSON_APPEND_NULL(&doc, "error_code");
+    BSON_APPEND_INT32(&doc, "segments", (int32_t) reply->segments);
+    BSON_APPEND_INT32(&doc, "credits", (int32_t) reply->credits);
+    BSON_APPEND_BOOL(&doc, "held", true);
+    BSON_APPEND_NULL(&doc, "submitted_at");
+
+    if (r->has_user) {
+        BSON_APPEND_OID(&doc, "sent_by", &r->user);
+    } else {
+        BSON_APPEND_NULL(&doc, "sent_by");
+    }
+
+    BSON_APPEND_DATE_TIME(&doc, "created_at", now);
+
+    command = BCON_NEW("insert", BCON_UTF8("messages"),
+                       "documents", "[", BCON_DOCUMENT(&doc), "]",
+                       "ordered", BCON_BOOL(true));
+    bson_destroy(&doc);
+
+    rc = inbox_mongo_run_simple(ms, command, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    /* inbox_conversation_reply's rule */
+    inbox_message_preview(reply->body, preview);
+
+    rc = inbox_mongo_run_find_and_modify(ms,
+        BCON_NEW("findAndModify", BCON_UTF8("conversations"),
+                 "query", "{",
+                     "_id", BCON_OID(&r->conversation),
+                     "org_id", BCON_OID(&r->org),
+                 "}",
+                 "update", "{",
+                     "$set", "{", "last_message", "{",
+                         "id", BCON_OID(message),
+                         "direction", BCON_UTF8(
+                             inbox_direction_name(INBOX_OUTBOUND)),
+                         "preview", BCON_UTF8(preview),
+                         "at", BCON_DATE_TIME(now),
+                     "}", "}",
+                     "$max", "{", "last_activity_at", BCON_DATE_TIME(now),
+                     "}",
+                 "}",
+                 "new", BCON_BOOL(true)),
+        &value, &found, err);
+
+    if (rc == INBOX_OK && found) {
+        inbox_conversation_free(&result->conversation);
+        inbox_mongo_parse_conversation(&value, &result->conversation);
+
+    } else if (rc == INBOX_OK) {
+        /* removed since it was read: the thread as it was, with this */
+        inbox_conversation_reply(&result->conversation, hex, now, preview);
+    }
+
+    bson_destroy(&value);
+
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    /* the message as stored, for the answer and the frames */
+    memcpy(m->id, hex, sizeof(m->id));
+    inbox_mongo_id_hex(&r->conversation, m->conversation_id);
+    m->direction = INBOX_OUTBOUND;
+    m->body = strdup(reply->body);
+
+    if (reply->media_count > 0) {
+        m->media = calloc(reply->media_count, sizeof(inbox_media_t));
+    }
+
+    if (m->body == NULL || (reply->media_count > 0 && m->media == NULL)) {
+        return inbox_error_set(err, INBOX_ERR_INTERNAL, "Out of memory.");
+    }
+
+    if (reply->media_count > 0) {
+        memcpy(m->media, reply->media,
+               reply->media_count * sizeof(inbox_media_t));
+    }
+
+    m->media_count = reply->media_count;
+    snprintf(m->status, sizeof(m->status), "%s",
+             inbox_delivery_name(INBOX_DELIVERY_QUEUED));
+    m->segments = reply->segments;
+    m->credits = reply->credits;
+    m->created_at = now;
+
+    if (r->has_user) {
+        inbox_mongo_id_hex(&r->user, m->sent_by);
+    }
+
+    inbox_change_reply(&change, m, &result->conversation);
+
+    rc = inbox_mongo_events_append(ms, &r->org, &change, events, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    inbox_mongo_new_id(ms, &entry);
+
+    return inbox_mongo_run_simple(ms,
+        BCON_NEW("insert", BCON_UTF8("outbox"),
+                 "documents", "[", "{",
+                     "_id", BCON_OID(&entry),
+                     "org_id", BCON_OID(&r->org),
+                     "message_id", BCON_OID(message),
+                     "priority", BCON_INT32(INBOX_OUTBOX_REPLY),
+                     "from", BCON_UTF8(r->from),
+                     "due_at", BCON_DATE_TIME(now),
+                     "attempts", BCON_INT32(0),
+                     "lease_until", BCON_NULL,
+                     "last_error", BCON_NULL,
+                     "created_at", BCON_DATE_TIME(now),
+                 "}", "]",
+                 "ordered", BCON_BOOL(true)),
+        err);
+}
+
+
+/*
+ * Claims due entries one findAndModify each (each atomic: two senders
+ * never hold one entry), replies first, then the oldest; reads each one's
+ * message and number.
+ */
+inbox_status_t
+inbox_mongo_outbox_claim(inbox_store_t *store, int64_t now, size_t max,
+    int64_t lease, inbox_outbox_batch_t *batch, inbox_error_t *err)
+{
+    int                   found;
+    char                  from[INBOX_PHONE_MAX];
+    bson_t                value, doc;
+    int64_t               until;
+    bson_oid_t            message;
+    bson_iter_t           iter;
+    inbox_status_t        rc;
+    inbox_outbox_item_t  *item;
+    inbox_mongo_store_t  *ms = (inbox_mongo_store_t *) store;
+
+    rc = inbox_mongo_ensure_indexes(ms, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    batch->items = calloc(max, sizeof(inbox_outbox_item_t));
+    if (batch->items == NULL) {
+        return inbox_error_set(err, INBOX_ERR_INTERNAL, "Out of memory.");
+    }
+
+    until = now + lease;
+
+    while (batch->count < max) {
+        rc = inbox_mongo_run_find_and_modify(ms,
+            BCON_NEW("findAndModify", BCON_UTF8("outbox"),
+                     "query", "{",
+                         "due_at", "{", "$lte", BCON_DATE_TIME(now), "}",
+                     "}",
+                     "sort", "{",
+                         "priority", BCON_INT32(1),
+                         "due_at", BCON_INT32(1),
+                         "_id", BCON_INT32(1),
+                     "}",
+                     "update", "{",
+                         "$set", "{",
+                             "due_at", BCON_DATE_TIME(until),
+                             "lease_until", BCON_DATE_TIME(until),
+                         "}",
+                         "$inc", "{", "attempts", BCON_INT32(1), "}",
+                     "}",
+                     "new", BCON_BOOL(false)),
+            &value, &found, err);
+
+        if (rc != INBOX_OK || !found) {
+            bson_destroy(&value);
+            break;
+        }
+
+        item = &batch->items[batch->count++];
+
+        /* the entry as it was before this claim */
+        inbox_mongo_get_id(&value, "_id", item->id);
+        inbox_mongo_get_id(&value, "org_id", item->org_id);
+        item->attempt = (unsigned) inbox_mongo_get_int(&value, "attempts")
+                        + 1;
+        item->interrupted = bson_iter_init_find(&iter, &value, "lease_until")
+                            && BSON_ITER_HOLDS_DATE_TIME(&iter);
+        item->priority = (inbox_outbox_priority_t)
+                         inbox_mongo_get_int(&value, "priority");
+        item->lease_until = until;
+        inbox_mongo_get_str(&value, "from", from, sizeof(from));
+
+        found = bson_iter_init_find(&iter, &value, "message_id")
+                && BSON_ITER_HOLDS_OID(&iter);
+        if (found) {
+            bson_oid_copy(bson_iter_oid(&iter), &message);
+        }
+
+        bson_destroy(&value);
+
+        if (!found) {
+            rc = inbox_error_set(err, INBOX_ERR_INTERNAL,
+                                 "An outbox entry names no message.");
+            break;
+        }
+
+        rc = inbox_mongo_message_get(ms, BCON_NEW("_id", BCON_OID(&message)),
+                                     &item->message, &doc, &found, err);
+
+        if (rc == INBOX_OK) {
+            inbox_mongo_get_str(&doc, "to", item->to, sizeof(item->to));
+        }
+
+        bson_destroy(&doc);
+
+        if (rc != INBOX_OK) {
+            break;
+        }
+
+        /* a number removed since leaves e164 "" */
+        rc = inbox_mongo_find_one(ms, "numbers",
+                                  BCON_NEW("e164", BCON_UTF8(from)), NULL,
+                                  &doc, &found, err);
+
+        if (rc == INBOX_OK && found) {
+            rc = inbox_mongo_parse_number(&doc, &item->number, err);
+        }
+
+        bson_destroy(&doc);
+
+        if (rc != INBOX_OK) {
+            break;
+        }
+    }
+
+    if (rc != INBOX_OK) {
+        inbox_outbox_batch_free(batch);
+    }
+
+    return rc;
+}
+
+
+inbox_status_t
+inbox_mongo_outbox_result(inbox_store_t *store, const char *entry_id,
+    unsigned attempt, const inbox_send_result_t *result, int64_t now,
+    int64_t next_at, inbox_send_report_t *report, inbox_event_list_t *events,
+    inbox_error_t *err)
+{
+    int                   found, moved;
+    bson_t                doc, reply;
+    bson_t               *command, *which;
+    bson_oid_t            entry, org, message;
+    bson_iter_t           iter;
+    inbox_status_t        rc;
+    inbox_delivery_t      to;
+    inbox_mongo_store_t  *ms = (inbox_mongo_store_t *) store;
+
+    if (inbox_mongo_parse_id(entry_id, &entry) != 0) {
+        return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
+                               "No such outbox entry.");
+    }
+
+    rc = inbox_mongo_ensure_indexes(ms, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    rc = inbox_mongo_find_one(ms, "outbox",
+                              BCON_NEW("_id", BCON_OID(&entry)),
+                              BCON_NEW("org_id", BCON_INT32(1),
+                                       "message_id", BCON_INT32(1),
+                                       "attempts", BCON_INT32(1)),
+                              &doc, &found, err);
+
+    if (rc == INBOX_OK && !found) {
+        rc = inbox_error_set(err, INBOX_ERR_NOT_FOUND,
+                             "No such outbox entry waits: its result was "
+                             "recorded already.");
+    }
+
+    if (rc == INBOX_OK
+        && (unsigned) inbox_mongo_get_int(&doc, "attempts") != attempt)
+    {
+        rc = inbox_error_set(err, INBOX_ERR_CONFLICT,
+                             "This claim was lost: its lease ran out and "
+                             "the entry was claimed again.");
+    }
+
+    if (rc == INBOX_OK
+        && !(bson_iter_init_find(&iter, &doc, "org_id")
+             && BSON_ITER_HOLDS_OID(&iter)))
+    {
+        rc = inbox_error_set(err, INBOX_ERR_INTERNAL,
+                             "An outbox entry has no organization.");
+    }
+
+    if (rc == INBOX_OK) {
+        bson_oid_copy(bson_iter_oid(&iter), &org);
+
+        if (bson_iter_init_find(&iter, &doc, "message_id")
+            && BSON_ITER_HOLDS_OID(&iter))
+        {
+            bson_oid_copy(bson_iter_oid(&iter), &message);
+        } else {
+            rc = inbox_error_set(err, INBOX_ERR_INTERNAL,
+                                 "An outbox entry names no message.");
+        }
+    }
+
+    bson_destroy(&doc);
+
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    inbox_mongo_id_hex(&message, report->message_id);
+
+    if (result->outcome == INBOX_SEND_RETRY) {
+        bson_init(&doc);
+        BSON_APPEND_DATE_TIME(&doc, "due_at", next_at);
+        BSON_APPEND_NULL(&doc, "lease_until");
+
+        if (result->error_code[0] != '\0') {
+            BSON_APPEND_UTF8(&doc, "last_error", result->error_code);
+        } else {
+            BSON_APPEND_NULL(&doc, "last_error");
+        }
+
+        command = BCON_NEW("update", BCON_UTF8("outbox"),
+                           "updates", "[", "{",
+                               "q", "{",
+                                   "_id", BCON_OID(&entry),
+                                   "attempts", BCON_INT32((int32_t) attempt),
+                               "}",
+                               "u", "{", "$set", BCON_DOCUMENT(&doc), "}",
+                           "}", "]",
+                           "ordered", BCON_BOOL(true));
+        bson_destroy(&doc);
+
+        rc = inbox_mongo_run(ms, command, &reply, err);
+
+        if (rc == INBOX_OK && inbox_mongo_get_int(&reply, "n") == 0) {
+            rc = inbox_error_set(err, INBOX_ERR_CONFLICT,
+                                 "This claim was lost: its lease ran out "
+                                 "and the entry was claimed again.");
+        }
+
+        bson_destroy(&reply);
+        bson_destroy(command);
+
+        if (rc == INBOX_OK) {
+            which = BCON_NEW("_id", BCON_OID(&message));
+            rc = inbox_mongo_delivery_move(ms, &org, which,
+                                           INBOX_DELIVERY_QUEUED, NULL, now,
+                                           &moved, &report->status, NULL,
+                                           NULL, err);
+            bson_destroy(which);
+            report->next_attempt_at = next_at;
+        }
+
+        return rc;
+    }
+
+    /* the entry leaves the outbox at the attempt its claim counted */
+    rc = inbox_mongo_run_find_and_modify(ms,
+        BCON_NEW("findAndModify", BCON_UTF8("outbox"),
+                 "query", "{",
+                     "_id", BCON_OID(&entry),
+                     "attempts", BCON_INT32((int32_t) attempt),
+                 "}",
+                 "remove", BCON_BOOL(true)),
+        &doc, &found, err);
+    bson_destroy(&doc);
+
+    if (rc == INBOX_OK && !found) {
+        rc = inbox_error_set(err, INBOX_ERR_CONFLICT,
+                             "This claim was lost: its lease ran out and "
+                             "the entry was claimed again.");
+    }
+
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    to = INBOX_DELIVERY_FAILED;
+
+    if (result->outcome == INBOX_SEND_ACCEPTED) {
+        to = result->status;
+
+        /* the carrier's id, by which its status reports find it */
+        rc = inbox_mongo_run_simple(ms,
+            BCON_NEW("update", BCON_UTF8("messages"),
+                     "updates", "[", "{",
+                         "q", "{", "_id", BCON_OID(&message), "}",
+                         "u", "{", "$set", "{",
+                             "provider", BCON_UTF8(
+                                 inbox_carrier_name(result->carrier)),
+                             "provider_id", BCON_UTF8(result->provider_id),
+                             "submitted_at", BCON_DATE_TIME(now),
+                         "}", "}",
+                     "}", "]",
+                     "ordered", BCON_BOOL(true)),
+            err);
+
+        if (rc != INBOX_OK) {
+            return rc;
+        }
+    }
+
+    which = BCON_NEW("_id", BCON_OID(&message));
+    rc = inbox_mongo_delivery_move(ms, &org, which, to,
+                                   result->outcome == INBOX_SEND_ACCEPTED
+                                   ? NULL : result->error_code,
+                                   now, &moved, &report->status,
+                                   result->outcome == INBOX_SEND_OPTED_OUT
+                                   ? report->opted_out_contact : NULL,
+                                   events, err);
+    bson_destroy(which);
+
+    report->done = rc == INBOX_OK;
+
+    return rc;
+}
+
+
+inbox_status_t
+inbox_mongo_message_status_update(inbox_store_t *store, const char *org_id,
+    inbox_carrier_t carrier, const char *provider_id, inbox_delivery_t to,
+    const char *error_code, int64_t now, int *changed,
+    inbox_event_list_t *events, inbox_error_t *err)
+{
+    bson_t               *which;
+    bson_oid_t            org;
+    inbox_status_t        rc;
+    inbox_delivery_t      status;
+    inbox_mongo_store_t  *ms = (inbox_mongo_store_t *) store;
+
+    rc = inbox_mongo_ids(org_id, &org, NULL, NULL, err);
+    if (rc != INBOX_OK) {
+        return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
+                               "No message has that carrier's id.");
+    }
+
+    rc = inbox_mongo_ensure_indexes(ms, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    which = BCON_NEW("provider", BCON_UTF8(inbox_carrier_name(carrier)),
+                     "provider_id", BCON_UTF8(provider_id));
+    now = inbox_mongo_now(ms);
+
+    rc = inbox_mongo_delivery_move(ms, &org, which, to, error_code, now,
+                                   changed, &status, NULL, events, err);
+    bson_destroy(which);
+
+    return rc;
+}
+
+
+/* Captures expired holds, oldest first, one compare-and-set each. */
+inbox_status_t
+inbox_mongo_holds_expire(inbox_store_t *store, int64_t before, int64_t now,
+    size_t max, size_t *captured, inbox_error_t *err)
+{
+    int                   found;
+    bson_t                value;
+    bson_oid_t            org, message;
+    bson_iter_t           iter;
+    inbox_status_t        rc;
+    inbox_mongo_store_t  *ms = (inbox_mongo_store_t *) store;
+
+    rc = inbox_mongo_ensure_indexes(ms, err);
+
+    while (rc == INBOX_OK && *captured < max) {
+        rc = inbox_mongo_run_find_and_modify(ms,
+            BCON_NEW("findAndModify", BCON_UTF8("messages"),
+                     "query", "{",
+                         "held", BCON_BOOL(true),
+                         "submitted_at", "{",
+                             "$lte", BCON_DATE_TIME(before),
+                         "}",
+                     "}",
+                     "sort", "{", "submitted_at", BCON_INT32(1), "}",
+                     "update", "{", "$set", "{",
+                         "held", BCON_BOOL(false),
+                     "}", "}",
+                     "fields", "{",
+                         "org_id", BCON_INT32(1), "credits", BCON_INT32(1),
+                     "}",
+                     "new", BCON_BOOL(true)),
+            &value, &found, err);
+
+        if (rc != INBOX_OK || !found) {
+            bson_destroy(&value);
+            break;
+        }
+
+        found = bson_iter_init_find(&iter, &value, "org_id")
+                && BSON_ITER_HOLDS_OID(&iter);
+        if (found) {
+            bson_oid_copy(bson_iter_oid(&iter), &org);
+        }
+
+        if (bson_iter_init_find(&iter, &value, "_id")
+            && BSON_ITER_HOLDS_OID(&iter))
+        {
+            bson_oid_copy(bson_iter_oid(&iter), &message);
+        } else {
+            found = 0;
+        }
+
+        if (found) {
+            rc = inbox_mongo_credits_move(ms, &org, INBOX_LEDGER_CAPTURE,
+                                          inbox_mongo_get_int(&value,
+                                                              "credits"),
+                                          &message, now, NULL, err);
+        }
+
+        bson_destroy(&value);
+
+        if (rc == INBOX_OK) {
+            (*captured)++;
+        }
+    }
+
+    return rc;
+}
+
+
+/* One message by filter (destroyed here) into *m, its document into doc
+ * (always initialized; the caller destroys it). */
+static inbox_status_t
+inbox_mongo_message_get(inbox_mongo_store_t *ms, bson_t *filter,
+    inbox_message_t *m, bson_t *doc, int *found, inbox_error_t *err)
+{
+    inbox_status_t  rc;
+
+    rc = inbox_mongo_find_one(ms, "messages", filter, NULL, doc, found, err);
+
+    if (rc == INBOX_OK && *found) {
+        rc = inbox_mongo_parse_message(doc, m, err);
+    }
+
+    return rc;
+}
+
+
+/*
+ * Moves the organization's outbound message named by which to status to
+ * when delivery.h's order lets it (a compare-and-set on the statuses
+ * before to), keeping error_code (NULL: the one it has); settles its
+ * hold as the status says; appends message.status.  *moved says whether
+ * it moved, *status what the message's status is now, contact (unless
+ * NULL) gets its contact's id.  events NULL with to "queued": only reads
+ * the status.
+ */
+static inbox_status_t
+inbox_mongo_delivery_move(inbox_mongo_store_t *ms, const bson_oid_t *org,
+    const bson_t *which, inbox_delivery_t to, const char *error_code,
+    int64_t now, int *moved, inbox_delivery_t *status,
+    char contact[INBOX_ID_MAX], inbox_event_list_t *events,
+    inbox_error_t *err)
+{
+    int                  found;
+    char                 name[16];
+    bson_t               query, set, in, value, doc;
+    bson_oid_t           id;
+    bson_iter_t          iter;
+    unsigned             i, n;
+    inbox_change_t       change;
+    inbox_status_t       rc;
+    inbox_message_t      frame;
+    inbox_delivery_t     before[INBOX_DELIVERY_COUNT];
+    inbox_hold_action_t  hold;
+
+    *moved = 0;
+    *status = INBOX_DELIVERY_QUEUED;
+
+    n = inbox_delivery_before(to, before);
+
+    bson_init(&query);
+    BSON_APPEND_OID(&query, "org_id", org);
+    bson_concat(&query, which);
+    BSON_APPEND_UTF8(&query, "direction",
+                     inbox_direction_name(INBOX_OUTBOUND));
+
+    if (n == 0) {
+        found = 0;
+        bson_init(&value);
+
+    } else {
+        BSON_APPEND_DOCUMENT_BEGIN(&query, "status", &set);
+        BSON_APPEND_ARRAY_BEGIN(&set, "$in", &in);
+        for (i = 0; i < n; i++) {
+            snprintf(name, sizeof(name), "%u", i);
+            BSON_APPEND_UTF8(&in, name, inbox_delivery_name(before[i]));
+        }
+        bson_append_array_end(&set, &in);
+        bson_append_document_end(&query, &set);
+
+        bson_init(&set);
+        BSON_APPEND_UTF8(&set, "status", inbox_delivery_name(to));
+        if (error_code != NULL) {
+            BSON_APPEND_UTF8(&set, "error_code", error_code);
+        }
+
+        rc = inbox_mongo_run_find_and_modify(ms,
+            BCON_NEW("findAndModify", BCON_UTF8("messages"),
+                     "query", BCON_DOCUMENT(&query),
+                     "update", "{", "$set", BCON_DOCUMENT(&set), "}",
+                     "fields", "{",
+                         "conversation_id", BCON_INT32(1),
+                         "contact_id", BCON_INT32(1),
+                         "status", BCON_INT32(1),
+                         "error_code", BCON_INT32(1),
+                         "held", BCON_INT32(1),
+                         "credits", BCON_INT32(1),
+                     "}",
+                     "new", BCON_BOOL(true)),
+            &value, &found, err);
+        bson_destroy(&set);
+
+        if (rc != INBOX_OK) {
+            bson_destroy(&query);
+            bson_destroy(&value);
+            return rc;
+        }
+    }
+
+    bson_destroy(&query);
+
+    if (!found) {
+        /* not there, or at a status to does not move: which? */
+        bson_destroy(&value);
+
+        bson_init(&query);
+        BSON_APPEND_OID(&query, "org_id", org);
+        bson_concat(&query, which);
+        BSON_APPEND_UTF8(&query, "direction",
+                         inbox_direction_name(INBOX_OUTBOUND));
+
+        rc = inbox_mongo_find_one(ms, "messages", bson_copy(&query),
+                                  BCON_NEW("status", BCON_INT32(1),
+                                           "contact_id", BCON_INT32(1)),
+                                  &doc, &found, err);
+        bson_destroy(&query);
+
+        if (rc == INBOX_OK && !found) {
+            rc = inbox_error_set(err, INBOX_ERR_NOT_FOUND,
+                                 "No message has that carrier's id.");
+        }
+
+        if (rc == INBOX_OK) {
+            inbox_mongo_get_str(&doc, "status", name, sizeof(name));
+            (void) inbox_delivery_parse(name, status);
+
+            if (contact != NULL) {
+                inbox_mongo_get_id(&doc, "contact_id", contact);
+            }
+        }
+
+        bson_destroy(&doc);
+
+        return rc;
+    }
+
+    *moved = 1;
+    *status = to;
+
+    if (contact != NULL) {
+        inbox_mongo_get_id(&value, "contact_id", contact);
+    }
+
+    rc = INBOX_OK;
+    hold = inbox_delivery_hold(to);
+
+    if (hold != INBOX_HOLD_KEEP && inbox_mongo_get_bool(&value, "held")
+        && bson_iter_init_find(&iter, &value, "_id")
+        && BSON_ITER_HOLDS_OID(&iter))
+    {
+        bson_oid_copy(bson_iter_oid(&iter), &id);
+
+        /* settled once, whoever else settles it at the same moment */
+        rc = inbox_mongo_run_find_and_modify(ms,
+            BCON_NEW("findAndModify", BCON_UTF8("messages"),
+                     "query", "{",
+                         "_id", BCON_OID(&id), "held", BCON_BOOL(true),
+                     "}",
+                     "update", "{", "$set", "{",
+                         "held", BCON_BOOL(false),
+                     "}", "}",
+                     "fields", "{", "_id", BCON_INT32(1), "}",
+                     "new", BCON_BOOL(true)),
+            &doc, &found, err);
+        bson_destroy(&doc);
+
+        if (rc == INBOX_OK && found) {
+            rc = inbox_mongo_credits_move(ms, org,
+                                          hold == INBOX_HOLD_CAPTURE
+                                          ? INBOX_LEDGER_CAPTURE
+                                          : INBOX_LEDGER_RELEASE,
+                                          inbox_mongo_get_int(&value,
+                                                              "credits"),
+                                          &id, now, NULL, err);
+        }
+    }
+
+    if (rc == INBOX_OK) {
+        memset(&frame, 0, sizeof(inbox_message_t));
+        inbox_mongo_get_id(&value, "_id", frame.id);
+        inbox_mongo_get_id(&value, "conversation_id", frame.conversation_id);
+        frame.direction = INBOX_OUTBOUND;
+        snprintf(frame.status, sizeof(frame.status), "%s",
+                 inbox_delivery_name(to));
+        inbox_mongo_get_str(&value, "error_code", frame.error_code,
+                            sizeof(frame.error_code));
+
+        inbox_change_status(&change, &frame);
+        rc = inbox_mongo_events_append(ms, org, &change, events, err);
+    }
+
+    bson_destroy(&value);
+
+    return rc;
+}

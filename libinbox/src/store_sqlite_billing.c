@@ -1,0 +1,264 @@
+/*
+ * The SQLite backend: credits and their ledger.  Every change of an
+ * organization's balance or held credits goes through
+ * inbox_sqlite_credits_move, which writes its ledger entry in the same
+ * transaction (billing.h); a trigger (migration 10) refuses any balance
+ * below zero whatever writes it.  The ledger is listed newest first in
+ * the order the changes were made: the order of their ids, since
+ * writers take turns.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include "store_sqlite.h"
+
+
+inbox_status_t
+inbox_sqlite_credits_move(inbox_sqlite_conn_t *conn, int64_t org,
+    inbox_ledger_kind_t kind, int64_t credits, int64_t message, int64_t now,
+    int *moved, inbox_error_t *err)
+{
+    int            rc, found;
+    int64_t        balance, held;
+    sqlite3_stmt  *stmt;
+
+    if (moved != NULL) {
+        *moved = 0;
+    }
+
+    /* a hold takes only what is there, and only while billing is active:
+     * the guard against every other writer, whatever was read before */
+    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_CREDITS_MOVE,
+        "UPDATE orgs SET credits_balance = credits_balance + ?2,"
+        " credits_held = credits_held + ?3"
+        " WHERE id = ?1 AND (?4 = 0"
+        "   OR (billing_active = 1 AND credits_balance >= -?2))"
+        " RETURNING credits_balance, credits_held", err);
+    if (stmt == NULL) {
+        return err->code;
+    }
+
+    sqlite3_bind_int64(stmt, 1, org);
+    sqlite3_bind_int64(stmt, 2, inbox_ledger_balance_change(kind, credits));
+    sqlite3_bind_int64(stmt, 3, inbox_ledger_held_change(kind, credits));
+    sqlite3_bind_int(stmt, 4, kind == INBOX_LEDGER_HOLD);
+
+    balance = 0;
+    held = 0;
+
+    rc = sqlite3_step(stmt);
+    found = (rc == SQLITE_ROW);
+
+    if (found) {
+        balance = sqlite3_column_int64(stmt, 0);
+        held = sqlite3_column_int64(stmt, 1);
+        rc = sqlite3_step(stmt);
+    }
+
+    inbox_sqlite_done(stmt);
+
+    if (rc != SQLITE_DONE) {
+        return inbox_sqlite_fail(conn, rc, err);
+    }
+
+    if (!found) {
+        if (kind == INBOX_LEDGER_HOLD && moved != NULL) {
+            return INBOX_OK;
+        }
+
+        return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
+                               "no such organization");
+    }
+
+    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_LEDGER_ADD,
+        "INSERT INTO credit_ledger (org_id, kind, credits, balance, held,"
+        " message_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)", err);
+    if (stmt == NULL) {
+        return err->code;
+    }
+
+    sqlite3_bind_int64(stmt, 1, org);
+    sqlite3_bind_text(stmt, 2, inbox_ledger_kind_name(kind), -1,
+                      SQLITE_STATIC);
+    sqlite3_bind_int64(stmt, 3, credits);
+    sqlite3_bind_int64(stmt, 4, balance);
+    sqlite3_bind_int64(stmt, 5, held);
+
+    if (message > 0) {
+        sqlite3_bind_int64(stmt, 6, message);
+    }
+
+    sqlite3_bind_int64(stmt, 7, now);
+
+    rc = sqlite3_step(stmt);
+    inbox_sqlite_done(stmt);
+
+    if (rc != SQLITE_DONE) {
+        return inbox_sqlite_fail(conn, rc, err);
+    }
+
+    if (moved != NULL) {
+        *moved = 1;
+    }
+
+    return INBOX_OK;
+}
+
+
+inbox_status_t
+inbox_sqlite_billing_get(inbox_store_t *store, const char *org_id,
+    inbox_billing_t *billing, inbox_error_t *err)
+{
+    int                   rc;
+    int64_t               org;
+    sqlite3_stmt         *stmt;
+    inbox_status_t        status;
+    inbox_error_t         fallback;
+    inbox_sqlite_conn_t  *conn;
+
+    if (err == NULL) {
+        err = &fallback;
+    }
+
+    memset(billing, 0, sizeof(inbox_billing_t));
+
+    status = inbox_sqlite_org_id(org_id, &org, err);
+    if (status != INBOX_OK) {
+        return status;
+    }
+
+    conn = inbox_sqlite_conn(store, err);
+    if (conn == NULL) {
+        return err->code;
+    }
+
+    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_BILLING_GET,
+        "SELECT billing_active, plan, credits_balance, credits_held"
+        " FROM orgs WHERE id = ?1", err);
+    if (stmt == NULL) {
+        return err->code;
+    }
+
+    sqlite3_bind_int64(stmt, 1, org);
+
+    rc = sqlite3_step(stmt);
+
+    if (rc == SQLITE_ROW) {
+        billing->active = sqlite3_column_int(stmt, 0) != 0;
+        inbox_sqlite_column_copy(stmt, 1, billing->plan,
+                                 sizeof(billing->plan));
+        billing->balance = sqlite3_column_int64(stmt, 2);
+        billing->held = sqlite3_column_int64(stmt, 3);
+    }
+
+    inbox_sqlite_done(stmt);
+
+    if (rc == SQLITE_ROW) {
+        return INBOX_OK;
+    }
+
+    if (rc == SQLITE_DONE) {
+        return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
+                               "no organization has the id \"%s\"", org_id);
+    }
+
+    return inbox_sqlite_fail(conn, rc, err);
+}
+
+
+inbox_status_t
+inbox_sqlite_ledger_list(inbox_store_t *store, const char *org_id,
+    const char *cursor, unsigned limit, inbox_ledger_page_t *page,
+    inbox_error_t *err)
+{
+    int                    rc;
+    int64_t                org, at, id, last_id;
+    const char            *kind;
+    sqlite3_stmt          *stmt;
+    inbox_status_t         status;
+    inbox_error_t          fallback;
+    inbox_billing_t        billing;
+    inbox_sqlite_conn_t   *conn;
+    inbox_ledger_entry_t  *e;
+
+    if (err == NULL) {
+        err = &fallback;
+    }
+
+    at = INT64_MAX;
+    id = INT64_MAX;
+
+    if (cursor != NULL && cursor[0] != '\0'
+        && inbox_sqlite_cursor_decode(cursor, &at, &id) != 0)
+    {
+        return inbox_error_set_field(err, INBOX_ERR_INVALID, "cursor",
+                                     "the cursor is not one this list "
+                                     "gave; start again without it");
+    }
+
+    /* tells an organization with no entries from none at all */
+    status = inbox_sqlite_billing_get(store, org_id, &billing, err);
+    if (status != INBOX_OK) {
+        return status;
+    }
+
+    org = strtoll(org_id, NULL, 10);
+
+    page->items = calloc(limit, sizeof(inbox_ledger_entry_t));
+    if (page->items == NULL) {
+        return inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
+    }
+
+    conn = inbox_sqlite_conn(store, err);
+    if (conn == NULL) {
+        return err->code;
+    }
+
+    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_LEDGER_PAGE,
+        "SELECT id, kind, credits, balance, held, message_id, created_at"
+        " FROM credit_ledger WHERE org_id = ?1 AND id < ?3"
+        " ORDER BY id DESC LIMIT ?4", err);
+    if (stmt == NULL) {
+        return err->code;
+    }
+
+    sqlite3_bind_int64(stmt, 1, org);
+    sqlite3_bind_int64(stmt, 3, id);
+    sqlite3_bind_int64(stmt, 4, (int64_t) limit + 1);
+
+    last_id = 0;
+
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+
+        if (page->count == limit) {
+            inbox_sqlite_cursor_encode(page->items[limit - 1].at, last_id,
+                                       page->next_cursor);
+            break;
+        }
+
+        e = &page->items[page->count++];
+        last_id = sqlite3_column_int64(stmt, 0);
+
+        inbox_sqlite_format_id(last_id, e->id);
+        kind = (const char *) sqlite3_column_text(stmt, 1);
+        (void) inbox_ledger_kind_parse(kind, &e->kind);
+        e->credits = sqlite3_column_int64(stmt, 2);
+        e->balance = sqlite3_column_int64(stmt, 3);
+        e->held = sqlite3_column_int64(stmt, 4);
+
+        if (sqlite3_column_type(stmt, 5) != SQLITE_NULL) {
+            inbox_sqlite_format_id(sqlite3_column_int64(stmt, 5),
+                                   e->message_id);
+        }
+
+        e->at = sqlite3_column_int64(stmt, 6);
+    }
+
+    inbox_sqlite_done(stmt);
+
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        return inbox_sqlite_fail(conn, rc, err);
+    }
+
+    return INBOX_OK;
+}

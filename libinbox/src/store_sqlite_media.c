@@ -1,0 +1,564 @@
+/*
+ * The SQLite backend: uploads (media) and the copies of inbound MMS
+ * images (message_media's state, fetch_at and attempts; migration 10).
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <inbox/clock.h>
+#include "store_sqlite.h"
+
+
+static inbox_status_t inbox_sqlite_media_settle(inbox_store_t *store,
+    const char *message_id, unsigned idx, inbox_sql_id_t sql_id,
+    const char *sql, const char *file, const char *content_type,
+    int64_t bytes, int64_t retry_at, inbox_event_list_t *events,
+    inbox_error_t *err);
+static inbox_status_t inbox_sqlite_message_load(inbox_sqlite_conn_t *conn,
+    int64_t id, int64_t *org, inbox_message_t *m, inbox_error_t *err);
+
+
+inbox_status_t
+inbox_sqlite_media_add(inbox_store_t *store, const char *org_id,
+    inbox_media_record_t *media, inbox_error_t *err)
+{
+    int                   rc;
+    int64_t               org;
+    sqlite3_stmt         *stmt;
+    inbox_status_t        status;
+    inbox_error_t         fallback;
+    inbox_sqlite_conn_t  *conn;
+
+    if (err == NULL) {
+        err = &fallback;
+    }
+
+    status = inbox_sqlite_org_id(org_id, &org, err);
+    if (status != INBOX_OK) {
+        return status;
+    }
+
+    media->created_at = inbox_now_ms();
+
+    conn = inbox_sqlite_begin_write(store, err);
+    if (conn == NULL) {
+        return err->code;
+    }
+
+    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_MEDIA_ADD,
+        "INSERT INTO media (org_id, file, content_type, bytes, created_at)"
+        " SELECT id, ?2, ?3, ?4, ?5 FROM orgs WHERE id = ?1"
+        " RETURNING id", err);
+    if (stmt == NULL) {
+        status = err->code;
+        goto failed;
+    }
+
+    sqlite3_bind_int64(stmt, 1, org);
+    inbox_sqlite_bind_text(stmt, 2, media->file);
+    inbox_sqlite_bind_text(stmt, 3, media->content_type);
+    sqlite3_bind_int64(stmt, 4, media->bytes);
+    sqlite3_bind_int64(stmt, 5, media->created_at);
+
+    rc = sqlite3_step(stmt);
+
+    if (rc == SQLITE_ROW) {
+        inbox_sqlite_format_id(sqlite3_column_int64(stmt, 0), media->id);
+        rc = sqlite3_step(stmt);
+
+    } else if (rc == SQLITE_DONE) {
+        inbox_sqlite_done(stmt);
+        status = inbox_error_set(err, INBOX_ERR_NOT_FOUND,
+                                 "no organization has the id \"%s\"",
+                                 org_id);
+        goto failed;
+    }
+
+    inbox_sqlite_done(stmt);
+
+    if (rc != SQLITE_DONE) {
+        status = inbox_sqlite_write_fail(conn, rc, "the file name", err);
+        goto failed;
+    }
+
+    return inbox_sqlite_commit(conn, err);
+
+failed:
+
+    inbox_sqlite_rollback(conn);
+    media->id[0] = '\0';
+    return status;
+}
+
+
+inbox_status_t
+inbox_sqlite_media_get(inbox_store_t *store, const char *org_id,
+    const char *const *ids, size_t n, inbox_media_record_t *media,
+    inbox_error_t *err)
+{
+    int                   rc;
+    size_t                i;
+    int64_t               org, id;
+    sqlite3_stmt         *stmt;
+    inbox_status_t        status;
+    inbox_error_t         fallback;
+    inbox_sqlite_conn_t  *conn;
+
+    if (err == NULL) {
+        err = &fallback;
+    }
+
+    status = inbox_sqlite_org_id(org_id, &org, err);
+    if (status != INBOX_OK) {
+        return status;
+    }
+
+    conn = inbox_sqlite_conn(store, err);
+    if (conn == NULL) {
+        return err->code;
+    }
+
+    status = inbox_sqlite_begin_read(conn, err);
+    if (status != INBOX_OK) {
+        return status;
+    }
+
+    for (i = 0; i < n; i++) {
+
+        /* another organization's id is as unknown as a made-up one */
+        if (inbox_sqlite_parse_id(ids[i], &id) != 0) {
+            status = inbox_error_set_field(err, INBOX_ERR_NOT_FOUND,
+                                           "media_ids",
+                                           "There is no image with the id "
+                                           "\"%.32s\".", ids[i]);
+            goto failed;
+        }
+
+        stmt = inbox_sqlite_stmt(conn, INBOX_SQL_MEDIA_GET,
+            "SELECT file, content_type, bytes, created_at FROM media"
+            " WHERE id = ?1 AND org_id = ?2", err);
+        if (stmt == NULL) {
+            status = err->code;
+            goto failed;
+        }
+
+        sqlite3_bind_int64(stmt, 1, id);
+        sqlite3_bind_int64(stmt, 2, org);
+
+        rc = sqlite3_step(stmt);
+
+        if (rc == SQLITE_ROW) {
+            inbox_sqlite_format_id(id, media[i].id);
+            inbox_sqlite_column_copy(stmt, 0, media[i].file,
+                                     sizeof(media[i].file));
+            inbox_sqlite_column_copy(stmt, 1, media[i].content_type,
+                                     sizeof(media[i].content_type));
+            media[i].bytes = sqlite3_column_int64(stmt, 2);
+            media[i].created_at = sqlite3_column_int64(stmt, 3);
+        }
+
+        inbox_sqlite_done(stmt);
+
+        if (rc == SQLITE_DONE) {
+            status = inbox_error_set_field(err, INBOX_ERR_NOT_FOUND,
+                                           "media_ids",
+                                           "There is no image with the id "
+                                           "\"%.32s\".", ids[i]);
+            goto failed;
+        }
+
+        if (rc != SQLITE_ROW) {
+            status = inbox_sqlite_fail(conn, rc, err);
+            goto failed;
+        }
+    }
+
+    return inbox_sqlite_commit(conn, err);
+
+failed:
+
+    inbox_sqlite_rollback(conn);
+    memset(media, 0, n * sizeof(inbox_media_record_t));
+    return status;
+}
+
+
+/*
+ * The due ones, oldest first (the partial index message_media_due walks
+ * them in that order), each with the first number of its organization on
+ * the message's carrier; then each is leased.
+ */
+inbox_status_t
+inbox_sqlite_media_fetch_claim(inbox_store_t *store, int64_t now,
+    int64_t lease_until, unsigned limit, inbox_media_fetch_list_t *list,
+    inbox_error_t *err)
+{
+    int                   rc, oom;
+    size_t                i;
+    const char           *carrier;
+    sqlite3_stmt         *stmt;
+    inbox_status_t        status;
+    inbox_error_t         fallback;
+    inbox_media_fetch_t  *item;
+    inbox_sqlite_conn_t  *conn;
+
+    if (err == NULL) {
+        err = &fallback;
+    }
+
+    list->items = calloc(limit, sizeof(inbox_media_fetch_t));
+    if (list->items == NULL) {
+        return inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
+    }
+
+    conn = inbox_sqlite_begin_write(store, err);
+    if (conn == NULL) {
+        return err->code;
+    }
+
+    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_MEDIA_DUE,
+        "SELECT mm.message_id, mm.idx, mm.url, mm.content_type,"
+        " mm.attempts, m.org_id, n.e164, n.carrier, n.account_sid,"
+        " n.auth_token, n.public_key, n.api_key, n.api_base"
+        " FROM message_media mm"
+        " JOIN messages m ON m.id = mm.message_id"
+        " LEFT JOIN numbers n ON n.id = (SELECT id FROM numbers"
+        "   WHERE org_id = m.org_id AND carrier = m.provider"
+        "   ORDER BY id LIMIT 1)"
+        " WHERE mm.state = 'pending' AND mm.fetch_at <= ?1"
+        " ORDER BY mm.fetch_at LIMIT ?2", err);
+    if (stmt == NULL) {
+        status = err->code;
+        goto failed;
+    }
+
+    sqlite3_bind_int64(stmt, 1, now);
+    sqlite3_bind_int64(stmt, 2, limit);
+
+    oom = 0;
+    rc = SQLITE_DONE;
+
+    while (list->count < limit && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        item = &list->items[list->count++];
+
+        inbox_sqlite_format_id(sqlite3_column_int64(stmt, 0),
+                               item->message_id);
+        item->idx = (unsigned) sqlite3_column_int(stmt, 1);
+        inbox_sqlite_column_copy(stmt, 2, item->url, sizeof(item->url));
+        inbox_sqlite_column_copy(stmt, 3, item->content_type,
+                                 sizeof(item->content_type));
+        item->attempts = (unsigned) sqlite3_column_int(stmt, 4) + 1;
+        inbox_sqlite_format_id(sqlite3_column_int64(stmt, 5), item->org_id);
+
+        /* no number of that carrier any more: no credentials */
+        memcpy(item->number.org_id, item->org_id, INBOX_ID_MAX);
+        inbox_sqlite_column_copy(stmt, 6, item->number.e164,
+                                 sizeof(item->number.e164));
+        carrier = (const char *) sqlite3_column_text(stmt, 7);
+        inbox_carrier_parse(carrier ? carrier : "", &item->number.carrier);
+        item->number.account_sid = inbox_sqlite_column_strdup(stmt, 8, &oom);
+        item->number.auth_token = inbox_sqlite_column_strdup(stmt, 9, &oom);
+        item->number.public_key = inbox_sqlite_column_strdup(stmt, 10, &oom);
+        item->number.api_key = inbox_sqlite_column_strdup(stmt, 11, &oom);
+        item->number.api_base = inbox_sqlite_column_strdup(stmt, 12, &oom);
+
+        if (oom) {
+            break;
+        }
+    }
+
+    if (list->count == limit || oom) {
+        rc = SQLITE_DONE;
+    }
+
+    inbox_sqlite_done(stmt);
+
+    if (oom) {
+        status = inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
+        goto failed;
+    }
+
+    if (rc != SQLITE_DONE) {
+        status = inbox_sqlite_fail(conn, rc, err);
+        goto failed;
+    }
+
+    for (i = 0; i < list->count; i++) {
+        stmt = inbox_sqlite_stmt(conn, INBOX_SQL_MEDIA_LEASE,
+            "UPDATE message_media SET fetch_at = ?3, attempts = attempts + 1"
+            " WHERE message_id = ?1 AND idx = ?2", err);
+        if (stmt == NULL) {
+            status = err->code;
+            goto failed;
+        }
+
+        sqlite3_bind_int64(stmt, 1,
+                           strtoll(list->items[i].message_id, NULL, 10));
+        sqlite3_bind_int(stmt, 2, (int) list->items[i].idx);
+        sqlite3_bind_int64(stmt, 3, lease_until);
+
+        rc = sqlite3_step(stmt);
+        inbox_sqlite_done(stmt);
+
+        if (rc != SQLITE_DONE) {
+            status = inbox_sqlite_fail(conn, rc, err);
+            goto failed;
+        }
+    }
+
+    status = inbox_sqlite_commit(conn, err);
+    if (status == INBOX_OK) {
+        return INBOX_OK;
+    }
+
+    inbox_media_fetch_list_free(list);
+    return status;
+
+failed:
+
+    inbox_sqlite_rollback(conn);
+    inbox_media_fetch_list_free(list);
+    return status;
+}
+
+
+inbox_status_t
+inbox_sqlite_media_fetch_done(inbox_store_t *store, const char *message_id,
+    unsigned idx, const char *file, const char *content_type, int64_t bytes,
+    inbox_event_list_t *events, inbox_error_t *err)
+{
+    return inbox_sqlite_media_settle(store, message_id, idx,
+        INBOX_SQL_MEDIA_DONE,
+        "UPDATE message_media SET state = 'stored', file = ?3,"
+        " content_type = ?4, bytes = ?5, fetch_at = 0"
+        " WHERE message_id = ?1 AND idx = ?2 AND state = 'pending'",
+        file, content_type, bytes, 0, events, err);
+}
+
+
+inbox_status_t
+inbox_sqlite_media_fetch_failed(inbox_store_t *store, const char *message_id,
+    unsigned idx, int64_t retry_at, inbox_event_list_t *events,
+    inbox_error_t *err)
+{
+    /* ?6: when to try again, or 0: never */
+    return inbox_sqlite_media_settle(store, message_id, idx,
+        INBOX_SQL_MEDIA_FAILED,
+        "UPDATE message_media"
+        " SET state = CASE WHEN ?6 > 0 THEN 'pending' ELSE 'failed' END,"
+        " fetch_at = CASE WHEN ?6 > 0 THEN ?6 ELSE 0 END"
+        " WHERE message_id = ?1 AND idx = ?2 AND state = 'pending'",
+        NULL, NULL, 0, retry_at, events, err);
+}
+
+
+/*
+ * One media's new state in one transaction, by sql (?1 message, ?2 idx,
+ * ?3 file, ?4 content_type, ?5 bytes, ?6 retry_at); unless it stays
+ * pending, message.updated with the message as it is then.
+ */
+static inbox_status_t
+inbox_sqlite_media_settle(inbox_store_t *store, const char *message_id,
+    unsigned idx, inbox_sql_id_t sql_id, const char *sql, const char *file,
+    const char *content_type, int64_t bytes, int64_t retry_at,
+    inbox_event_list_t *events, inbox_error_t *err)
+{
+    int                   rc, changed, exists;
+    char                  epoch[INBOX_EPOCH_MAX];
+    char                  org_text[INBOX_ID_MAX];
+    int64_t               id, org, first, unread_total;
+    sqlite3_stmt         *stmt;
+    inbox_change_t        change;
+    inbox_status_t        status;
+    inbox_error_t         fallback;
+    inbox_message_t       message;
+    inbox_sqlite_conn_t  *conn;
+
+    if (err == NULL) {
+        err = &fallback;
+    }
+
+    memset(&change, 0, sizeof(inbox_change_t));
+    memset(&message, 0, sizeof(inbox_message_t));
+    org = 0;
+
+    if (inbox_sqlite_parse_id(message_id, &id) != 0) {
+        return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
+                               "There is no such message.");
+    }
+
+    conn = inbox_sqlite_begin_write(store, err);
+    if (conn == NULL) {
+        return err->code;
+    }
+
+    stmt = inbox_sqlite_stmt(conn, sql_id, sql, err);
+    if (stmt == NULL) {
+        status = err->code;
+        goto failed;
+    }
+
+    sqlite3_bind_int64(stmt, 1, id);
+    sqlite3_bind_int(stmt, 2, (int) idx);
+    inbox_sqlite_bind_text(stmt, 3, file);
+    inbox_sqlite_bind_text(stmt, 4, content_type);
+    sqlite3_bind_int64(stmt, 5, bytes);
+    sqlite3_bind_int64(stmt, 6, retry_at);
+
+    rc = sqlite3_step(stmt);
+    inbox_sqlite_done(stmt);
+
+    if (rc != SQLITE_DONE) {
+        status = inbox_sqlite_fail(conn, rc, err);
+        goto failed;
+    }
+
+    changed = sqlite3_changes(conn->db);
+
+    if (!changed) {
+        /* no such media, or settled already */
+        stmt = inbox_sqlite_stmt(conn, INBOX_SQL_MEDIA_STATE,
+            "SELECT 1 FROM message_media WHERE message_id = ?1 AND idx = ?2",
+            err);
+        if (stmt == NULL) {
+            status = err->code;
+            goto failed;
+        }
+
+        sqlite3_bind_int64(stmt, 1, id);
+        sqlite3_bind_int(stmt, 2, (int) idx);
+
+        rc = sqlite3_step(stmt);
+        exists = (rc == SQLITE_ROW);
+        inbox_sqlite_done(stmt);
+
+        if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+            status = inbox_sqlite_fail(conn, rc, err);
+
+        } else if (exists) {
+            status = inbox_error_set(err, INBOX_ERR_CONFLICT,
+                                     "This image has a copy already, or "
+                                     "was given up.");
+        } else {
+            status = inbox_error_set(err, INBOX_ERR_NOT_FOUND,
+                                     "There is no such image.");
+        }
+
+        goto failed;
+    }
+
+    if (retry_at > 0) {
+        /* still pending: nothing a browser shows changed */
+        return inbox_sqlite_commit(conn, err);
+    }
+
+    status = inbox_sqlite_message_load(conn, id, &org, &message, err);
+    if (status != INBOX_OK) {
+        goto failed;
+    }
+
+    inbox_change_media(&change, &message);
+
+    status = inbox_sqlite_events_reserve(conn, org, change.count, &first,
+                                         epoch, &unread_total, err);
+    if (status != INBOX_OK) {
+        goto failed;
+    }
+
+    if (inbox_change_render(&change, first, epoch) != 0) {
+        status = inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
+        goto failed;
+    }
+
+    status = inbox_sqlite_events_store(conn, org, epoch, &change,
+                                       inbox_now_ms(), err);
+    if (status != INBOX_OK) {
+        goto failed;
+    }
+
+    status = inbox_sqlite_commit(conn, err);
+
+    if (status == INBOX_OK) {
+        inbox_sqlite_format_id(org, org_text);
+
+        if (inbox_change_push(&change, org_text, events) != 0) {
+            status = inbox_error_set(err, INBOX_ERR_INTERNAL,
+                                     "out of memory");
+        }
+    }
+
+    inbox_change_free(&change);
+    inbox_message_free(&message);
+
+    return status;
+
+failed:
+
+    inbox_sqlite_rollback(conn);
+    inbox_change_free(&change);
+    inbox_message_free(&message);
+
+    return status;
+}
+
+
+/* One message by id, with its media, and its organization. */
+static inbox_status_t
+inbox_sqlite_message_load(inbox_sqlite_conn_t *conn, int64_t id,
+    int64_t *org, inbox_message_t *m, inbox_error_t *err)
+{
+    int            rc, oom;
+    const char    *direction;
+    sqlite3_stmt  *stmt;
+
+    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_MESSAGE_GET,
+        "SELECT org_id, conversation_id, direction, body, status,"
+        " error_code, segments, credits, created_at, sent_by"
+        " FROM messages WHERE id = ?1", err);
+    if (stmt == NULL) {
+        return err->code;
+    }
+
+    sqlite3_bind_int64(stmt, 1, id);
+
+    *org = 0;
+
+    rc = sqlite3_step(stmt);
+
+    if (rc != SQLITE_ROW) {
+        inbox_sqlite_done(stmt);
+
+        if (rc == SQLITE_DONE) {
+            return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
+                                   "There is no such message.");
+        }
+
+        return inbox_sqlite_fail(conn, rc, err);
+    }
+
+    oom = 0;
+
+    *org = sqlite3_column_int64(stmt, 0);
+    inbox_sqlite_format_id(id, m->id);
+    inbox_sqlite_format_id(sqlite3_column_int64(stmt, 1), m->conversation_id);
+    direction = (const char *) sqlite3_column_text(stmt, 2);
+    m->direction = (direction && strcmp(direction, "outbound") == 0)
+                   ? INBOX_OUTBOUND : INBOX_INBOUND;
+    m->body = inbox_sqlite_column_strdup(stmt, 3, &oom);
+    inbox_sqlite_column_copy(stmt, 4, m->status, sizeof(m->status));
+    inbox_sqlite_column_copy(stmt, 5, m->error_code, sizeof(m->error_code));
+    m->segments = (unsigned) sqlite3_column_int(stmt, 6);
+    m->credits = (unsigned) sqlite3_column_int(stmt, 7);
+    m->created_at = sqlite3_column_int64(stmt, 8);
+
+    if (sqlite3_column_type(stmt, 9) != SQLITE_NULL) {
+        inbox_sqlite_format_id(sqlite3_column_int64(stmt, 9), m->sent_by);
+    }
+
+    inbox_sqlite_done(stmt);
+
+    if (oom) {
+        return inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
+    }
+
+    return inbox_sqlite_media_read(conn, id, m, err);
+}

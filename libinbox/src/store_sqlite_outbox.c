@@ -1,0 +1,1338 @@
+/*
+ * The SQLite backend: replies, the outbox, delivery statuses and the
+ * holds they settle.  Each operation is one write transaction (BEGIN
+ * IMMEDIATE: writers queue, so what a transaction read still holds when
+ * it writes); the rules are libinbox's (reply.h, outbox.h, delivery.h).
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <inbox/clock.h>
+#include "store_sqlite.h"
+
+
+/* What a message's delivery is, as stored. */
+typedef struct {
+    int64_t           conversation;
+    inbox_delivery_t  status;
+    char              error_code[32];
+    int               held;
+    int64_t           credits;
+} inbox_sqlite_delivery_t;
+
+/* A status moved: the frame's message and its change, pushed after the
+ * commit. */
+typedef struct {
+    int               moved;
+    inbox_message_t   message;
+    inbox_change_t    change;
+    int64_t           org;
+} inbox_sqlite_move_t;
+
+
+static inbox_status_t inbox_sqlite_reply_repeat(inbox_sqlite_conn_t *conn,
+    int64_t org, const inbox_reply_t *reply, const char *fingerprint,
+    inbox_reply_result_t *result, int *found, inbox_error_t *err);
+static inbox_status_t inbox_sqlite_reply_checks(inbox_sqlite_conn_t *conn,
+    int64_t org, const inbox_reply_t *reply, int64_t user,
+    inbox_conversation_t *c, char from[INBOX_PHONE_MAX], inbox_error_t *err);
+static inbox_status_t inbox_sqlite_reply_store(inbox_sqlite_conn_t *conn,
+    int64_t org, const inbox_reply_t *reply, const char *fingerprint,
+    int64_t user, const char *from, int64_t now, inbox_reply_result_t *result,
+    inbox_change_t *change, inbox_error_t *err);
+static inbox_status_t inbox_sqlite_message_load(inbox_sqlite_conn_t *conn,
+    int64_t message, inbox_message_t *m, inbox_error_t *err);
+static inbox_status_t inbox_sqlite_message_contact(inbox_sqlite_conn_t *conn,
+    int64_t message, char phone[INBOX_PHONE_MAX], char id[INBOX_ID_MAX],
+    inbox_error_t *err);
+static inbox_status_t inbox_sqlite_delivery_get(inbox_sqlite_conn_t *conn,
+    int64_t org, int64_t message, inbox_sqlite_delivery_t *d,
+    inbox_error_t *err);
+static inbox_status_t inbox_sqlite_delivery_move(inbox_sqlite_conn_t *conn,
+    int64_t org, int64_t message, inbox_delivery_t to, const char *error_code,
+    int64_t now, inbox_sqlite_move_t *mv, inbox_error_t *err);
+static inbox_status_t inbox_sqlite_move_push(inbox_sqlite_move_t *mv,
+    inbox_event_list_t *events, inbox_error_t *err);
+static void inbox_sqlite_move_free(inbox_sqlite_move_t *mv);
+static int inbox_sqlite_step_done(inbox_sqlite_conn_t *conn,
+    sqlite3_stmt *stmt);
+
+
+/*
+ * The checks in the contract's order, then everything a reply is, in one
+ * transaction.  A repeated Idempotency-Key is looked up first: a retry
+ * answers what was stored even after the balance ran out.
+ */
+inbox_status_t
+inbox_sqlite_reply_accept(inbox_store_t *store, const char *org_id,
+    const inbox_reply_t *reply, const char *fingerprint, int64_t now,
+    inbox_reply_result_t *result, inbox_event_list_t *events,
+    inbox_error_t *err)
+{
+    int                   found;
+    char                  from[INBOX_PHONE_MAX];
+    char                  org_text[INBOX_ID_MAX];
+    int64_t               org, user;
+    inbox_change_t        change;
+    inbox_status_t        status;
+    inbox_error_t         fallback;
+    inbox_sqlite_conn_t  *conn;
+
+    if (err == NULL) {
+        err = &fallback;
+    }
+
+    memset(&change, 0, sizeof(inbox_change_t));
+    user = 0;
+
+    if (inbox_sqlite_parse_id(org_id, &org) != 0) {
+        return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
+                               "no such conversation");
+    }
+
+    if (reply->user_id != NULL && reply->user_id[0] != '\0'
+        && inbox_sqlite_parse_id(reply->user_id, &user) != 0)
+    {
+        return inbox_error_set_field(err, INBOX_ERR_NOT_FOUND, "user",
+                                     "no such user");
+    }
+
+    conn = inbox_sqlite_begin_write(store, err);
+    if (conn == NULL) {
+        return err->code;
+    }
+
+    /* the time of its turn: messages and ledger entries are made in the
+     * order of their times */
+    now = inbox_now_ms();
+
+    if (fingerprint[0] != '\0') {
+        status = inbox_sqlite_reply_repeat(conn, org, reply, fingerprint,
+                                           result, &found, err);
+        if (status != INBOX_OK) {
+            goto failed;
+        }
+
+        if (found) {
+            return inbox_sqlite_commit(conn, err);
+        }
+    }
+
+    status = inbox_sqlite_reply_checks(conn, org, reply, user,
+                                       &result->conversation, from, err);
+    if (status != INBOX_OK) {
+        goto failed;
+    }
+
+    status = inbox_sqlite_reply_store(conn, org, reply, fingerprint, user,
+                                      from, now, result, &change, err);
+    if (status != INBOX_OK) {
+        goto failed;
+    }
+
+    status = inbox_sqlite_commit(conn, err);
+    if (status != INBOX_OK) {
+        /* the commit failed and rolled back: nothing was accepted */
+        goto undone;
+    }
+
+    inbox_sqlite_format_id(org, org_text);
+
+    if (inbox_change_push(&change, org_text, events) != 0) {
+        /* accepted, but its browsers learn it only at their next reload */
+        return inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
+    }
+
+    return INBOX_OK;
+
+failed:
+
+    inbox_sqlite_rollback(conn);
+
+undone:
+
+    inbox_change_free(&change);
+    inbox_reply_result_free(result);
+    memset(result, 0, sizeof(inbox_reply_result_t));
+
+    return status;
+}
+
+
+/* A key used before: the same request gets its message as it is now, a
+ * different one is a conflict. */
+static inbox_status_t
+inbox_sqlite_reply_repeat(inbox_sqlite_conn_t *conn, int64_t org,
+    const inbox_reply_t *reply, const char *fingerprint,
+    inbox_reply_result_t *result, int *found, inbox_error_t *err)
+{
+    int             rc, same;
+    int64_t         message;
+    sqlite3_stmt   *stmt;
+    inbox_status_t  status;
+
+    *found = 0;
+
+    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_REPLY_KEY_FIND,
+        "SELECT fingerprint = ?3, message_id FROM reply_keys"
+        " WHERE org_id = ?1 AND key = ?2", err);
+    if (stmt == NULL) {
+        return err->code;
+    }
+
+    sqlite3_bind_int64(stmt, 1, org);
+    inbox_sqlite_bind_text(stmt, 2, reply->idempotency_key);
+    inbox_sqlite_bind_text(stmt, 3, fingerprint);
+
+    rc = sqlite3_step(stmt);
+    same = rc == SQLITE_ROW && sqlite3_column_int(stmt, 0);
+    message = rc == SQLITE_ROW ? sqlite3_column_int64(stmt, 1) : 0;
+    inbox_sqlite_done(stmt);
+
+    if (rc == SQLITE_DONE) {
+        return INBOX_OK;
+    }
+
+    if (rc != SQLITE_ROW) {
+        return inbox_sqlite_fail(conn, rc, err);
+    }
+
+    if (!same) {
+        return inbox_error_set_field(err, INBOX_ERR_CONFLICT,
+                                     "idempotency_key",
+                                     "This Idempotency-Key was used for a "
+                                     "different message; use a new key for "
+                                     "a new message.");
+    }
+
+    status = inbox_sqlite_message_load(conn, message, &result->message, err);
+    if (status != INBOX_OK) {
+        return status;
+    }
+
+    status = inbox_sqlite_conversation_load(conn, org,
+                 strtoll(result->message.conversation_id, NULL, 10),
+                 &result->conversation, err);
+    if (status != INBOX_OK) {
+        return status;
+    }
+
+    result->repeated = 1;
+    *found = 1;
+
+    return INBOX_OK;
+}
+
+
+/* Whether the reply may go (the contract's refusals, in its order), with
+ * its thread in *c and the number it goes from. */
+static inbox_status_t
+inbox_sqlite_reply_checks(inbox_sqlite_conn_t *conn, int64_t org,
+    const inbox_reply_t *reply, int64_t user, inbox_conversation_t *c,
+    char from[INBOX_PHONE_MAX], inbox_error_t *err)
+{
+    int             rc, active;
+    int64_t         conversation, balance;
+    sqlite3_stmt   *stmt;
+    inbox_status_t  status;
+
+    if (inbox_sqlite_parse_id(reply->conversation_id, &conversation) != 0) {
+        return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
+                               "no such conversation");
+    }
+
+    status = inbox_sqlite_conversation_load(conn, org, conversation, c, err);
+    if (status != INBOX_OK) {
+        return status;
+    }
+
+    if (user != 0) {
+        stmt = inbox_sqlite_stmt(conn, INBOX_SQL_REPLY_USER,
+            "SELECT 1 FROM users WHERE id = ?1 AND org_id = ?2", err);
+        if (stmt == NULL) {
+            return err->code;
+        }
+
+        sqlite3_bind_int64(stmt, 1, user);
+        sqlite3_bind_int64(stmt, 2, org);
+
+        rc = sqlite3_step(stmt);
+        inbox_sqlite_done(stmt);
+
+        if (rc == SQLITE_DONE) {
+            return inbox_error_set_field(err, INBOX_ERR_NOT_FOUND, "user",
+                                         "no such user");
+        }
+
+        if (rc != SQLITE_ROW) {
+            return inbox_sqlite_fail(conn, rc, err);
+        }
+    }
+
+    if (c->contact.opted_out) {
+        return inbox_error_set(err, INBOX_ERR_CONTACT_OPTED_OUT,
+                               "This contact opted out of messages; only "
+                               "they can opt back in (by texting START).");
+    }
+
+    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_REPLY_ORG,
+        "SELECT billing_active, credits_balance,"
+        " (SELECT e164 FROM numbers WHERE org_id = ?1 ORDER BY id LIMIT 1)"
+        " FROM orgs WHERE id = ?1", err);
+    if (stmt == NULL) {
+        return err->code;
+    }
+
+    sqlite3_bind_int64(stmt, 1, org);
+
+    active = 0;
+    balance = 0;
+    rc = sqlite3_step(stmt);
+
+    if (rc == SQLITE_ROW) {
+        active = sqlite3_column_int(stmt, 0);
+        balance = sqlite3_column_int64(stmt, 1);
+        inbox_sqlite_column_copy(stmt, 2, from, INBOX_PHONE_MAX);
+    }
+
+    inbox_sqlite_done(stmt);
+
+    if (rc != SQLITE_ROW) {
+        return inbox_sqlite_fail(conn, rc == SQLITE_DONE ? SQLITE_INTERNAL
+                                                        : rc, err);
+    }
+
+    if (!active) {
+        return inbox_error_set(err, INBOX_ERR_BILLING_INACTIVE,
+                               "Billing is inactive, so nothing can be "
+                               "sent; contact your billing admin.");
+    }
+
+    if (balance < (int64_t) reply->credits) {
+        return inbox_error_insufficient_credits(err, reply->credits, balance,
+                   "This message needs %u credits and %lld are left; "
+                   "contact your billing admin.", reply->credits,
+                   (long long) balance);
+    }
+
+    if (from[0] == '\0') {
+        return inbox_error_set(err, INBOX_ERR_CONFLICT,
+                               "This organization has no number to send "
+                               "from yet.");
+    }
+
+    return INBOX_OK;
+}
+
+
+/* The message, its media, the hold, the outbox entry, the key, the
+ * thread and the events. */
+static inbox_status_t
+inbox_sqlite_reply_store(inbox_sqlite_conn_t *conn, int64_t org,
+    const inbox_reply_t *reply, const char *fingerprint, int64_t user,
+    const char *from, int64_t now, inbox_reply_result_t *result,
+    inbox_change_t *change, inbox_error_t *err)
+{
+    int                   moved;
+    char                  epoch[INBOX_EPOCH_MAX];
+    char                  preview[INBOX_PREVIEW_MAX];
+    size_t                i;
+    int64_t               message, conversation, first, unread;
+    sqlite3_stmt         *stmt;
+    inbox_status_t        status;
+    inbox_message_t      *m;
+    inbox_conversation_t *c;
+
+    m = &result->message;
+    c = &result->conversation;
+    conversation = strtoll(c->id, NULL, 10);
+
+    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_REPLY_MESSAGE,
+        "INSERT INTO messages (org_id, conversation_id, direction, body,"
+        " status, segments, credits, created_at, sent_by, held)"
+        " VALUES (?1, ?2, 'outbound', ?3, 'queued', ?4, ?5, ?6, ?7, 1)",
+        err);
+    if (stmt == NULL) {
+        return err->code;
+    }
+
+    sqlite3_bind_int64(stmt, 1, org);
+    sqlite3_bind_int64(stmt, 2, conversation);
+    inbox_sqlite_bind_text(stmt, 3, reply->body);
+    sqlite3_bind_int(stmt, 4, (int) reply->segments);
+    sqlite3_bind_int(stmt, 5, (int) reply->credits);
+    sqlite3_bind_int64(stmt, 6, now);
+
+    if (user != 0) {
+        sqlite3_bind_int64(stmt, 7, user);
+    }
+
+    if (!inbox_sqlite_step_done(conn, stmt)) {
+        return inbox_sqlite_fail(conn, sqlite3_errcode(conn->db), err);
+    }
+
+    message = sqlite3_last_insert_rowid(conn->db);
+
+    for (i = 0; i < reply->media_count; i++) {
+        stmt = inbox_sqlite_stmt(conn, INBOX_SQL_REPLY_MEDIA,
+            "INSERT INTO message_media (message_id, idx, url, content_type,"
+            "  state, file, bytes)"
+            " VALUES (?1, ?2, ?3, ?4, 'stored', ?5, ?6)", err);
+        if (stmt == NULL) {
+            return err->code;
+        }
+
+        sqlite3_bind_int64(stmt, 1, message);
+        sqlite3_bind_int64(stmt, 2, (int64_t) i);
+        inbox_sqlite_bind_text(stmt, 3, reply->media[i].url);
+        inbox_sqlite_bind_text(stmt, 4, reply->media[i].content_type);
+        /* an upload of ours: stored already, nothing to copy */
+        inbox_sqlite_bind_text(stmt, 5, reply->media[i].file);
+        sqlite3_bind_int64(stmt, 6, reply->media[i].bytes);
+
+        if (!inbox_sqlite_step_done(conn, stmt)) {
+            return inbox_sqlite_fail(conn, sqlite3_errcode(conn->db), err);
+        }
+    }
+
+    /* what was read above still holds (the write lock), but the guard
+     * is the UPDATE's own */
+    status = inbox_sqlite_credits_move(conn, org, INBOX_LEDGER_HOLD,
+                                       reply->credits, message, now, &moved,
+                                       err);
+    if (status != INBOX_OK) {
+        return status;
+    }
+
+    if (!moved) {
+        return inbox_error_set(err, INBOX_ERR_INTERNAL,
+                               "the balance changed inside a transaction");
+    }
+
+    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_OUTBOX_ADD,
+        "INSERT INTO outbox (org_id, message_id, priority, from_e164, due_at,"
+        " created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?5)", err);
+    if (stmt == NULL) {
+        return err->code;
+    }
+
+    sqlite3_bind_int64(stmt, 1, org);
+    sqlite3_bind_int64(stmt, 2, message);
+    sqlite3_bind_int(stmt, 3, INBOX_OUTBOX_REPLY);
+    inbox_sqlite_bind_text(stmt, 4, from);
+    sqlite3_bind_int64(stmt, 5, now);
+
+    if (!inbox_sqlite_step_done(conn, stmt)) {
+        return inbox_sqlite_fail(conn, sqlite3_errcode(conn->db), err);
+    }
+
+    if (fingerprint[0] != '\0') {
+        stmt = inbox_sqlite_stmt(conn, INBOX_SQL_REPLY_KEY_ADD,
+            "INSERT INTO reply_keys (org_id, key, user_id, fingerprint,"
+            " message_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)", err);
+        if (stmt == NULL) {
+            return err->code;
+        }
+
+        sqlite3_bind_int64(stmt, 1, org);
+        inbox_sqlite_bind_text(stmt, 2, reply->idempotency_key);
+
+        if (user != 0) {
+            sqlite3_bind_int64(stmt, 3, user);
+        }
+
+        inbox_sqlite_bind_text(stmt, 4, fingerprint);
+        sqlite3_bind_int64(stmt, 5, message);
+        sqlite3_bind_int64(stmt, 6, now);
+
+        if (!inbox_sqlite_step_done(conn, stmt)) {
+            return inbox_sqlite_fail(conn, sqlite3_errcode(conn->db), err);
+        }
+    }
+
+    /* inbox_conversation_reply's rule, in SQL */
+    inbox_message_preview(reply->body, preview);
+
+    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_REPLY_TOUCH,
+        "UPDATE conversations SET last_message_id = ?2,"
+        " last_direction = 'outbound', last_preview = ?3,"
+        " last_message_at = ?4,"
+        " last_activity_at = max(last_activity_at, ?4)"
+        " WHERE id = ?1", err);
+    if (stmt == NULL) {
+        return err->code;
+    }
+
+    sqlite3_bind_int64(stmt, 1, conversation);
+    sqlite3_bind_int64(stmt, 2, message);
+    inbox_sqlite_bind_text(stmt, 3, preview);
+    sqlite3_bind_int64(stmt, 4, now);
+
+    if (!inbox_sqlite_step_done(conn, stmt)) {
+        return inbox_sqlite_fail(conn, sqlite3_errcode(conn->db), err);
+    }
+
+    /* the message and thread as stored, for the answer and the frames */
+    inbox_sqlite_format_id(message, m->id);
+    memcpy(m->conversation_id, c->id, sizeof(m->conversation_id));
+    m->direction = INBOX_OUTBOUND;
+    m->body = strdup(reply->body);
+
+    if (reply->media_count > 0) {
+        m->media = calloc(reply->media_count, sizeof(inbox_media_t));
+    }
+
+    if (m->body == NULL || (reply->media_count > 0 && m->media == NULL)) {
+        return inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
+    }
+
+    if (reply->media_count > 0) {
+        memcpy(m->media, reply->media,
+               reply->media_count * sizeof(inbox_media_t));
+    }
+
+    m->media_count = reply->media_count;
+    snprintf(m->status, sizeof(m->status), "%s",
+             inbox_delivery_name(INBOX_DELIVERY_QUEUED));
+    m->segments = reply->segments;
+    m->credits = reply->credits;
+    m->created_at = now;
+
+    if (user != 0) {
+        inbox_sqlite_format_id(user, m->sent_by);
+    }
+
+    inbox_conversation_reply(c, m->id, now, preview);
+
+    inbox_change_reply(change, m, c);
+
+    status = inbox_sqlite_events_reserve(conn, org, change->count, &first,
+                                         epoch, &unread, err);
+    if (status != INBOX_OK) {
+        return status;
+    }
+
+    if (inbox_change_render(change, first, epoch) != 0) {
+        return inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
+    }
+
+    return inbox_sqlite_events_store(conn, org, epoch, change, now, err);
+}
+
+
+/*
+ * Claims the due entries in one transaction: the oldest replies, then
+ * the oldest others, each leased (due again, and so claimable, only when
+ * the lease runs out).  The numbers' credentials are read after the
+ * commit.
+ */
+inbox_status_t
+inbox_sqlite_outbox_claim(inbox_store_t *store, int64_t now, size_t max,
+    int64_t lease, inbox_outbox_batch_t *batch, inbox_error_t *err)
+{
+    int                   rc;
+    size_t                i, n;
+    int64_t               until, *messages;
+    char                  from[INBOX_PHONE_MAX];
+    char                (*froms)[INBOX_PHONE_MAX];
+    sqlite3_stmt         *stmt;
+    inbox_status_t        status;
+    inbox_error_t         fallback, one;
+    inbox_sqlite_conn_t  *conn;
+    inbox_outbox_item_t  *item;
+
+    if (err == NULL) {
+        err = &fallback;
+    }
+
+    batch->items = calloc(max, sizeof(inbox_outbox_item_t));
+    messages = calloc(max, sizeof(int64_t));
+    froms = calloc(max, INBOX_PHONE_MAX);
+
+    if (batch->items == NULL || messages == NULL || froms == NULL) {
+        free(messages);
+        free(froms);
+        return inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
+    }
+
+    until = now + lease;
+
+    conn = inbox_sqlite_begin_write(store, err);
+    if (conn == NULL) {
+        status = err->code;
+        goto done;
+    }
+
+    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_OUTBOX_DUE,
+        "SELECT id, org_id, message_id, attempts, lease_until, priority,"
+        " from_e164 FROM outbox WHERE due_at <= ?1"
+        " ORDER BY priority, due_at, id LIMIT ?2", err);
+    if (stmt == NULL) {
+        status = err->code;
+        goto failed;
+    }
+
+    sqlite3_bind_int64(stmt, 1, now);
+    sqlite3_bind_int64(stmt, 2, (int64_t) max);
+
+    n = 0;
+    rc = SQLITE_DONE;
+
+    while (n < max && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        item = &batch->items[n];
+
+        inbox_sqlite_format_id(sqlite3_column_int64(stmt, 0), item->id);
+        inbox_sqlite_format_id(sqlite3_column_int64(stmt, 1), item->org_id);
+        messages[n] = sqlite3_column_int64(stmt, 2);
+        item->attempt = (unsigned) sqlite3_column_int(stmt, 3) + 1;
+        item->interrupted = sqlite3_column_type(stmt, 4) != SQLITE_NULL;
+        item->priority = (inbox_outbox_priority_t) sqlite3_column_int(stmt,
+                                                                      5);
+        item->lease_until = until;
+        inbox_sqlite_column_copy(stmt, 6, froms[n], INBOX_PHONE_MAX);
+        n++;
+    }
+
+    inbox_sqlite_done(stmt);
+
+    if (n < max && rc != SQLITE_DONE) {
+        status = inbox_sqlite_fail(conn, rc, err);
+        goto failed;
+    }
+
+    for (i = 0; i < n; i++) {
+        item = &batch->items[i];
+
+        stmt = inbox_sqlite_stmt(conn, INBOX_SQL_OUTBOX_LEASE,
+            "UPDATE outbox SET attempts = attempts + 1, lease_until = ?2,"
+            " due_at = ?2 WHERE id = ?1", err);
+        if (stmt == NULL) {
+            status = err->code;
+            goto failed;
+        }
+
+        sqlite3_bind_int64(stmt, 1, strtoll(item->id, NULL, 10));
+        sqlite3_bind_int64(stmt, 2, until);
+
+        if (!inbox_sqlite_step_done(conn, stmt)) {
+            status = inbox_sqlite_fail(conn, sqlite3_errcode(conn->db), err);
+            goto failed;
+        }
+
+        status = inbox_sqlite_message_load(conn, messages[i], &item->message,
+                                           err);
+        if (status == INBOX_OK) {
+            status = inbox_sqlite_message_contact(conn, messages[i],
+                                                  item->to, NULL, err);
+        }
+
+        batch->count = i + 1;
+
+        if (status != INBOX_OK) {
+            goto failed;
+        }
+    }
+
+    status = inbox_sqlite_commit(conn, err);
+    if (status != INBOX_OK) {
+        goto undone;
+    }
+
+    /* a number removed since the reply was accepted leaves e164 "" */
+    for (i = 0; i < n; i++) {
+        snprintf(from, sizeof(from), "%s", froms[i]);
+
+        if (inbox_sqlite_number_find(store, from, &batch->items[i].number,
+                                     &one)
+            != INBOX_OK)
+        {
+            inbox_number_free(&batch->items[i].number);
+            memset(&batch->items[i].number, 0, sizeof(inbox_number_t));
+        }
+    }
+
+    goto done;
+
+failed:
+
+    inbox_sqlite_rollback(conn);
+
+undone:
+
+    inbox_outbox_batch_free(batch);
+
+done:
+
+    free(messages);
+    free(froms);
+
+    return status;
+}
+
+
+inbox_status_t
+inbox_sqlite_outbox_result(inbox_store_t *store, const char *entry_id,
+    unsigned attempt, const inbox_send_result_t *result, int64_t now,
+    int64_t next_at, inbox_send_report_t *report, inbox_event_list_t *events,
+    inbox_error_t *err)
+{
+    int                      rc;
+    int64_t                  entry, org, message;
+    unsigned                 attempts;
+    sqlite3_stmt            *stmt;
+    inbox_status_t           status;
+    inbox_error_t            fallback;
+    inbox_sqlite_conn_t     *conn;
+    inbox_sqlite_move_t      mv;
+    inbox_sqlite_delivery_t  d;
+
+    if (err == NULL) {
+        err = &fallback;
+    }
+
+    memset(&mv, 0, sizeof(inbox_sqlite_move_t));
+
+    if (inbox_sqlite_parse_id(entry_id, &entry) != 0) {
+        return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
+                               "no such outbox entry");
+    }
+
+    conn = inbox_sqlite_begin_write(store, err);
+    if (conn == NULL) {
+        return err->code;
+    }
+
+    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_OUTBOX_GET,
+        "SELECT org_id, message_id, attempts FROM outbox WHERE id = ?1", err);
+    if (stmt == NULL) {
+        status = err->code;
+        goto failed;
+    }
+
+    sqlite3_bind_int64(stmt, 1, entry);
+
+    rc = sqlite3_step(stmt);
+    org = rc == SQLITE_ROW ? sqlite3_column_int64(stmt, 0) : 0;
+    message = rc == SQLITE_ROW ? sqlite3_column_int64(stmt, 1) : 0;
+    attempts = rc == SQLITE_ROW ? (unsigned) sqlite3_column_int(stmt, 2) : 0;
+    inbox_sqlite_done(stmt);
+
+    if (rc == SQLITE_DONE) {
+        status = inbox_error_set(err, INBOX_ERR_NOT_FOUND,
+                                 "no such outbox entry waits: its result "
+                                 "was recorded already");
+        goto failed;
+    }
+
+    if (rc != SQLITE_ROW) {
+        status = inbox_sqlite_fail(conn, rc, err);
+        goto failed;
+    }
+
+    if (attempts != attempt) {
+        status = inbox_error_set(err, INBOX_ERR_CONFLICT,
+                                 "this claim was lost: its lease ran out "
+                                 "and the entry was claimed again");
+        goto failed;
+    }
+
+    inbox_sqlite_format_id(message, report->message_id);
+
+    if (result->outcome == INBOX_SEND_RETRY) {
+        stmt = inbox_sqlite_stmt(conn, INBOX_SQL_OUTBOX_RETRY,
+            "UPDATE outbox SET due_at = ?2, lease_until = NULL,"
+            " last_error = ?3 WHERE id = ?1", err);
+        if (stmt == NULL) {
+            status = err->code;
+            goto failed;
+        }
+
+        sqlite3_bind_int64(stmt, 1, entry);
+        sqlite3_bind_int64(stmt, 2, next_at);
+        inbox_sqlite_bind_text(stmt, 3, result->error_code[0] != '\0'
+                                           ? result->error_code : NULL);
+
+        if (!inbox_sqlite_step_done(conn, stmt)) {
+            status = inbox_sqlite_fail(conn, sqlite3_errcode(conn->db), err);
+            goto failed;
+        }
+
+        status = inbox_sqlite_delivery_get(conn, org, message, &d, err);
+        if (status != INBOX_OK) {
+            goto failed;
+        }
+
+        report->status = d.status;
+        report->next_attempt_at = next_at;
+
+        return inbox_sqlite_commit(conn, err);
+    }
+
+    if (result->outcome == INBOX_SEND_ACCEPTED) {
+        /* the carrier's id, by which its status reports find it */
+        stmt = inbox_sqlite_stmt(conn, INBOX_SQL_MESSAGE_PROVIDER,
+            "UPDATE messages SET provider = ?2, provider_id = ?3,"
+            " submitted_at = ?4 WHERE id = ?1", err);
+        if (stmt == NULL) {
+            status = err->code;
+            goto failed;
+        }
+
+        sqlite3_bind_int64(stmt, 1, message);
+        inbox_sqlite_bind_text(stmt, 2, inbox_carrier_name(result->carrier));
+        inbox_sqlite_bind_text(stmt, 3, result->provider_id);
+        sqlite3_bind_int64(stmt, 4, now);
+
+        rc = sqlite3_step(stmt);
+        inbox_sqlite_done(stmt);
+
+        if (rc != SQLITE_DONE) {
+            status = inbox_sqlite_write_fail(conn, rc, "the carrier's id",
+                                             err);
+            goto failed;
+        }
+
+        status = inbox_sqlite_delivery_move(conn, org, message,
+                                            result->status, NULL, now, &mv,
+                                            err);
+
+    } else {
+        status = inbox_sqlite_delivery_move(conn, org, message,
+                                            INBOX_DELIVERY_FAILED,
+                                            result->error_code, now, &mv,
+                                            err);
+
+        if (status == INBOX_OK
+            && result->outcome == INBOX_SEND_OPTED_OUT)
+        {
+            status = inbox_sqlite_message_contact(conn, message, NULL,
+                                                  report->opted_out_contact,
+                                                  err);
+        }
+    }
+
+    if (status != INBOX_OK) {
+        goto failed;
+    }
+
+    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_OUTBOX_DONE,
+                             "DELETE FROM outbox WHERE id = ?1", err);
+    if (stmt == NULL) {
+        status = err->code;
+        goto failed;
+    }
+
+    sqlite3_bind_int64(stmt, 1, entry);
+
+    if (!inbox_sqlite_step_done(conn, stmt)) {
+        status = inbox_sqlite_fail(conn, sqlite3_errcode(conn->db), err);
+        goto failed;
+    }
+
+    status = inbox_sqlite_delivery_get(conn, org, message, &d, err);
+    if (status != INBOX_OK) {
+        goto failed;
+    }
+
+    report->status = d.status;
+    report->done = 1;
+
+    status = inbox_sqlite_commit(conn, err);
+    if (status != INBOX_OK) {
+        memset(report, 0, sizeof(inbox_send_report_t));
+        inbox_sqlite_move_free(&mv);
+        return status;
+    }
+
+    return inbox_sqlite_move_push(&mv, events, err);
+
+failed:
+
+    inbox_sqlite_rollback(conn);
+    inbox_sqlite_move_free(&mv);
+    memset(report, 0, sizeof(inbox_send_report_t));
+
+    return status;
+}
+
+
+inbox_status_t
+inbox_sqlite_message_status_update(inbox_store_t *store, const char *org_id,
+    inbox_carrier_t carrier, const char *provider_id, inbox_delivery_t to,
+    const char *error_code, int64_t now, int *changed,
+    inbox_event_list_t *events, inbox_error_t *err)
+{
+    int                   rc;
+    int64_t               org, message;
+    sqlite3_stmt         *stmt;
+    inbox_status_t        status;
+    inbox_error_t         fallback;
+    inbox_sqlite_conn_t  *conn;
+    inbox_sqlite_move_t   mv;
+
+    if (err == NULL) {
+        err = &fallback;
+    }
+
+    memset(&mv, 0, sizeof(inbox_sqlite_move_t));
+
+    if (inbox_sqlite_parse_id(org_id, &org) != 0) {
+        return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
+                               "no message has that carrier's id");
+    }
+
+    conn = inbox_sqlite_begin_write(store, err);
+    if (conn == NULL) {
+        return err->code;
+    }
+
+    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_STATUS_FIND,
+        "SELECT id FROM messages"
+        " WHERE org_id = ?1 AND provider = ?2 AND provider_id = ?3"
+        " AND direction = 'outbound'", err);
+    if (stmt == NULL) {
+        status = err->code;
+        goto failed;
+    }
+
+    sqlite3_bind_int64(stmt, 1, org);
+    inbox_sqlite_bind_text(stmt, 2, inbox_carrier_name(carrier));
+    inbox_sqlite_bind_text(stmt, 3, provider_id);
+
+    rc = sqlite3_step(stmt);
+    message = rc == SQLITE_ROW ? sqlite3_column_int64(stmt, 0) : 0;
+    inbox_sqlite_done(stmt);
+
+    if (rc == SQLITE_DONE) {
+        status = inbox_error_set(err, INBOX_ERR_NOT_FOUND,
+                                 "no message has that carrier's id");
+        goto failed;
+    }
+
+    if (rc != SQLITE_ROW) {
+        status = inbox_sqlite_fail(conn, rc, err);
+        goto failed;
+    }
+
+    status = inbox_sqlite_delivery_move(conn, org, message, to, error_code,
+                                        now, &mv, err);
+    if (status != INBOX_OK) {
+        goto failed;
+    }
+
+    if (!mv.moved) {
+        /* a repeat or a late report: nothing to write */
+        return inbox_sqlite_commit(conn, err);
+    }
+
+    status = inbox_sqlite_commit(conn, err);
+    if (status != INBOX_OK) {
+        inbox_sqlite_move_free(&mv);
+        return status;
+    }
+
+    *changed = 1;
+
+    return inbox_sqlite_move_push(&mv, events, err);
+
+failed:
+
+    inbox_sqlite_rollback(conn);
+    inbox_sqlite_move_free(&mv);
+
+    return status;
+}
+
+
+/* Captures the holds that waited too long for a final status, oldest
+ * first, in one transaction. */
+inbox_status_t
+inbox_sqlite_holds_expire(inbox_store_t *store, int64_t before, int64_t now,
+    size_t max, size_t *captured, inbox_error_t *err)
+{
+    int                   rc;
+    size_t                i, n;
+    int64_t              *rows;
+    sqlite3_stmt         *stmt;
+    inbox_status_t        status;
+    inbox_error_t         fallback;
+    inbox_sqlite_conn_t  *conn;
+
+    if (err == NULL) {
+        err = &fallback;
+    }
+
+    /* message, organization, credits */
+    rows = calloc(max * 3, sizeof(int64_t));
+    if (rows == NULL) {
+        return inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
+    }
+
+    conn = inbox_sqlite_begin_write(store, err);
+    if (conn == NULL) {
+        free(rows);
+        return err->code;
+    }
+
+    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_HOLDS_DUE,
+        "SELECT id, org_id, credits FROM messages INDEXED BY messages_holds"
+        " WHERE held = 1 AND submitted_at <= ?1"
+        " ORDER BY submitted_at LIMIT ?2", err);
+    if (stmt == NULL) {
+        status = err->code;
+        goto failed;
+    }
+
+    sqlite3_bind_int64(stmt, 1, before);
+    sqlite3_bind_int64(stmt, 2, (int64_t) max);
+
+    n = 0;
+    rc = SQLITE_DONE;
+
+    while (n < max && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        rows[n * 3] = sqlite3_column_int64(stmt, 0);
+        rows[n * 3 + 1] = sqlite3_column_int64(stmt, 1);
+        rows[n * 3 + 2] = sqlite3_column_int64(stmt, 2);
+        n++;
+    }
+
+    inbox_sqlite_done(stmt);
+
+    if (n < max && rc != SQLITE_DONE) {
+        status = inbox_sqlite_fail(conn, rc, err);
+        goto failed;
+    }
+
+    for (i = 0; i < n; i++) {
+        stmt = inbox_sqlite_stmt(conn, INBOX_SQL_HOLD_SETTLE,
+            "UPDATE messages SET held = 0 WHERE id = ?1 AND held = 1", err);
+        if (stmt == NULL) {
+            status = err->code;
+            goto failed;
+        }
+
+        sqlite3_bind_int64(stmt, 1, rows[i * 3]);
+
+        if (!inbox_sqlite_step_done(conn, stmt)) {
+            status = inbox_sqlite_fail(conn, sqlite3_errcode(conn->db), err);
+            goto failed;
+        }
+
+        status = inbox_sqlite_credits_move(conn, rows[i * 3 + 1],
+                                           INBOX_LEDGER_CAPTURE,
+                                           rows[i * 3 + 2], rows[i * 3], now,
+                                           NULL, err);
+        if (status != INBOX_OK) {
+            goto failed;
+        }
+    }
+
+    free(rows);
+
+    status = inbox_sqlite_commit(conn, err);
+    if (status == INBOX_OK) {
+        *captured = n;
+    }
+
+    return status;
+
+failed:
+
+    free(rows);
+    inbox_sqlite_rollback(conn);
+
+    return status;
+}
+
+
+static inbox_status_t
+inbox_sqlite_message_load(inbox_sqlite_conn_t *conn, int64_t message,
+    inbox_message_t *m, inbox_error_t *err)
+{
+    int            rc, oom;
+    const char    *direction;
+    sqlite3_stmt  *stmt;
+
+    memset(m, 0, sizeof(inbox_message_t));
+
+    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_MESSAGE_LOAD,
+        "SELECT conversation_id, direction, body, status, error_code,"
+        " segments, credits, created_at, sent_by FROM messages"
+        " WHERE id = ?1", err);
+    if (stmt == NULL) {
+        return err->code;
+    }
+
+    sqlite3_bind_int64(stmt, 1, message);
+
+    rc = sqlite3_step(stmt);
+    oom = 0;
+
+    if (rc == SQLITE_ROW) {
+        inbox_sqlite_format_id(message, m->id);
+        inbox_sqlite_format_id(sqlite3_column_int64(stmt, 0),
+                               m->conversation_id);
+
+        direction = (const char *) sqlite3_column_text(stmt, 1);
+        m->direction = (direction && strcmp(direction, "outbound") == 0)
+                       ? INBOX_OUTBOUND : INBOX_INBOUND;
+
+        m->body = inbox_sqlite_column_strdup(stmt, 2, &oom);
+        inbox_sqlite_column_copy(stmt, 3, m->status, sizeof(m->status));
+        inbox_sqlite_column_copy(stmt, 4, m->error_code,
+                                 sizeof(m->error_code));
+        m->segments = (unsigned) sqlite3_column_int(stmt, 5);
+        m->credits = (unsigned) sqlite3_column_int(stmt, 6);
+        m->created_at = sqlite3_column_int64(stmt, 7);
+
+        if (sqlite3_column_type(stmt, 8) != SQLITE_NULL) {
+            inbox_sqlite_format_id(sqlite3_column_int64(stmt, 8),
+                                   m->sent_by);
+        }
+    }
+
+    inbox_sqlite_done(stmt);
+
+    if (rc == SQLITE_DONE) {
+        return inbox_error_set(err, INBOX_ERR_NOT_FOUND, "no such message");
+    }
+
+    if (rc != SQLITE_ROW) {
+        return inbox_sqlite_fail(conn, rc, err);
+    }
+
+    if (oom) {
+        return inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
+    }
+
+    return inbox_sqlite_media_read(conn, message, m, err);
+}
+
+
+/* The phone and id of the contact a message is with (either may be
+ * NULL). */
+static inbox_status_t
+inbox_sqlite_message_contact(inbox_sqlite_conn_t *conn, int64_t message,
+    char phone[INBOX_PHONE_MAX], char id[INBOX_ID_MAX], inbox_error_t *err)
+{
+    int            rc;
+    sqlite3_stmt  *stmt;
+
+    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_OUTBOX_CONTACT,
+        "SELECT ct.phone, ct.id FROM messages m"
+        " JOIN conversations c ON c.id = m.conversation_id"
+        " JOIN contacts ct ON ct.id = c.contact_id WHERE m.id = ?1", err);
+    if (stmt == NULL) {
+        return err->code;
+    }
+
+    sqlite3_bind_int64(stmt, 1, message);
+
+    rc = sqlite3_step(stmt);
+
+    if (rc == SQLITE_ROW) {
+        if (phone != NULL) {
+            inbox_sqlite_column_copy(stmt, 0, phone, INBOX_PHONE_MAX);
+        }
+
+        if (id != NULL) {
+            inbox_sqlite_format_id(sqlite3_column_int64(stmt, 1), id);
+        }
+    }
+
+    inbox_sqlite_done(stmt);
+
+    if (rc != SQLITE_ROW) {
+        return inbox_sqlite_fail(conn, rc == SQLITE_DONE ? SQLITE_INTERNAL
+                                                        : rc, err);
+    }
+
+    return INBOX_OK;
+}
+
+
+static inbox_status_t
+inbox_sqlite_delivery_get(inbox_sqlite_conn_t *conn, int64_t org,
+    int64_t message, inbox_sqlite_delivery_t *d, inbox_error_t *err)
+{
+    int            rc;
+    char           status[16];
+    sqlite3_stmt  *stmt;
+
+    memset(d, 0, sizeof(inbox_sqlite_delivery_t));
+
+    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_DELIVERY_GET,
+        "SELECT conversation_id, status, error_code, held, credits"
+        " FROM messages WHERE id = ?1 AND org_id = ?2"
+        " AND direction = 'outbound'", err);
+    if (stmt == NULL) {
+        return err->code;
+    }
+
+    sqlite3_bind_int64(stmt, 1, message);
+    sqlite3_bind_int64(stmt, 2, org);
+
+    rc = sqlite3_step(stmt);
+
+    if (rc == SQLITE_ROW) {
+        d->conversation = sqlite3_column_int64(stmt, 0);
+        inbox_sqlite_column_copy(stmt, 1, status, sizeof(status));
+        (void) inbox_delivery_parse(status, &d->status);
+        inbox_sqlite_column_copy(stmt, 2, d->error_code,
+                                 sizeof(d->error_code));
+        d->held = sqlite3_column_int(stmt, 3);
+        d->credits = sqlite3_column_int64(stmt, 4);
+    }
+
+    inbox_sqlite_done(stmt);
+
+    if (rc == SQLITE_DONE) {
+        return inbox_error_set(err, INBOX_ERR_NOT_FOUND, "no such message");
+    }
+
+    if (rc != SQLITE_ROW) {
+        return inbox_sqlite_fail(conn, rc, err);
+    }
+
+    return INBOX_OK;
+}
+
+
+/*
+ * Moves a message's status to to when delivery.h's order lets it, keeping
+ * error_code (NULL: the one it has), settles its hold as the status says,
+ * and stores message.status; mv->moved says whether anything moved (a
+ * repeat or a late report moves nothing and writes nothing).
+ */
+static inbox_status_t
+inbox_sqlite_delivery_move(inbox_sqlite_conn_t *conn, int64_t org,
+    int64_t message, inbox_delivery_t to, const char *error_code,
+    int64_t now, inbox_sqlite_move_t *mv, inbox_error_t *err)
+{
+    int                      settle;
+    char                     epoch[INBOX_EPOCH_MAX];
+    int64_t                  first, unread;
+    sqlite3_stmt            *stmt;
+    inbox_status_t           status;
+    inbox_hold_action_t      hold;
+    inbox_sqlite_delivery_t  d;
+
+    mv->moved = 0;
+    mv->org = org;
+
+    status = inbox_sqlite_delivery_get(conn, org, message, &d, err);
+    if (status != INBOX_OK) {
+        return status;
+    }
+
+    if (!inbox_delivery_moves(d.status, to)) {
+        return INBOX_OK;
+    }
+
+    hold = inbox_delivery_hold(to);
+    settle = d.held && hold != INBOX_HOLD_KEEP;
+
+    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_DELIVERY_SET,
+        "UPDATE messages SET status = ?2,"
+        " error_code = coalesce(?3, error_code),"
+        " held = CASE WHEN ?4 THEN 0 ELSE held END WHERE id = ?1", err);
+    if (stmt == NULL) {
+        return err->code;
+    }
+
+    sqlite3_bind_int64(stmt, 1, message);
+    sqlite3_bind_text(stmt, 2, inbox_delivery_name(to), -1, SQLITE_STATIC);
+    inbox_sqlite_bind_text(stmt, 3, error_code);
+    sqlite3_bind_int(stmt, 4, settle);
+
+    if (!inbox_sqlite_step_done(conn, stmt)) {
+        return inbox_sqlite_fail(conn, sqlite3_errcode(conn->db), err);
+    }
+
+    if (settle) {
+        status = inbox_sqlite_credits_move(conn, org,
+                                           hold == INBOX_HOLD_CAPTURE
+                                           ? INBOX_LEDGER_CAPTURE
+                                           : INBOX_LEDGER_RELEASE,
+                                           d.credits, message, now, NULL,
+                                           err);
+        if (status != INBOX_OK) {
+            return status;
+        }
+    }
+
+    /* the frame's message: what message.status shows */
+    inbox_sqlite_format_id(message, mv->message.id);
+    inbox_sqlite_format_id(d.conversation, mv->message.conversation_id);
+    mv->message.direction = INBOX_OUTBOUND;
+    snprintf(mv->message.status, sizeof(mv->message.status), "%s",
+             inbox_delivery_name(to));
+    snprintf(mv->message.error_code, sizeof(mv->message.error_code), "%s",
+             error_code ? error_code : d.error_code);
+
+    inbox_change_status(&mv->change, &mv->message);
+
+    status = inbox_sqlite_events_reserve(conn, org, mv->change.count, &first,
+                                         epoch, &unread, err);
+    if (status != INBOX_OK) {
+        return status;
+    }
+
+    if (inbox_change_render(&mv->change, first, epoch) != 0) {
+        return inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
+    }
+
+    status = inbox_sqlite_events_store(conn, org, epoch, &mv->change, now,
+                                       err);
+    if (status != INBOX_OK) {
+        return status;
+    }
+
+    mv->moved = 1;
+
+    return INBOX_OK;
+}
+
+
+/* After the commit: the frame to the caller's list. */
+static inbox_status_t
+inbox_sqlite_move_push(inbox_sqlite_move_t *mv, inbox_event_list_t *events,
+    inbox_error_t *err)
+{
+    char  org_text[INBOX_ID_MAX];
+
+    if (!mv->moved) {
+        return INBOX_OK;
+    }
+
+    inbox_sqlite_format_id(mv->org, org_text);
+
+    if (inbox_change_push(&mv->change, org_text, events) != 0) {
+        /* durable; its browsers learn it at their next reload */
+        return inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
+    }
+
+    return INBOX_OK;
+}
+
+
+static void
+inbox_sqlite_move_free(inbox_sqlite_move_t *mv)
+{
+    inbox_change_free(&mv->change);
+    mv->moved = 0;
+}
+
+
+/* Runs a statement that returns no rows and resets it: 1 when it ran. */
+static int
+inbox_sqlite_step_done(inbox_sqlite_conn_t *conn, sqlite3_stmt *stmt)
+{
+    int  rc;
+
+    rc = sqlite3_step(stmt);
+    inbox_sqlite_done(stmt);
+
+    return rc == SQLITE_DONE;
+}

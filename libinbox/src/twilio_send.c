@@ -1,0 +1,222 @@
+/*
+ * Twilio's Messages API: the send request and its answer (twilio.h).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <openssl/crypto.h>
+#include <inbox/encoding.h>
+#include <inbox/form.h>
+#include <inbox/twilio.h>
+#include <inbox/utf8.h>
+#include "carrier_util.h"
+
+
+/* Body, To, From, StatusCallback and the media, as name and value. */
+#define INBOX_TWILIO_FIELDS_MAX  (4 + INBOX_MEDIA_MAX)
+
+
+static inbox_status_t inbox_twilio_send_check(const inbox_number_t *number,
+    const inbox_outbound_t *msg, inbox_error_t *err);
+static int inbox_twilio_basic_auth(inbox_carrier_request_t *req,
+    const char *sid, const char *token);
+
+
+inbox_status_t
+inbox_twilio_send_request(const inbox_number_t *number,
+    const inbox_outbound_t *msg, inbox_carrier_request_t *req,
+    inbox_error_t *err)
+{
+    char            path[96];
+    size_t          i, n;
+    const char     *fields[2 * INBOX_TWILIO_FIELDS_MAX];
+    inbox_status_t  rc;
+
+    memset(req, 0, sizeof(*req));
+
+    rc = inbox_twilio_send_check(number, msg, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    n = 0;
+    fields[n++] = "To";
+    fields[n++] = msg->to;
+    fields[n++] = "From";
+    fields[n++] = msg->from;
+
+    if (msg->body != NULL && msg->body[0] != '\0') {
+        fields[n++] = "Body";
+        fields[n++] = msg->body;
+    }
+
+    for (i = 0; i < msg->media_count; i++) {
+        fields[n++] = "MediaUrl";
+        fields[n++] = msg->media_urls[i];
+    }
+
+    if (msg->status_url != NULL) {
+        fields[n++] = "StatusCallback";
+        fields[n++] = msg->status_url;
+    }
+
+    /* the SID is checked: 34 letters and digits */
+    snprintf(path, sizeof(path), "/2010-04-01/Accounts/%s/Messages.json",
+             number->account_sid);
+
+    req->method = "POST";
+    req->url = inbox_carrier_url(number->api_base, INBOX_TWILIO_API_BASE,
+                                 path);
+    req->body = inbox_form_encode(fields, n / 2, &req->len);
+
+    if (req->url == NULL || req->body == NULL
+        || inbox_twilio_basic_auth(req, number->account_sid,
+                                   number->auth_token) != 0
+        || inbox_carrier_header(req, "Content-Type",
+                                "application/x-www-form-urlencoded") != 0
+        || inbox_carrier_header(req, "Accept", "application/json") != 0)
+    {
+        inbox_carrier_request_free(req);
+        return inbox_error_set(err, INBOX_ERR_INTERNAL, "Out of memory.");
+    }
+
+    return INBOX_OK;
+}
+
+
+void
+inbox_twilio_send_result(long http_status, const char *body, size_t len,
+    inbox_send_result_t *res)
+{
+    char                 code[INBOX_CARRIER_CODE_MAX];
+    yajl_val             root;
+    const char          *sid, *text;
+    inbox_delivery_t     status;
+    inbox_send_outcome_t outcome;
+    static const char   *sid_path[] = { "sid", NULL };
+    static const char   *status_path[] = { "status", NULL };
+    static const char   *code_path[] = { "code", NULL };
+    static const char   *message_path[] = { "message", NULL };
+
+    root = inbox_carrier_json(body, len);
+
+    if (http_status >= 200 && http_status <= 299) {
+        sid = inbox_carrier_string(inbox_carrier_get(root, sid_path));
+
+        if (sid == NULL || (!inbox_twilio_sid_valid(sid, "SM")
+                            && !inbox_twilio_sid_valid(sid, "MM")))
+        {
+            inbox_carrier_result(res, INBOX_SEND_UNKNOWN, NULL,
+                "Twilio answered HTTP %ld without a message SID: the "
+                "message may have been sent.", http_status);
+            goto done;
+        }
+
+        if (inbox_twilio_status_map(
+                inbox_carrier_string(inbox_carrier_get(root, status_path)),
+                &status) != 0)
+        {
+            status = INBOX_DELIVERY_QUEUED;
+        }
+
+        inbox_carrier_result(res, INBOX_SEND_ACCEPTED, NULL,
+                             "Twilio accepted the message.");
+        memcpy(res->provider_id, sid, INBOX_TWILIO_SID_MAX);
+        res->status = status;
+        goto done;
+    }
+
+    outcome = inbox_carrier_refusal(http_status);
+
+    if (root == NULL || !YAJL_IS_OBJECT(root)) {
+        inbox_carrier_result(res, outcome, NULL,
+            http_status == 0 ? "Twilio did not answer: the message may "
+                               "have been sent."
+                             : "Twilio answered HTTP %ld with no error "
+                               "it documents.", http_status);
+        goto done;
+    }
+
+    if (inbox_carrier_code(inbox_carrier_get(root, code_path), code) != 0) {
+        code[0] = '\0';
+    }
+
+    text = inbox_carrier_string(inbox_carrier_get(root, message_path));
+
+    if (strcmp(code, INBOX_TWILIO_OPTED_OUT) == 0) {
+        outcome = INBOX_SEND_OPTED_OUT;
+    }
+
+    inbox_carrier_result(res, outcome, code,
+        "Twilio refused the message (HTTP %ld%s%s): %s", http_status,
+        code[0] ? ", error " : "", code,
+        text ? text : "no reason given");
+
+done:
+
+    if (root != NULL) {
+        yajl_tree_free(root);
+    }
+}
+
+
+/* What Twilio needs of the number and of the message. */
+static inbox_status_t
+inbox_twilio_send_check(const inbox_number_t *number,
+    const inbox_outbound_t *msg, inbox_error_t *err)
+{
+    if (!inbox_twilio_sid_valid(number->account_sid, "AC")) {
+        return inbox_error_set_field(err, INBOX_ERR_INVALID, "account_sid",
+                   "The number has no Twilio account SID (AC and 32 hex "
+                   "digits): add it with inboxctl number add.");
+    }
+
+    if (number->auth_token == NULL || number->auth_token[0] == '\0') {
+        return inbox_error_set_field(err, INBOX_ERR_INVALID, "auth_token",
+                   "The number has no Twilio auth token: add it with "
+                   "inboxctl number add.");
+    }
+
+    return inbox_carrier_outbound_check(number, msg, err);
+}
+
+
+static int
+inbox_twilio_basic_auth(inbox_carrier_request_t *req, const char *sid,
+    const char *token)
+{
+    int      rc;
+    char    *plain, *encoded;
+    size_t   len;
+
+    len = strlen(sid) + 1 + strlen(token);
+
+    plain = malloc(len + 1);
+    encoded = malloc(6 + INBOX_BASE64_LEN(len));
+
+    rc = -1;
+
+    if (encoded != NULL) {
+        encoded[0] = '\0';
+    }
+
+    if (plain != NULL && encoded != NULL) {
+        snprintf(plain, len + 1, "%s:%s", sid, token);
+        memcpy(encoded, "Basic ", 6);
+        inbox_base64_encode((const unsigned char *) plain, len, encoded + 6);
+        rc = inbox_carrier_header(req, "Authorization", encoded);
+    }
+
+    /* the token is a secret: leave no copy behind */
+    if (plain != NULL) {
+        OPENSSL_cleanse(plain, len);
+    }
+    if (encoded != NULL) {
+        OPENSSL_cleanse(encoded, strlen(encoded));
+    }
+
+    free(plain);
+    free(encoded);
+
+    return rc;
+}

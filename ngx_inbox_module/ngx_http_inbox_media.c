@@ -1,0 +1,205 @@
+
+/*
+ * Media: POST /api/v1/media, and $inbox_media_dir.
+ *
+ * An upload is an image of any declared Content-Type: its own first bytes
+ * say whether it is a JPEG, PNG or GIF (libinbox's media.h), anything else
+ * is 415.  The dispatcher refused a larger Content-Length than the
+ * location's client_max_body_size before reading; nginx keeps the body in
+ * memory or a temporary file, and a pool thread copies it into the media
+ * directory (a hidden temporary name, synced, renamed), then records it
+ * in the store.  The answer is 201 with the image's public URL.
+ *
+ * The files themselves are served by nginx's own static handling: the
+ * "location /media/" of config/inbox-server.conf aliases
+ * $inbox_media_dir, the directory of the inbox_media_dir directive.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include <inbox/media.h>
+
+#include "ngx_http_inbox_module.h"
+#include "ngx_http_inbox_api.h"
+#include "ngx_http_inbox_body.h"
+
+
+typedef struct {
+    ngx_array_t  *pieces;        /* ngx_http_inbox_piece_t */
+    char         *dir;           /* the media directory */
+    char         *base;          /* the public URL, without "/" */
+} ngx_http_inbox_media_args_t;
+
+
+static void ngx_http_inbox_media_upload_op(ngx_http_inbox_api_t *api,
+    inbox_store_t *store, ngx_http_inbox_job_t *job);
+static inbox_status_t ngx_http_inbox_media_write(void *data, const char *p,
+    size_t len, inbox_error_t *err);
+static ngx_int_t ngx_http_inbox_media_dir_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
+
+
+static ngx_str_t  ngx_http_inbox_media_dir_name =
+    ngx_string("inbox_media_dir");
+
+
+ngx_int_t
+ngx_http_inbox_media_upload(ngx_http_request_t *r, ngx_http_inbox_api_t *api,
+    ngx_str_t *id)
+{
+    ngx_str_t                     base;
+    ngx_http_inbox_main_conf_t   *imcf;
+    ngx_http_inbox_media_args_t  *args;
+
+    args = ngx_pcalloc(r->pool, sizeof(ngx_http_inbox_media_args_t));
+    if (args == NULL) {
+        return NGX_ERROR;
+    }
+
+    imcf = ngx_http_get_module_main_conf(r, ngx_http_inbox_module);
+
+    args->dir = ngx_http_inbox_strdup(r->pool, &imcf->media_path->name);
+    if (args->dir == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_inbox_public_base(r, &base) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    args->base = ngx_http_inbox_strdup(r->pool, &base);
+    if (args->base == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_inbox_body_pieces(r, &args->pieces) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    api->args = args;
+    api->op = ngx_http_inbox_media_upload_op;
+
+    return NGX_OK;
+}
+
+
+/* In a pool thread: the type, the file, the record, the answer. */
+
+static void
+ngx_http_inbox_media_upload_op(ngx_http_inbox_api_t *api,
+    inbox_store_t *store, ngx_http_inbox_job_t *job)
+{
+    ngx_http_inbox_media_args_t *args = api->args;
+
+    char                      *json;
+    size_t                     len;
+    ssize_t                    n;
+    u_char                     head[INBOX_MEDIA_SNIFF_LEN];
+    inbox_media_writer_t       w;
+    inbox_media_record_t       media;
+    const inbox_image_type_t  *type;
+
+    n = ngx_http_inbox_pieces_head(args->pieces, head, sizeof(head));
+    if (n < 0) {
+        inbox_error_set(&job->error, INBOX_ERR_INTERNAL,
+                        "The upload could not be read back.");
+        return;
+    }
+
+    /* whatever the Content-Type says: only the bytes count */
+    type = inbox_image_type(head, (size_t) n);
+    if (type == NULL) {
+        inbox_error_set(&job->error, INBOX_ERR_UNSUPPORTED_MEDIA_TYPE,
+                        "Send a JPEG, PNG or GIF image: these bytes are "
+                        "none of them.");
+        return;
+    }
+
+    if (inbox_media_write_begin(&w, args->dir, type, &job->error)
+        != INBOX_OK)
+    {
+        return;
+    }
+
+    if (ngx_http_inbox_pieces_each(args->pieces, ngx_http_inbox_media_write,
+                                   &w, &job->error)
+        != INBOX_OK)
+    {
+        inbox_media_write_abort(&w);
+        return;
+    }
+
+    if (inbox_media_write_commit(&w, &job->error) != INBOX_OK) {
+        return;
+    }
+
+    ngx_memzero(&media, sizeof(inbox_media_record_t));
+    ngx_cpystrn((u_char *) media.file, (u_char *) w.file, sizeof(media.file));
+    ngx_cpystrn((u_char *) media.content_type, (u_char *) type->content_type,
+                sizeof(media.content_type));
+    media.bytes = w.bytes;
+
+    if (inbox_store_media_add(store, api->principal.org_id, &media,
+                              &job->error)
+        != INBOX_OK)
+    {
+        /* no record: no file either */
+        inbox_media_remove(args->dir, media.file);
+        return;
+    }
+
+    json = inbox_render_media(&media, args->base, &len);
+    ngx_http_inbox_job_document(job, NGX_HTTP_CREATED, json, len);
+}
+
+
+static inbox_status_t
+ngx_http_inbox_media_write(void *data, const char *p, size_t len,
+    inbox_error_t *err)
+{
+    return inbox_media_write(data, p, len, err);
+}
+
+
+ngx_int_t
+ngx_http_inbox_media_variables(ngx_conf_t *cf)
+{
+    ngx_http_variable_t  *var;
+
+    var = ngx_http_add_variable(cf, &ngx_http_inbox_media_dir_name, 0);
+    if (var == NULL) {
+        return NGX_ERROR;
+    }
+
+    var->get_handler = ngx_http_inbox_media_dir_variable;
+
+    return NGX_OK;
+}
+
+
+/* $inbox_media_dir: the directory, without a trailing "/". */
+
+static ngx_int_t
+ngx_http_inbox_media_dir_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    ngx_http_inbox_main_conf_t  *imcf;
+
+    imcf = ngx_http_get_module_main_conf(r, ngx_http_inbox_module);
+
+    if (imcf == NULL || imcf->media_path == NULL) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    v->len = imcf->media_path->name.len;
+    v->data = imcf->media_path->name.data;
+    v->valid = 1;
+    v->no_cacheable = 0;
+    v->not_found = 0;
+
+    return NGX_OK;
+}

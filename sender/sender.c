@@ -1,0 +1,361 @@
+/*
+ * The sender: the one process that talks to carriers.  It drains the
+ * outbox (replies, and later campaign messages) and copies inbound media,
+ * on its own event loop (libcurl's multi interface), so that no carrier
+ * call ever runs in nginx.  nginx's workers wake it with a datagram when
+ * they queue something; it also looks again when a retry falls due.
+ *
+ *   sender --store URI --wake PATH --public-url URL [--events PATH]
+ *          [--media-dir DIR] [--rate N] [--burst N] [--max-active N]
+ *          [--timeout MS] [--verbose]
+ *
+ * This file: options, the wake-up socket, signals (a signalfd polled with
+ * everything else) and the loop that asks each job for work.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/signalfd.h>
+#include <inbox/clock.h>
+#include <inbox/dgram.h>
+#include "sender.h"
+#include "sender_jobs.h"
+
+static int sender_options(int argc, char **argv, sender_options_t *o);
+static void sender_usage(FILE *out);
+static int sender_signals_open(void);
+static void sender_drain(int fd);
+static void sender_vlog(const char *level, const char *fmt, va_list args);
+
+
+static const sender_pump_pt  sender_jobs[] = {
+    sender_outbox_pump,
+    sender_media_pump,
+    sender_holds_pump,
+};
+
+
+int
+main(int argc, char **argv)
+{
+    int          fds[2], ready[2], rc;
+    size_t       i;
+    char         err[256];
+    int64_t      now, next, wait;
+    sender_t     s;
+    inbox_error_t  store_err;
+
+    memset(&s, 0, sizeof(s));
+
+    if (sender_options(argc, argv, &s.options) != 0) {
+        return 2;
+    }
+
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        fprintf(stderr, "sender: curl_global_init failed\n");
+        return 1;
+    }
+
+    fds[0] = inbox_dgram_bind(s.options.wake_path, err, sizeof(err));
+    if (fds[0] == -1) {
+        fprintf(stderr, "sender: --wake: %s\n", err);
+        return 1;
+    }
+
+    fds[1] = sender_signals_open();
+    if (fds[1] == -1) {
+        return 1;
+    }
+
+    s.events.fd = -1;
+    if (s.options.events_path != NULL
+        && inbox_dgram_peer_open(&s.events, s.options.events_path, err,
+                                 sizeof(err))
+           != 0)
+    {
+        fprintf(stderr, "sender: --events: %s\n", err);
+        return 1;
+    }
+
+    s.store = inbox_store_open(s.options.store_uri, &store_err);
+    if (s.store == NULL) {
+        fprintf(stderr, "sender: cannot open the store %s: %s\n",
+                s.options.store_uri, store_err.message);
+        return 1;
+    }
+
+    s.loop = sender_loop_create(s.options.max_active);
+    s.rate = sender_rate_create(s.options.rate, s.options.burst);
+    if (s.loop == NULL || s.rate == NULL) {
+        fprintf(stderr, "sender: out of memory\n");
+        return 1;
+    }
+
+    sender_log(&s, "started: store %s, wake %s, %.1f sends/s per number",
+               s.options.store_uri, s.options.wake_path, s.options.rate);
+
+    rc = 0;
+
+    /* on SIGTERM: start nothing new, let what is in flight end */
+    while (!s.stopping || sender_loop_active(s.loop) > 0) {
+        now = inbox_now_ms();
+        next = SENDER_IDLE_LOOK_MS;
+
+        for (i = 0; !s.stopping && i < sizeof(sender_jobs)
+                                      / sizeof(sender_jobs[0]); i++)
+        {
+            wait = sender_jobs[i](&s, now);
+            if (wait >= 0 && wait < next) {
+                next = wait;
+            }
+        }
+
+        if (sender_loop_turn(s.loop, fds, ready, 2, (int) next) != 0) {
+            sender_log(&s, "the event loop failed");
+            rc = 1;
+            break;
+        }
+
+        if (ready[0]) {
+            sender_drain(fds[0]);
+            sender_jobs_wake(&s);
+        }
+
+        if (ready[1]) {
+            if (s.stopping) {
+                sender_log(&s, "second signal: stopping now, %u requests "
+                           "in flight (their outcome is reported when the "
+                           "sender starts again)",
+                           sender_loop_active(s.loop));
+                break;
+            }
+            sender_drain(fds[1]);
+            s.stopping = 1;
+            sender_log(&s, "stopping after %u requests in flight",
+                       sender_loop_active(s.loop));
+        }
+    }
+
+    unlink(s.options.wake_path);
+    inbox_dgram_peer_close(&s.events);
+    sender_loop_destroy(s.loop);
+    sender_rate_destroy(s.rate);
+    inbox_store_close(s.store);
+    curl_global_cleanup();
+
+    sender_log(&s, "stopped");
+    return rc;
+}
+
+
+static int
+sender_options(int argc, char **argv, sender_options_t *o)
+{
+    int    c;
+    char  *end;
+
+    static const struct option  longopts[] = {
+        { "store",       required_argument, NULL, 's' },
+        { "wake",        required_argument, NULL, 'w' },
+        { "events",      required_argument, NULL, 'e' },
+        { "public-url",  required_argument, NULL, 'u' },
+        { "media-dir",   required_argument, NULL, 'm' },
+        { "rate",        required_argument, NULL, 'r' },
+        { "burst",       required_argument, NULL, 'b' },
+        { "max-active",  required_argument, NULL, 'a' },
+        { "timeout",     required_argument, NULL, 't' },
+        { "verbose",     no_argument,       NULL, 'v' },
+        { "help",        no_argument,       NULL, 'h' },
+        { NULL, 0, NULL, 0 }
+    };
+
+    o->rate = 10.0;
+    o->burst = 10;
+    o->max_active = 64;
+    o->timeout_ms = 15000;
+
+    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+        end = NULL;
+
+        switch (c) {
+        case 's': o->store_uri = optarg; break;
+        case 'w': o->wake_path = optarg; break;
+        case 'e': o->events_path = optarg; break;
+        case 'u': o->public_url = optarg; break;
+        case 'm': o->media_dir = optarg; break;
+        case 'r': o->rate = strtod(optarg, &end); break;
+        case 'b': o->burst = (unsigned) strtoul(optarg, &end, 10); break;
+        case 'a': o->max_active = (unsigned) strtoul(optarg, &end, 10); break;
+        case 't': o->timeout_ms = strtol(optarg, &end, 10); break;
+        case 'v': o->verbose = 1; break;
+        case 'h': sender_usage(stdout); exit(0);
+        default: sender_usage(stderr); return -1;
+        }
+
+        if (end != NULL && (*end != '\0' || end == optarg)) {
+            fprintf(stderr, "sender: not a number: %s\n", optarg);
+            return -1;
+        }
+    }
+
+    if (o->store_uri == NULL || o->wake_path == NULL
+        || o->public_url == NULL)
+    {
+        fprintf(stderr, "sender: --store, --wake and --public-url are "
+                "required\n");
+        sender_usage(stderr);
+        return -1;
+    }
+
+    if (o->rate <= 0 || o->burst == 0 || o->max_active == 0
+        || o->timeout_ms < 100)
+    {
+        fprintf(stderr, "sender: --rate, --burst and --max-active must be "
+                "positive, --timeout at least 100 ms\n");
+        return -1;
+    }
+
+    return 0;
+}
+
+
+static void
+sender_usage(FILE *out)
+{
+    fprintf(out,
+        "usage: sender --store URI --wake PATH --public-url URL\n"
+        "              [--events PATH] [--media-dir DIR] [--rate N]\n"
+        "              [--burst N] [--max-active N] [--timeout MS]\n"
+        "              [--verbose]\n"
+        "  --store URI       sqlite:PATH or mongodb://...\n"
+        "  --wake PATH       the datagram socket nginx wakes the sender on\n"
+        "  --events PATH     ws-server's event socket (delivery statuses)\n"
+        "  --public-url URL  the inbox as carriers reach it (status\n"
+        "                    callbacks, media)\n"
+        "  --media-dir DIR   where copies of inbound media are kept\n"
+        "  --rate N          sends a second per sending number (10)\n"
+        "  --burst N         sends at once per number (10)\n"
+        "  --max-active N    carrier requests in flight at most (64)\n"
+        "  --timeout MS      one carrier request at most (15000)\n");
+}
+
+
+static int
+sender_signals_open(void)
+{
+    int       fd;
+    sigset_t  set;
+
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+
+    if (sigprocmask(SIG_BLOCK, &set, NULL) == -1) {
+        fprintf(stderr, "sender: sigprocmask: %s\n", strerror(errno));
+        return -1;
+    }
+
+    fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+    if (fd == -1) {
+        fprintf(stderr, "sender: signalfd: %s\n", strerror(errno));
+    }
+
+    /* a closed pipe is an error to handle, not a reason to die */
+    signal(SIGPIPE, SIG_IGN);
+
+    return fd;
+}
+
+
+/* Wake-ups carry nothing: reading them all (until EAGAIN) is enough. */
+static void
+sender_drain(int fd)
+{
+    char  buf[256];
+
+    while (read(fd, buf, sizeof(buf)) >= 0) {
+        /* void */
+    }
+}
+
+
+void
+sender_publish(sender_t *s, const inbox_event_list_t *events)
+{
+    size_t  lost;
+
+    lost = inbox_events_publish(&s->events, events);
+    if (lost > 0) {
+        sender_debug(s, "%zu events not handed to ws-server (browsers "
+                     "resume them)", lost);
+    }
+}
+
+
+void
+sender_opt_out(sender_t *s, const char *org_id, const char *contact_id,
+    int64_t now)
+{
+    inbox_error_t       err;
+    inbox_event_list_t  events;
+
+    memset(&events, 0, sizeof(events));
+
+    if (inbox_store_contact_opt_out(s->store, org_id, contact_id,
+                                    INBOX_OPT_OUT_CARRIER, NULL, now, NULL,
+                                    &events, &err)
+        == INBOX_OK)
+    {
+        sender_publish(s, &events);
+
+    } else {
+        sender_log(s, "cannot mark contact %s opted out at the carrier: %s",
+                   contact_id, err.message);
+    }
+
+    inbox_event_list_free(&events);
+}
+
+
+void
+sender_log(sender_t *s, const char *fmt, ...)
+{
+    va_list  args;
+
+    va_start(args, fmt);
+    sender_vlog("", fmt, args);
+    va_end(args);
+}
+
+
+void
+sender_debug(sender_t *s, const char *fmt, ...)
+{
+    va_list  args;
+
+    if (!s->options.verbose) {
+        return;
+    }
+
+    va_start(args, fmt);
+    sender_vlog("debug: ", fmt, args);
+    va_end(args);
+}
+
+
+static void
+sender_vlog(const char *level, const char *fmt, va_list args)
+{
+    char       when[INBOX_ISO8601_MAX];
+
+    inbox_iso8601(inbox_now_ms(), when);
+    fprintf(stderr, "%s sender: %s", when, level);
+    vfprintf(stderr, fmt, args);
+    fputc('\n', stderr);
+}

@@ -1,0 +1,58 @@
+/*
+ * What the sender's jobs share: the store, the loop, the pacing, the
+ * options, and a log line writer.  Each job (replies to carriers, copies
+ * of inbound media) lives in its own file and is driven by sender.c.
+ */
+#ifndef SENDER_H
+#define SENDER_H
+
+#include <stdint.h>
+#include <inbox/clock.h>
+#include <inbox/dgram.h>
+#include <inbox/event.h>
+#include <inbox/store.h>
+#include "sender_loop.h"
+#include "sender_rate.h"
+
+typedef struct {
+    const char  *store_uri;
+    const char  *wake_path;      /* datagrams here mean "look again" */
+    const char  *events_path;    /* ws-server's socket; NULL: none */
+    const char  *public_url;     /* the inbox as carriers reach it */
+    const char  *media_dir;      /* where inbound media copies go */
+    double       rate;           /* sends a second per number */
+    unsigned     burst;
+    unsigned     max_active;     /* transfers in flight at most */
+    long         timeout_ms;     /* one carrier request at most */
+    int          verbose;
+} sender_options_t;
+
+/* With nothing due, a job looks anyway this often: leases run out. */
+#define SENDER_IDLE_LOOK_MS  5000
+
+typedef struct {
+    sender_options_t   options;
+    inbox_dgram_peer_t events;    /* ws-server's socket */
+    inbox_store_t     *store;
+    sender_loop_t     *loop;
+    sender_rate_t     *rate;
+    int                stopping;  /* start nothing new, finish the rest */
+} sender_t;
+
+/* A job: starts what is due; returns when it wants to look again (ms
+ * from now, 0 at once, -1 when only a wake-up brings new work). */
+typedef int64_t (*sender_pump_pt)(sender_t *s, int64_t now_ms);
+
+/* Hands events to ws-server (browsers resume what is lost here). */
+void sender_publish(sender_t *s, const inbox_event_list_t *events);
+/* The carrier refused a contact as opted out: the store marks it so
+ * (source "carrier") and browsers hear of it. */
+void sender_opt_out(sender_t *s, const char *org_id,
+    const char *contact_id, int64_t now_ms);
+
+void sender_log(sender_t *s, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void sender_debug(sender_t *s, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+#endif

@@ -1,0 +1,23 @@
+/*
+ * The sender's jobs, each a pump that sender.c calls every turn of the
+ * loop (see sender_pump_pt): each starts what is due and says when it
+ * wants to look again.
+ */
+#ifndef SENDER_JOBS_H
+#define SENDER_JOBS_H
+
+#include "sender.h"
+
+/* The outbox: messages to carriers (sender_outbox.c). */
+int64_t sender_outbox_pump(sender_t *s, int64_t now_ms);
+/* Copies of inbound MMS media, fetched with the carrier's credentials
+ * (sender_media.c). */
+int64_t sender_media_pump(sender_t *s, int64_t now_ms);
+/* Credit holds no final status settled in time (sender_holds.c). */
+int64_t sender_holds_pump(sender_t *s, int64_t now_ms);
+
+/* A wake-up came: every job looks at once. */
+void sender_jobs_wake(sender_t *s);
+void sender_media_wake(sender_t *s);
+
+#endif

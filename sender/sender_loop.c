@@ -1,0 +1,180 @@
+/*
+ * The sender's event loop on libcurl's multi interface.  curl_multi_poll
+ * waits on curl's own sockets and on ours (wake-ups, signals) in one
+ * call, so the loop needs no event library of its own.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <poll.h>
+#include "sender_loop.h"
+
+struct sender_loop_s {
+    CURLM     *multi;
+    unsigned   active;
+};
+
+static void sender_loop_finish(sender_loop_t *loop, CURLMsg *msg);
+static sender_reach_t sender_loop_reach(CURL *easy, CURLcode rc);
+
+
+sender_loop_t *
+sender_loop_create(long max_per_host)
+{
+    sender_loop_t  *loop;
+
+    loop = calloc(1, sizeof(sender_loop_t));
+    if (loop == NULL) {
+        return NULL;
+    }
+
+    loop->multi = curl_multi_init();
+    if (loop->multi == NULL) {
+        free(loop);
+        return NULL;
+    }
+
+    /* HTTP/2 where the carrier offers it, one connection carrying many
+     * sends; else keep-alive HTTP/1.1 connections, at most max_per_host */
+    curl_multi_setopt(loop->multi, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
+    curl_multi_setopt(loop->multi, CURLMOPT_MAX_HOST_CONNECTIONS,
+                      max_per_host);
+
+    return loop;
+}
+
+
+void
+sender_loop_destroy(sender_loop_t *loop)
+{
+    if (loop == NULL) {
+        return;
+    }
+
+    curl_multi_cleanup(loop->multi);
+    free(loop);
+}
+
+
+int
+sender_loop_start(sender_loop_t *loop, sender_transfer_t *t)
+{
+    if (curl_multi_add_handle(loop->multi, t->easy) != CURLM_OK) {
+        return -1;
+    }
+
+    loop->active++;
+    return 0;
+}
+
+
+unsigned
+sender_loop_active(sender_loop_t *loop)
+{
+    return loop->active;
+}
+
+
+int
+sender_loop_turn(sender_loop_t *loop, const int *fds, int *ready,
+    unsigned nfds, int timeout_ms)
+{
+    int              running, left;
+    unsigned         i;
+    CURLMsg         *msg;
+    struct curl_waitfd  extra[SENDER_LOOP_FDS_MAX];
+
+    if (nfds > SENDER_LOOP_FDS_MAX) {
+        return -1;
+    }
+
+    for (i = 0; i < nfds; i++) {
+        extra[i].fd = fds[i];
+        extra[i].events = CURL_WAIT_POLLIN;
+        extra[i].revents = 0;
+    }
+
+    if (curl_multi_poll(loop->multi, extra, nfds, timeout_ms, NULL)
+        != CURLM_OK)
+    {
+        return -1;
+    }
+
+    for (i = 0; i < nfds; i++) {
+        ready[i] = (extra[i].revents & (POLLIN | POLLHUP | POLLERR)) != 0;
+    }
+
+    if (curl_multi_perform(loop->multi, &running) != CURLM_OK) {
+        return -1;
+    }
+
+    while ((msg = curl_multi_info_read(loop->multi, &left)) != NULL) {
+        if (msg->msg == CURLMSG_DONE) {
+            sender_loop_finish(loop, msg);
+        }
+    }
+
+    return 0;
+}
+
+
+static void
+sender_loop_finish(sender_loop_t *loop, CURLMsg *msg)
+{
+    CURL               *easy;
+    CURLcode            rc;
+    sender_transfer_t  *t = NULL;
+
+    easy = msg->easy_handle;
+    rc = msg->data.result;
+
+    curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **) &t);
+    curl_multi_remove_handle(loop->multi, easy);
+    loop->active--;
+
+    t->reach = sender_loop_reach(easy, rc);
+    /* also for an answer cut short by its sink: the status line came */
+    curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &t->status);
+
+    if (t->error[0] == '\0' && rc != CURLE_OK) {
+        strncpy(t->error, curl_easy_strerror(rc), sizeof(t->error) - 1);
+    }
+
+    t->done(t);
+}
+
+
+/*
+ * Whether the carrier may have acted on a request that ended with rc:
+ * only a request that never left (no connection, or nothing uploaded
+ * before the error) is safe to send again.
+ */
+static sender_reach_t
+sender_loop_reach(CURL *easy, CURLcode rc)
+{
+    long        request_size = 0;
+    curl_off_t  uploaded = 0;
+
+    if (rc == CURLE_OK) {
+        return SENDER_ANSWERED;
+    }
+
+    switch (rc) {
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_RESOLVE_PROXY:
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_PEER_FAILED_VERIFICATION:
+        return SENDER_SENT_NOTHING;
+    default:
+        break;
+    }
+
+    curl_easy_getinfo(easy, CURLINFO_REQUEST_SIZE, &request_size);
+    curl_easy_getinfo(easy, CURLINFO_SIZE_UPLOAD_T, &uploaded);
+
+    if (request_size == 0 && uploaded == 0) {
+        return SENDER_SENT_NOTHING;
+    }
+
+    return SENDER_SENT_MAYBE;
+}

@@ -1,0 +1,290 @@
+/*
+ * The media job: copies inbound MMS images, which the carrier keeps
+ * behind the account's credentials, into the media directory that nginx
+ * serves, so browsers can show them.  The type is decided by the bytes
+ * (media.h), whatever the carrier said.
+ *
+ * The credentials go only to the carrier's own API host: a media URL
+ * elsewhere is fetched without them (curl never forwards them across a
+ * redirect either).
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <inbox/media.h>
+#include "sender_jobs.h"
+
+/* Images are held in memory while fetched: only a few at once. */
+#define SENDER_MEDIA_ACTIVE_MAX  4
+
+#define SENDER_TWILIO_API  "https://api.twilio.com"
+
+typedef struct {
+    sender_transfer_t  transfer;            /* first */
+    sender_t          *s;
+    char               message_id[INBOX_ID_MAX];
+    char               org_id[INBOX_ID_MAX];
+    unsigned           idx;
+    unsigned           attempts;
+} sender_fetch_t;
+
+typedef struct {
+    int       look;
+    int64_t   due;
+    unsigned  active;
+} sender_media_state_t;
+
+static sender_media_state_t  sender_media = { .look = 1 };
+
+static void sender_media_start(sender_t *s, const inbox_media_fetch_t *item,
+    int64_t now);
+static int sender_media_credentials_for(const inbox_number_t *number,
+    const char *url);
+static void sender_media_done(sender_transfer_t *t);
+static inbox_status_t sender_media_store(sender_t *s, sender_fetch_t *f,
+    inbox_event_list_t *events, inbox_error_t *err);
+static void sender_media_failed(sender_t *s, sender_fetch_t *f,
+    const char *why, int final);
+
+
+void
+sender_media_wake(sender_t *s)
+{
+    sender_media.look = 1;
+}
+
+
+int64_t
+sender_media_pump(sender_t *s, int64_t now)
+{
+    size_t                     i;
+    unsigned                   room;
+    inbox_error_t              err;
+    inbox_media_fetch_list_t   list;
+
+    if (s->options.media_dir == NULL) {
+        return -1;
+    }
+
+    if (now >= sender_media.due) {
+        sender_media.look = 1;
+    }
+
+    room = SENDER_MEDIA_ACTIVE_MAX - sender_media.active;
+
+    if (!sender_media.look || room == 0) {
+        return sender_media.look ? -1 : sender_media.due - now;
+    }
+
+    memset(&list, 0, sizeof(list));
+
+    if (inbox_store_media_fetch_claim(s->store, now, room, &list, &err)
+        != INBOX_OK)
+    {
+        sender_log(s, "cannot claim media to copy: %s", err.message);
+        sender_media.look = 0;
+        sender_media.due = now + SENDER_IDLE_LOOK_MS;
+        return SENDER_IDLE_LOOK_MS;
+    }
+
+    sender_media.look = (list.count == room);
+    sender_media.due = now + SENDER_IDLE_LOOK_MS;
+
+    for (i = 0; i < list.count; i++) {
+        sender_media_start(s, &list.items[i], now);
+    }
+
+    inbox_media_fetch_list_free(&list);
+
+    return sender_media.look ? -1 : SENDER_IDLE_LOOK_MS;
+}
+
+
+static void
+sender_media_start(sender_t *s, const inbox_media_fetch_t *item,
+    int64_t now)
+{
+    sender_fetch_t  *f;
+
+    f = calloc(1, sizeof(sender_fetch_t));
+    if (f == NULL) {
+        /* its lease runs out and it comes back */
+        return;
+    }
+
+    f->s = s;
+    strcpy(f->message_id, item->message_id);
+    strcpy(f->org_id, item->org_id);
+    f->idx = item->idx;
+    f->attempts = item->attempts;
+
+    if (sender_transfer_init(&f->transfer, "GET", item->url, NULL, NULL, 0,
+                             s->options.timeout_ms)
+        != 0)
+    {
+        free(f);
+        return;
+    }
+
+    f->transfer.response_max = INBOX_MEDIA_SIZE_DEFAULT;
+    f->transfer.response_fail = 1;
+    f->transfer.done = sender_media_done;
+    f->transfer.data = f;
+
+    if (sender_media_credentials_for(&item->number, item->url)
+        && sender_transfer_basic_auth(&f->transfer, item->number.account_sid,
+                                      item->number.auth_token)
+           != 0)
+    {
+        sender_transfer_cleanup(&f->transfer);
+        free(f);
+        return;
+    }
+
+    if (sender_loop_start(s->loop, &f->transfer) != 0) {
+        sender_transfer_cleanup(&f->transfer);
+        free(f);
+        return;
+    }
+
+    sender_media.active++;
+    sender_debug(s, "copying media %u of message %s", f->idx,
+                 f->message_id);
+}
+
+
+/* Twilio's media need the account's credentials, and only Twilio's own
+ * API host (or the one the number names) may see them. */
+static int
+sender_media_credentials_for(const inbox_number_t *number, const char *url)
+{
+    const char  *base;
+    size_t       len;
+
+    if (number->carrier != INBOX_CARRIER_TWILIO
+        || number->account_sid == NULL || number->auth_token == NULL)
+    {
+        return 0;
+    }
+
+    base = number->api_base != NULL ? number->api_base : SENDER_TWILIO_API;
+    len = strlen(base);
+
+    while (len > 0 && base[len - 1] == '/') {
+        len--;
+    }
+
+    return strncmp(url, base, len) == 0 && url[len] == '/';
+}
+
+
+static void
+sender_media_done(sender_transfer_t *t)
+{
+    sender_fetch_t      *f = t->data;
+    sender_t            *s = f->s;
+    inbox_error_t        err;
+    inbox_event_list_t   events;
+
+    sender_media.active--;
+
+    if (t->reach != SENDER_ANSWERED) {
+        sender_media_failed(s, f, t->response_cut ? "the image is too large"
+                                                  : t->error,
+                            t->response_cut);
+
+    } else if (t->status != 200) {
+        /* a carrier's 404 will not change; its 5xx may */
+        sender_media_failed(s, f, "the carrier refused it",
+                            t->status >= 400 && t->status < 500
+                            && t->status != 408 && t->status != 429);
+
+    } else {
+        memset(&events, 0, sizeof(events));
+
+        if (sender_media_store(s, f, &events, &err) == INBOX_OK) {
+            sender_publish(s, &events);
+        } else {
+            sender_log(s, "media %u of message %s not copied: %s", f->idx,
+                       f->message_id, err.message);
+        }
+
+        inbox_event_list_free(&events);
+    }
+
+    sender_transfer_cleanup(t);
+    free(f);
+}
+
+
+static inbox_status_t
+sender_media_store(sender_t *s, sender_fetch_t *f, inbox_event_list_t *events,
+    inbox_error_t *err)
+{
+    inbox_status_t              rc;
+    inbox_media_writer_t        w;
+    const inbox_image_type_t   *type;
+    sender_transfer_t          *t = &f->transfer;
+
+    type = inbox_image_type(t->response, t->response_len);
+    if (type == NULL) {
+        /* not an image we show (a video, a contact card): final */
+        sender_media_failed(s, f, "not a JPEG, PNG or GIF image", 1);
+        return INBOX_OK;
+    }
+
+    rc = inbox_media_write_begin(&w, s->options.media_dir, type, err);
+    if (rc == INBOX_OK) {
+        rc = inbox_media_write(&w, t->response, t->response_len, err);
+    }
+    if (rc == INBOX_OK) {
+        rc = inbox_media_write_commit(&w, err);
+    } else {
+        inbox_media_write_abort(&w);
+    }
+
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    rc = inbox_store_media_fetch_done(s->store, f->message_id, f->idx,
+                                      w.file, type->content_type,
+                                      (int64_t) t->response_len, events,
+                                      err);
+    if (rc != INBOX_OK) {
+        /* no record points at it: nobody would ever serve it */
+        inbox_media_remove(s->options.media_dir, w.file);
+    }
+
+    return rc;
+}
+
+
+static void
+sender_media_failed(sender_t *s, sender_fetch_t *f, const char *why,
+    int final)
+{
+    int64_t              now, retry_at;
+    inbox_error_t        err;
+    inbox_event_list_t   events;
+
+    now = inbox_now_ms();
+    retry_at = final ? 0 : inbox_media_fetch_retry_at(f->attempts, now);
+
+    sender_log(s, "media %u of message %s: %s%s", f->idx, f->message_id,
+               why, retry_at == 0 ? " (given up)" : "");
+
+    memset(&events, 0, sizeof(events));
+
+    if (inbox_store_media_fetch_failed(s->store, f->message_id, f->idx,
+                                       retry_at, &events, &err)
+        == INBOX_OK)
+    {
+        sender_publish(s, &events);
+
+        if (retry_at != 0 && retry_at < sender_media.due) {
+            sender_media.due = retry_at;
+        }
+    }
+
+    inbox_event_list_free(&events);
+}

@@ -1,0 +1,167 @@
+/*
+ * A token bucket per sending number, in a small open-addressing table:
+ * an organization has a few numbers, the sender a few thousand at most.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include "sender_rate.h"
+
+#define SENDER_RATE_NUMBER_MAX  24      /* E.164: '+' and 15 digits */
+
+typedef struct {
+    char     number[SENDER_RATE_NUMBER_MAX];
+    double   tokens;
+    int64_t  at;                        /* when tokens was counted, ms */
+} sender_bucket_t;
+
+struct sender_rate_s {
+    double            per_ms;
+    double            burst;
+    sender_bucket_t  *buckets;
+    size_t            size;             /* a power of two */
+    size_t            used;
+};
+
+static sender_bucket_t *sender_rate_find(sender_rate_t *rate,
+    const char *number);
+static int sender_rate_grow(sender_rate_t *rate);
+static size_t sender_rate_hash(const char *s);
+
+
+sender_rate_t *
+sender_rate_create(double per_second, unsigned burst)
+{
+    sender_rate_t  *rate;
+
+    rate = calloc(1, sizeof(sender_rate_t));
+    if (rate == NULL) {
+        return NULL;
+    }
+
+    rate->per_ms = per_second / 1000.0;
+    rate->burst = burst > 0 ? burst : 1;
+    rate->size = 16;
+    rate->buckets = calloc(rate->size, sizeof(sender_bucket_t));
+
+    if (rate->buckets == NULL) {
+        free(rate);
+        return NULL;
+    }
+
+    return rate;
+}
+
+
+void
+sender_rate_destroy(sender_rate_t *rate)
+{
+    if (rate != NULL) {
+        free(rate->buckets);
+        free(rate);
+    }
+}
+
+
+int
+sender_rate_take(sender_rate_t *rate, const char *number, int64_t now_ms,
+    int64_t *wait_ms)
+{
+    sender_bucket_t  *b;
+
+    b = sender_rate_find(rate, number);
+
+    if (b->number[0] == '\0') {
+        /* kept at most half full, so a probe always ends */
+        if (rate->used + 1 > rate->size / 2) {
+            if (sender_rate_grow(rate) != 0) {
+                return -1;
+            }
+            b = sender_rate_find(rate, number);
+        }
+
+        /* a number seen first starts with a full bucket */
+        strncpy(b->number, number, SENDER_RATE_NUMBER_MAX - 1);
+        b->tokens = rate->burst;
+        b->at = now_ms;
+        rate->used++;
+    }
+
+    if (now_ms > b->at) {
+        b->tokens += (double) (now_ms - b->at) * rate->per_ms;
+        if (b->tokens > rate->burst) {
+            b->tokens = rate->burst;
+        }
+        b->at = now_ms;
+    }
+
+    if (b->tokens >= 1.0) {
+        b->tokens -= 1.0;
+        return 1;
+    }
+
+    *wait_ms = (int64_t) ((1.0 - b->tokens) / rate->per_ms) + 1;
+    return 0;
+}
+
+
+/* The number's bucket, or the empty slot where it goes (the table is
+ * never full). */
+static sender_bucket_t *
+sender_rate_find(sender_rate_t *rate, const char *number)
+{
+    size_t            i;
+    sender_bucket_t  *b;
+
+    i = sender_rate_hash(number) & (rate->size - 1);
+
+    for ( ;; ) {
+        b = &rate->buckets[i];
+        if (b->number[0] == '\0' || strcmp(b->number, number) == 0) {
+            return b;
+        }
+        i = (i + 1) & (rate->size - 1);
+    }
+}
+
+
+static int
+sender_rate_grow(sender_rate_t *rate)
+{
+    size_t            i, old_size;
+    sender_bucket_t  *old, *b;
+
+    old = rate->buckets;
+    old_size = rate->size;
+
+    rate->buckets = calloc(old_size * 2, sizeof(sender_bucket_t));
+    if (rate->buckets == NULL) {
+        rate->buckets = old;
+        return -1;
+    }
+    rate->size = old_size * 2;
+
+    for (i = 0; i < old_size; i++) {
+        if (old[i].number[0] != '\0') {
+            b = sender_rate_find(rate, old[i].number);
+            *b = old[i];
+        }
+    }
+
+    free(old);
+    return 0;
+}
+
+
+/* FNV-1a */
+static size_t
+sender_rate_hash(const char *s)
+{
+    uint64_t  h = 14695981039346656037ULL;
+
+    while (*s) {
+        h ^= (unsigned char) *s++;
+        h *= 1099511628211ULL;
+    }
+
+    return (size_t) h;
+}

@@ -1,0 +1,149 @@
+/*
+ * One HTTP exchange with a carrier: the easy handle, its headers and
+ * body, and the answer collected into a capped buffer (or a file).
+ */
+#include <stdlib.h>
+#include <string.h>
+#include "sender_transfer.h"
+
+static size_t sender_transfer_write(char *data, size_t size, size_t n,
+    void *arg);
+
+
+int
+sender_transfer_init(sender_transfer_t *t, const char *method,
+    const char *url, const char *const *headers, const char *body,
+    size_t body_len, long timeout_ms)
+{
+    size_t              i;
+    struct curl_slist  *list;
+
+    t->easy = curl_easy_init();
+    if (t->easy == NULL) {
+        return -1;
+    }
+
+    for (i = 0; headers != NULL && headers[i] != NULL; i++) {
+        list = curl_slist_append(t->headers, headers[i]);
+        if (list == NULL) {
+            goto failed;
+        }
+        t->headers = list;
+    }
+
+    /* curl would otherwise wait a second for "100 Continue" on a POST */
+    list = curl_slist_append(t->headers, "Expect:");
+    if (list == NULL) {
+        goto failed;
+    }
+    t->headers = list;
+
+    if (body != NULL) {
+        t->body = malloc(body_len + 1);
+        if (t->body == NULL) {
+            goto failed;
+        }
+        memcpy(t->body, body, body_len);
+        t->body[body_len] = '\0';
+        t->body_len = body_len;
+        curl_easy_setopt(t->easy, CURLOPT_POSTFIELDS, t->body);
+        curl_easy_setopt(t->easy, CURLOPT_POSTFIELDSIZE_LARGE,
+                         (curl_off_t) body_len);
+    }
+
+    curl_easy_setopt(t->easy, CURLOPT_URL, url);
+    curl_easy_setopt(t->easy, CURLOPT_CUSTOMREQUEST, method);
+    curl_easy_setopt(t->easy, CURLOPT_HTTPHEADER, t->headers);
+    curl_easy_setopt(t->easy, CURLOPT_WRITEFUNCTION, sender_transfer_write);
+    curl_easy_setopt(t->easy, CURLOPT_WRITEDATA, t);
+    curl_easy_setopt(t->easy, CURLOPT_ERRORBUFFER, t->error);
+    curl_easy_setopt(t->easy, CURLOPT_PRIVATE, t);
+    curl_easy_setopt(t->easy, CURLOPT_TIMEOUT_MS, timeout_ms);
+    curl_easy_setopt(t->easy, CURLOPT_CONNECTTIMEOUT_MS,
+                     timeout_ms < 5000 ? timeout_ms : 5000L);
+    curl_easy_setopt(t->easy, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(t->easy, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(t->easy, CURLOPT_USERAGENT, "inbox-sender/1");
+    /* carriers redirect media to their CDN; credentials stay with the
+     * first host (curl's default) */
+    curl_easy_setopt(t->easy, CURLOPT_FOLLOWLOCATION, 1L);
+    curl_easy_setopt(t->easy, CURLOPT_MAXREDIRS, 5L);
+    curl_easy_setopt(t->easy, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+
+    return 0;
+
+failed:
+
+    sender_transfer_cleanup(t);
+    return -1;
+}
+
+
+int
+sender_transfer_basic_auth(sender_transfer_t *t, const char *user,
+    const char *password)
+{
+    if (curl_easy_setopt(t->easy, CURLOPT_HTTPAUTH, CURLAUTH_BASIC)
+        != CURLE_OK
+        || curl_easy_setopt(t->easy, CURLOPT_USERNAME, user) != CURLE_OK
+        || curl_easy_setopt(t->easy, CURLOPT_PASSWORD, password) != CURLE_OK)
+    {
+        return -1;
+    }
+
+    return 0;
+}
+
+
+void
+sender_transfer_cleanup(sender_transfer_t *t)
+{
+    if (t->easy != NULL) {
+        curl_easy_cleanup(t->easy);
+        t->easy = NULL;
+    }
+
+    curl_slist_free_all(t->headers);
+    t->headers = NULL;
+    free(t->body);
+    t->body = NULL;
+    free(t->response);
+    t->response = NULL;
+    t->response_len = 0;
+}
+
+
+static size_t
+sender_transfer_write(char *data, size_t size, size_t n, void *arg)
+{
+    char               *p;
+    size_t              len, room, max;
+    sender_transfer_t  *t = arg;
+
+    len = size * n;
+
+    max = t->response_max != 0 ? t->response_max : SENDER_RESPONSE_MAX;
+    room = max - t->response_len;
+
+    if (len > room) {
+        t->response_cut = 1;
+        if (t->response_fail) {
+            return CURL_WRITEFUNC_ERROR;
+        }
+        len = room;
+    }
+
+    if (len > 0) {
+        p = realloc(t->response, t->response_len + len + 1);
+        if (p == NULL) {
+            return CURL_WRITEFUNC_ERROR;
+        }
+        t->response = p;
+        memcpy(p + t->response_len, data, len);
+        t->response_len += len;
+        p[t->response_len] = '\0';
+    }
+
+    /* the rest of a too-long answer is read and dropped */
+    return size * n;
+}

@@ -1,0 +1,65 @@
+/*
+ * One HTTP exchange with a carrier, driven by the sender's loop (libcurl's
+ * multi interface).  The caller fills the request, the loop runs it and
+ * calls done with what came back; nothing here knows which carrier or
+ * which job it is.
+ */
+#ifndef SENDER_TRANSFER_H
+#define SENDER_TRANSFER_H
+
+#include <stddef.h>
+#include <curl/curl.h>
+
+/* Carrier answers are small JSON; a bigger one is cut here (and then
+ * fails to parse, which is the answer's fault) unless response_max says
+ * otherwise. */
+#define SENDER_RESPONSE_MAX  (64 * 1024)
+
+typedef struct sender_transfer_s  sender_transfer_t;
+
+typedef void (*sender_transfer_done_pt)(sender_transfer_t *t);
+
+typedef enum {
+    SENDER_SENT_NOTHING = 0,  /* no byte reached the carrier: safe to retry */
+    SENDER_SENT_MAYBE,        /* the request may have been acted on */
+    SENDER_ANSWERED           /* a whole HTTP answer came back */
+} sender_reach_t;
+
+struct sender_transfer_s {
+    CURL                     *easy;
+    struct curl_slist        *headers;
+    char                     *body;          /* owned, may be NULL */
+    size_t                    body_len;
+
+    /* the answer */
+    sender_reach_t            reach;
+    long                      status;        /* HTTP status, 0 if none */
+    char                     *response;      /* owned, NUL-terminated */
+    size_t                    response_len;
+    int                       response_cut;  /* longer than the cap */
+    char                      error[CURL_ERROR_SIZE];
+
+    /* where the answer goes; the caller keeps its own state in data */
+    sender_transfer_done_pt   done;
+    void                     *data;
+    /* the longest answer kept (0: SENDER_RESPONSE_MAX); with
+     * response_fail, a longer one ends the transfer instead */
+    size_t                    response_max;
+    int                       response_fail;
+};
+
+/*
+ * Prepares t (zeroed by the caller) for method and url with the given
+ * headers (NULL-terminated, copied) and body (copied; NULL for none).
+ * Returns 0, or -1 when out of memory (t is then cleaned up).
+ */
+int sender_transfer_init(sender_transfer_t *t, const char *method,
+    const char *url, const char *const *headers, const char *body,
+    size_t body_len, long timeout_ms);
+/* Basic authentication, for carriers that use it. */
+int sender_transfer_basic_auth(sender_transfer_t *t, const char *user,
+    const char *password);
+/* Frees what init allocated; t itself is the caller's. */
+void sender_transfer_cleanup(sender_transfer_t *t);
+
+#endif

@@ -1,0 +1,142 @@
+// Failures a test (or the phone page) asks for, used up as sends come:
+//   http_error    the next `count` sends are answered `status` (5xx)
+//   timeout       the next `count` sends are never answered (the message
+//                 is still sent when `processed` is true)
+//   final_status  messages to `number` end `status` (undelivered, failed,
+//                 delivery_failed, sending_failed, unconfirmed, none)
+//   callbacks     status callbacks come `duplicate` and/or `out_of_order`
+// `carrier` (twilio, telnyx) limits a rule to one carrier, `number` to
+// sends to one recipient, `count` to so many sends or messages (none:
+// until reset; http_error and timeout default to 1).
+
+import { E164 } from './config.mjs';
+
+export class FailureError extends Error {}
+
+const OUTCOMES = {
+    delivered: 'delivered',
+    undelivered: 'undelivered', delivery_failed: 'undelivered',
+    failed: 'failed', sending_failed: 'failed',
+    unconfirmed: 'unconfirmed', delivery_unconfirmed: 'unconfirmed',
+    none: 'none',
+};
+
+function bad(msg) {
+    throw new FailureError(msg);
+}
+
+export class Failures {
+    constructor() {
+        this.rules = [];
+        this.nextId = 1;
+    }
+
+    clear() {
+        this.rules = [];
+    }
+
+    add(spec) {
+        if (spec === null || typeof spec !== 'object') {
+            bad('a failure is a JSON object with a "type"');
+        }
+        const rule = { id: this.nextId, type: spec.type, count: null,
+                       carrier: null };
+        if (spec.count !== undefined && spec.count !== null) {
+            if (!Number.isInteger(spec.count) || spec.count < 1) {
+                bad('count must be a whole number >= 1');
+            }
+            rule.count = spec.count;
+        }
+        if (spec.carrier !== undefined && spec.carrier !== null) {
+            if (spec.carrier !== 'twilio' && spec.carrier !== 'telnyx') {
+                bad('carrier must be twilio or telnyx');
+            }
+            rule.carrier = spec.carrier;
+        }
+        if (spec.number !== undefined && spec.number !== null) {
+            if (typeof spec.number !== 'string' || !E164.test(spec.number)) {
+                bad('number must be in E.164 form');
+            }
+            rule.number = spec.number;
+        }
+        switch (spec.type) {
+        case 'http_error':
+            rule.status = spec.status ?? 500;
+            if (!Number.isInteger(rule.status) || rule.status < 500
+                || rule.status > 599) {
+                bad('http_error: status must be 500 to 599');
+            }
+            rule.count ??= 1;
+            break;
+        case 'timeout':
+            rule.processed = spec.processed === true;
+            rule.count ??= 1;
+            break;
+        case 'final_status':
+            if (!rule.number) {
+                bad('final_status needs the recipient "number"');
+            }
+            rule.outcome = OUTCOMES[spec.status ?? 'undelivered'];
+            if (!rule.outcome) {
+                bad(`final_status: status must be one of `
+                    + Object.keys(OUTCOMES).join(', '));
+            }
+            if (spec.error_code !== undefined) {
+                rule.errorCode = String(spec.error_code);
+            }
+            break;
+        case 'callbacks':
+            rule.duplicate = spec.duplicate === true;
+            rule.outOfOrder = spec.out_of_order === true;
+            if (!rule.duplicate && !rule.outOfOrder) {
+                bad('callbacks: say duplicate and/or out_of_order');
+            }
+            break;
+        default:
+            bad('type must be http_error, timeout, final_status or '
+                + 'callbacks');
+        }
+        this.nextId += 1;
+        this.rules.push(rule);
+        return rule;
+    }
+
+    // The first rule of one of `types` that matches, one use taken.
+    take(types, carrier, number) {
+        const rule = this.rules.find((r) => types.includes(r.type)
+            && (!r.carrier || r.carrier === carrier)
+            && (!r.number || r.number === number));
+        if (!rule) {
+            return null;
+        }
+        if (rule.count !== null) {
+            rule.count -= 1;
+            if (rule.count === 0) {
+                this.rules = this.rules.filter((r) => r !== rule);
+            }
+        }
+        return rule;
+    }
+
+    // What happens to an API send before it is even read: a 5xx or no
+    // answer at all.
+    takeRequest(carrier, to) {
+        return this.take(['http_error', 'timeout'], carrier, to);
+    }
+
+    // How an accepted message ends and how its callbacks come.
+    planFor(carrier, to) {
+        const final = this.take(['final_status'], carrier, to);
+        const cb = this.take(['callbacks'], carrier, to);
+        return {
+            outcome: final ? final.outcome : 'delivered',
+            errorCode: final?.errorCode ?? null,
+            duplicate: cb?.duplicate ?? false,
+            outOfOrder: cb?.outOfOrder ?? false,
+        };
+    }
+
+    toJSON() {
+        return this.rules;
+    }
+}

@@ -1,0 +1,312 @@
+// The phone page: a person texts the inbox as a contact and sees its
+// replies arrive, their ticks moving.  Plain DOM, live through the
+// simulator's Server-Sent Events.
+'use strict';
+
+const $ = (id) => document.getElementById(id);
+const E164 = /^\+[1-9]\d{6,14}$/;
+const messages = new Map();
+let config = null;
+let attached = null;
+
+async function call(path, { method = 'GET', body } = {}) {
+    const res = await fetch(path, {
+        method,
+        headers: body === undefined ? {}
+            : { 'Content-Type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const json = await res.json().catch(() => ({}));
+    if (!res.ok) {
+        throw new Error(json.error?.message || `${res.status}`);
+    }
+    return json;
+}
+
+const contact = () => $('contact').value.trim();
+const business = () => $('number').value;
+
+function randomContact() {
+    const line = String(100 + Math.floor(Math.random() * 100)).padStart(4, '0');
+    return `+1415555${line}`;
+}
+
+function inThread(m) {
+    return m.direction === 'inbound'
+        ? m.from === contact() && m.to === business()
+        : m.to === contact() && m.from === business();
+}
+
+const FAILED = new Set(['failed', 'undelivered', 'delivery_failed',
+                        'sending_failed']);
+
+function tick(m) {
+    const span = document.createElement('span');
+    span.className = 'tick';
+    if (m.carrier_reply) {
+        span.textContent = 'from the carrier';
+        return span;
+    }
+    if (FAILED.has(m.status)) {
+        span.classList.add('failed');
+        span.textContent = `✗ ${m.status}${m.error_code ? ` (${m.error_code}`
+            + `${m.error_message ? ` ${m.error_message}` : ''})` : ''}`;
+    } else if (m.status === 'delivered') {
+        span.classList.add('delivered');
+        span.textContent = '✓✓ delivered';
+    } else if (m.status === 'sent') {
+        span.textContent = '✓ sent';
+    } else if (m.status === 'delivery_unconfirmed') {
+        span.textContent = '✓ sent, delivery unconfirmed';
+    } else {
+        span.textContent = `◷ ${m.status}`;
+    }
+    return span;
+}
+
+function deliveryNote(m) {
+    const d = m.delivery || { state: 'pending' };
+    switch (d.state) {
+    case 'pending':
+        return 'sending to the inbox…';
+    case 'delivered':
+        return d.attempts > 1 ? `✓ reached the inbox (try ${d.attempts})`
+            : '✓ reached the inbox';
+    case 'refused':
+        return `✗ the inbox answered ${d.status}`;
+    default:
+        return `✗ not delivered (${d.error || d.status})`;
+    }
+}
+
+function bubble(m) {
+    const li = document.createElement('li');
+    const mine = m.direction === 'inbound';
+    li.className = `msg ${mine ? 'mine' : 'theirs'}`;
+    if (m.carrier_reply) {
+        li.classList.add('carrier');
+    }
+    if (!mine && FAILED.has(m.status)) {
+        li.classList.add('failed');
+    }
+    for (const media of m.media || []) {
+        if (media.local_url) {
+            const img = document.createElement('img');
+            img.src = media.local_url;
+            img.alt = 'picture';
+            li.append(img);
+        } else {
+            const p = document.createElement('span');
+            p.className = 'meta';
+            p.textContent = `[picture: ${media.url}]`;
+            li.append(p);
+        }
+    }
+    if (m.body) {
+        li.append(document.createTextNode(m.body));
+    }
+    const meta = document.createElement('span');
+    meta.className = 'meta';
+    const at = new Date(m.created_at).toLocaleTimeString();
+    if (mine) {
+        meta.textContent = `${at} · ${deliveryNote(m)}`;
+    } else {
+        meta.append(`${at} · `, tick(m));
+    }
+    li.append(meta);
+    return li;
+}
+
+function render() {
+    const thread = $('thread');
+    const list = [...messages.values()].filter(inThread)
+        .sort((a, b) => a.seq - b.seq);
+    thread.replaceChildren(...list.map(bubble));
+    thread.scrollTop = thread.scrollHeight;
+    const seen = new Set();
+    for (const m of messages.values()) {
+        seen.add(m.direction === 'inbound' ? m.from : m.to);
+    }
+    $('contacts').replaceChildren(...[...seen].map((n) => {
+        const o = document.createElement('option');
+        o.value = n;
+        return o;
+    }));
+}
+
+async function refreshSide() {
+    try {
+        const [rules, optouts] = await Promise.all([
+            call('/_sim/failures'), call('/_sim/optouts')]);
+        $('rules').replaceChildren(...rules.items.map((r) => {
+            const li = document.createElement('li');
+            const what = r.type === 'final_status' ? `ends ${r.outcome}`
+                : r.type === 'http_error' ? `answered ${r.status}`
+                : r.type === 'callbacks' ? [r.duplicate && 'callbacks twice',
+                    r.outOfOrder && 'out of order'].filter(Boolean).join(', ')
+                : 'never answered';
+            li.textContent = `${r.number || 'any number'}: ${what}`
+                + (r.count ? ` (${r.count} left)` : '');
+            return li;
+        }));
+        $('blocked').hidden = !optouts.items.some(
+            (o) => o.contact === contact() && o.number === business());
+    } catch (e) {
+        $('status').textContent = e.message;
+    }
+}
+
+function showSetup() {
+    const rows = [
+        ['inbox', config.config.inbox || '(not set)'],
+        ['API base', location.origin],
+        ['Twilio accounts', Object.keys(config.config.twilio.accounts)
+            .join(', ') || '(none)'],
+        ['Telnyx public key', config.telnyx_public_key],
+    ];
+    $('setup').replaceChildren(...rows.flatMap(([k, v]) => {
+        const dt = document.createElement('dt');
+        dt.textContent = k;
+        const dd = document.createElement('dd');
+        dd.textContent = v;
+        return [dt, dd];
+    }));
+    const sel = $('number');
+    const keep = sel.value || localStorage.getItem('sim.number');
+    sel.replaceChildren(...config.config.numbers.map((n) => {
+        const o = document.createElement('option');
+        o.value = n.number;
+        o.textContent = `${n.number} (${n.carrier})`;
+        return o;
+    }));
+    if (keep && config.config.numbers.some((n) => n.number === keep)) {
+        sel.value = keep;
+    }
+}
+
+async function load() {
+    config = await call('/_sim/config');
+    showSetup();
+    const all = await call('/_sim/messages');
+    messages.clear();
+    for (const m of all.items) {
+        messages.set(m.id, m);
+    }
+    const samples = await call('/_sim/samples');
+    $('samples').replaceChildren(...samples.items.map((s) => {
+        const b = document.createElement('button');
+        b.type = 'button';
+        b.title = `Attach ${s.name}`;
+        const img = document.createElement('img');
+        img.src = s.url;
+        img.alt = s.name;
+        b.append(img);
+        b.addEventListener('click', () => {
+            attached = s.name;
+            $('attached-img').src = s.url;
+            $('attached').hidden = false;
+        });
+        return b;
+    }));
+    render();
+    refreshSide();
+}
+
+async function send(ev) {
+    ev.preventDefault();
+    const body = $('text').value;
+    $('status').textContent = '';
+    if (!E164.test(contact())) {
+        $('status').textContent = 'Your number: + and 7 to 15 digits.';
+        return;
+    }
+    if (!body.trim() && !attached) {
+        return;
+    }
+    try {
+        await call('/_sim/inbound', { method: 'POST', body: {
+            from: contact(), to: business(), body,
+            media: attached ? [attached] : [], wait: false } });
+        $('text').value = '';
+        attached = null;
+        $('attached').hidden = true;
+        refreshSide();
+    } catch (e) {
+        $('status').textContent = e.message;
+    }
+}
+
+async function trick(kind) {
+    const number = contact();
+    if (kind !== 'clear' && !E164.test(number)) {
+        $('status').textContent = 'Enter your number first.';
+        return;
+    }
+    const specs = {
+        http_error: { type: 'http_error', status: 503, count: 1, number },
+        timeout: { type: 'timeout', count: 1, number },
+        undelivered: { type: 'final_status', status: 'undelivered', number },
+        none: { type: 'final_status', status: 'none', number },
+        callbacks: { type: 'callbacks', duplicate: true, out_of_order: true,
+                     count: 5, number },
+    };
+    try {
+        if (kind === 'clear') {
+            await call('/_sim/failures', { method: 'DELETE' });
+        } else {
+            await call('/_sim/failures', { method: 'POST', body: specs[kind] });
+        }
+    } catch (e) {
+        $('status').textContent = e.message;
+    }
+    refreshSide();
+}
+
+function listen() {
+    const es = new EventSource('/_sim/events');
+    es.addEventListener('message', (ev) => {
+        const m = JSON.parse(ev.data);
+        messages.set(m.id, m);
+        render();
+    });
+    es.addEventListener('request', () => refreshSide());
+    es.addEventListener('reset', () => load());
+    es.addEventListener('open', () => {
+        $('status').textContent = '';
+    });
+    es.addEventListener('error', () => {
+        $('status').textContent = 'Reconnecting to the simulator…';
+    });
+}
+
+$('contact').value = localStorage.getItem('sim.contact') || randomContact();
+$('contact').addEventListener('change', () => {
+    localStorage.setItem('sim.contact', contact());
+    render();
+    refreshSide();
+});
+$('number').addEventListener('change', () => {
+    localStorage.setItem('sim.number', business());
+    render();
+    refreshSide();
+});
+$('random').addEventListener('click', () => {
+    $('contact').value = randomContact();
+    $('contact').dispatchEvent(new Event('change'));
+});
+$('composer').addEventListener('submit', send);
+$('text').addEventListener('keydown', (ev) => {
+    if (ev.key === 'Enter' && !ev.shiftKey && !ev.isComposing) {
+        send(ev);
+    }
+});
+$('detach').addEventListener('click', () => {
+    attached = null;
+    $('attached').hidden = true;
+});
+for (const b of document.querySelectorAll('[data-trick]')) {
+    b.addEventListener('click', () => trick(b.dataset.trick));
+}
+localStorage.setItem('sim.contact', contact());
+load().catch((e) => { $('status').textContent = e.message; });
+listen();

@@ -1,0 +1,186 @@
+// Inbound MMS images in Debian's Chromium: a placeholder while the
+// inbox has no copy of an image (the carrier's URL needs its
+// credentials), the thumbnail swapped in live when the copy lands, the
+// full image in a new tab, and nothing sideways at 390 px.
+//
+// The copy is made as the fetcher will make it, minus the carrier's HTTP
+// request: tests/wire/store_op claims the image and keeps the bytes (the
+// real store operations, the real file writer), and sends the event to
+// ws-server as nginx does.
+
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { after, before, test } from 'node:test';
+import { chromium } from 'playwright-core';
+import { buildDir, uniqueNumber } from '../lib/cluster.mjs';
+import { useCluster, errorLogIsCleanTest } from '../lib/fixture.mjs';
+import { api, deliverInbound } from '../lib/inbox.mjs';
+import { png } from '../lib/media.mjs';
+import { addUser } from '../lib/session.mjs';
+
+const execFileAsync = promisify(execFile);
+const storeOp = join(buildDir, 'tests', 'wire', 'store_op');
+const ctx = useCluster({ orgs: [{ name: 'MMS Org' }] });
+const USER = { email: 'kim@mms.example', password: 'kim looks at photos' };
+const from = uniqueNumber();
+let browser;
+const pageErrors = [];
+const cspViolations = [];
+let messageId;
+
+// Runs one store operation as the fetcher would; its JSON line.
+async function fetcher(...args) {
+    const { stdout } = await execFileAsync(storeOp,
+        [ctx.cluster.store, ...args], { env: { ...process.env,
+            INBOX_EVENTS_SOCKET: join(ctx.cluster.dir, 'events.sock'),
+            ASAN_OPTIONS: 'detect_leaks=0' } });
+    const out = JSON.parse(stdout);
+    assert.equal(out.status, 'ok', stdout);
+    return out;
+}
+
+async function newPage(viewport) {
+    const context = await browser.newContext({ viewport });
+    const p = await context.newPage();
+    p.setDefaultTimeout(10000);
+    p.on('pageerror', (err) => pageErrors.push(err.message));
+    p.on('console', (msg) => {
+        if (/Content Security Policy/i.test(msg.text())) {
+            cspViolations.push(msg.text());
+        }
+    });
+    return p;
+}
+
+async function openThread(p) {
+    await p.goto(ctx.cluster.url('/'));
+    await p.getByLabel('Email').fill(USER.email);
+    await p.getByLabel('Password').fill(USER.password);
+    await p.getByRole('button', { name: 'Sign in' }).click();
+    await p.locator('#conn[data-state="live"]').waitFor();
+    await p.locator('#threads > li').first().getByRole('button').click();
+    await p.locator('#messages .message .body', { hasText: 'our new porch' })
+        .waitFor();
+}
+
+before(async () => {
+    const cluster = await ctx.ready;
+    const org = cluster.orgs[0];
+    await addUser(cluster, org, USER.email, USER.password);
+    await deliverInbound(cluster, { from, body: 'our new porch', media: [
+        { url: 'https://api.twilio.com/2010-04-01/Accounts/AC1/Messages/'
+               + 'MM1/Media/ME1', content_type: 'image/png' },
+        { url: 'https://api.twilio.com/2010-04-01/Accounts/AC1/Messages/'
+               + 'MM1/Media/ME2', content_type: 'image/jpeg' },
+    ] });
+    const list = await api(cluster, '/api/v1/conversations', org.token);
+    const conv = list.json.items.find((c) => c.contact.phone === from);
+    const msgs = await api(cluster,
+        `/api/v1/conversations/${conv.id}/messages`, org.token);
+    messageId = msgs.json.items[0].id;
+    browser = await chromium.launch({
+        executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+        args: ['--headless=new', '--no-sandbox', '--disable-gpu',
+               '--disable-quic', '--no-first-run',
+               '--disable-background-networking',
+               '--disable-component-update', '--disable-sync'],
+    });
+});
+
+async function closeBrowser() {
+    if (browser) {
+        await browser.close();
+        browser = null;
+    }
+}
+
+after(closeBrowser);
+
+test('images show as placeholders until their copy lands, then as '
+     + 'thumbnails, live; a thumbnail opens the full image', async () => {
+    const p = await newPage({ width: 1200, height: 720 });
+    try {
+        await openThread(p);
+        const placeholders = p.locator('#messages .media-placeholder');
+        await assert.doesNotReject(placeholders.nth(1).waitFor());
+        assert.equal(await placeholders.count(), 2);
+        assert.equal(await placeholders.first().textContent(),
+            'Image 1 of 2 loading…');
+        assert.equal(await p.locator('#messages img').count(), 0);
+
+        // the fetcher claims both and gets the first one's bytes
+        const claimed = await fetcher('media-claim', String(Date.now()),
+            '10');
+        assert.deepEqual(claimed.result.items.map((i) => i.idx).sort(),
+            [0, 1]);
+        const image = png(64, 48, [30, 120, 200]);
+        const path = join(ctx.cluster.dir, 'fetched.png');
+        writeFileSync(path, image);
+        const copy = await fetcher('media-copy', ctx.cluster.mediaDir,
+            messageId, '0', path);
+        assert.equal(copy.events.length, 1);
+
+        // no reload: the event swaps the thumbnail in
+        const img = p.locator('#messages a.media-thumb img');
+        await img.waitFor();
+        await p.waitForFunction(() => {
+            const i = document.querySelector('#messages a.media-thumb img');
+            return i && i.complete && i.naturalWidth === 64;
+        });
+        assert.equal(await img.getAttribute('alt'), 'Image 1 of 2');
+        assert.equal(await placeholders.count(), 1, 'the second still waits');
+        const link = p.locator('#messages a.media-thumb');
+        const href = await link.getAttribute('href');
+        assert.equal(href, ctx.cluster.url(`/media/${copy.result.file}`));
+        assert.equal(await link.getAttribute('target'), '_blank');
+
+        const [tab] = await Promise.all([
+            p.context().waitForEvent('page'),
+            link.click(),
+        ]);
+        await tab.waitForLoadState();
+        assert.equal(tab.url(), href);
+        const full = await tab.request.get(href);
+        assert.equal(full.headers()['content-type'], 'image/png');
+        assert.ok(Buffer.from(await full.body()).equals(image));
+        await tab.close();
+
+        // and so after a reload too
+        await p.reload();
+        await p.locator('#threads > li').first().getByRole('button').click();
+        await p.locator('#messages a.media-thumb img').waitFor();
+        assert.equal(await placeholders.count(), 1);
+    } finally {
+        await p.context().close();
+    }
+});
+
+test('at 390 px a thumbnail and a placeholder fit the screen', async () => {
+    const p = await newPage({ width: 390, height: 844 });
+    try {
+        await openThread(p);
+        await p.locator('#messages a.media-thumb img').waitFor();
+        const width = await p.evaluate(
+            () => document.documentElement.scrollWidth);
+        assert.ok(width <= 390, `the thread is ${width} px wide`);
+        for (const sel of ['#messages a.media-thumb img',
+                           '#messages .media-placeholder']) {
+            const box = await p.locator(sel).first().boundingBox();
+            assert.ok(box && box.x >= 0 && box.x + box.width <= 390,
+                `${sel} is on screen: ${JSON.stringify(box)}`);
+        }
+    } finally {
+        await p.context().close();
+    }
+});
+
+test('no page errors and no Content-Security-Policy violations',
+    async () => {
+        assert.deepEqual(pageErrors, []);
+        assert.deepEqual(cspViolations, []);
+    });
+
+errorLogIsCleanTest(ctx, closeBrowser);

@@ -1,0 +1,297 @@
+// Opt-out and opt-in: a thread opted out by hand (pushed live and in the
+// contact's timeline), the keywords of an inbound text (the whole message,
+// trimmed, in any case), START opting back in, a repeated STOP changing
+// nothing; and the organization's settings, read by anyone of it and
+// changed by a billing user only.
+
+import assert from 'node:assert/strict';
+import { before, test } from 'node:test';
+import { uniqueNumber } from '../lib/cluster.mjs';
+import { useCluster, errorLogIsCleanTest } from '../lib/fixture.mjs';
+import { api, assertError, connectWs, deliverInbound, ISO_Z, TWIML_EMPTY }
+    from '../lib/inbox.mjs';
+import { addUser, login, sessionApi } from '../lib/session.mjs';
+
+const ctx = useCluster({ orgs: [{ name: 'Acme Dental' }, { name: 'Org B' }] });
+const tokenA = () => ctx.cluster.orgs[0].token;
+const tokenB = () => ctx.cluster.orgs[1].token;
+
+let member;     // a member's session cookie (org A)
+let billing;    // a billing user's
+
+async function call(path, opts = {}, token = tokenA()) {
+    return api(ctx.cluster, path, token, opts);
+}
+
+async function ok(path, opts = {}, token = tokenA()) {
+    const res = await call(path, opts, token);
+    assert.equal(res.status, 200, res.text);
+    return res.json;
+}
+
+// A new number texts body; resolves with its conversation.
+async function newThread(body = 'hi there') {
+    const phone = uniqueNumber();
+    await deliverInbound(ctx.cluster, { from: phone, body });
+    const list = await ok(`/api/v1/conversations?q=${phone.slice(2)}`);
+    const conv = list.items.find((c) => c.contact.phone === phone);
+    assert.ok(conv, `the thread of ${phone}`);
+    return conv;
+}
+
+async function contactOf(conv) {
+    return ok(`/api/v1/contacts/${conv.contact.id}`);
+}
+
+async function timeline(conv) {
+    return (await ok(`/api/v1/contacts/${conv.contact.id}/timeline`)).items;
+}
+
+before(async () => {
+    const cluster = await ctx.ready;
+    const org = cluster.orgs[0];
+    await addUser(cluster, org, 'max@acme.test', 'correct horse 1');
+    await addUser(cluster, org, 'bea@acme.test', 'correct horse 2',
+                  'billing');
+    member = (await login(cluster, 'max@acme.test', 'correct horse 1'))
+        .cookie;
+    billing = (await login(cluster, 'bea@acme.test', 'correct horse 2'))
+        .cookie;
+    assert.ok(member && billing);
+});
+
+test('opting a thread out by hand answers the thread, pushes the change '
+    + 'to every browser and puts it in the timeline', async () => {
+    const conv = await newThread('can you call me?');
+    const ws = await connectWs(ctx.cluster, tokenA());
+    try {
+        await ws.waitForTypes(['hello']);
+
+        const res = await sessionApi(ctx.cluster,
+            `/api/v1/conversations/${conv.id}/opt-out`, member,
+            { method: 'POST' });
+        assert.equal(res.status, 200, res.text);
+        assert.equal(res.json.id, conv.id);
+        assert.equal(res.json.contact.opted_out, true);
+
+        const frames = await ws.waitForTypes(['contact.updated',
+                                              'conversation.updated']);
+        const cu = frames.find((f) => f.type === 'contact.updated');
+        assert.equal(cu.contact.id, conv.contact.id);
+        assert.equal(cu.contact.opted_out, true);
+        assert.equal(cu.contact.opt_out_source, 'manual');
+        assert.match(cu.contact.opted_out_at, ISO_Z);
+        const up = frames.find((f) => f.type === 'conversation.updated');
+        assert.equal(up.conversation.id, conv.id);
+        assert.equal(up.conversation.contact.opted_out, true);
+        assert.equal(up.org_seq, cu.org_seq + 1);
+
+        const c = await contactOf(conv);
+        assert.equal(c.opted_out, true);
+        assert.equal(c.opt_out_source, 'manual');
+        assert.equal(c.opted_out_at, cu.contact.opted_out_at);
+        assert.equal(c.opt_out_keyword, null);
+
+        const items = await timeline(conv);
+        assert.deepEqual(items.map((i) => i.type), ['opt_out', 'message']);
+        assert.equal(items[0].source, 'manual');
+        assert.equal(items[0].at, c.opted_out_at);
+
+        // the list shows it too
+        const list = await ok('/api/v1/conversations');
+        assert.equal(list.items.find((x) => x.id === conv.id)
+            .contact.opted_out, true);
+
+        // again: the same answer, nothing new pushed or recorded
+        const count = ws.frames.length;
+        const again = await ok(`/api/v1/conversations/${conv.id}/opt-out`,
+                               { method: 'POST' });
+        assert.equal(again.contact.opted_out, true);
+        await new Promise((r) => setTimeout(r, 200));
+        assert.equal(ws.frames.length, count);
+        assert.equal((await timeline(conv)).length, 2);
+        assert.equal((await contactOf(conv)).opted_out_at, c.opted_out_at);
+    } finally {
+        ws.close();
+    }
+});
+
+test('the opt-out route: another organization\'s thread is not found, '
+    + 'a cookie needs the CSRF header, and there is no way back in by '
+    + 'hand', async () => {
+    const conv = await newThread();
+
+    assertError(await call(`/api/v1/conversations/${conv.id}/opt-out`,
+                           { method: 'POST' }, tokenB()), 404, 'not_found');
+    assertError(await call('/api/v1/conversations/nope!/opt-out',
+                           { method: 'POST' }), 404, 'not_found');
+    assertError(await sessionApi(ctx.cluster,
+        `/api/v1/conversations/${conv.id}/opt-out`, member,
+        { method: 'POST', csrf: false }), 403, 'forbidden');
+    assertError(await call(`/api/v1/conversations/${conv.id}/opt-out`),
+                405);
+    assert.equal((await contactOf(conv)).opted_out, false,
+                 'nothing refused was stored');
+
+    await ok(`/api/v1/conversations/${conv.id}/opt-out`, { method: 'POST' });
+    for (const path of [`/api/v1/conversations/${conv.id}/opt-in`,
+                        `/api/v1/contacts/${conv.contact.id}/opt-in`]) {
+        assertError(await call(path, { method: 'POST' }), 404);
+    }
+    assertError(await call(`/api/v1/contacts/${conv.contact.id}`,
+        { method: 'PATCH', body: { opted_out: false } }), 400,
+        'invalid_request');
+    assert.equal((await contactOf(conv)).opted_out, true);
+});
+
+test('STOP, "stop all" and "  Stop  " texted in opt the contact out; '
+    + '"STOP please" does not; the message lands in the inbox', async () => {
+    for (const body of ['STOP', 'stop all', '  Stop  ', 'unsubscribe']) {
+        const phone = uniqueNumber();
+        const res = await deliverInbound(ctx.cluster, { from: phone, body });
+        assert.match(res.text, TWIML_EMPTY);
+        const list = await ok(`/api/v1/conversations?q=${phone.slice(2)}`);
+        const conv = list.items[0];
+        assert.equal(conv.contact.opted_out, true, body);
+        assert.equal(conv.last_message.preview, body, 'in the inbox');
+        assert.equal(conv.unread_count, 1);
+        const c = await contactOf(conv);
+        assert.equal(c.opt_out_source, 'keyword', body);
+        assert.equal(c.opt_out_keyword, body.trim().toUpperCase());
+        const items = await timeline(conv);
+        assert.deepEqual(items.map((i) => i.type), ['opt_out', 'message']);
+        assert.equal(items[0].keyword, body.trim().toUpperCase());
+        assert.equal(items[0].message_id, items[1].message.id);
+    }
+
+    const conv = await newThread('STOP please');
+    assert.equal(conv.contact.opted_out, false);
+    assert.equal((await contactOf(conv)).opted_out, false);
+});
+
+test('a repeated STOP changes nothing; START opts back in, live', async () => {
+    const phone = uniqueNumber();
+    await deliverInbound(ctx.cluster, { from: phone, body: 'STOP' });
+    const list = await ok(`/api/v1/conversations?q=${phone.slice(2)}`);
+    const conv = list.items[0];
+    const first = await contactOf(conv);
+    assert.equal(first.opted_out, true);
+
+    const ws = await connectWs(ctx.cluster, tokenA());
+    try {
+        await ws.waitForTypes(['hello']);
+
+        await deliverInbound(ctx.cluster, { from: phone, body: 'STOP' });
+        await ws.waitForTypes(['message.created']);
+        await new Promise((r) => setTimeout(r, 200));
+        assert.ok(!ws.frames.some((f) => f.type === 'contact.updated'),
+                  'a second STOP pushes no contact change');
+        const second = await contactOf(conv);
+        assert.equal(second.opted_out_at, first.opted_out_at);
+
+        await deliverInbound(ctx.cluster, { from: phone, body: 'Start' });
+        const frames = await ws.waitFor((f) => f.some(
+            (e) => e.type === 'contact.updated'), 5000, 'contact.updated');
+        const cu = frames.find((f) => f.type === 'contact.updated');
+        assert.equal(cu.contact.opted_out, false);
+        assert.equal(cu.contact.opt_out_source, null);
+    } finally {
+        ws.close();
+    }
+
+    const c = await contactOf(conv);
+    assert.equal(c.opted_out, false);
+    assert.equal(c.opted_out_at, null);
+    const items = await timeline(conv);
+    assert.deepEqual(items.map((i) => i.type),
+                     ['opt_in', 'message', 'message', 'opt_out', 'message']);
+    assert.equal(items[0].keyword, 'START');
+    assert.deepEqual(items.filter((i) => i.type === 'message')
+        .map((i) => i.message.body), ['Start', 'STOP', 'STOP']);
+});
+
+test('the settings: defaults, anyone of the organization reads them, a '
+    + 'billing user changes them', async () => {
+    let s = await ok('/api/v1/settings');
+    assert.deepEqual(s, { timezone: 'UTC',
+        quiet_hours: { start: '21:00', end: '08:00' },
+        business_name: 'Acme Dental', support_contact: null });
+
+    const m = await sessionApi(ctx.cluster, '/api/v1/settings', member);
+    assert.equal(m.status, 200, m.text);
+    assert.deepEqual(m.json, s);
+
+    const patch = { timezone: 'America/Chicago',
+        quiet_hours: { start: '20:30', end: '07:45' },
+        business_name: '  Acme Dental Care ',
+        support_contact: 'help@acme.test' };
+    const res = await sessionApi(ctx.cluster, '/api/v1/settings', billing,
+                                 { method: 'PATCH', body: patch });
+    assert.equal(res.status, 200, res.text);
+    assert.deepEqual(res.json, { timezone: 'America/Chicago',
+        quiet_hours: { start: '20:30', end: '07:45' },
+        business_name: 'Acme Dental Care',
+        support_contact: 'help@acme.test' });
+    assert.deepEqual(await ok('/api/v1/settings'), res.json);
+
+    // one field at a time; null is the default again
+    s = (await sessionApi(ctx.cluster, '/api/v1/settings', billing,
+        { method: 'PATCH', body: { business_name: null,
+                                   support_contact: null } })).json;
+    assert.equal(s.business_name, 'Acme Dental');
+    assert.equal(s.support_contact, null);
+    assert.equal(s.timezone, 'America/Chicago');
+
+    // each organization its own
+    assert.equal((await ok('/api/v1/settings', {}, tokenB())).business_name,
+                 'Org B');
+});
+
+test('the settings: a member or an organization-wide token gets 403, '
+    + 'whatever it sends', async () => {
+    const before = await ok('/api/v1/settings');
+    for (const body of [{ business_name: 'Taken Over' },
+                        { timezone: 'Nowhere/Land' }]) {
+        assertError(await sessionApi(ctx.cluster, '/api/v1/settings', member,
+            { method: 'PATCH', body }), 403, 'forbidden');
+        assertError(await call('/api/v1/settings',
+            { method: 'PATCH', body }), 403, 'forbidden');
+    }
+    assertError(await sessionApi(ctx.cluster, '/api/v1/settings', billing,
+        { method: 'PATCH', body: { business_name: 'X' }, csrf: false }),
+        403, 'forbidden');
+    assertError(await api(ctx.cluster, '/api/v1/settings', null,
+        { method: 'PATCH', body: { business_name: 'X' } }), 401,
+        'unauthenticated');
+    assert.deepEqual(await ok('/api/v1/settings'), before);
+});
+
+test('the settings: what does not fit is a 400 naming the field, and '
+    + 'nothing is stored', async () => {
+    const before = await ok('/api/v1/settings');
+    const cases = [
+        [{ timezone: 'Mars/Olympus_Mons' }, 'timezone'],
+        [{ timezone: '../../etc/passwd' }, 'timezone'],
+        [{ timezone: 'America' }, 'timezone'],
+        [{ timezone: 'zone.tab' }, 'timezone'],
+        [{ timezone: 7 }, 'timezone'],
+        [{ quiet_hours: { start: '25:00', end: '08:00' } },
+         'quiet_hours.start'],
+        [{ quiet_hours: { start: '21:00', end: '8:00' } }, 'quiet_hours.end'],
+        [{ quiet_hours: { start: '21:00' } }, 'quiet_hours.end'],
+        [{ quiet_hours: { start: '09:00', end: '09:00' } }, 'quiet_hours'],
+        [{ business_name: 'x'.repeat(101) }, 'business_name'],
+        [{ business_name: '   ' , timezone: 'Nowhere/Land' }, 'timezone'],
+        [{ support_contact: 'a\u0007b' }, 'support_contact'],
+        [{ business_nmae: 'typo' }, 'business_nmae'],
+    ];
+    for (const [body, field] of cases) {
+        const res = await sessionApi(ctx.cluster, '/api/v1/settings',
+            billing, { method: 'PATCH', body });
+        const err = assertError(res, 400, 'invalid_request');
+        assert.equal(err.field, field, JSON.stringify(body));
+    }
+    assert.deepEqual(await ok('/api/v1/settings'), before);
+});
+
+errorLogIsCleanTest(ctx);

@@ -1,0 +1,250 @@
+/*
+ * Media (media.h): a type by its leading bytes only, file names nobody can
+ * guess or bend into a path, files written whole or not at all, an
+ * upload's JSON, and when a failed copy is tried again.
+ */
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <inbox/media.h>
+#include "check.h"
+
+
+#define TOKEN  "AbCdEfGhIjKlMnOpQrStUvWxYz0123456789-_AbCdE"
+
+
+TEST(types_are_decided_by_the_leading_bytes)
+{
+    const inbox_image_type_t  *t;
+
+    t = inbox_image_type("\xFF\xD8\xFF\xE0\0\x10JFIF", 10);
+    CHECK(t != NULL);
+    CHECK_STR(t ? t->content_type : NULL, "image/jpeg");
+    CHECK_STR(t ? t->ext : NULL, "jpg");
+
+    t = inbox_image_type("\x89PNG\r\n\x1A\n\0\0\0\rIHDR", 16);
+    CHECK_STR(t ? t->content_type : NULL, "image/png");
+    CHECK_STR(t ? t->ext : NULL, "png");
+
+    t = inbox_image_type("GIF89a\x01\0", 8);
+    CHECK_STR(t ? t->content_type : NULL, "image/gif");
+    CHECK_STR(t ? t->ext : NULL, "gif");
+    t = inbox_image_type("GIF87a", 6);
+    CHECK_STR(t ? t->ext : NULL, "gif");
+
+    /* nothing else, however it is labelled elsewhere */
+    CHECK(inbox_image_type("<html><script>", 14) == NULL);
+    CHECK(inbox_image_type("<svg xmlns=", 11) == NULL);
+    CHECK(inbox_image_type("RIFF\0\0\0\0WEBP", 12) == NULL);
+    CHECK(inbox_image_type("%PDF-1.7", 8) == NULL);
+    CHECK(inbox_image_type("", 0) == NULL);
+
+    /* too short to carry the whole signature */
+    CHECK(inbox_image_type("\xFF\xD8", 2) == NULL);
+    CHECK(inbox_image_type("\x89PNG\r\n\x1A", 7) == NULL);
+    CHECK(inbox_image_type("GIF", 3) == NULL);
+    /* one byte off */
+    CHECK(inbox_image_type("\x89PNG\r\n\x1A\x0B", 8) == NULL);
+    CHECK(inbox_image_type("\xFF\xD8\xFE", 3) == NULL);
+}
+
+
+TEST(types_by_name_are_the_three_only)
+{
+    CHECK_STR(inbox_image_type_named("image/png")->ext, "png");
+    CHECK_STR(inbox_image_type_named("image/jpeg")->ext, "jpg");
+    CHECK_STR(inbox_image_type_named("image/gif")->ext, "gif");
+    CHECK(inbox_image_type_named("image/svg+xml") == NULL);
+    CHECK(inbox_image_type_named("text/html") == NULL);
+    CHECK(inbox_image_type_named("IMAGE/PNG") == NULL);
+    CHECK(inbox_image_type_named(NULL) == NULL);
+}
+
+
+TEST(file_names_are_random_tokens_with_the_types_extension)
+{
+    char  a[INBOX_MEDIA_FILE_MAX], b[INBOX_MEDIA_FILE_MAX];
+
+    CHECK_INT(inbox_media_file_name(inbox_image_type_named("image/png"), a),
+              0);
+    CHECK_INT(inbox_media_file_name(inbox_image_type_named("image/png"), b),
+              0);
+
+    CHECK_INT(strlen(a), INBOX_MEDIA_TOKEN_LEN + 4);
+    CHECK_STR(a + INBOX_MEDIA_TOKEN_LEN, ".png");
+    CHECK(strcmp(a, b) != 0);
+    CHECK(inbox_media_file_valid(a));
+    CHECK(inbox_media_file_is(a, "image/png"));
+    CHECK(!inbox_media_file_is(a, "image/jpeg"));
+    CHECK(strspn(a, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                    "0123456789-_") == INBOX_MEDIA_TOKEN_LEN);
+}
+
+
+TEST(only_such_names_are_valid)
+{
+    CHECK(inbox_media_file_valid(TOKEN ".jpg"));
+    CHECK(inbox_media_file_valid(TOKEN ".gif"));
+
+    CHECK(!inbox_media_file_valid(TOKEN ".jpeg"));
+    CHECK(!inbox_media_file_valid(TOKEN ".html"));
+    CHECK(!inbox_media_file_valid(TOKEN ".jpg/"));
+    CHECK(!inbox_media_file_valid(TOKEN "A.jpg"));
+    CHECK(!inbox_media_file_valid("A" TOKEN));
+    CHECK(!inbox_media_file_valid("short.jpg"));
+    CHECK(!inbox_media_file_valid("../../../../../../../../../etc/passwd"
+                                  ".jpg"));
+    CHECK(!inbox_media_file_valid("..AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+                                  ".jpg"));
+    CHECK(!inbox_media_file_valid("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA/AA"
+                                  ".jpg"));
+    CHECK(!inbox_media_file_valid(".AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+                                  ".tmp"));
+    CHECK(!inbox_media_file_valid(""));
+    CHECK(!inbox_media_file_valid(NULL));
+}
+
+
+TEST(states_have_names)
+{
+    inbox_media_state_t  s;
+
+    CHECK_STR(inbox_media_state_name(INBOX_MEDIA_PENDING), "pending");
+    CHECK_STR(inbox_media_state_name(INBOX_MEDIA_STORED), "stored");
+    CHECK_STR(inbox_media_state_name(INBOX_MEDIA_FAILED), "failed");
+    CHECK_INT(inbox_media_state_parse("failed", &s), 0);
+    CHECK_INT(s, INBOX_MEDIA_FAILED);
+    CHECK_INT(inbox_media_state_parse("copied", &s), -1);
+    CHECK_INT(inbox_media_state_parse(NULL, &s), -1);
+}
+
+
+/* The names in dir, sorted, joined by spaces, into out. */
+static void
+dir_list(const char *dir, char *out, size_t size)
+{
+    int              i, n;
+    struct dirent  **names;
+
+    out[0] = '\0';
+    n = scandir(dir, &names, NULL, alphasort);
+
+    for (i = 0; i < n; i++) {
+        if (strcmp(names[i]->d_name, ".") != 0
+            && strcmp(names[i]->d_name, "..") != 0)
+        {
+            snprintf(out + strlen(out), size - strlen(out), "%s%s",
+                     out[0] ? " " : "", names[i]->d_name);
+        }
+        free(names[i]);
+    }
+
+    free(names);
+}
+
+
+TEST(a_file_is_written_whole_under_its_name_or_not_at_all)
+{
+    char                  dir[64], listing[512], path[160], buf[64];
+    FILE                 *f;
+    size_t                n;
+    struct stat           st;
+    inbox_error_t         err;
+    inbox_media_writer_t  w;
+
+    snprintf(dir, sizeof(dir), "/tmp/inbox-test-media-XXXXXX");
+    CHECK(mkdtemp(dir) != NULL);
+
+    /* while it is written: a hidden temporary name only */
+    CHECK_INT(inbox_media_write_begin(&w, dir,
+                                      inbox_image_type_named("image/gif"),
+                                      &err), INBOX_OK);
+    CHECK_INT(inbox_media_write(&w, "GIF89a", 6, &err), INBOX_OK);
+    CHECK_INT(inbox_media_write(&w, "rest", 4, &err), INBOX_OK);
+    CHECK_INT(w.bytes, 10);
+    dir_list(dir, listing, sizeof(listing));
+    CHECK(listing[0] == '.');
+    CHECK(strstr(listing, ".tmp") != NULL);
+    CHECK(strstr(listing, ".gif") == NULL);
+
+    CHECK_INT(inbox_media_write_commit(&w, &err), INBOX_OK);
+    CHECK(inbox_media_file_is(w.file, "image/gif"));
+    dir_list(dir, listing, sizeof(listing));
+    CHECK_STR(listing, w.file);
+
+    snprintf(path, sizeof(path), "%s/%s", dir, w.file);
+    f = fopen(path, "rb");
+    CHECK(f != NULL);
+    n = f ? fread(buf, 1, sizeof(buf), f) : 0;
+    CHECK_INT(n, 10);
+    CHECK(memcmp(buf, "GIF89arest", 10) == 0);
+    if (f) {
+        fclose(f);
+    }
+    /* nginx, as another user, serves it */
+    CHECK_INT(stat(path, &st), 0);
+    CHECK_INT(st.st_mode & 0444, 0444);
+
+    /* abandoned: nothing is left */
+    inbox_media_remove(dir, w.file);
+    CHECK_INT(inbox_media_write_begin(&w, dir,
+                                      inbox_image_type_named("image/png"),
+                                      &err), INBOX_OK);
+    CHECK_INT(inbox_media_write(&w, "\x89PNG", 4, &err), INBOX_OK);
+    inbox_media_write_abort(&w);
+    inbox_media_write_abort(&w);
+    dir_list(dir, listing, sizeof(listing));
+    CHECK_STR(listing, "");
+
+    /* a directory that is not there: unavailable, nothing made */
+    CHECK_INT(inbox_media_write_begin(&w, "/nonexistent/inbox-media",
+                                      inbox_image_type_named("image/png"),
+                                      &err), INBOX_ERR_UNAVAILABLE);
+    inbox_media_write_abort(&w);
+
+    rmdir(dir);
+}
+
+
+TEST(an_upload_is_rendered_with_its_public_url)
+{
+    char                  *json;
+    inbox_media_record_t   m;
+
+    memset(&m, 0, sizeof(m));
+    strcpy(m.id, "42");
+    strcpy(m.file, TOKEN ".png");
+    strcpy(m.content_type, "image/png");
+    m.bytes = 1234;
+
+    json = inbox_render_media(&m, "https://inbox.example", NULL);
+    CHECK_STR(json, "{\"id\":\"42\",\"url\":\"https://inbox.example/media/"
+                    TOKEN ".png\",\"content_type\":\"image/png\","
+                    "\"bytes\":1234}");
+    free(json);
+}
+
+
+TEST(a_failed_copy_is_tried_again_further_apart_then_given_up)
+{
+    int64_t   now = 1000000;
+    unsigned  i;
+
+    CHECK_INT(inbox_media_fetch_retry_at(1, now), now + 60000);
+    CHECK_INT(inbox_media_fetch_retry_at(2, now), now + 300000);
+
+    for (i = 2; i < INBOX_MEDIA_FETCH_ATTEMPTS; i++) {
+        CHECK(inbox_media_fetch_retry_at(i, now)
+              > inbox_media_fetch_retry_at(i - 1, now));
+    }
+
+    CHECK_INT(inbox_media_fetch_retry_at(INBOX_MEDIA_FETCH_ATTEMPTS, now), 0);
+    CHECK_INT(inbox_media_fetch_retry_at(INBOX_MEDIA_FETCH_ATTEMPTS + 7, now),
+              0);
+}
+
+
+RUN_TESTS()

@@ -1,0 +1,183 @@
+/*
+ * The rules of optout.h and settings.h: what an opt-out and an opt-in do
+ * to a contact, the keyword as a record shows it, and what a setting may
+ * be (a time zone of the system's tz database, HH:MM, names).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <inbox/optout.h>
+#include <inbox/settings.h>
+#include "check.h"
+
+
+TEST(the_first_opt_out_counts_and_an_opt_in_clears_it)
+{
+    inbox_contact_record_t  c;
+
+    memset(&c, 0, sizeof(c));
+
+    CHECK_INT(inbox_contact_opt_in(&c), 0);
+
+    CHECK_INT(inbox_contact_opt_out(&c, INBOX_OPT_OUT_KEYWORD, "STOP", 100),
+              1);
+    CHECK_INT(c.opted_out, 1);
+    CHECK_INT(c.opted_out_at, 100);
+    CHECK_STR(c.opt_out_source, "keyword");
+    CHECK_STR(c.opt_out_keyword, "STOP");
+
+    /* again, from anywhere: as it first was */
+    CHECK_INT(inbox_contact_opt_out(&c, INBOX_OPT_OUT_CARRIER, NULL, 200),
+              0);
+    CHECK_INT(c.opted_out_at, 100);
+    CHECK_STR(c.opt_out_source, "keyword");
+
+    CHECK_INT(inbox_contact_opt_in(&c), 1);
+    CHECK_INT(c.opted_out, 0);
+    CHECK_INT(c.opted_out_at, 0);
+    CHECK_STR(c.opt_out_source, "");
+    CHECK_STR(c.opt_out_keyword, "");
+
+    /* by hand: no keyword kept, whatever is given */
+    CHECK_INT(inbox_contact_opt_out(&c, INBOX_OPT_OUT_MANUAL, "STOP", 300),
+              1);
+    CHECK_STR(c.opt_out_source, "manual");
+    CHECK_STR(c.opt_out_keyword, "");
+
+    /* an unknown source opts nobody out */
+    CHECK_INT(inbox_contact_opt_in(&c), 1);
+    CHECK_INT(inbox_contact_opt_out(&c, (inbox_opt_out_source_t) 9, NULL, 1),
+              0);
+    CHECK_INT(c.opted_out, 0);
+}
+
+
+TEST(sources_have_their_contract_names)
+{
+    inbox_opt_out_source_t  s;
+
+    CHECK_STR(inbox_opt_out_source_name(INBOX_OPT_OUT_CARRIER), "carrier");
+    CHECK_INT(inbox_opt_out_source_parse("manual", &s), 0);
+    CHECK_INT(s, INBOX_OPT_OUT_MANUAL);
+    CHECK_INT(inbox_opt_out_source_parse("Manual", &s), -1);
+    CHECK(inbox_opt_out_source_name((inbox_opt_out_source_t) 3) == NULL);
+}
+
+
+TEST(a_keyword_is_shown_trimmed_in_upper_case_and_cut_between_characters)
+{
+    int   i;
+    char  out[INBOX_KEYWORD_MAX];
+    char  long_body[64];
+
+    inbox_opt_keyword("  Stop \n", out);
+    CHECK_STR(out, "STOP");
+    inbox_opt_keyword("stop all", out);
+    CHECK_STR(out, "STOP ALL");
+    inbox_opt_keyword("\xef\xbc\xb3\xef\xbc\xb4\xef\xbc\xaf\xef\xbc\xb0",
+                      out);                          /* full-width STOP */
+    CHECK_STR(out, "\xef\xbc\xb3\xef\xbc\xb4\xef\xbc\xaf\xef\xbc\xb0");
+
+    /* ten 3-byte characters: 30 bytes fit, a 31st would split one */
+    memset(long_body, 0, sizeof(long_body));
+    for (i = 0; i < 11; i++) {
+        memcpy(long_body + 3 * i, "\xef\xbc\xb3", 3);
+    }
+    inbox_opt_keyword(long_body, out);
+    CHECK_INT(strlen(out), 30);
+}
+
+
+TEST(a_time_zone_is_a_zone_of_the_tz_database)
+{
+    CHECK(inbox_timezone_valid("UTC"));
+    CHECK(inbox_timezone_valid("America/Chicago"));
+    CHECK(inbox_timezone_valid("America/Argentina/Buenos_Aires"));
+    CHECK(inbox_timezone_valid("Etc/GMT+5"));
+
+    CHECK(!inbox_timezone_valid(NULL));
+    CHECK(!inbox_timezone_valid(""));
+    CHECK(!inbox_timezone_valid("Mars/Olympus_Mons"));
+    CHECK(!inbox_timezone_valid("America"));           /* a directory */
+    CHECK(!inbox_timezone_valid("zone.tab"));          /* a table */
+    CHECK(!inbox_timezone_valid("../../etc/passwd"));
+    CHECK(!inbox_timezone_valid("/etc/localtime"));
+    CHECK(!inbox_timezone_valid("America//Chicago"));
+    CHECK(!inbox_timezone_valid("America/Chicago/"));
+    CHECK(!inbox_timezone_valid("america chicago"));
+
+    /* where tzset(3) looks: $TZDIR */
+    setenv("TZDIR", "/nonexistent", 1);
+    CHECK(!inbox_timezone_valid("UTC"));
+    unsetenv("TZDIR");
+    CHECK(inbox_timezone_valid("UTC"));
+}
+
+
+TEST(quiet_hours_are_two_different_times_of_day)
+{
+    char                   out[6];
+    inbox_error_t          err;
+    inbox_settings_edit_t  edit;
+
+    CHECK_INT(inbox_settings_time_parse("00:00"), 0);
+    CHECK_INT(inbox_settings_time_parse("21:00"), 1260);
+    CHECK_INT(inbox_settings_time_parse("23:59"), 1439);
+    CHECK_INT(inbox_settings_time_parse("24:00"), -1);
+    CHECK_INT(inbox_settings_time_parse("12:60"), -1);
+    CHECK_INT(inbox_settings_time_parse("8:00"), -1);
+    CHECK_INT(inbox_settings_time_parse("08:00 "), -1);
+    CHECK_INT(inbox_settings_time_parse(NULL), -1);
+
+    inbox_settings_time_format(480, out);
+    CHECK_STR(out, "08:00");
+
+    memset(&edit, 0, sizeof(edit));
+    CHECK_INT(inbox_settings_set_quiet_hours(&edit, "21:00", "08:00", &err),
+              INBOX_OK);
+    CHECK_INT(edit.quiet_start, 1260);
+    CHECK_INT(edit.quiet_end, 480);
+    CHECK_INT(inbox_settings_set_quiet_hours(&edit, "08:00", "08:00", &err),
+              INBOX_ERR_INVALID);
+    CHECK_STR(err.field, "quiet_hours");
+    CHECK_INT(inbox_settings_set_quiet_hours(&edit, "08:00", "x", &err),
+              INBOX_ERR_INVALID);
+    CHECK_STR(err.field, "quiet_hours.end");
+}
+
+
+TEST(names_are_trimmed_bounded_and_without_control_characters)
+{
+    char                   big[INBOX_BUSINESS_NAME_MAX + 2];
+    inbox_error_t          err;
+    inbox_settings_edit_t  edit;
+
+    memset(&edit, 0, sizeof(edit));
+    CHECK_INT(inbox_settings_set_business_name(&edit, "  Acme  ", &err),
+              INBOX_OK);
+    CHECK_STR(edit.business_name, "Acme");
+    CHECK_INT(inbox_settings_set_business_name(&edit, NULL, &err), INBOX_OK);
+    CHECK_STR(edit.business_name, "");
+    CHECK_INT(inbox_settings_set_support_contact(&edit, "a\tb", &err),
+              INBOX_ERR_INVALID);
+    CHECK_STR(err.field, "support_contact");
+
+    memset(big, 'x', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+    CHECK_INT(inbox_settings_set_business_name(&edit, big, &err),
+              INBOX_ERR_INVALID);
+    big[sizeof(big) - 2] = '\0';
+    CHECK_INT(inbox_settings_set_business_name(&edit, big, &err), INBOX_OK);
+
+    /* an edit made by hand is checked as the setters would */
+    memset(&edit, 0, sizeof(edit));
+    edit.set_business_name = 1;
+    snprintf(edit.business_name, sizeof(edit.business_name), " padded ");
+    CHECK_INT(inbox_settings_edit_check(&edit, &err), INBOX_ERR_INVALID);
+    CHECK_STR(err.field, "business_name");
+    snprintf(edit.business_name, sizeof(edit.business_name), "padded");
+    CHECK_INT(inbox_settings_edit_check(&edit, &err), INBOX_OK);
+}
+
+
+RUN_TESTS()

@@ -24,18 +24,24 @@
 #include <inbox/form.h>
 #include <inbox/model.h>
 #include <inbox/store.h>
+#include <inbox/telnyx.h>
 
 
 typedef struct ngx_http_inbox_item_s  ngx_http_inbox_item_t;
 
 /*
  * In a pool thread: fills msg from the item or sets item->error and
- * returns its code.  msg may point into the item, which outlives the batch.
+ * returns its code.  msg may point into the item, which outlives the
+ * batch; what msg owns (msg->owned) is the batch's to free.
  */
 typedef inbox_status_t (*ngx_http_inbox_item_check_pt)(
     ngx_http_inbox_item_t *item, inbox_store_t *store, inbox_inbound_t *msg);
 
 
+/*
+ * A carrier's webhook as read in the event loop: an inbound message waits
+ * in the batch, a delivery report runs alone (ngx_http_inbox_webhook.h).
+ */
 struct ngx_http_inbox_item_s {
     ngx_queue_t                    queue;
     ngx_http_request_t            *request;
@@ -43,10 +49,18 @@ struct ngx_http_inbox_item_s {
     ngx_http_inbox_item_check_pt   check;
 
     /* what check reads; all of it lives as long as the request */
-    inbox_form_t                   form;
+    inbox_form_t                   form;            /* Twilio's */
     const char                    *url;
     const char                    *signature;       /* NULL when missing */
     const char                    *default_country;
+
+    /* ---- Telnyx (ngx_http_inbox_webhook_telnyx.c): the raw body its
+     * signature covers, telnyx-timestamp, and the event read from the
+     * body (freed with the request) ---- */
+    ngx_str_t                      body;
+    const char                    *timestamp;       /* NULL when missing */
+    inbox_telnyx_event_t          *event;
+    /* ---- end Telnyx ---- */
 
     /* the outcome: INBOX_OK (also for a duplicate) or error */
     inbox_status_t                 status;

@@ -145,6 +145,22 @@ static ngx_command_t  ngx_http_inbox_commands[] = {
       0,
       ngx_http_inbox_twilio_inbound_handler },
 
+    /* ---- carrier webhooks: delivery reports, Telnyx ---- */
+    { ngx_string("inbox_twilio_status"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_inbox_handler,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      ngx_http_inbox_twilio_status_handler },
+
+    { ngx_string("inbox_telnyx"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_inbox_handler,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      ngx_http_inbox_telnyx_handler },
+    /* ---- end carrier webhooks ---- */
+
     { ngx_string("inbox_api"),
       NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
       ngx_http_inbox_handler,

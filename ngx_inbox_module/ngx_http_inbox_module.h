@@ -90,6 +90,10 @@ void ngx_http_inbox_maintain_after_write(ngx_thread_pool_t *tp);
 
 /* Content handlers. */
 ngx_int_t ngx_http_inbox_twilio_inbound_handler(ngx_http_request_t *r);
+/* ---- carrier webhooks: delivery reports, Telnyx ---- */
+ngx_int_t ngx_http_inbox_twilio_status_handler(ngx_http_request_t *r);
+ngx_int_t ngx_http_inbox_telnyx_handler(ngx_http_request_t *r);
+/* ---- end carrier webhooks ---- */
 ngx_int_t ngx_http_inbox_api_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_inbox_health_handler(ngx_http_request_t *r);
 

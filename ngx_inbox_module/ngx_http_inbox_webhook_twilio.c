@@ -1,11 +1,16 @@
 
 /*
- * POST /webhooks/twilio/inbound: an inbound SMS or MMS from Twilio.
+ * Twilio's webhooks, read and parsed here, in the event loop:
  *
- * The form is read and parsed here, in the event loop; the number's
- * lookup, the signature check and the store happen in a batch (see
- * ngx_http_inbox_batch.h).  The answer, empty TwiML, is sent only once the
- * message is stored.
+ * - POST /webhooks/twilio/inbound: an inbound SMS or MMS.  The number's
+ *   lookup, the signature check and the store happen in a batch (see
+ *   ngx_http_inbox_batch.h).
+ * - POST /webhooks/twilio/status: a status callback for a message sent
+ *   from one of our numbers (its From), stored as a delivery report (see
+ *   ngx_http_inbox_webhook.h).
+ *
+ * Both are checked against the auth token of the number's organization
+ * and answered with empty TwiML only once stored.
  */
 
 
@@ -21,14 +26,26 @@
 #include "ngx_http_inbox_batch.h"
 #include "ngx_http_inbox_body.h"
 #include "ngx_http_inbox_reply.h"
+#include "ngx_http_inbox_webhook.h"
 
 
 static void ngx_http_inbox_twilio_body_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_inbox_twilio_enqueue(ngx_http_request_t *r);
+static void ngx_http_inbox_twilio_status_body_handler(ngx_http_request_t *r);
+static ngx_http_inbox_item_t *ngx_http_inbox_twilio_read(
+    ngx_http_request_t *r, ngx_int_t *rc);
 static inbox_status_t ngx_http_inbox_twilio_check(ngx_http_inbox_item_t *item,
     inbox_store_t *store, inbox_inbound_t *msg);
+static inbox_status_t ngx_http_inbox_twilio_status_check(
+    ngx_http_inbox_item_t *item, inbox_store_t *store,
+    char org_id[INBOX_ID_MAX], inbox_status_update_t *update);
+static inbox_status_t ngx_http_inbox_twilio_lookup(
+    ngx_http_inbox_item_t *item, inbox_store_t *store, const char *field,
+    char e164[INBOX_PHONE_MAX], inbox_number_t *number, int *found);
 static inbox_status_t ngx_http_inbox_twilio_credentials(inbox_store_t *store,
     const char *e164, inbox_number_t *number, int *found, inbox_error_t *err);
+static void ngx_http_inbox_twilio_refused(ngx_http_inbox_item_t *item,
+    const char *what, const char *e164, int found);
 static void ngx_http_inbox_twilio_answer(ngx_http_request_t *r);
 static void ngx_http_inbox_twilio_cleanup(void *data);
 
@@ -37,17 +54,19 @@ static const char  ngx_http_inbox_twiml_empty[] = "<Response></Response>";
 
 
 /*
- * The auth token and account SID of the number webhooks were last sent to,
- * as the store said, kept by each pool thread for a second: a burst to one
- * number looks it up once a second per thread instead of once per message,
- * and new credentials are honoured within a second.  Only plain bytes:
- * nothing to free when the thread ends.
+ * The organization, auth token and account SID of the number webhooks
+ * were last sent to (or from), as the store said, kept by each pool
+ * thread for a second: a burst to one number looks it up once a second
+ * per thread instead of once per message, and new credentials are
+ * honoured within a second.  Only plain bytes: nothing to free when the
+ * thread ends.
  */
 
 #define NGX_HTTP_INBOX_TWILIO_TOKEN_MAX  128
 
 typedef struct {
     char     e164[INBOX_PHONE_MAX];
+    char     org_id[INBOX_ID_MAX];
     char     auth_token[NGX_HTTP_INBOX_TWILIO_TOKEN_MAX];
     char     account_sid[INBOX_TWILIO_SID_MAX];
     time_t   at;
@@ -59,40 +78,15 @@ static __thread ngx_http_inbox_twilio_number_t  ngx_http_inbox_twilio_number;
 ngx_int_t
 ngx_http_inbox_twilio_inbound_handler(ngx_http_request_t *r)
 {
-    ngx_int_t                   rc;
-    ngx_http_inbox_loc_conf_t  *ilcf;
+    return ngx_http_inbox_webhook_read(r, ngx_http_inbox_twilio_body_handler);
+}
 
-    if (r->method != NGX_HTTP_POST) {
-        rc = ngx_http_discard_request_body(r);
 
-        if (rc != NGX_OK) {
-            return rc;
-        }
-
-        return ngx_http_inbox_reply_not_allowed(r, "POST");
-    }
-
-    ilcf = ngx_http_get_module_loc_conf(r, ngx_http_inbox_module);
-
-    if (r->headers_in.content_length_n > (off_t) ilcf->max_body) {
-        rc = ngx_http_discard_request_body(r);
-
-        if (rc != NGX_OK) {
-            return rc;
-        }
-
-        return ngx_http_inbox_reply_status(r, INBOX_ERR_TOO_LARGE, NULL,
-                                           "The request body is too large.");
-    }
-
-    rc = ngx_http_read_client_request_body(r,
-                                          ngx_http_inbox_twilio_body_handler);
-
-    if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
-        return rc;
-    }
-
-    return NGX_DONE;
+ngx_int_t
+ngx_http_inbox_twilio_status_handler(ngx_http_request_t *r)
+{
+    return ngx_http_inbox_webhook_read(r,
+                                   ngx_http_inbox_twilio_status_body_handler);
 }
 
 
@@ -116,73 +110,16 @@ ngx_http_inbox_twilio_body_handler(ngx_http_request_t *r)
 static ngx_int_t
 ngx_http_inbox_twilio_enqueue(ngx_http_request_t *r)
 {
-    ngx_int_t                   rc;
-    ngx_str_t                   body, base;
-    inbox_error_t               err;
-    ngx_table_elt_t            *h;
-    ngx_pool_cleanup_t         *cln;
-    ngx_http_inbox_item_t      *item;
-    ngx_http_inbox_loc_conf_t  *ilcf;
+    ngx_int_t               rc;
+    ngx_http_inbox_item_t  *item;
 
-    ilcf = ngx_http_get_module_loc_conf(r, ngx_http_inbox_module);
+    item = ngx_http_inbox_twilio_read(r, &rc);
 
-    rc = ngx_http_inbox_request_body(r, ilcf->max_body, &body);
-
-    if (rc == NGX_DECLINED) {
-        return ngx_http_inbox_reply_status(r, INBOX_ERR_TOO_LARGE, NULL,
-                                           "The request body is too large.");
-    }
-
-    if (rc != NGX_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    item = ngx_pcalloc(r->pool, sizeof(ngx_http_inbox_item_t));
     if (item == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return rc;
     }
 
-    cln = ngx_pool_cleanup_add(r->pool, 0);
-    if (cln == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    cln->handler = ngx_http_inbox_twilio_cleanup;
-    cln->data = item;
-
-    if (inbox_form_parse((char *) body.data, body.len, &item->form, &err)
-        != INBOX_OK)
-    {
-        return ngx_http_inbox_reply_error(r, &err);
-    }
-
-    /* the URL Twilio signed: the public base and the path with its query */
-
-    if (ngx_http_inbox_public_base(r, &base) != NGX_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    item->url = ngx_pnalloc(r->pool, base.len + r->unparsed_uri.len + 1);
-    if (item->url == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    *ngx_cpymem(ngx_cpymem((u_char *) item->url, base.data, base.len),
-                r->unparsed_uri.data, r->unparsed_uri.len) = '\0';
-
-    h = ngx_http_inbox_header(r, "X-Twilio-Signature");
-
-    if (h) {
-        item->signature = ngx_http_inbox_strdup(r->pool, &h->value);
-        if (item->signature == NULL) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-    }
-
-    item->request = r;
-    item->thread_pool = ilcf->thread_pool;
     item->check = ngx_http_inbox_twilio_check;
-    item->default_country = (char *) ilcf->default_country.data;
 
     r->write_event_handler = ngx_http_inbox_twilio_answer;
     r->read_event_handler = ngx_http_test_reading;
@@ -201,6 +138,111 @@ ngx_http_inbox_twilio_enqueue(ngx_http_request_t *r)
 }
 
 
+static void
+ngx_http_inbox_twilio_status_body_handler(ngx_http_request_t *r)
+{
+    ngx_int_t               rc;
+    ngx_http_inbox_item_t  *item;
+
+    item = ngx_http_inbox_twilio_read(r, &rc);
+
+    if (item != NULL) {
+        rc = ngx_http_inbox_report_post(r, item, INBOX_CARRIER_TWILIO,
+                                        ngx_http_inbox_twilio_status_check,
+                                        "text/xml",
+                                        ngx_http_inbox_twiml_empty);
+    }
+
+    ngx_http_finalize_request(r, rc);
+}
+
+
+/*
+ * The webhook's form, the URL Twilio signed and its X-Twilio-Signature,
+ * in a new item; or NULL, *rc being a reply's code.
+ */
+
+static ngx_http_inbox_item_t *
+ngx_http_inbox_twilio_read(ngx_http_request_t *r, ngx_int_t *rc)
+{
+    ngx_str_t                   body, base;
+    inbox_error_t               err;
+    ngx_table_elt_t            *h;
+    ngx_pool_cleanup_t         *cln;
+    ngx_http_inbox_item_t      *item;
+    ngx_http_inbox_loc_conf_t  *ilcf;
+
+    ilcf = ngx_http_get_module_loc_conf(r, ngx_http_inbox_module);
+
+    *rc = ngx_http_inbox_request_body(r, ilcf->max_body, &body);
+
+    if (*rc == NGX_DECLINED) {
+        *rc = ngx_http_inbox_reply_status(r, INBOX_ERR_TOO_LARGE, NULL,
+                                          "The request body is too large.");
+        return NULL;
+    }
+
+    if (*rc != NGX_OK) {
+        *rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return NULL;
+    }
+
+    item = ngx_pcalloc(r->pool, sizeof(ngx_http_inbox_item_t));
+    if (item == NULL) {
+        *rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return NULL;
+    }
+
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+    if (cln == NULL) {
+        *rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return NULL;
+    }
+
+    cln->handler = ngx_http_inbox_twilio_cleanup;
+    cln->data = item;
+
+    if (inbox_form_parse((char *) body.data, body.len, &item->form, &err)
+        != INBOX_OK)
+    {
+        *rc = ngx_http_inbox_reply_error(r, &err);
+        return NULL;
+    }
+
+    /* the URL Twilio signed: the public base and the path with its query */
+
+    if (ngx_http_inbox_public_base(r, &base) != NGX_OK) {
+        *rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return NULL;
+    }
+
+    item->url = ngx_pnalloc(r->pool, base.len + r->unparsed_uri.len + 1);
+    if (item->url == NULL) {
+        *rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return NULL;
+    }
+
+    *ngx_cpymem(ngx_cpymem((u_char *) item->url, base.data, base.len),
+                r->unparsed_uri.data, r->unparsed_uri.len) = '\0';
+
+    h = ngx_http_inbox_header(r, "X-Twilio-Signature");
+
+    if (h) {
+        item->signature = ngx_http_inbox_strdup(r->pool, &h->value);
+        if (item->signature == NULL) {
+            *rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
+            return NULL;
+        }
+    }
+
+    item->request = r;
+    item->thread_pool = ilcf->thread_pool;
+    item->default_country = (char *) ilcf->default_country.data;
+
+    return item;
+}
+
+
 /*
  * In a pool thread: To must be a phone number (400); then libinbox checks
  * the signature against the number's credentials (403, also when no
@@ -214,28 +256,11 @@ ngx_http_inbox_twilio_check(ngx_http_inbox_item_t *item,
 {
     int              found;
     char             e164[INBOX_PHONE_MAX];
-    const char      *to;
     inbox_status_t   rc;
     inbox_number_t   number;
 
-    to = inbox_form_get(&item->form, "To");
-
-    if (to == NULL || to[0] == '\0') {
-        return inbox_error_set_field(&item->error, INBOX_ERR_INVALID, "To",
-                                     "The To number is missing.");
-    }
-
-    if (inbox_phone_normalize(to, strlen(to), item->default_country, e164,
-                              NULL)
-        != INBOX_OK)
-    {
-        return inbox_error_set_field(&item->error, INBOX_ERR_INVALID, "To",
-                                     "The To number is not a phone "
-                                     "number.");
-    }
-
-    rc = ngx_http_inbox_twilio_credentials(store, e164, &number, &found,
-                                           &item->error);
+    rc = ngx_http_inbox_twilio_lookup(item, store, "To", e164, &number,
+                                      &found);
 
     if (rc != INBOX_OK) {
         return rc;
@@ -246,27 +271,86 @@ ngx_http_inbox_twilio_check(ngx_http_inbox_item_t *item,
                                     item->default_country, msg,
                                     &item->error);
 
-    if (rc != INBOX_ERR_FORBIDDEN) {
-        return rc;
-    }
-
-    if (!found) {
-        snprintf(item->note, sizeof(item->note),
-                 "Twilio webhook to %s, which no organization has as a "
-                 "Twilio number with an auth token", e164);
-
-    } else if (item->error.field[0] == '\0') {
-        snprintf(item->note, sizeof(item->note),
-                 "Twilio webhook to %s with a %s X-Twilio-Signature", e164,
-                 item->signature ? "wrong" : "missing");
-
-    } else {
-        snprintf(item->note, sizeof(item->note),
-                 "Twilio webhook to %s, signed, but with an AccountSid that "
-                 "is not the number's", e164);
+    if (rc == INBOX_ERR_FORBIDDEN) {
+        ngx_http_inbox_twilio_refused(item, "webhook to", e164, found);
     }
 
     return rc;
+}
+
+
+/*
+ * In a pool thread: a status callback is about a message sent from From,
+ * a number of ours; checked like an inbound message against that
+ * number's credentials.
+ */
+
+static inbox_status_t
+ngx_http_inbox_twilio_status_check(ngx_http_inbox_item_t *item,
+    inbox_store_t *store, char org_id[INBOX_ID_MAX],
+    inbox_status_update_t *update)
+{
+    int              found;
+    char             e164[INBOX_PHONE_MAX];
+    inbox_status_t   rc;
+    inbox_number_t   number;
+
+    rc = ngx_http_inbox_twilio_lookup(item, store, "From", e164, &number,
+                                      &found);
+
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    rc = inbox_twilio_status_check(&item->form, item->url, item->signature,
+                                   found ? &number : NULL, update,
+                                   &item->error);
+
+    if (rc == INBOX_ERR_FORBIDDEN) {
+        ngx_http_inbox_twilio_refused(item, "status callback from", e164,
+                                      found);
+    }
+
+    if (rc == INBOX_OK) {
+        ngx_cpystrn((u_char *) org_id, (u_char *) number.org_id,
+                    INBOX_ID_MAX);
+    }
+
+    return rc;
+}
+
+
+/*
+ * The number the form's field (To or From) names: it must be a phone
+ * number (400), normalized into e164; its credentials as
+ * ngx_http_inbox_twilio_credentials finds them.
+ */
+
+static inbox_status_t
+ngx_http_inbox_twilio_lookup(ngx_http_inbox_item_t *item,
+    inbox_store_t *store, const char *field, char e164[INBOX_PHONE_MAX],
+    inbox_number_t *number, int *found)
+{
+    const char  *value;
+
+    value = inbox_form_get(&item->form, field);
+
+    if (value == NULL || value[0] == '\0') {
+        return inbox_error_set_field(&item->error, INBOX_ERR_INVALID, field,
+                                     "The %s number is missing.", field);
+    }
+
+    if (inbox_phone_normalize(value, strlen(value), item->default_country,
+                              e164, NULL)
+        != INBOX_OK)
+    {
+        return inbox_error_set_field(&item->error, INBOX_ERR_INVALID, field,
+                                     "The %s number is not a phone number.",
+                                     field);
+    }
+
+    return ngx_http_inbox_twilio_credentials(store, e164, number, found,
+                                             &item->error);
 }
 
 
@@ -308,6 +392,7 @@ ngx_http_inbox_twilio_credentials(inbox_store_t *store, const char *e164,
             && strlen(stored.auth_token) < NGX_HTTP_INBOX_TWILIO_TOKEN_MAX)
         {
             strcpy(cached->e164, e164);
+            strcpy(cached->org_id, stored.org_id);
             strcpy(cached->auth_token, stored.auth_token);
 
             /* one that is not a SID can match no AccountSid anyway */
@@ -332,6 +417,8 @@ ngx_http_inbox_twilio_credentials(inbox_store_t *store, const char *e164,
 
     memset(number, 0, sizeof(inbox_number_t));
     ngx_cpystrn((u_char *) number->e164, (u_char *) e164, INBOX_PHONE_MAX);
+    ngx_cpystrn((u_char *) number->org_id, (u_char *) cached->org_id,
+                INBOX_ID_MAX);
     number->carrier = INBOX_CARRIER_TWILIO;
     number->auth_token = cached->auth_token;
     number->account_sid = cached->account_sid[0] ? cached->account_sid
@@ -339,6 +426,30 @@ ngx_http_inbox_twilio_credentials(inbox_store_t *store, const char *e164,
     *found = 1;
 
     return INBOX_OK;
+}
+
+
+/* Why a webhook about e164 was refused 403, for the log. */
+
+static void
+ngx_http_inbox_twilio_refused(ngx_http_inbox_item_t *item, const char *what,
+    const char *e164, int found)
+{
+    if (!found) {
+        snprintf(item->note, sizeof(item->note),
+                 "Twilio %s %s, which no organization has as a Twilio "
+                 "number with an auth token", what, e164);
+
+    } else if (item->error.field[0] == '\0') {
+        snprintf(item->note, sizeof(item->note),
+                 "Twilio %s %s with a %s X-Twilio-Signature", what, e164,
+                 item->signature ? "wrong" : "missing");
+
+    } else {
+        snprintf(item->note, sizeof(item->note),
+                 "Twilio %s %s, signed, but with an AccountSid that is not "
+                 "the number's", what, e164);
+    }
 }
 
 

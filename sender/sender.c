@@ -7,7 +7,7 @@
  *
  *   sender --store URI --wake PATH --public-url URL [--events PATH]
  *          [--media-dir DIR] [--rate N] [--burst N] [--max-active N]
- *          [--timeout MS] [--verbose]
+ *          [--timeout MS] [--lease MS] [--verbose]
  *
  * This file: options, the wake-up socket, signals (a signalfd polled with
  * everything else) and the loop that asks each job for work.
@@ -170,6 +170,7 @@ sender_options(int argc, char **argv, sender_options_t *o)
         { "burst",       required_argument, NULL, 'b' },
         { "max-active",  required_argument, NULL, 'a' },
         { "timeout",     required_argument, NULL, 't' },
+        { "lease",       required_argument, NULL, 'l' },
         { "verbose",     no_argument,       NULL, 'v' },
         { "help",        no_argument,       NULL, 'h' },
         { NULL, 0, NULL, 0 }
@@ -193,6 +194,7 @@ sender_options(int argc, char **argv, sender_options_t *o)
         case 'b': o->burst = (unsigned) strtoul(optarg, &end, 10); break;
         case 'a': o->max_active = (unsigned) strtoul(optarg, &end, 10); break;
         case 't': o->timeout_ms = strtol(optarg, &end, 10); break;
+        case 'l': o->lease_ms = strtoll(optarg, &end, 10); break;
         case 'v': o->verbose = 1; break;
         case 'h': sender_usage(stdout); exit(0);
         default: sender_usage(stderr); return -1;
@@ -214,10 +216,12 @@ sender_options(int argc, char **argv, sender_options_t *o)
     }
 
     if (o->rate <= 0 || o->burst == 0 || o->max_active == 0
-        || o->timeout_ms < 100)
+        || o->timeout_ms < 100 || o->lease_ms < 0
+        || (o->lease_ms > 0 && o->lease_ms <= o->timeout_ms))
     {
         fprintf(stderr, "sender: --rate, --burst and --max-active must be "
-                "positive, --timeout at least 100 ms\n");
+                "positive, --timeout at least 100 ms, --lease longer than "
+                "--timeout\n");
         return -1;
     }
 
@@ -232,7 +236,7 @@ sender_usage(FILE *out)
         "usage: sender --store URI --wake PATH --public-url URL\n"
         "              [--events PATH] [--media-dir DIR] [--rate N]\n"
         "              [--burst N] [--max-active N] [--timeout MS]\n"
-        "              [--verbose]\n"
+        "              [--lease MS] [--verbose]\n"
         "  --store URI       sqlite:PATH or mongodb://...\n"
         "  --wake PATH       the datagram socket nginx wakes the sender on\n"
         "  --events PATH     ws-server's event socket (delivery statuses)\n"
@@ -242,7 +246,10 @@ sender_usage(FILE *out)
         "  --rate N          sends a second per sending number (10)\n"
         "  --burst N         sends at once per number (10)\n"
         "  --max-active N    carrier requests in flight at most (64)\n"
-        "  --timeout MS      one carrier request at most (15000)\n");
+        "  --timeout MS      one carrier request at most (15000)\n"
+        "  --lease MS        how long a claim is the sender's; a sender\n"
+        "                    that died comes back to its claims after it\n"
+        "                    (the store's default: 60000)\n");
 }
 
 

@@ -24,6 +24,7 @@ typedef struct {
     unsigned     burst;
     unsigned     max_active;     /* transfers in flight at most */
     long         timeout_ms;     /* one carrier request at most */
+    int64_t      lease_ms;       /* a claim's lease (0: the store's) */
     int          verbose;
 } sender_options_t;
 

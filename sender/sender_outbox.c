@@ -124,7 +124,8 @@ sender_outbox_claim(sender_t *s, int64_t now, unsigned room)
 
     memset(&batch, 0, sizeof(batch));
 
-    if (inbox_store_outbox_claim(s->store, now, max, 0, &batch, &err)
+    if (inbox_store_outbox_claim(s->store, now, max, s->options.lease_ms,
+                                 &batch, &err)
         != INBOX_OK)
     {
         sender_log(s, "cannot claim from the outbox: %s", err.message);

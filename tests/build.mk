@@ -16,6 +16,13 @@ $(BUILD)/tests/%: tests/unit/%.c tests/unit/check.h $(LIBINBOX_SAN)
 	$(CC) $(CFLAGS) $(SANITIZE) -Ilibinbox/src -Itests/unit $< -o $@ \
 	    $(LIBINBOX_SAN) $(PKG_LIBS) -lpthread
 
+# The sender's own parts, tested without its loop.
+$(BUILD)/tests/test_sender_rate: tests/unit/test_sender_rate.c \
+        sender/sender_rate.c sender/sender_rate.h tests/unit/check.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(SANITIZE) -Isender -Itests/unit $< \
+	    sender/sender_rate.c -o $@
+
 $(WIRE_BIN): tests/wire/store_op.c $(LIBINBOX_SAN)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(SANITIZE) $< -o $@ $(LIBINBOX_SAN) $(PKG_LIBS) \

@@ -1031,7 +1031,8 @@ inbox_status_t
 inbox_store_message_status_update(inbox_store_t *store, const char *org_id,
     inbox_carrier_t carrier, const char *provider_id,
     inbox_delivery_t status, const char *error_code, int *changed,
-    inbox_event_list_t *events, inbox_error_t *err)
+    char contact_id[INBOX_ID_MAX], inbox_event_list_t *events,
+    inbox_error_t *err)
 {
     int  unused;
 
@@ -1040,6 +1041,10 @@ inbox_store_message_status_update(inbox_store_t *store, const char *org_id,
     }
 
     *changed = 0;
+
+    if (contact_id != NULL) {
+        contact_id[0] = '\0';
+    }
 
     if (provider_id == NULL || provider_id[0] == '\0') {
         return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
@@ -1051,12 +1056,22 @@ inbox_store_message_status_update(inbox_store_t *store, const char *org_id,
                                      "unknown delivery status");
     }
 
+    /* the carrier's "the contact opted out" is said as a refused send
+     * says it */
+    if (error_code != NULL
+        && strcmp(error_code, carrier == INBOX_CARRIER_TELNYX
+                              ? INBOX_TELNYX_OPTED_OUT
+                              : INBOX_TWILIO_OPTED_OUT) == 0)
+    {
+        error_code = INBOX_SEND_ERROR_OPTED_OUT;
+    }
+
     return store->ops->message_status_update(store, org_id, carrier,
                                              provider_id, status,
                                              error_code && error_code[0]
                                              ? error_code : NULL,
                                              inbox_now_ms(), changed,
-                                             events, err);
+                                             contact_id, events, err);
 }
 
 

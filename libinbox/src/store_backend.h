@@ -294,14 +294,15 @@
        inbox_send_report_t *report, inbox_event_list_t *events,               \
        inbox_error_t *err),                                                   \
       (store, entry_id, attempt, result, now, next_at, report, events, err))  \
-    /* changed never NULL, error_code NULL for none */                        \
+    /* changed never NULL, error_code NULL for none, contact_id may be NULL */\
     X(RULED, message_status_update,                                           \
       (inbox_store_t *store, const char *org_id, inbox_carrier_t carrier,     \
        const char *provider_id, inbox_delivery_t status,                      \
        const char *error_code, int64_t now, int *changed,                     \
-       inbox_event_list_t *events, inbox_error_t *err),                       \
+       char contact_id[INBOX_ID_MAX], inbox_event_list_t *events,             \
+       inbox_error_t *err),                                                   \
       (store, org_id, carrier, provider_id, status, error_code, now, changed, \
-       events, err))                                                          \
+       contact_id, events, err))                                              \
     /* holds of messages the carrier took at or before "before" */            \
     X(RULED, holds_expire,                                                    \
       (inbox_store_t *store, int64_t before, int64_t now, size_t max,         \

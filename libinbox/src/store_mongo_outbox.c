@@ -966,7 +966,8 @@ inbox_status_t
 inbox_mongo_message_status_update(inbox_store_t *store, const char *org_id,
     inbox_carrier_t carrier, const char *provider_id, inbox_delivery_t to,
     const char *error_code, int64_t now, int *changed,
-    inbox_event_list_t *events, inbox_error_t *err)
+    char contact_id[INBOX_ID_MAX], inbox_event_list_t *events,
+    inbox_error_t *err)
 {
     bson_t               *which;
     bson_oid_t            org;
@@ -990,7 +991,8 @@ inbox_mongo_message_status_update(inbox_store_t *store, const char *org_id,
     now = inbox_mongo_now(ms);
 
     rc = inbox_mongo_delivery_move(ms, &org, which, to, error_code, now,
-                                   changed, &status, NULL, events, err);
+                                   changed, &status, contact_id, events,
+                                   err);
     bson_destroy(which);
 
     return rc;

@@ -861,7 +861,8 @@ inbox_status_t
 inbox_sqlite_message_status_update(inbox_store_t *store, const char *org_id,
     inbox_carrier_t carrier, const char *provider_id, inbox_delivery_t to,
     const char *error_code, int64_t now, int *changed,
-    inbox_event_list_t *events, inbox_error_t *err)
+    char contact_id[INBOX_ID_MAX], inbox_event_list_t *events,
+    inbox_error_t *err)
 {
     int                   rc;
     int64_t               org, message;
@@ -913,6 +914,14 @@ inbox_sqlite_message_status_update(inbox_store_t *store, const char *org_id,
     if (rc != SQLITE_ROW) {
         status = inbox_sqlite_fail(conn, rc, err);
         goto failed;
+    }
+
+    if (contact_id != NULL) {
+        status = inbox_sqlite_message_contact(conn, message, NULL,
+                                              contact_id, err);
+        if (status != INBOX_OK) {
+            goto failed;
+        }
     }
 
     status = inbox_sqlite_delivery_move(conn, org, message, to, error_code,

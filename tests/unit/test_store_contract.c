@@ -5054,7 +5054,7 @@ TEST(statuses_move_forward_once_and_delivery_captures_the_hold)
 {
     int                    changed;
     char                   status[16], code[32];
-    char                   other[INBOX_ID_MAX];
+    char                   other[INBOX_ID_MAX], contact[INBOX_ID_MAX];
     fixture_t              f;
     inbox_error_t          err;
     inbox_event_list_t     events;
@@ -5092,7 +5092,7 @@ TEST(statuses_move_forward_once_and_delivery_captures_the_hold)
     CHECK_INT(inbox_store_message_status_update(f.store, f.org,
                                                 INBOX_CARRIER_TWILIO,
                                                 "SMout1", INBOX_DELIVERY_SENT,
-                                                NULL, &changed, &events,
+                                                NULL, &changed, NULL, &events,
                                                 &err), INBOX_OK);
     CHECK_INT(changed, 1);
     CHECK_INT(events.count, 1);
@@ -5112,26 +5112,31 @@ TEST(statuses_move_forward_once_and_delivery_captures_the_hold)
     /* a late "sending" does not take it back */
     CHECK_INT(inbox_store_message_status_update(f.store, f.org,
                   INBOX_CARRIER_TWILIO, "SMout1", INBOX_DELIVERY_SENDING,
-                  NULL, &changed, &events, &err), INBOX_OK);
+                  NULL, &changed, NULL, &events, &err), INBOX_OK);
     CHECK_INT(changed, 0);
     CHECK_INT(events.count, 1);
 
-    /* delivered, then a late sent and a repeat: only delivered moves */
+    /* delivered, then a late sent and a repeat: only delivered moves;
+     * each names the message's contact, moved or not */
+    contact[0] = '\0';
     CHECK_INT(inbox_store_message_status_update(f.store, f.org,
                   INBOX_CARRIER_TWILIO, "SMout1", INBOX_DELIVERY_DELIVERED,
-                  NULL, &changed, &events, &err), INBOX_OK);
+                  NULL, &changed, contact, &events, &err), INBOX_OK);
     CHECK_INT(changed, 1);
+    CHECK_STR(contact, a.conversation.contact.id);
+    contact[0] = '\0';
     CHECK_INT(inbox_store_message_status_update(f.store, f.org,
                   INBOX_CARRIER_TWILIO, "SMout1", INBOX_DELIVERY_SENT,
-                  NULL, &changed, &events, &err), INBOX_OK);
+                  NULL, &changed, contact, &events, &err), INBOX_OK);
     CHECK_INT(changed, 0);
+    CHECK_STR(contact, a.conversation.contact.id);
     CHECK_INT(inbox_store_message_status_update(f.store, f.org,
                   INBOX_CARRIER_TWILIO, "SMout1", INBOX_DELIVERY_DELIVERED,
-                  NULL, &changed, &events, &err), INBOX_OK);
+                  NULL, &changed, NULL, &events, &err), INBOX_OK);
     CHECK_INT(changed, 0);
     CHECK_INT(inbox_store_message_status_update(f.store, f.org,
                   INBOX_CARRIER_TWILIO, "SMout1", INBOX_DELIVERY_FAILED,
-                  "30003", &changed, &events, &err), INBOX_OK);
+                  "30003", &changed, NULL, &events, &err), INBOX_OK);
     CHECK_INT(changed, 0);
     CHECK_INT(events.count, 2);
     status_of(&f, alice.conversation_id, a.message.id, status, code);
@@ -5143,14 +5148,33 @@ TEST(statuses_move_forward_once_and_delivery_captures_the_hold)
     /* another organization, another carrier, another id: not found */
     CHECK_INT(inbox_store_message_status_update(f.store, other,
                   INBOX_CARRIER_TWILIO, "SMout1", INBOX_DELIVERY_FAILED,
-                  NULL, &changed, &events, &err), INBOX_ERR_NOT_FOUND);
+                  NULL, &changed, NULL, &events, &err), INBOX_ERR_NOT_FOUND);
     CHECK_INT(inbox_store_message_status_update(f.store, f.org,
                   INBOX_CARRIER_TELNYX, "SMout1", INBOX_DELIVERY_FAILED,
-                  NULL, &changed, &events, &err), INBOX_ERR_NOT_FOUND);
+                  NULL, &changed, NULL, &events, &err), INBOX_ERR_NOT_FOUND);
+    strcpy(contact, "stale");
     CHECK_INT(inbox_store_message_status_update(f.store, f.org,
                   INBOX_CARRIER_TWILIO, "SMnope", INBOX_DELIVERY_FAILED,
-                  NULL, &changed, &events, &err), INBOX_ERR_NOT_FOUND);
+                  NULL, &changed, contact, &events, &err),
+              INBOX_ERR_NOT_FOUND);
+    CHECK_STR(contact, "");
     CHECK_INT(events.count, 2);
+
+    /* the carrier's "opted out" in a report: said as a refused send says
+     * it, and the contact named for the caller to opt out */
+    inbox_reply_result_free(&a);
+    CHECK_INT(reply(&f, alice.conversation_id, "again", NULL, &a, NULL,
+                    NULL), INBOX_OK);
+    snprintf(res.provider_id, sizeof(res.provider_id), "SMout2");
+    CHECK_INT(send_one(&f, inbox_now_ms(), &res, &report, &events), 0);
+    CHECK_INT(inbox_store_message_status_update(f.store, f.org,
+                  INBOX_CARRIER_TWILIO, "SMout2", INBOX_DELIVERY_FAILED,
+                  "21610", &changed, contact, &events, &err), INBOX_OK);
+    CHECK_INT(changed, 1);
+    CHECK_STR(contact, a.conversation.contact.id);
+    status_of(&f, alice.conversation_id, a.message.id, status, code);
+    CHECK_STR(status, "failed");
+    CHECK_STR(code, INBOX_SEND_ERROR_OPTED_OUT);
 
     inbox_reply_result_free(&a);
     inbox_event_list_free(&events);
@@ -5193,12 +5217,12 @@ TEST(a_failure_releases_the_hold_and_a_late_success_changes_nothing)
      * is back */
     CHECK_INT(inbox_store_message_status_update(f.store, f.org,
                   INBOX_CARRIER_TELNYX, "40318c1e",
-                  INBOX_DELIVERY_UNDELIVERED, "30003", &changed, &events,
+                  INBOX_DELIVERY_UNDELIVERED, "30003", &changed, NULL, &events,
                   &err), INBOX_OK);
     CHECK_INT(changed, 1);
     CHECK_INT(inbox_store_message_status_update(f.store, f.org,
                   INBOX_CARRIER_TELNYX, "40318c1e", INBOX_DELIVERY_SENT,
-                  NULL, &changed, &events, &err), INBOX_OK);
+                  NULL, &changed, NULL, &events, &err), INBOX_OK);
     CHECK_INT(changed, 0);
     CHECK_INT(events.count, 2);
     status_of(&f, alice.conversation_id, a.message.id, status, code);
@@ -5218,7 +5242,7 @@ TEST(a_failure_releases_the_hold_and_a_late_success_changes_nothing)
     CHECK_INT(balance_of(&f, f.org), 4);
     CHECK_INT(inbox_store_message_status_update(f.store, f.org,
                   INBOX_CARRIER_TELNYX, "40318c1f", INBOX_DELIVERY_FAILED,
-                  "40001", &changed, &events, &err), INBOX_OK);
+                  "40001", &changed, NULL, &events, &err), INBOX_OK);
     CHECK_INT(changed, 1);
     CHECK_INT(balance_of(&f, f.org), 4);
     CHECK(ledger_balances(&f, f.org));
@@ -5420,7 +5444,7 @@ TEST(a_hold_without_a_final_status_is_captured_after_its_time)
     CHECK_INT(captured, 0);
     CHECK_INT(inbox_store_message_status_update(f.store, f.org,
                   INBOX_CARRIER_TWILIO, "SMquiet", INBOX_DELIVERY_FAILED,
-                  NULL, NULL, NULL, &err), INBOX_OK);
+                  NULL, NULL, NULL, NULL, &err), INBOX_OK);
     CHECK_INT(balance_of(&f, f.org), 3);
     CHECK(ledger_balances(&f, f.org));
 

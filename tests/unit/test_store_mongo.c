@@ -3172,6 +3172,7 @@ TEST(outbox_result)
 TEST(message_status_update)
 {
     int                  changed;
+    char                 contact[INBOX_ID_MAX];
     fake_t               fake;
     inbox_error_t        err;
     inbox_store_t       *store;
@@ -3187,8 +3188,9 @@ TEST(message_status_update)
 
     CHECK_INT(inbox_store_message_status_update(store, ORG_ID,
                   INBOX_CARRIER_TWILIO, "SM900", INBOX_DELIVERY_UNDELIVERED,
-                  "30003", &changed, &events, &err), INBOX_OK);
+                  "30003", &changed, contact, &events, &err), INBOX_OK);
     CHECK_INT(changed, 1);
+    CHECK_STR(contact, CONTACT_ID);
     CHECK_INT(events.count, 1);
     if (events.count == 1) {
         CHECK(strstr(events.items[0].json, "\"message.status\"") != NULL);
@@ -3198,11 +3200,14 @@ TEST(message_status_update)
     /* a late report: the compare-and-set matches nothing, nothing more */
     fake_reset(&fake);
     fake.replies[1] = CURSOR("{\"_id\": " OID(MSG_ID) ", \"status\":"
-                             " \"delivered\"}");
+                             " \"delivered\", \"contact_id\": "
+                             OID(CONTACT_ID) "}");
+    contact[0] = '\0';
     CHECK_INT(inbox_store_message_status_update(store, ORG_ID,
                   INBOX_CARRIER_TWILIO, "SM900", INBOX_DELIVERY_SENT, NULL,
-                  &changed, &events, &err), INBOX_OK);
+                  &changed, contact, &events, &err), INBOX_OK);
     CHECK_INT(changed, 0);
+    CHECK_STR(contact, CONTACT_ID);
     CHECK_INT(events.count, 1);
     golden_check(&fake, "message_status_late");
 
@@ -3210,7 +3215,7 @@ TEST(message_status_update)
     fake_reset(&fake);
     CHECK_INT(inbox_store_message_status_update(store, ORG_ID,
                   INBOX_CARRIER_TWILIO, "SM901", INBOX_DELIVERY_SENT, NULL,
-                  &changed, &events, &err), INBOX_ERR_NOT_FOUND);
+                  &changed, NULL, &events, &err), INBOX_ERR_NOT_FOUND);
 
     inbox_event_list_free(&events);
     fake_close(&fake, store);

@@ -9,11 +9,16 @@
  *   store_op URI ping
  *   store_op URI media-claim NOW_MS LIMIT
  *   store_op URI media-copy DIR MESSAGE_ID IDX IMAGE_FILE
+ *   store_op URI reply-sent ORG_ID CONVERSATION_ID BODY PROVIDER_ID
  *
  * media-claim and media-copy are what the fetcher of inbound MMS images
  * does around its HTTP request: claim the images due, then keep the bytes
  * it got (here from IMAGE_FILE) as a file of the media directory DIR and
- * say so to the store.  With INBOX_EVENTS_SOCKET set, the events an
+ * say so to the store.  reply-sent is a reply the sender has sent: it
+ * is accepted (one credit), claimed from the outbox and recorded as
+ * taken by the carrier of the organization's number with the carrier's
+ * id PROVIDER_ID (status queued), so that tests can send that carrier's
+ * status reports for it.  With INBOX_EVENTS_SOCKET set, the events an
  * operation made are sent there as the module sends them (one datagram
  * of records), so a test's browsers see them live through ws-server.
  *
@@ -49,6 +54,8 @@ static inbox_status_t op_media_claim(inbox_store_t *store, char **argv,
     yajl_gen g, inbox_event_list_t *events, inbox_error_t *err);
 static inbox_status_t op_media_copy(inbox_store_t *store, char **argv,
     yajl_gen g, inbox_event_list_t *events, inbox_error_t *err);
+static inbox_status_t op_reply_sent(inbox_store_t *store, char **argv,
+    yajl_gen g, inbox_event_list_t *events, inbox_error_t *err);
 static void events_push(const inbox_event_list_t *events);
 static void usage(void);
 
@@ -67,6 +74,7 @@ static const struct {
     { "ping",       0, op_ping },
     { "media-claim", 2, op_media_claim },
     { "media-copy",  4, op_media_copy },
+    { "reply-sent",  4, op_reply_sent },
 };
 
 
@@ -339,6 +347,86 @@ op_media_copy(inbox_store_t *store, char **argv, yajl_gen g,
 }
 
 
+static inbox_status_t
+op_reply_sent(inbox_store_t *store, char **argv, yajl_gen g,
+    inbox_event_list_t *events, inbox_error_t *err)
+{
+    size_t                 i;
+    int64_t                now;
+    inbox_reply_t          reply;
+    inbox_status_t         rc;
+    inbox_send_result_t    res;
+    inbox_send_report_t    report;
+    inbox_outbox_batch_t   batch;
+    inbox_reply_result_t   result;
+    inbox_outbox_item_t   *item;
+
+    memset(&reply, 0, sizeof(reply));
+    memset(&result, 0, sizeof(result));
+    memset(&batch, 0, sizeof(batch));
+
+    reply.conversation_id = argv[1];
+    reply.body = argv[2];
+    reply.segments = 1;
+    reply.credits = 1;
+
+    rc = inbox_store_reply_accept(store, argv[0], &reply, &result, events,
+                                  err);
+    if (rc != INBOX_OK) {
+        goto done;
+    }
+
+    now = inbox_now_ms();
+
+    rc = inbox_store_outbox_claim(store, now, INBOX_OUTBOX_CLAIM_MAX, 0,
+                                  &batch, err);
+    if (rc != INBOX_OK) {
+        goto done;
+    }
+
+    item = NULL;
+    for (i = 0; i < batch.count; i++) {
+        if (strcmp(batch.items[i].message.id, result.message.id) == 0) {
+            item = &batch.items[i];
+        }
+    }
+
+    if (item == NULL) {
+        rc = inbox_error_set(err, INBOX_ERR_INTERNAL,
+                             "the reply was not in the outbox's claim");
+        goto done;
+    }
+
+    memset(&res, 0, sizeof(res));
+    res.outcome = INBOX_SEND_ACCEPTED;
+    res.carrier = item->number.carrier;
+    res.status = INBOX_DELIVERY_QUEUED;
+    snprintf(res.provider_id, sizeof(res.provider_id), "%s", argv[3]);
+
+    rc = inbox_store_outbox_result(store, item->id, item->attempt, &res,
+                                   now, &report, events, err);
+    if (rc != INBOX_OK) {
+        goto done;
+    }
+
+    inbox_json_key(g, "message_id");
+    inbox_json_string(g, result.message.id);
+    inbox_json_key(g, "conversation_id");
+    inbox_json_string(g, result.conversation.id);
+    inbox_json_key(g, "contact_id");
+    inbox_json_string(g, result.conversation.contact.id);
+    inbox_json_key(g, "carrier");
+    inbox_json_string(g, inbox_carrier_name(res.carrier));
+
+done:
+
+    inbox_outbox_batch_free(&batch);
+    inbox_reply_result_free(&result);
+
+    return rc;
+}
+
+
 /* The events, as the module sends them (inbox_events_publish). */
 static void
 events_push(const inbox_event_list_t *events)
@@ -374,5 +462,7 @@ usage(void)
             "       store_op URI token-find TOKEN_HASH\n"
             "       store_op URI ping\n"
             "       store_op URI media-claim NOW_MS LIMIT\n"
-            "       store_op URI media-copy DIR MESSAGE_ID IDX IMAGE_FILE\n");
+            "       store_op URI media-copy DIR MESSAGE_ID IDX IMAGE_FILE\n"
+            "       store_op URI reply-sent ORG_ID CONVERSATION_ID BODY "
+            "PROVIDER_ID\n");
 }

@@ -480,16 +480,22 @@ inbox_status_t inbox_store_outbox_result(inbox_store_t *store,
  * A carrier's status report for the organization's message that the
  * carrier knows as provider_id, in one transaction: the status moves
  * only forward (inbox_delivery_moves), error_code (NULL: none) is kept
- * with it, and a move appends message.status and settles the hold as
+ * with it (the carrier's opt-out code, Twilio 21610 or Telnyx 40300, as
+ * INBOX_SEND_ERROR_OPTED_OUT, as a refused send says it), and a move
+ * appends message.status and settles the hold as
  * inbox_delivery_hold says (a ledger entry).  A repeat or a late report
  * changes nothing and appends nothing; *changed (may be NULL) says
- * which.  INBOX_ERR_NOT_FOUND when the organization has no message with
+ * which.  contact_id (may be NULL) gets the message's contact, moved or
+ * not, for the caller to mark opted out (source carrier) when the
+ * carrier said so (Twilio 21610, Telnyx 40300): a repeated report finds
+ * it too.  INBOX_ERR_NOT_FOUND when the organization has no message with
  * that id from that carrier.
  */
 inbox_status_t inbox_store_message_status_update(inbox_store_t *store,
     const char *org_id, inbox_carrier_t carrier, const char *provider_id,
     inbox_delivery_t status, const char *error_code, int *changed,
-    inbox_event_list_t *events, inbox_error_t *err);
+    char contact_id[INBOX_ID_MAX], inbox_event_list_t *events,
+    inbox_error_t *err);
 
 /*
  * Housekeeping: captures the holds of messages that a carrier took more

@@ -1,0 +1,360 @@
+
+/*
+ * POST /webhooks/telnyx: Telnyx's webhook events, JSON.
+ *
+ * The event is read here, in the event loop, to learn which of our
+ * numbers it is about; in a pool thread that number's public key checks
+ * telnyx-signature-ed25519 over "telnyx-timestamp|body" (5 minutes
+ * either way).  message.received joins the worker's batch, the same
+ * intake as Twilio's inbound messages (ngx_http_inbox_batch.h);
+ * message.sent and message.finalized are delivery reports
+ * (ngx_http_inbox_webhook.h).  Each is answered 200 only once stored.
+ * Other event types are answered 200 and ignored: they name no number
+ * whose key could check them, and they store nothing.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include <inbox/telnyx.h>
+
+#include "ngx_http_inbox_module.h"
+#include "ngx_http_inbox_batch.h"
+#include "ngx_http_inbox_body.h"
+#include "ngx_http_inbox_reply.h"
+#include "ngx_http_inbox_webhook.h"
+
+
+static void ngx_http_inbox_telnyx_body_handler(ngx_http_request_t *r);
+static ngx_http_inbox_item_t *ngx_http_inbox_telnyx_read(
+    ngx_http_request_t *r, ngx_int_t *rc);
+static ngx_int_t ngx_http_inbox_telnyx_enqueue(ngx_http_request_t *r,
+    ngx_http_inbox_item_t *item);
+static inbox_status_t ngx_http_inbox_telnyx_check(ngx_http_inbox_item_t *item,
+    inbox_store_t *store, inbox_inbound_t *msg);
+static inbox_status_t ngx_http_inbox_telnyx_status_check(
+    ngx_http_inbox_item_t *item, inbox_store_t *store,
+    char org_id[INBOX_ID_MAX], inbox_status_update_t *update);
+static inbox_status_t ngx_http_inbox_telnyx_verify(
+    ngx_http_inbox_item_t *item, inbox_store_t *store,
+    char org_id[INBOX_ID_MAX]);
+static void ngx_http_inbox_telnyx_answer(ngx_http_request_t *r);
+static void ngx_http_inbox_telnyx_cleanup(void *data);
+
+
+ngx_int_t
+ngx_http_inbox_telnyx_handler(ngx_http_request_t *r)
+{
+    return ngx_http_inbox_webhook_read(r, ngx_http_inbox_telnyx_body_handler);
+}
+
+
+static void
+ngx_http_inbox_telnyx_body_handler(ngx_http_request_t *r)
+{
+    ngx_int_t               rc;
+    ngx_http_inbox_item_t  *item;
+
+    item = ngx_http_inbox_telnyx_read(r, &rc);
+
+    if (item == NULL) {
+        ngx_http_finalize_request(r, rc);
+        return;
+    }
+
+    switch (item->event->kind) {
+
+    case INBOX_TELNYX_EVENT_RECEIVED:
+        rc = ngx_http_inbox_telnyx_enqueue(r, item);
+
+        if (rc != NGX_DONE) {
+            ngx_http_finalize_request(r, rc);
+        }
+
+        /* else the batch answers */
+        return;
+
+    case INBOX_TELNYX_EVENT_STATUS:
+        rc = ngx_http_inbox_report_post(r, item, INBOX_CARRIER_TELNYX,
+                                        ngx_http_inbox_telnyx_status_check,
+                                        "text/plain", "");
+        break;
+
+    default:
+        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "inbox: Telnyx event \"%s\" ignored",
+                       item->event->event_type);
+
+        rc = ngx_http_inbox_reply(r, NGX_HTTP_OK, "text/plain", "", 0);
+    }
+
+    ngx_http_finalize_request(r, rc);
+}
+
+
+/*
+ * The raw body, its signature headers and the event read from it, in a
+ * new item; or NULL, *rc being a reply's code (400 for a body that is
+ * not one of Telnyx's events).
+ */
+
+static ngx_http_inbox_item_t *
+ngx_http_inbox_telnyx_read(ngx_http_request_t *r, ngx_int_t *rc)
+{
+    ngx_str_t                   body;
+    inbox_error_t               err;
+    ngx_table_elt_t            *h;
+    ngx_pool_cleanup_t         *cln;
+    inbox_telnyx_event_t       *ev;
+    ngx_http_inbox_item_t      *item;
+    ngx_http_inbox_loc_conf_t  *ilcf;
+
+    ilcf = ngx_http_get_module_loc_conf(r, ngx_http_inbox_module);
+
+    *rc = ngx_http_inbox_request_body(r, ilcf->max_body, &body);
+
+    if (*rc == NGX_DECLINED) {
+        *rc = ngx_http_inbox_reply_status(r, INBOX_ERR_TOO_LARGE, NULL,
+                                          "The request body is too large.");
+        return NULL;
+    }
+
+    if (*rc != NGX_OK) {
+        *rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return NULL;
+    }
+
+    item = ngx_pcalloc(r->pool, sizeof(ngx_http_inbox_item_t));
+    if (item == NULL) {
+        *rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return NULL;
+    }
+
+    ev = ngx_pcalloc(r->pool, sizeof(inbox_telnyx_event_t));
+    if (ev == NULL) {
+        *rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return NULL;
+    }
+
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+    if (cln == NULL) {
+        *rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return NULL;
+    }
+
+    if (inbox_telnyx_event_parse((char *) body.data, body.len,
+                                 (char *) ilcf->default_country.data, ev,
+                                 &err)
+        != INBOX_OK)
+    {
+        *rc = ngx_http_inbox_reply_error(r, &err);
+        return NULL;
+    }
+
+    /* the event holds what it read until the request ends */
+    item->event = ev;
+    cln->handler = ngx_http_inbox_telnyx_cleanup;
+    cln->data = item;
+
+    item->body = body;
+
+    h = ngx_http_inbox_header(r, "telnyx-signature-ed25519");
+
+    if (h) {
+        item->signature = ngx_http_inbox_strdup(r->pool, &h->value);
+        if (item->signature == NULL) {
+            *rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
+            return NULL;
+        }
+    }
+
+    h = ngx_http_inbox_header(r, "telnyx-timestamp");
+
+    if (h) {
+        item->timestamp = ngx_http_inbox_strdup(r->pool, &h->value);
+        if (item->timestamp == NULL) {
+            *rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
+            return NULL;
+        }
+    }
+
+    item->request = r;
+    item->thread_pool = ilcf->thread_pool;
+    item->default_country = (char *) ilcf->default_country.data;
+
+    return item;
+}
+
+
+/* NGX_DONE when the message waits in the batch, else a reply's code. */
+
+static ngx_int_t
+ngx_http_inbox_telnyx_enqueue(ngx_http_request_t *r,
+    ngx_http_inbox_item_t *item)
+{
+    item->check = ngx_http_inbox_telnyx_check;
+
+    r->write_event_handler = ngx_http_inbox_telnyx_answer;
+    r->read_event_handler = ngx_http_test_reading;
+
+    ngx_http_set_ctx(r, item, ngx_http_inbox_module);
+
+    if (ngx_http_inbox_batch_add(item) != NGX_OK) {
+        r->write_event_handler = ngx_http_request_empty_handler;
+
+        return ngx_http_inbox_reply_status(r, INBOX_ERR_UNAVAILABLE, NULL,
+                   "The server is too busy to take this message now; "
+                   "send it again later.");
+    }
+
+    return NGX_DONE;
+}
+
+
+/*
+ * In a pool thread: the inbound message read in the event loop, once its
+ * signature is good.  What it owns passes to msg (the batch frees it).
+ */
+
+static inbox_status_t
+ngx_http_inbox_telnyx_check(ngx_http_inbox_item_t *item,
+    inbox_store_t *store, inbox_inbound_t *msg)
+{
+    char            org_id[INBOX_ID_MAX];
+    inbox_status_t  rc;
+
+    rc = ngx_http_inbox_telnyx_verify(item, store, org_id);
+
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    *msg = item->event->inbound;
+    item->event->inbound.owned = NULL;
+
+    return INBOX_OK;
+}
+
+
+/* In a pool thread: a delivery report, once its signature is good. */
+
+static inbox_status_t
+ngx_http_inbox_telnyx_status_check(ngx_http_inbox_item_t *item,
+    inbox_store_t *store, char org_id[INBOX_ID_MAX],
+    inbox_status_update_t *update)
+{
+    inbox_status_t  rc;
+
+    rc = ngx_http_inbox_telnyx_verify(item, store, org_id);
+
+    if (rc == INBOX_OK) {
+        *update = item->event->update;
+    }
+
+    return rc;
+}
+
+
+/*
+ * In a pool thread: the event's number (ours: the recipient of a message
+ * received, the sender of one reported) is looked up and its public key
+ * checks the signature and the timestamp; 403 for an unknown number, a
+ * forgery and a stale or replayed webhook alike.  org_id gets the
+ * number's organization.
+ */
+
+static inbox_status_t
+ngx_http_inbox_telnyx_verify(ngx_http_inbox_item_t *item,
+    inbox_store_t *store, char org_id[INBOX_ID_MAX])
+{
+    int              found;
+    const char      *number_e164;
+    inbox_status_t   rc;
+    inbox_number_t   number;
+
+    number_e164 = item->event->number;
+
+    ngx_memzero(&number, sizeof(inbox_number_t));
+
+    rc = inbox_store_number_find(store, number_e164, &number, &item->error);
+
+    if (rc != INBOX_OK && rc != INBOX_ERR_NOT_FOUND) {
+        inbox_number_free(&number);
+        return rc;
+    }
+
+    found = (rc == INBOX_OK);
+
+    rc = inbox_telnyx_webhook_verify(found ? &number : NULL, item->signature,
+                                     item->timestamp,
+                                     (char *) item->body.data,
+                                     item->body.len, (int64_t) time(NULL),
+                                     &item->error);
+
+    if (rc == INBOX_OK) {
+        ngx_cpystrn((u_char *) org_id, (u_char *) number.org_id,
+                    INBOX_ID_MAX);
+
+    } else if (!found || number.carrier != INBOX_CARRIER_TELNYX
+               || number.public_key == NULL)
+    {
+        snprintf(item->note, sizeof(item->note),
+                 "Telnyx %s about %s, which no organization has as a "
+                 "Telnyx number with a public key", item->event->event_type,
+                 number_e164);
+
+    } else {
+        snprintf(item->note, sizeof(item->note),
+                 "Telnyx %s about %s with a %s telnyx-signature-ed25519 or "
+                 "a telnyx-timestamp %s", item->event->event_type,
+                 number_e164, item->signature ? "wrong" : "missing",
+                 item->timestamp ? item->timestamp : "missing");
+    }
+
+    inbox_number_free(&number);
+
+    return rc;
+}
+
+
+/* The request's write event handler while it waits in the batch. */
+
+static void
+ngx_http_inbox_telnyx_answer(ngx_http_request_t *r)
+{
+    ngx_int_t               rc;
+    ngx_http_inbox_item_t  *item;
+
+    item = ngx_http_get_module_ctx(r, ngx_http_inbox_module);
+
+    if (item == NULL || item->waiting) {
+        return;
+    }
+
+    r->write_event_handler = ngx_http_request_empty_handler;
+
+    if (item->note[0] != '\0') {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "inbox: %s", item->note);
+    }
+
+    if (item->status == INBOX_OK) {
+        rc = ngx_http_inbox_reply(r, NGX_HTTP_OK, "text/plain", "", 0);
+
+    } else {
+        rc = ngx_http_inbox_reply_error(r, &item->error);
+    }
+
+    ngx_http_finalize_request(r, rc);
+}
+
+
+static void
+ngx_http_inbox_telnyx_cleanup(void *data)
+{
+    ngx_http_inbox_item_t  *item = data;
+
+    inbox_telnyx_event_free(item->event);
+}

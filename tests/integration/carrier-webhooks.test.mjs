@@ -1,0 +1,562 @@
+// Carriers' delivery reports and Telnyx's webhooks against the real inbox
+// (nginx with the module, SQLite, ws-server):
+//
+// - POST /webhooks/twilio/status: Twilio's status callback form, signed
+//   here with the algorithm of tests/lib/inbox.mjs (the one the inbound
+//   tests and the carrier simulator agree on);
+// - POST /webhooks/telnyx: message.received sent by the carrier
+//   simulator itself, and delivery reports signed with the simulator's own
+//   key (its --state-dir keeps the key pair, which its TelnyxSigner reads
+//   back) in the simulator's own message records.
+//
+// A report needs a message the carrier took: tests/wire/store_op
+// reply-sent accepts a reply, claims it from the outbox and records the
+// carrier's id, as the sender does around its request.
+
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { randomBytes, randomUUID, generateKeyPairSync, sign }
+    from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { after, before, test } from 'node:test';
+import { buildDir, inboxctl, sleep, uniqueNumber } from '../lib/cluster.mjs';
+import { startCarrierSim } from '../lib/carrier-sim.mjs';
+import { errorLogIsCleanTest, useCluster } from '../lib/fixture.mjs';
+import { api, assertError, connectWs, deliverInbound, formEncode,
+         newMessageSid, signTwilio, TWIML_EMPTY } from '../lib/inbox.mjs';
+import { TelnyxSigner } from '../../simulator/lib/telnyx-signature.mjs';
+import { messageRecord } from '../../simulator/lib/telnyx.mjs';
+
+const execFileAsync = promisify(execFile);
+const storeOp = join(buildDir, 'tests', 'wire', 'store_op');
+
+const ctx = useCluster({ orgs: [{ name: 'Twilio Org' }] });
+const stateDir = mkdtempSync(join(tmpdir(), 'inbox-sim-state-'));
+const TELNYX_KEY = `KEY${randomBytes(12).toString('hex').toUpperCase()}`;
+let sim;
+let signer;        // the simulator's Telnyx key pair
+let twilioOrg;
+let telnyxOrg;     // { id, number, token }
+
+before(async () => {
+    const cluster = await ctx.ready;
+    twilioOrg = cluster.orgs[0];
+    await inboxctl(cluster.store, 'credits', 'grant', twilioOrg.id, '100');
+
+    sim = await startCarrierSim({ args: ['--state-dir', stateDir],
+                                  config: { inbox: cluster.baseUrl } });
+    signer = new TelnyxSigner(stateDir);
+    assert.equal(signer.publicKeyBase64, sim.publicKey);
+
+    const id = await inboxctl(cluster.store, 'org', 'create', 'Telnyx Org');
+    const number = uniqueNumber();
+    await inboxctl(cluster.store, 'number', 'add', id, number, '--carrier',
+                   'telnyx', '--public-key', sim.publicKey, '--api-key',
+                   TELNYX_KEY, '--api-base', sim.url);
+    await inboxctl(cluster.store, 'credits', 'grant', id, '100');
+    const token = await inboxctl(cluster.store, 'token', 'create', id);
+    telnyxOrg = { id, number, token };
+    await sim.configure({ telnyx: { apiKeys: [TELNYX_KEY] },
+                          numbers: [{ number, carrier: 'telnyx',
+                                      apiKey: TELNYX_KEY }] });
+});
+
+after(async () => {
+    await sim?.stop();
+    rmSync(stateDir, { recursive: true, force: true });
+});
+
+// Runs one store operation; its JSON line, which must say ok.
+async function store(...args) {
+    const { stdout } = await execFileAsync(storeOp,
+        [ctx.cluster.store, ...args], { env: { ...process.env,
+            INBOX_EVENTS_SOCKET: join(ctx.cluster.dir, 'events.sock'),
+            ASAN_OPTIONS: 'detect_leaks=0' } });
+    const out = JSON.parse(stdout);
+    assert.equal(out.status, 'ok', stdout);
+    return out;
+}
+
+async function conversationWith(org, phone) {
+    const list = await api(ctx.cluster, '/api/v1/conversations?limit=200',
+                           org.token);
+    assert.equal(list.status, 200, list.text);
+    return list.json.items.find((c) => c.contact.phone === phone);
+}
+
+async function messagesWith(org, phone) {
+    const conv = await conversationWith(org, phone);
+    if (!conv) {
+        return [];
+    }
+    const res = await api(ctx.cluster,
+        `/api/v1/conversations/${conv.id}/messages`, org.token);
+    assert.equal(res.status, 200, res.text);
+    return res.json.items;
+}
+
+async function messageById(org, phone, id) {
+    return (await messagesWith(org, phone)).find((m) => m.id === id);
+}
+
+async function contactOf(org, id) {
+    const res = await api(ctx.cluster, `/api/v1/contacts/${id}`, org.token);
+    assert.equal(res.status, 200, res.text);
+    return res.json;
+}
+
+// A contact who texted org (so that a thread exists), and a reply to it
+// that org's carrier took with the id providerId.
+async function sentReply(org, providerId, { viaTelnyx = false } = {}) {
+    const contact = uniqueNumber();
+    if (viaTelnyx) {
+        const { webhook } = await sim.inbound({ from: contact,
+            to: org.number, body: 'hello?' });
+        assert.equal(webhook.state, 'delivered');
+    } else {
+        await deliverInbound(ctx.cluster, { org, from: contact,
+                                            body: 'hello?' });
+    }
+    const conv = await conversationWith(org, contact);
+    const out = await store('reply-sent', org.id, conv.id, 'On our way',
+                            providerId);
+    assert.equal(out.result.carrier, viaTelnyx ? 'telnyx' : 'twilio');
+    return { contact, messageId: out.result.message_id,
+             contactId: out.result.contact_id, conversationId: conv.id };
+}
+
+// Something that pushes an event after whatever was posted before it: a
+// socket that has its message.created has everything before it.
+async function marker(ws, org = twilioOrg) {
+    const from = uniqueNumber();
+    if (org === telnyxOrg) {
+        await deliverTelnyx(telnyxEvent('message.received',
+            inboundRecord({ from, body: 'marker' })));
+    } else {
+        await deliverInbound(ctx.cluster, { org, from, body: 'marker' });
+    }
+    await ws.waitFor((frames) => frames.some((f) =>
+        f.type === 'message.created' && f.message?.body === 'marker'
+        && f.conversation?.contact?.phone === from), 5000, 'the marker');
+}
+
+function statusFrames(ws, id) {
+    return ws.frames.filter((f) => f.type === 'message.status'
+                                   && f.id === id);
+}
+
+// ---- Twilio ----
+
+const STATUS_URL = () => ctx.cluster.url('/webhooks/twilio/status');
+
+// The form of Twilio's status callback for the message sid.
+function statusForm({ org = twilioOrg, sid, status, errorCode, to,
+                      from = org.number }) {
+    const pairs = [
+        ['SmsSid', sid], ['SmsStatus', status], ['MessageStatus', status],
+        ['To', to], ['MessageSid', sid], ['AccountSid', org.accountSid],
+        ['From', from], ['ApiVersion', '2010-04-01'],
+    ];
+    if (errorCode !== undefined) {
+        pairs.push(['ErrorCode', errorCode]);
+    }
+    return pairs;
+}
+
+// POSTs a status callback, signed with authToken (the org's by default;
+// signature null: no header).
+async function postStatus(pairs, { authToken = twilioOrg.authToken,
+                                   signature } = {}) {
+    const headers = { 'Content-Type': 'application/x-www-form-urlencoded' };
+    if (signature === undefined) {
+        headers['X-Twilio-Signature'] = signTwilio(STATUS_URL(), pairs,
+                                                   authToken);
+    } else if (signature !== null) {
+        headers['X-Twilio-Signature'] = signature;
+    }
+    const res = await fetch(STATUS_URL(), { method: 'POST', headers,
+                                            body: formEncode(pairs) });
+    const text = await res.text();
+    let json;
+    try { json = JSON.parse(text); } catch { json = undefined; }
+    return { status: res.status, headers: res.headers, text, json };
+}
+
+async function deliverStatus(pairs, opts) {
+    const res = await postStatus(pairs, opts);
+    assert.equal(res.status, 200, res.text);
+    assert.match(res.text, TWIML_EMPTY);
+    return res;
+}
+
+test('Twilio: sent then delivered, each pushed live as message.status; a '
+     + 'late sent and a repeat change nothing and push nothing', async () => {
+    const sid = newMessageSid();
+    const { contact, messageId, conversationId } = await sentReply(twilioOrg,
+                                                                   sid);
+    const ws = await connectWs(ctx.cluster, twilioOrg.token);
+    try {
+        await deliverStatus(statusForm({ sid, status: 'sent', to: contact }));
+        await ws.waitFor(() => statusFrames(ws, messageId).length === 1);
+        await deliverStatus(statusForm({ sid, status: 'delivered',
+                                         to: contact }));
+        await ws.waitFor(() => statusFrames(ws, messageId).length === 2);
+
+        /* out of order and repeated: answered 200, nothing moves */
+        await deliverStatus(statusForm({ sid, status: 'sent', to: contact }));
+        await deliverStatus(statusForm({ sid, status: 'delivered',
+                                         to: contact }));
+        await deliverStatus(statusForm({ sid, status: 'sending',
+                                         to: contact }));
+        await marker(ws);
+
+        assert.deepEqual(statusFrames(ws, messageId).map((f) =>
+            [f.status, f.error_code, f.conversation_id]),
+            [['sent', null, conversationId],
+             ['delivered', null, conversationId]]);
+        const m = await messageById(twilioOrg, contact, messageId);
+        assert.equal(m.status, 'delivered');
+    } finally {
+        ws.close();
+    }
+});
+
+test('Twilio: a forged or missing signature and a number no organization '
+     + 'has are 403, a malformed callback 400; nothing moves', async () => {
+    const sid = newMessageSid();
+    const { contact, messageId } = await sentReply(twilioOrg, sid);
+    const form = statusForm({ sid, status: 'delivered', to: contact });
+
+    assertError(await postStatus(form, { authToken: 'f'.repeat(32) }), 403,
+                'forbidden');
+    assertError(await postStatus(form, { signature: null }), 403,
+                'forbidden');
+    /* the token is right, but the number is nobody's */
+    assertError(await postStatus(statusForm({ sid, status: 'delivered',
+        to: contact, from: uniqueNumber() })), 403, 'forbidden');
+    /* another account's callback for our number */
+    const other = form.map(([k, v]) =>
+        [k, k === 'AccountSid' ? `AC${randomBytes(16).toString('hex')}` : v]);
+    assertError(await postStatus(other), 403, 'forbidden');
+
+    let e = assertError(await postStatus(statusForm({ sid, status: 'bogus',
+                                                      to: contact })),
+                        400, 'invalid_request');
+    assert.equal(e.field, 'MessageStatus');
+    e = assertError(await postStatus(form.filter(([k]) => k !== 'From')),
+                    400, 'invalid_request');
+    assert.equal(e.field, 'From');
+    e = assertError(await postStatus(statusForm({ sid, status: 'failed',
+        to: contact, errorCode: '3000x' })), 400, 'invalid_request');
+    assert.equal(e.field, 'ErrorCode');
+
+    assert.equal((await messageById(twilioOrg, contact, messageId)).status,
+                 'queued');
+    assert.match(ctx.cluster.errorLog(),
+                 /Twilio status callback from \+\d+, which no organization/);
+});
+
+test('Twilio 21610: the message failed because the contact opted out at '
+     + 'the carrier, and the contact is opted out (carrier), pushed live',
+     async () => {
+    const sid = newMessageSid();
+    const { contact, messageId, contactId } = await sentReply(twilioOrg,
+                                                              sid);
+    const ws = await connectWs(ctx.cluster, twilioOrg.token);
+    try {
+        await deliverStatus(statusForm({ sid, status: 'failed', to: contact,
+                                         errorCode: '21610' }));
+        const frames = await ws.waitFor((fs) =>
+            fs.some((f) => f.type === 'message.status' && f.id === messageId)
+            && fs.some((f) => f.type === 'contact.updated'
+                              && f.contact.id === contactId),
+            5000, 'message.status and contact.updated');
+        const st = frames.find((f) => f.type === 'message.status'
+                                      && f.id === messageId);
+        assert.deepEqual([st.status, st.error_code],
+                         ['failed', 'contact_opted_out']);
+        const cu = frames.find((f) => f.type === 'contact.updated');
+        assert.equal(cu.contact.opted_out, true);
+        assert.equal(cu.contact.opt_out_source, 'carrier');
+
+        /* Twilio says it again: 200, the first opt-out stands */
+        const first = await contactOf(twilioOrg, contactId);
+        await deliverStatus(statusForm({ sid, status: 'failed', to: contact,
+                                         errorCode: '21610' }));
+        await marker(ws);
+        assert.equal(ws.frames.filter((f) => f.type === 'contact.updated')
+                     .length, 1);
+        const again = await contactOf(twilioOrg, contactId);
+        assert.equal(again.opted_out, true);
+        assert.equal(again.opt_out_source, 'carrier');
+        assert.equal(again.opted_out_at, first.opted_out_at);
+        const m = await messageById(twilioOrg, contact, messageId);
+        assert.deepEqual([m.status, m.error_code],
+                         ['failed', 'contact_opted_out']);
+    } finally {
+        ws.close();
+    }
+});
+
+test('Twilio: a status for a message id the store does not know yet is '
+     + '503, so that Twilio tries again; once recorded it is taken',
+     async () => {
+    const sid = newMessageSid();
+    const contact = uniqueNumber();
+    await deliverInbound(ctx.cluster, { from: contact, body: 'hi' });
+    const form = statusForm({ sid, status: 'sent', to: contact });
+
+    assertError(await postStatus(form), 503, 'unavailable');
+    assert.match(ctx.cluster.errorLog(),
+                 new RegExp(`a status for ${sid}, which the store does not `
+                            + 'know'));
+
+    /* the sender records what Twilio answered to the send; the retry */
+    const conv = await conversationWith(twilioOrg, contact);
+    const out = await store('reply-sent', twilioOrg.id, conv.id, 'Sure',
+                            sid);
+    await deliverStatus(form);
+    const m = await messageById(twilioOrg, contact, out.result.message_id);
+    assert.equal(m.status, 'sent');
+});
+
+test('GET on the status webhook is 405', async () => {
+    const res = await fetch(STATUS_URL());
+    assert.equal(res.status, 405);
+    assert.equal(res.headers.get('allow'), 'POST');
+});
+
+// ---- Telnyx ----
+
+const TELNYX_URL = () => ctx.cluster.url('/webhooks/telnyx');
+
+// An event as Telnyx sends it, its payload one of the simulator's message
+// records.
+function telnyxEvent(eventType, record) {
+    return JSON.stringify({
+        data: { event_type: eventType, id: randomUUID(),
+                occurred_at: new Date().toISOString(), payload: record,
+                record_type: 'event' },
+        meta: { attempt: 1, delivered_to: TELNYX_URL() },
+    });
+}
+
+function inboundRecord({ from, to = telnyxOrg.number, body = 'hi',
+                         id = randomUUID() }) {
+    const now = new Date().toISOString();
+    return messageRecord({ id, direction: 'inbound', from, to, body,
+                           media: [], status: 'webhook_delivered',
+                           created_at: now });
+}
+
+function outboundRecord({ id, to, status, errorCode, from = telnyxOrg.number,
+                          sentAt = new Date().toISOString() }) {
+    return messageRecord({ id, direction: 'outbound', from, to,
+                           body: 'On our way', media: [], status,
+                           created_at: sentAt, sent_at: sentAt,
+                           error_code: errorCode,
+                           error_message: errorCode ? 'Blocked' : undefined
+                         });
+}
+
+// POSTs body, signed at `when` by the simulator's key unless headers are
+// given.
+async function postTelnyx(body, { headers, when } = {}) {
+    const res = await fetch(TELNYX_URL(), { method: 'POST', body,
+        headers: { 'Content-Type': 'application/json',
+                   ...(headers ?? signer.headers(body, when)) } });
+    const text = await res.text();
+    let json;
+    try { json = JSON.parse(text); } catch { json = undefined; }
+    return { status: res.status, headers: res.headers, text, json };
+}
+
+async function deliverTelnyx(body) {
+    const res = await postTelnyx(body);
+    assert.equal(res.status, 200, res.text);
+    return res;
+}
+
+test('Telnyx message.received from the simulator is stored, and a retry '
+     + 'of the same message is stored once', async () => {
+    const from = uniqueNumber();
+    const { message, webhook } = await sim.inbound({ from,
+        to: telnyxOrg.number, body: 'Do you deliver? 🚚' });
+    assert.equal(webhook.state, 'delivered');
+    assert.equal(webhook.attempts[0].response.status, 200);
+
+    let msgs = await messagesWith(telnyxOrg, from);
+    assert.deepEqual(msgs.map((m) => [m.direction, m.body]),
+                     [['inbound', 'Do you deliver? 🚚']]);
+
+    /* Telnyx sends it again (a new event, signed anew, the same id) */
+    const again = await sim.inbound({ from, to: telnyxOrg.number,
+                                      body: 'Do you deliver? 🚚',
+                                      sid: message.id });
+    assert.equal(again.webhook.state, 'delivered');
+    assert.equal(again.webhook.attempts[0].response.status, 200);
+    msgs = await messagesWith(telnyxOrg, from);
+    assert.equal(msgs.length, 1);
+    const conv = await conversationWith(telnyxOrg, from);
+    assert.equal(conv.unread_count, 1);
+});
+
+test('Telnyx MMS: every picture is kept, pending until the sender copies '
+     + 'it from Telnyx\'s link, byte for byte', async () => {
+    const from = uniqueNumber();
+    const { webhook, message } = await sim.inbound({ from,
+        to: telnyxOrg.number, body: 'look',
+        media: ['landscape.png', 'sunset.jpg'] });
+    assert.equal(webhook.state, 'delivered');
+    let [m] = await messagesWith(telnyxOrg, from);
+    assert.equal(m.body, 'look');
+    assert.deepEqual(m.media.map((x) => [x.content_type, x.state, x.url]),
+                     [['image/png', 'pending', null],
+                      ['image/jpeg', 'pending', null]]);
+
+    /* the sender, for this test only (the others record sends
+     * themselves): it copies what is due when it starts */
+    await ctx.cluster.startSender();
+    try {
+        const deadline = Date.now() + 15000;
+        while (!m.media.every((x) => x.state === 'stored')
+               && Date.now() < deadline) {
+            await sleep(100);
+            [m] = await messagesWith(telnyxOrg, from);
+        }
+    } finally {
+        await ctx.cluster.stopSender();
+    }
+    assert.deepEqual(m.media.map((x) => x.state), ['stored', 'stored']);
+    for (const [i, { url }] of m.media.entries()) {
+        const copy = await fetch(ctx.cluster.url(url));
+        assert.equal(copy.status, 200);
+        const original = await fetch(message.media[i].url);
+        assert.deepEqual(Buffer.from(await copy.arrayBuffer()),
+                         Buffer.from(await original.arrayBuffer()));
+    }
+});
+
+test('Telnyx STOP opts the contact out by keyword, as a Twilio STOP does',
+     async () => {
+    const from = uniqueNumber();
+    await deliverTelnyx(telnyxEvent('message.received',
+                                    inboundRecord({ from, body: 'stop' })));
+    const conv = await conversationWith(telnyxOrg, from);
+    const contact = await contactOf(telnyxOrg, conv.contact.id);
+    assert.equal(contact.opted_out, true);
+    assert.equal(contact.opt_out_source, 'keyword');
+});
+
+test('Telnyx: a forged, stale (6 minutes), unsigned or unknown number\'s '
+     + 'event is 403, a malformed one 400; other event types are 200 and '
+     + 'ignored; nothing is stored', async () => {
+    const from = uniqueNumber();
+    const body = telnyxEvent('message.received', inboundRecord({ from }));
+
+    const other = generateKeyPairSync('ed25519').privateKey;
+    const ts = String(Math.floor(Date.now() / 1000));
+    const forged = sign(null, Buffer.from(`${ts}|${body}`), other)
+        .toString('base64');
+    assertError(await postTelnyx(body, { headers: {
+        'telnyx-signature-ed25519': forged, 'telnyx-timestamp': ts } }),
+        403, 'forbidden');
+
+    assertError(await postTelnyx(body, { when: Date.now() - 6 * 60 * 1000 }),
+                403, 'forbidden');
+    assertError(await postTelnyx(body, { headers: {} }), 403, 'forbidden');
+
+    /* signed right, but the body changed after signing */
+    const good = signer.headers(body);
+    assertError(await postTelnyx(body.replace('"hi"', '"hi!"'),
+                                 { headers: good }), 403, 'forbidden');
+
+    const nobody = uniqueNumber();
+    assertError(await postTelnyx(telnyxEvent('message.received',
+        inboundRecord({ from, to: nobody }))), 403, 'forbidden');
+    assert.match(ctx.cluster.errorLog(),
+                 new RegExp(`Telnyx message.received about \\${nobody}, `
+                            + 'which no organization has'));
+
+    assertError(await postTelnyx('{"data": '), 400, 'invalid_request');
+    const e = assertError(await postTelnyx(JSON.stringify({ data: {
+        event_type: 'message.received', payload: { id: randomUUID() } } })),
+        400, 'invalid_request');
+    assert.match(e.field, /^data\.payload\./);
+
+    const ignored = await postTelnyx(JSON.stringify({ data: {
+        event_type: 'number_order.complete', id: randomUUID(),
+        payload: {} } }));
+    assert.equal(ignored.status, 200);
+
+    assert.deepEqual(await messagesWith(telnyxOrg, from), []);
+});
+
+test('Telnyx message.sent and message.finalized move the status, pushed '
+     + 'live; a late message.sent and a repeat change nothing',
+     async () => {
+    const id = randomUUID();
+    const { contact, messageId } = await sentReply(telnyxOrg, id,
+                                                   { viaTelnyx: true });
+    const ws = await connectWs(ctx.cluster, telnyxOrg.token);
+    try {
+        const sent = telnyxEvent('message.sent',
+            outboundRecord({ id, to: contact, status: 'sent' }));
+        const delivered = telnyxEvent('message.finalized',
+            outboundRecord({ id, to: contact, status: 'delivered' }));
+        await deliverTelnyx(sent);
+        await ws.waitFor(() => statusFrames(ws, messageId).length === 1);
+        await deliverTelnyx(delivered);
+        await ws.waitFor(() => statusFrames(ws, messageId).length === 2);
+        await deliverTelnyx(sent);
+        await deliverTelnyx(delivered);
+        await marker(ws, telnyxOrg);
+        assert.deepEqual(statusFrames(ws, messageId).map((f) => f.status),
+                         ['sent', 'delivered']);
+        assert.equal((await messageById(telnyxOrg, contact, messageId))
+            .status, 'delivered');
+
+        /* a report about a number that is not the organization's: 403 */
+        assertError(await postTelnyx(telnyxEvent('message.finalized',
+            outboundRecord({ id, to: contact, status: 'delivery_failed',
+                             from: uniqueNumber() }))), 403, 'forbidden');
+        /* a report for a message nobody recorded yet: 503, try again */
+        assertError(await postTelnyx(telnyxEvent('message.sent',
+            outboundRecord({ id: randomUUID(), to: contact,
+                             status: 'sent' }))), 503, 'unavailable');
+    } finally {
+        ws.close();
+    }
+});
+
+test('Telnyx 40300: the message failed because the contact opted out at '
+     + 'the carrier, and the contact is opted out (carrier)', async () => {
+    const id = randomUUID();
+    const { contact, messageId, contactId } = await sentReply(telnyxOrg, id,
+        { viaTelnyx: true });
+    const ws = await connectWs(ctx.cluster, telnyxOrg.token);
+    try {
+        await deliverTelnyx(telnyxEvent('message.finalized',
+            outboundRecord({ id, to: contact, status: 'sending_failed',
+                             errorCode: '40300' })));
+        const frames = await ws.waitFor((fs) =>
+            fs.some((f) => f.type === 'message.status' && f.id === messageId)
+            && fs.some((f) => f.type === 'contact.updated'),
+            5000, 'message.status and contact.updated');
+        const st = frames.find((f) => f.type === 'message.status');
+        assert.deepEqual([st.status, st.error_code],
+                         ['failed', 'contact_opted_out']);
+        const cu = frames.find((f) => f.type === 'contact.updated');
+        assert.equal(cu.contact.id, contactId);
+        assert.equal(cu.contact.opt_out_source, 'carrier');
+        const c = await contactOf(telnyxOrg, contactId);
+        assert.equal(c.opted_out, true);
+    } finally {
+        ws.close();
+    }
+});
+
+errorLogIsCleanTest(ctx);

@@ -1,6 +1,7 @@
 # bench: the webhook load tool (build/webhook-load), the store's own
-# ingest timer (build/store-ingest) and the large store's maker for the
-# thread list's measures (build/store-generate, bench/search).  `make bench` builds everything and
+# ingest timer (build/store-ingest), the large store's maker for the
+# thread list's measures (build/store-generate, bench/search) and its
+# timer in the store alone (build/store-search).  `make bench` builds everything and
 # runs bench/run: nginx with the inbox module on a fresh store, measured.
 
 WEBHOOK_LOAD      := $(BUILD)/webhook-load
@@ -11,6 +12,7 @@ WEBHOOK_LOAD_HDR  := $(wildcard bench/*.h)
 WEBHOOK_LOAD_OBJ  := $(WEBHOOK_LOAD_SRC:bench/%.c=$(BUILD)/obj/bench/%.o)
 STORE_INGEST      := $(BUILD)/store-ingest
 STORE_GENERATE    := $(BUILD)/store-generate
+STORE_SEARCH      := $(BUILD)/store-search
 
 .PHONY: bench
 
@@ -26,6 +28,9 @@ $(STORE_INGEST): $(BUILD)/obj/bench/store_ingest.o $(LIBINBOX)
 	$(CC) $(CFLAGS) $< -o $@ $(LIBINBOX) $(PKG_LIBS) -lpthread
 
 $(STORE_GENERATE): $(BUILD)/obj/bench/store_generate.o $(LIBINBOX)
+	$(CC) $(CFLAGS) $< -o $@ $(LIBINBOX) $(PKG_LIBS) -lpthread
+
+$(STORE_SEARCH): $(BUILD)/obj/bench/store_search.o $(LIBINBOX)
 	$(CC) $(CFLAGS) $< -o $@ $(LIBINBOX) $(PKG_LIBS) -lpthread
 
 bench:

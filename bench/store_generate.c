@@ -14,10 +14,13 @@
  * the others' threads among them.  What no store operation does in bulk
  * is then done with SQL on the same file, in one transaction (the
  * store's triggers keep the counts and the search index): about 3 in 4
- * contacts get a name (first and last from lists of common ones), and
+ * contacts get a name (first and last from lists of common ones), tags
+ * ("customer" 1 in 3, "VIP" 1 in 50, "Spring 2025" 1 in 500), and
  * the threads a realistic mix of flags: older ones mostly archived, 1 in
  * 10 of the rest unread, 1 in 50 starred, 2 in 3 answered (last message
- * outbound).  Prints the Bench organization's id.
+ * outbound).  Last, the store indexes its contacts for search, as the
+ * server's housekeeping would (inbox_store_maintain): nothing is left
+ * pending.  Prints the Bench organization's id.
  */
 #include <getopt.h>
 #include <stdint.h>
@@ -96,6 +99,13 @@ static const char  *area_codes[] = {
     "702", "713", "718", "720", "773", "786", "818", "832", "917", "972"
 };
 
+static const struct {
+    const char  *tag;
+    uint64_t     every;
+} tags[] = {
+    { "customer", 3 }, { "VIP", 50 }, { "Spring 2025", 500 }
+};
+
 #define COUNT(a)  (sizeof(a) / sizeof((a)[0]))
 
 
@@ -106,6 +116,7 @@ static int make_org(inbox_store_t *store, const char *name,
 static int ingest(inbox_store_t *store, size_t threads, size_t orgs,
     size_t other_threads, uint64_t seed);
 static int finish(const char *path, uint64_t seed);
+static int maintain(const char *uri);
 
 
 int
@@ -192,7 +203,7 @@ main(int argc, char **argv)
     fprintf(stderr, "store-generate: %zu + %zu x %zu threads ingested in "
             "%.1f s\n", threads, orgs, other_threads, now_s() - start);
 
-    if (finish(uri + 7, seed) != 0) {
+    if (finish(uri + 7, seed) != 0 || maintain(uri) != 0) {
         return 1;
     }
 
@@ -372,7 +383,8 @@ finish(const char *path, uint64_t seed)
     int64_t        id, max_id, rank;
     uint64_t       h;
     sqlite3       *db;
-    sqlite3_stmt  *contact, *thread, *stmt;
+    sqlite3_stmt  *contact, *thread, *tag, *stmt;
+    size_t         k;
     int            archived, unread, starred, answered;
 
     rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL);
@@ -389,6 +401,13 @@ finish(const char *path, uint64_t seed)
     if (rc == SQLITE_OK) {
         rc = sqlite3_prepare_v2(db,
             "UPDATE contacts SET name = ?2 WHERE id = ?1", -1, &contact,
+            NULL);
+    }
+
+    if (rc == SQLITE_OK) {
+        rc = sqlite3_prepare_v2(db,
+            "INSERT INTO contact_tags (contact_id, org_id, tag)"
+            " SELECT id, org_id, ?2 FROM contacts WHERE id = ?1", -1, &tag,
             NULL);
     }
 
@@ -430,6 +449,16 @@ finish(const char *path, uint64_t seed)
             sqlite3_reset(contact);
         }
 
+        for (k = 0; k < COUNT(tags) && rc == SQLITE_OK; k++) {
+            if ((h >> 32) % tags[k].every == tags[k].every - 1) {
+                sqlite3_bind_int64(tag, 1, id);
+                sqlite3_bind_text(tag, 2, tags[k].tag, -1, SQLITE_STATIC);
+                rc = sqlite3_step(tag) == SQLITE_DONE ? SQLITE_OK
+                                                      : SQLITE_ERROR;
+                sqlite3_reset(tag);
+            }
+        }
+
         /* rank 0 is the oldest, 1000 the newest */
         rank = id * 1000 / max_id;
         archived = (int64_t) ((h >> 40) % 1000) < (1000 - rank) * 8 / 10;
@@ -451,6 +480,7 @@ finish(const char *path, uint64_t seed)
     }
 
     sqlite3_finalize(contact);
+    sqlite3_finalize(tag);
     sqlite3_finalize(thread);
 
     if (rc == SQLITE_OK) {
@@ -465,6 +495,30 @@ finish(const char *path, uint64_t seed)
     }
 
     sqlite3_close(db);
+
+    return 0;
+}
+
+
+/* The contacts noted for the search index, indexed (the store's own
+ * housekeeping), and the log checkpointed. */
+static int
+maintain(const char *uri)
+{
+    inbox_error_t   err;
+    inbox_store_t  *store;
+
+    memset(&err, 0, sizeof(err));
+
+    store = inbox_store_open(uri, &err);
+
+    if (store == NULL || inbox_store_maintain(store, &err) != INBOX_OK) {
+        fprintf(stderr, "store-generate: %s\n", err.message);
+        inbox_store_close(store);
+        return -1;
+    }
+
+    inbox_store_close(store);
 
     return 0;
 }

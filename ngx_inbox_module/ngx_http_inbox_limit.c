@@ -320,6 +320,36 @@ ngx_http_inbox_limit_refund(ngx_http_inbox_limit_t *limit, const u_char *key)
 
 
 void
+ngx_http_inbox_limit_clear(ngx_http_inbox_limit_t *limit, const u_char *key)
+{
+    ngx_rbtree_key_t              node_key;
+    ngx_http_inbox_limit_node_t  *tn;
+    ngx_http_inbox_limit_zone_t  *zone;
+
+    if (limit->zone == NULL) {
+        return;
+    }
+
+    node_key = ((ngx_rbtree_key_t) key[0] << 24) | (key[1] << 16)
+               | (key[2] << 8) | key[3];
+
+    zone = limit->zone->data;
+
+    ngx_shmtx_lock(&zone->shpool->mutex);
+
+    tn = ngx_http_inbox_limit_lookup(zone, node_key, (u_char *) key);
+
+    if (tn != NULL) {
+        ngx_queue_remove(&tn->queue);
+        ngx_rbtree_delete(&zone->sh->rbtree, &tn->node);
+        ngx_slab_free_locked(zone->shpool, tn);
+    }
+
+    ngx_shmtx_unlock(&zone->shpool->mutex);
+}
+
+
+void
 ngx_http_inbox_limit_key(const char *kind, const u_char *data, size_t len,
     u_char *key)
 {

@@ -16,8 +16,11 @@
  *                             charged once the ticket is made;
  *   inbox_login_rate,         sign-in attempts per email address and per
  *   inbox_login_address_rate  client address (IPv6 by its /64), charged
- *                             before the password is checked and given
- *                             back when it was right: failures count.
+ *                             before the password is checked: failures
+ *                             count; a right password empties the
+ *                             email's bucket and gives the address its
+ *                             charge back; a refused attempt (429) is
+ *                             not checked and charges nothing.
  */
 
 
@@ -64,8 +67,13 @@ ngx_int_t ngx_http_inbox_limit_charge(ngx_http_inbox_limit_t *limit,
     ngx_log_t *log, const u_char *key, ngx_msec_t *wait,
     ngx_uint_t *retry_after);
 
-/* Takes one charge back (a sign-in that turned out right). */
+/* Takes one charge back (a sign-in that failed for the server's own
+ * reason). */
 void ngx_http_inbox_limit_refund(ngx_http_inbox_limit_t *limit,
+    const u_char *key);
+/* Forgets the bucket: as good as new (the email's, once its password was
+ * right). */
+void ngx_http_inbox_limit_clear(ngx_http_inbox_limit_t *limit,
     const u_char *key);
 
 /* Keys: the SHA-256 of len bytes, with a kind prefix so that keys of

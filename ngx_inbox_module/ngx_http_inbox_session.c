@@ -300,8 +300,13 @@ ngx_http_inbox_login_op(ngx_http_inbox_api_t *api, inbox_store_t *store,
 }
 
 
-/* In the event loop: the cookie goes with a good answer; only a refused
- * password keeps its charge. */
+/*
+ * In the event loop: the cookie goes with a good answer.  Only a refused
+ * password keeps its charge; a right one also forgets the email's earlier
+ * failures (the person is who they said: a later typo is not the last
+ * straw), while the address keeps its own, which other accounts' guesses
+ * filled.
+ */
 
 static ngx_int_t
 ngx_http_inbox_login_done(ngx_http_request_t *r, ngx_http_inbox_job_t *job)
@@ -314,7 +319,13 @@ ngx_http_inbox_login_done(ngx_http_request_t *r, ngx_http_inbox_job_t *job)
     imcf = ngx_http_get_module_main_conf(r, ngx_http_inbox_module);
 
     if (args->charged && job->error.code != INBOX_ERR_UNAUTHENTICATED) {
-        ngx_http_inbox_limit_refund(&imcf->login_limit, args->email_key);
+        if (args->session[0] != '\0') {
+            ngx_http_inbox_limit_clear(&imcf->login_limit, args->email_key);
+
+        } else {
+            ngx_http_inbox_limit_refund(&imcf->login_limit, args->email_key);
+        }
+
         ngx_http_inbox_limit_refund(&imcf->login_address_limit,
                                     args->address_key);
     }

@@ -274,9 +274,16 @@ inbox_store_contacts_list(inbox_store_t *store, const char *org_id,
     const inbox_contact_query_t *query, inbox_contact_page_t *page,
     inbox_error_t *err)
 {
+    inbox_search_t         search;
     inbox_contact_query_t  q;
 
     memset(page, 0, sizeof(inbox_contact_page_t));
+
+    /* q matches as a conversation search does (search.h) */
+    if (inbox_search_parse(query->q, &search) != 0) {
+        return inbox_error_set_field(err, INBOX_ERR_INVALID, "q",
+                                     "the search is too long");
+    }
 
     q = *query;
     q.limit = inbox_list_limit(query->limit);

@@ -50,7 +50,11 @@ static const inbox_store_ops_t  inbox_mongo_ops = {
 /*
  * The indexes every query relies on.  Names are given so that sending them
  * again is a no-op.  conversations and messages are read newest first
- * with keyset cursors, hence the descending (time, _id) suffixes.
+ * with keyset cursors, hence the descending (time, _id) suffixes.  The
+ * contacts list is read newest first by organization or by tag, on
+ * indexes that hold the name and number too, so that its search filters
+ * index keys (they replace org_created and org_tag_keys, which a store
+ * made before keeps unused).
  */
 static const char  *inbox_mongo_indexes[] = {
     "{\"createIndexes\": \"orgs\", \"indexes\": ["
@@ -68,10 +72,12 @@ static const char  *inbox_mongo_indexes[] = {
     "{\"createIndexes\": \"contacts\", \"indexes\": ["
         "{\"key\": {\"org_id\": 1, \"phone\": 1},"
         " \"name\": \"org_phone_unique\", \"unique\": true},"
-        "{\"key\": {\"org_id\": 1, \"created_at\": -1, \"_id\": -1},"
-        " \"name\": \"org_created\"},"
-        "{\"key\": {\"org_id\": 1, \"tag_keys\": 1},"
-        " \"name\": \"org_tag_keys\"}]}",
+        "{\"key\": {\"org_id\": 1, \"created_at\": -1, \"_id\": -1,"
+        " \"name\": 1, \"phone\": 1},"
+        " \"name\": \"org_created_contact\"},"
+        "{\"key\": {\"org_id\": 1, \"tag_keys\": 1, \"created_at\": -1,"
+        " \"_id\": -1, \"name\": 1, \"phone\": 1},"
+        " \"name\": \"org_tag_created_contact\"}]}",
     "{\"createIndexes\": \"conversations\", \"indexes\": ["
         "{\"key\": {\"org_id\": 1, \"archived\": 1,"
         " \"last_activity_at\": -1, \"_id\": -1,"

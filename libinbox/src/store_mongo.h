@@ -34,6 +34,7 @@
 #include <pthread.h>
 #include <sys/types.h>
 #include <mongoc/mongoc.h>
+#include <inbox/search.h>
 #include "store_backend.h"
 
 /*
@@ -182,6 +183,11 @@ inbox_status_t inbox_mongo_org_check(inbox_mongo_store_t *ms,
 inbox_status_t inbox_mongo_ids(const char *org_id, bson_oid_t *org,
     const char *conversation_id, bson_oid_t *conversation,
     inbox_error_t *err);
+/* A search (inbox_search_t) on the fields name and phone: the name
+ * clause into filter (returns 0), or with digits both into the $or array
+ * or (returns 1). */
+int inbox_mongo_append_search(bson_t *filter, bson_t *or,
+    const inbox_search_t *search, const char *name, const char *phone);
 /* Appends to the array or the two clauses "after (ms, oid)" in
  * (time_field desc, _id desc) order. */
 void inbox_mongo_append_keyset(bson_t *or, const char *time_field,

@@ -556,50 +556,15 @@ inbox_mongo_contact_update(inbox_store_t *store, const char *org_id,
 }
 
 
-/* q: the name as typed, case-insensitively, or the number's digits. */
-static void
-inbox_mongo_append_contact_search(bson_t *filter, const char *q)
-{
-    char    *pattern;
-    char     digits[64];
-    size_t   len, i, n;
-    bson_t   or, item;
-
-    len = strlen(q);
-
-    pattern = bson_malloc(2 * len + 1);
-    for (i = 0, n = 0; i < len; i++) {
-        if (strchr("\\^$.|?*+()[]{}", q[i]) != NULL) {
-            pattern[n++] = '\\';
-        }
-        pattern[n++] = q[i];
-    }
-    pattern[n] = '\0';
-
-    BSON_APPEND_ARRAY_BEGIN(filter, "$or", &or);
-
-    BSON_APPEND_DOCUMENT_BEGIN(&or, "0", &item);
-    BSON_APPEND_REGEX(&item, "name", pattern, "i");
-    bson_append_document_end(&or, &item);
-
-    if (inbox_phone_digits(q, len, digits, sizeof(digits)) > 0) {
-        BSON_APPEND_DOCUMENT_BEGIN(&or, "1", &item);
-        BSON_APPEND_REGEX(&item, "phone", digits, "");
-        bson_append_document_end(&or, &item);
-    }
-
-    bson_append_array_end(filter, &or);
-    bson_free(pattern);
-}
-
-
 inbox_status_t
 inbox_mongo_contacts_list(inbox_store_t *store, const char *org_id,
     const inbox_contact_query_t *query, inbox_contact_page_t *page,
     inbox_error_t *err)
 {
+    int                   tagged, search;
     char                  key[INBOX_TAG_KEY_MAX];
-    bson_t                filter, keyset_or, and, item, batch, doc;
+    bson_t                filter, search_or, keyset_or, and, item, batch;
+    bson_t                doc;
     bson_t               *command;
     int64_t               cursor_ms;
     unsigned              limit;
@@ -607,6 +572,7 @@ inbox_mongo_contacts_list(inbox_store_t *store, const char *org_id,
     bson_oid_t            org, cursor_oid;
     bson_iter_t           iter;
     const uint8_t        *data;
+    inbox_search_t        parsed;
     inbox_status_t        rc;
     inbox_mongo_store_t  *ms = (inbox_mongo_store_t *) store;
     int                   keyset;
@@ -633,42 +599,65 @@ inbox_mongo_contacts_list(inbox_store_t *store, const char *org_id,
     }
 
     limit = query->limit;
+    tagged = query->tag != NULL && query->tag[0] != '\0';
+
+    /* store.c refused a q too long */
+    (void) inbox_search_parse(query->q, &parsed);
 
     bson_init(&filter);
     BSON_APPEND_OID(&filter, "org_id", &org);
 
-    if (query->tag != NULL && query->tag[0] != '\0') {
+    if (tagged) {
         inbox_tag_key(query->tag, key);
         BSON_APPEND_UTF8(&filter, "tag_keys", key);
     }
 
-    /* the search's $or and the keyset's $or, each in an $and item */
-    BSON_APPEND_ARRAY_BEGIN(&filter, "$and", &and);
+    bson_init(&search_or);
+    search = parsed.name[0] != '\0'
+             && inbox_mongo_append_search(&filter, &search_or, &parsed,
+                                          "name", "phone");
 
-    BSON_APPEND_DOCUMENT_BEGIN(&and, "0", &item);
-    if (query->q != NULL && query->q[0] != '\0') {
-        inbox_mongo_append_contact_search(&item, query->q);
-    }
-    bson_append_document_end(&and, &item);
-
-    BSON_APPEND_DOCUMENT_BEGIN(&and, "1", &item);
+    bson_init(&keyset_or);
     if (keyset) {
-        bson_init(&keyset_or);
         inbox_mongo_append_keyset(&keyset_or, "created_at", cursor_ms,
                                   &cursor_oid);
-        BSON_APPEND_ARRAY(&item, "$or", &keyset_or);
-        bson_destroy(&keyset_or);
     }
-    bson_append_document_end(&and, &item);
 
-    bson_append_array_end(&filter, &and);
+    /* the search's $or and the keyset's $or, each in an $and item */
+    if (search && keyset) {
+        BSON_APPEND_ARRAY_BEGIN(&filter, "$and", &and);
+        BSON_APPEND_DOCUMENT_BEGIN(&and, "0", &item);
+        BSON_APPEND_ARRAY(&item, "$or", &search_or);
+        bson_append_document_end(&and, &item);
+        BSON_APPEND_DOCUMENT_BEGIN(&and, "1", &item);
+        BSON_APPEND_ARRAY(&item, "$or", &keyset_or);
+        bson_append_document_end(&and, &item);
+        bson_append_array_end(&filter, &and);
 
+    } else if (search) {
+        BSON_APPEND_ARRAY(&filter, "$or", &search_or);
+
+    } else if (keyset) {
+        BSON_APPEND_ARRAY(&filter, "$or", &keyset_or);
+    }
+
+    bson_destroy(&search_or);
+    bson_destroy(&keyset_or);
+
+    /*
+     * Newest first on an index that holds the name and the number too:
+     * the tag's entries (or the organization's) in order, the search
+     * checked on index keys, until one more than the page.  The hint
+     * names it, so no other index (and no sort in memory) is tried.
+     */
     command = BCON_NEW("find", BCON_UTF8("contacts"),
                        "filter", BCON_DOCUMENT(&filter),
                        "sort", "{",
                            "created_at", BCON_INT32(-1),
                            "_id", BCON_INT32(-1),
                        "}",
+                       "hint", BCON_UTF8(tagged ? "org_tag_created_contact"
+                                                : "org_created_contact"),
                        "limit", BCON_INT32((int32_t) limit + 1),
                        "batchSize", BCON_INT32((int32_t) limit + 1),
                        "singleBatch", BCON_BOOL(true));

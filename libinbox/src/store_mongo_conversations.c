@@ -10,8 +10,6 @@
 
 static void inbox_mongo_append_filter(bson_t *filter, inbox_filter_t which,
     int any_archived);
-static int inbox_mongo_append_search(bson_t *filter, bson_t *or,
-    const inbox_search_t *search);
 static inbox_status_t inbox_mongo_act_write(inbox_mongo_store_t *ms,
     const bson_oid_t *org, const bson_oid_t *oid,
     const inbox_conversation_t *before, const inbox_conversation_t *after,
@@ -51,61 +49,6 @@ inbox_mongo_append_filter(bson_t *filter, inbox_filter_t which,
     default:
         break;
     }
-}
-
-
-/*
- * The search (inbox_search_t) as regular expressions, unanchored: the
- * name with each ASCII letter either case ("[wW][aA]..."; other
- * characters as typed, as SQLite's lower() folds them), or the phone
- * number holding the digits (E.164 is "+" and digits).  Both fields are
- * in the list's index, so a search filters index keys, not documents.
- * Without digits the name clause goes straight into filter (returns 0);
- * else both go into the $or array or (returns 1).
- */
-static int
-inbox_mongo_append_search(bson_t *filter, bson_t *or,
-    const inbox_search_t *search)
-{
-    char        *pattern, *p;
-    bson_t       item;
-    const char  *c;
-
-    pattern = bson_malloc(4 * strlen(search->name) + 1);
-
-    for (p = pattern, c = search->name; *c; c++) {
-        if (*c >= 'a' && *c <= 'z') {
-            *p++ = '[';
-            *p++ = *c;
-            *p++ = (char) (*c - 'a' + 'A');
-            *p++ = ']';
-            continue;
-        }
-
-        if (strchr("\\^$.|?*+()[]{}", *c) != NULL) {
-            *p++ = '\\';
-        }
-        *p++ = *c;
-    }
-    *p = '\0';
-
-    if (search->digits[0] == '\0') {
-        BSON_APPEND_REGEX(filter, "contact.name", pattern, "");
-        bson_free(pattern);
-        return 0;
-    }
-
-    BSON_APPEND_DOCUMENT_BEGIN(or, "0", &item);
-    BSON_APPEND_REGEX(&item, "contact.name", pattern, "");
-    bson_append_document_end(or, &item);
-
-    BSON_APPEND_DOCUMENT_BEGIN(or, "1", &item);
-    BSON_APPEND_REGEX(&item, "contact.phone", search->digits, "");
-    bson_append_document_end(or, &item);
-
-    bson_free(pattern);
-
-    return 1;
 }
 
 
@@ -161,7 +104,8 @@ inbox_mongo_conversations_list(inbox_store_t *store, const char *org_id,
 
     bson_init(&search_or);
     if (search) {
-        search = inbox_mongo_append_search(&filter, &search_or, &parsed);
+        search = inbox_mongo_append_search(&filter, &search_or, &parsed,
+                                           "contact.name", "contact.phone");
     }
 
     bson_init(&keyset_or);

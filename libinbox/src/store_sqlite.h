@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 #include <sqlite3.h>
+#include <inbox/search.h>
 #include "store_backend.h"
 
 
@@ -73,6 +74,15 @@ typedef enum {
     INBOX_SQL_SEARCH_PENDING,
     INBOX_SQL_SEARCH_INDEX,
     INBOX_SQL_SEARCH_INDEXED,
+    /* the search's plans (store_sqlite_search.c) */
+    INBOX_SQL_SEARCH_PENDING_MATCH,
+    INBOX_SQL_TAG_CANDIDATES,
+    INBOX_SQL_CONTACTS_POPULATION,
+    INBOX_SQL_ORG_CONTACTS,
+    INBOX_SQL_IDS_TAGGED,
+    INBOX_SQL_SET_WALK_ALL,     /* then one per filter */
+    INBOX_SQL_CONTACTS_LOOKUP = INBOX_SQL_SET_WALK_ALL + 5,
+    INBOX_SQL_CONTACTS_SET_WALK,
     INBOX_SQL_CONVERSATION_OWNED,
     INBOX_SQL_MESSAGES_PAGE,
     INBOX_SQL_MESSAGE_MEDIA,
@@ -253,6 +263,67 @@ inbox_status_t inbox_sqlite_fail(inbox_sqlite_conn_t *conn, int rc,
  * a positive decimal integer. */
 void inbox_sqlite_format_id(int64_t id, char out[INBOX_ID_MAX]);
 int inbox_sqlite_parse_id(const char *s, int64_t *id);
+
+/*
+ * A search's or a tag's candidates and the plan that reads a list with
+ * them (store_sqlite_search.c).  ids are contact ids in ascending order;
+ * over: more than the most collected (ids then empty).
+ */
+typedef struct {
+    int64_t  *ids;
+    size_t    n;
+    size_t    cap;
+    int       over;
+} inbox_sqlite_ids_t;
+
+typedef enum {
+    INBOX_SQLITE_PLAN_LOOKUP,      /* the candidates' rows, sorted */
+    INBOX_SQLITE_PLAN_SET_WALK     /* the list's index newest first, each
+                                      entry looked up in the candidates */
+} inbox_sqlite_plan_t;
+
+/* name : "..." OR digits : "...", for contacts_search MATCH */
+#define INBOX_SQLITE_MATCH_MAX  (3 * INBOX_SEARCH_MAX + 32)
+
+/* What a plan is chosen for: a list of listed rows, found by walking
+ * walked index entries, and candidates drawn from population rows. */
+typedef struct {
+    int64_t   listed;
+    int64_t   walked;
+    int64_t   population;
+    unsigned  limit;
+} inbox_sqlite_list_t;
+
+/* How many candidates to collect at most: past it, scanning the list and
+ * checking each row costs less. */
+size_t inbox_sqlite_collect_max(const inbox_sqlite_list_t *list);
+/* The cheaper plan for k candidates. */
+inbox_sqlite_plan_t inbox_sqlite_plan(size_t k,
+    const inbox_sqlite_list_t *list);
+/* The contacts (of every organization) q matches, indexed or pending. */
+inbox_status_t inbox_sqlite_search_collect(inbox_sqlite_conn_t *conn,
+    const inbox_search_t *search, const char *q, size_t max,
+    inbox_sqlite_ids_t *ids, inbox_error_t *err);
+/* The organization's contacts with tag, in any ASCII case. */
+inbox_status_t inbox_sqlite_tag_collect(inbox_sqlite_conn_t *conn,
+    int64_t org, const char *tag, size_t max, inbox_sqlite_ids_t *ids,
+    inbox_error_t *err);
+/* Binds ids to parameter i as a JSON array, for json_each(). */
+inbox_status_t inbox_sqlite_ids_bind(sqlite3_stmt *stmt, int i,
+    const inbox_sqlite_ids_t *ids, inbox_error_t *err);
+/* Keeps the ids whose contact has tag. */
+inbox_status_t inbox_sqlite_ids_tagged(inbox_sqlite_conn_t *conn,
+    inbox_sqlite_ids_t *ids, const char *tag, inbox_error_t *err);
+void inbox_sqlite_ids_intersect(inbox_sqlite_ids_t *a,
+    const inbox_sqlite_ids_t *b);
+int inbox_sqlite_ids_has(const inbox_sqlite_ids_t *ids, int64_t id);
+void inbox_sqlite_ids_free(inbox_sqlite_ids_t *ids);
+/* The contacts of every organization, about: a search's population. */
+inbox_status_t inbox_sqlite_contacts_population(inbox_sqlite_conn_t *conn,
+    int64_t *population, inbox_error_t *err);
+/* The organization's contacts (0 for no such organization). */
+inbox_status_t inbox_sqlite_org_contacts(inbox_sqlite_conn_t *conn,
+    int64_t org, int64_t *contacts, inbox_error_t *err);
 
 /* SQL inbox_search_matches(q, name, phone): inbox_search_matches for a
  * row, q parsed once a statement. */

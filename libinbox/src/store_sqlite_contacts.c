@@ -3,7 +3,6 @@
  * (empty until the first message), so that its thread can be opened; its
  * tags are rows of contact_tags, in the order given.
  */
-#include <ctype.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,8 +10,6 @@
 #include <inbox/phone.h>
 #include "store_sqlite.h"
 
-
-#define INBOX_SQLITE_SEARCH_MAX  128
 
 /* The columns inbox_sqlite_contact_read expects; append a WHERE clause. */
 #define INBOX_SQLITE_CONTACT_SELECT                                           \
@@ -37,6 +34,10 @@ static inbox_status_t inbox_sqlite_contact_rename(inbox_sqlite_conn_t *conn,
 static inbox_status_t inbox_sqlite_contact_tags(inbox_sqlite_conn_t *conn,
     int64_t org, int64_t id, const inbox_tags_t *tags, int replace,
     inbox_error_t *err);
+static inbox_status_t inbox_sqlite_contacts_walk(inbox_sqlite_conn_t *conn,
+    int64_t org, int64_t at, int64_t id, const inbox_search_t *search,
+    const char *tag, const inbox_sqlite_ids_t *set, unsigned limit,
+    inbox_contact_page_t *page, inbox_error_t *err);
 
 
 /* A NULL name keeps the name the contact has; "" forgets it. */
@@ -577,24 +578,68 @@ undone:
 
 
 /*
- * ?4 is the lower-cased search term, ?5 its digits (NULL when none), ?6
- * the tag (NULL for any; the column's NOCASE compares it).
+ * The contacts list's plans, as the thread list's (store_sqlite_search.c),
+ * over the candidates of q and of the tag: both few, those of both; q's
+ * few and the tag common, q's kept when they have the tag (one probe of
+ * contact_tags each); the tag's few and q common (or too short for the
+ * index), a lookup of the tag's, each checked for q.  Then a lookup of
+ * the candidates, sorted, or a walk of contacts_by_created newest first
+ * that looks each entry up in them.  With no candidates (both common,
+ * or nothing asked) the rows are walked and each checked (a scan), at
+ * most INBOX_SQLITE_CONTACTS_SCAN a page.  ?1 org, ?2 ?3 the keyset, ?4
+ * q (when checked), ?5 the candidates, ?6 the tag (NULL for any; the
+ * column's NOCASE compares it), ?7 the limit.
  */
+#define INBOX_SQLITE_CONTACTS_SCAN  20000
+#define INBOX_SQLITE_CONTACTS_WALK  100000
+
+#define INBOX_SQLITE_CONTACTS_KEYSET                                          \
+    " AND (ct.created_at, ct.id) < (?2, ?3)"
+
+/* A lookup: the candidates (a JSON array of contact ids) of this
+ * organization, checked for q when asked, the page's ids sorted out,
+ * then their records. */
+static const char  *inbox_sqlite_contacts_lookup_sql =
+    INBOX_SQLITE_CONTACT_SELECT
+    " WHERE ct.id IN (SELECT ct.id FROM json_each(?5) m"
+    "   CROSS JOIN contacts ct ON ct.id = m.value"
+    "   WHERE ct.org_id = ?1" INBOX_SQLITE_CONTACTS_KEYSET
+    "   AND (?4 IS NULL OR inbox_search_matches(?4, ct.name, ct.phone))"
+    "   ORDER BY ct.created_at DESC, ct.id DESC LIMIT ?7)"
+    " ORDER BY ct.created_at DESC, ct.id DESC";
+
+/* A walk's rows: the id and the key, and a scan's checks. */
+static const char  *inbox_sqlite_contacts_set_walk_sql =
+    "SELECT ct.id, ct.created_at FROM contacts ct"
+    " INDEXED BY contacts_by_created"
+    " WHERE ct.org_id = ?1" INBOX_SQLITE_CONTACTS_KEYSET
+    " ORDER BY ct.created_at DESC, ct.id DESC";
+
+static const char  *inbox_sqlite_contacts_scan_sql =
+    "SELECT ct.id, ct.created_at, ct.name, ct.phone,"
+    " ?6 IS NULL OR EXISTS (SELECT 1 FROM contact_tags t"
+    "   WHERE t.contact_id = ct.id AND t.tag = ?6)"
+    " FROM contacts ct INDEXED BY contacts_by_created"
+    " WHERE ct.org_id = ?1" INBOX_SQLITE_CONTACTS_KEYSET
+    " ORDER BY ct.created_at DESC, ct.id DESC";
+
+
 inbox_status_t
 inbox_sqlite_contacts_list(inbox_store_t *store, const char *org_id,
     const inbox_contact_query_t *query, inbox_contact_page_t *page,
     inbox_error_t *err)
 {
-    int                      rc;
-    char                     search[INBOX_SQLITE_SEARCH_MAX];
-    char                     digits[INBOX_SQLITE_SEARCH_MAX];
-    size_t                   i, len;
+    int                      rc, lookup;
     int64_t                  org, at, id, last_id;
     unsigned                 limit;
+    const char              *tag, *check;
     sqlite3_stmt            *stmt;
+    inbox_search_t           search;
     inbox_status_t           status;
     inbox_error_t            fallback;
+    inbox_sqlite_ids_t       found, tagged, *set;
     inbox_sqlite_conn_t     *conn;
+    inbox_sqlite_list_t      list;
     inbox_contact_record_t  *items;
 
     if (err == NULL) {
@@ -602,6 +647,8 @@ inbox_sqlite_contacts_list(inbox_store_t *store, const char *org_id,
     }
 
     memset(page, 0, sizeof(inbox_contact_page_t));
+    memset(&found, 0, sizeof(inbox_sqlite_ids_t));
+    memset(&tagged, 0, sizeof(inbox_sqlite_ids_t));
 
     if (inbox_sqlite_parse_id(org_id, &org) != 0) {
         return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
@@ -619,24 +666,9 @@ inbox_sqlite_contacts_list(inbox_store_t *store, const char *org_id,
                                      "gave; start again without it");
     }
 
-    search[0] = '\0';
-    digits[0] = '\0';
-
-    if (query->q != NULL && query->q[0] != '\0') {
-        len = strlen(query->q);
-        if (len >= sizeof(search)) {
-            return inbox_error_set_field(err, INBOX_ERR_INVALID, "q",
-                                         "the search is too long");
-        }
-
-        /* lower() in SQLite folds ASCII only; do the same here */
-        for (i = 0; i <= len; i++) {
-            search[i] = (char) tolower((unsigned char) query->q[i]);
-        }
-
-        inbox_phone_digits(query->q, len, digits, sizeof(digits));
-    }
-
+    /* store.c refused a q too long */
+    (void) inbox_search_parse(query->q, &search);
+    tag = (query->tag != NULL && query->tag[0] != '\0') ? query->tag : NULL;
     limit = query->limit;
 
     conn = inbox_sqlite_conn(store, err);
@@ -649,69 +681,247 @@ inbox_sqlite_contacts_list(inbox_store_t *store, const char *org_id,
         return status;
     }
 
-    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_CONTACTS_LIST,
-        INBOX_SQLITE_CONTACT_SELECT
-        "WHERE ct.org_id = ?1 AND (ct.created_at, ct.id) < (?2, ?3)"
-        " AND (?4 IS NULL OR instr(lower(ct.name), ?4) > 0"
-        "      OR (?5 IS NOT NULL AND instr(substr(ct.phone, 2), ?5) > 0))"
-        " AND (?6 IS NULL OR EXISTS (SELECT 1 FROM contact_tags t"
-        "      WHERE t.contact_id = ct.id AND t.tag = ?6))"
-        " ORDER BY ct.created_at DESC, ct.id DESC LIMIT ?7", err);
-    if (stmt == NULL) {
-        status = err->code;
-        goto failed;
-    }
-
     items = calloc(limit, sizeof(inbox_contact_record_t));
     if (items == NULL) {
-        inbox_sqlite_done(stmt);
         status = inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
         goto failed;
     }
 
     page->items = items;
-    last_id = 0;
 
-    sqlite3_bind_int64(stmt, 1, org);
-    sqlite3_bind_int64(stmt, 2, at);
-    sqlite3_bind_int64(stmt, 3, id);
-    inbox_sqlite_bind_text(stmt, 4, search[0] ? search : NULL);
-    inbox_sqlite_bind_text(stmt, 5, digits[0] ? digits : NULL);
-    inbox_sqlite_bind_text(stmt, 6, (query->tag && query->tag[0])
-                                    ? query->tag : NULL);
-    /* one row more tells whether there is a next page */
-    sqlite3_bind_int64(stmt, 7, (int64_t) limit + 1);
+    /* the list: the organization's contacts, newest first */
+    memset(&list, 0, sizeof(inbox_sqlite_list_t));
+    list.limit = limit;
 
-    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+    status = inbox_sqlite_org_contacts(conn, org, &list.listed, err);
+    if (status != INBOX_OK) {
+        goto failed;
+    }
 
-        if (page->count == limit) {
-            inbox_sqlite_cursor_encode(items[limit - 1].created_at,
-                                       last_id, page->next_cursor);
-            break;
-        }
+    list.walked = list.listed;
+    set = NULL;
+    check = NULL;
 
-        last_id = sqlite3_column_int64(stmt, 0);
-        status = inbox_sqlite_contact_read(stmt, &items[page->count], err);
-        page->count++;
+    /* the tag's candidates, drawn from this organization's contacts */
+    if (tag != NULL) {
+        list.population = list.listed;
 
+        status = inbox_sqlite_tag_collect(conn, org, tag,
+                                          inbox_sqlite_collect_max(&list),
+                                          &tagged, err);
         if (status != INBOX_OK) {
-            inbox_sqlite_done(stmt);
             goto failed;
         }
     }
 
-    inbox_sqlite_done(stmt);
+    /* q's, drawn from every organization's */
+    if (search.name[0] != '\0' && search.indexed) {
+        status = inbox_sqlite_contacts_population(conn, &list.population,
+                                                  err);
+        if (status != INBOX_OK) {
+            goto failed;
+        }
 
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-        status = inbox_sqlite_fail(conn, rc, err);
-        goto failed;
+        status = inbox_sqlite_search_collect(conn, &search, query->q,
+                                             inbox_sqlite_collect_max(&list),
+                                             &found, err);
+        if (status != INBOX_OK) {
+            goto failed;
+        }
+
+        if (!found.over) {
+            set = &found;
+
+            if (tag != NULL) {
+                status = tagged.over
+                         ? inbox_sqlite_ids_tagged(conn, &found, tag, err)
+                         : (inbox_sqlite_ids_intersect(&found, &tagged),
+                            INBOX_OK);
+                if (status != INBOX_OK) {
+                    goto failed;
+                }
+
+                /* now all of this organization's */
+                list.population = list.listed;
+            }
+        }
     }
+
+    if (set == NULL && tag != NULL && !tagged.over) {
+        set = &tagged;
+        list.population = list.listed;
+
+        /* q's candidates too many to use, or none: q checked on each */
+        check = search.name[0] != '\0' ? query->q : NULL;
+    }
+
+    lookup = set != NULL
+             && (check != NULL
+                 || inbox_sqlite_plan(set->n, &list)
+                    == INBOX_SQLITE_PLAN_LOOKUP);
+
+    if (lookup) {
+        stmt = inbox_sqlite_stmt(conn, INBOX_SQL_CONTACTS_LOOKUP,
+                                 inbox_sqlite_contacts_lookup_sql, err);
+        if (stmt == NULL) {
+            status = err->code;
+            goto failed;
+        }
+
+        sqlite3_bind_int64(stmt, 1, org);
+        sqlite3_bind_int64(stmt, 2, at);
+        sqlite3_bind_int64(stmt, 3, id);
+        inbox_sqlite_bind_text(stmt, 4, check);
+        /* one row more tells whether there is a next page */
+        sqlite3_bind_int64(stmt, 7, (int64_t) limit + 1);
+
+        status = inbox_sqlite_ids_bind(stmt, 5, set, err);
+        if (status != INBOX_OK) {
+            inbox_sqlite_done(stmt);
+            goto failed;
+        }
+
+        last_id = 0;
+
+        while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+
+            if (page->count == limit) {
+                inbox_sqlite_cursor_encode(items[limit - 1].created_at,
+                                           last_id, page->next_cursor);
+                break;
+            }
+
+            last_id = sqlite3_column_int64(stmt, 0);
+            status = inbox_sqlite_contact_read(stmt, &items[page->count],
+                                               err);
+            page->count++;
+
+            if (status != INBOX_OK) {
+                inbox_sqlite_done(stmt);
+                goto failed;
+            }
+        }
+
+        inbox_sqlite_done(stmt);
+
+        if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+            status = inbox_sqlite_fail(conn, rc, err);
+            goto failed;
+        }
+
+    } else {
+        status = inbox_sqlite_contacts_walk(conn, org, at, id, &search, tag,
+                                            set, limit, page, err);
+        if (status != INBOX_OK) {
+            goto failed;
+        }
+    }
+
+    inbox_sqlite_ids_free(&found);
+    inbox_sqlite_ids_free(&tagged);
 
     return inbox_sqlite_commit(conn, err);
 
 failed:
 
+    inbox_sqlite_ids_free(&found);
+    inbox_sqlite_ids_free(&tagged);
     inbox_sqlite_rollback(conn);
+    return status;
+}
+
+
+/*
+ * A walk of the organization's contacts newest first: of the index's
+ * entries, those in set (a set walk); without set, of the rows, those q
+ * and the tag match (a scan).  It ends a page as the thread list's walks
+ * do, after so many entries examined, with the cursor after the last.
+ */
+static inbox_status_t
+inbox_sqlite_contacts_walk(inbox_sqlite_conn_t *conn, int64_t org,
+    int64_t at, int64_t id, const inbox_search_t *search, const char *tag,
+    const inbox_sqlite_ids_t *set, unsigned limit, inbox_contact_page_t *page,
+    inbox_error_t *err)
+{
+    int             rc, match;
+    int64_t         created, contact, last_id;
+    unsigned        examined, walk;
+    sqlite3_stmt   *stmt;
+    inbox_status_t  status;
+
+    if (set != NULL) {
+        stmt = inbox_sqlite_stmt(conn, INBOX_SQL_CONTACTS_SET_WALK,
+                                 inbox_sqlite_contacts_set_walk_sql, err);
+        walk = INBOX_SQLITE_CONTACTS_WALK;
+
+    } else {
+        stmt = inbox_sqlite_stmt(conn, INBOX_SQL_CONTACTS_LIST,
+                                 inbox_sqlite_contacts_scan_sql, err);
+        walk = INBOX_SQLITE_CONTACTS_SCAN;
+    }
+
+    if (stmt == NULL) {
+        return err->code;
+    }
+
+    sqlite3_bind_int64(stmt, 1, org);
+    sqlite3_bind_int64(stmt, 2, at);
+    sqlite3_bind_int64(stmt, 3, id);
+    if (set == NULL) {
+        inbox_sqlite_bind_text(stmt, 6, tag);
+    }
+
+    examined = 0;
+    last_id = 0;
+    status = INBOX_OK;
+
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        contact = sqlite3_column_int64(stmt, 0);
+        created = sqlite3_column_int64(stmt, 1);
+        examined++;
+
+        if (set != NULL) {
+            match = inbox_sqlite_ids_has(set, contact);
+
+        } else {
+            match = sqlite3_column_int(stmt, 4)
+                    && inbox_search_matches(search,
+                           (const char *) sqlite3_column_text(stmt, 2),
+                           (const char *) sqlite3_column_text(stmt, 3));
+        }
+
+        if (match) {
+            if (page->count == limit) {
+                /* one more: there is a next page */
+                inbox_sqlite_cursor_encode(page->items[limit - 1].created_at,
+                                           last_id, page->next_cursor);
+                break;
+            }
+
+            status = inbox_sqlite_contact_load(conn, org, contact,
+                                               &page->items[page->count],
+                                               err);
+            page->count++;
+
+            if (status != INBOX_OK) {
+                break;
+            }
+
+            last_id = contact;
+        }
+
+        if (examined == walk) {
+            inbox_sqlite_cursor_encode(created, contact, page->next_cursor);
+            break;
+        }
+    }
+
+    inbox_sqlite_done(stmt);
+
+    if (status == INBOX_OK && rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        status = inbox_sqlite_fail(conn, rc, err);
+    }
+
     return status;
 }
 

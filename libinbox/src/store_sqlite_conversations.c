@@ -11,27 +11,23 @@
 
 
 /*
- * A search looks its matches up in contacts_search (migration 8) when
- * they are few: at most this many contacts (of every organization) are
- * then sorted by activity.  When they are more, or when q is too short
- * for a trigram index, the filter's rows are walked newest first and each
- * checked (inbox_search_matches): many matches fill a page soon.
+ * A search walks the filter's rows newest first when its matches are too
+ * many to collect (or q has a part too short for the trigram index), each
+ * row checked with inbox_search_matches; at most this many rows a page.
+ * A page that ends there may hold fewer items than asked (even none) and
+ * has a cursor that continues after the last row examined.
  */
-#define INBOX_SQLITE_SEARCH_CANDIDATES  2000
-/* A walk examines at most this many threads per page; a page that ends
- * there may hold fewer items than asked (even none) and has a cursor
- * that continues after the last thread examined. */
-#define INBOX_SQLITE_SEARCH_WALK        20000
-/* name : "..." OR digits : "...", each quote doubled */
-#define INBOX_SQLITE_MATCH_MAX          (3 * INBOX_SEARCH_MAX + 32)
+#define INBOX_SQLITE_SCAN_WALK      20000
+/* A walk of the candidates' set (index entries only, five times as
+ * cheap a row) goes on longer before it ends a page the same way. */
+#define INBOX_SQLITE_SET_WALK       100000
 
 
 static inbox_status_t inbox_sqlite_counts(inbox_sqlite_conn_t *conn,
     int64_t org, inbox_conversation_page_t *page, inbox_error_t *err);
-static int inbox_sqlite_search_lookup(inbox_sqlite_conn_t *conn,
-    const inbox_search_t *search, char *match, inbox_error_t *err);
 static inbox_status_t inbox_sqlite_list_rows(inbox_sqlite_conn_t *conn,
-    sqlite3_stmt **stmts, unsigned n, const inbox_search_t *search,
+    int64_t org, sqlite3_stmt **stmts, unsigned n,
+    const inbox_search_t *search, const inbox_sqlite_ids_t *set,
     unsigned limit, unsigned walk, inbox_conversation_page_t *page,
     inbox_error_t *err);
 static inbox_status_t inbox_sqlite_conversation_write(
@@ -77,18 +73,13 @@ static const char  *inbox_sqlite_list_sql[] = {
     /* a walk from the default view merges the first and the last */
 };
 
-/* The search's few matches (?5: the contacts_search query; ?6: q), from
- * the index and the contacts not indexed yet (few: each checked) to their
- * threads, sorted; their contacts are read for the page only. */
+/* A lookup: the candidates (?5, a JSON array of contact ids) to their
+ * threads, the page's sorted out (SQLite keeps only the best ?4 as it
+ * goes); their contacts are read for the page only. */
 #define INBOX_SQLITE_SEARCH_SQL(filter)                                       \
     INBOX_SQLITE_CONVERSATION_COLUMNS                                        \
-    " FROM (SELECT c.id AS id FROM"                                          \
-    "  (SELECT rowid AS contact_id FROM contacts_search"                     \
-    "    WHERE contacts_search MATCH ?5"                                     \
-    "   UNION ALL SELECT p.contact_id FROM contacts_search_pending p"        \
-    "    JOIN contacts pc ON pc.id = p.contact_id"                           \
-    "    WHERE inbox_search_matches(?6, pc.name, pc.phone)) s"               \
-    "  CROSS JOIN conversations c ON c.contact_id = s.contact_id"            \
+    " FROM (SELECT c.id AS id FROM json_each(?5) s"                          \
+    "  CROSS JOIN conversations c ON c.contact_id = s.value"                 \
     "  WHERE c.org_id = ?1 AND " filter                                      \
     "  AND (c.last_activity_at, c.id) < (?2, ?3)"                            \
     "  ORDER BY c.last_activity_at DESC, c.id DESC LIMIT ?4) m"              \
@@ -103,6 +94,28 @@ static const char  *inbox_sqlite_search_sql[] = {
     INBOX_SQLITE_SEARCH_SQL(INBOX_SQLITE_IN_STARRED),
     INBOX_SQLITE_SEARCH_SQL(INBOX_SQLITE_IN_ARCHIVED),
     INBOX_SQLITE_SEARCH_SQL(INBOX_SQLITE_IN_ANY)
+};
+
+/* The filter's threads newest first, from the index alone (migration 12):
+ * the id, the contact (a candidate?) and the activity. */
+#define INBOX_SQLITE_SET_WALK_SQL(index, filter)                              \
+    "SELECT c.id, c.contact_id, c.last_activity_at"                          \
+    " FROM conversations c " index                                           \
+    " WHERE c.org_id = ?1 AND " filter                                       \
+    " AND (c.last_activity_at, c.id) < (?2, ?3)"                             \
+    " ORDER BY c.last_activity_at DESC, c.id DESC"
+
+static const char  *inbox_sqlite_set_walk_sql[] = {
+    INBOX_SQLITE_SET_WALK_SQL("INDEXED BY conversations_by_activity",
+                              INBOX_SQLITE_IN_ALL),
+    INBOX_SQLITE_SET_WALK_SQL("INDEXED BY conversations_unread",
+                              INBOX_SQLITE_IN_UNREAD),
+    INBOX_SQLITE_SET_WALK_SQL("INDEXED BY conversations_by_activity",
+                              INBOX_SQLITE_IN_UNRESPONDED),
+    INBOX_SQLITE_SET_WALK_SQL("INDEXED BY conversations_starred",
+                              INBOX_SQLITE_IN_STARRED),
+    INBOX_SQLITE_SET_WALK_SQL("INDEXED BY conversations_by_activity",
+                              INBOX_SQLITE_IN_ARCHIVED)
 };
 
 
@@ -194,26 +207,38 @@ inbox_sqlite_counts(inbox_sqlite_conn_t *conn, int64_t org,
 }
 
 
+/*
+ * Without a search, the filter's index gives the page.  A search's
+ * candidates are collected from the index (store_sqlite_search.c) and
+ * read by the cheaper plan: a lookup of the few, or a walk of the
+ * filter's index that checks each entry's contact against them; too
+ * many to collect, or q too short for the index, the filter's rows are
+ * walked and each checked.  A walk from the default view walks the
+ * threads not archived and the archived ones, each in activity order on
+ * the index, merged here (SQLite would sort the whole organization).
+ */
 inbox_status_t
 inbox_sqlite_conversations_list(inbox_store_t *store, const char *org_id,
     const inbox_conversation_query_t *query, inbox_conversation_page_t *page,
     inbox_error_t *err)
 {
-    int                   lookup, walk;
-    char                  match[INBOX_SQLITE_MATCH_MAX];
     int64_t               org, at, id;
-    unsigned              which, n, k, f;
+    unsigned              which, n, k, f, walk;
     sqlite3_stmt         *stmts[2];
     inbox_search_t        search;
     inbox_status_t        status;
     inbox_error_t         fallback;
+    inbox_sqlite_ids_t    set;
     inbox_sqlite_conn_t  *conn;
+    inbox_sqlite_list_t   list;
+    enum { LIST, LOOKUP, SET_WALK, SCAN } plan;
 
     if (err == NULL) {
         err = &fallback;
     }
 
     memset(page, 0, sizeof(inbox_conversation_page_t));
+    memset(&set, 0, sizeof(inbox_sqlite_ids_t));
 
     if (inbox_sqlite_parse_id(org_id, &org) != 0) {
         return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
@@ -252,30 +277,66 @@ inbox_sqlite_conversations_list(inbox_store_t *store, const char *org_id,
 
     which = query->any_archived ? INBOX_FILTER_COUNT
                                 : (unsigned) query->filter;
-    lookup = 0;
+    /* the list's rows, and the index entries a walk passes for them */
+    memset(&list, 0, sizeof(inbox_sqlite_list_t));
+    list.limit = query->limit;
+    list.listed = query->any_archived
+                  ? page->counts[INBOX_FILTER_ALL]
+                    + page->counts[INBOX_FILTER_ARCHIVED]
+                  : page->counts[query->filter];
+    list.walked = !query->any_archived
+                  && query->filter == INBOX_FILTER_UNRESPONDED
+                  ? page->counts[INBOX_FILTER_ALL] : list.listed;
 
-    if (search.name[0] != '\0' && search.indexed) {
-        lookup = inbox_sqlite_search_lookup(conn, &search, match, err);
-        if (lookup < 0) {
-            status = err->code;
+    if (search.name[0] == '\0') {
+        plan = LIST;
+
+    } else if (!search.indexed) {
+        plan = SCAN;
+
+    } else {
+        status = inbox_sqlite_contacts_population(conn, &list.population,
+                                                  err);
+        if (status != INBOX_OK) {
             goto failed;
+        }
+
+        status = inbox_sqlite_search_collect(conn, &search, query->q,
+                                             inbox_sqlite_collect_max(&list),
+                                             &set, err);
+        if (status != INBOX_OK) {
+            goto failed;
+        }
+
+        if (set.over) {
+            plan = SCAN;
+
+        } else {
+            plan = inbox_sqlite_plan(set.n, &list) == INBOX_SQLITE_PLAN_LOOKUP
+                   ? LOOKUP : SET_WALK;
         }
     }
 
-    /* a walk from the default view: the threads not archived and the
-     * archived ones, each in activity order on the index, merged here
-     * (SQLite would sort the whole organization) */
-    walk = search.name[0] != '\0' && !lookup;
-    n = (walk && which == INBOX_FILTER_COUNT) ? 2 : 1;
+    n = (plan != LIST && plan != LOOKUP && which == INBOX_FILTER_COUNT)
+        ? 2 : 1;
 
     for (k = 0; k < n; k++) {
         f = n == 2 ? (k == 0 ? INBOX_FILTER_ALL : INBOX_FILTER_ARCHIVED)
                    : which;
 
-        if (lookup) {
+        switch (plan) {
+
+        case LOOKUP:
             stmts[k] = inbox_sqlite_stmt(conn, INBOX_SQL_SEARCH_ALL + f,
                                          inbox_sqlite_search_sql[f], err);
-        } else {
+            break;
+
+        case SET_WALK:
+            stmts[k] = inbox_sqlite_stmt(conn, INBOX_SQL_SET_WALK_ALL + f,
+                                         inbox_sqlite_set_walk_sql[f], err);
+            break;
+
+        default:
             stmts[k] = inbox_sqlite_stmt(conn,
                                          INBOX_SQL_CONVERSATIONS_ALL + f,
                                          inbox_sqlite_list_sql[f], err);
@@ -292,20 +353,33 @@ inbox_sqlite_conversations_list(inbox_store_t *store, const char *org_id,
         sqlite3_bind_int64(stmts[k], 1, org);
         sqlite3_bind_int64(stmts[k], 2, at);
         sqlite3_bind_int64(stmts[k], 3, id);
-        /* one row more tells whether there is a next page */
-        sqlite3_bind_int64(stmts[k], 4,
-                           walk ? -1 : (int64_t) query->limit + 1);
 
-        if (lookup) {
-            inbox_sqlite_bind_text(stmts[k], 5, match);
-            inbox_sqlite_bind_text(stmts[k], 6, query->q);
+        if (plan == LIST || plan == LOOKUP) {
+            /* one row more tells whether there is a next page */
+            sqlite3_bind_int64(stmts[k], 4, (int64_t) query->limit + 1);
+
+        } else if (plan == SCAN) {
+            sqlite3_bind_int64(stmts[k], 4, -1);
+        }
+
+        if (plan == LOOKUP) {
+            status = inbox_sqlite_ids_bind(stmts[k], 5, &set, err);
+            if (status != INBOX_OK) {
+                inbox_sqlite_done(stmts[k]);
+                goto failed;
+            }
         }
     }
 
-    status = inbox_sqlite_list_rows(conn, stmts, n, walk ? &search : NULL,
-                                    query->limit,
-                                    walk ? INBOX_SQLITE_SEARCH_WALK : 0,
-                                    page, err);
+    walk = plan == SCAN ? INBOX_SQLITE_SCAN_WALK
+                        : plan == SET_WALK ? INBOX_SQLITE_SET_WALK : 0;
+
+    status = inbox_sqlite_list_rows(conn, org, stmts, n,
+                                    plan == SCAN ? &search : NULL,
+                                    plan == SET_WALK ? &set : NULL,
+                                    query->limit, walk, page, err);
+
+    inbox_sqlite_ids_free(&set);
 
     if (status != INBOX_OK) {
         goto failed;
@@ -315,81 +389,29 @@ inbox_sqlite_conversations_list(inbox_store_t *store, const char *org_id,
 
 failed:
 
+    inbox_sqlite_ids_free(&set);
     inbox_sqlite_rollback(conn);
     return status;
 }
 
 
 /*
- * Whether the search's matches are few enough to be looked up: 1 with
- * match set to the contacts_search query, 0 when they are more than
- * INBOX_SQLITE_SEARCH_CANDIDATES, -1 with err set on failure.
- */
-static int
-inbox_sqlite_search_lookup(inbox_sqlite_conn_t *conn,
-    const inbox_search_t *search, char *match, inbox_error_t *err)
-{
-    int            rc;
-    char          *p;
-    int64_t        count;
-    const char    *c;
-    sqlite3_stmt  *stmt;
-
-    /* each part one phrase: its trigrams one after the other, that is
-     * the text itself */
-    p = stpcpy(match, "name : \"");
-    for (c = search->name; *c; c++) {
-        if (*c == '"') {
-            *p++ = '"';
-        }
-        *p++ = *c;
-    }
-    *p++ = '"';
-
-    if (search->digits[0] != '\0') {
-        p = stpcpy(p, " OR digits : \"");
-        p = stpcpy(p, search->digits);
-        *p++ = '"';
-    }
-    *p = '\0';
-
-    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_SEARCH_CANDIDATES,
-        "SELECT count(*) FROM (SELECT rowid FROM contacts_search"
-        " WHERE contacts_search MATCH ?1 LIMIT ?2)", err);
-    if (stmt == NULL) {
-        return -1;
-    }
-
-    inbox_sqlite_bind_text(stmt, 1, match);
-    sqlite3_bind_int64(stmt, 2, INBOX_SQLITE_SEARCH_CANDIDATES + 1);
-
-    rc = sqlite3_step(stmt);
-    count = sqlite3_column_int64(stmt, 0);
-    inbox_sqlite_done(stmt);
-
-    if (rc != SQLITE_ROW) {
-        inbox_sqlite_fail(conn, rc, err);
-        return -1;
-    }
-
-    return count <= INBOX_SQLITE_SEARCH_CANDIDATES;
-}
-
-
-/*
  * Reads a page from n (1 or 2) statements, each a list in the page's
- * order, merged: the rows that match search (every row when NULL), up
- * to limit, and the cursor when one more matches.  walk > 0 ends the
- * page after that many rows examined, with the cursor after the last.
+ * order, merged: the rows that match, up to limit, and the cursor when
+ * one more matches.  Rows are conversations (INBOX_SQLITE_SET_WALK_SQL's
+ * keys when set is given: those whose contact is in set match, and are
+ * loaded); with search, those it matches.  walk > 0 ends the page after
+ * that many rows examined, with the cursor after the last.
  */
 static inbox_status_t
-inbox_sqlite_list_rows(inbox_sqlite_conn_t *conn, sqlite3_stmt **stmts,
-    unsigned n, const inbox_search_t *search, unsigned limit, unsigned walk,
+inbox_sqlite_list_rows(inbox_sqlite_conn_t *conn, int64_t org,
+    sqlite3_stmt **stmts, unsigned n, const inbox_search_t *search,
+    const inbox_sqlite_ids_t *set, unsigned limit, unsigned walk,
     inbox_conversation_page_t *page, inbox_error_t *err)
 {
-    int                    rc[2];
-    int64_t                at, id, last_id;
-    unsigned               k, examined;
+    int                    rc[2], col, match;
+    int64_t                at[2], id[2], last_id;
+    unsigned               k, m, examined;
     sqlite3_stmt          *stmt;
     inbox_status_t         status;
     inbox_conversation_t  *items;
@@ -404,48 +426,67 @@ inbox_sqlite_list_rows(inbox_sqlite_conn_t *conn, sqlite3_stmt **stmts,
     last_id = 0;
     examined = 0;
     status = INBOX_OK;
+    col = set ? 2 : 9;      /* last_activity_at */
 
+    /* each statement's current row's key, read once a row */
     for (k = 0; k < n; k++) {
         rc[k] = sqlite3_step(stmts[k]);
+        if (rc[k] == SQLITE_ROW) {
+            at[k] = sqlite3_column_int64(stmts[k], col);
+            id[k] = sqlite3_column_int64(stmts[k], 0);
+        }
     }
 
     for ( ;; ) {
         /* the newest of the statements' current rows */
-        stmt = NULL;
+        m = n;
         for (k = 0; k < n; k++) {
             if (rc[k] == SQLITE_ROW
-                && (stmt == NULL
-                    || sqlite3_column_int64(stmts[k], 9) > at
-                    || (sqlite3_column_int64(stmts[k], 9) == at
-                        && sqlite3_column_int64(stmts[k], 0) > id)))
+                && (m == n || at[k] > at[m]
+                    || (at[k] == at[m] && id[k] > id[m])))
             {
-                stmt = stmts[k];
-                at = sqlite3_column_int64(stmt, 9);
-                id = sqlite3_column_int64(stmt, 0);
+                m = k;
             }
         }
 
-        if (stmt == NULL) {
+        if (m == n) {
             break;
         }
 
+        stmt = stmts[m];
         examined++;
 
-        if (search == NULL
-            || inbox_search_matches(search,
-                   (const char *) sqlite3_column_text(stmt, 2),
-                   (const char *) sqlite3_column_text(stmt, 3)))
-        {
+        if (set != NULL) {
+            match = inbox_sqlite_ids_has(set, sqlite3_column_int64(stmt, 1));
+
+        } else if (search != NULL) {
+            match = inbox_search_matches(search,
+                        (const char *) sqlite3_column_text(stmt, 2),
+                        (const char *) sqlite3_column_text(stmt, 3));
+
+        } else {
+            match = 1;
+        }
+
+        if (match) {
             if (page->count == limit) {
                 inbox_sqlite_cursor_encode(items[limit - 1].last_activity_at,
                                            last_id, page->next_cursor);
                 break;
             }
 
-            last_id = id;
-            status = inbox_sqlite_conversation_read(stmt,
-                                                    &items[page->count],
-                                                    err);
+            last_id = id[m];
+
+            if (set != NULL) {
+                status = inbox_sqlite_conversation_load(conn, org, id[m],
+                                                        &items[page->count],
+                                                        err);
+            } else {
+                status = inbox_sqlite_conversation_read(stmt,
+                                                        &items[page->count],
+                                                        err);
+            }
+
             page->count++;
 
             if (status != INBOX_OK) {
@@ -454,14 +495,14 @@ inbox_sqlite_list_rows(inbox_sqlite_conn_t *conn, sqlite3_stmt **stmts,
         }
 
         if (walk > 0 && examined == walk) {
-            inbox_sqlite_cursor_encode(at, id, page->next_cursor);
+            inbox_sqlite_cursor_encode(at[m], id[m], page->next_cursor);
             break;
         }
 
-        for (k = 0; k < n; k++) {
-            if (stmts[k] == stmt) {
-                rc[k] = sqlite3_step(stmt);
-            }
+        rc[m] = sqlite3_step(stmt);
+        if (rc[m] == SQLITE_ROW) {
+            at[m] = sqlite3_column_int64(stmt, col);
+            id[m] = sqlite3_column_int64(stmt, 0);
         }
     }
 

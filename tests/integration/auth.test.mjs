@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { request } from 'node:http';
 import { test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { inboxctl, sqlite3Path, startCluster, uniqueNumber }
     from '../lib/cluster.mjs';
@@ -388,6 +389,64 @@ test('failed sign-ins from one address are refused for every email',
         assert.equal((await api(cluster, '/api/v1/me', orgA.token)).status,
                      200);
     });
+
+test('while an email is throttled every attempt is refused unchecked and '
+    + 'charges nothing; after the wait the right password signs in and '
+    + 'the failures before it are forgotten', async () => {
+    // a bucket of three that leaks one every five seconds; the address
+    // limit out of the way
+    const quick = await startCluster({ http: [
+        'inbox_login_rate 12r/m burst=3 delay=3;',
+        'inbox_login_address_rate 600r/m burst=100 delay=100;'] });
+    try {
+        const email = 'kim@harbor.example';
+        const password = 'kim remembers now';
+        await addUser(quick, quick.orgs[0], email, password);
+
+        let refused;
+        const statuses = [];
+        for (let i = 0; i < 8 && !refused; i++) {
+            const res = await login(quick, email, `typo ${i}`);
+            statuses.push(res.status);
+            if (res.status === 429) {
+                refused = res;
+            }
+        }
+        assert.ok(refused, JSON.stringify(statuses));
+        assert.ok(statuses.filter((s) => s === 401).length >= 4,
+                  JSON.stringify(statuses));
+        const refusedAt = Date.now();
+        const wait = Number(refused.headers.get('retry-after'));
+        assert.ok(wait >= 1 && wait <= 5, `Retry-After ${wait}`);
+
+        // the right password, and a wrong one, while throttled: 429 with
+        // a Retry-After that only shrinks, never 200 or 401 (unchecked),
+        // and none of them pushes the end of the wait further
+        for (const attempt of [password, 'wrong', password, password]) {
+            const res = await login(quick, email, attempt);
+            assertError(res, 429, 'rate_limited');
+            assert.equal(res.setCookie, null);
+            assert.ok(Number(res.headers.get('retry-after')) <= wait);
+            await sleep(200);
+        }
+
+        // once the first wait is over, the right password signs in
+        await sleep(Math.max(0, refusedAt + wait * 1000 - Date.now()) + 300);
+        const signedIn = await login(quick, email, password);
+        assert.equal(signedIn.status, 200, signedIn.text);
+        assert.ok(signedIn.cookie);
+
+        // the failures before it no longer count: three more typos are
+        // answered 401, as for an email that never failed
+        for (let i = 0; i < 3; i++) {
+            assert.equal((await login(quick, email, `new typo ${i}`)).status,
+                         401);
+        }
+    } finally {
+        await quick.stop();
+        quick.cleanup();
+    }
+});
 
 test('behind an https public URL the cookie is Secure, with the __Host- '
     + 'prefix', async () => {

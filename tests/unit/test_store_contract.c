@@ -3428,6 +3428,284 @@ TEST(contacts_page_newest_first_with_search_and_tag)
 }
 
 
+/*
+ * Every page of the contacts list for q and tag, limit contacts at a
+ * time, following the cursor: the phone numbers in order in out (at most
+ * max), their count, or -1 on failure.  A page must be full unless it is
+ * the last one.
+ */
+static long
+contacts_pages(fixture_t *f, const char *q, const char *tag, unsigned limit,
+    char (*out)[INBOX_PHONE_MAX], size_t max)
+{
+    long                   n;
+    size_t                 i;
+    char                   cursor[INBOX_CURSOR_MAX];
+    unsigned               pages;
+    inbox_contact_page_t   page;
+    inbox_contact_query_t  query;
+
+    n = 0;
+    cursor[0] = '\0';
+
+    for (pages = 0; pages < 10000; pages++) {
+        memset(&query, 0, sizeof(query));
+        query.q = q;
+        query.tag = tag;
+        query.cursor = cursor;
+        query.limit = limit;
+
+        if (inbox_store_contacts_list(f->store, f->org, &query, &page, NULL)
+            != INBOX_OK)
+        {
+            return -1;
+        }
+
+        for (i = 0; i < page.count; i++) {
+            if ((size_t) n < max) {
+                snprintf(out[n], INBOX_PHONE_MAX, "%s", page.items[i].phone);
+            }
+            n++;
+        }
+
+        snprintf(cursor, sizeof(cursor), "%s", page.next_cursor);
+
+        if (page.count < limit && cursor[0] != '\0') {
+            inbox_contact_page_free(&page);
+            return -1;
+        }
+
+        inbox_contact_page_free(&page);
+
+        if (cursor[0] == '\0') {
+            return n;
+        }
+    }
+
+    return -1;
+}
+
+
+/*
+ * The contacts list's search and tag filter on 1,500 contacts, whatever
+ * the size of the pages (a backend may read a list differently for a
+ * page of one and a page of 200): a name in part, a number as people
+ * format it, a tag in another case, both at once with either one common
+ * (every contact is in the club and named "Member"), a search too short
+ * for an index; each contact once, newest first, another organization's
+ * never.
+ */
+TEST(contacts_search_and_tag_agree_on_every_page_size)
+{
+    char                    name[48], other[INBOX_ID_MAX];
+    char                  (*got)[INBOX_PHONE_MAX];
+    char                  (*want)[INBOX_PHONE_MAX];
+    long                    n;
+    size_t                  i, k, w, p;
+    fixture_t               f;
+    inbox_contact_row_t    *rows;
+    inbox_import_count_t    count;
+    inbox_contact_edit_t    edit;
+    inbox_contact_record_t  c;
+
+    static const unsigned  sizes[] = { 1, 7, 200 };
+    static const struct {
+        const char  *q;
+        const char  *tag;
+        int          big;        /* too many for pages of one */
+    } cases[] = {
+        { "quinn", NULL, 0 },            /* i % 100 == 0 */
+        { "(555) 300-01", NULL, 0 },     /* 0100 .. 0199 */
+        { NULL, "vip", 1 },              /* i % 3 == 0, stored "VIP" */
+        { "QUINN", "CLUB", 0 },          /* every one in the club */
+        { "member", "Vip", 1 },          /* all but Quinn's */
+        { "qu", "vip", 0 },              /* i % 300 == 0 */
+        { "ortiz", "club", 0 },          /* i % 100 == 0 */
+        { "member", "club", 1 },         /* all but Quinn's */
+        { "zz", NULL, 0 },
+    };
+
+    FIXTURE(&f);
+    CHECK_INT(org_add(f.store, "Other", OTHER, other), INBOX_OK);
+
+    rows = calloc(1500, sizeof(inbox_contact_row_t));
+    got = calloc(1600, INBOX_PHONE_MAX);
+    want = calloc(1600, INBOX_PHONE_MAX);
+    CHECK(rows != NULL && got != NULL && want != NULL);
+    if (rows == NULL || got == NULL || want == NULL) {
+        goto done;
+    }
+
+    for (i = 0; i < 1500; i++) {
+        snprintf(rows[i].phone, sizeof(rows[i].phone), "+1555300%04zu", i);
+        snprintf(name, sizeof(name), i % 100 == 0 ? "Quinn Ortiz %zu"
+                                                   : "Member %zu", i);
+        rows[i].name = strdup(name);
+        inbox_tags_add(&rows[i].tags, "Club", 4, NULL);
+        if (i % 3 == 0) {
+            inbox_tags_add(&rows[i].tags, "VIP", 3, NULL);
+        }
+    }
+
+    /* in batches, as an import stores them: newest last */
+    for (i = 0; i < 1500; i += 500) {
+        CHECK_INT(inbox_store_contacts_import(f.store, f.org, rows + i, 500,
+                                              &count, NULL), INBOX_OK);
+    }
+
+    /* another organization's Quinn, VIP, in the club */
+    memset(&edit, 0, sizeof(edit));
+    edit.set_name = 1;
+    edit.name = "Quinn Ortiz 1400";
+    edit.set_tags = 1;
+    inbox_tags_add(&edit.tags, "vip", 3, NULL);
+    inbox_tags_add(&edit.tags, "club", 4, NULL);
+    CHECK_INT(inbox_store_contact_create(f.store, other, "+15553001400",
+                                         &edit, &c, NULL), INBOX_OK);
+    inbox_contact_record_free(&c);
+    inbox_tags_free(&edit.tags);
+
+    for (k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+        w = 0;
+        for (i = 1500; i-- > 0; ) {
+            snprintf(name, sizeof(name), i % 100 == 0 ? "Quinn Ortiz %zu"
+                                                       : "Member %zu", i);
+            snprintf(got[0], INBOX_PHONE_MAX, "+1555300%04zu", i);
+
+            if ((cases[k].tag == NULL
+                 || strcasecmp(cases[k].tag, "club") == 0 || i % 3 == 0)
+                && (cases[k].q == NULL
+                    || (k == 0 && i % 100 == 0)
+                    || (k == 1 && i >= 100 && i < 200)
+                    || (k == 3 && i % 100 == 0)
+                    || ((k == 4 || k == 7) && i % 100 != 0)
+                    || (k == 5 && i % 100 == 0)
+                    || (k == 6 && i % 100 == 0)))
+            {
+                snprintf(want[w++], INBOX_PHONE_MAX, "%s", got[0]);
+            }
+        }
+
+        for (p = 0; p < sizeof(sizes) / sizeof(sizes[0]); p++) {
+            if (cases[k].big && sizes[p] == 1) {
+                continue;
+            }
+
+            n = contacts_pages(&f, cases[k].q, cases[k].tag, sizes[p], got,
+                               1600);
+            if (n != (long) w) {
+                fprintf(stderr, "    q %s, tag %s, pages of %u: %ld, "
+                        "expected %zu\n", cases[k].q ? cases[k].q : "-",
+                        cases[k].tag ? cases[k].tag : "-", sizes[p], n, w);
+            }
+            CHECK_INT(n, (long) w);
+
+            for (i = 0; i < w && (long) i < n; i++) {
+                if (strcmp(got[i], want[i]) != 0) {
+                    CHECK_STR(got[i], want[i]);
+                    break;
+                }
+            }
+        }
+    }
+
+done:
+
+    for (i = 0; rows != NULL && i < 1500; i++) {
+        inbox_contact_row_free(&rows[i]);
+    }
+
+    free(rows);
+    free(got);
+    free(want);
+    fixture_close(&f);
+}
+
+
+/*
+ * A search's pages agree whatever their size, in every filter and from
+ * the default view (a backend may read a list differently for a page of
+ * one and a page of 200): 300 threads, ten of them Quinn's, some of
+ * those archived, starred or unread.
+ */
+TEST(search_pages_agree_on_every_page_size)
+{
+    char                   id[INBOX_ID_MAX], phone[INBOX_PHONE_MAX];
+    char                   sid[16];
+    char                   got[400][INBOX_PHONE_MAX];
+    char                   want[400][INBOX_PHONE_MAX];
+    long                   n, j;
+    size_t                 i, p, w;
+    unsigned               f_;
+    fixture_t              f;
+    inbox_ingest_result_t  r;
+
+    static const unsigned  sizes[] = { 1, 3, 200 };
+    static const char     *queries[] = { "quinn", "(555) 000-02", "555" };
+
+    FIXTURE(&f);
+
+    /* every 30th is Quinn's; every 60th archived; every 90th starred;
+     * the rest read but for every 120th */
+    for (i = 0; i < 300; i++) {
+        snprintf(sid, sizeof(sid), "SMq%zu", i);
+        snprintf(phone, sizeof(phone), "+1555%07zu", i);
+        if (i % 30 == 0) {
+            CHECK_INT(inbox_store_contact_upsert(f.store, f.org, phone,
+                                                 "Quinn Reyes", id, NULL),
+                      INBOX_OK);
+        }
+
+        CHECK_INT(receive(&f, sid, phone, "hi", T0 + (int64_t) i * MINUTE,
+                          &r, NULL), INBOX_OK);
+
+        if (i % 120 != 0) {
+            CHECK_INT(act(&f, r.conversation_id, INBOX_ACTION_READ, NULL),
+                      INBOX_OK);
+        }
+        if (i % 90 == 0) {
+            CHECK_INT(act(&f, r.conversation_id, INBOX_ACTION_STAR, NULL),
+                      INBOX_OK);
+        }
+        if (i % 60 == 0) {
+            CHECK_INT(act(&f, r.conversation_id, INBOX_ACTION_ARCHIVE, NULL),
+                      INBOX_OK);
+        }
+    }
+
+    for (f_ = 0; f_ < INBOX_FILTER_COUNT; f_++) {
+        for (i = 0; i < sizeof(queries) / sizeof(queries[0]); i++) {
+            /* the page of 200 is the answer the others must give */
+            w = (size_t) walk_pages(&f, (inbox_filter_t) f_, queries[i], 200,
+                                    want, 400);
+            for (p = 0; p < sizeof(sizes) / sizeof(sizes[0]); p++) {
+                n = walk_pages(&f, (inbox_filter_t) f_, queries[i], sizes[p],
+                               got, 400);
+                CHECK_INT(n, (long) w);
+                for (j = 0; (size_t) j < w && j < n; j++) {
+                    if (strcmp(got[j], want[j]) != 0) {
+                        CHECK_STR(got[j], want[j]);
+                        break;
+                    }
+                }
+            }
+        }
+    }
+
+    /* what each filter holds of Quinn's ten: the default view all ten
+     * (archived too), unread 0, 120, 240 less the archived 0, 120, 240 */
+    CHECK_INT(walk_pages(&f, INBOX_FILTER_ALL, "quinn", 3, got, 400), 10);
+    CHECK_STR(got[0], "+15550000270");
+    CHECK_INT(walk_pages(&f, INBOX_FILTER_ARCHIVED, "quinn", 3, got, 400), 5);
+    CHECK_INT(walk_pages(&f, INBOX_FILTER_STARRED, "quinn", 3, got, 400), 2);
+    CHECK_INT(walk_pages(&f, INBOX_FILTER_UNREAD, "quinn", 3, got, 400), 0);
+    CHECK_INT(walk_pages(&f, INBOX_FILTER_ALL, "(555) 000-02", 3, got, 400),
+              100);
+
+    fixture_close(&f);
+}
+
+
 TEST(an_import_creates_then_updates_adding_tags_and_keeping_names)
 {
     char                    id[INBOX_ID_MAX], conv[INBOX_ID_MAX];

@@ -1146,6 +1146,17 @@ TEST(contacts_list)
     CHECK_STR(page.next_cursor, EARLIER ":" CONTACT_ID);
     inbox_contact_page_free(&page);
 
+    /* a name: each ASCII letter in either case (search.h), on the
+     * organization's index of contacts newest first */
+    fake_reset(&fake);
+    memset(&query, 0, sizeof(query));
+    query.q = "Walk";
+    query.limit = 1;
+    CHECK_INT(inbox_store_contacts_list(store, ORG_ID, &query, &page, &err),
+              INBOX_OK);
+    golden_check(&fake, "contacts_list_name");
+    inbox_contact_page_free(&page);
+
     fake_reset(&fake);
     memset(&query, 0, sizeof(query));
     query.cursor = "garbage";

@@ -880,6 +880,22 @@ TEST(stored_events_refer_to_a_long_message_without_copying_it)
  * A store from before compact events (schema 3, frames in events.payload)
  * keeps its stream: migration 4 keeps each event's position and ids.
  */
+/* Schema 12 undone (the lists' indexes as they were). */
+#define UNDO_SCHEMA_12                                                       \
+    "DROP INDEX conversations_by_activity;"                                 \
+    "CREATE INDEX conversations_by_activity ON conversations"               \
+    " (org_id, archived, last_activity_at DESC, id DESC);"                  \
+    "DROP INDEX conversations_unread;"                                      \
+    "CREATE INDEX conversations_unread ON conversations"                    \
+    " (org_id, last_activity_at DESC, id DESC)"                             \
+    " WHERE unread_count > 0 AND archived = 0;"                             \
+    "DROP INDEX conversations_starred;"                                     \
+    "CREATE INDEX conversations_starred ON conversations"                   \
+    " (org_id, last_activity_at DESC, id DESC)"                             \
+    " WHERE starred = 1 AND archived = 0;"                                  \
+    "DROP INDEX contact_tags_by_tag;"                                       \
+    "CREATE INDEX contact_tags_by_tag ON contact_tags (org_id, tag);"
+
 /*
  * Schema 9 undone (opt-out: contact_events, the settings, contacts made
  * again with the 'carrier' source and opt_out_keyword), as a store of
@@ -987,10 +1003,11 @@ TEST(stored_events_refer_to_a_long_message_without_copying_it)
 /* Migration 7 made contacts' tags and the contacts list's index (after 8
  * is undone). */
 #define UNDO_SCHEMA_7                                                       \
-    UNDO_SCHEMA_11 UNDO_SCHEMA_10 UNDO_SCHEMA_9 UNDO_SCHEMA_8               \
+    UNDO_SCHEMA_12 UNDO_SCHEMA_11 UNDO_SCHEMA_10 UNDO_SCHEMA_9              \
+    UNDO_SCHEMA_8                                                           \
     "DROP TABLE contact_tags; DROP INDEX contacts_by_created;"
 
-#define SCHEMA_NOW  11
+#define SCHEMA_NOW  12
 
 
 /* Migration 5 counts the threads a store has already, as every later
@@ -1095,8 +1112,8 @@ TEST(migrating_indexes_the_contacts_there_are)
     inbox_store_close(f.store);
     f.store = NULL;
 
-    CHECK_INT(db_exec(&f, UNDO_SCHEMA_11 UNDO_SCHEMA_10 UNDO_SCHEMA_9
-                      UNDO_SCHEMA_8
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_12 UNDO_SCHEMA_11 UNDO_SCHEMA_10
+                      UNDO_SCHEMA_9 UNDO_SCHEMA_8
                       "PRAGMA user_version = 7;"),
               SQLITE_OK);
 
@@ -1197,8 +1214,8 @@ TEST(migrating_makes_contacts_again_keeping_rows_indexes_and_search)
     inbox_store_close(f.store);
     f.store = NULL;
 
-    CHECK_INT(db_exec(&f, UNDO_SCHEMA_11 UNDO_SCHEMA_10 UNDO_SCHEMA_9
-                      "PRAGMA user_version = 8;"),
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_12 UNDO_SCHEMA_11 UNDO_SCHEMA_10
+                      UNDO_SCHEMA_9 "PRAGMA user_version = 8;"),
               SQLITE_OK);
     db_text(&f, CONTACTS_SCHEMA_NAMES, after, sizeof(after));
     CHECK_STR(after, before);
@@ -1287,7 +1304,7 @@ TEST(migrating_makes_the_stored_images_pending)
     inbox_store_close(f.store);
     f.store = NULL;
 
-    CHECK_INT(db_exec(&f, UNDO_SCHEMA_11 UNDO_SCHEMA_10
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_12 UNDO_SCHEMA_11 UNDO_SCHEMA_10
                       "PRAGMA user_version = 9;"),
               SQLITE_OK);
     CHECK_INT(db_int(&f, "SELECT count(*) FROM message_media"), 2);
@@ -1335,7 +1352,7 @@ TEST(migrating_starts_the_ledger_with_the_balance_there_is)
     inbox_store_close(f.store);
     f.store = NULL;
 
-    CHECK_INT(db_exec(&f, UNDO_SCHEMA_11
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_12 UNDO_SCHEMA_11
                       "UPDATE orgs SET credits_balance = 42;"
                       "PRAGMA user_version = 10;"), SQLITE_OK);
 

@@ -1,0 +1,218 @@
+// Replies end to end: the API accepts a reply, nginx wakes the sender,
+// the sender sends it to the carrier (the simulator, Twilio's real wire
+// format), the carrier's signed status callbacks move it on, and every
+// step reaches the organization's WebSocket.  And what goes wrong on the
+// way: a carrier that fails for a while, a carrier that blocks the
+// contact, a sender killed in the middle of a send.
+
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { before, test } from 'node:test';
+import { inboxctl, sleep, uniqueNumber } from '../lib/cluster.mjs';
+import { errorLogIsCleanTest, useCluster } from '../lib/fixture.mjs';
+import { api, connectWs, deliverInbound, eventually } from '../lib/inbox.mjs';
+import { png, upload } from '../lib/media.mjs';
+
+// a short lease, so that a killed sender's claim comes back within a test
+const LEASE_MS = 2500;
+
+const ctx = useCluster({ orgs: [{ name: 'Sending Org' }], carrierSim: true,
+                         sender: true,
+                         senderArgs: ['--lease', String(LEASE_MS),
+                                      '--timeout', '2000'] });
+let org;
+let sim;
+
+before(async () => {
+    const cluster = await ctx.ready;
+    org = cluster.orgs[0];
+    sim = cluster.sim;
+    await inboxctl(cluster.store, 'credits', 'grant', org.id, '100');
+});
+
+// A thread with a contact who texted the organization.
+async function thread(body = 'hello?') {
+    const from = uniqueNumber();
+    await deliverInbound(ctx.cluster, { from, body });
+    const list = await api(ctx.cluster, '/api/v1/conversations?limit=200',
+                           org.token);
+    const conv = list.json.items.find((c) => c.contact.phone === from);
+    assert.ok(conv, `a thread with ${from}`);
+    return { from, conv };
+}
+
+async function reply(convId, body, extra = {}) {
+    const res = await api(ctx.cluster,
+        `/api/v1/conversations/${convId}/messages`, org.token,
+        { method: 'POST', body: { body, ...extra } });
+    assert.equal(res.status, 201, res.text);
+    return res.json;
+}
+
+async function billing() {
+    const res = await api(ctx.cluster, '/api/v1/billing', org.token);
+    assert.equal(res.status, 200, res.text);
+    return res.json.credits;
+}
+
+async function messageOf(convId, id) {
+    const res = await api(ctx.cluster,
+        `/api/v1/conversations/${convId}/messages?limit=200`, org.token);
+    return res.json.items.find((m) => m.id === id);
+}
+
+const statusesOf = (frames, id) => frames
+    .filter((f) => f.type === 'message.status' && f.id === id)
+    .map((f) => f.status);
+
+test('a reply goes to the carrier as Twilio expects it, and its ticks move '
+     + 'live to delivered; its credit is spent once', async () => {
+    const { from, conv } = await thread();
+    const ws = await connectWs(ctx.cluster, org.token);
+    const before = await billing();
+    try {
+        const m = await reply(conv.id, 'We open at 9 on Sundays.');
+        assert.equal(m.status, 'queued');
+
+        await ws.waitFor((frames) => statusesOf(frames, m.id)
+            .includes('delivered'), 10000, 'delivered');
+        const seen = statusesOf(ws.frames, m.id);
+        /* forward only, each once */
+        assert.deepEqual(seen, [...new Set(seen)]);
+        assert.equal(seen[seen.length - 1], 'delivered');
+
+        const [send] = await sim.requests({ kind: 'send' })
+            .then((all) => all.filter((r) => r.form?.some(
+                ([k, v]) => k === 'To' && v === from)));
+        assert.ok(send, 'the simulator got the send');
+        assert.equal(send.method, 'POST');
+        assert.equal(send.path,
+                     `/2010-04-01/Accounts/${org.accountSid}/Messages.json`);
+        assert.deepEqual(send.auth, { scheme: 'basic', user: org.accountSid,
+                                      password: org.authToken });
+        const form = Object.fromEntries(send.form);
+        assert.equal(form.From, org.number);
+        assert.equal(form.Body, 'We open at 9 on Sundays.');
+        assert.equal(form.StatusCallback,
+                     ctx.cluster.url('/webhooks/twilio/status'));
+
+        assert.equal((await messageOf(conv.id, m.id)).status, 'delivered');
+        const after = await billing();
+        assert.equal(after.balance, before.balance - 1);
+        assert.equal(after.held, 0);
+    } finally {
+        ws.close();
+    }
+});
+
+test('an MMS reply: the carrier fetches the uploaded image from the '
+     + 'inbox, and it costs 2 credits', async () => {
+    const { from, conv } = await thread();
+    const image = png(16, 16);
+    const up = await upload(ctx.cluster, image, {
+        Authorization: `Bearer ${org.token}`, 'Content-Type': 'image/png' });
+    assert.equal(up.status, 201, up.text);
+    const before = await billing();
+
+    const m = await reply(conv.id, 'Here is the map', {
+        media_ids: [up.json.id] });
+    assert.equal(m.credits, 2);
+    await eventually(async () => (await messageOf(conv.id, m.id)).status
+        === 'delivered', 10000, 'the MMS delivered');
+
+    /* the carrier fetched our copy from the public URL: the same bytes */
+    const [sent] = await sim.messages({ contact: from,
+                                        direction: 'outbound' });
+    assert.ok(sent, 'the carrier has the MMS');
+    assert.equal(sent.media.length, 1);
+    assert.equal(sent.media[0].url, up.json.url);
+    assert.equal(sent.media[0].content_type, 'image/png');
+    assert.equal(sent.media[0].sha256,
+                 createHash('sha256').update(image).digest('hex'));
+    assert.equal((await billing()).balance, before.balance - 2);
+});
+
+test('a carrier answering 503 is tried again and the reply still goes, '
+     + 'once', async () => {
+    const { from, conv } = await thread();
+    await sim.fail({ type: 'http_error', status: 503, count: 1,
+                     number: from });
+    const m = await reply(conv.id, 'Second try');
+    await eventually(async () => (await messageOf(conv.id, m.id)).status
+        === 'delivered', 20000, 'delivered after a retry');
+    const sends = (await sim.requests({ kind: 'send' })).filter((r) =>
+        r.form?.some(([k, v]) => k === 'To' && v === from));
+    assert.deepEqual(sends.map((r) => r.response.status), [503, 201]);
+});
+
+test('a contact the carrier blocks (21610) fails as opted out, not as a '
+     + 'failure, and is opted out in the inbox', async () => {
+    const { from, conv } = await thread();
+    /* the contact's STOP reached the carrier, never the inbox */
+    await sim.configure({ inbox: 'http://127.0.0.1:9' });
+    try {
+        await sim.inbound({ from, body: 'STOP' });
+    } finally {
+        await sim.configure({ inbox: ctx.cluster.baseUrl });
+    }
+    const ws = await connectWs(ctx.cluster, org.token);
+    try {
+        const before = await billing();
+        const m = await reply(conv.id, 'Are you still there?');
+        await ws.waitFor((frames) => frames.some((f) =>
+            f.type === 'contact.updated' && f.contact.phone === from
+            && f.contact.opted_out), 10000, 'contact.updated');
+        const got = await messageOf(conv.id, m.id);
+        assert.equal(got.status, 'failed');
+        assert.equal(got.error_code, 'contact_opted_out');
+        const contact = await api(ctx.cluster,
+            `/api/v1/contacts/${conv.contact.id}`, org.token);
+        assert.equal(contact.json.opt_out_source, 'carrier');
+        /* a failed send costs nothing */
+        assert.equal((await billing()).balance, before.balance);
+        const again = await api(ctx.cluster,
+            `/api/v1/conversations/${conv.id}/messages`, org.token,
+            { method: 'POST', body: { body: 'hello?' } });
+        assert.equal(again.status, 409, again.text);
+    } finally {
+        ws.close();
+    }
+});
+
+test('a sender killed in the middle of a send: what it had sent is '
+     + 'reported, never sent twice, and what waited goes out after the '
+     + 'restart', async () => {
+    const cluster = ctx.cluster;
+    const first = await thread();
+    const second = await thread();
+    const sendsTo = async (to) => (await sim.requests({ kind: 'send' }))
+        .filter((r) => r.form?.some(([k, v]) => k === 'To' && v === to));
+
+    /* the carrier takes the request and never answers */
+    await sim.fail({ type: 'timeout', count: 1, number: first.from });
+    const hung = await reply(first.conv.id, 'Did this go?');
+    await eventually(async () => (await sendsTo(first.from)).length === 1,
+                     10000, 'the send reached the carrier');
+    await cluster.stopSender('SIGKILL');
+
+    /* queued while no sender runs */
+    const waiting = await reply(second.conv.id, 'Queued meanwhile');
+    await sleep(300);
+    assert.equal((await sendsTo(second.from)).length, 0);
+
+    await cluster.startSender();
+    await eventually(async () => (await messageOf(second.conv.id,
+        waiting.id)).status === 'delivered', 15000, 'the waiting reply');
+
+    /* the hung one comes back after its lease: reported, not resent */
+    const got = await eventually(async () => {
+        const m = await messageOf(first.conv.id, hung.id);
+        return m.status === 'failed' ? m : null;
+    }, LEASE_MS + 10000, 'the interrupted send reported');
+    assert.equal(got.error_code, 'unknown_outcome');
+    assert.equal((await sendsTo(first.from)).length, 1);
+    assert.equal((await sendsTo(second.from)).length, 1);
+    await sim.ok('POST', '/reset', {});
+});
+
+errorLogIsCleanTest(ctx);

@@ -60,6 +60,55 @@ static int inbox_sqlite_step_done(inbox_sqlite_conn_t *conn,
 
 
 /*
+ * Inside the write transaction a reply or a notice opened, once its
+ * checks passed: stores it, commits, and hands its events over; on any
+ * failure nothing was accepted (rolled back) and result is emptied.
+ */
+static inbox_status_t
+inbox_sqlite_reply_finish(inbox_sqlite_conn_t *conn, int64_t org,
+    const inbox_reply_t *reply, const char *fingerprint, int64_t user,
+    const char *from, int64_t now, inbox_reply_result_t *result,
+    inbox_event_list_t *events, inbox_error_t *err)
+{
+    char            org_text[INBOX_ID_MAX];
+    inbox_change_t  change;
+    inbox_status_t  status;
+
+    memset(&change, 0, sizeof(inbox_change_t));
+
+    status = inbox_sqlite_reply_store(conn, org, reply, fingerprint, user,
+                                      from, now, result, &change, err);
+    if (status != INBOX_OK) {
+        inbox_sqlite_rollback(conn);
+        goto undone;
+    }
+
+    status = inbox_sqlite_commit(conn, err);
+    if (status != INBOX_OK) {
+        /* the commit failed and rolled back: nothing was accepted */
+        goto undone;
+    }
+
+    inbox_sqlite_format_id(org, org_text);
+
+    if (inbox_change_push(&change, org_text, events) != 0) {
+        /* accepted, but its browsers learn it only at their next reload */
+        return inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
+    }
+
+    return INBOX_OK;
+
+undone:
+
+    inbox_change_free(&change);
+    inbox_reply_result_free(result);
+    memset(result, 0, sizeof(inbox_reply_result_t));
+
+    return status;
+}
+
+
+/*
  * The checks in the contract's order, then everything a reply is, in one
  * transaction.  A repeated Idempotency-Key is looked up first: a retry
  * answers what was stored even after the balance ran out.
@@ -72,9 +121,7 @@ inbox_sqlite_reply_accept(inbox_store_t *store, const char *org_id,
 {
     int                   found;
     char                  from[INBOX_PHONE_MAX];
-    char                  org_text[INBOX_ID_MAX];
     int64_t               org, user;
-    inbox_change_t        change;
     inbox_status_t        status;
     inbox_error_t         fallback;
     inbox_sqlite_conn_t  *conn;
@@ -83,7 +130,6 @@ inbox_sqlite_reply_accept(inbox_store_t *store, const char *org_id,
         err = &fallback;
     }
 
-    memset(&change, 0, sizeof(inbox_change_t));
     user = 0;
 
     if (inbox_sqlite_parse_id(org_id, &org) != 0) {
@@ -125,34 +171,12 @@ inbox_sqlite_reply_accept(inbox_store_t *store, const char *org_id,
         goto failed;
     }
 
-    status = inbox_sqlite_reply_store(conn, org, reply, fingerprint, user,
-                                      from, now, result, &change, err);
-    if (status != INBOX_OK) {
-        goto failed;
-    }
-
-    status = inbox_sqlite_commit(conn, err);
-    if (status != INBOX_OK) {
-        /* the commit failed and rolled back: nothing was accepted */
-        goto undone;
-    }
-
-    inbox_sqlite_format_id(org, org_text);
-
-    if (inbox_change_push(&change, org_text, events) != 0) {
-        /* accepted, but its browsers learn it only at their next reload */
-        return inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
-    }
-
-    return INBOX_OK;
+    return inbox_sqlite_reply_finish(conn, org, reply, fingerprint, user,
+                                     from, now, result, events, err);
 
 failed:
 
     inbox_sqlite_rollback(conn);
-
-undone:
-
-    inbox_change_free(&change);
     inbox_reply_result_free(result);
     memset(result, 0, sizeof(inbox_reply_result_t));
 
@@ -175,11 +199,9 @@ inbox_sqlite_outbox_notice(inbox_store_t *store, const char *org_id,
 {
     int                   rc;
     char                  number[INBOX_PHONE_MAX];
-    char                  org_text[INBOX_ID_MAX];
     int64_t               org, conversation;
     sqlite3_stmt         *stmt;
     inbox_reply_t         notice;
-    inbox_change_t        change;
     inbox_status_t        status;
     inbox_error_t         fallback;
     inbox_sqlite_conn_t  *conn;
@@ -187,8 +209,6 @@ inbox_sqlite_outbox_notice(inbox_store_t *store, const char *org_id,
     if (err == NULL) {
         err = &fallback;
     }
-
-    memset(&change, 0, sizeof(inbox_change_t));
 
     if (inbox_sqlite_parse_id(org_id, &org) != 0
         || inbox_sqlite_parse_id(conversation_id, &conversation) != 0)
@@ -248,32 +268,12 @@ inbox_sqlite_outbox_notice(inbox_store_t *store, const char *org_id,
     notice.segments = segments;
     notice.credits = 0;
 
-    status = inbox_sqlite_reply_store(conn, org, &notice, "", 0, number, now,
-                                      result, &change, err);
-    if (status != INBOX_OK) {
-        goto failed;
-    }
-
-    status = inbox_sqlite_commit(conn, err);
-    if (status != INBOX_OK) {
-        goto undone;
-    }
-
-    inbox_sqlite_format_id(org, org_text);
-
-    if (inbox_change_push(&change, org_text, events) != 0) {
-        return inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
-    }
-
-    return INBOX_OK;
+    return inbox_sqlite_reply_finish(conn, org, &notice, "", 0, number, now,
+                                     result, events, err);
 
 failed:
 
     inbox_sqlite_rollback(conn);
-
-undone:
-
-    inbox_change_free(&change);
     inbox_reply_result_free(result);
     memset(result, 0, sizeof(inbox_reply_result_t));
 

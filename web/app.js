@@ -1370,9 +1370,6 @@
         case 'contact.updated':
             applyContact(ev.contact);
             break;
-        case 'reset':
-            resync();
-            break;
         default:
             break;
         }
@@ -1393,17 +1390,39 @@
             const reconnected = state.connectedOnce;
             state.connectedOnce = true;
             state.attempt = 0;
-            state.lastSeq = ev.org_seq;
-            state.epoch = ev.epoch;
             setConnection('live');
             setUnreadTotal(ev.unread_total);
-            if (reconnected) {
-                resync();
+            if (reconnected && state.lastSeq !== null
+                && ev.epoch === state.epoch)
+            {
+                /* what happened while away comes next, in order, or a
+                 * reset when the server no longer has all of it */
+                sendFrame({ type: 'resume', epoch: state.epoch,
+                            org_seq: state.lastSeq });
+            } else {
+                state.lastSeq = ev.org_seq;
+                state.epoch = ev.epoch;
+                if (reconnected) {
+                    resync();
+                }
             }
+            notify('connected', ev);
             notify('event', ev);
             return;
         }
         if (ev.type === 'presence') {
+            notify('presence', ev);
+            return;
+        }
+        if (ev.type === 'reset') {
+            /* the gap cannot be filled: everything is read again over
+             * HTTP, and the stream goes on from where the server is */
+            if (typeof ev.org_seq === 'number') {
+                state.lastSeq = ev.org_seq;
+                state.epoch = ev.epoch;
+            }
+            resync();
+            notify('event', ev);
             return;
         }
         if (typeof ev.org_seq === 'number' && state.lastSeq !== null) {
@@ -1420,6 +1439,16 @@
             }
         }
         applyEvent(ev);
+    }
+
+    /* A client frame (resume, presence); dropped while the socket is not
+     * open, as a reconnect says everything again. */
+    function sendFrame(frame) {
+        if (state.ws && state.ws.readyState === WebSocket.OPEN) {
+            state.ws.send(JSON.stringify(frame));
+            return true;
+        }
+        return false;
     }
 
     function socketUrl(answer) {
@@ -1644,7 +1673,8 @@
 
     /* ---- what composer.js sees of the app ---- */
 
-    const hooks = { session: [], thread: [], event: [] };
+    const hooks = { session: [], thread: [], event: [], connected: [],
+                    presence: [] };
 
     /* session: the signed-in user (/me), null once signed out;
      * thread: the open thread's conversation whenever it is shown anew
@@ -1660,6 +1690,23 @@
         if (m && m.conversation_id === state.openId) {
             appendMessage(m, false);
         }
+    }
+
+    /* The id of the newest message the open thread shows (what a reply
+     * written now answers), or null before its messages are in. */
+    function newestMessageId() {
+        let newest = null;
+        state.shown.forEach((m) => {
+            if (newest === null || Date.parse(m.created_at)
+                > Date.parse(newest.created_at)
+                || (m.created_at === newest.created_at
+                    && (m.id.length - newest.id.length || (m.id > newest.id
+                        ? 1 : m.id < newest.id ? -1 : 0)) > 0))
+            {
+                newest = m;
+            }
+        });
+        return newest ? newest.id : null;
     }
 
     /* The conversation as the server has it now (a send refused because
@@ -1679,6 +1726,8 @@
         failed: failed,
         showMessage: showMessage,
         reloadConversation: reloadConversation,
+        newestMessageId: newestMessageId,
+        sendFrame: sendFrame,
         on: (kind, fn) => hooks[kind].push(fn),
     });
 

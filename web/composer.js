@@ -46,6 +46,7 @@
         attachmentRemove: $('attachment-remove'),
         error: $('composer-error'),
         count: $('composer-count'),
+        staleDialog: $('stale-dialog'),
     };
 
     const state = {
@@ -64,12 +65,15 @@
      * upload}) or null; key: the Idempotency-Key of the sends of this
      * draft, kept until an answer says what became of it (an edit does
      * not change it: the first try may have gone), keyFor: what it was
-     * first sent with; error: what the last send or image said. */
+     * first sent with; error: what the last send or image said; seen:
+     * the newest message of the thread when the draft was begun, which
+     * the send carries so that the server can say when the thread moved
+     * on meanwhile (409 stale). */
     function draftOf(id) {
         let d = state.drafts.get(id);
         if (!d) {
             d = { text: '', media: null, key: null, keyFor: null,
-                  sending: false, error: '' };
+                  sending: false, error: '', seen: null };
             state.drafts.set(id, d);
         }
         return d;
@@ -77,6 +81,16 @@
 
     function current() {
         return state.conv ? draftOf(state.conv.id) : null;
+    }
+
+    /* A draft begun now answers the thread as it is now; an emptied one
+     * starts over. */
+    function noteBegun(d) {
+        if (d.text.trim() === '' && !d.media) {
+            d.seen = null;
+        } else if (d.seen === null) {
+            d.seen = app.newestMessageId();
+        }
     }
 
     function dropMedia(d) {
@@ -304,6 +318,7 @@
         const media = { file: file, url: URL.createObjectURL(file),
                         state: 'uploading', id: null };
         d.media = media;
+        noteBegun(d);
         media.upload = app.api('/api/v1/media', { method: 'POST',
                                                   raw: file })
             .then((answer) => {
@@ -410,14 +425,18 @@
                 d.key = newKey();
                 d.keyFor = content;
             }
+            const request = { body: body,
+                              media_ids: media ? [media.id] : [] };
+            if (d.seen !== null) {
+                request.last_seen_message_id = d.seen;
+            }
             let m;
             try {
                 m = await app.api('/api/v1/conversations/'
                     + encodeURIComponent(conv.id) + '/messages', {
                     method: 'POST',
                     headers: { 'Idempotency-Key': d.key },
-                    body: { body: body,
-                            media_ids: media ? [media.id] : [] } });
+                    body: request });
             } catch (err) {
                 if (app.failed(err)) {
                     return;
@@ -427,6 +446,10 @@
                  * so that trying again cannot send it twice */
                 if (typeof err.status === 'number' && err.status < 500) {
                     d.key = null;
+                }
+                if (err.code === 'stale') {
+                    askStale(conv.id, err);
+                    return;
                 }
                 d.error = refusalText(err);
                 if (err.code === 'contact_opted_out') {
@@ -445,6 +468,7 @@
             const earlier = d.keyFor !== content && (m.body !== body
                 || (m.media || []).length !== (media ? 1 : 0));
             d.key = null;
+            d.seen = null;
             if (earlier) {
                 d.error = 'An earlier try had already sent this message; '
                     + 'your edited draft is still here.';
@@ -481,8 +505,33 @@
         const d = current();
         if (d) {
             d.text = els.text.value;
+            noteBegun(d);
         }
         estimateSoon();
+    }
+
+    /* The thread moved on while the draft was written (a newer message
+     * came in, or a colleague replied): the writer reads it and then
+     * sends anyway or goes on editing.  Either way the draft now answers
+     * the thread as shown. */
+    function askStale(id, err) {
+        const d = draftOf(id);
+        d.seen = app.newestMessageId();
+        els.staleDialog.dataset.conversation = id;
+        els.staleDialog.querySelector('.stale-why').textContent =
+            err.message;
+        els.staleDialog.showModal();
+    }
+
+    function onStaleClosed() {
+        const id = els.staleDialog.dataset.conversation;
+        if (els.staleDialog.returnValue === 'send' && state.conv
+            && state.conv.id === id)
+        {
+            send();
+        } else {
+            els.text.focus();
+        }
     }
 
     /* ---- the balance in the header ---- */
@@ -551,6 +600,7 @@
     els.attach.addEventListener('click', () => els.file.click());
     els.file.addEventListener('change', onFileChosen);
     els.attachmentRemove.addEventListener('click', removeMedia);
+    els.staleDialog.addEventListener('close', onStaleClosed);
 
     app.on('session', onSession);
     app.on('thread', onThread);

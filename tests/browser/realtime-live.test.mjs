@@ -1,0 +1,204 @@
+// Live updates as two colleagues see them, in Debian's Chromium: a
+// reconnect fills what was missed from where the page stood (a resume,
+// not a reload of the list), a colleague viewing or typing in the same
+// thread is shown and forgotten when they leave, and a reply written
+// while the thread moved on asks before it goes.
+
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { chromium } from 'playwright-core';
+import { inboxctl } from '../lib/cluster.mjs';
+import { useCluster, errorLogIsCleanTest } from '../lib/fixture.mjs';
+import { api, deliverInbound } from '../lib/inbox.mjs';
+import { addUser } from '../lib/session.mjs';
+
+const ctx = useCluster({ orgs: [{ name: 'Live Desk' }] });
+const ANA = { email: 'ana@desk.example', password: 'ana reads threads' };
+const BEN = { email: 'ben@desk.example', password: 'ben reads threads' };
+const ASKER = '+14155550188';
+const OTHER = '+14155550177';
+
+let browser;
+const pageErrors = [];
+let ana;
+let ben;
+
+async function newPage() {
+    const context = await browser.newContext(
+        { viewport: { width: 1200, height: 720 } });
+    const p = await context.newPage();
+    p.setDefaultTimeout(10000);
+    p.on('pageerror', (err) => pageErrors.push(err.message));
+    return p;
+}
+
+async function signIn(p, who) {
+    await p.goto(ctx.cluster.url('/'));
+    await p.getByLabel('Email').fill(who.email);
+    await p.getByLabel('Password').fill(who.password);
+    await p.getByRole('button', { name: 'Sign in' }).click();
+    await p.locator('#threads > li').first().waitFor();
+    await p.locator('#conn[data-state="live"]').waitFor();
+}
+
+const rowOf = (p, text) => p.locator('#threads > li',
+    { has: p.locator('.row-name', { hasText: text }) });
+
+async function openThread(p, shown) {
+    await rowOf(p, shown).getByRole('button').click();
+    await p.locator('#messages .message').first().waitFor();
+}
+
+// Every GET of the thread list a page makes from now on.
+function listReads(p) {
+    const seen = [];
+    p.on('request', (req) => {
+        const u = new URL(req.url());
+        if (req.method() === 'GET' && u.pathname === '/api/v1/conversations') {
+            seen.push(u.search);
+        }
+    });
+    return seen;
+}
+
+// The frames a page sends on its WebSocket, parsed.
+function framesSent(p) {
+    const sent = [];
+    p.on('websocket', (ws) => ws.on('framesent', (f) => {
+        try { sent.push(JSON.parse(f.payload)); } catch { /* not JSON */ }
+    }));
+    return sent;
+}
+
+before(async () => {
+    const cluster = await ctx.ready;
+    const org = cluster.orgs[0];
+    await addUser(cluster, org, ANA.email, ANA.password);
+    await addUser(cluster, org, BEN.email, BEN.password);
+    await inboxctl(cluster.store, 'credits', 'grant', org.id, '50');
+    await deliverInbound(cluster, { from: ASKER, body: 'Are you open?' });
+    await deliverInbound(cluster, { from: OTHER, body: 'Hello there' });
+    browser = await chromium.launch({
+        executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+        args: ['--headless=new', '--no-sandbox', '--disable-gpu',
+               '--disable-quic', '--no-first-run',
+               '--disable-background-networking',
+               '--disable-component-update', '--disable-sync'],
+    });
+    ana = await newPage();
+    ben = await newPage();
+});
+
+async function closeBrowser() {
+    if (browser) {
+        await browser.close();
+        browser = null;
+    }
+}
+
+after(closeBrowser);
+
+test('after live updates were down, the page resumes where it stood: '
+    + 'what came meanwhile appears in order, and the list is not read '
+    + 'again', async () => {
+    await signIn(ana, ANA);
+    const sent = framesSent(ana);
+    const reads = listReads(ana);
+    await openThread(ana, '+1 (415) 555-0188');
+
+    await ctx.cluster.stopWs();
+    try {
+        await ana.locator('#conn[data-state="reconnecting"]').waitFor();
+        for (const body of ['First while away', 'Second while away']) {
+            await deliverInbound(ctx.cluster, { from: ASKER, body });
+        }
+        await deliverInbound(ctx.cluster, { from: OTHER,
+            body: 'Other thread while away' });
+    } finally {
+        await ctx.cluster.startWs();
+    }
+    await ana.locator('#conn[data-state="live"]').waitFor({ timeout: 30000 });
+
+    const thread = ana.locator('#messages .message .body');
+    await thread.filter({ hasText: 'Second while away' }).waitFor();
+    const bodies = await thread.allTextContents();
+    assert.deepEqual(bodies.slice(-2), ['First while away',
+        'Second while away'], 'the missed messages, once each, in order');
+    await rowOf(ana, '+1 (415) 555-0177').locator('.row-preview',
+        { hasText: 'Other thread while away' }).waitFor();
+
+    const resumes = sent.filter((f) => f.type === 'resume');
+    assert.equal(resumes.length, 1, JSON.stringify(sent));
+    assert.equal(typeof resumes[0].org_seq, 'number');
+    assert.deepEqual(reads, [], 'the list was not read again');
+});
+
+test('a colleague viewing the same thread is shown, then typing, and '
+    + 'forgotten when they leave it', async () => {
+    await signIn(ben, BEN);
+    await openThread(ben, '+1 (415) 555-0188');
+    const line = ana.locator('#thread-presence');
+    await line.filter({ hasText: /ben@desk\.example is viewing/ }).waitFor();
+    // and the other way round
+    await ben.locator('#thread-presence').filter(
+        { hasText: /ana@desk\.example is viewing/ }).waitFor();
+
+    await ben.locator('#composer-text').pressSequentially('On it',
+        { delay: 30 });
+    await line.filter({ hasText: /ben@desk\.example is typing/ }).waitFor();
+
+    await ben.locator('#composer-text').fill('');
+    await ben.locator('#back').click();
+    await line.filter({ hasText: /^$/ }).waitFor();
+    assert.equal(await line.textContent(), '');
+
+    // another thread's presence is not shown in this one
+    await openThread(ben, '+1 (415) 555-0177');
+    await ana.waitForTimeout(500);
+    assert.equal(await line.textContent(), '');
+});
+
+test('a reply written while a newer message came in asks first; "Send '
+    + 'anyway" sends it, once', async () => {
+    const org = ctx.cluster.orgs[0];
+    await openThread(ben, '+1 (415) 555-0188');
+    await ben.locator('#composer-text').fill('We open at nine');
+    await deliverInbound(ctx.cluster, { from: ASKER,
+        body: 'Never mind, found it' });
+    await ben.locator('#messages .message .body',
+        { hasText: 'Never mind, found it' }).waitFor();
+    await ben.locator('#composer-text').press('Enter');
+
+    const dialog = ben.locator('#stale-dialog');
+    await dialog.waitFor();
+    assert.equal(await ben.locator('#composer-text').inputValue(),
+        'We open at nine', 'the draft is kept');
+    let outbound = ben.locator('#messages .message.outbound',
+        { hasText: 'We open at nine' });
+    assert.equal(await outbound.count(), 0, 'nothing went yet');
+
+    await ben.locator('#stale-send').click();
+    await outbound.first().waitFor();
+    const conv = (await api(ctx.cluster, '/api/v1/conversations',
+        org.token)).json.items.find((c) => c.contact.phone === ASKER);
+    const msgs = await api(ctx.cluster, `/api/v1/conversations/${conv.id}`
+        + '/messages', org.token);
+    assert.equal(msgs.json.items.filter(
+        (m) => m.body === 'We open at nine').length, 1, 'sent once');
+    outbound = ben.locator('#messages .message.outbound',
+        { hasText: 'We open at nine' });
+    assert.equal(await outbound.count(), 1);
+
+    // a draft begun after reading everything goes without a question
+    await ben.locator('#composer-text').fill('See you then');
+    await ben.locator('#composer-text').press('Enter');
+    await ben.locator('#messages .message.outbound',
+        { hasText: 'See you then' }).waitFor();
+    assert.equal(await dialog.isVisible(), false);
+});
+
+test('no page errors', () => {
+    assert.deepEqual(pageErrors, []);
+});
+
+errorLogIsCleanTest(ctx, closeBrowser);

@@ -19,6 +19,11 @@
 
 
 #define NGX_HTTP_INBOX_SECRET_MAX  4096
+/*
+ * How long a pool thread waits for room in ws-server's queue before it
+ * sheds a datagram (ws-server then fills the gap from the store).
+ */
+#define NGX_HTTP_INBOX_EVENTS_WAIT  200
 
 
 typedef struct {
@@ -55,6 +60,15 @@ ngx_http_inbox_events_open(ngx_cycle_t *cycle, ngx_str_t *path)
         return NGX_ERROR;
     }
 
+    if (inbox_dgram_peer_set_wait(&ngx_http_inbox_events_peer,
+                                  NGX_HTTP_INBOX_EVENTS_WAIT, err,
+                                  sizeof(err))
+        != 0)
+    {
+        ngx_log_error(NGX_LOG_WARN, cycle->log, 0,
+                      "inbox: the events socket: %s", err);
+    }
+
     return NGX_OK;
 }
 
@@ -66,12 +80,29 @@ ngx_http_inbox_events_close(void)
 }
 
 
-/* ws-server may be down or behind: browsers resume from org_seq */
+/*
+ * In a pool thread.  ws-server may be down or stuck: what is shed is
+ * counted and logged (a line a second at most, like nginx's own thread
+ * pool, through the cycle's log); ws-server fills the gap from the store.
+ */
 
 void
 ngx_http_inbox_events_send(const inbox_event_list_t *events)
 {
-    (void) inbox_events_publish(&ngx_http_inbox_events_peer, events);
+    size_t    lost;
+    uint64_t  since, total;
+
+    lost = inbox_events_publish(&ngx_http_inbox_events_peer, events);
+
+    if (inbox_events_shed_report(&ngx_http_inbox_events_peer, lost, &since,
+                                 &total))
+    {
+        ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
+                      "inbox: %uL events not handed to ws-server (%uL in "
+                      "all): it is down or did not read for %d ms; it "
+                      "fills the gap from the store",
+                      since, total, NGX_HTTP_INBOX_EVENTS_WAIT);
+    }
 }
 
 

@@ -306,36 +306,35 @@ ws_events_drain(ws_events_t *events)
 }
 
 
-/* A datagram holds the records of one or more events, in org_seq order. */
+/*
+ * A datagram holds the records of one or more events, in org_seq order.
+ * The record's header says all ws-server needs: the frame is not read.
+ */
 static void
 ws_events_dispatch(ws_events_t *events, size_t len)
 {
-    int              rc;
-    char             org_id[INBOX_ID_MAX];
-    size_t           offset, frame_len;
-    int64_t          org_seq;
-    const char      *frame;
-    ws_event_info_t  info;
+    int                   rc;
+    size_t                offset;
+    ws_event_info_t       info;
+    inbox_event_record_t  rec;
 
-    events->buf[len] = '\0';
     offset = 0;
 
-    while ((rc = inbox_event_record_next(events->buf, len, &offset, org_id,
-                                         &org_seq, &frame, &frame_len))
+    while ((rc = inbox_event_record_next(events->buf, len, &offset, &rec))
            == 1)
     {
-        /* browsers fail a connection on a text frame that is not UTF-8 */
-        if (ws_events_scan(frame, frame_len, &info) != 0) {
-            lwsl_warn("ws-server: dropped an event of org %s whose frame "
-                      "is not a JSON object\n", org_id);
-            continue;
-        }
-
         lwsl_debug("ws-server: event org %s org_seq %lld %s (%zu bytes)\n",
-                   org_id, (long long) org_seq, info.type, frame_len);
+                   rec.org_id, (long long) rec.org_seq, rec.type,
+                   rec.frame_len);
 
-        ws_fanout_publish(events->fanout, org_id, org_seq, frame, frame_len,
-                          &info);
+        memset(&info, 0, sizeof(info));
+        memcpy(info.type, rec.type, sizeof(info.type));
+        memcpy(info.epoch, rec.epoch, sizeof(info.epoch));
+        info.has_count = rec.unread_total >= 0;
+        info.count = rec.unread_total;
+
+        ws_fanout_publish(events->fanout, rec.org_id, rec.org_seq, rec.frame,
+                          rec.frame_len, &info);
     }
 
     if (rc == -1) {

@@ -9,6 +9,7 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
+#include <inbox/account.h>
 #include <inbox/render.h>
 #include <inbox/ticket.h>
 
@@ -239,6 +240,7 @@ ngx_http_inbox_realtime_ticket_op(ngx_http_inbox_api_t *api,
     char                     ticket[INBOX_TICKET_MAX];
     size_t                   len;
     yajl_gen                 g;
+    inbox_account_t          account;
     inbox_ticket_claims_t    claims;
 
     memset(&claims, 0, sizeof(inbox_ticket_claims_t));
@@ -252,6 +254,22 @@ ngx_http_inbox_realtime_ticket_op(ngx_http_inbox_api_t *api,
 
     memcpy(claims.org_id, api->principal.org_id, INBOX_ID_MAX);
     memcpy(claims.user_id, api->principal.user_id, INBOX_ID_MAX);
+
+    /* the name colleagues see in presence */
+    if (claims.user_id[0] != '\0') {
+        ngx_memzero(&account, sizeof(inbox_account_t));
+
+        if (inbox_store_account_get(store, claims.org_id, claims.user_id,
+                                    &account, &job->error)
+            != INBOX_OK)
+        {
+            inbox_account_free(&account);
+            return;
+        }
+
+        inbox_ticket_user_name(account.user.email, claims.user_name);
+        inbox_account_free(&account);
+    }
 
     if (inbox_ticket_issue(ngx_http_inbox_secret, ngx_http_inbox_secret_len,
                            &claims, time(NULL), ticket, &job->error)

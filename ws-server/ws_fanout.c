@@ -13,6 +13,7 @@
 #include <time.h>
 #include <inbox/event.h>
 #include "ws_fanout.h"
+#include "ws_stream.h"
 
 #define WS_FANOUT_QUEUE_INITIAL   16
 #define WS_FANOUT_CLOSE_GRACE     10    /* seconds to get the close out */
@@ -40,8 +41,8 @@ typedef struct {
 } ws_org_t;
 
 /* The per-session data lws allocates and frees for each connection. */
-typedef struct {
-    lws_dll2_t              list;       /* in its org's conns */
+struct ws_conn_s {
+    lws_dll2_t              list;       /* in its org's conns: joined */
     struct lws             *wsi;
     ws_org_t               *org;        /* NULL until established */
     ws_frame_t            **queue;      /* a ring of capacity entries */
@@ -49,13 +50,20 @@ typedef struct {
     size_t                  count;
     size_t                  capacity;
     unsigned                closing:1;  /* overflowed: close, send nothing */
+    unsigned                sent_events:1;
+    unsigned                kicked:1;   /* ws_fanout_kick: close */
+    int                     kick_code;
+    const char             *kick_reason;
+    int64_t                 position;   /* never an org_seq at or below */
+    ws_stream_conn_t        stream;     /* ws_stream's, ws_presence's */
     inbox_ticket_claims_t   claims;
-} ws_conn_t;
+};
 
 struct ws_fanout_s {
-    ws_auth_t  *auth;
-    size_t      max_queue;
-    void       *orgs;                   /* tsearch(3) tree of ws_org_t */
+    ws_auth_t    *auth;
+    ws_stream_t  *stream;
+    size_t        max_queue;
+    void         *orgs;                 /* tsearch(3) tree of ws_org_t */
 };
 
 
@@ -107,6 +115,20 @@ ws_fanout_destroy(ws_fanout_t *fanout)
 }
 
 
+void
+ws_fanout_set_stream(ws_fanout_t *fanout, ws_stream_t *stream)
+{
+    fanout->stream = stream;
+}
+
+
+size_t
+ws_fanout_max_queue(const ws_fanout_t *fanout)
+{
+    return fanout->max_queue;
+}
+
+
 size_t
 ws_fanout_session_size(void)
 {
@@ -145,12 +167,164 @@ ws_fanout_publish(ws_fanout_t *fanout, const char *org_id, int64_t org_seq,
     lws_start_foreach_dll_safe(struct lws_dll2 *, d, d1,
                                lws_dll2_get_head(&org->conns)) {
         conn = lws_container_of(d, ws_conn_t, list);
-        ws_fanout_enqueue(fanout, conn, frame);
+
+        if (org_seq > conn->position) {
+            conn->position = org_seq;
+            conn->sent_events = 1;
+            ws_fanout_enqueue(fanout, conn, frame);
+        }
     } lws_end_foreach_dll_safe(d, d1);
 
     if (frame->refs == 0) {
         free(frame);
     }
+}
+
+
+void
+ws_fanout_foreach(ws_fanout_t *fanout, const char *org_id,
+    ws_fanout_each_pt fn, void *arg)
+{
+    void       *found;
+    ws_org_t    key;
+    ws_conn_t  *conn;
+
+    lws_strncpy(key.id, org_id, sizeof(key.id));
+
+    found = tfind(&key, &fanout->orgs, ws_fanout_org_compare);
+    if (found == NULL) {
+        return;
+    }
+
+    lws_start_foreach_dll_safe(struct lws_dll2 *, d, d1,
+                   lws_dll2_get_head(&(*(ws_org_t **) found)->conns)) {
+        conn = lws_container_of(d, ws_conn_t, list);
+        fn(conn, arg);
+    } lws_end_foreach_dll_safe(d, d1);
+}
+
+
+int
+ws_fanout_send(ws_conn_t *conn, int64_t org_seq, const char *data,
+    size_t len)
+{
+    ws_frame_t  *frame;
+
+    if (conn->closing || conn->org == NULL) {
+        return -1;
+    }
+
+    if (org_seq > 0 && org_seq <= conn->position) {
+        return 1;
+    }
+
+    frame = ws_frame_new(data, len);
+    if (frame == NULL) {
+        return -1;
+    }
+
+    ws_fanout_enqueue(conn->stream.fanout, conn, frame);
+
+    if (frame->refs == 0) {
+        free(frame);
+        return -1;
+    }
+
+    if (org_seq > 0) {
+        conn->position = org_seq;
+        conn->sent_events = 1;
+    }
+
+    return 0;
+}
+
+
+void
+ws_fanout_join(ws_conn_t *conn)
+{
+    if (conn->org != NULL && lws_dll2_is_detached(&conn->list)) {
+        lws_dll2_add_tail(&conn->list, &conn->org->conns);
+    }
+}
+
+
+void
+ws_fanout_leave(ws_conn_t *conn)
+{
+    if (!lws_dll2_is_detached(&conn->list)) {
+        lws_dll2_remove(&conn->list);
+    }
+}
+
+
+int
+ws_fanout_joined(const ws_conn_t *conn)
+{
+    return !lws_dll2_is_detached(&conn->list);
+}
+
+
+int64_t
+ws_fanout_position(const ws_conn_t *conn)
+{
+    return conn->position;
+}
+
+
+int
+ws_fanout_sent_events(const ws_conn_t *conn)
+{
+    return conn->sent_events;
+}
+
+
+void
+ws_fanout_set_position(ws_conn_t *conn, int64_t org_seq)
+{
+    if (!conn->sent_events || org_seq > conn->position) {
+        conn->position = org_seq;
+    }
+}
+
+
+void
+ws_fanout_restart_position(ws_conn_t *conn, int64_t org_seq)
+{
+    conn->position = org_seq;
+    conn->sent_events = 0;
+}
+
+
+const inbox_ticket_claims_t *
+ws_fanout_claims(const ws_conn_t *conn)
+{
+    return &conn->claims;
+}
+
+
+ws_stream_conn_t *
+ws_fanout_stream_conn(ws_conn_t *conn)
+{
+    return &conn->stream;
+}
+
+
+void
+ws_fanout_kick(ws_conn_t *conn, int code, const char *reason)
+{
+    if (conn->closing || conn->wsi == NULL) {
+        return;
+    }
+
+    ws_fanout_drop_queue(conn);
+    conn->closing = 1;
+    conn->kicked = 1;
+    conn->kick_code = code;
+    conn->kick_reason = reason;
+
+    lws_set_timeout(conn->wsi, PENDING_TIMEOUT_USER_OK,
+                    WS_FANOUT_CLOSE_GRACE);
+    lws_callback_on_writable(conn->wsi);
 }
 
 
@@ -189,13 +363,17 @@ ws_fanout_callback(struct lws *wsi, enum lws_callback_reasons reason,
         return ws_fanout_write(conn, wsi);
 
     case LWS_CALLBACK_RECEIVE:
-        /*
-         * resume and presence come in a later issue; until then every
-         * client message, text or binary, well formed or not, is ignored
-         */
+        /* resume and presence (ws_stream.c); anything else is ignored */
+        if (conn == NULL || conn->org == NULL || conn->closing) {
+            return 0;
+        }
+        ws_stream_receive(fanout->stream, conn, wsi, in, len);
         return 0;
 
     case LWS_CALLBACK_CLOSED:
+        if (conn != NULL && conn->org != NULL) {
+            ws_stream_closed(fanout->stream, conn);
+        }
         ws_fanout_close(conn);
         return 0;
 
@@ -240,7 +418,8 @@ ws_fanout_open(ws_fanout_t *fanout, ws_conn_t *conn, struct lws *wsi)
 
     conn->wsi = wsi;
     conn->org = org;
-    lws_dll2_add_tail(&conn->list, &org->conns);
+    conn->position = state.org_seq;
+    conn->stream.fanout = fanout;
 
     /* the hello goes first: nothing else was queued before it */
     ws_fanout_enqueue(fanout, conn, frame);
@@ -252,9 +431,16 @@ ws_fanout_open(ws_fanout_t *fanout, ws_conn_t *conn, struct lws *wsi)
 
     lwsl_user("ws-server: connected: org %s user %s (%u in org), "
               "hello org_seq %lld\n", org->id, conn->claims.user_id,
-              (unsigned) org->conns.count, (long long) state.org_seq);
+              (unsigned) org->conns.count + 1, (long long) state.org_seq);
 
-    return 0;
+    /* live events once it resumed, or did not in time (ws_stream.c) */
+    if (fanout->stream == NULL) {
+        ws_fanout_join(conn);
+        return 0;
+    }
+
+    return ws_stream_opened(fanout->stream, conn, state.org_seq,
+                            state.epoch);
 }
 
 
@@ -270,8 +456,14 @@ ws_fanout_write(ws_conn_t *conn, struct lws *wsi)
     }
 
     if (conn->closing) {
-        lws_close_reason(wsi, WS_FANOUT_CLOSE_SLOW,
-                         (unsigned char *) "slow consumer", 13);
+        if (conn->kicked) {
+            lws_close_reason(wsi, conn->kick_code,
+                             (unsigned char *) conn->kick_reason,
+                             strlen(conn->kick_reason));
+        } else {
+            lws_close_reason(wsi, WS_FANOUT_CLOSE_SLOW,
+                             (unsigned char *) "slow consumer", 13);
+        }
         return -1;
     }
 

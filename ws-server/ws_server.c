@@ -5,7 +5,8 @@
  * the sockets of the event's organization.
  *
  *   ws-server --listen 127.0.0.1:PORT --events PATH --secret PATH
- *             [--origin URL]... [--max-queue N] [--tickets-per-org N]
+ *             [--store URI] [--origin URL]... [--max-queue N]
+ *             [--tickets-per-org N]
  *             [--verbose]
  *
  * This file: options, the lws context and its one service thread, and
@@ -45,6 +46,7 @@ typedef struct {
     int          ipv6;
     const char  *events_path;
     const char  *secret_path;
+    const char  *store_uri;
     size_t       max_queue;
     size_t       org_tickets;
     const char  *origins[WS_SERVER_ORIGINS_MAX];
@@ -144,7 +146,7 @@ main(int argc, char **argv)
         goto done;
     }
 
-    events = ws_events_open(options.events_path, fanout);
+    events = ws_events_open(options.events_path, fanout, options.store_uri);
     if (events == NULL) {
         goto done;
     }
@@ -257,6 +259,7 @@ ws_server_options(int argc, char **argv, ws_options_t *options)
         { "listen",          required_argument, NULL, 'l' },
         { "events",          required_argument, NULL, 'e' },
         { "secret",          required_argument, NULL, 's' },
+        { "store",           required_argument, NULL, 'S' },
         { "origin",          required_argument, NULL, 'o' },
         { "max-queue",       required_argument, NULL, 'q' },
         { "tickets-per-org", required_argument, NULL, 't' },
@@ -283,6 +286,10 @@ ws_server_options(int argc, char **argv, ws_options_t *options)
 
         case 's':
             options->secret_path = optarg;
+            break;
+
+        case 'S':
+            options->store_uri = optarg;
             break;
 
         case 'o':
@@ -430,13 +437,17 @@ ws_server_usage(FILE *out)
 {
     fprintf(out,
         "usage: ws-server --listen IP:PORT --events PATH --secret PATH\n"
-        "                 [--origin URL]... [--max-queue N]\n"
+        "                 [--store URI] [--origin URL]... [--max-queue N]\n"
         "                 [--tickets-per-org N] [--verbose]\n"
         "\n"
         "  --listen IP:PORT  where browsers (or nginx) connect to /ws\n"
         "  --events PATH     the unix datagram socket nginx sends events "
         "to\n"
         "  --secret PATH     the realtime ticket secret shared with nginx\n"
+        "  --store URI       the store nginx writes (sqlite:PATH or\n"
+        "                    mongodb://...): events a datagram did not\n"
+        "                    bring and resumes older than the recent ones\n"
+        "                    are read from it; without it they are resets\n"
         "  --origin URL      a page address browsers may connect from (the\n"
         "                    inbox's public URL); repeat for more.  Browsers\n"
         "                    of any other origin are refused (403), also\n"

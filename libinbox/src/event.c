@@ -628,7 +628,6 @@ inbox_change_render(inbox_change_t *change, int64_t first, const char *epoch)
         e->org_seq = first + (int64_t) i;
 
         free(e->frame);
-        e->frame = NULL;
 
         if (strcmp(e->type, "message.created") == 0) {
             e->frame = inbox_event_message_created(e->org_seq, epoch,

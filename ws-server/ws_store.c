@@ -209,11 +209,20 @@ ws_store_run(void *arg)
 static void
 ws_store_query(ws_store_t *store, ws_store_req_t *req)
 {
-    size_t            i;
-    inbox_event_t    *e;
-    ws_event_info_t   info;
+    size_t                   i;
+    inbox_event_t           *e;
+    ws_event_info_t          info;
+    inbox_realtime_state_t   state;
 
     memset(&req->err, 0, sizeof(req->err));
+
+    if (req->kind == WS_STORE_STATE) {
+        req->status = inbox_store_realtime_state(store->store, req->org_id,
+                                                 &state, &req->err);
+        req->until = state.org_seq;
+        memcpy(req->epoch, state.epoch, sizeof(req->epoch));
+        return;
+    }
 
     req->status = inbox_store_events_since(store->store, req->org_id,
                                            req->epoch, req->after,

@@ -19,7 +19,8 @@
 
 typedef enum {
     WS_STORE_GAP = 0,       /* an organization's stream */
-    WS_STORE_RESUME         /* one connection's replay */
+    WS_STORE_RESUME,        /* one connection's replay */
+    WS_STORE_STATE          /* where the stream stands: until, epoch */
 } ws_store_kind_e;
 
 /* One query and its answer.  The lws thread owns it but while asked. */

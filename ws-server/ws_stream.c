@@ -54,6 +54,9 @@ struct ws_org_stream_s {
     size_t                   ring_count;
     size_t                   ring_bytes;
 
+    lws_dll2_t               live;      /* in the stream's: nconns > 0 */
+    ws_store_req_t          *checking;  /* a state query in flight */
+
     ws_presence_org_t        presence;
 };
 
@@ -64,6 +67,8 @@ struct ws_stream_s {
     void                    *orgs;      /* tsearch(3) of ws_org_stream_t */
     lws_dll2_owner_t         held;      /* ws_stream_conn_t.held */
     lws_sorted_usec_list_t   hold_sul;
+    lws_dll2_owner_t         live;      /* ws_org_stream_t.live */
+    lws_sorted_usec_list_t   check_sul;
 };
 
 typedef struct {
@@ -104,6 +109,8 @@ static void ws_stream_reset(ws_conn_t *conn, ws_org_stream_t *org);
 static char *ws_stream_reset_frame(int64_t seq, const char *epoch,
     size_t *len);
 static void ws_stream_join(ws_conn_t *conn);
+static void ws_stream_check_fired(lws_sorted_usec_list_t *sul);
+static void ws_stream_checked(ws_store_req_t *req);
 
 
 ws_stream_t *
@@ -145,7 +152,64 @@ ws_stream_start(ws_stream_t *stream, struct lws_context *context)
         return 0;
     }
 
+    lws_sul_schedule(context, 0, &stream->check_sul, ws_stream_check_fired,
+                     WS_STREAM_CHECK_MS * LWS_US_PER_MS);
+
     return ws_store_start(stream->store, context);
+}
+
+
+/* Asks where the streams with connections stand (see ws_stream.h). */
+static void
+ws_stream_check_fired(lws_sorted_usec_list_t *sul)
+{
+    ws_stream_t      *stream;
+    ws_store_req_t   *req;
+    ws_org_stream_t  *org;
+
+    stream = lws_container_of(sul, ws_stream_t, check_sul);
+
+    lws_start_foreach_dll(struct lws_dll2 *, d,
+                          lws_dll2_get_head(&stream->live)) {
+        org = lws_container_of(d, ws_org_stream_t, live);
+
+        if (org->checking == NULL && org->filling == NULL) {
+            req = ws_store_req_new(WS_STORE_STATE, org);
+            if (req != NULL) {
+                memcpy(req->org_id, org->id, sizeof(req->org_id));
+                req->after = org->seen;
+                org->checking = req;
+                ws_store_ask(stream->store, req);
+            }
+        }
+    } lws_end_foreach_dll(d);
+
+    lws_sul_schedule(stream->context, 0, &stream->check_sul,
+                     ws_stream_check_fired,
+                     WS_STREAM_CHECK_MS * LWS_US_PER_MS);
+}
+
+
+static void
+ws_stream_checked(ws_store_req_t *req)
+{
+    ws_org_stream_t  *org;
+
+    org = req->owner;
+    org->checking = NULL;
+
+    /* events that came meanwhile show their gaps themselves */
+    if (req->status != INBOX_OK || !org->has_last || org->seen != req->after
+        || strcmp(req->epoch, org->epoch) != 0 || req->until <= org->seen)
+    {
+        return;
+    }
+
+    lwsl_info("ws-server: org %s: the store is at %lld, %lld came here\n",
+              org->id, (long long) req->until, (long long) org->seen);
+
+    org->seen = req->until;
+    ws_stream_check_gap(org);
 }
 
 
@@ -709,6 +773,8 @@ ws_stream_store_answers(ws_stream_t *stream)
 
         if (req->kind == WS_STORE_GAP) {
             ws_stream_filled(stream, req);
+        } else if (req->kind == WS_STORE_STATE) {
+            ws_stream_checked(req);
         } else {
             ws_stream_replayed(stream, req);
         }
@@ -737,7 +803,10 @@ ws_stream_opened(ws_stream_t *stream, ws_conn_t *conn, int64_t hello_seq,
 
     sc->conn = conn;
     sc->org = org;
-    org->nconns++;
+
+    if (org->nconns++ == 0) {
+        lws_dll2_add_tail(&org->live, &stream->live);
+    }
 
     if (!org->has_last) {
         org->has_last = 1;
@@ -825,7 +894,9 @@ ws_stream_closed(ws_stream_t *stream, ws_conn_t *conn)
 
     if (org != NULL) {
         ws_presence_gone(&org->presence, conn);
-        org->nconns--;
+        if (--org->nconns == 0) {
+            lws_dll2_remove(&org->live);
+        }
         sc->org = NULL;
     }
 }

@@ -34,6 +34,12 @@
 #define WS_STREAM_RING_FRAMES  512    /* recent frames kept per org ... */
 #define WS_STREAM_RING_BYTES   (256 * 1024)     /* ... and their bytes */
 #define WS_STREAM_PENDING_MAX  2048   /* early events held per org */
+/*
+ * How often the store is asked where the streams of the organizations
+ * with connections stand: the last events shed by nginx are followed by
+ * no datagram that would show their gap.
+ */
+#define WS_STREAM_CHECK_MS     2000
 
 typedef struct ws_store_req_s   ws_store_req_t;
 typedef struct ws_org_stream_s  ws_org_stream_t;

@@ -6589,6 +6589,94 @@ TEST(events_are_pruned_oldest_first_when_neither_bound_keeps_them)
 }
 
 
+
+/* A reply of one credit written after seeing the message last_seen. */
+static inbox_status_t
+reply_seen(fixture_t *f, const char *conversation_id, const char *last_seen,
+    const char *key, inbox_reply_result_t *result, inbox_error_t *err)
+{
+    inbox_reply_t   r;
+
+    reply_init(&r, conversation_id, "on it", 1, key);
+    r.last_seen_message_id = last_seen;
+
+    return inbox_store_reply_accept(f->store, f->org, &r, result, NULL, err);
+}
+
+
+TEST(a_reply_written_before_the_newest_message_is_stale_and_stores_nothing)
+{
+    char                   first[INBOX_ID_MAX];
+    int64_t                seq;
+    fixture_t              f;
+    inbox_error_t          err;
+    inbox_reply_result_t   a, b;
+    inbox_ingest_result_t  m1, m2;
+
+    FIXTURE(&f);
+
+    CHECK_INT(receive(&f, "SM1", ALICE, "hello", T0, &m1, NULL), INBOX_OK);
+    CHECK_INT(inbox_store_credits_grant(f.store, f.org, 10, NULL), INBOX_OK);
+
+    /* written after the newest message: sent */
+    CHECK_INT(reply_seen(&f, m1.conversation_id, m1.message_id, "k1", &a,
+                         &err), INBOX_OK);
+    snprintf(first, sizeof(first), "%s", a.message.id);
+    inbox_reply_result_free(&a);
+
+    /* a retry of it is the same request, not a stale one */
+    CHECK_INT(reply_seen(&f, m1.conversation_id, m1.message_id, "k1", &a,
+                         &err), INBOX_OK);
+    CHECK_INT(a.repeated, 1);
+    CHECK_STR(a.message.id, first);
+    inbox_reply_result_free(&a);
+
+    /* the colleague's reply is newer now: refused, nothing stored */
+    seq = org_seq(&f, f.org);
+    memset(&err, 0, sizeof(err));
+    CHECK_INT(reply_seen(&f, m1.conversation_id, m1.message_id, NULL, &b,
+                         &err), INBOX_ERR_STALE);
+    inbox_reply_result_free(&b);
+    CHECK_STR(err.field, "last_seen_message_id");
+    CHECK_STR(err.last_message_id, first);
+    CHECK_STR(inbox_status_code(err.code), "stale");
+    CHECK_INT(inbox_status_http(err.code), 409);
+    CHECK_INT(org_seq(&f, f.org), seq);
+    CHECK_INT(balance_of(&f, f.org), 9);
+    CHECK_INT(held_of(&f, f.org), 1);
+    CHECK_INT(message_count(&f, m1.conversation_id), 2);
+
+    /* a new inbound message makes the writer's view stale too */
+    CHECK_INT(receive(&f, "SM2", ALICE, "one more thing", inbox_now_ms(),
+                      &m2, NULL), INBOX_OK);
+    seq = org_seq(&f, f.org);
+    CHECK_INT(reply_seen(&f, m1.conversation_id, first, NULL, &b, &err),
+              INBOX_ERR_STALE);
+    inbox_reply_result_free(&b);
+    CHECK_STR(err.last_message_id, m2.message_id);
+    CHECK_INT(reply_seen(&f, m1.conversation_id, "no-such-message", NULL, &b,
+                         &err), INBOX_ERR_STALE);
+    inbox_reply_result_free(&b);
+    CHECK_INT(org_seq(&f, f.org), seq);
+    CHECK_INT(balance_of(&f, f.org), 9);
+    CHECK_INT(message_count(&f, m1.conversation_id), 3);
+
+    /* seen it: sent; without the field: as ever */
+    CHECK_INT(reply_seen(&f, m1.conversation_id, m2.message_id, NULL, &b,
+                         &err), INBOX_OK);
+    inbox_reply_result_free(&b);
+    CHECK_INT(reply_seen(&f, m1.conversation_id, NULL, NULL, &b, &err),
+              INBOX_OK);
+    inbox_reply_result_free(&b);
+    CHECK_INT(reply_seen(&f, m1.conversation_id, "", NULL, &b, &err),
+              INBOX_OK);
+    inbox_reply_result_free(&b);
+    CHECK_INT(balance_of(&f, f.org), 6);
+    CHECK_INT(message_count(&f, m1.conversation_id), 6);
+
+    fixture_close(&f);
+}
+
 /* ---- end resume and retention ---- */
 
 int

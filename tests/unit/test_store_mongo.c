@@ -3531,6 +3531,39 @@ TEST(events_prune)
     fake_close(&fake, store);
 }
 
+
+/* The stale-reply guard reads the thread and writes nothing. */
+TEST(reply_accept_stale)
+{
+    fake_t                fake;
+    inbox_reply_t         r;
+    inbox_error_t         err;
+    inbox_store_t        *store;
+    inbox_reply_result_t  result;
+
+    store = fake_open(&fake);
+    reply_of(&r, NULL);
+    r.last_seen_message_id = MSG2_ID;
+
+    fake.replies[0] = CURSOR("{\"_id\": " OID(CONV_ID) ", \"org_id\": "
+                             OID(ORG_ID) ", \"contact\": {\"id\": "
+                             OID(CONTACT_ID) ", \"phone\": \"+15551234567\","
+                             " \"opted_out\": false}, \"last_message\":"
+                             " {\"id\": " OID(MSG_ID) ", \"direction\":"
+                             " \"inbound\", \"preview\": \"Wait\", \"at\": "
+                             DATE(NOW) "}, \"unread_count\": 1}");
+
+    CHECK_INT(inbox_store_reply_accept(store, ORG_ID, &r, &result, NULL,
+                                       &err), INBOX_ERR_STALE);
+    CHECK_STR(err.last_message_id, MSG_ID);
+    CHECK_INT(fake.commands, 1);
+    CHECK(!log_has(&fake, "\"insert\""));
+    CHECK(!log_has(&fake, "\"findAndModify\""));
+    inbox_reply_result_free(&result);
+
+    fake_close(&fake, store);
+}
+
 /* ---- end resume and retention ---- */
 
 RUN_TESTS()

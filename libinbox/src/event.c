@@ -652,6 +652,13 @@ inbox_change_render(inbox_change_t *change, int64_t first, const char *epoch)
 /* ---- resume ---- */
 
 
+int64_t
+inbox_event_ref_unread(const inbox_event_ref_t *ref)
+{
+    return strcmp(ref->type, "unread.total") == 0 ? ref->unread_total : -1;
+}
+
+
 unsigned
 inbox_event_ref_needs(const char *type)
 {

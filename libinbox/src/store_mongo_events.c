@@ -398,8 +398,10 @@ inbox_mongo_events_render(const bson_t *batch, int64_t after_seq,
                                            (long long) expect);
 
             } else if (r != 0
-                       || inbox_event_list_push(events, org_hex, expect,
-                                                frame)
+                       || inbox_event_list_add(events, org_hex, expect,
+                                               ref.type, ref.epoch,
+                                               inbox_event_ref_unread(&ref),
+                                               frame)
                           != 0)
             {
                 rc = inbox_error_set(err, INBOX_ERR_INTERNAL,

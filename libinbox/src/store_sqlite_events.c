@@ -321,7 +321,10 @@ inbox_sqlite_event_render(inbox_sqlite_conn_t *conn, int64_t org,
                                            (long long) row->seq);
 
         } else if (rc != 0
-                   || inbox_event_list_push(events, org_id, row->seq, frame)
+                   || inbox_event_list_add(events, org_id, row->seq,
+                                           ref.type, ref.epoch,
+                                           inbox_event_ref_unread(&ref),
+                                           frame)
                       != 0)
         {
             status = inbox_error_set(err, INBOX_ERR_INTERNAL,

@@ -113,6 +113,8 @@ unsigned inbox_event_ref_needs(const char *type);
  * out of memory, or 1 when it cannot be rendered: a type not known or a
  * row it needs not given (deleted since). */
 int inbox_event_ref_render(const inbox_event_ref_t *ref, char **frame);
+/* The unread total the record header carries: unread.total's, else -1. */
+int64_t inbox_event_ref_unread(const inbox_event_ref_t *ref);
 
 /* How many events inbox_store_events_since returns at most a call. */
 #define INBOX_EVENTS_SINCE_MAX  1000

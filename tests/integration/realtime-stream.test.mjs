@@ -325,7 +325,9 @@ test('presence expires by itself when a browser goes silent, and a flood '
                        state: 'viewing' });
         }
         await ana.waitFor(() => ana.closed, 5000, 'close');
-        assert.equal(ana.closeCode, 1008);
+        // 1008, unless the close frame was lost to the reset that closing
+        // a socket with the rest of the flood unread sends (1006)
+        assert.ok([1008, 1006].includes(ana.closeCode), `${ana.closeCode}`);
         await sleep(300);
         const shown = colleague.frames.slice(before)
             .filter((f) => f.type === 'presence' && f.state === 'viewing');

@@ -303,8 +303,9 @@ test('presence expires by itself when a browser goes silent, and a flood '
     + 'is ignored then closed', async () => {
     const { cluster } = ctx;
     const [orgA] = cluster.orgs;
+    await addUser(cluster, orgA, 'bo@presence.example', 'a long secret');
     const anaToken = await inboxctl(cluster.store, 'token', 'create',
-        orgA.id, '--user', 'ana@presence.example');
+        orgA.id, '--user', 'bo@presence.example');
     const ana = await connectResumed(cluster, { token: anaToken });
     const colleague = await connectResumed(cluster, orgA);
     try {

@@ -50,13 +50,18 @@ typedef struct {
     uint32_t                head;
     uint32_t                count;
     uint32_t                capacity;
+    uint32_t                heard;      /* last rx, monotonic ms */
     unsigned                closing:1;  /* overflowed: close, send nothing */
     unsigned                close_sent:1;
+    unsigned                pinged:1;   /* since heard */
     inbox_ticket_claims_t   claims;
 } ws_conn_t;
 
 struct ws_fanout_s {
     ws_auth_t         *auth;
+    uint32_t           now;             /* monotonic ms, keepalive */
+    uint32_t           ping_ms;
+    ws_frame_t        *ping;            /* during a keepalive sweep */
     size_t             max_queue;
     void              *orgs;            /* tsearch(3) tree of ws_org_t */
     lws_dll2_owner_t   dirty;           /* ws_conn_t.dirty */
@@ -70,6 +75,9 @@ static int ws_fanout_write(ws_fanout_t *fanout, ws_conn_t *conn,
     struct lws *wsi);
 static int ws_fanout_send(ws_fanout_t *fanout, ws_conn_t *conn);
 static int ws_fanout_send_close(ws_conn_t *conn, struct lws *wsi);
+static void ws_fanout_keepalive_org(const void *node, VISIT which,
+    void *closure);
+static void ws_fanout_heard(ws_fanout_t *fanout, ws_conn_t *conn);
 static void ws_fanout_close(ws_conn_t *conn);
 static void ws_fanout_enqueue(ws_fanout_t *fanout, ws_conn_t *conn,
     ws_frame_t *frame);
@@ -128,6 +136,61 @@ ws_fanout_session_size(void)
 
 
 void
+ws_fanout_keepalive(ws_fanout_t *fanout, uint32_t now_ms, uint32_t ping_ms)
+{
+    fanout->now = now_ms;
+    fanout->ping_ms = ping_ms;
+    fanout->ping = ws_frame_ping();
+
+    if (fanout->ping == NULL) {
+        return;
+    }
+
+    twalk_r(fanout->orgs, ws_fanout_keepalive_org, fanout);
+
+    if (fanout->ping->refs == 0) {
+        free(fanout->ping);
+    }
+
+    fanout->ping = NULL;
+}
+
+
+static void
+ws_fanout_keepalive_org(const void *node, VISIT which, void *closure)
+{
+    ws_org_t     *org;
+    ws_conn_t    *conn;
+    ws_fanout_t  *fanout = closure;
+
+    if (which != postorder && which != leaf) {
+        return;
+    }
+
+    org = *(ws_org_t *const *) node;
+
+    lws_start_foreach_dll_safe(struct lws_dll2 *, d, d1,
+                               lws_dll2_get_head(&org->conns)) {
+        conn = lws_container_of(d, ws_conn_t, list);
+
+        if (fanout->now - conn->heard >= 2 * fanout->ping_ms) {
+            lwsl_user("ws-server: no answer to a ping, closing: org %s "
+                      "user %s\n", org->id, conn->claims.user_id);
+            /* outside lws' service, so no timer needs to come round */
+            lws_set_timeout(conn->wsi, PENDING_TIMEOUT_USER_OK,
+                            LWS_TO_KILL_SYNC);
+
+        } else if (fanout->now - conn->heard >= fanout->ping_ms
+                   && !conn->pinged)
+        {
+            conn->pinged = 1;
+            ws_fanout_enqueue(fanout, conn, fanout->ping);
+        }
+    } lws_end_foreach_dll_safe(d, d1);
+}
+
+
+void
 ws_fanout_flush(ws_fanout_t *fanout)
 {
     ws_conn_t  *conn;
@@ -137,9 +200,9 @@ ws_fanout_flush(ws_fanout_t *fanout)
         lws_dll2_remove(&conn->dirty);
 
         if (ws_fanout_send(fanout, conn) != 0) {
-            /* not inside its callback: lws closes it on the next turn */
+            /* not inside its callback: closed here and now */
             lws_set_timeout(conn->wsi, PENDING_TIMEOUT_USER_OK,
-                            LWS_TO_KILL_ASYNC);
+                            LWS_TO_KILL_SYNC);
         }
     }
 }
@@ -219,7 +282,12 @@ ws_fanout_callback(struct lws *wsi, enum lws_callback_reasons reason,
     case LWS_CALLBACK_SERVER_WRITEABLE:
         return ws_fanout_write(fanout, conn, wsi);
 
+    case LWS_CALLBACK_RECEIVE_PONG:
+        ws_fanout_heard(fanout, conn);
+        return 0;
+
     case LWS_CALLBACK_RECEIVE:
+        ws_fanout_heard(fanout, conn);
         /*
          * resume and presence come in a later issue; until then every
          * client message, text or binary, well formed or not, is ignored
@@ -271,6 +339,7 @@ ws_fanout_open(ws_fanout_t *fanout, ws_conn_t *conn, struct lws *wsi)
 
     conn->wsi = wsi;
     conn->org = org;
+    conn->heard = fanout->now;
     lws_dll2_add_tail(&conn->list, &org->conns);
 
     /* the hello goes first: nothing else was queued before it */
@@ -384,6 +453,16 @@ ws_fanout_send(ws_fanout_t *fanout, ws_conn_t *conn)
     }
 
     return 0;
+}
+
+
+static void
+ws_fanout_heard(ws_fanout_t *fanout, ws_conn_t *conn)
+{
+    if (conn != NULL) {
+        conn->heard = fanout->now;
+        conn->pinged = 0;
+    }
 }
 
 

@@ -52,6 +52,16 @@ void ws_fanout_publish(ws_fanout_t *fanout, const char *org_id,
     int64_t org_seq, const char *frame, size_t len,
     const ws_event_info_t *info);
 
+/*
+ * Keepalive, for every connection at once (lws' own keeps a timer per
+ * connection in one sorted list, which made each new connection walk all
+ * the others): a connection silent for ping_ms is pinged, one silent
+ * for twice that is closed.  Call it every ping_ms / 2 or so with a
+ * monotonic clock in milliseconds (wrapping is fine).
+ */
+void ws_fanout_keepalive(ws_fanout_t *fanout, uint32_t now_ms,
+    uint32_t ping_ms);
+
 /* Writes what was queued since the last call: each connection's frames
  * in one send.  The loop calls it after each turn's I/O. */
 void ws_fanout_flush(ws_fanout_t *fanout);

@@ -9,6 +9,7 @@
 
 #define WS_FRAME_FIN_TEXT   0x81        /* FIN, opcode 1 (text) */
 #define WS_FRAME_FIN_CLOSE  0x88        /* FIN, opcode 8 (close) */
+#define WS_FRAME_FIN_PING   0x89        /* FIN, opcode 9 (ping) */
 #define WS_FRAME_REASON_MAX 123         /* control payloads: 125 bytes */
 
 
@@ -85,6 +86,26 @@ ws_frame_new(const char *payload, size_t len)
     frame->len = hlen + len;
     memcpy(frame->bytes, header, hlen);
     memcpy(frame->bytes + hlen, payload, len);
+
+    return frame;
+}
+
+
+ws_frame_t *
+ws_frame_ping(void)
+{
+    ws_frame_t  *frame;
+
+    frame = malloc(sizeof(ws_frame_t) + 3);
+    if (frame == NULL) {
+        return NULL;
+    }
+
+    frame->refs = 0;
+    frame->len = 3;
+    frame->bytes[0] = WS_FRAME_FIN_PING;
+    frame->bytes[1] = 1;
+    frame->bytes[2] = 'k';
 
     return frame;
 }

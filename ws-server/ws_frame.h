@@ -31,6 +31,10 @@ size_t ws_frame_header(unsigned char out[WS_FRAME_HEADER_MAX],
 size_t ws_frame_close(unsigned char out[WS_FRAME_CLOSE_MAX], unsigned code,
     const char *reason);
 
+/* A ping frame, held by nobody yet.  It has a one-byte payload: lws
+ * tells nobody of an empty pong. */
+ws_frame_t *ws_frame_ping(void);
+
 /* A text frame of the payload, held by nobody yet (refs 0): the caller
  * frees it if no queue takes it.  NULL when out of memory. */
 ws_frame_t *ws_frame_new(const char *payload, size_t len);

@@ -38,9 +38,10 @@
 
 #define WS_SERVER_VHOST             "inbox"
 #define WS_SERVER_SECRET_MAX        1024
-#define WS_SERVER_RX_MAX            4096    /* client messages are small */
+/* lws allocates this per connection: client messages are small (a
+ * longer one arrives in pieces, see lws_is_final_fragment) */
+#define WS_SERVER_RX_MAX            512
 #define WS_SERVER_PING_SECS         30
-#define WS_SERVER_HANGUP_SECS       60
 #define WS_SERVER_ORIGINS_MAX       16
 
 typedef struct {
@@ -54,6 +55,7 @@ typedef struct {
     const char  *origins[WS_SERVER_ORIGINS_MAX];
     size_t       norigins;
     int          reuseport;
+    size_t       ping_secs;
     int          verbose;
 } ws_options_t;
 
@@ -63,6 +65,8 @@ typedef struct {
     uv_signal_t          term;
     uv_signal_t          intr;
     uv_check_t           flush;
+    uv_timer_t           keepalive;
+    uint32_t             ping_ms;
     int                  intr_on;
     int                  stopping;
     struct lws_context  *context;
@@ -76,16 +80,22 @@ static int ws_server_listen_address(const char *listen,
 static int ws_server_count(const char *option, const char *value,
     unsigned long max, size_t *out);
 static void ws_server_usage(FILE *out);
-static void ws_server_loop_open(ws_loop_t *lp, ws_fanout_t *fanout);
+static void ws_server_loop_open(ws_loop_t *lp, ws_fanout_t *fanout,
+    uint32_t ping_secs);
 static void ws_server_on_signal(uv_signal_t *handle, int signo);
 static void ws_server_on_check(uv_check_t *handle);
+static void ws_server_on_keepalive(uv_timer_t *handle);
 static void ws_server_loop_close(ws_loop_t *lp);
 
 
-/* Idle connections are pinged after 30 s and dropped after 60 s. */
-static const lws_retry_bo_t  ws_server_keepalive = {
-    .secs_since_valid_ping = WS_SERVER_PING_SECS,
-    .secs_since_valid_hangup = WS_SERVER_HANGUP_SECS,
+/*
+ * No lws keepalive: it keeps a timer per connection in one sorted list,
+ * and each new connection walked all of them (connecting took O(n)).
+ * ws_fanout_keepalive pings idle connections instead.
+ */
+static const lws_retry_bo_t  ws_server_no_keepalive = {
+    .secs_since_valid_ping = 0,
+    .secs_since_valid_hangup = 0,
 };
 
 
@@ -150,7 +160,7 @@ main(int argc, char **argv)
     /* a vanished browser must not kill us: writes fail with EPIPE */
     signal(SIGPIPE, SIG_IGN);
 
-    ws_server_loop_open(&lp, fanout);
+    ws_server_loop_open(&lp, fanout, (uint32_t) options.ping_secs);
 
     events = ws_events_open(options.events_path, fanout);
     if (events == NULL) {
@@ -179,7 +189,7 @@ main(int argc, char **argv)
     info.iface = options.host;
     info.port = options.port;
     info.protocols = protocols;
-    info.retry_and_idle_policy = &ws_server_keepalive;
+    info.retry_and_idle_policy = &ws_server_no_keepalive;
     info.gid = -1;
     info.uid = -1;
     info.options = LWS_SERVER_OPTION_LIBUV;
@@ -254,6 +264,7 @@ ws_server_options(int argc, char **argv, ws_options_t *options)
         { "max-queue",       required_argument, NULL, 'q' },
         { "tickets-per-org", required_argument, NULL, 't' },
         { "reuseport",       no_argument,       NULL, 'r' },
+        { "ping-secs",       required_argument, NULL, 'p' },
         { "verbose",         no_argument,       NULL, 'v' },
         { "help",            no_argument,       NULL, 'h' },
         { NULL,              0,                 NULL, 0 }
@@ -262,6 +273,7 @@ ws_server_options(int argc, char **argv, ws_options_t *options)
     memset(options, 0, sizeof(ws_options_t));
     options->max_queue = WS_FANOUT_MAX_QUEUE;
     options->org_tickets = WS_AUTH_ORG_NONCES_MAX;
+    options->ping_secs = WS_SERVER_PING_SECS;
     listen = NULL;
 
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
@@ -316,6 +328,15 @@ ws_server_options(int argc, char **argv, ws_options_t *options)
 
         case 'r':
             options->reuseport = 1;
+            break;
+
+        case 'p':
+            if (ws_server_count("--ping-secs", optarg, 3600,
+                                &options->ping_secs)
+                != 0)
+            {
+                return 2;
+            }
             break;
 
         case 'v':
@@ -429,7 +450,8 @@ ws_server_usage(FILE *out)
     fprintf(out,
         "usage: ws-server --listen IP:PORT --events PATH --secret PATH\n"
         "                 [--origin URL]... [--max-queue N]\n"
-        "                 [--tickets-per-org N] [--reuseport] [--verbose]\n"
+        "                 [--tickets-per-org N] [--reuseport] [--ping-secs N]\n"
+        "                 [--verbose]\n"
         "\n"
         "  --listen IP:PORT  where browsers (or nginx) connect to /ws\n"
         "  --events PATH     the unix datagram socket nginx sends events "
@@ -450,8 +472,10 @@ ws_server_usage(FILE *out)
         "                    (SO_REUSEPORT): the kernel spreads new\n"
         "                    connections over them; give each its own\n"
         "                    --events\n"
+        "  --ping-secs N     ping a connection silent for N seconds, close\n"
+        "                    it after 2 N (default %d)\n"
         "  --verbose         log connections and events to stderr\n",
-        WS_FANOUT_MAX_QUEUE, WS_AUTH_ORG_NONCES_MAX);
+        WS_FANOUT_MAX_QUEUE, WS_AUTH_ORG_NONCES_MAX, WS_SERVER_PING_SECS);
 }
 
 
@@ -461,12 +485,14 @@ ws_server_usage(FILE *out)
  * install a handler over it.
  */
 static void
-ws_server_loop_open(ws_loop_t *lp, ws_fanout_t *fanout)
+ws_server_loop_open(ws_loop_t *lp, ws_fanout_t *fanout, uint32_t ping_secs)
 {
+    uint64_t          every;
     struct sigaction  old;
 
     memset(lp, 0, sizeof(ws_loop_t));
     lp->fanout = fanout;
+    lp->ping_ms = ping_secs * 1000;
 
     uv_loop_init(&lp->loop);
 
@@ -485,6 +511,12 @@ ws_server_loop_open(ws_loop_t *lp, ws_fanout_t *fanout)
     uv_check_init(&lp->loop, &lp->flush);
     lp->flush.data = lp;
     uv_check_start(&lp->flush, ws_server_on_check);
+
+    /* a ping goes out between ping_secs and 1.5 times that of silence */
+    every = lp->ping_ms / 2;
+    uv_timer_init(&lp->loop, &lp->keepalive);
+    lp->keepalive.data = lp;
+    uv_timer_start(&lp->keepalive, ws_server_on_keepalive, 0, every);
 }
 
 
@@ -504,9 +536,20 @@ ws_server_on_signal(uv_signal_t *handle, int signo)
     uv_close((uv_handle_t *) &lp->term, NULL);
     uv_close((uv_handle_t *) &lp->intr, NULL);
     uv_close((uv_handle_t *) &lp->flush, NULL);
+    uv_close((uv_handle_t *) &lp->keepalive, NULL);
 
     /* its closed connections hand their frames back to the fan-out */
     lws_context_destroy(lp->context);
+}
+
+
+static void
+ws_server_on_keepalive(uv_timer_t *handle)
+{
+    ws_loop_t  *lp = handle->data;
+
+    ws_fanout_keepalive(lp->fanout, (uint32_t) uv_now(&lp->loop),
+                        lp->ping_ms);
 }
 
 
@@ -528,6 +571,7 @@ ws_server_loop_close(ws_loop_t *lp)
         uv_close((uv_handle_t *) &lp->term, NULL);
         uv_close((uv_handle_t *) &lp->intr, NULL);
         uv_close((uv_handle_t *) &lp->flush, NULL);
+        uv_close((uv_handle_t *) &lp->keepalive, NULL);
     }
 
     /* on a foreign loop each call advances the close; the loop runs the

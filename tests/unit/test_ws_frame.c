@@ -75,6 +75,16 @@ TEST(the_close_frame_carries_code_and_reason_within_125_bytes)
     CHECK(c[1] == 125);
 }
 
+TEST(a_ping_carries_a_payload_so_that_its_pong_is_reported)
+{
+    ws_frame_t  *p;
+
+    p = ws_frame_ping();
+    CHECK(p != NULL && p->refs == 0 && p->len == 3);
+    CHECK(p->bytes[0] == 0x89 && p->bytes[1] == 1);
+    free(p);
+}
+
 TEST(queued_frames_are_gathered_whole_in_order_up_to_the_limit)
 {
     size_t          n, taken, i;

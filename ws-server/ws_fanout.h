@@ -25,6 +25,8 @@
 #define WS_FANOUT_PROTOCOL        "inbox.v1"
 #define WS_FANOUT_CLOSE_SLOW      4008
 #define WS_FANOUT_MAX_QUEUE       1024
+/* bytes gathered into one send (one frame at least, however large) */
+#define WS_FANOUT_WRITE_MAX       (16 * 1024)
 
 /* What ws-server reads in a frame: only what the hello needs. */
 typedef struct {
@@ -44,10 +46,25 @@ ws_fanout_t *ws_fanout_create(ws_auth_t *auth, size_t max_queue);
 void ws_fanout_destroy(ws_fanout_t *fanout);
 
 /* Queues the frame (len bytes, copied) to every connection of org_id and
- * notes the organization's new state. */
+ * notes the organization's new state.  It goes out at the next
+ * ws_fanout_flush. */
 void ws_fanout_publish(ws_fanout_t *fanout, const char *org_id,
     int64_t org_seq, const char *frame, size_t len,
     const ws_event_info_t *info);
+
+/*
+ * Keepalive, for every connection at once (lws' own keeps a timer per
+ * connection in one sorted list, which made each new connection walk all
+ * the others): a connection silent for ping_ms is pinged, one silent
+ * for twice that is closed.  Call it every ping_ms / 2 or so with a
+ * monotonic clock in milliseconds (wrapping is fine).
+ */
+void ws_fanout_keepalive(ws_fanout_t *fanout, uint32_t now_ms,
+    uint32_t ping_ms);
+
+/* Writes what was queued since the last call: each connection's frames
+ * in one send.  The loop calls it after each turn's I/O. */
+void ws_fanout_flush(ws_fanout_t *fanout);
 
 /* The WebSocket protocol (WS_FANOUT_PROTOCOL): its lws_protocols entry
  * takes this callback, ws_fanout_session_size() and the fan-out as its

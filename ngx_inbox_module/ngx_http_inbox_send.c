@@ -10,7 +10,8 @@
  * uploads (an unknown one, another organization's too, is 400 naming
  * media_ids), libinbox's rules say whether it may be sent and count its
  * segments and credits (segments.h), and inbox_store_reply_accept takes
- * it in one transaction with every refusal of the contract (409
+ * it in one transaction with every refusal of the contract (409 stale
+ * when last_seen_message_id is not the thread's newest message, 409
  * contact_opted_out, 403 billing_inactive, 402 insufficient_credits with
  * needed and balance).  The answer is 201 with the message, status
  * queued; its events go to ws-server and the sender process is woken.

@@ -31,6 +31,8 @@
 #define WS_FANOUT_PROTOCOL        "inbox.v1"
 #define WS_FANOUT_CLOSE_SLOW      4008
 #define WS_FANOUT_MAX_QUEUE       1024
+/* bytes gathered into one send (one frame at least, however large) */
+#define WS_FANOUT_WRITE_MAX       (16 * 1024)
 
 /* What ws-server reads in a frame: only what the hello needs. */
 typedef struct {
@@ -58,7 +60,8 @@ void ws_fanout_destroy(ws_fanout_t *fanout);
 
 /* Queues the event's frame (len bytes, copied) to every joined connection
  * of org_id whose position is below org_seq, and notes the organization's
- * new state.  ws_stream calls it in org_seq order. */
+ * new state; it goes out at the next ws_fanout_flush.  ws_stream calls it
+ * in org_seq order. */
 void ws_fanout_publish(ws_fanout_t *fanout, const char *org_id,
     int64_t org_seq, const char *frame, size_t len,
     const ws_event_info_t *info);
@@ -91,6 +94,20 @@ const inbox_ticket_claims_t *ws_fanout_claims(const ws_conn_t *conn);
 struct ws_stream_conn_s *ws_fanout_stream_conn(ws_conn_t *conn);
 /* Closes the connection with code and reason (a short ASCII text). */
 void ws_fanout_kick(ws_conn_t *conn, int code, const char *reason);
+
+/*
+ * Keepalive, for every connection at once (lws' own keeps a timer per
+ * connection in one sorted list, which made each new connection walk all
+ * the others): a connection silent for ping_ms is pinged, one silent
+ * for twice that is closed.  Call it every ping_ms / 2 or so with a
+ * monotonic clock in milliseconds (wrapping is fine).
+ */
+void ws_fanout_keepalive(ws_fanout_t *fanout, uint32_t now_ms,
+    uint32_t ping_ms);
+
+/* Writes what was queued since the last call: each connection's frames
+ * in one send.  The loop calls it after each turn's I/O. */
+void ws_fanout_flush(ws_fanout_t *fanout);
 
 /* The WebSocket protocol (WS_FANOUT_PROTOCOL): its lws_protocols entry
  * takes this callback, ws_fanout_session_size() and the fan-out as its

@@ -37,3 +37,13 @@ bench:
 	@scripts/install-deps --bench
 	@$(MAKE) --no-print-directory all $(WEBHOOK_LOAD) $(STORE_INGEST)
 	bench/run
+
+# The realtime push bench (bench/wsbench, see its ORIGIN.md): ws-server
+# beside nginx + nchan and a null floor.  nchan comes with
+# scripts/install-deps --bench, not with `make test`.
+.PHONY: bench-ws
+bench-ws:
+	@scripts/install-deps --bench
+	@$(MAKE) --no-print-directory all
+	bench/wsbench/run-inbox.sh rates
+	bench/wsbench/run-inbox.sh memory

@@ -9,6 +9,7 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
+#include <inbox/account.h>
 #include <inbox/render.h>
 #include <inbox/ticket.h>
 
@@ -19,6 +20,11 @@
 
 
 #define NGX_HTTP_INBOX_SECRET_MAX  4096
+/*
+ * How long a pool thread waits for room in ws-server's queue before it
+ * sheds a datagram (ws-server then fills the gap from the store).
+ */
+#define NGX_HTTP_INBOX_EVENTS_WAIT  200
 
 
 typedef struct {
@@ -55,6 +61,15 @@ ngx_http_inbox_events_open(ngx_cycle_t *cycle, ngx_str_t *path)
         return NGX_ERROR;
     }
 
+    if (inbox_dgram_peer_set_wait(&ngx_http_inbox_events_peer,
+                                  NGX_HTTP_INBOX_EVENTS_WAIT, err,
+                                  sizeof(err))
+        != 0)
+    {
+        ngx_log_error(NGX_LOG_WARN, cycle->log, 0,
+                      "inbox: the events socket: %s", err);
+    }
+
     return NGX_OK;
 }
 
@@ -66,12 +81,29 @@ ngx_http_inbox_events_close(void)
 }
 
 
-/* ws-server may be down or behind: browsers resume from org_seq */
+/*
+ * In a pool thread.  ws-server may be down or stuck: what is shed is
+ * counted and logged (a line a second at most, like nginx's own thread
+ * pool, through the cycle's log); ws-server fills the gap from the store.
+ */
 
 void
 ngx_http_inbox_events_send(const inbox_event_list_t *events)
 {
-    (void) inbox_events_publish(&ngx_http_inbox_events_peer, events);
+    size_t    lost;
+    uint64_t  since, total;
+
+    lost = inbox_events_publish(&ngx_http_inbox_events_peer, events);
+
+    if (inbox_events_shed_report(&ngx_http_inbox_events_peer, lost, &since,
+                                 &total))
+    {
+        ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
+                      "inbox: %uL events not handed to ws-server (%uL in "
+                      "all): it is down or did not read for %d ms; it "
+                      "fills the gap from the store",
+                      since, total, NGX_HTTP_INBOX_EVENTS_WAIT);
+    }
 }
 
 
@@ -208,6 +240,7 @@ ngx_http_inbox_realtime_ticket_op(ngx_http_inbox_api_t *api,
     char                     ticket[INBOX_TICKET_MAX];
     size_t                   len;
     yajl_gen                 g;
+    inbox_account_t          account;
     inbox_ticket_claims_t    claims;
 
     memset(&claims, 0, sizeof(inbox_ticket_claims_t));
@@ -221,6 +254,22 @@ ngx_http_inbox_realtime_ticket_op(ngx_http_inbox_api_t *api,
 
     memcpy(claims.org_id, api->principal.org_id, INBOX_ID_MAX);
     memcpy(claims.user_id, api->principal.user_id, INBOX_ID_MAX);
+
+    /* the name colleagues see in presence */
+    if (claims.user_id[0] != '\0') {
+        ngx_memzero(&account, sizeof(inbox_account_t));
+
+        if (inbox_store_account_get(store, claims.org_id, claims.user_id,
+                                    &account, &job->error)
+            != INBOX_OK)
+        {
+            inbox_account_free(&account);
+            return;
+        }
+
+        inbox_ticket_user_name(account.user.email, claims.user_name);
+        inbox_account_free(&account);
+    }
 
     if (inbox_ticket_issue(ngx_http_inbox_secret, ngx_http_inbox_secret_len,
                            &claims, time(NULL), ticket, &job->error)

@@ -27,6 +27,9 @@
 #include "sender.h"
 #include "sender_jobs.h"
 
+/* How long the loop may wait for room in ws-server's queue. */
+#define SENDER_EVENTS_WAIT_MS  5
+
 static int sender_options(int argc, char **argv, sender_options_t *o);
 static void sender_usage(FILE *out);
 static int sender_signals_open(void);
@@ -81,6 +84,15 @@ main(int argc, char **argv)
     {
         fprintf(stderr, "sender: --events: %s\n", err);
         return 1;
+    }
+
+    /* the loop drives transfers: it may hardly wait for ws-server */
+    if (s.events.fd != -1
+        && inbox_dgram_peer_set_wait(&s.events, SENDER_EVENTS_WAIT_MS, err,
+                                     sizeof(err))
+           != 0)
+    {
+        fprintf(stderr, "sender: --events: %s\n", err);
     }
 
     s.store = inbox_store_open(s.options.store_uri, &store_err);
@@ -295,12 +307,16 @@ sender_drain(int fd)
 void
 sender_publish(sender_t *s, const inbox_event_list_t *events)
 {
-    size_t  lost;
+    size_t    lost;
+    uint64_t  since, total;
 
     lost = inbox_events_publish(&s->events, events);
-    if (lost > 0) {
-        sender_debug(s, "%zu events not handed to ws-server (browsers "
-                     "resume them)", lost);
+
+    if (inbox_events_shed_report(&s->events, lost, &since, &total)) {
+        sender_log(s, "%llu events not handed to ws-server (%llu in all): "
+                   "it is down or did not read for %d ms; it fills the gap "
+                   "from the store", (unsigned long long) since,
+                   (unsigned long long) total, SENDER_EVENTS_WAIT_MS);
     }
 }
 

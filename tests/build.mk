@@ -23,6 +23,13 @@ $(BUILD)/tests/test_sender_rate: tests/unit/test_sender_rate.c \
 	$(CC) $(CFLAGS) $(SANITIZE) -Isender -Itests/unit $< \
 	    sender/sender_rate.c -o $@
 
+# ws-server's wire frames, without libwebsockets.
+$(BUILD)/tests/test_ws_frame: tests/unit/test_ws_frame.c \
+        ws-server/ws_frame.c ws-server/ws_frame.h tests/unit/check.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(SANITIZE) -Iws-server -Itests/unit $< \
+	    ws-server/ws_frame.c -o $@
+
 $(WIRE_BIN): tests/wire/store_op.c $(LIBINBOX_SAN)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(SANITIZE) $< -o $@ $(LIBINBOX_SAN) $(PKG_LIBS) \

@@ -6,8 +6,8 @@ WS_SERVER_HDR  := $(wildcard ws-server/*.h libinbox/include/inbox/*.h)
 WS_SERVER_OBJ  := $(WS_SERVER_SRC:ws-server/%.c=$(BUILD)/obj/ws-server/%.o)
 WS_SERVER      := $(BUILD)/ws-server
 
-WS_SERVER_CFLAGS = $(shell pkg-config --cflags libwebsockets 2>/dev/null)
-WS_SERVER_LIBS   = $(shell pkg-config --libs libwebsockets 2>/dev/null)
+WS_SERVER_CFLAGS = $(shell pkg-config --cflags libwebsockets libuv 2>/dev/null)
+WS_SERVER_LIBS   = $(shell pkg-config --libs libwebsockets libuv 2>/dev/null)
 
 all: $(WS_SERVER)
 

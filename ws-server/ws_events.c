@@ -13,6 +13,7 @@
 #include <inbox/dgram.h>
 #include <inbox/event.h>
 #include "ws_events.h"
+#include "ws_stream.h"
 
 /*
  * Datagrams read per readable callback.  Each connection writes one frame
@@ -30,6 +31,7 @@ struct ws_events_s {
     int           adopted;              /* lws owns (and closes) fd */
     char         *path;
     ws_fanout_t  *fanout;
+    ws_stream_t  *stream;
     char          buf[INBOX_EVENT_DATAGRAM_MAX + 1];
 };
 
@@ -80,7 +82,7 @@ static const yajl_callbacks  ws_scan_callbacks = {
 
 
 ws_events_t *
-ws_events_open(const char *path, ws_fanout_t *fanout)
+ws_events_open(const char *path, ws_fanout_t *fanout, const char *store_uri)
 {
     ws_events_t  *events;
 
@@ -98,9 +100,11 @@ ws_events_open(const char *path, ws_fanout_t *fanout)
     }
 
     events->fanout = fanout;
-    events->fd = ws_events_bind(path);
+    events->stream = ws_stream_create(fanout, store_uri);
+    events->fd = events->stream ? ws_events_bind(path) : -1;
 
     if (events->fd == -1) {
+        ws_stream_destroy(events->stream);
         free(events->path);
         free(events);
         return NULL;
@@ -113,20 +117,20 @@ ws_events_open(const char *path, ws_fanout_t *fanout)
 int
 ws_events_adopt(ws_events_t *events, struct lws_vhost *vhost)
 {
-    lws_sock_file_fd_type  fd;
+    struct lws             *wsi;
+    lws_sock_file_fd_type   fd;
 
     fd.filefd = events->fd;
     events->adopted = 1;
 
-    if (lws_adopt_descriptor_vhost(vhost, LWS_ADOPT_RAW_FILE_DESC, fd,
-                                   WS_EVENTS_PROTOCOL, NULL)
-        == NULL)
-    {
+    wsi = lws_adopt_descriptor_vhost(vhost, LWS_ADOPT_RAW_FILE_DESC, fd,
+                                     WS_EVENTS_PROTOCOL, NULL);
+    if (wsi == NULL) {
         events->fd = -1;
         return -1;
     }
 
-    return 0;
+    return ws_stream_start(events->stream, lws_get_context(wsi));
 }
 
 
@@ -146,6 +150,7 @@ ws_events_close(ws_events_t *events)
                   strerror(errno));
     }
 
+    ws_stream_destroy(events->stream);
     free(events->path);
     free(events);
 }
@@ -169,6 +174,13 @@ ws_events_callback(struct lws *wsi, enum lws_callback_reasons reason,
 
     case LWS_CALLBACK_RAW_RX_FILE:
         ws_events_drain(events);
+        return 0;
+
+    case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
+        /* the store thread answered (lws_cancel_service) */
+        if (events != NULL) {
+            ws_stream_store_answers(events->stream);
+        }
         return 0;
 
     case LWS_CALLBACK_RAW_CLOSE_FILE:
@@ -244,8 +256,8 @@ ws_events_bind(const char *path)
 /*
  * Linux bounds a unix datagram socket's queue by datagrams, not bytes:
  * net.unix.max_dgram_qlen (often 10) at the time the socket is made, and
- * SO_RCVBUF does not change that.  Past it the module's non-blocking
- * sends fail and those events are lost, so say so.
+ * SO_RCVBUF does not change that.  Past it the module's sends wait, then
+ * are shed (and the gap read from the store), so say so.
  */
 static void
 ws_events_check_queue_length(void)
@@ -259,10 +271,10 @@ ws_events_check_queue_length(void)
     }
 
     if (fscanf(file, "%d", &qlen) == 1 && qlen < WS_EVENTS_QLEN_WANTED) {
-        lwsl_notice("ws-server: %s is %d: a burst of more events than "
-                    "datagrams (each with many events) is lost while "
-                    "ws-server is busy; consider "
-                    "sysctl net.unix.max_dgram_qlen=%d\n",
+        lwsl_notice("ws-server: %s is %d: nginx waits for room (a "
+                    "little) or sheds datagrams while ws-server is busy, "
+                    "and ws-server then reads the gap from the store; "
+                    "consider sysctl net.unix.max_dgram_qlen=%d\n",
                     WS_EVENTS_QLEN_SYSCTL, qlen, WS_EVENTS_QLEN_WANTED);
     }
 
@@ -306,36 +318,27 @@ ws_events_drain(ws_events_t *events)
 }
 
 
-/* A datagram holds the records of one or more events, in org_seq order. */
+/*
+ * A datagram holds the records of one or more events, in org_seq order.
+ * The record's header says all ws-server needs: the frame is not read.
+ */
 static void
 ws_events_dispatch(ws_events_t *events, size_t len)
 {
-    int              rc;
-    char             org_id[INBOX_ID_MAX];
-    size_t           offset, frame_len;
-    int64_t          org_seq;
-    const char      *frame;
-    ws_event_info_t  info;
+    int                   rc;
+    size_t                offset;
+    inbox_event_record_t  rec;
 
-    events->buf[len] = '\0';
     offset = 0;
 
-    while ((rc = inbox_event_record_next(events->buf, len, &offset, org_id,
-                                         &org_seq, &frame, &frame_len))
+    while ((rc = inbox_event_record_next(events->buf, len, &offset, &rec))
            == 1)
     {
-        /* browsers fail a connection on a text frame that is not UTF-8 */
-        if (ws_events_scan(frame, frame_len, &info) != 0) {
-            lwsl_warn("ws-server: dropped an event of org %s whose frame "
-                      "is not a JSON object\n", org_id);
-            continue;
-        }
-
         lwsl_debug("ws-server: event org %s org_seq %lld %s (%zu bytes)\n",
-                   org_id, (long long) org_seq, info.type, frame_len);
+                   rec.org_id, (long long) rec.org_seq, rec.type,
+                   rec.frame_len);
 
-        ws_fanout_publish(events->fanout, org_id, org_seq, frame, frame_len,
-                          &info);
+        ws_stream_event(events->stream, &rec);
     }
 
     if (rc == -1) {

@@ -3,9 +3,10 @@
  * shared frames; also the inbox.v1 protocol callback, which ties the
  * upgrade check (ws_auth) to the connection's life here.
  *
- * Model: libwebsockets' minimal-ws-server-ring (one copy of each message,
- * a position per client, laggards culled) and minimal-ws-server-threads
- * (one lws_write per writable callback, then ask for another).
+ * Writes: frames queued during a turn of the loop are written at its end
+ * (ws_fanout_flush), all of a connection's at once in one send; only a
+ * connection whose socket is full waits for a writable callback.  That
+ * saves a loop turn and two epoll_ctl calls per frame.
  */
 #include <search.h>
 #include <stdlib.h>
@@ -13,15 +14,13 @@
 #include <time.h>
 #include <inbox/event.h>
 #include "ws_fanout.h"
+#include "ws_frame.h"
+#include "ws_stream.h"
 
-#define WS_FANOUT_QUEUE_INITIAL   16
+#define WS_FANOUT_QUEUE_INITIAL   8
 #define WS_FANOUT_CLOSE_GRACE     10    /* seconds to get the close out */
-
-typedef struct {
-    unsigned        refs;           /* queues holding it */
-    size_t          len;
-    unsigned char   bytes[];        /* LWS_PRE of headroom, then the frame */
-} ws_frame_t;
+/* the gather buffer: the largest frame, whatever WS_FANOUT_WRITE_MAX is */
+#define WS_FANOUT_SCRATCH  (INBOX_EVENT_DATAGRAM_MAX + WS_FRAME_HEADER_MAX)
 
 typedef struct {
     char              id[INBOX_ID_MAX];
@@ -39,29 +38,54 @@ typedef struct {
     int64_t           unread_total;
 } ws_org_t;
 
-/* The per-session data lws allocates and frees for each connection. */
-typedef struct {
-    lws_dll2_t              list;       /* in its org's conns */
+/*
+ * The per-session data lws allocates and frees for each connection.  An
+ * idle connection's queue is freed, so it holds only this.
+ */
+struct ws_conn_s {
+    lws_dll2_t              list;       /* in its org's conns: joined */
+    lws_dll2_t              dirty;      /* in fanout->dirty: to write */
     struct lws             *wsi;
     ws_org_t               *org;        /* NULL until established */
     ws_frame_t            **queue;      /* a ring of capacity entries */
-    size_t                  head;
-    size_t                  count;
-    size_t                  capacity;
+    uint32_t                head;
+    uint32_t                count;
+    uint32_t                capacity;
+    uint32_t                heard;      /* last rx, monotonic ms */
     unsigned                closing:1;  /* overflowed: close, send nothing */
+    unsigned                close_sent:1;
+    unsigned                pinged:1;   /* since heard */
+    unsigned                sent_events:1;
+    unsigned                kicked:1;   /* ws_fanout_kick: close */
+    int                     kick_code;
+    const char             *kick_reason;
+    int64_t                 position;   /* never an org_seq at or below */
+    ws_stream_conn_t        stream;     /* ws_stream's, ws_presence's */
     inbox_ticket_claims_t   claims;
-} ws_conn_t;
+};
 
 struct ws_fanout_s {
-    ws_auth_t  *auth;
-    size_t      max_queue;
-    void       *orgs;                   /* tsearch(3) tree of ws_org_t */
+    ws_auth_t         *auth;
+    ws_stream_t       *stream;
+    uint32_t           now;             /* monotonic ms, keepalive */
+    uint32_t           ping_ms;
+    ws_frame_t        *ping;            /* during a keepalive sweep */
+    size_t             max_queue;
+    void              *orgs;            /* tsearch(3) tree of ws_org_t */
+    lws_dll2_owner_t   dirty;           /* ws_conn_t.dirty */
+    unsigned char     *scratch;         /* WS_FANOUT_SCRATCH bytes */
 };
 
 
 static int ws_fanout_open(ws_fanout_t *fanout, ws_conn_t *conn,
     struct lws *wsi);
-static int ws_fanout_write(ws_conn_t *conn, struct lws *wsi);
+static int ws_fanout_write(ws_fanout_t *fanout, ws_conn_t *conn,
+    struct lws *wsi);
+static int ws_fanout_write_queue(ws_fanout_t *fanout, ws_conn_t *conn);
+static int ws_fanout_send_close(ws_conn_t *conn, struct lws *wsi);
+static void ws_fanout_keepalive_org(const void *node, VISIT which,
+    void *closure);
+static void ws_fanout_heard(ws_fanout_t *fanout, ws_conn_t *conn);
 static void ws_fanout_close(ws_conn_t *conn);
 static void ws_fanout_enqueue(ws_fanout_t *fanout, ws_conn_t *conn,
     ws_frame_t *frame);
@@ -73,8 +97,6 @@ static void ws_fanout_note(ws_org_t *org, int64_t org_seq,
     const ws_event_info_t *info);
 static ws_org_t *ws_fanout_org(ws_fanout_t *fanout, const char *org_id);
 static int ws_fanout_org_compare(const void *a, const void *b);
-static ws_frame_t *ws_frame_new(const char *data, size_t len);
-static void ws_frame_release(ws_frame_t *frame);
 
 
 ws_fanout_t *
@@ -90,6 +112,12 @@ ws_fanout_create(ws_auth_t *auth, size_t max_queue)
     fanout->auth = auth;
     fanout->max_queue = max_queue ? max_queue : WS_FANOUT_MAX_QUEUE;
 
+    fanout->scratch = malloc(WS_FANOUT_SCRATCH);
+    if (fanout->scratch == NULL) {
+        free(fanout);
+        return NULL;
+    }
+
     return fanout;
 }
 
@@ -103,7 +131,22 @@ ws_fanout_destroy(ws_fanout_t *fanout)
 
     /* connections are gone with the lws context: orgs hold no frames */
     tdestroy(fanout->orgs, free);
+    free(fanout->scratch);
     free(fanout);
+}
+
+
+void
+ws_fanout_set_stream(ws_fanout_t *fanout, ws_stream_t *stream)
+{
+    fanout->stream = stream;
+}
+
+
+size_t
+ws_fanout_max_queue(const ws_fanout_t *fanout)
+{
+    return fanout->max_queue;
 }
 
 
@@ -111,6 +154,79 @@ size_t
 ws_fanout_session_size(void)
 {
     return sizeof(ws_conn_t);
+}
+
+
+void
+ws_fanout_keepalive(ws_fanout_t *fanout, uint32_t now_ms, uint32_t ping_ms)
+{
+    fanout->now = now_ms;
+    fanout->ping_ms = ping_ms;
+    fanout->ping = ws_frame_ping();
+
+    if (fanout->ping == NULL) {
+        return;
+    }
+
+    twalk_r(fanout->orgs, ws_fanout_keepalive_org, fanout);
+
+    if (fanout->ping->refs == 0) {
+        free(fanout->ping);
+    }
+
+    fanout->ping = NULL;
+}
+
+
+static void
+ws_fanout_keepalive_org(const void *node, VISIT which, void *closure)
+{
+    ws_org_t     *org;
+    ws_conn_t    *conn;
+    ws_fanout_t  *fanout = closure;
+
+    if (which != postorder && which != leaf) {
+        return;
+    }
+
+    org = *(ws_org_t *const *) node;
+
+    lws_start_foreach_dll_safe(struct lws_dll2 *, d, d1,
+                               lws_dll2_get_head(&org->conns)) {
+        conn = lws_container_of(d, ws_conn_t, list);
+
+        if (fanout->now - conn->heard >= 2 * fanout->ping_ms) {
+            lwsl_user("ws-server: no answer to a ping, closing: org %s "
+                      "user %s\n", org->id, conn->claims.user_id);
+            /* outside lws' service, so no timer needs to come round */
+            lws_set_timeout(conn->wsi, PENDING_TIMEOUT_USER_OK,
+                            LWS_TO_KILL_SYNC);
+
+        } else if (fanout->now - conn->heard >= fanout->ping_ms
+                   && !conn->pinged)
+        {
+            conn->pinged = 1;
+            ws_fanout_enqueue(fanout, conn, fanout->ping);
+        }
+    } lws_end_foreach_dll_safe(d, d1);
+}
+
+
+void
+ws_fanout_flush(ws_fanout_t *fanout)
+{
+    ws_conn_t  *conn;
+
+    while (fanout->dirty.head != NULL) {
+        conn = lws_container_of(fanout->dirty.head, ws_conn_t, dirty);
+        lws_dll2_remove(&conn->dirty);
+
+        if (ws_fanout_write_queue(fanout, conn) != 0) {
+            /* not inside its callback: closed here and now */
+            lws_set_timeout(conn->wsi, PENDING_TIMEOUT_USER_OK,
+                            LWS_TO_KILL_SYNC);
+        }
+    }
 }
 
 
@@ -145,12 +261,164 @@ ws_fanout_publish(ws_fanout_t *fanout, const char *org_id, int64_t org_seq,
     lws_start_foreach_dll_safe(struct lws_dll2 *, d, d1,
                                lws_dll2_get_head(&org->conns)) {
         conn = lws_container_of(d, ws_conn_t, list);
-        ws_fanout_enqueue(fanout, conn, frame);
+
+        if (org_seq > conn->position) {
+            conn->position = org_seq;
+            conn->sent_events = 1;
+            ws_fanout_enqueue(fanout, conn, frame);
+        }
     } lws_end_foreach_dll_safe(d, d1);
 
     if (frame->refs == 0) {
         free(frame);
     }
+}
+
+
+void
+ws_fanout_foreach(ws_fanout_t *fanout, const char *org_id,
+    ws_fanout_each_pt fn, void *arg)
+{
+    void       *found;
+    ws_org_t    key;
+    ws_conn_t  *conn;
+
+    lws_strncpy(key.id, org_id, sizeof(key.id));
+
+    found = tfind(&key, &fanout->orgs, ws_fanout_org_compare);
+    if (found == NULL) {
+        return;
+    }
+
+    lws_start_foreach_dll_safe(struct lws_dll2 *, d, d1,
+                   lws_dll2_get_head(&(*(ws_org_t **) found)->conns)) {
+        conn = lws_container_of(d, ws_conn_t, list);
+        fn(conn, arg);
+    } lws_end_foreach_dll_safe(d, d1);
+}
+
+
+int
+ws_fanout_send(ws_conn_t *conn, int64_t org_seq, const char *data,
+    size_t len)
+{
+    ws_frame_t  *frame;
+
+    if (conn->closing || conn->org == NULL) {
+        return -1;
+    }
+
+    if (org_seq > 0 && org_seq <= conn->position) {
+        return 1;
+    }
+
+    frame = ws_frame_new(data, len);
+    if (frame == NULL) {
+        return -1;
+    }
+
+    ws_fanout_enqueue(conn->stream.fanout, conn, frame);
+
+    if (frame->refs == 0) {
+        free(frame);
+        return -1;
+    }
+
+    if (org_seq > 0) {
+        conn->position = org_seq;
+        conn->sent_events = 1;
+    }
+
+    return 0;
+}
+
+
+void
+ws_fanout_join(ws_conn_t *conn)
+{
+    if (conn->org != NULL && lws_dll2_is_detached(&conn->list)) {
+        lws_dll2_add_tail(&conn->list, &conn->org->conns);
+    }
+}
+
+
+void
+ws_fanout_leave(ws_conn_t *conn)
+{
+    if (!lws_dll2_is_detached(&conn->list)) {
+        lws_dll2_remove(&conn->list);
+    }
+}
+
+
+int
+ws_fanout_joined(const ws_conn_t *conn)
+{
+    return !lws_dll2_is_detached(&conn->list);
+}
+
+
+int64_t
+ws_fanout_position(const ws_conn_t *conn)
+{
+    return conn->position;
+}
+
+
+int
+ws_fanout_sent_events(const ws_conn_t *conn)
+{
+    return conn->sent_events;
+}
+
+
+void
+ws_fanout_set_position(ws_conn_t *conn, int64_t org_seq)
+{
+    if (!conn->sent_events || org_seq > conn->position) {
+        conn->position = org_seq;
+    }
+}
+
+
+void
+ws_fanout_restart_position(ws_conn_t *conn, int64_t org_seq)
+{
+    conn->position = org_seq;
+    conn->sent_events = 0;
+}
+
+
+const inbox_ticket_claims_t *
+ws_fanout_claims(const ws_conn_t *conn)
+{
+    return &conn->claims;
+}
+
+
+ws_stream_conn_t *
+ws_fanout_stream_conn(ws_conn_t *conn)
+{
+    return &conn->stream;
+}
+
+
+void
+ws_fanout_kick(ws_conn_t *conn, int code, const char *reason)
+{
+    if (conn->closing || conn->wsi == NULL) {
+        return;
+    }
+
+    ws_fanout_drop_queue(conn);
+    conn->closing = 1;
+    conn->kicked = 1;
+    conn->kick_code = code;
+    conn->kick_reason = reason;
+
+    lws_set_timeout(conn->wsi, PENDING_TIMEOUT_USER_OK,
+                    WS_FANOUT_CLOSE_GRACE);
+    lws_callback_on_writable(conn->wsi);
 }
 
 
@@ -186,16 +454,25 @@ ws_fanout_callback(struct lws *wsi, enum lws_callback_reasons reason,
         return ws_fanout_open(fanout, conn, wsi);
 
     case LWS_CALLBACK_SERVER_WRITEABLE:
-        return ws_fanout_write(conn, wsi);
+        return ws_fanout_write(fanout, conn, wsi);
+
+    case LWS_CALLBACK_RECEIVE_PONG:
+        ws_fanout_heard(fanout, conn);
+        return 0;
 
     case LWS_CALLBACK_RECEIVE:
-        /*
-         * resume and presence come in a later issue; until then every
-         * client message, text or binary, well formed or not, is ignored
-         */
+        ws_fanout_heard(fanout, conn);
+        /* resume and presence (ws_stream.c); anything else is ignored */
+        if (conn == NULL || conn->org == NULL || conn->closing) {
+            return 0;
+        }
+        ws_stream_receive(fanout->stream, conn, wsi, in, len);
         return 0;
 
     case LWS_CALLBACK_CLOSED:
+        if (conn != NULL && conn->org != NULL) {
+            ws_stream_closed(fanout->stream, conn);
+        }
         ws_fanout_close(conn);
         return 0;
 
@@ -240,7 +517,9 @@ ws_fanout_open(ws_fanout_t *fanout, ws_conn_t *conn, struct lws *wsi)
 
     conn->wsi = wsi;
     conn->org = org;
-    lws_dll2_add_tail(&conn->list, &org->conns);
+    conn->heard = fanout->now;
+    conn->position = state.org_seq;
+    conn->stream.fanout = fanout;
 
     /* the hello goes first: nothing else was queued before it */
     ws_fanout_enqueue(fanout, conn, frame);
@@ -252,43 +531,102 @@ ws_fanout_open(ws_fanout_t *fanout, ws_conn_t *conn, struct lws *wsi)
 
     lwsl_user("ws-server: connected: org %s user %s (%u in org), "
               "hello org_seq %lld\n", org->id, conn->claims.user_id,
-              (unsigned) org->conns.count, (long long) state.org_seq);
+              (unsigned) org->conns.count + 1, (long long) state.org_seq);
 
-    return 0;
+    /* live events once it resumed, or did not in time (ws_stream.c) */
+    if (fanout->stream == NULL) {
+        ws_fanout_join(conn);
+        return 0;
+    }
+
+    return ws_stream_opened(fanout->stream, conn, state.org_seq,
+                            state.epoch);
 }
 
 
 static int
-ws_fanout_write(ws_conn_t *conn, struct lws *wsi)
+ws_fanout_write(ws_fanout_t *fanout, ws_conn_t *conn, struct lws *wsi)
 {
-    int          n;
-    size_t       len;
-    ws_frame_t  *frame;
-
     if (conn == NULL || conn->org == NULL) {
         return 0;
     }
 
     if (conn->closing) {
-        lws_close_reason(wsi, WS_FANOUT_CLOSE_SLOW,
-                         (unsigned char *) "slow consumer", 13);
-        return -1;
+        return ws_fanout_send_close(conn, wsi);
     }
 
     /* lws also calls here when nobody asked */
-    if (conn->count == 0) {
+    return ws_fanout_write_queue(fanout, conn);
+}
+
+
+/*
+ * The close frame of a slow consumer or a kicked connection, written by
+ * us: lws' own (return -1 after lws_close_reason) is cut off unsent by its
+ * libuv build, which closes a second time at once.  The peer answers with
+ * its close and lws then closes the connection; one that does not is cut
+ * off by the grace timeout set on overflow or kick.
+ */
+static int
+ws_fanout_send_close(ws_conn_t *conn, struct lws *wsi)
+{
+    size_t          len;
+    unsigned char   close[WS_FRAME_CLOSE_MAX];
+
+    if (conn->close_sent) {
         return 0;
     }
 
-    frame = conn->queue[conn->head];
-    conn->queue[conn->head] = NULL;
-    conn->head = (conn->head + 1) % conn->capacity;
-    conn->count--;
+    conn->close_sent = 1;
 
-    len = frame->len;
-    n = lws_write(wsi, frame->bytes + LWS_PRE, len, LWS_WRITE_TEXT);
-    ws_frame_release(frame);
+    if (conn->kicked) {
+        len = ws_frame_close(close, conn->kick_code, conn->kick_reason);
 
+    } else {
+        len = ws_frame_close(close, WS_FANOUT_CLOSE_SLOW, "slow consumer");
+    }
+
+    return lws_write(wsi, close, len, LWS_WRITE_RAW) < (int) len ? -1 : 0;
+}
+
+
+/*
+ * Writes the connection's queued frames, as many as fit in
+ * WS_FANOUT_WRITE_MAX, in one send.  A socket that lws still holds
+ * unsent bytes for (the kernel's buffer was full) gets nothing more until
+ * its writable callback: the frames wait in the queue, which is what
+ * bounds a slow consumer.  Returns -1 when the connection failed.
+ */
+static int
+ws_fanout_write_queue(ws_fanout_t *fanout, ws_conn_t *conn)
+{
+    int      n;
+    size_t   len, taken, i;
+
+    if (conn->closing || conn->count == 0) {
+        return 0;
+    }
+
+    if (lws_partial_buffered(conn->wsi)) {
+        lws_callback_on_writable(conn->wsi);
+        return 0;
+    }
+
+    len = ws_frame_gather(conn->queue, conn->capacity, conn->head,
+                          conn->count, fanout->scratch, WS_FANOUT_WRITE_MAX,
+                          &taken);
+
+    for (i = 0; i < taken; i++) {
+        ws_frame_release(conn->queue[conn->head]);
+        conn->queue[conn->head] = NULL;
+        conn->head = (conn->head + 1) % conn->capacity;
+    }
+
+    conn->count -= taken;
+
+    /* raw: the bytes are whole frames already; a short send is kept by
+     * lws (lws_partial_buffered) and finished before the next callback */
+    n = lws_write(conn->wsi, fanout->scratch, len, LWS_WRITE_RAW);
     if (n < (int) len) {
         lwsl_user("ws-server: write failed, closing (org %s)\n",
                   conn->org->id);
@@ -296,10 +634,27 @@ ws_fanout_write(ws_conn_t *conn, struct lws *wsi)
     }
 
     if (conn->count > 0) {
-        lws_callback_on_writable(wsi);
+        lws_callback_on_writable(conn->wsi);
+
+    } else {
+        /* idle connections hold no queue */
+        free(conn->queue);
+        conn->queue = NULL;
+        conn->capacity = 0;
+        conn->head = 0;
     }
 
     return 0;
+}
+
+
+static void
+ws_fanout_heard(ws_fanout_t *fanout, ws_conn_t *conn)
+{
+    if (conn != NULL) {
+        conn->heard = fanout->now;
+        conn->pinged = 0;
+    }
 }
 
 
@@ -312,6 +667,10 @@ ws_fanout_close(ws_conn_t *conn)
 
     if (!lws_dll2_is_detached(&conn->list)) {
         lws_dll2_remove(&conn->list);
+    }
+
+    if (!lws_dll2_is_detached(&conn->dirty)) {
+        lws_dll2_remove(&conn->dirty);
     }
 
     if (conn->org != NULL) {
@@ -338,11 +697,15 @@ ws_fanout_enqueue(ws_fanout_t *fanout, ws_conn_t *conn, ws_frame_t *frame)
         && ws_fanout_grow(conn, fanout->max_queue) != 0)
     {
         lwsl_user("ws-server: slow consumer closed: org %s user %s "
-                  "(%zu frames queued)\n", conn->org->id,
-                  conn->claims.user_id, conn->count);
+                  "(%u frames queued)\n", conn->org->id,
+                  conn->claims.user_id, (unsigned) conn->count);
 
         ws_fanout_drop_queue(conn);
         conn->closing = 1;
+
+        if (!lws_dll2_is_detached(&conn->dirty)) {
+            lws_dll2_remove(&conn->dirty);
+        }
 
         /*
          * The close frame goes out from the next writable callback; a
@@ -359,7 +722,11 @@ ws_fanout_enqueue(ws_fanout_t *fanout, ws_conn_t *conn, ws_frame_t *frame)
     conn->count++;
     frame->refs++;
 
-    lws_callback_on_writable(conn->wsi);
+    /* written at the end of this turn of the loop, with whatever else
+     * the turn queues to it */
+    if (lws_dll2_is_detached(&conn->dirty)) {
+        lws_dll2_add_tail(&conn->dirty, &fanout->dirty);
+    }
 }
 
 
@@ -391,7 +758,7 @@ ws_fanout_grow(ws_conn_t *conn, size_t max_queue)
 
     free(conn->queue);
     conn->queue = queue;
-    conn->capacity = capacity;
+    conn->capacity = (uint32_t) capacity;
     conn->head = 0;
 
     return 0;
@@ -514,33 +881,4 @@ static int
 ws_fanout_org_compare(const void *a, const void *b)
 {
     return strcmp(((const ws_org_t *) a)->id, ((const ws_org_t *) b)->id);
-}
-
-
-/* A frame nobody holds yet (refs 0): the caller frees it if no queue
- * takes it. */
-static ws_frame_t *
-ws_frame_new(const char *data, size_t len)
-{
-    ws_frame_t  *frame;
-
-    frame = malloc(sizeof(ws_frame_t) + LWS_PRE + len);
-    if (frame == NULL) {
-        return NULL;
-    }
-
-    frame->refs = 0;
-    frame->len = len;
-    memcpy(frame->bytes + LWS_PRE, data, len);
-
-    return frame;
-}
-
-
-static void
-ws_frame_release(ws_frame_t *frame)
-{
-    if (--frame->refs == 0) {
-        free(frame);
-    }
 }

@@ -11,6 +11,12 @@
  * Per organization it also keeps where the event stream stands (org_seq,
  * epoch, unread total), for the "hello" of connections that come later.
  *
+ * A connection gets an event only above its position (the last org_seq it
+ * was sent, or where its hello or resume put it): never one at or below.
+ * It gets live events once ws_stream joins it (after its resume, see
+ * ws_stream.h); ws_stream also queues frames to it alone (a replay, a
+ * reset, presence).
+ *
  * Everything here runs on the lws service thread.
  */
 #ifndef WS_FANOUT_H
@@ -25,6 +31,8 @@
 #define WS_FANOUT_PROTOCOL        "inbox.v1"
 #define WS_FANOUT_CLOSE_SLOW      4008
 #define WS_FANOUT_MAX_QUEUE       1024
+/* bytes gathered into one send (one frame at least, however large) */
+#define WS_FANOUT_WRITE_MAX       (16 * 1024)
 
 /* What ws-server reads in a frame: only what the hello needs. */
 typedef struct {
@@ -35,19 +43,71 @@ typedef struct {
 } ws_event_info_t;
 
 typedef struct ws_fanout_s  ws_fanout_t;
+typedef struct ws_conn_s    ws_conn_t;
+typedef struct ws_stream_s  ws_stream_t;
 
 /* auth is borrowed and must outlive the fan-out.  NULL when out of
  * memory. */
 ws_fanout_t *ws_fanout_create(ws_auth_t *auth, size_t max_queue);
 
+/* The stream (borrowed) told of each connection's open, messages and
+ * close. */
+void ws_fanout_set_stream(ws_fanout_t *fanout, ws_stream_t *stream);
+size_t ws_fanout_max_queue(const ws_fanout_t *fanout);
+
 /* Call after lws_context_destroy (which closes every connection). */
 void ws_fanout_destroy(ws_fanout_t *fanout);
 
-/* Queues the frame (len bytes, copied) to every connection of org_id and
- * notes the organization's new state. */
+/* Queues the event's frame (len bytes, copied) to every joined connection
+ * of org_id whose position is below org_seq, and notes the organization's
+ * new state; it goes out at the next ws_fanout_flush.  ws_stream calls it
+ * in org_seq order. */
 void ws_fanout_publish(ws_fanout_t *fanout, const char *org_id,
     int64_t org_seq, const char *frame, size_t len,
     const ws_event_info_t *info);
+
+/* Calls fn for each joined connection of org_id (fn may queue frames, not
+ * close). */
+typedef void (*ws_fanout_each_pt)(ws_conn_t *conn, void *arg);
+void ws_fanout_foreach(ws_fanout_t *fanout, const char *org_id,
+    ws_fanout_each_pt fn, void *arg);
+
+/* Queues a frame to conn alone.  org_seq > 0: an event, skipped when
+ * at or below the connection's position, which it then moves to; 0: a
+ * frame outside the stream (reset, presence).  Returns 0 when queued, 1
+ * when skipped, -1 when the connection is closing or out of memory. */
+int ws_fanout_send(ws_conn_t *conn, int64_t org_seq, const char *frame,
+    size_t len);
+/* Live events from now on; leave stops them. */
+void ws_fanout_join(ws_conn_t *conn);
+void ws_fanout_leave(ws_conn_t *conn);
+int ws_fanout_joined(const ws_conn_t *conn);
+/* The connection's position, and whether any event was sent to it. */
+int64_t ws_fanout_position(const ws_conn_t *conn);
+int ws_fanout_sent_events(const ws_conn_t *conn);
+/* Moves the position (a resume, a reset); never down once events went. */
+void ws_fanout_set_position(ws_conn_t *conn, int64_t org_seq);
+/* Puts the position anywhere: the stream's epoch changed. */
+void ws_fanout_restart_position(ws_conn_t *conn, int64_t org_seq);
+const inbox_ticket_claims_t *ws_fanout_claims(const ws_conn_t *conn);
+/* ws_stream's part of the connection (ws_stream.h). */
+struct ws_stream_conn_s *ws_fanout_stream_conn(ws_conn_t *conn);
+/* Closes the connection with code and reason (a short ASCII text). */
+void ws_fanout_kick(ws_conn_t *conn, int code, const char *reason);
+
+/*
+ * Keepalive, for every connection at once (lws' own keeps a timer per
+ * connection in one sorted list, which made each new connection walk all
+ * the others): a connection silent for ping_ms is pinged, one silent
+ * for twice that is closed.  Call it every ping_ms / 2 or so with a
+ * monotonic clock in milliseconds (wrapping is fine).
+ */
+void ws_fanout_keepalive(ws_fanout_t *fanout, uint32_t now_ms,
+    uint32_t ping_ms);
+
+/* Writes what was queued since the last call: each connection's frames
+ * in one send.  The loop calls it after each turn's I/O. */
+void ws_fanout_flush(ws_fanout_t *fanout);
 
 /* The WebSocket protocol (WS_FANOUT_PROTOCOL): its lws_protocols entry
  * takes this callback, ws_fanout_session_size() and the fan-out as its

@@ -5,12 +5,18 @@
  * the sockets of the event's organization.
  *
  *   ws-server --listen 127.0.0.1:PORT --events PATH --secret PATH
- *             [--origin URL]... [--max-queue N] [--tickets-per-org N]
+ *             [--store URI] [--origin URL]... [--max-queue N]
+ *             [--tickets-per-org N] [--reuseport] [--ping-secs N]
  *             [--verbose]
  *
- * This file: options, the lws context and its one service thread, and
- * SIGINT/SIGTERM, read from a signalfd adopted into the same loop so that
- * nothing runs in a signal handler.
+ * This file: options, the lws context on a libuv loop we own, and
+ * SIGINT/SIGTERM through uv_signal, so nothing runs in a signal handler.
+ *
+ * Why libuv: lws' default loop poll()s every connection on every turn,
+ * so its cost follows the connections held, not the work (see
+ * docs/BENCHMARKS.md); libuv waits with epoll.  The loop is ours
+ * ("foreign" to lws) so that a stop can close every connection through
+ * the loop and then return from uv_run.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -21,8 +27,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <sys/signalfd.h>
 #include <openssl/crypto.h>
+#include <uv.h>                 /* before libwebsockets.h: its uv parts */
 #include <libwebsockets.h>
 #include <inbox/event.h>
 #include <inbox/ticket.h>
@@ -32,11 +38,11 @@
 #include "ws_origin.h"
 
 #define WS_SERVER_VHOST             "inbox"
-#define WS_SERVER_SIGNALS_PROTOCOL  "inbox-signals"
 #define WS_SERVER_SECRET_MAX        1024
-#define WS_SERVER_RX_MAX            4096    /* client messages are small */
+/* lws allocates this per connection: client messages are small (a
+ * longer one arrives in pieces, see lws_is_final_fragment) */
+#define WS_SERVER_RX_MAX            512
 #define WS_SERVER_PING_SECS         30
-#define WS_SERVER_HANGUP_SECS       60
 #define WS_SERVER_ORIGINS_MAX       16
 
 typedef struct {
@@ -45,17 +51,29 @@ typedef struct {
     int          ipv6;
     const char  *events_path;
     const char  *secret_path;
+    const char  *store_uri;
     size_t       max_queue;
     size_t       org_tickets;
     const char  *origins[WS_SERVER_ORIGINS_MAX];
     size_t       norigins;
+    int          reuseport;
+    size_t       ping_secs;
     int          verbose;
 } ws_options_t;
 
+/* The loop's own handles: the stop signals and the write flush. */
 typedef struct {
-    int  fd;
-    int  stop;
-} ws_signals_t;
+    uv_loop_t            loop;
+    uv_signal_t          term;
+    uv_signal_t          intr;
+    uv_check_t           flush;
+    uv_timer_t           keepalive;
+    uint32_t             ping_ms;
+    int                  intr_on;
+    int                  stopping;
+    struct lws_context  *context;
+    ws_fanout_t         *fanout;
+} ws_loop_t;
 
 
 static int ws_server_options(int argc, char **argv, ws_options_t *options);
@@ -64,15 +82,22 @@ static int ws_server_listen_address(const char *listen,
 static int ws_server_count(const char *option, const char *value,
     unsigned long max, size_t *out);
 static void ws_server_usage(FILE *out);
-static int ws_server_signals_open(ws_signals_t *signals);
-static int ws_server_signals_callback(struct lws *wsi,
-    enum lws_callback_reasons reason, void *user, void *in, size_t len);
+static void ws_server_loop_open(ws_loop_t *lp, ws_fanout_t *fanout,
+    uint32_t ping_secs);
+static void ws_server_on_signal(uv_signal_t *handle, int signo);
+static void ws_server_on_check(uv_check_t *handle);
+static void ws_server_on_keepalive(uv_timer_t *handle);
+static void ws_server_loop_close(ws_loop_t *lp);
 
 
-/* Idle connections are pinged after 30 s and dropped after 60 s. */
-static const lws_retry_bo_t  ws_server_keepalive = {
-    .secs_since_valid_ping = WS_SERVER_PING_SECS,
-    .secs_since_valid_hangup = WS_SERVER_HANGUP_SECS,
+/*
+ * No lws keepalive: it keeps a timer per connection in one sorted list,
+ * and each new connection walked all of them (connecting took O(n)).
+ * ws_fanout_keepalive pings idle connections instead.
+ */
+static const lws_retry_bo_t  ws_server_no_keepalive = {
+    .secs_since_valid_ping = 0,
+    .secs_since_valid_hangup = 0,
 };
 
 
@@ -81,17 +106,16 @@ main(int argc, char **argv)
 {
     int                               rc, log_level;
     size_t                            secret_len;
+    void                             *loops[1];
     ws_auth_t                        *auth;
+    ws_loop_t                         lp;
     ws_events_t                      *events;
     ws_fanout_t                      *fanout;
     ws_options_t                      options;
-    ws_signals_t                      signals;
     ws_auth_conf_t                    auth_conf;
     inbox_error_t                     err;
     struct lws_vhost                 *vhost;
-    struct lws_context               *context;
-    lws_sock_file_fd_type             fd;
-    struct lws_protocols              protocols[4];
+    struct lws_protocols              protocols[3];
     struct lws_context_creation_info  info;
     unsigned char                     secret[WS_SERVER_SECRET_MAX];
 
@@ -110,9 +134,6 @@ main(int argc, char **argv)
     auth = NULL;
     fanout = NULL;
     events = NULL;
-    context = NULL;
-    signals.fd = -1;
-    signals.stop = 0;
     rc = 1;
 
     secret_len = inbox_ticket_secret_load(options.secret_path, secret,
@@ -134,17 +155,16 @@ main(int argc, char **argv)
     fanout = auth ? ws_fanout_create(auth, options.max_queue) : NULL;
     if (fanout == NULL) {
         fprintf(stderr, "ws-server: out of memory\n");
-        goto done;
+        ws_auth_destroy(auth);
+        return 1;
     }
 
     /* a vanished browser must not kill us: writes fail with EPIPE */
     signal(SIGPIPE, SIG_IGN);
 
-    if (ws_server_signals_open(&signals) != 0) {
-        goto done;
-    }
+    ws_server_loop_open(&lp, fanout, (uint32_t) options.ping_secs);
 
-    events = ws_events_open(options.events_path, fanout);
+    events = ws_events_open(options.events_path, fanout, options.store_uri);
     if (events == NULL) {
         goto done;
     }
@@ -157,51 +177,49 @@ main(int argc, char **argv)
     protocols[0].per_session_data_size = ws_fanout_session_size();
     protocols[0].rx_buffer_size = WS_SERVER_RX_MAX;
     protocols[0].user = fanout;
-    /* a whole frame per send(), not rx_buffer_size pieces */
-    protocols[0].tx_packet_size = INBOX_EVENT_DATAGRAM_MAX + LWS_PRE + 16;
+    /* one send() may carry all of a connection's queued frames */
+    protocols[0].tx_packet_size = WS_FANOUT_WRITE_MAX;
 
     protocols[1].name = WS_EVENTS_PROTOCOL;
     protocols[1].callback = ws_events_callback;
     protocols[1].user = events;
 
-    protocols[2].name = WS_SERVER_SIGNALS_PROTOCOL;
-    protocols[2].callback = ws_server_signals_callback;
-    protocols[2].user = &signals;
+    loops[0] = &lp.loop;
 
     memset(&info, 0, sizeof(info));
     info.vhost_name = WS_SERVER_VHOST;
     info.iface = options.host;
     info.port = options.port;
     info.protocols = protocols;
-    info.retry_and_idle_policy = &ws_server_keepalive;
+    info.retry_and_idle_policy = &ws_server_no_keepalive;
     info.gid = -1;
     info.uid = -1;
+    info.options = LWS_SERVER_OPTION_LIBUV;
+    info.foreign_loops = loops;
+    info.pcontext = &lp.context;
     if (!options.ipv6) {
         info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
     }
+    if (options.reuseport) {
+        /* SO_REUSEPORT: the kernel spreads connections over processes */
+        info.options |= LWS_SERVER_OPTION_ALLOW_LISTEN_SHARE;
+    }
 
-    context = lws_create_context(&info);
-    if (context == NULL) {
+    lp.context = lws_create_context(&info);
+    if (lp.context == NULL) {
         fprintf(stderr, "ws-server: cannot listen on %s:%d\n",
                 options.host, options.port);
         goto done;
     }
 
-    vhost = lws_get_vhost_by_name(context, WS_SERVER_VHOST);
+    vhost = lws_get_vhost_by_name(lp.context, WS_SERVER_VHOST);
     if (vhost == NULL || lws_get_vhost_listen_port(vhost) <= 0) {
         fprintf(stderr, "ws-server: cannot listen on %s:%d\n",
                 options.host, options.port);
         goto done;
     }
 
-    fd.filefd = signals.fd;
-    signals.fd = -1;            /* lws owns it now, even on failure */
-
-    if (lws_adopt_descriptor_vhost(vhost, LWS_ADOPT_RAW_FILE_DESC, fd,
-                                   WS_SERVER_SIGNALS_PROTOCOL, NULL)
-        == NULL
-        || ws_events_adopt(events, vhost) != 0)
-    {
+    if (ws_events_adopt(events, vhost) != 0) {
         fprintf(stderr, "ws-server: cannot add descriptors to the event "
                 "loop\n");
         goto done;
@@ -216,28 +234,15 @@ main(int argc, char **argv)
                 "refused\n");
     }
 
-    while (!signals.stop) {
-        if (lws_service(context, 0) < 0) {
-            fprintf(stderr, "ws-server: the event loop failed\n");
-            goto done;
-        }
-    }
+    /* returns once a signal has closed every handle */
+    uv_run(&lp.loop, UV_RUN_DEFAULT);
 
-    lwsl_user("ws-server: stopping\n");
+    lwsl_user("ws-server: stopped\n");
     rc = 0;
 
 done:
 
-    /* closes every connection (their frames go back to the fan-out) and
-     * the adopted descriptors */
-    if (context != NULL) {
-        lws_context_destroy(context);
-    }
-
-    if (signals.fd != -1) {
-        close(signals.fd);
-    }
-
+    ws_server_loop_close(&lp);
     ws_events_close(events);
     ws_fanout_destroy(fanout);
     ws_auth_destroy(auth);
@@ -257,9 +262,12 @@ ws_server_options(int argc, char **argv, ws_options_t *options)
         { "listen",          required_argument, NULL, 'l' },
         { "events",          required_argument, NULL, 'e' },
         { "secret",          required_argument, NULL, 's' },
+        { "store",           required_argument, NULL, 'S' },
         { "origin",          required_argument, NULL, 'o' },
         { "max-queue",       required_argument, NULL, 'q' },
         { "tickets-per-org", required_argument, NULL, 't' },
+        { "reuseport",       no_argument,       NULL, 'r' },
+        { "ping-secs",       required_argument, NULL, 'p' },
         { "verbose",         no_argument,       NULL, 'v' },
         { "help",            no_argument,       NULL, 'h' },
         { NULL,              0,                 NULL, 0 }
@@ -268,6 +276,7 @@ ws_server_options(int argc, char **argv, ws_options_t *options)
     memset(options, 0, sizeof(ws_options_t));
     options->max_queue = WS_FANOUT_MAX_QUEUE;
     options->org_tickets = WS_AUTH_ORG_NONCES_MAX;
+    options->ping_secs = WS_SERVER_PING_SECS;
     listen = NULL;
 
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
@@ -283,6 +292,10 @@ ws_server_options(int argc, char **argv, ws_options_t *options)
 
         case 's':
             options->secret_path = optarg;
+            break;
+
+        case 'S':
+            options->store_uri = optarg;
             break;
 
         case 'o':
@@ -314,6 +327,19 @@ ws_server_options(int argc, char **argv, ws_options_t *options)
         case 't':
             if (ws_server_count("--tickets-per-org", optarg, 1024 * 1024,
                                 &options->org_tickets)
+                != 0)
+            {
+                return 2;
+            }
+            break;
+
+        case 'r':
+            options->reuseport = 1;
+            break;
+
+        case 'p':
+            if (ws_server_count("--ping-secs", optarg, 3600,
+                                &options->ping_secs)
                 != 0)
             {
                 return 2;
@@ -430,13 +456,18 @@ ws_server_usage(FILE *out)
 {
     fprintf(out,
         "usage: ws-server --listen IP:PORT --events PATH --secret PATH\n"
-        "                 [--origin URL]... [--max-queue N]\n"
-        "                 [--tickets-per-org N] [--verbose]\n"
+        "                 [--store URI] [--origin URL]... [--max-queue N]\n"
+        "                 [--tickets-per-org N] [--reuseport] [--ping-secs N]\n"
+        "                 [--verbose]\n"
         "\n"
         "  --listen IP:PORT  where browsers (or nginx) connect to /ws\n"
         "  --events PATH     the unix datagram socket nginx sends events "
         "to\n"
         "  --secret PATH     the realtime ticket secret shared with nginx\n"
+        "  --store URI       the store nginx writes (sqlite:PATH or\n"
+        "                    mongodb://...): events a datagram did not\n"
+        "                    bring and resumes older than the recent ones\n"
+        "                    are read from it; without it they are resets\n"
         "  --origin URL      a page address browsers may connect from (the\n"
         "                    inbox's public URL); repeat for more.  Browsers\n"
         "                    of any other origin are refused (403), also\n"
@@ -448,73 +479,127 @@ ws_server_usage(FILE *out)
         "                    tickets one organization may have used within\n"
         "                    a ticket's lifetime; more are refused with 429\n"
         "                    (default %d)\n"
+        "  --reuseport       share the port with other ws-server processes\n"
+        "                    (SO_REUSEPORT): the kernel spreads new\n"
+        "                    connections over them; give each its own\n"
+        "                    --events\n"
+        "  --ping-secs N     ping a connection silent for N seconds, close\n"
+        "                    it after 2 N (default %d)\n"
         "  --verbose         log connections and events to stderr\n",
-        WS_FANOUT_MAX_QUEUE, WS_AUTH_ORG_NONCES_MAX);
+        WS_FANOUT_MAX_QUEUE, WS_AUTH_ORG_NONCES_MAX, WS_SERVER_PING_SECS);
 }
 
 
-static int
-ws_server_signals_open(ws_signals_t *signals)
+/*
+ * A SIGINT ignored by whoever started us (a shell's background job: make
+ * run's supervisor stops us with SIGTERM) stays ignored: uv_signal would
+ * install a handler over it.
+ */
+static void
+ws_server_loop_open(ws_loop_t *lp, ws_fanout_t *fanout, uint32_t ping_secs)
 {
-    sigset_t          set;
+    uint64_t          every;
     struct sigaction  old;
 
-    sigemptyset(&set);
-    sigaddset(&set, SIGTERM);
+    memset(lp, 0, sizeof(ws_loop_t));
+    lp->fanout = fanout;
+    lp->ping_ms = ping_secs * 1000;
 
-    /*
-     * A SIGINT ignored by whoever started us (a shell's background job:
-     * make run's supervisor stops us with SIGTERM) stays ignored: once
-     * blocked for the signalfd, Linux would queue it all the same.
-     */
+    uv_loop_init(&lp->loop);
+
+    uv_signal_init(&lp->loop, &lp->term);
+    uv_signal_start(&lp->term, ws_server_on_signal, SIGTERM);
+    lp->term.data = lp;
+
+    uv_signal_init(&lp->loop, &lp->intr);
+    lp->intr.data = lp;
     if (sigaction(SIGINT, NULL, &old) == 0 && old.sa_handler != SIG_IGN) {
-        sigaddset(&set, SIGINT);
+        uv_signal_start(&lp->intr, ws_server_on_signal, SIGINT);
+        lp->intr_on = 1;
     }
 
-    if (sigprocmask(SIG_BLOCK, &set, NULL) == -1) {
-        fprintf(stderr, "ws-server: sigprocmask: %s\n", strerror(errno));
-        return -1;
-    }
+    /* after each turn's I/O: write what that turn queued */
+    uv_check_init(&lp->loop, &lp->flush);
+    lp->flush.data = lp;
+    uv_check_start(&lp->flush, ws_server_on_check);
 
-    signals->fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
-    if (signals->fd == -1) {
-        fprintf(stderr, "ws-server: signalfd: %s\n", strerror(errno));
-        return -1;
-    }
-
-    return 0;
+    /* a ping goes out between ping_secs and 1.5 times that of silence */
+    every = lp->ping_ms / 2;
+    uv_timer_init(&lp->loop, &lp->keepalive);
+    lp->keepalive.data = lp;
+    uv_timer_start(&lp->keepalive, ws_server_on_keepalive, 0, every);
 }
 
 
-static int
-ws_server_signals_callback(struct lws *wsi, enum lws_callback_reasons reason,
-    void *user, void *in, size_t len)
+/* Closes every connection through the loop; uv_run returns when done. */
+static void
+ws_server_on_signal(uv_signal_t *handle, int signo)
 {
-    ws_signals_t                *signals;
-    struct signalfd_siginfo      siginfo;
-    const struct lws_protocols  *protocol;
+    ws_loop_t  *lp = handle->data;
 
-    protocol = lws_get_protocol(wsi);
-    signals = protocol ? protocol->user : NULL;
+    lwsl_user("ws-server: signal %d\n", signo);
 
-    switch (reason) {
-
-    case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
-        /* a client naming this protocol: it is not a WebSocket one */
-        return 1;
-
-    case LWS_CALLBACK_RAW_RX_FILE:
-        while (read(lws_get_socket_fd(wsi), &siginfo, sizeof(siginfo))
-               == (ssize_t) sizeof(siginfo))
-        {
-            lwsl_user("ws-server: signal %u\n", siginfo.ssi_signo);
-            signals->stop = 1;
-        }
-        return 0;
-
-    default:
-        break;
+    if (lp->stopping) {
+        return;
     }
 
-    return 0;
+    lp->stopping = 1;
+    uv_close((uv_handle_t *) &lp->term, NULL);
+    uv_close((uv_handle_t *) &lp->intr, NULL);
+    uv_close((uv_handle_t *) &lp->flush, NULL);
+    uv_close((uv_handle_t *) &lp->keepalive, NULL);
+
+    /* its closed connections hand their frames back to the fan-out */
+    lws_context_destroy(lp->context);
+}
+
+
+static void
+ws_server_on_keepalive(uv_timer_t *handle)
+{
+    ws_loop_t  *lp = handle->data;
+
+    ws_fanout_keepalive(lp->fanout, (uint32_t) uv_now(&lp->loop),
+                        lp->ping_ms);
+}
+
+
+static void
+ws_server_on_check(uv_check_t *handle)
+{
+    ws_loop_t  *lp = handle->data;
+
+    ws_fanout_flush(lp->fanout);
+}
+
+
+/* Finishes what a signal began, or undoes a failed start. */
+static void
+ws_server_loop_close(ws_loop_t *lp)
+{
+    if (!lp->stopping) {
+        lp->stopping = 1;
+        uv_close((uv_handle_t *) &lp->term, NULL);
+        uv_close((uv_handle_t *) &lp->intr, NULL);
+        uv_close((uv_handle_t *) &lp->flush, NULL);
+        uv_close((uv_handle_t *) &lp->keepalive, NULL);
+    }
+
+    /* on a foreign loop each call advances the close; the loop runs the
+     * handle closes in between; lws sets lp->context to NULL when done */
+    if (lp->context != NULL) {
+        lws_context_destroy(lp->context);
+        uv_run(&lp->loop, UV_RUN_DEFAULT);
+    }
+
+    if (lp->context != NULL) {
+        lws_context_destroy(lp->context);
+        uv_run(&lp->loop, UV_RUN_DEFAULT);
+    }
+
+    uv_run(&lp->loop, UV_RUN_DEFAULT);
+
+    if (uv_loop_close(&lp->loop) != 0) {
+        lwsl_warn("ws-server: the event loop still had handles\n");
+    }
 }

@@ -2,12 +2,15 @@
  * Binding the programs' local datagram sockets safely.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/un.h>
+#include <time.h>
 #include <inbox/dgram.h>
 
 
@@ -89,7 +92,7 @@ int
 inbox_dgram_peer_open(inbox_dgram_peer_t *peer, const char *path,
     char *err, size_t err_len)
 {
-    memset(&peer->addr, 0, sizeof(peer->addr));
+    memset(peer, 0, sizeof(inbox_dgram_peer_t));
     peer->addr.sun_family = AF_UNIX;
     peer->fd = -1;
 
@@ -138,4 +141,90 @@ inbox_dgram_send(const inbox_dgram_peer_t *peer, const void *buf,
     }
 
     return 0;
+}
+
+
+int
+inbox_dgram_peer_set_wait(inbox_dgram_peer_t *peer, int ms, char *err,
+    size_t err_len)
+{
+    int             flags;
+    struct timeval  tv;
+
+    if (ms <= 0) {
+        peer->wait_ms = 0;
+        return 0;
+    }
+
+    tv.tv_sec = ms / 1000;
+    tv.tv_usec = (ms % 1000) * 1000;
+
+    /* inbox_dgram_send still never waits: it passes MSG_DONTWAIT */
+    flags = fcntl(peer->fd, F_GETFL);
+    if (flags == -1
+        || fcntl(peer->fd, F_SETFL, flags & ~O_NONBLOCK) == -1
+        || setsockopt(peer->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv))
+           == -1)
+    {
+        snprintf(err, err_len, "cannot make the socket to %s wait: %s",
+                 peer->addr.sun_path, strerror(errno));
+        return -1;
+    }
+
+    peer->wait_ms = ms;
+
+    return 0;
+}
+
+
+int
+inbox_dgram_send_wait(inbox_dgram_peer_t *peer, const void *buf, size_t len)
+{
+    int      flags;
+    ssize_t  n;
+    int64_t  now;
+
+    if (peer->fd == -1) {
+        errno = EBADF;
+        return -1;
+    }
+
+    flags = MSG_DONTWAIT;
+
+    if (peer->wait_ms > 0) {
+        now = inbox_dgram_now_ms();
+        if (now >= __atomic_load_n(&peer->calm_until, __ATOMIC_RELAXED)) {
+            flags = 0;
+        }
+    }
+
+    do {
+        n = sendto(peer->fd, buf, len, flags,
+                   (const struct sockaddr *) &peer->addr, sizeof(peer->addr));
+    } while (n == -1 && errno == EINTR);
+
+    if (n == -1) {
+        if (flags == 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            /* the reader is stopped or stuck: do not wait for it again
+             * for a second */
+            __atomic_store_n(&peer->calm_until,
+                             inbox_dgram_now_ms() + 1000, __ATOMIC_RELAXED);
+            errno = EAGAIN;
+        }
+
+        return -1;
+    }
+
+    return 0;
+}
+
+
+int64_t
+inbox_dgram_now_ms(void)
+{
+    struct timespec  ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+
+    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }

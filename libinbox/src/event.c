@@ -15,8 +15,9 @@ static char *inbox_event_finish(yajl_gen g);
 
 
 int
-inbox_event_list_push(inbox_event_list_t *list, const char *org_id,
-    int64_t org_seq, char *json)
+inbox_event_list_add(inbox_event_list_t *list, const char *org_id,
+    int64_t org_seq, const char *type, const char *epoch,
+    int64_t unread_total, char *json)
 {
     size_t          capacity;
     inbox_event_t  *items, *event;
@@ -40,10 +41,21 @@ inbox_event_list_push(inbox_event_list_t *list, const char *org_id,
     event = &list->items[list->count++];
     snprintf(event->org_id, sizeof(event->org_id), "%s", org_id);
     event->org_seq = org_seq;
+    snprintf(event->type, sizeof(event->type), "%s", type ? type : "");
+    snprintf(event->epoch, sizeof(event->epoch), "%s", epoch ? epoch : "");
+    event->unread_total = unread_total;
     event->json = json;
     event->len = strlen(json);
 
     return 0;
+}
+
+
+int
+inbox_event_list_push(inbox_event_list_t *list, const char *org_id,
+    int64_t org_seq, char *json)
+{
+    return inbox_event_list_add(list, org_id, org_seq, NULL, NULL, -1, json);
 }
 
 
@@ -203,17 +215,47 @@ inbox_event_message_updated(int64_t org_seq, const char *epoch,
 /* ---- end media ---- */
 
 
+/* A header word: printable ASCII without spaces, "-" when empty. */
+static const char *
+inbox_event_word(const char *s)
+{
+    const char  *p;
+
+    if (s == NULL || s[0] == '\0') {
+        return "-";
+    }
+
+    for (p = s; *p; p++) {
+        if (*p <= ' ' || *p > '~') {
+            return "-";
+        }
+    }
+
+    return s;
+}
+
+
 int
 inbox_event_record_append(const inbox_event_t *event, char *buf,
     size_t size, size_t *used)
 {
     int     n;
+    char    unread[24];
     size_t  room;
 
     room = size - *used;
 
-    n = snprintf(buf + *used, room, "%s %lld %zu\n", event->org_id,
-                 (long long) event->org_seq, event->len);
+    if (event->unread_total >= 0) {
+        snprintf(unread, sizeof(unread), "%lld",
+                 (long long) event->unread_total);
+    } else {
+        unread[0] = '-';
+        unread[1] = '\0';
+    }
+
+    n = snprintf(buf + *used, room, "%s %lld %s %s %s %zu\n", event->org_id,
+                 (long long) event->org_seq, inbox_event_word(event->epoch),
+                 inbox_event_word(event->type), unread, event->len);
 
     if (n < 0 || (size_t) n >= room || room - (size_t) n < event->len) {
         return -1;
@@ -226,7 +268,7 @@ inbox_event_record_append(const inbox_event_t *event, char *buf,
 }
 
 
-/* Reads a decimal number of at most 18 digits ending at end. */
+/* Reads a decimal number of at most 18 digits in [p, end). */
 static int
 inbox_event_number(const char *p, const char *end, int64_t *value)
 {
@@ -250,61 +292,108 @@ inbox_event_number(const char *p, const char *end, int64_t *value)
 }
 
 
-int
-inbox_event_record_next(const char *buf, size_t len, size_t *offset,
-    char org_id[INBOX_ID_MAX], int64_t *org_seq, const char **frame,
-    size_t *frame_len)
+/*
+ * Copies the header word at *p (ending at a space, or at end for the
+ * last) into out, "-" as "", and moves *p past its space.
+ */
+static int
+inbox_event_field(const char **p, const char *end, int last, char *out,
+    size_t size)
 {
-    size_t       id_len, i;
-    int64_t      seq, flen;
-    const char  *start, *end, *nl, *sp1, *sp2;
+    size_t       len, i;
+    const char  *start, *stop;
 
-    if (*offset >= len) {
-        return 0;
+    start = *p;
+
+    if (last) {
+        stop = end;
+
+    } else {
+        stop = memchr(start, ' ', (size_t) (end - start));
+        if (stop == NULL) {
+            return -1;
+        }
     }
 
-    start = buf + *offset;
-    end = buf + len;
-
-    nl = memchr(start, '\n', (size_t) (end - start));
-    if (nl == NULL) {
+    len = (size_t) (stop - start);
+    if (len == 0 || len >= size) {
         return -1;
     }
 
-    sp1 = memchr(start, ' ', (size_t) (nl - start));
-    if (sp1 == NULL) {
-        return -1;
-    }
-
-    sp2 = memchr(sp1 + 1, ' ', (size_t) (nl - sp1 - 1));
-    if (sp2 == NULL) {
-        return -1;
-    }
-
-    id_len = (size_t) (sp1 - start);
-    if (id_len == 0 || id_len >= INBOX_ID_MAX) {
-        return -1;
-    }
-
-    for (i = 0; i < id_len; i++) {
+    for (i = 0; i < len; i++) {
         if (start[i] <= ' ' || start[i] > '~') {
             return -1;
         }
     }
 
-    if (inbox_event_number(sp1 + 1, sp2, &seq) != 0
-        || inbox_event_number(sp2 + 1, nl, &flen) != 0
-        || flen == 0 || flen > end - (nl + 1))
+    if (len == 1 && start[0] == '-') {
+        out[0] = '\0';
+
+    } else {
+        memcpy(out, start, len);
+        out[len] = '\0';
+    }
+
+    *p = last ? stop : stop + 1;
+
+    return 0;
+}
+
+
+int
+inbox_event_record_next(const char *buf, size_t len, size_t *offset,
+    inbox_event_record_t *record)
+{
+    char         seq[20], unread[20], flen[20];
+    int64_t      n;
+    const char  *p, *end, *nl;
+
+    if (*offset >= len) {
+        return 0;
+    }
+
+    p = buf + *offset;
+    end = buf + len;
+
+    nl = memchr(p, '\n', (size_t) (end - p));
+    if (nl == NULL) {
+        return -1;
+    }
+
+    /* an org id of "-" would read as "": refused below */
+    if (inbox_event_field(&p, nl, 0, record->org_id,
+                          sizeof(record->org_id)) != 0
+        || record->org_id[0] == '\0'
+        || inbox_event_field(&p, nl, 0, seq, sizeof(seq)) != 0
+        || inbox_event_field(&p, nl, 0, record->epoch,
+                             sizeof(record->epoch)) != 0
+        || inbox_event_field(&p, nl, 0, record->type,
+                             sizeof(record->type)) != 0
+        || inbox_event_field(&p, nl, 0, unread, sizeof(unread)) != 0
+        || inbox_event_field(&p, nl, 1, flen, sizeof(flen)) != 0)
     {
         return -1;
     }
 
-    memcpy(org_id, start, id_len);
-    org_id[id_len] = '\0';
-    *org_seq = seq;
-    *frame = nl + 1;
-    *frame_len = (size_t) flen;
-    *offset = (size_t) (nl + 1 + flen - buf);
+    if (inbox_event_number(seq, seq + strlen(seq), &record->org_seq) != 0
+        || inbox_event_number(flen, flen + strlen(flen), &n) != 0
+        || n == 0 || n > end - (nl + 1))
+    {
+        return -1;
+    }
+
+    if (unread[0] == '\0') {
+        record->unread_total = -1;
+
+    } else if (inbox_event_number(unread, unread + strlen(unread),
+                                  &record->unread_total) != 0)
+    {
+        return -1;
+    }
+
+    record->frame = nl + 1;
+    record->frame_len = (size_t) n;
+    *offset = (size_t) (nl + 1 + n - buf);
 
     return 1;
 }
@@ -530,47 +619,159 @@ int
 inbox_change_render(inbox_change_t *change, int64_t first, const char *epoch)
 {
     size_t                 i;
+    inbox_event_ref_t      ref;
     inbox_change_event_t  *e;
+
+    snprintf(change->epoch, sizeof(change->epoch), "%s", epoch ? epoch : "");
 
     for (i = 0; i < change->count; i++) {
         e = &change->items[i];
         e->org_seq = first + (int64_t) i;
 
         free(e->frame);
+        e->frame = NULL;
 
-        if (strcmp(e->type, "message.created") == 0) {
-            e->frame = inbox_event_message_created(e->org_seq, epoch,
-                                                   change->message,
-                                                   change->conversation);
+        /* the live frame is the stored reference rendered now */
+        ref.type = e->type;
+        ref.org_seq = e->org_seq;
+        ref.epoch = epoch;
+        ref.unread_total = e->unread_total;
+        ref.message = change->message;
+        ref.conversation = change->conversation;
+        ref.contact = change->contact;
 
-        } else if (strcmp(e->type, "message.updated") == 0) {
-            e->frame = inbox_event_message_updated(e->org_seq, epoch,
-                                                   change->message);
-
-        } else if (strcmp(e->type, "conversation.updated") == 0) {
-            e->frame = inbox_event_conversation_updated(e->org_seq, epoch,
-                                                        change->conversation);
-
-        } else if (strcmp(e->type, "contact.updated") == 0) {
-            e->frame = inbox_event_contact_updated(e->org_seq, epoch,
-                                                   change->contact);
-
-        } else if (strcmp(e->type, "message.status") == 0) {
-            e->frame = inbox_event_message_status(e->org_seq, epoch,
-                                                  change->message);
-
-        } else {
-            e->frame = inbox_event_unread_total(e->org_seq, epoch,
-                                                e->unread_total);
-        }
-
-        if (e->frame == NULL) {
+        if (inbox_event_ref_render(&ref, &e->frame) != 0) {
             return -1;
         }
     }
 
     return 0;
 }
+
+
+/* ---- resume ---- */
+
+
+int64_t
+inbox_event_ref_unread(const inbox_event_ref_t *ref)
+{
+    return strcmp(ref->type, "unread.total") == 0 ? ref->unread_total : -1;
+}
+
+
+unsigned
+inbox_event_ref_needs(const char *type)
+{
+    if (strcmp(type, "message.created") == 0) {
+        return INBOX_EVENT_NEEDS_MESSAGE | INBOX_EVENT_NEEDS_CONVERSATION;
+    }
+
+    if (strcmp(type, "message.updated") == 0
+        || strcmp(type, "message.status") == 0)
+    {
+        return INBOX_EVENT_NEEDS_MESSAGE;
+    }
+
+    if (strcmp(type, "conversation.updated") == 0) {
+        return INBOX_EVENT_NEEDS_CONVERSATION;
+    }
+
+    if (strcmp(type, "contact.updated") == 0) {
+        return INBOX_EVENT_NEEDS_CONVERSATION | INBOX_EVENT_NEEDS_CONTACT;
+    }
+
+    return 0;
+}
+
+
+int
+inbox_event_ref_render(const inbox_event_ref_t *ref, char **frame)
+{
+    unsigned     needs;
+    const char  *type;
+
+    *frame = NULL;
+    type = ref->type;
+
+    if (strcmp(type, "unread.total") == 0) {
+        *frame = inbox_event_unread_total(ref->org_seq, ref->epoch,
+                                          ref->unread_total);
+        return *frame ? 0 : -1;
+    }
+
+    needs = inbox_event_ref_needs(type);
+
+    if (needs == 0
+        || ((needs & INBOX_EVENT_NEEDS_MESSAGE) && ref->message == NULL)
+        || ((needs & INBOX_EVENT_NEEDS_CONVERSATION)
+            && ref->conversation == NULL)
+        || ((needs & INBOX_EVENT_NEEDS_CONTACT) && ref->contact == NULL))
+    {
+        return 1;
+    }
+
+    if (strcmp(type, "message.created") == 0) {
+        *frame = inbox_event_message_created(ref->org_seq, ref->epoch,
+                                             ref->message, ref->conversation);
+
+    } else if (strcmp(type, "message.updated") == 0) {
+        *frame = inbox_event_message_updated(ref->org_seq, ref->epoch,
+                                             ref->message);
+
+    } else if (strcmp(type, "message.status") == 0) {
+        *frame = inbox_event_message_status(ref->org_seq, ref->epoch,
+                                            ref->message);
+
+    } else if (strcmp(type, "conversation.updated") == 0) {
+        *frame = inbox_event_conversation_updated(ref->org_seq, ref->epoch,
+                                                  ref->conversation);
+
+    } else {
+        *frame = inbox_event_contact_updated(ref->org_seq, ref->epoch,
+                                             ref->contact);
+    }
+
+    return *frame ? 0 : -1;
+}
+
+
+inbox_status_t
+inbox_events_replayable(const char *epoch, const char *current_epoch,
+    int64_t after_seq, int64_t newest_seq, int64_t oldest,
+    inbox_error_t *err)
+{
+    if (strcmp(epoch, current_epoch) != 0) {
+        return inbox_error_set_field(err, INBOX_ERR_CONFLICT, "epoch",
+                                     "These events are of another stream: "
+                                     "reload.");
+    }
+
+    if (after_seq >= newest_seq) {
+        return INBOX_OK;
+    }
+
+    /* kept events are the newest, with no hole: the first one needed is
+     * there when the oldest kept is at or before it */
+    if (oldest == 0 || oldest > after_seq + 1) {
+        return inbox_error_set_field(err, INBOX_ERR_CONFLICT, "org_seq",
+                                     "Events after %lld are no longer "
+                                     "kept: reload.", (long long) after_seq);
+    }
+
+    return INBOX_OK;
+}
+
+
+int
+inbox_event_prunable(const inbox_event_retention_t *keep, int64_t now,
+    int64_t newest_seq, int64_t org_seq, int64_t created_at)
+{
+    return created_at < now - keep->keep_ms
+           && org_seq <= newest_seq - keep->keep_count;
+}
+
+
+/* ---- end resume ---- */
 
 
 int
@@ -588,8 +789,10 @@ inbox_change_push(inbox_change_t *change, const char *org_id,
 
     for (i = 0; i < change->count; i++) {
         /* the list owns the frame from here, also when the push fails */
-        if (inbox_event_list_push(list, org_id, change->items[i].org_seq,
-                                  change->items[i].frame)
+        if (inbox_event_list_add(list, org_id, change->items[i].org_seq,
+                                 change->items[i].type, change->epoch,
+                                 change->items[i].unread_total,
+                                 change->items[i].frame)
             != 0)
         {
             change->items[i].frame = NULL;

@@ -68,6 +68,10 @@ inbox_ticket_issue(const unsigned char *secret, size_t secret_len,
     inbox_json_string(g, claims->org_id);
     inbox_json_key(g, "user_id");
     inbox_json_string(g, claims->user_id);
+    if (claims->user_name[0] != '\0') {
+        inbox_json_key(g, "user_name");
+        inbox_json_string(g, claims->user_name);
+    }
     inbox_json_key(g, "nonce");
     inbox_json_string(g, claims->nonce);
     inbox_json_key(g, "expires");
@@ -282,6 +286,13 @@ inbox_ticket_claims_parse(const char *json, inbox_ticket_claims_t *claims)
          && inbox_ticket_get_int(root, "unread_total",
                                  &claims->state.unread_total);
 
+    /* optional: not every ticket is a person's */
+    if (ok && !inbox_ticket_get_string(root, "user_name", claims->user_name,
+                                       sizeof(claims->user_name)))
+    {
+        claims->user_name[0] = '\0';
+    }
+
     yajl_tree_free(root);
 
     return ok;
@@ -333,4 +344,30 @@ inbox_ticket_get_int(yajl_val root, const char *key, int64_t *out)
     *out = YAJL_GET_INTEGER(v);
 
     return 1;
+}
+
+
+void
+inbox_ticket_user_name(const char *email, char name[INBOX_TICKET_NAME_MAX])
+{
+    size_t       len;
+    const char  *at;
+
+    len = strlen(email);
+
+    if (len >= INBOX_TICKET_NAME_MAX) {
+        at = strchr(email, '@');
+        len = at ? (size_t) (at - email) : len;
+
+        if (len >= INBOX_TICKET_NAME_MAX) {
+            len = INBOX_TICKET_NAME_MAX - 1;
+            /* not inside a UTF-8 sequence */
+            while (len > 0 && ((unsigned char) email[len] & 0xc0) == 0x80) {
+                len--;
+            }
+        }
+    }
+
+    memcpy(name, email, len);
+    name[len] = '\0';
 }

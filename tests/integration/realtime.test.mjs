@@ -218,7 +218,7 @@ test('an upgrade asking only for other subprotocols gets a JSON 400 that '
     const token = cluster.orgs[0].token;
 
     for (const protocols of [['chat.v2'], ['inbox-events'],
-                             ['mqtt', 'inbox-signals', 'inbox.v1']]) {
+                             ['mqtt', 'inbox-events', 'inbox.v1']]) {
         const url = wsUrl(cluster, await ticket(cluster, token));
         const res = await wsUpgrade(url, { protocols });
         const err = assertWsError(res, 400, 'invalid_request');

@@ -326,8 +326,9 @@ export class Cluster {
     async startWs() {
         const child = startChild(wsServerPath, ['--listen',
             `127.0.0.1:${this.wsPort}`, '--events', `${this.dir}/events.sock`,
-            '--secret', `${this.dir}/realtime.key`, '--origin', this.baseUrl,
-            ...this.options.wsArgs], this.wsLogPath, { pipe: true });
+            '--secret', `${this.dir}/realtime.key`, '--store', this.store,
+            '--origin', this.baseUrl, ...this.options.wsArgs],
+            this.wsLogPath, { pipe: true });
         this.ws = child;
         let seen = '';
         await new Promise((ok, fail) => {

@@ -117,46 +117,58 @@ TEST(list_grows_and_truncates_to_a_savepoint)
 
 TEST(datagram_records_round_trip)
 {
-    char           buf[256], org[INBOX_ID_MAX];
-    size_t         used, offset, frame_len, one;
-    int64_t        seq;
-    const char    *frame;
-    inbox_event_t  ev[2];
+    char                  buf[256];
+    size_t                used, offset, one;
+    inbox_event_t         ev[2];
+    inbox_event_record_t  rec;
+
+    memset(ev, 0, sizeof(ev));
 
     strcpy(ev[0].org_id, "65a1f0c2e4b0a1b2c3d4e5f6");
     ev[0].org_seq = 9007199254740993LL;
+    strcpy(ev[0].type, "unread.total");
+    strcpy(ev[0].epoch, "e1b2");
+    ev[0].unread_total = 41;
     ev[0].json = (char *) "{\"type\":\"unread.total\"}";
     ev[0].len = strlen(ev[0].json);
 
+    /* type and epoch unknown, no unread total */
     strcpy(ev[1].org_id, "7");
     ev[1].org_seq = 12;
+    ev[1].unread_total = -1;
     ev[1].json = (char *) "{\"type\":\"hello\"}";
     ev[1].len = strlen(ev[1].json);
 
     used = 0;
     CHECK_INT(inbox_event_record_append(&ev[0], buf, sizeof(buf), &used), 0);
     one = used;
-    CHECK_INT(one, strlen("65a1f0c2e4b0a1b2c3d4e5f6 9007199254740993 23\n")
-                   + ev[0].len);
-    CHECK(memcmp(buf, "65a1f0c2e4b0a1b2c3d4e5f6 9007199254740993 23\n{", 46)
-          == 0);
+#define HEAD0 "65a1f0c2e4b0a1b2c3d4e5f6 9007199254740993 e1b2 unread.total " \
+              "41 23\n"
+    CHECK_INT(one, strlen(HEAD0) + ev[0].len);
+    CHECK(memcmp(buf, HEAD0 "{", strlen(HEAD0) + 1) == 0);
     CHECK_INT(inbox_event_record_append(&ev[1], buf, sizeof(buf), &used), 0);
+    CHECK(memcmp(buf + one, "7 12 - - - 16\n{", 15) == 0);
 
     offset = 0;
-    CHECK_INT(inbox_event_record_next(buf, used, &offset, org, &seq, &frame,
-                                      &frame_len), 1);
-    CHECK_STR(org, "65a1f0c2e4b0a1b2c3d4e5f6");
-    CHECK_INT(seq, 9007199254740993LL);
-    CHECK(frame_len == ev[0].len && memcmp(frame, ev[0].json, ev[0].len) == 0);
+    CHECK_INT(inbox_event_record_next(buf, used, &offset, &rec), 1);
+    CHECK_STR(rec.org_id, "65a1f0c2e4b0a1b2c3d4e5f6");
+    CHECK_INT(rec.org_seq, 9007199254740993LL);
+    CHECK_STR(rec.type, "unread.total");
+    CHECK_STR(rec.epoch, "e1b2");
+    CHECK_INT(rec.unread_total, 41);
+    CHECK(rec.frame_len == ev[0].len
+          && memcmp(rec.frame, ev[0].json, ev[0].len) == 0);
 
-    CHECK_INT(inbox_event_record_next(buf, used, &offset, org, &seq, &frame,
-                                      &frame_len), 1);
-    CHECK_STR(org, "7");
-    CHECK_INT(seq, 12);
-    CHECK(frame_len == ev[1].len && memcmp(frame, ev[1].json, ev[1].len) == 0);
+    CHECK_INT(inbox_event_record_next(buf, used, &offset, &rec), 1);
+    CHECK_STR(rec.org_id, "7");
+    CHECK_INT(rec.org_seq, 12);
+    CHECK_STR(rec.type, "");
+    CHECK_STR(rec.epoch, "");
+    CHECK_INT(rec.unread_total, -1);
+    CHECK(rec.frame_len == ev[1].len
+          && memcmp(rec.frame, ev[1].json, ev[1].len) == 0);
 
-    CHECK_INT(inbox_event_record_next(buf, used, &offset, org, &seq, &frame,
-                                      &frame_len), 0);
+    CHECK_INT(inbox_event_record_next(buf, used, &offset, &rec), 0);
 
     /* a record that does not fit leaves the buffer as it was */
     used = 0;
@@ -168,39 +180,76 @@ TEST(datagram_records_round_trip)
 }
 
 
+/* What the store hands the publisher: every event knows its type, epoch
+ * and (for unread.total) the count, so ws-server reads no JSON. */
+TEST(change_push_carries_the_record_header)
+{
+    inbox_change_t        change;
+    inbox_message_t       m;
+    inbox_conversation_t  c;
+    inbox_event_list_t    list;
+
+    fixtures(&m, &c);
+    memset(&list, 0, sizeof(list));
+
+    inbox_change_message(&change, &m, &c);
+    inbox_change_set_total(&change, 17);
+    CHECK_INT(inbox_change_render(&change, 40, "ep0ch"), 0);
+    CHECK_INT(inbox_change_push(&change, "org9", &list), 0);
+
+    CHECK_INT(list.count, 3);
+    CHECK_STR(list.items[0].type, "message.created");
+    CHECK_STR(list.items[0].epoch, "ep0ch");
+    CHECK_INT(list.items[0].unread_total, -1);
+    CHECK_INT(list.items[0].org_seq, 40);
+    CHECK_STR(list.items[1].type, "conversation.updated");
+    CHECK_INT(list.items[1].unread_total, -1);
+    CHECK_STR(list.items[2].type, "unread.total");
+    CHECK_STR(list.items[2].epoch, "ep0ch");
+    CHECK_INT(list.items[2].unread_total, 17);
+    CHECK_INT(list.items[2].org_seq, 42);
+
+    inbox_event_list_free(&list);
+}
+
+
 static int
 parse(const char *s)
 {
-    char         org[INBOX_ID_MAX];
-    size_t       frame_len, offset;
-    int64_t      seq;
-    const char  *frame;
+    size_t                offset;
+    inbox_event_record_t  rec;
 
     offset = 0;
 
-    return inbox_event_record_next(s, strlen(s), &offset, org, &seq, &frame,
-                                   &frame_len);
+    return inbox_event_record_next(s, strlen(s), &offset, &rec);
 }
 
 
 TEST(datagram_parse_rejects_malformed)
 {
-    CHECK_INT(parse("42 7 2\n{}"), 1);
+    CHECK_INT(parse("42 7 E t - 2\n{}"), 1);
+    CHECK_INT(parse("42 7 - - 3 2\n{}"), 1);
     CHECK_INT(parse(""), 0);
-    CHECK_INT(parse("42 7 2"), -1);             /* no newline */
-    CHECK_INT(parse("42 7 2\n"), -1);           /* no frame */
-    CHECK_INT(parse("42 7 3\n{}"), -1);         /* frame cut short */
-    CHECK_INT(parse("42 7 0\n{}"), -1);         /* empty frame */
-    CHECK_INT(parse("42 7\n{}"), -1);           /* no length */
-    CHECK_INT(parse("427 2\n{}"), -1);          /* no seq */
-    CHECK_INT(parse(" 7 2\n{}"), -1);           /* no org */
-    CHECK_INT(parse("42  2\n{}"), -1);
-    CHECK_INT(parse("42 -7 2\n{}"), -1);
-    CHECK_INT(parse("42 7x 2\n{}"), -1);
-    CHECK_INT(parse("42 1 2 2\n{}"), -1);
-    CHECK_INT(parse("42 99999999999999999999 2\n{}"), -1);
-    CHECK_INT(parse("0123456789012345678901234567890123 7 2\n{}"), -1);
-    CHECK_INT(parse("4\t2 7 2\n{}"), -1);
+    CHECK_INT(parse("42 7 E t - 2"), -1);         /* no newline */
+    CHECK_INT(parse("42 7 E t - 2\n"), -1);       /* no frame */
+    CHECK_INT(parse("42 7 E t - 3\n{}"), -1);     /* frame cut short */
+    CHECK_INT(parse("42 7 E t - 0\n{}"), -1);     /* empty frame */
+    CHECK_INT(parse("42 7 E t -\n{}"), -1);       /* no length */
+    CHECK_INT(parse("42 7 2\n{}"), -1);           /* the old header */
+    CHECK_INT(parse("427 E t - 2\n{}"), -1);      /* a field short */
+    CHECK_INT(parse(" 7 E t - 2\n{}"), -1);       /* no org */
+    CHECK_INT(parse("- 7 E t - 2\n{}"), -1);
+    CHECK_INT(parse("42  E t - 2\n{}"), -1);
+    CHECK_INT(parse("42 -7 E t - 2\n{}"), -1);
+    CHECK_INT(parse("42 7x E t - 2\n{}"), -1);
+    CHECK_INT(parse("42 7 E t x 2\n{}"), -1);     /* unread not a number */
+    CHECK_INT(parse("42 7 E t -1 2\n{}"), -1);
+    CHECK_INT(parse("42 7 E t - 2 2\n{}"), -1);   /* a field too many */
+    CHECK_INT(parse("42 99999999999999999999 E t - 2\n{}"), -1);
+    CHECK_INT(parse("0123456789012345678901234567890123 7 E t - 2\n{}"),
+              -1);
+    CHECK_INT(parse("42 7 0123456789012345678901234 t - 2\n{}"), -1);
+    CHECK_INT(parse("4\t2 7 E t - 2\n{}"), -1);
 }
 
 

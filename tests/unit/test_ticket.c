@@ -2,6 +2,7 @@
  * Realtime tickets: what ws-server accepts and what it must refuse.
  */
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -264,6 +265,37 @@ TEST(secret_load_rejects_short_or_missing)
 
     CHECK_INT(inbox_ticket_secret_load(path, buf, sizeof(buf), &err), 0);
     CHECK(strstr(err.message, path) != NULL);
+}
+
+
+/* The longest claims there can be (MongoDB ids, the longest name, the
+ * largest numbers) still fit in a ticket, and the name comes back. */
+TEST(the_users_name_rides_in_the_ticket)
+{
+    char                   ticket[INBOX_TICKET_MAX], name[INBOX_TICKET_NAME_MAX];
+    inbox_error_t          err;
+    inbox_ticket_claims_t  claims, got;
+
+    memset(&claims, 0, sizeof(claims));
+    strcpy(claims.org_id, "65a1f0c2e4b0a1b2c3d4e5f6");
+    strcpy(claims.user_id, "65a1f0c2e4b0a1b2c3d4e5f7");
+    memset(claims.user_name, 'n', INBOX_TICKET_NAME_MAX - 1);
+    claims.state.org_seq = INT64_MAX;
+    memset(claims.state.epoch, 'e', INBOX_EPOCH_MAX - 1);
+    claims.state.unread_total = INT64_MAX;
+
+    CHECK_INT(inbox_ticket_issue((const unsigned char *) SECRET,
+                                 strlen(SECRET), &claims, NOW, ticket, &err),
+              INBOX_OK);
+    CHECK_INT(verify(ticket, NOW + 1, &got), INBOX_OK);
+    CHECK_STR(got.user_name, claims.user_name);
+
+    /* an address that fits is the name; a longer one its local part */
+    inbox_ticket_user_name("ana@harbor.example", name);
+    CHECK_STR(name, "ana@harbor.example");
+    inbox_ticket_user_name("ana.maria.de.los.santos@a-very-long-subdomain"
+                           ".of.a.harbor.example", name);
+    CHECK_STR(name, "ana.maria.de.los.santos");
 }
 
 

@@ -19,10 +19,17 @@
 #include <inbox/dgram.h>
 #include <inbox/model.h>
 #include <inbox/contact.h>
+#include <inbox/error.h>
+
+#define INBOX_EVENT_TYPE_MAX  32
 
 typedef struct {
     char      org_id[INBOX_ID_MAX];
     int64_t   org_seq;
+    /* what ws-server needs without reading the frame: "" when unknown */
+    char      type[INBOX_EVENT_TYPE_MAX];      /* "message.created", ... */
+    char      epoch[INBOX_EPOCH_MAX];
+    int64_t   unread_total;      /* the count of an unread.total; else -1 */
     char     *json;      /* the frame, NUL terminated; owned by the list */
     size_t    len;
 } inbox_event_t;
@@ -34,7 +41,12 @@ typedef struct {
 } inbox_event_list_t;
 
 /* Takes ownership of json (malloc'd).  Returns 0, or -1 when out of memory
- * (json is freed then too). */
+ * (json is freed then too).  type and epoch may be NULL (unknown);
+ * unread_total is -1 unless the event is an unread.total. */
+int inbox_event_list_add(inbox_event_list_t *list, const char *org_id,
+    int64_t org_seq, const char *type, const char *epoch,
+    int64_t unread_total, char *json);
+/* The same with type and epoch unknown. */
 int inbox_event_list_push(inbox_event_list_t *list, const char *org_id,
     int64_t org_seq, char *json);
 /* Keeps the first count events, dropping those after (a rolled back
@@ -72,6 +84,75 @@ char *inbox_event_message_status(int64_t org_seq, const char *epoch,
 
 
 /*
+ * ---- Resume (issue 8): a stored event rendered again ----
+ * A stored event is a reference (type, org_seq, epoch, the ids, the unread
+ * total).  Its frame is rendered again from the rows as they are now, by
+ * the same renderers as the live frame, with the stored org_seq and
+ * epoch: resume and live never differ in shape.  A backend asks which
+ * rows a type needs, loads them, and renders.
+ */
+#define INBOX_EVENT_NEEDS_MESSAGE       0x1
+#define INBOX_EVENT_NEEDS_CONVERSATION  0x2
+#define INBOX_EVENT_NEEDS_CONTACT       0x4   /* the conversation's contact */
+
+typedef struct {
+    const char                    *type;
+    int64_t                        org_seq;
+    const char                    *epoch;
+    int64_t                        unread_total;   /* unread.total's */
+    const inbox_message_t         *message;        /* NULL: none loaded */
+    const inbox_conversation_t    *conversation;   /* NULL: none loaded */
+    const inbox_contact_record_t  *contact;        /* NULL: none loaded */
+} inbox_event_ref_t;
+
+/* The rows (INBOX_EVENT_NEEDS_*) a type's frame is made of; 0 for a type
+ * this version does not know. */
+unsigned inbox_event_ref_needs(const char *type);
+
+/* The frame (malloc'd, NUL terminated) in *frame.  Returns 0, -1 when
+ * out of memory, or 1 when it cannot be rendered: a type not known or a
+ * row it needs not given (deleted since). */
+int inbox_event_ref_render(const inbox_event_ref_t *ref, char **frame);
+/* The unread total the record header carries: unread.total's, else -1. */
+int64_t inbox_event_ref_unread(const inbox_event_ref_t *ref);
+
+/* How many events inbox_store_events_since returns at most a call. */
+#define INBOX_EVENTS_SINCE_MAX  1000
+
+/*
+ * Whether the events (after_seq, newest_seq] of a stream whose epoch is
+ * current_epoch can be replayed to a client that saw epoch: INBOX_OK, or
+ * INBOX_ERR_CONFLICT with err->field "epoch" (another stream: the store
+ * was made again) or "org_seq" (some of them are no longer kept: oldest
+ * is the oldest event kept, 0 for none).  Both mean "reset".  Retention
+ * deletes an organization's events oldest first, so the ones kept are
+ * always the newest, without a hole.
+ */
+inbox_status_t inbox_events_replayable(const char *epoch,
+    const char *current_epoch, int64_t after_seq, int64_t newest_seq,
+    int64_t oldest, inbox_error_t *err);
+
+/*
+ * Retention: an organization keeps its events younger than keep_ms and
+ * its newest keep_count, whichever keeps more; older ones are deleted
+ * oldest first by inbox_store_events_prune.
+ */
+#define INBOX_EVENTS_KEEP_MS_DEFAULT     (24 * 3600 * 1000LL)
+#define INBOX_EVENTS_KEEP_COUNT_DEFAULT  10000
+
+typedef struct {
+    int64_t  keep_ms;       /* >= 0 */
+    int64_t  keep_count;    /* >= 0 */
+} inbox_event_retention_t;
+
+/* Whether the event org_seq, made at created_at, of a stream whose newest
+ * event is newest_seq may be deleted at now: neither bound keeps it. */
+int inbox_event_prunable(const inbox_event_retention_t *keep, int64_t now,
+    int64_t newest_seq, int64_t org_seq, int64_t created_at);
+/* ---- end resume ---- */
+
+
+/*
  * Which events a change makes, decided here for every store backend.  A
  * backend plans the change (inbox_change_message, inbox_change_action),
  * reserves change.count org_seq numbers, gives the organization's unread
@@ -96,6 +177,7 @@ typedef struct {
     const inbox_message_t       *message;        /* borrowed; may be NULL */
     const inbox_conversation_t  *conversation;   /* borrowed */
     const inbox_contact_record_t  *contact;      /* borrowed; may be NULL */
+    char                         epoch[INBOX_EPOCH_MAX];  /* of render */
 } inbox_change_t;
 
 /* A new message in conversation (as it is after the message): always
@@ -163,34 +245,63 @@ void inbox_change_free(inbox_change_t *change);
 
 /*
  * The datagrams from the module to ws-server carry one or more records,
- * each a line "ORG_ID ORG_SEQ LEN\n" and then the LEN bytes of the frame.
- * ws-server reads the header and forwards the frame as is.  A batch's
- * events travel together in a few datagrams: Linux queues only a handful
- * of datagrams on a unix socket (net.unix.max_dgram_qlen), however small.
+ * each a header line
+ *
+ *     ORG_ID ORG_SEQ EPOCH TYPE UNREAD LEN\n
+ *
+ * and then the LEN bytes of the frame.  EPOCH and TYPE are "-" when
+ * unknown, UNREAD is the count of an unread.total and "-" for any other
+ * type.  ws-server reads the header only and forwards the frame as is.  A
+ * batch's events travel together in a few datagrams: Linux queues only a
+ * handful of datagrams on a unix socket (net.unix.max_dgram_qlen),
+ * however small.
  */
 #define INBOX_EVENT_DATAGRAM_MAX  (64 * 1024)
 
 /*
  * Sends events to ws-server through peer as datagrams of as many records
- * as fit, never waiting.  ws-server down or behind is not an error here:
- * browsers resume from org_seq.  Returns how many events were not handed
- * over (their datagram was refused, or a frame fits in no datagram).
+ * as fit.  Each datagram waits for room in ws-server's queue up to the
+ * peer's wait bound (inbox_dgram_peer_set_wait); past it, or when nobody
+ * reads, the rest of the list is shed (ws-server fills the gap from the
+ * store and browsers resume from org_seq).  Returns how many events were
+ * not handed over (their datagram was refused, or a frame fits in no
+ * datagram); inbox_events_shed_report counts them for a log line.
  */
-size_t inbox_events_publish(const inbox_dgram_peer_t *peer,
+size_t inbox_events_publish(inbox_dgram_peer_t *peer,
     const inbox_event_list_t *events);
+
+/*
+ * Adds lost to peer's count of shed events.  Returns 1 when the caller
+ * should log a line now (at most one a second per peer), with the events
+ * shed since the last line in *since and all of them in *total; else 0.
+ * Safe from several threads at once.
+ */
+int inbox_events_shed_report(inbox_dgram_peer_t *peer, size_t lost,
+    uint64_t *since, uint64_t *total);
 
 /* Appends event's record to buf (of size bytes) at *used, moving *used
  * past it.  Returns 0, or -1 (buf unchanged) when it does not fit. */
 int inbox_event_record_append(const inbox_event_t *event, char *buf,
     size_t size, size_t *used);
 
+/* One record as read: strings copied, the frame pointing into the
+ * datagram. */
+typedef struct {
+    char         org_id[INBOX_ID_MAX];
+    int64_t      org_seq;
+    char         type[INBOX_EVENT_TYPE_MAX];   /* "" when unknown */
+    char         epoch[INBOX_EPOCH_MAX];       /* "" when unknown */
+    int64_t      unread_total;                 /* -1: none */
+    const char  *frame;
+    size_t       frame_len;
+} inbox_event_record_t;
+
 /*
- * Reads the record at buf + *offset and moves *offset past it; *frame
- * points into buf.  Returns 1 for a record, 0 at the end of buf, or -1
- * for a malformed record (the rest of buf cannot be trusted).
+ * Reads the record at buf + *offset into record and moves *offset past
+ * it.  Returns 1 for a record, 0 at the end of buf, or -1 for a malformed
+ * record (the rest of buf cannot be trusted).
  */
 int inbox_event_record_next(const char *buf, size_t len, size_t *offset,
-    char org_id[INBOX_ID_MAX], int64_t *org_seq, const char **frame,
-    size_t *frame_len);
+    inbox_event_record_t *record);
 
 #endif

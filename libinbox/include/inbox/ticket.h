@@ -22,10 +22,13 @@
 #define INBOX_TICKET_NONCE_MAX    33      /* 16 random bytes in hex */
 #define INBOX_TICKET_TTL          60      /* seconds */
 #define INBOX_TICKET_SECRET_MIN   32      /* bytes */
+#define INBOX_TICKET_NAME_MAX     65      /* 64 bytes and the NUL */
 
 typedef struct {
     char                    org_id[INBOX_ID_MAX];
     char                    user_id[INBOX_ID_MAX];
+    /* what colleagues see of the user (presence); "" for none */
+    char                    user_name[INBOX_TICKET_NAME_MAX];
     char                    nonce[INBOX_TICKET_NONCE_MAX];
     int64_t                 expires;      /* Unix seconds */
     inbox_realtime_state_t  state;
@@ -42,6 +45,12 @@ inbox_status_t inbox_ticket_issue(const unsigned char *secret,
 inbox_status_t inbox_ticket_verify(const unsigned char *secret,
     size_t secret_len, const char *ticket, time_t now,
     inbox_ticket_claims_t *claims, inbox_error_t *err);
+
+/* The name a ticket shows of a user: users have an email address and no
+ * other name yet, so the address when it fits, else its local part cut
+ * short (at a character's start). */
+void inbox_ticket_user_name(const char *email,
+    char name[INBOX_TICKET_NAME_MAX]);
 
 /* Reads a secret file (at least INBOX_TICKET_SECRET_MIN bytes) into buf;
  * returns its length, or 0 with err set. */

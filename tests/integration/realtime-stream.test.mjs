@@ -1,0 +1,343 @@
+// Realtime without gaps: every event once, in org_seq order, on every
+// socket, whatever happens between nginx and ws-server (two workers
+// publishing interleaved, ws-server killed or stopped while webhooks
+// flow); exact resume, reset when the events are gone; presence within
+// one organization only, expiring by itself, rate-limited.
+
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { test } from 'node:test';
+import { inboxctl, sleep, sqlite3Path, uniqueNumber } from '../lib/cluster.mjs';
+import { useCluster, errorLogIsCleanTest } from '../lib/fixture.mjs';
+import { connectWs, deliverInbound, postInbound, ticket }
+    from '../lib/inbox.mjs';
+import { addUser } from '../lib/session.mjs';
+
+const execFileAsync = promisify(execFile);
+const ctx = useCluster({ orgs: [{ name: 'Org A' }, { name: 'Org B' }],
+                         workerProcesses: 2 });
+
+const STREAM_TYPES = new Set(['message.created', 'conversation.updated',
+    'unread.total', 'contact.updated', 'message.status', 'message.updated']);
+
+const events = (client) => client.frames.filter((f) => STREAM_TYPES.has(f.type));
+const seqs = (client) => events(client).map((f) => f.org_seq);
+const lastSeq = (client) => {
+    const s = seqs(client);
+    return s.length ? s[s.length - 1] : null;
+};
+
+// Where the organization's stream stands in the store (a ticket says).
+async function position(cluster, org) {
+    const t = await ticket(cluster, org.token);
+    const claims = JSON.parse(Buffer.from(t.ticket.split('.')[0],
+        'base64url').toString());
+    return { org_seq: claims.org_seq, epoch: claims.epoch };
+}
+
+// A socket that resumes at once (from its hello's position unless given).
+async function connectResumed(cluster, org, resume) {
+    const c = await connectWs(cluster, org.token);
+    if (resume) {
+        c.send({ type: 'resume', ...resume });
+    }
+    await c.waitForTypes(['hello']);
+    if (!resume) {
+        const h = c.frames[0];
+        c.send({ type: 'resume', epoch: h.epoch, org_seq: h.org_seq });
+    }
+    return c;
+}
+
+function assertRun(client, from, to, what) {
+    const got = seqs(client);
+    const want = [];
+    for (let s = from + 1; s <= to; s++) {
+        want.push(s);
+    }
+    assert.deepEqual(got, want, `${what}: org_seq ${from + 1}..${to}`);
+}
+
+async function waitSeq(client, seq, timeoutMs = 15000) {
+    await client.waitFor(() => (lastSeq(client) ?? -1) >= seq, timeoutMs,
+        `org_seq ${seq} (last ${lastSeq(client)})`);
+}
+
+// count inbound messages, concurrency at a time, to org.
+async function flood(cluster, org, count, concurrency, tag) {
+    let next = 0;
+    const failures = [];
+    const worker = async () => {
+        while (next < count) {
+            const i = next++;
+            const res = await postInbound(cluster, { org,
+                from: uniqueNumber(), body: `${tag} ${i}` });
+            if (res.status !== 200) {
+                failures.push(res.status);
+            }
+        }
+    };
+    await Promise.all(Array.from({ length: concurrency }, worker));
+    assert.deepEqual(failures, [], 'every webhook answered 200');
+}
+
+test('resume right after connecting gets exactly the events missed, in '
+    + 'order, then live ones: nothing twice at the seam', async () => {
+    const { cluster } = ctx;
+    const org = cluster.orgs[0];
+    const a = await connectResumed(cluster, org);
+    const start = a.frames[0].org_seq;
+    await deliverInbound(cluster, { from: uniqueNumber(), body: 'one' });
+    await waitSeq(a, start + 3);
+    a.close();
+
+    await deliverInbound(cluster, { from: uniqueNumber(), body: 'missed 1' });
+    await deliverInbound(cluster, { from: uniqueNumber(), body: 'missed 2' });
+
+    const b = await connectWs(cluster, org.token);
+    b.send({ type: 'resume', epoch: a.frames[0].epoch,
+             org_seq: start + 3 });
+    await deliverInbound(cluster, { from: uniqueNumber(), body: 'live' });
+    await waitSeq(b, start + 12);
+    await sleep(300);
+    try {
+        assert.equal(b.frames[0].type, 'hello');
+        assertRun(b, start + 3, start + 12, 'resumed socket');
+        const bodies = events(b).filter((f) => f.type === 'message.created')
+            .map((f) => f.message.body);
+        assert.deepEqual(bodies, ['missed 1', 'missed 2', 'live']);
+    } finally {
+        b.close();
+    }
+});
+
+test('two nginx workers under load: every socket sees org_seq strictly '
+    + 'increasing with no gap, and nothing of the other organization',
+    async () => {
+    const { cluster } = ctx;
+    const [orgA, orgB] = cluster.orgs;
+    const startA = await position(cluster, orgA);
+    const startB = await position(cluster, orgB);
+    const socketsA = [];
+    const socketsB = [];
+    for (let i = 0; i < 3; i++) {
+        socketsA.push(await connectResumed(cluster, orgA, startA));
+        socketsB.push(await connectResumed(cluster, orgB, startB));
+    }
+    try {
+        const t0 = Date.now();
+        await Promise.all([flood(cluster, orgA, 400, 12, 'loadA'),
+                           flood(cluster, orgB, 200, 6, 'loadB')]);
+        const secs = (Date.now() - t0) / 1000;
+        const endA = (await position(cluster, orgA)).org_seq;
+        const endB = (await position(cluster, orgB)).org_seq;
+        assert.equal(endA, startA.org_seq + 1200);
+        assert.equal(endB, startB.org_seq + 600);
+        for (const s of socketsA) {
+            await waitSeq(s, endA);
+            assertRun(s, startA.org_seq, endA, 'org A socket');
+            assert.ok(!JSON.stringify(s.frames).includes('loadB'));
+        }
+        for (const s of socketsB) {
+            await waitSeq(s, endB);
+            assertRun(s, startB.org_seq, endB, 'org B socket');
+            assert.ok(!JSON.stringify(s.frames).includes('loadA'));
+        }
+        process.stderr.write(`# ${600 / secs | 0} webhooks/s\n`);
+    } finally {
+        [...socketsA, ...socketsB].forEach((s) => s.close());
+    }
+});
+
+test('ws-server killed while signed webhooks flow, restarted: a socket '
+    + 'that resumes gets every event exactly once, in order', async () => {
+    const { cluster } = ctx;
+    const org = cluster.orgs[0];
+    const start = await position(cluster, org);
+    const first = await connectResumed(cluster, org, start);
+    const flow = flood(cluster, org, 90, 3, 'killed');
+    await waitSeq(first, start.org_seq + 30);
+    process.kill(cluster.ws.pid, 'SIGKILL');
+    await cluster.ws.exited;
+    await first.waitFor(() => first.closed, 5000, 'close');
+    const seen = lastSeq(first);
+    assertRun(first, start.org_seq, seen, 'before the kill');
+    await sleep(300);               // webhooks go on while it is down
+    await cluster.startWs();
+    await flow;
+
+    const end = (await position(cluster, org)).org_seq;
+    assert.equal(end, start.org_seq + 270);
+    const again = await connectResumed(cluster, org,
+        { epoch: start.epoch, org_seq: seen });
+    try {
+        await waitSeq(again, end);
+        await deliverInbound(cluster, { from: uniqueNumber(), body: 'after' });
+        await waitSeq(again, end + 3);
+        await sleep(300);
+        assertRun(again, seen, end + 3, 'resumed after the restart');
+    } finally {
+        again.close();
+    }
+});
+
+test('a datagram channel flooded while ws-server is stopped loses '
+    + 'nothing, and what nginx shed is logged', async () => {
+    const { cluster } = ctx;
+    const org = cluster.orgs[0];
+    const start = await position(cluster, org);
+    const c = await connectResumed(cluster, org, start);
+    try {
+        process.kill(cluster.ws.pid, 'SIGSTOP');
+        const flow = flood(cluster, org, 80, 8, 'stopped');
+        await sleep(1200);
+        process.kill(cluster.ws.pid, 'SIGCONT');
+        await flow;
+        const end = (await position(cluster, org)).org_seq;
+        assert.equal(end, start.org_seq + 240);
+        await waitSeq(c, end);
+        await sleep(300);
+        assertRun(c, start.org_seq, end, 'through the stop');
+        assert.match(cluster.errorLog(),
+            /events not handed to ws-server \(\d+ in all\)/);
+    } finally {
+        c.close();
+    }
+});
+
+test('resume from a pruned position, or of another epoch, gets reset, '
+    + 'and live events after it', async () => {
+    const { cluster } = ctx;
+    const org = cluster.orgs[0];
+    const start = await position(cluster, org);
+    await deliverInbound(cluster, { from: uniqueNumber(), body: 'p1' });
+    await deliverInbound(cluster, { from: uniqueNumber(), body: 'p2' });
+    const end = (await position(cluster, org)).org_seq;
+
+    // another epoch: a reset at once
+    const e = await connectWs(cluster, org.token);
+    e.send({ type: 'resume', epoch: 'not-this-one', org_seq: start.org_seq });
+    await e.waitForTypes(['reset']);
+    const reset = e.frames.find((f) => f.type === 'reset');
+    assert.equal(reset.epoch, start.epoch);
+    assert.equal(reset.org_seq, end);
+    assert.equal(events(e).length, 0);
+    e.close();
+
+    // the events are gone from the store and ws-server's ring is new
+    await execFileAsync(sqlite3Path, ['-cmd', '.timeout 5000',
+        cluster.storePath, `DELETE FROM events WHERE org_id = ${org.id} `
+        + `AND seq <= ${start.org_seq + 2}`]);
+    await cluster.stopWs();
+    await cluster.startWs();
+
+    const r = await connectWs(cluster, org.token);
+    r.send({ type: 'resume', epoch: start.epoch, org_seq: start.org_seq });
+    try {
+        await r.waitForTypes(['reset']);
+        assert.equal(events(r).length, 0, JSON.stringify(r.frames));
+        assert.equal(r.frames.find((f) => f.type === 'reset').org_seq, end);
+        await deliverInbound(cluster, { from: uniqueNumber(), body: 'p3' });
+        await waitSeq(r, end + 3);
+        assertRun(r, end, end + 3, 'live after the reset');
+    } finally {
+        r.close();
+    }
+
+    // a position still kept is replayed from the store
+    const k = await connectWs(cluster, org.token);
+    k.send({ type: 'resume', epoch: start.epoch, org_seq: start.org_seq + 3 });
+    try {
+        await waitSeq(k, end + 3);
+        assertRun(k, start.org_seq + 3, end + 3, 'resumed from the store');
+        assert.ok(!k.frames.some((f) => f.type === 'reset'));
+    } finally {
+        k.close();
+    }
+});
+
+test('presence reaches the organization\'s other sockets only, with the '
+    + 'user, and a new socket gets it after hello', async () => {
+    const { cluster } = ctx;
+    const [orgA, orgB] = cluster.orgs;
+    await addUser(cluster, orgA, 'ana@presence.example', 'a long secret');
+    const anaToken = await inboxctl(cluster.store, 'token', 'create',
+        orgA.id, '--user', 'ana@presence.example');
+    const ana = await connectResumed(cluster, { token: anaToken });
+    const colleague = await connectResumed(cluster, orgA);
+    const other = await connectResumed(cluster, orgB);
+    try {
+        await sleep(100);
+        ana.send({ type: 'presence', conversation_id: 'c42',
+                   state: 'viewing' });
+        await colleague.waitForTypes(['presence']);
+        const p = colleague.frames.find((f) => f.type === 'presence');
+        assert.equal(p.conversation_id, 'c42');
+        assert.equal(p.state, 'viewing');
+        assert.equal(p.user.name, 'ana@presence.example');
+        assert.equal(typeof p.user.id, 'string');
+        assert.equal(p.expires_in, 30);
+        assert.equal(p.org_seq, undefined);
+
+        const late = await connectWs(cluster, orgA.token);
+        await late.waitForTypes(['hello', 'presence'], 3000);
+        const types = late.frames.map((f) => f.type);
+        assert.deepEqual(types.slice(0, 2), ['hello', 'presence']);
+        late.close();
+
+        await sleep(300);
+        assert.ok(!other.frames.some((f) => f.type === 'presence'));
+        assert.ok(!ana.frames.some((f) => f.type === 'presence'));
+
+        // a closed browser is idle at once
+        ana.close();
+        await colleague.waitFor((fs) => fs.some((f) => f.type === 'presence'
+            && f.state === 'idle'), 3000, 'idle');
+    } finally {
+        [ana, colleague, other].forEach((s) => s.close());
+    }
+});
+
+test('presence expires by itself when a browser goes silent, and a flood '
+    + 'is ignored then closed', async () => {
+    const { cluster } = ctx;
+    const [orgA] = cluster.orgs;
+    await addUser(cluster, orgA, 'bo@presence.example', 'a long secret');
+    const anaToken = await inboxctl(cluster.store, 'token', 'create',
+        orgA.id, '--user', 'bo@presence.example');
+    const ana = await connectResumed(cluster, { token: anaToken });
+    const colleague = await connectResumed(cluster, orgA);
+    try {
+        ana.send({ type: 'presence', conversation_id: 'c7', state: 'typing' });
+        await colleague.waitFor((fs) => fs.some((f) => f.type === 'presence'
+            && f.state === 'typing'), 3000, 'typing');
+        const typing = colleague.frames.find((f) => f.state === 'typing');
+        assert.equal(typing.expires_in, 8);
+        const t0 = Date.now();
+        await colleague.waitFor((fs) => fs.some((f) => f.type === 'presence'
+            && f.state === 'idle'), 12000, 'lapse');
+        assert.ok(Date.now() - t0 > 6000, 'not before its time');
+        assert.ok(!ana.closed);
+
+        const before = colleague.frames.length;
+        for (let i = 0; i < 80; i++) {
+            ana.send({ type: 'presence', conversation_id: `f${i}`,
+                       state: 'viewing' });
+        }
+        await ana.waitFor(() => ana.closed, 5000, 'close');
+        // 1008, unless the close frame was lost to the reset that closing
+        // a socket with the rest of the flood unread sends (1006)
+        assert.ok([1008, 1006].includes(ana.closeCode), `${ana.closeCode}`);
+        await sleep(300);
+        const shown = colleague.frames.slice(before)
+            .filter((f) => f.type === 'presence' && f.state === 'viewing');
+        assert.ok(shown.length >= 5 && shown.length <= 11,
+            `${shown.length} of 80 shown`);
+    } finally {
+        ana.close();
+        colleague.close();
+    }
+});
+
+errorLogIsCleanTest(ctx);

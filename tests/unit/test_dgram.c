@@ -1,0 +1,167 @@
+/*
+ * The channel from nginx to ws-server: a full queue makes the sender wait
+ * (up to its bound) instead of dropping at once, and what is shed all the
+ * same is counted for a log line.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <inbox/dgram.h>
+#include <inbox/event.h>
+#include "check.h"
+
+
+typedef struct {
+    char                 dir[64];
+    char                 path[128];
+    int                  reader;
+    inbox_dgram_peer_t   peer;
+    inbox_event_list_t   events;
+} channel_t;
+
+
+static void
+channel_open(channel_t *c, int wait_ms)
+{
+    char  err[256];
+
+    memset(c, 0, sizeof(*c));
+    strcpy(c->dir, "/tmp/inbox-dgram-XXXXXX");
+    CHECK(mkdtemp(c->dir) != NULL);
+    snprintf(c->path, sizeof(c->path), "%s/events.sock", c->dir);
+
+    c->reader = inbox_dgram_bind(c->path, err, sizeof(err));
+    CHECK(c->reader != -1);
+    CHECK_INT(inbox_dgram_peer_open(&c->peer, c->path, err, sizeof(err)), 0);
+    CHECK_INT(inbox_dgram_peer_set_wait(&c->peer, wait_ms, err, sizeof(err)),
+              0);
+
+    CHECK_INT(inbox_event_list_add(&c->events, "org1", 1, "unread.total",
+                                   "E", 3,
+                                   inbox_event_unread_total(1, "E", 3)), 0);
+}
+
+
+/* Sends datagrams that never wait until the reader's queue is full. */
+static int
+channel_fill(channel_t *c)
+{
+    int  n;
+
+    for (n = 0; n < 100000; n++) {
+        if (inbox_dgram_send(&c->peer, "x", 1) != 0) {
+            CHECK(errno == EAGAIN || errno == EWOULDBLOCK);
+            return n;
+        }
+    }
+
+    return n;
+}
+
+
+static void
+channel_close(channel_t *c)
+{
+    inbox_event_list_free(&c->events);
+    inbox_dgram_peer_close(&c->peer);
+    close(c->reader);
+    unlink(c->path);
+    rmdir(c->dir);
+}
+
+
+static void *
+read_one_later(void *arg)
+{
+    char        buf[256];
+    channel_t  *c = arg;
+
+    usleep(60 * 1000);
+    (void) recv(c->reader, buf, sizeof(buf), 0);
+
+    return NULL;
+}
+
+
+TEST(a_full_queue_makes_the_publisher_wait_for_room)
+{
+    int64_t    t0, waited;
+    channel_t  c;
+    pthread_t  thread;
+
+    channel_open(&c, 2000);
+    CHECK(channel_fill(&c) > 0);
+
+    /* the old channel dropped here at once; now it waits for the read */
+    CHECK_INT(pthread_create(&thread, NULL, read_one_later, &c), 0);
+    t0 = inbox_dgram_now_ms();
+    CHECK_INT(inbox_events_publish(&c.peer, &c.events), 0);
+    waited = inbox_dgram_now_ms() - t0;
+    pthread_join(thread, NULL);
+
+    CHECK(waited >= 40);
+    CHECK(waited < 1500);
+
+    channel_close(&c);
+}
+
+
+TEST(a_stuck_reader_sheds_after_the_bound_counted_and_reported)
+{
+    int64_t    t0, waited;
+    uint64_t   since, total;
+    channel_t  c;
+
+    channel_open(&c, 50);
+    CHECK(channel_fill(&c) > 0);
+
+    t0 = inbox_dgram_now_ms();
+    CHECK_INT(inbox_events_publish(&c.peer, &c.events), 1);
+    waited = inbox_dgram_now_ms() - t0;
+    CHECK(waited >= 40);
+
+    since = total = 0;
+    CHECK_INT(inbox_events_shed_report(&c.peer, 1, &since, &total), 1);
+    CHECK_INT(since, 1);
+    CHECK_INT(total, 1);
+
+    /* within the next second: no wait again, and no second line */
+    t0 = inbox_dgram_now_ms();
+    CHECK_INT(inbox_events_publish(&c.peer, &c.events), 1);
+    CHECK(inbox_dgram_now_ms() - t0 < 30);
+    CHECK_INT(inbox_events_shed_report(&c.peer, 1, &since, &total), 0);
+    CHECK_INT(inbox_events_shed_report(&c.peer, 0, &since, &total), 0);
+
+    /* the next line, a second later, counts what came since */
+    usleep(1050 * 1000);
+    CHECK_INT(inbox_events_shed_report(&c.peer, 0, &since, &total), 1);
+    CHECK_INT(since, 1);
+    CHECK_INT(total, 2);
+    CHECK_INT(inbox_events_shed_report(&c.peer, 0, &since, &total), 0);
+
+    channel_close(&c);
+}
+
+
+TEST(nobody_reading_sheds_without_waiting)
+{
+    int64_t    t0;
+    channel_t  c;
+
+    channel_open(&c, 2000);
+    close(c.reader);
+    unlink(c.path);
+    c.reader = -1;
+
+    t0 = inbox_dgram_now_ms();
+    CHECK_INT(inbox_events_publish(&c.peer, &c.events), 1);
+    CHECK(inbox_dgram_now_ms() - t0 < 100);
+
+    channel_close(&c);
+}
+
+
+RUN_TESTS()

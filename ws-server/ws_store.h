@@ -1,0 +1,65 @@
+/*
+ * The store thread: ws-server's one reader of the store (--store, the
+ * URI nginx uses), for what the datagrams did not bring: a gap in an
+ * organization's stream, a resume older than the ring of recent frames.
+ *
+ * The lws thread asks (ws_store_ask), the store thread runs
+ * inbox_store_events_since and wakes the loop with lws_cancel_service();
+ * the loop's LWS_CALLBACK_EVENT_WAIT_CANCELLED takes the answers
+ * (ws_store_answers).  Model: libwebsockets' minimal-ws-server-threads.
+ */
+#ifndef WS_STORE_H
+#define WS_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <libwebsockets.h>
+#include <inbox/error.h>
+#include <inbox/event.h>
+
+typedef enum {
+    WS_STORE_GAP = 0,       /* an organization's stream */
+    WS_STORE_RESUME,        /* one connection's replay */
+    WS_STORE_STATE          /* where the stream stands: until, epoch */
+} ws_store_kind_e;
+
+/* One query and its answer.  The lws thread owns it but while asked. */
+struct ws_store_req_s {
+    struct ws_store_req_s  *next;
+    ws_store_kind_e         kind;
+    void                   *owner;      /* lws thread only; NULL: gone */
+    char                    org_id[INBOX_ID_MAX];
+    char                    epoch[INBOX_EPOCH_MAX];
+    int64_t                 after;      /* after < org_seq <= until */
+    int64_t                 until;      /* <= 0: the newest */
+    size_t                  limit;
+
+    /* the answer: events in org_seq order, each with its type, epoch
+     * and unread total */
+    inbox_status_t          status;
+    inbox_error_t           err;
+    inbox_event_list_t      events;
+};
+
+typedef struct ws_store_req_s  ws_store_req_t;
+typedef struct ws_store_s      ws_store_t;
+
+/* Opens the store.  NULL with a message on stderr. */
+ws_store_t *ws_store_open(const char *uri);
+/* Starts the thread; 0, or -1 with a message on stderr. */
+int ws_store_start(ws_store_t *store, struct lws_context *context);
+/* Stops the thread (a query running is finished first) and frees what
+ * was asked and not taken. */
+void ws_store_close(ws_store_t *store);
+
+/* A new zeroed request; NULL when out of memory. */
+ws_store_req_t *ws_store_req_new(ws_store_kind_e kind, void *owner);
+void ws_store_req_free(ws_store_req_t *req);
+
+/* Hands req to the thread. */
+void ws_store_ask(ws_store_t *store, ws_store_req_t *req);
+/* The requests answered since the last call, oldest first, as a list
+ * (next); the caller frees each. */
+ws_store_req_t *ws_store_answers(ws_store_t *store);
+
+#endif

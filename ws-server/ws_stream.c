@@ -1,0 +1,1225 @@
+/*
+ * Each organization's event stream in org_seq order (reorder window, gap
+ * fill, ring of recent frames), and each connection's way into it
+ * (resume, replay, reset).  See ws_stream.h.
+ */
+#include <search.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <yajl/yajl_tree.h>
+#include <inbox/render.h>
+#include "ws_presence.h"
+#include "ws_store.h"
+#include "ws_stream.h"
+
+#define WS_STREAM_RETRY_MS     200    /* a gap the store could not fill */
+#define WS_STREAM_RETRIES      25     /* ... then a reset */
+#define WS_STREAM_MSG_MAX      1024   /* a client message, at most */
+#define WS_STREAM_QUERY_MAX    1000   /* events asked of the store at once */
+
+typedef struct {
+    int64_t   seq;
+    int64_t   unread;
+    char      type[INBOX_EVENT_TYPE_MAX];
+    size_t    len;
+    char     *frame;                    /* malloc'd */
+} ws_item_t;
+
+struct ws_org_stream_s {
+    char                     id[INBOX_ID_MAX];
+    char                     epoch[INBOX_EPOCH_MAX];
+    ws_stream_t             *stream;
+    unsigned                 nconns;
+
+    int                      has_last;
+    int64_t                  last;      /* delivered, in order */
+    int64_t                  seen;      /* the newest org_seq known of */
+
+    /* early events, sorted by seq, all above last + 1 */
+    ws_item_t               *pending;
+    size_t                   npending;
+    size_t                   pending_cap;
+
+    lws_sorted_usec_list_t   sul;       /* the window, or a retry */
+    int                      timer;
+    ws_store_req_t          *filling;   /* a gap fill in flight */
+    unsigned                 failures;
+
+    /* the recent frames: seq ring_first .. last, without a hole; made
+     * on the first event */
+    ws_item_t               *ring;      /* WS_STREAM_RING_FRAMES */
+    size_t                   ring_head;
+    size_t                   ring_count;
+    size_t                   ring_bytes;
+
+    lws_dll2_t               live;      /* in the stream's: nconns > 0 */
+    ws_store_req_t          *checking;  /* a state query in flight */
+
+    ws_presence_org_t        presence;
+};
+
+struct ws_stream_s {
+    ws_fanout_t             *fanout;
+    ws_store_t              *store;     /* NULL: gaps are resets */
+    struct lws_context      *context;
+    void                    *orgs;      /* tsearch(3) of ws_org_stream_t */
+    lws_dll2_owner_t         held;      /* ws_stream_conn_t.held */
+    lws_sorted_usec_list_t   hold_sul;
+    lws_dll2_owner_t         live;      /* ws_org_stream_t.live */
+    lws_sorted_usec_list_t   check_sul;
+};
+
+typedef struct {
+    int64_t      seq;
+    const char  *epoch;
+} ws_reset_arg_t;
+
+
+static ws_org_stream_t *ws_stream_org(ws_stream_t *stream,
+    const char *org_id);
+static int ws_stream_org_compare(const void *a, const void *b);
+static void ws_stream_deliver(ws_org_stream_t *org, int64_t seq,
+    const char *type, int64_t unread, const char *frame, size_t len);
+static void ws_stream_drain(ws_org_stream_t *org);
+static int ws_stream_hold(ws_org_stream_t *org,
+    const inbox_event_record_t *rec);
+static void ws_stream_check_gap(ws_org_stream_t *org);
+static void ws_stream_timer(ws_org_stream_t *org, int64_t ms);
+static void ws_stream_timer_fired(lws_sorted_usec_list_t *sul);
+static void ws_stream_fill(ws_org_stream_t *org);
+static void ws_stream_filled(ws_stream_t *stream, ws_store_req_t *req);
+static void ws_stream_skip(ws_org_stream_t *org, int64_t to);
+static void ws_stream_new_epoch(ws_org_stream_t *org, const char *epoch,
+    int64_t seq);
+static void ws_stream_restart_each(ws_conn_t *conn, void *arg);
+static void ws_stream_reset_each(ws_conn_t *conn, void *arg);
+static void ws_stream_ring_push(ws_org_stream_t *org, int64_t seq,
+    const char *type, int64_t unread, const char *frame, size_t len);
+static void ws_stream_ring_clear(ws_org_stream_t *org);
+static void ws_stream_pending_clear(ws_org_stream_t *org);
+static void ws_stream_held_fired(lws_sorted_usec_list_t *sul);
+static void ws_stream_unhold(ws_stream_t *stream, ws_stream_conn_t *sc);
+static void ws_stream_resume(ws_stream_t *stream, ws_conn_t *conn,
+    yajl_val root);
+static void ws_stream_catch_up(ws_stream_t *stream, ws_conn_t *conn);
+static void ws_stream_replayed(ws_stream_t *stream, ws_store_req_t *req);
+static void ws_stream_reset(ws_conn_t *conn, ws_org_stream_t *org);
+static char *ws_stream_reset_frame(int64_t seq, const char *epoch,
+    size_t *len);
+static void ws_stream_join(ws_conn_t *conn);
+static void ws_stream_check_fired(lws_sorted_usec_list_t *sul);
+static void ws_stream_checked(ws_store_req_t *req);
+
+
+ws_stream_t *
+ws_stream_create(ws_fanout_t *fanout, const char *store_uri)
+{
+    ws_stream_t  *stream;
+
+    stream = calloc(1, sizeof(ws_stream_t));
+    if (stream == NULL) {
+        fprintf(stderr, "ws-server: out of memory\n");
+        return NULL;
+    }
+
+    stream->fanout = fanout;
+
+    if (store_uri != NULL) {
+        stream->store = ws_store_open(store_uri);
+        if (stream->store == NULL) {
+            free(stream);
+            return NULL;
+        }
+    }
+
+    ws_fanout_set_stream(fanout, stream);
+
+    return stream;
+}
+
+
+int
+ws_stream_start(ws_stream_t *stream, struct lws_context *context)
+{
+    stream->context = context;
+
+    if (stream->store == NULL) {
+        lwsl_warn("ws-server: no --store: a gap in an organization's "
+                  "events, or a resume older than the last %d, gets a "
+                  "reset\n", WS_STREAM_RING_FRAMES);
+        return 0;
+    }
+
+    lws_sul_schedule(context, 0, &stream->check_sul, ws_stream_check_fired,
+                     WS_STREAM_CHECK_MS * LWS_US_PER_MS);
+
+    return ws_store_start(stream->store, context);
+}
+
+
+/* Asks where the streams with connections stand (see ws_stream.h). */
+static void
+ws_stream_check_fired(lws_sorted_usec_list_t *sul)
+{
+    ws_stream_t      *stream;
+    ws_store_req_t   *req;
+    ws_org_stream_t  *org;
+
+    stream = lws_container_of(sul, ws_stream_t, check_sul);
+
+    lws_start_foreach_dll(struct lws_dll2 *, d,
+                          lws_dll2_get_head(&stream->live)) {
+        org = lws_container_of(d, ws_org_stream_t, live);
+
+        if (org->checking == NULL && org->filling == NULL) {
+            req = ws_store_req_new(WS_STORE_STATE, org);
+            if (req != NULL) {
+                memcpy(req->org_id, org->id, sizeof(req->org_id));
+                req->after = org->seen;
+                org->checking = req;
+                ws_store_ask(stream->store, req);
+            }
+        }
+    } lws_end_foreach_dll(d);
+
+    lws_sul_schedule(stream->context, 0, &stream->check_sul,
+                     ws_stream_check_fired,
+                     WS_STREAM_CHECK_MS * LWS_US_PER_MS);
+}
+
+
+static void
+ws_stream_checked(ws_store_req_t *req)
+{
+    ws_org_stream_t  *org;
+
+    org = req->owner;
+    org->checking = NULL;
+
+    /* events that came meanwhile show their gaps themselves */
+    if (req->status != INBOX_OK || !org->has_last || org->seen != req->after
+        || strcmp(req->epoch, org->epoch) != 0 || req->until <= org->seen)
+    {
+        return;
+    }
+
+    lwsl_info("ws-server: org %s: the store is at %lld, %lld came here\n",
+              org->id, (long long) req->until, (long long) org->seen);
+
+    org->seen = req->until;
+    ws_stream_check_gap(org);
+}
+
+
+static void
+ws_stream_org_free(void *p)
+{
+    ws_org_stream_t  *org = p;
+
+    ws_stream_pending_clear(org);
+    free(org->pending);
+    ws_stream_ring_clear(org);
+    free(org->ring);
+    ws_presence_clear(&org->presence);
+    free(org);
+}
+
+
+void
+ws_stream_destroy(ws_stream_t *stream)
+{
+    if (stream == NULL) {
+        return;
+    }
+
+    /* answers in flight are freed with the thread's lists */
+    ws_store_close(stream->store);
+    tdestroy(stream->orgs, ws_stream_org_free);
+    free(stream);
+}
+
+
+int64_t
+ws_stream_now_ms(void)
+{
+    struct timespec  ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+
+    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+
+/* ---- the organization's stream ---- */
+
+
+void
+ws_stream_event(ws_stream_t *stream, const inbox_event_record_t *rec)
+{
+    ws_org_stream_t  *org;
+
+    org = ws_stream_org(stream, rec->org_id);
+    if (org == NULL) {
+        lwsl_err("ws-server: out of memory for org %s\n", rec->org_id);
+        return;
+    }
+
+    if (rec->epoch[0] != '\0' && org->epoch[0] != '\0'
+        && strcmp(rec->epoch, org->epoch) != 0)
+    {
+        ws_stream_new_epoch(org, rec->epoch, rec->org_seq);
+    }
+
+    if (org->epoch[0] == '\0') {
+        memcpy(org->epoch, rec->epoch, sizeof(org->epoch));
+    }
+
+    /* nobody can have missed what came before the first event seen */
+    if (!org->has_last) {
+        org->has_last = 1;
+        org->last = rec->org_seq - 1;
+        org->seen = org->last;
+    }
+
+    if (rec->org_seq <= org->last) {
+        lwsl_info("ws-server: org %s org_seq %lld again: dropped\n",
+                  org->id, (long long) rec->org_seq);
+        return;
+    }
+
+    if (rec->org_seq > org->seen) {
+        org->seen = rec->org_seq;
+    }
+
+    if (rec->org_seq == org->last + 1) {
+        ws_stream_deliver(org, rec->org_seq, rec->type, rec->unread_total,
+                          rec->frame, rec->frame_len);
+        ws_stream_drain(org);
+
+    } else if (ws_stream_hold(org, rec) != 0) {
+        /* held no more: the store has it, the gap fill brings it */
+        lwsl_info("ws-server: org %s: %zu events held, org_seq %lld left "
+                  "to the store\n", org->id, org->npending,
+                  (long long) rec->org_seq);
+    }
+
+    ws_stream_check_gap(org);
+}
+
+
+static void
+ws_stream_deliver(ws_org_stream_t *org, int64_t seq, const char *type,
+    int64_t unread, const char *frame, size_t len)
+{
+    ws_event_info_t  info;
+
+    memset(&info, 0, sizeof(info));
+    lws_strncpy(info.type, type, sizeof(info.type));
+    memcpy(info.epoch, org->epoch, sizeof(info.epoch));
+    info.has_count = unread >= 0;
+    info.count = unread;
+
+    ws_fanout_publish(org->stream->fanout, org->id, seq, frame, len, &info);
+
+    ws_stream_ring_push(org, seq, type, unread, frame, len);
+    org->last = seq;
+}
+
+
+/* Delivers the held events that now follow. */
+static void
+ws_stream_drain(ws_org_stream_t *org)
+{
+    size_t      n;
+    ws_item_t  *it;
+
+    for (n = 0; n < org->npending; n++) {
+        it = &org->pending[n];
+
+        if (it->seq > org->last + 1) {
+            break;
+        }
+
+        if (it->seq == org->last + 1) {
+            ws_stream_deliver(org, it->seq, it->type, it->unread, it->frame,
+                              it->len);
+        }
+
+        free(it->frame);
+    }
+
+    if (n > 0) {
+        memmove(org->pending, org->pending + n,
+                (org->npending - n) * sizeof(ws_item_t));
+        org->npending -= n;
+    }
+}
+
+
+/* Keeps an early event in order; -1 when none more may be held. */
+static int
+ws_stream_hold(ws_org_stream_t *org, const inbox_event_record_t *rec)
+{
+    size_t      lo, hi, mid, cap;
+    ws_item_t  *items, *it;
+
+    lo = 0;
+    hi = org->npending;
+
+    while (lo < hi) {
+        mid = (lo + hi) / 2;
+        if (org->pending[mid].seq < rec->org_seq) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+
+    if (lo < org->npending && org->pending[lo].seq == rec->org_seq) {
+        return 0;                                   /* a duplicate */
+    }
+
+    if (org->npending == WS_STREAM_PENDING_MAX) {
+        return -1;
+    }
+
+    if (org->npending == org->pending_cap) {
+        cap = org->pending_cap ? org->pending_cap * 2 : 16;
+        items = realloc(org->pending, cap * sizeof(ws_item_t));
+        if (items == NULL) {
+            return -1;
+        }
+        org->pending = items;
+        org->pending_cap = cap;
+    }
+
+    it = &org->pending[lo];
+    memmove(it + 1, it, (org->npending - lo) * sizeof(ws_item_t));
+
+    it->frame = malloc(rec->frame_len);
+    if (it->frame == NULL) {
+        memmove(it, it + 1, (org->npending - lo) * sizeof(ws_item_t));
+        return -1;
+    }
+
+    memcpy(it->frame, rec->frame, rec->frame_len);
+    it->len = rec->frame_len;
+    it->seq = rec->org_seq;
+    it->unread = rec->unread_total;
+    lws_strncpy(it->type, rec->type, sizeof(it->type));
+    org->npending++;
+
+    return 0;
+}
+
+
+/*
+ * A gap (seen beyond last) gets the window to close by itself, then the
+ * store fills it; a full pending list does not wait.
+ */
+static void
+ws_stream_check_gap(ws_org_stream_t *org)
+{
+    if (org->last >= org->seen) {
+        if (org->timer && org->filling == NULL) {
+            lws_sul_cancel(&org->sul);
+            org->timer = 0;
+        }
+        org->failures = 0;
+        return;
+    }
+
+    if (org->filling != NULL) {
+        return;
+    }
+
+    if (org->npending == WS_STREAM_PENDING_MAX) {
+        ws_stream_timer(org, 0);
+
+    } else if (!org->timer) {
+        ws_stream_timer(org, WS_STREAM_WINDOW_MS);
+    }
+}
+
+
+static void
+ws_stream_timer(ws_org_stream_t *org, int64_t ms)
+{
+    org->timer = 1;
+    lws_sul_schedule(org->stream->context, 0, &org->sul,
+                     ws_stream_timer_fired, ms * LWS_US_PER_MS);
+}
+
+
+static void
+ws_stream_timer_fired(lws_sorted_usec_list_t *sul)
+{
+    ws_org_stream_t  *org;
+
+    org = lws_container_of(sul, ws_org_stream_t, sul);
+    org->timer = 0;
+
+    if (org->last < org->seen && org->filling == NULL) {
+        ws_stream_fill(org);
+    }
+}
+
+
+/* Asks the store for the events missing before the first held one. */
+static void
+ws_stream_fill(ws_org_stream_t *org)
+{
+    int64_t          until;
+    ws_stream_t     *stream;
+    ws_store_req_t  *req;
+
+    stream = org->stream;
+    until = org->npending ? org->pending[0].seq - 1 : org->seen;
+
+    /* nobody to give them to: the ring starts again after the gap */
+    if (org->nconns == 0) {
+        ws_stream_skip(org, until);
+        return;
+    }
+
+    if (stream->store == NULL || org->failures >= WS_STREAM_RETRIES) {
+        lwsl_warn("ws-server: org %s: events %lld to %lld never came%s: "
+                  "reset\n", org->id, (long long) org->last + 1,
+                  (long long) until,
+                  stream->store ? " and the store has not them" : "");
+        ws_stream_skip(org, until);
+        return;
+    }
+
+    req = ws_store_req_new(WS_STORE_GAP, org);
+    if (req == NULL) {
+        org->failures++;
+        ws_stream_timer(org, WS_STREAM_RETRY_MS);
+        return;
+    }
+
+    memcpy(req->org_id, org->id, sizeof(req->org_id));
+    memcpy(req->epoch, org->epoch, sizeof(req->epoch));
+    req->after = org->last;
+    req->until = until;
+    req->limit = (size_t) (until - org->last);
+    if (req->limit > WS_STREAM_QUERY_MAX) {
+        req->limit = WS_STREAM_QUERY_MAX;
+    }
+
+    lwsl_info("ws-server: org %s: filling %lld to %lld from the store\n",
+              org->id, (long long) org->last + 1, (long long) until);
+
+    org->filling = req;
+    ws_store_ask(stream->store, req);
+}
+
+
+static void
+ws_stream_filled(ws_stream_t *stream, ws_store_req_t *req)
+{
+    size_t            i;
+    int64_t           before;
+    inbox_event_t    *e;
+    ws_org_stream_t  *org;
+
+    org = req->owner;
+    if (org == NULL) {
+        return;                         /* an epoch ago */
+    }
+
+    org->filling = NULL;
+
+    if (req->status == INBOX_ERR_CONFLICT) {
+        lwsl_warn("ws-server: org %s: events %lld to %lld are no longer "
+                  "kept (%s): reset\n", org->id, (long long) req->after + 1,
+                  (long long) req->until, req->err.field);
+        ws_stream_skip(org, req->until);
+        return;
+    }
+
+    before = org->last;
+
+    if (req->status == INBOX_OK) {
+        for (i = 0; i < req->events.count; i++) {
+            e = &req->events.items[i];
+
+            if (e->org_seq == org->last + 1) {
+                ws_stream_deliver(org, e->org_seq, e->type, e->unread_total,
+                                  e->json, e->len);
+            } else if (e->org_seq > org->last + 1) {
+                break;
+            }
+        }
+
+        ws_stream_drain(org);
+
+    } else {
+        lwsl_warn("ws-server: org %s: the store: %s\n", org->id,
+                  req->err.message);
+    }
+
+    if (org->last >= org->seen) {
+        ws_stream_check_gap(org);
+        return;
+    }
+
+    /* not stored yet, or the store failed: again a little later */
+    if (org->last == before) {
+        org->failures++;
+        ws_stream_timer(org, WS_STREAM_RETRY_MS);
+        return;
+    }
+
+    org->failures = 0;
+    ws_stream_timer(org, 0);
+}
+
+
+/*
+ * Gives up the events up to to: the organization's connections get a
+ * reset (reload over HTTP), the stream goes on after it.
+ */
+static void
+ws_stream_skip(ws_org_stream_t *org, int64_t to)
+{
+    ws_reset_arg_t  arg;
+
+    if (to <= org->last) {
+        return;
+    }
+
+    if (org->nconns > 0) {
+        arg.seq = to;
+        arg.epoch = org->epoch;
+        ws_fanout_foreach(org->stream->fanout, org->id, ws_stream_reset_each,
+                          &arg);
+    }
+
+    /* the ring keeps no hole */
+    ws_stream_ring_clear(org);
+    org->last = to;
+    org->failures = 0;
+
+    ws_stream_drain(org);
+    ws_stream_check_gap(org);
+}
+
+
+static void
+ws_stream_reset_each(ws_conn_t *conn, void *arg)
+{
+    char            *frame;
+    size_t           len;
+    ws_reset_arg_t  *reset = arg;
+
+    if (ws_fanout_position(conn) >= reset->seq) {
+        return;
+    }
+
+    frame = ws_stream_reset_frame(reset->seq, reset->epoch, &len);
+    if (frame != NULL) {
+        (void) ws_fanout_send(conn, 0, frame, len);
+        free(frame);
+    }
+
+    ws_fanout_set_position(conn, reset->seq);
+}
+
+
+/* The store was made again: a new history, from this event on. */
+static void
+ws_stream_new_epoch(ws_org_stream_t *org, const char *epoch, int64_t seq)
+{
+    ws_reset_arg_t  arg;
+
+    lwsl_warn("ws-server: org %s: a new epoch %s (was %s)\n", org->id,
+              epoch, org->epoch);
+
+    if (org->filling != NULL) {
+        org->filling->owner = NULL;
+        org->filling = NULL;
+    }
+
+    if (org->timer) {
+        lws_sul_cancel(&org->sul);
+        org->timer = 0;
+    }
+
+    ws_stream_pending_clear(org);
+    ws_stream_ring_clear(org);
+    memcpy(org->epoch, epoch, sizeof(org->epoch));
+    org->has_last = 0;
+    org->failures = 0;
+
+    /* connections' positions were of the old epoch: they reload */
+    arg.seq = seq - 1;
+    arg.epoch = epoch;
+    ws_fanout_foreach(org->stream->fanout, org->id, ws_stream_restart_each,
+                      &arg);
+}
+
+
+static void
+ws_stream_restart_each(ws_conn_t *conn, void *arg)
+{
+    char            *frame;
+    size_t           len;
+    ws_reset_arg_t  *reset = arg;
+
+    frame = ws_stream_reset_frame(reset->seq, reset->epoch, &len);
+    if (frame != NULL) {
+        (void) ws_fanout_send(conn, 0, frame, len);
+        free(frame);
+    }
+
+    ws_fanout_restart_position(conn, reset->seq);
+}
+
+
+static void
+ws_stream_ring_push(ws_org_stream_t *org, int64_t seq, const char *type,
+    int64_t unread, const char *frame, size_t len)
+{
+    size_t      tail;
+    ws_item_t  *it;
+
+    /* the oldest go first: at most so many frames and bytes */
+    while (org->ring_count > 0
+           && (org->ring_count == WS_STREAM_RING_FRAMES
+               || org->ring_bytes + len > WS_STREAM_RING_BYTES))
+    {
+        it = &org->ring[org->ring_head];
+        org->ring_bytes -= it->len;
+        free(it->frame);
+        it->frame = NULL;
+        org->ring_head = (org->ring_head + 1) % WS_STREAM_RING_FRAMES;
+        org->ring_count--;
+    }
+
+    if (len > WS_STREAM_RING_BYTES) {
+        return;                         /* an empty ring: no hole */
+    }
+
+    if (org->ring == NULL) {
+        org->ring = calloc(WS_STREAM_RING_FRAMES, sizeof(ws_item_t));
+        if (org->ring == NULL) {
+            return;
+        }
+    }
+
+    tail = (org->ring_head + org->ring_count) % WS_STREAM_RING_FRAMES;
+    it = &org->ring[tail];
+
+    it->frame = malloc(len);
+    if (it->frame == NULL) {
+        ws_stream_ring_clear(org);
+        return;
+    }
+
+    memcpy(it->frame, frame, len);
+    it->len = len;
+    it->seq = seq;
+    it->unread = unread;
+    lws_strncpy(it->type, type, sizeof(it->type));
+
+    org->ring_count++;
+    org->ring_bytes += len;
+}
+
+
+static void
+ws_stream_ring_clear(ws_org_stream_t *org)
+{
+    size_t  i;
+
+    for (i = 0; i < org->ring_count; i++) {
+        free(org->ring[(org->ring_head + i) % WS_STREAM_RING_FRAMES].frame);
+        org->ring[(org->ring_head + i) % WS_STREAM_RING_FRAMES].frame = NULL;
+    }
+
+    org->ring_head = 0;
+    org->ring_count = 0;
+    org->ring_bytes = 0;
+}
+
+
+static void
+ws_stream_pending_clear(ws_org_stream_t *org)
+{
+    size_t  i;
+
+    for (i = 0; i < org->npending; i++) {
+        free(org->pending[i].frame);
+    }
+
+    org->npending = 0;
+}
+
+
+void
+ws_stream_store_answers(ws_stream_t *stream)
+{
+    ws_store_req_t  *req, *next;
+
+    if (stream->store == NULL) {
+        return;
+    }
+
+    for (req = ws_store_answers(stream->store); req != NULL; req = next) {
+        next = req->next;
+
+        if (req->kind == WS_STORE_GAP) {
+            ws_stream_filled(stream, req);
+        } else if (req->kind == WS_STORE_STATE) {
+            ws_stream_checked(req);
+        } else {
+            ws_stream_replayed(stream, req);
+        }
+
+        ws_store_req_free(req);
+    }
+}
+
+
+/* ---- connections ---- */
+
+
+int
+ws_stream_opened(ws_stream_t *stream, ws_conn_t *conn, int64_t hello_seq,
+    const char *epoch)
+{
+    ws_org_stream_t   *org;
+    ws_stream_conn_t  *sc;
+
+    sc = ws_fanout_stream_conn(conn);
+
+    org = ws_stream_org(stream, ws_fanout_claims(conn)->org_id);
+    if (org == NULL) {
+        return -1;
+    }
+
+    sc->conn = conn;
+    sc->org = org;
+
+    if (org->nconns++ == 0) {
+        lws_dll2_add_tail(&org->live, &stream->live);
+    }
+
+    if (!org->has_last) {
+        org->has_last = 1;
+        org->last = hello_seq;
+        org->seen = hello_seq;
+        lws_strncpy(org->epoch, epoch, sizeof(org->epoch));
+
+    } else if (strcmp(org->epoch, epoch) == 0 && hello_seq > org->seen) {
+        /* the store is ahead of what came here: fetch what was missed */
+        org->seen = hello_seq;
+        ws_stream_check_gap(org);
+    }
+
+    /* live events once it resumed or the hold is over */
+    sc->held_until = ws_stream_now_ms() + WS_STREAM_HOLD_MS;
+    lws_dll2_add_tail(&sc->held, &stream->held);
+
+    if (stream->held.count == 1) {
+        lws_sul_schedule(stream->context, 0, &stream->hold_sul,
+                         ws_stream_held_fired,
+                         WS_STREAM_HOLD_MS * LWS_US_PER_MS);
+    }
+
+    return 0;
+}
+
+
+static void
+ws_stream_held_fired(lws_sorted_usec_list_t *sul)
+{
+    int64_t            now;
+    ws_conn_t         *conn;
+    ws_stream_t       *stream;
+    ws_stream_conn_t  *sc;
+
+    stream = lws_container_of(sul, ws_stream_t, hold_sul);
+    now = ws_stream_now_ms();
+
+    while (stream->held.count > 0) {
+        sc = lws_container_of(lws_dll2_get_head(&stream->held),
+                              ws_stream_conn_t, held);
+
+        if (sc->held_until > now) {
+            lws_sul_schedule(stream->context, 0, &stream->hold_sul,
+                             ws_stream_held_fired,
+                             (sc->held_until - now) * LWS_US_PER_MS);
+            return;
+        }
+
+        lws_dll2_remove(&sc->held);
+        conn = sc->conn;
+        ws_stream_catch_up(stream, conn);
+    }
+}
+
+
+static void
+ws_stream_unhold(ws_stream_t *stream, ws_stream_conn_t *sc)
+{
+    if (!lws_dll2_is_detached(&sc->held)) {
+        lws_dll2_remove(&sc->held);
+    }
+
+    if (stream->held.count == 0) {
+        lws_sul_cancel(&stream->hold_sul);
+    }
+}
+
+
+void
+ws_stream_closed(ws_stream_t *stream, ws_conn_t *conn)
+{
+    ws_org_stream_t   *org;
+    ws_stream_conn_t  *sc;
+
+    sc = ws_fanout_stream_conn(conn);
+    org = sc->org;
+
+    ws_stream_unhold(stream, sc);
+
+    if (sc->replay != NULL) {
+        sc->replay->owner = NULL;
+        sc->replay = NULL;
+    }
+
+    if (org != NULL) {
+        ws_presence_gone(&org->presence, conn);
+        if (--org->nconns == 0) {
+            lws_dll2_remove(&org->live);
+        }
+        sc->org = NULL;
+    }
+}
+
+
+void
+ws_stream_receive(ws_stream_t *stream, ws_conn_t *conn, struct lws *wsi,
+    const void *in, size_t len)
+{
+    char              text[WS_STREAM_MSG_MAX + 1];
+    yajl_val          root;
+    const char       *type;
+    ws_org_stream_t  *org;
+    ws_stream_conn_t  *sc;
+    static const char *type_path[] = { "type", NULL };
+
+    sc = ws_fanout_stream_conn(conn);
+    org = sc->org;
+
+    if (org == NULL) {
+        return;
+    }
+
+    /* a whole small text message, or nothing */
+    if (!lws_is_first_fragment(wsi)
+        || !lws_is_final_fragment(wsi) || lws_frame_is_binary(wsi)
+        || len == 0 || len > WS_STREAM_MSG_MAX)
+    {
+        ws_presence_refused(&org->presence, conn);
+        return;
+    }
+
+    memcpy(text, in, len);
+    text[len] = '\0';
+
+    root = yajl_tree_parse(text, NULL, 0);
+    type = root ? YAJL_GET_STRING(yajl_tree_get(root, type_path,
+                                                 yajl_t_string))
+                : NULL;
+
+    if (type != NULL && strcmp(type, "resume") == 0) {
+        ws_stream_resume(stream, conn, root);
+
+    } else if (type != NULL && strcmp(type, "presence") == 0) {
+        ws_presence_message(&org->presence, conn, root);
+
+    } else {
+        ws_presence_refused(&org->presence, conn);
+    }
+
+    yajl_tree_free(root);
+}
+
+
+/*
+ * {"type":"resume","epoch","org_seq"}: the events after org_seq, then
+ * live ones.  Once events went to the connection, only a position at or
+ * past what it got can be honoured; anything else is a reset.
+ */
+static void
+ws_stream_resume(ws_stream_t *stream, ws_conn_t *conn, yajl_val root)
+{
+    int64_t            seq;
+    yajl_val           pos;
+    const char        *epoch;
+    ws_org_stream_t   *org;
+    ws_stream_conn_t  *sc;
+    static const char *epoch_path[] = { "epoch", NULL };
+    static const char *seq_path[] = { "org_seq", NULL };
+
+    sc = ws_fanout_stream_conn(conn);
+    org = sc->org;
+
+    if (sc->resumed) {
+        return;                                 /* once */
+    }
+
+    sc->resumed = 1;
+
+    epoch = YAJL_GET_STRING(yajl_tree_get(root, epoch_path, yajl_t_string));
+    pos = yajl_tree_get(root, seq_path, yajl_t_number);
+
+    if (sc->replay != NULL) {
+        sc->replay->owner = NULL;
+        sc->replay = NULL;
+    }
+
+    ws_stream_unhold(stream, sc);
+
+    if (epoch == NULL || pos == NULL || !YAJL_IS_INTEGER(pos)
+        || YAJL_GET_INTEGER(pos) < 0
+        || strcmp(epoch, org->epoch) != 0)
+    {
+        ws_stream_reset(conn, org);
+        return;
+    }
+
+    seq = YAJL_GET_INTEGER(pos);
+
+    if (ws_fanout_sent_events(conn)) {
+        if (seq < ws_fanout_position(conn)) {
+            ws_stream_reset(conn, org);
+        } else {
+            ws_fanout_set_position(conn, seq);
+        }
+        return;
+    }
+
+    ws_fanout_leave(conn);
+    ws_fanout_set_position(conn, seq);
+    ws_stream_catch_up(stream, conn);
+}
+
+
+/*
+ * Sends the connection what it lacks up to the stream's last, from the
+ * ring, else from the store (it stays out of the live events meanwhile),
+ * then joins it to the live events.
+ */
+static void
+ws_stream_catch_up(ws_stream_t *stream, ws_conn_t *conn)
+{
+    size_t             i, limit;
+    int64_t            pos, first;
+    ws_item_t         *it;
+    ws_org_stream_t   *org;
+    ws_stream_conn_t  *sc;
+    ws_store_req_t    *req;
+
+    sc = ws_fanout_stream_conn(conn);
+    org = sc->org;
+    pos = ws_fanout_position(conn);
+
+    if (pos >= org->last) {
+        ws_stream_join(conn);
+        return;
+    }
+
+    first = org->ring_count ? org->ring[org->ring_head].seq : org->last + 1;
+
+    if (first <= pos + 1) {
+        for (i = 0; i < org->ring_count; i++) {
+            it = &org->ring[(org->ring_head + i) % WS_STREAM_RING_FRAMES];
+            if (it->seq > pos
+                && ws_fanout_send(conn, it->seq, it->frame, it->len) < 0)
+            {
+                return;                 /* closing */
+            }
+        }
+
+        ws_stream_join(conn);
+        return;
+    }
+
+    /* more than its queue holds, or nowhere to read them from */
+    limit = ws_fanout_max_queue(stream->fanout) / 2;
+
+    if (stream->store == NULL || org->last - pos > (int64_t) limit) {
+        ws_stream_reset(conn, org);
+        return;
+    }
+
+    req = ws_store_req_new(WS_STORE_RESUME, conn);
+    if (req == NULL) {
+        ws_stream_reset(conn, org);
+        return;
+    }
+
+    memcpy(req->org_id, org->id, sizeof(req->org_id));
+    memcpy(req->epoch, org->epoch, sizeof(req->epoch));
+    req->after = pos;
+    req->until = first - 1;
+    req->limit = (size_t) (req->until - pos);
+    if (req->limit > WS_STREAM_QUERY_MAX) {
+        req->limit = WS_STREAM_QUERY_MAX;
+    }
+
+    sc->replay = req;
+    ws_store_ask(stream->store, req);
+}
+
+
+static void
+ws_stream_replayed(ws_stream_t *stream, ws_store_req_t *req)
+{
+    size_t             i;
+    ws_conn_t         *conn;
+    inbox_event_t     *e;
+    ws_org_stream_t   *org;
+    ws_stream_conn_t  *sc;
+
+    conn = req->owner;
+    if (conn == NULL) {
+        return;                         /* closed, or resumed again */
+    }
+
+    sc = ws_fanout_stream_conn(conn);
+    sc->replay = NULL;
+    org = sc->org;
+
+    if (req->status != INBOX_OK || req->events.count == 0) {
+        if (req->status != INBOX_OK && req->status != INBOX_ERR_CONFLICT) {
+            lwsl_warn("ws-server: org %s: a resume from the store: %s\n",
+                      org->id, req->err.message);
+        }
+        ws_stream_reset(conn, org);
+        return;
+    }
+
+    for (i = 0; i < req->events.count; i++) {
+        e = &req->events.items[i];
+
+        /* never a hole: the store answers in order, without one */
+        if (e->org_seq > ws_fanout_position(conn) + 1) {
+            ws_stream_reset(conn, org);
+            return;
+        }
+
+        if (ws_fanout_send(conn, e->org_seq, e->json, e->len) < 0) {
+            return;
+        }
+    }
+
+    ws_stream_catch_up(stream, conn);
+}
+
+
+/* Live events from now on, and who is there. */
+static void
+ws_stream_join(ws_conn_t *conn)
+{
+    if (ws_fanout_joined(conn)) {
+        return;
+    }
+
+    ws_fanout_join(conn);
+    ws_presence_greet(&ws_fanout_stream_conn(conn)->org->presence, conn);
+}
+
+
+/* {"type":"reset"}: the client reloads; live events go on from here. */
+static void
+ws_stream_reset(ws_conn_t *conn, ws_org_stream_t *org)
+{
+    char     *frame;
+    size_t    len;
+    int64_t   seq;
+
+    seq = org->last;
+    if (ws_fanout_position(conn) > seq && ws_fanout_sent_events(conn)) {
+        seq = ws_fanout_position(conn);
+    }
+
+    frame = ws_stream_reset_frame(seq, org->epoch, &len);
+    if (frame != NULL) {
+        (void) ws_fanout_send(conn, 0, frame, len);
+        free(frame);
+    }
+
+    ws_fanout_set_position(conn, seq);
+    ws_stream_join(conn);
+}
+
+
+static char *
+ws_stream_reset_frame(int64_t seq, const char *epoch, size_t *len)
+{
+    yajl_gen  g;
+
+    g = inbox_json_begin();
+    if (g == NULL) {
+        return NULL;
+    }
+
+    yajl_gen_map_open(g);
+    inbox_json_key(g, "type");
+    inbox_json_string(g, "reset");
+    inbox_json_key(g, "org_seq");
+    inbox_json_int(g, seq);
+    inbox_json_key(g, "epoch");
+    inbox_json_string(g, epoch);
+    yajl_gen_map_close(g);
+
+    return inbox_json_finish(g, len);
+}
+
+
+/* Finds or adds the organization; NULL when out of memory. */
+static ws_org_stream_t *
+ws_stream_org(ws_stream_t *stream, const char *org_id)
+{
+    void             *found;
+    ws_org_stream_t  *org, key;
+
+    lws_strncpy(key.id, org_id, sizeof(key.id));
+
+    found = tfind(&key, &stream->orgs, ws_stream_org_compare);
+    if (found != NULL) {
+        return *(ws_org_stream_t **) found;
+    }
+
+    org = calloc(1, sizeof(ws_org_stream_t));
+    if (org == NULL) {
+        return NULL;
+    }
+
+    memcpy(org->id, key.id, sizeof(org->id));
+    org->stream = stream;
+    ws_presence_init(&org->presence, stream->fanout, stream->context,
+                     org->id);
+
+    if (tsearch(org, &stream->orgs, ws_stream_org_compare) == NULL) {
+        free(org);
+        return NULL;
+    }
+
+    return org;
+}
+
+
+static int
+ws_stream_org_compare(const void *a, const void *b)
+{
+    return strcmp(((const ws_org_stream_t *) a)->id,
+                  ((const ws_org_stream_t *) b)->id);
+}

@@ -1,0 +1,94 @@
+/*
+ * The event stream of each organization, as its browsers must see it:
+ * every event once, in org_seq order, with exact resume.
+ *
+ * Per organization: the last org_seq delivered; early events held for a
+ * short window while the missing ones come (two nginx workers, or two
+ * pool threads, publish interleaved); a gap still open after the window
+ * filled from the store (ws_store.h: a datagram shed or sent while
+ * ws-server was down); events at or below what was delivered dropped;
+ * a bounded ring of the recent frames, so that most resumes never touch
+ * the store.
+ *
+ * Per connection: after its hello it waits (WS_STREAM_HOLD_MS at most)
+ * for {"type":"resume","epoch","org_seq"}; then it gets the events after
+ * that position (or after its hello's), from the ring or the store, and
+ * only then live ones: nothing twice, nothing missed at the seam.  When
+ * that cannot be, {"type":"reset","org_seq","epoch"}: reload over HTTP,
+ * live events follow from there.
+ *
+ * Everything runs on the lws service thread, except the store's queries
+ * (ws_store.c's thread).
+ */
+#ifndef WS_STREAM_H
+#define WS_STREAM_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <libwebsockets.h>
+#include <inbox/event.h>
+#include "ws_fanout.h"
+
+#define WS_STREAM_WINDOW_MS    20     /* an early event waits at most */
+#define WS_STREAM_HOLD_MS      250    /* a new connection's resume, at most */
+#define WS_STREAM_RING_FRAMES  512    /* recent frames kept per org ... */
+#define WS_STREAM_RING_BYTES   (256 * 1024)     /* ... and their bytes */
+#define WS_STREAM_PENDING_MAX  2048   /* early events held per org */
+/*
+ * How often the store is asked where the streams of the organizations
+ * with connections stand: the last events shed by nginx are followed by
+ * no datagram that would show their gap.
+ */
+#define WS_STREAM_CHECK_MS     2000
+
+typedef struct ws_store_req_s   ws_store_req_t;
+typedef struct ws_org_stream_s  ws_org_stream_t;
+
+/* ws_stream's part of each connection (inside ws_fanout's session). */
+typedef struct ws_stream_conn_s {
+    ws_fanout_t      *fanout;
+    ws_conn_t        *conn;
+    ws_org_stream_t  *org;          /* NULL until opened */
+    lws_dll2_t        held;         /* in the stream's held connections */
+    int64_t           held_until;   /* ms */
+    ws_store_req_t   *replay;       /* a resume from the store in flight */
+    unsigned          resumed:1;    /* a resume was read */
+    unsigned          replaying:1;
+
+    /* presence (ws_presence.c) */
+    lws_dll2_t        present;      /* in its org's present connections */
+    int64_t           present_until;        /* ms */
+    char              conversation_id[INBOX_ID_MAX];
+    int               state;        /* ws_presence_state_e */
+    double            tokens;       /* rate limit: a leaky bucket */
+    int64_t           tokens_at;    /* ms */
+    unsigned          refused;      /* messages refused in a row */
+} ws_stream_conn_t;
+
+/* store_uri NULL: no store, gaps become resets.  NULL with a message on
+ * stderr when the store cannot be opened or out of memory. */
+ws_stream_t *ws_stream_create(ws_fanout_t *fanout, const char *store_uri);
+/* Starts the store thread and the timers; 0 or -1. */
+int ws_stream_start(ws_stream_t *stream, struct lws_context *context);
+/* Stops the store thread and frees; after lws_context_destroy. */
+void ws_stream_destroy(ws_stream_t *stream);
+
+/* An event from the datagram socket. */
+void ws_stream_event(ws_stream_t *stream, const inbox_event_record_t *rec);
+
+/* On the lws thread after lws_cancel_service(): the store's answers. */
+void ws_stream_store_answers(ws_stream_t *stream);
+
+/* The connection's hello was queued at hello_seq (epoch); returns what
+ * LWS_CALLBACK_ESTABLISHED returns. */
+int ws_stream_opened(ws_stream_t *stream, ws_conn_t *conn,
+    int64_t hello_seq, const char *epoch);
+/* A message from the browser (resume, presence; others are ignored). */
+void ws_stream_receive(ws_stream_t *stream, ws_conn_t *conn,
+    struct lws *wsi, const void *in, size_t len);
+void ws_stream_closed(ws_stream_t *stream, ws_conn_t *conn);
+
+/* For ws_presence: milliseconds of CLOCK_MONOTONIC, and the context. */
+int64_t ws_stream_now_ms(void);
+
+#endif

@@ -304,11 +304,10 @@ async function main() {
     if (o.keep) {
         process.env.INBOX_KEEP_TEST_DIR = '1';
     }
-    if (o.perf) {
-        // the simulator's JIT code named in the profile (/tmp/perf-PID.map)
-        process.env.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ''} `
-            + '--perf-basic-prof';
-    }
+    // the simulator (the one node child) named apart from this client in
+    // top and perf, and with --perf its JIT code named (/tmp/perf-PID.map)
+    process.env.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ''} `
+        + `--title=carrier-sim${o.perf ? ' --perf-basic-prof' : ''}`;
     const sinkPort = await freePort();
     const cluster = await startCluster({
         orgs: [{ name: 'Bench Replies' }],
@@ -716,12 +715,19 @@ async function run(o, cluster, sinkPort, loadBefore) {
         + 'messages), and in parentheses the share of one core over that '
         + 'time:', '');
     lines.push('| phase | messages | sender | simulator | nginx | ws-server '
-        + '| client |');
-    lines.push('| --- | --- | --- | --- | --- | --- | --- |');
+        + '| client | other processes |');
+    lines.push('| --- | --- | --- | --- | --- | --- | --- | --- |');
     const cell = (cpu, k, n) => `${us(cpu[k], n)} (${pc(cpu[k] / cpu.wall)})`;
+    // the rest of the machine's busy time: other work, the kernel's own
+    const other = (cpu) => {
+        const ours = ['sender', 'sim', 'nginx', 'ws', 'client']
+            .reduce((x, k) => x + (cpu[k] ?? 0), 0);
+        return `(${pc(Math.max(0, cpu.machineBusy * cpus().length
+                                  - ours / cpu.wall))})`;
+    };
     lines.push(`| simulator alone | ${ceil.ok} | - | ${cell(c, 'sim', ceil.ok)}`
         + ` | ${cell(c, 'nginx', ceil.ok)} | - | `
-        + `${cell(c, 'client', ceil.ok)} |`);
+        + `${cell(c, 'client', ceil.ok)} | ${other(c)} |`);
     for (const st of phases) {
         const w = st.whole;
         lines.push(`| replies, ${st.rate ? `paced at ${st.rate}/s`
@@ -730,7 +736,7 @@ async function run(o, cluster, sinkPort, loadBefore) {
             + `${cell(w, 'sim', st.replies)} | `
             + `${cell(w, 'nginx', st.replies)} | `
             + `${cell(w, 'ws', st.replies)} | `
-            + `${cell(w, 'client', st.replies)} |`);
+            + `${cell(w, 'client', st.replies)} | ${other(w)} |`);
     }
     lines.push('');
     lines.push(`Replies completed/s (store, ${o.concurrency} in flight) ÷ `
@@ -756,7 +762,8 @@ async function run(o, cluster, sinkPort, loadBefore) {
     if (full.perfFile && existsSync(full.perfFile)) {
         const r = perfReport(full.perfFile);
         process.stdout.write(`\n### perf, replies phase, whole machine, by `
-            + `process and object\n\n\`\`\`\n${r.byProcess}\n\`\`\`\n`
+            + 'process and object (node is this client)\n\n```\n'
+            + `${r.byProcess}\n\`\`\`\n`
             + `\n### by process and symbol\n\n\`\`\`\n${r.bySymbol}\n`
             + '```\n');
     }

@@ -3,6 +3,7 @@
 # thread list's measures (build/store-generate, bench/search) and its
 # timer in the store alone (build/store-search).  `make bench` builds everything and
 # runs bench/run: nginx with the inbox module on a fresh store, measured.
+# `make bench-replies` runs bench/replies (replies end to end).
 
 WEBHOOK_LOAD      := $(BUILD)/webhook-load
 WEBHOOK_LOAD_SRC  := bench/webhook_load.c bench/load_request.c \
@@ -14,7 +15,7 @@ STORE_INGEST      := $(BUILD)/store-ingest
 STORE_GENERATE    := $(BUILD)/store-generate
 STORE_SEARCH      := $(BUILD)/store-search
 
-.PHONY: bench
+.PHONY: bench bench-replies
 
 $(BUILD)/obj/bench/%.o: bench/%.c $(WEBHOOK_LOAD_HDR) $(LIBINBOX_HDR)
 	@mkdir -p $(@D)
@@ -47,3 +48,11 @@ bench-ws:
 	@$(MAKE) --no-print-directory all
 	bench/wsbench/run-inbox.sh rates
 	bench/wsbench/run-inbox.sh memory
+
+# replies end to end through the sender and the carrier simulator
+# (bench/replies; about two minutes), apart from `make bench`: it exits
+# non-zero while live frames can still be lost under load
+.PHONY: bench-replies
+bench-replies:
+	@$(MAKE) --no-print-directory all
+	bench/replies

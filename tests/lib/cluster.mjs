@@ -256,7 +256,8 @@ export function uniqueNumber() {
 //   carrierSim: start the carrier simulator (tests/lib/carrier-sim.mjs)
 //     first and point every organization's number at it (--api-base);
 //     true, or the simulator's config to apply; cluster.sim is it.
-//   sender: start the sender process too (build/sender), with senderArgs.
+//   sender: start the sender process too (build/sender), with senderArgs;
+//     senderVerbose: false leaves out its --verbose (a line per send).
 const defaultOptions = {
     workerProcesses: 2,
     threadPool: 'threads=4 max_queue=4096',
@@ -269,6 +270,7 @@ const defaultOptions = {
     carrierSim: false,
     sender: false,
     senderArgs: [],
+    senderVerbose: true,
 };
 
 export class Cluster {
@@ -367,7 +369,8 @@ export class Cluster {
         const child = startChild(senderPath, ['--store', this.store,
             '--wake', this.senderSocket, '--events',
             `${this.dir}/events.sock`, '--public-url', this.baseUrl,
-            '--media-dir', this.mediaDir, '--verbose', ...args],
+            '--media-dir', this.mediaDir,
+            ...(this.options.senderVerbose ? ['--verbose'] : []), ...args],
             this.senderLogPath);
         this.sender = child;
         const deadline = Date.now() + 10000;

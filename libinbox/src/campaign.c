@@ -365,9 +365,46 @@ inbox_campaign_page_free(inbox_campaign_page_t *page)
     }
 
     free(page->items);
-    free(page->next_cursor);
 
     memset(page, 0, sizeof(inbox_campaign_page_t));
+}
+
+
+void
+inbox_poll_results_free(inbox_poll_results_t *results)
+{
+    size_t  i;
+
+    inbox_campaign_free(&results->poll);
+
+    for (i = 0; i < results->count; i++) {
+        free(results->responses[i].name);
+    }
+
+    free(results->responses);
+
+    memset(results, 0, sizeof(inbox_poll_results_t));
+}
+
+
+void
+inbox_contact_campaigns_free(inbox_contact_campaigns_t *list)
+{
+    size_t  i;
+
+    for (i = 0; i < list->campaign_count; i++) {
+        free(list->campaigns[i].name);
+    }
+
+    for (i = 0; i < list->poll_count; i++) {
+        free(list->polls[i].question);
+        free(list->polls[i].answer_text);
+    }
+
+    free(list->campaigns);
+    free(list->polls);
+
+    memset(list, 0, sizeof(inbox_contact_campaigns_t));
 }
 
 

@@ -139,10 +139,72 @@ void inbox_campaign_free(inbox_campaign_t *campaign);
 typedef struct {
     inbox_campaign_t  *items;
     size_t             count;
-    char              *next_cursor;       /* NULL at the end */
+    char               next_cursor[INBOX_CURSOR_MAX];   /* "" is null */
 } inbox_campaign_page_t;
 
 void inbox_campaign_page_free(inbox_campaign_page_t *page);
+
+/* What one inbox_store_campaign_dispatch did. */
+typedef struct {
+    size_t  handed;        /* messages handed to the outbox */
+    size_t  waiting;       /* recipients held for quiet hours now */
+    size_t  suppressed;    /* recipients opted out since sending began */
+    size_t  started;       /* scheduled campaigns whose time came */
+    size_t  paused;        /* campaigns billing paused */
+    size_t  finished;      /* campaigns now done */
+} inbox_campaign_dispatch_t;
+
+#define INBOX_CAMPAIGN_DISPATCH_MAX  500     /* recipients a dispatch */
+
+/* A poll's answer from one recipient. */
+typedef struct {
+    char      contact_id[INBOX_ID_MAX];
+    char      phone[INBOX_PHONE_MAX];
+    char     *name;                         /* NULL: none */
+    unsigned  answer;                       /* 1..option_count */
+    int64_t   answered_at;
+    char      message_id[INBOX_ID_MAX];     /* the answering message */
+} inbox_poll_response_t;
+
+/* At most this many responses are listed, the newest first; the tally
+ * counts them all. */
+#define INBOX_POLL_RESPONSES_MAX  1000
+
+typedef struct {
+    inbox_campaign_t        poll;
+    int64_t                 tally[INBOX_POLL_OPTIONS_MAX];  /* by option */
+    inbox_poll_response_t  *responses;
+    size_t                  count;
+} inbox_poll_results_t;
+
+void inbox_poll_results_free(inbox_poll_results_t *results);
+
+/* What a contact's record lists: the campaigns and polls it was sent,
+ * newest first, and its answers to polls. */
+typedef struct {
+    char                   id[INBOX_ID_MAX];
+    inbox_campaign_kind_t  kind;
+    char                  *name;
+    int64_t                sent_at;         /* handed over */
+    char                   status[16];      /* its message's status */
+} inbox_contact_campaign_t;
+
+typedef struct {
+    char      poll_id[INBOX_ID_MAX];
+    char     *question;
+    unsigned  answer;                       /* 1..9 */
+    char     *answer_text;                  /* that option's text */
+    int64_t   answered_at;
+} inbox_contact_poll_t;
+
+typedef struct {
+    inbox_contact_campaign_t  *campaigns;
+    size_t                     campaign_count;
+    inbox_contact_poll_t      *polls;
+    size_t                     poll_count;
+} inbox_contact_campaigns_t;
+
+void inbox_contact_campaigns_free(inbox_contact_campaigns_t *list);
 
 /* What a new campaign or poll is made of (POST /api/v1/campaigns and
  * /polls), before inbox_campaign_check. */

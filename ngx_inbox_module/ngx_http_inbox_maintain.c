@@ -4,7 +4,10 @@
  * most every 100 ms, a pool thread runs inbox_store_maintain (for SQLite a
  * passive checkpoint of the write-ahead log) while the next batch goes on,
  * instead of the checkpoint landing on whichever batch crosses SQLite's
- * threshold.
+ * threshold.  At most every second the same task also prunes the event
+ * streams (inbox_events_keep_seconds, inbox_events_keep_count) in chunks,
+ * each its own short write transaction, so a batch waits for one chunk at
+ * most.
  */
 
 
@@ -12,12 +15,27 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
+#include <inbox/clock.h>
+
 #include "ngx_http_inbox_module.h"
 
 
 /* Often enough that the log stays small and SQLite's own checkpoint, on
  * a writer's path, never comes due. */
 #define NGX_HTTP_INBOX_MAINTAIN_INTERVAL  100
+
+/* Retention: a round a second of at most 8 chunks of 500 events (a few
+ * milliseconds of the write lock each) keeps up with 4,000 events a
+ * second, far more than intake makes. */
+#define NGX_HTTP_INBOX_PRUNE_INTERVAL     1000
+#define NGX_HTTP_INBOX_PRUNE_CHUNK        500
+#define NGX_HTTP_INBOX_PRUNE_CHUNKS       8
+
+
+typedef struct {
+    ngx_uint_t               prune;     /* this round prunes too */
+    inbox_event_retention_t  keep;
+} ngx_http_inbox_maintain_ctx_t;
 
 
 static void ngx_http_inbox_maintain_thread(void *data, ngx_log_t *log);
@@ -27,13 +45,16 @@ static void ngx_http_inbox_maintain_done(ngx_event_t *ev);
 /* Per worker. */
 static ngx_thread_task_t  *ngx_http_inbox_maintain_task;
 static ngx_msec_t          ngx_http_inbox_maintain_last;
+static ngx_msec_t          ngx_http_inbox_prune_last;
 static ngx_uint_t          ngx_http_inbox_maintain_running;
 
 
 void
 ngx_http_inbox_maintain_after_write(ngx_thread_pool_t *tp)
 {
-    ngx_thread_task_t  *task;
+    ngx_thread_task_t              *task;
+    ngx_http_inbox_main_conf_t     *imcf;
+    ngx_http_inbox_maintain_ctx_t  *ctx;
 
     if (ngx_http_inbox_maintain_running
         || ngx_current_msec - ngx_http_inbox_maintain_last
@@ -45,7 +66,8 @@ ngx_http_inbox_maintain_after_write(ngx_thread_pool_t *tp)
     task = ngx_http_inbox_maintain_task;
 
     if (task == NULL) {
-        task = ngx_thread_task_alloc(ngx_cycle->pool, 0);
+        task = ngx_thread_task_alloc(ngx_cycle->pool,
+                                     sizeof(ngx_http_inbox_maintain_ctx_t));
         if (task == NULL) {
             return;
         }
@@ -55,7 +77,20 @@ ngx_http_inbox_maintain_after_write(ngx_thread_pool_t *tp)
         ngx_http_inbox_maintain_task = task;
     }
 
+    ctx = task->ctx;
+    imcf = ngx_http_cycle_get_module_main_conf(ngx_cycle,
+                                               ngx_http_inbox_module);
+
+    ctx->prune = ngx_current_msec - ngx_http_inbox_prune_last
+                 >= NGX_HTTP_INBOX_PRUNE_INTERVAL;
+    ctx->keep.keep_ms = (int64_t) imcf->events_keep_seconds * 1000;
+    ctx->keep.keep_count = imcf->events_keep_count;
+
     ngx_http_inbox_maintain_last = ngx_current_msec;
+
+    if (ctx->prune) {
+        ngx_http_inbox_prune_last = ngx_current_msec;
+    }
 
     /* a full queue skips this round: requests come first */
 
@@ -70,13 +105,37 @@ ngx_http_inbox_maintain_after_write(ngx_thread_pool_t *tp)
 static void
 ngx_http_inbox_maintain_thread(void *data, ngx_log_t *log)
 {
+    ngx_http_inbox_maintain_ctx_t  *ctx = data;
+
+    size_t          removed;
+    int64_t         now;
+    ngx_uint_t      i;
     inbox_error_t   err;
     inbox_store_t  *store;
 
     store = ngx_http_inbox_store(&err);
 
-    if (store != NULL) {
-        (void) inbox_store_maintain(store, &err);
+    if (store == NULL) {
+        return;
+    }
+
+    (void) inbox_store_maintain(store, &err);
+
+    if (!ctx->prune) {
+        return;
+    }
+
+    now = inbox_now_ms();
+
+    for (i = 0; i < NGX_HTTP_INBOX_PRUNE_CHUNKS; i++) {
+        if (inbox_store_events_prune(store, now, &ctx->keep,
+                                     NGX_HTTP_INBOX_PRUNE_CHUNK, &removed,
+                                     &err)
+            != INBOX_OK
+            || removed < NGX_HTTP_INBOX_PRUNE_CHUNK)
+        {
+            break;
+        }
     }
 }
 

@@ -131,6 +131,20 @@ static ngx_command_t  ngx_http_inbox_commands[] = {
       offsetof(ngx_http_inbox_main_conf_t, batch_size),
       &ngx_http_inbox_batch_bounds },
 
+    { ngx_string("inbox_events_keep_seconds"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_inbox_main_conf_t, events_keep_seconds),
+      NULL },
+
+    { ngx_string("inbox_events_keep_count"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_inbox_main_conf_t, events_keep_count),
+      NULL },
+
     { ngx_string("inbox_max_body"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_size_slot,
@@ -471,6 +485,8 @@ ngx_http_inbox_create_main_conf(ngx_conf_t *cf)
      */
 
     imcf->batch_size = NGX_CONF_UNSET_UINT;
+    imcf->events_keep_seconds = NGX_CONF_UNSET;
+    imcf->events_keep_count = NGX_CONF_UNSET;
     imcf->ticket_limit.rate = NGX_CONF_UNSET_UINT;
     imcf->login_limit.rate = NGX_CONF_UNSET_UINT;
     imcf->login_address_limit.rate = NGX_CONF_UNSET_UINT;
@@ -485,6 +501,10 @@ ngx_http_inbox_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_http_inbox_main_conf_t  *imcf = conf;
 
     ngx_conf_init_uint_value(imcf->batch_size, 64);
+    ngx_conf_init_value(imcf->events_keep_seconds,
+                        INBOX_EVENTS_KEEP_MS_DEFAULT / 1000);
+    ngx_conf_init_value(imcf->events_keep_count,
+                        INBOX_EVENTS_KEEP_COUNT_DEFAULT);
 
     if (imcf->used && imcf->store.len == 0) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,

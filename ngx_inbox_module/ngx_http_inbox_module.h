@@ -32,6 +32,8 @@ typedef struct {
     ngx_http_inbox_limit_t  login_address_limit;  /* per client address */
     ngx_flag_t           used;              /* some location has a handler */
     ngx_path_t          *media_path;        /* inbox_media_dir */
+    time_t               events_keep_seconds;  /* inbox_events_keep_... */
+    ngx_int_t            events_keep_count;
 } ngx_http_inbox_main_conf_t;
 
 

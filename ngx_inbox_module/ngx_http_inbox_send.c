@@ -10,7 +10,8 @@
  * uploads (an unknown one, another organization's too, is 400 naming
  * media_ids), libinbox's rules say whether it may be sent and count its
  * segments and credits (segments.h), and inbox_store_reply_accept takes
- * it in one transaction with every refusal of the contract (409
+ * it in one transaction with every refusal of the contract (409 stale
+ * when last_seen_message_id is not the thread's newest message, 409
  * contact_opted_out, 403 billing_inactive, 402 insufficient_credits with
  * needed and balance).  The answer is 201 with the message, status
  * queued; its events go to ws-server and the sender process is woken.
@@ -41,6 +42,7 @@ typedef struct {
     const char   *media_ids[INBOX_MEDIA_MAX];
     size_t        media_count;
     const char   *idempotency_key;     /* NULL: none */
+    const char   *last_seen_message_id;    /* NULL: not checked */
     const char   *base;                /* the public URL, without "/" */
 } ngx_http_inbox_send_args_t;
 
@@ -77,6 +79,9 @@ static const inbox_field_t  ngx_http_inbox_send_fields[] = {
     { .name = "body", .type = INBOX_FIELD_STRING },
     { .name = "media_ids", .type = INBOX_FIELD_STRINGS,
       .max = INBOX_MEDIA_MAX, .item_max = INBOX_ID_MAX - 1 },
+    /* the stale-reply guard: the newest message the writer saw */
+    { .name = "last_seen_message_id", .type = INBOX_FIELD_STRING,
+      .nullable = 1, .min = 1, .max = INBOX_ID_MAX - 1 },
     { .name = NULL }
 };
 
@@ -144,6 +149,9 @@ ngx_http_inbox_message_send(ngx_http_request_t *r, ngx_http_inbox_api_t *api,
     if (inbox_request_has(req, "body")) {
         args->body = inbox_request_string(req, "body");
     }
+
+    args->last_seen_message_id = inbox_request_string(req,
+                                                      "last_seen_message_id");
 
     ids = inbox_request_get(req, "media_ids");
 
@@ -359,6 +367,7 @@ ngx_http_inbox_message_send_op(ngx_http_inbox_api_t *api,
                      ? 1 : seg.segments;
     reply.credits = inbox_message_credits(args->body, args->media_count);
     reply.idempotency_key = args->idempotency_key;
+    reply.last_seen_message_id = args->last_seen_message_id;
 
     ngx_memzero(&events, sizeof(inbox_event_list_t));
 

@@ -28,6 +28,7 @@ static const struct {
     { INBOX_ERR_RATE_LIMITED,            "rate_limited",           429 },
     { INBOX_ERR_UNAVAILABLE,             "unavailable",            503 },
     { INBOX_ERR_INTERNAL,                "internal",               500 },
+    { INBOX_ERR_STALE,                   "stale",                  409 },
 };
 
 #define INBOX_ERROR_NCODES \
@@ -117,6 +118,7 @@ inbox_error_vset(inbox_error_t *err, inbox_status_t code, const char *field,
     err->needed = 0;
     err->balance = 0;
     err->retry_after = 0;
+    err->last_message_id[0] = '\0';
 }
 
 

@@ -530,6 +530,7 @@ int
 inbox_change_render(inbox_change_t *change, int64_t first, const char *epoch)
 {
     size_t                 i;
+    inbox_event_ref_t      ref;
     inbox_change_event_t  *e;
 
     for (i = 0; i < change->count; i++) {
@@ -537,40 +538,142 @@ inbox_change_render(inbox_change_t *change, int64_t first, const char *epoch)
         e->org_seq = first + (int64_t) i;
 
         free(e->frame);
+        e->frame = NULL;
 
-        if (strcmp(e->type, "message.created") == 0) {
-            e->frame = inbox_event_message_created(e->org_seq, epoch,
-                                                   change->message,
-                                                   change->conversation);
+        /* the live frame is the stored reference rendered now */
+        ref.type = e->type;
+        ref.org_seq = e->org_seq;
+        ref.epoch = epoch;
+        ref.unread_total = e->unread_total;
+        ref.message = change->message;
+        ref.conversation = change->conversation;
+        ref.contact = change->contact;
 
-        } else if (strcmp(e->type, "message.updated") == 0) {
-            e->frame = inbox_event_message_updated(e->org_seq, epoch,
-                                                   change->message);
-
-        } else if (strcmp(e->type, "conversation.updated") == 0) {
-            e->frame = inbox_event_conversation_updated(e->org_seq, epoch,
-                                                        change->conversation);
-
-        } else if (strcmp(e->type, "contact.updated") == 0) {
-            e->frame = inbox_event_contact_updated(e->org_seq, epoch,
-                                                   change->contact);
-
-        } else if (strcmp(e->type, "message.status") == 0) {
-            e->frame = inbox_event_message_status(e->org_seq, epoch,
-                                                  change->message);
-
-        } else {
-            e->frame = inbox_event_unread_total(e->org_seq, epoch,
-                                                e->unread_total);
-        }
-
-        if (e->frame == NULL) {
+        if (inbox_event_ref_render(&ref, &e->frame) != 0) {
             return -1;
         }
     }
 
     return 0;
 }
+
+
+/* ---- resume ---- */
+
+
+unsigned
+inbox_event_ref_needs(const char *type)
+{
+    if (strcmp(type, "message.created") == 0) {
+        return INBOX_EVENT_NEEDS_MESSAGE | INBOX_EVENT_NEEDS_CONVERSATION;
+    }
+
+    if (strcmp(type, "message.updated") == 0
+        || strcmp(type, "message.status") == 0)
+    {
+        return INBOX_EVENT_NEEDS_MESSAGE;
+    }
+
+    if (strcmp(type, "conversation.updated") == 0) {
+        return INBOX_EVENT_NEEDS_CONVERSATION;
+    }
+
+    if (strcmp(type, "contact.updated") == 0) {
+        return INBOX_EVENT_NEEDS_CONVERSATION | INBOX_EVENT_NEEDS_CONTACT;
+    }
+
+    return 0;
+}
+
+
+int
+inbox_event_ref_render(const inbox_event_ref_t *ref, char **frame)
+{
+    unsigned     needs;
+    const char  *type;
+
+    *frame = NULL;
+    type = ref->type;
+
+    if (strcmp(type, "unread.total") == 0) {
+        *frame = inbox_event_unread_total(ref->org_seq, ref->epoch,
+                                          ref->unread_total);
+        return *frame ? 0 : -1;
+    }
+
+    needs = inbox_event_ref_needs(type);
+
+    if (needs == 0
+        || ((needs & INBOX_EVENT_NEEDS_MESSAGE) && ref->message == NULL)
+        || ((needs & INBOX_EVENT_NEEDS_CONVERSATION)
+            && ref->conversation == NULL)
+        || ((needs & INBOX_EVENT_NEEDS_CONTACT) && ref->contact == NULL))
+    {
+        return 1;
+    }
+
+    if (strcmp(type, "message.created") == 0) {
+        *frame = inbox_event_message_created(ref->org_seq, ref->epoch,
+                                             ref->message, ref->conversation);
+
+    } else if (strcmp(type, "message.updated") == 0) {
+        *frame = inbox_event_message_updated(ref->org_seq, ref->epoch,
+                                             ref->message);
+
+    } else if (strcmp(type, "message.status") == 0) {
+        *frame = inbox_event_message_status(ref->org_seq, ref->epoch,
+                                            ref->message);
+
+    } else if (strcmp(type, "conversation.updated") == 0) {
+        *frame = inbox_event_conversation_updated(ref->org_seq, ref->epoch,
+                                                  ref->conversation);
+
+    } else {
+        *frame = inbox_event_contact_updated(ref->org_seq, ref->epoch,
+                                             ref->contact);
+    }
+
+    return *frame ? 0 : -1;
+}
+
+
+inbox_status_t
+inbox_events_replayable(const char *epoch, const char *current_epoch,
+    int64_t after_seq, int64_t newest_seq, int64_t oldest,
+    inbox_error_t *err)
+{
+    if (strcmp(epoch, current_epoch) != 0) {
+        return inbox_error_set_field(err, INBOX_ERR_CONFLICT, "epoch",
+                                     "These events are of another stream: "
+                                     "reload.");
+    }
+
+    if (after_seq >= newest_seq) {
+        return INBOX_OK;
+    }
+
+    /* kept events are the newest, with no hole: the first one needed is
+     * there when the oldest kept is at or before it */
+    if (oldest == 0 || oldest > after_seq + 1) {
+        return inbox_error_set_field(err, INBOX_ERR_CONFLICT, "org_seq",
+                                     "Events after %lld are no longer "
+                                     "kept: reload.", (long long) after_seq);
+    }
+
+    return INBOX_OK;
+}
+
+
+int
+inbox_event_prunable(const inbox_event_retention_t *keep, int64_t now,
+    int64_t newest_seq, int64_t org_seq, int64_t created_at)
+{
+    return created_at < now - keep->keep_ms
+           && org_seq <= newest_seq - keep->keep_count;
+}
+
+
+/* ---- end resume ---- */
 
 
 int

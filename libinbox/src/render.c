@@ -373,6 +373,12 @@ inbox_render_error(const inbox_error_t *err, size_t *len)
         inbox_json_int(g, err->balance);
     }
 
+    if (code == INBOX_ERR_STALE) {
+        inbox_json_key(g, "last_message_id");
+        inbox_json_string(g, err->last_message_id[0] ? err->last_message_id
+                                                     : NULL);
+    }
+
     if (code == INBOX_ERR_RATE_LIMITED) {
         inbox_json_key(g, "retry_after");
         inbox_json_int(g, err->retry_after ? err->retry_after : 1);

@@ -185,3 +185,35 @@ inbox_conversation_reply(inbox_conversation_t *c, const char *message_id,
         c->last_activity_at = at;
     }
 }
+
+
+inbox_status_t
+inbox_reply_stale(const inbox_reply_t *reply, const inbox_conversation_t *c,
+    inbox_error_t *err)
+{
+    const char  *newest;
+
+    if (reply->last_seen_message_id == NULL
+        || reply->last_seen_message_id[0] == '\0')
+    {
+        return INBOX_OK;
+    }
+
+    newest = c->has_last_message ? c->last_message.id : "";
+
+    if (strcmp(newest, reply->last_seen_message_id) == 0) {
+        return INBOX_OK;
+    }
+
+    inbox_error_set_field(err, INBOX_ERR_STALE, "last_seen_message_id",
+                          "A newer message arrived in this conversation "
+                          "since you started writing; read it, then send "
+                          "again if your reply still fits.");
+
+    if (err != NULL) {
+        snprintf(err->last_message_id, sizeof(err->last_message_id), "%s",
+                 newest);
+    }
+
+    return INBOX_ERR_STALE;
+}

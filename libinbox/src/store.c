@@ -806,6 +806,58 @@ inbox_store_sessions_purge(inbox_store_t *store, int64_t now,
 }
 
 
+/* ---- resume ---- */
+
+inbox_status_t
+inbox_store_events_since(inbox_store_t *store, const char *org_id,
+    const char *epoch, int64_t after_seq, int64_t until_seq, size_t limit,
+    inbox_event_list_t *events, inbox_error_t *err)
+{
+    if (epoch == NULL || after_seq < 0) {
+        return inbox_error_set_field(err, INBOX_ERR_INVALID, "org_seq",
+                                     "A position to resume from is an "
+                                     "epoch and an org_seq of 0 or more.");
+    }
+
+    if (limit == 0) {
+        return inbox_error_set(err, INBOX_ERR_INVALID,
+                               "Ask for at least one event.");
+    }
+
+    if (limit > INBOX_EVENTS_SINCE_MAX) {
+        limit = INBOX_EVENTS_SINCE_MAX;
+    }
+
+    return store->ops->events_since(store, org_id, epoch, after_seq,
+                                    until_seq, limit, events, err);
+}
+
+
+inbox_status_t
+inbox_store_events_prune(inbox_store_t *store, int64_t now,
+    const inbox_event_retention_t *keep, size_t max, size_t *removed,
+    inbox_error_t *err)
+{
+    size_t  unused;
+
+    if (removed == NULL) {
+        removed = &unused;
+    }
+
+    *removed = 0;
+
+    if (keep->keep_ms < 0 || keep->keep_count < 0 || max == 0) {
+        return inbox_error_set(err, INBOX_ERR_INVALID,
+                               "Retention bounds are 0 or more, and a "
+                               "round deletes at least one event.");
+    }
+
+    return store->ops->events_prune(store, now, keep, max, removed, err);
+}
+
+/* ---- end resume ---- */
+
+
 /* ---- media ---- */
 
 inbox_status_t

@@ -193,6 +193,20 @@
       (inbox_store_t *store, const char *org_id,                              \
        inbox_realtime_state_t *state, inbox_error_t *err),                    \
       (store, org_id, state, err))                                            \
+    /* ---- resume (issue 8): epoch never NULL, 0 <= after_seq, limit      \
+     * 1..INBOX_EVENTS_SINCE_MAX: store.c checked ---- */                   \
+    X(RULED, events_since,                                                    \
+      (inbox_store_t *store, const char *org_id, const char *epoch,           \
+       int64_t after_seq, int64_t until_seq, size_t limit,                    \
+       inbox_event_list_t *events, inbox_error_t *err),                       \
+      (store, org_id, epoch, after_seq, until_seq, limit, events, err))       \
+    /* keep's bounds >= 0, max >= 1: store.c checked */                       \
+    X(RULED, events_prune,                                                    \
+      (inbox_store_t *store, int64_t now,                                     \
+       const inbox_event_retention_t *keep, size_t max, size_t *removed,      \
+       inbox_error_t *err),                                                   \
+      (store, now, keep, max, removed, err))                                  \
+    /* ---- end resume ---- */                                                \
                                                                               \
     /* accounts and sessions: store_BACKEND_sessions.c; lists are zeroed,   \
      * emails normalized (inbox_email_normalize), user_id NULL for none */    \

@@ -9,6 +9,7 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include "store_mongo.h"
 
 
@@ -187,3 +188,596 @@ inbox_mongo_realtime_state(inbox_store_t *store, const char *org_id,
 
     return inbox_mongo_unread_total(ms, &org, &state->unread_total, err);
 }
+
+
+/* ---- resume (issue 8) ---- */
+
+
+/* The document of batch (a query's first batch) whose _id is id. */
+static int
+inbox_mongo_batch_get(const bson_t *batch, const bson_oid_t *id, bson_t *doc)
+{
+    uint32_t        len;
+    bson_iter_t     iter, field;
+    const uint8_t  *data;
+
+    if (!bson_iter_init(&iter, batch)) {
+        return 0;
+    }
+
+    while (bson_iter_next(&iter)) {
+        if (!BSON_ITER_HOLDS_DOCUMENT(&iter)) {
+            continue;
+        }
+
+        bson_iter_document(&iter, &len, &data);
+        if (!bson_init_static(doc, data, len)) {
+            continue;
+        }
+
+        if (bson_iter_init_find(&field, doc, "_id")
+            && BSON_ITER_HOLDS_OID(&field)
+            && bson_oid_equal(bson_iter_oid(&field), id))
+        {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+/* The organization's documents of collection whose _id is in ids (an
+ * array of n), in one query; an empty batch for none. */
+static inbox_status_t
+inbox_mongo_find_in(inbox_mongo_store_t *ms, const char *collection,
+    const bson_oid_t *org, const bson_t *ids, uint32_t n, bson_t *batch,
+    inbox_error_t *err)
+{
+    if (n == 0) {
+        bson_init(batch);
+        return INBOX_OK;
+    }
+
+    return inbox_mongo_run_cursor(ms,
+        BCON_NEW("find", BCON_UTF8(collection),
+                 "filter", "{",
+                     "_id", "{", "$in", BCON_ARRAY(ids), "}",
+                     "org_id", BCON_OID(org),
+                 "}",
+                 "batchSize", BCON_INT32((int32_t) n),
+                 "singleBatch", BCON_BOOL(true)),
+        batch, err);
+}
+
+
+/* Appends oid to array as its element n, moving n on, unless it is
+ * there already. */
+static void
+inbox_mongo_array_add(bson_t *array, uint32_t *n, const bson_oid_t *oid)
+{
+    char         buf[16];
+    const char  *key;
+    bson_iter_t  iter;
+
+    if (bson_iter_init(&iter, array)) {
+        while (bson_iter_next(&iter)) {
+            if (BSON_ITER_HOLDS_OID(&iter)
+                && bson_oid_equal(bson_iter_oid(&iter), oid))
+            {
+                return;
+            }
+        }
+    }
+
+    bson_uint32_to_string(*n, &key, buf, sizeof(buf));
+    BSON_APPEND_OID(array, key, oid);
+    (*n)++;
+}
+
+
+/* The rows of a stored event (doc), loaded into ref from the batches;
+ * pointers of what is missing stay NULL. */
+static inbox_status_t
+inbox_mongo_event_ref(const bson_t *doc, const bson_t *messages,
+    const bson_t *conversations, const bson_t *contacts,
+    inbox_event_ref_t *ref, inbox_message_t *message,
+    inbox_conversation_t *conversation, inbox_contact_record_t *contact,
+    inbox_error_t *err)
+{
+    bson_t          row;
+    bson_iter_t     iter;
+    bson_oid_t      oid;
+    unsigned        needs;
+    inbox_status_t  rc;
+
+    needs = inbox_event_ref_needs(ref->type);
+
+    if ((needs & INBOX_EVENT_NEEDS_MESSAGE)
+        && bson_iter_init_find(&iter, doc, "message_id")
+        && BSON_ITER_HOLDS_OID(&iter)
+        && inbox_mongo_batch_get(messages, bson_iter_oid(&iter), &row))
+    {
+        rc = inbox_mongo_parse_message(&row, message, err);
+        if (rc != INBOX_OK) {
+            return rc;
+        }
+
+        ref->message = message;
+    }
+
+    if ((needs & INBOX_EVENT_NEEDS_CONVERSATION)
+        && bson_iter_init_find(&iter, doc, "conversation_id")
+        && BSON_ITER_HOLDS_OID(&iter)
+        && inbox_mongo_batch_get(conversations, bson_iter_oid(&iter), &row))
+    {
+        inbox_mongo_parse_conversation(&row, conversation);
+        ref->conversation = conversation;
+    }
+
+    if ((needs & INBOX_EVENT_NEEDS_CONTACT) && ref->conversation != NULL
+        && inbox_mongo_parse_id(conversation->contact.id, &oid) == 0
+        && inbox_mongo_batch_get(contacts, &oid, &row))
+    {
+        inbox_mongo_parse_contact(&row, contact);
+        ref->contact = contact;
+    }
+
+    return INBOX_OK;
+}
+
+
+/* Renders the events of batch (seq after_seq + 1 on, no hole) onto
+ * events, from the rows in the other batches. */
+static inbox_status_t
+inbox_mongo_events_render(const bson_t *batch, int64_t after_seq,
+    const bson_t *messages, const bson_t *conversations,
+    const bson_t *contacts, const char *org_hex, inbox_event_list_t *events,
+    inbox_error_t *err)
+{
+    int                     r;
+    char                    type[32], epoch[INBOX_EPOCH_MAX];
+    char                   *frame;
+    bson_t                  doc;
+    int64_t                 expect;
+    uint32_t                len;
+    bson_iter_t             iter;
+    const uint8_t          *data;
+    inbox_status_t          rc;
+    inbox_message_t         message;
+    inbox_event_ref_t       ref;
+    inbox_conversation_t    conversation;
+    inbox_contact_record_t  contact;
+
+    expect = after_seq + 1;
+    rc = INBOX_OK;
+
+    if (!bson_iter_init(&iter, batch)) {
+        return INBOX_OK;
+    }
+
+    while (rc == INBOX_OK && bson_iter_next(&iter)) {
+        if (!BSON_ITER_HOLDS_DOCUMENT(&iter)) {
+            continue;
+        }
+
+        bson_iter_document(&iter, &len, &data);
+        if (!bson_init_static(&doc, data, len)) {
+            continue;
+        }
+
+        /* a number given out but not written yet: the answer stops */
+        if (inbox_mongo_get_int(&doc, "seq") != expect) {
+            break;
+        }
+
+        memset(&ref, 0, sizeof(ref));
+        memset(&message, 0, sizeof(message));
+        memset(&conversation, 0, sizeof(conversation));
+        memset(&contact, 0, sizeof(contact));
+
+        inbox_mongo_get_str(&doc, "type", type, sizeof(type));
+        inbox_mongo_get_str(&doc, "epoch", epoch, sizeof(epoch));
+        ref.type = type;
+        ref.epoch = epoch;
+        ref.org_seq = expect;
+        ref.unread_total = inbox_mongo_get_int(&doc, "unread_total");
+
+        rc = inbox_mongo_event_ref(&doc, messages, conversations, contacts,
+                                   &ref, &message, &conversation, &contact,
+                                   err);
+
+        if (rc == INBOX_OK) {
+            r = inbox_event_ref_render(&ref, &frame);
+
+            if (r == 1) {
+                rc = inbox_error_set_field(err, INBOX_ERR_CONFLICT,
+                                           "org_seq",
+                                           "Event %lld refers to what is no "
+                                           "longer kept: reload.",
+                                           (long long) expect);
+
+            } else if (r != 0
+                       || inbox_event_list_push(events, org_hex, expect,
+                                                frame)
+                          != 0)
+            {
+                rc = inbox_error_set(err, INBOX_ERR_INTERNAL,
+                                     "Out of memory.");
+            }
+        }
+
+        inbox_message_free(&message);
+        inbox_conversation_free(&conversation);
+        inbox_contact_record_free(&contact);
+        expect++;
+    }
+
+    return rc;
+}
+
+
+inbox_status_t
+inbox_mongo_events_since(inbox_store_t *store, const char *org_id,
+    const char *epoch, int64_t after_seq, int64_t until_seq, size_t limit,
+    inbox_event_list_t *events, inbox_error_t *err)
+{
+    int                   found, wants_contacts;
+    char                  current[INBOX_EPOCH_MAX], org_hex[INBOX_ID_MAX];
+    char                  type[32];
+    bson_t                doc, batch, messages, conversations, contacts;
+    bson_t                message_ids, conversation_ids, contact_ids;
+    bson_t                row;
+    size_t                first;
+    int64_t               newest, oldest, expect;
+    uint32_t              len, n_messages, n_conversations, n_contacts;
+    bson_iter_t           iter, field;
+    bson_oid_t            org, oid;
+    const uint8_t        *data;
+    inbox_status_t        rc;
+    inbox_conversation_t  conversation;
+    inbox_mongo_store_t  *ms = (inbox_mongo_store_t *) store;
+
+    if (inbox_mongo_parse_id(org_id, &org) != 0) {
+        return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
+                               "No such organization.");
+    }
+
+    rc = inbox_mongo_ensure_indexes(ms, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    rc = inbox_mongo_find_one(ms, "orgs", BCON_NEW("_id", BCON_OID(&org)),
+                              BCON_NEW("seq", BCON_INT32(1),
+                                       "epoch", BCON_INT32(1)),
+                              &doc, &found, err);
+
+    if (rc == INBOX_OK && !found) {
+        rc = inbox_error_set(err, INBOX_ERR_NOT_FOUND,
+                             "No such organization.");
+    }
+
+    newest = inbox_mongo_get_int(&doc, "seq");
+    inbox_mongo_get_str(&doc, "epoch", current, sizeof(current));
+    bson_destroy(&doc);
+
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    if (until_seq <= 0 || until_seq > newest) {
+        until_seq = newest;
+    }
+
+    /* the oldest event kept: retention deletes from the oldest on */
+    rc = inbox_mongo_run_cursor(ms,
+        BCON_NEW("find", BCON_UTF8("events"),
+                 "filter", "{", "org_id", BCON_OID(&org), "}",
+                 "sort", "{", "seq", BCON_INT32(1), "}",
+                 "projection", "{", "seq", BCON_INT32(1), "}",
+                 "limit", BCON_INT32(1),
+                 "singleBatch", BCON_BOOL(true)),
+        &batch, err);
+
+    oldest = inbox_mongo_get_int(&batch, "0.seq");
+    bson_destroy(&batch);
+
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    rc = inbox_events_replayable(epoch, current, after_seq, until_seq, oldest,
+                                 err);
+    if (rc != INBOX_OK || after_seq >= until_seq) {
+        return rc;
+    }
+
+    rc = inbox_mongo_run_cursor(ms,
+        BCON_NEW("find", BCON_UTF8("events"),
+                 "filter", "{",
+                     "org_id", BCON_OID(&org),
+                     "seq", "{",
+                         "$gt", BCON_INT64(after_seq),
+                         "$lte", BCON_INT64(until_seq),
+                     "}",
+                 "}",
+                 "sort", "{", "seq", BCON_INT32(1), "}",
+                 "limit", BCON_INT32((int32_t) limit),
+                 "batchSize", BCON_INT32((int32_t) limit),
+                 "singleBatch", BCON_BOOL(true)),
+        &batch, err);
+    if (rc != INBOX_OK) {
+        bson_destroy(&batch);
+        return rc;
+    }
+
+    /* what the events refer to, one query per collection */
+    bson_init(&message_ids);
+    bson_init(&conversation_ids);
+    bson_init(&contact_ids);
+    bson_init(&messages);
+    bson_init(&conversations);
+    bson_init(&contacts);
+    n_messages = 0;
+    n_conversations = 0;
+    n_contacts = 0;
+    wants_contacts = 0;
+    expect = after_seq + 1;
+
+    if (bson_iter_init(&iter, &batch)) {
+        while (bson_iter_next(&iter)) {
+            if (!BSON_ITER_HOLDS_DOCUMENT(&iter)) {
+                continue;
+            }
+
+            bson_iter_document(&iter, &len, &data);
+            if (!bson_init_static(&doc, data, len)
+                || inbox_mongo_get_int(&doc, "seq") != expect++)
+            {
+                break;
+            }
+
+            inbox_mongo_get_str(&doc, "type", type, sizeof(type));
+            if (inbox_event_ref_needs(type) & INBOX_EVENT_NEEDS_CONTACT) {
+                wants_contacts = 1;
+            }
+
+            if (bson_iter_init_find(&field, &doc, "message_id")
+                && BSON_ITER_HOLDS_OID(&field))
+            {
+                inbox_mongo_array_add(&message_ids, &n_messages,
+                                      bson_iter_oid(&field));
+            }
+
+            if (bson_iter_init_find(&field, &doc, "conversation_id")
+                && BSON_ITER_HOLDS_OID(&field))
+            {
+                inbox_mongo_array_add(&conversation_ids, &n_conversations,
+                                      bson_iter_oid(&field));
+            }
+        }
+    }
+
+    bson_destroy(&messages);
+    rc = inbox_mongo_find_in(ms, "messages", &org, &message_ids, n_messages,
+                             &messages, err);
+
+    bson_destroy(&conversations);
+    if (rc == INBOX_OK) {
+        rc = inbox_mongo_find_in(ms, "conversations", &org,
+                                 &conversation_ids, n_conversations,
+                                 &conversations, err);
+    } else {
+        bson_init(&conversations);
+    }
+
+    /* contact.updated shows the contact of its conversation */
+    if (rc == INBOX_OK && wants_contacts
+        && bson_iter_init(&iter, &conversations))
+    {
+        while (bson_iter_next(&iter)) {
+            if (!BSON_ITER_HOLDS_DOCUMENT(&iter)) {
+                continue;
+            }
+
+            bson_iter_document(&iter, &len, &data);
+            if (bson_init_static(&row, data, len)) {
+                inbox_mongo_parse_conversation(&row, &conversation);
+
+                if (inbox_mongo_parse_id(conversation.contact.id, &oid)
+                    == 0)
+                {
+                    inbox_mongo_array_add(&contact_ids, &n_contacts, &oid);
+                }
+
+                inbox_conversation_free(&conversation);
+            }
+        }
+    }
+
+    bson_destroy(&contacts);
+    if (rc == INBOX_OK) {
+        rc = inbox_mongo_find_in(ms, "contacts", &org, &contact_ids,
+                                 n_contacts, &contacts, err);
+    } else {
+        bson_init(&contacts);
+    }
+
+    first = events->count;
+
+    if (rc == INBOX_OK) {
+        inbox_mongo_id_hex(&org, org_hex);
+        rc = inbox_mongo_events_render(&batch, after_seq, &messages,
+                                       &conversations, &contacts, org_hex,
+                                       events, err);
+    }
+
+    if (rc != INBOX_OK) {
+        inbox_event_list_truncate(events, first);
+    }
+
+    bson_destroy(&batch);
+    bson_destroy(&message_ids);
+    bson_destroy(&conversation_ids);
+    bson_destroy(&contact_ids);
+    bson_destroy(&messages);
+    bson_destroy(&conversations);
+    bson_destroy(&contacts);
+
+    return rc;
+}
+
+
+/* ---- retention ---- */
+
+
+/* Deletes org's oldest events while keep does not hold them, at most
+ * max; *removed gets how many. */
+static inbox_status_t
+inbox_mongo_prune_org(inbox_mongo_store_t *ms, const bson_oid_t *org,
+    int64_t newest, int64_t now, const inbox_event_retention_t *keep,
+    size_t max, size_t *removed, inbox_error_t *err)
+{
+    bson_t          batch, doc, reply;
+    bson_t         *command;
+    int64_t         last;
+    uint32_t        len;
+    bson_iter_t     iter;
+    const uint8_t  *data;
+    inbox_status_t  rc;
+
+    *removed = 0;
+
+    rc = inbox_mongo_run_cursor(ms,
+        BCON_NEW("find", BCON_UTF8("events"),
+                 "filter", "{", "org_id", BCON_OID(org), "}",
+                 "sort", "{", "seq", BCON_INT32(1), "}",
+                 "projection", "{",
+                     "seq", BCON_INT32(1), "created_at", BCON_INT32(1),
+                 "}",
+                 "limit", BCON_INT32((int32_t) max),
+                 "batchSize", BCON_INT32((int32_t) max),
+                 "singleBatch", BCON_BOOL(true)),
+        &batch, err);
+
+    last = 0;
+
+    /* oldest first, up to the first one kept: what stays has no hole */
+    if (rc == INBOX_OK && bson_iter_init(&iter, &batch)) {
+        while (bson_iter_next(&iter)) {
+            if (!BSON_ITER_HOLDS_DOCUMENT(&iter)) {
+                continue;
+            }
+
+            bson_iter_document(&iter, &len, &data);
+            if (!bson_init_static(&doc, data, len)
+                || !inbox_event_prunable(keep, now, newest,
+                                         inbox_mongo_get_int(&doc, "seq"),
+                                         inbox_mongo_get_date(&doc,
+                                                          "created_at")))
+            {
+                break;
+            }
+
+            last = inbox_mongo_get_int(&doc, "seq");
+        }
+    }
+
+    bson_destroy(&batch);
+
+    if (rc != INBOX_OK || last == 0) {
+        return rc;
+    }
+
+    command = BCON_NEW("delete", BCON_UTF8("events"),
+                       "deletes", "[", "{",
+                           "q", "{",
+                               "org_id", BCON_OID(org),
+                               "seq", "{", "$lte", BCON_INT64(last), "}",
+                           "}",
+                           "limit", BCON_INT32(0),
+                       "}", "]",
+                       "ordered", BCON_BOOL(true));
+
+    rc = inbox_mongo_run(ms, command, &reply, err);
+
+    if (rc == INBOX_OK) {
+        *removed = (size_t) inbox_mongo_get_int(&reply, "n");
+    }
+
+    bson_destroy(&reply);
+    bson_destroy(command);
+
+    return rc;
+}
+
+
+/*
+ * Each organization's oldest events first, a query and at most one delete
+ * per organization (the orgs of the first batch: up to
+ * INBOX_MONGO_PRUNE_ORGS a round).  Without transactions a delete races
+ * nothing: events are only ever appended past the newest, which keep
+ * always holds.
+ */
+#define INBOX_MONGO_PRUNE_ORGS  10000
+
+inbox_status_t
+inbox_mongo_events_prune(inbox_store_t *store, int64_t now,
+    const inbox_event_retention_t *keep, size_t max, size_t *removed,
+    inbox_error_t *err)
+{
+    bson_t                orgs, doc;
+    size_t                count;
+    uint32_t              len;
+    bson_iter_t           iter, field;
+    const uint8_t        *data;
+    inbox_status_t        rc;
+    inbox_mongo_store_t  *ms = (inbox_mongo_store_t *) store;
+
+    rc = inbox_mongo_ensure_indexes(ms, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    rc = inbox_mongo_run_cursor(ms,
+        BCON_NEW("find", BCON_UTF8("orgs"),
+                 "filter", "{", "}",
+                 "sort", "{", "_id", BCON_INT32(1), "}",
+                 "projection", "{", "seq", BCON_INT32(1), "}",
+                 "batchSize", BCON_INT32(INBOX_MONGO_PRUNE_ORGS),
+                 "singleBatch", BCON_BOOL(true)),
+        &orgs, err);
+
+    if (rc == INBOX_OK && bson_iter_init(&iter, &orgs)) {
+        while (*removed < max && bson_iter_next(&iter)) {
+            if (!BSON_ITER_HOLDS_DOCUMENT(&iter)) {
+                continue;
+            }
+
+            bson_iter_document(&iter, &len, &data);
+            if (!bson_init_static(&doc, data, len)
+                || !bson_iter_init_find(&field, &doc, "_id")
+                || !BSON_ITER_HOLDS_OID(&field))
+            {
+                continue;
+            }
+
+            rc = inbox_mongo_prune_org(ms, bson_iter_oid(&field),
+                                       inbox_mongo_get_int(&doc, "seq"), now,
+                                       keep, max - *removed, &count, err);
+            if (rc != INBOX_OK) {
+                break;
+            }
+
+            *removed += count;
+        }
+    }
+
+    bson_destroy(&orgs);
+
+    return rc;
+}
+
+
+/* ---- end resume ---- */

@@ -453,6 +453,11 @@ inbox_mongo_reply_checks(inbox_mongo_store_t *ms, inbox_mongo_reply_t *r,
         if (inbox_mongo_parse_id(c->contact.id, &r->contact) != 0) {
             rc = inbox_error_set(err, INBOX_ERR_INTERNAL,
                                  "A stored conversation has no contact.");
+
+        } else {
+            /* on the thread as read: like the other checks, without a
+             * transaction (see the order of writes above) */
+            rc = inbox_reply_stale(reply, c, err);
         }
     }
 

@@ -107,7 +107,7 @@ static inbox_status_t inbox_sqlite_search_index(inbox_store_t *store,
     "lower(" row ".name), substr(" row ".phone, 2)"
 
 /* A campaign recipient's states (campaign.h), each counted in a column
- * n_STATE of its campaign (migration 14). */
+ * n_STATE of its campaign (migration 13). */
 #define INBOX_SQLITE_RECIPIENT_STATES(X)                                     \
     X("due") X("waiting_quiet_hours") X("queued") X("sent")                  \
     X("delivered") X("failed") X("suppressed") X("cancelled")
@@ -661,12 +661,8 @@ static const char *inbox_sqlite_migrations[] = {
     "CREATE INDEX contact_tags_by_tag ON contact_tags"
     "  (org_id, tag, contact_id);",
 
-    /* 13: events retention (branch events-store); a no-op here, the
-     * lead's merge puts that branch's step in its place */
-    "SELECT 1;",
-
     /*
-     * 14: campaigns and polls (campaign.h, poll.h).  A campaign keeps
+     * 13: campaigns and polls (campaign.h, poll.h).  A campaign keeps
      * the text it sends (a poll's made of its question and options,
      * campaign_options), its audience (all, or campaign_tags), its
      * images (ours, as a message's) and, once sent, one row per

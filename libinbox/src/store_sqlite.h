@@ -190,6 +190,14 @@ typedef enum {
     INBOX_SQL_CONTACT_OWNED,
     INBOX_SQL_CONTACT_TIMEZONE,
     /* ---- end campaigns and polls ---- */
+    /* ---- resume and retention (store_sqlite_events.c) ---- */
+    INBOX_SQL_EVENTS_OLDEST,
+    INBOX_SQL_EVENTS_SINCE,
+    INBOX_SQL_EVENTS_PRUNE_ORGS,
+    INBOX_SQL_EVENTS_PRUNE_NEWEST,
+    INBOX_SQL_EVENTS_PRUNE_WALK,
+    INBOX_SQL_EVENTS_PRUNE_DELETE,
+    /* ---- end resume and retention ---- */
 
     INBOX_SQL_COUNT
 } inbox_sql_id_t;
@@ -413,6 +421,10 @@ inbox_status_t inbox_sqlite_contact_opt_write(inbox_sqlite_conn_t *conn,
  * (store_sqlite_messages.c). */
 inbox_status_t inbox_sqlite_media_read(inbox_sqlite_conn_t *conn,
     int64_t message, inbox_message_t *m, inbox_error_t *err);
+/* One message by id with its media, and its organization in *org;
+ * INBOX_ERR_NOT_FOUND when there is none (store_sqlite_media.c). */
+inbox_status_t inbox_sqlite_message_get(inbox_sqlite_conn_t *conn,
+    int64_t id, int64_t *org, inbox_message_t *m, inbox_error_t *err);
 /* ---- end media ---- */
 
 /* The event stream (store_sqlite_events.c), inside a write transaction:

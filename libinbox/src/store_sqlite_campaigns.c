@@ -2,7 +2,7 @@
  * The SQLite backend: campaigns and polls (campaign.h, poll.h, quiet.h).
  *
  * A campaign's recipients are rows of campaign_recipients, fixed by
- * send; the triggers of migration 14 count them by state on the
+ * send; the triggers of migration 13 count them by state on the
  * campaign's row.  A recipient is handed over to the outbox as a reply
  * is stored (inbox_sqlite_reply_store: the message in its thread, the
  * hold and its ledger entry, the outbox entry, the events), with

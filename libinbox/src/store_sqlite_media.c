@@ -13,8 +13,6 @@ static inbox_status_t inbox_sqlite_media_settle(inbox_store_t *store,
     const char *sql, const char *file, const char *content_type,
     int64_t bytes, int64_t retry_at, inbox_event_list_t *events,
     inbox_error_t *err);
-static inbox_status_t inbox_sqlite_message_load(inbox_sqlite_conn_t *conn,
-    int64_t id, int64_t *org, inbox_message_t *m, inbox_error_t *err);
 
 
 inbox_status_t
@@ -451,7 +449,7 @@ inbox_sqlite_media_settle(inbox_store_t *store, const char *message_id,
         return inbox_sqlite_commit(conn, err);
     }
 
-    status = inbox_sqlite_message_load(conn, id, &org, &message, err);
+    status = inbox_sqlite_message_get(conn, id, &org, &message, err);
     if (status != INBOX_OK) {
         goto failed;
     }
@@ -502,8 +500,8 @@ failed:
 
 
 /* One message by id, with its media, and its organization. */
-static inbox_status_t
-inbox_sqlite_message_load(inbox_sqlite_conn_t *conn, int64_t id,
+inbox_status_t
+inbox_sqlite_message_get(inbox_sqlite_conn_t *conn, int64_t id,
     int64_t *org, inbox_message_t *m, inbox_error_t *err)
 {
     int            rc, oom;

@@ -366,6 +366,12 @@ inbox_sqlite_reply_checks(inbox_sqlite_conn_t *conn, int64_t org,
         return status;
     }
 
+    /* the thread as this transaction sees it: nothing can slip in */
+    status = inbox_reply_stale(reply, c, err);
+    if (status != INBOX_OK) {
+        return status;
+    }
+
     if (user != 0) {
         stmt = inbox_sqlite_stmt(conn, INBOX_SQL_REPLY_USER,
             "SELECT 1 FROM users WHERE id = ?1 AND org_id = ?2", err);

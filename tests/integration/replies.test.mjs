@@ -235,6 +235,53 @@ test('409 contact_opted_out once the thread was opted out', async () => {
     assert.equal((await messagesOf(conv)).length, 1);
 });
 
+test('a reply written before the thread\'s newest message is 409 stale '
+    + 'and stores and charges nothing; with the newest id or without the '
+    + 'field it is sent', async () => {
+    await grant(orgA(), 3);
+    const conv = await newThread('is 3pm ok?');
+    const [first] = await messagesOf(conv);
+
+    // seen the newest: sent
+    let res = await send(conv, { body: 'yes', last_seen_message_id:
+                                 first.id });
+    assert.equal(res.status, 201, res.text);
+    const mine = res.json;
+
+    // a colleague wrote meanwhile, then the contact: stale
+    await deliverInbound(ctx.cluster, { org: orgA(),
+                                        from: conv.contact.phone,
+                                        body: 'actually, 4pm?' });
+    const newest = (await messagesOf(conv))[0];
+    assert.equal(newest.direction, 'inbound');
+    const before = await billingOf();
+    const count = (await messagesOf(conv)).length;
+
+    for (const seen of [first.id, mine.id]) {
+        res = await send(conv, { body: 'great, see you', last_seen_message_id:
+                                 seen });
+        const error = assertError(res, 409, 'stale');
+        assert.equal(error.last_message_id, newest.id);
+        assert.equal(error.field, 'last_seen_message_id');
+        assert.match(error.message, /newer message/);
+    }
+    assert.deepEqual(await billingOf(), before);
+    assert.equal((await messagesOf(conv)).length, count);
+
+    // a malformed id is a 400, as any field of the wrong kind
+    assertError(await send(conv, { body: 'x', last_seen_message_id: 7 }),
+                400, 'invalid_request');
+
+    // seen it now: sent; without the field: as before
+    res = await send(conv, { body: '4pm works', last_seen_message_id:
+                             newest.id });
+    assert.equal(res.status, 201, res.text);
+    res = await send(conv, { body: 'see you then' });
+    assert.equal(res.status, 201, res.text);
+    assert.equal((await billingOf()).credits.balance,
+                 before.credits.balance - 2);
+});
+
 test('what cannot be sent is 400 naming the field; another organization\'s '
     + 'thread is 404; nothing is stored', async () => {
     await grant(orgA(), 1);

@@ -6674,6 +6674,492 @@ TEST(poll_answers_by_number_or_text_the_last_counts_late_ones_do_not)
 }
 
 
+/* ---- resume and retention (issue 8) ---- */
+
+
+/* The events after after_seq up to until_seq (0: the newest), at most
+ * limit, onto out; the status. */
+static inbox_status_t
+since(fixture_t *f, int64_t after_seq, int64_t until_seq, size_t limit,
+    inbox_event_list_t *out, inbox_error_t *err)
+{
+    inbox_realtime_state_t  state;
+
+    if (inbox_store_realtime_state(f->store, f->org, &state, NULL)
+        != INBOX_OK)
+    {
+        return INBOX_ERR_INTERNAL;
+    }
+
+    return inbox_store_events_since(f->store, f->org, state.epoch, after_seq,
+                                    until_seq, limit, out, err);
+}
+
+
+/* Whether the replay of the events after after_seq is, frame for frame,
+ * what the change pushed live (live holds only that change's events). */
+static int
+replays_as_live(fixture_t *f, int64_t after_seq,
+    const inbox_event_list_t *live)
+{
+    int                 same;
+    size_t              i;
+    inbox_event_list_t  replay;
+
+    memset(&replay, 0, sizeof(replay));
+
+    same = live->count > 0
+           && since(f, after_seq, 0, 100, &replay, NULL) == INBOX_OK
+           && replay.count == live->count;
+
+    for (i = 0; same && i < live->count; i++) {
+        same = replay.items[i].org_seq == live->items[i].org_seq
+               && strcmp(replay.items[i].org_id, live->items[i].org_id) == 0
+               && strcmp(replay.items[i].json, live->items[i].json) == 0;
+
+        if (!same) {
+            fprintf(stderr, "    live:   %s\n    replay: %s\n",
+                    live->items[i].json, replay.items[i].json);
+        }
+    }
+
+    inbox_event_list_free(&replay);
+
+    return same;
+}
+
+
+TEST(events_since_replays_each_type_as_its_live_frame)
+{
+    int                    changed;
+    char                   id[INBOX_ID_MAX], conv[INBOX_ID_MAX];
+    int64_t                seq, now;
+    fixture_t              f;
+    inbox_event_list_t     live;
+    inbox_send_result_t    res;
+    inbox_send_report_t    report;
+    inbox_reply_result_t   a;
+    inbox_ingest_result_t  r;
+    inbox_media_fetch_list_t  due;
+    inbox_contact_record_t    contact;
+
+    FIXTURE(&f);
+    memset(&live, 0, sizeof(live));
+
+    /* message.created, conversation.updated, unread.total */
+    seq = org_seq(&f, f.org);
+    CHECK_INT(receive(&f, "SM1", ALICE, "hello", T0, &r, &live), INBOX_OK);
+    CHECK_INT(live.count, 3);
+    CHECK(replays_as_live(&f, seq, &live));
+    inbox_event_list_free(&live);
+
+    /* read: conversation.updated and unread.total */
+    seq = org_seq(&f, f.org);
+    CHECK_INT(act(&f, r.conversation_id, INBOX_ACTION_READ, &live),
+              INBOX_OK);
+    CHECK_INT(live.count, 2);
+    CHECK(replays_as_live(&f, seq, &live));
+    inbox_event_list_free(&live);
+
+    /* a reply: an outbound message.created */
+    CHECK_INT(inbox_store_credits_grant(f.store, f.org, 5, NULL), INBOX_OK);
+    seq = org_seq(&f, f.org);
+    CHECK_INT(reply(&f, r.conversation_id, "on it", NULL, &a, &live, NULL),
+              INBOX_OK);
+    CHECK_INT(live.count, 2);
+    CHECK(replays_as_live(&f, seq, &live));
+    inbox_event_list_free(&live);
+
+    /* message.status */
+    now = inbox_now_ms();
+    memset(&res, 0, sizeof(res));
+    res.outcome = INBOX_SEND_ACCEPTED;
+    res.carrier = INBOX_CARRIER_TWILIO;
+    snprintf(res.provider_id, sizeof(res.provider_id), "SMout1");
+    res.status = INBOX_DELIVERY_QUEUED;
+    CHECK_INT(send_one(&f, now, &res, &report, NULL), 0);
+    seq = org_seq(&f, f.org);
+    CHECK_INT(inbox_store_message_status_update(f.store, f.org,
+                                                INBOX_CARRIER_TWILIO,
+                                                "SMout1",
+                                                INBOX_DELIVERY_DELIVERED,
+                                                NULL, &changed, NULL, &live,
+                                                NULL), INBOX_OK);
+    CHECK_INT(live.count, 1);
+    CHECK(replays_as_live(&f, seq, &live));
+    inbox_event_list_free(&live);
+    inbox_reply_result_free(&a);
+
+    /* message.updated: an image's copy landed */
+    CHECK_INT(receive_mms(&f, "MM1", 1, T0 + MINUTE, &r), INBOX_OK);
+    CHECK_INT(inbox_store_media_fetch_claim(f.store, T0 + MINUTE, 10, &due,
+                                            NULL), INBOX_OK);
+    inbox_media_fetch_list_free(&due);
+    seq = org_seq(&f, f.org);
+    CHECK_INT(inbox_store_media_fetch_done(f.store, r.message_id, 0,
+                                           TOKEN_A ".png", "image/png", 99,
+                                           &live, NULL), INBOX_OK);
+    CHECK_INT(live.count, 1);
+    CHECK(replays_as_live(&f, seq, &live));
+    inbox_event_list_free(&live);
+
+    /* contact.updated and conversation.updated */
+    CHECK(contact_of(&f, ALICE, id, conv));
+    seq = org_seq(&f, f.org);
+    CHECK_INT(inbox_store_contact_opt_out(f.store, f.org, id,
+                                          INBOX_OPT_OUT_MANUAL, NULL,
+                                          T0 + 2 * MINUTE, &contact, &live,
+                                          NULL), INBOX_OK);
+    inbox_contact_record_free(&contact);
+    CHECK_INT(live.count, 2);
+    CHECK_INT(events_of(&live, "contact.updated"), 1);
+    CHECK(replays_as_live(&f, seq, &live));
+    inbox_event_list_free(&live);
+
+    /* and the whole stream again, rendered from the rows as they are now:
+     * the first frame shows the thread opted out */
+    CHECK_INT(since(&f, 0, 0, 100, &live, NULL), INBOX_OK);
+    CHECK_INT(live.count, org_seq(&f, f.org));
+    if (live.count > 0) {
+        CHECK(strstr(live.items[0].json, "\"type\":\"message.created\"")
+              != NULL);
+        CHECK(strstr(live.items[0].json, "\"opted_out\":true") != NULL);
+    }
+    inbox_event_list_free(&live);
+
+    fixture_close(&f);
+}
+
+
+TEST(events_since_answers_a_range_in_order_within_its_bounds)
+{
+    char                    other[INBOX_ID_MAX];
+    size_t                  i;
+    fixture_t               f;
+    inbox_error_t           err;
+    inbox_event_list_t      out;
+    inbox_realtime_state_t  state;
+
+    FIXTURE(&f);
+    memset(&out, 0, sizeof(out));
+
+    CHECK_INT(org_add(f.store, "Other", OTHER, other), INBOX_OK);
+    CHECK_INT(receive(&f, "SM1", ALICE, "one", T0, NULL, NULL), INBOX_OK);
+    CHECK_INT(receive(&f, "SM2", BOB, "two", T0 + 1, NULL, NULL), INBOX_OK);
+    CHECK_INT(receive(&f, "SM3", ALICE, "three", T0 + 2, NULL, NULL),
+              INBOX_OK);
+    CHECK_INT(org_seq(&f, f.org), 9);
+
+    /* everything, in order, this organization's only */
+    CHECK_INT(since(&f, 0, 0, 100, &out, &err), INBOX_OK);
+    CHECK_INT(out.count, 9);
+    for (i = 0; i < out.count; i++) {
+        CHECK_INT(out.items[i].org_seq, (int64_t) i + 1);
+        CHECK_STR(out.items[i].org_id, f.org);
+        CHECK_INT(out.items[i].len, strlen(out.items[i].json));
+    }
+    if (out.count == 9) {
+        CHECK(strstr(out.items[0].json, "\"body\":\"one\"") != NULL);
+        CHECK(strstr(out.items[6].json, "\"body\":\"three\"") != NULL);
+        CHECK(strstr(out.items[8].json, "\"org_seq\":9") != NULL);
+    }
+    inbox_event_list_free(&out);
+
+    /* after a position; pushed after what the list held */
+    CHECK_INT(inbox_event_list_push(&out, f.org, 0, strdup("{}")), 0);
+    CHECK_INT(since(&f, 4, 0, 100, &out, NULL), INBOX_OK);
+    CHECK_INT(out.count, 6);
+    CHECK_INT(out.count == 6 ? out.items[1].org_seq : 0, 5);
+    CHECK_INT(out.count == 6 ? out.items[5].org_seq : 0, 9);
+    inbox_event_list_free(&out);
+
+    /* up to until_seq */
+    CHECK_INT(since(&f, 2, 5, 100, &out, NULL), INBOX_OK);
+    CHECK_INT(out.count, 3);
+    CHECK_INT(out.count == 3 ? out.items[0].org_seq : 0, 3);
+    CHECK_INT(out.count == 3 ? out.items[2].org_seq : 0, 5);
+    inbox_event_list_free(&out);
+
+    /* at most limit, the oldest first */
+    CHECK_INT(since(&f, 0, 0, 4, &out, NULL), INBOX_OK);
+    CHECK_INT(out.count, 4);
+    CHECK_INT(out.count == 4 ? out.items[3].org_seq : 0, 4);
+    inbox_event_list_free(&out);
+
+    /* at or past the newest: nothing, and no error */
+    CHECK_INT(since(&f, 9, 0, 100, &out, NULL), INBOX_OK);
+    CHECK_INT(out.count, 0);
+    CHECK_INT(since(&f, 50, 0, 100, &out, NULL), INBOX_OK);
+    CHECK_INT(out.count, 0);
+    CHECK_INT(since(&f, 3, 3, 100, &out, NULL), INBOX_OK);
+    CHECK_INT(out.count, 0);
+
+    /* the other organization has none of them */
+    CHECK_INT(inbox_store_realtime_state(f.store, other, &state, NULL),
+              INBOX_OK);
+    CHECK_INT(inbox_store_events_since(f.store, other, state.epoch, 0, 0, 100,
+                                       &out, NULL), INBOX_OK);
+    CHECK_INT(out.count, 0);
+
+    /* what cannot be asked */
+    CHECK_INT(inbox_store_events_since(f.store, f.backend->missing_id,
+                                       state.epoch, 0, 0, 100, &out, NULL),
+              INBOX_ERR_NOT_FOUND);
+    CHECK_INT(since(&f, -1, 0, 100, &out, NULL), INBOX_ERR_INVALID);
+    CHECK_INT(since(&f, 0, 0, 0, &out, NULL), INBOX_ERR_INVALID);
+    CHECK_INT(out.count, 0);
+
+    fixture_close(&f);
+}
+
+
+TEST(events_since_a_wrong_epoch_or_a_pruned_position_is_a_reset)
+{
+    size_t                   removed;
+    fixture_t                f;
+    inbox_error_t            err;
+    inbox_event_list_t       out;
+    inbox_event_retention_t  keep;
+
+    FIXTURE(&f);
+    memset(&out, 0, sizeof(out));
+
+    CHECK_INT(receive(&f, "SM1", ALICE, "one", T0, NULL, NULL), INBOX_OK);
+    CHECK_INT(receive(&f, "SM2", BOB, "two", T0 + 1, NULL, NULL), INBOX_OK);
+
+    /* another stream's position */
+    memset(&err, 0, sizeof(err));
+    CHECK_INT(inbox_store_events_since(f.store, f.org, "0123456789abcdef",
+                                       2, 0, 100, &out, &err),
+              INBOX_ERR_CONFLICT);
+    CHECK_STR(err.field, "epoch");
+    CHECK_INT(out.count, 0);
+
+    /* keep the newest 3 only (everything is old a day later) */
+    keep.keep_ms = INBOX_EVENTS_KEEP_MS_DEFAULT;
+    keep.keep_count = 3;
+    CHECK_INT(inbox_store_events_prune(f.store, inbox_now_ms()
+                                       + 2 * INBOX_EVENTS_KEEP_MS_DEFAULT,
+                                       &keep, 100, &removed, NULL),
+              INBOX_OK);
+    CHECK_INT(removed, 3);
+
+    /* from before what is kept: a reset, nothing handed out */
+    memset(&err, 0, sizeof(err));
+    CHECK_INT(since(&f, 0, 0, 100, &out, &err), INBOX_ERR_CONFLICT);
+    CHECK_STR(err.field, "org_seq");
+    CHECK_INT(out.count, 0);
+    CHECK_INT(since(&f, 2, 0, 100, &out, &err), INBOX_ERR_CONFLICT);
+    CHECK_INT(since(&f, 2, 3, 100, &out, &err), INBOX_ERR_CONFLICT);
+    CHECK_INT(out.count, 0);
+
+    /* from the oldest kept on: all of it */
+    CHECK_INT(since(&f, 3, 0, 100, &out, NULL), INBOX_OK);
+    CHECK_INT(out.count, 3);
+    CHECK_INT(out.count == 3 ? out.items[0].org_seq : 0, 4);
+    inbox_event_list_free(&out);
+
+    /* the newest position needs nothing kept */
+    keep.keep_count = 0;
+    CHECK_INT(inbox_store_events_prune(f.store, inbox_now_ms()
+                                       + 2 * INBOX_EVENTS_KEEP_MS_DEFAULT,
+                                       &keep, 100, &removed, NULL),
+              INBOX_OK);
+    CHECK_INT(removed, 3);
+    CHECK_INT(since(&f, 6, 0, 100, &out, NULL), INBOX_OK);
+    CHECK_INT(out.count, 0);
+    CHECK_INT(since(&f, 5, 0, 100, &out, &err), INBOX_ERR_CONFLICT);
+    CHECK_STR(err.field, "org_seq");
+
+    /* and the stream goes on after it */
+    CHECK_INT(receive(&f, "SM3", ALICE, "three", T0 + 2, NULL, NULL),
+              INBOX_OK);
+    CHECK_INT(since(&f, 6, 0, 100, &out, NULL), INBOX_OK);
+    CHECK_INT(out.count, 3);
+    CHECK_INT(out.count == 3 ? out.items[0].org_seq : 0, 7);
+    inbox_event_list_free(&out);
+
+    fixture_close(&f);
+}
+
+
+TEST(events_are_pruned_oldest_first_when_neither_bound_keeps_them)
+{
+    char                     other[INBOX_ID_MAX];
+    size_t                   removed, total;
+    int64_t                  t1, hour;
+    unsigned                 rounds;
+    fixture_t                f;
+    inbox_event_list_t       out;
+    inbox_realtime_state_t   state;
+    inbox_event_retention_t  keep;
+
+    FIXTURE(&f);
+    memset(&out, 0, sizeof(out));
+    hour = 3600000;
+
+    CHECK_INT(org_add(f.store, "Other", OTHER, other), INBOX_OK);
+    CHECK_INT(receive(&f, "SM1", ALICE, "one", T0, NULL, NULL), INBOX_OK);
+    CHECK_INT(receive(&f, "SM2", BOB, "two", T0 + 1, NULL, NULL), INBOX_OK);
+
+    /* six events, then three more a few milliseconds later */
+    t1 = inbox_now_ms();
+    usleep(20000);
+    CHECK_INT(receive(&f, "SM3", ALICE, "three", T0 + 2, NULL, NULL),
+              INBOX_OK);
+
+    /* young enough: the age keeps them all, whatever the count says */
+    keep.keep_ms = hour;
+    keep.keep_count = 0;
+    CHECK_INT(inbox_store_events_prune(f.store, inbox_now_ms(), &keep, 100,
+                                       &removed, NULL), INBOX_OK);
+    CHECK_INT(removed, 0);
+
+    /* many enough to keep: the count keeps them all, however old */
+    keep.keep_count = 9;
+    CHECK_INT(inbox_store_events_prune(f.store, t1 + 10 * hour, &keep, 100,
+                                       &removed, NULL), INBOX_OK);
+    CHECK_INT(removed, 0);
+    CHECK_INT(since(&f, 0, 0, 100, &out, NULL), INBOX_OK);
+    CHECK_INT(out.count, 9);
+    inbox_event_list_free(&out);
+
+    /* the first six are older than an hour at t1 + 1 h; the last three
+     * are not: only the six go, two at a time */
+    keep.keep_count = 0;
+    total = 0;
+    for (rounds = 0; rounds < 10; rounds++) {
+        CHECK_INT(inbox_store_events_prune(f.store, t1 + hour + 1, &keep, 2,
+                                           &removed, NULL), INBOX_OK);
+        CHECK(removed <= 2);
+        total += removed;
+        if (removed < 2) {
+            break;
+        }
+    }
+    CHECK_INT(total, 6);
+    CHECK_INT(since(&f, 6, 0, 100, &out, NULL), INBOX_OK);
+    CHECK_INT(out.count, 3);
+    inbox_event_list_free(&out);
+    CHECK_INT(since(&f, 5, 0, 100, &out, NULL), INBOX_ERR_CONFLICT);
+
+    /* old and beyond the newest two: pruned down to two */
+    keep.keep_count = 2;
+    CHECK_INT(inbox_store_events_prune(f.store, t1 + 10 * hour, &keep, 100,
+                                       &removed, NULL), INBOX_OK);
+    CHECK_INT(removed, 1);
+    CHECK_INT(since(&f, 7, 0, 100, &out, NULL), INBOX_OK);
+    CHECK_INT(out.count, 2);
+    inbox_event_list_free(&out);
+
+    /* each organization by its own count: the other one's stream */
+    CHECK_INT(inbox_store_realtime_state(f.store, other, &state, NULL),
+              INBOX_OK);
+    CHECK_INT(state.org_seq, 0);
+    CHECK_INT(org_seq(&f, f.org), 9);
+
+    /* what cannot be asked */
+    keep.keep_ms = -1;
+    CHECK_INT(inbox_store_events_prune(f.store, t1, &keep, 100, &removed,
+                                       NULL), INBOX_ERR_INVALID);
+    keep.keep_ms = 0;
+    CHECK_INT(inbox_store_events_prune(f.store, t1, &keep, 0, &removed,
+                                       NULL), INBOX_ERR_INVALID);
+
+    fixture_close(&f);
+}
+
+
+
+/* A reply of one credit written after seeing the message last_seen. */
+static inbox_status_t
+reply_seen(fixture_t *f, const char *conversation_id, const char *last_seen,
+    const char *key, inbox_reply_result_t *result, inbox_error_t *err)
+{
+    inbox_reply_t   r;
+
+    reply_init(&r, conversation_id, "on it", 1, key);
+    r.last_seen_message_id = last_seen;
+
+    return inbox_store_reply_accept(f->store, f->org, &r, result, NULL, err);
+}
+
+
+TEST(a_reply_written_before_the_newest_message_is_stale_and_stores_nothing)
+{
+    char                   first[INBOX_ID_MAX];
+    int64_t                seq;
+    fixture_t              f;
+    inbox_error_t          err;
+    inbox_reply_result_t   a, b;
+    inbox_ingest_result_t  m1, m2;
+
+    FIXTURE(&f);
+
+    CHECK_INT(receive(&f, "SM1", ALICE, "hello", T0, &m1, NULL), INBOX_OK);
+    CHECK_INT(inbox_store_credits_grant(f.store, f.org, 10, NULL), INBOX_OK);
+
+    /* written after the newest message: sent */
+    CHECK_INT(reply_seen(&f, m1.conversation_id, m1.message_id, "k1", &a,
+                         &err), INBOX_OK);
+    snprintf(first, sizeof(first), "%s", a.message.id);
+    inbox_reply_result_free(&a);
+
+    /* a retry of it is the same request, not a stale one */
+    CHECK_INT(reply_seen(&f, m1.conversation_id, m1.message_id, "k1", &a,
+                         &err), INBOX_OK);
+    CHECK_INT(a.repeated, 1);
+    CHECK_STR(a.message.id, first);
+    inbox_reply_result_free(&a);
+
+    /* the colleague's reply is newer now: refused, nothing stored */
+    seq = org_seq(&f, f.org);
+    memset(&err, 0, sizeof(err));
+    CHECK_INT(reply_seen(&f, m1.conversation_id, m1.message_id, NULL, &b,
+                         &err), INBOX_ERR_STALE);
+    inbox_reply_result_free(&b);
+    CHECK_STR(err.field, "last_seen_message_id");
+    CHECK_STR(err.last_message_id, first);
+    CHECK_STR(inbox_status_code(err.code), "stale");
+    CHECK_INT(inbox_status_http(err.code), 409);
+    CHECK_INT(org_seq(&f, f.org), seq);
+    CHECK_INT(balance_of(&f, f.org), 9);
+    CHECK_INT(held_of(&f, f.org), 1);
+    CHECK_INT(message_count(&f, m1.conversation_id), 2);
+
+    /* a new inbound message makes the writer's view stale too */
+    CHECK_INT(receive(&f, "SM2", ALICE, "one more thing", inbox_now_ms(),
+                      &m2, NULL), INBOX_OK);
+    seq = org_seq(&f, f.org);
+    CHECK_INT(reply_seen(&f, m1.conversation_id, first, NULL, &b, &err),
+              INBOX_ERR_STALE);
+    inbox_reply_result_free(&b);
+    CHECK_STR(err.last_message_id, m2.message_id);
+    CHECK_INT(reply_seen(&f, m1.conversation_id, "no-such-message", NULL, &b,
+                         &err), INBOX_ERR_STALE);
+    inbox_reply_result_free(&b);
+    CHECK_INT(org_seq(&f, f.org), seq);
+    CHECK_INT(balance_of(&f, f.org), 9);
+    CHECK_INT(message_count(&f, m1.conversation_id), 3);
+
+    /* seen it: sent; without the field: as ever */
+    CHECK_INT(reply_seen(&f, m1.conversation_id, m2.message_id, NULL, &b,
+                         &err), INBOX_OK);
+    inbox_reply_result_free(&b);
+    CHECK_INT(reply_seen(&f, m1.conversation_id, NULL, NULL, &b, &err),
+              INBOX_OK);
+    inbox_reply_result_free(&b);
+    CHECK_INT(reply_seen(&f, m1.conversation_id, "", NULL, &b, &err),
+              INBOX_OK);
+    inbox_reply_result_free(&b);
+    CHECK_INT(balance_of(&f, f.org), 6);
+    CHECK_INT(message_count(&f, m1.conversation_id), 6);
+
+    fixture_close(&f);
+}
+
+/* ---- end resume and retention ---- */
+
 int
 main(void)
 {

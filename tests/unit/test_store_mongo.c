@@ -3345,4 +3345,225 @@ TEST(billing_get_and_ledger_list)
 /* ---- end replies, the outbox and billing ---- */
 
 
+
+/* ---- resume and retention (issue 8) ---- */
+
+#define EVENTS_ORG  CURSOR("{\"_id\": " OID(ORG_ID) ", \"seq\":"             \
+                           " {\"$numberLong\": \"12\"}, \"epoch\":"         \
+                           " \"a1b2c3d4e5f60708\"}")
+#define OLDEST(n)   CURSOR("{\"_id\": " OID(GEN_1) ", \"seq\":"              \
+                           " {\"$numberLong\": \"" n "\"}}")
+
+
+TEST(events_since)
+{
+    fake_t              fake;
+    inbox_error_t       err;
+    inbox_store_t      *store;
+    inbox_event_list_t  events;
+
+    store = fake_open(&fake);
+    memset(&events, 0, sizeof(events));
+
+    fake.replies[0] = EVENTS_ORG;
+    fake.replies[1] = OLDEST("9");
+    fake.replies[2] = CURSOR(
+        "{\"_id\": " OID(GEN_1) ", \"org_id\": " OID(ORG_ID) ", \"seq\":"
+        " {\"$numberLong\": \"10\"}, \"type\": \"message.created\","
+        " \"epoch\": \"a1b2c3d4e5f60708\", \"message_id\": " OID(MSG_ID) ","
+        " \"conversation_id\": " OID(CONV_ID) "},"
+        "{\"_id\": " OID(GEN_2) ", \"org_id\": " OID(ORG_ID) ", \"seq\":"
+        " {\"$numberLong\": \"11\"}, \"type\": \"contact.updated\","
+        " \"epoch\": \"a1b2c3d4e5f60708\", \"conversation_id\": "
+        OID(CONV_ID) "},"
+        "{\"_id\": " OID(GEN_3) ", \"org_id\": " OID(ORG_ID) ", \"seq\":"
+        " {\"$numberLong\": \"12\"}, \"type\": \"unread.total\","
+        " \"epoch\": \"a1b2c3d4e5f60708\", \"unread_total\":"
+        " {\"$numberLong\": \"4\"}}");
+    fake.replies[3] = CURSOR(
+        "{\"_id\": " OID(MSG_ID) ", \"org_id\": " OID(ORG_ID) ","
+        " \"conversation_id\": " OID(CONV_ID) ", \"direction\": \"inbound\","
+        " \"body\": \"Is Tuesday ok?\", \"media\": [],"
+        " \"created_at\": " DATE(NOW) "}");
+    fake.replies[4] = CURSOR(
+        "{\"_id\": " OID(CONV_ID) ", \"org_id\": " OID(ORG_ID) ","
+        " \"contact\": {\"id\": " OID(CONTACT_ID) ", \"name\": \"Ann Lee\","
+        " \"phone\": \"+15551230001\", \"opted_out\": true},"
+        " \"last_activity_at\": " DATE(NOW) ", \"unread_count\": 4,"
+        " \"archived\": false, \"starred\": false}");
+    fake.replies[5] = CURSOR(
+        "{\"_id\": " OID(CONTACT_ID) ", \"org_id\": " OID(ORG_ID) ","
+        " \"name\": \"Ann Lee\", \"phone\": \"+15551230001\","
+        " \"opted_out\": true, \"opted_out_at\": " DATE(NOW) ","
+        " \"opt_out_source\": \"manual\", \"conversation_id\": "
+        OID(CONV_ID) "}");
+
+    CHECK_INT(inbox_store_events_since(store, ORG_ID, "a1b2c3d4e5f60708", 9,
+                                       0, 50, &events, &err), INBOX_OK);
+    CHECK_INT(events.count, 3);
+    if (events.count == 3) {
+        CHECK_INT(events.items[0].org_seq, 10);
+        CHECK_STR(events.items[0].org_id, ORG_ID);
+        CHECK(strstr(events.items[0].json, "\"type\":\"message.created\","
+                     "\"org_seq\":10,\"epoch\":\"a1b2c3d4e5f60708\"")
+              != NULL);
+        CHECK(strstr(events.items[0].json, "\"body\":\"Is Tuesday ok?\"")
+              != NULL);
+        CHECK(strstr(events.items[0].json, "\"unread_count\":4") != NULL);
+        CHECK(strstr(events.items[1].json, "\"type\":\"contact.updated\"")
+              != NULL);
+        CHECK(strstr(events.items[1].json, "\"opt_out_source\":\"manual\"")
+              != NULL);
+        CHECK_STR(events.items[2].json, "{\"type\":\"unread.total\","
+                  "\"org_seq\":12,\"epoch\":\"a1b2c3d4e5f60708\","
+                  "\"count\":4}");
+    }
+    golden_check(&fake, "events_since");
+    inbox_event_list_free(&events);
+
+    /* another epoch: a reset before any event is read */
+    fake_reset(&fake);
+    fake.replies[0] = EVENTS_ORG;
+    fake.replies[1] = OLDEST("9");
+    CHECK_INT(inbox_store_events_since(store, ORG_ID, "ffff", 9, 0, 50,
+                                       &events, &err), INBOX_ERR_CONFLICT);
+    CHECK_STR(err.field, "epoch");
+    CHECK_INT(fake.commands, 2);
+
+    /* events 10 and 11 pruned */
+    fake_reset(&fake);
+    fake.replies[0] = EVENTS_ORG;
+    fake.replies[1] = OLDEST("12");
+    CHECK_INT(inbox_store_events_since(store, ORG_ID, "a1b2c3d4e5f60708", 9,
+                                       0, 50, &events, &err),
+              INBOX_ERR_CONFLICT);
+    CHECK_STR(err.field, "org_seq");
+    CHECK_INT(events.count, 0);
+
+    /* 11 numbered but not written yet: the answer stops before it */
+    fake_reset(&fake);
+    fake.replies[0] = EVENTS_ORG;
+    fake.replies[1] = OLDEST("1");
+    fake.replies[2] = CURSOR(
+        "{\"_id\": " OID(GEN_1) ", \"seq\": {\"$numberLong\": \"10\"},"
+        " \"type\": \"unread.total\", \"epoch\": \"a1b2c3d4e5f60708\","
+        " \"unread_total\": 1},"
+        "{\"_id\": " OID(GEN_3) ", \"seq\": {\"$numberLong\": \"12\"},"
+        " \"type\": \"unread.total\", \"epoch\": \"a1b2c3d4e5f60708\","
+        " \"unread_total\": 2}");
+    CHECK_INT(inbox_store_events_since(store, ORG_ID, "a1b2c3d4e5f60708", 9,
+                                       0, 50, &events, &err), INBOX_OK);
+    CHECK_INT(events.count, 1);
+    CHECK_INT(fake.commands, 3);
+    inbox_event_list_free(&events);
+
+    /* a message gone since: a reset, nothing half handed out */
+    fake_reset(&fake);
+    fake.replies[0] = EVENTS_ORG;
+    fake.replies[1] = OLDEST("1");
+    fake.replies[2] = CURSOR(
+        "{\"_id\": " OID(GEN_1) ", \"seq\": {\"$numberLong\": \"10\"},"
+        " \"type\": \"unread.total\", \"epoch\": \"a1b2c3d4e5f60708\","
+        " \"unread_total\": 1},"
+        "{\"_id\": " OID(GEN_2) ", \"seq\": {\"$numberLong\": \"11\"},"
+        " \"type\": \"message.status\", \"epoch\": \"a1b2c3d4e5f60708\","
+        " \"message_id\": " OID(MSG_ID) "}");
+    CHECK_INT(inbox_store_events_since(store, ORG_ID, "a1b2c3d4e5f60708", 9,
+                                       0, 50, &events, &err),
+              INBOX_ERR_CONFLICT);
+    CHECK_STR(err.field, "org_seq");
+    CHECK_INT(events.count, 0);
+    inbox_event_list_free(&events);
+
+    /* no such organization */
+    fake_reset(&fake);
+    CHECK_INT(inbox_store_events_since(store, ORG_ID, "a1b2c3d4e5f60708", 9,
+                                       0, 50, &events, &err),
+              INBOX_ERR_NOT_FOUND);
+
+    fake_close(&fake, store);
+}
+
+
+TEST(events_prune)
+{
+    size_t                   removed;
+    fake_t                   fake;
+    inbox_error_t            err;
+    inbox_store_t           *store;
+    inbox_event_retention_t  keep;
+
+    store = fake_open(&fake);
+
+    /* events 1 and 2 are ten minutes old, 3 is new: a minute's age
+     * keeps 3 only, and what stays has no hole */
+    fake.replies[0] = CURSOR("{\"_id\": " OID(ORG_ID) ", \"seq\":"
+                             " {\"$numberLong\": \"3\"}}");
+    fake.replies[1] = CURSOR(
+        "{\"_id\": " OID(GEN_1) ", \"seq\": {\"$numberLong\": \"1\"},"
+        " \"created_at\": " DATE(EARLIER) "},"
+        "{\"_id\": " OID(GEN_2) ", \"seq\": {\"$numberLong\": \"2\"},"
+        " \"created_at\": " DATE(EARLIER) "},"
+        "{\"_id\": " OID(GEN_3) ", \"seq\": {\"$numberLong\": \"3\"},"
+        " \"created_at\": " DATE(NOW) "}");
+    fake.replies[2] = "{\"ok\": 1, \"n\": 2}";
+
+    keep.keep_ms = 60000;
+    keep.keep_count = 0;
+    CHECK_INT(inbox_store_events_prune(store, 1767225600000LL, &keep, 500,
+                                       &removed, &err), INBOX_OK);
+    CHECK_INT(removed, 2);
+    golden_check(&fake, "events_prune");
+
+    /* the count keeps them all: no delete is sent */
+    fake_reset(&fake);
+    fake.replies[0] = CURSOR("{\"_id\": " OID(ORG_ID) ", \"seq\":"
+                             " {\"$numberLong\": \"3\"}}");
+    fake.replies[1] = CURSOR(
+        "{\"_id\": " OID(GEN_1) ", \"seq\": {\"$numberLong\": \"1\"},"
+        " \"created_at\": " DATE(EARLIER) "}");
+    keep.keep_count = 3;
+    CHECK_INT(inbox_store_events_prune(store, 1767225600000LL, &keep, 500,
+                                       &removed, &err), INBOX_OK);
+    CHECK_INT(removed, 0);
+    CHECK_INT(fake.commands, 2);
+
+    fake_close(&fake, store);
+}
+
+
+/* The stale-reply guard reads the thread and writes nothing. */
+TEST(reply_accept_stale)
+{
+    fake_t                fake;
+    inbox_reply_t         r;
+    inbox_error_t         err;
+    inbox_store_t        *store;
+    inbox_reply_result_t  result;
+
+    store = fake_open(&fake);
+    reply_of(&r, NULL);
+    r.last_seen_message_id = MSG2_ID;
+
+    fake.replies[0] = CURSOR("{\"_id\": " OID(CONV_ID) ", \"org_id\": "
+                             OID(ORG_ID) ", \"contact\": {\"id\": "
+                             OID(CONTACT_ID) ", \"phone\": \"+15551234567\","
+                             " \"opted_out\": false}, \"last_message\":"
+                             " {\"id\": " OID(MSG_ID) ", \"direction\":"
+                             " \"inbound\", \"preview\": \"Wait\", \"at\": "
+                             DATE(NOW) "}, \"unread_count\": 1}");
+
+    CHECK_INT(inbox_store_reply_accept(store, ORG_ID, &r, &result, NULL,
+                                       &err), INBOX_ERR_STALE);
+    CHECK_STR(err.last_message_id, MSG_ID);
+    CHECK_INT(fake.commands, 1);
+    CHECK(!log_has(&fake, "\"insert\""));
+    CHECK(!log_has(&fake, "\"findAndModify\""));
+    inbox_reply_result_free(&result);
+
+    fake_close(&fake, store);
+}
+
+/* ---- end resume and retention ---- */
+
 RUN_TESTS()

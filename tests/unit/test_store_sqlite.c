@@ -881,9 +881,8 @@ TEST(stored_events_refer_to_a_long_message_without_copying_it)
  * keeps its stream: migration 4 keeps each event's position and ids.
  */
 /* Schema 12 undone (the lists' indexes as they were). */
-/* Schema 14 undone (campaigns and polls; 13 is another branch's and
- * makes nothing here). */
-#define UNDO_SCHEMA_14                                                       \
+/* Schema 13 undone (campaigns and polls). */
+#define UNDO_SCHEMA_13                                                       \
     "DROP TRIGGER messages_campaign_status;"                                \
     "DROP TABLE campaign_recipients; DROP TABLE campaign_media;"            \
     "DROP TABLE campaign_options; DROP TABLE campaign_tags;"                \
@@ -1013,12 +1012,12 @@ TEST(stored_events_refer_to_a_long_message_without_copying_it)
 /* Migration 7 made contacts' tags and the contacts list's index (after 8
  * is undone). */
 #define UNDO_SCHEMA_7                                                       \
-    UNDO_SCHEMA_14 UNDO_SCHEMA_12 UNDO_SCHEMA_11 UNDO_SCHEMA_10             \
+    UNDO_SCHEMA_13 UNDO_SCHEMA_12 UNDO_SCHEMA_11 UNDO_SCHEMA_10             \
     UNDO_SCHEMA_9                                                           \
     UNDO_SCHEMA_8                                                           \
     "DROP TABLE contact_tags; DROP INDEX contacts_by_created;"
 
-#define SCHEMA_NOW  14
+#define SCHEMA_NOW  13
 
 
 /* Migration 5 counts the threads a store has already, as every later
@@ -1123,7 +1122,7 @@ TEST(migrating_indexes_the_contacts_there_are)
     inbox_store_close(f.store);
     f.store = NULL;
 
-    CHECK_INT(db_exec(&f, UNDO_SCHEMA_14 UNDO_SCHEMA_12 UNDO_SCHEMA_11
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_13 UNDO_SCHEMA_12 UNDO_SCHEMA_11
                       UNDO_SCHEMA_10
                       UNDO_SCHEMA_9 UNDO_SCHEMA_8
                       "PRAGMA user_version = 7;"),
@@ -1226,7 +1225,7 @@ TEST(migrating_makes_contacts_again_keeping_rows_indexes_and_search)
     inbox_store_close(f.store);
     f.store = NULL;
 
-    CHECK_INT(db_exec(&f, UNDO_SCHEMA_14 UNDO_SCHEMA_12 UNDO_SCHEMA_11
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_13 UNDO_SCHEMA_12 UNDO_SCHEMA_11
                       UNDO_SCHEMA_10
                       UNDO_SCHEMA_9 "PRAGMA user_version = 8;"),
               SQLITE_OK);
@@ -1317,7 +1316,7 @@ TEST(migrating_makes_the_stored_images_pending)
     inbox_store_close(f.store);
     f.store = NULL;
 
-    CHECK_INT(db_exec(&f, UNDO_SCHEMA_14 UNDO_SCHEMA_12 UNDO_SCHEMA_11
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_13 UNDO_SCHEMA_12 UNDO_SCHEMA_11
                       UNDO_SCHEMA_10
                       "PRAGMA user_version = 9;"),
               SQLITE_OK);
@@ -1366,7 +1365,7 @@ TEST(migrating_starts_the_ledger_with_the_balance_there_is)
     inbox_store_close(f.store);
     f.store = NULL;
 
-    CHECK_INT(db_exec(&f, UNDO_SCHEMA_14 UNDO_SCHEMA_12 UNDO_SCHEMA_11
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_13 UNDO_SCHEMA_12 UNDO_SCHEMA_11
                       "UPDATE orgs SET credits_balance = 42;"
                       "PRAGMA user_version = 10;"), SQLITE_OK);
 

@@ -10,6 +10,8 @@
  *   store_op URI media-claim NOW_MS LIMIT
  *   store_op URI media-copy DIR MESSAGE_ID IDX IMAGE_FILE
  *   store_op URI reply-sent ORG_ID CONVERSATION_ID BODY PROVIDER_ID
+ *   store_op URI events-since ORG_ID EPOCH AFTER_SEQ UNTIL_SEQ LIMIT
+ *   store_op URI events-prune NOW_MS KEEP_SECONDS KEEP_COUNT MAX
  *
  * media-claim and media-copy are what the fetcher of inbound MMS images
  * does around its HTTP request: claim the images due, then keep the bytes
@@ -18,7 +20,11 @@
  * is accepted (one credit), claimed from the outbox and recorded as
  * taken by the carrier of the organization's number with the carrier's
  * id PROVIDER_ID (status queued), so that tests can send that carrier's
- * status reports for it.  With INBOX_EVENTS_SOCKET set, the events an
+ * status reports for it.  events-since is what a resuming WebSocket
+ * gets: result {"frames": [frame…]} (each frame as its JSON text), or,
+ * for a reset, status "conflict" and result {"field": "epoch" |
+ * "org_seq"}; events-prune deletes what retention no longer keeps
+ * (result {"removed"}).  With INBOX_EVENTS_SOCKET set, the events an
  * operation made are sent there as the module sends them (one datagram
  * of records), so a test's browsers see them live through ws-server.
  *
@@ -56,6 +62,10 @@ static inbox_status_t op_media_copy(inbox_store_t *store, char **argv,
     yajl_gen g, inbox_event_list_t *events, inbox_error_t *err);
 static inbox_status_t op_reply_sent(inbox_store_t *store, char **argv,
     yajl_gen g, inbox_event_list_t *events, inbox_error_t *err);
+static inbox_status_t op_events_since(inbox_store_t *store, char **argv,
+    yajl_gen g, inbox_event_list_t *events, inbox_error_t *err);
+static inbox_status_t op_events_prune(inbox_store_t *store, char **argv,
+    yajl_gen g, inbox_event_list_t *events, inbox_error_t *err);
 static void events_push(const inbox_event_list_t *events);
 static void usage(void);
 
@@ -75,6 +85,8 @@ static const struct {
     { "media-claim", 2, op_media_claim },
     { "media-copy",  4, op_media_copy },
     { "reply-sent",  4, op_reply_sent },
+    { "events-since", 5, op_events_since },
+    { "events-prune", 4, op_events_prune },
 };
 
 
@@ -187,6 +199,64 @@ op_ingest(inbox_store_t *store, char **argv, yajl_gen g,
     inbox_json_string(g, result.message_id);
     inbox_json_key(g, "conversation_id");
     inbox_json_string(g, result.conversation_id);
+
+    return rc;
+}
+
+
+/* The frames are answered, not pushed: they are old news to ws-server. */
+static inbox_status_t
+op_events_since(inbox_store_t *store, char **argv, yajl_gen g,
+    inbox_event_list_t *events, inbox_error_t *err)
+{
+    size_t              i;
+    inbox_status_t      rc;
+    inbox_event_list_t  replay;
+
+    memset(&replay, 0, sizeof(inbox_event_list_t));
+
+    rc = inbox_store_events_since(store, argv[0], argv[1],
+                                  strtoll(argv[2], NULL, 10),
+                                  strtoll(argv[3], NULL, 10),
+                                  (size_t) strtoul(argv[4], NULL, 10),
+                                  &replay, err);
+
+    if (rc == INBOX_OK) {
+        inbox_json_key(g, "frames");
+        yajl_gen_array_open(g);
+        for (i = 0; i < replay.count; i++) {
+            inbox_json_string(g, replay.items[i].json);
+        }
+        yajl_gen_array_close(g);
+
+    } else {
+        inbox_json_key(g, "field");
+        inbox_json_string(g, err->field);
+    }
+
+    inbox_event_list_free(&replay);
+
+    return rc;
+}
+
+
+static inbox_status_t
+op_events_prune(inbox_store_t *store, char **argv, yajl_gen g,
+    inbox_event_list_t *events, inbox_error_t *err)
+{
+    size_t                   removed;
+    inbox_status_t           rc;
+    inbox_event_retention_t  keep;
+
+    keep.keep_ms = strtoll(argv[1], NULL, 10) * 1000;
+    keep.keep_count = strtoll(argv[2], NULL, 10);
+
+    rc = inbox_store_events_prune(store, strtoll(argv[0], NULL, 10), &keep,
+                                  (size_t) strtoul(argv[3], NULL, 10),
+                                  &removed, err);
+
+    inbox_json_key(g, "removed");
+    inbox_json_int(g, (int64_t) removed);
 
     return rc;
 }
@@ -464,5 +534,9 @@ usage(void)
             "       store_op URI media-claim NOW_MS LIMIT\n"
             "       store_op URI media-copy DIR MESSAGE_ID IDX IMAGE_FILE\n"
             "       store_op URI reply-sent ORG_ID CONVERSATION_ID BODY "
-            "PROVIDER_ID\n");
+            "PROVIDER_ID\n"
+            "       store_op URI events-since ORG_ID EPOCH AFTER_SEQ "
+            "UNTIL_SEQ LIMIT\n"
+            "       store_op URI events-prune NOW_MS KEEP_SECONDS "
+            "KEEP_COUNT MAX\n");
 }

@@ -39,7 +39,10 @@ typedef enum {
                                 /* 415 unsupported_media_type */
     INBOX_ERR_RATE_LIMITED,     /* 429 rate_limited (+ retry_after) */
     INBOX_ERR_UNAVAILABLE,      /* 503 unavailable: store down or busy */
-    INBOX_ERR_INTERNAL          /* 500 internal: a bug or out of memory */
+    INBOX_ERR_INTERNAL,         /* 500 internal: a bug or out of memory */
+    INBOX_ERR_STALE             /* 409 stale (+ last_message_id): a reply
+                                   written before the thread's newest
+                                   message */
 } inbox_status_t;
 
 #define INBOX_ERROR_MESSAGE_MAX  256
@@ -56,6 +59,9 @@ typedef struct {
     /* INBOX_ERR_RATE_LIMITED: seconds until a retry may succeed (at least
      * 1; HTTP's Retry-After); 0 otherwise */
     unsigned        retry_after;
+    /* INBOX_ERR_STALE: the id of the thread's newest message, which the
+     * writer has not seen; "" otherwise */
+    char            last_message_id[INBOX_ERROR_FIELD_MAX];
 } inbox_error_t;
 
 /* Fills err (if not NULL) and returns code, so callers can write

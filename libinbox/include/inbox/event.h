@@ -19,6 +19,7 @@
 #include <inbox/dgram.h>
 #include <inbox/model.h>
 #include <inbox/contact.h>
+#include <inbox/error.h>
 
 typedef struct {
     char      org_id[INBOX_ID_MAX];
@@ -69,6 +70,73 @@ char *inbox_event_message_updated(int64_t org_seq, const char *epoch,
 char *inbox_event_message_status(int64_t org_seq, const char *epoch,
     const inbox_message_t *message);
 /* ---- end replies and delivery ---- */
+
+
+/*
+ * ---- Resume (issue 8): a stored event rendered again ----
+ * A stored event is a reference (type, org_seq, epoch, the ids, the unread
+ * total).  Its frame is rendered again from the rows as they are now, by
+ * the same renderers as the live frame, with the stored org_seq and
+ * epoch: resume and live never differ in shape.  A backend asks which
+ * rows a type needs, loads them, and renders.
+ */
+#define INBOX_EVENT_NEEDS_MESSAGE       0x1
+#define INBOX_EVENT_NEEDS_CONVERSATION  0x2
+#define INBOX_EVENT_NEEDS_CONTACT       0x4   /* the conversation's contact */
+
+typedef struct {
+    const char                    *type;
+    int64_t                        org_seq;
+    const char                    *epoch;
+    int64_t                        unread_total;   /* unread.total's */
+    const inbox_message_t         *message;        /* NULL: none loaded */
+    const inbox_conversation_t    *conversation;   /* NULL: none loaded */
+    const inbox_contact_record_t  *contact;        /* NULL: none loaded */
+} inbox_event_ref_t;
+
+/* The rows (INBOX_EVENT_NEEDS_*) a type's frame is made of; 0 for a type
+ * this version does not know. */
+unsigned inbox_event_ref_needs(const char *type);
+
+/* The frame (malloc'd, NUL terminated) in *frame.  Returns 0, -1 when
+ * out of memory, or 1 when it cannot be rendered: a type not known or a
+ * row it needs not given (deleted since). */
+int inbox_event_ref_render(const inbox_event_ref_t *ref, char **frame);
+
+/* How many events inbox_store_events_since returns at most a call. */
+#define INBOX_EVENTS_SINCE_MAX  1000
+
+/*
+ * Whether the events (after_seq, newest_seq] of a stream whose epoch is
+ * current_epoch can be replayed to a client that saw epoch: INBOX_OK, or
+ * INBOX_ERR_CONFLICT with err->field "epoch" (another stream: the store
+ * was made again) or "org_seq" (some of them are no longer kept: oldest
+ * is the oldest event kept, 0 for none).  Both mean "reset".  Retention
+ * deletes an organization's events oldest first, so the ones kept are
+ * always the newest, without a hole.
+ */
+inbox_status_t inbox_events_replayable(const char *epoch,
+    const char *current_epoch, int64_t after_seq, int64_t newest_seq,
+    int64_t oldest, inbox_error_t *err);
+
+/*
+ * Retention: an organization keeps its events younger than keep_ms and
+ * its newest keep_count, whichever keeps more; older ones are deleted
+ * oldest first by inbox_store_events_prune.
+ */
+#define INBOX_EVENTS_KEEP_MS_DEFAULT     (24 * 3600 * 1000LL)
+#define INBOX_EVENTS_KEEP_COUNT_DEFAULT  10000
+
+typedef struct {
+    int64_t  keep_ms;       /* >= 0 */
+    int64_t  keep_count;    /* >= 0 */
+} inbox_event_retention_t;
+
+/* Whether the event org_seq, made at created_at, of a stream whose newest
+ * event is newest_seq may be deleted at now: neither bound keeps it. */
+int inbox_event_prunable(const inbox_event_retention_t *keep, int64_t now,
+    int64_t newest_seq, int64_t org_seq, int64_t created_at);
+/* ---- end resume ---- */
 
 
 /*

@@ -33,6 +33,10 @@ typedef struct {
     unsigned              segments;      /* at least 1 */
     unsigned              credits;       /* what it costs, at least 1 */
     const char           *idempotency_key;   /* NULL or "": none */
+    const char           *last_seen_message_id;
+                                         /* NULL or "": not checked; else
+                                            the newest message the writer
+                                            saw (the stale-reply guard) */
 } inbox_reply_t;
 
 /* What the store answers for an accepted reply: the message (status
@@ -73,6 +77,17 @@ inbox_status_t inbox_reply_key_check(const char *key, size_t len,
  */
 void inbox_reply_fingerprint(const inbox_reply_t *reply,
     char out[INBOX_FINGERPRINT_MAX]);
+
+/*
+ * The stale-reply guard: INBOX_ERR_STALE (with err->last_message_id, and
+ * field "last_seen_message_id") when the reply names the last message
+ * its writer saw and c's newest message (inbound or outbound) is another
+ * one; INBOX_OK without a name.  Each backend's reply_accept applies it
+ * to the thread it read in its transaction, before the other refusals
+ * (the newer message may be the contact's STOP).
+ */
+inbox_status_t inbox_reply_stale(const inbox_reply_t *reply,
+    const inbox_conversation_t *c, inbox_error_t *err);
 
 /*
  * A reply stored in c (its id, when, preview): it becomes the thread's

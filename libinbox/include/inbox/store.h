@@ -258,6 +258,40 @@ inbox_status_t inbox_store_realtime_state(inbox_store_t *store,
     const char *org_id, inbox_realtime_state_t *state, inbox_error_t *err);
 
 /*
+ * ---- Resume (issue 8): an organization's events again, for a client
+ * that missed them (store_sqlite_events.c, store_mongo_events.c) ----
+ *
+ * Pushes onto events (not cleared first) the organization's events with
+ * after_seq < org_seq <= until_seq (until_seq <= 0: up to the newest), at
+ * most limit (1..INBOX_EVENTS_SINCE_MAX; more is taken as the most), in
+ * org_seq order, each rendered as its frame from the data as it is now,
+ * with its stored org_seq and epoch (inbox_event_ref_render).  Fewer than
+ * asked, without a reset, means the rest is not stored yet (MongoDB: a
+ * change numbered but still being written); ask again from the last one.
+ * INBOX_ERR_CONFLICT means "reset": err->field "epoch" when epoch is not
+ * the stream's, "org_seq" when some event asked for is no longer kept (or
+ * a row it refers to is gone).  after_seq at or past the newest: INBOX_OK
+ * and no events.  INBOX_ERR_NOT_FOUND for an unknown organization,
+ * INBOX_ERR_INVALID for a negative after_seq or a limit of 0.
+ */
+inbox_status_t inbox_store_events_since(inbox_store_t *store,
+    const char *org_id, const char *epoch, int64_t after_seq,
+    int64_t until_seq, size_t limit, inbox_event_list_t *events,
+    inbox_error_t *err);
+
+/*
+ * Retention: deletes, in one short write transaction, at most max events
+ * that keep no longer holds (inbox_event_prunable), each organization's
+ * oldest first and stopping at its first one kept; *removed (may be NULL)
+ * says how many.  Called again while *removed == max, it goes on.  Run by
+ * the maintenance step (the nginx module's inbox_events_keep_seconds and
+ * inbox_events_keep_count).
+ */
+inbox_status_t inbox_store_events_prune(inbox_store_t *store, int64_t now,
+    const inbox_event_retention_t *keep, size_t max, size_t *removed,
+    inbox_error_t *err);
+
+/*
  * ---- Accounts and sessions: sign-in, "me" and inboxctl's listings ----
  * (store_sqlite_sessions.c, store_mongo_sessions.c)
  */

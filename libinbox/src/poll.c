@@ -9,7 +9,6 @@
 #include <inbox/utf8.h>
 
 
-static const char *inbox_poll_trim(const char *s, size_t *len);
 static int inbox_poll_key(const char *s, size_t len, char *out, size_t size);
 static unsigned inbox_poll_number(const char *folded);
 
@@ -218,8 +217,7 @@ inbox_poll_number(const char *folded)
 }
 
 
-/* s without ASCII white space at either end; *len in and out. */
-static const char *
+const char *
 inbox_poll_trim(const char *s, size_t *len)
 {
     size_t  n;

@@ -40,6 +40,10 @@ inbox_status_t inbox_poll_options_check(const char *const *options,
 char *inbox_poll_text(const char *question, const char *const *options,
     size_t n);
 
+/* s (*len bytes) without ASCII white space at either end: where it
+ * starts, *len its length now.  Options are stored so. */
+const char *inbox_poll_trim(const char *s, size_t *len);
+
 /* Which option (1..n) body (len bytes) answers, 0 for none. */
 unsigned inbox_poll_answer(const char *body, size_t len,
     const char *const *options, size_t n);

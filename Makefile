@@ -9,7 +9,7 @@
 BUILD   := build
 CC      ?= cc
 PKGS    := yajl sqlite3 libmongoc-1.0 libbson-1.0 openssl libsodium libcurl \
-           icu-uc
+           icu-uc icu-i18n
 
 PKG_CFLAGS  = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS    = $(shell pkg-config --libs $(PKGS) 2>/dev/null)

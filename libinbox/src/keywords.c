@@ -1,18 +1,16 @@
 /*
  * Opt-out, opt-in and help keywords (see keywords.h for the rule).
  *
- * The message is normalized with ICU (UTF-16 inside) and reduced to a
- * short ASCII key; the keywords are ASCII, so anything else left in the
+ * The message is folded (fold.h, as poll answers are) into a short
+ * ASCII key; the keywords are ASCII, so anything else left in the
  * key means the message is not one.
  */
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <unicode/uchar.h>
-#include <unicode/unorm2.h>
-#include <unicode/ustring.h>
-#include <unicode/utf16.h>
 #include <unicode/utf8.h>
+#include <inbox/fold.h>
 #include <inbox/keywords.h>
 
 
@@ -147,66 +145,36 @@ inbox_keyword_reply(inbox_keyword_t keyword, const char *business_name,
 
 
 /*
- * The message as a keyword would be written: NFKC_Casefold, white space
- * trimmed and runs of it made one space.  0 when it cannot be a keyword
- * (too long, or something other than ASCII letters and spaces left).
+ * The message as a keyword would be written: folded (fold.h).  0 when it
+ * cannot be a keyword (too long, or something other than ASCII letters
+ * and spaces left).
  */
 static int
 inbox_keyword_key(const char *body, size_t len,
     char key[INBOX_KEYWORD_KEY_MAX])
 {
-    int32_t             src_len, dst_len, i, n;
-    UChar32             c;
-    UErrorCode          status;
-    const UNormalizer2 *nfkc_cf;
-    int                 space;
-    UChar               src[INBOX_KEYWORD_BYTES_MAX];
-    UChar               dst[INBOX_KEYWORD_BYTES_MAX * 2];
+    int     n, i;
+    char    folded[INBOX_FOLD_MAX];
 
     if (len > INBOX_KEYWORD_BYTES_MAX) {
         return 0;
     }
 
-    status = U_ZERO_ERROR;
+    n = inbox_text_fold(body, len, folded, sizeof(folded));
 
-    /* UTF-16 is never longer in units than UTF-8 in bytes */
-    u_strFromUTF8WithSub(src, INBOX_KEYWORD_BYTES_MAX, &src_len, body,
-                         (int32_t) len, 0xFFFD, NULL, &status);
-
-    nfkc_cf = unorm2_getNFKCCasefoldInstance(&status);
-    dst_len = unorm2_normalize(nfkc_cf, src, src_len, dst,
-                               INBOX_KEYWORD_BYTES_MAX * 2, &status);
-
-    if (U_FAILURE(status)) {
+    if (n <= 0 || n >= INBOX_KEYWORD_KEY_MAX) {
         return 0;
     }
 
-    n = 0;
-    space = 0;
-
-    for (i = 0; i < dst_len; /* void */) {
-        U16_NEXT(dst, i, dst_len, c);
-
-        if (u_isUWhiteSpace(c)) {
-            space = n > 0;
-            continue;
-        }
-
-        if (c < 'a' || c > 'z' || n + space + 1 >= INBOX_KEYWORD_KEY_MAX) {
+    for (i = 0; i < n; i++) {
+        if ((folded[i] < 'a' || folded[i] > 'z') && folded[i] != ' ') {
             return 0;
         }
-
-        if (space) {
-            key[n++] = ' ';
-            space = 0;
-        }
-
-        key[n++] = (char) c;
     }
 
-    key[n] = '\0';
+    memcpy(key, folded, (size_t) n + 1);
 
-    return n > 0;
+    return 1;
 }
 
 

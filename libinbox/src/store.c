@@ -8,6 +8,7 @@
 #include <string.h>
 #include <inbox/clock.h>
 #include <inbox/phone.h>
+#include <inbox/quiet.h>
 #include <inbox/search.h>
 #include <inbox/segments.h>
 #include <inbox/store.h>
@@ -1201,4 +1202,138 @@ inbox_store_ledger_list(inbox_store_t *store, const char *org_id,
 
     return store->ops->ledger_list(store, org_id, cursor,
                                    inbox_list_limit(limit), page, err);
+}
+
+
+/* ---- campaigns and polls ---- */
+
+inbox_status_t
+inbox_store_campaign_create(inbox_store_t *store, const char *org_id,
+    const inbox_campaign_new_t *c, int64_t now, inbox_campaign_t *campaign,
+    inbox_error_t *err)
+{
+    char              *text;
+    unsigned           credits;
+    const char        *body, *name;
+    inbox_status_t     status;
+    inbox_segments_t   seg;
+
+    memset(campaign, 0, sizeof(inbox_campaign_t));
+
+    status = inbox_campaign_check(c, err);
+    if (status != INBOX_OK) {
+        return status;
+    }
+
+    text = NULL;
+
+    if (c->kind == INBOX_CAMPAIGN_KIND_POLL) {
+        text = inbox_poll_text(c->question, c->options, c->option_count);
+        if (text == NULL) {
+            return inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
+        }
+
+        body = text;
+        name = c->name != NULL ? c->name : c->question;
+
+    } else {
+        body = c->body;
+        name = c->name;
+    }
+
+    inbox_segments_count(body, strlen(body), &seg);
+    credits = inbox_message_credits(body, c->media_count);
+
+    status = store->ops->campaign_create(store, org_id, c, name, body,
+                                         seg.segments > 0 ? seg.segments : 1,
+                                         credits, now, campaign, err);
+    free(text);
+
+    return status;
+}
+
+
+inbox_status_t
+inbox_store_campaigns_list(inbox_store_t *store, const char *org_id,
+    inbox_campaign_kind_t kind, const char *cursor, unsigned limit,
+    inbox_campaign_page_t *page, inbox_error_t *err)
+{
+    memset(page, 0, sizeof(inbox_campaign_page_t));
+
+    return store->ops->campaigns_list(store, org_id, kind, cursor,
+                                      inbox_list_limit(limit), page, err);
+}
+
+
+inbox_status_t
+inbox_store_campaign_act(inbox_store_t *store, const char *org_id,
+    const char *campaign_id, inbox_campaign_action_t action, int64_t now,
+    inbox_campaign_t *campaign, inbox_error_t *err)
+{
+    memset(campaign, 0, sizeof(inbox_campaign_t));
+
+    return store->ops->campaign_act(store, org_id, campaign_id, action, now,
+                                    campaign, err);
+}
+
+
+inbox_status_t
+inbox_store_campaign_dispatch(inbox_store_t *store, int64_t now, size_t max,
+    inbox_campaign_dispatch_t *result, inbox_event_list_t *events,
+    inbox_error_t *err)
+{
+    memset(result, 0, sizeof(inbox_campaign_dispatch_t));
+
+    if (max == 0) {
+        return INBOX_OK;
+    }
+
+    if (max > INBOX_CAMPAIGN_DISPATCH_MAX) {
+        max = INBOX_CAMPAIGN_DISPATCH_MAX;
+    }
+
+    return store->ops->campaign_dispatch(store, now, max, result, events,
+                                         err);
+}
+
+
+inbox_status_t
+inbox_store_poll_results(inbox_store_t *store, const char *org_id,
+    const char *poll_id, inbox_poll_results_t *results, inbox_error_t *err)
+{
+    memset(results, 0, sizeof(inbox_poll_results_t));
+
+    return store->ops->poll_results(store, org_id, poll_id, results, err);
+}
+
+
+inbox_status_t
+inbox_store_contact_campaigns(inbox_store_t *store, const char *org_id,
+    const char *contact_id, inbox_contact_campaigns_t *list,
+    inbox_error_t *err)
+{
+    memset(list, 0, sizeof(inbox_contact_campaigns_t));
+
+    return store->ops->contact_campaigns(store, org_id, contact_id, list,
+                                         err);
+}
+
+
+inbox_status_t
+inbox_store_contact_timezone_set(inbox_store_t *store, const char *org_id,
+    const char *contact_id, const char *timezone, inbox_error_t *err)
+{
+    if (timezone != NULL && timezone[0] == '\0') {
+        timezone = NULL;
+    }
+
+    if (timezone != NULL && !inbox_quiet_zone_known(timezone)) {
+        return inbox_error_set_field(err, INBOX_ERR_INVALID, "timezone",
+                                     "\"%.64s\" is not a time zone of the "
+                                     "tz database (for example "
+                                     "America/New_York).", timezone);
+    }
+
+    return store->ops->contact_timezone_set(store, org_id, contact_id,
+                                            timezone, err);
 }

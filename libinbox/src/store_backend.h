@@ -341,7 +341,55 @@
        inbox_event_list_t *events, inbox_error_t *err),                       \
       (store, org_id, conversation_id, from, body, segments, now, result,     \
        events, err))                                                          \
-    /* ---- end replies, the outbox and billing ---- */
+    /* ---- end replies, the outbox and billing ---- */                      \
+    /* ---- campaigns and polls (issue 9): store_BACKEND_campaigns.c;     \
+     * times in ms ---- */                                                  \
+    /* c checked (inbox_campaign_check), name and body (the text sent)      \
+     * made, segments and credits counted: store.c did; campaign zeroed */  \
+    X(RULED, campaign_create,                                                 \
+      (inbox_store_t *store, const char *org_id,                              \
+       const inbox_campaign_new_t *c, const char *name, const char *body,     \
+       unsigned segments, unsigned credits, int64_t now,                      \
+       inbox_campaign_t *campaign, inbox_error_t *err),                       \
+      (store, org_id, c, name, body, segments, credits, now, campaign, err))  \
+    X(PLAIN, campaign_get,                                                    \
+      (inbox_store_t *store, const char *org_id, const char *campaign_id,     \
+       inbox_campaign_t *campaign, inbox_error_t *err),                       \
+      (store, org_id, campaign_id, campaign, err))                            \
+    /* limit 1..INBOX_LIST_LIMIT_MAX, page zeroed */                          \
+    X(RULED, campaigns_list,                                                  \
+      (inbox_store_t *store, const char *org_id, inbox_campaign_kind_t kind,  \
+       const char *cursor, unsigned limit, inbox_campaign_page_t *page,       \
+       inbox_error_t *err),                                                   \
+      (store, org_id, kind, cursor, limit, page, err))                        \
+    /* campaign zeroed */                                                     \
+    X(RULED, campaign_act,                                                    \
+      (inbox_store_t *store, const char *org_id, const char *campaign_id,     \
+       inbox_campaign_action_t action, int64_t now,                           \
+       inbox_campaign_t *campaign, inbox_error_t *err),                       \
+      (store, org_id, campaign_id, action, now, campaign, err))               \
+    /* max 1..INBOX_CAMPAIGN_DISPATCH_MAX, result zeroed */                   \
+    X(RULED, campaign_dispatch,                                               \
+      (inbox_store_t *store, int64_t now, size_t max,                         \
+       inbox_campaign_dispatch_t *result, inbox_event_list_t *events,         \
+       inbox_error_t *err),                                                   \
+      (store, now, max, result, events, err))                                 \
+    /* results zeroed */                                                      \
+    X(RULED, poll_results,                                                    \
+      (inbox_store_t *store, const char *org_id, const char *poll_id,         \
+       inbox_poll_results_t *results, inbox_error_t *err),                    \
+      (store, org_id, poll_id, results, err))                                 \
+    /* list zeroed */                                                         \
+    X(RULED, contact_campaigns,                                               \
+      (inbox_store_t *store, const char *org_id, const char *contact_id,      \
+       inbox_contact_campaigns_t *list, inbox_error_t *err),                  \
+      (store, org_id, contact_id, list, err))                                 \
+    /* timezone NULL (unknown) or a known zone (quiet.h): store.c checked */ \
+    X(RULED, contact_timezone_set,                                            \
+      (inbox_store_t *store, const char *org_id, const char *contact_id,      \
+       const char *timezone, inbox_error_t *err),                             \
+      (store, org_id, contact_id, timezone, err))                             \
+    /* ---- end campaigns and polls ---- */
 
 
 #define INBOX_STORE_OP_MEMBER(kind, name, params, args)                       \

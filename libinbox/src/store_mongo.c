@@ -24,6 +24,8 @@ static void inbox_mongo_close(inbox_store_t *store);
 static mongoc_client_t *inbox_mongo_client_pop(inbox_mongo_store_t *ms,
     mongoc_client_pool_t **pool, inbox_error_t *err);
 static int inbox_mongo_is_read(const bson_t *command);
+static int inbox_mongo_last_stage_is(bson_iter_t *pipeline,
+    const char *name);
 static inbox_status_t inbox_mongo_check_reply(const bson_t *command,
     bool sent, const bson_t *reply, const bson_error_t *error,
     inbox_error_t *err);
@@ -125,7 +127,27 @@ static const char  *inbox_mongo_indexes[] = {
     "{\"createIndexes\": \"messages\", \"indexes\": ["
         "{\"key\": {\"held\": 1, \"submitted_at\": 1},"
         " \"name\": \"held_submitted\","
-        " \"partialFilterExpression\": {\"held\": true}}]}"
+        " \"partialFilterExpression\": {\"held\": true}}]}",
+    /* campaigns and polls: an organization's newest first, the sending
+     * ones in the order they started; a campaign's recipients once per
+     * contact (what send's $merge matches on), its due ones by time and
+     * its counts by state, a contact's latest campaign message, a
+     * message's recipient, a poll's answers newest first */
+    "{\"createIndexes\": \"campaigns\", \"indexes\": ["
+        "{\"key\": {\"org_id\": 1, \"kind\": 1, \"created_at\": -1,"
+        " \"_id\": -1}, \"name\": \"org_kind_created\"},"
+        "{\"key\": {\"status\": 1, \"started_at\": 1, \"_id\": 1},"
+        " \"name\": \"status_started\"}]}",
+    "{\"createIndexes\": \"campaign_recipients\", \"indexes\": ["
+        "{\"key\": {\"campaign_id\": 1, \"contact_id\": 1},"
+        " \"name\": \"campaign_contact_unique\", \"unique\": true},"
+        "{\"key\": {\"campaign_id\": 1, \"state\": 1, \"due_at\": 1,"
+        " \"_id\": 1}, \"name\": \"campaign_state_due\"},"
+        "{\"key\": {\"contact_id\": 1, \"sent_at\": -1, \"_id\": -1},"
+        " \"name\": \"contact_sent\"},"
+        "{\"key\": {\"message_id\": 1}, \"name\": \"message\"},"
+        "{\"key\": {\"campaign_id\": 1, \"answered_at\": -1,"
+        " \"_id\": -1}, \"name\": \"campaign_answered\"}]}"
 };
 
 
@@ -626,7 +648,7 @@ static int
 inbox_mongo_is_read(const bson_t *command)
 {
     const char   *name;
-    bson_iter_t   iter;
+    bson_iter_t   iter, stage, last;
 
     if (!bson_iter_init(&iter, command) || !bson_iter_next(&iter)) {
         return 0;
@@ -634,8 +656,38 @@ inbox_mongo_is_read(const bson_t *command)
 
     name = bson_iter_key(&iter);
 
-    return strcmp(name, "find") == 0 || strcmp(name, "aggregate") == 0
-           || strcmp(name, "count") == 0 || strcmp(name, "ping") == 0;
+    if (strcmp(name, "aggregate") == 0) {
+        /* one that ends in $merge writes: the write concern applies */
+        return !(bson_iter_init(&iter, command)
+                 && bson_iter_find_descendant(&iter, "pipeline", &stage)
+                 && BSON_ITER_HOLDS_ARRAY(&stage)
+                 && bson_iter_recurse(&stage, &last)
+                 && inbox_mongo_last_stage_is(&last, "$merge"));
+    }
+
+    return strcmp(name, "find") == 0 || strcmp(name, "count") == 0
+           || strcmp(name, "ping") == 0;
+}
+
+
+/* Whether the last stage of a pipeline (an iterator on its array) is
+ * the stage named name. */
+static int
+inbox_mongo_last_stage_is(bson_iter_t *pipeline, const char *name)
+{
+    int          is;
+    bson_iter_t  stage;
+
+    is = 0;
+
+    while (bson_iter_next(pipeline)) {
+        is = BSON_ITER_HOLDS_DOCUMENT(pipeline)
+             && bson_iter_recurse(pipeline, &stage)
+             && bson_iter_next(&stage)
+             && strcmp(bson_iter_key(&stage), name) == 0;
+    }
+
+    return is;
 }
 
 

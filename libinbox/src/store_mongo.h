@@ -19,7 +19,8 @@
  * Documents: orgs (with the event counter "seq" and the stream "epoch"),
  * numbers, users, tokens, contacts, conversations (contact fields copied in
  * for listing and search), messages (media embedded), events (references
- * to those), health (one record, made with the store, that ping writes).
+ * to those), health (one record, made with the store, that ping writes),
+ * campaigns and campaign_recipients (store_mongo_campaigns.c).
  * Ids are ObjectIds, shown as 24 hex digits; times are BSON dates.
  *
  * Operations are not yet wrapped in multi-document transactions (that is
@@ -35,6 +36,7 @@
 #include <sys/types.h>
 #include <mongoc/mongoc.h>
 #include <inbox/search.h>
+#include <inbox/settings.h>
 #include "store_backend.h"
 
 /*
@@ -219,6 +221,30 @@ inbox_status_t inbox_mongo_events_append(inbox_mongo_store_t *ms,
 
 
 /* ---- replies, the outbox and billing ---- */
+/* What a reply (a notice, a campaign's message) is sent between: read
+ * before anything is written. */
+typedef struct {
+    bson_oid_t            org;
+    bson_oid_t            conversation;
+    bson_oid_t            contact;
+    bson_oid_t            user;
+    int                   has_user;
+    char                  from[INBOX_PHONE_MAX];
+    char                  to[INBOX_PHONE_MAX];
+} inbox_mongo_reply_t;
+
+/* A reply's writes after its hold (store_mongo_outbox.c): the message
+ * (naming campaign unless NULL, which makes its outbox entry
+ * INBOX_OUTBOX_BULK), the thread's last message into result, the events,
+ * the outbox entry. */
+inbox_status_t inbox_mongo_reply_store(inbox_mongo_store_t *ms,
+    inbox_mongo_reply_t *r, const inbox_reply_t *reply,
+    const bson_oid_t *message, const bson_oid_t *campaign, int64_t now,
+    inbox_reply_result_t *result, inbox_event_list_t *events,
+    inbox_error_t *err);
+/* The organization's first number (its e164, "" for none). */
+inbox_status_t inbox_mongo_first_number(inbox_mongo_store_t *ms,
+    const bson_oid_t *org, char from[INBOX_PHONE_MAX], inbox_error_t *err);
 /* Moves org's credits as a ledger entry of kind says (billing.h), then
  * writes that entry (message NULL: none), store_mongo_billing.c.  A hold
  * takes only what the balance has, only while billing is active: *moved
@@ -227,6 +253,23 @@ inbox_status_t inbox_mongo_credits_move(inbox_mongo_store_t *ms,
     const bson_oid_t *org, inbox_ledger_kind_t kind, int64_t credits,
     const bson_oid_t *message, int64_t now, int *moved, inbox_error_t *err);
 /* ---- end replies, the outbox and billing ---- */
+
+/* ---- campaigns and polls (store_mongo_campaigns.c) ---- */
+/* An inbound message (message, at, body) from contact replies to its
+ * latest campaign message and may answer a poll (see
+ * inbox_store_inbound_ingest in store.h). */
+inbox_status_t inbox_mongo_campaign_reply(inbox_mongo_store_t *ms,
+    const bson_oid_t *contact, const bson_oid_t *message, int64_t at,
+    const char *body, inbox_error_t *err);
+/* A campaign's message moved to status to: its recipient's state follows
+ * (inbox_recipient_of_delivery), only forward. */
+inbox_status_t inbox_mongo_recipient_delivery(inbox_mongo_store_t *ms,
+    const bson_oid_t *message, inbox_delivery_t to, inbox_error_t *err);
+/* An organization's settings from its org document, defaults for what
+ * was never set (store_mongo_settings.c). */
+void inbox_mongo_parse_settings(const bson_t *doc,
+    inbox_settings_t *settings);
+/* ---- end campaigns and polls ---- */
 
 
 /* The operations (see store_backend.h), in the files named by their

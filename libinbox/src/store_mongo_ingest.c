@@ -20,6 +20,10 @@
  *                                 unread.total, contact.updated when the
  *                                 keyword changed the contact: libinbox's
  *                                 choice)
+ *   find the contact's latest campaign recipient, and when its message
+ *   is 7 days old at most: update it replied, and a poll's answer
+ *   (store_mongo_campaigns.c; last, so a failure there loses a tally,
+ *   never the message or its events)
  */
 #include <string.h>
 #include <inbox/keywords.h>
@@ -192,6 +196,13 @@ inbox_mongo_ingest_one(inbox_mongo_store_t *ms, const inbox_inbound_t *msg,
     rc = inbox_mongo_ingest_events(ms, msg, &in, &conversation,
                                    result->opt_changed ? &record : NULL,
                                    events, err);
+
+    if (rc == INBOX_OK) {
+        /* ---- campaigns and polls: a reply, a poll's answer ---- */
+        rc = inbox_mongo_campaign_reply(ms, &in.contact, &in.message, in.at,
+                                        msg->body != NULL ? msg->body : "",
+                                        err);
+    }
 
     inbox_conversation_free(&conversation);
     inbox_contact_record_free(&record);

@@ -35,7 +35,8 @@
  *
  * A result writes: the outbox entry (retried, or removed at its
  * attempt), then the message (the carrier's id, the status), the hold
- * (held false, then the organization's $inc and the ledger entry), the
+ * (held false, then the organization's $inc and the ledger entry), a
+ * campaign message's recipient (its state, store_mongo_campaigns.c), the
  * event.  A crash after the entry's removal leaves the message at its
  * status with its hold: captured by the expiry once the carrier had it.
  */
@@ -43,18 +44,6 @@
 #include <string.h>
 #include <inbox/media.h>
 #include "store_mongo.h"
-
-
-/* What reply_accept read before writing. */
-typedef struct {
-    bson_oid_t            org;
-    bson_oid_t            conversation;
-    bson_oid_t            contact;
-    bson_oid_t            user;
-    int                   has_user;
-    char                  from[INBOX_PHONE_MAX];
-    char                  to[INBOX_PHONE_MAX];
-} inbox_mongo_reply_t;
 
 
 static inbox_status_t inbox_mongo_reply_repeat(inbox_mongo_store_t *ms,
@@ -66,10 +55,6 @@ static inbox_status_t inbox_mongo_reply_checks(inbox_mongo_store_t *ms,
     inbox_conversation_t *c, inbox_error_t *err);
 static inbox_status_t inbox_mongo_reply_refusal(inbox_mongo_store_t *ms,
     const bson_oid_t *org, unsigned credits, inbox_error_t *err);
-static inbox_status_t inbox_mongo_reply_store(inbox_mongo_store_t *ms,
-    inbox_mongo_reply_t *r, const inbox_reply_t *reply,
-    const bson_oid_t *message, int64_t now, inbox_reply_result_t *result,
-    inbox_event_list_t *events, inbox_error_t *err);
 static inbox_status_t inbox_mongo_message_get(inbox_mongo_store_t *ms,
     bson_t *filter, inbox_message_t *m, bson_t *doc, int *found,
     inbox_error_t *err);
@@ -202,7 +187,7 @@ inbox_mongo_reply_accept(inbox_store_t *store, const char *org_id,
         goto failed;
     }
 
-    rc = inbox_mongo_reply_store(ms, &r, reply, &message, now, result,
+    rc = inbox_mongo_reply_store(ms, &r, reply, &message, NULL, now, result,
                                  events, err);
     if (rc != INBOX_OK) {
         goto failed;
@@ -324,8 +309,8 @@ inbox_mongo_outbox_notice(inbox_store_t *store, const char *org_id,
 
     inbox_mongo_new_id(ms, &message);
 
-    rc = inbox_mongo_reply_store(ms, &r, &notice, &message, now, result,
-                                 events, err);
+    rc = inbox_mongo_reply_store(ms, &r, &notice, &message, NULL, now,
+                                 result, events, err);
     if (rc == INBOX_OK) {
         return INBOX_OK;
     }
@@ -433,7 +418,7 @@ inbox_mongo_reply_checks(inbox_mongo_store_t *ms, inbox_mongo_reply_t *r,
     const inbox_reply_t *reply, inbox_conversation_t *c, inbox_error_t *err)
 {
     int             found;
-    bson_t          doc, batch;
+    bson_t          doc;
     int64_t         balance;
     inbox_status_t  rc;
 
@@ -542,24 +527,40 @@ inbox_mongo_reply_checks(inbox_mongo_store_t *ms, inbox_mongo_reply_t *r,
         return rc;
     }
 
-    /* the organization's first number sends */
+    rc = inbox_mongo_first_number(ms, &r->org, r->from, err);
+
+    if (rc == INBOX_OK && r->from[0] == '\0') {
+        rc = inbox_error_set(err, INBOX_ERR_CONFLICT,
+                             "This organization has no number to send "
+                             "from yet.");
+    }
+
+    return rc;
+}
+
+
+/* The organization's first number, which sends replies and campaigns;
+ * "" when it has none. */
+inbox_status_t
+inbox_mongo_first_number(inbox_mongo_store_t *ms, const bson_oid_t *org,
+    char from[INBOX_PHONE_MAX], inbox_error_t *err)
+{
+    bson_t          batch;
+    inbox_status_t  rc;
+
     rc = inbox_mongo_run_cursor(ms,
         BCON_NEW("find", BCON_UTF8("numbers"),
-                 "filter", "{", "org_id", BCON_OID(&r->org), "}",
+                 "filter", "{", "org_id", BCON_OID(org), "}",
                  "projection", "{", "e164", BCON_INT32(1), "}",
                  "sort", "{", "_id", BCON_INT32(1), "}",
                  "limit", BCON_INT32(1),
                  "singleBatch", BCON_BOOL(true)),
         &batch, err);
 
-    if (rc == INBOX_OK) {
-        inbox_mongo_get_str(&batch, "0.e164", r->from, sizeof(r->from));
+    from[0] = '\0';
 
-        if (r->from[0] == '\0') {
-            rc = inbox_error_set(err, INBOX_ERR_CONFLICT,
-                                 "This organization has no number to send "
-                                 "from yet.");
-        }
+    if (rc == INBOX_OK) {
+        inbox_mongo_get_str(&batch, "0.e164", from, INBOX_PHONE_MAX);
     }
 
     bson_destroy(&batch);
@@ -610,12 +611,14 @@ inbox_mongo_reply_refusal(inbox_mongo_store_t *ms, const bson_oid_t *org,
 
 
 /* The message, the thread, the events and the outbox entry, in that
- * order (see the top of this file). */
-static inbox_status_t
+ * order (see the top of this file); a campaign's message (campaign not
+ * NULL) names its campaign and is claimed after every reply
+ * (INBOX_OUTBOX_BULK). */
+inbox_status_t
 inbox_mongo_reply_store(inbox_mongo_store_t *ms, inbox_mongo_reply_t *r,
-    const inbox_reply_t *reply, const bson_oid_t *message, int64_t now,
-    inbox_reply_result_t *result, inbox_event_list_t *events,
-    inbox_error_t *err)
+    const inbox_reply_t *reply, const bson_oid_t *message,
+    const bson_oid_t *campaign, int64_t now, inbox_reply_result_t *result,
+    inbox_event_list_t *events, inbox_error_t *err)
 {
     int               found;
     char              key[24], hex[INBOX_ID_MAX];
@@ -677,6 +680,10 @@ inbox_mongo_reply_store(inbox_mongo_store_t *ms, inbox_mongo_reply_t *r,
     }
 
     BSON_APPEND_DATE_TIME(&doc, "created_at", now);
+
+    if (campaign != NULL) {
+        BSON_APPEND_OID(&doc, "campaign_id", campaign);
+    }
 
     command = BCON_NEW("insert", BCON_UTF8("messages"),
                        "documents", "[", BCON_DOCUMENT(&doc), "]",
@@ -771,7 +778,9 @@ inbox_mongo_reply_store(inbox_mongo_store_t *ms, inbox_mongo_reply_t *r,
                      "_id", BCON_OID(&entry),
                      "org_id", BCON_OID(&r->org),
                      "message_id", BCON_OID(message),
-                     "priority", BCON_INT32(INBOX_OUTBOX_REPLY),
+                     "priority", BCON_INT32(campaign != NULL
+                                            ? INBOX_OUTBOX_BULK
+                                            : INBOX_OUTBOX_REPLY),
                      "from", BCON_UTF8(r->from),
                      "due_at", BCON_DATE_TIME(now),
                      "attempts", BCON_INT32(0),
@@ -1284,6 +1293,7 @@ inbox_mongo_delivery_move(inbox_mongo_store_t *ms, const bson_oid_t *org,
                          "error_code", BCON_INT32(1),
                          "held", BCON_INT32(1),
                          "credits", BCON_INT32(1),
+                         "campaign_id", BCON_INT32(1),
                      "}",
                      "new", BCON_BOOL(true)),
             &value, &found, err);
@@ -1372,6 +1382,16 @@ inbox_mongo_delivery_move(inbox_mongo_store_t *ms, const bson_oid_t *org,
                                                               "credits"),
                                           &id, now, NULL, err);
         }
+    }
+
+    if (rc == INBOX_OK && bson_iter_init_find(&iter, &value, "campaign_id")
+        && BSON_ITER_HOLDS_OID(&iter)
+        && bson_iter_init_find(&iter, &value, "_id")
+        && BSON_ITER_HOLDS_OID(&iter))
+    {
+        /* a campaign's message: its recipient is counted by status */
+        bson_oid_copy(bson_iter_oid(&iter), &id);
+        rc = inbox_mongo_recipient_delivery(ms, &id, to, err);
     }
 
     if (rc == INBOX_OK) {

@@ -7,7 +7,7 @@
 #include "store_mongo.h"
 
 
-static void
+void
 inbox_mongo_parse_settings(const bson_t *doc, inbox_settings_t *settings)
 {
     char         name[INBOX_SETTINGS_TEXT_SIZE(INBOX_BUSINESS_NAME_MAX)];

@@ -106,6 +106,18 @@ static inbox_status_t inbox_sqlite_search_index(inbox_store_t *store,
 #define INBOX_SQLITE_SEARCH_ROW(row)                                         \
     "lower(" row ".name), substr(" row ".phone, 2)"
 
+/* A campaign recipient's states (campaign.h), each counted in a column
+ * n_STATE of its campaign (migration 13). */
+#define INBOX_SQLITE_RECIPIENT_STATES(X)                                     \
+    X("due") X("waiting_quiet_hours") X("queued") X("sent")                  \
+    X("delivered") X("failed") X("suppressed") X("cancelled")
+
+#define INBOX_SQLITE_STATE_COLUMN(s)  "  n_" s " INTEGER NOT NULL DEFAULT 0,"
+#define INBOX_SQLITE_STATE_ADD(s)                                            \
+    "    n_" s " = n_" s " + (NEW.state = '" s "'),"
+#define INBOX_SQLITE_STATE_MOVE(s)                                           \
+    "    n_" s " = n_" s " - (OLD.state = '" s "') + (NEW.state = '" s "'),"
+
 /*
  * The schema, one step per version.  PRAGMA user_version counts the steps
  * that ran; a step is never edited once released, only new ones appended.
@@ -647,7 +659,135 @@ static const char *inbox_sqlite_migrations[] = {
     "  WHERE starred = 1 AND archived = 0;"
     "DROP INDEX contact_tags_by_tag;"
     "CREATE INDEX contact_tags_by_tag ON contact_tags"
-    "  (org_id, tag, contact_id);"
+    "  (org_id, tag, contact_id);",
+
+    /*
+     * 13: campaigns and polls (campaign.h, poll.h).  A campaign keeps
+     * the text it sends (a poll's made of its question and options,
+     * campaign_options), its audience (all, or campaign_tags), its
+     * images (ours, as a message's) and, once sent, one row per
+     * recipient fixed then.  A recipient's state (campaign.h) is
+     * counted on its campaign by triggers, one column per state, so
+     * that progress reads one row; a handed-over recipient's state
+     * follows its message's status (messages.campaign_id says which
+     * messages are a campaign's).  Contacts gain a time zone (quiet
+     * hours read the recipient's clock; NULL: the organization's).
+     */
+    "ALTER TABLE contacts ADD COLUMN timezone TEXT;"
+
+    "CREATE TABLE campaigns ("
+    "  id INTEGER PRIMARY KEY,"
+    "  org_id INTEGER NOT NULL REFERENCES orgs (id),"
+    "  kind TEXT NOT NULL CHECK (kind IN ('campaign', 'poll')),"
+    "  name TEXT NOT NULL,"
+    "  body TEXT NOT NULL,"
+    "  question TEXT,"
+    "  audience_all INTEGER NOT NULL,"
+    "  segments INTEGER NOT NULL,"
+    "  credits INTEGER NOT NULL,"
+    "  status TEXT NOT NULL CHECK (status IN ('draft', 'scheduled',"
+    "    'sending', 'paused', 'done', 'cancelled')),"
+    "  paused_reason TEXT CHECK (paused_reason IN ('manual',"
+    "    'insufficient_credits', 'billing_inactive')),"
+    "  send_at INTEGER NOT NULL DEFAULT 0,"
+    "  created_at INTEGER NOT NULL,"
+    "  started_at INTEGER,"
+    "  finished_at INTEGER,"
+    INBOX_SQLITE_RECIPIENT_STATES(INBOX_SQLITE_STATE_COLUMN)
+    "  n_recipients INTEGER NOT NULL DEFAULT 0,"
+    "  n_replied INTEGER NOT NULL DEFAULT 0"
+    ");"
+    "CREATE INDEX campaigns_by_org ON campaigns (org_id, kind, id DESC);"
+    "CREATE INDEX campaigns_active ON campaigns (status)"
+    "  WHERE status IN ('scheduled', 'sending');"
+
+    "CREATE TABLE campaign_tags ("
+    "  campaign_id INTEGER NOT NULL REFERENCES campaigns (id),"
+    "  idx INTEGER NOT NULL,"
+    "  tag TEXT NOT NULL COLLATE NOCASE,"
+    "  PRIMARY KEY (campaign_id, idx)"
+    ") WITHOUT ROWID;"
+
+    "CREATE TABLE campaign_options ("
+    "  campaign_id INTEGER NOT NULL REFERENCES campaigns (id),"
+    "  idx INTEGER NOT NULL,"
+    "  text TEXT NOT NULL,"
+    "  PRIMARY KEY (campaign_id, idx)"
+    ") WITHOUT ROWID;"
+
+    "CREATE TABLE campaign_media ("
+    "  campaign_id INTEGER NOT NULL REFERENCES campaigns (id),"
+    "  idx INTEGER NOT NULL,"
+    "  url TEXT NOT NULL,"
+    "  content_type TEXT NOT NULL,"
+    "  file TEXT NOT NULL,"
+    "  bytes INTEGER NOT NULL,"
+    "  PRIMARY KEY (campaign_id, idx)"
+    ") WITHOUT ROWID;"
+
+    "CREATE TABLE campaign_recipients ("
+    "  id INTEGER PRIMARY KEY,"
+    "  campaign_id INTEGER NOT NULL REFERENCES campaigns (id),"
+    "  contact_id INTEGER NOT NULL REFERENCES contacts (id),"
+    "  state TEXT NOT NULL CHECK (state IN ('due', 'waiting_quiet_hours',"
+    "    'queued', 'sent', 'delivered', 'failed', 'suppressed',"
+    "    'cancelled')),"
+    "  due_at INTEGER NOT NULL,"
+    "  message_id INTEGER REFERENCES messages (id),"
+    "  sent_at INTEGER,"
+    "  replied_at INTEGER,"
+    "  answer INTEGER,"
+    "  answered_at INTEGER,"
+    "  answer_message_id INTEGER REFERENCES messages (id),"
+    "  UNIQUE (campaign_id, contact_id)"
+    ");"
+    "CREATE INDEX campaign_recipients_due ON campaign_recipients"
+    "  (campaign_id, due_at, id)"
+    "  WHERE state IN ('due', 'waiting_quiet_hours');"
+    "CREATE INDEX campaign_recipients_by_contact ON campaign_recipients"
+    "  (contact_id, sent_at DESC) WHERE sent_at IS NOT NULL;"
+    "CREATE INDEX campaign_recipients_by_message ON campaign_recipients"
+    "  (message_id) WHERE message_id IS NOT NULL;"
+    "CREATE INDEX campaign_recipients_answers ON campaign_recipients"
+    "  (campaign_id, answered_at DESC, id DESC) WHERE answer IS NOT NULL;"
+
+    /* no REFERENCES: a column in a foreign key cannot be dropped, and
+     * campaign_recipients.message_id is the link kept checked */
+    "ALTER TABLE messages ADD COLUMN campaign_id INTEGER;"
+
+    "CREATE TRIGGER campaign_recipients_count_insert"
+    "  AFTER INSERT ON campaign_recipients "
+    "BEGIN"
+    "  UPDATE campaigns SET n_recipients = n_recipients + 1,"
+    INBOX_SQLITE_RECIPIENT_STATES(INBOX_SQLITE_STATE_ADD)
+    "    n_replied = n_replied + (NEW.replied_at IS NOT NULL)"
+    "  WHERE id = NEW.campaign_id;"
+    "END;"
+
+    "CREATE TRIGGER campaign_recipients_count_update"
+    "  AFTER UPDATE OF state, replied_at ON campaign_recipients"
+    "  WHEN OLD.state <> NEW.state"
+    "    OR OLD.replied_at IS NULL AND NEW.replied_at IS NOT NULL "
+    "BEGIN"
+    "  UPDATE campaigns SET"
+    INBOX_SQLITE_RECIPIENT_STATES(INBOX_SQLITE_STATE_MOVE)
+    "    n_replied = n_replied + (OLD.replied_at IS NULL"
+    "                             AND NEW.replied_at IS NOT NULL)"
+    "  WHERE id = NEW.campaign_id;"
+    "END;"
+
+    /* inbox_recipient_of_delivery, in SQL (the contract suite checks
+     * the counts it makes) */
+    "CREATE TRIGGER messages_campaign_status"
+    "  AFTER UPDATE OF status ON messages"
+    "  WHEN NEW.campaign_id IS NOT NULL AND OLD.status IS NOT NEW.status "
+    "BEGIN"
+    "  UPDATE campaign_recipients SET state = CASE NEW.status"
+    "    WHEN 'sent' THEN 'sent' WHEN 'delivered' THEN 'delivered'"
+    "    WHEN 'undelivered' THEN 'failed' WHEN 'failed' THEN 'failed'"
+    "    ELSE 'queued' END"
+    "  WHERE message_id = NEW.id;"
+    "END;"
 };
 
 #define INBOX_SQLITE_VERSION                                                  \

@@ -159,6 +159,37 @@ typedef enum {
     INBOX_SQL_BILLING_GET,
     INBOX_SQL_LEDGER_PAGE,
     /* ---- end replies, the outbox and billing ---- */
+    /* ---- campaigns and polls (store_sqlite_campaigns.c) ---- */
+    INBOX_SQL_CAMPAIGN_INSERT,
+    INBOX_SQL_CAMPAIGN_TAG_ADD,
+    INBOX_SQL_CAMPAIGN_OPTION_ADD,
+    INBOX_SQL_CAMPAIGN_MEDIA_ADD,
+    INBOX_SQL_CAMPAIGN_GET,
+    INBOX_SQL_CAMPAIGN_TAGS,
+    INBOX_SQL_CAMPAIGN_OPTIONS,
+    INBOX_SQL_CAMPAIGN_MEDIA,
+    INBOX_SQL_CAMPAIGNS_PAGE,
+    INBOX_SQL_CAMPAIGN_SET,
+    INBOX_SQL_CAMPAIGN_AUDIENCE_ALL,
+    INBOX_SQL_CAMPAIGN_AUDIENCE_TAGS,
+    INBOX_SQL_CAMPAIGN_CANCEL_LEFT,
+    INBOX_SQL_CAMPAIGNS_START,
+    INBOX_SQL_CAMPAIGNS_SENDING,
+    INBOX_SQL_CAMPAIGN_ORG,
+    INBOX_SQL_CAMPAIGN_DUE,
+    INBOX_SQL_RECIPIENT_SET,
+    INBOX_SQL_RECIPIENT_HANDED,
+    INBOX_SQL_CAMPAIGN_LEFT,
+    INBOX_SQL_CAMPAIGN_REPLY_FIND,
+    INBOX_SQL_CAMPAIGN_REPLIED,
+    INBOX_SQL_CAMPAIGN_ANSWER,
+    INBOX_SQL_POLL_TALLY,
+    INBOX_SQL_POLL_RESPONSES,
+    INBOX_SQL_CONTACT_CAMPAIGNS,
+    INBOX_SQL_CONTACT_POLLS,
+    INBOX_SQL_CONTACT_OWNED,
+    INBOX_SQL_CONTACT_TIMEZONE,
+    /* ---- end campaigns and polls ---- */
     /* ---- resume and retention (store_sqlite_events.c) ---- */
     INBOX_SQL_EVENTS_OLDEST,
     INBOX_SQL_EVENTS_SINCE,
@@ -420,7 +451,25 @@ inbox_status_t inbox_sqlite_media_read(inbox_sqlite_conn_t *conn,
 inbox_status_t inbox_sqlite_credits_move(inbox_sqlite_conn_t *conn,
     int64_t org, inbox_ledger_kind_t kind, int64_t credits, int64_t message,
     int64_t now, int *moved, inbox_error_t *err);
+/* Inside a write transaction: a reply's (or notice's, or campaign's:
+ * campaign not 0) message as inbox_store_reply_accept stores it, once
+ * its checks passed; result->conversation is its thread as loaded, and
+ * change gets its events, rendered and stored (store_sqlite_outbox.c). */
+inbox_status_t inbox_sqlite_reply_store(inbox_sqlite_conn_t *conn,
+    int64_t org, const inbox_reply_t *reply, const char *fingerprint,
+    int64_t user, int64_t campaign, const char *from, int64_t now,
+    inbox_reply_result_t *result, inbox_change_t *change,
+    inbox_error_t *err);
 /* ---- end replies, the outbox and billing ---- */
+
+/* ---- campaigns and polls (store_sqlite_campaigns.c) ---- */
+/* Inside ingest's transaction: an inbound message (message, at, body)
+ * from contact replies to its latest campaign message, and may answer a
+ * poll (see inbox_store_inbound_ingest in store.h). */
+inbox_status_t inbox_sqlite_campaign_reply(inbox_sqlite_conn_t *conn,
+    int64_t contact, int64_t message, int64_t at, const char *body,
+    inbox_error_t *err);
+/* ---- end campaigns and polls ---- */
 
 
 /* The operations (see store_backend.h), in the files named by their

@@ -37,10 +37,6 @@ static inbox_status_t inbox_sqlite_reply_repeat(inbox_sqlite_conn_t *conn,
 static inbox_status_t inbox_sqlite_reply_checks(inbox_sqlite_conn_t *conn,
     int64_t org, const inbox_reply_t *reply, int64_t user,
     inbox_conversation_t *c, char from[INBOX_PHONE_MAX], inbox_error_t *err);
-static inbox_status_t inbox_sqlite_reply_store(inbox_sqlite_conn_t *conn,
-    int64_t org, const inbox_reply_t *reply, const char *fingerprint,
-    int64_t user, const char *from, int64_t now, inbox_reply_result_t *result,
-    inbox_change_t *change, inbox_error_t *err);
 static inbox_status_t inbox_sqlite_message_load(inbox_sqlite_conn_t *conn,
     int64_t message, inbox_message_t *m, inbox_error_t *err);
 static inbox_status_t inbox_sqlite_message_contact(inbox_sqlite_conn_t *conn,
@@ -76,7 +72,7 @@ inbox_sqlite_reply_finish(inbox_sqlite_conn_t *conn, int64_t org,
 
     memset(&change, 0, sizeof(inbox_change_t));
 
-    status = inbox_sqlite_reply_store(conn, org, reply, fingerprint, user,
+    status = inbox_sqlite_reply_store(conn, org, reply, fingerprint, user, 0,
                                       from, now, result, &change, err);
     if (status != INBOX_OK) {
         inbox_sqlite_rollback(conn);
@@ -456,12 +452,13 @@ inbox_sqlite_reply_checks(inbox_sqlite_conn_t *conn, int64_t org,
 
 
 /* The message, its media, the hold, the outbox entry, the key, the
- * thread and the events. */
-static inbox_status_t
+ * thread and the events; a campaign's message (campaign not 0) is
+ * claimed after every reply (INBOX_OUTBOX_BULK). */
+inbox_status_t
 inbox_sqlite_reply_store(inbox_sqlite_conn_t *conn, int64_t org,
     const inbox_reply_t *reply, const char *fingerprint, int64_t user,
-    const char *from, int64_t now, inbox_reply_result_t *result,
-    inbox_change_t *change, inbox_error_t *err)
+    int64_t campaign, const char *from, int64_t now,
+    inbox_reply_result_t *result, inbox_change_t *change, inbox_error_t *err)
 {
     int                   moved;
     char                  epoch[INBOX_EPOCH_MAX];
@@ -480,9 +477,9 @@ inbox_sqlite_reply_store(inbox_sqlite_conn_t *conn, int64_t org,
     /* a message that costs nothing (a notice) holds nothing */
     stmt = inbox_sqlite_stmt(conn, INBOX_SQL_REPLY_MESSAGE,
         "INSERT INTO messages (org_id, conversation_id, direction, body,"
-        " status, segments, credits, created_at, sent_by, held)"
-        " VALUES (?1, ?2, 'outbound', ?3, 'queued', ?4, ?5, ?6, ?7, ?5 > 0)",
-        err);
+        " status, segments, credits, created_at, sent_by, held, campaign_id)"
+        " VALUES (?1, ?2, 'outbound', ?3, 'queued', ?4, ?5, ?6, ?7, ?5 > 0,"
+        " ?8)", err);
     if (stmt == NULL) {
         return err->code;
     }
@@ -496,6 +493,10 @@ inbox_sqlite_reply_store(inbox_sqlite_conn_t *conn, int64_t org,
 
     if (user != 0) {
         sqlite3_bind_int64(stmt, 7, user);
+    }
+
+    if (campaign != 0) {
+        sqlite3_bind_int64(stmt, 8, campaign);
     }
 
     if (!inbox_sqlite_step_done(conn, stmt)) {
@@ -552,7 +553,8 @@ inbox_sqlite_reply_store(inbox_sqlite_conn_t *conn, int64_t org,
 
     sqlite3_bind_int64(stmt, 1, org);
     sqlite3_bind_int64(stmt, 2, message);
-    sqlite3_bind_int(stmt, 3, INBOX_OUTBOX_REPLY);
+    sqlite3_bind_int(stmt, 3, campaign != 0 ? INBOX_OUTBOX_BULK
+                                            : INBOX_OUTBOX_REPLY);
     inbox_sqlite_bind_text(stmt, 4, from);
     sqlite3_bind_int64(stmt, 5, now);
 

@@ -25,6 +25,10 @@ function ctl(args, { input, env, shell } = {}) {
                 code: err ? err.code : 0, stdout: stdout.trim(),
                 stderr: stderr.trim(),
             }));
+        // inboxctl may exit before it reads stdin (a usage error, a
+        // command that reads none): the write then fails with EPIPE,
+        // which is no test's concern and must not crash the runner.
+        child.stdin.on('error', () => {});
         child.stdin.end(input ?? '');
     });
 }

@@ -6192,6 +6192,487 @@ TEST(settings_have_defaults_and_keep_what_is_set)
     fixture_close(&f);
 }
 
+/* ---- campaigns and polls ---- */
+
+#define NOON    (T0 + 12 * HOUR)        /* outside quiet hours in UTC */
+#define CAROL   "+15557654321"
+
+
+/* A contact with one tag (NULL: none) and, for quiet hours, a time zone
+ * (NULL: unknown); 0 or -1. */
+static int
+person(fixture_t *f, const char *phone, const char *tag, const char *tz,
+    char id[INBOX_ID_MAX])
+{
+    int                     rc;
+    inbox_contact_edit_t    edit;
+    inbox_contact_record_t  c;
+
+    memset(&edit, 0, sizeof(edit));
+
+    if (tag != NULL) {
+        edit.set_tags = 1;
+        if (inbox_tags_add(&edit.tags, tag, strlen(tag), NULL) != INBOX_OK) {
+            return -1;
+        }
+    }
+
+    rc = inbox_store_contact_create(f->store, f->org, phone, &edit, &c, NULL)
+         == INBOX_OK ? 0 : -1;
+
+    if (rc == 0) {
+        snprintf(id, INBOX_ID_MAX, "%s", c.id);
+    }
+
+    inbox_contact_record_free(&c);
+    inbox_tags_free(&edit.tags);
+
+    if (rc == 0 && tz != NULL
+        && inbox_store_contact_timezone_set(f->store, f->org, id, tz, NULL)
+           != INBOX_OK)
+    {
+        rc = -1;
+    }
+
+    return rc;
+}
+
+
+/* A campaign "Sale!" to all (tag NULL) or to one tag; 0 or -1. */
+static int
+campaign_new(fixture_t *f, const char *tag, char id[INBOX_ID_MAX])
+{
+    int                   rc;
+    inbox_tags_t          tags;
+    inbox_campaign_t      c;
+    inbox_campaign_new_t  n;
+
+    memset(&tags, 0, sizeof(tags));
+    memset(&n, 0, sizeof(n));
+    n.name = "Spring sale";
+    n.body = "Sale!";
+    n.audience_all = tag == NULL;
+
+    if (tag != NULL) {
+        (void) inbox_tags_add(&tags, tag, strlen(tag), NULL);
+        n.tags = &tags;
+    }
+
+    rc = inbox_store_campaign_create(f->store, f->org, &n, T0, &c, NULL)
+         == INBOX_OK ? 0 : -1;
+    snprintf(id, INBOX_ID_MAX, "%s", c.id);
+    inbox_campaign_free(&c);
+    inbox_tags_free(&tags);
+
+    return rc;
+}
+
+
+/* The campaign's status and counts now (nothing to free). */
+typedef struct {
+    inbox_campaign_status_t  status;
+    inbox_pause_reason_t     paused_reason;
+    inbox_campaign_counts_t  counts;
+    int64_t                  finished_at;
+} progress_t;
+
+static progress_t
+campaign_now(fixture_t *f, const char *id)
+{
+    progress_t        p;
+    inbox_campaign_t  c;
+
+    CHECK_INT(inbox_store_campaign_get(f->store, f->org, id, &c, NULL),
+              INBOX_OK);
+    p.status = c.status;
+    p.paused_reason = c.paused_reason;
+    p.counts = c.counts;
+    p.finished_at = c.finished_at;
+    inbox_campaign_free(&c);
+
+    return p;
+}
+
+
+static inbox_status_t
+campaign_do(fixture_t *f, const char *id, inbox_campaign_action_t action,
+    int64_t now)
+{
+    inbox_status_t    status;
+    inbox_campaign_t  c;
+
+    status = inbox_store_campaign_act(f->store, f->org, id, action, now, &c,
+                                      NULL);
+    inbox_campaign_free(&c);
+
+    return status;
+}
+
+
+static inbox_campaign_dispatch_t
+dispatch(fixture_t *f, int64_t now, size_t max)
+{
+    inbox_event_list_t         events;
+    inbox_campaign_dispatch_t  d;
+
+    memset(&events, 0, sizeof(events));
+    CHECK_INT(inbox_store_campaign_dispatch(f->store, now, max, &d, &events,
+                                            NULL), INBOX_OK);
+    /* each message handed over: message.created, conversation.updated */
+    CHECK_INT(events.count, 2 * d.handed);
+    inbox_event_list_free(&events);
+
+    return d;
+}
+
+
+TEST(a_campaign_to_a_tag_suppresses_opted_out_contacts)
+{
+    char                       alice[INBOX_ID_MAX], bob[INBOX_ID_MAX];
+    char                       carol[INBOX_ID_MAX], id[INBOX_ID_MAX];
+    char                       conv[INBOX_ID_MAX];
+    fixture_t                  f;
+    progress_t                 p;
+    inbox_error_t              err;
+    inbox_campaign_t           c;
+    inbox_campaign_new_t       n;
+    inbox_send_report_t        report;
+    inbox_send_result_t        res;
+    inbox_outbox_batch_t       batch;
+    inbox_campaign_page_t      page;
+    inbox_contact_record_t     rec;
+    inbox_campaign_dispatch_t  d;
+    inbox_contact_campaigns_t  list;
+
+    FIXTURE(&f);
+
+    CHECK_INT(person(&f, ALICE, "vip", NULL, alice), 0);
+    CHECK_INT(person(&f, BOB, "VIP", NULL, bob), 0);
+    CHECK_INT(person(&f, CAROL, NULL, NULL, carol), 0);
+    CHECK_INT(inbox_store_contact_opt_out(f.store, f.org, bob,
+                                          INBOX_OPT_OUT_MANUAL, NULL, T0,
+                                          &rec, NULL, NULL), INBOX_OK);
+    inbox_contact_record_free(&rec);
+    CHECK_INT(inbox_store_credits_grant(f.store, f.org, 10, NULL), INBOX_OK);
+
+    /* a campaign that is not one stores nothing */
+    memset(&n, 0, sizeof(n));
+    n.name = "Nobody";
+    n.body = "Sale!";
+    CHECK_INT(inbox_store_campaign_create(f.store, f.org, &n, T0, &c, &err),
+              INBOX_ERR_INVALID);
+    CHECK_STR(err.field, "audience");
+    inbox_campaign_free(&c);
+
+    CHECK_INT(campaign_new(&f, "vip", id), 0);
+    CHECK_INT(inbox_store_campaigns_list(f.store, f.org,
+                                         INBOX_CAMPAIGN_KIND_CAMPAIGN, NULL,
+                                         10, &page, NULL), INBOX_OK);
+    CHECK_INT(page.count, 1);
+    CHECK_INT(page.items[0].status, INBOX_CAMPAIGN_DRAFT);
+    CHECK_INT(page.items[0].credits, 1);
+    inbox_campaign_page_free(&page);
+
+    /* the recipients are fixed at send: the opted-out one suppressed */
+    CHECK_INT(campaign_do(&f, id, INBOX_CAMPAIGN_SEND, NOON), INBOX_OK);
+    p = campaign_now(&f, id);
+    CHECK_INT(p.status, INBOX_CAMPAIGN_SENDING);
+    CHECK_INT(p.counts.recipients, 2);
+    CHECK_INT(p.counts.suppressed, 1);
+    CHECK_INT(p.counts.queued, 1);
+    CHECK_INT(campaign_do(&f, id, INBOX_CAMPAIGN_SEND, NOON),
+              INBOX_ERR_CONFLICT);
+
+    /* handed over: the message in Alice's thread, its credit held */
+    d = dispatch(&f, NOON, 10);
+    CHECK_INT(d.handed, 1);
+    CHECK_INT(d.finished, 1);
+    CHECK_INT(balance_of(&f, f.org), 9);
+    CHECK_INT(held_of(&f, f.org), 1);
+    p = campaign_now(&f, id);
+    CHECK_INT(p.status, INBOX_CAMPAIGN_DONE);
+    CHECK_INT(p.counts.queued, 1);
+
+    /* a reply made after it still goes first */
+    CHECK(contact_of(&f, CAROL, carol, conv));
+    CHECK_INT(reply(&f, conv, "Hi Carol", NULL, NULL, NULL, NULL), INBOX_OK);
+    CHECK_INT(claim(&f, inbox_now_ms() + MINUTE, 10, &batch), 2);
+    CHECK_INT(batch.items[0].priority, INBOX_OUTBOX_REPLY);
+    CHECK_STR(batch.items[0].to, CAROL);
+    CHECK_INT(batch.items[1].priority, INBOX_OUTBOX_BULK);
+    CHECK_STR(batch.items[1].to, ALICE);
+    CHECK_STR(batch.items[1].message.body, "Sale!");
+
+    /* the carrier took it: counted sent, in Alice's record */
+    memset(&res, 0, sizeof(res));
+    res.outcome = INBOX_SEND_ACCEPTED;
+    res.carrier = INBOX_CARRIER_TWILIO;
+    res.status = INBOX_DELIVERY_SENT;
+    snprintf(res.provider_id, sizeof(res.provider_id), "SMcampaign1");
+    CHECK_INT(inbox_store_outbox_result(f.store, batch.items[1].id,
+                                        batch.items[1].attempt, &res,
+                                        NOON + MINUTE, &report, NULL, NULL),
+              INBOX_OK);
+    inbox_outbox_batch_free(&batch);
+    p = campaign_now(&f, id);
+    CHECK_INT(p.counts.sent, 1);
+    CHECK_INT(p.counts.queued, 0);
+
+    CHECK_INT(inbox_store_contact_campaigns(f.store, f.org, alice, &list,
+                                            NULL), INBOX_OK);
+    CHECK_INT(list.campaign_count, 1);
+    if (list.campaign_count == 1) {
+        CHECK_STR(list.campaigns[0].id, id);
+        CHECK_STR(list.campaigns[0].name, "Spring sale");
+        CHECK_STR(list.campaigns[0].status, "sent");
+        CHECK_INT(list.campaigns[0].sent_at, NOON);
+    }
+    inbox_contact_campaigns_free(&list);
+    CHECK_INT(inbox_store_contact_campaigns(f.store, f.org, bob, &list,
+                                            NULL), INBOX_OK);
+    CHECK_INT(list.campaign_count, 0);
+    inbox_contact_campaigns_free(&list);
+
+    fixture_close(&f);
+}
+
+
+TEST(quiet_hours_hold_each_recipient_on_its_own_clock)
+{
+    char                       a[INBOX_ID_MAX], b[INBOX_ID_MAX];
+    char                       id[INBOX_ID_MAX];
+    int64_t                    at;
+    fixture_t                  f;
+    progress_t                 p;
+    inbox_campaign_dispatch_t  d;
+
+    FIXTURE(&f);
+
+    CHECK_INT(person(&f, ALICE, NULL, "America/New_York", a), 0);
+    CHECK_INT(person(&f, BOB, NULL, "Asia/Tokyo", b), 0);
+    CHECK_INT(inbox_store_contact_timezone_set(f.store, f.org, a,
+                                               "Mars/Base", NULL),
+              INBOX_ERR_INVALID);
+    CHECK_INT(inbox_store_credits_grant(f.store, f.org, 10, NULL), INBOX_OK);
+    CHECK_INT(campaign_new(&f, NULL, id), 0);
+
+    /* 2026-01-02T02:00Z: 21:00 in New York, 11:00 in Tokyo */
+    at = T0 + 26 * HOUR;
+    CHECK_INT(campaign_do(&f, id, INBOX_CAMPAIGN_SEND, at), INBOX_OK);
+    d = dispatch(&f, at, 10);
+    CHECK_INT(d.handed, 1);
+    CHECK_INT(d.waiting, 1);
+    p = campaign_now(&f, id);
+    CHECK_INT(p.counts.waiting_quiet_hours, 1);
+    CHECK_INT(p.status, INBOX_CAMPAIGN_SENDING);
+
+    /* still night in New York an hour before 08:00 EST (13:00Z) */
+    d = dispatch(&f, T0 + 36 * HOUR, 10);
+    CHECK_INT(d.handed, 0);
+    d = dispatch(&f, T0 + 37 * HOUR, 10);
+    CHECK_INT(d.handed, 1);
+    CHECK_INT(d.finished, 1);
+    p = campaign_now(&f, id);
+    CHECK_INT(p.counts.waiting_quiet_hours, 0);
+    CHECK_INT(p.counts.queued, 2);
+    CHECK_INT(p.status, INBOX_CAMPAIGN_DONE);
+
+    fixture_close(&f);
+}
+
+
+TEST(a_campaign_pauses_without_credits_and_resumes_after_a_grant)
+{
+    char                       x[INBOX_ID_MAX], id[INBOX_ID_MAX];
+    fixture_t                  f;
+    progress_t                 p;
+    inbox_campaign_dispatch_t  d;
+
+    FIXTURE(&f);
+
+    CHECK_INT(person(&f, ALICE, NULL, NULL, x), 0);
+    CHECK_INT(person(&f, BOB, NULL, NULL, x), 0);
+    CHECK_INT(person(&f, CAROL, NULL, NULL, x), 0);
+    CHECK_INT(inbox_store_credits_grant(f.store, f.org, 2, NULL), INBOX_OK);
+    CHECK_INT(campaign_new(&f, NULL, id), 0);
+    CHECK_INT(campaign_do(&f, id, INBOX_CAMPAIGN_SEND, NOON), INBOX_OK);
+
+    d = dispatch(&f, NOON, 10);
+    CHECK_INT(d.handed, 2);
+    CHECK_INT(d.paused, 1);
+    p = campaign_now(&f, id);
+    CHECK_INT(p.status, INBOX_CAMPAIGN_PAUSED);
+    CHECK_INT(p.paused_reason, INBOX_PAUSE_INSUFFICIENT_CREDITS);
+    CHECK_INT(p.counts.queued, 3);
+    CHECK_INT(balance_of(&f, f.org), 0);
+
+    /* paused: nothing more goes */
+    d = dispatch(&f, NOON + MINUTE, 10);
+    CHECK_INT(d.handed, 0);
+
+    /* billing inactive pauses it too, after a resume */
+    CHECK_INT(inbox_store_credits_grant(f.store, f.org, 5, NULL), INBOX_OK);
+    CHECK_INT(inbox_store_billing_set(f.store, f.org, 0, NULL), INBOX_OK);
+    CHECK_INT(campaign_do(&f, id, INBOX_CAMPAIGN_RESUME, NOON + MINUTE),
+              INBOX_OK);
+    d = dispatch(&f, NOON + MINUTE, 10);
+    CHECK_INT(d.handed, 0);
+    p = campaign_now(&f, id);
+    CHECK_INT(p.paused_reason, INBOX_PAUSE_BILLING_INACTIVE);
+
+    /* resumed with billing back: the last one goes, the campaign ends */
+    CHECK_INT(inbox_store_billing_set(f.store, f.org, 1, NULL), INBOX_OK);
+    CHECK_INT(campaign_do(&f, id, INBOX_CAMPAIGN_RESUME, NOON + 2 * MINUTE),
+              INBOX_OK);
+    d = dispatch(&f, NOON + 2 * MINUTE, 10);
+    CHECK_INT(d.handed, 1);
+    p = campaign_now(&f, id);
+    CHECK_INT(p.status, INBOX_CAMPAIGN_DONE);
+    CHECK_INT(balance_of(&f, f.org), 4);
+    CHECK_INT(held_of(&f, f.org), 3);
+    CHECK(ledger_balances(&f, f.org));
+
+    fixture_close(&f);
+}
+
+
+TEST(an_opt_out_mid_send_gets_nothing_more_and_cancel_stops_the_rest)
+{
+    char                       a[INBOX_ID_MAX], x[INBOX_ID_MAX];
+    char                       id[INBOX_ID_MAX];
+    fixture_t                  f;
+    progress_t                 p;
+    inbox_contact_record_t     rec;
+    inbox_campaign_dispatch_t  d;
+
+    FIXTURE(&f);
+
+    CHECK_INT(person(&f, ALICE, NULL, NULL, a), 0);
+    CHECK_INT(person(&f, BOB, NULL, NULL, x), 0);
+    CHECK_INT(person(&f, CAROL, NULL, NULL, x), 0);
+    CHECK_INT(inbox_store_credits_grant(f.store, f.org, 10, NULL), INBOX_OK);
+    CHECK_INT(campaign_new(&f, NULL, id), 0);
+    CHECK_INT(campaign_do(&f, id, INBOX_CAMPAIGN_SEND, NOON), INBOX_OK);
+
+    /* Alice (the first recipient) opts out after sending began */
+    CHECK_INT(inbox_store_contact_opt_out(f.store, f.org, a,
+                                          INBOX_OPT_OUT_MANUAL, NULL, NOON,
+                                          &rec, NULL, NULL), INBOX_OK);
+    inbox_contact_record_free(&rec);
+
+    d = dispatch(&f, NOON, 2);
+    CHECK_INT(d.suppressed, 1);
+    CHECK_INT(d.handed, 1);
+
+    CHECK_INT(campaign_do(&f, id, INBOX_CAMPAIGN_CANCEL, NOON + MINUTE),
+              INBOX_OK);
+    p = campaign_now(&f, id);
+    CHECK_INT(p.status, INBOX_CAMPAIGN_CANCELLED);
+    CHECK_INT(p.counts.suppressed, 1);
+    CHECK_INT(p.counts.queued, 1);
+    CHECK_INT(p.counts.cancelled, 1);
+    CHECK(p.finished_at == NOON + MINUTE);
+    d = dispatch(&f, NOON + 2 * MINUTE, 10);
+    CHECK_INT(d.handed, 0);
+    CHECK_INT(campaign_do(&f, id, INBOX_CAMPAIGN_CANCEL, NOON), INBOX_OK);
+    CHECK_INT(campaign_do(&f, id, INBOX_CAMPAIGN_RESUME, NOON),
+              INBOX_ERR_CONFLICT);
+    CHECK_INT(balance_of(&f, f.org), 9);
+
+    fixture_close(&f);
+}
+
+
+TEST(poll_answers_by_number_or_text_the_last_counts_late_ones_do_not)
+{
+    char                       alice[INBOX_ID_MAX], conv[INBOX_ID_MAX];
+    fixture_t                  f;
+    inbox_campaign_t           p;
+    inbox_campaign_new_t       n;
+    inbox_poll_results_t       r;
+    inbox_contact_campaigns_t  list;
+    inbox_campaign_dispatch_t  d;
+
+    static const char *const   options[] = { "Monday", "Friday" };
+
+    FIXTURE(&f);
+
+    CHECK_INT(receive(&f, "SM1", ALICE, "hello", T0, NULL, NULL), INBOX_OK);
+    CHECK_INT(receive(&f, "SM2", BOB, "hi", T0, NULL, NULL), INBOX_OK);
+    CHECK_INT(receive(&f, "SM3", CAROL, "hey", T0, NULL, NULL), INBOX_OK);
+    CHECK_INT(inbox_store_credits_grant(f.store, f.org, 10, NULL), INBOX_OK);
+
+    memset(&n, 0, sizeof(n));
+    n.kind = INBOX_CAMPAIGN_KIND_POLL;
+    n.question = "Which day suits you?";
+    n.options = options;
+    n.option_count = 2;
+    n.audience_all = 1;
+    CHECK_INT(inbox_store_campaign_create(f.store, f.org, &n, T0, &p, NULL),
+              INBOX_OK);
+    CHECK_STR(p.name, "Which day suits you?");
+    CHECK_STR(p.body, "Which day suits you?\n1) Monday\n2) Friday");
+    CHECK_INT(p.option_count, 2);
+
+    /* a reply before the poll answers nothing */
+    CHECK_INT(campaign_do(&f, p.id, INBOX_CAMPAIGN_SEND, NOON), INBOX_OK);
+    d = dispatch(&f, NOON, 10);
+    CHECK_INT(d.handed, 3);
+
+    CHECK_INT(receive(&f, "SM4", ALICE, "2", NOON + MINUTE, NULL, NULL),
+              INBOX_OK);
+    CHECK_INT(receive(&f, "SM5", ALICE, " monday ", NOON + 2 * MINUTE, NULL,
+                      NULL), INBOX_OK);
+    CHECK_INT(receive(&f, "SM6", BOB, "FRIDAY!", NOON + 3 * MINUTE, NULL,
+                      NULL), INBOX_OK);
+    CHECK_INT(receive(&f, "SM7", CAROL, "maybe", NOON + 4 * MINUTE, NULL,
+                      NULL), INBOX_OK);
+    /* eight days on: too late */
+    CHECK_INT(receive(&f, "SM8", CAROL, "1", NOON + 8 * 24 * HOUR, NULL,
+                      NULL), INBOX_OK);
+    /* a carrier's retry of an answer changes nothing */
+    CHECK_INT(receive(&f, "SM4", ALICE, "2", NOON + MINUTE, NULL, NULL),
+              INBOX_OK);
+
+    CHECK_INT(inbox_store_poll_results(f.store, f.org, p.id, &r, NULL),
+              INBOX_OK);
+    CHECK_INT(r.tally[0], 1);
+    CHECK_INT(r.tally[1], 1);
+    CHECK_INT(r.count, 2);
+    if (r.count == 2) {
+        CHECK_STR(r.responses[0].phone, BOB);
+        CHECK_INT(r.responses[0].answer, 2);
+        CHECK_STR(r.responses[1].phone, ALICE);
+        CHECK_INT(r.responses[1].answer, 1);
+        CHECK_INT(r.responses[1].answered_at, NOON + 2 * MINUTE);
+    }
+    CHECK_INT(r.poll.counts.replied, 3);
+    inbox_poll_results_free(&r);
+
+    /* a campaign is not a poll */
+    CHECK_INT(inbox_store_poll_results(f.store, f.org, f.backend->missing_id,
+                                       &r, NULL), INBOX_ERR_NOT_FOUND);
+    inbox_poll_results_free(&r);
+
+    /* the answer is in the contact's record, the message in its thread */
+    CHECK(contact_of(&f, ALICE, alice, conv));
+    CHECK_INT(inbox_store_contact_campaigns(f.store, f.org, alice, &list,
+                                            NULL), INBOX_OK);
+    CHECK_INT(list.poll_count, 1);
+    if (list.poll_count == 1) {
+        CHECK_STR(list.polls[0].poll_id, p.id);
+        CHECK_STR(list.polls[0].question, "Which day suits you?");
+        CHECK_INT(list.polls[0].answer, 1);
+        CHECK_STR(list.polls[0].answer_text, "Monday");
+    }
+    CHECK_INT(list.campaign_count, 1);
+    inbox_contact_campaigns_free(&list);
+    CHECK(list_shows(&f, INBOX_FILTER_UNREAD, NULL, ALICE));
+
+    inbox_campaign_free(&p);
+    fixture_close(&f);
+}
+
 
 /* ---- resume and retention (issue 8) ---- */
 

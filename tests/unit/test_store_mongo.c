@@ -3566,4 +3566,652 @@ TEST(reply_accept_stale)
 
 /* ---- end resume and retention ---- */
 
+/* ---- campaigns and polls (issue 9) ---- */
+
+#define CAMPAIGN_ID     "64f1a0000000000000000f01"
+#define POLL_ID         "64f1a0000000000000000f02"
+#define RCPT1_ID        "64f1a0000000000000000a01"
+#define RCPT2_ID        "64f1a0000000000000000a02"
+#define RCPT3_ID        "64f1a0000000000000000a03"
+#define CONTACT2_ID     "64f1a0000000000000000b02"
+#define CONTACT3_ID     "64f1a0000000000000000b03"
+#define NOON            "1767268800000"     /* 2026-01-01T12:00:00Z */
+#define NOON_MS         1767268800000LL
+#define DAY_MS          (24LL * 3600 * 1000)
+#define NOTHING_MOVED   "{\"ok\": 1, \"n\": 0, \"nModified\": 0}"
+
+/* A stored campaign to the tag VIP in status, as a find answers it. */
+#define CAMPAIGN_DOC(status)                                                  \
+    "{\"_id\": " OID(CAMPAIGN_ID) ", \"org_id\": " OID(ORG_ID) ","            \
+    " \"kind\": \"campaign\", \"name\": \"Spring sale\", \"body\": \"Sale!\","\
+    " \"question\": null, \"options\": [], \"audience_all\": false,"         \
+    " \"tags\": [\"VIP\"], \"tag_keys\": [\"vip\"], \"media\": [],"          \
+    " \"segments\": 1, \"credits\": 1, \"status\": \"" status "\","          \
+    " \"paused_reason\": null, \"send_at\": " DATE("0") ","                  \
+    " \"created_at\": " DATE(NOW) ", \"started_at\": null,"                  \
+    " \"finished_at\": null}"
+
+#define POLL_DOC                                                              \
+    "{\"_id\": " OID(POLL_ID) ", \"org_id\": " OID(ORG_ID) ","                \
+    " \"kind\": \"poll\", \"name\": \"Which day?\", \"body\":"               \
+    " \"Which day?\\n1) Monday\\n2) Friday\", \"question\": \"Which day?\"," \
+    " \"options\": [\"Monday\", \"Friday\"], \"audience_all\": true,"        \
+    " \"tags\": [], \"tag_keys\": [], \"media\": [], \"segments\": 1,"       \
+    " \"credits\": 1, \"status\": \"done\", \"paused_reason\": null,"        \
+    " \"send_at\": " DATE("0") ", \"created_at\": " DATE(NOW) ","            \
+    " \"started_at\": " DATE(NOW) ", \"finished_at\": " DATE(NOW) "}"
+
+/* Its recipients by state, as the counts' aggregate answers. */
+#define CAMPAIGN_COUNTS                                                       \
+    CURSOR("{\"_id\": {\"campaign\": " OID(CAMPAIGN_ID) ", \"state\":"        \
+           " \"due\"}, \"n\": 2, \"replied\": 0},"                            \
+           " {\"_id\": {\"campaign\": " OID(CAMPAIGN_ID) ", \"state\":"       \
+           " \"sent\"}, \"n\": 3, \"replied\": 1},"                           \
+           " {\"_id\": {\"campaign\": " OID(CAMPAIGN_ID) ", \"state\":"       \
+           " \"suppressed\"}, \"n\": 1, \"replied\": 0}")
+
+/* The organization as dispatch reads it: London, billing, balance. */
+#define SENDER_ORG(active, bal)                                               \
+    CURSOR("{\"_id\": " OID(ORG_ID) ", \"name\": \"Acme\", \"timezone\":"     \
+           " \"Europe/London\", \"billing_active\": " active ","              \
+           " \"credits\": {\"balance\": " bal ", \"held\": 0}}")
+
+/* Due recipients with their contacts: Ann opted out since, Bob in Tokyo
+ * (21:00 there at noon UTC: quiet), Cy in the organization's zone. */
+#define DUE_ANN                                                               \
+    "{\"_id\": " OID(RCPT1_ID) ", \"state\": \"due\", \"contact_id\": "       \
+    OID(CONTACT2_ID) ", \"contact\": [{\"phone\": \"+15551230002\","          \
+    " \"opted_out\": true, \"conversation_id\": " OID(CONV2_ID) "}]}"
+#define DUE_BOB                                                               \
+    "{\"_id\": " OID(RCPT2_ID) ", \"state\": \"due\", \"contact_id\": "       \
+    OID(CONTACT3_ID) ", \"contact\": [{\"phone\": \"+15551230003\","          \
+    " \"opted_out\": false, \"timezone\": \"Asia/Tokyo\","                    \
+    " \"conversation_id\": " OID(CONV3_ID) "}]}"
+#define DUE_CY                                                                \
+    "{\"_id\": " OID(RCPT3_ID) ", \"state\": \"waiting_quiet_hours\","        \
+    " \"contact_id\": " OID(CONTACT_ID) ", \"contact\": [{\"phone\":"         \
+    " \"+15551234567\", \"opted_out\": false, \"timezone\": null,"           \
+    " \"conversation_id\": " OID(CONV_ID) "}]}"
+
+
+static void
+campaign_tags(inbox_tags_t *tags, const char *tag)
+{
+    memset(tags, 0, sizeof(inbox_tags_t));
+    (void) inbox_tags_add(tags, tag, strlen(tag), NULL);
+}
+
+
+TEST(campaign_create_stores_a_poll_with_its_options_and_tags)
+{
+    fake_t                fake;
+    inbox_tags_t          tags;
+    inbox_error_t         err;
+    inbox_store_t        *store;
+    inbox_campaign_t      c;
+    inbox_campaign_new_t  n;
+
+    static const char *const  options[] = { " Monday ", "Friday" };
+
+    store = fake_open(&fake);
+    campaign_tags(&tags, "VIP");
+
+    memset(&n, 0, sizeof(n));
+    n.kind = INBOX_CAMPAIGN_KIND_POLL;
+    n.question = "Which day?";
+    n.options = options;
+    n.option_count = 2;
+    n.tags = &tags;
+    n.send_at = NOON_MS;
+
+    fake.replies[0] = CURSOR("{\"_id\": " OID(ORG_ID) "}");
+
+    /* the organization checked, then one insert: options trimmed, the
+     * tags with their keys */
+    CHECK_INT(inbox_store_campaign_create(store, ORG_ID, &n, NOON_MS, &c,
+                                          &err), INBOX_OK);
+    CHECK_STR(c.id, GEN_1);
+    CHECK_STR(c.name, "Which day?");
+    CHECK_STR(c.body, "Which day?\n1) Monday\n2) Friday");
+    CHECK_INT(c.option_count, 2);
+    CHECK_STR(c.options[0], "Monday");
+    CHECK_INT(c.tags.count, 1);
+    CHECK_INT(c.status, INBOX_CAMPAIGN_DRAFT);
+    CHECK_INT(c.credits, 1);
+    CHECK(c.send_at == NOON_MS);
+    golden_check(&fake, "campaign_create");
+    inbox_campaign_free(&c);
+
+    /* another organization's id: nothing stored */
+    fake_reset(&fake);
+    CHECK_INT(inbox_store_campaign_create(store, ORG_ID, &n, NOON_MS, &c,
+                                          &err), INBOX_ERR_NOT_FOUND);
+    CHECK_INT(fake.commands, 1);
+    inbox_campaign_free(&c);
+
+    inbox_tags_free(&tags);
+    fake_close(&fake, store);
+}
+
+
+TEST(campaign_get_and_list_count_recipients_by_state)
+{
+    fake_t                 fake;
+    inbox_error_t          err;
+    inbox_store_t         *store;
+    inbox_campaign_t       c;
+    inbox_campaign_page_t  page;
+
+    store = fake_open(&fake);
+
+    fake.replies[0] = CURSOR(CAMPAIGN_DOC("sending"));
+    fake.replies[1] = CAMPAIGN_COUNTS;
+
+    CHECK_INT(inbox_store_campaign_get(store, ORG_ID, CAMPAIGN_ID, &c, &err),
+              INBOX_OK);
+    CHECK_STR(c.name, "Spring sale");
+    CHECK_INT(c.status, INBOX_CAMPAIGN_SENDING);
+    CHECK_INT(c.audience_all, 0);
+    CHECK_INT(c.tags.count, 1);
+    /* due ones are counted queued */
+    CHECK_INT(c.counts.queued, 2);
+    CHECK_INT(c.counts.sent, 3);
+    CHECK_INT(c.counts.suppressed, 1);
+    CHECK_INT(c.counts.recipients, 6);
+    CHECK_INT(c.counts.replied, 1);
+    golden_check(&fake, "campaign_get");
+    inbox_campaign_free(&c);
+
+    /* none such: one find */
+    fake_reset(&fake);
+    CHECK_INT(inbox_store_campaign_get(store, ORG_ID, CAMPAIGN_ID, &c, &err),
+              INBOX_ERR_NOT_FOUND);
+    CHECK_INT(fake.commands, 1);
+
+    /* a page after a cursor, one more than asked: the next cursor */
+    fake_reset(&fake);
+    fake.replies[0] = CURSOR(CAMPAIGN_DOC("sending") ", "
+                             CAMPAIGN_DOC("draft"));
+    fake.replies[1] = CAMPAIGN_COUNTS;
+    CHECK_INT(inbox_store_campaigns_list(store, ORG_ID,
+                                         INBOX_CAMPAIGN_KIND_CAMPAIGN,
+                                         NOW ":" MSG_ID, 1, &page, &err),
+              INBOX_OK);
+    CHECK_INT(page.count, 1);
+    CHECK_STR(page.next_cursor, NOW ":" CAMPAIGN_ID);
+    if (page.count == 1) {
+        CHECK_INT(page.items[0].counts.recipients, 6);
+    }
+    golden_check(&fake, "campaigns_list");
+    inbox_campaign_page_free(&page);
+
+    fake_close(&fake, store);
+}
+
+
+TEST(campaign_send_fixes_the_recipients_then_moves_the_status)
+{
+    fake_t             fake;
+    inbox_error_t      err;
+    inbox_store_t     *store;
+    inbox_campaign_t   c;
+
+    store = fake_open(&fake);
+
+    /* the campaign and its counts; the recipients merged on the server
+     * (opted-out contacts suppressed); the status if still a draft; the
+     * campaign again */
+    fake.replies[0] = CURSOR(CAMPAIGN_DOC("draft"));
+    fake.replies[4] = CURSOR(CAMPAIGN_DOC("sending"));
+    fake.replies[5] = CAMPAIGN_COUNTS;
+
+    CHECK_INT(inbox_store_campaign_act(store, ORG_ID, CAMPAIGN_ID,
+                                       INBOX_CAMPAIGN_SEND, NOON_MS, &c,
+                                       &err), INBOX_OK);
+    CHECK_INT(c.status, INBOX_CAMPAIGN_SENDING);
+    CHECK_INT(c.counts.recipients, 6);
+    golden_check(&fake, "campaign_send");
+    inbox_campaign_free(&c);
+
+    /* sent by someone else meanwhile: the compare-and-set refuses */
+    fake_reset(&fake);
+    fake.replies[0] = CURSOR(CAMPAIGN_DOC("draft"));
+    fake.replies[3] = NOTHING_MOVED;
+    CHECK_INT(inbox_store_campaign_act(store, ORG_ID, CAMPAIGN_ID,
+                                       INBOX_CAMPAIGN_SEND, NOON_MS, &c,
+                                       &err), INBOX_ERR_CONFLICT);
+    CHECK_INT(fake.commands, 4);
+
+    /* sending again is a conflict, read only */
+    fake_reset(&fake);
+    fake.replies[0] = CURSOR(CAMPAIGN_DOC("sending"));
+    CHECK_INT(inbox_store_campaign_act(store, ORG_ID, CAMPAIGN_ID,
+                                       INBOX_CAMPAIGN_SEND, NOON_MS, &c,
+                                       &err), INBOX_ERR_CONFLICT);
+    CHECK_INT(fake.commands, 2);
+
+    /* pausing what is paused: the campaign as it is, nothing written */
+    fake_reset(&fake);
+    fake.replies[0] = CURSOR(CAMPAIGN_DOC("paused"));
+    CHECK_INT(inbox_store_campaign_act(store, ORG_ID, CAMPAIGN_ID,
+                                       INBOX_CAMPAIGN_PAUSE, NOON_MS, &c,
+                                       &err), INBOX_OK);
+    CHECK_INT(c.status, INBOX_CAMPAIGN_PAUSED);
+    CHECK_INT(fake.commands, 2);
+    inbox_campaign_free(&c);
+
+    fake_close(&fake, store);
+}
+
+
+TEST(campaign_cancel_moves_the_status_then_cancels_those_left)
+{
+    fake_t             fake;
+    inbox_error_t      err;
+    inbox_store_t     *store;
+    inbox_campaign_t   c;
+
+    store = fake_open(&fake);
+
+    fake.replies[0] = CURSOR(CAMPAIGN_DOC("sending"));
+    fake.replies[4] = CURSOR(CAMPAIGN_DOC("cancelled"));
+
+    CHECK_INT(inbox_store_campaign_act(store, ORG_ID, CAMPAIGN_ID,
+                                       INBOX_CAMPAIGN_CANCEL,
+                                       NOON_MS + 60000, &c, &err),
+              INBOX_OK);
+    CHECK_INT(c.status, INBOX_CAMPAIGN_CANCELLED);
+    golden_check(&fake, "campaign_cancel");
+    inbox_campaign_free(&c);
+
+    fake_close(&fake, store);
+}
+
+
+TEST(campaign_dispatch_suppresses_waits_and_hands_over)
+{
+    fake_t                     fake;
+    inbox_error_t              err;
+    inbox_store_t             *store;
+    inbox_event_list_t         events;
+    inbox_campaign_dispatch_t  d;
+
+    store = fake_open(&fake);
+    memset(&events, 0, sizeof(events));
+
+    fake.replies[0] = NOTHING_MOVED;        /* no scheduled one starts */
+    fake.replies[1] = CURSOR(CAMPAIGN_DOC("sending"));
+    fake.replies[2] = SENDER_ORG("true", "5");
+    fake.replies[3] = REPLY_NUMBER;
+    fake.replies[4] = CURSOR(DUE_ANN ", " DUE_BOB ", " DUE_CY);
+    fake.replies[5] = NULL;                 /* Ann suppressed */
+    fake.replies[6] = NULL;                 /* Bob waits */
+    fake.replies[7] = NULL;                 /* Cy claimed */
+    fake.replies[8] = CREDITS("4", "1");    /* the hold */
+    fake.replies[9] = NULL;                 /* its ledger entry */
+    fake.replies[10] = NULL;                /* the message */
+    fake.replies[11] = "{\"ok\": 1, \"value\": {\"_id\": " OID(CONV_ID)
+                       ", \"contact\": {\"id\": " OID(CONTACT_ID) ","
+                       " \"phone\": \"+15551234567\"}, \"last_message\":"
+                       " {\"id\": " OID(GEN_1) ", \"direction\":"
+                       " \"outbound\", \"preview\": \"Sale!\", \"at\": "
+                       DATE(NOON) "}, \"unread_count\": 0}}";
+    fake.replies[12] = SEQ;
+    fake.replies[15] = CURSOR("{\"_id\": " OID(RCPT2_ID) "}");
+
+    CHECK_INT(inbox_store_campaign_dispatch(store, NOON_MS, 10, &d, &events,
+                                            &err), INBOX_OK);
+    CHECK_INT(d.started, 0);
+    CHECK_INT(d.suppressed, 1);
+    CHECK_INT(d.waiting, 1);
+    CHECK_INT(d.handed, 1);
+    CHECK_INT(d.finished, 0);
+    CHECK_INT(events.count, 2);
+    /* Bob waits until 08:00 in Tokyo (23:00Z); Cy's message is a bulk
+     * entry of the outbox and names its campaign */
+    CHECK(log_has(&fake, "\"$numberLong\" : \"1767308400000\""));
+    CHECK(log_has(&fake, "\"campaign_id\" : { \"$oid\" : \"" CAMPAIGN_ID));
+    golden_check(&fake, "campaign_dispatch");
+    inbox_event_list_free(&events);
+
+    /* nothing left due or waiting: done */
+    fake_reset(&fake);
+    fake.replies[1] = CURSOR(CAMPAIGN_DOC("sending"));
+    fake.replies[2] = SENDER_ORG("true", "5");
+    fake.replies[3] = REPLY_NUMBER;
+    CHECK_INT(inbox_store_campaign_dispatch(store, NOON_MS, 10, &d, &events,
+                                            &err), INBOX_OK);
+    CHECK_INT(d.started, 1);
+    CHECK_INT(d.finished, 1);
+    CHECK_INT(d.handed, 0);
+    golden_check(&fake, "campaign_dispatch_done");
+
+    fake_close(&fake, store);
+}
+
+
+TEST(campaign_dispatch_pauses_for_credits_and_billing)
+{
+    fake_t                     fake;
+    inbox_error_t              err;
+    inbox_store_t             *store;
+    inbox_event_list_t         events;
+    inbox_campaign_dispatch_t  d;
+
+    store = fake_open(&fake);
+    memset(&events, 0, sizeof(events));
+
+    /* a balance short of one message: paused, Cy left due */
+    fake.replies[0] = NOTHING_MOVED;
+    fake.replies[1] = CURSOR(CAMPAIGN_DOC("sending"));
+    fake.replies[2] = SENDER_ORG("true", "0");
+    fake.replies[3] = REPLY_NUMBER;
+    fake.replies[4] = CURSOR(DUE_CY);
+    CHECK_INT(inbox_store_campaign_dispatch(store, NOON_MS, 10, &d, &events,
+                                            &err), INBOX_OK);
+    CHECK_INT(d.paused, 1);
+    CHECK_INT(d.handed, 0);
+    CHECK(log_has(&fake, "\"insufficient_credits\""));
+    golden_check(&fake, "campaign_dispatch_no_credits");
+
+    /* billing inactive: paused for it */
+    fake_reset(&fake);
+    fake.replies[0] = NOTHING_MOVED;
+    fake.replies[1] = CURSOR(CAMPAIGN_DOC("sending"));
+    fake.replies[2] = SENDER_ORG("false", "5");
+    fake.replies[3] = REPLY_NUMBER;
+    fake.replies[4] = CURSOR(DUE_CY);
+    CHECK_INT(inbox_store_campaign_dispatch(store, NOON_MS, 10, &d, &events,
+                                            &err), INBOX_OK);
+    CHECK_INT(d.paused, 1);
+    CHECK(log_has(&fake, "\"billing_inactive\""));
+    golden_check(&fake, "campaign_dispatch_billing_inactive");
+
+    /* spent by a reply between the read and the hold: the claim is given
+     * back, the organization read again, the campaign paused */
+    fake_reset(&fake);
+    fake.replies[0] = NOTHING_MOVED;
+    fake.replies[1] = CURSOR(CAMPAIGN_DOC("sending"));
+    fake.replies[2] = SENDER_ORG("true", "1");
+    fake.replies[3] = REPLY_NUMBER;
+    fake.replies[4] = CURSOR(DUE_CY);
+    fake.replies[5] = NULL;                 /* the claim */
+    fake.replies[6] = NULL;                 /* the hold finds no balance */
+    fake.replies[7] = NULL;                 /* the claim given back */
+    fake.replies[8] = SENDER_ORG("true", "0");
+    fake.replies[9] = REPLY_NUMBER;
+    CHECK_INT(inbox_store_campaign_dispatch(store, NOON_MS, 10, &d, &events,
+                                            &err), INBOX_OK);
+    CHECK_INT(d.paused, 1);
+    CHECK_INT(d.handed, 0);
+    CHECK_INT(events.count, 0);
+    golden_check(&fake, "campaign_dispatch_spent_meanwhile");
+
+    inbox_event_list_free(&events);
+    fake_close(&fake, store);
+}
+
+
+/* A campaign's message moving on moves its recipient, only forward. */
+TEST(message_status_moves_a_campaign_recipient)
+{
+    int                  changed;
+    fake_t               fake;
+    inbox_error_t        err;
+    inbox_store_t       *store;
+    inbox_event_list_t   events;
+
+    store = fake_open(&fake);
+    memset(&events, 0, sizeof(events));
+
+    fake.replies[0] = "{\"ok\": 1, \"value\": {\"_id\": " OID(MSG_ID)
+                      ", \"conversation_id\": " OID(CONV_ID) ","
+                      " \"contact_id\": " OID(CONTACT_ID) ","
+                      " \"status\": \"delivered\", \"held\": true,"
+                      " \"credits\": 1, \"campaign_id\": " OID(CAMPAIGN_ID)
+                      "}}";
+    fake.replies[1] = HELD;
+    fake.replies[2] = CREDITS("9", "0");
+    fake.replies[5] = SEQ;
+
+    CHECK_INT(inbox_store_message_status_update(store, ORG_ID,
+                  INBOX_CARRIER_TWILIO, "SM900", INBOX_DELIVERY_DELIVERED,
+                  NULL, &changed, NULL, &events, &err), INBOX_OK);
+    CHECK_INT(changed, 1);
+    CHECK_INT(events.count, 1);
+    golden_check(&fake, "message_status_campaign");
+
+    inbox_event_list_free(&events);
+    fake_close(&fake, store);
+}
+
+
+static void
+answer_message(inbox_inbound_t *msg, const char *provider_id,
+    const char *body)
+{
+    ingest_message(msg, provider_id);
+    msg->body = body;
+    msg->media_count = 0;
+}
+
+
+/* What ingest reads and writes after the message's events, for a
+ * recipient handed over at sent (ms, as text). */
+#define RECIPIENT_FOUND(sent, poll)                                           \
+    CURSOR("{\"_id\": " OID(RCPT1_ID) ", \"campaign_id\": " OID(POLL_ID)      \
+           ", \"sent_at\": " DATE(sent) ", \"poll\": " poll "}")
+
+
+static void
+ingest_replies(fake_t *fake)
+{
+    fake->replies[0] = ingest_number;
+    fake->replies[1] = ingest_contact;
+    fake->replies[3] = ingest_conversation;
+    fake->replies[4] = ingest_org;
+    fake->replies[5] = ingest_unread;
+}
+
+
+TEST(inbound_ingest_answers_a_poll_by_number_or_text)
+{
+    fake_t                 fake;
+    inbox_error_t          err;
+    inbox_store_t         *store;
+    inbox_inbound_t        msg;
+    inbox_event_list_t     events;
+    inbox_ingest_result_t  result;
+
+    store = fake_open(&fake);
+    memset(&events, 0, sizeof(events));
+
+    /* "2" an hour after the poll: replied, and option 2 unless a later
+     * answer is there */
+    answer_message(&msg, "SM0101", " 2. ");
+    ingest_replies(&fake);
+    fake.replies[7] = RECIPIENT_FOUND(EARLIER, "true");
+    fake.replies[9] = CURSOR("{\"_id\": " OID(POLL_ID) ", \"options\":"
+                             " [\"Monday\", \"Friday\"]}");
+    CHECK_INT(inbox_store_inbound_ingest(store, &msg, 1, &result, &events,
+                                         &err), INBOX_OK);
+    CHECK_INT(result.status, INBOX_OK);
+    CHECK_INT(fake.commands, 11);
+    golden_check(&fake, "inbound_ingest_poll_answer");
+
+    /* by an option's text */
+    fake_reset(&fake);
+    answer_message(&msg, "SM0102", "friday!");
+    ingest_replies(&fake);
+    fake.replies[7] = RECIPIENT_FOUND(EARLIER, "true");
+    fake.replies[9] = CURSOR("{\"_id\": " OID(POLL_ID) ", \"options\":"
+                             " [\"Monday\", \"Friday\"]}");
+    CHECK_INT(inbox_store_inbound_ingest(store, &msg, 1, &result, &events,
+                                         &err), INBOX_OK);
+    CHECK_INT(fake.commands, 11);
+    CHECK(log_has(&fake, "\"answer\" : { \"$numberInt\" : \"2\" }"));
+    golden_check(&fake, "inbound_ingest_poll_answer_text");
+
+    /* not an option: replied, no answer */
+    fake_reset(&fake);
+    answer_message(&msg, "SM0103", "maybe");
+    ingest_replies(&fake);
+    fake.replies[7] = RECIPIENT_FOUND(EARLIER, "true");
+    fake.replies[9] = CURSOR("{\"_id\": " OID(POLL_ID) ", \"options\":"
+                             " [\"Monday\", \"Friday\"]}");
+    CHECK_INT(inbox_store_inbound_ingest(store, &msg, 1, &result, &events,
+                                         &err), INBOX_OK);
+    CHECK_INT(fake.commands, 10);
+
+    /* a campaign's (not a poll's) reply: replied only */
+    fake_reset(&fake);
+    answer_message(&msg, "SM0104", "1");
+    ingest_replies(&fake);
+    fake.replies[7] = RECIPIENT_FOUND(EARLIER, "false");
+    CHECK_INT(inbox_store_inbound_ingest(store, &msg, 1, &result, &events,
+                                         &err), INBOX_OK);
+    CHECK_INT(fake.commands, 9);
+    golden_check(&fake, "inbound_ingest_campaign_reply");
+
+    inbox_event_list_free(&events);
+    fake_close(&fake, store);
+}
+
+
+TEST(inbound_ingest_ignores_an_answer_after_seven_days)
+{
+    fake_t                 fake;
+    inbox_error_t          err;
+    inbox_store_t         *store;
+    inbox_inbound_t        msg;
+    inbox_event_list_t     events;
+    inbox_ingest_result_t  result;
+
+    store = fake_open(&fake);
+    memset(&events, 0, sizeof(events));
+
+    /* the poll went out eight days before: still in the inbox, no reply
+     * or answer recorded */
+    answer_message(&msg, "SM0201", "1");
+    msg.received_at = NOON_MS + 8 * DAY_MS;
+    ingest_replies(&fake);
+    fake.replies[7] = RECIPIENT_FOUND(NOON, "true");
+    CHECK_INT(inbox_store_inbound_ingest(store, &msg, 1, &result, &events,
+                                         &err), INBOX_OK);
+    CHECK_INT(result.status, INBOX_OK);
+    CHECK_INT(fake.commands, 8);
+    golden_check(&fake, "inbound_ingest_late_answer");
+
+    inbox_event_list_free(&events);
+    fake_close(&fake, store);
+}
+
+
+TEST(poll_results_tally_and_responses)
+{
+    fake_t                fake;
+    inbox_error_t         err;
+    inbox_store_t        *store;
+    inbox_poll_results_t  r;
+
+    store = fake_open(&fake);
+
+    fake.replies[0] = CURSOR(POLL_DOC);
+    fake.replies[2] = CURSOR("{\"_id\": 1, \"n\": 4}, {\"_id\": 2, \"n\": 7}");
+    fake.replies[3] = CURSOR("{\"_id\": " OID(RCPT1_ID) ", \"contact_id\": "
+                             OID(CONTACT_ID) ", \"answer\": 2,"
+                             " \"answered_at\": " DATE(NOON) ","
+                             " \"answer_message_id\": " OID(MSG_ID) ","
+                             " \"contact\": [{\"phone\": \"+15551234567\","
+                             " \"name\": \"Ann Lee\"}]}");
+
+    CHECK_INT(inbox_store_poll_results(store, ORG_ID, POLL_ID, &r, &err),
+              INBOX_OK);
+    CHECK_INT(r.tally[0], 4);
+    CHECK_INT(r.tally[1], 7);
+    CHECK_INT(r.count, 1);
+    if (r.count == 1) {
+        CHECK_STR(r.responses[0].phone, "+15551234567");
+        CHECK_STR(r.responses[0].name, "Ann Lee");
+        CHECK_INT(r.responses[0].answer, 2);
+        CHECK_STR(r.responses[0].message_id, MSG_ID);
+        CHECK(r.responses[0].answered_at == NOON_MS);
+    }
+    golden_check(&fake, "poll_results");
+    inbox_poll_results_free(&r);
+
+    /* a campaign is not a poll */
+    fake_reset(&fake);
+    fake.replies[0] = CURSOR(CAMPAIGN_DOC("done"));
+    CHECK_INT(inbox_store_poll_results(store, ORG_ID, CAMPAIGN_ID, &r, &err),
+              INBOX_ERR_NOT_FOUND);
+    CHECK_INT(fake.commands, 2);
+
+    fake_close(&fake, store);
+}
+
+
+TEST(contact_campaigns_and_timezone)
+{
+    fake_t                     fake;
+    inbox_error_t              err;
+    inbox_store_t             *store;
+    inbox_contact_campaigns_t  list;
+
+    store = fake_open(&fake);
+
+    fake.replies[0] = CURSOR("{\"_id\": " OID(CONTACT_ID) "}");
+    fake.replies[1] = CURSOR("{\"_id\": " OID(RCPT1_ID) ", \"campaign_id\": "
+                             OID(POLL_ID) ", \"sent_at\": " DATE(NOON) ","
+                             " \"campaign\": [{\"kind\": \"poll\", \"name\":"
+                             " \"Which day?\"}], \"message\": [{\"status\":"
+                             " \"delivered\"}]}");
+    fake.replies[2] = CURSOR("{\"_id\": " OID(RCPT1_ID) ", \"campaign_id\": "
+                             OID(POLL_ID) ", \"answer\": 2, \"answered_at\": "
+                             DATE(NOON) ", \"campaign\": [{\"question\":"
+                             " \"Which day?\", \"options\": [\"Monday\","
+                             " \"Friday\"]}]}");
+
+    CHECK_INT(inbox_store_contact_campaigns(store, ORG_ID, CONTACT_ID, &list,
+                                            &err), INBOX_OK);
+    CHECK_INT(list.campaign_count, 1);
+    if (list.campaign_count == 1) {
+        CHECK_STR(list.campaigns[0].id, POLL_ID);
+        CHECK_INT(list.campaigns[0].kind, INBOX_CAMPAIGN_KIND_POLL);
+        CHECK_STR(list.campaigns[0].name, "Which day?");
+        CHECK_STR(list.campaigns[0].status, "delivered");
+    }
+    CHECK_INT(list.poll_count, 1);
+    if (list.poll_count == 1) {
+        CHECK_INT(list.polls[0].answer, 2);
+        CHECK_STR(list.polls[0].answer_text, "Friday");
+    }
+    golden_check(&fake, "contact_campaigns");
+    inbox_contact_campaigns_free(&list);
+
+    /* no such contact */
+    fake_reset(&fake);
+    CHECK_INT(inbox_store_contact_campaigns(store, ORG_ID, CONTACT_ID, &list,
+                                            &err), INBOX_ERR_NOT_FOUND);
+    CHECK_INT(fake.commands, 1);
+
+    /* a zone, then none (the organization's) */
+    fake_reset(&fake);
+    CHECK_INT(inbox_store_contact_timezone_set(store, ORG_ID, CONTACT_ID,
+                                               "Asia/Tokyo", &err), INBOX_OK);
+    CHECK_INT(inbox_store_contact_timezone_set(store, ORG_ID, CONTACT_ID, "",
+                                               &err), INBOX_OK);
+    golden_check(&fake, "contact_timezone_set");
+
+    fake_reset(&fake);
+    fake.replies[0] = NOTHING_MOVED;
+    CHECK_INT(inbox_store_contact_timezone_set(store, ORG_ID, CONTACT_ID,
+                                               "Asia/Tokyo", &err),
+              INBOX_ERR_NOT_FOUND);
+
+    fake_close(&fake, store);
+}
+
+/* ---- end campaigns and polls ---- */
+
 RUN_TESTS()

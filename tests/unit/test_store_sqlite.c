@@ -881,6 +881,15 @@ TEST(stored_events_refer_to_a_long_message_without_copying_it)
  * keeps its stream: migration 4 keeps each event's position and ids.
  */
 /* Schema 12 undone (the lists' indexes as they were). */
+/* Schema 13 undone (campaigns and polls). */
+#define UNDO_SCHEMA_13                                                       \
+    "DROP TRIGGER messages_campaign_status;"                                \
+    "DROP TABLE campaign_recipients; DROP TABLE campaign_media;"            \
+    "DROP TABLE campaign_options; DROP TABLE campaign_tags;"                \
+    "DROP TABLE campaigns;"                                                 \
+    "ALTER TABLE messages DROP COLUMN campaign_id;"                         \
+    "ALTER TABLE contacts DROP COLUMN timezone;"
+
 #define UNDO_SCHEMA_12                                                       \
     "DROP INDEX conversations_by_activity;"                                 \
     "CREATE INDEX conversations_by_activity ON conversations"               \
@@ -1003,11 +1012,12 @@ TEST(stored_events_refer_to_a_long_message_without_copying_it)
 /* Migration 7 made contacts' tags and the contacts list's index (after 8
  * is undone). */
 #define UNDO_SCHEMA_7                                                       \
-    UNDO_SCHEMA_12 UNDO_SCHEMA_11 UNDO_SCHEMA_10 UNDO_SCHEMA_9              \
+    UNDO_SCHEMA_13 UNDO_SCHEMA_12 UNDO_SCHEMA_11 UNDO_SCHEMA_10             \
+    UNDO_SCHEMA_9                                                           \
     UNDO_SCHEMA_8                                                           \
     "DROP TABLE contact_tags; DROP INDEX contacts_by_created;"
 
-#define SCHEMA_NOW  12
+#define SCHEMA_NOW  13
 
 
 /* Migration 5 counts the threads a store has already, as every later
@@ -1112,7 +1122,8 @@ TEST(migrating_indexes_the_contacts_there_are)
     inbox_store_close(f.store);
     f.store = NULL;
 
-    CHECK_INT(db_exec(&f, UNDO_SCHEMA_12 UNDO_SCHEMA_11 UNDO_SCHEMA_10
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_13 UNDO_SCHEMA_12 UNDO_SCHEMA_11
+                      UNDO_SCHEMA_10
                       UNDO_SCHEMA_9 UNDO_SCHEMA_8
                       "PRAGMA user_version = 7;"),
               SQLITE_OK);
@@ -1214,7 +1225,8 @@ TEST(migrating_makes_contacts_again_keeping_rows_indexes_and_search)
     inbox_store_close(f.store);
     f.store = NULL;
 
-    CHECK_INT(db_exec(&f, UNDO_SCHEMA_12 UNDO_SCHEMA_11 UNDO_SCHEMA_10
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_13 UNDO_SCHEMA_12 UNDO_SCHEMA_11
+                      UNDO_SCHEMA_10
                       UNDO_SCHEMA_9 "PRAGMA user_version = 8;"),
               SQLITE_OK);
     db_text(&f, CONTACTS_SCHEMA_NAMES, after, sizeof(after));
@@ -1304,7 +1316,8 @@ TEST(migrating_makes_the_stored_images_pending)
     inbox_store_close(f.store);
     f.store = NULL;
 
-    CHECK_INT(db_exec(&f, UNDO_SCHEMA_12 UNDO_SCHEMA_11 UNDO_SCHEMA_10
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_13 UNDO_SCHEMA_12 UNDO_SCHEMA_11
+                      UNDO_SCHEMA_10
                       "PRAGMA user_version = 9;"),
               SQLITE_OK);
     CHECK_INT(db_int(&f, "SELECT count(*) FROM message_media"), 2);
@@ -1352,7 +1365,7 @@ TEST(migrating_starts_the_ledger_with_the_balance_there_is)
     inbox_store_close(f.store);
     f.store = NULL;
 
-    CHECK_INT(db_exec(&f, UNDO_SCHEMA_12 UNDO_SCHEMA_11
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_13 UNDO_SCHEMA_12 UNDO_SCHEMA_11
                       "UPDATE orgs SET credits_balance = 42;"
                       "PRAGMA user_version = 10;"), SQLITE_OK);
 

@@ -40,6 +40,7 @@
 #include <inbox/delivery.h>
 #include <inbox/outbox.h>
 #include <inbox/reply.h>
+#include <inbox/campaign.h>
 
 typedef struct inbox_store_s  inbox_store_t;
 
@@ -582,5 +583,85 @@ inbox_status_t inbox_store_outbox_notice(inbox_store_t *store,
 inbox_status_t inbox_store_ledger_list(inbox_store_t *store,
     const char *org_id, const char *cursor, unsigned limit,
     inbox_ledger_page_t *page, inbox_error_t *err);
+
+/* ---- campaigns and polls (issue 9; campaign.h, poll.h, quiet.h) ---- */
+
+/*
+ * A new campaign or poll of org_id, status draft: c is checked
+ * (inbox_campaign_check: INBOX_ERR_INVALID naming the field, nothing
+ * stored), a poll's text made (inbox_poll_text) and named by its
+ * question unless named, the text's segments and credits counted
+ * (segments.h).  *campaign gets it as stored.
+ */
+inbox_status_t inbox_store_campaign_create(inbox_store_t *store,
+    const char *org_id, const inbox_campaign_new_t *c, int64_t now,
+    inbox_campaign_t *campaign, inbox_error_t *err);
+/* One campaign or poll with its counts; INBOX_ERR_NOT_FOUND for none
+ * (also another organization's). */
+inbox_status_t inbox_store_campaign_get(inbox_store_t *store,
+    const char *org_id, const char *campaign_id, inbox_campaign_t *campaign,
+    inbox_error_t *err);
+/* The organization's campaigns (or polls), newest first, keyset
+ * paginated as the ledger is. */
+inbox_status_t inbox_store_campaigns_list(inbox_store_t *store,
+    const char *org_id, inbox_campaign_kind_t kind, const char *cursor,
+    unsigned limit, inbox_campaign_page_t *page, inbox_error_t *err);
+/*
+ * send, pause, resume or cancel (inbox_campaign_act's rule; a move it
+ * refuses is INBOX_ERR_CONFLICT and changes nothing), in one
+ * transaction.  send fixes the recipients: every contact of the
+ * audience now, those opted out suppressed, the others due at once (or
+ * at send_at); cancel cancels those not handed over yet.  *campaign
+ * gets it as it is after.
+ */
+inbox_status_t inbox_store_campaign_act(inbox_store_t *store,
+    const char *org_id, const char *campaign_id,
+    inbox_campaign_action_t action, int64_t now, inbox_campaign_t *campaign,
+    inbox_error_t *err);
+/*
+ * The sender's turn, for every organization, in one transaction: starts
+ * the scheduled campaigns whose time came, then takes up to max due
+ * recipients of sending campaigns, oldest due first, and for each
+ *   - opted out since: suppressed, nothing sent;
+ *   - inside quiet hours on its clock (quiet.h, the organization's
+ *     window): waiting_quiet_hours, due again when the window opens;
+ *   - billing inactive, or a balance short of one message: the campaign
+ *     pauses (billing_inactive, insufficient_credits) and keeps the
+ *     recipient due for its resume;
+ *   - else handed over: a message in the contact's thread (queued, its
+ *     credits held, a ledger entry), an outbox entry of priority
+ *     INBOX_OUTBOX_BULK due now, from the organization's first number,
+ *     the thread's last message, and message.created and
+ *     conversation.updated appended to events.
+ * A sending campaign with no recipient left due or waiting is done.
+ * max is capped at INBOX_CAMPAIGN_DISPATCH_MAX.
+ */
+inbox_status_t inbox_store_campaign_dispatch(inbox_store_t *store,
+    int64_t now, size_t max, inbox_campaign_dispatch_t *result,
+    inbox_event_list_t *events, inbox_error_t *err);
+/* A poll with its tally (every answer's last) and the newest responses;
+ * INBOX_ERR_NOT_FOUND for no such poll (a campaign is none). */
+inbox_status_t inbox_store_poll_results(inbox_store_t *store,
+    const char *org_id, const char *poll_id, inbox_poll_results_t *results,
+    inbox_error_t *err);
+/* The campaigns and polls sent to a contact and its poll answers;
+ * INBOX_ERR_NOT_FOUND for no such contact. */
+inbox_status_t inbox_store_contact_campaigns(inbox_store_t *store,
+    const char *org_id, const char *contact_id,
+    inbox_contact_campaigns_t *list, inbox_error_t *err);
+/* A contact's time zone for quiet hours (NULL or "": unknown, the
+ * organization's is used); INBOX_ERR_INVALID (field "timezone") for a
+ * zone quiet.h does not know, INBOX_ERR_NOT_FOUND for no such contact. */
+inbox_status_t inbox_store_contact_timezone_set(inbox_store_t *store,
+    const char *org_id, const char *contact_id, const char *timezone,
+    inbox_error_t *err);
+/*
+ * Inbound ingest (inbox_store_inbound_ingest) also, in the message's own
+ * transaction, marks its contact's latest campaign or poll message
+ * (handed over at most INBOX_POLL_ANSWER_WINDOW_MS before) replied, and
+ * when that is a poll's and the message answers it (poll.h), records the
+ * answer (the last one counts).
+ */
+/* ---- end campaigns and polls ---- */
 
 #endif

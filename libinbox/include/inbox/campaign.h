@@ -1,0 +1,281 @@
+/*
+ * Campaigns and polls: one text (or image) to many contacts, and the
+ * rules of their lifecycle and progress, the same for every store
+ * backend, route and command.  (A poll is a campaign whose text is its
+ * question and options, poll.h; every rule here holds for both.)
+ *
+ * Lifecycle:
+ *
+ *   draft --send--> sending      (or scheduled while send_at is ahead)
+ *   scheduled --its time--> sending
+ *   scheduled, sending --pause--> paused (manual)
+ *   sending --no credits / billing inactive--> paused (insufficient_
+ *                                  credits / billing_inactive)
+ *   paused --resume--> sending   (or scheduled while send_at is ahead)
+ *   sending --every recipient handed to the outbox or suppressed--> done
+ *   draft, scheduled, sending, paused --cancel--> cancelled
+ *
+ * Pausing what is paused, resuming what is sending and cancelling what is
+ * cancelled change nothing and succeed (a client's retry); any other
+ * move is INBOX_ERR_CONFLICT.  done and cancelled are final.
+ *
+ * Recipients are fixed by send: every contact of the audience (all, or
+ * any of the tags) at that moment; those opted out are "suppressed",
+ * never queued.  Each recipient is then in one state, and the counts are
+ * how many are in each (they add up to recipients):
+ *
+ *   queued               due, or handed to the outbox and not yet taken
+ *                        by the carrier (its message queued or sending)
+ *   waiting_quiet_hours  held until quiet hours end (quiet.h)
+ *   sent, delivered      its message's status
+ *   failed               its message undelivered or failed
+ *   suppressed           opted out when sending started, or since (a
+ *                        contact who opts out mid-send gets nothing more)
+ *   cancelled            never handed over: the campaign was cancelled
+ *
+ * and "replied" counts those who texted back after their message was
+ * handed over (a poll's answers among them).
+ *
+ * A recipient's message holds its credits when it is handed to the
+ * outbox (the outbox, holds and ledger of replies, outbox.h and
+ * billing.h), with priority INBOX_OUTBOX_BULK so that every reply of the
+ * same number goes first.  A hand-off that billing refuses pauses the
+ * campaign instead (billing_inactive; insufficient_credits when the
+ * balance does not cover one message), and resume goes on from there.
+ */
+#ifndef INBOX_CAMPAIGN_H
+#define INBOX_CAMPAIGN_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <inbox/contact.h>
+#include <inbox/delivery.h>
+#include <inbox/error.h>
+#include <inbox/model.h>
+#include <inbox/poll.h>
+
+#define INBOX_CAMPAIGN_NAME_MAX  100    /* characters */
+
+typedef enum {
+    INBOX_CAMPAIGN_KIND_CAMPAIGN = 0,
+    INBOX_CAMPAIGN_KIND_POLL
+} inbox_campaign_kind_t;
+
+typedef enum {
+    INBOX_CAMPAIGN_DRAFT = 0,
+    INBOX_CAMPAIGN_SCHEDULED,
+    INBOX_CAMPAIGN_SENDING,
+    INBOX_CAMPAIGN_PAUSED,
+    INBOX_CAMPAIGN_DONE,
+    INBOX_CAMPAIGN_CANCELLED
+} inbox_campaign_status_t;
+
+typedef enum {
+    INBOX_PAUSE_NONE = 0,
+    INBOX_PAUSE_MANUAL,
+    INBOX_PAUSE_INSUFFICIENT_CREDITS,
+    INBOX_PAUSE_BILLING_INACTIVE
+} inbox_pause_reason_t;
+
+typedef enum {
+    INBOX_CAMPAIGN_SEND = 0,
+    INBOX_CAMPAIGN_PAUSE,
+    INBOX_CAMPAIGN_RESUME,
+    INBOX_CAMPAIGN_CANCEL
+} inbox_campaign_action_t;
+
+/* A recipient's state, as stored. */
+typedef enum {
+    INBOX_RECIPIENT_DUE = 0,       /* to be handed over when due_at comes */
+    INBOX_RECIPIENT_WAITING,       /* quiet hours: due again at due_at */
+    INBOX_RECIPIENT_QUEUED,        /* handed over: its message's status */
+    INBOX_RECIPIENT_SENT,
+    INBOX_RECIPIENT_DELIVERED,
+    INBOX_RECIPIENT_FAILED,
+    INBOX_RECIPIENT_SUPPRESSED,
+    INBOX_RECIPIENT_CANCELLED
+} inbox_recipient_state_t;
+
+typedef struct {
+    int64_t  recipients;
+    int64_t  suppressed;
+    int64_t  waiting_quiet_hours;
+    int64_t  queued;
+    int64_t  sent;
+    int64_t  delivered;
+    int64_t  failed;
+    int64_t  cancelled;
+    int64_t  replied;
+} inbox_campaign_counts_t;
+
+/* A campaign or a poll as the store hands it out; freed by
+ * inbox_campaign_free, also after a failure. */
+typedef struct {
+    char                     id[INBOX_ID_MAX];
+    inbox_campaign_kind_t    kind;
+    char                    *name;
+    char                    *body;        /* the text sent (a poll's:
+                                             inbox_poll_text) */
+    char                    *question;    /* a poll's; NULL otherwise */
+    char                    *options[INBOX_POLL_OPTIONS_MAX];
+    size_t                   option_count;
+    int                      audience_all;
+    inbox_tags_t             tags;        /* the audience's, unless all */
+    size_t                   media_count;
+    inbox_media_t           *media;       /* media_count entries, ours */
+    unsigned                 segments;    /* of body */
+    unsigned                 credits;     /* a message's (segments.h) */
+    inbox_campaign_status_t  status;
+    inbox_pause_reason_t     paused_reason;
+    inbox_campaign_counts_t  counts;
+    int64_t                  send_at;     /* 0: at once */
+    int64_t                  created_at;
+    int64_t                  started_at;  /* 0: not yet */
+    int64_t                  finished_at; /* 0: not yet */
+} inbox_campaign_t;
+
+void inbox_campaign_free(inbox_campaign_t *campaign);
+
+typedef struct {
+    inbox_campaign_t  *items;
+    size_t             count;
+    char               next_cursor[INBOX_CURSOR_MAX];   /* "" is null */
+} inbox_campaign_page_t;
+
+void inbox_campaign_page_free(inbox_campaign_page_t *page);
+
+/* What one inbox_store_campaign_dispatch did. */
+typedef struct {
+    size_t  handed;        /* messages handed to the outbox */
+    size_t  waiting;       /* recipients held for quiet hours now */
+    size_t  suppressed;    /* recipients opted out since sending began */
+    size_t  started;       /* scheduled campaigns whose time came */
+    size_t  paused;        /* campaigns billing paused */
+    size_t  finished;      /* campaigns now done */
+} inbox_campaign_dispatch_t;
+
+#define INBOX_CAMPAIGN_DISPATCH_MAX  500     /* recipients a dispatch */
+
+/* A poll's answer from one recipient. */
+typedef struct {
+    char      contact_id[INBOX_ID_MAX];
+    char      phone[INBOX_PHONE_MAX];
+    char     *name;                         /* NULL: none */
+    unsigned  answer;                       /* 1..option_count */
+    int64_t   answered_at;
+    char      message_id[INBOX_ID_MAX];     /* the answering message */
+} inbox_poll_response_t;
+
+/* At most this many responses are listed, the newest first; the tally
+ * counts them all. */
+#define INBOX_POLL_RESPONSES_MAX  1000
+
+typedef struct {
+    inbox_campaign_t        poll;
+    int64_t                 tally[INBOX_POLL_OPTIONS_MAX];  /* by option */
+    inbox_poll_response_t  *responses;
+    size_t                  count;
+} inbox_poll_results_t;
+
+void inbox_poll_results_free(inbox_poll_results_t *results);
+
+/* What a contact's record lists: the campaigns and polls it was sent,
+ * newest first, and its answers to polls. */
+typedef struct {
+    char                   id[INBOX_ID_MAX];
+    inbox_campaign_kind_t  kind;
+    char                  *name;
+    int64_t                sent_at;         /* handed over */
+    char                   status[16];      /* its message's status */
+} inbox_contact_campaign_t;
+
+typedef struct {
+    char      poll_id[INBOX_ID_MAX];
+    char     *question;
+    unsigned  answer;                       /* 1..9 */
+    char     *answer_text;                  /* that option's text */
+    int64_t   answered_at;
+} inbox_contact_poll_t;
+
+typedef struct {
+    inbox_contact_campaign_t  *campaigns;
+    size_t                     campaign_count;
+    inbox_contact_poll_t      *polls;
+    size_t                     poll_count;
+} inbox_contact_campaigns_t;
+
+void inbox_contact_campaigns_free(inbox_contact_campaigns_t *list);
+
+/* What a new campaign or poll is made of (POST /api/v1/campaigns and
+ * /polls), before inbox_campaign_check. */
+typedef struct {
+    inbox_campaign_kind_t  kind;
+    const char            *name;         /* a poll: NULL is its question */
+    const char            *body;         /* a campaign's text; "" with
+                                            media only */
+    const char            *question;     /* a poll's */
+    const char *const     *options;      /* a poll's, option_count */
+    size_t                 option_count;
+    int                    audience_all;
+    const inbox_tags_t    *tags;         /* unless audience_all */
+    size_t                 media_count;
+    const inbox_media_t   *media;        /* ours, resolved by the caller */
+    int64_t                send_at;      /* 0: when sent */
+} inbox_campaign_new_t;
+
+/*
+ * INBOX_ERR_INVALID naming the field for a campaign the store must not
+ * take: a name of 1 to 100 characters ("name"; a poll without one is
+ * named by its question), a body a message may have ("body", segments.h;
+ * a poll's "question" and "options", poll.h, and its whole text), an
+ * audience of all contacts or of 1 to 50 tags, not both ("audience"),
+ * at most INBOX_MEDIA_MAX media ("media_ids"), send_at not negative.
+ */
+inbox_status_t inbox_campaign_check(const inbox_campaign_new_t *c,
+    inbox_error_t *err);
+
+/*
+ * What action does to a campaign in *status (paused for *reason), at now
+ * with its send_at: INBOX_OK with *status and *reason moved (or left, for
+ * a repeat: *changed 0), or INBOX_ERR_CONFLICT with a message naming the
+ * state, nothing moved.
+ */
+inbox_status_t inbox_campaign_act(inbox_campaign_action_t action,
+    int64_t send_at, int64_t now, inbox_campaign_status_t *status,
+    inbox_pause_reason_t *reason, int *changed, inbox_error_t *err);
+
+/* A sending campaign that billing stopped: paused for reason.  0, or -1
+ * when it was not sending (nothing changes). */
+int inbox_campaign_pause_for(inbox_campaign_status_t *status,
+    inbox_pause_reason_t *reason, inbox_pause_reason_t why);
+
+/* 1 when a campaign in status hands messages over (only "sending"). */
+int inbox_campaign_dispatching(inbox_campaign_status_t status);
+
+/* 1 for done and cancelled. */
+int inbox_campaign_final(inbox_campaign_status_t status);
+
+/* The state a handed-over recipient is in when its message has status. */
+inbox_recipient_state_t inbox_recipient_of_delivery(inbox_delivery_t status);
+
+/* Where a recipient in state is counted: its inbox_campaign_counts_t
+ * member (recipients and replied are not states). */
+int64_t *inbox_campaign_count_of(inbox_campaign_counts_t *counts,
+    inbox_recipient_state_t state);
+
+/* Names as stored and on the wire; parse returns 0, or -1 when unknown. */
+const char *inbox_campaign_kind_name(inbox_campaign_kind_t kind);
+const char *inbox_campaign_status_name(inbox_campaign_status_t status);
+const char *inbox_pause_reason_name(inbox_pause_reason_t reason);
+const char *inbox_recipient_state_name(inbox_recipient_state_t state);
+const char *inbox_campaign_action_name(inbox_campaign_action_t action);
+int inbox_campaign_kind_parse(const char *name, inbox_campaign_kind_t *kind);
+int inbox_campaign_status_parse(const char *name,
+    inbox_campaign_status_t *status);
+int inbox_pause_reason_parse(const char *name, inbox_pause_reason_t *reason);
+int inbox_recipient_state_parse(const char *name,
+    inbox_recipient_state_t *state);
+int inbox_campaign_action_parse(const char *name,
+    inbox_campaign_action_t *action);
+
+#endif

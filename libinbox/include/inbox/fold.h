@@ -1,0 +1,30 @@
+/*
+ * Text as a person would compare it: what a keyword and a poll answer
+ * are matched in.
+ *
+ * - NFKC_Casefold (ICU): case folded, and compatibility forms made plain,
+ *   so that "Stop", "ＳＴＯＰ" (full-width) and "STOP" with a zero-width
+ *   space are one; default-ignorable characters are dropped;
+ * - trimmed of Unicode white space (White_Space: also no-break and
+ *   ideographic spaces, line breaks), and runs of it inside made one
+ *   ASCII space.
+ */
+#ifndef INBOX_FOLD_H
+#define INBOX_FOLD_H
+
+#include <stddef.h>
+
+/* The longest text folded, in bytes: longer is never a match. */
+#define INBOX_FOLD_BYTES_MAX  1024
+
+/* Room for the folded form of any text inbox_text_fold takes. */
+#define INBOX_FOLD_MAX  (INBOX_FOLD_BYTES_MAX * 3 * 2 + 1)
+
+/*
+ * Folds s (len bytes of UTF-8; invalid bytes count as U+FFFD) into out
+ * (size bytes, NUL-terminated UTF-8).  Returns the folded length, or -1
+ * when s is longer than INBOX_FOLD_BYTES_MAX or the result does not fit.
+ */
+int inbox_text_fold(const char *s, size_t len, char *out, size_t size);
+
+#endif

@@ -1,0 +1,54 @@
+/*
+ * Polls: a question with 2 to 9 options, sent as one text, and what
+ * counts as a recipient's answer.
+ *
+ * The text sent is the question, then one line per option, numbered
+ * from 1: "Which day?\n1) Monday\n2) Friday".
+ *
+ * An inbound message from a recipient is an answer when it comes within
+ * INBOX_POLL_ANSWER_WINDOW_MS of the poll's message to that recipient
+ * and, folded as keywords are (fold.h), it is
+ *   - an option's number, alone or with one "." or ")" after it ("2",
+ *     " 2. ", "2)", full-width digits too), or
+ *   - an option's text, both folded, each without trailing "." or "!"
+ *     ("yes" and "Yes!" answer "YES").
+ * The last answer counts; every message still lands in the inbox.
+ */
+#ifndef INBOX_POLL_H
+#define INBOX_POLL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <inbox/error.h>
+
+#define INBOX_POLL_OPTIONS_MIN       2
+#define INBOX_POLL_OPTIONS_MAX       9
+#define INBOX_POLL_OPTION_MAX        100    /* characters */
+#define INBOX_POLL_ANSWER_WINDOW_MS  (7LL * 24 * 3600 * 1000)
+
+/*
+ * INBOX_ERR_INVALID naming "options" unless there are 2 to 9 options,
+ * each 1 to INBOX_POLL_OPTION_MAX characters of UTF-8 once trimmed, none
+ * with a control character, no two the same once folded, and none that
+ * reads as another option's number ("2" may be option 2, not option 1).
+ */
+inbox_status_t inbox_poll_options_check(const char *const *options,
+    size_t n, inbox_error_t *err);
+
+/* The text a poll sends (see above; options trimmed); malloc'd, the
+ * caller frees; NULL when out of memory. */
+char *inbox_poll_text(const char *question, const char *const *options,
+    size_t n);
+
+/* s (*len bytes) without ASCII white space at either end: where it
+ * starts, *len its length now.  Options are stored so. */
+const char *inbox_poll_trim(const char *s, size_t *len);
+
+/* Which option (1..n) body (len bytes) answers, 0 for none. */
+unsigned inbox_poll_answer(const char *body, size_t len,
+    const char *const *options, size_t n);
+
+/* 1 when a message at "at" may answer a poll sent at sent_at (ms). */
+int inbox_poll_answer_in_time(int64_t sent_at, int64_t at);
+
+#endif

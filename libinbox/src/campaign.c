@@ -1,0 +1,573 @@
+/*
+ * Campaigns and polls: their checks, lifecycle and counts (campaign.h).
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <inbox/campaign.h>
+#include <inbox/segments.h>
+#include <inbox/utf8.h>
+
+
+typedef struct {
+    const char  *name;
+    int          value;
+} inbox_campaign_name_t;
+
+
+static const char *inbox_campaign_name_of(const inbox_campaign_name_t *t,
+    size_t n, int value);
+static int inbox_campaign_parse_name(const inbox_campaign_name_t *t,
+    size_t n, const char *name, int *value);
+
+
+static const inbox_campaign_name_t  inbox_campaign_kinds[] = {
+    { "campaign", INBOX_CAMPAIGN_KIND_CAMPAIGN },
+    { "poll", INBOX_CAMPAIGN_KIND_POLL }
+};
+
+static const inbox_campaign_name_t  inbox_campaign_statuses[] = {
+    { "draft", INBOX_CAMPAIGN_DRAFT },
+    { "scheduled", INBOX_CAMPAIGN_SCHEDULED },
+    { "sending", INBOX_CAMPAIGN_SENDING },
+    { "paused", INBOX_CAMPAIGN_PAUSED },
+    { "done", INBOX_CAMPAIGN_DONE },
+    { "cancelled", INBOX_CAMPAIGN_CANCELLED }
+};
+
+static const inbox_campaign_name_t  inbox_pause_reasons[] = {
+    { "manual", INBOX_PAUSE_MANUAL },
+    { "insufficient_credits", INBOX_PAUSE_INSUFFICIENT_CREDITS },
+    { "billing_inactive", INBOX_PAUSE_BILLING_INACTIVE }
+};
+
+static const inbox_campaign_name_t  inbox_recipient_states[] = {
+    { "due", INBOX_RECIPIENT_DUE },
+    { "waiting_quiet_hours", INBOX_RECIPIENT_WAITING },
+    { "queued", INBOX_RECIPIENT_QUEUED },
+    { "sent", INBOX_RECIPIENT_SENT },
+    { "delivered", INBOX_RECIPIENT_DELIVERED },
+    { "failed", INBOX_RECIPIENT_FAILED },
+    { "suppressed", INBOX_RECIPIENT_SUPPRESSED },
+    { "cancelled", INBOX_RECIPIENT_CANCELLED }
+};
+
+static const inbox_campaign_name_t  inbox_campaign_actions[] = {
+    { "send", INBOX_CAMPAIGN_SEND },
+    { "pause", INBOX_CAMPAIGN_PAUSE },
+    { "resume", INBOX_CAMPAIGN_RESUME },
+    { "cancel", INBOX_CAMPAIGN_CANCEL }
+};
+
+#define INBOX_NAMES(t)  (t), sizeof(t) / sizeof((t)[0])
+
+
+inbox_status_t
+inbox_campaign_check(const inbox_campaign_new_t *c, inbox_error_t *err)
+{
+    char            *name, *text;
+    size_t           len;
+    inbox_status_t   status;
+    const char      *given;
+
+    if (c->kind == INBOX_CAMPAIGN_KIND_POLL) {
+        if (c->question == NULL || c->question[0] == '\0') {
+            return inbox_error_set_field(err, INBOX_ERR_INVALID, "question",
+                                         "A poll needs a question.");
+        }
+
+        status = inbox_message_check(c->question, strlen(c->question), 0,
+                                     err);
+        if (status != INBOX_OK) {
+            return inbox_error_set_field(err, INBOX_ERR_INVALID, "question",
+                                         "A question is text of at most "
+                                         "%d characters.", INBOX_BODY_MAX);
+        }
+
+        status = inbox_poll_options_check(c->options, c->option_count, err);
+        if (status != INBOX_OK) {
+            return status;
+        }
+
+        text = inbox_poll_text(c->question, c->options, c->option_count);
+        if (text == NULL) {
+            return inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
+        }
+
+        status = inbox_message_check(text, strlen(text), c->media_count,
+                                     err);
+        free(text);
+
+        if (status != INBOX_OK) {
+            return inbox_error_set_field(err, INBOX_ERR_INVALID, "options",
+                                         "The question and its options are "
+                                         "longer than a message may be.");
+        }
+
+        given = c->name != NULL ? c->name : c->question;
+
+    } else {
+        if (c->body == NULL) {
+            return inbox_error_set_field(err, INBOX_ERR_INVALID, "body",
+                                         "A campaign needs a text or an "
+                                         "image.");
+        }
+
+        status = inbox_message_check(c->body, strlen(c->body),
+                                     c->media_count, err);
+        if (status != INBOX_OK) {
+            return status;
+        }
+
+        given = c->name;
+    }
+
+    if (given == NULL) {
+        return inbox_error_set_field(err, INBOX_ERR_INVALID, "name",
+                                     "A campaign needs a name.");
+    }
+
+    len = strlen(given);
+
+    /* a poll named by a long question: its name is cut by the caller */
+    if (c->kind == INBOX_CAMPAIGN_KIND_CAMPAIGN || c->name != NULL) {
+        status = inbox_contact_name(given, len, &name, err);
+        if (status != INBOX_OK) {
+            return status;
+        }
+
+        if (name == NULL) {
+            return inbox_error_set_field(err, INBOX_ERR_INVALID, "name",
+                                         "A campaign needs a name.");
+        }
+
+        free(name);
+    }
+
+    if (c->audience_all == (c->tags != NULL && c->tags->count > 0)) {
+        return inbox_error_set_field(err, INBOX_ERR_INVALID, "audience",
+                                     "Choose all contacts or some tags, "
+                                     "not both.");
+    }
+
+    if (c->media_count > INBOX_MEDIA_MAX
+        || (c->media_count > 0 && c->media == NULL))
+    {
+        return inbox_error_set_field(err, INBOX_ERR_INVALID, "media_ids",
+                                     "At most %d images.", INBOX_MEDIA_MAX);
+    }
+
+    if (c->send_at < 0) {
+        return inbox_error_set_field(err, INBOX_ERR_INVALID, "send_at",
+                                     "send_at is not a time.");
+    }
+
+    return INBOX_OK;
+}
+
+
+inbox_status_t
+inbox_campaign_act(inbox_campaign_action_t action, int64_t send_at,
+    int64_t now, inbox_campaign_status_t *status,
+    inbox_pause_reason_t *reason, int *changed, inbox_error_t *err)
+{
+    inbox_campaign_status_t  to;
+    inbox_pause_reason_t     why;
+
+    to = *status;
+    why = *reason;
+
+    switch (action) {
+
+    case INBOX_CAMPAIGN_SEND:
+        if (*status != INBOX_CAMPAIGN_DRAFT) {
+            goto conflict;
+        }
+
+        to = send_at > now ? INBOX_CAMPAIGN_SCHEDULED
+                           : INBOX_CAMPAIGN_SENDING;
+        break;
+
+    case INBOX_CAMPAIGN_PAUSE:
+        if (*status == INBOX_CAMPAIGN_PAUSED) {
+            break;
+        }
+
+        if (*status != INBOX_CAMPAIGN_SCHEDULED
+            && *status != INBOX_CAMPAIGN_SENDING)
+        {
+            goto conflict;
+        }
+
+        to = INBOX_CAMPAIGN_PAUSED;
+        why = INBOX_PAUSE_MANUAL;
+        break;
+
+    case INBOX_CAMPAIGN_RESUME:
+        if (*status == INBOX_CAMPAIGN_SENDING) {
+            break;
+        }
+
+        if (*status != INBOX_CAMPAIGN_PAUSED) {
+            goto conflict;
+        }
+
+        to = send_at > now ? INBOX_CAMPAIGN_SCHEDULED
+                           : INBOX_CAMPAIGN_SENDING;
+        why = INBOX_PAUSE_NONE;
+        break;
+
+    case INBOX_CAMPAIGN_CANCEL:
+        if (*status == INBOX_CAMPAIGN_CANCELLED) {
+            break;
+        }
+
+        if (*status == INBOX_CAMPAIGN_DONE) {
+            goto conflict;
+        }
+
+        to = INBOX_CAMPAIGN_CANCELLED;
+        why = INBOX_PAUSE_NONE;
+        break;
+
+    default:
+        goto conflict;
+    }
+
+    *changed = to != *status || why != *reason;
+    *status = to;
+    *reason = why;
+
+    return INBOX_OK;
+
+conflict:
+
+    *changed = 0;
+
+    return inbox_error_set(err, INBOX_ERR_CONFLICT,
+                           "A %s campaign cannot be %s.",
+                           inbox_campaign_status_name(*status),
+                           action == INBOX_CAMPAIGN_SEND ? "sent again"
+                           : action == INBOX_CAMPAIGN_PAUSE ? "paused"
+                           : action == INBOX_CAMPAIGN_RESUME ? "resumed"
+                           : "cancelled");
+}
+
+
+int
+inbox_campaign_pause_for(inbox_campaign_status_t *status,
+    inbox_pause_reason_t *reason, inbox_pause_reason_t why)
+{
+    if (*status != INBOX_CAMPAIGN_SENDING || why == INBOX_PAUSE_NONE) {
+        return -1;
+    }
+
+    *status = INBOX_CAMPAIGN_PAUSED;
+    *reason = why;
+
+    return 0;
+}
+
+
+int
+inbox_campaign_dispatching(inbox_campaign_status_t status)
+{
+    return status == INBOX_CAMPAIGN_SENDING;
+}
+
+
+int
+inbox_campaign_final(inbox_campaign_status_t status)
+{
+    return status == INBOX_CAMPAIGN_DONE
+           || status == INBOX_CAMPAIGN_CANCELLED;
+}
+
+
+inbox_recipient_state_t
+inbox_recipient_of_delivery(inbox_delivery_t status)
+{
+    switch (status) {
+
+    case INBOX_DELIVERY_SENT:
+        return INBOX_RECIPIENT_SENT;
+
+    case INBOX_DELIVERY_DELIVERED:
+        return INBOX_RECIPIENT_DELIVERED;
+
+    case INBOX_DELIVERY_UNDELIVERED:
+    case INBOX_DELIVERY_FAILED:
+        return INBOX_RECIPIENT_FAILED;
+
+    default:
+        return INBOX_RECIPIENT_QUEUED;
+    }
+}
+
+
+int64_t *
+inbox_campaign_count_of(inbox_campaign_counts_t *counts,
+    inbox_recipient_state_t state)
+{
+    switch (state) {
+
+    case INBOX_RECIPIENT_WAITING:
+        return &counts->waiting_quiet_hours;
+
+    case INBOX_RECIPIENT_SENT:
+        return &counts->sent;
+
+    case INBOX_RECIPIENT_DELIVERED:
+        return &counts->delivered;
+
+    case INBOX_RECIPIENT_FAILED:
+        return &counts->failed;
+
+    case INBOX_RECIPIENT_SUPPRESSED:
+        return &counts->suppressed;
+
+    case INBOX_RECIPIENT_CANCELLED:
+        return &counts->cancelled;
+
+    default:
+        /* due or handed over and not yet taken */
+        return &counts->queued;
+    }
+}
+
+
+void
+inbox_campaign_free(inbox_campaign_t *campaign)
+{
+    size_t  i;
+
+    free(campaign->name);
+    free(campaign->body);
+    free(campaign->question);
+
+    for (i = 0; i < campaign->option_count; i++) {
+        free(campaign->options[i]);
+    }
+
+    inbox_tags_free(&campaign->tags);
+    free(campaign->media);
+
+    memset(campaign, 0, sizeof(inbox_campaign_t));
+}
+
+
+void
+inbox_campaign_page_free(inbox_campaign_page_t *page)
+{
+    size_t  i;
+
+    for (i = 0; i < page->count; i++) {
+        inbox_campaign_free(&page->items[i]);
+    }
+
+    free(page->items);
+
+    memset(page, 0, sizeof(inbox_campaign_page_t));
+}
+
+
+void
+inbox_poll_results_free(inbox_poll_results_t *results)
+{
+    size_t  i;
+
+    inbox_campaign_free(&results->poll);
+
+    for (i = 0; i < results->count; i++) {
+        free(results->responses[i].name);
+    }
+
+    free(results->responses);
+
+    memset(results, 0, sizeof(inbox_poll_results_t));
+}
+
+
+void
+inbox_contact_campaigns_free(inbox_contact_campaigns_t *list)
+{
+    size_t  i;
+
+    for (i = 0; i < list->campaign_count; i++) {
+        free(list->campaigns[i].name);
+    }
+
+    for (i = 0; i < list->poll_count; i++) {
+        free(list->polls[i].question);
+        free(list->polls[i].answer_text);
+    }
+
+    free(list->campaigns);
+    free(list->polls);
+
+    memset(list, 0, sizeof(inbox_contact_campaigns_t));
+}
+
+
+const char *
+inbox_campaign_kind_name(inbox_campaign_kind_t kind)
+{
+    return inbox_campaign_name_of(INBOX_NAMES(inbox_campaign_kinds),
+                                  (int) kind);
+}
+
+
+const char *
+inbox_campaign_status_name(inbox_campaign_status_t status)
+{
+    return inbox_campaign_name_of(INBOX_NAMES(inbox_campaign_statuses),
+                                  (int) status);
+}
+
+
+const char *
+inbox_pause_reason_name(inbox_pause_reason_t reason)
+{
+    return inbox_campaign_name_of(INBOX_NAMES(inbox_pause_reasons),
+                                  (int) reason);
+}
+
+
+const char *
+inbox_recipient_state_name(inbox_recipient_state_t state)
+{
+    return inbox_campaign_name_of(INBOX_NAMES(inbox_recipient_states),
+                                  (int) state);
+}
+
+
+const char *
+inbox_campaign_action_name(inbox_campaign_action_t action)
+{
+    return inbox_campaign_name_of(INBOX_NAMES(inbox_campaign_actions),
+                                  (int) action);
+}
+
+
+int
+inbox_campaign_kind_parse(const char *name, inbox_campaign_kind_t *kind)
+{
+    int  v;
+
+    if (inbox_campaign_parse_name(INBOX_NAMES(inbox_campaign_kinds), name,
+                                  &v) != 0)
+    {
+        return -1;
+    }
+
+    *kind = (inbox_campaign_kind_t) v;
+
+    return 0;
+}
+
+
+int
+inbox_campaign_status_parse(const char *name,
+    inbox_campaign_status_t *status)
+{
+    int  v;
+
+    if (inbox_campaign_parse_name(INBOX_NAMES(inbox_campaign_statuses), name,
+                                  &v) != 0)
+    {
+        return -1;
+    }
+
+    *status = (inbox_campaign_status_t) v;
+
+    return 0;
+}
+
+
+int
+inbox_pause_reason_parse(const char *name, inbox_pause_reason_t *reason)
+{
+    int  v;
+
+    if (name == NULL) {
+        *reason = INBOX_PAUSE_NONE;
+        return 0;
+    }
+
+    if (inbox_campaign_parse_name(INBOX_NAMES(inbox_pause_reasons), name,
+                                  &v) != 0)
+    {
+        return -1;
+    }
+
+    *reason = (inbox_pause_reason_t) v;
+
+    return 0;
+}
+
+
+int
+inbox_recipient_state_parse(const char *name, inbox_recipient_state_t *state)
+{
+    int  v;
+
+    if (inbox_campaign_parse_name(INBOX_NAMES(inbox_recipient_states), name,
+                                  &v) != 0)
+    {
+        return -1;
+    }
+
+    *state = (inbox_recipient_state_t) v;
+
+    return 0;
+}
+
+
+int
+inbox_campaign_action_parse(const char *name,
+    inbox_campaign_action_t *action)
+{
+    int  v;
+
+    if (inbox_campaign_parse_name(INBOX_NAMES(inbox_campaign_actions), name,
+                                  &v) != 0)
+    {
+        return -1;
+    }
+
+    *action = (inbox_campaign_action_t) v;
+
+    return 0;
+}
+
+
+/* NULL for a value without a name (INBOX_PAUSE_NONE: null on the wire). */
+static const char *
+inbox_campaign_name_of(const inbox_campaign_name_t *t, size_t n, int value)
+{
+    size_t  i;
+
+    for (i = 0; i < n; i++) {
+        if (t[i].value == value) {
+            return t[i].name;
+        }
+    }
+
+    return NULL;
+}
+
+
+static int
+inbox_campaign_parse_name(const inbox_campaign_name_t *t, size_t n,
+    const char *name, int *value)
+{
+    size_t  i;
+
+    for (i = 0; name != NULL && i < n; i++) {
+        if (strcmp(t[i].name, name) == 0) {
+            *value = t[i].value;
+            return 0;
+        }
+    }
+
+    return -1;
+}

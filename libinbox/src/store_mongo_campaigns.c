@@ -1,0 +1,1961 @@
+/*
+ * The MongoDB backend: campaigns and polls (campaign.h, poll.h, quiet.h),
+ * without transactions (see store_mongo.h).
+ *
+ * Documents:
+ *   campaigns            a campaign as made (its text, a poll's question
+ *                        and options, the audience's tags and their
+ *                        keys, its images), its status, pause reason and
+ *                        times
+ *   campaign_recipients  one per contact of the audience, made by send:
+ *                        its state, due time, message, reply and answer
+ * A campaign's counts are its recipients grouped by state, read with it
+ * in one aggregate (as the unread total is summed over the threads):
+ * nothing to keep in step.  A campaign's message names its campaign
+ * (messages.campaign_id), and its recipient's state follows the
+ * message's status (inbox_mongo_recipient_delivery, called where the
+ * status moves).
+ *
+ * What must not happen twice is a compare-and-set on one document: a
+ * campaign's status moves only from the status it was read in, and a
+ * recipient's state likewise, so two senders never hand one recipient
+ * over twice; the hold is a reply's (store_mongo_billing.c).
+ *
+ * send writes the recipients (one aggregate of the contacts ending in
+ * $merge, on the server, matched on the unique (campaign_id, contact_id)
+ * so that a repeated send adds nobody twice), then the status.  A crash
+ * between the two leaves a draft with recipients, which a repeated send
+ * keeps.  cancel writes the status, then the recipients not handed over:
+ * a crash between them leaves a cancelled campaign with recipients
+ * counted as queued that nothing sends.
+ *
+ * Dispatch hands a recipient over as: the claim (its state queued, its
+ * message's id, sent_at), the hold, then a reply's writes
+ * (inbox_mongo_reply_store: the message, the thread, the events, the
+ * outbox entry, of priority INBOX_OUTBOX_BULK).  A hold that billing
+ * refuses (spent or switched off since it was read) gives the recipient
+ * back, due again, and pauses the campaign.  A crash after the claim
+ * leaves the recipient queued with no message: a message is never sent
+ * twice, at worst once not at all.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <inbox/quiet.h>
+#include "store_mongo.h"
+
+
+/* The most campaigns a contact's record lists. */
+#define INBOX_MONGO_CONTACT_CAMPAIGNS_MAX  1000
+
+/* What dispatch reads of an organization. */
+typedef struct {
+    inbox_settings_t  settings;          /* its zone and quiet hours */
+    int               billing_active;
+    int64_t           balance;
+    char              from[INBOX_PHONE_MAX];
+} inbox_mongo_sender_t;
+
+/* A due recipient, as dispatch reads it with its contact. */
+typedef struct {
+    bson_oid_t               id;
+    bson_oid_t               contact;
+    bson_oid_t               conversation;
+    int                      known;          /* its contact was found */
+    int                      opted_out;
+    inbox_recipient_state_t  state;
+    char                     timezone[INBOX_TIMEZONE_MAX];
+    char                     phone[INBOX_PHONE_MAX];
+} inbox_mongo_due_t;
+
+
+static inbox_status_t inbox_mongo_campaign_ids(const char *org_id,
+    const char *campaign_id, bson_oid_t *org, bson_oid_t *id,
+    inbox_error_t *err);
+static inbox_status_t inbox_mongo_campaign_load(inbox_mongo_store_t *ms,
+    const bson_oid_t *org, const bson_oid_t *id, inbox_campaign_t *c,
+    inbox_error_t *err);
+static int inbox_mongo_campaign_parse(const bson_t *doc,
+    inbox_campaign_t *c);
+static inbox_status_t inbox_mongo_campaign_counts(inbox_mongo_store_t *ms,
+    inbox_campaign_t *items, size_t n, inbox_error_t *err);
+static inbox_status_t inbox_mongo_campaign_move(inbox_mongo_store_t *ms,
+    const inbox_campaign_t *c, inbox_campaign_status_t to,
+    inbox_pause_reason_t why, int64_t now, int *moved, inbox_error_t *err);
+static inbox_status_t inbox_mongo_campaign_fix(inbox_mongo_store_t *ms,
+    const bson_oid_t *org, const inbox_campaign_t *c, int64_t due_at,
+    inbox_error_t *err);
+static inbox_status_t inbox_mongo_campaign_send(inbox_mongo_store_t *ms,
+    const bson_oid_t *org, inbox_campaign_t *c, int64_t now, size_t *budget,
+    inbox_campaign_dispatch_t *result, inbox_event_list_t *events,
+    inbox_error_t *err);
+static inbox_status_t inbox_mongo_sender_read(inbox_mongo_store_t *ms,
+    const bson_oid_t *org, inbox_mongo_sender_t *s, inbox_error_t *err);
+static inbox_status_t inbox_mongo_due_read(inbox_mongo_store_t *ms,
+    const bson_oid_t *id, int64_t now, size_t max, inbox_mongo_due_t *due,
+    size_t *n, inbox_error_t *err);
+static inbox_status_t inbox_mongo_hand_over(inbox_mongo_store_t *ms,
+    const bson_oid_t *org, const inbox_campaign_t *c,
+    const inbox_mongo_due_t *d, inbox_mongo_sender_t *s, int64_t now,
+    int *handed, inbox_pause_reason_t *why, inbox_event_list_t *events,
+    inbox_error_t *err);
+static inbox_status_t inbox_mongo_recipient_set(inbox_mongo_store_t *ms,
+    const bson_oid_t *id, inbox_recipient_state_t from,
+    inbox_recipient_state_t to, int64_t due_at, int *moved,
+    inbox_error_t *err);
+static inbox_status_t inbox_mongo_update_one(inbox_mongo_store_t *ms,
+    const char *collection, bson_t *q, bson_t *u, int *matched,
+    inbox_error_t *err);
+static void inbox_mongo_append_left(bson_t *doc, const char *key);
+
+
+/* ---- create, read, list ---- */
+
+inbox_status_t
+inbox_mongo_campaign_create(inbox_store_t *store, const char *org_id,
+    const inbox_campaign_new_t *c, const char *name, const char *body,
+    unsigned segments, unsigned credits, int64_t now,
+    inbox_campaign_t *campaign, inbox_error_t *err)
+{
+    int                   all;
+    char                  key[24], tag[INBOX_TAG_KEY_MAX];
+    bson_t                doc, arr, item;
+    size_t                i, len;
+    bson_oid_t            org, id;
+    const char           *text;
+    inbox_status_t        rc;
+    inbox_mongo_store_t  *ms = (inbox_mongo_store_t *) store;
+
+    rc = inbox_mongo_ensure_indexes(ms, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    rc = inbox_mongo_org_check(ms, org_id, &org, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    inbox_mongo_new_id(ms, &id);
+    all = c->audience_all || c->tags == NULL;
+
+    bson_init(&doc);
+    BSON_APPEND_OID(&doc, "_id", &id);
+    BSON_APPEND_OID(&doc, "org_id", &org);
+    BSON_APPEND_UTF8(&doc, "kind", inbox_campaign_kind_name(c->kind));
+    BSON_APPEND_UTF8(&doc, "name", name);
+    BSON_APPEND_UTF8(&doc, "body", body);
+
+    if (c->kind == INBOX_CAMPAIGN_KIND_POLL) {
+        BSON_APPEND_UTF8(&doc, "question", c->question);
+    } else {
+        BSON_APPEND_NULL(&doc, "question");
+    }
+
+    /* a poll's options as its text shows them: trimmed */
+    BSON_APPEND_ARRAY_BEGIN(&doc, "options", &arr);
+    for (i = 0; c->kind == INBOX_CAMPAIGN_KIND_POLL && i < c->option_count;
+         i++)
+    {
+        snprintf(key, sizeof(key), "%zu", i);
+        len = strlen(c->options[i]);
+        text = inbox_poll_trim(c->options[i], &len);
+        bson_append_utf8(&arr, key, -1, text, (int) len);
+    }
+    bson_append_array_end(&doc, &arr);
+
+    BSON_APPEND_BOOL(&doc, "audience_all", c->audience_all != 0);
+
+    /* the tags as given, and their keys, which contacts' tag_keys match */
+    BSON_APPEND_ARRAY_BEGIN(&doc, "tags", &arr);
+    for (i = 0; !all && i < c->tags->count; i++) {
+        snprintf(key, sizeof(key), "%zu", i);
+        BSON_APPEND_UTF8(&arr, key, c->tags->items[i]);
+    }
+    bson_append_array_end(&doc, &arr);
+
+    BSON_APPEND_ARRAY_BEGIN(&doc, "tag_keys", &arr);
+    for (i = 0; !all && i < c->tags->count; i++) {
+        snprintf(key, sizeof(key), "%zu", i);
+        inbox_tag_key(c->tags->items[i], tag);
+        BSON_APPEND_UTF8(&arr, key, tag);
+    }
+    bson_append_array_end(&doc, &arr);
+
+    BSON_APPEND_ARRAY_BEGIN(&doc, "media", &arr);
+    for (i = 0; i < c->media_count; i++) {
+        snprintf(key, sizeof(key), "%zu", i);
+        BSON_APPEND_DOCUMENT_BEGIN(&arr, key, &item);
+        BSON_APPEND_UTF8(&item, "url", c->media[i].url);
+        BSON_APPEND_UTF8(&item, "content_type", c->media[i].content_type);
+        BSON_APPEND_UTF8(&item, "file", c->media[i].file);
+        BSON_APPEND_INT64(&item, "bytes", c->media[i].bytes);
+        bson_append_document_end(&arr, &item);
+    }
+    bson_append_array_end(&doc, &arr);
+
+    BSON_APPEND_INT32(&doc, "segments", (int32_t) segments);
+    BSON_APPEND_INT32(&doc, "credits", (int32_t) credits);
+    BSON_APPEND_UTF8(&doc, "status",
+                     inbox_campaign_status_name(INBOX_CAMPAIGN_DRAFT));
+    BSON_APPEND_NULL(&doc, "paused_reason");
+    BSON_APPEND_DATE_TIME(&doc, "send_at", c->send_at);
+    BSON_APPEND_DATE_TIME(&doc, "created_at", now);
+    BSON_APPEND_NULL(&doc, "started_at");
+    BSON_APPEND_NULL(&doc, "finished_at");
+
+    rc = inbox_mongo_run_simple(ms,
+        BCON_NEW("insert", BCON_UTF8("campaigns"),
+                 "documents", "[", BCON_DOCUMENT(&doc), "]",
+                 "ordered", BCON_BOOL(true)),
+        err);
+
+    /* as stored; a draft has no recipients to count */
+    if (rc == INBOX_OK && inbox_mongo_campaign_parse(&doc, campaign) != 0) {
+        rc = inbox_error_set(err, INBOX_ERR_INTERNAL, "Out of memory.");
+    }
+
+    bson_destroy(&doc);
+
+    return rc;
+}
+
+
+inbox_status_t
+inbox_mongo_campaign_get(inbox_store_t *store, const char *org_id,
+    const char *campaign_id, inbox_campaign_t *campaign, inbox_error_t *err)
+{
+    bson_oid_t            org, id;
+    inbox_status_t        rc;
+    inbox_mongo_store_t  *ms = (inbox_mongo_store_t *) store;
+
+    memset(campaign, 0, sizeof(inbox_campaign_t));
+
+    rc = inbox_mongo_campaign_ids(org_id, campaign_id, &org, &id, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    rc = inbox_mongo_ensure_indexes(ms, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    return inbox_mongo_campaign_load(ms, &org, &id, campaign, err);
+}
+
+
+/* Newest first by (created_at, _id), keyset paginated as the ledger is;
+ * the page's counts in one aggregate. */
+inbox_status_t
+inbox_mongo_campaigns_list(inbox_store_t *store, const char *org_id,
+    inbox_campaign_kind_t kind, const char *cursor, unsigned limit,
+    inbox_campaign_page_t *page, inbox_error_t *err)
+{
+    int                   keyset;
+    bson_t                filter, keyset_or, batch, doc;
+    bson_t               *command;
+    int64_t               cursor_ms;
+    uint32_t              len;
+    bson_oid_t            org, cursor_oid;
+    bson_iter_t           iter;
+    const uint8_t        *data;
+    inbox_status_t        rc;
+    inbox_campaign_t     *last;
+    inbox_mongo_store_t  *ms = (inbox_mongo_store_t *) store;
+
+    keyset = cursor != NULL && cursor[0] != '\0';
+    if (keyset) {
+        rc = inbox_mongo_cursor_parse(cursor, &cursor_ms, &cursor_oid, err);
+        if (rc != INBOX_OK) {
+            return rc;
+        }
+    }
+
+    rc = inbox_mongo_ids(org_id, &org, NULL, NULL, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    rc = inbox_mongo_ensure_indexes(ms, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    bson_init(&filter);
+    BSON_APPEND_OID(&filter, "org_id", &org);
+    BSON_APPEND_UTF8(&filter, "kind", inbox_campaign_kind_name(kind));
+
+    if (keyset) {
+        bson_init(&keyset_or);
+        inbox_mongo_append_keyset(&keyset_or, "created_at", cursor_ms,
+                                  &cursor_oid);
+        BSON_APPEND_ARRAY(&filter, "$or", &keyset_or);
+        bson_destroy(&keyset_or);
+    }
+
+    command = BCON_NEW("find", BCON_UTF8("campaigns"),
+                       "filter", BCON_DOCUMENT(&filter),
+                       "sort", "{",
+                           "created_at", BCON_INT32(-1),
+                           "_id", BCON_INT32(-1),
+                       "}",
+                       "limit", BCON_INT32((int32_t) limit + 1),
+                       "batchSize", BCON_INT32((int32_t) limit + 1),
+                       "singleBatch", BCON_BOOL(true));
+    bson_destroy(&filter);
+
+    rc = inbox_mongo_run_cursor(ms, command, &batch, err);
+    if (rc != INBOX_OK) {
+        bson_destroy(&batch);
+        return rc;
+    }
+
+    page->items = calloc(limit, sizeof(inbox_campaign_t));
+    if (page->items == NULL) {
+        bson_destroy(&batch);
+        return inbox_error_set(err, INBOX_ERR_INTERNAL, "Out of memory.");
+    }
+
+    bson_iter_init(&iter, &batch);
+
+    while (rc == INBOX_OK && bson_iter_next(&iter)) {
+        if (!BSON_ITER_HOLDS_DOCUMENT(&iter)) {
+            continue;
+        }
+
+        if (page->count == limit) {
+            last = &page->items[limit - 1];
+            inbox_mongo_cursor_make(last->created_at, last->id,
+                                    page->next_cursor);
+            break;
+        }
+
+        bson_iter_document(&iter, &len, &data);
+        if (!bson_init_static(&doc, data, len)) {
+            continue;
+        }
+
+        if (inbox_mongo_campaign_parse(&doc, &page->items[page->count++])
+            != 0)
+        {
+            rc = inbox_error_set(err, INBOX_ERR_INTERNAL, "Out of memory.");
+        }
+    }
+
+    bson_destroy(&batch);
+
+    if (rc == INBOX_OK) {
+        rc = inbox_mongo_campaign_counts(ms, page->items, page->count, err);
+    }
+
+    if (rc != INBOX_OK) {
+        inbox_campaign_page_free(page);
+    }
+
+    return rc;
+}
+
+
+/* ---- send, pause, resume, cancel ---- */
+
+inbox_status_t
+inbox_mongo_campaign_act(inbox_store_t *store, const char *org_id,
+    const char *campaign_id, inbox_campaign_action_t action, int64_t now,
+    inbox_campaign_t *campaign, inbox_error_t *err)
+{
+    int                       changed, moved;
+    bson_t                    q, u;
+    bson_oid_t                org, id;
+    inbox_status_t            rc;
+    inbox_pause_reason_t      why;
+    inbox_mongo_store_t      *ms = (inbox_mongo_store_t *) store;
+    inbox_campaign_status_t   to;
+
+    rc = inbox_mongo_campaign_ids(org_id, campaign_id, &org, &id, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    rc = inbox_mongo_ensure_indexes(ms, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    rc = inbox_mongo_campaign_load(ms, &org, &id, campaign, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    to = campaign->status;
+    why = campaign->paused_reason;
+
+    rc = inbox_campaign_act(action, campaign->send_at, now, &to, &why,
+                            &changed, err);
+    if (rc != INBOX_OK || !changed) {
+        /* a repeat answers the campaign as it is */
+        goto done;
+    }
+
+    if (action == INBOX_CAMPAIGN_SEND) {
+        rc = inbox_mongo_campaign_fix(ms, &org, campaign,
+                                      campaign->send_at > now
+                                      ? campaign->send_at : now, err);
+        if (rc != INBOX_OK) {
+            goto done;
+        }
+    }
+
+    rc = inbox_mongo_campaign_move(ms, campaign, to, why, now, &moved, err);
+
+    if (rc == INBOX_OK && !moved) {
+        rc = inbox_error_set(err, INBOX_ERR_CONFLICT,
+                             "This campaign changed meanwhile; read it "
+                             "again.");
+    }
+
+    if (rc == INBOX_OK && action == INBOX_CAMPAIGN_CANCEL) {
+        /* those not handed over yet are never sent */
+        bson_init(&q);
+        BSON_APPEND_OID(&q, "campaign_id", &id);
+        inbox_mongo_append_left(&q, "state");
+
+        bson_init(&u);
+        BCON_APPEND(&u, "$set", "{",
+                        "state", BCON_UTF8(inbox_recipient_state_name(
+                                     INBOX_RECIPIENT_CANCELLED)),
+                    "}");
+
+        rc = inbox_mongo_run_simple(ms,
+            BCON_NEW("update", BCON_UTF8("campaign_recipients"),
+                     "updates", "[", "{",
+                         "q", BCON_DOCUMENT(&q),
+                         "u", BCON_DOCUMENT(&u),
+                         "multi", BCON_BOOL(true),
+                     "}", "]",
+                     "ordered", BCON_BOOL(true)),
+            err);
+        bson_destroy(&q);
+        bson_destroy(&u);
+    }
+
+    if (rc == INBOX_OK) {
+        inbox_campaign_free(campaign);
+        rc = inbox_mongo_campaign_load(ms, &org, &id, campaign, err);
+    }
+
+done:
+
+    if (rc != INBOX_OK) {
+        inbox_campaign_free(campaign);
+    }
+
+    return rc;
+}
+
+
+/*
+ * The recipients, fixed now by the server: every contact of the audience
+ * (all, or any of its tags' keys), the opted-out ones suppressed, the
+ * others due at due_at, in the order the contacts were made, merged into
+ * campaign_recipients (a contact that is one already stays as it is).
+ */
+static inbox_status_t
+inbox_mongo_campaign_fix(inbox_mongo_store_t *ms, const bson_oid_t *org,
+    const inbox_campaign_t *c, int64_t due_at, inbox_error_t *err)
+{
+    char            key[24], tag[INBOX_TAG_KEY_MAX];
+    bson_t          match, keys, in, batch;
+    size_t          i;
+    bson_oid_t      id;
+    inbox_status_t  rc;
+
+    if (inbox_mongo_parse_id(c->id, &id) != 0) {
+        return inbox_error_set(err, INBOX_ERR_INTERNAL,
+                               "A stored campaign has no id.");
+    }
+
+    bson_init(&match);
+    BSON_APPEND_OID(&match, "org_id", org);
+
+    if (!c->audience_all) {
+        BSON_APPEND_DOCUMENT_BEGIN(&match, "tag_keys", &in);
+        BSON_APPEND_ARRAY_BEGIN(&in, "$in", &keys);
+        for (i = 0; i < c->tags.count; i++) {
+            snprintf(key, sizeof(key), "%zu", i);
+            inbox_tag_key(c->tags.items[i], tag);
+            BSON_APPEND_UTF8(&keys, key, tag);
+        }
+        bson_append_array_end(&in, &keys);
+        bson_append_document_end(&match, &in);
+    }
+
+    rc = inbox_mongo_run_cursor(ms,
+        BCON_NEW("aggregate", BCON_UTF8("contacts"),
+                 "pipeline", "[",
+                     "{", "$match", BCON_DOCUMENT(&match), "}",
+                     "{", "$sort", "{",
+                         "created_at", BCON_INT32(1), "_id", BCON_INT32(1),
+                     "}", "}",
+                     "{", "$project", "{",
+                         "_id", BCON_INT32(0),
+                         "campaign_id", "{", "$literal", BCON_OID(&id), "}",
+                         "org_id", "{", "$literal", BCON_OID(org), "}",
+                         "contact_id", BCON_UTF8("$_id"),
+                         "poll", "{", "$literal", BCON_BOOL(
+                             c->kind == INBOX_CAMPAIGN_KIND_POLL), "}",
+                         "state", "{", "$cond", "[",
+                             "{", "$eq", "[",
+                                 BCON_UTF8("$opted_out"), BCON_BOOL(true),
+                             "]", "}",
+                             "{", "$literal", BCON_UTF8(
+                                 inbox_recipient_state_name(
+                                     INBOX_RECIPIENT_SUPPRESSED)), "}",
+                             "{", "$literal", BCON_UTF8(
+                                 inbox_recipient_state_name(
+                                     INBOX_RECIPIENT_DUE)), "}",
+                         "]", "}",
+                         "due_at", "{", "$literal", BCON_DATE_TIME(due_at),
+                         "}",
+                         "message_id", "{", "$literal", BCON_NULL, "}",
+                         "sent_at", "{", "$literal", BCON_NULL, "}",
+                         "replied_at", "{", "$literal", BCON_NULL, "}",
+                         "answer", "{", "$literal", BCON_NULL, "}",
+                         "answered_at", "{", "$literal", BCON_NULL, "}",
+                         "answer_message_id", "{", "$literal", BCON_NULL,
+                         "}",
+                     "}", "}",
+                     "{", "$merge", "{",
+                         "into", BCON_UTF8("campaign_recipients"),
+                         "on", "[",
+                             BCON_UTF8("campaign_id"),
+                             BCON_UTF8("contact_id"),
+                         "]",
+                         "whenMatched", BCON_UTF8("keepExisting"),
+                         "whenNotMatched", BCON_UTF8("insert"),
+                     "}", "}",
+                 "]",
+                 "cursor", "{", "}",
+                 "allowDiskUse", BCON_BOOL(true)),
+        &batch, err);
+    bson_destroy(&match);
+    bson_destroy(&batch);
+
+    return rc;
+}
+
+
+/* c's status to (paused for why), if it is still the one c was read in;
+ * started_at and finished_at are set the first time it sends and when it
+ * ends.  *moved says whether it moved. */
+static inbox_status_t
+inbox_mongo_campaign_move(inbox_mongo_store_t *ms, const inbox_campaign_t *c,
+    inbox_campaign_status_t to, inbox_pause_reason_t why, int64_t now,
+    int *moved, inbox_error_t *err)
+{
+    bson_t       *q, *u;
+    bson_t        set;
+    bson_oid_t    id;
+
+    *moved = 0;
+
+    if (inbox_mongo_parse_id(c->id, &id) != 0) {
+        return inbox_error_set(err, INBOX_ERR_INTERNAL,
+                               "A stored campaign has no id.");
+    }
+
+    bson_init(&set);
+    BSON_APPEND_UTF8(&set, "status", inbox_campaign_status_name(to));
+
+    if (why != INBOX_PAUSE_NONE) {
+        BSON_APPEND_UTF8(&set, "paused_reason", inbox_pause_reason_name(why));
+    } else {
+        BSON_APPEND_NULL(&set, "paused_reason");
+    }
+
+    if (to == INBOX_CAMPAIGN_SENDING && c->started_at == 0) {
+        BSON_APPEND_DATE_TIME(&set, "started_at", now);
+    }
+
+    if (inbox_campaign_final(to) && c->finished_at == 0) {
+        BSON_APPEND_DATE_TIME(&set, "finished_at", now);
+    }
+
+    q = BCON_NEW("_id", BCON_OID(&id),
+                 "status", BCON_UTF8(inbox_campaign_status_name(c->status)));
+    u = BCON_NEW("$set", BCON_DOCUMENT(&set));
+    bson_destroy(&set);
+
+    return inbox_mongo_update_one(ms, "campaigns", q, u, moved, err);
+}
+
+
+/* ---- the sender's turn ---- */
+
+inbox_status_t
+inbox_mongo_campaign_dispatch(inbox_store_t *store, int64_t now, size_t max,
+    inbox_campaign_dispatch_t *result, inbox_event_list_t *events,
+    inbox_error_t *err)
+{
+    bson_t                reply, batch, doc;
+    bson_t               *command;
+    size_t                budget;
+    uint32_t              len;
+    bson_oid_t            org;
+    bson_iter_t           iter, field;
+    const uint8_t        *data;
+    inbox_status_t        rc;
+    inbox_campaign_t      c;
+    inbox_mongo_store_t  *ms = (inbox_mongo_store_t *) store;
+
+    rc = inbox_mongo_ensure_indexes(ms, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    /* the scheduled campaigns whose time came start (started_at kept
+     * from a start before a pause) */
+    command = BCON_NEW("update", BCON_UTF8("campaigns"),
+                 "updates", "[", "{",
+                     "q", "{",
+                         "status", BCON_UTF8(inbox_campaign_status_name(
+                                       INBOX_CAMPAIGN_SCHEDULED)),
+                         "send_at", "{", "$lte", BCON_DATE_TIME(now), "}",
+                     "}",
+                     "u", "[", "{", "$set", "{",
+                         "status", "{", "$literal", BCON_UTF8(
+                             inbox_campaign_status_name(
+                                 INBOX_CAMPAIGN_SENDING)), "}",
+                         "started_at", "{", "$ifNull", "[",
+                             BCON_UTF8("$started_at"),
+                             "{", "$literal", BCON_DATE_TIME(now), "}",
+                         "]", "}",
+                     "}", "}", "]",
+                     "multi", BCON_BOOL(true),
+                 "}", "]",
+                 "ordered", BCON_BOOL(true));
+
+    rc = inbox_mongo_run(ms, command, &reply, err);
+    result->started = rc == INBOX_OK
+                      ? (size_t) inbox_mongo_get_int(&reply, "nModified") : 0;
+    bson_destroy(&reply);
+    bson_destroy(command);
+
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    /* the campaigns sending, the earliest started first */
+    rc = inbox_mongo_run_cursor(ms,
+        BCON_NEW("find", BCON_UTF8("campaigns"),
+                 "filter", "{",
+                     "status", BCON_UTF8(inbox_campaign_status_name(
+                                   INBOX_CAMPAIGN_SENDING)),
+                 "}",
+                 "sort", "{",
+                     "started_at", BCON_INT32(1), "_id", BCON_INT32(1),
+                 "}"),
+        &batch, err);
+
+    budget = max;
+    bson_iter_init(&iter, &batch);
+
+    while (rc == INBOX_OK && bson_iter_next(&iter)) {
+        if (!BSON_ITER_HOLDS_DOCUMENT(&iter)) {
+            continue;
+        }
+
+        bson_iter_document(&iter, &len, &data);
+        if (!bson_init_static(&doc, data, len)
+            || !bson_iter_init_find(&field, &doc, "org_id")
+            || !BSON_ITER_HOLDS_OID(&field))
+        {
+            continue;
+        }
+
+        bson_oid_copy(bson_iter_oid(&field), &org);
+
+        if (inbox_mongo_campaign_parse(&doc, &c) != 0) {
+            rc = inbox_error_set(err, INBOX_ERR_INTERNAL, "Out of memory.");
+            break;
+        }
+
+        rc = inbox_mongo_campaign_send(ms, &org, &c, now, &budget, result,
+                                       events, err);
+        inbox_campaign_free(&c);
+    }
+
+    bson_destroy(&batch);
+
+    /* without a transaction what was handed over stays so; result says
+     * what, up to a failure */
+    return rc;
+}
+
+
+/*
+ * One sending campaign's due recipients, at most *budget of them: each
+ * suppressed, held for quiet hours or handed over, until billing stops
+ * the campaign; then done when nothing is left due or waiting.
+ */
+static inbox_status_t
+inbox_mongo_campaign_send(inbox_mongo_store_t *ms, const bson_oid_t *org,
+    inbox_campaign_t *c, int64_t now, size_t *budget,
+    inbox_campaign_dispatch_t *result, inbox_event_list_t *events,
+    inbox_error_t *err)
+{
+    int                       moved, handed;
+    bson_t                    batch;
+    size_t                    i, n;
+    int64_t                   opens;
+    bson_oid_t                id;
+    inbox_status_t            rc;
+    inbox_mongo_due_t        *due, *d;
+    inbox_pause_reason_t      why;
+    inbox_mongo_sender_t      s;
+    inbox_campaign_status_t   to;
+
+    if (inbox_mongo_parse_id(c->id, &id) != 0) {
+        return inbox_error_set(err, INBOX_ERR_INTERNAL,
+                               "A stored campaign has no id.");
+    }
+
+    rc = inbox_mongo_sender_read(ms, org, &s, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    due = calloc(*budget > 0 ? *budget : 1, sizeof(inbox_mongo_due_t));
+    if (due == NULL) {
+        return inbox_error_set(err, INBOX_ERR_INTERNAL, "Out of memory.");
+    }
+
+    n = 0;
+    why = INBOX_PAUSE_NONE;
+
+    if (*budget > 0) {
+        rc = inbox_mongo_due_read(ms, &id, now, *budget, due, &n, err);
+    }
+
+    for (i = 0; rc == INBOX_OK && i < n; i++) {
+        d = &due[i];
+
+        if (!d->known || d->opted_out) {
+            /* opted out since sending began (or gone): nothing more */
+            rc = inbox_mongo_recipient_set(ms, &d->id, d->state,
+                                           INBOX_RECIPIENT_SUPPRESSED, now,
+                                           &moved, err);
+            result->suppressed += moved;
+            (*budget)--;
+
+        } else if (inbox_quiet_hours(d->timezone, s.settings.timezone,
+                                     s.settings.quiet_start,
+                                     s.settings.quiet_end, now, &opens))
+        {
+            rc = inbox_mongo_recipient_set(ms, &d->id, d->state,
+                                           INBOX_RECIPIENT_WAITING, opens,
+                                           &moved, err);
+            result->waiting += moved;
+            (*budget)--;
+
+        } else if (!s.billing_active) {
+            why = INBOX_PAUSE_BILLING_INACTIVE;
+            break;
+
+        } else if (s.balance < (int64_t) c->credits) {
+            why = INBOX_PAUSE_INSUFFICIENT_CREDITS;
+            break;
+
+        } else if (s.from[0] == '\0') {
+            /* no number to send from: the campaign waits for one */
+            break;
+
+        } else {
+            rc = inbox_mongo_hand_over(ms, org, c, d, &s, now, &handed, &why,
+                                       events, err);
+            if (why != INBOX_PAUSE_NONE) {
+                break;
+            }
+
+            result->handed += handed;
+            (*budget)--;
+        }
+    }
+
+    free(due);
+
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    if (why != INBOX_PAUSE_NONE) {
+        to = c->status;
+        (void) inbox_campaign_pause_for(&to, &why, why);
+
+        rc = inbox_mongo_campaign_move(ms, c, to, why, now, &moved, err);
+        result->paused += moved;
+
+        return rc;
+    }
+
+    /* anyone left due or waiting? */
+    bson_init(&batch);
+    rc = inbox_mongo_run_cursor(ms,
+        BCON_NEW("find", BCON_UTF8("campaign_recipients"),
+                 "filter", "{",
+                     "campaign_id", BCON_OID(&id),
+                     "state", "{", "$in", "[",
+                         BCON_UTF8(inbox_recipient_state_name(
+                                       INBOX_RECIPIENT_DUE)),
+                         BCON_UTF8(inbox_recipient_state_name(
+                                       INBOX_RECIPIENT_WAITING)),
+                     "]", "}",
+                 "}",
+                 "projection", "{", "_id", BCON_INT32(1), "}",
+                 "limit", BCON_INT32(1),
+                 "singleBatch", BCON_BOOL(true)),
+        &batch, err);
+
+    if (rc == INBOX_OK && bson_count_keys(&batch) == 0) {
+        rc = inbox_mongo_campaign_move(ms, c, INBOX_CAMPAIGN_DONE,
+                                       INBOX_PAUSE_NONE, now, &moved, err);
+        result->finished += moved;
+    }
+
+    bson_destroy(&batch);
+
+    return rc;
+}
+
+
+/* The organization's quiet hours and zone, billing and balance, and the
+ * number it sends from. */
+static inbox_status_t
+inbox_mongo_sender_read(inbox_mongo_store_t *ms, const bson_oid_t *org,
+    inbox_mongo_sender_t *s, inbox_error_t *err)
+{
+    int             found;
+    bson_t          doc;
+    inbox_status_t  rc;
+
+    memset(s, 0, sizeof(inbox_mongo_sender_t));
+
+    rc = inbox_mongo_find_one(ms, "orgs", BCON_NEW("_id", BCON_OID(org)),
+                              BCON_NEW("name", BCON_INT32(1),
+                                       "timezone", BCON_INT32(1),
+                                       "quiet_start", BCON_INT32(1),
+                                       "quiet_end", BCON_INT32(1),
+                                       "billing_active", BCON_INT32(1),
+                                       "credits", BCON_INT32(1)),
+                              &doc, &found, err);
+
+    if (rc == INBOX_OK && !found) {
+        rc = inbox_error_set(err, INBOX_ERR_NOT_FOUND,
+                             "No such organization.");
+    }
+
+    if (rc == INBOX_OK) {
+        inbox_mongo_parse_settings(&doc, &s->settings);
+        s->billing_active = inbox_mongo_get_bool(&doc, "billing_active");
+        s->balance = inbox_mongo_get_int(&doc, "credits.balance");
+    }
+
+    bson_destroy(&doc);
+
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    return inbox_mongo_first_number(ms, org, s->from, err);
+}
+
+
+/* Up to max recipients of campaign id due by now, oldest due first, each
+ * with what its contact is now. */
+static inbox_status_t
+inbox_mongo_due_read(inbox_mongo_store_t *ms, const bson_oid_t *id,
+    int64_t now, size_t max, inbox_mongo_due_t *due, size_t *n,
+    inbox_error_t *err)
+{
+    char            state[32];
+    bson_t          batch, doc;
+    uint32_t        len;
+    bson_iter_t     iter, field;
+    const uint8_t  *data;
+    inbox_status_t  rc;
+
+    *n = 0;
+
+    rc = inbox_mongo_run_cursor(ms,
+        BCON_NEW("aggregate", BCON_UTF8("campaign_recipients"),
+                 "pipeline", "[",
+                     "{", "$match", "{",
+                         "campaign_id", BCON_OID(id),
+                         "state", "{", "$in", "[",
+                             BCON_UTF8(inbox_recipient_state_name(
+                                           INBOX_RECIPIENT_DUE)),
+                             BCON_UTF8(inbox_recipient_state_name(
+                                           INBOX_RECIPIENT_WAITING)),
+                         "]", "}",
+                         "due_at", "{", "$lte", BCON_DATE_TIME(now), "}",
+                     "}", "}",
+                     "{", "$sort", "{",
+                         "due_at", BCON_INT32(1), "_id", BCON_INT32(1),
+                     "}", "}",
+                     "{", "$limit", BCON_INT32((int32_t) max), "}",
+                     "{", "$lookup", "{",
+                         "from", BCON_UTF8("contacts"),
+                         "localField", BCON_UTF8("contact_id"),
+                         "foreignField", BCON_UTF8("_id"),
+                         "as", BCON_UTF8("contact"),
+                     "}", "}",
+                     "{", "$project", "{",
+                         "state", BCON_INT32(1),
+                         "contact_id", BCON_INT32(1),
+                         "contact.phone", BCON_INT32(1),
+                         "contact.opted_out", BCON_INT32(1),
+                         "contact.timezone", BCON_INT32(1),
+                         "contact.conversation_id", BCON_INT32(1),
+                     "}", "}",
+                 "]",
+                 "cursor", "{", "batchSize", BCON_INT32((int32_t) max), "}"),
+        &batch, err);
+
+    if (rc != INBOX_OK) {
+        bson_destroy(&batch);
+        return rc;
+    }
+
+    bson_iter_init(&iter, &batch);
+
+    while (*n < max && bson_iter_next(&iter)) {
+        if (!BSON_ITER_HOLDS_DOCUMENT(&iter)) {
+            continue;
+        }
+
+        bson_iter_document(&iter, &len, &data);
+        if (!bson_init_static(&doc, data, len)
+            || !bson_iter_init_find(&field, &doc, "_id")
+            || !BSON_ITER_HOLDS_OID(&field))
+        {
+            continue;
+        }
+
+        memset(&due[*n], 0, sizeof(inbox_mongo_due_t));
+        bson_oid_copy(bson_iter_oid(&field), &due[*n].id);
+
+        inbox_mongo_get_str(&doc, "state", state, sizeof(state));
+        if (inbox_recipient_state_parse(state, &due[*n].state) != 0) {
+            continue;
+        }
+
+        if (bson_iter_init_find(&field, &doc, "contact_id")
+            && BSON_ITER_HOLDS_OID(&field))
+        {
+            bson_oid_copy(bson_iter_oid(&field), &due[*n].contact);
+        }
+
+        if (bson_iter_init(&field, &doc)
+            && bson_iter_find_descendant(&field, "contact.0.conversation_id",
+                                         &field)
+            && BSON_ITER_HOLDS_OID(&field))
+        {
+            bson_oid_copy(bson_iter_oid(&field), &due[*n].conversation);
+            due[*n].known = 1;
+        }
+
+        due[*n].opted_out = inbox_mongo_get_bool(&doc, "contact.0.opted_out");
+        inbox_mongo_get_str(&doc, "contact.0.timezone", due[*n].timezone,
+                            sizeof(due[*n].timezone));
+        inbox_mongo_get_str(&doc, "contact.0.phone", due[*n].phone,
+                            sizeof(due[*n].phone));
+        (*n)++;
+    }
+
+    bson_destroy(&batch);
+
+    return INBOX_OK;
+}
+
+
+/*
+ * Hands recipient d over (see the top of this file): *handed 1 when it
+ * did, 0 when another sender had claimed it; *why set when billing
+ * refused the hold (the recipient is due again).
+ */
+static inbox_status_t
+inbox_mongo_hand_over(inbox_mongo_store_t *ms, const bson_oid_t *org,
+    const inbox_campaign_t *c, const inbox_mongo_due_t *d,
+    inbox_mongo_sender_t *s, int64_t now, int *handed,
+    inbox_pause_reason_t *why, inbox_event_list_t *events,
+    inbox_error_t *err)
+{
+    int                   claimed, moved;
+    char                  conversation[INBOX_ID_MAX];
+    bson_oid_t            message, campaign;
+    inbox_reply_t         reply;
+    inbox_status_t        rc;
+    inbox_mongo_reply_t   r;
+    inbox_reply_result_t  result;
+
+    *handed = 0;
+
+    if (inbox_mongo_parse_id(c->id, &campaign) != 0) {
+        return inbox_error_set(err, INBOX_ERR_INTERNAL,
+                               "A stored campaign has no id.");
+    }
+
+    inbox_mongo_new_id(ms, &message);
+
+    /* the claim: this sender's, or another's already */
+    rc = inbox_mongo_update_one(ms, "campaign_recipients",
+        BCON_NEW("_id", BCON_OID(&d->id),
+                 "state", BCON_UTF8(inbox_recipient_state_name(d->state))),
+        BCON_NEW("$set", "{",
+                     "state", BCON_UTF8(inbox_recipient_state_name(
+                                  INBOX_RECIPIENT_QUEUED)),
+                     "message_id", BCON_OID(&message),
+                     "sent_at", BCON_DATE_TIME(now),
+                 "}"),
+        &claimed, err);
+
+    if (rc != INBOX_OK || !claimed) {
+        return rc;
+    }
+
+    rc = inbox_mongo_credits_move(ms, org, INBOX_LEDGER_HOLD, c->credits,
+                                  &message, now, &moved, err);
+
+    if (rc == INBOX_OK && !moved) {
+        /* spent or switched off since it was read: due again, paused */
+        rc = inbox_mongo_update_one(ms, "campaign_recipients",
+            BCON_NEW("_id", BCON_OID(&d->id),
+                     "message_id", BCON_OID(&message)),
+            BCON_NEW("$set", "{",
+                         "state", BCON_UTF8(inbox_recipient_state_name(
+                                      d->state)),
+                         "message_id", BCON_NULL,
+                         "sent_at", BCON_NULL,
+                     "}"),
+            &claimed, err);
+
+        if (rc == INBOX_OK) {
+            rc = inbox_mongo_sender_read(ms, org, s, err);
+        }
+
+        *why = s->billing_active ? INBOX_PAUSE_INSUFFICIENT_CREDITS
+                                 : INBOX_PAUSE_BILLING_INACTIVE;
+
+        return rc;
+    }
+
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    memset(&r, 0, sizeof(inbox_mongo_reply_t));
+    bson_oid_copy(org, &r.org);
+    bson_oid_copy(&d->conversation, &r.conversation);
+    bson_oid_copy(&d->contact, &r.contact);
+    snprintf(r.from, sizeof(r.from), "%s", s->from);
+    snprintf(r.to, sizeof(r.to), "%s", d->phone);
+
+    inbox_mongo_id_hex(&d->conversation, conversation);
+
+    memset(&reply, 0, sizeof(inbox_reply_t));
+    reply.conversation_id = conversation;
+    reply.body = c->body;
+    reply.media_count = c->media_count;
+    reply.media = c->media;
+    reply.segments = c->segments;
+    reply.credits = c->credits;
+
+    memset(&result, 0, sizeof(inbox_reply_result_t));
+
+    rc = inbox_mongo_reply_store(ms, &r, &reply, &message, &campaign, now,
+                                 &result, events, err);
+    inbox_reply_result_free(&result);
+
+    if (rc == INBOX_OK) {
+        s->balance -= c->credits;
+        *handed = 1;
+    }
+
+    return rc;
+}
+
+
+/* A recipient's state from (as read) to, with its due time. */
+static inbox_status_t
+inbox_mongo_recipient_set(inbox_mongo_store_t *ms, const bson_oid_t *id,
+    inbox_recipient_state_t from, inbox_recipient_state_t to, int64_t due_at,
+    int *moved, inbox_error_t *err)
+{
+    return inbox_mongo_update_one(ms, "campaign_recipients",
+        BCON_NEW("_id", BCON_OID(id),
+                 "state", BCON_UTF8(inbox_recipient_state_name(from))),
+        BCON_NEW("$set", "{",
+                     "state", BCON_UTF8(inbox_recipient_state_name(to)),
+                     "due_at", BCON_DATE_TIME(due_at),
+                 "}"),
+        moved, err);
+}
+
+
+inbox_status_t
+inbox_mongo_recipient_delivery(inbox_mongo_store_t *ms,
+    const bson_oid_t *message, inbox_delivery_t to, inbox_error_t *err)
+{
+    int                      matched;
+    char                     key[24];
+    bson_t                   in;
+    unsigned                 i, j, n, k;
+    const char              *names[INBOX_DELIVERY_COUNT];
+    inbox_delivery_t         before[INBOX_DELIVERY_COUNT];
+    inbox_recipient_state_t  state;
+
+    state = inbox_recipient_of_delivery(to);
+
+    /* the states of the statuses before to, but state itself: only
+     * forward, whatever order two moves are written in */
+    n = inbox_delivery_before(to, before);
+    k = 0;
+
+    for (i = 0; i < n; i++) {
+        names[k] = inbox_recipient_state_name(
+                       inbox_recipient_of_delivery(before[i]));
+
+        for (j = 0; j < k && strcmp(names[j], names[k]) != 0; j++) {
+            /* void */
+        }
+
+        if (j == k && inbox_recipient_of_delivery(before[i]) != state) {
+            k++;
+        }
+    }
+
+    if (k == 0) {
+        return INBOX_OK;
+    }
+
+    bson_init(&in);
+    for (i = 0; i < k; i++) {
+        snprintf(key, sizeof(key), "%u", i);
+        BSON_APPEND_UTF8(&in, key, names[i]);
+    }
+
+    return inbox_mongo_update_one(ms, "campaign_recipients",
+        BCON_NEW("message_id", BCON_OID(message),
+                 "state", "{", "$in", BCON_ARRAY(&in), "}"),
+        BCON_NEW("$set", "{",
+                     "state", BCON_UTF8(inbox_recipient_state_name(state)),
+                 "}"),
+        &matched, err);
+}
+
+
+/* ---- replies and poll answers, from ingest ---- */
+
+inbox_status_t
+inbox_mongo_campaign_reply(inbox_mongo_store_t *ms, const bson_oid_t *contact,
+    const bson_oid_t *message, int64_t at, const char *body,
+    inbox_error_t *err)
+{
+    int             found, matched;
+    bson_t          batch, doc;
+    size_t          n;
+    unsigned        answer;
+    bson_oid_t      recipient, campaign;
+    bson_iter_t     iter, child;
+    const char     *options[INBOX_POLL_OPTIONS_MAX];
+    inbox_status_t  rc;
+
+    /* the latest campaign message handed to this contact */
+    rc = inbox_mongo_run_cursor(ms,
+        BCON_NEW("find", BCON_UTF8("campaign_recipients"),
+                 "filter", "{",
+                     "contact_id", BCON_OID(contact),
+                     "sent_at", "{", "$lte", BCON_DATE_TIME(at), "}",
+                 "}",
+                 "sort", "{", "sent_at", BCON_INT32(-1),
+                              "_id", BCON_INT32(-1), "}",
+                 "projection", "{",
+                     "campaign_id", BCON_INT32(1),
+                     "sent_at", BCON_INT32(1),
+                     "poll", BCON_INT32(1),
+                 "}",
+                 "limit", BCON_INT32(1),
+                 "singleBatch", BCON_BOOL(true)),
+        &batch, err);
+
+    found = rc == INBOX_OK
+            && bson_iter_init(&iter, &batch)
+            && bson_iter_find_descendant(&iter, "0._id", &child)
+            && BSON_ITER_HOLDS_OID(&child);
+
+    if (found) {
+        bson_oid_copy(bson_iter_oid(&child), &recipient);
+
+        found = bson_iter_init(&iter, &batch)
+                && bson_iter_find_descendant(&iter, "0.campaign_id", &child)
+                && BSON_ITER_HOLDS_OID(&child)
+                && inbox_poll_answer_in_time(
+                       inbox_mongo_get_date(&batch, "0.sent_at"), at);
+    }
+
+    if (found) {
+        bson_oid_copy(bson_iter_oid(&child), &campaign);
+        found = inbox_mongo_get_bool(&batch, "0.poll") ? 2 : 1;
+    }
+
+    bson_destroy(&batch);
+
+    if (rc != INBOX_OK || !found) {
+        return rc;
+    }
+
+    rc = inbox_mongo_update_one(ms, "campaign_recipients",
+        BCON_NEW("_id", BCON_OID(&recipient), "replied_at", BCON_NULL),
+        BCON_NEW("$set", "{", "replied_at", BCON_DATE_TIME(at), "}"),
+        &matched, err);
+
+    if (rc != INBOX_OK || found != 2) {
+        return rc;
+    }
+
+    rc = inbox_mongo_find_one(ms, "campaigns",
+                              BCON_NEW("_id", BCON_OID(&campaign)),
+                              BCON_NEW("options", BCON_INT32(1)),
+                              &doc, &found, err);
+
+    n = 0;
+
+    if (rc == INBOX_OK && found
+        && bson_iter_init_find(&iter, &doc, "options")
+        && BSON_ITER_HOLDS_ARRAY(&iter)
+        && bson_iter_recurse(&iter, &child))
+    {
+        while (n < INBOX_POLL_OPTIONS_MAX && bson_iter_next(&child)) {
+            options[n++] = BSON_ITER_HOLDS_UTF8(&child)
+                           ? bson_iter_utf8(&child, NULL) : "";
+        }
+    }
+
+    answer = inbox_poll_answer(body, strlen(body), options, n);
+    bson_destroy(&doc);
+
+    if (rc != INBOX_OK || answer == 0) {
+        return rc;
+    }
+
+    /* the last answer counts: one that arrives late for an earlier time
+     * does not replace a newer one */
+    return inbox_mongo_update_one(ms, "campaign_recipients",
+        BCON_NEW("_id", BCON_OID(&recipient),
+                 "$or", "[",
+                     "{", "answered_at", BCON_NULL, "}",
+                     "{", "answered_at", "{", "$lte", BCON_DATE_TIME(at),
+                     "}", "}",
+                 "]"),
+        BCON_NEW("$set", "{",
+                     "answer", BCON_INT32((int32_t) answer),
+                     "answered_at", BCON_DATE_TIME(at),
+                     "answer_message_id", BCON_OID(message),
+                 "}"),
+        &matched, err);
+}
+
+
+/* ---- polls' results, contacts' campaigns ---- */
+
+inbox_status_t
+inbox_mongo_poll_results(inbox_store_t *store, const char *org_id,
+    const char *poll_id, inbox_poll_results_t *results, inbox_error_t *err)
+{
+    bson_t                  batch, doc;
+    int64_t                 answer;
+    uint32_t                len;
+    bson_oid_t              org, id;
+    bson_iter_t             iter;
+    const uint8_t          *data;
+    inbox_status_t          rc;
+    inbox_mongo_store_t    *ms = (inbox_mongo_store_t *) store;
+    inbox_poll_response_t  *p;
+
+    rc = inbox_mongo_campaign_ids(org_id, poll_id, &org, &id, err);
+    if (rc != INBOX_OK) {
+        return inbox_error_set(err, INBOX_ERR_NOT_FOUND, "No such poll.");
+    }
+
+    rc = inbox_mongo_ensure_indexes(ms, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    rc = inbox_mongo_campaign_load(ms, &org, &id, &results->poll, err);
+
+    if (rc == INBOX_ERR_NOT_FOUND
+        || (rc == INBOX_OK && results->poll.kind != INBOX_CAMPAIGN_KIND_POLL))
+    {
+        rc = inbox_error_set(err, INBOX_ERR_NOT_FOUND, "No such poll.");
+    }
+
+    if (rc != INBOX_OK) {
+        goto done;
+    }
+
+    /* the tally: every recipient's last answer */
+    rc = inbox_mongo_run_cursor(ms,
+        BCON_NEW("aggregate", BCON_UTF8("campaign_recipients"),
+                 "pipeline", "[",
+                     "{", "$match", "{",
+                         "campaign_id", BCON_OID(&id),
+                         "answer", "{", "$ne", BCON_NULL, "}",
+                     "}", "}",
+                     "{", "$group", "{",
+                         "_id", BCON_UTF8("$answer"),
+                         "n", "{", "$sum", BCON_INT32(1), "}",
+                     "}", "}",
+                 "]",
+                 "cursor", "{", "}"),
+        &batch, err);
+
+    bson_iter_init(&iter, &batch);
+
+    while (rc == INBOX_OK && bson_iter_next(&iter)) {
+        bson_iter_document(&iter, &len, &data);
+
+        if (BSON_ITER_HOLDS_DOCUMENT(&iter)
+            && bson_init_static(&doc, data, len))
+        {
+            answer = inbox_mongo_get_int(&doc, "_id");
+
+            if (answer >= 1 && answer <= INBOX_POLL_OPTIONS_MAX) {
+                results->tally[answer - 1] = inbox_mongo_get_int(&doc, "n");
+            }
+        }
+    }
+
+    bson_destroy(&batch);
+
+    if (rc != INBOX_OK) {
+        goto done;
+    }
+
+    results->responses = calloc(INBOX_POLL_RESPONSES_MAX,
+                                sizeof(inbox_poll_response_t));
+    if (results->responses == NULL) {
+        rc = inbox_error_set(err, INBOX_ERR_INTERNAL, "Out of memory.");
+        goto done;
+    }
+
+    /* the newest responses, with who gave them */
+    rc = inbox_mongo_run_cursor(ms,
+        BCON_NEW("aggregate", BCON_UTF8("campaign_recipients"),
+                 "pipeline", "[",
+                     "{", "$match", "{",
+                         "campaign_id", BCON_OID(&id),
+                         "answer", "{", "$ne", BCON_NULL, "}",
+                     "}", "}",
+                     "{", "$sort", "{",
+                         "answered_at", BCON_INT32(-1), "_id", BCON_INT32(-1),
+                     "}", "}",
+                     "{", "$limit", BCON_INT32(INBOX_POLL_RESPONSES_MAX),
+                     "}",
+                     "{", "$lookup", "{",
+                         "from", BCON_UTF8("contacts"),
+                         "localField", BCON_UTF8("contact_id"),
+                         "foreignField", BCON_UTF8("_id"),
+                         "as", BCON_UTF8("contact"),
+                     "}", "}",
+                     "{", "$project", "{",
+                         "contact_id", BCON_INT32(1),
+                         "answer", BCON_INT32(1),
+                         "answered_at", BCON_INT32(1),
+                         "answer_message_id", BCON_INT32(1),
+                         "contact.phone", BCON_INT32(1),
+                         "contact.name", BCON_INT32(1),
+                     "}", "}",
+                 "]",
+                 "cursor", "{",
+                     "batchSize", BCON_INT32(INBOX_POLL_RESPONSES_MAX),
+                 "}"),
+        &batch, err);
+
+    bson_iter_init(&iter, &batch);
+
+    while (rc == INBOX_OK && results->count < INBOX_POLL_RESPONSES_MAX
+           && bson_iter_next(&iter))
+    {
+        bson_iter_document(&iter, &len, &data);
+
+        if (!BSON_ITER_HOLDS_DOCUMENT(&iter)
+            || !bson_init_static(&doc, data, len))
+        {
+            continue;
+        }
+
+        p = &results->responses[results->count++];
+        inbox_mongo_get_id(&doc, "contact_id", p->contact_id);
+        inbox_mongo_get_str(&doc, "contact.0.phone", p->phone,
+                            sizeof(p->phone));
+        p->name = inbox_mongo_dup_str(&doc, "contact.0.name");
+        p->answer = (unsigned) inbox_mongo_get_int(&doc, "answer");
+        p->answered_at = inbox_mongo_get_date(&doc, "answered_at");
+        inbox_mongo_get_id(&doc, "answer_message_id", p->message_id);
+    }
+
+    bson_destroy(&batch);
+
+done:
+
+    if (rc != INBOX_OK) {
+        inbox_poll_results_free(results);
+    }
+
+    return rc;
+}
+
+
+inbox_status_t
+inbox_mongo_contact_campaigns(inbox_store_t *store, const char *org_id,
+    const char *contact_id, inbox_contact_campaigns_t *list,
+    inbox_error_t *err)
+{
+    int                        found;
+    char                       kind[16], path[48];
+    bson_t                     batch, doc;
+    size_t                     n;
+    uint32_t                   len;
+    bson_oid_t                 org, contact;
+    bson_iter_t                iter;
+    const uint8_t             *data;
+    inbox_status_t             rc;
+    inbox_mongo_store_t       *ms = (inbox_mongo_store_t *) store;
+    inbox_contact_poll_t      *p;
+    inbox_contact_campaign_t  *c;
+
+    if (inbox_mongo_parse_id(org_id, &org) != 0
+        || inbox_mongo_parse_id(contact_id, &contact) != 0)
+    {
+        return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
+                               "There is no such contact.");
+    }
+
+    rc = inbox_mongo_ensure_indexes(ms, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    rc = inbox_mongo_find_one(ms, "contacts",
+                              BCON_NEW("_id", BCON_OID(&contact),
+                                       "org_id", BCON_OID(&org)),
+                              BCON_NEW("_id", BCON_INT32(1)),
+                              &doc, &found, err);
+    bson_destroy(&doc);
+
+    if (rc == INBOX_OK && !found) {
+        rc = inbox_error_set(err, INBOX_ERR_NOT_FOUND,
+                             "There is no such contact.");
+    }
+
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    /* what was handed over to it, newest first, with its message's
+     * status now */
+    rc = inbox_mongo_run_cursor(ms,
+        BCON_NEW("aggregate", BCON_UTF8("campaign_recipients"),
+                 "pipeline", "[",
+                     "{", "$match", "{",
+                         "contact_id", BCON_OID(&contact),
+                         "sent_at", "{", "$ne", BCON_NULL, "}",
+                     "}", "}",
+                     "{", "$sort", "{",
+                         "sent_at", BCON_INT32(-1), "_id", BCON_INT32(-1),
+                     "}", "}",
+                     "{", "$limit",
+                         BCON_INT32(INBOX_MONGO_CONTACT_CAMPAIGNS_MAX), "}",
+                     "{", "$lookup", "{",
+                         "from", BCON_UTF8("campaigns"),
+                         "localField", BCON_UTF8("campaign_id"),
+                         "foreignField", BCON_UTF8("_id"),
+                         "as", BCON_UTF8("campaign"),
+                     "}", "}",
+                     "{", "$lookup", "{",
+                         "from", BCON_UTF8("messages"),
+                         "localField", BCON_UTF8("message_id"),
+                         "foreignField", BCON_UTF8("_id"),
+                         "as", BCON_UTF8("message"),
+                     "}", "}",
+                     "{", "$project", "{",
+                         "campaign_id", BCON_INT32(1),
+                         "sent_at", BCON_INT32(1),
+                         "campaign.kind", BCON_INT32(1),
+                         "campaign.name", BCON_INT32(1),
+                         "message.status", BCON_INT32(1),
+                     "}", "}",
+                 "]",
+                 "cursor", "{",
+                     "batchSize",
+                         BCON_INT32(INBOX_MONGO_CONTACT_CAMPAIGNS_MAX),
+                 "}"),
+        &batch, err);
+
+    n = rc == INBOX_OK ? bson_count_keys(&batch) : 0;
+
+    if (n > 0) {
+        list->campaigns = calloc(n, sizeof(inbox_contact_campaign_t));
+        if (list->campaigns == NULL) {
+            rc = inbox_error_set(err, INBOX_ERR_INTERNAL, "Out of memory.");
+        }
+    }
+
+    bson_iter_init(&iter, &batch);
+
+    while (rc == INBOX_OK && list->campaign_count < n
+           && bson_iter_next(&iter))
+    {
+        bson_iter_document(&iter, &len, &data);
+
+        if (!BSON_ITER_HOLDS_DOCUMENT(&iter)
+            || !bson_init_static(&doc, data, len))
+        {
+            continue;
+        }
+
+        c = &list->campaigns[list->campaign_count++];
+        inbox_mongo_get_id(&doc, "campaign_id", c->id);
+        inbox_mongo_get_str(&doc, "campaign.0.kind", kind, sizeof(kind));
+        (void) inbox_campaign_kind_parse(kind, &c->kind);
+        c->name = inbox_mongo_dup_str(&doc, "campaign.0.name");
+        c->sent_at = inbox_mongo_get_date(&doc, "sent_at");
+        inbox_mongo_get_str(&doc, "message.0.status", c->status,
+                            sizeof(c->status));
+
+        if (c->name == NULL) {
+            rc = inbox_error_set(err, INBOX_ERR_INTERNAL,
+                                 "A contact's campaign has no name.");
+        }
+    }
+
+    bson_destroy(&batch);
+
+    if (rc != INBOX_OK) {
+        goto done;
+    }
+
+    /* its answers to polls, newest first, with the option's text */
+    rc = inbox_mongo_run_cursor(ms,
+        BCON_NEW("aggregate", BCON_UTF8("campaign_recipients"),
+                 "pipeline", "[",
+                     "{", "$match", "{",
+                         "contact_id", BCON_OID(&contact),
+                         "answer", "{", "$ne", BCON_NULL, "}",
+                     "}", "}",
+                     "{", "$sort", "{",
+                         "answered_at", BCON_INT32(-1), "_id", BCON_INT32(-1),
+                     "}", "}",
+                     "{", "$limit",
+                         BCON_INT32(INBOX_MONGO_CONTACT_CAMPAIGNS_MAX), "}",
+                     "{", "$lookup", "{",
+                         "from", BCON_UTF8("campaigns"),
+                         "localField", BCON_UTF8("campaign_id"),
+                         "foreignField", BCON_UTF8("_id"),
+                         "as", BCON_UTF8("campaign"),
+                     "}", "}",
+                     "{", "$project", "{",
+                         "campaign_id", BCON_INT32(1),
+                         "answer", BCON_INT32(1),
+                         "answered_at", BCON_INT32(1),
+                         "campaign.question", BCON_INT32(1),
+                         "campaign.options", BCON_INT32(1),
+                     "}", "}",
+                 "]",
+                 "cursor", "{",
+                     "batchSize",
+                         BCON_INT32(INBOX_MONGO_CONTACT_CAMPAIGNS_MAX),
+                 "}"),
+        &batch, err);
+
+    n = rc == INBOX_OK ? bson_count_keys(&batch) : 0;
+
+    if (n > 0) {
+        list->polls = calloc(n, sizeof(inbox_contact_poll_t));
+        if (list->polls == NULL) {
+            rc = inbox_error_set(err, INBOX_ERR_INTERNAL, "Out of memory.");
+        }
+    }
+
+    bson_iter_init(&iter, &batch);
+
+    while (rc == INBOX_OK && list->poll_count < n && bson_iter_next(&iter)) {
+        bson_iter_document(&iter, &len, &data);
+
+        if (!BSON_ITER_HOLDS_DOCUMENT(&iter)
+            || !bson_init_static(&doc, data, len))
+        {
+            continue;
+        }
+
+        p = &list->polls[list->poll_count++];
+        inbox_mongo_get_id(&doc, "campaign_id", p->poll_id);
+        p->question = inbox_mongo_dup_str(&doc, "campaign.0.question");
+        p->answer = (unsigned) inbox_mongo_get_int(&doc, "answer");
+        p->answered_at = inbox_mongo_get_date(&doc, "answered_at");
+
+        snprintf(path, sizeof(path), "campaign.0.options.%u",
+                 p->answer > 0 ? p->answer - 1 : 0);
+        p->answer_text = inbox_mongo_dup_str(&doc, path);
+
+        if (p->question == NULL || p->answer_text == NULL) {
+            rc = inbox_error_set(err, INBOX_ERR_INTERNAL,
+                                 "A contact's poll answer names no option.");
+        }
+    }
+
+    bson_destroy(&batch);
+
+done:
+
+    if (rc != INBOX_OK) {
+        inbox_contact_campaigns_free(list);
+    }
+
+    return rc;
+}
+
+
+inbox_status_t
+inbox_mongo_contact_timezone_set(inbox_store_t *store, const char *org_id,
+    const char *contact_id, const char *timezone, inbox_error_t *err)
+{
+    int                   matched;
+    bson_oid_t            org, contact;
+    inbox_status_t        rc;
+    inbox_mongo_store_t  *ms = (inbox_mongo_store_t *) store;
+
+    if (inbox_mongo_parse_id(org_id, &org) != 0
+        || inbox_mongo_parse_id(contact_id, &contact) != 0)
+    {
+        return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
+                               "There is no such contact.");
+    }
+
+    rc = inbox_mongo_ensure_indexes(ms, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    rc = inbox_mongo_update_one(ms, "contacts",
+        BCON_NEW("_id", BCON_OID(&contact), "org_id", BCON_OID(&org)),
+        timezone != NULL
+        ? BCON_NEW("$set", "{", "timezone", BCON_UTF8(timezone), "}")
+        : BCON_NEW("$set", "{", "timezone", BCON_NULL, "}"),
+        &matched, err);
+
+    if (rc == INBOX_OK && !matched) {
+        rc = inbox_error_set(err, INBOX_ERR_NOT_FOUND,
+                             "There is no such contact.");
+    }
+
+    return rc;
+}
+
+
+/* ---- reading a campaign ---- */
+
+static inbox_status_t
+inbox_mongo_campaign_ids(const char *org_id, const char *campaign_id,
+    bson_oid_t *org, bson_oid_t *id, inbox_error_t *err)
+{
+    /* a malformed id names nothing, like another organization's */
+    if (inbox_mongo_parse_id(org_id, org) != 0
+        || inbox_mongo_parse_id(campaign_id, id) != 0)
+    {
+        return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
+                               "No such campaign.");
+    }
+
+    return INBOX_OK;
+}
+
+
+/* One campaign of the organization's, with its counts. */
+static inbox_status_t
+inbox_mongo_campaign_load(inbox_mongo_store_t *ms, const bson_oid_t *org,
+    const bson_oid_t *id, inbox_campaign_t *c, inbox_error_t *err)
+{
+    int             found;
+    bson_t          doc;
+    inbox_status_t  rc;
+
+    memset(c, 0, sizeof(inbox_campaign_t));
+
+    rc = inbox_mongo_find_one(ms, "campaigns",
+                              BCON_NEW("_id", BCON_OID(id),
+                                       "org_id", BCON_OID(org)),
+                              NULL, &doc, &found, err);
+
+    if (rc == INBOX_OK && !found) {
+        rc = inbox_error_set(err, INBOX_ERR_NOT_FOUND, "No such campaign.");
+    }
+
+    if (rc == INBOX_OK && inbox_mongo_campaign_parse(&doc, c) != 0) {
+        rc = inbox_error_set(err, INBOX_ERR_INTERNAL, "Out of memory.");
+    }
+
+    bson_destroy(&doc);
+
+    if (rc == INBOX_OK) {
+        rc = inbox_mongo_campaign_counts(ms, c, 1, err);
+    }
+
+    if (rc != INBOX_OK) {
+        inbox_campaign_free(c);
+    }
+
+    return rc;
+}
+
+
+/* A campaign document into *c (its counts zero); -1 when out of memory,
+ * *c freed. */
+static int
+inbox_mongo_campaign_parse(const bson_t *doc, inbox_campaign_t *c)
+{
+    int             oom;
+    char            name[32];
+    size_t          n;
+    uint32_t        len;
+    bson_t          item;
+    bson_iter_t     iter, child;
+    const uint8_t  *data;
+    const char     *text;
+    inbox_media_t  *m;
+
+    memset(c, 0, sizeof(inbox_campaign_t));
+
+    inbox_mongo_get_id(doc, "_id", c->id);
+    inbox_mongo_get_str(doc, "kind", name, sizeof(name));
+    (void) inbox_campaign_kind_parse(name, &c->kind);
+    c->name = inbox_mongo_dup_str(doc, "name");
+    c->body = inbox_mongo_dup_str(doc, "body");
+    c->question = inbox_mongo_dup_str(doc, "question");
+    c->audience_all = inbox_mongo_get_bool(doc, "audience_all");
+    c->segments = (unsigned) inbox_mongo_get_int(doc, "segments");
+    c->credits = (unsigned) inbox_mongo_get_int(doc, "credits");
+    inbox_mongo_get_str(doc, "status", name, sizeof(name));
+    (void) inbox_campaign_status_parse(name, &c->status);
+    inbox_mongo_get_str(doc, "paused_reason", name, sizeof(name));
+    (void) inbox_pause_reason_parse(name, &c->paused_reason);
+    c->send_at = inbox_mongo_get_date(doc, "send_at");
+    c->created_at = inbox_mongo_get_date(doc, "created_at");
+    c->started_at = inbox_mongo_get_date(doc, "started_at");
+    c->finished_at = inbox_mongo_get_date(doc, "finished_at");
+
+    oom = c->name == NULL || c->body == NULL;
+
+    if (bson_iter_init_find(&iter, doc, "options")
+        && BSON_ITER_HOLDS_ARRAY(&iter) && bson_iter_recurse(&iter, &child))
+    {
+        while (!oom && c->option_count < INBOX_POLL_OPTIONS_MAX
+               && bson_iter_next(&child))
+        {
+            text = BSON_ITER_HOLDS_UTF8(&child)
+                   ? bson_iter_utf8(&child, NULL) : "";
+            c->options[c->option_count] = strdup(text);
+            oom = c->options[c->option_count++] == NULL;
+        }
+    }
+
+    if (bson_iter_init_find(&iter, doc, "tags")
+        && BSON_ITER_HOLDS_ARRAY(&iter) && bson_iter_recurse(&iter, &child))
+    {
+        while (!oom && bson_iter_next(&child)) {
+            if (BSON_ITER_HOLDS_UTF8(&child)) {
+                text = bson_iter_utf8(&child, NULL);
+                oom = inbox_tags_add(&c->tags, text, strlen(text), NULL)
+                      == INBOX_ERR_INTERNAL;
+            }
+        }
+    }
+
+    /* its images, ours */
+    n = 0;
+
+    if (bson_iter_init_find(&iter, doc, "media")
+        && BSON_ITER_HOLDS_ARRAY(&iter) && bson_iter_recurse(&iter, &child))
+    {
+        while (!oom && n < INBOX_MEDIA_MAX && bson_iter_next(&child)) {
+            if (!BSON_ITER_HOLDS_DOCUMENT(&child)) {
+                continue;
+            }
+
+            bson_iter_document(&child, &len, &data);
+            if (!bson_init_static(&item, data, len)) {
+                continue;
+            }
+
+            if (c->media == NULL) {
+                c->media = calloc(INBOX_MEDIA_MAX, sizeof(inbox_media_t));
+                oom = c->media == NULL;
+
+                if (oom) {
+                    break;
+                }
+            }
+
+            m = &c->media[n++];
+            inbox_mongo_get_str(&item, "url", m->url, sizeof(m->url));
+            inbox_mongo_get_str(&item, "content_type", m->content_type,
+                                sizeof(m->content_type));
+            inbox_mongo_get_str(&item, "file", m->file, sizeof(m->file));
+            m->bytes = inbox_mongo_get_int(&item, "bytes");
+            m->state = INBOX_MEDIA_STORED;
+        }
+    }
+
+    c->media_count = n;
+
+    if (oom) {
+        inbox_campaign_free(c);
+        return -1;
+    }
+
+    return 0;
+}
+
+
+/* items' counts: their recipients grouped by campaign and state, and
+ * how many of them replied, in one aggregate. */
+static inbox_status_t
+inbox_mongo_campaign_counts(inbox_mongo_store_t *ms, inbox_campaign_t *items,
+    size_t n, inbox_error_t *err)
+{
+    char                     key[24], id[INBOX_ID_MAX], name[32];
+    bson_t                   ids, batch, doc;
+    size_t                   i;
+    int64_t                  count;
+    uint32_t                 len;
+    bson_oid_t               oid;
+    bson_iter_t              iter;
+    const uint8_t           *data;
+    inbox_status_t           rc;
+    inbox_campaign_t        *c;
+    inbox_recipient_state_t  state;
+
+    if (n == 0) {
+        return INBOX_OK;
+    }
+
+    bson_init(&ids);
+    for (i = 0; i < n; i++) {
+        if (inbox_mongo_parse_id(items[i].id, &oid) == 0) {
+            snprintf(key, sizeof(key), "%zu", i);
+            BSON_APPEND_OID(&ids, key, &oid);
+        }
+    }
+
+    rc = inbox_mongo_run_cursor(ms,
+        BCON_NEW("aggregate", BCON_UTF8("campaign_recipients"),
+                 "pipeline", "[",
+                     "{", "$match", "{",
+                         "campaign_id", "{", "$in", BCON_ARRAY(&ids), "}",
+                     "}", "}",
+                     "{", "$group", "{",
+                         "_id", "{",
+                             "campaign", BCON_UTF8("$campaign_id"),
+                             "state", BCON_UTF8("$state"),
+                         "}",
+                         "n", "{", "$sum", BCON_INT32(1), "}",
+                         "replied", "{", "$sum", "{", "$cond", "[",
+                             "{", "$ifNull", "[",
+                                 BCON_UTF8("$replied_at"), BCON_BOOL(false),
+                             "]", "}",
+                             BCON_INT32(1), BCON_INT32(0),
+                         "]", "}", "}",
+                     "}", "}",
+                 "]",
+                 "cursor", "{", "}"),
+        &batch, err);
+    bson_destroy(&ids);
+
+    bson_iter_init(&iter, &batch);
+
+    while (rc == INBOX_OK && bson_iter_next(&iter)) {
+        bson_iter_document(&iter, &len, &data);
+
+        if (!BSON_ITER_HOLDS_DOCUMENT(&iter)
+            || !bson_init_static(&doc, data, len))
+        {
+            continue;
+        }
+
+        inbox_mongo_get_id(&doc, "_id.campaign", id);
+        inbox_mongo_get_str(&doc, "_id.state", name, sizeof(name));
+
+        if (inbox_recipient_state_parse(name, &state) != 0) {
+            continue;
+        }
+
+        for (i = 0; i < n && strcmp(items[i].id, id) != 0; i++) {
+            /* void */
+        }
+
+        if (i == n) {
+            continue;
+        }
+
+        c = &items[i];
+        count = inbox_mongo_get_int(&doc, "n");
+        *inbox_campaign_count_of(&c->counts, state) += count;
+        c->counts.recipients += count;
+        c->counts.replied += inbox_mongo_get_int(&doc, "replied");
+    }
+
+    bson_destroy(&batch);
+
+    return rc;
+}
+
+
+/* An update of one document: q and u (destroyed here); *matched whether
+ * q matched one. */
+static inbox_status_t
+inbox_mongo_update_one(inbox_mongo_store_t *ms, const char *collection,
+    bson_t *q, bson_t *u, int *matched, inbox_error_t *err)
+{
+    bson_t          reply;
+    bson_t         *command;
+    inbox_status_t  rc;
+
+    command = BCON_NEW("update", BCON_UTF8(collection),
+                       "updates", "[", "{",
+                           "q", BCON_DOCUMENT(q),
+                           "u", BCON_DOCUMENT(u),
+                       "}", "]",
+                       "ordered", BCON_BOOL(true));
+    bson_destroy(q);
+    bson_destroy(u);
+
+    rc = inbox_mongo_run(ms, command, &reply, err);
+    *matched = rc == INBOX_OK && inbox_mongo_get_int(&reply, "n") > 0;
+
+    bson_destroy(&reply);
+    bson_destroy(command);
+
+    return rc;
+}
+
+
+/* {key: {$in: [due, waiting_quiet_hours]}}: those not handed over. */
+static void
+inbox_mongo_append_left(bson_t *doc, const char *key)
+{
+    BCON_APPEND(doc, key, "{", "$in", "[",
+                    BCON_UTF8(inbox_recipient_state_name(INBOX_RECIPIENT_DUE)),
+                    BCON_UTF8(inbox_recipient_state_name(
+                                  INBOX_RECIPIENT_WAITING)),
+                "]", "}");
+}

@@ -1,0 +1,1615 @@
+/*
+ * The SQLite backend: campaigns and polls (campaign.h, poll.h, quiet.h).
+ *
+ * A campaign's recipients are rows of campaign_recipients, fixed by
+ * send; the triggers of migration 13 count them by state on the
+ * campaign's row.  A recipient is handed over to the outbox as a reply
+ * is stored (inbox_sqlite_reply_store: the message in its thread, the
+ * hold and its ledger entry, the outbox entry, the events), with
+ * priority INBOX_OUTBOX_BULK, so the outbox, holds and ledger of replies
+ * are the campaign's too.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <inbox/quiet.h>
+#include "store_sqlite.h"
+
+
+/* A campaign's columns, in the order inbox_sqlite_campaign_read reads
+ * them; ?1 its id, ?2 its organization. */
+#define INBOX_SQLITE_CAMPAIGN_SELECT                                          \
+    "SELECT id, kind, name, body, question, audience_all, segments,"         \
+    " credits, status, paused_reason, send_at, created_at, started_at,"      \
+    " finished_at, n_due, n_waiting_quiet_hours, n_queued, n_sent,"          \
+    " n_delivered, n_failed, n_suppressed, n_cancelled, n_recipients,"       \
+    " n_replied FROM campaigns WHERE id = ?1 AND org_id = ?2"
+
+/* The first of the state counts in that SELECT, in inbox_recipient_
+ * state_t's order. */
+#define INBOX_SQLITE_CAMPAIGN_COUNTS  14
+
+/* A due recipient, as dispatch reads it. */
+typedef struct {
+    int64_t  id;
+    int64_t  conversation;
+    int      opted_out;
+    char     timezone[INBOX_TIMEZONE_MAX];
+} inbox_sqlite_due_t;
+
+/* The organization as dispatch needs it. */
+typedef struct {
+    char     timezone[INBOX_TIMEZONE_MAX];
+    int      quiet_start;
+    int      quiet_end;
+    int      billing_active;
+    int64_t  balance;
+    char     from[INBOX_PHONE_MAX];
+} inbox_sqlite_sender_t;
+
+/* What dispatch hands over, pushed after the commit. */
+typedef struct {
+    inbox_change_t  change;
+    int64_t         org;
+} inbox_sqlite_handed_t;
+
+
+static inbox_status_t inbox_sqlite_campaign_load(inbox_sqlite_conn_t *conn,
+    int64_t org, int64_t id, inbox_campaign_t *c, inbox_error_t *err);
+static inbox_status_t inbox_sqlite_campaign_ids(const char *org_id,
+    const char *campaign_id, int64_t *org, int64_t *id, inbox_error_t *err);
+static inbox_status_t inbox_sqlite_campaign_set(inbox_sqlite_conn_t *conn,
+    int64_t id, inbox_campaign_status_t status, inbox_pause_reason_t reason,
+    int64_t now, inbox_error_t *err);
+static inbox_status_t inbox_sqlite_campaign_fix(inbox_sqlite_conn_t *conn,
+    int64_t org, int64_t id, int audience_all, int64_t due_at,
+    inbox_error_t *err);
+static inbox_status_t inbox_sqlite_campaign_send(inbox_sqlite_conn_t *conn,
+    int64_t org, int64_t id, int64_t now, size_t *budget,
+    inbox_campaign_dispatch_t *result, inbox_sqlite_handed_t *handed,
+    size_t *nhanded, inbox_error_t *err);
+static inbox_status_t inbox_sqlite_recipient_set(inbox_sqlite_conn_t *conn,
+    int64_t id, inbox_recipient_state_t state, int64_t due_at,
+    inbox_error_t *err);
+static int inbox_sqlite_run_stmt(inbox_sqlite_conn_t *conn,
+    sqlite3_stmt *stmt);
+
+
+/* ---- create, read, list ---- */
+
+inbox_status_t
+inbox_sqlite_campaign_create(inbox_store_t *store, const char *org_id,
+    const inbox_campaign_new_t *c, const char *name, const char *body,
+    unsigned segments, unsigned credits, int64_t now,
+    inbox_campaign_t *campaign, inbox_error_t *err)
+{
+    int                   rc;
+    size_t                i;
+    int64_t               org, id;
+    sqlite3_stmt         *stmt;
+    inbox_status_t        status;
+    inbox_error_t         fallback;
+    inbox_sqlite_conn_t  *conn;
+
+    if (err == NULL) {
+        err = &fallback;
+    }
+
+    status = inbox_sqlite_org_id(org_id, &org, err);
+    if (status != INBOX_OK) {
+        return status;
+    }
+
+    conn = inbox_sqlite_begin_write(store, err);
+    if (conn == NULL) {
+        return err->code;
+    }
+
+    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_CAMPAIGN_INSERT,
+        "INSERT INTO campaigns (org_id, kind, name, body, question,"
+        " audience_all, segments, credits, status, send_at, created_at)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'draft', ?9, ?10)", err);
+    if (stmt == NULL) {
+        status = err->code;
+        goto failed;
+    }
+
+    sqlite3_bind_int64(stmt, 1, org);
+    inbox_sqlite_bind_text(stmt, 2, inbox_campaign_kind_name(c->kind));
+    inbox_sqlite_bind_text(stmt, 3, name);
+    inbox_sqlite_bind_text(stmt, 4, body);
+    inbox_sqlite_bind_text(stmt, 5, c->kind == INBOX_CAMPAIGN_KIND_POLL
+                                    ? c->question : NULL);
+    sqlite3_bind_int(stmt, 6, c->audience_all != 0);
+    sqlite3_bind_int(stmt, 7, (int) segments);
+    sqlite3_bind_int(stmt, 8, (int) credits);
+    sqlite3_bind_int64(stmt, 9, c->send_at);
+    sqlite3_bind_int64(stmt, 10, now);
+
+    rc = sqlite3_step(stmt);
+    inbox_sqlite_done(stmt);
+
+    if (rc != SQLITE_DONE) {
+        status = inbox_sqlite_write_fail(conn, rc, "the campaign", err);
+        goto failed;
+    }
+
+    id = sqlite3_last_insert_rowid(conn->db);
+
+    for (i = 0; !c->audience_all && c->tags != NULL && i < c->tags->count;
+         i++)
+    {
+        stmt = inbox_sqlite_stmt(conn, INBOX_SQL_CAMPAIGN_TAG_ADD,
+            "INSERT INTO campaign_tags (campaign_id, idx, tag)"
+            " VALUES (?1, ?2, ?3)", err);
+        if (stmt == NULL) {
+            status = err->code;
+            goto failed;
+        }
+
+        sqlite3_bind_int64(stmt, 1, id);
+        sqlite3_bind_int64(stmt, 2, (int64_t) i);
+        inbox_sqlite_bind_text(stmt, 3, c->tags->items[i]);
+
+        if (!inbox_sqlite_run_stmt(conn, stmt)) {
+            status = inbox_sqlite_fail(conn, sqlite3_errcode(conn->db), err);
+            goto failed;
+        }
+    }
+
+    for (i = 0; c->kind == INBOX_CAMPAIGN_KIND_POLL && i < c->option_count;
+         i++)
+    {
+        stmt = inbox_sqlite_stmt(conn, INBOX_SQL_CAMPAIGN_OPTION_ADD,
+            "INSERT INTO campaign_options (campaign_id, idx, text)"
+            " VALUES (?1, ?2, trim(?3))", err);
+        if (stmt == NULL) {
+            status = err->code;
+            goto failed;
+        }
+
+        sqlite3_bind_int64(stmt, 1, id);
+        sqlite3_bind_int64(stmt, 2, (int64_t) i);
+        inbox_sqlite_bind_text(stmt, 3, c->options[i]);
+
+        if (!inbox_sqlite_run_stmt(conn, stmt)) {
+            status = inbox_sqlite_fail(conn, sqlite3_errcode(conn->db), err);
+            goto failed;
+        }
+    }
+
+    for (i = 0; i < c->media_count; i++) {
+        stmt = inbox_sqlite_stmt(conn, INBOX_SQL_CAMPAIGN_MEDIA_ADD,
+            "INSERT INTO campaign_media (campaign_id, idx, url, content_type,"
+            " file, bytes) VALUES (?1, ?2, ?3, ?4, ?5, ?6)", err);
+        if (stmt == NULL) {
+            status = err->code;
+            goto failed;
+        }
+
+        sqlite3_bind_int64(stmt, 1, id);
+        sqlite3_bind_int64(stmt, 2, (int64_t) i);
+        inbox_sqlite_bind_text(stmt, 3, c->media[i].url);
+        inbox_sqlite_bind_text(stmt, 4, c->media[i].content_type);
+        inbox_sqlite_bind_text(stmt, 5, c->media[i].file);
+        sqlite3_bind_int64(stmt, 6, c->media[i].bytes);
+
+        if (!inbox_sqlite_run_stmt(conn, stmt)) {
+            status = inbox_sqlite_fail(conn, sqlite3_errcode(conn->db), err);
+            goto failed;
+        }
+    }
+
+    status = inbox_sqlite_campaign_load(conn, org, id, campaign, err);
+    if (status != INBOX_OK) {
+        goto failed;
+    }
+
+    status = inbox_sqlite_commit(conn, err);
+    if (status != INBOX_OK) {
+        inbox_campaign_free(campaign);
+    }
+
+    return status;
+
+failed:
+
+    inbox_sqlite_rollback(conn);
+    inbox_campaign_free(campaign);
+
+    return status;
+}
+
+
+inbox_status_t
+inbox_sqlite_campaign_get(inbox_store_t *store, const char *org_id,
+    const char *campaign_id, inbox_campaign_t *campaign, inbox_error_t *err)
+{
+    int64_t               org, id;
+    inbox_status_t        status;
+    inbox_error_t         fallback;
+    inbox_sqlite_conn_t  *conn;
+
+    if (err == NULL) {
+        err = &fallback;
+    }
+
+    memset(campaign, 0, sizeof(inbox_campaign_t));
+
+    status = inbox_sqlite_campaign_ids(org_id, campaign_id, &org, &id, err);
+    if (status != INBOX_OK) {
+        return status;
+    }
+
+    conn = inbox_sqlite_conn(store, err);
+    if (conn == NULL) {
+        return err->code;
+    }
+
+    status = inbox_sqlite_begin_read(conn, err);
+    if (status != INBOX_OK) {
+        return status;
+    }
+
+    status = inbox_sqlite_campaign_load(conn, org, id, campaign, err);
+    inbox_sqlite_rollback(conn);
+
+    return status;
+}
+
+
+inbox_status_t
+inbox_sqlite_campaigns_list(inbox_store_t *store, const char *org_id,
+    inbox_campaign_kind_t kind, const char *cursor, unsigned limit,
+    inbox_campaign_page_t *page, inbox_error_t *err)
+{
+    int                   rc;
+    size_t                i, n;
+    int64_t               org, at, after, *ids;
+    sqlite3_stmt         *stmt;
+    inbox_status_t        status;
+    inbox_error_t         fallback;
+    inbox_sqlite_conn_t  *conn;
+
+    if (err == NULL) {
+        err = &fallback;
+    }
+
+    after = INT64_MAX;
+
+    if (cursor != NULL && cursor[0] != '\0'
+        && inbox_sqlite_cursor_decode(cursor, &at, &after) != 0)
+    {
+        return inbox_error_set_field(err, INBOX_ERR_INVALID, "cursor",
+                                     "the cursor is not one this list "
+                                     "gave; start again without it");
+    }
+
+    status = inbox_sqlite_org_id(org_id, &org, err);
+    if (status != INBOX_OK) {
+        return status;
+    }
+
+    ids = calloc((size_t) limit + 1, sizeof(int64_t));
+    page->items = calloc(limit, sizeof(inbox_campaign_t));
+
+    if (ids == NULL || page->items == NULL) {
+        free(ids);
+        return inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
+    }
+
+    conn = inbox_sqlite_conn(store, err);
+    if (conn == NULL) {
+        free(ids);
+        return err->code;
+    }
+
+    status = inbox_sqlite_begin_read(conn, err);
+    if (status != INBOX_OK) {
+        free(ids);
+        return status;
+    }
+
+    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_CAMPAIGNS_PAGE,
+        "SELECT id FROM campaigns WHERE org_id = ?1 AND kind = ?2"
+        " AND id < ?3 ORDER BY id DESC LIMIT ?4", err);
+    if (stmt == NULL) {
+        status = err->code;
+        goto done;
+    }
+
+    sqlite3_bind_int64(stmt, 1, org);
+    inbox_sqlite_bind_text(stmt, 2, inbox_campaign_kind_name(kind));
+    sqlite3_bind_int64(stmt, 3, after);
+    sqlite3_bind_int64(stmt, 4, (int64_t) limit + 1);
+
+    n = 0;
+
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        ids[n++] = sqlite3_column_int64(stmt, 0);
+    }
+
+    inbox_sqlite_done(stmt);
+
+    if (rc != SQLITE_DONE) {
+        status = inbox_sqlite_fail(conn, rc, err);
+        goto done;
+    }
+
+    for (i = 0; i < n && i < limit; i++) {
+        status = inbox_sqlite_campaign_load(conn, org, ids[i],
+                                            &page->items[i], err);
+        page->count = i + 1;
+
+        if (status != INBOX_OK) {
+            goto done;
+        }
+    }
+
+    if (n > limit) {
+        inbox_sqlite_cursor_encode(0, ids[limit - 1], page->next_cursor);
+    }
+
+done:
+
+    inbox_sqlite_rollback(conn);
+    free(ids);
+
+    if (status != INBOX_OK) {
+        inbox_campaign_page_free(page);
+    }
+
+    return status;
+}
+
+
+/* ---- send, pause, resume, cancel ---- */
+
+inbox_status_t
+inbox_sqlite_campaign_act(inbox_store_t *store, const char *org_id,
+    const char *campaign_id, inbox_campaign_action_t action, int64_t now,
+    inbox_campaign_t *campaign, inbox_error_t *err)
+{
+    int                       changed;
+    int64_t                   org, id;
+    sqlite3_stmt             *stmt;
+    inbox_status_t            status;
+    inbox_error_t             fallback;
+    inbox_sqlite_conn_t      *conn;
+    inbox_campaign_status_t   to;
+    inbox_pause_reason_t      why;
+
+    if (err == NULL) {
+        err = &fallback;
+    }
+
+    status = inbox_sqlite_campaign_ids(org_id, campaign_id, &org, &id, err);
+    if (status != INBOX_OK) {
+        return status;
+    }
+
+    conn = inbox_sqlite_begin_write(store, err);
+    if (conn == NULL) {
+        return err->code;
+    }
+
+    status = inbox_sqlite_campaign_load(conn, org, id, campaign, err);
+    if (status != INBOX_OK) {
+        goto failed;
+    }
+
+    to = campaign->status;
+    why = campaign->paused_reason;
+
+    status = inbox_campaign_act(action, campaign->send_at, now, &to, &why,
+                                &changed, err);
+    if (status != INBOX_OK || !changed) {
+        goto failed;
+    }
+
+    if (action == INBOX_CAMPAIGN_SEND) {
+        status = inbox_sqlite_campaign_fix(conn, org, id,
+                                           campaign->audience_all,
+                                           campaign->send_at > now
+                                           ? campaign->send_at : now,
+                                           err);
+        if (status != INBOX_OK) {
+            goto failed;
+        }
+    }
+
+    if (action == INBOX_CAMPAIGN_CANCEL) {
+        stmt = inbox_sqlite_stmt(conn, INBOX_SQL_CAMPAIGN_CANCEL_LEFT,
+            "UPDATE campaign_recipients SET state = 'cancelled'"
+            " WHERE campaign_id = ?1"
+            " AND state IN ('due', 'waiting_quiet_hours')", err);
+        if (stmt == NULL) {
+            status = err->code;
+            goto failed;
+        }
+
+        sqlite3_bind_int64(stmt, 1, id);
+
+        if (!inbox_sqlite_run_stmt(conn, stmt)) {
+            status = inbox_sqlite_fail(conn, sqlite3_errcode(conn->db), err);
+            goto failed;
+        }
+    }
+
+    status = inbox_sqlite_campaign_set(conn, id, to, why, now, err);
+    if (status != INBOX_OK) {
+        goto failed;
+    }
+
+    inbox_campaign_free(campaign);
+
+    status = inbox_sqlite_campaign_load(conn, org, id, campaign, err);
+    if (status != INBOX_OK) {
+        goto failed;
+    }
+
+    status = inbox_sqlite_commit(conn, err);
+    if (status != INBOX_OK) {
+        inbox_campaign_free(campaign);
+    }
+
+    return status;
+
+failed:
+
+    /* a repeat (nothing changed) answers the campaign as it is */
+    inbox_sqlite_rollback(conn);
+
+    if (status != INBOX_OK) {
+        inbox_campaign_free(campaign);
+    }
+
+    return status;
+}
+
+
+/* The recipients, fixed now: every contact of the audience, opted-out
+ * ones suppressed, the others due at due_at. */
+static inbox_status_t
+inbox_sqlite_campaign_fix(inbox_sqlite_conn_t *conn, int64_t org,
+    int64_t id, int audience_all, int64_t due_at, inbox_error_t *err)
+{
+    sqlite3_stmt  *stmt;
+
+    if (audience_all) {
+        stmt = inbox_sqlite_stmt(conn, INBOX_SQL_CAMPAIGN_AUDIENCE_ALL,
+            "INSERT INTO campaign_recipients (campaign_id, contact_id, state,"
+            " due_at)"
+            " SELECT ?1, id, CASE opted_out WHEN 0 THEN 'due'"
+            " ELSE 'suppressed' END, ?3 FROM contacts WHERE org_id = ?2"
+            " ORDER BY id", err);
+
+    } else {
+        /* contact_tags_by_tag answers each tag's contacts */
+        stmt = inbox_sqlite_stmt(conn, INBOX_SQL_CAMPAIGN_AUDIENCE_TAGS,
+            "INSERT INTO campaign_recipients (campaign_id, contact_id, state,"
+            " due_at)"
+            " SELECT ?1, ct.id, CASE ct.opted_out WHEN 0 THEN 'due'"
+            " ELSE 'suppressed' END, ?3 FROM contacts ct"
+            " WHERE ct.id IN (SELECT t.contact_id FROM campaign_tags a"
+            "   JOIN contact_tags t ON t.org_id = ?2 AND t.tag = a.tag"
+            "   WHERE a.campaign_id = ?1)"
+            " ORDER BY ct.id", err);
+    }
+
+    if (stmt == NULL) {
+        return err->code;
+    }
+
+    sqlite3_bind_int64(stmt, 1, id);
+    sqlite3_bind_int64(stmt, 2, org);
+    sqlite3_bind_int64(stmt, 3, due_at);
+
+    if (!inbox_sqlite_run_stmt(conn, stmt)) {
+        return inbox_sqlite_fail(conn, sqlite3_errcode(conn->db), err);
+    }
+
+    return INBOX_OK;
+}
+
+
+/* ---- the sender's turn ---- */
+
+inbox_status_t
+inbox_sqlite_campaign_dispatch(inbox_store_t *store, int64_t now, size_t max,
+    inbox_campaign_dispatch_t *result, inbox_event_list_t *events,
+    inbox_error_t *err)
+{
+    int                     rc;
+    char                    org_text[INBOX_ID_MAX];
+    size_t                  i, n, cap, budget, nhanded;
+    int64_t                *campaigns, *orgs;
+    sqlite3_stmt           *stmt;
+    inbox_status_t          status;
+    inbox_error_t           fallback;
+    inbox_sqlite_conn_t    *conn;
+    inbox_sqlite_handed_t  *handed;
+
+    if (err == NULL) {
+        err = &fallback;
+    }
+
+    handed = calloc(max, sizeof(inbox_sqlite_handed_t));
+    if (handed == NULL) {
+        return inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
+    }
+
+    campaigns = NULL;
+    orgs = NULL;
+    nhanded = 0;
+
+    conn = inbox_sqlite_begin_write(store, err);
+    if (conn == NULL) {
+        free(handed);
+        return err->code;
+    }
+
+    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_CAMPAIGNS_START,
+        "UPDATE campaigns SET status = 'sending',"
+        " started_at = coalesce(started_at, ?1)"
+        " WHERE status = 'scheduled' AND send_at <= ?1", err);
+    if (stmt == NULL) {
+        status = err->code;
+        goto failed;
+    }
+
+    sqlite3_bind_int64(stmt, 1, now);
+
+    if (!inbox_sqlite_run_stmt(conn, stmt)) {
+        status = inbox_sqlite_fail(conn, sqlite3_errcode(conn->db), err);
+        goto failed;
+    }
+
+    result->started = (size_t) sqlite3_changes(conn->db);
+
+    /* the campaigns sending, the earliest started first */
+    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_CAMPAIGNS_SENDING,
+        "SELECT id, org_id FROM campaigns WHERE status = 'sending'"
+        " ORDER BY started_at, id", err);
+    if (stmt == NULL) {
+        status = err->code;
+        goto failed;
+    }
+
+    n = 0;
+    cap = 0;
+
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        if (n == cap) {
+            cap = cap ? cap * 2 : 16;
+            campaigns = realloc(campaigns, cap * sizeof(int64_t));
+            orgs = realloc(orgs, cap * sizeof(int64_t));
+
+            if (campaigns == NULL || orgs == NULL) {
+                inbox_sqlite_done(stmt);
+                status = inbox_error_set(err, INBOX_ERR_INTERNAL,
+                                         "out of memory");
+                goto failed;
+            }
+        }
+
+        campaigns[n] = sqlite3_column_int64(stmt, 0);
+        orgs[n++] = sqlite3_column_int64(stmt, 1);
+    }
+
+    inbox_sqlite_done(stmt);
+
+    if (rc != SQLITE_DONE) {
+        status = inbox_sqlite_fail(conn, rc, err);
+        goto failed;
+    }
+
+    budget = max;
+
+    for (i = 0; i < n; i++) {
+        status = inbox_sqlite_campaign_send(conn, orgs[i], campaigns[i], now,
+                                            &budget, result, handed,
+                                            &nhanded, err);
+        if (status != INBOX_OK) {
+            goto failed;
+        }
+    }
+
+    status = inbox_sqlite_commit(conn, err);
+    if (status != INBOX_OK) {
+        goto undone;
+    }
+
+    for (i = 0; i < nhanded; i++) {
+        inbox_sqlite_format_id(handed[i].org, org_text);
+
+        if (status == INBOX_OK
+            && inbox_change_push(&handed[i].change, org_text, events) != 0)
+        {
+            /* handed over; browsers see it at their next reload */
+            status = inbox_error_set(err, INBOX_ERR_INTERNAL,
+                                     "out of memory");
+        }
+
+        inbox_change_free(&handed[i].change);
+    }
+
+    free(handed);
+    free(campaigns);
+    free(orgs);
+
+    return status;
+
+failed:
+
+    inbox_sqlite_rollback(conn);
+
+undone:
+
+    for (i = 0; i < nhanded; i++) {
+        inbox_change_free(&handed[i].change);
+    }
+
+    memset(result, 0, sizeof(inbox_campaign_dispatch_t));
+    free(handed);
+    free(campaigns);
+    free(orgs);
+
+    return status;
+}
+
+
+/*
+ * One sending campaign's due recipients, at most *budget of them: each
+ * suppressed, held for quiet hours or handed over, until billing stops
+ * the campaign; then done when nothing is left due or waiting.
+ */
+static inbox_status_t
+inbox_sqlite_campaign_send(inbox_sqlite_conn_t *conn, int64_t org,
+    int64_t id, int64_t now, size_t *budget,
+    inbox_campaign_dispatch_t *result, inbox_sqlite_handed_t *handed,
+    size_t *nhanded, inbox_error_t *err)
+{
+    int                       rc;
+    size_t                    i, n;
+    int64_t                   opens, left;
+    sqlite3_stmt             *stmt;
+    inbox_reply_t             reply;
+    inbox_status_t            status;
+    inbox_campaign_t          c;
+    inbox_sqlite_due_t       *due;
+    inbox_pause_reason_t      why;
+    inbox_reply_result_t      r;
+    inbox_sqlite_sender_t     s;
+    inbox_campaign_status_t   to;
+    char                      conversation[INBOX_ID_MAX];
+
+    memset(&c, 0, sizeof(inbox_campaign_t));
+    memset(&s, 0, sizeof(inbox_sqlite_sender_t));
+    due = NULL;
+    why = INBOX_PAUSE_NONE;
+
+    status = inbox_sqlite_campaign_load(conn, org, id, &c, err);
+    if (status != INBOX_OK) {
+        return status;
+    }
+
+    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_CAMPAIGN_ORG,
+        "SELECT timezone, quiet_start, quiet_end, billing_active,"
+        " credits_balance,"
+        " (SELECT e164 FROM numbers WHERE org_id = ?1 ORDER BY id LIMIT 1)"
+        " FROM orgs WHERE id = ?1", err);
+    if (stmt == NULL) {
+        status = err->code;
+        goto done;
+    }
+
+    sqlite3_bind_int64(stmt, 1, org);
+
+    rc = sqlite3_step(stmt);
+
+    if (rc == SQLITE_ROW) {
+        inbox_sqlite_column_copy(stmt, 0, s.timezone, sizeof(s.timezone));
+        s.quiet_start = sqlite3_column_int(stmt, 1);
+        s.quiet_end = sqlite3_column_int(stmt, 2);
+        s.billing_active = sqlite3_column_int(stmt, 3);
+        s.balance = sqlite3_column_int64(stmt, 4);
+        inbox_sqlite_column_copy(stmt, 5, s.from, sizeof(s.from));
+    }
+
+    inbox_sqlite_done(stmt);
+
+    if (rc != SQLITE_ROW) {
+        status = inbox_sqlite_fail(conn, rc == SQLITE_DONE ? SQLITE_INTERNAL
+                                                          : rc, err);
+        goto done;
+    }
+
+    due = calloc(*budget > 0 ? *budget : 1, sizeof(inbox_sqlite_due_t));
+    if (due == NULL) {
+        status = inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
+        goto done;
+    }
+
+    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_CAMPAIGN_DUE,
+        "SELECT r.id, ct.opted_out, ct.timezone,"
+        " (SELECT cv.id FROM conversations cv WHERE cv.contact_id = ct.id)"
+        " FROM campaign_recipients r JOIN contacts ct ON ct.id = r.contact_id"
+        " WHERE r.campaign_id = ?1"
+        " AND r.state IN ('due', 'waiting_quiet_hours') AND r.due_at <= ?2"
+        " ORDER BY r.due_at, r.id LIMIT ?3", err);
+    if (stmt == NULL) {
+        status = err->code;
+        goto done;
+    }
+
+    sqlite3_bind_int64(stmt, 1, id);
+    sqlite3_bind_int64(stmt, 2, now);
+    sqlite3_bind_int64(stmt, 3, (int64_t) *budget);
+
+    n = 0;
+
+    while (n < *budget && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        due[n].id = sqlite3_column_int64(stmt, 0);
+        due[n].opted_out = sqlite3_column_int(stmt, 1);
+        inbox_sqlite_column_copy(stmt, 2, due[n].timezone,
+                                 sizeof(due[n].timezone));
+        due[n].conversation = sqlite3_column_int64(stmt, 3);
+        n++;
+    }
+
+    inbox_sqlite_done(stmt);
+
+    if (n < *budget && rc != SQLITE_DONE) {
+        status = inbox_sqlite_fail(conn, rc, err);
+        goto done;
+    }
+
+    for (i = 0; i < n; i++) {
+
+        if (due[i].opted_out) {
+            /* opted out since sending began: nothing more */
+            status = inbox_sqlite_recipient_set(conn, due[i].id,
+                                                INBOX_RECIPIENT_SUPPRESSED,
+                                                now, err);
+            result->suppressed++;
+            (*budget)--;
+
+        } else if (inbox_quiet_hours(due[i].timezone, s.timezone,
+                                     s.quiet_start, s.quiet_end, now,
+                                     &opens))
+        {
+            status = inbox_sqlite_recipient_set(conn, due[i].id,
+                                                INBOX_RECIPIENT_WAITING,
+                                                opens, err);
+            result->waiting++;
+            (*budget)--;
+
+        } else if (!s.billing_active) {
+            why = INBOX_PAUSE_BILLING_INACTIVE;
+            break;
+
+        } else if (s.balance < (int64_t) c.credits) {
+            why = INBOX_PAUSE_INSUFFICIENT_CREDITS;
+            break;
+
+        } else if (s.from[0] == '\0' || due[i].conversation == 0) {
+            /* no number to send from: the campaign waits for one */
+            break;
+
+        } else {
+            memset(&r, 0, sizeof(inbox_reply_result_t));
+            inbox_sqlite_format_id(due[i].conversation, conversation);
+
+            status = inbox_sqlite_conversation_load(conn, org,
+                                                    due[i].conversation,
+                                                    &r.conversation, err);
+            if (status == INBOX_OK) {
+                memset(&reply, 0, sizeof(inbox_reply_t));
+                reply.conversation_id = conversation;
+                reply.body = c.body;
+                reply.media_count = c.media_count;
+                reply.media = c.media;
+                reply.segments = c.segments;
+                reply.credits = c.credits;
+
+                status = inbox_sqlite_reply_store(conn, org, &reply, "", 0,
+                                                  id, s.from, now, &r,
+                                                  &handed[*nhanded].change,
+                                                  err);
+                handed[*nhanded].org = org;
+                (*nhanded)++;
+            }
+
+            if (status == INBOX_OK) {
+                stmt = inbox_sqlite_stmt(conn, INBOX_SQL_RECIPIENT_HANDED,
+                    "UPDATE campaign_recipients SET state = 'queued',"
+                    " message_id = ?2, sent_at = ?3 WHERE id = ?1", err);
+
+                if (stmt == NULL) {
+                    status = err->code;
+
+                } else {
+                    sqlite3_bind_int64(stmt, 1, due[i].id);
+                    sqlite3_bind_int64(stmt, 2,
+                                       strtoll(r.message.id, NULL, 10));
+                    sqlite3_bind_int64(stmt, 3, now);
+
+                    if (!inbox_sqlite_run_stmt(conn, stmt)) {
+                        status = inbox_sqlite_fail(conn,
+                                     sqlite3_errcode(conn->db), err);
+                    }
+                }
+            }
+
+            inbox_reply_result_free(&r);
+
+            s.balance -= c.credits;
+            result->handed++;
+            (*budget)--;
+        }
+
+        if (status != INBOX_OK) {
+            goto done;
+        }
+    }
+
+    to = c.status;
+
+    if (why != INBOX_PAUSE_NONE) {
+        (void) inbox_campaign_pause_for(&to, &c.paused_reason, why);
+        result->paused++;
+
+        status = inbox_sqlite_campaign_set(conn, id, to, c.paused_reason,
+                                           now, err);
+        goto done;
+    }
+
+    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_CAMPAIGN_LEFT,
+        "SELECT n_due + n_waiting_quiet_hours FROM campaigns WHERE id = ?1",
+        err);
+    if (stmt == NULL) {
+        status = err->code;
+        goto done;
+    }
+
+    sqlite3_bind_int64(stmt, 1, id);
+
+    rc = sqlite3_step(stmt);
+    left = rc == SQLITE_ROW ? sqlite3_column_int64(stmt, 0) : 0;
+    inbox_sqlite_done(stmt);
+
+    if (rc != SQLITE_ROW) {
+        status = inbox_sqlite_fail(conn, rc, err);
+        goto done;
+    }
+
+    if (left == 0) {
+        result->finished++;
+        status = inbox_sqlite_campaign_set(conn, id, INBOX_CAMPAIGN_DONE,
+                                           INBOX_PAUSE_NONE, now, err);
+    }
+
+done:
+
+    free(due);
+    inbox_campaign_free(&c);
+
+    return status;
+}
+
+
+static inbox_status_t
+inbox_sqlite_recipient_set(inbox_sqlite_conn_t *conn, int64_t id,
+    inbox_recipient_state_t state, int64_t due_at, inbox_error_t *err)
+{
+    sqlite3_stmt  *stmt;
+
+    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_RECIPIENT_SET,
+        "UPDATE campaign_recipients SET state = ?2, due_at = ?3"
+        " WHERE id = ?1", err);
+    if (stmt == NULL) {
+        return err->code;
+    }
+
+    sqlite3_bind_int64(stmt, 1, id);
+    inbox_sqlite_bind_text(stmt, 2, inbox_recipient_state_name(state));
+    sqlite3_bind_int64(stmt, 3, due_at);
+
+    if (!inbox_sqlite_run_stmt(conn, stmt)) {
+        return inbox_sqlite_fail(conn, sqlite3_errcode(conn->db), err);
+    }
+
+    return INBOX_OK;
+}
+
+
+/* A campaign's status and pause reason now; started_at and finished_at
+ * are set the first time it sends and when it ends. */
+static inbox_status_t
+inbox_sqlite_campaign_set(inbox_sqlite_conn_t *conn, int64_t id,
+    inbox_campaign_status_t status, inbox_pause_reason_t reason,
+    int64_t now, inbox_error_t *err)
+{
+    sqlite3_stmt  *stmt;
+
+    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_CAMPAIGN_SET,
+        "UPDATE campaigns SET status = ?2, paused_reason = ?3,"
+        " started_at = CASE WHEN ?2 = 'sending' AND started_at IS NULL"
+        "   THEN ?4 ELSE started_at END,"
+        " finished_at = CASE WHEN ?2 IN ('done', 'cancelled')"
+        "   THEN coalesce(finished_at, ?4) ELSE finished_at END"
+        " WHERE id = ?1", err);
+    if (stmt == NULL) {
+        return err->code;
+    }
+
+    sqlite3_bind_int64(stmt, 1, id);
+    inbox_sqlite_bind_text(stmt, 2, inbox_campaign_status_name(status));
+    inbox_sqlite_bind_text(stmt, 3, inbox_pause_reason_name(reason));
+    sqlite3_bind_int64(stmt, 4, now);
+
+    if (!inbox_sqlite_run_stmt(conn, stmt)) {
+        return inbox_sqlite_fail(conn, sqlite3_errcode(conn->db), err);
+    }
+
+    return INBOX_OK;
+}
+
+
+/* ---- replies and poll answers, inside ingest ---- */
+
+inbox_status_t
+inbox_sqlite_campaign_reply(inbox_sqlite_conn_t *conn, int64_t contact,
+    int64_t message, int64_t at, const char *body, inbox_error_t *err)
+{
+    int            rc, poll, oom;
+    size_t         n;
+    int64_t        recipient, campaign, sent_at;
+    unsigned       answer;
+    sqlite3_stmt  *stmt;
+    const char    *options[INBOX_POLL_OPTIONS_MAX];
+    char          *texts[INBOX_POLL_OPTIONS_MAX];
+
+    /* the latest campaign message handed to this contact */
+    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_CAMPAIGN_REPLY_FIND,
+        "SELECT r.id, r.campaign_id, r.sent_at, c.kind = 'poll'"
+        " FROM campaign_recipients r JOIN campaigns c ON c.id = r.campaign_id"
+        " WHERE r.contact_id = ?1 AND r.sent_at IS NOT NULL"
+        " AND r.sent_at <= ?2"
+        " ORDER BY r.sent_at DESC, r.id DESC LIMIT 1", err);
+    if (stmt == NULL) {
+        return err->code;
+    }
+
+    sqlite3_bind_int64(stmt, 1, contact);
+    sqlite3_bind_int64(stmt, 2, at);
+
+    rc = sqlite3_step(stmt);
+    recipient = rc == SQLITE_ROW ? sqlite3_column_int64(stmt, 0) : 0;
+    campaign = rc == SQLITE_ROW ? sqlite3_column_int64(stmt, 1) : 0;
+    sent_at = rc == SQLITE_ROW ? sqlite3_column_int64(stmt, 2) : 0;
+    poll = rc == SQLITE_ROW ? sqlite3_column_int(stmt, 3) : 0;
+    inbox_sqlite_done(stmt);
+
+    if (rc == SQLITE_DONE
+        || (rc == SQLITE_ROW && !inbox_poll_answer_in_time(sent_at, at)))
+    {
+        return INBOX_OK;
+    }
+
+    if (rc != SQLITE_ROW) {
+        return inbox_sqlite_fail(conn, rc, err);
+    }
+
+    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_CAMPAIGN_REPLIED,
+        "UPDATE campaign_recipients SET replied_at = ?2"
+        " WHERE id = ?1 AND replied_at IS NULL", err);
+    if (stmt == NULL) {
+        return err->code;
+    }
+
+    sqlite3_bind_int64(stmt, 1, recipient);
+    sqlite3_bind_int64(stmt, 2, at);
+
+    if (!inbox_sqlite_run_stmt(conn, stmt)) {
+        return inbox_sqlite_fail(conn, sqlite3_errcode(conn->db), err);
+    }
+
+    if (!poll) {
+        return INBOX_OK;
+    }
+
+    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_CAMPAIGN_OPTIONS,
+        "SELECT text FROM campaign_options WHERE campaign_id = ?1"
+        " ORDER BY idx", err);
+    if (stmt == NULL) {
+        return err->code;
+    }
+
+    sqlite3_bind_int64(stmt, 1, campaign);
+
+    n = 0;
+    oom = 0;
+
+    while (n < INBOX_POLL_OPTIONS_MAX
+           && (rc = sqlite3_step(stmt)) == SQLITE_ROW)
+    {
+        texts[n] = inbox_sqlite_column_strdup(stmt, 0, &oom);
+        options[n] = texts[n] != NULL ? texts[n] : "";
+        n++;
+    }
+
+    inbox_sqlite_done(stmt);
+
+    if (oom) {
+        while (n > 0) {
+            free(texts[--n]);
+        }
+
+        return inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
+    }
+
+    answer = inbox_poll_answer(body, strlen(body), options, n);
+
+    while (n > 0) {
+        free(texts[--n]);
+    }
+
+    if (answer == 0) {
+        return INBOX_OK;
+    }
+
+    /* the last answer counts: one that arrives late for an earlier time
+     * does not replace a newer one */
+    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_CAMPAIGN_ANSWER,
+        "UPDATE campaign_recipients SET answer = ?2, answered_at = ?3,"
+        " answer_message_id = ?4"
+        " WHERE id = ?1 AND (answered_at IS NULL OR answered_at <= ?3)",
+        err);
+    if (stmt == NULL) {
+        return err->code;
+    }
+
+    sqlite3_bind_int64(stmt, 1, recipient);
+    sqlite3_bind_int(stmt, 2, (int) answer);
+    sqlite3_bind_int64(stmt, 3, at);
+    sqlite3_bind_int64(stmt, 4, message);
+
+    if (!inbox_sqlite_run_stmt(conn, stmt)) {
+        return inbox_sqlite_fail(conn, sqlite3_errcode(conn->db), err);
+    }
+
+    return INBOX_OK;
+}
+
+
+/* ---- polls' results, contacts' campaigns ---- */
+
+inbox_status_t
+inbox_sqlite_poll_results(inbox_store_t *store, const char *org_id,
+    const char *poll_id, inbox_poll_results_t *results, inbox_error_t *err)
+{
+    int                     rc, oom;
+    int64_t                 org, id, answer;
+    sqlite3_stmt           *stmt;
+    inbox_status_t          status;
+    inbox_error_t           fallback;
+    inbox_sqlite_conn_t    *conn;
+    inbox_poll_response_t  *p;
+
+    if (err == NULL) {
+        err = &fallback;
+    }
+
+    status = inbox_sqlite_campaign_ids(org_id, poll_id, &org, &id, err);
+    if (status != INBOX_OK) {
+        return status;
+    }
+
+    conn = inbox_sqlite_conn(store, err);
+    if (conn == NULL) {
+        return err->code;
+    }
+
+    status = inbox_sqlite_begin_read(conn, err);
+    if (status != INBOX_OK) {
+        return status;
+    }
+
+    status = inbox_sqlite_campaign_load(conn, org, id, &results->poll, err);
+    if (status != INBOX_OK) {
+        goto done;
+    }
+
+    if (results->poll.kind != INBOX_CAMPAIGN_KIND_POLL) {
+        status = inbox_error_set(err, INBOX_ERR_NOT_FOUND, "no such poll");
+        goto done;
+    }
+
+    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_POLL_TALLY,
+        "SELECT answer, count(*) FROM campaign_recipients"
+        " WHERE campaign_id = ?1 AND answer IS NOT NULL GROUP BY answer",
+        err);
+    if (stmt == NULL) {
+        status = err->code;
+        goto done;
+    }
+
+    sqlite3_bind_int64(stmt, 1, id);
+
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        answer = sqlite3_column_int64(stmt, 0);
+
+        if (answer >= 1 && answer <= INBOX_POLL_OPTIONS_MAX) {
+            results->tally[answer - 1] = sqlite3_column_int64(stmt, 1);
+        }
+    }
+
+    inbox_sqlite_done(stmt);
+
+    if (rc != SQLITE_DONE) {
+        status = inbox_sqlite_fail(conn, rc, err);
+        goto done;
+    }
+
+    results->responses = calloc(INBOX_POLL_RESPONSES_MAX,
+                                sizeof(inbox_poll_response_t));
+    if (results->responses == NULL) {
+        status = inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
+        goto done;
+    }
+
+    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_POLL_RESPONSES,
+        "SELECT ct.id, ct.phone, ct.name, r.answer, r.answered_at,"
+        " r.answer_message_id FROM campaign_recipients r"
+        " JOIN contacts ct ON ct.id = r.contact_id"
+        " WHERE r.campaign_id = ?1 AND r.answer IS NOT NULL"
+        " ORDER BY r.answered_at DESC, r.id DESC LIMIT ?2", err);
+    if (stmt == NULL) {
+        status = err->code;
+        goto done;
+    }
+
+    sqlite3_bind_int64(stmt, 1, id);
+    sqlite3_bind_int(stmt, 2, INBOX_POLL_RESPONSES_MAX);
+
+    oom = 0;
+
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        p = &results->responses[results->count++];
+
+        inbox_sqlite_format_id(sqlite3_column_int64(stmt, 0), p->contact_id);
+        inbox_sqlite_column_copy(stmt, 1, p->phone, sizeof(p->phone));
+        p->name = inbox_sqlite_column_strdup(stmt, 2, &oom);
+        p->answer = (unsigned) sqlite3_column_int(stmt, 3);
+        p->answered_at = sqlite3_column_int64(stmt, 4);
+        inbox_sqlite_format_id(sqlite3_column_int64(stmt, 5), p->message_id);
+    }
+
+    inbox_sqlite_done(stmt);
+
+    if (rc != SQLITE_DONE) {
+        status = inbox_sqlite_fail(conn, rc, err);
+
+    } else if (oom) {
+        status = inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
+    }
+
+done:
+
+    inbox_sqlite_rollback(conn);
+
+    if (status != INBOX_OK) {
+        inbox_poll_results_free(results);
+    }
+
+    return status;
+}
+
+
+inbox_status_t
+inbox_sqlite_contact_campaigns(inbox_store_t *store, const char *org_id,
+    const char *contact_id, inbox_contact_campaigns_t *list,
+    inbox_error_t *err)
+{
+    int                        rc, oom;
+    size_t                     cap;
+    int64_t                    org, id;
+    const char                *text;
+    sqlite3_stmt              *stmt;
+    inbox_status_t             status;
+    inbox_error_t              fallback;
+    inbox_sqlite_conn_t       *conn;
+    inbox_contact_poll_t      *p;
+    inbox_contact_campaign_t  *c;
+
+    if (err == NULL) {
+        err = &fallback;
+    }
+
+    if (inbox_sqlite_parse_id(org_id, &org) != 0
+        || inbox_sqlite_parse_id(contact_id, &id) != 0)
+    {
+        return inbox_error_set(err, INBOX_ERR_NOT_FOUND, "no such contact");
+    }
+
+    conn = inbox_sqlite_conn(store, err);
+    if (conn == NULL) {
+        return err->code;
+    }
+
+    status = inbox_sqlite_begin_read(conn, err);
+    if (status != INBOX_OK) {
+        return status;
+    }
+
+    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_CONTACT_OWNED,
+        "SELECT 1 FROM contacts WHERE id = ?1 AND org_id = ?2", err);
+    if (stmt == NULL) {
+        status = err->code;
+        goto done;
+    }
+
+    sqlite3_bind_int64(stmt, 1, id);
+    sqlite3_bind_int64(stmt, 2, org);
+
+    rc = sqlite3_step(stmt);
+    inbox_sqlite_done(stmt);
+
+    if (rc != SQLITE_ROW) {
+        status = rc == SQLITE_DONE
+                 ? inbox_error_set(err, INBOX_ERR_NOT_FOUND,
+                                   "no such contact")
+                 : inbox_sqlite_fail(conn, rc, err);
+        goto done;
+    }
+
+    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_CONTACT_CAMPAIGNS,
+        "SELECT c.id, c.kind, c.name, r.sent_at, m.status"
+        " FROM campaign_recipients r JOIN campaigns c ON c.id = r.campaign_id"
+        " LEFT JOIN messages m ON m.id = r.message_id"
+        " WHERE r.contact_id = ?1 AND r.sent_at IS NOT NULL"
+        " ORDER BY r.sent_at DESC, r.id DESC", err);
+    if (stmt == NULL) {
+        status = err->code;
+        goto done;
+    }
+
+    sqlite3_bind_int64(stmt, 1, id);
+
+    oom = 0;
+    cap = 0;
+
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW && !oom) {
+        if (list->campaign_count == cap) {
+            cap = cap ? cap * 2 : 8;
+            c = realloc(list->campaigns, cap * sizeof(*c));
+
+            if (c == NULL) {
+                oom = 1;
+                break;
+            }
+
+            list->campaigns = c;
+        }
+
+        c = &list->campaigns[list->campaign_count++];
+        memset(c, 0, sizeof(*c));
+
+        inbox_sqlite_format_id(sqlite3_column_int64(stmt, 0), c->id);
+        text = (const char *) sqlite3_column_text(stmt, 1);
+        (void) inbox_campaign_kind_parse(text, &c->kind);
+        c->name = inbox_sqlite_column_strdup(stmt, 2, &oom);
+        c->sent_at = sqlite3_column_int64(stmt, 3);
+        inbox_sqlite_column_copy(stmt, 4, c->status, sizeof(c->status));
+    }
+
+    inbox_sqlite_done(stmt);
+
+    if (oom || (rc != SQLITE_DONE && rc != SQLITE_ROW)) {
+        status = oom ? inbox_error_set(err, INBOX_ERR_INTERNAL,
+                                       "out of memory")
+                     : inbox_sqlite_fail(conn, rc, err);
+        goto done;
+    }
+
+    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_CONTACT_POLLS,
+        "SELECT c.id, c.question, r.answer, o.text, r.answered_at"
+        " FROM campaign_recipients r JOIN campaigns c ON c.id = r.campaign_id"
+        " JOIN campaign_options o ON o.campaign_id = c.id"
+        "   AND o.idx = r.answer - 1"
+        " WHERE r.contact_id = ?1 AND r.answer IS NOT NULL"
+        " ORDER BY r.answered_at DESC, r.id DESC", err);
+    if (stmt == NULL) {
+        status = err->code;
+        goto done;
+    }
+
+    sqlite3_bind_int64(stmt, 1, id);
+
+    cap = 0;
+
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW && !oom) {
+        if (list->poll_count == cap) {
+            cap = cap ? cap * 2 : 8;
+            p = realloc(list->polls, cap * sizeof(*p));
+
+            if (p == NULL) {
+                oom = 1;
+                break;
+            }
+
+            list->polls = p;
+        }
+
+        p = &list->polls[list->poll_count++];
+        memset(p, 0, sizeof(*p));
+
+        inbox_sqlite_format_id(sqlite3_column_int64(stmt, 0), p->poll_id);
+        p->question = inbox_sqlite_column_strdup(stmt, 1, &oom);
+        p->answer = (unsigned) sqlite3_column_int(stmt, 2);
+        p->answer_text = inbox_sqlite_column_strdup(stmt, 3, &oom);
+        p->answered_at = sqlite3_column_int64(stmt, 4);
+    }
+
+    inbox_sqlite_done(stmt);
+
+    if (oom || (rc != SQLITE_DONE && rc != SQLITE_ROW)) {
+        status = oom ? inbox_error_set(err, INBOX_ERR_INTERNAL,
+                                       "out of memory")
+                     : inbox_sqlite_fail(conn, rc, err);
+    }
+
+done:
+
+    inbox_sqlite_rollback(conn);
+
+    if (status != INBOX_OK) {
+        inbox_contact_campaigns_free(list);
+    }
+
+    return status;
+}
+
+
+inbox_status_t
+inbox_sqlite_contact_timezone_set(inbox_store_t *store, const char *org_id,
+    const char *contact_id, const char *timezone, inbox_error_t *err)
+{
+    int64_t               org, id;
+    sqlite3_stmt         *stmt;
+    inbox_status_t        status;
+    inbox_error_t         fallback;
+    inbox_sqlite_conn_t  *conn;
+
+    if (err == NULL) {
+        err = &fallback;
+    }
+
+    if (inbox_sqlite_parse_id(org_id, &org) != 0
+        || inbox_sqlite_parse_id(contact_id, &id) != 0)
+    {
+        return inbox_error_set(err, INBOX_ERR_NOT_FOUND, "no such contact");
+    }
+
+    conn = inbox_sqlite_begin_write(store, err);
+    if (conn == NULL) {
+        return err->code;
+    }
+
+    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_CONTACT_TIMEZONE,
+        "UPDATE contacts SET timezone = ?3 WHERE id = ?1 AND org_id = ?2",
+        err);
+    if (stmt == NULL) {
+        status = err->code;
+        goto failed;
+    }
+
+    sqlite3_bind_int64(stmt, 1, id);
+    sqlite3_bind_int64(stmt, 2, org);
+    inbox_sqlite_bind_text(stmt, 3, timezone);
+
+    if (!inbox_sqlite_run_stmt(conn, stmt)) {
+        status = inbox_sqlite_fail(conn, sqlite3_errcode(conn->db), err);
+        goto failed;
+    }
+
+    if (sqlite3_changes(conn->db) == 0) {
+        status = inbox_error_set(err, INBOX_ERR_NOT_FOUND, "no such contact");
+        goto failed;
+    }
+
+    return inbox_sqlite_commit(conn, err);
+
+failed:
+
+    inbox_sqlite_rollback(conn);
+
+    return status;
+}
+
+
+/* ---- reading a campaign ---- */
+
+static inbox_status_t
+inbox_sqlite_campaign_load(inbox_sqlite_conn_t *conn, int64_t org,
+    int64_t id, inbox_campaign_t *c, inbox_error_t *err)
+{
+    int                      rc, oom, i;
+    size_t                   n;
+    const char              *text;
+    sqlite3_stmt            *stmt;
+    inbox_media_t           *m;
+    inbox_recipient_state_t  state;
+
+    memset(c, 0, sizeof(inbox_campaign_t));
+
+    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_CAMPAIGN_GET,
+                             INBOX_SQLITE_CAMPAIGN_SELECT, err);
+    if (stmt == NULL) {
+        return err->code;
+    }
+
+    sqlite3_bind_int64(stmt, 1, id);
+    sqlite3_bind_int64(stmt, 2, org);
+
+    rc = sqlite3_step(stmt);
+
+    if (rc != SQLITE_ROW) {
+        inbox_sqlite_done(stmt);
+
+        return rc == SQLITE_DONE
+               ? inbox_error_set(err, INBOX_ERR_NOT_FOUND,
+                                 "no such campaign")
+               : inbox_sqlite_fail(conn, rc, err);
+    }
+
+    oom = 0;
+
+    inbox_sqlite_format_id(sqlite3_column_int64(stmt, 0), c->id);
+    text = (const char *) sqlite3_column_text(stmt, 1);
+    (void) inbox_campaign_kind_parse(text, &c->kind);
+    c->name = inbox_sqlite_column_strdup(stmt, 2, &oom);
+    c->body = inbox_sqlite_column_strdup(stmt, 3, &oom);
+    c->question = inbox_sqlite_column_strdup(stmt, 4, &oom);
+    c->audience_all = sqlite3_column_int(stmt, 5);
+    c->segments = (unsigned) sqlite3_column_int(stmt, 6);
+    c->credits = (unsigned) sqlite3_column_int(stmt, 7);
+    text = (const char *) sqlite3_column_text(stmt, 8);
+    (void) inbox_campaign_status_parse(text, &c->status);
+    text = (const char *) sqlite3_column_text(stmt, 9);
+    (void) inbox_pause_reason_parse(text, &c->paused_reason);
+    c->send_at = sqlite3_column_int64(stmt, 10);
+    c->created_at = sqlite3_column_int64(stmt, 11);
+    c->started_at = sqlite3_column_int64(stmt, 12);
+    c->finished_at = sqlite3_column_int64(stmt, 13);
+
+    for (i = 0; i <= (int) INBOX_RECIPIENT_CANCELLED; i++) {
+        state = (inbox_recipient_state_t) i;
+        *inbox_campaign_count_of(&c->counts, state)
+            += sqlite3_column_int64(stmt, INBOX_SQLITE_CAMPAIGN_COUNTS + i);
+    }
+
+    c->counts.recipients = sqlite3_column_int64(stmt, 22);
+    c->counts.replied = sqlite3_column_int64(stmt, 23);
+
+    inbox_sqlite_done(stmt);
+
+    /* the audience's tags */
+    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_CAMPAIGN_TAGS,
+        "SELECT tag FROM campaign_tags WHERE campaign_id = ?1 ORDER BY idx",
+        err);
+    if (stmt == NULL) {
+        inbox_campaign_free(c);
+        return err->code;
+    }
+
+    sqlite3_bind_int64(stmt, 1, id);
+
+    while (!oom && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        text = (const char *) sqlite3_column_text(stmt, 0);
+
+        if (inbox_tags_add(&c->tags, text ? text : "",
+                           text ? strlen(text) : 0, NULL) == INBOX_ERR_INTERNAL)
+        {
+            oom = 1;
+        }
+    }
+
+    inbox_sqlite_done(stmt);
+
+    /* a poll's options */
+    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_CAMPAIGN_OPTIONS,
+        "SELECT text FROM campaign_options WHERE campaign_id = ?1"
+        " ORDER BY idx", err);
+    if (stmt == NULL) {
+        inbox_campaign_free(c);
+        return err->code;
+    }
+
+    sqlite3_bind_int64(stmt, 1, id);
+
+    while (!oom && c->option_count < INBOX_POLL_OPTIONS_MAX
+           && (rc = sqlite3_step(stmt)) == SQLITE_ROW)
+    {
+        c->options[c->option_count++] =
+            inbox_sqlite_column_strdup(stmt, 0, &oom);
+    }
+
+    inbox_sqlite_done(stmt);
+
+    /* its images, ours */
+    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_CAMPAIGN_MEDIA,
+        "SELECT url, content_type, file, bytes FROM campaign_media"
+        " WHERE campaign_id = ?1 ORDER BY idx", err);
+    if (stmt == NULL) {
+        inbox_campaign_free(c);
+        return err->code;
+    }
+
+    sqlite3_bind_int64(stmt, 1, id);
+
+    n = 0;
+
+    while (!oom && n < INBOX_MEDIA_MAX
+           && (rc = sqlite3_step(stmt)) == SQLITE_ROW)
+    {
+        if (c->media == NULL) {
+            c->media = calloc(INBOX_MEDIA_MAX, sizeof(inbox_media_t));
+
+            if (c->media == NULL) {
+                oom = 1;
+                break;
+            }
+        }
+
+        m = &c->media[n++];
+        inbox_sqlite_column_copy(stmt, 0, m->url, sizeof(m->url));
+        inbox_sqlite_column_copy(stmt, 1, m->content_type,
+                                 sizeof(m->content_type));
+        inbox_sqlite_column_copy(stmt, 2, m->file, sizeof(m->file));
+        m->bytes = sqlite3_column_int64(stmt, 3);
+        m->state = INBOX_MEDIA_STORED;
+    }
+
+    c->media_count = n;
+    inbox_sqlite_done(stmt);
+
+    if (oom) {
+        inbox_campaign_free(c);
+        return inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
+    }
+
+    return INBOX_OK;
+}
+
+
+/* A campaign's id of an organization's; INBOX_ERR_NOT_FOUND for ids no
+ * store could have. */
+static inbox_status_t
+inbox_sqlite_campaign_ids(const char *org_id, const char *campaign_id,
+    int64_t *org, int64_t *id, inbox_error_t *err)
+{
+    if (inbox_sqlite_parse_id(org_id, org) != 0
+        || inbox_sqlite_parse_id(campaign_id, id) != 0)
+    {
+        return inbox_error_set(err, INBOX_ERR_NOT_FOUND, "no such campaign");
+    }
+
+    return INBOX_OK;
+}
+
+
+/* Runs a statement that returns no rows; 1 when it did. */
+static int
+inbox_sqlite_run_stmt(inbox_sqlite_conn_t *conn, sqlite3_stmt *stmt)
+{
+    int  rc;
+
+    rc = sqlite3_step(stmt);
+    inbox_sqlite_done(stmt);
+
+    return rc == SQLITE_DONE;
+}

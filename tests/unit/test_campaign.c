@@ -1,0 +1,417 @@
+/*
+ * Campaigns' and polls' own rules: quiet hours on each recipient's clock
+ * (ICU's tz database: DST, two zones, a window across midnight, the
+ * clock given by the test), poll answers, and the lifecycle.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <inbox/campaign.h>
+#include <inbox/fold.h>
+#include <inbox/keywords.h>
+#include <inbox/poll.h>
+#include <inbox/quiet.h>
+#include "check.h"
+
+
+#define HOUR    3600000LL
+#define MINUTE  60000LL
+
+/* 2026-01-01T00:00:00Z */
+#define JAN1    1767225600000LL
+/* 2026-03-08: New York springs forward at 02:00 EST (07:00Z) */
+#define MAR8    1772928000000LL
+/* 2026-11-01: New York falls back at 02:00 EDT (06:00Z) */
+#define NOV1    1793491200000LL
+
+#define Q_START  (21 * 60)
+#define Q_END    (8 * 60)
+
+
+static int64_t
+opens(const char *contact_tz, const char *org_tz, int start, int end,
+    int64_t now)
+{
+    int64_t  at;
+
+    if (!inbox_quiet_hours(contact_tz, org_tz, start, end, now, &at)) {
+        CHECK_INT(at, now);
+        return 0;
+    }
+
+    CHECK(at > now);
+
+    return at;
+}
+
+
+TEST(quiet_hours_in_new_york_cross_midnight)
+{
+    /* Jan 1, 20:59 EST (01:59Z Jan 2): not yet quiet */
+    CHECK_INT(opens("America/New_York", "UTC", Q_START, Q_END,
+                    JAN1 + 25 * HOUR + 59 * MINUTE), 0);
+    /* 21:00 EST (02:00Z Jan 2): quiet until 08:00 EST (13:00Z Jan 2) */
+    CHECK_INT(opens("America/New_York", "UTC", Q_START, Q_END,
+                    JAN1 + 26 * HOUR), JAN1 + 37 * HOUR);
+    /* after midnight, 03:00 EST: the same morning's 08:00 */
+    CHECK_INT(opens("America/New_York", "UTC", Q_START, Q_END,
+                    JAN1 + 32 * HOUR), JAN1 + 37 * HOUR);
+    /* 07:59:59.999 EST still quiet, 08:00 EST not */
+    CHECK_INT(opens("America/New_York", "UTC", Q_START, Q_END,
+                    JAN1 + 37 * HOUR - 1), JAN1 + 37 * HOUR);
+    CHECK_INT(opens("America/New_York", "UTC", Q_START, Q_END,
+                    JAN1 + 37 * HOUR), 0);
+}
+
+
+TEST(quiet_hours_in_two_zones_at_one_instant)
+{
+    int64_t  now;
+
+    /* 2026-01-02T02:00Z: 21:00 in New York, 11:00 in Tokyo */
+    now = JAN1 + 26 * HOUR;
+    CHECK_INT(opens("America/New_York", "UTC", Q_START, Q_END, now),
+              JAN1 + 37 * HOUR);
+    CHECK_INT(opens("Asia/Tokyo", "UTC", Q_START, Q_END, now), 0);
+
+    /* 2026-01-01T12:00Z: 21:00 in Tokyo (no DST, UTC+9), 07:00 in New
+     * York */
+    now = JAN1 + 12 * HOUR;
+    CHECK_INT(opens("Asia/Tokyo", "UTC", Q_START, Q_END, now),
+              JAN1 + 23 * HOUR);
+    CHECK_INT(opens("America/New_York", "UTC", Q_START, Q_END, now),
+              JAN1 + 13 * HOUR);
+}
+
+
+TEST(quiet_hours_follow_dst)
+{
+    /* the night New York springs forward: quiet from 21:00 EST
+     * (02:00Z Mar 8) to 08:00 EDT (12:00Z), not 13:00Z */
+    CHECK_INT(opens("America/New_York", "UTC", Q_START, Q_END,
+                    MAR8 + 2 * HOUR), MAR8 + 12 * HOUR);
+    CHECK_INT(opens("America/New_York", "UTC", Q_START, Q_END,
+                    MAR8 + 12 * HOUR - 1), MAR8 + 12 * HOUR);
+    CHECK_INT(opens("America/New_York", "UTC", Q_START, Q_END,
+                    MAR8 + 12 * HOUR), 0);
+
+    /* the night it falls back: until 08:00 EST (13:00Z Nov 1) */
+    CHECK_INT(opens("America/New_York", "UTC", Q_START, Q_END,
+                    NOV1 + 2 * HOUR), NOV1 + 13 * HOUR);
+    CHECK_INT(opens("America/New_York", "UTC", Q_START, Q_END,
+                    NOV1 + 12 * HOUR), NOV1 + 13 * HOUR);
+
+    /* a window ending at 02:30, a time Mar 8 skips: it opens at the
+     * first valid instant after, 03:00 EDT (07:00Z) */
+    CHECK_INT(opens("America/New_York", "UTC", 23 * 60, 2 * 60 + 30,
+                    MAR8 + 5 * HOUR), MAR8 + 7 * HOUR);
+}
+
+
+TEST(quiet_hours_of_a_window_inside_one_day)
+{
+    /* 12:00 to 13:30 UTC */
+    CHECK_INT(opens("UTC", NULL, 12 * 60, 13 * 60 + 30,
+                    JAN1 + 11 * HOUR), 0);
+    CHECK_INT(opens("UTC", NULL, 12 * 60, 13 * 60 + 30,
+                    JAN1 + 12 * HOUR), JAN1 + 13 * HOUR + 30 * MINUTE);
+    CHECK_INT(opens("UTC", NULL, 12 * 60, 13 * 60 + 30,
+                    JAN1 + 13 * HOUR + 30 * MINUTE), 0);
+    CHECK_INT(opens("UTC", NULL, 12 * 60, 13 * 60 + 30,
+                    JAN1 + 23 * HOUR), 0);
+
+    /* no window */
+    CHECK_INT(opens("UTC", NULL, 600, 600, JAN1 + 10 * HOUR), 0);
+    CHECK_INT(opens("UTC", NULL, -1, 600, JAN1 + 5 * HOUR), 0);
+}
+
+
+TEST(quiet_hours_use_the_organizations_zone_when_the_contacts_is_unknown)
+{
+    /* 2026-01-01T12:00Z: 21:00 in Tokyo */
+    CHECK_STR(inbox_quiet_zone(NULL, "Asia/Tokyo"), "Asia/Tokyo");
+    CHECK_STR(inbox_quiet_zone("", "Asia/Tokyo"), "Asia/Tokyo");
+    CHECK_STR(inbox_quiet_zone("Mars/Olympus_Mons", "Asia/Tokyo"),
+              "Asia/Tokyo");
+    CHECK_STR(inbox_quiet_zone("America/New_York", "Asia/Tokyo"),
+              "America/New_York");
+    CHECK_STR(inbox_quiet_zone(NULL, "Nowhere/At_All"), "UTC");
+    CHECK_STR(inbox_quiet_zone(NULL, NULL), "UTC");
+
+    CHECK_INT(opens(NULL, "Asia/Tokyo", Q_START, Q_END, JAN1 + 12 * HOUR),
+              JAN1 + 23 * HOUR);
+    CHECK_INT(opens("America/New_York", "Asia/Tokyo", Q_START, Q_END,
+                    JAN1 + 12 * HOUR), JAN1 + 13 * HOUR);
+
+    CHECK(inbox_quiet_zone_known("Europe/Paris"));
+    CHECK(!inbox_quiet_zone_known("Europe/Pariss"));
+    CHECK(!inbox_quiet_zone_known(""));
+}
+
+
+static const char *const  days[] = { "Monday", "Friday", "Not sure" };
+
+
+TEST(a_poll_is_sent_as_its_question_and_numbered_options)
+{
+    char  *text;
+
+    text = inbox_poll_text("  Which day? ", days, 3);
+    CHECK_STR(text, "Which day?\n1) Monday\n2) Friday\n3) Not sure");
+    free(text);
+}
+
+
+TEST(a_poll_answer_is_an_options_number_or_text)
+{
+    CHECK_INT(inbox_poll_answer("2", 1, days, 3), 2);
+    CHECK_INT(inbox_poll_answer(" 2. ", 4, days, 3), 2);
+    CHECK_INT(inbox_poll_answer("3)", 2, days, 3), 3);
+    CHECK_INT(inbox_poll_answer("#1", 2, days, 3), 1);
+    /* full-width digit, folded */
+    CHECK_INT(inbox_poll_answer("\xef\xbc\x92", 3, days, 3), 2);
+    CHECK_INT(inbox_poll_answer("friday", 6, days, 3), 2);
+    CHECK_INT(inbox_poll_answer("  FRIDAY!\n", 10, days, 3), 2);
+    CHECK_INT(inbox_poll_answer("not   SURE", 10, days, 3), 3);
+    CHECK_INT(inbox_poll_answer("Monday.", 7, days, 3), 1);
+}
+
+
+TEST(what_is_not_a_poll_answer)
+{
+    CHECK_INT(inbox_poll_answer("4", 1, days, 3), 0);
+    CHECK_INT(inbox_poll_answer("0", 1, days, 3), 0);
+    CHECK_INT(inbox_poll_answer("22", 2, days, 3), 0);
+    CHECK_INT(inbox_poll_answer("2 please", 8, days, 3), 0);
+    CHECK_INT(inbox_poll_answer("Friday works", 12, days, 3), 0);
+    CHECK_INT(inbox_poll_answer("Fri", 3, days, 3), 0);
+    CHECK_INT(inbox_poll_answer("", 0, days, 3), 0);
+    CHECK_INT(inbox_poll_answer("   ", 3, days, 3), 0);
+    CHECK_INT(inbox_poll_answer("2.5", 3, days, 3), 0);
+    CHECK_INT(inbox_poll_answer("-2", 2, days, 3), 0);
+}
+
+
+TEST(a_poll_answer_counts_within_seven_days)
+{
+    CHECK(inbox_poll_answer_in_time(JAN1, JAN1));
+    CHECK(inbox_poll_answer_in_time(JAN1, JAN1 + 7 * 24 * HOUR));
+    CHECK(!inbox_poll_answer_in_time(JAN1, JAN1 + 7 * 24 * HOUR + 1));
+    CHECK(!inbox_poll_answer_in_time(JAN1, JAN1 - 1));
+}
+
+
+TEST(a_polls_options_are_checked)
+{
+    inbox_error_t  err;
+
+    static const char *const  one[] = { "Yes" };
+    static const char *const  same[] = { "Yes", " yes " };
+    static const char *const  blank[] = { "Yes", "   " };
+    static const char *const  numbered[] = { "2", "1" };
+    static const char *const  own[] = { "1", "2" };
+    static const char *const  ten[] = { "a", "b", "c", "d", "e", "f", "g",
+                                        "h", "i", "j" };
+    static const char *const  nine[] = { "a", "b", "c", "d", "e", "f", "g",
+                                         "h", "i" };
+    static const char *const  ctrl[] = { "Yes", "N\to" };
+
+    CHECK_INT(inbox_poll_options_check(days, 3, NULL), INBOX_OK);
+    CHECK_INT(inbox_poll_options_check(nine, 9, NULL), INBOX_OK);
+    CHECK_INT(inbox_poll_options_check(own, 2, NULL), INBOX_OK);
+
+    CHECK_INT(inbox_poll_options_check(one, 1, &err), INBOX_ERR_INVALID);
+    CHECK_STR(err.field, "options");
+    CHECK_INT(inbox_poll_options_check(ten, 10, NULL), INBOX_ERR_INVALID);
+    CHECK_INT(inbox_poll_options_check(same, 2, NULL), INBOX_ERR_INVALID);
+    CHECK_INT(inbox_poll_options_check(blank, 2, NULL), INBOX_ERR_INVALID);
+    CHECK_INT(inbox_poll_options_check(numbered, 2, NULL),
+              INBOX_ERR_INVALID);
+    CHECK_INT(inbox_poll_options_check(ctrl, 2, NULL), INBOX_ERR_INVALID);
+}
+
+
+TEST(folding_is_the_one_keywords_use)
+{
+    char         out[INBOX_FOLD_MAX];
+    const char  *s;
+
+    /* full-width letters, a zero-width space, white space around */
+    s = " \xef\xbc\xb3\xef\xbc\xb4OP\xe2\x80\x8b ";
+    CHECK_INT(inbox_text_fold(s, strlen(s), out, sizeof(out)), 4);
+    CHECK_STR(out, "stop");
+    CHECK_INT(inbox_keyword_match(s, strlen(s)), INBOX_KEYWORD_OPT_OUT);
+
+    s = "Stra\xc3\x9f" "e  \n Caf\xc3\xa9";
+    CHECK_INT(inbox_text_fold(s, strlen(s), out, sizeof(out)), 13);
+    CHECK_STR(out, "strasse caf\xc3\xa9");
+}
+
+
+static inbox_status_t
+act(inbox_campaign_action_t action, int64_t send_at, int64_t now,
+    inbox_campaign_status_t *status, inbox_pause_reason_t *reason,
+    int *changed)
+{
+    return inbox_campaign_act(action, send_at, now, status, reason, changed,
+                              NULL);
+}
+
+
+TEST(a_campaigns_lifecycle)
+{
+    int                      changed;
+    inbox_campaign_status_t  s;
+    inbox_pause_reason_t     r;
+
+    s = INBOX_CAMPAIGN_DRAFT;
+    r = INBOX_PAUSE_NONE;
+
+    /* sent with send_at ahead: scheduled */
+    CHECK_INT(act(INBOX_CAMPAIGN_SEND, JAN1 + HOUR, JAN1, &s, &r, &changed),
+              INBOX_OK);
+    CHECK_INT(s, INBOX_CAMPAIGN_SCHEDULED);
+    CHECK_INT(changed, 1);
+    CHECK_INT(act(INBOX_CAMPAIGN_SEND, 0, JAN1, &s, &r, &changed),
+              INBOX_ERR_CONFLICT);
+    CHECK_INT(s, INBOX_CAMPAIGN_SCHEDULED);
+
+    /* paused by hand, twice: the second changes nothing */
+    CHECK_INT(act(INBOX_CAMPAIGN_PAUSE, JAN1 + HOUR, JAN1, &s, &r,
+                  &changed), INBOX_OK);
+    CHECK_INT(s, INBOX_CAMPAIGN_PAUSED);
+    CHECK_INT(r, INBOX_PAUSE_MANUAL);
+    CHECK_INT(act(INBOX_CAMPAIGN_PAUSE, JAN1 + HOUR, JAN1, &s, &r,
+                  &changed), INBOX_OK);
+    CHECK_INT(changed, 0);
+
+    /* resumed after its time: sending */
+    CHECK_INT(act(INBOX_CAMPAIGN_RESUME, JAN1 + HOUR, JAN1 + 2 * HOUR, &s,
+                  &r, &changed), INBOX_OK);
+    CHECK_INT(s, INBOX_CAMPAIGN_SENDING);
+    CHECK_INT(r, INBOX_PAUSE_NONE);
+    CHECK_INT(act(INBOX_CAMPAIGN_RESUME, 0, JAN1, &s, &r, &changed),
+              INBOX_OK);
+    CHECK_INT(changed, 0);
+
+    /* billing stops it, resume goes on */
+    CHECK_INT(inbox_campaign_pause_for(&s, &r,
+                                       INBOX_PAUSE_INSUFFICIENT_CREDITS), 0);
+    CHECK_INT(s, INBOX_CAMPAIGN_PAUSED);
+    CHECK_INT(r, INBOX_PAUSE_INSUFFICIENT_CREDITS);
+    CHECK_STR(inbox_pause_reason_name(r), "insufficient_credits");
+    CHECK_INT(inbox_campaign_pause_for(&s, &r,
+                                       INBOX_PAUSE_BILLING_INACTIVE), -1);
+    CHECK_INT(r, INBOX_PAUSE_INSUFFICIENT_CREDITS);
+    CHECK(!inbox_campaign_dispatching(s));
+    CHECK_INT(act(INBOX_CAMPAIGN_RESUME, 0, JAN1, &s, &r, &changed),
+              INBOX_OK);
+    CHECK(inbox_campaign_dispatching(s));
+
+    /* cancelled: final, a repeat is fine, nothing else is */
+    CHECK_INT(act(INBOX_CAMPAIGN_CANCEL, 0, JAN1, &s, &r, &changed),
+              INBOX_OK);
+    CHECK_INT(s, INBOX_CAMPAIGN_CANCELLED);
+    CHECK(inbox_campaign_final(s));
+    CHECK_INT(act(INBOX_CAMPAIGN_CANCEL, 0, JAN1, &s, &r, &changed),
+              INBOX_OK);
+    CHECK_INT(changed, 0);
+    CHECK_INT(act(INBOX_CAMPAIGN_RESUME, 0, JAN1, &s, &r, &changed),
+              INBOX_ERR_CONFLICT);
+    CHECK_INT(act(INBOX_CAMPAIGN_PAUSE, 0, JAN1, &s, &r, &changed),
+              INBOX_ERR_CONFLICT);
+
+    /* done cannot be cancelled; a draft cannot be paused or resumed */
+    s = INBOX_CAMPAIGN_DONE;
+    CHECK_INT(act(INBOX_CAMPAIGN_CANCEL, 0, JAN1, &s, &r, &changed),
+              INBOX_ERR_CONFLICT);
+    s = INBOX_CAMPAIGN_DRAFT;
+    CHECK_INT(act(INBOX_CAMPAIGN_PAUSE, 0, JAN1, &s, &r, &changed),
+              INBOX_ERR_CONFLICT);
+    CHECK_INT(act(INBOX_CAMPAIGN_RESUME, 0, JAN1, &s, &r, &changed),
+              INBOX_ERR_CONFLICT);
+    CHECK_INT(act(INBOX_CAMPAIGN_SEND, 0, JAN1, &s, &r, &changed),
+              INBOX_OK);
+    CHECK_INT(s, INBOX_CAMPAIGN_SENDING);
+}
+
+
+TEST(a_recipients_state_follows_its_messages_status)
+{
+    inbox_campaign_counts_t  c;
+
+    memset(&c, 0, sizeof(c));
+
+    CHECK_INT(inbox_recipient_of_delivery(INBOX_DELIVERY_QUEUED),
+              INBOX_RECIPIENT_QUEUED);
+    CHECK_INT(inbox_recipient_of_delivery(INBOX_DELIVERY_SENDING),
+              INBOX_RECIPIENT_QUEUED);
+    CHECK_INT(inbox_recipient_of_delivery(INBOX_DELIVERY_SENT),
+              INBOX_RECIPIENT_SENT);
+    CHECK_INT(inbox_recipient_of_delivery(INBOX_DELIVERY_DELIVERED),
+              INBOX_RECIPIENT_DELIVERED);
+    CHECK_INT(inbox_recipient_of_delivery(INBOX_DELIVERY_UNDELIVERED),
+              INBOX_RECIPIENT_FAILED);
+
+    CHECK(inbox_campaign_count_of(&c, INBOX_RECIPIENT_DUE) == &c.queued);
+    CHECK(inbox_campaign_count_of(&c, INBOX_RECIPIENT_QUEUED) == &c.queued);
+    CHECK(inbox_campaign_count_of(&c, INBOX_RECIPIENT_WAITING)
+          == &c.waiting_quiet_hours);
+    CHECK(inbox_campaign_count_of(&c, INBOX_RECIPIENT_SUPPRESSED)
+          == &c.suppressed);
+    CHECK(inbox_campaign_count_of(&c, INBOX_RECIPIENT_FAILED) == &c.failed);
+}
+
+
+TEST(a_campaign_is_checked)
+{
+    inbox_tags_t          tags;
+    inbox_error_t         err;
+    inbox_campaign_new_t  c;
+
+    memset(&tags, 0, sizeof(tags));
+    CHECK_INT(inbox_tags_add(&tags, "vip", 3, NULL), INBOX_OK);
+
+    memset(&c, 0, sizeof(c));
+    c.name = "Spring sale";
+    c.body = "20% off this week";
+    c.audience_all = 1;
+    CHECK_INT(inbox_campaign_check(&c, NULL), INBOX_OK);
+
+    c.tags = &tags;
+    CHECK_INT(inbox_campaign_check(&c, &err), INBOX_ERR_INVALID);
+    CHECK_STR(err.field, "audience");
+    c.audience_all = 0;
+    CHECK_INT(inbox_campaign_check(&c, NULL), INBOX_OK);
+    c.tags = NULL;
+    CHECK_INT(inbox_campaign_check(&c, NULL), INBOX_ERR_INVALID);
+    c.audience_all = 1;
+
+    c.name = "   ";
+    CHECK_INT(inbox_campaign_check(&c, &err), INBOX_ERR_INVALID);
+    CHECK_STR(err.field, "name");
+    c.name = "Spring sale";
+    c.body = "";
+    CHECK_INT(inbox_campaign_check(&c, &err), INBOX_ERR_INVALID);
+    CHECK_STR(err.field, "body");
+
+    /* a poll: named by its question unless named */
+    memset(&c, 0, sizeof(c));
+    c.kind = INBOX_CAMPAIGN_KIND_POLL;
+    c.question = "Which day?";
+    c.options = days;
+    c.option_count = 3;
+    c.audience_all = 1;
+    CHECK_INT(inbox_campaign_check(&c, NULL), INBOX_OK);
+    c.option_count = 1;
+    CHECK_INT(inbox_campaign_check(&c, &err), INBOX_ERR_INVALID);
+    CHECK_STR(err.field, "options");
+    c.option_count = 3;
+    c.question = "";
+    CHECK_INT(inbox_campaign_check(&c, &err), INBOX_ERR_INVALID);
+    CHECK_STR(err.field, "question");
+
+    inbox_tags_free(&tags);
+}
+
+
+RUN_TESTS()

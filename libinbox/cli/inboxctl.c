@@ -65,11 +65,10 @@ typedef struct {
     const char     *noun;
     const char     *verb;        /* NULL for a one-word command */
     int             nargs;       /* positionals required */
-    const char     *options;     /* the --options it takes, space separated */
+    const char     *options;     /* the --options it takes, space
+                                    separated; "name!" takes no value */
     ctl_handler_t   handler;
     const char     *usage;
-    const char     *flags;       /* its --options without a value; NULL:
-                                    none */
 } ctl_command_t;
 
 
@@ -135,11 +134,11 @@ static const ctl_command_t  ctl_commands[] = {
       "contacts import ORG_ID FILE.csv [--country CC]   (a header row:\n"
       "        phone, name, tags separated by \";\"; - reads stdin; numbers\n"
       "        without +country are read as CC's, US by default)" },
-    { "campaign", "create", 1, "name body tag all send-at",
+    { "campaign", "create", 1, "name body tag all! send-at",
       ctl_campaign_create,
       "campaign create ORG_ID --name NAME --body TEXT (--all | --tag TAG\n"
       "        [--tag TAG]...) [--send-at 2030-01-31T09:00:00Z]   (prints\n"
-      "        the draft's id)", "all" },
+      "        the draft's id)" },
     { "campaign", "send", 2, "", ctl_campaign_act,
       "campaign send|pause|resume|cancel ORG_ID ID   (prints the\n"
       "        campaign's status and counts)" },
@@ -148,12 +147,11 @@ static const ctl_command_t  ctl_commands[] = {
     { "campaign", "cancel", 2, "", ctl_campaign_act, NULL },
     { "campaign", "list", 1, "", ctl_campaign_list,
       "campaign list ORG_ID   (campaigns and polls, newest first)" },
-    { "poll", "create", 1, "name question option tag all send-at",
+    { "poll", "create", 1, "name question option tag all! send-at",
       ctl_poll_create,
       "poll create ORG_ID --question TEXT --option A --option B...\n"
       "        (2 to 9) (--all | --tag TAG...) [--name NAME]\n"
-      "        [--send-at TIME]   (send it with campaign send ORG_ID ID)",
-      "all" },
+      "        [--send-at TIME]   (send it with campaign send ORG_ID ID)" },
 };
 
 #define CTL_NCOMMANDS  (sizeof(ctl_commands) / sizeof(ctl_commands[0]))
@@ -210,7 +208,8 @@ ctl_option(const ctl_words_t *words, const char *name)
 }
 
 
-/* 1 when name is one of the space separated words in list. */
+/* 1 when name is one of the space separated words in list, 2 when it
+ * is there as "name!" (an option without a value). */
 static int
 ctl_option_known(const char *list, const char *name)
 {
@@ -220,9 +219,16 @@ ctl_option_known(const char *list, const char *name)
     len = strlen(name);
 
     for (p = list; (p = strstr(p, name)) != NULL; p += len) {
-        if ((p == list || p[-1] == ' ') && (p[len] == ' ' || p[len] == '\0'))
-        {
+        if (p != list && p[-1] != ' ') {
+            continue;
+        }
+
+        if (p[len] == ' ' || p[len] == '\0') {
             return 1;
+        }
+
+        if (p[len] == '!' && (p[len + 1] == ' ' || p[len + 1] == '\0')) {
+            return 2;
         }
     }
 
@@ -246,9 +252,7 @@ ctl_parse_words(const ctl_command_t *cmd, int argc, char **argv,
                 return -1;
             }
 
-            if (cmd->flags != NULL && ctl_option_known(cmd->flags,
-                                                       argv[i] + 2))
-            {
+            if (ctl_option_known(cmd->options, argv[i] + 2) == 2) {
                 if (words->noptions == CTL_MAX_OPTIONS) {
                     fprintf(stderr, "inboxctl: too many options\n");
                     return -1;

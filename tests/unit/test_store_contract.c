@@ -3773,7 +3773,7 @@ TEST(an_import_creates_then_updates_adding_tags_and_keeping_names)
 TEST(a_timeline_has_the_contacts_messages_newest_first)
 {
     char                   id[INBOX_ID_MAX], conv[INBOX_ID_MAX];
-    char                   cursor[INBOX_CURSOR_MAX];
+    char                   cursor[INBOX_TIMELINE_CURSOR_MAX];
     fixture_t              f;
     inbox_timeline_page_t  page;
 
@@ -5774,7 +5774,7 @@ timeline_walk(fixture_t *f, const char *contact, unsigned limit, char *out,
     size_t size)
 {
     int                    pages;
-    char                   cursor[INBOX_CURSOR_MAX];
+    char                   cursor[INBOX_TIMELINE_CURSOR_MAX];
     size_t                 i, used;
     inbox_timeline_page_t  page;
     const inbox_timeline_item_t  *it;

@@ -6675,7 +6675,7 @@ TEST(poll_answers_by_number_or_text_the_last_counts_late_ones_do_not)
 
 
 
-TEST(an_audience_is_counted_as_send_fixes_it_and_the_timeline_shows_sends_and_answers)
+TEST(audience_counts_as_send_fixes_it_and_timeline_shows_sends)
 {
     char                       a[INBOX_ID_MAX], b[INBOX_ID_MAX];
     char                       c[INBOX_ID_MAX], conv[INBOX_ID_MAX];

@@ -162,6 +162,61 @@ static const ngx_http_inbox_api_route_t  ngx_http_inbox_api_routes[] = {
       ngx_http_inbox_ledger_list },
     /* ---- end sending and billing ---- */
 
+    /* ---- campaigns and polls (ngx_http_inbox_campaigns.c): the path's
+     * first segment says which ---- */
+    { NGX_HTTP_GET, "campaigns", USER, NOBODY,
+      ngx_http_inbox_campaigns_list },
+
+    { NGX_HTTP_POST, "campaigns", USER,
+      JSON(NGX_HTTP_INBOX_CAMPAIGN_BODY_MAX),
+      ngx_http_inbox_campaign_create },
+
+    { NGX_HTTP_POST, "campaigns/estimate", USER,
+      JSON(NGX_HTTP_INBOX_CAMPAIGN_BODY_MAX),
+      ngx_http_inbox_campaign_estimate },
+
+    { NGX_HTTP_GET, "campaigns/*", USER, NOBODY,
+      ngx_http_inbox_campaign_get },
+
+    { NGX_HTTP_POST, "campaigns/*/send", USER, NOBODY,
+      ngx_http_inbox_campaign_action },
+
+    { NGX_HTTP_POST, "campaigns/*/pause", USER, NOBODY,
+      ngx_http_inbox_campaign_action },
+
+    { NGX_HTTP_POST, "campaigns/*/resume", USER, NOBODY,
+      ngx_http_inbox_campaign_action },
+
+    { NGX_HTTP_POST, "campaigns/*/cancel", USER, NOBODY,
+      ngx_http_inbox_campaign_action },
+
+    { NGX_HTTP_GET, "polls", USER, NOBODY,
+      ngx_http_inbox_campaigns_list },
+
+    { NGX_HTTP_POST, "polls", USER,
+      JSON(NGX_HTTP_INBOX_CAMPAIGN_BODY_MAX),
+      ngx_http_inbox_campaign_create },
+
+    { NGX_HTTP_POST, "polls/estimate", USER,
+      JSON(NGX_HTTP_INBOX_CAMPAIGN_BODY_MAX),
+      ngx_http_inbox_campaign_estimate },
+
+    { NGX_HTTP_GET, "polls/*", USER, NOBODY,
+      ngx_http_inbox_campaign_get },
+
+    { NGX_HTTP_POST, "polls/*/send", USER, NOBODY,
+      ngx_http_inbox_campaign_action },
+
+    { NGX_HTTP_POST, "polls/*/pause", USER, NOBODY,
+      ngx_http_inbox_campaign_action },
+
+    { NGX_HTTP_POST, "polls/*/resume", USER, NOBODY,
+      ngx_http_inbox_campaign_action },
+
+    { NGX_HTTP_POST, "polls/*/cancel", USER, NOBODY,
+      ngx_http_inbox_campaign_action },
+    /* ---- end campaigns and polls ---- */
+
     { 0, NULL, 0, 0, 0, NULL, NULL }
 };
 

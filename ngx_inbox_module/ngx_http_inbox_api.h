@@ -216,7 +216,35 @@ ngx_int_t ngx_http_inbox_billing_get(ngx_http_request_t *r,
     ngx_http_inbox_api_t *api, ngx_str_t *id);
 ngx_int_t ngx_http_inbox_ledger_list(ngx_http_request_t *r,
     ngx_http_inbox_api_t *api, ngx_str_t *id);
+/* In a pool thread: the organization's uploads media_ids as a
+ * message's media, at the public URL base (without "/"); an unknown one
+ * is INBOX_ERR_INVALID naming media_ids. */
+inbox_status_t ngx_http_inbox_api_media(inbox_store_t *store,
+    const char *org_id, const char *base, const char *const *media_ids,
+    size_t media_count, inbox_media_t *media, inbox_error_t *err);
 /* ---- end sending and billing ---- */
+
+
+/* ---- campaigns and polls (ngx_http_inbox_campaigns.c) ---- */
+#define NGX_HTTP_INBOX_CAMPAIGN_BODY_MAX  (64 * 1024)
+
+/* GET campaigns and polls: the organization's, newest first. */
+ngx_int_t ngx_http_inbox_campaigns_list(ngx_http_request_t *r,
+    ngx_http_inbox_api_t *api, ngx_str_t *id);
+/* POST campaigns and polls: a draft. */
+ngx_int_t ngx_http_inbox_campaign_create(ngx_http_request_t *r,
+    ngx_http_inbox_api_t *api, ngx_str_t *id);
+/* POST campaigns/estimate and polls/estimate: a send's preview. */
+ngx_int_t ngx_http_inbox_campaign_estimate(ngx_http_request_t *r,
+    ngx_http_inbox_api_t *api, ngx_str_t *id);
+/* GET campaigns/{id}; GET polls/{id}, with its tally and responses. */
+ngx_int_t ngx_http_inbox_campaign_get(ngx_http_request_t *r,
+    ngx_http_inbox_api_t *api, ngx_str_t *id);
+/* POST campaigns/{id}/ACTION and polls/{id}/ACTION: send, pause,
+ * resume, cancel (the path's last segment). */
+ngx_int_t ngx_http_inbox_campaign_action(ngx_http_request_t *r,
+    ngx_http_inbox_api_t *api, ngx_str_t *id);
+/* ---- end campaigns and polls ---- */
 
 
 #endif /* _NGX_HTTP_INBOX_API_H_INCLUDED_ */

@@ -381,18 +381,26 @@ ngx_http_inbox_contact_get_op(ngx_http_inbox_api_t *api,
 {
     ngx_http_inbox_contacts_args_t *args = api->args;
 
-    char                    *json;
-    size_t                   len;
-    inbox_contact_record_t   contact;
+    char                       *json;
+    size_t                      len;
+    inbox_contact_record_t      contact;
+    inbox_contact_campaigns_t   list;
 
+    ngx_memzero(&list, sizeof(inbox_contact_campaigns_t));
+
+    /* the record, with what it was sent and its poll answers */
     if (inbox_store_contact_get(store, api->principal.org_id, args->id,
                                 &contact, &job->error)
-        == INBOX_OK)
+        == INBOX_OK
+        && inbox_store_contact_campaigns(store, api->principal.org_id,
+                                         args->id, &list, &job->error)
+           == INBOX_OK)
     {
-        json = inbox_render_contact(&contact, &len);
+        json = inbox_render_contact_record(&contact, &list, &len);
         ngx_http_inbox_job_document(job, NGX_HTTP_OK, json, len);
     }
 
+    inbox_contact_campaigns_free(&list);
     inbox_contact_record_free(&contact);
 }
 

@@ -63,9 +63,6 @@ static ngx_int_t ngx_http_inbox_send_key(ngx_http_request_t *r,
     ngx_http_inbox_api_t *api, ngx_http_inbox_send_args_t *args);
 static void ngx_http_inbox_message_send_op(ngx_http_inbox_api_t *api,
     inbox_store_t *store, ngx_http_inbox_job_t *job);
-static inbox_status_t ngx_http_inbox_send_media(
-    ngx_http_inbox_send_args_t *args, inbox_store_t *store,
-    const char *org_id, inbox_media_t *media, inbox_error_t *err);
 static void ngx_http_inbox_message_estimate_op(ngx_http_inbox_api_t *api,
     inbox_store_t *store, ngx_http_inbox_job_t *job);
 static void ngx_http_inbox_billing_get_op(ngx_http_inbox_api_t *api,
@@ -347,8 +344,9 @@ ngx_http_inbox_message_send_op(ngx_http_inbox_api_t *api,
     }
 
     if (args->media_count > 0
-        && ngx_http_inbox_send_media(args, store, api->principal.org_id,
-                                     media, &job->error)
+        && ngx_http_inbox_api_media(store, api->principal.org_id,
+                                    args->base, args->media_ids,
+                                    args->media_count, media, &job->error)
            != INBOX_OK)
     {
         return;
@@ -390,21 +388,21 @@ ngx_http_inbox_message_send_op(ngx_http_inbox_api_t *api,
 }
 
 
-/* The organization's uploads media_ids, as the message's media: stored
+/* The organization's uploads media_ids, as a message's media: stored
  * already, at the public URL a carrier fetches. */
 
-static inbox_status_t
-ngx_http_inbox_send_media(ngx_http_inbox_send_args_t *args,
-    inbox_store_t *store, const char *org_id, inbox_media_t *media,
-    inbox_error_t *err)
+inbox_status_t
+ngx_http_inbox_api_media(inbox_store_t *store, const char *org_id,
+    const char *base, const char *const *media_ids, size_t media_count,
+    inbox_media_t *media, inbox_error_t *err)
 {
     int                    n;
     size_t                 i;
     inbox_status_t         rc;
     inbox_media_record_t   records[INBOX_MEDIA_MAX];
 
-    rc = inbox_store_media_get(store, org_id, args->media_ids,
-                               args->media_count, records, err);
+    rc = inbox_store_media_get(store, org_id, media_ids, media_count,
+                               records, err);
 
     if (rc == INBOX_ERR_NOT_FOUND) {
         /* a mistake in the request, not a path that names nothing */
@@ -418,11 +416,11 @@ ngx_http_inbox_send_media(ngx_http_inbox_send_args_t *args,
         return rc;
     }
 
-    ngx_memzero(media, args->media_count * sizeof(inbox_media_t));
+    ngx_memzero(media, media_count * sizeof(inbox_media_t));
 
-    for (i = 0; i < args->media_count; i++) {
+    for (i = 0; i < media_count; i++) {
         n = snprintf(media[i].url, sizeof(media[i].url),
-                     "%s" INBOX_MEDIA_PATH "%s", args->base, records[i].file);
+                     "%s" INBOX_MEDIA_PATH "%s", base, records[i].file);
 
         if (n < 0 || (size_t) n >= sizeof(media[i].url)) {
             return inbox_error_set(err, INBOX_ERR_INTERNAL,

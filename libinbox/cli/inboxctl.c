@@ -16,8 +16,12 @@
 #include <unistd.h>
 #include <sodium.h>
 
+#include <errno.h>
+
 #include <inbox/account.h>
+#include <inbox/campaign.h>
 #include <inbox/clock.h>
+#include <inbox/import.h>
 #include <inbox/encoding.h>
 #include <inbox/error.h>
 #include <inbox/form.h>
@@ -29,7 +33,7 @@
 
 
 #define CTL_MAX_ARGS     8
-#define CTL_MAX_OPTIONS  8
+#define CTL_MAX_OPTIONS  24
 #define CTL_PASSWORD_MAX (INBOX_PASSWORD_MAX + 2)
 #define CTL_MAX(a, b)    ((a) > (b) ? (a) : (b))
 
@@ -52,6 +56,7 @@ typedef struct {
     int            nargs;
     ctl_option_t   options[CTL_MAX_OPTIONS];
     int            noptions;
+    const char    *verb;       /* the command's */
 } ctl_words_t;
 
 typedef int (*ctl_handler_t)(inbox_store_t *store, ctl_words_t *words);
@@ -60,7 +65,8 @@ typedef struct {
     const char     *noun;
     const char     *verb;        /* NULL for a one-word command */
     int             nargs;       /* positionals required */
-    const char     *options;     /* the --options it takes, space separated */
+    const char     *options;     /* the --options it takes, space
+                                    separated; "name!" takes no value */
     ctl_handler_t   handler;
     const char     *usage;
 } ctl_command_t;
@@ -79,6 +85,11 @@ static int ctl_credits_grant(inbox_store_t *store, ctl_words_t *words);
 static int ctl_billing_set(inbox_store_t *store, ctl_words_t *words);
 static int ctl_settings_set(inbox_store_t *store, ctl_words_t *words);
 static int ctl_seed_demo(inbox_store_t *store, ctl_words_t *words);
+static int ctl_contacts_import(inbox_store_t *store, ctl_words_t *words);
+static int ctl_campaign_create(inbox_store_t *store, ctl_words_t *words);
+static int ctl_poll_create(inbox_store_t *store, ctl_words_t *words);
+static int ctl_campaign_act(inbox_store_t *store, ctl_words_t *words);
+static int ctl_campaign_list(inbox_store_t *store, ctl_words_t *words);
 
 
 static const ctl_command_t  ctl_commands[] = {
@@ -119,6 +130,28 @@ static const ctl_command_t  ctl_commands[] = {
     { "seed-demo", NULL, 0, "public-url api-base", ctl_seed_demo,
       "seed-demo [--public-url URL] [--api-base URL]   (--api-base: where\n"
       "        the demo number's carrier is, e.g. the carrier simulator)" },
+    { "contacts", "import", 2, "country", ctl_contacts_import,
+      "contacts import ORG_ID FILE.csv [--country CC]   (a header row:\n"
+      "        phone, name, tags separated by \";\"; - reads stdin; numbers\n"
+      "        without +country are read as CC's, US by default)" },
+    { "campaign", "create", 1, "name body tag all! send-at",
+      ctl_campaign_create,
+      "campaign create ORG_ID --name NAME --body TEXT (--all | --tag TAG\n"
+      "        [--tag TAG]...) [--send-at 2030-01-31T09:00:00Z]   (prints\n"
+      "        the draft's id)" },
+    { "campaign", "send", 2, "", ctl_campaign_act,
+      "campaign send|pause|resume|cancel ORG_ID ID   (prints the\n"
+      "        campaign's status and counts)" },
+    { "campaign", "pause", 2, "", ctl_campaign_act, NULL },
+    { "campaign", "resume", 2, "", ctl_campaign_act, NULL },
+    { "campaign", "cancel", 2, "", ctl_campaign_act, NULL },
+    { "campaign", "list", 1, "", ctl_campaign_list,
+      "campaign list ORG_ID   (campaigns and polls, newest first)" },
+    { "poll", "create", 1, "name question option tag all! send-at",
+      ctl_poll_create,
+      "poll create ORG_ID --question TEXT --option A --option B...\n"
+      "        (2 to 9) (--all | --tag TAG...) [--name NAME]\n"
+      "        [--send-at TIME]   (send it with campaign send ORG_ID ID)" },
 };
 
 #define CTL_NCOMMANDS  (sizeof(ctl_commands) / sizeof(ctl_commands[0]))
@@ -145,7 +178,9 @@ ctl_usage(FILE *out)
             "commands:\n");
 
     for (i = 0; i < CTL_NCOMMANDS; i++) {
-        fprintf(out, "    %s\n", ctl_commands[i].usage);
+        if (ctl_commands[i].usage != NULL) {
+            fprintf(out, "    %s\n", ctl_commands[i].usage);
+        }
     }
 }
 
@@ -173,7 +208,8 @@ ctl_option(const ctl_words_t *words, const char *name)
 }
 
 
-/* 1 when name is one of the space separated words in list. */
+/* 1 when name is one of the space separated words in list, 2 when it
+ * is there as "name!" (an option without a value). */
 static int
 ctl_option_known(const char *list, const char *name)
 {
@@ -183,9 +219,16 @@ ctl_option_known(const char *list, const char *name)
     len = strlen(name);
 
     for (p = list; (p = strstr(p, name)) != NULL; p += len) {
-        if ((p == list || p[-1] == ' ') && (p[len] == ' ' || p[len] == '\0'))
-        {
+        if (p != list && p[-1] != ' ') {
+            continue;
+        }
+
+        if (p[len] == ' ' || p[len] == '\0') {
             return 1;
+        }
+
+        if (p[len] == '!' && (p[len + 1] == ' ' || p[len + 1] == '\0')) {
+            return 2;
         }
     }
 
@@ -209,6 +252,17 @@ ctl_parse_words(const ctl_command_t *cmd, int argc, char **argv,
                 return -1;
             }
 
+            if (ctl_option_known(cmd->options, argv[i] + 2) == 2) {
+                if (words->noptions == CTL_MAX_OPTIONS) {
+                    fprintf(stderr, "inboxctl: too many options\n");
+                    return -1;
+                }
+
+                words->options[words->noptions].name = argv[i] + 2;
+                words->options[words->noptions++].value = "";
+                continue;
+            }
+
             if (i + 1 == argc || words->noptions == CTL_MAX_OPTIONS) {
                 fprintf(stderr, "inboxctl: %s needs a value\n", argv[i]);
                 return -1;
@@ -228,6 +282,11 @@ ctl_parse_words(const ctl_command_t *cmd, int argc, char **argv,
     }
 
     if (words->nargs != cmd->nargs) {
+        /* a verb without usage of its own shares the one above it */
+        while (cmd->usage == NULL) {
+            cmd--;
+        }
+
         fprintf(stderr, "usage: inboxctl %s\n", cmd->usage);
         return -1;
     }
@@ -1161,6 +1220,400 @@ ctl_seed_demo(inbox_store_t *store, ctl_words_t *words)
 }
 
 
+/* ---- contacts import, campaigns and polls ---- */
+
+/* FILE ("-": stdin) whole, malloc'd into *data; 0, or -1 said. */
+static int
+ctl_read_file(const char *path, char **data, size_t *len)
+{
+    FILE    *f;
+    char    *buf, *more;
+    size_t   cap, n;
+
+    f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+    if (f == NULL) {
+        fprintf(stderr, "inboxctl: cannot read %s: %s\n", path,
+                strerror(errno));
+        return -1;
+    }
+
+    buf = NULL;
+    cap = 0;
+    *len = 0;
+
+    for ( ;; ) {
+        if (*len == cap) {
+            cap = cap ? cap * 2 : 65536;
+            more = realloc(buf, cap);
+            if (more == NULL) {
+                fprintf(stderr, "inboxctl: out of memory\n");
+                free(buf);
+                if (f != stdin) {
+                    fclose(f);
+                }
+                return -1;
+            }
+            buf = more;
+        }
+
+        n = fread(buf + *len, 1, cap - *len, f);
+        *len += n;
+
+        if (n == 0) {
+            break;
+        }
+    }
+
+    if (ferror(f)) {
+        fprintf(stderr, "inboxctl: cannot read %s: %s\n", path,
+                strerror(errno));
+        free(buf);
+        buf = NULL;
+    }
+
+    if (f != stdin) {
+        fclose(f);
+    }
+
+    *data = buf;
+
+    return buf ? 0 : -1;
+}
+
+
+/* One pass of an import over data: the check (store NULL) or the
+ * import; *im is the importer, for its report. */
+static inbox_status_t
+ctl_import_pass(inbox_store_t *store, const char *org_id,
+    const char *country, const char *data, size_t len, inbox_import_t **im,
+    inbox_error_t *err)
+{
+    inbox_status_t  rc;
+
+    *im = inbox_import_new(store, org_id, country);
+    if (*im == NULL) {
+        return inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
+    }
+
+    rc = inbox_import_feed(*im, data, len, err);
+    if (rc == INBOX_OK) {
+        rc = inbox_import_finish(*im, err);
+    }
+
+    return rc;
+}
+
+
+/* As POST /api/v1/contacts/import does: a check that stores nothing,
+ * then the import; the report is the API's answer, one line. */
+static int
+ctl_contacts_import(inbox_store_t *store, ctl_words_t *words)
+{
+    char            *data, *report;
+    size_t           len;
+    const char      *country;
+    inbox_billing_t  billing;
+    inbox_error_t    err;
+    inbox_status_t   rc;
+    inbox_import_t  *im;
+
+    country = ctl_option(words, "country");
+    if (country == NULL) {
+        country = "US";
+    }
+
+    if (strlen(country) != 2) {
+        fprintf(stderr, "inboxctl: --country is a two-letter country code "
+                "(US, GB, FR...)\n");
+        return 1;
+    }
+
+    if (ctl_read_file(words->args[1], &data, &len) != 0) {
+        return 1;
+    }
+
+    /* the organization first: an import into none would only fail at
+     * its first batch */
+    rc = inbox_store_billing_get(store, words->args[0], &billing, &err);
+
+    if (rc == INBOX_OK) {
+        rc = ctl_import_pass(NULL, words->args[0], country, data, len, &im,
+                             &err);
+        inbox_import_free(im);
+    }
+
+    if (rc == INBOX_OK) {
+        rc = ctl_import_pass(store, words->args[0], country, data, len, &im,
+                             &err);
+
+        report = rc == INBOX_OK ? inbox_import_render(im, NULL) : NULL;
+        if (report != NULL) {
+            printf("%s\n", report);
+            free(report);
+        }
+
+        inbox_import_free(im);
+    }
+
+    free(data);
+
+    if (rc != INBOX_OK) {
+        fprintf(stderr, "inboxctl: %s: %s\n", words->args[1], err.message);
+        return 1;
+    }
+
+    return 0;
+}
+
+
+/* The audience and send time of a new campaign or poll from --all,
+ * --tag and --send-at; 0, or -1 said. */
+static int
+ctl_campaign_audience(ctl_words_t *words, inbox_campaign_new_t *c,
+    inbox_tags_t *tags)
+{
+    int             i;
+    const char     *at;
+    inbox_error_t   err;
+
+    c->audience_all = ctl_option(words, "all") != NULL;
+
+    for (i = 0; i < words->noptions; i++) {
+        if (strcmp(words->options[i].name, "tag") != 0) {
+            continue;
+        }
+
+        if (inbox_tags_add(tags, words->options[i].value,
+                           strlen(words->options[i].value), &err)
+            != INBOX_OK)
+        {
+            fprintf(stderr, "inboxctl: --tag \"%s\": %s\n",
+                    words->options[i].value, err.message);
+            return -1;
+        }
+    }
+
+    if (c->audience_all == (tags->count > 0)) {
+        fprintf(stderr, "inboxctl: say who gets it: --all, or one --tag "
+                "TAG or more (not both)\n");
+        return -1;
+    }
+
+    c->tags = tags;
+
+    at = ctl_option(words, "send-at");
+
+    if (at != NULL && (inbox_iso8601_parse(at, &c->send_at) != 0
+                       || c->send_at <= 0))
+    {
+        fprintf(stderr, "inboxctl: --send-at is a UTC time such as "
+                "2030-01-31T09:00:00Z\n");
+        return -1;
+    }
+
+    return 0;
+}
+
+
+static int
+ctl_campaign_made(inbox_store_t *store, const char *org_id,
+    const inbox_campaign_new_t *c)
+{
+    inbox_error_t     err;
+    inbox_campaign_t  campaign;
+
+    if (inbox_store_campaign_create(store, org_id, c, inbox_now_ms(),
+                                    &campaign, &err)
+        != INBOX_OK)
+    {
+        if (err.field[0] != '\0') {
+            fprintf(stderr, "inboxctl: %s: %s\n", err.field, err.message);
+        } else {
+            ctl_fail(&err);
+        }
+
+        inbox_campaign_free(&campaign);
+        return 1;
+    }
+
+    printf("%s\n", campaign.id);
+    inbox_campaign_free(&campaign);
+
+    return 0;
+}
+
+
+static int
+ctl_campaign_create(inbox_store_t *store, ctl_words_t *words)
+{
+    int                   rc;
+    inbox_tags_t          tags;
+    inbox_campaign_new_t  c;
+
+    memset(&c, 0, sizeof(inbox_campaign_new_t));
+    memset(&tags, 0, sizeof(inbox_tags_t));
+
+    c.kind = INBOX_CAMPAIGN_KIND_CAMPAIGN;
+    c.name = ctl_option(words, "name");
+    c.body = ctl_option(words, "body");
+
+    if (c.name == NULL || c.body == NULL) {
+        fprintf(stderr, "inboxctl: a campaign needs --name and --body\n");
+        return 1;
+    }
+
+    rc = ctl_campaign_audience(words, &c, &tags) == 0
+         ? ctl_campaign_made(store, words->args[0], &c) : 1;
+
+    inbox_tags_free(&tags);
+
+    return rc;
+}
+
+
+static int
+ctl_poll_create(inbox_store_t *store, ctl_words_t *words)
+{
+    int                   i, rc;
+    const char           *options[INBOX_POLL_OPTIONS_MAX + 1];
+    inbox_tags_t          tags;
+    inbox_campaign_new_t  c;
+
+    memset(&c, 0, sizeof(inbox_campaign_new_t));
+    memset(&tags, 0, sizeof(inbox_tags_t));
+
+    c.kind = INBOX_CAMPAIGN_KIND_POLL;
+    c.name = ctl_option(words, "name");
+    c.question = ctl_option(words, "question");
+
+    if (c.question == NULL) {
+        fprintf(stderr, "inboxctl: a poll needs --question\n");
+        return 1;
+    }
+
+    for (i = 0; i < words->noptions; i++) {
+        if (strcmp(words->options[i].name, "option") != 0) {
+            continue;
+        }
+
+        if (c.option_count == INBOX_POLL_OPTIONS_MAX) {
+            fprintf(stderr, "inboxctl: a poll has at most %d options\n",
+                    INBOX_POLL_OPTIONS_MAX);
+            return 1;
+        }
+
+        options[c.option_count++] = words->options[i].value;
+    }
+
+    c.options = options;
+
+    rc = ctl_campaign_audience(words, &c, &tags) == 0
+         ? ctl_campaign_made(store, words->args[0], &c) : 1;
+
+    inbox_tags_free(&tags);
+
+    return rc;
+}
+
+
+static void
+ctl_campaign_print(const inbox_campaign_t *c)
+{
+    printf("%s %s %s%s%s recipients=%lld suppressed=%lld queued=%lld "
+           "waiting_quiet_hours=%lld sent=%lld delivered=%lld failed=%lld "
+           "replied=%lld  %s\n",
+           c->id, inbox_campaign_kind_name(c->kind),
+           inbox_campaign_status_name(c->status),
+           c->status == INBOX_CAMPAIGN_PAUSED ? ":" : "",
+           c->status == INBOX_CAMPAIGN_PAUSED
+           ? inbox_pause_reason_name(c->paused_reason) : "",
+           (long long) c->counts.recipients,
+           (long long) c->counts.suppressed, (long long) c->counts.queued,
+           (long long) c->counts.waiting_quiet_hours,
+           (long long) c->counts.sent, (long long) c->counts.delivered,
+           (long long) c->counts.failed, (long long) c->counts.replied,
+           c->name ? c->name : "");
+}
+
+
+/* send, pause, resume or cancel (the verb); the sender hands the
+ * recipients over (a running nginx wakes it; else at its next look). */
+static int
+ctl_campaign_act(inbox_store_t *store, ctl_words_t *words)
+{
+    inbox_error_t            err;
+    inbox_campaign_t         c;
+    inbox_campaign_action_t  action;
+
+    if (inbox_campaign_action_parse(words->verb, &action) != 0) {
+        fprintf(stderr, "inboxctl: unknown campaign action %s\n",
+                words->verb);
+        return 2;
+    }
+
+    if (inbox_store_campaign_act(store, words->args[0], words->args[1],
+                                 action, inbox_now_ms(), &c, &err)
+        != INBOX_OK)
+    {
+        inbox_campaign_free(&c);
+
+        if (err.code == INBOX_ERR_NOT_FOUND) {
+            fprintf(stderr, "inboxctl: no campaign or poll %s in "
+                    "organization %s (see campaign list ORG_ID)\n",
+                    words->args[1], words->args[0]);
+            return 1;
+        }
+
+        return ctl_fail(&err);
+    }
+
+    ctl_campaign_print(&c);
+    inbox_campaign_free(&c);
+
+    return 0;
+}
+
+
+static int
+ctl_campaign_list(inbox_store_t *store, ctl_words_t *words)
+{
+    int                     k;
+    char                    cursor[INBOX_CURSOR_MAX];
+    size_t                  i;
+    inbox_error_t           err;
+    inbox_campaign_page_t   page;
+    inbox_campaign_kind_t   kinds[2] = { INBOX_CAMPAIGN_KIND_CAMPAIGN,
+                                         INBOX_CAMPAIGN_KIND_POLL };
+
+    for (k = 0; k < 2; k++) {
+        cursor[0] = '\0';
+
+        do {
+            if (inbox_store_campaigns_list(store, words->args[0], kinds[k],
+                                           cursor, INBOX_LIST_LIMIT_MAX,
+                                           &page, &err)
+                != INBOX_OK)
+            {
+                inbox_campaign_page_free(&page);
+                return ctl_fail(&err);
+            }
+
+            for (i = 0; i < page.count; i++) {
+                ctl_campaign_print(&page.items[i]);
+            }
+
+            snprintf(cursor, sizeof(cursor), "%s", page.next_cursor);
+            inbox_campaign_page_free(&page);
+
+        } while (cursor[0] != '\0');
+    }
+
+    return 0;
+}
+
+/* ---- end contacts import, campaigns and polls ---- */
+
+
 static const ctl_command_t *
 ctl_find_command(int argc, char **argv, int *used)
 {
@@ -1225,6 +1678,8 @@ main(int argc, char **argv)
     if (ctl_parse_words(cmd, argc - used, argv + used, &words) != 0) {
         return 2;
     }
+
+    words.verb = cmd->verb;
 
     if (sodium_init() < 0) {
         fprintf(stderr, "inboxctl: libsodium could not start\n");

@@ -2,6 +2,7 @@
  * Wall-clock time in milliseconds, its ISO-8601 form, and durations.
  */
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 #include <inbox/clock.h>
 
@@ -43,6 +44,68 @@ inbox_iso8601(int64_t ms, char out[INBOX_ISO8601_MAX])
 
     n = strftime(out, INBOX_ISO8601_MAX, "%Y-%m-%dT%H:%M:%S", &tm);
     snprintf(out + n, INBOX_ISO8601_MAX - n, ".%03dZ", (int) millis);
+}
+
+
+int
+inbox_iso8601_parse(const char *s, int64_t *ms)
+{
+    int        n, frac, digits;
+    time_t     t;
+    struct tm  tm, back;
+
+    memset(&tm, 0, sizeof(struct tm));
+    n = 0;
+
+    if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon,
+               &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &n)
+        != 6 || n != 19)
+    {
+        return -1;
+    }
+
+    s += n;
+    frac = 0;
+
+    if (*s == '.') {
+        /* milliseconds: the first three digits count, more are cut */
+        for (s++, digits = 0; *s >= '0' && *s <= '9'; s++, digits++) {
+            if (digits < 3) {
+                frac = frac * 10 + (*s - '0');
+            }
+        }
+
+        if (digits == 0) {
+            return -1;
+        }
+
+        for ( /* void */ ; digits < 3; digits++) {
+            frac *= 10;
+        }
+    }
+
+    if (s[0] != 'Z' || s[1] != '\0') {
+        return -1;
+    }
+
+    tm.tm_year -= 1900;
+    tm.tm_mon -= 1;
+    back = tm;
+
+    t = timegm(&tm);
+
+    /* timegm normalizes: "02-30" would be March the 2nd */
+    if (t == (time_t) -1 || tm.tm_year != back.tm_year
+        || tm.tm_mon != back.tm_mon || tm.tm_mday != back.tm_mday
+        || tm.tm_hour != back.tm_hour || tm.tm_min != back.tm_min
+        || tm.tm_sec != back.tm_sec)
+    {
+        return -1;
+    }
+
+    *ms = (int64_t) t * 1000 + frac;
+
+    return 0;
 }
 
 

@@ -295,6 +295,8 @@ inbox_timeline_page_free(inbox_timeline_page_t *page)
 
     for (i = 0; page->items != NULL && i < page->count; i++) {
         inbox_message_free(&page->items[i].message);
+        free(page->items[i].campaign.name);
+        free(page->items[i].campaign.answer_text);
     }
 
     free(page->items);
@@ -326,6 +328,10 @@ inbox_timeline_type_name(inbox_timeline_type_t type)
         return "opt_out";
     case INBOX_TIMELINE_OPT_IN:
         return "opt_in";
+    case INBOX_TIMELINE_CAMPAIGN:
+        return "campaign";
+    case INBOX_TIMELINE_POLL_ANSWER:
+        return "poll_answer";
     }
 
     return "message";

@@ -6,8 +6,20 @@
 #include <inbox/render.h>
 
 
+static void inbox_json_contact_with(yajl_gen g,
+    const inbox_contact_record_t *c, const inbox_contact_campaigns_t *list);
+
+
 void
 inbox_json_contact(yajl_gen g, const inbox_contact_record_t *c)
+{
+    inbox_json_contact_with(g, c, NULL);
+}
+
+
+static void
+inbox_json_contact_with(yajl_gen g, const inbox_contact_record_t *c,
+    const inbox_contact_campaigns_t *list)
 {
     size_t  i;
 
@@ -44,12 +56,42 @@ inbox_json_contact(yajl_gen g, const inbox_contact_record_t *c)
     inbox_json_key(g, "conversation_id");
     inbox_json_string(g, c->conversation_id[0] ? c->conversation_id : NULL);
 
-    /* campaign sends and poll answers arrive with campaigns */
+    /* what it was sent and its answers: the record's, not a list's */
     inbox_json_key(g, "campaigns");
     yajl_gen_array_open(g);
+    for (i = 0; list != NULL && i < list->campaign_count; i++) {
+        yajl_gen_map_open(g);
+        inbox_json_key(g, "id");
+        inbox_json_string(g, list->campaigns[i].id);
+        inbox_json_key(g, "kind");
+        inbox_json_string(g,
+                          inbox_campaign_kind_name(list->campaigns[i].kind));
+        inbox_json_key(g, "name");
+        inbox_json_string(g, list->campaigns[i].name);
+        inbox_json_key(g, "sent_at");
+        inbox_json_time(g, list->campaigns[i].sent_at);
+        inbox_json_key(g, "status");
+        inbox_json_string(g, list->campaigns[i].status);
+        yajl_gen_map_close(g);
+    }
     yajl_gen_array_close(g);
+
     inbox_json_key(g, "polls");
     yajl_gen_array_open(g);
+    for (i = 0; list != NULL && i < list->poll_count; i++) {
+        yajl_gen_map_open(g);
+        inbox_json_key(g, "poll_id");
+        inbox_json_string(g, list->polls[i].poll_id);
+        inbox_json_key(g, "question");
+        inbox_json_string(g, list->polls[i].question);
+        inbox_json_key(g, "answer");
+        inbox_json_string(g, list->polls[i].answer_text);
+        inbox_json_key(g, "answer_number");
+        inbox_json_int(g, list->polls[i].answer);
+        inbox_json_key(g, "answered_at");
+        inbox_json_time(g, list->polls[i].answered_at);
+        yajl_gen_map_close(g);
+    }
     yajl_gen_array_close(g);
 
     yajl_gen_map_close(g);
@@ -67,6 +109,23 @@ inbox_render_contact(const inbox_contact_record_t *c, size_t *len)
     }
 
     inbox_json_contact(g, c);
+
+    return inbox_json_finish(g, len);
+}
+
+
+char *
+inbox_render_contact_record(const inbox_contact_record_t *c,
+    const inbox_contact_campaigns_t *list, size_t *len)
+{
+    yajl_gen  g;
+
+    g = inbox_json_begin();
+    if (g == NULL) {
+        return NULL;
+    }
+
+    inbox_json_contact_with(g, c, list);
 
     return inbox_json_finish(g, len);
 }
@@ -106,7 +165,8 @@ inbox_render_timeline_page(const inbox_timeline_page_t *page, size_t *len)
 {
     size_t                        i;
     yajl_gen                      g;
-    const inbox_contact_event_t  *e;
+    const inbox_contact_event_t      *e;
+    const inbox_timeline_campaign_t  *tc;
 
     g = inbox_json_begin();
     if (g == NULL) {
@@ -125,9 +185,35 @@ inbox_render_timeline_page(const inbox_timeline_page_t *page, size_t *len)
         inbox_json_key(g, "at");
         inbox_json_time(g, page->items[i].at);
 
+        tc = &page->items[i].campaign;
+
         if (page->items[i].type == INBOX_TIMELINE_MESSAGE) {
             inbox_json_key(g, "message");
             inbox_json_message(g, &page->items[i].message);
+
+        } else if (page->items[i].type == INBOX_TIMELINE_CAMPAIGN) {
+            /* a campaign or poll handed over, its message's status */
+            inbox_json_key(g, "campaign");
+            yajl_gen_map_open(g);
+            inbox_json_key(g, "id");
+            inbox_json_string(g, tc->id);
+            inbox_json_key(g, "kind");
+            inbox_json_string(g, tc->poll ? "poll" : "campaign");
+            inbox_json_key(g, "name");
+            inbox_json_string(g, tc->name);
+            inbox_json_key(g, "status");
+            inbox_json_string(g, tc->status);
+            yajl_gen_map_close(g);
+
+        } else if (page->items[i].type == INBOX_TIMELINE_POLL_ANSWER) {
+            inbox_json_key(g, "poll_id");
+            inbox_json_string(g, tc->id);
+            inbox_json_key(g, "question");
+            inbox_json_string(g, tc->name);
+            inbox_json_key(g, "answer");
+            inbox_json_string(g, tc->answer_text);
+            inbox_json_key(g, "answer_number");
+            inbox_json_int(g, tc->answer);
 
         } else {
             /* an opt-out (its source) or an opt-in, with the keyword and

@@ -299,50 +299,182 @@ inbox_store_contacts_list(inbox_store_t *store, const char *org_id,
 
 
 /*
- * The timeline merges two streams, each newest first: the messages of
+ * The timeline merges three streams, each newest first: the messages of
  * the contact's conversation (inbox_store_messages_list, with its own
- * cursor) and the contact's opt-out and opt-in events.  At the same
- * time an event comes first.  A cursor says where each stream stands:
- * "AT.ID.MESSAGES", the last event shown (AT 0 and ID "" before any)
- * and the messages' cursor ("-" once every message was shown).  Neither
- * a message cursor (base64url, or MongoDB's "MS:HEX") nor an id holds a
- * ".".
+ * cursor), the contact's opt-out and opt-in events, and its campaigns
+ * (each handed over) and poll answers (inbox_store_contact_campaigns: a
+ * contact's are few).  At the same time an event comes first, then a
+ * campaign or answer, then the message.  A cursor says where each
+ * stream stands: "AT.ID.MESSAGES.CAT.CKEY", the last event shown (AT 0
+ * and ID "" before any), the messages' cursor ("-" once every message
+ * was shown) and the last campaign item shown (CKEY "c" or "p" and its
+ * id; CAT 0 and CKEY "" before any).  Neither a message cursor
+ * (base64url, or MongoDB's "MS:HEX") nor an id holds a ".".
  */
 static int
 inbox_store_timeline_cursor(const char *cursor, int64_t *at, char *id,
-    char *messages)
+    char *messages, int64_t *cat, char *ckey)
 {
     char        *end;
-    const char  *dot1, *dot2;
+    size_t       i, len[5];
+    const char  *part[5], *p, *dot;
 
     *at = 0;
+    *cat = 0;
     id[0] = '\0';
     messages[0] = '\0';
+    ckey[0] = '\0';
 
     if (cursor == NULL || cursor[0] == '\0') {
         return 0;
     }
 
-    dot1 = strchr(cursor, '.');
-    dot2 = dot1 ? strchr(dot1 + 1, '.') : NULL;
+    for (i = 0, p = cursor; i < 5; i++) {
+        dot = strchr(p, '.');
 
-    if (dot2 == NULL || dot1 == cursor || strchr(dot2 + 1, '.') != NULL
-        || (size_t) (dot2 - dot1 - 1) >= INBOX_ID_MAX
-        || strlen(dot2 + 1) >= INBOX_CURSOR_MAX)
+        if ((dot == NULL) != (i == 4)) {
+            return -1;
+        }
+
+        part[i] = p;
+        len[i] = dot ? (size_t) (dot - p) : strlen(p);
+        p = dot ? dot + 1 : p;
+    }
+
+    if (len[0] == 0 || len[3] == 0 || len[1] >= INBOX_ID_MAX
+        || len[2] >= INBOX_CURSOR_MAX || len[4] >= INBOX_ID_MAX + 1)
     {
         return -1;
     }
 
-    *at = strtoll(cursor, &end, 10);
-    if (end != dot1 || *at < 0) {
+    *at = strtoll(part[0], &end, 10);
+    if (end != part[0] + len[0] || *at < 0) {
         return -1;
     }
 
-    memcpy(id, dot1 + 1, (size_t) (dot2 - dot1 - 1));
-    id[dot2 - dot1 - 1] = '\0';
-    strcpy(messages, dot2 + 1);
+    *cat = strtoll(part[3], &end, 10);
+    if (end != part[3] + len[3] || *cat < 0) {
+        return -1;
+    }
+
+    memcpy(id, part[1], len[1]);
+    id[len[1]] = '\0';
+    memcpy(messages, part[2], len[2]);
+    messages[len[2]] = '\0';
+    memcpy(ckey, part[4], len[4]);
+    ckey[len[4]] = '\0';
 
     return 0;
+}
+
+
+static void
+inbox_store_timeline_key(const inbox_timeline_item_t *item,
+    char key[INBOX_ID_MAX + 1])
+{
+    snprintf(key, INBOX_ID_MAX + 1, "%c%s",
+             item->type == INBOX_TIMELINE_POLL_ANSWER ? 'p' : 'c',
+             item->campaign.id);
+}
+
+
+/* Newest first, then the larger key: the campaign stream's order. */
+static int
+inbox_store_timeline_cmp(const void *a, const void *b)
+{
+    char                          ka[INBOX_ID_MAX + 1], kb[INBOX_ID_MAX + 1];
+    const inbox_timeline_item_t  *x = a, *y = b;
+
+    if (x->at != y->at) {
+        return x->at > y->at ? -1 : 1;
+    }
+
+    inbox_store_timeline_key(x, ka);
+    inbox_store_timeline_key(y, kb);
+
+    return -strcmp(ka, kb);
+}
+
+
+/* The contact's campaign items after (cat, ckey), newest first, in a
+ * malloc'd array of *n (each owns its strings). */
+static inbox_status_t
+inbox_store_timeline_campaigns(inbox_store_t *store, const char *org_id,
+    const char *contact_id, int64_t cat, const char *ckey,
+    inbox_timeline_item_t **items, size_t *n, inbox_error_t *err)
+{
+    char                        key[INBOX_ID_MAX + 1];
+    size_t                      i, k, total;
+    inbox_status_t              status;
+    inbox_timeline_item_t      *all;
+    inbox_contact_campaigns_t   list;
+
+    *items = NULL;
+    *n = 0;
+
+    status = inbox_store_contact_campaigns(store, org_id, contact_id, &list,
+                                           err);
+    if (status != INBOX_OK) {
+        return status;
+    }
+
+    total = list.campaign_count + list.poll_count;
+    all = calloc(total ? total : 1, sizeof(inbox_timeline_item_t));
+    if (all == NULL) {
+        inbox_contact_campaigns_free(&list);
+        return inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
+    }
+
+    /* the strings move into the items */
+    for (i = 0, k = 0; i < list.campaign_count; i++, k++) {
+        all[k].type = INBOX_TIMELINE_CAMPAIGN;
+        all[k].at = list.campaigns[i].sent_at;
+        snprintf(all[k].campaign.id, INBOX_ID_MAX, "%s",
+                 list.campaigns[i].id);
+        all[k].campaign.poll =
+            list.campaigns[i].kind == INBOX_CAMPAIGN_KIND_POLL;
+        all[k].campaign.name = list.campaigns[i].name;
+        list.campaigns[i].name = NULL;
+        snprintf(all[k].campaign.status, sizeof(all[k].campaign.status),
+                 "%s", list.campaigns[i].status);
+    }
+
+    for (i = 0; i < list.poll_count; i++, k++) {
+        all[k].type = INBOX_TIMELINE_POLL_ANSWER;
+        all[k].at = list.polls[i].answered_at;
+        snprintf(all[k].campaign.id, INBOX_ID_MAX, "%s",
+                 list.polls[i].poll_id);
+        all[k].campaign.poll = 1;
+        all[k].campaign.name = list.polls[i].question;
+        list.polls[i].question = NULL;
+        all[k].campaign.answer = list.polls[i].answer;
+        all[k].campaign.answer_text = list.polls[i].answer_text;
+        list.polls[i].answer_text = NULL;
+    }
+
+    inbox_contact_campaigns_free(&list);
+
+    qsort(all, total, sizeof(inbox_timeline_item_t),
+          inbox_store_timeline_cmp);
+
+    /* drop what the cursor's page showed already */
+    for (i = 0; ckey[0] != '\0' && i < total; i++) {
+        inbox_store_timeline_key(&all[i], key);
+
+        if (all[i].at < cat || (all[i].at == cat && strcmp(key, ckey) < 0)) {
+            break;
+        }
+
+        free(all[i].campaign.name);
+        free(all[i].campaign.answer_text);
+    }
+
+    memmove(all, all + i, (total - i) * sizeof(inbox_timeline_item_t));
+
+    *items = all;
+    *n = total - i;
+
+    return INBOX_OK;
 }
 
 
@@ -353,22 +485,26 @@ inbox_store_contact_timeline(inbox_store_t *store, const char *org_id,
 {
     int                          more;
     char                         event_id[INBOX_ID_MAX];
+    char                         ckey[INBOX_ID_MAX + 1];
     char                         message_cursor[INBOX_CURSOR_MAX];
-    size_t                       i, j, n, taken;
-    int64_t                      event_at;
+    size_t                       i, j, c, n, taken, ncampaigns;
+    int64_t                      event_at, cat;
     inbox_status_t               status;
     inbox_message_page_t         messages, rest;
+    inbox_timeline_item_t       *campaigns;
     inbox_contact_record_t       contact;
     inbox_contact_event_page_t   events;
 
     memset(page, 0, sizeof(inbox_timeline_page_t));
     memset(&messages, 0, sizeof(messages));
     memset(&events, 0, sizeof(events));
+    campaigns = NULL;
+    ncampaigns = 0;
 
     limit = inbox_list_limit(limit);
 
     if (inbox_store_timeline_cursor(cursor, &event_at, event_id,
-                                    message_cursor) != 0)
+                                    message_cursor, &cat, ckey) != 0)
     {
         return inbox_error_set_field(err, INBOX_ERR_INVALID, "cursor",
                                      "This cursor was not given by this "
@@ -396,6 +532,12 @@ inbox_store_contact_timeline(inbox_store_t *store, const char *org_id,
     }
 
     if (status == INBOX_OK) {
+        status = inbox_store_timeline_campaigns(store, org_id, contact_id,
+                                                cat, ckey, &campaigns,
+                                                &ncampaigns, err);
+    }
+
+    if (status == INBOX_OK) {
         page->items = calloc(limit, sizeof(inbox_timeline_item_t));
         if (page->items == NULL) {
             status = inbox_error_set(err, INBOX_ERR_INTERNAL,
@@ -407,11 +549,13 @@ inbox_store_contact_timeline(inbox_store_t *store, const char *org_id,
         goto done;
     }
 
-    /* the newer of the two heads, an event first at the same time */
-    for (i = 0, j = 0, n = 0; n < limit; n++) {
+    /* the newest of the three heads: at the same time an event, then a
+     * campaign item, then a message */
+    for (i = 0, j = 0, c = 0, n = 0; n < limit; n++) {
         if (j < events.count
             && (i == messages.count || events.items[j].at
-                                       >= messages.items[i].created_at))
+                                       >= messages.items[i].created_at)
+            && (c == ncampaigns || events.items[j].at >= campaigns[c].at))
         {
             page->items[n].type = events.items[j].type;
             page->items[n].at = events.items[j].at;
@@ -419,6 +563,17 @@ inbox_store_contact_timeline(inbox_store_t *store, const char *org_id,
             event_at = events.items[j].at;
             snprintf(event_id, sizeof(event_id), "%s", events.items[j].id);
             j++;
+
+        } else if (c < ncampaigns
+                   && (i == messages.count
+                       || campaigns[c].at >= messages.items[i].created_at))
+        {
+            /* the item (and its strings) moves into the page */
+            page->items[n] = campaigns[c];
+            memset(&campaigns[c], 0, sizeof(inbox_timeline_item_t));
+            cat = page->items[n].at;
+            inbox_store_timeline_key(&page->items[n], ckey);
+            c++;
 
         } else if (i < messages.count) {
             /* the message moves into the entry */
@@ -437,7 +592,7 @@ inbox_store_contact_timeline(inbox_store_t *store, const char *org_id,
     taken = i;
 
     more = j < events.count || events.more || i < messages.count
-           || messages.next_cursor[0] != '\0';
+           || messages.next_cursor[0] != '\0' || c < ncampaigns;
 
     if (i == messages.count) {
         snprintf(message_cursor, sizeof(message_cursor), "%s",
@@ -464,8 +619,9 @@ inbox_store_contact_timeline(inbox_store_t *store, const char *org_id,
 
     if (more) {
         if ((size_t) snprintf(page->next_cursor, sizeof(page->next_cursor),
-                              "%lld.%s.%s", (long long) event_at, event_id,
-                              message_cursor)
+                              "%lld.%s.%s.%lld.%s", (long long) event_at,
+                              event_id, message_cursor, (long long) cat,
+                              ckey)
             >= sizeof(page->next_cursor))
         {
             status = inbox_error_set(err, INBOX_ERR_INTERNAL,
@@ -479,6 +635,12 @@ done:
         inbox_timeline_page_free(page);
     }
 
+    for (c = 0; c < ncampaigns; c++) {
+        free(campaigns[c].campaign.name);
+        free(campaigns[c].campaign.answer_text);
+    }
+
+    free(campaigns);
     inbox_message_page_free(&messages);
     inbox_contact_event_page_free(&events);
     inbox_contact_record_free(&contact);

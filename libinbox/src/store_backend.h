@@ -389,6 +389,12 @@
       (inbox_store_t *store, const char *org_id, const char *contact_id,      \
        const char *timezone, inbox_error_t *err),                             \
       (store, org_id, contact_id, timezone, err))                             \
+    /* tags NULL when audience_all */                                         \
+    X(PLAIN, campaign_audience,                                               \
+      (inbox_store_t *store, const char *org_id, int audience_all,            \
+       const inbox_tags_t *tags, int64_t *recipients, int64_t *suppressed,    \
+       inbox_error_t *err),                                                   \
+      (store, org_id, audience_all, tags, recipients, suppressed, err))       \
     /* ---- end campaigns and polls ---- */
 
 

@@ -1959,3 +1959,82 @@ inbox_mongo_append_left(bson_t *doc, const char *key)
                                   INBOX_RECIPIENT_WAITING)),
                 "]", "}");
 }
+
+
+/* Counted as send would fix them (inbox_mongo_campaign_fix): one
+ * aggregate of the audience's contacts, grouped into one document. */
+inbox_status_t
+inbox_mongo_campaign_audience(inbox_store_t *store, const char *org_id,
+    int audience_all, const inbox_tags_t *tags, int64_t *recipients,
+    int64_t *suppressed, inbox_error_t *err)
+{
+    char                  key[24], tag[INBOX_TAG_KEY_MAX];
+    bson_t                match, keys, in, batch, doc;
+    size_t                i;
+    uint32_t              len;
+    bson_oid_t            org;
+    bson_iter_t           iter;
+    const uint8_t        *data;
+    inbox_status_t        rc;
+    inbox_mongo_store_t  *ms = (inbox_mongo_store_t *) store;
+
+    *recipients = 0;
+    *suppressed = 0;
+
+    if (inbox_mongo_parse_id(org_id, &org) != 0) {
+        return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
+                               "There is no such organization.");
+    }
+
+    bson_init(&match);
+    BSON_APPEND_OID(&match, "org_id", &org);
+
+    if (!audience_all) {
+        BSON_APPEND_DOCUMENT_BEGIN(&match, "tag_keys", &in);
+        BSON_APPEND_ARRAY_BEGIN(&in, "$in", &keys);
+        for (i = 0; tags != NULL && i < tags->count; i++) {
+            snprintf(key, sizeof(key), "%zu", i);
+            inbox_tag_key(tags->items[i], tag);
+            BSON_APPEND_UTF8(&keys, key, tag);
+        }
+        bson_append_array_end(&in, &keys);
+        bson_append_document_end(&match, &in);
+    }
+
+    rc = inbox_mongo_run_cursor(ms,
+        BCON_NEW("aggregate", BCON_UTF8("contacts"),
+                 "pipeline", "[",
+                     "{", "$match", BCON_DOCUMENT(&match), "}",
+                     "{", "$group", "{",
+                         "_id", BCON_NULL,
+                         "n", "{", "$sum", BCON_INT32(1), "}",
+                         "out", "{", "$sum", "{", "$cond", "[",
+                             "{", "$eq", "[",
+                                 BCON_UTF8("$opted_out"), BCON_BOOL(true),
+                             "]", "}",
+                             BCON_INT32(1), BCON_INT32(0),
+                         "]", "}", "}",
+                     "}", "}",
+                 "]",
+                 "cursor", "{", "}"),
+        &batch, err);
+    bson_destroy(&match);
+
+    bson_iter_init(&iter, &batch);
+
+    /* no contact at all is no document */
+    if (rc == INBOX_OK && bson_iter_next(&iter)
+        && BSON_ITER_HOLDS_DOCUMENT(&iter))
+    {
+        bson_iter_document(&iter, &len, &data);
+
+        if (bson_init_static(&doc, data, len)) {
+            *recipients = inbox_mongo_get_int(&doc, "n");
+            *suppressed = inbox_mongo_get_int(&doc, "out");
+        }
+    }
+
+    bson_destroy(&batch);
+
+    return rc;
+}

@@ -189,6 +189,8 @@ typedef enum {
     INBOX_SQL_CONTACT_POLLS,
     INBOX_SQL_CONTACT_OWNED,
     INBOX_SQL_CONTACT_TIMEZONE,
+    INBOX_SQL_AUDIENCE_ALL_COUNT,
+    INBOX_SQL_AUDIENCE_TAGS_COUNT,
     /* ---- end campaigns and polls ---- */
     /* ---- resume and retention (store_sqlite_events.c) ---- */
     INBOX_SQL_EVENTS_OLDEST,

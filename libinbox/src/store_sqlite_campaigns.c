@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <inbox/quiet.h>
+#include <inbox/render.h>
 #include "store_sqlite.h"
 
 
@@ -1612,4 +1613,103 @@ inbox_sqlite_run_stmt(inbox_sqlite_conn_t *conn, sqlite3_stmt *stmt)
     inbox_sqlite_done(stmt);
 
     return rc == SQLITE_DONE;
+}
+
+
+/* Counted as send would fix them (inbox_sqlite_campaign_fix): the tags
+ * as one JSON array, each matched in the column's NOCASE. */
+inbox_status_t
+inbox_sqlite_campaign_audience(inbox_store_t *store, const char *org_id,
+    int audience_all, const inbox_tags_t *tags, int64_t *recipients,
+    int64_t *suppressed, inbox_error_t *err)
+{
+    int                   rc;
+    char                 *json;
+    size_t                i;
+    int64_t               org;
+    yajl_gen              g;
+    sqlite3_stmt         *stmt;
+    inbox_status_t        status;
+    inbox_sqlite_conn_t  *conn;
+
+    *recipients = 0;
+    *suppressed = 0;
+    json = NULL;
+
+    if (inbox_sqlite_parse_id(org_id, &org) != 0) {
+        return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
+                               "no such organization");
+    }
+
+    if (!audience_all) {
+        g = inbox_json_begin();
+        if (g == NULL) {
+            return inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
+        }
+
+        yajl_gen_array_open(g);
+        for (i = 0; tags != NULL && i < tags->count; i++) {
+            inbox_json_string(g, tags->items[i]);
+        }
+        yajl_gen_array_close(g);
+
+        json = inbox_json_finish(g, NULL);
+        if (json == NULL) {
+            return inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
+        }
+    }
+
+    conn = inbox_sqlite_conn(store, err);
+    if (conn == NULL) {
+        free(json);
+        return err->code;
+    }
+
+    status = inbox_sqlite_begin_read(conn, err);
+    if (status != INBOX_OK) {
+        free(json);
+        return status;
+    }
+
+    if (audience_all) {
+        stmt = inbox_sqlite_stmt(conn, INBOX_SQL_AUDIENCE_ALL_COUNT,
+            "SELECT count(*), coalesce(sum(opted_out != 0), 0)"
+            " FROM contacts WHERE org_id = ?1", err);
+
+    } else {
+        stmt = inbox_sqlite_stmt(conn, INBOX_SQL_AUDIENCE_TAGS_COUNT,
+            "SELECT count(*), coalesce(sum(ct.opted_out != 0), 0)"
+            " FROM contacts ct WHERE ct.id IN (SELECT t.contact_id"
+            "   FROM contact_tags t WHERE t.org_id = ?1"
+            "   AND t.tag IN (SELECT value FROM json_each(?2)))", err);
+    }
+
+    if (stmt == NULL) {
+        status = err->code;
+        goto done;
+    }
+
+    sqlite3_bind_int64(stmt, 1, org);
+    if (!audience_all) {
+        sqlite3_bind_text(stmt, 2, json, -1, SQLITE_STATIC);
+    }
+
+    rc = sqlite3_step(stmt);
+
+    if (rc == SQLITE_ROW) {
+        *recipients = sqlite3_column_int64(stmt, 0);
+        *suppressed = sqlite3_column_int64(stmt, 1);
+
+    } else {
+        status = inbox_sqlite_fail(conn, rc, err);
+    }
+
+    inbox_sqlite_done(stmt);
+
+done:
+
+    inbox_sqlite_rollback(conn);
+    free(json);
+
+    return status;
 }

@@ -3773,7 +3773,7 @@ TEST(an_import_creates_then_updates_adding_tags_and_keeping_names)
 TEST(a_timeline_has_the_contacts_messages_newest_first)
 {
     char                   id[INBOX_ID_MAX], conv[INBOX_ID_MAX];
-    char                   cursor[INBOX_CURSOR_MAX];
+    char                   cursor[INBOX_TIMELINE_CURSOR_MAX];
     fixture_t              f;
     inbox_timeline_page_t  page;
 
@@ -5774,7 +5774,7 @@ timeline_walk(fixture_t *f, const char *contact, unsigned limit, char *out,
     size_t size)
 {
     int                    pages;
-    char                   cursor[INBOX_CURSOR_MAX];
+    char                   cursor[INBOX_TIMELINE_CURSOR_MAX];
     size_t                 i, used;
     inbox_timeline_page_t  page;
     const inbox_timeline_item_t  *it;
@@ -6673,6 +6673,90 @@ TEST(poll_answers_by_number_or_text_the_last_counts_late_ones_do_not)
     fixture_close(&f);
 }
 
+
+
+TEST(audience_counts_as_send_fixes_it_and_timeline_shows_sends)
+{
+    char                       a[INBOX_ID_MAX], b[INBOX_ID_MAX];
+    char                       c[INBOX_ID_MAX], conv[INBOX_ID_MAX];
+    char                       id[INBOX_ID_MAX];
+    char                       cursor[INBOX_TIMELINE_CURSOR_MAX];
+    size_t                     i, n;
+    int64_t                    all, out;
+    fixture_t                  f;
+    progress_t                 p;
+    inbox_tags_t               tags;
+    inbox_timeline_page_t      page;
+    inbox_timeline_type_t      seen[8];
+
+    FIXTURE(&f);
+    memset(&tags, 0, sizeof(tags));
+
+    CHECK_INT(person(&f, ALICE, "vip", NULL, a), 0);
+    CHECK_INT(person(&f, BOB, "VIP", NULL, b), 0);
+    CHECK_INT(person(&f, CAROL, "other", NULL, c), 0);
+    CHECK_INT(inbox_store_contact_opt_out(f.store, f.org, b,
+                                          INBOX_OPT_OUT_MANUAL, NULL, T0,
+                                          NULL, NULL, NULL), INBOX_OK);
+    CHECK_INT(inbox_store_credits_grant(f.store, f.org, 10, NULL), INBOX_OK);
+
+    /* tags in any case, each contact once */
+    CHECK_INT(inbox_tags_add(&tags, "Vip", 3, NULL), INBOX_OK);
+    CHECK_INT(inbox_tags_add(&tags, "other", 5, NULL), INBOX_OK);
+    CHECK_INT(inbox_store_campaign_audience(f.store, f.org, 0, &tags, &all,
+                                            &out, NULL), INBOX_OK);
+    CHECK_INT(all, 3);
+    CHECK_INT(out, 1);
+    CHECK_INT(inbox_store_campaign_audience(f.store, f.org, 1, NULL, &all,
+                                            &out, NULL), INBOX_OK);
+    CHECK_INT(all, 3);
+    CHECK_INT(out, 1);
+    inbox_tags_free(&tags);
+
+    /* send fixes the same: two of "vip", one suppressed */
+    CHECK_INT(campaign_new(&f, "vip", id), 0);
+    CHECK_INT(campaign_do(&f, id, INBOX_CAMPAIGN_SEND, NOON), INBOX_OK);
+    p = campaign_now(&f, id);
+    CHECK_INT(p.counts.recipients, 2);
+    CHECK_INT(p.counts.suppressed, 1);
+    CHECK_INT(dispatch(&f, NOON, 10).handed, 1);
+
+    /* Alice answers: her timeline is the reply, the send (before its
+     * message, at the same time), the message; a page at a time too */
+    CHECK(contact_of(&f, ALICE, a, conv));
+    CHECK_INT(receive(&f, "SM1", ALICE, "thanks", NOON + MINUTE, NULL, NULL),
+              INBOX_OK);
+
+    CHECK_INT(inbox_store_contact_timeline(f.store, f.org, a, NULL, 0, &page,
+                                           NULL), INBOX_OK);
+    CHECK_INT(page.count, 3);
+    if (page.count == 3) {
+        CHECK_INT(page.items[0].type, INBOX_TIMELINE_MESSAGE);
+        CHECK_INT(page.items[1].type, INBOX_TIMELINE_CAMPAIGN);
+        CHECK_STR(page.items[1].campaign.id, id);
+        CHECK_STR(page.items[1].campaign.name, "Spring sale");
+        CHECK_INT(page.items[1].at, NOON);
+        CHECK_INT(page.items[2].type, INBOX_TIMELINE_MESSAGE);
+    }
+    CHECK_STR(page.next_cursor, "");
+    inbox_timeline_page_free(&page);
+
+    cursor[0] = '\0';
+    n = 0;
+    do {
+        CHECK_INT(inbox_store_contact_timeline(f.store, f.org, a, cursor, 1,
+                                               &page, NULL), INBOX_OK);
+        for (i = 0; i < page.count && n < 8; i++) {
+            seen[n++] = page.items[i].type;
+        }
+        snprintf(cursor, sizeof(cursor), "%s", page.next_cursor);
+        inbox_timeline_page_free(&page);
+    } while (cursor[0] != '\0' && n < 8);
+    CHECK_INT(n, 3);
+    CHECK_INT(seen[1], INBOX_TIMELINE_CAMPAIGN);
+
+    fixture_close(&f);
+}
 
 /* ---- resume and retention (issue 8) ---- */
 

@@ -4212,6 +4212,39 @@ TEST(contact_campaigns_and_timezone)
     fake_close(&fake, store);
 }
 
+
+/* A send's preview: one aggregate of the audience's contacts. */
+TEST(campaign_audience)
+{
+    fake_t          fake;
+    int64_t         n, out;
+    inbox_tags_t    tags;
+    inbox_error_t   err;
+    inbox_store_t  *store;
+
+    store = fake_open(&fake);
+    memset(&tags, 0, sizeof(tags));
+    CHECK_INT(inbox_tags_add(&tags, "VIP", 3, &err), INBOX_OK);
+    CHECK_INT(inbox_tags_add(&tags, "Spring", 6, &err), INBOX_OK);
+
+    fake.replies[0] = CURSOR("{\"_id\": null, \"n\": 3, \"out\": 1}");
+    CHECK_INT(inbox_store_campaign_audience(store, ORG_ID, 0, &tags, &n,
+                                            &out, &err), INBOX_OK);
+    CHECK_INT(n, 3);
+    CHECK_INT(out, 1);
+
+    /* no contact at all: no document */
+    fake.replies[1] = CURSOR("");
+    CHECK_INT(inbox_store_campaign_audience(store, ORG_ID, 1, NULL, &n,
+                                            &out, &err), INBOX_OK);
+    CHECK_INT(n, 0);
+    CHECK_INT(out, 0);
+    golden_check(&fake, "campaign_audience");
+
+    inbox_tags_free(&tags);
+    fake_close(&fake, store);
+}
+
 /* ---- end campaigns and polls ---- */
 
 RUN_TESTS()

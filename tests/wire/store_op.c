@@ -12,6 +12,7 @@
  *   store_op URI reply-sent ORG_ID CONVERSATION_ID BODY PROVIDER_ID
  *   store_op URI events-since ORG_ID EPOCH AFTER_SEQ UNTIL_SEQ LIMIT
  *   store_op URI events-prune NOW_MS KEEP_SECONDS KEEP_COUNT MAX
+ *   store_op URI campaign-dispatch NOW_MS MAX
  *
  * media-claim and media-copy are what the fetcher of inbound MMS images
  * does around its HTTP request: claim the images due, then keep the bytes
@@ -27,6 +28,9 @@
  * (result {"removed"}).  With INBOX_EVENTS_SOCKET set, the events an
  * operation made are sent there as the module sends them (one datagram
  * of records), so a test's browsers see them live through ws-server.
+ * campaign-dispatch is the sender's turn at campaigns at NOW_MS (a
+ * test's clock, for quiet hours): result {"handed","waiting",
+ * "suppressed","started","paused","finished"}.
  *
  * The line: {"op", "result": {…} (what the operation returned: the
  * message's fate for ingest, the conversation for mark-read, the
@@ -66,6 +70,9 @@ static inbox_status_t op_events_since(inbox_store_t *store, char **argv,
     yajl_gen g, inbox_event_list_t *events, inbox_error_t *err);
 static inbox_status_t op_events_prune(inbox_store_t *store, char **argv,
     yajl_gen g, inbox_event_list_t *events, inbox_error_t *err);
+static inbox_status_t op_campaign_dispatch(inbox_store_t *store,
+    char **argv, yajl_gen g, inbox_event_list_t *events,
+    inbox_error_t *err);
 static void events_push(const inbox_event_list_t *events);
 static void usage(void);
 
@@ -87,6 +94,7 @@ static const struct {
     { "reply-sent",  4, op_reply_sent },
     { "events-since", 5, op_events_since },
     { "events-prune", 4, op_events_prune },
+    { "campaign-dispatch", 2, op_campaign_dispatch },
 };
 
 
@@ -257,6 +265,36 @@ op_events_prune(inbox_store_t *store, char **argv, yajl_gen g,
 
     inbox_json_key(g, "removed");
     inbox_json_int(g, (int64_t) removed);
+
+    return rc;
+}
+
+
+static inbox_status_t
+op_campaign_dispatch(inbox_store_t *store, char **argv, yajl_gen g,
+    inbox_event_list_t *events, inbox_error_t *err)
+{
+    inbox_status_t             rc;
+    inbox_campaign_dispatch_t  d;
+
+    memset(&d, 0, sizeof(d));
+
+    rc = inbox_store_campaign_dispatch(store, strtoll(argv[0], NULL, 10),
+                                       (size_t) strtoul(argv[1], NULL, 10),
+                                       &d, events, err);
+
+    inbox_json_key(g, "handed");
+    inbox_json_int(g, (int64_t) d.handed);
+    inbox_json_key(g, "waiting");
+    inbox_json_int(g, (int64_t) d.waiting);
+    inbox_json_key(g, "suppressed");
+    inbox_json_int(g, (int64_t) d.suppressed);
+    inbox_json_key(g, "started");
+    inbox_json_int(g, (int64_t) d.started);
+    inbox_json_key(g, "paused");
+    inbox_json_int(g, (int64_t) d.paused);
+    inbox_json_key(g, "finished");
+    inbox_json_int(g, (int64_t) d.finished);
 
     return rc;
 }
@@ -538,5 +576,6 @@ usage(void)
             "       store_op URI events-since ORG_ID EPOCH AFTER_SEQ "
             "UNTIL_SEQ LIMIT\n"
             "       store_op URI events-prune NOW_MS KEEP_SECONDS "
-            "KEEP_COUNT MAX\n");
+            "KEEP_COUNT MAX\n"
+            "       store_op URI campaign-dispatch NOW_MS MAX\n");
 }

@@ -10,6 +10,10 @@
 
 int64_t inbox_now_ms(void);
 void inbox_iso8601(int64_t ms, char out[INBOX_ISO8601_MAX]);
+/* A time as the API takes it: "YYYY-MM-DDTHH:MM:SS" with optional
+ * fractional seconds and "Z" (UTC; an offset is refused, so a time is
+ * never read in the server's zone).  0 with *ms set, or -1. */
+int inbox_iso8601_parse(const char *s, int64_t *ms);
 
 /* The longest duration inbox_duration_parse takes: ten years. */
 #define INBOX_DURATION_MAX_MS  (3650LL * 86400000)

@@ -125,13 +125,25 @@ typedef struct {
 } inbox_import_count_t;
 
 /* The contact's timeline (GET /api/v1/contacts/{id}/timeline): its
- * messages and its opt-out and opt-in events (see optout.h); campaign
- * sends and poll answers join it when the store has them. */
+ * messages, its opt-out and opt-in events (see optout.h), the campaigns
+ * and polls handed over to it and its poll answers (campaign.h). */
 typedef enum {
     INBOX_TIMELINE_MESSAGE = 0,
     INBOX_TIMELINE_OPT_OUT,
-    INBOX_TIMELINE_OPT_IN
+    INBOX_TIMELINE_OPT_IN,
+    INBOX_TIMELINE_CAMPAIGN,
+    INBOX_TIMELINE_POLL_ANSWER
 } inbox_timeline_type_t;
+
+/* A campaign or poll sent to the contact, or its answer to a poll. */
+typedef struct {
+    char      id[INBOX_ID_MAX];   /* the campaign's or poll's */
+    int       poll;               /* 1: a poll */
+    char     *name;               /* its name; a poll answer: the question */
+    char      status[16];         /* _CAMPAIGN: its message's status */
+    unsigned  answer;             /* _POLL_ANSWER: the option, 1..9 */
+    char     *answer_text;        /* and its text */
+} inbox_timeline_campaign_t;
 
 /* An opt-out or opt-in of the contact, as its timeline keeps it. */
 typedef struct {
@@ -160,12 +172,17 @@ typedef struct {
     int64_t                at;
     inbox_message_t        message;     /* INBOX_TIMELINE_MESSAGE */
     inbox_contact_event_t  event;       /* _OPT_OUT, _OPT_IN */
+    inbox_timeline_campaign_t  campaign;    /* _CAMPAIGN, _POLL_ANSWER */
 } inbox_timeline_item_t;
+
+/* A timeline's cursor holds each of its streams' places. */
+#define INBOX_TIMELINE_CURSOR_MAX  (INBOX_CURSOR_MAX + 2 * INBOX_ID_MAX + 48)
 
 typedef struct {
     inbox_timeline_item_t  *items;
     size_t                  count;
-    char                    next_cursor[INBOX_CURSOR_MAX];    /* "" null */
+    char                    next_cursor[INBOX_TIMELINE_CURSOR_MAX];
+                                                             /* "" null */
 } inbox_timeline_page_t;
 
 void inbox_timeline_page_free(inbox_timeline_page_t *page);

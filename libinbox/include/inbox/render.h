@@ -17,6 +17,7 @@
 #include <inbox/error.h>
 #include <inbox/model.h>
 #include <inbox/contact.h>
+#include <inbox/campaign.h>
 #include <inbox/settings.h>
 #include <inbox/billing.h>
 #include <inbox/segments.h>
@@ -43,15 +44,24 @@ char *inbox_render_conversation_page(const inbox_conversation_page_t *page,
     size_t *len);
 char *inbox_render_message_page(const inbox_message_page_t *page,
     size_t *len);
-/* A contact's record (render_contact.c): with "campaigns" and "polls",
- * empty until campaigns exist. */
+/* A contact (render_contact.c), as lists show it: "campaigns" and
+ * "polls" empty. */
 void inbox_json_contact(yajl_gen g, const inbox_contact_record_t *c);
 char *inbox_render_contact(const inbox_contact_record_t *c, size_t *len);
+/* A contact's record (GET contacts/{id}) with what list says: campaigns
+ * [{"id","kind","name","sent_at","status"}] and polls [{"poll_id",
+ * "question","answer" (the option's text),"answer_number",
+ * "answered_at"}]. */
+char *inbox_render_contact_record(const inbox_contact_record_t *c,
+    const inbox_contact_campaigns_t *list, size_t *len);
 char *inbox_render_contact_page(const inbox_contact_page_t *page,
     size_t *len);
 /* Entries {"type","at",...}: a message is {"type":"message","at",
  * "message":{...}}; an opt-out or opt-in {"type":"opt_out"|"opt_in","at",
- * "source","keyword","message_id"}. */
+ * "source","keyword","message_id"}; a campaign or poll handed over
+ * {"type":"campaign","at","campaign":{"id","kind","name","status"}}; a
+ * poll's answer {"type":"poll_answer","at","poll_id","question",
+ * "answer","answer_number"}. */
 char *inbox_render_timeline_page(const inbox_timeline_page_t *page,
     size_t *len);
 /* {"error":{"code":…,"message":…[,"field":…]}} from err, with the extra
@@ -89,5 +99,36 @@ char *inbox_render_message(const inbox_message_t *m, size_t *len);
 char *inbox_render_estimate(const char *body, const inbox_segments_t *seg,
     unsigned credits, size_t *len);
 /* ---- end sending ---- */
+
+/* ---- campaigns and polls (render_campaign.c) ---- */
+/* A campaign or poll: {"id","kind","name","body","question","options",
+ * "media","audience":{"all":true}|{"tags":[…]},"send_at","status",
+ * "paused_reason","segments","credits","counts":{"recipients",
+ * "suppressed","waiting_quiet_hours","queued","sent","delivered",
+ * "failed","cancelled","replied"},"created_at","started_at",
+ * "finished_at"} (question and options null for a campaign). */
+void inbox_json_campaign(yajl_gen g, const inbox_campaign_t *c);
+char *inbox_render_campaign(const inbox_campaign_t *c, size_t *len);
+char *inbox_render_campaign_page(const inbox_campaign_page_t *page,
+    size_t *len);
+/* A poll with "tally":[{"number","option","count"}] and "responses":
+ * [{"contact":{"id","name","phone"},"answer","answer_number",
+ * "answered_at","message_id"}], the newest first. */
+char *inbox_render_poll_results(const inbox_poll_results_t *results,
+    size_t *len);
+/* A send's preview: {"recipients","suppressed","encoding","segments",
+ * "characters","credits" (a message's),"total_credits" (every recipient
+ * not suppressed),"balance"}. */
+typedef struct {
+    int64_t            recipients;     /* the audience, opted out too */
+    int64_t            suppressed;     /* opted out */
+    inbox_segments_t   seg;
+    unsigned           credits;        /* a message's */
+    int64_t            balance;        /* available now */
+} inbox_campaign_estimate_t;
+
+char *inbox_render_campaign_estimate(const inbox_campaign_estimate_t *e,
+    size_t *len);
+/* ---- end campaigns and polls ---- */
 
 #endif

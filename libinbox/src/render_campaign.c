@@ -1,0 +1,280 @@
+/*
+ * JSON for campaigns and polls: one, a page, a poll's results and the
+ * preview of a send (see render.h).
+ */
+#include <stddef.h>
+#include <inbox/render.h>
+
+
+static void inbox_json_time_or_null(yajl_gen g, int64_t ms);
+static void inbox_json_counts(yajl_gen g, const inbox_campaign_counts_t *n);
+static void inbox_json_campaign_fields(yajl_gen g, const inbox_campaign_t *c);
+
+
+static void
+inbox_json_time_or_null(yajl_gen g, int64_t ms)
+{
+    if (ms != 0) {
+        inbox_json_time(g, ms);
+    } else {
+        yajl_gen_null(g);
+    }
+}
+
+
+static void
+inbox_json_counts(yajl_gen g, const inbox_campaign_counts_t *n)
+{
+    yajl_gen_map_open(g);
+    inbox_json_key(g, "recipients");
+    inbox_json_int(g, n->recipients);
+    inbox_json_key(g, "suppressed");
+    inbox_json_int(g, n->suppressed);
+    inbox_json_key(g, "waiting_quiet_hours");
+    inbox_json_int(g, n->waiting_quiet_hours);
+    inbox_json_key(g, "queued");
+    inbox_json_int(g, n->queued);
+    inbox_json_key(g, "sent");
+    inbox_json_int(g, n->sent);
+    inbox_json_key(g, "delivered");
+    inbox_json_int(g, n->delivered);
+    inbox_json_key(g, "failed");
+    inbox_json_int(g, n->failed);
+    inbox_json_key(g, "cancelled");
+    inbox_json_int(g, n->cancelled);
+    inbox_json_key(g, "replied");
+    inbox_json_int(g, n->replied);
+    yajl_gen_map_close(g);
+}
+
+
+void
+inbox_json_campaign(yajl_gen g, const inbox_campaign_t *c)
+{
+    yajl_gen_map_open(g);
+    inbox_json_campaign_fields(g, c);
+    yajl_gen_map_close(g);
+}
+
+
+/* Its keys and values, in a map the caller opened. */
+static void
+inbox_json_campaign_fields(yajl_gen g, const inbox_campaign_t *c)
+{
+    size_t  i;
+    int     poll;
+
+    poll = c->kind == INBOX_CAMPAIGN_KIND_POLL;
+
+    inbox_json_key(g, "id");
+    inbox_json_string(g, c->id);
+    inbox_json_key(g, "kind");
+    inbox_json_string(g, inbox_campaign_kind_name(c->kind));
+    inbox_json_key(g, "name");
+    inbox_json_string(g, c->name);
+    inbox_json_key(g, "body");
+    inbox_json_string(g, c->body);
+
+    inbox_json_key(g, "question");
+    inbox_json_string(g, poll ? c->question : NULL);
+    inbox_json_key(g, "options");
+    if (poll) {
+        yajl_gen_array_open(g);
+        for (i = 0; i < c->option_count; i++) {
+            inbox_json_string(g, c->options[i]);
+        }
+        yajl_gen_array_close(g);
+    } else {
+        yajl_gen_null(g);
+    }
+
+    inbox_json_key(g, "media");
+    yajl_gen_array_open(g);
+    for (i = 0; i < c->media_count; i++) {
+        inbox_json_media(g, &c->media[i]);
+    }
+    yajl_gen_array_close(g);
+
+    inbox_json_key(g, "audience");
+    yajl_gen_map_open(g);
+    if (c->audience_all) {
+        inbox_json_key(g, "all");
+        inbox_json_bool(g, 1);
+    } else {
+        inbox_json_key(g, "tags");
+        yajl_gen_array_open(g);
+        for (i = 0; i < c->tags.count; i++) {
+            inbox_json_string(g, c->tags.items[i]);
+        }
+        yajl_gen_array_close(g);
+    }
+    yajl_gen_map_close(g);
+
+    inbox_json_key(g, "send_at");
+    inbox_json_time_or_null(g, c->send_at);
+    inbox_json_key(g, "status");
+    inbox_json_string(g, inbox_campaign_status_name(c->status));
+    inbox_json_key(g, "paused_reason");
+    inbox_json_string(g, c->status == INBOX_CAMPAIGN_PAUSED
+                         ? inbox_pause_reason_name(c->paused_reason) : NULL);
+    inbox_json_key(g, "segments");
+    inbox_json_int(g, c->segments);
+    inbox_json_key(g, "credits");
+    inbox_json_int(g, c->credits);
+    inbox_json_key(g, "counts");
+    inbox_json_counts(g, &c->counts);
+    inbox_json_key(g, "created_at");
+    inbox_json_time(g, c->created_at);
+    inbox_json_key(g, "started_at");
+    inbox_json_time_or_null(g, c->started_at);
+    inbox_json_key(g, "finished_at");
+    inbox_json_time_or_null(g, c->finished_at);
+}
+
+
+char *
+inbox_render_campaign(const inbox_campaign_t *c, size_t *len)
+{
+    yajl_gen  g;
+
+    g = inbox_json_begin();
+    if (g == NULL) {
+        return NULL;
+    }
+
+    inbox_json_campaign(g, c);
+
+    return inbox_json_finish(g, len);
+}
+
+
+char *
+inbox_render_campaign_page(const inbox_campaign_page_t *page, size_t *len)
+{
+    size_t    i;
+    yajl_gen  g;
+
+    g = inbox_json_begin();
+    if (g == NULL) {
+        return NULL;
+    }
+
+    yajl_gen_map_open(g);
+
+    inbox_json_key(g, "items");
+    yajl_gen_array_open(g);
+    for (i = 0; i < page->count; i++) {
+        inbox_json_campaign(g, &page->items[i]);
+    }
+    yajl_gen_array_close(g);
+
+    inbox_json_key(g, "next_cursor");
+    inbox_json_string(g, page->next_cursor[0] ? page->next_cursor : NULL);
+
+    yajl_gen_map_close(g);
+
+    return inbox_json_finish(g, len);
+}
+
+
+char *
+inbox_render_poll_results(const inbox_poll_results_t *results, size_t *len)
+{
+    size_t                        i;
+    yajl_gen                      g;
+    const inbox_campaign_t       *poll;
+    const inbox_poll_response_t  *r;
+
+    poll = &results->poll;
+
+    g = inbox_json_begin();
+    if (g == NULL) {
+        return NULL;
+    }
+
+    yajl_gen_map_open(g);
+    inbox_json_campaign_fields(g, poll);
+
+    inbox_json_key(g, "tally");
+    yajl_gen_array_open(g);
+    for (i = 0; i < poll->option_count; i++) {
+        yajl_gen_map_open(g);
+        inbox_json_key(g, "number");
+        inbox_json_int(g, (int64_t) i + 1);
+        inbox_json_key(g, "option");
+        inbox_json_string(g, poll->options[i]);
+        inbox_json_key(g, "count");
+        inbox_json_int(g, results->tally[i]);
+        yajl_gen_map_close(g);
+    }
+    yajl_gen_array_close(g);
+
+    inbox_json_key(g, "responses");
+    yajl_gen_array_open(g);
+    for (i = 0; i < results->count; i++) {
+        r = &results->responses[i];
+
+        yajl_gen_map_open(g);
+        inbox_json_key(g, "contact");
+        yajl_gen_map_open(g);
+        inbox_json_key(g, "id");
+        inbox_json_string(g, r->contact_id);
+        inbox_json_key(g, "name");
+        inbox_json_string(g, r->name);
+        inbox_json_key(g, "phone");
+        inbox_json_string(g, r->phone);
+        yajl_gen_map_close(g);
+        inbox_json_key(g, "answer");
+        inbox_json_string(g, r->answer >= 1 && r->answer <= poll->option_count
+                             ? poll->options[r->answer - 1] : NULL);
+        inbox_json_key(g, "answer_number");
+        inbox_json_int(g, r->answer);
+        inbox_json_key(g, "answered_at");
+        inbox_json_time(g, r->answered_at);
+        inbox_json_key(g, "message_id");
+        inbox_json_string(g, r->message_id[0] ? r->message_id : NULL);
+        yajl_gen_map_close(g);
+    }
+    yajl_gen_array_close(g);
+
+    yajl_gen_map_close(g);
+
+    return inbox_json_finish(g, len);
+}
+
+
+char *
+inbox_render_campaign_estimate(const inbox_campaign_estimate_t *e,
+    size_t *len)
+{
+    int64_t   sendable;
+    yajl_gen  g;
+
+    g = inbox_json_begin();
+    if (g == NULL) {
+        return NULL;
+    }
+
+    sendable = e->recipients - e->suppressed;
+
+    yajl_gen_map_open(g);
+    inbox_json_key(g, "recipients");
+    inbox_json_int(g, e->recipients);
+    inbox_json_key(g, "suppressed");
+    inbox_json_int(g, e->suppressed);
+    inbox_json_key(g, "encoding");
+    inbox_json_string(g, inbox_sms_encoding_name(e->seg.encoding));
+    inbox_json_key(g, "segments");
+    inbox_json_int(g, e->seg.segments);
+    inbox_json_key(g, "characters");
+    inbox_json_int(g, e->seg.characters);
+    inbox_json_key(g, "credits");
+    inbox_json_int(g, e->credits);
+    inbox_json_key(g, "total_credits");
+    inbox_json_int(g, sendable * (int64_t) e->credits);
+    inbox_json_key(g, "balance");
+    inbox_json_int(g, e->balance);
+    yajl_gen_map_close(g);
+
+    return inbox_json_finish(g, len);
+}

@@ -1,0 +1,651 @@
+
+/*
+ * Campaigns and polls: GET and POST /api/v1/campaigns, POST
+ * /api/v1/campaigns/estimate, GET /api/v1/campaigns/{id}, POST
+ * /api/v1/campaigns/{id}/send|pause|resume|cancel, and the same under
+ * /api/v1/polls (a poll's GET has its tally and responses).
+ *
+ * The path's first segment says whether a campaign or a poll is meant:
+ * a poll's id under /campaigns (or a campaign's under /polls) is 404.
+ * The JSON is read in the event loop; libinbox's rules (campaign.h,
+ * poll.h) judge it in the pool thread, where the store's answer (409
+ * for a move the lifecycle refuses) is given.  A send or a resume that
+ * leaves the campaign sending wakes the sender, as a reply does.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include <stdlib.h>
+
+#include <inbox/campaign.h>
+#include <inbox/clock.h>
+#include <inbox/media.h>
+#include <inbox/poll.h>
+#include <inbox/render.h>
+#include <inbox/segments.h>
+
+#include "ngx_http_inbox_module.h"
+#include "ngx_http_inbox_api.h"
+
+
+typedef struct {
+    inbox_campaign_kind_t     kind;
+    const char               *id;
+    const char               *cursor;
+    unsigned                  limit;
+    inbox_campaign_action_t   action;
+    inbox_campaign_new_t      c;
+    inbox_tags_t              tags;
+    const char               *options[INBOX_POLL_OPTIONS_MAX];
+    const char               *media_ids[INBOX_MEDIA_MAX];
+    const char               *base;        /* the public URL, no "/" */
+} ngx_http_inbox_campaigns_args_t;
+
+
+static ngx_http_inbox_campaigns_args_t *ngx_http_inbox_campaigns_args(
+    ngx_http_request_t *r, ngx_http_inbox_api_t *api);
+static void ngx_http_inbox_campaigns_cleanup(void *data);
+static ngx_int_t ngx_http_inbox_campaign_body(ngx_http_request_t *r,
+    ngx_http_inbox_api_t *api, ngx_http_inbox_campaigns_args_t *args);
+static void ngx_http_inbox_campaigns_invalid(ngx_http_inbox_api_t *api,
+    const char *field, const char *message);
+static inbox_status_t ngx_http_inbox_campaign_of_kind(
+    ngx_http_inbox_campaigns_args_t *args, inbox_store_t *store,
+    const char *org_id, inbox_campaign_t *campaign, inbox_error_t *err);
+
+static void ngx_http_inbox_campaigns_list_op(ngx_http_inbox_api_t *api,
+    inbox_store_t *store, ngx_http_inbox_job_t *job);
+static void ngx_http_inbox_campaign_create_op(ngx_http_inbox_api_t *api,
+    inbox_store_t *store, ngx_http_inbox_job_t *job);
+static void ngx_http_inbox_campaign_estimate_op(ngx_http_inbox_api_t *api,
+    inbox_store_t *store, ngx_http_inbox_job_t *job);
+static void ngx_http_inbox_campaign_get_op(ngx_http_inbox_api_t *api,
+    inbox_store_t *store, ngx_http_inbox_job_t *job);
+static void ngx_http_inbox_campaign_action_op(ngx_http_inbox_api_t *api,
+    inbox_store_t *store, ngx_http_inbox_job_t *job);
+
+
+/* Types and sizes; each value's own rules are campaign.h's and poll.h's,
+ * checked in the pool thread. */
+static const inbox_field_t  ngx_http_inbox_audience_fields[] = {
+    { .name = "all", .type = INBOX_FIELD_BOOLEAN },
+    { .name = "tags", .type = INBOX_FIELD_STRINGS, .max = INBOX_TAGS_MAX },
+    { .name = NULL }
+};
+
+static const inbox_field_t  ngx_http_inbox_campaign_fields[] = {
+    { .name = "name", .type = INBOX_FIELD_STRING },
+    { .name = "body", .type = INBOX_FIELD_STRING },
+    { .name = "media_ids", .type = INBOX_FIELD_STRINGS,
+      .max = INBOX_MEDIA_MAX, .item_max = INBOX_ID_MAX - 1 },
+    { .name = "audience", .type = INBOX_FIELD_OBJECT,
+      .fields = ngx_http_inbox_audience_fields },
+    { .name = "send_at", .type = INBOX_FIELD_STRING, .nullable = 1,
+      .max = 64 },
+    { .name = NULL }
+};
+
+static const inbox_field_t  ngx_http_inbox_poll_fields[] = {
+    { .name = "name", .type = INBOX_FIELD_STRING },
+    { .name = "question", .type = INBOX_FIELD_STRING },
+    { .name = "options", .type = INBOX_FIELD_STRINGS,
+      .max = INBOX_POLL_OPTIONS_MAX },
+    { .name = "audience", .type = INBOX_FIELD_OBJECT,
+      .fields = ngx_http_inbox_audience_fields },
+    { .name = "send_at", .type = INBOX_FIELD_STRING, .nullable = 1,
+      .max = 64 },
+    { .name = NULL }
+};
+
+
+static ngx_str_t  ngx_http_inbox_polls_prefix = ngx_string("/api/v1/polls");
+
+
+ngx_int_t
+ngx_http_inbox_campaigns_list(ngx_http_request_t *r,
+    ngx_http_inbox_api_t *api, ngx_str_t *id)
+{
+    inbox_form_t                     *query;
+    ngx_http_inbox_campaigns_args_t  *args;
+
+    args = ngx_http_inbox_campaigns_args(r, api);
+    if (args == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_inbox_api_query(r, api, &query) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    args->cursor = inbox_form_get(query, "cursor");
+    args->limit = ngx_http_inbox_api_limit(api, query);
+
+    api->op = ngx_http_inbox_campaigns_list_op;
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_inbox_campaign_create(ngx_http_request_t *r,
+    ngx_http_inbox_api_t *api, ngx_str_t *id)
+{
+    ngx_str_t                         base;
+    ngx_http_inbox_campaigns_args_t  *args;
+
+    args = ngx_http_inbox_campaigns_args(r, api);
+    if (args == NULL) {
+        return NGX_ERROR;
+    }
+
+    /* where carriers fetch the images from */
+    if (ngx_http_inbox_public_base(r, &base) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    args->base = ngx_http_inbox_strdup(r->pool, &base);
+    if (args->base == NULL) {
+        return NGX_ERROR;
+    }
+
+    api->op = ngx_http_inbox_campaign_create_op;
+
+    return ngx_http_inbox_campaign_body(r, api, args);
+}
+
+
+ngx_int_t
+ngx_http_inbox_campaign_estimate(ngx_http_request_t *r,
+    ngx_http_inbox_api_t *api, ngx_str_t *id)
+{
+    ngx_http_inbox_campaigns_args_t  *args;
+
+    args = ngx_http_inbox_campaigns_args(r, api);
+    if (args == NULL) {
+        return NGX_ERROR;
+    }
+
+    api->op = ngx_http_inbox_campaign_estimate_op;
+
+    return ngx_http_inbox_campaign_body(r, api, args);
+}
+
+
+ngx_int_t
+ngx_http_inbox_campaign_get(ngx_http_request_t *r,
+    ngx_http_inbox_api_t *api, ngx_str_t *id)
+{
+    ngx_http_inbox_campaigns_args_t  *args;
+
+    args = ngx_http_inbox_campaigns_args(r, api);
+    if (args == NULL) {
+        return NGX_ERROR;
+    }
+
+    args->id = ngx_http_inbox_api_id(r, api, id);
+    if (args->id == NULL) {
+        return NGX_ERROR;
+    }
+
+    api->op = ngx_http_inbox_campaign_get_op;
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_inbox_campaign_action(ngx_http_request_t *r,
+    ngx_http_inbox_api_t *api, ngx_str_t *id)
+{
+    char                              name[16];
+    u_char                           *p, *last;
+    ngx_http_inbox_campaigns_args_t  *args;
+
+    args = ngx_http_inbox_campaigns_args(r, api);
+    if (args == NULL) {
+        return NGX_ERROR;
+    }
+
+    args->id = ngx_http_inbox_api_id(r, api, id);
+    if (args->id == NULL) {
+        return NGX_ERROR;
+    }
+
+    /* the route matched ".../{id}/NAME": NAME is one of libinbox's
+     * action names */
+    last = r->uri.data + r->uri.len;
+
+    for (p = last; p > r->uri.data && p[-1] != '/'; p--) {
+        /* void */
+    }
+
+    if ((size_t) (last - p) >= sizeof(name)) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(name, p, last - p);
+    name[last - p] = '\0';
+
+    if (inbox_campaign_action_parse(name, &args->action) != 0) {
+        /* the route table names no other */
+        return NGX_ERROR;
+    }
+
+    api->op = ngx_http_inbox_campaign_action_op;
+
+    return NGX_OK;
+}
+
+
+/* The request's arguments, its kind from the path, freed with it. */
+
+static ngx_http_inbox_campaigns_args_t *
+ngx_http_inbox_campaigns_args(ngx_http_request_t *r,
+    ngx_http_inbox_api_t *api)
+{
+    ngx_pool_cleanup_t               *cln;
+    ngx_http_inbox_campaigns_args_t  *args;
+
+    args = ngx_pcalloc(r->pool, sizeof(ngx_http_inbox_campaigns_args_t));
+    if (args == NULL) {
+        return NULL;
+    }
+
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+    if (cln == NULL) {
+        return NULL;
+    }
+
+    cln->handler = ngx_http_inbox_campaigns_cleanup;
+    cln->data = args;
+
+    /* "/api/v1/polls" then the end or "/" */
+    if (r->uri.len >= ngx_http_inbox_polls_prefix.len
+        && ngx_strncmp(r->uri.data, ngx_http_inbox_polls_prefix.data,
+                       ngx_http_inbox_polls_prefix.len) == 0
+        && (r->uri.len == ngx_http_inbox_polls_prefix.len
+            || r->uri.data[ngx_http_inbox_polls_prefix.len] == '/'))
+    {
+        args->kind = INBOX_CAMPAIGN_KIND_POLL;
+
+    } else {
+        args->kind = INBOX_CAMPAIGN_KIND_CAMPAIGN;
+    }
+
+    args->c.kind = args->kind;
+    api->args = args;
+
+    return args;
+}
+
+
+static void
+ngx_http_inbox_campaigns_cleanup(void *data)
+{
+    ngx_http_inbox_campaigns_args_t  *args = data;
+
+    inbox_tags_free(&args->tags);
+}
+
+
+static void
+ngx_http_inbox_campaigns_invalid(ngx_http_inbox_api_t *api,
+    const char *field, const char *message)
+{
+    if (api->invalid.code == INBOX_OK) {
+        inbox_error_set_field(&api->invalid, INBOX_ERR_INVALID, field, "%s",
+                              message);
+    }
+}
+
+
+/*
+ * A campaign's {"name","body","media_ids","audience","send_at"} or a
+ * poll's {"name","question","options","audience","send_at"}, read by the
+ * API's JSON reader; the audience's tags and send_at checked here, the
+ * rest by inbox_campaign_check in the pool thread.  The strings point
+ * into the parsed body, which lives as long as the request.
+ */
+
+static ngx_int_t
+ngx_http_inbox_campaign_body(ngx_http_request_t *r, ngx_http_inbox_api_t *api,
+    ngx_http_inbox_campaigns_args_t *args)
+{
+    size_t            i;
+    yajl_val          v, all, tags;
+    int64_t           at;
+    const char       *s;
+    inbox_error_t     err;
+    inbox_request_t  *req;
+
+    if (ngx_http_inbox_api_json(r, api,
+                                args->kind == INBOX_CAMPAIGN_KIND_POLL
+                                ? ngx_http_inbox_poll_fields
+                                : ngx_http_inbox_campaign_fields,
+                                &req)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    if (req->root == NULL) {
+        return NGX_OK;
+    }
+
+    args->c.name = inbox_request_string(req, "name");
+    args->c.body = inbox_request_string(req, "body");
+    args->c.question = inbox_request_string(req, "question");
+
+    v = inbox_request_get(req, "options");
+
+    if (v != NULL && YAJL_IS_ARRAY(v)) {
+        /* the reader took at most INBOX_POLL_OPTIONS_MAX strings */
+        for (i = 0; i < v->u.array.len && i < INBOX_POLL_OPTIONS_MAX; i++) {
+            args->options[i] = YAJL_GET_STRING(v->u.array.values[i]);
+        }
+
+        args->c.options = args->options;
+        args->c.option_count = i;
+    }
+
+    v = inbox_request_get(req, "media_ids");
+
+    if (v != NULL && YAJL_IS_ARRAY(v)) {
+        for (i = 0; i < v->u.array.len && i < INBOX_MEDIA_MAX; i++) {
+            args->media_ids[i] = YAJL_GET_STRING(v->u.array.values[i]);
+        }
+
+        args->c.media_count = i;
+    }
+
+    /* the audience: all contacts, or any of 1 to 50 tags (an empty
+     * one is refused by inbox_campaign_check, naming it) */
+    all = inbox_request_get(req, "audience.all");
+    tags = inbox_request_get(req, "audience.tags");
+
+    args->c.audience_all = all != NULL && YAJL_IS_TRUE(all);
+
+    if (all != NULL && !args->c.audience_all) {
+        ngx_http_inbox_campaigns_invalid(api, "audience",
+                                         "audience.all is true or absent; "
+                                         "name tags for fewer contacts.");
+        return NGX_OK;
+    }
+
+    if (tags != NULL) {
+        for (i = 0; i < tags->u.array.len; i++) {
+            s = YAJL_GET_STRING(tags->u.array.values[i]);
+
+            if (inbox_tags_add(&args->tags, s, ngx_strlen(s), &err)
+                != INBOX_OK)
+            {
+                ngx_http_inbox_campaigns_invalid(api, "audience",
+                                                 err.message);
+                return NGX_OK;
+            }
+        }
+
+        args->c.tags = &args->tags;
+
+        if (args->tags.count == 0) {
+            ngx_http_inbox_campaigns_invalid(api, "audience",
+                                             "Name at least one tag, or "
+                                             "send to all contacts with "
+                                             "{\"all\": true}.");
+            return NGX_OK;
+        }
+    }
+
+    s = inbox_request_string(req, "send_at");
+
+    if (s != NULL) {
+        if (inbox_iso8601_parse(s, &at) != 0 || at <= 0) {
+            ngx_http_inbox_campaigns_invalid(api, "send_at",
+                                             "send_at is a UTC time such "
+                                             "as 2030-01-31T09:00:00Z, or "
+                                             "null to send when asked.");
+            return NGX_OK;
+        }
+
+        args->c.send_at = at;
+    }
+
+    return NGX_OK;
+}
+
+
+/* The campaign the path names, of the path's kind (the other kind's id
+ * is none: 404). */
+
+static inbox_status_t
+ngx_http_inbox_campaign_of_kind(ngx_http_inbox_campaigns_args_t *args,
+    inbox_store_t *store, const char *org_id, inbox_campaign_t *campaign,
+    inbox_error_t *err)
+{
+    inbox_status_t  rc;
+
+    rc = inbox_store_campaign_get(store, org_id, args->id, campaign, err);
+
+    if (rc == INBOX_OK && campaign->kind != args->kind) {
+        rc = inbox_error_set(err, INBOX_ERR_NOT_FOUND,
+                             args->kind == INBOX_CAMPAIGN_KIND_POLL
+                             ? "There is no such poll."
+                             : "There is no such campaign.");
+    }
+
+    return rc;
+}
+
+
+/* The ops run in a pool thread. */
+
+static void
+ngx_http_inbox_campaigns_list_op(ngx_http_inbox_api_t *api,
+    inbox_store_t *store, ngx_http_inbox_job_t *job)
+{
+    ngx_http_inbox_campaigns_args_t *args = api->args;
+
+    char                   *json;
+    size_t                  len;
+    inbox_campaign_page_t   page;
+
+    if (inbox_store_campaigns_list(store, api->principal.org_id, args->kind,
+                                   args->cursor, args->limit, &page,
+                                   &job->error)
+        == INBOX_OK)
+    {
+        json = inbox_render_campaign_page(&page, &len);
+        ngx_http_inbox_job_document(job, NGX_HTTP_OK, json, len);
+    }
+
+    inbox_campaign_page_free(&page);
+}
+
+
+static void
+ngx_http_inbox_campaign_create_op(ngx_http_inbox_api_t *api,
+    inbox_store_t *store, ngx_http_inbox_job_t *job)
+{
+    ngx_http_inbox_campaigns_args_t *args = api->args;
+
+    char              *json;
+    size_t             len;
+    inbox_media_t      media[INBOX_MEDIA_MAX];
+    inbox_campaign_t   campaign;
+
+    ngx_memzero(&campaign, sizeof(inbox_campaign_t));
+
+    /* what may be sent first: a mistake in the text is named before an
+     * unknown image */
+    if (inbox_campaign_check(&args->c, &job->error) != INBOX_OK) {
+        return;
+    }
+
+    if (args->c.media_count > 0) {
+        if (ngx_http_inbox_api_media(store, api->principal.org_id,
+                                     args->base, args->media_ids,
+                                     args->c.media_count, media, &job->error)
+            != INBOX_OK)
+        {
+            return;
+        }
+
+        args->c.media = media;
+    }
+
+    if (inbox_store_campaign_create(store, api->principal.org_id, &args->c,
+                                    inbox_now_ms(), &campaign, &job->error)
+        == INBOX_OK)
+    {
+        json = inbox_render_campaign(&campaign, &len);
+        ngx_http_inbox_job_document(job, NGX_HTTP_CREATED, json, len);
+    }
+
+    inbox_campaign_free(&campaign);
+}
+
+
+/*
+ * What a send would be: its text's segments and credits (segments.h, as
+ * the store counts a draft's), how many contacts the audience has now
+ * and how many of them are opted out, the credits of all the others,
+ * and the balance.  Nothing is stored.
+ */
+
+static void
+ngx_http_inbox_campaign_estimate_op(ngx_http_inbox_api_t *api,
+    inbox_store_t *store, ngx_http_inbox_job_t *job)
+{
+    ngx_http_inbox_campaigns_args_t *args = api->args;
+
+    char                       *json, *text;
+    size_t                      len;
+    const char                 *body;
+    inbox_billing_t             billing;
+    inbox_campaign_estimate_t   e;
+
+    /* a preview needs no name yet */
+    if (args->c.name == NULL) {
+        args->c.name = "preview";
+    }
+
+    if (inbox_campaign_check(&args->c, &job->error) != INBOX_OK) {
+        return;
+    }
+
+    ngx_memzero(&e, sizeof(inbox_campaign_estimate_t));
+
+    if (inbox_store_campaign_audience(store, api->principal.org_id,
+                                      args->c.audience_all, args->c.tags,
+                                      &e.recipients, &e.suppressed,
+                                      &job->error)
+        != INBOX_OK
+        || inbox_store_billing_get(store, api->principal.org_id, &billing,
+                                   &job->error)
+           != INBOX_OK)
+    {
+        return;
+    }
+
+    text = NULL;
+    body = args->c.body ? args->c.body : "";
+
+    if (args->kind == INBOX_CAMPAIGN_KIND_POLL) {
+        text = inbox_poll_text(args->c.question, args->c.options,
+                               args->c.option_count);
+        if (text == NULL) {
+            inbox_error_set(&job->error, INBOX_ERR_INTERNAL,
+                            "out of memory");
+            return;
+        }
+
+        body = text;
+    }
+
+    inbox_segments_count(body, ngx_strlen(body), &e.seg);
+    e.credits = inbox_message_credits(body, args->c.media_count);
+    e.balance = billing.balance;
+
+    json = inbox_render_campaign_estimate(&e, &len);
+    ngx_http_inbox_job_document(job, NGX_HTTP_OK, json, len);
+
+    free(text);
+}
+
+
+static void
+ngx_http_inbox_campaign_get_op(ngx_http_inbox_api_t *api,
+    inbox_store_t *store, ngx_http_inbox_job_t *job)
+{
+    ngx_http_inbox_campaigns_args_t *args = api->args;
+
+    char                   *json;
+    size_t                  len;
+    inbox_campaign_t        campaign;
+    inbox_poll_results_t    results;
+
+    if (args->kind == INBOX_CAMPAIGN_KIND_POLL) {
+        /* a campaign's id is no poll: 404 */
+        if (inbox_store_poll_results(store, api->principal.org_id, args->id,
+                                     &results, &job->error)
+            == INBOX_OK)
+        {
+            json = inbox_render_poll_results(&results, &len);
+            ngx_http_inbox_job_document(job, NGX_HTTP_OK, json, len);
+        }
+
+        inbox_poll_results_free(&results);
+        return;
+    }
+
+    if (ngx_http_inbox_campaign_of_kind(args, store, api->principal.org_id,
+                                        &campaign, &job->error)
+        == INBOX_OK)
+    {
+        json = inbox_render_campaign(&campaign, &len);
+        ngx_http_inbox_job_document(job, NGX_HTTP_OK, json, len);
+    }
+
+    inbox_campaign_free(&campaign);
+}
+
+
+static void
+ngx_http_inbox_campaign_action_op(ngx_http_inbox_api_t *api,
+    inbox_store_t *store, ngx_http_inbox_job_t *job)
+{
+    ngx_http_inbox_campaigns_args_t *args = api->args;
+
+    char              *json;
+    size_t             len;
+    inbox_campaign_t   campaign;
+
+    if (ngx_http_inbox_campaign_of_kind(args, store, api->principal.org_id,
+                                        &campaign, &job->error)
+        != INBOX_OK)
+    {
+        inbox_campaign_free(&campaign);
+        return;
+    }
+
+    inbox_campaign_free(&campaign);
+
+    if (inbox_store_campaign_act(store, api->principal.org_id, args->id,
+                                 args->action, inbox_now_ms(), &campaign,
+                                 &job->error)
+        == INBOX_OK)
+    {
+        json = inbox_render_campaign(&campaign, &len);
+        ngx_http_inbox_job_document(job, NGX_HTTP_OK, json, len);
+
+        /* recipients due now: the sender hands them over */
+        if (campaign.status == INBOX_CAMPAIGN_SENDING) {
+            ngx_http_inbox_sender_wake();
+        }
+    }
+
+    inbox_campaign_free(&campaign);
+}

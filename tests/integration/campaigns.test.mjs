@@ -1,0 +1,516 @@
+// Campaigns and polls over HTTP: a campaign to a tag with an opted-out
+// contact suppressed, its preview, every bad input's error, the lifecycle
+// (409 for a move it refuses), a billing pause and its resume, a poll
+// answered by number and by text through signed webhooks with a late
+// answer ignored, the contact's record and timeline, and inboxctl's
+// import and campaign commands.
+//
+// The sender's turn at campaigns is tests/wire/store_op campaign-dispatch
+// (the libinbox call the sender makes), run when the test says; the
+// organizations' quiet hours are set to a window hours away from now, and
+// a poll answered too late has its sending moved eight days back in
+// SQLite.
+
+import assert from 'node:assert/strict';
+import { before, test } from 'node:test';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { buildDir, inboxctl, inboxctlPath, sqlite3Path, uniqueNumber }
+    from '../lib/cluster.mjs';
+import { useCluster, errorLogIsCleanTest } from '../lib/fixture.mjs';
+import { api, assertError, deliverInbound, ISO_Z } from '../lib/inbox.mjs';
+
+const execFileAsync = promisify(execFile);
+const storeOp = join(buildDir, 'tests', 'wire', 'store_op');
+const ctx = useCluster({ orgs: [{ name: 'Campaign Org' },
+                                { name: 'Other Org' }] });
+const DAY = 24 * 3600 * 1000;
+
+const orgA = () => ctx.cluster.orgs[0];
+const orgB = () => ctx.cluster.orgs[1];
+
+async function call(path, opts = {}, org = orgA()) {
+    return api(ctx.cluster, path, org.token, opts);
+}
+
+async function ok(path, opts = {}, status = 200, org = orgA()) {
+    const res = await call(path, opts, org);
+    assert.equal(res.status, status, res.text);
+    return res.json;
+}
+
+// Quiet hours (in UTC) two to three hours from now: never in the way.
+function quietAway() {
+    const h = new Date().getUTCHours();
+    const hh = (n) => String(n % 24).padStart(2, '0');
+    return `${hh(h + 2)}:00-${hh(h + 3)}:00`;
+}
+
+async function dispatch(at = Date.now()) {
+    const { stdout } = await execFileAsync(storeOp,
+        [ctx.cluster.store, 'campaign-dispatch', String(at), '500']);
+    const line = JSON.parse(stdout);
+    assert.equal(line.status, 'ok', stdout);
+    return line.result;
+}
+
+async function sql(query) {
+    const { stdout } = await execFileAsync(sqlite3Path,
+        [ctx.cluster.storePath, query]);
+    return stdout.trim();
+}
+
+async function contact(phone, tags, org = orgA()) {
+    return ok('/api/v1/contacts', { method: 'POST',
+        body: { phone, name: `C ${phone.slice(-4)}`, tags } }, 201, org);
+}
+
+async function messagesOf(c) {
+    const page = await ok(`/api/v1/conversations/${c.conversation_id}`
+                          + '/messages');
+    return page.items;
+}
+
+const vip = [];
+let optedOut, outsider;
+
+before(async () => {
+    const cluster = await ctx.ready;
+    for (const org of cluster.orgs) {
+        await inboxctl(cluster.store, 'settings', 'set', org.id,
+                       '--timezone', 'UTC', '--quiet-hours', quietAway());
+    }
+    await inboxctl(cluster.store, 'credits', 'grant', orgA().id, '1000');
+
+    vip.push(await contact(uniqueNumber(), ['VIP']));
+    vip.push(await contact(uniqueNumber(), ['vip', 'other']));
+    optedOut = await contact(uniqueNumber(), ['VIP']);
+    outsider = await contact(uniqueNumber(), ['other']);
+    await ok(`/api/v1/conversations/${optedOut.conversation_id}/opt-out`,
+             { method: 'POST' });
+});
+
+test('a campaign to a tag: draft, preview, send with the opted-out '
+    + 'contact suppressed, its messages queued in the outbox', async () => {
+    const draft = await ok('/api/v1/campaigns', { method: 'POST', body: {
+        name: 'Spring sale', body: 'Spring sale: 20% off this week.',
+        audience: { tags: ['vip'] } } }, 201);
+    assert.equal(draft.status, 'draft');
+    assert.equal(draft.kind, 'campaign');
+    assert.equal(draft.name, 'Spring sale');
+    assert.equal(draft.body, 'Spring sale: 20% off this week.');
+    assert.deepEqual(draft.audience, { tags: ['vip'] });
+    assert.equal(draft.paused_reason, null);
+    assert.equal(draft.send_at, null);
+    assert.equal(draft.segments, 1);
+    assert.equal(draft.credits, 1);
+    assert.equal(draft.counts.recipients, 0);
+    assert.match(draft.created_at, ISO_Z);
+    assert.equal(draft.started_at, null);
+
+    // the preview counts the audience as send will (tags in any case)
+    const est = await ok('/api/v1/campaigns/estimate', { method: 'POST',
+        body: { body: 'x'.repeat(200), audience: { tags: ['VIP'] } } });
+    assert.equal(est.recipients, 3);
+    assert.equal(est.suppressed, 1);
+    assert.equal(est.segments, 2);
+    assert.equal(est.encoding, 'GSM-7');
+    assert.equal(est.total_credits, 2 * est.credits);
+    assert.equal(est.balance, 1000);
+    const all = await ok('/api/v1/campaigns/estimate', { method: 'POST',
+        body: { body: 'hi', audience: { all: true } } });
+    assert.equal(all.recipients, 4);
+    assert.equal(all.suppressed, 1);
+
+    const sent = await ok(`/api/v1/campaigns/${draft.id}/send`,
+                          { method: 'POST' });
+    assert.equal(sent.status, 'sending');
+    assert.match(sent.started_at, ISO_Z);
+    assert.equal(sent.counts.recipients, 3);
+    assert.equal(sent.counts.suppressed, 1);
+    assert.equal(sent.counts.queued, 2);
+
+    const d = await dispatch();
+    assert.equal(d.handed, 2);
+
+    for (const c of vip) {
+        const items = await messagesOf(c);
+        assert.equal(items[0].direction, 'outbound');
+        assert.equal(items[0].body, 'Spring sale: 20% off this week.');
+        assert.equal(items[0].status, 'queued');
+    }
+    assert.deepEqual(await messagesOf(optedOut), []);
+    assert.deepEqual(await messagesOf(outsider), []);
+    assert.equal(await sql('SELECT count(*) FROM outbox o JOIN messages m'
+        + ` ON m.id = o.message_id WHERE m.campaign_id = ${draft.id}`), '2');
+
+    const now = await ok(`/api/v1/campaigns/${draft.id}`);
+    assert.equal(now.counts.queued, 2);
+    assert.equal(now.counts.suppressed, 1);
+    const list = await ok('/api/v1/campaigns');
+    assert.ok(list.items.some((c) => c.id === draft.id));
+    assert.equal(list.next_cursor, null);
+    assert.ok(!(await ok('/api/v1/polls')).items.some((c) => c.id
+                                                       === draft.id));
+
+    // the contact's record and timeline show it
+    const rec = await ok(`/api/v1/contacts/${vip[0].id}`);
+    assert.equal(rec.campaigns.length, 1);
+    assert.equal(rec.campaigns[0].id, draft.id);
+    assert.equal(rec.campaigns[0].name, 'Spring sale');
+    assert.equal(rec.campaigns[0].status, 'queued');
+    assert.match(rec.campaigns[0].sent_at, ISO_Z);
+    const tl = await ok(`/api/v1/contacts/${vip[0].id}/timeline`);
+    const item = tl.items.find((i) => i.type === 'campaign');
+    assert.equal(item.campaign.id, draft.id);
+    assert.equal(item.campaign.name, 'Spring sale');
+    assert.ok(tl.items.some((i) => i.type === 'message'));
+    assert.deepEqual((await ok(`/api/v1/contacts/${outsider.id}`)).campaigns,
+                     []);
+});
+
+test('bad campaigns and polls are refused naming the field, and nothing '
+    + 'is stored', async () => {
+    const before_ = (await ok('/api/v1/campaigns')).items.length;
+    const polls = (await ok('/api/v1/polls')).items.length;
+    const good = { name: 'n', body: 'b', audience: { all: true } };
+    const cases = [
+        [{ ...good, name: undefined }, 'name'],
+        [{ ...good, name: '' }, 'name'],
+        [{ ...good, name: 'x'.repeat(101) }, 'name'],
+        [{ ...good, body: '' }, 'body'],
+        [{ ...good, body: 'x'.repeat(1601) }, 'body'],
+        [{ ...good, audience: undefined }, 'audience'],
+        [{ ...good, audience: {} }, 'audience'],
+        [{ ...good, audience: { all: true, tags: ['a'] } }, 'audience'],
+        [{ ...good, audience: { tags: [] } }, 'audience'],
+        [{ ...good, audience: { all: false } }, 'audience'],
+        [{ ...good, audience: { tags: ['x'.repeat(200)] } }, 'audience'],
+        [{ ...good, send_at: 'tomorrow' }, 'send_at'],
+        [{ ...good, send_at: '2030-02-30T09:00:00Z' }, 'send_at'],
+        [{ ...good, send_at: '2030-01-01T09:00:00+02:00' }, 'send_at'],
+        [{ ...good, media_ids: ['nope'] }, 'media_ids'],
+        [{ ...good, colour: 'red' }, 'colour'],
+    ];
+    for (const [body, field] of cases) {
+        const res = await call('/api/v1/campaigns', { method: 'POST',
+            body: JSON.parse(JSON.stringify(body)) });
+        const e = assertError(res, 400, 'invalid_request');
+        assert.equal(e.field?.split('.')[0], field, JSON.stringify(body)
+                     + ' ' + res.text);
+    }
+
+    const poll = { question: 'Which day?', options: ['Mon', 'Fri'],
+                   audience: { all: true } };
+    const pollCases = [
+        [{ ...poll, question: undefined }, 'question'],
+        [{ ...poll, options: ['Only'] }, 'options'],
+        [{ ...poll, options: Array.from({ length: 10 }, (_, i) => `o${i}`) },
+         'options'],
+        [{ ...poll, options: ['Yes', 'yes'] }, 'options'],
+        [{ ...poll, options: ['Yes', ''] }, 'options'],
+        [{ ...poll, audience: undefined }, 'audience'],
+        [{ ...poll, body: 'x' }, 'body'],
+    ];
+    for (const [body, field] of pollCases) {
+        const res = await call('/api/v1/polls', { method: 'POST',
+            body: JSON.parse(JSON.stringify(body)) });
+        const e = assertError(res, 400, 'invalid_request');
+        assert.equal(e.field?.split('.')[0], field, JSON.stringify(body)
+                     + ' ' + res.text);
+    }
+
+    assertError(await call('/api/v1/campaigns/estimate', { method: 'POST',
+        body: { body: '', audience: { all: true } } }), 400,
+        'invalid_request');
+    assertError(await api(ctx.cluster, '/api/v1/campaigns', null,
+        { method: 'POST', body: good }), 401, 'unauthenticated');
+
+    assert.equal((await ok('/api/v1/campaigns')).items.length, before_);
+    assert.equal((await ok('/api/v1/polls')).items.length, polls);
+});
+
+test('unknown ids, another organization\'s and the other kind\'s are 404',
+    async () => {
+    const mine = await ok('/api/v1/campaigns', { method: 'POST', body: {
+        name: 'mine', body: 'hello', audience: { all: true } } }, 201);
+    const poll = await ok('/api/v1/polls', { method: 'POST', body: {
+        question: 'Yes or no?', options: ['Yes', 'No'],
+        audience: { all: true } } }, 201);
+    for (const path of ['/api/v1/campaigns/999999', '/api/v1/polls/999999',
+                        `/api/v1/campaigns/${poll.id}`,
+                        `/api/v1/polls/${mine.id}`]) {
+        assertError(await call(path), 404, 'not_found');
+        assertError(await call(`${path}/send`, { method: 'POST' }), 404,
+                    'not_found');
+    }
+    assertError(await call(`/api/v1/campaigns/${mine.id}`, {}, orgB()), 404,
+                'not_found');
+    assertError(await call(`/api/v1/campaigns/${mine.id}/cancel`,
+                           { method: 'POST' }, orgB()), 404, 'not_found');
+    assert.equal((await ok(`/api/v1/campaigns/${mine.id}`)).status, 'draft');
+});
+
+test('pause, resume and cancel; a move the lifecycle refuses is 409 and '
+    + 'changes nothing', async () => {
+    const c = await ok('/api/v1/campaigns', { method: 'POST', body: {
+        name: 'Lifecycle', body: 'hello', audience: { tags: ['other'] } } },
+        201);
+    const act = (a) => call(`/api/v1/campaigns/${c.id}/${a}`,
+                            { method: 'POST' });
+
+    assertError(await act('pause'), 409, 'conflict');
+    assertError(await act('resume'), 409, 'conflict');
+    assert.equal((await act('send')).json.status, 'sending');
+    assertError(await act('send'), 409, 'conflict');
+
+    let res = await act('pause');
+    assert.equal(res.status, 200, res.text);
+    assert.equal(res.json.status, 'paused');
+    assert.equal(res.json.paused_reason, 'manual');
+    // a repeat is a success
+    assert.equal((await act('pause')).json.status, 'paused');
+
+    // paused: dispatch hands nothing over
+    const d = await dispatch();
+    assert.equal(d.handed, 0);
+    assert.deepEqual((await messagesOf(outsider)).filter((m) =>
+        m.body === 'hello'), []);
+
+    res = await act('resume');
+    assert.equal(res.json.status, 'sending');
+    assert.equal(res.json.paused_reason, null);
+    assert.equal((await act('resume')).json.status, 'sending');
+
+    res = await act('cancel');
+    assert.equal(res.json.status, 'cancelled');
+    assert.equal(res.json.counts.cancelled, res.json.counts.recipients);
+    assert.equal((await act('cancel')).json.status, 'cancelled');
+    for (const a of ['send', 'pause', 'resume']) {
+        assertError(await act(a), 409, 'conflict');
+    }
+    assert.equal((await ok(`/api/v1/campaigns/${c.id}`)).status,
+                 'cancelled');
+
+    // a send time ahead: scheduled until then
+    const later = await ok('/api/v1/campaigns', { method: 'POST', body: {
+        name: 'Later', body: 'soon', audience: { all: true },
+        send_at: '2099-01-01T09:00:00Z' } }, 201);
+    assert.equal(later.send_at, '2099-01-01T09:00:00.000Z');
+    res = await call(`/api/v1/campaigns/${later.id}/send`,
+                     { method: 'POST' });
+    assert.equal(res.json.status, 'scheduled');
+    assert.equal((await call(`/api/v1/campaigns/${later.id}/cancel`,
+                             { method: 'POST' })).json.status, 'cancelled');
+});
+
+test('a campaign pauses when the credits run out and resumes after a '
+    + 'grant', async () => {
+    const org = orgB();
+    const a = await contact(uniqueNumber(), ['b'], org);
+    const c = await ok('/api/v1/campaigns', { method: 'POST', body: {
+        name: 'No credits', body: 'hello', audience: { tags: ['b'] } } },
+        201, org);
+    await ok(`/api/v1/campaigns/${c.id}/send`, { method: 'POST' }, 200, org);
+    assert.equal((await dispatch()).handed, 0);
+    let now = await ok(`/api/v1/campaigns/${c.id}`, {}, 200, org);
+    assert.equal(now.status, 'paused');
+    assert.equal(now.paused_reason, 'insufficient_credits');
+    const est = await ok('/api/v1/campaigns/estimate', { method: 'POST',
+        body: { body: 'hello', audience: { tags: ['b'] } } }, 200, org);
+    assert.equal(est.balance, 0);
+
+    await inboxctl(ctx.cluster.store, 'credits', 'grant', org.id, '5');
+    now = await ok(`/api/v1/campaigns/${c.id}/resume`, { method: 'POST' },
+                   200, org);
+    assert.equal(now.status, 'sending');
+    assert.equal((await dispatch()).handed, 1);
+    const page = await ok(`/api/v1/conversations/${a.conversation_id}`
+                          + '/messages', {}, 200, org);
+    assert.equal(page.items[0].body, 'hello');
+});
+
+test('a poll answered by number and by text, the last answer counting, '
+    + 'a late answer ignored; tally, responses, record and timeline',
+    async () => {
+    const cluster = ctx.cluster;
+    const people = [];
+    for (let i = 0; i < 3; i++) {
+        people.push(await contact(uniqueNumber(), ['poll']));
+    }
+    const late = await contact(uniqueNumber(), ['late-poll']);
+
+    const poll = await ok('/api/v1/polls', { method: 'POST', body: {
+        question: 'Which day suits you?', options: ['Monday', 'Friday',
+        'Not sure'], audience: { tags: ['poll'] } } }, 201);
+    assert.equal(poll.kind, 'poll');
+    assert.equal(poll.question, 'Which day suits you?');
+    assert.deepEqual(poll.options, ['Monday', 'Friday', 'Not sure']);
+    assert.equal(poll.body,
+                 'Which day suits you?\n1) Monday\n2) Friday\n3) Not sure');
+    assert.equal(poll.name, 'Which day suits you?');
+
+    const est = await ok('/api/v1/polls/estimate', { method: 'POST', body: {
+        question: 'Which day suits you?', options: ['Monday', 'Friday',
+        'Not sure'], audience: { tags: ['poll'] } } });
+    assert.equal(est.recipients, 3);
+
+    assert.equal((await ok(`/api/v1/polls/${poll.id}/send`,
+                           { method: 'POST' })).status, 'sending');
+    assert.equal((await dispatch()).handed, 3);
+    assert.equal((await messagesOf(people[0]))[0].body, poll.body);
+
+    // another poll, to another contact, handed over eight days ago
+    const old = await ok('/api/v1/polls', { method: 'POST', body: {
+        question: 'Old question?', options: ['Yes', 'No'],
+        audience: { tags: ['late-poll'] } } }, 201);
+    await ok(`/api/v1/polls/${old.id}/send`, { method: 'POST' });
+    assert.equal((await dispatch()).handed, 1);
+    await sql(`UPDATE campaign_recipients SET sent_at = sent_at - ${8 * DAY}`
+              + ` WHERE campaign_id = ${old.id}`);
+
+    const org = orgA();
+    await deliverInbound(cluster, { org, from: people[0].phone, body: '2' });
+    await deliverInbound(cluster, { org, from: people[1].phone,
+                                    body: ' monday! ' });
+    await deliverInbound(cluster, { org, from: people[2].phone,
+                                    body: 'who is this?' });
+    await deliverInbound(cluster, { org, from: late.phone, body: 'Yes' });
+    // the last answer counts
+    await deliverInbound(cluster, { org, from: people[1].phone,
+                                    body: 'Not sure' });
+
+    const r = await ok(`/api/v1/polls/${poll.id}`);
+    assert.equal(r.id, poll.id);
+    assert.deepEqual(r.tally.map((t) => [t.option, t.count]),
+                     [['Monday', 0], ['Friday', 1], ['Not sure', 1]]);
+    assert.equal(r.responses.length, 2);
+    const byPhone = Object.fromEntries(r.responses.map((x) =>
+        [x.contact.phone, x]));
+    assert.equal(byPhone[people[0].phone].answer, 'Friday');
+    assert.equal(byPhone[people[0].phone].answer_number, 2);
+    assert.equal(byPhone[people[1].phone].answer, 'Not sure');
+    assert.equal(byPhone[people[1].phone].contact.id, people[1].id);
+    assert.match(byPhone[people[1].phone].answered_at, ISO_Z);
+    assert.equal(r.counts.replied, 3);
+
+    const oldR = await ok(`/api/v1/polls/${old.id}`);
+    assert.deepEqual(oldR.tally.map((t) => t.count), [0, 0]);
+    assert.deepEqual(oldR.responses, []);
+
+    // every answer still lands in the inbox
+    const texts = (await messagesOf(people[1])).map((m) => m.body);
+    assert.ok(texts.includes(' monday! ') && texts.includes('Not sure'));
+    assert.equal((await messagesOf(late))[0].body, 'Yes');
+
+    // the record and the timeline
+    const rec = await ok(`/api/v1/contacts/${people[1].id}`);
+    assert.equal(rec.polls.length, 1);
+    assert.equal(rec.polls[0].poll_id, poll.id);
+    assert.equal(rec.polls[0].question, 'Which day suits you?');
+    assert.equal(rec.polls[0].answer, 'Not sure');
+    assert.match(rec.polls[0].answered_at, ISO_Z);
+    assert.equal(rec.campaigns[0].id, poll.id);
+    assert.equal(rec.campaigns[0].kind, 'poll');
+    assert.deepEqual((await ok(`/api/v1/contacts/${late.id}`)).polls, []);
+    assert.deepEqual((await ok(`/api/v1/contacts/${people[2].id}`)).polls,
+                     []);
+
+    const tl = await ok(`/api/v1/contacts/${people[1].id}/timeline`);
+    const types = tl.items.map((i) => i.type);
+    // newest first: the answer above the message that gave it, the poll
+    // sent below both replies
+    assert.deepEqual(types, ['poll_answer', 'message', 'message',
+                             'campaign', 'message']);
+    assert.equal(tl.items[0].poll_id, poll.id);
+    assert.equal(tl.items[0].answer, 'Not sure');
+    assert.equal(tl.items[0].answer_number, 3);
+    assert.equal(tl.items[3].campaign.id, poll.id);
+
+    // a page at a time, each item once
+    const seen = [];
+    let cursor = '';
+    do {
+        const page = await ok(`/api/v1/contacts/${people[1].id}/timeline`
+            + `?limit=2${cursor ? `&cursor=${encodeURIComponent(cursor)}`
+                                : ''}`);
+        assert.ok(page.items.length <= 2);
+        seen.push(...page.items.map((i) => i.type));
+        cursor = page.next_cursor;
+    } while (cursor);
+    assert.deepEqual(seen, types);
+    assertError(await call(`/api/v1/contacts/${people[1].id}/timeline`
+                           + '?cursor=1.2.3'), 400, 'invalid_request');
+});
+
+test('inboxctl imports contacts from CSV, creates a campaign and a poll '
+    + 'and sends them, with errors a person can act on', async () => {
+    const cluster = ctx.cluster;
+    const org = orgA();
+    const [p1, p2] = [uniqueNumber(), uniqueNumber()];
+    const csv = join(cluster.dir, 'people.csv');
+    writeFileSync(csv, `phone,name,tags\n${p1},Ann,cli;x\n${p2},Bob,cli\n`
+                  + 'not a number,Zed,cli\n');
+
+    const report = JSON.parse(await inboxctl(cluster.store, 'contacts',
+                                             'import', org.id, csv));
+    assert.equal(report.created, 2);
+    assert.equal(report.invalid.length, 1);
+    assert.equal(report.invalid[0].line, 4);
+
+    const id = await inboxctl(cluster.store, 'campaign', 'create', org.id,
+        '--name', 'From the CLI', '--body', 'Hello from the CLI',
+        '--tag', 'cli');
+    assert.match(id, /^\S+$/);
+    const sent = await inboxctl(cluster.store, 'campaign', 'send', org.id,
+                                id);
+    assert.match(sent, /sending/);
+    assert.match(sent, /recipients=2 /);
+
+    const c = await ok(`/api/v1/campaigns/${id}`);
+    assert.equal(c.name, 'From the CLI');
+    assert.equal(c.status, 'sending');
+    assert.equal(c.counts.recipients, 2);
+
+    const pollId = await inboxctl(cluster.store, 'poll', 'create', org.id,
+        '--question', 'Coffee or tea?', '--option', 'Coffee', '--option',
+        'Tea', '--all');
+    const p = await ok(`/api/v1/polls/${pollId}`);
+    assert.deepEqual(p.options, ['Coffee', 'Tea']);
+    assert.deepEqual(p.audience, { all: true });
+    const listed = await inboxctl(cluster.store, 'campaign', 'list', org.id);
+    assert.match(listed, new RegExp(`${pollId} poll draft`));
+
+    const fails = async (...args) => {
+        try {
+            await execFileAsync(inboxctlPath, ['--store', cluster.store,
+                                               ...args]);
+        } catch (err) {
+            assert.notEqual(err.code, 0);
+            return err.stderr;
+        }
+        assert.fail(`inboxctl ${args.join(' ')} succeeded`);
+    };
+    assert.match(await fails('campaign', 'create', org.id, '--name', 'n',
+                             '--body', 'b'), /--all, or one --tag/);
+    assert.match(await fails('campaign', 'create', org.id, '--name', 'n',
+                             '--body', '', '--all'), /body/);
+    assert.match(await fails('poll', 'create', org.id, '--question', 'q',
+                             '--option', 'one', '--all'), /option/);
+    assert.match(await fails('campaign', 'send', org.id, '424242'),
+                 /no campaign or poll 424242/);
+    assert.match(await fails('campaign', 'pause', org.id, pollId),
+                 /draft/);
+    assert.match(await fails('contacts', 'import', org.id,
+                             join(cluster.dir, 'missing.csv')),
+                 /cannot read/);
+    assert.match(await fails('campaign', 'create', org.id, '--name', 'n',
+                             '--body', 'b', '--all', '--send-at', 'soon'),
+                 /--send-at/);
+    assert.match((await execFileAsync(inboxctlPath, ['--help'])).stdout,
+                 /campaign create ORG_ID/);
+});
+
+errorLogIsCleanTest(ctx);

@@ -298,8 +298,9 @@
     /* max 1..INBOX_OUTBOX_CLAIM_MAX, lease > 0, batch zeroed */              \
     X(RULED, outbox_claim,                                                    \
       (inbox_store_t *store, int64_t now, size_t max, int64_t lease,          \
-       inbox_outbox_batch_t *batch, inbox_error_t *err),                      \
-      (store, now, max, lease, batch, err))                                   \
+       inbox_outbox_priority_t priority_max, inbox_outbox_batch_t *batch,     \
+       inbox_error_t *err),                                                   \
+      (store, now, max, lease, priority_max, batch, err))                     \
     /* result as store.c made it: a retry has attempts left (next_at), a      \
      * failure (refused, opted_out, unknown) has its error_code */            \
     X(RULED, outbox_result,                                                   \

@@ -908,7 +908,8 @@ ledger_balances(fixture_t *f, const char *org)
 static long
 claim(fixture_t *f, int64_t now, size_t max, inbox_outbox_batch_t *batch)
 {
-    if (inbox_store_outbox_claim(f->store, now, max, 0, batch, NULL)
+    if (inbox_store_outbox_claim(f->store, now, max, 0, INBOX_OUTBOX_BULK,
+                                 batch, NULL)
         != INBOX_OK)
     {
         return -1;
@@ -4882,9 +4883,8 @@ TEST(fifty_concurrent_replies_with_credits_for_ten_accept_exactly_ten)
 }
 
 
-TEST(the_sender_claims_replies_first_oldest_first_with_what_sending_takes)
+TEST(the_sender_may_claim_replies_alone)
 {
-    char                   phone[INBOX_PHONE_MAX];
     fixture_t              f;
     inbox_reply_result_t   a, b;
     inbox_ingest_result_t  alice, bob;
@@ -4908,6 +4908,56 @@ TEST(the_sender_claims_replies_first_oldest_first_with_what_sending_takes)
     /* nothing is due before it was queued */
     CHECK_INT(claim(&f, T0 - 1, 10, &batch), 0);
     inbox_outbox_batch_free(&batch);
+
+    /* replies only (the sender's own claim for them): the campaign's
+     * message stays, unleased */
+    CHECK_INT(inbox_store_outbox_claim(f.store, now, 10, 0,
+                                       INBOX_OUTBOX_REPLY, &batch, NULL),
+              INBOX_OK);
+    CHECK_INT(batch.count, 2);
+    if (batch.count == 2) {
+        CHECK_INT(batch.items[0].priority, INBOX_OUTBOX_REPLY);
+        CHECK_INT(batch.items[1].priority, INBOX_OUTBOX_REPLY);
+    }
+    inbox_outbox_batch_free(&batch);
+    CHECK_INT(claim(&f, now + INBOX_OUTBOX_LEASE_DEFAULT + 1, 2, &batch), 2);
+    if (batch.count == 2) {
+        CHECK_INT(batch.items[0].priority, INBOX_OUTBOX_REPLY);
+        CHECK_INT(batch.items[0].interrupted, 1);
+    }
+    inbox_outbox_batch_free(&batch);
+    CHECK_INT(claim(&f, now, 10, &batch), 1);
+    if (batch.count == 1) {
+        CHECK_INT(batch.items[0].priority, INBOX_OUTBOX_BULK);
+    }
+    inbox_outbox_batch_free(&batch);
+
+    inbox_reply_result_free(&a);
+    inbox_reply_result_free(&b);
+    fixture_close(&f);
+}
+
+
+TEST(the_sender_claims_replies_first_oldest_first_with_what_sending_takes)
+{
+    char                   phone[INBOX_PHONE_MAX];
+    fixture_t              f;
+    inbox_reply_result_t   a, b;
+    inbox_ingest_result_t  alice, bob;
+    inbox_outbox_batch_t   batch;
+    int64_t                now;
+
+    FIXTURE(&f);
+
+    CHECK_INT(receive(&f, "SM1", ALICE, "hi", T0, &alice, NULL), INBOX_OK);
+    CHECK_INT(receive(&f, "SM2", BOB, "hi", T0, &bob, NULL), INBOX_OK);
+    CHECK_INT(inbox_store_credits_grant(f.store, f.org, 5, NULL), INBOX_OK);
+    CHECK_INT(f.backend->queue_bulk(&f, alice.conversation_id, T0), 0);
+    CHECK_INT(reply(&f, bob.conversation_id, "first", NULL, &b, NULL, NULL),
+              INBOX_OK);
+    CHECK_INT(reply(&f, alice.conversation_id, "second", NULL, &a, NULL,
+                    NULL), INBOX_OK);
+    now = inbox_now_ms();
 
     CHECK_INT(claim(&f, now, 2, &batch), 2);
     if (batch.count == 2) {
@@ -4969,7 +5019,8 @@ TEST(a_crashed_senders_claims_come_back_interrupted_after_the_lease)
               INBOX_OK);
     now = inbox_now_ms();
 
-    CHECK_INT(inbox_store_outbox_claim(f.store, now, 10, 30000, &batch, &err),
+    CHECK_INT(inbox_store_outbox_claim(f.store, now, 10, 30000,
+                                       INBOX_OUTBOX_BULK, &batch, &err),
               INBOX_OK);
     CHECK_INT(batch.count, 1);
     first = batch.count ? batch.items[0].attempt : 0;

@@ -3131,6 +3131,7 @@ TEST(outbox_claim)
                              " \"AC1\", \"auth_token\": \"tok\"}");
 
     CHECK_INT(inbox_store_outbox_claim(store, 1767225600000LL, 2, 30000,
+                                       INBOX_OUTBOX_BULK,
                                        &batch, &err), INBOX_OK);
     CHECK_INT(batch.count, 1);
     if (batch.count == 1) {

@@ -486,15 +486,17 @@ inbox_status_t inbox_store_reply_accept(inbox_store_t *store,
 
 /*
  * For the sender: claims up to max (0: 1; at most INBOX_OUTBOX_CLAIM_MAX)
- * due entries of every organization, replies first, then the oldest,
- * each leased until now + lease (0: INBOX_OUTBOX_LEASE_DEFAULT), with
- * what sending it takes (see inbox_outbox_item_t).  An entry whose
- * lease ran out without a result comes back interrupted (see outbox.h).
- * An empty batch when nothing is due.
+ * due entries of every organization of priority_max or before
+ * (INBOX_OUTBOX_REPLY: replies only; INBOX_OUTBOX_BULK: all), replies
+ * first, then the oldest, each leased until now + lease (0:
+ * INBOX_OUTBOX_LEASE_DEFAULT), with what sending it takes (see
+ * inbox_outbox_item_t).  An entry whose lease ran out without a result
+ * comes back interrupted (see outbox.h).  An empty batch when nothing is
+ * due.
  */
 inbox_status_t inbox_store_outbox_claim(inbox_store_t *store, int64_t now,
-    size_t max, int64_t lease, inbox_outbox_batch_t *batch,
-    inbox_error_t *err);
+    size_t max, int64_t lease, inbox_outbox_priority_t priority_max,
+    inbox_outbox_batch_t *batch, inbox_error_t *err);
 
 /*
  * Records what the carrier said about the claimed entry entry_id (its

@@ -1300,6 +1300,39 @@ inbox_store_campaign_dispatch(inbox_store_t *store, int64_t now, size_t max,
 
 
 inbox_status_t
+inbox_store_campaigns_active(inbox_store_t *store, int64_t finished_since,
+    inbox_campaign_page_t *page, inbox_error_t *err)
+{
+    memset(page, 0, sizeof(inbox_campaign_page_t));
+
+    return store->ops->campaigns_active(store, finished_since, page, err);
+}
+
+
+inbox_status_t
+inbox_store_campaign_progress(inbox_store_t *store, const char *org_id,
+    const char *campaign_id, int64_t now, inbox_campaign_t *campaign,
+    inbox_event_list_t *events, inbox_error_t *err)
+{
+    inbox_status_t    status;
+    inbox_campaign_t  own;
+
+    if (campaign == NULL) {
+        memset(&own, 0, sizeof(own));
+        status = store->ops->campaign_progress(store, org_id, campaign_id,
+                                               now, &own, events, err);
+        inbox_campaign_free(&own);
+        return status;
+    }
+
+    memset(campaign, 0, sizeof(inbox_campaign_t));
+
+    return store->ops->campaign_progress(store, org_id, campaign_id, now,
+                                         campaign, events, err);
+}
+
+
+inbox_status_t
 inbox_store_poll_results(inbox_store_t *store, const char *org_id,
     const char *poll_id, inbox_poll_results_t *results, inbox_error_t *err)
 {

@@ -390,6 +390,17 @@
       (inbox_store_t *store, const char *org_id, const char *contact_id,      \
        const char *timezone, inbox_error_t *err),                             \
       (store, org_id, contact_id, timezone, err))                             \
+    /* page zeroed */                                                         \
+    X(RULED, campaigns_active,                                                \
+      (inbox_store_t *store, int64_t finished_since,                          \
+       inbox_campaign_page_t *page, inbox_error_t *err),                      \
+      (store, finished_since, page, err))                                     \
+    /* campaign zeroed (the caller's, or store.c's own) */                    \
+    X(RULED, campaign_progress,                                               \
+      (inbox_store_t *store, const char *org_id, const char *campaign_id,     \
+       int64_t now, inbox_campaign_t *campaign, inbox_event_list_t *events,   \
+       inbox_error_t *err),                                                   \
+      (store, org_id, campaign_id, now, campaign, events, err))               \
     /* ---- end campaigns and polls ---- */
 
 

@@ -7211,6 +7211,117 @@ TEST(a_reply_written_before_the_newest_message_is_stale_and_stores_nothing)
 
 /* ---- end resume and retention ---- */
 
+
+/* ---- campaign progress (the sender's) ---- */
+
+
+TEST(campaign_progress_is_an_event_of_the_stream_that_resumes_as_it_is_now)
+{
+    char                       alice[INBOX_ID_MAX], bob[INBOX_ID_MAX];
+    char                       id[INBOX_ID_MAX], draft[INBOX_ID_MAX];
+    int64_t                    seq;
+    fixture_t                  f;
+    progress_t                 p;
+    inbox_error_t              err;
+    inbox_campaign_t           c;
+    inbox_event_list_t         live, replay;
+    inbox_campaign_page_t      page;
+    inbox_realtime_state_t     state;
+    inbox_campaign_dispatch_t  d;
+
+    FIXTURE(&f);
+    memset(&live, 0, sizeof(live));
+    memset(&replay, 0, sizeof(replay));
+
+    CHECK_INT(person(&f, ALICE, "vip", NULL, alice), 0);
+    CHECK_INT(person(&f, BOB, "vip", NULL, bob), 0);
+    CHECK_INT(inbox_store_credits_grant(f.store, f.org, 10, NULL), INBOX_OK);
+    CHECK_INT(campaign_new(&f, "vip", id), 0);
+    CHECK_INT(campaign_new(&f, "vip", draft), 0);
+
+    /* a draft does not move: nothing active */
+    CHECK_INT(inbox_store_campaigns_active(f.store, 0, &page, NULL),
+              INBOX_OK);
+    CHECK_INT(page.count, 0);
+    inbox_campaign_page_free(&page);
+
+    CHECK_INT(campaign_do(&f, id, INBOX_CAMPAIGN_SEND, NOON), INBOX_OK);
+    CHECK_INT(inbox_store_campaigns_active(f.store, 0, &page, NULL),
+              INBOX_OK);
+    CHECK_INT(page.count, 1);
+    if (page.count == 1) {
+        CHECK_STR(page.items[0].id, id);
+        CHECK_STR(page.items[0].org_id, f.org);
+        CHECK_INT(page.items[0].counts.recipients, 2);
+        CHECK_INT(page.items[0].counts.queued, 2);
+    }
+    inbox_campaign_page_free(&page);
+
+    d = dispatch(&f, NOON, 1);
+    CHECK_INT(d.handed, 1);
+
+    CHECK_INT(inbox_store_realtime_state(f.store, f.org, &state, NULL),
+              INBOX_OK);
+    seq = state.org_seq;
+
+    /* the event: the campaign's status and counts, the next org_seq */
+    CHECK_INT(inbox_store_campaign_progress(f.store, f.org, id, NOON, &c,
+                                            &live, &err), INBOX_OK);
+    CHECK_INT(c.status, INBOX_CAMPAIGN_SENDING);
+    CHECK_INT(c.counts.queued, 2);
+    inbox_campaign_free(&c);
+    CHECK_INT(live.count, 1);
+    if (live.count == 1) {
+        CHECK_INT(live.items[0].org_seq, seq + 1);
+        CHECK_STR(live.items[0].type, "campaign.progress");
+        CHECK(strstr(live.items[0].json, "\"type\":\"campaign.progress\"")
+              != NULL);
+        CHECK(strstr(live.items[0].json, id) != NULL);
+        CHECK(strstr(live.items[0].json, "\"status\":\"sending\"")
+              != NULL);
+        CHECK(strstr(live.items[0].json, "\"recipients\":2,") != NULL);
+        CHECK(strstr(live.items[0].json, "\"paused_reason\":null") != NULL);
+    }
+
+    /* replayed as it was pushed while nothing moved */
+    CHECK(replays_as_live(&f, seq, &live));
+    inbox_event_list_free(&live);
+
+    /* and as the campaign is now once it moved: done, both handed */
+    d = dispatch(&f, NOON, 10);
+    CHECK_INT(d.handed, 1);
+    p = campaign_now(&f, id);
+    CHECK_INT(p.status, INBOX_CAMPAIGN_DONE);
+    CHECK_INT(since(&f, seq, 0, 10, &replay, NULL), INBOX_OK);
+    CHECK(replay.count >= 1);
+    if (replay.count >= 1) {
+        CHECK_STR(replay.items[0].type, "campaign.progress");
+        CHECK(strstr(replay.items[0].json, "\"status\":\"done\"")
+              != NULL);
+    }
+    inbox_event_list_free(&replay);
+
+    /* done: still listed while delivery reports may come, then not */
+    CHECK_INT(inbox_store_campaigns_active(f.store, p.finished_at, &page,
+                                           NULL), INBOX_OK);
+    CHECK_INT(page.count, 1);
+    inbox_campaign_page_free(&page);
+    CHECK_INT(inbox_store_campaigns_active(f.store, p.finished_at + 1, &page,
+                                           NULL), INBOX_OK);
+    CHECK_INT(page.count, 0);
+    inbox_campaign_page_free(&page);
+
+    /* another organization's campaign is none */
+    CHECK_INT(inbox_store_campaign_progress(f.store, f.backend->missing_id,
+                                            id, NOON, NULL, &live, NULL),
+              INBOX_ERR_NOT_FOUND);
+    CHECK_INT(live.count, 0);
+
+    fixture_close(&f);
+}
+
+/* ---- end campaign progress ---- */
+
 int
 main(void)
 {

@@ -38,6 +38,7 @@ static void sender_vlog(const char *level, const char *fmt, va_list args);
 
 
 static const sender_pump_pt  sender_jobs[] = {
+    sender_campaigns_pump,
     sender_outbox_pump,
     sender_media_pump,
     sender_holds_pump,

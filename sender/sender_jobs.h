@@ -15,9 +15,19 @@ int64_t sender_outbox_pump(sender_t *s, int64_t now_ms);
 int64_t sender_media_pump(sender_t *s, int64_t now_ms);
 /* Credit holds no final status settled in time (sender_holds.c). */
 int64_t sender_holds_pump(sender_t *s, int64_t now_ms);
+/* Campaigns: their recipients handed to the outbox as it drains, and
+ * their progress pushed (sender_campaigns.c). */
+int64_t sender_campaigns_pump(sender_t *s, int64_t now_ms);
 
 /* A wake-up came: every job looks at once. */
 void sender_jobs_wake(sender_t *s);
 void sender_media_wake(sender_t *s);
+void sender_campaigns_wake(sender_t *s);
+
+/* Whether the outbox wants more campaign messages: it claimed every one
+ * due and has room for more of them (sender_outbox.c). */
+int sender_outbox_bulk_wanted(sender_t *s);
+/* Campaign messages were just queued: claim them. */
+void sender_outbox_bulk_queued(sender_t *s);
 
 #endif

@@ -122,6 +122,7 @@ sender_loop_finish(sender_loop_t *loop, CURLMsg *msg)
 {
     CURL               *easy;
     CURLcode            rc;
+    curl_off_t          retry_after = 0;
     sender_transfer_t  *t = NULL;
 
     easy = msg->easy_handle;
@@ -134,6 +135,13 @@ sender_loop_finish(sender_loop_t *loop, CURLMsg *msg)
     t->reach = sender_loop_reach(easy, rc);
     /* also for an answer cut short by its sink: the status line came */
     curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &t->status);
+
+    /* seconds, or an HTTP date made seconds from now, by curl */
+    if (curl_easy_getinfo(easy, CURLINFO_RETRY_AFTER, &retry_after)
+        == CURLE_OK && retry_after > 0)
+    {
+        t->retry_after_ms = (int64_t) retry_after * 1000;
+    }
 
     if (t->error[0] == '\0' && rc != CURLE_OK) {
         strncpy(t->error, curl_easy_strerror(rc), sizeof(t->error) - 1);

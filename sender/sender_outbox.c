@@ -9,6 +9,14 @@
  * request that never left (no connection) is safe to retry, and is.
  * A result the store could not take is kept and recorded again each
  * turn: what the carrier said is never dropped.
+ *
+ * Fair scheduling: replies and campaign messages (bulk) are claimed
+ * apart and wait for their number in two queues, replies always first.
+ * Bulk takes at most SENDER_BULK_SHARE of the sends in hand, so a reply
+ * is claimed as soon as it is queued whatever a campaign has in hand,
+ * and leaves the reserve of its number's bucket (sender_rate.h).  A
+ * carrier's 429 holds the number and sends the message again when the
+ * hold ends, while its claim lasts, without counting an attempt.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -20,16 +28,21 @@
 /* Record a result again this often while the store refuses it. */
 #define SENDER_RECORD_RETRY_MS  1000
 
+/* Bulk takes at most max_active less a quarter (at least one) of the
+ * sends in hand: the rest is always free for replies. */
+#define SENDER_BULK_RESERVE(max)  ((max) / 4 > 0 ? (max) / 4 : 1)
+
 typedef struct sender_send_s  sender_send_t;
 
 struct sender_send_s {
     sender_transfer_t     transfer;      /* first: the loop hands it back */
     sender_t             *s;
-    sender_send_t        *next;          /* in a waiting list */
+    sender_send_t        *next;          /* in a queue or list */
     char                  entry_id[INBOX_ID_MAX];
     char                  org_id[INBOX_ID_MAX];
     char                  message_id[INBOX_ID_MAX];
     unsigned              attempt;
+    int                   bulk;          /* a campaign's message */
     int64_t               lease_until;
     inbox_carrier_t       carrier;
     char                  from[INBOX_PHONE_MAX];
@@ -37,21 +50,41 @@ struct sender_send_s {
 };
 
 typedef struct {
-    int             look;           /* claim at the next pump */
+    sender_send_t   *head;
+    sender_send_t  **tail;
+    unsigned         count;
+} sender_queue_t;
+
+typedef struct {
+    int             look;           /* claim replies at the next pump */
+    int             look_bulk;      /* claim bulk at the next pump */
+    int             bulk_more;      /* the last bulk claim was full */
     int64_t         due;            /* claim again by then anyway */
-    sender_send_t  *paced;          /* claimed, waiting for their number */
+    sender_queue_t  replies;        /* claimed, waiting for their number */
+    sender_queue_t  bulk;
+    unsigned        bulk_active;    /* bulk sends in flight */
     sender_send_t  *unrecorded;     /* answered, the store not told yet */
     int64_t         record_at;
-    unsigned        waiting;        /* how many are paced */
 } sender_outbox_t;
 
-static sender_outbox_t  sender_outbox = { .look = 1 };
+static sender_outbox_t  sender_outbox = {
+    .look = 1, .look_bulk = 1,
+    .replies = { NULL, &sender_outbox.replies.head, 0 },
+    .bulk = { NULL, &sender_outbox.bulk.head, 0 },
+};
 
-static void sender_outbox_claim(sender_t *s, int64_t now, unsigned room);
+static void sender_outbox_claim(sender_t *s, int64_t now,
+    inbox_outbox_priority_t priority_max, unsigned room);
 static sender_send_t *sender_outbox_prepare(sender_t *s,
     const inbox_outbox_item_t *item, int64_t now);
+static void sender_queue_append(sender_queue_t *q, sender_send_t *send);
+static void sender_queue_push(sender_queue_t *q, sender_send_t *send);
 static int64_t sender_outbox_start_paced(sender_t *s, int64_t now);
+static int64_t sender_outbox_start_queue(sender_t *s, sender_queue_t *q,
+    int64_t now);
 static void sender_outbox_done(sender_transfer_t *t);
+static int sender_outbox_slow_down(sender_t *s, sender_send_t *send,
+    int64_t now);
 static void sender_outbox_record(sender_t *s, sender_send_t *send,
     int64_t now);
 static void sender_outbox_record_again(sender_t *s, int64_t now);
@@ -62,7 +95,7 @@ int64_t
 sender_outbox_pump(sender_t *s, int64_t now)
 {
     int64_t   next, wait;
-    unsigned  busy;
+    unsigned  max, busy, bulk, cap, room;
 
     next = -1;
 
@@ -82,15 +115,34 @@ sender_outbox_pump(sender_t *s, int64_t now)
 
     if (now >= sender_outbox.due) {
         sender_outbox.look = 1;
+        sender_outbox.look_bulk = 1;
     }
 
-    busy = sender_loop_active(s->loop) + sender_outbox.waiting;
+    max = s->options.max_active;
+    busy = sender_loop_active(s->loop) + sender_outbox.replies.count
+           + sender_outbox.bulk.count;
 
-    if (sender_outbox.look && busy < s->options.max_active) {
-        sender_outbox_claim(s, now, s->options.max_active - busy);
+    /* replies: whenever one may be due and there is room, which bulk
+     * always leaves */
+    if (sender_outbox.look && busy < max) {
+        sender_outbox_claim(s, now, INBOX_OUTBOX_REPLY, max - busy);
+        busy = sender_loop_active(s->loop) + sender_outbox.replies.count
+               + sender_outbox.bulk.count;
     }
 
-    if (sender_outbox.look) {
+    /* bulk: its share, a few at a time rather than one per answer */
+    bulk = sender_outbox.bulk_active + sender_outbox.bulk.count;
+    cap = max - SENDER_BULK_RESERVE(max);
+    room = bulk < cap ? cap - bulk : 0;
+    if (room > max - (busy < max ? busy : max)) {
+        room = max - (busy < max ? busy : max);
+    }
+
+    if (sender_outbox.look_bulk && room > 0 && room >= (cap + 3) / 4) {
+        sender_outbox_claim(s, now, INBOX_OUTBOX_BULK, room);
+    }
+
+    if (sender_outbox.look || sender_outbox.look_bulk) {
         /* more is due than there was room for: after the next answer */
         return next;
     }
@@ -108,14 +160,39 @@ void
 sender_jobs_wake(sender_t *s)
 {
     sender_outbox.look = 1;
+    sender_outbox.look_bulk = 1;
     sender_media_wake(s);
+    sender_campaigns_wake(s);
+}
+
+
+int
+sender_outbox_bulk_wanted(sender_t *s)
+{
+    unsigned  max;
+
+    max = s->options.max_active;
+
+    return !sender_outbox.bulk_more
+           && sender_outbox.bulk_active + sender_outbox.bulk.count
+              < max - SENDER_BULK_RESERVE(max);
+}
+
+
+void
+sender_outbox_bulk_queued(sender_t *s)
+{
+    sender_outbox.look_bulk = 1;
+    sender_outbox.bulk_more = 1;
 }
 
 
 static void
-sender_outbox_claim(sender_t *s, int64_t now, unsigned room)
+sender_outbox_claim(sender_t *s, int64_t now,
+    inbox_outbox_priority_t priority_max, unsigned room)
 {
     size_t                 i, max;
+    int                    full;
     sender_send_t         *send;
     inbox_error_t          err;
     inbox_outbox_batch_t   batch;
@@ -125,17 +202,28 @@ sender_outbox_claim(sender_t *s, int64_t now, unsigned room)
     memset(&batch, 0, sizeof(batch));
 
     if (inbox_store_outbox_claim(s->store, now, max, s->options.lease_ms,
-                                 &batch, &err)
+                                 priority_max, &batch, &err)
         != INBOX_OK)
     {
         sender_log(s, "cannot claim from the outbox: %s", err.message);
         sender_outbox.due = now + SENDER_RECORD_RETRY_MS;
         sender_outbox.look = 0;
+        sender_outbox.look_bulk = 0;
         return;
     }
 
     /* a full batch: more may be due, claim again when there is room */
-    sender_outbox.look = (batch.count == max);
+    full = (batch.count == max);
+
+    if (priority_max == INBOX_OUTBOX_REPLY) {
+        sender_outbox.look = full;
+
+    } else {
+        sender_outbox.look = full;
+        sender_outbox.look_bulk = full;
+        sender_outbox.bulk_more = full;
+    }
+
     sender_outbox.due = now + SENDER_IDLE_LOOK_MS;
 
     for (i = 0; i < batch.count; i++) {
@@ -144,9 +232,8 @@ sender_outbox_claim(sender_t *s, int64_t now, unsigned room)
             continue;
         }
 
-        send->next = sender_outbox.paced;
-        sender_outbox.paced = send;
-        sender_outbox.waiting++;
+        sender_queue_append(send->bulk ? &sender_outbox.bulk
+                                       : &sender_outbox.replies, send);
     }
 
     inbox_outbox_batch_free(&batch);
@@ -185,6 +272,7 @@ sender_outbox_prepare(sender_t *s, const inbox_outbox_item_t *item,
     strcpy(send->org_id, item->org_id);
     strcpy(send->message_id, item->message.id);
     send->attempt = item->attempt;
+    send->bulk = (item->priority != INBOX_OUTBOX_REPLY);
     send->lease_until = item->lease_until;
     send->carrier = item->number.carrier;
     strcpy(send->from, item->number.e164);
@@ -260,22 +348,66 @@ sender_outbox_prepare(sender_t *s, const inbox_outbox_item_t *item,
 }
 
 
-/* Starts the paced sends whose number may send now; returns when the
- * next one may, or -1 when none waits. */
+static void
+sender_queue_append(sender_queue_t *q, sender_send_t *send)
+{
+    send->next = NULL;
+    *q->tail = send;
+    q->tail = &send->next;
+    q->count++;
+}
+
+
+/* At the head: a send the carrier put off goes before those after it. */
+static void
+sender_queue_push(sender_queue_t *q, sender_send_t *send)
+{
+    send->next = q->head;
+    q->head = send;
+    if (q->tail == &q->head) {
+        q->tail = &send->next;
+    }
+    q->count++;
+}
+
+
+/* Starts the queued sends whose number may send now, replies first;
+ * returns when the next one may, or -1 when none waits. */
 static int64_t
 sender_outbox_start_paced(sender_t *s, int64_t now)
+{
+    int64_t  replies, bulk;
+
+    replies = sender_outbox_start_queue(s, &sender_outbox.replies, now);
+    bulk = sender_outbox_start_queue(s, &sender_outbox.bulk, now);
+
+    if (replies < 0 || (bulk >= 0 && bulk < replies)) {
+        return bulk;
+    }
+
+    return replies;
+}
+
+
+static int64_t
+sender_outbox_start_queue(sender_t *s, sender_queue_t *q, int64_t now)
 {
     int             rc;
     int64_t         wait, next;
     sender_send_t  *send, **link;
 
     next = -1;
-    link = &sender_outbox.paced;
+    link = &q->head;
 
     while ((send = *link) != NULL) {
-        rc = sender_rate_take(s->rate, send->from, now, &wait);
+        rc = sender_rate_take(s->rate, send->from,
+                              send->bulk ? SENDER_RATE_BULK
+                                         : SENDER_RATE_REPLY,
+                              now, &wait);
 
-        if (rc == 0) {
+        if (rc == 0 && now + wait + s->options.timeout_ms
+                       < send->lease_until)
+        {
             if (next < 0 || wait < next) {
                 next = wait;
             }
@@ -284,7 +416,21 @@ sender_outbox_start_paced(sender_t *s, int64_t now)
         }
 
         *link = send->next;
-        sender_outbox.waiting--;
+        if (q->tail == &send->next) {
+            q->tail = link;
+        }
+        q->count--;
+
+        if (rc == 0) {
+            /* held past its claim (a carrier's 429): back to the store,
+             * which tries it again after its backoff */
+            send->result.outcome = INBOX_SEND_RETRY;
+            snprintf(send->result.message, sizeof(send->result.message),
+                     "not sent: the carrier asked %s to slow down",
+                     send->from);
+            sender_outbox_record(s, send, now);
+            continue;
+        }
 
         if (rc < 0 || sender_loop_start(s->loop, &send->transfer) != 0) {
             /* nothing left: safe to claim again once its lease runs out */
@@ -294,8 +440,13 @@ sender_outbox_start_paced(sender_t *s, int64_t now)
             continue;
         }
 
-        sender_debug(s, "sending message %s (attempt %u) from %s",
-                     send->message_id, send->attempt, send->from);
+        if (send->bulk) {
+            sender_outbox.bulk_active++;
+        }
+
+        sender_debug(s, "sending message %s (attempt %u%s) from %s",
+                     send->message_id, send->attempt,
+                     send->bulk ? ", bulk" : "", send->from);
     }
 
     return next;
@@ -305,8 +456,21 @@ sender_outbox_start_paced(sender_t *s, int64_t now)
 static void
 sender_outbox_done(sender_transfer_t *t)
 {
+    int64_t         now;
     sender_send_t  *send = t->data;
     sender_t       *s = send->s;
+
+    now = inbox_now_ms();
+
+    if (send->bulk) {
+        sender_outbox.bulk_active--;
+    }
+
+    if (t->reach == SENDER_ANSWERED && t->status == 429
+        && sender_outbox_slow_down(s, send, now))
+    {
+        return;
+    }
 
     switch (t->reach) {
 
@@ -328,13 +492,50 @@ sender_outbox_done(sender_transfer_t *t)
         break;
     }
 
+    if (send->result.outcome == INBOX_SEND_ACCEPTED) {
+        sender_rate_accepted(s->rate, send->from);
+    }
+
     sender_transfer_cleanup(t);
 
     sender_debug(s, "message %s: %s (HTTP %ld) %s", send->message_id,
                  inbox_send_outcome_name(send->result.outcome), t->status,
                  send->result.message);
 
-    sender_outbox_record(s, send, inbox_now_ms());
+    sender_outbox_record(s, send, now);
+}
+
+
+/*
+ * The carrier said "too many requests" (Twilio 20429, Telnyx's 429):
+ * nothing was sent.  The number is held (sender_rate_backoff) and the
+ * message waits at the head of its queue to go again, still claimed,
+ * no attempt counted.  Returns 0 when the hold outlasts the claim: the
+ * store then tries it again as a retry.
+ */
+static int
+sender_outbox_slow_down(sender_t *s, sender_send_t *send, int64_t now)
+{
+    int64_t  until;
+
+    until = sender_rate_backoff(s->rate, send->from, now,
+                                send->transfer.retry_after_ms);
+
+    sender_log(s, "the carrier refused message %s from %s as too many "
+               "(429%s): nothing from the number for %lld ms",
+               send->message_id, send->from,
+               send->transfer.retry_after_ms > 0 ? ", Retry-After" : "",
+               (long long) (until - now));
+
+    if (until < 0 || until + s->options.timeout_ms >= send->lease_until) {
+        return 0;
+    }
+
+    sender_transfer_rewind(&send->transfer);
+    sender_queue_push(send->bulk ? &sender_outbox.bulk
+                                 : &sender_outbox.replies, send);
+
+    return 1;
 }
 
 

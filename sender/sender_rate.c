@@ -9,19 +9,24 @@
 #define SENDER_RATE_NUMBER_MAX  24      /* E.164: '+' and 15 digits */
 
 typedef struct {
-    char     number[SENDER_RATE_NUMBER_MAX];
-    double   tokens;
-    int64_t  at;                        /* when tokens was counted, ms */
+    char      number[SENDER_RATE_NUMBER_MAX];
+    double    tokens;
+    int64_t   at;                       /* when tokens was counted, ms */
+    int64_t   held_until;               /* a 429's backoff, ms */
+    unsigned  refusals;                 /* 429s in a row */
 } sender_bucket_t;
 
 struct sender_rate_s {
     double            per_ms;
     double            burst;
+    double            reserve;          /* tokens bulk leaves to replies */
     sender_bucket_t  *buckets;
     size_t            size;             /* a power of two */
     size_t            used;
 };
 
+static sender_bucket_t *sender_rate_bucket(sender_rate_t *rate,
+    const char *number, int64_t now_ms);
 static sender_bucket_t *sender_rate_find(sender_rate_t *rate,
     const char *number);
 static int sender_rate_grow(sender_rate_t *rate);
@@ -40,6 +45,7 @@ sender_rate_create(double per_second, unsigned burst)
 
     rate->per_ms = per_second / 1000.0;
     rate->burst = burst > 0 ? burst : 1;
+    rate->reserve = (double) (unsigned) (rate->burst / 2);
     rate->size = 16;
     rate->buckets = calloc(rate->size, sizeof(sender_bucket_t));
 
@@ -63,27 +69,20 @@ sender_rate_destroy(sender_rate_t *rate)
 
 
 int
-sender_rate_take(sender_rate_t *rate, const char *number, int64_t now_ms,
-    int64_t *wait_ms)
+sender_rate_take(sender_rate_t *rate, const char *number,
+    sender_rate_class_t cls, int64_t now_ms, int64_t *wait_ms)
 {
+    double            need;
     sender_bucket_t  *b;
 
-    b = sender_rate_find(rate, number);
+    b = sender_rate_bucket(rate, number, now_ms);
+    if (b == NULL) {
+        return -1;
+    }
 
-    if (b->number[0] == '\0') {
-        /* kept at most half full, so a probe always ends */
-        if (rate->used + 1 > rate->size / 2) {
-            if (sender_rate_grow(rate) != 0) {
-                return -1;
-            }
-            b = sender_rate_find(rate, number);
-        }
-
-        /* a number seen first starts with a full bucket */
-        strncpy(b->number, number, SENDER_RATE_NUMBER_MAX - 1);
-        b->tokens = rate->burst;
-        b->at = now_ms;
-        rate->used++;
+    if (now_ms < b->held_until) {
+        *wait_ms = b->held_until - now_ms;
+        return 0;
     }
 
     if (now_ms > b->at) {
@@ -94,13 +93,101 @@ sender_rate_take(sender_rate_t *rate, const char *number, int64_t now_ms,
         b->at = now_ms;
     }
 
-    if (b->tokens >= 1.0) {
+    need = cls == SENDER_RATE_BULK ? 1.0 + rate->reserve : 1.0;
+
+    if (b->tokens >= need) {
         b->tokens -= 1.0;
         return 1;
     }
 
-    *wait_ms = (int64_t) ((1.0 - b->tokens) / rate->per_ms) + 1;
+    *wait_ms = (int64_t) ((need - b->tokens) / rate->per_ms) + 1;
     return 0;
+}
+
+
+int64_t
+sender_rate_backoff(sender_rate_t *rate, const char *number, int64_t now_ms,
+    int64_t retry_after_ms)
+{
+    int64_t           wait;
+    sender_bucket_t  *b;
+
+    b = sender_rate_bucket(rate, number, now_ms);
+    if (b == NULL) {
+        return -1;
+    }
+
+    if (retry_after_ms > SENDER_RATE_BACKOFF_MAX_MS) {
+        retry_after_ms = SENDER_RATE_BACKOFF_MAX_MS;
+    }
+
+    if (now_ms < b->held_until) {
+        /* a send started before the hold: the hold counts it already,
+         * unless the carrier now asks for longer */
+        if (retry_after_ms > 0 && now_ms + retry_after_ms > b->held_until) {
+            b->held_until = now_ms + retry_after_ms;
+            b->at = b->held_until;
+        }
+        return b->held_until;
+    }
+
+    if (retry_after_ms > 0) {
+        wait = retry_after_ms;
+
+    } else {
+        /* 1 s, 2 s, 4 s ... for 429s in a row */
+        wait = (int64_t) SENDER_RATE_BACKOFF_MIN_MS
+               << (b->refusals < 6 ? b->refusals : 6);
+    }
+
+    b->refusals++;
+    b->held_until = now_ms + wait;
+
+    /* and the number starts again gently: an empty bucket */
+    b->tokens = 0;
+    b->at = b->held_until;
+
+    return b->held_until;
+}
+
+
+void
+sender_rate_accepted(sender_rate_t *rate, const char *number)
+{
+    sender_bucket_t  *b;
+
+    b = sender_rate_find(rate, number);
+    if (b->number[0] != '\0') {
+        b->refusals = 0;
+    }
+}
+
+
+/* The number's bucket, made (full) when the number is seen first; NULL
+ * when out of memory. */
+static sender_bucket_t *
+sender_rate_bucket(sender_rate_t *rate, const char *number, int64_t now_ms)
+{
+    sender_bucket_t  *b;
+
+    b = sender_rate_find(rate, number);
+
+    if (b->number[0] == '\0') {
+        /* kept at most half full, so a probe always ends */
+        if (rate->used + 1 > rate->size / 2) {
+            if (sender_rate_grow(rate) != 0) {
+                return NULL;
+            }
+            b = sender_rate_find(rate, number);
+        }
+
+        strncpy(b->number, number, SENDER_RATE_NUMBER_MAX - 1);
+        b->tokens = rate->burst;
+        b->at = now_ms;
+        rate->used++;
+    }
+
+    return b;
 }
 
 

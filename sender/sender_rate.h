@@ -2,6 +2,17 @@
  * Sends per second for each sending number (a token bucket per number):
  * carriers queue or refuse what a number sends faster than its class
  * allows, so the sender paces itself instead.
+ *
+ * Replies and bulk (campaign) messages share a number's bucket, so
+ * together they never exceed its rate, but bulk may only take a token
+ * while more than the reserve (half the burst) is left: a reply finds
+ * tokens at once even while a campaign keeps the number busy, and a
+ * campaign still sends at the full rate when no reply comes.
+ *
+ * A carrier that says "too many requests" (HTTP 429) holds the number:
+ * nothing is sent from it until the carrier's Retry-After (at most
+ * SENDER_RATE_BACKOFF_MAX_MS), or without one 1 s doubling for each 429
+ * in a row (up to 64 s), and its bucket starts empty after.
  */
 #ifndef SENDER_RATE_H
 #define SENDER_RATE_H
@@ -10,15 +21,36 @@
 
 typedef struct sender_rate_s  sender_rate_t;
 
+typedef enum {
+    SENDER_RATE_REPLY = 0,      /* may take the whole bucket */
+    SENDER_RATE_BULK            /* leaves the reserve to replies */
+} sender_rate_class_t;
+
+#define SENDER_RATE_BACKOFF_MIN_MS  1000
+#define SENDER_RATE_BACKOFF_MAX_MS  120000
+
 /* per_second > 0 sends a second, up to burst at once. */
 sender_rate_t *sender_rate_create(double per_second, unsigned burst);
 void sender_rate_destroy(sender_rate_t *rate);
 
 /*
- * Takes one send for number at now_ms.  Returns 1 when it may go now;
- * 0 when it must wait, with *wait_ms how long; -1 when out of memory.
+ * Takes one send of class for number at now_ms.  Returns 1 when it may
+ * go now; 0 when it must wait, with *wait_ms how long; -1 when out of
+ * memory.
  */
 int sender_rate_take(sender_rate_t *rate, const char *number,
-    int64_t now_ms, int64_t *wait_ms);
+    sender_rate_class_t cls, int64_t now_ms, int64_t *wait_ms);
+
+/*
+ * The carrier refused a send from number as too many (a 429), with
+ * retry_after_ms its Retry-After (0: none): holds the number.  Returns
+ * when it may send again (ms), or -1 when out of memory.
+ */
+int64_t sender_rate_backoff(sender_rate_t *rate, const char *number,
+    int64_t now_ms, int64_t retry_after_ms);
+
+/* The carrier took a send from number: the next 429 backs off from the
+ * start again. */
+void sender_rate_accepted(sender_rate_t *rate, const char *number);
 
 #endif

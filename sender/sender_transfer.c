@@ -96,6 +96,20 @@ sender_transfer_basic_auth(sender_transfer_t *t, const char *user,
 
 
 void
+sender_transfer_rewind(sender_transfer_t *t)
+{
+    free(t->response);
+    t->response = NULL;
+    t->response_len = 0;
+    t->response_cut = 0;
+    t->reach = SENDER_SENT_NOTHING;
+    t->status = 0;
+    t->retry_after_ms = 0;
+    t->error[0] = '\0';
+}
+
+
+void
 sender_transfer_cleanup(sender_transfer_t *t)
 {
     if (t->easy != NULL) {

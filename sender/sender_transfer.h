@@ -8,6 +8,7 @@
 #define SENDER_TRANSFER_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <curl/curl.h>
 
 /* Carrier answers are small JSON; a bigger one is cut here (and then
@@ -34,6 +35,8 @@ struct sender_transfer_s {
     /* the answer */
     sender_reach_t            reach;
     long                      status;        /* HTTP status, 0 if none */
+    int64_t                   retry_after_ms;  /* its Retry-After, 0 if
+                                                  none */
     char                     *response;      /* owned, NUL-terminated */
     size_t                    response_len;
     int                       response_cut;  /* longer than the cap */
@@ -59,6 +62,9 @@ int sender_transfer_init(sender_transfer_t *t, const char *method,
 /* Basic authentication, for carriers that use it. */
 int sender_transfer_basic_auth(sender_transfer_t *t, const char *user,
     const char *password);
+/* Forgets the answer, so that the same request may be started again
+ * (a carrier that said "not now"). */
+void sender_transfer_rewind(sender_transfer_t *t);
 /* Frees what init allocated; t itself is the caller's. */
 void sender_transfer_cleanup(sender_transfer_t *t);
 

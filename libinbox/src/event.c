@@ -585,6 +585,71 @@ inbox_change_status(inbox_change_t *change, const inbox_message_t *message)
 
 
 /* ---- end replies and delivery ---- */
+/* ---- campaigns ---- */
+
+
+char *
+inbox_event_campaign_progress(int64_t org_seq, const char *epoch,
+    const inbox_campaign_t *campaign)
+{
+    yajl_gen                        g;
+    const inbox_campaign_counts_t  *n;
+
+    g = inbox_event_begin("campaign.progress", org_seq, epoch);
+    if (g == NULL) {
+        return NULL;
+    }
+
+    n = &campaign->counts;
+
+    inbox_json_key(g, "id");
+    inbox_json_string(g, campaign->id);
+    inbox_json_key(g, "status");
+    inbox_json_string(g, inbox_campaign_status_name(campaign->status));
+    inbox_json_key(g, "paused_reason");
+    inbox_json_string(g, campaign->paused_reason == INBOX_PAUSE_NONE
+                         ? NULL
+                         : inbox_pause_reason_name(campaign->paused_reason));
+    inbox_json_key(g, "counts");
+    yajl_gen_map_open(g);
+    inbox_json_key(g, "recipients");
+    inbox_json_int(g, n->recipients);
+    inbox_json_key(g, "suppressed");
+    inbox_json_int(g, n->suppressed);
+    inbox_json_key(g, "waiting_quiet_hours");
+    inbox_json_int(g, n->waiting_quiet_hours);
+    inbox_json_key(g, "queued");
+    inbox_json_int(g, n->queued);
+    inbox_json_key(g, "sent");
+    inbox_json_int(g, n->sent);
+    inbox_json_key(g, "delivered");
+    inbox_json_int(g, n->delivered);
+    inbox_json_key(g, "failed");
+    inbox_json_int(g, n->failed);
+    inbox_json_key(g, "replied");
+    inbox_json_int(g, n->replied);
+    yajl_gen_map_close(g);
+
+    return inbox_event_finish(g);
+}
+
+
+void
+inbox_change_campaign(inbox_change_t *change,
+    const inbox_campaign_t *campaign)
+{
+    memset(change, 0, sizeof(inbox_change_t));
+
+    change->campaign = campaign;
+    change->count = 1;
+
+    change->items[0].type = "campaign.progress";
+    change->items[0].campaign_id = campaign->id;
+    change->items[0].unread_total = -1;
+}
+
+
+/* ---- end campaigns ---- */
 
 
 int
@@ -639,6 +704,7 @@ inbox_change_render(inbox_change_t *change, int64_t first, const char *epoch)
         ref.message = change->message;
         ref.conversation = change->conversation;
         ref.contact = change->contact;
+        ref.campaign = change->campaign;
 
         if (inbox_event_ref_render(&ref, &e->frame) != 0) {
             return -1;
@@ -680,6 +746,10 @@ inbox_event_ref_needs(const char *type)
         return INBOX_EVENT_NEEDS_CONVERSATION | INBOX_EVENT_NEEDS_CONTACT;
     }
 
+    if (strcmp(type, "campaign.progress") == 0) {
+        return INBOX_EVENT_NEEDS_CAMPAIGN;
+    }
+
     return 0;
 }
 
@@ -705,7 +775,8 @@ inbox_event_ref_render(const inbox_event_ref_t *ref, char **frame)
         || ((needs & INBOX_EVENT_NEEDS_MESSAGE) && ref->message == NULL)
         || ((needs & INBOX_EVENT_NEEDS_CONVERSATION)
             && ref->conversation == NULL)
-        || ((needs & INBOX_EVENT_NEEDS_CONTACT) && ref->contact == NULL))
+        || ((needs & INBOX_EVENT_NEEDS_CONTACT) && ref->contact == NULL)
+        || ((needs & INBOX_EVENT_NEEDS_CAMPAIGN) && ref->campaign == NULL))
     {
         return 1;
     }
@@ -725,6 +796,10 @@ inbox_event_ref_render(const inbox_event_ref_t *ref, char **frame)
     } else if (strcmp(type, "conversation.updated") == 0) {
         *frame = inbox_event_conversation_updated(ref->org_seq, ref->epoch,
                                                   ref->conversation);
+
+    } else if (strcmp(type, "campaign.progress") == 0) {
+        *frame = inbox_event_campaign_progress(ref->org_seq, ref->epoch,
+                                               ref->campaign);
 
     } else {
         *frame = inbox_event_contact_updated(ref->org_seq, ref->epoch,

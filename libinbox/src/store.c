@@ -1135,7 +1135,8 @@ inbox_store_reply_accept(inbox_store_t *store, const char *org_id,
 
 inbox_status_t
 inbox_store_outbox_claim(inbox_store_t *store, int64_t now, size_t max,
-    int64_t lease, inbox_outbox_batch_t *batch, inbox_error_t *err)
+    int64_t lease, inbox_outbox_priority_t priority_max,
+    inbox_outbox_batch_t *batch, inbox_error_t *err)
 {
     memset(batch, 0, sizeof(inbox_outbox_batch_t));
 
@@ -1151,7 +1152,8 @@ inbox_store_outbox_claim(inbox_store_t *store, int64_t now, size_t max,
         lease = INBOX_OUTBOX_LEASE_DEFAULT;
     }
 
-    return store->ops->outbox_claim(store, now, max, lease, batch, err);
+    return store->ops->outbox_claim(store, now, max, lease, priority_max,
+                                    batch, err);
 }
 
 
@@ -1456,6 +1458,39 @@ inbox_store_campaign_dispatch(inbox_store_t *store, int64_t now, size_t max,
 
     return store->ops->campaign_dispatch(store, now, max, result, events,
                                          err);
+}
+
+
+inbox_status_t
+inbox_store_campaigns_active(inbox_store_t *store, int64_t finished_since,
+    inbox_campaign_page_t *page, inbox_error_t *err)
+{
+    memset(page, 0, sizeof(inbox_campaign_page_t));
+
+    return store->ops->campaigns_active(store, finished_since, page, err);
+}
+
+
+inbox_status_t
+inbox_store_campaign_progress(inbox_store_t *store, const char *org_id,
+    const char *campaign_id, int64_t now, inbox_campaign_t *campaign,
+    inbox_event_list_t *events, inbox_error_t *err)
+{
+    inbox_status_t    status;
+    inbox_campaign_t  own;
+
+    if (campaign == NULL) {
+        memset(&own, 0, sizeof(own));
+        status = store->ops->campaign_progress(store, org_id, campaign_id,
+                                               now, &own, events, err);
+        inbox_campaign_free(&own);
+        return status;
+    }
+
+    memset(campaign, 0, sizeof(inbox_campaign_t));
+
+    return store->ops->campaign_progress(store, org_id, campaign_id, now,
+                                         campaign, events, err);
 }
 
 

@@ -298,8 +298,9 @@
     /* max 1..INBOX_OUTBOX_CLAIM_MAX, lease > 0, batch zeroed */              \
     X(RULED, outbox_claim,                                                    \
       (inbox_store_t *store, int64_t now, size_t max, int64_t lease,          \
-       inbox_outbox_batch_t *batch, inbox_error_t *err),                      \
-      (store, now, max, lease, batch, err))                                   \
+       inbox_outbox_priority_t priority_max, inbox_outbox_batch_t *batch,     \
+       inbox_error_t *err),                                                   \
+      (store, now, max, lease, priority_max, batch, err))                     \
     /* result as store.c made it: a retry has attempts left (next_at), a      \
      * failure (refused, opted_out, unknown) has its error_code */            \
     X(RULED, outbox_result,                                                   \
@@ -395,6 +396,17 @@
        const inbox_tags_t *tags, int64_t *recipients, int64_t *suppressed,    \
        inbox_error_t *err),                                                   \
       (store, org_id, audience_all, tags, recipients, suppressed, err))       \
+    /* page zeroed */                                                         \
+    X(RULED, campaigns_active,                                                \
+      (inbox_store_t *store, int64_t finished_since,                          \
+       inbox_campaign_page_t *page, inbox_error_t *err),                      \
+      (store, finished_since, page, err))                                     \
+    /* campaign zeroed (the caller's, or store.c's own) */                    \
+    X(RULED, campaign_progress,                                               \
+      (inbox_store_t *store, const char *org_id, const char *campaign_id,     \
+       int64_t now, inbox_campaign_t *campaign, inbox_event_list_t *events,   \
+       inbox_error_t *err),                                                   \
+      (store, org_id, campaign_id, now, campaign, events, err))               \
     /* ---- end campaigns and polls ---- */
 
 

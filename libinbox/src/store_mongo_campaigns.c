@@ -71,9 +71,6 @@ typedef struct {
 static inbox_status_t inbox_mongo_campaign_ids(const char *org_id,
     const char *campaign_id, bson_oid_t *org, bson_oid_t *id,
     inbox_error_t *err);
-static inbox_status_t inbox_mongo_campaign_load(inbox_mongo_store_t *ms,
-    const bson_oid_t *org, const bson_oid_t *id, inbox_campaign_t *c,
-    inbox_error_t *err);
 static int inbox_mongo_campaign_parse(const bson_t *doc,
     inbox_campaign_t *c);
 static inbox_status_t inbox_mongo_campaign_counts(inbox_mongo_store_t *ms,
@@ -353,6 +350,130 @@ inbox_mongo_campaigns_list(inbox_store_t *store, const char *org_id,
     }
 
     return rc;
+}
+
+
+/* ---- the sender's progress ---- */
+
+
+/* The oldest first by _id (ObjectIds grow with time), their counts in
+ * one aggregate. */
+inbox_status_t
+inbox_mongo_campaigns_active(inbox_store_t *store, int64_t finished_since,
+    inbox_campaign_page_t *page, inbox_error_t *err)
+{
+    bson_t                doc, batch;
+    bson_t               *command;
+    uint32_t              len;
+    bson_iter_t           iter;
+    const uint8_t        *data;
+    inbox_status_t        rc;
+    inbox_mongo_store_t  *ms = (inbox_mongo_store_t *) store;
+
+    rc = inbox_mongo_ensure_indexes(ms, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    command = BCON_NEW("find", BCON_UTF8("campaigns"),
+                       "filter", "{", "$or", "[",
+                           "{", "status", "{", "$in", "[",
+                               BCON_UTF8("scheduled"), BCON_UTF8("sending"),
+                               BCON_UTF8("paused"),
+                           "]", "}", "}",
+                           "{", "status", "{", "$in", "[",
+                               BCON_UTF8("done"), BCON_UTF8("cancelled"),
+                               "]", "}",
+                             "finished_at", "{",
+                               "$gte", BCON_DATE_TIME(finished_since),
+                             "}",
+                           "}",
+                       "]", "}",
+                       "sort", "{", "_id", BCON_INT32(1), "}",
+                       "limit", BCON_INT32(INBOX_CAMPAIGNS_ACTIVE_MAX),
+                       "batchSize", BCON_INT32(INBOX_CAMPAIGNS_ACTIVE_MAX),
+                       "singleBatch", BCON_BOOL(true));
+
+    rc = inbox_mongo_run_cursor(ms, command, &batch, err);
+    if (rc != INBOX_OK) {
+        bson_destroy(&batch);
+        return rc;
+    }
+
+    page->items = calloc(INBOX_CAMPAIGNS_ACTIVE_MAX,
+                         sizeof(inbox_campaign_t));
+    if (page->items == NULL) {
+        bson_destroy(&batch);
+        return inbox_error_set(err, INBOX_ERR_INTERNAL, "Out of memory.");
+    }
+
+    bson_iter_init(&iter, &batch);
+
+    while (rc == INBOX_OK && page->count < INBOX_CAMPAIGNS_ACTIVE_MAX
+           && bson_iter_next(&iter))
+    {
+        if (!BSON_ITER_HOLDS_DOCUMENT(&iter)) {
+            continue;
+        }
+
+        bson_iter_document(&iter, &len, &data);
+        if (!bson_init_static(&doc, data, len)) {
+            continue;
+        }
+
+        if (inbox_mongo_campaign_parse(&doc, &page->items[page->count++])
+            != 0)
+        {
+            rc = inbox_error_set(err, INBOX_ERR_INTERNAL, "Out of memory.");
+        }
+    }
+
+    bson_destroy(&batch);
+
+    if (rc == INBOX_OK) {
+        rc = inbox_mongo_campaign_counts(ms, page->items, page->count, err);
+    }
+
+    if (rc != INBOX_OK) {
+        inbox_campaign_page_free(page);
+        memset(page, 0, sizeof(inbox_campaign_page_t));
+    }
+
+    return rc;
+}
+
+
+/* The campaign read, then its event appended (inbox_mongo_events_append:
+ * the organization's seq, then the event); without a transaction the
+ * frame shows the counts as they were read just before. */
+inbox_status_t
+inbox_mongo_campaign_progress(inbox_store_t *store, const char *org_id,
+    const char *campaign_id, int64_t now, inbox_campaign_t *campaign,
+    inbox_event_list_t *events, inbox_error_t *err)
+{
+    bson_oid_t            org, id;
+    inbox_change_t        change;
+    inbox_status_t        rc;
+    inbox_mongo_store_t  *ms = (inbox_mongo_store_t *) store;
+
+    rc = inbox_mongo_campaign_ids(org_id, campaign_id, &org, &id, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    rc = inbox_mongo_ensure_indexes(ms, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    rc = inbox_mongo_campaign_load(ms, &org, &id, campaign, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    inbox_change_campaign(&change, campaign);
+
+    return inbox_mongo_events_append(ms, &org, &change, events, err);
 }
 
 
@@ -1682,7 +1803,7 @@ inbox_mongo_campaign_ids(const char *org_id, const char *campaign_id,
 
 
 /* One campaign of the organization's, with its counts. */
-static inbox_status_t
+inbox_status_t
 inbox_mongo_campaign_load(inbox_mongo_store_t *ms, const bson_oid_t *org,
     const bson_oid_t *id, inbox_campaign_t *c, inbox_error_t *err)
 {
@@ -1737,6 +1858,7 @@ inbox_mongo_campaign_parse(const bson_t *doc, inbox_campaign_t *c)
     memset(c, 0, sizeof(inbox_campaign_t));
 
     inbox_mongo_get_id(doc, "_id", c->id);
+    inbox_mongo_get_id(doc, "org_id", c->org_id);
     inbox_mongo_get_str(doc, "kind", name, sizeof(name));
     (void) inbox_campaign_kind_parse(name, &c->kind);
     c->name = inbox_mongo_dup_str(doc, "name");

@@ -109,6 +109,12 @@ inbox_mongo_events_append(inbox_mongo_store_t *ms, const bson_oid_t *org,
             BSON_APPEND_OID(&doc, "conversation_id", &ref);
         }
 
+        if (e->campaign_id != NULL
+            && inbox_mongo_parse_id(e->campaign_id, &ref) == 0)
+        {
+            BSON_APPEND_OID(&doc, "campaign_id", &ref);
+        }
+
         if (e->unread_total >= 0) {
             BSON_APPEND_INT64(&doc, "unread_total", e->unread_total);
         }
@@ -330,10 +336,10 @@ inbox_mongo_event_ref(const bson_t *doc, const bson_t *messages,
 /* Renders the events of batch (seq after_seq + 1 on, no hole) onto
  * events, from the rows in the other batches. */
 static inbox_status_t
-inbox_mongo_events_render(const bson_t *batch, int64_t after_seq,
-    const bson_t *messages, const bson_t *conversations,
-    const bson_t *contacts, const char *org_hex, inbox_event_list_t *events,
-    inbox_error_t *err)
+inbox_mongo_events_render(inbox_mongo_store_t *ms, const bson_oid_t *org,
+    const bson_t *batch, int64_t after_seq, const bson_t *messages,
+    const bson_t *conversations, const bson_t *contacts, const char *org_hex,
+    inbox_event_list_t *events, inbox_error_t *err)
 {
     int                     r;
     char                    type[32], epoch[INBOX_EPOCH_MAX];
@@ -348,9 +354,15 @@ inbox_mongo_events_render(const bson_t *batch, int64_t after_seq,
     inbox_event_ref_t       ref;
     inbox_conversation_t    conversation;
     inbox_contact_record_t  contact;
+    inbox_campaign_t        campaign;
+    bson_oid_t              campaign_id;
+    bson_iter_t             field;
+    int                     have_campaign;
 
     expect = after_seq + 1;
     rc = INBOX_OK;
+    have_campaign = 0;
+    memset(&campaign, 0, sizeof(campaign));
 
     if (!bson_iter_init(&iter, batch)) {
         return INBOX_OK;
@@ -387,6 +399,32 @@ inbox_mongo_events_render(const bson_t *batch, int64_t after_seq,
                                    &ref, &message, &conversation, &contact,
                                    err);
 
+        /* campaign.progress: the campaign as it is now, read once for
+         * its events in a row */
+        if (rc == INBOX_OK
+            && (inbox_event_ref_needs(type) & INBOX_EVENT_NEEDS_CAMPAIGN)
+            && bson_iter_init_find(&field, &doc, "campaign_id")
+            && BSON_ITER_HOLDS_OID(&field))
+        {
+            if (!have_campaign
+                || !bson_oid_equal(&campaign_id, bson_iter_oid(&field)))
+            {
+                inbox_campaign_free(&campaign);
+                memset(&campaign, 0, sizeof(campaign));
+                bson_oid_copy(bson_iter_oid(&field), &campaign_id);
+                rc = inbox_mongo_campaign_load(ms, org, &campaign_id,
+                                               &campaign, err);
+                have_campaign = (rc == INBOX_OK);
+                if (rc == INBOX_ERR_NOT_FOUND) {
+                    rc = INBOX_OK;
+                }
+            }
+
+            if (have_campaign) {
+                ref.campaign = &campaign;
+            }
+        }
+
         if (rc == INBOX_OK) {
             r = inbox_event_ref_render(&ref, &frame);
 
@@ -414,6 +452,8 @@ inbox_mongo_events_render(const bson_t *batch, int64_t after_seq,
         inbox_contact_record_free(&contact);
         expect++;
     }
+
+    inbox_campaign_free(&campaign);
 
     return rc;
 }
@@ -610,9 +650,9 @@ inbox_mongo_events_since(inbox_store_t *store, const char *org_id,
 
     if (rc == INBOX_OK) {
         inbox_mongo_id_hex(&org, org_hex);
-        rc = inbox_mongo_events_render(&batch, after_seq, &messages,
-                                       &conversations, &contacts, org_hex,
-                                       events, err);
+        rc = inbox_mongo_events_render(ms, &org, &batch, after_seq,
+                                       &messages, &conversations, &contacts,
+                                       org_hex, events, err);
     }
 
     if (rc != INBOX_OK) {

@@ -800,7 +800,8 @@ inbox_mongo_reply_store(inbox_mongo_store_t *ms, inbox_mongo_reply_t *r,
  */
 inbox_status_t
 inbox_mongo_outbox_claim(inbox_store_t *store, int64_t now, size_t max,
-    int64_t lease, inbox_outbox_batch_t *batch, inbox_error_t *err)
+    int64_t lease, inbox_outbox_priority_t priority_max,
+    inbox_outbox_batch_t *batch, inbox_error_t *err)
 {
     int                   found;
     char                  from[INBOX_PHONE_MAX];
@@ -828,6 +829,9 @@ inbox_mongo_outbox_claim(inbox_store_t *store, int64_t now, size_t max,
         rc = inbox_mongo_run_find_and_modify(ms,
             BCON_NEW("findAndModify", BCON_UTF8("outbox"),
                      "query", "{",
+                         "priority", "{",
+                             "$lte", BCON_INT32((int32_t) priority_max),
+                         "}",
                          "due_at", "{", "$lte", BCON_DATE_TIME(now), "}",
                      "}",
                      "sort", "{",

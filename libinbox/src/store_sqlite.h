@@ -191,6 +191,7 @@ typedef enum {
     INBOX_SQL_CONTACT_TIMEZONE,
     INBOX_SQL_AUDIENCE_ALL_COUNT,
     INBOX_SQL_AUDIENCE_TAGS_COUNT,
+    INBOX_SQL_CAMPAIGNS_ACTIVE,
     /* ---- end campaigns and polls ---- */
     /* ---- resume and retention (store_sqlite_events.c) ---- */
     INBOX_SQL_EVENTS_OLDEST,
@@ -471,6 +472,10 @@ inbox_status_t inbox_sqlite_reply_store(inbox_sqlite_conn_t *conn,
 inbox_status_t inbox_sqlite_campaign_reply(inbox_sqlite_conn_t *conn,
     int64_t contact, int64_t message, int64_t at, const char *body,
     inbox_error_t *err);
+/* A campaign of org with its counts, in the caller's transaction;
+ * INBOX_ERR_NOT_FOUND for none. */
+inbox_status_t inbox_sqlite_campaign_load(inbox_sqlite_conn_t *conn,
+    int64_t org, int64_t id, inbox_campaign_t *c, inbox_error_t *err);
 /* ---- end campaigns and polls ---- */
 
 

@@ -56,8 +56,6 @@ typedef struct {
 } inbox_sqlite_handed_t;
 
 
-static inbox_status_t inbox_sqlite_campaign_load(inbox_sqlite_conn_t *conn,
-    int64_t org, int64_t id, inbox_campaign_t *c, inbox_error_t *err);
 static inbox_status_t inbox_sqlite_campaign_ids(const char *org_id,
     const char *campaign_id, int64_t *org, int64_t *id, inbox_error_t *err);
 static inbox_status_t inbox_sqlite_campaign_set(inbox_sqlite_conn_t *conn,
@@ -360,6 +358,179 @@ done:
     if (status != INBOX_OK) {
         inbox_campaign_page_free(page);
     }
+
+    return status;
+}
+
+
+/* ---- the sender's progress ---- */
+
+
+inbox_status_t
+inbox_sqlite_campaigns_active(inbox_store_t *store, int64_t finished_since,
+    inbox_campaign_page_t *page, inbox_error_t *err)
+{
+    int                   rc;
+    size_t                i, n;
+    int64_t              (*ids)[2];
+    sqlite3_stmt         *stmt;
+    inbox_status_t        status;
+    inbox_error_t         fallback;
+    inbox_sqlite_conn_t  *conn;
+
+    if (err == NULL) {
+        err = &fallback;
+    }
+
+    ids = calloc(INBOX_CAMPAIGNS_ACTIVE_MAX, sizeof(*ids));
+    page->items = calloc(INBOX_CAMPAIGNS_ACTIVE_MAX,
+                         sizeof(inbox_campaign_t));
+
+    if (ids == NULL || page->items == NULL) {
+        free(ids);
+        return inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
+    }
+
+    conn = inbox_sqlite_conn(store, err);
+    if (conn == NULL) {
+        free(ids);
+        return err->code;
+    }
+
+    status = inbox_sqlite_begin_read(conn, err);
+    if (status != INBOX_OK) {
+        free(ids);
+        return status;
+    }
+
+    /* the first from campaigns_active, the others few and old rarely */
+    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_CAMPAIGNS_ACTIVE,
+        "SELECT org_id, id FROM campaigns"
+        " WHERE status IN ('scheduled', 'sending', 'paused')"
+        " OR (status IN ('done', 'cancelled') AND finished_at >= ?1)"
+        " ORDER BY id LIMIT ?2", err);
+    if (stmt == NULL) {
+        status = err->code;
+        goto done;
+    }
+
+    sqlite3_bind_int64(stmt, 1, finished_since);
+    sqlite3_bind_int(stmt, 2, INBOX_CAMPAIGNS_ACTIVE_MAX);
+
+    n = 0;
+
+    while (n < INBOX_CAMPAIGNS_ACTIVE_MAX
+           && (rc = sqlite3_step(stmt)) == SQLITE_ROW)
+    {
+        ids[n][0] = sqlite3_column_int64(stmt, 0);
+        ids[n][1] = sqlite3_column_int64(stmt, 1);
+        n++;
+    }
+
+    inbox_sqlite_done(stmt);
+
+    if (n < INBOX_CAMPAIGNS_ACTIVE_MAX && rc != SQLITE_DONE) {
+        status = inbox_sqlite_fail(conn, rc, err);
+        goto done;
+    }
+
+    for (i = 0; i < n; i++) {
+        status = inbox_sqlite_campaign_load(conn, ids[i][0], ids[i][1],
+                                            &page->items[i], err);
+        page->count = i + 1;
+
+        if (status != INBOX_OK) {
+            goto done;
+        }
+    }
+
+done:
+
+    inbox_sqlite_rollback(conn);
+    free(ids);
+
+    if (status != INBOX_OK) {
+        inbox_campaign_page_free(page);
+        memset(page, 0, sizeof(inbox_campaign_page_t));
+    }
+
+    return status;
+}
+
+
+inbox_status_t
+inbox_sqlite_campaign_progress(inbox_store_t *store, const char *org_id,
+    const char *campaign_id, int64_t now, inbox_campaign_t *campaign,
+    inbox_event_list_t *events, inbox_error_t *err)
+{
+    char                  epoch[INBOX_EPOCH_MAX], org_text[INBOX_ID_MAX];
+    int64_t               org, id, first, unread_total;
+    inbox_change_t        change;
+    inbox_status_t        status;
+    inbox_error_t         fallback;
+    inbox_sqlite_conn_t  *conn;
+
+    if (err == NULL) {
+        err = &fallback;
+    }
+
+    memset(&change, 0, sizeof(inbox_change_t));
+
+    status = inbox_sqlite_campaign_ids(org_id, campaign_id, &org, &id, err);
+    if (status != INBOX_OK) {
+        return status;
+    }
+
+    conn = inbox_sqlite_begin_write(store, err);
+    if (conn == NULL) {
+        return err->code;
+    }
+
+    status = inbox_sqlite_campaign_load(conn, org, id, campaign, err);
+    if (status != INBOX_OK) {
+        goto failed;
+    }
+
+    inbox_change_campaign(&change, campaign);
+
+    status = inbox_sqlite_events_reserve(conn, org, change.count, &first,
+                                         epoch, &unread_total, err);
+    if (status != INBOX_OK) {
+        goto failed;
+    }
+
+    if (inbox_change_render(&change, first, epoch) != 0) {
+        status = inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
+        goto failed;
+    }
+
+    status = inbox_sqlite_events_store(conn, org, epoch, &change, now, err);
+    if (status != INBOX_OK) {
+        goto failed;
+    }
+
+    status = inbox_sqlite_commit(conn, err);
+    if (status != INBOX_OK) {
+        goto undone;
+    }
+
+    inbox_sqlite_format_id(org, org_text);
+
+    if (inbox_change_push(&change, org_text, events) != 0) {
+        status = inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
+    }
+
+    inbox_change_free(&change);
+
+    return status;
+
+failed:
+
+    inbox_sqlite_rollback(conn);
+
+undone:
+
+    inbox_change_free(&change);
 
     return status;
 }
@@ -1434,7 +1605,7 @@ failed:
 
 /* ---- reading a campaign ---- */
 
-static inbox_status_t
+inbox_status_t
 inbox_sqlite_campaign_load(inbox_sqlite_conn_t *conn, int64_t org,
     int64_t id, inbox_campaign_t *c, inbox_error_t *err)
 {
@@ -1470,6 +1641,7 @@ inbox_sqlite_campaign_load(inbox_sqlite_conn_t *conn, int64_t org,
     oom = 0;
 
     inbox_sqlite_format_id(sqlite3_column_int64(stmt, 0), c->id);
+    inbox_sqlite_format_id(org, c->org_id);
     text = (const char *) sqlite3_column_text(stmt, 1);
     (void) inbox_campaign_kind_parse(text, &c->kind);
     c->name = inbox_sqlite_column_strdup(stmt, 2, &oom);

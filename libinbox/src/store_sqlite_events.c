@@ -90,7 +90,10 @@ inbox_sqlite_events_store(inbox_sqlite_conn_t *conn, int64_t org,
         sqlite3_bind_int64(stmt, 2, e->org_seq);
         sqlite3_bind_text(stmt, 3, e->type, -1, SQLITE_STATIC);
         inbox_sqlite_bind_text(stmt, 4, epoch);
-        inbox_sqlite_bind_id(stmt, 5, e->message_id);
+        /* what the event is about: a message, or (campaign.progress)
+         * a campaign */
+        inbox_sqlite_bind_id(stmt, 5, e->message_id != NULL
+                                      ? e->message_id : e->campaign_id);
         inbox_sqlite_bind_id(stmt, 6, e->conversation_id);
 
         if (e->unread_total >= 0) {
@@ -178,7 +181,8 @@ typedef struct {
     int64_t   seq;
     char      type[32];
     char      epoch[INBOX_EPOCH_MAX];
-    int64_t   message;          /* 0: none */
+    int64_t   message;          /* 0: none; campaign.progress's
+                                   campaign */
     int64_t   conversation;     /* 0: none */
     int64_t   unread_total;
 } inbox_sqlite_event_row_t;
@@ -262,10 +266,12 @@ inbox_sqlite_event_render(inbox_sqlite_conn_t *conn, int64_t org,
     inbox_event_ref_t       ref;
     inbox_conversation_t    conversation;
     inbox_contact_record_t  contact;
+    inbox_campaign_t        campaign;
 
     memset(&message, 0, sizeof(message));
     memset(&conversation, 0, sizeof(conversation));
     memset(&contact, 0, sizeof(contact));
+    memset(&campaign, 0, sizeof(campaign));
     memset(&ref, 0, sizeof(ref));
 
     ref.type = row->type;
@@ -307,6 +313,16 @@ inbox_sqlite_event_render(inbox_sqlite_conn_t *conn, int64_t org,
         }
     }
 
+    if (status == INBOX_OK && (needs & INBOX_EVENT_NEEDS_CAMPAIGN)
+        && row->message != 0)
+    {
+        status = inbox_sqlite_campaign_load(conn, org, row->message,
+                                            &campaign, err);
+        if (status == INBOX_OK) {
+            ref.campaign = &campaign;
+        }
+    }
+
     if (status == INBOX_ERR_NOT_FOUND) {
         status = INBOX_OK;
     }
@@ -335,6 +351,7 @@ inbox_sqlite_event_render(inbox_sqlite_conn_t *conn, int64_t org,
     inbox_message_free(&message);
     inbox_conversation_free(&conversation);
     inbox_contact_record_free(&contact);
+    inbox_campaign_free(&campaign);
 
     return status;
 }

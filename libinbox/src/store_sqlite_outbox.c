@@ -664,7 +664,8 @@ inbox_sqlite_reply_store(inbox_sqlite_conn_t *conn, int64_t org,
  */
 inbox_status_t
 inbox_sqlite_outbox_claim(inbox_store_t *store, int64_t now, size_t max,
-    int64_t lease, inbox_outbox_batch_t *batch, inbox_error_t *err)
+    int64_t lease, inbox_outbox_priority_t priority_max,
+    inbox_outbox_batch_t *batch, inbox_error_t *err)
 {
     int                   rc;
     size_t                i, n;
@@ -701,7 +702,7 @@ inbox_sqlite_outbox_claim(inbox_store_t *store, int64_t now, size_t max,
 
     stmt = inbox_sqlite_stmt(conn, INBOX_SQL_OUTBOX_DUE,
         "SELECT id, org_id, message_id, attempts, lease_until, priority,"
-        " from_e164 FROM outbox WHERE due_at <= ?1"
+        " from_e164 FROM outbox WHERE priority <= ?3 AND due_at <= ?1"
         " ORDER BY priority, due_at, id LIMIT ?2", err);
     if (stmt == NULL) {
         status = err->code;
@@ -710,6 +711,7 @@ inbox_sqlite_outbox_claim(inbox_store_t *store, int64_t now, size_t max,
 
     sqlite3_bind_int64(stmt, 1, now);
     sqlite3_bind_int64(stmt, 2, (int64_t) max);
+    sqlite3_bind_int(stmt, 3, (int) priority_max);
 
     n = 0;
     rc = SQLITE_DONE;

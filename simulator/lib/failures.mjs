@@ -1,5 +1,7 @@
 // Failures a test (or the phone page) asks for, used up as sends come:
 //   http_error    the next `count` sends are answered `status` (5xx)
+//   rate_limit    the next `count` sends are answered 429, too many
+//                 requests (with Retry-After: `retry_after` seconds)
 //   timeout       the next `count` sends are never answered (the message
 //                 is still sent when `processed` is true)
 //   final_status  messages to `number` end `status` (undelivered, failed,
@@ -7,7 +9,7 @@
 //   callbacks     status callbacks come `duplicate` and/or `out_of_order`
 // `carrier` (twilio, telnyx) limits a rule to one carrier, `number` to
 // sends to one recipient, `count` to so many sends or messages (none:
-// until reset; http_error and timeout default to 1).
+// until reset; http_error, rate_limit and timeout default to 1).
 
 import { E164 } from './config.mjs';
 
@@ -68,6 +70,16 @@ export class Failures {
             }
             rule.count ??= 1;
             break;
+        case 'rate_limit':
+            if (spec.retry_after !== undefined && spec.retry_after !== null) {
+                if (!Number.isInteger(spec.retry_after)
+                    || spec.retry_after < 0) {
+                    bad('rate_limit: retry_after is whole seconds >= 0');
+                }
+                rule.retryAfter = spec.retry_after;
+            }
+            rule.count ??= 1;
+            break;
         case 'timeout':
             rule.processed = spec.processed === true;
             rule.count ??= 1;
@@ -93,8 +105,8 @@ export class Failures {
             }
             break;
         default:
-            bad('type must be http_error, timeout, final_status or '
-                + 'callbacks');
+            bad('type must be http_error, rate_limit, timeout, '
+                + 'final_status or callbacks');
         }
         this.nextId += 1;
         this.rules.push(rule);
@@ -118,10 +130,11 @@ export class Failures {
         return rule;
     }
 
-    // What happens to an API send before it is even read: a 5xx or no
-    // answer at all.
+    // What happens to an API send before it is even read: a 5xx, a 429
+    // or no answer at all.
     takeRequest(carrier, to) {
-        return this.take(['http_error', 'timeout'], carrier, to);
+        return this.take(['http_error', 'rate_limit', 'timeout'], carrier,
+                         to);
     }
 
     // How an accepted message ends and how its callbacks come.

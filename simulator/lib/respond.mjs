@@ -66,3 +66,9 @@ export function parseAuthorization(header) {
 export function rfc2822(date = new Date()) {
     return date.toUTCString().replace('GMT', '+0000');
 }
+
+// A 429 as a carrier sends it, with Retry-After when the rule has one.
+export function rateLimited(answer, rule) {
+    return rule.retryAfter === undefined ? answer
+        : { ...answer, headers: { 'Retry-After': String(rule.retryAfter) } };
+}

@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { E164 } from './config.mjs';
 import { runOutbound } from './outbound.mjs';
+import { rateLimited } from './respond.mjs';
 import { segmentsOf } from './segments.mjs';
 import { deliverWebhook } from './webhooks.mjs';
 
@@ -115,6 +116,11 @@ export async function telnyxSend(sim, ctx) {
     if (injected?.type === 'http_error') {
         return telnyxError(injected.status, '10007', 'Unexpected error',
                            'An unexpected error occured.');
+    }
+    if (injected?.type === 'rate_limit') {
+        return rateLimited(telnyxError(429, '10011', 'Too many requests',
+            'Too many requests have been made in a short period.'),
+            injected);
     }
     const answer = telnyxAccept(sim, key, req, to);
     if (injected?.type === 'timeout') {

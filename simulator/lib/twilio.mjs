@@ -6,7 +6,7 @@
 import { E164 } from './config.mjs';
 import { encodeForm, formValue, formValues, parseForm } from './form.mjs';
 import { runOutbound } from './outbound.mjs';
-import { rfc2822 } from './respond.mjs';
+import { rateLimited, rfc2822 } from './respond.mjs';
 import { segmentsOf } from './segments.mjs';
 import { hex32 } from './simulator.mjs';
 import { signTwilio } from './twilio-signature.mjs';
@@ -126,6 +126,10 @@ export async function twilioSend(sim, ctx, pathSid) {
             ? 20503 : 20500, injected.status === 503
             ? 'Service is unavailable. Please try again'
             : 'An internal server error has occurred');
+    }
+    if (injected?.type === 'rate_limit') {
+        return rateLimited(twilioError(429, 20429, 'Too Many Requests'),
+                           injected);
     }
     const answer = twilioAccept(sim, who, pairs, to);
     if (injected?.type === 'timeout') {

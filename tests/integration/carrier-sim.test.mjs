@@ -507,6 +507,28 @@ test('injected: 5xx for the next N sends, then a send that is never '
                              (m) => m.status === 'delivered');
 });
 
+test('injected: 429 too many requests, with Retry-After when asked; '
+     + 'nothing is sent', async () => {
+    const to = uniqueNumber();
+    await sim.fail({ type: 'rate_limit', count: 1, retry_after: 2,
+                     carrier: 'twilio' });
+    const fields = { To: to, From: TWILIO_NUMBER, Body: 'x' };
+    const refused = await twilioSend(fields);
+    assertTwilioError(refused, 429, 20429);
+    assert.equal(refused.headers.get('retry-after'), '2');
+    assert.equal((await sim.messages({ contact: to })).length, 0);
+    assert.equal((await twilioSend(fields)).status, 201);
+
+    await sim.fail({ type: 'rate_limit', carrier: 'telnyx' });
+    const tbody = { from: TELNYX_NUMBER, to, text: 'x' };
+    assertTelnyxError(await telnyxSend(tbody), 429, '10011');
+    assert.equal((await telnyxSend(tbody)).status, 200);
+
+    const bad = await sim.control('POST', '/failures',
+                                  { type: 'rate_limit', retry_after: -1 });
+    assert.equal(bad.status, 400);
+});
+
 test('with twilioSendingCallback Twilio reports sending, sent, delivered',
 async () => {
     await sim.configure({ twilioSendingCallback: true });

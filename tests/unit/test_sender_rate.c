@@ -1,10 +1,15 @@
 /*
  * The sender's pacing: each sending number has its own bucket, which
- * starts full, refills at the rate, and says how long to wait when empty.
+ * starts full, refills at the rate, and says how long to wait when empty;
+ * bulk leaves half of it to replies; a carrier's 429 holds the number.
  */
 #include <stdio.h>
 #include "check.h"
 #include "sender_rate.h"
+
+#define R  SENDER_RATE_REPLY
+#define B  SENDER_RATE_BULK
+#define N  "+15550001111"
 
 
 TEST(a_number_sends_its_burst_then_waits_for_the_rate)
@@ -17,21 +22,21 @@ TEST(a_number_sends_its_burst_then_waits_for_the_rate)
     CHECK(rate != NULL);
 
     for (i = 0; i < 3; i++) {
-        CHECK_INT(sender_rate_take(rate, "+15550001111", 1000, &wait), 1);
+        CHECK_INT(sender_rate_take(rate, "+15550001111", R, 1000, &wait), 1);
     }
 
-    CHECK_INT(sender_rate_take(rate, "+15550001111", 1000, &wait), 0);
+    CHECK_INT(sender_rate_take(rate, "+15550001111", R, 1000, &wait), 0);
     CHECK(wait > 0 && wait <= 101);
 
     /* 100 ms later one more send may go, and only one */
-    CHECK_INT(sender_rate_take(rate, "+15550001111", 1100, &wait), 1);
-    CHECK_INT(sender_rate_take(rate, "+15550001111", 1100, &wait), 0);
+    CHECK_INT(sender_rate_take(rate, "+15550001111", R, 1100, &wait), 1);
+    CHECK_INT(sender_rate_take(rate, "+15550001111", R, 1100, &wait), 0);
 
     /* a long pause fills the bucket, never beyond the burst */
     for (i = 0; i < 3; i++) {
-        CHECK_INT(sender_rate_take(rate, "+15550001111", 60000, &wait), 1);
+        CHECK_INT(sender_rate_take(rate, "+15550001111", R, 60000, &wait), 1);
     }
-    CHECK_INT(sender_rate_take(rate, "+15550001111", 60000, &wait), 0);
+    CHECK_INT(sender_rate_take(rate, "+15550001111", R, 60000, &wait), 0);
 
     sender_rate_destroy(rate);
 }
@@ -46,20 +51,108 @@ TEST(each_number_has_its_own_bucket_however_many_there_are)
 
     rate = sender_rate_create(1.0, 1);
 
-    CHECK_INT(sender_rate_take(rate, "+15550001111", 0, &wait), 1);
-    CHECK_INT(sender_rate_take(rate, "+15550002222", 0, &wait), 1);
-    CHECK_INT(sender_rate_take(rate, "+15550001111", 0, &wait), 0);
+    CHECK_INT(sender_rate_take(rate, "+15550001111", R, 0, &wait), 1);
+    CHECK_INT(sender_rate_take(rate, "+15550002222", R, 0, &wait), 1);
+    CHECK_INT(sender_rate_take(rate, "+15550001111", R, 0, &wait), 0);
 
     /* the table grows past its first size and keeps every bucket */
     for (i = 0; i < 1000; i++) {
         snprintf(number, sizeof(number), "+1555%07d", i);
-        CHECK_INT(sender_rate_take(rate, number, 0, &wait), 1);
+        CHECK_INT(sender_rate_take(rate, number, R, 0, &wait), 1);
     }
     for (i = 0; i < 1000; i++) {
         snprintf(number, sizeof(number), "+1555%07d", i);
-        CHECK_INT(sender_rate_take(rate, number, 0, &wait), 0);
+        CHECK_INT(sender_rate_take(rate, number, R, 0, &wait), 0);
     }
-    CHECK_INT(sender_rate_take(rate, "+15550002222", 0, &wait), 0);
+    CHECK_INT(sender_rate_take(rate, "+15550002222", R, 0, &wait), 0);
+
+    sender_rate_destroy(rate);
+}
+
+
+TEST(bulk_leaves_half_the_burst_to_replies)
+{
+    int             i, sent;
+    int64_t         wait, now;
+    sender_rate_t  *rate;
+
+    rate = sender_rate_create(10.0, 10);
+
+    /* a campaign takes half the burst at once, then waits */
+    for (i = 0; i < 5; i++) {
+        CHECK_INT(sender_rate_take(rate, N, B, 0, &wait), 1);
+    }
+    CHECK_INT(sender_rate_take(rate, N, B, 0, &wait), 0);
+    CHECK(wait > 0 && wait <= 101);
+
+    /* a reply still goes at once, five times */
+    for (i = 0; i < 5; i++) {
+        CHECK_INT(sender_rate_take(rate, N, R, 0, &wait), 1);
+    }
+    CHECK_INT(sender_rate_take(rate, N, R, 0, &wait), 0);
+
+    /* the bucket refilled: bulk again stops at the reserve */
+    CHECK_INT(sender_rate_take(rate, N, B, 1000, &wait), 1);
+    for (i = 0; i < 4; i++) {
+        CHECK_INT(sender_rate_take(rate, N, B, 1000, &wait), 1);
+    }
+    CHECK_INT(sender_rate_take(rate, N, B, 1000, &wait), 0);
+    CHECK_INT(sender_rate_take(rate, N, R, 1000, &wait), 1);
+
+    /* bulk alone still sends at the number's full rate: 10 a second
+     * over 10 s, plus what the bucket held above the reserve */
+    sent = 0;
+    for (now = 2000; now < 12000; now += 10) {
+        while (sender_rate_take(rate, N, B, now, &wait) == 1) {
+            sent++;
+        }
+    }
+    CHECK(sent >= 100 && sent <= 106);
+
+    /* and with bulk at the full rate, a reply never waits */
+    CHECK_INT(sender_rate_take(rate, N, R, now, &wait), 1);
+
+    sender_rate_destroy(rate);
+}
+
+
+TEST(a_429_holds_the_number_for_retry_after_or_a_doubling_backoff)
+{
+    int64_t         wait, until;
+    sender_rate_t  *rate;
+
+    rate = sender_rate_create(10.0, 10);
+
+    /* Retry-After: 3 s; nothing goes before, replies neither */
+    until = sender_rate_backoff(rate, N, 1000, 3000);
+    CHECK_INT(until, 4000);
+    CHECK_INT(sender_rate_take(rate, N, R, 3999, &wait), 0);
+    CHECK_INT(wait, 1);
+    CHECK_INT(sender_rate_take(rate, N, B, 2000, &wait), 0);
+    CHECK_INT(wait, 2000);
+
+    /* other numbers are not held */
+    CHECK_INT(sender_rate_take(rate, "+15550002222", R, 2000, &wait), 1);
+
+    /* a send that was in flight comes back 429 too: the same hold */
+    CHECK_INT(sender_rate_backoff(rate, N, 2500, 0), 4000);
+
+    /* after the hold the bucket starts empty: one send per 100 ms */
+    CHECK_INT(sender_rate_take(rate, N, R, 4000, &wait), 0);
+    CHECK_INT(sender_rate_take(rate, N, R, 4100, &wait), 1);
+    CHECK_INT(sender_rate_take(rate, N, R, 4100, &wait), 0);
+
+    /* 429s in a row without Retry-After: 2 s, 4 s (the first counted) */
+    CHECK_INT(sender_rate_backoff(rate, N, 10000, 0), 12000);
+    CHECK_INT(sender_rate_backoff(rate, N, 20000, 0), 24000);
+
+    /* an accepted send starts it again from 1 s */
+    sender_rate_accepted(rate, N);
+    CHECK_INT(sender_rate_backoff(rate, N, 30000, 0), 31000);
+
+    /* a carrier's long Retry-After is capped */
+    CHECK_INT(sender_rate_backoff(rate, N, 40000, 3600000),
+              40000 + SENDER_RATE_BACKOFF_MAX_MS);
 
     sender_rate_destroy(rate);
 }

@@ -908,7 +908,8 @@ ledger_balances(fixture_t *f, const char *org)
 static long
 claim(fixture_t *f, int64_t now, size_t max, inbox_outbox_batch_t *batch)
 {
-    if (inbox_store_outbox_claim(f->store, now, max, 0, batch, NULL)
+    if (inbox_store_outbox_claim(f->store, now, max, 0, INBOX_OUTBOX_BULK,
+                                 batch, NULL)
         != INBOX_OK)
     {
         return -1;
@@ -4882,9 +4883,8 @@ TEST(fifty_concurrent_replies_with_credits_for_ten_accept_exactly_ten)
 }
 
 
-TEST(the_sender_claims_replies_first_oldest_first_with_what_sending_takes)
+TEST(the_sender_may_claim_replies_alone)
 {
-    char                   phone[INBOX_PHONE_MAX];
     fixture_t              f;
     inbox_reply_result_t   a, b;
     inbox_ingest_result_t  alice, bob;
@@ -4908,6 +4908,56 @@ TEST(the_sender_claims_replies_first_oldest_first_with_what_sending_takes)
     /* nothing is due before it was queued */
     CHECK_INT(claim(&f, T0 - 1, 10, &batch), 0);
     inbox_outbox_batch_free(&batch);
+
+    /* replies only (the sender's own claim for them): the campaign's
+     * message stays, unleased */
+    CHECK_INT(inbox_store_outbox_claim(f.store, now, 10, 0,
+                                       INBOX_OUTBOX_REPLY, &batch, NULL),
+              INBOX_OK);
+    CHECK_INT(batch.count, 2);
+    if (batch.count == 2) {
+        CHECK_INT(batch.items[0].priority, INBOX_OUTBOX_REPLY);
+        CHECK_INT(batch.items[1].priority, INBOX_OUTBOX_REPLY);
+    }
+    inbox_outbox_batch_free(&batch);
+    CHECK_INT(claim(&f, now + INBOX_OUTBOX_LEASE_DEFAULT + 1, 2, &batch), 2);
+    if (batch.count == 2) {
+        CHECK_INT(batch.items[0].priority, INBOX_OUTBOX_REPLY);
+        CHECK_INT(batch.items[0].interrupted, 1);
+    }
+    inbox_outbox_batch_free(&batch);
+    CHECK_INT(claim(&f, now, 10, &batch), 1);
+    if (batch.count == 1) {
+        CHECK_INT(batch.items[0].priority, INBOX_OUTBOX_BULK);
+    }
+    inbox_outbox_batch_free(&batch);
+
+    inbox_reply_result_free(&a);
+    inbox_reply_result_free(&b);
+    fixture_close(&f);
+}
+
+
+TEST(the_sender_claims_replies_first_oldest_first_with_what_sending_takes)
+{
+    char                   phone[INBOX_PHONE_MAX];
+    fixture_t              f;
+    inbox_reply_result_t   a, b;
+    inbox_ingest_result_t  alice, bob;
+    inbox_outbox_batch_t   batch;
+    int64_t                now;
+
+    FIXTURE(&f);
+
+    CHECK_INT(receive(&f, "SM1", ALICE, "hi", T0, &alice, NULL), INBOX_OK);
+    CHECK_INT(receive(&f, "SM2", BOB, "hi", T0, &bob, NULL), INBOX_OK);
+    CHECK_INT(inbox_store_credits_grant(f.store, f.org, 5, NULL), INBOX_OK);
+    CHECK_INT(f.backend->queue_bulk(&f, alice.conversation_id, T0), 0);
+    CHECK_INT(reply(&f, bob.conversation_id, "first", NULL, &b, NULL, NULL),
+              INBOX_OK);
+    CHECK_INT(reply(&f, alice.conversation_id, "second", NULL, &a, NULL,
+                    NULL), INBOX_OK);
+    now = inbox_now_ms();
 
     CHECK_INT(claim(&f, now, 2, &batch), 2);
     if (batch.count == 2) {
@@ -4969,7 +5019,8 @@ TEST(a_crashed_senders_claims_come_back_interrupted_after_the_lease)
               INBOX_OK);
     now = inbox_now_ms();
 
-    CHECK_INT(inbox_store_outbox_claim(f.store, now, 10, 30000, &batch, &err),
+    CHECK_INT(inbox_store_outbox_claim(f.store, now, 10, 30000,
+                                       INBOX_OUTBOX_BULK, &batch, &err),
               INBOX_OK);
     CHECK_INT(batch.count, 1);
     first = batch.count ? batch.items[0].attempt : 0;
@@ -7243,6 +7294,117 @@ TEST(a_reply_written_before_the_newest_message_is_stale_and_stores_nothing)
 }
 
 /* ---- end resume and retention ---- */
+
+
+/* ---- campaign progress (the sender's) ---- */
+
+
+TEST(campaign_progress_is_an_event_of_the_stream_that_resumes_as_it_is_now)
+{
+    char                       alice[INBOX_ID_MAX], bob[INBOX_ID_MAX];
+    char                       id[INBOX_ID_MAX], draft[INBOX_ID_MAX];
+    int64_t                    seq;
+    fixture_t                  f;
+    progress_t                 p;
+    inbox_error_t              err;
+    inbox_campaign_t           c;
+    inbox_event_list_t         live, replay;
+    inbox_campaign_page_t      page;
+    inbox_realtime_state_t     state;
+    inbox_campaign_dispatch_t  d;
+
+    FIXTURE(&f);
+    memset(&live, 0, sizeof(live));
+    memset(&replay, 0, sizeof(replay));
+
+    CHECK_INT(person(&f, ALICE, "vip", NULL, alice), 0);
+    CHECK_INT(person(&f, BOB, "vip", NULL, bob), 0);
+    CHECK_INT(inbox_store_credits_grant(f.store, f.org, 10, NULL), INBOX_OK);
+    CHECK_INT(campaign_new(&f, "vip", id), 0);
+    CHECK_INT(campaign_new(&f, "vip", draft), 0);
+
+    /* a draft does not move: nothing active */
+    CHECK_INT(inbox_store_campaigns_active(f.store, 0, &page, NULL),
+              INBOX_OK);
+    CHECK_INT(page.count, 0);
+    inbox_campaign_page_free(&page);
+
+    CHECK_INT(campaign_do(&f, id, INBOX_CAMPAIGN_SEND, NOON), INBOX_OK);
+    CHECK_INT(inbox_store_campaigns_active(f.store, 0, &page, NULL),
+              INBOX_OK);
+    CHECK_INT(page.count, 1);
+    if (page.count == 1) {
+        CHECK_STR(page.items[0].id, id);
+        CHECK_STR(page.items[0].org_id, f.org);
+        CHECK_INT(page.items[0].counts.recipients, 2);
+        CHECK_INT(page.items[0].counts.queued, 2);
+    }
+    inbox_campaign_page_free(&page);
+
+    d = dispatch(&f, NOON, 1);
+    CHECK_INT(d.handed, 1);
+
+    CHECK_INT(inbox_store_realtime_state(f.store, f.org, &state, NULL),
+              INBOX_OK);
+    seq = state.org_seq;
+
+    /* the event: the campaign's status and counts, the next org_seq */
+    CHECK_INT(inbox_store_campaign_progress(f.store, f.org, id, NOON, &c,
+                                            &live, &err), INBOX_OK);
+    CHECK_INT(c.status, INBOX_CAMPAIGN_SENDING);
+    CHECK_INT(c.counts.queued, 2);
+    inbox_campaign_free(&c);
+    CHECK_INT(live.count, 1);
+    if (live.count == 1) {
+        CHECK_INT(live.items[0].org_seq, seq + 1);
+        CHECK_STR(live.items[0].type, "campaign.progress");
+        CHECK(strstr(live.items[0].json, "\"type\":\"campaign.progress\"")
+              != NULL);
+        CHECK(strstr(live.items[0].json, id) != NULL);
+        CHECK(strstr(live.items[0].json, "\"status\":\"sending\"")
+              != NULL);
+        CHECK(strstr(live.items[0].json, "\"recipients\":2,") != NULL);
+        CHECK(strstr(live.items[0].json, "\"paused_reason\":null") != NULL);
+    }
+
+    /* replayed as it was pushed while nothing moved */
+    CHECK(replays_as_live(&f, seq, &live));
+    inbox_event_list_free(&live);
+
+    /* and as the campaign is now once it moved: done, both handed */
+    d = dispatch(&f, NOON, 10);
+    CHECK_INT(d.handed, 1);
+    p = campaign_now(&f, id);
+    CHECK_INT(p.status, INBOX_CAMPAIGN_DONE);
+    CHECK_INT(since(&f, seq, 0, 10, &replay, NULL), INBOX_OK);
+    CHECK(replay.count >= 1);
+    if (replay.count >= 1) {
+        CHECK_STR(replay.items[0].type, "campaign.progress");
+        CHECK(strstr(replay.items[0].json, "\"status\":\"done\"")
+              != NULL);
+    }
+    inbox_event_list_free(&replay);
+
+    /* done: still listed while delivery reports may come, then not */
+    CHECK_INT(inbox_store_campaigns_active(f.store, p.finished_at, &page,
+                                           NULL), INBOX_OK);
+    CHECK_INT(page.count, 1);
+    inbox_campaign_page_free(&page);
+    CHECK_INT(inbox_store_campaigns_active(f.store, p.finished_at + 1, &page,
+                                           NULL), INBOX_OK);
+    CHECK_INT(page.count, 0);
+    inbox_campaign_page_free(&page);
+
+    /* another organization's campaign is none */
+    CHECK_INT(inbox_store_campaign_progress(f.store, f.backend->missing_id,
+                                            id, NOON, NULL, &live, NULL),
+              INBOX_ERR_NOT_FOUND);
+    CHECK_INT(live.count, 0);
+
+    fixture_close(&f);
+}
+
+/* ---- end campaign progress ---- */
 
 int
 main(void)

@@ -3131,6 +3131,7 @@ TEST(outbox_claim)
                              " \"AC1\", \"auth_token\": \"tok\"}");
 
     CHECK_INT(inbox_store_outbox_claim(store, 1767225600000LL, 2, 30000,
+                                       INBOX_OUTBOX_BULK,
                                        &batch, &err), INBOX_OK);
     CHECK_INT(batch.count, 1);
     if (batch.count == 1) {
@@ -4246,5 +4247,91 @@ TEST(campaign_audience)
 }
 
 /* ---- end campaigns and polls ---- */
+
+TEST(campaign_progress_and_the_campaigns_that_may_move)
+{
+    fake_t                 fake;
+    inbox_error_t          err;
+    inbox_store_t         *store;
+    inbox_campaign_t       c;
+    inbox_event_list_t     events;
+    inbox_campaign_page_t  page;
+
+    store = fake_open(&fake);
+    memset(&events, 0, sizeof(events));
+
+    /* every organization's: one find, the counts in one aggregate */
+    fake.replies[0] = CURSOR(CAMPAIGN_DOC("sending"));
+    fake.replies[1] = CAMPAIGN_COUNTS;
+    CHECK_INT(inbox_store_campaigns_active(store, 1767225600000LL, &page,
+                                           &err), INBOX_OK);
+    CHECK_INT(page.count, 1);
+    if (page.count == 1) {
+        CHECK_STR(page.items[0].org_id, ORG_ID);
+        CHECK_INT(page.items[0].counts.recipients, 6);
+    }
+    golden_check(&fake, "campaigns_active");
+    inbox_campaign_page_free(&page);
+
+    /* the campaign read, a number reserved, the event stored */
+    fake_reset(&fake);
+    fake.replies[0] = CURSOR(CAMPAIGN_DOC("sending"));
+    fake.replies[1] = CAMPAIGN_COUNTS;
+    fake.replies[2] = SEQ;
+    CHECK_INT(inbox_store_campaign_progress(store, ORG_ID, CAMPAIGN_ID,
+                                            1767225600000LL, &c, &events,
+                                            &err), INBOX_OK);
+    CHECK_INT(c.counts.sent, 3);
+    CHECK_INT(events.count, 1);
+    if (events.count == 1) {
+        CHECK_INT(events.items[0].org_seq, 7);
+        CHECK_STR(events.items[0].type, "campaign.progress");
+        CHECK(strstr(events.items[0].json, "\"sent\":3") != NULL);
+    }
+    golden_check(&fake, "campaign_progress");
+    inbox_campaign_free(&c);
+    inbox_event_list_free(&events);
+
+    /* resumed: rendered from the campaign as it is now, read once for
+     * two events of it */
+    fake_reset(&fake);
+    fake.replies[0] = EVENTS_ORG;
+    fake.replies[1] = OLDEST("1");
+    fake.replies[2] = CURSOR(
+        "{\"_id\": " OID(GEN_1) ", \"seq\": {\"$numberLong\": \"10\"},"
+        " \"type\": \"campaign.progress\", \"epoch\": \"a1b2c3d4e5f60708\","
+        " \"campaign_id\": " OID(CAMPAIGN_ID) "},"
+        "{\"_id\": " OID(GEN_2) ", \"seq\": {\"$numberLong\": \"11\"},"
+        " \"type\": \"campaign.progress\", \"epoch\": \"a1b2c3d4e5f60708\","
+        " \"campaign_id\": " OID(CAMPAIGN_ID) "}");
+    fake.replies[3] = CURSOR(CAMPAIGN_DOC("done"));
+    fake.replies[4] = CAMPAIGN_COUNTS;
+    CHECK_INT(inbox_store_events_since(store, ORG_ID, "a1b2c3d4e5f60708", 9,
+                                       11, 50, &events, &err), INBOX_OK);
+    CHECK_INT(events.count, 2);
+    CHECK_INT(fake.commands, 5);
+    if (events.count == 2) {
+        CHECK(strstr(events.items[1].json, "\"status\":\"done\"")
+              != NULL);
+    }
+    golden_check(&fake, "events_since_campaign");
+    inbox_event_list_free(&events);
+
+    /* a campaign gone since: a reset */
+    fake_reset(&fake);
+    fake.replies[0] = EVENTS_ORG;
+    fake.replies[1] = OLDEST("1");
+    fake.replies[2] = CURSOR(
+        "{\"_id\": " OID(GEN_1) ", \"seq\": {\"$numberLong\": \"10\"},"
+        " \"type\": \"campaign.progress\", \"epoch\": \"a1b2c3d4e5f60708\","
+        " \"campaign_id\": " OID(CAMPAIGN_ID) "}");
+    CHECK_INT(inbox_store_events_since(store, ORG_ID, "a1b2c3d4e5f60708", 9,
+                                       10, 50, &events, &err),
+              INBOX_ERR_CONFLICT);
+    CHECK_INT(events.count, 0);
+
+    fake_close(&fake, store);
+}
+
 
 RUN_TESTS()

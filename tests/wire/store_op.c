@@ -13,6 +13,9 @@
  *   store_op URI events-since ORG_ID EPOCH AFTER_SEQ UNTIL_SEQ LIMIT
  *   store_op URI events-prune NOW_MS KEEP_SECONDS KEEP_COUNT MAX
  *   store_op URI campaign-dispatch NOW_MS MAX
+ *   store_op URI campaign-create ORG_ID NAME BODY TAGS
+ *   store_op URI campaign-act ORG_ID CAMPAIGN_ID ACTION
+ *   store_op URI campaign-get ORG_ID CAMPAIGN_ID
  *
  * media-claim and media-copy are what the fetcher of inbound MMS images
  * does around its HTTP request: claim the images due, then keep the bytes
@@ -25,7 +28,14 @@
  * gets: result {"frames": [frame…]} (each frame as its JSON text), or,
  * for a reset, status "conflict" and result {"field": "epoch" |
  * "org_seq"}; events-prune deletes what retention no longer keeps
- * (result {"removed"}).  With INBOX_EVENTS_SOCKET set, the events an
+ * (result {"removed"}).  campaign-create makes a draft campaign to the
+ * contacts of any of TAGS (comma separated; "" for all contacts),
+ * campaign-act sends, pauses, resumes or cancels it, and both, like
+ * campaign-get, give {"id", "status", "paused_reason", "counts"}: a
+ * campaign started as the routes start one, for the sender to send
+ * (with INBOX_SENDER_SOCKET set, campaign-act wakes the sender as nginx
+ * does after a send or a resume: one datagram).
+ * With INBOX_EVENTS_SOCKET set, the events an
  * operation made are sent there as the module sends them (one datagram
  * of records), so a test's browsers see them live through ws-server.
  * campaign-dispatch is the sender's turn at campaigns at NOW_MS (a
@@ -73,6 +83,14 @@ static inbox_status_t op_events_prune(inbox_store_t *store, char **argv,
 static inbox_status_t op_campaign_dispatch(inbox_store_t *store,
     char **argv, yajl_gen g, inbox_event_list_t *events,
     inbox_error_t *err);
+static inbox_status_t op_campaign_create(inbox_store_t *store, char **argv,
+    yajl_gen g, inbox_event_list_t *events, inbox_error_t *err);
+static inbox_status_t op_campaign_act(inbox_store_t *store, char **argv,
+    yajl_gen g, inbox_event_list_t *events, inbox_error_t *err);
+static inbox_status_t op_campaign_get(inbox_store_t *store, char **argv,
+    yajl_gen g, inbox_event_list_t *events, inbox_error_t *err);
+static void campaign_json(yajl_gen g, const inbox_campaign_t *c);
+static void sender_wake(void);
 static void events_push(const inbox_event_list_t *events);
 static void usage(void);
 
@@ -95,6 +113,9 @@ static const struct {
     { "events-since", 5, op_events_since },
     { "events-prune", 4, op_events_prune },
     { "campaign-dispatch", 2, op_campaign_dispatch },
+    { "campaign-create", 4, op_campaign_create },
+    { "campaign-act", 3, op_campaign_act },
+    { "campaign-get", 2, op_campaign_get },
 };
 
 
@@ -487,6 +508,7 @@ op_reply_sent(inbox_store_t *store, char **argv, yajl_gen g,
     now = inbox_now_ms();
 
     rc = inbox_store_outbox_claim(store, now, INBOX_OUTBOX_CLAIM_MAX, 0,
+                                  INBOX_OUTBOX_BULK,
                                   &batch, err);
     if (rc != INBOX_OK) {
         goto done;
@@ -532,6 +554,158 @@ done:
     inbox_reply_result_free(&result);
 
     return rc;
+}
+
+
+static inbox_status_t
+op_campaign_create(inbox_store_t *store, char **argv, yajl_gen g,
+    inbox_event_list_t *events, inbox_error_t *err)
+{
+    const char            *p, *comma;
+    inbox_tags_t           tags;
+    inbox_status_t         rc;
+    inbox_campaign_t       campaign;
+    inbox_campaign_new_t   c;
+
+    memset(&tags, 0, sizeof(tags));
+    memset(&campaign, 0, sizeof(campaign));
+    memset(&c, 0, sizeof(c));
+
+    rc = INBOX_OK;
+
+    for (p = argv[3]; rc == INBOX_OK && *p != '\0';
+         p = *comma != '\0' ? comma + 1 : comma)
+    {
+        comma = strchr(p, ',');
+        if (comma == NULL) {
+            comma = p + strlen(p);
+        }
+        rc = inbox_tags_add(&tags, p, (size_t) (comma - p), err);
+    }
+
+    if (rc == INBOX_OK) {
+        c.kind = INBOX_CAMPAIGN_KIND_CAMPAIGN;
+        c.name = argv[1];
+        c.body = argv[2];
+        c.audience_all = (tags.count == 0);
+        c.tags = &tags;
+
+        rc = inbox_store_campaign_create(store, argv[0], &c, inbox_now_ms(),
+                                         &campaign, err);
+        if (rc == INBOX_OK) {
+            campaign_json(g, &campaign);
+        }
+    }
+
+    inbox_campaign_free(&campaign);
+    inbox_tags_free(&tags);
+
+    return rc;
+}
+
+
+static inbox_status_t
+op_campaign_act(inbox_store_t *store, char **argv, yajl_gen g,
+    inbox_event_list_t *events, inbox_error_t *err)
+{
+    inbox_status_t           rc;
+    inbox_campaign_t         campaign;
+    inbox_campaign_action_t  action;
+
+    memset(&campaign, 0, sizeof(campaign));
+
+    if (inbox_campaign_action_parse(argv[2], &action) != 0) {
+        return inbox_error_set(err, INBOX_ERR_INVALID, "no such action");
+    }
+
+    rc = inbox_store_campaign_act(store, argv[0], argv[1], action,
+                                  inbox_now_ms(), &campaign, err);
+    if (rc == INBOX_OK) {
+        campaign_json(g, &campaign);
+        sender_wake();
+    }
+
+    inbox_campaign_free(&campaign);
+
+    return rc;
+}
+
+
+static inbox_status_t
+op_campaign_get(inbox_store_t *store, char **argv, yajl_gen g,
+    inbox_event_list_t *events, inbox_error_t *err)
+{
+    inbox_status_t    rc;
+    inbox_campaign_t  campaign;
+
+    memset(&campaign, 0, sizeof(campaign));
+
+    rc = inbox_store_campaign_get(store, argv[0], argv[1], &campaign, err);
+    if (rc == INBOX_OK) {
+        campaign_json(g, &campaign);
+    }
+
+    inbox_campaign_free(&campaign);
+
+    return rc;
+}
+
+
+static void
+campaign_json(yajl_gen g, const inbox_campaign_t *c)
+{
+    inbox_json_key(g, "id");
+    inbox_json_string(g, c->id);
+    inbox_json_key(g, "status");
+    inbox_json_string(g, inbox_campaign_status_name(c->status));
+    inbox_json_key(g, "paused_reason");
+    if (c->paused_reason == INBOX_PAUSE_NONE) {
+        yajl_gen_null(g);
+    } else {
+        inbox_json_string(g, inbox_pause_reason_name(c->paused_reason));
+    }
+    inbox_json_key(g, "counts");
+    yajl_gen_map_open(g);
+    inbox_json_key(g, "recipients");
+    inbox_json_int(g, c->counts.recipients);
+    inbox_json_key(g, "suppressed");
+    inbox_json_int(g, c->counts.suppressed);
+    inbox_json_key(g, "waiting_quiet_hours");
+    inbox_json_int(g, c->counts.waiting_quiet_hours);
+    inbox_json_key(g, "queued");
+    inbox_json_int(g, c->counts.queued);
+    inbox_json_key(g, "sent");
+    inbox_json_int(g, c->counts.sent);
+    inbox_json_key(g, "delivered");
+    inbox_json_int(g, c->counts.delivered);
+    inbox_json_key(g, "failed");
+    inbox_json_int(g, c->counts.failed);
+    inbox_json_key(g, "replied");
+    inbox_json_int(g, c->counts.replied);
+    yajl_gen_map_close(g);
+}
+
+
+/* What nginx does after a commit that left the sender work. */
+static void
+sender_wake(void)
+{
+    char                errbuf[256];
+    const char         *path;
+    inbox_dgram_peer_t  peer;
+
+    path = getenv("INBOX_SENDER_SOCKET");
+    if (path == NULL || path[0] == '\0') {
+        return;
+    }
+
+    if (inbox_dgram_peer_open(&peer, path, errbuf, sizeof(errbuf)) != 0) {
+        fprintf(stderr, "store_op: %s\n", errbuf);
+        return;
+    }
+
+    (void) inbox_dgram_send(&peer, "w", 1);
+    inbox_dgram_peer_close(&peer);
 }
 
 

@@ -112,6 +112,7 @@ typedef struct {
  * inbox_campaign_free, also after a failure. */
 typedef struct {
     char                     id[INBOX_ID_MAX];
+    char                     org_id[INBOX_ID_MAX];  /* its organization */
     inbox_campaign_kind_t    kind;
     char                    *name;
     char                    *body;        /* the text sent (a poll's:
@@ -155,6 +156,10 @@ typedef struct {
 } inbox_campaign_dispatch_t;
 
 #define INBOX_CAMPAIGN_DISPATCH_MAX  500     /* recipients a dispatch */
+
+/* Campaigns inbox_store_campaigns_active lists at most, the oldest
+ * first. */
+#define INBOX_CAMPAIGNS_ACTIVE_MAX   200
 
 /* A poll's answer from one recipient. */
 typedef struct {

@@ -19,6 +19,7 @@
 #include <inbox/dgram.h>
 #include <inbox/model.h>
 #include <inbox/contact.h>
+#include <inbox/campaign.h>
 #include <inbox/error.h>
 
 #define INBOX_EVENT_TYPE_MAX  32
@@ -81,6 +82,14 @@ char *inbox_event_message_updated(int64_t org_seq, const char *epoch,
 char *inbox_event_message_status(int64_t org_seq, const char *epoch,
     const inbox_message_t *message);
 /* ---- end replies and delivery ---- */
+/* ---- campaigns (issue 9) ---- */
+/* {"type":"campaign.progress","org_seq","epoch","id","status",
+ * "paused_reason","counts":{"recipients","suppressed",
+ * "waiting_quiet_hours","queued","sent","delivered","failed",
+ * "replied"}}: where a campaign or poll stands. */
+char *inbox_event_campaign_progress(int64_t org_seq, const char *epoch,
+    const inbox_campaign_t *campaign);
+/* ---- end campaigns ---- */
 
 
 /*
@@ -94,6 +103,7 @@ char *inbox_event_message_status(int64_t org_seq, const char *epoch,
 #define INBOX_EVENT_NEEDS_MESSAGE       0x1
 #define INBOX_EVENT_NEEDS_CONVERSATION  0x2
 #define INBOX_EVENT_NEEDS_CONTACT       0x4   /* the conversation's contact */
+#define INBOX_EVENT_NEEDS_CAMPAIGN      0x8   /* with its counts */
 
 typedef struct {
     const char                    *type;
@@ -103,6 +113,7 @@ typedef struct {
     const inbox_message_t         *message;        /* NULL: none loaded */
     const inbox_conversation_t    *conversation;   /* NULL: none loaded */
     const inbox_contact_record_t  *contact;        /* NULL: none loaded */
+    const inbox_campaign_t        *campaign;       /* NULL: none loaded */
 } inbox_event_ref_t;
 
 /* The rows (INBOX_EVENT_NEEDS_*) a type's frame is made of; 0 for a type
@@ -167,6 +178,7 @@ typedef struct {
     int64_t      org_seq;           /* set by inbox_change_render */
     const char  *message_id;        /* NULL: none; borrowed */
     const char  *conversation_id;   /* NULL: none; borrowed */
+    const char  *campaign_id;       /* NULL: none; borrowed */
     int64_t      unread_total;      /* -1: none */
     char        *frame;             /* malloc'd by inbox_change_render */
 } inbox_change_event_t;
@@ -177,6 +189,7 @@ typedef struct {
     const inbox_message_t       *message;        /* borrowed; may be NULL */
     const inbox_conversation_t  *conversation;   /* borrowed */
     const inbox_contact_record_t  *contact;      /* borrowed; may be NULL */
+    const inbox_campaign_t      *campaign;       /* borrowed; may be NULL */
     char                         epoch[INBOX_EPOCH_MAX];  /* of render */
 } inbox_change_t;
 
@@ -228,6 +241,13 @@ void inbox_change_reply(inbox_change_t *change,
 void inbox_change_status(inbox_change_t *change,
     const inbox_message_t *message);
 /* ---- end replies and delivery ---- */
+/* ---- campaigns ---- */
+/* Where a campaign stands (its counts moved): campaign.progress, which
+ * refers to the campaign.  The sender makes it, at most a few a second
+ * a campaign (inbox_store_campaign_progress). */
+void inbox_change_campaign(inbox_change_t *change,
+    const inbox_campaign_t *campaign);
+/* ---- end campaigns ---- */
 /* Whether the change carries the organization's unread total, which the
  * backend then gives with inbox_change_set_total before rendering. */
 int inbox_change_wants_total(const inbox_change_t *change);

@@ -486,15 +486,17 @@ inbox_status_t inbox_store_reply_accept(inbox_store_t *store,
 
 /*
  * For the sender: claims up to max (0: 1; at most INBOX_OUTBOX_CLAIM_MAX)
- * due entries of every organization, replies first, then the oldest,
- * each leased until now + lease (0: INBOX_OUTBOX_LEASE_DEFAULT), with
- * what sending it takes (see inbox_outbox_item_t).  An entry whose
- * lease ran out without a result comes back interrupted (see outbox.h).
- * An empty batch when nothing is due.
+ * due entries of every organization of priority_max or before
+ * (INBOX_OUTBOX_REPLY: replies only; INBOX_OUTBOX_BULK: all), replies
+ * first, then the oldest, each leased until now + lease (0:
+ * INBOX_OUTBOX_LEASE_DEFAULT), with what sending it takes (see
+ * inbox_outbox_item_t).  An entry whose lease ran out without a result
+ * comes back interrupted (see outbox.h).  An empty batch when nothing is
+ * due.
  */
 inbox_status_t inbox_store_outbox_claim(inbox_store_t *store, int64_t now,
-    size_t max, int64_t lease, inbox_outbox_batch_t *batch,
-    inbox_error_t *err);
+    size_t max, int64_t lease, inbox_outbox_priority_t priority_max,
+    inbox_outbox_batch_t *batch, inbox_error_t *err);
 
 /*
  * Records what the carrier said about the claimed entry entry_id (its
@@ -639,6 +641,26 @@ inbox_status_t inbox_store_campaign_act(inbox_store_t *store,
 inbox_status_t inbox_store_campaign_dispatch(inbox_store_t *store,
     int64_t now, size_t max, inbox_campaign_dispatch_t *result,
     inbox_event_list_t *events, inbox_error_t *err);
+/*
+ * For the sender, which pushes their progress: every organization's
+ * campaigns and polls that may still move, scheduled, sending or paused,
+ * and those done or cancelled at or after finished_since (delivery
+ * reports still come), each with its org_id and counts, the oldest
+ * first, at most INBOX_CAMPAIGNS_ACTIVE_MAX (page->next_cursor stays
+ * "").
+ */
+inbox_status_t inbox_store_campaigns_active(inbox_store_t *store,
+    int64_t finished_since, inbox_campaign_page_t *page, inbox_error_t *err);
+/*
+ * Appends campaign.progress for the campaign as it is now (its status
+ * and counts, inbox_change_campaign) to its organization's events, in one
+ * transaction; *campaign (may be NULL) gets what the frame shows.
+ * INBOX_ERR_NOT_FOUND for no such campaign.
+ */
+inbox_status_t inbox_store_campaign_progress(inbox_store_t *store,
+    const char *org_id, const char *campaign_id, int64_t now,
+    inbox_campaign_t *campaign, inbox_event_list_t *events,
+    inbox_error_t *err);
 /* A poll with its tally (every answer's last) and the newest responses;
  * INBOX_ERR_NOT_FOUND for no such poll (a campaign is none). */
 inbox_status_t inbox_store_poll_results(inbox_store_t *store,

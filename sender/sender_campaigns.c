@@ -1,0 +1,243 @@
+/*
+ * The campaigns job: hands the due recipients of sending campaigns to
+ * the outbox (inbox_store_campaign_dispatch: opt-outs, quiet hours,
+ * credits and billing are the store's and campaign.h's rules), a batch
+ * at a time and only as fast as the outbox sends them, so that a
+ * campaign's credits are held, and its opt-outs checked, just before
+ * its messages leave, and a dispatch never holds the loop for long.
+ *
+ * It looks when woken (nginx sends the wake-up datagram after a send or
+ * a resume) and every SENDER_DISPATCH_LOOK_MS for what time releases:
+ * a scheduled campaign's send_at, the end of quiet hours.
+ *
+ * Progress: every SENDER_PROGRESS_EVERY_MS it reads the campaigns that
+ * may still move (inbox_store_campaigns_active: also those finished in
+ * the last SENDER_PROGRESS_AFTER_MS, whose delivery reports still come)
+ * and pushes campaign.progress for each whose status or counts changed
+ * since it last did (inbox_store_campaign_progress).  So a campaign's
+ * progress is pushed a few times a second at most, whatever moved it
+ * (its sends, delivery reports, replies, a pause from the API), and the
+ * last one pushed shows its counts as they end.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include "sender_jobs.h"
+
+#define SENDER_DISPATCH_BATCH     100     /* recipients a dispatch */
+#define SENDER_DISPATCH_LOOK_MS   1000
+#define SENDER_PROGRESS_EVERY_MS  300
+#define SENDER_PROGRESS_IDLE_MS   1000    /* while no campaign moves */
+#define SENDER_PROGRESS_AFTER_MS  (10 * 60 * 1000LL)
+
+/* Where a campaign stood when its progress was last pushed. */
+typedef struct {
+    char                     id[INBOX_ID_MAX];
+    inbox_campaign_status_t  status;
+    inbox_pause_reason_t     paused_reason;
+    inbox_campaign_counts_t  counts;
+} sender_progress_t;
+
+typedef struct {
+    int                 look;          /* dispatch at the next chance */
+    int64_t             due;           /* look by then anyway */
+    int64_t             progress_at;   /* read the campaigns by then */
+    sender_progress_t  *pushed;        /* by campaign, npushed of them */
+    size_t              npushed;
+} sender_campaigns_t;
+
+static sender_campaigns_t  sender_campaigns = { .look = 1 };
+
+static void sender_campaigns_dispatch(sender_t *s, int64_t now);
+static void sender_campaigns_progress(sender_t *s, int64_t now);
+static int sender_progress_same(const sender_progress_t *p,
+    const inbox_campaign_t *c);
+static void sender_progress_keep(sender_progress_t *p,
+    const inbox_campaign_t *c);
+
+
+int64_t
+sender_campaigns_pump(sender_t *s, int64_t now)
+{
+    int64_t  next, wait;
+
+    if (now >= sender_campaigns.due) {
+        sender_campaigns.look = 1;
+    }
+
+    if (sender_campaigns.look && sender_outbox_bulk_wanted(s)) {
+        sender_campaigns_dispatch(s, now);
+    }
+
+    if (now >= sender_campaigns.progress_at) {
+        sender_campaigns_progress(s, now);
+    }
+
+    next = sender_campaigns.progress_at - now;
+
+    if (sender_campaigns.look) {
+        /* the outbox has campaign messages in hand: more as it sends */
+        return next;
+    }
+
+    wait = sender_campaigns.due - now;
+
+    return wait < next ? (wait > 0 ? wait : 0) : next;
+}
+
+
+void
+sender_campaigns_wake(sender_t *s)
+{
+    sender_campaigns.look = 1;
+    sender_campaigns.progress_at = 0;
+}
+
+
+static void
+sender_campaigns_dispatch(sender_t *s, int64_t now)
+{
+    size_t                     taken;
+    inbox_error_t              err;
+    inbox_event_list_t         events;
+    inbox_campaign_dispatch_t  result;
+
+    memset(&result, 0, sizeof(result));
+    memset(&events, 0, sizeof(events));
+
+    sender_campaigns.due = now + SENDER_DISPATCH_LOOK_MS;
+
+    if (inbox_store_campaign_dispatch(s->store, now, SENDER_DISPATCH_BATCH,
+                                      &result, &events, &err)
+        != INBOX_OK)
+    {
+        sender_log(s, "cannot hand campaign messages to the outbox: %s",
+                   err.message);
+        sender_campaigns.look = 0;
+        inbox_event_list_free(&events);
+        return;
+    }
+
+    sender_publish(s, &events);
+    inbox_event_list_free(&events);
+
+    if (result.handed > 0) {
+        sender_outbox_bulk_queued(s);
+    }
+
+    if (result.started > 0 && sender_campaigns.progress_at
+                              > now + SENDER_PROGRESS_EVERY_MS)
+    {
+        /* a campaign began moving: show it without the idle wait */
+        sender_campaigns.progress_at = now + SENDER_PROGRESS_EVERY_MS;
+    }
+
+    if (result.started > 0 || result.paused > 0 || result.finished > 0) {
+        sender_log(s, "campaigns: %zu started, %zu paused by billing, %zu "
+                   "done", result.started, result.paused, result.finished);
+    }
+
+    sender_debug(s, "campaigns: %zu handed to the outbox, %zu waiting for "
+                 "quiet hours, %zu suppressed", result.handed,
+                 result.waiting, result.suppressed);
+
+    /* a full batch: more may be due now */
+    taken = result.handed + result.waiting + result.suppressed;
+    sender_campaigns.look = (taken >= SENDER_DISPATCH_BATCH);
+}
+
+
+static void
+sender_campaigns_progress(sender_t *s, int64_t now)
+{
+    size_t                  i, k;
+    inbox_error_t           err;
+    inbox_campaign_t        c;
+    inbox_event_list_t      events;
+    inbox_campaign_page_t   page;
+    sender_progress_t      *fresh, *p;
+
+    sender_campaigns.progress_at = now + SENDER_PROGRESS_IDLE_MS;
+
+    if (inbox_store_campaigns_active(s->store,
+                                     now - SENDER_PROGRESS_AFTER_MS, &page,
+                                     &err)
+        != INBOX_OK)
+    {
+        sender_log(s, "cannot read the campaigns' progress: %s",
+                   err.message);
+        return;
+    }
+
+    /* what was pushed, for the campaigns listed now (others forgotten) */
+    fresh = calloc(page.count + 1, sizeof(sender_progress_t));
+    if (fresh == NULL) {
+        sender_log(s, "out of memory for campaign progress");
+        inbox_campaign_page_free(&page);
+        return;
+    }
+
+    for (i = 0; i < page.count; i++) {
+        p = &fresh[i];
+
+        for (k = 0; k < sender_campaigns.npushed; k++) {
+            if (strcmp(sender_campaigns.pushed[k].id, page.items[i].id)
+                == 0)
+            {
+                *p = sender_campaigns.pushed[k];
+                break;
+            }
+        }
+
+        if (sender_progress_same(p, &page.items[i])) {
+            continue;
+        }
+
+        memset(&events, 0, sizeof(events));
+
+        if (inbox_store_campaign_progress(s->store, page.items[i].org_id,
+                                          page.items[i].id, now, &c,
+                                          &events, &err)
+            == INBOX_OK)
+        {
+            sender_publish(s, &events);
+            sender_progress_keep(p, &c);
+
+        } else {
+            sender_log(s, "cannot push the progress of campaign %s: %s",
+                       page.items[i].id, err.message);
+        }
+
+        inbox_event_list_free(&events);
+        inbox_campaign_free(&c);
+    }
+
+    free(sender_campaigns.pushed);
+    sender_campaigns.pushed = fresh;
+    sender_campaigns.npushed = page.count;
+
+    if (page.count > 0) {
+        sender_campaigns.progress_at = now + SENDER_PROGRESS_EVERY_MS;
+    }
+
+    inbox_campaign_page_free(&page);
+}
+
+
+static int
+sender_progress_same(const sender_progress_t *p, const inbox_campaign_t *c)
+{
+    return strcmp(p->id, c->id) == 0 && p->status == c->status
+           && p->paused_reason == c->paused_reason
+           && memcmp(&p->counts, &c->counts, sizeof(c->counts)) == 0;
+}
+
+
+static void
+sender_progress_keep(sender_progress_t *p, const inbox_campaign_t *c)
+{
+    memset(p, 0, sizeof(sender_progress_t));
+    snprintf(p->id, sizeof(p->id), "%s", c->id);
+    p->status = c->status;
+    p->paused_reason = c->paused_reason;
+    p->counts = c->counts;
+}

@@ -1,0 +1,287 @@
+// Campaigns through the sender to the carrier simulator: a campaign
+// started in the store (tests/wire/store_op, as the routes start one,
+// waking the sender the way nginx does) is handed to the outbox as it
+// drains and sent once to each recipient, never to an opted-out one; a
+// reply written during a 2,000-recipient campaign leaves before the
+// campaign's remaining messages; a carrier answering 429 slows the number
+// and fails nothing; campaign.progress reaches the WebSocket a few times
+// a second at most and ends with the store's counts.
+
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { before, test } from 'node:test';
+import { buildDir, inboxctl, sleep } from '../lib/cluster.mjs';
+import { errorLogIsCleanTest, useCluster } from '../lib/fixture.mjs';
+import { api, connectWs, deliverInbound, eventually } from '../lib/inbox.mjs';
+
+const execFileAsync = promisify(execFile);
+const storeOp = join(buildDir, 'tests', 'wire', 'store_op');
+
+// 200 sends a second from the number: a 2,000-recipient campaign takes
+// about 10 s, long enough to write a reply in the middle of it
+const RATE = 200;
+
+const ctx = useCluster({ orgs: [{ name: 'Campaign Org' }], carrierSim: true,
+                         sender: true, senderVerbose: false,
+                         senderArgs: ['--rate', String(RATE),
+                                      '--burst', '20'] });
+let org;
+let sim;
+
+before(async () => {
+    const cluster = await ctx.ready;
+    org = cluster.orgs[0];
+    sim = cluster.sim;
+    await inboxctl(cluster.store, 'credits', 'grant', org.id, '100000');
+
+    // quiet hours far from now, so that nothing waits for them here
+    const hour = new Date().getUTCHours();
+    const at = (h) => `${String(h % 24).padStart(2, '0')}:00`;
+    await inboxctl(cluster.store, 'settings', 'set', org.id, '--timezone',
+                   'UTC', '--quiet-hours', `${at(hour + 6)}-${at(hour + 7)}`);
+});
+
+async function op(...args) {
+    const { stdout } = await execFileAsync(storeOp,
+        [ctx.cluster.store, ...args],
+        { env: { ...process.env,
+                 INBOX_SENDER_SOCKET: ctx.cluster.senderSocket } });
+    const line = JSON.parse(stdout);
+    assert.equal(line.status, 'ok', stdout);
+    return line.result;
+}
+
+// n new numbers, distinct within the run (a random block of 10,000)
+let block = null;
+let used = 0;
+function numbers(n) {
+    if (block === null) {
+        block = 200 + (randomBytes(2).readUInt16BE() % 700);
+    }
+    const out = [];
+    for (let i = 0; i < n; i++, used++) {
+        out.push(`+1646${block}${String(used).padStart(4, '0')}`);
+    }
+    return out;
+}
+
+async function importContacts(phones, tag) {
+    const csv = ['phone,name,tags',
+                 ...phones.map((p, i) => `${p},Person ${i},${tag}`)]
+        .join('\n') + '\n';
+    const res = await fetch(ctx.cluster.url('/api/v1/contacts/import'), {
+        method: 'POST', body: csv,
+        headers: { Authorization: `Bearer ${org.token}`,
+                   'Content-Type': 'text/csv' } });
+    const json = await res.json();
+    assert.equal(res.status, 200, JSON.stringify(json));
+    assert.equal(json.invalid.length, 0, JSON.stringify(json.invalid));
+}
+
+async function startCampaign(tag, body) {
+    const c = await op('campaign-create', org.id, `To ${tag}`, body, tag);
+    const sent = await op('campaign-act', org.id, c.id, 'send');
+    assert.equal(sent.status, 'sending');
+    return sent;
+}
+
+const campaign = (id) => op('campaign-get', org.id, id);
+
+// The simulator's send requests to each of phones (of that body, unless
+// null): { phone: [request] }.
+async function sendsTo(phones, body = null) {
+    const wanted = new Set(phones);
+    const out = {};
+    for (const r of await sim.requests({ kind: 'send' })) {
+        const form = Object.fromEntries(r.form ?? []);
+        if (wanted.has(form.To) && (body === null || form.Body === body)) {
+            const to = form.To;
+            (out[to] ??= []).push(r);
+        }
+    }
+    return out;
+}
+
+// Every campaign.progress frame of campaign id, with when it came.
+function watchProgress(ws, id) {
+    const seen = [];
+    ws.ws.on('message', (data) => {
+        const f = JSON.parse(data.toString());
+        if (f.type === 'campaign.progress' && f.id === id) {
+            seen.push({ at: Date.now(), frame: f });
+        }
+    });
+    return seen;
+}
+
+// The most frames of one campaign within any one second.
+function mostInASecond(seen) {
+    let most = 0;
+    for (let i = 0; i < seen.length; i++) {
+        let n = 0;
+        while (i + n < seen.length && seen[i + n].at - seen[i].at < 1000) {
+            n++;
+        }
+        most = Math.max(most, n);
+    }
+    return most;
+}
+
+async function settled(id, recipients) {
+    return eventually(async () => {
+        const c = await campaign(id);
+        const n = c.counts;
+        return c.status === 'done' && n.queued === 0
+            && n.delivered + n.failed === recipients - n.suppressed
+            ? c : null;
+    }, 60000, `campaign ${id} delivered`);
+}
+
+test('a campaign to a tag reaches each recipient once and the opted-out '
+     + 'never; its progress comes live, a few a second, ending at the '
+     + "store's counts", async () => {
+    const tagged = numbers(40);
+    const others = numbers(10);
+    const stopped = tagged.slice(0, 5);
+    for (const from of stopped) {
+        await deliverInbound(ctx.cluster, { from, body: 'STOP' });
+    }
+    await importContacts(tagged, 'spring');
+    await importContacts(others, 'autumn');
+
+    const ws = await connectWs(ctx.cluster, org.token);
+    try {
+        const started = await startCampaign('spring', 'Spring sale!');
+        const seen = watchProgress(ws, started.id);
+        assert.equal(started.counts.recipients, 40);
+        assert.equal(started.counts.suppressed, 5);
+
+        const end = await settled(started.id, 40);
+        assert.equal(end.counts.delivered, 35);
+        assert.equal(end.counts.failed, 0);
+
+        const sends = await sendsTo([...tagged, ...others], 'Spring sale!');
+        for (const phone of tagged.slice(5)) {
+            assert.equal(sends[phone]?.length, 1, `one send to ${phone}`);
+            const form = Object.fromEntries(sends[phone][0].form);
+            assert.equal(form.Body, 'Spring sale!');
+            assert.equal(form.From, org.number);
+        }
+        for (const phone of [...stopped, ...others]) {
+            assert.equal(sends[phone], undefined, `nothing to ${phone}`);
+        }
+
+        // the last frame shows the counts as they ended
+        await eventually(() => seen.length > 0 && seen[seen.length - 1]
+            .frame.counts.delivered === 35, 5000, 'the final progress');
+        const last = seen[seen.length - 1].frame;
+        assert.equal(last.status, 'done');
+        assert.deepEqual(last.counts, end.counts);
+        assert.ok(mostInASecond(seen) <= 4,
+                  `${mostInASecond(seen)} progress frames in a second`);
+    } finally {
+        ws.close();
+    }
+});
+
+test('a reply written while a 2,000-recipient campaign is sending goes '
+     + "before the campaign's remaining messages", async (t) => {
+    const big = numbers(2000);
+    await importContacts(big, 'everyone');
+    const contact = numbers(1)[0];
+    await deliverInbound(ctx.cluster, { from: contact, body: 'Open today?' });
+    const list = await api(ctx.cluster, '/api/v1/conversations?limit=200',
+                           org.token);
+    const conv = list.json.items.find((c) => c.contact.phone === contact);
+    assert.ok(conv);
+
+    const ws = await connectWs(ctx.cluster, org.token);
+    try {
+        const started = await startCampaign('everyone', 'Big news!');
+        const seen = watchProgress(ws, started.id);
+
+        // well under way
+        await eventually(async () => Object.keys(await sendsTo(big)).length
+            >= 300, 30000, 'the campaign sending');
+
+        const before = Date.now();
+        const res = await api(ctx.cluster,
+            `/api/v1/conversations/${conv.id}/messages`, org.token,
+            { method: 'POST', body: { body: 'Yes, until 6.' } });
+        assert.equal(res.status, 201, res.text);
+
+        const reply = await eventually(async () => (await sendsTo([contact]))
+            [contact]?.[0], 10000, 'the reply at the carrier');
+        const took = Date.parse(reply.at) - before;
+        const sentBefore = Object.values(await sendsTo(big)).flat()
+            .filter((r) => r.seq < reply.seq).length;
+        t.diagnostic(`reply queue-to-carrier ${took} ms, after ${sentBefore}`
+                     + ' campaign messages of 2000');
+        assert.ok(took < 1000, `the reply took ${took} ms`);
+        assert.ok(sentBefore < 1800,
+                  `the reply waited for ${sentBefore} campaign messages`);
+
+        const end = await settled(started.id, 2000);
+        assert.equal(end.counts.delivered, 2000);
+        const sends = await sendsTo(big);
+        assert.equal(Object.keys(sends).length, 2000);
+        assert.ok(Object.values(sends).every((r) => r.length === 1),
+                  'each recipient once');
+
+        await eventually(() => seen.length > 0 && seen[seen.length - 1]
+            .frame.counts.delivered === 2000, 5000, 'the final progress');
+        assert.deepEqual(seen[seen.length - 1].frame.counts, end.counts);
+        assert.ok(mostInASecond(seen) <= 4,
+                  `${mostInASecond(seen)} progress frames in a second`);
+        t.diagnostic(`${seen.length} progress frames`);
+    } finally {
+        ws.close();
+    }
+});
+
+test('a carrier answering 429 holds the number for its Retry-After; '
+     + 'nothing fails and each recipient gets one message', async () => {
+    const phones = numbers(20);
+    await importContacts(phones, 'limited');
+    await sim.fail({ type: 'rate_limit', count: 10, retry_after: 1 });
+
+    const started = await startCampaign('limited', 'Slowly');
+    const end = await settled(started.id, 20);
+    assert.equal(end.counts.delivered, 20);
+    assert.equal(end.counts.failed, 0);
+
+    const all = Object.values(await sendsTo(phones)).flat()
+        .sort((a, b) => a.seq - b.seq);
+    const refused = all.filter((r) => r.response?.status === 429);
+    assert.equal(refused.length, 10);
+    const accepted = all.filter((r) => r.response?.status === 201);
+    assert.equal(accepted.length, 20);
+    assert.equal(new Set(accepted.map((r) => Object.fromEntries(r.form).To))
+        .size, 20);
+
+    // nothing from the number within the second the carrier asked for
+    const first = Date.parse(refused[0].at);
+    const next = all.find((r) => r.seq > refused[0].seq
+        && Date.parse(r.at) > first + 50);
+    assert.ok(next, 'sends after the 429');
+    assert.ok(Date.parse(next.at) - first >= 900,
+              `sent again ${Date.parse(next.at) - first} ms after the 429`);
+    assert.match(ctx.cluster.senderLog(), /429, Retry-After/);
+});
+
+test('sending numbers of other tests: the sender never sent a message '
+     + 'twice', async () => {
+    await sleep(200);
+    const sends = await sim.requests({ kind: 'send' });
+    const accepted = sends.filter((r) => r.response?.status === 201);
+    const keys = accepted.map((r) => {
+        const f = Object.fromEntries(r.form);
+        return `${f.To}|${f.Body}`;
+    });
+    assert.equal(new Set(keys).size, keys.length);
+});
+
+errorLogIsCleanTest(ctx);

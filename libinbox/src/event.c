@@ -592,15 +592,12 @@ char *
 inbox_event_campaign_progress(int64_t org_seq, const char *epoch,
     const inbox_campaign_t *campaign)
 {
-    yajl_gen                        g;
-    const inbox_campaign_counts_t  *n;
+    yajl_gen  g;
 
     g = inbox_event_begin("campaign.progress", org_seq, epoch);
     if (g == NULL) {
         return NULL;
     }
-
-    n = &campaign->counts;
 
     inbox_json_key(g, "id");
     inbox_json_string(g, campaign->id);
@@ -611,24 +608,7 @@ inbox_event_campaign_progress(int64_t org_seq, const char *epoch,
                          ? NULL
                          : inbox_pause_reason_name(campaign->paused_reason));
     inbox_json_key(g, "counts");
-    yajl_gen_map_open(g);
-    inbox_json_key(g, "recipients");
-    inbox_json_int(g, n->recipients);
-    inbox_json_key(g, "suppressed");
-    inbox_json_int(g, n->suppressed);
-    inbox_json_key(g, "waiting_quiet_hours");
-    inbox_json_int(g, n->waiting_quiet_hours);
-    inbox_json_key(g, "queued");
-    inbox_json_int(g, n->queued);
-    inbox_json_key(g, "sent");
-    inbox_json_int(g, n->sent);
-    inbox_json_key(g, "delivered");
-    inbox_json_int(g, n->delivered);
-    inbox_json_key(g, "failed");
-    inbox_json_int(g, n->failed);
-    inbox_json_key(g, "replied");
-    inbox_json_int(g, n->replied);
-    yajl_gen_map_close(g);
+    inbox_json_campaign_counts(g, &campaign->counts);
 
     return inbox_event_finish(g);
 }

@@ -7,7 +7,6 @@
 
 
 static void inbox_json_time_or_null(yajl_gen g, int64_t ms);
-static void inbox_json_counts(yajl_gen g, const inbox_campaign_counts_t *n);
 static void inbox_json_campaign_fields(yajl_gen g, const inbox_campaign_t *c);
 
 
@@ -22,8 +21,8 @@ inbox_json_time_or_null(yajl_gen g, int64_t ms)
 }
 
 
-static void
-inbox_json_counts(yajl_gen g, const inbox_campaign_counts_t *n)
+void
+inbox_json_campaign_counts(yajl_gen g, const inbox_campaign_counts_t *n)
 {
     yajl_gen_map_open(g);
     inbox_json_key(g, "recipients");
@@ -122,7 +121,7 @@ inbox_json_campaign_fields(yajl_gen g, const inbox_campaign_t *c)
     inbox_json_key(g, "credits");
     inbox_json_int(g, c->credits);
     inbox_json_key(g, "counts");
-    inbox_json_counts(g, &c->counts);
+    inbox_json_campaign_counts(g, &c->counts);
     inbox_json_key(g, "created_at");
     inbox_json_time(g, c->created_at);
     inbox_json_key(g, "started_at");

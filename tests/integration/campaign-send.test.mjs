@@ -117,7 +117,12 @@ function watchProgress(ws, id) {
     return seen;
 }
 
-// The most frames of one campaign within any one second.
+// The most frames of one campaign within any one second, as received: the
+// sender pushes at most every 300 ms (3 or 4 in a second), and a frame
+// delayed on its way can bunch with the next ones, so a socket may see 5
+// or 6; a sender that pushed a frame per change would show hundreds.
+const MOST_IN_A_SECOND = 6;
+
 function mostInASecond(seen) {
     let most = 0;
     for (let i = 0; i < seen.length; i++) {
@@ -180,7 +185,7 @@ test('a campaign to a tag reaches each recipient once and the opted-out '
         const last = seen[seen.length - 1].frame;
         assert.equal(last.status, 'done');
         assert.deepEqual(last.counts, end.counts);
-        assert.ok(mostInASecond(seen) <= 4,
+        assert.ok(mostInASecond(seen) <= MOST_IN_A_SECOND,
                   `${mostInASecond(seen)} progress frames in a second`);
     } finally {
         ws.close();
@@ -234,7 +239,7 @@ test('a reply written while a 2,000-recipient campaign is sending goes '
         await eventually(() => seen.length > 0 && seen[seen.length - 1]
             .frame.counts.delivered === 2000, 5000, 'the final progress');
         assert.deepEqual(seen[seen.length - 1].frame.counts, end.counts);
-        assert.ok(mostInASecond(seen) <= 4,
+        assert.ok(mostInASecond(seen) <= MOST_IN_A_SECOND,
                   `${mostInASecond(seen)} progress frames in a second`);
         t.diagnostic(`${seen.length} progress frames`);
     } finally {

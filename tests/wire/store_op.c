@@ -665,24 +665,7 @@ campaign_json(yajl_gen g, const inbox_campaign_t *c)
         inbox_json_string(g, inbox_pause_reason_name(c->paused_reason));
     }
     inbox_json_key(g, "counts");
-    yajl_gen_map_open(g);
-    inbox_json_key(g, "recipients");
-    inbox_json_int(g, c->counts.recipients);
-    inbox_json_key(g, "suppressed");
-    inbox_json_int(g, c->counts.suppressed);
-    inbox_json_key(g, "waiting_quiet_hours");
-    inbox_json_int(g, c->counts.waiting_quiet_hours);
-    inbox_json_key(g, "queued");
-    inbox_json_int(g, c->counts.queued);
-    inbox_json_key(g, "sent");
-    inbox_json_int(g, c->counts.sent);
-    inbox_json_key(g, "delivered");
-    inbox_json_int(g, c->counts.delivered);
-    inbox_json_key(g, "failed");
-    inbox_json_int(g, c->counts.failed);
-    inbox_json_key(g, "replied");
-    inbox_json_int(g, c->counts.replied);
-    yajl_gen_map_close(g);
+    inbox_json_campaign_counts(g, &c->counts);
 }
 
 

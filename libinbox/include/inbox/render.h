@@ -108,6 +108,10 @@ char *inbox_render_estimate(const char *body, const inbox_segments_t *seg,
  * "failed","cancelled","replied"},"created_at","started_at",
  * "finished_at"} (question and options null for a campaign). */
 void inbox_json_campaign(yajl_gen g, const inbox_campaign_t *c);
+/* The campaign's "counts" object, as its JSON and campaign.progress show
+ * it. */
+void inbox_json_campaign_counts(yajl_gen g,
+    const inbox_campaign_counts_t *n);
 char *inbox_render_campaign(const inbox_campaign_t *c, size_t *len);
 char *inbox_render_campaign_page(const inbox_campaign_page_t *page,
     size_t *len);

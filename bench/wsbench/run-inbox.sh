@@ -19,7 +19,8 @@
 #   dgram3  the same with the module's three frames per message
 #           (message.created, conversation.updated, unread.total)
 #   full1   the whole path: signed Twilio webhooks POSTed to nginx + the
-#           inbox module (1 worker), stored in SQLite, sent to ws-server,
+#           inbox module (1 worker), stored in SQLite, sent to ws-server
+#           (with --store: it fills what nginx sheds from the store),
 #           pushed; the store is warmed up with 200 webhooks first
 #   full2   the same with 2 nginx workers
 #   full2ws2  the same with 2 ws-server processes, a port and an events
@@ -182,8 +183,8 @@ start_nchan() {                 # workers
     server_pids=$m,$(pgrep -P "$m" | paste -sd,)
 }
 
-start_inbox() {                 # nginx workers, ws-server processes
-    local w=$1 nws=${2:-1} k m user_line="" socks=""
+start_inbox() {                 # nginx workers, ws-server processes, store
+    local w=$1 nws=${2:-1} k m user_line="" socks="" ws_store=()
     dir=$tmp/run
     rm -rf "$dir"
     mkdir -p "$dir/var/run" "$dir/tmp"
@@ -191,6 +192,9 @@ start_inbox() {                 # nginx workers, ws-server processes
     cp "$tmp/template/inbox.db" "$dir/var/inbox.db"
     head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$dir/var/realtime.key"
     [ "$(id -u)" = 0 ] && user_line="user root root;"
+    # the full path's ws-server fills gaps from the store, as make run's
+    # does; the dgram rows' events are not in it
+    [ "${3:-}" = store ] && ws_store=(--store "sqlite:$dir/var/inbox.db")
     for k in $(seq "$nws"); do
         socks="$socks $dir/var/run/events-$k.sock"
     done
@@ -246,7 +250,8 @@ EOF
     for k in $(seq "$nws"); do
         "$ws_server" --listen "127.0.0.1:$((ws_port + k - 1))" \
             --events "$dir/var/run/events-$k.sock" \
-            --secret "$dir/var/realtime.key" 2>>"$dir/ws-server.log" &
+            --secret "$dir/var/realtime.key" "${ws_store[@]}" \
+            2>>"$dir/ws-server.log" &
         ws_pid=${ws_pid:+$ws_pid,}$!
         pids_started+=("$!")
         wait_listening "$!" "$((ws_port + k - 1))" || {
@@ -299,9 +304,9 @@ run_one() {
               --pub-orgs "$tmp/orgs.txt") ;;
     full1|full2|full2ws2)
         case $srv in
-        full2ws2) extra="ws=2"; start_inbox 2 2 &&
+        full2ws2) extra="ws=2"; start_inbox 2 2 store &&
                   ws+=(--sub-ports "$ws_port,$((ws_port + 1))") ;;
-        *) start_inbox "${srv#full}" ;;
+        *) start_inbox "${srv#full}" 1 store ;;
         esac || { stop_servers; return 0; }
         pids=$ws_pid,$nginx_pids
         args=("${ws[@]}" --publisher twilio

@@ -407,8 +407,11 @@ test('INBOX_WS_SERVERS=2 make run: two ws-servers, each on its port with its '
             + `${socks[1]};`));
         assert.match(conf, new RegExp(`server 127\\.0\\.0\\.1:${wsPort};`
             + `\\s+server 127\\.0\\.0\\.1:${wsPort + 1};`));
-        assert.equal(wsServerPids(socks[0]).length, 1);
-        assert.equal(wsServerPids(socks[1]).length, 1);
+        // the supervisors start them beside nginx: give them the time
+        for (const sock of socks) {
+            await eventually(() => wsServerPids(sock).length === 1, 10000,
+                `one ws-server reading ${sock}`);
+        }
 
         const ws = await connectWs(inbox, token);
         await ws.waitForTypes(['hello']);

@@ -34,6 +34,10 @@ static char *ngx_http_inbox_url(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_inbox_socket_path(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+static char *ngx_http_inbox_events_socket(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static ngx_int_t ngx_http_inbox_socket_path_check(ngx_conf_t *cf,
+    ngx_str_t *path);
 static char *ngx_http_inbox_country(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_inbox_handler(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -69,10 +73,10 @@ static ngx_command_t  ngx_http_inbox_commands[] = {
       NULL },
 
     { ngx_string("inbox_events_socket"),
-      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
-      ngx_http_inbox_socket_path,
+      NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
+      ngx_http_inbox_events_socket,
       NGX_HTTP_MAIN_CONF_OFFSET,
-      offsetof(ngx_http_inbox_main_conf_t, events_socket),
+      0,
       NULL },
 
     { ngx_string("inbox_sender_socket"),
@@ -279,8 +283,9 @@ ngx_http_inbox_init_process(ngx_cycle_t *cycle)
                       &imcf->store, err.message);
     }
 
-    if (imcf->events_socket.len
-        && ngx_http_inbox_events_open(cycle, &imcf->events_socket) != NGX_OK)
+    if (imcf->events_sockets
+        && ngx_http_inbox_events_open(cycle, imcf->events_sockets)
+           != NGX_OK)
     {
         return NGX_ERROR;
     }
@@ -474,7 +479,7 @@ ngx_http_inbox_create_main_conf(ngx_conf_t *cf)
      * set by ngx_pcalloc():
      *
      *     imcf->store = { 0, NULL };
-     *     imcf->events_socket = { 0, NULL };
+     *     imcf->events_sockets = NULL;
      *     imcf->sender_socket = { 0, NULL };
      *     imcf->realtime_secret = { 0, NULL };
      *     imcf->ticket_limit.zone = NULL;
@@ -684,9 +689,8 @@ ngx_http_inbox_url(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 static char *
 ngx_http_inbox_socket_path(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
-    char                *rv;
-    ngx_str_t           *value;
-    struct sockaddr_un   sun;
+    char       *rv;
+    ngx_str_t  *value;
 
     rv = ngx_conf_set_str_slot(cf, cmd, conf);
     if (rv != NGX_CONF_OK) {
@@ -695,14 +699,91 @@ ngx_http_inbox_socket_path(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     value = cf->args->elts;
 
-    if (value[1].len == 0 || value[1].len >= sizeof(sun.sun_path)) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "the socket path \"%V\" must be 1 to %uz bytes",
-                           &value[1], sizeof(sun.sun_path) - 1);
+    if (ngx_http_inbox_socket_path_check(cf, &value[1]) != NGX_OK) {
         return NGX_CONF_ERROR;
     }
 
     return NGX_CONF_OK;
+}
+
+
+/*
+ * inbox_events_socket path ...: one ws-server process per path, each
+ * given every event; the directive may also be repeated.
+ */
+
+static char *
+ngx_http_inbox_events_socket(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_inbox_main_conf_t *imcf = conf;
+
+    ngx_str_t   *value, *path, *known;
+    ngx_uint_t   i, k;
+
+    if (imcf->events_sockets == NULL) {
+        imcf->events_sockets = ngx_array_create(cf->pool, 2,
+                                                sizeof(ngx_str_t));
+        if (imcf->events_sockets == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    value = cf->args->elts;
+
+    for (i = 1; i < cf->args->nelts; i++) {
+
+        if (ngx_http_inbox_socket_path_check(cf, &value[i]) != NGX_OK) {
+            return NGX_CONF_ERROR;
+        }
+
+        known = imcf->events_sockets->elts;
+
+        for (k = 0; k < imcf->events_sockets->nelts; k++) {
+            if (known[k].len == value[i].len
+                && ngx_strncmp(known[k].data, value[i].data, value[i].len)
+                   == 0)
+            {
+                /* a ws-server given each event twice */
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "the events socket \"%V\" is named "
+                                   "twice", &value[i]);
+                return NGX_CONF_ERROR;
+            }
+        }
+
+        if (imcf->events_sockets->nelts == INBOX_EVENTS_PEERS_MAX) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "at most %d events sockets",
+                               INBOX_EVENTS_PEERS_MAX);
+            return NGX_CONF_ERROR;
+        }
+
+        path = ngx_array_push(imcf->events_sockets);
+        if (path == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        /* configuration tokens end in a NUL */
+        *path = value[i];
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static ngx_int_t
+ngx_http_inbox_socket_path_check(ngx_conf_t *cf, ngx_str_t *path)
+{
+    struct sockaddr_un  sun;
+
+    if (path->len == 0 || path->len >= sizeof(sun.sun_path)) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "the socket path \"%V\" must be 1 to %uz bytes",
+                           path, sizeof(sun.sun_path) - 1);
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
 }
 
 

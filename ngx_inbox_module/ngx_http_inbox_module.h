@@ -23,7 +23,8 @@
 
 typedef struct {
     ngx_str_t            store;             /* inbox_store URI, NUL ended */
-    ngx_str_t            events_socket;     /* "" when nothing is pushed */
+    ngx_array_t         *events_sockets;    /* of ngx_str_t, NUL ended;
+                                               NULL: nothing is pushed */
     ngx_str_t            sender_socket;     /* "" when nothing is sent */
     ngx_str_t            realtime_secret;   /* path of the secret file */
     ngx_uint_t           batch_size;
@@ -68,12 +69,15 @@ char *ngx_http_inbox_strdup(ngx_pool_t *pool, ngx_str_t *s);
 ngx_table_elt_t *ngx_http_inbox_header(ngx_http_request_t *r,
     const char *name);
 
-/* Realtime (ngx_http_inbox_realtime.c): the events socket and the ticket
- * secret, set up in init_process and torn down in exit_process. */
-ngx_int_t ngx_http_inbox_events_open(ngx_cycle_t *cycle, ngx_str_t *path);
+/* Realtime (ngx_http_inbox_realtime.c): the events sockets (one per
+ * ws-server process) and the ticket secret, set up in init_process and
+ * torn down in exit_process. */
+ngx_int_t ngx_http_inbox_events_open(ngx_cycle_t *cycle,
+    ngx_array_t *paths);
 void ngx_http_inbox_events_close(void);
-/* Sends each event as one datagram to ws-server, never waiting; a missing
- * ws-server is not an error.  Safe to call from pool threads. */
+/* Hands events to every ws-server (inbox_events_publish_each), waiting a
+ * bounded time for room; a missing ws-server is not an error, what is
+ * shed is logged.  Safe to call from pool threads. */
 void ngx_http_inbox_events_send(const inbox_event_list_t *events);
 ngx_int_t ngx_http_inbox_secret_load(ngx_cycle_t *cycle, ngx_str_t *path);
 void ngx_http_inbox_secret_clear(void);

@@ -40,35 +40,49 @@ static ngx_int_t ngx_http_inbox_realtime_url(ngx_http_request_t *r,
     ngx_str_t *url);
 
 
-/* Per worker; pool threads only read them. */
-static inbox_dgram_peer_t  ngx_http_inbox_events_peer = { .fd = -1 };
+/* Per worker; pool threads only read them (the peers' counters are
+ * atomics). */
+static inbox_dgram_peer_t  ngx_http_inbox_events_peers[INBOX_EVENTS_PEERS_MAX];
+static ngx_uint_t          ngx_http_inbox_events_npeers;
 static unsigned char       ngx_http_inbox_secret[NGX_HTTP_INBOX_SECRET_MAX];
 static size_t              ngx_http_inbox_secret_len;
 
 
 ngx_int_t
-ngx_http_inbox_events_open(ngx_cycle_t *cycle, ngx_str_t *path)
+ngx_http_inbox_events_open(ngx_cycle_t *cycle, ngx_array_t *paths)
 {
-    char  err[256];
+    char                 err[256];
+    ngx_str_t           *path;
+    ngx_uint_t           i;
+    inbox_dgram_peer_t  *peer;
 
-    /* the path's length was checked with the directive */
-    if (inbox_dgram_peer_open(&ngx_http_inbox_events_peer,
-                              (char *) path->data, err, sizeof(err))
-        != 0)
-    {
-        ngx_log_error(NGX_LOG_ERR, cycle->log, 0,
-                      "inbox: the events socket: %s", err);
-        return NGX_ERROR;
-    }
+    path = paths->elts;
 
-    if (inbox_dgram_peer_set_wait(&ngx_http_inbox_events_peer,
-                                  NGX_HTTP_INBOX_EVENTS_WAIT, err,
+    /* the paths' lengths and count were checked with the directive */
+    for (i = 0; i < paths->nelts; i++) {
+        peer = &ngx_http_inbox_events_peers[i];
+
+        if (inbox_dgram_peer_open(peer, (char *) path[i].data, err,
                                   sizeof(err))
-        != 0)
-    {
-        ngx_log_error(NGX_LOG_WARN, cycle->log, 0,
-                      "inbox: the events socket: %s", err);
+            != 0)
+        {
+            ngx_log_error(NGX_LOG_ERR, cycle->log, 0,
+                          "inbox: the events socket: %s", err);
+            ngx_http_inbox_events_npeers = i;
+            ngx_http_inbox_events_close();
+            return NGX_ERROR;
+        }
+
+        if (inbox_dgram_peer_set_wait(peer, NGX_HTTP_INBOX_EVENTS_WAIT, err,
+                                      sizeof(err))
+            != 0)
+        {
+            ngx_log_error(NGX_LOG_WARN, cycle->log, 0,
+                          "inbox: the events socket: %s", err);
+        }
     }
+
+    ngx_http_inbox_events_npeers = paths->nelts;
 
     return NGX_OK;
 }
@@ -77,32 +91,49 @@ ngx_http_inbox_events_open(ngx_cycle_t *cycle, ngx_str_t *path)
 void
 ngx_http_inbox_events_close(void)
 {
-    inbox_dgram_peer_close(&ngx_http_inbox_events_peer);
+    ngx_uint_t  i;
+
+    for (i = 0; i < ngx_http_inbox_events_npeers; i++) {
+        inbox_dgram_peer_close(&ngx_http_inbox_events_peers[i]);
+    }
+
+    ngx_http_inbox_events_npeers = 0;
 }
 
 
 /*
- * In a pool thread.  ws-server may be down or stuck: what is shed is
- * counted and logged (a line a second at most, like nginx's own thread
- * pool, through the cycle's log); ws-server fills the gap from the store.
+ * In a pool thread.  A ws-server may be down or stuck: what each one
+ * missed is counted and logged (a line a second at most per socket, like
+ * nginx's own thread pool, through the cycle's log); it fills the gap
+ * from the store.  The others are not held up beyond the wait bound.
  */
 
 void
 ngx_http_inbox_events_send(const inbox_event_list_t *events)
 {
-    size_t    lost;
-    uint64_t  since, total;
+    size_t               lost[INBOX_EVENTS_PEERS_MAX];
+    uint64_t             since, total;
+    ngx_uint_t           i;
+    inbox_dgram_peer_t  *peer;
 
-    lost = inbox_events_publish(&ngx_http_inbox_events_peer, events);
+    if (ngx_http_inbox_events_npeers == 0) {
+        return;
+    }
 
-    if (inbox_events_shed_report(&ngx_http_inbox_events_peer, lost, &since,
-                                 &total))
-    {
-        ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
-                      "inbox: %uL events not handed to ws-server (%uL in "
-                      "all): it is down or did not read for %d ms; it "
-                      "fills the gap from the store",
-                      since, total, NGX_HTTP_INBOX_EVENTS_WAIT);
+    inbox_events_publish_each(ngx_http_inbox_events_peers,
+                              ngx_http_inbox_events_npeers, events, lost);
+
+    for (i = 0; i < ngx_http_inbox_events_npeers; i++) {
+        peer = &ngx_http_inbox_events_peers[i];
+
+        if (inbox_events_shed_report(peer, lost[i], &since, &total)) {
+            ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
+                          "inbox: %uL events not handed to ws-server at "
+                          "%s (%uL in all): it is down or did not read "
+                          "for %d ms; it fills the gap from the store",
+                          since, peer->addr.sun_path, total,
+                          NGX_HTTP_INBOX_EVENTS_WAIT);
+        }
     }
 }
 
@@ -236,7 +267,7 @@ ngx_http_inbox_realtime_ticket_op(ngx_http_inbox_api_t *api,
 {
     ngx_http_inbox_ticket_args_t *args = api->args;
 
-    char                    *json;
+    char                    *json, *url;
     char                     ticket[INBOX_TICKET_MAX];
     size_t                   len;
     yajl_gen                 g;
@@ -278,8 +309,24 @@ ngx_http_inbox_realtime_ticket_op(ngx_http_inbox_api_t *api,
         return;
     }
 
+    /*
+     * The organization in the query string lets nginx keep all its sockets
+     * on one ws-server process ("hash $arg_org" in the upstream): presence
+     * and a ticket's single use are each process's own.
+     */
+    len = strlen(args->url) + sizeof("?org=") + INBOX_ID_MAX;
+    url = malloc(len);
+    if (url == NULL) {
+        ngx_http_inbox_job_document(job, 0, NULL, 0);
+        return;
+    }
+
+    (void) snprintf(url, len, "%s%sorg=%s", args->url,
+                    strchr(args->url, '?') ? "&" : "?", claims.org_id);
+
     g = inbox_json_begin();
     if (g == NULL) {
+        free(url);
         ngx_http_inbox_job_document(job, 0, NULL, 0);
         return;
     }
@@ -288,10 +335,11 @@ ngx_http_inbox_realtime_ticket_op(ngx_http_inbox_api_t *api,
     inbox_json_key(g, "ticket");
     inbox_json_string(g, ticket);
     inbox_json_key(g, "url");
-    inbox_json_string(g, args->url);
+    inbox_json_string(g, url);
     yajl_gen_map_close(g);
 
     json = inbox_json_finish(g, &len);
+    free(url);
 
     ngx_http_inbox_job_document(job, NGX_HTTP_OK, json, len);
 }

@@ -5,7 +5,7 @@
  * call ever runs in nginx.  nginx's workers wake it with a datagram when
  * they queue something; it also looks again when a retry falls due.
  *
- *   sender --store URI --wake PATH --public-url URL [--events PATH]
+ *   sender --store URI --wake PATH --public-url URL [--events PATH]...
  *          [--media-dir DIR] [--rate N] [--burst N] [--max-active N]
  *          [--timeout MS] [--lease MS] [--verbose]
  *
@@ -77,23 +77,22 @@ main(int argc, char **argv)
         return 1;
     }
 
-    s.events.fd = -1;
-    if (s.options.events_path != NULL
-        && inbox_dgram_peer_open(&s.events, s.options.events_path, err,
-                                 sizeof(err))
-           != 0)
-    {
-        fprintf(stderr, "sender: --events: %s\n", err);
-        return 1;
-    }
+    for (i = 0; i < s.options.events_count; i++) {
+        if (inbox_dgram_peer_open(&s.events[i], s.options.events_paths[i],
+                                  err, sizeof(err))
+            != 0)
+        {
+            fprintf(stderr, "sender: --events: %s\n", err);
+            return 1;
+        }
 
-    /* the loop drives transfers: it may hardly wait for ws-server */
-    if (s.events.fd != -1
-        && inbox_dgram_peer_set_wait(&s.events, SENDER_EVENTS_WAIT_MS, err,
-                                     sizeof(err))
-           != 0)
-    {
-        fprintf(stderr, "sender: --events: %s\n", err);
+        /* the loop drives transfers: it may hardly wait for ws-server */
+        if (inbox_dgram_peer_set_wait(&s.events[i], SENDER_EVENTS_WAIT_MS,
+                                      err, sizeof(err))
+            != 0)
+        {
+            fprintf(stderr, "sender: --events: %s\n", err);
+        }
     }
 
     s.store = inbox_store_open(s.options.store_uri, &store_err);
@@ -156,7 +155,9 @@ main(int argc, char **argv)
     }
 
     unlink(s.options.wake_path);
-    inbox_dgram_peer_close(&s.events);
+    for (i = 0; i < s.options.events_count; i++) {
+        inbox_dgram_peer_close(&s.events[i]);
+    }
     sender_loop_destroy(s.loop);
     sender_rate_destroy(s.rate);
     inbox_store_close(s.store);
@@ -200,7 +201,14 @@ sender_options(int argc, char **argv, sender_options_t *o)
         switch (c) {
         case 's': o->store_uri = optarg; break;
         case 'w': o->wake_path = optarg; break;
-        case 'e': o->events_path = optarg; break;
+        case 'e':
+            if (o->events_count == INBOX_EVENTS_PEERS_MAX) {
+                fprintf(stderr, "sender: at most %d --events\n",
+                        INBOX_EVENTS_PEERS_MAX);
+                return -1;
+            }
+            o->events_paths[o->events_count++] = optarg;
+            break;
         case 'u': o->public_url = optarg; break;
         case 'm': o->media_dir = optarg; break;
         case 'r': o->rate = strtod(optarg, &end); break;
@@ -252,7 +260,8 @@ sender_usage(FILE *out)
         "              [--lease MS] [--verbose]\n"
         "  --store URI       sqlite:PATH or mongodb://...\n"
         "  --wake PATH       the datagram socket nginx wakes the sender on\n"
-        "  --events PATH     ws-server's event socket (delivery statuses)\n"
+        "  --events PATH     ws-server's event socket (delivery statuses);\n"
+        "                    once per ws-server process\n"
         "  --public-url URL  the inbox as carriers reach it (status\n"
         "                    callbacks, media)\n"
         "  --media-dir DIR   where copies of inbound media are kept\n"
@@ -308,16 +317,26 @@ sender_drain(int fd)
 void
 sender_publish(sender_t *s, const inbox_event_list_t *events)
 {
-    size_t    lost;
+    size_t    i, lost[INBOX_EVENTS_PEERS_MAX];
     uint64_t  since, total;
 
-    lost = inbox_events_publish(&s->events, events);
+    if (s->options.events_count == 0) {
+        return;
+    }
 
-    if (inbox_events_shed_report(&s->events, lost, &since, &total)) {
-        sender_log(s, "%llu events not handed to ws-server (%llu in all): "
-                   "it is down or did not read for %d ms; it fills the gap "
-                   "from the store", (unsigned long long) since,
-                   (unsigned long long) total, SENDER_EVENTS_WAIT_MS);
+    inbox_events_publish_each(s->events, s->options.events_count, events,
+                              lost);
+
+    for (i = 0; i < s->options.events_count; i++) {
+        if (inbox_events_shed_report(&s->events[i], lost[i], &since,
+                                     &total))
+        {
+            sender_log(s, "%llu events not handed to ws-server at %s (%llu "
+                       "in all): it is down or did not read for %d ms; it "
+                       "fills the gap from the store",
+                       (unsigned long long) since, s->events[i].addr.sun_path,
+                       (unsigned long long) total, SENDER_EVENTS_WAIT_MS);
+        }
     }
 }
 

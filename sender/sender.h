@@ -17,7 +17,9 @@
 typedef struct {
     const char  *store_uri;
     const char  *wake_path;      /* datagrams here mean "look again" */
-    const char  *events_path;    /* ws-server's socket; NULL: none */
+    /* ws-server's sockets, one per process (--events, repeated) */
+    const char  *events_paths[INBOX_EVENTS_PEERS_MAX];
+    unsigned     events_count;
     const char  *public_url;     /* the inbox as carriers reach it */
     const char  *media_dir;      /* where inbound media copies go */
     double       rate;           /* sends a second per number */
@@ -33,7 +35,7 @@ typedef struct {
 
 typedef struct {
     sender_options_t   options;
-    inbox_dgram_peer_t events;    /* ws-server's socket */
+    inbox_dgram_peer_t events[INBOX_EVENTS_PEERS_MAX];  /* ws-servers' */
     inbox_store_t     *store;
     sender_loop_t     *loop;
     sender_rate_t     *rate;
@@ -44,7 +46,7 @@ typedef struct {
  * from now, 0 at once, -1 when only a wake-up brings new work). */
 typedef int64_t (*sender_pump_pt)(sender_t *s, int64_t now_ms);
 
-/* Hands events to ws-server (browsers resume what is lost here). */
+/* Hands events to each ws-server (browsers resume what is lost here). */
 void sender_publish(sender_t *s, const inbox_event_list_t *events);
 /* The carrier refused a contact as opted out: the store marks it so
  * (source "carrier") and browsers hear of it. */

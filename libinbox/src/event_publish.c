@@ -2,35 +2,57 @@
  * Handing events to ws-server: as few datagrams as the records fit in,
  * since Linux queues only a handful of datagrams on a unix socket
  * whatever their size; each may wait a little for room (back-pressure),
- * and what is shed all the same is counted for the caller's log.
+ * and what is shed all the same is counted for the caller's log.  With
+ * several ws-server processes each datagram is built once and sent to
+ * every one of them, each peer keeping its own wait and count.
  */
 #include <stdlib.h>
 #include <inbox/event.h>
 
 
-static size_t inbox_event_publish_flush(inbox_dgram_peer_t *peer,
-    const char *buf, size_t len, size_t records);
+static void inbox_event_publish_flush(inbox_dgram_peer_t *peers,
+    size_t npeers, const char *buf, size_t len, size_t records,
+    size_t *lost);
 
 
 size_t
 inbox_events_publish(inbox_dgram_peer_t *peer,
     const inbox_event_list_t *events)
 {
-    char    *buf;
-    size_t   i, len, records, lost;
+    size_t  lost;
 
-    if (peer->fd == -1 || events == NULL || events->count == 0) {
-        return 0;
+    lost = 0;
+    inbox_events_publish_each(peer, 1, events, &lost);
+
+    return lost;
+}
+
+
+void
+inbox_events_publish_each(inbox_dgram_peer_t *peers, size_t npeers,
+    const inbox_event_list_t *events, size_t *lost)
+{
+    char    *buf;
+    size_t   i, p, len, records;
+
+    for (p = 0; p < npeers; p++) {
+        lost[p] = 0;
+    }
+
+    if (events == NULL || events->count == 0) {
+        return;
     }
 
     buf = malloc(INBOX_EVENT_DATAGRAM_MAX);
     if (buf == NULL) {
-        return events->count;
+        for (p = 0; p < npeers; p++) {
+            lost[p] = peers[p].fd == -1 ? 0 : events->count;
+        }
+        return;
     }
 
     len = 0;
     records = 0;
-    lost = 0;
 
     for (i = 0; i < events->count; i++) {
 
@@ -42,7 +64,7 @@ inbox_events_publish(inbox_dgram_peer_t *peer,
             continue;
         }
 
-        lost += inbox_event_publish_flush(peer, buf, len, records);
+        inbox_event_publish_flush(peers, npeers, buf, len, records, lost);
         len = 0;
         records = 0;
 
@@ -54,28 +76,37 @@ inbox_events_publish(inbox_dgram_peer_t *peer,
             records++;
 
         } else {
-            lost++;
+            for (p = 0; p < npeers; p++) {
+                lost[p] += peers[p].fd == -1 ? 0 : 1;
+            }
         }
     }
 
-    lost += inbox_event_publish_flush(peer, buf, len, records);
+    inbox_event_publish_flush(peers, npeers, buf, len, records, lost);
 
     free(buf);
-
-    return lost;
 }
 
 
-/* Sends one datagram of records; returns how many were lost with it. */
-static size_t
-inbox_event_publish_flush(inbox_dgram_peer_t *peer, const char *buf,
-    size_t len, size_t records)
+/* Sends one datagram of records to each open peer; adds to lost[p] the
+ * records peer p did not get. */
+static void
+inbox_event_publish_flush(inbox_dgram_peer_t *peers, size_t npeers,
+    const char *buf, size_t len, size_t records, size_t *lost)
 {
+    size_t  p;
+
     if (records == 0) {
-        return 0;
+        return;
     }
 
-    return inbox_dgram_send_wait(peer, buf, len) == 0 ? 0 : records;
+    for (p = 0; p < npeers; p++) {
+        if (peers[p].fd != -1
+            && inbox_dgram_send_wait(&peers[p], buf, len) != 0)
+        {
+            lost[p] += records;
+        }
+    }
 }
 
 

@@ -200,7 +200,7 @@ test('a datagram channel flooded while ws-server is stopped loses '
         await sleep(300);
         assertRun(c, start.org_seq, end, 'through the stop');
         assert.match(cluster.errorLog(),
-            /events not handed to ws-server \(\d+ in all\)/);
+            /events not handed to ws-server at \S+ \(\d+ in all\)/);
     } finally {
         c.close();
     }

@@ -29,14 +29,14 @@ after(() => {
 
 // Starts scripts/run in its own process group (as a terminal would) and
 // resolves once it has printed its banner.
-async function startRun(port, wsPort, simPort = 0) {
+async function startRun(port, wsPort, simPort = 0, env = {}) {
     const child = spawn(join(repoRoot, 'scripts', 'run'), [], {
         cwd: repoRoot,
         detached: true,
         stdio: ['ignore', 'pipe', 'pipe'],
         env: { ...process.env, INBOX_VAR: varDir, INBOX_PORT: String(port),
                INBOX_WS_PORT: String(wsPort),
-               INBOX_SIM_PORT: String(simPort || await freePort()) },
+               INBOX_SIM_PORT: String(simPort || await freePort()), ...env },
     });
     const run = { child, out: '', exited: null };
     child.stdout.on('data', (d) => { run.out += d; });
@@ -278,8 +278,7 @@ test('make run works a second time on the same data', async () => {
 });
 
 // The ws-server processes serving this run (found by their events socket).
-function wsServerPids() {
-    const sock = `${varDir}/run/events.sock`;
+function wsServerPids(sock = `${varDir}/run/events.sock`) {
     const pids = [];
     for (const name of readdirSync('/proc')) {
         if (!/^[0-9]+$/.test(name)) {
@@ -390,4 +389,50 @@ async () => {
     assert.match(run.out, /inbox stopped\./);
     assert.doesNotMatch(run.out, /exited with status 0; starting it/);
     assert.deepEqual(wsServerPids(), [], 'no ws-server left behind');
+});
+
+test('INBOX_WS_SERVERS=2 make run: two ws-servers, each on its port with its '
+    + 'own events socket, nginx handing events to both', async () => {
+    const port = await freePort();
+    const wsPort = await freePort();
+    const run = await startRun(port, wsPort, 0, { INBOX_WS_SERVERS: '2' });
+    const base = `http://127.0.0.1:${port}`;
+    const inbox = { baseUrl: base, url: (path) => `${base}${path}` };
+    const token = printedToken(run.out);
+    const { number, authToken } = printedNumber(run.out);
+    const socks = [`${varDir}/run/events.sock`, `${varDir}/run/events-2.sock`];
+    try {
+        const conf = readFileSync(`${varDir}/nginx.conf`, 'utf8');
+        assert.match(conf, new RegExp(`inbox_events_socket ${socks[0]} `
+            + `${socks[1]};`));
+        assert.match(conf, new RegExp(`server 127\\.0\\.0\\.1:${wsPort};`
+            + `\\s+server 127\\.0\\.0\\.1:${wsPort + 1};`));
+        // the supervisors start them beside nginx: give them the time
+        for (const sock of socks) {
+            await eventually(() => wsServerPids(sock).length === 1, 10000,
+                `one ws-server reading ${sock}`);
+        }
+
+        const ws = await connectWs(inbox, token);
+        await ws.waitForTypes(['hello']);
+        const hook = `${base}/webhooks/twilio/inbound`;
+        const form = { MessageSid: newMessageSid(),
+            AccountSid: 'AC00000000000000000000000000000000',
+            From: '+15005550178', To: number, Body: 'two servers',
+            NumMedia: '0' };
+        const res = await fetch(hook, { method: 'POST',
+            headers: { 'Content-Type': 'application/x-www-form-urlencoded',
+                       'X-Twilio-Signature': signTwilio(hook, form,
+                                                        authToken) },
+            body: new URLSearchParams(form).toString() });
+        assert.equal(res.status, 200);
+        await ws.waitFor((frames) => frames.some((f) =>
+            f.type === 'message.created' && f.message.body === 'two servers'),
+            5000, 'the new message');
+        ws.close();
+    } finally {
+        await interrupt(run);
+    }
+    assert.deepEqual([...wsServerPids(socks[0]), ...wsServerPids(socks[1])],
+        [], 'no ws-server left behind');
 });

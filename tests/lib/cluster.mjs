@@ -151,15 +151,15 @@ http {
     inbox_store ${c.nginxStore};
     inbox_thread_pool inbox;
     inbox_public_url ${c.options.publicUrl || c.baseUrl};
-    inbox_events_socket ${c.dir}/events.sock;
+    inbox_events_socket ${c.eventsSockets.join(' ')};
     inbox_sender_socket ${c.senderSocket};
     inbox_realtime_secret ${c.dir}/realtime.key;
     inbox_default_country US;
     inbox_media_dir ${c.mediaDir};
 ${c.options.http.map((line) => `    ${line}\n`).join('')}
     upstream inbox_ws {
-        server 127.0.0.1:${c.wsPort};
-    }
+        hash $arg_org consistent;
+${c.wsPorts.map((p) => `        server 127.0.0.1:${p};\n`).join('')}    }
 
     server {
         listen 127.0.0.1:${c.port}${c.options.reuseport ? ' reuseport' : ''};
@@ -256,6 +256,9 @@ export function uniqueNumber() {
 //   carrierSim: start the carrier simulator (tests/lib/carrier-sim.mjs)
 //     first and point every organization's number at it (--api-base);
 //     true, or the simulator's config to apply; cluster.sim is it.
+//   wsServers: how many ws-server processes (each its own port and events
+//     socket; cluster.wsList[i], startWs(i), stopWs(i); cluster.ws is the
+//     first), behind nginx's upstream as config/nginx.conf.in has them;
 //   sender: start the sender process too (build/sender), with senderArgs;
 //     senderVerbose: false leaves out its --verbose (a line per send).
 const defaultOptions = {
@@ -265,6 +268,7 @@ const defaultOptions = {
     errorLogLevel: 'info',
     nginxStore: null,
     wsArgs: [],
+    wsServers: 1,
     reuseport: false,
     publicUrl: null,
     carrierSim: false,
@@ -281,7 +285,7 @@ export class Cluster {
         dirs.add(this.dir);
         this.orgs = [];
         this.nginx = null;
-        this.ws = null;
+        this.wsList = [];
         this.sender = null;
         this.sim = null;
         this.stopped = false;
@@ -293,7 +297,19 @@ export class Cluster {
     get errorLogPath() { return join(this.dir, 'error.log'); }
     // inbox_media_dir: uploads and copies of inbound images (nginx makes it)
     get mediaDir() { return join(this.dir, 'media'); }
-    get wsLogPath() { return join(this.dir, 'ws-server.log'); }
+    get wsLogPath() { return this.wsLogPathOf(0); }
+    // ws-server i's log and events socket (the first keeps the old names)
+    wsLogPathOf(i) {
+        return join(this.dir, i ? `ws-server-${i + 1}.log` : 'ws-server.log');
+    }
+    eventsSocketOf(i) {
+        return join(this.dir, i ? `events-${i + 1}.sock` : 'events.sock');
+    }
+    get eventsSockets() {
+        return this.wsPorts.map((_, i) => this.eventsSocketOf(i));
+    }
+    get wsPort() { return this.wsPorts[0]; }
+    get ws() { return this.wsList[0] || null; }
     get senderSocket() { return join(this.dir, 'sender.sock'); }
     get senderLogPath() { return join(this.dir, 'sender.log'); }
 
@@ -325,13 +341,15 @@ export class Cluster {
         return org;
     }
 
-    async startWs() {
-        const child = startChild(wsServerPath, ['--listen',
-            `127.0.0.1:${this.wsPort}`, '--events', `${this.dir}/events.sock`,
+    async startWs(i = 0) {
+        const logPath = this.wsLogPathOf(i);
+        const child = startChild(wsServerPath, [
+            '--listen', `127.0.0.1:${this.wsPorts[i]}`,
+            '--events', this.eventsSocketOf(i),
             '--secret', `${this.dir}/realtime.key`, '--store', this.store,
             '--origin', this.baseUrl, ...this.options.wsArgs],
-            this.wsLogPath, { pipe: true });
-        this.ws = child;
+            logPath, { pipe: true });
+        this.wsList[i] = child;
         let seen = '';
         await new Promise((ok, fail) => {
             const timer = setTimeout(() => fail(new Error(
@@ -340,7 +358,7 @@ export class Cluster {
             const onData = (buf) => {
                 const text = buf.toString();
                 seen += text;
-                try { writeFileSync(this.wsLogPath, text, { flag: 'a' }); }
+                try { writeFileSync(logPath, text, { flag: 'a' }); }
                 catch { /* the directory may be gone at teardown */ }
                 if (/listening/i.test(seen)) {
                     clearTimeout(timer);
@@ -359,16 +377,17 @@ export class Cluster {
         child.exited.catch(() => {});
     }
 
-    async stopWs() {
-        await stopChild(this.ws, 'SIGTERM');
-        this.ws = null;
+    async stopWs(i = 0) {
+        await stopChild(this.wsList[i], 'SIGTERM');
+        this.wsList[i] = null;
     }
 
     // The sender process; resolves once it said it started.
     async startSender(args = this.options.senderArgs) {
         const child = startChild(senderPath, ['--store', this.store,
-            '--wake', this.senderSocket, '--events',
-            `${this.dir}/events.sock`, '--public-url', this.baseUrl,
+            '--wake', this.senderSocket,
+            ...this.eventsSockets.flatMap((p) => ['--events', p]),
+            '--public-url', this.baseUrl,
             '--media-dir', this.mediaDir,
             ...(this.options.senderVerbose ? ['--verbose'] : []), ...args],
             this.senderLogPath);
@@ -492,7 +511,9 @@ export class Cluster {
         this.stopped = true;
         await stopChild(this.sender, 'SIGTERM');
         await stopChild(this.nginx, 'SIGQUIT', 8000);
-        await stopChild(this.ws, 'SIGTERM');
+        for (const ws of this.wsList) {
+            await stopChild(ws, 'SIGTERM');
+        }
         await this.sim?.stop();
     }
 
@@ -520,7 +541,10 @@ export async function startCluster({ orgs = [{}], ...options } = {}) {
     const c = new Cluster(options);
     try {
         c.port = await freePort();
-        c.wsPort = await freePort();
+        c.wsPorts = [];
+        for (let i = 0; i < c.options.wsServers; i++) {
+            c.wsPorts.push(await freePort());
+        }
         c.baseUrl = `http://127.0.0.1:${c.port}`;
         mkdirSync(join(c.dir, 'tmp'));
         if (c.options.carrierSim) {
@@ -535,7 +559,9 @@ export async function startCluster({ orgs = [{}], ...options } = {}) {
         }
         writeFileSync(join(c.dir, 'realtime.key'),
             randomBytes(32).toString('hex') + '\n', { mode: 0o600 });
-        await c.startWs();
+        for (let i = 0; i < c.options.wsServers; i++) {
+            await c.startWs(i);
+        }
         await c.startNginx();
         if (c.options.sender) {
             await c.startSender();

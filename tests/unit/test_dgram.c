@@ -164,4 +164,50 @@ TEST(nobody_reading_sheds_without_waiting)
 }
 
 
+TEST(each_ws_server_gets_every_datagram_and_its_own_count)
+{
+    char                 buf[INBOX_EVENT_DATAGRAM_MAX];
+    size_t               lost[3];
+    ssize_t              n;
+    int64_t              t0;
+    channel_t            a, b;
+    inbox_dgram_peer_t   peers[3];
+
+    channel_open(&a, 50);
+    channel_open(&b, 50);
+
+    /* b's reader is stuck with a full queue; the third peer is closed */
+    CHECK(channel_fill(&b) > 0);
+    peers[0] = a.peer;
+    peers[1] = b.peer;
+    memset(&peers[2], 0, sizeof(inbox_dgram_peer_t));
+    peers[2].fd = -1;
+
+    t0 = inbox_dgram_now_ms();
+    inbox_events_publish_each(peers, 3, &a.events, lost);
+    CHECK(inbox_dgram_now_ms() - t0 >= 40);     /* b's bound, once */
+    CHECK_INT(lost[0], 0);
+    CHECK_INT(lost[1], 1);
+    CHECK_INT(lost[2], 0);
+
+    /* a got the record all the same, whole */
+    n = recv(a.reader, buf, sizeof(buf), MSG_DONTWAIT);
+    CHECK(n > 0);
+    CHECK(memmem(buf, (size_t) n, "org1 1 E unread.total 3 ", 24) == buf);
+
+    /* b stays calm for a second: a is not held up by it again */
+    t0 = inbox_dgram_now_ms();
+    inbox_events_publish_each(peers, 2, &a.events, lost);
+    CHECK(inbox_dgram_now_ms() - t0 < 30);
+    CHECK_INT(lost[0], 0);
+    CHECK_INT(lost[1], 1);
+    CHECK(recv(a.reader, buf, sizeof(buf), MSG_DONTWAIT) > 0);
+
+    a.peer = peers[0];
+    b.peer = peers[1];
+    channel_close(&a);
+    channel_close(&b);
+}
+
+
 RUN_TESTS()

@@ -291,6 +291,19 @@ size_t inbox_events_publish(inbox_dgram_peer_t *peer,
     const inbox_event_list_t *events);
 
 /*
+ * The same for several ws-server processes: each datagram is built once
+ * and sent to every open peer in turn, each waiting up to its own bound.
+ * lost[p] (npeers of them) is how many events peer p did not get; a
+ * closed peer (fd -1) gets and loses nothing.
+ */
+void inbox_events_publish_each(inbox_dgram_peer_t *peers, size_t npeers,
+    const inbox_event_list_t *events, size_t *lost);
+
+/* At most this many ws-server sockets (inbox_events_socket, the sender's
+ * --events). */
+#define INBOX_EVENTS_PEERS_MAX  16
+
+/*
  * Adds lost to peer's count of shed events.  Returns 1 when the caller
  * should log a line now (at most one a second per peer), with the events
  * shed since the last line in *since and all of them in *total; else 0.

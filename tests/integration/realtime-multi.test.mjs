@@ -1,0 +1,196 @@
+// Two ws-server processes behind the same /ws: nginx hands every event to
+// both, an organization's sockets all go to one of them (by the ?org= the
+// ticket's url carries) and both get some; every socket of an
+// organization gets every event in order.  One killed while webhooks
+// flow: its browsers reconnect to the other and resume with no gap, and
+// nginx logs what it could not hand to the dead one only.
+
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { test } from 'node:test';
+import { sleep, uniqueNumber } from '../lib/cluster.mjs';
+import { useCluster, errorLogIsCleanTest } from '../lib/fixture.mjs';
+import { connectWs, postInbound, ticket } from '../lib/inbox.mjs';
+
+const ORGS = 6;
+const PER_ORG = 3;
+const ctx = useCluster({
+    orgs: Array.from({ length: ORGS }, (_, i) => ({ name: `Org ${i}` })),
+    workerProcesses: 2, wsServers: 2 });
+
+const STREAM_TYPES = new Set(['message.created', 'conversation.updated',
+    'unread.total', 'contact.updated', 'message.status', 'message.updated']);
+
+const seqs = (client) => client.frames
+    .filter((f) => STREAM_TYPES.has(f.type)).map((f) => f.org_seq);
+const lastSeq = (client) => {
+    const s = seqs(client);
+    return s.length ? s[s.length - 1] : null;
+};
+
+async function position(cluster, org) {
+    const t = await ticket(cluster, org.token);
+    const claims = JSON.parse(Buffer.from(t.ticket.split('.')[0],
+        'base64url').toString());
+    return { org_seq: claims.org_seq, epoch: claims.epoch };
+}
+
+async function connectResumed(cluster, org, resume) {
+    const c = await connectWs(cluster, org.token);
+    c.send({ type: 'resume', ...resume });
+    await c.waitForTypes(['hello']);
+    return c;
+}
+
+function run(from, to) {
+    const want = [];
+    for (let s = from + 1; s <= to; s++) {
+        want.push(s);
+    }
+    return want;
+}
+
+async function waitSeq(client, seq, timeoutMs = 20000) {
+    await client.waitFor(() => (lastSeq(client) ?? -1) >= seq, timeoutMs,
+        `org_seq ${seq} (last ${lastSeq(client)})`);
+}
+
+// count webhooks to each organization, concurrency at a time in all.
+async function flood(cluster, count, concurrency, tag) {
+    const jobs = [];
+    for (let i = 0; i < count; i++) {
+        for (const org of cluster.orgs) {
+            jobs.push({ org, body: `${tag} ${i}` });
+        }
+    }
+    const failures = [];
+    const worker = async () => {
+        for (let job = jobs.shift(); job; job = jobs.shift()) {
+            const res = await postInbound(cluster, { org: job.org,
+                from: uniqueNumber(), body: job.body });
+            if (res.status !== 200) {
+                failures.push(res.status);
+            }
+        }
+    };
+    await Promise.all(Array.from({ length: concurrency }, worker));
+    assert.deepEqual(failures, [], 'every webhook answered 200');
+}
+
+// Established TCP connections whose local port is port (nginx's to a
+// ws-server), from /proc/net/tcp.
+function established(port) {
+    const hex = port.toString(16).toUpperCase().padStart(4, '0');
+    return readFileSync('/proc/net/tcp', 'utf8').split('\n').slice(1)
+        .filter((line) => {
+            const f = line.trim().split(/\s+/);
+            return f.length > 3 && f[1].endsWith(`:${hex}`) && f[3] === '01';
+        }).length;
+}
+
+// Each organization's sockets, all resumed from where it stands now.
+async function connectAll(cluster) {
+    const all = [];
+    for (const org of cluster.orgs) {
+        const start = await position(cluster, org);
+        const sockets = [];
+        for (let i = 0; i < PER_ORG; i++) {
+            sockets.push(await connectResumed(cluster, org, start));
+        }
+        all.push({ org, start, sockets });
+    }
+    return all;
+}
+
+test('sockets spread over both ws-servers, an organization on one, and '
+    + 'every socket gets every event of its organization in order',
+    async () => {
+    const { cluster } = ctx;
+    const all = await connectAll(cluster);
+    try {
+        const [a, b] = cluster.wsPorts.map(established);
+        assert.equal(a + b, ORGS * PER_ORG, `connections ${a} + ${b}`);
+        assert.ok(a > 0 && b > 0, `both get connections: ${a} and ${b}`);
+        assert.equal(a % PER_ORG, 0, 'an organization\'s sockets together');
+
+        await flood(cluster, 25, 12, 'spread');
+        for (const { org, start, sockets } of all) {
+            const end = (await position(cluster, org)).org_seq;
+            assert.equal(end, start.org_seq + 75);
+            for (const s of sockets) {
+                await waitSeq(s, end);
+                assert.deepEqual(seqs(s), run(start.org_seq, end),
+                    `org ${org.name}: org_seq in order, once each`);
+                assert.ok(!JSON.stringify(s.frames).includes('"reset"'));
+            }
+        }
+    } finally {
+        all.forEach(({ sockets }) => sockets.forEach((s) => s.close()));
+    }
+});
+
+test('one ws-server killed while webhooks flow: its browsers reconnect to '
+    + 'the other and resume with no gap; the shed is logged for its '
+    + 'socket only', async () => {
+    const { cluster } = ctx;
+    const all = await connectAll(cluster);
+    const resumed = [];
+    try {
+        const flow = flood(cluster, 40, 8, 'killed');
+        for (const { start, sockets } of all) {
+            await waitSeq(sockets[0], start.org_seq + 15);
+        }
+        process.kill(cluster.wsList[0].pid, 'SIGKILL');
+        await cluster.wsList[0].exited;
+        await sleep(500);
+
+        // an organization's sockets closed together, and some stayed
+        const dead = all.filter(({ sockets }) => sockets[0].closed);
+        for (const { org, sockets } of all) {
+            assert.ok(sockets.every((s) => s.closed === sockets[0].closed),
+                `org ${org.name}: its sockets on one ws-server`);
+        }
+        assert.ok(dead.length > 0 && dead.length < ORGS,
+            `${dead.length} of ${ORGS} organizations were on the killed one`);
+
+        // as a browser does: a new ticket, resume from the last org_seq
+        for (const entry of dead) {
+            entry.again = [];
+            for (const s of entry.sockets) {
+                const c = await connectResumed(cluster, entry.org,
+                    { epoch: entry.start.epoch, org_seq: lastSeq(s) });
+                entry.again.push(c);
+                resumed.push(c);
+            }
+        }
+        assert.equal(established(cluster.wsPorts[0]), 0);
+        await flow;
+
+        for (const entry of all) {
+            const { org, start, sockets } = entry;
+            const end = (await position(cluster, org)).org_seq;
+            assert.equal(end, start.org_seq + 120);
+            for (let i = 0; i < PER_ORG; i++) {
+                const live = entry.again ? entry.again[i] : sockets[i];
+                await waitSeq(live, end);
+                const got = entry.again
+                    ? seqs(sockets[i]).concat(seqs(live)) : seqs(live);
+                assert.deepEqual(got, run(start.org_seq, end),
+                    `org ${org.name} socket ${i}`
+                    + `${entry.again ? ' (resumed)' : ''}: every event once`);
+            }
+        }
+
+        const log = cluster.errorLog();
+        assert.match(log, new RegExp('events not handed to ws-server at '
+            + `${cluster.eventsSocketOf(0)} `));
+        assert.ok(!log.includes(`ws-server at ${cluster.eventsSocketOf(1)}`),
+            'the live ws-server lost nothing');
+    } finally {
+        all.forEach(({ sockets }) => sockets.forEach((s) => s.close()));
+        resumed.forEach((s) => s.close());
+        await cluster.startWs(0);
+    }
+});
+
+errorLogIsCleanTest(ctx);

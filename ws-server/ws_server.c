@@ -216,7 +216,14 @@ main(int argc, char **argv)
     if (vhost == NULL || lws_get_vhost_listen_port(vhost) <= 0) {
         fprintf(stderr, "ws-server: cannot listen on %s:%d\n",
                 options.host, options.port);
-        goto done;
+        /*
+         * Debian's lws 4.1 crashes in the loop while it tears down a
+         * context whose vhost never listened (a handle's callback is
+         * gone).  No connection is open yet: remove the events socket
+         * and leave without the teardown.
+         */
+        ws_events_close(events);
+        _exit(1);
     }
 
     if (ws_events_adopt(events, vhost) != 0) {

@@ -4,9 +4,12 @@
 // (--tickets-per-org).  Hitting a limit only ever stops the one who hit it.
 
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { request } from 'node:http';
+import { join } from 'node:path';
 import { test } from 'node:test';
-import { inboxctl, sleep } from '../lib/cluster.mjs';
+import { inboxctl, sleep, wsServerPath } from '../lib/cluster.mjs';
 import { useCluster, errorLogIsCleanTest } from '../lib/fixture.mjs';
 import { connectWs, ticket, wsUpgrade, wsUrl } from '../lib/inbox.mjs';
 
@@ -139,4 +142,21 @@ test('an organization that has used up its tickets in ws-server gets 429; '
     }
 });
 
+test('a second ws-server on a port already taken says so and exits 1, '
+    + 'leaving no events socket behind', async () => {
+    const cluster = await ctx.ready;
+    const events = join(cluster.dir, 'events-taken.sock');
+    const child = execFile(wsServerPath, ['--listen',
+        `127.0.0.1:${cluster.wsPorts[0]}`, '--events', events,
+        '--secret', join(cluster.dir, 'realtime.key')]);
+    let stderr = '';
+    child.stderr.on('data', (b) => { stderr += b; });
+    const code = await new Promise((done) => child.on('exit',
+        (c, signal) => done(c ?? signal)));
+    assert.equal(code, 1, stderr);
+    assert.match(stderr, /cannot listen on 127\.0\.0\.1:/);
+    assert.equal(existsSync(events), false);
+});
+
 errorLogIsCleanTest(ctx);
+

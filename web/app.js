@@ -1402,6 +1402,10 @@
             } else {
                 state.lastSeq = ev.org_seq;
                 state.epoch = ev.epoch;
+                /* live events from here, at once: the server holds them
+                 * back a moment for a socket that might resume */
+                sendFrame({ type: 'resume', epoch: ev.epoch,
+                            org_seq: ev.org_seq });
                 if (reconnected) {
                     resync();
                 }

@@ -1035,6 +1035,14 @@ ws_stream_catch_up(ws_stream_t *stream, ws_conn_t *conn)
         return;
     }
 
+    /* more than its queue holds: it would be closed as a slow consumer */
+    limit = ws_fanout_max_queue(stream->fanout) / 2;
+
+    if (org->last - pos > (int64_t) limit) {
+        ws_stream_reset(conn, org);
+        return;
+    }
+
     first = org->ring_count ? org->ring[org->ring_head].seq : org->last + 1;
 
     if (first <= pos + 1) {
@@ -1051,10 +1059,8 @@ ws_stream_catch_up(ws_stream_t *stream, ws_conn_t *conn)
         return;
     }
 
-    /* more than its queue holds, or nowhere to read them from */
-    limit = ws_fanout_max_queue(stream->fanout) / 2;
-
-    if (stream->store == NULL || org->last - pos > (int64_t) limit) {
+    /* nowhere to read them from */
+    if (stream->store == NULL) {
         ws_stream_reset(conn, org);
         return;
     }

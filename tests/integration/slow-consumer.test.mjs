@@ -6,7 +6,7 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { uniqueNumber } from '../lib/cluster.mjs';
+import { sleep, uniqueNumber } from '../lib/cluster.mjs';
 import { useCluster, errorLogIsCleanTest } from '../lib/fixture.mjs';
 import { connectWs, deliverInbound, eventually } from '../lib/inbox.mjs';
 
@@ -59,6 +59,13 @@ test('a client that stops reading is closed with 4008 "slow consumer"; '
     sockets.push(good, slow);
     await good.waitForTypes(['hello']);
     await slow.waitForTypes(['hello']);
+    // as the web app does: live events from where the hello stood, at
+    // once (a socket that says nothing waits for them a moment)
+    for (const c of [good, slow]) {
+        c.send({ type: 'resume', epoch: c.frames[0].epoch,
+                 org_seq: c.frames[0].org_seq });
+    }
+    await sleep(100);
     slow.ws.pause();
 
     // one at a time, so that a reading client's queue stays short

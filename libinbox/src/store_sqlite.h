@@ -441,6 +441,11 @@ inbox_status_t inbox_sqlite_events_reserve(inbox_sqlite_conn_t *conn,
 inbox_status_t inbox_sqlite_events_store(inbox_sqlite_conn_t *conn,
     int64_t org, const char *epoch, const inbox_change_t *change, int64_t now,
     inbox_error_t *err);
+/* The three in a row, inside the change's transaction: reserves the
+ * change's org_seq numbers, gives it the unread total when it asks,
+ * renders its frames and stores its events. */
+inbox_status_t inbox_sqlite_events_record(inbox_sqlite_conn_t *conn,
+    int64_t org, inbox_change_t *change, int64_t now, inbox_error_t *err);
 
 
 /* ---- replies, the outbox and billing ---- */

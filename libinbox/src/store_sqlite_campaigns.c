@@ -463,8 +463,8 @@ inbox_sqlite_campaign_progress(inbox_store_t *store, const char *org_id,
     const char *campaign_id, int64_t now, inbox_campaign_t *campaign,
     inbox_event_list_t *events, inbox_error_t *err)
 {
-    char                  epoch[INBOX_EPOCH_MAX], org_text[INBOX_ID_MAX];
-    int64_t               org, id, first, unread_total;
+    char                  org_text[INBOX_ID_MAX];
+    int64_t               org, id;
     inbox_change_t        change;
     inbox_status_t        status;
     inbox_error_t         fallback;
@@ -493,18 +493,7 @@ inbox_sqlite_campaign_progress(inbox_store_t *store, const char *org_id,
 
     inbox_change_campaign(&change, campaign);
 
-    status = inbox_sqlite_events_reserve(conn, org, change.count, &first,
-                                         epoch, &unread_total, err);
-    if (status != INBOX_OK) {
-        goto failed;
-    }
-
-    if (inbox_change_render(&change, first, epoch) != 0) {
-        status = inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
-        goto failed;
-    }
-
-    status = inbox_sqlite_events_store(conn, org, epoch, &change, now, err);
+    status = inbox_sqlite_events_record(conn, org, &change, now, err);
     if (status != INBOX_OK) {
         goto failed;
     }

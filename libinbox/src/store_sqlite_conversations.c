@@ -600,9 +600,8 @@ inbox_sqlite_conversation_act(inbox_store_t *store, const char *org_id,
     inbox_conversation_t *conversation, inbox_event_list_t *events,
     inbox_error_t *err)
 {
-    char                  epoch[INBOX_EPOCH_MAX];
     char                  org_text[INBOX_ID_MAX];
-    int64_t               org, id, now, first, unread_total;
+    int64_t               org, id, now;
     inbox_change_t        change;
     inbox_status_t        status;
     inbox_error_t         fallback;
@@ -651,20 +650,7 @@ inbox_sqlite_conversation_act(inbox_store_t *store, const char *org_id,
 
     inbox_change_action(&change, &before, conversation);
 
-    status = inbox_sqlite_events_reserve(conn, org, change.count, &first,
-                                         epoch, &unread_total, err);
-    if (status != INBOX_OK) {
-        goto failed;
-    }
-
-    inbox_change_set_total(&change, unread_total);
-
-    if (inbox_change_render(&change, first, epoch) != 0) {
-        status = inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
-        goto failed;
-    }
-
-    status = inbox_sqlite_events_store(conn, org, epoch, &change, now, err);
+    status = inbox_sqlite_events_record(conn, org, &change, now, err);
     if (status != INBOX_OK) {
         goto failed;
     }

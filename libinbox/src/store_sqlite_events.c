@@ -115,6 +115,30 @@ inbox_sqlite_events_store(inbox_sqlite_conn_t *conn, int64_t org,
 
 
 inbox_status_t
+inbox_sqlite_events_record(inbox_sqlite_conn_t *conn, int64_t org,
+    inbox_change_t *change, int64_t now, inbox_error_t *err)
+{
+    char            epoch[INBOX_EPOCH_MAX];
+    int64_t         first, unread_total;
+    inbox_status_t  status;
+
+    status = inbox_sqlite_events_reserve(conn, org, change->count, &first,
+                                         epoch, &unread_total, err);
+    if (status != INBOX_OK) {
+        return status;
+    }
+
+    inbox_change_set_total(change, unread_total);
+
+    if (inbox_change_render(change, first, epoch) != 0) {
+        return inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
+    }
+
+    return inbox_sqlite_events_store(conn, org, epoch, change, now, err);
+}
+
+
+inbox_status_t
 inbox_sqlite_realtime_state(inbox_store_t *store, const char *org_id,
     inbox_realtime_state_t *state, inbox_error_t *err)
 {

@@ -361,9 +361,8 @@ inbox_sqlite_media_settle(inbox_store_t *store, const char *message_id,
     inbox_event_list_t *events, inbox_error_t *err)
 {
     int                   rc, changed, exists;
-    char                  epoch[INBOX_EPOCH_MAX];
     char                  org_text[INBOX_ID_MAX];
-    int64_t               id, org, first, unread_total;
+    int64_t               id, org;
     sqlite3_stmt         *stmt;
     inbox_change_t        change;
     inbox_status_t        status;
@@ -456,19 +455,8 @@ inbox_sqlite_media_settle(inbox_store_t *store, const char *message_id,
 
     inbox_change_media(&change, &message);
 
-    status = inbox_sqlite_events_reserve(conn, org, change.count, &first,
-                                         epoch, &unread_total, err);
-    if (status != INBOX_OK) {
-        goto failed;
-    }
-
-    if (inbox_change_render(&change, first, epoch) != 0) {
-        status = inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
-        goto failed;
-    }
-
-    status = inbox_sqlite_events_store(conn, org, epoch, &change,
-                                       inbox_now_ms(), err);
+    status = inbox_sqlite_events_record(conn, org, &change, inbox_now_ms(),
+                                        err);
     if (status != INBOX_OK) {
         goto failed;
     }

@@ -53,9 +53,8 @@ inbox_sqlite_contact_opt(inbox_store_t *store, const char *org_id,
     inbox_event_list_t *events, inbox_error_t *err)
 {
     int                   changed;
-    char                  epoch[INBOX_EPOCH_MAX];
     char                  org_text[INBOX_ID_MAX];
-    int64_t               org, id, conversation_id, first, unread_total;
+    int64_t               org, id, conversation_id;
     inbox_change_t        change;
     inbox_status_t        status;
     inbox_error_t         fallback;
@@ -115,18 +114,7 @@ inbox_sqlite_contact_opt(inbox_store_t *store, const char *org_id,
 
     inbox_change_opt(&change, contact, &conversation);
 
-    status = inbox_sqlite_events_reserve(conn, org, change.count, &first,
-                                         epoch, &unread_total, err);
-    if (status != INBOX_OK) {
-        goto failed;
-    }
-
-    if (inbox_change_render(&change, first, epoch) != 0) {
-        status = inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
-        goto failed;
-    }
-
-    status = inbox_sqlite_events_store(conn, org, epoch, &change, at, err);
+    status = inbox_sqlite_events_record(conn, org, &change, at, err);
     if (status != INBOX_OK) {
         goto failed;
     }

@@ -461,10 +461,9 @@ inbox_sqlite_reply_store(inbox_sqlite_conn_t *conn, int64_t org,
     inbox_reply_result_t *result, inbox_change_t *change, inbox_error_t *err)
 {
     int                   moved;
-    char                  epoch[INBOX_EPOCH_MAX];
     char                  preview[INBOX_PREVIEW_MAX];
     size_t                i;
-    int64_t               message, conversation, first, unread;
+    int64_t               message, conversation;
     sqlite3_stmt         *stmt;
     inbox_status_t        status;
     inbox_message_t      *m;
@@ -642,17 +641,7 @@ inbox_sqlite_reply_store(inbox_sqlite_conn_t *conn, int64_t org,
 
     inbox_change_reply(change, m, c);
 
-    status = inbox_sqlite_events_reserve(conn, org, change->count, &first,
-                                         epoch, &unread, err);
-    if (status != INBOX_OK) {
-        return status;
-    }
-
-    if (inbox_change_render(change, first, epoch) != 0) {
-        return inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
-    }
-
-    return inbox_sqlite_events_store(conn, org, epoch, change, now, err);
+    return inbox_sqlite_events_record(conn, org, change, now, err);
 }
 
 
@@ -1357,8 +1346,6 @@ inbox_sqlite_delivery_move(inbox_sqlite_conn_t *conn, int64_t org,
     int64_t now, inbox_sqlite_move_t *mv, inbox_error_t *err)
 {
     int                      settle;
-    char                     epoch[INBOX_EPOCH_MAX];
-    int64_t                  first, unread;
     sqlite3_stmt            *stmt;
     inbox_status_t           status;
     inbox_hold_action_t      hold;
@@ -1419,18 +1406,7 @@ inbox_sqlite_delivery_move(inbox_sqlite_conn_t *conn, int64_t org,
 
     inbox_change_status(&mv->change, &mv->message);
 
-    status = inbox_sqlite_events_reserve(conn, org, mv->change.count, &first,
-                                         epoch, &unread, err);
-    if (status != INBOX_OK) {
-        return status;
-    }
-
-    if (inbox_change_render(&mv->change, first, epoch) != 0) {
-        return inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
-    }
-
-    status = inbox_sqlite_events_store(conn, org, epoch, &mv->change, now,
-                                       err);
+    status = inbox_sqlite_events_record(conn, org, &mv->change, now, err);
     if (status != INBOX_OK) {
         return status;
     }

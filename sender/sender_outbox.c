@@ -286,6 +286,14 @@ sender_outbox_prepare(sender_t *s, const inbox_outbox_item_t *item,
         return NULL;
     }
 
+    if (item->withdrawn) {
+        send->result.outcome = INBOX_SEND_WITHDRAWN;
+        snprintf(send->result.message, sizeof(send->result.message),
+                 "the contact opted out after it was written");
+        sender_outbox_record(s, send, now);
+        return NULL;
+    }
+
     if (item->number.e164[0] == '\0') {
         send->result.outcome = INBOX_SEND_REFUSED;
         snprintf(send->result.message, sizeof(send->result.message),

@@ -77,6 +77,8 @@ inbox_send_outcome_name(inbox_send_outcome_t outcome)
         return "refused";
     case INBOX_SEND_OPTED_OUT:
         return "opted_out";
+    case INBOX_SEND_WITHDRAWN:
+        return "withdrawn";
     default:
         return "unknown";
     }

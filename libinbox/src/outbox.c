@@ -1,5 +1,6 @@
 /*
- * The outbox's rules: retries back off, and what each outcome is called.
+ * The outbox's rules: retries back off, and an opt-out withdraws what
+ * was queued before it.
  */
 #include <stdlib.h>
 #include <inbox/outbox.h>
@@ -23,6 +24,13 @@ inbox_outbox_backoff(unsigned attempt)
 
     return delay < INBOX_OUTBOX_BACKOFF_MAX ? delay
                                             : INBOX_OUTBOX_BACKOFF_MAX;
+}
+
+
+int
+inbox_outbox_withdrawn(int64_t accepted_at, int64_t opted_out_at)
+{
+    return opted_out_at != 0 && accepted_at < opted_out_at;
 }
 
 

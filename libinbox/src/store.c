@@ -1221,6 +1221,7 @@ inbox_store_outbox_result(inbox_store_t *store, const char *entry_id,
         break;
 
     case INBOX_SEND_OPTED_OUT:
+    case INBOX_SEND_WITHDRAWN:
         snprintf(r.error_code, sizeof(r.error_code), "%s",
                  INBOX_SEND_ERROR_OPTED_OUT);
         break;

@@ -793,6 +793,42 @@ inbox_mongo_reply_store(inbox_mongo_store_t *ms, inbox_mongo_reply_t *r,
 }
 
 
+/* Whether item's contact opted out after its message was accepted. */
+static inbox_status_t
+inbox_mongo_outbox_withdrawn(inbox_mongo_store_t *ms,
+    const bson_oid_t *contact, inbox_outbox_item_t *item, inbox_error_t *err)
+{
+    int             found;
+    bson_t          doc;
+    int64_t         opted_out_at;
+    bson_iter_t     iter;
+    inbox_status_t  rc;
+
+    rc = inbox_mongo_find_one(ms, "contacts",
+                              BCON_NEW("_id", BCON_OID(contact)),
+                              BCON_NEW("opted_out", BCON_INT32(1),
+                                       "opted_out_at", BCON_INT32(1)),
+                              &doc, &found, err);
+
+    if (rc == INBOX_OK && found) {
+        opted_out_at = 0;
+
+        if (bson_iter_init_find(&iter, &doc, "opted_out")
+            && bson_iter_as_bool(&iter))
+        {
+            opted_out_at = inbox_mongo_get_date(&doc, "opted_out_at");
+        }
+
+        item->withdrawn = inbox_outbox_withdrawn(item->message.created_at,
+                                                 opted_out_at);
+    }
+
+    bson_destroy(&doc);
+
+    return rc;
+}
+
+
 /*
  * Claims due entries one findAndModify each (each atomic: two senders
  * never hold one entry), replies first, then the oldest; reads each one's
@@ -807,7 +843,7 @@ inbox_mongo_outbox_claim(inbox_store_t *store, int64_t now, size_t max,
     char                  from[INBOX_PHONE_MAX];
     bson_t                value, doc;
     int64_t               until;
-    bson_oid_t            message;
+    bson_oid_t            message, contact;
     bson_iter_t           iter;
     inbox_status_t        rc;
     inbox_outbox_item_t  *item;
@@ -887,9 +923,19 @@ inbox_mongo_outbox_claim(inbox_store_t *store, int64_t now, size_t max,
 
         if (rc == INBOX_OK) {
             inbox_mongo_get_str(&doc, "to", item->to, sizeof(item->to));
+            found = bson_iter_init_find(&iter, &doc, "contact_id")
+                    && BSON_ITER_HOLDS_OID(&iter);
+            if (found) {
+                bson_oid_copy(bson_iter_oid(&iter), &contact);
+            }
         }
 
         bson_destroy(&doc);
+
+        if (rc == INBOX_OK && found) {
+            /* an opt-out since it was accepted: the sender reports it */
+            rc = inbox_mongo_outbox_withdrawn(ms, &contact, item, err);
+        }
 
         if (rc != INBOX_OK) {
             break;

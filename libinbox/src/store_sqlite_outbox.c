@@ -41,7 +41,7 @@ static inbox_status_t inbox_sqlite_message_load(inbox_sqlite_conn_t *conn,
     int64_t message, inbox_message_t *m, inbox_error_t *err);
 static inbox_status_t inbox_sqlite_message_contact(inbox_sqlite_conn_t *conn,
     int64_t message, char phone[INBOX_PHONE_MAX], char id[INBOX_ID_MAX],
-    inbox_error_t *err);
+    int64_t *opted_out_at, inbox_error_t *err);
 static inbox_status_t inbox_sqlite_delivery_get(inbox_sqlite_conn_t *conn,
     int64_t org, int64_t message, inbox_sqlite_delivery_t *d,
     inbox_error_t *err);
@@ -658,7 +658,7 @@ inbox_sqlite_outbox_claim(inbox_store_t *store, int64_t now, size_t max,
 {
     int                   rc;
     size_t                i, n;
-    int64_t               until, *messages;
+    int64_t               until, opted_out_at, *messages;
     char                  from[INBOX_PHONE_MAX];
     char                (*froms)[INBOX_PHONE_MAX];
     sqlite3_stmt         *stmt;
@@ -746,12 +746,19 @@ inbox_sqlite_outbox_claim(inbox_store_t *store, int64_t now, size_t max,
             goto failed;
         }
 
+        opted_out_at = 0;
+
         status = inbox_sqlite_message_load(conn, messages[i], &item->message,
                                            err);
         if (status == INBOX_OK) {
             status = inbox_sqlite_message_contact(conn, messages[i],
-                                                  item->to, NULL, err);
+                                                  item->to, NULL,
+                                                  &opted_out_at, err);
         }
+
+        /* an opt-out since it was accepted: the sender reports it */
+        item->withdrawn = inbox_outbox_withdrawn(item->message.created_at,
+                                                 opted_out_at);
 
         batch->count = i + 1;
 
@@ -934,7 +941,7 @@ inbox_sqlite_outbox_result(inbox_store_t *store, const char *entry_id,
         {
             status = inbox_sqlite_message_contact(conn, message, NULL,
                                                   report->opted_out_contact,
-                                                  err);
+                                                  NULL, err);
         }
     }
 
@@ -1044,7 +1051,7 @@ inbox_sqlite_message_status_update(inbox_store_t *store, const char *org_id,
 
     if (contact_id != NULL) {
         status = inbox_sqlite_message_contact(conn, message, NULL,
-                                              contact_id, err);
+                                              contact_id, NULL, err);
         if (status != INBOX_OK) {
             goto failed;
         }
@@ -1249,13 +1256,16 @@ inbox_sqlite_message_load(inbox_sqlite_conn_t *conn, int64_t message,
  * NULL). */
 static inbox_status_t
 inbox_sqlite_message_contact(inbox_sqlite_conn_t *conn, int64_t message,
-    char phone[INBOX_PHONE_MAX], char id[INBOX_ID_MAX], inbox_error_t *err)
+    char phone[INBOX_PHONE_MAX], char id[INBOX_ID_MAX], int64_t *opted_out_at,
+    inbox_error_t *err)
 {
     int            rc;
     sqlite3_stmt  *stmt;
 
     stmt = inbox_sqlite_stmt(conn, INBOX_SQL_OUTBOX_CONTACT,
-        "SELECT ct.phone, ct.id FROM messages m"
+        "SELECT ct.phone, ct.id,"
+        " CASE WHEN ct.opted_out THEN ct.opted_out_at ELSE 0 END"
+        " FROM messages m"
         " JOIN conversations c ON c.id = m.conversation_id"
         " JOIN contacts ct ON ct.id = c.contact_id WHERE m.id = ?1", err);
     if (stmt == NULL) {
@@ -1273,6 +1283,10 @@ inbox_sqlite_message_contact(inbox_sqlite_conn_t *conn, int64_t message,
 
         if (id != NULL) {
             inbox_sqlite_format_id(sqlite3_column_int64(stmt, 1), id);
+        }
+
+        if (opted_out_at != NULL) {
+            *opted_out_at = sqlite3_column_int64(stmt, 2);
         }
     }
 

@@ -215,4 +215,51 @@ test('a sender killed in the middle of a send: what it had sent is '
     await sim.ok('POST', '/reset', {});
 });
 
+test('a reply queued before its contact texts STOP is never sent: it '
+     + 'fails as opted out at no cost, and only the confirmation goes',
+     async () => {
+    const cluster = ctx.cluster;
+    const { from, conv } = await thread();
+    const sendsTo = async (to) => (await sim.requests({ kind: 'send' }))
+        .filter((r) => r.form?.some(([k, v]) => k === 'To' && v === to));
+    const before = await billing();
+
+    /* no sender runs: the reply waits in the outbox while STOP comes */
+    await cluster.stopSender('SIGTERM');
+    try {
+        const m = await reply(conv.id, 'Your order is ready');
+        await deliverInbound(cluster, { from, body: 'STOP' });
+        const contact = await api(cluster,
+            `/api/v1/contacts/${conv.contact.id}`, org.token);
+        assert.equal(contact.json.opted_out, true);
+
+        const ws = await connectWs(cluster, org.token);
+        try {
+            await cluster.startSender();
+            await ws.waitFor((frames) => statusesOf(frames, m.id)
+                .includes('failed'), 10000, 'the reply reported failed');
+        } finally {
+            ws.close();
+        }
+        const got = await messageOf(conv.id, m.id);
+        assert.equal(got.status, 'failed');
+        assert.equal(got.error_code, 'contact_opted_out');
+
+        /* the one confirmation of the keyword goes; the reply never */
+        const sends = await eventually(async () => {
+            const all = await sendsTo(from);
+            return all.length > 0 ? all : null;
+        }, 10000, 'the STOP confirmation sent');
+        await sleep(300);
+        assert.equal((await sendsTo(from)).length, 1);
+        const body = sends[0].form.find(([k]) => k === 'Body')[1];
+        assert.notEqual(body, 'Your order is ready');
+        assert.equal((await billing()).balance, before.balance);
+    } finally {
+        if (!cluster.sender) {
+            await cluster.startSender();
+        }
+    }
+});
+
 errorLogIsCleanTest(ctx);

@@ -5366,6 +5366,99 @@ TEST(refused_and_opted_out_sends_fail_with_their_codes_and_cost_nothing)
 }
 
 
+/* Waits until the clock has moved past t (ms), so that what follows is
+ * stamped after it. */
+static void
+clock_past(int64_t t)
+{
+    while (inbox_now_ms() <= t) {
+        usleep(500);
+    }
+}
+
+
+TEST(an_opt_out_withdraws_what_was_queued_before_it_but_not_its_notice)
+{
+    char                   status[16], code[32];
+    char                   contact[INBOX_ID_MAX], conv[INBOX_ID_MAX];
+    size_t                 i;
+    fixture_t              f;
+    inbox_error_t          err;
+    inbox_event_list_t     events;
+    inbox_send_result_t    res;
+    inbox_send_report_t    report;
+    inbox_reply_result_t   a, notice;
+    inbox_ingest_result_t  alice;
+    inbox_outbox_batch_t   batch;
+    int64_t                at;
+
+    FIXTURE(&f);
+    memset(&events, 0, sizeof(events));
+    memset(&notice, 0, sizeof(notice));
+
+    CHECK_INT(receive(&f, "SM1", ALICE, "hi", T0, &alice, NULL), INBOX_OK);
+    CHECK(contact_of(&f, ALICE, contact, conv));
+    CHECK_INT(inbox_store_credits_grant(f.store, f.org, 5, NULL), INBOX_OK);
+    CHECK_INT(reply(&f, alice.conversation_id, "one", NULL, &a, NULL, NULL),
+              INBOX_OK);
+    CHECK_INT(balance_of(&f, f.org), 4);
+
+    /* the contact opts out before the sender claims the reply; then the
+     * one confirmation is queued, after the opt-out */
+    clock_past(a.message.created_at);
+    at = inbox_now_ms();
+    CHECK_INT(inbox_store_contact_opt_out(f.store, f.org, contact,
+                                          INBOX_OPT_OUT_MANUAL, NULL, at,
+                                          NULL, NULL, &err), INBOX_OK);
+    clock_past(at);
+    CHECK_INT(inbox_store_outbox_notice(f.store, f.org, alice.conversation_id,
+                                        NUMBER, "You are unsubscribed.",
+                                        &notice, NULL, &err), INBOX_OK);
+
+    CHECK_INT(claim(&f, inbox_now_ms(), 10, &batch), 2);
+    for (i = 0; i < batch.count; i++) {
+        if (strcmp(batch.items[i].message.id, a.message.id) == 0) {
+            CHECK_INT(batch.items[i].withdrawn, 1);
+
+            memset(&res, 0, sizeof(res));
+            res.outcome = INBOX_SEND_WITHDRAWN;
+            CHECK_INT(inbox_store_outbox_result(f.store, batch.items[i].id,
+                                                batch.items[i].attempt, &res,
+                                                inbox_now_ms(), &report,
+                                                &events, &err), INBOX_OK);
+            CHECK_INT(report.done, 1);
+            CHECK_INT(report.status, INBOX_DELIVERY_FAILED);
+            /* opted out already: nothing to mark */
+            CHECK_STR(report.opted_out_contact, "");
+
+        } else {
+            CHECK_STR(batch.items[i].message.id, notice.message.id);
+            CHECK_INT(batch.items[i].withdrawn, 0);
+        }
+    }
+    inbox_outbox_batch_free(&batch);
+
+    status_of(&f, alice.conversation_id, a.message.id, status, code);
+    CHECK_STR(status, "failed");
+    CHECK_STR(code, "contact_opted_out");
+    CHECK_INT(events.count, 1);
+    if (events.count == 1) {
+        CHECK(strstr(events.items[0].json,
+                     "\"error_code\":\"contact_opted_out\"") != NULL);
+    }
+
+    /* withdrawn costs nothing */
+    CHECK_INT(balance_of(&f, f.org), 5);
+    CHECK_INT(held_of(&f, f.org), 0);
+    CHECK(ledger_balances(&f, f.org));
+
+    inbox_reply_result_free(&a);
+    inbox_reply_result_free(&notice);
+    inbox_event_list_free(&events);
+    fixture_close(&f);
+}
+
+
 TEST(a_retry_backs_off_and_fails_after_the_last_attempt)
 {
     char                   status[16], code[32];

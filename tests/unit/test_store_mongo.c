@@ -3122,10 +3122,15 @@ TEST(outbox_claim)
                       DATE(EARLIER) "}}";
     fake.replies[1] = CURSOR("{\"_id\": " OID(MSG_ID) ", \"conversation_id\":"
                              " " OID(CONV_ID) ", \"direction\": \"outbound\","
+                             " \"contact_id\": " OID(CONTACT_ID) ","
                              " \"to\": \"+15551234567\", \"body\": \"hi\","
                              " \"status\": \"queued\", \"credits\": 1,"
-                             " \"segments\": 1, \"media\": []}");
-    fake.replies[2] = CURSOR("{\"_id\": " OID(GEN_1) ", \"org_id\": "
+                             " \"segments\": 1, \"media\": [],"
+                             " \"created_at\": " DATE(EARLIER) "}");
+    /* the contact opted out after the message was written */
+    fake.replies[2] = CURSOR("{\"_id\": " OID(CONTACT_ID) ", \"opted_out\":"
+                             " true, \"opted_out_at\": " DATE(NOW) "}");
+    fake.replies[3] = CURSOR("{\"_id\": " OID(GEN_1) ", \"org_id\": "
                              OID(ORG_ID) ", \"e164\": \"" NUMBER_E164 "\","
                              " \"carrier\": \"twilio\", \"account_sid\":"
                              " \"AC1\", \"auth_token\": \"tok\"}");
@@ -3138,6 +3143,7 @@ TEST(outbox_claim)
         CHECK_STR(batch.items[0].id, GEN_3);
         CHECK_INT(batch.items[0].attempt, 2);
         CHECK_INT(batch.items[0].interrupted, 1);
+        CHECK_INT(batch.items[0].withdrawn, 1);
         CHECK_STR(batch.items[0].to, "+15551234567");
         CHECK_STR(batch.items[0].message.body, "hi");
         CHECK_STR(batch.items[0].number.auth_token, "tok");

@@ -64,6 +64,8 @@ typedef enum {
                                  the carrier (Twilio 21610, Telnyx 40300):
                                  final, and the contact is opted out
                                  (source "carrier") */
+    INBOX_SEND_WITHDRAWN,     /* not sent: the contact opted out after the
+                                 message was accepted (outbox.h) */
     INBOX_SEND_UNKNOWN        /* a 2xx we cannot read, or no answer at all
                                  (HTTP status 0): it may have been sent,
                                  so it is reported, never repeated */
@@ -119,7 +121,7 @@ void inbox_carrier_send_result(inbox_carrier_t carrier, long http_status,
 
 void inbox_carrier_request_free(inbox_carrier_request_t *req);
 
-/* "accepted", "retry", "refused", "opted_out", "unknown". */
+/* "accepted", "retry", "refused", "opted_out", "withdrawn", "unknown". */
 const char *inbox_send_outcome_name(inbox_send_outcome_t outcome);
 
 /*

@@ -28,6 +28,10 @@
  *              40300): status failed with error code "contact_opted_out",
  *              the hold released, and the report names the contact,
  *              which the caller marks opted out (source "carrier").
+ *   withdrawn  never sent: the contact opted out after the message was
+ *              accepted (the claim says so, inbox_outbox_withdrawn):
+ *              status failed with error code "contact_opted_out", the
+ *              hold released.
  *   unknown    the request may have reached the carrier but no answer
  *              came (a timeout after sending, an interrupted claim):
  *              status failed with error code "unknown_outcome", the
@@ -61,6 +65,15 @@ typedef enum {
 #define INBOX_SEND_ERROR_UNAVAILABLE  "carrier_unavailable"
 #define INBOX_SEND_ERROR_REFUSED      "refused"
 
+/*
+ * Whether a message accepted at accepted_at is withdrawn because its
+ * contact opted out since (opted_out_at, 0 when the contact is in): an
+ * opt-out stops what was queued before it.  What was accepted after it
+ * was accepted knowing (the one free confirmation of the keyword) and
+ * still goes.
+ */
+int inbox_outbox_withdrawn(int64_t accepted_at, int64_t opted_out_at);
+
 /* How long after its attempt-th attempt failed an entry is due again:
  * 5 s, doubling, at most 10 minutes. */
 int64_t inbox_outbox_backoff(unsigned attempt);
@@ -74,6 +87,9 @@ typedef struct {
                                           the result */
     int              interrupted;      /* an earlier claim ran out without
                                           a result: report it unknown */
+    int              withdrawn;        /* its contact opted out after it
+                                          was accepted: report it
+                                          withdrawn, never send it */
     int64_t          lease_until;      /* ms */
     inbox_outbox_priority_t  priority;
     inbox_message_t  message;          /* body, media, credits, ... */

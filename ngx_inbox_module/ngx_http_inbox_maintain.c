@@ -7,7 +7,8 @@
  * threshold.  At most every second the same task also prunes the event
  * streams (inbox_events_keep_seconds, inbox_events_keep_count) in chunks,
  * each its own short write transaction, so a batch waits for one chunk at
- * most.
+ * most, and drops a chunk of the carriers' early status reports that no
+ * message claimed within a day (delivery.h).
  */
 
 
@@ -126,6 +127,10 @@ ngx_http_inbox_maintain_thread(void *data, ngx_log_t *log)
     }
 
     now = inbox_now_ms();
+
+    (void) inbox_store_early_reports_purge(store, now,
+                                           NGX_HTTP_INBOX_PRUNE_CHUNK,
+                                           &removed, &err);
 
     for (i = 0; i < NGX_HTTP_INBOX_PRUNE_CHUNKS; i++) {
         if (inbox_store_events_prune(store, now, &ctx->keep,

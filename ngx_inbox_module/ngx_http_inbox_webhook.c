@@ -142,7 +142,9 @@ ngx_http_inbox_report_run(ngx_http_inbox_job_t *job)
  * The status, then the carrier's opt-out, each in its own transaction
  * and each pushed once stored.  A retry after a failure in between
  * changes no status but finds the contact again (and an opt-out is
- * kept once), so nothing is lost.
+ * kept once), so nothing is lost.  A report that came before the sender
+ * recorded the carrier's id is kept by the store and applied, opt-out
+ * included, when the sender records it (delivery.h).
  */
 
 static inbox_status_t
@@ -168,16 +170,6 @@ ngx_http_inbox_report_store(ngx_http_inbox_report_t *report,
                                                              : NULL,
                                            &events, &item->error);
 
-    if (rc == INBOX_ERR_NOT_FOUND) {
-        snprintf(item->note, sizeof(item->note),
-                 "a status for %s, which the store does not know (yet)",
-                 update->provider_id);
-
-        return inbox_error_set(&item->error, INBOX_ERR_UNAVAILABLE,
-                               "No message with this id is recorded yet; "
-                               "send the status again later.");
-    }
-
     if (rc != INBOX_OK) {
         inbox_event_list_free(&events);
         return rc;
@@ -187,6 +179,13 @@ ngx_http_inbox_report_store(ngx_http_inbox_report_t *report,
     inbox_event_list_free(&events);
 
     if (!update->opted_out) {
+        return INBOX_OK;
+    }
+
+    if (contact[0] == '\0') {
+        snprintf(item->note, sizeof(item->note),
+                 "an opt-out reported for %s before the sender recorded "
+                 "it: applied when it does", update->provider_id);
         return INBOX_OK;
     }
 

@@ -1295,6 +1295,28 @@ inbox_store_message_status_update(inbox_store_t *store, const char *org_id,
 
 
 inbox_status_t
+inbox_store_early_reports_purge(inbox_store_t *store, int64_t now,
+    size_t max, size_t *removed, inbox_error_t *err)
+{
+    size_t  unused;
+
+    if (removed == NULL) {
+        removed = &unused;
+    }
+
+    *removed = 0;
+
+    if (max == 0) {
+        return INBOX_OK;
+    }
+
+    return store->ops->early_reports_purge(store,
+                                           now - INBOX_DELIVERY_EARLY_KEEP_MS,
+                                           max, removed, err);
+}
+
+
+inbox_status_t
 inbox_store_holds_expire(inbox_store_t *store, int64_t now, int64_t max_age,
     size_t *captured, inbox_error_t *err)
 {

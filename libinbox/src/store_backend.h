@@ -318,6 +318,11 @@
        inbox_error_t *err),                                                   \
       (store, org_id, carrier, provider_id, status, error_code, now, changed, \
        contact_id, events, err))                                              \
+    /* early reports received before "before"; max >= 1 */                 \
+    X(RULED, early_reports_purge,                                             \
+      (inbox_store_t *store, int64_t before, size_t max, size_t *removed,     \
+       inbox_error_t *err),                                                   \
+      (store, before, max, removed, err))                                     \
     /* holds of messages the carrier took at or before "before" */            \
     X(RULED, holds_expire,                                                    \
       (inbox_store_t *store, int64_t before, int64_t now, size_t max,         \

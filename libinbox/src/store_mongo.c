@@ -118,6 +118,11 @@ static const char  *inbox_mongo_indexes[] = {
     "{\"createIndexes\": \"outbox\", \"indexes\": ["
         "{\"key\": {\"priority\": 1, \"due_at\": 1, \"_id\": 1},"
         " \"name\": \"priority_due\"}]}",
+    /* carriers' early status reports, by carrier id and by age */
+    "{\"createIndexes\": \"early_reports\", \"indexes\": ["
+        "{\"key\": {\"org_id\": 1, \"provider\": 1, \"provider_id\": 1},"
+        " \"name\": \"by_provider_id\"},"
+        "{\"key\": {\"received_at\": 1}, \"name\": \"by_age\"}]}",
     "{\"createIndexes\": \"reply_keys\", \"indexes\": ["
         "{\"key\": {\"org_id\": 1, \"key\": 1},"
         " \"name\": \"org_key_unique\", \"unique\": true}]}",

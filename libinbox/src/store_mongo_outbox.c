@@ -58,6 +58,10 @@ static inbox_status_t inbox_mongo_reply_refusal(inbox_mongo_store_t *ms,
 static inbox_status_t inbox_mongo_message_get(inbox_mongo_store_t *ms,
     bson_t *filter, inbox_message_t *m, bson_t *doc, int *found,
     inbox_error_t *err);
+static inbox_status_t inbox_mongo_early_take(inbox_mongo_store_t *ms,
+    const bson_oid_t *org, const inbox_send_result_t *result,
+    inbox_delivery_t *status, char error_code[INBOX_CARRIER_CODE_MAX],
+    inbox_error_t *err);
 static inbox_status_t inbox_mongo_delivery_move(inbox_mongo_store_t *ms,
     const bson_oid_t *org, const bson_t *which, inbox_delivery_t to,
     const char *error_code, int64_t now, int *moved,
@@ -972,9 +976,11 @@ inbox_mongo_outbox_result(inbox_store_t *store, const char *entry_id,
     inbox_error_t *err)
 {
     int                   found, moved;
+    char                  early[INBOX_CARRIER_CODE_MAX];
     bson_t                doc, reply;
     bson_t               *command, *which;
     bson_oid_t            entry, org, message;
+    const char           *code;
     bson_iter_t           iter;
     inbox_status_t        rc;
     inbox_delivery_t      to;
@@ -1108,9 +1114,12 @@ inbox_mongo_outbox_result(inbox_store_t *store, const char *entry_id,
     }
 
     to = INBOX_DELIVERY_FAILED;
+    code = result->error_code;
 
     if (result->outcome == INBOX_SEND_ACCEPTED) {
         to = result->status;
+        early[0] = '\0';
+        code = NULL;
 
         /* the carrier's id, by which its status reports find it */
         rc = inbox_mongo_run_simple(ms,
@@ -1130,14 +1139,22 @@ inbox_mongo_outbox_result(inbox_store_t *store, const char *entry_id,
         if (rc != INBOX_OK) {
             return rc;
         }
+
+        /* what the carrier reported before its answer came */
+        rc = inbox_mongo_early_take(ms, &org, result, &to, early, err);
+        if (rc != INBOX_OK) {
+            return rc;
+        }
+
+        code = early[0] ? early : NULL;
     }
 
     which = BCON_NEW("_id", BCON_OID(&message));
-    rc = inbox_mongo_delivery_move(ms, &org, which, to,
-                                   result->outcome == INBOX_SEND_ACCEPTED
-                                   ? NULL : result->error_code,
+    rc = inbox_mongo_delivery_move(ms, &org, which, to, code,
                                    now, &moved, &report->status,
-                                   result->outcome == INBOX_SEND_OPTED_OUT
+                                   code != NULL
+                                   && strcmp(code,
+                                             INBOX_SEND_ERROR_OPTED_OUT) == 0
                                    ? report->opted_out_contact : NULL,
                                    events, err);
     bson_destroy(which);
@@ -1156,7 +1173,7 @@ inbox_mongo_message_status_update(inbox_store_t *store, const char *org_id,
     inbox_error_t *err)
 {
     bson_t               *which;
-    bson_oid_t            org;
+    bson_oid_t            org, report;
     inbox_status_t        rc;
     inbox_delivery_t      status;
     inbox_mongo_store_t  *ms = (inbox_mongo_store_t *) store;
@@ -1179,7 +1196,154 @@ inbox_mongo_message_status_update(inbox_store_t *store, const char *org_id,
     rc = inbox_mongo_delivery_move(ms, &org, which, to, error_code, now,
                                    changed, &status, contact_id, events,
                                    err);
+
+    if (rc == INBOX_ERR_NOT_FOUND) {
+        /* before the sender recorded the id: kept for it (delivery.h) */
+        inbox_mongo_new_id(ms, &report);
+
+        rc = inbox_mongo_run_simple(ms,
+            BCON_NEW("insert", BCON_UTF8("early_reports"),
+                     "documents", "[", "{",
+                         "_id", BCON_OID(&report),
+                         "org_id", BCON_OID(&org),
+                         "provider", BCON_UTF8(inbox_carrier_name(carrier)),
+                         "provider_id", BCON_UTF8(provider_id),
+                         "status", BCON_UTF8(inbox_delivery_name(to)),
+                         "error_code", BCON_UTF8(error_code ? error_code
+                                                            : ""),
+                         "received_at", BCON_DATE_TIME(now),
+                     "}", "]",
+                     "ordered", BCON_BOOL(true)),
+            err);
+
+        /* the sender may have recorded the id meanwhile, without it:
+         * then it is applied here (a move is made once either way) */
+        if (rc == INBOX_OK) {
+            rc = inbox_mongo_delivery_move(ms, &org, which, to, error_code,
+                                           now, changed, &status, contact_id,
+                                           events, err);
+
+            if (rc == INBOX_ERR_NOT_FOUND) {
+                rc = INBOX_OK;
+            }
+        }
+    }
+
     bson_destroy(which);
+
+    return rc;
+}
+
+
+/*
+ * Takes (reads and deletes) the early reports for an accepted send's
+ * carrier id: *status becomes the furthest they reach from it, with its
+ * error code.
+ */
+static inbox_status_t
+inbox_mongo_early_take(inbox_mongo_store_t *ms, const bson_oid_t *org,
+    const inbox_send_result_t *result, inbox_delivery_t *status,
+    char error_code[INBOX_CARRIER_CODE_MAX], inbox_error_t *err)
+{
+    char              name[16];
+    bson_t            batch, doc;
+    uint32_t          len;
+    bson_iter_t       iter;
+    const uint8_t    *data;
+    inbox_status_t    rc;
+    inbox_delivery_t  reported;
+
+    rc = inbox_mongo_run_cursor(ms,
+        BCON_NEW("find", BCON_UTF8("early_reports"),
+                 "filter", "{",
+                     "org_id", BCON_OID(org),
+                     "provider", BCON_UTF8(
+                         inbox_carrier_name(result->carrier)),
+                     "provider_id", BCON_UTF8(result->provider_id),
+                 "}",
+                 "sort", "{", "_id", BCON_INT32(1), "}"),
+        &batch, err);
+
+    if (rc == INBOX_OK && bson_iter_init(&iter, &batch)) {
+        while (bson_iter_next(&iter)) {
+            if (!BSON_ITER_HOLDS_DOCUMENT(&iter)) {
+                continue;
+            }
+
+            bson_iter_document(&iter, &len, &data);
+            if (!bson_init_static(&doc, data, len)) {
+                continue;
+            }
+
+            inbox_mongo_get_str(&doc, "status", name, sizeof(name));
+
+            if (inbox_delivery_parse(name, &reported) == 0
+                && inbox_delivery_moves(*status, reported))
+            {
+                *status = reported;
+                inbox_mongo_get_str(&doc, "error_code", error_code,
+                                    INBOX_CARRIER_CODE_MAX);
+            }
+        }
+    }
+
+    bson_destroy(&batch);
+
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    return inbox_mongo_run_simple(ms,
+        BCON_NEW("delete", BCON_UTF8("early_reports"),
+                 "deletes", "[", "{",
+                     "q", "{",
+                         "org_id", BCON_OID(org),
+                         "provider", BCON_UTF8(
+                             inbox_carrier_name(result->carrier)),
+                         "provider_id", BCON_UTF8(result->provider_id),
+                     "}",
+                     "limit", BCON_INT32(0),
+                 "}", "]",
+                 "ordered", BCON_BOOL(true)),
+        err);
+}
+
+
+inbox_status_t
+inbox_mongo_early_reports_purge(inbox_store_t *store, int64_t before,
+    size_t max, size_t *removed, inbox_error_t *err)
+{
+    bson_t                reply;
+    bson_t               *command;
+    inbox_status_t        rc;
+    inbox_mongo_store_t  *ms = (inbox_mongo_store_t *) store;
+
+    rc = inbox_mongo_ensure_indexes(ms, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    /* a delete has no limit but one or all: max bounds nothing here, the
+     * index on received_at keeps it short */
+    command = BCON_NEW("delete", BCON_UTF8("early_reports"),
+                       "deletes", "[", "{",
+                           "q", "{",
+                               "received_at", "{",
+                                   "$lt", BCON_DATE_TIME(before),
+                               "}",
+                           "}",
+                           "limit", BCON_INT32(0),
+                       "}", "]",
+                       "ordered", BCON_BOOL(true));
+
+    rc = inbox_mongo_run(ms, command, &reply, err);
+
+    if (rc == INBOX_OK) {
+        *removed = (size_t) inbox_mongo_get_int(&reply, "n");
+    }
+
+    bson_destroy(&reply);
+    bson_destroy(command);
 
     return rc;
 }

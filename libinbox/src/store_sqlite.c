@@ -787,7 +787,22 @@ static const char *inbox_sqlite_migrations[] = {
     "    WHEN 'undelivered' THEN 'failed' WHEN 'failed' THEN 'failed'"
     "    ELSE 'queued' END"
     "  WHERE message_id = NEW.id;"
-    "END;"
+    "END;",
+
+    /* 14: a carrier's status reports that came before the sender had
+     * recorded the carrier's id (delivery.h, early reports) */
+    "CREATE TABLE early_reports ("
+    "  id INTEGER PRIMARY KEY,"
+    "  org_id INTEGER NOT NULL REFERENCES orgs (id),"
+    "  provider TEXT NOT NULL,"
+    "  provider_id TEXT NOT NULL,"
+    "  status TEXT NOT NULL,"
+    "  error_code TEXT,"
+    "  received_at INTEGER NOT NULL"
+    ");"
+    "CREATE INDEX early_reports_by_id"
+    "  ON early_reports (org_id, provider, provider_id);"
+    "CREATE INDEX early_reports_by_age ON early_reports (received_at);"
 };
 
 #define INBOX_SQLITE_VERSION                                                  \

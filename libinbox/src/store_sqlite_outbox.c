@@ -53,6 +53,13 @@ static inbox_status_t inbox_sqlite_move_push(inbox_sqlite_move_t *mv,
 static void inbox_sqlite_move_free(inbox_sqlite_move_t *mv);
 static int inbox_sqlite_step_done(inbox_sqlite_conn_t *conn,
     sqlite3_stmt *stmt);
+static inbox_status_t inbox_sqlite_early_keep(inbox_sqlite_conn_t *conn,
+    int64_t org, inbox_carrier_t carrier, const char *provider_id,
+    inbox_delivery_t status, const char *error_code, int64_t now,
+    inbox_error_t *err);
+static inbox_status_t inbox_sqlite_early_take(inbox_sqlite_conn_t *conn,
+    int64_t org, const inbox_send_result_t *result, inbox_delivery_t *status,
+    char error_code[INBOX_CARRIER_CODE_MAX], inbox_error_t *err);
 
 
 /*
@@ -817,6 +824,8 @@ inbox_sqlite_outbox_result(inbox_store_t *store, const char *entry_id,
     inbox_status_t           status;
     inbox_error_t            fallback;
     inbox_sqlite_conn_t     *conn;
+    char                     code[INBOX_CARRIER_CODE_MAX];
+    inbox_delivery_t         to;
     inbox_sqlite_move_t      mv;
     inbox_sqlite_delivery_t  d;
 
@@ -926,9 +935,26 @@ inbox_sqlite_outbox_result(inbox_store_t *store, const char *entry_id,
             goto failed;
         }
 
-        status = inbox_sqlite_delivery_move(conn, org, message,
-                                            result->status, NULL, now, &mv,
+        /* what the carrier reported before its answer came */
+        to = result->status;
+        code[0] = '\0';
+
+        status = inbox_sqlite_early_take(conn, org, result, &to, code, err);
+        if (status != INBOX_OK) {
+            goto failed;
+        }
+
+        status = inbox_sqlite_delivery_move(conn, org, message, to,
+                                            code[0] ? code : NULL, now, &mv,
                                             err);
+
+        if (status == INBOX_OK
+            && strcmp(code, INBOX_SEND_ERROR_OPTED_OUT) == 0)
+        {
+            status = inbox_sqlite_message_contact(conn, message, NULL,
+                                                  report->opted_out_contact,
+                                                  NULL, err);
+        }
 
     } else {
         status = inbox_sqlite_delivery_move(conn, org, message,
@@ -1039,9 +1065,14 @@ inbox_sqlite_message_status_update(inbox_store_t *store, const char *org_id,
     inbox_sqlite_done(stmt);
 
     if (rc == SQLITE_DONE) {
-        status = inbox_error_set(err, INBOX_ERR_NOT_FOUND,
-                                 "no message has that carrier's id");
-        goto failed;
+        /* before the sender recorded the id: kept for it (delivery.h) */
+        status = inbox_sqlite_early_keep(conn, org, carrier, provider_id, to,
+                                         error_code, now, err);
+        if (status != INBOX_OK) {
+            goto failed;
+        }
+
+        return inbox_sqlite_commit(conn, err);
     }
 
     if (rc != SQLITE_ROW) {
@@ -1084,6 +1115,142 @@ failed:
     inbox_sqlite_move_free(&mv);
 
     return status;
+}
+
+
+/* A report for a carrier id no message has yet, kept for the sender's
+ * record of it. */
+static inbox_status_t
+inbox_sqlite_early_keep(inbox_sqlite_conn_t *conn, int64_t org,
+    inbox_carrier_t carrier, const char *provider_id, inbox_delivery_t status,
+    const char *error_code, int64_t now, inbox_error_t *err)
+{
+    sqlite3_stmt  *stmt;
+
+    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_EARLY_ADD,
+        "INSERT INTO early_reports (org_id, provider, provider_id, status,"
+        " error_code, received_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)", err);
+    if (stmt == NULL) {
+        return err->code;
+    }
+
+    sqlite3_bind_int64(stmt, 1, org);
+    inbox_sqlite_bind_text(stmt, 2, inbox_carrier_name(carrier));
+    inbox_sqlite_bind_text(stmt, 3, provider_id);
+    inbox_sqlite_bind_text(stmt, 4, inbox_delivery_name(status));
+    inbox_sqlite_bind_text(stmt, 5, error_code);
+    sqlite3_bind_int64(stmt, 6, now);
+
+    if (!inbox_sqlite_step_done(conn, stmt)) {
+        return inbox_sqlite_write_fail(conn, sqlite3_errcode(conn->db),
+                                       "a status report", err);
+    }
+
+    return INBOX_OK;
+}
+
+
+/*
+ * Takes (reads and deletes) the early reports for an accepted send's
+ * carrier id: *status becomes the furthest they reach from it, with its
+ * error code.
+ */
+static inbox_status_t
+inbox_sqlite_early_take(inbox_sqlite_conn_t *conn, int64_t org,
+    const inbox_send_result_t *result, inbox_delivery_t *status,
+    char error_code[INBOX_CARRIER_CODE_MAX], inbox_error_t *err)
+{
+    int               rc;
+    sqlite3_stmt     *stmt;
+    inbox_delivery_t  reported;
+
+    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_EARLY_TAKE,
+        "SELECT status, error_code FROM early_reports"
+        " WHERE org_id = ?1 AND provider = ?2 AND provider_id = ?3"
+        " ORDER BY id", err);
+    if (stmt == NULL) {
+        return err->code;
+    }
+
+    sqlite3_bind_int64(stmt, 1, org);
+    inbox_sqlite_bind_text(stmt, 2, inbox_carrier_name(result->carrier));
+    inbox_sqlite_bind_text(stmt, 3, result->provider_id);
+
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        if (inbox_delivery_parse((const char *) sqlite3_column_text(stmt, 0),
+                                 &reported) == 0
+            && inbox_delivery_moves(*status, reported))
+        {
+            *status = reported;
+            inbox_sqlite_column_copy(stmt, 1, error_code,
+                                     INBOX_CARRIER_CODE_MAX);
+        }
+    }
+
+    inbox_sqlite_done(stmt);
+
+    if (rc != SQLITE_DONE) {
+        return inbox_sqlite_fail(conn, rc, err);
+    }
+
+    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_EARLY_DONE,
+        "DELETE FROM early_reports"
+        " WHERE org_id = ?1 AND provider = ?2 AND provider_id = ?3", err);
+    if (stmt == NULL) {
+        return err->code;
+    }
+
+    sqlite3_bind_int64(stmt, 1, org);
+    inbox_sqlite_bind_text(stmt, 2, inbox_carrier_name(result->carrier));
+    inbox_sqlite_bind_text(stmt, 3, result->provider_id);
+
+    if (!inbox_sqlite_step_done(conn, stmt)) {
+        return inbox_sqlite_fail(conn, sqlite3_errcode(conn->db), err);
+    }
+
+    return INBOX_OK;
+}
+
+
+inbox_status_t
+inbox_sqlite_early_reports_purge(inbox_store_t *store, int64_t before,
+    size_t max, size_t *removed, inbox_error_t *err)
+{
+    sqlite3_stmt         *stmt;
+    inbox_status_t        status;
+    inbox_error_t         fallback;
+    inbox_sqlite_conn_t  *conn;
+
+    if (err == NULL) {
+        err = &fallback;
+    }
+
+    conn = inbox_sqlite_begin_write(store, err);
+    if (conn == NULL) {
+        return err->code;
+    }
+
+    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_EARLY_PURGE,
+        "DELETE FROM early_reports WHERE id IN (SELECT id FROM early_reports"
+        " WHERE received_at < ?1 ORDER BY received_at LIMIT ?2)", err);
+    if (stmt == NULL) {
+        status = err->code;
+        inbox_sqlite_rollback(conn);
+        return status;
+    }
+
+    sqlite3_bind_int64(stmt, 1, before);
+    sqlite3_bind_int64(stmt, 2, (int64_t) max);
+
+    if (!inbox_sqlite_step_done(conn, stmt)) {
+        status = inbox_sqlite_fail(conn, sqlite3_errcode(conn->db), err);
+        inbox_sqlite_rollback(conn);
+        return status;
+    }
+
+    *removed = (size_t) sqlite3_changes(conn->db);
+
+    return inbox_sqlite_commit(conn, err);
 }
 
 

@@ -4,12 +4,16 @@
 //                 requests (with Retry-After: `retry_after` seconds)
 //   timeout       the next `count` sends are never answered (the message
 //                 is still sent when `processed` is true)
+//   late_answer   the next `count` sends are taken and processed at once,
+//                 and answered `delay_ms` later: their status callbacks
+//                 overtake the answer
 //   final_status  messages to `number` end `status` (undelivered, failed,
 //                 delivery_failed, sending_failed, unconfirmed, none)
 //   callbacks     status callbacks come `duplicate` and/or `out_of_order`
 // `carrier` (twilio, telnyx) limits a rule to one carrier, `number` to
 // sends to one recipient, `count` to so many sends or messages (none:
-// until reset; http_error, rate_limit and timeout default to 1).
+// until reset; http_error, rate_limit, timeout and late_answer default
+// to 1).
 
 import { E164 } from './config.mjs';
 
@@ -84,6 +88,15 @@ export class Failures {
             rule.processed = spec.processed === true;
             rule.count ??= 1;
             break;
+        case 'late_answer':
+            rule.delayMs = spec.delay_ms ?? 500;
+            if (!Number.isInteger(rule.delayMs) || rule.delayMs < 0
+                || rule.delayMs > 60000) {
+                bad('late_answer: delay_ms is whole milliseconds, 0 to '
+                    + '60000');
+            }
+            rule.count ??= 1;
+            break;
         case 'final_status':
             if (!rule.number) {
                 bad('final_status needs the recipient "number"');
@@ -106,7 +119,7 @@ export class Failures {
             break;
         default:
             bad('type must be http_error, rate_limit, timeout, '
-                + 'final_status or callbacks');
+                + 'late_answer, final_status or callbacks');
         }
         this.nextId += 1;
         this.rules.push(rule);
@@ -130,11 +143,11 @@ export class Failures {
         return rule;
     }
 
-    // What happens to an API send before it is even read: a 5xx, a 429
-    // or no answer at all.
+    // What happens to an API send before it is even read: a 5xx, a 429,
+    // no answer at all or a late one.
     takeRequest(carrier, to) {
-        return this.take(['http_error', 'rate_limit', 'timeout'], carrier,
-                         to);
+        return this.take(['http_error', 'rate_limit', 'timeout',
+                          'late_answer'], carrier, to);
     }
 
     // How an accepted message ends and how its callbacks come.

@@ -65,6 +65,12 @@ async function carrierCall(sim, ctx, res, carrier, kind, handler, m) {
         record.response = { status: null, held: true };
         sim.held.add(res);
         res.on('close', () => sim.held.delete(res));
+    } else if (answer.delayMs) {
+        // the message goes now, its answer later
+        record.response = { status: answer.status,
+                            json: answer.json ?? null,
+                            delayed_ms: answer.delayMs };
+        setTimeout(() => write(res, answer), answer.delayMs);
     } else {
         record.response = { status: answer.status,
                             json: answer.json ?? null };

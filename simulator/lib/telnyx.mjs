@@ -130,6 +130,9 @@ export async function telnyxSend(sim, ctx) {
                 start: answer.start }
             : { hold: true };
     }
+    if (injected?.type === 'late_answer') {
+        return { ...answer, delayMs: injected.delayMs };
+    }
     return answer;
 }
 

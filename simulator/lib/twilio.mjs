@@ -139,6 +139,9 @@ export async function twilioSend(sim, ctx, pathSid) {
                 start: answer.start }
             : { hold: true };
     }
+    if (injected?.type === 'late_answer') {
+        return { ...answer, delayMs: injected.delayMs };
+    }
     return answer;
 }
 

@@ -302,25 +302,22 @@ test('Twilio 21610: the message failed because the contact opted out at '
 });
 
 test('Twilio: a status for a message id the store does not know yet is '
-     + '503, so that Twilio tries again; once recorded it is taken',
-     async () => {
+     + 'kept and answered 200 (Twilio does not retry a callback); it is '
+     + 'applied when the sender records the id', async () => {
     const sid = newMessageSid();
     const contact = uniqueNumber();
     await deliverInbound(ctx.cluster, { from: contact, body: 'hi' });
-    const form = statusForm({ sid, status: 'sent', to: contact });
+    const form = statusForm({ sid, status: 'delivered', to: contact });
 
-    assertError(await postStatus(form), 503, 'unavailable');
-    assert.match(ctx.cluster.errorLog(),
-                 new RegExp(`a status for ${sid}, which the store does not `
-                            + 'know'));
+    const res = await postStatus(form);
+    assert.equal(res.status, 200, res.text);
 
-    /* the sender records what Twilio answered to the send; the retry */
+    /* the sender records what Twilio answered to the send: no retry */
     const conv = await conversationWith(twilioOrg, contact);
     const out = await store('reply-sent', twilioOrg.id, conv.id, 'Sure',
                             sid);
-    await deliverStatus(form);
     const m = await messageById(twilioOrg, contact, out.result.message_id);
-    assert.equal(m.status, 'sent');
+    assert.equal(m.status, 'delivered');
 });
 
 test('GET on the status webhook is 405', async () => {
@@ -523,10 +520,11 @@ test('Telnyx message.sent and message.finalized move the status, pushed '
         assertError(await postTelnyx(telnyxEvent('message.finalized',
             outboundRecord({ id, to: contact, status: 'delivery_failed',
                              from: uniqueNumber() }))), 403, 'forbidden');
-        /* a report for a message nobody recorded yet: 503, try again */
-        assertError(await postTelnyx(telnyxEvent('message.sent',
+        /* a report for a message nobody recorded yet: kept, 200 */
+        const early = await postTelnyx(telnyxEvent('message.sent',
             outboundRecord({ id: randomUUID(), to: contact,
-                             status: 'sent' }))), 503, 'unavailable');
+                             status: 'sent' })));
+        assert.equal(early.status, 200, early.text);
     } finally {
         ws.close();
     }

@@ -215,6 +215,36 @@ test('a sender killed in the middle of a send: what it had sent is '
     await sim.ok('POST', '/reset', {});
 });
 
+test('status callbacks that overtake the carrier\'s answer to the send '
+     + 'are kept: the reply still reaches delivered, live, with a carrier '
+     + 'that never retries a callback', async () => {
+    const { from, conv } = await thread();
+    /* like Twilio: a callback answered 5xx is not sent again */
+    await sim.configure({ webhook: { attempts: 1 } });
+    await sim.fail({ type: 'late_answer', delay_ms: 700, number: from });
+    const ws = await connectWs(ctx.cluster, org.token);
+    try {
+        const before = await billing();
+        const m = await reply(conv.id, 'Your table is ready');
+        await ws.waitFor((frames) => statusesOf(frames, m.id)
+            .includes('delivered'), 10000, 'delivered');
+        const got = await messageOf(conv.id, m.id);
+        assert.equal(got.status, 'delivered');
+        /* every callback came before the answer, and each was taken */
+        const calls = (await sim.requests({ kind: 'send' })).filter((r) =>
+            r.form?.some(([k, v]) => k === 'To' && v === from));
+        assert.equal(calls.length, 1);
+        assert.equal(calls[0].response.delayed_ms, 700);
+        /* its credit spent once, as for any delivered reply */
+        const after = await billing();
+        assert.equal(after.balance, before.balance - 1);
+        assert.equal(after.held, before.held);
+    } finally {
+        ws.close();
+        await sim.configure({ webhook: { attempts: 3 } });
+    }
+});
+
 test('a reply queued before its contact texts STOP is never sent: it '
      + 'fails as opted out at no cost, and only the confirmation goes',
      async () => {

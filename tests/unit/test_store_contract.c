@@ -5196,20 +5196,25 @@ TEST(statuses_move_forward_once_and_delivery_captures_the_hold)
     CHECK_INT(ledger_walk(&f, f.org, &balance, &held, NULL), 3);
     CHECK(ledger_balances(&f, f.org));
 
-    /* another organization, another carrier, another id: not found */
+    /* another organization, another carrier, another id: kept for a
+     * message that may claim it later, nothing moved here */
     CHECK_INT(inbox_store_message_status_update(f.store, other,
                   INBOX_CARRIER_TWILIO, "SMout1", INBOX_DELIVERY_FAILED,
-                  NULL, &changed, NULL, &events, &err), INBOX_ERR_NOT_FOUND);
+                  NULL, &changed, NULL, &events, &err), INBOX_OK);
+    CHECK_INT(changed, 0);
     CHECK_INT(inbox_store_message_status_update(f.store, f.org,
                   INBOX_CARRIER_TELNYX, "SMout1", INBOX_DELIVERY_FAILED,
-                  NULL, &changed, NULL, &events, &err), INBOX_ERR_NOT_FOUND);
+                  NULL, &changed, NULL, &events, &err), INBOX_OK);
+    CHECK_INT(changed, 0);
     strcpy(contact, "stale");
     CHECK_INT(inbox_store_message_status_update(f.store, f.org,
                   INBOX_CARRIER_TWILIO, "SMnope", INBOX_DELIVERY_FAILED,
-                  NULL, &changed, contact, &events, &err),
-              INBOX_ERR_NOT_FOUND);
+                  NULL, &changed, contact, &events, &err), INBOX_OK);
+    CHECK_INT(changed, 0);
     CHECK_STR(contact, "");
     CHECK_INT(events.count, 2);
+    status_of(&f, alice.conversation_id, a.message.id, status, code);
+    CHECK_STR(status, "delivered");
 
     /* the carrier's "opted out" in a report: said as a refused send says
      * it, and the contact named for the caller to opt out */
@@ -5358,6 +5363,108 @@ TEST(refused_and_opted_out_sends_fail_with_their_codes_and_cost_nothing)
     CHECK_INT(balance_of(&f, f.org), 5);
     CHECK_INT(held_of(&f, f.org), 0);
     CHECK(ledger_balances(&f, f.org));
+
+    inbox_reply_result_free(&a);
+    inbox_reply_result_free(&b);
+    inbox_event_list_free(&events);
+    fixture_close(&f);
+}
+
+
+TEST(a_status_reported_before_the_carriers_id_is_recorded_is_kept_and_applied)
+{
+    char                   status[16], code[32], named[INBOX_ID_MAX];
+    char                   contact[INBOX_ID_MAX], conv[INBOX_ID_MAX];
+    size_t                 removed;
+    fixture_t              f;
+    inbox_error_t          err;
+    inbox_event_list_t     events;
+    inbox_send_result_t    res;
+    inbox_send_report_t    report;
+    inbox_reply_result_t   a, b;
+    inbox_ingest_result_t  alice;
+    int64_t                now;
+
+    FIXTURE(&f);
+    memset(&events, 0, sizeof(events));
+
+    CHECK_INT(receive(&f, "SM1", ALICE, "hi", T0, &alice, NULL), INBOX_OK);
+    CHECK(contact_of(&f, ALICE, contact, conv));
+    CHECK_INT(inbox_store_credits_grant(f.store, f.org, 5, NULL), INBOX_OK);
+    CHECK_INT(reply(&f, alice.conversation_id, "one", NULL, &a, NULL, NULL),
+              INBOX_OK);
+    CHECK_INT(reply(&f, alice.conversation_id, "two", NULL, &b, NULL, NULL),
+              INBOX_OK);
+    now = inbox_now_ms();
+
+    /* the carrier's callbacks overtake its answer to the send, out of
+     * order: kept, nothing moves yet */
+    CHECK_INT(inbox_store_message_status_update(f.store, f.org,
+                  INBOX_CARRIER_TWILIO, "SMearly1", INBOX_DELIVERY_DELIVERED,
+                  NULL, NULL, NULL, &events, &err), INBOX_OK);
+    CHECK_INT(inbox_store_message_status_update(f.store, f.org,
+                  INBOX_CARRIER_TWILIO, "SMearly1", INBOX_DELIVERY_SENT,
+                  NULL, NULL, NULL, &events, &err), INBOX_OK);
+    CHECK_INT(inbox_store_message_status_update(f.store, f.org,
+                  INBOX_CARRIER_TWILIO, "SMearly2", INBOX_DELIVERY_FAILED,
+                  "21610", NULL, named, &events, &err), INBOX_OK);
+    CHECK_STR(named, "");
+    CHECK_INT(events.count, 0);
+    CHECK_INT(held_of(&f, f.org), 2);
+
+    /* the sender records the first: it is delivered at once, its hold
+     * captured, and one frame says so */
+    memset(&res, 0, sizeof(res));
+    res.outcome = INBOX_SEND_ACCEPTED;
+    res.carrier = INBOX_CARRIER_TWILIO;
+    res.status = INBOX_DELIVERY_QUEUED;
+    snprintf(res.provider_id, sizeof(res.provider_id), "SMearly1");
+    CHECK_INT(send_one(&f, now, &res, &report, &events), 0);
+    CHECK_STR(report.message_id, a.message.id);
+    CHECK_INT(report.status, INBOX_DELIVERY_DELIVERED);
+    CHECK_STR(report.opted_out_contact, "");
+    status_of(&f, alice.conversation_id, a.message.id, status, code);
+    CHECK_STR(status, "delivered");
+    CHECK_INT(events.count, 1);
+    if (events.count == 1) {
+        CHECK(strstr(events.items[0].json, "\"status\":\"delivered\"")
+              != NULL);
+    }
+    CHECK_INT(balance_of(&f, f.org), 3);
+    CHECK_INT(held_of(&f, f.org), 1);
+
+    /* the second was refused as opted out: failed, released, and the
+     * contact named for the sender to opt out */
+    snprintf(res.provider_id, sizeof(res.provider_id), "SMearly2");
+    CHECK_INT(send_one(&f, now, &res, &report, &events), 0);
+    CHECK_STR(report.message_id, b.message.id);
+    CHECK_INT(report.status, INBOX_DELIVERY_FAILED);
+    CHECK_STR(report.opted_out_contact, contact);
+    status_of(&f, alice.conversation_id, b.message.id, status, code);
+    CHECK_STR(status, "failed");
+    CHECK_STR(code, "contact_opted_out");
+    CHECK_INT(balance_of(&f, f.org), 4);
+    CHECK_INT(held_of(&f, f.org), 0);
+    CHECK(ledger_balances(&f, f.org));
+
+    /* taken once: a repeat of the callback changes nothing */
+    CHECK_INT(inbox_store_message_status_update(f.store, f.org,
+                  INBOX_CARRIER_TWILIO, "SMearly1", INBOX_DELIVERY_DELIVERED,
+                  NULL, NULL, NULL, &events, &err), INBOX_OK);
+    CHECK_INT(events.count, 2);
+
+    /* one no message claims is dropped after a day, not before */
+    CHECK_INT(inbox_store_message_status_update(f.store, f.org,
+                  INBOX_CARRIER_TWILIO, "SMnever", INBOX_DELIVERY_SENT,
+                  NULL, NULL, NULL, &events, &err), INBOX_OK);
+    CHECK_INT(inbox_store_early_reports_purge(f.store, inbox_now_ms(), 100,
+                                              &removed, &err), INBOX_OK);
+    CHECK_INT(removed, 0);
+    CHECK_INT(inbox_store_early_reports_purge(f.store, inbox_now_ms()
+                                              + INBOX_DELIVERY_EARLY_KEEP_MS
+                                              + 1000, 100, &removed, &err),
+              INBOX_OK);
+    CHECK_INT(removed, 1);
 
     inbox_reply_result_free(&a);
     inbox_reply_result_free(&b);

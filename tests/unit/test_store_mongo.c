@@ -3187,16 +3187,20 @@ TEST(outbox_result)
 
     fake.replies[0] = OUTBOX_ENTRY;
     fake.replies[1] = "{\"ok\": 1, \"value\": {\"_id\": " OID(GEN_3) "}}";
-    fake.replies[3] = MOVED("sent");
-    fake.replies[4] = HELD;
-    fake.replies[5] = CREDITS("9", "0");
-    fake.replies[7] = SEQ;
+    /* the carrier's callbacks came first: delivered, then a late sent */
+    fake.replies[3] = CURSOR("{\"status\": \"delivered\", \"error_code\":"
+                             " \"\"}, {\"status\": \"sent\","
+                             " \"error_code\": \"\"}");
+    fake.replies[5] = MOVED("delivered");
+    fake.replies[6] = HELD;
+    fake.replies[7] = CREDITS("9", "0");
+    fake.replies[9] = SEQ;
 
     CHECK_INT(inbox_store_outbox_result(store, GEN_3, 1, &res,
                                         1767225600000LL, &report, &events,
                                         &err), INBOX_OK);
     CHECK_INT(report.done, 1);
-    CHECK_INT(report.status, INBOX_DELIVERY_SENT);
+    CHECK_INT(report.status, INBOX_DELIVERY_DELIVERED);
     CHECK_STR(report.message_id, MSG_ID);
     CHECK_INT(events.count, 1);
     golden_check(&fake, "outbox_result_accepted");
@@ -3270,11 +3274,14 @@ TEST(message_status_update)
     CHECK_INT(events.count, 1);
     golden_check(&fake, "message_status_late");
 
-    /* no such message */
+    /* no such message yet: kept as an early report, looked for again */
     fake_reset(&fake);
     CHECK_INT(inbox_store_message_status_update(store, ORG_ID,
                   INBOX_CARRIER_TWILIO, "SM901", INBOX_DELIVERY_SENT, NULL,
-                  &changed, NULL, &events, &err), INBOX_ERR_NOT_FOUND);
+                  &changed, NULL, &events, &err), INBOX_OK);
+    CHECK_INT(changed, 0);
+    CHECK_INT(events.count, 1);
+    golden_check(&fake, "message_status_early");
 
     inbox_event_list_free(&events);
     fake_close(&fake, store);

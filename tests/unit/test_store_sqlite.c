@@ -881,6 +881,9 @@ TEST(stored_events_refer_to_a_long_message_without_copying_it)
  * keeps its stream: migration 4 keeps each event's position and ids.
  */
 /* Schema 12 undone (the lists' indexes as they were). */
+/* Schema 14 undone (early status reports). */
+#define UNDO_SCHEMA_14  "DROP TABLE early_reports;"
+
 /* Schema 13 undone (campaigns and polls). */
 #define UNDO_SCHEMA_13                                                       \
     "DROP TRIGGER messages_campaign_status;"                                \
@@ -1009,15 +1012,19 @@ TEST(stored_events_refer_to_a_long_message_without_copying_it)
 /* Migration 6 made the sessions table. */
 #define UNDO_SCHEMA_6  "DROP TABLE sessions;"
 
+/* Every step after 10 undone, newest first. */
+#define UNDO_SCHEMA_ABOVE_10                                                \
+    UNDO_SCHEMA_14 UNDO_SCHEMA_13 UNDO_SCHEMA_12 UNDO_SCHEMA_11
+
 /* Migration 7 made contacts' tags and the contacts list's index (after 8
  * is undone). */
 #define UNDO_SCHEMA_7                                                       \
-    UNDO_SCHEMA_13 UNDO_SCHEMA_12 UNDO_SCHEMA_11 UNDO_SCHEMA_10             \
+    UNDO_SCHEMA_ABOVE_10 UNDO_SCHEMA_10                                     \
     UNDO_SCHEMA_9                                                           \
     UNDO_SCHEMA_8                                                           \
     "DROP TABLE contact_tags; DROP INDEX contacts_by_created;"
 
-#define SCHEMA_NOW  13
+#define SCHEMA_NOW  14
 
 
 /* Migration 5 counts the threads a store has already, as every later
@@ -1122,7 +1129,7 @@ TEST(migrating_indexes_the_contacts_there_are)
     inbox_store_close(f.store);
     f.store = NULL;
 
-    CHECK_INT(db_exec(&f, UNDO_SCHEMA_13 UNDO_SCHEMA_12 UNDO_SCHEMA_11
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_ABOVE_10
                       UNDO_SCHEMA_10
                       UNDO_SCHEMA_9 UNDO_SCHEMA_8
                       "PRAGMA user_version = 7;"),
@@ -1225,7 +1232,7 @@ TEST(migrating_makes_contacts_again_keeping_rows_indexes_and_search)
     inbox_store_close(f.store);
     f.store = NULL;
 
-    CHECK_INT(db_exec(&f, UNDO_SCHEMA_13 UNDO_SCHEMA_12 UNDO_SCHEMA_11
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_ABOVE_10
                       UNDO_SCHEMA_10
                       UNDO_SCHEMA_9 "PRAGMA user_version = 8;"),
               SQLITE_OK);
@@ -1316,7 +1323,7 @@ TEST(migrating_makes_the_stored_images_pending)
     inbox_store_close(f.store);
     f.store = NULL;
 
-    CHECK_INT(db_exec(&f, UNDO_SCHEMA_13 UNDO_SCHEMA_12 UNDO_SCHEMA_11
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_ABOVE_10
                       UNDO_SCHEMA_10
                       "PRAGMA user_version = 9;"),
               SQLITE_OK);
@@ -1365,7 +1372,7 @@ TEST(migrating_starts_the_ledger_with_the_balance_there_is)
     inbox_store_close(f.store);
     f.store = NULL;
 
-    CHECK_INT(db_exec(&f, UNDO_SCHEMA_13 UNDO_SCHEMA_12 UNDO_SCHEMA_11
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_ABOVE_10
                       "UPDATE orgs SET credits_balance = 42;"
                       "PRAGMA user_version = 10;"), SQLITE_OK);
 

@@ -15,6 +15,15 @@
  * no final status came within a bounded time (INBOX_HOLD_MAX_AGE_DEFAULT,
  * inbox_store_holds_expire).  A hold captured on "sent" stays captured
  * whatever comes after it.
+ *
+ * A carrier may report a status before the sender has recorded the
+ * carrier's id for the message (its callback overtakes the answer to
+ * the send).  Such an early report is kept, not refused: a carrier that
+ * does not retry a refused callback would otherwise leave the message
+ * at its first status for good.  When the sender records the id, the
+ * early reports for it are applied as if they came then, by the same
+ * rules.  One that no message claims within INBOX_DELIVERY_EARLY_KEEP_MS
+ * is dropped.
  */
 #ifndef INBOX_DELIVERY_H
 #define INBOX_DELIVERY_H
@@ -29,6 +38,9 @@ typedef enum {
 } inbox_delivery_t;
 
 #define INBOX_DELIVERY_COUNT  (INBOX_DELIVERY_FAILED + 1)
+
+/* How long an early report waits for its message's carrier id. */
+#define INBOX_DELIVERY_EARLY_KEEP_MS  (24LL * 60 * 60 * 1000)
 
 /* What a status does to the message's hold. */
 typedef enum {

@@ -506,7 +506,11 @@ inbox_status_t inbox_store_outbox_claim(inbox_store_t *store, int64_t now,
  * INBOX_ERR_NOT_FOUND when no such entry waits (a result recorded
  * already), INBOX_ERR_CONFLICT when the claim was lost (its lease ran
  * out and the entry was claimed again), INBOX_ERR_INVALID for an
- * accepted send without the carrier's id or with a final status.
+ * accepted send without the carrier's id or with a final status.  An
+ * accepted send takes the early reports kept for its carrier's id
+ * (inbox_store_message_status_update) in the same transaction: the
+ * furthest of them moves the message, and the carrier's opt-out among
+ * them names the contact in report->opted_out_contact.
  */
 inbox_status_t inbox_store_outbox_result(inbox_store_t *store,
     const char *entry_id, unsigned attempt, const inbox_send_result_t *result,
@@ -525,14 +529,24 @@ inbox_status_t inbox_store_outbox_result(inbox_store_t *store,
  * which.  contact_id (may be NULL) gets the message's contact, moved or
  * not, for the caller to mark opted out (source carrier) when the
  * carrier said so (Twilio 21610, Telnyx 40300): a repeated report finds
- * it too.  INBOX_ERR_NOT_FOUND when the organization has no message with
- * that id from that carrier.
+ * it too.  When the organization has no message with that id from that
+ * carrier (yet: the sender records it when the carrier answers), the
+ * report is kept as an early report (delivery.h) and applied by
+ * inbox_store_outbox_result: INBOX_OK, *changed 0, contact_id "".
  */
 inbox_status_t inbox_store_message_status_update(inbox_store_t *store,
     const char *org_id, inbox_carrier_t carrier, const char *provider_id,
     inbox_delivery_t status, const char *error_code, int *changed,
     char contact_id[INBOX_ID_MAX], inbox_event_list_t *events,
     inbox_error_t *err);
+
+/*
+ * Housekeeping: deletes at most max early reports (delivery.h) received
+ * before now - INBOX_DELIVERY_EARLY_KEEP_MS, which no message claimed;
+ * *removed (may be NULL) says how many.
+ */
+inbox_status_t inbox_store_early_reports_purge(inbox_store_t *store,
+    int64_t now, size_t max, size_t *removed, inbox_error_t *err);
 
 /*
  * Housekeeping: captures the holds of messages that a carrier took more

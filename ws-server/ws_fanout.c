@@ -15,6 +15,7 @@
 #include <inbox/event.h>
 #include "ws_fanout.h"
 #include "ws_frame.h"
+#include "ws_resume.h"
 #include "ws_stream.h"
 
 #define WS_FANOUT_QUEUE_INITIAL   8
@@ -466,12 +467,12 @@ ws_fanout_callback(struct lws *wsi, enum lws_callback_reasons reason,
         if (conn == NULL || conn->org == NULL || conn->closing) {
             return 0;
         }
-        ws_stream_receive(fanout->stream, conn, wsi, in, len);
+        ws_resume_receive(fanout->stream, conn, wsi, in, len);
         return 0;
 
     case LWS_CALLBACK_CLOSED:
         if (conn != NULL && conn->org != NULL) {
-            ws_stream_closed(fanout->stream, conn);
+            ws_resume_closed(fanout->stream, conn);
         }
         ws_fanout_close(conn);
         return 0;
@@ -539,7 +540,7 @@ ws_fanout_open(ws_fanout_t *fanout, ws_conn_t *conn, struct lws *wsi)
         return 0;
     }
 
-    return ws_stream_opened(fanout->stream, conn, state.org_seq,
+    return ws_resume_opened(fanout->stream, conn, state.org_seq,
                             state.epoch);
 }
 

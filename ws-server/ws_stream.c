@@ -1,75 +1,19 @@
 /*
- * Each organization's event stream in org_seq order (reorder window, gap
- * fill, ring of recent frames), and each connection's way into it
- * (resume, replay, reset).  See ws_stream.h.
+ * Each organization's event stream in org_seq order: the reorder window,
+ * gap fills from the store, the ring of recent frames, a new epoch.  A
+ * connection's way into it (resume, replay, reset) is ws_resume.c's.
+ * See ws_stream.h.
  */
-#include <search.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <yajl/yajl_tree.h>
 #include <inbox/render.h>
-#include "ws_presence.h"
-#include "ws_store.h"
-#include "ws_stream.h"
+#include "ws_resume.h"
+#include "ws_stream_org.h"
 
 #define WS_STREAM_RETRY_MS     200    /* a gap the store could not fill */
 #define WS_STREAM_RETRIES      25     /* ... then a reset */
-#define WS_STREAM_MSG_MAX      1024   /* a client message, at most */
-#define WS_STREAM_QUERY_MAX    1000   /* events asked of the store at once */
-
-typedef struct {
-    int64_t   seq;
-    int64_t   unread;
-    char      type[INBOX_EVENT_TYPE_MAX];
-    size_t    len;
-    char     *frame;                    /* malloc'd */
-} ws_item_t;
-
-struct ws_org_stream_s {
-    char                     id[INBOX_ID_MAX];
-    char                     epoch[INBOX_EPOCH_MAX];
-    ws_stream_t             *stream;
-    unsigned                 nconns;
-
-    int                      has_last;
-    int64_t                  last;      /* delivered, in order */
-    int64_t                  seen;      /* the newest org_seq known of */
-
-    /* early events, sorted by seq, all above last + 1 */
-    ws_item_t               *pending;
-    size_t                   npending;
-    size_t                   pending_cap;
-
-    lws_sorted_usec_list_t   sul;       /* the window, or a retry */
-    int                      timer;
-    ws_store_req_t          *filling;   /* a gap fill in flight */
-    unsigned                 failures;
-
-    /* the recent frames: seq ring_first .. last, without a hole; made
-     * on the first event */
-    ws_item_t               *ring;      /* WS_STREAM_RING_FRAMES */
-    size_t                   ring_head;
-    size_t                   ring_count;
-    size_t                   ring_bytes;
-
-    lws_dll2_t               live;      /* in the stream's: nconns > 0 */
-    ws_store_req_t          *checking;  /* a state query in flight */
-
-    ws_presence_org_t        presence;
-};
-
-struct ws_stream_s {
-    ws_fanout_t             *fanout;
-    ws_store_t              *store;     /* NULL: gaps are resets */
-    struct lws_context      *context;
-    void                    *orgs;      /* tsearch(3) of ws_org_stream_t */
-    lws_dll2_owner_t         held;      /* ws_stream_conn_t.held */
-    lws_sorted_usec_list_t   hold_sul;
-    lws_dll2_owner_t         live;      /* ws_org_stream_t.live */
-    lws_sorted_usec_list_t   check_sul;
-};
 
 typedef struct {
     int64_t      seq;
@@ -77,15 +21,12 @@ typedef struct {
 } ws_reset_arg_t;
 
 
-static ws_org_stream_t *ws_stream_org(ws_stream_t *stream,
-    const char *org_id);
 static int ws_stream_org_compare(const void *a, const void *b);
 static void ws_stream_deliver(ws_org_stream_t *org, int64_t seq,
     const char *type, int64_t unread, const char *frame, size_t len);
 static void ws_stream_drain(ws_org_stream_t *org);
 static int ws_stream_hold(ws_org_stream_t *org,
     const inbox_event_record_t *rec);
-static void ws_stream_check_gap(ws_org_stream_t *org);
 static void ws_stream_timer(ws_org_stream_t *org, int64_t ms);
 static void ws_stream_timer_fired(lws_sorted_usec_list_t *sul);
 static void ws_stream_fill(ws_org_stream_t *org);
@@ -99,16 +40,6 @@ static void ws_stream_ring_push(ws_org_stream_t *org, int64_t seq,
     const char *type, int64_t unread, const char *frame, size_t len);
 static void ws_stream_ring_clear(ws_org_stream_t *org);
 static void ws_stream_pending_clear(ws_org_stream_t *org);
-static void ws_stream_held_fired(lws_sorted_usec_list_t *sul);
-static void ws_stream_unhold(ws_stream_t *stream, ws_stream_conn_t *sc);
-static void ws_stream_resume(ws_stream_t *stream, ws_conn_t *conn,
-    yajl_val root);
-static void ws_stream_catch_up(ws_stream_t *stream, ws_conn_t *conn);
-static void ws_stream_replayed(ws_stream_t *stream, ws_store_req_t *req);
-static void ws_stream_reset(ws_conn_t *conn, ws_org_stream_t *org);
-static char *ws_stream_reset_frame(int64_t seq, const char *epoch,
-    size_t *len);
-static void ws_stream_join(ws_conn_t *conn);
 static void ws_stream_check_fired(lws_sorted_usec_list_t *sul);
 static void ws_stream_checked(ws_store_req_t *req);
 
@@ -419,7 +350,7 @@ ws_stream_hold(ws_org_stream_t *org, const inbox_event_record_t *rec)
  * A gap (seen beyond last) gets the window to close by itself, then the
  * store fills it; a full pending list does not wait.
  */
-static void
+void
 ws_stream_check_gap(ws_org_stream_t *org)
 {
     if (org->last >= org->seen) {
@@ -776,7 +707,7 @@ ws_stream_store_answers(ws_stream_t *stream)
         } else if (req->kind == WS_STORE_STATE) {
             ws_stream_checked(req);
         } else {
-            ws_stream_replayed(stream, req);
+            ws_resume_replayed(stream, req);
         }
 
         ws_store_req_free(req);
@@ -784,390 +715,7 @@ ws_stream_store_answers(ws_stream_t *stream)
 }
 
 
-/* ---- connections ---- */
-
-
-int
-ws_stream_opened(ws_stream_t *stream, ws_conn_t *conn, int64_t hello_seq,
-    const char *epoch)
-{
-    ws_org_stream_t   *org;
-    ws_stream_conn_t  *sc;
-
-    sc = ws_fanout_stream_conn(conn);
-
-    org = ws_stream_org(stream, ws_fanout_claims(conn)->org_id);
-    if (org == NULL) {
-        return -1;
-    }
-
-    sc->conn = conn;
-    sc->org = org;
-
-    if (org->nconns++ == 0) {
-        lws_dll2_add_tail(&org->live, &stream->live);
-    }
-
-    if (!org->has_last) {
-        org->has_last = 1;
-        org->last = hello_seq;
-        org->seen = hello_seq;
-        lws_strncpy(org->epoch, epoch, sizeof(org->epoch));
-
-    } else if (strcmp(org->epoch, epoch) == 0 && hello_seq > org->seen) {
-        /* the store is ahead of what came here: fetch what was missed */
-        org->seen = hello_seq;
-        ws_stream_check_gap(org);
-    }
-
-    /* live events once it resumed or the hold is over */
-    sc->held_until = ws_stream_now_ms() + WS_STREAM_HOLD_MS;
-    lws_dll2_add_tail(&sc->held, &stream->held);
-
-    if (stream->held.count == 1) {
-        lws_sul_schedule(stream->context, 0, &stream->hold_sul,
-                         ws_stream_held_fired,
-                         WS_STREAM_HOLD_MS * LWS_US_PER_MS);
-    }
-
-    return 0;
-}
-
-
-static void
-ws_stream_held_fired(lws_sorted_usec_list_t *sul)
-{
-    int64_t            now;
-    ws_conn_t         *conn;
-    ws_stream_t       *stream;
-    ws_stream_conn_t  *sc;
-
-    stream = lws_container_of(sul, ws_stream_t, hold_sul);
-    now = ws_stream_now_ms();
-
-    while (stream->held.count > 0) {
-        sc = lws_container_of(lws_dll2_get_head(&stream->held),
-                              ws_stream_conn_t, held);
-
-        if (sc->held_until > now) {
-            lws_sul_schedule(stream->context, 0, &stream->hold_sul,
-                             ws_stream_held_fired,
-                             (sc->held_until - now) * LWS_US_PER_MS);
-            return;
-        }
-
-        lws_dll2_remove(&sc->held);
-        conn = sc->conn;
-        ws_stream_catch_up(stream, conn);
-    }
-}
-
-
-static void
-ws_stream_unhold(ws_stream_t *stream, ws_stream_conn_t *sc)
-{
-    if (!lws_dll2_is_detached(&sc->held)) {
-        lws_dll2_remove(&sc->held);
-    }
-
-    if (stream->held.count == 0) {
-        lws_sul_cancel(&stream->hold_sul);
-    }
-}
-
-
-void
-ws_stream_closed(ws_stream_t *stream, ws_conn_t *conn)
-{
-    ws_org_stream_t   *org;
-    ws_stream_conn_t  *sc;
-
-    sc = ws_fanout_stream_conn(conn);
-    org = sc->org;
-
-    ws_stream_unhold(stream, sc);
-
-    if (sc->replay != NULL) {
-        sc->replay->owner = NULL;
-        sc->replay = NULL;
-    }
-
-    if (org != NULL) {
-        ws_presence_gone(&org->presence, conn);
-        if (--org->nconns == 0) {
-            lws_dll2_remove(&org->live);
-        }
-        sc->org = NULL;
-    }
-}
-
-
-void
-ws_stream_receive(ws_stream_t *stream, ws_conn_t *conn, struct lws *wsi,
-    const void *in, size_t len)
-{
-    char              text[WS_STREAM_MSG_MAX + 1];
-    yajl_val          root;
-    const char       *type;
-    ws_org_stream_t  *org;
-    ws_stream_conn_t  *sc;
-    static const char *type_path[] = { "type", NULL };
-
-    sc = ws_fanout_stream_conn(conn);
-    org = sc->org;
-
-    if (org == NULL) {
-        return;
-    }
-
-    /* a whole small text message, or nothing */
-    if (!lws_is_first_fragment(wsi)
-        || !lws_is_final_fragment(wsi) || lws_frame_is_binary(wsi)
-        || len == 0 || len > WS_STREAM_MSG_MAX)
-    {
-        ws_presence_refused(&org->presence, conn);
-        return;
-    }
-
-    memcpy(text, in, len);
-    text[len] = '\0';
-
-    root = yajl_tree_parse(text, NULL, 0);
-    type = root ? YAJL_GET_STRING(yajl_tree_get(root, type_path,
-                                                 yajl_t_string))
-                : NULL;
-
-    if (type != NULL && strcmp(type, "resume") == 0) {
-        ws_stream_resume(stream, conn, root);
-
-    } else if (type != NULL && strcmp(type, "presence") == 0) {
-        ws_presence_message(&org->presence, conn, root);
-
-    } else {
-        ws_presence_refused(&org->presence, conn);
-    }
-
-    yajl_tree_free(root);
-}
-
-
-/*
- * {"type":"resume","epoch","org_seq"}: the events after org_seq, then
- * live ones.  Once events went to the connection, only a position at or
- * past what it got can be honoured; anything else is a reset.
- */
-static void
-ws_stream_resume(ws_stream_t *stream, ws_conn_t *conn, yajl_val root)
-{
-    int64_t            seq;
-    yajl_val           pos;
-    const char        *epoch;
-    ws_org_stream_t   *org;
-    ws_stream_conn_t  *sc;
-    static const char *epoch_path[] = { "epoch", NULL };
-    static const char *seq_path[] = { "org_seq", NULL };
-
-    sc = ws_fanout_stream_conn(conn);
-    org = sc->org;
-
-    if (sc->resumed) {
-        return;                                 /* once */
-    }
-
-    sc->resumed = 1;
-
-    epoch = YAJL_GET_STRING(yajl_tree_get(root, epoch_path, yajl_t_string));
-    pos = yajl_tree_get(root, seq_path, yajl_t_number);
-
-    if (sc->replay != NULL) {
-        sc->replay->owner = NULL;
-        sc->replay = NULL;
-    }
-
-    ws_stream_unhold(stream, sc);
-
-    if (epoch == NULL || pos == NULL || !YAJL_IS_INTEGER(pos)
-        || YAJL_GET_INTEGER(pos) < 0
-        || strcmp(epoch, org->epoch) != 0)
-    {
-        ws_stream_reset(conn, org);
-        return;
-    }
-
-    seq = YAJL_GET_INTEGER(pos);
-
-    if (ws_fanout_sent_events(conn)) {
-        if (seq < ws_fanout_position(conn)) {
-            ws_stream_reset(conn, org);
-        } else {
-            ws_fanout_set_position(conn, seq);
-        }
-        return;
-    }
-
-    ws_fanout_leave(conn);
-    ws_fanout_set_position(conn, seq);
-    ws_stream_catch_up(stream, conn);
-}
-
-
-/*
- * Sends the connection what it lacks up to the stream's last, from the
- * ring, else from the store (it stays out of the live events meanwhile),
- * then joins it to the live events.
- */
-static void
-ws_stream_catch_up(ws_stream_t *stream, ws_conn_t *conn)
-{
-    size_t             i, limit;
-    int64_t            pos, first;
-    ws_item_t         *it;
-    ws_org_stream_t   *org;
-    ws_stream_conn_t  *sc;
-    ws_store_req_t    *req;
-
-    sc = ws_fanout_stream_conn(conn);
-    org = sc->org;
-    pos = ws_fanout_position(conn);
-
-    if (pos >= org->last) {
-        ws_stream_join(conn);
-        return;
-    }
-
-    /* more than its queue holds: it would be closed as a slow consumer */
-    limit = ws_fanout_max_queue(stream->fanout) / 2;
-
-    if (org->last - pos > (int64_t) limit) {
-        ws_stream_reset(conn, org);
-        return;
-    }
-
-    first = org->ring_count ? org->ring[org->ring_head].seq : org->last + 1;
-
-    if (first <= pos + 1) {
-        for (i = 0; i < org->ring_count; i++) {
-            it = &org->ring[(org->ring_head + i) % WS_STREAM_RING_FRAMES];
-            if (it->seq > pos
-                && ws_fanout_send(conn, it->seq, it->frame, it->len) < 0)
-            {
-                return;                 /* closing */
-            }
-        }
-
-        ws_stream_join(conn);
-        return;
-    }
-
-    /* nowhere to read them from */
-    if (stream->store == NULL) {
-        ws_stream_reset(conn, org);
-        return;
-    }
-
-    req = ws_store_req_new(WS_STORE_RESUME, conn);
-    if (req == NULL) {
-        ws_stream_reset(conn, org);
-        return;
-    }
-
-    memcpy(req->org_id, org->id, sizeof(req->org_id));
-    memcpy(req->epoch, org->epoch, sizeof(req->epoch));
-    req->after = pos;
-    req->until = first - 1;
-    req->limit = (size_t) (req->until - pos);
-    if (req->limit > WS_STREAM_QUERY_MAX) {
-        req->limit = WS_STREAM_QUERY_MAX;
-    }
-
-    sc->replay = req;
-    ws_store_ask(stream->store, req);
-}
-
-
-static void
-ws_stream_replayed(ws_stream_t *stream, ws_store_req_t *req)
-{
-    size_t             i;
-    ws_conn_t         *conn;
-    inbox_event_t     *e;
-    ws_org_stream_t   *org;
-    ws_stream_conn_t  *sc;
-
-    conn = req->owner;
-    if (conn == NULL) {
-        return;                         /* closed, or resumed again */
-    }
-
-    sc = ws_fanout_stream_conn(conn);
-    sc->replay = NULL;
-    org = sc->org;
-
-    if (req->status != INBOX_OK || req->events.count == 0) {
-        if (req->status != INBOX_OK && req->status != INBOX_ERR_CONFLICT) {
-            lwsl_warn("ws-server: org %s: a resume from the store: %s\n",
-                      org->id, req->err.message);
-        }
-        ws_stream_reset(conn, org);
-        return;
-    }
-
-    for (i = 0; i < req->events.count; i++) {
-        e = &req->events.items[i];
-
-        /* never a hole: the store answers in order, without one */
-        if (e->org_seq > ws_fanout_position(conn) + 1) {
-            ws_stream_reset(conn, org);
-            return;
-        }
-
-        if (ws_fanout_send(conn, e->org_seq, e->json, e->len) < 0) {
-            return;
-        }
-    }
-
-    ws_stream_catch_up(stream, conn);
-}
-
-
-/* Live events from now on, and who is there. */
-static void
-ws_stream_join(ws_conn_t *conn)
-{
-    if (ws_fanout_joined(conn)) {
-        return;
-    }
-
-    ws_fanout_join(conn);
-    ws_presence_greet(&ws_fanout_stream_conn(conn)->org->presence, conn);
-}
-
-
-/* {"type":"reset"}: the client reloads; live events go on from here. */
-static void
-ws_stream_reset(ws_conn_t *conn, ws_org_stream_t *org)
-{
-    char     *frame;
-    size_t    len;
-    int64_t   seq;
-
-    seq = org->last;
-    if (ws_fanout_position(conn) > seq && ws_fanout_sent_events(conn)) {
-        seq = ws_fanout_position(conn);
-    }
-
-    frame = ws_stream_reset_frame(seq, org->epoch, &len);
-    if (frame != NULL) {
-        (void) ws_fanout_send(conn, 0, frame, len);
-        free(frame);
-    }
-
-    ws_fanout_set_position(conn, seq);
-    ws_stream_join(conn);
-}
-
-
-static char *
+char *
 ws_stream_reset_frame(int64_t seq, const char *epoch, size_t *len)
 {
     yajl_gen  g;
@@ -1191,7 +739,7 @@ ws_stream_reset_frame(int64_t seq, const char *epoch, size_t *len)
 
 
 /* Finds or adds the organization; NULL when out of memory. */
-static ws_org_stream_t *
+ws_org_stream_t *
 ws_stream_org(ws_stream_t *stream, const char *org_id)
 {
     void             *found;

@@ -8,14 +8,7 @@
  * filled from the store (ws_store.h: a datagram shed or sent while
  * ws-server was down); events at or below what was delivered dropped;
  * a bounded ring of the recent frames, so that most resumes never touch
- * the store.
- *
- * Per connection: after its hello it waits (WS_STREAM_HOLD_MS at most)
- * for {"type":"resume","epoch","org_seq"}; then it gets the events after
- * that position (or after its hello's), from the ring or the store, and
- * only then live ones: nothing twice, nothing missed at the seam.  When
- * that cannot be, {"type":"reset","org_seq","epoch"}: reload over HTTP,
- * live events follow from there.
+ * the store.  How a connection joins it is ws_resume.h's.
  *
  * Everything runs on the lws service thread, except the store's queries
  * (ws_store.c's thread).
@@ -30,7 +23,6 @@
 #include "ws_fanout.h"
 
 #define WS_STREAM_WINDOW_MS    20     /* an early event waits at most */
-#define WS_STREAM_HOLD_MS      250    /* a new connection's resume, at most */
 #define WS_STREAM_RING_FRAMES  512    /* recent frames kept per org ... */
 #define WS_STREAM_RING_BYTES   (256 * 1024)     /* ... and their bytes */
 #define WS_STREAM_PENDING_MAX  2048   /* early events held per org */
@@ -44,7 +36,8 @@
 typedef struct ws_store_req_s   ws_store_req_t;
 typedef struct ws_org_stream_s  ws_org_stream_t;
 
-/* ws_stream's part of each connection (inside ws_fanout's session). */
+/* ws_resume's and ws_presence's part of each connection (inside
+ * ws_fanout's session). */
 typedef struct ws_stream_conn_s {
     ws_fanout_t      *fanout;
     ws_conn_t        *conn;
@@ -78,15 +71,6 @@ void ws_stream_event(ws_stream_t *stream, const inbox_event_record_t *rec);
 
 /* On the lws thread after lws_cancel_service(): the store's answers. */
 void ws_stream_store_answers(ws_stream_t *stream);
-
-/* The connection's hello was queued at hello_seq (epoch); returns what
- * LWS_CALLBACK_ESTABLISHED returns. */
-int ws_stream_opened(ws_stream_t *stream, ws_conn_t *conn,
-    int64_t hello_seq, const char *epoch);
-/* A message from the browser (resume, presence; others are ignored). */
-void ws_stream_receive(ws_stream_t *stream, ws_conn_t *conn,
-    struct lws *wsi, const void *in, size_t len);
-void ws_stream_closed(ws_stream_t *stream, ws_conn_t *conn);
 
 /* For ws_presence: milliseconds of CLOCK_MONOTONIC, and the context. */
 int64_t ws_stream_now_ms(void);

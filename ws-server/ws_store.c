@@ -116,6 +116,7 @@ ws_store_req_free(ws_store_req_t *req)
 {
     if (req != NULL) {
         inbox_event_list_free(&req->events);
+        free(req->positions);
         free(req);
     }
 }
@@ -206,21 +207,39 @@ ws_store_run(void *arg)
 }
 
 
+/* Where the streams stand, in one store call. */
+static void
+ws_store_positions(ws_store_t *store, ws_store_req_t *req)
+{
+    size_t                    i;
+    const char               *ids[INBOX_STREAM_POSITIONS_MAX];
+    inbox_stream_position_t   at[INBOX_STREAM_POSITIONS_MAX];
+
+    for (i = 0; i < req->npositions; i++) {
+        ids[i] = req->positions[i].org_id;
+    }
+
+    req->status = inbox_store_stream_positions(store->store, ids,
+                                               req->npositions, at,
+                                               &req->err);
+
+    for (i = 0; req->status == INBOX_OK && i < req->npositions; i++) {
+        req->positions[i].at = at[i];
+    }
+}
+
+
 static void
 ws_store_query(ws_store_t *store, ws_store_req_t *req)
 {
-    size_t                   i;
-    inbox_event_t           *e;
-    ws_event_info_t          info;
-    inbox_realtime_state_t   state;
+    size_t            i;
+    inbox_event_t    *e;
+    ws_event_info_t   info;
 
     memset(&req->err, 0, sizeof(req->err));
 
-    if (req->kind == WS_STORE_STATE) {
-        req->status = inbox_store_realtime_state(store->store, req->org_id,
-                                                 &state, &req->err);
-        req->until = state.org_seq;
-        memcpy(req->epoch, state.epoch, sizeof(req->epoch));
+    if (req->kind == WS_STORE_POSITIONS) {
+        ws_store_positions(store, req);
         return;
     }
 

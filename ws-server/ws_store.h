@@ -4,7 +4,8 @@
  * organization's stream, a resume older than the ring of recent frames.
  *
  * The lws thread asks (ws_store_ask), the store thread runs
- * inbox_store_events_since and wakes the loop with lws_cancel_service();
+ * inbox_store_events_since or inbox_store_stream_positions and wakes the
+ * loop with lws_cancel_service();
  * the loop's LWS_CALLBACK_EVENT_WAIT_CANCELLED takes the answers
  * (ws_store_answers).  Model: libwebsockets' minimal-ws-server-threads.
  */
@@ -16,12 +17,21 @@
 #include <libwebsockets.h>
 #include <inbox/error.h>
 #include <inbox/event.h>
+#include <inbox/model.h>
 
 typedef enum {
     WS_STORE_GAP = 0,       /* an organization's stream */
     WS_STORE_RESUME,        /* one connection's replay */
-    WS_STORE_STATE          /* where the stream stands: until, epoch */
+    WS_STORE_POSITIONS      /* where several streams stand: positions */
 } ws_store_kind_e;
+
+/* One organization of a WS_STORE_POSITIONS request. */
+typedef struct {
+    void                     *owner;    /* lws thread only */
+    char                      org_id[INBOX_ID_MAX];
+    int64_t                   after;    /* what the asker had seen */
+    inbox_stream_position_t   at;       /* the answer */
+} ws_store_position_t;
 
 /* One query and its answer.  The lws thread owns it but while asked. */
 struct ws_store_req_s {
@@ -33,6 +43,10 @@ struct ws_store_req_s {
     int64_t                 after;      /* after < org_seq <= until */
     int64_t                 until;      /* <= 0: the newest */
     size_t                  limit;
+
+    /* WS_STORE_POSITIONS: at most INBOX_STREAM_POSITIONS_MAX, malloc'd */
+    ws_store_position_t    *positions;
+    size_t                  npositions;
 
     /* the answer: events in org_seq order, each with its type, epoch
      * and unread total */

@@ -41,6 +41,7 @@ static void ws_stream_ring_push(ws_org_stream_t *org, int64_t seq,
 static void ws_stream_ring_clear(ws_org_stream_t *org);
 static void ws_stream_pending_clear(ws_org_stream_t *org);
 static void ws_stream_check_fired(lws_sorted_usec_list_t *sul);
+static ws_store_req_t *ws_stream_positions_req(size_t live);
 static void ws_stream_checked(ws_store_req_t *req);
 
 
@@ -90,30 +91,50 @@ ws_stream_start(ws_stream_t *stream, struct lws_context *context)
 }
 
 
-/* Asks where the streams with connections stand (see ws_stream.h). */
+/*
+ * Asks where the streams with connections stand (see ws_stream.h), in
+ * requests of INBOX_STREAM_POSITIONS_MAX organizations: one store query
+ * each, not one per organization.
+ */
 static void
 ws_stream_check_fired(lws_sorted_usec_list_t *sul)
 {
-    ws_stream_t      *stream;
-    ws_store_req_t   *req;
-    ws_org_stream_t  *org;
+    ws_stream_t          *stream;
+    ws_store_req_t       *req;
+    ws_org_stream_t      *org;
+    ws_store_position_t  *p;
 
     stream = lws_container_of(sul, ws_stream_t, check_sul);
+    req = NULL;
 
     lws_start_foreach_dll(struct lws_dll2 *, d,
                           lws_dll2_get_head(&stream->live)) {
         org = lws_container_of(d, ws_org_stream_t, live);
 
         if (org->checking == NULL && org->filling == NULL) {
-            req = ws_store_req_new(WS_STORE_STATE, org);
-            if (req != NULL) {
-                memcpy(req->org_id, org->id, sizeof(req->org_id));
-                req->after = org->seen;
-                org->checking = req;
+            if (req == NULL) {
+                req = ws_stream_positions_req(stream->live.count);
+                if (req == NULL) {
+                    break;
+                }
+            }
+
+            p = &req->positions[req->npositions++];
+            p->owner = org;
+            memcpy(p->org_id, org->id, sizeof(p->org_id));
+            p->after = org->seen;
+            org->checking = req;
+
+            if (req->npositions == INBOX_STREAM_POSITIONS_MAX) {
                 ws_store_ask(stream->store, req);
+                req = NULL;
             }
         }
     } lws_end_foreach_dll(d);
+
+    if (req != NULL) {
+        ws_store_ask(stream->store, req);
+    }
 
     lws_sul_schedule(stream->context, 0, &stream->check_sul,
                      ws_stream_check_fired,
@@ -121,26 +142,58 @@ ws_stream_check_fired(lws_sorted_usec_list_t *sul)
 }
 
 
+static ws_store_req_t *
+ws_stream_positions_req(size_t live)
+{
+    ws_store_req_t  *req;
+
+    req = ws_store_req_new(WS_STORE_POSITIONS, NULL);
+    if (req == NULL) {
+        return NULL;
+    }
+
+    if (live > INBOX_STREAM_POSITIONS_MAX) {
+        live = INBOX_STREAM_POSITIONS_MAX;
+    }
+
+    req->positions = calloc(live, sizeof(ws_store_position_t));
+    if (req->positions == NULL) {
+        ws_store_req_free(req);
+        return NULL;
+    }
+
+    return req;
+}
+
+
 static void
 ws_stream_checked(ws_store_req_t *req)
 {
-    ws_org_stream_t  *org;
+    size_t                i;
+    ws_org_stream_t      *org;
+    ws_store_position_t  *p;
 
-    org = req->owner;
-    org->checking = NULL;
+    for (i = 0; i < req->npositions; i++) {
+        p = &req->positions[i];
+        org = p->owner;
+        org->checking = NULL;
 
-    /* events that came meanwhile show their gaps themselves */
-    if (req->status != INBOX_OK || !org->has_last || org->seen != req->after
-        || strcmp(req->epoch, org->epoch) != 0 || req->until <= org->seen)
-    {
-        return;
+        /* events that came meanwhile show their gaps themselves */
+        if (req->status != INBOX_OK || !org->has_last
+            || org->seen != p->after
+            || strcmp(p->at.epoch, org->epoch) != 0
+            || p->at.org_seq <= org->seen)
+        {
+            continue;
+        }
+
+        lwsl_info("ws-server: org %s: the store is at %lld, %lld came "
+                  "here\n", org->id, (long long) p->at.org_seq,
+                  (long long) org->seen);
+
+        org->seen = p->at.org_seq;
+        ws_stream_check_gap(org);
     }
-
-    lwsl_info("ws-server: org %s: the store is at %lld, %lld came here\n",
-              org->id, (long long) req->until, (long long) org->seen);
-
-    org->seen = req->until;
-    ws_stream_check_gap(org);
 }
 
 
@@ -704,7 +757,7 @@ ws_stream_store_answers(ws_stream_t *stream)
 
         if (req->kind == WS_STORE_GAP) {
             ws_stream_filled(stream, req);
-        } else if (req->kind == WS_STORE_STATE) {
+        } else if (req->kind == WS_STORE_POSITIONS) {
             ws_stream_checked(req);
         } else {
             ws_resume_replayed(stream, req);

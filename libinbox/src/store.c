@@ -996,6 +996,26 @@ inbox_store_events_since(inbox_store_t *store, const char *org_id,
 
 
 inbox_status_t
+inbox_store_stream_positions(inbox_store_t *store, const char *const *org_ids,
+    size_t n, inbox_stream_position_t *positions, inbox_error_t *err)
+{
+    if (n > INBOX_STREAM_POSITIONS_MAX) {
+        return inbox_error_set(err, INBOX_ERR_INVALID,
+                               "At most %d organizations at once.",
+                               INBOX_STREAM_POSITIONS_MAX);
+    }
+
+    if (n == 0) {
+        return INBOX_OK;
+    }
+
+    memset(positions, 0, n * sizeof(inbox_stream_position_t));
+
+    return store->ops->stream_positions(store, org_ids, n, positions, err);
+}
+
+
+inbox_status_t
 inbox_store_events_prune(inbox_store_t *store, int64_t now,
     const inbox_event_retention_t *keep, size_t max, size_t *removed,
     inbox_error_t *err)

@@ -193,6 +193,11 @@
       (inbox_store_t *store, const char *org_id,                              \
        inbox_realtime_state_t *state, inbox_error_t *err),                    \
       (store, org_id, state, err))                                            \
+    /* 1 <= n <= INBOX_STREAM_POSITIONS_MAX, positions zeroed */            \
+    X(RULED, stream_positions,                                                \
+      (inbox_store_t *store, const char *const *org_ids, size_t n,            \
+       inbox_stream_position_t *positions, inbox_error_t *err),               \
+      (store, org_ids, n, positions, err))                                    \
     /* ---- resume (issue 8): epoch never NULL, 0 <= after_seq, limit      \
      * 1..INBOX_EVENTS_SINCE_MAX: store.c checked ---- */                   \
     X(RULED, events_since,                                                    \

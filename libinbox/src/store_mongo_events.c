@@ -196,6 +196,84 @@ inbox_mongo_realtime_state(inbox_store_t *store, const char *org_id,
 }
 
 
+/* One find over the organizations' ids, their seq and epoch only. */
+inbox_status_t
+inbox_mongo_stream_positions(inbox_store_t *store,
+    const char *const *org_ids, size_t n, inbox_stream_position_t *positions,
+    inbox_error_t *err)
+{
+    char                  key[24], id[INBOX_ID_MAX];
+    bson_t                filter, in, ids, batch, doc;
+    size_t                i, k;
+    uint32_t              len;
+    bson_oid_t            org;
+    bson_iter_t           iter;
+    const uint8_t        *data;
+    inbox_status_t        rc;
+    inbox_mongo_store_t  *ms = (inbox_mongo_store_t *) store;
+
+    rc = inbox_mongo_ensure_indexes(ms, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    bson_init(&filter);
+    BSON_APPEND_DOCUMENT_BEGIN(&filter, "_id", &in);
+    BSON_APPEND_ARRAY_BEGIN(&in, "$in", &ids);
+
+    for (i = 0, k = 0; i < n; i++) {
+        /* a malformed id names nothing, like another store's */
+        if (inbox_mongo_parse_id(org_ids[i], &org) == 0) {
+            snprintf(key, sizeof(key), "%zu", k++);
+            BSON_APPEND_OID(&ids, key, &org);
+        }
+    }
+
+    bson_append_array_end(&in, &ids);
+    bson_append_document_end(&filter, &in);
+
+    rc = inbox_mongo_run_cursor(ms,
+        BCON_NEW("find", BCON_UTF8("orgs"),
+                 "filter", BCON_DOCUMENT(&filter),
+                 "projection", "{",
+                     "seq", BCON_INT32(1),
+                     "epoch", BCON_INT32(1),
+                 "}",
+                 "limit", BCON_INT32((int32_t) n),
+                 "batchSize", BCON_INT32((int32_t) n),
+                 "singleBatch", BCON_BOOL(true)),
+        &batch, err);
+    bson_destroy(&filter);
+
+    if (rc == INBOX_OK && bson_iter_init(&iter, &batch)) {
+        while (bson_iter_next(&iter)) {
+            if (!BSON_ITER_HOLDS_DOCUMENT(&iter)) {
+                continue;
+            }
+
+            bson_iter_document(&iter, &len, &data);
+            if (!bson_init_static(&doc, data, len)) {
+                continue;
+            }
+
+            inbox_mongo_get_id(&doc, "_id", id);
+
+            for (i = 0; i < n; i++) {
+                if (strcmp(org_ids[i], id) == 0) {
+                    positions[i].org_seq = inbox_mongo_get_int(&doc, "seq");
+                    inbox_mongo_get_str(&doc, "epoch", positions[i].epoch,
+                                        sizeof(positions[i].epoch));
+                }
+            }
+        }
+    }
+
+    bson_destroy(&batch);
+
+    return rc;
+}
+
+
 /* ---- resume (issue 8) ---- */
 
 

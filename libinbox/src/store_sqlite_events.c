@@ -138,6 +138,65 @@ inbox_sqlite_events_record(inbox_sqlite_conn_t *conn, int64_t org,
 }
 
 
+/* One indexed read per organization: SQLite is in the process, so a
+ * list query would save nothing. */
+inbox_status_t
+inbox_sqlite_stream_positions(inbox_store_t *store,
+    const char *const *org_ids, size_t n, inbox_stream_position_t *positions,
+    inbox_error_t *err)
+{
+    int                   rc;
+    size_t                i;
+    int64_t               org;
+    sqlite3_stmt         *stmt;
+    inbox_status_t        status;
+    inbox_error_t         fallback;
+    inbox_sqlite_conn_t  *conn;
+
+    if (err == NULL) {
+        err = &fallback;
+    }
+
+    conn = inbox_sqlite_conn(store, err);
+    if (conn == NULL) {
+        return err->code;
+    }
+
+    status = INBOX_OK;
+
+    for (i = 0; i < n && status == INBOX_OK; i++) {
+        if (inbox_sqlite_parse_id(org_ids[i], &org) != 0) {
+            continue;                       /* names no organization */
+        }
+
+        stmt = inbox_sqlite_stmt(conn, INBOX_SQL_STREAM_POSITION,
+            "SELECT seq, epoch FROM orgs WHERE id = ?1", err);
+        if (stmt == NULL) {
+            status = err->code;
+            break;
+        }
+
+        sqlite3_bind_int64(stmt, 1, org);
+
+        rc = sqlite3_step(stmt);
+
+        if (rc == SQLITE_ROW) {
+            positions[i].org_seq = sqlite3_column_int64(stmt, 0);
+            inbox_sqlite_column_copy(stmt, 1, positions[i].epoch,
+                                     sizeof(positions[i].epoch));
+        }
+
+        inbox_sqlite_done(stmt);
+
+        if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+            status = inbox_sqlite_fail(conn, rc, err);
+        }
+    }
+
+    return status;
+}
+
+
 inbox_status_t
 inbox_sqlite_realtime_state(inbox_store_t *store, const char *org_id,
     inbox_realtime_state_t *state, inbox_error_t *err)

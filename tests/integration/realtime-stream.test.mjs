@@ -206,6 +206,32 @@ test('a datagram channel flooded while ws-server is stopped loses '
     }
 });
 
+test('the last events nginx shed, with nothing after them, still come: '
+    + 'ws-server asks the store where the streams stand', async () => {
+    const { cluster } = ctx;
+    const org = cluster.orgs[0];
+    const start = await position(cluster, org);
+    const c = await connectResumed(cluster, org, start);
+    try {
+        /* every webhook answered while ws-server reads nothing: its
+         * queue fills and nginx sheds the rest */
+        process.kill(cluster.ws.pid, 'SIGSTOP');
+        try {
+            await flood(cluster, org, 40, 8, 'shed last');
+        } finally {
+            process.kill(cluster.ws.pid, 'SIGCONT');
+        }
+        const end = (await position(cluster, org)).org_seq;
+        assert.equal(end, start.org_seq + 120);
+        /* no datagram follows the shed ones: only the check finds them */
+        await waitSeq(c, end, 10000);
+        await sleep(300);
+        assertRun(c, start.org_seq, end, 'after the last shed event');
+    } finally {
+        c.close();
+    }
+});
+
 test('resume from a pruned position, or of another epoch, gets reset, '
     + 'and live events after it', async () => {
     const { cluster } = ctx;

@@ -1057,6 +1057,51 @@ TEST(a_carrier_retry_within_the_same_batch_is_stored_once)
 
 /* Unread counts */
 
+TEST(stream_positions_of_several_organizations_in_one_call)
+{
+    char                     other[INBOX_ID_MAX];
+    const char              *ids[4];
+    fixture_t                f;
+    inbox_error_t            err;
+    inbox_realtime_state_t   state;
+    inbox_stream_position_t  at[4];
+
+    FIXTURE(&f);
+
+    CHECK_INT(org_add(f.store, "Other", OTHER, other), INBOX_OK);
+    CHECK_INT(receive(&f, "SM1", ALICE, "one", T0, NULL, NULL), INBOX_OK);
+    CHECK_INT(receive(&f, "SM2", ALICE, "two", T0 + 1, NULL, NULL),
+              INBOX_OK);
+    CHECK_INT(inbox_store_realtime_state(f.store, f.org, &state, &err),
+              INBOX_OK);
+
+    /* an unknown and a malformed id are zeroed, the others as they are */
+    ids[0] = other;
+    ids[1] = f.org;
+    ids[2] = f.backend == &sqlite_backend ? "999999"
+                                          : "64f1a00000000000000fffff";
+    ids[3] = "not an id";
+    memset(at, 0xff, sizeof(at));
+    CHECK_INT(inbox_store_stream_positions(f.store, ids, 4, at, &err),
+              INBOX_OK);
+    CHECK_INT(at[0].org_seq, 0);
+    CHECK(at[0].epoch[0] != '\0');
+    CHECK_INT(at[1].org_seq, state.org_seq);
+    CHECK(state.org_seq > 0);
+    CHECK_STR(at[1].epoch, state.epoch);
+    CHECK_INT(at[2].org_seq, 0);
+    CHECK_STR(at[2].epoch, "");
+    CHECK_INT(at[3].org_seq, 0);
+    CHECK_STR(at[3].epoch, "");
+
+    CHECK_INT(inbox_store_stream_positions(f.store, ids,
+                                           INBOX_STREAM_POSITIONS_MAX + 1,
+                                           at, &err), INBOX_ERR_INVALID);
+
+    fixture_close(&f);
+}
+
+
 TEST(unread_counts_each_inbound_message_and_the_org_total)
 {
     fixture_t                  f;

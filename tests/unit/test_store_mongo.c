@@ -2164,6 +2164,32 @@ TEST(realtime_state)
     fake_close(&fake, store);
 }
 
+TEST(stream_positions)
+{
+    const char               *ids[3] = { ORG_ID, "bad", CONV_ID };
+    fake_t                    fake;
+    inbox_error_t             err;
+    inbox_store_t            *store;
+    inbox_stream_position_t   at[3];
+
+    store = fake_open(&fake);
+
+    /* one find for all; an id it does not return stays zeroed */
+    fake.replies[0] = CURSOR("{\"_id\": " OID(ORG_ID) ", \"seq\":"
+                             " {\"$numberLong\": \"42\"}, \"epoch\":"
+                             " \"a1b2c3d4e5f60708\"}");
+    CHECK_INT(inbox_store_stream_positions(store, ids, 3, at, &err),
+              INBOX_OK);
+    CHECK_INT(at[0].org_seq, 42);
+    CHECK_STR(at[0].epoch, "a1b2c3d4e5f60708");
+    CHECK_INT(at[1].org_seq, 0);
+    CHECK_INT(at[2].org_seq, 0);
+    CHECK_INT(fake.commands, 1);
+    golden_check(&fake, "stream_positions");
+
+    fake_close(&fake, store);
+}
+
 static const char  read_conversation[] =
     "{\"ok\": 1, \"value\": {\"_id\": " OID(CONV_ID) ", \"org_id\": "
     OID(ORG_ID) ", \"contact\": {\"id\": " OID(CONTACT_ID) ", \"name\":"

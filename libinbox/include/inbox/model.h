@@ -205,6 +205,15 @@ typedef struct {
     int64_t  unread_total;
 } inbox_realtime_state_t;
 
+/* Where an organization's event stream stands, without its unread total:
+ * what ws-server compares with the events it was sent. */
+typedef struct {
+    int64_t  org_seq;                   /* 0 for an unknown organization */
+    char     epoch[INBOX_EPOCH_MAX];
+} inbox_stream_position_t;
+
+#define INBOX_STREAM_POSITIONS_MAX  500     /* asked at once */
+
 const char *inbox_carrier_name(inbox_carrier_t carrier);
 /* The parse functions return 0, or -1 for an unknown name. */
 int inbox_carrier_parse(const char *name, inbox_carrier_t *carrier);

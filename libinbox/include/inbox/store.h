@@ -257,6 +257,15 @@ inbox_status_t inbox_store_messages_list(inbox_store_t *store,
 inbox_status_t inbox_store_realtime_state(inbox_store_t *store,
     const char *org_id, inbox_realtime_state_t *state, inbox_error_t *err);
 
+/* Where the streams of n organizations stand (n at most
+ * INBOX_STREAM_POSITIONS_MAX), in one query: positions[i] for
+ * org_ids[i], zeroed for an id that names no organization.  Cheaper than
+ * inbox_store_realtime_state (no unread total), for ws-server's periodic
+ * look at the organizations it holds sockets of. */
+inbox_status_t inbox_store_stream_positions(inbox_store_t *store,
+    const char *const *org_ids, size_t n, inbox_stream_position_t *positions,
+    inbox_error_t *err);
+
 /*
  * ---- Resume (issue 8): an organization's events again, for a client
  * that missed them (store_sqlite_events.c, store_mongo_events.c) ----

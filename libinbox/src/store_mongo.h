@@ -130,6 +130,16 @@ inbox_status_t inbox_mongo_find_one(inbox_mongo_store_t *ms,
     int *found, inbox_error_t *err);
 
 /* Helpers shared by the operation files (store_mongo_doc.c). */
+/* Calls add for each document of a cursor's first batch (a run_cursor
+ * answer); stops at the first failure. */
+inbox_status_t inbox_mongo_batch_each(const bson_t *batch,
+    inbox_status_t (*add)(void *list, const bson_t *doc, inbox_error_t *err),
+    void *list, inbox_error_t *err);
+/* Deletes every document of collection that query matches (query is
+ * taken over); *removed (may be NULL) counts them. */
+inbox_status_t inbox_mongo_delete(inbox_mongo_store_t *ms,
+    const char *collection, bson_t *query, size_t *removed,
+    inbox_error_t *err);
 void inbox_mongo_new_id(inbox_mongo_store_t *ms, bson_oid_t *oid);
 int64_t inbox_mongo_now(inbox_mongo_store_t *ms);
 /* 0 when hex is a valid ObjectId. */

@@ -581,3 +581,71 @@ inbox_mongo_append_search(bson_t *filter, bson_t *or,
 
     return 1;
 }
+
+
+/* Calls add for each document of a cursor's first batch. */
+inbox_status_t
+inbox_mongo_batch_each(const bson_t *batch,
+    inbox_status_t (*add)(void *list, const bson_t *doc, inbox_error_t *err),
+    void *list, inbox_error_t *err)
+{
+    bson_t          doc;
+    uint32_t        len;
+    bson_iter_t     iter;
+    const uint8_t  *data;
+    inbox_status_t  rc;
+
+    if (!bson_iter_init(&iter, batch)) {
+        return INBOX_OK;
+    }
+
+    while (bson_iter_next(&iter)) {
+
+        if (!BSON_ITER_HOLDS_DOCUMENT(&iter)) {
+            continue;
+        }
+
+        bson_iter_document(&iter, &len, &data);
+        if (!bson_init_static(&doc, data, len)) {
+            continue;
+        }
+
+        rc = add(list, &doc, err);
+        if (rc != INBOX_OK) {
+            return rc;
+        }
+    }
+
+    return INBOX_OK;
+}
+
+
+/* Deletes every document of collection query matches (query is taken
+ * over); *removed (may be NULL) counts them. */
+inbox_status_t
+inbox_mongo_delete(inbox_mongo_store_t *ms, const char *collection,
+    bson_t *query, size_t *removed, inbox_error_t *err)
+{
+    bson_t          reply;
+    bson_t         *command;
+    inbox_status_t  rc;
+
+    command = BCON_NEW("delete", BCON_UTF8(collection),
+                       "deletes", "[", "{",
+                           "q", BCON_DOCUMENT(query),
+                           "limit", BCON_INT32(0),
+                       "}", "]",
+                       "ordered", BCON_BOOL(true));
+    bson_destroy(query);
+
+    rc = inbox_mongo_run(ms, command, &reply, err);
+
+    if (rc == INBOX_OK && removed != NULL) {
+        *removed = (size_t) inbox_mongo_get_int(&reply, "n");
+    }
+
+    bson_destroy(&reply);
+    bson_destroy(command);
+
+    return rc;
+}

@@ -196,21 +196,48 @@ inbox_mongo_realtime_state(inbox_store_t *store, const char *org_id,
 }
 
 
+/* What stream_positions fills, by the ids asked. */
+typedef struct {
+    const char *const        *org_ids;
+    size_t                    n;
+    inbox_stream_position_t  *positions;
+} inbox_mongo_positions_t;
+
+
+static inbox_status_t
+inbox_mongo_position_add(void *data, const bson_t *doc, inbox_error_t *err)
+{
+    char                      id[INBOX_ID_MAX];
+    size_t                    i;
+    inbox_mongo_positions_t  *p = data;
+
+    inbox_mongo_get_id(doc, "_id", id);
+
+    for (i = 0; i < p->n; i++) {
+        if (strcmp(p->org_ids[i], id) == 0) {
+            p->positions[i].org_seq = inbox_mongo_get_int(doc, "seq");
+            inbox_mongo_get_str(doc, "epoch", p->positions[i].epoch,
+                                sizeof(p->positions[i].epoch));
+        }
+    }
+
+    return INBOX_OK;
+}
+
+
 /* One find over the organizations' ids, their seq and epoch only. */
 inbox_status_t
 inbox_mongo_stream_positions(inbox_store_t *store,
     const char *const *org_ids, size_t n, inbox_stream_position_t *positions,
     inbox_error_t *err)
 {
-    char                  key[24], id[INBOX_ID_MAX];
-    bson_t                filter, in, ids, batch, doc;
-    size_t                i, k;
-    uint32_t              len;
-    bson_oid_t            org;
-    bson_iter_t           iter;
-    const uint8_t        *data;
-    inbox_status_t        rc;
-    inbox_mongo_store_t  *ms = (inbox_mongo_store_t *) store;
+    char                     key[24];
+    bson_t                   filter, in, ids, batch;
+    size_t                   i, k;
+    bson_oid_t               org;
+    inbox_status_t           rc;
+    inbox_mongo_store_t     *ms = (inbox_mongo_store_t *) store;
+    inbox_mongo_positions_t  found;
 
     rc = inbox_mongo_ensure_indexes(ms, err);
     if (rc != INBOX_OK) {
@@ -245,27 +272,12 @@ inbox_mongo_stream_positions(inbox_store_t *store,
         &batch, err);
     bson_destroy(&filter);
 
-    if (rc == INBOX_OK && bson_iter_init(&iter, &batch)) {
-        while (bson_iter_next(&iter)) {
-            if (!BSON_ITER_HOLDS_DOCUMENT(&iter)) {
-                continue;
-            }
-
-            bson_iter_document(&iter, &len, &data);
-            if (!bson_init_static(&doc, data, len)) {
-                continue;
-            }
-
-            inbox_mongo_get_id(&doc, "_id", id);
-
-            for (i = 0; i < n; i++) {
-                if (strcmp(org_ids[i], id) == 0) {
-                    positions[i].org_seq = inbox_mongo_get_int(&doc, "seq");
-                    inbox_mongo_get_str(&doc, "epoch", positions[i].epoch,
-                                        sizeof(positions[i].epoch));
-                }
-            }
-        }
+    if (rc == INBOX_OK) {
+        found.org_ids = org_ids;
+        found.n = n;
+        found.positions = positions;
+        rc = inbox_mongo_batch_each(&batch, inbox_mongo_position_add, &found,
+                                    err);
     }
 
     bson_destroy(&batch);
@@ -759,8 +771,7 @@ inbox_mongo_prune_org(inbox_mongo_store_t *ms, const bson_oid_t *org,
     int64_t newest, int64_t now, const inbox_event_retention_t *keep,
     size_t max, size_t *removed, inbox_error_t *err)
 {
-    bson_t          batch, doc, reply;
-    bson_t         *command;
+    bson_t          batch, doc;
     int64_t         last;
     uint32_t        len;
     bson_iter_t     iter;
@@ -810,26 +821,12 @@ inbox_mongo_prune_org(inbox_mongo_store_t *ms, const bson_oid_t *org,
         return rc;
     }
 
-    command = BCON_NEW("delete", BCON_UTF8("events"),
-                       "deletes", "[", "{",
-                           "q", "{",
-                               "org_id", BCON_OID(org),
-                               "seq", "{", "$lte", BCON_INT64(last), "}",
-                           "}",
-                           "limit", BCON_INT32(0),
-                       "}", "]",
-                       "ordered", BCON_BOOL(true));
-
-    rc = inbox_mongo_run(ms, command, &reply, err);
-
-    if (rc == INBOX_OK) {
-        *removed = (size_t) inbox_mongo_get_int(&reply, "n");
-    }
-
-    bson_destroy(&reply);
-    bson_destroy(command);
-
-    return rc;
+    return inbox_mongo_delete(ms, "events",
+                              BCON_NEW("org_id", BCON_OID(org),
+                                       "seq", "{",
+                                           "$lte", BCON_INT64(last),
+                                       "}"),
+                              removed, err);
 }
 
 

@@ -1235,6 +1235,34 @@ inbox_mongo_message_status_update(inbox_store_t *store, const char *org_id,
 }
 
 
+/* What early_take folds the reports into. */
+typedef struct {
+    inbox_delivery_t   status;
+    char              *error_code;
+} inbox_mongo_early_t;
+
+
+static inbox_status_t
+inbox_mongo_early_fold(void *data, const bson_t *doc, inbox_error_t *err)
+{
+    char                  name[16];
+    inbox_delivery_t      reported;
+    inbox_mongo_early_t  *early = data;
+
+    inbox_mongo_get_str(doc, "status", name, sizeof(name));
+
+    if (inbox_delivery_parse(name, &reported) == 0
+        && inbox_delivery_moves(early->status, reported))
+    {
+        early->status = reported;
+        inbox_mongo_get_str(doc, "error_code", early->error_code,
+                            INBOX_CARRIER_CODE_MAX);
+    }
+
+    return INBOX_OK;
+}
+
+
 /*
  * Takes (reads and deletes) the early reports for an accepted send's
  * carrier id: *status becomes the furthest they reach from it, with its
@@ -1245,46 +1273,28 @@ inbox_mongo_early_take(inbox_mongo_store_t *ms, const bson_oid_t *org,
     const inbox_send_result_t *result, inbox_delivery_t *status,
     char error_code[INBOX_CARRIER_CODE_MAX], inbox_error_t *err)
 {
-    char              name[16];
-    bson_t            batch, doc;
-    uint32_t          len;
-    bson_iter_t       iter;
-    const uint8_t    *data;
-    inbox_status_t    rc;
-    inbox_delivery_t  reported;
+    bson_t               batch;
+    const char          *provider;
+    inbox_status_t       rc;
+    inbox_mongo_early_t  early;
+
+    provider = inbox_carrier_name(result->carrier);
+    early.status = *status;
+    early.error_code = error_code;
 
     rc = inbox_mongo_run_cursor(ms,
         BCON_NEW("find", BCON_UTF8("early_reports"),
                  "filter", "{",
                      "org_id", BCON_OID(org),
-                     "provider", BCON_UTF8(
-                         inbox_carrier_name(result->carrier)),
+                     "provider", BCON_UTF8(provider),
                      "provider_id", BCON_UTF8(result->provider_id),
                  "}",
                  "sort", "{", "_id", BCON_INT32(1), "}"),
         &batch, err);
 
-    if (rc == INBOX_OK && bson_iter_init(&iter, &batch)) {
-        while (bson_iter_next(&iter)) {
-            if (!BSON_ITER_HOLDS_DOCUMENT(&iter)) {
-                continue;
-            }
-
-            bson_iter_document(&iter, &len, &data);
-            if (!bson_init_static(&doc, data, len)) {
-                continue;
-            }
-
-            inbox_mongo_get_str(&doc, "status", name, sizeof(name));
-
-            if (inbox_delivery_parse(name, &reported) == 0
-                && inbox_delivery_moves(*status, reported))
-            {
-                *status = reported;
-                inbox_mongo_get_str(&doc, "error_code", error_code,
-                                    INBOX_CARRIER_CODE_MAX);
-            }
-        }
+    if (rc == INBOX_OK) {
+        rc = inbox_mongo_batch_each(&batch, inbox_mongo_early_fold, &early,
+                                    err);
     }
 
     bson_destroy(&batch);
@@ -1293,19 +1303,14 @@ inbox_mongo_early_take(inbox_mongo_store_t *ms, const bson_oid_t *org,
         return rc;
     }
 
-    return inbox_mongo_run_simple(ms,
-        BCON_NEW("delete", BCON_UTF8("early_reports"),
-                 "deletes", "[", "{",
-                     "q", "{",
-                         "org_id", BCON_OID(org),
-                         "provider", BCON_UTF8(
-                             inbox_carrier_name(result->carrier)),
-                         "provider_id", BCON_UTF8(result->provider_id),
-                     "}",
-                     "limit", BCON_INT32(0),
-                 "}", "]",
-                 "ordered", BCON_BOOL(true)),
-        err);
+    *status = early.status;
+
+    return inbox_mongo_delete(ms, "early_reports",
+                              BCON_NEW("org_id", BCON_OID(org),
+                                       "provider", BCON_UTF8(provider),
+                                       "provider_id",
+                                       BCON_UTF8(result->provider_id)),
+                              NULL, err);
 }
 
 
@@ -1313,8 +1318,6 @@ inbox_status_t
 inbox_mongo_early_reports_purge(inbox_store_t *store, int64_t before,
     size_t max, size_t *removed, inbox_error_t *err)
 {
-    bson_t                reply;
-    bson_t               *command;
     inbox_status_t        rc;
     inbox_mongo_store_t  *ms = (inbox_mongo_store_t *) store;
 
@@ -1325,27 +1328,11 @@ inbox_mongo_early_reports_purge(inbox_store_t *store, int64_t before,
 
     /* a delete has no limit but one or all: max bounds nothing here, the
      * index on received_at keeps it short */
-    command = BCON_NEW("delete", BCON_UTF8("early_reports"),
-                       "deletes", "[", "{",
-                           "q", "{",
-                               "received_at", "{",
-                                   "$lt", BCON_DATE_TIME(before),
-                               "}",
-                           "}",
-                           "limit", BCON_INT32(0),
-                       "}", "]",
-                       "ordered", BCON_BOOL(true));
-
-    rc = inbox_mongo_run(ms, command, &reply, err);
-
-    if (rc == INBOX_OK) {
-        *removed = (size_t) inbox_mongo_get_int(&reply, "n");
-    }
-
-    bson_destroy(&reply);
-    bson_destroy(command);
-
-    return rc;
+    return inbox_mongo_delete(ms, "early_reports",
+                              BCON_NEW("received_at", "{",
+                                           "$lt", BCON_DATE_TIME(before),
+                                       "}"),
+                              removed, err);
 }
 
 

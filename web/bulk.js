@@ -56,6 +56,8 @@
         ok: $('bulk-dialog-ok'),
         back: $('bulk-dialog-back'),
         run: null,              /* what the primary button does */
+        card: null,             /* where focus goes back to */
+        seq: 0,                 /* answers for an older opening dropped */
     };
 
     /* ---- words ---- */
@@ -186,6 +188,7 @@
         const h = document.createElement('h3');
         h.className = 'bulk-name';
         h.id = headId;
+        h.tabIndex = -1;
         h.dir = 'auto';
         const status = document.createElement('p');
         status.className = 'bulk-status';
@@ -502,7 +505,11 @@
         return p;
     }
 
-    function openDialog(title, okText, run) {
+    /* card: the card it is about, whose heading has the focus once the
+     * dialog closes (the button that opened it may be gone). */
+    function openDialog(card, title, okText, run) {
+        dialog.seq += 1;
+        dialog.card = card;
         dialog.title.textContent = title;
         dialog.body.textContent = '';
         dialog.error.textContent = '';
@@ -520,9 +527,10 @@
      * costs, and the balance; then send (or schedule) it. */
     async function confirmSend(list, item) {
         const later = item.send_at && Date.parse(item.send_at) > Date.now();
-        openDialog((later ? 'Schedule \u201c' : 'Send \u201c') + item.name
-            + '\u201d?', later ? 'Schedule' : 'Send now',
-            async () => {
+        const title = (later ? 'Schedule' : 'Send') + ' \u201c' + item.name
+            + '\u201d?';
+        openDialog(list.card(item.id), title,
+            later ? 'Schedule' : 'Send now', async () => {
                 const err = await list.move(item.id, 'send');
                 if (err) {
                     dialog.error.textContent = errorText(err);
@@ -530,6 +538,7 @@
                 }
                 return true;
             });
+        const seq = dialog.seq;
         const status = line('Counting the recipients\u2026');
         const request = list.kind === 'polls'
             ? { question: item.question, options: item.options,
@@ -542,7 +551,7 @@
                         { method: 'POST', body: request }),
                 app.api('/api/v1/billing').catch(() => null),
             ]);
-            if (dialog.run === null || !dialog.el.open) {
+            if (seq !== dialog.seq || !dialog.el.open) {
                 return;
             }
             status.remove();
@@ -583,7 +592,7 @@
                 dialog.ok.focus();
             }
         } catch (err) {
-            if (!app.failed(err)) {
+            if (!app.failed(err) && seq === dialog.seq) {
                 status.remove();
                 dialog.error.textContent = errorText(err);
             }
@@ -591,15 +600,15 @@
     }
 
     function confirmCancel(list, item) {
-        openDialog('Cancel \u201c' + item.name + '\u201d?',
-            'Cancel it', async () => {
-                const err = await list.move(item.id, 'cancel');
-                if (err) {
-                    dialog.error.textContent = errorText(err);
-                    return false;
-                }
-                return true;
-            });
+        const title = 'Cancel \u201c' + item.name + '\u201d?';
+        openDialog(list.card(item.id), title, 'Cancel it', async () => {
+            const err = await list.move(item.id, 'cancel');
+            if (err) {
+                dialog.error.textContent = errorText(err);
+                return false;
+            }
+            return true;
+        });
         line(item.status === 'draft' ? 'It will never be sent.'
             : 'Messages not handed to the carrier yet will not be sent; '
               + 'this cannot be undone.', null);
@@ -624,6 +633,11 @@
     dialog.back.addEventListener('click', () => dialog.el.close());
     dialog.el.addEventListener('close', () => {
         dialog.run = null;
+        const card = dialog.card;
+        dialog.card = null;
+        if (card && card.li.isConnected) {
+            card.name.focus();
+        }
     });
     app.on('session', () => {
         if (dialog.el.open) {

@@ -222,10 +222,11 @@
             results.setAttribute('aria-label', 'Results');
             button.setAttribute('aria-controls', results.id);
             button.addEventListener('click', () => toggleResults(poll.id));
-            box.appendChild(options);
             box.appendChild(button);
             box.appendChild(results);
-            card.article.insertBefore(box, card.meta);
+            /* the options under the question, the results last */
+            card.article.insertBefore(options, card.meta);
+            card.article.appendChild(box);
             card.poll = { options, button, results };
         }
         card.poll.options.textContent = '';

@@ -330,6 +330,29 @@ test('a refusal shows the server\'s message and keeps the form; a '
     assert.equal(draft.media[0].content_type, 'image/png');
 });
 
+test('at 390 px wide the Campaigns and Polls views, a poll\'s results and '
+     + 'the header fit the screen', async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    try {
+        const width = () => page.evaluate(
+            () => document.documentElement.scrollWidth);
+        await page.getByRole('link', { name: 'Polls' }).click();
+        const card = cardOf('Which day suits you?');
+        await card.locator('.tally-row').first().waitFor();
+        assert.ok(await width() <= 390, `Polls is ${await width()} px wide`);
+        await page.getByRole('link', { name: 'Campaigns' }).click();
+        await cardOf('Spring sale').waitFor();
+        assert.ok(await width() <= 390,
+                  `Campaigns is ${await width()} px wide`);
+        await page.getByRole('button', { name: 'New campaign' }).click();
+        assert.ok(await width() <= 390,
+                  `the form is ${await width()} px wide`);
+        await page.locator('#campaign-close').click();
+    } finally {
+        await page.setViewportSize({ width: 1200, height: 800 });
+    }
+});
+
 test('the contact panel lists the campaigns a contact got and its poll '
      + 'answer, and the timeline says both in words', async () => {
     await page.getByRole('link', { name: 'Inbox' }).click();

@@ -479,21 +479,20 @@ ngx_http_inbox_campaign_create_op(ngx_http_inbox_api_t *api,
     ngx_memzero(&campaign, sizeof(inbox_campaign_t));
 
     /* what may be sent first: a mistake in the text is named before an
-     * unknown image */
+     * unknown image (the check needs only where the images will be) */
+    args->c.media = args->c.media_count > 0 ? media : NULL;
+
     if (inbox_campaign_check(&args->c, &job->error) != INBOX_OK) {
         return;
     }
 
-    if (args->c.media_count > 0) {
-        if (ngx_http_inbox_api_media(store, api->principal.org_id,
-                                     args->base, args->media_ids,
-                                     args->c.media_count, media, &job->error)
-            != INBOX_OK)
-        {
-            return;
-        }
-
-        args->c.media = media;
+    if (args->c.media_count > 0
+        && ngx_http_inbox_api_media(store, api->principal.org_id,
+                                    args->base, args->media_ids,
+                                    args->c.media_count, media, &job->error)
+           != INBOX_OK)
+    {
+        return;
     }
 
     if (inbox_store_campaign_create(store, api->principal.org_id, &args->c,
@@ -524,13 +523,18 @@ ngx_http_inbox_campaign_estimate_op(ngx_http_inbox_api_t *api,
     char                       *json, *text;
     size_t                      len;
     const char                 *body;
+    inbox_media_t               media[INBOX_MEDIA_MAX];
     inbox_billing_t             billing;
     inbox_campaign_estimate_t   e;
 
-    /* a preview needs no name yet */
+    /* a preview needs no name yet, and counts the images (create looks
+     * them up) */
     if (args->c.name == NULL) {
         args->c.name = "preview";
     }
+
+    ngx_memzero(media, sizeof(media));
+    args->c.media = args->c.media_count > 0 ? media : NULL;
 
     if (inbox_campaign_check(&args->c, &job->error) != INBOX_OK) {
         return;

@@ -66,6 +66,10 @@
         contactName: $('contact-name'),
         contactTags: $('contact-tags'),
         contactError: $('contact-error'),
+        contactCampaignsTitle: $('contact-campaigns-title'),
+        contactCampaigns: $('contact-campaigns'),
+        contactPollsTitle: $('contact-polls-title'),
+        contactPolls: $('contact-polls'),
         timelineTitle: $('timeline-title'),
         timeline: $('timeline'),
         actOptout: $('act-optout'),
@@ -1209,6 +1213,18 @@
         } else if (type === 'opt_in' || type === 'opted_in') {
             what.textContent = 'Opted back in'
                 + (entry.keyword ? ' by keyword ' + entry.keyword : '');
+        } else if (type === 'campaign' && entry.campaign) {
+            /* a campaign or poll handed over, as far as its message got */
+            what.textContent = entry.campaign.kind === 'poll'
+                ? 'Poll sent' : 'Campaign sent';
+            detail.textContent = entry.campaign.name || '';
+            if (entry.campaign.status) {
+                what.appendChild(document.createTextNode(' \u00b7 '));
+                what.appendChild(delivery.tick(entry.campaign.status, null));
+            }
+        } else if (type === 'poll_answer') {
+            what.textContent = 'Poll answer: ' + (entry.answer || '');
+            detail.textContent = entry.question || '';
         } else {
             what.textContent = type.replace(/[._]/g, ' ');
             detail.textContent = entry.name || entry.question || '';
@@ -1237,6 +1253,59 @@
         els.contactName.value = contact.name || '';
         els.contactTags.value = (contact.tags || []).join(', ');
         els.contactForm.hidden = false;
+        fillHistory(contact);
+    }
+
+    /* The campaigns and polls the contact was sent (when, and how far
+     * each message got), and its poll answers. */
+    function fillHistory(contact) {
+        const sent = contact.campaigns || [];
+        const answers = contact.polls || [];
+        els.contactCampaigns.textContent = '';
+        els.contactPolls.textContent = '';
+        sent.forEach((c) => {
+            const li = historyItem((c.kind === 'poll' ? 'Poll: ' : '')
+                + (c.name || ''), '', c.sent_at);
+            if (c.status) {
+                li.appendChild(document.createTextNode(' \u00b7 '));
+                li.appendChild(delivery.tick(c.status, null));
+            }
+            els.contactCampaigns.appendChild(li);
+        });
+        answers.forEach((p) => {
+            els.contactPolls.appendChild(historyItem(p.question,
+                p.answer || '', p.answered_at));
+        });
+        els.contactCampaignsTitle.hidden = sent.length === 0;
+        els.contactCampaigns.hidden = sent.length === 0;
+        els.contactPollsTitle.hidden = answers.length === 0;
+        els.contactPolls.hidden = answers.length === 0;
+    }
+
+    function historyItem(name, note, at) {
+        const li = document.createElement('li');
+        li.className = 'history-item';
+        const n = document.createElement('span');
+        n.className = 'history-name';
+        n.dir = 'auto';
+        n.textContent = name || '';
+        li.appendChild(n);
+        if (note) {
+            li.appendChild(document.createTextNode(': '));
+            const b = document.createElement('strong');
+            b.className = 'history-note';
+            b.dir = 'auto';
+            b.textContent = note;
+            li.appendChild(b);
+        }
+        li.appendChild(document.createElement('br'));
+        const time = document.createElement('time');
+        time.className = 'timeline-at';
+        time.dateTime = at || '';
+        time.textContent = messageTime(at);
+        time.title = fullTime(at);
+        li.appendChild(time);
+        return li;
     }
 
     /* The panel for the open thread's contact: the record, then its
@@ -1253,6 +1322,7 @@
         els.app.classList.add('contact-open');
         els.contactForm.hidden = true;
         els.contactError.textContent = '';
+        fillHistory({});
         els.timeline.textContent = '';
         els.timelineTitle.hidden = true;
         els.contactStatus.textContent = 'Loading\u2026';

@@ -21,6 +21,7 @@ import { buildDir, inboxctl, inboxctlPath, sqlite3Path, uniqueNumber }
     from '../lib/cluster.mjs';
 import { useCluster, errorLogIsCleanTest } from '../lib/fixture.mjs';
 import { api, assertError, deliverInbound, ISO_Z } from '../lib/inbox.mjs';
+import { png, upload } from '../lib/media.mjs';
 
 const execFileAsync = promisify(execFile);
 const storeOp = join(buildDir, 'tests', 'wire', 'store_op');
@@ -169,6 +170,35 @@ test('a campaign to a tag: draft, preview, send with the opted-out '
     assert.ok(tl.items.some((i) => i.type === 'message'));
     assert.deepEqual((await ok(`/api/v1/contacts/${outsider.id}`)).campaigns,
                      []);
+});
+
+test('a campaign with an image: its preview counts an MMS, and the draft '
+    + 'keeps the image', async () => {
+    const up = await upload(ctx.cluster, png(), {
+        Authorization: `Bearer ${orgA().token}`,
+        'Content-Type': 'image/png' });
+    assert.equal(up.status, 201, up.text);
+    const est = await ok('/api/v1/campaigns/estimate', { method: 'POST',
+        body: { body: 'Look', media_ids: [up.json.id],
+                audience: { tags: ['vip'] } } });
+    assert.equal(est.credits, 2);
+    assert.equal(est.total_credits, 2 * (est.recipients - est.suppressed));
+    const draft = await ok('/api/v1/campaigns', { method: 'POST', body: {
+        name: 'Picture', body: 'Look', media_ids: [up.json.id],
+        audience: { tags: ['vip'] } } }, 201);
+    assert.equal(draft.credits, 2);
+    assert.equal(draft.media.length, 1);
+    assert.equal(draft.media[0].content_type, 'image/png');
+    assert.match(draft.media[0].url, /^\/media\/[A-Za-z0-9_-]+\.png$/);
+    const res = await fetch(ctx.cluster.url(draft.media[0].url));
+    assert.equal(res.status, 200);
+    // an image alone is a campaign too
+    const only = await ok('/api/v1/campaigns', { method: 'POST', body: {
+        name: 'Only a picture', body: '', media_ids: [up.json.id],
+        audience: { all: true } } }, 201);
+    assert.equal(only.media.length, 1);
+    await ok(`/api/v1/campaigns/${draft.id}/cancel`, { method: 'POST' });
+    await ok(`/api/v1/campaigns/${only.id}/cancel`, { method: 'POST' });
 });
 
 test('bad campaigns and polls are refused naming the field, and nothing '

@@ -1,0 +1,397 @@
+// Campaigns and polls in the web app, in Debian's Chromium, the whole way:
+// a campaign made in the Campaigns view to a tag, its preview (recipients,
+// the opted-out contact left out, credits, the balance), sent through the
+// sender to the carrier simulator, its counts reaching delivered from the
+// page's campaign.progress frames without a reload or a read of the list;
+// a poll made and sent in the Polls view whose tally moves live as signed
+// replies answer it by number and by text; a refusal showing the server's
+// message with the form kept; a campaign with an image; and the contact
+// panel's campaigns, poll answers and timeline.
+
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { chromium } from 'playwright-core';
+import { inboxctl, uniqueNumber } from '../lib/cluster.mjs';
+import { useCluster, errorLogIsCleanTest } from '../lib/fixture.mjs';
+import { api, deliverInbound } from '../lib/inbox.mjs';
+import { png } from '../lib/media.mjs';
+import { addUser } from '../lib/session.mjs';
+
+const ctx = useCluster({
+    orgs: [{ name: 'Campaign UI Org' }],
+    sender: true,
+    // most of a second between the carrier's steps, so that the page's
+    // counts show the messages sent before they show them delivered
+    carrierSim: { delays: { sending: [5, 10], sent: [800, 800],
+                            final: [800, 800], duplicate: [10, 20] } },
+});
+const USER = { email: 'cam@campaigns.example', password: 'cam sends sales' };
+const CREDITS = 100;
+
+// Pat and Quinn get the campaign and the poll; Rae the campaign only;
+// Sol is tagged too but opted out; Uma has another tag.
+const people = {
+    pat: { name: 'Pat Poll', phone: uniqueNumber(), tags: ['spring', 'poll'] },
+    quinn: { name: 'Quinn Poll', phone: uniqueNumber(),
+             tags: ['spring', 'poll'] },
+    rae: { name: 'Rae Spring', phone: uniqueNumber(), tags: ['spring'] },
+    sol: { name: 'Sol Stopped', phone: uniqueNumber(), tags: ['spring'] },
+    uma: { name: 'Uma Autumn', phone: uniqueNumber(), tags: ['autumn'] },
+};
+
+let browser;
+let page;
+const pageErrors = [];
+const cspViolations = [];
+
+const org = () => ctx.cluster.orgs[0];
+
+async function call(path, opts = {}) {
+    const res = await api(ctx.cluster, path, org().token, opts);
+    assert.ok(res.status < 300, `${path}: ${res.status} ${res.text}`);
+    return res.json;
+}
+
+// Quiet hours (UTC) hours away from now: never in the way here.
+function quietAway() {
+    const h = new Date().getUTCHours();
+    const hh = (n) => String(n % 24).padStart(2, '0');
+    return `${hh(h + 6)}:00-${hh(h + 7)}:00`;
+}
+
+before(async () => {
+    const cluster = await ctx.ready;
+    await addUser(cluster, org(), USER.email, USER.password);
+    await inboxctl(cluster.store, 'credits', 'grant', org().id,
+                   String(CREDITS));
+    await inboxctl(cluster.store, 'settings', 'set', org().id, '--timezone',
+                   'UTC', '--quiet-hours', quietAway());
+    for (const p of Object.values(people)) {
+        p.contact = await call('/api/v1/contacts', { method: 'POST',
+            body: { phone: p.phone, name: p.name, tags: p.tags } });
+    }
+    await call(`/api/v1/conversations/${people.sol.contact.conversation_id}`
+               + '/opt-out', { method: 'POST' });
+
+    browser = await chromium.launch({
+        executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+        args: ['--headless=new', '--no-sandbox', '--disable-gpu',
+               '--disable-quic', '--no-first-run',
+               '--disable-background-networking',
+               '--disable-component-update', '--disable-sync'],
+    });
+    page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
+    page.setDefaultTimeout(10000);
+    page.on('pageerror', (err) => pageErrors.push(err.message));
+    page.on('console', (msg) => {
+        if (/Content Security Policy/i.test(msg.text())) {
+            cspViolations.push(msg.text());
+        }
+    });
+    await page.goto(cluster.url('/'));
+    await page.getByLabel('Email').fill(USER.email);
+    await page.getByLabel('Password').fill(USER.password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.locator('#conn[data-state="live"]').waitFor();
+});
+
+async function closeBrowser() {
+    if (browser) {
+        await browser.close();
+        browser = null;
+    }
+}
+
+after(closeBrowser);
+
+const cardOf = (name) => page.locator('.bulk-item', {
+    has: page.locator('.bulk-name', { hasText: name }) });
+
+// The page's GET requests to path (a RegExp) from now on.
+function watchRequests(path) {
+    const seen = [];
+    const listener = (req) => {
+        const url = new URL(req.url());
+        if (req.method() === 'GET' && path.test(url.pathname)) {
+            seen.push(url.pathname + url.search);
+        }
+    };
+    page.on('request', listener);
+    return { seen, stop: () => page.off('request', listener) };
+}
+
+// Watches a card's counts in the page until its delivered count and its
+// status are these; resolves with the distinct counts (and status) it
+// showed, in order.
+function watchCounts(name, { delivered, status }, timeoutMs = 20000) {
+    return page.evaluate(({ name, delivered, status, timeoutMs }) =>
+        new Promise((resolve, reject) => {
+            const seen = [];
+            const started = Date.now();
+            const look = () => {
+                const li = Array.from(document.querySelectorAll(
+                    '.bulk-item')).find((el) => el.querySelector(
+                    '.bulk-name').textContent === name);
+                if (li) {
+                    const c = {};
+                    li.querySelectorAll('.bulk-count').forEach((d) => {
+                        c[d.dataset.count] = Number(d.querySelector('dd')
+                            .textContent.replace(/\D/g, ''));
+                    });
+                    c.status = li.querySelector('.bulk-status').textContent;
+                    const key = JSON.stringify(c);
+                    if (seen.length === 0
+                        || JSON.stringify(seen[seen.length - 1]) !== key) {
+                        seen.push(c);
+                    }
+                    if (c.delivered === delivered && c.status === status) {
+                        resolve(seen);
+                        return;
+                    }
+                }
+                if (Date.now() - started > timeoutMs) {
+                    reject(new Error('the counts stayed '
+                        + JSON.stringify(seen.slice(-3))));
+                    return;
+                }
+                setTimeout(look, 25);
+            };
+            look();
+        }), { name, delivered, status, timeoutMs });
+}
+
+test('a campaign to a tag: its preview leaves the opted-out contact out '
+     + 'and counts the credits; sent, its counts reach delivered live, '
+     + 'without a reload', async () => {
+    await page.getByRole('link', { name: 'Campaigns' }).click();
+    await page.getByRole('heading', { name: 'Campaigns' }).waitFor();
+    await page.getByRole('button', { name: 'New campaign' }).click();
+    await page.locator('#campaign-name').fill('Spring sale');
+    await page.locator('#campaign-body').fill(
+        'Spring sale: 20% off this week');
+    // the organization's tags are offered
+    const form = page.locator('#campaign-form');
+    await form.getByRole('checkbox', { name: 'spring' }).check();
+    await form.getByRole('checkbox', { name: 'autumn' }).waitFor();
+    assert.ok(await form.getByRole('radio', { name: /these tags/ })
+        .isChecked());
+
+    // the preview while writing
+    await page.locator('#campaign-estimate', { hasText:
+        '4 recipients (1 opted out, not sent)' }).waitFor();
+    assert.match(await page.locator('#campaign-estimate').textContent(),
+        /1 segment \(GSM-7\) · 1 credit each, 3 credits in all · balance 100/);
+
+    await page.getByRole('button', { name: 'Review and send' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Send “Spring sale”?' });
+    await dialog.locator('[data-estimate="total"]').waitFor();
+    const says = async (field) => dialog.locator(
+        `[data-estimate="${field}"]`).textContent();
+    assert.equal(await says('recipients'),
+                 'Contacts tagged spring: 4 contacts.');
+    assert.equal(await says('suppressed'), '1 contact is opted out and '
+                 + 'will not get it; 3 contacts get it.');
+    assert.equal(await says('segments'),
+                 '1 segment (GSM-7) a message, 1 credit each.');
+    assert.equal(await says('total'), '3 credits in all.');
+    assert.equal(await says('balance'), 'Your balance: 100 credits.');
+
+    // from here the page learns only from its socket
+    await page.evaluate(() => { window.notReloaded = true; });
+    const lists = watchRequests(/^\/api\/v1\/campaigns(\/\d+)?$/);
+    const counts = watchCounts('Spring sale',
+                               { delivered: 3, status: 'Done' });
+    await dialog.getByRole('button', { name: 'Send now' }).click();
+    await dialog.waitFor({ state: 'hidden' });
+    const seen = await counts;
+    lists.stop();
+
+    const last = seen[seen.length - 1];
+    assert.equal(last.recipients, 4);
+    assert.equal(last.suppressed, 1);
+    assert.equal(last.queued, 0);
+    assert.equal(last.failed, 0);
+    // the send's answer showed them queued; then sent, then delivered
+    assert.ok(seen.some((c) => c.queued === 3 && c.delivered === 0),
+        JSON.stringify(seen));
+    assert.ok(seen.some((c) => c.sent > 0 && c.delivered < 3),
+        JSON.stringify(seen));
+    assert.deepEqual(lists.seen, [], 'the list was read again');
+    assert.equal(await page.evaluate(() => window.notReloaded), true);
+    assert.equal(await cardOf('Spring sale').getByRole('button')
+        .count(), 0, 'a done campaign offers no move');
+
+    // the carrier got it once for each, never the opted-out contact
+    const sends = await ctx.cluster.sim.requests({ kind: 'send' });
+    const to = sends.map((r) => Object.fromEntries(r.form ?? []))
+        .filter((f) => f.Body === 'Spring sale: 20% off this week')
+        .map((f) => f.To).sort();
+    assert.deepEqual(to, [people.pat.phone, people.quinn.phone,
+                          people.rae.phone].sort());
+});
+
+test('a poll made and sent in the Polls view: its tally moves live as '
+     + 'answers come by number and by text', async () => {
+    await page.getByRole('link', { name: 'Polls' }).click();
+    await page.getByRole('button', { name: 'New poll' }).click();
+    await page.getByLabel('Question').fill('Which day suits you?');
+    await page.getByLabel('Option 1', { exact: true }).fill('Monday');
+    await page.getByLabel('Option 2', { exact: true }).fill('Friday');
+    await page.getByRole('button', { name: 'Add an option' }).click();
+    await page.getByLabel('Option 3', { exact: true }).fill('Not sure');
+    await page.locator('#poll-form').getByRole('checkbox', { name: 'poll' })
+        .check();
+    await page.getByRole('button', { name: 'Review and send' }).click();
+
+    const dialog = page.getByRole('dialog',
+        { name: 'Send “Which day suits you?”?' });
+    await dialog.locator('[data-estimate="recipients"]', { hasText:
+        'Contacts tagged poll: 2 contacts.' }).waitFor();
+    await dialog.getByRole('button', { name: 'Send now' }).click();
+    await dialog.waitFor({ state: 'hidden' });
+    await watchCounts('Which day suits you?',
+                      { delivered: 2, status: 'Done' });
+
+    const card = cardOf('Which day suits you?');
+    assert.deepEqual(await card.locator('.poll-choices li').allTextContents(),
+                     ['Monday', 'Friday', 'Not sure']);
+    await card.getByRole('button', { name: 'Results' }).click();
+    const row = (n) => card.locator(`.tally-row[data-option="${n}"]`);
+    await row(3).waitFor();
+    assert.deepEqual(await card.locator('.tally-count').allTextContents(),
+                     ['0', '0', '0']);
+    await card.getByText('No answers yet.').waitFor();
+
+    await page.evaluate(() => { window.notReloaded = true; });
+    await deliverInbound(ctx.cluster, { from: people.pat.phone, body: '2' });
+    await row(2).locator('.tally-count', { hasText: '1 (100%)' }).waitFor();
+    await deliverInbound(ctx.cluster, { from: people.quinn.phone,
+                                        body: ' monday ' });
+    await row(1).locator('.tally-count', { hasText: '1 (50%)' }).waitFor();
+    assert.equal(await row(2).locator('.tally-count').textContent(),
+                 '1 (50%)');
+    assert.equal(await row(3).locator('.tally-count').textContent(), '0 (0%)');
+    assert.equal(await card.locator('.tally-total').textContent(),
+                 '2 answers from 2 recipients');
+    const responses = card.locator('.response');
+    await responses.nth(1).waitFor();
+    const answers = Object.fromEntries(await responses.evaluateAll(
+        (lis) => lis.map((li) => [li.querySelector('.response-who')
+            .textContent, li.querySelector('.response-answer')
+            .textContent])));
+    assert.deepEqual(answers, { 'Pat Poll': 'Friday',
+                                'Quinn Poll': 'Monday' });
+    await card.locator('.bulk-count[data-count="replied"] dd',
+        { hasText: '2' }).waitFor();
+    assert.equal(await page.evaluate(() => window.notReloaded), true);
+});
+
+test('a refusal shows the server\'s message and keeps the form; a '
+     + 'campaign with an image is saved as a draft', async () => {
+    await page.getByRole('button', { name: 'New poll' }).click();
+    await page.getByLabel('Question').fill('Coffee or tea?');
+    await page.getByLabel('Option 1', { exact: true }).fill('Yes');
+    await page.getByLabel('Option 2', { exact: true }).fill('yes');
+    await page.getByRole('button', { name: 'Save as draft' }).click();
+    await page.locator('#poll-error', { hasText: 'Two options say the same.' })
+        .waitFor();
+    assert.equal(await page.getByLabel('Question').inputValue(),
+                 'Coffee or tea?');
+    assert.equal(await page.getByLabel('Option 2', { exact: true })
+        .inputValue(), 'yes');
+    assert.equal(await page.locator('#poll-options')
+        .getAttribute('aria-invalid'), 'true');
+    assert.equal(await cardOf('Coffee or tea?').count(), 0);
+    await page.locator('#poll-close').click();
+
+    await page.getByRole('link', { name: 'Campaigns' }).click();
+    await page.getByRole('button', { name: 'New campaign' }).click();
+    await page.locator('#campaign-name').fill('Picture day');
+    await page.locator('#campaign-body').fill('Look at this');
+    await page.locator('#campaign-file').setInputFiles({ name: 'sale.png',
+        mimeType: 'image/png', buffer: png() });
+    await page.locator('#campaign-image-name', { hasText: 'sale.png' })
+        .waitFor();
+    // an MMS: two credits to each of the four contacts not opted out
+    // (all five but Sol)
+    await page.locator('#campaign-estimate',
+        { hasText: '2 credits each, 8 credits in all' }).waitFor();
+    await page.getByRole('button', { name: 'Save as draft' }).click();
+    const card = cardOf('Picture day');
+    await card.waitFor();
+    assert.match(await card.locator('.bulk-meta').textContent(),
+                 /^All contacts · 1 image · 2 credits a message/);
+    assert.equal(await card.locator('.bulk-status').textContent(), 'Draft');
+    assert.deepEqual(await card.getByRole('button').allTextContents(),
+                     ['Send…', 'Cancel']);
+    const list = await call('/api/v1/campaigns');
+    const draft = list.items.find((c) => c.name === 'Picture day');
+    assert.equal(draft.media.length, 1);
+    assert.equal(draft.media[0].content_type, 'image/png');
+});
+
+test('at 390 px wide the Campaigns and Polls views, a poll\'s results and '
+     + 'the header fit the screen', async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    try {
+        const width = () => page.evaluate(
+            () => document.documentElement.scrollWidth);
+        await page.getByRole('link', { name: 'Polls' }).click();
+        const card = cardOf('Which day suits you?');
+        await card.locator('.tally-row').first().waitFor();
+        assert.ok(await width() <= 390, `Polls is ${await width()} px wide`);
+        await page.getByRole('link', { name: 'Campaigns' }).click();
+        await cardOf('Spring sale').waitFor();
+        assert.ok(await width() <= 390,
+                  `Campaigns is ${await width()} px wide`);
+        await page.getByRole('button', { name: 'New campaign' }).click();
+        assert.ok(await width() <= 390,
+                  `the form is ${await width()} px wide`);
+        await page.locator('#campaign-close').click();
+    } finally {
+        await page.setViewportSize({ width: 1200, height: 800 });
+    }
+});
+
+test('the contact panel lists the campaigns a contact got and its poll '
+     + 'answer, and the timeline says both in words', async () => {
+    await page.getByRole('link', { name: 'Inbox' }).click();
+    await page.locator('#threads > li', { has: page.locator('.row-name',
+        { hasText: 'Quinn Poll' }) }).getByRole('button').click();
+    await page.getByRole('button', { name: 'Contact', exact: true }).click();
+    const panel = page.locator('#contact-panel');
+    const campaigns = panel.getByRole('list', { name: 'Campaigns' });
+    await campaigns.locator('li').nth(1).waitFor();
+    const got = await campaigns.locator('.history-name').allTextContents();
+    assert.deepEqual(got.sort(), ['Poll: Which day suits you?',
+                                  'Spring sale']);
+    assert.match(await campaigns.locator('li', { hasText: 'Spring sale' })
+        .textContent(), /Delivered/);
+    const polls = panel.getByRole('list', { name: 'Poll answers' });
+    assert.equal(await polls.locator('li').count(), 1);
+    assert.equal(await polls.locator('.history-name').textContent(),
+                 'Which day suits you?');
+    assert.equal(await polls.locator('.history-note').textContent(),
+                 'Monday');
+
+    const timeline = panel.locator('#timeline');
+    await timeline.locator('li').first().waitFor();
+    const items = await timeline.locator('li').evaluateAll((lis) =>
+        lis.map((li) => [li.querySelector('.timeline-what').textContent,
+            li.querySelector('.timeline-detail')?.textContent ?? '']));
+    assert.deepEqual(items[0], ['Poll answer: Monday',
+                                'Which day suits you?']);
+    assert.ok(items.some(([what, detail]) => /^Poll sent/.test(what)
+        && detail === 'Which day suits you?'), JSON.stringify(items));
+    assert.ok(items.some(([what, detail]) =>
+        /^Campaign sent · ✓✓ Delivered$/.test(what)
+        && detail === 'Spring sale'), JSON.stringify(items));
+});
+
+test('no page errors and no Content-Security-Policy violations',
+    async () => {
+        assert.deepEqual(pageErrors, []);
+        assert.deepEqual(cspViolations, []);
+    });
+
+errorLogIsCleanTest(ctx, closeBrowser);

@@ -1,0 +1,650 @@
+/*
+ * What campaigns and polls share in the web app: a list of them as
+ * cards (status and paused reason in words, the counts, the buttons the
+ * lifecycle allows), kept current by campaign.progress frames without
+ * asking the server again, and the confirmation before a send with its
+ * preview (POST …/estimate: recipients, opted out, segments, credits)
+ * and the balance.
+ *
+ * campaigns.js and polls.js each make a list (list()) for their kind;
+ * the API's own answer to every button is what the card shows next, and
+ * a refusal shows the server's message on the card.
+ *
+ * What it uses of the app is window.inboxApp: api, failed and
+ * on(session|event).
+ */
+'use strict';
+
+(function (app) {
+    const PAGE = 100;
+    const RELOAD_AFTER_MS = 2000;   /* an unknown id: the list again, at
+                                       most this often */
+
+    /* the lifecycle's moves from each status (campaign.h) */
+    const ACTIONS = {
+        draft: ['send', 'cancel'],
+        scheduled: ['pause', 'cancel'],
+        sending: ['pause', 'cancel'],
+        paused: ['resume', 'cancel'],
+        done: [],
+        cancelled: [],
+    };
+
+    const BUTTONS = { send: 'Send\u2026', pause: 'Pause', resume: 'Resume',
+                      cancel: 'Cancel' };
+
+    /* the counts a card shows, in the order a send moves through them */
+    const COUNTS = [
+        ['recipients', 'Recipients'],
+        ['suppressed', 'Opted out, not sent'],
+        ['queued', 'Queued'],
+        ['waiting_quiet_hours', 'Waiting for quiet hours'],
+        ['sent', 'Sent'],
+        ['delivered', 'Delivered'],
+        ['failed', 'Failed'],
+        ['replied', 'Replied'],
+        ['cancelled', 'Cancelled'],
+    ];
+
+    const $ = (id) => document.getElementById(id);
+
+    const dialog = {
+        el: $('bulk-dialog'),
+        title: $('bulk-dialog-title'),
+        body: $('bulk-dialog-body'),
+        error: $('bulk-dialog-error'),
+        ok: $('bulk-dialog-ok'),
+        back: $('bulk-dialog-back'),
+        run: null,              /* what the primary button does */
+        card: null,             /* where focus goes back to */
+        seq: 0,                 /* answers for an older opening dropped */
+    };
+
+    /* ---- words ---- */
+
+    function plural(n, one, many) {
+        return Number(n).toLocaleString() + ' ' + (n === 1 ? one : many);
+    }
+
+    function when(iso) {
+        const t = Date.parse(iso || '');
+        return Number.isNaN(t) ? '' : new Date(t).toLocaleString([], {
+            day: 'numeric', month: 'short', hour: 'numeric',
+            minute: '2-digit' });
+    }
+
+    function pausedText(reason) {
+        switch (reason) {
+        case 'insufficient_credits':
+            return 'Paused: not enough credits. Add credits, then resume.';
+        case 'billing_inactive':
+            return 'Paused: billing is inactive. Resume once it is active '
+                + 'again.';
+        default:
+            return 'Paused';
+        }
+    }
+
+    function statusText(item) {
+        switch (item.status) {
+        case 'draft':
+            return 'Draft';
+        case 'scheduled':
+            return 'Scheduled' + (item.send_at ? ' for ' + when(item.send_at)
+                : '');
+        case 'sending':
+            return 'Sending';
+        case 'paused':
+            return pausedText(item.paused_reason);
+        case 'done':
+            return 'Done';
+        case 'cancelled':
+            return 'Cancelled';
+        default:
+            return String(item.status || '');
+        }
+    }
+
+    function audienceText(audience) {
+        if (!audience || audience.all) {
+            return 'All contacts';
+        }
+        const tags = audience.tags || [];
+        return 'Contacts tagged ' + tags.join(', ');
+    }
+
+    /* What a refusal says: the server's own sentence (the contract's
+     * message), or that it could not be reached. */
+    function errorText(err) {
+        return typeof err.status === 'number' ? err.message
+            : 'The server could not be reached. Try again.';
+    }
+
+    /* ---- one card ---- */
+
+    function counter(key, label) {
+        const div = document.createElement('div');
+        div.className = 'bulk-count';
+        div.dataset.count = key;
+        const dt = document.createElement('dt');
+        dt.textContent = label;
+        const dd = document.createElement('dd');
+        div.appendChild(dt);
+        div.appendChild(dd);
+        return div;
+    }
+
+    /* The parts of a card that move: its status, its counts and its
+     * buttons.  Text is written only where it changed, so a progress
+     * frame touches a few nodes. */
+    function fillMoving(card, item) {
+        const li = card.li;
+        if (li.dataset.status !== item.status
+            || card.reason !== (item.paused_reason || null))
+        {
+            li.dataset.status = item.status;
+            card.reason = item.paused_reason || null;
+            card.status.textContent = statusText(item);
+            fillActions(card, item);
+        }
+        const counts = item.counts || {};
+        card.counts.forEach((dd, key) => {
+            const n = Number(counts[key]) || 0;
+            const text = n.toLocaleString();
+            if (dd.textContent !== text) {
+                dd.textContent = text;
+            }
+            /* cancelled only once some are */
+            if (key === 'cancelled') {
+                dd.parentNode.hidden = n === 0;
+            }
+        });
+    }
+
+    function fillActions(card, item) {
+        card.actions.textContent = '';
+        (ACTIONS[item.status] || []).forEach((action) => {
+            const b = document.createElement('button');
+            b.type = 'button';
+            b.className = 'action' + (action === 'cancel' ? ' danger'
+                : action === 'send' ? ' send-action' : '');
+            b.dataset.action = action;
+            b.textContent = BUTTONS[action];
+            b.addEventListener('click', () => card.list.act(card.id, action));
+            card.actions.appendChild(b);
+        });
+    }
+
+    function makeCard(list, item) {
+        const li = document.createElement('li');
+        li.className = 'bulk-item';
+        li.dataset.id = item.id;
+        const article = document.createElement('article');
+        const headId = list.kind + '-name-' + item.id;
+        article.setAttribute('aria-labelledby', headId);
+
+        const head = document.createElement('header');
+        head.className = 'bulk-item-head';
+        const h = document.createElement('h3');
+        h.className = 'bulk-name';
+        h.id = headId;
+        h.tabIndex = -1;
+        h.dir = 'auto';
+        const status = document.createElement('p');
+        status.className = 'bulk-status';
+        status.setAttribute('role', 'status');
+        head.appendChild(h);
+        head.appendChild(status);
+        article.appendChild(head);
+
+        const text = document.createElement('p');
+        text.className = 'bulk-text';
+        text.dir = 'auto';
+        article.appendChild(text);
+
+        const meta = document.createElement('p');
+        meta.className = 'bulk-meta';
+        article.appendChild(meta);
+
+        const dl = document.createElement('dl');
+        dl.className = 'bulk-counts';
+        const counts = new Map();
+        COUNTS.forEach(([key, label]) => {
+            const div = counter(key, label);
+            dl.appendChild(div);
+            counts.set(key, div.querySelector('dd'));
+        });
+        article.appendChild(dl);
+
+        const actions = document.createElement('div');
+        actions.className = 'bulk-actions';
+        actions.setAttribute('role', 'group');
+        article.appendChild(actions);
+
+        const error = document.createElement('p');
+        error.className = 'bulk-error';
+        error.setAttribute('role', 'alert');
+        article.appendChild(error);
+
+        li.appendChild(article);
+        const card = { id: item.id, list, li, article, name: h, status,
+                       text, meta, counts, actions, error, reason: null };
+        return card;
+    }
+
+    /* Everything a card shows, from the API's campaign or poll. */
+    function fillCard(card, item) {
+        card.name.textContent = item.name || '';
+        card.text.textContent = card.list.kind === 'polls' ? ''
+            : item.body || (item.media && item.media.length
+                ? 'Picture message' : '');
+        card.text.hidden = card.text.textContent === '';
+        const meta = [audienceText(item.audience)];
+        if (item.media && item.media.length) {
+            meta.push(plural(item.media.length, 'image', 'images'));
+        }
+        meta.push(plural(item.credits || 0, 'credit', 'credits')
+            + ' a message');
+        if (item.started_at) {
+            meta.push('Started ' + when(item.started_at));
+        } else if (item.send_at) {
+            meta.push('Goes ' + when(item.send_at));
+        } else {
+            meta.push('Created ' + when(item.created_at));
+        }
+        if (item.finished_at) {
+            meta.push('Finished ' + when(item.finished_at));
+        }
+        card.meta.textContent = meta.join(' \u00b7 ');
+        card.actions.setAttribute('aria-label', 'Actions for '
+            + (item.name || 'this ' + card.list.noun));
+        card.li.dataset.status = '';
+        fillMoving(card, item);
+        if (card.list.extra) {
+            card.list.extra(card, item);
+        }
+    }
+
+    /* ---- a list of one kind ---- */
+
+    /* kind: 'campaigns' or 'polls' (the API's path); noun: 'campaign' or
+     * 'poll'; els: {list, status, more}; extra(card, item): what a kind
+     * adds to a card, called whenever the card is filled anew;
+     * knownMedia(id): the upload ids of a draft this page made, for its
+     * preview. */
+    function list(opts) {
+        const self = {
+            kind: opts.kind,
+            noun: opts.noun,
+            extra: opts.extra || null,
+            knownMedia: opts.knownMedia || (() => []),
+            items: new Map(),       /* id -> the item, as last seen */
+            cards: new Map(),       /* id -> card */
+            cursor: null,
+            loaded: false,
+            loading: null,
+            reloadAt: 0,
+            reloadTimer: null,
+            strangers: new Set(),   /* ids of the other kind (or gone) */
+            unknown: new Set(),     /* ids asked about by the next load */
+        };
+        const els = opts.els;
+
+        function render() {
+            const ids = Array.from(self.items.values()).sort((a, b) =>
+                Date.parse(b.created_at) - Date.parse(a.created_at)
+                || b.id.length - a.id.length || (b.id < a.id ? -1 : 1))
+                .map((i) => i.id);
+            let before = els.list.firstElementChild;
+            for (const id of ids) {
+                let card = self.cards.get(id);
+                if (!card) {
+                    card = makeCard(self, self.items.get(id));
+                    fillCard(card, self.items.get(id));
+                    self.cards.set(id, card);
+                }
+                if (card.li !== before) {
+                    els.list.insertBefore(card.li, before);
+                } else {
+                    before = before.nextElementSibling;
+                }
+            }
+            els.status.textContent = ids.length ? ''
+                : 'No ' + self.noun + 's yet.';
+            els.more.hidden = !self.cursor;
+        }
+
+        /* An item as the API (or a frame) says it is now. */
+        function upsert(item) {
+            if (!item || !item.id) {
+                return;
+            }
+            self.strangers.delete(item.id);
+            self.items.set(item.id, item);
+            const card = self.cards.get(item.id);
+            if (card) {
+                fillCard(card, item);
+            } else {
+                render();
+            }
+        }
+
+        async function load(more) {
+            if (self.loading) {
+                return self.loading;
+            }
+            let path = '/api/v1/' + self.kind + '?limit=' + PAGE;
+            if (more && self.cursor) {
+                path += '&cursor=' + encodeURIComponent(self.cursor);
+            }
+            self.reloadAt = Date.now();
+            if (!self.loaded) {
+                els.status.textContent = 'Loading\u2026';
+            }
+            self.loading = (async () => {
+                try {
+                    const page = await app.api(path);
+                    self.cursor = page.next_cursor || null;
+                    self.loaded = true;
+                    (page.items || []).forEach((item) => {
+                        self.items.set(item.id, item);
+                        const card = self.cards.get(item.id);
+                        if (card) {
+                            fillCard(card, item);
+                        }
+                    });
+                    render();
+                } catch (err) {
+                    if (!app.failed(err)) {
+                        els.status.textContent = 'Could not load the '
+                            + self.noun + 's: ' + errorText(err);
+                    }
+                } finally {
+                    self.loading = null;
+                }
+            })();
+            return self.loading;
+        }
+
+        /* A frame about an id this list has not seen: one made in
+         * another browser (the list again, not too often), or one of the
+         * other kind (remembered, so that it costs nothing next time). */
+        function reloadSoon() {
+            if (self.reloadTimer || !self.loaded) {
+                return;
+            }
+            const wait = Math.max(0, self.reloadAt + RELOAD_AFTER_MS
+                - Date.now());
+            self.reloadTimer = setTimeout(async () => {
+                self.reloadTimer = null;
+                const asked = Array.from(self.unknown);
+                self.unknown.clear();
+                await load(false);
+                asked.forEach((id) => {
+                    if (!self.items.has(id)) {
+                        self.strangers.add(id);
+                    }
+                });
+            }, wait);
+        }
+
+        /* campaign.progress: the card's status and counts, in place. */
+        function progress(ev) {
+            if (typeof ev.id !== 'string') {
+                return;
+            }
+            const item = self.items.get(ev.id);
+            if (!item) {
+                if (!self.strangers.has(ev.id)) {
+                    self.unknown.add(ev.id);
+                    reloadSoon();
+                }
+                return;
+            }
+            item.status = ev.status || item.status;
+            item.paused_reason = ev.paused_reason || null;
+            if (ev.counts && typeof ev.counts === 'object') {
+                item.counts = ev.counts;
+            }
+            const card = self.cards.get(ev.id);
+            if (card) {
+                fillMoving(card, item);
+            }
+        }
+
+        async function act(id, action) {
+            const item = self.items.get(id);
+            const card = self.cards.get(id);
+            if (!item || !card) {
+                return;
+            }
+            if (action === 'send') {
+                confirmSend(self, item);
+                return;
+            }
+            if (action === 'cancel') {
+                confirmCancel(self, item);
+                return;
+            }
+            await move(id, action);
+        }
+
+        /* send, pause, resume or cancel; the answer is the item as it
+         * now is.  A refusal: the server's message on the card. */
+        async function move(id, action) {
+            const card = self.cards.get(id);
+            card.error.textContent = '';
+            card.actions.querySelectorAll('button').forEach((b) => {
+                b.disabled = true;
+            });
+            try {
+                upsert(await app.api('/api/v1/' + self.kind + '/'
+                    + encodeURIComponent(id) + '/' + action,
+                    { method: 'POST' }));
+                return null;
+            } catch (err) {
+                if (app.failed(err)) {
+                    return null;
+                }
+                card.error.textContent = errorText(err);
+                return err;
+            } finally {
+                card.actions.querySelectorAll('button').forEach((b) => {
+                    b.disabled = false;
+                });
+            }
+        }
+
+        function reset() {
+            self.items.clear();
+            self.cards.clear();
+            self.strangers.clear();
+            self.unknown.clear();
+            clearTimeout(self.reloadTimer);
+            self.reloadTimer = null;
+            self.cursor = null;
+            self.loaded = false;
+            els.list.textContent = '';
+            els.status.textContent = '';
+            els.more.hidden = true;
+        }
+
+        self.load = load;
+        self.upsert = upsert;
+        self.progress = progress;
+        self.act = act;
+        self.move = move;
+        self.reset = reset;
+        self.card = (id) => self.cards.get(id) || null;
+        self.get = (id) => self.items.get(id) || null;
+
+        els.more.addEventListener('click', () => load(true));
+        app.on('session', reset);
+        app.on('event', (ev) => {
+            if (ev.type === 'campaign.progress') {
+                progress(ev);
+            } else if ((ev.type === 'reset' || ev.type === 'hello')
+                       && self.loaded)
+            {
+                /* frames may have been missed: as the server has it */
+                load(false);
+            }
+        });
+        return self;
+    }
+
+    /* ---- the confirmations ---- */
+
+    function line(text, field) {
+        const p = document.createElement('p');
+        p.textContent = text;
+        if (field) {
+            p.dataset.estimate = field;
+        }
+        dialog.body.appendChild(p);
+        return p;
+    }
+
+    /* card: the card it is about, whose heading has the focus once the
+     * dialog closes (the button that opened it may be gone). */
+    function openDialog(card, title, okText, run) {
+        dialog.seq += 1;
+        dialog.card = card;
+        dialog.title.textContent = title;
+        dialog.body.textContent = '';
+        dialog.error.textContent = '';
+        dialog.ok.textContent = okText;
+        dialog.ok.disabled = true;
+        dialog.run = run;
+        dialog.el.returnValue = '';
+        if (!dialog.el.open) {
+            dialog.el.showModal();
+        }
+        dialog.back.focus();
+    }
+
+    /* The preview of a send: who it goes to, who is left out, what it
+     * costs, and the balance; then send (or schedule) it. */
+    async function confirmSend(list, item) {
+        const later = item.send_at && Date.parse(item.send_at) > Date.now();
+        const title = (later ? 'Schedule' : 'Send') + ' \u201c' + item.name
+            + '\u201d?';
+        openDialog(list.card(item.id), title,
+            later ? 'Schedule' : 'Send now', async () => {
+                const err = await list.move(item.id, 'send');
+                if (err) {
+                    dialog.error.textContent = errorText(err);
+                    return false;
+                }
+                return true;
+            });
+        const seq = dialog.seq;
+        const status = line('Counting the recipients\u2026');
+        const request = list.kind === 'polls'
+            ? { question: item.question, options: item.options,
+                audience: item.audience }
+            : { body: item.body, audience: item.audience,
+                media_ids: list.knownMedia(item.id) };
+        try {
+            const [e, billing] = await Promise.all([
+                app.api('/api/v1/' + list.kind + '/estimate',
+                        { method: 'POST', body: request }),
+                app.api('/api/v1/billing').catch(() => null),
+            ]);
+            if (seq !== dialog.seq || !dialog.el.open) {
+                return;
+            }
+            status.remove();
+            const sendable = Math.max(0, e.recipients - e.suppressed);
+            /* the draft's own credits a message (its images counted) */
+            const each = typeof item.credits === 'number' ? item.credits
+                : e.credits;
+            const total = sendable * each;
+            line(audienceText(item.audience) + ': '
+                + plural(e.recipients, 'contact', 'contacts') + '.',
+                'recipients');
+            line(e.suppressed > 0 ? plural(e.suppressed, 'contact is',
+                'contacts are') + ' opted out and will not get it; '
+                + plural(sendable, 'contact gets', 'contacts get') + ' it.'
+                : 'Nobody in it is opted out.', 'suppressed');
+            line(plural(e.segments || 1, 'segment', 'segments') + ' ('
+                + e.encoding + ') a message, '
+                + plural(each, 'credit', 'credits') + ' each.', 'segments');
+            line(plural(total, 'credit', 'credits') + ' in all.',
+                'total');
+            line('Your balance: ' + plural(e.balance, 'credit', 'credits')
+                + '.', 'balance');
+            if (billing && billing.active === false) {
+                line('Billing is inactive: nothing is sent until it is '
+                    + 'active again.', 'warning');
+            } else if (total > e.balance) {
+                line('The balance does not cover it all: it pauses when '
+                    + 'the credits run out, and resumes after you add '
+                    + 'more.', 'warning');
+            }
+            if (later) {
+                line('It goes at ' + when(item.send_at) + '.', 'when');
+            }
+            line('Quiet hours hold each message until they end in the '
+                + 'contact\u2019s time zone.', null);
+            /* the focus stays on Back: two Enters never send by mistake */
+            dialog.ok.disabled = sendable === 0;
+        } catch (err) {
+            if (!app.failed(err) && seq === dialog.seq) {
+                status.remove();
+                dialog.error.textContent = errorText(err);
+            }
+        }
+    }
+
+    function confirmCancel(list, item) {
+        const title = 'Cancel \u201c' + item.name + '\u201d?';
+        openDialog(list.card(item.id), title, 'Cancel it', async () => {
+            const err = await list.move(item.id, 'cancel');
+            if (err) {
+                dialog.error.textContent = errorText(err);
+                return false;
+            }
+            return true;
+        });
+        line(item.status === 'draft' ? 'It will never be sent.'
+            : 'Messages not handed to the carrier yet will not be sent; '
+              + 'this cannot be undone.', null);
+        dialog.ok.disabled = false;
+    }
+
+    dialog.ok.addEventListener('click', async () => {
+        const run = dialog.run;
+        if (!run) {
+            return;
+        }
+        dialog.ok.disabled = true;
+        dialog.error.textContent = '';
+        const done = await run();
+        if (done) {
+            dialog.run = null;
+            dialog.el.close();
+        } else {
+            dialog.ok.disabled = false;
+        }
+    });
+    dialog.back.addEventListener('click', () => dialog.el.close());
+    dialog.el.addEventListener('close', () => {
+        dialog.run = null;
+        const card = dialog.card;
+        dialog.card = null;
+        if (card && card.li.isConnected) {
+            card.name.focus();
+        }
+    });
+    app.on('session', () => {
+        if (dialog.el.open) {
+            dialog.el.close();
+        }
+    });
+
+    window.inboxBulk = Object.freeze({
+        list, plural, when, errorText, audienceText, statusText,
+        confirmSend: (l, item) => confirmSend(l, item),
+    });
+})(window.inboxApp);

@@ -1,0 +1,309 @@
+/*
+ * The Campaigns view: the organization's campaigns with their status and
+ * counts (bulk.js's list, moved live by campaign.progress frames), and
+ * the form for a new one: a name, the text, an optional image (uploaded
+ * at once through POST /api/v1/media), who it goes to and when
+ * (audience.js).  While it is written, the preview under the text says
+ * what it would cost (POST /api/v1/campaigns/estimate); "Review and
+ * send" makes the draft and shows bulk.js's confirmation with the
+ * estimate and the balance.
+ *
+ * A refusal shows the server's message and keeps the form as it was.
+ *
+ * What it uses of the app is window.inboxApp (api, failed, on) and
+ * window.inboxBulk, window.inboxAudience.
+ */
+'use strict';
+
+(function (app, bulk, audience) {
+    const ESTIMATE_DELAY_MS = 300;
+
+    const $ = (id) => document.getElementById(id);
+
+    const els = {
+        view: $('campaigns-view'),
+        add: $('campaign-new'),
+        form: $('campaign-form'),
+        name: $('campaign-name'),
+        body: $('campaign-body'),
+        attach: $('campaign-attach'),
+        file: $('campaign-file'),
+        attachment: $('campaign-attachment'),
+        preview: $('campaign-preview'),
+        imageName: $('campaign-image-name'),
+        imageState: $('campaign-image-state'),
+        imageRemove: $('campaign-image-remove'),
+        estimate: $('campaign-estimate'),
+        error: $('campaign-error'),
+        close: $('campaign-close'),
+    };
+
+    const state = {
+        image: null,            /* {file, url, id, state: uploading|ready} */
+        estimateTimer: null,
+        estimateSeq: 0,
+        saving: false,
+        media: new Map(),       /* draft id -> its upload ids */
+    };
+
+    const list = bulk.list({
+        kind: 'campaigns',
+        noun: 'campaign',
+        els: { list: $('campaigns-list'), status: $('campaigns-status'),
+               more: $('campaigns-more') },
+        knownMedia: (id) => state.media.get(id) || [],
+    });
+
+    const picker = audience.mount($('campaign-audience'), 'campaign');
+
+    /* ---- the form ---- */
+
+    function openForm() {
+        els.form.hidden = false;
+        els.add.setAttribute('aria-expanded', 'true');
+        picker.refresh();
+        els.name.focus();
+    }
+
+    function closeForm() {
+        els.form.hidden = true;
+        els.add.setAttribute('aria-expanded', 'false');
+    }
+
+    function clearForm() {
+        els.name.value = '';
+        els.body.value = '';
+        dropImage();
+        picker.reset();
+        els.error.textContent = '';
+        els.estimate.textContent = '';
+        clearInvalid();
+    }
+
+    function clearInvalid() {
+        els.form.querySelectorAll('[aria-invalid]').forEach(
+            (el) => el.removeAttribute('aria-invalid'));
+    }
+
+    /* The field a refusal names, marked and focused. */
+    function fieldOf(name) {
+        switch (String(name || '').split('.')[0]) {
+        case 'name':
+            return els.name;
+        case 'body':
+            return els.body;
+        case 'media_ids':
+            return els.attach;
+        case 'audience':
+            return picker.audienceInput;
+        case 'send_at':
+            return picker.sendAtInput;
+        default:
+            return null;
+        }
+    }
+
+    function showError(text, field) {
+        els.error.textContent = text;
+        if (field) {
+            field.setAttribute('aria-invalid', 'true');
+            field.focus();
+        }
+    }
+
+    function request() {
+        const who = picker.read();
+        if (who.problem) {
+            return who;
+        }
+        return {
+            name: els.name.value.trim(),
+            body: els.body.value,
+            media_ids: state.image && state.image.id ? [state.image.id] : [],
+            audience: who.audience,
+            send_at: who.send_at,
+        };
+    }
+
+    async function save(andSend) {
+        if (state.saving) {
+            return;
+        }
+        clearInvalid();
+        els.error.textContent = '';
+        if (state.image && state.image.state === 'uploading') {
+            await state.image.upload;
+        }
+        const body = request();
+        if (body.problem) {
+            showError(body.problem, body.field);
+            return;
+        }
+        state.saving = true;
+        els.form.setAttribute('aria-busy', 'true');
+        try {
+            const item = await app.api('/api/v1/campaigns',
+                                       { method: 'POST', body: body });
+            state.media.set(item.id, body.media_ids);
+            list.upsert(item);
+            clearForm();
+            closeForm();
+            if (andSend) {
+                bulk.confirmSend(list, item);
+            } else {
+                els.add.focus();
+            }
+        } catch (err) {
+            if (!app.failed(err)) {
+                showError(bulk.errorText(err), fieldOf(err.error
+                    && err.error.field));
+            }
+        } finally {
+            state.saving = false;
+            els.form.removeAttribute('aria-busy');
+        }
+    }
+
+    /* ---- the preview while writing ---- */
+
+    function estimateSoon() {
+        clearTimeout(state.estimateTimer);
+        state.estimateSeq += 1;
+        state.estimateTimer = setTimeout(estimate, ESTIMATE_DELAY_MS);
+    }
+
+    async function estimate() {
+        const seq = ++state.estimateSeq;
+        const body = request();
+        if (body.problem || (body.body === '' && !body.media_ids.length)) {
+            els.estimate.textContent = '';
+            return;
+        }
+        try {
+            const e = await app.api('/api/v1/campaigns/estimate',
+                { method: 'POST', body: body });
+            if (seq !== state.estimateSeq) {
+                return;
+            }
+            const sendable = Math.max(0, e.recipients - e.suppressed);
+            els.estimate.textContent = bulk.plural(e.recipients,
+                'recipient', 'recipients')
+                + (e.suppressed > 0 ? ' (' + e.suppressed
+                    + ' opted out, not sent)' : '')
+                + ' \u00b7 ' + bulk.plural(e.segments || 1, 'segment',
+                    'segments') + ' (' + e.encoding + ') \u00b7 '
+                + bulk.plural(e.credits, 'credit', 'credits') + ' each, '
+                + bulk.plural(sendable * e.credits, 'credit', 'credits')
+                + ' in all \u00b7 balance '
+                + Number(e.balance).toLocaleString();
+        } catch (err) {
+            if (!app.failed(err) && seq === state.estimateSeq) {
+                /* no figure rather than a wrong one; saving says why */
+                els.estimate.textContent = '';
+            }
+        }
+    }
+
+    /* ---- the image ---- */
+
+    function dropImage() {
+        if (state.image) {
+            URL.revokeObjectURL(state.image.url);
+            state.image = null;
+        }
+        renderImage();
+    }
+
+    function renderImage() {
+        const img = state.image;
+        els.attachment.hidden = !img;
+        els.attach.textContent = img ? 'Replace the image' : 'Add an image';
+        if (!img) {
+            els.preview.removeAttribute('src');
+            return;
+        }
+        els.preview.src = img.url;
+        els.preview.alt = 'The campaign\u2019s image';
+        els.imageName.textContent = img.file.name || 'Image';
+        els.imageState.textContent = img.state === 'uploading'
+            ? 'uploading\u2026' : '';
+    }
+
+    function attach(file) {
+        dropImage();
+        els.error.textContent = '';
+        els.attach.removeAttribute('aria-invalid');
+        const img = { file: file, url: URL.createObjectURL(file),
+                      state: 'uploading', id: null };
+        state.image = img;
+        img.upload = app.api('/api/v1/media', { method: 'POST', raw: file })
+            .then((answer) => {
+                img.id = answer.id;
+                img.state = 'ready';
+            }, (err) => {
+                if (state.image === img) {
+                    dropImage();
+                }
+                if (!app.failed(err)) {
+                    showError('Could not upload the image: '
+                        + bulk.errorText(err), els.attach);
+                }
+            })
+            .then(() => {
+                if (state.image === img) {
+                    renderImage();
+                    estimateSoon();
+                }
+            });
+        renderImage();
+    }
+
+    /* ---- wiring ---- */
+
+    els.add.addEventListener('click', () => {
+        if (els.form.hidden) {
+            openForm();
+        } else {
+            closeForm();
+        }
+    });
+    els.close.addEventListener('click', () => {
+        closeForm();
+        els.add.focus();
+    });
+    els.form.addEventListener('submit', (event) => {
+        event.preventDefault();
+        save(Boolean(event.submitter && event.submitter.value === 'send'));
+    });
+    els.form.addEventListener('keydown', (event) => {
+        if (event.key === 'Escape') {
+            event.preventDefault();
+            closeForm();
+            els.add.focus();
+        }
+    });
+    els.name.addEventListener('input', () => els.name
+        .removeAttribute('aria-invalid'));
+    els.body.addEventListener('input', estimateSoon);
+    picker.onChange(estimateSoon);
+    els.attach.addEventListener('click', () => els.file.click());
+    els.file.addEventListener('change', () => {
+        const file = els.file.files && els.file.files[0];
+        els.file.value = '';
+        if (file) {
+            attach(file);
+        }
+    });
+    els.imageRemove.addEventListener('click', () => {
+        dropImage();
+        estimateSoon();
+        els.attach.focus();
+    });
+    els.view.addEventListener('inbox:show', () => list.load(false));
+
+    app.on('session', () => {
+        clearForm();
+        closeForm();
+        state.media.clear();
+    });
+})(window.inboxApp, window.inboxBulk, window.inboxAudience);

@@ -1,0 +1,464 @@
+/*
+ * The Polls view: the organization's polls (bulk.js's list, their status
+ * and counts moved live by campaign.progress frames), the form for a new
+ * one (a question, 2 to 9 options, who it goes to and when), and one
+ * poll's results at a time: the tally as bars with counts and the
+ * responses, from GET /api/v1/polls/{id}.
+ *
+ * The open results follow the poll live: a campaign.progress frame for
+ * it (an answer moved its counts) reads them again, at most one request
+ * in flight and one every RESULTS_GAP_MS, so a burst of answers costs a
+ * few requests, not one each.
+ *
+ * What it uses of the app is window.inboxApp (api, failed, on) and
+ * window.inboxBulk, window.inboxAudience.
+ */
+'use strict';
+
+(function (app, bulk, audience) {
+    const OPTIONS_MIN = 2;
+    const OPTIONS_MAX = 9;
+    const RESULTS_GAP_MS = 300;
+    const RESPONSES_SHOWN = 100;
+
+    const $ = (id) => document.getElementById(id);
+
+    const els = {
+        view: $('polls-view'),
+        add: $('poll-new'),
+        form: $('poll-form'),
+        question: $('poll-question'),
+        options: $('poll-options'),
+        addOption: $('poll-add-option'),
+        error: $('poll-error'),
+        close: $('poll-close'),
+    };
+
+    const state = {
+        saving: false,
+        /* the poll whose results are open */
+        open: null,             /* its id */
+        inFlight: false,
+        again: false,           /* a frame came while a read was out */
+        lastAt: 0,
+        timer: null,
+    };
+
+    const list = bulk.list({
+        kind: 'polls',
+        noun: 'poll',
+        els: { list: $('polls-list'), status: $('polls-status'),
+               more: $('polls-more') },
+        extra: pollExtra,
+    });
+
+    const picker = audience.mount($('poll-audience'), 'poll');
+
+    /* ---- the form ---- */
+
+    function optionInputs() {
+        return Array.from(els.options.querySelectorAll('input'));
+    }
+
+    /* The option rows numbered as they will be sent ("1) Yes"), each
+     * removable while more than two are left. */
+    function renumber() {
+        const rows = Array.from(els.options.children);
+        rows.forEach((li, i) => {
+            const input = li.querySelector('input');
+            const label = li.querySelector('label');
+            input.id = 'poll-option-' + (i + 1);
+            label.htmlFor = input.id;
+            label.textContent = 'Option ' + (i + 1);
+            const remove = li.querySelector('button');
+            remove.hidden = rows.length <= OPTIONS_MIN;
+            remove.setAttribute('aria-label', 'Remove option ' + (i + 1));
+        });
+        els.addOption.disabled = rows.length >= OPTIONS_MAX;
+    }
+
+    function addOption(value) {
+        if (els.options.children.length >= OPTIONS_MAX) {
+            return null;
+        }
+        const li = document.createElement('li');
+        li.className = 'poll-option';
+        const label = document.createElement('label');
+        const input = document.createElement('input');
+        input.type = 'text';
+        input.autocomplete = 'off';
+        input.dir = 'auto';
+        input.value = value || '';
+        input.addEventListener('input', () => els.options
+            .removeAttribute('aria-invalid'));
+        const remove = document.createElement('button');
+        remove.type = 'button';
+        remove.className = 'link-button';
+        remove.textContent = 'Remove';
+        remove.addEventListener('click', () => {
+            const next = li.nextElementSibling || li.previousElementSibling;
+            li.remove();
+            renumber();
+            if (next) {
+                next.querySelector('input').focus();
+            }
+        });
+        li.appendChild(label);
+        li.appendChild(input);
+        li.appendChild(remove);
+        els.options.appendChild(li);
+        renumber();
+        return input;
+    }
+
+    function clearForm() {
+        els.question.value = '';
+        els.options.textContent = '';
+        for (let i = 0; i < OPTIONS_MIN; i++) {
+            addOption('');
+        }
+        picker.reset();
+        els.error.textContent = '';
+        clearInvalid();
+    }
+
+    function clearInvalid() {
+        els.form.querySelectorAll('[aria-invalid]').forEach(
+            (el) => el.removeAttribute('aria-invalid'));
+    }
+
+    function openForm() {
+        els.form.hidden = false;
+        els.add.setAttribute('aria-expanded', 'true');
+        picker.refresh();
+        els.question.focus();
+    }
+
+    function closeForm() {
+        els.form.hidden = true;
+        els.add.setAttribute('aria-expanded', 'false');
+    }
+
+    function fieldOf(name) {
+        switch (String(name || '').split('.')[0]) {
+        case 'question':
+        case 'name':
+            return els.question;
+        case 'options':
+            return els.options;
+        case 'audience':
+            return picker.audienceInput;
+        case 'send_at':
+            return picker.sendAtInput;
+        default:
+            return null;
+        }
+    }
+
+    function showError(text, field) {
+        els.error.textContent = text;
+        if (field) {
+            field.setAttribute('aria-invalid', 'true');
+            (field === els.options ? optionInputs()[0] : field).focus();
+        }
+    }
+
+    async function save(andSend) {
+        if (state.saving) {
+            return;
+        }
+        clearInvalid();
+        els.error.textContent = '';
+        const who = picker.read();
+        if (who.problem) {
+            showError(who.problem, who.field);
+            return;
+        }
+        /* rows left empty are not options; the server judges the rest */
+        const options = optionInputs().map((i) => i.value)
+            .filter((v) => v.trim() !== '');
+        state.saving = true;
+        els.form.setAttribute('aria-busy', 'true');
+        try {
+            const poll = await app.api('/api/v1/polls', { method: 'POST',
+                body: { question: els.question.value, options: options,
+                        audience: who.audience, send_at: who.send_at } });
+            list.upsert(poll);
+            clearForm();
+            closeForm();
+            if (andSend) {
+                bulk.confirmSend(list, poll);
+            } else {
+                els.add.focus();
+            }
+        } catch (err) {
+            if (!app.failed(err)) {
+                showError(bulk.errorText(err), fieldOf(err.error
+                    && err.error.field));
+            }
+        } finally {
+            state.saving = false;
+            els.form.removeAttribute('aria-busy');
+        }
+    }
+
+    /* ---- a poll's card: its options and its results ---- */
+
+    function pollExtra(card, poll) {
+        if (!card.poll) {
+            const box = document.createElement('div');
+            box.className = 'poll-extra';
+            const options = document.createElement('ol');
+            options.className = 'poll-choices';
+            const button = document.createElement('button');
+            button.type = 'button';
+            button.className = 'action results-toggle';
+            button.textContent = 'Results';
+            button.setAttribute('aria-expanded', 'false');
+            const results = document.createElement('section');
+            results.className = 'poll-results';
+            results.id = 'poll-results-' + poll.id;
+            results.hidden = true;
+            results.setAttribute('aria-label', 'Results');
+            button.setAttribute('aria-controls', results.id);
+            button.addEventListener('click', () => toggleResults(poll.id));
+            box.appendChild(button);
+            box.appendChild(results);
+            /* the options under the question, the results last */
+            card.article.insertBefore(options, card.meta);
+            card.article.appendChild(box);
+            card.poll = { options, button, results };
+        }
+        card.poll.options.textContent = '';
+        (poll.options || []).forEach((o) => {
+            const li = document.createElement('li');
+            li.dir = 'auto';
+            li.textContent = o;
+            card.poll.options.appendChild(li);
+        });
+        card.poll.button.hidden = poll.status === 'draft';
+    }
+
+    function toggleResults(id) {
+        const was = state.open;
+        if (was !== null) {
+            const old = list.card(was);
+            if (old && old.poll) {
+                old.poll.results.hidden = true;
+                old.poll.button.setAttribute('aria-expanded', 'false');
+            }
+            state.open = null;
+        }
+        if (was === id) {
+            return;
+        }
+        const card = list.card(id);
+        if (!card || !card.poll) {
+            return;
+        }
+        state.open = id;
+        card.poll.results.hidden = false;
+        card.poll.button.setAttribute('aria-expanded', 'true');
+        if (!card.poll.results.firstChild) {
+            const p = document.createElement('p');
+            p.className = 'bulk-meta';
+            p.textContent = 'Loading the results\u2026';
+            card.poll.results.appendChild(p);
+        }
+        state.lastAt = 0;
+        readSoon();
+    }
+
+    /* Another read of the open results: now when none is out and the
+     * last was long enough ago, else once after it. */
+    function readSoon() {
+        if (state.inFlight) {
+            state.again = true;
+            return;
+        }
+        if (state.timer) {
+            return;
+        }
+        state.timer = setTimeout(readResults, Math.max(0,
+            state.lastAt + RESULTS_GAP_MS - Date.now()));
+    }
+
+    async function readResults() {
+        state.timer = null;
+        const id = state.open;
+        if (id === null) {
+            return;
+        }
+        state.inFlight = true;
+        state.lastAt = Date.now();
+        try {
+            const r = await app.api('/api/v1/polls/'
+                + encodeURIComponent(id));
+            if (state.open === id) {
+                list.upsert(r);
+                drawResults(list.card(id), r);
+            }
+        } catch (err) {
+            const card = list.card(id);
+            if (!app.failed(err) && card && state.open === id) {
+                card.error.textContent = 'Could not read the results: '
+                    + bulk.errorText(err);
+            }
+        } finally {
+            state.inFlight = false;
+            if (state.again) {
+                state.again = false;
+                readSoon();
+            }
+        }
+    }
+
+    function drawResults(card, r) {
+        if (!card || !card.poll) {
+            return;
+        }
+        const box = card.poll.results;
+        box.textContent = '';
+        const tally = r.tally || [];
+        const answered = tally.reduce((n, t) => n + (Number(t.count) || 0),
+            0);
+        const total = document.createElement('p');
+        total.className = 'tally-total';
+        total.textContent = bulk.plural(answered, 'answer', 'answers')
+            + ' from ' + bulk.plural(Math.max(0, (r.counts
+                ? r.counts.recipients - r.counts.suppressed : 0)),
+                'recipient', 'recipients');
+        box.appendChild(total);
+
+        const ol = document.createElement('ol');
+        ol.className = 'tally';
+        const most = tally.reduce((m, t) => Math.max(m, Number(t.count)
+            || 0), 0);
+        tally.forEach((t, i) => {
+            const n = Number(t.count) || 0;
+            const li = document.createElement('li');
+            li.className = 'tally-row';
+            li.dataset.option = String(t.number || i + 1);
+            const name = document.createElement('span');
+            name.className = 'tally-option';
+            name.dir = 'auto';
+            name.textContent = (t.number || i + 1) + ') ' + t.option;
+            const bar = document.createElement('span');
+            bar.className = 'tally-bar';
+            bar.setAttribute('aria-hidden', 'true');
+            const fill = document.createElement('span');
+            fill.className = 'tally-fill';
+            /* CSSOM, which the page's style-src allows */
+            fill.style.width = (most > 0 ? Math.round(100 * n / most) : 0)
+                + '%';
+            bar.appendChild(fill);
+            const count = document.createElement('span');
+            count.className = 'tally-count';
+            count.textContent = String(n) + (answered > 0 ? ' ('
+                + Math.round(100 * n / answered) + '%)' : '');
+            li.appendChild(name);
+            li.appendChild(bar);
+            li.appendChild(count);
+            ol.appendChild(li);
+        });
+        box.appendChild(ol);
+
+        const responses = r.responses || [];
+        const h = document.createElement('h4');
+        h.className = 'responses-title';
+        h.textContent = 'Responses';
+        box.appendChild(h);
+        if (responses.length === 0) {
+            const p = document.createElement('p');
+            p.className = 'bulk-meta';
+            p.textContent = 'No answers yet.';
+            box.appendChild(p);
+            return;
+        }
+        const ul = document.createElement('ul');
+        ul.className = 'responses';
+        responses.slice(0, RESPONSES_SHOWN).forEach((x) => {
+            const li = document.createElement('li');
+            li.className = 'response';
+            const who = document.createElement('span');
+            who.className = 'response-who';
+            who.dir = 'auto';
+            const c = x.contact || {};
+            who.textContent = c.name || window.inboxPhone.format(c.phone);
+            const answer = document.createElement('span');
+            answer.className = 'response-answer';
+            answer.dir = 'auto';
+            answer.textContent = x.answer || '';
+            const at = document.createElement('time');
+            at.className = 'response-at';
+            at.dateTime = x.answered_at || '';
+            at.textContent = bulk.when(x.answered_at);
+            li.appendChild(who);
+            li.appendChild(answer);
+            li.appendChild(at);
+            ul.appendChild(li);
+        });
+        box.appendChild(ul);
+        if (responses.length > RESPONSES_SHOWN) {
+            const more = document.createElement('p');
+            more.className = 'bulk-meta';
+            more.textContent = 'and '
+                + (responses.length - RESPONSES_SHOWN).toLocaleString()
+                + ' more';
+            box.appendChild(more);
+        }
+    }
+
+    /* ---- wiring ---- */
+
+    els.add.addEventListener('click', () => {
+        if (els.form.hidden) {
+            openForm();
+        } else {
+            closeForm();
+        }
+    });
+    els.close.addEventListener('click', () => {
+        closeForm();
+        els.add.focus();
+    });
+    els.addOption.addEventListener('click', () => {
+        const input = addOption('');
+        if (input) {
+            input.focus();
+        }
+    });
+    els.form.addEventListener('submit', (event) => {
+        event.preventDefault();
+        save(Boolean(event.submitter && event.submitter.value === 'send'));
+    });
+    els.form.addEventListener('keydown', (event) => {
+        if (event.key === 'Escape') {
+            event.preventDefault();
+            closeForm();
+            els.add.focus();
+        }
+    });
+    els.view.addEventListener('inbox:show', () => list.load(false));
+
+    app.on('event', (ev) => {
+        /* an answer moved the open poll's counts, or frames may have
+         * been missed */
+        if (state.open !== null && ((ev.type === 'campaign.progress'
+            && ev.id === state.open) || ev.type === 'reset'
+            || ev.type === 'hello'))
+        {
+            readSoon();
+        }
+    });
+    app.on('session', () => {
+        clearForm();
+        closeForm();
+        clearTimeout(state.timer);
+        state.timer = null;
+        state.open = null;
+        state.again = false;
+    });
+
+    clearForm();
+})(window.inboxApp, window.inboxBulk, window.inboxAudience);

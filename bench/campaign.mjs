@@ -236,9 +236,12 @@ async function run(o, cluster, loadBefore) {
         + 'with their callbacks done');
 
     // ---- the three clients: inbound, unread page, replies ----
-    const inClient = makeClient(16);
-    const pageClient = makeClient(4);
-    const replyClient = makeClient(4);
+    // in flight at most, each: enough to keep the pace through answers
+    // of a second or more (a carrier does not wait for the last webhook)
+    const IN_FLIGHT = { inbound: 64, unread: 8, reply: 8 };
+    const inClient = makeClient(IN_FLIGHT.inbound);
+    const pageClient = makeClient(IN_FLIGHT.unread);
+    const replyClient = makeClient(IN_FLIGHT.reply);
     const inboundContacts = recipients.slice(0, o.inboundContacts);
     let inbound200 = 0;
     const inboundReq = (phase) => (n) => {
@@ -277,9 +280,12 @@ async function run(o, cluster, loadBefore) {
     const mix = async (phase, seconds) => {
         const s0 = snapshot(procs);
         const [inbound, unread, reply] = await Promise.all([
-            load(inClient, 16, seconds, inboundReq(phase), o.inboundRate),
-            load(pageClient, 4, seconds, unreadReq, o.unreadRate),
-            load(replyClient, 4, seconds, replyReq(phase), o.replyRate)]);
+            load(inClient, IN_FLIGHT.inbound, seconds, inboundReq(phase),
+                 o.inboundRate),
+            load(pageClient, IN_FLIGHT.unread, seconds, unreadReq,
+                 o.unreadRate),
+            load(replyClient, IN_FLIGHT.reply, seconds, replyReq(phase),
+                 o.replyRate)]);
         return { phase, inbound, unread, reply,
                  cpu: cpuDelta(s0, snapshot(procs)) };
     };
@@ -539,7 +545,9 @@ async function run(o, cluster, loadBefore) {
         + `--max-active ${o.maxActive}, simulator delay scale `
         + `${o.delayScale}; inbound ${o.inboundRate}/s from `
         + `${o.inboundContacts} recipients, unread page ${o.unreadRate}/s, `
-        + `replies ${o.replyRate}/s to ${o.replyThreads} threads; idle `
+        + `replies ${o.replyRate}/s to ${o.replyThreads} threads (at most `
+        + `${IN_FLIGHT.inbound}, ${IN_FLIGHT.unread} and ${IN_FLIGHT.reply} `
+        + `in flight); idle `
         + `phases ${o.duration} s; loopback; load average before `
         + `${loadBefore}, after ${loadAfter}.`, '');
     lines.push(`| the send | |`);

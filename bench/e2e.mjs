@@ -156,11 +156,14 @@ export async function load(send, concurrency, seconds, request, rate = 0) {
             if (rate > 0) {
                 const at = slot;
                 slot += 1000 / rate;
+                if (at >= end) {
+                    break;
+                }
                 const wait = at - performance.now();
                 if (wait > 0) {
                     await sleep(wait);
                 }
-                if (at >= end || over()) {
+                if (over()) {
                     break;
                 }
             }

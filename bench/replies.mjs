@@ -32,7 +32,7 @@ import { inboxctl, sleep } from '../tests/lib/cluster.mjs';
 import { postInbound, ticket, wsUrl } from '../tests/lib/inbox.mjs';
 import { clusterProcs, cpuDelta, int, load, loadAverage, log, makeClient,
          ms, pc, pct, perfRecord, perfReport, simCeiling, snapshot,
-         startBenchCluster, us } from './e2e.mjs';
+         us, withBenchCluster } from './e2e.mjs';
 
 const USAGE = `usage: bench/replies [-c CONCURRENCY] [-d SECONDS] [-w SECONDS]
                      [--conversations N] [--delay-scale F] [--workers N]

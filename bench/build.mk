@@ -3,7 +3,8 @@
 # thread list's measures (build/store-generate, bench/search) and its
 # timer in the store alone (build/store-search).  `make bench` builds everything and
 # runs bench/run: nginx with the inbox module on a fresh store, measured.
-# `make bench-replies` runs bench/replies (replies end to end).
+# `make bench-replies` runs bench/replies (replies end to end),
+# `make bench-campaign` bench/campaign (a 100,000-recipient campaign).
 
 WEBHOOK_LOAD      := $(BUILD)/webhook-load
 WEBHOOK_LOAD_SRC  := bench/webhook_load.c bench/load_request.c \
@@ -15,7 +16,7 @@ STORE_INGEST      := $(BUILD)/store-ingest
 STORE_GENERATE    := $(BUILD)/store-generate
 STORE_SEARCH      := $(BUILD)/store-search
 
-.PHONY: bench bench-replies
+.PHONY: bench bench-replies bench-campaign
 
 $(BUILD)/obj/bench/%.o: bench/%.c $(WEBHOOK_LOAD_HDR) $(LIBINBOX_HDR)
 	@mkdir -p $(@D)
@@ -55,3 +56,10 @@ bench-ws:
 bench-replies:
 	@$(MAKE) --no-print-directory all
 	bench/replies
+
+# a campaign through the sender and the carrier simulator while the inbox
+# is in use (bench/campaign; RECIPIENTS=5000 for a short run, 100,000 by
+# default); it exits non-zero unless every recipient got it exactly once
+bench-campaign:
+	@$(MAKE) --no-print-directory all
+	bench/campaign

@@ -22,18 +22,17 @@
 // once, was delivered in the store and had exactly one `delivered` frame,
 // and exits 1 otherwise.
 
-import http from 'node:http';
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, rmSync, statSync }
-    from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
 import WebSocket from '../tests/node_modules/ws/index.js';
-import { freePort, inboxctl, sleep, startCluster }
-    from '../tests/lib/cluster.mjs';
+import { inboxctl, sleep } from '../tests/lib/cluster.mjs';
 import { postInbound, ticket, wsUrl } from '../tests/lib/inbox.mjs';
+import { clusterProcs, cpuDelta, int, load, loadAverage, log, makeClient,
+         ms, pc, pct, perfRecord, perfReport, simCeiling, snapshot,
+         us, withBenchCluster } from './e2e.mjs';
 
 const USAGE = `usage: bench/replies [-c CONCURRENCY] [-d SECONDS] [-w SECONDS]
                      [--conversations N] [--delay-scale F] [--workers N]
@@ -92,190 +91,6 @@ function options() {
     return o;
 }
 
-const log = (s) => process.stderr.write(`${s}\n`);
-
-// ---- CPU time of processes, from /proc ----
-
-const TICK = (() => {
-    try {
-        return Number(execFileSync('getconf', ['CLK_TCK']).toString()) || 100;
-    } catch {
-        return 100;
-    }
-})();
-
-// utime + stime of a process (all its threads), in seconds.
-function cpuOf(pid) {
-    try {
-        const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
-        const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
-        return (Number(f[11]) + Number(f[12])) / TICK;
-    } catch {
-        return 0;
-    }
-}
-
-function childrenOf(ppid) {
-    const out = [];
-    for (const name of readdirSync('/proc')) {
-        if (!/^\d+$/.test(name)) {
-            continue;
-        }
-        try {
-            const s = readFileSync(`/proc/${name}/stat`, 'utf8');
-            const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
-            if (Number(f[1]) === ppid) {
-                out.push(Number(name));
-            }
-        } catch { /* gone */ }
-    }
-    return out;
-}
-
-// The whole machine: busy and total jiffies from /proc/stat.
-function machine() {
-    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]
-        .split(/\s+/).slice(1).map(Number);
-    const total = f.slice(0, 8).reduce((a, b) => a + b, 0);
-    return { busy: total - f[3] - f[4], total };
-}
-
-function snapshot(procs) {
-    const out = { at: performance.now(), machine: machine() };
-    for (const [name, pids] of Object.entries(procs())) {
-        out[name] = pids.reduce((a, p) => a + cpuOf(p), 0);
-    }
-    const u = process.cpuUsage();
-    out.client = (u.user + u.system) / 1e6;
-    return out;
-}
-
-// CPU seconds of each process between two snapshots, and the wall time.
-function cpuDelta(a, b) {
-    const out = { wall: (b.at - a.at) / 1000,
-                  machineBusy: (b.machine.busy - a.machine.busy)
-                      / (b.machine.total - a.machine.total) };
-    for (const k of Object.keys(a)) {
-        if (k !== 'at' && k !== 'machine') {
-            out[k] = b[k] - a[k];
-        }
-    }
-    return out;
-}
-
-// ---- the client: fixed concurrency over one keep-alive agent ----
-
-function makeClient(concurrency) {
-    const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency,
-                                   maxFreeSockets: concurrency });
-    return function post(port, path, headers, body) {
-        return new Promise((resolve) => {
-            const req = http.request({ host: '127.0.0.1', port, path,
-                method: 'POST', agent, headers: { ...headers,
-                    'Content-Length': Buffer.byteLength(body) } },
-            (res) => {
-                const chunks = [];
-                res.on('data', (c) => chunks.push(c));
-                res.on('end', () => resolve({ status: res.statusCode,
-                    body: Buffer.concat(chunks) }));
-                res.on('error', (e) => resolve({ status: 0,
-                                                 error: e.code }));
-            });
-            req.on('error', (e) => resolve({ status: 0,
-                                             error: e.code || e.message }));
-            req.end(body);
-        });
-    };
-}
-
-// Runs `concurrency` loops for `seconds`; request(n) -> { port, path,
-// headers, body, ok(status), done(answer, at) }; rate > 0 starts that many
-// requests a second at most.  Every request started is waited for.
-// Latencies in ms of the answers ok() accepts.
-async function load(post, concurrency, seconds, request, rate = 0) {
-    const stats = { ok: 0, other: {}, latencies: [], started: 0 };
-    const t0 = performance.now();
-    const end = t0 + seconds * 1000;
-    let n = 0;
-    let slot = t0;
-    const loop = async () => {
-        while (performance.now() < end) {
-            if (rate > 0) {
-                const at = slot;
-                slot += 1000 / rate;
-                const wait = at - performance.now();
-                if (wait > 0) {
-                    await sleep(wait);
-                }
-                if (at >= end) {
-                    break;
-                }
-            }
-            const r = request(n++);
-            stats.started += 1;
-            const t = performance.now();
-            const a = await post(r.port, r.path, r.headers, r.body);
-            const now = performance.now();
-            if (r.ok(a.status)) {
-                stats.ok += 1;
-                stats.latencies.push(now - t);
-            } else {
-                const k = a.status || a.error;
-                stats.other[k] = (stats.other[k] ?? 0) + 1;
-            }
-            r.done?.(a, now);
-        }
-    };
-    await Promise.all(Array.from({ length: concurrency }, loop));
-    stats.elapsed = (performance.now() - t0) / 1000;
-    stats.rps = stats.ok / stats.elapsed;
-    return stats;
-}
-
-function pct(values, q) {
-    if (values.length === 0) {
-        return NaN;
-    }
-    const s = Float64Array.from(values).sort();
-    return s[Math.min(s.length - 1, Math.floor(q * s.length))];
-}
-
-const ms = (x) => (Number.isFinite(x) ? x.toFixed(1) : '-');
-const int = (x) => (Number.isFinite(x) ? Math.round(x).toLocaleString('en-US')
-                                       : '-');
-const us = (cpuSeconds, n) => (n > 0 ? Math.round(cpuSeconds / n * 1e6)
-                                     : '-');
-const share = (cpuSeconds, wall) => `${Math.round(cpuSeconds / wall * 100)}%`;
-
-// ---- perf, optional ----
-
-function perfRecord(dir, seconds) {
-    const out = join(dir, 'perf.data');
-    const child = spawn('perf', ['record', '-a', '-g', '-o', out, '--',
-                                 'sleep', String(seconds)],
-                        { stdio: 'ignore' });
-    return new Promise((ok) => {
-        child.on('exit', () => ok(out));
-        child.on('error', () => ok(null));
-    });
-}
-
-function perfReport(file) {
-    const run = (sort) => {
-        try {
-            return execFileSync('perf', ['report', '-i', file,
-                '--no-children', '--sort', sort, '-g', 'none', '--stdio'],
-                { stdio: ['ignore', 'pipe', 'ignore'],
-                  maxBuffer: 64 << 20 }).toString().split('\n')
-                .filter((l) => !l.startsWith('#') && l.includes('%'))
-                .slice(0, 25).join('\n');
-        } catch (e) {
-            return `perf report failed: ${e.message}`;
-        }
-    };
-    return { byProcess: run('comm,dso'), bySymbol: run('comm,sym') };
-}
-
 // When each reply's delivery was stored (epoch ms), by body: its last
 // message.status event (statuses only move forward).
 function storedDoneTimes(sql) {
@@ -297,68 +112,22 @@ function storedDoneTimes(sql) {
 
 async function main() {
     const o = options();
-    const loadBefore = readFileSync('/proc/loadavg', 'utf8').split(' ')
-        .slice(0, 3).join(' ');
+    const loadBefore = loadAverage();
     log(`== load average before: ${loadBefore}`);
-
-    if (o.keep) {
-        process.env.INBOX_KEEP_TEST_DIR = '1';
-    }
-    // the simulator (the one node child) named apart from this client in
-    // top and perf, and with --perf its JIT code named (/tmp/perf-PID.map)
-    process.env.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ''} `
-        + `--title=carrier-sim${o.perf ? ' --perf-basic-prof' : ''}`;
-    const sinkPort = await freePort();
-    const cluster = await startCluster({
-        orgs: [{ name: 'Bench Replies' }],
-        workerProcesses: o.workers,
-        errorLogLevel: 'notice',
-        carrierSim: { delayScale: o.delayScale },
-        sender: true,
-        senderVerbose: false,
-        // pacing per number far above what the machine can send
-        senderArgs: ['--rate', '1000000', '--burst', '1000000'],
-        // return 200, and the simulator's callbacks in its own phase
-        // (each logged as 4 bytes, "200\n", to count them); relative
-        // paths are the cluster's directory, nginx's prefix
-        http: ["log_format inbox_sink '$status';",
-               `server { listen 127.0.0.1:${sinkPort}; access_log off; `
-               + 'client_body_buffer_size 16k; '
-               + 'location / { return 200; } '
-               + 'location /webhooks/ { access_log sink.log inbox_sink; '
-               + 'return 200; } }'],
-    });
-    let status = 0;
-    try {
-        status = await run(o, cluster, sinkPort, loadBefore);
-    } finally {
-        const simPid = cluster.sim?.child.pid;
-        await cluster.stop();
-        if (o.perf && simPid) {
-            rmSync(`/tmp/perf-${simPid}.map`, { force: true });
-        }
-        if (o.keep) {
-            log(`bench/replies: kept ${cluster.dir}`);
-        } else {
-            cluster.cleanup();
-        }
-    }
+    const status = await withBenchCluster({ name: 'Bench Replies',
+        workers: o.workers, delayScale: o.delayScale, perf: o.perf,
+        keep: o.keep }, (cluster) => run(o, cluster, loadBefore));
     process.exit(status);
 }
 
-async function run(o, cluster, sinkPort, loadBefore) {
+async function run(o, cluster, loadBefore) {
     const org = cluster.orgs[0];
     const sim = cluster.sim;
     const nginxPort = cluster.port;
-    const simPort = Number(new URL(sim.url).port);
+    const sinkPort = cluster.sinkPort;
     const post = makeClient(o.concurrency);
     const runId = Date.now().toString(36);
-    const procs = () => ({
-        nginx: [cluster.nginx.pid, ...childrenOf(cluster.nginx.pid)],
-        ws: [cluster.ws.pid],
-        sender: [cluster.sender.pid],
-        sim: [sim.child.pid],
-    });
+    const procs = clusterProcs(cluster);
 
     // ---- the organization: credits, billing, threads ----
     await inboxctl(cluster.store, 'credits', 'grant', org.id, '100000000');
@@ -400,56 +169,19 @@ async function run(o, cluster, sinkPort, loadBefore) {
         ok: (s) => s === 200 });
     log('-- return 200');
     await load(post, o.concurrency, o.warmup, sinkReq);
-    let a = snapshot(procs);
+    const a = snapshot(procs);
     const base = await load(post, o.concurrency, o.duration, sinkReq);
     base.cpu = cpuDelta(a, snapshot(procs));
     log(`   ${int(base.rps)} req/s`);
 
     // ---- 2. the simulator alone ----
-    const basic = `Basic ${Buffer.from(`${org.accountSid}:${org.authToken}`)
-        .toString('base64')}`;
-    const callback = `http://127.0.0.1:${sinkPort}/webhooks/twilio/status`;
-    const simReq = (tag) => (n) => ({ port: simPort,
-        path: `/2010-04-01/Accounts/${org.accountSid}/Messages.json`,
-        headers: { 'Content-Type': 'application/x-www-form-urlencoded',
-                   Authorization: basic },
-        body: new URLSearchParams([['To', contacts[n % contacts.length]],
-            ['From', org.number], ['Body', body(tag, n)],
-            ['StatusCallback', callback]]).toString(),
-        ok: (s) => s === 201 });
-    // Resolves once n callbacks more than `from` reached return 200, or
-    // after 60 s.
-    const sinkLog = join(cluster.dir, 'sink.log');
-    const callbacksSeen = () => (existsSync(sinkLog)
-        ? statSync(sinkLog).size / 4 : 0);
-    const drainSim = async (from, n) => {
-        const deadline = performance.now() + 60000;
-        while (callbacksSeen() - from < n && performance.now() < deadline) {
-            await sleep(20);
-        }
-        return callbacksSeen() - from;
-    };
     log('-- carrier simulator alone');
-    const warm = await load(post, o.concurrency, o.warmup, simReq('warm'));
-    await drainSim(0, 2 * warm.ok);
-    await sim.reset();
-    const seen0 = callbacksSeen();
-    a = snapshot(procs);
-    const ceil = await load(post, o.concurrency, o.duration, simReq('sim'));
-    const ceilSent = snapshot(procs);
-    ceil.callbacks = await drainSim(seen0, 2 * ceil.ok);
-    const ceilDrained = snapshot(procs);
-    ceil.cpu = cpuDelta(a, ceilDrained);
-    ceil.drainS = (ceilDrained.at - ceilSent.at) / 1000;
-    ceil.sustained = ceil.ok / ceil.cpu.wall;
-    if (ceil.callbacks !== 2 * ceil.ok) {
-        throw new Error(`the simulator's phase: ${ceil.callbacks} `
-            + `callbacks for ${ceil.ok} sends (2 each expected)`);
-    }
+    const ceil = await simCeiling({ cluster, concurrency: o.concurrency,
+        duration: o.duration, warmup: o.warmup, to: contacts, body,
+        procs });
     log(`   ${int(ceil.rps)} sends/s answered, callbacks drained `
         + `${ceil.drainS.toFixed(2)} s later: ${int(ceil.sustained)}/s `
         + `sustained, ${ceil.callbacks} callbacks`);
-    await sim.reset();
 
     // ---- 3. replies end to end ----
     const t = await ticket(cluster, org.token);
@@ -668,11 +400,9 @@ async function run(o, cluster, sinkPort, loadBefore) {
     }
 
     // ---- the report ----
-    const loadAfter = readFileSync('/proc/loadavg', 'utf8').split(' ')
-        .slice(0, 3).join(' ');
+    const loadAfter = loadAverage();
     const nginxV = spawnSync('nginx', ['-v']).stderr?.toString() ?? '';
     const c = ceil.cpu;
-    const pc = (x) => `${Math.round(x * 100)}%`;
     const lines = [];
     lines.push('', '## replies end to end vs the carrier simulator and '
         + 'return 200', '');

@@ -519,8 +519,8 @@ inbox_mongo_campaign_act(inbox_store_t *store, const char *org_id,
 
     if (action == INBOX_CAMPAIGN_SEND) {
         rc = inbox_mongo_campaign_fix(ms, &org, campaign,
-                                      campaign->send_at > now
-                                      ? campaign->send_at : now, err);
+                                      inbox_campaign_due_at(campaign->send_at,
+                                                            now), err);
         if (rc != INBOX_OK) {
             goto done;
         }

@@ -578,8 +578,8 @@ inbox_sqlite_campaign_act(inbox_store_t *store, const char *org_id,
     if (action == INBOX_CAMPAIGN_SEND) {
         status = inbox_sqlite_campaign_fix(conn, org, id,
                                            campaign->audience_all,
-                                           campaign->send_at > now
-                                           ? campaign->send_at : now,
+                                           inbox_campaign_due_at(
+                                               campaign->send_at, now),
                                            err);
         if (status != INBOX_OK) {
             goto failed;

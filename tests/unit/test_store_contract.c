@@ -6631,6 +6631,46 @@ TEST(quiet_hours_hold_each_recipient_on_its_own_clock)
 }
 
 
+/* Recipients are due at the campaign's send time, also one gone by when
+ * it is sent: a dispatch on a clock of its own (the sender's
+ * --clock-file) at that time hands them over. */
+TEST(a_send_time_gone_by_is_when_the_recipients_are_due)
+{
+    char                       a[INBOX_ID_MAX];
+    fixture_t                  f;
+    progress_t                 p;
+    inbox_campaign_t           c;
+    inbox_campaign_new_t       n;
+    inbox_campaign_dispatch_t  d;
+
+    FIXTURE(&f);
+
+    CHECK_INT(person(&f, ALICE, "x", NULL, a), 0);
+    CHECK_INT(inbox_store_credits_grant(f.store, f.org, 10, NULL), INBOX_OK);
+    memset(&n, 0, sizeof(n));
+    n.name = "Dated";
+    n.body = "Sale!";
+    n.audience_all = 1;
+    n.send_at = NOON;
+    CHECK_INT(inbox_store_campaign_create(f.store, f.org, &n, T0, &c, NULL),
+              INBOX_OK);
+    snprintf(a, sizeof(a), "%s", c.id);
+    inbox_campaign_free(&c);
+
+    CHECK_INT(campaign_do(&f, a, INBOX_CAMPAIGN_SEND, NOON + HOUR),
+              INBOX_OK);
+    p = campaign_now(&f, a);
+    CHECK_INT(p.status, INBOX_CAMPAIGN_SENDING);
+    d = dispatch(&f, NOON - MINUTE, 10);
+    CHECK_INT(d.handed, 0);
+    d = dispatch(&f, NOON, 10);
+    CHECK_INT(d.handed, 1);
+    CHECK_INT(d.finished, 1);
+
+    fixture_close(&f);
+}
+
+
 TEST(a_campaign_pauses_without_credits_and_resumes_after_a_grant)
 {
     char                       x[INBOX_ID_MAX], id[INBOX_ID_MAX];

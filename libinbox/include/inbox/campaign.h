@@ -259,6 +259,12 @@ int inbox_campaign_pause_for(inbox_campaign_status_t *status,
 /* 1 when a campaign in status hands messages over (only "sending"). */
 int inbox_campaign_dispatching(inbox_campaign_status_t status);
 
+/* When the recipients a send fixes at now are due: at the send time the
+ * campaign names (past or ahead), else now.  (On one clock the same as
+ * "not before now"; with the sender on another, its --clock-file, a
+ * campaign dated on that clock is sent on it.) */
+int64_t inbox_campaign_due_at(int64_t send_at, int64_t now);
+
 /* 1 for done and cancelled. */
 int inbox_campaign_final(inbox_campaign_status_t status);
 

@@ -61,6 +61,13 @@ main(int argc, char **argv)
         return 2;
     }
 
+    if (sender_clock_open(&s.clock, s.options.clock_path, err, sizeof(err))
+        != 0)
+    {
+        fprintf(stderr, "sender: --clock-file %s\n", err);
+        return 1;
+    }
+
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
         fprintf(stderr, "sender: curl_global_init failed\n");
         return 1;
@@ -93,13 +100,6 @@ main(int argc, char **argv)
         {
             fprintf(stderr, "sender: --events: %s\n", err);
         }
-    }
-
-    if (sender_clock_open(&s.clock, s.options.clock_path, err, sizeof(err))
-        != 0)
-    {
-        fprintf(stderr, "sender: --clock-file %s\n", err);
-        return 1;
     }
 
     s.store = inbox_store_open(s.options.store_uri, &store_err);
@@ -292,7 +292,9 @@ sender_usage(FILE *out)
         "                    (2026-03-01T15:00:00Z), standing still until\n"
         "                    the file changes (send_at, quiet hours, the\n"
         "                    times they record); all else keeps the real\n"
-        "                    clock\n");
+        "                    clock, so set it at or behind the real time\n"
+        "                    (messages handed over ahead of it wait in the\n"
+        "                    outbox until the real clock comes)\n");
 }
 
 

@@ -7,7 +7,11 @@
  * still there until the file changes, and is read again only then (its
  * modification time, size or inode moved).  Everything else in the
  * sender (the outbox, its retries and leases, the pacing, credit holds)
- * keeps the real clock.
+ * keeps the real clock: a message handed over at an instant ahead of the
+ * real clock waits in the outbox until the real clock reaches it, so
+ * tests set instants at or behind it (nginx stamps a send on the real
+ * clock: a campaign to be sent on the file's names its send_at, when
+ * its recipients are due, campaign.h).
  */
 #ifndef SENDER_CLOCK_H
 #define SENDER_CLOCK_H

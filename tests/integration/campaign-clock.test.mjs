@@ -15,11 +15,13 @@
 // sending ended whose tally comes live over the WebSocket.
 
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { inboxctl, sleep, uniqueNumber } from '../lib/cluster.mjs';
+import { inboxctl, senderPath, sleep, uniqueNumber }
+    from '../lib/cluster.mjs';
 import { errorLogIsCleanTest, useCluster } from '../lib/fixture.mjs';
 import { api, connectWs, deliverInbound, eventually, ISO_Z }
     from '../lib/inbox.mjs';
@@ -340,6 +342,30 @@ test('a poll answered days after its sending ended: each answer, and a '
     } finally {
         ws.close();
     }
+});
+
+test('the sender logs each move of its clock, keeps the last instant when '
+     + 'the file goes bad, and will not start without one', async () => {
+    const cluster = ctx.cluster;
+    setClock(Date.parse('2026-03-01T15:00:00Z'));
+    await eventually(() => /campaigns' clock: 2026-03-01T15:00:00\.000Z/
+        .test(cluster.senderLog()), 5000, 'the move in the log');
+    assert.match(cluster.senderLog(), /campaigns run on the clock of /);
+
+    writeFileSync(`${clockFile}.tmp`, 'tomorrow\n');
+    renameSync(`${clockFile}.tmp`, clockFile);
+    await eventually(() => /holds no UTC instant.*it stays at 2026-03-01T15/
+        .test(cluster.senderLog()), 5000, 'the bad file in the log');
+
+    const bad = join(clockDir, 'bad');
+    writeFileSync(bad, 'soon');
+    const run = (args) => new Promise((ok) => execFile(senderPath, args,
+        (err, stdout, stderr) => ok({ code: err?.code ?? 0, stderr })));
+    const r = await run(['--store', cluster.store, '--wake',
+                         join(clockDir, 'wake.sock'), '--public-url',
+                         cluster.baseUrl, '--clock-file', bad]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /--clock-file .*bad: it holds no UTC instant/);
 });
 
 errorLogIsCleanTest(ctx);

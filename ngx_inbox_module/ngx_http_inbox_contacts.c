@@ -44,6 +44,7 @@ typedef struct {
 static const inbox_field_t  ngx_http_inbox_contact_update_fields[] = {
     { .name = "name", .type = INBOX_FIELD_STRING, .nullable = 1 },
     { .name = "tags", .type = INBOX_FIELD_STRINGS },
+    { .name = "timezone", .type = INBOX_FIELD_STRING, .nullable = 1 },
     { .name = NULL }
 };
 
@@ -51,6 +52,7 @@ static const inbox_field_t  ngx_http_inbox_contact_create_fields[] = {
     { .name = "phone", .type = INBOX_FIELD_STRING, .required = 1 },
     { .name = "name", .type = INBOX_FIELD_STRING, .nullable = 1 },
     { .name = "tags", .type = INBOX_FIELD_STRINGS },
+    { .name = "timezone", .type = INBOX_FIELD_STRING, .nullable = 1 },
     { .name = NULL }
 };
 
@@ -270,8 +272,9 @@ ngx_http_inbox_contacts_invalid(ngx_http_inbox_api_t *api, const char *field,
 
 
 /*
- * {"name","tags"} for a PATCH, with "phone" (required) for a create, read
- * by the API's JSON reader (types, unknown and repeated fields); then
+ * {"name","tags","timezone"} for a PATCH (a timezone null or "" clears
+ * it: the organization's is used), with "phone" (required) for a create,
+ * read by the API's JSON reader (types, unknown and repeated fields); then
  * each value is checked by libinbox's rules (contact.h).  Whatever does
  * not fit is a 400 naming the field, and nothing is stored.
  */
@@ -329,6 +332,20 @@ ngx_http_inbox_contact_body(ngx_http_request_t *r, ngx_http_inbox_api_t *api,
         }
 
         args->edit.set_tags = 1;
+    }
+
+    if (inbox_request_has(req, "timezone")) {
+        s = inbox_request_string(req, "timezone");
+
+        if (inbox_contact_timezone(s, s ? ngx_strlen(s) : 0,
+                                   args->edit.timezone, &err)
+            != INBOX_OK)
+        {
+            ngx_http_inbox_contacts_invalid(api, "timezone", err.message);
+            return NGX_OK;
+        }
+
+        args->edit.set_timezone = 1;
     }
 
     if (create) {

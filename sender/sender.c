@@ -7,7 +7,7 @@
  *
  *   sender --store URI --wake PATH --public-url URL [--events PATH]...
  *          [--media-dir DIR] [--rate N] [--burst N] [--max-active N]
- *          [--timeout MS] [--lease MS] [--verbose]
+ *          [--timeout MS] [--lease MS] [--clock-file PATH] [--verbose]
  *
  * This file: options, the wake-up socket, signals (a signalfd polled with
  * everything else) and the loop that asks each job for work.
@@ -50,7 +50,7 @@ main(int argc, char **argv)
 {
     int          fds[2], ready[2], rc;
     size_t       i;
-    char         err[256];
+    char         err[256], when[INBOX_ISO8601_MAX];
     int64_t      now, next, wait;
     sender_t     s;
     inbox_error_t  store_err;
@@ -59,6 +59,13 @@ main(int argc, char **argv)
 
     if (sender_options(argc, argv, &s.options) != 0) {
         return 2;
+    }
+
+    if (sender_clock_open(&s.clock, s.options.clock_path, err, sizeof(err))
+        != 0)
+    {
+        fprintf(stderr, "sender: --clock-file %s\n", err);
+        return 1;
     }
 
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
@@ -111,6 +118,12 @@ main(int argc, char **argv)
 
     sender_log(&s, "started: store %s, wake %s, %.1f sends/s per number",
                s.options.store_uri, s.options.wake_path, s.options.rate);
+
+    if (s.options.clock_path != NULL) {
+        inbox_iso8601(s.clock.at, when);
+        sender_log(&s, "campaigns run on the clock of %s: %s",
+                   s.options.clock_path, when);
+    }
 
     rc = 0;
 
@@ -185,6 +198,7 @@ sender_options(int argc, char **argv, sender_options_t *o)
         { "max-active",  required_argument, NULL, 'a' },
         { "timeout",     required_argument, NULL, 't' },
         { "lease",       required_argument, NULL, 'l' },
+        { "clock-file",  required_argument, NULL, 'c' },
         { "verbose",     no_argument,       NULL, 'v' },
         { "help",        no_argument,       NULL, 'h' },
         { NULL, 0, NULL, 0 }
@@ -216,6 +230,7 @@ sender_options(int argc, char **argv, sender_options_t *o)
         case 'a': o->max_active = (unsigned) strtoul(optarg, &end, 10); break;
         case 't': o->timeout_ms = strtol(optarg, &end, 10); break;
         case 'l': o->lease_ms = strtoll(optarg, &end, 10); break;
+        case 'c': o->clock_path = optarg; break;
         case 'v': o->verbose = 1; break;
         case 'h': sender_usage(stdout); exit(0);
         default: sender_usage(stderr); return -1;
@@ -257,7 +272,7 @@ sender_usage(FILE *out)
         "usage: sender --store URI --wake PATH --public-url URL\n"
         "              [--events PATH] [--media-dir DIR] [--rate N]\n"
         "              [--burst N] [--max-active N] [--timeout MS]\n"
-        "              [--lease MS] [--verbose]\n"
+        "              [--lease MS] [--clock-file PATH] [--verbose]\n"
         "  --store URI       sqlite:PATH or mongodb://...\n"
         "  --wake PATH       the datagram socket nginx wakes the sender on\n"
         "  --events PATH     ws-server's event socket (delivery statuses);\n"
@@ -271,7 +286,15 @@ sender_usage(FILE *out)
         "  --timeout MS      one carrier request at most (15000)\n"
         "  --lease MS        how long a claim is the sender's; a sender\n"
         "                    that died comes back to its claims after it\n"
-        "                    (the store's default: 60000)\n");
+        "                    (the store's default: 60000)\n"
+        "  --clock-file PATH for tests and rehearsals: campaigns and polls\n"
+        "                    run on the UTC instant this file holds\n"
+        "                    (2026-03-01T15:00:00Z), standing still until\n"
+        "                    the file changes (send_at, quiet hours, the\n"
+        "                    times they record); all else keeps the real\n"
+        "                    clock, so set it at or behind the real time\n"
+        "                    (messages handed over ahead of it wait in the\n"
+        "                    outbox until the real clock comes)\n");
 }
 
 

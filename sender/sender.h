@@ -11,6 +11,7 @@
 #include <inbox/dgram.h>
 #include <inbox/event.h>
 #include <inbox/store.h>
+#include "sender_clock.h"
 #include "sender_loop.h"
 #include "sender_rate.h"
 
@@ -27,6 +28,7 @@ typedef struct {
     unsigned     max_active;     /* transfers in flight at most */
     long         timeout_ms;     /* one carrier request at most */
     int64_t      lease_ms;       /* a claim's lease (0: the store's) */
+    const char  *clock_path;     /* the campaigns' clock (NULL: real) */
     int          verbose;
 } sender_options_t;
 
@@ -39,6 +41,7 @@ typedef struct {
     inbox_store_t     *store;
     sender_loop_t     *loop;
     sender_rate_t     *rate;
+    sender_clock_t     clock;     /* the campaigns' (sender_clock.h) */
     int                stopping;  /* start nothing new, finish the rest */
 } sender_t;
 

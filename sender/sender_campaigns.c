@@ -12,12 +12,17 @@
  *
  * Progress: every SENDER_PROGRESS_EVERY_MS it reads the campaigns that
  * may still move (inbox_store_campaigns_active: also those finished in
- * the last SENDER_PROGRESS_AFTER_MS, whose delivery reports still come)
- * and pushes campaign.progress for each whose status or counts changed
- * since it last did (inbox_store_campaign_progress).  So a campaign's
- * progress is pushed a few times a second at most, whatever moved it
- * (its sends, delivery reports, replies, a pause from the API), and the
- * last one pushed shows its counts as they end.
+ * the last SENDER_PROGRESS_AFTER_MS, whose delivery reports still come,
+ * and polls whose tally an answer moved in that time, as answers come
+ * for days after the sending) and pushes campaign.progress for each
+ * whose status, counts or tally changed since it last did
+ * (inbox_store_campaign_progress).  So a campaign's progress is pushed a
+ * few times a second at most, whatever moved it (its sends, delivery
+ * reports, replies, answers, a pause from the API), and the last one
+ * pushed shows its counts as they end.
+ *
+ * Both run on the campaigns' clock (sender_clock.h: the real one unless
+ * --clock-file names another); the job's own timing is real time.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +40,7 @@ typedef struct {
     inbox_campaign_status_t  status;
     inbox_pause_reason_t     paused_reason;
     inbox_campaign_counts_t  counts;
+    int64_t                  tally[INBOX_POLL_OPTIONS_MAX];
 } sender_progress_t;
 
 typedef struct {
@@ -47,6 +53,7 @@ typedef struct {
 
 static sender_campaigns_t  sender_campaigns = { .look = 1 };
 
+static int64_t sender_campaigns_now(sender_t *s, int64_t now);
 static void sender_campaigns_dispatch(sender_t *s, int64_t now);
 static void sender_campaigns_progress(sender_t *s, int64_t now);
 static int sender_progress_same(const sender_progress_t *p,
@@ -93,6 +100,34 @@ sender_campaigns_wake(sender_t *s)
 }
 
 
+/* The campaigns' time at real time now, said in the log when it moves. */
+static int64_t
+sender_campaigns_now(sender_t *s, int64_t now)
+{
+    int          changed;
+    char         when[INBOX_ISO8601_MAX];
+    int64_t      at;
+    const char  *failed;
+
+    at = sender_clock_now(&s->clock, now, &changed, &failed);
+
+    if (changed || failed != NULL) {
+        inbox_iso8601(at, when);
+    }
+
+    if (changed) {
+        sender_log(s, "campaigns' clock: %s", when);
+    }
+
+    if (failed != NULL) {
+        sender_log(s, "campaigns' clock: %s: %s; it stays at %s",
+                   s->options.clock_path, failed, when);
+    }
+
+    return at;
+}
+
+
 static void
 sender_campaigns_dispatch(sender_t *s, int64_t now)
 {
@@ -106,8 +141,9 @@ sender_campaigns_dispatch(sender_t *s, int64_t now)
 
     sender_campaigns.due = now + SENDER_DISPATCH_LOOK_MS;
 
-    if (inbox_store_campaign_dispatch(s->store, now, SENDER_DISPATCH_BATCH,
-                                      &result, &events, &err)
+    if (inbox_store_campaign_dispatch(s->store, sender_campaigns_now(s, now),
+                                      SENDER_DISPATCH_BATCH, &result,
+                                      &events, &err)
         != INBOX_OK)
     {
         sender_log(s, "cannot hand campaign messages to the outbox: %s",
@@ -150,6 +186,7 @@ static void
 sender_campaigns_progress(sender_t *s, int64_t now)
 {
     size_t                  i, k;
+    int64_t                 at;
     inbox_error_t           err;
     inbox_campaign_t        c;
     inbox_event_list_t      events;
@@ -157,9 +194,10 @@ sender_campaigns_progress(sender_t *s, int64_t now)
     sender_progress_t      *fresh, *p;
 
     sender_campaigns.progress_at = now + SENDER_PROGRESS_IDLE_MS;
+    at = sender_campaigns_now(s, now);
 
     if (inbox_store_campaigns_active(s->store,
-                                     now - SENDER_PROGRESS_AFTER_MS, &page,
+                                     at - SENDER_PROGRESS_AFTER_MS, &page,
                                      &err)
         != INBOX_OK)
     {
@@ -195,7 +233,7 @@ sender_campaigns_progress(sender_t *s, int64_t now)
         memset(&events, 0, sizeof(events));
 
         if (inbox_store_campaign_progress(s->store, page.items[i].org_id,
-                                          page.items[i].id, now, &c,
+                                          page.items[i].id, at, &c,
                                           &events, &err)
             == INBOX_OK)
         {
@@ -228,7 +266,8 @@ sender_progress_same(const sender_progress_t *p, const inbox_campaign_t *c)
 {
     return strcmp(p->id, c->id) == 0 && p->status == c->status
            && p->paused_reason == c->paused_reason
-           && memcmp(&p->counts, &c->counts, sizeof(c->counts)) == 0;
+           && memcmp(&p->counts, &c->counts, sizeof(c->counts)) == 0
+           && memcmp(p->tally, c->tally, sizeof(c->tally)) == 0;
 }
 
 
@@ -240,4 +279,5 @@ sender_progress_keep(sender_progress_t *p, const inbox_campaign_t *c)
     p->status = c->status;
     p->paused_reason = c->paused_reason;
     p->counts = c->counts;
+    memcpy(p->tally, c->tally, sizeof(p->tally));
 }

@@ -275,6 +275,13 @@ inbox_campaign_dispatching(inbox_campaign_status_t status)
 }
 
 
+int64_t
+inbox_campaign_due_at(int64_t send_at, int64_t now)
+{
+    return send_at > 0 ? send_at : now;
+}
+
+
 int
 inbox_campaign_final(inbox_campaign_status_t status)
 {

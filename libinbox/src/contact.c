@@ -1,12 +1,13 @@
 /*
- * A contact's name and tags: the rules of contact.h, once for every
- * backend and route.
+ * A contact's name, tags and time zone: the rules of contact.h, once for
+ * every backend and route.
  */
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <yajl/yajl_tree.h>
 #include <inbox/contact.h>
+#include <inbox/quiet.h>
 #include <inbox/utf8.h>
 
 
@@ -236,6 +237,43 @@ inbox_contact_name(const char *name, size_t len, char **out,
     }
 
     return INBOX_OK;
+}
+
+
+/* The organization's rule (settings.h: a compiled zone of the system's
+ * database) and the one quiet hours need (ICU knows it), so that a zone
+ * accepted is a zone quiet hours read. */
+inbox_status_t
+inbox_contact_timezone(const char *tz, size_t len,
+    char out[INBOX_TIMEZONE_MAX], inbox_error_t *err)
+{
+    out[0] = '\0';
+
+    if (tz == NULL) {
+        return INBOX_OK;
+    }
+
+    tz = inbox_trim(tz, &len);
+
+    if (len == 0) {
+        return INBOX_OK;
+    }
+
+    if (len < INBOX_TIMEZONE_MAX) {
+        memcpy(out, tz, len);
+        out[len] = '\0';
+
+        if (inbox_timezone_valid(out) && inbox_quiet_zone_known(out)) {
+            return INBOX_OK;
+        }
+    }
+
+    out[0] = '\0';
+
+    return inbox_error_set_field(err, INBOX_ERR_INVALID, "timezone",
+                                 "\"%.*s\" is not a time zone of the tz "
+                                 "database (for example America/New_York).",
+                                 (int) (len < 64 ? len : 64), tz);
 }
 
 

@@ -610,6 +610,13 @@ inbox_event_campaign_progress(int64_t org_seq, const char *epoch,
     inbox_json_key(g, "counts");
     inbox_json_campaign_counts(g, &campaign->counts);
 
+    /* a poll's tally, as GET /api/v1/polls/{id} has it: a browser
+     * shows answers as they come without asking */
+    if (campaign->kind == INBOX_CAMPAIGN_KIND_POLL) {
+        inbox_json_key(g, "tally");
+        inbox_json_poll_tally(g, campaign);
+    }
+
     return inbox_event_finish(g);
 }
 

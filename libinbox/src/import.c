@@ -28,6 +28,8 @@ struct inbox_import_s {
     int                      col_phone;      /* -1: none */
     int                      col_name;
     int                      col_tags;
+    int                      col_timezone;
+    char                     last_timezone[INBOX_TIMEZONE_MAX];
     size_t                   rows;
     inbox_contact_row_t     *batch;
     size_t                   batched;
@@ -43,6 +45,9 @@ static int inbox_import_header(inbox_import_t *im,
     const inbox_csv_record_t *rec);
 static int inbox_import_row(inbox_import_t *im,
     const inbox_csv_record_t *rec);
+static inbox_status_t inbox_import_timezone(inbox_import_t *im,
+    const char *tz, size_t len, char out[INBOX_TIMEZONE_MAX],
+    inbox_error_t *err);
 static int inbox_import_refuse(inbox_import_t *im, size_t line,
     const char *reason);
 static int inbox_import_flush(inbox_import_t *im);
@@ -76,6 +81,7 @@ inbox_import_new(inbox_store_t *store, const char *org_id,
     im->col_phone = -1;
     im->col_name = -1;
     im->col_tags = -1;
+    im->col_timezone = -1;
 
     inbox_csv_init(&im->csv, inbox_import_record, im);
 
@@ -230,6 +236,11 @@ inbox_import_header(inbox_import_t *im, const inbox_csv_record_t *rec)
                    && im->col_tags < 0)
         {
             im->col_tags = i;
+
+        } else if (len == 8 && strncasecmp(s, "timezone", 8) == 0
+                   && im->col_timezone < 0)
+        {
+            im->col_timezone = i;
         }
     }
 
@@ -313,6 +324,16 @@ inbox_import_row(inbox_import_t *im, const inbox_csv_record_t *rec)
         }
     }
 
+    if (im->col_timezone >= 0 && (size_t) im->col_timezone < rec->count
+        && inbox_import_timezone(im, rec->fields[im->col_timezone],
+                                 rec->lens[im->col_timezone], row->timezone,
+                                 &err)
+           != INBOX_OK)
+    {
+        inbox_contact_row_free(row);
+        return inbox_import_refuse(im, rec->line, err.message);
+    }
+
     im->batched++;
 
     if (im->batched == INBOX_IMPORT_BATCH) {
@@ -320,6 +341,32 @@ inbox_import_row(inbox_import_t *im, const inbox_csv_record_t *rec)
     }
 
     return 0;
+}
+
+
+/* A row's time zone (contact.h's rule); the last one accepted is not
+ * looked up again, as a file's rows share a few zones. */
+static inbox_status_t
+inbox_import_timezone(inbox_import_t *im, const char *tz, size_t len,
+    char out[INBOX_TIMEZONE_MAX], inbox_error_t *err)
+{
+    if (len > 0 && len < INBOX_TIMEZONE_MAX
+        && strncmp(im->last_timezone, tz, len) == 0
+        && im->last_timezone[len] == '\0')
+    {
+        memcpy(out, im->last_timezone, len + 1);
+        return INBOX_OK;
+    }
+
+    if (inbox_contact_timezone(tz, len, out, err) != INBOX_OK) {
+        return err->code;
+    }
+
+    if (out[0] != '\0' && strlen(out) == len) {
+        memcpy(im->last_timezone, out, len + 1);
+    }
+
+    return INBOX_OK;
 }
 
 

@@ -176,6 +176,26 @@ inbox_render_campaign_page(const inbox_campaign_page_t *page, size_t *len)
 }
 
 
+void
+inbox_json_poll_tally(yajl_gen g, const inbox_campaign_t *poll)
+{
+    size_t  i;
+
+    yajl_gen_array_open(g);
+    for (i = 0; i < poll->option_count; i++) {
+        yajl_gen_map_open(g);
+        inbox_json_key(g, "number");
+        inbox_json_int(g, (int64_t) i + 1);
+        inbox_json_key(g, "option");
+        inbox_json_string(g, poll->options[i]);
+        inbox_json_key(g, "count");
+        inbox_json_int(g, poll->tally[i]);
+        yajl_gen_map_close(g);
+    }
+    yajl_gen_array_close(g);
+}
+
+
 char *
 inbox_render_poll_results(const inbox_poll_results_t *results, size_t *len)
 {
@@ -195,18 +215,7 @@ inbox_render_poll_results(const inbox_poll_results_t *results, size_t *len)
     inbox_json_campaign_fields(g, poll);
 
     inbox_json_key(g, "tally");
-    yajl_gen_array_open(g);
-    for (i = 0; i < poll->option_count; i++) {
-        yajl_gen_map_open(g);
-        inbox_json_key(g, "number");
-        inbox_json_int(g, (int64_t) i + 1);
-        inbox_json_key(g, "option");
-        inbox_json_string(g, poll->options[i]);
-        inbox_json_key(g, "count");
-        inbox_json_int(g, results->tally[i]);
-        yajl_gen_map_close(g);
-    }
-    yajl_gen_array_close(g);
+    inbox_json_poll_tally(g, poll);
 
     inbox_json_key(g, "responses");
     yajl_gen_array_open(g);

@@ -51,6 +51,8 @@ inbox_json_contact_with(yajl_gen g, const inbox_contact_record_t *c,
     inbox_json_string(g, c->opt_out_source[0] ? c->opt_out_source : NULL);
     inbox_json_key(g, "opt_out_keyword");
     inbox_json_string(g, c->opt_out_keyword[0] ? c->opt_out_keyword : NULL);
+    inbox_json_key(g, "timezone");
+    inbox_json_string(g, c->timezone[0] ? c->timezone : NULL);
     inbox_json_key(g, "created_at");
     inbox_json_time(g, c->created_at);
     inbox_json_key(g, "conversation_id");

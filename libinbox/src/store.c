@@ -1505,12 +1505,12 @@ inbox_store_campaign_dispatch(inbox_store_t *store, int64_t now, size_t max,
 
 
 inbox_status_t
-inbox_store_campaigns_active(inbox_store_t *store, int64_t finished_since,
+inbox_store_campaigns_active(inbox_store_t *store, int64_t since,
     inbox_campaign_page_t *page, inbox_error_t *err)
 {
     memset(page, 0, sizeof(inbox_campaign_page_t));
 
-    return store->ops->campaigns_active(store, finished_since, page, err);
+    return store->ops->campaigns_active(store, since, page, err);
 }
 
 
@@ -1559,21 +1559,28 @@ inbox_store_contact_campaigns(inbox_store_t *store, const char *org_id,
 }
 
 
+/* A PATCH of the time zone alone. */
 inbox_status_t
 inbox_store_contact_timezone_set(inbox_store_t *store, const char *org_id,
     const char *contact_id, const char *timezone, inbox_error_t *err)
 {
-    if (timezone != NULL && timezone[0] == '\0') {
-        timezone = NULL;
+    inbox_status_t          status;
+    inbox_contact_edit_t    edit;
+    inbox_contact_record_t  contact;
+
+    memset(&edit, 0, sizeof(inbox_contact_edit_t));
+    edit.set_timezone = 1;
+
+    status = inbox_contact_timezone(timezone,
+                                    timezone != NULL ? strlen(timezone) : 0,
+                                    edit.timezone, err);
+    if (status != INBOX_OK) {
+        return status;
     }
 
-    if (timezone != NULL && !inbox_quiet_zone_known(timezone)) {
-        return inbox_error_set_field(err, INBOX_ERR_INVALID, "timezone",
-                                     "\"%.64s\" is not a time zone of the "
-                                     "tz database (for example "
-                                     "America/New_York).", timezone);
-    }
+    status = store->ops->contact_update(store, org_id, contact_id, &edit,
+                                        &contact, NULL, err);
+    inbox_contact_record_free(&contact);
 
-    return store->ops->contact_timezone_set(store, org_id, contact_id,
-                                            timezone, err);
+    return status;
 }

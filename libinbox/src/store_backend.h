@@ -395,11 +395,6 @@
       (inbox_store_t *store, const char *org_id, const char *contact_id,      \
        inbox_contact_campaigns_t *list, inbox_error_t *err),                  \
       (store, org_id, contact_id, list, err))                                 \
-    /* timezone NULL (unknown) or a known zone (quiet.h): store.c checked */ \
-    X(RULED, contact_timezone_set,                                            \
-      (inbox_store_t *store, const char *org_id, const char *contact_id,      \
-       const char *timezone, inbox_error_t *err),                             \
-      (store, org_id, contact_id, timezone, err))                             \
     /* tags NULL when audience_all */                                         \
     X(PLAIN, campaign_audience,                                               \
       (inbox_store_t *store, const char *org_id, int audience_all,            \
@@ -408,9 +403,9 @@
       (store, org_id, audience_all, tags, recipients, suppressed, err))       \
     /* page zeroed */                                                         \
     X(RULED, campaigns_active,                                                \
-      (inbox_store_t *store, int64_t finished_since,                          \
+      (inbox_store_t *store, int64_t since,                          \
        inbox_campaign_page_t *page, inbox_error_t *err),                      \
-      (store, finished_since, page, err))                                     \
+      (store, since, page, err))                                     \
     /* campaign zeroed (the caller's, or store.c's own) */                    \
     X(RULED, campaign_progress,                                               \
       (inbox_store_t *store, const char *org_id, const char *campaign_id,     \

@@ -134,7 +134,8 @@ static const char  *inbox_mongo_indexes[] = {
         " \"name\": \"held_submitted\","
         " \"partialFilterExpression\": {\"held\": true}}]}",
     /* campaigns and polls: an organization's newest first, the sending
-     * ones in the order they started; a campaign's recipients once per
+     * ones in the order they started, those that ended or were answered
+     * lately (the sender's progress); a campaign's recipients once per
      * contact (what send's $merge matches on), its due ones by time and
      * its counts by state, a contact's latest campaign message, a
      * message's recipient, a poll's answers newest first */
@@ -142,7 +143,9 @@ static const char  *inbox_mongo_indexes[] = {
         "{\"key\": {\"org_id\": 1, \"kind\": 1, \"created_at\": -1,"
         " \"_id\": -1}, \"name\": \"org_kind_created\"},"
         "{\"key\": {\"status\": 1, \"started_at\": 1, \"_id\": 1},"
-        " \"name\": \"status_started\"}]}",
+        " \"name\": \"status_started\"},"
+        "{\"key\": {\"finished_at\": 1}, \"name\": \"finished\"},"
+        "{\"key\": {\"answered_at\": 1}, \"name\": \"answered\"}]}",
     "{\"createIndexes\": \"campaign_recipients\", \"indexes\": ["
         "{\"key\": {\"campaign_id\": 1, \"contact_id\": 1},"
         " \"name\": \"campaign_contact_unique\", \"unique\": true},"

@@ -357,9 +357,10 @@ inbox_mongo_campaigns_list(inbox_store_t *store, const char *org_id,
 
 
 /* The oldest first by _id (ObjectIds grow with time), their counts in
- * one aggregate. */
+ * one aggregate; each part of the $or from its index (finished_at is set
+ * only by done and cancelled, answered_at only by a poll's answers). */
 inbox_status_t
-inbox_mongo_campaigns_active(inbox_store_t *store, int64_t finished_since,
+inbox_mongo_campaigns_active(inbox_store_t *store, int64_t since,
     inbox_campaign_page_t *page, inbox_error_t *err)
 {
     bson_t                doc, batch;
@@ -381,13 +382,12 @@ inbox_mongo_campaigns_active(inbox_store_t *store, int64_t finished_since,
                                BCON_UTF8("scheduled"), BCON_UTF8("sending"),
                                BCON_UTF8("paused"),
                            "]", "}", "}",
-                           "{", "status", "{", "$in", "[",
-                               BCON_UTF8("done"), BCON_UTF8("cancelled"),
-                               "]", "}",
-                             "finished_at", "{",
-                               "$gte", BCON_DATE_TIME(finished_since),
-                             "}",
-                           "}",
+                           "{", "finished_at", "{",
+                               "$gte", BCON_DATE_TIME(since),
+                           "}", "}",
+                           "{", "answered_at", "{",
+                               "$gte", BCON_DATE_TIME(since),
+                           "}", "}",
                        "]", "}",
                        "sort", "{", "_id", BCON_INT32(1), "}",
                        "limit", BCON_INT32(INBOX_CAMPAIGNS_ACTIVE_MAX),
@@ -519,8 +519,8 @@ inbox_mongo_campaign_act(inbox_store_t *store, const char *org_id,
 
     if (action == INBOX_CAMPAIGN_SEND) {
         rc = inbox_mongo_campaign_fix(ms, &org, campaign,
-                                      campaign->send_at > now
-                                      ? campaign->send_at : now, err);
+                                      inbox_campaign_due_at(campaign->send_at,
+                                                            now), err);
         if (rc != INBOX_OK) {
             goto done;
         }
@@ -1370,7 +1370,7 @@ inbox_mongo_campaign_reply(inbox_mongo_store_t *ms, const bson_oid_t *contact,
 
     /* the last answer counts: one that arrives late for an earlier time
      * does not replace a newer one */
-    return inbox_mongo_update_one(ms, "campaign_recipients",
+    rc = inbox_mongo_update_one(ms, "campaign_recipients",
         BCON_NEW("_id", BCON_OID(&recipient),
                  "$or", "[",
                      "{", "answered_at", BCON_NULL, "}",
@@ -1383,6 +1383,17 @@ inbox_mongo_campaign_reply(inbox_mongo_store_t *ms, const bson_oid_t *contact,
                      "answer_message_id", BCON_OID(message),
                  "}"),
         &matched, err);
+
+    if (rc != INBOX_OK || !matched) {
+        return rc;
+    }
+
+    /* the poll's latest answer: the sender pushes its tally while they
+     * come (inbox_mongo_campaigns_active) */
+    return inbox_mongo_update_one(ms, "campaigns",
+        BCON_NEW("_id", BCON_OID(&campaign)),
+        BCON_NEW("$max", "{", "answered_at", BCON_DATE_TIME(at), "}"),
+        &matched, err);
 }
 
 
@@ -1393,7 +1404,6 @@ inbox_mongo_poll_results(inbox_store_t *store, const char *org_id,
     const char *poll_id, inbox_poll_results_t *results, inbox_error_t *err)
 {
     bson_t                  batch, doc;
-    int64_t                 answer;
     uint32_t                len;
     bson_oid_t              org, id;
     bson_iter_t             iter;
@@ -1424,44 +1434,7 @@ inbox_mongo_poll_results(inbox_store_t *store, const char *org_id,
         goto done;
     }
 
-    /* the tally: every recipient's last answer */
-    rc = inbox_mongo_run_cursor(ms,
-        BCON_NEW("aggregate", BCON_UTF8("campaign_recipients"),
-                 "pipeline", "[",
-                     "{", "$match", "{",
-                         "campaign_id", BCON_OID(&id),
-                         "answer", "{", "$ne", BCON_NULL, "}",
-                     "}", "}",
-                     "{", "$group", "{",
-                         "_id", BCON_UTF8("$answer"),
-                         "n", "{", "$sum", BCON_INT32(1), "}",
-                     "}", "}",
-                 "]",
-                 "cursor", "{", "}"),
-        &batch, err);
-
-    bson_iter_init(&iter, &batch);
-
-    while (rc == INBOX_OK && bson_iter_next(&iter)) {
-        bson_iter_document(&iter, &len, &data);
-
-        if (BSON_ITER_HOLDS_DOCUMENT(&iter)
-            && bson_init_static(&doc, data, len))
-        {
-            answer = inbox_mongo_get_int(&doc, "_id");
-
-            if (answer >= 1 && answer <= INBOX_POLL_OPTIONS_MAX) {
-                results->tally[answer - 1] = inbox_mongo_get_int(&doc, "n");
-            }
-        }
-    }
-
-    bson_destroy(&batch);
-
-    if (rc != INBOX_OK) {
-        goto done;
-    }
-
+    /* the tally came with the poll (inbox_mongo_campaign_counts) */
     results->responses = calloc(INBOX_POLL_RESPONSES_MAX,
                                 sizeof(inbox_poll_response_t));
     if (results->responses == NULL) {
@@ -1747,43 +1720,6 @@ done:
 }
 
 
-inbox_status_t
-inbox_mongo_contact_timezone_set(inbox_store_t *store, const char *org_id,
-    const char *contact_id, const char *timezone, inbox_error_t *err)
-{
-    int                   matched;
-    bson_oid_t            org, contact;
-    inbox_status_t        rc;
-    inbox_mongo_store_t  *ms = (inbox_mongo_store_t *) store;
-
-    if (inbox_mongo_parse_id(org_id, &org) != 0
-        || inbox_mongo_parse_id(contact_id, &contact) != 0)
-    {
-        return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
-                               "There is no such contact.");
-    }
-
-    rc = inbox_mongo_ensure_indexes(ms, err);
-    if (rc != INBOX_OK) {
-        return rc;
-    }
-
-    rc = inbox_mongo_update_one(ms, "contacts",
-        BCON_NEW("_id", BCON_OID(&contact), "org_id", BCON_OID(&org)),
-        timezone != NULL
-        ? BCON_NEW("$set", "{", "timezone", BCON_UTF8(timezone), "}")
-        : BCON_NEW("$set", "{", "timezone", BCON_NULL, "}"),
-        &matched, err);
-
-    if (rc == INBOX_OK && !matched) {
-        rc = inbox_error_set(err, INBOX_ERR_NOT_FOUND,
-                             "There is no such contact.");
-    }
-
-    return rc;
-}
-
-
 /* ---- reading a campaign ---- */
 
 static inbox_status_t
@@ -1949,8 +1885,8 @@ inbox_mongo_campaign_parse(const bson_t *doc, inbox_campaign_t *c)
 }
 
 
-/* items' counts: their recipients grouped by campaign and state, and
- * how many of them replied, in one aggregate. */
+/* items' counts: their recipients grouped by campaign, state and a
+ * poll's answer, and how many of them replied, in one aggregate. */
 static inbox_status_t
 inbox_mongo_campaign_counts(inbox_mongo_store_t *ms, inbox_campaign_t *items,
     size_t n, inbox_error_t *err)
@@ -1958,7 +1894,7 @@ inbox_mongo_campaign_counts(inbox_mongo_store_t *ms, inbox_campaign_t *items,
     char                     key[24], id[INBOX_ID_MAX], name[32];
     bson_t                   ids, batch, doc;
     size_t                   i;
-    int64_t                  count;
+    int64_t                  count, answer;
     uint32_t                 len;
     bson_oid_t               oid;
     bson_iter_t              iter;
@@ -1989,6 +1925,7 @@ inbox_mongo_campaign_counts(inbox_mongo_store_t *ms, inbox_campaign_t *items,
                          "_id", "{",
                              "campaign", BCON_UTF8("$campaign_id"),
                              "state", BCON_UTF8("$state"),
+                             "answer", BCON_UTF8("$answer"),
                          "}",
                          "n", "{", "$sum", BCON_INT32(1), "}",
                          "replied", "{", "$sum", "{", "$cond", "[",
@@ -2034,6 +1971,12 @@ inbox_mongo_campaign_counts(inbox_mongo_store_t *ms, inbox_campaign_t *items,
         *inbox_campaign_count_of(&c->counts, state) += count;
         c->counts.recipients += count;
         c->counts.replied += inbox_mongo_get_int(&doc, "replied");
+
+        answer = inbox_mongo_get_int(&doc, "_id.answer");
+
+        if (answer >= 1 && answer <= INBOX_POLL_OPTIONS_MAX) {
+            c->tally[answer - 1] += count;
+        }
     }
 
     bson_destroy(&batch);

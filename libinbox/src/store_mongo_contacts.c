@@ -169,6 +169,7 @@ inbox_mongo_parse_contact(const bson_t *doc, inbox_contact_record_t *c)
                         sizeof(c->opt_out_source));
     inbox_mongo_get_str(doc, "opt_out_keyword", c->opt_out_keyword,
                         sizeof(c->opt_out_keyword));
+    inbox_mongo_get_str(doc, "timezone", c->timezone, sizeof(c->timezone));
     c->created_at = inbox_mongo_get_date(doc, "created_at");
     inbox_mongo_get_id(doc, "conversation_id", c->conversation_id);
 
@@ -367,6 +368,11 @@ inbox_mongo_contact_create(inbox_store_t *store, const char *org_id,
         BSON_APPEND_NULL(&doc, "name");
     }
     inbox_mongo_append_tags(&doc, edit->set_tags ? &edit->tags : &none, 0);
+    if (edit->set_timezone && edit->timezone[0] != '\0') {
+        BSON_APPEND_UTF8(&doc, "timezone", edit->timezone);
+    } else {
+        BSON_APPEND_NULL(&doc, "timezone");
+    }
     BSON_APPEND_BOOL(&doc, "opted_out", false);
     BSON_APPEND_DATE_TIME(&doc, "created_at", now);
     BSON_APPEND_OID(&doc, "conversation_id", &conversation);
@@ -428,7 +434,7 @@ inbox_mongo_contact_update(inbox_store_t *store, const char *org_id,
 
     memset(contact, 0, sizeof(inbox_contact_record_t));
 
-    if (!edit->set_name && !edit->set_tags) {
+    if (!edit->set_name && !edit->set_tags && !edit->set_timezone) {
         return inbox_mongo_contact_get(store, org_id, contact_id, contact,
                                        err);
     }
@@ -456,6 +462,13 @@ inbox_mongo_contact_update(inbox_store_t *store, const char *org_id,
     }
     if (edit->set_tags) {
         inbox_mongo_append_tags(&set, &edit->tags, 0);
+    }
+    if (edit->set_timezone) {
+        if (edit->timezone[0] != '\0') {
+            BSON_APPEND_UTF8(&set, "timezone", edit->timezone);
+        } else {
+            BSON_APPEND_NULL(&set, "timezone");
+        }
     }
     bson_append_document_end(&update, &set);
 
@@ -500,6 +513,10 @@ inbox_mongo_contact_update(inbox_store_t *store, const char *org_id,
             inbox_tags_add(&contact->tags, edit->tags.items[i],
                            strlen(edit->tags.items[i]), NULL);
         }
+    }
+
+    if (edit->set_timezone) {
+        memcpy(contact->timezone, edit->timezone, sizeof(contact->timezone));
     }
 
     if (!renamed) {
@@ -883,9 +900,14 @@ inbox_mongo_contacts_import(inbox_store_t *store, const char *org_id,
 
         BSON_APPEND_DOCUMENT_BEGIN(&entry, "u", &u);
 
-        if (rows[i].name != NULL) {
+        if (rows[i].name != NULL || rows[i].timezone[0] != '\0') {
             BSON_APPEND_DOCUMENT_BEGIN(&u, "$set", &set);
-            BSON_APPEND_UTF8(&set, "name", rows[i].name);
+            if (rows[i].name != NULL) {
+                BSON_APPEND_UTF8(&set, "name", rows[i].name);
+            }
+            if (rows[i].timezone[0] != '\0') {
+                BSON_APPEND_UTF8(&set, "timezone", rows[i].timezone);
+            }
             bson_append_document_end(&u, &set);
         }
 

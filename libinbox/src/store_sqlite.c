@@ -118,6 +118,21 @@ static inbox_status_t inbox_sqlite_search_index(inbox_store_t *store,
 #define INBOX_SQLITE_STATE_MOVE(s)                                           \
     "    n_" s " = n_" s " - (OLD.state = '" s "') + (NEW.state = '" s "'),"
 
+/* A poll's options by number (poll.h: at most 9), each answered by
+ * n_answer_N recipients (migration 15). */
+#define INBOX_SQLITE_POLL_OPTIONS(X)                                         \
+    X("1") X("2") X("3") X("4") X("5") X("6") X("7") X("8") X("9")
+
+#define INBOX_SQLITE_ANSWER_COLUMN(n)                                        \
+    "ALTER TABLE campaigns ADD COLUMN n_answer_" n                           \
+    " INTEGER NOT NULL DEFAULT 0;"
+#define INBOX_SQLITE_ANSWER_COUNT(n)                                         \
+    "  n_answer_" n " = (SELECT count(*) FROM campaign_recipients r"         \
+    "    WHERE r.campaign_id = campaigns.id AND r.answer = " n "),"
+#define INBOX_SQLITE_ANSWER_MOVE(n)                                          \
+    "    n_answer_" n " = n_answer_" n " - (OLD.answer IS " n ")"           \
+    " + (NEW.answer IS " n "),"
+
 /*
  * The schema, one step per version.  PRAGMA user_version counts the steps
  * that ran; a step is never edited once released, only new ones appended.
@@ -802,7 +817,44 @@ static const char *inbox_sqlite_migrations[] = {
     ");"
     "CREATE INDEX early_reports_by_id"
     "  ON early_reports (org_id, provider, provider_id);"
-    "CREATE INDEX early_reports_by_age ON early_reports (received_at);"
+    "CREATE INDEX early_reports_by_age ON early_reports (received_at);",
+
+    /*
+     * 15: a poll's tally on its row, kept by a trigger as the state
+     * counts are (so progress and a poll's page read one row, however
+     * many answered), and answered_at, its latest answer's time: the
+     * sender pushes the progress of a poll answered lately, long after
+     * its sending ended.  campaigns_active also counts paused ones, and
+     * finished_at and answered_at are indexed, for the sender's look at
+     * what may move (a union of the three, each from its index).
+     */
+    INBOX_SQLITE_POLL_OPTIONS(INBOX_SQLITE_ANSWER_COLUMN)
+    "ALTER TABLE campaigns ADD COLUMN answered_at INTEGER;"
+    "UPDATE campaigns SET"
+    INBOX_SQLITE_POLL_OPTIONS(INBOX_SQLITE_ANSWER_COUNT)
+    "  answered_at = (SELECT max(r.answered_at) FROM campaign_recipients r"
+    "    WHERE r.campaign_id = campaigns.id)"
+    " WHERE kind = 'poll';"
+
+    "CREATE TRIGGER campaign_recipients_answer"
+    "  AFTER UPDATE OF answer, answered_at ON campaign_recipients"
+    "  WHEN OLD.answer IS NOT NEW.answer"
+    "    OR OLD.answered_at IS NOT NEW.answered_at "
+    "BEGIN"
+    "  UPDATE campaigns SET"
+    INBOX_SQLITE_POLL_OPTIONS(INBOX_SQLITE_ANSWER_MOVE)
+    "    answered_at = max(coalesce(answered_at, 0),"
+    "                      coalesce(NEW.answered_at, 0))"
+    "  WHERE id = NEW.campaign_id;"
+    "END;"
+
+    "DROP INDEX campaigns_active;"
+    "CREATE INDEX campaigns_active ON campaigns (status)"
+    "  WHERE status IN ('scheduled', 'sending', 'paused');"
+    "CREATE INDEX campaigns_finished ON campaigns (finished_at)"
+    "  WHERE finished_at IS NOT NULL;"
+    "CREATE INDEX campaigns_answered ON campaigns (answered_at)"
+    "  WHERE answered_at IS NOT NULL;"
 };
 
 #define INBOX_SQLITE_VERSION                                                  \

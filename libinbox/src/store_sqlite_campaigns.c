@@ -25,11 +25,14 @@
     " credits, status, paused_reason, send_at, created_at, started_at,"      \
     " finished_at, n_due, n_waiting_quiet_hours, n_queued, n_sent,"          \
     " n_delivered, n_failed, n_suppressed, n_cancelled, n_recipients,"       \
-    " n_replied FROM campaigns WHERE id = ?1 AND org_id = ?2"
+    " n_replied, n_answer_1, n_answer_2, n_answer_3, n_answer_4,"            \
+    " n_answer_5, n_answer_6, n_answer_7, n_answer_8, n_answer_9"            \
+    " FROM campaigns WHERE id = ?1 AND org_id = ?2"
 
 /* The first of the state counts in that SELECT, in inbox_recipient_
- * state_t's order. */
+ * state_t's order, and the first of a poll's tally, by option. */
 #define INBOX_SQLITE_CAMPAIGN_COUNTS  14
+#define INBOX_SQLITE_CAMPAIGN_TALLY   24
 
 /* A due recipient, as dispatch reads it. */
 typedef struct {
@@ -367,7 +370,7 @@ done:
 
 
 inbox_status_t
-inbox_sqlite_campaigns_active(inbox_store_t *store, int64_t finished_since,
+inbox_sqlite_campaigns_active(inbox_store_t *store, int64_t since,
     inbox_campaign_page_t *page, inbox_error_t *err)
 {
     int                   rc;
@@ -403,18 +406,21 @@ inbox_sqlite_campaigns_active(inbox_store_t *store, int64_t finished_since,
         return status;
     }
 
-    /* the first from campaigns_active, the others few and old rarely */
+    /* each part from its index (migration 15): what is not final, what
+     * ended lately, the polls answered lately */
     stmt = inbox_sqlite_stmt(conn, INBOX_SQL_CAMPAIGNS_ACTIVE,
-        "SELECT org_id, id FROM campaigns"
-        " WHERE status IN ('scheduled', 'sending', 'paused')"
-        " OR (status IN ('done', 'cancelled') AND finished_at >= ?1)"
+        "SELECT org_id, id FROM campaigns WHERE id IN ("
+        " SELECT id FROM campaigns"
+        "  WHERE status IN ('scheduled', 'sending', 'paused')"
+        " UNION ALL SELECT id FROM campaigns WHERE finished_at >= ?1"
+        " UNION ALL SELECT id FROM campaigns WHERE answered_at >= ?1)"
         " ORDER BY id LIMIT ?2", err);
     if (stmt == NULL) {
         status = err->code;
         goto done;
     }
 
-    sqlite3_bind_int64(stmt, 1, finished_since);
+    sqlite3_bind_int64(stmt, 1, since);
     sqlite3_bind_int(stmt, 2, INBOX_CAMPAIGNS_ACTIVE_MAX);
 
     n = 0;
@@ -572,8 +578,8 @@ inbox_sqlite_campaign_act(inbox_store_t *store, const char *org_id,
     if (action == INBOX_CAMPAIGN_SEND) {
         status = inbox_sqlite_campaign_fix(conn, org, id,
                                            campaign->audience_all,
-                                           campaign->send_at > now
-                                           ? campaign->send_at : now,
+                                           inbox_campaign_due_at(
+                                               campaign->send_at, now),
                                            err);
         if (status != INBOX_OK) {
             goto failed;
@@ -1253,7 +1259,7 @@ inbox_sqlite_poll_results(inbox_store_t *store, const char *org_id,
     const char *poll_id, inbox_poll_results_t *results, inbox_error_t *err)
 {
     int                     rc, oom;
-    int64_t                 org, id, answer;
+    int64_t                 org, id;
     sqlite3_stmt           *stmt;
     inbox_status_t          status;
     inbox_error_t           fallback;
@@ -1289,32 +1295,7 @@ inbox_sqlite_poll_results(inbox_store_t *store, const char *org_id,
         goto done;
     }
 
-    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_POLL_TALLY,
-        "SELECT answer, count(*) FROM campaign_recipients"
-        " WHERE campaign_id = ?1 AND answer IS NOT NULL GROUP BY answer",
-        err);
-    if (stmt == NULL) {
-        status = err->code;
-        goto done;
-    }
-
-    sqlite3_bind_int64(stmt, 1, id);
-
-    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-        answer = sqlite3_column_int64(stmt, 0);
-
-        if (answer >= 1 && answer <= INBOX_POLL_OPTIONS_MAX) {
-            results->tally[answer - 1] = sqlite3_column_int64(stmt, 1);
-        }
-    }
-
-    inbox_sqlite_done(stmt);
-
-    if (rc != SQLITE_DONE) {
-        status = inbox_sqlite_fail(conn, rc, err);
-        goto done;
-    }
-
+    /* the tally came with the poll (its row's counts) */
     results->responses = calloc(INBOX_POLL_RESPONSES_MAX,
                                 sizeof(inbox_poll_response_t));
     if (results->responses == NULL) {
@@ -1535,63 +1516,6 @@ done:
 }
 
 
-inbox_status_t
-inbox_sqlite_contact_timezone_set(inbox_store_t *store, const char *org_id,
-    const char *contact_id, const char *timezone, inbox_error_t *err)
-{
-    int64_t               org, id;
-    sqlite3_stmt         *stmt;
-    inbox_status_t        status;
-    inbox_error_t         fallback;
-    inbox_sqlite_conn_t  *conn;
-
-    if (err == NULL) {
-        err = &fallback;
-    }
-
-    if (inbox_sqlite_parse_id(org_id, &org) != 0
-        || inbox_sqlite_parse_id(contact_id, &id) != 0)
-    {
-        return inbox_error_set(err, INBOX_ERR_NOT_FOUND, "no such contact");
-    }
-
-    conn = inbox_sqlite_begin_write(store, err);
-    if (conn == NULL) {
-        return err->code;
-    }
-
-    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_CONTACT_TIMEZONE,
-        "UPDATE contacts SET timezone = ?3 WHERE id = ?1 AND org_id = ?2",
-        err);
-    if (stmt == NULL) {
-        status = err->code;
-        goto failed;
-    }
-
-    sqlite3_bind_int64(stmt, 1, id);
-    sqlite3_bind_int64(stmt, 2, org);
-    inbox_sqlite_bind_text(stmt, 3, timezone);
-
-    if (!inbox_sqlite_run_stmt(conn, stmt)) {
-        status = inbox_sqlite_fail(conn, sqlite3_errcode(conn->db), err);
-        goto failed;
-    }
-
-    if (sqlite3_changes(conn->db) == 0) {
-        status = inbox_error_set(err, INBOX_ERR_NOT_FOUND, "no such contact");
-        goto failed;
-    }
-
-    return inbox_sqlite_commit(conn, err);
-
-failed:
-
-    inbox_sqlite_rollback(conn);
-
-    return status;
-}
-
-
 /* ---- reading a campaign ---- */
 
 inbox_status_t
@@ -1656,6 +1580,11 @@ inbox_sqlite_campaign_load(inbox_sqlite_conn_t *conn, int64_t org,
 
     c->counts.recipients = sqlite3_column_int64(stmt, 22);
     c->counts.replied = sqlite3_column_int64(stmt, 23);
+
+    for (i = 0; i < INBOX_POLL_OPTIONS_MAX; i++) {
+        c->tally[i] = sqlite3_column_int64(stmt,
+                                           INBOX_SQLITE_CAMPAIGN_TALLY + i);
+    }
 
     inbox_sqlite_done(stmt);
 

@@ -16,7 +16,8 @@
     "SELECT ct.id, ct.name, ct.phone, ct.opted_out, ct.opted_out_at,"        \
     " ct.opt_out_source, ct.created_at, cv.id,"                              \
     " (SELECT json_group_array(tag) FROM (SELECT tag FROM contact_tags"      \
-    "   WHERE contact_id = ct.id ORDER BY id)), ct.opt_out_keyword"          \
+    "   WHERE contact_id = ct.id ORDER BY id)), ct.opt_out_keyword,"         \
+    " ct.timezone"                                                            \
     " FROM contacts ct LEFT JOIN conversations cv ON cv.contact_id = ct.id "
 
 #define INBOX_SQLITE_CONTACT_INSERT_SQL                                       \
@@ -31,6 +32,9 @@ static inbox_status_t inbox_sqlite_contact_read(sqlite3_stmt *stmt,
     inbox_contact_record_t *contact, inbox_error_t *err);
 static inbox_status_t inbox_sqlite_contact_rename(inbox_sqlite_conn_t *conn,
     int64_t id, const char *name, inbox_error_t *err);
+static inbox_status_t inbox_sqlite_contact_timezone(
+    inbox_sqlite_conn_t *conn, int64_t id, const char *timezone,
+    inbox_error_t *err);
 static inbox_status_t inbox_sqlite_contact_tags(inbox_sqlite_conn_t *conn,
     int64_t org, int64_t id, const inbox_tags_t *tags, int replace,
     inbox_error_t *err);
@@ -168,6 +172,7 @@ inbox_sqlite_contact_read(sqlite3_stmt *stmt, inbox_contact_record_t *c,
                              sizeof(c->opt_out_source));
     inbox_sqlite_column_copy(stmt, 9, c->opt_out_keyword,
                              sizeof(c->opt_out_keyword));
+    inbox_sqlite_column_copy(stmt, 10, c->timezone, sizeof(c->timezone));
     c->created_at = sqlite3_column_int64(stmt, 6);
 
     if (sqlite3_column_type(stmt, 7) != SQLITE_NULL) {
@@ -280,6 +285,34 @@ inbox_sqlite_contact_rename(inbox_sqlite_conn_t *conn, int64_t id,
 
     sqlite3_bind_int64(stmt, 1, id);
     inbox_sqlite_bind_text(stmt, 2, name);
+
+    rc = sqlite3_step(stmt);
+    inbox_sqlite_done(stmt);
+
+    if (rc != SQLITE_DONE) {
+        return inbox_sqlite_fail(conn, rc, err);
+    }
+
+    return INBOX_OK;
+}
+
+
+/* The contact's time zone for quiet hours; "" none (NULL). */
+static inbox_status_t
+inbox_sqlite_contact_timezone(inbox_sqlite_conn_t *conn, int64_t id,
+    const char *timezone, inbox_error_t *err)
+{
+    int            rc;
+    sqlite3_stmt  *stmt;
+
+    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_CONTACT_TIMEZONE,
+        "UPDATE contacts SET timezone = nullif(?2, '') WHERE id = ?1", err);
+    if (stmt == NULL) {
+        return err->code;
+    }
+
+    sqlite3_bind_int64(stmt, 1, id);
+    inbox_sqlite_bind_text(stmt, 2, timezone);
 
     rc = sqlite3_step(stmt);
     inbox_sqlite_done(stmt);
@@ -414,6 +447,14 @@ inbox_sqlite_contact_create(inbox_store_t *store, const char *org_id,
         }
     }
 
+    if (edit->set_timezone) {
+        status = inbox_sqlite_contact_timezone(conn, id, edit->timezone,
+                                               err);
+        if (status != INBOX_OK) {
+            goto failed;
+        }
+    }
+
     status = inbox_sqlite_conversation_ensure(conn, org, id, now, err);
     if (status != INBOX_OK) {
         goto failed;
@@ -502,6 +543,14 @@ inbox_sqlite_contact_update(inbox_store_t *store, const char *org_id,
     if (edit->set_tags) {
         status = inbox_sqlite_contact_tags(conn, org, id, &edit->tags, 1,
                                            err);
+        if (status != INBOX_OK) {
+            goto failed;
+        }
+    }
+
+    if (edit->set_timezone) {
+        status = inbox_sqlite_contact_timezone(conn, id, edit->timezone,
+                                               err);
         if (status != INBOX_OK) {
             goto failed;
         }
@@ -1019,6 +1068,14 @@ inbox_sqlite_contacts_import(inbox_store_t *store, const char *org_id,
                                            err);
         if (status != INBOX_OK) {
             goto failed;
+        }
+
+        if (rows[i].timezone[0] != '\0') {
+            status = inbox_sqlite_contact_timezone(conn, id,
+                                                   rows[i].timezone, err);
+            if (status != INBOX_OK) {
+                goto failed;
+            }
         }
     }
 

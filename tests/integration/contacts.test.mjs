@@ -1,6 +1,7 @@
-// The contact's record: read it, name it and tag it (and see the thread
-// list follow at once), its timeline, the contacts list with search and
-// tag filter, a new contact, and a CSV import of 100,000 rows.
+// The contact's record: read it, name it, tag it and give it a time zone
+// (and see the thread list follow at once), its timeline, the contacts
+// list with search and tag filter, a new contact, and a CSV import of
+// 100,000 rows (and its timezone column).
 
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
@@ -163,6 +164,80 @@ test('a PATCH that breaks a rule is 400 naming the field and changes '
     c = await ok(`/api/v1/contacts/${id}`, { method: 'PATCH',
         body: { name: before.name } });
     assert.deepEqual(c, before);
+});
+
+test('a contact\'s time zone: set by PATCH (with its name, in one '
+    + 'request), shown in its record and the list, cleared by null; a zone '
+    + 'the tz database lacks is 400 naming the field and changes nothing',
+    async () => {
+    const id = strangerConv.contact.id;
+    assert.equal((await ok(`/api/v1/contacts/${id}`)).timezone, null);
+
+    let c = await ok(`/api/v1/contacts/${id}`, { method: 'PATCH',
+        body: { name: 'Tomo', timezone: 'Asia/Tokyo' } });
+    assert.equal(c.timezone, 'Asia/Tokyo');
+    assert.equal(c.name, 'Tomo');
+    assert.equal((await ok(`/api/v1/contacts/${id}`)).timezone,
+                 'Asia/Tokyo');
+    const listed = await ok(`/api/v1/contacts?q=${encodeURIComponent(
+        stranger)}`);
+    assert.equal(listed.items[0].timezone, 'Asia/Tokyo');
+
+    for (const timezone of ['Mars/Base', 'America', 'zone.tab',
+                            '../../etc/passwd', 'PST', 7, ['UTC']]) {
+        const err = assertError(await call(`/api/v1/contacts/${id}`,
+            { method: 'PATCH', body: { name: 'Changed', timezone } }), 400,
+            'invalid_request');
+        assert.equal(err.field, 'timezone', JSON.stringify(timezone));
+    }
+    c = await ok(`/api/v1/contacts/${id}`);
+    assert.equal(c.timezone, 'Asia/Tokyo');
+    assert.equal(c.name, 'Tomo');
+
+    // a name alone keeps it; null (or "") clears it
+    c = await ok(`/api/v1/contacts/${id}`, { method: 'PATCH',
+        body: { name: null } });
+    assert.equal(c.timezone, 'Asia/Tokyo');
+    c = await ok(`/api/v1/contacts/${id}`, { method: 'PATCH',
+        body: { timezone: null } });
+    assert.equal(c.timezone, null);
+    c = await ok(`/api/v1/contacts/${id}`, { method: 'PATCH',
+        body: { timezone: ' Europe/Lisbon ' } });
+    assert.equal(c.timezone, 'Europe/Lisbon');
+    c = await ok(`/api/v1/contacts/${id}`, { method: 'PATCH',
+        body: { timezone: '' } });
+    assert.equal(c.timezone, null);
+
+    // a new contact may have one from the start
+    const made = await ok('/api/v1/contacts', { method: 'POST', body: {
+        phone: uniqueNumber(), timezone: 'America/Chicago' } }, 201);
+    assert.equal(made.timezone, 'America/Chicago');
+    const bad = assertError(await call('/api/v1/contacts', { method: 'POST',
+        body: { phone: uniqueNumber(), timezone: 'Nowhere/Land' } }), 400,
+        'invalid_request');
+    assert.equal(bad.field, 'timezone');
+});
+
+test('an import\'s timezone column sets each row\'s zone, keeps one on an '
+    + 'empty cell, and refuses a line whose zone is none', async () => {
+    const [a, b, c] = [uniqueNumber(), uniqueNumber(), uniqueNumber()];
+    let res = await importCsv(`phone,TimeZone\n${a},America/New_York\n`
+        + `${b}, Asia/Tokyo \n${c},Mars/Base\n`);
+    assert.equal(res.status, 200, res.text);
+    assert.equal(res.json.created, 2);
+    assert.deepEqual(res.json.invalid.map((x) => x.line), [4]);
+    assert.match(res.json.invalid[0].reason, /Mars\/Base.*time zone/);
+    const zoneOf = async (phone) => (await ok(`/api/v1/contacts?q=${
+        encodeURIComponent(phone)}`)).items[0]?.timezone;
+    assert.equal(await zoneOf(a), 'America/New_York');
+    assert.equal(await zoneOf(b), 'Asia/Tokyo');
+    assert.equal(await zoneOf(c), undefined);
+
+    res = await importCsv(`phone,timezone,name\n${a},,Ann\n`
+        + `${b},Europe/Paris,\n`);
+    assert.equal(res.json.updated, 2, res.text);
+    assert.equal(await zoneOf(a), 'America/New_York');
+    assert.equal(await zoneOf(b), 'Europe/Paris');
 });
 
 test('the timeline shows the contact\'s messages, newest first, paged',

@@ -335,6 +335,15 @@ TEST(a_campaigns_lifecycle)
 }
 
 
+TEST(recipients_are_due_at_the_campaigns_send_time_else_when_sent)
+{
+    CHECK(inbox_campaign_due_at(0, 5000) == 5000);
+    CHECK(inbox_campaign_due_at(9000, 5000) == 9000);
+    /* a send time gone by: due then, so due at once */
+    CHECK(inbox_campaign_due_at(1000, 5000) == 1000);
+}
+
+
 TEST(a_recipients_state_follows_its_messages_status)
 {
     inbox_campaign_counts_t  c;

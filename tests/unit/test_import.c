@@ -2,7 +2,7 @@
  * CSV reading and the contact rules an import applies, without a store:
  * records split anywhere in the input come out the same, quoted fields
  * keep commas, quotes and line breaks, line numbers are those a person
- * sees in the file, and names and tags follow contact.h.
+ * sees in the file, and names, tags and time zones follow contact.h.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -165,6 +165,38 @@ TEST(a_name_is_trimmed_empty_is_none_and_long_is_refused)
     CHECK_STR(err.field, "name");
     CHECK_INT(inbox_contact_name(long_name, 100, &name, &err), INBOX_OK);
     free(name);
+}
+
+
+TEST(a_time_zone_is_a_tz_database_zone_quiet_hours_can_read)
+{
+    char           tz[INBOX_TIMEZONE_MAX];
+    inbox_error_t  err;
+
+    CHECK_INT(inbox_contact_timezone(" Asia/Tokyo ", 12, tz, &err),
+              INBOX_OK);
+    CHECK_STR(tz, "Asia/Tokyo");
+    CHECK_INT(inbox_contact_timezone("America/New_York", 16, tz, &err),
+              INBOX_OK);
+    CHECK_STR(tz, "America/New_York");
+    CHECK_INT(inbox_contact_timezone("  ", 2, tz, &err), INBOX_OK);
+    CHECK_STR(tz, "");
+    CHECK_INT(inbox_contact_timezone(NULL, 0, tz, &err), INBOX_OK);
+    CHECK_STR(tz, "");
+
+    /* not a zone, a directory, a table, a way out, an ICU alias only */
+    CHECK_INT(inbox_contact_timezone("Mars/Base", 9, tz, &err),
+              INBOX_ERR_INVALID);
+    CHECK_STR(err.field, "timezone");
+    CHECK_STR(tz, "");
+    CHECK_INT(inbox_contact_timezone("America", 7, tz, &err),
+              INBOX_ERR_INVALID);
+    CHECK_INT(inbox_contact_timezone("zone.tab", 8, tz, &err),
+              INBOX_ERR_INVALID);
+    CHECK_INT(inbox_contact_timezone("../../etc/passwd", 16, tz, &err),
+              INBOX_ERR_INVALID);
+    CHECK_INT(inbox_contact_timezone("PST", 3, tz, &err),
+              INBOX_ERR_INVALID);
 }
 
 

@@ -3816,6 +3816,105 @@ TEST(an_import_creates_then_updates_adding_tags_and_keeping_names)
 }
 
 
+TEST(a_contacts_time_zone_is_set_by_create_patch_and_import_and_cleared)
+{
+    char                    id[INBOX_ID_MAX], conv[INBOX_ID_MAX];
+    fixture_t               f;
+    inbox_error_t           err;
+    inbox_contact_row_t     rows[2];
+    inbox_contact_edit_t    edit;
+    inbox_contact_page_t    page;
+    inbox_import_count_t    count;
+    inbox_contact_query_t   q;
+    inbox_contact_record_t  c;
+
+    FIXTURE(&f);
+    memset(&edit, 0, sizeof(edit));
+    memset(rows, 0, sizeof(rows));
+
+    edit.set_timezone = 1;
+    snprintf(edit.timezone, sizeof(edit.timezone), "Asia/Tokyo");
+    CHECK_INT(inbox_store_contact_create(f.store, f.org, ALICE, &edit, &c,
+                                         NULL), INBOX_OK);
+    CHECK_STR(c.timezone, "Asia/Tokyo");
+    snprintf(id, sizeof(id), "%s", c.id);
+    inbox_contact_record_free(&c);
+
+    /* a PATCH of the name and the zone: one call */
+    edit.set_name = 1;
+    edit.name = "Alice";
+    snprintf(edit.timezone, sizeof(edit.timezone), "America/New_York");
+    CHECK_INT(inbox_store_contact_update(f.store, f.org, id, &edit, &c,
+                                         NULL, NULL), INBOX_OK);
+    CHECK_STR(c.name, "Alice");
+    CHECK_STR(c.timezone, "America/New_York");
+    inbox_contact_record_free(&c);
+    CHECK_INT(inbox_store_contact_get(f.store, f.org, id, &c, NULL),
+              INBOX_OK);
+    CHECK_STR(c.timezone, "America/New_York");
+    inbox_contact_record_free(&c);
+
+    /* a name alone keeps the zone; a zone not known changes nothing */
+    edit.set_timezone = 0;
+    edit.name = "Alice W";
+    CHECK_INT(inbox_store_contact_update(f.store, f.org, id, &edit, &c,
+                                         NULL, NULL), INBOX_OK);
+    CHECK_STR(c.timezone, "America/New_York");
+    inbox_contact_record_free(&c);
+    CHECK_INT(inbox_store_contact_timezone_set(f.store, f.org, id,
+                                               "Mars/Base", &err),
+              INBOX_ERR_INVALID);
+    CHECK_STR(err.field, "timezone");
+    CHECK_INT(inbox_store_contact_timezone_set(f.store, f.org,
+                                               f.backend->missing_id,
+                                               "Asia/Tokyo", NULL),
+              INBOX_ERR_NOT_FOUND);
+
+    /* the list shows it */
+    memset(&q, 0, sizeof(q));
+    q.limit = 10;
+    CHECK_INT(inbox_store_contacts_list(f.store, f.org, &q, &page, NULL),
+              INBOX_OK);
+    CHECK_INT(page.count, 1);
+    if (page.count == 1) {
+        CHECK_STR(page.items[0].timezone, "America/New_York");
+    }
+    inbox_contact_page_free(&page);
+
+    /* cleared: the organization's is used again */
+    CHECK_INT(inbox_store_contact_timezone_set(f.store, f.org, id, NULL,
+                                               NULL), INBOX_OK);
+    CHECK_INT(inbox_store_contact_get(f.store, f.org, id, &c, NULL),
+              INBOX_OK);
+    CHECK_STR(c.timezone, "");
+    CHECK_STR(c.name, "Alice W");
+    inbox_contact_record_free(&c);
+
+    /* an import sets a zone given and keeps one when the cell is empty */
+    snprintf(rows[0].phone, sizeof(rows[0].phone), "%s", ALICE);
+    snprintf(rows[0].timezone, sizeof(rows[0].timezone), "Europe/Lisbon");
+    snprintf(rows[1].phone, sizeof(rows[1].phone), "%s", BOB);
+    snprintf(rows[1].timezone, sizeof(rows[1].timezone), "Asia/Tokyo");
+    CHECK_INT(inbox_store_contacts_import(f.store, f.org, rows, 2, &count,
+                                          NULL), INBOX_OK);
+    CHECK_INT(count.created, 1);
+    rows[0].timezone[0] = '\0';
+    CHECK_INT(inbox_store_contacts_import(f.store, f.org, rows, 1, &count,
+                                          NULL), INBOX_OK);
+    CHECK_INT(inbox_store_contact_get(f.store, f.org, id, &c, NULL),
+              INBOX_OK);
+    CHECK_STR(c.timezone, "Europe/Lisbon");
+    inbox_contact_record_free(&c);
+    CHECK(contact_of(&f, BOB, id, conv));
+    CHECK_INT(inbox_store_contact_get(f.store, f.org, id, &c, NULL),
+              INBOX_OK);
+    CHECK_STR(c.timezone, "Asia/Tokyo");
+    inbox_contact_record_free(&c);
+
+    fixture_close(&f);
+}
+
+
 TEST(a_timeline_has_the_contacts_messages_newest_first)
 {
     char                   id[INBOX_ID_MAX], conv[INBOX_ID_MAX];
@@ -6777,6 +6876,46 @@ TEST(quiet_hours_hold_each_recipient_on_its_own_clock)
 }
 
 
+/* Recipients are due at the campaign's send time, also one gone by when
+ * it is sent: a dispatch on a clock of its own (the sender's
+ * --clock-file) at that time hands them over. */
+TEST(a_send_time_gone_by_is_when_the_recipients_are_due)
+{
+    char                       a[INBOX_ID_MAX];
+    fixture_t                  f;
+    progress_t                 p;
+    inbox_campaign_t           c;
+    inbox_campaign_new_t       n;
+    inbox_campaign_dispatch_t  d;
+
+    FIXTURE(&f);
+
+    CHECK_INT(person(&f, ALICE, "x", NULL, a), 0);
+    CHECK_INT(inbox_store_credits_grant(f.store, f.org, 10, NULL), INBOX_OK);
+    memset(&n, 0, sizeof(n));
+    n.name = "Dated";
+    n.body = "Sale!";
+    n.audience_all = 1;
+    n.send_at = NOON;
+    CHECK_INT(inbox_store_campaign_create(f.store, f.org, &n, T0, &c, NULL),
+              INBOX_OK);
+    snprintf(a, sizeof(a), "%s", c.id);
+    inbox_campaign_free(&c);
+
+    CHECK_INT(campaign_do(&f, a, INBOX_CAMPAIGN_SEND, NOON + HOUR),
+              INBOX_OK);
+    p = campaign_now(&f, a);
+    CHECK_INT(p.status, INBOX_CAMPAIGN_SENDING);
+    d = dispatch(&f, NOON - MINUTE, 10);
+    CHECK_INT(d.handed, 0);
+    d = dispatch(&f, NOON, 10);
+    CHECK_INT(d.handed, 1);
+    CHECK_INT(d.finished, 1);
+
+    fixture_close(&f);
+}
+
+
 TEST(a_campaign_pauses_without_credits_and_resumes_after_a_grant)
 {
     char                       x[INBOX_ID_MAX], id[INBOX_ID_MAX];
@@ -6932,8 +7071,8 @@ TEST(poll_answers_by_number_or_text_the_last_counts_late_ones_do_not)
 
     CHECK_INT(inbox_store_poll_results(f.store, f.org, p.id, &r, NULL),
               INBOX_OK);
-    CHECK_INT(r.tally[0], 1);
-    CHECK_INT(r.tally[1], 1);
+    CHECK_INT(r.poll.tally[0], 1);
+    CHECK_INT(r.poll.tally[1], 1);
     CHECK_INT(r.count, 2);
     if (r.count == 2) {
         CHECK_STR(r.responses[0].phone, BOB);
@@ -6969,6 +7108,110 @@ TEST(poll_answers_by_number_or_text_the_last_counts_late_ones_do_not)
     fixture_close(&f);
 }
 
+
+
+/*
+ * A poll's answers come long after its sending: a poll answered since a
+ * time is listed for the sender's progress (whenever it finished), with
+ * its tally, and its progress frame carries the tally as its GET does.
+ */
+TEST(a_poll_answered_after_it_ended_is_active_with_its_tally)
+{
+    char                       id[INBOX_ID_MAX];
+    int64_t                    day;
+    fixture_t                  f;
+    inbox_campaign_t           p, c;
+    inbox_campaign_new_t       n;
+    inbox_event_list_t         live;
+    inbox_campaign_page_t      page;
+    inbox_campaign_dispatch_t  d;
+
+    static const char *const   options[] = { "Monday", "Friday" };
+
+    FIXTURE(&f);
+    memset(&live, 0, sizeof(live));
+
+    CHECK_INT(receive(&f, "SM1", ALICE, "hello", T0, NULL, NULL), INBOX_OK);
+    CHECK_INT(receive(&f, "SM2", BOB, "hi", T0, NULL, NULL), INBOX_OK);
+    CHECK_INT(inbox_store_credits_grant(f.store, f.org, 10, NULL), INBOX_OK);
+
+    memset(&n, 0, sizeof(n));
+    n.kind = INBOX_CAMPAIGN_KIND_POLL;
+    n.question = "Which day suits you?";
+    n.options = options;
+    n.option_count = 2;
+    n.audience_all = 1;
+    CHECK_INT(inbox_store_campaign_create(f.store, f.org, &n, T0, &p, NULL),
+              INBOX_OK);
+    CHECK_INT(campaign_do(&f, p.id, INBOX_CAMPAIGN_SEND, NOON), INBOX_OK);
+    d = dispatch(&f, NOON, 10);
+    CHECK_INT(d.handed, 2);
+    CHECK_INT(d.finished, 1);
+
+    /* and a campaign, whose frame has no tally */
+    CHECK_INT(person(&f, CAROL, "x", NULL, id), 0);
+    CHECK_INT(campaign_new(&f, "x", id), 0);
+    CHECK_INT(campaign_do(&f, id, INBOX_CAMPAIGN_SEND, NOON), INBOX_OK);
+    d = dispatch(&f, NOON, 10);
+    CHECK_INT(d.finished, 1);
+
+    /* a day on, nothing moved since: nothing to push */
+    day = NOON + 24 * HOUR;
+    CHECK_INT(inbox_store_campaigns_active(f.store, day - 10 * MINUTE,
+                                           &page, NULL), INBOX_OK);
+    CHECK_INT(page.count, 0);
+    inbox_campaign_page_free(&page);
+
+    CHECK_INT(receive(&f, "SM3", ALICE, "2", day, NULL, NULL), INBOX_OK);
+    CHECK_INT(inbox_store_campaigns_active(f.store, day - 10 * MINUTE,
+                                           &page, NULL), INBOX_OK);
+    CHECK_INT(page.count, 1);
+    if (page.count == 1) {
+        CHECK_STR(page.items[0].id, p.id);
+        CHECK_INT(page.items[0].tally[0], 0);
+        CHECK_INT(page.items[0].tally[1], 1);
+    }
+    inbox_campaign_page_free(&page);
+
+    /* Alice changes her mind, Bob answers: the tally follows */
+    CHECK_INT(receive(&f, "SM4", ALICE, "monday", day + MINUTE, NULL, NULL),
+              INBOX_OK);
+    CHECK_INT(receive(&f, "SM5", BOB, "Monday", day + 2 * MINUTE, NULL,
+                      NULL), INBOX_OK);
+    CHECK_INT(inbox_store_campaign_progress(f.store, f.org, p.id,
+                                            day + 2 * MINUTE, &c, &live,
+                                            NULL), INBOX_OK);
+    CHECK_INT(c.tally[0], 2);
+    CHECK_INT(c.tally[1], 0);
+    CHECK_INT(c.counts.replied, 2);
+    inbox_campaign_free(&c);
+    CHECK_INT(live.count, 1);
+    if (live.count == 1) {
+        CHECK(strstr(live.items[0].json, "\"tally\":[{\"number\":1,"
+                     "\"option\":\"Monday\",\"count\":2},{\"number\":2,"
+                     "\"option\":\"Friday\",\"count\":0}]") != NULL);
+        CHECK(strstr(live.items[0].json, "\"status\":\"done\"") != NULL);
+    }
+    inbox_event_list_free(&live);
+
+    CHECK_INT(inbox_store_campaign_progress(f.store, f.org, id, day, &c,
+                                            &live, NULL), INBOX_OK);
+    inbox_campaign_free(&c);
+    CHECK_INT(live.count, 1);
+    if (live.count == 1) {
+        CHECK(strstr(live.items[0].json, "\"tally\"") == NULL);
+    }
+    inbox_event_list_free(&live);
+
+    /* after its last answer, not listed any more */
+    CHECK_INT(inbox_store_campaigns_active(f.store, day + 2 * MINUTE + 1,
+                                           &page, NULL), INBOX_OK);
+    CHECK_INT(page.count, 0);
+    inbox_campaign_page_free(&page);
+
+    inbox_campaign_free(&p);
+    fixture_close(&f);
+}
 
 
 TEST(audience_counts_as_send_fixes_it_and_timeline_shows_sends)

@@ -1189,6 +1189,7 @@ TEST(contacts_import)
     inbox_tags_add(&rows[0].tags, "Fall", 4, NULL);
     snprintf(rows[1].phone, sizeof(rows[1].phone), "+15551230009");
     inbox_tags_add(&rows[1].tags, "new", 3, NULL);
+    snprintf(rows[1].timezone, sizeof(rows[1].timezone), "Asia/Tokyo");
     snprintf(rows[2].phone, sizeof(rows[2].phone), "+15551230009");
     rows[2].name = strdup("Nia");
     inbox_tags_add(&rows[2].tags, "NEW", 3, NULL);
@@ -3650,6 +3651,16 @@ TEST(reply_accept_stale)
            " {\"_id\": {\"campaign\": " OID(CAMPAIGN_ID) ", \"state\":"       \
            " \"suppressed\"}, \"n\": 1, \"replied\": 0}")
 
+/* A poll's recipients by state and answer: 4 answered 1 and 7 answered
+ * 2 of 13 delivered. */
+#define POLL_COUNTS                                                           \
+    CURSOR("{\"_id\": {\"campaign\": " OID(POLL_ID) ", \"state\":"            \
+           " \"delivered\", \"answer\": null}, \"n\": 2, \"replied\": 1},"    \
+           " {\"_id\": {\"campaign\": " OID(POLL_ID) ", \"state\":"           \
+           " \"delivered\", \"answer\": 1}, \"n\": 4, \"replied\": 4},"       \
+           " {\"_id\": {\"campaign\": " OID(POLL_ID) ", \"state\":"           \
+           " \"delivered\", \"answer\": 2}, \"n\": 7, \"replied\": 7}")
+
 /* The organization as dispatch reads it: London, billing, balance. */
 #define SENDER_ORG(active, bal)                                               \
     CURSOR("{\"_id\": " OID(ORG_ID) ", \"name\": \"Acme\", \"timezone\":"     \
@@ -4076,7 +4087,8 @@ TEST(inbound_ingest_answers_a_poll_by_number_or_text)
     CHECK_INT(inbox_store_inbound_ingest(store, &msg, 1, &result, &events,
                                          &err), INBOX_OK);
     CHECK_INT(result.status, INBOX_OK);
-    CHECK_INT(fake.commands, 11);
+    CHECK_INT(fake.commands, 12);
+    CHECK(log_has(&fake, "\"$max\" : { \"answered_at\""));
     golden_check(&fake, "inbound_ingest_poll_answer");
 
     /* by an option's text */
@@ -4088,7 +4100,7 @@ TEST(inbound_ingest_answers_a_poll_by_number_or_text)
                              " [\"Monday\", \"Friday\"]}");
     CHECK_INT(inbox_store_inbound_ingest(store, &msg, 1, &result, &events,
                                          &err), INBOX_OK);
-    CHECK_INT(fake.commands, 11);
+    CHECK_INT(fake.commands, 12);
     CHECK(log_has(&fake, "\"answer\" : { \"$numberInt\" : \"2\" }"));
     golden_check(&fake, "inbound_ingest_poll_answer_text");
 
@@ -4156,9 +4168,10 @@ TEST(poll_results_tally_and_responses)
 
     store = fake_open(&fake);
 
+    /* the tally comes with the counts, grouped by answer too */
     fake.replies[0] = CURSOR(POLL_DOC);
-    fake.replies[2] = CURSOR("{\"_id\": 1, \"n\": 4}, {\"_id\": 2, \"n\": 7}");
-    fake.replies[3] = CURSOR("{\"_id\": " OID(RCPT1_ID) ", \"contact_id\": "
+    fake.replies[1] = POLL_COUNTS;
+    fake.replies[2] = CURSOR("{\"_id\": " OID(RCPT1_ID) ", \"contact_id\": "
                              OID(CONTACT_ID) ", \"answer\": 2,"
                              " \"answered_at\": " DATE(NOON) ","
                              " \"answer_message_id\": " OID(MSG_ID) ","
@@ -4167,8 +4180,9 @@ TEST(poll_results_tally_and_responses)
 
     CHECK_INT(inbox_store_poll_results(store, ORG_ID, POLL_ID, &r, &err),
               INBOX_OK);
-    CHECK_INT(r.tally[0], 4);
-    CHECK_INT(r.tally[1], 7);
+    CHECK_INT(r.poll.tally[0], 4);
+    CHECK_INT(r.poll.tally[1], 7);
+    CHECK_INT(r.poll.counts.delivered, 13);
     CHECK_INT(r.count, 1);
     if (r.count == 1) {
         CHECK_STR(r.responses[0].phone, "+15551234567");
@@ -4189,6 +4203,13 @@ TEST(poll_results_tally_and_responses)
 
     fake_close(&fake, store);
 }
+
+
+#define CONTACT_DOC_TOKYO                                                     \
+    "{\"_id\": " OID(CONTACT_ID) ", \"org_id\": " OID(ORG_ID) ","             \
+    " \"phone\": \"+15551230001\", \"name\": null, \"tags\": [],"            \
+    " \"tag_keys\": [], \"timezone\": \"Asia/Tokyo\", \"opted_out\": false,"  \
+    " \"created_at\": " DATE(NOON) ", \"conversation_id\": " OID(CONV_ID) "}"
 
 
 TEST(contact_campaigns_and_timezone)
@@ -4235,16 +4256,25 @@ TEST(contact_campaigns_and_timezone)
                                             &err), INBOX_ERR_NOT_FOUND);
     CHECK_INT(fake.commands, 1);
 
-    /* a zone, then none (the organization's) */
+    /* a zone, then none (the organization's): a contact's update */
     fake_reset(&fake);
+    fake.replies[0] = "{\"ok\": 1, \"value\": " CONTACT_DOC_TOKYO "}";
+    fake.replies[1] = "{\"ok\": 1, \"value\": " CONTACT_DOC_TOKYO "}";
     CHECK_INT(inbox_store_contact_timezone_set(store, ORG_ID, CONTACT_ID,
                                                "Asia/Tokyo", &err), INBOX_OK);
     CHECK_INT(inbox_store_contact_timezone_set(store, ORG_ID, CONTACT_ID, "",
                                                &err), INBOX_OK);
+    CHECK_INT(fake.commands, 2);
     golden_check(&fake, "contact_timezone_set");
 
+    /* not a zone: nothing asked */
     fake_reset(&fake);
-    fake.replies[0] = NOTHING_MOVED;
+    CHECK_INT(inbox_store_contact_timezone_set(store, ORG_ID, CONTACT_ID,
+                                               "Mars/Base", &err),
+              INBOX_ERR_INVALID);
+    CHECK_INT(fake.commands, 0);
+
+    fake_reset(&fake);
     CHECK_INT(inbox_store_contact_timezone_set(store, ORG_ID, CONTACT_ID,
                                                "Asia/Tokyo", &err),
               INBOX_ERR_NOT_FOUND);
@@ -4328,6 +4358,27 @@ TEST(campaign_progress_and_the_campaigns_that_may_move)
         CHECK(strstr(events.items[0].json, "\"sent\":3") != NULL);
     }
     golden_check(&fake, "campaign_progress");
+    inbox_campaign_free(&c);
+    inbox_event_list_free(&events);
+
+    /* a poll's frame carries its tally, counted with the states */
+    fake_reset(&fake);
+    fake.replies[0] = CURSOR(POLL_DOC);
+    fake.replies[1] = POLL_COUNTS;
+    fake.replies[2] = SEQ;
+    CHECK_INT(inbox_store_campaign_progress(store, ORG_ID, POLL_ID,
+                                            1767225600000LL, &c, &events,
+                                            &err), INBOX_OK);
+    CHECK_INT(c.tally[0], 4);
+    CHECK_INT(c.tally[1], 7);
+    CHECK_INT(c.counts.replied, 12);
+    CHECK_INT(events.count, 1);
+    if (events.count == 1) {
+        CHECK(strstr(events.items[0].json, "\"tally\":[{\"number\":1,"
+                     "\"option\":\"Monday\",\"count\":4},{\"number\":2,"
+                     "\"option\":\"Friday\",\"count\":7}]") != NULL);
+    }
+    CHECK_INT(fake.commands, 4);
     inbox_campaign_free(&c);
     inbox_event_list_free(&events);
 

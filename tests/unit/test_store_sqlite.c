@@ -880,11 +880,29 @@ TEST(stored_events_refer_to_a_long_message_without_copying_it)
  * A store from before compact events (schema 3, frames in events.payload)
  * keeps its stream: migration 4 keeps each event's position and ids.
  */
+/* Schema 15 undone (polls' tallies on their rows). */
+#define UNDO_SCHEMA_15                                                       \
+    "DROP TRIGGER campaign_recipients_answer;"                              \
+    "DROP INDEX campaigns_finished; DROP INDEX campaigns_answered;"         \
+    "DROP INDEX campaigns_active;"                                          \
+    "CREATE INDEX campaigns_active ON campaigns (status)"                   \
+    "  WHERE status IN ('scheduled', 'sending');"                           \
+    "ALTER TABLE campaigns DROP COLUMN answered_at;"                        \
+    "ALTER TABLE campaigns DROP COLUMN n_answer_1;"                         \
+    "ALTER TABLE campaigns DROP COLUMN n_answer_2;"                         \
+    "ALTER TABLE campaigns DROP COLUMN n_answer_3;"                         \
+    "ALTER TABLE campaigns DROP COLUMN n_answer_4;"                         \
+    "ALTER TABLE campaigns DROP COLUMN n_answer_5;"                         \
+    "ALTER TABLE campaigns DROP COLUMN n_answer_6;"                         \
+    "ALTER TABLE campaigns DROP COLUMN n_answer_7;"                         \
+    "ALTER TABLE campaigns DROP COLUMN n_answer_8;"                         \
+    "ALTER TABLE campaigns DROP COLUMN n_answer_9;"
+
 /* Schema 12 undone (the lists' indexes as they were). */
 /* Schema 14 undone (early status reports). */
 #define UNDO_SCHEMA_14  "DROP TABLE early_reports;"
 
-/* Schema 13 undone (campaigns and polls). */
+/* Schema 13 undone (campaigns and polls; with them what 15 added). */
 #define UNDO_SCHEMA_13                                                       \
     "DROP TRIGGER messages_campaign_status;"                                \
     "DROP TABLE campaign_recipients; DROP TABLE campaign_media;"            \
@@ -1024,7 +1042,7 @@ TEST(stored_events_refer_to_a_long_message_without_copying_it)
     UNDO_SCHEMA_8                                                           \
     "DROP TABLE contact_tags; DROP INDEX contacts_by_created;"
 
-#define SCHEMA_NOW  14
+#define SCHEMA_NOW  15
 
 
 /* Migration 5 counts the threads a store has already, as every later
@@ -1396,6 +1414,75 @@ TEST(migrating_starts_the_ledger_with_the_balance_there_is)
 
     /* and no balance goes below zero, whoever writes it */
     CHECK(db_exec(&f, "UPDATE orgs SET credits_balance = -1") != SQLITE_OK);
+
+    fixture_close(&f);
+}
+
+
+/* A store of before polls' tallies were kept (schema 14) counts the
+ * answers it has, and keeps counting the next ones (sent at noon, out of
+ * the default quiet hours). */
+TEST(migrating_counts_the_answers_of_polls_there_are)
+{
+    char                       sql[256], id[INBOX_ID_MAX];
+    fixture_t                  f;
+    inbox_campaign_t           poll;
+    inbox_campaign_new_t       n;
+    inbox_event_list_t         events;
+    inbox_poll_results_t       r;
+    inbox_campaign_dispatch_t  d;
+
+    static const char *const   options[] = { "Yes", "No" };
+
+    FIXTURE(&f);
+    memset(&events, 0, sizeof(events));
+
+    CHECK_INT(receive(&f, "SM1", ALICE, "hello", T0, NULL, NULL), INBOX_OK);
+    CHECK_INT(receive(&f, "SM2", BOB, "hi", T0, NULL, NULL), INBOX_OK);
+    CHECK_INT(inbox_store_credits_grant(f.store, f.org, 10, NULL), INBOX_OK);
+
+    memset(&n, 0, sizeof(n));
+    n.kind = INBOX_CAMPAIGN_KIND_POLL;
+    n.question = "Coming?";
+    n.options = options;
+    n.option_count = 2;
+    n.audience_all = 1;
+    CHECK_INT(inbox_store_campaign_create(f.store, f.org, &n, T0, &poll,
+                                          NULL), INBOX_OK);
+    snprintf(id, sizeof(id), "%s", poll.id);
+    inbox_campaign_free(&poll);
+    CHECK_INT(inbox_store_campaign_act(f.store, f.org, id,
+                                       INBOX_CAMPAIGN_SEND, T0 + 720 * MINUTE,
+                                       &poll, NULL), INBOX_OK);
+    inbox_campaign_free(&poll);
+    CHECK_INT(inbox_store_campaign_dispatch(f.store, T0 + 720 * MINUTE, 10, &d,
+                                            &events, NULL), INBOX_OK);
+    CHECK_INT(d.handed, 2);
+    inbox_event_list_free(&events);
+    CHECK_INT(receive(&f, "SM3", ALICE, "yes", T0 + 722 * MINUTE, NULL, NULL),
+              INBOX_OK);
+    inbox_store_close(f.store);
+    f.store = NULL;
+
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_15 "PRAGMA user_version = 14;"),
+              SQLITE_OK);
+
+    f.store = store_open(f.path);
+    CHECK(f.store != NULL);
+    CHECK_INT(db_int(&f, "PRAGMA user_version"), SCHEMA_NOW);
+    snprintf(sql, sizeof(sql), "SELECT answered_at FROM campaigns"
+             " WHERE id = %s", id);
+    CHECK_INT(db_int(&f, sql), T0 + 722 * MINUTE);
+
+    CHECK_INT(receive(&f, "SM4", BOB, "No", T0 + 723 * MINUTE, NULL, NULL),
+              INBOX_OK);
+    CHECK_INT(inbox_store_poll_results(f.store, f.org, id, &r, NULL),
+              INBOX_OK);
+    CHECK_INT(r.poll.tally[0], 1);
+    CHECK_INT(r.poll.tally[1], 1);
+    CHECK_INT(r.count, 2);
+    inbox_poll_results_free(&r);
+    CHECK_INT(db_int(&f, sql), T0 + 723 * MINUTE);
 
     fixture_close(&f);
 }

@@ -129,6 +129,9 @@ typedef struct {
     inbox_campaign_status_t  status;
     inbox_pause_reason_t     paused_reason;
     inbox_campaign_counts_t  counts;
+    int64_t                  tally[INBOX_POLL_OPTIONS_MAX];
+                                          /* a poll's answers by option
+                                             (each recipient's last) */
     int64_t                  send_at;     /* 0: at once */
     int64_t                  created_at;
     int64_t                  started_at;  /* 0: not yet */
@@ -171,13 +174,12 @@ typedef struct {
     char      message_id[INBOX_ID_MAX];     /* the answering message */
 } inbox_poll_response_t;
 
-/* At most this many responses are listed, the newest first; the tally
- * counts them all. */
+/* At most this many responses are listed, the newest first; the poll's
+ * tally counts them all. */
 #define INBOX_POLL_RESPONSES_MAX  1000
 
 typedef struct {
-    inbox_campaign_t        poll;
-    int64_t                 tally[INBOX_POLL_OPTIONS_MAX];  /* by option */
+    inbox_campaign_t        poll;         /* its tally too */
     inbox_poll_response_t  *responses;
     size_t                  count;
 } inbox_poll_results_t;
@@ -256,6 +258,12 @@ int inbox_campaign_pause_for(inbox_campaign_status_t *status,
 
 /* 1 when a campaign in status hands messages over (only "sending"). */
 int inbox_campaign_dispatching(inbox_campaign_status_t status);
+
+/* When the recipients a send fixes at now are due: at the send time the
+ * campaign names (past or ahead), else now.  (On one clock the same as
+ * "not before now"; with the sender on another, its --clock-file, a
+ * campaign dated on that clock is sent on it.) */
+int64_t inbox_campaign_due_at(int64_t send_at, int64_t now);
 
 /* 1 for done and cancelled. */
 int inbox_campaign_final(inbox_campaign_status_t status);

@@ -6,8 +6,11 @@
  * characters once trimmed, unique without regard to ASCII case ("VIP"
  * and "vip" are one tag: the first spelling given is kept).  A name: at
  * most INBOX_NAME_MAX characters once trimmed; an empty one is no name
- * (null).  Strings are valid UTF-8 (the request reader and the CSV
- * import check before these run).
+ * (null).  A time zone (what quiet hours read the contact's clock in,
+ * quiet.h): a zone of the system's tz database that ICU's calendar knows
+ * too ("America/New_York"); none (null) is the organization's.  Strings
+ * are valid UTF-8 (the request reader and the CSV import check before
+ * these run).
  */
 #ifndef INBOX_CONTACT_H
 #define INBOX_CONTACT_H
@@ -16,6 +19,7 @@
 #include <stdint.h>
 #include <inbox/error.h>
 #include <inbox/model.h>
+#include <inbox/settings.h>
 
 #define INBOX_TAGS_MAX   50
 #define INBOX_TAG_MAX    40      /* characters */
@@ -61,6 +65,14 @@ inbox_status_t inbox_tags_from_json(const char *json, inbox_tags_t *tags,
 inbox_status_t inbox_contact_name(const char *name, size_t len, char **out,
     inbox_error_t *err);
 
+/*
+ * A time zone as a person typed it (len bytes), trimmed into out: "" when
+ * it is empty (none).  INBOX_ERR_INVALID (field "timezone") when it is no
+ * zone of the tz database that quiet hours can read.
+ */
+inbox_status_t inbox_contact_timezone(const char *tz, size_t len,
+    char out[INBOX_TIMEZONE_MAX], inbox_error_t *err);
+
 /* The record a contact route answers. */
 typedef struct {
     char          id[INBOX_ID_MAX];
@@ -74,6 +86,8 @@ typedef struct {
     char          opt_out_keyword[INBOX_KEYWORD_MAX];
                                            /* the keyword that opted out
                                               ("STOP"); "" is null */
+    char          timezone[INBOX_TIMEZONE_MAX];  /* "" is null: the
+                                              organization's */
     int64_t       created_at;
     char          conversation_id[INBOX_ID_MAX];
 } inbox_contact_record_t;
@@ -82,12 +96,15 @@ void inbox_contact_record_free(inbox_contact_record_t *contact);
 
 /* What a create or PATCH sets: a field is left as it is unless its set_
  * flag says otherwise.  name NULL is no name; tags are checked ones
- * (inbox_tags_add) and replace the contact's. */
+ * (inbox_tags_add) and replace the contact's; timezone a checked one
+ * (inbox_contact_timezone), "" none. */
 typedef struct {
     int            set_name;
     const char    *name;
     int            set_tags;
     inbox_tags_t   tags;
+    int            set_timezone;
+    char           timezone[INBOX_TIMEZONE_MAX];
 } inbox_contact_edit_t;
 
 /* GET /api/v1/contacts: newest contacts first, keyset paginated. */
@@ -109,11 +126,13 @@ typedef struct {
 void inbox_contact_page_free(inbox_contact_page_t *page);
 
 /* One line of an import, checked: the number in E.164, the name (NULL:
- * keep the contact's) and the tags to add to the contact's. */
+ * keep the contact's), the tags to add to the contact's and the time zone
+ * ("": keep the contact's). */
 typedef struct {
     char           phone[INBOX_PHONE_MAX];
     char          *name;
     inbox_tags_t   tags;
+    char           timezone[INBOX_TIMEZONE_MAX];
 } inbox_contact_row_t;
 
 void inbox_contact_row_free(inbox_contact_row_t *row);

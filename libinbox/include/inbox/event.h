@@ -86,7 +86,8 @@ char *inbox_event_message_status(int64_t org_seq, const char *epoch,
 /* {"type":"campaign.progress","org_seq","epoch","id","status",
  * "paused_reason","counts":{"recipients","suppressed",
  * "waiting_quiet_hours","queued","sent","delivered","failed",
- * "replied"}}: where a campaign or poll stands. */
+ * "replied"}}, and a poll's "tally":[{"number","option","count"}]: where
+ * a campaign or poll stands. */
 char *inbox_event_campaign_progress(int64_t org_seq, const char *epoch,
     const inbox_campaign_t *campaign);
 /* ---- end campaigns ---- */

@@ -1,7 +1,8 @@
 /*
  * CSV import of contacts (POST /api/v1/contacts/import): a header row
- * naming the columns (phone, required; name; tags, separated by ";"; any
- * case, in any order, others ignored), then one contact a line.
+ * naming the columns (phone, required; name; tags, separated by ";";
+ * timezone, a tz database zone; any case, in any order, others ignored),
+ * then one contact a line.
  *
  * The body is fed in pieces as it is read (inbox_import_feed), so a
  * 100,000-line upload is never held whole.  A caller makes two passes: a
@@ -12,7 +13,8 @@
  * each, and reports each refused line with its number and why.  A number
  * already a contact is updated, never duplicated: a name given replaces
  * its name, tags given are added to its tags, and its opt-out is never
- * touched.
+ * touched; a time zone given replaces its time zone, an empty cell keeps
+ * it.
  */
 #ifndef INBOX_IMPORT_H
 #define INBOX_IMPORT_H

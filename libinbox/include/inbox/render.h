@@ -115,6 +115,9 @@ void inbox_json_campaign_counts(yajl_gen g,
 char *inbox_render_campaign(const inbox_campaign_t *c, size_t *len);
 char *inbox_render_campaign_page(const inbox_campaign_page_t *page,
     size_t *len);
+/* A poll's tally, [{"number","option","count"}] by option, as its JSON
+ * and its campaign.progress show it. */
+void inbox_json_poll_tally(yajl_gen g, const inbox_campaign_t *poll);
 /* A poll with "tally":[{"number","option","count"}] and "responses":
  * [{"contact":{"id","name","phone"},"answer","answer_number",
  * "answered_at","message_id"}], the newest first. */

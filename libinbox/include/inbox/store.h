@@ -667,13 +667,14 @@ inbox_status_t inbox_store_campaign_dispatch(inbox_store_t *store,
 /*
  * For the sender, which pushes their progress: every organization's
  * campaigns and polls that may still move, scheduled, sending or paused,
- * and those done or cancelled at or after finished_since (delivery
- * reports still come), each with its org_id and counts, the oldest
- * first, at most INBOX_CAMPAIGNS_ACTIVE_MAX (page->next_cursor stays
- * "").
+ * those done or cancelled at or after since (delivery reports still
+ * come), and polls whose tally an answer moved at or after since
+ * (answers come for days), each with its org_id, counts and tally, the
+ * oldest first, at most INBOX_CAMPAIGNS_ACTIVE_MAX (page->next_cursor
+ * stays "").
  */
 inbox_status_t inbox_store_campaigns_active(inbox_store_t *store,
-    int64_t finished_since, inbox_campaign_page_t *page, inbox_error_t *err);
+    int64_t since, inbox_campaign_page_t *page, inbox_error_t *err);
 /*
  * Appends campaign.progress for the campaign as it is now (its status
  * and counts, inbox_change_campaign) to its organization's events, in one

@@ -37,9 +37,11 @@ static void sender_drain(int fd);
 static void sender_vlog(const char *level, const char *fmt, va_list args);
 
 
+/* The outbox first: a reply woken in a turn is claimed before that
+ * turn's campaign dispatch takes the store's write lock. */
 static const sender_pump_pt  sender_jobs[] = {
-    sender_campaigns_pump,
     sender_outbox_pump,
+    sender_campaigns_pump,
     sender_media_pump,
     sender_holds_pump,
 };

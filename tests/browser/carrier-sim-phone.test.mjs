@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, test } from 'node:test';
-import { chromium } from 'playwright-core';
+import { useBrowser } from '../lib/browser.mjs';
 import { uniqueNumber } from '../lib/cluster.mjs';
 import { startCarrierSim, startReceiver } from '../lib/carrier-sim.mjs';
 
@@ -14,9 +14,9 @@ const TOKEN = randomBytes(16).toString('hex');
 const NUMBER = uniqueNumber();
 const CONTACT = uniqueNumber();
 
+const web = useBrowser();
 let sim;
 let inbox;
-let browser;
 let page;
 
 before(async () => {
@@ -29,19 +29,13 @@ before(async () => {
         delays: { sending: [5, 10], sent: [1000, 1000],
                   final: [1000, 1000], duplicate: [10, 20] },
     }, brisk: false });
-    browser = await chromium.launch({
-        executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-        args: ['--headless=new', '--no-sandbox', '--disable-gpu',
-               '--disable-quic', '--no-first-run',
-               '--disable-background-networking',
-               '--disable-component-update', '--disable-sync'],
-    });
+    const browser = await web.launch();
     page = await (await browser.newContext()).newPage();
     await page.goto(`${sim.url}/`);
 });
 
+// (after the browser: useBrowser's after() runs first)
 after(async () => {
-    await browser?.close();
     await sim?.stop();
     await inbox?.close();
 });

@@ -6,11 +6,12 @@
 // back to the header's balance.
 
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { chromium } from 'playwright-core';
+import { before, test } from 'node:test';
+import { needsSendRoutes, noPageErrorsTest, openThread, shown, signIn,
+         useBrowser } from '../lib/browser.mjs';
 import { inboxctl, uniqueNumber } from '../lib/cluster.mjs';
 import { useCluster, errorLogIsCleanTest } from '../lib/fixture.mjs';
-import { api, deliverInbound } from '../lib/inbox.mjs';
+import { deliverInbound } from '../lib/inbox.mjs';
 import { addUser } from '../lib/session.mjs';
 
 const ctx = useCluster({
@@ -25,21 +26,8 @@ const CREDITS = 20;
 const happy = uniqueNumber();
 const unlucky = uniqueNumber();
 
-let browser;
+const web = useBrowser();
 let page;
-const pageErrors = [];
-const cspViolations = [];
-
-function shown(phone) {
-    const m = /^\+1(\d{3})(\d{3})(\d{4})$/.exec(phone);
-    return `+1 (${m[1]}) ${m[2]}-${m[3]}`;
-}
-
-async function openThread(phone) {
-    await page.locator('#threads > li', { has: page.locator('.row-name',
-        { hasText: shown(phone) }) }).getByRole('button').click();
-    await page.locator('#messages .message').first().waitFor();
-}
 
 // Sends text from the open thread with Enter; watches its tick until it
 // reaches a final status and resolves with the statuses it showed, in
@@ -98,19 +86,6 @@ async function whyStuck(contact) {
         }));
 }
 
-// The routes this test needs (estimate, send, billing): a build without
-// them fails here, saying so, rather than by a timeout further on.
-async function needsSendRoutes() {
-    const org = ctx.cluster.orgs[0];
-    for (const [method, path, body] of [
-        ['POST', '/api/v1/messages/estimate', { body: 'x', media_count: 0 }],
-        ['GET', '/api/v1/billing', undefined]]) {
-        const res = await api(ctx.cluster, path, org.token, { method, body });
-        assert.notEqual(res.status, 404, `${method} ${path} answered 404: `
-            + 'this build has no send routes (ngx_http_inbox_send.c)');
-    }
-}
-
 before(async () => {
     const cluster = await ctx.ready;
     const org = cluster.orgs[0];
@@ -119,40 +94,14 @@ before(async () => {
         String(CREDITS));
     await deliverInbound(cluster, { from: happy, body: 'Where are you?' });
     await deliverInbound(cluster, { from: unlucky, body: 'Text me back' });
-    browser = await chromium.launch({
-        executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-        args: ['--headless=new', '--no-sandbox', '--disable-gpu',
-               '--disable-quic', '--no-first-run',
-               '--disable-background-networking',
-               '--disable-component-update', '--disable-sync'],
-    });
-    page = await browser.newPage({ viewport: { width: 1200, height: 760 } });
-    page.setDefaultTimeout(10000);
-    page.on('pageerror', (err) => pageErrors.push(err.message));
-    page.on('console', (msg) => {
-        if (/Content Security Policy/i.test(msg.text())) {
-            cspViolations.push(msg.text());
-        }
-    });
-    await page.goto(cluster.url('/'));
-    await page.getByLabel('Email').fill(USER.email);
-    await page.getByLabel('Password').fill(USER.password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.locator('#conn[data-state="live"]').waitFor();
+    await web.launch();
+    page = await web.newPage({ width: 1200, height: 760 });
+    await signIn(page, cluster, USER);
 });
 
-async function closeBrowser() {
-    if (browser) {
-        await browser.close();
-        browser = null;
-    }
-}
-
-after(closeBrowser);
-
 test('a reply\'s ticks move live: queued, sent, delivered', async () => {
-    await needsSendRoutes();
-    await openThread(happy);
+    await needsSendRoutes(ctx.cluster);
+    await openThread(page, shown(happy));
     const { seen, text } = await sendAndWatch(happy,
         'On my way, ten minutes');
     assert.deepEqual(seen, ['queued', 'sent', 'delivered']);
@@ -168,10 +117,10 @@ test('a reply\'s ticks move live: queued, sent, delivered', async () => {
 // credits are spent whatever comes after)
 test('a reply the carrier could not send says why, and its credit comes '
      + 'back', async () => {
-    await needsSendRoutes();
+    await needsSendRoutes(ctx.cluster);
     await ctx.cluster.sim.fail({ type: 'final_status', number: unlucky,
         status: 'failed', error_code: 30003 });
-    await openThread(unlucky);
+    await openThread(page, shown(unlucky));
     const { seen, balances, text } = await sendAndWatch(unlucky,
         'Did this reach you?');
     assert.deepEqual(seen, ['queued', 'failed']);
@@ -185,10 +134,6 @@ test('a reply the carrier could not send says why, and its credit comes '
         .waitFor();
 });
 
-test('no page errors and no Content-Security-Policy violations',
-    async () => {
-        assert.deepEqual(pageErrors, []);
-        assert.deepEqual(cspViolations, []);
-    });
+noPageErrorsTest(web);
 
-errorLogIsCleanTest(ctx, closeBrowser);
+errorLogIsCleanTest(ctx, web.close);

@@ -12,8 +12,9 @@
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
-import { chromium } from 'playwright-core';
+import { before, test } from 'node:test';
+import { needsSendRoutes, noPageErrorsTest, openThread, shown, signIn,
+         useBrowser } from '../lib/browser.mjs';
 import { inboxctl, uniqueNumber } from '../lib/cluster.mjs';
 import { useCluster, errorLogIsCleanTest } from '../lib/fixture.mjs';
 import { api, deliverInbound } from '../lib/inbox.mjs';
@@ -23,7 +24,8 @@ import { addUser } from '../lib/session.mjs';
 const ctx = useCluster({ orgs: [{ name: 'Composer Org' },
     { name: 'Broke Org' }, { name: 'Lapsed Org' }] });
 const PASSWORD = 'composer test password';
-const emailOf = (org) => `agent@${org.id}.example`;
+const agentOf = (org) => ({ email: `agent@${org.id}.example`,
+                            password: PASSWORD });
 const CREDITS = 50;
 
 // Composer Org's contacts
@@ -37,42 +39,8 @@ const retrier = uniqueNumber();     // a send whose answer is lost
 const broke = uniqueNumber();
 const lapsed = uniqueNumber();
 
-let browser;
-const pageErrors = [];
-const cspViolations = [];
-
-// How the app shows a US number: +1 (415) 555-1234.
-function shown(phone) {
-    const m = /^\+1(\d{3})(\d{3})(\d{4})$/.exec(phone);
-    return `+1 (${m[1]}) ${m[2]}-${m[3]}`;
-}
-
-async function newPage(viewport = { width: 1200, height: 760 }) {
-    const context = await browser.newContext({ viewport });
-    const p = await context.newPage();
-    p.setDefaultTimeout(10000);
-    p.on('pageerror', (err) => pageErrors.push(err.message));
-    p.on('console', (msg) => {
-        if (/Content Security Policy/i.test(msg.text())) {
-            cspViolations.push(msg.text());
-        }
-    });
-    return p;
-}
-
-async function signIn(p, org) {
-    await p.goto(ctx.cluster.url('/'));
-    await p.getByLabel('Email').fill(emailOf(org));
-    await p.getByLabel('Password').fill(PASSWORD);
-    await p.getByRole('button', { name: 'Sign in' }).click();
-    await p.locator('#conn[data-state="live"]').waitFor();
-}
-
-async function openThread(p, phone) {
-    await p.locator('#threads > li', { has: p.locator('.row-name',
-        { hasText: shown(phone) }) }).getByRole('button').click();
-    await p.locator('#messages .message').first().waitFor();
-}
+const web = useBrowser();
+const VIEWPORT = { width: 1200, height: 760 };
 
 async function conversationOf(org, phone) {
     const list = await api(ctx.cluster,
@@ -126,24 +94,11 @@ async function waitForCount(p, re) {
     }
 }
 
-// The routes this test needs (estimate, send, billing): a build without
-// them fails here, saying so, rather than by a timeout further on.
-async function needsSendRoutes() {
-    const org = ctx.cluster.orgs[0];
-    for (const [method, path, body] of [
-        ['POST', '/api/v1/messages/estimate', { body: 'x', media_count: 0 }],
-        ['GET', '/api/v1/billing', undefined]]) {
-        const res = await api(ctx.cluster, path, org.token, { method, body });
-        assert.notEqual(res.status, 404, `${method} ${path} answered 404: `
-            + 'this build has no send routes (ngx_http_inbox_send.c)');
-    }
-}
-
 before(async () => {
     const cluster = await ctx.ready;
     const [org, brokeOrg, lapsedOrg] = cluster.orgs;
     for (const o of cluster.orgs) {
-        await addUser(cluster, o, emailOf(o), PASSWORD);
+        await addUser(cluster, o, agentOf(o).email, PASSWORD);
     }
     await inboxctl(cluster.store, 'credits', 'grant', org.id,
         String(CREDITS));
@@ -159,33 +114,18 @@ before(async () => {
         body: 'Can you call me back?' });
     await deliverInbound(cluster, { org: lapsedOrg, from: lapsed,
         body: 'Is my order ready?' });
-    browser = await chromium.launch({
-        executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-        args: ['--headless=new', '--no-sandbox', '--disable-gpu',
-               '--disable-quic', '--no-first-run',
-               '--disable-background-networking',
-               '--disable-component-update', '--disable-sync'],
-    });
+    await web.launch();
 });
-
-async function closeBrowser() {
-    if (browser) {
-        await browser.close();
-        browser = null;
-    }
-}
-
-after(closeBrowser);
 
 test('the count follows the draft: GSM-7 is "1 segment", a pasted emoji '
      + 'makes it UCS-2 and says so', async () => {
-    await needsSendRoutes();
-    const p = await newPage();
+    await needsSendRoutes(ctx.cluster);
+    const p = await web.newPage(VIEWPORT);
     await p.context().grantPermissions(['clipboard-read',
         'clipboard-write']);
     try {
-        await signIn(p, ctx.cluster.orgs[0]);
-        await openThread(p, talker);
+        await signIn(p, ctx.cluster, agentOf(ctx.cluster.orgs[0]));
+        await openThread(p, shown(talker));
         const text = p.locator('#composer-text');
         assert.equal(await composerCount(p).textContent(), '');
 
@@ -221,14 +161,14 @@ test('the count follows the draft: GSM-7 is "1 segment", a pasted emoji '
 test('Enter sends (Shift+Enter is a new line): the message is in the '
      + 'thread at once, once, queued; list keys do nothing while typing',
 async () => {
-    await needsSendRoutes();
+    await needsSendRoutes(ctx.cluster);
     const org = ctx.cluster.orgs[0];
-    const p = await newPage();
+    const p = await web.newPage(VIEWPORT);
     try {
-        await signIn(p, org);
+        await signIn(p, ctx.cluster, agentOf(org));
         await p.locator('#balance-count', { hasText: String(CREDITS) })
             .waitFor();
-        await openThread(p, talker);
+        await openThread(p, shown(talker));
         const text = p.locator('#composer-text');
         // j, k, e, s and u are the list's keys: here they are letters
         await text.pressSequentially('Yes, just ask for Sue', { delay: 10 });
@@ -274,7 +214,7 @@ async () => {
         // after a reload the message is there, once, with its tick
         await p.reload();
         await p.locator('#conn[data-state="live"]').waitFor();
-        await openThread(p, talker);
+        await openThread(p, shown(talker));
         assert.equal(await mine.count(), 1);
         assert.equal(await mine.locator('.tick').getAttribute('data-status'),
             'queued');
@@ -285,9 +225,9 @@ async () => {
 
 test('a send whose answer was lost is sent again with the same '
      + 'Idempotency-Key, and goes once', async () => {
-    await needsSendRoutes();
+    await needsSendRoutes(ctx.cluster);
     const org = ctx.cluster.orgs[0];
-    const p = await newPage();
+    const p = await web.newPage(VIEWPORT);
     const keys = [];
     let lose = true;
     // the first send reaches the server, but its answer never comes back
@@ -307,8 +247,8 @@ test('a send whose answer was lost is sent again with the same '
         await route.fallback();
     });
     try {
-        await signIn(p, org);
-        await openThread(p, retrier);
+        await signIn(p, ctx.cluster, agentOf(org));
+        await openThread(p, shown(retrier));
         const text = p.locator('#composer-text');
         await text.fill('Only once, please');
         await text.press('Enter');
@@ -340,13 +280,13 @@ test('a send whose answer was lost is sent again with the same '
 
 test('402: without credits the contract\'s message shows, and the draft '
      + 'and its image stay', async () => {
-    await needsSendRoutes();
+    await needsSendRoutes(ctx.cluster);
     const org = ctx.cluster.orgs[1];
-    const p = await newPage();
+    const p = await web.newPage(VIEWPORT);
     try {
-        await signIn(p, org);
+        await signIn(p, ctx.cluster, agentOf(org));
         await p.locator('#balance-count', { hasText: '0' }).waitFor();
-        await openThread(p, broke);
+        await openThread(p, shown(broke));
         await p.locator('#attach-input').setInputFiles({ name: 'map.png',
             mimeType: 'image/png', buffer: png(32, 32, [10, 160, 90]) });
         await p.locator('#attachment[data-state="ready"]').waitFor();
@@ -372,15 +312,15 @@ test('402: without credits the contract\'s message shows, and the draft '
 
 test('403: with billing inactive the contract\'s message shows and the '
      + 'draft stays; the header says billing is inactive', async () => {
-    await needsSendRoutes();
+    await needsSendRoutes(ctx.cluster);
     const org = ctx.cluster.orgs[2];
-    const p = await newPage();
+    const p = await web.newPage(VIEWPORT);
     try {
-        await signIn(p, org);
+        await signIn(p, ctx.cluster, agentOf(org));
         await p.locator('#balance.inactive').waitFor();
         assert.match(await p.locator('#balance').textContent(),
             /Billing\s+inactive/);
-        await openThread(p, lapsed);
+        await openThread(p, shown(lapsed));
         const text = p.locator('#composer-text');
         await text.fill('Yes, it is ready');
         await p.getByRole('button', { name: 'Send' }).click();
@@ -397,16 +337,16 @@ test('403: with billing inactive the contract\'s message shows and the '
 
 test('an opted-out contact\'s thread has no composer, and one that opts '
      + 'out while open loses it at once', async () => {
-    const p = await newPage();
+    const p = await web.newPage(VIEWPORT);
     try {
-        await signIn(p, ctx.cluster.orgs[0]);
-        await openThread(p, stopper);
+        await signIn(p, ctx.cluster, agentOf(ctx.cluster.orgs[0]));
+        await openThread(p, shown(stopper));
         await p.locator('#composer-closed').waitFor();
         assert.equal(await p.locator('#composer').isHidden(), true);
         assert.match(await p.locator('#composer-closed').textContent(),
             /opted out/);
 
-        await openThread(p, changer);
+        await openThread(p, shown(changer));
         const composer = p.locator('#composer');
         await composer.waitFor();
         await p.locator('#composer-text').fill('a draft kept for later');
@@ -426,7 +366,7 @@ test('an opted-out contact\'s thread has no composer, and one that opts '
 
 test('a file that is not a JPEG, PNG or GIF, or is over 5 MB, is refused '
      + 'before any upload', async () => {
-    const p = await newPage();
+    const p = await web.newPage(VIEWPORT);
     const uploads = [];
     p.on('request', (req) => {
         if (req.url().endsWith('/api/v1/media')) {
@@ -434,8 +374,8 @@ test('a file that is not a JPEG, PNG or GIF, or is over 5 MB, is refused '
         }
     });
     try {
-        await signIn(p, ctx.cluster.orgs[0]);
-        await openThread(p, pictures);
+        await signIn(p, ctx.cluster, agentOf(ctx.cluster.orgs[0]));
+        await openThread(p, shown(pictures));
         const input = p.locator('#attach-input');
         const error = p.locator('#composer-error');
 
@@ -474,13 +414,13 @@ test('a file that is not a JPEG, PNG or GIF, or is over 5 MB, is refused '
 
 test('an MMS: the image is previewed, costs 2 credits, and is sent with '
      + 'its thumbnail', async () => {
-    await needsSendRoutes();
+    await needsSendRoutes(ctx.cluster);
     const org = ctx.cluster.orgs[0];
     const before = await balanceOf(org);
-    const p = await newPage();
+    const p = await web.newPage(VIEWPORT);
     try {
-        await signIn(p, org);
-        await openThread(p, pictures);
+        await signIn(p, ctx.cluster, agentOf(org));
+        await openThread(p, shown(pictures));
         // pasted, as a screenshot is
         await pasteFile(p, { name: 'screenshot.png', mimeType: 'image/png',
                              buffer: png(64, 48, [30, 120, 200]) });
@@ -522,11 +462,11 @@ test('an MMS: the image is previewed, costs 2 credits, and is sent with '
 
 test('at 390 px the composer, its image and its messages fit the screen',
 async () => {
-    await needsSendRoutes();
-    const p = await newPage({ width: 390, height: 844 });
+    await needsSendRoutes(ctx.cluster);
+    const p = await web.newPage({ width: 390, height: 844 });
     try {
-        await signIn(p, ctx.cluster.orgs[0]);
-        await openThread(p, narrow);
+        await signIn(p, ctx.cluster, agentOf(ctx.cluster.orgs[0]));
+        await openThread(p, shown(narrow));
         await p.locator('#attach-input').setInputFiles({
             name: 'a-rather-long-file-name-for-a-narrow-screen.png',
             mimeType: 'image/png', buffer: png(400, 300, [90, 90, 200]) });
@@ -554,10 +494,6 @@ async () => {
     }
 });
 
-test('no page errors and no Content-Security-Policy violations',
-    async () => {
-        assert.deepEqual(pageErrors, []);
-        assert.deepEqual(cspViolations, []);
-    });
+noPageErrorsTest(web);
 
-errorLogIsCleanTest(ctx, closeBrowser);
+errorLogIsCleanTest(ctx, web.close);

@@ -7,8 +7,9 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { after, before, test } from 'node:test';
-import { chromium } from 'playwright-core';
+import { before, test } from 'node:test';
+import { noPageErrorsTest, rowOf, signIn, useBrowser }
+         from '../lib/browser.mjs';
 import { sqlite3Path } from '../lib/cluster.mjs';
 import { useCluster, errorLogIsCleanTest } from '../lib/fixture.mjs';
 import { api, deliverInbound } from '../lib/inbox.mjs';
@@ -30,43 +31,22 @@ const LONG_BODY = 'Hello, I would like to ask about '
 const MANY = 130;
 const manyNumber = (i) => `+1646555${String(1000 + i)}`;
 
-let browser;
-const pageErrors = [];
-const cspViolations = [];
+const web = useBrowser();
 let page;   // UI Org, 1200 x 720
 
-async function newPage(viewport = { width: 1200, height: 720 }) {
-    const context = await browser.newContext({ viewport });
-    const p = await context.newPage();
-    p.setDefaultTimeout(10000);
-    p.on('pageerror', (err) => pageErrors.push(err.message));
-    p.on('console', (msg) => {
-        if (/Content Security Policy/i.test(msg.text())) {
-            cspViolations.push(msg.text());
-        }
-    });
-    return p;
-}
-
 const PASSWORD = 'ui test password';
-const emailOf = (org) => `person@${org.id}.example`;
-
-// Signs in to org with email and password and waits until the list is
-// shown and live.
-async function signIn(p, org) {
-    await p.goto(ctx.cluster.url('/'));
-    await p.getByLabel('Email').fill(emailOf(org));
-    await p.getByLabel('Password').fill(PASSWORD);
-    await p.getByRole('button', { name: 'Sign in' }).click();
-    await p.locator('#threads > li').first().waitFor();
-    await p.locator('#conn[data-state="live"]').waitFor();
-}
+const personOf = (org) => ({ email: `person@${org.id}.example`,
+                             password: PASSWORD });
 
 const rows = (p) => p.locator('#threads > li');
-const rowOf = (p, text) => p.locator('#threads > li',
-    { has: p.locator('.row-name', { hasText: text }) });
 const names = (p) => p.locator('#threads .row-name').allTextContents();
 const tab = (p, name) => p.getByRole('button', { name, exact: true });
+
+// Signs in to org and waits until the list is shown and live.
+async function signInTo(p, org) {
+    await signIn(p, ctx.cluster, personOf(org));
+    await rows(p).first().waitFor();
+}
 
 // Waits until the list shows exactly these names, in any order.
 async function waitForNames(p, expected) {
@@ -106,7 +86,7 @@ before(async () => {
     const cluster = await ctx.ready;
     const [ui, many] = cluster.orgs;
     for (const org of cluster.orgs) {
-        await addUser(cluster, org, emailOf(org), PASSWORD);
+        await addUser(cluster, org, personOf(org).email, PASSWORD);
     }
     for (const [from, body] of [[UK, 'Hello from London'],
         [US, 'Hi from San Francisco'], [NAMED, 'Is the shop open?'],
@@ -117,27 +97,12 @@ before(async () => {
     await inParallel([...Array(MANY).keys()], 8, (i) => deliverInbound(
         cluster, { org: many, from: manyNumber(i), body: `Thread ${i}` }));
 
-    browser = await chromium.launch({
-        executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-        args: ['--headless=new', '--no-sandbox', '--disable-gpu',
-               '--disable-quic', '--no-first-run',
-               '--disable-background-networking',
-               '--disable-component-update', '--disable-sync'],
-    });
-    page = await newPage();
+    await web.launch();
+    page = await web.newPage();
 });
 
-async function closeBrowser() {
-    if (browser) {
-        await browser.close();
-        browser = null;
-    }
-}
-
-after(closeBrowser);
-
 test('the tab title counts unread messages, live', async () => {
-    await signIn(page, ctx.cluster.orgs[0]);
+    await signInTo(page, ctx.cluster.orgs[0]);
     await rows(page).nth(3).waitFor();
     assert.equal(await page.title(), '(4) Inbox');
     await deliverInbound(ctx.cluster, { from: UK, body: 'One more thing' });
@@ -262,9 +227,9 @@ test('keyboard: j and k move and open, Esc closes, and no key acts while '
 
 test('s stars the open thread: the Starred tab lists it, and another '
     + 'browser sees it live', async () => {
-    const other = await newPage();
+    const other = await web.newPage();
     try {
-        await signIn(other, ctx.cluster.orgs[0]);
+        await signInTo(other, ctx.cluster.orgs[0]);
         await tab(other, 'Starred').click();
         await other.locator('#list-status',
             { hasText: 'No starred conversations.' }).waitFor();
@@ -394,9 +359,9 @@ test('while live updates are down a banner says so; when they are back '
 
 test('the list loads more as it scrolls, past 100 threads, with no '
     + 'thread twice when live messages arrive meanwhile', async () => {
-    const p = await newPage();
+    const p = await web.newPage();
     try {
-        await signIn(p, ctx.cluster.orgs[1]);
+        await signInTo(p, ctx.cluster.orgs[1]);
         const first = await rows(p).count();
         assert.ok(first < MANY, `the first page is not everything (${first})`);
 
@@ -437,11 +402,11 @@ test('the list loads more as it scrolls, past 100 threads, with no '
 
 test('at 390 px wide nothing scrolls sideways; the list and the thread '
     + 'take turns, with a way back', async () => {
-    const p = await newPage({ width: 390, height: 844 });
+    const p = await web.newPage({ width: 390, height: 844 });
     try {
         // unread again, so that its row has a badge
         await deliverInbound(ctx.cluster, { from: LONG, body: LONG_BODY });
-        await signIn(p, ctx.cluster.orgs[0]);
+        await signInTo(p, ctx.cluster.orgs[0]);
         const longRow = rowOf(p, '+1 (617) 555-0199');
         await longRow.locator('.badge').waitFor();
         const width = () => p.evaluate(
@@ -533,10 +498,6 @@ test('the contact panel names an unknown number and tags it; the thread '
     await rows(page).nth(3).waitFor();
 });
 
-test('no page errors and no Content-Security-Policy violations',
-    async () => {
-        assert.deepEqual(pageErrors, []);
-        assert.deepEqual(cspViolations, []);
-    });
+noPageErrorsTest(web);
 
-errorLogIsCleanTest(ctx, closeBrowser);
+errorLogIsCleanTest(ctx, web.close);

@@ -3,8 +3,8 @@
 // the page.
 
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { chromium } from 'playwright-core';
+import { before, test } from 'node:test';
+import { rowOf, shown, signIn, useBrowser } from '../lib/browser.mjs';
 import { uniqueNumber } from '../lib/cluster.mjs';
 import { useCluster, errorLogIsCleanTest } from '../lib/fixture.mjs';
 import { deliverInbound } from '../lib/inbox.mjs';
@@ -16,57 +16,17 @@ const ctx = useCluster({ orgs: [{ name: 'Browser Org' }],
                          http: ['inbox_login_rate 1r/m burst=1;'] });
 const USER = { email: 'robin@browser.example', password: 'robin signs in' };
 const seeded = uniqueNumber();
-let browser;
+const web = useBrowser();
 let page;
-const pageErrors = [];
-const cspViolations = [];
-
-// Signs in on the form as USER (or as given) and waits for the app.
-async function signIn(p, { email = USER.email, password = USER.password }
-                      = {}) {
-    await p.goto(ctx.cluster.url('/'));
-    await p.getByLabel('Email').fill(email);
-    await p.getByLabel('Password').fill(password);
-    await p.getByRole('button', { name: 'Sign in' }).click();
-    await p.locator('#app').waitFor();
-}
-
-// How the app shows a US number: +1 (415) 555-1234.
-function shown(phone) {
-    const m = /^\+1(\d{3})(\d{3})(\d{4})$/.exec(phone);
-    return `+1 (${m[1]}) ${m[2]}-${m[3]}`;
-}
 
 before(async () => {
     const cluster = await ctx.ready;
     await addUser(cluster, cluster.orgs[0], USER.email, USER.password);
     await deliverInbound(cluster, { from: seeded,
         body: 'Do you deliver on Saturdays?' });
-    browser = await chromium.launch({
-        executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-        args: ['--headless=new', '--no-sandbox', '--disable-gpu',
-               '--disable-quic', '--no-first-run',
-               '--disable-background-networking',
-               '--disable-component-update', '--disable-sync'],
-    });
-    page = await browser.newPage({ viewport: { width: 1200, height: 720 } });
-    page.setDefaultTimeout(10000);
-    page.on('pageerror', (err) => pageErrors.push(err.message));
-    page.on('console', (msg) => {
-        if (/Content Security Policy/i.test(msg.text())) {
-            cspViolations.push(msg.text());
-        }
-    });
+    await web.launch();
+    page = await web.newPage();
 });
-
-async function closeBrowser() {
-    if (browser) {
-        await browser.close();
-        browser = null;
-    }
-}
-
-after(closeBrowser);
 
 test('a wrong password is refused on the sign-in form', async () => {
     await page.goto(ctx.cluster.url('/'));
@@ -99,7 +59,7 @@ test('repeated failed sign-ins are told how long to wait', async () => {
 
 test('signing in shows the seeded thread, the unread total and "live"',
     async () => {
-        await signIn(page);
+        await signIn(page, ctx.cluster, USER);
         // no credential a script could read: the cookie is HttpOnly
         assert.equal(await page.evaluate(() => document.cookie), '');
 
@@ -190,22 +150,16 @@ test('the Unread tab lists only threads with unread messages', async () => {
 
 test('opening a thread clears its badge and lowers the header total, '
     + 'also in another browser of the organization', async () => {
-        const other = await browser.newContext(
-            { viewport: { width: 1200, height: 720 } });
+        const page2 = await web.newPage();
         try {
-            const page2 = await other.newPage();
-            page2.setDefaultTimeout(10000);
-            page2.on('pageerror', (err) => pageErrors.push(err.message));
-            await signIn(page2);
-            await page2.locator('#conn[data-state="live"]').waitFor();
+            await signIn(page2, ctx.cluster, USER);
 
             const from = uniqueNumber();
             await deliverInbound(ctx.cluster, { from,
                 body: 'Are you open on Sunday?' });
-            const rowOf = (p) => p.locator('#threads > li',
-                { has: p.locator('.row-name', { hasText: shown(from) }) });
+            const rowFrom = (p) => rowOf(p, shown(from));
             for (const p of [page, page2]) {
-                await rowOf(p).locator('.badge', { hasText: /^1$/ })
+                await rowFrom(p).locator('.badge', { hasText: /^1$/ })
                     .waitFor();
             }
             const total = Number(
@@ -214,20 +168,20 @@ test('opening a thread clears its badge and lowers the header total, '
             await page2.locator('#unread-total',
                 { hasText: new RegExp(`^${total}$`) }).waitFor();
 
-            await rowOf(page).getByRole('button').click();
+            await rowFrom(page).getByRole('button').click();
             await page.locator('#messages .message .body',
                 { hasText: 'Are you open on Sunday?' }).waitFor();
             const left = new RegExp(`^${total - 1}$`);
             for (const p of [page, page2]) {
-                await rowOf(p).locator('.badge').waitFor(
+                await rowFrom(p).locator('.badge').waitFor(
                     { state: 'hidden' });
                 await p.locator('#unread-total', { hasText: left })
                     .waitFor();
-                assert.equal(await rowOf(p).evaluate(
+                assert.equal(await rowFrom(p).evaluate(
                     (li) => li.classList.contains('unread')), false);
             }
         } finally {
-            await other.close();
+            await page2.context().close();
         }
     });
 
@@ -236,8 +190,7 @@ test('bidi controls in what a contact writes stay inside it', async () => {
     // U+202E (right-to-left override), never closed
     const body = 'Invoice \u202Efdp.exe and more';
     await deliverInbound(ctx.cluster, { from, body });
-    const row = page.locator('#threads > li',
-        { has: page.locator('.row-name', { hasText: shown(from) }) });
+    const row = rowOf(page, shown(from));
     const preview = row.locator('.row-preview-text');
     await preview.waitFor();
     assert.equal(await preview.textContent(), body, 'shown, not stripped');
@@ -254,7 +207,7 @@ test('bidi controls in what a contact writes stay inside it', async () => {
 
 test('the app runs under its Content-Security-Policy without violations',
     async () => {
-        assert.deepEqual(cspViolations, []);
+        assert.deepEqual(web.cspViolations, []);
     });
 
 test('a reload keeps the session; signing out ends it', async () => {
@@ -277,13 +230,12 @@ test('a reload keeps the session; signing out ends it', async () => {
     const res = await fetch(ctx.cluster.url('/api/v1/me'),
         { headers: { Cookie: `inbox_session=${cookie.value}` } });
     assert.equal(res.status, 401);
-    assert.deepEqual(pageErrors, []);
+    assert.deepEqual(web.pageErrors, []);
 });
 
 test('a session that ends while the app is open shows the sign-in form',
     async () => {
-        await signIn(page);
-        await page.locator('#conn[data-state="live"]').waitFor();
+        await signIn(page, ctx.cluster, USER);
         // ended elsewhere (another tab signed out, or it expired); the
         // next thing the app asks for says so.  One step in the page, so
         // that none of the app's own timers asks first
@@ -295,7 +247,7 @@ test('a session that ends while the app is open shows the sign-in form',
         await page.getByText('Your session has ended. Sign in again.')
             .waitFor();
         assert.equal(await page.locator('#app').isVisible(), false);
-        assert.deepEqual(pageErrors, []);
+        assert.deepEqual(web.pageErrors, []);
     });
 
-errorLogIsCleanTest(ctx, closeBrowser);
+errorLogIsCleanTest(ctx, web.close);

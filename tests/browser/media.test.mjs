@@ -13,8 +13,8 @@ import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { after, before, test } from 'node:test';
-import { chromium } from 'playwright-core';
+import { before, test } from 'node:test';
+import { noPageErrorsTest, signIn, useBrowser } from '../lib/browser.mjs';
 import { buildDir, uniqueNumber } from '../lib/cluster.mjs';
 import { useCluster, errorLogIsCleanTest } from '../lib/fixture.mjs';
 import { api, deliverInbound } from '../lib/inbox.mjs';
@@ -26,9 +26,7 @@ const storeOp = join(buildDir, 'tests', 'wire', 'store_op');
 const ctx = useCluster({ orgs: [{ name: 'MMS Org' }] });
 const USER = { email: 'kim@mms.example', password: 'kim looks at photos' };
 const from = uniqueNumber();
-let browser;
-const pageErrors = [];
-const cspViolations = [];
+const web = useBrowser();
 let messageId;
 
 // Runs one store operation as the fetcher would; its JSON line.
@@ -42,25 +40,8 @@ async function fetcher(...args) {
     return out;
 }
 
-async function newPage(viewport) {
-    const context = await browser.newContext({ viewport });
-    const p = await context.newPage();
-    p.setDefaultTimeout(10000);
-    p.on('pageerror', (err) => pageErrors.push(err.message));
-    p.on('console', (msg) => {
-        if (/Content Security Policy/i.test(msg.text())) {
-            cspViolations.push(msg.text());
-        }
-    });
-    return p;
-}
-
 async function openThread(p) {
-    await p.goto(ctx.cluster.url('/'));
-    await p.getByLabel('Email').fill(USER.email);
-    await p.getByLabel('Password').fill(USER.password);
-    await p.getByRole('button', { name: 'Sign in' }).click();
-    await p.locator('#conn[data-state="live"]').waitFor();
+    await signIn(p, ctx.cluster, USER);
     await p.locator('#threads > li').first().getByRole('button').click();
     await p.locator('#messages .message .body', { hasText: 'our new porch' })
         .waitFor();
@@ -81,27 +62,12 @@ before(async () => {
     const msgs = await api(cluster,
         `/api/v1/conversations/${conv.id}/messages`, org.token);
     messageId = msgs.json.items[0].id;
-    browser = await chromium.launch({
-        executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-        args: ['--headless=new', '--no-sandbox', '--disable-gpu',
-               '--disable-quic', '--no-first-run',
-               '--disable-background-networking',
-               '--disable-component-update', '--disable-sync'],
-    });
+    await web.launch();
 });
-
-async function closeBrowser() {
-    if (browser) {
-        await browser.close();
-        browser = null;
-    }
-}
-
-after(closeBrowser);
 
 test('images show as placeholders until their copy lands, then as '
      + 'thumbnails, live; a thumbnail opens the full image', async () => {
-    const p = await newPage({ width: 1200, height: 720 });
+    const p = await web.newPage();
     try {
         await openThread(p);
         const placeholders = p.locator('#messages .media-placeholder');
@@ -159,7 +125,7 @@ test('images show as placeholders until their copy lands, then as '
 });
 
 test('at 390 px a thumbnail and a placeholder fit the screen', async () => {
-    const p = await newPage({ width: 390, height: 844 });
+    const p = await web.newPage({ width: 390, height: 844 });
     try {
         await openThread(p);
         await p.locator('#messages a.media-thumb img').waitFor();
@@ -177,10 +143,6 @@ test('at 390 px a thumbnail and a placeholder fit the screen', async () => {
     }
 });
 
-test('no page errors and no Content-Security-Policy violations',
-    async () => {
-        assert.deepEqual(pageErrors, []);
-        assert.deepEqual(cspViolations, []);
-    });
+noPageErrorsTest(web);
 
-errorLogIsCleanTest(ctx, closeBrowser);
+errorLogIsCleanTest(ctx, web.close);

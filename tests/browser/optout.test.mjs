@@ -4,8 +4,9 @@
 // the contact panel and its timeline show the opt-out.
 
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { chromium } from 'playwright-core';
+import { before, test } from 'node:test';
+import { noPageErrorsTest, openThread, shown, signIn, useBrowser }
+         from '../lib/browser.mjs';
 import { uniqueNumber } from '../lib/cluster.mjs';
 import { useCluster, errorLogIsCleanTest } from '../lib/fixture.mjs';
 import { api, deliverInbound } from '../lib/inbox.mjs';
@@ -15,24 +16,8 @@ const ctx = useCluster({ orgs: [{ name: 'Opt-out Org' }] });
 const USER = { email: 'kim@optout.example', password: 'kim signs in' };
 const asker = uniqueNumber();     // texts a question
 const stopper = uniqueNumber();   // texts STOP
-let browser;
+const web = useBrowser();
 let page;
-const pageErrors = [];
-const cspViolations = [];
-
-// How the app shows a US number: +1 (415) 555-1234.
-function shown(phone) {
-    const m = /^\+1(\d{3})(\d{3})(\d{4})$/.exec(phone);
-    return `+1 (${m[1]}) ${m[2]}-${m[3]}`;
-}
-
-const rowOf = (p, text) => p.locator('#threads > li',
-    { has: p.locator('.row-name', { hasText: text }) });
-
-async function openThread(phone) {
-    await rowOf(page, shown(phone)).getByRole('button').click();
-    await page.locator('#messages .message').first().waitFor();
-}
 
 async function contactOf(phone) {
     const list = await api(ctx.cluster,
@@ -48,40 +33,14 @@ before(async () => {
     await deliverInbound(cluster, { from: asker,
         body: 'Can I move my appointment?' });
     await deliverInbound(cluster, { from: stopper, body: 'Stop' });
-    browser = await chromium.launch({
-        executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-        args: ['--headless=new', '--no-sandbox', '--disable-gpu',
-               '--disable-quic', '--no-first-run',
-               '--disable-background-networking',
-               '--disable-component-update', '--disable-sync'],
-    });
-    page = await browser.newPage({ viewport: { width: 1200, height: 720 } });
-    page.setDefaultTimeout(10000);
-    page.on('pageerror', (err) => pageErrors.push(err.message));
-    page.on('console', (msg) => {
-        if (/Content Security Policy/i.test(msg.text())) {
-            cspViolations.push(msg.text());
-        }
-    });
-    await page.goto(cluster.url('/'));
-    await page.getByLabel('Email').fill(USER.email);
-    await page.getByLabel('Password').fill(USER.password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.locator('#conn[data-state="live"]').waitFor();
+    await web.launch();
+    page = await web.newPage();
+    await signIn(page, cluster, USER);
 });
-
-async function closeBrowser() {
-    if (browser) {
-        await browser.close();
-        browser = null;
-    }
-}
-
-after(closeBrowser);
 
 test('"Opt out" in the toolbar asks first; confirmed, the composer is '
     + 'closed and says why', async () => {
-    await openThread(asker);
+    await openThread(page, shown(asker));
     const notice = page.locator('#composer-closed');
     const button = page.locator('#act-optout');
     assert.equal(await notice.isHidden(), true);
@@ -128,7 +87,7 @@ test('"Opt out" in the toolbar asks first; confirmed, the composer is '
 
 test('a contact who texted STOP shows the keyword; START texted in opens '
     + 'the thread again, live', async () => {
-    await openThread(stopper);
+    await openThread(page, shown(stopper));
     const notice = page.locator('#composer-closed');
     await page.waitForFunction(() => /by keyword STOP on/.test(
         document.getElementById('composer-closed').textContent));
@@ -143,10 +102,6 @@ test('a contact who texted STOP shows the keyword; START texted in opens '
         { hasText: 'START' }).waitFor();
 });
 
-test('no page errors and no Content-Security-Policy violations',
-    async () => {
-        assert.deepEqual(pageErrors, []);
-        assert.deepEqual(cspViolations, []);
-    });
+noPageErrorsTest(web);
 
-errorLogIsCleanTest(ctx, closeBrowser);
+errorLogIsCleanTest(ctx, web.close);

@@ -5,8 +5,8 @@
 // while the thread moved on asks before it goes.
 
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { chromium } from 'playwright-core';
+import { before, test } from 'node:test';
+import { openThread, rowOf, signIn, useBrowser } from '../lib/browser.mjs';
 import { inboxctl } from '../lib/cluster.mjs';
 import { useCluster, errorLogIsCleanTest } from '../lib/fixture.mjs';
 import { api, deliverInbound } from '../lib/inbox.mjs';
@@ -18,35 +18,14 @@ const BEN = { email: 'ben@desk.example', password: 'ben reads threads' };
 const ASKER = '+14155550188';
 const OTHER = '+14155550177';
 
-let browser;
-const pageErrors = [];
+const web = useBrowser();
 let ana;
 let ben;
 
-async function newPage() {
-    const context = await browser.newContext(
-        { viewport: { width: 1200, height: 720 } });
-    const p = await context.newPage();
-    p.setDefaultTimeout(10000);
-    p.on('pageerror', (err) => pageErrors.push(err.message));
-    return p;
-}
-
-async function signIn(p, who) {
-    await p.goto(ctx.cluster.url('/'));
-    await p.getByLabel('Email').fill(who.email);
-    await p.getByLabel('Password').fill(who.password);
-    await p.getByRole('button', { name: 'Sign in' }).click();
+// Signs in as who and waits until the list is shown and live.
+async function signInAs(p, who) {
+    await signIn(p, ctx.cluster, who);
     await p.locator('#threads > li').first().waitFor();
-    await p.locator('#conn[data-state="live"]').waitFor();
-}
-
-const rowOf = (p, text) => p.locator('#threads > li',
-    { has: p.locator('.row-name', { hasText: text }) });
-
-async function openThread(p, shown) {
-    await rowOf(p, shown).getByRole('button').click();
-    await p.locator('#messages .message').first().waitFor();
 }
 
 // Every page of the thread list a page reads from now on (the filters'
@@ -81,30 +60,15 @@ before(async () => {
     await inboxctl(cluster.store, 'credits', 'grant', org.id, '50');
     await deliverInbound(cluster, { from: ASKER, body: 'Are you open?' });
     await deliverInbound(cluster, { from: OTHER, body: 'Hello there' });
-    browser = await chromium.launch({
-        executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-        args: ['--headless=new', '--no-sandbox', '--disable-gpu',
-               '--disable-quic', '--no-first-run',
-               '--disable-background-networking',
-               '--disable-component-update', '--disable-sync'],
-    });
-    ana = await newPage();
-    ben = await newPage();
+    await web.launch();
+    ana = await web.newPage();
+    ben = await web.newPage();
 });
-
-async function closeBrowser() {
-    if (browser) {
-        await browser.close();
-        browser = null;
-    }
-}
-
-after(closeBrowser);
 
 test('after live updates were down, the page resumes where it stood: '
     + 'what came meanwhile appears in order, and the list is not read '
     + 'again', async () => {
-    await signIn(ana, ANA);
+    await signInAs(ana, ANA);
     const sent = framesSent(ana);
     const reads = listReads(ana);
     await openThread(ana, '+1 (415) 555-0188');
@@ -138,7 +102,7 @@ test('after live updates were down, the page resumes where it stood: '
 
 test('a colleague viewing the same thread is shown, then typing, and '
     + 'forgotten when they leave it', async () => {
-    await signIn(ben, BEN);
+    await signInAs(ben, BEN);
     await openThread(ben, '+1 (415) 555-0188');
     const line = ana.locator('#thread-presence');
     await line.filter({ hasText: /ben@desk\.example is viewing/ }).waitFor();
@@ -204,7 +168,7 @@ test('a reply written while a newer message came in asks first; "Send '
 });
 
 test('no page errors', () => {
-    assert.deepEqual(pageErrors, []);
+    assert.deepEqual(web.pageErrors, []);
 });
 
-errorLogIsCleanTest(ctx, closeBrowser);
+errorLogIsCleanTest(ctx, web.close);

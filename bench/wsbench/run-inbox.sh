@@ -37,6 +37,7 @@
 #   b       10,000 subscribers / 100 channels, 200 msg/s for 20 s:
 #           null nchan dgram1 dgram3 full1 full2
 #   rates   10,000 subscribers / 100 channels at 200 and at 1,000 msg/s
+#           (RATES="200" for one of them)
 #           for DURATION s (10 by default): null nchan dgram1 dgram3
 #           full1 full2 full2ws2
 #   memory  19,000 idle subscribers / 190 channels: nchan and ws-server,
@@ -464,7 +465,7 @@ case_b() {
 case_rates() {
     local rep srv r
     for rep in $(seq "$reps"); do
-        for r in 200 1000; do
+        for r in ${RATES:-200 1000}; do
             for srv in null nchan dgram1 dgram3 full1 full2 full2ws2; do
                 run_one "$srv" rates 10000 100 "$r" "${DURATION:-10}" "$rep"
             done

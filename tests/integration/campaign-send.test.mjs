@@ -5,7 +5,9 @@
 // reply written during a 2,000-recipient campaign leaves before the
 // campaign's remaining messages; a carrier answering 429 slows the number
 // and fails nothing; campaign.progress reaches the WebSocket a few times
-// a second at most and ends with the store's counts.
+// a second at most and ends with the store's counts; a campaign that runs
+// out of credits pauses and, after a grant, resumes where it stopped;
+// cancel through the API stops what was not handed over.
 
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -24,24 +26,30 @@ const storeOp = join(buildDir, 'tests', 'wire', 'store_op');
 // about 10 s, long enough to write a reply in the middle of it
 const RATE = 200;
 
-const ctx = useCluster({ orgs: [{ name: 'Campaign Org' }], carrierSim: true,
+const ctx = useCluster({ orgs: [{ name: 'Campaign Org' },
+                                { name: 'Thrifty Org' }], carrierSim: true,
                          sender: true, senderVerbose: false,
                          senderArgs: ['--rate', String(RATE),
                                       '--burst', '20'] });
 let org;
+let thrifty;
 let sim;
 
 before(async () => {
     const cluster = await ctx.ready;
     org = cluster.orgs[0];
+    thrifty = cluster.orgs[1];
     sim = cluster.sim;
     await inboxctl(cluster.store, 'credits', 'grant', org.id, '100000');
 
     // quiet hours far from now, so that nothing waits for them here
     const hour = new Date().getUTCHours();
     const at = (h) => `${String(h % 24).padStart(2, '0')}:00`;
-    await inboxctl(cluster.store, 'settings', 'set', org.id, '--timezone',
-                   'UTC', '--quiet-hours', `${at(hour + 6)}-${at(hour + 7)}`);
+    for (const o of [org, thrifty]) {
+        await inboxctl(cluster.store, 'settings', 'set', o.id, '--timezone',
+                       'UTC', '--quiet-hours',
+                       `${at(hour + 6)}-${at(hour + 7)}`);
+    }
 });
 
 async function op(...args) {
@@ -68,13 +76,13 @@ function numbers(n) {
     return out;
 }
 
-async function importContacts(phones, tag) {
+async function importContacts(phones, tag, to = org) {
     const csv = ['phone,name,tags',
                  ...phones.map((p, i) => `${p},Person ${i},${tag}`)]
         .join('\n') + '\n';
     const res = await fetch(ctx.cluster.url('/api/v1/contacts/import'), {
         method: 'POST', body: csv,
-        headers: { Authorization: `Bearer ${org.token}`,
+        headers: { Authorization: `Bearer ${to.token}`,
                    'Content-Type': 'text/csv' } });
     const json = await res.json();
     assert.equal(res.status, 200, JSON.stringify(json));
@@ -275,6 +283,95 @@ test('a carrier answering 429 holds the number for its Retry-After; '
     assert.ok(Date.parse(next.at) - first >= 900,
               `sent again ${Date.parse(next.at) - first} ms after the 429`);
     assert.match(ctx.cluster.senderLog(), /429, Retry-After/);
+});
+
+// A campaign of o through the API, as the web app makes and sends one.
+async function sendByApi(o, tag, body) {
+    const made = await api(ctx.cluster, '/api/v1/campaigns', o.token,
+        { method: 'POST', body: { name: `To ${tag}`, body,
+                                  audience: { tags: [tag] } } });
+    assert.equal(made.status, 201, made.text);
+    const sent = await api(ctx.cluster,
+        `/api/v1/campaigns/${made.json.id}/send`, o.token, { method: 'POST' });
+    assert.equal(sent.status, 200, sent.text);
+    return sent.json;
+}
+
+const campaignOf = async (o, id) => (await api(ctx.cluster,
+    `/api/v1/campaigns/${id}`, o.token)).json;
+
+const balanceOf = async (o) => (await api(ctx.cluster, '/api/v1/billing',
+    o.token)).json.credits;
+
+test('a campaign that runs out of credits pauses with what it could pay '
+     + 'sent; after a grant, resume sends the rest, each recipient once',
+     async () => {
+    const phones = numbers(25);
+    await importContacts(phones, 'members', thrifty);
+    await inboxctl(ctx.cluster.store, 'credits', 'grant', thrifty.id, '10');
+
+    const started = await sendByApi(thrifty, 'members', 'Members night');
+    const paused = await eventually(async () => {
+        const c = await campaignOf(thrifty, started.id);
+        return c.status === 'paused' ? c : null;
+    }, 20000, 'the campaign paused');
+    assert.equal(paused.paused_reason, 'insufficient_credits');
+
+    /* the ten it could pay go, and nothing more */
+    await eventually(async () => Object.keys(await sendsTo(phones))
+        .length === 10, 10000, 'ten sent');
+    await sleep(500);
+    assert.equal(Object.keys(await sendsTo(phones)).length, 10);
+    assert.equal((await balanceOf(thrifty)).balance, 0);
+
+    await inboxctl(ctx.cluster.store, 'credits', 'grant', thrifty.id, '20');
+    const resumed = await api(ctx.cluster,
+        `/api/v1/campaigns/${started.id}/resume`, thrifty.token,
+        { method: 'POST' });
+    assert.equal(resumed.status, 200, resumed.text);
+
+    const end = await eventually(async () => {
+        const c = await campaignOf(thrifty, started.id);
+        return c.status === 'done' && c.counts.delivered === 25 ? c : null;
+    }, 20000, 'all 25 delivered');
+    assert.equal(end.paused_reason, null);
+    const sends = await sendsTo(phones, 'Members night');
+    assert.equal(Object.keys(sends).length, 25);
+    assert.ok(Object.values(sends).every((r) => r.length === 1),
+              'each recipient once');
+    assert.equal((await balanceOf(thrifty)).balance, 5);
+});
+
+test('cancel through the API while a campaign sends: the recipients not '
+     + 'handed over get nothing and cost nothing', async () => {
+    const phones = numbers(600);
+    await importContacts(phones, 'cancelled');
+    const before = await balanceOf(org);
+
+    const started = await sendByApi(org, 'cancelled', 'Flash sale');
+    await eventually(async () => Object.keys(await sendsTo(phones))
+        .length >= 50, 20000, 'the campaign sending');
+    const res = await api(ctx.cluster,
+        `/api/v1/campaigns/${started.id}/cancel`, org.token,
+        { method: 'POST' });
+    assert.equal(res.status, 200, res.text);
+    assert.equal(res.json.status, 'cancelled');
+
+    /* what was handed to the outbox goes (a batch at most); then nothing */
+    await eventually(async () => {
+        const c = await campaignOf(org, started.id);
+        return c.counts.queued === 0 ? c : null;
+    }, 20000, 'the handed messages sent');
+    await sleep(1500);
+    const sent = Object.keys(await sendsTo(phones, 'Flash sale')).length;
+    const after = await campaignOf(org, started.id);
+    assert.equal(after.status, 'cancelled');
+    assert.ok(sent < 600, `${sent} of 600 sent`);
+    assert.equal(after.counts.sent + after.counts.delivered
+                 + after.counts.failed, sent);
+    assert.equal(after.counts.queued, 0);
+    /* only what was sent was paid for */
+    assert.equal((await balanceOf(org)).balance, before.balance - sent);
 });
 
 test('sending numbers of other tests: the sender never sent a message '

@@ -6,7 +6,8 @@
  * preview (POST …/estimate: recipients, opted out, segments, credits)
  * and the balance.
  *
- * campaigns.js and polls.js each make a list (list()) for their kind;
+ * campaigns.js and polls.js each make a list (list()) for their kind
+ * and a create form (createForm());
  * the API's own answer to every button is what the card shows next, and
  * a refusal shows the server's message on the card.
  *
@@ -643,8 +644,115 @@
         }
     });
 
+    /*
+     * The create form of a view: opened and closed by its Add button, a
+     * refusal shown with the field it names marked and focused, and a
+     * submit that creates the item, puts it in the list and, when asked,
+     * opens the send confirmation, the form kept as it was on a refusal.
+     * opts: form, add, close, error (elements), list, picker
+     * (audience.mount's), first (focused on open), clear() (empties the
+     * fields), save(andSend) (the view's, on submit: "send" asks for the
+     * confirmation), fieldOf(name) (the element an error's field names),
+     * focusOf(el) (what to focus for it; itself by default).
+     */
+    function createForm(opts) {
+        const f = { saving: false };
+
+        f.clearInvalid = () => {
+            opts.form.querySelectorAll('[aria-invalid]').forEach(
+                (el) => el.removeAttribute('aria-invalid'));
+        };
+
+        f.open = () => {
+            opts.form.hidden = false;
+            opts.add.setAttribute('aria-expanded', 'true');
+            opts.picker.refresh();
+            opts.first.focus();
+        };
+
+        f.close = () => {
+            opts.form.hidden = true;
+            opts.add.setAttribute('aria-expanded', 'false');
+        };
+
+        f.showError = (text, field) => {
+            opts.error.textContent = text;
+            if (field) {
+                field.setAttribute('aria-invalid', 'true');
+                (opts.focusOf ? opts.focusOf(field) : field).focus();
+            }
+        };
+
+        /* A new attempt: no error shown; false while one is out. */
+        f.begin = () => {
+            if (f.saving) {
+                return false;
+            }
+            f.clearInvalid();
+            opts.error.textContent = '';
+            return true;
+        };
+
+        /* POSTs body to path: the item made (created(item) first), or
+         * null after showing why not. */
+        f.submit = async (path, body, andSend, created) => {
+            f.saving = true;
+            opts.form.setAttribute('aria-busy', 'true');
+            try {
+                const item = await app.api(path, { method: 'POST', body });
+                if (created) {
+                    created(item);
+                }
+                opts.list.upsert(item);
+                opts.clear();
+                f.close();
+                if (andSend) {
+                    confirmSend(opts.list, item);
+                } else {
+                    opts.add.focus();
+                }
+                return item;
+            } catch (err) {
+                if (!app.failed(err)) {
+                    f.showError(errorText(err),
+                                opts.fieldOf(err.error && err.error.field));
+                }
+                return null;
+            } finally {
+                f.saving = false;
+                opts.form.removeAttribute('aria-busy');
+            }
+        };
+
+        opts.add.addEventListener('click', () => {
+            if (opts.form.hidden) {
+                f.open();
+            } else {
+                f.close();
+            }
+        });
+        opts.close.addEventListener('click', () => {
+            f.close();
+            opts.add.focus();
+        });
+        opts.form.addEventListener('submit', (event) => {
+            event.preventDefault();
+            opts.save(Boolean(event.submitter
+                              && event.submitter.value === 'send'));
+        });
+        opts.form.addEventListener('keydown', (event) => {
+            if (event.key === 'Escape') {
+                event.preventDefault();
+                f.close();
+                opts.add.focus();
+            }
+        });
+
+        return f;
+    }
+
     window.inboxBulk = Object.freeze({
-        list, plural, when, errorText, audienceText, statusText,
+        list, createForm, plural, when, errorText, audienceText, statusText,
         confirmSend: (l, item) => confirmSend(l, item),
     });
 })(window.inboxApp);

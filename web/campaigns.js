@@ -42,7 +42,6 @@
         image: null,            /* {file, url, id, state: uploading|ready} */
         estimateTimer: null,
         estimateSeq: 0,
-        saving: false,
         media: new Map(),       /* draft id -> its upload ids */
     };
 
@@ -58,17 +57,14 @@
 
     /* ---- the form ---- */
 
-    function openForm() {
-        els.form.hidden = false;
-        els.add.setAttribute('aria-expanded', 'true');
-        picker.refresh();
-        els.name.focus();
-    }
-
-    function closeForm() {
-        els.form.hidden = true;
-        els.add.setAttribute('aria-expanded', 'false');
-    }
+    const editor = bulk.createForm({
+        form: els.form, add: els.add, close: els.close, error: els.error,
+        list, picker, save,
+        first: els.name, clear: clearForm, fieldOf,
+    });
+    const closeForm = editor.close;
+    const clearInvalid = editor.clearInvalid;
+    const showError = editor.showError;
 
     function clearForm() {
         els.name.value = '';
@@ -78,11 +74,6 @@
         els.error.textContent = '';
         els.estimate.textContent = '';
         clearInvalid();
-    }
-
-    function clearInvalid() {
-        els.form.querySelectorAll('[aria-invalid]').forEach(
-            (el) => el.removeAttribute('aria-invalid'));
     }
 
     /* The field a refusal names, marked and focused. */
@@ -103,14 +94,6 @@
         }
     }
 
-    function showError(text, field) {
-        els.error.textContent = text;
-        if (field) {
-            field.setAttribute('aria-invalid', 'true');
-            field.focus();
-        }
-    }
-
     function request() {
         const who = picker.read();
         if (who.problem) {
@@ -126,11 +109,9 @@
     }
 
     async function save(andSend) {
-        if (state.saving) {
+        if (!editor.begin()) {
             return;
         }
-        clearInvalid();
-        els.error.textContent = '';
         if (state.image && state.image.state === 'uploading') {
             await state.image.upload;
         }
@@ -139,29 +120,9 @@
             showError(body.problem, body.field);
             return;
         }
-        state.saving = true;
-        els.form.setAttribute('aria-busy', 'true');
-        try {
-            const item = await app.api('/api/v1/campaigns',
-                                       { method: 'POST', body: body });
-            state.media.set(item.id, body.media_ids);
-            list.upsert(item);
-            clearForm();
-            closeForm();
-            if (andSend) {
-                bulk.confirmSend(list, item);
-            } else {
-                els.add.focus();
-            }
-        } catch (err) {
-            if (!app.failed(err)) {
-                showError(bulk.errorText(err), fieldOf(err.error
-                    && err.error.field));
-            }
-        } finally {
-            state.saving = false;
-            els.form.removeAttribute('aria-busy');
-        }
+        await editor.submit('/api/v1/campaigns', body, andSend,
+                            (item) => state.media.set(item.id,
+                                                      body.media_ids));
     }
 
     /* ---- the preview while writing ---- */
@@ -260,28 +221,6 @@
 
     /* ---- wiring ---- */
 
-    els.add.addEventListener('click', () => {
-        if (els.form.hidden) {
-            openForm();
-        } else {
-            closeForm();
-        }
-    });
-    els.close.addEventListener('click', () => {
-        closeForm();
-        els.add.focus();
-    });
-    els.form.addEventListener('submit', (event) => {
-        event.preventDefault();
-        save(Boolean(event.submitter && event.submitter.value === 'send'));
-    });
-    els.form.addEventListener('keydown', (event) => {
-        if (event.key === 'Escape') {
-            event.preventDefault();
-            closeForm();
-            els.add.focus();
-        }
-    });
     els.name.addEventListener('input', () => els.name
         .removeAttribute('aria-invalid'));
     els.body.addEventListener('input', estimateSoon);

@@ -35,7 +35,6 @@
     };
 
     const state = {
-        saving: false,
         /* the poll whose results are open */
         open: null,             /* its id */
         inFlight: false,
@@ -122,22 +121,16 @@
         clearInvalid();
     }
 
-    function clearInvalid() {
-        els.form.querySelectorAll('[aria-invalid]').forEach(
-            (el) => el.removeAttribute('aria-invalid'));
-    }
-
-    function openForm() {
-        els.form.hidden = false;
-        els.add.setAttribute('aria-expanded', 'true');
-        picker.refresh();
-        els.question.focus();
-    }
-
-    function closeForm() {
-        els.form.hidden = true;
-        els.add.setAttribute('aria-expanded', 'false');
-    }
+    const editor = bulk.createForm({
+        form: els.form, add: els.add, close: els.close, error: els.error,
+        list, picker, save,
+        first: els.question, clear: clearForm, fieldOf,
+        focusOf: (field) => (field === els.options ? optionInputs()[0]
+                                                   : field),
+    });
+    const closeForm = editor.close;
+    const clearInvalid = editor.clearInvalid;
+    const showError = editor.showError;
 
     function fieldOf(name) {
         switch (String(name || '').split('.')[0]) {
@@ -155,20 +148,10 @@
         }
     }
 
-    function showError(text, field) {
-        els.error.textContent = text;
-        if (field) {
-            field.setAttribute('aria-invalid', 'true');
-            (field === els.options ? optionInputs()[0] : field).focus();
-        }
-    }
-
     async function save(andSend) {
-        if (state.saving) {
+        if (!editor.begin()) {
             return;
         }
-        clearInvalid();
-        els.error.textContent = '';
         const who = picker.read();
         if (who.problem) {
             showError(who.problem, who.field);
@@ -177,29 +160,10 @@
         /* rows left empty are not options; the server judges the rest */
         const options = optionInputs().map((i) => i.value)
             .filter((v) => v.trim() !== '');
-        state.saving = true;
-        els.form.setAttribute('aria-busy', 'true');
-        try {
-            const poll = await app.api('/api/v1/polls', { method: 'POST',
-                body: { question: els.question.value, options: options,
-                        audience: who.audience, send_at: who.send_at } });
-            list.upsert(poll);
-            clearForm();
-            closeForm();
-            if (andSend) {
-                bulk.confirmSend(list, poll);
-            } else {
-                els.add.focus();
-            }
-        } catch (err) {
-            if (!app.failed(err)) {
-                showError(bulk.errorText(err), fieldOf(err.error
-                    && err.error.field));
-            }
-        } finally {
-            state.saving = false;
-            els.form.removeAttribute('aria-busy');
-        }
+        await editor.submit('/api/v1/polls', {
+            question: els.question.value, options: options,
+            audience: who.audience, send_at: who.send_at,
+        }, andSend);
     }
 
     /* ---- a poll's card: its options and its results ---- */
@@ -411,32 +375,10 @@
 
     /* ---- wiring ---- */
 
-    els.add.addEventListener('click', () => {
-        if (els.form.hidden) {
-            openForm();
-        } else {
-            closeForm();
-        }
-    });
-    els.close.addEventListener('click', () => {
-        closeForm();
-        els.add.focus();
-    });
     els.addOption.addEventListener('click', () => {
         const input = addOption('');
         if (input) {
             input.focus();
-        }
-    });
-    els.form.addEventListener('submit', (event) => {
-        event.preventDefault();
-        save(Boolean(event.submitter && event.submitter.value === 'send'));
-    });
-    els.form.addEventListener('keydown', (event) => {
-        if (event.key === 'Escape') {
-            event.preventDefault();
-            closeForm();
-            els.add.focus();
         }
     });
     els.view.addEventListener('inbox:show', () => list.load(false));

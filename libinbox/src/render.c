@@ -306,7 +306,8 @@ inbox_render_conversation_page(const inbox_conversation_page_t *page,
 
 
 char *
-inbox_render_message_page(const inbox_message_page_t *page, size_t *len)
+inbox_json_page(const void *items, size_t count, size_t size,
+    inbox_json_item_pt item, const char *next_cursor, size_t *len)
 {
     size_t    i;
     yajl_gen  g;
@@ -320,17 +321,32 @@ inbox_render_message_page(const inbox_message_page_t *page, size_t *len)
 
     inbox_json_key(g, "items");
     yajl_gen_array_open(g);
-    for (i = 0; i < page->count; i++) {
-        inbox_json_message(g, &page->items[i]);
+    for (i = 0; i < count; i++) {
+        item(g, (const char *) items + i * size);
     }
     yajl_gen_array_close(g);
 
     inbox_json_key(g, "next_cursor");
-    inbox_json_string(g, page->next_cursor[0] ? page->next_cursor : NULL);
+    inbox_json_string(g, next_cursor[0] ? next_cursor : NULL);
 
     yajl_gen_map_close(g);
 
     return inbox_json_finish(g, len);
+}
+
+
+static void
+inbox_json_message_item(yajl_gen g, const void *m)
+{
+    inbox_json_message(g, m);
+}
+
+
+char *
+inbox_render_message_page(const inbox_message_page_t *page, size_t *len)
+{
+    return inbox_json_page(page->items, page->count, sizeof(page->items[0]),
+                           inbox_json_message_item, page->next_cursor, len);
 }
 
 

@@ -147,32 +147,18 @@ inbox_render_campaign(const inbox_campaign_t *c, size_t *len)
 }
 
 
+static void
+inbox_json_campaign_item(yajl_gen g, const void *c)
+{
+    inbox_json_campaign(g, c);
+}
+
+
 char *
 inbox_render_campaign_page(const inbox_campaign_page_t *page, size_t *len)
 {
-    size_t    i;
-    yajl_gen  g;
-
-    g = inbox_json_begin();
-    if (g == NULL) {
-        return NULL;
-    }
-
-    yajl_gen_map_open(g);
-
-    inbox_json_key(g, "items");
-    yajl_gen_array_open(g);
-    for (i = 0; i < page->count; i++) {
-        inbox_json_campaign(g, &page->items[i]);
-    }
-    yajl_gen_array_close(g);
-
-    inbox_json_key(g, "next_cursor");
-    inbox_json_string(g, page->next_cursor[0] ? page->next_cursor : NULL);
-
-    yajl_gen_map_close(g);
-
-    return inbox_json_finish(g, len);
+    return inbox_json_page(page->items, page->count, sizeof(page->items[0]),
+                           inbox_json_campaign_item, page->next_cursor, len);
 }
 
 

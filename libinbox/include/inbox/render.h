@@ -39,6 +39,13 @@ void inbox_json_media(yajl_gen g, const inbox_media_t *media);
 yajl_gen inbox_json_begin(void);
 char *inbox_json_finish(yajl_gen g, size_t *len);
 
+/* A list page as every list route answers it: {"items":[…],
+ * "next_cursor"} (null when empty), each of the count items (size bytes
+ * apart) written by item. */
+typedef void (*inbox_json_item_pt)(yajl_gen g, const void *item);
+char *inbox_json_page(const void *items, size_t count, size_t size,
+    inbox_json_item_pt item, const char *next_cursor, size_t *len);
+
 char *inbox_render_conversation(const inbox_conversation_t *c, size_t *len);
 char *inbox_render_conversation_page(const inbox_conversation_page_t *page,
     size_t *len);

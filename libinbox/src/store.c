@@ -1266,6 +1266,83 @@ inbox_store_outbox_result(inbox_store_t *store, const char *entry_id,
 }
 
 
+/*
+ * One report as the backends store it: a report with no carrier id or an
+ * unknown status is refused on its own, and the carrier's "the contact
+ * opted out" is said as a refused send says it.
+ */
+static void
+inbox_store_status_report_rule(inbox_status_report_t *r)
+{
+    r->changed = 0;
+    r->contact_id[0] = '\0';
+    inbox_error_clear(&r->error);
+    r->status = INBOX_OK;
+
+    if (r->provider_id == NULL || r->provider_id[0] == '\0') {
+        r->status = inbox_error_set(&r->error, INBOX_ERR_NOT_FOUND,
+                                    "no message has that carrier's id");
+        return;
+    }
+
+    if ((unsigned) r->delivery >= INBOX_DELIVERY_COUNT) {
+        r->status = inbox_error_set_field(&r->error, INBOX_ERR_INVALID,
+                                          "status",
+                                          "unknown delivery status");
+        return;
+    }
+
+    if (r->error_code != NULL
+        && strcmp(r->error_code, r->carrier == INBOX_CARRIER_TELNYX
+                                 ? INBOX_TELNYX_OPTED_OUT
+                                 : INBOX_TWILIO_OPTED_OUT) == 0)
+    {
+        r->error_code = INBOX_SEND_ERROR_OPTED_OUT;
+    }
+
+    if (r->error_code != NULL && r->error_code[0] == '\0') {
+        r->error_code = NULL;
+    }
+}
+
+
+inbox_status_t
+inbox_store_message_status_updates(inbox_store_t *store,
+    inbox_status_report_t *reports, size_t n, inbox_event_list_t *events,
+    inbox_error_t *err)
+{
+    size_t          i;
+    inbox_status_t  rc;
+    inbox_error_t   fallback;
+
+    if (err == NULL) {
+        err = &fallback;
+    }
+
+    for (i = 0; i < n; i++) {
+        inbox_store_status_report_rule(&reports[i]);
+    }
+
+    if (n == 0) {
+        return INBOX_OK;
+    }
+
+    rc = store->ops->message_status_updates(store, reports, n,
+                                            inbox_now_ms(), events, err);
+
+    if (rc != INBOX_OK) {
+        for (i = 0; i < n; i++) {
+            reports[i].status = rc;
+            reports[i].error = *err;
+            reports[i].changed = 0;
+            reports[i].contact_id[0] = '\0';
+        }
+    }
+
+    return rc;
+}
+
+
 inbox_status_t
 inbox_store_message_status_update(inbox_store_t *store, const char *org_id,
     inbox_carrier_t carrier, const char *provider_id,
@@ -1273,44 +1350,36 @@ inbox_store_message_status_update(inbox_store_t *store, const char *org_id,
     char contact_id[INBOX_ID_MAX], inbox_event_list_t *events,
     inbox_error_t *err)
 {
-    int  unused;
+    inbox_status_t         rc;
+    inbox_status_report_t  r;
 
-    if (changed == NULL) {
-        changed = &unused;
+    memset(&r, 0, sizeof(inbox_status_report_t));
+    r.org_id = org_id;
+    r.carrier = carrier;
+    r.provider_id = provider_id;
+    r.delivery = status;
+    r.error_code = error_code;
+    r.find_contact = (contact_id != NULL);
+
+    rc = inbox_store_message_status_updates(store, &r, 1, events, err);
+
+    if (rc == INBOX_OK && r.status != INBOX_OK) {
+        rc = r.status;
+
+        if (err != NULL) {
+            *err = r.error;
+        }
     }
 
-    *changed = 0;
+    if (changed != NULL) {
+        *changed = r.changed;
+    }
 
     if (contact_id != NULL) {
-        contact_id[0] = '\0';
+        memcpy(contact_id, r.contact_id, INBOX_ID_MAX);
     }
 
-    if (provider_id == NULL || provider_id[0] == '\0') {
-        return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
-                               "no message has that carrier's id");
-    }
-
-    if ((unsigned) status >= INBOX_DELIVERY_COUNT) {
-        return inbox_error_set_field(err, INBOX_ERR_INVALID, "status",
-                                     "unknown delivery status");
-    }
-
-    /* the carrier's "the contact opted out" is said as a refused send
-     * says it */
-    if (error_code != NULL
-        && strcmp(error_code, carrier == INBOX_CARRIER_TELNYX
-                              ? INBOX_TELNYX_OPTED_OUT
-                              : INBOX_TWILIO_OPTED_OUT) == 0)
-    {
-        error_code = INBOX_SEND_ERROR_OPTED_OUT;
-    }
-
-    return store->ops->message_status_update(store, org_id, carrier,
-                                             provider_id, status,
-                                             error_code && error_code[0]
-                                             ? error_code : NULL,
-                                             inbox_now_ms(), changed,
-                                             contact_id, events, err);
+    return rc;
 }
 
 

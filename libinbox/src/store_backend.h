@@ -314,15 +314,12 @@
        inbox_send_report_t *report, inbox_event_list_t *events,               \
        inbox_error_t *err),                                                   \
       (store, entry_id, attempt, result, now, next_at, report, events, err))  \
-    /* changed never NULL, error_code NULL for none, contact_id may be NULL */\
-    X(RULED, message_status_update,                                           \
-      (inbox_store_t *store, const char *org_id, inbox_carrier_t carrier,     \
-       const char *provider_id, inbox_delivery_t status,                      \
-       const char *error_code, int64_t now, int *changed,                     \
-       char contact_id[INBOX_ID_MAX], inbox_event_list_t *events,             \
-       inbox_error_t *err),                                                   \
-      (store, org_id, carrier, provider_id, status, error_code, now, changed, \
-       contact_id, events, err))                                              \
+    /* the reports as store.c ruled them: those not INBOX_OK are skipped;   \
+     * error_code NULL for none */                                            \
+    X(RULED, message_status_updates,                                          \
+      (inbox_store_t *store, inbox_status_report_t *reports, size_t n,        \
+       int64_t now, inbox_event_list_t *events, inbox_error_t *err),          \
+      (store, reports, n, now, events, err))                                  \
     /* early reports received before "before"; max >= 1 */                 \
     X(RULED, early_reports_purge,                                             \
       (inbox_store_t *store, int64_t before, size_t max, size_t *removed,     \

@@ -62,6 +62,8 @@ static inbox_status_t inbox_mongo_early_take(inbox_mongo_store_t *ms,
     const bson_oid_t *org, const inbox_send_result_t *result,
     inbox_delivery_t *status, char error_code[INBOX_CARRIER_CODE_MAX],
     inbox_error_t *err);
+static inbox_status_t inbox_mongo_status_apply(inbox_mongo_store_t *ms,
+    inbox_status_report_t *r, int64_t now, inbox_event_list_t *events);
 static inbox_status_t inbox_mongo_delivery_move(inbox_mongo_store_t *ms,
     const bson_oid_t *org, const bson_t *which, inbox_delivery_t to,
     const char *error_code, int64_t now, int *moved,
@@ -1165,37 +1167,66 @@ inbox_mongo_outbox_result(inbox_store_t *store, const char *entry_id,
 }
 
 
+/*
+ * Each report is its own write here (no multi-document transaction):
+ * a failure of the store is that report's, and the others are stored.
+ */
 inbox_status_t
-inbox_mongo_message_status_update(inbox_store_t *store, const char *org_id,
-    inbox_carrier_t carrier, const char *provider_id, inbox_delivery_t to,
-    const char *error_code, int64_t now, int *changed,
-    char contact_id[INBOX_ID_MAX], inbox_event_list_t *events,
-    inbox_error_t *err)
+inbox_mongo_message_status_updates(inbox_store_t *store,
+    inbox_status_report_t *reports, size_t n, int64_t now,
+    inbox_event_list_t *events, inbox_error_t *err)
 {
-    bson_t               *which;
-    bson_oid_t            org, report;
+    size_t                i;
     inbox_status_t        rc;
-    inbox_delivery_t      status;
     inbox_mongo_store_t  *ms = (inbox_mongo_store_t *) store;
-
-    rc = inbox_mongo_ids(org_id, &org, NULL, NULL, err);
-    if (rc != INBOX_OK) {
-        return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
-                               "No message has that carrier's id.");
-    }
 
     rc = inbox_mongo_ensure_indexes(ms, err);
     if (rc != INBOX_OK) {
         return rc;
     }
 
-    which = BCON_NEW("provider", BCON_UTF8(inbox_carrier_name(carrier)),
-                     "provider_id", BCON_UTF8(provider_id));
     now = inbox_mongo_now(ms);
 
-    rc = inbox_mongo_delivery_move(ms, &org, which, to, error_code, now,
-                                   changed, &status, contact_id, events,
-                                   err);
+    for (i = 0; i < n; i++) {
+        if (reports[i].status == INBOX_OK) {
+            reports[i].status = inbox_mongo_status_apply(ms, &reports[i],
+                                                         now, events);
+        }
+    }
+
+    return INBOX_OK;
+}
+
+
+/* One report: its status, or its error in r->error. */
+static inbox_status_t
+inbox_mongo_status_apply(inbox_mongo_store_t *ms, inbox_status_report_t *r,
+    int64_t now, inbox_event_list_t *events)
+{
+    bson_t            *which;
+    bson_oid_t         org, report;
+    const char        *provider;
+    inbox_status_t     rc;
+    inbox_delivery_t   status;
+    inbox_error_t     *err;
+    char              *contact_id;
+
+    err = &r->error;
+    contact_id = r->find_contact ? r->contact_id : NULL;
+
+    rc = inbox_mongo_ids(r->org_id, &org, NULL, NULL, err);
+    if (rc != INBOX_OK) {
+        return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
+                               "No message has that carrier's id.");
+    }
+
+    provider = inbox_carrier_name(r->carrier);
+    which = BCON_NEW("provider", BCON_UTF8(provider),
+                     "provider_id", BCON_UTF8(r->provider_id));
+
+    rc = inbox_mongo_delivery_move(ms, &org, which, r->delivery,
+                                   r->error_code, now, &r->changed, &status,
+                                   contact_id, events, err);
 
     if (rc == INBOX_ERR_NOT_FOUND) {
         /* before the sender recorded the id: kept for it (delivery.h) */
@@ -1206,11 +1237,11 @@ inbox_mongo_message_status_update(inbox_store_t *store, const char *org_id,
                      "documents", "[", "{",
                          "_id", BCON_OID(&report),
                          "org_id", BCON_OID(&org),
-                         "provider", BCON_UTF8(inbox_carrier_name(carrier)),
-                         "provider_id", BCON_UTF8(provider_id),
-                         "status", BCON_UTF8(inbox_delivery_name(to)),
-                         "error_code", BCON_UTF8(error_code ? error_code
-                                                            : ""),
+                         "provider", BCON_UTF8(provider),
+                         "provider_id", BCON_UTF8(r->provider_id),
+                         "status", BCON_UTF8(inbox_delivery_name(r->delivery)),
+                         "error_code", BCON_UTF8(r->error_code
+                                                 ? r->error_code : ""),
                          "received_at", BCON_DATE_TIME(now),
                      "}", "]",
                      "ordered", BCON_BOOL(true)),
@@ -1219,9 +1250,9 @@ inbox_mongo_message_status_update(inbox_store_t *store, const char *org_id,
         /* the sender may have recorded the id meanwhile, without it:
          * then it is applied here (a move is made once either way) */
         if (rc == INBOX_OK) {
-            rc = inbox_mongo_delivery_move(ms, &org, which, to, error_code,
-                                           now, changed, &status, contact_id,
-                                           events, err);
+            rc = inbox_mongo_delivery_move(ms, &org, which, r->delivery,
+                                           r->error_code, now, &r->changed,
+                                           &status, contact_id, events, err);
 
             if (rc == INBOX_ERR_NOT_FOUND) {
                 rc = INBOX_OK;

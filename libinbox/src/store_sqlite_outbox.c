@@ -53,6 +53,9 @@ static inbox_status_t inbox_sqlite_move_push(inbox_sqlite_move_t *mv,
 static void inbox_sqlite_move_free(inbox_sqlite_move_t *mv);
 static int inbox_sqlite_step_done(inbox_sqlite_conn_t *conn,
     sqlite3_stmt *stmt);
+static inbox_status_t inbox_sqlite_status_apply(inbox_sqlite_conn_t *conn,
+    inbox_status_report_t *r, int64_t now, inbox_sqlite_move_t *mv,
+    inbox_error_t *err);
 static inbox_status_t inbox_sqlite_early_keep(inbox_sqlite_conn_t *conn,
     int64_t org, inbox_carrier_t carrier, const char *provider_id,
     inbox_delivery_t status, const char *error_code, int64_t now,
@@ -1016,35 +1019,79 @@ failed:
 }
 
 
+/*
+ * One write transaction for the batch: a report refused on its own (an
+ * organization id that is none of ours) is refused before it writes, so
+ * no savepoint is needed; any failure of the store undoes the batch.
+ */
 inbox_status_t
-inbox_sqlite_message_status_update(inbox_store_t *store, const char *org_id,
-    inbox_carrier_t carrier, const char *provider_id, inbox_delivery_t to,
-    const char *error_code, int64_t now, int *changed,
-    char contact_id[INBOX_ID_MAX], inbox_event_list_t *events,
-    inbox_error_t *err)
+inbox_sqlite_message_status_updates(inbox_store_t *store,
+    inbox_status_report_t *reports, size_t n, int64_t now,
+    inbox_event_list_t *events, inbox_error_t *err)
 {
-    int                   rc;
-    int64_t               org, message;
-    sqlite3_stmt         *stmt;
+    size_t                i;
     inbox_status_t        status;
-    inbox_error_t         fallback;
     inbox_sqlite_conn_t  *conn;
-    inbox_sqlite_move_t   mv;
+    inbox_sqlite_move_t  *mvs;
 
-    if (err == NULL) {
-        err = &fallback;
-    }
-
-    memset(&mv, 0, sizeof(inbox_sqlite_move_t));
-
-    if (inbox_sqlite_parse_id(org_id, &org) != 0) {
-        return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
-                               "no message has that carrier's id");
+    mvs = calloc(n, sizeof(inbox_sqlite_move_t));
+    if (mvs == NULL) {
+        return inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
     }
 
     conn = inbox_sqlite_begin_write(store, err);
     if (conn == NULL) {
+        free(mvs);
         return err->code;
+    }
+
+    for (i = 0; i < n; i++) {
+        if (reports[i].status != INBOX_OK) {
+            continue;
+        }
+
+        status = inbox_sqlite_status_apply(conn, &reports[i], now, &mvs[i],
+                                           err);
+        if (status != INBOX_OK) {
+            inbox_sqlite_rollback(conn);
+            goto done;
+        }
+    }
+
+    status = inbox_sqlite_commit(conn, err);
+
+    for (i = 0; i < n && status == INBOX_OK; i++) {
+        reports[i].changed = mvs[i].moved;
+        status = inbox_sqlite_move_push(&mvs[i], events, err);
+    }
+
+done:
+
+    for (i = 0; i < n; i++) {
+        inbox_sqlite_move_free(&mvs[i]);
+    }
+
+    free(mvs);
+
+    return status;
+}
+
+
+/* One report of the batch, in its transaction: the move in *mv. */
+static inbox_status_t
+inbox_sqlite_status_apply(inbox_sqlite_conn_t *conn,
+    inbox_status_report_t *r, int64_t now, inbox_sqlite_move_t *mv,
+    inbox_error_t *err)
+{
+    int             rc;
+    int64_t         org, message;
+    sqlite3_stmt   *stmt;
+    inbox_status_t  status;
+
+    if (inbox_sqlite_parse_id(r->org_id, &org) != 0) {
+        r->status = inbox_error_set(&r->error, INBOX_ERR_NOT_FOUND,
+                                    "no message has that carrier's id");
+        return INBOX_OK;
     }
 
     stmt = inbox_sqlite_stmt(conn, INBOX_SQL_STATUS_FIND,
@@ -1052,13 +1099,12 @@ inbox_sqlite_message_status_update(inbox_store_t *store, const char *org_id,
         " WHERE org_id = ?1 AND provider = ?2 AND provider_id = ?3"
         " AND direction = 'outbound'", err);
     if (stmt == NULL) {
-        status = err->code;
-        goto failed;
+        return err->code;
     }
 
     sqlite3_bind_int64(stmt, 1, org);
-    inbox_sqlite_bind_text(stmt, 2, inbox_carrier_name(carrier));
-    inbox_sqlite_bind_text(stmt, 3, provider_id);
+    inbox_sqlite_bind_text(stmt, 2, inbox_carrier_name(r->carrier));
+    inbox_sqlite_bind_text(stmt, 3, r->provider_id);
 
     rc = sqlite3_step(stmt);
     message = rc == SQLITE_ROW ? sqlite3_column_int64(stmt, 0) : 0;
@@ -1066,55 +1112,25 @@ inbox_sqlite_message_status_update(inbox_store_t *store, const char *org_id,
 
     if (rc == SQLITE_DONE) {
         /* before the sender recorded the id: kept for it (delivery.h) */
-        status = inbox_sqlite_early_keep(conn, org, carrier, provider_id, to,
-                                         error_code, now, err);
-        if (status != INBOX_OK) {
-            goto failed;
-        }
-
-        return inbox_sqlite_commit(conn, err);
+        return inbox_sqlite_early_keep(conn, org, r->carrier, r->provider_id,
+                                       r->delivery, r->error_code, now, err);
     }
 
     if (rc != SQLITE_ROW) {
-        status = inbox_sqlite_fail(conn, rc, err);
-        goto failed;
+        return inbox_sqlite_fail(conn, rc, err);
     }
 
-    if (contact_id != NULL) {
+    if (r->find_contact) {
         status = inbox_sqlite_message_contact(conn, message, NULL,
-                                              contact_id, NULL, err);
+                                              r->contact_id, NULL, err);
         if (status != INBOX_OK) {
-            goto failed;
+            return status;
         }
     }
 
-    status = inbox_sqlite_delivery_move(conn, org, message, to, error_code,
-                                        now, &mv, err);
-    if (status != INBOX_OK) {
-        goto failed;
-    }
-
-    if (!mv.moved) {
-        /* a repeat or a late report: nothing to write */
-        return inbox_sqlite_commit(conn, err);
-    }
-
-    status = inbox_sqlite_commit(conn, err);
-    if (status != INBOX_OK) {
-        inbox_sqlite_move_free(&mv);
-        return status;
-    }
-
-    *changed = 1;
-
-    return inbox_sqlite_move_push(&mv, events, err);
-
-failed:
-
-    inbox_sqlite_rollback(conn);
-    inbox_sqlite_move_free(&mv);
-
-    return status;
+    /* a repeat or a late report moves nothing and writes nothing */
+    return inbox_sqlite_delivery_move(conn, org, message, r->delivery,
+                                      r->error_code, now, mv, err);
 }
 
 

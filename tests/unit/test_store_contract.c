@@ -5382,6 +5382,111 @@ TEST(statuses_move_forward_once_and_delivery_captures_the_hold)
 }
 
 
+/*
+ * Callbacks that arrived together are stored in one call, each as if
+ * alone: moves in order, a repeat and an early report among them, and
+ * one refused on its own does not undo the others.
+ */
+TEST(a_batch_of_reports_stores_each_as_if_alone)
+{
+    char                   status[16], code[32];
+    fixture_t              f;
+    inbox_error_t          err;
+    inbox_event_list_t     events;
+    inbox_send_result_t    res;
+    inbox_send_report_t    report;
+    inbox_reply_result_t   a, b;
+    inbox_ingest_result_t  alice;
+    inbox_status_report_t  r[6];
+    size_t                 i, removed;
+
+    FIXTURE(&f);
+    memset(&events, 0, sizeof(events));
+
+    CHECK_INT(receive(&f, "SM1", ALICE, "hi", T0, &alice, NULL), INBOX_OK);
+    CHECK_INT(inbox_store_credits_grant(f.store, f.org, 5, NULL), INBOX_OK);
+    CHECK_INT(reply(&f, alice.conversation_id, "one", NULL, &a, NULL, NULL),
+              INBOX_OK);
+    CHECK_INT(reply(&f, alice.conversation_id, "two", NULL, &b, NULL, NULL),
+              INBOX_OK);
+
+    memset(&res, 0, sizeof(res));
+    res.outcome = INBOX_SEND_ACCEPTED;
+    res.carrier = INBOX_CARRIER_TWILIO;
+    res.status = INBOX_DELIVERY_QUEUED;
+    snprintf(res.provider_id, sizeof(res.provider_id), "SMbatch1");
+    CHECK_INT(send_one(&f, inbox_now_ms(), &res, &report, &events), 0);
+    snprintf(res.provider_id, sizeof(res.provider_id), "SMbatch2");
+    CHECK_INT(send_one(&f, inbox_now_ms(), &res, &report, &events), 0);
+    CHECK_INT(events.count, 0);
+
+    memset(r, 0, sizeof(r));
+    for (i = 0; i < 6; i++) {
+        r[i].org_id = f.org;
+        r[i].carrier = INBOX_CARRIER_TWILIO;
+        r[i].provider_id = "SMbatch1";
+        r[i].delivery = INBOX_DELIVERY_SENT;
+    }
+
+    r[1].delivery = INBOX_DELIVERY_DELIVERED;         /* moves on */
+    r[2].delivery = INBOX_DELIVERY_SENT;              /* late: nothing */
+    r[3].provider_id = "SMbatch2";                    /* the other one */
+    r[3].delivery = INBOX_DELIVERY_FAILED;
+    r[3].error_code = "21610";                        /* opted out */
+    r[3].find_contact = 1;
+    r[4].org_id = "not-an-id";                        /* refused alone */
+    r[5].provider_id = "SMbatch3";                    /* early: kept */
+    r[5].delivery = INBOX_DELIVERY_DELIVERED;
+
+    CHECK_INT(inbox_store_message_status_updates(f.store, r, 6, &events,
+                                                 &err), INBOX_OK);
+
+    CHECK_INT(r[0].status, INBOX_OK);
+    CHECK_INT(r[0].changed, 1);
+    CHECK_INT(r[1].status, INBOX_OK);
+    CHECK_INT(r[1].changed, 1);
+    CHECK_INT(r[2].status, INBOX_OK);
+    CHECK_INT(r[2].changed, 0);
+    CHECK_INT(r[3].status, INBOX_OK);
+    CHECK_INT(r[3].changed, 1);
+    CHECK_STR(r[3].contact_id, b.conversation.contact.id);
+    CHECK_INT(r[4].status, INBOX_ERR_NOT_FOUND);
+    CHECK(r[4].error.message[0] != '\0');
+    CHECK_INT(r[5].status, INBOX_OK);
+    CHECK_INT(r[5].changed, 0);
+
+    /* three moves, pushed in the reports' order */
+    CHECK_INT(events.count, 3);
+    if (events.count == 3) {
+        CHECK(strstr(events.items[0].json, "\"status\":\"sent\"") != NULL);
+        CHECK(strstr(events.items[1].json, "\"status\":\"delivered\"")
+              != NULL);
+        CHECK(strstr(events.items[2].json, "\"status\":\"failed\"") != NULL);
+        CHECK(strstr(events.items[2].json, b.message.id) != NULL);
+    }
+
+    status_of(&f, alice.conversation_id, a.message.id, status, code);
+    CHECK_STR(status, "delivered");
+    status_of(&f, alice.conversation_id, b.message.id, status, code);
+    CHECK_STR(status, "failed");
+    CHECK_STR(code, INBOX_SEND_ERROR_OPTED_OUT);
+    CHECK_INT(held_of(&f, f.org), 0);
+    CHECK(ledger_balances(&f, f.org));
+
+    /* the early one waits for its message: one kept, dropped in time */
+    CHECK_INT(inbox_store_early_reports_purge(f.store, inbox_now_ms()
+                                              + INBOX_DELIVERY_EARLY_KEEP_MS
+                                              + 1000, 100, &removed, &err),
+              INBOX_OK);
+    CHECK_INT(removed, 1);
+
+    inbox_reply_result_free(&a);
+    inbox_reply_result_free(&b);
+    inbox_event_list_free(&events);
+    fixture_close(&f);
+}
+
+
 TEST(a_failure_releases_the_hold_and_a_late_success_changes_nothing)
 {
     int                    changed;

@@ -3261,12 +3261,13 @@ TEST(outbox_result)
 
 TEST(message_status_update)
 {
-    int                  changed;
-    char                 contact[INBOX_ID_MAX];
-    fake_t               fake;
-    inbox_error_t        err;
-    inbox_store_t       *store;
-    inbox_event_list_t   events;
+    int                    changed;
+    char                   contact[INBOX_ID_MAX];
+    inbox_status_report_t  batch[3];
+    fake_t                 fake;
+    inbox_error_t          err;
+    inbox_store_t         *store;
+    inbox_event_list_t     events;
 
     store = fake_open(&fake);
     memset(&events, 0, sizeof(events));
@@ -3309,6 +3310,32 @@ TEST(message_status_update)
     CHECK_INT(changed, 0);
     CHECK_INT(events.count, 1);
     golden_check(&fake, "message_status_early");
+
+    /* a batch: each report's commands in turn, one refused with none */
+    fake_reset(&fake);
+    fake.replies[0] = MOVED("undelivered");
+    fake.replies[1] = HELD;
+    fake.replies[2] = CREDITS("10", "0");
+    fake.replies[4] = SEQ;
+    memset(batch, 0, sizeof(batch));
+    batch[0].org_id = ORG_ID;
+    batch[0].provider_id = "SM900";
+    batch[0].delivery = INBOX_DELIVERY_UNDELIVERED;
+    batch[0].error_code = "30003";
+    batch[1].org_id = "nope";
+    batch[1].provider_id = "SM900";
+    batch[2].org_id = ORG_ID;
+    batch[2].provider_id = "SM901";
+    batch[2].delivery = INBOX_DELIVERY_SENT;
+    CHECK_INT(inbox_store_message_status_updates(store, batch, 3, &events,
+                                                 &err), INBOX_OK);
+    CHECK_INT(batch[0].status, INBOX_OK);
+    CHECK_INT(batch[0].changed, 1);
+    CHECK_INT(batch[1].status, INBOX_ERR_NOT_FOUND);
+    CHECK_INT(batch[2].status, INBOX_OK);
+    CHECK_INT(batch[2].changed, 0);
+    CHECK_INT(events.count, 2);
+    golden_check(&fake, "message_status_batch");
 
     inbox_event_list_free(&events);
     fake_close(&fake, store);

@@ -550,6 +550,39 @@ inbox_status_t inbox_store_message_status_update(inbox_store_t *store,
     inbox_error_t *err);
 
 /*
+ * One carrier's delivery report of a batch
+ * (inbox_store_message_status_updates): in, what
+ * inbox_store_message_status_update takes (find_contact for its
+ * contact_id); out, what it answers, the report's own error included.
+ */
+typedef struct {
+    const char        *org_id;
+    inbox_carrier_t    carrier;
+    const char        *provider_id;
+    inbox_delivery_t   delivery;
+    const char        *error_code;          /* NULL or "": none */
+    int                find_contact;
+
+    inbox_status_t     status;              /* out: INBOX_OK or its error */
+    inbox_error_t      error;               /* out, unless INBOX_OK */
+    int                changed;             /* out */
+    char               contact_id[INBOX_ID_MAX];   /* out */
+} inbox_status_report_t;
+
+/*
+ * The n reports (a carrier's callbacks that arrived together) in ONE
+ * transaction, each as inbox_store_message_status_update stores one: a
+ * report refused on its own (an unknown organization or status) is
+ * refused in its status and error, and the others are stored.  The
+ * events of every move go to events, in the reports' order.  INBOX_OK
+ * when the batch was stored, else the store's error: nothing of it was,
+ * and every report has that error too.
+ */
+inbox_status_t inbox_store_message_status_updates(inbox_store_t *store,
+    inbox_status_report_t *reports, size_t n, inbox_event_list_t *events,
+    inbox_error_t *err);
+
+/*
  * Housekeeping: deletes at most max early reports (delivery.h) received
  * before now - INBOX_DELIVERY_EARLY_KEEP_MS, which no message claimed;
  * *removed (may be NULL) says how many.

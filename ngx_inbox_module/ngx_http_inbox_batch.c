@@ -1,6 +1,6 @@
 
 /*
- * Group commit for inbound webhooks: one pending list and at most one
+ * Group commit for carrier webhooks: one pending list and at most one
  * batch in flight per worker, so a burst of webhooks costs a few
  * transactions instead of one each.  The pending list is bounded, so a
  * stalled store turns webhooks away (503) instead of piling them up.
@@ -42,6 +42,10 @@ static void ngx_http_inbox_batch_thread(void *data, ngx_log_t *log);
 static void ngx_http_inbox_batch_ingest(ngx_http_inbox_batch_t *batch,
     inbox_store_t *store, inbox_inbound_t *msgs, ngx_uint_t *which,
     ngx_uint_t n);
+static void ngx_http_inbox_batch_reports(ngx_http_inbox_batch_t *batch,
+    inbox_store_t *store, ngx_uint_t *which, ngx_uint_t n);
+static void ngx_http_inbox_batch_opt_out(ngx_http_inbox_item_t *item,
+    inbox_store_t *store, const char *contact_id);
 static void ngx_http_inbox_batch_event_handler(ngx_event_t *ev);
 static void ngx_http_inbox_batch_fail(ngx_http_inbox_batch_t *batch);
 static void ngx_http_inbox_batch_resume(ngx_http_inbox_item_t *item);
@@ -189,7 +193,7 @@ ngx_http_inbox_batch_thread(void *data, ngx_log_t *log)
 {
     ngx_http_inbox_batch_t  *batch = data;
 
-    ngx_uint_t              i, n, *which;
+    ngx_uint_t              i, n, nreports, *which, *reports;
     inbox_error_t           err;
     inbox_store_t          *store;
     inbox_inbound_t        *msgs;
@@ -199,14 +203,17 @@ ngx_http_inbox_batch_thread(void *data, ngx_log_t *log)
 
     msgs = calloc(batch->nitems, sizeof(inbox_inbound_t));
     which = calloc(batch->nitems, sizeof(ngx_uint_t));
+    reports = calloc(batch->nitems, sizeof(ngx_uint_t));
 
-    if (store != NULL && (msgs == NULL || which == NULL)) {
+    if (store != NULL && (msgs == NULL || which == NULL || reports == NULL))
+    {
         store = NULL;
         inbox_error_set(&err, INBOX_ERR_INTERNAL,
                         "The server ran out of memory; try again.");
     }
 
     n = 0;
+    nreports = 0;
 
     for (i = 0; i < batch->nitems; i++) {
         item = batch->items[i];
@@ -214,6 +221,17 @@ ngx_http_inbox_batch_thread(void *data, ngx_log_t *log)
         if (store == NULL) {
             item->status = err.code;
             item->error = err;
+            continue;
+        }
+
+        if (item->report_check != NULL) {
+            item->status = item->report_check(item, store, item->org_id,
+                                              &item->update);
+
+            if (item->status == INBOX_OK) {
+                reports[nreports++] = i;
+            }
+
             continue;
         }
 
@@ -228,12 +246,17 @@ ngx_http_inbox_batch_thread(void *data, ngx_log_t *log)
         ngx_http_inbox_batch_ingest(batch, store, msgs, which, n);
     }
 
+    if (nreports) {
+        ngx_http_inbox_batch_reports(batch, store, reports, nreports);
+    }
+
     for (i = 0; i < n; i++) {
         inbox_inbound_free(&msgs[i]);
     }
 
     free(msgs);
     free(which);
+    free(reports);
 }
 
 
@@ -311,6 +334,110 @@ ngx_http_inbox_batch_ingest(ngx_http_inbox_batch_t *batch,
 
     inbox_event_list_free(&events);
     free(results);
+}
+
+
+/*
+ * One transaction for the n checked delivery reports (items[which[k]]):
+ * each status moves only forward, a repeat or a late one changes nothing,
+ * and one that overtook the sender's record of the carrier's id is kept
+ * for it (delivery.h).  Then the carrier's opt-outs, each in its own
+ * transaction: a retry after a failure in between changes no status but
+ * finds the contact again, so nothing is lost.
+ */
+
+static void
+ngx_http_inbox_batch_reports(ngx_http_inbox_batch_t *batch,
+    inbox_store_t *store, ngx_uint_t *which, ngx_uint_t n)
+{
+    ngx_uint_t              k;
+    inbox_error_t           err;
+    inbox_event_list_t      events;
+    inbox_status_report_t  *reports, *report;
+    ngx_http_inbox_item_t  *item;
+
+    reports = calloc(n, sizeof(inbox_status_report_t));
+
+    if (reports == NULL) {
+        for (k = 0; k < n; k++) {
+            item = batch->items[which[k]];
+            item->status = inbox_error_set(&item->error, INBOX_ERR_INTERNAL,
+                                           "The server ran out of memory; "
+                                           "try again.");
+        }
+
+        return;
+    }
+
+    for (k = 0; k < n; k++) {
+        item = batch->items[which[k]];
+        report = &reports[k];
+
+        report->org_id = item->org_id;
+        report->carrier = item->carrier;
+        report->provider_id = item->update.provider_id;
+        report->delivery = item->update.status;
+        report->error_code = item->update.error_code;
+        report->find_contact = item->update.opted_out;
+    }
+
+    ngx_memzero(&events, sizeof(inbox_event_list_t));
+
+    if (inbox_store_message_status_updates(store, reports, n, &events, &err)
+        == INBOX_OK)
+    {
+        ngx_http_inbox_events_send(&events);
+    }
+
+    inbox_event_list_free(&events);
+
+    for (k = 0; k < n; k++) {
+        item = batch->items[which[k]];
+        report = &reports[k];
+
+        item->status = report->status;
+
+        if (report->status != INBOX_OK) {
+            item->error = report->error;
+            continue;
+        }
+
+        if (item->update.opted_out) {
+            ngx_http_inbox_batch_opt_out(item, store, report->contact_id);
+        }
+    }
+
+    free(reports);
+}
+
+
+/* The carrier refused a message because its contact opted out. */
+
+static void
+ngx_http_inbox_batch_opt_out(ngx_http_inbox_item_t *item,
+    inbox_store_t *store, const char *contact_id)
+{
+    inbox_event_list_t  events;
+
+    if (contact_id[0] == '\0') {
+        snprintf(item->note, sizeof(item->note),
+                 "an opt-out reported for %s before the sender recorded "
+                 "it: applied when it does", item->update.provider_id);
+        return;
+    }
+
+    ngx_memzero(&events, sizeof(inbox_event_list_t));
+
+    item->status = inbox_store_contact_opt_out(store, item->org_id,
+                                               contact_id,
+                                               INBOX_OPT_OUT_CARRIER, NULL, 0,
+                                               NULL, &events, &item->error);
+
+    if (item->status == INBOX_OK) {
+        ngx_http_inbox_events_send(&events);
+    }
+
+    inbox_event_list_free(&events);
 }
 
 

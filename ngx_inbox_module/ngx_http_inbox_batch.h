@@ -1,14 +1,20 @@
 
 /*
- * Group commit for inbound webhooks.
+ * Group commit for carrier webhooks: inbound messages and delivery
+ * reports.
  *
  * A worker keeps one list of pending webhooks and at most one batch in a
  * pool thread.  The batch takes up to inbox_batch_size of them; in the
- * thread each is checked (item->check: find the number, verify the
- * signature, read the message), then every good one is stored by ONE
- * inbox_store_inbound_ingest call and the events go to ws-server.  Back in
- * the event loop each request is resumed through its write event handler,
- * which answers from item->status, and the next batch is posted.
+ * thread each is checked (item->check or item->report_check: find the
+ * number, verify the signature, read the webhook), then every good
+ * inbound message is stored by ONE inbox_store_inbound_ingest call, every
+ * good report by ONE inbox_store_message_status_updates call, and the
+ * events go to ws-server.  A campaign's messages bring two reports each,
+ * so without this a send of hundreds a second would be as many write
+ * transactions, each holding a pool thread while it waits for the
+ * store's one write lock.  Back in the event loop each request is resumed
+ * through its write event handler, which answers from item->status, and
+ * the next batch is posted.
  */
 
 
@@ -20,6 +26,7 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
+#include <inbox/carrier.h>
 #include <inbox/error.h>
 #include <inbox/form.h>
 #include <inbox/model.h>
@@ -37,38 +44,53 @@ typedef struct ngx_http_inbox_item_s  ngx_http_inbox_item_t;
 typedef inbox_status_t (*ngx_http_inbox_item_check_pt)(
     ngx_http_inbox_item_t *item, inbox_store_t *store, inbox_inbound_t *msg);
 
+/*
+ * In a pool thread: finds the organization's number a delivery report is
+ * about, verifies the webhook and reads it: sets org_id and update, or
+ * sets item->error (and item->note for the log) and returns its code.
+ */
+typedef inbox_status_t (*ngx_http_inbox_report_check_pt)(
+    ngx_http_inbox_item_t *item, inbox_store_t *store,
+    char org_id[INBOX_ID_MAX], inbox_status_update_t *update);
+
 
 /*
- * A carrier's webhook as read in the event loop: an inbound message waits
- * in the batch, a delivery report runs alone (ngx_http_inbox_webhook.h).
+ * A carrier's webhook as read in the event loop, waiting in the batch:
+ * an inbound message (check) or a delivery report (report_check).
  */
 struct ngx_http_inbox_item_s {
-    ngx_queue_t                    queue;
-    ngx_http_request_t            *request;
-    ngx_thread_pool_t             *thread_pool;
-    ngx_http_inbox_item_check_pt   check;
+    ngx_queue_t                      queue;
+    ngx_http_request_t              *request;
+    ngx_thread_pool_t               *thread_pool;
+    ngx_http_inbox_item_check_pt     check;
+    ngx_http_inbox_report_check_pt   report_check;    /* NULL: inbound */
+    inbox_carrier_t                  carrier;         /* a report's */
 
     /* what check reads; all of it lives as long as the request */
-    inbox_form_t                   form;            /* Twilio's */
-    const char                    *url;
-    const char                    *signature;       /* NULL when missing */
-    const char                    *default_country;
+    inbox_form_t                     form;            /* Twilio's */
+    const char                      *url;
+    const char                      *signature;       /* NULL: missing */
+    const char                      *default_country;
 
     /* ---- Telnyx (ngx_http_inbox_webhook_telnyx.c): the raw body its
      * signature covers, telnyx-timestamp, and the event read from the
      * body (freed with the request) ---- */
-    ngx_str_t                      body;
-    const char                    *timestamp;       /* NULL when missing */
-    inbox_telnyx_event_t          *event;
+    ngx_str_t                        body;
+    const char                      *timestamp;       /* NULL: missing */
+    inbox_telnyx_event_t            *event;
     /* ---- end Telnyx ---- */
 
-    /* the outcome: INBOX_OK (also for a duplicate) or error */
-    inbox_status_t                 status;
-    int                            duplicate;
-    inbox_error_t                  error;
-    char                           note[160];   /* for the log, or "" */
+    /* a delivery report, as report_check read it */
+    char                             org_id[INBOX_ID_MAX];
+    inbox_status_update_t            update;
 
-    unsigned                       waiting:1;
+    /* the outcome: INBOX_OK (also for a duplicate) or error */
+    inbox_status_t                   status;
+    int                              duplicate;
+    inbox_error_t                    error;
+    char                             note[160];   /* for the log, or "" */
+
+    unsigned                         waiting:1;
 };
 
 

@@ -5,10 +5,10 @@
  * The event is read here, in the event loop, to learn which of our
  * numbers it is about; in a pool thread that number's public key checks
  * telnyx-signature-ed25519 over "telnyx-timestamp|body" (5 minutes
- * either way).  message.received joins the worker's batch, the same
- * intake as Twilio's inbound messages (ngx_http_inbox_batch.h);
- * message.sent and message.finalized are delivery reports
- * (ngx_http_inbox_webhook.h).  Each is answered 200 only once stored.
+ * either way).  message.received, and message.sent and message.finalized
+ * (delivery reports), join the worker's batch, the same intake as
+ * Twilio's webhooks (ngx_http_inbox_webhook.h).  Each is answered 200
+ * only once stored.
  * Other event types are answered 200 and ignored: they name no number
  * whose key could check them, and they store nothing.
  */
@@ -30,8 +30,6 @@
 static void ngx_http_inbox_telnyx_body_handler(ngx_http_request_t *r);
 static ngx_http_inbox_item_t *ngx_http_inbox_telnyx_read(
     ngx_http_request_t *r, ngx_int_t *rc);
-static ngx_int_t ngx_http_inbox_telnyx_enqueue(ngx_http_request_t *r,
-    ngx_http_inbox_item_t *item);
 static inbox_status_t ngx_http_inbox_telnyx_check(ngx_http_inbox_item_t *item,
     inbox_store_t *store, inbox_inbound_t *msg);
 static inbox_status_t ngx_http_inbox_telnyx_status_check(
@@ -67,19 +65,16 @@ ngx_http_inbox_telnyx_body_handler(ngx_http_request_t *r)
     switch (item->event->kind) {
 
     case INBOX_TELNYX_EVENT_RECEIVED:
-        rc = ngx_http_inbox_telnyx_enqueue(r, item);
-
-        if (rc != NGX_DONE) {
-            ngx_http_finalize_request(r, rc);
-        }
-
-        /* else the batch answers */
-        return;
+        item->check = ngx_http_inbox_telnyx_check;
+        rc = ngx_http_inbox_webhook_enqueue(r, item,
+                                            ngx_http_inbox_telnyx_answer);
+        break;
 
     case INBOX_TELNYX_EVENT_STATUS:
-        rc = ngx_http_inbox_report_post(r, item, INBOX_CARRIER_TELNYX,
-                                        ngx_http_inbox_telnyx_status_check,
-                                        "text/plain", "");
+        item->report_check = ngx_http_inbox_telnyx_status_check;
+        item->carrier = INBOX_CARRIER_TELNYX;
+        rc = ngx_http_inbox_webhook_enqueue(r, item,
+                                            ngx_http_inbox_telnyx_answer);
         break;
 
     default:
@@ -90,7 +85,11 @@ ngx_http_inbox_telnyx_body_handler(ngx_http_request_t *r)
         rc = ngx_http_inbox_reply(r, NGX_HTTP_OK, "text/plain", "", 0);
     }
 
-    ngx_http_finalize_request(r, rc);
+    if (rc != NGX_DONE) {
+        ngx_http_finalize_request(r, rc);
+    }
+
+    /* else the batch answers */
 }
 
 
@@ -187,36 +186,6 @@ ngx_http_inbox_telnyx_read(ngx_http_request_t *r, ngx_int_t *rc)
     return item;
 }
 
-
-/* NGX_DONE when the message waits in the batch, else a reply's code. */
-
-static ngx_int_t
-ngx_http_inbox_telnyx_enqueue(ngx_http_request_t *r,
-    ngx_http_inbox_item_t *item)
-{
-    item->check = ngx_http_inbox_telnyx_check;
-
-    r->write_event_handler = ngx_http_inbox_telnyx_answer;
-    r->read_event_handler = ngx_http_test_reading;
-
-    ngx_http_set_ctx(r, item, ngx_http_inbox_module);
-
-    if (ngx_http_inbox_batch_add(item) != NGX_OK) {
-        r->write_event_handler = ngx_http_request_empty_handler;
-
-        return ngx_http_inbox_reply_status(r, INBOX_ERR_UNAVAILABLE, NULL,
-                   "The server is too busy to take this message now; "
-                   "send it again later.");
-    }
-
-    return NGX_DONE;
-}
-
-
-/*
- * In a pool thread: the inbound message read in the event loop, once its
- * signature is good.  What it owns passes to msg (the batch frees it).
- */
 
 static inbox_status_t
 ngx_http_inbox_telnyx_check(ngx_http_inbox_item_t *item,

@@ -2,12 +2,12 @@
 /*
  * Twilio's webhooks, read and parsed here, in the event loop:
  *
- * - POST /webhooks/twilio/inbound: an inbound SMS or MMS.  The number's
- *   lookup, the signature check and the store happen in a batch (see
- *   ngx_http_inbox_batch.h).
+ * - POST /webhooks/twilio/inbound: an inbound SMS or MMS;
  * - POST /webhooks/twilio/status: a status callback for a message sent
- *   from one of our numbers (its From), stored as a delivery report (see
- *   ngx_http_inbox_webhook.h).
+ *   from one of our numbers (its From), a delivery report.
+ *
+ * The number's lookup, the signature check and the store happen in the
+ * worker's batch (see ngx_http_inbox_webhook.h).
  *
  * Both are checked against the auth token of the number's organization
  * and answered with empty TwiML only once stored.
@@ -30,7 +30,6 @@
 
 
 static void ngx_http_inbox_twilio_body_handler(ngx_http_request_t *r);
-static ngx_int_t ngx_http_inbox_twilio_enqueue(ngx_http_request_t *r);
 static void ngx_http_inbox_twilio_status_body_handler(ngx_http_request_t *r);
 static ngx_http_inbox_item_t *ngx_http_inbox_twilio_read(
     ngx_http_request_t *r, ngx_int_t *rc);
@@ -93,48 +92,22 @@ ngx_http_inbox_twilio_status_handler(ngx_http_request_t *r)
 static void
 ngx_http_inbox_twilio_body_handler(ngx_http_request_t *r)
 {
-    ngx_int_t  rc;
+    ngx_int_t               rc;
+    ngx_http_inbox_item_t  *item;
 
-    rc = ngx_http_inbox_twilio_enqueue(r);
+    item = ngx_http_inbox_twilio_read(r, &rc);
+
+    if (item != NULL) {
+        item->check = ngx_http_inbox_twilio_check;
+        rc = ngx_http_inbox_webhook_enqueue(r, item,
+                                            ngx_http_inbox_twilio_answer);
+    }
 
     if (rc != NGX_DONE) {
         ngx_http_finalize_request(r, rc);
     }
 
     /* else the batch answers */
-}
-
-
-/* NGX_DONE when the webhook waits in the batch, else a reply's code. */
-
-static ngx_int_t
-ngx_http_inbox_twilio_enqueue(ngx_http_request_t *r)
-{
-    ngx_int_t               rc;
-    ngx_http_inbox_item_t  *item;
-
-    item = ngx_http_inbox_twilio_read(r, &rc);
-
-    if (item == NULL) {
-        return rc;
-    }
-
-    item->check = ngx_http_inbox_twilio_check;
-
-    r->write_event_handler = ngx_http_inbox_twilio_answer;
-    r->read_event_handler = ngx_http_test_reading;
-
-    ngx_http_set_ctx(r, item, ngx_http_inbox_module);
-
-    if (ngx_http_inbox_batch_add(item) != NGX_OK) {
-        r->write_event_handler = ngx_http_request_empty_handler;
-
-        return ngx_http_inbox_reply_status(r, INBOX_ERR_UNAVAILABLE, NULL,
-                   "The server is too busy to take this message now; "
-                   "send it again later.");
-    }
-
-    return NGX_DONE;
 }
 
 
@@ -147,13 +120,15 @@ ngx_http_inbox_twilio_status_body_handler(ngx_http_request_t *r)
     item = ngx_http_inbox_twilio_read(r, &rc);
 
     if (item != NULL) {
-        rc = ngx_http_inbox_report_post(r, item, INBOX_CARRIER_TWILIO,
-                                        ngx_http_inbox_twilio_status_check,
-                                        "text/xml",
-                                        ngx_http_inbox_twiml_empty);
+        item->report_check = ngx_http_inbox_twilio_status_check;
+        item->carrier = INBOX_CARRIER_TWILIO;
+        rc = ngx_http_inbox_webhook_enqueue(r, item,
+                                            ngx_http_inbox_twilio_answer);
     }
 
-    ngx_http_finalize_request(r, rc);
+    if (rc != NGX_DONE) {
+        ngx_http_finalize_request(r, rc);
+    }
 }
 
 

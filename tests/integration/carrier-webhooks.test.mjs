@@ -320,6 +320,59 @@ test('Twilio: a status for a message id the store does not know yet is '
     assert.equal(m.status, 'delivered');
 });
 
+test('Twilio: status callbacks and inbound messages arriving together '
+     + 'are stored in the same batches, each as if alone: every one '
+     + 'answered once stored and pushed once; a forged one among them is '
+     + 'refused alone', async () => {
+    const sent = [];
+    for (let i = 0; i < 12; i++) {
+        const sid = newMessageSid();
+        sent.push({ sid, ...(await sentReply(twilioOrg, sid)) });
+    }
+    const senders = Array.from({ length: 12 }, () => uniqueNumber());
+    const ws = await connectWs(ctx.cluster, twilioOrg.token);
+    try {
+        const forged = sent[0];
+        const calls = [
+            ...sent.slice(1).map(({ sid, contact }) => deliverStatus(
+                statusForm({ sid, status: 'delivered', to: contact }))),
+            postStatus(statusForm({ sid: forged.sid, status: 'delivered',
+                                    to: forged.contact }),
+                       { authToken: 'f'.repeat(32) }),
+            ...senders.map((from) => deliverInbound(ctx.cluster,
+                { org: twilioOrg, from, body: 'together' })),
+        ];
+        const answers = await Promise.all(calls);
+        assertError(answers[sent.length - 1], 403, 'forbidden');
+
+        await ws.waitFor((fs) => sent.slice(1).every(({ messageId }) =>
+            fs.some((f) => f.type === 'message.status'
+                           && f.id === messageId))
+            && senders.every((from) => fs.some((f) =>
+                f.type === 'message.created'
+                && f.conversation?.contact?.phone === from)),
+            5000, 'every status and every inbound message');
+        await marker(ws);
+
+        for (const { messageId } of sent.slice(1)) {
+            assert.deepEqual(statusFrames(ws, messageId).map((f) => f.status),
+                             ['delivered']);
+        }
+        assert.deepEqual(statusFrames(ws, forged.messageId), []);
+        for (const { contact, messageId } of sent) {
+            const m = await messageById(twilioOrg, contact, messageId);
+            assert.equal(m.status, messageId === forged.messageId
+                                   ? 'queued' : 'delivered');
+        }
+        for (const from of senders) {
+            const msgs = await messagesWith(twilioOrg, from);
+            assert.deepEqual(msgs.map((m) => m.body), ['together']);
+        }
+    } finally {
+        ws.close();
+    }
+});
+
 test('GET on the status webhook is 405', async () => {
     const res = await fetch(STATUS_URL());
     assert.equal(res.status, 405);

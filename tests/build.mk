@@ -23,6 +23,12 @@ $(BUILD)/tests/test_sender_rate: tests/unit/test_sender_rate.c \
 	$(CC) $(CFLAGS) $(SANITIZE) -Isender -Itests/unit $< \
 	    sender/sender_rate.c -o $@
 
+$(BUILD)/tests/test_sender_window: tests/unit/test_sender_window.c \
+        sender/sender_window.c sender/sender_window.h tests/unit/check.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(SANITIZE) -Isender -Itests/unit $< \
+	    sender/sender_window.c -o $@
+
 # ws-server's wire frames, without libwebsockets.
 $(BUILD)/tests/test_ws_frame: tests/unit/test_ws_frame.c \
         ws-server/ws_frame.c ws-server/ws_frame.h tests/unit/check.h

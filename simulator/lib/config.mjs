@@ -30,6 +30,9 @@ export function defaultConfig() {
         carrierOptOut: true,
         // the carrier answers STOP and START itself, as both do by default
         carrierReplies: true,
+        // how many sends the carrier's API works on at once (null: any
+        // number), each for serviceMs; the others wait in turn
+        api: { lanes: null, serviceMs: 0 },
     };
 }
 
@@ -205,6 +208,25 @@ export function applyConfig(cfg, patch) {
                 }
                 next.webhook.timeoutMs[k] = v;
             }
+        }
+    }
+    if (patch.api !== undefined) {
+        const a = patch.api;
+        if (!isObject(a)) {
+            fail('api must be an object: { lanes, serviceMs }');
+        }
+        if (a.lanes !== undefined) {
+            if (a.lanes !== null
+                && (!Number.isInteger(a.lanes) || a.lanes < 1)) {
+                fail('api.lanes must be a whole number >= 1, or null');
+            }
+            next.api.lanes = a.lanes;
+        }
+        if (a.serviceMs !== undefined) {
+            if (!Number.isFinite(a.serviceMs) || a.serviceMs < 0) {
+                fail('api.serviceMs must be milliseconds >= 0');
+            }
+            next.api.serviceMs = a.serviceMs;
         }
     }
     for (const k of ['twilioSendingCallback', 'carrierOptOut',

@@ -49,7 +49,9 @@ function write(res, answer) {
 }
 
 // A carrier API call: recorded in sim.requests with its auth, fields
-// and answer, then answered (or held, never answered).
+// and answer, then answered (or held, never answered).  A send waits for
+// one of the API's lanes first (config api), and its record says how
+// many sends were waiting ahead of it when it came (ahead).
 async function carrierCall(sim, ctx, res, carrier, kind, handler, m) {
     const record = {
         seq: sim.nextSeq(), at: new Date().toISOString(), carrier, kind,
@@ -59,7 +61,20 @@ async function carrierCall(sim, ctx, res, carrier, kind, handler, m) {
     };
     ctx.record = record;
     sim.requests.push(record);
-    const answer = await handler(sim, ctx, m);
+    if (kind === 'send') {
+        record.ahead = await sim.lanes.enter(sim.config.api);
+    }
+    let answer;
+    try {
+        answer = await handler(sim, ctx, m);
+        if (kind === 'send' && sim.config.api.serviceMs > 0) {
+            await new Promise((r) => setTimeout(r, sim.config.api.serviceMs));
+        }
+    } finally {
+        if (kind === 'send') {
+            sim.lanes.leave();
+        }
+    }
     record.message_id = answer.message_id ?? null;
     if (answer.hold) {
         record.response = { status: null, held: true };

@@ -5,6 +5,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { applyConfig, defaultConfig } from './config.mjs';
 import { Failures } from './failures.mjs';
+import { Lanes } from './lanes.mjs';
 import { OptOuts } from './optouts.mjs';
 import { TelnyxSigner } from './telnyx-signature.mjs';
 
@@ -19,6 +20,7 @@ export class Simulator {
         this.failures = new Failures();
         this.timers = new Set();
         this.held = new Set();          // API requests never answered
+        this.lanes = new Lanes();       // the API's capacity (config api)
         this.streams = new Set();       // Server-Sent Events clients
         this.closed = false;
         this.seq = 0;

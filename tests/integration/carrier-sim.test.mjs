@@ -529,6 +529,32 @@ test('injected: 429 too many requests, with Retry-After when asked; '
     assert.equal(bad.status, 400);
 });
 
+test('with api lanes the carrier works on that many sends at once and '
+     + 'the others wait in turn, each told how many were ahead', async () => {
+    const to = uniqueNumber();
+    await sim.configure({ api: { lanes: 1, serviceMs: 100 } });
+    try {
+        const fields = (i) => ({ To: to, From: TWILIO_NUMBER,
+                                 Body: `lane ${i}` });
+        const started = Date.now();
+        const answers = await Promise.all([0, 1, 2, 3].map(async (i) => {
+            await new Promise((r) => setTimeout(r, i * 20));
+            return twilioSend(fields(i));
+        }));
+        assert.deepEqual(answers.map((a) => a.status), [201, 201, 201, 201]);
+        /* one at a time: the last answer came after four services */
+        assert.ok(Date.now() - started >= 400);
+        const sends = (await sim.requests({ kind: 'send' })).slice(-4);
+        assert.deepEqual(sends.map((r) => r.ahead), [0, 0, 1, 2]);
+
+        const bad = await sim.control('POST', '/config',
+                                      { api: { lanes: 0 } });
+        assert.equal(bad.status, 400);
+    } finally {
+        await sim.configure({ api: { lanes: null, serviceMs: 0 } });
+    }
+});
+
 test('with twilioSendingCallback Twilio reports sending, sent, delivered',
 async () => {
     await sim.configure({ twilioSendingCallback: true });

@@ -118,7 +118,7 @@ sender_outbox_pump(sender_t *s, int64_t now)
     int64_t   next, wait;
     unsigned  max, busy, bulk, cap, room;
 
-    /* what was answered first: its claims' room comes free */
+    /* what was answered first: recorded before the next claim */
     (void) sender_outbox_flush(s, now);
 
     wait = sender_outbox_start_paced(s, now);

@@ -984,8 +984,13 @@ inbox_mongo_outbox_results(inbox_store_t *store,
 {
     size_t                  i;
     inbox_status_t          rc;
+    inbox_error_t           fallback;
     inbox_outbox_record_t  *record;
     inbox_mongo_store_t    *ms = (inbox_mongo_store_t *) store;
+
+    if (err == NULL) {
+        err = &fallback;
+    }
 
     rc = inbox_mongo_ensure_indexes(ms, err);
 
@@ -996,9 +1001,7 @@ inbox_mongo_outbox_results(inbox_store_t *store,
                                        &record->error);
 
         if (rc == INBOX_ERR_UNAVAILABLE || rc == INBOX_ERR_INTERNAL) {
-            if (err != NULL) {
-                *err = record->error;
-            }
+            *err = record->error;
             break;
         }
 
@@ -1015,10 +1018,7 @@ inbox_mongo_outbox_results(inbox_store_t *store,
             memset(&records[i].record->report, 0,
                    sizeof(inbox_send_report_t));
             records[i].record->status = rc;
-
-            if (err != NULL) {
-                records[i].record->error = *err;
-            }
+            records[i].record->error = *err;
         }
     }
 

@@ -143,6 +143,14 @@ main(int argc, char **argv)
             }
         }
 
+        if (s.stopping) {
+            /* nothing new starts; what was answered is still recorded */
+            wait = sender_outbox_flush(&s, now);
+            if (wait >= 0 && wait < next) {
+                next = wait;
+            }
+        }
+
         if (sender_loop_turn(s.loop, fds, ready, 2, (int) next) != 0) {
             sender_log(&s, "the event loop failed");
             rc = 1;
@@ -168,6 +176,9 @@ main(int argc, char **argv)
                        sender_loop_active(s.loop));
         }
     }
+
+    /* every answer the carriers gave, also after a second signal */
+    sender_outbox_stop(&s);
 
     unlink(s.options.wake_path);
     for (i = 0; i < s.options.events_count; i++) {

@@ -10,6 +10,12 @@
 
 /* The outbox: messages to carriers (sender_outbox.c). */
 int64_t sender_outbox_pump(sender_t *s, int64_t now_ms);
+/* Records what the carriers answered (the pump does first thing): while
+ * the sender stops, when no pump runs.  Returns when to call it again, or
+ * -1 when nothing waits. */
+int64_t sender_outbox_flush(sender_t *s, int64_t now_ms);
+/* The last call: records what was answered, logs what the store refused. */
+void sender_outbox_stop(sender_t *s);
 /* Copies of inbound MMS media, fetched with the carrier's credentials
  * (sender_media.c). */
 int64_t sender_media_pump(sender_t *s, int64_t now_ms);

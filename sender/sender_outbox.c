@@ -7,8 +7,13 @@
  * request in flight leaves the entry to come back "interrupted", and it
  * is then reported as an unknown outcome, never sent again blindly.  A
  * request that never left (no connection) is safe to retry, and is.
- * A result the store could not take is kept and recorded again each
- * turn: what the carrier said is never dropped.
+ * What the carriers said in a turn of the loop is recorded at the start
+ * of the next pump, before anything is claimed, in one store call (one
+ * write transaction: the store's write lock taken once a turn, not once
+ * an answer, so a reply accepted meanwhile does not queue behind many).
+ * Results the store could not take are kept and recorded again after
+ * SENDER_RECORD_RETRY_MS: what the carrier said is never dropped, also
+ * when the sender stops.
  *
  * Fair scheduling: replies and campaign messages (bulk) are claimed
  * apart and wait for their number in two queues, replies always first.
@@ -28,6 +33,10 @@
 
 /* Record a result again this often while the store refuses it. */
 #define SENDER_RECORD_RETRY_MS  1000
+
+/* Results a store call (a transaction) at most: a short one, the write
+ * lock soon free again for nginx. */
+#define SENDER_RECORD_BATCH  256
 
 /*
  * Bulk takes at most a quarter (at least one) of the sends in hand: the
@@ -71,15 +80,18 @@ typedef struct {
     sender_queue_t  replies;        /* claimed, waiting for their number */
     sender_queue_t  bulk;
     unsigned        bulk_active;    /* bulk sends in flight */
-    sender_send_t  *unrecorded;     /* answered, the store not told yet */
-    int64_t         record_at;
+    sender_queue_t  answered;       /* the store not told yet, in order */
+    int64_t         record_at;      /* the store refused: not before */
 } sender_outbox_t;
 
 static sender_outbox_t  sender_outbox = {
     .look = 1, .look_bulk = 1,
     .replies = { NULL, &sender_outbox.replies.head, 0 },
     .bulk = { NULL, &sender_outbox.bulk.head, 0 },
+    .answered = { NULL, &sender_outbox.answered.head, 0 },
 };
+
+static inbox_outbox_record_t  sender_records[SENDER_RECORD_BATCH];
 
 static void sender_outbox_claim(sender_t *s, int64_t now,
     inbox_outbox_priority_t priority_max, unsigned room);
@@ -93,9 +105,10 @@ static int64_t sender_outbox_start_queue(sender_t *s, sender_queue_t *q,
 static void sender_outbox_done(sender_transfer_t *t);
 static int sender_outbox_slow_down(sender_t *s, sender_send_t *send,
     int64_t now);
-static void sender_outbox_record(sender_t *s, sender_send_t *send,
-    int64_t now);
-static void sender_outbox_record_again(sender_t *s, int64_t now);
+static void sender_outbox_answered(sender_send_t *send);
+static int sender_outbox_record(sender_t *s, int64_t now);
+static void sender_outbox_recorded(sender_t *s, sender_send_t *send,
+    const inbox_outbox_record_t *record, int64_t now);
 static void sender_outbox_free(sender_send_t *send);
 
 
@@ -105,18 +118,11 @@ sender_outbox_pump(sender_t *s, int64_t now)
     int64_t   next, wait;
     unsigned  max, busy, bulk, cap, room;
 
-    next = -1;
-
-    if (sender_outbox.unrecorded != NULL) {
-        if (now >= sender_outbox.record_at) {
-            sender_outbox_record_again(s, now);
-        }
-        if (sender_outbox.unrecorded != NULL) {
-            next = sender_outbox.record_at - now;
-        }
-    }
+    /* what was answered first: recorded before the next claim */
+    (void) sender_outbox_flush(s, now);
 
     wait = sender_outbox_start_paced(s, now);
+    next = -1;
     if (wait >= 0 && (next < 0 || wait < next)) {
         next = wait;
     }
@@ -150,17 +156,68 @@ sender_outbox_pump(sender_t *s, int64_t now)
         sender_outbox_claim(s, now, INBOX_OUTBOX_BULK, room);
     }
 
-    if (sender_outbox.look || sender_outbox.look_bulk) {
-        /* more is due than there was room for: after the next answer */
-        return next;
+    /* else more is due than there was room for: after the next answer */
+    if (!sender_outbox.look && !sender_outbox.look_bulk) {
+        wait = sender_outbox.due - now;
+        if (next < 0 || wait < next) {
+            next = wait < 0 ? 0 : wait;
+        }
     }
 
-    wait = sender_outbox.due - now;
-    if (next < 0 || wait < next) {
-        next = wait < 0 ? 0 : wait;
+    /* results of this pump (refused, withdrawn, ...): the next turn
+     * records them, without sleeping first */
+    if (sender_outbox.answered.head != NULL) {
+        wait = sender_outbox.record_at > now ? sender_outbox.record_at - now
+                                             : 0;
+        if (next < 0 || wait < next) {
+            next = wait;
+        }
     }
 
     return next;
+}
+
+
+int64_t
+sender_outbox_flush(sender_t *s, int64_t now)
+{
+    if (sender_outbox.answered.head == NULL) {
+        return -1;
+    }
+
+    if (now >= sender_outbox.record_at && sender_outbox_record(s, now) == 0)
+    {
+        return -1;
+    }
+
+    return sender_outbox.record_at > now ? sender_outbox.record_at - now : 0;
+}
+
+
+void
+sender_outbox_stop(sender_t *s)
+{
+    sender_send_t  *send;
+
+    if (sender_outbox.answered.head == NULL) {
+        return;
+    }
+
+    if (sender_outbox_record(s, inbox_now_ms()) == 0) {
+        return;
+    }
+
+    sender_log(s, "%u results not recorded: their messages come back "
+               "when the sender starts again, reported unknown",
+               sender_outbox.answered.count);
+
+    while ((send = sender_outbox.answered.head) != NULL) {
+        sender_outbox.answered.head = send->next;
+        sender_outbox_free(send);
+    }
+
+    sender_outbox.answered.tail = &sender_outbox.answered.head;
+    sender_outbox.answered.count = 0;
 }
 
 
@@ -290,7 +347,7 @@ sender_outbox_prepare(sender_t *s, const inbox_outbox_item_t *item,
         send->result.outcome = INBOX_SEND_UNKNOWN;
         snprintf(send->result.message, sizeof(send->result.message),
                  "the sender stopped while sending it: it may have gone");
-        sender_outbox_record(s, send, now);
+        sender_outbox_answered(send);
         return NULL;
     }
 
@@ -298,7 +355,7 @@ sender_outbox_prepare(sender_t *s, const inbox_outbox_item_t *item,
         send->result.outcome = INBOX_SEND_WITHDRAWN;
         snprintf(send->result.message, sizeof(send->result.message),
                  "the contact opted out after it was written");
-        sender_outbox_record(s, send, now);
+        sender_outbox_answered(send);
         return NULL;
     }
 
@@ -306,7 +363,7 @@ sender_outbox_prepare(sender_t *s, const inbox_outbox_item_t *item,
         send->result.outcome = INBOX_SEND_REFUSED;
         snprintf(send->result.message, sizeof(send->result.message),
                  "the sending number was removed");
-        sender_outbox_record(s, send, now);
+        sender_outbox_answered(send);
         return NULL;
     }
 
@@ -334,7 +391,7 @@ sender_outbox_prepare(sender_t *s, const inbox_outbox_item_t *item,
         send->result.outcome = INBOX_SEND_REFUSED;
         snprintf(send->result.message, sizeof(send->result.message), "%s",
                  err.message);
-        sender_outbox_record(s, send, now);
+        sender_outbox_answered(send);
         return NULL;
     }
 
@@ -444,7 +501,7 @@ sender_outbox_start_queue(sender_t *s, sender_queue_t *q, int64_t now)
             snprintf(send->result.message, sizeof(send->result.message),
                      "not sent: the carrier asked %s to slow down",
                      send->from);
-            sender_outbox_record(s, send, now);
+            sender_outbox_answered(send);
             continue;
         }
 
@@ -518,7 +575,7 @@ sender_outbox_done(sender_transfer_t *t)
                  inbox_send_outcome_name(send->result.outcome), t->status,
                  send->result.message);
 
-    sender_outbox_record(s, send, now);
+    sender_outbox_answered(send);
 }
 
 
@@ -555,70 +612,124 @@ sender_outbox_slow_down(sender_t *s, sender_send_t *send, int64_t now)
 }
 
 
-/* Tells the store what the carrier said; keeps it to tell again when
- * the store cannot take it now. */
+/* What the carrier said: recorded at the start of the next pump. */
 static void
-sender_outbox_record(sender_t *s, sender_send_t *send, int64_t now)
+sender_outbox_answered(sender_send_t *send)
 {
-    inbox_error_t         err;
-    inbox_status_t        rc;
-    inbox_send_report_t   report;
-    inbox_event_list_t    events;
-
-    memset(&events, 0, sizeof(events));
-    memset(&report, 0, sizeof(report));
-
-    rc = inbox_store_outbox_result(s->store, send->entry_id, send->attempt,
-                                   &send->result, now, &report, &events,
-                                   &err);
-
-    if (rc == INBOX_ERR_UNAVAILABLE || rc == INBOX_ERR_INTERNAL) {
-        sender_log(s, "cannot record the result of message %s yet: %s",
-                   send->message_id, err.message);
-        send->next = sender_outbox.unrecorded;
-        sender_outbox.unrecorded = send;
-        sender_outbox.record_at = now + SENDER_RECORD_RETRY_MS;
-        inbox_event_list_free(&events);
-        return;
-    }
-
-    if (rc != INBOX_OK) {
-        /* the claim was lost (its lease ran out) or is done already */
-        sender_log(s, "the result of message %s was not recorded: %s",
-                   send->message_id, err.message);
-
-    } else {
-        sender_publish(s, &events);
-
-        if (report.opted_out_contact[0] != '\0') {
-            sender_opt_out(s, send->org_id, report.opted_out_contact, now);
-        }
-
-        if (send->result.outcome == INBOX_SEND_RETRY && !report.done
-            && report.next_attempt_at < sender_outbox.due)
-        {
-            sender_outbox.due = report.next_attempt_at;
-        }
-    }
-
-    inbox_event_list_free(&events);
-    sender_outbox_free(send);
+    sender_queue_append(&sender_outbox.answered, send);
 }
 
 
-static void
-sender_outbox_record_again(sender_t *s, int64_t now)
+/*
+ * Tells the store what the carriers said, SENDER_RECORD_BATCH results a
+ * call, in the order they came.  What the store cannot take now is kept,
+ * first in line, to tell again after SENDER_RECORD_RETRY_MS.  Returns 0,
+ * or -1 when results are kept.
+ */
+static int
+sender_outbox_record(sender_t *s, int64_t now)
 {
-    sender_send_t  *list, *send;
+    size_t                  i, n;
+    sender_send_t          *send, *batch[SENDER_RECORD_BATCH];
+    sender_queue_t          kept;
+    inbox_error_t           err;
+    inbox_status_t          rc;
+    inbox_event_list_t      events;
+    inbox_outbox_record_t  *record;
 
-    list = sender_outbox.unrecorded;
-    sender_outbox.unrecorded = NULL;
+    while (sender_outbox.answered.head != NULL) {
+        n = 0;
 
-    while (list != NULL) {
-        send = list;
-        list = send->next;
-        sender_outbox_record(s, send, now);
+        while (n < SENDER_RECORD_BATCH
+               && (send = sender_outbox.answered.head) != NULL)
+        {
+            sender_outbox.answered.head = send->next;
+            sender_outbox.answered.count--;
+
+            record = &sender_records[n];
+            memset(record, 0, sizeof(inbox_outbox_record_t));
+            record->entry_id = send->entry_id;
+            record->attempt = send->attempt;
+            record->result = send->result;
+
+            batch[n++] = send;
+        }
+
+        if (sender_outbox.answered.head == NULL) {
+            sender_outbox.answered.tail = &sender_outbox.answered.head;
+        }
+
+        memset(&events, 0, sizeof(events));
+
+        rc = inbox_store_outbox_results(s->store, sender_records, n, now,
+                                        &events, &err);
+
+        /* what was stored (MongoDB may store some of a failed call) */
+        sender_publish(s, &events);
+        inbox_event_list_free(&events);
+
+        kept.head = NULL;
+        kept.tail = &kept.head;
+        kept.count = 0;
+
+        for (i = 0; i < n; i++) {
+            if (sender_records[i].status == INBOX_ERR_UNAVAILABLE
+                || sender_records[i].status == INBOX_ERR_INTERNAL)
+            {
+                sender_queue_append(&kept, batch[i]);
+                continue;
+            }
+
+            sender_outbox_recorded(s, batch[i], &sender_records[i], now);
+        }
+
+        if (kept.head != NULL) {
+            sender_log(s, "cannot record the results of %u messages yet: "
+                       "%s", kept.count,
+                       rc != INBOX_OK ? err.message : "the store failed");
+
+            /* first in line again, before what came since */
+            *kept.tail = sender_outbox.answered.head;
+            if (sender_outbox.answered.head == NULL) {
+                sender_outbox.answered.tail = kept.tail;
+            }
+            sender_outbox.answered.head = kept.head;
+            sender_outbox.answered.count += kept.count;
+            sender_outbox.record_at = now + SENDER_RECORD_RETRY_MS;
+
+            return -1;
+        }
     }
+
+    return 0;
+}
+
+
+/* One result the store took or refused for good. */
+static void
+sender_outbox_recorded(sender_t *s, sender_send_t *send,
+    const inbox_outbox_record_t *record, int64_t now)
+{
+    if (record->status != INBOX_OK) {
+        /* the claim was lost (its lease ran out) or is done already */
+        sender_log(s, "the result of message %s was not recorded: %s",
+                   send->message_id, record->error.message);
+        sender_outbox_free(send);
+        return;
+    }
+
+    if (record->report.opted_out_contact[0] != '\0') {
+        sender_opt_out(s, send->org_id, record->report.opted_out_contact,
+                       now);
+    }
+
+    if (send->result.outcome == INBOX_SEND_RETRY && !record->report.done
+        && record->report.next_attempt_at < sender_outbox.due)
+    {
+        sender_outbox.due = record->report.next_attempt_at;
+    }
+
+    sender_outbox_free(send);
 }
 
 

@@ -19,6 +19,8 @@ static inbox_store_t *inbox_store_open_uri(const char *uri, int create,
     inbox_error_t *err);
 static inbox_status_t inbox_store_e164(const char *phone,
     inbox_error_t *err);
+static inbox_status_t inbox_store_outbox_rule(inbox_outbox_record_t *record,
+    int64_t now, inbox_outbox_ruled_t *ruled);
 
 
 inbox_store_t *
@@ -1177,64 +1179,151 @@ inbox_store_outbox_claim(inbox_store_t *store, int64_t now, size_t max,
 }
 
 
-/*
- * The outcome as the backends record it: a retry past the last attempt
- * fails, and every failure carries its error code.
- */
+/* One result: the batch of one. */
 inbox_status_t
 inbox_store_outbox_result(inbox_store_t *store, const char *entry_id,
     unsigned attempt, const inbox_send_result_t *result, int64_t now,
     inbox_send_report_t *report, inbox_event_list_t *events,
     inbox_error_t *err)
 {
-    int64_t              next_at;
-    inbox_send_report_t  unused;
-    inbox_send_result_t  r;
+    inbox_status_t         rc;
+    inbox_outbox_record_t  record;
 
-    if (report == NULL) {
-        report = &unused;
+    memset(&record, 0, sizeof(inbox_outbox_record_t));
+    record.entry_id = entry_id;
+    record.attempt = attempt;
+    record.result = *result;
+
+    rc = inbox_store_outbox_results(store, &record, 1, now, events, err);
+
+    if (rc == INBOX_OK && record.status != INBOX_OK) {
+        rc = record.status;
+
+        if (err != NULL) {
+            *err = record.error;
+        }
     }
 
-    memset(report, 0, sizeof(inbox_send_report_t));
+    if (report != NULL) {
+        *report = record.report;
+    }
 
-    r = *result;
-    next_at = 0;
+    return rc;
+}
 
-    switch (r.outcome) {
 
-    case INBOX_SEND_ACCEPTED:
-        if (r.provider_id[0] == '\0') {
-            return inbox_error_set_field(err, INBOX_ERR_INVALID,
-                                         "provider_id",
-                                         "an accepted send needs the "
-                                         "carrier's message id");
+inbox_status_t
+inbox_store_outbox_results(inbox_store_t *store,
+    inbox_outbox_record_t *records, size_t n, int64_t now,
+    inbox_event_list_t *events, inbox_error_t *err)
+{
+    size_t                 i, m;
+    inbox_status_t         rc;
+    inbox_outbox_ruled_t  *ruled, one;
+
+    if (n == 0) {
+        return INBOX_OK;
+    }
+
+    ruled = (n == 1) ? &one : malloc(n * sizeof(inbox_outbox_ruled_t));
+
+    if (ruled == NULL) {
+        for (i = 0; i < n; i++) {
+            memset(&records[i].report, 0, sizeof(inbox_send_report_t));
+            records[i].status = inbox_error_set(&records[i].error,
+                                                INBOX_ERR_INTERNAL,
+                                                "out of memory");
         }
 
-        if (r.status != INBOX_DELIVERY_QUEUED
-            && r.status != INBOX_DELIVERY_SENDING
-            && r.status != INBOX_DELIVERY_SENT)
+        return inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
+    }
+
+    /* the backend sees only the records the rule lets through */
+    m = 0;
+
+    for (i = 0; i < n; i++) {
+        if (inbox_store_outbox_rule(&records[i], now, &ruled[m])
+            == INBOX_OK)
         {
-            return inbox_error_set_field(err, INBOX_ERR_INVALID, "status",
-                                         "a carrier that takes a message "
-                                         "says queued, sending or sent");
+            m++;
+        }
+    }
+
+    rc = (m > 0) ? store->ops->outbox_results(store, ruled, m, now, events,
+                                              err)
+                 : INBOX_OK;
+
+    if (ruled != &one) {
+        free(ruled);
+    }
+
+    return rc;
+}
+
+
+/*
+ * One result as the backends record it (outbox.h): a retry past the last
+ * attempt fails, and every failure carries its error code.  INBOX_OK
+ * with *ruled made, or the record refused (its status and error set).
+ */
+static inbox_status_t
+inbox_store_outbox_rule(inbox_outbox_record_t *record, int64_t now,
+    inbox_outbox_ruled_t *ruled)
+{
+    inbox_error_t        *err;
+    inbox_send_result_t  *r;
+
+    memset(&record->report, 0, sizeof(inbox_send_report_t));
+    memset(&record->error, 0, sizeof(inbox_error_t));
+    record->status = INBOX_OK;
+
+    ruled->record = record;
+    ruled->result = record->result;
+    ruled->next_at = 0;
+
+    r = &ruled->result;
+    err = &record->error;
+
+    switch (r->outcome) {
+
+    case INBOX_SEND_ACCEPTED:
+        if (r->provider_id[0] == '\0') {
+            record->status = inbox_error_set_field(err, INBOX_ERR_INVALID,
+                                                   "provider_id",
+                                                   "an accepted send needs "
+                                                   "the carrier's message "
+                                                   "id");
+            return record->status;
+        }
+
+        if (r->status != INBOX_DELIVERY_QUEUED
+            && r->status != INBOX_DELIVERY_SENDING
+            && r->status != INBOX_DELIVERY_SENT)
+        {
+            record->status = inbox_error_set_field(err, INBOX_ERR_INVALID,
+                                                   "status",
+                                                   "a carrier that takes a "
+                                                   "message says queued, "
+                                                   "sending or sent");
+            return record->status;
         }
 
         break;
 
     case INBOX_SEND_RETRY:
-        if (attempt >= INBOX_OUTBOX_ATTEMPTS_MAX) {
-            r.outcome = INBOX_SEND_REFUSED;
-            snprintf(r.error_code, sizeof(r.error_code), "%s",
+        if (record->attempt >= INBOX_OUTBOX_ATTEMPTS_MAX) {
+            r->outcome = INBOX_SEND_REFUSED;
+            snprintf(r->error_code, sizeof(r->error_code), "%s",
                      INBOX_SEND_ERROR_UNAVAILABLE);
             break;
         }
 
-        next_at = now + inbox_outbox_backoff(attempt);
+        ruled->next_at = now + inbox_outbox_backoff(record->attempt);
         break;
 
     case INBOX_SEND_REFUSED:
-        if (r.error_code[0] == '\0') {
-            snprintf(r.error_code, sizeof(r.error_code), "%s",
+        if (r->error_code[0] == '\0') {
+            snprintf(r->error_code, sizeof(r->error_code), "%s",
                      INBOX_SEND_ERROR_REFUSED);
         }
 
@@ -1242,27 +1331,29 @@ inbox_store_outbox_result(inbox_store_t *store, const char *entry_id,
 
     case INBOX_SEND_OPTED_OUT:
     case INBOX_SEND_WITHDRAWN:
-        snprintf(r.error_code, sizeof(r.error_code), "%s",
+        snprintf(r->error_code, sizeof(r->error_code), "%s",
                  INBOX_SEND_ERROR_OPTED_OUT);
         break;
 
     case INBOX_SEND_UNKNOWN:
-        snprintf(r.error_code, sizeof(r.error_code), "%s",
+        snprintf(r->error_code, sizeof(r->error_code), "%s",
                  INBOX_SEND_ERROR_UNKNOWN);
         break;
 
     default:
-        return inbox_error_set_field(err, INBOX_ERR_INVALID, "outcome",
-                                     "unknown send outcome");
+        record->status = inbox_error_set_field(err, INBOX_ERR_INVALID,
+                                               "outcome",
+                                               "unknown send outcome");
+        return record->status;
     }
 
-    if (entry_id == NULL || entry_id[0] == '\0') {
-        return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
-                               "no such outbox entry");
+    if (record->entry_id == NULL || record->entry_id[0] == '\0') {
+        record->status = inbox_error_set(err, INBOX_ERR_NOT_FOUND,
+                                         "no such outbox entry");
+        return record->status;
     }
 
-    return store->ops->outbox_result(store, entry_id, attempt, &r, now,
-                                     next_at, report, events, err);
+    return INBOX_OK;
 }
 
 

@@ -54,6 +54,19 @@
 /* ---- end media ---- */
 
 
+/*
+ * One result as the backends record it (inbox_store_outbox_results):
+ * store.c applied outbox.h's rule, so a retry has attempts left (next_at)
+ * and a failure (refused, opted_out, withdrawn, unknown) its error_code.
+ */
+typedef struct {
+    inbox_outbox_record_t  *record;     /* entry_id, attempt; status,
+                                           error and report: out */
+    inbox_send_result_t     result;
+    int64_t                 next_at;    /* a retry: when it is due again */
+} inbox_outbox_ruled_t;
+
+
 #define INBOX_STORE_OPERATIONS(X)                                             \
                                                                               \
     /* the backend's core: store_BACKEND.c */                                 \
@@ -306,14 +319,13 @@
        inbox_outbox_priority_t priority_max, inbox_outbox_batch_t *batch,     \
        inbox_error_t *err),                                                   \
       (store, now, max, lease, priority_max, batch, err))                     \
-    /* result as store.c made it: a retry has attempts left (next_at), a      \
-     * failure (refused, opted_out, unknown) has its error_code */            \
-    X(RULED, outbox_result,                                                   \
-      (inbox_store_t *store, const char *entry_id, unsigned attempt,          \
-       const inbox_send_result_t *result, int64_t now, int64_t next_at,       \
-       inbox_send_report_t *report, inbox_event_list_t *events,               \
-       inbox_error_t *err),                                                   \
-      (store, entry_id, attempt, result, now, next_at, report, events, err))  \
+    /* n >= 1 records as store.c made them (inbox_outbox_ruled_t), each    \
+     * record's status INBOX_OK and report zeroed; the backend sets a        \
+     * refused one's status and error */                                      \
+    X(RULED, outbox_results,                                                  \
+      (inbox_store_t *store, inbox_outbox_ruled_t *records, size_t n,         \
+       int64_t now, inbox_event_list_t *events, inbox_error_t *err),          \
+      (store, records, n, now, events, err))                                  \
     /* the reports as store.c ruled them: those not INBOX_OK are skipped;   \
      * error_code NULL for none */                                            \
     X(RULED, message_status_updates,                                          \

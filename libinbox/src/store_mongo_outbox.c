@@ -58,6 +58,9 @@ static inbox_status_t inbox_mongo_reply_refusal(inbox_mongo_store_t *ms,
 static inbox_status_t inbox_mongo_message_get(inbox_mongo_store_t *ms,
     bson_t *filter, inbox_message_t *m, bson_t *doc, int *found,
     inbox_error_t *err);
+static inbox_status_t inbox_mongo_outbox_record(inbox_mongo_store_t *ms,
+    const inbox_outbox_ruled_t *ruled, int64_t now,
+    inbox_event_list_t *events, inbox_error_t *err);
 static inbox_status_t inbox_mongo_early_take(inbox_mongo_store_t *ms,
     const bson_oid_t *org, const inbox_send_result_t *result,
     inbox_delivery_t *status, char error_code[INBOX_CARRIER_CODE_MAX],
@@ -971,11 +974,64 @@ inbox_mongo_outbox_claim(inbox_store_t *store, int64_t now, size_t max,
 }
 
 
+/*
+ * One record after another, with the commands of one (no multi-document
+ * transaction): a record refused is that record's; the store's error
+ * stops the batch, the records before it stored.
+ */
 inbox_status_t
-inbox_mongo_outbox_result(inbox_store_t *store, const char *entry_id,
-    unsigned attempt, const inbox_send_result_t *result, int64_t now,
-    int64_t next_at, inbox_send_report_t *report, inbox_event_list_t *events,
-    inbox_error_t *err)
+inbox_mongo_outbox_results(inbox_store_t *store,
+    inbox_outbox_ruled_t *records, size_t n, int64_t now,
+    inbox_event_list_t *events, inbox_error_t *err)
+{
+    size_t                  i;
+    inbox_status_t          rc;
+    inbox_error_t           fallback;
+    inbox_outbox_record_t  *record;
+    inbox_mongo_store_t    *ms = (inbox_mongo_store_t *) store;
+
+    if (err == NULL) {
+        err = &fallback;
+    }
+
+    rc = inbox_mongo_ensure_indexes(ms, err);
+
+    for (i = 0; i < n && rc == INBOX_OK; i++) {
+        record = records[i].record;
+
+        rc = inbox_mongo_outbox_record(ms, &records[i], now, events,
+                                       &record->error);
+
+        if (rc == INBOX_ERR_UNAVAILABLE || rc == INBOX_ERR_INTERNAL) {
+            *err = record->error;
+            break;
+        }
+
+        if (rc != INBOX_OK) {
+            memset(&record->report, 0, sizeof(inbox_send_report_t));
+            record->status = rc;
+            rc = INBOX_OK;
+        }
+    }
+
+    if (rc != INBOX_OK) {
+        /* this one and those after it were not stored */
+        for (/* void */; i < n; i++) {
+            memset(&records[i].record->report, 0,
+                   sizeof(inbox_send_report_t));
+            records[i].record->status = rc;
+            records[i].record->error = *err;
+        }
+    }
+
+    return rc;
+}
+
+
+static inbox_status_t
+inbox_mongo_outbox_record(inbox_mongo_store_t *ms,
+    const inbox_outbox_ruled_t *ruled, int64_t now,
+    inbox_event_list_t *events, inbox_error_t *err)
 {
     int                   found, moved;
     char                  early[INBOX_CARRIER_CODE_MAX];
@@ -986,16 +1042,19 @@ inbox_mongo_outbox_result(inbox_store_t *store, const char *entry_id,
     bson_iter_t           iter;
     inbox_status_t        rc;
     inbox_delivery_t      to;
-    inbox_mongo_store_t  *ms = (inbox_mongo_store_t *) store;
+    unsigned              attempt;
+    int64_t               next_at;
+    inbox_send_report_t  *report;
+    const inbox_send_result_t  *result;
 
-    if (inbox_mongo_parse_id(entry_id, &entry) != 0) {
+    result = &ruled->result;
+    next_at = ruled->next_at;
+    attempt = ruled->record->attempt;
+    report = &ruled->record->report;
+
+    if (inbox_mongo_parse_id(ruled->record->entry_id, &entry) != 0) {
         return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
                                "No such outbox entry.");
-    }
-
-    rc = inbox_mongo_ensure_indexes(ms, err);
-    if (rc != INBOX_OK) {
-        return rc;
     }
 
     rc = inbox_mongo_find_one(ms, "outbox",

@@ -225,7 +225,7 @@ inbox_sqlite_ingest_pass(inbox_sqlite_batch_t *batch,
     for (i = 0; i < n; i++) {
         if (careful) {
             rc = inbox_sqlite_run(conn, INBOX_SQL_SAVEPOINT,
-                                  "SAVEPOINT ingest");
+                                  "SAVEPOINT one");
             if (rc != SQLITE_OK) {
                 return inbox_sqlite_fail(conn, rc, err);
             }
@@ -250,7 +250,7 @@ inbox_sqlite_ingest_pass(inbox_sqlite_batch_t *batch,
 
             if (careful) {
                 rc = inbox_sqlite_run(conn, INBOX_SQL_ROLLBACK_TO,
-                                      "ROLLBACK TO ingest");
+                                      "ROLLBACK TO one");
                 if (rc != SQLITE_OK) {
                     return inbox_sqlite_fail(conn, rc, err);
                 }
@@ -275,7 +275,7 @@ inbox_sqlite_ingest_pass(inbox_sqlite_batch_t *batch,
         }
 
         if (careful) {
-            rc = inbox_sqlite_run(conn, INBOX_SQL_RELEASE, "RELEASE ingest");
+            rc = inbox_sqlite_run(conn, INBOX_SQL_RELEASE, "RELEASE one");
             if (rc != SQLITE_OK) {
                 return inbox_sqlite_fail(conn, rc, err);
             }

@@ -48,6 +48,14 @@ static inbox_status_t inbox_sqlite_delivery_get(inbox_sqlite_conn_t *conn,
 static inbox_status_t inbox_sqlite_delivery_move(inbox_sqlite_conn_t *conn,
     int64_t org, int64_t message, inbox_delivery_t to, const char *error_code,
     int64_t now, inbox_sqlite_move_t *mv, inbox_error_t *err);
+static inbox_status_t inbox_sqlite_outbox_pass(inbox_sqlite_conn_t *conn,
+    inbox_outbox_ruled_t *records, size_t n, int64_t now,
+    inbox_sqlite_move_t *moves, int careful, int *again, inbox_error_t *err);
+static void inbox_sqlite_outbox_forget(inbox_outbox_ruled_t *records,
+    size_t n, inbox_sqlite_move_t *moves);
+static inbox_status_t inbox_sqlite_outbox_record(inbox_sqlite_conn_t *conn,
+    const inbox_outbox_ruled_t *ruled, int64_t now, inbox_sqlite_move_t *mv,
+    inbox_error_t *err);
 static inbox_status_t inbox_sqlite_move_push(inbox_sqlite_move_t *mv,
     inbox_event_list_t *events, inbox_error_t *err);
 static void inbox_sqlite_move_free(inbox_sqlite_move_t *mv);
@@ -814,45 +822,222 @@ done:
 }
 
 
+/*
+ * The sender's results of a turn, in one transaction (one fsync of the
+ * log for all of them).  Like an ingest batch (store_sqlite_ingest.c) it
+ * first runs without a savepoint per record: most records are stored,
+ * and one refused (a result recorded already, a lost claim) is refused
+ * before it writes.  Only a record refused after it wrote rolls the
+ * transaction back, and the batch runs again with a savepoint per
+ * record.  The frames are pushed after the commit, in order.
+ */
 inbox_status_t
-inbox_sqlite_outbox_result(inbox_store_t *store, const char *entry_id,
-    unsigned attempt, const inbox_send_result_t *result, int64_t now,
-    int64_t next_at, inbox_send_report_t *report, inbox_event_list_t *events,
-    inbox_error_t *err)
+inbox_sqlite_outbox_results(inbox_store_t *store,
+    inbox_outbox_ruled_t *records, size_t n, int64_t now,
+    inbox_event_list_t *events, inbox_error_t *err)
 {
-    int                      rc;
-    int64_t                  entry, org, message;
-    unsigned                 attempts;
-    sqlite3_stmt            *stmt;
-    inbox_status_t           status;
-    inbox_error_t            fallback;
-    inbox_sqlite_conn_t     *conn;
-    char                     code[INBOX_CARRIER_CODE_MAX];
-    inbox_delivery_t         to;
-    inbox_sqlite_move_t      mv;
-    inbox_sqlite_delivery_t  d;
+    int                   again;
+    size_t                i;
+    inbox_status_t        status;
+    inbox_error_t         fallback, one;
+    inbox_sqlite_conn_t  *conn;
+    inbox_sqlite_move_t  *moves;
 
     if (err == NULL) {
         err = &fallback;
     }
 
-    memset(&mv, 0, sizeof(inbox_sqlite_move_t));
-
-    if (inbox_sqlite_parse_id(entry_id, &entry) != 0) {
-        return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
-                               "no such outbox entry");
+    moves = calloc(n, sizeof(inbox_sqlite_move_t));
+    if (moves == NULL) {
+        status = inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
+        goto failed;
     }
 
     conn = inbox_sqlite_begin_write(store, err);
     if (conn == NULL) {
-        return err->code;
+        status = err->code;
+        goto failed;
+    }
+
+    again = 0;
+    status = inbox_sqlite_outbox_pass(conn, records, n, now, moves, 0,
+                                      &again, err);
+
+    if (status == INBOX_OK && again) {
+        inbox_sqlite_rollback(conn);
+        inbox_sqlite_outbox_forget(records, n, moves);
+
+        conn = inbox_sqlite_begin_write(store, err);
+        if (conn == NULL) {
+            status = err->code;
+            goto failed;
+        }
+
+        status = inbox_sqlite_outbox_pass(conn, records, n, now, moves, 1,
+                                          &again, err);
+    }
+
+    if (status != INBOX_OK) {
+        inbox_sqlite_rollback(conn);
+        goto failed;
+    }
+
+    status = inbox_sqlite_commit(conn, err);
+    if (status != INBOX_OK) {
+        goto failed;
+    }
+
+    for (i = 0; i < n; i++) {
+        /* out of memory loses a frame, not the result: durable, its
+         * browsers learn it at their next reload */
+        (void) inbox_sqlite_move_push(&moves[i], events, &one);
+        inbox_sqlite_move_free(&moves[i]);
+    }
+
+    free(moves);
+
+    return INBOX_OK;
+
+failed:
+
+    if (moves != NULL) {
+        inbox_sqlite_outbox_forget(records, n, moves);
+        free(moves);
+    }
+
+    for (i = 0; i < n; i++) {
+        memset(&records[i].record->report, 0, sizeof(inbox_send_report_t));
+        records[i].record->status = status;
+        records[i].record->error = *err;
+    }
+
+    return status;
+}
+
+
+/*
+ * Records the batch in order, the careful pass each record in a
+ * savepoint.  The fast pass runs none: a record refused before it wrote
+ * is simply refused, but one refused after it wrote stops the pass with
+ * *again set.  A status other than INBOX_OK (the store's error) fails
+ * the whole batch.
+ */
+static inbox_status_t
+inbox_sqlite_outbox_pass(inbox_sqlite_conn_t *conn,
+    inbox_outbox_ruled_t *records, size_t n, int64_t now,
+    inbox_sqlite_move_t *moves, int careful, int *again, inbox_error_t *err)
+{
+    int                     rc;
+    size_t                  i;
+    int64_t                 wrote;
+    inbox_status_t          status;
+    inbox_outbox_record_t  *record;
+
+    for (i = 0; i < n; i++) {
+        record = records[i].record;
+
+        if (careful) {
+            rc = inbox_sqlite_run(conn, INBOX_SQL_SAVEPOINT, "SAVEPOINT one");
+            if (rc != SQLITE_OK) {
+                return inbox_sqlite_fail(conn, rc, err);
+            }
+        }
+
+        wrote = sqlite3_total_changes64(conn->db);
+
+        status = inbox_sqlite_outbox_record(conn, &records[i], now,
+                                            &moves[i], &record->error);
+
+        if (status != INBOX_OK) {
+            inbox_sqlite_move_free(&moves[i]);
+            memset(&record->report, 0, sizeof(inbox_send_report_t));
+
+            if (status == INBOX_ERR_UNAVAILABLE
+                || status == INBOX_ERR_INTERNAL
+                || sqlite3_get_autocommit(conn->db))
+            {
+                /* the store's, not the record's (or SQLite rolled the
+                 * whole transaction back: I/O, full) */
+                *err = record->error;
+                return status;
+            }
+
+            if (careful) {
+                rc = inbox_sqlite_run(conn, INBOX_SQL_ROLLBACK_TO,
+                                      "ROLLBACK TO one");
+                if (rc != SQLITE_OK) {
+                    return inbox_sqlite_fail(conn, rc, err);
+                }
+
+            } else if (sqlite3_total_changes64(conn->db) != wrote) {
+                *again = 1;
+                return INBOX_OK;
+            }
+
+            record->status = status;
+        }
+
+        if (careful) {
+            rc = inbox_sqlite_run(conn, INBOX_SQL_RELEASE, "RELEASE one");
+            if (rc != SQLITE_OK) {
+                return inbox_sqlite_fail(conn, rc, err);
+            }
+        }
+    }
+
+    return INBOX_OK;
+}
+
+
+/* What a rolled back pass said: nothing. */
+static void
+inbox_sqlite_outbox_forget(inbox_outbox_ruled_t *records, size_t n,
+    inbox_sqlite_move_t *moves)
+{
+    size_t  i;
+
+    for (i = 0; i < n; i++) {
+        inbox_sqlite_move_free(&moves[i]);
+        memset(&records[i].record->report, 0, sizeof(inbox_send_report_t));
+        memset(&records[i].record->error, 0, sizeof(inbox_error_t));
+        records[i].record->status = INBOX_OK;
+    }
+}
+
+
+/*
+ * One result, inside the batch's transaction: the status moved (*mv, its
+ * frame pushed after the commit) and the report filled.  A refusal
+ * (INBOX_ERR_NOT_FOUND, _CONFLICT) before anything is written.
+ */
+static inbox_status_t
+inbox_sqlite_outbox_record(inbox_sqlite_conn_t *conn,
+    const inbox_outbox_ruled_t *ruled, int64_t now, inbox_sqlite_move_t *mv,
+    inbox_error_t *err)
+{
+    int                       rc;
+    int64_t                   entry, org, message;
+    unsigned                  attempts;
+    sqlite3_stmt             *stmt;
+    inbox_status_t            status;
+    inbox_send_report_t      *report;
+    char                      code[INBOX_CARRIER_CODE_MAX];
+    inbox_delivery_t          to;
+    inbox_sqlite_delivery_t   d;
+    const inbox_send_result_t  *result;
+
+    result = &ruled->result;
+    report = &ruled->record->report;
+
+    if (inbox_sqlite_parse_id(ruled->record->entry_id, &entry) != 0) {
+        return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
+                               "no such outbox entry");
     }
 
     stmt = inbox_sqlite_stmt(conn, INBOX_SQL_OUTBOX_GET,
         "SELECT org_id, message_id, attempts FROM outbox WHERE id = ?1", err);
     if (stmt == NULL) {
-        status = err->code;
-        goto failed;
+        return err->code;
     }
 
     sqlite3_bind_int64(stmt, 1, entry);
@@ -864,22 +1049,19 @@ inbox_sqlite_outbox_result(inbox_store_t *store, const char *entry_id,
     inbox_sqlite_done(stmt);
 
     if (rc == SQLITE_DONE) {
-        status = inbox_error_set(err, INBOX_ERR_NOT_FOUND,
-                                 "no such outbox entry waits: its result "
-                                 "was recorded already");
-        goto failed;
+        return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
+                               "no such outbox entry waits: its result "
+                               "was recorded already");
     }
 
     if (rc != SQLITE_ROW) {
-        status = inbox_sqlite_fail(conn, rc, err);
-        goto failed;
+        return inbox_sqlite_fail(conn, rc, err);
     }
 
-    if (attempts != attempt) {
-        status = inbox_error_set(err, INBOX_ERR_CONFLICT,
-                                 "this claim was lost: its lease ran out "
-                                 "and the entry was claimed again");
-        goto failed;
+    if (attempts != ruled->record->attempt) {
+        return inbox_error_set(err, INBOX_ERR_CONFLICT,
+                               "this claim was lost: its lease ran out "
+                               "and the entry was claimed again");
     }
 
     inbox_sqlite_format_id(message, report->message_id);
@@ -889,29 +1071,27 @@ inbox_sqlite_outbox_result(inbox_store_t *store, const char *entry_id,
             "UPDATE outbox SET due_at = ?2, lease_until = NULL,"
             " last_error = ?3 WHERE id = ?1", err);
         if (stmt == NULL) {
-            status = err->code;
-            goto failed;
+            return err->code;
         }
 
         sqlite3_bind_int64(stmt, 1, entry);
-        sqlite3_bind_int64(stmt, 2, next_at);
+        sqlite3_bind_int64(stmt, 2, ruled->next_at);
         inbox_sqlite_bind_text(stmt, 3, result->error_code[0] != '\0'
                                            ? result->error_code : NULL);
 
         if (!inbox_sqlite_step_done(conn, stmt)) {
-            status = inbox_sqlite_fail(conn, sqlite3_errcode(conn->db), err);
-            goto failed;
+            return inbox_sqlite_fail(conn, sqlite3_errcode(conn->db), err);
         }
 
         status = inbox_sqlite_delivery_get(conn, org, message, &d, err);
         if (status != INBOX_OK) {
-            goto failed;
+            return status;
         }
 
         report->status = d.status;
-        report->next_attempt_at = next_at;
+        report->next_attempt_at = ruled->next_at;
 
-        return inbox_sqlite_commit(conn, err);
+        return INBOX_OK;
     }
 
     if (result->outcome == INBOX_SEND_ACCEPTED) {
@@ -920,8 +1100,7 @@ inbox_sqlite_outbox_result(inbox_store_t *store, const char *entry_id,
             "UPDATE messages SET provider = ?2, provider_id = ?3,"
             " submitted_at = ?4 WHERE id = ?1", err);
         if (stmt == NULL) {
-            status = err->code;
-            goto failed;
+            return err->code;
         }
 
         sqlite3_bind_int64(stmt, 1, message);
@@ -933,9 +1112,8 @@ inbox_sqlite_outbox_result(inbox_store_t *store, const char *entry_id,
         inbox_sqlite_done(stmt);
 
         if (rc != SQLITE_DONE) {
-            status = inbox_sqlite_write_fail(conn, rc, "the carrier's id",
-                                             err);
-            goto failed;
+            return inbox_sqlite_write_fail(conn, rc, "the carrier's id",
+                                           err);
         }
 
         /* what the carrier reported before its answer came */
@@ -944,11 +1122,11 @@ inbox_sqlite_outbox_result(inbox_store_t *store, const char *entry_id,
 
         status = inbox_sqlite_early_take(conn, org, result, &to, code, err);
         if (status != INBOX_OK) {
-            goto failed;
+            return status;
         }
 
         status = inbox_sqlite_delivery_move(conn, org, message, to,
-                                            code[0] ? code : NULL, now, &mv,
+                                            code[0] ? code : NULL, now, mv,
                                             err);
 
         if (status == INBOX_OK
@@ -962,7 +1140,7 @@ inbox_sqlite_outbox_result(inbox_store_t *store, const char *entry_id,
     } else {
         status = inbox_sqlite_delivery_move(conn, org, message,
                                             INBOX_DELIVERY_FAILED,
-                                            result->error_code, now, &mv,
+                                            result->error_code, now, mv,
                                             err);
 
         if (status == INBOX_OK
@@ -975,47 +1153,30 @@ inbox_sqlite_outbox_result(inbox_store_t *store, const char *entry_id,
     }
 
     if (status != INBOX_OK) {
-        goto failed;
+        return status;
     }
 
     stmt = inbox_sqlite_stmt(conn, INBOX_SQL_OUTBOX_DONE,
                              "DELETE FROM outbox WHERE id = ?1", err);
     if (stmt == NULL) {
-        status = err->code;
-        goto failed;
+        return err->code;
     }
 
     sqlite3_bind_int64(stmt, 1, entry);
 
     if (!inbox_sqlite_step_done(conn, stmt)) {
-        status = inbox_sqlite_fail(conn, sqlite3_errcode(conn->db), err);
-        goto failed;
+        return inbox_sqlite_fail(conn, sqlite3_errcode(conn->db), err);
     }
 
     status = inbox_sqlite_delivery_get(conn, org, message, &d, err);
     if (status != INBOX_OK) {
-        goto failed;
+        return status;
     }
 
     report->status = d.status;
     report->done = 1;
 
-    status = inbox_sqlite_commit(conn, err);
-    if (status != INBOX_OK) {
-        memset(report, 0, sizeof(inbox_send_report_t));
-        inbox_sqlite_move_free(&mv);
-        return status;
-    }
-
-    return inbox_sqlite_move_push(&mv, events, err);
-
-failed:
-
-    inbox_sqlite_rollback(conn);
-    inbox_sqlite_move_free(&mv);
-    memset(report, 0, sizeof(inbox_send_report_t));
-
-    return status;
+    return INBOX_OK;
 }
 
 

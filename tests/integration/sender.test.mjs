@@ -292,4 +292,107 @@ test('a reply queued before its contact texts STOP is never sent: it '
     }
 });
 
+test('many replies answered together are each recorded once with its own '
+     + 'outcome: the delivered ones spend their credit, the blocked and '
+     + 'withdrawn ones fail at no cost', async () => {
+    const cluster = ctx.cluster;
+    const sendsTo = async (to) => (await sim.requests({ kind: 'send' }))
+        .filter((r) => r.form?.some(([k, v]) => k === 'To' && v === to));
+    const plain = [];
+    for (let i = 0; i < 16; i++) {
+        plain.push(await thread());
+    }
+    const blocked = [await thread(), await thread()];
+    const withdrawn = [await thread(), await thread()];
+
+    /* STOP reached the carrier for these, never the inbox */
+    await sim.configure({ inbox: 'http://127.0.0.1:9' });
+    try {
+        for (const t of blocked) {
+            await sim.inbound({ from: t.from, body: 'STOP' });
+        }
+    } finally {
+        await sim.configure({ inbox: ctx.cluster.baseUrl });
+    }
+
+    const before = await billing();
+    /* queued while no sender runs: claimed and answered together */
+    await cluster.stopSender('SIGTERM');
+    const sent = [];
+    try {
+        for (const t of [...plain, ...blocked, ...withdrawn]) {
+            sent.push({ ...t, m: await reply(t.conv.id, `For ${t.from}`) });
+        }
+        /* these opt out in the inbox after their reply was queued */
+        for (const t of withdrawn) {
+            await deliverInbound(cluster, { from: t.from, body: 'STOP' });
+        }
+    } finally {
+        await cluster.startSender();
+    }
+
+    const final = (s) => s === 'delivered' || s === 'failed';
+    const got = await eventually(async () => {
+        const all = await Promise.all(sent.map((t) =>
+            messageOf(t.conv.id, t.m.id)));
+        return all.every((m) => final(m.status)) ? all : null;
+    }, 20000, 'every reply delivered or failed');
+
+    const byFrom = new Map(sent.map((t, i) => [t.from, got[i]]));
+    for (const t of plain) {
+        assert.equal(byFrom.get(t.from).status, 'delivered', t.from);
+        assert.equal((await sendsTo(t.from)).length, 1, t.from);
+    }
+    for (const t of blocked) {
+        assert.equal(byFrom.get(t.from).status, 'failed', t.from);
+        assert.equal(byFrom.get(t.from).error_code, 'contact_opted_out');
+        const contact = await api(cluster,
+            `/api/v1/contacts/${t.conv.contact.id}`, org.token);
+        assert.equal(contact.json.opt_out_source, 'carrier', t.from);
+    }
+    for (const t of withdrawn) {
+        assert.equal(byFrom.get(t.from).status, 'failed', t.from);
+        assert.equal(byFrom.get(t.from).error_code, 'contact_opted_out');
+        /* only the keyword's confirmation went */
+        const sends = await sendsTo(t.from);
+        assert.equal(sends.length, 1, t.from);
+        assert.notEqual(sends[0].form.find(([k]) => k === 'Body')[1],
+                        `For ${t.from}`);
+    }
+
+    /* each delivered reply spent its credit once, the rest nothing */
+    const after = await billing();
+    assert.equal(after.balance, before.balance - plain.length);
+    assert.equal(after.held, before.held);
+});
+
+test('a sender stopped with a send in flight records the carrier\'s '
+     + 'answer before it exits: the reply is not reported unknown later',
+     async () => {
+    const cluster = ctx.cluster;
+    const { from, conv } = await thread();
+    /* the carrier answers the send 700 ms after taking it */
+    await sim.fail({ type: 'late_answer', delay_ms: 700, number: from });
+    const m = await reply(conv.id, 'Stopping soon');
+    const sendsTo = async (to) => (await sim.requests({ kind: 'send' }))
+        .filter((r) => r.form?.some(([k, v]) => k === 'To' && v === to));
+    try {
+        await eventually(async () => (await sendsTo(from)).length === 1,
+                         10000, 'the send reached the carrier');
+        await cluster.stopSender('SIGTERM');
+        /* the answer came while it stopped: recorded, with the
+         * callbacks that overtook it */
+        const got = await messageOf(conv.id, m.id);
+        assert.equal(got.status, 'delivered');
+    } finally {
+        if (!cluster.sender) {
+            await cluster.startSender();
+        }
+    }
+    /* after the lease nothing comes back to report */
+    await sleep(LEASE_MS + 500);
+    assert.equal((await messageOf(conv.id, m.id)).status, 'delivered');
+    assert.equal((await sendsTo(from)).length, 1);
+});
+
 errorLogIsCleanTest(ctx);

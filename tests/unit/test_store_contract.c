@@ -5220,6 +5220,147 @@ TEST(a_crashed_senders_claims_come_back_interrupted_after_the_lease)
 }
 
 
+TEST(a_batch_of_results_records_each_and_a_refused_one_undoes_none)
+{
+    size_t                 i;
+    char                   status[16], code[32];
+    fixture_t              f;
+    inbox_error_t          err;
+    inbox_event_list_t     events;
+    inbox_send_result_t    res;
+    inbox_reply_result_t   r[7];
+    inbox_ingest_result_t  alice;
+    inbox_outbox_batch_t   batch;
+    inbox_outbox_record_t  rec[7];
+    char                   body[16];
+    int64_t                now;
+
+    static const char  *said[7][2] = {
+        { "sent", "" }, { "queued", "" }, { "failed", "21211" },
+        { "queued", "" }, { "failed", "unknown_outcome" },
+        { "failed", "contact_opted_out" }, { "queued", "" }
+    };
+
+    FIXTURE(&f);
+    memset(&events, 0, sizeof(events));
+    memset(rec, 0, sizeof(rec));
+
+    CHECK_INT(receive(&f, "SM1", ALICE, "hi", T0, &alice, NULL), INBOX_OK);
+    CHECK_INT(inbox_store_credits_grant(f.store, f.org, 10, NULL), INBOX_OK);
+
+    for (i = 0; i < 7; i++) {
+        snprintf(body, sizeof(body), "reply %zu", i);
+        CHECK_INT(reply(&f, alice.conversation_id, body, NULL, &r[i], NULL,
+                        NULL), INBOX_OK);
+    }
+
+    now = inbox_now_ms();
+    CHECK_INT(claim(&f, now, 10, &batch), 7);
+    if (batch.count != 7) {
+        inbox_outbox_batch_free(&batch);
+        goto done;
+    }
+
+    for (i = 0; i < 7; i++) {
+        CHECK_STR(batch.items[i].message.id, r[i].message.id);
+        rec[i].entry_id = batch.items[i].id;
+        rec[i].attempt = batch.items[i].attempt;
+    }
+
+    /* 0: taken and sent */
+    rec[0].result.outcome = INBOX_SEND_ACCEPTED;
+    rec[0].result.carrier = INBOX_CARRIER_TWILIO;
+    snprintf(rec[0].result.provider_id, sizeof(rec[0].result.provider_id),
+             "SMbatch0");
+    rec[0].result.status = INBOX_DELIVERY_SENT;
+    /* 1: to try again */
+    rec[1].result.outcome = INBOX_SEND_RETRY;
+    /* 2: refused for good */
+    rec[2].result.outcome = INBOX_SEND_REFUSED;
+    snprintf(rec[2].result.error_code, sizeof(rec[2].result.error_code),
+             "21211");
+    /* 3: a claim lost: the store counts a later attempt */
+    rec[3].result.outcome = INBOX_SEND_UNKNOWN;
+    rec[3].attempt = batch.items[3].attempt - 1;
+    /* 4: recorded already, before the batch */
+    rec[4].result.outcome = INBOX_SEND_UNKNOWN;
+    memset(&res, 0, sizeof(res));
+    res.outcome = INBOX_SEND_UNKNOWN;
+    CHECK_INT(inbox_store_outbox_result(f.store, rec[4].entry_id,
+                                        rec[4].attempt, &res, now, NULL,
+                                        NULL, &err), INBOX_OK);
+    /* 5: on the carrier's block list */
+    rec[5].result.outcome = INBOX_SEND_OPTED_OUT;
+    /* 6: taken, says the sender, but without the carrier's id */
+    rec[6].result.outcome = INBOX_SEND_ACCEPTED;
+    rec[6].result.status = INBOX_DELIVERY_QUEUED;
+
+    CHECK_INT(inbox_store_outbox_results(f.store, rec, 7, now + 1, &events,
+                                         &err), INBOX_OK);
+
+    CHECK_INT(rec[0].status, INBOX_OK);
+    CHECK_INT(rec[0].report.done, 1);
+    CHECK_INT(rec[0].report.status, INBOX_DELIVERY_SENT);
+    CHECK_STR(rec[0].report.message_id, r[0].message.id);
+    CHECK_INT(rec[1].status, INBOX_OK);
+    CHECK_INT(rec[1].report.done, 0);
+    CHECK_INT(rec[1].report.status, INBOX_DELIVERY_QUEUED);
+    CHECK(rec[1].report.next_attempt_at
+          == now + 1 + inbox_outbox_backoff(rec[1].attempt));
+    CHECK_INT(rec[2].status, INBOX_OK);
+    CHECK_INT(rec[2].report.done, 1);
+    CHECK_INT(rec[2].report.status, INBOX_DELIVERY_FAILED);
+    CHECK_INT(rec[3].status, INBOX_ERR_CONFLICT);
+    CHECK_INT(rec[3].error.code, INBOX_ERR_CONFLICT);
+    CHECK_INT(rec[4].status, INBOX_ERR_NOT_FOUND);
+    CHECK_INT(rec[5].status, INBOX_OK);
+    CHECK_INT(rec[5].report.status, INBOX_DELIVERY_FAILED);
+    CHECK_STR(rec[5].report.opted_out_contact, r[5].conversation.contact.id);
+    CHECK_STR(rec[5].report.message_id, r[5].message.id);
+    CHECK_INT(rec[6].status, INBOX_ERR_INVALID);
+    CHECK_STR(rec[6].error.field, "provider_id");
+
+    for (i = 0; i < 7; i++) {
+        status_of(&f, alice.conversation_id, r[i].message.id, status, code);
+        CHECK_STR(status, said[i][0]);
+        CHECK_STR(code, said[i][1]);
+    }
+
+    /* one message.status for each move, in the batch's order */
+    CHECK_INT(events.count, 3);
+    if (events.count == 3) {
+        CHECK(strstr(events.items[0].json, r[0].message.id) != NULL);
+        CHECK(strstr(events.items[0].json, "\"status\":\"sent\"") != NULL);
+        CHECK(strstr(events.items[1].json, r[2].message.id) != NULL);
+        CHECK(strstr(events.items[2].json, r[5].message.id) != NULL);
+        CHECK(events.items[0].org_seq < events.items[1].org_seq);
+        CHECK(events.items[1].org_seq < events.items[2].org_seq);
+    }
+
+    /* 0 captured; 2, 4 and 5 released; 1, 3 and 6 still held */
+    CHECK_INT(held_of(&f, f.org), 3);
+    CHECK_INT(balance_of(&f, f.org), 6);
+    CHECK(ledger_balances(&f, f.org));
+
+    /* the retry comes back after its backoff, the refused ones never */
+    inbox_outbox_batch_free(&batch);
+    CHECK_INT(claim(&f, rec[1].report.next_attempt_at, 10, &batch), 1);
+    if (batch.count == 1) {
+        CHECK_STR(batch.items[0].message.id, r[1].message.id);
+    }
+    inbox_outbox_batch_free(&batch);
+
+done:
+
+    for (i = 0; i < 7; i++) {
+        inbox_reply_result_free(&r[i]);
+    }
+
+    inbox_event_list_free(&events);
+    fixture_close(&f);
+}
+
+
 /* Claims the one due entry and records res for it; 0 or -1. */
 static int
 send_one(fixture_t *f, int64_t now, const inbox_send_result_t *res,

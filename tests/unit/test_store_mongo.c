@@ -3259,6 +3259,49 @@ TEST(outbox_result)
 }
 
 
+/* One record after another with the commands of one: a lost claim is
+ * refused alone, the retry after it recorded. */
+TEST(outbox_results)
+{
+    fake_t                 fake;
+    inbox_error_t          err;
+    inbox_store_t         *store;
+    inbox_event_list_t     events;
+    inbox_outbox_record_t  rec[2];
+
+    store = fake_open(&fake);
+    memset(&events, 0, sizeof(events));
+    memset(rec, 0, sizeof(rec));
+
+    rec[0].entry_id = GEN_3;
+    rec[0].attempt = 2;
+    rec[0].result.outcome = INBOX_SEND_UNKNOWN;
+    rec[1].entry_id = GEN_3;
+    rec[1].attempt = 1;
+    rec[1].result.outcome = INBOX_SEND_RETRY;
+    snprintf(rec[1].result.error_code, sizeof(rec[1].result.error_code),
+             "503");
+
+    fake.replies[0] = OUTBOX_ENTRY;
+    fake.replies[1] = OUTBOX_ENTRY;
+    fake.replies[3] = CURSOR("{\"_id\": " OID(MSG_ID) ", \"status\":"
+                             " \"queued\"}");
+
+    CHECK_INT(inbox_store_outbox_results(store, rec, 2, 1767225600000LL,
+                                         &events, &err), INBOX_OK);
+    CHECK_INT(rec[0].status, INBOX_ERR_CONFLICT);
+    CHECK_INT(rec[1].status, INBOX_OK);
+    CHECK_INT(rec[1].report.done, 0);
+    CHECK_INT(rec[1].report.next_attempt_at, 1767225605000LL);
+    CHECK_STR(rec[1].report.message_id, MSG_ID);
+    CHECK_INT(events.count, 0);
+    golden_check(&fake, "outbox_results");
+
+    inbox_event_list_free(&events);
+    fake_close(&fake, store);
+}
+
+
 TEST(message_status_update)
 {
     int                    changed;

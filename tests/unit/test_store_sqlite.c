@@ -610,6 +610,104 @@ TEST(a_busy_database_is_unavailable_and_the_retry_succeeds)
 }
 
 
+/*
+ * A batch of results runs without a savepoint per record; a record
+ * refused after it wrote sends the batch round again with one each, so
+ * that record alone is undone.  (Here the refusal after a write is made
+ * by hand: an outbox entry that names another organization than its
+ * message's, found only after the retry moved the entry.)
+ */
+TEST(a_result_refused_after_it_wrote_is_undone_alone_in_its_batch)
+{
+    size_t                 i;
+    char                   other[INBOX_ID_MAX], sql[256], body[16];
+    int64_t                now;
+    fixture_t              f;
+    inbox_error_t          err;
+    inbox_reply_t          r;
+    inbox_event_list_t     events;
+    inbox_reply_result_t   replies[3];
+    inbox_ingest_result_t  alice;
+    inbox_outbox_batch_t   batch;
+    inbox_outbox_record_t  rec[3];
+
+    FIXTURE(&f);
+    memset(&events, 0, sizeof(events));
+    memset(rec, 0, sizeof(rec));
+    memset(&batch, 0, sizeof(batch));
+
+    CHECK_INT(org_add(f.store, "Other", OTHER, other), INBOX_OK);
+    CHECK_INT(receive(&f, "SM1", ALICE, "hi", T0, &alice, NULL), INBOX_OK);
+    CHECK_INT(inbox_store_credits_grant(f.store, f.org, 3, NULL), INBOX_OK);
+
+    for (i = 0; i < 3; i++) {
+        snprintf(body, sizeof(body), "reply %zu", i);
+        memset(&r, 0, sizeof(r));
+        r.conversation_id = alice.conversation_id;
+        r.body = body;
+        r.segments = 1;
+        r.credits = 1;
+        CHECK_INT(inbox_store_reply_accept(f.store, f.org, &r, &replies[i],
+                                           NULL, NULL), INBOX_OK);
+    }
+
+    now = inbox_now_ms();
+    CHECK_INT(inbox_store_outbox_claim(f.store, now, 10, 0,
+                                       INBOX_OUTBOX_BULK, &batch, &err),
+              INBOX_OK);
+    CHECK_INT(batch.count, 3);
+    if (batch.count != 3) {
+        goto done;
+    }
+
+    snprintf(sql, sizeof(sql), "UPDATE outbox SET org_id = %s WHERE id = %s",
+             other, batch.items[1].id);
+    CHECK_INT(db_exec(&f, "%s", sql), SQLITE_OK);
+
+    for (i = 0; i < 3; i++) {
+        rec[i].entry_id = batch.items[i].id;
+        rec[i].attempt = batch.items[i].attempt;
+        rec[i].result.outcome = INBOX_SEND_RETRY;
+    }
+
+    rec[2].result.outcome = INBOX_SEND_ACCEPTED;
+    rec[2].result.carrier = INBOX_CARRIER_TWILIO;
+    snprintf(rec[2].result.provider_id, sizeof(rec[2].result.provider_id),
+             "SMundone");
+    rec[2].result.status = INBOX_DELIVERY_SENT;
+
+    CHECK_INT(inbox_store_outbox_results(f.store, rec, 3, now, &events,
+                                         &err), INBOX_OK);
+    CHECK_INT(rec[0].status, INBOX_OK);
+    CHECK_INT(rec[1].status, INBOX_ERR_NOT_FOUND);
+    CHECK_INT(rec[2].status, INBOX_OK);
+    CHECK_INT(rec[2].report.status, INBOX_DELIVERY_SENT);
+    CHECK_INT(events.count, 1);
+
+    /* the retry of 0 stored, that of 1 undone: still leased */
+    snprintf(sql, sizeof(sql), "SELECT lease_until IS NULL FROM outbox"
+             " WHERE id = %s", batch.items[0].id);
+    CHECK_INT(db_int(&f, sql), 1);
+    snprintf(sql, sizeof(sql), "SELECT lease_until IS NULL FROM outbox"
+             " WHERE id = %s", batch.items[1].id);
+    CHECK_INT(db_int(&f, sql), 0);
+    snprintf(sql, sizeof(sql), "SELECT count(*) FROM outbox WHERE id = %s",
+             batch.items[2].id);
+    CHECK_INT(db_int(&f, sql), 0);
+
+done:
+
+    inbox_outbox_batch_free(&batch);
+
+    for (i = 0; i < 3; i++) {
+        inbox_reply_result_free(&replies[i]);
+    }
+
+    inbox_event_list_free(&events);
+    fixture_close(&f);
+}
+
+
 static long
 file_size(const char *path)
 {

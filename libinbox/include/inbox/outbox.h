@@ -13,7 +13,7 @@
  * number is the claim's token, and a result with a stale one (the lease
  * ran out and the entry was claimed again) is refused.
  *
- * What the carrier said (inbox_store_outbox_result):
+ * What the carrier said (inbox_store_outbox_results):
  *   accepted   the carrier took it: its message id is kept (status
  *              webhooks find the message by it) and its status is the
  *              carrier's (queued, sending or sent); "sent" captures the
@@ -46,6 +46,7 @@
 #include <stdint.h>
 #include <inbox/carrier.h>
 #include <inbox/delivery.h>
+#include <inbox/error.h>
 #include <inbox/model.h>
 
 /* What comes first: a lower priority is claimed before a higher one. */
@@ -116,6 +117,17 @@ typedef struct {
                                         /* opted_out: the contact to mark
                                            opted out (source carrier) */
 } inbox_send_report_t;
+
+/* One result to record (inbox_store_outbox_results). */
+typedef struct {
+    const char            *entry_id;     /* in */
+    unsigned               attempt;      /* in */
+    inbox_send_result_t    result;       /* in */
+    inbox_status_t         status;       /* out: INBOX_OK or this one's
+                                            error */
+    inbox_error_t          error;        /* out, when status != INBOX_OK */
+    inbox_send_report_t    report;       /* out, when INBOX_OK */
+} inbox_outbox_record_t;
 
 
 #endif

@@ -527,6 +527,22 @@ inbox_status_t inbox_store_outbox_result(inbox_store_t *store,
     inbox_error_t *err);
 
 /*
+ * The same for n results at once (the sender's answers of one turn),
+ * each recorded as inbox_store_outbox_result records one, their events
+ * appended in order.  A record refused (INBOX_ERR_NOT_FOUND, _CONFLICT,
+ * _INVALID) has that status and error and undoes none of the others.
+ * INBOX_OK when the batch was stored, in one transaction where the
+ * backend has them (SQLite).  Else the store's error (UNAVAILABLE,
+ * INTERNAL): SQLite stored nothing (every record's status is the error);
+ * MongoDB, which records one after another, stored those whose status is
+ * INBOX_OK, and the rest have the error.  A record whose status is the
+ * store's error may be recorded again.
+ */
+inbox_status_t inbox_store_outbox_results(inbox_store_t *store,
+    inbox_outbox_record_t *records, size_t n, int64_t now,
+    inbox_event_list_t *events, inbox_error_t *err);
+
+/*
  * A carrier's status report for the organization's message that the
  * carrier knows as provider_id, in one transaction: the status moves
  * only forward (inbox_delivery_moves), error_code (NULL: none) is kept

@@ -122,7 +122,7 @@ sender_loop_finish(sender_loop_t *loop, CURLMsg *msg)
 {
     CURL               *easy;
     CURLcode            rc;
-    curl_off_t          retry_after = 0;
+    curl_off_t          retry_after = 0, elapsed = 0;
     sender_transfer_t  *t = NULL;
 
     easy = msg->easy_handle;
@@ -141,6 +141,12 @@ sender_loop_finish(sender_loop_t *loop, CURLMsg *msg)
         == CURLE_OK && retry_after > 0)
     {
         t->retry_after_ms = (int64_t) retry_after * 1000;
+    }
+
+    if (curl_easy_getinfo(easy, CURLINFO_TOTAL_TIME_T, &elapsed)
+        == CURLE_OK)
+    {
+        t->elapsed_us = (int64_t) elapsed;
     }
 
     if (t->error[0] == '\0' && rc != CURLE_OK) {

@@ -30,6 +30,7 @@
 #include <inbox/media.h>
 #include <inbox/outbox.h>
 #include "sender_jobs.h"
+#include "sender_window.h"
 
 /* Record a result again this often while the store refuses it. */
 #define SENDER_RECORD_RETRY_MS  1000
@@ -40,11 +41,11 @@
 
 /*
  * Bulk takes at most a quarter (at least one) of the sends in hand: the
- * rest is always free for replies, and a carrier that answers a
- * number's or an account's requests in order keeps a reply behind a
- * quarter of them at most.  On the carrier simulator 12 campaign
- * requests in flight sent as fast as 48 did, and a reply's wait behind
- * them fell from 108 ms to 26 (p50; docs/BENCHMARKS.md, "Campaign
+ * rest is always free for replies.  Within that, the bulk window
+ * (sender_window.h) keeps only a few campaign requests waiting at the
+ * carrier, whose queue a reply would join: on the carrier simulator 12
+ * campaign requests in flight sent as fast as 48 did, and a reply's wait
+ * behind them fell from 108 ms to 26 (p50; docs/BENCHMARKS.md, "Campaign
  * send").
  */
 #define SENDER_BULK_MAX(max)  ((max) / 4 > 0 ? (max) / 4 : 1)
@@ -73,15 +74,16 @@ typedef struct {
 } sender_queue_t;
 
 typedef struct {
-    int             look;           /* claim replies at the next pump */
-    int             look_bulk;      /* claim bulk at the next pump */
-    int             bulk_more;      /* the last bulk claim was full */
-    int64_t         due;            /* claim again by then anyway */
-    sender_queue_t  replies;        /* claimed, waiting for their number */
-    sender_queue_t  bulk;
-    unsigned        bulk_active;    /* bulk sends in flight */
-    sender_queue_t  answered;       /* the store not told yet, in order */
-    int64_t         record_at;      /* the store refused: not before */
+    int              look;           /* claim replies at the next pump */
+    int              look_bulk;      /* claim bulk at the next pump */
+    int              bulk_more;      /* the last bulk claim was full */
+    int64_t          due;            /* claim again by then anyway */
+    sender_queue_t   replies;        /* claimed, waiting for their number */
+    sender_queue_t   bulk;
+    unsigned         bulk_active;    /* bulk sends in flight */
+    sender_window_t  window;         /* how many may be */
+    sender_queue_t   answered;       /* the store not told yet, in order */
+    int64_t          record_at;      /* the store refused: not before */
 } sender_outbox_t;
 
 static sender_outbox_t  sender_outbox = {
@@ -109,6 +111,7 @@ static void sender_outbox_answered(sender_send_t *send);
 static int sender_outbox_record(sender_t *s, int64_t now);
 static void sender_outbox_recorded(sender_t *s, sender_send_t *send,
     const inbox_outbox_record_t *record, int64_t now);
+static unsigned sender_outbox_bulk_cap(sender_t *s);
 static void sender_outbox_free(sender_send_t *send);
 
 
@@ -146,7 +149,7 @@ sender_outbox_pump(sender_t *s, int64_t now)
 
     /* bulk: its share, a few at a time rather than one per answer */
     bulk = sender_outbox.bulk_active + sender_outbox.bulk.count;
-    cap = SENDER_BULK_MAX(max);
+    cap = sender_outbox_bulk_cap(s);
     room = bulk < cap ? cap - bulk : 0;
     if (room > max - (busy < max ? busy : max)) {
         room = max - (busy < max ? busy : max);
@@ -231,16 +234,29 @@ sender_jobs_wake(sender_t *s)
 }
 
 
+/* The campaign requests that may be in flight now: the window, within
+ * bulk's share of --max-active. */
+static unsigned
+sender_outbox_bulk_cap(sender_t *s)
+{
+    unsigned  cap;
+
+    cap = SENDER_BULK_MAX(s->options.max_active);
+
+    if (sender_outbox.window.cap != cap) {
+        sender_window_init(&sender_outbox.window, cap);
+    }
+
+    return sender_outbox.window.window;
+}
+
+
 int
 sender_outbox_bulk_wanted(sender_t *s)
 {
-    unsigned  max;
-
-    max = s->options.max_active;
-
     return !sender_outbox.bulk_more
            && sender_outbox.bulk_active + sender_outbox.bulk.count
-              < SENDER_BULK_MAX(max);
+              < sender_outbox_bulk_cap(s);
 }
 
 
@@ -536,6 +552,11 @@ sender_outbox_done(sender_transfer_t *t)
     now = inbox_now_ms();
 
     if (send->bulk) {
+        if (t->reach == SENDER_ANSWERED) {
+            sender_window_answer(&sender_outbox.window, t->elapsed_us,
+                                 sender_outbox.bulk_active, now);
+        }
+
         sender_outbox.bulk_active--;
     }
 

@@ -40,6 +40,7 @@ struct sender_transfer_s {
     char                     *response;      /* owned, NUL-terminated */
     size_t                    response_len;
     int                       response_cut;  /* longer than the cap */
+    int64_t                   elapsed_us;    /* from start to the end */
     char                      error[CURL_ERROR_SIZE];
 
     /* where the answer goes; the caller keeps its own state in data */

@@ -255,6 +255,52 @@ test('a reply written while a 2,000-recipient campaign is sending goes '
     }
 });
 
+test('at a carrier that takes one send at a time, a reply written during '
+     + 'a campaign finds only a few campaign messages waiting ahead of it '
+     + 'there, and the campaign still reaches everyone once', async (t) => {
+    const many = numbers(300);
+    await importContacts(many, 'one-lane');
+    const contact = numbers(1)[0];
+    await deliverInbound(ctx.cluster, { from: contact, body: 'Still open?' });
+    const list = await api(ctx.cluster, '/api/v1/conversations?limit=200',
+                           org.token);
+    const conv = list.json.items.find((c) => c.contact.phone === contact);
+    assert.ok(conv);
+
+    /* 50 sends a second at most, a quarter of the number's rate: without
+     * a limit of its own the sender keeps 16 campaign requests there */
+    await sim.configure({ api: { lanes: 1, serviceMs: 20 } });
+    try {
+        const started = await startCampaign('one-lane', 'One lane');
+        await eventually(async () => Object.keys(await sendsTo(many)).length
+            >= 60, 30000, 'the campaign sending');
+
+        const res = await api(ctx.cluster,
+            `/api/v1/conversations/${conv.id}/messages`, org.token,
+            { method: 'POST', body: { body: 'Yes, until 6.' } });
+        assert.equal(res.status, 201, res.text);
+        const reply = await eventually(async () => (await sendsTo([contact]))
+            [contact]?.[0], 10000, 'the reply at the carrier');
+        t.diagnostic(`${reply.ahead} campaign messages waited ahead of the `
+                     + 'reply at the carrier');
+        assert.ok(reply.ahead <= 4,
+                  `${reply.ahead} campaign messages waited ahead`);
+
+        const end = await settled(started.id, 300);
+        assert.equal(end.counts.delivered, 300);
+        const sends = await sendsTo(many);
+        assert.equal(Object.keys(sends).length, 300);
+        assert.ok(Object.values(sends).every((r) => r.length === 1),
+                  'each recipient once');
+        /* the queue was kept short all along, not only for the reply */
+        const most = Math.max(...Object.values(sends).flat()
+                                  .map((r) => r.ahead));
+        assert.ok(most <= 6, `up to ${most} waited at the carrier`);
+    } finally {
+        await sim.configure({ api: { lanes: null, serviceMs: 0 } });
+    }
+});
+
 test('a carrier answering 429 holds the number for its Retry-After; '
      + 'nothing fails and each recipient gets one message', async () => {
     const phones = numbers(20);

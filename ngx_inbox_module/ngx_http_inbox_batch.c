@@ -1,8 +1,9 @@
 
 /*
  * Group commit for carrier webhooks: one pending list and at most one
- * batch in flight per worker, so a burst of webhooks costs a few
- * transactions instead of one each.  The pending list is bounded, so a
+ * batch in flight per worker and kind (inbound messages, delivery
+ * reports), so a burst of webhooks costs a few transactions instead of
+ * one each.  The pending list is bounded, so a
  * stalled store turns webhooks away (503) instead of piling them up.
  */
 
@@ -37,6 +38,8 @@ typedef struct {
 } ngx_http_inbox_batch_t;
 
 
+static ngx_int_t ngx_http_inbox_batch_init_one(ngx_cycle_t *cycle,
+    ngx_http_inbox_batch_t *batch, ngx_uint_t batch_size);
 static ngx_int_t ngx_http_inbox_batch_post(ngx_http_inbox_batch_t *batch);
 static void ngx_http_inbox_batch_thread(void *data, ngx_log_t *log);
 static void ngx_http_inbox_batch_ingest(ngx_http_inbox_batch_t *batch,
@@ -51,15 +54,37 @@ static void ngx_http_inbox_batch_fail(ngx_http_inbox_batch_t *batch);
 static void ngx_http_inbox_batch_resume(ngx_http_inbox_item_t *item);
 
 
-/* Per worker: each process has its own copy. */
-static ngx_http_inbox_batch_t  ngx_http_inbox_batch;
+/*
+ * Per worker (each process has its own copies), two pipelines: inbound
+ * messages and delivery reports.  A campaign brings reports by the
+ * hundred a second; in their own batches, an inbound message never
+ * waits for a batch of them to be stored before its own may start.
+ */
+static ngx_http_inbox_batch_t  ngx_http_inbox_batches[2];
 
 
 ngx_int_t
 ngx_http_inbox_batch_init(ngx_cycle_t *cycle, ngx_uint_t batch_size)
 {
-    ngx_http_inbox_batch_t  *batch = &ngx_http_inbox_batch;
+    ngx_uint_t  i;
 
+    for (i = 0; i < 2; i++) {
+        if (ngx_http_inbox_batch_init_one(cycle, &ngx_http_inbox_batches[i],
+                                          batch_size)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_inbox_batch_init_one(ngx_cycle_t *cycle,
+    ngx_http_inbox_batch_t *batch, ngx_uint_t batch_size)
+{
     ngx_queue_init(&batch->pending);
 
     batch->npending = 0;
@@ -93,9 +118,10 @@ ngx_int_t
 ngx_http_inbox_batch_add(ngx_http_inbox_item_t *item)
 {
     ngx_http_request_t      *r;
-    ngx_http_inbox_batch_t  *batch = &ngx_http_inbox_batch;
+    ngx_http_inbox_batch_t  *batch;
 
     r = item->request;
+    batch = &ngx_http_inbox_batches[item->report_check != NULL];
 
     /* only while a batch is in flight can anything be pending */
 

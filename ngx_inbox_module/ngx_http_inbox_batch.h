@@ -3,16 +3,18 @@
  * Group commit for carrier webhooks: inbound messages and delivery
  * reports.
  *
- * A worker keeps one list of pending webhooks and at most one batch in a
- * pool thread.  The batch takes up to inbox_batch_size of them; in the
- * thread each is checked (item->check or item->report_check: find the
- * number, verify the signature, read the webhook), then every good
- * inbound message is stored by ONE inbox_store_inbound_ingest call, every
- * good report by ONE inbox_store_message_status_updates call, and the
- * events go to ws-server.  A campaign's messages bring two reports each,
- * so without this a send of hundreds a second would be as many write
- * transactions, each holding a pool thread while it waits for the
- * store's one write lock.  Back in the event loop each request is resumed
+ * A worker keeps, for inbound messages and for delivery reports apart,
+ * one list of pending webhooks and at most one batch in a pool thread:
+ * a message never waits for a batch of reports.  A batch takes up to
+ * inbox_batch_size of them; in the thread each is checked (item->check or
+ * item->report_check: find the number, verify the signature, read the
+ * webhook), then the inbound messages are stored by ONE
+ * inbox_store_inbound_ingest call, or the reports by ONE
+ * inbox_store_message_status_updates call, and the events go to
+ * ws-server.  A campaign's messages bring two reports each, so without
+ * this a send of hundreds a second would be as many write transactions,
+ * each holding a pool thread while it waits for the store's one write
+ * lock.  Back in the event loop each request is resumed
  * through its write event handler, which answers from item->status, and
  * the next batch is posted.
  */
@@ -94,8 +96,8 @@ struct ngx_http_inbox_item_s {
 };
 
 
-/* Called from init_process: room for batch_size items in flight and
- * 64 x batch_size pending. */
+/* Called from init_process: for each kind, room for batch_size items in
+ * flight and 64 x batch_size pending. */
 ngx_int_t ngx_http_inbox_batch_init(ngx_cycle_t *cycle,
     ngx_uint_t batch_size);
 

@@ -69,19 +69,22 @@ sender_window_base(const sender_window_t *w)
 static void
 sender_window_round(sender_window_t *w)
 {
-    double  average, queued;
+    int     short_wait;
+    double  average, base, queued;
 
     average = (double) w->total_us / w->answers;
-    queued = w->window * (1.0 - (double) sender_window_base(w) / average);
+    base = (double) sender_window_base(w);
+    queued = w->window * (1.0 - base / average);
+    short_wait = (average - base < SENDER_WINDOW_DELAY_US);
 
-    if (queued > SENDER_WINDOW_QUEUE_HIGH) {
+    if (queued > SENDER_WINDOW_QUEUE_HIGH && !short_wait) {
         w->starting = 0;
         if (w->window > 1) {
             w->window--;
         }
 
-    } else if (queued < SENDER_WINDOW_QUEUE_LOW && w->window < w->cap
-               && w->full * 2 >= w->answers)
+    } else if ((queued < SENDER_WINDOW_QUEUE_LOW || short_wait)
+               && w->window < w->cap && w->full * 2 >= w->answers)
     {
         /* only a window that was used says the carrier could take more */
         w->window = w->starting ? w->window * 2 : w->window + 1;
@@ -90,7 +93,7 @@ sender_window_round(sender_window_t *w)
             w->window = w->cap;
         }
 
-    } else if (queued >= SENDER_WINDOW_QUEUE_LOW) {
+    } else if (queued >= SENDER_WINDOW_QUEUE_LOW && !short_wait) {
         w->starting = 0;
     }
 

@@ -12,9 +12,10 @@
  * window x (1 - base / average).  The window starts at 1, so the first
  * answers show the base, and doubles each round until requests begin to
  * wait; then after each round it grows by one while fewer than
- * SENDER_WINDOW_QUEUE_LOW wait and the round used it whole, shrinks by
- * one while more than SENDER_WINDOW_QUEUE_HIGH wait, and stays between
- * 1 and its cap.  At a distant carrier (answers
+ * SENDER_WINDOW_QUEUE_LOW wait (or they wait less than
+ * SENDER_WINDOW_DELAY_US) and the round used it whole, shrinks by one
+ * while more than SENDER_WINDOW_QUEUE_HIGH wait for longer than that,
+ * and stays between 1 and its cap.  At a distant carrier (answers
  * of 100 ms and more, little of it queueing) the window opens to the
  * cap and the rate is not lowered; at a carrier that is the bottleneck,
  * the queue stays a few requests long and the rate is what the carrier
@@ -30,6 +31,12 @@
 /* The bulk requests waiting at the carrier that the window aims for. */
 #define SENDER_WINDOW_QUEUE_LOW    1.0
 #define SENDER_WINDOW_QUEUE_HIGH   3.0
+
+/* A wait at the carrier this short is no queue worth shrinking for: at
+ * a carrier next door (answers in a millisecond) any hiccup of the
+ * machine would otherwise look like requests waiting, and a reply can
+ * afford this much. */
+#define SENDER_WINDOW_DELAY_US     10000
 
 /* The base is the quickest answer of the last one or two periods: a
  * carrier that became slower for good is seen within two. */

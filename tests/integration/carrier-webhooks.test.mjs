@@ -321,9 +321,9 @@ test('Twilio: a status for a message id the store does not know yet is '
 });
 
 test('Twilio: status callbacks and inbound messages arriving together '
-     + 'are stored in the same batches, each as if alone: every one '
-     + 'answered once stored and pushed once; a forged one among them is '
-     + 'refused alone', async () => {
+     + 'are stored in batches, each as if alone: every one answered once '
+     + 'stored and pushed once; a forged one among them is refused alone',
+     async () => {
     const sent = [];
     for (let i = 0; i < 12; i++) {
         const sid = newMessageSid();

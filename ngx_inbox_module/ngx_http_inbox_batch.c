@@ -22,6 +22,16 @@
 /* How many batches' worth of webhooks may wait for the one in flight. */
 #define NGX_HTTP_INBOX_BATCH_PENDING  64
 
+/*
+ * Delivery reports wait this long for others (unless a whole batch of
+ * them waits): a campaign's callbacks come one by one, and every commit
+ * makes the other connections to the store drop their page caches, so a
+ * commit each made every read of the inbox re-read its pages.  A carrier
+ * waits on its callback's answer no more than on any other; inbound
+ * messages, which a person waits for, never linger.
+ */
+#define NGX_HTTP_INBOX_REPORT_LINGER  5
+
 
 typedef struct {
     ngx_queue_t               pending;
@@ -31,6 +41,8 @@ typedef struct {
     ngx_thread_task_t        *task;        /* reused by every batch */
     ngx_http_inbox_item_t   **items;       /* the batch in flight */
     ngx_uint_t                nitems;
+    ngx_msec_t                linger;      /* before a batch of fewer */
+    ngx_event_t               linger_ev;
     unsigned                  in_flight:1;
     /* keyword answers the batch could not queue, logged in the loop */
     ngx_uint_t                notices_failed;
@@ -50,6 +62,9 @@ static void ngx_http_inbox_batch_reports(ngx_http_inbox_batch_t *batch,
 static void ngx_http_inbox_batch_opt_out(ngx_http_inbox_item_t *item,
     inbox_store_t *store, const char *contact_id);
 static void ngx_http_inbox_batch_event_handler(ngx_event_t *ev);
+static void ngx_http_inbox_batch_linger(ngx_http_inbox_batch_t *batch);
+static void ngx_http_inbox_batch_linger_handler(ngx_event_t *ev);
+static void ngx_http_inbox_batch_post_pending(ngx_http_inbox_batch_t *batch);
 static void ngx_http_inbox_batch_fail(ngx_http_inbox_batch_t *batch);
 static void ngx_http_inbox_batch_resume(ngx_http_inbox_item_t *item);
 
@@ -76,6 +91,8 @@ ngx_http_inbox_batch_init(ngx_cycle_t *cycle, ngx_uint_t batch_size)
             return NGX_ERROR;
         }
     }
+
+    ngx_http_inbox_batches[1].linger = NGX_HTTP_INBOX_REPORT_LINGER;
 
     return NGX_OK;
 }
@@ -110,6 +127,11 @@ ngx_http_inbox_batch_init_one(ngx_cycle_t *cycle,
     batch->task->event.data = batch;
     batch->task->event.handler = ngx_http_inbox_batch_event_handler;
 
+    batch->linger = 0;
+    batch->linger_ev.data = batch;
+    batch->linger_ev.handler = ngx_http_inbox_batch_linger_handler;
+    batch->linger_ev.log = cycle->log;
+
     return NGX_OK;
 }
 
@@ -123,7 +145,8 @@ ngx_http_inbox_batch_add(ngx_http_inbox_item_t *item)
     r = item->request;
     batch = &ngx_http_inbox_batches[item->report_check != NULL];
 
-    /* only while a batch is in flight can anything be pending */
+    /* inbound messages are pending only while a batch is in flight;
+     * reports also while they linger */
 
     if (batch->npending >= batch->max_pending) {
         ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
@@ -141,6 +164,12 @@ ngx_http_inbox_batch_add(ngx_http_inbox_item_t *item)
     ngx_http_inbox_hold();
 
     if (batch->in_flight) {
+        return NGX_OK;
+    }
+
+    if (batch->linger) {
+        /* the timer posts it, with the others that come meanwhile */
+        ngx_http_inbox_batch_linger(batch);
         return NGX_OK;
     }
 
@@ -495,6 +524,68 @@ ngx_http_inbox_batch_event_handler(ngx_event_t *ev)
         ngx_http_inbox_batch_resume(batch->items[i]);
     }
 
+    if (!ngx_queue_empty(&batch->pending)) {
+        if (batch->linger) {
+            ngx_http_inbox_batch_linger(batch);
+
+        } else {
+            ngx_http_inbox_batch_post_pending(batch);
+        }
+    }
+
+    if (tp) {
+        ngx_http_inbox_maintain_after_write(tp);
+    }
+}
+
+
+/*
+ * The pending reports wait for others, up to batch->linger; a batch's
+ * worth goes at the next turn of the loop.
+ */
+
+static void
+ngx_http_inbox_batch_linger(ngx_http_inbox_batch_t *batch)
+{
+    ngx_msec_t  delay;
+
+    delay = (batch->npending >= batch->size) ? 0 : batch->linger;
+
+    if (batch->linger_ev.timer_set) {
+        if (delay) {
+            return;
+        }
+
+        /* a timer moved by less than NGX_TIMER_LAZY_DELAY stays */
+        ngx_del_timer(&batch->linger_ev);
+    }
+
+    ngx_add_timer(&batch->linger_ev, delay);
+}
+
+
+static void
+ngx_http_inbox_batch_linger_handler(ngx_event_t *ev)
+{
+    ngx_http_inbox_batch_t  *batch = ev->data;
+
+    if (!batch->in_flight) {
+        ngx_http_inbox_batch_post_pending(batch);
+    }
+
+    /* else the batch in flight posts them when it is done */
+}
+
+
+/* Posts the next batch; a batch the pool refuses is answered 503. */
+
+static void
+ngx_http_inbox_batch_post_pending(ngx_http_inbox_batch_t *batch)
+{
+    if (batch->linger_ev.timer_set) {
+        ngx_del_timer(&batch->linger_ev);
+    }
+
     while (!ngx_queue_empty(&batch->pending)) {
 
         if (ngx_http_inbox_batch_post(batch) == NGX_OK) {
@@ -502,10 +593,6 @@ ngx_http_inbox_batch_event_handler(ngx_event_t *ev)
         }
 
         ngx_http_inbox_batch_fail(batch);
-    }
-
-    if (tp) {
-        ngx_http_inbox_maintain_after_write(tp);
     }
 }
 

@@ -40,6 +40,16 @@
 #define SENDER_RECORD_BATCH  256
 
 /*
+ * Answers wait this long for others to be recorded with (unless
+ * SENDER_RECORD_SOON of them already wait): each commit makes every
+ * other connection to the store drop its page cache, so a commit per
+ * answer made nginx's reads re-read their pages by the thousand a second
+ * during a campaign.  A status shown 5 ms later is not seen.
+ */
+#define SENDER_RECORD_LINGER_MS  5
+#define SENDER_RECORD_SOON       32
+
+/*
  * Bulk takes at most a quarter (at least one) of the sends in hand: the
  * rest is always free for replies.  Within that, the bulk window
  * (sender_window.h) keeps only a few campaign requests waiting at the
@@ -83,7 +93,8 @@ typedef struct {
     unsigned         bulk_active;    /* bulk sends in flight */
     sender_window_t  window;         /* how many may be */
     sender_queue_t   answered;       /* the store not told yet, in order */
-    int64_t          record_at;      /* the store refused: not before */
+    int64_t          retry_at;       /* the store refused: not before */
+    int64_t          linger_until;   /* the first waiting answer's time */
 } sender_outbox_t;
 
 static sender_outbox_t  sender_outbox = {
@@ -108,10 +119,11 @@ static void sender_outbox_done(sender_transfer_t *t);
 static int sender_outbox_slow_down(sender_t *s, sender_send_t *send,
     int64_t now);
 static void sender_outbox_answered(sender_send_t *send);
+static int64_t sender_outbox_record_when(void);
 static int sender_outbox_record(sender_t *s, int64_t now);
 static void sender_outbox_recorded(sender_t *s, sender_send_t *send,
     const inbox_outbox_record_t *record, int64_t now);
-static unsigned sender_outbox_bulk_cap(sender_t *s);
+static unsigned sender_outbox_bulk_window(sender_t *s);
 static void sender_outbox_free(sender_send_t *send);
 
 
@@ -121,7 +133,8 @@ sender_outbox_pump(sender_t *s, int64_t now)
     int64_t   next, wait;
     unsigned  max, busy, bulk, cap, room;
 
-    /* what was answered first: recorded before the next claim */
+    /* what was answered first, once it lingered: recorded before the
+     * next claim */
     (void) sender_outbox_flush(s, now);
 
     wait = sender_outbox_start_paced(s, now);
@@ -147,9 +160,10 @@ sender_outbox_pump(sender_t *s, int64_t now)
                + sender_outbox.bulk.count;
     }
 
-    /* bulk: its share, a few at a time rather than one per answer */
+    /* bulk: its share in hand (started or waiting to start within the
+     * window), a few at a time rather than one per answer */
     bulk = sender_outbox.bulk_active + sender_outbox.bulk.count;
-    cap = sender_outbox_bulk_cap(s);
+    cap = SENDER_BULK_MAX(max);
     room = bulk < cap ? cap - bulk : 0;
     if (room > max - (busy < max ? busy : max)) {
         room = max - (busy < max ? busy : max);
@@ -167,14 +181,11 @@ sender_outbox_pump(sender_t *s, int64_t now)
         }
     }
 
-    /* results of this pump (refused, withdrawn, ...): the next turn
-     * records them, without sleeping first */
-    if (sender_outbox.answered.head != NULL) {
-        wait = sender_outbox.record_at > now ? sender_outbox.record_at - now
-                                             : 0;
-        if (next < 0 || wait < next) {
-            next = wait;
-        }
+    /* answers waiting (this pump's too: refused, withdrawn, ...): the
+     * loop wakes to record them */
+    wait = sender_outbox_flush(s, now);
+    if (wait >= 0 && (next < 0 || wait < next)) {
+        next = wait;
     }
 
     return next;
@@ -184,16 +195,19 @@ sender_outbox_pump(sender_t *s, int64_t now)
 int64_t
 sender_outbox_flush(sender_t *s, int64_t now)
 {
-    if (sender_outbox.answered.head == NULL) {
+    int64_t  at;
+
+    at = sender_outbox_record_when();
+
+    if (at >= 0 && now >= at && sender_outbox_record(s, now) == 0) {
+        at = sender_outbox_record_when();
+    }
+
+    if (at < 0) {
         return -1;
     }
 
-    if (now >= sender_outbox.record_at && sender_outbox_record(s, now) == 0)
-    {
-        return -1;
-    }
-
-    return sender_outbox.record_at > now ? sender_outbox.record_at - now : 0;
+    return at > now ? at - now : 0;
 }
 
 
@@ -237,7 +251,7 @@ sender_jobs_wake(sender_t *s)
 /* The campaign requests that may be in flight now: the window, within
  * bulk's share of --max-active. */
 static unsigned
-sender_outbox_bulk_cap(sender_t *s)
+sender_outbox_bulk_window(sender_t *s)
 {
     unsigned  cap;
 
@@ -256,7 +270,7 @@ sender_outbox_bulk_wanted(sender_t *s)
 {
     return !sender_outbox.bulk_more
            && sender_outbox.bulk_active + sender_outbox.bulk.count
-              < sender_outbox_bulk_cap(s);
+              < SENDER_BULK_MAX(s->options.max_active);
 }
 
 
@@ -489,6 +503,13 @@ sender_outbox_start_queue(sender_t *s, sender_queue_t *q, int64_t now)
     link = &q->head;
 
     while ((send = *link) != NULL) {
+        if (send->bulk
+            && sender_outbox.bulk_active >= sender_outbox_bulk_window(s))
+        {
+            /* the next answer of a campaign request starts it */
+            break;
+        }
+
         rc = sender_rate_take(s->rate, send->from,
                               send->bulk ? SENDER_RATE_BULK
                                          : SENDER_RATE_REPLY,
@@ -637,7 +658,28 @@ sender_outbox_slow_down(sender_t *s, sender_send_t *send, int64_t now)
 static void
 sender_outbox_answered(sender_send_t *send)
 {
+    if (sender_outbox.answered.head == NULL) {
+        sender_outbox.linger_until = inbox_now_ms() + SENDER_RECORD_LINGER_MS;
+    }
+
     sender_queue_append(&sender_outbox.answered, send);
+}
+
+
+/* When the answers waiting are to be recorded (ms), or -1: none wait. */
+static int64_t
+sender_outbox_record_when(void)
+{
+    int64_t  at;
+
+    if (sender_outbox.answered.head == NULL) {
+        return -1;
+    }
+
+    at = sender_outbox.answered.count >= SENDER_RECORD_SOON
+         ? 0 : sender_outbox.linger_until;
+
+    return at > sender_outbox.retry_at ? at : sender_outbox.retry_at;
 }
 
 
@@ -716,7 +758,7 @@ sender_outbox_record(sender_t *s, int64_t now)
             }
             sender_outbox.answered.head = kept.head;
             sender_outbox.answered.count += kept.count;
-            sender_outbox.record_at = now + SENDER_RECORD_RETRY_MS;
+            sender_outbox.retry_at = now + SENDER_RECORD_RETRY_MS;
 
             return -1;
         }

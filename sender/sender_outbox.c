@@ -7,10 +7,11 @@
  * request in flight leaves the entry to come back "interrupted", and it
  * is then reported as an unknown outcome, never sent again blindly.  A
  * request that never left (no connection) is safe to retry, and is.
- * What the carriers said in a turn of the loop is recorded at the start
- * of the next pump, before anything is claimed, in one store call (one
- * write transaction: the store's write lock taken once a turn, not once
- * an answer, so a reply accepted meanwhile does not queue behind many).
+ * What the carriers said is recorded together, in one store call (one
+ * write transaction), once the first answer waited SENDER_RECORD_LINGER_MS
+ * or SENDER_RECORD_SOON answers wait, at the start of a pump, before
+ * anything is claimed: the store's write lock is taken a few hundred
+ * times a second during a campaign, not once an answer.
  * Results the store could not take are kept and recorded again after
  * SENDER_RECORD_RETRY_MS: what the carrier said is never dropped, also
  * when the sender stops.
@@ -18,9 +19,10 @@
  * Fair scheduling: replies and campaign messages (bulk) are claimed
  * apart and wait for their number in two queues, replies always first.
  * Bulk takes at most SENDER_BULK_MAX of the sends in hand, so a reply is
- * claimed as soon as it is queued whatever a campaign has in hand, finds
- * few campaign requests ahead of it at the carrier, and leaves the
- * reserve of its number's bucket (sender_rate.h).  A
+ * claimed as soon as it is queued whatever a campaign has in hand, and
+ * starts only as many as the bulk window allows (sender_window.h), so a
+ * reply finds few campaign requests ahead of it at the carrier; bulk
+ * leaves the reserve of its number's bucket (sender_rate.h).  A
  * carrier's 429 holds the number and sends the message again when the
  * hold ends, while its claim lasts, without counting an attempt.
  */
@@ -654,7 +656,7 @@ sender_outbox_slow_down(sender_t *s, sender_send_t *send, int64_t now)
 }
 
 
-/* What the carrier said: recorded at the start of the next pump. */
+/* What the carrier said: recorded with others soon (sender_outbox_flush). */
 static void
 sender_outbox_answered(sender_send_t *send)
 {

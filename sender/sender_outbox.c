@@ -121,6 +121,7 @@ static void sender_outbox_done(sender_transfer_t *t);
 static int sender_outbox_slow_down(sender_t *s, sender_send_t *send,
     int64_t now);
 static void sender_outbox_answered(sender_send_t *send);
+static void sender_outbox_unstarted(sender_queue_t *q);
 static int64_t sender_outbox_record_when(void);
 static int sender_outbox_record(sender_t *s, int64_t now);
 static void sender_outbox_recorded(sender_t *s, sender_send_t *send,
@@ -218,6 +219,12 @@ sender_outbox_stop(sender_t *s)
 {
     sender_send_t  *send;
 
+    /* claimed but never started (waiting for their number or the
+     * window): back to the store as not sent, so that they go after the
+     * restart instead of coming back interrupted, reported unknown */
+    sender_outbox_unstarted(&sender_outbox.replies);
+    sender_outbox_unstarted(&sender_outbox.bulk);
+
     if (sender_outbox.answered.head == NULL) {
         return;
     }
@@ -237,6 +244,25 @@ sender_outbox_stop(sender_t *s)
 
     sender_outbox.answered.tail = &sender_outbox.answered.head;
     sender_outbox.answered.count = 0;
+}
+
+
+static void
+sender_outbox_unstarted(sender_queue_t *q)
+{
+    sender_send_t  *send;
+
+    while ((send = q->head) != NULL) {
+        q->head = send->next;
+        q->count--;
+
+        send->result.outcome = INBOX_SEND_RETRY;
+        snprintf(send->result.message, sizeof(send->result.message),
+                 "not sent: the sender stopped before sending it");
+        sender_outbox_answered(send);
+    }
+
+    q->tail = &q->head;
 }
 
 

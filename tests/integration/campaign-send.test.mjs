@@ -98,6 +98,17 @@ async function startCampaign(tag, body) {
 
 const campaign = (id) => op('campaign-get', org.id, id);
 
+// A new contact who texted body: its number and its thread.
+async function threadFromNew(body) {
+    const contact = numbers(1)[0];
+    await deliverInbound(ctx.cluster, { from: contact, body });
+    const list = await api(ctx.cluster, '/api/v1/conversations?limit=200',
+                           org.token);
+    const conv = list.json.items.find((c) => c.contact.phone === contact);
+    assert.ok(conv);
+    return { contact, conv };
+}
+
 // The simulator's send requests to each of phones (of that body, unless
 // null): { phone: [request] }.
 async function sendsTo(phones, body = null) {
@@ -204,12 +215,7 @@ test('a reply written while a 2,000-recipient campaign is sending goes '
      + "before the campaign's remaining messages", async (t) => {
     const big = numbers(2000);
     await importContacts(big, 'everyone');
-    const contact = numbers(1)[0];
-    await deliverInbound(ctx.cluster, { from: contact, body: 'Open today?' });
-    const list = await api(ctx.cluster, '/api/v1/conversations?limit=200',
-                           org.token);
-    const conv = list.json.items.find((c) => c.contact.phone === contact);
-    assert.ok(conv);
+    const { contact, conv } = await threadFromNew('Open today?');
 
     const ws = await connectWs(ctx.cluster, org.token);
     try {
@@ -260,12 +266,7 @@ test('at a carrier that takes one send at a time, a reply written during '
      + 'there, and the campaign still reaches everyone once', async (t) => {
     const many = numbers(300);
     await importContacts(many, 'one-lane');
-    const contact = numbers(1)[0];
-    await deliverInbound(ctx.cluster, { from: contact, body: 'Still open?' });
-    const list = await api(ctx.cluster, '/api/v1/conversations?limit=200',
-                           org.token);
-    const conv = list.json.items.find((c) => c.contact.phone === contact);
-    assert.ok(conv);
+    const { contact, conv } = await threadFromNew('Still open?');
 
     /* 50 sends a second at most, a quarter of the number's rate: without
      * a limit of its own the sender keeps 16 campaign requests there */
@@ -299,6 +300,35 @@ test('at a carrier that takes one send at a time, a reply written during '
     } finally {
         await sim.configure({ api: { lanes: null, serviceMs: 0 } });
     }
+});
+
+test('a sender stopped while campaign messages it claimed wait for their '
+     + "number's rate: after the restart they go, once each, none reported "
+     + 'unknown', async () => {
+    const few = numbers(12);
+    await importContacts(few, 'slow-number');
+    const cluster = ctx.cluster;
+
+    /* two a second: most of the campaign waits in the sender's hands */
+    await cluster.stopSender('SIGTERM');
+    await cluster.startSender(['--rate', '2', '--burst', '1']);
+    let started;
+    try {
+        started = await startCampaign('slow-number', 'Slowly');
+        await eventually(async () => Object.keys(await sendsTo(few)).length
+            >= 2, 20000, 'the first campaign messages sent');
+    } finally {
+        await cluster.stopSender('SIGTERM');
+        await cluster.startSender();
+    }
+
+    const end = await settled(started.id, 12);
+    assert.equal(end.counts.delivered, 12);
+    assert.equal(end.counts.failed, 0);
+    const sends = await sendsTo(few);
+    assert.equal(Object.keys(sends).length, 12);
+    assert.ok(Object.values(sends).every((r) => r.length === 1),
+              'each recipient once');
 });
 
 test('a carrier answering 429 holds the number for its Retry-After; '

@@ -12,11 +12,18 @@ import { sleep, uniqueNumber } from '../lib/cluster.mjs';
 import { useCluster, errorLogIsCleanTest } from '../lib/fixture.mjs';
 import { connectWs, postInbound, ticket } from '../lib/inbox.mjs';
 
+// The tests use ORGS organizations, some on each ws-server, picked out
+// of POOL: which ws-server an organization's sockets go to follows
+// nginx's consistent hash of ?org= over the ws-servers' ports, random in
+// each run, and six organizations drawn blind all fell on one about
+// once in thirty runs.
 const ORGS = 6;
+const POOL = 16;
 const PER_ORG = 3;
 const ctx = useCluster({
-    orgs: Array.from({ length: ORGS }, (_, i) => ({ name: `Org ${i}` })),
+    orgs: Array.from({ length: POOL }, (_, i) => ({ name: `Org ${i}` })),
     workerProcesses: 2, wsServers: 2 });
+let orgs = null;
 
 const STREAM_TYPES = new Set(['message.created', 'conversation.updated',
     'unread.total', 'contact.updated', 'message.status', 'message.updated']);
@@ -59,7 +66,7 @@ async function waitSeq(client, seq, timeoutMs = 20000) {
 async function flood(cluster, count, concurrency, tag) {
     const jobs = [];
     for (let i = 0; i < count; i++) {
-        for (const org of cluster.orgs) {
+        for (const org of orgs) {
             jobs.push({ org, body: `${tag} ${i}` });
         }
     }
@@ -88,10 +95,42 @@ function established(port) {
         }).length;
 }
 
+// Which ws-server (0 or 1) each organization of the pool is on: the one
+// whose count of connections grows when a socket of it connects.
+async function pickOrgs(cluster) {
+    const on = [[], []];
+    const probes = [];
+    for (const org of cluster.orgs) {
+        const before = cluster.wsPorts.map(established);
+        const c = await connectWs(cluster, org.token);
+        await c.waitForTypes(['hello']);
+        probes.push(c);
+        const after = cluster.wsPorts.map(established);
+        on[after[0] > before[0] ? 0 : 1].push(org);
+    }
+    probes.forEach((c) => c.close());
+    for (let i = 0; i < 100 && cluster.wsPorts.map(established)
+             .some((n) => n > 0); i++) {
+        await sleep(50);
+    }
+    assert.ok(on[0].length > 0 && on[1].length > 0,
+              `the pool of ${POOL} spread: ${on[0].length} and `
+              + `${on[1].length}`);
+    const half = Math.min(ORGS / 2, on[0].length, on[1].length);
+    const picked = [...on[0].slice(0, half), ...on[1].slice(0, half)];
+    for (const org of [...on[0].slice(half), ...on[1].slice(half)]) {
+        if (picked.length < ORGS) {
+            picked.push(org);
+        }
+    }
+    return picked;
+}
+
 // Each organization's sockets, all resumed from where it stands now.
 async function connectAll(cluster) {
+    orgs ??= await pickOrgs(cluster);
     const all = [];
-    for (const org of cluster.orgs) {
+    for (const org of orgs) {
         const start = await position(cluster, org);
         const sockets = [];
         for (let i = 0; i < PER_ORG; i++) {

@@ -1616,6 +1616,18 @@ inbox_sqlite_done(sqlite3_stmt *stmt)
 
 
 int
+inbox_sqlite_step_done(sqlite3_stmt *stmt)
+{
+    int  rc;
+
+    rc = sqlite3_step(stmt);
+    inbox_sqlite_done(stmt);
+
+    return rc == SQLITE_DONE;
+}
+
+
+int
 inbox_sqlite_run(inbox_sqlite_conn_t *conn, inbox_sql_id_t id,
     const char *sql)
 {

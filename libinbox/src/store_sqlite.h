@@ -282,6 +282,10 @@ sqlite3_stmt *inbox_sqlite_stmt(inbox_sqlite_conn_t *conn, inbox_sql_id_t id,
 /* Resets a statement so it holds no lock or snapshot. */
 void inbox_sqlite_done(sqlite3_stmt *stmt);
 
+/* Runs a statement that returns no rows and resets it: 1 when it ran
+ * (the error stays in sqlite3_errcode). */
+int inbox_sqlite_step_done(sqlite3_stmt *stmt);
+
 /* Transactions.  begin_write queues for the process's one writer
  * connection (write_lock, then the PATH-writer flock) and takes SQLite's
  * write lock (BEGIN IMMEDIATE) on it; it returns that connection, or NULL

@@ -74,8 +74,6 @@ static inbox_status_t inbox_sqlite_campaign_send(inbox_sqlite_conn_t *conn,
 static inbox_status_t inbox_sqlite_recipient_set(inbox_sqlite_conn_t *conn,
     int64_t id, inbox_recipient_state_t state, int64_t due_at,
     inbox_error_t *err);
-static int inbox_sqlite_run_stmt(inbox_sqlite_conn_t *conn,
-    sqlite3_stmt *stmt);
 
 
 /* ---- create, read, list ---- */
@@ -154,7 +152,7 @@ inbox_sqlite_campaign_create(inbox_store_t *store, const char *org_id,
         sqlite3_bind_int64(stmt, 2, (int64_t) i);
         inbox_sqlite_bind_text(stmt, 3, c->tags->items[i]);
 
-        if (!inbox_sqlite_run_stmt(conn, stmt)) {
+        if (!inbox_sqlite_step_done(stmt)) {
             status = inbox_sqlite_fail(conn, sqlite3_errcode(conn->db), err);
             goto failed;
         }
@@ -175,7 +173,7 @@ inbox_sqlite_campaign_create(inbox_store_t *store, const char *org_id,
         sqlite3_bind_int64(stmt, 2, (int64_t) i);
         inbox_sqlite_bind_text(stmt, 3, c->options[i]);
 
-        if (!inbox_sqlite_run_stmt(conn, stmt)) {
+        if (!inbox_sqlite_step_done(stmt)) {
             status = inbox_sqlite_fail(conn, sqlite3_errcode(conn->db), err);
             goto failed;
         }
@@ -197,7 +195,7 @@ inbox_sqlite_campaign_create(inbox_store_t *store, const char *org_id,
         inbox_sqlite_bind_text(stmt, 5, c->media[i].file);
         sqlite3_bind_int64(stmt, 6, c->media[i].bytes);
 
-        if (!inbox_sqlite_run_stmt(conn, stmt)) {
+        if (!inbox_sqlite_step_done(stmt)) {
             status = inbox_sqlite_fail(conn, sqlite3_errcode(conn->db), err);
             goto failed;
         }
@@ -598,7 +596,7 @@ inbox_sqlite_campaign_act(inbox_store_t *store, const char *org_id,
 
         sqlite3_bind_int64(stmt, 1, id);
 
-        if (!inbox_sqlite_run_stmt(conn, stmt)) {
+        if (!inbox_sqlite_step_done(stmt)) {
             status = inbox_sqlite_fail(conn, sqlite3_errcode(conn->db), err);
             goto failed;
         }
@@ -673,7 +671,7 @@ inbox_sqlite_campaign_fix(inbox_sqlite_conn_t *conn, int64_t org,
     sqlite3_bind_int64(stmt, 2, org);
     sqlite3_bind_int64(stmt, 3, due_at);
 
-    if (!inbox_sqlite_run_stmt(conn, stmt)) {
+    if (!inbox_sqlite_step_done(stmt)) {
         return inbox_sqlite_fail(conn, sqlite3_errcode(conn->db), err);
     }
 
@@ -728,7 +726,7 @@ inbox_sqlite_campaign_dispatch(inbox_store_t *store, int64_t now, size_t max,
 
     sqlite3_bind_int64(stmt, 1, now);
 
-    if (!inbox_sqlite_run_stmt(conn, stmt)) {
+    if (!inbox_sqlite_step_done(stmt)) {
         status = inbox_sqlite_fail(conn, sqlite3_errcode(conn->db), err);
         goto failed;
     }
@@ -1003,7 +1001,7 @@ inbox_sqlite_campaign_send(inbox_sqlite_conn_t *conn, int64_t org,
                                        strtoll(r.message.id, NULL, 10));
                     sqlite3_bind_int64(stmt, 3, now);
 
-                    if (!inbox_sqlite_run_stmt(conn, stmt)) {
+                    if (!inbox_sqlite_step_done(stmt)) {
                         status = inbox_sqlite_fail(conn,
                                      sqlite3_errcode(conn->db), err);
                     }
@@ -1084,7 +1082,7 @@ inbox_sqlite_recipient_set(inbox_sqlite_conn_t *conn, int64_t id,
     inbox_sqlite_bind_text(stmt, 2, inbox_recipient_state_name(state));
     sqlite3_bind_int64(stmt, 3, due_at);
 
-    if (!inbox_sqlite_run_stmt(conn, stmt)) {
+    if (!inbox_sqlite_step_done(stmt)) {
         return inbox_sqlite_fail(conn, sqlite3_errcode(conn->db), err);
     }
 
@@ -1117,7 +1115,7 @@ inbox_sqlite_campaign_set(inbox_sqlite_conn_t *conn, int64_t id,
     inbox_sqlite_bind_text(stmt, 3, inbox_pause_reason_name(reason));
     sqlite3_bind_int64(stmt, 4, now);
 
-    if (!inbox_sqlite_run_stmt(conn, stmt)) {
+    if (!inbox_sqlite_step_done(stmt)) {
         return inbox_sqlite_fail(conn, sqlite3_errcode(conn->db), err);
     }
 
@@ -1180,7 +1178,7 @@ inbox_sqlite_campaign_reply(inbox_sqlite_conn_t *conn, int64_t contact,
     sqlite3_bind_int64(stmt, 1, recipient);
     sqlite3_bind_int64(stmt, 2, at);
 
-    if (!inbox_sqlite_run_stmt(conn, stmt)) {
+    if (!inbox_sqlite_step_done(stmt)) {
         return inbox_sqlite_fail(conn, sqlite3_errcode(conn->db), err);
     }
 
@@ -1244,7 +1242,7 @@ inbox_sqlite_campaign_reply(inbox_sqlite_conn_t *conn, int64_t contact,
     sqlite3_bind_int64(stmt, 3, at);
     sqlite3_bind_int64(stmt, 4, message);
 
-    if (!inbox_sqlite_run_stmt(conn, stmt)) {
+    if (!inbox_sqlite_step_done(stmt)) {
         return inbox_sqlite_fail(conn, sqlite3_errcode(conn->db), err);
     }
 
@@ -1690,19 +1688,6 @@ inbox_sqlite_campaign_ids(const char *org_id, const char *campaign_id,
     }
 
     return INBOX_OK;
-}
-
-
-/* Runs a statement that returns no rows; 1 when it did. */
-static int
-inbox_sqlite_run_stmt(inbox_sqlite_conn_t *conn, sqlite3_stmt *stmt)
-{
-    int  rc;
-
-    rc = sqlite3_step(stmt);
-    inbox_sqlite_done(stmt);
-
-    return rc == SQLITE_DONE;
 }
 
 

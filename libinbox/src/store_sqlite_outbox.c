@@ -59,8 +59,6 @@ static inbox_status_t inbox_sqlite_outbox_record(inbox_sqlite_conn_t *conn,
 static inbox_status_t inbox_sqlite_move_push(inbox_sqlite_move_t *mv,
     inbox_event_list_t *events, inbox_error_t *err);
 static void inbox_sqlite_move_free(inbox_sqlite_move_t *mv);
-static int inbox_sqlite_step_done(inbox_sqlite_conn_t *conn,
-    sqlite3_stmt *stmt);
 static inbox_status_t inbox_sqlite_status_apply(inbox_sqlite_conn_t *conn,
     inbox_status_report_t *r, int64_t now, inbox_sqlite_move_t *mv,
     inbox_error_t *err);
@@ -516,7 +514,7 @@ inbox_sqlite_reply_store(inbox_sqlite_conn_t *conn, int64_t org,
         sqlite3_bind_int64(stmt, 8, campaign);
     }
 
-    if (!inbox_sqlite_step_done(conn, stmt)) {
+    if (!inbox_sqlite_step_done(stmt)) {
         return inbox_sqlite_fail(conn, sqlite3_errcode(conn->db), err);
     }
 
@@ -539,7 +537,7 @@ inbox_sqlite_reply_store(inbox_sqlite_conn_t *conn, int64_t org,
         inbox_sqlite_bind_text(stmt, 5, reply->media[i].file);
         sqlite3_bind_int64(stmt, 6, reply->media[i].bytes);
 
-        if (!inbox_sqlite_step_done(conn, stmt)) {
+        if (!inbox_sqlite_step_done(stmt)) {
             return inbox_sqlite_fail(conn, sqlite3_errcode(conn->db), err);
         }
     }
@@ -575,7 +573,7 @@ inbox_sqlite_reply_store(inbox_sqlite_conn_t *conn, int64_t org,
     inbox_sqlite_bind_text(stmt, 4, from);
     sqlite3_bind_int64(stmt, 5, now);
 
-    if (!inbox_sqlite_step_done(conn, stmt)) {
+    if (!inbox_sqlite_step_done(stmt)) {
         return inbox_sqlite_fail(conn, sqlite3_errcode(conn->db), err);
     }
 
@@ -598,7 +596,7 @@ inbox_sqlite_reply_store(inbox_sqlite_conn_t *conn, int64_t org,
         sqlite3_bind_int64(stmt, 5, message);
         sqlite3_bind_int64(stmt, 6, now);
 
-        if (!inbox_sqlite_step_done(conn, stmt)) {
+        if (!inbox_sqlite_step_done(stmt)) {
             return inbox_sqlite_fail(conn, sqlite3_errcode(conn->db), err);
         }
     }
@@ -621,7 +619,7 @@ inbox_sqlite_reply_store(inbox_sqlite_conn_t *conn, int64_t org,
     inbox_sqlite_bind_text(stmt, 3, preview);
     sqlite3_bind_int64(stmt, 4, now);
 
-    if (!inbox_sqlite_step_done(conn, stmt)) {
+    if (!inbox_sqlite_step_done(stmt)) {
         return inbox_sqlite_fail(conn, sqlite3_errcode(conn->db), err);
     }
 
@@ -759,7 +757,7 @@ inbox_sqlite_outbox_claim(inbox_store_t *store, int64_t now, size_t max,
         sqlite3_bind_int64(stmt, 1, strtoll(item->id, NULL, 10));
         sqlite3_bind_int64(stmt, 2, until);
 
-        if (!inbox_sqlite_step_done(conn, stmt)) {
+        if (!inbox_sqlite_step_done(stmt)) {
             status = inbox_sqlite_fail(conn, sqlite3_errcode(conn->db), err);
             goto failed;
         }
@@ -1079,7 +1077,7 @@ inbox_sqlite_outbox_record(inbox_sqlite_conn_t *conn,
         inbox_sqlite_bind_text(stmt, 3, result->error_code[0] != '\0'
                                            ? result->error_code : NULL);
 
-        if (!inbox_sqlite_step_done(conn, stmt)) {
+        if (!inbox_sqlite_step_done(stmt)) {
             return inbox_sqlite_fail(conn, sqlite3_errcode(conn->db), err);
         }
 
@@ -1164,7 +1162,7 @@ inbox_sqlite_outbox_record(inbox_sqlite_conn_t *conn,
 
     sqlite3_bind_int64(stmt, 1, entry);
 
-    if (!inbox_sqlite_step_done(conn, stmt)) {
+    if (!inbox_sqlite_step_done(stmt)) {
         return inbox_sqlite_fail(conn, sqlite3_errcode(conn->db), err);
     }
 
@@ -1318,7 +1316,7 @@ inbox_sqlite_early_keep(inbox_sqlite_conn_t *conn, int64_t org,
     inbox_sqlite_bind_text(stmt, 5, error_code);
     sqlite3_bind_int64(stmt, 6, now);
 
-    if (!inbox_sqlite_step_done(conn, stmt)) {
+    if (!inbox_sqlite_step_done(stmt)) {
         return inbox_sqlite_write_fail(conn, sqlite3_errcode(conn->db),
                                        "a status report", err);
     }
@@ -1381,7 +1379,7 @@ inbox_sqlite_early_take(inbox_sqlite_conn_t *conn, int64_t org,
     inbox_sqlite_bind_text(stmt, 2, inbox_carrier_name(result->carrier));
     inbox_sqlite_bind_text(stmt, 3, result->provider_id);
 
-    if (!inbox_sqlite_step_done(conn, stmt)) {
+    if (!inbox_sqlite_step_done(stmt)) {
         return inbox_sqlite_fail(conn, sqlite3_errcode(conn->db), err);
     }
 
@@ -1419,7 +1417,7 @@ inbox_sqlite_early_reports_purge(inbox_store_t *store, int64_t before,
     sqlite3_bind_int64(stmt, 1, before);
     sqlite3_bind_int64(stmt, 2, (int64_t) max);
 
-    if (!inbox_sqlite_step_done(conn, stmt)) {
+    if (!inbox_sqlite_step_done(stmt)) {
         status = inbox_sqlite_fail(conn, sqlite3_errcode(conn->db), err);
         inbox_sqlite_rollback(conn);
         return status;
@@ -1500,7 +1498,7 @@ inbox_sqlite_holds_expire(inbox_store_t *store, int64_t before, int64_t now,
 
         sqlite3_bind_int64(stmt, 1, rows[i * 3]);
 
-        if (!inbox_sqlite_step_done(conn, stmt)) {
+        if (!inbox_sqlite_step_done(stmt)) {
             status = inbox_sqlite_fail(conn, sqlite3_errcode(conn->db), err);
             goto failed;
         }
@@ -1737,7 +1735,7 @@ inbox_sqlite_delivery_move(inbox_sqlite_conn_t *conn, int64_t org,
     inbox_sqlite_bind_text(stmt, 3, error_code);
     sqlite3_bind_int(stmt, 4, settle);
 
-    if (!inbox_sqlite_step_done(conn, stmt)) {
+    if (!inbox_sqlite_step_done(stmt)) {
         return inbox_sqlite_fail(conn, sqlite3_errcode(conn->db), err);
     }
 
@@ -1802,17 +1800,4 @@ inbox_sqlite_move_free(inbox_sqlite_move_t *mv)
 {
     inbox_change_free(&mv->change);
     mv->moved = 0;
-}
-
-
-/* Runs a statement that returns no rows and resets it: 1 when it ran. */
-static int
-inbox_sqlite_step_done(inbox_sqlite_conn_t *conn, sqlite3_stmt *stmt)
-{
-    int  rc;
-
-    rc = sqlite3_step(stmt);
-    inbox_sqlite_done(stmt);
-
-    return rc == SQLITE_DONE;
 }

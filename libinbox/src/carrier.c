@@ -79,6 +79,10 @@ inbox_send_outcome_name(inbox_send_outcome_t outcome)
         return "opted_out";
     case INBOX_SEND_WITHDRAWN:
         return "withdrawn";
+    case INBOX_SEND_RELEASED:
+        return "released";
+    case INBOX_SEND_CANCELLED:
+        return "cancelled";
     default:
         return "unknown";
     }

@@ -1340,6 +1340,16 @@ inbox_store_outbox_rule(inbox_outbox_record_t *record, int64_t now,
                  INBOX_SEND_ERROR_UNKNOWN);
         break;
 
+    case INBOX_SEND_RELEASED:
+        /* never started: due again at once, as if never claimed */
+        ruled->next_at = now;
+        break;
+
+    case INBOX_SEND_CANCELLED:
+        snprintf(r->error_code, sizeof(r->error_code), "%s",
+                 INBOX_SEND_ERROR_CANCELLED);
+        break;
+
     default:
         record->status = inbox_error_set_field(err, INBOX_ERR_INVALID,
                                                "outcome",

@@ -147,6 +147,9 @@ typedef enum {
     INBOX_SQL_OUTBOX_LEASE,
     INBOX_SQL_OUTBOX_GET,
     INBOX_SQL_OUTBOX_RETRY,
+    INBOX_SQL_OUTBOX_PARK,
+    INBOX_SQL_OUTBOX_UNPARK,
+    INBOX_SQL_RECIPIENT_CANCEL,
     INBOX_SQL_OUTBOX_DONE,
     INBOX_SQL_OUTBOX_CONTACT,
     INBOX_SQL_MESSAGE_LOAD,
@@ -476,6 +479,10 @@ inbox_status_t inbox_sqlite_reply_store(inbox_sqlite_conn_t *conn,
     int64_t user, int64_t campaign, const char *from, int64_t now,
     inbox_reply_result_t *result, inbox_change_t *change,
     inbox_error_t *err);
+/* A paused campaign's parked outbox entries due again at now (resume,
+ * cancel), inside the caller's transaction. */
+inbox_status_t inbox_sqlite_outbox_unpark(inbox_sqlite_conn_t *conn,
+    int64_t campaign, int64_t now, inbox_error_t *err);
 /* ---- end replies, the outbox and billing ---- */
 
 /* ---- campaigns and polls (store_sqlite_campaigns.c) ---- */

@@ -602,6 +602,14 @@ inbox_sqlite_campaign_act(inbox_store_t *store, const char *org_id,
         }
     }
 
+    if (action == INBOX_CAMPAIGN_RESUME || action == INBOX_CAMPAIGN_CANCEL) {
+        /* what a claim parked goes again, or is reported cancelled */
+        status = inbox_sqlite_outbox_unpark(conn, id, now, err);
+        if (status != INBOX_OK) {
+            goto failed;
+        }
+    }
+
     status = inbox_sqlite_campaign_set(conn, id, to, why, now, err);
     if (status != INBOX_OK) {
         goto failed;

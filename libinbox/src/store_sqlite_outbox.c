@@ -48,6 +48,10 @@ static inbox_status_t inbox_sqlite_delivery_get(inbox_sqlite_conn_t *conn,
 static inbox_status_t inbox_sqlite_delivery_move(inbox_sqlite_conn_t *conn,
     int64_t org, int64_t message, inbox_delivery_t to, const char *error_code,
     int64_t now, inbox_sqlite_move_t *mv, inbox_error_t *err);
+static inbox_status_t inbox_sqlite_outbox_due(inbox_sqlite_conn_t *conn,
+    int64_t entry, int64_t due_at, inbox_error_t *err);
+static inbox_status_t inbox_sqlite_recipient_cancel(inbox_sqlite_conn_t *conn,
+    int64_t message, inbox_error_t *err);
 static inbox_status_t inbox_sqlite_outbox_pass(inbox_sqlite_conn_t *conn,
     inbox_outbox_ruled_t *records, size_t n, int64_t now,
     inbox_sqlite_move_t *moves, int careful, int *again, inbox_error_t *err);
@@ -664,8 +668,9 @@ inbox_sqlite_reply_store(inbox_sqlite_conn_t *conn, int64_t org,
 /*
  * Claims the due entries in one transaction: the oldest replies, then
  * the oldest others, each leased (due again, and so claimable, only when
- * the lease runs out).  The numbers' credentials are read after the
- * commit.
+ * the lease runs out).  An entry of a paused campaign is parked instead
+ * (outbox.h), one of a cancelled campaign handed out to be reported so.
+ * The numbers' credentials are read after the commit.
  */
 inbox_status_t
 inbox_sqlite_outbox_claim(inbox_store_t *store, int64_t now, size_t max,
@@ -673,13 +678,14 @@ inbox_sqlite_outbox_claim(inbox_store_t *store, int64_t now, size_t max,
     inbox_outbox_batch_t *batch, inbox_error_t *err)
 {
     int                   rc;
-    size_t                i, n;
-    int64_t               until, opted_out_at, *messages;
+    size_t                i, n, nparked;
+    int64_t               until, opted_out_at, *messages, *parked;
     char                  from[INBOX_PHONE_MAX];
     char                (*froms)[INBOX_PHONE_MAX];
     sqlite3_stmt         *stmt;
     inbox_status_t        status;
     inbox_error_t         fallback, one;
+    const char           *state;
     inbox_sqlite_conn_t  *conn;
     inbox_outbox_item_t  *item;
 
@@ -689,10 +695,16 @@ inbox_sqlite_outbox_claim(inbox_store_t *store, int64_t now, size_t max,
 
     batch->items = calloc(max, sizeof(inbox_outbox_item_t));
     messages = calloc(max, sizeof(int64_t));
+    parked = calloc(max, sizeof(int64_t));
     froms = calloc(max, INBOX_PHONE_MAX);
 
-    if (batch->items == NULL || messages == NULL || froms == NULL) {
+    if (batch->items == NULL || messages == NULL || parked == NULL
+        || froms == NULL)
+    {
+        free(batch->items);
+        batch->items = NULL;
         free(messages);
+        free(parked);
         free(froms);
         return inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
     }
@@ -706,9 +718,12 @@ inbox_sqlite_outbox_claim(inbox_store_t *store, int64_t now, size_t max,
     }
 
     stmt = inbox_sqlite_stmt(conn, INBOX_SQL_OUTBOX_DUE,
-        "SELECT id, org_id, message_id, attempts, lease_until, priority,"
-        " from_e164 FROM outbox WHERE priority <= ?3 AND due_at <= ?1"
-        " ORDER BY priority, due_at, id LIMIT ?2", err);
+        "SELECT o.id, o.org_id, o.message_id, o.attempts, o.lease_until,"
+        " o.priority, o.from_e164, m.campaign_id, c.status"
+        " FROM outbox o JOIN messages m ON m.id = o.message_id"
+        " LEFT JOIN campaigns c ON c.id = m.campaign_id"
+        " WHERE o.priority <= ?3 AND o.due_at <= ?1"
+        " ORDER BY o.priority, o.due_at, o.id LIMIT ?2", err);
     if (stmt == NULL) {
         status = err->code;
         goto failed;
@@ -719,9 +734,20 @@ inbox_sqlite_outbox_claim(inbox_store_t *store, int64_t now, size_t max,
     sqlite3_bind_int(stmt, 3, (int) priority_max);
 
     n = 0;
+    nparked = 0;
     rc = SQLITE_DONE;
 
-    while (n < max && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+    while (n + nparked < max && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        state = (const char *) sqlite3_column_text(stmt, 8);
+
+        if (state != NULL
+            && strcmp(state, inbox_campaign_status_name(
+                                 INBOX_CAMPAIGN_PAUSED)) == 0)
+        {
+            parked[nparked++] = sqlite3_column_int64(stmt, 0);
+            continue;
+        }
+
         item = &batch->items[n];
 
         inbox_sqlite_format_id(sqlite3_column_int64(stmt, 0), item->id);
@@ -733,14 +759,31 @@ inbox_sqlite_outbox_claim(inbox_store_t *store, int64_t now, size_t max,
                                                                       5);
         item->lease_until = until;
         inbox_sqlite_column_copy(stmt, 6, froms[n], INBOX_PHONE_MAX);
+
+        if (sqlite3_column_type(stmt, 7) != SQLITE_NULL) {
+            inbox_sqlite_format_id(sqlite3_column_int64(stmt, 7),
+                                   item->campaign_id);
+        }
+
+        item->cancelled = state != NULL
+                          && strcmp(state, inbox_campaign_status_name(
+                                        INBOX_CAMPAIGN_CANCELLED)) == 0;
         n++;
     }
 
     inbox_sqlite_done(stmt);
 
-    if (n < max && rc != SQLITE_DONE) {
+    if (n + nparked < max && rc != SQLITE_DONE) {
         status = inbox_sqlite_fail(conn, rc, err);
         goto failed;
+    }
+
+    for (i = 0; i < nparked; i++) {
+        status = inbox_sqlite_outbox_due(conn, parked[i], INBOX_OUTBOX_PARKED,
+                                         err);
+        if (status != INBOX_OK) {
+            goto failed;
+        }
     }
 
     for (i = 0; i < n; i++) {
@@ -814,6 +857,7 @@ undone:
 done:
 
     free(messages);
+    free(parked);
     free(froms);
 
     return status;
@@ -1064,10 +1108,14 @@ inbox_sqlite_outbox_record(inbox_sqlite_conn_t *conn,
 
     inbox_sqlite_format_id(message, report->message_id);
 
-    if (result->outcome == INBOX_SEND_RETRY) {
+    if (result->outcome == INBOX_SEND_RETRY
+        || result->outcome == INBOX_SEND_RELEASED)
+    {
+        /* released: as if this claim never was, its attempt not counted */
         stmt = inbox_sqlite_stmt(conn, INBOX_SQL_OUTBOX_RETRY,
             "UPDATE outbox SET due_at = ?2, lease_until = NULL,"
-            " last_error = ?3 WHERE id = ?1", err);
+            " last_error = coalesce(?3, last_error),"
+            " attempts = attempts - ?4 WHERE id = ?1", err);
         if (stmt == NULL) {
             return err->code;
         }
@@ -1076,6 +1124,7 @@ inbox_sqlite_outbox_record(inbox_sqlite_conn_t *conn,
         sqlite3_bind_int64(stmt, 2, ruled->next_at);
         inbox_sqlite_bind_text(stmt, 3, result->error_code[0] != '\0'
                                            ? result->error_code : NULL);
+        sqlite3_bind_int(stmt, 4, result->outcome == INBOX_SEND_RELEASED);
 
         if (!inbox_sqlite_step_done(stmt)) {
             return inbox_sqlite_fail(conn, sqlite3_errcode(conn->db), err);
@@ -1147,6 +1196,12 @@ inbox_sqlite_outbox_record(inbox_sqlite_conn_t *conn,
             status = inbox_sqlite_message_contact(conn, message, NULL,
                                                   report->opted_out_contact,
                                                   NULL, err);
+        }
+
+        if (status == INBOX_OK
+            && result->outcome == INBOX_SEND_CANCELLED)
+        {
+            status = inbox_sqlite_recipient_cancel(conn, message, err);
         }
     }
 
@@ -1800,4 +1855,83 @@ inbox_sqlite_move_free(inbox_sqlite_move_t *mv)
 {
     inbox_change_free(&mv->change);
     mv->moved = 0;
+}
+
+
+/* An entry due at due_at (INBOX_OUTBOX_PARKED: parked). */
+static inbox_status_t
+inbox_sqlite_outbox_due(inbox_sqlite_conn_t *conn, int64_t entry,
+    int64_t due_at, inbox_error_t *err)
+{
+    sqlite3_stmt  *stmt;
+
+    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_OUTBOX_PARK,
+        "UPDATE outbox SET due_at = ?2 WHERE id = ?1", err);
+    if (stmt == NULL) {
+        return err->code;
+    }
+
+    sqlite3_bind_int64(stmt, 1, entry);
+    sqlite3_bind_int64(stmt, 2, due_at);
+
+    if (!inbox_sqlite_step_done(stmt)) {
+        return inbox_sqlite_fail(conn, sqlite3_errcode(conn->db), err);
+    }
+
+    return INBOX_OK;
+}
+
+
+/* The parked entries are few (what the sender had in hand when the
+ * campaign paused), so each is looked at rather than the campaign's
+ * messages. */
+inbox_status_t
+inbox_sqlite_outbox_unpark(inbox_sqlite_conn_t *conn, int64_t campaign,
+    int64_t now, inbox_error_t *err)
+{
+    sqlite3_stmt  *stmt;
+
+    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_OUTBOX_UNPARK,
+        "UPDATE outbox SET due_at = ?2 WHERE priority = ?4 AND due_at = ?3"
+        " AND (SELECT m.campaign_id FROM messages m"
+        "      WHERE m.id = outbox.message_id) = ?1", err);
+    if (stmt == NULL) {
+        return err->code;
+    }
+
+    sqlite3_bind_int64(stmt, 1, campaign);
+    sqlite3_bind_int64(stmt, 2, now);
+    sqlite3_bind_int64(stmt, 3, INBOX_OUTBOX_PARKED);
+    sqlite3_bind_int(stmt, 4, INBOX_OUTBOX_BULK);
+
+    if (!inbox_sqlite_step_done(stmt)) {
+        return inbox_sqlite_fail(conn, sqlite3_errcode(conn->db), err);
+    }
+
+    return INBOX_OK;
+}
+
+
+/* A cancelled campaign's message that never left: its recipient is
+ * counted cancelled (the status trigger counted it failed). */
+static inbox_status_t
+inbox_sqlite_recipient_cancel(inbox_sqlite_conn_t *conn, int64_t message,
+    inbox_error_t *err)
+{
+    sqlite3_stmt  *stmt;
+
+    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_RECIPIENT_CANCEL,
+        "UPDATE campaign_recipients SET state = 'cancelled'"
+        " WHERE message_id = ?1", err);
+    if (stmt == NULL) {
+        return err->code;
+    }
+
+    sqlite3_bind_int64(stmt, 1, message);
+
+    if (!inbox_sqlite_step_done(stmt)) {
+        return inbox_sqlite_fail(conn, sqlite3_errcode(conn->db), err);
+    }
+
+    return INBOX_OK;
 }

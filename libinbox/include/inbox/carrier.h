@@ -66,9 +66,14 @@ typedef enum {
                                  (source "carrier") */
     INBOX_SEND_WITHDRAWN,     /* not sent: the contact opted out after the
                                  message was accepted (outbox.h) */
-    INBOX_SEND_UNKNOWN        /* a 2xx we cannot read, or no answer at all
+    INBOX_SEND_UNKNOWN,       /* a 2xx we cannot read, or no answer at all
                                  (HTTP status 0): it may have been sent,
                                  so it is reported, never repeated */
+    INBOX_SEND_RELEASED,      /* not sent, given back: the sender stopped,
+                                 or the message's campaign was paused or
+                                 cancelled, before it started (outbox.h) */
+    INBOX_SEND_CANCELLED      /* not sent: the message's campaign was
+                                 cancelled before it left (outbox.h) */
 } inbox_send_outcome_t;
 
 /* A carrier's answer to a send, read.  Plain buffers: nothing to free. */
@@ -121,7 +126,8 @@ void inbox_carrier_send_result(inbox_carrier_t carrier, long http_status,
 
 void inbox_carrier_request_free(inbox_carrier_request_t *req);
 
-/* "accepted", "retry", "refused", "opted_out", "withdrawn", "unknown". */
+/* "accepted", "retry", "refused", "opted_out", "withdrawn", "unknown",
+ * "released", "cancelled". */
 const char *inbox_send_outcome_name(inbox_send_outcome_t outcome);
 
 /*

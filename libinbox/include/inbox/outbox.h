@@ -37,7 +37,22 @@
  *              status failed with error code "unknown_outcome", the
  *              hold released (a message reported failed costs nothing),
  *              never sent again by itself; a person may send it again.
+ *   released   never started: the sender gives the entry back (it is
+ *              stopping, or the entry's campaign was paused or
+ *              cancelled while the entry waited in its hands).  Due
+ *              again at once, its attempt not counted, the message
+ *              unchanged.
+ *   cancelled  never sent: its campaign was cancelled (the claim says
+ *              so, item.cancelled): status failed with error code
+ *              "campaign_cancelled", the hold released, the recipient
+ *              counted cancelled.
  * Every status change appends message.status.
+ *
+ * A campaign's pause reaches the outbox too: a claim parks the entries
+ * of a paused campaign instead of handing them out (due_at
+ * INBOX_OUTBOX_PARKED, no attempt counted), and resume or cancel makes
+ * them due again, so that a paused or cancelled campaign sends nothing
+ * more beyond what the sender had already started.
  */
 #ifndef INBOX_OUTBOX_H
 #define INBOX_OUTBOX_H
@@ -58,6 +73,7 @@ typedef enum {
 #define INBOX_OUTBOX_LEASE_DEFAULT   (60LL * 1000)      /* a claim, ms */
 #define INBOX_OUTBOX_CLAIM_MAX       100                /* entries a claim */
 #define INBOX_OUTBOX_ATTEMPTS_MAX    8
+#define INBOX_OUTBOX_PARKED          INT64_MAX          /* due_at: paused */
 
 /* The error codes the inbox gives a failed message itself (a carrier's
  * own codes are kept as the carrier said them). */
@@ -65,6 +81,7 @@ typedef enum {
 #define INBOX_SEND_ERROR_OPTED_OUT    "contact_opted_out"
 #define INBOX_SEND_ERROR_UNAVAILABLE  "carrier_unavailable"
 #define INBOX_SEND_ERROR_REFUSED      "refused"
+#define INBOX_SEND_ERROR_CANCELLED    "campaign_cancelled"
 
 /*
  * Whether a message accepted at accepted_at is withdrawn because its
@@ -91,8 +108,12 @@ typedef struct {
     int              withdrawn;        /* its contact opted out after it
                                           was accepted: report it
                                           withdrawn, never send it */
+    int              cancelled;        /* its campaign was cancelled:
+                                          report it cancelled, never
+                                          send it */
     int64_t          lease_until;      /* ms */
     inbox_outbox_priority_t  priority;
+    char             campaign_id[INBOX_ID_MAX];  /* "" for a reply */
     inbox_message_t  message;          /* body, media, credits, ... */
     char             to[INBOX_PHONE_MAX];        /* the contact's phone */
     inbox_number_t   number;           /* the sending number; e164 "" when

@@ -9,8 +9,9 @@
  * a poll's id under /campaigns (or a campaign's under /polls) is 404.
  * The JSON is read in the event loop; libinbox's rules (campaign.h,
  * poll.h) judge it in the pool thread, where the store's answer (409
- * for a move the lifecycle refuses) is given.  A send or a resume that
- * leaves the campaign sending wakes the sender, as a reply does.
+ * for a move the lifecycle refuses) is given.  Every move wakes the
+ * sender, as a reply does: a send or a resume for the recipients due, a
+ * pause or a cancel so that it starts nothing more of the campaign.
  */
 
 
@@ -645,10 +646,7 @@ ngx_http_inbox_campaign_action_op(ngx_http_inbox_api_t *api,
         json = inbox_render_campaign(&campaign, &len);
         ngx_http_inbox_job_document(job, NGX_HTTP_OK, json, len);
 
-        /* recipients due now: the sender hands them over */
-        if (campaign.status == INBOX_CAMPAIGN_SENDING) {
-            ngx_http_inbox_sender_wake();
-        }
+        ngx_http_inbox_sender_wake();
     }
 
     inbox_campaign_free(&campaign);

@@ -21,6 +21,13 @@
  * reports, replies, answers, a pause from the API), and the last one
  * pushed shows its counts as they end.
  *
+ * The same look at the campaigns stops what the outbox job holds of a
+ * campaign paused by a person or cancelled since
+ * (sender_outbox_campaign_stopped; a pause for credits or billing stops
+ * only the dispatch, what was handed over is paid for and goes):
+ * nginx wakes the sender after a pause or a cancel too, so that it
+ * happens at once.
+ *
  * Both run on the campaigns' clock (sender_clock.h: the real one unless
  * --clock-file names another); the job's own timing is real time.
  */
@@ -224,6 +231,15 @@ sender_campaigns_progress(sender_t *s, int64_t now)
 
     for (i = 0; i < page.count; i++) {
         p = &fresh[i];
+
+        if ((page.items[i].status == INBOX_CAMPAIGN_PAUSED
+             && page.items[i].paused_reason == INBOX_PAUSE_MANUAL)
+            || page.items[i].status == INBOX_CAMPAIGN_CANCELLED)
+        {
+            sender_outbox_campaign_stopped(s, page.items[i].id,
+                                           page.items[i].status
+                                           == INBOX_CAMPAIGN_CANCELLED);
+        }
 
         for (k = 0; k < sender_campaigns.npushed; k++) {
             if (strcmp(sender_campaigns.pushed[k].id, page.items[i].id)

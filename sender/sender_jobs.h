@@ -35,5 +35,10 @@ void sender_campaigns_wake(sender_t *s);
 int sender_outbox_bulk_wanted(sender_t *s);
 /* Campaign messages were just queued: claim them. */
 void sender_outbox_bulk_queued(sender_t *s);
+/* The campaign was paused by a person or cancelled (sender_campaigns.c
+ * saw it): its sends in hand not started yet do not start
+ * (sender_outbox.c). */
+void sender_outbox_campaign_stopped(sender_t *s, const char *campaign_id,
+    int cancelled);
 
 #endif

@@ -73,6 +73,7 @@ struct sender_send_s {
     char                  message_id[INBOX_ID_MAX];
     unsigned              attempt;
     int                   bulk;          /* a campaign's message */
+    char                  campaign_id[INBOX_ID_MAX];   /* "" for none */
     int64_t               lease_until;
     inbox_carrier_t       carrier;
     char                  from[INBOX_PHONE_MAX];
@@ -256,13 +257,59 @@ sender_outbox_unstarted(sender_queue_t *q)
         q->head = send->next;
         q->count--;
 
-        send->result.outcome = INBOX_SEND_RETRY;
+        send->result.outcome = INBOX_SEND_RELEASED;
         snprintf(send->result.message, sizeof(send->result.message),
                  "not sent: the sender stopped before sending it");
         sender_outbox_answered(send);
     }
 
     q->tail = &q->head;
+}
+
+
+/*
+ * A campaign paused by a person or cancelled: its sends not started yet
+ * do not start.  A cancelled one's are reported so (a cancel is final); a
+ * paused one's go back, and the next claim parks them until it resumes
+ * (outbox.h).  Those already at the carrier finish.
+ */
+void
+sender_outbox_campaign_stopped(sender_t *s, const char *campaign_id,
+    int cancelled)
+{
+    unsigned        n;
+    sender_send_t  *send, **link;
+    sender_queue_t *q;
+
+    q = &sender_outbox.bulk;
+    link = &q->head;
+    n = 0;
+
+    while ((send = *link) != NULL) {
+        if (strcmp(send->campaign_id, campaign_id) != 0) {
+            link = &send->next;
+            continue;
+        }
+
+        *link = send->next;
+        if (q->tail == &send->next) {
+            q->tail = link;
+        }
+        q->count--;
+        n++;
+
+        send->result.outcome = cancelled ? INBOX_SEND_CANCELLED
+                                         : INBOX_SEND_RELEASED;
+        snprintf(send->result.message, sizeof(send->result.message),
+                 "not sent: its campaign was %s",
+                 cancelled ? "cancelled" : "paused");
+        sender_outbox_answered(send);
+    }
+
+    if (n > 0) {
+        sender_log(s, "campaign %s %s: %u of its messages not sent",
+                   campaign_id, cancelled ? "cancelled" : "paused", n);
+    }
 }
 
 
@@ -396,6 +443,7 @@ sender_outbox_prepare(sender_t *s, const inbox_outbox_item_t *item,
     strcpy(send->message_id, item->message.id);
     send->attempt = item->attempt;
     send->bulk = (item->priority != INBOX_OUTBOX_REPLY);
+    strcpy(send->campaign_id, item->campaign_id);
     send->lease_until = item->lease_until;
     send->carrier = item->number.carrier;
     strcpy(send->from, item->number.e164);
@@ -413,6 +461,14 @@ sender_outbox_prepare(sender_t *s, const inbox_outbox_item_t *item,
         send->result.outcome = INBOX_SEND_WITHDRAWN;
         snprintf(send->result.message, sizeof(send->result.message),
                  "the contact opted out after it was written");
+        sender_outbox_answered(send);
+        return NULL;
+    }
+
+    if (item->cancelled) {
+        send->result.outcome = INBOX_SEND_CANCELLED;
+        snprintf(send->result.message, sizeof(send->result.message),
+                 "its campaign was cancelled");
         sender_outbox_answered(send);
         return NULL;
     }

@@ -668,8 +668,10 @@ inbox_sqlite_reply_store(inbox_sqlite_conn_t *conn, int64_t org,
 /*
  * Claims the due entries in one transaction: the oldest replies, then
  * the oldest others, each leased (due again, and so claimable, only when
- * the lease runs out).  An entry of a paused campaign is parked instead
- * (outbox.h), one of a cancelled campaign handed out to be reported so.
+ * the lease runs out).  An entry of a campaign paused by a person is
+ * parked instead (outbox.h), one of a cancelled campaign handed out to
+ * be reported so.  (A pause for credits or billing stops only the
+ * campaign's dispatch: what it handed over holds its credits and goes.)
  * The numbers' credentials are read after the commit.
  */
 inbox_status_t
@@ -719,7 +721,9 @@ inbox_sqlite_outbox_claim(inbox_store_t *store, int64_t now, size_t max,
 
     stmt = inbox_sqlite_stmt(conn, INBOX_SQL_OUTBOX_DUE,
         "SELECT o.id, o.org_id, o.message_id, o.attempts, o.lease_until,"
-        " o.priority, o.from_e164, m.campaign_id, c.status"
+        " o.priority, o.from_e164, m.campaign_id,"
+        " CASE WHEN c.status = 'paused' AND c.paused_reason <> 'manual'"
+        "   THEN 'sending' ELSE c.status END"
         " FROM outbox o JOIN messages m ON m.id = o.message_id"
         " LEFT JOIN campaigns c ON c.id = m.campaign_id"
         " WHERE o.priority <= ?3 AND o.due_at <= ?1"

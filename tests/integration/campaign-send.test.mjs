@@ -7,7 +7,8 @@
 // and fails nothing; campaign.progress reaches the WebSocket a few times
 // a second at most and ends with the store's counts; a campaign that runs
 // out of credits pauses and, after a grant, resumes where it stopped;
-// cancel through the API stops what was not handed over.
+// cancel through the API stops what was not handed over; pause and cancel
+// stop at once what the sender holds.
 
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -433,7 +434,7 @@ test('cancel through the API while a campaign sends: the recipients not '
     assert.equal(res.status, 200, res.text);
     assert.equal(res.json.status, 'cancelled');
 
-    /* what was handed to the outbox goes (a batch at most); then nothing */
+    /* what was at the carrier ends; the rest is cancelled, unsent */
     await eventually(async () => {
         const c = await campaignOf(org, started.id);
         return c.counts.queued === 0 ? c : null;
@@ -443,11 +444,87 @@ test('cancel through the API while a campaign sends: the recipients not '
     const after = await campaignOf(org, started.id);
     assert.equal(after.status, 'cancelled');
     assert.ok(sent < 600, `${sent} of 600 sent`);
-    assert.equal(after.counts.sent + after.counts.delivered
-                 + after.counts.failed, sent);
+    assert.equal(after.counts.sent + after.counts.delivered, sent);
+    assert.equal(after.counts.failed, 0);
+    assert.equal(after.counts.cancelled, 600 - sent);
     assert.equal(after.counts.queued, 0);
     /* only what was sent was paid for */
     assert.equal((await balanceOf(org)).balance, before.balance - sent);
+});
+
+test('pause and cancel through the API stop a campaign at once, also what '
+     + "the sender holds waiting for the number's rate; resume sends the "
+     + 'rest once each; a cancel costs nothing more', async () => {
+    /* more than a dispatch (25): a campaign whose every recipient is in
+     * the outbox is done, and can no longer be paused */
+    const paused = numbers(40);
+    const cancelled = numbers(40);
+    await importContacts(paused, 'pause-slow');
+    await importContacts(cancelled, 'cancel-slow');
+    const cluster = ctx.cluster;
+    const sentTo = async (phones) => Object.keys(await sendsTo(phones))
+        .length;
+    const act = async (id, action) => {
+        const res = await api(cluster, `/api/v1/campaigns/${id}/${action}`,
+                              org.token, { method: 'POST' });
+        assert.equal(res.status, 200, res.text);
+        return res.json;
+    };
+
+    /* four a second: much of each campaign waits in the sender's hands,
+     * claimed, for the number's rate */
+    await cluster.stopSender('SIGTERM');
+    await cluster.startSender(['--rate', '4', '--burst', '1']);
+    try {
+        const a = await sendByApi(org, 'pause-slow', 'Paused sale');
+        await eventually(async () => await sentTo(paused) >= 2, 20000,
+                         'the first messages sent');
+        assert.equal((await act(a.id, 'pause')).status, 'paused');
+        const atPause = await sentTo(paused);
+        await sleep(2000);
+        /* one may have been on its way as the pause came */
+        const later = await sentTo(paused);
+        assert.ok(later <= atPause + 1,
+                  `${later - atPause} sent after the pause`);
+        const held = await campaignOf(org, a.id);
+        assert.equal(held.status, 'paused');
+        assert.equal(held.counts.failed, 0);
+
+        assert.equal((await act(a.id, 'resume')).status, 'sending');
+        await eventually(async () => {
+            const c = await campaignOf(org, a.id);
+            return c.counts.delivered === 40 ? c : null;
+        }, 30000, 'all 40 delivered after the resume');
+        const sends = await sendsTo(paused, 'Paused sale');
+        assert.equal(Object.keys(sends).length, 40);
+        assert.ok(Object.values(sends).every((r) => r.length === 1),
+                  'each recipient once');
+
+        const before = (await balanceOf(org)).balance;
+        const b = await sendByApi(org, 'cancel-slow', 'Cancelled sale');
+        await eventually(async () => await sentTo(cancelled) >= 2, 20000,
+                         'the first messages sent');
+        assert.equal((await act(b.id, 'cancel')).status, 'cancelled');
+        const atCancel = await sentTo(cancelled);
+        const end = await eventually(async () => {
+            const c = await campaignOf(org, b.id);
+            return c.counts.queued === 0 ? c : null;
+        }, 10000, 'nothing left queued');
+        await sleep(1500);
+        const sent = await sentTo(cancelled);
+        assert.ok(sent <= atCancel + 1, `${sent - atCancel} sent after the `
+                  + 'cancel');
+        const now = await campaignOf(org, b.id);
+        assert.equal(now.counts.cancelled, 40 - sent);
+        assert.equal(now.counts.failed, 0);
+        assert.equal(now.counts.sent + now.counts.delivered, sent);
+        assert.equal(end.counts.cancelled, 40 - sent);
+        /* only what left is paid for */
+        assert.equal((await balanceOf(org)).balance, before - sent);
+    } finally {
+        await cluster.stopSender('SIGTERM');
+        await cluster.startSender();
+    }
 });
 
 test('sending numbers of other tests: the sender never sent a message '

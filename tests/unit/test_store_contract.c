@@ -7264,6 +7264,244 @@ TEST(an_opt_out_mid_send_gets_nothing_more_and_cancel_stops_the_rest)
 }
 
 
+/* What the sender says of a claimed entry; the store's status. */
+static inbox_status_t
+carrier_says(fixture_t *f, const inbox_outbox_item_t *item,
+    inbox_send_outcome_t outcome, int64_t now, inbox_send_report_t *report)
+{
+    inbox_send_result_t  res;
+
+    memset(&res, 0, sizeof(res));
+    res.outcome = outcome;
+
+    if (outcome == INBOX_SEND_ACCEPTED) {
+        res.carrier = INBOX_CARRIER_TWILIO;
+        res.status = INBOX_DELIVERY_QUEUED;
+        snprintf(res.provider_id, sizeof(res.provider_id), "SM-%s",
+                 item->message.id);
+    }
+
+    return inbox_store_outbox_result(f->store, item->id, item->attempt, &res,
+                                     now, report, NULL, NULL);
+}
+
+
+/* Four contacts, ten credits, a campaign to all sending and three of
+ * its messages handed to the outbox (the fourth still due, so that the
+ * campaign is still sending). */
+static void
+campaign_in_outbox(fixture_t *f, char id[INBOX_ID_MAX])
+{
+    char                       x[INBOX_ID_MAX];
+    inbox_campaign_dispatch_t  d;
+
+    CHECK_INT(person(f, ALICE, NULL, NULL, x), 0);
+    CHECK_INT(person(f, BOB, NULL, NULL, x), 0);
+    CHECK_INT(person(f, CAROL, NULL, NULL, x), 0);
+    CHECK_INT(person(f, "+15550001111", NULL, NULL, x), 0);
+    CHECK_INT(inbox_store_credits_grant(f->store, f->org, 10, NULL),
+              INBOX_OK);
+    CHECK_INT(campaign_new(f, NULL, id), 0);
+    CHECK_INT(campaign_do(f, id, INBOX_CAMPAIGN_SEND, NOON), INBOX_OK);
+
+    d = dispatch(f, NOON, 3);
+    CHECK_INT(d.handed, 3);
+    CHECK_INT(campaign_now(f, id).status, INBOX_CAMPAIGN_SENDING);
+}
+
+
+TEST(a_paused_campaigns_messages_wait_in_the_outbox_until_it_resumes)
+{
+    size_t                 i;
+    char                   id[INBOX_ID_MAX];
+    fixture_t              f;
+    inbox_outbox_batch_t   first, batch;
+    inbox_send_report_t    report;
+
+    FIXTURE(&f);
+    campaign_in_outbox(&f, id);
+
+    /* one is in the sender's hands when the campaign is paused */
+    CHECK_INT(claim(&f, NOON, 1, &first), 1);
+    CHECK_STR(first.items[0].campaign_id, id);
+    CHECK_INT(first.items[0].attempt, 1);
+    CHECK_INT(first.items[0].cancelled, 0);
+    CHECK_INT(campaign_do(&f, id, INBOX_CAMPAIGN_PAUSE, NOON + 1), INBOX_OK);
+
+    /* the other two are not handed out, now or later */
+    CHECK_INT(claim(&f, NOON + 2, 10, &batch), 0);
+    inbox_outbox_batch_free(&batch);
+    CHECK_INT(claim(&f, NOON + 60 * MINUTE, 10, &batch), 0);
+    inbox_outbox_batch_free(&batch);
+
+    /* the sender gives the first back unsent: it waits as well */
+    CHECK_INT(carrier_says(&f, &first.items[0], INBOX_SEND_RELEASED,
+                           NOON + 60 * MINUTE, &report), INBOX_OK);
+    CHECK_INT(report.done, 0);
+    CHECK_INT(report.status, INBOX_DELIVERY_QUEUED);
+    CHECK_INT(claim(&f, NOON + 61 * MINUTE, 10, &batch), 0);
+    inbox_outbox_batch_free(&batch);
+    CHECK_INT(campaign_now(&f, id).counts.queued, 4);     /* 3 + 1 due */
+
+    /* resumed: all three go, none of them counted a second attempt */
+    CHECK_INT(campaign_do(&f, id, INBOX_CAMPAIGN_RESUME, NOON + 62 * MINUTE),
+              INBOX_OK);
+    CHECK_INT(claim(&f, NOON + 62 * MINUTE, 10, &batch), 3);
+
+    for (i = 0; i < batch.count; i++) {
+        CHECK_INT(batch.items[i].attempt, 1);
+        CHECK_INT(batch.items[i].cancelled, 0);
+        CHECK_INT(batch.items[i].interrupted, 0);
+        CHECK_STR(batch.items[i].campaign_id, id);
+    }
+
+    inbox_outbox_batch_free(&batch);
+    inbox_outbox_batch_free(&first);
+    CHECK_INT(balance_of(&f, f.org), 7);
+    CHECK_INT(held_of(&f, f.org), 3);
+
+    fixture_close(&f);
+}
+
+
+TEST(a_campaign_paused_for_credits_still_sends_what_it_paid_for)
+{
+    char                       x[INBOX_ID_MAX], id[INBOX_ID_MAX];
+    fixture_t                  f;
+    inbox_outbox_batch_t       batch;
+    inbox_campaign_dispatch_t  d;
+
+    FIXTURE(&f);
+
+    CHECK_INT(person(&f, ALICE, NULL, NULL, x), 0);
+    CHECK_INT(person(&f, BOB, NULL, NULL, x), 0);
+    CHECK_INT(person(&f, CAROL, NULL, NULL, x), 0);
+    CHECK_INT(inbox_store_credits_grant(f.store, f.org, 2, NULL), INBOX_OK);
+    CHECK_INT(campaign_new(&f, NULL, id), 0);
+    CHECK_INT(campaign_do(&f, id, INBOX_CAMPAIGN_SEND, NOON), INBOX_OK);
+
+    d = dispatch(&f, NOON, 10);
+    CHECK_INT(d.handed, 2);
+    CHECK_INT(campaign_now(&f, id).status, INBOX_CAMPAIGN_PAUSED);
+
+    /* the two it could pay hold their credits: they go */
+    CHECK_INT(claim(&f, NOON + 1, 10, &batch), 2);
+    CHECK_INT(batch.items[0].cancelled, 0);
+    inbox_outbox_batch_free(&batch);
+
+    fixture_close(&f);
+}
+
+
+TEST(a_cancelled_campaigns_messages_in_the_outbox_fail_unsent_and_unpaid)
+{
+    size_t                 i;
+    char                   id[INBOX_ID_MAX], status[16], code[32];
+    fixture_t              f;
+    progress_t             p;
+    inbox_outbox_batch_t   first, batch;
+    inbox_send_report_t    report;
+
+    FIXTURE(&f);
+    campaign_in_outbox(&f, id);
+    CHECK_INT(balance_of(&f, f.org), 7);
+
+    /* one already at the carrier, then the campaign is cancelled */
+    CHECK_INT(claim(&f, NOON, 1, &first), 1);
+    CHECK_INT(campaign_do(&f, id, INBOX_CAMPAIGN_CANCEL, NOON + 1), INBOX_OK);
+
+    /* the other two are handed out only to be reported cancelled */
+    CHECK_INT(claim(&f, NOON + 2, 10, &batch), 2);
+
+    for (i = 0; i < batch.count; i++) {
+        CHECK_INT(batch.items[i].cancelled, 1);
+        CHECK_INT(carrier_says(&f, &batch.items[i], INBOX_SEND_CANCELLED,
+                               NOON + 3, &report), INBOX_OK);
+        CHECK_INT(report.done, 1);
+        CHECK_INT(report.status, INBOX_DELIVERY_FAILED);
+        status_of(&f, batch.items[i].message.conversation_id,
+                  batch.items[i].message.id, status, code);
+        CHECK_STR(status, "failed");
+        CHECK_STR(code, "campaign_cancelled");
+    }
+
+    inbox_outbox_batch_free(&batch);
+
+    /* the one at the carrier ends as the carrier says */
+    CHECK_INT(carrier_says(&f, &first.items[0], INBOX_SEND_ACCEPTED,
+                           NOON + 4, &report), INBOX_OK);
+
+    p = campaign_now(&f, id);
+    CHECK_INT(p.status, INBOX_CAMPAIGN_CANCELLED);
+    CHECK_INT(p.counts.cancelled, 3);           /* 2 + the one still due */
+    CHECK_INT(p.counts.failed, 0);
+    CHECK_INT(p.counts.queued, 1);
+
+    /* only the message that left costs anything */
+    CHECK_INT(balance_of(&f, f.org), 9);
+    CHECK_INT(held_of(&f, f.org), 1);
+    CHECK(ledger_balances(&f, f.org));
+    CHECK_INT(claim(&f, NOON + 5, 10, &batch), 0);
+    inbox_outbox_batch_free(&batch);
+    inbox_outbox_batch_free(&first);
+    fixture_close(&f);
+}
+
+
+TEST(a_campaign_cancelled_while_paused_fails_what_waited_in_the_outbox)
+{
+    char                   id[INBOX_ID_MAX];
+    fixture_t              f;
+    inbox_outbox_batch_t   batch;
+
+    FIXTURE(&f);
+    campaign_in_outbox(&f, id);
+
+    CHECK_INT(campaign_do(&f, id, INBOX_CAMPAIGN_PAUSE, NOON + 1), INBOX_OK);
+    CHECK_INT(claim(&f, NOON + 2, 10, &batch), 0);
+    inbox_outbox_batch_free(&batch);
+
+    CHECK_INT(campaign_do(&f, id, INBOX_CAMPAIGN_CANCEL, NOON + 3), INBOX_OK);
+    CHECK_INT(claim(&f, NOON + 4, 10, &batch), 3);
+    CHECK_INT(batch.items[0].cancelled, 1);
+    CHECK_INT(batch.items[2].cancelled, 1);
+    inbox_outbox_batch_free(&batch);
+
+    fixture_close(&f);
+}
+
+
+TEST(a_sender_that_stops_gives_its_unstarted_claims_back_uncounted)
+{
+    char                   id[INBOX_ID_MAX];
+    fixture_t              f;
+    inbox_outbox_batch_t   batch;
+    inbox_send_report_t    report;
+
+    FIXTURE(&f);
+    campaign_in_outbox(&f, id);
+
+    CHECK_INT(claim(&f, NOON, 1, &batch), 1);
+    CHECK_INT(carrier_says(&f, &batch.items[0], INBOX_SEND_RELEASED,
+                           NOON + 1, &report), INBOX_OK);
+    CHECK_INT(report.done, 0);
+    CHECK(report.next_attempt_at == NOON + 1);
+
+    /* a second word on the same claim is refused */
+    CHECK_INT(carrier_says(&f, &batch.items[0], INBOX_SEND_RELEASED,
+                           NOON + 1, &report), INBOX_ERR_CONFLICT);
+    inbox_outbox_batch_free(&batch);
+
+    /* due again at once, as its first attempt, not interrupted */
+    CHECK_INT(claim(&f, NOON + 1, 1, &batch), 1);
+    CHECK_INT(batch.items[0].attempt, 1);
+    CHECK_INT(batch.items[0].interrupted, 0);
+    inbox_outbox_batch_free(&batch);
+
+    fixture_close(&f);
+}
+
+
 TEST(poll_answers_by_number_or_text_the_last_counts_late_ones_do_not)
 {
     char                       alice[INBOX_ID_MAX], conv[INBOX_ID_MAX];

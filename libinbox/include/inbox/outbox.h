@@ -48,11 +48,13 @@
  *              counted cancelled.
  * Every status change appends message.status.
  *
- * A campaign's pause reaches the outbox too: a claim parks the entries
- * of a paused campaign instead of handing them out (due_at
- * INBOX_OUTBOX_PARKED, no attempt counted), and resume or cancel makes
- * them due again, so that a paused or cancelled campaign sends nothing
- * more beyond what the sender had already started.
+ * A person's pause of a campaign reaches the outbox too: a claim parks
+ * the entries of a campaign paused by hand (paused_reason manual)
+ * instead of handing them out (due_at INBOX_OUTBOX_PARKED, no attempt
+ * counted), and resume or cancel makes them due again, so that a paused
+ * or cancelled campaign sends nothing more beyond what the sender had
+ * already started.  A pause for credits or billing only stops the
+ * campaign's dispatch: what was handed over holds its credits and goes.
  */
 #ifndef INBOX_OUTBOX_H
 #define INBOX_OUTBOX_H

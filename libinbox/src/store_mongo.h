@@ -252,6 +252,10 @@ inbox_status_t inbox_mongo_reply_store(inbox_mongo_store_t *ms,
     const bson_oid_t *message, const bson_oid_t *campaign, int64_t now,
     inbox_reply_result_t *result, inbox_event_list_t *events,
     inbox_error_t *err);
+/* The entries of campaign that claims parked while it was paused
+ * (outbox.h) due again at now: resume and cancel. */
+inbox_status_t inbox_mongo_outbox_unpark(inbox_mongo_store_t *ms,
+    const bson_oid_t *campaign, int64_t now, inbox_error_t *err);
 /* The organization's first number (its e164, "" for none). */
 inbox_status_t inbox_mongo_first_number(inbox_mongo_store_t *ms,
     const bson_oid_t *org, char from[INBOX_PHONE_MAX], inbox_error_t *err);
@@ -275,6 +279,10 @@ inbox_status_t inbox_mongo_campaign_reply(inbox_mongo_store_t *ms,
  * (inbox_recipient_of_delivery), only forward. */
 inbox_status_t inbox_mongo_recipient_delivery(inbox_mongo_store_t *ms,
     const bson_oid_t *message, inbox_delivery_t to, inbox_error_t *err);
+/* A cancelled campaign's message reported cancelled: its recipient is
+ * counted cancelled. */
+inbox_status_t inbox_mongo_recipient_cancel(inbox_mongo_store_t *ms,
+    const bson_oid_t *message, inbox_error_t *err);
 /* An organization's settings from its org document, defaults for what
  * was never set (store_mongo_settings.c). */
 void inbox_mongo_parse_settings(const bson_t *doc,

@@ -27,7 +27,11 @@
  * between the two leaves a draft with recipients, which a repeated send
  * keeps.  cancel writes the status, then the recipients not handed over:
  * a crash between them leaves a cancelled campaign with recipients
- * counted as queued that nothing sends.
+ * counted as queued that nothing sends.  resume and cancel make the
+ * outbox entries that claims parked while the campaign was paused due
+ * again (inbox_mongo_outbox_unpark) before the status moves, so that a
+ * failure leaves them to be parked again, and once more after it, for
+ * those a claim parked in between.
  *
  * Dispatch hands a recipient over as: the claim (its state queued, its
  * message's id, sent_at), the hold, then a reply's writes
@@ -484,7 +488,7 @@ inbox_mongo_campaign_act(inbox_store_t *store, const char *org_id,
     const char *campaign_id, inbox_campaign_action_t action, int64_t now,
     inbox_campaign_t *campaign, inbox_error_t *err)
 {
-    int                       changed, moved;
+    int                       changed, moved, unpark;
     bson_t                    q, u;
     bson_oid_t                org, id;
     inbox_status_t            rc;
@@ -526,12 +530,28 @@ inbox_mongo_campaign_act(inbox_store_t *store, const char *org_id,
         }
     }
 
+    unpark = action == INBOX_CAMPAIGN_RESUME
+             || action == INBOX_CAMPAIGN_CANCEL;
+
+    if (unpark) {
+        /* what claims parked goes again, or is reported cancelled */
+        rc = inbox_mongo_outbox_unpark(ms, &id, now, err);
+        if (rc != INBOX_OK) {
+            goto done;
+        }
+    }
+
     rc = inbox_mongo_campaign_move(ms, campaign, to, why, now, &moved, err);
 
     if (rc == INBOX_OK && !moved) {
         rc = inbox_error_set(err, INBOX_ERR_CONFLICT,
                              "This campaign changed meanwhile; read it "
                              "again.");
+    }
+
+    if (rc == INBOX_OK && unpark) {
+        /* and what a claim parked in between, having read it paused */
+        rc = inbox_mongo_outbox_unpark(ms, &id, now, err);
     }
 
     if (rc == INBOX_OK && action == INBOX_CAMPAIGN_CANCEL) {
@@ -1269,6 +1289,24 @@ inbox_mongo_recipient_delivery(inbox_mongo_store_t *ms,
                  "state", "{", "$in", BCON_ARRAY(&in), "}"),
         BCON_NEW("$set", "{",
                      "state", BCON_UTF8(inbox_recipient_state_name(state)),
+                 "}"),
+        &matched, err);
+}
+
+
+/* The message failed already (its recipient with it): the recipient is
+ * counted cancelled instead, as cancel counts those never handed over. */
+inbox_status_t
+inbox_mongo_recipient_cancel(inbox_mongo_store_t *ms,
+    const bson_oid_t *message, inbox_error_t *err)
+{
+    int  matched;
+
+    return inbox_mongo_update_one(ms, "campaign_recipients",
+        BCON_NEW("message_id", BCON_OID(message)),
+        BCON_NEW("$set", "{",
+                     "state", BCON_UTF8(inbox_recipient_state_name(
+                                  INBOX_RECIPIENT_CANCELLED)),
                  "}"),
         &matched, err);
 }

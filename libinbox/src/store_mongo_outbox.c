@@ -24,7 +24,10 @@
  *   findAndModify conversations  the thread's last message
  *   events               message.created, conversation.updated
  *   insert outbox        last: the sender never sees a message whose
- *                        events are not stored
+ *                        events are not stored; a campaign's entry names
+ *                        its campaign (campaign_id), whose status the
+ *                        claim looks at and by which resume and cancel
+ *                        find the entries a pause parked
  * A crash between two of them leaves: after the key, a key without a
  * message (a retry with it is a 409 until the key is removed by hand);
  * after the hold, credits held with no message (the organization's held
@@ -33,17 +36,49 @@
  * replica set) will close these; the contract suite and the golden
  * files check the order.
  *
- * A result writes: the outbox entry (retried, or removed at its
- * attempt), then the message (the carrier's id, the status), the hold
- * (held false, then the organization's $inc and the ledger entry), a
- * campaign message's recipient (its state, store_mongo_campaigns.c), the
- * event.  A crash after the entry's removal leaves the message at its
- * status with its hold: captured by the expiry once the carrier had it.
+ * A claim leases each entry (a findAndModify: attempts + 1), reads the
+ * statuses of their campaigns in one find, then puts a paused campaign's
+ * entries back as they were (attempts, lease_until) but parked, due at
+ * INBOX_OUTBOX_PARKED (outbox.h), in one update.  A crash in between
+ * leaves those leased: claimed again when the lease runs out, reported
+ * unknown (interrupted) though never sent.  A claim that read a campaign
+ * paused just before it was resumed may park its entries after resume
+ * unparked them (store_mongo_campaigns.c unparks before and after the
+ * status moves to make that unlikely): they wait for the next resume or
+ * cancel.
+ *
+ * A result writes: the outbox entry (retried or released, or removed at
+ * its attempt), then the message (the carrier's id, the status), the
+ * hold (held false, then the organization's $inc and the ledger entry), a
+ * campaign message's recipient (its state, store_mongo_campaigns.c; a
+ * cancelled one's then cancelled), the event.  A crash after the entry's
+ * removal leaves the message at its status with its hold: captured by
+ * the expiry once the carrier had it.
  */
 #include <stdlib.h>
 #include <string.h>
 #include <inbox/media.h>
 #include "store_mongo.h"
+
+
+/* What a claim keeps of an entry besides its item, until it reads the
+ * entry's message and number. */
+typedef struct {
+    bson_oid_t  message;
+    bson_oid_t  campaign;
+    int         in_campaign;          /* a campaign's message */
+    int         parked;               /* its campaign is paused */
+    int64_t     lease_until;          /* before this claim; 0: none */
+    char        from[INBOX_PHONE_MAX];
+} inbox_mongo_claimed_t;
+
+
+/* What the campaigns' statuses are folded into. */
+typedef struct {
+    inbox_outbox_item_t    *items;
+    inbox_mongo_claimed_t  *claimed;
+    size_t                  n;
+} inbox_mongo_claim_t;
 
 
 static inbox_status_t inbox_mongo_reply_repeat(inbox_mongo_store_t *ms,
@@ -72,6 +107,17 @@ static inbox_status_t inbox_mongo_delivery_move(inbox_mongo_store_t *ms,
     const char *error_code, int64_t now, int *moved,
     inbox_delivery_t *status, char contact[INBOX_ID_MAX],
     inbox_event_list_t *events, inbox_error_t *err);
+static inbox_status_t inbox_mongo_outbox_take(inbox_mongo_store_t *ms,
+    int64_t now, int64_t until, inbox_outbox_priority_t priority_max,
+    inbox_outbox_item_t *item, inbox_mongo_claimed_t *claimed, int *found,
+    inbox_error_t *err);
+static inbox_status_t inbox_mongo_outbox_campaigns(inbox_mongo_store_t *ms,
+    inbox_mongo_claim_t *claim, inbox_error_t *err);
+static inbox_status_t inbox_mongo_outbox_park(inbox_mongo_store_t *ms,
+    inbox_mongo_claim_t *claim, inbox_error_t *err);
+static inbox_status_t inbox_mongo_outbox_read(inbox_mongo_store_t *ms,
+    inbox_outbox_item_t *item, const inbox_mongo_claimed_t *claimed,
+    inbox_error_t *err);
 
 
 inbox_status_t
@@ -781,24 +827,32 @@ inbox_mongo_reply_store(inbox_mongo_store_t *ms, inbox_mongo_reply_t *r,
 
     inbox_mongo_new_id(ms, &entry);
 
-    return inbox_mongo_run_simple(ms,
-        BCON_NEW("insert", BCON_UTF8("outbox"),
-                 "documents", "[", "{",
-                     "_id", BCON_OID(&entry),
-                     "org_id", BCON_OID(&r->org),
-                     "message_id", BCON_OID(message),
-                     "priority", BCON_INT32(campaign != NULL
-                                            ? INBOX_OUTBOX_BULK
-                                            : INBOX_OUTBOX_REPLY),
-                     "from", BCON_UTF8(r->from),
-                     "due_at", BCON_DATE_TIME(now),
-                     "attempts", BCON_INT32(0),
-                     "lease_until", BCON_NULL,
-                     "last_error", BCON_NULL,
-                     "created_at", BCON_DATE_TIME(now),
-                 "}", "]",
-                 "ordered", BCON_BOOL(true)),
-        err);
+    bson_init(&doc);
+    BSON_APPEND_OID(&doc, "_id", &entry);
+    BSON_APPEND_OID(&doc, "org_id", &r->org);
+    BSON_APPEND_OID(&doc, "message_id", message);
+    BSON_APPEND_INT32(&doc, "priority",
+                      campaign != NULL ? INBOX_OUTBOX_BULK
+                                       : INBOX_OUTBOX_REPLY);
+    BSON_APPEND_UTF8(&doc, "from", r->from);
+    BSON_APPEND_DATE_TIME(&doc, "due_at", now);
+    BSON_APPEND_INT32(&doc, "attempts", 0);
+    BSON_APPEND_NULL(&doc, "lease_until");
+    BSON_APPEND_NULL(&doc, "last_error");
+    BSON_APPEND_DATE_TIME(&doc, "created_at", now);
+
+    if (campaign != NULL) {
+        /* the claim looks at its campaign's status, resume and cancel
+         * find what a pause parked by it */
+        BSON_APPEND_OID(&doc, "campaign_id", campaign);
+    }
+
+    command = BCON_NEW("insert", BCON_UTF8("outbox"),
+                       "documents", "[", BCON_DOCUMENT(&doc), "]",
+                       "ordered", BCON_BOOL(true));
+    bson_destroy(&doc);
+
+    return inbox_mongo_run_simple(ms, command, err);
 }
 
 
@@ -840,23 +894,23 @@ inbox_mongo_outbox_withdrawn(inbox_mongo_store_t *ms,
 
 /*
  * Claims due entries one findAndModify each (each atomic: two senders
- * never hold one entry), replies first, then the oldest; reads each one's
- * message and number.
+ * never hold one entry), replies first, then the oldest; reads the
+ * statuses of their campaigns in one find, parks the entries of paused
+ * ones in one update (outbox.h: they count against max), marks those of
+ * cancelled ones; then reads each other one's message and number.
  */
 inbox_status_t
 inbox_mongo_outbox_claim(inbox_store_t *store, int64_t now, size_t max,
     int64_t lease, inbox_outbox_priority_t priority_max,
     inbox_outbox_batch_t *batch, inbox_error_t *err)
 {
-    int                   found;
-    char                  from[INBOX_PHONE_MAX];
-    bson_t                value, doc;
-    int64_t               until;
-    bson_oid_t            message, contact;
-    bson_iter_t           iter;
-    inbox_status_t        rc;
-    inbox_outbox_item_t  *item;
-    inbox_mongo_store_t  *ms = (inbox_mongo_store_t *) store;
+    int                    found;
+    size_t                 i, n;
+    int64_t                until;
+    inbox_status_t         rc;
+    inbox_mongo_claim_t    claim;
+    inbox_mongo_claimed_t *claimed;
+    inbox_mongo_store_t   *ms = (inbox_mongo_store_t *) store;
 
     rc = inbox_mongo_ensure_indexes(ms, err);
     if (rc != INBOX_OK) {
@@ -864,111 +918,342 @@ inbox_mongo_outbox_claim(inbox_store_t *store, int64_t now, size_t max,
     }
 
     batch->items = calloc(max, sizeof(inbox_outbox_item_t));
-    if (batch->items == NULL) {
+    claimed = calloc(max, sizeof(inbox_mongo_claimed_t));
+
+    if (batch->items == NULL || claimed == NULL) {
+        free(batch->items);
+        batch->items = NULL;
+        free(claimed);
         return inbox_error_set(err, INBOX_ERR_INTERNAL, "Out of memory.");
     }
 
     until = now + lease;
+    n = 0;
 
-    while (batch->count < max) {
-        rc = inbox_mongo_run_find_and_modify(ms,
-            BCON_NEW("findAndModify", BCON_UTF8("outbox"),
-                     "query", "{",
-                         "priority", "{",
-                             "$lte", BCON_INT32((int32_t) priority_max),
-                         "}",
-                         "due_at", "{", "$lte", BCON_DATE_TIME(now), "}",
-                     "}",
-                     "sort", "{",
-                         "priority", BCON_INT32(1),
-                         "due_at", BCON_INT32(1),
-                         "_id", BCON_INT32(1),
-                     "}",
-                     "update", "{",
-                         "$set", "{",
-                             "due_at", BCON_DATE_TIME(until),
-                             "lease_until", BCON_DATE_TIME(until),
-                         "}",
-                         "$inc", "{", "attempts", BCON_INT32(1), "}",
-                     "}",
-                     "new", BCON_BOOL(false)),
-            &value, &found, err);
-
+    while (n < max) {
+        rc = inbox_mongo_outbox_take(ms, now, until, priority_max,
+                                     &batch->items[n], &claimed[n], &found,
+                                     err);
         if (rc != INBOX_OK || !found) {
-            bson_destroy(&value);
             break;
         }
 
-        item = &batch->items[batch->count++];
+        n++;
+    }
 
-        /* the entry as it was before this claim */
-        inbox_mongo_get_id(&value, "_id", item->id);
-        inbox_mongo_get_id(&value, "org_id", item->org_id);
-        item->attempt = (unsigned) inbox_mongo_get_int(&value, "attempts")
-                        + 1;
-        item->interrupted = bson_iter_init_find(&iter, &value, "lease_until")
-                            && BSON_ITER_HOLDS_DATE_TIME(&iter);
-        item->priority = (inbox_outbox_priority_t)
-                         inbox_mongo_get_int(&value, "priority");
-        item->lease_until = until;
-        inbox_mongo_get_str(&value, "from", from, sizeof(from));
+    claim.items = batch->items;
+    claim.claimed = claimed;
+    claim.n = n;
 
-        found = bson_iter_init_find(&iter, &value, "message_id")
-                && BSON_ITER_HOLDS_OID(&iter);
-        if (found) {
-            bson_oid_copy(bson_iter_oid(&iter), &message);
+    if (rc == INBOX_OK) {
+        rc = inbox_mongo_outbox_campaigns(ms, &claim, err);
+    }
+
+    if (rc == INBOX_OK) {
+        rc = inbox_mongo_outbox_park(ms, &claim, err);
+    }
+
+    /* the parked ones leave the batch */
+    for (i = 0; rc == INBOX_OK && i < n; i++) {
+        if (!claimed[i].parked) {
+            batch->items[batch->count] = batch->items[i];
+            claimed[batch->count] = claimed[i];
+            batch->count++;
         }
+    }
 
-        bson_destroy(&value);
-
-        if (!found) {
-            rc = inbox_error_set(err, INBOX_ERR_INTERNAL,
-                                 "An outbox entry names no message.");
-            break;
-        }
-
-        rc = inbox_mongo_message_get(ms, BCON_NEW("_id", BCON_OID(&message)),
-                                     &item->message, &doc, &found, err);
-
-        if (rc == INBOX_OK) {
-            inbox_mongo_get_str(&doc, "to", item->to, sizeof(item->to));
-            found = bson_iter_init_find(&iter, &doc, "contact_id")
-                    && BSON_ITER_HOLDS_OID(&iter);
-            if (found) {
-                bson_oid_copy(bson_iter_oid(&iter), &contact);
-            }
-        }
-
-        bson_destroy(&doc);
-
-        if (rc == INBOX_OK && found) {
-            /* an opt-out since it was accepted: the sender reports it */
-            rc = inbox_mongo_outbox_withdrawn(ms, &contact, item, err);
-        }
-
-        if (rc != INBOX_OK) {
-            break;
-        }
-
-        /* a number removed since leaves e164 "" */
-        rc = inbox_mongo_find_one(ms, "numbers",
-                                  BCON_NEW("e164", BCON_UTF8(from)), NULL,
-                                  &doc, &found, err);
-
-        if (rc == INBOX_OK && found) {
-            rc = inbox_mongo_parse_number(&doc, &item->number, err);
-        }
-
-        bson_destroy(&doc);
-
-        if (rc != INBOX_OK) {
-            break;
-        }
+    for (i = 0; rc == INBOX_OK && i < batch->count; i++) {
+        rc = inbox_mongo_outbox_read(ms, &batch->items[i], &claimed[i], err);
     }
 
     if (rc != INBOX_OK) {
         inbox_outbox_batch_free(batch);
     }
+
+    free(claimed);
+
+    return rc;
+}
+
+
+/* Claims the first due entry (*found 0: none) into item, as it was
+ * before this claim, and what claimed keeps of it. */
+static inbox_status_t
+inbox_mongo_outbox_take(inbox_mongo_store_t *ms, int64_t now, int64_t until,
+    inbox_outbox_priority_t priority_max, inbox_outbox_item_t *item,
+    inbox_mongo_claimed_t *claimed, int *found, inbox_error_t *err)
+{
+    bson_t          value;
+    bson_iter_t     iter;
+    inbox_status_t  rc;
+
+    rc = inbox_mongo_run_find_and_modify(ms,
+        BCON_NEW("findAndModify", BCON_UTF8("outbox"),
+                 "query", "{",
+                     "priority", "{",
+                         "$lte", BCON_INT32((int32_t) priority_max),
+                     "}",
+                     "due_at", "{", "$lte", BCON_DATE_TIME(now), "}",
+                 "}",
+                 "sort", "{",
+                     "priority", BCON_INT32(1),
+                     "due_at", BCON_INT32(1),
+                     "_id", BCON_INT32(1),
+                 "}",
+                 "update", "{",
+                     "$set", "{",
+                         "due_at", BCON_DATE_TIME(until),
+                         "lease_until", BCON_DATE_TIME(until),
+                     "}",
+                     "$inc", "{", "attempts", BCON_INT32(1), "}",
+                 "}",
+                 "new", BCON_BOOL(false)),
+        &value, found, err);
+
+    if (rc != INBOX_OK || !*found) {
+        bson_destroy(&value);
+        return rc;
+    }
+
+    /* the entry as it was before this claim */
+    inbox_mongo_get_id(&value, "_id", item->id);
+    inbox_mongo_get_id(&value, "org_id", item->org_id);
+    item->attempt = (unsigned) inbox_mongo_get_int(&value, "attempts") + 1;
+    item->interrupted = bson_iter_init_find(&iter, &value, "lease_until")
+                        && BSON_ITER_HOLDS_DATE_TIME(&iter);
+    claimed->lease_until = item->interrupted ? bson_iter_date_time(&iter)
+                                             : 0;
+    item->priority = (inbox_outbox_priority_t)
+                     inbox_mongo_get_int(&value, "priority");
+    item->lease_until = until;
+    inbox_mongo_get_str(&value, "from", claimed->from,
+                        sizeof(claimed->from));
+
+    if (bson_iter_init_find(&iter, &value, "campaign_id")
+        && BSON_ITER_HOLDS_OID(&iter))
+    {
+        bson_oid_copy(bson_iter_oid(&iter), &claimed->campaign);
+        claimed->in_campaign = 1;
+        inbox_mongo_id_hex(&claimed->campaign, item->campaign_id);
+    }
+
+    if (bson_iter_init_find(&iter, &value, "message_id")
+        && BSON_ITER_HOLDS_OID(&iter))
+    {
+        bson_oid_copy(bson_iter_oid(&iter), &claimed->message);
+    } else {
+        rc = inbox_error_set(err, INBOX_ERR_INTERNAL,
+                             "An outbox entry names no message.");
+    }
+
+    bson_destroy(&value);
+
+    return rc;
+}
+
+
+static inbox_status_t
+inbox_mongo_claim_fold(void *data, const bson_t *doc, inbox_error_t *err)
+{
+    char                      name[16];
+    size_t                    i;
+    bson_iter_t               iter;
+    inbox_mongo_claim_t      *claim = data;
+    inbox_campaign_status_t   status;
+
+    if (!bson_iter_init_find(&iter, doc, "_id")
+        || !BSON_ITER_HOLDS_OID(&iter))
+    {
+        return INBOX_OK;
+    }
+
+    inbox_mongo_get_str(doc, "status", name, sizeof(name));
+
+    if (inbox_campaign_status_parse(name, &status) != 0) {
+        return INBOX_OK;
+    }
+
+    for (i = 0; i < claim->n; i++) {
+        if (claim->claimed[i].in_campaign
+            && bson_oid_equal(&claim->claimed[i].campaign,
+                              bson_iter_oid(&iter)))
+        {
+            claim->claimed[i].parked = status == INBOX_CAMPAIGN_PAUSED;
+            claim->items[i].cancelled = status == INBOX_CAMPAIGN_CANCELLED;
+        }
+    }
+
+    return INBOX_OK;
+}
+
+
+/* The statuses of the claimed entries' campaigns (none for replies). */
+static inbox_status_t
+inbox_mongo_outbox_campaigns(inbox_mongo_store_t *ms,
+    inbox_mongo_claim_t *claim, inbox_error_t *err)
+{
+    char            key[24];
+    bson_t          ids, batch;
+    size_t          i, j, k;
+    inbox_status_t  rc;
+
+    bson_init(&ids);
+    k = 0;
+
+    for (i = 0; i < claim->n; i++) {
+        if (!claim->claimed[i].in_campaign) {
+            continue;
+        }
+
+        for (j = 0; j < i; j++) {
+            if (claim->claimed[j].in_campaign
+                && bson_oid_equal(&claim->claimed[j].campaign,
+                                  &claim->claimed[i].campaign))
+            {
+                break;
+            }
+        }
+
+        if (j == i) {
+            snprintf(key, sizeof(key), "%zu", k++);
+            BSON_APPEND_OID(&ids, key, &claim->claimed[i].campaign);
+        }
+    }
+
+    if (k == 0) {
+        bson_destroy(&ids);
+        return INBOX_OK;
+    }
+
+    rc = inbox_mongo_run_cursor(ms,
+        BCON_NEW("find", BCON_UTF8("campaigns"),
+                 "filter", "{", "_id", "{", "$in", BCON_ARRAY(&ids), "}", "}",
+                 "projection", "{", "status", BCON_INT32(1), "}"),
+        &batch, err);
+    bson_destroy(&ids);
+
+    if (rc == INBOX_OK) {
+        rc = inbox_mongo_batch_each(&batch, inbox_mongo_claim_fold, claim,
+                                    err);
+    }
+
+    bson_destroy(&batch);
+
+    return rc;
+}
+
+
+/*
+ * Puts the entries of paused campaigns back as they were before this
+ * claim (its attempt not counted, an interrupted one still marked so),
+ * due at INBOX_OUTBOX_PARKED: one update, a statement each, each at the
+ * attempt this claim counted.
+ */
+static inbox_status_t
+inbox_mongo_outbox_park(inbox_mongo_store_t *ms, inbox_mongo_claim_t *claim,
+    inbox_error_t *err)
+{
+    char                   key[24];
+    bson_t                 updates, statement, set;
+    bson_t                *command;
+    size_t                 i, k;
+    bson_oid_t             entry;
+    inbox_outbox_item_t   *item;
+
+    bson_init(&updates);
+    k = 0;
+
+    for (i = 0; i < claim->n; i++) {
+        item = &claim->items[i];
+
+        if (!claim->claimed[i].parked
+            || inbox_mongo_parse_id(item->id, &entry) != 0)
+        {
+            continue;
+        }
+
+        bson_init(&set);
+        BSON_APPEND_DATE_TIME(&set, "due_at", INBOX_OUTBOX_PARKED);
+        BSON_APPEND_INT32(&set, "attempts", (int32_t) item->attempt - 1);
+
+        if (claim->claimed[i].lease_until != 0) {
+            BSON_APPEND_DATE_TIME(&set, "lease_until",
+                                  claim->claimed[i].lease_until);
+        } else {
+            BSON_APPEND_NULL(&set, "lease_until");
+        }
+
+        snprintf(key, sizeof(key), "%zu", k++);
+        BSON_APPEND_DOCUMENT_BEGIN(&updates, key, &statement);
+        BCON_APPEND(&statement,
+                    "q", "{",
+                        "_id", BCON_OID(&entry),
+                        "attempts", BCON_INT32((int32_t) item->attempt),
+                    "}",
+                    "u", "{", "$set", BCON_DOCUMENT(&set), "}");
+        bson_append_document_end(&updates, &statement);
+        bson_destroy(&set);
+    }
+
+    if (k == 0) {
+        bson_destroy(&updates);
+        return INBOX_OK;
+    }
+
+    command = BCON_NEW("update", BCON_UTF8("outbox"),
+                       "updates", BCON_ARRAY(&updates),
+                       "ordered", BCON_BOOL(true));
+    bson_destroy(&updates);
+
+    return inbox_mongo_run_simple(ms, command, err);
+}
+
+
+/* A claimed entry's message (its contact opted out since?) and number. */
+static inbox_status_t
+inbox_mongo_outbox_read(inbox_mongo_store_t *ms, inbox_outbox_item_t *item,
+    const inbox_mongo_claimed_t *claimed, inbox_error_t *err)
+{
+    int             found;
+    bson_t          doc;
+    bson_oid_t      contact;
+    bson_iter_t     iter;
+    inbox_status_t  rc;
+
+    rc = inbox_mongo_message_get(ms,
+                                 BCON_NEW("_id", BCON_OID(&claimed->message)),
+                                 &item->message, &doc, &found, err);
+
+    if (rc == INBOX_OK) {
+        inbox_mongo_get_str(&doc, "to", item->to, sizeof(item->to));
+        found = bson_iter_init_find(&iter, &doc, "contact_id")
+                && BSON_ITER_HOLDS_OID(&iter);
+        if (found) {
+            bson_oid_copy(bson_iter_oid(&iter), &contact);
+        }
+    }
+
+    bson_destroy(&doc);
+
+    if (rc == INBOX_OK && found) {
+        /* an opt-out since it was accepted: the sender reports it */
+        rc = inbox_mongo_outbox_withdrawn(ms, &contact, item, err);
+    }
+
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    /* a number removed since leaves e164 "" */
+    rc = inbox_mongo_find_one(ms, "numbers",
+                              BCON_NEW("e164", BCON_UTF8(claimed->from)),
+                              NULL, &doc, &found, err);
+
+    if (rc == INBOX_OK && found) {
+        rc = inbox_mongo_parse_number(&doc, &item->number, err);
+    }
+
+    bson_destroy(&doc);
 
     return rc;
 }
@@ -1107,15 +1392,21 @@ inbox_mongo_outbox_record(inbox_mongo_store_t *ms,
 
     inbox_mongo_id_hex(&message, report->message_id);
 
-    if (result->outcome == INBOX_SEND_RETRY) {
+    if (result->outcome == INBOX_SEND_RETRY
+        || result->outcome == INBOX_SEND_RELEASED)
+    {
         bson_init(&doc);
         BSON_APPEND_DATE_TIME(&doc, "due_at", next_at);
         BSON_APPEND_NULL(&doc, "lease_until");
 
+        /* released: as if this claim never was, its attempt not counted
+         * and the last error kept */
+        if (result->outcome == INBOX_SEND_RELEASED) {
+            BSON_APPEND_INT32(&doc, "attempts", (int32_t) attempt - 1);
+        }
+
         if (result->error_code[0] != '\0') {
             BSON_APPEND_UTF8(&doc, "last_error", result->error_code);
-        } else {
-            BSON_APPEND_NULL(&doc, "last_error");
         }
 
         command = BCON_NEW("update", BCON_UTF8("outbox"),
@@ -1219,6 +1510,11 @@ inbox_mongo_outbox_record(inbox_mongo_store_t *ms,
                                    ? report->opted_out_contact : NULL,
                                    events, err);
     bson_destroy(which);
+
+    if (rc == INBOX_OK && result->outcome == INBOX_SEND_CANCELLED) {
+        /* counted cancelled, not failed (store_mongo_campaigns.c) */
+        rc = inbox_mongo_recipient_cancel(ms, &message, err);
+    }
 
     report->done = rc == INBOX_OK;
 
@@ -1702,4 +1998,28 @@ inbox_mongo_delivery_move(inbox_mongo_store_t *ms, const bson_oid_t *org,
     bson_destroy(&value);
 
     return rc;
+}
+
+
+/* The parked entries are few (what the sender claimed while the campaign
+ * was paused), found by the index on (priority, due_at). */
+inbox_status_t
+inbox_mongo_outbox_unpark(inbox_mongo_store_t *ms, const bson_oid_t *campaign,
+    int64_t now, inbox_error_t *err)
+{
+    return inbox_mongo_run_simple(ms,
+        BCON_NEW("update", BCON_UTF8("outbox"),
+                 "updates", "[", "{",
+                     "q", "{",
+                         "priority", BCON_INT32(INBOX_OUTBOX_BULK),
+                         "due_at", BCON_DATE_TIME(INBOX_OUTBOX_PARKED),
+                         "campaign_id", BCON_OID(campaign),
+                     "}",
+                     "u", "{", "$set", "{",
+                         "due_at", BCON_DATE_TIME(now),
+                     "}", "}",
+                     "multi", BCON_BOOL(true),
+                 "}", "]",
+                 "ordered", BCON_BOOL(true)),
+        err);
 }

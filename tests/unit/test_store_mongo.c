@@ -3147,7 +3147,8 @@ TEST(outbox_claim)
                       OID(MSG_ID) ", \"priority\": 0, \"from\": \""
                       NUMBER_E164 "\", \"attempts\": 1, \"lease_until\": "
                       DATE(EARLIER) "}}";
-    fake.replies[1] = CURSOR("{\"_id\": " OID(MSG_ID) ", \"conversation_id\":"
+    fake.replies[1] = NULL;                 /* nothing more due */
+    fake.replies[2] = CURSOR("{\"_id\": " OID(MSG_ID) ", \"conversation_id\":"
                              " " OID(CONV_ID) ", \"direction\": \"outbound\","
                              " \"contact_id\": " OID(CONTACT_ID) ","
                              " \"to\": \"+15551234567\", \"body\": \"hi\","
@@ -3155,9 +3156,9 @@ TEST(outbox_claim)
                              " \"segments\": 1, \"media\": [],"
                              " \"created_at\": " DATE(EARLIER) "}");
     /* the contact opted out after the message was written */
-    fake.replies[2] = CURSOR("{\"_id\": " OID(CONTACT_ID) ", \"opted_out\":"
+    fake.replies[3] = CURSOR("{\"_id\": " OID(CONTACT_ID) ", \"opted_out\":"
                              " true, \"opted_out_at\": " DATE(NOW) "}");
-    fake.replies[3] = CURSOR("{\"_id\": " OID(GEN_1) ", \"org_id\": "
+    fake.replies[4] = CURSOR("{\"_id\": " OID(GEN_1) ", \"org_id\": "
                              OID(ORG_ID) ", \"e164\": \"" NUMBER_E164 "\","
                              " \"carrier\": \"twilio\", \"account_sid\":"
                              " \"AC1\", \"auth_token\": \"tok\"}");
@@ -3174,7 +3175,11 @@ TEST(outbox_claim)
         CHECK_STR(batch.items[0].to, "+15551234567");
         CHECK_STR(batch.items[0].message.body, "hi");
         CHECK_STR(batch.items[0].number.auth_token, "tok");
+        CHECK_STR(batch.items[0].campaign_id, "");
+        CHECK_INT(batch.items[0].cancelled, 0);
     }
+    /* a reply: no campaign to look at */
+    CHECK(!log_has(&fake, "\"campaigns\""));
     golden_check(&fake, "outbox_claim");
     inbox_outbox_batch_free(&batch);
 
@@ -3934,8 +3939,11 @@ TEST(campaign_cancel_moves_the_status_then_cancels_those_left)
 
     store = fake_open(&fake);
 
+    /* the campaign and its counts; what claims parked due again; the
+     * status; what a claim parked meanwhile due again; the recipients
+     * not handed over; the campaign again */
     fake.replies[0] = CURSOR(CAMPAIGN_DOC("sending"));
-    fake.replies[4] = CURSOR(CAMPAIGN_DOC("cancelled"));
+    fake.replies[6] = CURSOR(CAMPAIGN_DOC("cancelled"));
 
     CHECK_INT(inbox_store_campaign_act(store, ORG_ID, CAMPAIGN_ID,
                                        INBOX_CAMPAIGN_CANCEL,
@@ -4103,6 +4111,189 @@ TEST(message_status_moves_a_campaign_recipient)
     golden_check(&fake, "message_status_campaign");
 
     inbox_event_list_free(&events);
+    fake_close(&fake, store);
+}
+
+
+#define ENTRY1_ID       "64f1a0000000000000000901"
+#define ENTRY2_ID       "64f1a0000000000000000902"
+#define ENTRY3_ID       "64f1a0000000000000000903"
+#define MSG3_ID         "64f1a0000000000000000d03"
+
+/* A bulk entry of campaign as a claim finds it (before the claim). */
+#define BULK_ENTRY(id, msg, campaign, attempts, lease)                        \
+    "{\"ok\": 1, \"value\": {\"_id\": " OID(id) ", \"org_id\": " OID(ORG_ID)  \
+    ", \"message_id\": " OID(msg) ", \"priority\": 1, \"from\": \""          \
+    NUMBER_E164 "\", \"attempts\": " attempts ", \"lease_until\": " lease    \
+    ", \"campaign_id\": " OID(campaign) "}}"
+
+
+/*
+ * A paused campaign's entries are parked (as they were before the claim,
+ * an interrupted one still so, due at INBOX_OUTBOX_PARKED) and counted
+ * against max; a cancelled campaign's is handed out marked so; the
+ * campaigns are read in one find.
+ */
+TEST(outbox_claim_parks_a_paused_campaigns_and_marks_a_cancelled_ones)
+{
+    fake_t                fake;
+    inbox_error_t         err;
+    inbox_store_t        *store;
+    inbox_outbox_batch_t  batch;
+
+    store = fake_open(&fake);
+
+    fake.replies[0] = BULK_ENTRY(ENTRY1_ID, MSG_ID, CAMPAIGN_ID, "0", "null");
+    fake.replies[1] = BULK_ENTRY(ENTRY2_ID, MSG2_ID, POLL_ID, "0", "null");
+    /* claimed before, its lease ran out: interrupted */
+    fake.replies[2] = BULK_ENTRY(ENTRY3_ID, MSG3_ID, CAMPAIGN_ID, "2",
+                                 DATE(EARLIER));
+    fake.replies[3] = CURSOR("{\"_id\": " OID(CAMPAIGN_ID) ", \"status\":"
+                             " \"paused\"}, {\"_id\": " OID(POLL_ID) ","
+                             " \"status\": \"cancelled\"}");
+    fake.replies[4] = NULL;                 /* the two parked */
+    fake.replies[5] = CURSOR("{\"_id\": " OID(MSG2_ID) ", \"conversation_id\":"
+                             " " OID(CONV_ID) ", \"direction\": \"outbound\","
+                             " \"contact_id\": " OID(CONTACT_ID) ","
+                             " \"to\": \"+15551234567\", \"body\": \"Which"
+                             " day?\", \"status\": \"queued\", \"credits\":"
+                             " 1, \"segments\": 1, \"media\": [],"
+                             " \"created_at\": " DATE(EARLIER) ","
+                             " \"campaign_id\": " OID(POLL_ID) "}");
+    fake.replies[6] = CURSOR("{\"_id\": " OID(CONTACT_ID) ", \"opted_out\":"
+                             " false}");
+    fake.replies[7] = CURSOR("{\"_id\": " OID(GEN_1) ", \"org_id\": "
+                             OID(ORG_ID) ", \"e164\": \"" NUMBER_E164 "\","
+                             " \"carrier\": \"twilio\", \"account_sid\":"
+                             " \"AC1\", \"auth_token\": \"tok\"}");
+
+    CHECK_INT(inbox_store_outbox_claim(store, 1767225600000LL, 3, 30000,
+                                       INBOX_OUTBOX_BULK,
+                                       &batch, &err), INBOX_OK);
+    CHECK_INT(batch.count, 1);
+    if (batch.count == 1) {
+        CHECK_STR(batch.items[0].id, ENTRY2_ID);
+        CHECK_INT(batch.items[0].attempt, 1);
+        CHECK_INT(batch.items[0].cancelled, 1);
+        CHECK_INT(batch.items[0].withdrawn, 0);
+        CHECK_STR(batch.items[0].campaign_id, POLL_ID);
+        CHECK_STR(batch.items[0].message.body, "Which day?");
+    }
+    /* three claimed (max), so no fourth findAndModify */
+    CHECK_INT(fake.commands, 8);
+    golden_check(&fake, "outbox_claim_parked");
+    inbox_outbox_batch_free(&batch);
+
+    fake_close(&fake, store);
+}
+
+
+/* Given back (released): due again at once at its attempt, not counted,
+ * its last error kept; reported cancelled: failed campaign_cancelled, the
+ * hold released, the recipient counted cancelled. */
+TEST(outbox_result_released_and_cancelled)
+{
+    fake_t               fake;
+    inbox_error_t        err;
+    inbox_store_t       *store;
+    inbox_event_list_t   events;
+    inbox_send_result_t  res;
+    inbox_send_report_t  report;
+
+    store = fake_open(&fake);
+    memset(&events, 0, sizeof(events));
+
+    memset(&res, 0, sizeof(res));
+    res.outcome = INBOX_SEND_RELEASED;
+    fake.replies[0] = OUTBOX_ENTRY;
+    fake.replies[2] = CURSOR("{\"_id\": " OID(MSG_ID) ", \"status\":"
+                             " \"queued\"}");
+    CHECK_INT(inbox_store_outbox_result(store, GEN_3, 1, &res, NOON_MS,
+                                        &report, &events, &err), INBOX_OK);
+    CHECK_INT(report.done, 0);
+    CHECK(report.next_attempt_at == NOON_MS);
+    CHECK_INT(report.status, INBOX_DELIVERY_QUEUED);
+    CHECK_INT(events.count, 0);
+    CHECK(!log_has(&fake, "last_error"));
+    golden_check(&fake, "outbox_result_released");
+
+    /* a lost claim gives nothing back */
+    fake_reset(&fake);
+    fake.replies[0] = OUTBOX_ENTRY;
+    CHECK_INT(inbox_store_outbox_result(store, GEN_3, 2, &res, NOON_MS,
+                                        &report, &events, &err),
+              INBOX_ERR_CONFLICT);
+    CHECK_INT(fake.commands, 1);
+
+    fake_reset(&fake);
+    res.outcome = INBOX_SEND_CANCELLED;
+    fake.replies[0] = OUTBOX_ENTRY;
+    fake.replies[1] = "{\"ok\": 1, \"value\": {\"_id\": " OID(GEN_3) "}}";
+    fake.replies[2] = "{\"ok\": 1, \"value\": {\"_id\": " OID(MSG_ID)
+                      ", \"conversation_id\": " OID(CONV_ID) ","
+                      " \"contact_id\": " OID(CONTACT_ID) ","
+                      " \"status\": \"failed\", \"error_code\":"
+                      " \"campaign_cancelled\", \"held\": true,"
+                      " \"credits\": 1, \"campaign_id\": " OID(CAMPAIGN_ID)
+                      "}}";
+    fake.replies[3] = HELD;
+    fake.replies[4] = CREDITS("10", "0");
+    fake.replies[7] = SEQ;
+    CHECK_INT(inbox_store_outbox_result(store, GEN_3, 1, &res, NOON_MS,
+                                        &report, &events, &err), INBOX_OK);
+    CHECK_INT(report.done, 1);
+    CHECK_INT(report.status, INBOX_DELIVERY_FAILED);
+    CHECK_INT(events.count, 1);
+    CHECK(log_has(&fake, "\"campaign_cancelled\""));
+    CHECK(log_has(&fake, "\"state\" : \"cancelled\""));
+    golden_check(&fake, "outbox_result_cancelled");
+
+    inbox_event_list_free(&events);
+    fake_close(&fake, store);
+}
+
+
+/* Resume makes what claims parked due again (before the status moves,
+ * and after it for what a claim parked in between); pause does not. */
+TEST(campaign_resume_unparks_its_outbox_entries)
+{
+    fake_t             fake;
+    inbox_error_t      err;
+    inbox_store_t     *store;
+    inbox_campaign_t   c;
+
+    store = fake_open(&fake);
+
+    fake.replies[0] = CURSOR(CAMPAIGN_DOC("paused"));
+    fake.replies[5] = CURSOR(CAMPAIGN_DOC("sending"));
+
+    CHECK_INT(inbox_store_campaign_act(store, ORG_ID, CAMPAIGN_ID,
+                                       INBOX_CAMPAIGN_RESUME, NOON_MS, &c,
+                                       &err), INBOX_OK);
+    CHECK_INT(c.status, INBOX_CAMPAIGN_SENDING);
+    golden_check(&fake, "campaign_resume");
+    inbox_campaign_free(&c);
+
+    /* resumed by someone else meanwhile: refused, nothing else written */
+    fake_reset(&fake);
+    fake.replies[0] = CURSOR(CAMPAIGN_DOC("paused"));
+    fake.replies[3] = NOTHING_MOVED;
+    CHECK_INT(inbox_store_campaign_act(store, ORG_ID, CAMPAIGN_ID,
+                                       INBOX_CAMPAIGN_RESUME, NOON_MS, &c,
+                                       &err), INBOX_ERR_CONFLICT);
+    CHECK_INT(fake.commands, 4);
+
+    /* a pause leaves the outbox to the claims */
+    fake_reset(&fake);
+    fake.replies[0] = CURSOR(CAMPAIGN_DOC("sending"));
+    fake.replies[3] = CURSOR(CAMPAIGN_DOC("paused"));
+    CHECK_INT(inbox_store_campaign_act(store, ORG_ID, CAMPAIGN_ID,
+                                       INBOX_CAMPAIGN_PAUSE, NOON_MS, &c,
+                                       &err), INBOX_OK);
+    CHECK_INT(c.status, INBOX_CAMPAIGN_PAUSED);
+    CHECK(!log_has(&fake, "\"outbox\""));
+    inbox_campaign_free(&c);
+
     fake_close(&fake, store);
 }
 

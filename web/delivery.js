@@ -37,6 +37,7 @@
         carrier_unavailable: 'the carrier could not be reached, even after '
             + 'several tries',
         refused: 'the carrier refused it',
+        campaign_cancelled: 'not sent: its campaign was cancelled',
         21211: 'the number is not a valid phone number',
         21610: 'the contact opted out at the carrier',
         21614: 'the number cannot receive text messages',

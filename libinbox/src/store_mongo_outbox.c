@@ -37,8 +37,8 @@
  * files check the order.
  *
  * A claim leases each entry (a findAndModify: attempts + 1), reads the
- * statuses of their campaigns in one find, then puts a paused campaign's
- * entries back as they were (attempts, lease_until) but parked, due at
+ * statuses of their campaigns in one find, then puts the entries of a
+ * campaign paused by a person back as they were (attempts, lease_until) but parked, due at
  * INBOX_OUTBOX_PARKED (outbox.h), in one update.  A crash in between
  * leaves those leased: claimed again when the lease runs out, reported
  * unknown (interrupted) though never sent.  A claim that read a campaign
@@ -895,8 +895,9 @@ inbox_mongo_outbox_withdrawn(inbox_mongo_store_t *ms,
 /*
  * Claims due entries one findAndModify each (each atomic: two senders
  * never hold one entry), replies first, then the oldest; reads the
- * statuses of their campaigns in one find, parks the entries of paused
- * ones in one update (outbox.h: they count against max), marks those of
+ * statuses of their campaigns in one find, parks the entries of those
+ * paused by a person in one update (outbox.h: they count against max),
+ * marks those of
  * cancelled ones; then reads each other one's message and number.
  */
 inbox_status_t
@@ -1055,10 +1056,12 @@ inbox_mongo_outbox_take(inbox_mongo_store_t *ms, int64_t now, int64_t until,
 static inbox_status_t
 inbox_mongo_claim_fold(void *data, const bson_t *doc, inbox_error_t *err)
 {
-    char                      name[16];
+    int                       manual;
+    char                      name[32];
     size_t                    i;
     bson_iter_t               iter;
     inbox_mongo_claim_t      *claim = data;
+    inbox_pause_reason_t      why;
     inbox_campaign_status_t   status;
 
     if (!bson_iter_init_find(&iter, doc, "_id")
@@ -1073,12 +1076,19 @@ inbox_mongo_claim_fold(void *data, const bson_t *doc, inbox_error_t *err)
         return INBOX_OK;
     }
 
+    /* a pause for credits or billing stops only the dispatch: what was
+     * handed over holds its credits and goes */
+    inbox_mongo_get_str(doc, "paused_reason", name, sizeof(name));
+    manual = inbox_pause_reason_parse(name, &why) == 0
+             && why == INBOX_PAUSE_MANUAL;
+
     for (i = 0; i < claim->n; i++) {
         if (claim->claimed[i].in_campaign
             && bson_oid_equal(&claim->claimed[i].campaign,
                               bson_iter_oid(&iter)))
         {
-            claim->claimed[i].parked = status == INBOX_CAMPAIGN_PAUSED;
+            claim->claimed[i].parked = status == INBOX_CAMPAIGN_PAUSED
+                                       && manual;
             claim->items[i].cancelled = status == INBOX_CAMPAIGN_CANCELLED;
         }
     }
@@ -1128,7 +1138,8 @@ inbox_mongo_outbox_campaigns(inbox_mongo_store_t *ms,
     rc = inbox_mongo_run_cursor(ms,
         BCON_NEW("find", BCON_UTF8("campaigns"),
                  "filter", "{", "_id", "{", "$in", BCON_ARRAY(&ids), "}", "}",
-                 "projection", "{", "status", BCON_INT32(1), "}"),
+                 "projection", "{", "status", BCON_INT32(1),
+                                 "paused_reason", BCON_INT32(1), "}"),
         &batch, err);
     bson_destroy(&ids);
 

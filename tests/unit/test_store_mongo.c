@@ -4129,7 +4129,8 @@ TEST(message_status_moves_a_campaign_recipient)
 
 
 /*
- * A paused campaign's entries are parked (as they were before the claim,
+ * The entries of a campaign paused by a person are parked (as they were
+ * before the claim,
  * an interrupted one still so, due at INBOX_OUTBOX_PARKED) and counted
  * against max; a cancelled campaign's is handed out marked so; the
  * campaigns are read in one find.
@@ -4149,7 +4150,8 @@ TEST(outbox_claim_parks_a_paused_campaigns_and_marks_a_cancelled_ones)
     fake.replies[2] = BULK_ENTRY(ENTRY3_ID, MSG3_ID, CAMPAIGN_ID, "2",
                                  DATE(EARLIER));
     fake.replies[3] = CURSOR("{\"_id\": " OID(CAMPAIGN_ID) ", \"status\":"
-                             " \"paused\"}, {\"_id\": " OID(POLL_ID) ","
+                             " \"paused\", \"paused_reason\": \"manual\"},"
+                             " {\"_id\": " OID(POLL_ID) ","
                              " \"status\": \"cancelled\"}");
     fake.replies[4] = NULL;                 /* the two parked */
     fake.replies[5] = CURSOR("{\"_id\": " OID(MSG2_ID) ", \"conversation_id\":"

@@ -836,7 +836,8 @@ inbox_mongo_campaign_dispatch(inbox_store_t *store, int64_t now, size_t max,
 /*
  * One sending campaign's due recipients, at most *budget of them: each
  * suppressed, held for quiet hours or handed over, until billing stops
- * the campaign; then done when nothing is left due or waiting.
+ * the campaign; then done when nothing is left due or waiting, nor in
+ * the outbox.
  */
 static inbox_status_t
 inbox_mongo_campaign_send(inbox_mongo_store_t *ms, const bson_oid_t *org,
@@ -950,6 +951,28 @@ inbox_mongo_campaign_send(inbox_mongo_store_t *ms, const bson_oid_t *org,
                          BCON_UTF8(inbox_recipient_state_name(
                                        INBOX_RECIPIENT_WAITING)),
                      "]", "}",
+                 "}",
+                 "projection", "{", "_id", BCON_INT32(1), "}",
+                 "limit", BCON_INT32(1),
+                 "singleBatch", BCON_BOOL(true)),
+        &batch, err);
+
+    if (rc != INBOX_OK || bson_count_keys(&batch) != 0) {
+        bson_destroy(&batch);
+        return rc;
+    }
+
+    bson_destroy(&batch);
+
+    /* anything of it still in the outbox?  Until that has left the
+     * campaign is still sending, so that it can be paused or cancelled
+     * (the outbox is short: the entries not sent yet) */
+    bson_init(&batch);
+    rc = inbox_mongo_run_cursor(ms,
+        BCON_NEW("find", BCON_UTF8("outbox"),
+                 "filter", "{",
+                     "priority", BCON_INT32(INBOX_OUTBOX_BULK),
+                     "campaign_id", BCON_OID(&id),
                  "}",
                  "projection", "{", "_id", BCON_INT32(1), "}",
                  "limit", BCON_INT32(1),

@@ -836,7 +836,8 @@ undone:
 /*
  * One sending campaign's due recipients, at most *budget of them: each
  * suppressed, held for quiet hours or handed over, until billing stops
- * the campaign; then done when nothing is left due or waiting.
+ * the campaign; then done when nothing is left due or waiting, nor in
+ * the outbox.
  */
 static inbox_status_t
 inbox_sqlite_campaign_send(inbox_sqlite_conn_t *conn, int64_t org,
@@ -1039,8 +1040,15 @@ inbox_sqlite_campaign_send(inbox_sqlite_conn_t *conn, int64_t org,
         goto done;
     }
 
+    /* done when nothing is left due or waiting, nor in the outbox: until
+     * its last message left it can still be paused or cancelled (the
+     * outbox is short: the entries not sent yet) */
     stmt = inbox_sqlite_stmt(conn, INBOX_SQL_CAMPAIGN_LEFT,
-        "SELECT n_due + n_waiting_quiet_hours FROM campaigns WHERE id = ?1",
+        "SELECT n_due + n_waiting_quiet_hours"
+        " + EXISTS (SELECT 1 FROM outbox o"
+        "   JOIN messages m ON m.id = o.message_id"
+        "   WHERE o.priority = ?2 AND m.campaign_id = ?1)"
+        " FROM campaigns WHERE id = ?1",
         err);
     if (stmt == NULL) {
         status = err->code;
@@ -1048,6 +1056,7 @@ inbox_sqlite_campaign_send(inbox_sqlite_conn_t *conn, int64_t org,
     }
 
     sqlite3_bind_int64(stmt, 1, id);
+    sqlite3_bind_int(stmt, 2, INBOX_OUTBOX_BULK);
 
     rc = sqlite3_step(stmt);
     left = rc == SQLITE_ROW ? sqlite3_column_int64(stmt, 0) : 0;

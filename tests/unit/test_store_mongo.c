@@ -4003,7 +4003,20 @@ TEST(campaign_dispatch_suppresses_waits_and_hands_over)
     golden_check(&fake, "campaign_dispatch");
     inbox_event_list_free(&events);
 
-    /* nothing left due or waiting: done */
+    /* nothing left due or waiting, but a message still in the outbox:
+     * still sending (it can be paused or cancelled) */
+    fake_reset(&fake);
+    fake.replies[1] = CURSOR(CAMPAIGN_DOC("sending"));
+    fake.replies[2] = SENDER_ORG("true", "5");
+    fake.replies[3] = REPLY_NUMBER;
+    fake.replies[6] = CURSOR("{\"_id\": " OID(GEN_1) "}");
+    CHECK_INT(inbox_store_campaign_dispatch(store, NOON_MS, 10, &d, &events,
+                                            &err), INBOX_OK);
+    CHECK_INT(d.finished, 0);
+    CHECK(log_has(&fake, "\"find\" : \"outbox\""));
+    CHECK_INT(fake.commands, 7);
+
+    /* nothing left due or waiting, nor in the outbox: done */
     fake_reset(&fake);
     fake.replies[1] = CURSOR(CAMPAIGN_DOC("sending"));
     fake.replies[2] = SENDER_ORG("true", "5");

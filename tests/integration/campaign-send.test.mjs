@@ -455,8 +455,8 @@ test('cancel through the API while a campaign sends: the recipients not '
 test('pause and cancel through the API stop a campaign at once, also what '
      + "the sender holds waiting for the number's rate; resume sends the "
      + 'rest once each; a cancel costs nothing more', async () => {
-    /* more than a dispatch (25): a campaign whose every recipient is in
-     * the outbox is done, and can no longer be paused */
+    /* more than a dispatch (25): some still due, some in the outbox,
+     * some in the sender's hands */
     const paused = numbers(40);
     const cancelled = numbers(40);
     await importContacts(paused, 'pause-slow');

@@ -1329,7 +1329,7 @@ inbox_mongo_outbox_record(inbox_mongo_store_t *ms,
     const inbox_outbox_ruled_t *ruled, int64_t now,
     inbox_event_list_t *events, inbox_error_t *err)
 {
-    int                   found, moved;
+    int                   found, moved, carrier_opt_out;
     char                  early[INBOX_CARRIER_CODE_MAX];
     bson_t                doc, reply;
     bson_t               *command, *which;
@@ -1512,12 +1512,17 @@ inbox_mongo_outbox_record(inbox_mongo_store_t *ms,
         code = early[0] ? early : NULL;
     }
 
+    /* the contact is named to be opted out when the carrier said so (a
+     * refusal, or an early report); a withdrawn one is opted out
+     * already */
+    carrier_opt_out = result->outcome != INBOX_SEND_WITHDRAWN
+                      && code != NULL
+                      && strcmp(code, INBOX_SEND_ERROR_OPTED_OUT) == 0;
+
     which = BCON_NEW("_id", BCON_OID(&message));
     rc = inbox_mongo_delivery_move(ms, &org, which, to, code,
                                    now, &moved, &report->status,
-                                   code != NULL
-                                   && strcmp(code,
-                                             INBOX_SEND_ERROR_OPTED_OUT) == 0
+                                   carrier_opt_out
                                    ? report->opted_out_contact : NULL,
                                    events, err);
     bson_destroy(which);

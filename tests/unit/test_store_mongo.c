@@ -4268,6 +4268,66 @@ TEST(outbox_result_released_and_cancelled)
 }
 
 
+/* Withdrawn (the contact opted out in the inbox since): failed
+ * contact_opted_out, but the contact is not named to be opted out again
+ * as a carrier's refusal names it. */
+TEST(outbox_result_withdrawn_names_no_contact)
+{
+    fake_t               fake;
+    inbox_error_t        err;
+    inbox_store_t       *store;
+    inbox_event_list_t   events;
+    inbox_send_result_t  res;
+    inbox_send_report_t  report;
+
+    store = fake_open(&fake);
+    memset(&events, 0, sizeof(events));
+
+    memset(&res, 0, sizeof(res));
+    res.outcome = INBOX_SEND_WITHDRAWN;
+    fake.replies[0] = OUTBOX_ENTRY;
+    fake.replies[1] = "{\"ok\": 1, \"value\": {\"_id\": " OID(GEN_3) "}}";
+    fake.replies[2] = "{\"ok\": 1, \"value\": {\"_id\": " OID(MSG_ID)
+                      ", \"conversation_id\": " OID(CONV_ID) ","
+                      " \"contact_id\": " OID(CONTACT_ID) ","
+                      " \"status\": \"failed\", \"error_code\":"
+                      " \"contact_opted_out\", \"held\": true,"
+                      " \"credits\": 1}}";
+    fake.replies[3] = HELD;
+    fake.replies[4] = CREDITS("10", "0");
+    fake.replies[6] = SEQ;
+    CHECK_INT(inbox_store_outbox_result(store, GEN_3, 1, &res, NOON_MS,
+                                        &report, &events, &err), INBOX_OK);
+    CHECK_INT(report.done, 1);
+    CHECK_INT(report.status, INBOX_DELIVERY_FAILED);
+    CHECK_STR(report.opted_out_contact, "");
+    CHECK(log_has(&fake, "\"contact_opted_out\""));
+
+    /* the carrier's own refusal names it */
+    fake_reset(&fake);
+    inbox_event_list_free(&events);
+    memset(&events, 0, sizeof(events));
+    res.outcome = INBOX_SEND_OPTED_OUT;
+    fake.replies[0] = OUTBOX_ENTRY;
+    fake.replies[1] = "{\"ok\": 1, \"value\": {\"_id\": " OID(GEN_3) "}}";
+    fake.replies[2] = "{\"ok\": 1, \"value\": {\"_id\": " OID(MSG_ID)
+                      ", \"conversation_id\": " OID(CONV_ID) ","
+                      " \"contact_id\": " OID(CONTACT_ID) ","
+                      " \"status\": \"failed\", \"error_code\":"
+                      " \"contact_opted_out\", \"held\": true,"
+                      " \"credits\": 1}}";
+    fake.replies[3] = HELD;
+    fake.replies[4] = CREDITS("10", "0");
+    fake.replies[6] = SEQ;
+    CHECK_INT(inbox_store_outbox_result(store, GEN_3, 1, &res, NOON_MS,
+                                        &report, &events, &err), INBOX_OK);
+    CHECK_STR(report.opted_out_contact, CONTACT_ID);
+
+    inbox_event_list_free(&events);
+    fake_close(&fake, store);
+}
+
+
 /* Resume makes what claims parked due again (before the status moves,
  * and after it for what a claim parked in between); pause does not. */
 TEST(campaign_resume_unparks_its_outbox_entries)

@@ -4273,6 +4273,7 @@ TEST(outbox_result_released_and_cancelled)
  * as a carrier's refusal names it. */
 TEST(outbox_result_withdrawn_names_no_contact)
 {
+    size_t               i;
     fake_t               fake;
     inbox_error_t        err;
     inbox_store_t       *store;
@@ -4280,50 +4281,48 @@ TEST(outbox_result_withdrawn_names_no_contact)
     inbox_send_result_t  res;
     inbox_send_report_t  report;
 
+    /* withdrawn names nobody; the carrier's own refusal names the
+     * contact */
+    static const struct {
+        inbox_send_outcome_t   outcome;
+        const char            *named;
+    } cases[] = {
+        { INBOX_SEND_WITHDRAWN, "" },
+        { INBOX_SEND_OPTED_OUT, CONTACT_ID },
+    };
+
     store = fake_open(&fake);
-    memset(&events, 0, sizeof(events));
 
-    memset(&res, 0, sizeof(res));
-    res.outcome = INBOX_SEND_WITHDRAWN;
-    fake.replies[0] = OUTBOX_ENTRY;
-    fake.replies[1] = "{\"ok\": 1, \"value\": {\"_id\": " OID(GEN_3) "}}";
-    fake.replies[2] = "{\"ok\": 1, \"value\": {\"_id\": " OID(MSG_ID)
-                      ", \"conversation_id\": " OID(CONV_ID) ","
-                      " \"contact_id\": " OID(CONTACT_ID) ","
-                      " \"status\": \"failed\", \"error_code\":"
-                      " \"contact_opted_out\", \"held\": true,"
-                      " \"credits\": 1}}";
-    fake.replies[3] = HELD;
-    fake.replies[4] = CREDITS("10", "0");
-    fake.replies[6] = SEQ;
-    CHECK_INT(inbox_store_outbox_result(store, GEN_3, 1, &res, NOON_MS,
-                                        &report, &events, &err), INBOX_OK);
-    CHECK_INT(report.done, 1);
-    CHECK_INT(report.status, INBOX_DELIVERY_FAILED);
-    CHECK_STR(report.opted_out_contact, "");
-    CHECK(log_has(&fake, "\"contact_opted_out\""));
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        fake_reset(&fake);
+        memset(&events, 0, sizeof(events));
+        memset(&res, 0, sizeof(res));
+        res.outcome = cases[i].outcome;
 
-    /* the carrier's own refusal names it */
-    fake_reset(&fake);
-    inbox_event_list_free(&events);
-    memset(&events, 0, sizeof(events));
-    res.outcome = INBOX_SEND_OPTED_OUT;
-    fake.replies[0] = OUTBOX_ENTRY;
-    fake.replies[1] = "{\"ok\": 1, \"value\": {\"_id\": " OID(GEN_3) "}}";
-    fake.replies[2] = "{\"ok\": 1, \"value\": {\"_id\": " OID(MSG_ID)
-                      ", \"conversation_id\": " OID(CONV_ID) ","
-                      " \"contact_id\": " OID(CONTACT_ID) ","
-                      " \"status\": \"failed\", \"error_code\":"
-                      " \"contact_opted_out\", \"held\": true,"
-                      " \"credits\": 1}}";
-    fake.replies[3] = HELD;
-    fake.replies[4] = CREDITS("10", "0");
-    fake.replies[6] = SEQ;
-    CHECK_INT(inbox_store_outbox_result(store, GEN_3, 1, &res, NOON_MS,
-                                        &report, &events, &err), INBOX_OK);
-    CHECK_STR(report.opted_out_contact, CONTACT_ID);
+        fake.replies[0] = OUTBOX_ENTRY;
+        fake.replies[1] = "{\"ok\": 1, \"value\": {\"_id\": " OID(GEN_3)
+                          "}}";
+        fake.replies[2] = "{\"ok\": 1, \"value\": {\"_id\": " OID(MSG_ID)
+                          ", \"conversation_id\": " OID(CONV_ID) ","
+                          " \"contact_id\": " OID(CONTACT_ID) ","
+                          " \"status\": \"failed\", \"error_code\":"
+                          " \"contact_opted_out\", \"held\": true,"
+                          " \"credits\": 1}}";
+        fake.replies[3] = HELD;
+        fake.replies[4] = CREDITS("10", "0");
+        fake.replies[6] = SEQ;
 
-    inbox_event_list_free(&events);
+        CHECK_INT(inbox_store_outbox_result(store, GEN_3, 1, &res, NOON_MS,
+                                            &report, &events, &err),
+                  INBOX_OK);
+        CHECK_INT(report.done, 1);
+        CHECK_INT(report.status, INBOX_DELIVERY_FAILED);
+        CHECK_STR(report.opted_out_contact, cases[i].named);
+        CHECK(log_has(&fake, "\"contact_opted_out\""));
+
+        inbox_event_list_free(&events);
+    }
+
     fake_close(&fake, store);
 }
 

@@ -997,14 +997,15 @@ done:
 
 
 /*
- * The organization's tags: one aggregate of its contacts (on the index
- * org_created_contact), each contact's tag_keys unwound with their
- * places, grouped by key (as audiences match them), in key order, one
- * more than max.  tags and tag_keys are written together, item for item
- * (inbox_mongo_append_tags), so a key's place in tag_keys is its
- * spelling's in tags; the spelling kept is that of the contact made
- * first ($min of {at, id, tag} compares at, then id).  A spelling that
- * is not its key's (the arrays out of step) gives way to the key.
+ * The organization's tags: one aggregate of its contacts (found by
+ * org_id, the first key of their indexes), each contact's tag_keys
+ * unwound with their places, grouped by key (as audiences match them),
+ * in key order, one more than max.  tags and tag_keys are written
+ * together, item for item (inbox_mongo_append_tags), so a key's place
+ * in tag_keys is its spelling's in tags; the spelling kept is that of
+ * the contact made first ($min of {at, id, tag} compares at, then id).
+ * A spelling that is not its key's (the arrays out of step) gives way
+ * to the key.
  */
 inbox_status_t
 inbox_mongo_tags_list(inbox_store_t *store, const char *org_id, size_t max,

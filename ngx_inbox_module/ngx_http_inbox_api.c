@@ -141,6 +141,10 @@ static const ngx_http_inbox_api_route_t  ngx_http_inbox_api_routes[] = {
     { NGX_HTTP_GET, "contacts/*/timeline", USER, NOBODY,
       ngx_http_inbox_contact_timeline },
 
+    /* the organization's tags (ngx_http_inbox_contacts.c) */
+    { NGX_HTTP_GET, "tags", USER, NOBODY,
+      ngx_http_inbox_tags_list },
+
     /* ---- media (ngx_http_inbox_media.c): any type, the bytes decide;
      * as large as its location's client_max_body_size ---- */
     { NGX_HTTP_POST, "media", USER, BINARY(0, NULL),

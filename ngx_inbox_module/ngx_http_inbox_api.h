@@ -179,6 +179,9 @@ ngx_int_t ngx_http_inbox_contact_update(ngx_http_request_t *r,
     ngx_http_inbox_api_t *api, ngx_str_t *id);
 ngx_int_t ngx_http_inbox_contact_timeline(ngx_http_request_t *r,
     ngx_http_inbox_api_t *api, ngx_str_t *id);
+/* GET tags: the organization's tags with their contacts' counts. */
+ngx_int_t ngx_http_inbox_tags_list(ngx_http_request_t *r,
+    ngx_http_inbox_api_t *api, ngx_str_t *id);
 
 /* ---- media (ngx_http_inbox_media.c) ---- */
 /* POST media: an image of any declared type, decided by its bytes, as

@@ -2,7 +2,8 @@
 /*
  * Contacts: GET /api/v1/contacts, POST /api/v1/contacts,
  * POST /api/v1/contacts/import, GET and PATCH /api/v1/contacts/{id},
- * GET /api/v1/contacts/{id}/timeline.
+ * GET /api/v1/contacts/{id}/timeline, and the organization's tags,
+ * GET /api/v1/tags.
  *
  * JSON bodies are small and read in the event loop (the dispatcher's
  * reader); a CSV import is read in its pool thread, piece by piece, from
@@ -78,6 +79,8 @@ static void ngx_http_inbox_contact_timeline_op(ngx_http_inbox_api_t *api,
     inbox_store_t *store, ngx_http_inbox_job_t *job);
 static void ngx_http_inbox_contacts_import_op(ngx_http_inbox_api_t *api,
     inbox_store_t *store, ngx_http_inbox_job_t *job);
+static void ngx_http_inbox_tags_list_op(ngx_http_inbox_api_t *api,
+    inbox_store_t *store, ngx_http_inbox_job_t *job);
 static inbox_status_t ngx_http_inbox_import_pass(
     ngx_http_inbox_contacts_args_t *args, inbox_import_t *im,
     inbox_error_t *err);
@@ -107,6 +110,16 @@ ngx_http_inbox_contacts_list(ngx_http_request_t *r,
     args->query.limit = ngx_http_inbox_api_limit(api, query);
 
     api->op = ngx_http_inbox_contacts_list_op;
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_inbox_tags_list(ngx_http_request_t *r, ngx_http_inbox_api_t *api,
+    ngx_str_t *id)
+{
+    api->op = ngx_http_inbox_tags_list_op;
 
     return NGX_OK;
 }
@@ -389,6 +402,26 @@ ngx_http_inbox_contacts_list_op(ngx_http_inbox_api_t *api,
     }
 
     inbox_contact_page_free(&page);
+}
+
+
+static void
+ngx_http_inbox_tags_list_op(ngx_http_inbox_api_t *api, inbox_store_t *store,
+    ngx_http_inbox_job_t *job)
+{
+    char              *json;
+    size_t             len;
+    inbox_tag_page_t   page;
+
+    if (inbox_store_tags_list(store, api->principal.org_id, &page,
+                              &job->error)
+        == INBOX_OK)
+    {
+        json = inbox_render_tag_page(&page, &len);
+        ngx_http_inbox_job_document(job, NGX_HTTP_OK, json, len);
+    }
+
+    inbox_tag_page_free(&page);
 }
 
 

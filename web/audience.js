@@ -4,23 +4,21 @@
  * other typed in), sent when asked or at a time.  The fields come from
  * the page's <template id="audience-fields">, once in each form.
  *
- * The tags offered are those of the organization's contacts, read from
- * GET /api/v1/contacts (the first TAG_PAGES pages: a tag none of them has
- * can still be typed).
+ * The tags offered are the organization's, from GET /api/v1/tags (each
+ * once in any case, with how many contacts carry it; the first 1,000
+ * by name: a tag past them can still be typed).
  *
  * What it uses of the app is window.inboxApp: api, failed, on(session).
  */
 'use strict';
 
 (function (app) {
-    const TAG_PAGES = 5;
-    const PAGE = 200;
     const TAGS_FRESH_MS = 30000;
 
     const template = document.getElementById('audience-fields');
 
     const tags = {
-        list: [],               /* as first written, one per folded tag */
+        list: [],               /* {tag, contacts, sendable}, by name */
         at: 0,
         loading: null,
     };
@@ -36,27 +34,9 @@
             return tags.list;
         }
         tags.loading = (async () => {
-            const seen = new Map();
-            let cursor = null;
             try {
-                for (let i = 0; i < TAG_PAGES; i++) {
-                    const page = await app.api('/api/v1/contacts?limit='
-                        + PAGE + (cursor ? '&cursor='
-                            + encodeURIComponent(cursor) : ''));
-                    (page.items || []).forEach((c) => (c.tags || [])
-                        .forEach((t) => {
-                            const key = t.toLowerCase();
-                            if (!seen.has(key)) {
-                                seen.set(key, t);
-                            }
-                        }));
-                    cursor = page.next_cursor;
-                    if (!cursor) {
-                        break;
-                    }
-                }
-                tags.list = Array.from(seen.values()).sort((a, b) =>
-                    a.localeCompare(b, undefined, { sensitivity: 'base' }));
+                const page = await app.api('/api/v1/tags');
+                tags.list = page.items || [];
                 tags.at = Date.now();
             } catch (err) {
                 app.failed(err);    /* typed tags still work */
@@ -66,6 +46,10 @@
             return tags.list;
         })();
         return tags.loading;
+    }
+
+    function contacts(n) {
+        return n + (n === 1 ? ' contact' : ' contacts');
     }
 
     /* The fields, in container; ids begin with prefix.  Returns
@@ -108,13 +92,21 @@
                 label.className = 'choice tag-choice';
                 const box = document.createElement('input');
                 box.type = 'checkbox';
-                box.value = t;
-                box.checked = checked.has(t.toLowerCase());
+                box.value = t.tag;
+                box.checked = checked.has(t.tag.toLowerCase());
                 const name = document.createElement('span');
                 name.dir = 'auto';
-                name.textContent = t;
+                name.textContent = t.tag;
+                /* how many carry it; opted-out ones get nothing */
+                const count = document.createElement('span');
+                count.className = 'tag-count';
+                count.textContent = ' (' + t.contacts + ')';
+                label.title = contacts(t.contacts)
+                    + (t.sendable < t.contacts ? ', '
+                        + (t.contacts - t.sendable) + ' opted out' : '');
                 label.appendChild(box);
                 label.appendChild(name);
+                label.appendChild(count);
                 els.boxes.appendChild(label);
             });
             els.none.hidden = list.length > 0;

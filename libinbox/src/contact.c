@@ -310,6 +310,20 @@ inbox_contact_page_free(inbox_contact_page_t *page)
 
 
 void
+inbox_tag_page_free(inbox_tag_page_t *page)
+{
+    if (page == NULL) {
+        return;
+    }
+
+    free(page->items);
+    page->items = NULL;
+    page->count = 0;
+    page->more = 0;
+}
+
+
+void
 inbox_contact_row_free(inbox_contact_row_t *row)
 {
     if (row == NULL) {

@@ -1,6 +1,6 @@
 /*
- * JSON for contacts: the record, the list and the timeline (see
- * render.h).
+ * JSON for contacts: the record, the list, the timeline and the
+ * organization's tags (see render.h).
  */
 #include <stddef.h>
 #include <inbox/render.h>
@@ -145,6 +145,44 @@ inbox_render_contact_page(const inbox_contact_page_t *page, size_t *len)
 {
     return inbox_json_page(page->items, page->count, sizeof(page->items[0]),
                            inbox_json_contact_item, page->next_cursor, len);
+}
+
+
+char *
+inbox_render_tag_page(const inbox_tag_page_t *page, size_t *len)
+{
+    size_t    i;
+    yajl_gen  g;
+
+    g = inbox_json_begin();
+    if (g == NULL) {
+        return NULL;
+    }
+
+    yajl_gen_map_open(g);
+
+    inbox_json_key(g, "items");
+    yajl_gen_array_open(g);
+
+    for (i = 0; i < page->count; i++) {
+        yajl_gen_map_open(g);
+        inbox_json_key(g, "tag");
+        inbox_json_string(g, page->items[i].tag);
+        inbox_json_key(g, "contacts");
+        inbox_json_int(g, page->items[i].contacts);
+        inbox_json_key(g, "sendable");
+        inbox_json_int(g, page->items[i].sendable);
+        yajl_gen_map_close(g);
+    }
+
+    yajl_gen_array_close(g);
+
+    inbox_json_key(g, "more");
+    inbox_json_bool(g, page->more);
+
+    yajl_gen_map_close(g);
+
+    return inbox_json_finish(g, len);
 }
 
 

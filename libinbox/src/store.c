@@ -295,6 +295,18 @@ inbox_store_contacts_list(inbox_store_t *store, const char *org_id,
 }
 
 
+/* The cap is the rule: every backend lists at most INBOX_TAGS_LIST_MAX. */
+inbox_status_t
+inbox_store_tags_list(inbox_store_t *store, const char *org_id,
+    inbox_tag_page_t *page, inbox_error_t *err)
+{
+    memset(page, 0, sizeof(inbox_tag_page_t));
+
+    return store->ops->tags_list(store, org_id, INBOX_TAGS_LIST_MAX, page,
+                                 err);
+}
+
+
 /*
  * ---- The timeline, opt-out, opt-in and settings ----
  */

@@ -162,6 +162,11 @@ typedef struct {
        const inbox_contact_query_t *query, inbox_contact_page_t *page,        \
        inbox_error_t *err),                                                   \
       (store, org_id, query, page, err))                                      \
+    /* page zeroed; max tags at most, more set when there are others */    \
+    X(RULED, tags_list,                                                       \
+      (inbox_store_t *store, const char *org_id, size_t max,                  \
+       inbox_tag_page_t *page, inbox_error_t *err),                           \
+      (store, org_id, max, page, err))                                        \
     X(PLAIN, contacts_import,                                                 \
       (inbox_store_t *store, const char *org_id,                              \
        const inbox_contact_row_t *rows, size_t n,                             \

@@ -4,6 +4,7 @@
  * conversation keeps a copy of the contact fields the list shows and
  * searches.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <inbox/phone.h>
@@ -990,6 +991,121 @@ done:
     if (rc != INBOX_OK) {
         memset(count, 0, sizeof(inbox_import_count_t));
     }
+
+    return rc;
+}
+
+
+/*
+ * The organization's tags: one aggregate of its contacts (found by
+ * org_id, the first key of their indexes), each contact's tag_keys
+ * unwound with their places, grouped by key (as audiences match them),
+ * in key order, one more than max.  tags and tag_keys are written
+ * together, item for item (inbox_mongo_append_tags), so a key's place
+ * in tag_keys is its spelling's in tags; the spelling kept is that of
+ * the contact made first ($min of {at, id, tag} compares at, then id).
+ * A spelling that is not its key's (the arrays out of step) gives way
+ * to the key.
+ */
+inbox_status_t
+inbox_mongo_tags_list(inbox_store_t *store, const char *org_id, size_t max,
+    inbox_tag_page_t *page, inbox_error_t *err)
+{
+    char                  key[INBOX_TAG_KEY_MAX];
+    char                  folded[INBOX_TAG_KEY_MAX];
+    bson_t                batch, doc;
+    uint32_t              len;
+    bson_oid_t            org;
+    bson_iter_t           iter;
+    const uint8_t        *data;
+    inbox_status_t        rc;
+    inbox_tag_count_t    *t;
+    inbox_mongo_store_t  *ms = (inbox_mongo_store_t *) store;
+
+    rc = inbox_mongo_ids(org_id, &org, NULL, NULL, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    rc = inbox_mongo_ensure_indexes(ms, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    page->items = calloc(max > 0 ? max : 1, sizeof(inbox_tag_count_t));
+    if (page->items == NULL) {
+        return inbox_error_set(err, INBOX_ERR_INTERNAL, "Out of memory.");
+    }
+
+    rc = inbox_mongo_run_cursor(ms,
+        BCON_NEW("aggregate", BCON_UTF8("contacts"),
+                 "pipeline", "[",
+                     "{", "$match", "{", "org_id", BCON_OID(&org), "}", "}",
+                     "{", "$unwind", "{",
+                         "path", BCON_UTF8("$tag_keys"),
+                         "includeArrayIndex", BCON_UTF8("i"),
+                     "}", "}",
+                     "{", "$group", "{",
+                         "_id", BCON_UTF8("$tag_keys"),
+                         "first", "{", "$min", "{",
+                             "at", BCON_UTF8("$created_at"),
+                             "id", BCON_UTF8("$_id"),
+                             "tag", "{", "$arrayElemAt", "[",
+                                 BCON_UTF8("$tags"), BCON_UTF8("$i"),
+                             "]", "}",
+                         "}", "}",
+                         "contacts", "{", "$sum", BCON_INT32(1), "}",
+                         "sendable", "{", "$sum", "{", "$cond", "[",
+                             "{", "$eq", "[",
+                                 BCON_UTF8("$opted_out"), BCON_BOOL(true),
+                             "]", "}",
+                             BCON_INT32(0), BCON_INT32(1),
+                         "]", "}", "}",
+                     "}", "}",
+                     "{", "$sort", "{", "_id", BCON_INT32(1), "}", "}",
+                     "{", "$limit", BCON_INT64((int64_t) max + 1), "}",
+                 "]",
+                 "cursor", "{",
+                     "batchSize", BCON_INT32((int32_t) max + 1),
+                 "}"),
+        &batch, err);
+
+    bson_iter_init(&iter, &batch);
+
+    while (rc == INBOX_OK && bson_iter_next(&iter)) {
+        if (!BSON_ITER_HOLDS_DOCUMENT(&iter)) {
+            continue;
+        }
+
+        bson_iter_document(&iter, &len, &data);
+        if (!bson_init_static(&doc, data, len)) {
+            continue;
+        }
+
+        if (page->count == max) {
+            page->more = 1;
+            break;
+        }
+
+        t = &page->items[page->count];
+        inbox_mongo_get_str(&doc, "_id", key, sizeof(key));
+        inbox_mongo_get_str(&doc, "first.tag", t->tag, sizeof(t->tag));
+
+        if (key[0] == '\0') {
+            continue;
+        }
+
+        inbox_tag_key(t->tag, folded);
+        if (strcmp(folded, key) != 0) {
+            snprintf(t->tag, sizeof(t->tag), "%s", key);
+        }
+
+        t->contacts = inbox_mongo_get_int(&doc, "contacts");
+        t->sendable = inbox_mongo_get_int(&doc, "sendable");
+        page->count++;
+    }
+
+    bson_destroy(&batch);
 
     return rc;
 }

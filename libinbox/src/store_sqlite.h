@@ -98,6 +98,7 @@ typedef enum {
     INBOX_SQL_CONTACT_TAGS_CLEAR,
     INBOX_SQL_CONTACT_TAG_ADD,
     INBOX_SQL_CONTACTS_LIST,
+    INBOX_SQL_TAGS_LIST,
 
     /* accounts and sessions (store_sqlite_sessions.c) */
     INBOX_SQL_ORGS_LIST,

@@ -4,6 +4,7 @@
  * tags are rows of contact_tags, in the order given.
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <inbox/clock.h>
@@ -1091,4 +1092,85 @@ failed:
     inbox_sqlite_rollback(conn);
     memset(count, 0, sizeof(inbox_import_count_t));
     return status;
+}
+
+
+/*
+ * The organization's tags: its entries of contact_tags_by_tag, in order,
+ * one group per tag in the column's NOCASE (as audiences match them),
+ * each contact's row looked up for its opt-out.  The tag shown is that
+ * of the group's smallest contact id (SQLite takes a bare column from
+ * the row min() chose): the contact made first.  The groups come in
+ * index order, so LIMIT ends the walk.
+ */
+inbox_status_t
+inbox_sqlite_tags_list(inbox_store_t *store, const char *org_id, size_t max,
+    inbox_tag_page_t *page, inbox_error_t *err)
+{
+    int                   rc;
+    int64_t               org;
+    const char           *tag;
+    sqlite3_stmt         *stmt;
+    inbox_status_t        status;
+    inbox_tag_count_t    *t;
+    inbox_sqlite_conn_t  *conn;
+
+    if (inbox_sqlite_parse_id(org_id, &org) != 0) {
+        return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
+                               "no such organization");
+    }
+
+    page->items = calloc(max > 0 ? max : 1, sizeof(inbox_tag_count_t));
+    if (page->items == NULL) {
+        return inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
+    }
+
+    conn = inbox_sqlite_conn(store, err);
+    if (conn == NULL) {
+        return err->code;
+    }
+
+    status = inbox_sqlite_begin_read(conn, err);
+    if (status != INBOX_OK) {
+        return status;
+    }
+
+    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_TAGS_LIST,
+        "SELECT t.tag, min(t.contact_id), count(*),"
+        " coalesce(sum(ct.opted_out = 0), 0)"
+        " FROM contact_tags t INDEXED BY contact_tags_by_tag"
+        " CROSS JOIN contacts ct ON ct.id = t.contact_id"
+        " WHERE t.org_id = ?1"
+        " GROUP BY t.tag ORDER BY t.tag LIMIT ?2", err);
+    if (stmt == NULL) {
+        inbox_sqlite_rollback(conn);
+        return err->code;
+    }
+
+    sqlite3_bind_int64(stmt, 1, org);
+    /* one more tells whether there are others */
+    sqlite3_bind_int64(stmt, 2, (int64_t) max + 1);
+
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        if (page->count == max) {
+            page->more = 1;
+            break;
+        }
+
+        tag = (const char *) sqlite3_column_text(stmt, 0);
+        t = &page->items[page->count++];
+        snprintf(t->tag, sizeof(t->tag), "%s", tag != NULL ? tag : "");
+        t->contacts = sqlite3_column_int64(stmt, 2);
+        t->sendable = sqlite3_column_int64(stmt, 3);
+    }
+
+    inbox_sqlite_done(stmt);
+
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        status = inbox_sqlite_fail(conn, rc, err);
+        inbox_sqlite_rollback(conn);
+        return status;
+    }
+
+    return inbox_sqlite_commit(conn, err);
 }

@@ -5,8 +5,9 @@
 // page's campaign.progress frames without a reload or a read of the list;
 // a poll made and sent in the Polls view whose tally moves live as signed
 // replies answer it by number and by text; a refusal showing the server's
-// message with the form kept; a campaign with an image; and the contact
-// panel's campaigns, poll answers and timeline.
+// message with the form kept; a campaign with an image; the contact
+// panel's campaigns, poll answers and timeline; and the form offering
+// every tag of the organization, with its count.
 
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
@@ -358,6 +359,47 @@ test('the contact panel lists the campaigns a contact got and its poll '
     assert.ok(items.some(([what, detail]) =>
         /^Campaign sent · ✓✓ Delivered$/.test(what)
         && detail === 'Spring sale'), JSON.stringify(items));
+});
+
+// The contacts list shows newest first: a tag only the oldest contacts
+// carry, past the first thousand of it, is offered all the same.
+test('the campaign form offers every tag with its count, also one only '
+     + 'contacts past the first thousand carry', async () => {
+    const phones = new Set();
+    while (phones.size < 1003) {
+        phones.add(uniqueNumber());
+    }
+    const all = Array.from(phones);
+    const csv = (list, tag) => ['phone,name,tags',
+        ...list.map((p) => `${p},,${tag}`)].join('\n') + '\n';
+    for (const [list, tag] of [[all.slice(0, 3), 'Old-Guard'],
+                               [all.slice(3), 'newcomer']]) {
+        const res = await fetch(ctx.cluster.url('/api/v1/contacts/import'), {
+            method: 'POST', body: csv(list, tag),
+            headers: { Authorization: `Bearer ${org().token}`,
+                       'Content-Type': 'text/csv' } });
+        assert.equal(res.status, 200, await res.text());
+    }
+
+    // a new visit reads the tags again
+    await page.reload();
+    await page.getByRole('link', { name: 'Campaigns' }).click();
+    await page.getByRole('button', { name: 'New campaign' }).click();
+    const form = page.locator('#campaign-form');
+    const old = form.getByRole('checkbox', { name: 'Old-Guard (3)' });
+    await old.waitFor();
+    await form.getByRole('checkbox', { name: 'newcomer (1000)' }).waitFor();
+    // Sol is opted out: counted, and said so
+    const spring = form.locator('label.tag-choice', { hasText: 'spring' });
+    assert.equal(await spring.textContent(), 'spring (4)');
+    assert.equal(await spring.getAttribute('title'),
+                 '4 contacts, 1 opted out');
+    await page.locator('#campaign-name').fill('Old guard');
+    await page.locator('#campaign-body').fill('Thanks for staying');
+    await old.check();
+    await page.locator('#campaign-estimate', { hasText: '3 recipients' })
+        .waitFor();
+    await page.locator('#campaign-close').click();
 });
 
 noPageErrorsTest(web);

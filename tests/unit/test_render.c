@@ -387,6 +387,40 @@ TEST(billing_and_ledger_documents)
 
 
 
+/* GET tags: each tag with its counts, and whether more follow */
+TEST(tag_page_document)
+{
+    char               *json;
+    size_t              len;
+    inbox_tag_count_t   items[2];
+    inbox_tag_page_t    page;
+
+    memset(items, 0, sizeof(items));
+    memset(&page, 0, sizeof(page));
+
+    json = inbox_render_tag_page(&page, &len);
+    CHECK_STR(json, "{\"items\":[],\"more\":false}");
+    free(json);
+
+    strcpy(items[0].tag, "caf\xc3\xa9 \"late\"");
+    items[0].contacts = 1;
+    items[0].sendable = 0;
+    strcpy(items[1].tag, "VIP");
+    items[1].contacts = 12;
+    items[1].sendable = 10;
+    page.items = items;
+    page.count = 2;
+    page.more = 1;
+
+    json = inbox_render_tag_page(&page, &len);
+    CHECK_STR(json, "{\"items\":[{\"tag\":\"caf\xc3\xa9 \\\"late\\\"\","
+                    "\"contacts\":1,\"sendable\":0},{\"tag\":\"VIP\","
+                    "\"contacts\":12,\"sendable\":10}],\"more\":true}");
+    CHECK_INT(len, strlen(json));
+    free(json);
+}
+
+
 /* ---- sending (render_send.c) ---- */
 TEST(estimate_documents_name_what_made_a_body_ucs2)
 {

@@ -7851,6 +7851,201 @@ TEST(audience_counts_as_send_fixes_it_and_timeline_shows_sends)
     fixture_close(&f);
 }
 
+
+/* A contact with the tags given (NULL-terminated); 0 or -1. */
+static int
+person_tags(inbox_store_t *store, const char *org, const char *phone,
+    const char *const *tags, char id[INBOX_ID_MAX])
+{
+    int                     rc;
+    inbox_contact_edit_t    edit;
+    inbox_contact_record_t  c;
+
+    memset(&edit, 0, sizeof(edit));
+    edit.set_tags = 1;
+
+    for (; *tags != NULL; tags++) {
+        if (inbox_tags_add(&edit.tags, *tags, strlen(*tags), NULL)
+            != INBOX_OK)
+        {
+            inbox_tags_free(&edit.tags);
+            return -1;
+        }
+    }
+
+    rc = inbox_store_contact_create(store, org, phone, &edit, &c, NULL)
+         == INBOX_OK ? 0 : -1;
+
+    if (rc == 0 && id != NULL) {
+        snprintf(id, INBOX_ID_MAX, "%s", c.id);
+    }
+
+    inbox_contact_record_free(&c);
+    inbox_tags_free(&edit.tags);
+
+    return rc;
+}
+
+
+/* Whether item i of page is tag, with its counts. */
+static int
+tag_is(const inbox_tag_page_t *page, size_t i, const char *tag,
+    int64_t contacts, int64_t sendable)
+{
+    if (i >= page->count) {
+        fprintf(stderr, "    no tag %zu (want %s)\n", i, tag);
+        return 0;
+    }
+
+    if (strcmp(page->items[i].tag, tag) != 0
+        || page->items[i].contacts != contacts
+        || page->items[i].sendable != sendable)
+    {
+        fprintf(stderr, "    tag %zu: %s %" PRId64 " %" PRId64
+                ", want %s %" PRId64 " %" PRId64 "\n", i,
+                page->items[i].tag, page->items[i].contacts,
+                page->items[i].sendable, tag, contacts, sendable);
+        return 0;
+    }
+
+    return 1;
+}
+
+
+TEST(tags_list_counts_each_tag_once_in_any_case)
+{
+    char                    other[INBOX_ID_MAX], bob[INBOX_ID_MAX];
+    char                    carol[INBOX_ID_MAX];
+    fixture_t               f;
+    inbox_error_t           err;
+    inbox_tag_page_t        page;
+    inbox_contact_edit_t    edit;
+    inbox_contact_record_t  c;
+
+    FIXTURE(&f);
+    CHECK_INT(org_add(f.store, "Other", OTHER, other), INBOX_OK);
+
+    /* nothing tagged yet */
+    CHECK_INT(inbox_store_tags_list(f.store, f.org, &page, NULL), INBOX_OK);
+    CHECK_INT(page.count, 0);
+    CHECK_INT(page.more, 0);
+    inbox_tag_page_free(&page);
+
+    /* Alice, made first, spells them; Bob opts out */
+    CHECK_INT(person_tags(f.store, f.org, ALICE,
+                          (const char *[]) { "VIP", "spring", NULL }, NULL),
+              0);
+    CHECK_INT(person_tags(f.store, f.org, BOB,
+                          (const char *[]) { "vip", NULL }, bob), 0);
+    CHECK_INT(person_tags(f.store, f.org, CAROL,
+                          (const char *[]) { "zeta", "Vip", NULL }, carol),
+              0);
+    CHECK_INT(person_tags(f.store, f.org, "+15550004444",
+                          (const char *[]) { "Spring", "apple", NULL },
+                          NULL), 0);
+    CHECK_INT(person_tags(f.store, f.org, "+15550005555",
+                          (const char *[]) { NULL }, NULL), 0);
+    CHECK_INT(inbox_store_contact_opt_out(f.store, f.org, bob,
+                                          INBOX_OPT_OUT_MANUAL, NULL, T0,
+                                          NULL, NULL, NULL), INBOX_OK);
+
+    /* another organization's, never seen, its VIPs not counted */
+    CHECK_INT(person_tags(f.store, other, ALICE,
+                          (const char *[]) { "vip", "secret", NULL }, NULL),
+              0);
+    CHECK_INT(person_tags(f.store, other, BOB,
+                          (const char *[]) { "VIP", "Apple", NULL }, NULL),
+              0);
+
+    /* by key, each contact once, the opted-out one not sendable */
+    CHECK_INT(inbox_store_tags_list(f.store, f.org, &page, NULL), INBOX_OK);
+    CHECK_INT(page.count, 4);
+    CHECK_INT(page.more, 0);
+    CHECK(tag_is(&page, 0, "apple", 1, 1));
+    CHECK(tag_is(&page, 1, "spring", 2, 2));
+    CHECK(tag_is(&page, 2, "VIP", 3, 2));
+    CHECK(tag_is(&page, 3, "zeta", 1, 1));
+    inbox_tag_page_free(&page);
+
+    CHECK_INT(inbox_store_tags_list(f.store, other, &page, NULL), INBOX_OK);
+    CHECK_INT(page.count, 3);
+    CHECK(tag_is(&page, 0, "Apple", 1, 1));
+    CHECK(tag_is(&page, 1, "secret", 1, 1));
+    CHECK(tag_is(&page, 2, "vip", 2, 2));
+    inbox_tag_page_free(&page);
+
+    /* a tag taken off a contact is counted no more; one left by all of
+     * its contacts is gone */
+    memset(&edit, 0, sizeof(edit));
+    edit.set_tags = 1;
+    CHECK_INT(inbox_tags_add(&edit.tags, "VIP", 3, NULL), INBOX_OK);
+    CHECK_INT(inbox_store_contact_update(f.store, f.org, carol, &edit, &c,
+                                         NULL, NULL), INBOX_OK);
+    inbox_contact_record_free(&c);
+    inbox_tags_free(&edit.tags);
+
+    CHECK_INT(inbox_store_tags_list(f.store, f.org, &page, NULL), INBOX_OK);
+    CHECK_INT(page.count, 3);
+    CHECK(tag_is(&page, 2, "VIP", 3, 2));
+    inbox_tag_page_free(&page);
+
+    /* no such organization: nothing, or not found when malformed */
+    CHECK_INT(inbox_store_tags_list(f.store, f.backend->missing_id, &page,
+                                    NULL), INBOX_OK);
+    CHECK_INT(page.count, 0);
+    inbox_tag_page_free(&page);
+    CHECK_INT(inbox_store_tags_list(f.store, "nonsense", &page, &err),
+              INBOX_ERR_NOT_FOUND);
+    CHECK_INT(page.count, 0);
+    inbox_tag_page_free(&page);
+
+    fixture_close(&f);
+}
+
+
+/* 21 contacts with 50 tags each: 1,050 tags, the first 1,000 listed. */
+TEST(tags_list_stops_at_its_maximum)
+{
+    char                  tag[16];
+    size_t                i, j;
+    fixture_t             f;
+    inbox_tag_page_t      page;
+    inbox_contact_row_t   rows[21];
+    inbox_import_count_t  count;
+
+    FIXTURE(&f);
+    memset(rows, 0, sizeof(rows));
+
+    for (i = 0; i < 21; i++) {
+        snprintf(rows[i].phone, sizeof(rows[i].phone), "+1555400%04zu", i);
+        for (j = 0; j < INBOX_TAGS_MAX; j++) {
+            /* every other one in capitals: the order ignores case */
+            snprintf(tag, sizeof(tag), j % 2 ? "T%04zu" : "t%04zu",
+                     i * INBOX_TAGS_MAX + j);
+            CHECK_INT(inbox_tags_add(&rows[i].tags, tag, strlen(tag), NULL),
+                      INBOX_OK);
+        }
+    }
+
+    CHECK_INT(inbox_store_contacts_import(f.store, f.org, rows, 21, &count,
+                                          NULL), INBOX_OK);
+    CHECK_INT(count.created, 21);
+
+    CHECK_INT(inbox_store_tags_list(f.store, f.org, &page, NULL), INBOX_OK);
+    CHECK_INT(page.count, INBOX_TAGS_LIST_MAX);
+    CHECK_INT(page.more, 1);
+    CHECK(tag_is(&page, 0, "t0000", 1, 1));
+    CHECK(tag_is(&page, 1, "T0001", 1, 1));
+    CHECK(tag_is(&page, INBOX_TAGS_LIST_MAX - 1, "T0999", 1, 1));
+    inbox_tag_page_free(&page);
+
+    for (i = 0; i < 21; i++) {
+        inbox_contact_row_free(&rows[i]);
+    }
+
+    fixture_close(&f);
+}
+
 /* ---- resume and retention (issue 8) ---- */
 
 

@@ -4618,6 +4618,80 @@ TEST(contact_campaigns_and_timezone)
 }
 
 
+/*
+ * The organization's tags: one aggregate of its contacts grouped by tag
+ * key, in key order, one more than the most asked.  Each is spelled as
+ * the server chose (the first contact's), unless that spelling is not
+ * its key's; a document past the cap says there are more.
+ */
+TEST(tags_list)
+{
+    fake_t             fake;
+    inbox_error_t      err;
+    inbox_store_t     *store;
+    inbox_tag_page_t   page;
+
+    store = fake_open(&fake);
+
+    fake.replies[0] = CURSOR(
+        "{\"_id\": \"spring\", \"first\": {\"at\": 1, \"tag\": \"Spring\"},"
+        " \"contacts\": 2, \"sendable\": 2},"
+        "{\"_id\": \"vip\", \"first\": {\"at\": 1, \"tag\": \"VIP\"},"
+        " \"contacts\": {\"$numberLong\": \"3\"}, \"sendable\": 2},"
+        "{\"_id\": \"zeta\", \"first\": {\"at\": 1, \"tag\": \"other\"},"
+        " \"contacts\": 1, \"sendable\": 0}");
+    CHECK_INT(inbox_store_tags_list(store, ORG_ID, &page, &err), INBOX_OK);
+    golden_check(&fake, "tags_list");
+    CHECK_INT(page.count, 3);
+    CHECK_INT(page.more, 0);
+    if (page.count == 3) {
+        CHECK_STR(page.items[0].tag, "Spring");
+        CHECK_INT(page.items[0].contacts, 2);
+        CHECK_STR(page.items[1].tag, "VIP");
+        CHECK_INT(page.items[1].contacts, 3);
+        CHECK_INT(page.items[1].sendable, 2);
+        CHECK_STR(page.items[2].tag, "zeta");
+        CHECK_INT(page.items[2].sendable, 0);
+    }
+    inbox_tag_page_free(&page);
+
+    /* one more than the most: more, and the last one not listed */
+    fake_reset(&fake);
+    {
+        static char  many[(INBOX_TAGS_LIST_MAX + 1) * 80 + 256];
+        size_t       i, at;
+
+        at = (size_t) snprintf(many, sizeof(many), "%s",
+                               "{\"cursor\": {\"id\": 0, \"ns\": "
+                               "\"inbox.x\", \"firstBatch\": [");
+        for (i = 0; i <= INBOX_TAGS_LIST_MAX; i++) {
+            at += (size_t) snprintf(many + at, sizeof(many) - at,
+                                    "%s{\"_id\": \"t%04zu\", \"first\": "
+                                    "{\"tag\": \"T%04zu\"}, \"contacts\": 1,"
+                                    " \"sendable\": 1}", i ? ", " : "", i, i);
+        }
+        snprintf(many + at, sizeof(many) - at, "]}, \"ok\": 1}");
+        fake.replies[0] = many;
+    }
+    CHECK_INT(inbox_store_tags_list(store, ORG_ID, &page, &err), INBOX_OK);
+    CHECK_INT(page.count, INBOX_TAGS_LIST_MAX);
+    CHECK_INT(page.more, 1);
+    if (page.count == INBOX_TAGS_LIST_MAX) {
+        CHECK_STR(page.items[INBOX_TAGS_LIST_MAX - 1].tag, "T0999");
+    }
+    inbox_tag_page_free(&page);
+
+    /* a malformed organization id asks nothing */
+    fake_reset(&fake);
+    CHECK_INT(inbox_store_tags_list(store, "nonsense", &page, &err),
+              INBOX_ERR_NOT_FOUND);
+    CHECK_INT(fake.commands, 0);
+    inbox_tag_page_free(&page);
+
+    fake_close(&fake, store);
+}
+
+
 /* A send's preview: one aggregate of the audience's contacts. */
 TEST(campaign_audience)
 {

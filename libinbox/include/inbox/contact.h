@@ -125,6 +125,33 @@ typedef struct {
 
 void inbox_contact_page_free(inbox_contact_page_t *page);
 
+/*
+ * GET /api/v1/tags: the organization's tags, one per tag key (tags are
+ * told apart as inbox_tag_key says, as audiences and the list's filter
+ * match them), in key order (case-insensitive), at most
+ * INBOX_TAGS_LIST_MAX of them (more says whether others follow).  Each
+ * is spelled as the contact made first that carries it writes it, and
+ * counts the contacts that carry it in any case and, of them, those
+ * not opted out: the ones a campaign to that tag would send to (send
+ * suppresses the others).
+ */
+#define INBOX_TAGS_LIST_MAX  1000
+
+typedef struct {
+    char     tag[INBOX_TAG_KEY_MAX];    /* as first written */
+    int64_t  contacts;
+    int64_t  sendable;                  /* not opted out */
+} inbox_tag_count_t;
+
+typedef struct {
+    inbox_tag_count_t  *items;          /* malloc'd */
+    size_t              count;
+    int                 more;           /* tags past the first
+                                           INBOX_TAGS_LIST_MAX */
+} inbox_tag_page_t;
+
+void inbox_tag_page_free(inbox_tag_page_t *page);
+
 /* One line of an import, checked: the number in E.164, the name (NULL:
  * keep the contact's), the tags to add to the contact's and the time zone
  * ("": keep the contact's). */

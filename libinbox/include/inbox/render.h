@@ -63,6 +63,9 @@ char *inbox_render_contact_record(const inbox_contact_record_t *c,
     const inbox_contact_campaigns_t *list, size_t *len);
 char *inbox_render_contact_page(const inbox_contact_page_t *page,
     size_t *len);
+/* The organization's tags (GET tags): {"items":[{"tag","contacts",
+ * "sendable"}],"more"}, see inbox_tag_page_t. */
+char *inbox_render_tag_page(const inbox_tag_page_t *page, size_t *len);
 /* Entries {"type","at",...}: a message is {"type":"message","at",
  * "message":{...}}; an opt-out or opt-in {"type":"opt_out"|"opt_in","at",
  * "source","keyword","message_id"}; a campaign or poll handed over

@@ -179,6 +179,11 @@ inbox_status_t inbox_store_contact_update(inbox_store_t *store,
 inbox_status_t inbox_store_contacts_list(inbox_store_t *store,
     const char *org_id, const inbox_contact_query_t *query,
     inbox_contact_page_t *page, inbox_error_t *err);
+/* The organization's tags with how many contacts carry each, as
+ * inbox_tag_page_t says (at most INBOX_TAGS_LIST_MAX; page->more when
+ * there are others).  One read of the organization's tags only. */
+inbox_status_t inbox_store_tags_list(inbox_store_t *store,
+    const char *org_id, inbox_tag_page_t *page, inbox_error_t *err);
 /*
  * One batch of an import (see import.h), in one transaction: each row's
  * number becomes a contact (with its empty conversation), or the contact

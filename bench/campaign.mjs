@@ -44,7 +44,7 @@ const USAGE = `usage: bench/campaign [--recipients N] [-d SECONDS] [-w SECONDS]
                       [--unread-rate R] [--reply-rate R]
                       [--inbound-contacts N] [--reply-threads N]
                       [--workers N] [--pool-threads N] [--max-active N]
-                      [--delay-scale F] [--perf]
+                      [--number-rate R] [--delay-scale F] [--perf]
                       [--sender-log] [--keep]
   --recipients N        the campaign's recipients (RECIPIENTS, else 100000)
   -d SECONDS            each phase with no send running (20)
@@ -61,6 +61,11 @@ const USAGE = `usage: bench/campaign [--recipients N] [-d SECONDS] [-w SECONDS]
   --pool-threads N      threads of nginx's inbox thread pool (4)
   --max-active N        the sender's carrier requests in flight (64; a
                         quarter is kept for replies)
+  --number-rate R       the sending number's rate, sends a second (the
+                        sender's --rate; its --burst a tenth of it, at
+                        least 20): a campaign paced as a carrier paces
+                        a number (default: no limit, as fast as the
+                        machine goes)
   --delay-scale F       the simulator's delays (0: callbacks at once)
   --perf                a system-wide perf profile of 10 s of the send
   --sender-log          the sender logs each send (--verbose), and a
@@ -84,6 +89,7 @@ function options() {
             workers: { type: 'string' },
             'pool-threads': { type: 'string' },
             'max-active': { type: 'string' },
+            'number-rate': { type: 'string' },
             'delay-scale': { type: 'string' },
             perf: { type: 'boolean' },
             'sender-log': { type: 'boolean' },
@@ -111,6 +117,7 @@ function options() {
         workers: Number(v.workers ?? 2),
         poolThreads: Number(v['pool-threads'] ?? 4),
         maxActive: Number(v['max-active'] ?? 64),
+        numberRate: Number(v['number-rate'] ?? 1000000),
         delayScale: Number(v['delay-scale'] ?? 0),
         perf: v.perf === true,
         senderLog: v['sender-log'] === true,
@@ -124,10 +131,11 @@ function options() {
     }
     if (!(o.recipients >= 1 && o.recipients <= 1000000)
         || !(o.replyThreads >= 1 && o.replyThreads <= 10000)
-        || !(o.inboundContacts >= 1) || !(o.duration > 0)) {
+        || !(o.inboundContacts >= 1) || !(o.duration > 0)
+        || !(o.numberRate > 0)) {
         process.stderr.write(`bench/campaign: --recipients 1 to 1000000, `
-            + `--reply-threads 1 to 10000, --inbound-contacts and -d more `
-            + `than 0\n${USAGE}\n`);
+            + `--reply-threads 1 to 10000, --inbound-contacts, --number-rate `
+            + `and -d more than 0\n${USAGE}\n`);
         process.exit(2);
     }
     o.inboundContacts = Math.min(o.inboundContacts, o.recipients);
@@ -145,6 +153,9 @@ const recipient = (i) => `+1646${200 + Math.floor(i / 10000)}`
 const replyContact = (i) => `+1415${300 + Math.floor(i / 10000)}`
     + `${String(i % 10000).padStart(4, '0')}`;
 
+// The number's burst: a tenth of its rate, at least 20.
+const burstOf = (o) => Math.max(20, Math.round(o.numberRate / 10));
+
 async function main() {
     const o = options();
     const loadBefore = loadAverage();
@@ -153,7 +164,8 @@ async function main() {
         workers: o.workers, delayScale: o.delayScale, perf: o.perf,
         keep: o.keep, senderVerbose: o.senderLog,
         poolThreads: o.poolThreads,
-        senderArgs: ['--rate', '1000000', '--burst', '1000000',
+        senderArgs: ['--rate', String(o.numberRate),
+                     '--burst', String(burstOf(o)),
                      '--max-active', String(o.maxActive)] },
     (cluster) => run(o, cluster, loadBefore));
     process.exit(status);
@@ -541,7 +553,8 @@ async function run(o, cluster, loadBefore) {
         + `UTC, ${cpus().length} cores (${cpus()[0].model.trim()}), node `
         + `${process.version}, ${int(o.recipients)} recipients, nginx `
         + `worker_processes ${o.workers} (inbox pool threads=`
-        + `${o.poolThreads}), sender --rate 1000000 --burst 1000000 `
+        + `${o.poolThreads}), sender --rate ${o.numberRate} --burst `
+        + `${burstOf(o)} `
         + `--max-active ${o.maxActive}, simulator delay scale `
         + `${o.delayScale}; inbound ${o.inboundRate}/s from `
         + `${o.inboundContacts} recipients, unread page ${o.unreadRate}/s, `

@@ -870,7 +870,10 @@ sender_outbox_recorded(sender_t *s, sender_send_t *send,
                        now);
     }
 
-    if (send->result.outcome == INBOX_SEND_RETRY && !record->report.done
+    /* due again (a retry's backoff, one given back at once): look then */
+    if ((send->result.outcome == INBOX_SEND_RETRY
+         || send->result.outcome == INBOX_SEND_RELEASED)
+        && !record->report.done
         && record->report.next_attempt_at < sender_outbox.due)
     {
         sender_outbox.due = record->report.next_attempt_at;

@@ -38,8 +38,9 @@
  *
  * A claim leases each entry (a findAndModify: attempts + 1), reads the
  * statuses of their campaigns in one find, then puts the entries of a
- * campaign paused by a person back as they were (attempts, lease_until) but parked, due at
- * INBOX_OUTBOX_PARKED (outbox.h), in one update.  A crash in between
+ * campaign paused by a person back as they were (attempts,
+ * lease_until) but parked, due at INBOX_OUTBOX_PARKED (outbox.h), in
+ * one update.  A crash in between
  * leaves those leased: claimed again when the lease runs out, reported
  * unknown (interrupted) though never sent.  A claim that read a campaign
  * paused just before it was resumed may park its entries after resume

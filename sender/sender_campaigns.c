@@ -207,6 +207,7 @@ sender_campaigns_progress(sender_t *s, int64_t now)
     inbox_event_list_t      events;
     inbox_campaign_page_t   page;
     sender_progress_t      *fresh, *p;
+    inbox_campaign_outbox_t  fate;
 
     sender_campaigns.progress_at = now + SENDER_PROGRESS_IDLE_MS;
     at = sender_campaigns_now(s, now);
@@ -232,13 +233,11 @@ sender_campaigns_progress(sender_t *s, int64_t now)
     for (i = 0; i < page.count; i++) {
         p = &fresh[i];
 
-        if ((page.items[i].status == INBOX_CAMPAIGN_PAUSED
-             && page.items[i].paused_reason == INBOX_PAUSE_MANUAL)
-            || page.items[i].status == INBOX_CAMPAIGN_CANCELLED)
-        {
+        fate = inbox_campaign_outbox(page.items[i].status,
+                                     page.items[i].paused_reason);
+        if (fate != INBOX_OUTBOX_GOES) {
             sender_outbox_campaign_stopped(s, page.items[i].id,
-                                           page.items[i].status
-                                           == INBOX_CAMPAIGN_CANCELLED);
+                                           fate == INBOX_OUTBOX_CANCELLED);
         }
 
         for (k = 0; k < sender_campaigns.npushed; k++) {

@@ -275,6 +275,22 @@ inbox_campaign_dispatching(inbox_campaign_status_t status)
 }
 
 
+inbox_campaign_outbox_t
+inbox_campaign_outbox(inbox_campaign_status_t status,
+    inbox_pause_reason_t reason)
+{
+    if (status == INBOX_CAMPAIGN_CANCELLED) {
+        return INBOX_OUTBOX_CANCELLED;
+    }
+
+    if (status == INBOX_CAMPAIGN_PAUSED && reason == INBOX_PAUSE_MANUAL) {
+        return INBOX_OUTBOX_WAITS;
+    }
+
+    return INBOX_OUTBOX_GOES;
+}
+
+
 int64_t
 inbox_campaign_due_at(int64_t send_at, int64_t now)
 {

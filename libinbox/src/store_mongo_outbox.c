@@ -1057,13 +1057,13 @@ inbox_mongo_outbox_take(inbox_mongo_store_t *ms, int64_t now, int64_t until,
 static inbox_status_t
 inbox_mongo_claim_fold(void *data, const bson_t *doc, inbox_error_t *err)
 {
-    int                       manual;
     char                      name[32];
     size_t                    i;
     bson_iter_t               iter;
     inbox_mongo_claim_t      *claim = data;
     inbox_pause_reason_t      why;
     inbox_campaign_status_t   status;
+    inbox_campaign_outbox_t   fate;
 
     if (!bson_iter_init_find(&iter, doc, "_id")
         || !BSON_ITER_HOLDS_OID(&iter))
@@ -1077,20 +1077,20 @@ inbox_mongo_claim_fold(void *data, const bson_t *doc, inbox_error_t *err)
         return INBOX_OK;
     }
 
-    /* a pause for credits or billing stops only the dispatch: what was
-     * handed over holds its credits and goes */
     inbox_mongo_get_str(doc, "paused_reason", name, sizeof(name));
-    manual = inbox_pause_reason_parse(name, &why) == 0
-             && why == INBOX_PAUSE_MANUAL;
+    if (inbox_pause_reason_parse(name, &why) != 0) {
+        why = INBOX_PAUSE_NONE;
+    }
+
+    fate = inbox_campaign_outbox(status, why);
 
     for (i = 0; i < claim->n; i++) {
         if (claim->claimed[i].in_campaign
             && bson_oid_equal(&claim->claimed[i].campaign,
                               bson_iter_oid(&iter)))
         {
-            claim->claimed[i].parked = status == INBOX_CAMPAIGN_PAUSED
-                                       && manual;
-            claim->items[i].cancelled = status == INBOX_CAMPAIGN_CANCELLED;
+            claim->claimed[i].parked = (fate == INBOX_OUTBOX_WAITS);
+            claim->items[i].cancelled = (fate == INBOX_OUTBOX_CANCELLED);
         }
     }
 

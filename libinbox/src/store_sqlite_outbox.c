@@ -48,6 +48,8 @@ static inbox_status_t inbox_sqlite_delivery_get(inbox_sqlite_conn_t *conn,
 static inbox_status_t inbox_sqlite_delivery_move(inbox_sqlite_conn_t *conn,
     int64_t org, int64_t message, inbox_delivery_t to, const char *error_code,
     int64_t now, inbox_sqlite_move_t *mv, inbox_error_t *err);
+static inbox_campaign_outbox_t inbox_sqlite_campaign_outbox(
+    sqlite3_stmt *stmt, int col);
 static inbox_status_t inbox_sqlite_outbox_due(inbox_sqlite_conn_t *conn,
     int64_t entry, int64_t due_at, inbox_error_t *err);
 static inbox_status_t inbox_sqlite_recipient_cancel(inbox_sqlite_conn_t *conn,
@@ -687,9 +689,9 @@ inbox_sqlite_outbox_claim(inbox_store_t *store, int64_t now, size_t max,
     sqlite3_stmt         *stmt;
     inbox_status_t        status;
     inbox_error_t         fallback, one;
-    const char           *state;
     inbox_sqlite_conn_t  *conn;
     inbox_outbox_item_t  *item;
+    inbox_campaign_outbox_t  fate;
 
     if (err == NULL) {
         err = &fallback;
@@ -721,9 +723,8 @@ inbox_sqlite_outbox_claim(inbox_store_t *store, int64_t now, size_t max,
 
     stmt = inbox_sqlite_stmt(conn, INBOX_SQL_OUTBOX_DUE,
         "SELECT o.id, o.org_id, o.message_id, o.attempts, o.lease_until,"
-        " o.priority, o.from_e164, m.campaign_id,"
-        " CASE WHEN c.status = 'paused' AND c.paused_reason <> 'manual'"
-        "   THEN 'sending' ELSE c.status END"
+        " o.priority, o.from_e164, m.campaign_id, c.status,"
+        " c.paused_reason"
         " FROM outbox o JOIN messages m ON m.id = o.message_id"
         " LEFT JOIN campaigns c ON c.id = m.campaign_id"
         " WHERE o.priority <= ?3 AND o.due_at <= ?1"
@@ -742,12 +743,9 @@ inbox_sqlite_outbox_claim(inbox_store_t *store, int64_t now, size_t max,
     rc = SQLITE_DONE;
 
     while (n + nparked < max && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-        state = (const char *) sqlite3_column_text(stmt, 8);
+        fate = inbox_sqlite_campaign_outbox(stmt, 8);
 
-        if (state != NULL
-            && strcmp(state, inbox_campaign_status_name(
-                                 INBOX_CAMPAIGN_PAUSED)) == 0)
-        {
+        if (fate == INBOX_OUTBOX_WAITS) {
             parked[nparked++] = sqlite3_column_int64(stmt, 0);
             continue;
         }
@@ -769,9 +767,7 @@ inbox_sqlite_outbox_claim(inbox_store_t *store, int64_t now, size_t max,
                                    item->campaign_id);
         }
 
-        item->cancelled = state != NULL
-                          && strcmp(state, inbox_campaign_status_name(
-                                        INBOX_CAMPAIGN_CANCELLED)) == 0;
+        item->cancelled = (fate == INBOX_OUTBOX_CANCELLED);
         n++;
     }
 
@@ -1938,4 +1934,27 @@ inbox_sqlite_recipient_cancel(inbox_sqlite_conn_t *conn, int64_t message,
     }
 
     return INBOX_OK;
+}
+
+
+/* What becomes of an outbox entry whose campaign's status and pause
+ * reason are columns col and col + 1 (NULL: a reply, it goes). */
+static inbox_campaign_outbox_t
+inbox_sqlite_campaign_outbox(sqlite3_stmt *stmt, int col)
+{
+    const char               *name;
+    inbox_pause_reason_t      reason;
+    inbox_campaign_status_t   status;
+
+    name = (const char *) sqlite3_column_text(stmt, col);
+    if (name == NULL || inbox_campaign_status_parse(name, &status) != 0) {
+        return INBOX_OUTBOX_GOES;
+    }
+
+    name = (const char *) sqlite3_column_text(stmt, col + 1);
+    if (name == NULL || inbox_pause_reason_parse(name, &reason) != 0) {
+        reason = INBOX_PAUSE_NONE;
+    }
+
+    return inbox_campaign_outbox(status, reason);
 }

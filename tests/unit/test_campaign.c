@@ -423,4 +423,25 @@ TEST(a_campaign_is_checked)
 }
 
 
+TEST(what_a_campaigns_outbox_does_follows_its_status_and_pause)
+{
+    CHECK_INT(inbox_campaign_outbox(INBOX_CAMPAIGN_SENDING, INBOX_PAUSE_NONE),
+              INBOX_OUTBOX_GOES);
+    CHECK_INT(inbox_campaign_outbox(INBOX_CAMPAIGN_DONE, INBOX_PAUSE_NONE),
+              INBOX_OUTBOX_GOES);
+    /* paid for already: a pause for credits or billing lets it go */
+    CHECK_INT(inbox_campaign_outbox(INBOX_CAMPAIGN_PAUSED,
+                                    INBOX_PAUSE_INSUFFICIENT_CREDITS),
+              INBOX_OUTBOX_GOES);
+    CHECK_INT(inbox_campaign_outbox(INBOX_CAMPAIGN_PAUSED,
+                                    INBOX_PAUSE_BILLING_INACTIVE),
+              INBOX_OUTBOX_GOES);
+    CHECK_INT(inbox_campaign_outbox(INBOX_CAMPAIGN_PAUSED,
+                                    INBOX_PAUSE_MANUAL), INBOX_OUTBOX_WAITS);
+    CHECK_INT(inbox_campaign_outbox(INBOX_CAMPAIGN_CANCELLED,
+                                    INBOX_PAUSE_NONE),
+              INBOX_OUTBOX_CANCELLED);
+}
+
+
 RUN_TESTS()

@@ -259,6 +259,19 @@ int inbox_campaign_pause_for(inbox_campaign_status_t *status,
 /* 1 when a campaign in status hands messages over (only "sending"). */
 int inbox_campaign_dispatching(inbox_campaign_status_t status);
 
+/* What becomes of a campaign's messages already in the outbox (outbox.h):
+ * they go, wait (paused by a person: parked until resume or cancel), or
+ * are reported cancelled unsent.  A pause for credits or billing stops
+ * only the dispatch: what was handed over holds its credits and goes. */
+typedef enum {
+    INBOX_OUTBOX_GOES = 0,
+    INBOX_OUTBOX_WAITS,
+    INBOX_OUTBOX_CANCELLED
+} inbox_campaign_outbox_t;
+
+inbox_campaign_outbox_t inbox_campaign_outbox(inbox_campaign_status_t status,
+    inbox_pause_reason_t reason);
+
 /* When the recipients a send fixes at now are due: at the send time the
  * campaign names (past or ahead), else now.  (On one clock the same as
  * "not before now"; with the sender on another, its --clock-file, a

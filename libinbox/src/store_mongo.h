@@ -253,9 +253,11 @@ inbox_status_t inbox_mongo_reply_store(inbox_mongo_store_t *ms,
     inbox_reply_result_t *result, inbox_event_list_t *events,
     inbox_error_t *err);
 /* The entries of campaign that claims parked while it was paused
- * (outbox.h) due again at now: resume and cancel. */
+ * (outbox.h) due again at now: resume and cancel; with backoffs also
+ * those waiting out a retry, so that a cancel reports them at once. */
 inbox_status_t inbox_mongo_outbox_unpark(inbox_mongo_store_t *ms,
-    const bson_oid_t *campaign, int64_t now, inbox_error_t *err);
+    const bson_oid_t *campaign, int64_t now, int backoffs,
+    inbox_error_t *err);
 /* The organization's first number (its e164, "" for none). */
 inbox_status_t inbox_mongo_first_number(inbox_mongo_store_t *ms,
     const bson_oid_t *org, char from[INBOX_PHONE_MAX], inbox_error_t *err);

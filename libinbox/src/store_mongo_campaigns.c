@@ -534,8 +534,10 @@ inbox_mongo_campaign_act(inbox_store_t *store, const char *org_id,
              || action == INBOX_CAMPAIGN_CANCEL;
 
     if (unpark) {
-        /* what claims parked goes again, or is reported cancelled */
-        rc = inbox_mongo_outbox_unpark(ms, &id, now, err);
+        /* what claims parked goes again; a cancel also reports at once
+         * what waited out a retry */
+        rc = inbox_mongo_outbox_unpark(ms, &id, now,
+                                       action == INBOX_CAMPAIGN_CANCEL, err);
         if (rc != INBOX_OK) {
             goto done;
         }
@@ -551,7 +553,8 @@ inbox_mongo_campaign_act(inbox_store_t *store, const char *org_id,
 
     if (rc == INBOX_OK && unpark) {
         /* and what a claim parked in between, having read it paused */
-        rc = inbox_mongo_outbox_unpark(ms, &id, now, err);
+        rc = inbox_mongo_outbox_unpark(ms, &id, now,
+                                       action == INBOX_CAMPAIGN_CANCEL, err);
     }
 
     if (rc == INBOX_OK && action == INBOX_CAMPAIGN_CANCEL) {

@@ -2019,19 +2019,35 @@ inbox_mongo_delivery_move(inbox_mongo_store_t *ms, const bson_oid_t *org,
 
 
 /* The parked entries are few (what the sender claimed while the campaign
- * was paused), found by the index on (priority, due_at). */
+ * was paused), and so are those waiting out a retry: both are found by
+ * the index on (priority, due_at).  An entry the sender holds (leased,
+ * due when its lease runs out) stays its own. */
 inbox_status_t
 inbox_mongo_outbox_unpark(inbox_mongo_store_t *ms, const bson_oid_t *campaign,
-    int64_t now, inbox_error_t *err)
+    int64_t now, int backoffs, inbox_error_t *err)
 {
-    return inbox_mongo_run_simple(ms,
+    bson_t          *q;
+    inbox_status_t   rc;
+
+    if (backoffs) {
+        q = BCON_NEW("priority", BCON_INT32(INBOX_OUTBOX_BULK),
+                     "due_at", "{", "$gt", BCON_DATE_TIME(now), "}",
+                     "campaign_id", BCON_OID(campaign),
+                     "$or", "[",
+                         "{", "due_at", BCON_DATE_TIME(INBOX_OUTBOX_PARKED),
+                         "}",
+                         "{", "lease_until", BCON_NULL, "}",
+                     "]");
+    } else {
+        q = BCON_NEW("priority", BCON_INT32(INBOX_OUTBOX_BULK),
+                     "due_at", BCON_DATE_TIME(INBOX_OUTBOX_PARKED),
+                     "campaign_id", BCON_OID(campaign));
+    }
+
+    rc = inbox_mongo_run_simple(ms,
         BCON_NEW("update", BCON_UTF8("outbox"),
                  "updates", "[", "{",
-                     "q", "{",
-                         "priority", BCON_INT32(INBOX_OUTBOX_BULK),
-                         "due_at", BCON_DATE_TIME(INBOX_OUTBOX_PARKED),
-                         "campaign_id", BCON_OID(campaign),
-                     "}",
+                     "q", BCON_DOCUMENT(q),
                      "u", "{", "$set", "{",
                          "due_at", BCON_DATE_TIME(now),
                      "}", "}",
@@ -2039,4 +2055,8 @@ inbox_mongo_outbox_unpark(inbox_mongo_store_t *ms, const bson_oid_t *campaign,
                  "}", "]",
                  "ordered", BCON_BOOL(true)),
         err);
+
+    bson_destroy(q);
+
+    return rc;
 }

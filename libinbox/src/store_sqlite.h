@@ -481,9 +481,10 @@ inbox_status_t inbox_sqlite_reply_store(inbox_sqlite_conn_t *conn,
     inbox_reply_result_t *result, inbox_change_t *change,
     inbox_error_t *err);
 /* A paused campaign's parked outbox entries due again at now (resume,
- * cancel), inside the caller's transaction. */
+ * cancel), inside the caller's transaction; with backoffs also those
+ * waiting out a retry, so that a cancel reports them at once. */
 inbox_status_t inbox_sqlite_outbox_unpark(inbox_sqlite_conn_t *conn,
-    int64_t campaign, int64_t now, inbox_error_t *err);
+    int64_t campaign, int64_t now, int backoffs, inbox_error_t *err);
 /* ---- end replies, the outbox and billing ---- */
 
 /* ---- campaigns and polls (store_sqlite_campaigns.c) ---- */

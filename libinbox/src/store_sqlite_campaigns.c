@@ -603,8 +603,11 @@ inbox_sqlite_campaign_act(inbox_store_t *store, const char *org_id,
     }
 
     if (action == INBOX_CAMPAIGN_RESUME || action == INBOX_CAMPAIGN_CANCEL) {
-        /* what a claim parked goes again, or is reported cancelled */
-        status = inbox_sqlite_outbox_unpark(conn, id, now, err);
+        /* what a claim parked goes again; a cancel also reports at once
+         * what waited out a retry */
+        status = inbox_sqlite_outbox_unpark(conn, id, now,
+                                            action == INBOX_CAMPAIGN_CANCEL,
+                                            err);
         if (status != INBOX_OK) {
             goto failed;
         }

@@ -1883,16 +1883,18 @@ inbox_sqlite_outbox_due(inbox_sqlite_conn_t *conn, int64_t entry,
 
 
 /* The parked entries are few (what the sender had in hand when the
- * campaign paused), so each is looked at rather than the campaign's
- * messages. */
+ * campaign paused), and so are those waiting out a retry, so each is
+ * looked at rather than the campaign's messages.  An entry the sender
+ * holds (leased, due when its lease runs out) stays its own. */
 inbox_status_t
 inbox_sqlite_outbox_unpark(inbox_sqlite_conn_t *conn, int64_t campaign,
-    int64_t now, inbox_error_t *err)
+    int64_t now, int backoffs, inbox_error_t *err)
 {
     sqlite3_stmt  *stmt;
 
     stmt = inbox_sqlite_stmt(conn, INBOX_SQL_OUTBOX_UNPARK,
-        "UPDATE outbox SET due_at = ?2 WHERE priority = ?4 AND due_at = ?3"
+        "UPDATE outbox SET due_at = ?2 WHERE priority = ?4 AND due_at > ?2"
+        " AND (due_at = ?3 OR (?5 AND lease_until IS NULL))"
         " AND (SELECT m.campaign_id FROM messages m"
         "      WHERE m.id = outbox.message_id) = ?1", err);
     if (stmt == NULL) {
@@ -1903,6 +1905,7 @@ inbox_sqlite_outbox_unpark(inbox_sqlite_conn_t *conn, int64_t campaign,
     sqlite3_bind_int64(stmt, 2, now);
     sqlite3_bind_int64(stmt, 3, INBOX_OUTBOX_PARKED);
     sqlite3_bind_int(stmt, 4, INBOX_OUTBOX_BULK);
+    sqlite3_bind_int(stmt, 5, backoffs != 0);
 
     if (!inbox_sqlite_step_done(stmt)) {
         return inbox_sqlite_fail(conn, sqlite3_errcode(conn->db), err);

@@ -7518,6 +7518,55 @@ TEST(a_cancelled_campaigns_messages_in_the_outbox_fail_unsent_and_unpaid)
 }
 
 
+/* A cancel does not leave a message waiting out a carrier's "try again
+ * later" (up to ten minutes) counted queued: it is reported cancelled
+ * at once.  What the sender holds stays its own. */
+TEST(a_cancel_reports_at_once_what_waited_out_a_retry)
+{
+    size_t                 i;
+    char                   id[INBOX_ID_MAX];
+    fixture_t              f;
+    progress_t             p;
+    inbox_send_report_t    report;
+    inbox_outbox_batch_t   held, batch;
+
+    FIXTURE(&f);
+    campaign_in_outbox(&f, id);
+
+    /* two in the sender's hands for a minute; the carrier says "later"
+     * to the first, so it waits out a backoff */
+    CHECK_INT(inbox_store_outbox_claim(f.store, NOON, 2, MINUTE,
+                                       INBOX_OUTBOX_BULK, &held, NULL),
+              INBOX_OK);
+    CHECK_INT(held.count, 2);
+    CHECK_INT(carrier_says(&f, &held.items[0], INBOX_SEND_RETRY, NOON + 1,
+                           &report), INBOX_OK);
+    CHECK_INT(report.done, 0);
+    CHECK(report.next_attempt_at >= NOON + 1 + inbox_outbox_backoff(1));
+
+    CHECK_INT(campaign_do(&f, id, INBOX_CAMPAIGN_CANCEL, NOON + 2), INBOX_OK);
+
+    /* the one in backoff and the one never claimed, not the held one */
+    CHECK_INT(claim(&f, NOON + 3, 10, &batch), 2);
+
+    for (i = 0; i < batch.count; i++) {
+        CHECK_INT(batch.items[i].cancelled, 1);
+        CHECK(strcmp(batch.items[i].id, held.items[1].id) != 0);
+        CHECK_INT(carrier_says(&f, &batch.items[i], INBOX_SEND_CANCELLED,
+                               NOON + 4, &report), INBOX_OK);
+    }
+
+    inbox_outbox_batch_free(&batch);
+
+    p = campaign_now(&f, id);
+    CHECK_INT(p.counts.cancelled, 3);           /* 2 + the one still due */
+    CHECK_INT(p.counts.queued, 1);              /* the held one */
+
+    inbox_outbox_batch_free(&held);
+    fixture_close(&f);
+}
+
+
 TEST(a_campaign_cancelled_while_paused_fails_what_waited_in_the_outbox)
 {
     char                   id[INBOX_ID_MAX];

@@ -44,9 +44,8 @@
  * leaves those leased: claimed again when the lease runs out, reported
  * unknown (interrupted) though never sent.  A claim that read a campaign
  * paused just before it was resumed may park its entries after resume
- * unparked them (store_mongo_campaigns.c unparks before and after the
- * status moves to make that unlikely): they wait for the next resume or
- * cancel.
+ * unparked them, so it reads the parked entries' campaigns again after
+ * the park and unparks those no longer paused.
  *
  * A result writes: the outbox entry (retried or released, or removed at
  * its attempt), then the message (the carrier's id, the status), the
@@ -116,6 +115,8 @@ static inbox_status_t inbox_mongo_outbox_campaigns(inbox_mongo_store_t *ms,
     inbox_mongo_claim_t *claim, inbox_error_t *err);
 static inbox_status_t inbox_mongo_outbox_park(inbox_mongo_store_t *ms,
     inbox_mongo_claim_t *claim, inbox_error_t *err);
+static inbox_status_t inbox_mongo_outbox_recheck(inbox_mongo_store_t *ms,
+    inbox_mongo_claim_t *claim, int64_t now, inbox_error_t *err);
 static inbox_status_t inbox_mongo_outbox_read(inbox_mongo_store_t *ms,
     inbox_outbox_item_t *item, const inbox_mongo_claimed_t *claimed,
     inbox_error_t *err);
@@ -955,6 +956,10 @@ inbox_mongo_outbox_claim(inbox_store_t *store, int64_t now, size_t max,
         rc = inbox_mongo_outbox_park(ms, &claim, err);
     }
 
+    if (rc == INBOX_OK) {
+        rc = inbox_mongo_outbox_recheck(ms, &claim, now, err);
+    }
+
     /* the parked ones leave the batch */
     for (i = 0; rc == INBOX_OK && i < n; i++) {
         if (!claimed[i].parked) {
@@ -1218,6 +1223,82 @@ inbox_mongo_outbox_park(inbox_mongo_store_t *ms, inbox_mongo_claim_t *claim,
     bson_destroy(&updates);
 
     return inbox_mongo_run_simple(ms, command, err);
+}
+
+
+/*
+ * Without a transaction a resume (or cancel) can fall between the claim's
+ * read of the statuses and its park, its unparks before the park: the
+ * entries would wait for a resume that never comes.  So the statuses of
+ * the parked entries' campaigns are read again after the park, and a
+ * campaign no longer paused has its parked entries made due at once.
+ */
+static inbox_status_t
+inbox_mongo_outbox_recheck(inbox_mongo_store_t *ms,
+    inbox_mongo_claim_t *claim, int64_t now, inbox_error_t *err)
+{
+    size_t                  i, j, n;
+    inbox_status_t          rc;
+    inbox_mongo_claim_t     parked;
+    inbox_mongo_claimed_t  *claimed;
+    inbox_outbox_item_t    *items;
+
+    n = 0;
+    for (i = 0; i < claim->n; i++) {
+        n += claim->claimed[i].parked != 0;
+    }
+
+    if (n == 0) {
+        return INBOX_OK;
+    }
+
+    items = calloc(n, sizeof(inbox_outbox_item_t));
+    claimed = calloc(n, sizeof(inbox_mongo_claimed_t));
+
+    if (items == NULL || claimed == NULL) {
+        free(items);
+        free(claimed);
+        return inbox_error_set(err, INBOX_ERR_INTERNAL, "Out of memory.");
+    }
+
+    /* shallow copies: nothing of a claimed item is allocated yet */
+    for (i = 0, j = 0; i < claim->n; i++) {
+        if (claim->claimed[i].parked) {
+            items[j] = claim->items[i];
+            claimed[j] = claim->claimed[i];
+            j++;
+        }
+    }
+
+    parked.items = items;
+    parked.claimed = claimed;
+    parked.n = n;
+
+    rc = inbox_mongo_outbox_campaigns(ms, &parked, err);
+
+    for (i = 0; rc == INBOX_OK && i < n; i++) {
+        if (claimed[i].parked) {
+            continue;                       /* still paused */
+        }
+
+        for (j = 0; j < i; j++) {
+            if (!claimed[j].parked
+                && bson_oid_equal(&claimed[j].campaign, &claimed[i].campaign))
+            {
+                break;
+            }
+        }
+
+        if (j == i) {
+            rc = inbox_mongo_outbox_unpark(ms, &claimed[i].campaign, now, 0,
+                                           err);
+        }
+    }
+
+    free(items);
+    free(claimed);
+
+    return rc;
 }
 
 

@@ -4167,7 +4167,10 @@ TEST(outbox_claim_parks_a_paused_campaigns_and_marks_a_cancelled_ones)
                              " {\"_id\": " OID(POLL_ID) ","
                              " \"status\": \"cancelled\"}");
     fake.replies[4] = NULL;                 /* the two parked */
-    fake.replies[5] = CURSOR("{\"_id\": " OID(MSG2_ID) ", \"conversation_id\":"
+    /* read again after the park: still paused, so nothing unparked */
+    fake.replies[5] = CURSOR("{\"_id\": " OID(CAMPAIGN_ID) ", \"status\":"
+                             " \"paused\", \"paused_reason\": \"manual\"}");
+    fake.replies[6] = CURSOR("{\"_id\": " OID(MSG2_ID) ", \"conversation_id\":"
                              " " OID(CONV_ID) ", \"direction\": \"outbound\","
                              " \"contact_id\": " OID(CONTACT_ID) ","
                              " \"to\": \"+15551234567\", \"body\": \"Which"
@@ -4175,9 +4178,9 @@ TEST(outbox_claim_parks_a_paused_campaigns_and_marks_a_cancelled_ones)
                              " 1, \"segments\": 1, \"media\": [],"
                              " \"created_at\": " DATE(EARLIER) ","
                              " \"campaign_id\": " OID(POLL_ID) "}");
-    fake.replies[6] = CURSOR("{\"_id\": " OID(CONTACT_ID) ", \"opted_out\":"
+    fake.replies[7] = CURSOR("{\"_id\": " OID(CONTACT_ID) ", \"opted_out\":"
                              " false}");
-    fake.replies[7] = CURSOR("{\"_id\": " OID(GEN_1) ", \"org_id\": "
+    fake.replies[8] = CURSOR("{\"_id\": " OID(GEN_1) ", \"org_id\": "
                              OID(ORG_ID) ", \"e164\": \"" NUMBER_E164 "\","
                              " \"carrier\": \"twilio\", \"account_sid\":"
                              " \"AC1\", \"auth_token\": \"tok\"}");
@@ -4195,8 +4198,40 @@ TEST(outbox_claim_parks_a_paused_campaigns_and_marks_a_cancelled_ones)
         CHECK_STR(batch.items[0].message.body, "Which day?");
     }
     /* three claimed (max), so no fourth findAndModify */
-    CHECK_INT(fake.commands, 8);
+    CHECK_INT(fake.commands, 9);
     golden_check(&fake, "outbox_claim_parked");
+    inbox_outbox_batch_free(&batch);
+
+    fake_close(&fake, store);
+}
+
+
+/* A resume between the claim's read of the statuses and its park: the
+ * read after the park sees the campaign sending and unparks its entries,
+ * which would otherwise wait for a resume that already happened. */
+TEST(outbox_claim_unparks_what_it_parked_after_a_resume)
+{
+    fake_t                fake;
+    inbox_error_t         err;
+    inbox_store_t        *store;
+    inbox_outbox_batch_t  batch;
+
+    store = fake_open(&fake);
+
+    fake.replies[0] = BULK_ENTRY(ENTRY1_ID, MSG_ID, CAMPAIGN_ID, "0", "null");
+    fake.replies[1] = CURSOR("{\"_id\": " OID(CAMPAIGN_ID) ", \"status\":"
+                             " \"paused\", \"paused_reason\": \"manual\"}");
+    fake.replies[2] = NULL;                 /* parked */
+    fake.replies[3] = CURSOR("{\"_id\": " OID(CAMPAIGN_ID) ", \"status\":"
+                             " \"sending\"}");
+    fake.replies[4] = NULL;                 /* unparked */
+
+    CHECK_INT(inbox_store_outbox_claim(store, 1767225600000LL, 1, 30000,
+                                       INBOX_OUTBOX_BULK,
+                                       &batch, &err), INBOX_OK);
+    CHECK_INT(batch.count, 0);
+    CHECK_INT(fake.commands, 5);
+    golden_check(&fake, "outbox_claim_unparks_after_a_resume");
     inbox_outbox_batch_free(&batch);
 
     fake_close(&fake, store);

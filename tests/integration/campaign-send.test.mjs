@@ -530,6 +530,37 @@ test('pause and cancel through the API stop a campaign at once, also what '
     }
 });
 
+test('a cancel reports at once a message that waits out a carrier\'s '
+     + '"try again later", rather than leaving it queued for its backoff',
+     async () => {
+    const [phone] = numbers(1);
+    await importContacts([phone], 'cancel-retry');
+    /* twice 503: after the second it waits 10 s for its third attempt */
+    await sim.fail({ type: 'http_error', status: 503, count: 2,
+                     number: phone });
+    const before = (await balanceOf(org)).balance;
+    const c = await sendByApi(org, 'cancel-retry', 'Retry sale');
+    await eventually(async () => ((await sendsTo([phone]))[phone] ?? [])
+        .length >= 2, 20000, 'two attempts refused');
+    await sleep(300);                       /* the second one recorded */
+    const waiting = await campaignOf(org, c.id);
+    assert.equal(waiting.counts.queued, 1);
+
+    const res = await api(ctx.cluster, `/api/v1/campaigns/${c.id}/cancel`,
+                          org.token, { method: 'POST' });
+    assert.equal(res.status, 200, res.text);
+    /* well before the third attempt was due */
+    const end = await eventually(async () => {
+        const now = await campaignOf(org, c.id);
+        return now.counts.queued === 0 ? now : null;
+    }, 6000, 'the waiting message reported cancelled');
+    assert.equal(end.counts.cancelled, 1);
+    assert.equal(end.counts.failed, 0);
+    const sends = (await sendsTo([phone]))[phone];
+    assert.deepEqual(sends.map((r) => r.response.status), [503, 503]);
+    assert.equal((await balanceOf(org)).balance, before);
+});
+
 test('sending numbers of other tests: the sender never sent a message '
      + 'twice', async () => {
     await sleep(200);

@@ -18,7 +18,8 @@ import { promisify } from 'node:util';
 import { before, test } from 'node:test';
 import { buildDir, inboxctl, sleep } from '../lib/cluster.mjs';
 import { errorLogIsCleanTest, useCluster } from '../lib/fixture.mjs';
-import { api, connectWs, deliverInbound, eventually } from '../lib/inbox.mjs';
+import { api, connectWs, deliverInbound, eventually,
+         importContactsCsv } from '../lib/inbox.mjs';
 
 const execFileAsync = promisify(execFile);
 const storeOp = join(buildDir, 'tests', 'wire', 'store_op');
@@ -78,16 +79,9 @@ function numbers(n) {
 }
 
 async function importContacts(phones, tag, to = org) {
-    const csv = ['phone,name,tags',
-                 ...phones.map((p, i) => `${p},Person ${i},${tag}`)]
-        .join('\n') + '\n';
-    const res = await fetch(ctx.cluster.url('/api/v1/contacts/import'), {
-        method: 'POST', body: csv,
-        headers: { Authorization: `Bearer ${to.token}`,
-                   'Content-Type': 'text/csv' } });
-    const json = await res.json();
-    assert.equal(res.status, 200, JSON.stringify(json));
-    assert.equal(json.invalid.length, 0, JSON.stringify(json.invalid));
+    await importContactsCsv(ctx.cluster, to.token, ['phone,name,tags',
+        ...phones.map((p, i) => `${p},Person ${i},${tag}`)].join('\n')
+        + '\n');
 }
 
 async function startCampaign(tag, body) {

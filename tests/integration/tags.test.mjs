@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import { uniqueNumber } from '../lib/cluster.mjs';
 import { useCluster, errorLogIsCleanTest } from '../lib/fixture.mjs';
-import { api, assertError } from '../lib/inbox.mjs';
+import { api, assertError, importContactsCsv } from '../lib/inbox.mjs';
 import { addUser, login, sessionApi } from '../lib/session.mjs';
 
 const ctx = useCluster({ orgs: [{ name: 'Tags A' }, { name: 'Tags B' }] });
@@ -25,18 +25,10 @@ function numbers(n) {
 }
 
 // Imports rows [phone, tags] (tags ";"-separated) into org.
-async function importRows(org, rows) {
-    const csv = ['phone,name,tags',
-                 ...rows.map(([phone, tags]) => `${phone},,${tags}`)]
-        .join('\n') + '\n';
-    const res = await fetch(ctx.cluster.url('/api/v1/contacts/import'), {
-        method: 'POST', body: csv,
-        headers: { Authorization: `Bearer ${org.token}`,
-                   'Content-Type': 'text/csv' } });
-    const json = await res.json();
-    assert.equal(res.status, 200, JSON.stringify(json));
-    assert.equal(json.invalid.length, 0, JSON.stringify(json.invalid));
-    return json;
+function importRows(org, rows) {
+    return importContactsCsv(ctx.cluster, org.token, ['phone,name,tags',
+        ...rows.map(([phone, tags]) => `${phone},,${tags}`)].join('\n')
+        + '\n');
 }
 
 async function tagsOf(org) {

@@ -4140,6 +4140,11 @@ TEST(message_status_moves_a_campaign_recipient)
     NUMBER_E164 "\", \"attempts\": " attempts ", \"lease_until\": " lease    \
     ", \"campaign_id\": " OID(campaign) "}}"
 
+/* The campaign as a claim reads its status: paused by a person. */
+#define CAMPAIGN_PAUSED_BY_HAND                                               \
+    "{\"_id\": " OID(CAMPAIGN_ID) ", \"status\": \"paused\","                 \
+    " \"paused_reason\": \"manual\"}"
+
 
 /*
  * The entries of a campaign paused by a person are parked (as they were
@@ -4162,14 +4167,12 @@ TEST(outbox_claim_parks_a_paused_campaigns_and_marks_a_cancelled_ones)
     /* claimed before, its lease ran out: interrupted */
     fake.replies[2] = BULK_ENTRY(ENTRY3_ID, MSG3_ID, CAMPAIGN_ID, "2",
                                  DATE(EARLIER));
-    fake.replies[3] = CURSOR("{\"_id\": " OID(CAMPAIGN_ID) ", \"status\":"
-                             " \"paused\", \"paused_reason\": \"manual\"},"
+    fake.replies[3] = CURSOR(CAMPAIGN_PAUSED_BY_HAND ","
                              " {\"_id\": " OID(POLL_ID) ","
                              " \"status\": \"cancelled\"}");
     fake.replies[4] = NULL;                 /* the two parked */
     /* read again after the park: still paused, so nothing unparked */
-    fake.replies[5] = CURSOR("{\"_id\": " OID(CAMPAIGN_ID) ", \"status\":"
-                             " \"paused\", \"paused_reason\": \"manual\"}");
+    fake.replies[5] = CURSOR(CAMPAIGN_PAUSED_BY_HAND);
     fake.replies[6] = CURSOR("{\"_id\": " OID(MSG2_ID) ", \"conversation_id\":"
                              " " OID(CONV_ID) ", \"direction\": \"outbound\","
                              " \"contact_id\": " OID(CONTACT_ID) ","
@@ -4219,8 +4222,7 @@ TEST(outbox_claim_unparks_what_it_parked_after_a_resume)
     store = fake_open(&fake);
 
     fake.replies[0] = BULK_ENTRY(ENTRY1_ID, MSG_ID, CAMPAIGN_ID, "0", "null");
-    fake.replies[1] = CURSOR("{\"_id\": " OID(CAMPAIGN_ID) ", \"status\":"
-                             " \"paused\", \"paused_reason\": \"manual\"}");
+    fake.replies[1] = CURSOR(CAMPAIGN_PAUSED_BY_HAND);
     fake.replies[2] = NULL;                 /* parked */
     fake.replies[3] = CURSOR("{\"_id\": " OID(CAMPAIGN_ID) ", \"status\":"
                              " \"sending\"}");

@@ -291,6 +291,24 @@ inbox_campaign_outbox(inbox_campaign_status_t status,
 }
 
 
+inbox_campaign_outbox_t
+inbox_campaign_outbox_named(const char *status, const char *reason)
+{
+    inbox_pause_reason_t     why;
+    inbox_campaign_status_t  state;
+
+    if (status == NULL || inbox_campaign_status_parse(status, &state) != 0) {
+        return INBOX_OUTBOX_GOES;
+    }
+
+    if (reason == NULL || inbox_pause_reason_parse(reason, &why) != 0) {
+        why = INBOX_PAUSE_NONE;
+    }
+
+    return inbox_campaign_outbox(state, why);
+}
+
+
 int64_t
 inbox_campaign_due_at(int64_t send_at, int64_t now)
 {

@@ -1062,12 +1062,10 @@ inbox_mongo_outbox_take(inbox_mongo_store_t *ms, int64_t now, int64_t until,
 static inbox_status_t
 inbox_mongo_claim_fold(void *data, const bson_t *doc, inbox_error_t *err)
 {
-    char                      name[32];
+    char                      status[32], reason[32];
     size_t                    i;
     bson_iter_t               iter;
     inbox_mongo_claim_t      *claim = data;
-    inbox_pause_reason_t      why;
-    inbox_campaign_status_t   status;
     inbox_campaign_outbox_t   fate;
 
     if (!bson_iter_init_find(&iter, doc, "_id")
@@ -1076,18 +1074,10 @@ inbox_mongo_claim_fold(void *data, const bson_t *doc, inbox_error_t *err)
         return INBOX_OK;
     }
 
-    inbox_mongo_get_str(doc, "status", name, sizeof(name));
+    inbox_mongo_get_str(doc, "status", status, sizeof(status));
+    inbox_mongo_get_str(doc, "paused_reason", reason, sizeof(reason));
 
-    if (inbox_campaign_status_parse(name, &status) != 0) {
-        return INBOX_OK;
-    }
-
-    inbox_mongo_get_str(doc, "paused_reason", name, sizeof(name));
-    if (inbox_pause_reason_parse(name, &why) != 0) {
-        why = INBOX_PAUSE_NONE;
-    }
-
-    fate = inbox_campaign_outbox(status, why);
+    fate = inbox_campaign_outbox_named(status, reason);
 
     for (i = 0; i < claim->n; i++) {
         if (claim->claimed[i].in_campaign

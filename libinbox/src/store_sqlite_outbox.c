@@ -1945,19 +1945,7 @@ inbox_sqlite_recipient_cancel(inbox_sqlite_conn_t *conn, int64_t message,
 static inbox_campaign_outbox_t
 inbox_sqlite_campaign_outbox(sqlite3_stmt *stmt, int col)
 {
-    const char               *name;
-    inbox_pause_reason_t      reason;
-    inbox_campaign_status_t   status;
-
-    name = (const char *) sqlite3_column_text(stmt, col);
-    if (name == NULL || inbox_campaign_status_parse(name, &status) != 0) {
-        return INBOX_OUTBOX_GOES;
-    }
-
-    name = (const char *) sqlite3_column_text(stmt, col + 1);
-    if (name == NULL || inbox_pause_reason_parse(name, &reason) != 0) {
-        reason = INBOX_PAUSE_NONE;
-    }
-
-    return inbox_campaign_outbox(status, reason);
+    return inbox_campaign_outbox_named(
+        (const char *) sqlite3_column_text(stmt, col),
+        (const char *) sqlite3_column_text(stmt, col + 1));
 }

@@ -444,4 +444,25 @@ TEST(what_a_campaigns_outbox_does_follows_its_status_and_pause)
 }
 
 
+TEST(what_a_campaigns_outbox_does_from_the_names_a_store_keeps)
+{
+    CHECK_INT(inbox_campaign_outbox_named("paused", "manual"),
+              INBOX_OUTBOX_WAITS);
+    CHECK_INT(inbox_campaign_outbox_named("paused", "insufficient_credits"),
+              INBOX_OUTBOX_GOES);
+    CHECK_INT(inbox_campaign_outbox_named("cancelled", NULL),
+              INBOX_OUTBOX_CANCELLED);
+    CHECK_INT(inbox_campaign_outbox_named("sending", ""),
+              INBOX_OUTBOX_GOES);
+    /* a reply (no campaign) or a status this build does not know: it goes */
+    CHECK_INT(inbox_campaign_outbox_named(NULL, NULL), INBOX_OUTBOX_GOES);
+    CHECK_INT(inbox_campaign_outbox_named("", "manual"), INBOX_OUTBOX_GOES);
+    CHECK_INT(inbox_campaign_outbox_named("archived", "manual"),
+              INBOX_OUTBOX_GOES);
+    /* a paused campaign whose reason is unreadable holds nothing back */
+    CHECK_INT(inbox_campaign_outbox_named("paused", "because"),
+              INBOX_OUTBOX_GOES);
+}
+
+
 RUN_TESTS()

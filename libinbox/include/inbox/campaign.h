@@ -272,6 +272,11 @@ typedef enum {
 inbox_campaign_outbox_t inbox_campaign_outbox(inbox_campaign_status_t status,
     inbox_pause_reason_t reason);
 
+/* The same from the names a store keeps: an unknown or missing status is
+ * no campaign's (the entry goes), an unknown reason none. */
+inbox_campaign_outbox_t inbox_campaign_outbox_named(const char *status,
+    const char *reason);
+
 /* When the recipients a send fixes at now are due: at the send time the
  * campaign names (past or ahead), else now.  (On one clock the same as
  * "not before now"; with the sender on another, its --clock-file, a

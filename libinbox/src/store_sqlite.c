@@ -41,6 +41,7 @@ static inbox_status_t inbox_sqlite_migrate(const char *path, int create,
 static int inbox_sqlite_uid(sqlite3 *db, char uid[INBOX_SQLITE_UID_MAX]);
 static int inbox_sqlite_keys_check(sqlite3 *db, char **msg);
 static int inbox_sqlite_moved(sqlite3 *db);
+static int inbox_sqlite_at_path(inbox_sqlite_store_t *s);
 static inbox_status_t inbox_sqlite_free_space(inbox_sqlite_store_t *s,
     inbox_error_t *err);
 static int inbox_sqlite_user_version(sqlite3 *db, int *version);
@@ -925,6 +926,7 @@ inbox_sqlite_store_new(const char *path, int full_sync, int create,
     inbox_error_t *err)
 {
     char                   uid[INBOX_SQLITE_UID_MAX];
+    struct stat            st;
     inbox_sqlite_store_t  *s;
 
     if (sqlite3_threadsafe() == 0) {
@@ -935,6 +937,13 @@ inbox_sqlite_store_new(const char *path, int full_sync, int create,
     }
 
     if (inbox_sqlite_migrate(path, create, uid, err) != INBOX_OK) {
+        return NULL;
+    }
+
+    if (stat(path, &st) == -1) {
+        inbox_error_set(err, INBOX_ERR_UNAVAILABLE,
+                        "The store's database file is missing (deleted or "
+                        "moved away).");
         return NULL;
     }
 
@@ -966,6 +975,8 @@ inbox_sqlite_store_new(const char *path, int full_sync, int create,
     s->writer_fd = -1;
     s->full_sync = full_sync;
     memcpy(s->uid, uid, sizeof(s->uid));
+    s->dev = st.st_dev;
+    s->ino = st.st_ino;
     s->base.ops = &inbox_sqlite_ops;
 
     return s;
@@ -1064,31 +1075,40 @@ inbox_sqlite_conn(inbox_store_t *store, inbox_error_t *err)
 
 /*
  * A new connection, on the store's list so that closing it closes this.
- * The file at the path must still be this store (its uid): after a
- * delete or a replace only this store's own file, put back, serves again.
+ * Only the file the store was opened on is served: moved away and back,
+ * it serves again.  Any other file at the path (a copy put back, another
+ * store) is refused until the store is opened again, because the -wal
+ * and -shm beside it may still be the old file's, in use by other
+ * processes, and SQLite would read that log's pages into the new file.
  * The messages name no path: they reach clients.
  */
 static inbox_sqlite_conn_t *
 inbox_sqlite_conn_open(inbox_sqlite_store_t *s, inbox_error_t *err)
 {
-    int                   rc;
+    int                   rc, at_path;
     char                  uid[INBOX_SQLITE_UID_MAX];
     sqlite3              *db;
     inbox_sqlite_conn_t  *conn;
 
     db = NULL;
 
+    at_path = inbox_sqlite_at_path(s);
+
+    if (at_path == -1) {
+        inbox_error_set(err, INBOX_ERR_UNAVAILABLE,
+                        "The store's database file is missing (deleted or "
+                        "moved away); it serves again once it is moved "
+                        "back.");
+        return NULL;
+    }
+
+    if (at_path == 0) {
+        goto replaced;
+    }
+
     /* never SQLITE_OPEN_CREATE: an empty new file would lose everything */
     rc = sqlite3_open_v2(s->path, &db,
                          SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
-
-    if (rc != SQLITE_OK && access(s->path, F_OK) == -1 && errno == ENOENT) {
-        inbox_error_set(err, INBOX_ERR_UNAVAILABLE,
-                        "The store's database file is missing (deleted or "
-                        "moved away); it serves again once it is put "
-                        "back.");
-        goto failed;
-    }
 
     if (rc != SQLITE_OK
         || inbox_sqlite_configure(db, s->full_sync) != SQLITE_OK)
@@ -1097,6 +1117,11 @@ inbox_sqlite_conn_open(inbox_sqlite_store_t *s, inbox_error_t *err)
                         "The store's database cannot be opened: %s",
                         db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
         goto failed;
+    }
+
+    /* swapped between the look and the open */
+    if (inbox_sqlite_moved(db) || inbox_sqlite_at_path(s) != 1) {
+        goto replaced;
     }
 
     if (sqlite3_db_readonly(db, "main") == 1) {
@@ -1114,12 +1139,9 @@ inbox_sqlite_conn_open(inbox_sqlite_store_t *s, inbox_error_t *err)
         goto failed;
     }
 
+    /* the same file, written over in place by another store */
     if (rc != SQLITE_OK || strcmp(uid, s->uid) != 0) {
-        inbox_error_set(err, INBOX_ERR_UNAVAILABLE,
-                        "The store's database file was replaced by another "
-                        "one: put this store's file back, or open the store "
-                        "again (restart) to serve the new one.");
-        goto failed;
+        goto replaced;
     }
 
     conn = calloc(1, sizeof(inbox_sqlite_conn_t));
@@ -1142,6 +1164,14 @@ inbox_sqlite_conn_open(inbox_sqlite_store_t *s, inbox_error_t *err)
     pthread_mutex_unlock(&s->lock);
 
     return conn;
+
+replaced:
+
+    inbox_error_set(err, INBOX_ERR_UNAVAILABLE,
+                    "The store's database file was replaced by another "
+                    "file: it is served once nginx and the sender are "
+                    "restarted (sqlite3's .restore brings a backup back "
+                    "while they run).");
 
 failed:
 
@@ -1191,8 +1221,8 @@ inbox_sqlite_conn_free(inbox_sqlite_conn_t *conn)
     if (inbox_sqlite_moved(conn->db)) {
         /*
          * The last connection to a database deletes its -wal and -shm by
-         * name when it closes; those at the path now belong to another
-         * file (a backup put back), maybe with commits in its log.
+         * name when it closes; those at the path may now belong to
+         * another file, or be this one's, needed when it is moved back.
          */
         persist = 1;
         sqlite3_file_control(conn->db, "main", SQLITE_FCNTL_PERSIST_WAL,
@@ -1553,6 +1583,21 @@ inbox_sqlite_moved(sqlite3 *db)
     }
 
     return moved;
+}
+
+
+/* 1 when the file at the store's path is the one it was opened on, 0 when
+ * it is another, -1 when there is none. */
+static int
+inbox_sqlite_at_path(inbox_sqlite_store_t *s)
+{
+    struct stat  st;
+
+    if (stat(s->path, &st) == -1) {
+        return -1;
+    }
+
+    return st.st_dev == s->dev && st.st_ino == s->ino;
 }
 
 

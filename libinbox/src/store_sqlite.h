@@ -234,6 +234,8 @@ typedef struct {
     char                   uid[INBOX_SQLITE_UID_MAX];
                                          /* the store's identity: a file
                                             without it is not this store */
+    dev_t                  dev;          /* the file opened: another one */
+    ino_t                  ino;          /* at the path is not served */
 } inbox_sqlite_store_t;
 
 struct inbox_sqlite_conn_s {

@@ -405,7 +405,7 @@ describe('the store deleted, put back, replaced', () => {
             /\[error\].*cannot open the store .*does not exist/);
     });
 
-    test('its backup put back serves again without a restart; the '
+    test('after that reload its backup put back serves at once; the '
         + "carrier's retry is stored once", async () => {
         const cluster = await ctx.ready;
         renameSync(join(cluster.dir, 'backup.db'), cluster.storePath);
@@ -449,6 +449,89 @@ describe('the store deleted, put back, replaced', () => {
     });
 
     errorLogIsCleanTest(ctx);
+});
+
+
+describe('the store moved back, restored, or a copy put in its place '
+    + 'while nginx runs', () => {
+    const ctx = useCluster({ orgs: [{ name: 'Restored Org' }] });
+    const kept = { from: uniqueNumber(), sid: newMessageSid() };
+    const late = { from: uniqueNumber(), sid: newMessageSid() };
+
+    test('moved away: 503; moved back: it serves, and the retry is '
+        + 'stored once', async () => {
+        const cluster = await ctx.ready;
+        const ok = await postSigned(cluster, { ...kept, body: 'kept' }).done;
+        assert.equal(ok.status, 200, ok.text);
+        const away = join(cluster.dir, 'away.db');
+        // only the file moves: its -wal and -shm stay beside the path
+        renameSync(cluster.storePath, away);
+
+        const retry = { from: uniqueNumber(), sid: newMessageSid() };
+        assertError(await postSigned(cluster, { ...retry, body: 'retried' })
+            .done, 503, 'unavailable');
+        const err = assertError(await health(cluster), 503, 'unavailable');
+        assert.match(err.message, /missing/);
+
+        renameSync(away, cluster.storePath);
+        assert.equal((await healthBecomes(cluster, 200)).status, 200);
+        for (let i = 0; i < 2; i++) {
+            const res = await postUntilAccepted(cluster,
+                { ...retry, body: 'retried' });
+            assert.equal(res.status, 200, res.text);
+        }
+        assert.deepEqual((await messagesFrom(cluster, retry.from))
+            .map((m) => m.body), ['retried']);
+    });
+
+    test("a backup brought back with sqlite3's .restore serves at once; "
+        + 'what it lacks, retried, is stored once', async () => {
+        const cluster = await ctx.ready;
+        const backup = join(cluster.dir, 'backup.db');
+        backupStore(cluster, backup);
+        const res = await postSigned(cluster, { ...late, body: 'late' }).done;
+        assert.equal(res.status, 200, res.text);
+        assert.equal((await messagesFrom(cluster, late.from)).length, 1);
+
+        execFileSync(sqlite3Path, ['-cmd', '.timeout 5000',
+            cluster.storePath, `.restore '${backup}'`]);
+
+        assert.equal((await health(cluster)).status, 200);
+        assert.deepEqual(await messagesFrom(cluster, late.from), []);
+        assert.deepEqual((await messagesFrom(cluster, kept.from))
+            .map((m) => m.body), ['kept']);
+        for (let i = 0; i < 2; i++) {
+            const again = await postSigned(cluster, { ...late, body: 'late' })
+                .done;
+            assert.equal(again.status, 200, again.text);
+        }
+        assert.deepEqual((await messagesFrom(cluster, late.from))
+            .map((m) => m.body), ['late']);
+    });
+
+    test('a copy put in its place, the old -wal still beside it, is '
+        + 'refused: 503, and nothing is written to it', async () => {
+        const cluster = await ctx.ready;
+        const copy = join(cluster.dir, 'copy.db');
+        backupStore(cluster, copy);
+        const count = () => execFileSync(sqlite3Path, [copy,
+            'SELECT count(*) FROM messages']).toString().trim();
+        const before = count();
+        // the live file's -wal and -shm stay, open in the workers
+        renameSync(copy, cluster.storePath);
+
+        for (const res of await postSome(cluster, 4, 'into the copy?')) {
+            assertError(res, 503, 'unavailable');
+        }
+        const err = assertError(await health(cluster), 503, 'unavailable');
+        assert.match(err.message, /replaced/);
+        assert.match(err.message, /restarted/);
+        assertError(await api(cluster, '/api/v1/conversations',
+            cluster.orgs[0].token), 503, 'unavailable');
+        // counted away from the path, where no -wal is beside it
+        renameSync(cluster.storePath, copy);
+        assert.equal(count(), before);
+    });
 });
 
 

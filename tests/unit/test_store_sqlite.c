@@ -1780,11 +1780,41 @@ unlink_store_files(const fixture_t *f)
 }
 
 
-TEST(a_deleted_store_takes_nothing_and_its_backup_put_back_serves)
+/* A consistent copy of the backup written into the live store, as
+ * sqlite3's .restore does it. */
+static int
+restore_from(const fixture_t *f, const char *path)
+{
+    int              rc;
+    sqlite3         *src, *dst;
+    sqlite3_backup  *b;
+
+    rc = SQLITE_ERROR;
+    src = NULL;
+    dst = NULL;
+
+    if (sqlite3_open(path, &src) == SQLITE_OK
+        && sqlite3_open(f->path, &dst) == SQLITE_OK)
+    {
+        b = sqlite3_backup_init(dst, "main", src, "main");
+        if (b != NULL) {
+            sqlite3_backup_step(b, -1);
+            rc = sqlite3_backup_finish(b);
+        }
+    }
+
+    sqlite3_close(src);
+    sqlite3_close(dst);
+    return rc;
+}
+
+
+TEST(a_deleted_store_takes_nothing_and_a_copy_put_back_waits_for_a_restart)
 {
     char                   backup[160], conversation[INBOX_ID_MAX];
     fixture_t              f;
     inbox_error_t          err;
+    inbox_store_t         *opened;
     inbox_event_list_t     events;
     inbox_ingest_result_t  r;
 
@@ -1810,20 +1840,103 @@ TEST(a_deleted_store_takes_nothing_and_its_backup_put_back_serves)
     CHECK_INT(message_count(&f, conversation), -1);
     CHECK(!file_exists(f.path));
 
-    /* the operator puts the backup back: the same store serves again */
+    /* the operator puts the backup in its place: another file, which
+     * this store does not open (its log could be the old one's) */
     CHECK_INT(rename(backup, f.path), 0);
 
-    CHECK_INT(inbox_store_ping(f.store, &err), INBOX_OK);
+    CHECK_INT(inbox_store_ping(f.store, &err), INBOX_ERR_UNAVAILABLE);
+    CHECK(strstr(err.message, "restarted") != NULL);
     CHECK_INT(receive(&f, "SM2", ALICE, "lost?", T0 + 1, &r, &events),
-              INBOX_OK);
-    CHECK_INT(r.duplicate, 0);
-    CHECK_INT(message_count(&f, conversation), 2);
-    CHECK_INT(events.count, 3);
-    if (events.count == 3) {
-        CHECK_INT(events.items[0].org_seq, 4);
+              INBOX_ERR_UNAVAILABLE);
+    CHECK_INT(message_count(&f, conversation), -1);
+
+    /* a restart opens the store anew: the copy serves */
+    inbox_store_close(f.store);
+    f.store = NULL;
+    opened = store_open(f.path);
+    CHECK(opened != NULL);
+    f.store = opened;
+
+    if (opened != NULL) {
+        CHECK_INT(inbox_store_ping(f.store, &err), INBOX_OK);
+        CHECK_INT(receive(&f, "SM2", ALICE, "lost?", T0 + 1, &r, &events),
+                  INBOX_OK);
+        CHECK_INT(r.duplicate, 0);
+        CHECK_INT(message_count(&f, conversation), 2);
+        CHECK_INT(events.count, 3);
+        if (events.count == 3) {
+            CHECK_INT(events.items[0].org_seq, 4);
+        }
     }
 
     inbox_event_list_free(&events);
+    fixture_close(&f);
+}
+
+
+TEST(a_store_moved_away_and_back_serves_again)
+{
+    char                   away[160], conversation[INBOX_ID_MAX];
+    fixture_t              f;
+    inbox_error_t          err;
+    inbox_ingest_result_t  r;
+
+    FIXTURE(&f);
+    snprintf(away, sizeof(away), "%s.away", f.path);
+
+    CHECK_INT(receive(&f, "SM1", ALICE, "before", T0, &r, NULL), INBOX_OK);
+    memcpy(conversation, r.conversation_id, sizeof(conversation));
+
+    /* only the file moves: its -wal and -shm stay, as mv leaves them */
+    CHECK_INT(rename(f.path, away), 0);
+
+    CHECK_INT(receive(&f, "SM2", ALICE, "lost?", T0 + 1, &r, NULL),
+              INBOX_ERR_UNAVAILABLE);
+    CHECK_INT(inbox_store_ping(f.store, &err), INBOX_ERR_UNAVAILABLE);
+    CHECK(strstr(err.message, "missing") != NULL);
+
+    CHECK_INT(rename(away, f.path), 0);
+
+    CHECK_INT(inbox_store_ping(f.store, &err), INBOX_OK);
+    CHECK_INT(receive(&f, "SM2", ALICE, "lost?", T0 + 1, &r, NULL),
+              INBOX_OK);
+    CHECK_INT(r.duplicate, 0);
+    CHECK_INT(message_count(&f, conversation), 2);
+
+    fixture_close(&f);
+}
+
+
+TEST(a_backup_restored_into_the_open_store_serves_at_once)
+{
+    char                   backup[160], conversation[INBOX_ID_MAX];
+    fixture_t              f;
+    inbox_error_t          err;
+    inbox_ingest_result_t  r;
+
+    FIXTURE(&f);
+    snprintf(backup, sizeof(backup), "%s.backup", f.path);
+    unlink(backup);
+
+    CHECK_INT(receive(&f, "SM1", ALICE, "before", T0, &r, NULL), INBOX_OK);
+    memcpy(conversation, r.conversation_id, sizeof(conversation));
+    CHECK_INT(backup_to(&f, backup), SQLITE_OK);
+    CHECK_INT(receive(&f, "SM2", ALICE, "after the backup", T0 + 1, &r,
+                      NULL), INBOX_OK);
+    CHECK_INT(message_count(&f, conversation), 2);
+
+    /* written through SQLite into the live file and its log */
+    CHECK_INT(restore_from(&f, backup), SQLITE_OK);
+
+    CHECK_INT(inbox_store_ping(f.store, &err), INBOX_OK);
+    CHECK_INT(message_count(&f, conversation), 1);
+    /* the message the backup lacks, retried by its carrier, is stored */
+    CHECK_INT(receive(&f, "SM2", ALICE, "after the backup", T0 + 1, &r,
+                      NULL), INBOX_OK);
+    CHECK_INT(r.duplicate, 0);
+    CHECK_INT(message_count(&f, conversation), 2);
+
+    unlink(backup);
     fixture_close(&f);
 }
 

@@ -45,7 +45,7 @@ const USAGE = `usage: bench/campaign [--recipients N] [-d SECONDS] [-w SECONDS]
                       [--inbound-contacts N] [--reply-threads N]
                       [--workers N] [--pool-threads N] [--max-active N]
                       [--number-rate R] [--delay-scale F] [--perf]
-                      [--sender-log] [--keep]
+                      [--sender-log] [--keep] [--pin]
   --recipients N        the campaign's recipients (RECIPIENTS, else 100000)
   -d SECONDS            each phase with no send running (20)
   -w SECONDS            warm-up before the first phase, not counted (3)
@@ -68,6 +68,9 @@ const USAGE = `usage: bench/campaign [--recipients N] [-d SECONDS] [-w SECONDS]
                         machine goes)
   --delay-scale F       the simulator's delays (0: callbacks at once)
   --perf                a system-wide perf profile of 10 s of the send
+  --pin                 the inbox (nginx, ws-server, the sender) on core
+                        0, the carrier simulator and this client on
+                        core 1, as if they ran on other machines
   --sender-log          the sender logs each send (--verbose), and a
                         reply's time to the carrier is split at the
                         moment the sender starts its request
@@ -94,6 +97,7 @@ function options() {
             perf: { type: 'boolean' },
             'sender-log': { type: 'boolean' },
             keep: { type: 'boolean' },
+            pin: { type: 'boolean' },
             help: { type: 'boolean', short: 'h' },
         } }).values;
     } catch (e) {
@@ -122,6 +126,7 @@ function options() {
         perf: v.perf === true,
         senderLog: v['sender-log'] === true,
         keep: v.keep === true,
+        pin: v.pin === true,
     };
     for (const [k, x] of Object.entries(o)) {
         if (typeof x === 'number' && !(x >= 0)) {
@@ -153,6 +158,22 @@ const recipient = (i) => `+1646${200 + Math.floor(i / 10000)}`
 const replyContact = (i) => `+1415${300 + Math.floor(i / 10000)}`
     + `${String(i % 10000).padStart(4, '0')}`;
 
+// --pin: every thread of the inbox's processes on core 0, the
+// simulator's and this client's on core 1 (taskset -a).
+function pinCluster(cluster) {
+    const pin = (core, pids) => {
+        for (const pid of pids) {
+            execFileSync('taskset', ['-a', '-p', '-c', String(core),
+                                     String(pid)], { stdio: 'ignore' });
+        }
+    };
+    const procs = clusterProcs(cluster)();
+    pin(0, [...procs.nginx, ...procs.ws, ...procs.sender]);
+    pin(1, [...procs.sim, process.pid]);
+    log('== pinned: nginx, ws-server and the sender on core 0; the '
+        + 'simulator and the client on core 1');
+}
+
 // The number's burst: a tenth of its rate, at least 20.
 const burstOf = (o) => Math.max(20, Math.round(o.numberRate / 10));
 
@@ -176,6 +197,9 @@ async function run(o, cluster, loadBefore) {
     const sim = cluster.sim;
     const procs = clusterProcs(cluster);
     const runId = Date.now().toString(36);
+    if (o.pin) {
+        pinCluster(cluster);
+    }
     const sql = (q) => execFileSync('sqlite3', ['-separator', '\t',
         cluster.storePath, q]).toString().trim();
 

@@ -1741,9 +1741,10 @@ TEST(ping_writes_its_own_row)
 }
 
 
-/* A consistent copy of the store's file, as an operator's backup. */
+/* A consistent copy of one database into another through SQLite's
+ * backup API: sqlite3's .backup and .restore. */
 static int
-backup_to(const fixture_t *f, const char *path)
+copy_database(const char *from, const char *to)
 {
     int              rc;
     sqlite3         *src, *dst;
@@ -1753,8 +1754,8 @@ backup_to(const fixture_t *f, const char *path)
     src = NULL;
     dst = NULL;
 
-    if (sqlite3_open(f->path, &src) == SQLITE_OK
-        && sqlite3_open(path, &dst) == SQLITE_OK)
+    if (sqlite3_open(from, &src) == SQLITE_OK
+        && sqlite3_open(to, &dst) == SQLITE_OK)
     {
         b = sqlite3_backup_init(dst, "main", src, "main");
         if (b != NULL) {
@@ -1766,6 +1767,22 @@ backup_to(const fixture_t *f, const char *path)
     sqlite3_close(src);
     sqlite3_close(dst);
     return rc;
+}
+
+
+/* An operator's backup of the store. */
+static int
+backup_to(const fixture_t *f, const char *path)
+{
+    return copy_database(f->path, path);
+}
+
+
+/* A backup written into the live store (its file and its log). */
+static int
+restore_from(const fixture_t *f, const char *path)
+{
+    return copy_database(path, f->path);
 }
 
 
@@ -1777,35 +1794,6 @@ unlink_store_files(const fixture_t *f)
     unlink(f->path);
     unlink(side_path(f, "-wal", name, sizeof(name)));
     unlink(side_path(f, "-shm", name, sizeof(name)));
-}
-
-
-/* A consistent copy of the backup written into the live store, as
- * sqlite3's .restore does it. */
-static int
-restore_from(const fixture_t *f, const char *path)
-{
-    int              rc;
-    sqlite3         *src, *dst;
-    sqlite3_backup  *b;
-
-    rc = SQLITE_ERROR;
-    src = NULL;
-    dst = NULL;
-
-    if (sqlite3_open(path, &src) == SQLITE_OK
-        && sqlite3_open(f->path, &dst) == SQLITE_OK)
-    {
-        b = sqlite3_backup_init(dst, "main", src, "main");
-        if (b != NULL) {
-            sqlite3_backup_step(b, -1);
-            rc = sqlite3_backup_finish(b);
-        }
-    }
-
-    sqlite3_close(src);
-    sqlite3_close(dst);
-    return rc;
 }
 
 

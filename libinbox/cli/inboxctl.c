@@ -90,6 +90,7 @@ static int ctl_campaign_create(inbox_store_t *store, ctl_words_t *words);
 static int ctl_poll_create(inbox_store_t *store, ctl_words_t *words);
 static int ctl_campaign_act(inbox_store_t *store, ctl_words_t *words);
 static int ctl_campaign_list(inbox_store_t *store, ctl_words_t *words);
+static int ctl_events_new_epoch(inbox_store_t *store, ctl_words_t *words);
 
 
 static const ctl_command_t  ctl_commands[] = {
@@ -153,6 +154,9 @@ static const ctl_command_t  ctl_commands[] = {
       "poll create ORG_ID --question TEXT --option A --option B...\n"
       "        (2 to 9) (--all | --tag TAG...) [--name NAME]\n"
       "        [--send-at TIME]   (send it with campaign send ORG_ID ID)" },
+    { "events", "new-epoch", 0, "", ctl_events_new_epoch,
+      "events new-epoch   (after a backup was restored: every browser\n"
+      "        reloads its lists, none waits for numbers it saw before)" },
 };
 
 #define CTL_NCOMMANDS  (sizeof(ctl_commands) / sizeof(ctl_commands[0]))
@@ -328,6 +332,29 @@ ctl_time(int64_t ms, char out[INBOX_ISO8601_MAX])
 
 /* One line an organization, oldest first, under a header line; the name,
  * which may hold spaces, comes last. */
+/*
+ * A restored backup numbers events again from where it was made; a new
+ * epoch tells every browser and ws-server that this is another stream.
+ */
+static int
+ctl_events_new_epoch(inbox_store_t *store, ctl_words_t *words)
+{
+    size_t         orgs;
+    inbox_error_t  err;
+
+    orgs = 0;
+
+    if (inbox_store_events_new_epoch(store, &orgs, &err) != INBOX_OK) {
+        return ctl_fail(&err);
+    }
+
+    printf("a new event epoch for %zu organization%s: browsers reload "
+           "their lists at the next event\n", orgs, orgs == 1 ? "" : "s");
+
+    return 0;
+}
+
+
 static int
 ctl_org_list(inbox_store_t *store, ctl_words_t *words)
 {

@@ -229,6 +229,10 @@ typedef struct {
        const inbox_event_retention_t *keep, size_t max, size_t *removed,      \
        inbox_error_t *err),                                                   \
       (store, now, keep, max, removed, err))                                  \
+    /* orgs may be NULL */                                                    \
+    X(PLAIN, events_new_epoch,                                                \
+      (inbox_store_t *store, size_t *orgs, inbox_error_t *err),               \
+      (store, orgs, err))                                                     \
     /* ---- end resume ---- */                                                \
                                                                               \
     /* accounts and sessions: store_BACKEND_sessions.c; lists are zeroed,   \

@@ -141,6 +141,10 @@ inbox_status_t inbox_mongo_delete(inbox_mongo_store_t *ms,
     const char *collection, bson_t *query, size_t *removed,
     inbox_error_t *err);
 void inbox_mongo_new_id(inbox_mongo_store_t *ms, bson_oid_t *oid);
+/* A new event stream's epoch: the random and counter bytes of a fresh
+ * ObjectId, 16 hex digits. */
+void inbox_mongo_new_epoch(inbox_mongo_store_t *ms,
+    char epoch[INBOX_EPOCH_MAX]);
 int64_t inbox_mongo_now(inbox_mongo_store_t *ms);
 /* 0 when hex is a valid ObjectId. */
 int inbox_mongo_parse_id(const char *hex, bson_oid_t *oid);

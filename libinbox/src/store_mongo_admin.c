@@ -47,11 +47,10 @@ inbox_mongo_org_create(inbox_store_t *store, const char *name,
     const char *timezone, char id[INBOX_ID_MAX], inbox_error_t *err)
 {
     int64_t               now;
-    bson_oid_t            oid, epoch_oid;
+    bson_oid_t            oid;
     inbox_status_t        rc;
     inbox_mongo_store_t  *ms = (inbox_mongo_store_t *) store;
     char                  epoch[INBOX_EPOCH_MAX];
-    size_t                i;
 
     rc = inbox_mongo_ensure_indexes(ms, err);
     if (rc != INBOX_OK) {
@@ -59,14 +58,9 @@ inbox_mongo_org_create(inbox_store_t *store, const char *name,
     }
 
     inbox_mongo_new_id(ms, &oid);
-    inbox_mongo_new_id(ms, &epoch_oid);
+    /* the epoch names this event stream */
+    inbox_mongo_new_epoch(ms, epoch);
     now = inbox_mongo_now(ms);
-
-    /* The epoch names this event stream: the random and counter bytes of
-     * a fresh ObjectId (16 hex digits). */
-    for (i = 0; i < 8; i++) {
-        snprintf(epoch + 2 * i, 3, "%02x", epoch_oid.bytes[4 + i]);
-    }
 
     rc = inbox_mongo_run_simple(ms,
         BCON_NEW("insert", BCON_UTF8("orgs"),

@@ -22,6 +22,20 @@ inbox_mongo_new_id(inbox_mongo_store_t *ms, bson_oid_t *oid)
 }
 
 
+void
+inbox_mongo_new_epoch(inbox_mongo_store_t *ms, char epoch[INBOX_EPOCH_MAX])
+{
+    size_t      i;
+    bson_oid_t  oid;
+
+    inbox_mongo_new_id(ms, &oid);
+
+    for (i = 0; i < 8; i++) {
+        snprintf(epoch + 2 * i, 3, "%02x", oid.bytes[4 + i]);
+    }
+}
+
+
 int64_t
 inbox_mongo_now(inbox_mongo_store_t *ms)
 {

@@ -897,4 +897,41 @@ inbox_mongo_events_prune(inbox_store_t *store, int64_t now,
 }
 
 
+/* One new epoch for all organizations: an epoch only has to differ from
+ * the one a client saw, and one update needs no transaction. */
+inbox_status_t
+inbox_mongo_events_new_epoch(inbox_store_t *store, size_t *orgs,
+    inbox_error_t *err)
+{
+    char                  epoch[INBOX_EPOCH_MAX];
+    bson_t                reply;
+    bson_t               *command;
+    inbox_status_t        rc;
+    inbox_mongo_store_t  *ms = (inbox_mongo_store_t *) store;
+
+    inbox_mongo_new_epoch(ms, epoch);
+
+    command = BCON_NEW("update", BCON_UTF8("orgs"),
+                       "updates", "[", "{",
+                           "q", "{", "}",
+                           "u", "{", "$set", "{",
+                               "epoch", BCON_UTF8(epoch),
+                           "}", "}",
+                           "multi", BCON_BOOL(true),
+                       "}", "]",
+                       "ordered", BCON_BOOL(true));
+
+    rc = inbox_mongo_run(ms, command, &reply, err);
+    bson_destroy(command);
+
+    if (rc == INBOX_OK && orgs != NULL) {
+        *orgs = (size_t) inbox_mongo_get_int(&reply, "n");
+    }
+
+    bson_destroy(&reply);
+
+    return rc;
+}
+
+
 /* ---- end resume ---- */

@@ -208,6 +208,7 @@ typedef enum {
     INBOX_SQL_EVENTS_PRUNE_NEWEST,
     INBOX_SQL_EVENTS_PRUNE_WALK,
     INBOX_SQL_EVENTS_PRUNE_DELETE,
+    INBOX_SQL_EVENTS_NEW_EPOCH,
     /* ---- end resume and retention ---- */
 
     INBOX_SQL_COUNT
@@ -215,6 +216,9 @@ typedef enum {
 
 
 typedef struct inbox_sqlite_conn_s  inbox_sqlite_conn_t;
+
+/* A new event stream's epoch: 16 random hex digits, never reused. */
+#define INBOX_SQLITE_NEW_EPOCH  "lower(hex(randomblob(8)))"
 
 /* store_info.uid: 32 hex digits. */
 #define INBOX_SQLITE_UID_MAX  40

@@ -39,7 +39,7 @@ inbox_sqlite_org_create(inbox_store_t *store, const char *name,
     /* the epoch names this event stream; a new one is never reused */
     stmt = inbox_sqlite_stmt(conn, INBOX_SQL_ORG_CREATE,
         "INSERT INTO orgs (name, timezone, epoch, created_at)"
-        " VALUES (?1, coalesce(?2, 'UTC'), lower(hex(randomblob(8))), ?3)"
+        " VALUES (?1, coalesce(?2, 'UTC'), " INBOX_SQLITE_NEW_EPOCH ", ?3)"
         " RETURNING id", err);
     if (stmt == NULL) {
         return err->code;

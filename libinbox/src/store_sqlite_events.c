@@ -786,4 +786,42 @@ inbox_sqlite_events_prune(inbox_store_t *store, int64_t now,
 }
 
 
+inbox_status_t
+inbox_sqlite_events_new_epoch(inbox_store_t *store, size_t *orgs,
+    inbox_error_t *err)
+{
+    int                   rc;
+    sqlite3_stmt         *stmt;
+    inbox_sqlite_conn_t  *conn;
+
+    conn = inbox_sqlite_begin_write(store, err);
+    if (conn == NULL) {
+        return err->code;
+    }
+
+    /* each organization its own, as it got one when it was made */
+    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_EVENTS_NEW_EPOCH,
+        "UPDATE orgs SET epoch = " INBOX_SQLITE_NEW_EPOCH, err);
+    if (stmt == NULL) {
+        inbox_sqlite_rollback(conn);
+        return err->code;
+    }
+
+    rc = sqlite3_step(stmt);
+    inbox_sqlite_done(stmt);
+
+    if (rc != SQLITE_DONE) {
+        inbox_sqlite_fail(conn, rc, err);
+        inbox_sqlite_rollback(conn);
+        return err->code;
+    }
+
+    if (orgs != NULL) {
+        *orgs = (size_t) sqlite3_changes(conn->db);
+    }
+
+    return inbox_sqlite_commit(conn, err);
+}
+
+
 /* ---- end resume ---- */

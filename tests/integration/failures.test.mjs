@@ -17,8 +17,9 @@ import { after, describe, test } from 'node:test';
 import { inboxctl, sleep, sqlite3Path, uniqueNumber }
     from '../lib/cluster.mjs';
 import { useCluster, errorLogIsCleanTest } from '../lib/fixture.mjs';
-import { api, assertError, inboundForm, newMessageSid, postInbound,
-         TWIML_EMPTY, webhookRequest } from '../lib/inbox.mjs';
+import { api, assertError, connectWs, deliverInbound, inboundForm,
+         newMessageSid, postInbound, TWIML_EMPTY, webhookRequest }
+    from '../lib/inbox.mjs';
 
 // SQLite's busy timeout in the store: a write-locked store answers after it.
 const BUSY_TIMEOUT_MS = 5000;
@@ -500,6 +501,48 @@ describe('the store moved back, restored, or a copy put in its place '
         assert.deepEqual((await messagesFrom(cluster, kept.from))
             .map((m) => m.body), ['kept']);
         await assertStoredOnce(cluster, { ...late, body: 'late' });
+    });
+
+    test('restored, then `inboxctl events new-epoch`: a browser that saw '
+        + 'newer events is reset and gets the next ones live', async () => {
+        const cluster = await ctx.ready;
+        const org = cluster.orgs[0];
+        const ws = await connectWs(cluster, org.token);
+        try {
+            await ws.waitForTypes(['hello']);
+            const hello = ws.frames[0];
+            ws.send({ type: 'resume', epoch: hello.epoch,
+                      org_seq: hello.org_seq });
+            const backup = join(cluster.dir, 'before-newer.db');
+            backupStore(cluster, backup);
+            await deliverInbound(cluster, { from: uniqueNumber(),
+                                            body: 'newer' });
+            await ws.waitFor((fs) => fs.some((f) =>
+                f.type === 'message.created'
+                && f.message.body === 'newer'), 5000, 'the newer event');
+
+            execFileSync(sqlite3Path, ['-cmd', '.timeout 5000',
+                cluster.storePath, `.restore '${backup}'`]);
+            const out = await inboxctl(cluster.store, 'events', 'new-epoch');
+            assert.match(out, /a new event epoch for 1 organization/);
+
+            // numbered as the newer one was, in the new epoch
+            await deliverInbound(cluster, { from: uniqueNumber(),
+                                            body: 'after the restore' });
+            const frames = await ws.waitFor((fs) => fs.some((f) =>
+                f.type === 'message.created'
+                && f.message.body === 'after the restore'), 5000,
+                'the event after the restore');
+            const reset = frames.find((f) => f.type === 'reset');
+            assert.ok(reset, JSON.stringify(frames.map((f) => f.type)));
+            assert.notEqual(reset.epoch, hello.epoch);
+            const after = frames.find((f) => f.type === 'message.created'
+                && f.message.body === 'after the restore');
+            assert.equal(after.epoch, reset.epoch);
+            assert.ok(frames.indexOf(reset) < frames.indexOf(after));
+        } finally {
+            ws.close();
+        }
     });
 
     test('a copy put in its place, the old -wal still beside it, is '

@@ -8404,6 +8404,65 @@ TEST(events_since_a_wrong_epoch_or_a_pruned_position_is_a_reset)
 }
 
 
+TEST(a_new_epoch_makes_every_organizations_clients_reset)
+{
+    char                    other[INBOX_ID_MAX];
+    size_t                  orgs;
+    fixture_t               f;
+    inbox_error_t           err;
+    inbox_event_list_t      out;
+    inbox_realtime_state_t  before, before_other, after, after_other;
+
+    FIXTURE(&f);
+    memset(&out, 0, sizeof(out));
+
+    CHECK_INT(org_add(f.store, "Other", OTHER, other), INBOX_OK);
+    CHECK_INT(receive(&f, "SM1", ALICE, "one", T0, NULL, NULL), INBOX_OK);
+    CHECK_INT(inbox_store_realtime_state(f.store, f.org, &before, NULL),
+              INBOX_OK);
+    CHECK_INT(inbox_store_realtime_state(f.store, other, &before_other,
+                                         NULL), INBOX_OK);
+
+    /* as after a backup was restored */
+    orgs = 0;
+    CHECK_INT(inbox_store_events_new_epoch(f.store, &orgs, NULL), INBOX_OK);
+    CHECK_INT(orgs, 2);
+
+    CHECK_INT(inbox_store_realtime_state(f.store, f.org, &after, NULL),
+              INBOX_OK);
+    CHECK_INT(inbox_store_realtime_state(f.store, other, &after_other, NULL),
+              INBOX_OK);
+    CHECK(strcmp(after.epoch, before.epoch) != 0);
+    CHECK(strcmp(after_other.epoch, before_other.epoch) != 0);
+    CHECK_INT(strlen(after.epoch), strlen(before.epoch));
+    /* the numbering goes on; only the epoch tells the streams apart */
+    CHECK_INT(after.org_seq, before.org_seq);
+
+    /* a client of the old epoch: reset */
+    memset(&err, 0, sizeof(err));
+    CHECK_INT(inbox_store_events_since(f.store, f.org, before.epoch, 0, 0,
+                                       100, &out, &err),
+              INBOX_ERR_CONFLICT);
+    CHECK_STR(err.field, "epoch");
+    CHECK_INT(out.count, 0);
+
+    /* new events carry the new epoch, after the old numbers */
+    CHECK_INT(receive(&f, "SM2", ALICE, "two", T0 + 1, NULL, NULL),
+              INBOX_OK);
+    CHECK_INT(inbox_store_events_since(f.store, f.org, after.epoch,
+                                       after.org_seq, 0, 100, &out, NULL),
+              INBOX_OK);
+    CHECK(out.count > 0);
+    if (out.count > 0) {
+        CHECK_INT(out.items[0].org_seq, before.org_seq + 1);
+        CHECK(strstr(out.items[0].json, after.epoch) != NULL);
+    }
+    inbox_event_list_free(&out);
+
+    fixture_close(&f);
+}
+
+
 TEST(events_are_pruned_oldest_first_when_neither_bound_keeps_them)
 {
     char                     other[INBOX_ID_MAX];

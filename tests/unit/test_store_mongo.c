@@ -1497,6 +1497,33 @@ TEST(unreachable_server_is_unavailable)
 }
 
 
+TEST(events_new_epoch_sets_one_for_every_organization)
+{
+    size_t          orgs;
+    fake_t          fake;
+    inbox_error_t   err;
+    inbox_store_t  *store;
+
+    store = fake_open(&fake);
+
+    fake.replies[0] = "{\"ok\": 1, \"n\": 3, \"nModified\": 3}";
+    orgs = 0;
+    CHECK_INT(inbox_store_events_new_epoch(store, &orgs, &err), INBOX_OK);
+    CHECK_INT(orgs, 3);
+    golden_check(&fake, "events_new_epoch");
+
+    /* a server that refuses it: an error, no count */
+    fake_reset(&fake);
+    fake.replies[0] = "{\"ok\": 0, \"code\": 13, \"errmsg\": \"not "
+                      "authorized\"}";
+    orgs = 0;
+    CHECK(inbox_store_events_new_epoch(store, &orgs, &err) != INBOX_OK);
+    CHECK_INT(orgs, 0);
+
+    fake_close(&fake, store);
+}
+
+
 TEST(ping_writes_the_health_record_and_misses_a_dropped_database)
 {
     fake_t          fake;

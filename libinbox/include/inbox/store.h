@@ -306,6 +306,16 @@ inbox_status_t inbox_store_events_prune(inbox_store_t *store, int64_t now,
     inbox_error_t *err);
 
 /*
+ * A new epoch for every organization's event stream, once a backup is
+ * restored: its numbering went back with it, and a browser or ws-server
+ * that saw numbers past it would take the new events for ones it has.
+ * With the new epoch each of them resets (reloads) instead.  *orgs (may
+ * be NULL): how many organizations.  `inboxctl events new-epoch`.
+ */
+inbox_status_t inbox_store_events_new_epoch(inbox_store_t *store,
+    size_t *orgs, inbox_error_t *err);
+
+/*
  * ---- Accounts and sessions: sign-in, "me" and inboxctl's listings ----
  * (store_sqlite_sessions.c, store_mongo_sessions.c)
  */

@@ -236,7 +236,11 @@
     /* Everything a card shows, from the API's campaign or poll. */
     function fillCard(card, item) {
         card.name.textContent = item.name || '';
-        card.text.textContent = card.list.kind === 'polls' ? ''
+        /* a poll's question, unless its name already says it (the form
+         * names a poll by its question) */
+        card.text.textContent = card.list.kind === 'polls'
+            ? (item.question && item.question !== item.name
+                ? item.question : '')
             : item.body || (item.media && item.media.length
                 ? 'Picture message' : '');
         card.text.hidden = card.text.textContent === '';

@@ -997,6 +997,87 @@ ctl_seed_messages(inbox_store_t *store, const char *org_id,
 }
 
 
+/* The demo's volunteers: the named contacts, tagged for the drafts. */
+static const char  *ctl_demo_volunteers[] = {
+    "+15005550101", "+15005550102", "+15005550104"
+};
+
+#define CTL_DEMO_TAG  "volunteers"
+
+static const char  *ctl_demo_poll_options[] = {
+    "Thursday", "Friday", "Saturday"
+};
+
+
+/*
+ * Made with the organization, once: the volunteers' tag, and a campaign
+ * to them and a poll to everyone, both drafts, so that the Campaigns and
+ * Polls views have something to send (the sender hands them to the
+ * carrier simulator, whose phone page answers them).
+ */
+static inbox_status_t
+ctl_seed_drafts(inbox_store_t *store, const char *org_id, inbox_error_t *err)
+{
+    size_t                n;
+    inbox_tags_t          tags;
+    inbox_status_t        rc;
+    inbox_campaign_t      made;
+    inbox_contact_row_t   rows[3];
+    inbox_import_count_t  count;
+    inbox_campaign_new_t  c;
+
+    memset(rows, 0, sizeof(rows));
+    memset(&tags, 0, sizeof(inbox_tags_t));
+
+    rc = inbox_tags_add(&tags, CTL_DEMO_TAG, strlen(CTL_DEMO_TAG), err);
+
+    for (n = 0; rc == INBOX_OK && n < 3; n++) {
+        strcpy(rows[n].phone, ctl_demo_volunteers[n]);
+        rc = inbox_tags_add(&rows[n].tags, CTL_DEMO_TAG, strlen(CTL_DEMO_TAG),
+                            err);
+    }
+
+    if (rc == INBOX_OK) {
+        rc = inbox_store_contacts_import(store, org_id, rows, n, &count, err);
+    }
+
+    memset(&c, 0, sizeof(inbox_campaign_new_t));
+    c.kind = INBOX_CAMPAIGN_KIND_CAMPAIGN;
+    c.name = "Community dinner reminder";
+    c.body = "Reminder: the community dinner is this Friday at 6pm in the "
+             "Harbor Hall. Reply here with any questions!";
+    c.tags = &tags;
+
+    if (rc == INBOX_OK) {
+        rc = inbox_store_campaign_create(store, org_id, &c, inbox_now_ms(),
+                                         &made, err);
+        inbox_campaign_free(&made);
+    }
+
+    memset(&c, 0, sizeof(inbox_campaign_new_t));
+    c.kind = INBOX_CAMPAIGN_KIND_POLL;
+    c.name = "Next dinner";
+    c.question = "Which night suits you for the next community dinner?";
+    c.options = ctl_demo_poll_options;
+    c.option_count = 3;
+    c.audience_all = 1;
+
+    if (rc == INBOX_OK) {
+        rc = inbox_store_campaign_create(store, org_id, &c, inbox_now_ms(),
+                                         &made, err);
+        inbox_campaign_free(&made);
+    }
+
+    for (n = 0; n < 3; n++) {
+        inbox_tags_free(&rows[n].tags);
+    }
+
+    inbox_tags_free(&tags);
+
+    return rc;
+}
+
+
 /*
  * At most one live demo token: each run revokes the ones earlier runs made
  * (named "demo", or, from before tokens had names, unnamed ones of the demo
@@ -1224,6 +1305,7 @@ ctl_seed_demo(inbox_store_t *store, ctl_words_t *words)
     }
 
     if (ctl_seed_messages(store, org_id, &err) != INBOX_OK
+        || (created && ctl_seed_drafts(store, org_id, &err) != INBOX_OK)
         || ctl_revoke_demo_tokens(store, org_id, &revoked, &err)
            != INBOX_OK
         || ctl_new_token(store, org_id, DEMO_EMAIL, DEMO_TOKEN_NAME, 0,

@@ -363,6 +363,23 @@ test('the contact panel lists the campaigns a contact got and its poll '
 
 // The contacts list shows newest first: a tag only the oldest contacts
 // carry, past the first thousand of it, is offered all the same.
+test('a poll named apart from its question shows the question under its '
+     + 'name; one the form named by its question shows it once', async () => {
+    await call('/api/v1/polls', { method: 'POST', body: {
+        name: 'Next dinner',
+        question: 'Which night suits you for the next dinner?',
+        options: ['Thursday', 'Friday'], audience: { all: true } } });
+    await page.reload();
+    await page.getByRole('link', { name: 'Polls' }).click();
+    const named = cardOf('Next dinner');
+    await named.waitFor();
+    assert.equal(await named.locator('.bulk-text').textContent(),
+                 'Which night suits you for the next dinner?');
+    assert.equal(await named.locator('.bulk-text').isVisible(), true);
+    const asked = cardOf('Which day suits you?');
+    assert.equal(await asked.locator('.bulk-text').isVisible(), false);
+});
+
 test('the campaign form offers every tag with its count, also one only '
      + 'contacts past the first thousand carry', async () => {
     const phones = new Set();

@@ -293,6 +293,13 @@ test('seed-demo makes a working demo once and keeps it on a second run',
     // the first run's token is revoked: one live demo token, however often
     await ok(['seed-demo']);
     const org = second.match(/\(id (\S+?)\)/)[1];
+    // a campaign to the volunteers and a poll to everyone, drafts, once
+    const drafts = (await ok(['campaign', 'list', org])).split('\n');
+    assert.equal(drafts.length, 2, drafts.join('\n'));
+    assert.ok(drafts.some((l) => / campaign draft .*Community dinner/
+        .test(l)), drafts.join('\n'));
+    assert.ok(drafts.some((l) => / poll draft .*Next dinner/.test(l)),
+              drafts.join('\n'));
     assert.equal((await ok(['user', 'list', org])).split('\n').length, 2,
                  'one demo user, however often');
     const rows = await tokenRows(org);

@@ -8,7 +8,8 @@
  * streams (inbox_events_keep_seconds, inbox_events_keep_count) in chunks,
  * each its own short write transaction, so a batch waits for one chunk at
  * most, and drops a chunk of the carriers' early status reports that no
- * message claimed within a day (delivery.h).
+ * message claimed within a day (delivery.h) and one of the replies'
+ * Idempotency-Keys older than a day (reply.h).
  */
 
 
@@ -131,6 +132,9 @@ ngx_http_inbox_maintain_thread(void *data, ngx_log_t *log)
     (void) inbox_store_early_reports_purge(store, now,
                                            NGX_HTTP_INBOX_PRUNE_CHUNK,
                                            &removed, &err);
+    (void) inbox_store_reply_keys_purge(store, now,
+                                        NGX_HTTP_INBOX_PRUNE_CHUNK,
+                                        &removed, &err);
 
     for (i = 0; i < NGX_HTTP_INBOX_PRUNE_CHUNKS; i++) {
         if (inbox_store_events_prune(store, now, &ctx->keep,

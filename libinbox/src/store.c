@@ -1496,25 +1496,50 @@ inbox_store_message_status_update(inbox_store_t *store, const char *org_id,
 }
 
 
+/* The purges' rule: nothing asked, nothing done; removed may be NULL. */
+static size_t *
+inbox_store_purge_count(size_t max, size_t *removed, size_t *unused)
+{
+    if (removed == NULL) {
+        removed = unused;
+    }
+
+    *removed = 0;
+
+    return max == 0 ? NULL : removed;
+}
+
+
 inbox_status_t
 inbox_store_early_reports_purge(inbox_store_t *store, int64_t now,
     size_t max, size_t *removed, inbox_error_t *err)
 {
     size_t  unused;
 
+    removed = inbox_store_purge_count(max, removed, &unused);
     if (removed == NULL) {
-        removed = &unused;
-    }
-
-    *removed = 0;
-
-    if (max == 0) {
         return INBOX_OK;
     }
 
     return store->ops->early_reports_purge(store,
                                            now - INBOX_DELIVERY_EARLY_KEEP_MS,
                                            max, removed, err);
+}
+
+
+inbox_status_t
+inbox_store_reply_keys_purge(inbox_store_t *store, int64_t now, size_t max,
+    size_t *removed, inbox_error_t *err)
+{
+    size_t  unused;
+
+    removed = inbox_store_purge_count(max, removed, &unused);
+    if (removed == NULL) {
+        return INBOX_OK;
+    }
+
+    return store->ops->reply_keys_purge(store, now - INBOX_REPLY_KEY_KEEP_MS,
+                                        max, removed, err);
 }
 
 

@@ -346,6 +346,11 @@ typedef struct {
       (inbox_store_t *store, int64_t before, size_t max, size_t *removed,     \
        inbox_error_t *err),                                                   \
       (store, before, max, removed, err))                                     \
+    /* replies' Idempotency-Keys made before "before"; max >= 1 */          \
+    X(RULED, reply_keys_purge,                                                \
+      (inbox_store_t *store, int64_t before, size_t max, size_t *removed,     \
+       inbox_error_t *err),                                                   \
+      (store, before, max, removed, err))                                     \
     /* holds of messages the carrier took at or before "before" */            \
     X(RULED, holds_expire,                                                    \
       (inbox_store_t *store, int64_t before, int64_t now, size_t max,         \

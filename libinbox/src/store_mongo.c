@@ -125,7 +125,8 @@ static const char  *inbox_mongo_indexes[] = {
         "{\"key\": {\"received_at\": 1}, \"name\": \"by_age\"}]}",
     "{\"createIndexes\": \"reply_keys\", \"indexes\": ["
         "{\"key\": {\"org_id\": 1, \"key\": 1},"
-        " \"name\": \"org_key_unique\", \"unique\": true}]}",
+        " \"name\": \"org_key_unique\", \"unique\": true},"
+        "{\"key\": {\"created_at\": 1}, \"name\": \"created_at\"}]}",
     "{\"createIndexes\": \"ledger\", \"indexes\": ["
         "{\"key\": {\"org_id\": 1, \"created_at\": -1, \"_id\": -1},"
         " \"name\": \"org_created\"}]}",

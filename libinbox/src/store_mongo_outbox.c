@@ -1810,6 +1810,27 @@ inbox_mongo_early_reports_purge(inbox_store_t *store, int64_t before,
 }
 
 
+inbox_status_t
+inbox_mongo_reply_keys_purge(inbox_store_t *store, int64_t before,
+    size_t max, size_t *removed, inbox_error_t *err)
+{
+    inbox_status_t        rc;
+    inbox_mongo_store_t  *ms = (inbox_mongo_store_t *) store;
+
+    rc = inbox_mongo_ensure_indexes(ms, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    /* as early_reports_purge: the index on created_at keeps it short */
+    return inbox_mongo_delete(ms, "reply_keys",
+                              BCON_NEW("created_at", "{",
+                                           "$lt", BCON_DATE_TIME(before),
+                                       "}"),
+                              removed, err);
+}
+
+
 /* Captures expired holds, oldest first, one compare-and-set each. */
 inbox_status_t
 inbox_mongo_holds_expire(inbox_store_t *store, int64_t before, int64_t now,

@@ -855,7 +855,10 @@ static const char *inbox_sqlite_migrations[] = {
     "CREATE INDEX campaigns_finished ON campaigns (finished_at)"
     "  WHERE finished_at IS NOT NULL;"
     "CREATE INDEX campaigns_answered ON campaigns (answered_at)"
-    "  WHERE answered_at IS NOT NULL;"
+    "  WHERE answered_at IS NOT NULL;",
+
+    /* 16: replies' Idempotency-Keys by age, for the day's purge */
+    "CREATE INDEX reply_keys_by_age ON reply_keys (created_at);"
 };
 
 #define INBOX_SQLITE_VERSION                                                  \

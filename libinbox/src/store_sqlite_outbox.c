@@ -1484,6 +1484,44 @@ inbox_sqlite_early_reports_purge(inbox_store_t *store, int64_t before,
 }
 
 
+inbox_status_t
+inbox_sqlite_reply_keys_purge(inbox_store_t *store, int64_t before,
+    size_t max, size_t *removed, inbox_error_t *err)
+{
+    sqlite3_stmt         *stmt;
+    inbox_status_t        status;
+    inbox_sqlite_conn_t  *conn;
+
+    conn = inbox_sqlite_begin_write(store, err);
+    if (conn == NULL) {
+        return err->code;
+    }
+
+    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_REPLY_KEYS_PURGE,
+        "DELETE FROM reply_keys WHERE (org_id, key) IN (SELECT org_id, key"
+        " FROM reply_keys WHERE created_at < ?1 ORDER BY created_at"
+        " LIMIT ?2)", err);
+    if (stmt == NULL) {
+        status = err->code;
+        inbox_sqlite_rollback(conn);
+        return status;
+    }
+
+    sqlite3_bind_int64(stmt, 1, before);
+    sqlite3_bind_int64(stmt, 2, (int64_t) max);
+
+    if (!inbox_sqlite_step_done(stmt)) {
+        status = inbox_sqlite_fail(conn, sqlite3_errcode(conn->db), err);
+        inbox_sqlite_rollback(conn);
+        return status;
+    }
+
+    *removed = (size_t) sqlite3_changes(conn->db);
+
+    return inbox_sqlite_commit(conn, err);
+}
+
+
 /* Captures the holds that waited too long for a final status, oldest
  * first, in one transaction. */
 inbox_status_t

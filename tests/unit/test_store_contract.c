@@ -4770,6 +4770,56 @@ TEST(refusals_come_in_the_contracts_order_and_store_nothing)
 }
 
 
+TEST(an_idempotency_key_is_forgotten_after_a_day_not_before)
+{
+    size_t                 removed;
+    fixture_t              f;
+    inbox_error_t          err;
+    inbox_reply_result_t   first, again;
+    inbox_ingest_result_t  alice;
+
+    FIXTURE(&f);
+
+    CHECK_INT(receive(&f, "SM1", ALICE, "hi", T0, &alice, NULL), INBOX_OK);
+    CHECK_INT(inbox_store_credits_grant(f.store, f.org, 5, NULL), INBOX_OK);
+    CHECK_INT(reply(&f, alice.conversation_id, "See you at 3", "day-1",
+                    &first, NULL, &err), INBOX_OK);
+
+    /* within the day: kept, a retry gets the first message */
+    CHECK_INT(inbox_store_reply_keys_purge(f.store, inbox_now_ms(), 100,
+                                           &removed, &err), INBOX_OK);
+    CHECK_INT(removed, 0);
+    CHECK_INT(reply(&f, alice.conversation_id, "See you at 3", "day-1",
+                    &again, NULL, &err), INBOX_OK);
+    CHECK_INT(again.repeated, 1);
+    CHECK_STR(again.message.id, first.message.id);
+    inbox_reply_result_free(&again);
+
+    /* a day later: forgotten, the message stays, the key is free again */
+    CHECK_INT(inbox_store_reply_keys_purge(f.store, inbox_now_ms()
+                                           + INBOX_REPLY_KEY_KEEP_MS + 1000,
+                                           100, &removed, &err), INBOX_OK);
+    CHECK_INT(removed, 1);
+    CHECK_INT(message_count(&f, alice.conversation_id), 2);
+    CHECK_INT(reply(&f, alice.conversation_id, "See you at 4", "day-1",
+                    &again, NULL, &err), INBOX_OK);
+    CHECK_INT(again.repeated, 0);
+    CHECK(strcmp(again.message.id, first.message.id) != 0);
+    CHECK_INT(message_count(&f, alice.conversation_id), 3);
+    inbox_reply_result_free(&again);
+
+    /* nothing asked, nothing done */
+    removed = 7;
+    CHECK_INT(inbox_store_reply_keys_purge(f.store, inbox_now_ms()
+                                           + 2 * INBOX_REPLY_KEY_KEEP_MS,
+                                           0, &removed, &err), INBOX_OK);
+    CHECK_INT(removed, 0);
+
+    inbox_reply_result_free(&first);
+    fixture_close(&f);
+}
+
+
 TEST(an_idempotency_key_answers_a_retry_with_the_first_message)
 {
     char                   other[INBOX_ID_MAX];

@@ -1524,6 +1524,28 @@ TEST(events_new_epoch_sets_one_for_every_organization)
 }
 
 
+TEST(reply_keys_purge_deletes_the_keys_older_than_a_day)
+{
+    size_t          removed;
+    fake_t          fake;
+    inbox_error_t   err;
+    inbox_store_t  *store;
+
+    store = fake_open(&fake);
+
+    fake.replies[0] = "{\"ok\": 1, \"n\": 2}";
+    /* a day after NOW: the keys made before NOW go */
+    CHECK_INT(inbox_store_reply_keys_purge(store,
+                                           1767225600000LL
+                                           + INBOX_REPLY_KEY_KEEP_MS,
+                                           500, &removed, &err), INBOX_OK);
+    CHECK_INT(removed, 2);
+    golden_check(&fake, "reply_keys_purge");
+
+    fake_close(&fake, store);
+}
+
+
 TEST(ping_writes_the_health_record_and_misses_a_dropped_database)
 {
     fake_t          fake;

@@ -62,6 +62,11 @@ void inbox_reply_result_free(inbox_reply_result_t *result);
 inbox_status_t inbox_reply_check(const inbox_reply_t *reply,
     inbox_error_t *err);
 
+/* How long a reply's Idempotency-Key is remembered: a retry within a day
+ * gets the same message; after it the key is forgotten and may name a new
+ * one (as Stripe's keys). */
+#define INBOX_REPLY_KEY_KEEP_MS  (24LL * 60 * 60 * 1000)
+
 /* INBOX_ERR_INVALID naming "idempotency_key" unless key (len bytes, as a
  * client sent it) is 1 to INBOX_IDEMPOTENCY_KEY_MAX printable ASCII
  * characters (no space, no control character). */

@@ -622,6 +622,14 @@ inbox_status_t inbox_store_early_reports_purge(inbox_store_t *store,
     int64_t now, size_t max, size_t *removed, inbox_error_t *err);
 
 /*
+ * Housekeeping: forgets at most max replies' Idempotency-Keys made before
+ * now - INBOX_REPLY_KEY_KEEP_MS (reply.h), oldest first; their messages
+ * stay.  *removed (may be NULL) says how many.
+ */
+inbox_status_t inbox_store_reply_keys_purge(inbox_store_t *store,
+    int64_t now, size_t max, size_t *removed, inbox_error_t *err);
+
+/*
  * Housekeeping: captures the holds of messages that a carrier took more
  * than max_age ago (0: INBOX_HOLD_MAX_AGE_DEFAULT) and that no final
  * status settled, at most INBOX_HOLDS_EXPIRE_MAX a call (call again

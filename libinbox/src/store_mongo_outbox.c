@@ -1788,9 +1788,12 @@ inbox_mongo_early_take(inbox_mongo_store_t *ms, const bson_oid_t *org,
 }
 
 
-inbox_status_t
-inbox_mongo_early_reports_purge(inbox_store_t *store, int64_t before,
-    size_t max, size_t *removed, inbox_error_t *err)
+/* The documents of collection whose field is before "before".  A delete
+ * has no limit but one or all: max bounds nothing here, the field's index
+ * keeps it short. */
+static inbox_status_t
+inbox_mongo_purge(inbox_store_t *store, const char *collection,
+    const char *field, int64_t before, size_t *removed, inbox_error_t *err)
 {
     inbox_status_t        rc;
     inbox_mongo_store_t  *ms = (inbox_mongo_store_t *) store;
@@ -1800,10 +1803,8 @@ inbox_mongo_early_reports_purge(inbox_store_t *store, int64_t before,
         return rc;
     }
 
-    /* a delete has no limit but one or all: max bounds nothing here, the
-     * index on received_at keeps it short */
-    return inbox_mongo_delete(ms, "early_reports",
-                              BCON_NEW("received_at", "{",
+    return inbox_mongo_delete(ms, collection,
+                              BCON_NEW(field, "{",
                                            "$lt", BCON_DATE_TIME(before),
                                        "}"),
                               removed, err);
@@ -1811,23 +1812,20 @@ inbox_mongo_early_reports_purge(inbox_store_t *store, int64_t before,
 
 
 inbox_status_t
+inbox_mongo_early_reports_purge(inbox_store_t *store, int64_t before,
+    size_t max, size_t *removed, inbox_error_t *err)
+{
+    return inbox_mongo_purge(store, "early_reports", "received_at", before,
+                             removed, err);
+}
+
+
+inbox_status_t
 inbox_mongo_reply_keys_purge(inbox_store_t *store, int64_t before,
     size_t max, size_t *removed, inbox_error_t *err)
 {
-    inbox_status_t        rc;
-    inbox_mongo_store_t  *ms = (inbox_mongo_store_t *) store;
-
-    rc = inbox_mongo_ensure_indexes(ms, err);
-    if (rc != INBOX_OK) {
-        return rc;
-    }
-
-    /* as early_reports_purge: the index on created_at keeps it short */
-    return inbox_mongo_delete(ms, "reply_keys",
-                              BCON_NEW("created_at", "{",
-                                           "$lt", BCON_DATE_TIME(before),
-                                       "}"),
-                              removed, err);
+    return inbox_mongo_purge(store, "reply_keys", "created_at", before,
+                             removed, err);
 }
 
 

@@ -1442,9 +1442,11 @@ inbox_sqlite_early_take(inbox_sqlite_conn_t *conn, int64_t org,
 }
 
 
-inbox_status_t
-inbox_sqlite_early_reports_purge(inbox_store_t *store, int64_t before,
-    size_t max, size_t *removed, inbox_error_t *err)
+/* At most max rows that sql (?1 the time, ?2 max) picks, in one write
+ * transaction; *removed how many. */
+static inbox_status_t
+inbox_sqlite_purge(inbox_store_t *store, inbox_sql_id_t id, const char *sql,
+    int64_t before, size_t max, size_t *removed, inbox_error_t *err)
 {
     sqlite3_stmt         *stmt;
     inbox_status_t        status;
@@ -1460,9 +1462,7 @@ inbox_sqlite_early_reports_purge(inbox_store_t *store, int64_t before,
         return err->code;
     }
 
-    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_EARLY_PURGE,
-        "DELETE FROM early_reports WHERE id IN (SELECT id FROM early_reports"
-        " WHERE received_at < ?1 ORDER BY received_at LIMIT ?2)", err);
+    stmt = inbox_sqlite_stmt(conn, id, sql, err);
     if (stmt == NULL) {
         status = err->code;
         inbox_sqlite_rollback(conn);
@@ -1485,40 +1485,25 @@ inbox_sqlite_early_reports_purge(inbox_store_t *store, int64_t before,
 
 
 inbox_status_t
+inbox_sqlite_early_reports_purge(inbox_store_t *store, int64_t before,
+    size_t max, size_t *removed, inbox_error_t *err)
+{
+    return inbox_sqlite_purge(store, INBOX_SQL_EARLY_PURGE,
+        "DELETE FROM early_reports WHERE id IN (SELECT id FROM early_reports"
+        " WHERE received_at < ?1 ORDER BY received_at LIMIT ?2)",
+        before, max, removed, err);
+}
+
+
+inbox_status_t
 inbox_sqlite_reply_keys_purge(inbox_store_t *store, int64_t before,
     size_t max, size_t *removed, inbox_error_t *err)
 {
-    sqlite3_stmt         *stmt;
-    inbox_status_t        status;
-    inbox_sqlite_conn_t  *conn;
-
-    conn = inbox_sqlite_begin_write(store, err);
-    if (conn == NULL) {
-        return err->code;
-    }
-
-    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_REPLY_KEYS_PURGE,
+    return inbox_sqlite_purge(store, INBOX_SQL_REPLY_KEYS_PURGE,
         "DELETE FROM reply_keys WHERE (org_id, key) IN (SELECT org_id, key"
         " FROM reply_keys WHERE created_at < ?1 ORDER BY created_at"
-        " LIMIT ?2)", err);
-    if (stmt == NULL) {
-        status = err->code;
-        inbox_sqlite_rollback(conn);
-        return status;
-    }
-
-    sqlite3_bind_int64(stmt, 1, before);
-    sqlite3_bind_int64(stmt, 2, (int64_t) max);
-
-    if (!inbox_sqlite_step_done(stmt)) {
-        status = inbox_sqlite_fail(conn, sqlite3_errcode(conn->db), err);
-        inbox_sqlite_rollback(conn);
-        return status;
-    }
-
-    *removed = (size_t) sqlite3_changes(conn->db);
-
-    return inbox_sqlite_commit(conn, err);
+        " LIMIT ?2)",
+        before, max, removed, err);
 }
 
 

@@ -182,6 +182,9 @@ static const ngx_http_inbox_api_route_t  ngx_http_inbox_api_routes[] = {
     { NGX_HTTP_GET, "campaigns/*", USER, NOBODY,
       ngx_http_inbox_campaign_get },
 
+    { NGX_HTTP_GET, "campaigns/*/estimate", USER, NOBODY,
+      ngx_http_inbox_campaign_draft_estimate },
+
     { NGX_HTTP_POST, "campaigns/*/send", USER, NOBODY,
       ngx_http_inbox_campaign_action },
 
@@ -207,6 +210,9 @@ static const ngx_http_inbox_api_route_t  ngx_http_inbox_api_routes[] = {
 
     { NGX_HTTP_GET, "polls/*", USER, NOBODY,
       ngx_http_inbox_campaign_get },
+
+    { NGX_HTTP_GET, "polls/*/estimate", USER, NOBODY,
+      ngx_http_inbox_campaign_draft_estimate },
 
     { NGX_HTTP_POST, "polls/*/send", USER, NOBODY,
       ngx_http_inbox_campaign_action },

@@ -240,6 +240,10 @@ ngx_int_t ngx_http_inbox_campaign_create(ngx_http_request_t *r,
 /* POST campaigns/estimate and polls/estimate: a send's preview. */
 ngx_int_t ngx_http_inbox_campaign_estimate(ngx_http_request_t *r,
     ngx_http_inbox_api_t *api, ngx_str_t *id);
+/* GET campaigns/{id}/estimate and polls/{id}/estimate: a stored draft's
+ * preview, its images counted. */
+ngx_int_t ngx_http_inbox_campaign_draft_estimate(ngx_http_request_t *r,
+    ngx_http_inbox_api_t *api, ngx_str_t *id);
 /* GET campaigns/{id}; GET polls/{id}, with its tally and responses. */
 ngx_int_t ngx_http_inbox_campaign_get(ngx_http_request_t *r,
     ngx_http_inbox_api_t *api, ngx_str_t *id);

@@ -63,6 +63,9 @@ static void ngx_http_inbox_campaign_create_op(ngx_http_inbox_api_t *api,
     inbox_store_t *store, ngx_http_inbox_job_t *job);
 static void ngx_http_inbox_campaign_estimate_op(ngx_http_inbox_api_t *api,
     inbox_store_t *store, ngx_http_inbox_job_t *job);
+static void ngx_http_inbox_campaign_draft_estimate_op(
+    ngx_http_inbox_api_t *api, inbox_store_t *store,
+    ngx_http_inbox_job_t *job);
 static void ngx_http_inbox_campaign_get_op(ngx_http_inbox_api_t *api,
     inbox_store_t *store, ngx_http_inbox_job_t *job);
 static void ngx_http_inbox_campaign_action_op(ngx_http_inbox_api_t *api,
@@ -192,6 +195,28 @@ ngx_http_inbox_campaign_get(ngx_http_request_t *r,
     }
 
     api->op = ngx_http_inbox_campaign_get_op;
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_inbox_campaign_draft_estimate(ngx_http_request_t *r,
+    ngx_http_inbox_api_t *api, ngx_str_t *id)
+{
+    ngx_http_inbox_campaigns_args_t  *args;
+
+    args = ngx_http_inbox_campaigns_args(r, api);
+    if (args == NULL) {
+        return NGX_ERROR;
+    }
+
+    args->id = ngx_http_inbox_api_id(r, api, id);
+    if (args->id == NULL) {
+        return NGX_ERROR;
+    }
+
+    api->op = ngx_http_inbox_campaign_draft_estimate_op;
 
     return NGX_OK;
 }
@@ -512,21 +537,50 @@ ngx_http_inbox_campaign_create_op(ngx_http_inbox_api_t *api,
  * What a send would be: its text's segments and credits (segments.h, as
  * the store counts a draft's), how many contacts the audience has now
  * and how many of them are opted out, the credits of all the others,
- * and the balance.  Nothing is stored.
+ * and the balance.  Nothing is stored.  body is the text sent (a poll's
+ * question with its options).
  */
+static void
+ngx_http_inbox_campaign_estimated(ngx_http_inbox_api_t *api,
+    inbox_store_t *store, ngx_http_inbox_job_t *job, int audience_all,
+    const inbox_tags_t *tags, const char *body, size_t media_count)
+{
+    char                       *json;
+    size_t                      len;
+    inbox_billing_t             billing;
+    inbox_campaign_estimate_t   e;
 
+    ngx_memzero(&e, sizeof(inbox_campaign_estimate_t));
+
+    if (inbox_store_campaign_audience(store, api->principal.org_id,
+                                      audience_all, tags, &e.recipients,
+                                      &e.suppressed, &job->error)
+        != INBOX_OK
+        || inbox_store_billing_get(store, api->principal.org_id, &billing,
+                                   &job->error)
+           != INBOX_OK)
+    {
+        return;
+    }
+
+    inbox_segments_count(body, ngx_strlen(body), &e.seg);
+    e.credits = inbox_message_credits(body, media_count);
+    e.balance = billing.balance;
+
+    json = inbox_render_campaign_estimate(&e, &len);
+    ngx_http_inbox_job_document(job, NGX_HTTP_OK, json, len);
+}
+
+
+/* POST …/estimate: a campaign or poll being written. */
 static void
 ngx_http_inbox_campaign_estimate_op(ngx_http_inbox_api_t *api,
     inbox_store_t *store, ngx_http_inbox_job_t *job)
 {
     ngx_http_inbox_campaigns_args_t *args = api->args;
 
-    char                       *json, *text;
-    size_t                      len;
-    const char                 *body;
-    inbox_media_t               media[INBOX_MEDIA_MAX];
-    inbox_billing_t             billing;
-    inbox_campaign_estimate_t   e;
+    char           *text;
+    inbox_media_t   media[INBOX_MEDIA_MAX];
 
     /* a preview needs no name yet, and counts the images (create looks
      * them up) */
@@ -541,43 +595,47 @@ ngx_http_inbox_campaign_estimate_op(ngx_http_inbox_api_t *api,
         return;
     }
 
-    ngx_memzero(&e, sizeof(inbox_campaign_estimate_t));
-
-    if (inbox_store_campaign_audience(store, api->principal.org_id,
-                                      args->c.audience_all, args->c.tags,
-                                      &e.recipients, &e.suppressed,
-                                      &job->error)
-        != INBOX_OK
-        || inbox_store_billing_get(store, api->principal.org_id, &billing,
-                                   &job->error)
-           != INBOX_OK)
-    {
+    if (args->kind == INBOX_CAMPAIGN_KIND_CAMPAIGN) {
+        ngx_http_inbox_campaign_estimated(api, store, job,
+                                          args->c.audience_all, args->c.tags,
+                                          args->c.body, args->c.media_count);
         return;
     }
 
-    text = NULL;
-    body = args->c.body ? args->c.body : "";
-
-    if (args->kind == INBOX_CAMPAIGN_KIND_POLL) {
-        text = inbox_poll_text(args->c.question, args->c.options,
-                               args->c.option_count);
-        if (text == NULL) {
-            inbox_error_set(&job->error, INBOX_ERR_INTERNAL,
-                            "out of memory");
-            return;
-        }
-
-        body = text;
+    text = inbox_poll_text(args->c.question, args->c.options,
+                           args->c.option_count);
+    if (text == NULL) {
+        inbox_error_set(&job->error, INBOX_ERR_INTERNAL, "out of memory");
+        return;
     }
 
-    inbox_segments_count(body, ngx_strlen(body), &e.seg);
-    e.credits = inbox_message_credits(body, args->c.media_count);
-    e.balance = billing.balance;
-
-    json = inbox_render_campaign_estimate(&e, &len);
-    ngx_http_inbox_job_document(job, NGX_HTTP_OK, json, len);
-
+    ngx_http_inbox_campaign_estimated(api, store, job, args->c.audience_all,
+                                      args->c.tags, text, 0);
     free(text);
+}
+
+
+/* GET …/{id}/estimate: a draft as it is stored, its images counted. */
+static void
+ngx_http_inbox_campaign_draft_estimate_op(ngx_http_inbox_api_t *api,
+    inbox_store_t *store, ngx_http_inbox_job_t *job)
+{
+    ngx_http_inbox_campaigns_args_t *args = api->args;
+
+    inbox_campaign_t  campaign;
+
+    if (ngx_http_inbox_campaign_of_kind(args, store, api->principal.org_id,
+                                        &campaign, &job->error)
+        == INBOX_OK)
+    {
+        ngx_http_inbox_campaign_estimated(api, store, job,
+                                          campaign.audience_all,
+                                          &campaign.tags,
+                                          campaign.body ? campaign.body : "",
+                                          campaign.media_count);
+    }
+
+    inbox_campaign_free(&campaign);
 }
 
 

@@ -274,15 +274,12 @@
 
     /* kind: 'campaigns' or 'polls' (the API's path); noun: 'campaign' or
      * 'poll'; els: {list, status, more}; extra(card, item): what a kind
-     * adds to a card, called whenever the card is filled anew;
-     * knownMedia(id): the upload ids of a draft this page made, for its
-     * preview. */
+     * adds to a card, called whenever the card is filled anew. */
     function list(opts) {
         const self = {
             kind: opts.kind,
             noun: opts.noun,
             extra: opts.extra || null,
-            knownMedia: opts.knownMedia || (() => []),
             items: new Map(),       /* id -> the item, as last seen */
             cards: new Map(),       /* id -> card */
             cursor: null,
@@ -545,15 +542,11 @@
             });
         const seq = dialog.seq;
         const status = line('Counting the recipients\u2026');
-        const request = list.kind === 'polls'
-            ? { question: item.question, options: item.options,
-                audience: item.audience }
-            : { body: item.body, audience: item.audience,
-                media_ids: list.knownMedia(item.id) };
         try {
+            /* the draft as stored: its text, images and audience */
             const [e, billing] = await Promise.all([
-                app.api('/api/v1/' + list.kind + '/estimate',
-                        { method: 'POST', body: request }),
+                app.api('/api/v1/' + list.kind + '/'
+                        + encodeURIComponent(item.id) + '/estimate'),
                 app.api('/api/v1/billing').catch(() => null),
             ]);
             if (seq !== dialog.seq || !dialog.el.open) {
@@ -561,9 +554,7 @@
             }
             status.remove();
             const sendable = Math.max(0, e.recipients - e.suppressed);
-            /* the draft's own credits a message (its images counted) */
-            const each = typeof item.credits === 'number' ? item.credits
-                : e.credits;
+            const each = e.credits;
             const total = sendable * each;
             line(audienceText(item.audience) + ': '
                 + plural(e.recipients, 'contact', 'contacts') + '.',
@@ -697,16 +688,13 @@
             return true;
         };
 
-        /* POSTs body to path: the item made (created(item) first), or
-         * null after showing why not. */
-        f.submit = async (path, body, andSend, created) => {
+        /* POSTs body to path: the item made, or null after showing why
+         * not. */
+        f.submit = async (path, body, andSend) => {
             f.saving = true;
             opts.form.setAttribute('aria-busy', 'true');
             try {
                 const item = await app.api(path, { method: 'POST', body });
-                if (created) {
-                    created(item);
-                }
                 opts.list.upsert(item);
                 opts.clear();
                 f.close();

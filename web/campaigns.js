@@ -42,7 +42,6 @@
         image: null,            /* {file, url, id, state: uploading|ready} */
         estimateTimer: null,
         estimateSeq: 0,
-        media: new Map(),       /* draft id -> its upload ids */
     };
 
     const list = bulk.list({
@@ -50,7 +49,6 @@
         noun: 'campaign',
         els: { list: $('campaigns-list'), status: $('campaigns-status'),
                more: $('campaigns-more') },
-        knownMedia: (id) => state.media.get(id) || [],
     });
 
     const picker = audience.mount($('campaign-audience'), 'campaign');
@@ -120,9 +118,7 @@
             showError(body.problem, body.field);
             return;
         }
-        await editor.submit('/api/v1/campaigns', body, andSend,
-                            (item) => state.media.set(item.id,
-                                                      body.media_ids));
+        await editor.submit('/api/v1/campaigns', body, andSend);
     }
 
     /* ---- the preview while writing ---- */
@@ -243,6 +239,5 @@
     app.on('session', () => {
         clearForm();
         closeForm();
-        state.media.clear();
     });
 })(window.inboxApp, window.inboxBulk, window.inboxAudience);

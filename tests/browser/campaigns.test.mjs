@@ -16,7 +16,7 @@ import { noPageErrorsTest, rowOf, signIn, useBrowser }
 import { inboxctl, uniqueNumber } from '../lib/cluster.mjs';
 import { useCluster, errorLogIsCleanTest } from '../lib/fixture.mjs';
 import { api, deliverInbound } from '../lib/inbox.mjs';
-import { png } from '../lib/media.mjs';
+import { png, upload } from '../lib/media.mjs';
 import { addUser } from '../lib/session.mjs';
 
 const ctx = useCluster({
@@ -363,6 +363,33 @@ test('the contact panel lists the campaigns a contact got and its poll '
 
 // The contacts list shows newest first: a tag only the oldest contacts
 // carry, past the first thousand of it, is offered all the same.
+test('a picture-only draft made elsewhere is previewed before its send: '
+     + 'its image counted as an MMS', async () => {
+    const up = await upload(ctx.cluster, png(), {
+        Authorization: `Bearer ${org().token}`,
+        'Content-Type': 'image/png' });
+    assert.equal(up.status, 201, up.text);
+    const draft = await call('/api/v1/campaigns', { method: 'POST', body: {
+        name: 'Just the poster', body: '', media_ids: [up.json.id],
+        audience: { tags: ['spring'] } } });
+
+    await page.reload();
+    await page.getByRole('link', { name: 'Campaigns' }).click();
+    const card = cardOf('Just the poster');
+    await card.getByRole('button', { name: 'Send…' }).click();
+    const dialog = page.getByRole('dialog',
+        { name: 'Send “Just the poster”?' });
+    await dialog.locator('[data-estimate="recipients"]', { hasText:
+        'Contacts tagged spring: 4 contacts.' }).waitFor();
+    assert.match(await dialog.locator('[data-estimate="segments"]')
+        .textContent(), /2 credits each/);
+    assert.equal(await dialog.locator('[data-estimate="total"]')
+        .textContent(), '6 credits in all.');
+    await dialog.getByRole('button', { name: 'Back' }).click();
+    await dialog.waitFor({ state: 'hidden' });
+    await call(`/api/v1/campaigns/${draft.id}/cancel`, { method: 'POST' });
+});
+
 test('a poll named apart from its question shows the question under its '
      + 'name; one the form named by its question shows it once', async () => {
     await call('/api/v1/polls', { method: 'POST', body: {

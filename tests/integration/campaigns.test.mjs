@@ -197,6 +197,25 @@ test('a campaign with an image: its preview counts an MMS, and the draft '
         name: 'Only a picture', body: '', media_ids: [up.json.id],
         audience: { all: true } } }, 201);
     assert.equal(only.media.length, 1);
+    // a stored draft's preview, as another page would ask it: its image
+    // counted though the page never saw its upload
+    const stored = await ok(`/api/v1/campaigns/${only.id}/estimate`);
+    const everyone = await ok('/api/v1/campaigns/estimate', { method: 'POST',
+        body: { body: 'x', audience: { all: true } } });
+    assert.equal(stored.credits, 2);
+    assert.equal(stored.recipients, everyone.recipients);
+    assert.equal(stored.suppressed, everyone.suppressed);
+    assert.equal(stored.total_credits,
+                 2 * (stored.recipients - stored.suppressed));
+    const pictured = await ok(`/api/v1/campaigns/${draft.id}/estimate`);
+    assert.equal(pictured.credits, 2);
+    assert.equal(pictured.recipients, est.recipients);
+    assert.equal(pictured.segments, est.segments);
+    // a campaign's id is no poll's, an unknown one nobody's
+    assertError(await call(`/api/v1/polls/${only.id}/estimate`), 404,
+                'not_found');
+    assertError(await call('/api/v1/campaigns/999999/estimate'), 404,
+                'not_found');
     await ok(`/api/v1/campaigns/${draft.id}/cancel`, { method: 'POST' });
     await ok(`/api/v1/campaigns/${only.id}/cancel`, { method: 'POST' });
 });
@@ -386,6 +405,7 @@ test('a poll answered by number and by text, the last answer counting, '
         question: 'Which day suits you?', options: ['Monday', 'Friday',
         'Not sure'], audience: { tags: ['poll'] } } });
     assert.equal(est.recipients, 3);
+    assert.deepEqual(await ok(`/api/v1/polls/${poll.id}/estimate`), est);
 
     assert.equal((await ok(`/api/v1/polls/${poll.id}/send`,
                            { method: 'POST' })).status, 'sending');

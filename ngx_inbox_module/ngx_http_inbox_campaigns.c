@@ -178,19 +178,30 @@ ngx_http_inbox_campaign_estimate(ngx_http_request_t *r,
 }
 
 
-ngx_int_t
-ngx_http_inbox_campaign_get(ngx_http_request_t *r,
+/* The arguments of a route that names one campaign or poll (an id that
+ * none can have is answered 404); NULL when out of memory. */
+static ngx_http_inbox_campaigns_args_t *
+ngx_http_inbox_campaign_named(ngx_http_request_t *r,
     ngx_http_inbox_api_t *api, ngx_str_t *id)
 {
     ngx_http_inbox_campaigns_args_t  *args;
 
     args = ngx_http_inbox_campaigns_args(r, api);
     if (args == NULL) {
-        return NGX_ERROR;
+        return NULL;
     }
 
     args->id = ngx_http_inbox_api_id(r, api, id);
-    if (args->id == NULL) {
+
+    return args->id != NULL ? args : NULL;
+}
+
+
+ngx_int_t
+ngx_http_inbox_campaign_get(ngx_http_request_t *r,
+    ngx_http_inbox_api_t *api, ngx_str_t *id)
+{
+    if (ngx_http_inbox_campaign_named(r, api, id) == NULL) {
         return NGX_ERROR;
     }
 
@@ -204,15 +215,7 @@ ngx_int_t
 ngx_http_inbox_campaign_draft_estimate(ngx_http_request_t *r,
     ngx_http_inbox_api_t *api, ngx_str_t *id)
 {
-    ngx_http_inbox_campaigns_args_t  *args;
-
-    args = ngx_http_inbox_campaigns_args(r, api);
-    if (args == NULL) {
-        return NGX_ERROR;
-    }
-
-    args->id = ngx_http_inbox_api_id(r, api, id);
-    if (args->id == NULL) {
+    if (ngx_http_inbox_campaign_named(r, api, id) == NULL) {
         return NGX_ERROR;
     }
 
@@ -230,13 +233,8 @@ ngx_http_inbox_campaign_action(ngx_http_request_t *r,
     u_char                           *p, *last;
     ngx_http_inbox_campaigns_args_t  *args;
 
-    args = ngx_http_inbox_campaigns_args(r, api);
+    args = ngx_http_inbox_campaign_named(r, api, id);
     if (args == NULL) {
-        return NGX_ERROR;
-    }
-
-    args->id = ngx_http_inbox_api_id(r, api, id);
-    if (args->id == NULL) {
         return NGX_ERROR;
     }
 

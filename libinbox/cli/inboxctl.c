@@ -91,6 +91,7 @@ static int ctl_poll_create(inbox_store_t *store, ctl_words_t *words);
 static int ctl_campaign_act(inbox_store_t *store, ctl_words_t *words);
 static int ctl_campaign_list(inbox_store_t *store, ctl_words_t *words);
 static int ctl_events_new_epoch(inbox_store_t *store, ctl_words_t *words);
+static int ctl_store_restore(inbox_store_t *store, ctl_words_t *words);
 
 
 static const ctl_command_t  ctl_commands[] = {
@@ -157,6 +158,9 @@ static const ctl_command_t  ctl_commands[] = {
     { "events", "new-epoch", 0, "", ctl_events_new_epoch,
       "events new-epoch   (after a backup was restored: every browser\n"
       "        reloads its lists, none waits for numbers it saw before)" },
+    { "store", "restore", 1, "", ctl_store_restore,
+      "store restore BACKUP.db   (SQLite, while nginx runs: this store's\n"
+      "        backup written back into it, then events new-epoch)" },
 };
 
 #define CTL_NCOMMANDS  (sizeof(ctl_commands) / sizeof(ctl_commands[0]))
@@ -350,6 +354,22 @@ ctl_events_new_epoch(inbox_store_t *store, ctl_words_t *words)
 
     printf("a new event epoch for %zu organization%s: browsers reload "
            "their lists at the next event\n", orgs, orgs == 1 ? "" : "s");
+
+    return 0;
+}
+
+
+static int
+ctl_store_restore(inbox_store_t *store, ctl_words_t *words)
+{
+    inbox_error_t  err;
+
+    if (inbox_store_restore(store, words->args[0], &err) != INBOX_OK) {
+        return ctl_fail(&err);
+    }
+
+    printf("restored %s; a new event epoch: browsers reload their lists at "
+           "the next event\n", words->args[0]);
 
     return 0;
 }

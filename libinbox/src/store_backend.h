@@ -233,6 +233,10 @@ typedef struct {
     X(PLAIN, events_new_epoch,                                                \
       (inbox_store_t *store, size_t *orgs, inbox_error_t *err),               \
       (store, orgs, err))                                                     \
+    /* store_BACKEND.c; backup a file's path */                               \
+    X(PLAIN, restore,                                                         \
+      (inbox_store_t *store, const char *backup, inbox_error_t *err),         \
+      (store, backup, err))                                                   \
     /* ---- end resume ---- */                                                \
                                                                               \
     /* accounts and sessions: store_BACKEND_sessions.c; lists are zeroed,   \

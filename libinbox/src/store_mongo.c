@@ -315,6 +315,17 @@ inbox_mongo_close(inbox_store_t *store)
  * server without a primary, out of disk or refusing this user's writes
  * fails it, and a dropped database has no record to update.
  */
+/* A MongoDB store comes back with MongoDB's own tools. */
+inbox_status_t
+inbox_mongo_restore(inbox_store_t *store, const char *backup,
+    inbox_error_t *err)
+{
+    return inbox_error_set(err, INBOX_ERR_INVALID,
+                           "A MongoDB store is restored with mongorestore; "
+                           "then run inboxctl events new-epoch.");
+}
+
+
 inbox_status_t
 inbox_mongo_ping(inbox_store_t *store, inbox_error_t *err)
 {

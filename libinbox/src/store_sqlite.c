@@ -1568,6 +1568,109 @@ inbox_sqlite_uid(sqlite3 *db, char uid[INBOX_SQLITE_UID_MAX])
 
 
 /*
+ * The backup is checked first (this store's, this schema), then copied by
+ * SQLite's backup API into a connection of our own on the live file:
+ * every page goes through the write-ahead log like any commit, so the
+ * other connections read the restored store at their next transaction.
+ */
+inbox_status_t
+inbox_sqlite_restore(inbox_store_t *store, const char *backup,
+    inbox_error_t *err)
+{
+    int                    rc, version, tries;
+    char                   uid[INBOX_SQLITE_UID_MAX];
+    sqlite3               *src;
+    sqlite3_backup        *copy;
+    inbox_status_t         status;
+    inbox_sqlite_conn_t   *conn;
+    inbox_sqlite_store_t  *s = (inbox_sqlite_store_t *) store;
+
+    src = NULL;
+
+    rc = sqlite3_open_v2(backup, &src, SQLITE_OPEN_READONLY, NULL);
+
+    if (rc != SQLITE_OK) {
+        status = inbox_error_set(err, INBOX_ERR_INVALID,
+                                 "The backup cannot be opened: %s",
+                                 src ? sqlite3_errmsg(src)
+                                     : sqlite3_errstr(rc));
+        goto done;
+    }
+
+    if (inbox_sqlite_user_version(src, &version) != SQLITE_OK
+        || inbox_sqlite_uid(src, uid) != SQLITE_OK)
+    {
+        status = inbox_error_set(err, INBOX_ERR_INVALID,
+                                 "The backup is not an inbox store.");
+        goto done;
+    }
+
+    if (strcmp(uid, s->uid) != 0) {
+        status = inbox_error_set(err, INBOX_ERR_INVALID,
+                                 "The backup is of another store; only "
+                                 "this store's own backups come back "
+                                 "here.");
+        goto done;
+    }
+
+    if (version != INBOX_SQLITE_VERSION) {
+        status = inbox_error_set(err, INBOX_ERR_INVALID,
+                                 "The backup's schema is version %d, this "
+                                 "store's %d: put it in the store's place "
+                                 "with nginx and the sender stopped (they "
+                                 "migrate it when they start).", version,
+                                 INBOX_SQLITE_VERSION);
+        goto done;
+    }
+
+    conn = inbox_sqlite_conn_open(s, err);
+    if (conn == NULL) {
+        status = err->code;
+        goto done;
+    }
+
+    copy = sqlite3_backup_init(conn->db, "main", src, "main");
+
+    if (copy == NULL) {
+        status = inbox_error_set(err, INBOX_ERR_INTERNAL,
+                                 "The backup cannot be copied: %s",
+                                 sqlite3_errmsg(conn->db));
+        inbox_sqlite_conn_drop(conn);
+        goto done;
+    }
+
+    /* the live store's writers hold its lock a millisecond at a time */
+    for (tries = 0; tries < INBOX_SQLITE_BUSY_TIMEOUT_MS / 10; tries++) {
+        rc = sqlite3_backup_step(copy, -1);
+        if (rc != SQLITE_BUSY && rc != SQLITE_LOCKED) {
+            break;
+        }
+
+        usleep(10000);
+    }
+
+    (void) sqlite3_backup_finish(copy);
+    inbox_sqlite_conn_drop(conn);
+
+    if (rc != SQLITE_DONE) {
+        status = inbox_error_set(err, INBOX_ERR_UNAVAILABLE,
+                                 "The backup could not be written into "
+                                 "the store (%s); try again.",
+                                 sqlite3_errstr(rc));
+        goto done;
+    }
+
+    /* its numbering went back: browsers and ws-server start anew */
+    status = inbox_sqlite_events_new_epoch(store, NULL, err);
+
+done:
+
+    sqlite3_close(src);
+    return status;
+}
+
+
+/*
  * Whether the file a connection has open is no longer the one at its
  * path (deleted, renamed, replaced): SQLite's own check, one stat().
  * Writing on would store into a file no one will ever open again.

@@ -320,6 +320,41 @@ test('seed-demo makes a working demo once and keeps it on a second run',
         === 'active').map((r) => r.name).sort(), ['demo', 'mine']);
 });
 
+test('store restore brings this store\'s backup back in a new epoch; '
+    + 'another store\'s backup is refused; events new-epoch says how many',
+    async () => {
+    await ok(['org', 'create', 'Restored Books']);
+    const backup = join(dir, 'restore-backup.db');
+    const sql = (db, q) => new Promise((resolve, reject) => {
+        execFile(sqlite3Path, ['-cmd', '.timeout 5000', db, q],
+            (err, stdout) => (err ? reject(err) : resolve(stdout.trim())));
+    });
+    const live = join(dir, 'inbox.db');
+    await sql(live, `.backup '${backup}'`);
+    await ok(['org', 'create', 'After The Backup']);
+    const epochs = async () => sql(live, 'SELECT epoch FROM orgs ORDER BY id');
+    const before = await epochs();
+    assert.match(await ok(['org', 'list']), /After The Backup/);
+
+    const out = await ok(['store', 'restore', backup]);
+    assert.match(out, /restored .*a new event epoch/);
+    const list = await ok(['org', 'list']);
+    assert.match(list, /Restored Books/);
+    assert.doesNotMatch(list, /After The Backup/);
+    const after_ = (await epochs()).split('\n');
+    for (const e of after_) {
+        assert.ok(!before.split('\n').includes(e), 'a new epoch each');
+    }
+
+    const other = `sqlite:${join(dir, 'restore-other.db')}`;
+    const made = await ctl(['--store', other, 'org', 'create', 'Elsewhere']);
+    assert.equal(made.code, 0, made.stderr);
+    await fails(['store', 'restore', join(dir, 'restore-other.db')],
+                /another store/);
+    assert.match(await ok(['events', 'new-epoch']),
+                 /a new event epoch for \d+ organizations?/);
+});
+
 test('only org create and seed-demo make a store, readable by its owner '
     + 'only, whatever the umask', async () => {
     const missing = join(dir, 'missing.db');

@@ -1546,6 +1546,23 @@ TEST(reply_keys_purge_deletes_the_keys_older_than_a_day)
 }
 
 
+TEST(restore_is_mongorestores_and_sends_nothing)
+{
+    fake_t          fake;
+    inbox_error_t   err;
+    inbox_store_t  *store;
+
+    store = fake_open(&fake);
+
+    CHECK_INT(inbox_store_restore(store, "/tmp/backup.db", &err),
+              INBOX_ERR_INVALID);
+    CHECK(strstr(err.message, "mongorestore") != NULL);
+    CHECK_INT(fake.commands, 0);
+
+    fake_close(&fake, store);
+}
+
+
 TEST(ping_writes_the_health_record_and_misses_a_dropped_database)
 {
     fake_t          fake;

@@ -1934,6 +1934,64 @@ TEST(a_backup_restored_into_the_open_store_serves_at_once)
 }
 
 
+TEST(a_backup_restored_by_the_store_serves_at_once_in_a_new_epoch)
+{
+    char                    backup[160], other[160];
+    char                    conversation[INBOX_ID_MAX];
+    fixture_t               f;
+    inbox_error_t           err;
+    inbox_store_t          *store;
+    inbox_ingest_result_t   r;
+    inbox_realtime_state_t  before, after;
+
+    FIXTURE(&f);
+    snprintf(backup, sizeof(backup), "%s.backup", f.path);
+    snprintf(other, sizeof(other), "%s.other", f.path);
+    unlink(backup);
+    db_remove(other);
+
+    CHECK_INT(receive(&f, "SM1", ALICE, "before", T0, &r, NULL), INBOX_OK);
+    memcpy(conversation, r.conversation_id, sizeof(conversation));
+    CHECK_INT(backup_to(&f, backup), SQLITE_OK);
+    CHECK_INT(receive(&f, "SM2", ALICE, "after the backup", T0 + 1, &r,
+                      NULL), INBOX_OK);
+    CHECK_INT(inbox_store_realtime_state(f.store, f.org, &before, NULL),
+              INBOX_OK);
+
+    CHECK_INT(inbox_store_restore(f.store, backup, &err), INBOX_OK);
+
+    CHECK_INT(message_count(&f, conversation), 1);
+    CHECK_INT(inbox_store_realtime_state(f.store, f.org, &after, NULL),
+              INBOX_OK);
+    CHECK(strcmp(after.epoch, before.epoch) != 0);
+    CHECK(after.org_seq < before.org_seq);
+    CHECK_INT(inbox_store_ping(f.store, &err), INBOX_OK);
+    /* what the backup lacks, retried by its carrier, is stored again */
+    CHECK_INT(receive(&f, "SM2", ALICE, "after the backup", T0 + 1, &r,
+                      NULL), INBOX_OK);
+    CHECK_INT(r.duplicate, 0);
+    CHECK_INT(message_count(&f, conversation), 2);
+
+    /* another store's backup, or no store at all, is refused as it is */
+    store = store_open(other);
+    CHECK(store != NULL);
+    if (store != NULL) {
+        inbox_store_close(store);
+        CHECK_INT(inbox_store_restore(f.store, other, &err),
+                  INBOX_ERR_INVALID);
+        CHECK(strstr(err.message, "another store") != NULL);
+    }
+
+    CHECK_INT(inbox_store_restore(f.store, "/nonexistent/backup.db", &err),
+              INBOX_ERR_INVALID);
+    CHECK_INT(message_count(&f, conversation), 2);
+
+    unlink(backup);
+    db_remove(other);
+    fixture_close(&f);
+}
+
+
 TEST(a_store_replaced_by_another_is_refused)
 {
     char                   other[160], org[INBOX_ID_MAX];

@@ -316,6 +316,18 @@ inbox_status_t inbox_store_events_new_epoch(inbox_store_t *store,
     size_t *orgs, inbox_error_t *err);
 
 /*
+ * Brings a backup back while everything runs (`inboxctl store restore`):
+ * SQLite writes the backup file into the live store through its own log,
+ * as sqlite3's .restore does, then starts a new epoch (above).  The
+ * backup must be this store's (its identity) at this schema version,
+ * else INBOX_ERR_INVALID saying so.  INBOX_ERR_UNAVAILABLE while the
+ * store stays busy.  MongoDB: INBOX_ERR_INVALID (mongorestore does it;
+ * then inbox_store_events_new_epoch).
+ */
+inbox_status_t inbox_store_restore(inbox_store_t *store, const char *backup,
+    inbox_error_t *err);
+
+/*
  * ---- Accounts and sessions: sign-in, "me" and inboxctl's listings ----
  * (store_sqlite_sessions.c, store_mongo_sessions.c)
  */

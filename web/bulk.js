@@ -554,8 +554,7 @@
             }
             status.remove();
             const sendable = Math.max(0, e.recipients - e.suppressed);
-            const each = e.credits;
-            const total = sendable * each;
+            const total = e.total_credits;
             line(audienceText(item.audience) + ': '
                 + plural(e.recipients, 'contact', 'contacts') + '.',
                 'recipients');
@@ -565,7 +564,8 @@
                 : 'Nobody in it is opted out.', 'suppressed');
             line(plural(e.segments || 1, 'segment', 'segments') + ' ('
                 + e.encoding + ') a message, '
-                + plural(each, 'credit', 'credits') + ' each.', 'segments');
+                + plural(e.credits, 'credit', 'credits') + ' each.',
+                'segments');
             line(plural(total, 'credit', 'credits') + ' in all.',
                 'total');
             line('Your balance: ' + plural(e.balance, 'credit', 'credits')

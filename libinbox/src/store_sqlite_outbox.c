@@ -1442,12 +1442,43 @@ inbox_sqlite_early_take(inbox_sqlite_conn_t *conn, int64_t org,
 }
 
 
-/* At most max rows that sql (?1 the time, ?2 max) picks, in one write
- * transaction; *removed how many. */
+/* A purge: a look (?1 the time) for one row old enough, and the delete
+ * (?1 the time, ?2 max) of the oldest ones. */
+typedef struct {
+    inbox_sql_id_t   look_id;
+    const char      *look;
+    inbox_sql_id_t   delete_id;
+    const char      *delete;
+} inbox_sqlite_purge_t;
+
+static const inbox_sqlite_purge_t  inbox_sqlite_early_reports_old = {
+    INBOX_SQL_EARLY_LOOK,
+    "SELECT 1 FROM early_reports WHERE received_at < ?1 LIMIT 1",
+    INBOX_SQL_EARLY_PURGE,
+    "DELETE FROM early_reports WHERE id IN (SELECT id FROM early_reports"
+    " WHERE received_at < ?1 ORDER BY received_at LIMIT ?2)"
+};
+
+static const inbox_sqlite_purge_t  inbox_sqlite_reply_keys_old = {
+    INBOX_SQL_REPLY_KEYS_LOOK,
+    "SELECT 1 FROM reply_keys WHERE created_at < ?1 LIMIT 1",
+    INBOX_SQL_REPLY_KEYS_PURGE,
+    "DELETE FROM reply_keys WHERE (org_id, key) IN (SELECT org_id, key"
+    " FROM reply_keys WHERE created_at < ?1 ORDER BY created_at LIMIT ?2)"
+};
+
+
+/*
+ * At most max rows older than before, in one write transaction; *removed
+ * how many.  The maintenance step asks every second and mostly nothing is
+ * due: one index seek on this thread's reader says so without taking the
+ * write lock that webhook batches wait for.
+ */
 static inbox_status_t
-inbox_sqlite_purge(inbox_store_t *store, inbox_sql_id_t id, const char *sql,
+inbox_sqlite_purge(inbox_store_t *store, const inbox_sqlite_purge_t *purge,
     int64_t before, size_t max, size_t *removed, inbox_error_t *err)
 {
+    int                   rc;
     sqlite3_stmt         *stmt;
     inbox_status_t        status;
     inbox_error_t         fallback;
@@ -1457,12 +1488,34 @@ inbox_sqlite_purge(inbox_store_t *store, inbox_sql_id_t id, const char *sql,
         err = &fallback;
     }
 
+    conn = inbox_sqlite_conn(store, err);
+    if (conn == NULL) {
+        return err->code;
+    }
+
+    stmt = inbox_sqlite_stmt(conn, purge->look_id, purge->look, err);
+    if (stmt == NULL) {
+        return err->code;
+    }
+
+    sqlite3_bind_int64(stmt, 1, before);
+    rc = sqlite3_step(stmt);
+    inbox_sqlite_done(stmt);
+
+    if (rc == SQLITE_DONE) {
+        return INBOX_OK;
+    }
+
+    if (rc != SQLITE_ROW) {
+        return inbox_sqlite_fail(conn, rc, err);
+    }
+
     conn = inbox_sqlite_begin_write(store, err);
     if (conn == NULL) {
         return err->code;
     }
 
-    stmt = inbox_sqlite_stmt(conn, id, sql, err);
+    stmt = inbox_sqlite_stmt(conn, purge->delete_id, purge->delete, err);
     if (stmt == NULL) {
         status = err->code;
         inbox_sqlite_rollback(conn);
@@ -1488,10 +1541,8 @@ inbox_status_t
 inbox_sqlite_early_reports_purge(inbox_store_t *store, int64_t before,
     size_t max, size_t *removed, inbox_error_t *err)
 {
-    return inbox_sqlite_purge(store, INBOX_SQL_EARLY_PURGE,
-        "DELETE FROM early_reports WHERE id IN (SELECT id FROM early_reports"
-        " WHERE received_at < ?1 ORDER BY received_at LIMIT ?2)",
-        before, max, removed, err);
+    return inbox_sqlite_purge(store, &inbox_sqlite_early_reports_old, before,
+                              max, removed, err);
 }
 
 
@@ -1499,11 +1550,8 @@ inbox_status_t
 inbox_sqlite_reply_keys_purge(inbox_store_t *store, int64_t before,
     size_t max, size_t *removed, inbox_error_t *err)
 {
-    return inbox_sqlite_purge(store, INBOX_SQL_REPLY_KEYS_PURGE,
-        "DELETE FROM reply_keys WHERE (org_id, key) IN (SELECT org_id, key"
-        " FROM reply_keys WHERE created_at < ?1 ORDER BY created_at"
-        " LIMIT ?2)",
-        before, max, removed, err);
+    return inbox_sqlite_purge(store, &inbox_sqlite_reply_keys_old,
+                              before, max, removed, err);
 }
 
 

@@ -277,6 +277,32 @@ ws_fanout_publish(ws_fanout_t *fanout, const char *org_id, int64_t org_seq,
 
 
 void
+ws_fanout_went_back(ws_fanout_t *fanout, const char *org_id,
+    int64_t org_seq)
+{
+    void      *found;
+    ws_org_t  *org, key;
+
+    lws_strncpy(key.id, org_id, sizeof(key.id));
+
+    found = tfind(&key, &fanout->orgs, ws_fanout_org_compare);
+    if (found == NULL) {
+        return;
+    }
+
+    org = *(ws_org_t **) found;
+
+    if (org->has_state && org->org_seq > org_seq) {
+        org->org_seq = org_seq;
+        org->updated = time(NULL);
+        /* the total counted then may not be the store's now: the
+         * ticket's is */
+        org->has_unread = 0;
+    }
+}
+
+
+void
 ws_fanout_foreach(ws_fanout_t *fanout, const char *org_id,
     ws_fanout_each_pt fn, void *arg)
 {

@@ -66,6 +66,11 @@ void ws_fanout_publish(ws_fanout_t *fanout, const char *org_id,
     int64_t org_seq, const char *frame, size_t len,
     const ws_event_info_t *info);
 
+/* The store's numbering went back to org_seq within its epoch (a backup
+ * restored): the hellos of later connections say org_seq again. */
+void ws_fanout_went_back(ws_fanout_t *fanout, const char *org_id,
+    int64_t org_seq);
+
 /* Calls fn for each joined connection of org_id (fn may queue frames, not
  * close). */
 typedef void (*ws_fanout_each_pt)(ws_conn_t *conn, void *arg);

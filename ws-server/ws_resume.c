@@ -231,11 +231,23 @@ ws_resume_asked(ws_stream_t *stream, ws_conn_t *conn, yajl_val root)
 
     seq = YAJL_GET_INTEGER(pos);
 
+    /*
+     * Past what its hello said (the store's position when its ticket was
+     * issued, or newer): what the client saw was committed before, so the
+     * store went back since, and the events numbered anew are not the
+     * ones it has.
+     */
+    if (seq > ws_fanout_position(conn)) {
+        lwsl_warn("ws-server: org %s: a resume from org_seq %lld, past "
+                  "the store's %lld: reset\n", org->id, (long long) seq,
+                  (long long) ws_fanout_position(conn));
+        ws_resume_reset(conn, org);
+        return;
+    }
+
     if (ws_fanout_sent_events(conn)) {
         if (seq < ws_fanout_position(conn)) {
             ws_resume_reset(conn, org);
-        } else {
-            ws_fanout_set_position(conn, seq);
         }
         return;
     }

@@ -34,6 +34,8 @@ static void ws_stream_filled(ws_stream_t *stream, ws_store_req_t *req);
 static void ws_stream_skip(ws_org_stream_t *org, int64_t to);
 static void ws_stream_new_epoch(ws_org_stream_t *org, const char *epoch,
     int64_t seq);
+static void ws_stream_went_back(ws_org_stream_t *org, int64_t seq);
+static void ws_stream_restart(ws_org_stream_t *org, int64_t seq);
 static void ws_stream_restart_each(ws_conn_t *conn, void *arg);
 static void ws_stream_reset_each(ws_conn_t *conn, void *arg);
 static void ws_stream_ring_push(ws_org_stream_t *org, int64_t seq,
@@ -182,8 +184,15 @@ ws_stream_checked(ws_store_req_t *req)
         if (req->status != INBOX_OK || !org->has_last
             || org->seen != p->after
             || strcmp(p->at.epoch, org->epoch) != 0
-            || p->at.org_seq <= org->seen)
+            || p->at.org_seq == org->seen)
         {
+            continue;
+        }
+
+        /* what came here was committed first: the store cannot be behind
+         * it unless it went back */
+        if (p->at.org_seq < org->seen) {
+            ws_stream_went_back(org, p->at.org_seq);
             continue;
         }
 
@@ -617,10 +626,46 @@ ws_stream_reset_each(ws_conn_t *conn, void *arg)
 static void
 ws_stream_new_epoch(ws_org_stream_t *org, const char *epoch, int64_t seq)
 {
-    ws_reset_arg_t  arg;
-
     lwsl_warn("ws-server: org %s: a new epoch %s (was %s)\n", org->id,
               epoch, org->epoch);
+
+    memcpy(org->epoch, epoch, sizeof(org->epoch));
+    ws_stream_restart(org, seq - 1);
+
+    /* the event that told learns where the stream is */
+    org->has_last = 0;
+}
+
+
+/*
+ * The store's numbering went back within its epoch: a backup brought
+ * back without `inboxctl events new-epoch`.  The events past seq that
+ * went out here are not the store's any more, and those it numbers anew
+ * would be dropped here as seen and by the browsers as had: everyone
+ * reloads and goes on from where the store is.
+ */
+static void
+ws_stream_went_back(ws_org_stream_t *org, int64_t seq)
+{
+    lwsl_warn("ws-server: org %s: the store went back to org_seq %lld "
+              "from %lld in the same epoch (a backup restored?): its "
+              "browsers reload\n", org->id, (long long) seq,
+              (long long) org->seen);
+
+    ws_stream_restart(org, seq);
+    org->last = seq;
+    org->seen = seq;
+    ws_fanout_went_back(org->stream->fanout, org->id, seq);
+}
+
+
+/* A new history from seq on: nothing kept of the old one, a reset at
+ * seq for every live connection. */
+static void
+ws_stream_restart(ws_org_stream_t *org, int64_t seq)
+{
+    ws_reset_arg_t     arg;
+    ws_stream_conn_t  *sc;
 
     if (org->filling != NULL) {
         org->filling->owner = NULL;
@@ -634,15 +679,23 @@ ws_stream_new_epoch(ws_org_stream_t *org, const char *epoch, int64_t seq)
 
     ws_stream_pending_clear(org);
     ws_stream_ring_clear(org);
-    memcpy(org->epoch, epoch, sizeof(org->epoch));
-    org->has_last = 0;
     org->failures = 0;
 
-    /* connections' positions were of the old epoch: they reload */
-    arg.seq = seq - 1;
-    arg.epoch = epoch;
+    arg.seq = seq;
+    arg.epoch = org->epoch;
     ws_fanout_foreach(org->stream->fanout, org->id, ws_stream_restart_each,
                       &arg);
+
+    /* those waiting for their resume were told a position of the old
+     * history in their hello: the resume they send is then past theirs,
+     * or of another epoch, and gets its reset (ws_resume.c) */
+    lws_start_foreach_dll(struct lws_dll2 *, d,
+                          lws_dll2_get_head(&org->stream->held)) {
+        sc = lws_container_of(d, ws_stream_conn_t, held);
+        if (sc->org == org) {
+            ws_fanout_restart_position(sc->conn, seq);
+        }
+    } lws_end_foreach_dll(d);
 }
 
 

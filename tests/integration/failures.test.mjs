@@ -545,6 +545,79 @@ describe('the store moved back, restored, or a copy put in its place '
         }
     });
 
+    test('restored without `events new-epoch`: ws-server sees the store '
+        + 'went back and resets its browsers, and a browser resuming from '
+        + 'past the store is reset too', async () => {
+        const cluster = await ctx.ready;
+        const org = cluster.orgs[0];
+        const seqOf = (frames) => Math.max(...frames
+            .filter((f) => typeof f.org_seq === 'number')
+            .map((f) => f.org_seq));
+        const ws = await connectWs(cluster, org.token);
+        let late;
+        try {
+            await ws.waitForTypes(['hello']);
+            const hello = ws.frames[0];
+            ws.send({ type: 'resume', epoch: hello.epoch,
+                      org_seq: hello.org_seq });
+            const backup = join(cluster.dir, 'before-lost.db');
+            backupStore(cluster, backup);
+            for (const body of ['lost 1', 'lost 2']) {
+                await deliverInbound(cluster, { from: uniqueNumber(), body });
+            }
+            const seen = await ws.waitFor((fs) => fs.some((f) =>
+                f.type === 'message.created'
+                && f.message.body === 'lost 2'), 5000, 'the lost events');
+            const lastSeq = seqOf(seen);
+
+            execFileSync(sqlite3Path, ['-cmd', '.timeout 5000',
+                cluster.storePath, `.restore '${backup}'`]);
+
+            // ws-server's periodic look at the store (every 2 s)
+            const frames = await ws.waitFor((fs) => fs.some((f) =>
+                f.type === 'reset'), 6000, 'a reset');
+            const reset = frames.find((f) => f.type === 'reset');
+            assert.equal(reset.epoch, hello.epoch);
+            assert.ok(reset.org_seq < lastSeq, JSON.stringify(reset));
+
+            // numbered as the lost ones were, and delivered
+            await deliverInbound(cluster, { from: uniqueNumber(),
+                                            body: 'after the restore' });
+            const next = await ws.waitFor((fs) => fs.some((f) =>
+                f.type === 'message.created'
+                && f.message.body === 'after the restore'), 5000,
+                'the event after the restore');
+            const after = next.find((f) => f.type === 'message.created'
+                && f.message.body === 'after the restore');
+            assert.ok(after.org_seq > reset.org_seq
+                      && after.org_seq <= lastSeq, JSON.stringify(after));
+            late = { epoch: hello.epoch, org_seq: lastSeq };
+        } finally {
+            ws.close();
+        }
+
+        // a browser that was away resumes from where it had got to
+        const back = await connectWs(cluster, org.token);
+        try {
+            await back.waitForTypes(['hello']);
+            const hello = back.frames[0];
+            assert.ok(hello.org_seq < late.org_seq, JSON.stringify(hello));
+            back.send({ type: 'resume', ...late });
+            const frames = await back.waitFor((fs) => fs.some((f) =>
+                f.type === 'reset'), 5000, 'a reset');
+            const reset = frames.find((f) => f.type === 'reset');
+            assert.equal(reset.org_seq, hello.org_seq);
+            await deliverInbound(cluster, { from: uniqueNumber(),
+                                            body: 'seen after all' });
+            await back.waitFor((fs) => fs.some((f) =>
+                f.type === 'message.created'
+                && f.message.body === 'seen after all'), 5000,
+                'the next event');
+        } finally {
+            back.close();
+        }
+    });
+
     test('a copy put in its place, the old -wal still beside it, is '
         + 'refused: 503, and nothing is written to it', async () => {
         const cluster = await ctx.ready;

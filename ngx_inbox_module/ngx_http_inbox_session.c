@@ -49,6 +49,9 @@ static ngx_int_t ngx_http_inbox_login_charge(ngx_http_request_t *r,
     ngx_http_inbox_api_t *api, ngx_http_inbox_login_args_t *args);
 static void ngx_http_inbox_login_address(ngx_http_request_t *r,
     u_char *key);
+static void ngx_http_inbox_login_rehash(inbox_store_t *store,
+    const inbox_user_t *user, const char *old_hash,
+    ngx_http_inbox_login_args_t *args);
 static void ngx_http_inbox_login_op(ngx_http_inbox_api_t *api,
     inbox_store_t *store, ngx_http_inbox_job_t *job);
 static ngx_int_t ngx_http_inbox_login_done(ngx_http_request_t *r,
@@ -240,6 +243,35 @@ ngx_http_inbox_login_address(ngx_http_request_t *r, u_char *key)
 }
 
 
+/*
+ * In a pool thread: a hash made under older limits is made again now that
+ * the password is at hand.  Signing in does not depend on it: a failure
+ * leaves the old hash, which still verifies, for the next sign-in.
+ */
+
+static void
+ngx_http_inbox_login_rehash(inbox_store_t *store, const inbox_user_t *user,
+    const char *old_hash, ngx_http_inbox_login_args_t *args)
+{
+    char           new_hash[INBOX_PASSWORD_HASH_MAX];
+    inbox_error_t  err;
+
+    if (inbox_password_hash(args->password, args->password_len, new_hash,
+                            &err)
+        != INBOX_OK
+        || inbox_store_user_password_rehash(store, user->org_id, user->id,
+                                            old_hash, new_hash, NULL, &err)
+           != INBOX_OK)
+    {
+        ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
+                      "inbox: user %s's password was not rehashed under "
+                      "today's limits: %s", user->id, err.message);
+    }
+
+    sodium_memzero(new_hash, sizeof(new_hash));
+}
+
+
 /* In a pool thread. */
 
 static void
@@ -266,6 +298,10 @@ ngx_http_inbox_login_op(ngx_http_inbox_api_t *api, inbox_store_t *store,
      * answer takes as long as for a wrong password */
     good = inbox_password_verify(rc == INBOX_OK ? hash : NULL,
                                  args->password, args->password_len);
+
+    if (good && inbox_password_needs_rehash(hash)) {
+        ngx_http_inbox_login_rehash(store, &user, hash, args);
+    }
 
     free(hash);
     sodium_memzero(args->password, args->password_len);

@@ -8,6 +8,10 @@
 #include <inbox/password.h>
 #include <inbox/utf8.h>
 
+/* the limits every new hash is made under; older ones are rehashed */
+#define INBOX_PASSWORD_OPSLIMIT  crypto_pwhash_OPSLIMIT_INTERACTIVE
+#define INBOX_PASSWORD_MEMLIMIT  crypto_pwhash_MEMLIMIT_INTERACTIVE
+
 
 static void inbox_password_init(void);
 
@@ -33,8 +37,8 @@ inbox_password_init(void)
     sodium_bin2hex(secret, sizeof(secret), random, sizeof(random));
 
     if (crypto_pwhash_str(inbox_password_decoy, secret, strlen(secret),
-                          crypto_pwhash_OPSLIMIT_INTERACTIVE,
-                          crypto_pwhash_MEMLIMIT_INTERACTIVE)
+                          INBOX_PASSWORD_OPSLIMIT,
+                          INBOX_PASSWORD_MEMLIMIT)
         != 0)
     {
         inbox_password_decoy[0] = '\0';
@@ -97,8 +101,8 @@ inbox_password_hash(const char *password, size_t len,
     pthread_once(&inbox_password_once, inbox_password_init);
 
     if (crypto_pwhash_str(out, password, len,
-                          crypto_pwhash_OPSLIMIT_INTERACTIVE,
-                          crypto_pwhash_MEMLIMIT_INTERACTIVE)
+                          INBOX_PASSWORD_OPSLIMIT,
+                          INBOX_PASSWORD_MEMLIMIT)
         != 0)
     {
         out[0] = '\0';
@@ -107,6 +111,19 @@ inbox_password_hash(const char *password, size_t len,
     }
 
     return INBOX_OK;
+}
+
+
+int
+inbox_password_needs_rehash(const char *hash)
+{
+    pthread_once(&inbox_password_once, inbox_password_init);
+
+    /* -1: not an Argon2id string of this libsodium's */
+    return crypto_pwhash_str_needs_rehash(hash,
+                                          INBOX_PASSWORD_OPSLIMIT,
+                                          INBOX_PASSWORD_MEMLIMIT)
+           != 0;
 }
 
 

@@ -880,6 +880,32 @@ inbox_store_users_list(inbox_store_t *store, const char *org_id,
 
 
 inbox_status_t
+inbox_store_user_password_rehash(inbox_store_t *store, const char *org_id,
+    const char *user_id, const char *old_hash, const char *new_hash,
+    int *replaced, inbox_error_t *err)
+{
+    int  unused;
+
+    if (replaced == NULL) {
+        replaced = &unused;
+    }
+
+    *replaced = 0;
+
+    if (old_hash == NULL || old_hash[0] == '\0' || new_hash == NULL
+        || new_hash[0] == '\0')
+    {
+        return inbox_error_set_field(err, INBOX_ERR_INVALID, "password",
+                                     "A password hash is required.");
+    }
+
+    return store->ops->user_password_rehash(store, org_id, user_id,
+                                            old_hash, new_hash, replaced,
+                                            err);
+}
+
+
+inbox_status_t
 inbox_store_user_password_set(inbox_store_t *store, const char *org_id,
     const char *email, const char *password_hash, char id[INBOX_ID_MAX],
     inbox_error_t *err)

@@ -260,6 +260,11 @@ typedef struct {
       (inbox_store_t *store, const char *org_id, const char *email,           \
        const char *password_hash, char id[INBOX_ID_MAX], inbox_error_t *err), \
       (store, org_id, email, password_hash, id, err))                         \
+    X(RULED, user_password_rehash,                                            \
+      (inbox_store_t *store, const char *org_id, const char *user_id,         \
+       const char *old_hash, const char *new_hash, int *replaced,             \
+       inbox_error_t *err),                                                   \
+      (store, org_id, user_id, old_hash, new_hash, replaced, err))            \
     /* a session's times are store.c's to decide (session.h): backends       \
      * record them and hand them back; session_add and session_touch are     \
      * called by inbox_store_session_create and _find only */                \

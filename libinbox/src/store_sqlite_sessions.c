@@ -495,6 +495,45 @@ failed:
 }
 
 
+inbox_status_t
+inbox_sqlite_user_password_rehash(inbox_store_t *store, const char *org_id,
+    const char *user_id, const char *old_hash, const char *new_hash,
+    int *replaced, inbox_error_t *err)
+{
+    size_t                changes;
+    int64_t               org, user;
+    sqlite3_stmt         *stmt;
+    inbox_status_t        status;
+    inbox_sqlite_conn_t  *conn;
+
+    /* no such ids: no such user, whose hash is then not old_hash */
+    if (inbox_sqlite_parse_id(org_id, &org) != 0
+        || inbox_sqlite_parse_id(user_id, &user) != 0)
+    {
+        return INBOX_OK;
+    }
+
+    status = inbox_sqlite_session_write(store, &stmt, &conn,
+        INBOX_SQL_USER_PASSWORD_REHASH,
+        "UPDATE users SET password_hash = ?4 WHERE id = ?2 AND org_id = ?1"
+        " AND password_hash = ?3", err);
+    if (status != INBOX_OK) {
+        return status;
+    }
+
+    sqlite3_bind_int64(stmt, 1, org);
+    sqlite3_bind_int64(stmt, 2, user);
+    inbox_sqlite_bind_text(stmt, 3, old_hash);
+    inbox_sqlite_bind_text(stmt, 4, new_hash);
+
+    status = inbox_sqlite_session_finish(conn, stmt, "a rehash", &changes,
+                                         err);
+    *replaced = status == INBOX_OK && changes > 0;
+
+    return status;
+}
+
+
 /* One statement in its own write transaction: the session writes. */
 static inbox_status_t
 inbox_sqlite_session_write(inbox_store_t *store, sqlite3_stmt **stmtp,

@@ -264,6 +264,44 @@ test('inboxctl user passwd gives a new password and ends the user\'s '
     SAM.password = 'a new passphrase 9';
 });
 
+// "correct horse battery" as an older release might have stored it:
+// Argon2id at libsodium's least limits (crypto_pwhash_OPSLIMIT_MIN and
+// _MEMLIMIT_MIN), where today's hashes take 64 MiB and two passes.
+const OLD_HASH = '$argon2id$v=19$m=8,t=1,p=1$4CbhrSzT4Lo4JFkxUAdOmg$'
+    + 'NIF+2RShUltPXX/LF3LdVThSHlv/i0p+n7S9sknjA20';
+
+test('a password hashed under older limits is hashed again under '
+    + "today's at sign-in, and the user's sessions stay", async () => {
+    const cluster = await ready();
+    const LEE = { email: 'old.hash@harbor.example',
+                  password: 'correct horse battery' };
+    const storedHash = async () => (await sql(cluster,
+        `SELECT password_hash FROM users WHERE email = '${LEE.email}'`))
+        .stdout.trim();
+    await addUser(cluster, orgA, LEE.email, 'not the old one 1', 'member');
+    await sql(cluster, `UPDATE users SET password_hash = '${OLD_HASH}' `
+        + `WHERE email = '${LEE.email}'`);
+
+    assertError(await login(cluster, LEE.email, 'not the old one 1'), 401,
+                'unauthenticated');
+    assert.equal(await storedHash(), OLD_HASH, 'a refused sign-in rehashes');
+
+    const first = await login(cluster, LEE.email, LEE.password);
+    assert.equal(first.status, 200, first.text);
+    const rehashed = await storedHash();
+    assert.match(rehashed, /^\$argon2id\$v=19\$m=65536,t=2,p=1\$/);
+
+    // the same password: the session just made, and others, stay
+    assert.equal((await sessionApi(cluster, '/api/v1/me', first.cookie))
+        .status, 200);
+    const again = await login(cluster, LEE.email, LEE.password);
+    assert.equal(again.status, 200, again.text);
+    assert.equal(await storedHash(), rehashed, 'hashed again needlessly');
+    assert.equal((await sessionApi(cluster, '/api/v1/me', first.cookie))
+        .status, 200);
+    assert.doesNotMatch(cluster.errorLog(), /not rehashed/);
+});
+
 // A POST whose body is streamed without a Content-Length.
 function chunkedPost(cluster, path, contentType, chunks) {
     return new Promise((done, fail) => {

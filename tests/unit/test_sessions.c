@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sodium.h>
 #include <sqlite3.h>
 #include <inbox/account.h>
 #include <inbox/clock.h>
@@ -70,6 +71,27 @@ TEST(a_password_hash_verifies_that_password_only)
     CHECK_INT(inbox_password_hash("short", 5, hash, &err),
               INBOX_ERR_INVALID);
     CHECK_STR(hash, "");
+}
+
+
+TEST(a_hash_made_under_other_limits_is_made_again)
+{
+    char           hash[INBOX_PASSWORD_HASH_MAX];
+    char           weak[crypto_pwhash_STRBYTES];
+    inbox_error_t  err;
+
+    CHECK_INT(inbox_password_hash("correct horse", 13, hash, &err), INBOX_OK);
+    CHECK(inbox_password_needs_rehash(hash) == 0);
+
+    /* what an older release with lower limits would have stored */
+    CHECK(crypto_pwhash_str(weak, "correct horse", 13,
+                            crypto_pwhash_OPSLIMIT_MIN,
+                            crypto_pwhash_MEMLIMIT_MIN) == 0);
+    CHECK(inbox_password_verify(weak, "correct horse", 13) == 1);
+    CHECK(inbox_password_needs_rehash(weak) == 1);
+
+    /* not a hash of this algorithm */
+    CHECK(inbox_password_needs_rehash("$2b$12$notargon") == 1);
 }
 
 

@@ -3964,6 +3964,7 @@ TEST(a_timeline_has_the_contacts_messages_newest_first)
 /* stand-in password hashes: the store keeps whatever it is given */
 #define HASH_A  "$argon2id$v=19$m=65536,t=2,p=1$a"
 #define HASH_B  "$argon2id$v=19$m=65536,t=2,p=1$b"
+#define HASH_C  "$argon2id$v=19$m=65536,t=2,p=1$c"
 
 
 /* A second organization with a user each: Pat (billing) in the test
@@ -4173,6 +4174,73 @@ TEST(sessions_are_created_found_ended_and_purged)
     CHECK_INT(removed, 1);
     CHECK_INT(inbox_store_session_find(f.store, "hash-2", &who, &err),
               INBOX_ERR_UNAUTHENTICATED);
+
+    fixture_close(&f);
+}
+
+
+TEST(a_rehash_replaces_only_the_hash_it_read_and_keeps_the_sessions)
+{
+    int                replaced;
+    char               other[INBOX_ID_MAX], pat[INBOX_ID_MAX];
+    char               sam[INBOX_ID_MAX], *hash;
+    fixture_t          f;
+    inbox_user_t       user;
+    inbox_error_t      err;
+    inbox_principal_t  who;
+
+    FIXTURE(&f);
+    CHECK_INT(people_add(&f, other, pat, sam), 0);
+    CHECK_INT(inbox_store_session_create(f.store, f.org, pat, "pat-1", &err),
+              INBOX_OK);
+
+    CHECK_INT(inbox_store_user_password_rehash(f.store, f.org, pat, HASH_A,
+                                               HASH_C, &replaced, &err),
+              INBOX_OK);
+    CHECK_INT(replaced, 1);
+    CHECK_INT(inbox_store_user_find_by_email(f.store, "pat@example.com",
+                                             &user, &hash, &err), INBOX_OK);
+    CHECK_STR(hash, HASH_C);
+    free(hash);
+    CHECK_INT(inbox_store_session_find(f.store, "pat-1", &who, &err),
+              INBOX_OK);
+
+    /* read before a new password was set: that one stays */
+    CHECK_INT(inbox_store_user_password_rehash(f.store, f.org, pat, HASH_A,
+                                               HASH_B, &replaced, &err),
+              INBOX_OK);
+    CHECK_INT(replaced, 0);
+    CHECK_INT(inbox_store_user_find_by_email(f.store, "pat@example.com",
+                                             &user, &hash, &err), INBOX_OK);
+    CHECK_STR(hash, HASH_C);
+    free(hash);
+
+    /* another organization's user, and users that are not there */
+    CHECK_INT(inbox_store_user_password_rehash(f.store, f.org, sam, HASH_B,
+                                               HASH_C, &replaced, &err),
+              INBOX_OK);
+    CHECK_INT(replaced, 0);
+    CHECK_INT(inbox_store_user_find_by_email(f.store, "sam@other.test",
+                                             &user, &hash, &err), INBOX_OK);
+    CHECK_STR(hash, HASH_B);
+    free(hash);
+    CHECK_INT(inbox_store_user_password_rehash(f.store, f.org,
+                                               f.backend->missing_id, HASH_C,
+                                               HASH_A, &replaced, &err),
+              INBOX_OK);
+    CHECK_INT(replaced, 0);
+    CHECK_INT(inbox_store_user_password_rehash(f.store, f.org, "nonsense",
+                                               HASH_C, HASH_A, &replaced,
+                                               &err), INBOX_OK);
+    CHECK_INT(replaced, 0);
+
+    CHECK_INT(inbox_store_user_password_rehash(f.store, f.org, pat, HASH_C,
+                                               "", &replaced, &err),
+              INBOX_ERR_INVALID);
+    CHECK_INT(inbox_store_user_find_by_email(f.store, "pat@example.com",
+                                             &user, &hash, &err), INBOX_OK);
+    CHECK_STR(hash, HASH_C);
+    free(hash);
 
     fixture_close(&f);
 }

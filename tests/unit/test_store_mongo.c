@@ -2667,6 +2667,45 @@ TEST(user_password_set_ends_the_users_sessions)
 }
 
 
+TEST(user_password_rehash_replaces_only_the_hash_it_read)
+{
+    int             replaced;
+    fake_t          fake;
+    inbox_error_t   err;
+    inbox_store_t  *store;
+
+    store = fake_open(&fake);
+
+    fake.replies[0] = "{\"ok\": 1, \"n\": 1, \"nModified\": 1}";
+    CHECK_INT(inbox_store_user_password_rehash(store, ORG_ID, USER_ID,
+                                               "$argon2id$v=19$old",
+                                               "$argon2id$v=19$new",
+                                               &replaced, &err), INBOX_OK);
+    golden_check(&fake, "user_password_rehash");
+    CHECK_INT(replaced, 1);
+
+    /* another hash by now, or no such user: nothing matched */
+    fake_reset(&fake);
+    fake.replies[0] = "{\"ok\": 1, \"n\": 0, \"nModified\": 0}";
+    CHECK_INT(inbox_store_user_password_rehash(store, ORG_ID, USER_ID,
+                                               "$argon2id$v=19$old",
+                                               "$argon2id$v=19$new",
+                                               &replaced, &err), INBOX_OK);
+    CHECK_INT(replaced, 0);
+
+    /* an id that names nobody: nothing sent */
+    fake_reset(&fake);
+    CHECK_INT(inbox_store_user_password_rehash(store, ORG_ID, "nonsense",
+                                               "$argon2id$v=19$old",
+                                               "$argon2id$v=19$new",
+                                               &replaced, &err), INBOX_OK);
+    CHECK_INT(replaced, 0);
+    CHECK_INT(fake.commands, 0);
+
+    fake_close(&fake, store);
+}
+
+
 TEST(session_create_needs_the_organizations_user)
 {
     fake_t          fake;

@@ -36,4 +36,9 @@ inbox_status_t inbox_password_hash(const char *password, size_t len,
 int inbox_password_verify(const char *hash, const char *password,
     size_t len);
 
+/* 1 when a hash that verified was made under other limits (or another
+ * algorithm) than inbox_password_hash uses now: the sign-in that knows
+ * the password hashes it again (inbox_store_user_password_rehash). */
+int inbox_password_needs_rehash(const char *hash);
+
 #endif

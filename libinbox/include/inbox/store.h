@@ -358,6 +358,14 @@ inbox_status_t inbox_store_users_list(inbox_store_t *store,
 inbox_status_t inbox_store_user_password_set(inbox_store_t *store,
     const char *org_id, const char *email, const char *password_hash,
     char id[INBOX_ID_MAX], inbox_error_t *err);
+/* A sign-in's rehash (password.h, inbox_password_needs_rehash): user
+ * user_id's password hash becomes new_hash if it is still old_hash.  The
+ * password is the same, so the user's sessions stay.  *replaced (may be
+ * NULL) says whether it did; a user gone, or whose hash changed since it
+ * was read (a new password meanwhile), keeps what it has: INBOX_OK, 0. */
+inbox_status_t inbox_store_user_password_rehash(inbox_store_t *store,
+    const char *org_id, const char *user_id, const char *old_hash,
+    const char *new_hash, int *replaced, inbox_error_t *err);
 /* Stores a new session of the user, made now, by the hash of its id (see
  * session.h); when it ends is decided by session.h's rules. */
 inbox_status_t inbox_store_session_create(inbox_store_t *store,

@@ -43,6 +43,9 @@ static void ws_stream_ring_push(ws_org_stream_t *org, int64_t seq,
 static void ws_stream_ring_clear(ws_org_stream_t *org);
 static void ws_stream_pending_clear(ws_org_stream_t *org);
 static void ws_stream_check_fired(lws_sorted_usec_list_t *sul);
+static void ws_stream_check_now(ws_org_stream_t *org);
+static ws_store_req_t *ws_stream_position_add(ws_store_req_t *req,
+    size_t live, ws_org_stream_t *org);
 static ws_store_req_t *ws_stream_positions_req(size_t live);
 static void ws_stream_checked(ws_store_req_t *req);
 
@@ -101,10 +104,9 @@ ws_stream_start(ws_stream_t *stream, struct lws_context *context)
 static void
 ws_stream_check_fired(lws_sorted_usec_list_t *sul)
 {
-    ws_stream_t          *stream;
-    ws_store_req_t       *req;
-    ws_org_stream_t      *org;
-    ws_store_position_t  *p;
+    ws_stream_t      *stream;
+    ws_store_req_t   *req;
+    ws_org_stream_t  *org;
 
     stream = lws_container_of(sul, ws_stream_t, check_sul);
     req = NULL;
@@ -114,18 +116,10 @@ ws_stream_check_fired(lws_sorted_usec_list_t *sul)
         org = lws_container_of(d, ws_org_stream_t, live);
 
         if (org->checking == NULL && org->filling == NULL) {
+            req = ws_stream_position_add(req, stream->live.count, org);
             if (req == NULL) {
-                req = ws_stream_positions_req(stream->live.count);
-                if (req == NULL) {
-                    break;
-                }
+                break;
             }
-
-            p = &req->positions[req->npositions++];
-            p->owner = org;
-            memcpy(p->org_id, org->id, sizeof(p->org_id));
-            p->after = org->seen;
-            org->checking = req;
 
             if (req->npositions == INBOX_STREAM_POSITIONS_MAX) {
                 ws_store_ask(stream->store, req);
@@ -141,6 +135,56 @@ ws_stream_check_fired(lws_sorted_usec_list_t *sul)
     lws_sul_schedule(stream->context, 0, &stream->check_sul,
                      ws_stream_check_fired,
                      WS_STREAM_CHECK_MS * LWS_US_PER_MS);
+}
+
+
+/*
+ * An event at or below what was delivered, in the same epoch: mostly a
+ * datagram later than the store's copy of it, but also the first that a
+ * store gone back numbers anew.  Its position is asked at once, not at
+ * the next look, so that the store is caught before it numbers past what
+ * went out here (ws_stream_checked).
+ */
+static void
+ws_stream_check_now(ws_org_stream_t *org)
+{
+    ws_store_req_t  *req;
+
+    if (org->stream->store == NULL || org->checking != NULL
+        || org->filling != NULL)
+    {
+        return;
+    }
+
+    req = ws_stream_position_add(NULL, 1, org);
+    if (req != NULL) {
+        ws_store_ask(org->stream->store, req);
+    }
+}
+
+
+/* Adds org to req (made for up to live organizations when NULL): the
+ * request, NULL when out of memory. */
+static ws_store_req_t *
+ws_stream_position_add(ws_store_req_t *req, size_t live,
+    ws_org_stream_t *org)
+{
+    ws_store_position_t  *p;
+
+    if (req == NULL) {
+        req = ws_stream_positions_req(live);
+        if (req == NULL) {
+            return NULL;
+        }
+    }
+
+    p = &req->positions[req->npositions++];
+    p->owner = org;
+    memcpy(p->org_id, org->id, sizeof(p->org_id));
+    p->after = org->seen;
+    org->checking = req;
+
+    return req;
 }
 
 
@@ -279,6 +323,7 @@ ws_stream_event(ws_stream_t *stream, const inbox_event_record_t *rec)
     if (rec->org_seq <= org->last) {
         lwsl_info("ws-server: org %s org_seq %lld again: dropped\n",
                   org->id, (long long) rec->org_seq);
+        ws_stream_check_now(org);
         return;
     }
 
@@ -647,6 +692,8 @@ ws_stream_new_epoch(ws_org_stream_t *org, const char *epoch, int64_t seq)
 static void
 ws_stream_went_back(ws_org_stream_t *org, int64_t seq)
 {
+    ws_stream_conn_t  *sc;
+
     lwsl_warn("ws-server: org %s: the store went back to org_seq %lld "
               "from %lld in the same epoch (a backup restored?): its "
               "browsers reload\n", org->id, (long long) seq,
@@ -656,6 +703,17 @@ ws_stream_went_back(ws_org_stream_t *org, int64_t seq)
     org->last = seq;
     org->seen = seq;
     ws_fanout_went_back(org->stream->fanout, org->id, seq);
+
+    /* those waiting for their resume were told a position past seq in
+     * their hello: the resume they send is then past theirs, and gets
+     * its reset (ws_resume.c) */
+    lws_start_foreach_dll(struct lws_dll2 *, d,
+                          lws_dll2_get_head(&org->stream->held)) {
+        sc = lws_container_of(d, ws_stream_conn_t, held);
+        if (sc->org == org && ws_fanout_position(sc->conn) > seq) {
+            ws_fanout_restart_position(sc->conn, seq);
+        }
+    } lws_end_foreach_dll(d);
 }
 
 
@@ -664,8 +722,7 @@ ws_stream_went_back(ws_org_stream_t *org, int64_t seq)
 static void
 ws_stream_restart(ws_org_stream_t *org, int64_t seq)
 {
-    ws_reset_arg_t     arg;
-    ws_stream_conn_t  *sc;
+    ws_reset_arg_t  arg;
 
     if (org->filling != NULL) {
         org->filling->owner = NULL;
@@ -685,17 +742,6 @@ ws_stream_restart(ws_org_stream_t *org, int64_t seq)
     arg.epoch = org->epoch;
     ws_fanout_foreach(org->stream->fanout, org->id, ws_stream_restart_each,
                       &arg);
-
-    /* those waiting for their resume were told a position of the old
-     * history in their hello: the resume they send is then past theirs,
-     * or of another epoch, and gets its reset (ws_resume.c) */
-    lws_start_foreach_dll(struct lws_dll2 *, d,
-                          lws_dll2_get_head(&org->stream->held)) {
-        sc = lws_container_of(d, ws_stream_conn_t, held);
-        if (sc->org == org) {
-            ws_fanout_restart_position(sc->conn, seq);
-        }
-    } lws_end_foreach_dll(d);
 }
 
 

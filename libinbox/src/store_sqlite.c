@@ -1172,9 +1172,9 @@ replaced:
 
     inbox_error_set(err, INBOX_ERR_UNAVAILABLE,
                     "The store's database file was replaced by another "
-                    "file: it is served once nginx and the sender are "
-                    "restarted (sqlite3's .restore brings a backup back "
-                    "while they run).");
+                    "file: it is served once nginx, the sender and "
+                    "ws-server are restarted (sqlite3's .restore brings a "
+                    "backup back while they run).");
 
 failed:
 
@@ -1617,8 +1617,9 @@ inbox_sqlite_restore(inbox_store_t *store, const char *backup,
         status = inbox_error_set(err, INBOX_ERR_INVALID,
                                  "The backup's schema is version %d, this "
                                  "store's %d: put it in the store's place "
-                                 "with nginx and the sender stopped (they "
-                                 "migrate it when they start).", version,
+                                 "with nginx, the sender and ws-server "
+                                 "stopped (the first to start migrates "
+                                 "it).", version,
                                  INBOX_SQLITE_VERSION);
         goto done;
     }

@@ -539,6 +539,33 @@ inbox_mongo_run_simple(inbox_mongo_store_t *ms, bson_t *command,
 
 
 inbox_status_t
+inbox_mongo_update_one(inbox_mongo_store_t *ms, const char *collection,
+    bson_t *q, bson_t *u, int *matched, inbox_error_t *err)
+{
+    bson_t          reply;
+    bson_t         *command;
+    inbox_status_t  rc;
+
+    command = BCON_NEW("update", BCON_UTF8(collection),
+                       "updates", "[", "{",
+                           "q", BCON_DOCUMENT(q),
+                           "u", BCON_DOCUMENT(u),
+                       "}", "]",
+                       "ordered", BCON_BOOL(true));
+    bson_destroy(q);
+    bson_destroy(u);
+
+    rc = inbox_mongo_run(ms, command, &reply, err);
+    *matched = rc == INBOX_OK && inbox_mongo_get_int(&reply, "n") > 0;
+
+    bson_destroy(&reply);
+    bson_destroy(command);
+
+    return rc;
+}
+
+
+inbox_status_t
 inbox_mongo_run_cursor(inbox_mongo_store_t *ms, bson_t *command,
     bson_t *batch, inbox_error_t *err)
 {

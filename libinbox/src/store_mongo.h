@@ -113,6 +113,12 @@ bool inbox_mongo_write_retryable(mongoc_client_t *client, const char *db,
 inbox_status_t inbox_mongo_run_simple(inbox_mongo_store_t *ms,
     bson_t *command, inbox_error_t *err);
 
+/* An update of one document: q and u (destroyed here); *matched whether
+ * q matched one. */
+inbox_status_t inbox_mongo_update_one(inbox_mongo_store_t *ms,
+    const char *collection, bson_t *q, bson_t *u, int *matched,
+    inbox_error_t *err);
+
 /* Runs a find or aggregate and copies out its first batch (an array). */
 inbox_status_t inbox_mongo_run_cursor(inbox_mongo_store_t *ms,
     bson_t *command, bson_t *batch, inbox_error_t *err);

@@ -103,9 +103,6 @@ static inbox_status_t inbox_mongo_recipient_set(inbox_mongo_store_t *ms,
     const bson_oid_t *id, inbox_recipient_state_t from,
     inbox_recipient_state_t to, int64_t due_at, int *moved,
     inbox_error_t *err);
-static inbox_status_t inbox_mongo_update_one(inbox_mongo_store_t *ms,
-    const char *collection, bson_t *q, bson_t *u, int *matched,
-    inbox_error_t *err);
 static void inbox_mongo_append_left(bson_t *doc, const char *key);
 
 
@@ -2044,35 +2041,6 @@ inbox_mongo_campaign_counts(inbox_mongo_store_t *ms, inbox_campaign_t *items,
     }
 
     bson_destroy(&batch);
-
-    return rc;
-}
-
-
-/* An update of one document: q and u (destroyed here); *matched whether
- * q matched one. */
-static inbox_status_t
-inbox_mongo_update_one(inbox_mongo_store_t *ms, const char *collection,
-    bson_t *q, bson_t *u, int *matched, inbox_error_t *err)
-{
-    bson_t          reply;
-    bson_t         *command;
-    inbox_status_t  rc;
-
-    command = BCON_NEW("update", BCON_UTF8(collection),
-                       "updates", "[", "{",
-                           "q", BCON_DOCUMENT(q),
-                           "u", BCON_DOCUMENT(u),
-                       "}", "]",
-                       "ordered", BCON_BOOL(true));
-    bson_destroy(q);
-    bson_destroy(u);
-
-    rc = inbox_mongo_run(ms, command, &reply, err);
-    *matched = rc == INBOX_OK && inbox_mongo_get_int(&reply, "n") > 0;
-
-    bson_destroy(&reply);
-    bson_destroy(command);
 
     return rc;
 }

@@ -526,10 +526,7 @@ inbox_mongo_user_password_rehash(inbox_store_t *store, const char *org_id,
     const char *user_id, const char *old_hash, const char *new_hash,
     int *replaced, inbox_error_t *err)
 {
-    bson_t                reply;
-    bson_t               *command;
     bson_oid_t            org, user;
-    inbox_status_t        rc;
     inbox_mongo_store_t  *ms = (inbox_mongo_store_t *) store;
 
     /* no such ids: no such user, whose hash is then not old_hash */
@@ -539,26 +536,12 @@ inbox_mongo_user_password_rehash(inbox_store_t *store, const char *org_id,
         return INBOX_OK;
     }
 
-    command = BCON_NEW("update", BCON_UTF8("users"),
-                       "updates", "[", "{",
-                           "q", "{",
-                               "_id", BCON_OID(&user),
-                               "org_id", BCON_OID(&org),
-                               "password_hash", BCON_UTF8(old_hash),
-                           "}",
-                           "u", "{", "$set", "{",
-                               "password_hash", BCON_UTF8(new_hash),
-                           "}", "}",
-                       "}", "]",
-                       "ordered", BCON_BOOL(true));
-
-    rc = inbox_mongo_run(ms, command, &reply, err);
-    *replaced = rc == INBOX_OK && inbox_mongo_get_int(&reply, "n") > 0;
-
-    bson_destroy(&reply);
-    bson_destroy(command);
-
-    return rc;
+    return inbox_mongo_update_one(ms, "users",
+        BCON_NEW("_id", BCON_OID(&user),
+                 "org_id", BCON_OID(&org),
+                 "password_hash", BCON_UTF8(old_hash)),
+        BCON_NEW("$set", "{", "password_hash", BCON_UTF8(new_hash), "}"),
+        replaced, err);
 }
 
 

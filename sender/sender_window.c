@@ -6,6 +6,7 @@
 
 
 static int64_t sender_window_base(const sender_window_t *w);
+static unsigned sender_window_excess(unsigned window, double queued);
 static void sender_window_round(sender_window_t *w);
 
 
@@ -66,6 +67,32 @@ sender_window_base(const sender_window_t *w)
 }
 
 
+/*
+ * How far to come down when more than SENDER_WINDOW_QUEUE_HIGH wait:
+ * to where the middle of the aim would wait, but by at most half the
+ * window in one round.  One at a time is Vegas's step near the aim; far
+ * above it (a window learnt at a quick carrier, now a one-lane queue)
+ * that took a round per step, about a hundred answers from 16 to 4,
+ * with a reply waiting behind each of them.  Half at most, so that one
+ * round made slow by something else costs no more than a halving.
+ */
+static unsigned
+sender_window_excess(unsigned window, double queued)
+{
+    double    aim;
+    unsigned  excess;
+
+    aim = (SENDER_WINDOW_QUEUE_LOW + SENDER_WINDOW_QUEUE_HIGH) / 2;
+    excess = (unsigned) (queued - aim);
+
+    if (excess > window / 2) {
+        excess = window / 2;
+    }
+
+    return excess;
+}
+
+
 static void
 sender_window_round(sender_window_t *w)
 {
@@ -79,9 +106,7 @@ sender_window_round(sender_window_t *w)
 
     if (queued > SENDER_WINDOW_QUEUE_HIGH && !short_wait) {
         w->starting = 0;
-        if (w->window > 1) {
-            w->window--;
-        }
+        w->window -= sender_window_excess(w->window, queued);
 
     } else if ((queued < SENDER_WINDOW_QUEUE_LOW || short_wait)
                && w->window < w->cap && w->full * 2 >= w->answers)

@@ -13,9 +13,10 @@
  * answers show the base, and doubles each round until requests begin to
  * wait; then after each round it grows by one while fewer than
  * SENDER_WINDOW_QUEUE_LOW wait (or they wait less than
- * SENDER_WINDOW_DELAY_US) and the round used it whole, shrinks by one
- * while more than SENDER_WINDOW_QUEUE_HIGH wait for longer than that,
- * and stays between 1 and its cap.  At a distant carrier (answers
+ * SENDER_WINDOW_DELAY_US) and the round used it whole, shrinks while
+ * more than SENDER_WINDOW_QUEUE_HIGH wait for longer than that (by one
+ * near the aim, by the excess far above it, at most by half), and stays
+ * between 1 and its cap.  At a distant carrier (answers
  * of 100 ms and more, little of it queueing) the window opens to the
  * cap and the rate is not lowered; at a carrier that is the bottleneck,
  * the queue stays a few requests long and the rate is what the carrier

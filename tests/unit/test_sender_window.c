@@ -103,6 +103,48 @@ TEST(a_queue_that_builds_shrinks_the_window_and_recovers)
 }
 
 
+TEST(a_window_far_above_a_one_lane_queue_comes_down_in_a_few_rounds)
+{
+    int64_t          now;
+    sender_window_t  w;
+    carrier_t        fast = { 5000, 100, 64 };
+    carrier_t        busy = { 5000, 4000, 1 };
+
+    sender_window_init(&w, 16);
+    now = run(&w, &fast, 300, 0);
+    CHECK_INT(w.window, 16);
+
+    /* 15 of 16 wait: within three rounds (28 answers) a reply finds a
+     * few ahead of it again, not after a hundred answers */
+    now = run(&w, &busy, 30, now);
+    CHECK(w.window >= 2 && w.window <= 5);
+    (void) now;
+}
+
+
+TEST(one_slow_round_at_a_distant_carrier_costs_at_most_half)
+{
+    unsigned         i;
+    int64_t          now;
+    sender_window_t  w;
+    carrier_t        far = { 150000, 1000, 100 };
+
+    sender_window_init(&w, 16);
+    now = run(&w, &far, 500, 0);
+    CHECK_INT(w.window, 16);
+
+    /* a round whose answers all came five times later (the machine
+     * stalled, not a queue at the carrier) */
+    for (i = 0; i < 16; i++) {
+        sender_window_answer(&w, 5 * 151000, 16, now / 1000 + i);
+    }
+    CHECK(w.window >= 8 && w.window < 16);
+
+    (void) run(&w, &far, 500, now + 1000000);
+    CHECK_INT(w.window, 16);
+}
+
+
 TEST(a_carrier_next_door_with_short_waits_gets_the_whole_cap)
 {
     sender_window_t  w;

@@ -132,6 +132,7 @@ working_directory ${c.dir};
 worker_rlimit_core 512m;
 error_log ${c.dir}/error.log ${c.options.errorLogLevel};
 thread_pool inbox ${c.options.threadPool};
+thread_pool inbox_password ${c.options.passwordPool};
 
 events {
     worker_connections 1024;
@@ -242,6 +243,7 @@ export function uniqueNumber() {
 // file got before there were options.
 //   workerProcesses: nginx's worker_processes;
 //   threadPool: the arguments of the "thread_pool inbox" line;
+//   passwordPool: those of "thread_pool inbox_password" (sign-ins);
 //   http: more http-level directives, each a string ("inbox_batch_size 1;");
 //   errorLogLevel: error_log's level (info by default, to see everything;
 //     the shipped configuration uses notice);
@@ -264,6 +266,7 @@ export function uniqueNumber() {
 const defaultOptions = {
     workerProcesses: 2,
     threadPool: 'threads=4 max_queue=4096',
+    passwordPool: 'threads=2 max_queue=64',
     http: [],
     errorLogLevel: 'info',
     nginxStore: null,

@@ -19,6 +19,10 @@
 //      clients running until every recipient's message is delivered in
 //      the store;
 //   4. "idle, after": phase 2 again, on the store the send left.
+// With --alternate S the campaign is paused and resumed every S seconds
+// during phase 3, and the clients' answers of the sending turns are
+// compared with those of the paused ones: idle and busy from the same
+// minutes, so that what else shares the machine weighs on both alike.
 // A reply's queue-to-carrier time is from the API's 201 to the
 // simulator's record of the send.  Then it checks that every recipient
 // was sent the campaign exactly once (the simulator's messages and the
@@ -45,7 +49,7 @@ const USAGE = `usage: bench/campaign [--recipients N] [-d SECONDS] [-w SECONDS]
                       [--inbound-contacts N] [--reply-threads N]
                       [--workers N] [--pool-threads N] [--max-active N]
                       [--number-rate R] [--delay-scale F] [--perf]
-                      [--sender-log] [--keep] [--pin]
+                      [--sender-log] [--keep] [--pin] [--alternate S]
   --recipients N        the campaign's recipients (RECIPIENTS, else 100000)
   -d SECONDS            each phase with no send running (20)
   -w SECONDS            warm-up before the first phase, not counted (3)
@@ -74,7 +78,12 @@ const USAGE = `usage: bench/campaign [--recipients N] [-d SECONDS] [-w SECONDS]
   --sender-log          the sender logs each send (--verbose), and a
                         reply's time to the carrier is split at the
                         moment the sender starts its request
-  --keep                keep the cluster's directory (logs, store)`;
+  --keep                keep the cluster's directory (logs, store)
+  --alternate S         during the send, pause the campaign for S seconds
+                        every S seconds, and compare the clients' figures
+                        while it sends with those while it is paused (its
+                        callbacks over): idle and busy measured in the same
+                        minutes, whatever else the machine does meanwhile`;
 
 function options() {
     let v;
@@ -98,6 +107,7 @@ function options() {
             'sender-log': { type: 'boolean' },
             keep: { type: 'boolean' },
             pin: { type: 'boolean' },
+            alternate: { type: 'string' },
             help: { type: 'boolean', short: 'h' },
         } }).values;
     } catch (e) {
@@ -127,6 +137,7 @@ function options() {
         senderLog: v['sender-log'] === true,
         keep: v.keep === true,
         pin: v.pin === true,
+        alternate: Number(v.alternate ?? 0),
     };
     for (const [k, x] of Object.entries(o)) {
         if (typeof x === 'number' && !(x >= 0)) {
@@ -377,21 +388,54 @@ async function run(o, cluster, loadBefore) {
             if (done >= n.recipients && c.status === 'done') {
                 return null;
             }
-            // (done: every recipient handed to the outbox)
-            if ((c.status !== 'sending' && c.status !== 'done')
-                || performance.now() - lastMove > 60000) {
+            // (done: every recipient handed to the outbox; paused by
+            // --alternate, which resumes it)
+            const alternating = c.status === 'paused'
+                && c.paused_reason === 'manual' && o.alternate > 0;
+            if ((c.status !== 'sending' && c.status !== 'done'
+                 && !alternating)
+                || performance.now() - lastMove
+                   > 60000 + o.alternate * 1000) {
                 return `the campaign stopped: ${c.status} `
                     + `${c.paused_reason ?? ''} ${JSON.stringify(n)}`;
             }
         }
     };
-    log(`-- the campaign to ${int(o.recipients)} recipients`);
+    // --alternate: the campaign paused and resumed in turn; each turn
+    // { state, from } (performance.now()), the send's start the first
+    const turns = [];
+    const alternate = async () => {
+        for (let paused = false; ;) {
+            await sleep(o.alternate * 1000);
+            if (finished) {
+                return;
+            }
+            const c = await campaign();
+            if (c.status === 'done') {
+                return;
+            }
+            const to = paused ? 'resume' : 'pause';
+            const res = await api(cluster, `/api/v1/campaigns/${id}/${to}`,
+                                  org.token, { method: 'POST' });
+            if (res.status !== 200) {
+                throw new Error(`campaign ${to}: ${res.status} ${res.text}`);
+            }
+            paused = !paused;
+            turns.push({ state: paused ? 'paused' : 'sending',
+                         from: performance.now() });
+        }
+    };
+    log(`-- the campaign to ${int(o.recipients)} recipients`
+        + (o.alternate > 0 ? `, paused ${o.alternate} s every ${o.alternate}`
+           + ' s' : ''));
     const sendMix = mix('send', () => finished);
     sendAt = epochMs();
     let failure = null;
     let sendCallMs = NaN;
     let perfDone = null;
+    let alternated = null;
     try {
+        turns.push({ state: 'sending', from: performance.now() });
         const sent = await api(cluster, `/api/v1/campaigns/${id}/send`,
                                org.token, { method: 'POST' });
         sendCallMs = epochMs() - sendAt;
@@ -400,6 +444,8 @@ async function run(o, cluster, loadBefore) {
         } else {
             perfDone = o.perf ? sleep(5000).then(() =>
                 perfRecord(cluster.dir, 10)) : null;
+            alternated = o.alternate > 0 ? alternate().catch((e) => e)
+                : null;
             failure = await untilDelivered();
         }
     } finally {
@@ -407,6 +453,11 @@ async function run(o, cluster, loadBefore) {
     }
     const doneAt = epochMs();
     const send = await sendMix;
+    const alternateError = alternated ? await alternated : null;
+    if (alternateError) {
+        throw alternateError;
+    }
+    turns.push({ state: 'over', from: performance.now() });
     const perfFile = perfDone ? await perfDone : null;
     if (failure) {
         throw new Error(failure);
@@ -651,6 +702,9 @@ async function run(o, cluster, loadBefore) {
         }
         lines.push('');
     }
+    if (o.alternate > 0) {
+        lines.push(...alternationReport(o, send, turns), '');
+    }
     lines.push('CPU, share of one core over each phase (utime + stime from '
         + '/proc); during the send also µs per campaign message:', '');
     lines.push('| phase | sender | simulator | nginx | ws-server | client '
@@ -695,6 +749,62 @@ async function run(o, cluster, loadBefore) {
             + '```\n');
     }
     return problems.length === 0 ? 0 : 1;
+}
+
+// --alternate: a client's answers during the send, split by the turn its
+// request began in: those of a sending turn from a second after the
+// resume (the sender claims again), those of a paused turn from when the
+// callbacks of what was in flight are over (the simulator's "delivered"
+// comes up to 1.5 s x the delay scale after the send), each only if its
+// answer came within the turn.
+function splitByTurn(stats, turns, pausedSettleMs) {
+    const out = { sending: [], paused: [] };
+    let k = 0;
+    for (let i = 0; i < stats.starts.length; i++) {
+        const t = stats.starts[i];
+        const end = t + stats.latencies[i];
+        while (k > 0 && turns[k].from > t) {
+            k--;
+        }
+        while (k + 1 < turns.length && turns[k + 1].from <= t) {
+            k++;
+        }
+        const turn = turns[k];
+        const next = turns[k + 1];
+        if (!next || t < turn.from || end > next.from) {
+            continue;
+        }
+        if (turn.state === 'sending' && t >= turn.from + 1000) {
+            out.sending.push(stats.latencies[i]);
+        } else if (turn.state === 'paused'
+                   && t >= turn.from + pausedSettleMs) {
+            out.paused.push(stats.latencies[i]);
+        }
+    }
+    return out;
+}
+
+function alternationReport(o, send, turns) {
+    const settle = 1000 + 2000 * o.delayScale;
+    const count = (s) => turns.filter((t) => t.state === s).length;
+    const lines = [`Alternating during the send (--alternate ${o.alternate}): `
+        + `${count('sending')} sending and ${count('paused')} paused turns; `
+        + 'a request counts in its turn from 1 s after a resume and '
+        + `${(settle / 1000).toFixed(1)} s after a pause (the callbacks of `
+        + 'what was in flight), when answered within the turn:', '',
+        '| client | answers sending / paused | p50 ms sending / paused | '
+        + 'p99 ms sending / paused | **p99 sending ÷ paused** |',
+        '| --- | --- | --- | --- | --- |'];
+    for (const [name, k] of [['webhook ingest', 'inbound'],
+                             ['unread page', 'unread']]) {
+        const s = splitByTurn(send[k], turns, settle);
+        lines.push(`| ${name} | ${int(s.sending.length)} / `
+            + `${int(s.paused.length)} | ${ms(pct(s.sending, 0.5))} / `
+            + `${ms(pct(s.paused, 0.5))} | ${ms(pct(s.sending, 0.99))} / `
+            + `${ms(pct(s.paused, 0.99))} | **${(pct(s.sending, 0.99)
+                / pct(s.paused, 0.99)).toFixed(2)}** |`);
+    }
+    return lines;
 }
 
 main().catch((e) => {

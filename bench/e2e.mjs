@@ -144,7 +144,9 @@ export function makeClient(concurrency) {
 // requests a second at most.  Every request started is waited for.
 // Latencies in ms of the answers ok() accepts.
 export async function load(send, concurrency, seconds, request, rate = 0) {
-    const stats = { ok: 0, other: {}, latencies: [], started: 0 };
+    // starts[i]: when the request of latencies[i] began (performance.now())
+    const stats = { ok: 0, other: {}, latencies: [], starts: [],
+                    started: 0 };
     const t0 = performance.now();
     const until = typeof seconds === 'function' ? seconds : null;
     const end = until ? Infinity : t0 + seconds * 1000;
@@ -176,6 +178,7 @@ export async function load(send, concurrency, seconds, request, rate = 0) {
             if (r.ok(a.status)) {
                 stats.ok += 1;
                 stats.latencies.push(now - t);
+                stats.starts.push(t);
             } else {
                 const k = a.status || a.error;
                 stats.other[k] = (stats.other[k] ?? 0) + 1;

@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1567,18 +1568,110 @@ inbox_sqlite_uid(sqlite3 *db, char uid[INBOX_SQLITE_UID_MAX])
 }
 
 
+/* A database and its -wal and -shm, if there. */
+static void
+inbox_sqlite_remove(const char *path)
+{
+    char  side[PATH_MAX];
+
+    (void) unlink(path);
+
+    if (snprintf(side, sizeof(side), "%s-wal", path) < (int) sizeof(side)) {
+        (void) unlink(side);
+    }
+
+    if (snprintf(side, sizeof(side), "%s-shm", path) < (int) sizeof(side)) {
+        (void) unlink(side);
+    }
+}
+
+
 /*
- * The backup is checked first (this store's, this schema), then copied by
- * SQLite's backup API into a connection of our own on the live file:
- * every page goes through the write-ahead log like any commit, so the
- * other connections read the restored store at their next transaction.
+ * A backup made under an older schema is copied beside the store, brought
+ * to this schema there by the steps any store takes when opened, and
+ * restored from that copy: the live file never holds an older schema,
+ * which the processes that have it open could not read.  On success *src
+ * is the upgraded copy, read-only, and tmp its path (to remove).
+ */
+static inbox_status_t
+inbox_sqlite_restore_upgraded(inbox_sqlite_store_t *s, sqlite3 **src,
+    char *tmp, size_t size, inbox_error_t *err)
+{
+    int              rc;
+    char             uid[INBOX_SQLITE_UID_MAX];
+    sqlite3         *copy_db;
+    sqlite3_backup  *copy;
+    inbox_status_t   status;
+
+    if (snprintf(tmp, size, "%s.restore-%ld", s->path, (long) getpid())
+        >= (int) size)
+    {
+        tmp[0] = '\0';
+        return inbox_error_set(err, INBOX_ERR_INVALID,
+                               "The store's path is too long.");
+    }
+
+    inbox_sqlite_remove(tmp);
+
+    status = inbox_sqlite_create_file(tmp, err);
+    if (status != INBOX_OK) {
+        return status;
+    }
+
+    copy_db = NULL;
+    rc = sqlite3_open_v2(tmp, &copy_db, SQLITE_OPEN_READWRITE, NULL);
+
+    if (rc == SQLITE_OK) {
+        copy = sqlite3_backup_init(copy_db, "main", *src, "main");
+        if (copy == NULL) {
+            rc = sqlite3_errcode(copy_db);
+
+        } else {
+            (void) sqlite3_backup_step(copy, -1);
+            rc = sqlite3_backup_finish(copy);
+        }
+    }
+
+    sqlite3_close(copy_db);
+
+    if (rc != SQLITE_OK) {
+        return inbox_error_set(err, INBOX_ERR_UNAVAILABLE,
+                               "The backup could not be copied beside the "
+                               "store to upgrade it: %s", sqlite3_errstr(rc));
+    }
+
+    status = inbox_sqlite_migrate(tmp, 0, uid, err);
+    if (status != INBOX_OK) {
+        return status;
+    }
+
+    sqlite3_close(*src);
+    *src = NULL;
+
+    rc = sqlite3_open_v2(tmp, src, SQLITE_OPEN_READONLY, NULL);
+    if (rc != SQLITE_OK) {
+        return inbox_error_set(err, INBOX_ERR_UNAVAILABLE,
+                               "The upgraded backup cannot be opened: %s",
+                               sqlite3_errstr(rc));
+    }
+
+    return INBOX_OK;
+}
+
+
+/*
+ * The backup is checked first (this store's, a schema this program
+ * knows; an older one upgraded in a copy), then copied by SQLite's backup
+ * API into a connection of our own on the live file: every page goes
+ * through the write-ahead log like any commit, so the other connections
+ * read the restored store at their next transaction.
  */
 inbox_status_t
 inbox_sqlite_restore(inbox_store_t *store, const char *backup,
     inbox_error_t *err)
 {
     int                    rc, version, tries;
-    char                   uid[INBOX_SQLITE_UID_MAX];
+    char                   uid[INBOX_SQLITE_UID_MAX], tmp[PATH_MAX];
     sqlite3               *src;
     sqlite3_backup        *copy;
     inbox_status_t         status;
@@ -1586,6 +1679,7 @@ inbox_sqlite_restore(inbox_store_t *store, const char *backup,
     inbox_sqlite_store_t  *s = (inbox_sqlite_store_t *) store;
 
     src = NULL;
+    tmp[0] = '\0';
 
     rc = sqlite3_open_v2(backup, &src, SQLITE_OPEN_READONLY, NULL);
 
@@ -1613,15 +1707,21 @@ inbox_sqlite_restore(inbox_store_t *store, const char *backup,
         goto done;
     }
 
-    if (version != INBOX_SQLITE_VERSION) {
+    if (version > INBOX_SQLITE_VERSION) {
         status = inbox_error_set(err, INBOX_ERR_INVALID,
-                                 "The backup's schema is version %d, this "
-                                 "store's %d: put it in the store's place "
-                                 "with nginx, the sender and ws-server "
-                                 "stopped (the first to start migrates "
-                                 "it).", version,
+                                 "The backup's schema is version %d, newer "
+                                 "than this program's %d: restore it with "
+                                 "the release that made it.", version,
                                  INBOX_SQLITE_VERSION);
         goto done;
+    }
+
+    if (version < INBOX_SQLITE_VERSION) {
+        status = inbox_sqlite_restore_upgraded(s, &src, tmp, sizeof(tmp),
+                                               err);
+        if (status != INBOX_OK) {
+            goto done;
+        }
     }
 
     conn = inbox_sqlite_conn_open(s, err);
@@ -1667,6 +1767,11 @@ inbox_sqlite_restore(inbox_store_t *store, const char *backup,
 done:
 
     sqlite3_close(src);
+
+    if (tmp[0] != '\0') {
+        inbox_sqlite_remove(tmp);
+    }
+
     return status;
 }
 

@@ -1992,6 +1992,75 @@ TEST(a_backup_restored_by_the_store_serves_at_once_in_a_new_epoch)
 }
 
 
+/* Runs SQL on another database file (a backup). */
+static int
+file_exec(const char *path, const char *sql)
+{
+    int       rc;
+    sqlite3  *db;
+
+    rc = sqlite3_open(path, &db);
+    if (rc == SQLITE_OK) {
+        rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+    }
+
+    sqlite3_close(db);
+    return rc;
+}
+
+
+TEST(a_backup_of_an_older_schema_is_restored_upgraded)
+{
+    char                   backup[160], tmp[200], newer[64];
+    char                   conversation[INBOX_ID_MAX];
+    fixture_t              f;
+    inbox_error_t          err;
+    inbox_ingest_result_t  r;
+
+    FIXTURE(&f);
+    snprintf(backup, sizeof(backup), "%s.backup", f.path);
+    snprintf(tmp, sizeof(tmp), "%s.restore-%ld", f.path, (long) getpid());
+    db_remove(backup);
+
+    CHECK_INT(receive(&f, "SM1", ALICE, "before", T0, &r, NULL), INBOX_OK);
+    memcpy(conversation, r.conversation_id, sizeof(conversation));
+    CHECK_INT(backup_to(&f, backup), SQLITE_OK);
+    CHECK_INT(receive(&f, "SM2", ALICE, "after the backup", T0 + 1, &r,
+                      NULL), INBOX_OK);
+
+    /* the backup as the release before this schema made it */
+    CHECK_INT(file_exec(backup, UNDO_SCHEMA_16 "PRAGMA user_version = 15;"),
+              SQLITE_OK);
+
+    CHECK_INT(inbox_store_restore(f.store, backup, &err), INBOX_OK);
+
+    /* the live store has the backup's messages, at this schema */
+    CHECK_INT(message_count(&f, conversation), 1);
+    CHECK_INT(db_int(&f, "PRAGMA user_version"), SCHEMA_NOW);
+    CHECK_INT(db_int(&f, "SELECT count(*) FROM sqlite_master"
+                         " WHERE name = 'reply_keys_by_age'"), 1);
+    CHECK_INT(inbox_store_ping(f.store, &err), INBOX_OK);
+    CHECK_INT(receive(&f, "SM2", ALICE, "after the backup", T0 + 1, &r,
+                      NULL), INBOX_OK);
+    CHECK_INT(r.duplicate, 0);
+    CHECK_INT(message_count(&f, conversation), 2);
+    /* the upgraded copy is gone */
+    CHECK(!file_exists(tmp));
+
+    /* a backup of a newer release is refused, the store untouched */
+    snprintf(newer, sizeof(newer), "PRAGMA user_version = %d;",
+             SCHEMA_NOW + 1);
+    CHECK_INT(file_exec(backup, newer), SQLITE_OK);
+    CHECK_INT(inbox_store_restore(f.store, backup, &err),
+              INBOX_ERR_INVALID);
+    CHECK(strstr(err.message, "newer") != NULL);
+    CHECK_INT(message_count(&f, conversation), 2);
+
+    db_remove(backup);
+    fixture_close(&f);
+}
+
+
 TEST(a_store_replaced_by_another_is_refused)
 {
     char                   other[160], org[INBOX_ID_MAX];

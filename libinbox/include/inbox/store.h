@@ -319,8 +319,10 @@ inbox_status_t inbox_store_events_new_epoch(inbox_store_t *store,
  * Brings a backup back while everything runs (`inboxctl store restore`):
  * SQLite writes the backup file into the live store through its own log,
  * as sqlite3's .restore does, then starts a new epoch (above).  The
- * backup must be this store's (its identity) at this schema version,
- * else INBOX_ERR_INVALID saying so.  INBOX_ERR_UNAVAILABLE while the
+ * backup must be this store's (its identity), else INBOX_ERR_INVALID
+ * saying so; one of an older schema is upgraded in a copy beside the
+ * store first, one of a newer schema is INBOX_ERR_INVALID.
+ * INBOX_ERR_UNAVAILABLE while the
  * store stays busy.  MongoDB: INBOX_ERR_INVALID (mongorestore does it;
  * then inbox_store_events_new_epoch).
  */

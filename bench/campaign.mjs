@@ -758,7 +758,8 @@ async function run(o, cluster, loadBefore) {
 // comes up to 1.5 s x the delay scale after the send), each only if its
 // answer came within the turn.
 function splitByTurn(stats, turns, pausedSettleMs) {
-    const out = { sending: [], paused: [] };
+    // byTurn[k]: the answers counted in turn k
+    const out = { sending: [], paused: [], byTurn: turns.map(() => []) };
     let k = 0;
     for (let i = 0; i < stats.starts.length; i++) {
         const t = stats.starts[i];
@@ -776,13 +777,34 @@ function splitByTurn(stats, turns, pausedSettleMs) {
         }
         if (turn.state === 'sending' && t >= turn.from + 1000) {
             out.sending.push(stats.latencies[i]);
+            out.byTurn[k].push(stats.latencies[i]);
         } else if (turn.state === 'paused'
                    && t >= turn.from + pausedSettleMs) {
             out.paused.push(stats.latencies[i]);
+            out.byTurn[k].push(stats.latencies[i]);
         }
     }
     return out;
 }
+
+// Each paused turn against the sending turn before it: p99 ÷ p99.  A
+// burst of the machine's other work lands in one turn; the median of
+// the pairs leaves it out where the p99 of all answers cannot.
+function pairRatios(split, turns) {
+    const ratios = [];
+    for (let k = 1; k < turns.length; k++) {
+        if (turns[k].state === 'paused' && turns[k - 1].state === 'sending'
+            && split.byTurn[k].length > 0 && split.byTurn[k - 1].length > 0) {
+            ratios.push(pct(split.byTurn[k - 1], 0.99)
+                        / pct(split.byTurn[k], 0.99));
+        }
+    }
+    return ratios.sort((a, b) => a - b);
+}
+
+const median = (sorted) => (sorted.length % 2
+    ? sorted[(sorted.length - 1) / 2]
+    : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2);
 
 function alternationReport(o, send, turns) {
     const settle = 1000 + 2000 * o.delayScale;
@@ -793,16 +815,21 @@ function alternationReport(o, send, turns) {
         + `${(settle / 1000).toFixed(1)} s after a pause (the callbacks of `
         + 'what was in flight), when answered within the turn:', '',
         '| client | answers sending / paused | p50 ms sending / paused | '
-        + 'p99 ms sending / paused | **p99 sending ÷ paused** |',
-        '| --- | --- | --- | --- | --- |'];
+        + 'p99 ms sending / paused | **p99 sending ÷ paused** | '
+        + 'each pair of turns: median (lowest–highest) |',
+        '| --- | --- | --- | --- | --- | --- |'];
     for (const [name, k] of [['webhook ingest', 'inbound'],
                              ['unread page', 'unread']]) {
         const s = splitByTurn(send[k], turns, settle);
+        const pairs = pairRatios(s, turns);
         lines.push(`| ${name} | ${int(s.sending.length)} / `
             + `${int(s.paused.length)} | ${ms(pct(s.sending, 0.5))} / `
             + `${ms(pct(s.paused, 0.5))} | ${ms(pct(s.sending, 0.99))} / `
             + `${ms(pct(s.paused, 0.99))} | **${(pct(s.sending, 0.99)
-                / pct(s.paused, 0.99)).toFixed(2)}** |`);
+                / pct(s.paused, 0.99)).toFixed(2)}** | `
+            + `${pairs.length ? `${median(pairs).toFixed(2)} `
+                + `(${pairs[0].toFixed(2)}–`
+                + `${pairs[pairs.length - 1].toFixed(2)})` : '-'} |`);
     }
     return lines;
 }

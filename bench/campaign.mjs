@@ -50,6 +50,7 @@ const USAGE = `usage: bench/campaign [--recipients N] [-d SECONDS] [-w SECONDS]
                       [--workers N] [--pool-threads N] [--max-active N]
                       [--number-rate R] [--delay-scale F] [--perf]
                       [--sender-log] [--keep] [--pin] [--alternate S]
+                      [--sim-idle]
   --recipients N        the campaign's recipients (RECIPIENTS, else 100000)
   -d SECONDS            each phase with no send running (20)
   -w SECONDS            warm-up before the first phase, not counted (3)
@@ -83,7 +84,11 @@ const USAGE = `usage: bench/campaign [--recipients N] [-d SECONDS] [-w SECONDS]
                         every S seconds, and compare the clients' figures
                         while it sends with those while it is paused (its
                         callbacks over): idle and busy measured in the same
-                        minutes, whatever else the machine does meanwhile`;
+                        minutes, whatever else the machine does meanwhile
+  --sim-idle            the simulator's threads at SCHED_IDLE (chrt -i): it
+                        runs only on a core nothing else wants, as if the
+                        carrier were another machine (it still keeps up at
+                        a paced send; not for full-speed runs)`;
 
 function options() {
     let v;
@@ -108,6 +113,7 @@ function options() {
             keep: { type: 'boolean' },
             pin: { type: 'boolean' },
             alternate: { type: 'string' },
+            'sim-idle': { type: 'boolean' },
             help: { type: 'boolean', short: 'h' },
         } }).values;
     } catch (e) {
@@ -138,6 +144,7 @@ function options() {
         keep: v.keep === true,
         pin: v.pin === true,
         alternate: Number(v.alternate ?? 0),
+        simIdle: v['sim-idle'] === true,
     };
     for (const [k, x] of Object.entries(o)) {
         if (typeof x === 'number' && !(x >= 0)) {
@@ -185,6 +192,15 @@ function pinCluster(cluster) {
         + 'simulator and the client on core 1');
 }
 
+// --sim-idle: every thread of the simulator at SCHED_IDLE.
+function idleSimulator(cluster) {
+    for (const pid of clusterProcs(cluster)().sim) {
+        execFileSync('chrt', ['-i', '-a', '-p', '0', String(pid)],
+                     { stdio: 'ignore' });
+    }
+    log('== the simulator at SCHED_IDLE: it runs when a core is free');
+}
+
 // The number's burst: a tenth of its rate, at least 20.
 const burstOf = (o) => Math.max(20, Math.round(o.numberRate / 10));
 
@@ -210,6 +226,9 @@ async function run(o, cluster, loadBefore) {
     const runId = Date.now().toString(36);
     if (o.pin) {
         pinCluster(cluster);
+    }
+    if (o.simIdle) {
+        idleSimulator(cluster);
     }
     const sql = (q) => execFileSync('sqlite3', ['-separator', '\t',
         cluster.storePath, q]).toString().trim();
@@ -636,7 +655,10 @@ async function run(o, cluster, loadBefore) {
         + `replies ${o.replyRate}/s to ${o.replyThreads} threads (at most `
         + `${IN_FLIGHT.inbound}, ${IN_FLIGHT.unread} and ${IN_FLIGHT.reply} `
         + `in flight); idle `
-        + `phases ${o.duration} s; loopback; load average before `
+        + `phases ${o.duration} s; loopback`
+        + `${o.pin ? '; the inbox on core 0, the rest on core 1' : ''}`
+        + `${o.simIdle ? '; the simulator at SCHED_IDLE' : ''}`
+        + `; load average before `
         + `${loadBefore}, after ${loadAfter}.`, '');
     lines.push(`| the send | |`);
     lines.push('| --- | --- |');

@@ -533,9 +533,9 @@ ngx_http_inbox_campaign_create_op(ngx_http_inbox_api_t *api,
 
 /*
  * What a send would be: its text's segments and credits (segments.h, as
- * the store counts a draft's), how many contacts the audience has now
- * and how many of them are opted out, the credits of all the others,
- * and the balance.  Nothing is stored.  body is the text sent (a poll's
+ * the store counts a draft's, charged as the plan charges them), how
+ * many contacts the audience has now and how many of them are opted
+ * out, the credits of all the others, and the balance.  Nothing is stored.  body is the text sent (a poll's
  * question with its options).
  */
 static void
@@ -562,7 +562,9 @@ ngx_http_inbox_campaign_estimated(ngx_http_inbox_api_t *api,
     }
 
     inbox_segments_count(body, ngx_strlen(body), &e.seg);
-    e.credits = inbox_message_credits(body, media_count);
+    e.plan = inbox_plan_stored(billing.plan);
+    e.credits = inbox_plan_charge(e.plan,
+                                  inbox_message_credits(body, media_count));
     e.balance = billing.balance;
 
     json = inbox_render_campaign_estimate(&e, &len);

@@ -83,6 +83,7 @@ static int ctl_token_list(inbox_store_t *store, ctl_words_t *words);
 static int ctl_token_revoke(inbox_store_t *store, ctl_words_t *words);
 static int ctl_credits_grant(inbox_store_t *store, ctl_words_t *words);
 static int ctl_billing_set(inbox_store_t *store, ctl_words_t *words);
+static int ctl_billing_plan(inbox_store_t *store, ctl_words_t *words);
 static int ctl_settings_set(inbox_store_t *store, ctl_words_t *words);
 static int ctl_seed_demo(inbox_store_t *store, ctl_words_t *words);
 static int ctl_contacts_import(inbox_store_t *store, ctl_words_t *words);
@@ -123,6 +124,9 @@ static const ctl_command_t  ctl_commands[] = {
       "credits grant ORG_ID N" },
     { "billing", "set", 2, "", ctl_billing_set,
       "billing set ORG_ID active|inactive" },
+    { "billing", "plan", 2, "", ctl_billing_plan,
+      "billing plan ORG_ID per_message|unlimited   (unlimited: a\n"
+      "        subscription pays for every message; the balance stays)" },
     { "settings", "set", 1,
       "business-name support-contact timezone quiet-hours",
       ctl_settings_set,
@@ -864,6 +868,25 @@ ctl_billing_set(inbox_store_t *store, ctl_words_t *words)
     if (inbox_store_billing_set(store, words->args[0], active, &err)
         != INBOX_OK)
     {
+        return ctl_fail(&err);
+    }
+
+    return 0;
+}
+
+
+static int
+ctl_billing_plan(inbox_store_t *store, ctl_words_t *words)
+{
+    inbox_plan_t   plan;
+    inbox_error_t  err;
+
+    if (inbox_plan_parse(words->args[1], &plan) != 0) {
+        fprintf(stderr, "inboxctl: the plan is per_message or unlimited\n");
+        return 1;
+    }
+
+    if (inbox_store_plan_set(store, words->args[0], plan, &err) != INBOX_OK) {
         return ctl_fail(&err);
     }
 

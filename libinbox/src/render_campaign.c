@@ -268,6 +268,8 @@ inbox_render_campaign_estimate(const inbox_campaign_estimate_t *e,
     inbox_json_int(g, sendable * (int64_t) e->credits);
     inbox_json_key(g, "balance");
     inbox_json_int(g, e->balance);
+    inbox_json_key(g, "plan");
+    inbox_json_string(g, inbox_plan_name(e->plan));
     yajl_gen_map_close(g);
 
     return inbox_json_finish(g, len);

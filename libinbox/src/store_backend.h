@@ -135,6 +135,10 @@ typedef struct {
       (inbox_store_t *store, const char *org_id, int active,                  \
        inbox_error_t *err),                                                   \
       (store, org_id, active, err))                                           \
+    X(PLAIN, plan_set,                                                        \
+      (inbox_store_t *store, const char *org_id, inbox_plan_t plan,           \
+       inbox_error_t *err),                                                   \
+      (store, org_id, plan, err))                                             \
                                                                               \
     /* contacts: store_BACKEND_contacts.c; phone is E.164 */                  \
     X(RULED, contact_upsert,                                                  \

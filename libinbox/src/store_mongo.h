@@ -251,6 +251,7 @@ typedef struct {
     int                   has_user;
     char                  from[INBOX_PHONE_MAX];
     char                  to[INBOX_PHONE_MAX];
+    unsigned              charge;        /* what its plan takes */
 } inbox_mongo_reply_t;
 
 /* A reply's writes after its hold (store_mongo_outbox.c): the message

@@ -842,3 +842,13 @@ inbox_mongo_billing_set(inbox_store_t *store, const char *org_id,
         BCON_NEW("$set", "{", "billing_active", BCON_BOOL(active != 0), "}"),
         err);
 }
+
+
+inbox_status_t
+inbox_mongo_plan_set(inbox_store_t *store, const char *org_id,
+    inbox_plan_t plan, inbox_error_t *err)
+{
+    return inbox_mongo_org_update(store, org_id,
+        BCON_NEW("$set", "{", "plan", BCON_UTF8(inbox_plan_name(plan)), "}"),
+        err);
+}

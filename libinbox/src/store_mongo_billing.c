@@ -3,7 +3,8 @@
  * organization's credits is one conditional $inc on its document (a hold
  * only where billing is active and the balance covers it, so concurrent
  * replies never take it below zero) and then the ledger entry, with the
- * balances the $inc answered.  Without a transaction (see store_mongo.h)
+ * balances the $inc answered.  A hold of nothing (a message its plan
+ * pays for) is the billing check alone: no entry.  Without a transaction (see store_mongo.h)
  * a crash between the two leaves a change without its ledger entry.
  */
 #include <stdlib.h>
@@ -59,6 +60,16 @@ inbox_mongo_credits_move(inbox_mongo_store_t *ms, const bson_oid_t *org,
         }
 
         return rc;
+    }
+
+    if (credits == 0) {
+        bson_destroy(&value);
+
+        if (moved != NULL) {
+            *moved = 1;
+        }
+
+        return INBOX_OK;
     }
 
     inbox_mongo_new_id(ms, &id);

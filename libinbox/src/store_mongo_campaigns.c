@@ -55,6 +55,7 @@
 typedef struct {
     inbox_settings_t  settings;          /* its zone and quiet hours */
     int               billing_active;
+    inbox_plan_t      plan;              /* who pays for a message */
     int64_t           balance;
     char              from[INBOX_PHONE_MAX];
 } inbox_mongo_sender_t;
@@ -903,7 +904,9 @@ inbox_mongo_campaign_send(inbox_mongo_store_t *ms, const bson_oid_t *org,
             why = INBOX_PAUSE_BILLING_INACTIVE;
             break;
 
-        } else if (s.balance < (int64_t) c->credits) {
+        } else if (s.balance
+                   < (int64_t) inbox_plan_charge(s.plan, c->credits))
+        {
             why = INBOX_PAUSE_INSUFFICIENT_CREDITS;
             break;
 
@@ -991,13 +994,14 @@ inbox_mongo_campaign_send(inbox_mongo_store_t *ms, const bson_oid_t *org,
 }
 
 
-/* The organization's quiet hours and zone, billing and balance, and the
- * number it sends from. */
+/* The organization's quiet hours and zone, billing, plan and balance,
+ * and the number it sends from. */
 static inbox_status_t
 inbox_mongo_sender_read(inbox_mongo_store_t *ms, const bson_oid_t *org,
     inbox_mongo_sender_t *s, inbox_error_t *err)
 {
     int             found;
+    char            plan[INBOX_PLAN_MAX];
     bson_t          doc;
     inbox_status_t  rc;
 
@@ -1009,6 +1013,7 @@ inbox_mongo_sender_read(inbox_mongo_store_t *ms, const bson_oid_t *org,
                                        "quiet_start", BCON_INT32(1),
                                        "quiet_end", BCON_INT32(1),
                                        "billing_active", BCON_INT32(1),
+                                       "plan", BCON_INT32(1),
                                        "credits", BCON_INT32(1)),
                               &doc, &found, err);
 
@@ -1020,6 +1025,8 @@ inbox_mongo_sender_read(inbox_mongo_store_t *ms, const bson_oid_t *org,
     if (rc == INBOX_OK) {
         inbox_mongo_parse_settings(&doc, &s->settings);
         s->billing_active = inbox_mongo_get_bool(&doc, "billing_active");
+        inbox_mongo_get_str(&doc, "plan", plan, sizeof(plan));
+        s->plan = inbox_plan_stored(plan);
         s->balance = inbox_mongo_get_int(&doc, "credits.balance");
     }
 
@@ -1155,6 +1162,7 @@ inbox_mongo_hand_over(inbox_mongo_store_t *ms, const bson_oid_t *org,
 {
     int                   claimed, moved;
     char                  conversation[INBOX_ID_MAX];
+    unsigned              charge;
     bson_oid_t            message, campaign;
     inbox_reply_t         reply;
     inbox_status_t        rc;
@@ -1186,7 +1194,9 @@ inbox_mongo_hand_over(inbox_mongo_store_t *ms, const bson_oid_t *org,
         return rc;
     }
 
-    rc = inbox_mongo_credits_move(ms, org, INBOX_LEDGER_HOLD, c->credits,
+    charge = inbox_plan_charge(s->plan, c->credits);
+
+    rc = inbox_mongo_credits_move(ms, org, INBOX_LEDGER_HOLD, charge,
                                   &message, now, &moved, err);
 
     if (rc == INBOX_OK && !moved) {
@@ -1231,7 +1241,7 @@ inbox_mongo_hand_over(inbox_mongo_store_t *ms, const bson_oid_t *org,
     reply.media_count = c->media_count;
     reply.media = c->media;
     reply.segments = c->segments;
-    reply.credits = c->credits;
+    reply.credits = charge;
 
     memset(&result, 0, sizeof(inbox_reply_result_t));
 
@@ -1240,7 +1250,7 @@ inbox_mongo_hand_over(inbox_mongo_store_t *ms, const bson_oid_t *org,
     inbox_reply_result_free(&result);
 
     if (rc == INBOX_OK) {
-        s->balance -= c->credits;
+        s->balance -= charge;
         *handed = 1;
     }
 

@@ -11,14 +11,15 @@
  *
  * A reply writes, in this order:
  *   reads                the conversation, the user, the contact (opted
- *                        out?), the organization (billing, balance), its
- *                        first number: every refusal, nothing written
+ *                        out?), the organization (billing, plan,
+ *                        balance), its first number: every refusal,
+ *                        nothing written
  *   insert reply_keys    (with a key: unique per organization; taken =
  *                        the first request's answer, or 409)
  *   findAndModify orgs   the hold ($inc, filtered); none: the key is
  *                        removed and the organization read again for
  *                        the refusal (403 or 402)
- *   insert ledger        the hold's entry
+ *   insert ledger        the hold's entry (none when the plan pays)
  *   insert messages      status queued, held; keyed by its own id
  *                        (provider "inbox") until a carrier takes it
  *   findAndModify conversations  the thread's last message
@@ -132,6 +133,7 @@ inbox_mongo_reply_accept(inbox_store_t *store, const char *org_id,
     bson_t                entry;
     bson_t               *doc;
     bson_oid_t            message, key;
+    inbox_reply_t         charged;
     inbox_status_t        rc;
     inbox_mongo_reply_t   r;
     inbox_mongo_store_t  *ms = (inbox_mongo_store_t *) store;
@@ -222,8 +224,7 @@ inbox_mongo_reply_accept(inbox_store_t *store, const char *org_id,
     }
 
     rc = inbox_mongo_credits_move(ms, &r.org, INBOX_LEDGER_HOLD,
-                                  reply->credits, &message, now, &moved,
-                                  err);
+                                  r.charge, &message, now, &moved, err);
 
     if (rc == INBOX_OK && !moved) {
         /* spent or switched off since it was read: nothing is kept */
@@ -237,15 +238,19 @@ inbox_mongo_reply_accept(inbox_store_t *store, const char *org_id,
                 NULL);
         }
 
-        rc = inbox_mongo_reply_refusal(ms, &r.org, reply->credits, err);
+        rc = inbox_mongo_reply_refusal(ms, &r.org, r.charge, err);
     }
 
     if (rc != INBOX_OK) {
         goto failed;
     }
 
-    rc = inbox_mongo_reply_store(ms, &r, reply, &message, NULL, now, result,
-                                 events, err);
+    /* the message as its plan charges it */
+    charged = *reply;
+    charged.credits = r.charge;
+
+    rc = inbox_mongo_reply_store(ms, &r, &charged, &message, NULL, now,
+                                 result, events, err);
     if (rc != INBOX_OK) {
         goto failed;
     }
@@ -475,6 +480,7 @@ inbox_mongo_reply_checks(inbox_mongo_store_t *ms, inbox_mongo_reply_t *r,
     const inbox_reply_t *reply, inbox_conversation_t *c, inbox_error_t *err)
 {
     int             found;
+    char            plan[INBOX_PLAN_MAX];
     bson_t          doc;
     int64_t         balance;
     inbox_status_t  rc;
@@ -555,6 +561,7 @@ inbox_mongo_reply_checks(inbox_mongo_store_t *ms, inbox_mongo_reply_t *r,
 
     rc = inbox_mongo_find_one(ms, "orgs", BCON_NEW("_id", BCON_OID(&r->org)),
                               BCON_NEW("billing_active", BCON_INT32(1),
+                                       "plan", BCON_INT32(1),
                                        "credits", BCON_INT32(1)),
                               &doc, &found, err);
 
@@ -570,8 +577,10 @@ inbox_mongo_reply_checks(inbox_mongo_store_t *ms, inbox_mongo_reply_t *r,
     }
 
     balance = inbox_mongo_get_int(&doc, "credits.balance");
+    inbox_mongo_get_str(&doc, "plan", plan, sizeof(plan));
+    r->charge = inbox_plan_charge(inbox_plan_stored(plan), reply->credits);
 
-    if (rc == INBOX_OK && balance < (int64_t) reply->credits) {
+    if (rc == INBOX_OK && balance < (int64_t) r->charge) {
         rc = inbox_error_insufficient_credits(err, reply->credits, balance,
                  "This message needs %u credits and %lld are left; "
                  "contact your billing admin.", reply->credits,

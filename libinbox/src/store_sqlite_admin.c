@@ -782,9 +782,12 @@ inbox_sqlite_credits_grant(inbox_store_t *store, const char *org_id,
 }
 
 
-inbox_status_t
-inbox_sqlite_billing_set(inbox_store_t *store, const char *org_id,
-    int active, inbox_error_t *err)
+/* One column of the organization's row: ?2 is text, or value when text
+ * is NULL. */
+static inbox_status_t
+inbox_sqlite_org_set(inbox_store_t *store, const char *org_id,
+    inbox_sql_id_t which, const char *sql, const char *text, int value,
+    inbox_error_t *err)
 {
     int                   rc;
     int64_t               org;
@@ -807,14 +810,18 @@ inbox_sqlite_billing_set(inbox_store_t *store, const char *org_id,
         return err->code;
     }
 
-    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_BILLING_SET,
-        "UPDATE orgs SET billing_active = ?2 WHERE id = ?1", err);
+    stmt = inbox_sqlite_stmt(conn, which, sql, err);
     if (stmt == NULL) {
         return err->code;
     }
 
     sqlite3_bind_int64(stmt, 1, org);
-    sqlite3_bind_int(stmt, 2, active ? 1 : 0);
+
+    if (text != NULL) {
+        sqlite3_bind_text(stmt, 2, text, -1, SQLITE_STATIC);
+    } else {
+        sqlite3_bind_int(stmt, 2, value);
+    }
 
     rc = sqlite3_step(stmt);
     inbox_sqlite_done(stmt);
@@ -829,4 +836,24 @@ inbox_sqlite_billing_set(inbox_store_t *store, const char *org_id,
     }
 
     return INBOX_OK;
+}
+
+
+inbox_status_t
+inbox_sqlite_billing_set(inbox_store_t *store, const char *org_id,
+    int active, inbox_error_t *err)
+{
+    return inbox_sqlite_org_set(store, org_id, INBOX_SQL_BILLING_SET,
+               "UPDATE orgs SET billing_active = ?2 WHERE id = ?1", NULL,
+               active ? 1 : 0, err);
+}
+
+
+inbox_status_t
+inbox_sqlite_plan_set(inbox_store_t *store, const char *org_id,
+    inbox_plan_t plan, inbox_error_t *err)
+{
+    return inbox_sqlite_org_set(store, org_id, INBOX_SQL_PLAN_SET,
+               "UPDATE orgs SET plan = ?2 WHERE id = ?1",
+               inbox_plan_name(plan), 0, err);
 }

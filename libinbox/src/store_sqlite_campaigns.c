@@ -49,6 +49,7 @@ typedef struct {
     int      quiet_end;
     int      billing_active;
     int64_t  balance;
+    unsigned charge;        /* what a message takes on the plan */
     char     from[INBOX_PHONE_MAX];
 } inbox_sqlite_sender_t;
 
@@ -875,8 +876,8 @@ inbox_sqlite_campaign_send(inbox_sqlite_conn_t *conn, int64_t org,
     stmt = inbox_sqlite_stmt(conn, INBOX_SQL_CAMPAIGN_ORG,
         "SELECT timezone, quiet_start, quiet_end, billing_active,"
         " credits_balance,"
-        " (SELECT e164 FROM numbers WHERE org_id = ?1 ORDER BY id LIMIT 1)"
-        " FROM orgs WHERE id = ?1", err);
+        " (SELECT e164 FROM numbers WHERE org_id = ?1 ORDER BY id LIMIT 1),"
+        " plan FROM orgs WHERE id = ?1", err);
     if (stmt == NULL) {
         status = err->code;
         goto done;
@@ -893,6 +894,9 @@ inbox_sqlite_campaign_send(inbox_sqlite_conn_t *conn, int64_t org,
         s.billing_active = sqlite3_column_int(stmt, 3);
         s.balance = sqlite3_column_int64(stmt, 4);
         inbox_sqlite_column_copy(stmt, 5, s.from, sizeof(s.from));
+        s.charge = inbox_plan_charge(inbox_plan_stored(
+                       (const char *) sqlite3_column_text(stmt, 6)),
+                       c.credits);
     }
 
     inbox_sqlite_done(stmt);
@@ -967,7 +971,7 @@ inbox_sqlite_campaign_send(inbox_sqlite_conn_t *conn, int64_t org,
             why = INBOX_PAUSE_BILLING_INACTIVE;
             break;
 
-        } else if (s.balance < (int64_t) c.credits) {
+        } else if (s.balance < (int64_t) s.charge) {
             why = INBOX_PAUSE_INSUFFICIENT_CREDITS;
             break;
 
@@ -989,7 +993,7 @@ inbox_sqlite_campaign_send(inbox_sqlite_conn_t *conn, int64_t org,
                 reply.media_count = c.media_count;
                 reply.media = c.media;
                 reply.segments = c.segments;
-                reply.credits = c.credits;
+                reply.credits = s.charge;
 
                 status = inbox_sqlite_reply_store(conn, org, &reply, "", 0,
                                                   id, s.from, now, &r,
@@ -1022,7 +1026,7 @@ inbox_sqlite_campaign_send(inbox_sqlite_conn_t *conn, int64_t org,
 
             inbox_reply_result_free(&r);
 
-            s.balance -= c.credits;
+            s.balance -= s.charge;
             result->handed++;
             (*budget)--;
         }

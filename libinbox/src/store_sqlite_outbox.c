@@ -36,7 +36,8 @@ static inbox_status_t inbox_sqlite_reply_repeat(inbox_sqlite_conn_t *conn,
     inbox_reply_result_t *result, int *found, inbox_error_t *err);
 static inbox_status_t inbox_sqlite_reply_checks(inbox_sqlite_conn_t *conn,
     int64_t org, const inbox_reply_t *reply, int64_t user,
-    inbox_conversation_t *c, char from[INBOX_PHONE_MAX], inbox_error_t *err);
+    inbox_conversation_t *c, char from[INBOX_PHONE_MAX], unsigned *charge,
+    inbox_error_t *err);
 static inbox_status_t inbox_sqlite_message_load(inbox_sqlite_conn_t *conn,
     int64_t message, inbox_message_t *m, inbox_error_t *err);
 static inbox_status_t inbox_sqlite_message_contact(inbox_sqlite_conn_t *conn,
@@ -140,6 +141,8 @@ inbox_sqlite_reply_accept(inbox_store_t *store, const char *org_id,
     int                   found;
     char                  from[INBOX_PHONE_MAX];
     int64_t               org, user;
+    unsigned              charge;
+    inbox_reply_t         charged;
     inbox_status_t        status;
     inbox_error_t         fallback;
     inbox_sqlite_conn_t  *conn;
@@ -183,13 +186,20 @@ inbox_sqlite_reply_accept(inbox_store_t *store, const char *org_id,
         }
     }
 
+    charge = reply->credits;
+
     status = inbox_sqlite_reply_checks(conn, org, reply, user,
-                                       &result->conversation, from, err);
+                                       &result->conversation, from,
+                                       &charge, err);
     if (status != INBOX_OK) {
         goto failed;
     }
 
-    return inbox_sqlite_reply_finish(conn, org, reply, fingerprint, user,
+    /* the message as its plan charges it */
+    charged = *reply;
+    charged.credits = charge;
+
+    return inbox_sqlite_reply_finish(conn, org, &charged, fingerprint, user,
                                      from, now, result, events, err);
 
 failed:
@@ -367,13 +377,15 @@ inbox_sqlite_reply_repeat(inbox_sqlite_conn_t *conn, int64_t org,
 
 
 /* Whether the reply may go (the contract's refusals, in its order), with
- * its thread in *c and the number it goes from. */
+ * its thread in *c, the number it goes from and what its organization's
+ * plan takes from the balance for it. */
 static inbox_status_t
 inbox_sqlite_reply_checks(inbox_sqlite_conn_t *conn, int64_t org,
     const inbox_reply_t *reply, int64_t user, inbox_conversation_t *c,
-    char from[INBOX_PHONE_MAX], inbox_error_t *err)
+    char from[INBOX_PHONE_MAX], unsigned *charge, inbox_error_t *err)
 {
     int             rc, active;
+    char            plan[INBOX_PLAN_MAX];
     int64_t         conversation, balance;
     sqlite3_stmt   *stmt;
     inbox_status_t  status;
@@ -425,8 +437,8 @@ inbox_sqlite_reply_checks(inbox_sqlite_conn_t *conn, int64_t org,
 
     stmt = inbox_sqlite_stmt(conn, INBOX_SQL_REPLY_ORG,
         "SELECT billing_active, credits_balance,"
-        " (SELECT e164 FROM numbers WHERE org_id = ?1 ORDER BY id LIMIT 1)"
-        " FROM orgs WHERE id = ?1", err);
+        " (SELECT e164 FROM numbers WHERE org_id = ?1 ORDER BY id LIMIT 1),"
+        " plan FROM orgs WHERE id = ?1", err);
     if (stmt == NULL) {
         return err->code;
     }
@@ -435,12 +447,14 @@ inbox_sqlite_reply_checks(inbox_sqlite_conn_t *conn, int64_t org,
 
     active = 0;
     balance = 0;
+    plan[0] = '\0';
     rc = sqlite3_step(stmt);
 
     if (rc == SQLITE_ROW) {
         active = sqlite3_column_int(stmt, 0);
         balance = sqlite3_column_int64(stmt, 1);
         inbox_sqlite_column_copy(stmt, 2, from, INBOX_PHONE_MAX);
+        inbox_sqlite_column_copy(stmt, 3, plan, sizeof(plan));
     }
 
     inbox_sqlite_done(stmt);
@@ -456,7 +470,9 @@ inbox_sqlite_reply_checks(inbox_sqlite_conn_t *conn, int64_t org,
                                "sent; contact your billing admin.");
     }
 
-    if (balance < (int64_t) reply->credits) {
+    *charge = inbox_plan_charge(inbox_plan_stored(plan), reply->credits);
+
+    if (balance < (int64_t) *charge) {
         return inbox_error_insufficient_credits(err, reply->credits, balance,
                    "This message needs %u credits and %lld are left; "
                    "contact your billing admin.", reply->credits,

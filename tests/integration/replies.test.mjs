@@ -2,9 +2,10 @@
 // here: accepted messages stay queued): POST …/messages and its refusals
 // (402 with needed and balance, 403 billing_inactive, 409
 // contact_opted_out, 400 for what cannot be sent, 404 for another
-// organization's thread), an MMS's price, Idempotency-Key retries, fifty
-// replies at once with credits for ten, the composer's estimate, billing
-// and its ledger, and the one free text a STOP or HELP is answered with.
+// organization's thread), an MMS's price, an unlimited plan's sends,
+// Idempotency-Key retries, fifty replies at once with credits for ten,
+// the composer's estimate, billing and its ledger, and the one free text
+// a STOP or HELP is answered with.
 
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
@@ -222,6 +223,59 @@ test('403 billing_inactive while billing lapsed, whatever the balance',
         }
         assert.equal((await send(conv, { body: 'hello' })).status, 201);
     });
+
+test('on an unlimited plan an SMS and an MMS go with an empty balance, '
+    + 'hold nothing and add no ledger entry; a lapsed subscription still '
+    + 'sends nothing; back on per_message the balance counts', async () => {
+    await spendAll();
+    const conv = await newThread();
+    const ledgerTop = async () => (await sessionApi(ctx.cluster,
+        '/api/v1/billing/ledger?limit=1', billing)).json.items[0];
+    const before = await ledgerTop();
+    const { held } = (await billingOf()).credits;
+
+    await inboxctl(ctx.cluster.store, 'billing', 'plan', orgA().id,
+                   'unlimited');
+    try {
+        assert.equal((await billingOf()).plan, 'unlimited');
+
+        const sms = await send(conv, { body: 'on the house' });
+        assert.equal(sms.status, 201, sms.text);
+        assert.equal(sms.json.credits, 0);
+        const up = await upload(ctx.cluster, png(8, 8), {
+            Authorization: `Bearer ${orgA().token}` });
+        const mms = await send(conv, { media_ids: [up.json.id] });
+        assert.equal(mms.status, 201, mms.text);
+        assert.equal(mms.json.credits, 0);
+
+        assert.deepEqual((await billingOf()).credits, { balance: 0, held });
+        assert.deepEqual(await ledgerTop(), before);
+
+        // what a campaign to everyone would take: nothing, on this plan
+        const est = await ok('/api/v1/campaigns/estimate', { method: 'POST',
+            body: { name: 'x', body: 'Sale!', audience: { all: true } } });
+        assert.equal(est.plan, 'unlimited');
+        assert.equal(est.credits, 0);
+        assert.equal(est.total_credits, 0);
+
+        await inboxctl(ctx.cluster.store, 'billing', 'set', orgA().id,
+                       'inactive');
+        assertError(await send(conv, { body: 'lapsed' }), 403,
+                    'billing_inactive');
+    } finally {
+        await inboxctl(ctx.cluster.store, 'billing', 'set', orgA().id,
+                       'active');
+        await inboxctl(ctx.cluster.store, 'billing', 'plan', orgA().id,
+                       'per_message');
+    }
+
+    assert.equal((await billingOf()).plan, 'per_message');
+    assert.equal(assertError(await send(conv, { body: 'paid again' }), 402,
+                             'insufficient_credits').needed, 1);
+    await assert.rejects(inboxctl(ctx.cluster.store, 'billing', 'plan',
+                                  orgA().id, 'both'),
+                         /the plan is per_message or unlimited/);
+});
 
 test('409 contact_opted_out once the thread was opted out', async () => {
     await grant(orgA(), 1);

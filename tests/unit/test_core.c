@@ -1,10 +1,12 @@
 /*
- * Errors, model names and store URIs: what callers branch on and show.
+ * Errors, model and plan names and store URIs: what callers branch on and
+ * show.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <inbox/billing.h>
 #include <inbox/error.h>
 #include <inbox/model.h>
 #include <inbox/store.h>
@@ -151,6 +153,26 @@ TEST(store_open_dispatches_sqlite)
     snprintf(uri, sizeof(uri), "%s/inbox.db-writer", path);
     unlink(uri);
     CHECK_INT(rmdir(path), 0);
+}
+
+
+/* A plan this release does not know (or none, from before plans) is
+ * charged per message: nothing goes out unpaid by mistake. */
+TEST(only_a_known_unlimited_plan_sends_for_nothing)
+{
+    inbox_plan_t  plan;
+
+    CHECK_INT(inbox_plan_parse("unlimited", &plan), 0);
+    CHECK_INT(plan, INBOX_PLAN_UNLIMITED);
+    CHECK_STR(inbox_plan_name(plan), "unlimited");
+    CHECK_INT(inbox_plan_parse("both", &plan), -1);
+    CHECK_INT(inbox_plan_parse(NULL, &plan), -1);
+
+    CHECK_INT(inbox_plan_charge(inbox_plan_stored("unlimited"), 2), 0);
+    CHECK_INT(inbox_plan_charge(inbox_plan_stored("per_message"), 2), 2);
+    CHECK_INT(inbox_plan_charge(inbox_plan_stored(""), 2), 2);
+    CHECK_INT(inbox_plan_charge(inbox_plan_stored("Unlimited"), 1), 1);
+    CHECK_INT(inbox_plan_charge(inbox_plan_stored(NULL), 1), 1);
 }
 
 

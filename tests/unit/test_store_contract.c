@@ -7414,6 +7414,110 @@ TEST(a_campaign_pauses_without_credits_and_resumes_after_a_grant)
 }
 
 
+/*
+ * On an unlimited plan the subscription pays: replies (an MMS too) and a
+ * campaign go with no credits, hold nothing and write no ledger entry,
+ * a failure gives nothing back; billing still has to be active.  Back on
+ * per-message the balance counts again.
+ */
+TEST(an_unlimited_plan_sends_without_credits_while_billing_is_active)
+{
+    int                        changed;
+    long                       entries;
+    char                       x[INBOX_ID_MAX], id[INBOX_ID_MAX];
+    int64_t                    balance, held, now;
+    fixture_t                  f;
+    progress_t                 p;
+    inbox_reply_t              r;
+    inbox_error_t              err;
+    inbox_billing_t            b;
+    inbox_event_list_t         events;
+    inbox_send_result_t        res;
+    inbox_send_report_t        report;
+    inbox_reply_result_t       result;
+    inbox_ingest_result_t      alice;
+    inbox_campaign_dispatch_t  d;
+
+    FIXTURE(&f);
+    memset(&events, 0, sizeof(events));
+
+    CHECK_INT(receive(&f, "SM1", ALICE, "hi", T0, &alice, NULL), INBOX_OK);
+    CHECK_INT(person(&f, BOB, NULL, NULL, x), 0);
+    CHECK_INT(person(&f, CAROL, NULL, NULL, x), 0);
+    CHECK_INT(balance_of(&f, f.org), 0);
+
+    CHECK_INT(inbox_store_plan_set(f.store, f.org, INBOX_PLAN_UNLIMITED,
+                                   &err), INBOX_OK);
+    CHECK_INT(inbox_store_billing_get(f.store, f.org, &b, &err), INBOX_OK);
+    CHECK_STR(b.plan, "unlimited");
+
+    CHECK_INT(reply(&f, alice.conversation_id, "one", NULL, &result, NULL,
+                    &err), INBOX_OK);
+    CHECK_INT(result.message.credits, 0);
+    inbox_reply_result_free(&result);
+    reply_init(&r, alice.conversation_id, "a picture", 2, NULL);
+    CHECK_INT(inbox_store_reply_accept(f.store, f.org, &r, &result, NULL,
+                                       &err), INBOX_OK);
+    inbox_reply_result_free(&result);
+
+    /* the first one fails at the carrier: nothing was held, nothing
+     * comes back */
+    now = inbox_now_ms();
+    memset(&res, 0, sizeof(res));
+    res.outcome = INBOX_SEND_ACCEPTED;
+    res.carrier = INBOX_CARRIER_TELNYX;
+    snprintf(res.provider_id, sizeof(res.provider_id), "40318c20");
+    res.status = INBOX_DELIVERY_SENDING;
+    CHECK_INT(send_one(&f, now, &res, &report, &events), 0);
+    CHECK_INT(inbox_store_message_status_update(f.store, f.org,
+                  INBOX_CARRIER_TELNYX, "40318c20", INBOX_DELIVERY_FAILED,
+                  "30003", &changed, NULL, &events, &err), INBOX_OK);
+    CHECK_INT(changed, 1);
+
+    /* a campaign to all three, with an empty balance */
+    CHECK_INT(campaign_new(&f, NULL, id), 0);
+    CHECK_INT(campaign_do(&f, id, INBOX_CAMPAIGN_SEND, NOON), INBOX_OK);
+    d = dispatch_sent(&f, NOON, 10);
+    CHECK_INT(d.handed, 3);
+    CHECK_INT(d.paused, 0);
+    p = campaign_now(&f, id);
+    CHECK_INT(p.status, INBOX_CAMPAIGN_DONE);
+
+    CHECK_INT(balance_of(&f, f.org), 0);
+    CHECK_INT(held_of(&f, f.org), 0);
+    entries = ledger_walk(&f, f.org, &balance, &held, NULL);
+    CHECK_INT(entries, 0);
+
+    /* a lapsed subscription sends nothing */
+    CHECK_INT(inbox_store_billing_set(f.store, f.org, 0, NULL), INBOX_OK);
+    CHECK_INT(reply(&f, alice.conversation_id, "two", NULL, &result, NULL,
+                    &err), INBOX_ERR_BILLING_INACTIVE);
+    CHECK_INT(inbox_store_billing_set(f.store, f.org, 1, NULL), INBOX_OK);
+
+    /* per message again: the balance decides, and is held */
+    CHECK_INT(inbox_store_plan_set(f.store, f.org, INBOX_PLAN_PER_MESSAGE,
+                                   &err), INBOX_OK);
+    CHECK_INT(reply(&f, alice.conversation_id, "three", NULL, &result, NULL,
+                    &err), INBOX_ERR_INSUFFICIENT_CREDITS);
+    CHECK_INT(err.needed, 1);
+    CHECK_INT(inbox_store_credits_grant(f.store, f.org, 1, NULL), INBOX_OK);
+    CHECK_INT(reply(&f, alice.conversation_id, "three", NULL, &result, NULL,
+                    &err), INBOX_OK);
+    CHECK_INT(result.message.credits, 1);
+    inbox_reply_result_free(&result);
+    CHECK_INT(balance_of(&f, f.org), 0);
+    CHECK_INT(held_of(&f, f.org), 1);
+    CHECK(ledger_balances(&f, f.org));
+
+    CHECK_INT(inbox_store_plan_set(f.store, f.backend->missing_id,
+                                   INBOX_PLAN_UNLIMITED, NULL),
+              INBOX_ERR_NOT_FOUND);
+
+    inbox_event_list_free(&events);
+    fixture_close(&f);
+}
+
+
 TEST(an_opt_out_mid_send_gets_nothing_more_and_cancel_stops_the_rest)
 {
     char                       a[INBOX_ID_MAX], x[INBOX_ID_MAX];

@@ -907,6 +907,11 @@ TEST(credits_grant_and_billing_set)
     CHECK_INT(inbox_store_billing_set(store, ORG_ID, 0, &err), INBOX_OK);
     golden_check(&fake, "billing_set");
 
+    fake_reset(&fake);
+    CHECK_INT(inbox_store_plan_set(store, ORG_ID, INBOX_PLAN_UNLIMITED, &err),
+              INBOX_OK);
+    golden_check(&fake, "plan_set");
+
     /* No document matched. */
     fake_reset(&fake);
     fake.replies[0] = "{\"ok\": 1, \"n\": 0, \"nModified\": 0}";
@@ -914,6 +919,8 @@ TEST(credits_grant_and_billing_set)
               INBOX_ERR_NOT_FOUND);
     CHECK_INT(inbox_store_billing_set(store, "not-an-id", 1, &err),
               INBOX_ERR_NOT_FOUND);
+    CHECK_INT(inbox_store_plan_set(store, "not-an-id", INBOX_PLAN_UNLIMITED,
+                                   &err), INBOX_ERR_NOT_FOUND);
 
     fake_close(&fake, store);
 }
@@ -3180,6 +3187,32 @@ TEST(reply_accept)
     CHECK_INT(err.balance, 0);
     golden_check(&fake, "reply_accept_spent_meanwhile");
     CHECK_INT(events.count, 2);
+
+    /* on an unlimited plan, with nothing in the balance: the hold is the
+     * billing check alone, of nothing, and has no ledger entry */
+    fake_reset(&fake);
+    reply_of(&r, NULL);
+    fake.replies[0] = REPLY_CONV;
+    fake.replies[1] = REPLY_CONTACT;
+    fake.replies[2] = CURSOR("{\"_id\": " OID(ORG_ID) ", \"billing_active\":"
+                             " true, \"plan\": \"unlimited\", \"credits\":"
+                             " {\"balance\": 0, \"held\": 0}}");
+    fake.replies[3] = REPLY_NUMBER;
+    fake.replies[4] = CREDITS("0", "0");    /* the hold */
+    fake.replies[5] = NULL;                 /* the message */
+    fake.replies[6] = "{\"ok\": 1, \"value\": {\"_id\": " OID(CONV_ID)
+                      ", \"contact\": {\"id\": " OID(CONTACT_ID) ","
+                      " \"phone\": \"+15551234567\"}, \"last_message\":"
+                      " {\"id\": " OID(GEN_1) ", \"direction\":"
+                      " \"outbound\", \"preview\": \"See you at 3\","
+                      " \"at\": " DATE(NOW) "}, \"unread_count\": 1}}";
+    fake.replies[7] = SEQ;
+    CHECK_INT(inbox_store_reply_accept(store, ORG_ID, &r, &result, NULL,
+                                       &err), INBOX_OK);
+    CHECK_INT(result.message.credits, 0);
+    CHECK(!log_has(&fake, "\"ledger\""));
+    golden_check(&fake, "reply_accept_unlimited");
+    inbox_reply_result_free(&result);
 
     inbox_event_list_free(&events);
     fake_close(&fake, store);

@@ -13,6 +13,12 @@
  *                                               no final status came)
  * so the entries add up to the balance and to what is held, and each
  * says what both were after it.  Neither ever goes below zero.
+ *
+ * The plan says who pays for a message: on "per_message" its credits
+ * are held from the balance as above; on "unlimited" (a subscription)
+ * the subscription has paid, so nothing is held, no ledger entry is
+ * written and the balance is not looked at.  Either way nothing is sent
+ * while billing is inactive.
  */
 #ifndef INBOX_BILLING_H
 #define INBOX_BILLING_H
@@ -28,9 +34,14 @@
 
 #define INBOX_PLAN_MAX  24
 
+typedef enum {
+    INBOX_PLAN_PER_MESSAGE = 0,      /* a credit balance */
+    INBOX_PLAN_UNLIMITED             /* a subscription */
+} inbox_plan_t;
+
 typedef struct {
     int      active;                 /* 0: billing lapsed, nothing sent */
-    char     plan[INBOX_PLAN_MAX];   /* "per_message" (a credit balance) */
+    char     plan[INBOX_PLAN_MAX];   /* inbox_plan_name's */
     int64_t  balance;
     int64_t  held;
 } inbox_billing_t;
@@ -68,5 +79,15 @@ int inbox_ledger_kind_parse(const char *name, inbox_ledger_kind_t *kind);
 int64_t inbox_ledger_balance_change(inbox_ledger_kind_t kind,
     int64_t credits);
 int64_t inbox_ledger_held_change(inbox_ledger_kind_t kind, int64_t credits);
+
+/* "per_message", "unlimited"; parse returns 0, or -1. */
+const char *inbox_plan_name(inbox_plan_t plan);
+int inbox_plan_parse(const char *name, inbox_plan_t *plan);
+/* The plan as stored: what an organization made before plans has, or a
+ * name this release does not know, is charged per message, so a
+ * message is never sent unpaid by mistake. */
+inbox_plan_t inbox_plan_stored(const char *name);
+/* What a message of price credits takes from the balance on plan. */
+unsigned inbox_plan_charge(inbox_plan_t plan, unsigned credits);
 
 #endif

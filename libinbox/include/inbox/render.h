@@ -134,14 +134,16 @@ void inbox_json_poll_tally(yajl_gen g, const inbox_campaign_t *poll);
 char *inbox_render_poll_results(const inbox_poll_results_t *results,
     size_t *len);
 /* A send's preview: {"recipients","suppressed","encoding","segments",
- * "characters","credits" (a message's),"total_credits" (every recipient
- * not suppressed),"balance"}. */
+ * "characters","credits" (what a message takes from the balance on the
+ * plan),"total_credits" (every recipient not suppressed),"balance",
+ * "plan"}. */
 typedef struct {
     int64_t            recipients;     /* the audience, opted out too */
     int64_t            suppressed;     /* opted out */
     inbox_segments_t   seg;
-    unsigned           credits;        /* a message's */
+    unsigned           credits;        /* a message's, on the plan */
     int64_t            balance;        /* available now */
+    inbox_plan_t       plan;
 } inbox_campaign_estimate_t;
 
 char *inbox_render_campaign_estimate(const inbox_campaign_estimate_t *e,

@@ -143,6 +143,11 @@ inbox_status_t inbox_store_credits_grant(inbox_store_t *store,
     const char *org_id, int64_t credits, inbox_error_t *err);
 inbox_status_t inbox_store_billing_set(inbox_store_t *store,
     const char *org_id, int active, inbox_error_t *err);
+/* Moves the organization to plan (billing.h); the credits it holds stay
+ * as they are, for a later per-message plan.  A reply being accepted
+ * while the plan changes may be charged by either plan. */
+inbox_status_t inbox_store_plan_set(inbox_store_t *store,
+    const char *org_id, inbox_plan_t plan, inbox_error_t *err);
 /* Creates the contact (and its empty conversation) or renames it: name
  * NULL keeps its name, "" forgets it (null).  INBOX_ERR_INVALID for a
  * phone number not in E.164 form. */

@@ -562,14 +562,20 @@
                 'contacts are') + ' opted out and will not get it; '
                 + plural(sendable, 'contact gets', 'contacts get') + ' it.'
                 : 'Nobody in it is opted out.', 'suppressed');
+            const unlimited = e.plan === 'unlimited';
             line(plural(e.segments || 1, 'segment', 'segments') + ' ('
-                + e.encoding + ') a message, '
-                + plural(e.credits, 'credit', 'credits') + ' each.',
-                'segments');
-            line(plural(total, 'credit', 'credits') + ' in all.',
-                'total');
-            line('Your balance: ' + plural(e.balance, 'credit', 'credits')
-                + '.', 'balance');
+                + e.encoding + ') a message'
+                + (unlimited ? '.' : ', ' + plural(e.credits, 'credit',
+                    'credits') + ' each.'), 'segments');
+            if (unlimited) {
+                line('Your unlimited plan pays for it: no credits are '
+                    + 'used.', 'total');
+            } else {
+                line(plural(total, 'credit', 'credits') + ' in all.',
+                    'total');
+                line('Your balance: ' + plural(e.balance, 'credit',
+                    'credits') + '.', 'balance');
+            }
             if (billing && billing.active === false) {
                 line('Billing is inactive: nothing is sent until it is '
                     + 'active again.', 'warning');

@@ -149,10 +149,12 @@
                     + ' opted out, not sent)' : '')
                 + ' \u00b7 ' + bulk.plural(e.segments || 1, 'segment',
                     'segments') + ' (' + e.encoding + ') \u00b7 '
-                + bulk.plural(e.credits, 'credit', 'credits') + ' each, '
-                + bulk.plural(sendable * e.credits, 'credit', 'credits')
-                + ' in all \u00b7 balance '
-                + Number(e.balance).toLocaleString();
+                + (e.plan === 'unlimited' ? 'included in your plan'
+                    : bulk.plural(e.credits, 'credit', 'credits')
+                    + ' each, ' + bulk.plural(sendable * e.credits,
+                        'credit', 'credits')
+                    + ' in all \u00b7 balance '
+                    + Number(e.balance).toLocaleString());
         } catch (err) {
             if (!app.failed(err) && seq === state.estimateSeq) {
                 /* no figure rather than a wrong one; saving says why */

@@ -57,6 +57,7 @@
         estimateSeq: 0,         /* answers to older estimates are dropped */
         balanceTimer: null,
         balanceSeq: 0,
+        plan: 'per_message',    /* GET /api/v1/billing's, as last read */
     };
 
     /* ---- drafts ---- */
@@ -203,9 +204,11 @@
     }
 
     /* "2 segments · UCS-2 because of 😀 · 1 credit"; an MMS: "Picture
-     * message · 2 credits". */
+     * message · 2 credits"; on an unlimited plan the subscription pays:
+     * "… · included in your plan". */
     function estimateText(e) {
-        const credits = plural(e.credits, 'credit', 'credits');
+        const credits = state.plan === 'unlimited' ? 'included in your plan'
+            : plural(e.credits, 'credit', 'credits');
         if (current() && current().media) {
             return 'Picture message (MMS) \u00b7 ' + credits;
         }
@@ -541,6 +544,10 @@
             els.balance.hidden = true;
             return;
         }
+        if (b.plan !== state.plan) {
+            state.plan = b.plan;
+            estimateSoon(0);        /* its credits are said differently */
+        }
         els.balance.hidden = false;
         els.balance.classList.toggle('inactive', !b.active);
         if (!b.active) {
@@ -548,6 +555,14 @@
             els.balanceCount.textContent = 'inactive';
             els.balance.title = 'Nothing can be sent until billing is '
                 + 'active again; contact your billing admin.';
+            return;
+        }
+        if (b.plan === 'unlimited') {
+            els.balanceWord.textContent = 'Plan:';
+            els.balanceCount.textContent = 'Unlimited';
+            els.balance.classList.remove('low');
+            els.balance.title = 'Your subscription pays for every message; '
+                + 'no credits are used.';
             return;
         }
         const n = Number(b.credits.balance) || 0;

@@ -6,8 +6,9 @@
 // a poll made and sent in the Polls view whose tally moves live as signed
 // replies answer it by number and by text; a refusal showing the server's
 // message with the form kept; a campaign with an image; the contact
-// panel's campaigns, poll answers and timeline; and the form offering
-// every tag of the organization, with its count.
+// panel's campaigns, poll answers and timeline; the previews on an
+// unlimited plan; and the form offering every tag of the organization,
+// with its count.
 
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
@@ -388,6 +389,50 @@ test('a picture-only draft made elsewhere is previewed before its send: '
     await dialog.getByRole('button', { name: 'Back' }).click();
     await dialog.waitFor({ state: 'hidden' });
     await call(`/api/v1/campaigns/${draft.id}/cancel`, { method: 'POST' });
+});
+
+test('on an unlimited plan the previews say the plan pays and ask no '
+     + 'credits', async () => {
+    await inboxctl(ctx.cluster.store, 'billing', 'plan', org().id,
+                   'unlimited');
+    try {
+        const draft = await call('/api/v1/campaigns', { method: 'POST',
+            body: { name: 'On the house', body: 'Free coffee today',
+                    audience: { tags: ['spring'] } } });
+        await page.reload();
+        await page.getByRole('link', { name: 'Campaigns' }).click();
+        await cardOf('On the house').getByRole('button', { name: 'Send…' })
+            .click();
+        const dialog = page.getByRole('dialog',
+            { name: 'Send “On the house”?' });
+        await dialog.locator('[data-estimate="total"]').waitFor();
+        assert.equal(await dialog.locator('[data-estimate="segments"]')
+            .textContent(), '1 segment (GSM-7) a message.');
+        assert.equal(await dialog.locator('[data-estimate="total"]')
+            .textContent(), 'Your unlimited plan pays for it: no credits '
+            + 'are used.');
+        assert.equal(await dialog.locator('[data-estimate="balance"]')
+            .count(), 0);
+        await dialog.getByRole('button', { name: 'Back' }).click();
+        await dialog.waitFor({ state: 'hidden' });
+        await call(`/api/v1/campaigns/${draft.id}/cancel`,
+                   { method: 'POST' });
+
+        // and while writing one
+        await page.getByRole('button', { name: 'New campaign' }).click();
+        await page.locator('#campaign-name').fill('Coffee');
+        await page.locator('#campaign-body').fill('Free coffee again');
+        await page.locator('#campaign-form')
+            .getByRole('checkbox', { name: 'spring' }).check();
+        await page.locator('#campaign-estimate', { hasText:
+            'included in your plan' }).waitFor();
+        assert.doesNotMatch(await page.locator('#campaign-estimate')
+            .textContent(), /credit|balance/);
+    } finally {
+        await inboxctl(ctx.cluster.store, 'billing', 'plan', org().id,
+                       'per_message');
+        await page.reload();
+    }
 });
 
 test('a poll named apart from its question shows the question under its '

@@ -4,7 +4,8 @@
 // without credits, 403 with billing inactive) shown with the draft and
 // its image kept, no composer for an opted-out contact (live, too),
 // images checked before they are uploaded, an MMS with its thumbnail,
-// the balance in the header, and 390 px without sideways scrolling.
+// the balance in the header (the plan on an unlimited one), and 390 px
+// without sideways scrolling.
 //
 // Nothing is faked: the real API (estimate, send, media, billing) of a
 // real nginx, and its real WebSocket frames.
@@ -22,7 +23,8 @@ import { png } from '../lib/media.mjs';
 import { addUser } from '../lib/session.mjs';
 
 const ctx = useCluster({ orgs: [{ name: 'Composer Org' },
-    { name: 'Broke Org' }, { name: 'Lapsed Org' }] });
+    { name: 'Broke Org' }, { name: 'Lapsed Org' },
+    { name: 'Subscribed Org' }] });
 const PASSWORD = 'composer test password';
 const agentOf = (org) => ({ email: `agent@${org.id}.example`,
                             password: PASSWORD });
@@ -38,6 +40,7 @@ const retrier = uniqueNumber();     // a send whose answer is lost
 // the other organizations' contacts
 const broke = uniqueNumber();
 const lapsed = uniqueNumber();
+const subscriber = uniqueNumber();
 
 const web = useBrowser();
 const VIEWPORT = { width: 1200, height: 760 };
@@ -96,7 +99,7 @@ async function waitForCount(p, re) {
 
 before(async () => {
     const cluster = await ctx.ready;
-    const [org, brokeOrg, lapsedOrg] = cluster.orgs;
+    const [org, brokeOrg, lapsedOrg, subscribedOrg] = cluster.orgs;
     for (const o of cluster.orgs) {
         await addUser(cluster, o, agentOf(o).email, PASSWORD);
     }
@@ -105,6 +108,8 @@ before(async () => {
     await inboxctl(cluster.store, 'credits', 'grant', lapsedOrg.id, '10');
     await inboxctl(cluster.store, 'billing', 'set', lapsedOrg.id,
         'inactive');
+    await inboxctl(cluster.store, 'billing', 'plan', subscribedOrg.id,
+        'unlimited');
     for (const from of [talker, changer, pictures, narrow, retrier]) {
         await deliverInbound(cluster, { from, body: 'Are you open today?' });
     }
@@ -114,6 +119,8 @@ before(async () => {
         body: 'Can you call me back?' });
     await deliverInbound(cluster, { org: lapsedOrg, from: lapsed,
         body: 'Is my order ready?' });
+    await deliverInbound(cluster, { org: subscribedOrg, from: subscriber,
+        body: 'Do you deliver?' });
     await web.launch();
 });
 
@@ -330,6 +337,35 @@ test('403: with billing inactive the contract\'s message shows and the '
             /billing.*inactive.*contact your billing admin/i);
         assert.equal(await text.inputValue(), 'Yes, it is ready');
         assert.equal((await messagesOf(org, lapsed)).length, 1);
+    } finally {
+        await p.context().close();
+    }
+});
+
+test('on an unlimited plan the header names the plan, the count says the '
+     + 'plan pays, and a reply goes with no credits', async () => {
+    await needsSendRoutes(ctx.cluster);
+    const org = ctx.cluster.orgs[3];
+    const p = await web.newPage(VIEWPORT);
+    try {
+        await signIn(p, ctx.cluster, agentOf(org));
+        await p.locator('#balance-count', { hasText: 'Unlimited' }).waitFor();
+        assert.match(await p.locator('#balance').textContent(),
+            /Plan:\s+Unlimited/);
+        await openThread(p, shown(subscriber));
+        const text = p.locator('#composer-text');
+        await text.pressSequentially('Yes, free of charge', { delay: 10 });
+        await waitForCount(p,
+            /^1 segment · GSM-7 · included in your plan$/);
+
+        await text.press('Enter');
+        await p.locator('#messages .message.outbound', {
+            hasText: 'Yes, free of charge' }).waitFor();
+        assert.equal(await p.locator('#composer-error').textContent(), '');
+        const [sent] = await messagesOf(org, subscriber);
+        assert.equal(sent.body, 'Yes, free of charge');
+        assert.equal(sent.credits, 0);
+        assert.equal(await balanceOf(org), 0);
     } finally {
         await p.context().close();
     }

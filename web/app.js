@@ -1714,7 +1714,11 @@
             });
             if (!res.ok) {
                 els.signinError.textContent = await signInRefusal(res);
-                els.passwordInput.value = '';
+                /* a password refused is typed again; one the server
+                 * could not check yet (503: busy) is kept for a retry */
+                if (res.status === 401 || res.status === 429) {
+                    els.passwordInput.value = '';
+                }
                 els.passwordInput.focus();
                 return;
             }

@@ -4227,6 +4227,36 @@ TEST(campaign_dispatch_pauses_for_credits_and_billing)
     CHECK_INT(events.count, 0);
     golden_check(&fake, "campaign_dispatch_spent_meanwhile");
 
+    /* on an unlimited plan an empty balance pauses nothing: the hold is
+     * of nothing, the billing check alone, with no ledger entry */
+    fake_reset(&fake);
+    fake.replies[0] = NOTHING_MOVED;
+    fake.replies[1] = CURSOR(CAMPAIGN_DOC("sending"));
+    fake.replies[2] = CURSOR("{\"_id\": " OID(ORG_ID) ", \"name\": \"Acme\","
+                             " \"timezone\": \"Europe/London\","
+                             " \"billing_active\": true, \"plan\":"
+                             " \"unlimited\", \"credits\": {\"balance\": 0,"
+                             " \"held\": 0}}");
+    fake.replies[3] = REPLY_NUMBER;
+    fake.replies[4] = CURSOR(DUE_CY);
+    fake.replies[5] = NULL;                 /* Cy claimed */
+    fake.replies[6] = CREDITS("0", "0");    /* the hold of nothing */
+    fake.replies[7] = NULL;                 /* the message */
+    fake.replies[8] = "{\"ok\": 1, \"value\": {\"_id\": " OID(CONV_ID)
+                      ", \"contact\": {\"id\": " OID(CONTACT_ID) ","
+                      " \"phone\": \"+15551234567\"}, \"last_message\":"
+                      " {\"id\": " OID(GEN_1) ", \"direction\":"
+                      " \"outbound\", \"preview\": \"Sale!\", \"at\": "
+                      DATE(NOON) "}, \"unread_count\": 0}}";
+    fake.replies[9] = SEQ;
+    CHECK_INT(inbox_store_campaign_dispatch(store, NOON_MS, 10, &d, &events,
+                                            &err), INBOX_OK);
+    CHECK_INT(d.paused, 0);
+    CHECK_INT(d.handed, 1);
+    CHECK(!log_has(&fake, "\"ledger\""));
+    CHECK(log_has(&fake, "\"credits\" : { \"$numberInt\" : \"0\" }"));
+    golden_check(&fake, "campaign_dispatch_unlimited");
+
     inbox_event_list_free(&events);
     fake_close(&fake, store);
 }

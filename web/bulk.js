@@ -248,8 +248,8 @@
         if (item.media && item.media.length) {
             meta.push(plural(item.media.length, 'image', 'images'));
         }
-        meta.push(plural(item.credits || 0, 'credit', 'credits')
-            + ' a message');
+        meta.push(card.list.plan === 'unlimited' ? 'Included in your plan'
+            : plural(item.credits || 0, 'credit', 'credits') + ' a message');
         if (item.started_at) {
             meta.push('Started ' + when(item.started_at));
         } else if (item.send_at) {
@@ -283,6 +283,7 @@
             items: new Map(),       /* id -> the item, as last seen */
             cards: new Map(),       /* id -> card */
             cursor: null,
+            plan: 'per_message',    /* the organization's, at the load */
             loaded: false,
             loading: null,
             reloadAt: 0,
@@ -345,7 +346,14 @@
             }
             self.loading = (async () => {
                 try {
-                    const page = await app.api(path);
+                    const [page, billing] = await Promise.all([
+                        app.api(path),
+                        more ? null
+                            : app.api('/api/v1/billing').catch(() => null),
+                    ]);
+                    if (billing && billing.plan) {
+                        self.plan = billing.plan;
+                    }
                     self.cursor = page.next_cursor || null;
                     self.loaded = true;
                     (page.items || []).forEach((item) => {

@@ -401,6 +401,8 @@ test('on an unlimited plan the previews say the plan pays and ask no '
                     audience: { tags: ['spring'] } } });
         await page.reload();
         await page.getByRole('link', { name: 'Campaigns' }).click();
+        assert.match(await cardOf('On the house').locator('.bulk-meta')
+            .textContent(), /Included in your plan/);
         await cardOf('On the house').getByRole('button', { name: 'Send…' })
             .click();
         const dialog = page.getByRole('dialog',

@@ -1,6 +1,7 @@
 /*
- * The app's three views and the links between them in the header:
- * Inbox (app.js), Campaigns (campaigns.js) and Polls (polls.js).  The
+ * The app's four views and the links between them in the header:
+ * Inbox (app.js), Campaigns (campaigns.js), Polls (polls.js) and
+ * Settings (settings.js).  The
  * view is the page's #fragment, so the browser's Back goes to the one
  * before and a reload stays where it was.
  *
@@ -18,6 +19,7 @@
         ['inbox', document.getElementById('app')],
         ['campaigns', document.getElementById('campaigns-view')],
         ['polls', document.getElementById('polls-view')],
+        ['settings', document.getElementById('settings-view')],
     ]);
 
     const nav = document.getElementById('views');

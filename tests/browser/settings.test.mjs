@@ -1,0 +1,162 @@
+// The Settings view in Debian's Chromium: a billing contact changes the
+// business name, the time zone and the quiet hours (stored, and the form
+// shows them after a reload), sees the server's refusal of an unknown
+// time zone next to the field with nothing stored, and reads the billing
+// figures and the ledger of every change of the credits; a member sees
+// the same settings and figures but can change nothing and gets no
+// ledger.  At 390 px nothing scrolls sideways.
+
+import assert from 'node:assert/strict';
+import { before, test } from 'node:test';
+import { noPageErrorsTest, signIn, useBrowser } from '../lib/browser.mjs';
+import { inboxctl } from '../lib/cluster.mjs';
+import { useCluster, errorLogIsCleanTest } from '../lib/fixture.mjs';
+import { api } from '../lib/inbox.mjs';
+import { addUser } from '../lib/session.mjs';
+
+const ctx = useCluster({ orgs: [{ name: 'Harbor Cafe' }] });
+const BEA = { email: 'bea@harbor.example', password: 'bea pays the bills' };
+const MAX = { email: 'max@harbor.example', password: 'max answers texts' };
+const web = useBrowser();
+
+const org = () => ctx.cluster.orgs[0];
+
+async function settingsNow() {
+    const res = await api(ctx.cluster, '/api/v1/settings', org().token);
+    assert.equal(res.status, 200, res.text);
+    return res.json;
+}
+
+async function openSettings(page, user) {
+    await signIn(page, ctx.cluster, user);
+    await page.getByRole('link', { name: 'Settings' }).click();
+    await page.getByRole('heading', { name: 'Settings' }).waitFor();
+    await page.locator('[data-billing="balance"]').waitFor();
+}
+
+before(async () => {
+    const cluster = await ctx.ready;
+    await addUser(cluster, org(), BEA.email, BEA.password, 'billing');
+    await addUser(cluster, org(), MAX.email, MAX.password);
+    await inboxctl(cluster.store, 'credits', 'grant', org().id, '25');
+    await web.launch();
+});
+
+test('a billing contact changes the business name, the time zone and the '
+     + 'quiet hours; they are stored and shown again after a reload',
+async () => {
+    const page = await web.newPage({ width: 1200, height: 800 });
+    try {
+        await openSettings(page, BEA);
+        const business = page.getByLabel('Business name');
+        assert.equal(await business.inputValue(), 'Harbor Cafe');
+        assert.equal(await page.getByLabel('Time zone').inputValue(), 'UTC');
+        assert.equal(await page.getByLabel('From').inputValue(), '21:00');
+        assert.equal(await page.getByLabel('until').inputValue(), '08:00');
+
+        await business.fill('Harbor Cafe & Bakery');
+        await page.getByLabel('Support contact').fill('hello@harbor.example');
+        await page.getByLabel('Time zone').fill('America/New_York');
+        await page.getByLabel('From').fill('22:00');
+        await page.getByLabel('until').fill('07:30');
+        await page.getByRole('button', { name: 'Save changes' }).click();
+        await page.locator('#settings-status', { hasText: 'Saved.' })
+            .waitFor();
+
+        assert.deepEqual(await settingsNow(), {
+            timezone: 'America/New_York',
+            quiet_hours: { start: '22:00', end: '07:30' },
+            business_name: 'Harbor Cafe & Bakery',
+            support_contact: 'hello@harbor.example',
+        });
+
+        await page.reload();
+        await page.locator('#conn[data-state="live"]').waitFor();
+        await page.waitForFunction(() => document.getElementById(
+            'settings-timezone').value === 'America/New_York');
+        assert.equal(await page.getByLabel('From').inputValue(), '22:00');
+        assert.equal(await page.getByLabel('Support contact').inputValue(),
+            'hello@harbor.example');
+    } finally {
+        await page.context().close();
+    }
+});
+
+test('an unknown time zone is refused next to its field, what was typed '
+     + 'stays and nothing is stored', async () => {
+    const before = await settingsNow();
+    const page = await web.newPage({ width: 1200, height: 800 });
+    try {
+        await openSettings(page, BEA);
+        const zone = page.getByLabel('Time zone');
+        await zone.fill('Mars/Olympus_Mons');
+        await page.getByLabel('From').fill('20:00');
+        await page.getByRole('button', { name: 'Save changes' }).click();
+        await page.locator('#settings-error:not(:empty)').waitFor();
+        assert.match(await page.locator('#settings-error').textContent(),
+            /time ?zone/i);
+        assert.equal(await zone.getAttribute('aria-invalid'), 'true');
+        assert.equal(await zone.inputValue(), 'Mars/Olympus_Mons');
+        assert.deepEqual(await settingsNow(), before);
+    } finally {
+        await page.context().close();
+    }
+});
+
+test('billing shows the plan, the balance and every change of the '
+     + 'credits to a billing contact', async () => {
+    const page = await web.newPage({ width: 1200, height: 800 });
+    try {
+        await openSettings(page, BEA);
+        const figure = (key) => page.locator(`[data-billing="${key}"]`)
+            .textContent();
+        assert.match(await figure('plan'), /^Per message/);
+        assert.equal(await figure('active'), 'Active');
+        assert.equal(await figure('balance'), '25');
+        assert.equal(await figure('held'), '0');
+        const grant = page.locator('#ledger-rows tr[data-kind="grant"]');
+        await grant.waitFor();
+        assert.deepEqual((await grant.locator('td').allTextContents())
+            .slice(1), ['Credits added', '+25', '25', '0']);
+    } finally {
+        await page.context().close();
+    }
+});
+
+test('a member sees the settings and the figures but can change nothing '
+     + 'and gets no ledger', async () => {
+    const page = await web.newPage({ width: 1200, height: 800 });
+    try {
+        await openSettings(page, MAX);
+        await page.getByText('Only a billing contact can change these.')
+            .waitFor();
+        assert.equal(await page.getByLabel('Business name').isDisabled(),
+            true);
+        assert.equal(await page.getByLabel('From').isDisabled(), true);
+        assert.equal(await page.getByRole('button',
+            { name: 'Save changes' }).isVisible(), false);
+        assert.equal(await page.locator('[data-billing="balance"]')
+            .textContent(), '25');
+        assert.equal(await page.locator('#ledger').isVisible(), false);
+        assert.equal(await page.locator('#ledger-title').isVisible(), false);
+    } finally {
+        await page.context().close();
+    }
+});
+
+test('at 390 px the Settings view fits the screen', async () => {
+    const page = await web.newPage({ width: 390, height: 800 });
+    try {
+        await openSettings(page, BEA);
+        await page.locator('#ledger-rows tr').first().waitFor();
+        const wide = await page.evaluate(() =>
+            document.documentElement.scrollWidth
+            > document.documentElement.clientWidth);
+        assert.equal(wide, false, 'the page scrolls sideways');
+    } finally {
+        await page.context().close();
+    }
+});
+
+noPageErrorsTest(web);
+errorLogIsCleanTest(ctx);

@@ -1,0 +1,292 @@
+/*
+ * The Settings view: the organization's settings (GET and PATCH
+ * /api/v1/settings: business name, support contact, time zone, quiet
+ * hours) and its billing (GET /api/v1/billing: plan, whether billing is
+ * active, the balance and what is held; for a billing contact also GET
+ * /api/v1/billing/ledger, every change of the credits, newest first).
+ *
+ * Everyone of the organization sees them; only a billing contact may
+ * change the settings or read the ledger (the server says so too: a
+ * member's PATCH is 403).  Each value is checked by the server alone,
+ * whose message names the field; the form keeps what was typed.  Both
+ * are read again whenever the view is shown.
+ *
+ * What it uses of the app is window.inboxApp (api, failed, on).
+ */
+'use strict';
+
+(function (app) {
+    const LEDGER_PAGE = 25;
+
+    const $ = (id) => document.getElementById(id);
+
+    const els = {
+        view: $('settings-view'),
+        form: $('settings-form'),
+        who: $('settings-who'),
+        business: $('settings-business'),
+        support: $('settings-support'),
+        timezone: $('settings-timezone'),
+        zones: $('settings-zones'),
+        quietStart: $('settings-quiet-start'),
+        quietEnd: $('settings-quiet-end'),
+        error: $('settings-error'),
+        save: $('settings-save'),
+        status: $('settings-status'),
+        figures: $('billing-figures'),
+        ledgerTitle: $('ledger-title'),
+        ledgerStatus: $('ledger-status'),
+        ledger: $('ledger'),
+        ledgerRows: $('ledger-rows'),
+        ledgerMore: $('ledger-more'),
+    };
+
+    /* the field a 400 names -> its input */
+    const FIELDS = {
+        business_name: els.business,
+        support_contact: els.support,
+        timezone: els.timezone,
+        quiet_hours: els.quietStart,
+        'quiet_hours.start': els.quietStart,
+        'quiet_hours.end': els.quietEnd,
+    };
+
+    const LEDGER_WORDS = {
+        grant: 'Credits added',
+        hold: 'Held for a message',
+        release: 'Given back: not delivered',
+        capture: 'Spent',
+    };
+
+    const state = {
+        billingRole: false,
+        saved: null,            /* the settings as the server last said */
+        cursor: null,           /* the ledger's next page */
+        seq: 0,                 /* answers to an older read are dropped */
+    };
+
+    /* ---- the settings ---- */
+
+    function fill(s) {
+        state.saved = s;
+        els.business.value = s.business_name || '';
+        els.support.value = s.support_contact || '';
+        els.timezone.value = s.timezone || '';
+        els.quietStart.value = s.quiet_hours ? s.quiet_hours.start : '';
+        els.quietEnd.value = s.quiet_hours ? s.quiet_hours.end : '';
+    }
+
+    function clearError() {
+        els.error.textContent = '';
+        Object.values(FIELDS).forEach((el) =>
+            el.removeAttribute('aria-invalid'));
+    }
+
+    function showError(err) {
+        els.error.textContent = typeof err.status === 'number' ? err.message
+            : 'The server could not be reached. Try again.';
+        const el = err.error && FIELDS[err.error.field];
+        if (el) {
+            el.setAttribute('aria-invalid', 'true');
+            el.focus();
+        }
+    }
+
+    /* Only what changed goes: an empty name or contact is null (the
+     * name falls back to the organization's). */
+    function changes() {
+        const body = {};
+        const s = state.saved || {};
+        const business = els.business.value.trim();
+        const support = els.support.value.trim();
+        if (business !== (s.business_name || '')) {
+            body.business_name = business === '' ? null : business;
+        }
+        if (support !== (s.support_contact || '')) {
+            body.support_contact = support === '' ? null : support;
+        }
+        if (els.timezone.value.trim() !== (s.timezone || '')) {
+            body.timezone = els.timezone.value.trim();
+        }
+        const q = s.quiet_hours || {};
+        if (els.quietStart.value !== q.start || els.quietEnd.value !== q.end) {
+            body.quiet_hours = { start: els.quietStart.value,
+                                 end: els.quietEnd.value };
+        }
+        return body;
+    }
+
+    async function save(event) {
+        event.preventDefault();
+        if (!state.billingRole || els.save.disabled) {
+            return;
+        }
+        clearError();
+        els.status.textContent = '';
+        const body = changes();
+        if (Object.keys(body).length === 0) {
+            els.status.textContent = 'Nothing to save.';
+            return;
+        }
+        els.save.disabled = true;
+        try {
+            fill(await app.api('/api/v1/settings',
+                { method: 'PATCH', body: body }));
+            els.status.textContent = 'Saved.';
+        } catch (err) {
+            if (!app.failed(err)) {
+                showError(err);
+            }
+        } finally {
+            els.save.disabled = false;
+        }
+    }
+
+    function setRole(billingRole) {
+        state.billingRole = billingRole;
+        els.who.hidden = billingRole;
+        [els.business, els.support, els.timezone, els.quietStart,
+         els.quietEnd].forEach((el) => { el.disabled = !billingRole; });
+        els.save.hidden = !billingRole;
+        els.ledgerTitle.hidden = !billingRole;
+    }
+
+    /* the zones this browser knows, offered as the field is typed in */
+    function offerZones() {
+        if (els.zones.childElementCount > 0
+            || typeof Intl.supportedValuesOf !== 'function')
+        {
+            return;
+        }
+        Intl.supportedValuesOf('timeZone').forEach((zone) => {
+            const option = document.createElement('option');
+            option.value = zone;
+            els.zones.appendChild(option);
+        });
+    }
+
+    /* ---- billing ---- */
+
+    function figure(term, value, key) {
+        const dt = document.createElement('dt');
+        dt.textContent = term;
+        const dd = document.createElement('dd');
+        dd.textContent = value;
+        dd.dataset.billing = key;
+        els.figures.appendChild(dt);
+        els.figures.appendChild(dd);
+    }
+
+    function showBilling(b) {
+        els.figures.textContent = '';
+        figure('Plan', b.plan === 'unlimited'
+            ? 'Unlimited: your subscription pays for every message'
+            : 'Per message: each message takes credits', 'plan');
+        figure('Billing', b.active ? 'Active'
+            : 'Inactive: nothing can be sent', 'active');
+        figure('Credits to spend',
+            Number(b.credits.balance).toLocaleString(), 'balance');
+        figure('Held for messages on their way',
+            Number(b.credits.held).toLocaleString(), 'held');
+    }
+
+    function ledgerRow(entry) {
+        const tr = document.createElement('tr');
+        const when = document.createElement('td');
+        const time = document.createElement('time');
+        time.dateTime = entry.at;
+        time.textContent = new Date(entry.at).toLocaleString();
+        when.appendChild(time);
+        tr.appendChild(when);
+        const what = document.createElement('td');
+        what.textContent = LEDGER_WORDS[entry.kind] || entry.kind;
+        tr.appendChild(what);
+        const sign = entry.kind === 'grant' || entry.kind === 'release'
+            ? '+' : '\u2212';
+        [sign + Number(entry.credits).toLocaleString(),
+         Number(entry.balance).toLocaleString(),
+         Number(entry.held).toLocaleString()].forEach((text) => {
+            const td = document.createElement('td');
+            td.className = 'num';
+            td.textContent = text;
+            tr.appendChild(td);
+        });
+        tr.dataset.kind = entry.kind;
+        return tr;
+    }
+
+    async function loadLedger(more, seq) {
+        let path = '/api/v1/billing/ledger?limit=' + LEDGER_PAGE;
+        if (more && state.cursor) {
+            path += '&cursor=' + encodeURIComponent(state.cursor);
+        }
+        const page = await app.api(path);
+        if (seq !== state.seq) {
+            return;
+        }
+        if (!more) {
+            els.ledgerRows.textContent = '';
+        }
+        (page.items || []).forEach((entry) =>
+            els.ledgerRows.appendChild(ledgerRow(entry)));
+        state.cursor = page.next_cursor || null;
+        els.ledger.hidden = els.ledgerRows.childElementCount === 0;
+        els.ledgerStatus.textContent = els.ledger.hidden
+            ? 'No credits have moved yet.' : '';
+        els.ledgerMore.hidden = !state.cursor;
+    }
+
+    /* ---- reading it all ---- */
+
+    async function load() {
+        const seq = ++state.seq;
+        clearError();
+        els.status.textContent = '';
+        try {
+            const [settings, billing] = await Promise.all([
+                app.api('/api/v1/settings'),
+                app.api('/api/v1/billing'),
+            ]);
+            if (seq !== state.seq) {
+                return;
+            }
+            fill(settings);
+            showBilling(billing);
+            if (state.billingRole) {
+                await loadLedger(false, seq);
+            }
+        } catch (err) {
+            if (!app.failed(err) && seq === state.seq) {
+                showError(err);
+            }
+        }
+    }
+
+    els.form.addEventListener('submit', save);
+    els.timezone.addEventListener('focus', offerZones);
+    els.ledgerMore.addEventListener('click', async () => {
+        try {
+            await loadLedger(true, state.seq);
+        } catch (err) {
+            if (!app.failed(err)) {
+                els.ledgerStatus.textContent = err.message;
+            }
+        }
+    });
+    els.view.addEventListener('inbox:show', load);
+
+    app.on('session', (me) => {
+        state.seq += 1;
+        state.saved = null;
+        state.cursor = null;
+        els.ledgerRows.textContent = '';
+        els.ledger.hidden = true;
+        els.ledgerMore.hidden = true;
+        els.figures.textContent = '';
+        setRole(Boolean(me) && me.role === 'billing');
+        /* shown already (a reload on #settings): read as this role */
+        if (me && !els.view.hidden) {
+            load();
+        }
+    });
+})(window.inboxApp);

@@ -8,6 +8,9 @@
  * once in any case, with how many contacts carry it; the first 1,000
  * by name: a tag past them can still be typed).
  *
+ * The tags are read again 30 s after the last read, or at once after an
+ * import (stale).
+ *
  * What it uses of the app is window.inboxApp: api, failed, on(session).
  */
 'use strict';
@@ -192,5 +195,11 @@
         pickers.forEach((p) => p.reset());
     });
 
-    window.inboxAudience = Object.freeze({ mount });
+    /* Contacts and their tags changed (an import): read them again. */
+    function stale() {
+        tags.at = 0;
+        pickers.forEach((p) => p.refresh());
+    }
+
+    window.inboxAudience = Object.freeze({ mount, stale });
 })(window.inboxApp);

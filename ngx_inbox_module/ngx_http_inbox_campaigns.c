@@ -535,8 +535,8 @@ ngx_http_inbox_campaign_create_op(ngx_http_inbox_api_t *api,
  * What a send would be: its text's segments and credits (segments.h, as
  * the store counts a draft's, charged as the plan charges them), how
  * many contacts the audience has now and how many of them are opted
- * out, the credits of all the others, and the balance.  Nothing is stored.  body is the text sent (a poll's
- * question with its options).
+ * out, the credits of all the others, and the balance.  Nothing is
+ * stored.  body is the text sent (a poll's question with its options).
  */
 static void
 ngx_http_inbox_campaign_estimated(ngx_http_inbox_api_t *api,

@@ -4,8 +4,9 @@
  * only where billing is active and the balance covers it, so concurrent
  * replies never take it below zero) and then the ledger entry, with the
  * balances the $inc answered.  A hold of nothing (a message its plan
- * pays for) is the billing check alone: no entry.  Without a transaction (see store_mongo.h)
- * a crash between the two leaves a change without its ledger entry.
+ * pays for) is the billing check alone: no entry.  Without a
+ * transaction (see store_mongo.h) a crash between the two leaves a
+ * change without its ledger entry.
  */
 #include <stdlib.h>
 #include <string.h>

@@ -1216,8 +1216,14 @@ inbox_mongo_hand_over(inbox_mongo_store_t *ms, const bson_oid_t *org,
             rc = inbox_mongo_sender_read(ms, org, s, err);
         }
 
-        *why = s->billing_active ? INBOX_PAUSE_INSUFFICIENT_CREDITS
-                                 : INBOX_PAUSE_BILLING_INACTIVE;
+        /* a hold of nothing (the plan pays) fails only for billing:
+         * active again by now, the recipient simply waits its turn */
+        if (!s->billing_active) {
+            *why = INBOX_PAUSE_BILLING_INACTIVE;
+
+        } else if (charge > 0) {
+            *why = INBOX_PAUSE_INSUFFICIENT_CREDITS;
+        }
 
         return rc;
     }

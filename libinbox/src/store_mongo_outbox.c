@@ -663,6 +663,12 @@ inbox_mongo_reply_refusal(inbox_mongo_store_t *ms, const bson_oid_t *org,
                              "Billing is inactive, so nothing can be sent; "
                              "contact your billing admin.");
 
+    } else if (rc == INBOX_OK && credits == 0) {
+        /* nothing was asked of the balance: billing was off a moment */
+        rc = inbox_error_set(err, INBOX_ERR_CONFLICT,
+                             "Billing changed while this message was "
+                             "being accepted; try again.");
+
     } else if (rc == INBOX_OK) {
         rc = inbox_error_insufficient_credits(err, credits, balance,
                  "This message needs %u credits and %lld are left; "

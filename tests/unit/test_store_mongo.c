@@ -3214,6 +3214,23 @@ TEST(reply_accept)
     golden_check(&fake, "reply_accept_unlimited");
     inbox_reply_result_free(&result);
 
+    /* billing off and on again between the read and the hold: the hold
+     * of nothing found no active billing, and the reply is not said to
+     * lack credits it never needed */
+    fake_reset(&fake);
+    reply_of(&r, NULL);
+    fake.replies[0] = REPLY_CONV;
+    fake.replies[1] = REPLY_CONTACT;
+    fake.replies[2] = CURSOR("{\"_id\": " OID(ORG_ID) ", \"billing_active\":"
+                             " true, \"plan\": \"unlimited\", \"credits\":"
+                             " {\"balance\": 0, \"held\": 0}}");
+    fake.replies[3] = REPLY_NUMBER;
+    fake.replies[4] = NULL;                 /* the hold matched nothing */
+    fake.replies[5] = REPLY_ORG("0");       /* active again */
+    CHECK_INT(inbox_store_reply_accept(store, ORG_ID, &r, &result, NULL,
+                                       &err), INBOX_ERR_CONFLICT);
+    CHECK(strstr(err.message, "try again") != NULL);
+
     inbox_event_list_free(&events);
     fake_close(&fake, store);
 }
@@ -3875,6 +3892,11 @@ TEST(reply_accept_stale)
            " \"delivered\", \"answer\": 2}, \"n\": 7, \"replied\": 7}")
 
 /* The organization as dispatch reads it: London, billing, balance. */
+/* The organization on an unlimited plan, billing active, no credits. */
+#define UNLIMITED_ORG                                                         \
+    CURSOR("{\"_id\": " OID(ORG_ID) ", \"name\": \"Acme\", \"timezone\":"     \
+           " \"Europe/London\", \"billing_active\": true, \"plan\":"          \
+           " \"unlimited\", \"credits\": {\"balance\": 0, \"held\": 0}}")
 #define SENDER_ORG(active, bal)                                               \
     CURSOR("{\"_id\": " OID(ORG_ID) ", \"name\": \"Acme\", \"timezone\":"     \
            " \"Europe/London\", \"billing_active\": " active ","              \
@@ -4232,11 +4254,7 @@ TEST(campaign_dispatch_pauses_for_credits_and_billing)
     fake_reset(&fake);
     fake.replies[0] = NOTHING_MOVED;
     fake.replies[1] = CURSOR(CAMPAIGN_DOC("sending"));
-    fake.replies[2] = CURSOR("{\"_id\": " OID(ORG_ID) ", \"name\": \"Acme\","
-                             " \"timezone\": \"Europe/London\","
-                             " \"billing_active\": true, \"plan\":"
-                             " \"unlimited\", \"credits\": {\"balance\": 0,"
-                             " \"held\": 0}}");
+    fake.replies[2] = UNLIMITED_ORG;
     fake.replies[3] = REPLY_NUMBER;
     fake.replies[4] = CURSOR(DUE_CY);
     fake.replies[5] = NULL;                 /* Cy claimed */
@@ -4256,6 +4274,25 @@ TEST(campaign_dispatch_pauses_for_credits_and_billing)
     CHECK(!log_has(&fake, "\"ledger\""));
     CHECK(log_has(&fake, "\"credits\" : { \"$numberInt\" : \"0\" }"));
     golden_check(&fake, "campaign_dispatch_unlimited");
+
+    /* billing off a moment between the read and the hold of nothing, on
+     * again when read after: not paused, Cy due again for the next turn */
+    fake_reset(&fake);
+    fake.replies[0] = NOTHING_MOVED;
+    fake.replies[1] = CURSOR(CAMPAIGN_DOC("sending"));
+    fake.replies[2] = UNLIMITED_ORG;
+    fake.replies[3] = REPLY_NUMBER;
+    fake.replies[4] = CURSOR(DUE_CY);
+    fake.replies[5] = NULL;                 /* Cy claimed */
+    fake.replies[6] = NULL;                 /* the hold matched nothing */
+    fake.replies[7] = NULL;                 /* the claim given back */
+    fake.replies[8] = UNLIMITED_ORG;
+    fake.replies[9] = REPLY_NUMBER;
+    CHECK_INT(inbox_store_campaign_dispatch(store, NOON_MS, 10, &d, &events,
+                                            &err), INBOX_OK);
+    CHECK_INT(d.paused, 0);
+    CHECK_INT(d.handed, 0);
+    CHECK(!log_has(&fake, "\"insufficient_credits\""));
 
     inbox_event_list_free(&events);
     fake_close(&fake, store);

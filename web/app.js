@@ -1007,6 +1007,18 @@
         loadMessages(false).then(() => markRead(id));
     }
 
+    /* Opens a thread the list may not hold (another view asked): read,
+     * kept, shown in the Inbox view. */
+    async function showConversation(id) {
+        const conv = await api('/api/v1/conversations/'
+            + encodeURIComponent(id));
+        upsertConversation(conv);
+        location.hash = '#inbox';
+        if (state.openId !== id) {
+            openThread(id);
+        }
+    }
+
     function closeThread() {
         state.openId = null;
         els.app.classList.remove('thread-open');
@@ -1804,6 +1816,7 @@
         failed: failed,
         showMessage: showMessage,
         reloadConversation: reloadConversation,
+        showConversation: showConversation,
         newestMessageId: newestMessageId,
         sendFrame: sendFrame,
         on: (kind, fn) => hooks[kind].push(fn),

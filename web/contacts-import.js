@@ -1,11 +1,12 @@
 /*
- * Contacts imported from a CSV file, from the Campaigns view (contacts
- * and their tags are who campaigns go to): the file chosen goes as it is
+ * Contacts imported from a CSV file, in the Contacts view: the file
+ * chosen goes as it is
  * to POST /api/v1/contacts/import, which reads it (a header row: phone,
  * required; name; tags separated by ";"; timezone) and answers how many
  * contacts it made and updated and which lines it skipped, and why.
  * The report stays under the heading until the next import; the
- * audience's tags are read again at once.
+ * contacts list and the audience's tags are read again at once (an
+ * "inbox:contacts" event on the document).
  *
  * What it uses of the app is window.inboxApp (api, failed, on) and
  * window.inboxAudience.
@@ -74,6 +75,7 @@
                 raw: new Blob([file], { type: 'text/csv' }) });
             report(file.name, r);
             audience.stale();
+            document.dispatchEvent(new CustomEvent('inbox:contacts'));
         } catch (err) {
             if (!app.failed(err)) {
                 say([file.name + ' was not imported: '

@@ -1,7 +1,7 @@
 /*
- * The app's four views and the links between them in the header:
- * Inbox (app.js), Campaigns (campaigns.js), Polls (polls.js) and
- * Settings (settings.js).  The
+ * The app's five views and the links between them in the header:
+ * Inbox (app.js), Campaigns (campaigns.js), Polls (polls.js), Contacts
+ * (contacts.js, contacts-import.js) and Settings (settings.js).  The
  * view is the page's #fragment, so the browser's Back goes to the one
  * before and a reload stays where it was.
  *
@@ -19,6 +19,7 @@
         ['inbox', document.getElementById('app')],
         ['campaigns', document.getElementById('campaigns-view')],
         ['polls', document.getElementById('polls-view')],
+        ['contacts', document.getElementById('contacts-view')],
         ['settings', document.getElementById('settings-view')],
     ]);
 

@@ -7,8 +7,8 @@
 // replies answer it by number and by text; a refusal showing the server's
 // message with the form kept; a campaign with an image; the contact
 // panel's campaigns, poll answers and timeline; the previews on an
-// unlimited plan; contacts imported from a CSV file; and the form
-// offering every tag of the organization, with its count.
+// unlimited plan; and the form offering every tag of the organization,
+// with its count.
 
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
@@ -435,42 +435,6 @@ test('on an unlimited plan the previews say the plan pays and ask no '
                        'per_message');
         await page.reload();
     }
-});
-
-test('contacts imported from a CSV file: the report counts them and '
-     + 'names the lines skipped, and their tag is offered at once; a file '
-     + 'without a phone column is refused with the server\'s reason',
-async () => {
-    const ivy = uniqueNumber();
-    const jay = uniqueNumber();
-    await page.getByRole('link', { name: 'Campaigns' }).click();
-    await page.locator('#contacts-file').setInputFiles({
-        name: 'people.csv', mimeType: 'application/vnd.ms-excel',
-        buffer: Buffer.from(['phone,name,tags', `${ivy},Ivy Import,imported`,
-            `${jay},"Import, Jay",imported`, 'not a number,Nobody,imported']
-            .join('\r\n') + '\r\n') });
-    const report = page.locator('#import-report');
-    await report.locator('p', { hasText: 'people.csv: 2 new contacts, '
-        + '0 contacts updated. 1 line was skipped:' }).waitFor();
-    assert.match(await report.locator('li').textContent(), /^Line 4: \S/);
-
-    const res = await api(ctx.cluster, '/api/v1/contacts?tag=imported',
-                          org().token);
-    assert.equal(res.status, 200, res.text);
-    assert.deepEqual(res.json.items.map((c) => c.name).sort(),
-                     ['Import, Jay', 'Ivy Import']);
-
-    // the new tag is offered without waiting for the tags to go stale
-    await page.getByRole('button', { name: 'New campaign' }).click();
-    await page.locator('#campaign-form').getByRole('checkbox',
-        { name: 'imported (2)' }).waitFor();
-    await page.locator('#campaign-close').click();
-
-    await page.locator('#contacts-file').setInputFiles({
-        name: 'names.csv', mimeType: 'text/csv',
-        buffer: Buffer.from('name,tags\nIvy,vip\n') });
-    await page.locator('#import-report.problem', {
-        hasText: /^names\.csv was not imported: .*phone/ }).waitFor();
 });
 
 test('a poll named apart from its question shows the question under its '

@@ -1,0 +1,188 @@
+// The Contacts view in Debian's Chromium: the organization's contacts
+// with their tags and opt-outs, searched by name and filtered by a tag;
+// one added by hand (a number that is a contact already, or no number,
+// refused next to the field); a contact chosen opens its thread in the
+// Inbox; contacts imported from a CSV file, with the report of what was
+// made and skipped, and their tag offered to campaigns at once; and at
+// 390 px nothing scrolls sideways.
+
+import assert from 'node:assert/strict';
+import { before, test } from 'node:test';
+import { noPageErrorsTest, shown, signIn, useBrowser }
+         from '../lib/browser.mjs';
+import { uniqueNumber } from '../lib/cluster.mjs';
+import { useCluster, errorLogIsCleanTest } from '../lib/fixture.mjs';
+import { api } from '../lib/inbox.mjs';
+import { addUser } from '../lib/session.mjs';
+
+const ctx = useCluster({ orgs: [{ name: 'Contacts Org' }] });
+const USER = { email: 'cleo@contacts.example', password: 'cleo keeps lists' };
+const web = useBrowser();
+let page;
+
+const org = () => ctx.cluster.orgs[0];
+const people = {
+    ann: { name: 'Ann Archer', phone: uniqueNumber(), tags: ['vip'] },
+    bo: { name: null, phone: uniqueNumber(), tags: [] },
+    cy: { name: 'Cy Cole', phone: uniqueNumber(), tags: ['vip', 'spring'] },
+};
+
+async function call(path, opts = {}) {
+    const res = await api(ctx.cluster, path, org().token, opts);
+    assert.ok(res.status < 300, `${path}: ${res.status} ${res.text}`);
+    return res.json;
+}
+
+const rows = () => page.locator('#contacts-list .contact-row');
+const rowNames = () => page.locator('#contacts-list .contact-name')
+    .allTextContents();
+
+async function openContacts() {
+    await page.getByRole('link', { name: 'Contacts' }).click();
+    await page.getByRole('heading', { name: 'Contacts', exact: true })
+        .waitFor();
+}
+
+before(async () => {
+    const cluster = await ctx.ready;
+    await addUser(cluster, org(), USER.email, USER.password);
+    for (const p of Object.values(people)) {
+        p.contact = await call('/api/v1/contacts', { method: 'POST',
+            body: { phone: p.phone, tags: p.tags,
+                    ...(p.name ? { name: p.name } : {}) } });
+    }
+    await call(`/api/v1/conversations/${people.cy.contact.conversation_id}`
+               + '/opt-out', { method: 'POST' });
+    await web.launch();
+    page = await web.newPage({ width: 1200, height: 800 });
+    await signIn(page, cluster, USER);
+});
+
+test('the contacts, newest first, with their tags and opt-outs; searched '
+     + 'by name and filtered by a tag', async () => {
+    await openContacts();
+    await rows().nth(2).waitFor();
+    assert.deepEqual(await rowNames(),
+                     ['Cy Cole', shown(people.bo.phone), 'Ann Archer']);
+    const cy = rows().nth(0);
+    assert.equal(await cy.locator('.contact-phone').textContent(),
+                 shown(people.cy.phone));
+    assert.deepEqual(await cy.locator('.tag').allTextContents(),
+                     ['vip', 'spring']);
+    assert.equal(await cy.locator('.contact-opted-out').textContent(),
+                 'Opted out');
+
+    await page.getByLabel('Search contacts').fill('arch');
+    await page.waitForFunction(() => document.querySelectorAll(
+        '#contacts-list .contact-row').length === 1);
+    assert.deepEqual(await rowNames(), ['Ann Archer']);
+
+    await page.getByLabel('Search contacts').fill('');
+    await page.locator('#contacts-tag').selectOption('vip');
+    await page.waitForFunction(() => document.querySelectorAll(
+        '#contacts-list .contact-row').length === 2);
+    assert.deepEqual(await rowNames(), ['Cy Cole', 'Ann Archer']);
+    await page.locator('#contacts-tag').selectOption('');
+    await rows().nth(2).waitFor();
+});
+
+test('a contact added by hand comes first; a number that is a contact '
+     + 'already, or none, is refused next to the field', async () => {
+    const dee = uniqueNumber();
+    await openContacts();
+    await page.getByRole('button', { name: 'Add contact' }).first().click();
+    await page.locator('#new-contact-phone').fill(dee);
+    await page.locator('#new-contact-name').fill('Dee Dawson');
+    await page.locator('#new-contact-tags').fill('volunteers, vip');
+    await page.locator('#new-contact-form').getByRole('button',
+        { name: 'Add contact' }).click();
+    await page.locator('#contacts-status', { hasText: 'Added Dee Dawson.' })
+        .waitFor();
+    assert.equal(await page.locator('#new-contact-form').isVisible(), false);
+    assert.equal(await rows().first().locator('.contact-name').textContent(),
+                 'Dee Dawson');
+    const stored = await call(`/api/v1/contacts?q=${dee.slice(2)}`);
+    assert.deepEqual(stored.items.map((c) => [c.name, c.tags]),
+                     [['Dee Dawson', ['volunteers', 'vip']]]);
+
+    await page.getByRole('button', { name: 'Add contact' }).first().click();
+    const number = page.locator('#new-contact-phone');
+    await number.fill(people.ann.phone);
+    await page.locator('#new-contact-form').getByRole('button',
+        { name: 'Add contact' }).click();
+    await page.locator('#new-contact-error:not(:empty)').waitFor();
+    assert.equal(await number.getAttribute('aria-invalid'), 'true');
+    assert.equal(await number.inputValue(), people.ann.phone);
+
+    await number.fill('');
+    await page.locator('#new-contact-form').getByRole('button',
+        { name: 'Add contact' }).click();
+    await page.waitForFunction(() => /phone/i.test(
+        document.getElementById('new-contact-error').textContent));
+    await page.locator('#new-contact-close').click();
+});
+
+test('a contact chosen opens its thread in the Inbox', async () => {
+    await openContacts();
+    await rows().filter({ hasText: 'Ann Archer' }).click();
+    await page.locator('#thread-title', { hasText: 'Ann Archer' })
+        .waitFor();
+    assert.equal(new URL(page.url()).hash, '#inbox');
+    assert.equal(await page.locator('#app').isVisible(), true);
+});
+
+test('contacts imported from a CSV file: the report counts them and '
+     + 'names the lines skipped, the list and the campaigns\' tags have '
+     + 'them at once; a file without a phone column is refused with the '
+     + 'server\'s reason', async () => {
+    const ivy = uniqueNumber();
+    const jay = uniqueNumber();
+    await openContacts();
+    await page.locator('#contacts-file').setInputFiles({
+        name: 'people.csv', mimeType: 'application/vnd.ms-excel',
+        buffer: Buffer.from(['phone,name,tags', `${ivy},Ivy Import,imported`,
+            `${jay},"Import, Jay",imported`, 'not a number,Nobody,imported']
+            .join('\r\n') + '\r\n') });
+    const report = page.locator('#import-report');
+    await report.locator('p', { hasText: 'people.csv: 2 new contacts, '
+        + '0 contacts updated. 1 line was skipped:' }).waitFor();
+    assert.match(await report.locator('li').textContent(), /^Line 4: \S/);
+    await rows().filter({ hasText: 'Ivy Import' }).waitFor();
+    await rows().filter({ hasText: 'Import, Jay' }).waitFor();
+    const imported = await call('/api/v1/contacts?tag=imported');
+    assert.deepEqual(imported.items.map((c) => c.name).sort(),
+                     ['Import, Jay', 'Ivy Import']);
+
+    // the new tag is offered to campaigns without waiting for it
+    await page.getByRole('link', { name: 'Campaigns' }).click();
+    await page.getByRole('button', { name: 'New campaign' }).click();
+    await page.locator('#campaign-form').getByRole('checkbox',
+        { name: 'imported (2)' }).waitFor();
+    await page.locator('#campaign-close').click();
+
+    await openContacts();
+    await page.locator('#contacts-file').setInputFiles({
+        name: 'names.csv', mimeType: 'text/csv',
+        buffer: Buffer.from('name,tags\nIvy,vip\n') });
+    await page.locator('#import-report.problem', {
+        hasText: /^names\.csv was not imported: .*phone/ }).waitFor();
+});
+
+test('at 390 px the Contacts view fits the screen', async () => {
+    const narrow = await web.newPage({ width: 390, height: 800 });
+    try {
+        await signIn(narrow, ctx.cluster, USER);
+        await narrow.getByRole('link', { name: 'Contacts' }).click();
+        await narrow.locator('#contacts-list .contact-row').first()
+            .waitFor();
+        const wide = await narrow.evaluate(() =>
+            document.documentElement.scrollWidth
+            > document.documentElement.clientWidth);
+        assert.equal(wide, false, 'the page scrolls sideways');
+    } finally {
+        await narrow.context().close();
+    }
+});
+
+noPageErrorsTest(web);
+errorLogIsCleanTest(ctx, web.close);

@@ -1,0 +1,243 @@
+/*
+ * The Contacts view: the organization's contacts (GET /api/v1/contacts,
+ * newest first, PAGE at a time), searched by name or number and
+ * filtered by a tag (the organization's, from GET /api/v1/tags); one
+ * added by hand (POST /api/v1/contacts: the server judges the number and
+ * says so next to the field, 409 when it is a contact already); a
+ * contact chosen opens its thread in the Inbox, where its record is.
+ * The list is read again whenever the view is shown and after an import
+ * (contacts-import.js's "inbox:contacts" event).
+ *
+ * What it uses of the app is window.inboxApp (api, failed, on,
+ * showConversation) and window.inboxPhone, window.inboxAudience.
+ */
+'use strict';
+
+(function (app, phone, audience) {
+    const PAGE = 50;
+    const SEARCH_DELAY_MS = 250;
+
+    const $ = (id) => document.getElementById(id);
+
+    const els = {
+        view: $('contacts-view'),
+        add: $('contact-new'),
+        form: $('new-contact-form'),
+        phone: $('new-contact-phone'),
+        name: $('new-contact-name'),
+        tags: $('new-contact-tags'),
+        error: $('new-contact-error'),
+        close: $('new-contact-close'),
+        search: $('contacts-search'),
+        tag: $('contacts-tag'),
+        status: $('contacts-status'),
+        list: $('contacts-list'),
+        more: $('contacts-more'),
+    };
+
+    const FIELDS = { phone: els.phone, name: els.name, tags: els.tags };
+
+    const state = {
+        cursor: null,
+        seq: 0,                 /* answers to an older read are dropped */
+        searchTimer: null,
+    };
+
+    /* ---- the list ---- */
+
+    function row(c) {
+        const li = document.createElement('li');
+        const button = document.createElement('button');
+        button.type = 'button';
+        button.className = 'contact-row';
+        button.dataset.id = c.id;
+        const name = document.createElement('span');
+        name.className = 'contact-name';
+        name.dir = 'auto';
+        name.textContent = c.name || phone.format(c.phone);
+        button.appendChild(name);
+        if (c.name) {
+            const number = document.createElement('span');
+            number.className = 'contact-phone';
+            number.textContent = phone.format(c.phone);
+            button.appendChild(number);
+        }
+        const tags = document.createElement('span');
+        tags.className = 'contact-tags';
+        (c.tags || []).forEach((t) => {
+            const chip = document.createElement('span');
+            chip.className = 'tag';
+            chip.textContent = t;
+            tags.appendChild(chip);
+        });
+        if (c.opted_out) {
+            const out = document.createElement('span');
+            out.className = 'contact-opted-out';
+            out.textContent = 'Opted out';
+            tags.appendChild(out);
+        }
+        button.appendChild(tags);
+        button.addEventListener('click', () => openContact(c));
+        li.appendChild(button);
+        return li;
+    }
+
+    async function openContact(c) {
+        els.status.textContent = '';
+        try {
+            await app.showConversation(c.conversation_id);
+        } catch (err) {
+            if (!app.failed(err)) {
+                els.status.textContent = 'Could not open the thread: '
+                    + err.message;
+            }
+        }
+    }
+
+    function path(more) {
+        let p = '/api/v1/contacts?limit=' + PAGE;
+        const q = els.search.value.trim();
+        if (q !== '') {
+            p += '&q=' + encodeURIComponent(q);
+        }
+        if (els.tag.value !== '') {
+            p += '&tag=' + encodeURIComponent(els.tag.value);
+        }
+        if (more && state.cursor) {
+            p += '&cursor=' + encodeURIComponent(state.cursor);
+        }
+        return p;
+    }
+
+    async function load(more) {
+        const seq = more ? state.seq : ++state.seq;
+        if (!more) {
+            els.status.textContent = 'Loading\u2026';
+        }
+        try {
+            const page = await app.api(path(more));
+            if (seq !== state.seq) {
+                return;
+            }
+            if (!more) {
+                els.list.textContent = '';
+            }
+            (page.items || []).forEach((c) => els.list.appendChild(row(c)));
+            state.cursor = page.next_cursor || null;
+            els.more.hidden = !state.cursor;
+            els.status.textContent = els.list.childElementCount > 0 ? ''
+                : els.search.value.trim() !== '' || els.tag.value !== ''
+                    ? 'No contact matches.' : 'No contacts yet.';
+        } catch (err) {
+            if (!app.failed(err) && seq === state.seq) {
+                els.status.textContent = 'Could not load the contacts: '
+                    + err.message;
+            }
+        }
+    }
+
+    async function loadTags() {
+        try {
+            const page = await app.api('/api/v1/tags');
+            const chosen = els.tag.value;
+            while (els.tag.options.length > 1) {
+                els.tag.remove(1);
+            }
+            (page.items || []).forEach((t) => {
+                const option = document.createElement('option');
+                option.value = t.tag;
+                option.textContent = t.tag + ' (' + t.contacts + ')';
+                els.tag.appendChild(option);
+            });
+            els.tag.value = chosen;
+            if (els.tag.value !== chosen) {
+                els.tag.value = '';
+            }
+        } catch (err) {
+            app.failed(err);        /* the list still works without */
+        }
+    }
+
+    function refresh() {
+        loadTags();
+        load(false);
+    }
+
+    /* ---- adding one ---- */
+
+    function clearError() {
+        els.error.textContent = '';
+        Object.values(FIELDS).forEach((el) =>
+            el.removeAttribute('aria-invalid'));
+    }
+
+    function openForm(open) {
+        els.form.hidden = !open;
+        els.add.setAttribute('aria-expanded', String(open));
+        clearError();
+        if (open) {
+            els.phone.focus();
+        } else {
+            els.form.reset();
+            els.add.focus();
+        }
+    }
+
+    async function addContact(event) {
+        event.preventDefault();
+        clearError();
+        const body = {
+            phone: els.phone.value.trim(),
+            tags: els.tags.value.split(',').map((t) => t.trim())
+                .filter((t) => t !== ''),
+        };
+        if (els.name.value.trim() !== '') {
+            body.name = els.name.value.trim();
+        }
+        try {
+            const c = await app.api('/api/v1/contacts',
+                { method: 'POST', body: body });
+            openForm(false);
+            els.status.textContent = 'Added ' + (c.name
+                || phone.format(c.phone)) + '.';
+            els.list.insertBefore(row(c), els.list.firstChild);
+            audience.stale();
+            loadTags();
+        } catch (err) {
+            if (app.failed(err)) {
+                return;
+            }
+            els.error.textContent = typeof err.status === 'number'
+                ? err.message : 'The server could not be reached. Try again.';
+            const el = err.status === 409 ? els.phone
+                : FIELDS[String(err.error.field || '').split('.')[0]];
+            if (el) {
+                el.setAttribute('aria-invalid', 'true');
+                el.focus();
+            }
+        }
+    }
+
+    els.add.addEventListener('click', () => openForm(els.form.hidden));
+    els.close.addEventListener('click', () => openForm(false));
+    els.form.addEventListener('submit', addContact);
+    els.search.addEventListener('input', () => {
+        clearTimeout(state.searchTimer);
+        state.searchTimer = setTimeout(() => load(false), SEARCH_DELAY_MS);
+    });
+    els.tag.addEventListener('change', () => load(false));
+    els.more.addEventListener('click', () => load(true));
+    els.view.addEventListener('inbox:show', refresh);
+    document.addEventListener('inbox:contacts', refresh);
+
+    app.on('session', () => {
+        state.seq += 1;
+        state.cursor = null;
+        els.list.textContent = '';
+        els.search.value = '';
+        els.tag.value = '';
+        els.form.hidden = true;
+        els.add.setAttribute('aria-expanded', 'false');
+        els.status.textContent = '';
+    });
+})(window.inboxApp, window.inboxPhone, window.inboxAudience);

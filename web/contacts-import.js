@@ -9,11 +9,12 @@
  * "inbox:contacts" event on the document).
  *
  * What it uses of the app is window.inboxApp (api, failed, on) and
- * window.inboxAudience.
+ * window.inboxBulk (plural), window.inboxAudience.
  */
 'use strict';
 
-(function (app, audience) {
+(function (app, bulk, audience) {
+    const plural = bulk.plural;
     const SKIPPED_SHOWN = 20;
 
     const $ = (id) => document.getElementById(id);
@@ -23,10 +24,6 @@
         file: $('contacts-file'),
         report: $('import-report'),
     };
-
-    function plural(n, one, many) {
-        return Number(n).toLocaleString() + ' ' + (n === 1 ? one : many);
-    }
 
     function say(lines, problem) {
         els.report.textContent = '';
@@ -100,4 +97,4 @@
         els.report.hidden = true;
         els.report.textContent = '';
     });
-})(window.inboxApp, window.inboxAudience);
+})(window.inboxApp, window.inboxBulk, window.inboxAudience);

@@ -11,7 +11,8 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { freePort, inboxctl, repoRoot, sleep } from '../lib/cluster.mjs';
+import { freePort, freePortRun, inboxctl, repoRoot, sleep }
+    from '../lib/cluster.mjs';
 import { connectWs, eventually, newMessageSid, signTwilio,
          wsUpgrade, wsUrl, ticket } from '../lib/inbox.mjs';
 
@@ -394,7 +395,7 @@ async () => {
 test('INBOX_WS_SERVERS=2 make run: two ws-servers, each on its port with its '
     + 'own events socket, nginx handing events to both', async () => {
     const port = await freePort();
-    const wsPort = await freePort();
+    const wsPort = await freePortRun(2);   // ws-servers on wsPort and wsPort+1
     const run = await startRun(port, wsPort, 0, { INBOX_WS_SERVERS: '2' });
     const base = `http://127.0.0.1:${port}`;
     const inbox = { baseUrl: base, url: (path) => `${base}${path}` };
@@ -408,9 +409,13 @@ test('INBOX_WS_SERVERS=2 make run: two ws-servers, each on its port with its '
         assert.match(conf, new RegExp(`server 127\\.0\\.0\\.1:${wsPort};`
             + `\\s+server 127\\.0\\.0\\.1:${wsPort + 1};`));
         // the supervisors start them beside nginx: give them the time
-        for (const sock of socks) {
+        for (const [k, sock] of socks.entries()) {
+            const log = `${varDir}/log/ws-server-${k + 1}.log`;
             await eventually(() => wsServerPids(sock).length === 1, 10000,
-                `one ws-server reading ${sock}`);
+                `one ws-server reading ${sock}`).catch((err) => {
+                throw new Error(`${err.message}\n${run.out}\n${log}:\n`
+                    + readFileSync(log, 'utf8').slice(-2000));
+            });
         }
 
         const ws = await connectWs(inbox, token);

@@ -75,6 +75,33 @@ export function freePort() {
     });
 }
 
+// n consecutive free loopback ports, for a server that takes port, port+1…
+// They are taken below the kernel's ephemeral range, so that no other
+// test's freePort() or outgoing connection can be handed port+1 meanwhile.
+export async function freePortRun(n) {
+    const [low] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range',
+        'utf8').trim().split(/\s+/).map(Number);
+    const first = 10000;
+    for (let tries = 0; tries < 100; tries++) {
+        const base = first
+            + Math.floor(Math.random() * (low - first - n));
+        const ports = Array.from({ length: n }, (_, k) => base + k);
+        if ((await Promise.all(ports.map(portIsFree))).every(Boolean)) {
+            return base;
+        }
+    }
+    throw new Error(`no ${n} consecutive free ports below ${low}`);
+}
+
+function portIsFree(port) {
+    return new Promise((answer) => {
+        const srv = createServer();
+        srv.unref();
+        srv.on('error', () => answer(false));
+        srv.listen(port, '127.0.0.1', () => srv.close(() => answer(true)));
+    });
+}
+
 export async function inboxctl(store, ...args) {
     try {
         const { stdout } = await execFileAsync(inboxctlPath,

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 #include <sodium.h>
 
@@ -78,6 +79,8 @@ static int ctl_number_add(inbox_store_t *store, ctl_words_t *words);
 static int ctl_user_add(inbox_store_t *store, ctl_words_t *words);
 static int ctl_user_list(inbox_store_t *store, ctl_words_t *words);
 static int ctl_user_passwd(inbox_store_t *store, ctl_words_t *words);
+static int ctl_user_role(inbox_store_t *store, ctl_words_t *words);
+static int ctl_user_remove(inbox_store_t *store, ctl_words_t *words);
 static int ctl_token_create(inbox_store_t *store, ctl_words_t *words);
 static int ctl_token_list(inbox_store_t *store, ctl_words_t *words);
 static int ctl_token_revoke(inbox_store_t *store, ctl_words_t *words);
@@ -113,6 +116,12 @@ static const ctl_command_t  ctl_commands[] = {
     { "user", "passwd", 2, "", ctl_user_passwd,
       "user passwd ORG_ID EMAIL   (the new password on stdin; signs the\n"
       "        user out everywhere)" },
+    { "user", "role", 3, "", ctl_user_role,
+      "user role ORG_ID USER_ID|EMAIL member|billing   (an organization\n"
+      "        keeps at least one billing contact)" },
+    { "user", "remove", 2, "", ctl_user_remove,
+      "user remove ORG_ID USER_ID|EMAIL   (signs them out and revokes\n"
+      "        their API tokens; their history stays)" },
     { "token", "create", 1, "user expires-in name", ctl_token_create,
       "token create ORG_ID [--user EMAIL] [--expires-in DURATION]\n"
       "        [--name NAME]   (DURATION: 90s, 45m, 12h, 30d or 2w)" },
@@ -669,6 +678,89 @@ ctl_user_passwd(inbox_store_t *store, ctl_words_t *words)
 
     sodium_memzero(password, sizeof(password));
     printf("%s\n", id);
+    return 0;
+}
+
+
+/* The id of the organization's user named by its id or its email. */
+static inbox_status_t
+ctl_user_find(inbox_store_t *store, const char *org_id, const char *who,
+    char id[INBOX_ID_MAX], inbox_error_t *err)
+{
+    size_t             i;
+    inbox_status_t     rc;
+    inbox_user_list_t  list;
+
+    if (strchr(who, '@') == NULL) {
+        snprintf(id, INBOX_ID_MAX, "%s", who);
+        return INBOX_OK;
+    }
+
+    rc = inbox_store_users_list(store, org_id, &list, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    rc = inbox_error_set(err, INBOX_ERR_NOT_FOUND,
+                         "organization %s has no user %s", org_id, who);
+
+    for (i = 0; i < list.count; i++) {
+        if (strcasecmp(list.items[i].email, who) == 0) {
+            snprintf(id, INBOX_ID_MAX, "%s", list.items[i].id);
+            rc = INBOX_OK;
+            break;
+        }
+    }
+
+    inbox_user_list_free(&list);
+
+    return rc;
+}
+
+
+/* Prints the user as they are now, as user list does. */
+static int
+ctl_user_role(inbox_store_t *store, ctl_words_t *words)
+{
+    char           id[INBOX_ID_MAX];
+    inbox_role_t   role;
+    inbox_user_t   user;
+    inbox_error_t  err;
+
+    if (inbox_role_parse(words->args[2], &role) != 0) {
+        fprintf(stderr, "inboxctl: the role is member or billing\n");
+        return 1;
+    }
+
+    if (ctl_user_find(store, words->args[0], words->args[1], id, &err)
+        != INBOX_OK
+        || inbox_store_user_role_set(store, words->args[0], id, role, &user,
+                                     &err)
+           != INBOX_OK)
+    {
+        return ctl_fail(&err);
+    }
+
+    printf("%s  %s  %s\n", user.id, inbox_role_name(user.role), user.email);
+    return 0;
+}
+
+
+static int
+ctl_user_remove(inbox_store_t *store, ctl_words_t *words)
+{
+    char           id[INBOX_ID_MAX];
+    inbox_error_t  err;
+
+    if (ctl_user_find(store, words->args[0], words->args[1], id, &err)
+        != INBOX_OK
+        || inbox_store_user_remove(store, words->args[0], id, &err)
+           != INBOX_OK)
+    {
+        return ctl_fail(&err);
+    }
+
+    printf("removed %s\n", words->args[1]);
     return 0;
 }
 

@@ -264,6 +264,14 @@ typedef struct {
       (inbox_store_t *store, const char *org_id, const char *email,           \
        const char *password_hash, char id[INBOX_ID_MAX], inbox_error_t *err), \
       (store, org_id, email, password_hash, id, err))                         \
+    X(PLAIN, user_role_set,                                                   \
+      (inbox_store_t *store, const char *org_id, const char *user_id,         \
+       inbox_role_t role, inbox_user_t *user, inbox_error_t *err),            \
+      (store, org_id, user_id, role, user, err))                              \
+    X(PLAIN, user_remove,                                                     \
+      (inbox_store_t *store, const char *org_id, const char *user_id,         \
+       inbox_error_t *err),                                                   \
+      (store, org_id, user_id, err))                                          \
     X(RULED, user_password_rehash,                                            \
       (inbox_store_t *store, const char *org_id, const char *user_id,         \
        const char *old_hash, const char *new_hash, int *replaced,             \

@@ -70,7 +70,10 @@ static const char  *inbox_mongo_indexes[] = {
     "{\"createIndexes\": \"tokens\", \"indexes\": ["
         "{\"key\": {\"token_hash\": 1}, \"name\": \"token_hash_unique\","
         " \"unique\": true},"
-        "{\"key\": {\"org_id\": 1, \"_id\": 1}, \"name\": \"org_id\"}]}",
+        "{\"key\": {\"org_id\": 1, \"_id\": 1}, \"name\": \"org_id\"},"
+        "{\"key\": {\"user_id\": 1}, \"name\": \"user_id\","
+        " \"partialFilterExpression\":"
+        " {\"user_id\": {\"$type\": \"objectId\"}}}]}",
     "{\"createIndexes\": \"contacts\", \"indexes\": ["
         "{\"key\": {\"org_id\": 1, \"phone\": 1},"
         " \"name\": \"org_phone_unique\", \"unique\": true},"

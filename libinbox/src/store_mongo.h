@@ -196,6 +196,11 @@ void inbox_mongo_cursor_make(int64_t ms, const char *id_hex,
 inbox_status_t inbox_mongo_cursor_parse(const char *cursor, int64_t *ms,
     bson_oid_t *oid, inbox_error_t *err);
 
+/* In a users filter (BCON): a user still on the team, not removed
+ * (store_mongo_team.c). */
+#define INBOX_MONGO_USER_ACTIVE                                               \
+    "removed_at", "{", "$exists", BCON_BOOL(false), "}"
+
 /* INBOX_OK when org_id names a stored organization (its id in *org),
  * else INBOX_ERR_NOT_FOUND (store_mongo_admin.c). */
 inbox_status_t inbox_mongo_org_check(inbox_mongo_store_t *ms,

@@ -12,6 +12,9 @@ static inbox_status_t inbox_mongo_org_update(inbox_store_t *store,
     const char *org_id, bson_t *update, inbox_error_t *err);
 static void inbox_mongo_append_opt(bson_t *doc, const char *key,
     const char *value);
+static inbox_status_t inbox_mongo_user_return(inbox_mongo_store_t *ms,
+    const bson_oid_t *org, const char *email, inbox_role_t role,
+    const char *password_hash, bson_oid_t *oid, inbox_error_t *err);
 
 
 /* Checks that org_id names a stored organization. */
@@ -301,6 +304,55 @@ inbox_mongo_number_find(inbox_store_t *store, const char *e164,
 }
 
 
+/* A user removed from org (store_mongo_team.c) comes back with the new
+ * role and password; anyone else holding the email is a conflict. */
+static inbox_status_t
+inbox_mongo_user_return(inbox_mongo_store_t *ms, const bson_oid_t *org,
+    const char *email, inbox_role_t role, const char *password_hash,
+    bson_oid_t *oid, inbox_error_t *err)
+{
+    int             found;
+    bson_t          value;
+    bson_iter_t     iter;
+    inbox_status_t  rc;
+
+    rc = inbox_mongo_run_find_and_modify(ms,
+        BCON_NEW("findAndModify", BCON_UTF8("users"),
+                 "query", "{",
+                     "email", BCON_UTF8(email),
+                     "org_id", BCON_OID(org),
+                     "removed_at", "{", "$exists", BCON_BOOL(true), "}",
+                 "}",
+                 "update", "{",
+                     "$set", "{",
+                         "role", BCON_UTF8(inbox_role_name(role)),
+                         "password_hash", BCON_UTF8(password_hash),
+                     "}",
+                     "$unset", "{", "removed_at", BCON_UTF8(""), "}",
+                 "}",
+                 "fields", "{", "_id", BCON_INT32(1), "}",
+                 "new", BCON_BOOL(true)),
+        &value, &found, err);
+
+    found = found && bson_iter_init_find(&iter, &value, "_id")
+            && BSON_ITER_HOLDS_OID(&iter);
+
+    if (rc == INBOX_OK && found) {
+        bson_oid_copy(bson_iter_oid(&iter), oid);
+    }
+
+    bson_destroy(&value);
+
+    if (rc == INBOX_OK && !found) {
+        rc = inbox_error_set_field(err, INBOX_ERR_CONFLICT, "email",
+                                   "A user with the email %.200s exists "
+                                   "already.", email);
+    }
+
+    return rc;
+}
+
+
 inbox_status_t
 inbox_mongo_user_add(inbox_store_t *store, const char *org_id,
     const char *email, inbox_role_t role, const char *password_hash,
@@ -348,9 +400,8 @@ inbox_mongo_user_add(inbox_store_t *store, const char *org_id,
         err);
 
     if (rc == INBOX_ERR_CONFLICT) {
-        rc = inbox_error_set(err, INBOX_ERR_CONFLICT,
-                             "A user with the email %s exists already.",
-                             lower);
+        rc = inbox_mongo_user_return(ms, &org, lower, role, password_hash,
+                                     &oid, err);
     }
 
     free(lower);
@@ -408,7 +459,8 @@ inbox_mongo_token_add(inbox_store_t *store, const char *org_id,
 
         rc = inbox_mongo_find_one(ms, "users",
                                   BCON_NEW("org_id", BCON_OID(&org),
-                                           "email", BCON_UTF8(lower)),
+                                           "email", BCON_UTF8(lower),
+                                           INBOX_MONGO_USER_ACTIVE),
                                   BCON_NEW("_id", BCON_INT32(1)),
                                   &user, &found, err);
 
@@ -525,10 +577,11 @@ inbox_mongo_token_find(inbox_store_t *store, const char *token_hash,
     bson_destroy(&token);
 
     /* The role is read now, not copied into the token, so a changed role
-     * takes effect at once. */
+     * takes effect at once, and a removal too. */
     rc = inbox_mongo_find_one(ms, "users",
                               BCON_NEW("_id", BCON_OID(&user_oid),
-                                       "org_id", BCON_OID(&org)),
+                                       "org_id", BCON_OID(&org),
+                                       INBOX_MONGO_USER_ACTIVE),
                               BCON_NEW("role", BCON_INT32(1)),
                               &user, &found, err);
 

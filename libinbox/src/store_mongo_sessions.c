@@ -189,7 +189,8 @@ inbox_mongo_account_get(inbox_store_t *store, const char *org_id,
 
     rc = inbox_mongo_find_one(ms, "users",
                               BCON_NEW("_id", BCON_OID(&user),
-                                       "org_id", BCON_OID(&org)),
+                                       "org_id", BCON_OID(&org),
+                                       INBOX_MONGO_USER_ACTIVE),
                               BCON_NEW("org_id", BCON_INT32(1),
                                        "email", BCON_INT32(1),
                                        "role", BCON_INT32(1),
@@ -230,7 +231,8 @@ inbox_mongo_user_find_by_email(inbox_store_t *store, const char *email,
     /* stored lower case (inbox_mongo_user_add), as email now is: the
      * unique index answers */
     rc = inbox_mongo_find_one(ms, "users",
-                              BCON_NEW("email", BCON_UTF8(email)),
+                              BCON_NEW("email", BCON_UTF8(email),
+                                       INBOX_MONGO_USER_ACTIVE),
                               BCON_NEW("org_id", BCON_INT32(1),
                                        "email", BCON_INT32(1),
                                        "role", BCON_INT32(1),
@@ -275,7 +277,10 @@ inbox_mongo_users_list(inbox_store_t *store, const char *org_id,
 
     rc = inbox_mongo_run_cursor(ms,
         BCON_NEW("find", BCON_UTF8("users"),
-                 "filter", "{", "org_id", BCON_OID(&org), "}",
+                 "filter", "{",
+                     "org_id", BCON_OID(&org),
+                     INBOX_MONGO_USER_ACTIVE,
+                 "}",
                  "projection", "{",
                      "org_id", BCON_INT32(1),
                      "email", BCON_INT32(1),
@@ -335,6 +340,7 @@ inbox_mongo_user_password_set(inbox_store_t *store, const char *org_id,
                  "query", "{",
                      "org_id", BCON_OID(&org),
                      "email", BCON_UTF8(email),
+                     INBOX_MONGO_USER_ACTIVE,
                  "}",
                  "update", "{",
                      "$set", "{",
@@ -496,10 +502,12 @@ inbox_mongo_session_find(inbox_store_t *store, const char *session_hash,
         return inbox_error_set(err, INBOX_ERR_NOT_FOUND, "No such session.");
     }
 
-    /* the role as it is now: a changed role counts from the next request */
+    /* the role as it is now: a changed role counts from the next request,
+     * and a removed user's session from then on is none */
     rc = inbox_mongo_find_one(ms, "users",
                               BCON_NEW("_id", BCON_OID(&user),
-                                       "org_id", BCON_OID(&org)),
+                                       "org_id", BCON_OID(&org),
+                                       INBOX_MONGO_USER_ACTIVE),
                               BCON_NEW("role", BCON_INT32(1)),
                               &doc, &found, err);
 

@@ -859,7 +859,17 @@ static const char *inbox_sqlite_migrations[] = {
     "  WHERE answered_at IS NOT NULL;",
 
     /* 16: replies' Idempotency-Keys by age, for the day's purge */
-    "CREATE INDEX reply_keys_by_age ON reply_keys (created_at);"
+    "CREATE INDEX reply_keys_by_age ON reply_keys (created_at);",
+
+    /*
+     * 17: a user removed from the team keeps the row (their messages,
+     * tokens and ledger entries refer to it) but no longer signs in,
+     * shows in the list or counts as a billing contact.  Tokens by user,
+     * for revoking a removed user's.
+     */
+    "ALTER TABLE users ADD COLUMN removed_at INTEGER;"
+    "CREATE INDEX tokens_by_user ON tokens (user_id)"
+    "  WHERE user_id IS NOT NULL;"
 };
 
 #define INBOX_SQLITE_VERSION                                                  \

@@ -110,6 +110,11 @@ typedef enum {
     INBOX_SQL_USER_PASSWORD_SET,
     INBOX_SQL_USER_PASSWORD_REHASH,
     INBOX_SQL_SESSIONS_END_USER,
+    INBOX_SQL_TEAM_USER_ROLE,
+    INBOX_SQL_TEAM_BILLING_OTHERS,
+    INBOX_SQL_TEAM_ROLE_SET,
+    INBOX_SQL_TEAM_USER_REMOVE,
+    INBOX_SQL_TEAM_TOKENS_REVOKE,
     INBOX_SQL_SESSION_ADD,
     INBOX_SQL_SESSION_FIND,
     INBOX_SQL_SESSION_TOUCH,
@@ -428,6 +433,14 @@ inbox_status_t inbox_sqlite_write_fail(inbox_sqlite_conn_t *conn, int rc,
 /* An organization's id; INBOX_ERR_NOT_FOUND for one no store could have. */
 inbox_status_t inbox_sqlite_org_id(const char *org_id, int64_t *id,
     inbox_error_t *err);
+
+/* Users (store_sqlite_sessions.c): the columns a user is read from, one
+ * such row read, and whether organization org exists (INBOX_OK, else
+ * INBOX_ERR_NOT_FOUND naming org_id). */
+#define INBOX_SQLITE_USER_COLUMNS  "SELECT id, org_id, email, role, created_at"
+void inbox_sqlite_user_read(sqlite3_stmt *stmt, inbox_user_t *user);
+inbox_status_t inbox_sqlite_org_known(inbox_sqlite_conn_t *conn,
+    int64_t org, const char *org_id, inbox_error_t *err);
 
 /* The contact's record (store_sqlite_contacts.c); INBOX_ERR_NOT_FOUND
  * when org has no such contact. */

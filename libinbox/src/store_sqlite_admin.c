@@ -309,7 +309,7 @@ inbox_sqlite_user_add(inbox_store_t *store, const char *org_id,
     const char *email, inbox_role_t role, const char *password_hash,
     char id[INBOX_ID_MAX], inbox_error_t *err)
 {
-    int                   rc;
+    int                   rc, added;
     int64_t               org;
     sqlite3_stmt         *stmt;
     inbox_status_t        status;
@@ -330,15 +330,23 @@ inbox_sqlite_user_add(inbox_store_t *store, const char *org_id,
                                      "a user needs an email address");
     }
 
-    conn = inbox_sqlite_conn(store, err);
+    /* the API adds users from a server too: queue with its writes */
+    conn = inbox_sqlite_begin_write(store, err);
     if (conn == NULL) {
         return err->code;
     }
 
+    /* a user removed from this organization comes back; any other
+     * holder of the email makes no row */
     stmt = inbox_sqlite_stmt(conn, INBOX_SQL_USER_ADD,
         "INSERT INTO users (org_id, email, role, password_hash, created_at)"
-        " VALUES (?1, ?2, ?3, ?4, ?5) RETURNING id", err);
+        " VALUES (?1, ?2, ?3, ?4, ?5)"
+        " ON CONFLICT (email) DO UPDATE SET role = excluded.role,"
+        " password_hash = excluded.password_hash, removed_at = NULL"
+        " WHERE users.org_id = excluded.org_id"
+        " AND users.removed_at IS NOT NULL RETURNING id", err);
     if (stmt == NULL) {
+        inbox_sqlite_rollback(conn);
         return err->code;
     }
 
@@ -349,20 +357,31 @@ inbox_sqlite_user_add(inbox_store_t *store, const char *org_id,
     inbox_sqlite_bind_text(stmt, 4, password_hash);
     sqlite3_bind_int64(stmt, 5, inbox_now_ms());
 
+    added = 0;
     rc = sqlite3_step(stmt);
 
     if (rc == SQLITE_ROW) {
         inbox_sqlite_format_id(sqlite3_column_int64(stmt, 0), id);
+        added = 1;
         rc = sqlite3_step(stmt);
     }
 
     inbox_sqlite_done(stmt);
 
     if (rc != SQLITE_DONE) {
-        return inbox_sqlite_write_fail(conn, rc, "the email address", err);
+        inbox_sqlite_write_fail(conn, rc, "the email address", err);
+        inbox_sqlite_rollback(conn);
+        return err->code;
     }
 
-    return INBOX_OK;
+    if (!added) {
+        inbox_sqlite_rollback(conn);
+        return inbox_error_set_field(err, INBOX_ERR_CONFLICT, "email",
+                                     "A user with the email %.200s exists "
+                                     "already.", email);
+    }
+
+    return inbox_sqlite_commit(conn, err);
 }
 
 
@@ -400,7 +419,8 @@ inbox_sqlite_token_add(inbox_store_t *store, const char *org_id,
 
     if (user_email != NULL && user_email[0] != '\0') {
         stmt = inbox_sqlite_stmt(conn, INBOX_SQL_USER_FIND,
-            "SELECT id FROM users WHERE email = ?1 AND org_id = ?2", err);
+            "SELECT id FROM users WHERE email = ?1 AND org_id = ?2"
+            " AND removed_at IS NULL", err);
         if (stmt == NULL) {
             return err->code;
         }

@@ -15,9 +15,6 @@ static inbox_status_t inbox_sqlite_sessions_id(const char *s, int64_t *id,
     const char *what, inbox_error_t *err);
 static inbox_status_t inbox_sqlite_org_read(sqlite3_stmt *stmt,
     inbox_org_t *org, inbox_error_t *err);
-static void inbox_sqlite_user_read(sqlite3_stmt *stmt, inbox_user_t *user);
-static inbox_status_t inbox_sqlite_org_known(inbox_sqlite_conn_t *conn,
-    int64_t org, const char *org_id, inbox_error_t *err);
 static inbox_status_t inbox_sqlite_session_write(inbox_store_t *store,
     sqlite3_stmt **stmtp, inbox_sqlite_conn_t **connp, inbox_sql_id_t id,
     const char *sql, inbox_error_t *err);
@@ -27,7 +24,6 @@ static inbox_status_t inbox_sqlite_session_finish(inbox_sqlite_conn_t *conn,
 
 
 #define INBOX_SQLITE_ORG_COLUMNS   "SELECT id, name, timezone, created_at"
-#define INBOX_SQLITE_USER_COLUMNS  "SELECT id, org_id, email, role, created_at"
 
 
 static inbox_status_t
@@ -66,8 +62,7 @@ inbox_sqlite_org_read(sqlite3_stmt *stmt, inbox_org_t *org,
 }
 
 
-/* A row of INBOX_SQLITE_USER_COLUMNS. */
-static void
+void
 inbox_sqlite_user_read(sqlite3_stmt *stmt, inbox_user_t *user)
 {
     const char  *role;
@@ -85,7 +80,7 @@ inbox_sqlite_user_read(sqlite3_stmt *stmt, inbox_user_t *user)
 }
 
 
-static inbox_status_t
+inbox_status_t
 inbox_sqlite_org_known(inbox_sqlite_conn_t *conn, int64_t org,
     const char *org_id, inbox_error_t *err)
 {
@@ -244,7 +239,8 @@ inbox_sqlite_account_get(inbox_store_t *store, const char *org_id,
     }
 
     stmt = inbox_sqlite_stmt(conn, INBOX_SQL_USER_GET,
-        INBOX_SQLITE_USER_COLUMNS " FROM users WHERE id = ?1 AND org_id = ?2",
+        INBOX_SQLITE_USER_COLUMNS " FROM users WHERE id = ?1 AND org_id = ?2"
+        " AND removed_at IS NULL",
         err);
     if (stmt == NULL) {
         return err->code;
@@ -297,7 +293,7 @@ inbox_sqlite_user_find_by_email(inbox_store_t *store, const char *email,
     /* users.email is UNIQUE COLLATE NOCASE: its index answers */
     stmt = inbox_sqlite_stmt(conn, INBOX_SQL_USER_BY_EMAIL,
         INBOX_SQLITE_USER_COLUMNS ", password_hash FROM users"
-        " WHERE email = ?1", err);
+        " WHERE email = ?1 AND removed_at IS NULL", err);
     if (stmt == NULL) {
         return err->code;
     }
@@ -359,7 +355,7 @@ inbox_sqlite_users_list(inbox_store_t *store, const char *org_id,
 
     stmt = inbox_sqlite_stmt(conn, INBOX_SQL_USERS_LIST,
         INBOX_SQLITE_USER_COLUMNS " FROM users WHERE org_id = ?1"
-        " ORDER BY id LIMIT ?2", err);
+        " AND removed_at IS NULL ORDER BY id LIMIT ?2", err);
     if (stmt == NULL) {
         return err->code;
     }
@@ -429,7 +425,7 @@ inbox_sqlite_user_password_set(inbox_store_t *store, const char *org_id,
 
     stmt = inbox_sqlite_stmt(conn, INBOX_SQL_USER_PASSWORD_SET,
         "UPDATE users SET password_hash = ?3 WHERE org_id = ?1"
-        " AND email = ?2 RETURNING id", err);
+        " AND email = ?2 AND removed_at IS NULL RETURNING id", err);
     if (stmt == NULL) {
         goto failed;
     }

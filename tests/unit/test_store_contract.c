@@ -4306,6 +4306,194 @@ TEST(a_new_password_ends_the_users_sessions_only)
 }
 
 
+/* ---- the team: roles and removal, an organization always keeping a
+ * billing contact ---- */
+
+/* The role a session acts with now; -1 when it no longer works. */
+static int
+session_role(fixture_t *f, const char *session)
+{
+    inbox_principal_t  who;
+
+    if (inbox_store_session_find(f->store, session, &who, NULL) != INBOX_OK) {
+        return -1;
+    }
+
+    return (int) who.role;
+}
+
+
+TEST(the_team_keeps_a_billing_contact_through_role_changes)
+{
+    char           other[INBOX_ID_MAX], pat[INBOX_ID_MAX];
+    char           sam[INBOX_ID_MAX], lee[INBOX_ID_MAX];
+    fixture_t      f;
+    inbox_user_t   user;
+    inbox_error_t  err;
+
+    FIXTURE(&f);
+    CHECK_INT(people_add(&f, other, pat, sam), 0);
+    CHECK_INT(inbox_store_user_add(f.store, f.org, "lee@example.com",
+                                   INBOX_ROLE_MEMBER, HASH_C, lee, &err),
+              INBOX_OK);
+    CHECK_INT(inbox_store_session_create(f.store, f.org, pat, "pat-1", &err),
+              INBOX_OK);
+    CHECK_INT(inbox_store_session_create(f.store, f.org, lee, "lee-1", &err),
+              INBOX_OK);
+
+    /* Pat is the only billing contact */
+    CHECK_INT(inbox_store_user_role_set(f.store, f.org, pat,
+                                        INBOX_ROLE_MEMBER, &user, &err),
+              INBOX_ERR_CONFLICT);
+    CHECK(strstr(err.message, "at least one billing contact") != NULL);
+    CHECK_INT(session_role(&f, "pat-1"), INBOX_ROLE_BILLING);
+
+    /* a new billing contact, at once in their session */
+    CHECK_INT(inbox_store_user_role_set(f.store, f.org, lee,
+                                        INBOX_ROLE_BILLING, &user, &err),
+              INBOX_OK);
+    CHECK_STR(user.id, lee);
+    CHECK_STR(user.org_id, f.org);
+    CHECK_STR(user.email, "lee@example.com");
+    CHECK_INT(user.role, INBOX_ROLE_BILLING);
+    CHECK(user.created_at > 0);
+    CHECK_INT(session_role(&f, "lee-1"), INBOX_ROLE_BILLING);
+
+    /* now Pat may step down, and Lee may not */
+    CHECK_INT(inbox_store_user_role_set(f.store, f.org, pat,
+                                        INBOX_ROLE_MEMBER, NULL, &err),
+              INBOX_OK);
+    CHECK_INT(session_role(&f, "pat-1"), INBOX_ROLE_MEMBER);
+    CHECK_INT(inbox_store_user_role_set(f.store, f.org, lee,
+                                        INBOX_ROLE_MEMBER, NULL, &err),
+              INBOX_ERR_CONFLICT);
+    CHECK_INT(session_role(&f, "lee-1"), INBOX_ROLE_BILLING);
+
+    /* the same role again changes nothing */
+    CHECK_INT(inbox_store_user_role_set(f.store, f.org, pat,
+                                        INBOX_ROLE_MEMBER, &user, &err),
+              INBOX_OK);
+    CHECK_INT(user.role, INBOX_ROLE_MEMBER);
+
+    /* only the organization's own users */
+    CHECK_INT(inbox_store_user_role_set(f.store, f.org, sam,
+                                        INBOX_ROLE_BILLING, NULL, &err),
+              INBOX_ERR_NOT_FOUND);
+    CHECK_INT(inbox_store_user_role_set(f.store, f.org,
+                                        f.backend->missing_id,
+                                        INBOX_ROLE_BILLING, NULL, &err),
+              INBOX_ERR_NOT_FOUND);
+    CHECK_INT(inbox_store_user_role_set(f.store, f.org, "nonsense",
+                                        INBOX_ROLE_BILLING, NULL, &err),
+              INBOX_ERR_NOT_FOUND);
+    CHECK_INT(inbox_store_user_role_set(f.store, f.backend->missing_id, pat,
+                                        INBOX_ROLE_BILLING, NULL, &err),
+              INBOX_ERR_NOT_FOUND);
+    CHECK(strstr(err.message, "organization") != NULL);
+
+    fixture_close(&f);
+}
+
+
+TEST(a_removed_user_is_signed_out_everywhere_and_may_come_back)
+{
+    char               other[INBOX_ID_MAX], pat[INBOX_ID_MAX];
+    char               sam[INBOX_ID_MAX], lee[INBOX_ID_MAX];
+    char               again[INBOX_ID_MAX], id[INBOX_ID_MAX], *hash;
+    fixture_t          f;
+    inbox_user_t       user;
+    inbox_error_t      err;
+    inbox_principal_t  who;
+    inbox_user_list_t  users;
+
+    FIXTURE(&f);
+    CHECK_INT(people_add(&f, other, pat, sam), 0);
+    CHECK_INT(inbox_store_user_add(f.store, f.org, "lee@example.com",
+                                   INBOX_ROLE_MEMBER, HASH_C, lee, &err),
+              INBOX_OK);
+    CHECK_INT(inbox_store_session_create(f.store, f.org, pat, "pat-1", &err),
+              INBOX_OK);
+    CHECK_INT(inbox_store_session_create(f.store, f.org, lee, "lee-1", &err),
+              INBOX_OK);
+    CHECK_INT(token_add(&f, "lee@example.com", "lee-token", NULL, 0, NULL),
+              INBOX_OK);
+
+    /* the last billing contact stays */
+    CHECK_INT(inbox_store_user_remove(f.store, f.org, pat, &err),
+              INBOX_ERR_CONFLICT);
+    CHECK_INT(session_role(&f, "pat-1"), INBOX_ROLE_BILLING);
+    CHECK_INT(inbox_store_user_find_by_email(f.store, "pat@example.com",
+                                             &user, &hash, &err), INBOX_OK);
+    CHECK_STR(hash, HASH_A);
+    free(hash);
+
+    CHECK_INT(inbox_store_user_remove(f.store, f.org, lee, &err), INBOX_OK);
+
+    /* no session, token, sign-in or list entry of theirs is left */
+    CHECK_INT(inbox_store_session_find(f.store, "lee-1", &who, &err),
+              INBOX_ERR_UNAUTHENTICATED);
+    CHECK_INT(inbox_store_token_find(f.store, "lee-token", &who, &err),
+              INBOX_ERR_UNAUTHENTICATED);
+    CHECK_INT(inbox_store_user_find_by_email(f.store, "lee@example.com",
+                                             &user, &hash, &err),
+              INBOX_ERR_NOT_FOUND);
+    memset(&users, 0, sizeof(users));
+    CHECK_INT(inbox_store_users_list(f.store, f.org, &users, &err), INBOX_OK);
+    CHECK_INT(users.count, 1);
+    if (users.count == 1) {
+        CHECK_STR(users.items[0].id, pat);
+    }
+    inbox_user_list_free(&users);
+    CHECK_INT(session_role(&f, "pat-1"), INBOX_ROLE_BILLING);
+
+    /* nothing more can be done to them, and nothing in their name */
+    CHECK_INT(inbox_store_user_remove(f.store, f.org, lee, &err),
+              INBOX_ERR_NOT_FOUND);
+    CHECK_INT(inbox_store_user_role_set(f.store, f.org, lee,
+                                        INBOX_ROLE_BILLING, NULL, &err),
+              INBOX_ERR_NOT_FOUND);
+    CHECK_INT(inbox_store_user_password_set(f.store, f.org,
+                                            "lee@example.com", HASH_A, id,
+                                            &err), INBOX_ERR_NOT_FOUND);
+    CHECK_INT(token_add(&f, "lee@example.com", "lee-token-2", NULL, 0, NULL),
+              INBOX_ERR_NOT_FOUND);
+    CHECK_INT(inbox_store_user_remove(f.store, f.org, sam, &err),
+              INBOX_ERR_NOT_FOUND);
+
+    /* the email is theirs still: another organization cannot take it,
+     * and this one brings them back, as the same user */
+    CHECK_INT(inbox_store_user_add(f.store, other, "lee@example.com",
+                                   INBOX_ROLE_MEMBER, HASH_A, again, &err),
+              INBOX_ERR_CONFLICT);
+    CHECK_INT(inbox_store_user_add(f.store, f.org, "Lee@Example.com",
+                                   INBOX_ROLE_BILLING, HASH_B, again, &err),
+              INBOX_OK);
+    CHECK_STR(again, lee);
+    CHECK_INT(inbox_store_user_find_by_email(f.store, "lee@example.com",
+                                             &user, &hash, &err), INBOX_OK);
+    CHECK_STR(hash, HASH_B);
+    CHECK_INT(user.role, INBOX_ROLE_BILLING);
+    free(hash);
+    CHECK_INT(inbox_store_token_find(f.store, "lee-token", &who, &err),
+              INBOX_ERR_UNAUTHENTICATED);
+
+    /* a user on the team is not added twice */
+    CHECK_INT(inbox_store_user_add(f.store, f.org, "lee@example.com",
+                                   INBOX_ROLE_MEMBER, HASH_A, again, &err),
+              INBOX_ERR_CONFLICT);
+    CHECK_STR(err.field, "email");
+
+    /* with Lee billing, Pat may go */
+    CHECK_INT(inbox_store_user_remove(f.store, f.org, pat, &err), INBOX_OK);
+    CHECK_INT(session_role(&f, "pat-1"), -1);
+    CHECK_INT(inbox_store_user_remove(f.store, f.backend->missing_id, lee,
+                                      &err), INBOX_ERR_NOT_FOUND);
+    CHECK(strstr(err.message, "organization") != NULL);
+
+    fixture_close(&f);
+}
+
+
 /* ---- media: uploads and the copies of inbound MMS images ---- */
 
 #define TOKEN_A  "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"

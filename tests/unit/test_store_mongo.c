@@ -29,6 +29,7 @@
 #define MSG_ID          "64f1a0000000000000000d01"
 #define MSG2_ID         "64f1a0000000000000000d02"
 #define USER_ID         "64f1a0000000000000000e01"
+#define USER2_ID        "64f1a0000000000000000e02"
 #define NOW             "1767225600000"     /* 2026-01-01T00:00:00Z */
 #define EARLIER         "1767225000000"
 #define LATER           "4102444800000"     /* 2100-01-01T00:00:00Z */
@@ -644,6 +645,19 @@ TEST(user_add_and_taken_email)
     CHECK_INT(inbox_store_user_add(store, ORG_ID, "pat@example.com",
                                    INBOX_ROLE_MEMBER, "$argon2id$v=19$x",
                                    id, &err), INBOX_ERR_CONFLICT);
+    CHECK_STR(err.field, "email");
+
+    /* a user removed from this organization comes back as they were */
+    fake_reset(&fake);
+    fake.replies[0] = CURSOR("{\"_id\": " OID(ORG_ID) "}");
+    fake.replies[1] = "{\"ok\": 1, \"n\": 0, \"writeErrors\": [{\"index\": 0,"
+                      " \"code\": 11000, \"errmsg\": \"E11000 dup\"}]}";
+    fake.replies[2] = "{\"ok\": 1, \"value\": {\"_id\": " OID(USER_ID) "}}";
+    CHECK_INT(inbox_store_user_add(store, ORG_ID, "Pat@example.com",
+                                   INBOX_ROLE_MEMBER, "$argon2id$v=19$y",
+                                   id, &err), INBOX_OK);
+    CHECK_STR(id, USER_ID);
+    golden_check(&fake, "user_add_returning");
 
     fake_close(&fake, store);
 }
@@ -2669,6 +2683,101 @@ TEST(user_password_set_ends_the_users_sessions)
                                             "$argon2id$v=19$new", id, &err),
               INBOX_ERR_NOT_FOUND);
     CHECK_STR(err.field, "");
+
+    fake_close(&fake, store);
+}
+
+
+#define TEAM_USER(role)                                                       \
+    "{\"ok\": 1, \"value\": {\"_id\": " OID(USER_ID) ", \"org_id\": "         \
+    OID(ORG_ID) ", \"email\": \"pat@example.com\", \"role\": \"" role "\","  \
+    " \"password_hash\": \"$argon2id$v=19$x\", \"created_at\": " DATE(NOW)   \
+    "}}"
+
+
+TEST(user_role_set_keeps_a_billing_contact)
+{
+    fake_t          fake;
+    inbox_user_t    user;
+    inbox_error_t   err;
+    inbox_store_t  *store;
+
+    store = fake_open(&fake);
+
+    /* a billing contact steps down while another stays */
+    fake.replies[0] = TEAM_USER("billing");
+    fake.replies[1] = CURSOR("{\"_id\": " OID(USER2_ID) "}");
+    CHECK_INT(inbox_store_user_role_set(store, ORG_ID, USER_ID,
+                                        INBOX_ROLE_MEMBER, &user, &err),
+              INBOX_OK);
+    golden_check(&fake, "user_role_set");
+    CHECK_STR(user.id, USER_ID);
+    CHECK_STR(user.email, "pat@example.com");
+    CHECK_INT(user.role, INBOX_ROLE_MEMBER);
+    CHECK_INT(user.created_at, 1767225600000LL);
+
+    /* the last one: the change is undone */
+    fake_reset(&fake);
+    fake.replies[0] = TEAM_USER("billing");
+    CHECK_INT(inbox_store_user_role_set(store, ORG_ID, USER_ID,
+                                        INBOX_ROLE_MEMBER, &user, &err),
+              INBOX_ERR_CONFLICT);
+    golden_check(&fake, "user_role_set_last_billing");
+
+    /* a member made billing: nothing to look at */
+    fake_reset(&fake);
+    fake.replies[0] = TEAM_USER("member");
+    CHECK_INT(inbox_store_user_role_set(store, ORG_ID, USER_ID,
+                                        INBOX_ROLE_BILLING, &user, &err),
+              INBOX_OK);
+    CHECK_INT(fake.commands, 1);
+    CHECK_INT(user.role, INBOX_ROLE_BILLING);
+
+    /* no such user on the team, in an organization that exists */
+    fake_reset(&fake);
+    fake.replies[1] = CURSOR("{\"_id\": " OID(ORG_ID) "}");
+    CHECK_INT(inbox_store_user_role_set(store, ORG_ID, USER_ID,
+                                        INBOX_ROLE_BILLING, &user, &err),
+              INBOX_ERR_NOT_FOUND);
+    CHECK(strstr(err.message, "no user") != NULL);
+
+    fake_reset(&fake);
+    CHECK_INT(inbox_store_user_role_set(store, ORG_ID, "nonsense",
+                                        INBOX_ROLE_BILLING, &user, &err),
+              INBOX_ERR_NOT_FOUND);
+    CHECK_INT(fake.commands, 0);
+
+    fake_close(&fake, store);
+}
+
+
+TEST(user_remove_marks_the_user_then_ends_sessions_and_tokens)
+{
+    fake_t          fake;
+    inbox_error_t   err;
+    inbox_store_t  *store;
+
+    store = fake_open(&fake);
+
+    fake.replies[0] = TEAM_USER("member");
+    CHECK_INT(inbox_store_user_remove(store, ORG_ID, USER_ID, &err),
+              INBOX_OK);
+    golden_check(&fake, "user_remove");
+
+    /* the last billing contact: back on the team, password and all */
+    fake_reset(&fake);
+    fake.replies[0] = TEAM_USER("billing");
+    CHECK_INT(inbox_store_user_remove(store, ORG_ID, USER_ID, &err),
+              INBOX_ERR_CONFLICT);
+    golden_check(&fake, "user_remove_last_billing");
+    CHECK(!log_has(&fake, "\"delete\""));
+
+    /* removed already, or never there */
+    fake_reset(&fake);
+    fake.replies[1] = CURSOR("{\"_id\": " OID(ORG_ID) "}");
+    CHECK_INT(inbox_store_user_remove(store, ORG_ID, USER_ID, &err),
+              INBOX_ERR_NOT_FOUND);
+    CHECK(!log_has(&fake, "\"delete\""));
 
     fake_close(&fake, store);
 }

@@ -978,6 +978,10 @@ TEST(stored_events_refer_to_a_long_message_without_copying_it)
  * A store from before compact events (schema 3, frames in events.payload)
  * keeps its stream: migration 4 keeps each event's position and ids.
  */
+/* Schema 17 undone (removed users, tokens by user). */
+#define UNDO_SCHEMA_17                                                       \
+    "DROP INDEX tokens_by_user; ALTER TABLE users DROP COLUMN removed_at;"
+
 /* Schema 16 undone (replies' keys by age). */
 #define UNDO_SCHEMA_16  "DROP INDEX reply_keys_by_age;"
 
@@ -1133,8 +1137,8 @@ TEST(stored_events_refer_to_a_long_message_without_copying_it)
 
 /* Every step after 10 undone, newest first. */
 #define UNDO_SCHEMA_ABOVE_10                                                \
-    UNDO_SCHEMA_16 UNDO_SCHEMA_14 UNDO_SCHEMA_13 UNDO_SCHEMA_12             \
-    UNDO_SCHEMA_11
+    UNDO_SCHEMA_17 UNDO_SCHEMA_16 UNDO_SCHEMA_14 UNDO_SCHEMA_13             \
+    UNDO_SCHEMA_12 UNDO_SCHEMA_11
 
 /* Migration 7 made contacts' tags and the contacts list's index (after 8
  * is undone). */
@@ -1144,7 +1148,7 @@ TEST(stored_events_refer_to_a_long_message_without_copying_it)
     UNDO_SCHEMA_8                                                           \
     "DROP TABLE contact_tags; DROP INDEX contacts_by_created;"
 
-#define SCHEMA_NOW  16
+#define SCHEMA_NOW  17
 
 
 /* Migration 5 counts the threads a store has already, as every later
@@ -1566,7 +1570,7 @@ TEST(migrating_counts_the_answers_of_polls_there_are)
     inbox_store_close(f.store);
     f.store = NULL;
 
-    CHECK_INT(db_exec(&f, UNDO_SCHEMA_16 UNDO_SCHEMA_15
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_17 UNDO_SCHEMA_16 UNDO_SCHEMA_15
                       "PRAGMA user_version = 14;"),
               SQLITE_OK);
 
@@ -2029,7 +2033,8 @@ TEST(a_backup_of_an_older_schema_is_restored_upgraded)
                       NULL), INBOX_OK);
 
     /* the backup as the release before this schema made it */
-    CHECK_INT(file_exec(backup, UNDO_SCHEMA_16 "PRAGMA user_version = 15;"),
+    CHECK_INT(file_exec(backup, UNDO_SCHEMA_17 UNDO_SCHEMA_16
+                        "PRAGMA user_version = 15;"),
               SQLITE_OK);
 
     CHECK_INT(inbox_store_restore(f.store, backup, &err), INBOX_OK);

@@ -118,6 +118,21 @@ static const ngx_http_inbox_api_route_t  ngx_http_inbox_api_routes[] = {
       JSON(NGX_HTTP_INBOX_SETTINGS_BODY_MAX),
       ngx_http_inbox_settings_update },
 
+    /* the team (ngx_http_inbox_team.c) */
+    { NGX_HTTP_GET, "users", USER, NOBODY,
+      ngx_http_inbox_users_list },
+
+    { NGX_HTTP_POST, "users", BILLING,
+      JSON(NGX_HTTP_INBOX_USER_BODY_MAX),
+      ngx_http_inbox_user_create },
+
+    { NGX_HTTP_PATCH, "users/*", BILLING,
+      JSON(NGX_HTTP_INBOX_USER_BODY_MAX),
+      ngx_http_inbox_user_update },
+
+    { NGX_HTTP_DELETE, "users/*", BILLING, NOBODY,
+      ngx_http_inbox_user_remove },
+
     /* contacts (ngx_http_inbox_contacts.c) */
     { NGX_HTTP_GET, "contacts", USER, NOBODY,
       ngx_http_inbox_contacts_list },

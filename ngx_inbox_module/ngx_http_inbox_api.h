@@ -191,6 +191,20 @@ ngx_int_t ngx_http_inbox_media_upload(ngx_http_request_t *r,
 /* ---- end media ---- */
 
 
+/* The team (ngx_http_inbox_team.c): anyone of the organization lists
+ * it, a billing user adds, changes and removes its users. */
+#define NGX_HTTP_INBOX_USER_BODY_MAX  4096
+
+ngx_int_t ngx_http_inbox_users_list(ngx_http_request_t *r,
+    ngx_http_inbox_api_t *api, ngx_str_t *id);
+ngx_int_t ngx_http_inbox_user_create(ngx_http_request_t *r,
+    ngx_http_inbox_api_t *api, ngx_str_t *id);
+ngx_int_t ngx_http_inbox_user_update(ngx_http_request_t *r,
+    ngx_http_inbox_api_t *api, ngx_str_t *id);
+ngx_int_t ngx_http_inbox_user_remove(ngx_http_request_t *r,
+    ngx_http_inbox_api_t *api, ngx_str_t *id);
+
+
 /* The organization's settings (ngx_http_inbox_settings.c): anyone of
  * it reads them, a billing user changes them. */
 #define NGX_HTTP_INBOX_SETTINGS_BODY_MAX  4096

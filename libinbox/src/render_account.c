@@ -1,7 +1,10 @@
 /*
- * The signed-in account as the API shows it.
+ * The signed-in account and the team, as the API shows them.
  */
 #include <inbox/render.h>
+
+
+static void inbox_json_user(yajl_gen g, const void *item);
 
 
 char *
@@ -49,4 +52,46 @@ inbox_render_account(const inbox_account_t *account, size_t *len)
     yajl_gen_map_close(g);
 
     return inbox_json_finish(g, len);
+}
+
+
+char *
+inbox_render_user(const inbox_user_t *user, size_t *len)
+{
+    yajl_gen  g;
+
+    g = inbox_json_begin();
+    if (g == NULL) {
+        return NULL;
+    }
+
+    inbox_json_user(g, user);
+
+    return inbox_json_finish(g, len);
+}
+
+
+char *
+inbox_render_users(const inbox_user_list_t *list, size_t *len)
+{
+    return inbox_json_page(list->items, list->count, sizeof(inbox_user_t),
+                           inbox_json_user, "", len);
+}
+
+
+static void
+inbox_json_user(yajl_gen g, const void *item)
+{
+    const inbox_user_t *user = item;
+
+    yajl_gen_map_open(g);
+    inbox_json_key(g, "id");
+    inbox_json_string(g, user->id);
+    inbox_json_key(g, "email");
+    inbox_json_string(g, user->email);
+    inbox_json_key(g, "role");
+    inbox_json_string(g, inbox_role_name(user->role));
+    inbox_json_key(g, "created_at");
+    inbox_json_time(g, user->created_at);
+    yajl_gen_map_close(g);
 }

@@ -255,6 +255,36 @@ test('user passwd sets a new password from stdin, by the rules, for the '
                  'nothing changed by a refusal');
 });
 
+test('user role and user remove take an id or an email, and keep a '
+    + 'billing contact', async () => {
+    const org = await ok(['org', 'create', 'Team Changers']);
+    const ed = await ok(['user', 'add', org, 'ed@team.example', '--role',
+                         'billing'], { input: 'first secret 1\n' });
+    const fay = await ok(['user', 'add', org, 'fay@team.example', '--role',
+                          'member'], { input: 'first secret 2\n' });
+    const roles = async () => (await ok(['user', 'list', org])).split('\n')
+        .slice(1).map((line) => line.split(/\s+/).slice(0, 2).join(' '));
+
+    await fails(['user', 'role', org, 'ed@team.example', 'member'],
+                /at least one billing contact/);
+    await fails(['user', 'remove', org, ed], /at least one billing contact/);
+    assert.equal(await ok(['user', 'role', org, 'FAY@team.example',
+                           'billing']), `${fay}  billing  fay@team.example`);
+    await ok(['user', 'role', org, ed, 'member']);
+    assert.deepEqual(await roles(), [`${ed} member`, `${fay} billing`]);
+
+    assert.equal(await ok(['user', 'remove', org, 'ed@team.example']),
+                 'removed ed@team.example');
+    assert.deepEqual(await roles(), [`${fay} billing`]);
+    await fails(['user', 'remove', org, ed], /no user/);
+    await fails(['user', 'role', org, 'nobody@team.example', 'member'],
+                /no user/);
+    await fails(['user', 'role', org, fay, 'owner'], /member or billing/);
+    // back again, as the same user
+    assert.equal(await ok(['user', 'add', org, 'ed@team.example', '--role',
+                           'member'], { input: 'third secret 3\n' }), ed);
+});
+
 test('the store comes from --store, else INBOX_STORE', async () => {
     const other = `sqlite:${join(dir, 'other.db')}`;
     const res = await ctl(['org', 'create', 'From The Environment'],

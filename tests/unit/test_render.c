@@ -335,6 +335,50 @@ TEST(account_document)
 }
 
 
+TEST(team_documents)
+{
+    char               *json;
+    inbox_user_t        users[2];
+    inbox_user_list_t   list;
+
+    memset(users, 0, sizeof(users));
+    strcpy(users[0].id, "3");
+    strcpy(users[0].org_id, "7");
+    strcpy(users[0].email, "pat@example.com");
+    users[0].role = INBOX_ROLE_BILLING;
+    users[0].created_at = 1767225600000LL;
+    users[1] = users[0];
+    strcpy(users[1].id, "4");
+    strcpy(users[1].email, "sam@example.com");
+    users[1].role = INBOX_ROLE_MEMBER;
+
+    json = inbox_render_user(&users[0], NULL);
+    CHECK_STR(json, "{\"id\":\"3\",\"email\":\"pat@example.com\","
+                    "\"role\":\"billing\","
+                    "\"created_at\":\"2026-01-01T00:00:00.000Z\"}");
+    free(json);
+
+    /* one page, the whole team */
+    memset(&list, 0, sizeof(list));
+    list.items = users;
+    list.count = 2;
+    json = inbox_render_users(&list, NULL);
+    CHECK_STR(json, "{\"items\":[{\"id\":\"3\",\"email\":"
+                    "\"pat@example.com\",\"role\":\"billing\","
+                    "\"created_at\":\"2026-01-01T00:00:00.000Z\"},"
+                    "{\"id\":\"4\",\"email\":\"sam@example.com\","
+                    "\"role\":\"member\","
+                    "\"created_at\":\"2026-01-01T00:00:00.000Z\"}],"
+                    "\"next_cursor\":null}");
+    free(json);
+
+    list.count = 0;
+    json = inbox_render_users(&list, NULL);
+    CHECK_STR(json, "{\"items\":[],\"next_cursor\":null}");
+    free(json);
+}
+
+
 /* ---- billing ---- */
 
 

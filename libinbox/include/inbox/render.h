@@ -89,6 +89,11 @@ char *inbox_render_settings(const inbox_settings_t *settings, size_t *len);
  * "organization":{"id","name","timezone"}}, as POST /api/v1/auth/login
  * and GET /api/v1/me answer. */
 char *inbox_render_account(const inbox_account_t *account, size_t *len);
+/* The team (render_account.c): a user {"id","email","role","created_at"},
+ * and the list {"items":[user…],"next_cursor":null} (a team is one
+ * page). */
+char *inbox_render_user(const inbox_user_t *user, size_t *len);
+char *inbox_render_users(const inbox_user_list_t *list, size_t *len);
 
 /* ---- billing (render_billing.c) ---- */
 /* {"active","plan","credits":{"balance","held"}}: GET /api/v1/billing. */

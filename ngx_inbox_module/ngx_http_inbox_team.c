@@ -1,0 +1,372 @@
+
+/*
+ * The team: GET /api/v1/users (anyone of the organization), and for a
+ * billing contact POST /api/v1/users (a new user with a first password,
+ * which they change), PATCH /api/v1/users/{id} (their role) and DELETE
+ * /api/v1/users/{id}.  The store keeps one billing contact at least
+ * (409 conflict) and signs a removed user out everywhere.
+ *
+ * A new user's password is hashed in the pool thread (Argon2id is slow
+ * on purpose) and wiped from the request as soon as it is copied out.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include <sodium.h>
+
+#include <inbox/account.h>
+#include <inbox/password.h>
+#include <inbox/render.h>
+
+#include "ngx_http_inbox_module.h"
+#include "ngx_http_inbox_api.h"
+
+
+typedef struct {
+    char          *user_id;                /* PATCH and DELETE */
+    char          *email;                  /* POST */
+    char          *password;               /* POST: wiped with the request */
+    size_t         password_len;
+    inbox_role_t   role;                   /* POST and PATCH */
+} ngx_http_inbox_team_args_t;
+
+
+static ngx_http_inbox_team_args_t *ngx_http_inbox_team_args(
+    ngx_http_request_t *r, ngx_http_inbox_api_t *api);
+static ngx_int_t ngx_http_inbox_team_role(ngx_http_inbox_api_t *api,
+    inbox_request_t *req, ngx_http_inbox_team_args_t *args);
+static void ngx_http_inbox_team_cleanup(void *data);
+static void ngx_http_inbox_users_list_op(ngx_http_inbox_api_t *api,
+    inbox_store_t *store, ngx_http_inbox_job_t *job);
+static void ngx_http_inbox_user_create_op(ngx_http_inbox_api_t *api,
+    inbox_store_t *store, ngx_http_inbox_job_t *job);
+static void ngx_http_inbox_user_update_op(ngx_http_inbox_api_t *api,
+    inbox_store_t *store, ngx_http_inbox_job_t *job);
+static void ngx_http_inbox_user_remove_op(ngx_http_inbox_api_t *api,
+    inbox_store_t *store, ngx_http_inbox_job_t *job);
+
+
+static const inbox_field_t  ngx_http_inbox_user_create_fields[] = {
+    { .name = "email", .type = INBOX_FIELD_STRING, .required = 1,
+      .min = 1, .max = INBOX_EMAIL_MAX - 1 },
+    { .name = "role", .type = INBOX_FIELD_STRING, .required = 1,
+      .max = 16 },
+    { .name = "password", .type = INBOX_FIELD_STRING, .required = 1,
+      .max = INBOX_PASSWORD_MAX },
+    { .name = NULL }
+};
+
+static const inbox_field_t  ngx_http_inbox_user_update_fields[] = {
+    { .name = "role", .type = INBOX_FIELD_STRING, .required = 1,
+      .max = 16 },
+    { .name = NULL }
+};
+
+
+ngx_int_t
+ngx_http_inbox_users_list(ngx_http_request_t *r, ngx_http_inbox_api_t *api,
+    ngx_str_t *id)
+{
+    api->op = ngx_http_inbox_users_list_op;
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_inbox_user_create(ngx_http_request_t *r, ngx_http_inbox_api_t *api,
+    ngx_str_t *id)
+{
+    char                        normalized[INBOX_EMAIL_MAX];
+    size_t                      len;
+    ngx_str_t                   email;
+    const char                 *password;
+    inbox_error_t               err;
+    inbox_request_t            *req;
+    ngx_http_inbox_team_args_t *args;
+
+    args = ngx_http_inbox_team_args(r, api);
+    if (args == NULL) {
+        return NGX_ERROR;
+    }
+
+    api->op = ngx_http_inbox_user_create_op;
+
+    if (ngx_http_inbox_api_json(r, api, ngx_http_inbox_user_create_fields,
+                                &req)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    ngx_explicit_memzero(api->body.data, api->body.len);
+
+    if (req->root == NULL) {
+        return NGX_OK;
+    }
+
+    email.data = (u_char *) inbox_request_string(req, "email");
+    email.len = ngx_strlen(email.data);
+
+    args->email = ngx_http_inbox_strdup(r->pool, &email);
+    if (args->email == NULL) {
+        return NGX_ERROR;
+    }
+
+    password = inbox_request_string(req, "password");
+    len = ngx_strlen(password);
+
+    args->password = ngx_pnalloc(r->pool, len + 1);
+    if (args->password == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(args->password, password, len + 1);
+    args->password_len = len;
+
+    ngx_explicit_memzero((void *) password, len);
+
+    if (ngx_http_inbox_team_role(api, req, args) != NGX_OK) {
+        return NGX_OK;
+    }
+
+    if (inbox_email_normalize(args->email, normalized, sizeof(normalized))
+        != 0)
+    {
+        inbox_error_set_field(&api->invalid, INBOX_ERR_INVALID, "email",
+                              "Give an email address such as "
+                              "name@example.com.");
+        return NGX_OK;
+    }
+
+    if (inbox_password_check(args->password, args->password_len, &err)
+        != INBOX_OK)
+    {
+        api->invalid = err;
+    }
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_inbox_user_update(ngx_http_request_t *r, ngx_http_inbox_api_t *api,
+    ngx_str_t *id)
+{
+    inbox_request_t            *req;
+    ngx_http_inbox_team_args_t *args;
+
+    args = ngx_http_inbox_team_args(r, api);
+    if (args == NULL) {
+        return NGX_ERROR;
+    }
+
+    api->op = ngx_http_inbox_user_update_op;
+
+    args->user_id = ngx_http_inbox_api_id(r, api, id);
+    if (args->user_id == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_inbox_api_json(r, api, ngx_http_inbox_user_update_fields,
+                                &req)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    if (req->root != NULL) {
+        (void) ngx_http_inbox_team_role(api, req, args);
+    }
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_inbox_user_remove(ngx_http_request_t *r, ngx_http_inbox_api_t *api,
+    ngx_str_t *id)
+{
+    ngx_http_inbox_team_args_t  *args;
+
+    args = ngx_http_inbox_team_args(r, api);
+    if (args == NULL) {
+        return NGX_ERROR;
+    }
+
+    api->op = ngx_http_inbox_user_remove_op;
+
+    args->user_id = ngx_http_inbox_api_id(r, api, id);
+    if (args->user_id == NULL) {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_http_inbox_team_args_t *
+ngx_http_inbox_team_args(ngx_http_request_t *r, ngx_http_inbox_api_t *api)
+{
+    ngx_pool_cleanup_t          *cln;
+    ngx_http_inbox_team_args_t  *args;
+
+    args = ngx_pcalloc(r->pool, sizeof(ngx_http_inbox_team_args_t));
+    if (args == NULL) {
+        return NULL;
+    }
+
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+    if (cln == NULL) {
+        return NULL;
+    }
+
+    cln->handler = ngx_http_inbox_team_cleanup;
+    cln->data = args;
+
+    api->args = args;
+
+    return args;
+}
+
+
+static ngx_int_t
+ngx_http_inbox_team_role(ngx_http_inbox_api_t *api, inbox_request_t *req,
+    ngx_http_inbox_team_args_t *args)
+{
+    if (inbox_role_parse(inbox_request_string(req, "role"), &args->role)
+        == 0)
+    {
+        return NGX_OK;
+    }
+
+    if (api->invalid.code == INBOX_OK) {
+        inbox_error_set_field(&api->invalid, INBOX_ERR_INVALID, "role",
+                              "The role is \"member\" or \"billing\".");
+    }
+
+    return NGX_DECLINED;
+}
+
+
+static void
+ngx_http_inbox_team_cleanup(void *data)
+{
+    ngx_http_inbox_team_args_t  *args = data;
+
+    if (args->password != NULL) {
+        ngx_explicit_memzero(args->password, args->password_len);
+    }
+}
+
+
+/* The ops run in a pool thread. */
+
+static void
+ngx_http_inbox_users_list_op(ngx_http_inbox_api_t *api,
+    inbox_store_t *store, ngx_http_inbox_job_t *job)
+{
+    char               *json;
+    size_t              len;
+    inbox_user_list_t   list;
+
+    ngx_memzero(&list, sizeof(inbox_user_list_t));
+
+    if (inbox_store_users_list(store, api->principal.org_id, &list,
+                               &job->error)
+        == INBOX_OK)
+    {
+        json = inbox_render_users(&list, &len);
+        ngx_http_inbox_job_document(job, NGX_HTTP_OK, json, len);
+        inbox_user_list_free(&list);
+    }
+}
+
+
+static void
+ngx_http_inbox_user_create_op(ngx_http_inbox_api_t *api,
+    inbox_store_t *store, ngx_http_inbox_job_t *job)
+{
+    ngx_http_inbox_team_args_t *args = api->args;
+
+    char             *json, id[INBOX_ID_MAX];
+    char              hash[INBOX_PASSWORD_HASH_MAX];
+    size_t            len;
+    inbox_status_t    rc;
+    inbox_account_t   account;
+
+    rc = inbox_password_hash(args->password, args->password_len, hash,
+                             &job->error);
+    sodium_memzero(args->password, args->password_len);
+
+    if (rc == INBOX_OK) {
+        rc = inbox_store_user_add(store, api->principal.org_id, args->email,
+                                  args->role, hash, id, &job->error);
+    }
+
+    sodium_memzero(hash, sizeof(hash));
+
+    if (rc != INBOX_OK) {
+        return;
+    }
+
+    ngx_memzero(&account, sizeof(inbox_account_t));
+
+    if (inbox_store_account_get(store, api->principal.org_id, id, &account,
+                                &job->error)
+        == INBOX_OK)
+    {
+        json = inbox_render_user(&account.user, &len);
+        ngx_http_inbox_job_document(job, NGX_HTTP_CREATED, json, len);
+        inbox_account_free(&account);
+    }
+}
+
+
+static void
+ngx_http_inbox_user_update_op(ngx_http_inbox_api_t *api,
+    inbox_store_t *store, ngx_http_inbox_job_t *job)
+{
+    ngx_http_inbox_team_args_t *args = api->args;
+
+    char          *json;
+    size_t         len;
+    inbox_user_t   user;
+
+    if (inbox_store_user_role_set(store, api->principal.org_id,
+                                  args->user_id, args->role, &user,
+                                  &job->error)
+        == INBOX_OK)
+    {
+        json = inbox_render_user(&user, &len);
+        ngx_http_inbox_job_document(job, NGX_HTTP_OK, json, len);
+    }
+}
+
+
+static void
+ngx_http_inbox_user_remove_op(ngx_http_inbox_api_t *api,
+    inbox_store_t *store, ngx_http_inbox_job_t *job)
+{
+    ngx_http_inbox_team_args_t *args = api->args;
+
+    char  *nothing;
+
+    if (inbox_store_user_remove(store, api->principal.org_id, args->user_id,
+                                &job->error)
+        != INBOX_OK)
+    {
+        return;
+    }
+
+    /* the job frees its document: an empty one of its own */
+    nothing = malloc(1);
+    if (nothing != NULL) {
+        nothing[0] = '\0';
+    }
+
+    ngx_http_inbox_job_document(job, NGX_HTTP_NO_CONTENT, nothing, 0);
+}

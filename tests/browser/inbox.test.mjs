@@ -30,19 +30,20 @@ before(async () => {
 
 test('a wrong password is refused on the sign-in form', async () => {
     await page.goto(ctx.cluster.url('/'));
-    await page.getByLabel('Email').fill(USER.email);
-    await page.getByLabel('Password').fill('not the password');
+    await page.getByLabel('Email', { exact: true }).fill(USER.email);
+    await page.getByLabel('Password', { exact: true }).fill('not the password');
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByText('That email and password do not match').waitFor();
     assert.equal(await page.locator('#app').isVisible(), false);
-    assert.equal(await page.getByLabel('Password').inputValue(), '');
+    assert.equal(await page.getByLabel('Password', { exact: true })
+        .inputValue(), '');
 });
 
 test('repeated failed sign-ins are told how long to wait', async () => {
     const other = 'nobody@browser.example';
     for (let i = 0; i < 3; i++) {
-        await page.getByLabel('Email').fill(other);
-        await page.getByLabel('Password').fill(`guess ${i}`);
+        await page.getByLabel('Email', { exact: true }).fill(other);
+        await page.getByLabel('Password', { exact: true }).fill(`guess ${i}`);
         await page.getByRole('button', { name: 'Sign in' }).click();
         await page.locator('#signin-error:not(:empty)').waitFor();
         if (/Too many/.test(await page.locator('#signin-error')
@@ -219,11 +220,11 @@ test('a reload keeps the session; signing out ends it', async () => {
         JSON.stringify(cookie));
 
     await page.getByRole('button', { name: 'Sign out' }).click();
-    await page.getByLabel('Password').waitFor();
+    await page.getByLabel('Password', { exact: true }).waitFor();
     await page.waitForFunction(async () =>
         (await fetch('/api/v1/me')).status === 401);
     await page.reload();
-    await page.getByLabel('Password').waitFor();
+    await page.getByLabel('Password', { exact: true }).waitFor();
     assert.equal(await page.locator('#app').isVisible(), false);
 
     // the old cookie is no key to anything now

@@ -51,14 +51,16 @@ async () => {
         const business = page.getByLabel('Business name');
         assert.equal(await business.inputValue(), 'Harbor Cafe');
         assert.equal(await page.getByLabel('Time zone').inputValue(), 'UTC');
-        assert.equal(await page.getByLabel('From').inputValue(), '21:00');
-        assert.equal(await page.getByLabel('until').inputValue(), '08:00');
+        assert.equal(await page.getByLabel('From', { exact: true })
+            .inputValue(), '21:00');
+        assert.equal(await page.getByLabel('until', { exact: true })
+            .inputValue(), '08:00');
 
         await business.fill('Harbor Cafe & Bakery');
         await page.getByLabel('Support contact').fill('hello@harbor.example');
         await page.getByLabel('Time zone').fill('America/New_York');
-        await page.getByLabel('From').fill('22:00');
-        await page.getByLabel('until').fill('07:30');
+        await page.getByLabel('From', { exact: true }).fill('22:00');
+        await page.getByLabel('until', { exact: true }).fill('07:30');
         await page.getByRole('button', { name: 'Save changes' }).click();
         await page.locator('#settings-status', { hasText: 'Saved.' })
             .waitFor();
@@ -74,7 +76,8 @@ async () => {
         await page.locator('#conn[data-state="live"]').waitFor();
         await page.waitForFunction(() => document.getElementById(
             'settings-timezone').value === 'America/New_York');
-        assert.equal(await page.getByLabel('From').inputValue(), '22:00');
+        assert.equal(await page.getByLabel('From', { exact: true })
+            .inputValue(), '22:00');
         assert.equal(await page.getByLabel('Support contact').inputValue(),
             'hello@harbor.example');
     } finally {
@@ -90,7 +93,7 @@ test('an unknown time zone is refused next to its field, what was typed '
         await openSettings(page, BEA);
         const zone = page.getByLabel('Time zone');
         await zone.fill('Mars/Olympus_Mons');
-        await page.getByLabel('From').fill('20:00');
+        await page.getByLabel('From', { exact: true }).fill('20:00');
         await page.getByRole('button', { name: 'Save changes' }).click();
         await page.locator('#settings-error:not(:empty)').waitFor();
         assert.match(await page.locator('#settings-error').textContent(),
@@ -132,7 +135,8 @@ test('a member sees the settings and the figures but can change nothing '
             .waitFor();
         assert.equal(await page.getByLabel('Business name').isDisabled(),
             true);
-        assert.equal(await page.getByLabel('From').isDisabled(), true);
+        assert.equal(await page.getByLabel('From', { exact: true })
+            .isDisabled(), true);
         assert.equal(await page.getByRole('button',
             { name: 'Save changes' }).isVisible(), false);
         assert.equal(await page.locator('[data-billing="balance"]')

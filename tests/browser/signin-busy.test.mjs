@@ -29,17 +29,17 @@ test('a sign-in refused 503 shows the server\'s message and keeps the '
     const page = await web.newPage();
     try {
         await page.goto(ctx.cluster.url('/'));
-        await page.getByLabel('Email').fill(USER.email);
-        await page.getByLabel('Password').fill(USER.password);
+        await page.getByLabel('Email', { exact: true }).fill(USER.email);
+        await page.getByLabel('Password', { exact: true }).fill(USER.password);
         await page.getByRole('button', { name: 'Sign in' }).click();
         await page.locator('#signin-error:not(:empty)').waitFor();
 
         assert.match(await page.locator('#signin-error').textContent(),
                      /try again/i);
-        assert.equal(await page.getByLabel('Password').inputValue(),
-                     USER.password);
-        assert.equal(await page.getByLabel('Email').inputValue(),
-                     USER.email);
+        assert.equal(await page.getByLabel('Password', { exact: true })
+            .inputValue(), USER.password);
+        assert.equal(await page.getByLabel('Email', { exact: true })
+            .inputValue(), USER.email);
         assert.equal(await page.locator('#app').isVisible(), false);
         assert.equal(await page.evaluate(() => document.activeElement.id),
                      'password-input');

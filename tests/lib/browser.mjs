@@ -62,8 +62,8 @@ export function noPageErrorsTest(web) {
 // the app's live updates are on.
 export async function signIn(page, cluster, user) {
     await page.goto(cluster.url('/'));
-    await page.getByLabel('Email').fill(user.email);
-    await page.getByLabel('Password').fill(user.password);
+    await page.getByLabel('Email', { exact: true }).fill(user.email);
+    await page.getByLabel('Password', { exact: true }).fill(user.password);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.locator('#conn[data-state="live"]').waitFor();
 }

@@ -74,6 +74,10 @@ static const ngx_http_inbox_api_route_t  ngx_http_inbox_api_routes[] = {
     { NGX_HTTP_GET, "me", USER, NOBODY,
       ngx_http_inbox_session_me },
 
+    { NGX_HTTP_POST, "me/password", USER,
+      JSON(NGX_HTTP_INBOX_PASSWORD_BODY_MAX),
+      ngx_http_inbox_password_change },
+
     { NGX_HTTP_GET, "conversations", USER, NOBODY,
       ngx_http_inbox_conversations_list },
 

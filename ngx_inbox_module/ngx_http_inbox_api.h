@@ -161,6 +161,10 @@ ngx_int_t ngx_http_inbox_session_logout(ngx_http_request_t *r,
     ngx_http_inbox_api_t *api, ngx_str_t *id);
 ngx_int_t ngx_http_inbox_session_me(ngx_http_request_t *r,
     ngx_http_inbox_api_t *api, ngx_str_t *id);
+/* POST me/password (ngx_http_inbox_password.c). */
+#define NGX_HTTP_INBOX_PASSWORD_BODY_MAX  4096
+ngx_int_t ngx_http_inbox_password_change(ngx_http_request_t *r,
+    ngx_http_inbox_api_t *api, ngx_str_t *id);
 
 /* Contacts (ngx_http_inbox_contacts.c).  An import's body is as large as
  * its location's client_max_body_size (config/inbox-server.conf). */

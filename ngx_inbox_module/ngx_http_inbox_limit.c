@@ -402,6 +402,44 @@ ngx_http_inbox_limit_hex_key(const char *hex, u_char *key)
 }
 
 
+/* The client's address: an IPv6 one by its /64, the block one subscriber
+ * usually has. */
+
+void
+ngx_http_inbox_limit_address_key(ngx_http_request_t *r, u_char *key)
+{
+    struct sockaddr      *sa;
+    struct sockaddr_in   *sin;
+#if (NGX_HAVE_INET6)
+    struct sockaddr_in6  *sin6;
+#endif
+
+    sa = r->connection->sockaddr;
+
+    switch (sa->sa_family) {
+
+#if (NGX_HAVE_INET6)
+    case AF_INET6:
+        sin6 = (struct sockaddr_in6 *) sa;
+        ngx_http_inbox_limit_key("ipv6/64", sin6->sin6_addr.s6_addr, 8,
+                                 key);
+        return;
+#endif
+
+    case AF_INET:
+        sin = (struct sockaddr_in *) sa;
+        ngx_http_inbox_limit_key("ipv4", (u_char *) &sin->sin_addr.s_addr,
+                                 4, key);
+        return;
+
+    default:
+        /* a unix socket: whatever is in front of it counts as one */
+        ngx_http_inbox_limit_key("local", (u_char *) "", 0, key);
+        return;
+    }
+}
+
+
 static ngx_int_t
 ngx_http_inbox_limit_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 {

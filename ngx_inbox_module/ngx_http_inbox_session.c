@@ -47,8 +47,6 @@ typedef struct {
 
 static ngx_int_t ngx_http_inbox_login_charge(ngx_http_request_t *r,
     ngx_http_inbox_api_t *api, ngx_http_inbox_login_args_t *args);
-static void ngx_http_inbox_login_address(ngx_http_request_t *r,
-    u_char *key);
 static void ngx_http_inbox_login_rehash(inbox_store_t *store,
     const inbox_user_t *user, const char *old_hash,
     ngx_http_inbox_login_args_t *args);
@@ -172,7 +170,7 @@ ngx_http_inbox_login_charge(ngx_http_request_t *r, ngx_http_inbox_api_t *api,
 
     ngx_http_inbox_limit_key("email", (u_char *) email, ngx_strlen(email),
                              args->email_key);
-    ngx_http_inbox_login_address(r, args->address_key);
+    ngx_http_inbox_limit_address_key(r, args->address_key);
 
     if (ngx_http_inbox_limit_charge(&imcf->login_limit, r->connection->log,
                                     args->email_key, &wait, &retry_after)
@@ -202,44 +200,6 @@ refused:
                              "and try again.", (unsigned) retry_after);
 
     return NGX_OK;
-}
-
-
-/* The client's address as a limit's key: an IPv6 address by its /64, the
- * block one subscriber usually has. */
-
-static void
-ngx_http_inbox_login_address(ngx_http_request_t *r, u_char *key)
-{
-    struct sockaddr      *sa;
-    struct sockaddr_in   *sin;
-#if (NGX_HAVE_INET6)
-    struct sockaddr_in6  *sin6;
-#endif
-
-    sa = r->connection->sockaddr;
-
-    switch (sa->sa_family) {
-
-#if (NGX_HAVE_INET6)
-    case AF_INET6:
-        sin6 = (struct sockaddr_in6 *) sa;
-        ngx_http_inbox_limit_key("ipv6/64", sin6->sin6_addr.s6_addr, 8,
-                                 key);
-        return;
-#endif
-
-    case AF_INET:
-        sin = (struct sockaddr_in *) sa;
-        ngx_http_inbox_limit_key("ipv4", (u_char *) &sin->sin_addr.s_addr,
-                                 4, key);
-        return;
-
-    default:
-        /* a unix socket: whatever is in front of it counts as one */
-        ngx_http_inbox_limit_key("local", (u_char *) "", 0, key);
-        return;
-    }
 }
 
 

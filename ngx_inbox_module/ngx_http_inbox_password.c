@@ -1,0 +1,338 @@
+
+/*
+ * A person changes their own password: POST /api/v1/me/password
+ * {"current_password","new_password"}.
+ *
+ * The current password is verified in a pool thread, as at sign-in, and
+ * a wrong one is 400 naming current_password (not 401, which would end
+ * the session in the browser).  Each attempt is charged to the client
+ * address's sign-in bucket (inbox_login_address_rate) in the event loop,
+ * and a right one gives its charge back: a stolen session cannot be used
+ * to guess the password faster than signing in could.
+ *
+ * The new password ends every session of the user; one made with a
+ * session cookie gets a new session in its answer (204 with Set-Cookie),
+ * so the browser that changed it stays signed in.  An organization-wide
+ * token has no user, and no password: 403.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include <stdlib.h>
+#include <sodium.h>
+
+#include <inbox/account.h>
+#include <inbox/password.h>
+#include <inbox/session.h>
+
+#include "ngx_http_inbox_module.h"
+#include "ngx_http_inbox_api.h"
+#include "ngx_http_inbox_auth.h"
+#include "ngx_http_inbox_limit.h"
+
+
+typedef struct {
+    char        *current;                  /* both wiped with the request */
+    size_t       current_len;
+    char        *next;
+    size_t       next_len;
+    char         session[INBOX_SESSION_MAX];   /* made by the op */
+    u_char       address_key[NGX_HTTP_INBOX_LIMIT_KEY_LEN];
+    unsigned     charged:1;
+} ngx_http_inbox_password_args_t;
+
+
+static char *ngx_http_inbox_password_copy(ngx_http_request_t *r,
+    inbox_request_t *req, const char *field, size_t *len);
+static void ngx_http_inbox_password_op(ngx_http_inbox_api_t *api,
+    inbox_store_t *store, ngx_http_inbox_job_t *job);
+static inbox_status_t ngx_http_inbox_password_verify(inbox_store_t *store,
+    const inbox_principal_t *who, ngx_http_inbox_password_args_t *args,
+    char email[INBOX_EMAIL_MAX], inbox_error_t *err);
+static ngx_int_t ngx_http_inbox_password_done(ngx_http_request_t *r,
+    ngx_http_inbox_job_t *job);
+static void ngx_http_inbox_password_cleanup(void *data);
+
+
+static const inbox_field_t  ngx_http_inbox_password_fields[] = {
+    { .name = "current_password", .type = INBOX_FIELD_STRING,
+      .required = 1, .min = 1, .max = INBOX_PASSWORD_MAX },
+    { .name = "new_password", .type = INBOX_FIELD_STRING, .required = 1,
+      .max = INBOX_PASSWORD_MAX },
+    { .name = NULL }
+};
+
+
+ngx_int_t
+ngx_http_inbox_password_change(ngx_http_request_t *r,
+    ngx_http_inbox_api_t *api, ngx_str_t *id)
+{
+    ngx_msec_t                       wait;
+    ngx_uint_t                       retry_after;
+    inbox_error_t                    err;
+    inbox_request_t                 *req;
+    ngx_pool_cleanup_t              *cln;
+    ngx_http_inbox_main_conf_t      *imcf;
+    ngx_http_inbox_password_args_t  *args;
+
+    args = ngx_pcalloc(r->pool, sizeof(ngx_http_inbox_password_args_t));
+    if (args == NULL) {
+        return NGX_ERROR;
+    }
+
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+    if (cln == NULL) {
+        return NGX_ERROR;
+    }
+
+    cln->handler = ngx_http_inbox_password_cleanup;
+    cln->data = args;
+
+    api->op = ngx_http_inbox_password_op;
+    api->args = args;
+    api->done = ngx_http_inbox_password_done;
+
+    if (ngx_http_inbox_api_json(r, api, ngx_http_inbox_password_fields, &req)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    ngx_explicit_memzero(api->body.data, api->body.len);
+
+    if (req->root == NULL) {
+        return NGX_OK;
+    }
+
+    args->current = ngx_http_inbox_password_copy(r, req, "current_password",
+                                                 &args->current_len);
+    args->next = ngx_http_inbox_password_copy(r, req, "new_password",
+                                              &args->next_len);
+    if (args->current == NULL || args->next == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (inbox_password_check(args->next, args->next_len, &err) != INBOX_OK) {
+        api->invalid = err;
+        ngx_cpystrn((u_char *) api->invalid.field, (u_char *) "new_password",
+                    sizeof(api->invalid.field));
+        return NGX_OK;
+    }
+
+    imcf = ngx_http_get_module_main_conf(r, ngx_http_inbox_module);
+
+    ngx_http_inbox_limit_address_key(r, args->address_key);
+
+    if (ngx_http_inbox_limit_charge(&imcf->login_address_limit,
+                                    r->connection->log, args->address_key,
+                                    &wait, &retry_after)
+        != NGX_OK)
+    {
+        inbox_error_rate_limited(&api->invalid, (unsigned) retry_after,
+                                 "Too many wrong passwords; wait %u seconds "
+                                 "and try again.", (unsigned) retry_after);
+        return NGX_OK;
+    }
+
+    args->charged = 1;
+    api->wait = wait;
+
+    return NGX_OK;
+}
+
+
+/* The field's string, copied out of the request and wiped in it. */
+
+static char *
+ngx_http_inbox_password_copy(ngx_http_request_t *r, inbox_request_t *req,
+    const char *field, size_t *len)
+{
+    char        *copy;
+    const char  *value;
+
+    value = inbox_request_string(req, field);
+    *len = ngx_strlen(value);
+
+    copy = ngx_pnalloc(r->pool, *len + 1);
+    if (copy == NULL) {
+        return NULL;
+    }
+
+    ngx_memcpy(copy, value, *len + 1);
+    ngx_explicit_memzero((void *) value, *len);
+
+    return copy;
+}
+
+
+/* In a pool thread. */
+
+static void
+ngx_http_inbox_password_op(ngx_http_inbox_api_t *api, inbox_store_t *store,
+    ngx_http_inbox_job_t *job)
+{
+    ngx_http_inbox_password_args_t *args = api->args;
+
+    char            *nothing, email[INBOX_EMAIL_MAX];
+    char             hash[INBOX_PASSWORD_HASH_MAX], id[INBOX_ID_MAX];
+    char             session_hash[INBOX_SESSION_HASH_MAX];
+    inbox_status_t   rc;
+
+    if (api->principal.user_id[0] == '\0') {
+        inbox_error_set(&job->error, INBOX_ERR_FORBIDDEN,
+                        "An organization-wide API token has no password; "
+                        "sign in as a person to change yours.");
+        return;
+    }
+
+    rc = ngx_http_inbox_password_verify(store, &api->principal, args, email,
+                                        &job->error);
+    sodium_memzero(args->current, args->current_len);
+
+    if (rc == INBOX_OK) {
+        rc = inbox_password_hash(args->next, args->next_len, hash,
+                                 &job->error);
+    }
+
+    sodium_memzero(args->next, args->next_len);
+
+    if (rc != INBOX_OK) {
+        return;
+    }
+
+    rc = inbox_store_user_password_set(store, api->principal.org_id, email,
+                                       hash, id, &job->error);
+    sodium_memzero(hash, sizeof(hash));
+
+    if (rc != INBOX_OK) {
+        return;
+    }
+
+    /* every session ended with the old password: this browser's goes on
+     * in a new one */
+    if (api->credential == NGX_HTTP_INBOX_CREDENTIAL_SESSION) {
+
+        if (inbox_session_generate(args->session) != 0) {
+            inbox_error_set(&job->error, INBOX_ERR_INTERNAL,
+                            "Your password was changed, but the server "
+                            "had no randomness for a new session: sign "
+                            "in again.");
+            return;
+        }
+
+        inbox_session_hash(args->session, ngx_strlen(args->session),
+                           session_hash);
+
+        if (inbox_store_session_create(store, api->principal.org_id,
+                                       api->principal.user_id, session_hash,
+                                       &job->error)
+            != INBOX_OK)
+        {
+            sodium_memzero(args->session, sizeof(args->session));
+            return;
+        }
+    }
+
+    nothing = malloc(1);
+    if (nothing != NULL) {
+        nothing[0] = '\0';
+    }
+
+    ngx_http_inbox_job_document(job, NGX_HTTP_NO_CONTENT, nothing, 0);
+}
+
+
+/* The user's email when the current password is theirs; a wrong one is
+ * 400 naming current_password. */
+
+static inbox_status_t
+ngx_http_inbox_password_verify(inbox_store_t *store,
+    const inbox_principal_t *who, ngx_http_inbox_password_args_t *args,
+    char email[INBOX_EMAIL_MAX], inbox_error_t *err)
+{
+    int              good;
+    char            *hash;
+    inbox_user_t     user;
+    inbox_status_t   rc;
+    inbox_account_t  account;
+
+    ngx_memzero(&account, sizeof(inbox_account_t));
+
+    rc = inbox_store_account_get(store, who->org_id, who->user_id, &account,
+                                 err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    ngx_cpystrn((u_char *) email, (u_char *) account.user.email,
+                INBOX_EMAIL_MAX);
+    inbox_account_free(&account);
+
+    hash = NULL;
+
+    rc = inbox_store_user_find_by_email(store, email, &user, &hash, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    good = inbox_password_verify(hash, args->current, args->current_len);
+    free(hash);
+
+    if (!good) {
+        return inbox_error_set_field(err, INBOX_ERR_INVALID,
+                                     "current_password",
+                                     "Your current password is not right.");
+    }
+
+    return INBOX_OK;
+}
+
+
+/* In the event loop: a right password gives its charge back, and a new
+ * session goes with the answer. */
+
+static ngx_int_t
+ngx_http_inbox_password_done(ngx_http_request_t *r, ngx_http_inbox_job_t *job)
+{
+    ngx_http_inbox_api_t *api = job->data;
+
+    ngx_http_inbox_main_conf_t      *imcf;
+    ngx_http_inbox_password_args_t  *args = api->args;
+
+    imcf = ngx_http_get_module_main_conf(r, ngx_http_inbox_module);
+
+    if (args->charged
+        && ngx_strcmp(job->error.field, "current_password") != 0)
+    {
+        ngx_http_inbox_limit_refund(&imcf->login_address_limit,
+                                    args->address_key);
+    }
+
+    if (job->body != NULL && args->session[0] != '\0') {
+        if (ngx_http_inbox_auth_set_cookie(r, args->session) != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+
+    return NGX_DECLINED;
+}
+
+
+static void
+ngx_http_inbox_password_cleanup(void *data)
+{
+    ngx_http_inbox_password_args_t  *args = data;
+
+    if (args->current != NULL) {
+        ngx_explicit_memzero(args->current, args->current_len);
+    }
+
+    if (args->next != NULL) {
+        ngx_explicit_memzero(args->next, args->next_len);
+    }
+
+    ngx_explicit_memzero(args->session, sizeof(args->session));
+}

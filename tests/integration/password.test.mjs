@@ -1,0 +1,140 @@
+// A person changes their own password through the real nginx: the old
+// password stops and the new one signs in, the browser that changed it
+// stays signed in (a new session cookie) while every other session ends,
+// a wrong current password is refused naming it, and guesses are limited
+// as sign-ins are.
+
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { inboxctl } from '../lib/cluster.mjs';
+import { useCluster, errorLogIsCleanTest } from '../lib/fixture.mjs';
+import { api, assertError } from '../lib/inbox.mjs';
+import { addUser, login, sessionApi } from '../lib/session.mjs';
+
+// a few wrong passwords from one address (sign-ins' and changes'
+// together), then 429
+const ctx = useCluster({
+    orgs: [{ name: 'Harbor Dental' }],
+    http: ['inbox_login_address_rate 1r/m burst=5 delay=5;'],
+});
+
+const PAT = { email: 'pat@harbor.example', password: 'correct horse 42' };
+const KIM = { email: 'kim@harbor.example', password: 'kim types fast 7' };
+let org;
+
+async function ready() {
+    const cluster = await ctx.ready;
+    if (!org) {
+        [org] = cluster.orgs;
+        await addUser(cluster, org, PAT.email, PAT.password, 'billing');
+        await addUser(cluster, org, KIM.email, KIM.password, 'member');
+    }
+    return cluster;
+}
+
+function change(cluster, cookie, body) {
+    return sessionApi(cluster, '/api/v1/me/password', cookie,
+                      { method: 'POST', body });
+}
+
+const me = (cluster, cookie) => sessionApi(cluster, '/api/v1/me', cookie,
+                                           { csrf: false });
+
+test('a new password: the old one stops, this browser stays signed in '
+    + 'and every other session ends', async () => {
+    const cluster = await ready();
+    const here = (await login(cluster, PAT.email, PAT.password)).cookie;
+    const elsewhere = (await login(cluster, PAT.email, PAT.password)).cookie;
+    const token = (await inboxctl(cluster.store, 'token', 'create', org.id,
+                                  '--user', PAT.email)).trim();
+
+    const res = await change(cluster, here, { current_password: PAT.password,
+        new_password: 'a brand new one 1' });
+    assert.equal(res.status, 204, res.text);
+    assert.ok(res.setCookie, 'a new session cookie');
+    const renewed = res.setCookie.split(';')[0];
+    assert.notEqual(renewed, here);
+
+    assert.equal((await me(cluster, renewed)).status, 200);
+    assertError(await me(cluster, here), 401, 'unauthenticated');
+    assertError(await me(cluster, elsewhere), 401, 'unauthenticated');
+    // an API token is not the password: it goes on until revoked
+    assert.equal((await api(cluster, '/api/v1/me', token)).status, 200);
+
+    assertError(await login(cluster, PAT.email, PAT.password), 401);
+    assert.equal((await login(cluster, PAT.email, 'a brand new one 1'))
+        .status, 200);
+    PAT.password = 'a brand new one 1';
+    assert.doesNotMatch(cluster.errorLog(), /brand new one/);
+});
+
+test('a wrong current password and a short new one are refused naming '
+    + 'them, changing nothing', async () => {
+    const cluster = await ready();
+    const kim = (await login(cluster, KIM.email, KIM.password)).cookie;
+
+    const short = assertError(await change(cluster, kim, {
+        current_password: KIM.password, new_password: 'short' }), 400,
+        'invalid_request');
+    assert.equal(short.field, 'new_password');
+    const wrong = assertError(await change(cluster, kim, {
+        current_password: 'not it at all', new_password: 'long enough 2' }),
+        400, 'invalid_request');
+    assert.equal(wrong.field, 'current_password');
+    assertError(await change(cluster, kim, { new_password: 'long enough 2' }),
+                400, 'invalid_request');
+
+    // still signed in, with the same password
+    assert.equal((await me(cluster, kim)).status, 200);
+    assert.equal((await login(cluster, KIM.email, KIM.password)).status,
+                 200);
+    assertError(await login(cluster, KIM.email, 'long enough 2'), 401);
+});
+
+test('an organization-wide token has no password; a person\'s token '
+    + 'changes it without a cookie', async () => {
+    const cluster = await ready();
+    assertError(await api(cluster, '/api/v1/me/password', org.token,
+        { method: 'POST', body: { current_password: 'anything 1',
+                                  new_password: 'long enough 4' } }),
+        403, 'forbidden');
+
+    const token = (await inboxctl(cluster.store, 'token', 'create', org.id,
+                                  '--user', PAT.email)).trim();
+    const res = await api(cluster, '/api/v1/me/password', token,
+        { method: 'POST', body: { current_password: PAT.password,
+                                  new_password: 'from a script 5' } });
+    assert.equal(res.status, 204, res.text);
+    assert.equal(res.headers.get('set-cookie'), null);
+    assert.equal((await login(cluster, PAT.email, 'from a script 5')).status,
+                 200);
+    PAT.password = 'from a script 5';
+});
+
+// last: it fills the address's bucket
+test('guesses of the current password are limited as sign-ins are',
+    async () => {
+    const cluster = await ready();
+    const signedIn = await login(cluster, KIM.email, KIM.password);
+    assert.equal(signedIn.status, 200, signedIn.text);
+    const kim = signedIn.cookie;
+    let res;
+    let wrong = 0;
+    for (let i = 0; i < 8; i++) {
+        res = await change(cluster, kim, { current_password: `guess ${i}`,
+                                           new_password: 'long enough 3' });
+        if (res.status !== 400) {
+            break;
+        }
+        wrong += 1;
+    }
+    assertError(res, 429, 'rate_limited');
+    assert.ok(Number(res.headers.get('retry-after')) > 0, res.text);
+    assert.ok(wrong >= 1 && wrong <= 5, `${wrong} wrong guesses answered`);
+    // the right password is refused too until the bucket drains
+    assertError(await change(cluster, kim, { current_password: KIM.password,
+        new_password: 'long enough 3' }), 429, 'rate_limited');
+    assert.equal((await me(cluster, kim)).status, 200);
+});
+
+errorLogIsCleanTest(ctx);

@@ -4,7 +4,8 @@
 // time zone next to the field with nothing stored, and reads the billing
 // figures and the ledger of every change of the credits; a member sees
 // the same settings and figures but can change nothing and gets no
-// ledger.  At 390 px nothing scrolls sideways.
+// ledger; anyone changes their own password.  At 390 px nothing scrolls
+// sideways.
 
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
@@ -12,7 +13,7 @@ import { noPageErrorsTest, signIn, useBrowser } from '../lib/browser.mjs';
 import { inboxctl } from '../lib/cluster.mjs';
 import { useCluster, errorLogIsCleanTest } from '../lib/fixture.mjs';
 import { api } from '../lib/inbox.mjs';
-import { addUser } from '../lib/session.mjs';
+import { addUser, login } from '../lib/session.mjs';
 
 const ctx = useCluster({ orgs: [{ name: 'Harbor Cafe' }] });
 const BEA = { email: 'bea@harbor.example', password: 'bea pays the bills' };
@@ -157,6 +158,40 @@ test('at 390 px the Settings view fits the screen', async () => {
             document.documentElement.scrollWidth
             > document.documentElement.clientWidth);
         assert.equal(wide, false, 'the page scrolls sideways');
+    } finally {
+        await page.context().close();
+    }
+});
+
+test('anyone changes their own password: a wrong current one is refused '
+     + 'next to it, then this browser stays signed in', async () => {
+    const page = await web.newPage({ width: 1200, height: 800 });
+    try {
+        await openSettings(page, MAX);
+        const current = page.getByLabel('Current password');
+        const next = page.getByLabel('New password');
+        await current.fill('not my password');
+        await next.fill('max has a new one 2');
+        await page.getByRole('button', { name: 'Change password' }).click();
+        await page.locator('#password-error:not(:empty)').waitFor();
+        assert.match(await page.locator('#password-error').textContent(),
+            /current password is not right/);
+        assert.equal(await current.getAttribute('aria-invalid'), 'true');
+
+        await current.fill(MAX.password);
+        await page.getByRole('button', { name: 'Change password' }).click();
+        await page.locator('#password-status',
+            { hasText: 'Your password is changed.' }).waitFor();
+        assert.equal(await current.inputValue(), '');
+        assert.equal(await current.getAttribute('aria-invalid'), null);
+
+        // the new session cookie keeps this browser signed in
+        await page.reload();
+        await page.locator('#conn[data-state="live"]').waitFor();
+        assert.equal((await login(ctx.cluster, MAX.email, MAX.password))
+            .status, 401);
+        assert.equal((await login(ctx.cluster, MAX.email,
+            'max has a new one 2')).status, 200);
     } finally {
         await page.context().close();
     }

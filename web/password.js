@@ -1,0 +1,73 @@
+/*
+ * The Settings view's "Your password" form: POST /api/v1/me/password
+ * with the current and the new password.  The server ends every other
+ * session and gives this browser a new one with its answer, so nothing
+ * else is needed here; a refusal names its field (a wrong current
+ * password, a new one too short) and is shown there.
+ *
+ * What it uses of the app is window.inboxApp (api, failed, on).
+ */
+'use strict';
+
+(function (app) {
+    const $ = (id) => document.getElementById(id);
+
+    const els = {
+        form: $('password-form'),
+        current: $('password-current'),
+        next: $('password-new'),
+        error: $('password-error'),
+        save: $('password-save'),
+        status: $('password-status'),
+    };
+
+    /* the field a 400 names -> its input */
+    const FIELDS = {
+        current_password: els.current,
+        new_password: els.next,
+    };
+
+    function clear() {
+        els.error.textContent = '';
+        els.status.textContent = '';
+        Object.values(FIELDS).forEach((el) =>
+            el.removeAttribute('aria-invalid'));
+    }
+
+    async function change(event) {
+        event.preventDefault();
+        if (els.save.disabled) {
+            return;
+        }
+        clear();
+        els.save.disabled = true;
+        try {
+            await app.api('/api/v1/me/password', { method: 'POST',
+                body: { current_password: els.current.value,
+                        new_password: els.next.value } });
+            els.form.reset();
+            els.status.textContent = 'Your password is changed.';
+        } catch (err) {
+            if (app.failed(err)) {
+                return;
+            }
+            els.error.textContent = typeof err.status === 'number'
+                ? err.message : 'The server could not be reached. Try again.';
+            const el = err.error && FIELDS[err.error.field];
+            if (el) {
+                el.setAttribute('aria-invalid', 'true');
+                el.focus();
+            }
+        } finally {
+            els.save.disabled = false;
+        }
+    }
+
+    els.form.addEventListener('submit', change);
+
+    /* someone else signing in here does not find the last one's words */
+    app.on('session', () => {
+        els.form.reset();
+        clear();
+    });
+})(window.inboxApp);

@@ -847,6 +847,28 @@ ngx_http_inbox_api_id(ngx_http_request_t *r, ngx_http_inbox_api_t *api,
 }
 
 
+char *
+ngx_http_inbox_api_secret(ngx_http_request_t *r, inbox_request_t *req,
+    const char *field, size_t *len)
+{
+    char        *copy;
+    const char  *value;
+
+    value = inbox_request_string(req, field);
+    *len = ngx_strlen(value);
+
+    copy = ngx_pnalloc(r->pool, *len + 1);
+    if (copy == NULL) {
+        return NULL;
+    }
+
+    ngx_memcpy(copy, value, *len + 1);
+    ngx_explicit_memzero((void *) value, *len);
+
+    return copy;
+}
+
+
 static void
 ngx_http_inbox_api_query_cleanup(void *data)
 {

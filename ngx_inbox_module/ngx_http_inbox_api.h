@@ -137,6 +137,12 @@ ngx_int_t ngx_http_inbox_api_json(ngx_http_request_t *r,
     ngx_http_inbox_api_t *api, const inbox_field_t *fields,
     inbox_request_t **req);
 
+/* A secret string field of req (a password) copied into the request's
+ * pool, its length in *len, and wiped where the reader had it; the
+ * caller wipes the copy when done with it.  NULL when out of memory. */
+char *ngx_http_inbox_api_secret(ngx_http_request_t *r, inbox_request_t *req,
+    const char *field, size_t *len);
+
 
 /* Routes (ngx_http_inbox_conversations.c, ngx_http_inbox_realtime.c,
  * ngx_http_inbox_session.c). */

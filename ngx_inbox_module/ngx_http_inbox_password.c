@@ -45,8 +45,6 @@ typedef struct {
 } ngx_http_inbox_password_args_t;
 
 
-static char *ngx_http_inbox_password_copy(ngx_http_request_t *r,
-    inbox_request_t *req, const char *field, size_t *len);
 static void ngx_http_inbox_password_op(ngx_http_inbox_api_t *api,
     inbox_store_t *store, ngx_http_inbox_job_t *job);
 static inbox_status_t ngx_http_inbox_password_verify(inbox_store_t *store,
@@ -107,10 +105,10 @@ ngx_http_inbox_password_change(ngx_http_request_t *r,
         return NGX_OK;
     }
 
-    args->current = ngx_http_inbox_password_copy(r, req, "current_password",
-                                                 &args->current_len);
-    args->next = ngx_http_inbox_password_copy(r, req, "new_password",
-                                              &args->next_len);
+    args->current = ngx_http_inbox_api_secret(r, req, "current_password",
+                                              &args->current_len);
+    args->next = ngx_http_inbox_api_secret(r, req, "new_password",
+                                           &args->next_len);
     if (args->current == NULL || args->next == NULL) {
         return NGX_ERROR;
     }
@@ -141,30 +139,6 @@ ngx_http_inbox_password_change(ngx_http_request_t *r,
     api->wait = wait;
 
     return NGX_OK;
-}
-
-
-/* The field's string, copied out of the request and wiped in it. */
-
-static char *
-ngx_http_inbox_password_copy(ngx_http_request_t *r, inbox_request_t *req,
-    const char *field, size_t *len)
-{
-    char        *copy;
-    const char  *value;
-
-    value = inbox_request_string(req, field);
-    *len = ngx_strlen(value);
-
-    copy = ngx_pnalloc(r->pool, *len + 1);
-    if (copy == NULL) {
-        return NULL;
-    }
-
-    ngx_memcpy(copy, value, *len + 1);
-    ngx_explicit_memzero((void *) value, *len);
-
-    return copy;
 }
 
 

@@ -84,9 +84,7 @@ ngx_int_t
 ngx_http_inbox_session_login(ngx_http_request_t *r, ngx_http_inbox_api_t *api,
     ngx_str_t *id)
 {
-    size_t                        len;
     ngx_str_t                     email;
-    const char                   *password;
     inbox_request_t              *req;
     ngx_pool_cleanup_t           *cln;
     ngx_http_inbox_login_args_t  *args;
@@ -129,18 +127,11 @@ ngx_http_inbox_session_login(ngx_http_request_t *r, ngx_http_inbox_api_t *api,
         return NGX_ERROR;
     }
 
-    password = inbox_request_string(req, "password");
-    len = ngx_strlen(password);
-
-    args->password = ngx_pnalloc(r->pool, len + 1);
+    args->password = ngx_http_inbox_api_secret(r, req, "password",
+                                               &args->password_len);
     if (args->password == NULL) {
         return NGX_ERROR;
     }
-
-    ngx_memcpy(args->password, password, len + 1);
-    args->password_len = len;
-
-    ngx_explicit_memzero((void *) password, len);
 
     return ngx_http_inbox_login_charge(r, api, args);
 }

@@ -81,9 +81,7 @@ ngx_http_inbox_user_create(ngx_http_request_t *r, ngx_http_inbox_api_t *api,
     ngx_str_t *id)
 {
     char                        normalized[INBOX_EMAIL_MAX];
-    size_t                      len;
     ngx_str_t                   email;
-    const char                 *password;
     inbox_error_t               err;
     inbox_request_t            *req;
     ngx_http_inbox_team_args_t *args;
@@ -116,18 +114,11 @@ ngx_http_inbox_user_create(ngx_http_request_t *r, ngx_http_inbox_api_t *api,
         return NGX_ERROR;
     }
 
-    password = inbox_request_string(req, "password");
-    len = ngx_strlen(password);
-
-    args->password = ngx_pnalloc(r->pool, len + 1);
+    args->password = ngx_http_inbox_api_secret(r, req, "password",
+                                               &args->password_len);
     if (args->password == NULL) {
         return NGX_ERROR;
     }
-
-    ngx_memcpy(args->password, password, len + 1);
-    args->password_len = len;
-
-    ngx_explicit_memzero((void *) password, len);
 
     if (ngx_http_inbox_team_role(api, req, args) != NGX_OK) {
         return NGX_OK;

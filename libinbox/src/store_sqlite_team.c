@@ -188,9 +188,13 @@ inbox_sqlite_team_begin(inbox_store_t *store, const char *org_id,
         return err->code;
     }
 
+    /* the user's role, and how many other billing contacts there are */
     stmt = inbox_sqlite_stmt(conn, INBOX_SQL_TEAM_USER_ROLE,
-        "SELECT role = 'billing' FROM users WHERE id = ?1 AND org_id = ?2"
-        " AND removed_at IS NULL", err);
+        "SELECT u.role = 'billing', (SELECT count(*) FROM users o"
+        "  WHERE o.org_id = u.org_id AND o.id != u.id"
+        "  AND o.role = 'billing' AND o.removed_at IS NULL)"
+        " FROM users u WHERE u.id = ?1 AND u.org_id = ?2"
+        " AND u.removed_at IS NULL", err);
     if (stmt == NULL) {
         goto failed;
     }
@@ -199,10 +203,12 @@ inbox_sqlite_team_begin(inbox_store_t *store, const char *org_id,
     sqlite3_bind_int64(stmt, 2, *org);
 
     billing = 0;
+    others = 0;
     rc = sqlite3_step(stmt);
 
     if (rc == SQLITE_ROW) {
         billing = sqlite3_column_int(stmt, 0);
+        others = sqlite3_column_int64(stmt, 1);
     }
 
     inbox_sqlite_done(stmt);
@@ -222,36 +228,7 @@ inbox_sqlite_team_begin(inbox_store_t *store, const char *org_id,
         goto failed;
     }
 
-    if (!billing || !leaving_billing) {
-        *connp = conn;
-        return INBOX_OK;
-    }
-
-    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_TEAM_BILLING_OTHERS,
-        "SELECT count(*) FROM users WHERE org_id = ?1 AND id != ?2"
-        " AND role = 'billing' AND removed_at IS NULL", err);
-    if (stmt == NULL) {
-        goto failed;
-    }
-
-    sqlite3_bind_int64(stmt, 1, *org);
-    sqlite3_bind_int64(stmt, 2, *user);
-
-    others = 0;
-    rc = sqlite3_step(stmt);
-
-    if (rc == SQLITE_ROW) {
-        others = sqlite3_column_int64(stmt, 0);
-    }
-
-    inbox_sqlite_done(stmt);
-
-    if (rc != SQLITE_ROW) {
-        inbox_sqlite_fail(conn, rc, err);
-        goto failed;
-    }
-
-    if (others == 0) {
+    if (billing && leaving_billing && others == 0) {
         inbox_error_set(err, INBOX_ERR_CONFLICT, "%s",
                         inbox_sqlite_team_last_billing);
         goto failed;

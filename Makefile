@@ -2,6 +2,7 @@
 #
 #   make run    install what is missing, build, seed a demo and serve it
 #   make test   install the test dependencies, build, run every test
+#   make fuzz   fuzz the parsers of untrusted input (FUZZ_SECONDS each)
 #
 # Each part keeps its own rules in its build.mk; everything builds under
 # build/ and runs under var/.

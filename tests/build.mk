@@ -40,3 +40,5 @@ $(WIRE_BIN): tests/wire/store_op.c $(LIBINBOX_SAN)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(SANITIZE) $< -o $@ $(LIBINBOX_SAN) $(PKG_LIBS) \
 	    -lpthread
+
+include tests/fuzz/build.mk

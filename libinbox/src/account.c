@@ -151,3 +151,18 @@ inbox_email_normalize(const char *email, char *out, size_t size)
 
     return 0;
 }
+
+
+inbox_status_t
+inbox_team_keeps_billing(int was_billing, int stays_billing,
+    int64_t other_billing, inbox_error_t *err)
+{
+    if (!was_billing || stays_billing || other_billing > 0) {
+        return INBOX_OK;
+    }
+
+    return inbox_error_set(err, INBOX_ERR_CONFLICT,
+                           "The organization needs at least one billing "
+                           "contact: make someone else a billing contact "
+                           "first.");
+}

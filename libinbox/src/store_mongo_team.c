@@ -3,7 +3,8 @@
  * and removal; adding is user_add, store_mongo_admin.c).
  *
  * Without a transaction the rule that an organization keeps a billing
- * contact is kept by writing first and looking after: a change that
+ * contact (inbox_team_keeps_billing) is kept by writing first and
+ * looking after: a change that
  * takes a billing contact away is undone when no other one is left.  Two
  * billing contacts demoting each other at once may then both be refused,
  * never both succeed.
@@ -21,14 +22,9 @@ static inbox_status_t inbox_mongo_team_ids(const char *org_id,
     inbox_error_t *err);
 static inbox_status_t inbox_mongo_team_missing(inbox_mongo_store_t *ms,
     const char *org_id, const char *user_id, inbox_error_t *err);
-static inbox_status_t inbox_mongo_team_billing_stays(
+static inbox_status_t inbox_mongo_team_billing_others(
     inbox_mongo_store_t *ms, const bson_oid_t *org, const bson_oid_t *user,
-    int *stays, inbox_error_t *err);
-
-
-static const char  inbox_mongo_team_last_billing[] =
-    "The organization needs at least one billing contact: make someone "
-    "else a billing contact first.";
+    int *others, inbox_error_t *err);
 
 
 inbox_status_t
@@ -36,7 +32,7 @@ inbox_mongo_user_role_set(inbox_store_t *store, const char *org_id,
     const char *user_id, inbox_role_t role, inbox_user_t *user,
     inbox_error_t *err)
 {
-    int                   found, stays, undone;
+    int                   found, billing, stays, others, undone;
     char                  was[16];
     bson_t                value;
     inbox_error_t         undo_err;
@@ -90,16 +86,21 @@ inbox_mongo_user_role_set(inbox_store_t *store, const char *org_id,
         return inbox_mongo_team_missing(ms, org_id, user_id, err);
     }
 
-    if (role == INBOX_ROLE_BILLING
-        || strcmp(was, inbox_role_name(INBOX_ROLE_BILLING)) != 0)
-    {
+    billing = strcmp(was, inbox_role_name(INBOX_ROLE_BILLING)) == 0;
+    stays = role == INBOX_ROLE_BILLING;
+
+    /* allowed even with no other billing contact: nothing to look at */
+    if (inbox_team_keeps_billing(billing, stays, 0, NULL) == INBOX_OK) {
         return INBOX_OK;
     }
 
-    rc = inbox_mongo_team_billing_stays(ms, &org, &oid, &stays, err);
+    rc = inbox_mongo_team_billing_others(ms, &org, &oid, &others, err);
 
-    if (rc == INBOX_OK && stays) {
-        return INBOX_OK;
+    if (rc == INBOX_OK) {
+        rc = inbox_team_keeps_billing(billing, stays, others, err);
+        if (rc == INBOX_OK) {
+            return INBOX_OK;
+        }
     }
 
     /* the last billing contact: undone (also when the look failed, as
@@ -111,12 +112,7 @@ inbox_mongo_user_role_set(inbox_store_t *store, const char *org_id,
                  "}"),
         &undone, &undo_err);
 
-    if (rc != INBOX_OK) {
-        return rc;
-    }
-
-    return inbox_error_set(err, INBOX_ERR_CONFLICT, "%s",
-                           inbox_mongo_team_last_billing);
+    return rc;
 }
 
 
@@ -124,7 +120,7 @@ inbox_status_t
 inbox_mongo_user_remove(inbox_store_t *store, const char *org_id,
     const char *user_id, inbox_error_t *err)
 {
-    int                   found, stays, undone;
+    int                   found, billing, others, undone;
     char                  was[16], *hash;
     bson_t                value, *undo;
     inbox_error_t         undo_err;
@@ -170,13 +166,18 @@ inbox_mongo_user_remove(inbox_store_t *store, const char *org_id,
         return inbox_mongo_team_missing(ms, org_id, user_id, err);
     }
 
-    stays = 1;
+    others = 0;
+    billing = strcmp(was, inbox_role_name(INBOX_ROLE_BILLING)) == 0;
 
-    if (strcmp(was, inbox_role_name(INBOX_ROLE_BILLING)) == 0) {
-        rc = inbox_mongo_team_billing_stays(ms, &org, &oid, &stays, err);
+    if (billing) {
+        rc = inbox_mongo_team_billing_others(ms, &org, &oid, &others, err);
     }
 
-    if (rc != INBOX_OK || !stays) {
+    if (rc == INBOX_OK) {
+        rc = inbox_team_keeps_billing(billing, 0, others, err);
+    }
+
+    if (rc != INBOX_OK) {
         /* undone: back on the team with the password they had */
         undo = hash != NULL
                ? BCON_NEW("$unset", "{", "removed_at", BCON_UTF8(""), "}",
@@ -187,9 +188,7 @@ inbox_mongo_user_remove(inbox_store_t *store, const char *org_id,
                                       &undone, &undo_err);
         bson_free(hash);
 
-        return rc != INBOX_OK
-               ? rc : inbox_error_set(err, INBOX_ERR_CONFLICT, "%s",
-                                      inbox_mongo_team_last_billing);
+        return rc;
     }
 
     bson_free(hash);
@@ -260,10 +259,11 @@ inbox_mongo_team_missing(inbox_mongo_store_t *ms, const char *org_id,
 }
 
 
-/* *stays: whether org has a billing contact on the team besides user. */
+/* *others: 1 when org has a billing contact on the team besides user,
+ * else 0 (one is all the rule needs). */
 static inbox_status_t
-inbox_mongo_team_billing_stays(inbox_mongo_store_t *ms,
-    const bson_oid_t *org, const bson_oid_t *user, int *stays,
+inbox_mongo_team_billing_others(inbox_mongo_store_t *ms,
+    const bson_oid_t *org, const bson_oid_t *user, int *others,
     inbox_error_t *err)
 {
     bson_t          doc;
@@ -277,7 +277,7 @@ inbox_mongo_team_billing_stays(inbox_mongo_store_t *ms,
                                        "_id", "{", "$ne", BCON_OID(user),
                                        "}"),
                               BCON_NEW("_id", BCON_INT32(1)),
-                              &doc, stays, err);
+                              &doc, others, err);
     bson_destroy(&doc);
 
     return rc;

@@ -2,9 +2,10 @@
  * The SQLite backend: the team, as a billing contact manages it (roles
  * and removal; adding is user_add, store_sqlite_admin.c).
  *
- * The rule that an organization keeps a billing contact is checked and
- * the change written in one write transaction, so two billing contacts
- * demoting each other at once cannot both succeed.
+ * The rule that an organization keeps a billing contact
+ * (inbox_team_keeps_billing) is checked and the change written in one
+ * write transaction, so two billing contacts demoting each other at once
+ * cannot both succeed.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -18,11 +19,6 @@ static inbox_status_t inbox_sqlite_team_begin(inbox_store_t *store,
     inbox_error_t *err);
 static inbox_status_t inbox_sqlite_team_ids(const char *org_id,
     const char *user_id, int64_t *org, int64_t *user, inbox_error_t *err);
-
-
-static const char  inbox_sqlite_team_last_billing[] =
-    "The organization needs at least one billing contact: make someone "
-    "else a billing contact first.";
 
 
 inbox_status_t
@@ -228,9 +224,9 @@ inbox_sqlite_team_begin(inbox_store_t *store, const char *org_id,
         goto failed;
     }
 
-    if (billing && leaving_billing && others == 0) {
-        inbox_error_set(err, INBOX_ERR_CONFLICT, "%s",
-                        inbox_sqlite_team_last_billing);
+    if (inbox_team_keeps_billing(billing, !leaving_billing, others, err)
+        != INBOX_OK)
+    {
         goto failed;
     }
 

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <inbox/account.h>
 #include <inbox/billing.h>
 #include <inbox/error.h>
 #include <inbox/model.h>
@@ -173,6 +174,23 @@ TEST(only_a_known_unlimited_plan_sends_for_nothing)
     CHECK_INT(inbox_plan_charge(inbox_plan_stored(""), 2), 2);
     CHECK_INT(inbox_plan_charge(inbox_plan_stored("Unlimited"), 1), 1);
     CHECK_INT(inbox_plan_charge(inbox_plan_stored(NULL), 1), 1);
+}
+
+
+TEST(the_team_keeps_a_billing_contact)
+{
+    inbox_error_t  err;
+
+    /* a billing contact may go when another stays */
+    CHECK_INT(inbox_team_keeps_billing(1, 0, 1, &err), INBOX_OK);
+    CHECK_INT(inbox_team_keeps_billing(1, 0, 0, &err), INBOX_ERR_CONFLICT);
+    CHECK(strstr(err.message, "at least one billing contact") != NULL);
+
+    /* nothing taken away: a member, or a billing contact who stays one */
+    CHECK_INT(inbox_team_keeps_billing(0, 0, 0, &err), INBOX_OK);
+    CHECK_INT(inbox_team_keeps_billing(0, 1, 0, &err), INBOX_OK);
+    CHECK_INT(inbox_team_keeps_billing(1, 1, 0, &err), INBOX_OK);
+    CHECK_INT(inbox_team_keeps_billing(1, 0, 0, NULL), INBOX_ERR_CONFLICT);
 }
 
 

@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <inbox/error.h>
 #include <inbox/model.h>
 
 #define INBOX_EMAIL_MAX         256
@@ -66,5 +67,14 @@ inbox_user_t *inbox_user_list_add(inbox_user_list_t *list);
  * into out (of size bytes).  0, or -1 when it is not an address (no "@",
  * empty, too long, control characters). */
 int inbox_email_normalize(const char *email, char *out, size_t size);
+
+/* The team's rule: an organization always keeps a billing contact.  A
+ * change to a user who is one now (was_billing) after which they are not
+ * (stays_billing 0: a member now, or removed) is allowed only when
+ * other_billing (how many other billing contacts the team has) is not
+ * 0: INBOX_OK, else INBOX_ERR_CONFLICT saying what to do first.  Each
+ * backend applies it where it can see the team whole. */
+inbox_status_t inbox_team_keeps_billing(int was_billing, int stays_billing,
+    int64_t other_billing, inbox_error_t *err);
 
 #endif

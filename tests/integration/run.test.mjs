@@ -10,7 +10,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync }
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, test } from 'node:test';
+import { after, afterEach, test } from 'node:test';
 import { freePort, freePortRun, inboxctl, repoRoot, sleep }
     from '../lib/cluster.mjs';
 import { connectWs, eventually, newMessageSid, signTwilio,
@@ -20,6 +20,23 @@ const varDir = mkdtempSync(join(tmpdir(), 'inbox-run-test-'));
 let running = null;
 let firstToken = null;     // the API token the first run printed
 let firstPassword = null;  // the demo user's password the first run printed
+
+// A test that failed half way leaves its run going: stopped here as
+// Ctrl-C would, so that the next test's ws-server and nginx do not find
+// their sockets and ports taken.
+afterEach(async () => {
+    if (!running) {
+        return;
+    }
+    const run = running;
+    running = null;
+    try { process.kill(-run.child.pid, 'SIGINT'); } catch { }
+    const code = await Promise.race([run.exited,
+        new Promise((ok) => setTimeout(() => ok('timeout'), 10000))]);
+    if (code === 'timeout') {
+        try { process.kill(-run.child.pid, 'SIGKILL'); } catch { }
+    }
+});
 
 after(() => {
     if (running) {
@@ -192,9 +209,16 @@ async function secretsStayOutOfLogs(port, token) {
     const t = await (await fetch(`${base}/api/v1/realtime/ticket`, {
         method: 'POST', headers: { Authorization: `Bearer ${token}` },
     })).json();
-    await fetch(`${base}/ws?ticket=${encodeURIComponent(t.ticket)}`);
+    await (await fetch(`${base}/ws?ticket=${encodeURIComponent(t.ticket)}`))
+        .text();
 
-    const access = readFileSync(join(varDir, 'log', 'access.log'), 'utf8');
+    // nginx logs a request once its answer is sent: the client may read
+    // the answer a moment before the line is written
+    const accessLog = () => readFileSync(join(varDir, 'log', 'access.log'),
+                                         'utf8');
+    await eventually(() => /"GET \/ws\?ticket=/.test(accessLog()), 5000,
+                     'the /ws request in access.log');
+    const access = accessLog();
     assert.match(access, /"GET \/ws\?ticket=\[masked\] HTTP\/1\.1"/);
     assert.ok(!access.includes(t.ticket), 'no ticket in access.log');
     const errors = readFileSync(join(varDir, 'log', 'error.log'), 'utf8');

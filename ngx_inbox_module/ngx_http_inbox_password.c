@@ -150,10 +150,11 @@ ngx_http_inbox_password_op(ngx_http_inbox_api_t *api, inbox_store_t *store,
 {
     ngx_http_inbox_password_args_t *args = api->args;
 
-    char            *nothing, email[INBOX_EMAIL_MAX];
-    char             hash[INBOX_PASSWORD_HASH_MAX], id[INBOX_ID_MAX];
-    char             session_hash[INBOX_SESSION_HASH_MAX];
-    inbox_status_t   rc;
+    char                *nothing, email[INBOX_EMAIL_MAX];
+    char                 hash[INBOX_PASSWORD_HASH_MAX], id[INBOX_ID_MAX];
+    char                 session_hash[INBOX_SESSION_HASH_MAX];
+    inbox_status_t       rc;
+    inbox_event_list_t   events;
 
     if (api->principal.user_id[0] == '\0') {
         inbox_error_set(&job->error, INBOX_ERR_FORBIDDEN,
@@ -177,13 +178,20 @@ ngx_http_inbox_password_op(ngx_http_inbox_api_t *api, inbox_store_t *store,
         return;
     }
 
+    ngx_memzero(&events, sizeof(inbox_event_list_t));
+
     rc = inbox_store_user_password_set(store, api->principal.org_id, email,
-                                       hash, id, &job->error);
+                                       hash, id, &events, &job->error);
     sodium_memzero(hash, sizeof(hash));
 
     if (rc != INBOX_OK) {
         return;
     }
+
+    /* the user's WebSockets close, this browser's too: it opens a new one
+     * with the session below */
+    ngx_http_inbox_events_send(&events);
+    inbox_event_list_free(&events);
 
     /* every session ended with the old password: this browser's goes on
      * in a new one */

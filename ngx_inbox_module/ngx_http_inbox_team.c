@@ -283,19 +283,23 @@ ngx_http_inbox_user_create_op(ngx_http_inbox_api_t *api,
 {
     ngx_http_inbox_team_args_t *args = api->args;
 
-    char             *json, id[INBOX_ID_MAX];
-    char              hash[INBOX_PASSWORD_HASH_MAX];
-    size_t            len;
-    inbox_status_t    rc;
-    inbox_account_t   account;
+    char                *json, id[INBOX_ID_MAX];
+    char                 hash[INBOX_PASSWORD_HASH_MAX];
+    size_t               len;
+    inbox_status_t       rc;
+    inbox_account_t      account;
+    inbox_event_list_t   events;
 
     rc = inbox_password_hash(args->password, args->password_len, hash,
                              &job->error);
     sodium_memzero(args->password, args->password_len);
 
+    ngx_memzero(&events, sizeof(inbox_event_list_t));
+
     if (rc == INBOX_OK) {
         rc = inbox_store_user_add(store, api->principal.org_id, args->email,
-                                  args->role, hash, id, &job->error);
+                                  args->role, hash, id, &events,
+                                  &job->error);
     }
 
     sodium_memzero(hash, sizeof(hash));
@@ -303,6 +307,9 @@ ngx_http_inbox_user_create_op(ngx_http_inbox_api_t *api,
     if (rc != INBOX_OK) {
         return;
     }
+
+    ngx_http_inbox_events_send(&events);
+    inbox_event_list_free(&events);
 
     ngx_memzero(&account, sizeof(inbox_account_t));
 
@@ -323,15 +330,21 @@ ngx_http_inbox_user_update_op(ngx_http_inbox_api_t *api,
 {
     ngx_http_inbox_team_args_t *args = api->args;
 
-    char          *json;
-    size_t         len;
-    inbox_user_t   user;
+    char                *json;
+    size_t               len;
+    inbox_user_t         user;
+    inbox_event_list_t   events;
+
+    ngx_memzero(&events, sizeof(inbox_event_list_t));
 
     if (inbox_store_user_role_set(store, api->principal.org_id,
-                                  args->user_id, args->role, &user,
+                                  args->user_id, args->role, &user, &events,
                                   &job->error)
         == INBOX_OK)
     {
+        ngx_http_inbox_events_send(&events);
+        inbox_event_list_free(&events);
+
         json = inbox_render_user(&user, &len);
         ngx_http_inbox_job_document(job, NGX_HTTP_OK, json, len);
     }
@@ -344,14 +357,21 @@ ngx_http_inbox_user_remove_op(ngx_http_inbox_api_t *api,
 {
     ngx_http_inbox_team_args_t *args = api->args;
 
-    char  *nothing;
+    char                *nothing;
+    inbox_event_list_t   events;
+
+    ngx_memzero(&events, sizeof(inbox_event_list_t));
 
     if (inbox_store_user_remove(store, api->principal.org_id, args->user_id,
-                                &job->error)
+                                &events, &job->error)
         != INBOX_OK)
     {
         return;
     }
+
+    /* ws-server closes the user's WebSockets on it */
+    ngx_http_inbox_events_send(&events);
+    inbox_event_list_free(&events);
 
     /* the job frees its document: an empty one of its own */
     nothing = malloc(1);

@@ -520,7 +520,8 @@ ctl_add_user(inbox_store_t *store, const char *org_id, const char *email,
     rc = inbox_password_hash(password, strlen(password), hash, err);
 
     if (rc == INBOX_OK) {
-        rc = inbox_store_user_add(store, org_id, email, role, hash, id, err);
+        rc = inbox_store_user_add(store, org_id, email, role, hash, id,
+                                  NULL, err);
     }
 
     sodium_memzero(hash, sizeof(hash));
@@ -647,7 +648,7 @@ ctl_set_password(inbox_store_t *store, const char *org_id, const char *email,
 
     if (rc == INBOX_OK) {
         rc = inbox_store_user_password_set(store, org_id, email, hash, id,
-                                           err);
+                                           NULL, err);
     }
 
     sodium_memzero(hash, sizeof(hash));
@@ -735,7 +736,7 @@ ctl_user_role(inbox_store_t *store, ctl_words_t *words)
     if (ctl_user_find(store, words->args[0], words->args[1], id, &err)
         != INBOX_OK
         || inbox_store_user_role_set(store, words->args[0], id, role, &user,
-                                     &err)
+                                     NULL, &err)
            != INBOX_OK)
     {
         return ctl_fail(&err);
@@ -754,7 +755,7 @@ ctl_user_remove(inbox_store_t *store, ctl_words_t *words)
 
     if (ctl_user_find(store, words->args[0], words->args[1], id, &err)
         != INBOX_OK
-        || inbox_store_user_remove(store, words->args[0], id, &err)
+        || inbox_store_user_remove(store, words->args[0], id, NULL, &err)
            != INBOX_OK)
     {
         return ctl_fail(&err);

@@ -637,6 +637,50 @@ inbox_change_campaign(inbox_change_t *change,
 
 
 /* ---- end campaigns ---- */
+/* ---- the team ---- */
+
+
+char *
+inbox_event_user(const char *type, int64_t org_seq, const char *epoch,
+    const char *user_id)
+{
+    yajl_gen  g;
+
+    g = inbox_event_begin(type, org_seq, epoch);
+    if (g == NULL) {
+        return NULL;
+    }
+
+    inbox_json_key(g, "user_id");
+    inbox_json_string(g, user_id);
+
+    return inbox_event_finish(g);
+}
+
+
+int
+inbox_event_ends_access(const char *type)
+{
+    return strcmp(type, INBOX_EVENT_USER_REMOVED) == 0
+           || strcmp(type, INBOX_EVENT_USER_SIGNED_OUT) == 0;
+}
+
+
+void
+inbox_change_user(inbox_change_t *change, const char *type,
+    const char *user_id)
+{
+    memset(change, 0, sizeof(inbox_change_t));
+
+    change->count = 1;
+
+    change->items[0].type = type;
+    change->items[0].user_id = user_id;
+    change->items[0].unread_total = -1;
+}
+
+
+/* ---- end the team ---- */
 
 
 int
@@ -692,6 +736,7 @@ inbox_change_render(inbox_change_t *change, int64_t first, const char *epoch)
         ref.conversation = change->conversation;
         ref.contact = change->contact;
         ref.campaign = change->campaign;
+        ref.user_id = e->user_id;
 
         if (inbox_event_ref_render(&ref, &e->frame) != 0) {
             return -1;
@@ -737,6 +782,12 @@ inbox_event_ref_needs(const char *type)
         return INBOX_EVENT_NEEDS_CAMPAIGN;
     }
 
+    if (strcmp(type, INBOX_EVENT_USER_UPDATED) == 0
+        || inbox_event_ends_access(type))
+    {
+        return INBOX_EVENT_NEEDS_USER;
+    }
+
     return 0;
 }
 
@@ -763,7 +814,9 @@ inbox_event_ref_render(const inbox_event_ref_t *ref, char **frame)
         || ((needs & INBOX_EVENT_NEEDS_CONVERSATION)
             && ref->conversation == NULL)
         || ((needs & INBOX_EVENT_NEEDS_CONTACT) && ref->contact == NULL)
-        || ((needs & INBOX_EVENT_NEEDS_CAMPAIGN) && ref->campaign == NULL))
+        || ((needs & INBOX_EVENT_NEEDS_CAMPAIGN) && ref->campaign == NULL)
+        || ((needs & INBOX_EVENT_NEEDS_USER)
+            && (ref->user_id == NULL || ref->user_id[0] == '\0')))
     {
         return 1;
     }
@@ -787,6 +840,10 @@ inbox_event_ref_render(const inbox_event_ref_t *ref, char **frame)
     } else if (strcmp(type, "campaign.progress") == 0) {
         *frame = inbox_event_campaign_progress(ref->org_seq, ref->epoch,
                                                ref->campaign);
+
+    } else if (needs & INBOX_EVENT_NEEDS_USER) {
+        *frame = inbox_event_user(type, ref->org_seq, ref->epoch,
+                                  ref->user_id);
 
     } else {
         *frame = inbox_event_contact_updated(ref->org_seq, ref->epoch,

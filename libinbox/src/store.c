@@ -129,7 +129,7 @@ inbox_store_org_create(inbox_store_t *store, const char *name,
 inbox_status_t
 inbox_store_user_add(inbox_store_t *store, const char *org_id,
     const char *email, inbox_role_t role, const char *password_hash,
-    char id[INBOX_ID_MAX], inbox_error_t *err)
+    char id[INBOX_ID_MAX], inbox_event_list_t *events, inbox_error_t *err)
 {
     char  normalized[INBOX_EMAIL_MAX];
 
@@ -140,7 +140,7 @@ inbox_store_user_add(inbox_store_t *store, const char *org_id,
     }
 
     return store->ops->user_add(store, org_id, normalized, role,
-                                password_hash, id, err);
+                                password_hash, id, events, err);
 }
 
 
@@ -908,7 +908,7 @@ inbox_store_user_password_rehash(inbox_store_t *store, const char *org_id,
 inbox_status_t
 inbox_store_user_password_set(inbox_store_t *store, const char *org_id,
     const char *email, const char *password_hash, char id[INBOX_ID_MAX],
-    inbox_error_t *err)
+    inbox_event_list_t *events, inbox_error_t *err)
 {
     char  normalized[INBOX_EMAIL_MAX], unused[INBOX_ID_MAX];
 
@@ -925,7 +925,7 @@ inbox_store_user_password_set(inbox_store_t *store, const char *org_id,
 
     return store->ops->user_password_set(store, org_id, normalized,
                                          password_hash, id ? id : unused,
-                                         err);
+                                         events, err);
 }
 
 

@@ -103,8 +103,8 @@ typedef struct {
     X(RULED, user_add,                                                        \
       (inbox_store_t *store, const char *org_id, const char *email,           \
        inbox_role_t role, const char *password_hash, char id[INBOX_ID_MAX],   \
-       inbox_error_t *err),                                                   \
-      (store, org_id, email, role, password_hash, id, err))                   \
+       inbox_event_list_t *events, inbox_error_t *err),                       \
+      (store, org_id, email, role, password_hash, id, events, err))           \
     /* name is NULL or valid, id never NULL: store.c checked */               \
     X(RULED, token_add,                                                       \
       (inbox_store_t *store, const char *org_id, const char *user_email,      \
@@ -262,16 +262,18 @@ typedef struct {
       (store, org_id, list, err))                                             \
     X(RULED, user_password_set,                                               \
       (inbox_store_t *store, const char *org_id, const char *email,           \
-       const char *password_hash, char id[INBOX_ID_MAX], inbox_error_t *err), \
-      (store, org_id, email, password_hash, id, err))                         \
+       const char *password_hash, char id[INBOX_ID_MAX],                      \
+       inbox_event_list_t *events, inbox_error_t *err),                       \
+      (store, org_id, email, password_hash, id, events, err))                 \
     X(PLAIN, user_role_set,                                                   \
       (inbox_store_t *store, const char *org_id, const char *user_id,         \
-       inbox_role_t role, inbox_user_t *user, inbox_error_t *err),            \
-      (store, org_id, user_id, role, user, err))                              \
+       inbox_role_t role, inbox_user_t *user, inbox_event_list_t *events,     \
+       inbox_error_t *err),                                                   \
+      (store, org_id, user_id, role, user, events, err))                      \
     X(PLAIN, user_remove,                                                     \
       (inbox_store_t *store, const char *org_id, const char *user_id,         \
-       inbox_error_t *err),                                                   \
-      (store, org_id, user_id, err))                                          \
+       inbox_event_list_t *events, inbox_error_t *err),                       \
+      (store, org_id, user_id, events, err))                                  \
     X(RULED, user_password_rehash,                                            \
       (inbox_store_t *store, const char *org_id, const char *user_id,         \
        const char *old_hash, const char *new_hash, int *replaced,             \

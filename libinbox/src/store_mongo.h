@@ -244,6 +244,12 @@ inbox_status_t inbox_mongo_events_append(inbox_mongo_store_t *ms,
     const bson_oid_t *org, inbox_change_t *change, inbox_event_list_t *events,
     inbox_error_t *err);
 
+/* Appends the team's event of type (INBOX_EVENT_USER_*) about user and
+ * pushes its frame to events (may be NULL) (store_mongo_team.c). */
+inbox_status_t inbox_mongo_team_event(inbox_mongo_store_t *ms,
+    const bson_oid_t *org, const char *type, const bson_oid_t *user,
+    inbox_event_list_t *events, inbox_error_t *err);
+
 
 /* ---- replies, the outbox and billing ---- */
 /* What a reply (a notice, a campaign's message) is sent between: read

@@ -356,7 +356,7 @@ inbox_mongo_user_return(inbox_mongo_store_t *ms, const bson_oid_t *org,
 inbox_status_t
 inbox_mongo_user_add(inbox_store_t *store, const char *org_id,
     const char *email, inbox_role_t role, const char *password_hash,
-    char id[INBOX_ID_MAX], inbox_error_t *err)
+    char id[INBOX_ID_MAX], inbox_event_list_t *events, inbox_error_t *err)
 {
     char                 *lower;
     size_t                i;
@@ -406,11 +406,14 @@ inbox_mongo_user_add(inbox_store_t *store, const char *org_id,
 
     free(lower);
 
-    if (rc == INBOX_OK) {
-        inbox_mongo_id_hex(&oid, id);
+    if (rc != INBOX_OK) {
+        return rc;
     }
 
-    return rc;
+    inbox_mongo_id_hex(&oid, id);
+
+    return inbox_mongo_team_event(ms, &org, INBOX_EVENT_USER_UPDATED, &oid,
+                                  events, err);
 }
 
 

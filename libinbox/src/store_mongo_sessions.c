@@ -315,7 +315,7 @@ inbox_mongo_users_list(inbox_store_t *store, const char *org_id,
 inbox_status_t
 inbox_mongo_user_password_set(inbox_store_t *store, const char *org_id,
     const char *email, const char *password_hash, char id[INBOX_ID_MAX],
-    inbox_error_t *err)
+    inbox_event_list_t *events, inbox_error_t *err)
 {
     int                   found;
     bson_t                value;
@@ -377,12 +377,15 @@ inbox_mongo_user_password_set(inbox_store_t *store, const char *org_id,
 
     rc = inbox_mongo_delete(ms, "sessions",
                             BCON_NEW("user_id", BCON_OID(&user)), NULL, err);
-
-    if (rc == INBOX_OK) {
-        inbox_mongo_id_hex(&user, id);
+    if (rc != INBOX_OK) {
+        return rc;
     }
 
-    return rc;
+    inbox_mongo_id_hex(&user, id);
+
+    /* closes their WebSockets (ws-server, on the event) */
+    return inbox_mongo_team_event(ms, &org, INBOX_EVENT_USER_SIGNED_OUT,
+                                  &user, events, err);
 }
 
 

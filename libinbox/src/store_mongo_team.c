@@ -30,7 +30,7 @@ static inbox_status_t inbox_mongo_team_billing_others(
 inbox_status_t
 inbox_mongo_user_role_set(inbox_store_t *store, const char *org_id,
     const char *user_id, inbox_role_t role, inbox_user_t *user,
-    inbox_error_t *err)
+    inbox_event_list_t *events, inbox_error_t *err)
 {
     int                   found, billing, stays, others, undone;
     char                  was[16];
@@ -91,7 +91,8 @@ inbox_mongo_user_role_set(inbox_store_t *store, const char *org_id,
 
     /* allowed even with no other billing contact: nothing to look at */
     if (inbox_team_keeps_billing(billing, stays, 0, NULL) == INBOX_OK) {
-        return INBOX_OK;
+        return inbox_mongo_team_event(ms, &org, INBOX_EVENT_USER_UPDATED,
+                                      &oid, events, err);
     }
 
     rc = inbox_mongo_team_billing_others(ms, &org, &oid, &others, err);
@@ -99,7 +100,8 @@ inbox_mongo_user_role_set(inbox_store_t *store, const char *org_id,
     if (rc == INBOX_OK) {
         rc = inbox_team_keeps_billing(billing, stays, others, err);
         if (rc == INBOX_OK) {
-            return INBOX_OK;
+            return inbox_mongo_team_event(ms, &org, INBOX_EVENT_USER_UPDATED,
+                                          &oid, events, err);
         }
     }
 
@@ -118,7 +120,7 @@ inbox_mongo_user_role_set(inbox_store_t *store, const char *org_id,
 
 inbox_status_t
 inbox_mongo_user_remove(inbox_store_t *store, const char *org_id,
-    const char *user_id, inbox_error_t *err)
+    const char *user_id, inbox_event_list_t *events, inbox_error_t *err)
 {
     int                   found, billing, others, undone;
     char                  was[16], *hash;
@@ -193,6 +195,14 @@ inbox_mongo_user_remove(inbox_store_t *store, const char *org_id,
 
     bson_free(hash);
 
+    /* before the sessions go, so that a failure after it leaves no
+     * WebSocket open */
+    rc = inbox_mongo_team_event(ms, &org, INBOX_EVENT_USER_REMOVED, &oid,
+                                events, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
     rc = inbox_mongo_delete(ms, "sessions",
                             BCON_NEW("user_id", BCON_OID(&oid)), NULL, err);
     if (rc != INBOX_OK) {
@@ -216,6 +226,22 @@ inbox_mongo_user_remove(inbox_store_t *store, const char *org_id,
                  "}", "]",
                  "ordered", BCON_BOOL(true)),
         err);
+}
+
+
+inbox_status_t
+inbox_mongo_team_event(inbox_mongo_store_t *ms, const bson_oid_t *org,
+    const char *type, const bson_oid_t *user, inbox_event_list_t *events,
+    inbox_error_t *err)
+{
+    char            user_hex[INBOX_ID_MAX];
+    inbox_change_t  change;
+
+    inbox_mongo_id_hex(user, user_hex);
+    inbox_change_user(&change, type, user_hex);
+
+    /* frees the change */
+    return inbox_mongo_events_append(ms, org, &change, events, err);
 }
 
 

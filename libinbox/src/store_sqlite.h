@@ -483,6 +483,15 @@ inbox_status_t inbox_sqlite_events_record(inbox_sqlite_conn_t *conn,
     int64_t org, inbox_change_t *change, int64_t now, inbox_error_t *err);
 
 
+/* Records the team's event of type (INBOX_EVENT_USER_*) about user in
+ * the open write transaction and commits it; the frame goes to events
+ * (may be NULL) once durable.  On failure the transaction is rolled
+ * back (store_sqlite_team.c). */
+inbox_status_t inbox_sqlite_team_commit(inbox_sqlite_conn_t *conn,
+    int64_t org, const char *type, int64_t user, inbox_event_list_t *events,
+    inbox_error_t *err);
+
+
 /* ---- replies, the outbox and billing ---- */
 /* Reads the media of message into m (store_sqlite_messages.c). */
 inbox_status_t inbox_sqlite_media_read(inbox_sqlite_conn_t *conn,

@@ -307,10 +307,10 @@ inbox_sqlite_number_find(inbox_store_t *store, const char *e164,
 inbox_status_t
 inbox_sqlite_user_add(inbox_store_t *store, const char *org_id,
     const char *email, inbox_role_t role, const char *password_hash,
-    char id[INBOX_ID_MAX], inbox_error_t *err)
+    char id[INBOX_ID_MAX], inbox_event_list_t *events, inbox_error_t *err)
 {
     int                   rc, added;
-    int64_t               org;
+    int64_t               org, user;
     sqlite3_stmt         *stmt;
     inbox_status_t        status;
     inbox_sqlite_conn_t  *conn;
@@ -358,10 +358,12 @@ inbox_sqlite_user_add(inbox_store_t *store, const char *org_id,
     sqlite3_bind_int64(stmt, 5, inbox_now_ms());
 
     added = 0;
+    user = 0;
     rc = sqlite3_step(stmt);
 
     if (rc == SQLITE_ROW) {
-        inbox_sqlite_format_id(sqlite3_column_int64(stmt, 0), id);
+        user = sqlite3_column_int64(stmt, 0);
+        inbox_sqlite_format_id(user, id);
         added = 1;
         rc = sqlite3_step(stmt);
     }
@@ -381,7 +383,8 @@ inbox_sqlite_user_add(inbox_store_t *store, const char *org_id,
                                      "already.", email);
     }
 
-    return inbox_sqlite_commit(conn, err);
+    return inbox_sqlite_team_commit(conn, org, INBOX_EVENT_USER_UPDATED, user,
+                                    events, err);
 }
 
 

@@ -90,10 +90,11 @@ inbox_sqlite_events_store(inbox_sqlite_conn_t *conn, int64_t org,
         sqlite3_bind_int64(stmt, 2, e->org_seq);
         sqlite3_bind_text(stmt, 3, e->type, -1, SQLITE_STATIC);
         inbox_sqlite_bind_text(stmt, 4, epoch);
-        /* what the event is about: a message, or (campaign.progress)
-         * a campaign */
-        inbox_sqlite_bind_id(stmt, 5, e->message_id != NULL
-                                      ? e->message_id : e->campaign_id);
+        /* what the event is about: a message, a campaign
+         * (campaign.progress) or a user (user.*) */
+        inbox_sqlite_bind_id(stmt, 5, e->message_id != NULL ? e->message_id
+                                      : e->campaign_id != NULL
+                                      ? e->campaign_id : e->user_id);
         inbox_sqlite_bind_id(stmt, 6, e->conversation_id);
 
         if (e->unread_total >= 0) {
@@ -341,7 +342,7 @@ inbox_sqlite_event_render(inbox_sqlite_conn_t *conn, int64_t org,
     inbox_event_list_t *events, inbox_error_t *err)
 {
     int                     rc;
-    char                   *frame;
+    char                   *frame, user_id[INBOX_ID_MAX];
     int64_t                 owner, contact_id;
     unsigned                needs;
     inbox_status_t          status;
@@ -404,6 +405,11 @@ inbox_sqlite_event_render(inbox_sqlite_conn_t *conn, int64_t org,
         if (status == INBOX_OK) {
             ref.campaign = &campaign;
         }
+    }
+
+    if ((needs & INBOX_EVENT_NEEDS_USER) && row->message != 0) {
+        inbox_sqlite_format_id(row->message, user_id);
+        ref.user_id = user_id;
     }
 
     if (status == INBOX_ERR_NOT_FOUND) {

@@ -400,7 +400,7 @@ inbox_sqlite_users_list(inbox_store_t *store, const char *org_id,
 inbox_status_t
 inbox_sqlite_user_password_set(inbox_store_t *store, const char *org_id,
     const char *email, const char *password_hash, char id[INBOX_ID_MAX],
-    inbox_error_t *err)
+    inbox_event_list_t *events, inbox_error_t *err)
 {
     int                   rc;
     int64_t               org, user;
@@ -476,7 +476,9 @@ inbox_sqlite_user_password_set(inbox_store_t *store, const char *org_id,
         goto failed;
     }
 
-    status = inbox_sqlite_commit(conn, err);
+    /* and closes their WebSockets (ws-server, on the event) */
+    status = inbox_sqlite_team_commit(conn, org, INBOX_EVENT_USER_SIGNED_OUT,
+                                      user, events, err);
     if (status != INBOX_OK) {
         return status;
     }

@@ -24,7 +24,7 @@ static inbox_status_t inbox_sqlite_team_ids(const char *org_id,
 inbox_status_t
 inbox_sqlite_user_role_set(inbox_store_t *store, const char *org_id,
     const char *user_id, inbox_role_t role, inbox_user_t *user,
-    inbox_error_t *err)
+    inbox_event_list_t *events, inbox_error_t *err)
 {
     int                   rc;
     int64_t               org, id;
@@ -73,7 +73,8 @@ inbox_sqlite_user_role_set(inbox_store_t *store, const char *org_id,
         goto failed;
     }
 
-    return inbox_sqlite_commit(conn, err);
+    return inbox_sqlite_team_commit(conn, org, INBOX_EVENT_USER_UPDATED, id,
+                                    events, err);
 
 failed:
 
@@ -84,7 +85,7 @@ failed:
 
 inbox_status_t
 inbox_sqlite_user_remove(inbox_store_t *store, const char *org_id,
-    const char *user_id, inbox_error_t *err)
+    const char *user_id, inbox_event_list_t *events, inbox_error_t *err)
 {
     int64_t               org, id, now;
     sqlite3_stmt         *stmt;
@@ -145,7 +146,8 @@ inbox_sqlite_user_remove(inbox_store_t *store, const char *org_id,
         goto step_failed;
     }
 
-    return inbox_sqlite_commit(conn, err);
+    return inbox_sqlite_team_commit(conn, org, INBOX_EVENT_USER_REMOVED, id,
+                                    events, err);
 
 step_failed:
 
@@ -155,6 +157,45 @@ failed:
 
     inbox_sqlite_rollback(conn);
     return err->code;
+}
+
+
+inbox_status_t
+inbox_sqlite_team_commit(inbox_sqlite_conn_t *conn, int64_t org,
+    const char *type, int64_t user, inbox_event_list_t *events,
+    inbox_error_t *err)
+{
+    char            org_text[INBOX_ID_MAX], user_text[INBOX_ID_MAX];
+    inbox_status_t  status;
+    inbox_change_t  change;
+
+    inbox_sqlite_format_id(user, user_text);
+    inbox_change_user(&change, type, user_text);
+
+    status = inbox_sqlite_events_record(conn, org, &change, inbox_now_ms(),
+                                        err);
+    if (status != INBOX_OK) {
+        inbox_sqlite_rollback(conn);
+        goto done;
+    }
+
+    /* a failed commit rolled back: nothing happened */
+    status = inbox_sqlite_commit(conn, err);
+    if (status != INBOX_OK) {
+        goto done;
+    }
+
+    inbox_sqlite_format_id(org, org_text);
+
+    if (inbox_change_push(&change, org_text, events) != 0) {
+        status = inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
+    }
+
+done:
+
+    inbox_change_free(&change);
+
+    return status;
 }
 
 

@@ -253,4 +253,45 @@ TEST(datagram_parse_rejects_malformed)
 }
 
 
+/* The team's events name the user and nothing else; the two that end a
+ * user's access are the ones ws-server closes sockets on. */
+TEST(team_events_name_the_user_and_say_which_end_access)
+{
+    char               *frame;
+    inbox_change_t      change;
+    inbox_event_ref_t   ref;
+
+    inbox_change_user(&change, INBOX_EVENT_USER_REMOVED, "u7");
+    CHECK_INT(change.count, 1);
+    CHECK_INT(inbox_change_render(&change, 41, "E1"), 0);
+    CHECK_STR(change.items[0].frame,
+              "{\"type\":\"user.removed\",\"org_seq\":41,\"epoch\":\"E1\","
+              "\"user_id\":\"u7\"}");
+    CHECK_INT(inbox_change_wants_total(&change), 0);
+    inbox_change_free(&change);
+
+    /* rendered again from the stored reference: the same frame */
+    memset(&ref, 0, sizeof(ref));
+    ref.type = "user.signed_out";
+    ref.org_seq = 9;
+    ref.epoch = "E1";
+    ref.unread_total = -1;
+    ref.user_id = "u7";
+    CHECK_INT(inbox_event_ref_render(&ref, &frame), 0);
+    CHECK_STR(frame, "{\"type\":\"user.signed_out\",\"org_seq\":9,"
+                     "\"epoch\":\"E1\",\"user_id\":\"u7\"}");
+    free(frame);
+
+    /* a reference that lost its user cannot be rendered */
+    ref.user_id = NULL;
+    CHECK_INT(inbox_event_ref_render(&ref, &frame), 1);
+
+    CHECK(inbox_event_ends_access("user.removed"));
+    CHECK(inbox_event_ends_access("user.signed_out"));
+    CHECK(!inbox_event_ends_access("user.updated"));
+    CHECK(!inbox_event_ends_access("message.created"));
+    CHECK_INT(inbox_event_ref_needs("user.updated"), INBOX_EVENT_NEEDS_USER);
+}
+
+
 RUN_TESTS()

@@ -218,7 +218,7 @@ fixture_open(fixture_t *f)
         || inbox_store_org_create(f->store, "Acme", "America/Chicago",
                                   f->org, &err) != INBOX_OK
         || inbox_store_user_add(f->store, f->org, "Pat@Example.com",
-                                INBOX_ROLE_BILLING, HASH_A, f->user, &err)
+                                INBOX_ROLE_BILLING, HASH_A, f->user, NULL, &err)
            != INBOX_OK)
     {
         fprintf(stderr, "    fixture: %s\n", err.message);

@@ -2167,13 +2167,13 @@ TEST(an_email_cannot_belong_to_two_users)
     FIXTURE(&f);
 
     CHECK_INT(inbox_store_user_add(f.store, f.org, "ann@example.com",
-                                   INBOX_ROLE_MEMBER, "hash", id, NULL),
+                                   INBOX_ROLE_MEMBER, "hash", id, NULL, NULL),
               INBOX_OK);
     CHECK_INT(inbox_store_user_add(f.store, f.org, "ann@example.com",
-                                   INBOX_ROLE_BILLING, "hash", id, NULL),
+                                   INBOX_ROLE_BILLING, "hash", id, NULL, NULL),
               INBOX_ERR_CONFLICT);
     CHECK_INT(inbox_store_user_add(f.store, f.org, "Ann@Example.com",
-                                   INBOX_ROLE_MEMBER, "hash", id, NULL),
+                                   INBOX_ROLE_MEMBER, "hash", id, NULL, NULL),
               INBOX_ERR_CONFLICT);
 
     fixture_close(&f);
@@ -2191,10 +2191,12 @@ TEST(a_token_names_its_org_and_role)
     FIXTURE(&f);
 
     CHECK_INT(inbox_store_user_add(f.store, f.org, "pay@example.com",
-                                   INBOX_ROLE_BILLING, "hash", billing, NULL),
+                                   INBOX_ROLE_BILLING, "hash", billing,
+                                   NULL, NULL),
               INBOX_OK);
     CHECK_INT(inbox_store_user_add(f.store, f.org, "sam@example.com",
-                                   INBOX_ROLE_MEMBER, "hash", member, NULL),
+                                   INBOX_ROLE_MEMBER, "hash", member,
+                                   NULL, NULL),
               INBOX_OK);
 
     CHECK_INT(token_add(&f, "pay@example.com", "h1", NULL, 0, NULL), INBOX_OK);
@@ -2240,7 +2242,7 @@ TEST(tokens_list_names_users_and_times_oldest_first)
     FIXTURE(&f);
 
     CHECK_INT(inbox_store_user_add(f.store, f.org, "pat@example.com",
-                                   INBOX_ROLE_MEMBER, "hash", user, NULL),
+                                   INBOX_ROLE_MEMBER, "hash", user, NULL, NULL),
               INBOX_OK);
 
     /* an organization without tokens lists none */
@@ -3977,10 +3979,10 @@ people_add(fixture_t *f, char other[INBOX_ID_MAX], char pat[INBOX_ID_MAX],
 
     if (org_add(f->store, "Other", OTHER, other) != INBOX_OK
         || inbox_store_user_add(f->store, f->org, "Pat@Example.com",
-                                INBOX_ROLE_BILLING, HASH_A, pat, &err)
+                                INBOX_ROLE_BILLING, HASH_A, pat, NULL, &err)
            != INBOX_OK
         || inbox_store_user_add(f->store, other, "sam@other.test",
-                                INBOX_ROLE_MEMBER, HASH_B, sam, &err)
+                                INBOX_ROLE_MEMBER, HASH_B, sam, NULL, &err)
            != INBOX_OK)
     {
         return -1;
@@ -4014,7 +4016,7 @@ TEST(organizations_and_users_are_listed_oldest_first)
     inbox_org_list_free(&orgs);
 
     CHECK_INT(inbox_store_user_add(f.store, f.org, "lee@example.com",
-                                   INBOX_ROLE_MEMBER, HASH_B, id, &err),
+                                   INBOX_ROLE_MEMBER, HASH_B, id, NULL, &err),
               INBOX_OK);
     CHECK_INT(inbox_store_users_list(f.store, f.org, &users, &err), INBOX_OK);
     CHECK_INT(users.count, 2);
@@ -4073,7 +4075,7 @@ TEST(a_user_is_found_by_email_in_any_case)
 
     /* one address, one user, whatever the case */
     CHECK_INT(inbox_store_user_add(f.store, other, "PAT@example.COM",
-                                   INBOX_ROLE_MEMBER, HASH_B, sam, &err),
+                                   INBOX_ROLE_MEMBER, HASH_B, sam, NULL, &err),
               INBOX_ERR_CONFLICT);
 
     fixture_close(&f);
@@ -4276,7 +4278,7 @@ TEST(a_new_password_ends_the_users_sessions_only)
 
     CHECK_INT(inbox_store_user_password_set(f.store, f.org,
                                             "PAT@example.com", HASH_B, id,
-                                            &err), INBOX_OK);
+                                            NULL, &err), INBOX_OK);
     CHECK_STR(id, pat);
     CHECK_INT(inbox_store_user_find_by_email(f.store, "pat@example.com",
                                              &user, &hash, &err), INBOX_OK);
@@ -4292,14 +4294,14 @@ TEST(a_new_password_ends_the_users_sessions_only)
 
     /* only the organization's own users */
     CHECK_INT(inbox_store_user_password_set(f.store, f.org, "sam@other.test",
-                                            HASH_A, id, &err),
+                                            HASH_A, id, NULL, &err),
               INBOX_ERR_NOT_FOUND);
     CHECK_STR(err.field, "email");
     CHECK_INT(inbox_store_session_find(f.store, "sam-1", &who, &err),
               INBOX_OK);
     CHECK_INT(inbox_store_user_password_set(f.store, f.backend->missing_id,
                                             "pat@example.com", HASH_A, id,
-                                            &err), INBOX_ERR_NOT_FOUND);
+                                            NULL, &err), INBOX_ERR_NOT_FOUND);
     CHECK(strstr(err.message, "organization") != NULL);
 
     fixture_close(&f);
@@ -4334,7 +4336,7 @@ TEST(the_team_keeps_a_billing_contact_through_role_changes)
     FIXTURE(&f);
     CHECK_INT(people_add(&f, other, pat, sam), 0);
     CHECK_INT(inbox_store_user_add(f.store, f.org, "lee@example.com",
-                                   INBOX_ROLE_MEMBER, HASH_C, lee, &err),
+                                   INBOX_ROLE_MEMBER, HASH_C, lee, NULL, &err),
               INBOX_OK);
     CHECK_INT(inbox_store_session_create(f.store, f.org, pat, "pat-1", &err),
               INBOX_OK);
@@ -4343,14 +4345,14 @@ TEST(the_team_keeps_a_billing_contact_through_role_changes)
 
     /* Pat is the only billing contact */
     CHECK_INT(inbox_store_user_role_set(f.store, f.org, pat,
-                                        INBOX_ROLE_MEMBER, &user, &err),
+                                        INBOX_ROLE_MEMBER, &user, NULL, &err),
               INBOX_ERR_CONFLICT);
     CHECK(strstr(err.message, "at least one billing contact") != NULL);
     CHECK_INT(session_role(&f, "pat-1"), INBOX_ROLE_BILLING);
 
     /* a new billing contact, at once in their session */
     CHECK_INT(inbox_store_user_role_set(f.store, f.org, lee,
-                                        INBOX_ROLE_BILLING, &user, &err),
+                                        INBOX_ROLE_BILLING, &user, NULL, &err),
               INBOX_OK);
     CHECK_STR(user.id, lee);
     CHECK_STR(user.org_id, f.org);
@@ -4361,33 +4363,33 @@ TEST(the_team_keeps_a_billing_contact_through_role_changes)
 
     /* now Pat may step down, and Lee may not */
     CHECK_INT(inbox_store_user_role_set(f.store, f.org, pat,
-                                        INBOX_ROLE_MEMBER, NULL, &err),
+                                        INBOX_ROLE_MEMBER, NULL, NULL, &err),
               INBOX_OK);
     CHECK_INT(session_role(&f, "pat-1"), INBOX_ROLE_MEMBER);
     CHECK_INT(inbox_store_user_role_set(f.store, f.org, lee,
-                                        INBOX_ROLE_MEMBER, NULL, &err),
+                                        INBOX_ROLE_MEMBER, NULL, NULL, &err),
               INBOX_ERR_CONFLICT);
     CHECK_INT(session_role(&f, "lee-1"), INBOX_ROLE_BILLING);
 
     /* the same role again changes nothing */
     CHECK_INT(inbox_store_user_role_set(f.store, f.org, pat,
-                                        INBOX_ROLE_MEMBER, &user, &err),
+                                        INBOX_ROLE_MEMBER, &user, NULL, &err),
               INBOX_OK);
     CHECK_INT(user.role, INBOX_ROLE_MEMBER);
 
     /* only the organization's own users */
     CHECK_INT(inbox_store_user_role_set(f.store, f.org, sam,
-                                        INBOX_ROLE_BILLING, NULL, &err),
+                                        INBOX_ROLE_BILLING, NULL, NULL, &err),
               INBOX_ERR_NOT_FOUND);
     CHECK_INT(inbox_store_user_role_set(f.store, f.org,
                                         f.backend->missing_id,
-                                        INBOX_ROLE_BILLING, NULL, &err),
+                                        INBOX_ROLE_BILLING, NULL, NULL, &err),
               INBOX_ERR_NOT_FOUND);
     CHECK_INT(inbox_store_user_role_set(f.store, f.org, "nonsense",
-                                        INBOX_ROLE_BILLING, NULL, &err),
+                                        INBOX_ROLE_BILLING, NULL, NULL, &err),
               INBOX_ERR_NOT_FOUND);
     CHECK_INT(inbox_store_user_role_set(f.store, f.backend->missing_id, pat,
-                                        INBOX_ROLE_BILLING, NULL, &err),
+                                        INBOX_ROLE_BILLING, NULL, NULL, &err),
               INBOX_ERR_NOT_FOUND);
     CHECK(strstr(err.message, "organization") != NULL);
 
@@ -4409,7 +4411,7 @@ TEST(a_removed_user_is_signed_out_everywhere_and_may_come_back)
     FIXTURE(&f);
     CHECK_INT(people_add(&f, other, pat, sam), 0);
     CHECK_INT(inbox_store_user_add(f.store, f.org, "lee@example.com",
-                                   INBOX_ROLE_MEMBER, HASH_C, lee, &err),
+                                   INBOX_ROLE_MEMBER, HASH_C, lee, NULL, &err),
               INBOX_OK);
     CHECK_INT(inbox_store_session_create(f.store, f.org, pat, "pat-1", &err),
               INBOX_OK);
@@ -4419,7 +4421,7 @@ TEST(a_removed_user_is_signed_out_everywhere_and_may_come_back)
               INBOX_OK);
 
     /* the last billing contact stays */
-    CHECK_INT(inbox_store_user_remove(f.store, f.org, pat, &err),
+    CHECK_INT(inbox_store_user_remove(f.store, f.org, pat, NULL, &err),
               INBOX_ERR_CONFLICT);
     CHECK_INT(session_role(&f, "pat-1"), INBOX_ROLE_BILLING);
     CHECK_INT(inbox_store_user_find_by_email(f.store, "pat@example.com",
@@ -4427,7 +4429,8 @@ TEST(a_removed_user_is_signed_out_everywhere_and_may_come_back)
     CHECK_STR(hash, HASH_A);
     free(hash);
 
-    CHECK_INT(inbox_store_user_remove(f.store, f.org, lee, &err), INBOX_OK);
+    CHECK_INT(inbox_store_user_remove(f.store, f.org, lee,
+                                      NULL, &err), INBOX_OK);
 
     /* no session, token, sign-in or list entry of theirs is left */
     CHECK_INT(inbox_store_session_find(f.store, "lee-1", &who, &err),
@@ -4447,26 +4450,28 @@ TEST(a_removed_user_is_signed_out_everywhere_and_may_come_back)
     CHECK_INT(session_role(&f, "pat-1"), INBOX_ROLE_BILLING);
 
     /* nothing more can be done to them, and nothing in their name */
-    CHECK_INT(inbox_store_user_remove(f.store, f.org, lee, &err),
+    CHECK_INT(inbox_store_user_remove(f.store, f.org, lee, NULL, &err),
               INBOX_ERR_NOT_FOUND);
     CHECK_INT(inbox_store_user_role_set(f.store, f.org, lee,
-                                        INBOX_ROLE_BILLING, NULL, &err),
+                                        INBOX_ROLE_BILLING, NULL, NULL, &err),
               INBOX_ERR_NOT_FOUND);
     CHECK_INT(inbox_store_user_password_set(f.store, f.org,
                                             "lee@example.com", HASH_A, id,
-                                            &err), INBOX_ERR_NOT_FOUND);
+                                            NULL, &err), INBOX_ERR_NOT_FOUND);
     CHECK_INT(token_add(&f, "lee@example.com", "lee-token-2", NULL, 0, NULL),
               INBOX_ERR_NOT_FOUND);
-    CHECK_INT(inbox_store_user_remove(f.store, f.org, sam, &err),
+    CHECK_INT(inbox_store_user_remove(f.store, f.org, sam, NULL, &err),
               INBOX_ERR_NOT_FOUND);
 
     /* the email is theirs still: another organization cannot take it,
      * and this one brings them back, as the same user */
     CHECK_INT(inbox_store_user_add(f.store, other, "lee@example.com",
-                                   INBOX_ROLE_MEMBER, HASH_A, again, &err),
+                                   INBOX_ROLE_MEMBER, HASH_A, again,
+                                   NULL, &err),
               INBOX_ERR_CONFLICT);
     CHECK_INT(inbox_store_user_add(f.store, f.org, "Lee@Example.com",
-                                   INBOX_ROLE_BILLING, HASH_B, again, &err),
+                                   INBOX_ROLE_BILLING, HASH_B, again,
+                                   NULL, &err),
               INBOX_OK);
     CHECK_STR(again, lee);
     CHECK_INT(inbox_store_user_find_by_email(f.store, "lee@example.com",
@@ -4479,15 +4484,17 @@ TEST(a_removed_user_is_signed_out_everywhere_and_may_come_back)
 
     /* a user on the team is not added twice */
     CHECK_INT(inbox_store_user_add(f.store, f.org, "lee@example.com",
-                                   INBOX_ROLE_MEMBER, HASH_A, again, &err),
+                                   INBOX_ROLE_MEMBER, HASH_A, again,
+                                   NULL, &err),
               INBOX_ERR_CONFLICT);
     CHECK_STR(err.field, "email");
 
     /* with Lee billing, Pat may go */
-    CHECK_INT(inbox_store_user_remove(f.store, f.org, pat, &err), INBOX_OK);
+    CHECK_INT(inbox_store_user_remove(f.store, f.org, pat,
+                                      NULL, &err), INBOX_OK);
     CHECK_INT(session_role(&f, "pat-1"), -1);
     CHECK_INT(inbox_store_user_remove(f.store, f.backend->missing_id, lee,
-                                      &err), INBOX_ERR_NOT_FOUND);
+                                      NULL, &err), INBOX_ERR_NOT_FOUND);
     CHECK(strstr(err.message, "organization") != NULL);
 
     fixture_close(&f);
@@ -4862,7 +4869,7 @@ TEST(a_reply_is_queued_with_its_hold_and_ends_the_unresponded_thread)
     memset(&events, 0, sizeof(events));
 
     CHECK_INT(inbox_store_user_add(f.store, f.org, "pat@example.com",
-                                   INBOX_ROLE_MEMBER, "hash", pat, NULL),
+                                   INBOX_ROLE_MEMBER, "hash", pat, NULL, NULL),
               INBOX_OK);
     CHECK_INT(receive(&f, "SM1", ALICE, "are you open?", T0, &in, NULL),
               INBOX_OK);
@@ -8666,6 +8673,74 @@ TEST(events_since_replays_each_type_as_its_live_frame)
         CHECK(strstr(live.items[0].json, "\"opted_out\":true") != NULL);
     }
     inbox_event_list_free(&live);
+
+    fixture_close(&f);
+}
+
+
+/* Each change to the team is an event naming the user, so that browsers
+ * read the team again and ws-server closes the sockets of a user who
+ * was removed or signed out everywhere; a refused change makes none. */
+TEST(team_changes_are_events_that_name_the_user_and_resume)
+{
+    char                other[INBOX_ID_MAX], pat[INBOX_ID_MAX];
+    char                sam[INBOX_ID_MAX], lee[INBOX_ID_MAX];
+    char                id[INBOX_ID_MAX], named[64];
+    size_t              i;
+    int64_t             seq, elsewhere;
+    fixture_t           f;
+    inbox_error_t       err;
+    inbox_event_list_t  live;
+
+    static const char  *types[] = {
+        "user.updated", "user.updated", "user.signed_out", "user.removed"
+    };
+
+    FIXTURE(&f);
+    memset(&live, 0, sizeof(live));
+    CHECK_INT(people_add(&f, other, pat, sam), 0);
+
+    seq = org_seq(&f, f.org);
+    elsewhere = org_seq(&f, other);
+
+    CHECK_INT(inbox_store_user_add(f.store, f.org, "lee@example.com",
+                                   INBOX_ROLE_MEMBER, HASH_C, lee, &live,
+                                   &err), INBOX_OK);
+    CHECK_INT(inbox_store_user_role_set(f.store, f.org, lee,
+                                        INBOX_ROLE_BILLING, NULL, &live,
+                                        &err), INBOX_OK);
+    CHECK_INT(inbox_store_user_password_set(f.store, f.org,
+                                            "lee@example.com", HASH_A, id,
+                                            &live, &err), INBOX_OK);
+    CHECK_INT(inbox_store_user_remove(f.store, f.org, lee, &live, &err),
+              INBOX_OK);
+
+    snprintf(named, sizeof(named), "\"user_id\":\"%s\"", lee);
+    CHECK_INT(live.count, 4);
+
+    for (i = 0; i < live.count && i < 4; i++) {
+        CHECK_INT(live.items[i].org_seq, seq + 1 + (int64_t) i);
+        CHECK_STR(live.items[i].type, types[i]);
+        CHECK_STR(live.items[i].org_id, f.org);
+        CHECK(strstr(live.items[i].json, named) != NULL);
+    }
+
+    /* what a resuming browser gets is what was pushed */
+    CHECK(replays_as_live(&f, seq, &live));
+    inbox_event_list_free(&live);
+
+    /* the last billing contact stays: refused, and nothing to push */
+    seq = org_seq(&f, f.org);
+    CHECK_INT(inbox_store_user_remove(f.store, f.org, pat, &live, &err),
+              INBOX_ERR_CONFLICT);
+    CHECK_INT(inbox_store_user_role_set(f.store, f.org, pat,
+                                        INBOX_ROLE_MEMBER, NULL, &live, &err),
+              INBOX_ERR_CONFLICT);
+    CHECK_INT(live.count, 0);
+    CHECK_INT(org_seq(&f, f.org), seq);
+
+    /* the other organization's stream did not move */
+    CHECK_INT(org_seq(&f, other), elsewhere);
 
     fixture_close(&f);
 }

@@ -41,6 +41,10 @@
 #define GEN_3           "665000000000000000000003"
 
 #define FAKE_REPLIES    24
+/* the organization's findAndModify that reserves an event number */
+#define SEQ_RESERVED    "{\"ok\": 1, \"value\": {\"_id\": " OID(ORG_ID)     \
+                        ", \"seq\": {\"$numberLong\": \"12\"},"            \
+                        " \"epoch\": \"a1b2c3d4e5f60708\"}}"
 
 
 typedef struct {
@@ -624,19 +628,28 @@ TEST(number_find_parses_the_stored_number)
 
 TEST(user_add_and_taken_email)
 {
-    fake_t          fake;
-    inbox_error_t   err;
-    inbox_store_t  *store;
-    char            id[INBOX_ID_MAX];
+    fake_t               fake;
+    inbox_error_t        err;
+    inbox_store_t       *store;
+    char                 id[INBOX_ID_MAX];
+    inbox_event_list_t   events;
 
     store = fake_open(&fake);
+    memset(&events, 0, sizeof(events));
 
     fake.replies[0] = CURSOR("{\"_id\": " OID(ORG_ID) "}");
+    fake.replies[2] = SEQ_RESERVED;
     CHECK_INT(inbox_store_user_add(store, ORG_ID, "Pat@Example.COM",
                                    INBOX_ROLE_BILLING, "$argon2id$v=19$x",
-                                   id, &err), INBOX_OK);
+                                   id, &events, &err), INBOX_OK);
     CHECK_STR(id, GEN_1);
     golden_check(&fake, "user_add");
+    /* the team's browsers read it again */
+    CHECK_INT(events.count, 1);
+    CHECK_STR(events.items[0].type, "user.updated");
+    CHECK_INT(events.items[0].org_seq, 12);
+    CHECK(strstr(events.items[0].json, "\"user_id\":\"" GEN_1 "\"") != NULL);
+    inbox_event_list_free(&events);
 
     fake_reset(&fake);
     fake.replies[0] = CURSOR("{\"_id\": " OID(ORG_ID) "}");
@@ -644,7 +657,7 @@ TEST(user_add_and_taken_email)
                       " \"code\": 11000, \"errmsg\": \"E11000 dup\"}]}";
     CHECK_INT(inbox_store_user_add(store, ORG_ID, "pat@example.com",
                                    INBOX_ROLE_MEMBER, "$argon2id$v=19$x",
-                                   id, &err), INBOX_ERR_CONFLICT);
+                                   id, NULL, &err), INBOX_ERR_CONFLICT);
     CHECK_STR(err.field, "email");
 
     /* a user removed from this organization comes back as they were */
@@ -653,9 +666,10 @@ TEST(user_add_and_taken_email)
     fake.replies[1] = "{\"ok\": 1, \"n\": 0, \"writeErrors\": [{\"index\": 0,"
                       " \"code\": 11000, \"errmsg\": \"E11000 dup\"}]}";
     fake.replies[2] = "{\"ok\": 1, \"value\": {\"_id\": " OID(USER_ID) "}}";
+    fake.replies[3] = SEQ_RESERVED;
     CHECK_INT(inbox_store_user_add(store, ORG_ID, "Pat@example.com",
                                    INBOX_ROLE_MEMBER, "$argon2id$v=19$y",
-                                   id, &err), INBOX_OK);
+                                   id, NULL, &err), INBOX_OK);
     CHECK_STR(id, USER_ID);
     golden_check(&fake, "user_add_returning");
 
@@ -2653,26 +2667,36 @@ TEST(users_list_of_one_organization)
 
 TEST(user_password_set_ends_the_users_sessions)
 {
-    fake_t          fake;
-    inbox_error_t   err;
-    inbox_store_t  *store;
-    char            id[INBOX_ID_MAX];
+    fake_t               fake;
+    inbox_error_t        err;
+    inbox_store_t       *store;
+    char                 id[INBOX_ID_MAX];
+    inbox_event_list_t   events;
 
     store = fake_open(&fake);
+    memset(&events, 0, sizeof(events));
 
     fake.replies[0] = "{\"ok\": 1, \"value\": {\"_id\": " OID(USER_ID) "}}";
     fake.replies[1] = "{\"ok\": 1, \"n\": 2}";
+    fake.replies[2] = SEQ_RESERVED;
     CHECK_INT(inbox_store_user_password_set(store, ORG_ID, "PAT@example.com",
-                                            "$argon2id$v=19$new", id, &err),
+                                            "$argon2id$v=19$new", id,
+                                            &events, &err),
               INBOX_OK);
     golden_check(&fake, "user_password_set");
     CHECK_STR(id, USER_ID);
+    /* which closes the user's WebSockets */
+    CHECK_INT(events.count, 1);
+    CHECK_STR(events.items[0].type, "user.signed_out");
+    CHECK(strstr(events.items[0].json, USER_ID) != NULL);
+    inbox_event_list_free(&events);
 
     /* no such user in an organization that exists: nothing deleted */
     fake_reset(&fake);
     fake.replies[1] = CURSOR("{\"_id\": " OID(ORG_ID) "}");
     CHECK_INT(inbox_store_user_password_set(store, ORG_ID, "sam@other.test",
-                                            "$argon2id$v=19$new", id, &err),
+                                            "$argon2id$v=19$new", id,
+                                            NULL, &err),
               INBOX_ERR_NOT_FOUND);
     CHECK_STR(err.field, "email");
     CHECK(!log_has(&fake, "\"delete\""));
@@ -2680,7 +2704,8 @@ TEST(user_password_set_ends_the_users_sessions)
     /* nor in one that does not */
     fake_reset(&fake);
     CHECK_INT(inbox_store_user_password_set(store, ORG_ID, "sam@other.test",
-                                            "$argon2id$v=19$new", id, &err),
+                                            "$argon2id$v=19$new", id,
+                                            NULL, &err),
               INBOX_ERR_NOT_FOUND);
     CHECK_STR(err.field, "");
 
@@ -2707,8 +2732,9 @@ TEST(user_role_set_keeps_a_billing_contact)
     /* a billing contact steps down while another stays */
     fake.replies[0] = TEAM_USER("billing");
     fake.replies[1] = CURSOR("{\"_id\": " OID(USER2_ID) "}");
+    fake.replies[2] = SEQ_RESERVED;
     CHECK_INT(inbox_store_user_role_set(store, ORG_ID, USER_ID,
-                                        INBOX_ROLE_MEMBER, &user, &err),
+                                        INBOX_ROLE_MEMBER, &user, NULL, &err),
               INBOX_OK);
     golden_check(&fake, "user_role_set");
     CHECK_STR(user.id, USER_ID);
@@ -2720,30 +2746,31 @@ TEST(user_role_set_keeps_a_billing_contact)
     fake_reset(&fake);
     fake.replies[0] = TEAM_USER("billing");
     CHECK_INT(inbox_store_user_role_set(store, ORG_ID, USER_ID,
-                                        INBOX_ROLE_MEMBER, &user, &err),
+                                        INBOX_ROLE_MEMBER, &user, NULL, &err),
               INBOX_ERR_CONFLICT);
     golden_check(&fake, "user_role_set_last_billing");
 
     /* a member made billing: nothing to look at */
     fake_reset(&fake);
     fake.replies[0] = TEAM_USER("member");
+    fake.replies[1] = SEQ_RESERVED;
     CHECK_INT(inbox_store_user_role_set(store, ORG_ID, USER_ID,
-                                        INBOX_ROLE_BILLING, &user, &err),
+                                        INBOX_ROLE_BILLING, &user, NULL, &err),
               INBOX_OK);
-    CHECK_INT(fake.commands, 1);
+    CHECK_INT(fake.commands, 3);      /* the user, then its event */
     CHECK_INT(user.role, INBOX_ROLE_BILLING);
 
     /* no such user on the team, in an organization that exists */
     fake_reset(&fake);
     fake.replies[1] = CURSOR("{\"_id\": " OID(ORG_ID) "}");
     CHECK_INT(inbox_store_user_role_set(store, ORG_ID, USER_ID,
-                                        INBOX_ROLE_BILLING, &user, &err),
+                                        INBOX_ROLE_BILLING, &user, NULL, &err),
               INBOX_ERR_NOT_FOUND);
     CHECK(strstr(err.message, "no user") != NULL);
 
     fake_reset(&fake);
     CHECK_INT(inbox_store_user_role_set(store, ORG_ID, "nonsense",
-                                        INBOX_ROLE_BILLING, &user, &err),
+                                        INBOX_ROLE_BILLING, &user, NULL, &err),
               INBOX_ERR_NOT_FOUND);
     CHECK_INT(fake.commands, 0);
 
@@ -2753,21 +2780,28 @@ TEST(user_role_set_keeps_a_billing_contact)
 
 TEST(user_remove_marks_the_user_then_ends_sessions_and_tokens)
 {
-    fake_t          fake;
-    inbox_error_t   err;
-    inbox_store_t  *store;
+    fake_t               fake;
+    inbox_error_t        err;
+    inbox_store_t       *store;
+    inbox_event_list_t   events;
 
     store = fake_open(&fake);
+    memset(&events, 0, sizeof(events));
 
     fake.replies[0] = TEAM_USER("member");
-    CHECK_INT(inbox_store_user_remove(store, ORG_ID, USER_ID, &err),
+    fake.replies[1] = SEQ_RESERVED;
+    CHECK_INT(inbox_store_user_remove(store, ORG_ID, USER_ID, &events, &err),
               INBOX_OK);
     golden_check(&fake, "user_remove");
+    CHECK_INT(events.count, 1);
+    CHECK_STR(events.items[0].type, "user.removed");
+    CHECK(strstr(events.items[0].json, USER_ID) != NULL);
+    inbox_event_list_free(&events);
 
     /* the last billing contact: back on the team, password and all */
     fake_reset(&fake);
     fake.replies[0] = TEAM_USER("billing");
-    CHECK_INT(inbox_store_user_remove(store, ORG_ID, USER_ID, &err),
+    CHECK_INT(inbox_store_user_remove(store, ORG_ID, USER_ID, NULL, &err),
               INBOX_ERR_CONFLICT);
     golden_check(&fake, "user_remove_last_billing");
     CHECK(!log_has(&fake, "\"delete\""));
@@ -2775,7 +2809,7 @@ TEST(user_remove_marks_the_user_then_ends_sessions_and_tokens)
     /* removed already, or never there */
     fake_reset(&fake);
     fake.replies[1] = CURSOR("{\"_id\": " OID(ORG_ID) "}");
-    CHECK_INT(inbox_store_user_remove(store, ORG_ID, USER_ID, &err),
+    CHECK_INT(inbox_store_user_remove(store, ORG_ID, USER_ID, NULL, &err),
               INBOX_ERR_NOT_FOUND);
     CHECK(!log_has(&fake, "\"delete\""));
 

@@ -91,6 +91,25 @@ char *inbox_event_message_status(int64_t org_seq, const char *epoch,
 char *inbox_event_campaign_progress(int64_t org_seq, const char *epoch,
     const inbox_campaign_t *campaign);
 /* ---- end campaigns ---- */
+/*
+ * ---- The team ----
+ * {"type":"user.updated"|"user.removed"|"user.signed_out","org_seq",
+ * "epoch","user_id"}: a user was added or their role changed; a user was
+ * removed; a user's sessions were all ended (a new password).  They name
+ * the user only: a browser showing the team reads it again, and one
+ * signed in as that user reads who it is again.
+ */
+#define INBOX_EVENT_USER_UPDATED     "user.updated"
+#define INBOX_EVENT_USER_REMOVED     "user.removed"
+#define INBOX_EVENT_USER_SIGNED_OUT  "user.signed_out"
+
+char *inbox_event_user(const char *type, int64_t org_seq, const char *epoch,
+    const char *user_id);
+/* Whether an event of type ends the named user's access: their open
+ * WebSockets are closed (ws-server) and a ticket issued before it is
+ * refused. */
+int inbox_event_ends_access(const char *type);
+/* ---- end the team ---- */
 
 
 /*
@@ -105,6 +124,7 @@ char *inbox_event_campaign_progress(int64_t org_seq, const char *epoch,
 #define INBOX_EVENT_NEEDS_CONVERSATION  0x2
 #define INBOX_EVENT_NEEDS_CONTACT       0x4   /* the conversation's contact */
 #define INBOX_EVENT_NEEDS_CAMPAIGN      0x8   /* with its counts */
+#define INBOX_EVENT_NEEDS_USER          0x10  /* the user's id, no row */
 
 typedef struct {
     const char                    *type;
@@ -115,6 +135,7 @@ typedef struct {
     const inbox_conversation_t    *conversation;   /* NULL: none loaded */
     const inbox_contact_record_t  *contact;        /* NULL: none loaded */
     const inbox_campaign_t        *campaign;       /* NULL: none loaded */
+    const char                    *user_id;        /* NULL: none */
 } inbox_event_ref_t;
 
 /* The rows (INBOX_EVENT_NEEDS_*) a type's frame is made of; 0 for a type
@@ -180,6 +201,7 @@ typedef struct {
     const char  *message_id;        /* NULL: none; borrowed */
     const char  *conversation_id;   /* NULL: none; borrowed */
     const char  *campaign_id;       /* NULL: none; borrowed */
+    const char  *user_id;           /* NULL: none; borrowed */
     int64_t      unread_total;      /* -1: none */
     char        *frame;             /* malloc'd by inbox_change_render */
 } inbox_change_event_t;
@@ -249,6 +271,10 @@ void inbox_change_status(inbox_change_t *change,
 void inbox_change_campaign(inbox_change_t *change,
     const inbox_campaign_t *campaign);
 /* ---- end campaigns ---- */
+/* A change to the team: one event of type (INBOX_EVENT_USER_*) naming
+ * user_id (borrowed). */
+void inbox_change_user(inbox_change_t *change, const char *type,
+    const char *user_id);
 /* Whether the change carries the organization's unread total, which the
  * backend then gives with inbox_change_set_total before rendering. */
 int inbox_change_wants_total(const inbox_change_t *change);

@@ -111,10 +111,11 @@ inbox_status_t inbox_store_number_find(inbox_store_t *store,
     const char *e164, inbox_number_t *number, inbox_error_t *err);
 /* password_hash is libsodium's crypto_pwhash_str output.  INBOX_ERR_CONFLICT
  * when the email is taken; a user removed from this organization comes
- * back (same id) with the new role and password. */
+ * back (same id) with the new role and password.  The team's events
+ * (user.updated here, see event.h) go to events, which may be NULL. */
 inbox_status_t inbox_store_user_add(inbox_store_t *store, const char *org_id,
     const char *email, inbox_role_t role, const char *password_hash,
-    char id[INBOX_ID_MAX], inbox_error_t *err);
+    char id[INBOX_ID_MAX], inbox_event_list_t *events, inbox_error_t *err);
 /* Stores the hash of a new API token (see token.h): user_email NULL for an
  * organization-wide token, name NULL or "" for none (else see
  * inbox_token_name_valid), expires_at 0 for never (else ms).  id (may be
@@ -360,12 +361,13 @@ inbox_status_t inbox_store_user_find_by_email(inbox_store_t *store,
 inbox_status_t inbox_store_users_list(inbox_store_t *store,
     const char *org_id, inbox_user_list_t *list, inbox_error_t *err);
 /* Gives the organization's user email a new password hash (see
- * password.h) and ends all of that user's sessions, in one transaction;
- * id (may be NULL) gets the user's id.  INBOX_ERR_NOT_FOUND when the
+ * password.h) and ends all of that user's sessions, in one transaction
+ * with its user.signed_out event (which closes their WebSockets); id (may
+ * be NULL) gets the user's id.  INBOX_ERR_NOT_FOUND when the
  * organization has no such user. */
 inbox_status_t inbox_store_user_password_set(inbox_store_t *store,
     const char *org_id, const char *email, const char *password_hash,
-    char id[INBOX_ID_MAX], inbox_error_t *err);
+    char id[INBOX_ID_MAX], inbox_event_list_t *events, inbox_error_t *err);
 /* The team (a billing contact's to manage; an organization always keeps
  * one).  User user_id takes role; *user (may be NULL) gets the user as
  * stored now.  INBOX_ERR_NOT_FOUND when the organization has no such
@@ -373,15 +375,17 @@ inbox_status_t inbox_store_user_password_set(inbox_store_t *store,
  * billing contact becoming a member. */
 inbox_status_t inbox_store_user_role_set(inbox_store_t *store,
     const char *org_id, const char *user_id, inbox_role_t role,
-    inbox_user_t *user, inbox_error_t *err);
-/* Removes user user_id from the organization, in one transaction: no
- * sign-in, no session and no API token of theirs works any more, and
- * they leave the list.  What they did stays (the messages they sent name
+    inbox_user_t *user, inbox_event_list_t *events, inbox_error_t *err);
+/* Removes user user_id from the organization, in one transaction with
+ * its user.removed event (which closes their WebSockets): no sign-in, no
+ * session and no API token of theirs works any more, and they leave the
+ * list.  What they did stays (the messages they sent name
  * them), and user_add with their email brings them back to this
  * organization.  INBOX_ERR_NOT_FOUND and INBOX_ERR_CONFLICT as for
  * inbox_store_user_role_set (the last billing contact stays). */
 inbox_status_t inbox_store_user_remove(inbox_store_t *store,
-    const char *org_id, const char *user_id, inbox_error_t *err);
+    const char *org_id, const char *user_id, inbox_event_list_t *events,
+    inbox_error_t *err);
 /* A sign-in's rehash (password.h, inbox_password_needs_rehash): user
  * user_id's password hash becomes new_hash if it is still old_hash.  The
  * password is the same, so the user's sessions stay.  *replaced (may be

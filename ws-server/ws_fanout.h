@@ -71,8 +71,8 @@ void ws_fanout_publish(ws_fanout_t *fanout, const char *org_id,
 void ws_fanout_went_back(ws_fanout_t *fanout, const char *org_id,
     int64_t org_seq);
 
-/* Calls fn for each joined connection of org_id (fn may queue frames, not
- * close). */
+/* Calls fn for each joined connection of org_id (fn may queue frames or
+ * kick, which closes later; not close). */
 typedef void (*ws_fanout_each_pt)(ws_conn_t *conn, void *arg);
 void ws_fanout_foreach(ws_fanout_t *fanout, const char *org_id,
     ws_fanout_each_pt fn, void *arg);

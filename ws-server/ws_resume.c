@@ -65,6 +65,9 @@ ws_resume_opened(ws_stream_t *stream, ws_conn_t *conn, int64_t hello_seq,
                          WS_RESUME_HOLD_MS * LWS_US_PER_MS);
     }
 
+    /* a ticket issued before its user's access ended opens nothing */
+    (void) ws_access_check(&org->access, conn, ws_stream_now_ms());
+
     return 0;
 }
 
@@ -381,12 +384,20 @@ ws_resume_replayed(ws_stream_t *stream, ws_store_req_t *req)
 static void
 ws_resume_join(ws_conn_t *conn)
 {
+    ws_stream_conn_t  *sc;
+
     if (ws_fanout_joined(conn)) {
         return;
     }
 
+    /* held while its user's access ended: out, not in */
+    sc = ws_fanout_stream_conn(conn);
+    if (ws_access_check(&sc->org->access, conn, ws_stream_now_ms())) {
+        return;
+    }
+
     ws_fanout_join(conn);
-    ws_presence_greet(&ws_fanout_stream_conn(conn)->org->presence, conn);
+    ws_presence_greet(&sc->org->presence, conn);
 }
 
 

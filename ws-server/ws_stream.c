@@ -260,6 +260,7 @@ ws_stream_org_free(void *p)
     ws_stream_ring_clear(org);
     free(org->ring);
     ws_presence_clear(&org->presence);
+    ws_access_clear(&org->access);
     free(org);
 }
 
@@ -360,6 +361,8 @@ ws_stream_deliver(ws_org_stream_t *org, int64_t seq, const char *type,
     info.count = unread;
 
     ws_fanout_publish(org->stream->fanout, org->id, seq, frame, len, &info);
+    ws_access_event(&org->access, org->stream->fanout, org->id, seq,
+                    org->epoch, type, frame, len, ws_stream_now_ms());
 
     ws_stream_ring_push(org, seq, type, unread, frame, len);
     org->last = seq;

@@ -7,6 +7,7 @@
 #define WS_STREAM_ORG_H
 
 #include <search.h>
+#include "ws_access.h"
 #include "ws_presence.h"
 #include "ws_store.h"
 #include "ws_stream.h"
@@ -53,6 +54,7 @@ struct ws_org_stream_s {
     ws_store_req_t          *checking;  /* a state query in flight */
 
     ws_presence_org_t        presence;
+    ws_access_org_t          access;    /* users whose access ended */
 };
 
 struct ws_stream_s {

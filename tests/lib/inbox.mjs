@@ -288,7 +288,11 @@ export class WsClient {
 // Gets a ticket for token and connects with subprotocol inbox.v1; resolves
 // once the socket is open (frames are collected from the start).
 export async function connectWs(cluster, token) {
-    const url = wsUrl(cluster, await ticket(cluster, token));
+    return openWs(wsUrl(cluster, await ticket(cluster, token)));
+}
+
+// Connects to a ticket's ws:// URL (see wsUrl) as connectWs does.
+export async function openWs(url) {
     const ws = new WebSocket(url, 'inbox.v1');
     const client = new WsClient(ws);
     await new Promise((ok, fail) => {

@@ -1,0 +1,214 @@
+// Access that ends ends at once, on the WebSocket too: a user removed
+// from the team, or signed out everywhere by a new password, loses the
+// sockets already open (closed with 4003) and a ticket they got before
+// opens nothing; the rest of the organization hears of the team's
+// changes (user.updated, user.removed, user.signed_out) and keeps its
+// sockets.
+
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { inboxctl } from '../lib/cluster.mjs';
+import { useCluster, errorLogIsCleanTest } from '../lib/fixture.mjs';
+import { deliverInbound, eventually, openWs, wsUrl } from '../lib/inbox.mjs';
+import { addUser, login, sessionApi } from '../lib/session.mjs';
+
+const ctx = useCluster({
+    orgs: [{ name: 'Harbor Dental' }, { name: 'Other Org' }],
+});
+
+const ENDED = 4003;
+const PAT = { email: 'pat@harbor.example', password: 'correct horse 42' };
+let ids;
+
+async function ready() {
+    const cluster = await ctx.ready;
+    if (!ids) {
+        const [orgA, orgB] = cluster.orgs;
+        ids = {
+            pat: await addUser(cluster, orgA, PAT.email, PAT.password,
+                               'billing'),
+            zed: await addUser(cluster, orgB, 'zed@other.example',
+                               'zed password 9', 'billing'),
+        };
+    }
+    return cluster;
+}
+
+async function signIn(cluster, email, password) {
+    const res = await login(cluster, email, password);
+    assert.equal(res.status, 200, res.text);
+    return res.cookie;
+}
+
+// A teammate of Harbor Dental with a session.
+async function teammate(cluster, name) {
+    const who = { email: `${name}@harbor.example`,
+                  password: `${name} password 1` };
+    who.id = await addUser(cluster, cluster.orgs[0], who.email,
+                           who.password, 'member');
+    who.cookie = await signIn(cluster, who.email, who.password);
+    return who;
+}
+
+async function ticketFor(cluster, cookie) {
+    return sessionApi(cluster, '/api/v1/realtime/ticket', cookie,
+                      { method: 'POST' });
+}
+
+// A socket of the session, live: its hello came and it resumed from
+// there, as the web app does.
+async function socketOf(cluster, cookie) {
+    const t = await ticketFor(cluster, cookie);
+    assert.equal(t.status, 200, t.text);
+    const ws = await openWs(wsUrl(cluster, t.json));
+    const hello = (await ws.waitForTypes(['hello']))[0];
+    ws.send({ type: 'resume', epoch: hello.epoch, org_seq: hello.org_seq });
+    return ws;
+}
+
+function closedAsEnded(ws, what) {
+    return eventually(() => ws.closed, 5000, `${what} closed`).then(() => {
+        assert.equal(ws.closeCode, ENDED, `${what}: ${ws.closeCode} `
+            + `${ws.closeReason}`);
+    });
+}
+
+// The frame of type naming user, once it came.
+async function heard(ws, type, user) {
+    const frames = await ws.waitFor((fs) => fs.some((f) => f.type === type
+        && f.user_id === user), 5000, `${type} ${user}`);
+    return frames.find((f) => f.type === type && f.user_id === user);
+}
+
+test('a removed user\'s open sockets close at once; the team hears it and '
+    + 'keeps its own', async () => {
+    const cluster = await ready();
+    const pat = await signIn(cluster, PAT.email, PAT.password);
+    const sam = await teammate(cluster, 'sam');
+
+    const patWs = await socketOf(cluster, pat);
+    const samWs = [await socketOf(cluster, sam.cookie),
+                   await socketOf(cluster, sam.cookie)];
+    const zedWs = await socketOf(cluster, await signIn(cluster,
+        'zed@other.example', 'zed password 9'));
+    // one that has not resumed yet, held back from live events
+    const held = await openWs(wsUrl(cluster,
+        (await ticketFor(cluster, sam.cookie)).json));
+    samWs.push(held);
+    // got before the removal, used after it
+    const early = await ticketFor(cluster, sam.cookie);
+    assert.equal(early.status, 200, early.text);
+
+    const res = await sessionApi(cluster, `/api/v1/users/${sam.id}`, pat,
+                                 { method: 'DELETE' });
+    assert.equal(res.status, 204, res.text);
+
+    await Promise.all(samWs.map((ws, i) => closedAsEnded(ws, `sam's #${i}`)));
+    const removed = await heard(patWs, 'user.removed', sam.id);
+    assert.equal(typeof removed.org_seq, 'number');
+
+    const late = await openWs(wsUrl(cluster, early.json));
+    await closedAsEnded(late, 'the ticket got before');
+    assert.ok(!late.frames.some((f) => f.type !== 'hello'),
+        JSON.stringify(late.frames));
+    const again = await ticketFor(cluster, sam.cookie);
+    assert.equal(again.status, 401, again.text);
+
+    // the rest of the organization is still live, the other one heard
+    // nothing
+    await deliverInbound(cluster, { from: '+15551230301', body: 'still?' });
+    await patWs.waitForTypes(['message.created']);
+    assert.equal(patWs.closed, false);
+    assert.ok(!zedWs.frames.some((f) => f.type.startsWith('user.')),
+        JSON.stringify(zedWs.frames));
+    patWs.close();
+    zedWs.close();
+    late.close();
+});
+
+test('a new password closes the user\'s sockets; the session that changed '
+    + 'it opens a new one, the others cannot', async () => {
+    const cluster = await ready();
+    const pat = await signIn(cluster, PAT.email, PAT.password);
+    const lee = await teammate(cluster, 'lee');
+    const elsewhere = await signIn(cluster, lee.email, lee.password);
+
+    const patWs = await socketOf(cluster, pat);
+    const here = await socketOf(cluster, lee.cookie);
+    const there = await socketOf(cluster, elsewhere);
+
+    const res = await sessionApi(cluster, '/api/v1/me/password', lee.cookie,
+        { method: 'POST', body: { current_password: lee.password,
+                                  new_password: 'a new password 2' } });
+    assert.equal(res.status, 204, res.text);
+    const renewed = res.setCookie.split(';')[0];
+
+    await closedAsEnded(here, 'the changing browser\'s');
+    await closedAsEnded(there, 'the other browser\'s');
+    await heard(patWs, 'user.signed_out', lee.id);
+
+    // the browser that changed it goes on in its new session, and its new
+    // socket resumes where the old one stopped
+    const seen = here.frames.filter((f) => typeof f.org_seq === 'number')
+        .at(-1).org_seq;
+    const t = await ticketFor(cluster, renewed);
+    assert.equal(t.status, 200, t.text);
+    const back = await openWs(wsUrl(cluster, t.json));
+    const hello = (await back.waitForTypes(['hello']))[0];
+    back.send({ type: 'resume', epoch: hello.epoch, org_seq: seen });
+    await deliverInbound(cluster, { from: '+15551230302', body: 'hi lee' });
+    await back.waitForTypes(['message.created']);
+    assert.equal(back.closed, false);
+    const seqs = back.frames.filter((f) => f.type !== 'hello')
+        .map((f) => f.org_seq);
+    assert.deepEqual(seqs, [...seqs].sort((a, b) => a - b));
+    assert.equal(seqs[0], seen + 1, JSON.stringify(back.frames));
+
+    assert.equal((await ticketFor(cluster, elsewhere)).status, 401);
+    back.close();
+    patWs.close();
+});
+
+test('adding a user and changing a role are pushed to the team; the '
+    + 'sockets stay', async () => {
+    const cluster = await ready();
+    const pat = await signIn(cluster, PAT.email, PAT.password);
+    const kim = await teammate(cluster, 'kim');
+    const patWs = await socketOf(cluster, pat);
+    const kimWs = await socketOf(cluster, kim.cookie);
+
+    const added = await sessionApi(cluster, '/api/v1/users', pat,
+        { method: 'POST', body: { email: 'ray@harbor.example',
+                                  role: 'member',
+                                  password: 'ray password 3' } });
+    assert.equal(added.status, 201, added.text);
+    await heard(kimWs, 'user.updated', added.json.id);
+
+    const changed = await sessionApi(cluster, `/api/v1/users/${kim.id}`, pat,
+        { method: 'PATCH', body: { role: 'billing' } });
+    assert.equal(changed.status, 200, changed.text);
+    await heard(kimWs, 'user.updated', kim.id);
+    await heard(patWs, 'user.updated', kim.id);
+    assert.equal(kimWs.closed, false);
+    assert.equal(patWs.closed, false);
+    patWs.close();
+    kimWs.close();
+});
+
+test('a removal by inboxctl, which pushes nothing, reaches ws-server from '
+    + 'the store', async () => {
+    const cluster = await ready();
+    const max = await teammate(cluster, 'max');
+    const maxWs = await socketOf(cluster, max.cookie);
+
+    await inboxctl(cluster.store, 'user', 'remove', cluster.orgs[0].id,
+                   max.email);
+
+    // ws-server looks at the store's streams every 2 s
+    await eventually(() => maxWs.closed, 10000, 'max\'s socket closed');
+    assert.equal(maxWs.closeCode, ENDED);
+    const again = await ticketFor(cluster, max.cookie);
+    assert.equal(again.status, 401, again.text);
+});
+
+errorLogIsCleanTest(ctx);

@@ -1,0 +1,186 @@
+/*
+ * Access that ended (ws_access.h): the user's sockets closed on the
+ * event, and tickets issued before it refused while they may live.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <yajl/yajl_tree.h>
+#include <inbox/event.h>
+#include "ws_access.h"
+
+
+typedef struct {
+    const char  *user_id;
+} ws_access_target_t;
+
+
+static int ws_access_user(const char *frame, size_t len,
+    char user_id[INBOX_ID_MAX]);
+static void ws_access_close_each(ws_conn_t *conn, void *arg);
+static void ws_access_forget(ws_access_org_t *access, int64_t now_ms);
+static int ws_access_remember(ws_access_org_t *access, const char *user_id,
+    int64_t org_seq, const char *epoch, int64_t now_ms);
+
+
+void
+ws_access_event(ws_access_org_t *access, ws_fanout_t *fanout,
+    const char *org_id, int64_t org_seq, const char *epoch,
+    const char *type, const char *frame, size_t len, int64_t now_ms)
+{
+    char                user_id[INBOX_ID_MAX];
+    ws_access_target_t  target;
+
+    if (!inbox_event_ends_access(type)) {
+        return;
+    }
+
+    if (ws_access_user(frame, len, user_id) != 0) {
+        lwsl_err("ws-server: org %s org_seq %lld: %s names no user\n",
+                 org_id, (long long) org_seq, type);
+        return;
+    }
+
+    target.user_id = user_id;
+    ws_fanout_foreach(fanout, org_id, ws_access_close_each, &target);
+
+    if (ws_access_remember(access, user_id, org_seq, epoch, now_ms) != 0) {
+        lwsl_err("ws-server: out of memory: a ticket of user %s issued "
+                 "before org_seq %lld of org %s may still open a "
+                 "socket\n", user_id, (long long) org_seq, org_id);
+    }
+
+    lwsl_notice("ws-server: org %s: %s %s, its sockets closed\n", org_id,
+                type, user_id);
+}
+
+
+int
+ws_access_check(ws_access_org_t *access, ws_conn_t *conn, int64_t now_ms)
+{
+    size_t                        i;
+    const ws_access_ended_t      *e;
+    const inbox_ticket_claims_t  *claims;
+
+    ws_access_forget(access, now_ms);
+
+    claims = ws_fanout_claims(conn);
+
+    for (i = 0; i < access->count; i++) {
+        e = &access->items[i];
+
+        /* a ticket of another stream (a store made again) says nothing
+         * of this one's positions: its ending is the store's business */
+        if (strcmp(e->user_id, claims->user_id) == 0
+            && strcmp(e->epoch, claims->state.epoch) == 0
+            && claims->state.org_seq < e->org_seq)
+        {
+            ws_fanout_kick(conn, WS_ACCESS_CLOSE_ENDED, "signed out");
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+void
+ws_access_clear(ws_access_org_t *access)
+{
+    free(access->items);
+    memset(access, 0, sizeof(ws_access_org_t));
+}
+
+
+/* The frame's "user_id" (off the hot path: these events are rare). */
+static int
+ws_access_user(const char *frame, size_t len, char user_id[INBOX_ID_MAX])
+{
+    int          rc;
+    char        *text;
+    yajl_val     root, v;
+    const char  *id;
+    const char  *path[] = { "user_id", NULL };
+
+    text = malloc(len + 1);
+    if (text == NULL) {
+        return -1;
+    }
+
+    memcpy(text, frame, len);
+    text[len] = '\0';
+
+    root = yajl_tree_parse(text, NULL, 0);
+    free(text);
+
+    v = yajl_tree_get(root, path, yajl_t_string);
+    id = v != NULL ? YAJL_GET_STRING(v) : NULL;
+    rc = -1;
+
+    if (id != NULL && id[0] != '\0' && strlen(id) < INBOX_ID_MAX) {
+        strcpy(user_id, id);
+        rc = 0;
+    }
+
+    yajl_tree_free(root);
+
+    return rc;
+}
+
+
+static void
+ws_access_close_each(ws_conn_t *conn, void *arg)
+{
+    ws_access_target_t  *target = arg;
+
+    if (strcmp(ws_fanout_claims(conn)->user_id, target->user_id) == 0) {
+        ws_fanout_kick(conn, WS_ACCESS_CLOSE_ENDED, "signed out");
+    }
+}
+
+
+/* Drops the endings no ticket issued before them can outlive. */
+static void
+ws_access_forget(ws_access_org_t *access, int64_t now_ms)
+{
+    size_t  i, kept;
+
+    kept = 0;
+
+    for (i = 0; i < access->count; i++) {
+        if (access->items[i].until_ms > now_ms) {
+            access->items[kept++] = access->items[i];
+        }
+    }
+
+    access->count = kept;
+}
+
+
+static int
+ws_access_remember(ws_access_org_t *access, const char *user_id,
+    int64_t org_seq, const char *epoch, int64_t now_ms)
+{
+    size_t              capacity;
+    ws_access_ended_t  *e, *items;
+
+    ws_access_forget(access, now_ms);
+
+    if (access->count == access->capacity) {
+        capacity = access->capacity ? access->capacity * 2 : 4;
+        items = realloc(access->items, capacity * sizeof(ws_access_ended_t));
+        if (items == NULL) {
+            return -1;
+        }
+
+        access->items = items;
+        access->capacity = capacity;
+    }
+
+    e = &access->items[access->count++];
+    lws_strncpy(e->user_id, user_id, sizeof(e->user_id));
+    lws_strncpy(e->epoch, epoch, sizeof(e->epoch));
+    e->org_seq = org_seq;
+    e->until_ms = now_ms + WS_ACCESS_KEEP_MS;
+
+    return 0;
+}

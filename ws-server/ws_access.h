@@ -1,0 +1,56 @@
+/*
+ * Access that ended: a user removed from the team (user.removed) or
+ * signed out everywhere by a new password (user.signed_out).
+ *
+ * When such an event is delivered, in order, the user's open WebSockets
+ * in its organization are closed with WS_ACCESS_CLOSE_ENDED, and for a
+ * ticket's lifetime a connection whose ticket was issued before the
+ * event (its stream position is below the event's org_seq) is closed as
+ * it opens: the ticket outlived what it was issued on.  A browser then
+ * asks for a new ticket, which a removed user or an ended session does
+ * not get.
+ *
+ * Everything runs on the lws service thread.
+ */
+#ifndef WS_ACCESS_H
+#define WS_ACCESS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <inbox/ticket.h>
+#include "ws_fanout.h"
+
+#define WS_ACCESS_CLOSE_ENDED  4003
+/* what is remembered of an ending outlives every ticket issued before
+ * it (tickets live INBOX_TICKET_TTL seconds) */
+#define WS_ACCESS_KEEP_MS      ((INBOX_TICKET_TTL + 5) * 1000)
+
+typedef struct {
+    char      user_id[INBOX_ID_MAX];
+    int64_t   org_seq;              /* of the event that ended it */
+    char      epoch[INBOX_EPOCH_MAX];
+    int64_t   until_ms;             /* forgotten then */
+} ws_access_ended_t;
+
+/* An organization's endings of the last WS_ACCESS_KEEP_MS. */
+typedef struct {
+    ws_access_ended_t  *items;
+    size_t              count;
+    size_t              capacity;
+} ws_access_org_t;
+
+/* An event of org_id delivered at org_seq: when its type ends a user's
+ * access (inbox_event_ends_access), the user named in frame is closed
+ * out and remembered. */
+void ws_access_event(ws_access_org_t *access, ws_fanout_t *fanout,
+    const char *org_id, int64_t org_seq, const char *epoch,
+    const char *type, const char *frame, size_t len, int64_t now_ms);
+
+/* A connection that just opened: closed when its ticket was issued
+ * before its user's access ended.  Returns 1 when closed, else 0. */
+int ws_access_check(ws_access_org_t *access, ws_conn_t *conn,
+    int64_t now_ms);
+
+void ws_access_clear(ws_access_org_t *access);
+
+#endif

@@ -23,6 +23,8 @@
     const COUNTS_DELAY_MS = 800;
     const BACKOFF_MIN_MS = 1000;
     const BACKOFF_MAX_MS = 30000;
+    /* ws-server's close code for a user removed or signed out everywhere */
+    const ACCESS_ENDED = 4003;
     const FILTERS = ['all', 'unread', 'unresponded', 'starred', 'archived'];
 
     const $ = (id) => document.getElementById(id);
@@ -114,6 +116,8 @@
         searchTimer: null,
         countsTimer: null,
         hasCounts: false,           /* the list answer carries counts */
+        me: null,                   /* /api/v1/me of who is signed in */
+        realtimeHold: null,         /* a change the next ticket waits for */
     };
 
     class Unauthenticated extends Error {}
@@ -1452,6 +1456,13 @@
         case 'contact.updated':
             applyContact(ev.contact);
             break;
+        case 'user.updated':
+            /* a colleague may have changed this user's role */
+            if (state.me && state.me.user
+                && ev.user_id === state.me.user.id) {
+                recheckRole();
+            }
+            break;
         default:
             break;
         }
@@ -1527,6 +1538,19 @@
         applyEvent(ev);
     }
 
+    /* Every view reads the role once: a new one reloads the page, as a
+     * change of one's own role in the Team section does. */
+    async function recheckRole() {
+        try {
+            const me = await api('/api/v1/me');
+            if (state.me && me.role !== state.me.role) {
+                window.location.reload();
+            }
+        } catch (err) {
+            failed(err);
+        }
+    }
+
     /* A client frame (resume, presence); dropped while the socket is not
      * open, as a reconnect says everything again. */
     function sendFrame(frame) {
@@ -1568,6 +1592,12 @@
     async function connect() {
         const generation = ++state.wsGeneration;
         let answer;
+        if (state.realtimeHold) {
+            await state.realtimeHold;
+            if (generation !== state.wsGeneration || !state.signedIn) {
+                return;
+            }
+        }
         try {
             answer = await api('/api/v1/realtime/ticket', { method: 'POST' });
         } catch (err) {
@@ -1592,12 +1622,31 @@
                 onFrame(e.data);
             }
         });
-        ws.addEventListener('close', () => {
+        ws.addEventListener('close', (e) => {
             if (generation === state.wsGeneration) {
                 state.ws = null;
+                if (e.code === ACCESS_ENDED) {
+                    /* the next ticket says whether this session still
+                     * works: soon, not after a backoff */
+                    state.attempt = 0;
+                }
                 scheduleReconnect();
             }
         });
+    }
+
+    /* The sockets close while a change that ends sessions (a new
+     * password) is under way: the next ticket waits for its answer,
+     * which carries this browser's new session. */
+    function holdRealtime(promise) {
+        const hold = Promise.resolve(promise).then(() => {}, () => {});
+        state.realtimeHold = hold;
+        hold.then(() => {
+            if (state.realtimeHold === hold) {
+                state.realtimeHold = null;
+            }
+        });
+        return promise;
     }
 
     /* Now rather than at the end of the backoff, asked to from the
@@ -1635,6 +1684,7 @@
 
     function startApp(me) {
         state.signedIn = true;
+        state.me = me;
         els.signOut.title = me && me.user
             ? 'Signed in as ' + me.user.email : '';
         els.signin.hidden = true;
@@ -1819,6 +1869,7 @@
         showConversation: showConversation,
         newestMessageId: newestMessageId,
         sendFrame: sendFrame,
+        holdRealtime: holdRealtime,
         on: (kind, fn) => hooks[kind].push(fn),
     });
 

@@ -1,11 +1,13 @@
 /*
  * The Settings view's "Your password" form: POST /api/v1/me/password
  * with the current and the new password.  The server ends every other
- * session and gives this browser a new one with its answer, so nothing
- * else is needed here; a refusal names its field (a wrong current
+ * session and gives this browser a new one with its answer; the user's
+ * WebSockets close on it, and this browser's reconnects once the answer
+ * is in (holdRealtime).  A refusal names its field (a wrong current
  * password, a new one too short) and is shown there.
  *
- * What it uses of the app is window.inboxApp (api, failed, on).
+ * What it uses of the app is window.inboxApp (api, failed, holdRealtime,
+ * on).
  */
 'use strict';
 
@@ -42,9 +44,12 @@
         clear();
         els.save.disabled = true;
         try {
-            await app.api('/api/v1/me/password', { method: 'POST',
-                body: { current_password: els.current.value,
-                        new_password: els.next.value } });
+            /* the server closes this user's sockets on it; this
+             * browser's opens again in the session the answer sets */
+            await app.holdRealtime(app.api('/api/v1/me/password',
+                { method: 'POST',
+                  body: { current_password: els.current.value,
+                          new_password: els.next.value } }));
             els.form.reset();
             els.status.textContent = 'Your password is changed.';
         } catch (err) {

@@ -8,7 +8,9 @@
  * The server keeps the rule that the organization has a billing contact:
  * its refusal is shown, and the row goes back to what is stored.  A
  * change to one's own role reloads the page, so that every view reads
- * the new role; removing oneself ends the session.
+ * the new role; removing oneself ends the session.  The team's events
+ * (user.updated, user.removed, user.signed_out) read the list again
+ * while it is shown, so a colleague's changes appear at once.
  *
  * What it uses of the app is window.inboxApp (api, failed, on).
  */
@@ -223,6 +225,13 @@
         }
     });
     els.view.addEventListener('inbox:show', load);
+    /* a colleague changed the team: shown as it is now */
+    app.on('event', (ev) => {
+        if (typeof ev.type === 'string' && ev.type.startsWith('user.')
+            && !els.view.hidden && state.meId !== null) {
+            load();
+        }
+    });
 
     app.on('session', (me) => {
         state.seq += 1;

@@ -178,12 +178,19 @@ test('anyone changes their own password: a wrong current one is refused '
             /current password is not right/);
         assert.equal(await current.getAttribute('aria-invalid'), 'true');
 
+        await page.locator('#conn[data-state="live"]').waitFor();
         await current.fill(MAX.password);
         await page.getByRole('button', { name: 'Change password' }).click();
         await page.locator('#password-status',
             { hasText: 'Your password is changed.' }).waitFor();
         assert.equal(await current.inputValue(), '');
         assert.equal(await current.getAttribute('aria-invalid'), null);
+
+        // every socket of the user was closed; this browser's opens again
+        // in its new session, with no sign-in
+        await page.locator('#conn[data-state="reconnecting"]').waitFor();
+        await page.locator('#conn[data-state="live"]').waitFor();
+        assert.equal(await page.locator('#signin').isVisible(), false);
 
         // the new session cookie keeps this browser signed in
         await page.reload();

@@ -2,16 +2,17 @@
 // contact adds someone with a first password (who then signs in), sees
 // a bad field refused next to it, changes a role (stored; the last
 // billing contact's refusal shown and the row put back), and removes a
-// user after a confirmation (signed out at once); changing one's own
-// role reloads the page as the new role; a member sees the team but no
-// controls.  At 390 px nothing scrolls sideways.
+// user after a confirmation (whose browser is signed out at once, by its
+// WebSocket closing); a colleague's changes show without a reload;
+// changing one's own role reloads the page as the new role; a member
+// sees the team but no controls.  At 390 px nothing scrolls sideways.
 
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import { noPageErrorsTest, signIn, useBrowser } from '../lib/browser.mjs';
 import { useCluster, errorLogIsCleanTest } from '../lib/fixture.mjs';
 import { api } from '../lib/inbox.mjs';
-import { addUser } from '../lib/session.mjs';
+import { addUser, login, sessionApi } from '../lib/session.mjs';
 
 const ctx = useCluster({ orgs: [{ name: 'Harbor Cafe' }] });
 const BEA = { email: 'bea@harbor.example', password: 'bea pays the bills' };
@@ -155,12 +156,57 @@ test('a removed user is signed out at once; the confirmation can be '
         await rowOf(page, CY.email).waitFor({ state: 'detached' });
         assert.equal((await teamNow())[CY.email], undefined);
 
-        // Cy's next request is refused: back to signing in
-        await cy.getByRole('link', { name: 'Settings' }).click();
+        // Cy's browser, left alone, is back at signing in: its socket
+        // was closed and its session no longer gets a ticket
         await cy.getByLabel('Password', { exact: true }).waitFor();
         await cy.getByText('Your session has ended').waitFor();
+        assert.equal(await cy.locator('#app').isVisible(), false);
     } finally {
         await cy.context().close();
+        await page.context().close();
+    }
+});
+
+test('a colleague\'s changes to the team show at once', async () => {
+    const bea = (await login(ctx.cluster, BEA.email, BEA.password)).cookie;
+    const maxId = (await api(ctx.cluster, '/api/v1/users', org().token))
+        .json.items.find((u) => u.email === MAX.email).id;
+    const page = await web.newPage({ width: 1200, height: 800 });
+    try {
+        await openTeam(page, MAX);
+        await page.locator('#conn[data-state="live"]').waitFor();
+
+        const added = await sessionApi(ctx.cluster, '/api/v1/users', bea,
+            { method: 'POST', body: { email: 'dot@harbor.example',
+                                      role: 'member',
+                                      password: 'dot joins today 5' } });
+        assert.equal(added.status, 201, added.text);
+        await rowOf(page, 'dot@harbor.example').waitFor();
+
+        const changed = await sessionApi(ctx.cluster,
+            `/api/v1/users/${added.json.id}`, bea,
+            { method: 'PATCH', body: { role: 'billing' } });
+        assert.equal(changed.status, 200, changed.text);
+        await rowOf(page, 'dot@harbor.example')
+            .getByText('Billing contact').waitFor();
+
+        const removed = await sessionApi(ctx.cluster,
+            `/api/v1/users/${added.json.id}`, bea, { method: 'DELETE' });
+        assert.equal(removed.status, 204, removed.text);
+        await rowOf(page, 'dot@harbor.example')
+            .waitFor({ state: 'detached' });
+
+        // Max's own role changed elsewhere: the page reads it again
+        const setMax = (role) => sessionApi(ctx.cluster,
+            `/api/v1/users/${maxId}`, bea, { method: 'PATCH', body: { role } });
+        assert.equal((await setMax('billing')).status, 200);
+        await page.getByLabel(`Role of ${BEA.email}`).waitFor();
+        assert.equal(await page.locator('#team-form').isVisible(), true);
+        assert.equal((await setMax('member')).status, 200);
+        await page.getByText('Only a billing contact can change the team.')
+            .waitFor();
+        assert.equal(await page.locator('#team-list select').count(), 0);
+    } finally {
         await page.context().close();
     }
 });

@@ -481,12 +481,16 @@ inbox_status_t inbox_sqlite_events_store(inbox_sqlite_conn_t *conn,
  * renders its frames and stores its events. */
 inbox_status_t inbox_sqlite_events_record(inbox_sqlite_conn_t *conn,
     int64_t org, inbox_change_t *change, int64_t now, inbox_error_t *err);
+/* The end of a change's write transaction: records its events, commits
+ * and hands the frames to events (may be NULL) once durable.  On failure
+ * the transaction is rolled back.  The change is freed either way. */
+inbox_status_t inbox_sqlite_events_commit(inbox_sqlite_conn_t *conn,
+    int64_t org, inbox_change_t *change, int64_t now,
+    inbox_event_list_t *events, inbox_error_t *err);
 
 
-/* Records the team's event of type (INBOX_EVENT_USER_*) about user in
- * the open write transaction and commits it; the frame goes to events
- * (may be NULL) once durable.  On failure the transaction is rolled
- * back (store_sqlite_team.c). */
+/* inbox_sqlite_events_commit with the team's event of type
+ * (INBOX_EVENT_USER_*) about user (store_sqlite_team.c). */
 inbox_status_t inbox_sqlite_team_commit(inbox_sqlite_conn_t *conn,
     int64_t org, const char *type, int64_t user, inbox_event_list_t *events,
     inbox_error_t *err);

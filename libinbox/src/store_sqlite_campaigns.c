@@ -468,7 +468,6 @@ inbox_sqlite_campaign_progress(inbox_store_t *store, const char *org_id,
     const char *campaign_id, int64_t now, inbox_campaign_t *campaign,
     inbox_event_list_t *events, inbox_error_t *err)
 {
-    char                  org_text[INBOX_ID_MAX];
     int64_t               org, id;
     inbox_change_t        change;
     inbox_status_t        status;
@@ -478,8 +477,6 @@ inbox_sqlite_campaign_progress(inbox_store_t *store, const char *org_id,
     if (err == NULL) {
         err = &fallback;
     }
-
-    memset(&change, 0, sizeof(inbox_change_t));
 
     status = inbox_sqlite_campaign_ids(org_id, campaign_id, &org, &id, err);
     if (status != INBOX_OK) {
@@ -498,33 +495,11 @@ inbox_sqlite_campaign_progress(inbox_store_t *store, const char *org_id,
 
     inbox_change_campaign(&change, campaign);
 
-    status = inbox_sqlite_events_record(conn, org, &change, now, err);
-    if (status != INBOX_OK) {
-        goto failed;
-    }
-
-    status = inbox_sqlite_commit(conn, err);
-    if (status != INBOX_OK) {
-        goto undone;
-    }
-
-    inbox_sqlite_format_id(org, org_text);
-
-    if (inbox_change_push(&change, org_text, events) != 0) {
-        status = inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
-    }
-
-    inbox_change_free(&change);
-
-    return status;
+    return inbox_sqlite_events_commit(conn, org, &change, now, events, err);
 
 failed:
 
     inbox_sqlite_rollback(conn);
-
-undone:
-
-    inbox_change_free(&change);
 
     return status;
 }

@@ -492,7 +492,6 @@ inbox_sqlite_contact_update(inbox_store_t *store, const char *org_id,
     inbox_error_t *err)
 {
     int                   renamed;
-    char                  org_text[INBOX_ID_MAX];
     int64_t               org, id, now;
     inbox_change_t        change;
     inbox_status_t        status;
@@ -579,23 +578,12 @@ inbox_sqlite_contact_update(inbox_store_t *store, const char *org_id,
 
     inbox_change_contact(&change, &conversation);
 
-    status = inbox_sqlite_events_record(conn, org, &change, now, err);
-    if (status != INBOX_OK) {
-        goto failed;
-    }
-
-    status = inbox_sqlite_commit(conn, err);
+    status = inbox_sqlite_events_commit(conn, org, &change, now, events,
+                                        err);
     if (status != INBOX_OK) {
         goto undone;
     }
 
-    inbox_sqlite_format_id(org, org_text);
-
-    if (inbox_change_push(&change, org_text, events) != 0) {
-        status = inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
-    }
-
-    inbox_change_free(&change);
     inbox_conversation_free(&conversation);
 
     return status;

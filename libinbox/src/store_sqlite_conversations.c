@@ -600,7 +600,6 @@ inbox_sqlite_conversation_act(inbox_store_t *store, const char *org_id,
     inbox_conversation_t *conversation, inbox_event_list_t *events,
     inbox_error_t *err)
 {
-    char                  org_text[INBOX_ID_MAX];
     int64_t               org, id, now;
     inbox_change_t        change;
     inbox_status_t        status;
@@ -650,22 +649,10 @@ inbox_sqlite_conversation_act(inbox_store_t *store, const char *org_id,
 
     inbox_change_action(&change, &before, conversation);
 
-    status = inbox_sqlite_events_record(conn, org, &change, now, err);
+    status = inbox_sqlite_events_commit(conn, org, &change, now, events,
+                                        err);
     if (status != INBOX_OK) {
-        goto failed;
-    }
-
-    status = inbox_sqlite_commit(conn, err);
-    if (status != INBOX_OK) {
-        /* the commit failed and rolled back: nothing happened */
         goto undone;
-    }
-
-    inbox_sqlite_format_id(org, org_text);
-
-    if (inbox_change_push(&change, org_text, events) != 0) {
-        /* durable, but its browsers learn it only at their next reload */
-        return inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
     }
 
     return INBOX_OK;

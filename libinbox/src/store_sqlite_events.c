@@ -139,6 +139,41 @@ inbox_sqlite_events_record(inbox_sqlite_conn_t *conn, int64_t org,
 }
 
 
+inbox_status_t
+inbox_sqlite_events_commit(inbox_sqlite_conn_t *conn, int64_t org,
+    inbox_change_t *change, int64_t now, inbox_event_list_t *events,
+    inbox_error_t *err)
+{
+    char            org_text[INBOX_ID_MAX];
+    inbox_status_t  status;
+
+    status = inbox_sqlite_events_record(conn, org, change, now, err);
+    if (status != INBOX_OK) {
+        inbox_sqlite_rollback(conn);
+        goto done;
+    }
+
+    /* a failed commit rolled back: nothing happened */
+    status = inbox_sqlite_commit(conn, err);
+    if (status != INBOX_OK) {
+        goto done;
+    }
+
+    inbox_sqlite_format_id(org, org_text);
+
+    if (inbox_change_push(change, org_text, events) != 0) {
+        /* durable, but its browsers learn it only at their next reload */
+        status = inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
+    }
+
+done:
+
+    inbox_change_free(change);
+
+    return status;
+}
+
+
 /* One indexed read per organization: SQLite is in the process, so a
  * list query would save nothing. */
 inbox_status_t

@@ -53,7 +53,6 @@ inbox_sqlite_contact_opt(inbox_store_t *store, const char *org_id,
     inbox_event_list_t *events, inbox_error_t *err)
 {
     int                   changed;
-    char                  org_text[INBOX_ID_MAX];
     int64_t               org, id, conversation_id;
     inbox_change_t        change;
     inbox_status_t        status;
@@ -114,22 +113,9 @@ inbox_sqlite_contact_opt(inbox_store_t *store, const char *org_id,
 
     inbox_change_opt(&change, contact, &conversation);
 
-    status = inbox_sqlite_events_record(conn, org, &change, at, err);
+    status = inbox_sqlite_events_commit(conn, org, &change, at, events, err);
     if (status != INBOX_OK) {
-        goto failed;
-    }
-
-    status = inbox_sqlite_commit(conn, err);
-    if (status != INBOX_OK) {
-        /* the commit failed and rolled back: nothing happened */
         goto undone;
-    }
-
-    inbox_sqlite_format_id(org, org_text);
-
-    if (inbox_change_push(&change, org_text, events) != 0) {
-        /* durable, but its browsers learn it only at their next reload */
-        status = inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
     }
 
     inbox_conversation_free(&conversation);

@@ -165,37 +165,14 @@ inbox_sqlite_team_commit(inbox_sqlite_conn_t *conn, int64_t org,
     const char *type, int64_t user, inbox_event_list_t *events,
     inbox_error_t *err)
 {
-    char            org_text[INBOX_ID_MAX], user_text[INBOX_ID_MAX];
-    inbox_status_t  status;
+    char            user_text[INBOX_ID_MAX];
     inbox_change_t  change;
 
     inbox_sqlite_format_id(user, user_text);
     inbox_change_user(&change, type, user_text);
 
-    status = inbox_sqlite_events_record(conn, org, &change, inbox_now_ms(),
-                                        err);
-    if (status != INBOX_OK) {
-        inbox_sqlite_rollback(conn);
-        goto done;
-    }
-
-    /* a failed commit rolled back: nothing happened */
-    status = inbox_sqlite_commit(conn, err);
-    if (status != INBOX_OK) {
-        goto done;
-    }
-
-    inbox_sqlite_format_id(org, org_text);
-
-    if (inbox_change_push(&change, org_text, events) != 0) {
-        status = inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
-    }
-
-done:
-
-    inbox_change_free(&change);
-
-    return status;
+    return inbox_sqlite_events_commit(conn, org, &change, inbox_now_ms(),
+                                      events, err);
 }
 
 

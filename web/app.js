@@ -1718,8 +1718,25 @@
         showSignIn(message);
     }
 
+    /* The other tabs of this browser share its session cookie: signing
+     * out in one signs them all out at once, so that none goes on
+     * showing live messages to whoever sits down next. */
+    const otherTabs = typeof BroadcastChannel === 'function'
+        ? new BroadcastChannel('inbox-session') : null;
+
+    if (otherTabs) {
+        otherTabs.addEventListener('message', (e) => {
+            if (e.data === 'signed-out' && state.signedIn) {
+                endSession('You signed out in another tab.');
+            }
+        });
+    }
+
     async function signOut() {
         endSession('');
+        if (otherTabs) {
+            otherTabs.postMessage('signed-out');
+        }
         try {
             await fetch('/api/v1/auth/logout', {
                 method: 'POST',

@@ -251,4 +251,23 @@ test('a session that ends while the app is open shows the sign-in form',
         assert.deepEqual(web.pageErrors, []);
     });
 
+test('signing out in one tab signs out the other tabs at once', async () => {
+    await signIn(page, ctx.cluster, USER);
+    await page.locator('#conn[data-state="live"]').waitFor();
+    const other = await page.context().newPage();
+    try {
+        await other.goto(ctx.cluster.url('/'));
+        await other.locator('#conn[data-state="live"]').waitFor();
+
+        await page.getByRole('button', { name: 'Sign out' }).click();
+        // with nothing done in it, the other tab shows no inbox any more
+        await other.getByText('You signed out in another tab.').waitFor();
+        assert.equal(await other.locator('#app').isVisible(), false);
+        assert.equal(await other.locator('#threads li').count(), 0);
+    } finally {
+        await other.close();
+    }
+    assert.deepEqual(web.pageErrors, []);
+});
+
 errorLogIsCleanTest(ctx, web.close);

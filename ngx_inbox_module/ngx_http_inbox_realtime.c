@@ -285,6 +285,7 @@ ngx_http_inbox_realtime_ticket_op(ngx_http_inbox_api_t *api,
 
     memcpy(claims.org_id, api->principal.org_id, INBOX_ID_MAX);
     memcpy(claims.user_id, api->principal.user_id, INBOX_ID_MAX);
+    memcpy(claims.token_id, api->principal.token_id, INBOX_ID_MAX);
 
     /* the name colleagues see in presence */
     if (claims.user_id[0] != '\0') {

@@ -10,16 +10,19 @@
 
 
 typedef struct {
-    const char  *user_id;
+    int          token;
+    const char  *id;
 } ws_access_target_t;
 
 
-static int ws_access_user(const char *frame, size_t len,
-    char user_id[INBOX_ID_MAX]);
+static int ws_access_named(const char *frame, size_t len, const char *key,
+    char id[INBOX_ID_MAX]);
+static int ws_access_is(const inbox_ticket_claims_t *claims, int token,
+    const char *id);
 static void ws_access_close_each(ws_conn_t *conn, void *arg);
 static void ws_access_forget(ws_access_org_t *access, int64_t now_ms);
-static int ws_access_remember(ws_access_org_t *access, const char *user_id,
-    int64_t org_seq, const char *epoch, int64_t now_ms);
+static int ws_access_remember(ws_access_org_t *access, int token,
+    const char *id, int64_t org_seq, const char *epoch, int64_t now_ms);
 
 
 void
@@ -27,30 +30,35 @@ ws_access_event(ws_access_org_t *access, ws_fanout_t *fanout,
     const char *org_id, int64_t org_seq, const char *epoch,
     const char *type, const char *frame, size_t len, int64_t now_ms)
 {
-    char                user_id[INBOX_ID_MAX];
+    char                id[INBOX_ID_MAX];
+    const char         *key;
     ws_access_target_t  target;
 
-    if (!inbox_event_ends_access(type)) {
+    key = inbox_event_ends_access(type);
+    if (key == NULL) {
         return;
     }
 
-    if (ws_access_user(frame, len, user_id) != 0) {
-        lwsl_err("ws-server: org %s org_seq %lld: %s names no user\n",
-                 org_id, (long long) org_seq, type);
+    if (ws_access_named(frame, len, key, id) != 0) {
+        lwsl_err("ws-server: org %s org_seq %lld: %s has no %s\n",
+                 org_id, (long long) org_seq, type, key);
         return;
     }
 
-    target.user_id = user_id;
+    target.token = strcmp(key, "token_id") == 0;
+    target.id = id;
     ws_fanout_foreach(fanout, org_id, ws_access_close_each, &target);
 
-    if (ws_access_remember(access, user_id, org_seq, epoch, now_ms) != 0) {
-        lwsl_err("ws-server: out of memory: a ticket of user %s issued "
+    if (ws_access_remember(access, target.token, id, org_seq, epoch, now_ms)
+        != 0)
+    {
+        lwsl_err("ws-server: out of memory: a ticket of %s %s issued "
                  "before org_seq %lld of org %s may still open a "
-                 "socket\n", user_id, (long long) org_seq, org_id);
+                 "socket\n", key, id, (long long) org_seq, org_id);
     }
 
     lwsl_notice("ws-server: org %s: %s %s, its sockets closed\n", org_id,
-                type, user_id);
+                type, id);
 }
 
 
@@ -70,7 +78,7 @@ ws_access_check(ws_access_org_t *access, ws_conn_t *conn, int64_t now_ms)
 
         /* a ticket of another stream (a store made again) says nothing
          * of this one's positions: its ending is the store's business */
-        if (strcmp(e->user_id, claims->user_id) == 0
+        if (ws_access_is(claims, e->token, e->id)
             && strcmp(e->epoch, claims->state.epoch) == 0
             && claims->state.org_seq < e->org_seq)
         {
@@ -91,15 +99,16 @@ ws_access_clear(ws_access_org_t *access)
 }
 
 
-/* The frame's "user_id" (off the hot path: these events are rare). */
+/* The frame's key, an id (off the hot path: these events are rare). */
 static int
-ws_access_user(const char *frame, size_t len, char user_id[INBOX_ID_MAX])
+ws_access_named(const char *frame, size_t len, const char *key,
+    char out[INBOX_ID_MAX])
 {
     int          rc;
     char        *text;
     yajl_val     root, v;
     const char  *id;
-    const char  *path[] = { "user_id", NULL };
+    const char  *path[] = { key, NULL };
 
     text = malloc(len + 1);
     if (text == NULL) {
@@ -117,7 +126,7 @@ ws_access_user(const char *frame, size_t len, char user_id[INBOX_ID_MAX])
     rc = -1;
 
     if (id != NULL && id[0] != '\0' && strlen(id) < INBOX_ID_MAX) {
-        strcpy(user_id, id);
+        strcpy(out, id);
         rc = 0;
     }
 
@@ -127,12 +136,20 @@ ws_access_user(const char *frame, size_t len, char user_id[INBOX_ID_MAX])
 }
 
 
+/* Whether the ticket is the named user's, or was issued to the token. */
+static int
+ws_access_is(const inbox_ticket_claims_t *claims, int token, const char *id)
+{
+    return strcmp(token ? claims->token_id : claims->user_id, id) == 0;
+}
+
+
 static void
 ws_access_close_each(ws_conn_t *conn, void *arg)
 {
     ws_access_target_t  *target = arg;
 
-    if (strcmp(ws_fanout_claims(conn)->user_id, target->user_id) == 0) {
+    if (ws_access_is(ws_fanout_claims(conn), target->token, target->id)) {
         ws_fanout_kick(conn, WS_ACCESS_CLOSE_ENDED, "signed out");
     }
 }
@@ -157,7 +174,7 @@ ws_access_forget(ws_access_org_t *access, int64_t now_ms)
 
 
 static int
-ws_access_remember(ws_access_org_t *access, const char *user_id,
+ws_access_remember(ws_access_org_t *access, int token, const char *id,
     int64_t org_seq, const char *epoch, int64_t now_ms)
 {
     size_t              capacity;
@@ -177,7 +194,8 @@ ws_access_remember(ws_access_org_t *access, const char *user_id,
     }
 
     e = &access->items[access->count++];
-    lws_strncpy(e->user_id, user_id, sizeof(e->user_id));
+    e->token = token;
+    lws_strncpy(e->id, id, sizeof(e->id));
     lws_strncpy(e->epoch, epoch, sizeof(e->epoch));
     e->org_seq = org_seq;
     e->until_ms = now_ms + WS_ACCESS_KEEP_MS;

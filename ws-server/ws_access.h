@@ -1,14 +1,15 @@
 /*
  * Access that ended: a user removed from the team (user.removed) or
- * signed out everywhere by a new password (user.signed_out).
+ * signed out everywhere by a new password (user.signed_out), or an API
+ * token revoked (token.revoked).
  *
- * When such an event is delivered, in order, the user's open WebSockets
- * in its organization are closed with WS_ACCESS_CLOSE_ENDED, and for a
- * ticket's lifetime a connection whose ticket was issued before the
- * event (its stream position is below the event's org_seq) is closed as
- * it opens: the ticket outlived what it was issued on.  A browser then
- * asks for a new ticket, which a removed user or an ended session does
- * not get.
+ * When such an event is delivered, in order, the open WebSockets of the
+ * user (or opened with the token) in its organization are closed with
+ * WS_ACCESS_CLOSE_ENDED, and for a ticket's lifetime a connection whose
+ * ticket was issued before the event (its stream position is below the
+ * event's org_seq) is closed as it opens: the ticket outlived what it
+ * was issued on.  A browser then asks for a new ticket, which a removed
+ * user, an ended session or a revoked token does not get.
  *
  * Everything runs on the lws service thread.
  */
@@ -26,7 +27,8 @@
 #define WS_ACCESS_KEEP_MS      ((INBOX_TICKET_TTL + 5) * 1000)
 
 typedef struct {
-    char      user_id[INBOX_ID_MAX];
+    int       token;                /* a token's id, else a user's */
+    char      id[INBOX_ID_MAX];
     int64_t   org_seq;              /* of the event that ended it */
     char      epoch[INBOX_EPOCH_MAX];
     int64_t   until_ms;             /* forgotten then */
@@ -39,9 +41,9 @@ typedef struct {
     size_t              capacity;
 } ws_access_org_t;
 
-/* An event of org_id delivered at org_seq: when its type ends a user's
- * access (inbox_event_ends_access), the user named in frame is closed
- * out and remembered. */
+/* An event of org_id delivered at org_seq: when its type ends someone's
+ * access (inbox_event_ends_access), the user or token its frame names is
+ * closed out and remembered. */
 void ws_access_event(ws_access_org_t *access, ws_fanout_t *fanout,
     const char *org_id, int64_t org_seq, const char *epoch,
     const char *type, const char *frame, size_t len, int64_t now_ms);

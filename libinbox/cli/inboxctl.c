@@ -902,10 +902,10 @@ ctl_token_revoke(inbox_store_t *store, ctl_words_t *words)
     if (inbox_token_is_secret(which)) {
         inbox_token_hash(which, strlen(which), hash);
         rc = inbox_store_token_revoke(store, words->args[0], NULL, hash, id,
-                                      &err);
+                                      NULL, &err);
     } else {
         rc = inbox_store_token_revoke(store, words->args[0], which, NULL, id,
-                                      &err);
+                                      NULL, &err);
     }
 
     if (rc != INBOX_OK) {
@@ -1250,7 +1250,7 @@ ctl_revoke_demo_tokens(inbox_store_t *store, const char *org_id,
             || (t->name[0] == '\0' && strcmp(t->user_email, DEMO_EMAIL) == 0))
         {
             rc = inbox_store_token_revoke(store, org_id, t->id, NULL, NULL,
-                                          err);
+                                          NULL, err);
             *revoked += 1;
         }
     }

@@ -658,11 +658,37 @@ inbox_event_user(const char *type, int64_t org_seq, const char *epoch,
 }
 
 
-int
+char *
+inbox_event_token(int64_t org_seq, const char *epoch, const char *token_id)
+{
+    yajl_gen  g;
+
+    g = inbox_event_begin(INBOX_EVENT_TOKEN_REVOKED, org_seq, epoch);
+    if (g == NULL) {
+        return NULL;
+    }
+
+    inbox_json_key(g, "token_id");
+    inbox_json_string(g, token_id);
+
+    return inbox_event_finish(g);
+}
+
+
+const char *
 inbox_event_ends_access(const char *type)
 {
-    return strcmp(type, INBOX_EVENT_USER_REMOVED) == 0
-           || strcmp(type, INBOX_EVENT_USER_SIGNED_OUT) == 0;
+    if (strcmp(type, INBOX_EVENT_USER_REMOVED) == 0
+        || strcmp(type, INBOX_EVENT_USER_SIGNED_OUT) == 0)
+    {
+        return "user_id";
+    }
+
+    if (strcmp(type, INBOX_EVENT_TOKEN_REVOKED) == 0) {
+        return "token_id";
+    }
+
+    return NULL;
 }
 
 
@@ -676,6 +702,19 @@ inbox_change_user(inbox_change_t *change, const char *type,
 
     change->items[0].type = type;
     change->items[0].user_id = user_id;
+    change->items[0].unread_total = -1;
+}
+
+
+void
+inbox_change_token(inbox_change_t *change, const char *token_id)
+{
+    memset(change, 0, sizeof(inbox_change_t));
+
+    change->count = 1;
+
+    change->items[0].type = INBOX_EVENT_TOKEN_REVOKED;
+    change->items[0].token_id = token_id;
     change->items[0].unread_total = -1;
 }
 
@@ -737,6 +776,7 @@ inbox_change_render(inbox_change_t *change, int64_t first, const char *epoch)
         ref.contact = change->contact;
         ref.campaign = change->campaign;
         ref.user_id = e->user_id;
+        ref.token_id = e->token_id;
 
         if (inbox_event_ref_render(&ref, &e->frame) != 0) {
             return -1;
@@ -783,9 +823,14 @@ inbox_event_ref_needs(const char *type)
     }
 
     if (strcmp(type, INBOX_EVENT_USER_UPDATED) == 0
-        || inbox_event_ends_access(type))
+        || strcmp(type, INBOX_EVENT_USER_REMOVED) == 0
+        || strcmp(type, INBOX_EVENT_USER_SIGNED_OUT) == 0)
     {
         return INBOX_EVENT_NEEDS_USER;
+    }
+
+    if (strcmp(type, INBOX_EVENT_TOKEN_REVOKED) == 0) {
+        return INBOX_EVENT_NEEDS_TOKEN;
     }
 
     return 0;
@@ -816,7 +861,9 @@ inbox_event_ref_render(const inbox_event_ref_t *ref, char **frame)
         || ((needs & INBOX_EVENT_NEEDS_CONTACT) && ref->contact == NULL)
         || ((needs & INBOX_EVENT_NEEDS_CAMPAIGN) && ref->campaign == NULL)
         || ((needs & INBOX_EVENT_NEEDS_USER)
-            && (ref->user_id == NULL || ref->user_id[0] == '\0')))
+            && (ref->user_id == NULL || ref->user_id[0] == '\0'))
+        || ((needs & INBOX_EVENT_NEEDS_TOKEN)
+            && (ref->token_id == NULL || ref->token_id[0] == '\0')))
     {
         return 1;
     }
@@ -844,6 +891,9 @@ inbox_event_ref_render(const inbox_event_ref_t *ref, char **frame)
     } else if (needs & INBOX_EVENT_NEEDS_USER) {
         *frame = inbox_event_user(type, ref->org_seq, ref->epoch,
                                   ref->user_id);
+
+    } else if (needs & INBOX_EVENT_NEEDS_TOKEN) {
+        *frame = inbox_event_token(ref->org_seq, ref->epoch, ref->token_id);
 
     } else {
         *frame = inbox_event_contact_updated(ref->org_seq, ref->epoch,

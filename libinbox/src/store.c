@@ -187,6 +187,8 @@ inbox_store_token_find(inbox_store_t *store, const char *token_hash,
     if (rc == INBOX_OK) {
         rc = inbox_token_check(token.expires_at, token.revoked_at,
                                inbox_now_ms(), err);
+        /* which token: a WebSocket it opens closes when it is revoked */
+        memcpy(principal->token_id, token.id, INBOX_ID_MAX);
     }
 
     if (rc != INBOX_OK) {
@@ -200,7 +202,7 @@ inbox_store_token_find(inbox_store_t *store, const char *token_hash,
 inbox_status_t
 inbox_store_token_revoke(inbox_store_t *store, const char *org_id,
     const char *token_id, const char *token_hash, char id[INBOX_ID_MAX],
-    inbox_error_t *err)
+    inbox_event_list_t *events, inbox_error_t *err)
 {
     char  unused[INBOX_ID_MAX];
 
@@ -213,7 +215,8 @@ inbox_store_token_revoke(inbox_store_t *store, const char *org_id,
 
     return store->ops->token_revoke(store, org_id,
                                     token_id && token_id[0] ? token_id : NULL,
-                                    token_hash, id ? id : unused, err);
+                                    token_hash, id ? id : unused, events,
+                                    err);
 }
 
 

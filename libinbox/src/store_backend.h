@@ -125,8 +125,9 @@ typedef struct {
     /* token_id NULL: by token_hash; id never NULL */                         \
     X(RULED, token_revoke,                                                    \
       (inbox_store_t *store, const char *org_id, const char *token_id,        \
-       const char *token_hash, char id[INBOX_ID_MAX], inbox_error_t *err),    \
-      (store, org_id, token_id, token_hash, id, err))                         \
+       const char *token_hash, char id[INBOX_ID_MAX],                         \
+       inbox_event_list_t *events, inbox_error_t *err),                       \
+      (store, org_id, token_id, token_hash, id, events, err))                 \
     X(PLAIN, credits_grant,                                                   \
       (inbox_store_t *store, const char *org_id, int64_t credits,             \
        inbox_error_t *err),                                                   \

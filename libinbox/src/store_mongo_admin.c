@@ -713,13 +713,14 @@ inbox_mongo_tokens_list(inbox_store_t *store, const char *org_id,
 inbox_status_t
 inbox_mongo_token_revoke(inbox_store_t *store, const char *org_id,
     const char *token_id, const char *token_hash, char id[INBOX_ID_MAX],
-    inbox_error_t *err)
+    inbox_event_list_t *events, inbox_error_t *err)
 {
     int                   found;
     bson_t                value, query;
     bson_t               *command;
     bson_oid_t            org, token;
     inbox_status_t        rc;
+    inbox_change_t        change;
     inbox_mongo_store_t  *ms = (inbox_mongo_store_t *) store;
 
     id[0] = '\0';
@@ -771,8 +772,14 @@ inbox_mongo_token_revoke(inbox_store_t *store, const char *org_id,
 
     bson_destroy(&value);
 
-    if (rc != INBOX_OK || found) {
+    if (rc != INBOX_OK) {
         return rc;
+    }
+
+    if (found) {
+        /* the sockets it opened close on it (ws-server) */
+        inbox_change_token(&change, id);
+        return inbox_mongo_events_append(ms, &org, &change, events, err);
     }
 
     /* Revoked already? */

@@ -121,6 +121,12 @@ inbox_mongo_events_append(inbox_mongo_store_t *ms, const bson_oid_t *org,
             BSON_APPEND_OID(&doc, "user_id", &ref);
         }
 
+        if (e->token_id != NULL
+            && inbox_mongo_parse_id(e->token_id, &ref) == 0)
+        {
+            BSON_APPEND_OID(&doc, "token_id", &ref);
+        }
+
         if (e->unread_total >= 0) {
             BSON_APPEND_INT64(&doc, "unread_total", e->unread_total);
         }
@@ -439,7 +445,7 @@ inbox_mongo_events_render(inbox_mongo_store_t *ms, const bson_oid_t *org,
 {
     int                     r;
     char                    type[32], epoch[INBOX_EPOCH_MAX];
-    char                    user_id[INBOX_ID_MAX];
+    char                    subject[INBOX_ID_MAX];
     char                   *frame;
     bson_t                  doc;
     int64_t                 expect;
@@ -496,13 +502,21 @@ inbox_mongo_events_render(inbox_mongo_store_t *ms, const bson_oid_t *org,
                                    &ref, &message, &conversation, &contact,
                                    err);
 
-        /* user.*: the user's id is all the frame shows */
+        /* user.*, token.revoked: the id is all the frame shows */
         if ((inbox_event_ref_needs(type) & INBOX_EVENT_NEEDS_USER)
             && bson_iter_init_find(&field, &doc, "user_id")
             && BSON_ITER_HOLDS_OID(&field))
         {
-            inbox_mongo_id_hex(bson_iter_oid(&field), user_id);
-            ref.user_id = user_id;
+            inbox_mongo_id_hex(bson_iter_oid(&field), subject);
+            ref.user_id = subject;
+        }
+
+        if ((inbox_event_ref_needs(type) & INBOX_EVENT_NEEDS_TOKEN)
+            && bson_iter_init_find(&field, &doc, "token_id")
+            && BSON_ITER_HOLDS_OID(&field))
+        {
+            inbox_mongo_id_hex(bson_iter_oid(&field), subject);
+            ref.token_id = subject;
         }
 
         /* campaign.progress: the campaign as it is now, read once for

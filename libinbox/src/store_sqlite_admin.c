@@ -677,15 +677,43 @@ inbox_sqlite_tokens_list(inbox_store_t *store, const char *org_id,
 
 
 /* The first revocation's time is kept: revoking again changes nothing. */
+/* The one id stmt answers, into id ("" for none); on failure the
+ * transaction is rolled back. */
+static inbox_status_t
+inbox_sqlite_token_id(inbox_sqlite_conn_t *conn, sqlite3_stmt *stmt,
+    char id[INBOX_ID_MAX], inbox_error_t *err)
+{
+    int  rc;
+
+    id[0] = '\0';
+    rc = sqlite3_step(stmt);
+
+    if (rc == SQLITE_ROW) {
+        inbox_sqlite_format_id(sqlite3_column_int64(stmt, 0), id);
+        rc = sqlite3_step(stmt);
+    }
+
+    inbox_sqlite_done(stmt);
+
+    if (rc != SQLITE_DONE) {
+        inbox_sqlite_fail(conn, rc, err);
+        inbox_sqlite_rollback(conn);
+        return err->code;
+    }
+
+    return INBOX_OK;
+}
+
+
 inbox_status_t
 inbox_sqlite_token_revoke(inbox_store_t *store, const char *org_id,
     const char *token_id, const char *token_hash, char id[INBOX_ID_MAX],
-    inbox_error_t *err)
+    inbox_event_list_t *events, inbox_error_t *err)
 {
-    int                   rc;
-    int64_t               org, token;
+    int64_t               org, token, now;
     sqlite3_stmt         *stmt;
     inbox_status_t        status;
+    inbox_change_t        change;
     inbox_sqlite_conn_t  *conn;
     inbox_error_t         fallback;
 
@@ -704,43 +732,66 @@ inbox_sqlite_token_revoke(inbox_store_t *store, const char *org_id,
         token = 0;
     }
 
-    conn = inbox_sqlite_conn(store, err);
+    conn = inbox_sqlite_begin_write(store, err);
     if (conn == NULL) {
         return err->code;
     }
 
+    now = inbox_now_ms();
+
+    /* the token, not revoked yet: revoked now */
     stmt = inbox_sqlite_stmt(conn, INBOX_SQL_TOKEN_REVOKE,
-        "UPDATE tokens SET revoked_at = coalesce(revoked_at, ?4)"
+        "UPDATE tokens SET revoked_at = ?4"
         " WHERE org_id = ?1 AND (id = ?2 OR token_hash = ?3)"
-        " RETURNING id", err);
+        " AND revoked_at IS NULL RETURNING id", err);
     if (stmt == NULL) {
+        inbox_sqlite_rollback(conn);
         return err->code;
     }
 
     sqlite3_bind_int64(stmt, 1, org);
     sqlite3_bind_int64(stmt, 2, token);
     inbox_sqlite_bind_text(stmt, 3, token_id == NULL ? token_hash : NULL);
-    sqlite3_bind_int64(stmt, 4, inbox_now_ms());
+    sqlite3_bind_int64(stmt, 4, now);
 
-    id[0] = '\0';
-    rc = sqlite3_step(stmt);
-
-    if (rc == SQLITE_ROW) {
-        inbox_sqlite_format_id(sqlite3_column_int64(stmt, 0), id);
-        rc = sqlite3_step(stmt);
+    status = inbox_sqlite_token_id(conn, stmt, id, err);
+    if (status != INBOX_OK) {
+        return status;
     }
 
-    inbox_sqlite_done(stmt);
+    /* the sockets it opened close on it (ws-server) */
+    if (id[0] != '\0') {
+        inbox_change_token(&change, id);
+        return inbox_sqlite_events_commit(conn, org, &change, now, events,
+                                          err);
+    }
 
-    if (rc != SQLITE_DONE) {
-        return inbox_sqlite_fail(conn, rc, err);
+    /* revoked before: nothing changes, nothing to push */
+    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_TOKEN_REVOKED,
+        "SELECT id FROM tokens"
+        " WHERE org_id = ?1 AND (id = ?2 OR token_hash = ?3)", err);
+    if (stmt == NULL) {
+        inbox_sqlite_rollback(conn);
+        return err->code;
+    }
+
+    sqlite3_bind_int64(stmt, 1, org);
+    sqlite3_bind_int64(stmt, 2, token);
+    inbox_sqlite_bind_text(stmt, 3, token_id == NULL ? token_hash : NULL);
+
+    status = inbox_sqlite_token_id(conn, stmt, id, err);
+    if (status != INBOX_OK) {
+        return status;
     }
 
     if (id[0] != '\0') {
+        inbox_sqlite_rollback(conn);
         return INBOX_OK;
     }
 
     status = inbox_sqlite_org_exists(conn, org, org_id, err);
+    inbox_sqlite_rollback(conn);
+
     if (status != INBOX_OK) {
         return status;
     }

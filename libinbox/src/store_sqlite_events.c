@@ -91,10 +91,12 @@ inbox_sqlite_events_store(inbox_sqlite_conn_t *conn, int64_t org,
         sqlite3_bind_text(stmt, 3, e->type, -1, SQLITE_STATIC);
         inbox_sqlite_bind_text(stmt, 4, epoch);
         /* what the event is about: a message, a campaign
-         * (campaign.progress) or a user (user.*) */
+         * (campaign.progress), a user (user.*) or a token */
         inbox_sqlite_bind_id(stmt, 5, e->message_id != NULL ? e->message_id
                                       : e->campaign_id != NULL
-                                      ? e->campaign_id : e->user_id);
+                                      ? e->campaign_id
+                                      : e->user_id != NULL
+                                      ? e->user_id : e->token_id);
         inbox_sqlite_bind_id(stmt, 6, e->conversation_id);
 
         if (e->unread_total >= 0) {
@@ -377,7 +379,7 @@ inbox_sqlite_event_render(inbox_sqlite_conn_t *conn, int64_t org,
     inbox_event_list_t *events, inbox_error_t *err)
 {
     int                     rc;
-    char                   *frame, user_id[INBOX_ID_MAX];
+    char                   *frame, subject[INBOX_ID_MAX];
     int64_t                 owner, contact_id;
     unsigned                needs;
     inbox_status_t          status;
@@ -442,9 +444,13 @@ inbox_sqlite_event_render(inbox_sqlite_conn_t *conn, int64_t org,
         }
     }
 
-    if ((needs & INBOX_EVENT_NEEDS_USER) && row->message != 0) {
-        inbox_sqlite_format_id(row->message, user_id);
-        ref.user_id = user_id;
+    /* a user's or a token's id is all their frames show */
+    if ((needs & (INBOX_EVENT_NEEDS_USER | INBOX_EVENT_NEEDS_TOKEN))
+        && row->message != 0)
+    {
+        inbox_sqlite_format_id(row->message, subject);
+        ref.user_id = (needs & INBOX_EVENT_NEEDS_USER) ? subject : NULL;
+        ref.token_id = (needs & INBOX_EVENT_NEEDS_TOKEN) ? subject : NULL;
     }
 
     if (status == INBOX_ERR_NOT_FOUND) {

@@ -68,6 +68,10 @@ inbox_ticket_issue(const unsigned char *secret, size_t secret_len,
     inbox_json_string(g, claims->org_id);
     inbox_json_key(g, "user_id");
     inbox_json_string(g, claims->user_id);
+    if (claims->token_id[0] != '\0') {
+        inbox_json_key(g, "token_id");
+        inbox_json_string(g, claims->token_id);
+    }
     if (claims->user_name[0] != '\0') {
         inbox_json_key(g, "user_name");
         inbox_json_string(g, claims->user_name);
@@ -286,11 +290,17 @@ inbox_ticket_claims_parse(const char *json, inbox_ticket_claims_t *claims)
          && inbox_ticket_get_int(root, "unread_total",
                                  &claims->state.unread_total);
 
-    /* optional: not every ticket is a person's */
+    /* optional: not every ticket is a person's, nor a token's */
     if (ok && !inbox_ticket_get_string(root, "user_name", claims->user_name,
                                        sizeof(claims->user_name)))
     {
         claims->user_name[0] = '\0';
+    }
+
+    if (ok && !inbox_ticket_get_string(root, "token_id", claims->token_id,
+                                       sizeof(claims->token_id)))
+    {
+        claims->token_id[0] = '\0';
     }
 
     yajl_tree_free(root);

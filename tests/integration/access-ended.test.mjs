@@ -1,15 +1,16 @@
 // Access that ends ends at once, on the WebSocket too: a user removed
 // from the team, or signed out everywhere by a new password, loses the
 // sockets already open (closed with 4003) and a ticket they got before
-// opens nothing; the rest of the organization hears of the team's
-// changes (user.updated, user.removed, user.signed_out) and keeps its
-// sockets.
+// opens nothing, as does a revoked API token; the rest of the
+// organization hears of the change (user.updated, user.removed,
+// user.signed_out, token.revoked) and keeps its sockets.
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { inboxctl } from '../lib/cluster.mjs';
 import { useCluster, errorLogIsCleanTest } from '../lib/fixture.mjs';
-import { deliverInbound, eventually, openWs, wsUrl } from '../lib/inbox.mjs';
+import { api, connectWs, deliverInbound, eventually, openWs, ticket, wsUrl }
+    from '../lib/inbox.mjs';
 import { addUser, login, sessionApi } from '../lib/session.mjs';
 
 const ctx = useCluster({
@@ -209,6 +210,46 @@ test('a removal by inboxctl, which pushes nothing, reaches ws-server from '
     assert.equal(maxWs.closeCode, ENDED);
     const again = await ticketFor(cluster, max.cookie);
     assert.equal(again.status, 401, again.text);
+});
+
+test('revoking an API token closes the sockets it opened, and a ticket it '
+    + 'got before opens nothing; another token\'s stay', async () => {
+    const cluster = await ready();
+    const org = cluster.orgs[0].id;
+    const leaked = await inboxctl(cluster.store, 'token', 'create', org);
+    const kept = await inboxctl(cluster.store, 'token', 'create', org,
+                                '--user', PAT.email);
+    const live = async (token) => {
+        const ws = await connectWs(cluster, token);
+        const hello = (await ws.waitForTypes(['hello']))[0];
+        ws.send({ type: 'resume', epoch: hello.epoch,
+                  org_seq: hello.org_seq });
+        return ws;
+    };
+    const leakedWs = await live(leaked);
+    const keptWs = await live(kept);
+    const early = await ticket(cluster, leaked);
+
+    // by the token in hand, as an operator with a leaked one does; no
+    // push: ws-server finds the revocation in the store
+    await inboxctl(cluster.store, 'token', 'revoke', org, leaked);
+
+    await eventually(() => leakedWs.closed, 10000, 'the token\'s socket');
+    assert.equal(leakedWs.closeCode, ENDED);
+    const late = await openWs(wsUrl(cluster, early));
+    await closedAsEnded(late, 'the ticket got before');
+    const refused = await api(cluster, '/api/v1/realtime/ticket', leaked,
+                              { method: 'POST' });
+    assert.equal(refused.status, 401, refused.text);
+
+    // the other token, Pat's, is not Pat's session either: it stays
+    await keptWs.waitFor((fs) => fs.some((f) => f.type === 'token.revoked'),
+                         5000, 'token.revoked');
+    await deliverInbound(cluster, { from: '+15551230303', body: 'token?' });
+    await keptWs.waitForTypes(['message.created']);
+    assert.equal(keptWs.closed, false);
+    keptWs.close();
+    late.close();
 });
 
 errorLogIsCleanTest(ctx);

@@ -286,11 +286,20 @@ TEST(team_events_name_the_user_and_say_which_end_access)
     ref.user_id = NULL;
     CHECK_INT(inbox_event_ref_render(&ref, &frame), 1);
 
-    CHECK(inbox_event_ends_access("user.removed"));
-    CHECK(inbox_event_ends_access("user.signed_out"));
-    CHECK(!inbox_event_ends_access("user.updated"));
-    CHECK(!inbox_event_ends_access("message.created"));
+    /* which ones end access, and the key naming whose */
+    CHECK_STR(inbox_event_ends_access("user.removed"), "user_id");
+    CHECK_STR(inbox_event_ends_access("user.signed_out"), "user_id");
+    CHECK_STR(inbox_event_ends_access("token.revoked"), "token_id");
+    CHECK(inbox_event_ends_access("user.updated") == NULL);
+    CHECK(inbox_event_ends_access("message.created") == NULL);
     CHECK_INT(inbox_event_ref_needs("user.updated"), INBOX_EVENT_NEEDS_USER);
+
+    inbox_change_token(&change, "t3");
+    CHECK_INT(inbox_change_render(&change, 7, "E1"), 0);
+    CHECK_STR(change.items[0].frame,
+              "{\"type\":\"token.revoked\",\"org_seq\":7,\"epoch\":\"E1\","
+              "\"token_id\":\"t3\"}");
+    inbox_change_free(&change);
 }
 
 

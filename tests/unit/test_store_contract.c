@@ -2340,7 +2340,7 @@ TEST(a_revoked_token_stops_at_once_by_id_or_by_hash)
     CHECK_INT(token_add(&f, NULL, "hb", "b", 0, b), INBOX_OK);
     CHECK_INT(inbox_store_token_find(f.store, "ha", &who, NULL), INBOX_OK);
 
-    CHECK_INT(inbox_store_token_revoke(f.store, f.org, a, NULL, id, &err),
+    CHECK_INT(inbox_store_token_revoke(f.store, f.org, a, NULL, id, NULL, &err),
               INBOX_OK);
     CHECK_STR(id, a);
     CHECK_INT(inbox_store_token_find(f.store, "ha", &who, &err),
@@ -2351,7 +2351,8 @@ TEST(a_revoked_token_stops_at_once_by_id_or_by_hash)
     CHECK_INT(inbox_store_token_find(f.store, "hb", &who, NULL), INBOX_OK);
 
     /* by the hash of the token in hand */
-    CHECK_INT(inbox_store_token_revoke(f.store, f.org, NULL, "hb", id, &err),
+    CHECK_INT(inbox_store_token_revoke(f.store, f.org, NULL, "hb", id,
+                                       NULL, &err),
               INBOX_OK);
     CHECK_STR(id, b);
     CHECK_INT(inbox_store_token_find(f.store, "hb", &who, &err),
@@ -2371,7 +2372,7 @@ TEST(a_revoked_token_stops_at_once_by_id_or_by_hash)
     inbox_token_list_free(&list);
 
     usleep(5000);
-    CHECK_INT(inbox_store_token_revoke(f.store, f.org, a, NULL, id, &err),
+    CHECK_INT(inbox_store_token_revoke(f.store, f.org, a, NULL, id, NULL, &err),
               INBOX_OK);
 
     CHECK_INT(inbox_store_tokens_list(f.store, f.org, &list, NULL), INBOX_OK);
@@ -2385,22 +2386,25 @@ TEST(a_revoked_token_stops_at_once_by_id_or_by_hash)
     CHECK_INT(inbox_store_token_add(f.store, other, NULL, "hc", NULL, 0,
                                     theirs, NULL), INBOX_OK);
     CHECK_INT(inbox_store_token_revoke(f.store, f.org, theirs, NULL, id,
-                                       &err), INBOX_ERR_NOT_FOUND);
+                                       NULL, &err), INBOX_ERR_NOT_FOUND);
     CHECK(strcasestr(err.message, "no token") != NULL);
-    CHECK_INT(inbox_store_token_revoke(f.store, f.org, NULL, "hc", id, &err),
+    CHECK_INT(inbox_store_token_revoke(f.store, f.org, NULL, "hc", id,
+                                       NULL, &err),
               INBOX_ERR_NOT_FOUND);
     CHECK_INT(inbox_store_token_find(f.store, "hc", &who, NULL), INBOX_OK);
 
     /* unknown tokens and organizations */
     CHECK_INT(inbox_store_token_revoke(f.store, f.org, f.backend->missing_id,
-                                       NULL, id, &err), INBOX_ERR_NOT_FOUND);
+                                       NULL, id, NULL, &err),
+              INBOX_ERR_NOT_FOUND);
     CHECK_INT(inbox_store_token_revoke(f.store, f.org, "not-an-id", NULL, id,
-                                       &err), INBOX_ERR_NOT_FOUND);
+                                       NULL, &err), INBOX_ERR_NOT_FOUND);
     CHECK_INT(inbox_store_token_revoke(f.store, f.backend->missing_id, a, NULL,
-                                       id, &err),
+                                       id, NULL, &err),
               INBOX_ERR_NOT_FOUND);
     CHECK(strcasestr(err.message, "organization") != NULL);
-    CHECK_INT(inbox_store_token_revoke(f.store, f.org, NULL, NULL, id, &err),
+    CHECK_INT(inbox_store_token_revoke(f.store, f.org, NULL, NULL, id,
+                                       NULL, &err),
               INBOX_ERR_INVALID);
 
     fixture_close(&f);
@@ -8741,6 +8745,48 @@ TEST(team_changes_are_events_that_name_the_user_and_resume)
 
     /* the other organization's stream did not move */
     CHECK_INT(org_seq(&f, other), elsewhere);
+
+    fixture_close(&f);
+}
+
+
+/* A token names itself in what it acts as, and its revocation is an
+ * event naming it, so that ws-server closes the sockets it opened. */
+TEST(a_revoked_token_is_an_event_that_names_it)
+{
+    char                a[INBOX_ID_MAX], id[INBOX_ID_MAX], named[64];
+    int64_t             seq;
+    fixture_t           f;
+    inbox_error_t       err;
+    inbox_principal_t   who;
+    inbox_event_list_t  live;
+
+    FIXTURE(&f);
+    memset(&live, 0, sizeof(live));
+
+    CHECK_INT(token_add(&f, NULL, "ha", "a", 0, a), INBOX_OK);
+    CHECK_INT(inbox_store_token_find(f.store, "ha", &who, NULL), INBOX_OK);
+    CHECK_STR(who.token_id, a);
+
+    seq = org_seq(&f, f.org);
+    CHECK_INT(inbox_store_token_revoke(f.store, f.org, a, NULL, id, &live,
+                                       &err), INBOX_OK);
+    CHECK_INT(live.count, 1);
+    snprintf(named, sizeof(named), "\"token_id\":\"%s\"", a);
+    if (live.count == 1) {
+        CHECK_STR(live.items[0].type, "token.revoked");
+        CHECK_INT(live.items[0].org_seq, seq + 1);
+        CHECK(strstr(live.items[0].json, named) != NULL);
+    }
+    CHECK(replays_as_live(&f, seq, &live));
+    inbox_event_list_free(&live);
+
+    /* revoked again: nothing changes, nothing to push */
+    CHECK_INT(inbox_store_token_revoke(f.store, f.org, NULL, "ha", id, &live,
+                                       &err), INBOX_OK);
+    CHECK_STR(id, a);
+    CHECK_INT(live.count, 0);
+    CHECK_INT(org_seq(&f, f.org), seq + 1);
 
     fixture_close(&f);
 }

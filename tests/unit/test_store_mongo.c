@@ -862,53 +862,69 @@ TEST(tokens_list_shows_each_tokens_user_and_times)
 
 TEST(token_revoke_by_id_or_hash_keeps_the_first_time)
 {
-    char            id[INBOX_ID_MAX];
-    fake_t          fake;
-    inbox_error_t   err;
-    inbox_store_t  *store;
+    char                 id[INBOX_ID_MAX];
+    fake_t               fake;
+    inbox_error_t        err;
+    inbox_store_t       *store;
+    inbox_event_list_t   events;
 
     store = fake_open(&fake);
+    memset(&events, 0, sizeof(events));
 
+    /* the revocation, then its event: the token's sockets close */
     fake.replies[0] = "{\"ok\": 1, \"value\": {\"_id\": " OID(GEN_1) "}}";
-    CHECK_INT(inbox_store_token_revoke(store, ORG_ID, GEN_1, NULL, id, &err),
+    fake.replies[1] = SEQ_RESERVED;
+    CHECK_INT(inbox_store_token_revoke(store, ORG_ID, GEN_1, NULL, id,
+                                       &events, &err),
               INBOX_OK);
     CHECK_STR(id, GEN_1);
     golden_check(&fake, "token_revoke");
+    CHECK_INT(events.count, 1);
+    CHECK_STR(events.items[0].type, "token.revoked");
+    CHECK(strstr(events.items[0].json, "\"token_id\":\"" GEN_1 "\"")
+          != NULL);
+    inbox_event_list_free(&events);
 
     /* By the hash of a token in hand. */
     fake_reset(&fake);
     fake.replies[0] = "{\"ok\": 1, \"value\": {\"_id\": " OID(GEN_2) "}}";
+    fake.replies[1] = SEQ_RESERVED;
     CHECK_INT(inbox_store_token_revoke(store, ORG_ID, NULL, "9f86d0", id,
-                                       &err), INBOX_OK);
+                                       NULL, &err), INBOX_OK);
     CHECK_STR(id, GEN_2);
     CHECK(log_has(&fake, "\"token_hash\" : \"9f86d0\""));
 
     /* Revoked already: found again, nothing changes, success. */
     fake_reset(&fake);
     fake.replies[1] = CURSOR("{\"_id\": " OID(GEN_1) "}");
-    CHECK_INT(inbox_store_token_revoke(store, ORG_ID, GEN_1, NULL, id, &err),
+    CHECK_INT(inbox_store_token_revoke(store, ORG_ID, GEN_1, NULL, id,
+                                       &events, &err),
               INBOX_OK);
     CHECK_STR(id, GEN_1);
     golden_check(&fake, "token_revoke_again");
+    CHECK_INT(events.count, 0);
 
     /* No such token in an organization that exists. */
     fake_reset(&fake);
     fake.replies[2] = CURSOR("{\"_id\": " OID(ORG_ID) "}");
-    CHECK_INT(inbox_store_token_revoke(store, ORG_ID, GEN_3, NULL, id, &err),
+    CHECK_INT(inbox_store_token_revoke(store, ORG_ID, GEN_3, NULL, id,
+                                       NULL, &err),
               INBOX_ERR_NOT_FOUND);
     CHECK(strstr(err.message, "no token") != NULL);
     CHECK_INT(fake.commands, 3);
 
     /* No such organization. */
     fake_reset(&fake);
-    CHECK_INT(inbox_store_token_revoke(store, ORG_ID, GEN_3, NULL, id, &err),
+    CHECK_INT(inbox_store_token_revoke(store, ORG_ID, GEN_3, NULL, id,
+                                       NULL, &err),
               INBOX_ERR_NOT_FOUND);
     CHECK(strstr(err.message, "No organization") != NULL);
 
     /* An id that is no ObjectId names no token: nothing is updated. */
     fake_reset(&fake);
     fake.replies[0] = CURSOR("{\"_id\": " OID(ORG_ID) "}");
-    CHECK_INT(inbox_store_token_revoke(store, ORG_ID, "12", NULL, id, &err),
+    CHECK_INT(inbox_store_token_revoke(store, ORG_ID, "12", NULL, id,
+                                       NULL, &err),
               INBOX_ERR_NOT_FOUND);
     CHECK(!log_has(&fake, "findAndModify"));
 

@@ -364,7 +364,7 @@ TEST(tokens_from_before_the_migration_keep_working)
     inbox_token_list_free(&list);
 
     CHECK_INT(inbox_store_token_revoke(f.store, f.org, NULL, "old", NULL,
-                                       NULL), INBOX_OK);
+                                       NULL, NULL), INBOX_OK);
     CHECK_INT(inbox_store_token_find(f.store, "old", &who, NULL),
               INBOX_ERR_UNAUTHENTICATED);
 

@@ -268,8 +268,9 @@ TEST(secret_load_rejects_short_or_missing)
 }
 
 
-/* The longest claims there can be (MongoDB ids, the longest name, the
- * largest numbers) still fit in a ticket, and the name comes back. */
+/* The longest claims there can be (MongoDB ids, a token's, the longest
+ * name, the largest numbers) still fit in a ticket, and the name and the
+ * token come back. */
 TEST(the_users_name_rides_in_the_ticket)
 {
     char                   ticket[INBOX_TICKET_MAX], name[INBOX_TICKET_NAME_MAX];
@@ -279,6 +280,7 @@ TEST(the_users_name_rides_in_the_ticket)
     memset(&claims, 0, sizeof(claims));
     strcpy(claims.org_id, "65a1f0c2e4b0a1b2c3d4e5f6");
     strcpy(claims.user_id, "65a1f0c2e4b0a1b2c3d4e5f7");
+    strcpy(claims.token_id, "65a1f0c2e4b0a1b2c3d4e5f8");
     memset(claims.user_name, 'n', INBOX_TICKET_NAME_MAX - 1);
     claims.state.org_seq = INT64_MAX;
     memset(claims.state.epoch, 'e', INBOX_EPOCH_MAX - 1);
@@ -289,6 +291,15 @@ TEST(the_users_name_rides_in_the_ticket)
               INBOX_OK);
     CHECK_INT(verify(ticket, NOW + 1, &got), INBOX_OK);
     CHECK_STR(got.user_name, claims.user_name);
+    CHECK_STR(got.token_id, claims.token_id);
+
+    /* a session's ticket names no token */
+    claims.token_id[0] = '\0';
+    CHECK_INT(inbox_ticket_issue((const unsigned char *) SECRET,
+                                 strlen(SECRET), &claims, NOW, ticket, &err),
+              INBOX_OK);
+    CHECK_INT(verify(ticket, NOW + 1, &got), INBOX_OK);
+    CHECK_STR(got.token_id, "");
 
     /* an address that fits is the name; a longer one its local part */
     inbox_ticket_user_name("ana@harbor.example", name);

@@ -105,10 +105,20 @@ char *inbox_event_campaign_progress(int64_t org_seq, const char *epoch,
 
 char *inbox_event_user(const char *type, int64_t org_seq, const char *epoch,
     const char *user_id);
-/* Whether an event of type ends the named user's access: their open
- * WebSockets are closed (ws-server) and a ticket issued before it is
- * refused. */
-int inbox_event_ends_access(const char *type);
+/* {"type":"token.revoked","org_seq","epoch","token_id"}: an API token was
+ * revoked (its id is what inboxctl token list shows). */
+#define INBOX_EVENT_TOKEN_REVOKED    "token.revoked"
+
+char *inbox_event_token(int64_t org_seq, const char *epoch,
+    const char *token_id);
+/*
+ * Whether an event of type ends someone's access: the key of its frame
+ * that names them, "user_id" (user.removed, user.signed_out: the user)
+ * or "token_id" (token.revoked: what that token opened), else NULL.
+ * ws-server closes the WebSockets of the one named and refuses tickets
+ * issued before the event.
+ */
+const char *inbox_event_ends_access(const char *type);
 /* ---- end the team ---- */
 
 
@@ -125,6 +135,7 @@ int inbox_event_ends_access(const char *type);
 #define INBOX_EVENT_NEEDS_CONTACT       0x4   /* the conversation's contact */
 #define INBOX_EVENT_NEEDS_CAMPAIGN      0x8   /* with its counts */
 #define INBOX_EVENT_NEEDS_USER          0x10  /* the user's id, no row */
+#define INBOX_EVENT_NEEDS_TOKEN         0x20  /* the token's id, no row */
 
 typedef struct {
     const char                    *type;
@@ -136,6 +147,7 @@ typedef struct {
     const inbox_contact_record_t  *contact;        /* NULL: none loaded */
     const inbox_campaign_t        *campaign;       /* NULL: none loaded */
     const char                    *user_id;        /* NULL: none */
+    const char                    *token_id;       /* NULL: none */
 } inbox_event_ref_t;
 
 /* The rows (INBOX_EVENT_NEEDS_*) a type's frame is made of; 0 for a type
@@ -202,6 +214,7 @@ typedef struct {
     const char  *conversation_id;   /* NULL: none; borrowed */
     const char  *campaign_id;       /* NULL: none; borrowed */
     const char  *user_id;           /* NULL: none; borrowed */
+    const char  *token_id;          /* NULL: none; borrowed */
     int64_t      unread_total;      /* -1: none */
     char        *frame;             /* malloc'd by inbox_change_render */
 } inbox_change_event_t;
@@ -275,6 +288,8 @@ void inbox_change_campaign(inbox_change_t *change,
  * user_id (borrowed). */
 void inbox_change_user(inbox_change_t *change, const char *type,
     const char *user_id);
+/* A token revoked: token.revoked naming token_id (borrowed). */
+void inbox_change_token(inbox_change_t *change, const char *token_id);
 /* Whether the change carries the organization's unread total, which the
  * backend then gives with inbox_change_set_total before rendering. */
 int inbox_change_wants_total(const inbox_change_t *change);

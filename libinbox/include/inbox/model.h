@@ -77,6 +77,7 @@ void inbox_number_free(inbox_number_t *number);
 typedef struct {
     char          org_id[INBOX_ID_MAX];
     char          user_id[INBOX_ID_MAX];   /* "" for an org-wide token */
+    char          token_id[INBOX_ID_MAX];  /* "" for a session */
     inbox_role_t  role;
 } inbox_principal_t;
 

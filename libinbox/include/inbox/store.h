@@ -134,12 +134,14 @@ inbox_status_t inbox_store_token_find(inbox_store_t *store,
 inbox_status_t inbox_store_tokens_list(inbox_store_t *store,
     const char *org_id, inbox_token_list_t *list, inbox_error_t *err);
 /* Revokes the organization's token named by token_id or, when token_id is
- * NULL, by token_hash; id (may be NULL) gets its id.  Revoking a revoked
- * token changes nothing and succeeds.  INBOX_ERR_NOT_FOUND when the
- * organization has no such token (also another organization's). */
+ * NULL, by token_hash; id (may be NULL) gets its id.  A revocation is a
+ * token.revoked event (which closes the WebSockets the token opened),
+ * handed to events (may be NULL).  Revoking a revoked token changes
+ * nothing and succeeds.  INBOX_ERR_NOT_FOUND when the organization has no
+ * such token (also another organization's). */
 inbox_status_t inbox_store_token_revoke(inbox_store_t *store,
     const char *org_id, const char *token_id, const char *token_hash,
-    char id[INBOX_ID_MAX], inbox_error_t *err);
+    char id[INBOX_ID_MAX], inbox_event_list_t *events, inbox_error_t *err);
 /* Adds credits to the balance, with its ledger entry ("grant"). */
 inbox_status_t inbox_store_credits_grant(inbox_store_t *store,
     const char *org_id, int64_t credits, inbox_error_t *err);

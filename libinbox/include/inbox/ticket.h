@@ -18,7 +18,7 @@
 #include <inbox/error.h>
 #include <inbox/model.h>
 
-#define INBOX_TICKET_MAX          512
+#define INBOX_TICKET_MAX          640
 #define INBOX_TICKET_NONCE_MAX    33      /* 16 random bytes in hex */
 #define INBOX_TICKET_TTL          60      /* seconds */
 #define INBOX_TICKET_SECRET_MIN   32      /* bytes */
@@ -27,6 +27,8 @@
 typedef struct {
     char                    org_id[INBOX_ID_MAX];
     char                    user_id[INBOX_ID_MAX];
+    /* the API token it was issued to; "" for a session's */
+    char                    token_id[INBOX_ID_MAX];
     /* what colleagues see of the user (presence); "" for none */
     char                    user_name[INBOX_TICKET_NAME_MAX];
     char                    nonce[INBOX_TICKET_NONCE_MAX];

@@ -640,9 +640,10 @@ inbox_change_campaign(inbox_change_t *change,
 /* ---- the team ---- */
 
 
-char *
-inbox_event_user(const char *type, int64_t org_seq, const char *epoch,
-    const char *user_id)
+/* A frame that names one thing by its id under key. */
+static char *
+inbox_event_naming(const char *type, int64_t org_seq, const char *epoch,
+    const char *key, const char *id)
 {
     yajl_gen  g;
 
@@ -651,27 +652,26 @@ inbox_event_user(const char *type, int64_t org_seq, const char *epoch,
         return NULL;
     }
 
-    inbox_json_key(g, "user_id");
-    inbox_json_string(g, user_id);
+    inbox_json_key(g, key);
+    inbox_json_string(g, id);
 
     return inbox_event_finish(g);
 }
 
 
 char *
+inbox_event_user(const char *type, int64_t org_seq, const char *epoch,
+    const char *user_id)
+{
+    return inbox_event_naming(type, org_seq, epoch, "user_id", user_id);
+}
+
+
+char *
 inbox_event_token(int64_t org_seq, const char *epoch, const char *token_id)
 {
-    yajl_gen  g;
-
-    g = inbox_event_begin(INBOX_EVENT_TOKEN_REVOKED, org_seq, epoch);
-    if (g == NULL) {
-        return NULL;
-    }
-
-    inbox_json_key(g, "token_id");
-    inbox_json_string(g, token_id);
-
-    return inbox_event_finish(g);
+    return inbox_event_naming(INBOX_EVENT_TOKEN_REVOKED, org_seq, epoch,
+                              "token_id", token_id);
 }
 
 

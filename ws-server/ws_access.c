@@ -1,6 +1,7 @@
 /*
- * Access that ended (ws_access.h): the user's sockets closed on the
- * event, and tickets issued before it refused while they may live.
+ * Access that ended (ws_access.h): the sockets of the user or token the
+ * event names closed on it, and tickets issued before it refused while
+ * they may live.
  */
 #include <stdlib.h>
 #include <string.h>

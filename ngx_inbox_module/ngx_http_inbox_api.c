@@ -869,6 +869,47 @@ ngx_http_inbox_api_secret(ngx_http_request_t *r, inbox_request_t *req,
 }
 
 
+void *
+ngx_http_inbox_api_secret_args(ngx_http_request_t *r,
+    ngx_http_inbox_api_t *api, size_t size, ngx_pool_cleanup_pt cleanup)
+{
+    void                *args;
+    ngx_pool_cleanup_t  *cln;
+
+    args = ngx_pcalloc(r->pool, size);
+    if (args == NULL) {
+        return NULL;
+    }
+
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+    if (cln == NULL) {
+        return NULL;
+    }
+
+    cln->handler = cleanup;
+    cln->data = args;
+
+    api->args = args;
+
+    return args;
+}
+
+
+ngx_int_t
+ngx_http_inbox_api_secret_json(ngx_http_request_t *r,
+    ngx_http_inbox_api_t *api, const inbox_field_t *fields,
+    inbox_request_t **req)
+{
+    if (ngx_http_inbox_api_json(r, api, fields, req) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    ngx_explicit_memzero(api->body.data, api->body.len);
+
+    return NGX_OK;
+}
+
+
 static void
 ngx_http_inbox_api_query_cleanup(void *data)
 {

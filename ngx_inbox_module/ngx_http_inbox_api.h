@@ -143,6 +143,19 @@ ngx_int_t ngx_http_inbox_api_json(ngx_http_request_t *r,
 char *ngx_http_inbox_api_secret(ngx_http_request_t *r, inbox_request_t *req,
     const char *field, size_t *len);
 
+/* For a route whose body carries secrets: api->args, size bytes zeroed
+ * from the request's pool, with cleanup (which wipes the secrets copied
+ * into them) run when the request ends.  NULL when out of memory. */
+void *ngx_http_inbox_api_secret_args(ngx_http_request_t *r,
+    ngx_http_inbox_api_t *api, size_t size, ngx_pool_cleanup_pt cleanup);
+
+/* ngx_http_inbox_api_json for such a body, which is wiped once read: the
+ * secrets live on only in the reader (ngx_http_inbox_api_secret takes
+ * them out of it). */
+ngx_int_t ngx_http_inbox_api_secret_json(ngx_http_request_t *r,
+    ngx_http_inbox_api_t *api, const inbox_field_t *fields,
+    inbox_request_t **req);
+
 
 /* Routes (ngx_http_inbox_conversations.c, ngx_http_inbox_realtime.c,
  * ngx_http_inbox_session.c). */

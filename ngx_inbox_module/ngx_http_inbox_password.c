@@ -72,34 +72,25 @@ ngx_http_inbox_password_change(ngx_http_request_t *r,
     ngx_uint_t                       retry_after;
     inbox_error_t                    err;
     inbox_request_t                 *req;
-    ngx_pool_cleanup_t              *cln;
     ngx_http_inbox_main_conf_t      *imcf;
     ngx_http_inbox_password_args_t  *args;
 
-    args = ngx_pcalloc(r->pool, sizeof(ngx_http_inbox_password_args_t));
+    args = ngx_http_inbox_api_secret_args(r, api,
+               sizeof(ngx_http_inbox_password_args_t),
+               ngx_http_inbox_password_cleanup);
     if (args == NULL) {
         return NGX_ERROR;
     }
 
-    cln = ngx_pool_cleanup_add(r->pool, 0);
-    if (cln == NULL) {
-        return NGX_ERROR;
-    }
-
-    cln->handler = ngx_http_inbox_password_cleanup;
-    cln->data = args;
-
     api->op = ngx_http_inbox_password_op;
-    api->args = args;
     api->done = ngx_http_inbox_password_done;
 
-    if (ngx_http_inbox_api_json(r, api, ngx_http_inbox_password_fields, &req)
+    if (ngx_http_inbox_api_secret_json(r, api,
+                                       ngx_http_inbox_password_fields, &req)
         != NGX_OK)
     {
         return NGX_ERROR;
     }
-
-    ngx_explicit_memzero(api->body.data, api->body.len);
 
     if (req->root == NULL) {
         return NGX_OK;

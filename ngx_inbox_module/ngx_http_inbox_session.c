@@ -86,34 +86,24 @@ ngx_http_inbox_session_login(ngx_http_request_t *r, ngx_http_inbox_api_t *api,
 {
     ngx_str_t                     email;
     inbox_request_t              *req;
-    ngx_pool_cleanup_t           *cln;
     ngx_http_inbox_login_args_t  *args;
 
-    args = ngx_pcalloc(r->pool, sizeof(ngx_http_inbox_login_args_t));
+    args = ngx_http_inbox_api_secret_args(r, api,
+               sizeof(ngx_http_inbox_login_args_t),
+               ngx_http_inbox_login_cleanup);
     if (args == NULL) {
         return NGX_ERROR;
     }
 
-    cln = ngx_pool_cleanup_add(r->pool, 0);
-    if (cln == NULL) {
-        return NGX_ERROR;
-    }
-
-    cln->handler = ngx_http_inbox_login_cleanup;
-    cln->data = args;
-
     api->op = ngx_http_inbox_login_op;
-    api->args = args;
     api->done = ngx_http_inbox_login_done;
 
-    /* the body is wiped as soon as the password is copied out */
-    if (ngx_http_inbox_api_json(r, api, ngx_http_inbox_login_fields, &req)
+    if (ngx_http_inbox_api_secret_json(r, api, ngx_http_inbox_login_fields,
+                                       &req)
         != NGX_OK)
     {
         return NGX_ERROR;
     }
-
-    ngx_explicit_memzero(api->body.data, api->body.len);
 
     if (req->root == NULL) {
         return NGX_OK;

@@ -93,14 +93,13 @@ ngx_http_inbox_user_create(ngx_http_request_t *r, ngx_http_inbox_api_t *api,
 
     api->op = ngx_http_inbox_user_create_op;
 
-    if (ngx_http_inbox_api_json(r, api, ngx_http_inbox_user_create_fields,
-                                &req)
+    if (ngx_http_inbox_api_secret_json(r, api,
+                                       ngx_http_inbox_user_create_fields,
+                                       &req)
         != NGX_OK)
     {
         return NGX_ERROR;
     }
-
-    ngx_explicit_memzero(api->body.data, api->body.len);
 
     if (req->root == NULL) {
         return NGX_OK;
@@ -202,25 +201,9 @@ ngx_http_inbox_user_remove(ngx_http_request_t *r, ngx_http_inbox_api_t *api,
 static ngx_http_inbox_team_args_t *
 ngx_http_inbox_team_args(ngx_http_request_t *r, ngx_http_inbox_api_t *api)
 {
-    ngx_pool_cleanup_t          *cln;
-    ngx_http_inbox_team_args_t  *args;
-
-    args = ngx_pcalloc(r->pool, sizeof(ngx_http_inbox_team_args_t));
-    if (args == NULL) {
-        return NULL;
-    }
-
-    cln = ngx_pool_cleanup_add(r->pool, 0);
-    if (cln == NULL) {
-        return NULL;
-    }
-
-    cln->handler = ngx_http_inbox_team_cleanup;
-    cln->data = args;
-
-    api->args = args;
-
-    return args;
+    return ngx_http_inbox_api_secret_args(r, api,
+                                          sizeof(ngx_http_inbox_team_args_t),
+                                          ngx_http_inbox_team_cleanup);
 }
 
 

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <yajl/yajl_tree.h>
+#include <inbox/clock.h>
 #include <inbox/event.h>
 #include "ws_access.h"
 
@@ -73,6 +74,12 @@ ws_access_check(ws_access_org_t *access, ws_conn_t *conn, int64_t now_ms)
     ws_access_forget(access, now_ms);
 
     claims = ws_fanout_claims(conn);
+
+    /* its session or token ended since the ticket was issued */
+    if (inbox_ticket_lapsed(claims, inbox_now_ms())) {
+        ws_fanout_kick(conn, WS_ACCESS_CLOSE_ENDED, "signed out");
+        return 1;
+    }
 
     for (i = 0; i < access->count; i++) {
         e = &access->items[i];

@@ -8,8 +8,10 @@
  * WS_ACCESS_CLOSE_ENDED, and for a ticket's lifetime a connection whose
  * ticket was issued before the event (its stream position is below the
  * event's org_seq) is closed as it opens: the ticket outlived what it
- * was issued on.  A browser then asks for a new ticket, which a removed
- * user, an ended session or a revoked token does not get.
+ * was issued on.  A ticket also carries when its session or token ends
+ * by itself (inbox_ticket_lapsed); past that its connection is closed the
+ * same way.  A browser then asks for a new ticket, which a removed user,
+ * an ended session or a revoked token does not get.
  *
  * Everything runs on the lws service thread.
  */
@@ -48,8 +50,10 @@ void ws_access_event(ws_access_org_t *access, ws_fanout_t *fanout,
     const char *org_id, int64_t org_seq, const char *epoch,
     const char *type, const char *frame, size_t len, int64_t now_ms);
 
-/* A connection that just opened: closed when its ticket was issued
- * before its user's access ended.  Returns 1 when closed, else 0. */
+/* A connection that just opened (or joins after its resume): closed when
+ * its ticket was issued before its user's access ended, or its token or
+ * session has ended by itself since (inbox_ticket_lapsed; joined ones
+ * the keepalive sweep closes).  Returns 1 when closed, else 0. */
 int ws_access_check(ws_access_org_t *access, ws_conn_t *conn,
     int64_t now_ms);
 

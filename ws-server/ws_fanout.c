@@ -12,7 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <inbox/clock.h>
 #include <inbox/event.h>
+#include "ws_access.h"
 #include "ws_fanout.h"
 #include "ws_frame.h"
 #include "ws_resume.h"
@@ -69,6 +71,7 @@ struct ws_fanout_s {
     ws_auth_t         *auth;
     ws_stream_t       *stream;
     uint32_t           now;             /* monotonic ms, keepalive */
+    int64_t            wall_ms;         /* Unix ms, keepalive */
     uint32_t           ping_ms;
     ws_frame_t        *ping;            /* during a keepalive sweep */
     size_t             max_queue;
@@ -162,6 +165,7 @@ void
 ws_fanout_keepalive(ws_fanout_t *fanout, uint32_t now_ms, uint32_t ping_ms)
 {
     fanout->now = now_ms;
+    fanout->wall_ms = inbox_now_ms();
     fanout->ping_ms = ping_ms;
     fanout->ping = ws_frame_ping();
 
@@ -196,7 +200,12 @@ ws_fanout_keepalive_org(const void *node, VISIT which, void *closure)
                                lws_dll2_get_head(&org->conns)) {
         conn = lws_container_of(d, ws_conn_t, list);
 
-        if (fanout->now - conn->heard >= 2 * fanout->ping_ms) {
+        if (inbox_ticket_lapsed(&conn->claims, fanout->wall_ms)) {
+            lwsl_user("ws-server: the session or token ended, closing: org "
+                      "%s user %s\n", org->id, conn->claims.user_id);
+            ws_fanout_kick(conn, WS_ACCESS_CLOSE_ENDED, "signed out");
+
+        } else if (fanout->now - conn->heard >= 2 * fanout->ping_ms) {
             lwsl_user("ws-server: no answer to a ping, closing: org %s "
                       "user %s\n", org->id, conn->claims.user_id);
             /* outside lws' service, so no timer needs to come round */

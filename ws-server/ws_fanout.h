@@ -105,7 +105,9 @@ void ws_fanout_kick(ws_conn_t *conn, int code, const char *reason);
  * connection in one sorted list, which made each new connection walk all
  * the others): a connection silent for ping_ms is pinged, one silent
  * for twice that is closed.  Call it every ping_ms / 2 or so with a
- * monotonic clock in milliseconds (wrapping is fine).
+ * monotonic clock in milliseconds (wrapping is fine).  The same sweep
+ * closes, with WS_ACCESS_CLOSE_ENDED, a connection whose ticket's token or
+ * session has ended by itself (inbox_ticket_lapsed).
  */
 void ws_fanout_keepalive(ws_fanout_t *fanout, uint32_t now_ms,
     uint32_t ping_ms);

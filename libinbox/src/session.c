@@ -73,16 +73,22 @@ inbox_session_expiry(int64_t created_at, int64_t last_seen_at)
 }
 
 
+int64_t
+inbox_session_ends_at(const inbox_session_t *session)
+{
+    int64_t  rule;
+
+    rule = inbox_session_expiry(session->created_at, session->last_seen_at);
+
+    return session->expires_at < rule ? session->expires_at : rule;
+}
+
+
 inbox_status_t
 inbox_session_check(const inbox_session_t *session, int64_t now,
     inbox_error_t *err)
 {
-    /* the stored expiry and the rule both hold: a row written under older
-     * limits ends by whichever comes first */
-    if (now >= session->expires_at
-        || now >= inbox_session_expiry(session->created_at,
-                                       session->last_seen_at))
-    {
+    if (now >= inbox_session_ends_at(session)) {
         return inbox_error_set(err, INBOX_ERR_UNAUTHENTICATED,
                                "Your session has ended; sign in again.");
     }

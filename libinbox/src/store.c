@@ -187,8 +187,10 @@ inbox_store_token_find(inbox_store_t *store, const char *token_hash,
     if (rc == INBOX_OK) {
         rc = inbox_token_check(token.expires_at, token.revoked_at,
                                inbox_now_ms(), err);
-        /* which token: a WebSocket it opens closes when it is revoked */
+        /* which token, and until when: a WebSocket it opens closes when
+         * it is revoked or expires */
         memcpy(principal->token_id, token.id, INBOX_ID_MAX);
+        principal->ends_at = token.expires_at;
     }
 
     if (rc != INBOX_OK) {
@@ -995,6 +997,9 @@ inbox_store_session_find(inbox_store_t *store, const char *session_hash,
         (void) store->ops->session_touch(store, session_hash, &session,
                                          NULL);
     }
+
+    /* a WebSocket the session opens closes then */
+    principal->ends_at = inbox_session_ends_at(&session);
 
     return INBOX_OK;
 }

@@ -80,6 +80,10 @@ inbox_ticket_issue(const unsigned char *secret, size_t secret_len,
     inbox_json_string(g, claims->nonce);
     inbox_json_key(g, "expires");
     inbox_json_int(g, claims->expires);
+    if (claims->ends_at != 0) {
+        inbox_json_key(g, "ends_at");
+        inbox_json_int(g, claims->ends_at);
+    }
     inbox_json_key(g, "org_seq");
     inbox_json_int(g, claims->state.org_seq);
     inbox_json_key(g, "epoch");
@@ -176,6 +180,13 @@ inbox_ticket_verify(const unsigned char *secret, size_t secret_len,
     }
 
     return INBOX_OK;
+}
+
+
+int
+inbox_ticket_lapsed(const inbox_ticket_claims_t *claims, int64_t now_ms)
+{
+    return claims->ends_at != 0 && now_ms >= claims->ends_at;
 }
 
 
@@ -301,6 +312,10 @@ inbox_ticket_claims_parse(const char *json, inbox_ticket_claims_t *claims)
                                        sizeof(claims->token_id)))
     {
         claims->token_id[0] = '\0';
+    }
+
+    if (ok && !inbox_ticket_get_int(root, "ends_at", &claims->ends_at)) {
+        claims->ends_at = 0;
     }
 
     yajl_tree_free(root);

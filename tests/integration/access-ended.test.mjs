@@ -3,18 +3,25 @@
 // sockets already open (closed with 4003) and a ticket they got before
 // opens nothing, as does a revoked API token; the rest of the
 // organization hears of the change (user.updated, user.removed,
-// user.signed_out, token.revoked) and keeps its sockets.
+// user.signed_out, token.revoked) and keeps its sockets.  A session or
+// token that ends by itself (idle, too old, expired) closes its sockets
+// when it ends.
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { inboxctl } from '../lib/cluster.mjs';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { inboxctl, sqlite3Path } from '../lib/cluster.mjs';
 import { useCluster, errorLogIsCleanTest } from '../lib/fixture.mjs';
 import { api, connectWs, deliverInbound, eventually, openWs, ticket, wsUrl }
     from '../lib/inbox.mjs';
 import { addUser, login, sessionApi } from '../lib/session.mjs';
 
+// ws-server looks for ended sessions and tokens in its keepalive sweep,
+// every half --ping-secs
 const ctx = useCluster({
     orgs: [{ name: 'Harbor Dental' }, { name: 'Other Org' }],
+    wsArgs: ['--ping-secs', '2'],
 });
 
 const ENDED = 4003;
@@ -62,6 +69,14 @@ async function socketOf(cluster, cookie) {
     const t = await ticketFor(cluster, cookie);
     assert.equal(t.status, 200, t.text);
     const ws = await openWs(wsUrl(cluster, t.json));
+    const hello = (await ws.waitForTypes(['hello']))[0];
+    ws.send({ type: 'resume', epoch: hello.epoch, org_seq: hello.org_seq });
+    return ws;
+}
+
+// A socket opened with the API token, live.
+async function liveWithToken(cluster, token) {
+    const ws = await connectWs(cluster, token);
     const hello = (await ws.waitForTypes(['hello']))[0];
     ws.send({ type: 'resume', epoch: hello.epoch, org_seq: hello.org_seq });
     return ws;
@@ -219,15 +234,8 @@ test('revoking an API token closes the sockets it opened, and a ticket it '
     const leaked = await inboxctl(cluster.store, 'token', 'create', org);
     const kept = await inboxctl(cluster.store, 'token', 'create', org,
                                 '--user', PAT.email);
-    const live = async (token) => {
-        const ws = await connectWs(cluster, token);
-        const hello = (await ws.waitForTypes(['hello']))[0];
-        ws.send({ type: 'resume', epoch: hello.epoch,
-                  org_seq: hello.org_seq });
-        return ws;
-    };
-    const leakedWs = await live(leaked);
-    const keptWs = await live(kept);
+    const leakedWs = await liveWithToken(cluster, leaked);
+    const keptWs = await liveWithToken(cluster, kept);
     const early = await ticket(cluster, leaked);
 
     // by the token in hand, as an operator with a leaked one does; no
@@ -249,6 +257,69 @@ test('revoking an API token closes the sockets it opened, and a ticket it '
     await keptWs.waitForTypes(['message.created']);
     assert.equal(keptWs.closed, false);
     keptWs.close();
+    late.close();
+});
+
+test('a socket closes when the API token it was opened with expires; '
+    + 'a token without an end keeps its own', async () => {
+    const cluster = await ready();
+    const org = cluster.orgs[0].id;
+    const before = Date.now();
+    const brief = await inboxctl(cluster.store, 'token', 'create', org,
+                                 '--expires-in', '3s');
+    const lasting = await inboxctl(cluster.store, 'token', 'create', org);
+    const briefWs = await liveWithToken(cluster, brief);
+    const lastingWs = await liveWithToken(cluster, lasting);
+
+    await eventually(() => briefWs.closed, 8000, 'the expired token\'s socket');
+    assert.equal(briefWs.closeCode, ENDED);
+    // not before its time
+    assert.ok(Date.now() >= before + 3000, `${Date.now() - before} ms`);
+    const refused = await api(cluster, '/api/v1/realtime/ticket', brief,
+                              { method: 'POST' });
+    assert.equal(refused.status, 401, refused.text);
+
+    await deliverInbound(cluster, { from: '+15551230304', body: 'lasting?' });
+    await lastingWs.waitForTypes(['message.created']);
+    assert.equal(lastingWs.closed, false);
+    lastingWs.close();
+});
+
+test('a session that lapses closes its sockets, and its ticket got before '
+    + 'opens nothing; other sessions stay', async () => {
+    const cluster = await ready();
+    const pat = await signIn(cluster, PAT.email, PAT.password);
+    const ida = await teammate(cluster, 'ida');
+    // Ida's session was last used now and ends in 2.5 s (as one idle for
+    // 12 hours, or 7 days old, would)
+    const now = Date.now();
+    await promisify(execFile)(sqlite3Path, ['-cmd', '.timeout 5000',
+        cluster.storePath, `UPDATE sessions SET last_seen_at = ${now}, `
+        + `expires_at = ${now + 2500} WHERE user_id = '${ida.id}'`]);
+
+    const patWs = await socketOf(cluster, pat);
+    const idaWs = await socketOf(cluster, ida.cookie);
+    const early = await ticketFor(cluster, ida.cookie);
+    assert.equal(early.status, 200, early.text);
+
+    await closedAsEnded(idaWs, 'the lapsed session\'s socket');
+    assert.ok(Date.now() >= now + 2500, `${Date.now() - now} ms`);
+    // closed as it opens: what it says never reaches the team
+    const late = await openWs(wsUrl(cluster, early.json));
+    const hello = patWs.frames.find((f) => f.type === 'hello');
+    late.send({ type: 'resume', epoch: hello.epoch, org_seq: hello.org_seq });
+    late.send({ type: 'presence', conversation_id: 'c1', state: 'viewing' });
+    await closedAsEnded(late, 'the ticket got before the lapse');
+    const again = await ticketFor(cluster, ida.cookie);
+    assert.equal(again.status, 401, again.text);
+    assert.match(again.json.error.message, /session has ended/);
+
+    await deliverInbound(cluster, { from: '+15551230305', body: 'pat?' });
+    await patWs.waitForTypes(['message.created']);
+    assert.equal(patWs.closed, false);
+    assert.ok(!patWs.frames.some((f) => f.type === 'presence'),
+        JSON.stringify(patWs.frames));
+    patWs.close();
     late.close();
 });
 

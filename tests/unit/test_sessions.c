@@ -119,11 +119,19 @@ TEST(a_session_ends_idle_or_old)
     CHECK_INT(inbox_session_check(&s, t0 + 7 * DAY, &err),
               INBOX_ERR_UNAUTHENTICATED);
 
+    CHECK_INT(inbox_session_ends_at(&s), t0 + 7 * DAY);
+
     /* a stored expiry earlier than the rule's still ends it */
     s.last_seen_at = t0;
     s.expires_at = t0 + HOUR;
+    CHECK_INT(inbox_session_ends_at(&s), t0 + HOUR);
+    CHECK_INT(inbox_session_check(&s, t0 + HOUR - 1, &err), INBOX_OK);
     CHECK_INT(inbox_session_check(&s, t0 + HOUR, &err),
               INBOX_ERR_UNAUTHENTICATED);
+
+    /* and a later one does not keep it past the rule's */
+    s.expires_at = t0 + DAY;
+    CHECK_INT(inbox_session_ends_at(&s), t0 + 12 * HOUR);
 
     /* a use is recorded once a minute, not on every request */
     s.last_seen_at = t0;
@@ -271,6 +279,9 @@ TEST(sqlite_a_session_is_touched_while_used_and_ends_idle)
     CHECK_STR(who.org_id, f.org);
     CHECK_STR(who.user_id, f.user);
     CHECK_INT(who.role, INBOX_ROLE_BILLING);
+    /* unused from now on, it ends in twelve hours */
+    CHECK(who.ends_at > inbox_now_ms() + 12 * HOUR - 60000);
+    CHECK(who.ends_at <= inbox_now_ms() + 12 * HOUR);
 
     /* the role is read at each use */
     db_exec(&f, "UPDATE users SET role = 'member'");
@@ -290,6 +301,16 @@ TEST(sqlite_a_session_is_touched_while_used_and_ends_idle)
     db_exec(&f, sql);
     CHECK_INT(inbox_store_session_find(f.store, "hash-1", &who, &err),
               INBOX_OK);
+
+    /* a stored end an hour away is when it ends */
+    snprintf(sql, sizeof(sql), "UPDATE sessions SET last_seen_at = %lld,"
+             " expires_at = %lld", (long long) inbox_now_ms(),
+             (long long) (inbox_now_ms() + HOUR));
+    db_exec(&f, sql);
+    CHECK_INT(inbox_store_session_find(f.store, "hash-1", &who, &err),
+              INBOX_OK);
+    CHECK(who.ends_at > inbox_now_ms() + HOUR - 60000);
+    CHECK(who.ends_at <= inbox_now_ms() + HOUR);
 
     /* idle for 13 hours: over */
     snprintf(sql, sizeof(sql), "UPDATE sessions SET last_seen_at = %lld,"

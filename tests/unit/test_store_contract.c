@@ -2207,6 +2207,8 @@ TEST(a_token_names_its_org_and_role)
     CHECK_STR(who.org_id, f.org);
     CHECK_STR(who.user_id, billing);
     CHECK_INT(who.role, INBOX_ROLE_BILLING);
+    /* it does not end by itself */
+    CHECK_INT(who.ends_at, 0);
 
     CHECK_INT(inbox_store_token_find(f.store, "h2", &who, NULL), INBOX_OK);
     CHECK_STR(who.user_id, member);
@@ -2423,6 +2425,8 @@ TEST(an_expired_token_stops_when_its_time_comes)
     expires_at = inbox_now_ms() + 100;
     CHECK_INT(token_add(&f, NULL, "h1", NULL, expires_at, NULL), INBOX_OK);
     CHECK_INT(inbox_store_token_find(f.store, "h1", &who, &err), INBOX_OK);
+    /* what it opens knows when to close */
+    CHECK_INT(who.ends_at, expires_at);
 
     while (inbox_now_ms() <= expires_at) {
         usleep(10000);

@@ -268,6 +268,38 @@ TEST(secret_load_rejects_short_or_missing)
 }
 
 
+/* A ticket knows when the token or session it was issued on ends by
+ * itself; one issued on a credential without an end never lapses. */
+TEST(a_ticket_lapses_with_its_session_or_token)
+{
+    char                   ticket[INBOX_TICKET_MAX];
+    inbox_error_t          err;
+    inbox_ticket_claims_t  claims, got;
+
+    memset(&claims, 0, sizeof(claims));
+    strcpy(claims.org_id, "42");
+    strcpy(claims.user_id, "7");
+    strcpy(claims.state.epoch, "ep-2026");
+    claims.ends_at = (int64_t) NOW * 1000 + 30000;
+
+    CHECK_INT(inbox_ticket_issue((const unsigned char *) SECRET,
+                                 strlen(SECRET), &claims, NOW, ticket, &err),
+              INBOX_OK);
+    CHECK_INT(verify(ticket, NOW + 1, &got), INBOX_OK);
+    CHECK(got.ends_at == claims.ends_at);
+    CHECK(!inbox_ticket_lapsed(&got, claims.ends_at - 1));
+    CHECK(inbox_ticket_lapsed(&got, claims.ends_at));
+
+    claims.ends_at = 0;
+    CHECK_INT(inbox_ticket_issue((const unsigned char *) SECRET,
+                                 strlen(SECRET), &claims, NOW, ticket, &err),
+              INBOX_OK);
+    CHECK_INT(verify(ticket, NOW + 1, &got), INBOX_OK);
+    CHECK(got.ends_at == 0);
+    CHECK(!inbox_ticket_lapsed(&got, INT64_MAX));
+}
+
+
 /* The longest claims there can be (MongoDB ids, a token's, the longest
  * name, the largest numbers) still fit in a ticket, and the name and the
  * token come back. */
@@ -285,6 +317,7 @@ TEST(the_users_name_rides_in_the_ticket)
     claims.state.org_seq = INT64_MAX;
     memset(claims.state.epoch, 'e', INBOX_EPOCH_MAX - 1);
     claims.state.unread_total = INT64_MAX;
+    claims.ends_at = INT64_MAX;
 
     CHECK_INT(inbox_ticket_issue((const unsigned char *) SECRET,
                                  strlen(SECRET), &claims, NOW, ticket, &err),
@@ -292,6 +325,7 @@ TEST(the_users_name_rides_in_the_ticket)
     CHECK_INT(verify(ticket, NOW + 1, &got), INBOX_OK);
     CHECK_STR(got.user_name, claims.user_name);
     CHECK_STR(got.token_id, claims.token_id);
+    CHECK(got.ends_at == INT64_MAX);
 
     /* a session's ticket names no token */
     claims.token_id[0] = '\0';

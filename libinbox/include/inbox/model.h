@@ -79,6 +79,9 @@ typedef struct {
     char          user_id[INBOX_ID_MAX];   /* "" for an org-wide token */
     char          token_id[INBOX_ID_MAX];  /* "" for a session */
     inbox_role_t  role;
+    /* when the token or session ends by itself, unless a session is used
+     * again (ms); 0 for never */
+    int64_t       ends_at;
 } inbox_principal_t;
 
 /* ---- media (see media.h) ---- */

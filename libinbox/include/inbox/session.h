@@ -51,6 +51,10 @@ int inbox_session_id_valid(const char *s, size_t len);
 /* When a session made at created_at and last used at last_seen_at ends:
  * the earlier of the idle and the absolute limit. */
 int64_t inbox_session_expiry(int64_t created_at, int64_t last_seen_at);
+/* When a stored session ends unless it is used again: the stored expiry
+ * or the rule's, whichever comes first (a row written under older limits
+ * ends by the earlier). */
+int64_t inbox_session_ends_at(const inbox_session_t *session);
 /* INBOX_OK when session is still good at now, else
  * INBOX_ERR_UNAUTHENTICATED asking to sign in again. */
 inbox_status_t inbox_session_check(const inbox_session_t *session,

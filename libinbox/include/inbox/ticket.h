@@ -33,6 +33,9 @@ typedef struct {
     char                    user_name[INBOX_TICKET_NAME_MAX];
     char                    nonce[INBOX_TICKET_NONCE_MAX];
     int64_t                 expires;      /* Unix seconds */
+    /* when the token or session it was issued on ends by itself (Unix
+     * ms), unless a session is used again; 0 for never */
+    int64_t                 ends_at;
     inbox_realtime_state_t  state;
 } inbox_ticket_claims_t;
 
@@ -47,6 +50,12 @@ inbox_status_t inbox_ticket_issue(const unsigned char *secret,
 inbox_status_t inbox_ticket_verify(const unsigned char *secret,
     size_t secret_len, const char *ticket, time_t now,
     inbox_ticket_claims_t *claims, inbox_error_t *err);
+
+/* 1 when, at now_ms (Unix ms), the token or session the ticket was issued
+ * on has ended by itself: a socket it opened is closed then, and the
+ * browser's next ticket tells a session used meanwhile from one that
+ * lapsed. */
+int inbox_ticket_lapsed(const inbox_ticket_claims_t *claims, int64_t now_ms);
 
 /* The name a ticket shows of a user: users have an email address and no
  * other name yet, so the address when it fits, else its local part cut

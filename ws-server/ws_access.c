@@ -64,6 +64,14 @@ ws_access_event(ws_access_org_t *access, ws_fanout_t *fanout,
 }
 
 
+void
+ws_access_watch(ws_access_org_t *access, const char *epoch, int64_t since)
+{
+    lws_strncpy(access->epoch, epoch, sizeof(access->epoch));
+    access->since = since;
+}
+
+
 int
 ws_access_check(ws_access_org_t *access, ws_conn_t *conn, int64_t now_ms)
 {
@@ -78,6 +86,15 @@ ws_access_check(ws_access_org_t *access, ws_conn_t *conn, int64_t now_ms)
     /* its session or token ended since the ticket was issued */
     if (inbox_ticket_lapsed(claims, inbox_now_ms())) {
         ws_fanout_kick(conn, WS_ACCESS_CLOSE_ENDED, "signed out");
+        return 1;
+    }
+
+    /* issued before the stream was watched here: whether an ending came
+     * in between is not known, and a new ticket is past it */
+    if (strcmp(claims->state.epoch, access->epoch) == 0
+        && claims->state.org_seq < access->since)
+    {
+        ws_fanout_kick(conn, WS_ACCESS_CLOSE_ENDED, "ticket too old");
         return 1;
     }
 

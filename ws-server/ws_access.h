@@ -36,12 +36,21 @@ typedef struct {
     int64_t   until_ms;             /* forgotten then */
 } ws_access_ended_t;
 
-/* An organization's endings of the last WS_ACCESS_KEEP_MS. */
+/* An organization's endings of the last WS_ACCESS_KEEP_MS, and since
+ * where its stream was watched here: only endings after that position
+ * went through this process. */
 typedef struct {
     ws_access_ended_t  *items;
     size_t              count;
     size_t              capacity;
+    char                epoch[INBOX_EPOCH_MAX];   /* "": not yet */
+    int64_t             since;
 } ws_access_org_t;
+
+/* The organization's stream is delivered here, in order, after since
+ * (in epoch): where it began, or began again. */
+void ws_access_watch(ws_access_org_t *access, const char *epoch,
+    int64_t since);
 
 /* An event of org_id delivered at org_seq: when its type ends someone's
  * access (inbox_event_ends_access), the user or token its frame names is
@@ -53,7 +62,9 @@ void ws_access_event(ws_access_org_t *access, ws_fanout_t *fanout,
 /* A connection that just opened (or joins after its resume): closed when
  * its ticket was issued before its user's access ended, or its token or
  * session has ended by itself since (inbox_ticket_lapsed; joined ones
- * the keepalive sweep closes).  Returns 1 when closed, else 0. */
+ * the keepalive sweep closes), or before the stream was watched here
+ * (an ending in between would be unknown: after a restart, say; a new
+ * ticket is past it).  Returns 1 when closed, else 0. */
 int ws_access_check(ws_access_org_t *access, ws_conn_t *conn,
     int64_t now_ms);
 

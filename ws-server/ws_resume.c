@@ -48,6 +48,9 @@ ws_resume_opened(ws_stream_t *stream, ws_conn_t *conn, int64_t hello_seq,
         org->last = hello_seq;
         org->seen = hello_seq;
         lws_strncpy(org->epoch, epoch, sizeof(org->epoch));
+        /* this ticket's own position: whatever it missed up to the
+         * store's, endings included, the stream brings in order */
+        ws_access_watch(&org->access, org->epoch, hello_seq);
 
     } else if (strcmp(org->epoch, epoch) == 0 && hello_seq > org->seen) {
         /* the store is ahead of what came here: fetch what was missed */

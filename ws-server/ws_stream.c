@@ -319,6 +319,7 @@ ws_stream_event(ws_stream_t *stream, const inbox_event_record_t *rec)
         org->has_last = 1;
         org->last = rec->org_seq - 1;
         org->seen = org->last;
+        ws_access_watch(&org->access, org->epoch, org->last);
     }
 
     if (rec->org_seq <= org->last) {

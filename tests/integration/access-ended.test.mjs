@@ -323,4 +323,56 @@ test('a session that lapses closes its sockets, and its ticket got before '
     late.close();
 });
 
+// The stream position a ticket was issued at (its claims are not secret,
+// only signed).
+function positionOf(ticketJson) {
+    return JSON.parse(Buffer.from(ticketJson.ticket.split('.')[0],
+                                  'base64url')).org_seq;
+}
+
+test('after ws-server restarts, a ticket got before a removal opens '
+    + 'nothing and replays nothing', async () => {
+    const cluster = await ready();
+    const pat = await signIn(cluster, PAT.email, PAT.password);
+    const uma = await teammate(cluster, 'uma');
+    const vic = await teammate(cluster, 'vic');
+    const umaEarly = (await ticketFor(cluster, uma.cookie)).json;
+    const vicEarly = (await ticketFor(cluster, vic.cookie)).json;
+    for (const who of [uma, vic]) {
+        const res = await sessionApi(cluster, `/api/v1/users/${who.id}`, pat,
+                                     { method: 'DELETE' });
+        assert.equal(res.status, 204, res.text);
+    }
+    // what came after the removals, and neither may see
+    await deliverInbound(cluster, { from: '+15551230306', body: 'secret' });
+    const noLeak = (ws, what) => assert.ok(
+        !ws.frames.some((f) => f.type === 'message.created'),
+        `${what}: ${JSON.stringify(ws.frames)}`);
+
+    // The new process watches the stream from the first socket's ticket
+    // on, Pat's, which is past the removals: Uma's, issued before, is
+    // closed as it opens, whatever it asks to resume from.
+    await cluster.stopWs(0);
+    await cluster.startWs(0);
+    const patWs = await socketOf(cluster, pat);
+    const umaWs = await openWs(wsUrl(cluster, umaEarly));
+    umaWs.send({ type: 'resume', epoch: patWs.frames[0].epoch,
+                 org_seq: positionOf(umaEarly) });
+    await closedAsEnded(umaWs, 'Uma\'s ticket after the restart');
+    noLeak(umaWs, 'Uma');
+    patWs.close();
+
+    // Vic's is the first socket of the next process: the stream, from his
+    // ticket's position on, brings his removal before what came after
+    await cluster.stopWs(0);
+    await cluster.startWs(0);
+    const vicWs = await openWs(wsUrl(cluster, vicEarly));
+    const hello = (await vicWs.waitForTypes(['hello']))[0];
+    vicWs.send({ type: 'resume', epoch: hello.epoch,
+                 org_seq: positionOf(vicEarly) });
+    await eventually(() => vicWs.closed, 8000, 'Vic\'s socket');
+    assert.equal(vicWs.closeCode, ENDED);
+    noLeak(vicWs, 'Vic');
+});
+
 errorLogIsCleanTest(ctx);

@@ -1,6 +1,6 @@
 # bench/e2e.sh: sourced by the end-to-end benches' wrappers
-# (bench/replies, bench/campaign): checks the tools they need, then
-# builds.  e2e_prepare NAME (NAME for the messages).
+# (bench/replies, bench/campaign, bench/soak): checks the tools they
+# need, then builds.  e2e_prepare NAME (NAME for the messages).
 
 e2e_prepare() {
     local tool

@@ -45,7 +45,10 @@
 #   sweep   dgram1 at 200, 400, 700 and 1,000 msg/s, 10,000 / 100, 10 s
 #           (SWEEP_SERVERS="dgram1 full1", SWEEP_RATES="400 700" to change)
 #   smoke   every server once, 1,000 / 10 at 100 msg/s for 3 s
-# all = b, memory, sweep.  SERVERS="dgram1 full1" limits the servers;
+# all = b, memory, sweep.  FROM_DUE=1 times each delivery from when the
+# schedule wanted its message, not from its write (wsbench --from-due: a
+# server that holds its publisher back is charged for the wait).
+# SERVERS="dgram1 full1" limits the servers;
 # WS_SERVER=PATH runs another ws-server build (environment passed on).
 #
 # Raw logs in results/inbox-<time>/ (ignored by git), the table in
@@ -324,6 +327,9 @@ run_one() {
     else
         args+=(-r "$r" -d "$d")
         limit=$((d * 2 + 300))
+    fi
+    if [ -n "${FROM_DUE:-}" ]; then
+        args+=(--from-due)
     fi
 
     load=$(cut -d' ' -f1 /proc/loadavg)

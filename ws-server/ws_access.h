@@ -62,9 +62,10 @@ void ws_access_event(ws_access_org_t *access, ws_fanout_t *fanout,
 /* A connection that just opened (or joins after its resume): closed when
  * its ticket was issued before its user's access ended, or its token or
  * session has ended by itself since (inbox_ticket_lapsed; joined ones
- * the keepalive sweep closes), or before the stream was watched here
- * (an ending in between would be unknown: after a restart, say; a new
- * ticket is past it).  Returns 1 when closed, else 0. */
+ * are closed at their end, ws_fanout_close_lapsed), or before the
+ * stream was watched here (an ending in between would be unknown: after
+ * a restart, say; a new ticket is past it).  Returns 1 when closed, else
+ * 0. */
 int ws_access_check(ws_access_org_t *access, ws_conn_t *conn,
     int64_t now_ms);
 

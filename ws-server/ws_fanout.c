@@ -71,7 +71,8 @@ struct ws_fanout_s {
     ws_auth_t         *auth;
     ws_stream_t       *stream;
     uint32_t           now;             /* monotonic ms, keepalive */
-    int64_t            wall_ms;         /* Unix ms, keepalive */
+    int64_t            wall_ms;         /* Unix ms, during a lapse sweep */
+    int64_t            next_lapse;      /* earliest ends_at joined, or 0 */
     uint32_t           ping_ms;
     ws_frame_t        *ping;            /* during a keepalive sweep */
     size_t             max_queue;
@@ -89,6 +90,9 @@ static int ws_fanout_write_queue(ws_fanout_t *fanout, ws_conn_t *conn);
 static int ws_fanout_send_close(ws_conn_t *conn, struct lws *wsi);
 static void ws_fanout_keepalive_org(const void *node, VISIT which,
     void *closure);
+static void ws_fanout_lapse_org(const void *node, VISIT which,
+    void *closure);
+static void ws_fanout_note_lapse(ws_fanout_t *fanout, const ws_conn_t *conn);
 static void ws_fanout_heard(ws_fanout_t *fanout, ws_conn_t *conn);
 static void ws_fanout_close(ws_conn_t *conn);
 static void ws_fanout_enqueue(ws_fanout_t *fanout, ws_conn_t *conn,
@@ -165,7 +169,6 @@ void
 ws_fanout_keepalive(ws_fanout_t *fanout, uint32_t now_ms, uint32_t ping_ms)
 {
     fanout->now = now_ms;
-    fanout->wall_ms = inbox_now_ms();
     fanout->ping_ms = ping_ms;
     fanout->ping = ws_frame_ping();
 
@@ -200,12 +203,7 @@ ws_fanout_keepalive_org(const void *node, VISIT which, void *closure)
                                lws_dll2_get_head(&org->conns)) {
         conn = lws_container_of(d, ws_conn_t, list);
 
-        if (inbox_ticket_lapsed(&conn->claims, fanout->wall_ms)) {
-            lwsl_user("ws-server: the session or token ended, closing: org "
-                      "%s user %s\n", org->id, conn->claims.user_id);
-            ws_fanout_kick(conn, WS_ACCESS_CLOSE_ENDED, "signed out");
-
-        } else if (fanout->now - conn->heard >= 2 * fanout->ping_ms) {
+        if (fanout->now - conn->heard >= 2 * fanout->ping_ms) {
             lwsl_user("ws-server: no answer to a ping, closing: org %s "
                       "user %s\n", org->id, conn->claims.user_id);
             /* outside lws' service, so no timer needs to come round */
@@ -219,6 +217,70 @@ ws_fanout_keepalive_org(const void *node, VISIT which, void *closure)
             ws_fanout_enqueue(fanout, conn, fanout->ping);
         }
     } lws_end_foreach_dll_safe(d, d1);
+}
+
+
+int64_t
+ws_fanout_next_lapse(const ws_fanout_t *fanout)
+{
+    return fanout->next_lapse;
+}
+
+
+void
+ws_fanout_close_lapsed(ws_fanout_t *fanout, int64_t now_ms)
+{
+    fanout->wall_ms = now_ms;
+    fanout->next_lapse = 0;
+
+    twalk_r(fanout->orgs, ws_fanout_lapse_org, fanout);
+}
+
+
+/* Closes the org's lapsed connections and notes when the next one ends. */
+static void
+ws_fanout_lapse_org(const void *node, VISIT which, void *closure)
+{
+    ws_org_t     *org;
+    ws_conn_t    *conn;
+    ws_fanout_t  *fanout = closure;
+
+    if (which != postorder && which != leaf) {
+        return;
+    }
+
+    org = *(ws_org_t *const *) node;
+
+    lws_start_foreach_dll_safe(struct lws_dll2 *, d, d1,
+                               lws_dll2_get_head(&org->conns)) {
+        conn = lws_container_of(d, ws_conn_t, list);
+
+        if (conn->kicked) {
+            continue;
+        }
+
+        if (inbox_ticket_lapsed(&conn->claims, fanout->wall_ms)) {
+            lwsl_user("ws-server: the session or token ended, closing: org "
+                      "%s user %s\n", org->id, conn->claims.user_id);
+            ws_fanout_kick(conn, WS_ACCESS_CLOSE_ENDED, "signed out");
+
+        } else {
+            ws_fanout_note_lapse(fanout, conn);
+        }
+    } lws_end_foreach_dll_safe(d, d1);
+}
+
+
+static void
+ws_fanout_note_lapse(ws_fanout_t *fanout, const ws_conn_t *conn)
+{
+    int64_t  ends_at = conn->claims.ends_at;
+
+    if (ends_at > 0
+        && (fanout->next_lapse == 0 || ends_at < fanout->next_lapse))
+    {
+        fanout->next_lapse = ends_at;
+    }
 }
 
 
@@ -374,6 +436,7 @@ ws_fanout_join(ws_conn_t *conn)
 {
     if (conn->org != NULL && lws_dll2_is_detached(&conn->list)) {
         lws_dll2_add_tail(&conn->list, &conn->org->conns);
+        ws_fanout_note_lapse(conn->stream.fanout, conn);
     }
 }
 

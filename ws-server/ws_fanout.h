@@ -105,12 +105,21 @@ void ws_fanout_kick(ws_conn_t *conn, int code, const char *reason);
  * connection in one sorted list, which made each new connection walk all
  * the others): a connection silent for ping_ms is pinged, one silent
  * for twice that is closed.  Call it every ping_ms / 2 or so with a
- * monotonic clock in milliseconds (wrapping is fine).  The same sweep
- * closes, with WS_ACCESS_CLOSE_ENDED, a connection whose ticket's token or
- * session has ended by itself (inbox_ticket_lapsed).
+ * monotonic clock in milliseconds (wrapping is fine).
  */
 void ws_fanout_keepalive(ws_fanout_t *fanout, uint32_t now_ms,
     uint32_t ping_ms);
+
+/*
+ * Sessions and tokens that end by themselves: the earliest end (Unix ms,
+ * inbox_ticket_lapsed) among joined connections, or 0 for none; at that
+ * time the loop calls ws_fanout_close_lapsed, which closes those past
+ * their end with WS_ACCESS_CLOSE_ENDED and finds the next end.  An end
+ * lies hours away (a session's is its ticket's time plus the idle rule),
+ * so one timer for all, with a walk when it fires, costs next to nothing.
+ */
+int64_t ws_fanout_next_lapse(const ws_fanout_t *fanout);
+void ws_fanout_close_lapsed(ws_fanout_t *fanout, int64_t now_ms);
 
 /* Writes what was queued since the last call: each connection's frames
  * in one send.  The loop calls it after each turn's I/O. */

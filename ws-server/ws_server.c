@@ -28,6 +28,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <openssl/crypto.h>
+#include <inbox/clock.h>
 #include <uv.h>                 /* before libwebsockets.h: its uv parts */
 #include <libwebsockets.h>
 #include <inbox/event.h>
@@ -68,6 +69,8 @@ typedef struct {
     uv_signal_t          intr;
     uv_check_t           flush;
     uv_timer_t           keepalive;
+    uv_timer_t           lapse;
+    int64_t              lapse_due;     /* when lapse fires, 0 stopped */
     uint32_t             ping_ms;
     int                  intr_on;
     int                  stopping;
@@ -87,6 +90,8 @@ static void ws_server_loop_open(ws_loop_t *lp, ws_fanout_t *fanout,
 static void ws_server_on_signal(uv_signal_t *handle, int signo);
 static void ws_server_on_check(uv_check_t *handle);
 static void ws_server_on_keepalive(uv_timer_t *handle);
+static void ws_server_on_lapse(uv_timer_t *handle);
+static void ws_server_arm_lapse(ws_loop_t *lp);
 static void ws_server_loop_close(ws_loop_t *lp);
 
 
@@ -535,6 +540,10 @@ ws_server_loop_open(ws_loop_t *lp, ws_fanout_t *fanout, uint32_t ping_secs)
     uv_timer_init(&lp->loop, &lp->keepalive);
     lp->keepalive.data = lp;
     uv_timer_start(&lp->keepalive, ws_server_on_keepalive, 0, every);
+
+    /* armed for the earliest session or token end (ws_server_arm_lapse) */
+    uv_timer_init(&lp->loop, &lp->lapse);
+    lp->lapse.data = lp;
 }
 
 
@@ -555,6 +564,7 @@ ws_server_on_signal(uv_signal_t *handle, int signo)
     uv_close((uv_handle_t *) &lp->intr, NULL);
     uv_close((uv_handle_t *) &lp->flush, NULL);
     uv_close((uv_handle_t *) &lp->keepalive, NULL);
+    uv_close((uv_handle_t *) &lp->lapse, NULL);
 
     /* its closed connections hand their frames back to the fan-out */
     lws_context_destroy(lp->context);
@@ -572,11 +582,52 @@ ws_server_on_keepalive(uv_timer_t *handle)
 
 
 static void
+ws_server_on_lapse(uv_timer_t *handle)
+{
+    ws_loop_t  *lp = handle->data;
+
+    ws_fanout_close_lapsed(lp->fanout, inbox_now_ms());
+
+    /* at once: the check after this turn may wait for I/O */
+    lp->lapse_due = 0;
+    ws_server_arm_lapse(lp);
+}
+
+
+/* (Re)starts the lapse timer when the earliest end moved. */
+static void
+ws_server_arm_lapse(ws_loop_t *lp)
+{
+    int64_t  due, now;
+
+    due = ws_fanout_next_lapse(lp->fanout);
+
+    if (due == lp->lapse_due || lp->stopping) {
+        return;
+    }
+
+    lp->lapse_due = due;
+
+    if (due == 0) {
+        uv_timer_stop(&lp->lapse);
+        return;
+    }
+
+    now = inbox_now_ms();
+    uv_timer_start(&lp->lapse, ws_server_on_lapse,
+                   due > now ? (uint64_t) (due - now) : 0, 0);
+}
+
+
+static void
 ws_server_on_check(uv_check_t *handle)
 {
     ws_loop_t  *lp = handle->data;
 
     ws_fanout_flush(lp->fanout);
+
+    /* a connection that joined this turn may end before the others */
+    ws_server_arm_lapse(lp);
 }
 
 
@@ -590,6 +641,7 @@ ws_server_loop_close(ws_loop_t *lp)
         uv_close((uv_handle_t *) &lp->intr, NULL);
         uv_close((uv_handle_t *) &lp->flush, NULL);
         uv_close((uv_handle_t *) &lp->keepalive, NULL);
+        uv_close((uv_handle_t *) &lp->lapse, NULL);
     }
 
     /* on a foreign loop each call advances the close; the loop runs the

@@ -17,11 +17,11 @@ import { api, connectWs, deliverInbound, eventually, openWs, ticket, wsUrl }
     from '../lib/inbox.mjs';
 import { addUser, login, sessionApi } from '../lib/session.mjs';
 
-// ws-server looks for ended sessions and tokens in its keepalive sweep,
-// every half --ping-secs
+// ws-server's own keepalive (--ping-secs 30: a sweep every 15 s) is
+// left as it is: a socket closes at its session's or token's end, not
+// at the next sweep
 const ctx = useCluster({
     orgs: [{ name: 'Harbor Dental' }, { name: 'Other Org' }],
-    wsArgs: ['--ping-secs', '2'],
 });
 
 const ENDED = 4003;
@@ -267,14 +267,23 @@ test('a socket closes when the API token it was opened with expires; '
     const before = Date.now();
     const brief = await inboxctl(cluster.store, 'token', 'create', org,
                                  '--expires-in', '3s');
+    const later = await inboxctl(cluster.store, 'token', 'create', org,
+                                 '--expires-in', '5s');
     const lasting = await inboxctl(cluster.store, 'token', 'create', org);
     const briefWs = await liveWithToken(cluster, brief);
+    const laterWs = await liveWithToken(cluster, later);
     const lastingWs = await liveWithToken(cluster, lasting);
 
-    await eventually(() => briefWs.closed, 8000, 'the expired token\'s socket');
+    // each at its end: not before, and not at some later sweep
+    await eventually(() => briefWs.closed, before + 5000 - Date.now(),
+                     'the expired token\'s socket, by 2 s after its end');
     assert.equal(briefWs.closeCode, ENDED);
-    // not before its time
     assert.ok(Date.now() >= before + 3000, `${Date.now() - before} ms`);
+    assert.equal(laterWs.closed, false);
+    await eventually(() => laterWs.closed, before + 7000 - Date.now(),
+                     'the next token\'s socket, by 2 s after its end');
+    assert.equal(laterWs.closeCode, ENDED);
+    assert.ok(Date.now() >= before + 5000, `${Date.now() - before} ms`);
     const refused = await api(cluster, '/api/v1/realtime/ticket', brief,
                               { method: 'POST' });
     assert.equal(refused.status, 401, refused.text);
@@ -304,6 +313,8 @@ test('a session that lapses closes its sockets, and its ticket got before '
 
     await closedAsEnded(idaWs, 'the lapsed session\'s socket');
     assert.ok(Date.now() >= now + 2500, `${Date.now() - now} ms`);
+    assert.ok(Date.now() <= now + 4500, `${Date.now() - now} ms: at its `
+        + 'end, not at a later sweep');
     // closed as it opens: what it says never reaches the team
     const late = await openWs(wsUrl(cluster, early.json));
     const hello = patWs.frames.find((f) => f.type === 'hello');

@@ -67,6 +67,10 @@ struct ws_conn_s {
     inbox_ticket_claims_t   claims;
 };
 
+/* What a sweep (ws_fanout_sweep) does to each joined connection. */
+typedef void (*ws_fanout_visit_pt)(ws_fanout_t *fanout, ws_org_t *org,
+    ws_conn_t *conn);
+
 struct ws_fanout_s {
     ws_auth_t         *auth;
     ws_stream_t       *stream;
@@ -75,6 +79,7 @@ struct ws_fanout_s {
     int64_t            next_lapse;      /* earliest ends_at joined, or 0 */
     uint32_t           ping_ms;
     ws_frame_t        *ping;            /* during a keepalive sweep */
+    ws_fanout_visit_pt visit;           /* during a sweep */
     size_t             max_queue;
     void              *orgs;            /* tsearch(3) tree of ws_org_t */
     lws_dll2_owner_t   dirty;           /* ws_conn_t.dirty */
@@ -88,9 +93,12 @@ static int ws_fanout_write(ws_fanout_t *fanout, ws_conn_t *conn,
     struct lws *wsi);
 static int ws_fanout_write_queue(ws_fanout_t *fanout, ws_conn_t *conn);
 static int ws_fanout_send_close(ws_conn_t *conn, struct lws *wsi);
-static void ws_fanout_keepalive_org(const void *node, VISIT which,
-    void *closure);
-static void ws_fanout_lapse_org(const void *node, VISIT which,
+static void ws_fanout_keepalive_conn(ws_fanout_t *fanout, ws_org_t *org,
+    ws_conn_t *conn);
+static void ws_fanout_lapse_conn(ws_fanout_t *fanout, ws_org_t *org,
+    ws_conn_t *conn);
+static void ws_fanout_sweep(ws_fanout_t *fanout, ws_fanout_visit_pt visit);
+static void ws_fanout_sweep_org(const void *node, VISIT which,
     void *closure);
 static void ws_fanout_note_lapse(ws_fanout_t *fanout, const ws_conn_t *conn);
 static void ws_fanout_heard(ws_fanout_t *fanout, ws_conn_t *conn);
@@ -176,7 +184,7 @@ ws_fanout_keepalive(ws_fanout_t *fanout, uint32_t now_ms, uint32_t ping_ms)
         return;
     }
 
-    twalk_r(fanout->orgs, ws_fanout_keepalive_org, fanout);
+    ws_fanout_sweep(fanout, ws_fanout_keepalive_conn);
 
     if (fanout->ping->refs == 0) {
         free(fanout->ping);
@@ -187,36 +195,21 @@ ws_fanout_keepalive(ws_fanout_t *fanout, uint32_t now_ms, uint32_t ping_ms)
 
 
 static void
-ws_fanout_keepalive_org(const void *node, VISIT which, void *closure)
+ws_fanout_keepalive_conn(ws_fanout_t *fanout, ws_org_t *org, ws_conn_t *conn)
 {
-    ws_org_t     *org;
-    ws_conn_t    *conn;
-    ws_fanout_t  *fanout = closure;
+    if (fanout->now - conn->heard >= 2 * fanout->ping_ms) {
+        lwsl_user("ws-server: no answer to a ping, closing: org %s "
+                  "user %s\n", org->id, conn->claims.user_id);
+        /* outside lws' service, so no timer needs to come round */
+        lws_set_timeout(conn->wsi, PENDING_TIMEOUT_USER_OK,
+                        LWS_TO_KILL_SYNC);
 
-    if (which != postorder && which != leaf) {
-        return;
+    } else if (fanout->now - conn->heard >= fanout->ping_ms
+               && !conn->pinged)
+    {
+        conn->pinged = 1;
+        ws_fanout_enqueue(fanout, conn, fanout->ping);
     }
-
-    org = *(ws_org_t *const *) node;
-
-    lws_start_foreach_dll_safe(struct lws_dll2 *, d, d1,
-                               lws_dll2_get_head(&org->conns)) {
-        conn = lws_container_of(d, ws_conn_t, list);
-
-        if (fanout->now - conn->heard >= 2 * fanout->ping_ms) {
-            lwsl_user("ws-server: no answer to a ping, closing: org %s "
-                      "user %s\n", org->id, conn->claims.user_id);
-            /* outside lws' service, so no timer needs to come round */
-            lws_set_timeout(conn->wsi, PENDING_TIMEOUT_USER_OK,
-                            LWS_TO_KILL_SYNC);
-
-        } else if (fanout->now - conn->heard >= fanout->ping_ms
-                   && !conn->pinged)
-        {
-            conn->pinged = 1;
-            ws_fanout_enqueue(fanout, conn, fanout->ping);
-        }
-    } lws_end_foreach_dll_safe(d, d1);
 }
 
 
@@ -233,13 +226,41 @@ ws_fanout_close_lapsed(ws_fanout_t *fanout, int64_t now_ms)
     fanout->wall_ms = now_ms;
     fanout->next_lapse = 0;
 
-    twalk_r(fanout->orgs, ws_fanout_lapse_org, fanout);
+    ws_fanout_sweep(fanout, ws_fanout_lapse_conn);
 }
 
 
-/* Closes the org's lapsed connections and notes when the next one ends. */
+/* Closes a lapsed connection, or notes when it ends. */
 static void
-ws_fanout_lapse_org(const void *node, VISIT which, void *closure)
+ws_fanout_lapse_conn(ws_fanout_t *fanout, ws_org_t *org, ws_conn_t *conn)
+{
+    if (conn->kicked) {
+        return;
+    }
+
+    if (inbox_ticket_lapsed(&conn->claims, fanout->wall_ms)) {
+        lwsl_user("ws-server: the session or token ended, closing: org "
+                  "%s user %s\n", org->id, conn->claims.user_id);
+        ws_fanout_kick(conn, WS_ACCESS_CLOSE_ENDED, "signed out");
+
+    } else {
+        ws_fanout_note_lapse(fanout, conn);
+    }
+}
+
+
+/* Calls visit for every joined connection of every organization. */
+static void
+ws_fanout_sweep(ws_fanout_t *fanout, ws_fanout_visit_pt visit)
+{
+    fanout->visit = visit;
+    twalk_r(fanout->orgs, ws_fanout_sweep_org, fanout);
+    fanout->visit = NULL;
+}
+
+
+static void
+ws_fanout_sweep_org(const void *node, VISIT which, void *closure)
 {
     ws_org_t     *org;
     ws_conn_t    *conn;
@@ -251,22 +272,11 @@ ws_fanout_lapse_org(const void *node, VISIT which, void *closure)
 
     org = *(ws_org_t *const *) node;
 
+    /* visit may close the connection: the next is taken first */
     lws_start_foreach_dll_safe(struct lws_dll2 *, d, d1,
                                lws_dll2_get_head(&org->conns)) {
         conn = lws_container_of(d, ws_conn_t, list);
-
-        if (conn->kicked) {
-            continue;
-        }
-
-        if (inbox_ticket_lapsed(&conn->claims, fanout->wall_ms)) {
-            lwsl_user("ws-server: the session or token ended, closing: org "
-                      "%s user %s\n", org->id, conn->claims.user_id);
-            ws_fanout_kick(conn, WS_ACCESS_CLOSE_ENDED, "signed out");
-
-        } else {
-            ws_fanout_note_lapse(fanout, conn);
-        }
+        fanout->visit(fanout, org, conn);
     } lws_end_foreach_dll_safe(d, d1);
 }
 

@@ -294,6 +294,37 @@ test('a socket closes when the API token it was opened with expires; '
     lastingWs.close();
 });
 
+test('a socket still closing (its browser does not answer the close) '
+    + 'does not hold up another\'s end', async () => {
+    const cluster = await ready();
+    const pat = await signIn(cluster, PAT.email, PAT.password);
+    const kim = await teammate(cluster, 'kim');
+    const kimWs = await socketOf(cluster, kim.cookie);
+    // Kim's browser stops reading: ws-server's close frame goes
+    // unanswered, so her connection stays for the close's grace
+    kimWs.ws._socket.pause();
+    const res = await sessionApi(cluster, `/api/v1/users/${kim.id}`, pat,
+                                 { method: 'DELETE' });
+    assert.equal(res.status, 204, res.text);
+
+    const before = Date.now();
+    const brief = await inboxctl(cluster.store, 'token', 'create',
+        cluster.orgs[0].id, '--expires-in', '2s');
+    const briefWs = await liveWithToken(cluster, brief);
+    await eventually(() => briefWs.closed, before + 4000 - Date.now(),
+                     'the expired token\'s socket, by 2 s after its end');
+    assert.equal(briefWs.closeCode, ENDED);
+    assert.equal(kimWs.closed, false, 'Kim\'s close was still unanswered');
+
+    // and ws-server still serves everyone else
+    const patWs = await socketOf(cluster, pat);
+    await deliverInbound(cluster, { from: '+15551230306', body: 'there?' });
+    await patWs.waitForTypes(['message.created']);
+    kimWs.ws._socket.resume();
+    await closedAsEnded(kimWs, 'Kim\'s socket, once read');
+    patWs.close();
+});
+
 test('a session that lapses closes its sockets, and its ticket got before '
     + 'opens nothing; other sessions stay', async () => {
     const cluster = await ready();

@@ -298,12 +298,12 @@ test('a socket still closing (its browser does not answer the close) '
     + 'does not hold up another\'s end', async () => {
     const cluster = await ready();
     const pat = await signIn(cluster, PAT.email, PAT.password);
-    const kim = await teammate(cluster, 'kim');
-    const kimWs = await socketOf(cluster, kim.cookie);
-    // Kim's browser stops reading: ws-server's close frame goes
+    const joy = await teammate(cluster, 'joy');
+    const joyWs = await socketOf(cluster, joy.cookie);
+    // Joy's browser stops reading: ws-server's close frame goes
     // unanswered, so her connection stays for the close's grace
-    kimWs.ws._socket.pause();
-    const res = await sessionApi(cluster, `/api/v1/users/${kim.id}`, pat,
+    joyWs.ws._socket.pause();
+    const res = await sessionApi(cluster, `/api/v1/users/${joy.id}`, pat,
                                  { method: 'DELETE' });
     assert.equal(res.status, 204, res.text);
 
@@ -314,14 +314,14 @@ test('a socket still closing (its browser does not answer the close) '
     await eventually(() => briefWs.closed, before + 4000 - Date.now(),
                      'the expired token\'s socket, by 2 s after its end');
     assert.equal(briefWs.closeCode, ENDED);
-    assert.equal(kimWs.closed, false, 'Kim\'s close was still unanswered');
+    assert.equal(joyWs.closed, false, 'Joy\'s close was still unanswered');
 
     // and ws-server still serves everyone else
     const patWs = await socketOf(cluster, pat);
     await deliverInbound(cluster, { from: '+15551230306', body: 'there?' });
     await patWs.waitForTypes(['message.created']);
-    kimWs.ws._socket.resume();
-    await closedAsEnded(kimWs, 'Kim\'s socket, once read');
+    joyWs.ws._socket.resume();
+    await closedAsEnded(joyWs, 'Joy\'s socket, once read');
     patWs.close();
 });
 

@@ -264,9 +264,12 @@ sender_options(int argc, char **argv, sender_options_t *o)
         return -1;
     }
 
+    /* a request must end within its claim: the store's default lease
+     * counts when --lease is not given */
     if (o->rate <= 0 || o->burst == 0 || o->max_active == 0
         || o->timeout_ms < 100 || o->lease_ms < 0
-        || (o->lease_ms > 0 && o->lease_ms <= o->timeout_ms))
+        || (o->lease_ms > 0 ? o->lease_ms : INBOX_OUTBOX_LEASE_DEFAULT)
+           <= o->timeout_ms)
     {
         fprintf(stderr, "sender: --rate, --burst and --max-active must be "
                 "positive, --timeout at least 100 ms, --lease longer than "

@@ -580,33 +580,44 @@ static int64_t
 sender_outbox_start_queue(sender_t *s, sender_queue_t *q, int64_t now)
 {
     int             rc;
-    int64_t         wait, next;
+    int64_t         wait, next, last_start;
     sender_send_t  *send, **link;
 
     next = -1;
     link = &q->head;
 
     while ((send = *link) != NULL) {
-        if (send->bulk
-            && sender_outbox.bulk_active >= sender_outbox_bulk_window(s))
-        {
-            /* the next answer of a campaign request starts it */
-            break;
-        }
+        /* the latest a request may start and still end within the
+         * claim; past it the store would take the message back as
+         * interrupted while the carrier might still send it */
+        last_start = send->lease_until - s->options.timeout_ms;
+        rc = 0;
 
-        rc = sender_rate_take(s->rate, send->from,
-                              send->bulk ? SENDER_RATE_BULK
-                                         : SENDER_RATE_REPLY,
-                              now, &wait);
+        if (now < last_start) {
+            if (send->bulk
+                && sender_outbox.bulk_active >= sender_outbox_bulk_window(s))
+            {
+                /* the next answer of a campaign request starts it, or
+                 * its claim runs short first */
+                wait = last_start - now;
 
-        if (rc == 0 && now + wait + s->options.timeout_ms
-                       < send->lease_until)
-        {
-            if (next < 0 || wait < next) {
-                next = wait;
+            } else {
+                rc = sender_rate_take(s->rate, send->from,
+                                      send->bulk ? SENDER_RATE_BULK
+                                                 : SENDER_RATE_REPLY,
+                                      now, &wait);
+                if (rc != 0 || now + wait >= last_start) {
+                    wait = -1;
+                }
             }
-            link = &send->next;
-            continue;
+
+            if (wait >= 0) {
+                if (next < 0 || wait < next) {
+                    next = wait;
+                }
+                link = &send->next;
+                continue;
+            }
         }
 
         *link = send->next;
@@ -614,6 +625,16 @@ sender_outbox_start_queue(sender_t *s, sender_queue_t *q, int64_t now)
             q->tail = link;
         }
         q->count--;
+
+        if (rc == 0 && now >= last_start) {
+            /* waited out its claim (behind the bulk window, or a number
+             * held back): given back unsent, due again at once */
+            send->result.outcome = INBOX_SEND_RELEASED;
+            snprintf(send->result.message, sizeof(send->result.message),
+                     "not started within its claim");
+            sender_outbox_answered(send);
+            continue;
+        }
 
         if (rc == 0) {
             /* held past its claim (a carrier's 429): back to the store,

@@ -11,18 +11,12 @@
 // stop at once what the sender holds.
 
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { before, test } from 'node:test';
-import { buildDir, inboxctl, sleep } from '../lib/cluster.mjs';
+import { inboxctl, sleep } from '../lib/cluster.mjs';
 import { errorLogIsCleanTest, useCluster } from '../lib/fixture.mjs';
 import { api, connectWs, deliverInbound, eventually,
-         importContactsCsv } from '../lib/inbox.mjs';
-
-const execFileAsync = promisify(execFile);
-const storeOp = join(buildDir, 'tests', 'wire', 'store_op');
+         importContactsCsv, storeOp } from '../lib/inbox.mjs';
 
 // 200 sends a second from the number: a 2,000-recipient campaign takes
 // about 10 s, long enough to write a reply in the middle of it
@@ -54,15 +48,7 @@ before(async () => {
     }
 });
 
-async function op(...args) {
-    const { stdout } = await execFileAsync(storeOp,
-        [ctx.cluster.store, ...args],
-        { env: { ...process.env,
-                 INBOX_SENDER_SOCKET: ctx.cluster.senderSocket } });
-    const line = JSON.parse(stdout);
-    assert.equal(line.status, 'ok', stdout);
-    return line.result;
-}
+const op = (...args) => storeOp(ctx.cluster, ...args);
 
 // n new numbers, distinct within the run (a random block of 10,000)
 let block = null;

@@ -8,9 +8,13 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { before, test } from 'node:test';
-import { inboxctl, sleep, uniqueNumber } from '../lib/cluster.mjs';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { inboxctl, senderPath, sleep, uniqueNumber }
+    from '../lib/cluster.mjs';
 import { errorLogIsCleanTest, useCluster } from '../lib/fixture.mjs';
-import { api, connectWs, deliverInbound, eventually } from '../lib/inbox.mjs';
+import { api, connectWs, deliverInbound, eventually, importContactsCsv,
+         storeOp } from '../lib/inbox.mjs';
 import { png, upload } from '../lib/media.mjs';
 
 // a short lease, so that a killed sender's claim comes back within a test
@@ -393,6 +397,56 @@ test('a sender stopped with a send in flight records the carrier\'s '
     await sleep(LEASE_MS + 500);
     assert.equal((await messageOf(conv.id, m.id)).status, 'delivered');
     assert.equal((await sendsTo(from)).length, 1);
+});
+
+test('campaign messages waiting behind a slow carrier are given back '
+     + 'before their claim runs out: each is sent once and none is '
+     + 'reported failed', async () => {
+    const cluster = ctx.cluster;
+    // quiet hours far from now, so that nothing waits for them
+    const hour = new Date().getUTCHours();
+    const at = (h) => `${String(h % 24).padStart(2, '0')}:00`;
+    await inboxctl(cluster.store, 'settings', 'set', org.id, '--timezone',
+                   'UTC', '--quiet-hours', `${at(hour + 6)}-${at(hour + 7)}`);
+    const phones = Array.from({ length: 12 }, () => uniqueNumber());
+    await importContactsCsv(cluster, org.token, ['phone,name,tags',
+        ...phones.map((p, i) => `${p},Slow ${i},slowcarrier`)].join('\n')
+        + '\n');
+    /* each send answered 1.8 s after it is taken: the sender's bulk
+     * window stays small, and what it claimed waits longer than the
+     * 0.5 s its 2.5 s claim leaves beside a 2 s request */
+    await sim.fail({ type: 'late_answer', delay_ms: 1800,
+                     count: phones.length });
+    try {
+        const c = await storeOp(cluster, 'campaign-create', org.id, 'Slow',
+                                'Slow carrier, fine message', 'slowcarrier');
+        await storeOp(cluster, 'campaign-act', org.id, c.id, 'send');
+        const end = await eventually(async () => {
+            const got = await storeOp(cluster, 'campaign-get', org.id, c.id);
+            return got.status === 'done' && got.counts.queued === 0
+                && got.counts.delivered + got.counts.failed === phones.length
+                ? got : null;
+        }, 60000, 'every recipient settled');
+        assert.equal(end.counts.failed, 0, JSON.stringify(end.counts));
+        assert.equal(end.counts.delivered, phones.length);
+        const sends = (await sim.requests({ kind: 'send' })).filter((r) =>
+            r.form?.some(([k, v]) => k === 'To' && phones.includes(v)));
+        assert.equal(sends.length, phones.length, 'one send each');
+    } finally {
+        await sim.ok('DELETE', '/failures');
+    }
+});
+
+test('the sender refuses a carrier timeout its claims could not cover',
+     async () => {
+    const run = (...args) => promisify(execFile)(senderPath, ['--store',
+        ctx.cluster.store, '--wake', ctx.cluster.senderSocket + '.unused',
+        '--public-url', 'http://127.0.0.1:1/', ...args]);
+    /* the store's claim lasts 60 s unless --lease says otherwise */
+    await assert.rejects(run('--timeout', '60000'), (err) =>
+        err.code === 2 && /--lease longer than --timeout/.test(err.stderr));
+    await assert.rejects(run('--timeout', '3000', '--lease', '3000'),
+        (err) => err.code === 2);
 });
 
 errorLogIsCleanTest(ctx);

@@ -4,7 +4,10 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import assert from 'node:assert/strict';
 import WebSocket from 'ws';
-import { sleep } from './cluster.mjs';
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { buildDir, sleep } from './cluster.mjs';
 
 // An empty TwiML answer, with or without an XML declaration.
 export const TWIML_EMPTY =
@@ -144,6 +147,18 @@ export async function importContactsCsv(cluster, token, csv) {
     assert.equal(res.status, 200, JSON.stringify(json));
     assert.equal(json.invalid.length, 0, JSON.stringify(json.invalid));
     return json;
+}
+
+// Runs one store operation with tests/wire/store_op (the libinbox call
+// the sender or a route makes, waking the sender as nginx does); fails
+// unless it succeeded, and returns its result.
+export async function storeOp(cluster, ...args) {
+    const { stdout } = await promisify(execFile)(
+        join(buildDir, 'tests', 'wire', 'store_op'), [cluster.store, ...args],
+        { env: { ...process.env, INBOX_SENDER_SOCKET: cluster.senderSocket } });
+    const line = JSON.parse(stdout);
+    assert.equal(line.status, 'ok', stdout);
+    return line.result;
 }
 
 // Fails unless res is the contract's JSON error with the given status and

@@ -47,6 +47,13 @@ sender_clock_open(sender_clock_t *clock, const char *path, char *err,
 
 
 int64_t
+sender_clock_last(const sender_clock_t *clock, int64_t real_now)
+{
+    return clock->path == NULL ? real_now : clock->at;
+}
+
+
+int64_t
 sender_clock_now(sender_clock_t *clock, int64_t real_now, int *changed,
     const char **failed)
 {

@@ -41,4 +41,8 @@ int sender_clock_open(sender_clock_t *clock, const char *path, char *err,
 int64_t sender_clock_now(sender_clock_t *clock, int64_t real_now,
     int *changed, const char **failed);
 
+/* The campaigns' time as sender_clock_now last read it, without looking
+ * at the file (that look, and its log, are the campaigns job's). */
+int64_t sender_clock_last(const sender_clock_t *clock, int64_t real_now);
+
 #endif

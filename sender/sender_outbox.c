@@ -371,8 +371,11 @@ sender_outbox_claim(sender_t *s, int64_t now,
 
     memset(&batch, 0, sizeof(batch));
 
-    if (inbox_store_outbox_claim(s->store, now, max, s->options.lease_ms,
-                                 priority_max, &batch, &err)
+    /* quiet hours on the campaigns' clock, as their dispatch reads them */
+    if (inbox_store_outbox_claim(s->store, now,
+                                 sender_clock_last(&s->clock, now),
+                                 max, s->options.lease_ms, priority_max,
+                                 &batch, &err)
         != INBOX_OK)
     {
         sender_log(s, "cannot claim from the outbox: %s", err.message);

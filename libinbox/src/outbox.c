@@ -4,6 +4,7 @@
  */
 #include <stdlib.h>
 #include <inbox/outbox.h>
+#include <inbox/quiet.h>
 
 
 #define INBOX_OUTBOX_BACKOFF_FIRST  5000LL
@@ -31,6 +32,22 @@ int
 inbox_outbox_withdrawn(int64_t accepted_at, int64_t opted_out_at)
 {
     return opted_out_at != 0 && accepted_at < opted_out_at;
+}
+
+
+int
+inbox_outbox_quiet(const inbox_outbox_item_t *item, const char *contact_tz,
+    const char *org_tz, int quiet_start, int quiet_end, int64_t now,
+    int64_t *opens)
+{
+    if (item->priority != INBOX_OUTBOX_BULK || item->interrupted
+        || item->cancelled)
+    {
+        return 0;
+    }
+
+    return inbox_quiet_hours(contact_tz, org_tz, quiet_start, quiet_end,
+                             now, opens);
 }
 
 

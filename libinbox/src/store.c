@@ -1202,9 +1202,10 @@ inbox_store_reply_accept(inbox_store_t *store, const char *org_id,
 
 
 inbox_status_t
-inbox_store_outbox_claim(inbox_store_t *store, int64_t now, size_t max,
-    int64_t lease, inbox_outbox_priority_t priority_max,
-    inbox_outbox_batch_t *batch, inbox_error_t *err)
+inbox_store_outbox_claim(inbox_store_t *store, int64_t now,
+    int64_t quiet_now, size_t max, int64_t lease,
+    inbox_outbox_priority_t priority_max, inbox_outbox_batch_t *batch,
+    inbox_error_t *err)
 {
     memset(batch, 0, sizeof(inbox_outbox_batch_t));
 
@@ -1220,8 +1221,8 @@ inbox_store_outbox_claim(inbox_store_t *store, int64_t now, size_t max,
         lease = INBOX_OUTBOX_LEASE_DEFAULT;
     }
 
-    return store->ops->outbox_claim(store, now, max, lease, priority_max,
-                                    batch, err);
+    return store->ops->outbox_claim(store, now, quiet_now, max, lease,
+                                    priority_max, batch, err);
 }
 
 

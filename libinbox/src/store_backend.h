@@ -348,10 +348,10 @@ typedef struct {
       (store, org_id, reply, fingerprint, now, result, events, err))          \
     /* max 1..INBOX_OUTBOX_CLAIM_MAX, lease > 0, batch zeroed */              \
     X(RULED, outbox_claim,                                                    \
-      (inbox_store_t *store, int64_t now, size_t max, int64_t lease,          \
-       inbox_outbox_priority_t priority_max, inbox_outbox_batch_t *batch,     \
-       inbox_error_t *err),                                                   \
-      (store, now, max, lease, priority_max, batch, err))                     \
+      (inbox_store_t *store, int64_t now, int64_t quiet_now, size_t max,      \
+       int64_t lease, inbox_outbox_priority_t priority_max,                   \
+       inbox_outbox_batch_t *batch, inbox_error_t *err),                      \
+      (store, now, quiet_now, max, lease, priority_max, batch, err))          \
     /* n >= 1 records as store.c made them (inbox_outbox_ruled_t), each    \
      * record's status INBOX_OK and report zeroed; the backend sets a        \
      * refused one's status and error */                                      \

@@ -71,6 +71,7 @@ typedef struct {
     int         parked;               /* its campaign is paused */
     int64_t     lease_until;          /* before this claim; 0: none */
     char        from[INBOX_PHONE_MAX];
+    char        timezone[INBOX_TIMEZONE_MAX];  /* its contact's */
 } inbox_mongo_claimed_t;
 
 
@@ -119,8 +120,11 @@ static inbox_status_t inbox_mongo_outbox_park(inbox_mongo_store_t *ms,
 static inbox_status_t inbox_mongo_outbox_recheck(inbox_mongo_store_t *ms,
     inbox_mongo_claim_t *claim, int64_t now, inbox_error_t *err);
 static inbox_status_t inbox_mongo_outbox_read(inbox_mongo_store_t *ms,
-    inbox_outbox_item_t *item, const inbox_mongo_claimed_t *claimed,
+    inbox_outbox_item_t *item, inbox_mongo_claimed_t *claimed,
     inbox_error_t *err);
+static inbox_status_t inbox_mongo_outbox_quiet(inbox_mongo_store_t *ms,
+    inbox_outbox_batch_t *batch, inbox_mongo_claimed_t *claimed,
+    int64_t now, int64_t quiet_now, inbox_error_t *err);
 
 
 inbox_status_t
@@ -873,10 +877,12 @@ inbox_mongo_reply_store(inbox_mongo_store_t *ms, inbox_mongo_reply_t *r,
 }
 
 
-/* Whether item's contact opted out after its message was accepted. */
+/* Whether item's contact opted out after its message was accepted, and
+ * the contact's zone (for quiet hours). */
 static inbox_status_t
 inbox_mongo_outbox_withdrawn(inbox_mongo_store_t *ms,
-    const bson_oid_t *contact, inbox_outbox_item_t *item, inbox_error_t *err)
+    const bson_oid_t *contact, inbox_outbox_item_t *item,
+    inbox_mongo_claimed_t *claimed, inbox_error_t *err)
 {
     int             found;
     bson_t          doc;
@@ -887,11 +893,14 @@ inbox_mongo_outbox_withdrawn(inbox_mongo_store_t *ms,
     rc = inbox_mongo_find_one(ms, "contacts",
                               BCON_NEW("_id", BCON_OID(contact)),
                               BCON_NEW("opted_out", BCON_INT32(1),
-                                       "opted_out_at", BCON_INT32(1)),
+                                       "opted_out_at", BCON_INT32(1),
+                                       "timezone", BCON_INT32(1)),
                               &doc, &found, err);
 
     if (rc == INBOX_OK && found) {
         opted_out_at = 0;
+        inbox_mongo_get_str(&doc, "timezone", claimed->timezone,
+                            sizeof(claimed->timezone));
 
         if (bson_iter_init_find(&iter, &doc, "opted_out")
             && bson_iter_as_bool(&iter))
@@ -918,9 +927,10 @@ inbox_mongo_outbox_withdrawn(inbox_mongo_store_t *ms,
  * cancelled ones; then reads each other one's message and number.
  */
 inbox_status_t
-inbox_mongo_outbox_claim(inbox_store_t *store, int64_t now, size_t max,
-    int64_t lease, inbox_outbox_priority_t priority_max,
-    inbox_outbox_batch_t *batch, inbox_error_t *err)
+inbox_mongo_outbox_claim(inbox_store_t *store, int64_t now,
+    int64_t quiet_now, size_t max, int64_t lease,
+    inbox_outbox_priority_t priority_max, inbox_outbox_batch_t *batch,
+    inbox_error_t *err)
 {
     int                    found;
     size_t                 i, n;
@@ -986,6 +996,11 @@ inbox_mongo_outbox_claim(inbox_store_t *store, int64_t now, size_t max,
 
     for (i = 0; rc == INBOX_OK && i < batch->count; i++) {
         rc = inbox_mongo_outbox_read(ms, &batch->items[i], &claimed[i], err);
+    }
+
+    if (rc == INBOX_OK) {
+        rc = inbox_mongo_outbox_quiet(ms, batch, claimed, now, quiet_now,
+                                      err);
     }
 
     if (rc != INBOX_OK) {
@@ -1307,10 +1322,86 @@ inbox_mongo_outbox_recheck(inbox_mongo_store_t *ms,
 }
 
 
+/*
+ * The bulk entries claimed during their recipients' quiet hours
+ * (inbox_outbox_quiet, the organization's settings read once a batch
+ * for each): put back as they were before this claim, due when the
+ * hours end, and out of the batch.
+ */
+static inbox_status_t
+inbox_mongo_outbox_quiet(inbox_mongo_store_t *ms, inbox_outbox_batch_t *batch,
+    inbox_mongo_claimed_t *claimed, int64_t now, int64_t quiet_now,
+    inbox_error_t *err)
+{
+    size_t                i, kept;
+    int64_t               opens;
+    bson_oid_t            entry;
+    inbox_status_t        rc;
+    inbox_settings_t      settings;
+    inbox_outbox_item_t  *item;
+    char                  org[INBOX_ID_MAX];
+
+    memset(&settings, 0, sizeof(inbox_settings_t));
+    org[0] = '\0';
+    kept = 0;
+    rc = INBOX_OK;
+
+    for (i = 0; i < batch->count; i++) {
+        item = &batch->items[i];
+
+        if (rc == INBOX_OK && item->priority == INBOX_OUTBOX_BULK
+            && !item->interrupted && !item->cancelled
+            && strcmp(org, item->org_id) != 0)
+        {
+            rc = inbox_mongo_settings_get(&ms->base, item->org_id,
+                                          &settings, err);
+            snprintf(org, sizeof(org), "%s", item->org_id);
+        }
+
+        if (rc == INBOX_OK && strcmp(org, item->org_id) == 0
+            && inbox_outbox_quiet(item, claimed[i].timezone,
+                                  settings.timezone, settings.quiet_start,
+                                  settings.quiet_end, quiet_now, &opens)
+            && inbox_mongo_parse_id(item->id, &entry) == 0)
+        {
+            rc = inbox_mongo_run_simple(ms,
+                BCON_NEW("update", BCON_UTF8("outbox"),
+                         "updates", "[", "{",
+                             "q", "{",
+                                 "_id", BCON_OID(&entry),
+                                 "attempts",
+                                     BCON_INT32((int32_t) item->attempt),
+                             "}",
+                             "u", "{", "$set", "{",
+                                 "due_at",
+                                     BCON_DATE_TIME(now + (opens - quiet_now)),
+                                 "attempts",
+                                     BCON_INT32((int32_t) item->attempt - 1),
+                                 "lease_until", BCON_NULL,
+                             "}", "}",
+                         "}", "]"),
+                err);
+
+            if (rc == INBOX_OK) {
+                inbox_message_free(&item->message);
+                inbox_number_free(&item->number);
+                continue;
+            }
+        }
+
+        batch->items[kept++] = *item;
+    }
+
+    batch->count = kept;
+
+    return rc;
+}
+
+
 /* A claimed entry's message (its contact opted out since?) and number. */
 static inbox_status_t
 inbox_mongo_outbox_read(inbox_mongo_store_t *ms, inbox_outbox_item_t *item,
-    const inbox_mongo_claimed_t *claimed, inbox_error_t *err)
+    inbox_mongo_claimed_t *claimed, inbox_error_t *err)
 {
     int             found;
     bson_t          doc;
@@ -1335,7 +1426,7 @@ inbox_mongo_outbox_read(inbox_mongo_store_t *ms, inbox_outbox_item_t *item,
 
     if (rc == INBOX_OK && found) {
         /* an opt-out since it was accepted: the sender reports it */
-        rc = inbox_mongo_outbox_withdrawn(ms, &contact, item, err);
+        rc = inbox_mongo_outbox_withdrawn(ms, &contact, item, claimed, err);
     }
 
     if (rc != INBOX_OK) {

@@ -688,19 +688,25 @@ inbox_sqlite_reply_store(inbox_sqlite_conn_t *conn, int64_t org,
  * the oldest others, each leased (due again, and so claimable, only when
  * the lease runs out).  An entry of a campaign paused by a person is
  * parked instead (outbox.h), one of a cancelled campaign handed out to
- * be reported so.  (A pause for credits or billing stops only the
- * campaign's dispatch: what it handed over holds its credits and goes.)
+ * be reported so, and a bulk one in its recipient's quiet hours put off
+ * until they end (inbox_outbox_quiet).  (A pause for credits or billing
+ * stops only the campaign's dispatch: what it handed over holds its
+ * credits and goes.)
  * The numbers' credentials are read after the commit.
  */
 inbox_status_t
-inbox_sqlite_outbox_claim(inbox_store_t *store, int64_t now, size_t max,
-    int64_t lease, inbox_outbox_priority_t priority_max,
-    inbox_outbox_batch_t *batch, inbox_error_t *err)
+inbox_sqlite_outbox_claim(inbox_store_t *store, int64_t now,
+    int64_t quiet_now, size_t max, int64_t lease,
+    inbox_outbox_priority_t priority_max, inbox_outbox_batch_t *batch,
+    inbox_error_t *err)
 {
     int                   rc;
     size_t                i, n, nparked;
-    int64_t               until, opted_out_at, *messages, *parked;
+    int64_t               until, opted_out_at, opens, *messages, *parked;
+    int64_t              *parked_until;
     char                  from[INBOX_PHONE_MAX];
+    char                  contact_tz[INBOX_TIMEZONE_MAX];
+    char                  org_tz[INBOX_TIMEZONE_MAX];
     char                (*froms)[INBOX_PHONE_MAX];
     sqlite3_stmt         *stmt;
     inbox_status_t        status;
@@ -716,15 +722,17 @@ inbox_sqlite_outbox_claim(inbox_store_t *store, int64_t now, size_t max,
     batch->items = calloc(max, sizeof(inbox_outbox_item_t));
     messages = calloc(max, sizeof(int64_t));
     parked = calloc(max, sizeof(int64_t));
+    parked_until = calloc(max, sizeof(int64_t));
     froms = calloc(max, INBOX_PHONE_MAX);
 
     if (batch->items == NULL || messages == NULL || parked == NULL
-        || froms == NULL)
+        || parked_until == NULL || froms == NULL)
     {
         free(batch->items);
         batch->items = NULL;
         free(messages);
         free(parked);
+        free(parked_until);
         free(froms);
         return inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
     }
@@ -740,9 +748,13 @@ inbox_sqlite_outbox_claim(inbox_store_t *store, int64_t now, size_t max,
     stmt = inbox_sqlite_stmt(conn, INBOX_SQL_OUTBOX_DUE,
         "SELECT o.id, o.org_id, o.message_id, o.attempts, o.lease_until,"
         " o.priority, o.from_e164, m.campaign_id, c.status,"
-        " c.paused_reason"
+        " c.paused_reason, ct.timezone, g.timezone, g.quiet_start,"
+        " g.quiet_end"
         " FROM outbox o JOIN messages m ON m.id = o.message_id"
         " LEFT JOIN campaigns c ON c.id = m.campaign_id"
+        " JOIN conversations cv ON cv.id = m.conversation_id"
+        " JOIN contacts ct ON ct.id = cv.contact_id"
+        " JOIN orgs g ON g.id = o.org_id"
         " WHERE o.priority <= ?3 AND o.due_at <= ?1"
         " ORDER BY o.priority, o.due_at, o.id LIMIT ?2", err);
     if (stmt == NULL) {
@@ -762,7 +774,8 @@ inbox_sqlite_outbox_claim(inbox_store_t *store, int64_t now, size_t max,
         fate = inbox_sqlite_campaign_outbox(stmt, 8);
 
         if (fate == INBOX_OUTBOX_WAITS) {
-            parked[nparked++] = sqlite3_column_int64(stmt, 0);
+            parked[nparked] = sqlite3_column_int64(stmt, 0);
+            parked_until[nparked++] = INBOX_OUTBOX_PARKED;
             continue;
         }
 
@@ -784,6 +797,22 @@ inbox_sqlite_outbox_claim(inbox_store_t *store, int64_t now, size_t max,
         }
 
         item->cancelled = (fate == INBOX_OUTBOX_CANCELLED);
+
+        inbox_sqlite_column_copy(stmt, 10, contact_tz, sizeof(contact_tz));
+        inbox_sqlite_column_copy(stmt, 11, org_tz, sizeof(org_tz));
+
+        if (inbox_outbox_quiet(item, contact_tz, org_tz,
+                               sqlite3_column_int(stmt, 12),
+                               sqlite3_column_int(stmt, 13), quiet_now,
+                               &opens))
+        {
+            /* put off as it is, its attempt not counted */
+            parked[nparked] = sqlite3_column_int64(stmt, 0);
+            parked_until[nparked++] = now + (opens - quiet_now);
+            memset(item, 0, sizeof(inbox_outbox_item_t));
+            continue;
+        }
+
         n++;
     }
 
@@ -795,7 +824,7 @@ inbox_sqlite_outbox_claim(inbox_store_t *store, int64_t now, size_t max,
     }
 
     for (i = 0; i < nparked; i++) {
-        status = inbox_sqlite_outbox_due(conn, parked[i], INBOX_OUTBOX_PARKED,
+        status = inbox_sqlite_outbox_due(conn, parked[i], parked_until[i],
                                          err);
         if (status != INBOX_OK) {
             goto failed;
@@ -874,6 +903,7 @@ done:
 
     free(messages);
     free(parked);
+    free(parked_until);
     free(froms);
 
     return status;

@@ -214,6 +214,56 @@ test('quiet hours hold each recipient on its own clock (New York goes, '
     assert.deepEqual(stopperRec.campaigns, []);
 });
 
+test('a campaign paused in the evening and resumed at night sends nothing '
+     + 'until the morning, not even what the sender had in hand',
+     async () => {
+    const cluster = ctx.cluster;
+    const org = tokyoOrg;
+    const phones = Array.from({ length: 150 }, () => uniqueNumber());
+    const csv = join(cluster.dir, 'evening.csv');
+    writeFileSync(csv, 'phone,name,tags\n' + phones.map((p, i) =>
+        `${p},Evening ${i},evening`).join('\n') + '\n');
+    await inboxctl(cluster.store, 'contacts', 'import', org.id, csv);
+    const sent = async () => {
+        let n = 0;
+        for (const phone of phones) {
+            n += (await sendsTo(phone)).length;
+        }
+        return n;
+    };
+
+    // 20:50 in Tokyo: sending, then paused with messages handed over
+    const evening = DAY0 + 11 * HOUR + 50 * MINUTE;
+    setClock(evening);
+    await clockSettles();
+    const c = await ok(org, '/api/v1/campaigns', { method: 'POST', body: {
+        name: 'Evening', body: 'Evening offer',
+        audience: { tags: ['evening'] }, send_at: iso(evening) } }, 201);
+    await ok(org, `/api/v1/campaigns/${c.id}/send`, { method: 'POST' });
+    await eventually(async () => (await sent()) >= 5, 10000, 'some sent');
+    await ok(org, `/api/v1/campaigns/${c.id}/pause`, { method: 'POST' });
+    await sleep(1000);
+    const paused = await ok(org, `/api/v1/campaigns/${c.id}`);
+    assert.ok(paused.counts.queued > 0 || paused.counts.due > 0,
+              JSON.stringify(paused.counts));
+
+    // 23:00 in Tokyo: resumed, and nothing more goes out
+    setClock(DAY0 + 14 * HOUR);
+    await clockSettles();
+    const before = await sent();
+    await ok(org, `/api/v1/campaigns/${c.id}/resume`, { method: 'POST' });
+    await sleep(5000);
+    assert.equal(await sent(), before, 'sent during quiet hours');
+    const night = await ok(org, `/api/v1/campaigns/${c.id}`);
+    assert.equal(night.status, 'sending');
+    assert.equal(night.counts.sent + night.counts.delivered, before,
+                 JSON.stringify(night.counts));
+
+    await ok(org, `/api/v1/campaigns/${c.id}/cancel`, { method: 'POST' });
+    await sleep(2000);
+    assert.equal(await sent(), before);
+});
+
 test('a scheduled campaign stays scheduled while the sender\'s clock is '
      + 'before its send time, even once the real one passed it, and starts '
      + 'when its clock does', async () => {

@@ -908,8 +908,8 @@ ledger_balances(fixture_t *f, const char *org)
 static long
 claim(fixture_t *f, int64_t now, size_t max, inbox_outbox_batch_t *batch)
 {
-    if (inbox_store_outbox_claim(f->store, now, max, 0, INBOX_OUTBOX_BULK,
-                                 batch, NULL)
+    if (inbox_store_outbox_claim(f->store, now, now, max, 0,
+                                 INBOX_OUTBOX_BULK, batch, NULL)
         != INBOX_OK)
     {
         return -1;
@@ -5385,7 +5385,7 @@ TEST(the_sender_may_claim_replies_alone)
 
     /* replies only (the sender's own claim for them): the campaign's
      * message stays, unleased */
-    CHECK_INT(inbox_store_outbox_claim(f.store, now, 10, 0,
+    CHECK_INT(inbox_store_outbox_claim(f.store, now, now, 10, 0,
                                        INBOX_OUTBOX_REPLY, &batch, NULL),
               INBOX_OK);
     CHECK_INT(batch.count, 2);
@@ -5493,7 +5493,7 @@ TEST(a_crashed_senders_claims_come_back_interrupted_after_the_lease)
               INBOX_OK);
     now = inbox_now_ms();
 
-    CHECK_INT(inbox_store_outbox_claim(f.store, now, 10, 30000,
+    CHECK_INT(inbox_store_outbox_claim(f.store, now, now, 10, 30000,
                                        INBOX_OUTBOX_BULK, &batch, &err),
               INBOX_OK);
     CHECK_INT(batch.count, 1);
@@ -7503,6 +7503,7 @@ TEST(quiet_hours_hold_each_recipient_on_its_own_clock)
     d = dispatch(&f, at, 10);
     CHECK_INT(d.handed, 1);
     CHECK_INT(d.waiting, 1);
+    CHECK_INT(carrier_takes_all(&f, at), 1);        /* Tokyo's goes */
     p = campaign_now(&f, id);
     CHECK_INT(p.counts.waiting_quiet_hours, 1);
     CHECK_INT(p.status, INBOX_CAMPAIGN_SENDING);
@@ -7868,6 +7869,52 @@ TEST(a_paused_campaigns_messages_wait_in_the_outbox_until_it_resumes)
 }
 
 
+/*
+ * A campaign message handed over before its recipient's quiet hours but
+ * claimed inside them (paused in the evening, resumed at night) waits in
+ * the outbox until they end, its attempt not counted.  (On a rehearsal's
+ * clock, integration/campaign-clock.test.mjs.)
+ */
+TEST(a_campaign_message_claimed_in_its_recipients_quiet_hours_waits)
+{
+    char                   a[INBOX_ID_MAX], id[INBOX_ID_MAX];
+    int64_t                evening, night;
+    fixture_t              f;
+    inbox_outbox_batch_t   batch;
+
+    FIXTURE(&f);
+
+    CHECK_INT(person(&f, ALICE, NULL, "America/New_York", a), 0);
+    CHECK_INT(inbox_store_credits_grant(f.store, f.org, 10, NULL), INBOX_OK);
+    CHECK_INT(campaign_new(&f, NULL, id), 0);
+
+    /* 01:00Z is 20:00 in New York: handed over, then paused */
+    evening = T0 + 25 * HOUR;
+    CHECK_INT(campaign_do(&f, id, INBOX_CAMPAIGN_SEND, evening), INBOX_OK);
+    CHECK_INT(dispatch(&f, evening, 10).handed, 1);
+    CHECK_INT(campaign_do(&f, id, INBOX_CAMPAIGN_PAUSE, evening + 1),
+              INBOX_OK);
+    CHECK_INT(claim(&f, evening + 2, 10, &batch), 0);
+    inbox_outbox_batch_free(&batch);
+
+    /* resumed at 22:00 in New York: nothing goes until 08:00 (13:00Z) */
+    night = T0 + 27 * HOUR;
+    CHECK_INT(campaign_do(&f, id, INBOX_CAMPAIGN_RESUME, night), INBOX_OK);
+    CHECK_INT(claim(&f, night, 10, &batch), 0);
+    inbox_outbox_batch_free(&batch);
+    CHECK_INT(claim(&f, T0 + 37 * HOUR - MINUTE, 10, &batch), 0);
+    inbox_outbox_batch_free(&batch);
+    CHECK_INT(campaign_now(&f, id).counts.queued, 1);
+
+    CHECK_INT(claim(&f, T0 + 37 * HOUR, 10, &batch), 1);
+    CHECK_INT(batch.items[0].attempt, 1);
+    CHECK_STR(batch.items[0].campaign_id, id);
+    inbox_outbox_batch_free(&batch);
+
+    fixture_close(&f);
+}
+
+
 TEST(a_campaign_paused_for_credits_still_sends_what_it_paid_for)
 {
     char                       x[INBOX_ID_MAX], id[INBOX_ID_MAX];
@@ -7969,7 +8016,7 @@ TEST(a_cancel_reports_at_once_what_waited_out_a_retry)
 
     /* two in the sender's hands for a minute; the carrier says "later"
      * to the first, so it waits out a backoff */
-    CHECK_INT(inbox_store_outbox_claim(f.store, NOON, 2, MINUTE,
+    CHECK_INT(inbox_store_outbox_claim(f.store, NOON, NOON, 2, MINUTE,
                                        INBOX_OUTBOX_BULK, &held, NULL),
               INBOX_OK);
     CHECK_INT(held.count, 2);

@@ -3477,7 +3477,8 @@ TEST(outbox_claim)
                              " \"carrier\": \"twilio\", \"account_sid\":"
                              " \"AC1\", \"auth_token\": \"tok\"}");
 
-    CHECK_INT(inbox_store_outbox_claim(store, 1767225600000LL, 2, 30000,
+    CHECK_INT(inbox_store_outbox_claim(store, 1767225600000LL,
+                                       1767225600000LL, 2, 30000,
                                        INBOX_OUTBOX_BULK,
                                        &batch, &err), INBOX_OK);
     CHECK_INT(batch.count, 1);
@@ -4552,7 +4553,8 @@ TEST(outbox_claim_parks_a_paused_campaigns_and_marks_a_cancelled_ones)
                              " \"carrier\": \"twilio\", \"account_sid\":"
                              " \"AC1\", \"auth_token\": \"tok\"}");
 
-    CHECK_INT(inbox_store_outbox_claim(store, 1767225600000LL, 3, 30000,
+    CHECK_INT(inbox_store_outbox_claim(store, 1767225600000LL,
+                                       1767225600000LL, 3, 30000,
                                        INBOX_OUTBOX_BULK,
                                        &batch, &err), INBOX_OK);
     CHECK_INT(batch.count, 1);
@@ -4567,6 +4569,54 @@ TEST(outbox_claim_parks_a_paused_campaigns_and_marks_a_cancelled_ones)
     /* three claimed (max), so no fourth findAndModify */
     CHECK_INT(fake.commands, 9);
     golden_check(&fake, "outbox_claim_parked");
+    inbox_outbox_batch_free(&batch);
+
+    fake_close(&fake, store);
+}
+
+
+/* A campaign's entry claimed in its recipient's quiet hours (midnight in
+ * London, quiet 21:00-08:00) is put back as it was, due at 08:00, and
+ * leaves the batch; the organization's settings are read once. */
+TEST(outbox_claim_puts_off_a_bulk_entry_in_its_recipients_quiet_hours)
+{
+    fake_t                fake;
+    inbox_error_t         err;
+    inbox_store_t        *store;
+    inbox_outbox_batch_t  batch;
+
+    store = fake_open(&fake);
+
+    fake.replies[0] = BULK_ENTRY(ENTRY1_ID, MSG_ID, CAMPAIGN_ID, "0", "null");
+    fake.replies[1] = CURSOR("{\"_id\": " OID(CAMPAIGN_ID) ", \"status\":"
+                             " \"sending\"}");
+    fake.replies[2] = CURSOR("{\"_id\": " OID(MSG_ID) ", \"conversation_id\":"
+                             " " OID(CONV_ID) ", \"direction\": \"outbound\","
+                             " \"contact_id\": " OID(CONTACT_ID) ","
+                             " \"to\": \"+15551234567\", \"body\": \"Sale\","
+                             " \"status\": \"queued\", \"credits\": 1,"
+                             " \"segments\": 1, \"media\": [],"
+                             " \"created_at\": " DATE(EARLIER) ","
+                             " \"campaign_id\": " OID(CAMPAIGN_ID) "}");
+    fake.replies[3] = CURSOR("{\"_id\": " OID(CONTACT_ID) ", \"opted_out\":"
+                             " false, \"timezone\": \"Europe/London\"}");
+    fake.replies[4] = CURSOR("{\"_id\": " OID(GEN_1) ", \"org_id\": "
+                             OID(ORG_ID) ", \"e164\": \"" NUMBER_E164 "\","
+                             " \"carrier\": \"twilio\", \"account_sid\":"
+                             " \"AC1\", \"auth_token\": \"tok\"}");
+    fake.replies[5] = CURSOR("{\"_id\": " OID(ORG_ID) ", \"name\": \"Acme\","
+                             " \"timezone\": \"UTC\"}");
+    fake.replies[6] = NULL;                 /* put back */
+
+    CHECK_INT(inbox_store_outbox_claim(store, 1767225600000LL,
+                                       1767225600000LL, 1, 30000,
+                                       INBOX_OUTBOX_BULK,
+                                       &batch, &err), INBOX_OK);
+    CHECK_INT(batch.count, 0);
+    CHECK_INT(fake.commands, 7);
+    /* due at 08:00 London, its attempt back at 0, no lease */
+    CHECK(log_has(&fake, "1767254400000"));
+    golden_check(&fake, "outbox_claim_quiet_hours");
     inbox_outbox_batch_free(&batch);
 
     fake_close(&fake, store);
@@ -4592,7 +4642,8 @@ TEST(outbox_claim_unparks_what_it_parked_after_a_resume)
                              " \"sending\"}");
     fake.replies[4] = NULL;                 /* unparked */
 
-    CHECK_INT(inbox_store_outbox_claim(store, 1767225600000LL, 1, 30000,
+    CHECK_INT(inbox_store_outbox_claim(store, 1767225600000LL,
+                                       1767225600000LL, 1, 30000,
                                        INBOX_OUTBOX_BULK,
                                        &batch, &err), INBOX_OK);
     CHECK_INT(batch.count, 0);

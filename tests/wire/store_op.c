@@ -507,8 +507,8 @@ op_reply_sent(inbox_store_t *store, char **argv, yajl_gen g,
 
     now = inbox_now_ms();
 
-    rc = inbox_store_outbox_claim(store, now, INBOX_OUTBOX_CLAIM_MAX, 0,
-                                  INBOX_OUTBOX_BULK,
+    rc = inbox_store_outbox_claim(store, now, now, INBOX_OUTBOX_CLAIM_MAX,
+                                  0, INBOX_OUTBOX_BULK,
                                   &batch, err);
     if (rc != INBOX_OK) {
         goto done;

@@ -129,6 +129,19 @@ typedef struct {
 
 void inbox_outbox_batch_free(inbox_outbox_batch_t *batch);
 
+/*
+ * Whether a claimed entry waits for its recipient's quiet hours to end
+ * (*opens, ms) instead of being handed out: a campaign or poll message
+ * (priority bulk) is held at hand-over (inbox_quiet_hours), but a pause
+ * and resume, a retry's backoff or a stopped sender can bring it to the
+ * claim inside them all the same.  A reply never waits; neither does an
+ * entry that is only to be reported (interrupted, cancelled).
+ * contact_tz may be "" (the organization's zone is used).
+ */
+int inbox_outbox_quiet(const inbox_outbox_item_t *item,
+    const char *contact_tz, const char *org_tz, int quiet_start,
+    int quiet_end, int64_t now, int64_t *opens);
+
 
 /* What recording a result did. */
 typedef struct {

@@ -565,12 +565,16 @@ inbox_status_t inbox_store_reply_accept(inbox_store_t *store,
  * first, then the oldest, each leased until now + lease (0:
  * INBOX_OUTBOX_LEASE_DEFAULT), with what sending it takes (see
  * inbox_outbox_item_t).  An entry whose lease ran out without a result
- * comes back interrupted (see outbox.h).  An empty batch when nothing is
- * due.
+ * comes back interrupted (see outbox.h), and a bulk one in its
+ * recipient's quiet hours is put off until they end (inbox_outbox_quiet,
+ * on the campaigns' clock quiet_now, which is now but for a rehearsal's
+ * clock: the entry waits as long as that clock has to go).  An empty
+ * batch when nothing is due.
  */
 inbox_status_t inbox_store_outbox_claim(inbox_store_t *store, int64_t now,
-    size_t max, int64_t lease, inbox_outbox_priority_t priority_max,
-    inbox_outbox_batch_t *batch, inbox_error_t *err);
+    int64_t quiet_now, size_t max, int64_t lease,
+    inbox_outbox_priority_t priority_max, inbox_outbox_batch_t *batch,
+    inbox_error_t *err);
 
 /*
  * Records what the carrier said about the claimed entry entry_id (its

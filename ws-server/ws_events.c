@@ -135,6 +135,15 @@ ws_events_adopt(ws_events_t *events, struct lws_vhost *vhost)
 
 
 void
+ws_events_stop(ws_events_t *events)
+{
+    if (events != NULL) {
+        ws_stream_stop(events->stream);
+    }
+}
+
+
+void
 ws_events_close(ws_events_t *events)
 {
     if (events == NULL) {

@@ -33,6 +33,8 @@ int ws_events_adopt(ws_events_t *events, struct lws_vhost *vhost);
 /* Removes the socket file, stops the store thread and frees; call after
  * lws_context_destroy. */
 void ws_events_close(ws_events_t *events);
+/* Before the lws context is destroyed (ws_stream_stop). */
+void ws_events_stop(ws_events_t *events);
 
 int ws_events_callback(struct lws *wsi, enum lws_callback_reasons reason,
     void *user, void *in, size_t len);

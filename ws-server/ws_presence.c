@@ -41,6 +41,14 @@ ws_presence_init(ws_presence_org_t *org, ws_fanout_t *fanout,
 
 
 void
+ws_presence_stop(ws_presence_org_t *org)
+{
+    ws_presence_clear(org);
+    org->context = NULL;
+}
+
+
+void
 ws_presence_clear(ws_presence_org_t *org)
 {
     if (org->timer_at != 0) {
@@ -307,8 +315,10 @@ ws_presence_send_each(ws_conn_t *conn, void *arg)
 static void
 ws_presence_schedule(ws_presence_org_t *org, int64_t at, int64_t now)
 {
-    if (org->timer_at != 0 && org->timer_at <= at) {
-        return;
+    if (org->context == NULL
+        || (org->timer_at != 0 && org->timer_at <= at))
+    {
+        return;                             /* stopping, or one sooner */
     }
 
     org->timer_at = at;

@@ -49,6 +49,8 @@ typedef struct {
 void ws_presence_init(ws_presence_org_t *org, ws_fanout_t *fanout,
     struct lws_context *context, const char *org_id);
 void ws_presence_clear(ws_presence_org_t *org);
+/* The context is going: the timer cancelled, none scheduled after. */
+void ws_presence_stop(ws_presence_org_t *org);
 
 /* The others' current states, to conn alone. */
 void ws_presence_greet(ws_presence_org_t *org, ws_conn_t *conn);

@@ -62,7 +62,7 @@ ws_resume_opened(ws_stream_t *stream, ws_conn_t *conn, int64_t hello_seq,
     sc->held_until = ws_stream_now_ms() + WS_RESUME_HOLD_MS;
     lws_dll2_add_tail(&sc->held, &stream->held);
 
-    if (stream->held.count == 1) {
+    if (stream->held.count == 1 && stream->context != NULL) {
         lws_sul_schedule(stream->context, 0, &stream->hold_sul,
                          ws_resume_held_fired,
                          WS_RESUME_HOLD_MS * LWS_US_PER_MS);

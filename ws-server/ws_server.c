@@ -76,6 +76,7 @@ typedef struct {
     int                  stopping;
     struct lws_context  *context;
     ws_fanout_t         *fanout;
+    ws_events_t         *events;        /* stopped before the context */
 } ws_loop_t;
 
 
@@ -173,6 +174,8 @@ main(int argc, char **argv)
     if (events == NULL) {
         goto done;
     }
+
+    lp.events = events;
 
     /* protocols[0] also answers plain HTTP and upgrades without a
      * subprotocol */
@@ -566,6 +569,9 @@ ws_server_on_signal(uv_signal_t *handle, int signo)
     uv_close((uv_handle_t *) &lp->keepalive, NULL);
     uv_close((uv_handle_t *) &lp->lapse, NULL);
 
+    /* the store thread and every timer, while the context is whole */
+    ws_events_stop(lp->events);
+
     /* its closed connections hand their frames back to the fan-out */
     lws_context_destroy(lp->context);
 }
@@ -642,6 +648,10 @@ ws_server_loop_close(ws_loop_t *lp)
         uv_close((uv_handle_t *) &lp->flush, NULL);
         uv_close((uv_handle_t *) &lp->keepalive, NULL);
         uv_close((uv_handle_t *) &lp->lapse, NULL);
+    }
+
+    if (lp->context != NULL) {
+        ws_events_stop(lp->events);
     }
 
     /* on a foreign loop each call advances the close; the loop runs the

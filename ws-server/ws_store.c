@@ -71,19 +71,29 @@ ws_store_start(ws_store_t *store, struct lws_context *context)
 
 
 void
+ws_store_stop(ws_store_t *store)
+{
+    if (store == NULL || !store->started) {
+        return;
+    }
+
+    pthread_mutex_lock(&store->lock);
+    store->stop = 1;
+    pthread_cond_signal(&store->wake);
+    pthread_mutex_unlock(&store->lock);
+    pthread_join(store->thread, NULL);
+    store->started = 0;
+}
+
+
+void
 ws_store_close(ws_store_t *store)
 {
     if (store == NULL) {
         return;
     }
 
-    if (store->started) {
-        pthread_mutex_lock(&store->lock);
-        store->stop = 1;
-        pthread_cond_signal(&store->wake);
-        pthread_mutex_unlock(&store->lock);
-        pthread_join(store->thread, NULL);
-    }
+    ws_store_stop(store);
 
     ws_store_free_list(store->asked);
     ws_store_free_list(store->answered);

@@ -62,8 +62,12 @@ typedef struct ws_store_s      ws_store_t;
 ws_store_t *ws_store_open(const char *uri);
 /* Starts the thread; 0, or -1 with a message on stderr. */
 int ws_store_start(ws_store_t *store, struct lws_context *context);
-/* Stops the thread (a query running is finished first) and frees what
- * was asked and not taken. */
+/* Stops the thread (a query running is finished first); what is asked
+ * after waits unanswered until ws_store_close.  Before the lws context
+ * goes: the thread wakes the loop through it. */
+void ws_store_stop(ws_store_t *store);
+/* Stops the thread if still running and frees what was asked and not
+ * taken. */
 void ws_store_close(ws_store_t *store);
 
 /* A new zeroed request; NULL when out of memory. */

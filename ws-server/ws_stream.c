@@ -48,6 +48,8 @@ static ws_store_req_t *ws_stream_position_add(ws_store_req_t *req,
     size_t live, ws_org_stream_t *org);
 static ws_store_req_t *ws_stream_positions_req(size_t live);
 static void ws_stream_checked(ws_store_req_t *req);
+static void ws_stream_org_stop(const void *node, VISIT which,
+    void *closure);
 
 
 ws_stream_t *
@@ -262,6 +264,41 @@ ws_stream_org_free(void *p)
     ws_presence_clear(&org->presence);
     ws_access_clear(&org->access);
     free(org);
+}
+
+
+void
+ws_stream_stop(ws_stream_t *stream)
+{
+    if (stream == NULL || stream->context == NULL) {
+        return;
+    }
+
+    ws_store_stop(stream->store);
+    lws_sul_cancel(&stream->check_sul);
+    lws_sul_cancel(&stream->hold_sul);
+    twalk_r(stream->orgs, ws_stream_org_stop, NULL);
+    stream->context = NULL;
+}
+
+
+static void
+ws_stream_org_stop(const void *node, VISIT which, void *closure)
+{
+    ws_org_stream_t  *org;
+
+    if (which != postorder && which != leaf) {
+        return;
+    }
+
+    org = *(ws_org_stream_t *const *) node;
+
+    if (org->timer) {
+        lws_sul_cancel(&org->sul);
+        org->timer = 0;
+    }
+
+    ws_presence_stop(&org->presence);
 }
 
 
@@ -489,6 +526,10 @@ ws_stream_check_gap(ws_org_stream_t *org)
 static void
 ws_stream_timer(ws_org_stream_t *org, int64_t ms)
 {
+    if (org->stream->context == NULL) {
+        return;                             /* stopping */
+    }
+
     org->timer = 1;
     lws_sul_schedule(org->stream->context, 0, &org->sul,
                      ws_stream_timer_fired, ms * LWS_US_PER_MS);

@@ -65,7 +65,11 @@ typedef struct ws_stream_conn_s {
 ws_stream_t *ws_stream_create(ws_fanout_t *fanout, const char *store_uri);
 /* Starts the store thread and the timers; 0 or -1. */
 int ws_stream_start(ws_stream_t *stream, struct lws_context *context);
-/* Stops the store thread and frees; after lws_context_destroy. */
+/* Before lws_context_destroy: the store thread joined and every timer
+ * cancelled while the context's lists exist; nothing is scheduled after
+ * (connections closing with the context may still call in). */
+void ws_stream_stop(ws_stream_t *stream);
+/* Frees; after lws_context_destroy. */
 void ws_stream_destroy(ws_stream_t *stream);
 
 /* An event from the datagram socket. */

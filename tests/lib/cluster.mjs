@@ -373,7 +373,10 @@ export class Cluster {
 
     async startWs(i = 0) {
         const logPath = this.wsLogPathOf(i);
-        const child = startChild(wsServerPath, [
+        // options.wsWrap: a command ws-server runs under (valgrind)
+        const wrap = this.options.wsWrap ?? [];
+        const child = startChild(wrap[0] ?? wsServerPath, [
+            ...wrap.slice(1), ...(wrap.length > 0 ? [wsServerPath] : []),
             '--listen', `127.0.0.1:${this.wsPorts[i]}`,
             '--events', this.eventsSocketOf(i),
             '--secret', `${this.dir}/realtime.key`, '--store', this.store,
@@ -407,9 +410,12 @@ export class Cluster {
         child.exited.catch(() => {});
     }
 
+    // Resolves with how it exited ({ code, signal }).
     async stopWs(i = 0) {
-        await stopChild(this.wsList[i], 'SIGTERM');
+        const child = this.wsList[i];
+        await stopChild(child, 'SIGTERM', 15000);
         this.wsList[i] = null;
+        return child ? child.exited : null;
     }
 
     // The sender process; resolves once it said it started.

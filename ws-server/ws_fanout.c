@@ -184,12 +184,16 @@ ws_fanout_keepalive(ws_fanout_t *fanout, uint32_t now_ms, uint32_t ping_ms)
         return;
     }
 
+    /*
+     * Held through the sweep: a silent connection killed in it closes at
+     * once, its presence going idle to the others, and a queue that
+     * overflows then lets go of the ping it already holds.
+     */
+    fanout->ping->refs++;
+
     ws_fanout_sweep(fanout, ws_fanout_keepalive_conn);
 
-    if (fanout->ping->refs == 0) {
-        free(fanout->ping);
-    }
-
+    ws_frame_release(fanout->ping);
     fanout->ping = NULL;
 }
 

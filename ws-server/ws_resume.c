@@ -15,6 +15,9 @@
 
 static void ws_resume_held_fired(lws_sorted_usec_list_t *sul);
 static void ws_resume_unhold(ws_stream_t *stream, ws_stream_conn_t *sc);
+static int ws_resume_piece(ws_stream_conn_t *sc, const void *in,
+    size_t len);
+static void ws_resume_pieces_free(ws_stream_conn_t *sc);
 static void ws_resume_asked(ws_stream_t *stream, ws_conn_t *conn,
     yajl_val root);
 static void ws_resume_catch_up(ws_stream_t *stream, ws_conn_t *conn);
@@ -128,6 +131,9 @@ ws_resume_closed(ws_stream_t *stream, ws_conn_t *conn)
 
     ws_resume_unhold(stream, sc);
 
+    free(sc->pieces);
+    sc->pieces = NULL;
+
     if (sc->replay != NULL) {
         sc->replay->owner = NULL;
         sc->replay = NULL;
@@ -161,17 +167,43 @@ ws_resume_receive(ws_stream_t *stream, ws_conn_t *conn, struct lws *wsi,
         return;
     }
 
-    /* a whole small text message, or nothing */
-    if (!lws_is_first_fragment(wsi)
-        || !lws_is_final_fragment(wsi) || lws_frame_is_binary(wsi)
-        || len == 0 || len > WS_RESUME_MSG_MAX)
+    if (lws_is_first_fragment(wsi)) {
+        free(sc->pieces);
+        sc->pieces = NULL;
+        sc->npieces = 0;
+        sc->too_long = 0;
+    }
+
+    /* lws hands a message over as each read brings it: one that came in
+     * pieces (it straddled two reads, or was sent in fragments) is put
+     * together, up to WS_RESUME_MSG_MAX */
+    if (!lws_is_final_fragment(wsi) || lws_remaining_packet_payload(wsi) > 0
+        || sc->pieces != NULL || sc->too_long)
     {
+        if (ws_resume_piece(sc, in, len) != 0) {
+            sc->too_long = 1;
+        }
+
+        if (!lws_is_final_fragment(wsi)
+            || lws_remaining_packet_payload(wsi) > 0)
+        {
+            return;
+        }
+
+        in = sc->pieces;
+        len = sc->too_long ? WS_RESUME_MSG_MAX + 1 : sc->npieces;
+    }
+
+    /* a small text message, or nothing */
+    if (lws_frame_is_binary(wsi) || len == 0 || len > WS_RESUME_MSG_MAX) {
         ws_presence_refused(&org->presence, conn);
+        ws_resume_pieces_free(sc);
         return;
     }
 
     memcpy(text, in, len);
     text[len] = '\0';
+    ws_resume_pieces_free(sc);
 
     root = yajl_tree_parse(text, NULL, 0);
     type = root ? YAJL_GET_STRING(yajl_tree_get(root, type_path,
@@ -189,6 +221,38 @@ ws_resume_receive(ws_stream_t *stream, ws_conn_t *conn, struct lws *wsi,
     }
 
     yajl_tree_free(root);
+}
+
+
+/* Adds a piece of a message; -1 once it is longer than any we take. */
+static int
+ws_resume_piece(ws_stream_conn_t *sc, const void *in, size_t len)
+{
+    if (sc->too_long || sc->npieces + len > WS_RESUME_MSG_MAX) {
+        ws_resume_pieces_free(sc);
+        return -1;
+    }
+
+    if (sc->pieces == NULL) {
+        sc->pieces = malloc(WS_RESUME_MSG_MAX);
+        if (sc->pieces == NULL) {
+            return -1;
+        }
+    }
+
+    memcpy(sc->pieces + sc->npieces, in, len);
+    sc->npieces += len;
+
+    return 0;
+}
+
+
+static void
+ws_resume_pieces_free(ws_stream_conn_t *sc)
+{
+    free(sc->pieces);
+    sc->pieces = NULL;
+    sc->npieces = 0;
 }
 
 

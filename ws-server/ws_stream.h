@@ -49,6 +49,9 @@ typedef struct ws_stream_conn_s {
     ws_store_req_t   *replay;       /* a resume from the store in flight */
     unsigned          resumed:1;    /* a resume was read */
     unsigned          replaying:1;
+    unsigned          too_long:1;   /* the message in pieces: refused */
+    char             *pieces;       /* a message come in pieces, so far */
+    size_t            npieces;
 
     /* presence (ws_presence.c) */
     lws_dll2_t        present;      /* in its org's present connections */

@@ -325,6 +325,46 @@ test('presence reaches the organization\'s other sockets only, with the '
     }
 });
 
+test('a message that comes in pieces is put together: a presence sent in '
+    + 'fragments reaches the colleague; one longer than 1 KiB is refused',
+    async () => {
+    const { cluster } = ctx;
+    const [orgA] = cluster.orgs;
+    await addUser(cluster, orgA, 'cy@presence.example', 'a long secret');
+    const cyToken = await inboxctl(cluster.store, 'token', 'create',
+        orgA.id, '--user', 'cy@presence.example');
+    const cy = await connectResumed(cluster, { token: cyToken });
+    const colleague = await connectResumed(cluster, orgA);
+    // frames of one message: the first and the middle ones not final
+    const inPieces = (text, n) => {
+        const size = Math.ceil(text.length / n);
+        for (let i = 0; i < text.length; i += size) {
+            cy.ws.send(text.slice(i, i + size),
+                       { fin: i + size >= text.length });
+        }
+    };
+    try {
+        inPieces(JSON.stringify({ type: 'presence', conversation_id: 'p1',
+                                  state: 'viewing' }), 3);
+        await colleague.waitFor((fs) => fs.some((f) => f.type === 'presence'
+            && f.conversation_id === 'p1'), 3000, 'presence in pieces');
+
+        // too long, in pieces: refused and counted, nothing shown
+        inPieces(JSON.stringify({ type: 'presence', conversation_id: 'p2',
+                                  state: 'viewing', pad: 'x'.repeat(1500) }),
+                 4);
+        inPieces(JSON.stringify({ type: 'presence', conversation_id: 'p3',
+                                  state: 'typing' }), 2);
+        await colleague.waitFor((fs) => fs.some((f) => f.type === 'presence'
+            && f.conversation_id === 'p3'), 3000, 'the next one');
+        assert.ok(!colleague.frames.some((f) => f.conversation_id === 'p2'));
+        assert.equal(cy.closed, false);
+    } finally {
+        cy.close();
+        colleague.close();
+    }
+});
+
 test('presence expires by itself when a browser goes silent, and a flood '
     + 'is ignored then closed', async () => {
     const { cluster } = ctx;

@@ -716,11 +716,31 @@ ws_stream_reset_each(ws_conn_t *conn, void *arg)
 static void
 ws_stream_new_epoch(ws_org_stream_t *org, const char *epoch, int64_t seq)
 {
+    ws_reset_arg_t     arg;
+    ws_stream_conn_t  *sc;
+
     lwsl_warn("ws-server: org %s: a new epoch %s (was %s)\n", org->id,
               epoch, org->epoch);
 
     memcpy(org->epoch, epoch, sizeof(org->epoch));
     ws_stream_restart(org, seq - 1);
+    arg.seq = seq - 1;
+    arg.epoch = org->epoch;
+
+    /*
+     * Those waiting for their resume had the old epoch in their hello.
+     * They get their reset now, as the joined ones did: one that never
+     * resumes would otherwise join at its old position and miss the new
+     * epoch's events up to it.  The resume they may still send is moot.
+     */
+    lws_start_foreach_dll(struct lws_dll2 *, d,
+                          lws_dll2_get_head(&org->stream->held)) {
+        sc = lws_container_of(d, ws_stream_conn_t, held);
+        if (sc->org == org && !sc->resumed) {
+            sc->resumed = 1;
+            ws_stream_restart_each(sc->conn, &arg);
+        }
+    } lws_end_foreach_dll(d);
 
     /* the event that told learns where the stream is */
     org->has_last = 0;

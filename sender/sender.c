@@ -390,7 +390,7 @@ sender_opt_out(sender_t *s, const char *org_id, const char *contact_id,
     memset(&events, 0, sizeof(events));
 
     if (inbox_store_contact_opt_out(s->store, org_id, contact_id,
-                                    INBOX_OPT_OUT_CARRIER, NULL, now, NULL,
+                                    INBOX_OPT_OUT_CARRIER, NULL, 0, NULL,
                                     &events, &err)
         == INBOX_OK)
     {

@@ -694,10 +694,10 @@ inbox_store_contact_opt_out(inbox_store_t *store, const char *org_id,
         keyword = NULL;
     }
 
+    /* at 0 is read by the backend under its write lock */
     status = store->ops->contact_opt_out(store, org_id, contact_id, source,
-                                         keyword, at > 0 ? at
-                                                         : inbox_now_ms(),
-                                         contact, events, err);
+                                         keyword, at > 0 ? at : 0, contact,
+                                         events, err);
 
     if (contact == &unused) {
         inbox_contact_record_free(&unused);
@@ -725,8 +725,8 @@ inbox_store_contact_opt_in(inbox_store_t *store, const char *org_id,
     status = store->ops->contact_opt_in(store, org_id, contact_id,
                                         keyword && keyword[0] ? keyword
                                                               : NULL,
-                                        at > 0 ? at : inbox_now_ms(),
-                                        contact, events, err);
+                                        at > 0 ? at : 0, contact, events,
+                                        err);
 
     if (contact == &unused) {
         inbox_contact_record_free(&unused);

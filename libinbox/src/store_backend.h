@@ -306,8 +306,8 @@ typedef struct {
       (store, now, removed, err))                                             \
                                                                               \
     /* ---- opt-out and opt-in: store_BACKEND_optout.c; source known,         \
-     * keyword NULL unless the source is a keyword, at set, contact           \
-     * zeroed: store.c did ---- */                                            \
+     * keyword NULL unless the source is a keyword, at 0 for now (read once   \
+     * the write lock is held), contact zeroed: store.c did ---- */           \
     X(RULED, contact_opt_out,                                                 \
       (inbox_store_t *store, const char *org_id, const char *contact_id,      \
        inbox_opt_out_source_t source, const char *keyword, int64_t at,        \

@@ -10,6 +10,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <inbox/clock.h>
 #include <inbox/optout.h>
 #include "store_mongo.h"
 
@@ -71,6 +72,12 @@ inbox_mongo_contact_opt(inbox_store_t *store, const char *org_id,
     rc = inbox_mongo_ensure_indexes(ms, err);
     if (rc != INBOX_OK) {
         return rc;
+    }
+
+    /* now, as late as this backend can: it has no write lock to wait
+     * for, only the write itself */
+    if (at <= 0) {
+        at = inbox_now_ms();
     }
 
     rc = inbox_mongo_contact_read(ms, &org, &oid, contact, err);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <inbox/clock.h>
 #include <inbox/optout.h>
 #include "store_sqlite.h"
 
@@ -77,6 +78,11 @@ inbox_sqlite_contact_opt(inbox_store_t *store, const char *org_id,
     conn = inbox_sqlite_begin_write(store, err);
     if (conn == NULL) {
         return err->code;
+    }
+
+    /* now, under the lock: what was accepted before commits before */
+    if (at <= 0) {
+        at = inbox_now_ms();
     }
 
     status = inbox_sqlite_contact_load(conn, org, id, contact, err);

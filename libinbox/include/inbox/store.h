@@ -423,7 +423,9 @@ inbox_status_t inbox_store_sessions_purge(inbox_store_t *store, int64_t now,
  */
 
 /*
- * Opts the contact out (see optout.h) at at (0: now), from source, by
+ * Opts the contact out (see optout.h) at at (0: now, read once the
+ * store's write lock is held, so that a message accepted before the
+ * opt-out commits is never stamped after it and is withdrawn), from source, by
  * keyword (the keyword's name for INBOX_OPT_OUT_KEYWORD, else NULL), in
  * one transaction with its timeline event, contact.updated and
  * conversation.updated; *contact (may be NULL) gets its record as it is

@@ -381,8 +381,7 @@ sender_publish(sender_t *s, const inbox_event_list_t *events)
 
 
 void
-sender_opt_out(sender_t *s, const char *org_id, const char *contact_id,
-    int64_t now)
+sender_opt_out(sender_t *s, const char *org_id, const char *contact_id)
 {
     inbox_error_t       err;
     inbox_event_list_t  events;

@@ -52,9 +52,10 @@ typedef int64_t (*sender_pump_pt)(sender_t *s, int64_t now_ms);
 /* Hands events to each ws-server (browsers resume what is lost here). */
 void sender_publish(sender_t *s, const inbox_event_list_t *events);
 /* The carrier refused a contact as opted out: the store marks it so
- * (source "carrier") and browsers hear of it. */
+ * (source "carrier", stamped by the store as it commits) and browsers
+ * hear of it. */
 void sender_opt_out(sender_t *s, const char *org_id,
-    const char *contact_id, int64_t now_ms);
+    const char *contact_id);
 
 void sender_log(sender_t *s, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

@@ -6,7 +6,10 @@
  * says so next to the field, 409 when it is a contact already); a
  * contact chosen opens its thread in the Inbox, where its record is.
  * The list is read again whenever the view is shown and after an import
- * (contacts-import.js's "inbox:contacts" event).
+ * (contacts-import.js's "inbox:contacts" event). A read still under way
+ * when a contact is added is read again, since its answer may not have
+ * the new contact; the "Added" notice stays until the list is chosen
+ * anew (a search, a tag, the view shown again).
  *
  * What it uses of the app is window.inboxApp (api, failed, on,
  * showConversation) and window.inboxPhone, window.inboxAudience.
@@ -40,6 +43,8 @@
     const state = {
         cursor: null,
         seq: 0,                 /* answers to an older read are dropped */
+        reading: false,         /* a first page is on its way */
+        notice: '',             /* what was just done, kept over reads */
         searchTimer: null,
     };
 
@@ -83,6 +88,7 @@
     }
 
     async function openContact(c) {
+        state.notice = '';
         els.status.textContent = '';
         try {
             await app.showConversation(c.conversation_id);
@@ -112,7 +118,8 @@
     async function load(more) {
         const seq = more ? state.seq : ++state.seq;
         if (!more) {
-            els.status.textContent = 'Loading\u2026';
+            state.reading = true;
+            els.status.textContent = state.notice || 'Loading\u2026';
         }
         try {
             const page = await app.api(path(more));
@@ -125,15 +132,26 @@
             (page.items || []).forEach((c) => els.list.appendChild(row(c)));
             state.cursor = page.next_cursor || null;
             els.more.hidden = !state.cursor;
-            els.status.textContent = els.list.childElementCount > 0 ? ''
-                : els.search.value.trim() !== '' || els.tag.value !== ''
-                    ? 'No contact matches.' : 'No contacts yet.';
+            els.status.textContent = state.notice
+                || (els.list.childElementCount > 0 ? ''
+                    : els.search.value.trim() !== '' || els.tag.value !== ''
+                        ? 'No contact matches.' : 'No contacts yet.');
         } catch (err) {
             if (!app.failed(err) && seq === state.seq) {
                 els.status.textContent = 'Could not load the contacts: '
                     + err.message;
             }
+        } finally {
+            if (!more && seq === state.seq) {
+                state.reading = false;
+            }
         }
+    }
+
+    /* The list as the user now chooses it, without the last notice. */
+    function reload() {
+        state.notice = '';
+        load(false);
     }
 
     async function loadTags() {
@@ -160,7 +178,7 @@
 
     function refresh() {
         loadTags();
-        load(false);
+        reload();
     }
 
     /* ---- adding one ---- */
@@ -198,9 +216,12 @@
             const c = await app.api('/api/v1/contacts',
                 { method: 'POST', body: body });
             openForm(false);
-            els.status.textContent = 'Added ' + (c.name
-                || phone.format(c.phone)) + '.';
+            state.notice = 'Added ' + (c.name || phone.format(c.phone)) + '.';
+            els.status.textContent = state.notice;
             els.list.insertBefore(row(c), els.list.firstChild);
+            if (state.reading) {
+                load(false);
+            }
             audience.stale();
             loadTags();
         } catch (err) {
@@ -223,9 +244,9 @@
     els.form.addEventListener('submit', addContact);
     els.search.addEventListener('input', () => {
         clearTimeout(state.searchTimer);
-        state.searchTimer = setTimeout(() => load(false), SEARCH_DELAY_MS);
+        state.searchTimer = setTimeout(reload, SEARCH_DELAY_MS);
     });
-    els.tag.addEventListener('change', () => load(false));
+    els.tag.addEventListener('change', reload);
     els.more.addEventListener('click', () => load(true));
     els.view.addEventListener('inbox:show', refresh);
     document.addEventListener('inbox:contacts', refresh);
@@ -233,6 +254,7 @@
     app.on('session', () => {
         state.seq += 1;
         state.cursor = null;
+        state.notice = '';
         els.list.textContent = '';
         els.search.value = '';
         els.tag.value = '';

@@ -122,6 +122,60 @@ test('a contact added by hand comes first; a number that is a contact '
     await page.locator('#new-contact-close').click();
 });
 
+test('a contact added while the list is being read stays first, with its '
+     + 'notice, when the older read answers', async () => {
+    const eve = uniqueNumber();
+    await openContacts();
+    await rows().nth(2).waitFor();
+    // the next read of the list is answered only after the add, with
+    // what the server had before it
+    let release;
+    const released = new Promise((resolve) => { release = resolve; });
+    let held = false;
+    let answered;
+    const fulfilled = new Promise((resolve) => { answered = resolve; });
+    const read = (url) => url.pathname === '/api/v1/contacts';
+    await page.route(read, async (route) => {
+        if (held || route.request().method() !== 'GET') {
+            await route.fallback();
+            return;
+        }
+        held = true;
+        const answer = await route.fetch();
+        await released;
+        await route.fulfill({ response: answer });
+        answered();
+    });
+    try {
+        await page.locator('#contacts-tag').selectOption('vip');
+        await page.waitForFunction(() => document.getElementById(
+            'contacts-status').textContent === 'Loading\u2026');
+        await page.getByRole('button', { name: 'Add contact' }).first()
+            .click();
+        await page.locator('#new-contact-phone').fill(eve);
+        await page.locator('#new-contact-name').fill('Eve Early');
+        await page.locator('#new-contact-tags').fill('vip');
+        await page.locator('#new-contact-form').getByRole('button',
+            { name: 'Add contact' }).click();
+        await page.locator('#contacts-status', { hasText: 'Added Eve Early.' })
+            .waitFor();
+        const vip = (await call('/api/v1/contacts?tag=vip')).items
+            .map((c) => c.name);
+        assert.equal(vip[0], 'Eve Early');
+        release();
+        await fulfilled;
+        await page.waitForFunction((want) => JSON.stringify([
+            ...document.querySelectorAll('#contacts-list .contact-name')]
+            .map((n) => n.textContent)) === JSON.stringify(want), vip);
+        assert.equal(await page.locator('#contacts-status').textContent(),
+                     'Added Eve Early.');
+    } finally {
+        release();
+        await page.unroute(read);
+        await page.locator('#contacts-tag').selectOption('');
+    }
+});
+
 test('a contact chosen opens its thread in the Inbox', async () => {
     await openContacts();
     await rows().filter({ hasText: 'Ann Archer' }).click();

@@ -307,6 +307,11 @@ inbox_status_t inbox_mongo_recipient_delivery(inbox_mongo_store_t *ms,
  * counted cancelled. */
 inbox_status_t inbox_mongo_recipient_cancel(inbox_mongo_store_t *ms,
     const bson_oid_t *message, inbox_error_t *err);
+/* The recipients of n campaign messages put off for quiet hours (waits
+ * 1: counted waiting for them), or claimed again (waits 0: counted
+ * queued). */
+inbox_status_t inbox_mongo_recipient_waits(inbox_mongo_store_t *ms,
+    const bson_oid_t *messages, size_t n, int waits, inbox_error_t *err);
 /* An organization's settings from its org document, defaults for what
  * was never set (store_mongo_settings.c). */
 void inbox_mongo_parse_settings(const bson_t *doc,

@@ -1068,6 +1068,7 @@ inbox_mongo_due_read(inbox_mongo_store_t *ms, const bson_oid_t *id,
                                            INBOX_RECIPIENT_WAITING)),
                          "]", "}",
                          "due_at", "{", "$lte", BCON_DATE_TIME(now), "}",
+                         "message_id", BCON_NULL,
                      "}", "}",
                      "{", "$sort", "{",
                          "due_at", BCON_INT32(1), "_id", BCON_INT32(1),
@@ -1348,6 +1349,49 @@ inbox_mongo_recipient_cancel(inbox_mongo_store_t *ms,
                                   INBOX_RECIPIENT_CANCELLED)),
                  "}"),
         &matched, err);
+}
+
+
+inbox_status_t
+inbox_mongo_recipient_waits(inbox_mongo_store_t *ms,
+    const bson_oid_t *messages, size_t n, int waits, inbox_error_t *err)
+{
+    char                     key[24];
+    bson_t                   in;
+    size_t                   i;
+    inbox_status_t           rc;
+    inbox_recipient_state_t  from, to;
+
+    if (n == 0) {
+        return INBOX_OK;
+    }
+
+    from = waits ? INBOX_RECIPIENT_QUEUED : INBOX_RECIPIENT_WAITING;
+    to = waits ? INBOX_RECIPIENT_WAITING : INBOX_RECIPIENT_QUEUED;
+
+    bson_init(&in);
+    for (i = 0; i < n; i++) {
+        snprintf(key, sizeof(key), "%zu", i);
+        BSON_APPEND_OID(&in, key, &messages[i]);
+    }
+
+    rc = inbox_mongo_run_simple(ms,
+        BCON_NEW("update", BCON_UTF8("campaign_recipients"),
+                 "updates", "[", "{",
+                     "q", "{",
+                         "message_id", "{", "$in", BCON_ARRAY(&in), "}",
+                         "state", BCON_UTF8(inbox_recipient_state_name(from)),
+                     "}",
+                     "u", "{", "$set", "{",
+                         "state", BCON_UTF8(inbox_recipient_state_name(to)),
+                     "}", "}",
+                     "multi", BCON_BOOL(true),
+                 "}", "]",
+                 "ordered", BCON_BOOL(true)),
+        err);
+    bson_destroy(&in);
+
+    return rc;
 }
 
 

@@ -1326,24 +1326,36 @@ inbox_mongo_outbox_recheck(inbox_mongo_store_t *ms,
  * The bulk entries claimed during their recipients' quiet hours
  * (inbox_outbox_quiet, the organization's settings read once a batch
  * for each): put back as they were before this claim, due when the
- * hours end, and out of the batch.
+ * hours end, and out of the batch, their recipients counted waiting for
+ * them; the recipients of the campaign messages kept are queued again.
  */
 static inbox_status_t
 inbox_mongo_outbox_quiet(inbox_mongo_store_t *ms, inbox_outbox_batch_t *batch,
     inbox_mongo_claimed_t *claimed, int64_t now, int64_t quiet_now,
     inbox_error_t *err)
 {
-    size_t                i, kept;
+    size_t                i, kept, nput, nback;
     int64_t               opens;
-    bson_oid_t            entry;
+    bson_oid_t            entry, *put_off, *back;
     inbox_status_t        rc;
     inbox_settings_t      settings;
     inbox_outbox_item_t  *item;
     char                  org[INBOX_ID_MAX];
 
+    put_off = calloc(batch->count + 1, sizeof(bson_oid_t));
+    back = calloc(batch->count + 1, sizeof(bson_oid_t));
+
+    if (put_off == NULL || back == NULL) {
+        free(put_off);
+        free(back);
+        return inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
+    }
+
     memset(&settings, 0, sizeof(inbox_settings_t));
     org[0] = '\0';
     kept = 0;
+    nput = 0;
+    nback = 0;
     rc = INBOX_OK;
 
     for (i = 0; i < batch->count; i++) {
@@ -1383,16 +1395,35 @@ inbox_mongo_outbox_quiet(inbox_mongo_store_t *ms, inbox_outbox_batch_t *batch,
                 err);
 
             if (rc == INBOX_OK) {
+                bson_oid_copy(&claimed[i].message, &put_off[nput++]);
                 inbox_message_free(&item->message);
                 inbox_number_free(&item->number);
                 continue;
             }
         }
 
+        if (item->priority == INBOX_OUTBOX_BULK && claimed[i].in_campaign
+            && !item->interrupted && !item->cancelled)
+        {
+            /* put off by an earlier claim, perhaps: queued again */
+            bson_oid_copy(&claimed[i].message, &back[nback++]);
+        }
+
         batch->items[kept++] = *item;
     }
 
     batch->count = kept;
+
+    if (rc == INBOX_OK) {
+        rc = inbox_mongo_recipient_waits(ms, put_off, nput, 1, err);
+    }
+
+    if (rc == INBOX_OK) {
+        rc = inbox_mongo_recipient_waits(ms, back, nback, 0, err);
+    }
+
+    free(put_off);
+    free(back);
 
     return rc;
 }

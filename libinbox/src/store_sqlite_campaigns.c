@@ -894,6 +894,7 @@ inbox_sqlite_campaign_send(inbox_sqlite_conn_t *conn, int64_t org,
         " FROM campaign_recipients r JOIN contacts ct ON ct.id = r.contact_id"
         " WHERE r.campaign_id = ?1"
         " AND r.state IN ('due', 'waiting_quiet_hours') AND r.due_at <= ?2"
+        " AND r.message_id IS NULL"
         " ORDER BY r.due_at, r.id LIMIT ?3", err);
     if (stmt == NULL) {
         status = err->code;

@@ -55,6 +55,8 @@ static inbox_status_t inbox_sqlite_outbox_due(inbox_sqlite_conn_t *conn,
     int64_t entry, int64_t due_at, inbox_error_t *err);
 static inbox_status_t inbox_sqlite_recipient_cancel(inbox_sqlite_conn_t *conn,
     int64_t message, inbox_error_t *err);
+static inbox_status_t inbox_sqlite_recipient_waits(inbox_sqlite_conn_t *conn,
+    int64_t message, int waits, inbox_error_t *err);
 static inbox_status_t inbox_sqlite_outbox_pass(inbox_sqlite_conn_t *conn,
     inbox_outbox_ruled_t *records, size_t n, int64_t now,
     inbox_sqlite_move_t *moves, int careful, int *again, inbox_error_t *err);
@@ -689,7 +691,8 @@ inbox_sqlite_reply_store(inbox_sqlite_conn_t *conn, int64_t org,
  * the lease runs out).  An entry of a campaign paused by a person is
  * parked instead (outbox.h), one of a cancelled campaign handed out to
  * be reported so, and a bulk one in its recipient's quiet hours put off
- * until they end (inbox_outbox_quiet).  (A pause for credits or billing
+ * until they end (inbox_outbox_quiet), its recipient counted waiting for
+ * them until it is claimed again.  (A pause for credits or billing
  * stops only the campaign's dispatch: what it handed over holds its
  * credits and goes.)
  * The numbers' credentials are read after the commit.
@@ -703,7 +706,7 @@ inbox_sqlite_outbox_claim(inbox_store_t *store, int64_t now,
     int                   rc;
     size_t                i, n, nparked;
     int64_t               until, opted_out_at, opens, *messages, *parked;
-    int64_t              *parked_until;
+    int64_t              *parked_until, *put_off;
     char                  from[INBOX_PHONE_MAX];
     char                  contact_tz[INBOX_TIMEZONE_MAX];
     char                  org_tz[INBOX_TIMEZONE_MAX];
@@ -723,16 +726,18 @@ inbox_sqlite_outbox_claim(inbox_store_t *store, int64_t now,
     messages = calloc(max, sizeof(int64_t));
     parked = calloc(max, sizeof(int64_t));
     parked_until = calloc(max, sizeof(int64_t));
+    put_off = calloc(max, sizeof(int64_t));
     froms = calloc(max, INBOX_PHONE_MAX);
 
     if (batch->items == NULL || messages == NULL || parked == NULL
-        || parked_until == NULL || froms == NULL)
+        || parked_until == NULL || put_off == NULL || froms == NULL)
     {
         free(batch->items);
         batch->items = NULL;
         free(messages);
         free(parked);
         free(parked_until);
+        free(put_off);
         free(froms);
         return inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
     }
@@ -775,6 +780,7 @@ inbox_sqlite_outbox_claim(inbox_store_t *store, int64_t now,
 
         if (fate == INBOX_OUTBOX_WAITS) {
             parked[nparked] = sqlite3_column_int64(stmt, 0);
+            put_off[nparked] = 0;
             parked_until[nparked++] = INBOX_OUTBOX_PARKED;
             continue;
         }
@@ -808,6 +814,7 @@ inbox_sqlite_outbox_claim(inbox_store_t *store, int64_t now,
         {
             /* put off as it is, its attempt not counted */
             parked[nparked] = sqlite3_column_int64(stmt, 0);
+            put_off[nparked] = sqlite3_column_int64(stmt, 2);
             parked_until[nparked++] = now + (opens - quiet_now);
             memset(item, 0, sizeof(inbox_outbox_item_t));
             continue;
@@ -826,6 +833,9 @@ inbox_sqlite_outbox_claim(inbox_store_t *store, int64_t now,
     for (i = 0; i < nparked; i++) {
         status = inbox_sqlite_outbox_due(conn, parked[i], parked_until[i],
                                          err);
+        if (status == INBOX_OK && put_off[i] != 0) {
+            status = inbox_sqlite_recipient_waits(conn, put_off[i], 1, err);
+        }
         if (status != INBOX_OK) {
             goto failed;
         }
@@ -852,8 +862,20 @@ inbox_sqlite_outbox_claim(inbox_store_t *store, int64_t now,
 
         opted_out_at = 0;
 
-        status = inbox_sqlite_message_load(conn, messages[i], &item->message,
-                                           err);
+        status = INBOX_OK;
+
+        if (item->priority == INBOX_OUTBOX_BULK
+            && item->campaign_id[0] != '\0'
+            && !item->interrupted && !item->cancelled)
+        {
+            /* put off by an earlier claim, perhaps: queued again */
+            status = inbox_sqlite_recipient_waits(conn, messages[i], 0, err);
+        }
+
+        if (status == INBOX_OK) {
+            status = inbox_sqlite_message_load(conn, messages[i],
+                                               &item->message, err);
+        }
         if (status == INBOX_OK) {
             status = inbox_sqlite_message_contact(conn, messages[i],
                                                   item->to, NULL,
@@ -904,6 +926,7 @@ done:
     free(messages);
     free(parked);
     free(parked_until);
+    free(put_off);
     free(froms);
 
     return status;
@@ -2023,6 +2046,35 @@ inbox_sqlite_outbox_unpark(inbox_sqlite_conn_t *conn, int64_t campaign,
     sqlite3_bind_int64(stmt, 3, INBOX_OUTBOX_PARKED);
     sqlite3_bind_int(stmt, 4, INBOX_OUTBOX_BULK);
     sqlite3_bind_int(stmt, 5, backoffs != 0);
+
+    if (!inbox_sqlite_step_done(stmt)) {
+        return inbox_sqlite_fail(conn, sqlite3_errcode(conn->db), err);
+    }
+
+    return INBOX_OK;
+}
+
+
+/* The recipient of a campaign's message (if any) put off for quiet
+ * hours (waits 1: counted waiting for them), or claimed again (waits 0:
+ * counted queued). */
+static inbox_status_t
+inbox_sqlite_recipient_waits(inbox_sqlite_conn_t *conn, int64_t message,
+    int waits, inbox_error_t *err)
+{
+    sqlite3_stmt  *stmt;
+
+    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_RECIPIENT_WAITS,
+        "UPDATE campaign_recipients"
+        " SET state = iif(?2, 'waiting_quiet_hours', 'queued')"
+        " WHERE message_id = ?1"
+        " AND state = iif(?2, 'queued', 'waiting_quiet_hours')", err);
+    if (stmt == NULL) {
+        return err->code;
+    }
+
+    sqlite3_bind_int64(stmt, 1, message);
+    sqlite3_bind_int(stmt, 2, waits != 0);
 
     if (!inbox_sqlite_step_done(stmt)) {
         return inbox_sqlite_fail(conn, sqlite3_errcode(conn->db), err);

@@ -254,14 +254,26 @@ test('a campaign paused in the evening and resumed at night sends nothing '
     await ok(org, `/api/v1/campaigns/${c.id}/resume`, { method: 'POST' });
     await sleep(5000);
     assert.equal(await sent(), before, 'sent during quiet hours');
-    const night = await ok(org, `/api/v1/campaigns/${c.id}`);
+    // what the sender had claimed, and put back, waits as the rest does
+    let night;
+    await eventually(async () => {
+        night = await ok(org, `/api/v1/campaigns/${c.id}`);
+        return night.counts.queued === 0;
+    }, 10000, 'nothing counted queued at night');
     assert.equal(night.status, 'sending');
     assert.equal(night.counts.sent + night.counts.delivered, before,
+                 JSON.stringify(night.counts));
+    assert.equal(night.counts.waiting_quiet_hours, phones.length - before,
                  JSON.stringify(night.counts));
 
     await ok(org, `/api/v1/campaigns/${c.id}/cancel`, { method: 'POST' });
     await sleep(2000);
     assert.equal(await sent(), before);
+    const cancelled = await ok(org, `/api/v1/campaigns/${c.id}`);
+    assert.equal(cancelled.counts.waiting_quiet_hours, 0,
+                 JSON.stringify(cancelled.counts));
+    assert.equal(cancelled.counts.cancelled, phones.length - before,
+                 JSON.stringify(cancelled.counts));
 });
 
 test('a scheduled campaign stays scheduled while the sender\'s clock is '

@@ -7899,6 +7899,7 @@ TEST(a_campaign_message_claimed_in_its_recipients_quiet_hours_waits)
     char                   a[INBOX_ID_MAX], id[INBOX_ID_MAX];
     int64_t                evening, night;
     fixture_t              f;
+    progress_t             p;
     inbox_outbox_batch_t   batch;
 
     FIXTURE(&f);
@@ -7923,12 +7924,21 @@ TEST(a_campaign_message_claimed_in_its_recipients_quiet_hours_waits)
     inbox_outbox_batch_free(&batch);
     CHECK_INT(claim(&f, T0 + 37 * HOUR - MINUTE, 10, &batch), 0);
     inbox_outbox_batch_free(&batch);
-    CHECK_INT(campaign_now(&f, id).counts.queued, 1);
+
+    /* counted as waiting for quiet hours, and not handed over twice */
+    p = campaign_now(&f, id);
+    CHECK_INT(p.counts.waiting_quiet_hours, 1);
+    CHECK_INT(p.counts.queued, 0);
+    CHECK_INT(dispatch(&f, T0 + 37 * HOUR, 10).handed, 0);
+    CHECK_INT(held_of(&f, f.org), 1);
 
     CHECK_INT(claim(&f, T0 + 37 * HOUR, 10, &batch), 1);
     CHECK_INT(batch.items[0].attempt, 1);
     CHECK_STR(batch.items[0].campaign_id, id);
     inbox_outbox_batch_free(&batch);
+    p = campaign_now(&f, id);
+    CHECK_INT(p.counts.waiting_quiet_hours, 0);
+    CHECK_INT(p.counts.queued, 1);
 
     fixture_close(&f);
 }

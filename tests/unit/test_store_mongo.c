@@ -4578,6 +4578,34 @@ TEST(outbox_claim_parks_a_paused_campaigns_and_marks_a_cancelled_ones)
 /* A campaign's entry claimed in its recipient's quiet hours (midnight in
  * London, quiet 21:00-08:00) is put back as it was, due at 08:00, and
  * leaves the batch; the organization's settings are read once. */
+/* The replies to a claim of one bulk entry of a sending campaign, to a
+ * contact in London of an organization in UTC (default quiet hours), up
+ * to the organization's settings. */
+static void
+london_bulk_entry(fake_t *fake)
+{
+    fake->replies[0] = BULK_ENTRY(ENTRY1_ID, MSG_ID, CAMPAIGN_ID, "0", "null");
+    fake->replies[1] = CURSOR("{\"_id\": " OID(CAMPAIGN_ID) ", \"status\":"
+                             " \"sending\"}");
+    fake->replies[2] = CURSOR("{\"_id\": " OID(MSG_ID) ", \"conversation_id\":"
+                             " " OID(CONV_ID) ", \"direction\": \"outbound\","
+                             " \"contact_id\": " OID(CONTACT_ID) ","
+                             " \"to\": \"+15551234567\", \"body\": \"Sale\","
+                             " \"status\": \"queued\", \"credits\": 1,"
+                             " \"segments\": 1, \"media\": [],"
+                             " \"created_at\": " DATE(EARLIER) ","
+                             " \"campaign_id\": " OID(CAMPAIGN_ID) "}");
+    fake->replies[3] = CURSOR("{\"_id\": " OID(CONTACT_ID) ", \"opted_out\":"
+                             " false, \"timezone\": \"Europe/London\"}");
+    fake->replies[4] = CURSOR("{\"_id\": " OID(GEN_1) ", \"org_id\": "
+                             OID(ORG_ID) ", \"e164\": \"" NUMBER_E164 "\","
+                             " \"carrier\": \"twilio\", \"account_sid\":"
+                             " \"AC1\", \"auth_token\": \"tok\"}");
+    fake->replies[5] = CURSOR("{\"_id\": " OID(ORG_ID) ", \"name\": \"Acme\","
+                             " \"timezone\": \"UTC\"}");
+}
+
+
 TEST(outbox_claim_puts_off_a_bulk_entry_in_its_recipients_quiet_hours)
 {
     fake_t                fake;
@@ -4587,36 +4615,46 @@ TEST(outbox_claim_puts_off_a_bulk_entry_in_its_recipients_quiet_hours)
 
     store = fake_open(&fake);
 
-    fake.replies[0] = BULK_ENTRY(ENTRY1_ID, MSG_ID, CAMPAIGN_ID, "0", "null");
-    fake.replies[1] = CURSOR("{\"_id\": " OID(CAMPAIGN_ID) ", \"status\":"
-                             " \"sending\"}");
-    fake.replies[2] = CURSOR("{\"_id\": " OID(MSG_ID) ", \"conversation_id\":"
-                             " " OID(CONV_ID) ", \"direction\": \"outbound\","
-                             " \"contact_id\": " OID(CONTACT_ID) ","
-                             " \"to\": \"+15551234567\", \"body\": \"Sale\","
-                             " \"status\": \"queued\", \"credits\": 1,"
-                             " \"segments\": 1, \"media\": [],"
-                             " \"created_at\": " DATE(EARLIER) ","
-                             " \"campaign_id\": " OID(CAMPAIGN_ID) "}");
-    fake.replies[3] = CURSOR("{\"_id\": " OID(CONTACT_ID) ", \"opted_out\":"
-                             " false, \"timezone\": \"Europe/London\"}");
-    fake.replies[4] = CURSOR("{\"_id\": " OID(GEN_1) ", \"org_id\": "
-                             OID(ORG_ID) ", \"e164\": \"" NUMBER_E164 "\","
-                             " \"carrier\": \"twilio\", \"account_sid\":"
-                             " \"AC1\", \"auth_token\": \"tok\"}");
-    fake.replies[5] = CURSOR("{\"_id\": " OID(ORG_ID) ", \"name\": \"Acme\","
-                             " \"timezone\": \"UTC\"}");
+    london_bulk_entry(&fake);
     fake.replies[6] = NULL;                 /* put back */
+    fake.replies[7] = NULL;                 /* its recipient waits */
 
     CHECK_INT(inbox_store_outbox_claim(store, 1767225600000LL,
                                        1767225600000LL, 1, 30000,
                                        INBOX_OUTBOX_BULK,
                                        &batch, &err), INBOX_OK);
     CHECK_INT(batch.count, 0);
-    CHECK_INT(fake.commands, 7);
+    CHECK_INT(fake.commands, 8);
     /* due at 08:00 London, its attempt back at 0, no lease */
     CHECK(log_has(&fake, "1767254400000"));
     golden_check(&fake, "outbox_claim_quiet_hours");
+    inbox_outbox_batch_free(&batch);
+
+    fake_close(&fake, store);
+}
+
+
+/* The same entry claimed at noon in London goes, and its recipient, put
+ * off by an earlier claim perhaps, is counted queued again. */
+TEST(outbox_claim_queues_again_a_bulk_entrys_recipient)
+{
+    fake_t                fake;
+    inbox_error_t         err;
+    inbox_store_t        *store;
+    inbox_outbox_batch_t  batch;
+
+    store = fake_open(&fake);
+
+    london_bulk_entry(&fake);
+    fake.replies[6] = NULL;                 /* queued again */
+
+    CHECK_INT(inbox_store_outbox_claim(store, 1767225600000LL,
+                                       1767268800000LL, 1, 30000,
+                                       INBOX_OUTBOX_BULK,
+                                       &batch, &err), INBOX_OK);
+    CHECK_INT(batch.count, 1);
+    CHECK_INT(fake.commands, 7);
+    golden_check(&fake, "outbox_claim_queues_again");
     inbox_outbox_batch_free(&batch);
 
     fake_close(&fake, store);

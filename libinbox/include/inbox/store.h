@@ -570,8 +570,9 @@ inbox_status_t inbox_store_reply_accept(inbox_store_t *store,
  * comes back interrupted (see outbox.h), and a bulk one in its
  * recipient's quiet hours is put off until they end (inbox_outbox_quiet,
  * on the campaigns' clock quiet_now, which is now but for a rehearsal's
- * clock: the entry waits as long as that clock has to go).  An empty
- * batch when nothing is due.
+ * clock: the entry waits as long as that clock has to go), its
+ * recipient counted waiting_quiet_hours until a claim hands it out.  An
+ * empty batch when nothing is due.
  */
 inbox_status_t inbox_store_outbox_claim(inbox_store_t *store, int64_t now,
     int64_t quiet_now, size_t max, int64_t lease,

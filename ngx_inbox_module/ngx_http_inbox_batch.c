@@ -511,6 +511,8 @@ ngx_http_inbox_batch_event_handler(ngx_event_t *ev)
 
     batch->in_flight = 0;
 
+    ngx_http_inbox_events_report();
+
     if (batch->notices_failed) {
         ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
                       "inbox: %ui keyword answers were not queued: %s",

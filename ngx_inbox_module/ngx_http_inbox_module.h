@@ -77,8 +77,11 @@ ngx_int_t ngx_http_inbox_events_open(ngx_cycle_t *cycle,
 void ngx_http_inbox_events_close(void);
 /* Hands events to every ws-server (inbox_events_publish_each), waiting a
  * bounded time for room; a missing ws-server is not an error, what is
- * shed is logged.  Safe to call from pool threads. */
+ * shed is counted.  Safe to call from pool threads. */
 void ngx_http_inbox_events_send(const inbox_event_list_t *events);
+/* In the event loop, after a pool thread's work: logs what was shed (at
+ * most a line a second per ws-server). */
+void ngx_http_inbox_events_report(void);
 ngx_int_t ngx_http_inbox_secret_load(ngx_cycle_t *cycle, ngx_str_t *path);
 void ngx_http_inbox_secret_clear(void);
 

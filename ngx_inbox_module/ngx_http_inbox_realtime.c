@@ -104,18 +104,16 @@ ngx_http_inbox_events_close(void)
 
 /*
  * In a pool thread.  A ws-server may be down or stuck: what each one
- * missed is counted and logged (a line a second at most per socket, like
- * nginx's own thread pool, through the cycle's log); it fills the gap
+ * missed is counted here and logged by ngx_http_inbox_events_report in
+ * the event loop (a line a second at most per socket); it fills the gap
  * from the store.  The others are not held up beyond the wait bound.
  */
 
 void
 ngx_http_inbox_events_send(const inbox_event_list_t *events)
 {
-    size_t               lost[INBOX_EVENTS_PEERS_MAX];
-    uint64_t             since, total;
-    ngx_uint_t           i;
-    inbox_dgram_peer_t  *peer;
+    size_t      lost[INBOX_EVENTS_PEERS_MAX];
+    ngx_uint_t  i;
 
     if (ngx_http_inbox_events_npeers == 0) {
         return;
@@ -124,10 +122,24 @@ ngx_http_inbox_events_send(const inbox_event_list_t *events)
     inbox_events_publish_each(ngx_http_inbox_events_peers,
                               ngx_http_inbox_events_npeers, events, lost);
 
+    /* counted here, in a pool thread; logged by the event loop */
+    for (i = 0; i < ngx_http_inbox_events_npeers; i++) {
+        inbox_events_shed_add(&ngx_http_inbox_events_peers[i], lost[i]);
+    }
+}
+
+
+void
+ngx_http_inbox_events_report(void)
+{
+    uint64_t             since, total;
+    ngx_uint_t           i;
+    inbox_dgram_peer_t  *peer;
+
     for (i = 0; i < ngx_http_inbox_events_npeers; i++) {
         peer = &ngx_http_inbox_events_peers[i];
 
-        if (inbox_events_shed_report(peer, lost[i], &since, &total)) {
+        if (inbox_events_shed_report(peer, 0, &since, &total)) {
             ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
                           "inbox: %uL events not handed to ws-server at "
                           "%s (%uL in all): it is down or did not read "

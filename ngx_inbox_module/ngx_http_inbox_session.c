@@ -39,6 +39,8 @@ typedef struct {
     char        *password;                 /* wiped with the request */
     size_t       password_len;
     char         session[INBOX_SESSION_MAX];   /* made by the op */
+    char         rehash_error[INBOX_ERROR_MESSAGE_MAX]; /* "": none */
+    char         user_id[INBOX_ID_MAX];         /* whose rehash failed */
     u_char       email_key[NGX_HTTP_INBOX_LIMIT_KEY_LEN];
     u_char       address_key[NGX_HTTP_INBOX_LIMIT_KEY_LEN];
     unsigned     charged:1;
@@ -204,9 +206,11 @@ ngx_http_inbox_login_rehash(inbox_store_t *store, const inbox_user_t *user,
                                             old_hash, new_hash, NULL, &err)
            != INBOX_OK)
     {
-        ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
-                      "inbox: user %s's password was not rehashed under "
-                      "today's limits: %s", user->id, err.message);
+        /* logged in the event loop (ngx_http_inbox_login_done) */
+        ngx_cpystrn((u_char *) args->user_id, (u_char *) user->id,
+                    sizeof(args->user_id));
+        ngx_cpystrn((u_char *) args->rehash_error, (u_char *) err.message,
+                    sizeof(args->rehash_error));
     }
 
     sodium_memzero(new_hash, sizeof(new_hash));
@@ -294,6 +298,13 @@ ngx_http_inbox_login_done(ngx_http_request_t *r, ngx_http_inbox_job_t *job)
     ngx_http_inbox_login_args_t  *args = api->args;
 
     imcf = ngx_http_get_module_main_conf(r, ngx_http_inbox_module);
+
+    if (args->rehash_error[0] != '\0') {
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "inbox: user %s's password was not rehashed under "
+                      "today's limits: %s", args->user_id,
+                      args->rehash_error);
+    }
 
     if (args->charged && job->error.code != INBOX_ERR_UNAUTHENTICATED) {
         if (args->session[0] != '\0') {

@@ -110,6 +110,15 @@ inbox_event_publish_flush(inbox_dgram_peer_t *peers, size_t npeers,
 }
 
 
+void
+inbox_events_shed_add(inbox_dgram_peer_t *peer, size_t lost)
+{
+    if (lost > 0) {
+        __atomic_add_fetch(&peer->shed, (uint64_t) lost, __ATOMIC_RELAXED);
+    }
+}
+
+
 int
 inbox_events_shed_report(inbox_dgram_peer_t *peer, size_t lost,
     uint64_t *since, uint64_t *total)
@@ -117,9 +126,7 @@ inbox_events_shed_report(inbox_dgram_peer_t *peer, size_t lost,
     int64_t   now, at;
     uint64_t  shed, logged;
 
-    if (lost > 0) {
-        __atomic_add_fetch(&peer->shed, (uint64_t) lost, __ATOMIC_RELAXED);
-    }
+    inbox_events_shed_add(peer, lost);
 
     shed = __atomic_load_n(&peer->shed, __ATOMIC_RELAXED);
     logged = __atomic_load_n(&peer->shed_logged, __ATOMIC_RELAXED);

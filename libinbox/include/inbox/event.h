@@ -345,6 +345,10 @@ void inbox_events_publish_each(inbox_dgram_peer_t *peers, size_t npeers,
  * --events). */
 #define INBOX_EVENTS_PEERS_MAX  16
 
+/* Adds lost to peer's count of shed events, for a thread that may not
+ * log: another reports them (inbox_events_shed_report with lost 0). */
+void inbox_events_shed_add(inbox_dgram_peer_t *peer, size_t lost);
+
 /*
  * Adds lost to peer's count of shed events.  Returns 1 when the caller
  * should log a line now (at most one a second per peer), with the events

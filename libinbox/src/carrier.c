@@ -234,6 +234,31 @@ inbox_carrier_result(inbox_send_result_t *res, inbox_send_outcome_t outcome,
 }
 
 
+void
+inbox_carrier_accepted(inbox_send_result_t *res, const char *carrier,
+    const char *id, inbox_delivery_t status, const char *code,
+    const char *text, int opted_out)
+{
+    if (status == INBOX_DELIVERY_FAILED
+        || status == INBOX_DELIVERY_UNDELIVERED)
+    {
+        inbox_carrier_result(res,
+            opted_out ? INBOX_SEND_OPTED_OUT : INBOX_SEND_REFUSED,
+            code[0] != '\0' ? code : NULL,
+            "%s took the message but says it failed%s%s: %s", carrier,
+            code[0] != '\0' ? ", error " : "", code,
+            text != NULL ? text : "no reason given");
+        return;
+    }
+
+    inbox_carrier_result(res, INBOX_SEND_ACCEPTED, NULL,
+                         "%s accepted the message.", carrier);
+    snprintf(res->provider_id, sizeof(res->provider_id), "%s", id);
+    res->status = status == INBOX_DELIVERY_DELIVERED ? INBOX_DELIVERY_SENT
+                                                     : status;
+}
+
+
 inbox_send_outcome_t
 inbox_carrier_refusal(long http_status)
 {

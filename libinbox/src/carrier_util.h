@@ -39,6 +39,17 @@ void inbox_carrier_result(inbox_send_result_t *res,
     inbox_send_outcome_t outcome, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
+/*
+ * A 2xx answer: the carrier took the message, under id, with its first
+ * status.  One it says failed already (code: its error, "" for none;
+ * opted_out: that error means the contact opted out at the carrier) is
+ * a refusal, so that its credits come back at once; one it says was
+ * delivered already is sent until the carrier's report says so.
+ */
+void inbox_carrier_accepted(inbox_send_result_t *res, const char *carrier,
+    const char *id, inbox_delivery_t status, const char *code,
+    const char *text, int opted_out);
+
 /* What a refusal without a code we know means, by HTTP status. */
 inbox_send_outcome_t inbox_carrier_refusal(long http_status);
 

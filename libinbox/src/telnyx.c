@@ -351,6 +351,7 @@ inbox_telnyx_send_result(long http_status, const char *body, size_t len,
     static const char    *id_path[] = { "data", "id", NULL };
     static const char    *to_path[] = { "data", "to", NULL };
     static const char    *errors_path[] = { "errors", NULL };
+    static const char    *data_errors_path[] = { "data", "errors", NULL };
     static const char    *status_path[] = { "status", NULL };
 
     root = inbox_carrier_json(body, len);
@@ -374,10 +375,17 @@ inbox_telnyx_send_result(long http_status, const char *body, size_t len,
             status = INBOX_DELIVERY_QUEUED;
         }
 
-        inbox_carrier_result(res, INBOX_SEND_ACCEPTED, NULL,
-                             "Telnyx accepted the message.");
-        memcpy(res->provider_id, id, strlen(id) + 1);
-        res->status = status;
+        /* the message's own errors, empty but when it failed already */
+        if (inbox_telnyx_errors(inbox_carrier_get(root, data_errors_path),
+                                code, &text)
+            != 0)
+        {
+            code[0] = '\0';
+            text = NULL;
+        }
+
+        inbox_carrier_accepted(res, "Telnyx", id, status, code, text,
+                               strcmp(code, INBOX_TELNYX_OPTED_OUT) == 0);
         goto done;
     }
 

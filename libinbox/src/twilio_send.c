@@ -97,6 +97,8 @@ inbox_twilio_send_result(long http_status, const char *body, size_t len,
     static const char   *status_path[] = { "status", NULL };
     static const char   *code_path[] = { "code", NULL };
     static const char   *message_path[] = { "message", NULL };
+    static const char   *error_code_path[] = { "error_code", NULL };
+    static const char   *error_text_path[] = { "error_message", NULL };
 
     root = inbox_carrier_json(body, len);
 
@@ -119,10 +121,18 @@ inbox_twilio_send_result(long http_status, const char *body, size_t len,
             status = INBOX_DELIVERY_QUEUED;
         }
 
-        inbox_carrier_result(res, INBOX_SEND_ACCEPTED, NULL,
-                             "Twilio accepted the message.");
-        memcpy(res->provider_id, sid, INBOX_TWILIO_SID_MAX);
-        res->status = status;
+        /* the Message resource: error_code and error_message null but
+         * when it failed already */
+        if (inbox_carrier_code(inbox_carrier_get(root, error_code_path),
+                               code)
+            != 0)
+        {
+            code[0] = '\0';
+        }
+
+        inbox_carrier_accepted(res, "Twilio", sid, status, code,
+            inbox_carrier_string(inbox_carrier_get(root, error_text_path)),
+            strcmp(code, INBOX_TWILIO_OPTED_OUT) == 0);
         goto done;
     }
 

@@ -669,6 +669,22 @@ TEST(send_answers)
     CHECK_INT(res.outcome, INBOX_SEND_REFUSED);
     CHECK_STR(res.error_code, "");
 
+    /* taken, but failed already: a refusal with the message's error */
+    res = answer(200, "{\"data\":{\"id\":\"40385f64-5717-4562-b3fc-"
+                      "2c963f66afa6\",\"to\":[{\"phone_number\":"
+                      "\"+15552223333\",\"status\":\"sending_failed\"}],"
+                      "\"errors\":[{\"code\":\"40008\",\"title\":"
+                      "\"Undeliverable\"}]}}");
+    CHECK_STR(inbox_send_outcome_name(res.outcome), "refused");
+    CHECK_STR(res.error_code, "40008");
+    CHECK(strstr(res.message, "Undeliverable") != NULL);
+
+    res = answer(200, "{\"data\":{\"id\":\"40385f64-5717-4562-b3fc-"
+                      "2c963f66afa6\",\"to\":[{\"status\":"
+                      "\"delivered\"}],\"errors\":[]}}");
+    CHECK_INT(res.outcome, INBOX_SEND_ACCEPTED);
+    CHECK_INT(res.status, INBOX_DELIVERY_SENT);
+
     /* 2xx answers we cannot read: maybe sent, never retried */
     res = answer(200, "{\"data\":{}}");
     CHECK_INT(res.outcome, INBOX_SEND_UNKNOWN);

@@ -269,6 +269,34 @@ TEST(answer_accepted)
 
     res = answer(201, "{\"sid\":\"" MSG_SID "\",\"status\":\"sent\"}");
     CHECK_INT(res.status, INBOX_DELIVERY_SENT);
+
+    /* delivered already: sent, until the status callback says more */
+    res = answer(201, "{\"sid\":\"" MSG_SID "\",\"status\":\"delivered\"}");
+    CHECK_INT(res.outcome, INBOX_SEND_ACCEPTED);
+    CHECK_INT(res.status, INBOX_DELIVERY_SENT);
+}
+
+
+TEST(answer_taken_but_failed_already_is_a_refusal)
+{
+    inbox_send_result_t  res;
+
+    res = answer(201, "{\"sid\":\"" MSG_SID "\",\"status\":\"failed\","
+                      "\"error_code\":30007,\"error_message\":\"Message "
+                      "filtered\"}");
+    CHECK_STR(inbox_send_outcome_name(res.outcome), "refused");
+    CHECK_STR(res.error_code, "30007");
+    CHECK(strstr(res.message, "Message filtered") != NULL);
+
+    res = answer(201, "{\"sid\":\"" MSG_SID "\",\"status\":"
+                      "\"undelivered\",\"error_code\":null}");
+    CHECK_INT(res.outcome, INBOX_SEND_REFUSED);
+    CHECK_STR(res.error_code, "");
+
+    res = answer(201, "{\"sid\":\"" MSG_SID "\",\"status\":\"failed\","
+                      "\"error_code\":21610}");
+    CHECK_STR(inbox_send_outcome_name(res.outcome), "opted_out");
+    CHECK_STR(res.error_code, "21610");
 }
 
 
@@ -365,8 +393,8 @@ TEST(answer_malformed_is_a_clear_outcome)
     free(huge);
 
     /* a code too long, a message with control characters */
-    res = answer(400, "{\"code\":\"1234567890123456789012345678901234567890\",\"message\":"
-                      "\"line\\nbreak\\u0007\"}");
+    res = answer(400, "{\"code\":\"1234567890123456789012345678901234567890\","
+                      "\"message\":\"line\\nbreak\\u0007\"}");
     CHECK_INT(res.outcome, INBOX_SEND_REFUSED);
     CHECK_STR(res.error_code, "");
     CHECK(strchr(res.message, '\n') == NULL && strchr(res.message, 7)

@@ -102,6 +102,17 @@ inbox_quiet_hours(const char *contact_tz, const char *org_tz, int start,
     at = inbox_quiet_at(cal, end, &status);
 
     if (U_SUCCESS(status) && at <= now) {
+        /* an end in the hour a fall back repeats, passed once already:
+         * its second occurrence, not tomorrow's */
+        ucal_setAttribute(cal, UCAL_REPEATED_WALL_TIME,
+                          UCAL_WALLTIME_LAST);
+        ucal_setMillis(cal, (UDate) now, &status);
+        at = inbox_quiet_at(cal, end, &status);
+        ucal_setAttribute(cal, UCAL_REPEATED_WALL_TIME,
+                          UCAL_WALLTIME_FIRST);
+    }
+
+    if (U_SUCCESS(status) && at <= now) {
         ucal_setMillis(cal, (UDate) now, &status);
         ucal_add(cal, UCAL_DATE, 1, &status);
         at = inbox_quiet_at(cal, end, &status);

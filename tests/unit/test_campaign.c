@@ -100,6 +100,15 @@ TEST(quiet_hours_follow_dst)
     CHECK_INT(opens("America/New_York", "UTC", Q_START, Q_END,
                     NOV1 + 12 * HOUR), NOV1 + 13 * HOUR);
 
+    /* a window ending at 01:30, a time Nov 1 repeats: from 01:00 EDT
+     * (05:00Z) it opens at the first 01:30 (05:30Z); from 01:10 EST,
+     * the hour again (06:10Z), at the second (06:30Z), not a day on */
+    CHECK_INT(opens("America/New_York", "UTC", 23 * 60, 60 + 30,
+                    NOV1 + 5 * HOUR), NOV1 + 5 * HOUR + 30 * MINUTE);
+    CHECK_INT(opens("America/New_York", "UTC", 23 * 60, 60 + 30,
+                    NOV1 + 6 * HOUR + 10 * MINUTE),
+              NOV1 + 6 * HOUR + 30 * MINUTE);
+
     /* a window ending at 02:30, a time Mar 8 skips: it opens at the
      * first valid instant after, 03:00 EDT (07:00Z) */
     CHECK_INT(opens("America/New_York", "UTC", 23 * 60, 2 * 60 + 30,

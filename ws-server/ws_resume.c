@@ -276,7 +276,9 @@ ws_resume_asked(ws_stream_t *stream, ws_conn_t *conn, yajl_val root)
     org = sc->org;
 
     if (sc->resumed) {
-        return;                                 /* once */
+        /* once: another is ignored, and counted as any message refused */
+        ws_presence_refused(&org->presence, conn);
+        return;
     }
 
     sc->resumed = 1;

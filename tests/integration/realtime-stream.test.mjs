@@ -365,6 +365,27 @@ test('a message that comes in pieces is put together: a presence sent in '
     }
 });
 
+test('a connection resumes once: resumes sent again are ignored, and a '
+    + 'flood of them closes it', async () => {
+    const { cluster } = ctx;
+    const [orgA] = cluster.orgs;
+    const ana = await connectResumed(cluster, orgA);
+    try {
+        const hello = ana.frames.find((f) => f.type === 'hello');
+        ana.send({ type: 'resume', epoch: hello.epoch, org_seq: 0 });
+        await sleep(300);
+        assert.equal(ana.closed, false);
+        assert.ok(!ana.frames.some((f) => f.type === 'reset'));
+        for (let i = 0; i < 60; i++) {
+            ana.send({ type: 'resume', epoch: hello.epoch, org_seq: 0 });
+        }
+        await ana.waitFor(() => ana.closed, 5000, 'close');
+        assert.ok([1008, 1006].includes(ana.closeCode), `${ana.closeCode}`);
+    } finally {
+        ana.close();
+    }
+});
+
 test('presence expires by itself when a browser goes silent, and a flood '
     + 'is ignored then closed', async () => {
     const { cluster } = ctx;

@@ -12,6 +12,7 @@
 #include <ctype.h>
 #include <pthread.h>
 #include <sys/un.h>
+#include <inbox/phone.h>
 
 #include "ngx_http_inbox_module.h"
 #include "ngx_http_inbox_batch.h"
@@ -615,6 +616,15 @@ ngx_http_inbox_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_str_value(conf->realtime_url, prev->realtime_url, "");
     ngx_conf_merge_str_value(conf->default_country, prev->default_country,
                              "US");
+
+    /* a national number in an import would be refused line by line */
+    if (!inbox_phone_country_known((char *) conf->default_country.data)) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "inbox_default_country \"%V\" is not a country "
+                           "code whose numbers libinbox knows",
+                           &conf->default_country);
+        return NGX_CONF_ERROR;
+    }
     ngx_conf_merge_size_value(conf->max_body, prev->max_body, 64 * 1024);
 
     return NGX_CONF_OK;

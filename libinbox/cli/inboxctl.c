@@ -1568,9 +1568,10 @@ ctl_contacts_import(inbox_store_t *store, ctl_words_t *words)
         country = "US";
     }
 
-    if (strlen(country) != 2) {
-        fprintf(stderr, "inboxctl: --country is a two-letter country code "
-                "(US, GB, FR...)\n");
+    if (strlen(country) != 2 || !inbox_phone_country_known(country)) {
+        fprintf(stderr, "inboxctl: --country %s: not a country code whose "
+                "numbers we know (US, CA, GB, FR...); a number written "
+                "+<country code><number> needs none\n", country);
         return 1;
     }
 

@@ -11,7 +11,8 @@ enum {
     CSV_UNQUOTED,           /* in a field without quotes */
     CSV_QUOTED,             /* in a quoted field */
     CSV_QUOTE,              /* a quote in a quoted field: "" or the end */
-    CSV_CR                  /* a CR ended a record: skip an LF after it */
+    CSV_CR,                 /* a CR ended a record: skip an LF after it */
+    CSV_BLANKS              /* spaces at a field's start: a quote may come */
 };
 
 
@@ -84,7 +85,11 @@ inbox_csv_field_end(inbox_csv_t *csv)
     }
 
     if (csv->count == INBOX_CSV_FIELDS_MAX) {
-        csv->too_long = 1;
+        /* a spreadsheet's used range adds empty columns: those are
+         * dropped, anything in them is a record we cannot hold */
+        if (csv->len > csv->field) {
+            csv->too_long = 1;
+        }
         return 0;
     }
 
@@ -190,9 +195,24 @@ inbox_csv_feed(inbox_csv_t *csv, const char *data, size_t len)
             /* fall through */
 
         case CSV_FIELD_START:
+            if (c == ' ' || c == '\t') {
+                rc = inbox_csv_put(csv, (char) c);
+                csv->state = CSV_BLANKS;
+                break;
+            }
+            /* fall through */
+
+        case CSV_BLANKS:
             if (c == '"') {
+                /* ', "Lee, Ann"' is quoted as much as ',"Lee, Ann"' */
+                csv->len = csv->too_long ? csv->len : csv->field;
                 csv->empty = 0;
                 csv->state = CSV_QUOTED;
+                break;
+            }
+
+            if (csv->state == CSV_BLANKS && (c == ' ' || c == '\t')) {
+                rc = inbox_csv_put(csv, (char) c);
                 break;
             }
             /* fall through */
@@ -216,14 +236,17 @@ inbox_csv_feed(inbox_csv_t *csv, const char *data, size_t len)
 
         case CSV_QUOTED:
             if (c == '"') {
+                csv->quoted_cr = 0;
                 csv->state = CSV_QUOTE;
                 break;
             }
 
-            if (c == '\n') {
+            /* a line break in the field: CRLF, LF or a CR alone */
+            if (c == '\r' || (c == '\n' && !csv->quoted_cr)) {
                 csv->line++;
             }
 
+            csv->quoted_cr = (c == '\r');
             rc = inbox_csv_put(csv, (char) c);
             break;
 

@@ -43,6 +43,7 @@ struct inbox_import_s {
 static int inbox_import_record(void *ctx, const inbox_csv_record_t *rec);
 static int inbox_import_header(inbox_import_t *im,
     const inbox_csv_record_t *rec);
+static int inbox_import_blank(const inbox_csv_record_t *rec);
 static int inbox_import_row(inbox_import_t *im,
     const inbox_csv_record_t *rec);
 static inbox_status_t inbox_import_timezone(inbox_import_t *im,
@@ -185,6 +186,12 @@ inbox_import_record(void *ctx, const inbox_csv_record_t *rec)
         return inbox_import_header(im, rec);
     }
 
+    /* a row of empty cells, as spreadsheets write the blank rows of
+     * their range: no line to report */
+    if (inbox_import_blank(rec)) {
+        return 0;
+    }
+
     if (++im->rows > INBOX_IMPORT_ROWS_MAX) {
         inbox_error_set(&im->err, INBOX_ERR_TOO_LARGE,
                         "An import takes at most %d rows; split the file.",
@@ -256,6 +263,26 @@ inbox_import_header(inbox_import_t *im, const inbox_csv_record_t *rec)
 }
 
 
+/* 1 when every field of the record is spaces or nothing. */
+static int
+inbox_import_blank(const inbox_csv_record_t *rec)
+{
+    size_t  i;
+
+    if (rec->too_long) {
+        return 0;
+    }
+
+    for (i = 0; i < rec->count; i++) {
+        if (strspn(rec->fields[i], " \t") < rec->lens[i]) {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
 /* One line: checked, then added to the batch or refused. */
 static int
 inbox_import_row(inbox_import_t *im, const inbox_csv_record_t *rec)
@@ -290,7 +317,8 @@ inbox_import_row(inbox_import_t *im, const inbox_csv_record_t *rec)
                               row->phone, &err)
         != INBOX_OK)
     {
-        return inbox_import_refuse(im, rec->line, "not a phone number");
+        /* the rule's own words: "has 9 digits; a number in US has 10" */
+        return inbox_import_refuse(im, rec->line, err.message);
     }
 
     if (im->col_name >= 0 && (size_t) im->col_name < rec->count
@@ -312,7 +340,7 @@ inbox_import_row(inbox_import_t *im, const inbox_csv_record_t *rec)
             }
 
             /* "a;;b" and a trailing ";" name no empty tag */
-            if (strspn(tags + start, " \t") < i - start
+            if (strspn(tags + start, " \t\r\n") < i - start
                 && inbox_tags_add(&row->tags, tags + start, i - start, &err)
                    != INBOX_OK)
             {

@@ -176,6 +176,13 @@ inbox_phone_digits(const char *in, size_t len, char *out, size_t outlen)
 }
 
 
+int
+inbox_phone_country_known(const char *iso)
+{
+    return iso != NULL && inbox_phone_country(iso) != NULL;
+}
+
+
 static const inbox_phone_country_t *
 inbox_phone_country(const char *iso)
 {

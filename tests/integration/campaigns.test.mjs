@@ -556,6 +556,9 @@ test('inboxctl imports contacts from CSV, creates a campaign and a poll '
     assert.match(await fails('contacts', 'import', org.id,
                              join(cluster.dir, 'missing.csv')),
                  /cannot read/);
+    assert.match(await fails('contacts', 'import', org.id, csv,
+                             '--country', 'UK'),
+                 /--country UK: not a country code/);
     assert.match(await fails('campaign', 'create', org.id, '--name', 'n',
                              '--body', 'b', '--all', '--send-at', 'soon'),
                  /--send-at/);

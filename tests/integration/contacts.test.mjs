@@ -7,7 +7,9 @@ import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { sqlite3Path, uniqueNumber } from '../lib/cluster.mjs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { nginxPath, sqlite3Path, uniqueNumber } from '../lib/cluster.mjs';
 import { useCluster, errorLogIsCleanTest } from '../lib/fixture.mjs';
 import { api, assertError, connectWs, deliverInbound, ISO_Z }
     from '../lib/inbox.mjs';
@@ -427,6 +429,47 @@ test('an import updates a name, adds tags, keeps the rest; quoted fields, '
     const conv = await ok(`/api/v1/conversations?q=${encodeURIComponent(
         other)}`);
     assert.equal(conv.items.length, 1, 'an imported contact has a thread');
+});
+
+test('an import reads what spreadsheets write: CR line ends with a line '
+    + 'break in a cell, a space before a quote, blank rows and empty '
+    + 'columns past the 64th; a bad number says why', async () => {
+    const [ann, bob, cy] = [uniqueNumber(), uniqueNumber(), uniqueNumber()];
+    const wide = ','.repeat(70);
+    const csv = `phone, name, tags, notes${wide}\r`
+        + `${ann}, "Lee, Ann", "vip;\r"${wide}\r`
+        + `${bob},Bob,x,"met at\rthe fair"\r`
+        + ',,\r,,\r'
+        + '555 0100,Short,x\r'
+        + `${cy},Cy,x,${','.repeat(64)}too far\r`;
+    const res = await importCsv(csv);
+    assert.equal(res.status, 200, res.text);
+    assert.equal(res.json.created, 2, res.text);
+    // Ann's and Bob's records each take two lines
+    assert.deepEqual(res.json.invalid.map((x) => x.line), [8, 9], res.text);
+    assert.match(res.json.invalid[0].reason, /digits/);
+    assert.match(res.json.invalid[1].reason, /too long/);
+    const a = await ok(`/api/v1/contacts?q=${encodeURIComponent(ann)}`);
+    assert.equal(a.items[0].name, 'Lee, Ann');
+    assert.deepEqual(a.items[0].tags, ['vip']);
+    const b = await ok(`/api/v1/contacts?q=${encodeURIComponent(bob)}`);
+    assert.equal(b.items[0].name, 'Bob');
+});
+
+test('a default country whose numbers are unknown is refused when nginx '
+    + 'reads its configuration, not line by line in every import',
+    async () => {
+    const dir = ctx.cluster.dir;
+    const conf = readFileSync(join(dir, 'nginx.conf'), 'utf8');
+    assert.match(conf, /inbox_default_country US;/);
+    const bad = join(dir, 'nginx-uk.conf');
+    writeFileSync(bad, conf.replace('inbox_default_country US;',
+                                    'inbox_default_country UK;'));
+    const err = await execFileAsync(nginxPath, ['-t', '-p', dir, '-c', bad,
+                                                '-e', '/dev/stderr'])
+        .then(() => null, (e) => e);
+    assert.ok(err, 'nginx -t accepted inbox_default_country UK');
+    assert.match(err.stderr, /inbox_default_country "UK" is not a country/);
 });
 
 test('an import refused as a whole stores nothing', async () => {

@@ -92,6 +92,24 @@ TEST(csv_records_are_the_same_however_the_input_is_split)
 }
 
 
+TEST(csv_reads_what_spreadsheets_write)
+{
+    size_t  step;
+    sink_t  s;
+
+    for (step = 1; step <= 8; step++) {
+        /* CR alone ends lines, also inside a quoted field */
+        CHECK_INT(read_csv("p,n\r1,\"a\rb\"\r2,c\r\"x\r\n\ny\"\r3", step,
+                           &s), 0);
+        CHECK_STR(s.out, "1:p|n;2:1|a\rb;4:2|c;5:x\r\n\ny;8:3;");
+
+        /* spaces before a quote: quoted; elsewhere kept */
+        CHECK_INT(read_csv("1, \"Lee, Ann\", vip\n", step, &s), 0);
+        CHECK_STR(s.out, "1:1|Lee, Ann| vip;");
+    }
+}
+
+
 TEST(csv_an_unclosed_quote_is_an_error_and_a_huge_line_is_flagged)
 {
     char    *big;
@@ -106,6 +124,17 @@ TEST(csv_an_unclosed_quote_is_an_error_and_a_huge_line_is_flagged)
     CHECK_INT(read_csv(big, 4096, &s), 0);
     CHECK_STR(s.out, "1:(too long);2:ok;");
     free(big);
+
+    /* empty columns past the last kept are dropped; one with something
+     * in it makes the record too long */
+    CHECK_INT(read_csv("a,b" ",,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,"
+                       ",,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,\nc", 7, &s), 0);
+    CHECK(strncmp(s.out, "1:a|b|||", 8) == 0);
+    CHECK(strstr(s.out, "(too long)") == NULL);
+    CHECK(strstr(s.out, ";2:c;") != NULL);
+    CHECK_INT(read_csv("a" ",,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,"
+                       ",,,,,,,,,,,,,,,,x\nc", 5, &s), 0);
+    CHECK_STR(s.out, "1:(too long);2:c;");
 
     /* a lone start of a BOM is data */
     CHECK_INT(read_csv("\xef" "a,b\n", 1, &s), 0);

@@ -2,12 +2,15 @@
  * CSV (RFC 4180) read incrementally: bytes go in as they arrive, in
  * pieces of any size, and each record comes out through a callback.
  *
- * Fields are separated by commas, records by CRLF or LF; a field in
- * double quotes may hold commas, line breaks and "" for a quote.  A
- * UTF-8 byte order mark before the first record is skipped (spreadsheets
- * write one).  A record longer than INBOX_CSV_RECORD_MAX bytes is handed
- * over with too_long set and no fields, so one bad line cannot take the
- * memory of a whole upload.  Bytes are not checked for UTF-8 here.
+ * Fields are separated by commas, records by CRLF, LF or a CR alone; a
+ * field in double quotes (spaces before the quote are dropped) may hold
+ * commas, line breaks and "" for a quote.  A UTF-8 byte order mark
+ * before the first record is skipped (spreadsheets write one).  A record
+ * longer than INBOX_CSV_RECORD_MAX bytes, or with something in a field
+ * past the INBOX_CSV_FIELDS_MAXth (empty ones there are dropped), is
+ * handed over with too_long set and no fields, so one bad line cannot
+ * take the memory of a whole upload.  Bytes are not checked for UTF-8
+ * here.
  */
 #ifndef INBOX_CSV_H
 #define INBOX_CSV_H
@@ -22,8 +25,9 @@ typedef struct {
     size_t        count;        /* fields */
     const char   *fields[INBOX_CSV_FIELDS_MAX];   /* NUL-terminated */
     size_t        lens[INBOX_CSV_FIELDS_MAX];
-    int           too_long;     /* over INBOX_CSV_RECORD_MAX or more
-                                   than INBOX_CSV_FIELDS_MAX fields */
+    int           too_long;     /* over INBOX_CSV_RECORD_MAX, or a field
+                                   past INBOX_CSV_FIELDS_MAX holds
+                                   something */
 } inbox_csv_record_t;
 
 /* Returns 0 to go on, anything else to stop (inbox_csv_feed returns it). */
@@ -46,6 +50,7 @@ typedef struct {
     size_t                count;
     int                   too_long;
     int                   empty;         /* nothing in the record yet */
+    int                   quoted_cr;     /* the last byte quoted was CR */
 } inbox_csv_t;
 
 void inbox_csv_init(inbox_csv_t *csv, inbox_csv_record_fn fn, void *ctx);

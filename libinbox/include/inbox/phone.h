@@ -21,6 +21,10 @@ inbox_status_t inbox_phone_normalize(const char *in, size_t len,
     const char *default_country, char out[INBOX_PHONE_MAX],
     inbox_error_t *err);
 
+/* 1 when national numbers of the country (ISO 3166 alpha-2, any case)
+ * can be normalized: a default_country worth configuring; else 0. */
+int inbox_phone_country_known(const char *iso);
+
 /*
  * Keeps only the digits of a search term ("(555) 12" -> "55512"), for
  * matching part of a stored number whatever the formatting.  Returns the

@@ -86,6 +86,7 @@
         filter: 'all',
         q: '',                      /* the search as sent */
         view: 0,                    /* bumped when filter or search change */
+        listRead: 0,                /* bumped by every first-page read */
         conversations: new Map(),   /* id -> conversation, as last seen */
         listed: new Set(),          /* ids the list's query would show */
         rows: new Map(),            /* id -> <li> */
@@ -504,6 +505,7 @@
      * when it reloads the same view (a reconnect), so no place is lost. */
     async function loadList(sameView) {
         const view = sameView ? state.view : ++state.view;
+        const read = ++state.listRead;
         const limit = sameView ? Math.min(LIST_LIMIT_MAX, Math.max(
             LIST_LIMIT, state.shownIds.length)) : LIST_LIMIT;
         if (!sameView) {
@@ -514,7 +516,8 @@
         state.loading += 1;
         try {
             const page = await api(listPath(limit, null));
-            if (view !== state.view) {
+            /* another view since, or a newer read of this one */
+            if (view !== state.view || read !== state.listRead) {
                 return;
             }
             takePage(page, true);
@@ -943,12 +946,18 @@
         els.messages.insertBefore(li, els.messages.firstChild);
     }
 
+    /* The thread's newest page (events that come meanwhile wait for it,
+     * then apply: the page may be older than they are), or the page
+     * before what is shown. */
     async function loadMessages(older) {
         const id = state.openId;
         let path = '/api/v1/conversations/' + encodeURIComponent(id)
             + '/messages?limit=' + MESSAGE_LIMIT;
         if (older && state.olderCursor) {
             path += '&cursor=' + encodeURIComponent(state.olderCursor);
+        }
+        if (!older) {
+            state.loading += 1;
         }
         try {
             const page = await api(path);
@@ -969,9 +978,13 @@
             state.olderCursor = page.next_cursor;
             renderOlderButton();
         } catch (err) {
-            if (!failed(err)) {
+            if (!failed(err) && state.openId === id) {
                 els.threadSub.textContent = 'Could not load messages: '
                     + err.message;
+            }
+        } finally {
+            if (!older) {
+                eventsDone();
             }
         }
     }
@@ -1499,9 +1512,9 @@
                  * back a moment for a socket that might resume */
                 sendFrame({ type: 'resume', epoch: ev.epoch,
                             org_seq: ev.org_seq });
-                if (reconnected) {
-                    resync();
-                }
+                /* read again: what happened between the first read and
+                 * this hello comes in no event */
+                resync();
             }
             notify('connected', ev);
             notify('event', ev);

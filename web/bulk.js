@@ -290,6 +290,7 @@
             reloadTimer: null,
             strangers: new Set(),   /* ids of the other kind (or gone) */
             unknown: new Set(),     /* ids asked about by the next load */
+            pending: [],            /* frames that came during a load */
         };
         const els = opts.els;
 
@@ -371,6 +372,7 @@
                     }
                 } finally {
                     self.loading = null;
+                    self.pending.splice(0).forEach(progress);
                 }
             })();
             return self.loading;
@@ -398,9 +400,15 @@
             }, wait);
         }
 
-        /* campaign.progress: the card's status and counts, in place. */
+        /* campaign.progress: the card's status and counts, in place.  One
+         * that comes while the list is read waits for its answer, which
+         * may be older: the frames, in order, end at the newest. */
         function progress(ev) {
             if (typeof ev.id !== 'string') {
+                return;
+            }
+            if (self.loading) {
+                self.pending.push(ev);
                 return;
             }
             const item = self.items.get(ev.id);
@@ -474,6 +482,7 @@
             self.reloadTimer = null;
             self.cursor = null;
             self.loaded = false;
+            self.pending = [];
             els.list.textContent = '';
             els.status.textContent = '';
             els.more.hidden = true;

@@ -44,6 +44,7 @@
         cursor: null,
         seq: 0,                 /* answers to an older read are dropped */
         reading: false,         /* a first page is on its way */
+        more: false,            /* a next page is on its way */
         notice: '',             /* what was just done, kept over reads */
         searchTimer: null,
     };
@@ -116,7 +117,11 @@
     }
 
     async function load(more) {
+        if (more && state.more) {
+            return;             /* a second click: one next page */
+        }
         const seq = more ? state.seq : ++state.seq;
+        state.more = more || state.more;
         if (!more) {
             state.reading = true;
             els.status.textContent = state.notice || 'Loading\u2026';
@@ -144,6 +149,9 @@
         } finally {
             if (!more && seq === state.seq) {
                 state.reading = false;
+            }
+            if (more) {
+                state.more = false;
             }
         }
     }

@@ -63,6 +63,7 @@
         saved: null,            /* the settings as the server last said */
         cursor: null,           /* the ledger's next page */
         seq: 0,                 /* answers to an older read are dropped */
+        saves: 0,               /* a read begun before one keeps off */
     };
 
     /* ---- the settings ---- */
@@ -129,6 +130,7 @@
             return;
         }
         els.save.disabled = true;
+        state.saves += 1;
         try {
             fill(await app.api('/api/v1/settings',
                 { method: 'PATCH', body: body }));
@@ -240,6 +242,7 @@
 
     async function load() {
         const seq = ++state.seq;
+        const saves = state.saves;
         clearError();
         els.status.textContent = '';
         try {
@@ -250,7 +253,14 @@
             if (seq !== state.seq) {
                 return;
             }
-            fill(settings);
+            /* the form is the person's once they saved or typed while
+             * this read was out: the save's answer is newer */
+            if (saves === state.saves
+                && (state.saved === null
+                    || Object.keys(changes()).length === 0))
+            {
+                fill(settings);
+            }
             showBilling(billing);
             if (state.billingRole) {
                 await loadLedger(false, seq);

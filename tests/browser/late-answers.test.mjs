@@ -1,0 +1,224 @@
+// Answers that come late never undo what is newer, in Debian's Chromium:
+// a message arriving between the first read of the list and the
+// WebSocket's hello is listed; a live message or status that comes while
+// a thread's messages are read stays; "More" clicked twice lists the next
+// contacts once; a save is not undone by a read begun before it; and a
+// campaign's card ends in its final state though its list was read while
+// it sent. Each test holds a real answer of the server (page.route) until
+// the newer thing has happened, then lets it through.
+
+import assert from 'node:assert/strict';
+import { before, test } from 'node:test';
+import { noPageErrorsTest, rowOf, shown, signIn, useBrowser }
+         from '../lib/browser.mjs';
+import { inboxctl, uniqueNumber } from '../lib/cluster.mjs';
+import { useCluster, errorLogIsCleanTest } from '../lib/fixture.mjs';
+import { api, deliverInbound, importContactsCsv } from '../lib/inbox.mjs';
+import { addUser } from '../lib/session.mjs';
+
+const ctx = useCluster({
+    orgs: [{ name: 'Late Org' }],
+    sender: true,
+    carrierSim: { delays: { sending: [5, 10], sent: [50, 60],
+                            final: [60, 80], duplicate: [10, 20] } },
+});
+const USER = { email: 'lu@late.example', password: 'lu waits for nothing' };
+const web = useBrowser();
+const first = uniqueNumber();
+const frames = [];          /* what the app's WebSockets received */
+let page;
+
+const org = () => ctx.cluster.orgs[0];
+
+async function call(path, opts = {}) {
+    const res = await api(ctx.cluster, path, org().token, opts);
+    assert.ok(res.status < 300, `${path}: ${res.status} ${res.text}`);
+    return res.json;
+}
+
+// A promise and the function that settles it.
+function gate() {
+    let open;
+    const opened = new Promise((resolve) => { open = resolve; });
+    return { opened, open };
+}
+
+// Holds the first request matching match (and method): the server answers
+// at once, the page gets that answer only when release() is called.
+// answered: the page has it (its response event fired).
+async function holdAnswer(match, method = 'GET') {
+    const read = gate();
+    const release = gate();
+    let held = false;
+    let answered;
+    await page.route(match, async (route) => {
+        if (held || route.request().method() !== method) {
+            await route.fallback();
+            return;
+        }
+        held = true;
+        const url = route.request().url();
+        answered = page.waitForResponse((r) => r.url() === url);
+        const answer = await route.fetch();
+        read.open();
+        await release.opened;
+        await route.fulfill({ response: answer });
+    });
+    return {
+        read: read.opened,
+        release: async () => {
+            release.open();
+            await answered;
+            // the page's own handling of the answer: a task or two
+            await page.evaluate(() => new Promise((r) => setTimeout(r, 200)));
+            await page.unroute(match);
+        },
+    };
+}
+
+// Quiet hours hours away from now, so that the campaign goes at once.
+function quietAway() {
+    const hour = new Date().getUTCHours();
+    const at = (h) => `${String(h % 24).padStart(2, '0')}:00`;
+    return `${at(hour + 6)}-${at(hour + 7)}`;
+}
+
+before(async () => {
+    const cluster = await ctx.ready;
+    await addUser(cluster, org(), USER.email, USER.password, 'billing');
+    await deliverInbound(cluster, { from: first, body: 'first thread' });
+    const lines = ['phone,name,tags'];
+    for (let i = 0; i < 60; i++) {
+        lines.push(`${uniqueNumber()},Many ${String(i).padStart(2, '0')},`
+                   + (i === 0 ? 'late' : 'many'));
+    }
+    await importContactsCsv(cluster, org().token, lines.join('\n') + '\n');
+    await inboxctl(cluster.store, 'credits', 'grant', org().id, '50');
+    await inboxctl(cluster.store, 'settings', 'set', org().id, '--timezone',
+                   'UTC', '--quiet-hours', quietAway());
+    await web.launch();
+    page = await web.newPage({ width: 1200, height: 800 });
+    page.on('websocket', (ws) => ws.on('framereceived',
+        (f) => frames.push(String(f.payload))));
+});
+
+test('a message that comes between the first read of the list and the '
+     + 'live connection is listed, and the unread total counts it',
+     async () => {
+    const late = uniqueNumber();
+    const list = await holdAnswer((u) => u.pathname
+                                  === '/api/v1/conversations');
+    // the socket opens only once the message is stored
+    const stored = gate();
+    let ticketHeld = false;
+    const ticket = (u) => u.pathname === '/api/v1/realtime/ticket';
+    await page.route(ticket, async (route) => {
+        if (!ticketHeld) {
+            ticketHeld = true;
+            await stored.opened;
+        }
+        await route.fallback();
+    });
+    const signingIn = signIn(page, ctx.cluster, USER);
+    await list.read;
+    await deliverInbound(ctx.cluster, { from: late, body: 'in the gap' });
+    stored.open();
+    await signingIn;
+    await list.release();
+    await page.unroute(ticket);
+    await rowOf(page, shown(late)).waitFor();
+    await rowOf(page, shown(first)).waitFor();
+    await page.locator('#unread-total', { hasText: '2' }).waitFor();
+});
+
+test('a message that comes while a thread is read stays shown', async () => {
+    const thread = await holdAnswer((u) => /\/messages$/.test(u.pathname));
+    await rowOf(page, shown(first)).getByRole('button').click();
+    await thread.read;
+    await deliverInbound(ctx.cluster, { from: first, body: 'while reading' });
+    // the page has its message.created before the older page of messages
+    for (let i = 0; i < 100 && !frames.some((f) => f.includes(
+        'while reading')); i++) {
+        await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.ok(frames.some((f) => f.includes('while reading')));
+    await thread.release();
+    const bodies = page.locator('#messages .message');
+    await bodies.filter({ hasText: 'while reading' }).waitFor();
+    assert.deepEqual(await page.locator('#messages .message .body')
+        .allTextContents(), ['first thread', 'while reading']);
+});
+
+test('"More" clicked twice lists the next contacts once', async () => {
+    await page.getByRole('link', { name: 'Contacts' }).click();
+    await page.locator('#contacts-more').waitFor({ state: 'visible' });
+    const next = await holdAnswer((u) => u.pathname === '/api/v1/contacts'
+                                  && u.searchParams.has('cursor'));
+    await page.locator('#contacts-more').click();
+    await next.read;
+    await page.locator('#contacts-more').click();
+    await next.release();
+    await page.locator('#contacts-more').waitFor({ state: 'hidden' });
+    const names = await page.locator('#contacts-list .contact-row')
+        .evaluateAll((rows) => rows.map((r) => r.dataset.id));
+    assert.equal(names.length, new Set(names).size, 'a contact listed twice');
+    let all = 0;
+    let cursor = '';
+    do {
+        const p = await call(`/api/v1/contacts?limit=50${cursor}`);
+        all += p.items.length;
+        cursor = p.next_cursor
+            ? `&cursor=${encodeURIComponent(p.next_cursor)}` : '';
+    } while (cursor);
+    assert.equal(names.length, all);
+});
+
+test('a save is not undone by the read begun when Settings was shown',
+     async () => {
+    const settingsRead = (u) => u.pathname === '/api/v1/settings';
+    const shownOnce = page.waitForResponse((r) => settingsRead(
+        new URL(r.url())));
+    await page.getByRole('link', { name: 'Settings' }).click();
+    await shownOnce;
+    const business = page.locator('#settings-business');
+    await page.getByRole('link', { name: 'Contacts' }).click();
+    const read = await holdAnswer(settingsRead);
+    await page.getByRole('link', { name: 'Settings' }).click();
+    await read.read;
+    await business.fill('Newer Name');
+    await page.locator('#settings-save').click();
+    await page.locator('#settings-status', { hasText: 'Saved.' }).waitFor();
+    await read.release();
+    assert.equal(await business.inputValue(), 'Newer Name');
+    assert.equal((await call('/api/v1/settings')).business_name,
+                 'Newer Name');
+    await page.locator('#settings-save').click();
+    await page.locator('#settings-status', { hasText: 'Nothing to save.' })
+        .waitFor();
+});
+
+test('a campaign\'s card ends done though its list was read while it sent',
+     async () => {
+    const c = await call('/api/v1/campaigns', { method: 'POST', body: {
+        name: 'Late sale', body: 'Hello', audience: { tags: ['late'] } } });
+    const card = page.locator('.bulk-item', { hasText: 'Late sale' });
+    await page.getByRole('link', { name: 'Campaigns' }).click();
+    await card.locator('.bulk-status', { hasText: 'Draft' }).waitFor();
+    await page.getByRole('link', { name: 'Inbox' }).click();
+    const list = await holdAnswer((u) => u.pathname === '/api/v1/campaigns');
+    await page.getByRole('link', { name: 'Campaigns' }).click();
+    await list.read;
+    await call(`/api/v1/campaigns/${c.id}/send`, { method: 'POST' });
+    // its last frame (done, delivered) has reached the page: none follows
+    const last = (f) => f.includes(c.id) && f.includes('"status":"done"')
+        && f.includes('"delivered":1');
+    for (let i = 0; i < 200 && !frames.some(last); i++) {
+        await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.ok(frames.some(last), 'no final progress frame');
+    await list.release();
+    await card.locator('.bulk-status', { hasText: 'Done' }).waitFor();
+});
+
+noPageErrorsTest(web);
+errorLogIsCleanTest(ctx, web.close);

@@ -101,6 +101,8 @@
                                        thread shows it */
         olderCursor: null,
         contactId: null,            /* the contact shown in the panel */
+        contactShown: null,         /* as its form was last filled */
+        showAsked: 0,               /* threads asked for by other views */
         optContact: null,           /* the open thread's contact's record,
                                        for why it is opted out */
         optLoading: null,           /* the contact id being read for it */
@@ -793,7 +795,7 @@
             }
         }
         if (state.contactId === contact.id) {
-            openContact();
+            openContact(true);
         }
         renderList();
     }
@@ -1025,11 +1027,15 @@
     }
 
     /* Opens a thread the list may not hold (another view asked): read,
-     * kept, shown in the Inbox view. */
+     * kept, shown in the Inbox view; the last one asked for wins. */
     async function showConversation(id) {
+        const asked = ++state.showAsked;
         const conv = await api('/api/v1/conversations/'
             + encodeURIComponent(id));
         upsertConversation(conv);
+        if (asked !== state.showAsked) {
+            return;
+        }
         location.hash = '#inbox';
         if (state.openId !== id) {
             openThread(id);
@@ -1271,7 +1277,16 @@
         return li;
     }
 
+    /* 1 when the name or tags field differs from the contact shown. */
+    function contactEdited() {
+        const c = state.contactShown;
+        return c !== null && !els.contactForm.hidden
+            && (els.contactName.value !== (c.name || '')
+                || els.contactTags.value !== (c.tags || []).join(', '));
+    }
+
     function fillContact(contact) {
+        state.contactShown = contact;
         els.contactPhone.textContent = formatPhone(contact.phone);
         els.contactOptout.hidden = !contact.opted_out;
         els.contactOptout.textContent = contact.opted_out
@@ -1338,18 +1353,23 @@
     }
 
     /* The panel for the open thread's contact: the record, then its
-     * timeline, newest first. */
-    async function openContact() {
+     * timeline, newest first.  Read again (again: a change made
+     * elsewhere), it keeps a name or tags being typed, and the form. */
+    async function openContact(again) {
         const conv = state.conversations.get(state.openId);
         if (!conv) {
             return;
         }
         const id = conv.contact.id;
+        const edits = again === true && state.contactId === id
+            && contactEdited()
+            ? { name: els.contactName.value, tags: els.contactTags.value }
+            : null;
         state.contactId = id;
         els.contactPanel.hidden = false;
         els.actContact.setAttribute('aria-expanded', 'true');
         els.app.classList.add('contact-open');
-        els.contactForm.hidden = true;
+        els.contactForm.hidden = edits === null;
         els.contactError.textContent = '';
         fillHistory({});
         els.timeline.textContent = '';
@@ -1363,6 +1383,10 @@
             }
             els.contactStatus.textContent = '';
             fillContact(contact);
+            if (edits !== null) {
+                els.contactName.value = edits.name;
+                els.contactTags.value = edits.tags;
+            }
             const page = await api('/api/v1/contacts/'
                 + encodeURIComponent(id) + '/timeline');
             if (state.contactId !== id) {

@@ -64,6 +64,7 @@
         cursor: null,           /* the ledger's next page */
         seq: 0,                 /* answers to an older read are dropped */
         saves: 0,               /* a read begun before one keeps off */
+        ledgerMore: false,      /* the ledger's next page is on its way */
     };
 
     /* ---- the settings ---- */
@@ -275,12 +276,18 @@
     els.form.addEventListener('submit', save);
     els.timezone.addEventListener('focus', offerZones);
     els.ledgerMore.addEventListener('click', async () => {
+        if (state.ledgerMore) {
+            return;             /* a second click: one next page */
+        }
+        state.ledgerMore = true;
         try {
             await loadLedger(true, state.seq);
         } catch (err) {
             if (!app.failed(err)) {
                 els.ledgerStatus.textContent = err.message;
             }
+        } finally {
+            state.ledgerMore = false;
         }
     });
     els.view.addEventListener('inbox:show', load);

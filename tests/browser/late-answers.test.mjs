@@ -2,9 +2,10 @@
 // a message arriving between the first read of the list and the
 // WebSocket's hello is listed; a live message or status that comes while
 // a thread's messages are read stays; "More" clicked twice lists the next
-// contacts once; a save is not undone by a read begun before it; and a
+// contacts once; a save is not undone by a read begun before it; a
 // campaign's card ends in its final state though its list was read while
-// it sent. Each test holds a real answer of the server (page.route) until
+// it sent; and a colleague's change to a contact keeps what is being
+// typed in its panel. Each test holds a real answer of the server (page.route) until
 // the newer thing has happened, then lets it through.
 
 import assert from 'node:assert/strict';
@@ -218,6 +219,24 @@ test('a campaign\'s card ends done though its list was read while it sent',
     assert.ok(frames.some(last), 'no final progress frame');
     await list.release();
     await card.locator('.bulk-status', { hasText: 'Done' }).waitFor();
+});
+
+test('a name being typed in the contact panel stays when a colleague opts '
+     + 'the contact out', async () => {
+    await page.getByRole('link', { name: 'Inbox' }).click();
+    await rowOf(page, shown(first)).getByRole('button').click();
+    await page.locator('#act-contact').click();
+    const name = page.locator('#contact-name');
+    await name.waitFor();
+    await name.fill('Half typed');
+    const conv = (await call('/api/v1/conversations?q='
+        + encodeURIComponent(first))).items[0];
+    await call(`/api/v1/conversations/${conv.id}/opt-out`,
+               { method: 'POST' });
+    await page.locator('#contact-optout:not([hidden])').waitFor();
+    assert.equal(await name.inputValue(), 'Half typed');
+    assert.equal(await name.evaluate((el) => el === document.activeElement),
+                 true);
 });
 
 noPageErrorsTest(web);

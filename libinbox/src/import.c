@@ -43,6 +43,8 @@ struct inbox_import_s {
 static int inbox_import_record(void *ctx, const inbox_csv_record_t *rec);
 static int inbox_import_header(inbox_import_t *im,
     const inbox_csv_record_t *rec);
+static void inbox_import_header_refused(inbox_import_t *im,
+    const inbox_csv_record_t *rec);
 static int inbox_import_blank(const inbox_csv_record_t *rec);
 static int inbox_import_row(inbox_import_t *im,
     const inbox_csv_record_t *rec);
@@ -207,11 +209,58 @@ inbox_import_record(void *ctx, const inbox_csv_record_t *rec)
 }
 
 
+/* The names a column goes by in the exports of spreadsheets, phones
+ * and CRMs, any case. */
+typedef enum {
+    INBOX_IMPORT_PHONE,
+    INBOX_IMPORT_NAME,
+    INBOX_IMPORT_TAGS,
+    INBOX_IMPORT_TIMEZONE
+} inbox_import_column_t;
+
+static const struct {
+    const char             *name;
+    inbox_import_column_t   column;
+} inbox_import_columns[] = {
+    { "phone",          INBOX_IMPORT_PHONE },
+    { "phone number",   INBOX_IMPORT_PHONE },
+    { "mobile",         INBOX_IMPORT_PHONE },
+    { "mobile number",  INBOX_IMPORT_PHONE },
+    { "mobile phone",   INBOX_IMPORT_PHONE },
+    { "cell",           INBOX_IMPORT_PHONE },
+    { "cell phone",     INBOX_IMPORT_PHONE },
+    { "telephone",      INBOX_IMPORT_PHONE },
+    { "name",           INBOX_IMPORT_NAME },
+    { "full name",      INBOX_IMPORT_NAME },
+    { "tags",           INBOX_IMPORT_TAGS },
+    { "tag",            INBOX_IMPORT_TAGS },
+    { "timezone",       INBOX_IMPORT_TIMEZONE },
+    { "time zone",      INBOX_IMPORT_TIMEZONE },
+};
+
+
+/* Where the import keeps the index of that column. */
+static int *
+inbox_import_column(inbox_import_t *im, inbox_import_column_t column)
+{
+    switch (column) {
+    case INBOX_IMPORT_NAME:
+        return &im->col_name;
+    case INBOX_IMPORT_TAGS:
+        return &im->col_tags;
+    case INBOX_IMPORT_TIMEZONE:
+        return &im->col_timezone;
+    default:
+        return &im->col_phone;
+    }
+}
+
+
 static int
 inbox_import_header(inbox_import_t *im, const inbox_csv_record_t *rec)
 {
-    int          i;
-    size_t       len;
+    int          i, *col;
+    size_t       len, k;
     const char  *s;
 
     im->header = 1;
@@ -229,37 +278,58 @@ inbox_import_header(inbox_import_t *im, const inbox_csv_record_t *rec)
             len--;
         }
 
-        if (len == 5 && strncasecmp(s, "phone", 5) == 0
-            && im->col_phone < 0)
+        for (k = 0; k < sizeof(inbox_import_columns)
+                        / sizeof(inbox_import_columns[0]); k++)
         {
-            im->col_phone = i;
+            col = inbox_import_column(im, inbox_import_columns[k].column);
 
-        } else if (len == 4 && strncasecmp(s, "name", 4) == 0
-                   && im->col_name < 0)
-        {
-            im->col_name = i;
-
-        } else if (len == 4 && strncasecmp(s, "tags", 4) == 0
-                   && im->col_tags < 0)
-        {
-            im->col_tags = i;
-
-        } else if (len == 8 && strncasecmp(s, "timezone", 8) == 0
-                   && im->col_timezone < 0)
-        {
-            im->col_timezone = i;
+            if (*col < 0 && len == strlen(inbox_import_columns[k].name)
+                && strncasecmp(s, inbox_import_columns[k].name, len) == 0)
+            {
+                *col = i;
+                break;
+            }
         }
     }
 
     if (im->col_phone < 0) {
-        inbox_error_set_field(&im->err, INBOX_ERR_INVALID, "phone",
-                              "The first line must name the columns, "
-                              "with a \"phone\" column (and \"name\", "
-                              "\"tags\" if you have them).");
+        inbox_import_header_refused(im, rec);
         return 1;
     }
 
     return 0;
+}
+
+
+/* Why a first line names no phone column, in words that say what to do
+ * for the two exports that most often cause it. */
+static void
+inbox_import_header_refused(inbox_import_t *im, const inbox_csv_record_t *rec)
+{
+    const char  *first;
+
+    first = !rec->too_long && rec->count > 0 ? rec->fields[0] : "";
+
+    if ((unsigned char) first[0] == 0xff || (unsigned char) first[0] == 0xfe)
+    {
+        inbox_error_set_field(&im->err, INBOX_ERR_INVALID, "phone",
+                              "The file is UTF-16 text: save it as \"CSV "
+                              "UTF-8\" and import that.");
+        return;
+    }
+
+    if (!rec->too_long && rec->count == 1 && strchr(first, ';') != NULL) {
+        inbox_error_set_field(&im->err, INBOX_ERR_INVALID, "phone",
+                              "The columns are separated by semicolons: "
+                              "save the file as CSV with commas (\"CSV "
+                              "UTF-8\") and import that.");
+        return;
+    }
+
+    inbox_error_set_field(&im->err, INBOX_ERR_INVALID, "phone",
+                          "The first line must name the columns, with a "
+                          "\"phone\" column (and \"name\", \"tags\" if "
+                          "you have them).");
 }
 
 

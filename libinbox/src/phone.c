@@ -48,6 +48,7 @@ static inbox_status_t inbox_phone_national(const inbox_phone_country_t *cc,
 static inbox_status_t inbox_phone_international(const char *digits,
     size_t n, char out[INBOX_PHONE_MAX], inbox_error_t *err);
 static int inbox_phone_formatting(int c);
+static size_t inbox_phone_separator(const char *s, size_t len);
 
 
 inbox_status_t
@@ -55,7 +56,7 @@ inbox_phone_normalize(const char *in, size_t len, const char *default_country,
     char out[INBOX_PHONE_MAX], inbox_error_t *err)
 {
     int                           plus, c;
-    size_t                        i, n, prefix;
+    size_t                        i, n, prefix, n_sep;
     char                          digits[INBOX_PHONE_SCAN_MAX + 1];
     const inbox_phone_country_t  *cc;
 
@@ -90,6 +91,12 @@ inbox_phone_normalize(const char *in, size_t len, const char *default_country,
         }
 
         if (inbox_phone_formatting(c)) {
+            continue;
+        }
+
+        n_sep = inbox_phone_separator(in + i, len - i);
+        if (n_sep > 0) {
+            i += n_sep - 1;
             continue;
         }
 
@@ -295,4 +302,32 @@ inbox_phone_formatting(int c)
 {
     return c == ' ' || c == '\t' || c == '.' || c == '-' || c == '('
            || c == ')' || c == '/';
+}
+
+
+/* The bytes of a space or dash that spreadsheets and phones write
+ * between digits in UTF-8 (no-break and thin spaces, Unicode's hyphens
+ * and dashes, the minus sign) at s; 0 for anything else. */
+static size_t
+inbox_phone_separator(const char *s, size_t len)
+{
+    const unsigned char  *u = (const unsigned char *) s;
+
+    if (len >= 2 && u[0] == 0xc2 && u[1] == 0xa0) {
+        return 2;                                   /* U+00A0 */
+    }
+
+    if (len >= 3 && u[0] == 0xe2 && u[1] == 0x80
+        && ((u[2] >= 0x80 && u[2] <= 0x8a)          /* U+2000..U+200A */
+            || (u[2] >= 0x90 && u[2] <= 0x95)       /* U+2010..U+2015 */
+            || u[2] == 0xaf))                       /* U+202F */
+    {
+        return 3;
+    }
+
+    if (len >= 3 && u[0] == 0xe2 && u[1] == 0x88 && u[2] == 0x92) {
+        return 3;                                   /* U+2212 */
+    }
+
+    return 0;
 }

@@ -251,4 +251,41 @@ TEST(the_check_pass_refuses_whole_requests_and_stores_nothing)
 }
 
 
+TEST(a_header_is_read_by_the_names_exports_use_and_a_wrong_one_says_why)
+{
+    size_t           i;
+    inbox_error_t    err;
+    inbox_import_t  *im;
+    static const struct {
+        const char  *csv;
+        size_t       len;
+        const char  *says;          /* NULL: taken */
+    } cases[] = {
+        { "Mobile Number,Full Name,Tag\n", 28, NULL },
+        { "Cell Phone\n", 11, NULL },
+        { "Telephone,Time Zone\n", 20, NULL },
+        { "Phone;Name;Tags\n2125550111;Ann;x\n", 34, "semicolons" },
+        { "\xff\xfep\0h\0o\0n\0e\0\n\0", 14, "UTF-16" },
+        { "Number,Name\n", 12, "\"phone\" column" },
+    };
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        im = inbox_import_new(NULL, "1", "US");
+        memset(&err, 0, sizeof(err));
+        if (inbox_import_feed(im, cases[i].csv, cases[i].len, &err)
+            == INBOX_OK)
+        {
+            (void) inbox_import_finish(im, &err);
+        }
+        if (cases[i].says == NULL) {
+            CHECK_INT(err.code, INBOX_OK);
+        } else {
+            CHECK_INT(err.code, INBOX_ERR_INVALID);
+            CHECK(strstr(err.message, cases[i].says) != NULL);
+        }
+        inbox_import_free(im);
+    }
+}
+
+
 RUN_TESTS()

@@ -58,6 +58,17 @@ TEST(plus_numbers_kept_after_stripping_formatting)
     CHECK_STR(normalize("+44 20 7946 0958", "US"), "+442079460958");
     CHECK_STR(normalize("+33.1.23.45.67.89", "DE"), "+33123456789");
     CHECK_STR(normalize("+44 (0)20 7946 0958", "US"), "+442079460958");
+
+    /* the spaces and dashes of Unicode, as spreadsheets and phones copy
+     * them: no-break, narrow no-break, thin; non-breaking hyphen, en
+     * dash, minus */
+    CHECK_STR(normalize("+33\xc2\xa0" "6\xc2\xa0" "12\xe2\x80\xaf" "34"
+                        "\xe2\x80\x89" "56 78", "US"), "+33612345678");
+    CHECK_STR(normalize("555\xe2\x80\x91" "234\xe2\x80\x93" "5678", "US"),
+              "+15552345678");
+    CHECK_STR(normalize("555\xe2\x88\x92" "234-5678", "US"), "+15552345678");
+    /* other characters outside ASCII are still refused */
+    CHECK_STR(normalize("555\xe2\x80\xa2" "234 5678", "US"), "(invalid)");
 }
 
 

@@ -1397,75 +1397,146 @@ inbox_mongo_recipient_waits(inbox_mongo_store_t *ms,
 
 /* ---- replies and poll answers, from ingest ---- */
 
+/* The polls a reply may answer, newest first: a contact is rarely in
+ * more open polls than this at once. */
+#define INBOX_MONGO_OPEN_POLLS  8
+
+
+static void inbox_mongo_append_received(bson_t *filter,
+    const bson_oid_t *contact, int64_t at);
+static inbox_status_t inbox_mongo_poll_try(inbox_mongo_store_t *ms,
+    const bson_oid_t *recipient, const bson_oid_t *campaign,
+    const bson_oid_t *message, int64_t at, const char *body, int *taken,
+    inbox_error_t *err);
+
+
 inbox_status_t
 inbox_mongo_campaign_reply(inbox_mongo_store_t *ms, const bson_oid_t *contact,
     const bson_oid_t *message, int64_t at, const char *body,
     inbox_error_t *err)
 {
-    int             found, matched;
-    bson_t          batch, doc;
-    size_t          n;
-    unsigned        answer;
+    int             taken, matched;
+    char            id[INBOX_ID_MAX], poll[INBOX_ID_MAX];
+    bson_t          filter, batch, doc;
+    uint32_t        len;
     bson_oid_t      recipient, campaign;
-    bson_iter_t     iter, child;
-    const char     *options[INBOX_POLL_OPTIONS_MAX];
+    bson_iter_t     iter;
+    const uint8_t  *data;
     inbox_status_t  rc;
 
-    /* the latest campaign message handed to this contact */
+    /* the latest campaign message this contact received: replied */
+    bson_init(&filter);
+    inbox_mongo_append_received(&filter, contact, at);
+
     rc = inbox_mongo_run_cursor(ms,
         BCON_NEW("find", BCON_UTF8("campaign_recipients"),
-                 "filter", "{",
-                     "contact_id", BCON_OID(contact),
-                     "sent_at", "{", "$lte", BCON_DATE_TIME(at), "}",
-                 "}",
+                 "filter", BCON_DOCUMENT(&filter),
                  "sort", "{", "sent_at", BCON_INT32(-1),
                               "_id", BCON_INT32(-1), "}",
-                 "projection", "{",
-                     "campaign_id", BCON_INT32(1),
-                     "sent_at", BCON_INT32(1),
-                     "poll", BCON_INT32(1),
-                 "}",
+                 "projection", "{", "_id", BCON_INT32(1), "}",
                  "limit", BCON_INT32(1),
                  "singleBatch", BCON_BOOL(true)),
         &batch, err);
 
-    found = rc == INBOX_OK
-            && bson_iter_init(&iter, &batch)
-            && bson_iter_find_descendant(&iter, "0._id", &child)
-            && BSON_ITER_HOLDS_OID(&child);
+    inbox_mongo_get_id(&batch, "0._id", id);
 
-    if (found) {
-        bson_oid_copy(bson_iter_oid(&child), &recipient);
-
-        found = bson_iter_init(&iter, &batch)
-                && bson_iter_find_descendant(&iter, "0.campaign_id", &child)
-                && BSON_ITER_HOLDS_OID(&child)
-                && inbox_poll_answer_in_time(
-                       inbox_mongo_get_date(&batch, "0.sent_at"), at);
-    }
-
-    if (found) {
-        bson_oid_copy(bson_iter_oid(&child), &campaign);
-        found = inbox_mongo_get_bool(&batch, "0.poll") ? 2 : 1;
+    if (rc == INBOX_OK && inbox_mongo_parse_id(id, &recipient) == 0) {
+        rc = inbox_mongo_update_one(ms, "campaign_recipients",
+            BCON_NEW("_id", BCON_OID(&recipient), "replied_at", BCON_NULL),
+            BCON_NEW("$set", "{", "replied_at", BCON_DATE_TIME(at), "}"),
+            &matched, err);
     }
 
     bson_destroy(&batch);
 
-    if (rc != INBOX_OK || !found) {
-        return rc;
+    /* the newest poll received within its window whose options it names */
+    BSON_APPEND_BOOL(&filter, "poll", true);
+
+    if (rc == INBOX_OK) {
+        rc = inbox_mongo_run_cursor(ms,
+            BCON_NEW("find", BCON_UTF8("campaign_recipients"),
+                     "filter", BCON_DOCUMENT(&filter),
+                     "sort", "{", "sent_at", BCON_INT32(-1),
+                                  "_id", BCON_INT32(-1), "}",
+                     "projection", "{", "campaign_id", BCON_INT32(1), "}",
+                     "limit", BCON_INT32(INBOX_MONGO_OPEN_POLLS),
+                     "singleBatch", BCON_BOOL(true)),
+            &batch, err);
+    } else {
+        bson_init(&batch);
     }
 
-    rc = inbox_mongo_update_one(ms, "campaign_recipients",
-        BCON_NEW("_id", BCON_OID(&recipient), "replied_at", BCON_NULL),
-        BCON_NEW("$set", "{", "replied_at", BCON_DATE_TIME(at), "}"),
-        &matched, err);
+    bson_destroy(&filter);
 
-    if (rc != INBOX_OK || found != 2) {
-        return rc;
+    taken = 0;
+
+    if (rc == INBOX_OK && bson_iter_init(&iter, &batch)) {
+        while (rc == INBOX_OK && !taken && bson_iter_next(&iter)) {
+            if (!BSON_ITER_HOLDS_DOCUMENT(&iter)) {
+                continue;
+            }
+
+            bson_iter_document(&iter, &len, &data);
+
+            if (!bson_init_static(&doc, data, len)) {
+                continue;
+            }
+
+            inbox_mongo_get_id(&doc, "_id", id);
+            inbox_mongo_get_id(&doc, "campaign_id", poll);
+
+            if (inbox_mongo_parse_id(id, &recipient) == 0
+                && inbox_mongo_parse_id(poll, &campaign) == 0)
+            {
+                rc = inbox_mongo_poll_try(ms, &recipient, &campaign, message,
+                                          at, body, &taken, err);
+            }
+        }
     }
+
+    bson_destroy(&batch);
+
+    return rc;
+}
+
+
+/* {contact_id, sent_at within the answer window before at, state: one
+ * whose message left for it (or is on its way)}. */
+static void
+inbox_mongo_append_received(bson_t *filter, const bson_oid_t *contact,
+    int64_t at)
+{
+    BCON_APPEND(filter,
+        "contact_id", BCON_OID(contact),
+        "sent_at", "{",
+            "$gte", BCON_DATE_TIME(at - INBOX_POLL_ANSWER_WINDOW_MS),
+            "$lte", BCON_DATE_TIME(at),
+        "}",
+        "state", "{", "$in", "[",
+            BCON_UTF8(inbox_recipient_state_name(INBOX_RECIPIENT_QUEUED)),
+            BCON_UTF8(inbox_recipient_state_name(INBOX_RECIPIENT_SENT)),
+            BCON_UTF8(inbox_recipient_state_name(INBOX_RECIPIENT_DELIVERED)),
+        "]", "}");
+}
+
+
+/* The reply as an answer to one poll: *taken 1 when it names one of its
+ * options (recorded unless a newer answer is). */
+static inbox_status_t
+inbox_mongo_poll_try(inbox_mongo_store_t *ms, const bson_oid_t *recipient,
+    const bson_oid_t *campaign, const bson_oid_t *message, int64_t at,
+    const char *body, int *taken, inbox_error_t *err)
+{
+    int             found, matched;
+    bson_t          doc;
+    size_t          n;
+    unsigned        answer;
+    bson_iter_t     iter, child;
+    const char     *options[INBOX_POLL_OPTIONS_MAX];
+    inbox_status_t  rc;
 
     rc = inbox_mongo_find_one(ms, "campaigns",
-                              BCON_NEW("_id", BCON_OID(&campaign)),
+                              BCON_NEW("_id", BCON_OID(campaign)),
                               BCON_NEW("options", BCON_INT32(1)),
                               &doc, &found, err);
 
@@ -1485,6 +1556,8 @@ inbox_mongo_campaign_reply(inbox_mongo_store_t *ms, const bson_oid_t *contact,
     answer = inbox_poll_answer(body, strlen(body), options, n);
     bson_destroy(&doc);
 
+    *taken = answer != 0;
+
     if (rc != INBOX_OK || answer == 0) {
         return rc;
     }
@@ -1492,7 +1565,7 @@ inbox_mongo_campaign_reply(inbox_mongo_store_t *ms, const bson_oid_t *contact,
     /* the last answer counts: one that arrives late for an earlier time
      * does not replace a newer one */
     rc = inbox_mongo_update_one(ms, "campaign_recipients",
-        BCON_NEW("_id", BCON_OID(&recipient),
+        BCON_NEW("_id", BCON_OID(recipient),
                  "$or", "[",
                      "{", "answered_at", BCON_NULL, "}",
                      "{", "answered_at", "{", "$lte", BCON_DATE_TIME(at),
@@ -1512,7 +1585,7 @@ inbox_mongo_campaign_reply(inbox_mongo_store_t *ms, const bson_oid_t *contact,
     /* the poll's latest answer: the sender pushes its tally while they
      * come (inbox_mongo_campaigns_active) */
     return inbox_mongo_update_one(ms, "campaigns",
-        BCON_NEW("_id", BCON_OID(&campaign)),
+        BCON_NEW("_id", BCON_OID(campaign)),
         BCON_NEW("$max", "{", "answered_at", BCON_DATE_TIME(at), "}"),
         &matched, err);
 }

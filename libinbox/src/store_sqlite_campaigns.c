@@ -1125,66 +1125,119 @@ inbox_sqlite_campaign_set(inbox_sqlite_conn_t *conn, int64_t id,
 
 /* ---- replies and poll answers, inside ingest ---- */
 
+/* The states of a recipient whose message left for it (or is on its
+ * way): one never handed over, cancelled or failed was never read. */
+#define INBOX_SQLITE_RECEIVED  "r.state IN ('queued', 'sent', 'delivered')"
+
+/* The polls a reply may answer, newest first: a contact is rarely in
+ * more open polls than this at once. */
+#define INBOX_SQLITE_OPEN_POLLS  8
+
+
+static inbox_status_t inbox_sqlite_poll_answered(inbox_sqlite_conn_t *conn,
+    int64_t contact, int64_t message, int64_t at, const char *body,
+    inbox_error_t *err);
+static inbox_status_t inbox_sqlite_poll_try(inbox_sqlite_conn_t *conn,
+    int64_t recipient, int64_t campaign, int64_t message, int64_t at,
+    const char *body, int *taken, inbox_error_t *err);
+
+
 inbox_status_t
 inbox_sqlite_campaign_reply(inbox_sqlite_conn_t *conn, int64_t contact,
     int64_t message, int64_t at, const char *body, inbox_error_t *err)
 {
-    int            rc, poll, oom;
-    size_t         n;
-    int64_t        recipient, campaign, sent_at;
-    unsigned       answer;
     sqlite3_stmt  *stmt;
-    const char    *options[INBOX_POLL_OPTIONS_MAX];
-    char          *texts[INBOX_POLL_OPTIONS_MAX];
 
-    /* the latest campaign message handed to this contact */
-    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_CAMPAIGN_REPLY_FIND,
-        "SELECT r.id, r.campaign_id, r.sent_at, c.kind = 'poll'"
-        " FROM campaign_recipients r JOIN campaigns c ON c.id = r.campaign_id"
-        " WHERE r.contact_id = ?1 AND r.sent_at IS NOT NULL"
-        " AND r.sent_at <= ?2"
-        " ORDER BY r.sent_at DESC, r.id DESC LIMIT 1", err);
+    /* the latest campaign message this contact received: replied */
+    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_CAMPAIGN_REPLIED,
+        "UPDATE campaign_recipients SET replied_at = ?2"
+        " WHERE replied_at IS NULL AND id = (SELECT r.id"
+        "   FROM campaign_recipients r"
+        "   WHERE r.contact_id = ?1 AND r.sent_at BETWEEN ?3 AND ?2"
+        "   AND " INBOX_SQLITE_RECEIVED
+        "   ORDER BY r.sent_at DESC, r.id DESC LIMIT 1)", err);
     if (stmt == NULL) {
         return err->code;
     }
 
     sqlite3_bind_int64(stmt, 1, contact);
     sqlite3_bind_int64(stmt, 2, at);
-
-    rc = sqlite3_step(stmt);
-    recipient = rc == SQLITE_ROW ? sqlite3_column_int64(stmt, 0) : 0;
-    campaign = rc == SQLITE_ROW ? sqlite3_column_int64(stmt, 1) : 0;
-    sent_at = rc == SQLITE_ROW ? sqlite3_column_int64(stmt, 2) : 0;
-    poll = rc == SQLITE_ROW ? sqlite3_column_int(stmt, 3) : 0;
-    inbox_sqlite_done(stmt);
-
-    if (rc == SQLITE_DONE
-        || (rc == SQLITE_ROW && !inbox_poll_answer_in_time(sent_at, at)))
-    {
-        return INBOX_OK;
-    }
-
-    if (rc != SQLITE_ROW) {
-        return inbox_sqlite_fail(conn, rc, err);
-    }
-
-    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_CAMPAIGN_REPLIED,
-        "UPDATE campaign_recipients SET replied_at = ?2"
-        " WHERE id = ?1 AND replied_at IS NULL", err);
-    if (stmt == NULL) {
-        return err->code;
-    }
-
-    sqlite3_bind_int64(stmt, 1, recipient);
-    sqlite3_bind_int64(stmt, 2, at);
+    sqlite3_bind_int64(stmt, 3, at - INBOX_POLL_ANSWER_WINDOW_MS);
 
     if (!inbox_sqlite_step_done(stmt)) {
         return inbox_sqlite_fail(conn, sqlite3_errcode(conn->db), err);
     }
 
-    if (!poll) {
-        return INBOX_OK;
+    return inbox_sqlite_poll_answered(conn, contact, message, at, body, err);
+}
+
+
+/* The newest poll the contact received within its answer window whose
+ * options the reply answers, if any: its answer. */
+static inbox_status_t
+inbox_sqlite_poll_answered(inbox_sqlite_conn_t *conn, int64_t contact,
+    int64_t message, int64_t at, const char *body, inbox_error_t *err)
+{
+    int             rc, taken;
+    size_t          i, n;
+    int64_t         recipients[INBOX_SQLITE_OPEN_POLLS];
+    int64_t         campaigns[INBOX_SQLITE_OPEN_POLLS];
+    sqlite3_stmt   *stmt;
+    inbox_status_t  status;
+
+    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_CAMPAIGN_REPLY_FIND,
+        "SELECT r.id, r.campaign_id"
+        " FROM campaign_recipients r JOIN campaigns c ON c.id = r.campaign_id"
+        " WHERE r.contact_id = ?1 AND r.sent_at BETWEEN ?3 AND ?2"
+        " AND c.kind = 'poll' AND " INBOX_SQLITE_RECEIVED
+        " ORDER BY r.sent_at DESC, r.id DESC LIMIT ?4", err);
+    if (stmt == NULL) {
+        return err->code;
     }
+
+    sqlite3_bind_int64(stmt, 1, contact);
+    sqlite3_bind_int64(stmt, 2, at);
+    sqlite3_bind_int64(stmt, 3, at - INBOX_POLL_ANSWER_WINDOW_MS);
+    sqlite3_bind_int(stmt, 4, INBOX_SQLITE_OPEN_POLLS);
+
+    n = 0;
+
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        recipients[n] = sqlite3_column_int64(stmt, 0);
+        campaigns[n++] = sqlite3_column_int64(stmt, 1);
+    }
+
+    inbox_sqlite_done(stmt);
+
+    if (rc != SQLITE_DONE) {
+        return inbox_sqlite_fail(conn, rc, err);
+    }
+
+    taken = 0;
+    status = INBOX_OK;
+
+    for (i = 0; i < n && !taken && status == INBOX_OK; i++) {
+        status = inbox_sqlite_poll_try(conn, recipients[i], campaigns[i],
+                                       message, at, body, &taken, err);
+    }
+
+    return status;
+}
+
+
+/* The reply as an answer to one poll: *taken 1 when it names one of its
+ * options (recorded unless a newer answer is). */
+static inbox_status_t
+inbox_sqlite_poll_try(inbox_sqlite_conn_t *conn, int64_t recipient,
+    int64_t campaign, int64_t message, int64_t at, const char *body,
+    int *taken, inbox_error_t *err)
+{
+    int            rc, oom;
+    size_t         n;
+    unsigned       answer;
+    sqlite3_stmt  *stmt;
+    const char    *options[INBOX_POLL_OPTIONS_MAX];
+    char          *texts[INBOX_POLL_OPTIONS_MAX];
 
     stmt = inbox_sqlite_stmt(conn, INBOX_SQL_CAMPAIGN_OPTIONS,
         "SELECT text FROM campaign_options WHERE campaign_id = ?1"
@@ -1221,6 +1274,8 @@ inbox_sqlite_campaign_reply(inbox_sqlite_conn_t *conn, int64_t contact,
     while (n > 0) {
         free(texts[--n]);
     }
+
+    *taken = answer != 0;
 
     if (answer == 0) {
         return INBOX_OK;

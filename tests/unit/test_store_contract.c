@@ -8228,6 +8228,107 @@ TEST(poll_answers_by_number_or_text_the_last_counts_late_ones_do_not)
  * time is listed for the sender's progress (whenever it finished), with
  * its tally, and its progress frame carries the tally as its GET does.
  */
+/* A poll to all of the fixture's contacts, sent at at; 0 or -1. */
+static int
+poll_sent(fixture_t *f, const char *a, const char *b, int64_t at,
+    char id[INBOX_ID_MAX])
+{
+    const char            *options[2];
+    inbox_campaign_t       p;
+    inbox_campaign_new_t   n;
+
+    options[0] = a;
+    options[1] = b;
+    memset(&n, 0, sizeof(n));
+    n.kind = INBOX_CAMPAIGN_KIND_POLL;
+    n.question = "Which one?";
+    n.options = options;
+    n.option_count = 2;
+    n.audience_all = 1;
+
+    if (inbox_store_campaign_create(f->store, f->org, &n, T0, &p, NULL)
+        != INBOX_OK)
+    {
+        return -1;
+    }
+
+    snprintf(id, INBOX_ID_MAX, "%s", p.id);
+    inbox_campaign_free(&p);
+
+    if (campaign_do(f, id, INBOX_CAMPAIGN_SEND, at) != INBOX_OK) {
+        return -1;
+    }
+
+    return dispatch_sent(f, at, 10).handed == 1 ? 0 : -1;
+}
+
+
+/* Its tally of option 1 and 2, as "N/M". */
+static const char *
+tally_of(fixture_t *f, const char *id)
+{
+    static char       out[32];
+    inbox_campaign_t  c;
+
+    if (inbox_store_campaign_get(f->store, f->org, id, &c, NULL)
+        != INBOX_OK)
+    {
+        return "(none)";
+    }
+
+    snprintf(out, sizeof(out), "%lld/%lld", (long long) c.tally[0],
+             (long long) c.tally[1]);
+    inbox_campaign_free(&c);
+
+    return out;
+}
+
+
+TEST(a_reply_answers_the_newest_poll_it_names_an_option_of)
+{
+    char       p1[INBOX_ID_MAX], p2[INBOX_ID_MAX], sale[INBOX_ID_MAX];
+    fixture_t  f;
+
+    FIXTURE(&f);
+
+    CHECK_INT(receive(&f, "SM1", ALICE, "hello", T0, NULL, NULL), INBOX_OK);
+    CHECK_INT(inbox_store_credits_grant(f.store, f.org, 10, NULL), INBOX_OK);
+
+    CHECK_INT(poll_sent(&f, "Monday", "Friday", NOON, p1), 0);
+
+    /* a campaign after the poll: "2" still answers the poll, and the
+     * campaign, the last message she got, is the one replied to */
+    CHECK_INT(campaign_new(&f, NULL, sale), 0);
+    CHECK_INT(campaign_do(&f, sale, INBOX_CAMPAIGN_SEND, NOON + HOUR),
+              INBOX_OK);
+    CHECK_INT(dispatch_sent(&f, NOON + HOUR, 10).handed, 1);
+    CHECK_INT(receive(&f, "SM2", ALICE, "2", NOON + 2 * HOUR, NULL, NULL),
+              INBOX_OK);
+    CHECK_STR(tally_of(&f, p1), "0/1");
+    CHECK_INT(campaign_now(&f, sale).counts.replied, 1);
+    CHECK_INT(campaign_now(&f, p1).counts.replied, 0);
+
+    /* a second poll: an option of the first still answers the first,
+     * one of the second the second, a number the newest */
+    CHECK_INT(poll_sent(&f, "Pizza", "Salad", NOON + 3 * HOUR, p2), 0);
+    CHECK_INT(receive(&f, "SM3", ALICE, "monday", NOON + 4 * HOUR, NULL,
+                      NULL), INBOX_OK);
+    CHECK_STR(tally_of(&f, p1), "1/0");
+    CHECK_STR(tally_of(&f, p2), "0/0");
+    CHECK_INT(receive(&f, "SM4", ALICE, "1", NOON + 5 * HOUR, NULL, NULL),
+              INBOX_OK);
+    CHECK_STR(tally_of(&f, p1), "1/0");
+    CHECK_STR(tally_of(&f, p2), "1/0");
+
+    /* past the first poll's seven days, its options answer nothing */
+    CHECK_INT(receive(&f, "SM5", ALICE, "Friday", NOON + 8 * 24 * HOUR,
+                      NULL, NULL), INBOX_OK);
+    CHECK_STR(tally_of(&f, p1), "1/0");
+
+    fixture_close(&f);
+}
+
+
 TEST(a_poll_answered_after_it_ended_is_active_with_its_tally)
 {
     char                       id[INBOX_ID_MAX];

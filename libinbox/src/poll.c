@@ -67,9 +67,11 @@ inbox_poll_options_check(const char *const *options, size_t n,
                                          "characters.");
         }
 
+        /* "5, 10, 20" is fine; "2" as the first of two would be read as
+         * the second's number */
         number = inbox_poll_number(keys[i]);
 
-        if (number != 0 && number != i + 1) {
+        if (number != 0 && number <= n && number != i + 1) {
             return inbox_error_set_field(err, INBOX_ERR_INVALID, "options",
                                          "An option may not be another "
                                          "option's number.");

@@ -86,8 +86,9 @@ inbox_sqlite_campaign_create(inbox_store_t *store, const char *org_id,
     inbox_campaign_t *campaign, inbox_error_t *err)
 {
     int                   rc;
-    size_t                i;
+    size_t                i, len;
     int64_t               org, id;
+    const char           *text;
     sqlite3_stmt         *stmt;
     inbox_status_t        status;
     inbox_error_t         fallback;
@@ -164,15 +165,19 @@ inbox_sqlite_campaign_create(inbox_store_t *store, const char *org_id,
     {
         stmt = inbox_sqlite_stmt(conn, INBOX_SQL_CAMPAIGN_OPTION_ADD,
             "INSERT INTO campaign_options (campaign_id, idx, text)"
-            " VALUES (?1, ?2, trim(?3))", err);
+            " VALUES (?1, ?2, ?3)", err);
         if (stmt == NULL) {
             status = err->code;
             goto failed;
         }
 
+        /* trimmed as the poll's text trims it (poll.h) */
+        len = strlen(c->options[i]);
+        text = inbox_poll_trim(c->options[i], &len);
+
         sqlite3_bind_int64(stmt, 1, id);
         sqlite3_bind_int64(stmt, 2, (int64_t) i);
-        inbox_sqlite_bind_text(stmt, 3, c->options[i]);
+        sqlite3_bind_text(stmt, 3, text, (int) len, SQLITE_TRANSIENT);
 
         if (!inbox_sqlite_step_done(stmt)) {
             status = inbox_sqlite_fail(conn, sqlite3_errcode(conn->db), err);

@@ -223,10 +223,18 @@ TEST(a_polls_options_are_checked)
     static const char *const  nine[] = { "a", "b", "c", "d", "e", "f", "g",
                                          "h", "i" };
     static const char *const  ctrl[] = { "Yes", "N\to" };
+    static const char *const  counts[] = { "5", "10", "20" };
+    static const char *const  years[] = { "2026", "2027" };
 
     CHECK_INT(inbox_poll_options_check(days, 3, NULL), INBOX_OK);
     CHECK_INT(inbox_poll_options_check(nine, 9, NULL), INBOX_OK);
     CHECK_INT(inbox_poll_options_check(own, 2, NULL), INBOX_OK);
+    /* numbers past the last option's cannot be read as one's number */
+    CHECK_INT(inbox_poll_options_check(counts, 3, NULL), INBOX_OK);
+    CHECK_INT(inbox_poll_options_check(years, 2, NULL), INBOX_OK);
+    CHECK_INT(inbox_poll_answer("10", 2, counts, 3), 2);
+    CHECK_INT(inbox_poll_answer("2", 1, counts, 3), 2);
+    CHECK_INT(inbox_poll_answer("2027", 4, years, 2), 2);
 
     CHECK_INT(inbox_poll_options_check(one, 1, &err), INBOX_ERR_INVALID);
     CHECK_STR(err.field, "options");

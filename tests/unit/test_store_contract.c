@@ -8286,8 +8286,10 @@ tally_of(fixture_t *f, const char *id)
 
 TEST(a_reply_answers_the_newest_poll_it_names_an_option_of)
 {
-    char       p1[INBOX_ID_MAX], p2[INBOX_ID_MAX], sale[INBOX_ID_MAX];
-    fixture_t  f;
+    char              p1[INBOX_ID_MAX], p2[INBOX_ID_MAX];
+    char              sale[INBOX_ID_MAX];
+    fixture_t         f;
+    inbox_campaign_t  c;
 
     FIXTURE(&f);
 
@@ -8310,7 +8312,15 @@ TEST(a_reply_answers_the_newest_poll_it_names_an_option_of)
 
     /* a second poll: an option of the first still answers the first,
      * one of the second the second, a number the newest */
-    CHECK_INT(poll_sent(&f, "Pizza", "Salad", NOON + 3 * HOUR, p2), 0);
+    CHECK_INT(poll_sent(&f, "Pizza\n", "\tSalad ", NOON + 3 * HOUR, p2), 0);
+    CHECK_INT(inbox_store_campaign_get(f.store, f.org, p2, &c, NULL),
+              INBOX_OK);
+    CHECK_INT(c.option_count, 2);
+    if (c.option_count == 2) {
+        CHECK_STR(c.options[0], "Pizza");            /* stored trimmed */
+        CHECK_STR(c.options[1], "Salad");
+    }
+    inbox_campaign_free(&c);
     CHECK_INT(receive(&f, "SM3", ALICE, "monday", NOON + 4 * HOUR, NULL,
                       NULL), INBOX_OK);
     CHECK_STR(tally_of(&f, p1), "1/0");

@@ -88,7 +88,6 @@ inbox_delivery_hold(inbox_delivery_t status)
 {
     switch (status) {
 
-    case INBOX_DELIVERY_SENT:
     case INBOX_DELIVERY_DELIVERED:
         return INBOX_HOLD_CAPTURE;
 

@@ -5687,8 +5687,9 @@ TEST(a_batch_of_results_records_each_and_a_refused_one_undoes_none)
         CHECK(events.items[1].org_seq < events.items[2].org_seq);
     }
 
-    /* 0 captured; 2, 4 and 5 released; 1, 3 and 6 still held */
-    CHECK_INT(held_of(&f, f.org), 3);
+    /* 2, 4 and 5 released; 0 (sent, not yet delivered), 1, 3 and 6
+     * still held */
+    CHECK_INT(held_of(&f, f.org), 4);
     CHECK_INT(balance_of(&f, f.org), 6);
     CHECK(ledger_balances(&f, f.org));
 
@@ -5774,7 +5775,7 @@ TEST(statuses_move_forward_once_and_delivery_captures_the_hold)
     CHECK_INT(events.count, 0);
     CHECK_INT(held_of(&f, f.org), 1);
 
-    /* sent: moves, pushes, captures (held drops, balance stays) */
+    /* sent: moves and pushes; the hold stays, a failure may follow */
     CHECK_INT(inbox_store_message_status_update(f.store, f.org,
                                                 INBOX_CARRIER_TWILIO,
                                                 "SMout1", INBOX_DELIVERY_SENT,
@@ -5789,11 +5790,10 @@ TEST(statuses_move_forward_once_and_delivery_captures_the_hold)
         CHECK(strstr(events.items[0].json, a.message.id) != NULL);
         CHECK_STR(events.items[0].org_id, f.org);
     }
-    CHECK_INT(held_of(&f, f.org), 0);
+    CHECK_INT(held_of(&f, f.org), 1);
     CHECK_INT(balance_of(&f, f.org), 4);
-    CHECK_INT(ledger_walk(&f, f.org, &balance, &held, &newest), 3);
-    CHECK_INT(newest.kind, INBOX_LEDGER_CAPTURE);
-    CHECK_STR(newest.message_id, a.message.id);
+    CHECK_INT(ledger_walk(&f, f.org, &balance, &held, &newest), 2);
+    CHECK_INT(newest.kind, INBOX_LEDGER_HOLD);
 
     /* a late "sending" does not take it back */
     CHECK_INT(inbox_store_message_status_update(f.store, f.org,
@@ -5810,6 +5810,12 @@ TEST(statuses_move_forward_once_and_delivery_captures_the_hold)
                   NULL, &changed, contact, &events, &err), INBOX_OK);
     CHECK_INT(changed, 1);
     CHECK_STR(contact, a.conversation.contact.id);
+    /* delivered captures (held drops, balance stays) */
+    CHECK_INT(held_of(&f, f.org), 0);
+    CHECK_INT(balance_of(&f, f.org), 4);
+    CHECK_INT(ledger_walk(&f, f.org, &balance, &held, &newest), 3);
+    CHECK_INT(newest.kind, INBOX_LEDGER_CAPTURE);
+    CHECK_STR(newest.message_id, a.message.id);
     contact[0] = '\0';
     CHECK_INT(inbox_store_message_status_update(f.store, f.org,
                   INBOX_CARRIER_TWILIO, "SMout1", INBOX_DELIVERY_SENT,
@@ -6027,20 +6033,22 @@ TEST(a_failure_releases_the_hold_and_a_late_success_changes_nothing)
     CHECK_INT(balance_of(&f, f.org), 5);
     CHECK_INT(held_of(&f, f.org), 0);
 
-    /* sent first captures; a failure after it keeps the capture */
+    /* a failure after "sent" (the carrier took it, the handset never
+     * got it) releases the hold: a failed send deducts nothing */
     CHECK_INT(reply(&f, alice.conversation_id, "two", NULL, &b, NULL, NULL),
               INBOX_OK);
     now = inbox_now_ms();
     snprintf(res.provider_id, sizeof(res.provider_id), "40318c1f");
     res.status = INBOX_DELIVERY_SENT;
     CHECK_INT(send_one(&f, now, &res, &report, &events), 0);
-    CHECK_INT(held_of(&f, f.org), 0);
+    CHECK_INT(held_of(&f, f.org), 1);
     CHECK_INT(balance_of(&f, f.org), 4);
     CHECK_INT(inbox_store_message_status_update(f.store, f.org,
                   INBOX_CARRIER_TELNYX, "40318c1f", INBOX_DELIVERY_FAILED,
                   "40001", &changed, NULL, &events, &err), INBOX_OK);
     CHECK_INT(changed, 1);
-    CHECK_INT(balance_of(&f, f.org), 4);
+    CHECK_INT(held_of(&f, f.org), 0);
+    CHECK_INT(balance_of(&f, f.org), 5);
     CHECK(ledger_balances(&f, f.org));
 
     inbox_reply_result_free(&a);

@@ -9,12 +9,12 @@
  * overwrites "delivered").
  *
  * A reply's credits are held when it is accepted (the balance drops at
- * once) and the hold is settled once: captured on success (sent or
- * delivered: the held credits are spent), released on failure
- * (undelivered or failed: they go back to the balance), or captured when
- * no final status came within a bounded time (INBOX_HOLD_MAX_AGE_DEFAULT,
- * inbox_store_holds_expire).  A hold captured on "sent" stays captured
- * whatever comes after it.
+ * once) and the hold is settled once, by a final status: captured when
+ * delivered (the held credits are spent), released on failure
+ * (undelivered or failed, also after "sent": a failed send deducts
+ * nothing), or captured when no final status came within a bounded time
+ * (INBOX_HOLD_MAX_AGE_DEFAULT, inbox_store_holds_expire: some carriers
+ * never confirm delivery).
  *
  * A carrier may report a status before the sender has recorded the
  * carrier's id for the message (its callback overtakes the answer to

@@ -924,10 +924,14 @@ ctl_credits_grant(inbox_store_t *store, ctl_words_t *words)
     long long       credits;
     inbox_error_t   err;
 
+    errno = 0;
     credits = strtoll(words->args[1], &end, 10);
 
-    if (*words->args[1] == '\0' || *end != '\0' || credits <= 0) {
-        fprintf(stderr, "inboxctl: credits must be a positive whole number\n");
+    if (*words->args[1] == '\0' || *end != '\0' || errno == ERANGE
+        || credits <= 0 || credits > INBOX_CREDITS_GRANT_MAX)
+    {
+        fprintf(stderr, "inboxctl: credits must be a whole number from 1 "
+                "to %lld\n", (long long) INBOX_CREDITS_GRANT_MAX);
         return 1;
     }
 

@@ -202,6 +202,20 @@ inbox_store_token_find(inbox_store_t *store, const char *token_hash,
 
 
 inbox_status_t
+inbox_store_credits_grant(inbox_store_t *store, const char *org_id,
+    int64_t credits, inbox_error_t *err)
+{
+    if (credits <= 0 || credits > INBOX_CREDITS_GRANT_MAX) {
+        return inbox_error_set_field(err, INBOX_ERR_INVALID, "credits",
+                                     "A grant is 1 to %lld credits.",
+                                     (long long) INBOX_CREDITS_GRANT_MAX);
+    }
+
+    return store->ops->credits_grant(store, org_id, credits, err);
+}
+
+
+inbox_status_t
 inbox_store_token_revoke(inbox_store_t *store, const char *org_id,
     const char *token_id, const char *token_hash, char id[INBOX_ID_MAX],
     inbox_event_list_t *events, inbox_error_t *err)

@@ -128,7 +128,7 @@ typedef struct {
        const char *token_hash, char id[INBOX_ID_MAX],                         \
        inbox_event_list_t *events, inbox_error_t *err),                       \
       (store, org_id, token_id, token_hash, id, events, err))                 \
-    X(PLAIN, credits_grant,                                                   \
+    X(RULED, credits_grant,                                                   \
       (inbox_store_t *store, const char *org_id, int64_t credits,             \
        inbox_error_t *err),                                                   \
       (store, org_id, credits, err))                                          \

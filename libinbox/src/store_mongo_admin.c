@@ -881,12 +881,6 @@ inbox_mongo_credits_grant(inbox_store_t *store, const char *org_id,
                                org_id ? org_id : "");
     }
 
-    if (credits <= 0) {
-        return inbox_error_set_field(err, INBOX_ERR_INVALID, "credits",
-                                     "The credits to grant must be a "
-                                     "positive number.");
-    }
-
     rc = inbox_mongo_ensure_indexes(ms, err);
     if (rc != INBOX_OK) {
         return rc;

@@ -825,12 +825,6 @@ inbox_sqlite_credits_grant(inbox_store_t *store, const char *org_id,
         return status;
     }
 
-    if (credits <= 0) {
-        return inbox_error_set_field(err, INBOX_ERR_INVALID, "credits",
-                                     "the credits to grant must be a "
-                                     "positive number");
-    }
-
     /* the balance and its ledger entry together (billing.h) */
     conn = inbox_sqlite_begin_write(store, err);
     if (conn == NULL) {

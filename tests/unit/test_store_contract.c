@@ -6471,7 +6471,7 @@ TEST(billing_and_the_ledger_are_each_organizations_own)
     inbox_billing_t        b;
     inbox_ledger_page_t    page;
     inbox_ingest_result_t  alice;
-    int64_t                balance, held;
+    int64_t                balance, held, before;
 
     FIXTURE(&f);
 
@@ -6520,6 +6520,21 @@ TEST(billing_and_the_ledger_are_each_organizations_own)
                                       &err), INBOX_ERR_NOT_FOUND);
     CHECK_INT(inbox_store_credits_grant(f.store, f.org, 0, &err),
               INBOX_ERR_INVALID);
+
+    /* a mistyped grant is refused whole: the balance stays a count */
+    before = balance_of(&f, f.org);
+    CHECK_INT(inbox_store_credits_grant(f.store, f.org,
+                                        INBOX_CREDITS_GRANT_MAX + 1, &err),
+              INBOX_ERR_INVALID);
+    CHECK_STR(err.field, "credits");
+    CHECK_INT(inbox_store_credits_grant(f.store, f.org, INT64_MAX, NULL),
+              INBOX_ERR_INVALID);
+    CHECK_INT(balance_of(&f, f.org), before);
+    CHECK_INT(inbox_store_credits_grant(f.store, f.org,
+                                        INBOX_CREDITS_GRANT_MAX, NULL),
+              INBOX_OK);
+    CHECK_INT(balance_of(&f, f.org), before + INBOX_CREDITS_GRANT_MAX);
+    CHECK(ledger_balances(&f, f.org));
 
     fixture_close(&f);
 }

@@ -34,6 +34,11 @@
 
 #define INBOX_PLAN_MAX  24
 
+/* The most one grant adds: a mistyped number must not overflow the
+ * balance (64-bit, and SQLite's integers turn to floating point past
+ * it). */
+#define INBOX_CREDITS_GRANT_MAX  1000000000LL
+
 typedef enum {
     INBOX_PLAN_PER_MESSAGE = 0,      /* a credit balance */
     INBOX_PLAN_UNLIMITED             /* a subscription */

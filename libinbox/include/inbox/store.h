@@ -142,7 +142,8 @@ inbox_status_t inbox_store_tokens_list(inbox_store_t *store,
 inbox_status_t inbox_store_token_revoke(inbox_store_t *store,
     const char *org_id, const char *token_id, const char *token_hash,
     char id[INBOX_ID_MAX], inbox_event_list_t *events, inbox_error_t *err);
-/* Adds credits to the balance, with its ledger entry ("grant"). */
+/* Adds credits (1 to INBOX_CREDITS_GRANT_MAX) to the balance, with its
+ * ledger entry ("grant"). */
 inbox_status_t inbox_store_credits_grant(inbox_store_t *store,
     const char *org_id, int64_t credits, inbox_error_t *err);
 inbox_status_t inbox_store_billing_set(inbox_store_t *store,

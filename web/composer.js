@@ -19,6 +19,8 @@
     const ESTIMATE_DELAY_MS = 200;
     const BALANCE_DELAY_MS = 300;
     const MEDIA_MAX_BYTES = 5 * 1024 * 1024;  /* POST /api/v1/media's */
+    const EARLIER_SENT = 'An earlier try had already sent this message; '
+        + 'your edited draft is still here.';
     /* the three types an MMS carries, by their leading bytes (as the
      * server decides them) */
     const MEDIA_TYPES = [
@@ -454,6 +456,17 @@
                     askStale(conv.id, err);
                     return;
                 }
+                if (err.status === 409 && err.error
+                    && err.error.field === 'idempotency_key')
+                {
+                    /* the key of an earlier try, whose answer was lost,
+                     * for an edited draft: that try was sent; the edit
+                     * goes, with a new key, if sent again (that try,
+                     * newer than what the draft answered, is known) */
+                    d.error = EARLIER_SENT;
+                    d.seen = null;
+                    return;
+                }
                 d.error = refusalText(err);
                 if (err.code === 'contact_opted_out') {
                     app.reloadConversation(conv.id);
@@ -473,8 +486,7 @@
             d.key = null;
             d.seen = null;
             if (earlier) {
-                d.error = 'An earlier try had already sent this message; '
-                    + 'your edited draft is still here.';
+                d.error = EARLIER_SENT;
             } else {
                 d.text = '';
                 if (d.media === media) {

@@ -37,6 +37,7 @@ const changer = uniqueNumber();     // texts STOP while their thread is open
 const pictures = uniqueNumber();    // gets an MMS
 const narrow = uniqueNumber();      // seen at 390 px
 const retrier = uniqueNumber();     // a send whose answer is lost
+const editor = uniqueNumber();      // ... then its draft edited
 // the other organizations' contacts
 const broke = uniqueNumber();
 const lapsed = uniqueNumber();
@@ -110,7 +111,8 @@ before(async () => {
         'inactive');
     await inboxctl(cluster.store, 'billing', 'plan', subscribedOrg.id,
         'unlimited');
-    for (const from of [talker, changer, pictures, narrow, retrier]) {
+    for (const from of [talker, changer, pictures, narrow, retrier,
+                        editor]) {
         await deliverInbound(cluster, { from, body: 'Are you open today?' });
     }
     await deliverInbound(cluster, { from: stopper, body: 'Hi there' });
@@ -280,6 +282,59 @@ test('a send whose answer was lost is sent again with the same '
         const sent = (await messagesOf(org, retrier)).filter(
             (m) => m.direction === 'outbound');
         assert.equal(sent.length, 1, 'stored once');
+    } finally {
+        await p.context().close();
+    }
+});
+
+test('a draft edited after a lost answer: the earlier try is said to be '
+     + 'sent, the edit stays and goes when sent again', async () => {
+    await needsSendRoutes(ctx.cluster);
+    const org = ctx.cluster.orgs[0];
+    const p = await web.newPage(VIEWPORT);
+    const keys = [];
+    let lose = true;
+    await p.route('**/api/v1/conversations/*/messages', async (route) => {
+        const req = route.request();
+        if (req.method() !== 'POST') {
+            await route.fallback();
+            return;
+        }
+        keys.push(req.headers()['idempotency-key']);
+        if (lose) {
+            lose = false;
+            await route.fetch();
+            await route.abort('connectionreset');
+            return;
+        }
+        await route.fallback();
+    });
+    try {
+        await signIn(p, ctx.cluster, agentOf(org));
+        await openThread(p, shown(editor));
+        const text = p.locator('#composer-text');
+        const error = p.locator('#composer-error');
+        await text.fill('First words');
+        await text.press('Enter');
+        await error.filter({ hasText: /will not go twice/ }).waitFor();
+
+        await text.fill('Better words');
+        await text.press('Enter');
+        await error.filter({ hasText: 'An earlier try had already sent this '
+            + 'message; your edited draft is still here.' }).waitFor();
+        assert.equal(await text.inputValue(), 'Better words');
+
+        await text.press('Enter');
+        await p.waitForFunction(() => document.getElementById(
+            'composer-text').value === '');
+        await p.locator('#messages .message.outbound',
+            { hasText: 'Better words' }).waitFor();
+        assert.equal(keys.length, 3);
+        assert.equal(keys[0], keys[1]);
+        assert.notEqual(keys[2], keys[1]);
+        const sent = (await messagesOf(org, editor)).filter(
+            (m) => m.direction === 'outbound').map((m) => m.body).sort();
+        assert.deepEqual(sent, ['Better words', 'First words']);
     } finally {
         await p.context().close();
     }

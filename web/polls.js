@@ -363,11 +363,13 @@
             ul.appendChild(li);
         });
         box.appendChild(ul);
-        if (responses.length > RESPONSES_SHOWN) {
+        /* the API lists the newest answers only: the tally counts all */
+        const all = Math.max(answered, responses.length);
+        const shown = Math.min(responses.length, RESPONSES_SHOWN);
+        if (all > shown) {
             const more = document.createElement('p');
             more.className = 'bulk-meta';
-            more.textContent = 'and '
-                + (responses.length - RESPONSES_SHOWN).toLocaleString()
+            more.textContent = 'and ' + (all - shown).toLocaleString()
                 + ' more';
             box.appendChild(more);
         }

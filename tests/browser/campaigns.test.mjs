@@ -16,7 +16,7 @@ import { noPageErrorsTest, rowOf, signIn, useBrowser }
          from '../lib/browser.mjs';
 import { inboxctl, uniqueNumber } from '../lib/cluster.mjs';
 import { useCluster, errorLogIsCleanTest } from '../lib/fixture.mjs';
-import { api, deliverInbound } from '../lib/inbox.mjs';
+import { api, deliverInbound, quietHoursAway } from '../lib/inbox.mjs';
 import { png, upload } from '../lib/media.mjs';
 import { addUser } from '../lib/session.mjs';
 
@@ -54,11 +54,6 @@ async function call(path, opts = {}) {
 }
 
 // Quiet hours (UTC) hours away from now: never in the way here.
-function quietAway() {
-    const h = new Date().getUTCHours();
-    const hh = (n) => String(n % 24).padStart(2, '0');
-    return `${hh(h + 6)}:00-${hh(h + 7)}:00`;
-}
 
 before(async () => {
     const cluster = await ctx.ready;
@@ -66,7 +61,7 @@ before(async () => {
     await inboxctl(cluster.store, 'credits', 'grant', org().id,
                    String(CREDITS));
     await inboxctl(cluster.store, 'settings', 'set', org().id, '--timezone',
-                   'UTC', '--quiet-hours', quietAway());
+                   'UTC', '--quiet-hours', quietHoursAway());
     for (const p of Object.values(people)) {
         p.contact = await call('/api/v1/contacts', { method: 'POST',
             body: { phone: p.phone, name: p.name, tags: p.tags } });

@@ -232,14 +232,11 @@ async () => {
     }
 });
 
-test('a send whose answer was lost is sent again with the same '
-     + 'Idempotency-Key, and goes once', async () => {
-    await needsSendRoutes(ctx.cluster);
-    const org = ctx.cluster.orgs[0];
-    const p = await web.newPage(VIEWPORT);
+// The page's first send reaches the server, but its answer never comes
+// back; the Idempotency-Key of every send is kept, in order.
+async function loseFirstAnswer(p) {
     const keys = [];
     let lose = true;
-    // the first send reaches the server, but its answer never comes back
     await p.route('**/api/v1/conversations/*/messages', async (route) => {
         const req = route.request();
         if (req.method() !== 'POST') {
@@ -255,6 +252,15 @@ test('a send whose answer was lost is sent again with the same '
         }
         await route.fallback();
     });
+    return keys;
+}
+
+test('a send whose answer was lost is sent again with the same '
+     + 'Idempotency-Key, and goes once', async () => {
+    await needsSendRoutes(ctx.cluster);
+    const org = ctx.cluster.orgs[0];
+    const p = await web.newPage(VIEWPORT);
+    const keys = await loseFirstAnswer(p);
     try {
         await signIn(p, ctx.cluster, agentOf(org));
         await openThread(p, shown(retrier));
@@ -292,23 +298,7 @@ test('a draft edited after a lost answer: the earlier try is said to be '
     await needsSendRoutes(ctx.cluster);
     const org = ctx.cluster.orgs[0];
     const p = await web.newPage(VIEWPORT);
-    const keys = [];
-    let lose = true;
-    await p.route('**/api/v1/conversations/*/messages', async (route) => {
-        const req = route.request();
-        if (req.method() !== 'POST') {
-            await route.fallback();
-            return;
-        }
-        keys.push(req.headers()['idempotency-key']);
-        if (lose) {
-            lose = false;
-            await route.fetch();
-            await route.abort('connectionreset');
-            return;
-        }
-        await route.fallback();
-    });
+    const keys = await loseFirstAnswer(p);
     try {
         await signIn(p, ctx.cluster, agentOf(org));
         await openThread(p, shown(editor));

@@ -1,12 +1,12 @@
 // Answers that come late never undo what is newer, in Debian's Chromium:
 // a message arriving between the first read of the list and the
-// WebSocket's hello is listed; a live message or status that comes while
-// a thread's messages are read stays; "More" clicked twice lists the next
+// WebSocket's hello is listed; a live message that comes while a
+// thread's messages are read stays; "More" clicked twice lists the next
 // contacts once; a save is not undone by a read begun before it; a
 // campaign's card ends in its final state though its list was read while
 // it sent; and a colleague's change to a contact keeps what is being
-// typed in its panel. Each test holds a real answer of the server (page.route) until
-// the newer thing has happened, then lets it through.
+// typed in its panel.  Each test holds a real answer of the server
+// (page.route) until the newer thing has happened, then lets it through.
 
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
@@ -14,7 +14,8 @@ import { noPageErrorsTest, rowOf, shown, signIn, useBrowser }
          from '../lib/browser.mjs';
 import { inboxctl, uniqueNumber } from '../lib/cluster.mjs';
 import { useCluster, errorLogIsCleanTest } from '../lib/fixture.mjs';
-import { api, deliverInbound, importContactsCsv } from '../lib/inbox.mjs';
+import { api, deliverInbound, importContactsCsv, quietHoursAway }
+         from '../lib/inbox.mjs';
 import { addUser } from '../lib/session.mjs';
 
 const ctx = useCluster({
@@ -77,12 +78,6 @@ async function holdAnswer(match, method = 'GET') {
     };
 }
 
-// Quiet hours hours away from now, so that the campaign goes at once.
-function quietAway() {
-    const hour = new Date().getUTCHours();
-    const at = (h) => `${String(h % 24).padStart(2, '0')}:00`;
-    return `${at(hour + 6)}-${at(hour + 7)}`;
-}
 
 before(async () => {
     const cluster = await ctx.ready;
@@ -96,7 +91,7 @@ before(async () => {
     await importContactsCsv(cluster, org().token, lines.join('\n') + '\n');
     await inboxctl(cluster.store, 'credits', 'grant', org().id, '50');
     await inboxctl(cluster.store, 'settings', 'set', org().id, '--timezone',
-                   'UTC', '--quiet-hours', quietAway());
+                   'UTC', '--quiet-hours', quietHoursAway());
     await web.launch();
     page = await web.newPage({ width: 1200, height: 800 });
     page.on('websocket', (ws) => ws.on('framereceived',

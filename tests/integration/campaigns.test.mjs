@@ -20,7 +20,8 @@ import { join } from 'node:path';
 import { buildDir, inboxctl, inboxctlPath, sqlite3Path, uniqueNumber }
     from '../lib/cluster.mjs';
 import { useCluster, errorLogIsCleanTest } from '../lib/fixture.mjs';
-import { api, assertError, deliverInbound, ISO_Z } from '../lib/inbox.mjs';
+import { api, assertError, deliverInbound, ISO_Z, quietHoursAway }
+    from '../lib/inbox.mjs';
 import { png, upload } from '../lib/media.mjs';
 
 const execFileAsync = promisify(execFile);
@@ -42,12 +43,6 @@ async function ok(path, opts = {}, status = 200, org = orgA()) {
     return res.json;
 }
 
-// Quiet hours (in UTC) two to three hours from now: never in the way.
-function quietAway() {
-    const h = new Date().getUTCHours();
-    const hh = (n) => String(n % 24).padStart(2, '0');
-    return `${hh(h + 2)}:00-${hh(h + 3)}:00`;
-}
 
 async function dispatch(at = Date.now()) {
     const { stdout } = await execFileAsync(storeOp,
@@ -81,7 +76,7 @@ before(async () => {
     const cluster = await ctx.ready;
     for (const org of cluster.orgs) {
         await inboxctl(cluster.store, 'settings', 'set', org.id,
-                       '--timezone', 'UTC', '--quiet-hours', quietAway());
+                       '--timezone', 'UTC', '--quiet-hours', quietHoursAway(2));
     }
     await inboxctl(cluster.store, 'credits', 'grant', orgA().id, '1000');
 

@@ -339,3 +339,12 @@ export async function eventually(fn, timeoutMs = 5000, what = 'condition') {
 }
 
 export const ISO_Z = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
+
+
+// Quiet hours (in UTC) hours from now, an hour long: settings under which
+// a campaign sent in a test goes at once.
+export function quietHoursAway(hours = 6) {
+    const h = new Date().getUTCHours();
+    const at = (n) => `${String(n % 24).padStart(2, '0')}:00`;
+    return `${at(h + hours)}-${at(h + hours + 1)}`;
+}

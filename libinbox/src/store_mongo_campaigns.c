@@ -1397,9 +1397,10 @@ inbox_mongo_recipient_waits(inbox_mongo_store_t *ms,
 
 /* ---- replies and poll answers, from ingest ---- */
 
-/* The polls a reply may answer, newest first: a contact is rarely in
- * more open polls than this at once. */
-#define INBOX_MONGO_OPEN_POLLS  8
+/* The campaign messages a reply is looked at against, newest first: the
+ * newest is the one replied to, and a contact is rarely in more open
+ * polls than this at once. */
+#define INBOX_MONGO_RECENT_SENDS  8
 
 
 static void inbox_mongo_append_received(bson_t *filter,
@@ -1410,12 +1411,15 @@ static inbox_status_t inbox_mongo_poll_try(inbox_mongo_store_t *ms,
     inbox_error_t *err);
 
 
+/* One read of the contact's recent campaign messages: the newest is
+ * replied to, and the reply answers the newest poll among them whose
+ * options it names. */
 inbox_status_t
 inbox_mongo_campaign_reply(inbox_mongo_store_t *ms, const bson_oid_t *contact,
     const bson_oid_t *message, int64_t at, const char *body,
     inbox_error_t *err)
 {
-    int             taken, matched;
+    int             taken, matched, first;
     char            id[INBOX_ID_MAX], poll[INBOX_ID_MAX];
     bson_t          filter, batch, doc;
     uint32_t        len;
@@ -1424,7 +1428,6 @@ inbox_mongo_campaign_reply(inbox_mongo_store_t *ms, const bson_oid_t *contact,
     const uint8_t  *data;
     inbox_status_t  rc;
 
-    /* the latest campaign message this contact received: replied */
     bson_init(&filter);
     inbox_mongo_append_received(&filter, contact, at);
 
@@ -1433,42 +1436,15 @@ inbox_mongo_campaign_reply(inbox_mongo_store_t *ms, const bson_oid_t *contact,
                  "filter", BCON_DOCUMENT(&filter),
                  "sort", "{", "sent_at", BCON_INT32(-1),
                               "_id", BCON_INT32(-1), "}",
-                 "projection", "{", "_id", BCON_INT32(1), "}",
-                 "limit", BCON_INT32(1),
+                 "projection", "{", "campaign_id", BCON_INT32(1),
+                                    "poll", BCON_INT32(1), "}",
+                 "limit", BCON_INT32(INBOX_MONGO_RECENT_SENDS),
                  "singleBatch", BCON_BOOL(true)),
         &batch, err);
-
-    inbox_mongo_get_id(&batch, "0._id", id);
-
-    if (rc == INBOX_OK && inbox_mongo_parse_id(id, &recipient) == 0) {
-        rc = inbox_mongo_update_one(ms, "campaign_recipients",
-            BCON_NEW("_id", BCON_OID(&recipient), "replied_at", BCON_NULL),
-            BCON_NEW("$set", "{", "replied_at", BCON_DATE_TIME(at), "}"),
-            &matched, err);
-    }
-
-    bson_destroy(&batch);
-
-    /* the newest poll received within its window whose options it names */
-    BSON_APPEND_BOOL(&filter, "poll", true);
-
-    if (rc == INBOX_OK) {
-        rc = inbox_mongo_run_cursor(ms,
-            BCON_NEW("find", BCON_UTF8("campaign_recipients"),
-                     "filter", BCON_DOCUMENT(&filter),
-                     "sort", "{", "sent_at", BCON_INT32(-1),
-                                  "_id", BCON_INT32(-1), "}",
-                     "projection", "{", "campaign_id", BCON_INT32(1), "}",
-                     "limit", BCON_INT32(INBOX_MONGO_OPEN_POLLS),
-                     "singleBatch", BCON_BOOL(true)),
-            &batch, err);
-    } else {
-        bson_init(&batch);
-    }
-
     bson_destroy(&filter);
 
     taken = 0;
+    first = 1;
 
     if (rc == INBOX_OK && bson_iter_init(&iter, &batch)) {
         while (rc == INBOX_OK && !taken && bson_iter_next(&iter)) {
@@ -1485,9 +1461,25 @@ inbox_mongo_campaign_reply(inbox_mongo_store_t *ms, const bson_oid_t *contact,
             inbox_mongo_get_id(&doc, "_id", id);
             inbox_mongo_get_id(&doc, "campaign_id", poll);
 
-            if (inbox_mongo_parse_id(id, &recipient) == 0
-                && inbox_mongo_parse_id(poll, &campaign) == 0)
+            if (inbox_mongo_parse_id(id, &recipient) != 0
+                || inbox_mongo_parse_id(poll, &campaign) != 0)
             {
+                continue;
+            }
+
+            if (first) {
+                /* the newest: the campaign message replied to */
+                first = 0;
+                rc = inbox_mongo_update_one(ms, "campaign_recipients",
+                    BCON_NEW("_id", BCON_OID(&recipient),
+                             "replied_at", BCON_NULL),
+                    BCON_NEW("$set", "{",
+                                 "replied_at", BCON_DATE_TIME(at),
+                             "}"),
+                    &matched, err);
+            }
+
+            if (rc == INBOX_OK && inbox_mongo_get_bool(&doc, "poll")) {
                 rc = inbox_mongo_poll_try(ms, &recipient, &campaign, message,
                                           at, body, &taken, err);
             }

@@ -89,7 +89,7 @@ test('mistakes are refused with a message and a non-zero exit', async () => {
     await fails(['token', 'create', '999999'], /organization/);
     await fails(['token', 'create', org, '--user', 'nobody@refusals.example'],
                 /\S/);
-    await fails(['credits', 'grant', org, '-5'], /positive/);
+    await fails(['credits', 'grant', org, '-5'], /a whole number from 1 to/);
     await fails(['billing', 'set', org, 'maybe'], /active or inactive/);
     await fails(['frobnicate'], /unknown command/);
     await fails(['org', 'create', 'X', '--colour', 'blue'], /unknown option/);

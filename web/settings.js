@@ -55,7 +55,7 @@
         grant: 'Credits added',
         hold: 'Held for a message',
         release: 'Given back: not delivered',
-        capture: 'Spent',
+        capture: 'Spent what was held',
     };
 
     const state = {
@@ -193,6 +193,22 @@
             Number(b.credits.held).toLocaleString(), 'held');
     }
 
+    /* The change to the credits to spend.  A capture moves nothing from
+     * the balance (the hold already did): it spends what was held, and
+     * says so, lest a message look charged twice. */
+    function ledgerChange(entry) {
+        const n = Number(entry.credits).toLocaleString();
+        switch (entry.kind) {
+        case 'grant':
+        case 'release':
+            return '+' + n;
+        case 'capture':
+            return '\u2212' + n + ' held';
+        default:
+            return '\u2212' + n;
+        }
+    }
+
     function ledgerRow(entry) {
         const tr = document.createElement('tr');
         const when = document.createElement('td');
@@ -204,9 +220,7 @@
         const what = document.createElement('td');
         what.textContent = LEDGER_WORDS[entry.kind] || entry.kind;
         tr.appendChild(what);
-        const sign = entry.kind === 'grant' || entry.kind === 'release'
-            ? '+' : '\u2212';
-        [sign + Number(entry.credits).toLocaleString(),
+        [ledgerChange(entry),
          Number(entry.balance).toLocaleString(),
          Number(entry.held).toLocaleString()].forEach((text) => {
             const td = document.createElement('td');

@@ -5,14 +5,14 @@
 // figures and the ledger of every change of the credits; a member sees
 // the same settings and figures but can change nothing and gets no
 // ledger; anyone changes their own password.  At 390 px nothing scrolls
-// sideways.
+// sideways.  A delivered reply reads as one credit spent, not two.
 
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import { noPageErrorsTest, signIn, useBrowser } from '../lib/browser.mjs';
 import { inboxctl } from '../lib/cluster.mjs';
 import { useCluster, errorLogIsCleanTest } from '../lib/fixture.mjs';
-import { api } from '../lib/inbox.mjs';
+import { api, deliverInbound, postWebhook, storeOp } from '../lib/inbox.mjs';
 import { addUser, login } from '../lib/session.mjs';
 
 const ctx = useCluster({ orgs: [{ name: 'Harbor Cafe' }] });
@@ -199,6 +199,44 @@ test('anyone changes their own password: a wrong current one is refused '
             .status, 401);
         assert.equal((await login(ctx.cluster, MAX.email,
             'max has a new one 2')).status, 200);
+    } finally {
+        await page.context().close();
+    }
+});
+
+test('a delivered reply shows in the ledger as one credit held, then spent '
+     + 'from what was held: never as two credits', async () => {
+    const cluster = ctx.cluster;
+    const contact = '+12125550187';
+    await deliverInbound(cluster, { org: org(), from: contact,
+                                    body: 'are you open?' });
+    const list = await api(cluster, '/api/v1/conversations', org().token);
+    const conv = list.json.items.find((c) => c.contact.phone === contact);
+    const sid = 'SM' + 'd'.repeat(32);
+    await storeOp(cluster, 'reply-sent', org().id, conv.id, 'Until 6', sid);
+    const delivered = [
+        ['SmsSid', sid], ['SmsStatus', 'delivered'],
+        ['MessageStatus', 'delivered'], ['To', contact],
+        ['MessageSid', sid], ['AccountSid', org().accountSid],
+        ['From', org().number], ['ApiVersion', '2010-04-01'],
+    ];
+    const res = await postWebhook(cluster, delivered, {
+        authToken: org().authToken, path: '/webhooks/twilio/status' });
+    assert.equal(res.status, 200, res.text);
+
+    const page = await web.newPage({ width: 1200, height: 800 });
+    try {
+        await openSettings(page, BEA);
+        const row = (kind) => page.locator(
+            `#ledger-rows tr[data-kind="${kind}"]`).locator('td')
+            .allTextContents();
+        await page.locator('#ledger-rows tr[data-kind="capture"]').waitFor();
+        assert.deepEqual((await row('hold')).slice(1),
+            ['Held for a message', '\u22121', '24', '1']);
+        assert.deepEqual((await row('capture')).slice(1),
+            ['Spent what was held', '\u22121 held', '24', '0']);
+        assert.equal(await page.locator('[data-billing="balance"]')
+            .textContent(), '24');
     } finally {
         await page.context().close();
     }

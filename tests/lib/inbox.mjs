@@ -74,10 +74,11 @@ export function inboundForm({ org, from, to, body = '', sid = newMessageSid(),
 }
 
 // The request Twilio makes to deliver a form: { url, headers, body }, signed
-// with authToken unless signature is given (null: no header at all).
-export function webhookRequest(cluster, pairs, { authToken,
-                               signature } = {}) {
-    const url = cluster.url('/webhooks/twilio/inbound');
+// with authToken unless signature is given (null: no header at all), to
+// the inbound webhook unless path names another (its status callback).
+export function webhookRequest(cluster, pairs, { authToken, signature,
+                               path = '/webhooks/twilio/inbound' } = {}) {
+    const url = cluster.url(path);
     const body = formEncode(pairs);
     const headers = { 'Content-Type': 'application/x-www-form-urlencoded' };
     if (signature === undefined) {

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <inbox/fold.h>
+#include <inbox/keywords.h>
 #include <inbox/poll.h>
 #include <inbox/utf8.h>
 
@@ -59,6 +60,25 @@ inbox_poll_options_check(const char *const *options, size_t n,
             return inbox_error_set_field(err, INBOX_ERR_INVALID, "options",
                                          "Each option is 1 to 100 "
                                          "characters.");
+        }
+
+        /* an answer that is a keyword is taken as the keyword first: a
+         * recipient answering "Cancel" would end every message to them */
+        switch (inbox_keyword_match(text, len)) {
+        case INBOX_KEYWORD_OPT_OUT:
+            return inbox_error_set_field(err, INBOX_ERR_INVALID, "options",
+                                         "An option may not be an opt-out "
+                                         "word such as STOP or CANCEL: a "
+                                         "recipient who answers it is "
+                                         "unsubscribed from every "
+                                         "message.");
+        case INBOX_KEYWORD_HELP:
+            return inbox_error_set_field(err, INBOX_ERR_INVALID, "options",
+                                         "An option may not be HELP or "
+                                         "INFO: a recipient who answers it "
+                                         "is sent the help text.");
+        default:
+            break;
         }
 
         if (inbox_poll_key(text, len, keys[i], sizeof(keys[i])) < 0) {

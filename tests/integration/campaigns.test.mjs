@@ -255,6 +255,8 @@ test('bad campaigns and polls are refused naming the field, and nothing '
          'options'],
         [{ ...poll, options: ['Yes', 'yes'] }, 'options'],
         [{ ...poll, options: ['Yes', ''] }, 'options'],
+        /* an answer "STOP" would unsubscribe, not vote */
+        [{ ...poll, options: ['Go on', 'Stop'] }, 'options'],
         [{ ...poll, audience: undefined }, 'audience'],
         [{ ...poll, body: 'x' }, 'body'],
     ];

@@ -225,6 +225,9 @@ TEST(a_polls_options_are_checked)
     static const char *const  ctrl[] = { "Yes", "N\to" };
     static const char *const  counts[] = { "5", "10", "20" };
     static const char *const  years[] = { "2026", "2027" };
+    static const char *const  stop[] = { "Continue", " Cancel " };
+    static const char *const  help[] = { "Info", "Going" };
+    static const char *const  yes_no[] = { "Yes", "No" };
 
     CHECK_INT(inbox_poll_options_check(days, 3, NULL), INBOX_OK);
     CHECK_INT(inbox_poll_options_check(nine, 9, NULL), INBOX_OK);
@@ -244,6 +247,15 @@ TEST(a_polls_options_are_checked)
     CHECK_INT(inbox_poll_options_check(numbered, 2, NULL),
               INBOX_ERR_INVALID);
     CHECK_INT(inbox_poll_options_check(ctrl, 2, NULL), INBOX_ERR_INVALID);
+
+    /* keywords are answered as keywords; "Yes" (an opt-in) changes
+     * nothing for a recipient who is subscribed */
+    CHECK_INT(inbox_poll_options_check(stop, 2, &err), INBOX_ERR_INVALID);
+    CHECK_STR(err.field, "options");
+    CHECK(strstr(err.message, "unsubscribed") != NULL);
+    CHECK_INT(inbox_poll_options_check(help, 2, &err), INBOX_ERR_INVALID);
+    CHECK(strstr(err.message, "help text") != NULL);
+    CHECK_INT(inbox_poll_options_check(yes_no, 2, NULL), INBOX_OK);
 }
 
 

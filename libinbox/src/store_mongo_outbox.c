@@ -109,6 +109,9 @@ static inbox_status_t inbox_mongo_delivery_move(inbox_mongo_store_t *ms,
     const char *error_code, int64_t now, int *moved,
     inbox_delivery_t *status, char contact[INBOX_ID_MAX],
     inbox_event_list_t *events, inbox_error_t *err);
+static inbox_status_t inbox_mongo_hold_settle(inbox_mongo_store_t *ms,
+    const bson_oid_t *org, const bson_t *doc, inbox_hold_action_t hold,
+    int64_t now, inbox_error_t *err);
 static inbox_status_t inbox_mongo_outbox_take(inbox_mongo_store_t *ms,
     int64_t now, int64_t until, inbox_outbox_priority_t priority_max,
     inbox_outbox_item_t *item, inbox_mongo_claimed_t *claimed, int *found,
@@ -2080,7 +2083,6 @@ inbox_mongo_delivery_move(inbox_mongo_store_t *ms, const bson_oid_t *org,
     inbox_status_t       rc;
     inbox_message_t      frame;
     inbox_delivery_t     before[INBOX_DELIVERY_COUNT];
-    inbox_hold_action_t  hold;
 
     *moved = 0;
     *status = INBOX_DELIVERY_QUEUED;
@@ -2151,7 +2153,9 @@ inbox_mongo_delivery_move(inbox_mongo_store_t *ms, const bson_oid_t *org,
 
         rc = inbox_mongo_find_one(ms, "messages", bson_copy(&query),
                                   BCON_NEW("status", BCON_INT32(1),
-                                           "contact_id", BCON_INT32(1)),
+                                           "contact_id", BCON_INT32(1),
+                                           "held", BCON_INT32(1),
+                                           "credits", BCON_INT32(1)),
                                   &doc, &found, err);
         bson_destroy(&query);
 
@@ -2167,6 +2171,15 @@ inbox_mongo_delivery_move(inbox_mongo_store_t *ms, const bson_oid_t *org,
             if (contact != NULL) {
                 inbox_mongo_get_id(&doc, "contact_id", contact);
             }
+
+            /* a move whose settling failed (no transaction spans the
+             * two) is settled by the carrier's retry, or any later
+             * report: SQLite never leaves a final status held */
+            if (events != NULL) {
+                rc = inbox_mongo_hold_settle(ms, org, &doc,
+                                             inbox_delivery_hold(*status),
+                                             now, err);
+            }
         }
 
         bson_destroy(&doc);
@@ -2181,39 +2194,8 @@ inbox_mongo_delivery_move(inbox_mongo_store_t *ms, const bson_oid_t *org,
         inbox_mongo_get_id(&value, "contact_id", contact);
     }
 
-    rc = INBOX_OK;
-    hold = inbox_delivery_hold(to);
-
-    if (hold != INBOX_HOLD_KEEP && inbox_mongo_get_bool(&value, "held")
-        && bson_iter_init_find(&iter, &value, "_id")
-        && BSON_ITER_HOLDS_OID(&iter))
-    {
-        bson_oid_copy(bson_iter_oid(&iter), &id);
-
-        /* settled once, whoever else settles it at the same moment */
-        rc = inbox_mongo_run_find_and_modify(ms,
-            BCON_NEW("findAndModify", BCON_UTF8("messages"),
-                     "query", "{",
-                         "_id", BCON_OID(&id), "held", BCON_BOOL(true),
-                     "}",
-                     "update", "{", "$set", "{",
-                         "held", BCON_BOOL(false),
-                     "}", "}",
-                     "fields", "{", "_id", BCON_INT32(1), "}",
-                     "new", BCON_BOOL(true)),
-            &doc, &found, err);
-        bson_destroy(&doc);
-
-        if (rc == INBOX_OK && found) {
-            rc = inbox_mongo_credits_move(ms, org,
-                                          hold == INBOX_HOLD_CAPTURE
-                                          ? INBOX_LEDGER_CAPTURE
-                                          : INBOX_LEDGER_RELEASE,
-                                          inbox_mongo_get_int(&value,
-                                                              "credits"),
-                                          &id, now, NULL, err);
-        }
-    }
+    rc = inbox_mongo_hold_settle(ms, org, &value, inbox_delivery_hold(to),
+                                 now, err);
 
     if (rc == INBOX_OK && bson_iter_init_find(&iter, &value, "campaign_id")
         && BSON_ITER_HOLDS_OID(&iter)
@@ -2242,6 +2224,54 @@ inbox_mongo_delivery_move(inbox_mongo_store_t *ms, const bson_oid_t *org,
     bson_destroy(&value);
 
     return rc;
+}
+
+
+/* Captures or releases (as hold says) the hold of the message doc shows
+ * ("_id", "held", "credits"), if it still has one: once, whoever else
+ * settles it at the same moment. */
+static inbox_status_t
+inbox_mongo_hold_settle(inbox_mongo_store_t *ms, const bson_oid_t *org,
+    const bson_t *doc, inbox_hold_action_t hold, int64_t now,
+    inbox_error_t *err)
+{
+    int             found;
+    bson_t          value;
+    bson_oid_t      id;
+    bson_iter_t     iter;
+    inbox_status_t  rc;
+
+    if (hold == INBOX_HOLD_KEEP || !inbox_mongo_get_bool(doc, "held")
+        || !bson_iter_init_find(&iter, doc, "_id")
+        || !BSON_ITER_HOLDS_OID(&iter))
+    {
+        return INBOX_OK;
+    }
+
+    bson_oid_copy(bson_iter_oid(&iter), &id);
+
+    rc = inbox_mongo_run_find_and_modify(ms,
+        BCON_NEW("findAndModify", BCON_UTF8("messages"),
+                 "query", "{",
+                     "_id", BCON_OID(&id), "held", BCON_BOOL(true),
+                 "}",
+                 "update", "{", "$set", "{", "held", BCON_BOOL(false), "}",
+                 "}",
+                 "fields", "{", "_id", BCON_INT32(1), "}",
+                 "new", BCON_BOOL(true)),
+        &value, &found, err);
+    bson_destroy(&value);
+
+    if (rc != INBOX_OK || !found) {
+        return rc;
+    }
+
+    return inbox_mongo_credits_move(ms, org,
+                                    hold == INBOX_HOLD_CAPTURE
+                                    ? INBOX_LEDGER_CAPTURE
+                                    : INBOX_LEDGER_RELEASE,
+                                    inbox_mongo_get_int(doc, "credits"),
+                                    &id, now, NULL, err);
 }
 
 

@@ -3666,6 +3666,24 @@ TEST(message_status_update)
     CHECK_INT(events.count, 1);
     golden_check(&fake, "message_status_late");
 
+    /* the carrier's retry of a report whose move was stored but whose
+     * hold was not settled (no transaction spans the two): settled now,
+     * and no second move or event */
+    fake_reset(&fake);
+    fake.replies[1] = CURSOR("{\"_id\": " OID(MSG_ID) ", \"status\":"
+                             " \"undelivered\", \"contact_id\": "
+                             OID(CONTACT_ID) ", \"held\": true,"
+                             " \"credits\": 2}");
+    fake.replies[2] = HELD;
+    fake.replies[3] = CREDITS("10", "0");
+    CHECK_INT(inbox_store_message_status_update(store, ORG_ID,
+                  INBOX_CARRIER_TWILIO, "SM900", INBOX_DELIVERY_UNDELIVERED,
+                  "30003", &changed, contact, &events, &err), INBOX_OK);
+    CHECK_INT(changed, 0);
+    CHECK_INT(events.count, 1);     /* the first report's, none more */
+    CHECK_INT(fake.commands, 5);
+    golden_check(&fake, "message_status_settled_late");
+
     /* no such message yet: kept as an early report, looked for again */
     fake_reset(&fake);
     CHECK_INT(inbox_store_message_status_update(store, ORG_ID,

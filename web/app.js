@@ -318,8 +318,17 @@
             return true;
         }
         const digits = state.q.replace(/\D/g, '');
-        return digits !== ''
-            && (conv.contact.phone || '').replace(/\D/g, '').includes(digits);
+        if (digits === '') {
+            return false;
+        }
+        /* as the server: a number dialled after "011", "00" or a trunk
+         * "0" is found by what follows too */
+        const phone = (conv.contact.phone || '').replace(/\D/g, '');
+        const dialled = digits.startsWith('011') ? digits.slice(3)
+            : digits.replace(/^0+/, '');
+        return phone.includes(digits)
+            || (dialled.length >= 3 && dialled !== digits
+                && phone.includes(dialled));
     }
 
     /* Whether a conversation sorts within the pages loaded so far; one

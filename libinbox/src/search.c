@@ -7,6 +7,7 @@
 
 
 static size_t inbox_search_chars(const char *s);
+static void inbox_search_dialled(const char *digits, char *dialled);
 static int inbox_search_contains(const char *name, const char *folded);
 static char inbox_search_fold_char(char c);
 
@@ -29,12 +30,45 @@ inbox_search_parse(const char *q, inbox_search_t *s)
 
     inbox_search_fold(q, len, s->name);
     inbox_phone_digits(q, len, s->digits, sizeof(s->digits));
+    inbox_search_dialled(s->digits, s->dialled);
 
     s->indexed = inbox_search_chars(s->name) >= INBOX_SEARCH_INDEX_MIN
                  && (s->digits[0] == '\0'
-                     || strlen(s->digits) >= INBOX_SEARCH_INDEX_MIN);
+                     || strlen(s->digits) >= INBOX_SEARCH_INDEX_MIN)
+                 && (s->dialled[0] == '\0'
+                     || strlen(s->dialled) >= INBOX_SEARCH_INDEX_MIN);
 
     return 0;
+}
+
+
+/*
+ * The digits after a dialling prefix: "011" (North America's way out),
+ * else every leading "0" (a trunk "0", or "00" out of most countries).
+ * Too few left to look up, and the number is taken as typed alone.
+ */
+static void
+inbox_search_dialled(const char *digits, char *dialled)
+{
+    const char  *rest;
+
+    rest = digits;
+
+    if (strncmp(rest, "011", 3) == 0) {
+        rest += 3;
+
+    } else {
+        while (*rest == '0') {
+            rest++;
+        }
+    }
+
+    if (rest == digits || strlen(rest) < INBOX_SEARCH_INDEX_MIN) {
+        dialled[0] = '\0';
+        return;
+    }
+
+    strcpy(dialled, rest);
 }
 
 
@@ -47,8 +81,13 @@ inbox_search_matches(const inbox_search_t *s, const char *name,
     }
 
     /* an E.164 number is "+" and its digits */
-    if (s->digits[0] != '\0' && phone != NULL
-        && strstr(phone[0] == '+' ? phone + 1 : phone, s->digits) != NULL)
+    if (phone != NULL && phone[0] == '+') {
+        phone++;
+    }
+
+    if (phone != NULL && s->digits[0] != '\0'
+        && (strstr(phone, s->digits) != NULL
+            || (s->dialled[0] != '\0' && strstr(phone, s->dialled) != NULL)))
     {
         return 1;
     }

@@ -545,7 +545,8 @@ inbox_mongo_counts(inbox_mongo_store_t *ms, const bson_oid_t *org,
  * The search (inbox_search_t) as regular expressions, unanchored: the
  * name with each ASCII letter either case ("[wW][aA]..."; other
  * characters as typed, as SQLite's lower() folds them), or the phone
- * number holding the digits (E.164 is "+" and digits), in the fields
+ * number holding the digits or the dialled ones (E.164 is "+" and
+ * digits), in the fields
  * named name and phone.  Both are in the lists' indexes, so a search
  * filters index keys, not documents.
  * Without digits the name clause goes straight into filter (returns 0);
@@ -555,7 +556,7 @@ int
 inbox_mongo_append_search(bson_t *filter, bson_t *or,
     const inbox_search_t *search, const char *name, const char *phone)
 {
-    char        *pattern, *p;
+    char        *pattern, *p, *digits;
     bson_t       item;
     const char  *c;
 
@@ -588,7 +589,15 @@ inbox_mongo_append_search(bson_t *filter, bson_t *or,
     bson_append_document_end(or, &item);
 
     BSON_APPEND_DOCUMENT_BEGIN(or, "1", &item);
-    BSON_APPEND_REGEX(&item, phone, search->digits, "");
+    if (search->dialled[0] == '\0') {
+        BSON_APPEND_REGEX(&item, phone, search->digits, "");
+    } else {
+        /* digits only: nothing to escape */
+        digits = bson_strdup_printf("%s|%s", search->digits,
+                                    search->dialled);
+        BSON_APPEND_REGEX(&item, phone, digits, "");
+        bson_free(digits);
+    }
     bson_append_document_end(or, &item);
 
     bson_free(pattern);

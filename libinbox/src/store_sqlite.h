@@ -354,7 +354,7 @@ typedef enum {
 } inbox_sqlite_plan_t;
 
 /* name : "..." OR digits : "...", for contacts_search MATCH */
-#define INBOX_SQLITE_MATCH_MAX  (3 * INBOX_SEARCH_MAX + 32)
+#define INBOX_SQLITE_MATCH_MAX  (4 * INBOX_SEARCH_MAX + 64)
 
 /* What a plan is chosen for: a list of listed rows, found by walking
  * walked index entries, and candidates drawn from population rows. */

@@ -44,7 +44,8 @@ static int inbox_sqlite_ids_add(inbox_sqlite_ids_t *ids, int64_t id,
 static int inbox_sqlite_id_compare(const void *a, const void *b);
 
 
-/* name : "..." OR digits : "...", each quote doubled: each part one
+/* name : "..." OR digits : "..." (OR digits : the dialled ones), each
+ * quote doubled: each part one
  * phrase, its trigrams one after the other, that is the text itself. */
 static void
 inbox_sqlite_search_match(const inbox_search_t *search,
@@ -65,6 +66,12 @@ inbox_sqlite_search_match(const inbox_search_t *search,
     if (search->digits[0] != '\0') {
         p = stpcpy(p, " OR digits : \"");
         p = stpcpy(p, search->digits);
+        *p++ = '"';
+    }
+
+    if (search->dialled[0] != '\0') {
+        p = stpcpy(p, " OR digits : \"");
+        p = stpcpy(p, search->dialled);
         *p++ = '"';
     }
 

@@ -1582,6 +1582,39 @@ TEST(a_phone_search_ignores_every_kind_of_formatting)
 }
 
 
+/*
+ * A number typed as it is dialled, after a trunk "0" or an international
+ * "00" or "011", is found too: E.164 holds none of them.  Before and
+ * after maintenance (SQLite indexes the contact then).
+ */
+TEST(a_phone_search_finds_a_number_typed_as_it_is_dialled)
+{
+    int        round;
+    fixture_t  f;
+
+    FIXTURE(&f);
+
+    CHECK_INT(receive(&f, "SM1", "+447700900123", "a", T0, NULL, NULL),
+              INBOX_OK);
+    CHECK_INT(receive(&f, "SM2", BOB, "b", T0 + 1, NULL, NULL), INBOX_OK);
+
+    for (round = 0; round < 2; round++) {
+        CHECK_INT(list_count(&f, INBOX_FILTER_ALL, "07700 900123"), 1);
+        CHECK(list_shows(&f, INBOX_FILTER_ALL, "07700 900123",
+                         "+447700900123"));
+        CHECK_INT(list_count(&f, INBOX_FILTER_ALL, "0044 7700 900123"), 1);
+        CHECK_INT(list_count(&f, INBOX_FILTER_ALL, "011 44 7700 900"), 1);
+        /* still a part of the number as typed, too */
+        CHECK_INT(list_count(&f, INBOX_FILTER_ALL, "0090012"), 1);
+        CHECK_INT(list_count(&f, INBOX_FILTER_ALL, "07700 900124"), 0);
+
+        CHECK_INT(inbox_store_maintain(f.store, NULL), INBOX_OK);
+    }
+
+    fixture_close(&f);
+}
+
+
 /* A contact renamed is found by its new name only. */
 TEST(a_renamed_contact_is_found_by_its_new_name)
 {

@@ -1845,6 +1845,15 @@ TEST(conversations_list_filters_with_search_and_cursor)
     golden_check(&fake, "conversations_list_search_name");
     inbox_conversation_page_free(&page);
 
+    /* A number as it is dialled: its digits, or those after the prefix */
+    fake_reset(&fake);
+    memset(&query, 0, sizeof(query));
+    query.q = "07700 900123";
+    CHECK_INT(inbox_store_conversations_list(store, ORG_ID, &query, &page,
+                                             &err), INBOX_OK);
+    golden_check(&fake, "conversations_list_search_dialled");
+    inbox_conversation_page_free(&page);
+
     fake_close(&fake, store);
 }
 

@@ -4,7 +4,10 @@
  * q matches a contact whose name contains q, letters compared without
  * their ASCII case (as SQLite's lower() folds them), or whose phone
  * number contains q's digits, whatever the formatting around them
- * ("(555) 12", "555-12" and "+155512" all look for 55512).  A backend
+ * ("(555) 12", "555-12" and "+155512" all look for 55512).  Digits typed
+ * as they are dialled, after a trunk "0" or an international "00" or
+ * "011" ("07700 900123", "0044 7700 900123"), look for what follows the
+ * prefix too: E.164 has none of them.  A backend
  * finds the matches by its own means (SQLite: a trigram index) and
  * checks them with inbox_search_matches where it scans.
  */
@@ -21,6 +24,8 @@
 typedef struct {
     char  name[INBOX_SEARCH_MAX];     /* q folded; "" when no search */
     char  digits[INBOX_SEARCH_MAX];   /* q's digits; "" when none */
+    /* q's digits after their dialling prefix; "" when none */
+    char  dialled[INBOX_SEARCH_MAX];
     /* every part has at least INBOX_SEARCH_INDEX_MIN characters: an
      * index of three-character pieces finds every match */
     int   indexed;

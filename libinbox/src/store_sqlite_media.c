@@ -203,14 +203,15 @@ inbox_sqlite_media_fetch_claim(inbox_store_t *store, int64_t now,
         err = &fallback;
     }
 
-    list->items = calloc(limit, sizeof(inbox_media_fetch_t));
-    if (list->items == NULL) {
-        return inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
-    }
-
     conn = inbox_sqlite_begin_write(store, err);
     if (conn == NULL) {
         return err->code;
+    }
+
+    list->items = calloc(limit, sizeof(inbox_media_fetch_t));
+    if (list->items == NULL) {
+        inbox_sqlite_rollback(conn);
+        return inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
     }
 
     stmt = inbox_sqlite_stmt(conn, INBOX_SQL_MEDIA_DUE,

@@ -570,6 +570,7 @@ TEST(a_busy_database_is_unavailable_and_the_retry_succeeds)
     inbox_error_t          err;
     inbox_event_list_t     events;
     inbox_ingest_result_t  r;
+    inbox_media_fetch_list_t  media;
 
     FIXTURE(&f);
     memset(&events, 0, sizeof(events));
@@ -591,6 +592,14 @@ TEST(a_busy_database_is_unavailable_and_the_retry_succeeds)
     CHECK_INT(r.status, INBOX_ERR_UNAVAILABLE);
     CHECK_STR(r.message_id, "");
     CHECK_INT(events.count, 0);
+
+    /* the fetcher's claim gives up alike, leaving the caller nothing to
+     * free (the sender frees no list a claim refused) */
+    memset(&media, 0, sizeof(media));
+    CHECK_INT(inbox_store_media_fetch_claim(f.store, T0, 4, &media, &err),
+              INBOX_ERR_UNAVAILABLE);
+    CHECK_INT(media.count, 0);
+    CHECK(media.items == NULL);
 
     sqlite3_exec(blocker, "ROLLBACK", NULL, NULL, NULL);
     sqlite3_close(blocker);

@@ -260,6 +260,18 @@ test('only the files the inbox made are served: made-up tokens, other '
     const got = await rawGet(path);
     assert.equal(got.status, 200);
     assert.equal(got.headers['content-type'], 'image/png');
+
+    // and is only read: anything else is the contract's 405, not nginx's
+    // HTML page
+    for (const method of ['POST', 'PUT', 'DELETE']) {
+        const res = await fetch(ctx.cluster.url(path), { method,
+            headers: { 'Content-Length': '0' } });
+        assert.equal(res.status, 405, method);
+        assert.match(res.headers.get('content-type'), /application\/json/,
+                     method);
+        assert.equal((await res.json()).error.code, 'method_not_allowed',
+                     method);
+    }
 });
 
 test('an inbound MMS shows each image waiting for its copy, never the '

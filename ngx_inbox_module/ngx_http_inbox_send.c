@@ -416,6 +416,11 @@ ngx_http_inbox_api_media(inbox_store_t *store, const char *org_id,
         return rc;
     }
 
+    rc = inbox_media_message_check(records, media_count, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
     ngx_memzero(media, media_count * sizeof(inbox_media_t));
 
     for (i = 0; i < media_count; i++) {

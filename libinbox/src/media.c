@@ -443,3 +443,29 @@ inbox_media_fetch_retry_at(unsigned attempts, int64_t now)
 
     return now + wait[attempts - 1];
 }
+
+
+inbox_status_t
+inbox_media_message_check(const inbox_media_record_t *media, size_t n,
+    inbox_error_t *err)
+{
+    size_t   i;
+    int64_t  total;
+
+    total = 0;
+
+    for (i = 0; i < n; i++) {
+        total += media[i].bytes;
+    }
+
+    if (total <= INBOX_MEDIA_MESSAGE_BYTES_MAX) {
+        return INBOX_OK;
+    }
+
+    return inbox_error_set_field(err, INBOX_ERR_INVALID, "media_ids",
+                                 "The images come to %.1f MB; a message "
+                                 "carries %d MB in all.",
+                                 (double) total / (1024 * 1024),
+                                 INBOX_MEDIA_MESSAGE_BYTES_MAX
+                                 / (1024 * 1024));
+}

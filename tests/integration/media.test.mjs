@@ -274,6 +274,29 @@ test('only the files the inbox made are served: made-up tokens, other '
     }
 });
 
+test('images adding up to more than a message carries (5 MB) are refused '
+     + 'with the send, naming media_ids; each alone is fine', async () => {
+    const big = () => Buffer.concat([png(1, 1),
+        Buffer.alloc(3 * 1024 * 1024, 0x61)]);
+    const a = await uploadOk(big(), 'image/png');
+    const b = await uploadOk(big(), 'image/png');
+    const from = uniqueNumber();
+    await deliverInbound(ctx.cluster, { from, body: 'send pictures' });
+    const list = await api(ctx.cluster, '/api/v1/conversations',
+        ctx.cluster.orgs[0].token);
+    const conv = list.json.items.find((c) => c.contact.phone === from);
+    const send = (ids) => api(ctx.cluster,
+        `/api/v1/conversations/${conv.id}/messages`,
+        ctx.cluster.orgs[0].token, { method: 'POST',
+            body: { body: 'here', media_ids: ids } });
+
+    const e = assertError(await send([a.id, b.id]), 400, 'invalid_request');
+    assert.equal(e.field, 'media_ids');
+    assert.match(e.message, /6\.0 MB; a message carries 5 MB in all/);
+    // one of them is not refused for its size (this org has no credits)
+    assertError(await send([a.id]), 402, 'insufficient_credits');
+});
+
 test('an inbound MMS shows each image waiting for its copy, never the '
      + 'carrier\'s URL', async () => {
     const from = uniqueNumber();

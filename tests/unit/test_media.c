@@ -248,3 +248,21 @@ TEST(a_failed_copy_is_tried_again_further_apart_then_given_up)
 
 
 RUN_TESTS()
+
+
+TEST(a_message_carries_5_mb_of_images_in_all)
+{
+    inbox_error_t         err;
+    inbox_media_record_t  m[3];
+
+    memset(m, 0, sizeof(m));
+    m[0].bytes = 2 * 1024 * 1024;
+    m[1].bytes = 3 * 1024 * 1024;
+    CHECK_INT(inbox_media_message_check(m, 2, NULL), INBOX_OK);
+
+    m[2].bytes = 1;
+    CHECK_INT(inbox_media_message_check(m, 3, &err), INBOX_ERR_INVALID);
+    CHECK_STR(err.field, "media_ids");
+    CHECK(strstr(err.message, "5.0 MB") != NULL);
+    CHECK_INT(inbox_media_message_check(m, 0, NULL), INBOX_OK);
+}

@@ -103,6 +103,15 @@ typedef struct {
     int64_t  created_at;                    /* ms */
 } inbox_media_record_t;
 
+/* What a carrier takes in all for one message (Twilio: 5 MB). */
+#define INBOX_MEDIA_MESSAGE_BYTES_MAX  (5 * 1024 * 1024)
+
+/* INBOX_ERR_INVALID naming "media_ids" when the n uploads add up to more
+ * than one message carries: the carrier would refuse it only later, with
+ * its credits held meanwhile. */
+inbox_status_t inbox_media_message_check(const inbox_media_record_t *media,
+    size_t n, inbox_error_t *err);
+
 /* {"id","url","content_type","bytes"}, url being base (the public URL,
  * without a trailing "/") + INBOX_MEDIA_PATH + file; malloc'd, NULL when
  * out of memory. */

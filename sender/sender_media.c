@@ -117,6 +117,14 @@ sender_media_start(sender_t *s, const inbox_media_fetch_t *item,
     f->idx = item->idx;
     f->attempts = item->attempts;
 
+    if (f->attempts > INBOX_MEDIA_FETCH_ATTEMPTS) {
+        /* its leases ran out that often (a sender stopped mid-copy, a
+         * store that could not take the outcome): no more tries */
+        sender_media_failed(s, f, "tried too often", 1);
+        free(f);
+        return;
+    }
+
     if (sender_transfer_init(&f->transfer, "GET", item->url, NULL, NULL, 0,
                              s->options.timeout_ms)
         != 0)
@@ -204,8 +212,9 @@ sender_media_done(sender_transfer_t *t)
         if (sender_media_store(s, f, &events, &err) == INBOX_OK) {
             sender_publish(s, &events);
         } else {
-            sender_log(s, "media %u of message %s not copied: %s", f->idx,
-                       f->message_id, err.message);
+            /* a disk that is full or gone: tried again later, as a
+             * carrier's hiccup is, and given up after as many tries */
+            sender_media_failed(s, f, err.message, 0);
         }
 
         inbox_event_list_free(&events);

@@ -6,9 +6,12 @@
 
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
-import { sleep, uniqueNumber } from '../lib/cluster.mjs';
+import { execFile } from 'node:child_process';
+import { renameSync } from 'node:fs';
+import { promisify } from 'node:util';
+import { sleep, sqlite3Path, uniqueNumber } from '../lib/cluster.mjs';
 import { errorLogIsCleanTest, useCluster } from '../lib/fixture.mjs';
-import { api, TWIML_EMPTY } from '../lib/inbox.mjs';
+import { api, eventually, TWIML_EMPTY } from '../lib/inbox.mjs';
 
 const ctx = useCluster({ orgs: [{ name: 'Simulated Org' }],
                          carrierSim: true, sender: true });
@@ -81,6 +84,65 @@ test('an MMS through the simulator keeps every picture: the sender '
     }
 });
 
+
+// The copy of from's (first) image: { attempts, fetchIn (ms from now),
+// state }; set: what to change first (SQL of message_media's columns).
+async function copyOf(from, set) {
+    const which = 'message_id = (SELECT m.id FROM messages m'
+        + ' JOIN conversations v ON v.id = m.conversation_id'
+        + ' JOIN contacts c ON c.id = v.contact_id'
+        + ` WHERE c.phone = '${from}' ORDER BY m.id DESC LIMIT 1)`;
+    const sql = (set ? `UPDATE message_media SET ${set} WHERE ${which};` : '')
+        + 'SELECT attempts, fetch_at - CAST((julianday(\'now\')'
+        + ' - 2440587.5) * 86400000 AS INTEGER), state FROM message_media'
+        + ` WHERE ${which};`;
+    const { stdout } = await promisify(execFile)(sqlite3Path,
+        [ctx.cluster.storePath, sql]);
+    const [attempts, fetchIn, state] = stdout.trim().split('|');
+    return { attempts: Number(attempts), fetchIn: Number(fetchIn), state };
+}
+
+test('an image whose copy cannot be kept is tried again as a carrier\'s '
+     + 'hiccup is, and given up after its tries: never fetched for ever',
+async () => {
+    const dir = ctx.cluster.mediaDir;
+    const fetches = async () => (await sim.requests({ kind: 'media' }))
+        .length;
+    const from = uniqueNumber();
+    renameSync(dir, `${dir}.away`);
+    try {
+        await sim.inbound({ from, body: 'look', media: ['sunset.jpg'] });
+        // fetched, not kept: due again in a minute, not at the end of
+        // the 5-minute lease
+        let copy;
+        await eventually(async () => {
+            copy = await copyOf(from);
+            return copy.attempts === 1 && copy.fetchIn < 2 * 60000;
+        }, 15000, 'the first try recorded as failed');
+        assert.equal(copy.state, 'pending');
+        assert.ok(copy.fetchIn > 30000, `due in ${copy.fetchIn} ms`);
+
+        // its last try fails too: given up
+        await copyOf(from, 'attempts = 5, fetch_at = 0');
+        await eventually(async () => (await copyOf(from)).state === 'failed',
+            15000, 'the copy given up');
+        const [{ media }] = await messagesOf(from);
+        assert.deepEqual(media.map((m) => m.state), ['failed']);
+
+        // one whose leases kept running out is given up without a fetch
+        const other = uniqueNumber();
+        await sim.inbound({ from: other, body: 'and', media: ['sunset.jpg'] });
+        await eventually(async () => (await copyOf(other)).attempts === 1,
+            15000, 'the first try');
+        const before = await fetches();
+        await copyOf(other, "attempts = 6, fetch_at = 0, state = 'pending'");
+        await eventually(async () => (await copyOf(other)).state === 'failed',
+            15000, 'the copy given up');
+        assert.equal(await fetches(), before);
+    } finally {
+        renameSync(`${dir}.away`, dir);
+    }
+});
 
 test('webhooks signed with another token are refused by the inbox and '
      + 'not retried', async () => {

@@ -33,6 +33,7 @@
 #include <inbox/error.h>
 #include <inbox/event.h>
 #include <inbox/model.h>
+#include <inbox/search.h>
 #include <inbox/store.h>
 
 
@@ -379,7 +380,7 @@ static int
 finish(const char *path, uint64_t seed)
 {
     int            rc;
-    char           name[96];
+    char           name[96], key[INBOX_SEARCH_KEY_MAX];
     int64_t        id, max_id, rank;
     uint64_t       h;
     sqlite3       *db;
@@ -400,8 +401,8 @@ finish(const char *path, uint64_t seed)
 
     if (rc == SQLITE_OK) {
         rc = sqlite3_prepare_v2(db,
-            "UPDATE contacts SET name = ?2 WHERE id = ?1", -1, &contact,
-            NULL);
+            "UPDATE contacts SET name = ?2, search_name = ?3 WHERE id = ?1",
+            -1, &contact, NULL);
     }
 
     if (rc == SQLITE_OK) {
@@ -444,6 +445,9 @@ finish(const char *path, uint64_t seed)
                      last_names[(h >> 24) % COUNT(last_names)]);
             sqlite3_bind_int64(contact, 1, id);
             sqlite3_bind_text(contact, 2, name, -1, SQLITE_TRANSIENT);
+            /* what the store writes beside a name (search.h) */
+            (void) inbox_search_key(name, key, sizeof(key));
+            sqlite3_bind_text(contact, 3, key, -1, SQLITE_TRANSIENT);
             rc = sqlite3_step(contact) == SQLITE_DONE ? SQLITE_OK
                                                       : SQLITE_ERROR;
             sqlite3_reset(contact);

@@ -307,14 +307,21 @@
         }
     }
 
+    /* Text as the server's search compares names (search.h): without
+     * case or accents, the curly apostrophes straight, spaces as one. */
+    function plain(text) {
+        return text.normalize('NFD').replace(/\p{Mn}/gu, '')
+            .replace(/[\u2018\u2019\u02bc]/g, "'").normalize('NFKC')
+            .toLowerCase().trim().replace(/\s+/g, ' ');
+    }
+
     /* The search, as near as the browser can tell: used only for threads
      * the server has not listed yet (a new message during a search). */
     function matchesSearch(conv) {
         if (state.q === '') {
             return true;
         }
-        const name = (conv.contact.name || '').toLowerCase();
-        if (name.includes(state.q.toLowerCase())) {
+        if (plain(conv.contact.name || '').includes(plain(state.q))) {
             return true;
         }
         const digits = state.q.replace(/\D/g, '');

@@ -1,6 +1,7 @@
 /*
- * Text folded for comparison (see fold.h): ICU's NFKC_Casefold on UTF-16,
- * then white space trimmed and collapsed, then UTF-8 again.
+ * Text folded for comparison (see fold.h): ICU's NFKC_Casefold on UTF-16
+ * (plain: NFD without the marks first), then white space trimmed and
+ * collapsed, then UTF-8 again.
  */
 #include <stdint.h>
 #include <unicode/uchar.h>
@@ -14,15 +15,35 @@
 #define INBOX_FOLD_UNITS  (INBOX_FOLD_BYTES_MAX * 3)
 
 
+static int inbox_fold(const char *s, size_t len, int plain, char *out,
+    size_t size);
+static int32_t inbox_fold_marks_off(UChar *text, int32_t len,
+    UErrorCode *status);
+
+
 int
 inbox_text_fold(const char *s, size_t len, char *out, size_t size)
+{
+    return inbox_fold(s, len, 0, out, size);
+}
+
+
+int
+inbox_text_fold_plain(const char *s, size_t len, char *out, size_t size)
+{
+    return inbox_fold(s, len, 1, out, size);
+}
+
+
+static int
+inbox_fold(const char *s, size_t len, int plain, char *out, size_t size)
 {
     int32_t             src_len, dst_len, i, n, out_len;
     UChar32             c;
     UErrorCode          status;
     const UNormalizer2 *nfkc_cf;
     int                 space;
-    UChar               src[INBOX_FOLD_BYTES_MAX];
+    UChar               src[INBOX_FOLD_UNITS];
     UChar               dst[INBOX_FOLD_UNITS];
     UChar               folded[INBOX_FOLD_UNITS];
 
@@ -35,6 +56,10 @@ inbox_text_fold(const char *s, size_t len, char *out, size_t size)
     /* UTF-16 is never longer in units than UTF-8 in bytes */
     u_strFromUTF8WithSub(src, INBOX_FOLD_BYTES_MAX, &src_len, s,
                          (int32_t) len, 0xFFFD, NULL, &status);
+
+    if (plain) {
+        src_len = inbox_fold_marks_off(src, src_len, &status);
+    }
 
     nfkc_cf = unorm2_getNFKCCasefoldInstance(&status);
     dst_len = unorm2_normalize(nfkc_cf, src, src_len, dst, INBOX_FOLD_UNITS,
@@ -72,4 +97,50 @@ inbox_text_fold(const char *s, size_t len, char *out, size_t size)
     }
 
     return out_len;
+}
+
+
+/*
+ * text (len units, room for INBOX_FOLD_UNITS) decomposed (NFD) without
+ * its nonspacing marks, and with the typographic apostrophes a phone's
+ * keyboard puts in made ASCII ones; its new length.
+ */
+static int32_t
+inbox_fold_marks_off(UChar *text, int32_t len, UErrorCode *status)
+{
+    int32_t             nfd_len, i, n;
+    UChar32             c;
+    const UNormalizer2 *nfd;
+    UChar               nfd_text[INBOX_FOLD_UNITS];
+
+    nfd = unorm2_getNFDInstance(status);
+    nfd_len = unorm2_normalize(nfd, text, len, nfd_text, INBOX_FOLD_UNITS,
+                               status);
+
+    if (U_FAILURE(*status)) {
+        return 0;
+    }
+
+    n = 0;
+
+    for (i = 0; i < nfd_len; /* void */) {
+        U16_NEXT(nfd_text, i, nfd_len, c);
+
+        if (u_charType(c) == U_NON_SPACING_MARK) {
+            continue;
+        }
+
+        if (c == 0x2018 || c == 0x2019 || c == 0x02BC) {
+            c = '\'';
+        }
+
+        if (n + U16_LENGTH(c) > INBOX_FOLD_UNITS) {
+            *status = U_BUFFER_OVERFLOW_ERROR;
+            return 0;
+        }
+
+        U16_APPEND_UNSAFE(text, n, c);
+    }
+
+    return n;
 }

@@ -2,14 +2,15 @@
  * What a conversation search matches (see <inbox/search.h>).
  */
 #include <string.h>
+#include <inbox/fold.h>
 #include <inbox/phone.h>
 #include <inbox/search.h>
 
 
 static size_t inbox_search_chars(const char *s);
 static void inbox_search_dialled(const char *digits, char *dialled);
-static int inbox_search_contains(const char *name, const char *folded);
-static char inbox_search_fold_char(char c);
+static int inbox_search_key_ascii(const char *name, size_t len, char *out,
+    size_t size);
 
 
 int
@@ -24,11 +25,18 @@ inbox_search_parse(const char *q, inbox_search_t *s)
     }
 
     len = strlen(q);
-    if (len >= sizeof(s->name)) {
+    if (len >= INBOX_SEARCH_MAX
+        || inbox_search_key(q, s->name, sizeof(s->name)) < 0)
+    {
+        s->name[0] = '\0';
         return -1;
     }
 
-    inbox_search_fold(q, len, s->name);
+    if (s->name[0] == '\0') {
+        /* only white space: a search all the same, that a space ends */
+        strcpy(s->name, " ");
+    }
+
     inbox_phone_digits(q, len, s->digits, sizeof(s->digits));
     inbox_search_dialled(s->digits, s->dialled);
 
@@ -76,6 +84,8 @@ int
 inbox_search_matches(const inbox_search_t *s, const char *name,
     const char *phone)
 {
+    char  key[INBOX_FOLD_MAX];
+
     if (s->name[0] == '\0') {
         return 1;
     }
@@ -92,49 +102,76 @@ inbox_search_matches(const inbox_search_t *s, const char *name,
         return 1;
     }
 
-    return name != NULL && inbox_search_contains(name, s->name);
+    return name != NULL && inbox_search_key(name, key, sizeof(key)) >= 0
+           && strstr(key, s->name) != NULL;
 }
 
 
-void
-inbox_search_fold(const char *in, size_t len, char *out)
+int
+inbox_search_key(const char *name, char *out, size_t size)
 {
-    size_t  i;
+    size_t  len;
+
+    len = strlen(name);
+
+    if (len > INBOX_FOLD_BYTES_MAX) {
+        return -1;
+    }
+
+    return inbox_search_key_ascii(name, len, out, size) >= 0
+           ? (int) strlen(out)
+           : inbox_text_fold_plain(name, len, out, size);
+}
+
+
+/*
+ * An ASCII name folded as fold.h would (NFKC_Casefold leaves ASCII but
+ * its capitals alone): lower case, white space trimmed and each run one
+ * space.  -1, leaving the work to ICU, when the name is not ASCII or out
+ * is too small.
+ */
+static int
+inbox_search_key_ascii(const char *name, size_t len, char *out,
+    size_t size)
+{
+    int            space;
+    size_t         i, n;
+    unsigned char  c;
+
+    n = 0;
+    space = 0;
 
     for (i = 0; i < len; i++) {
-        out[i] = inbox_search_fold_char(in[i]);
-    }
+        c = (unsigned char) name[i];
 
-    out[len] = '\0';
-}
-
-
-/* Whether name, folded, contains folded (a name has no length limit). */
-static int
-inbox_search_contains(const char *name, const char *folded)
-{
-    size_t  i;
-
-    for ( /* void */ ; *name; name++) {
-        for (i = 0; folded[i] != '\0'
-                    && inbox_search_fold_char(name[i]) == folded[i]; i++)
-        {
-            /* void */
+        if (c >= 0x80) {
+            return -1;
         }
 
-        if (folded[i] == '\0') {
-            return 1;
+        if (c == ' ' || (c >= '\t' && c <= '\r')) {
+            space = n > 0;
+            continue;
         }
+
+        if (n + 2 >= size) {
+            return -1;
+        }
+
+        if (space) {
+            out[n++] = ' ';
+            space = 0;
+        }
+
+        out[n++] = (c >= 'A' && c <= 'Z') ? c + ('a' - 'A') : c;
     }
 
-    return 0;
-}
+    if (size == 0) {
+        return -1;
+    }
 
+    out[n] = '\0';
 
-static char
-inbox_search_fold_char(char c)
-{
-    return (c >= 'A' && c <= 'Z') ? c + ('a' - 'A') : c;
+    return (int) n;
 }
 
 

@@ -212,7 +212,7 @@ inbox_status_t inbox_mongo_ids(const char *org_id, bson_oid_t *org,
     inbox_error_t *err);
 /* A search (inbox_search_t) on the fields name and phone: the name
  * clause into filter (returns 0), or with digits both into the $or array
- * or (returns 1). */
+ * or (returns 1) (store_mongo_search.c). */
 int inbox_mongo_append_search(bson_t *filter, bson_t *or,
     const inbox_search_t *search, const char *name, const char *phone);
 /* Appends to the array or the two clauses "after (ms, oid)" in

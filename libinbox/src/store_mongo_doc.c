@@ -5,7 +5,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <inbox/search.h>
 #include "store_mongo.h"
 
 
@@ -538,71 +537,6 @@ inbox_mongo_counts(inbox_mongo_store_t *ms, const bson_oid_t *org,
     bson_destroy(&batch);
 
     return rc;
-}
-
-
-/*
- * The search (inbox_search_t) as regular expressions, unanchored: the
- * name with each ASCII letter either case ("[wW][aA]..."; other
- * characters as typed, as SQLite's lower() folds them), or the phone
- * number holding the digits or the dialled ones (E.164 is "+" and
- * digits), in the fields
- * named name and phone.  Both are in the lists' indexes, so a search
- * filters index keys, not documents.
- * Without digits the name clause goes straight into filter (returns 0);
- * else both go into the $or array or (returns 1).
- */
-int
-inbox_mongo_append_search(bson_t *filter, bson_t *or,
-    const inbox_search_t *search, const char *name, const char *phone)
-{
-    char        *pattern, *p, *digits;
-    bson_t       item;
-    const char  *c;
-
-    pattern = bson_malloc(4 * strlen(search->name) + 1);
-
-    for (p = pattern, c = search->name; *c; c++) {
-        if (*c >= 'a' && *c <= 'z') {
-            *p++ = '[';
-            *p++ = *c;
-            *p++ = (char) (*c - 'a' + 'A');
-            *p++ = ']';
-            continue;
-        }
-
-        if (strchr("\\^$.|?*+()[]{}", *c) != NULL) {
-            *p++ = '\\';
-        }
-        *p++ = *c;
-    }
-    *p = '\0';
-
-    if (search->digits[0] == '\0') {
-        BSON_APPEND_REGEX(filter, name, pattern, "");
-        bson_free(pattern);
-        return 0;
-    }
-
-    BSON_APPEND_DOCUMENT_BEGIN(or, "0", &item);
-    BSON_APPEND_REGEX(&item, name, pattern, "");
-    bson_append_document_end(or, &item);
-
-    BSON_APPEND_DOCUMENT_BEGIN(or, "1", &item);
-    if (search->dialled[0] == '\0') {
-        BSON_APPEND_REGEX(&item, phone, search->digits, "");
-    } else {
-        /* digits only: nothing to escape */
-        digits = bson_strdup_printf("%s|%s", search->digits,
-                                    search->dialled);
-        BSON_APPEND_REGEX(&item, phone, digits, "");
-        bson_free(digits);
-    }
-    bson_append_document_end(or, &item);
-
-    bson_free(pattern);
-
-    return 1;
 }
 
 

@@ -103,10 +103,15 @@ static inbox_status_t inbox_sqlite_search_index(inbox_store_t *store,
 /* How much of the file a reader maps (1 GiB). */
 #define INBOX_SQLITE_MMAP  "1073741824"
 
-/* What contacts_search holds of a contact (migration 8): its name folded
- * and its phone number's digits (E.164: "+" and the digits). */
+/* What contacts_search held of a contact (migrations 8 to 17): its name
+ * folded and its phone number's digits (E.164: "+" and the digits). */
 #define INBOX_SQLITE_SEARCH_ROW(row)                                         \
     "lower(" row ".name), substr(" row ".phone, 2)"
+
+/* What it holds since migration 18: the name as a search compares it
+ * (search.h; kept by the store in contacts.search_name), the digits. */
+#define INBOX_SQLITE_SEARCH_KEYS(row)                                        \
+    row ".search_name, substr(" row ".phone, 2)"
 
 /* A campaign recipient's states (campaign.h), each counted in a column
  * n_STATE of its campaign (migration 13). */
@@ -869,7 +874,49 @@ static const char *inbox_sqlite_migrations[] = {
      */
     "ALTER TABLE users ADD COLUMN removed_at INTEGER;"
     "CREATE INDEX tokens_by_user ON tokens (user_id)"
-    "  WHERE user_id IS NOT NULL;"
+    "  WHERE user_id IS NOT NULL;",
+
+    /*
+     * 18: a search finds a name without its case or accents ("jose" is
+     * José, search.h).  The folding is ICU's, so the store writes the
+     * name's key beside it (search_name) and the index holds the key;
+     * the triggers read the stored key (a sqlite3 shell renaming a
+     * contact leaves its search as it was, and fails nothing).  The
+     * index is made again with the keys: contentless, it forgets all
+     * at once.
+     */
+    "ALTER TABLE contacts ADD COLUMN search_name TEXT;"
+    "UPDATE contacts SET search_name = inbox_search_key(name)"
+    "  WHERE name IS NOT NULL AND name <> '';"
+    "INSERT INTO contacts_search (contacts_search) VALUES ('delete-all');"
+    "INSERT INTO contacts_search (rowid, name, digits)"
+    "  SELECT id, " INBOX_SQLITE_SEARCH_KEYS("contacts") " FROM contacts"
+    "  WHERE id NOT IN (SELECT contact_id FROM contacts_search_pending);"
+
+    "DROP TRIGGER contacts_search_update;"
+    "CREATE TRIGGER contacts_search_update"
+    "  AFTER UPDATE OF search_name, phone ON contacts"
+    "  WHEN OLD.search_name IS NOT NEW.search_name"
+    "    OR OLD.phone IS NOT NEW.phone "
+    "BEGIN"
+    "  INSERT INTO contacts_search (contacts_search, rowid, name, digits)"
+    "    SELECT 'delete', OLD.id, " INBOX_SQLITE_SEARCH_KEYS("OLD")
+    "    WHERE NOT EXISTS (SELECT 1 FROM contacts_search_pending"
+    "                      WHERE contact_id = OLD.id);"
+    "  INSERT INTO contacts_search_pending SELECT NEW.id"
+    "    WHERE NOT EXISTS (SELECT 1 FROM contacts_search_pending"
+    "                      WHERE contact_id = NEW.id);"
+    "END;"
+
+    "DROP TRIGGER contacts_search_delete;"
+    "CREATE TRIGGER contacts_search_delete AFTER DELETE ON contacts "
+    "BEGIN"
+    "  INSERT INTO contacts_search (contacts_search, rowid, name, digits)"
+    "    SELECT 'delete', OLD.id, " INBOX_SQLITE_SEARCH_KEYS("OLD")
+    "    WHERE NOT EXISTS (SELECT 1 FROM contacts_search_pending"
+    "                      WHERE contact_id = OLD.id);"
+    "  DELETE FROM contacts_search_pending WHERE contact_id = OLD.id;"
+    "END;"
 };
 
 #define INBOX_SQLITE_VERSION                                                  \
@@ -1300,6 +1347,15 @@ inbox_sqlite_configure(sqlite3 *db, int full_sync)
                                  SQLITE_UTF8 | SQLITE_DETERMINISTIC
                                  | SQLITE_INNOCUOUS, NULL,
                                  inbox_sqlite_search_matches, NULL, NULL);
+    if (rc != SQLITE_OK) {
+        return rc;
+    }
+
+    /* migration 18's; no trigger calls it (a sqlite3 shell has none) */
+    rc = sqlite3_create_function(db, "inbox_search_key", 1,
+                                 SQLITE_UTF8 | SQLITE_DETERMINISTIC
+                                 | SQLITE_INNOCUOUS, NULL,
+                                 inbox_sqlite_search_key, NULL, NULL);
     if (rc != SQLITE_OK) {
         return rc;
     }
@@ -2244,7 +2300,7 @@ inbox_sqlite_search_index(inbox_store_t *store, inbox_sqlite_conn_t *reader,
 
     rc = inbox_sqlite_run(conn, INBOX_SQL_SEARCH_INDEX,
         "INSERT INTO contacts_search (rowid, name, digits)"
-        " SELECT c.id, " INBOX_SQLITE_SEARCH_ROW("c")
+        " SELECT c.id, " INBOX_SQLITE_SEARCH_KEYS("c")
         " FROM contacts_search_pending p"
         " JOIN contacts c ON c.id = p.contact_id");
 

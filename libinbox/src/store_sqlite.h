@@ -354,7 +354,8 @@ typedef enum {
 } inbox_sqlite_plan_t;
 
 /* name : "..." OR digits : "...", for contacts_search MATCH */
-#define INBOX_SQLITE_MATCH_MAX  (4 * INBOX_SEARCH_MAX + 64)
+#define INBOX_SQLITE_MATCH_MAX                                               \
+    (2 * INBOX_SEARCH_KEY_MAX + 2 * INBOX_SEARCH_MAX + 64)
 
 /* What a plan is chosen for: a list of listed rows, found by walking
  * walked index entries, and candidates drawn from population rows. */
@@ -400,6 +401,16 @@ inbox_status_t inbox_sqlite_org_contacts(inbox_sqlite_conn_t *conn,
  * row, q parsed once a statement. */
 void inbox_sqlite_search_matches(sqlite3_context *ctx, int argc,
     sqlite3_value **argv);
+
+/* SQL inbox_search_key(name): inbox_search_key of a name (NULL for
+ * NULL, or a name it cannot fold); what contacts.search_name holds. */
+void inbox_sqlite_search_key(sqlite3_context *ctx, int argc,
+    sqlite3_value **argv);
+
+/* Binds contacts.search_name for name: its key, NULL when name is NULL
+ * or "" (no name) or cannot be folded. */
+int inbox_sqlite_bind_search_name(sqlite3_stmt *stmt, int i,
+    const char *name);
 
 /* Binds a string, or NULL when s is NULL. */
 int inbox_sqlite_bind_text(sqlite3_stmt *stmt, int i, const char *s);

@@ -22,8 +22,8 @@
     " FROM contacts ct LEFT JOIN conversations cv ON cv.contact_id = ct.id "
 
 #define INBOX_SQLITE_CONTACT_INSERT_SQL                                       \
-    "INSERT INTO contacts (org_id, phone, name, created_at)"                  \
-    " VALUES (?1, ?2, nullif(?3, ''), ?4) RETURNING id"
+    "INSERT INTO contacts (org_id, phone, name, created_at, search_name)"     \
+    " VALUES (?1, ?2, nullif(?3, ''), ?4, ?5) RETURNING id"
 
 
 static inbox_status_t inbox_sqlite_conversation_ensure(
@@ -75,11 +75,14 @@ inbox_sqlite_contact_upsert(inbox_store_t *store, const char *org_id,
     now = inbox_now_ms();
 
     stmt = inbox_sqlite_stmt(conn, INBOX_SQL_CONTACT_UPSERT,
-        "INSERT INTO contacts (org_id, phone, name, created_at)"
-        " VALUES (?1, ?2, nullif(?3, ''), ?4)"
+        "INSERT INTO contacts (org_id, phone, name, created_at,"
+        " search_name)"
+        " VALUES (?1, ?2, nullif(?3, ''), ?4, ?5)"
         " ON CONFLICT (org_id, phone)"
         " DO UPDATE SET name = CASE WHEN ?3 IS NULL THEN name"
-        "   ELSE excluded.name END"
+        "   ELSE excluded.name END,"
+        " search_name = CASE WHEN ?3 IS NULL THEN search_name"
+        "   ELSE excluded.search_name END"
         " RETURNING id", err);
     if (stmt == NULL) {
         goto failed;
@@ -89,6 +92,7 @@ inbox_sqlite_contact_upsert(inbox_store_t *store, const char *org_id,
     inbox_sqlite_bind_text(stmt, 2, phone);
     inbox_sqlite_bind_text(stmt, 3, name);
     sqlite3_bind_int64(stmt, 4, now);
+    inbox_sqlite_bind_search_name(stmt, 5, name);
 
     rc = sqlite3_step(stmt);
     contact = rc == SQLITE_ROW ? sqlite3_column_int64(stmt, 0) : 0;
@@ -279,13 +283,15 @@ inbox_sqlite_contact_rename(inbox_sqlite_conn_t *conn, int64_t id,
     sqlite3_stmt  *stmt;
 
     stmt = inbox_sqlite_stmt(conn, INBOX_SQL_CONTACT_RENAME,
-        "UPDATE contacts SET name = nullif(?2, '') WHERE id = ?1", err);
+        "UPDATE contacts SET name = nullif(?2, ''), search_name = ?3"
+        " WHERE id = ?1", err);
     if (stmt == NULL) {
         return err->code;
     }
 
     sqlite3_bind_int64(stmt, 1, id);
     inbox_sqlite_bind_text(stmt, 2, name);
+    inbox_sqlite_bind_search_name(stmt, 3, name);
 
     rc = sqlite3_step(stmt);
     inbox_sqlite_done(stmt);
@@ -421,6 +427,8 @@ inbox_sqlite_contact_create(inbox_store_t *store, const char *org_id,
     inbox_sqlite_bind_text(stmt, 2, phone);
     inbox_sqlite_bind_text(stmt, 3, edit->set_name ? edit->name : NULL);
     sqlite3_bind_int64(stmt, 4, now);
+    inbox_sqlite_bind_search_name(stmt, 5,
+                                  edit->set_name ? edit->name : NULL);
 
     rc = sqlite3_step(stmt);
     id = (rc == SQLITE_ROW) ? sqlite3_column_int64(stmt, 0) : 0;
@@ -1030,6 +1038,7 @@ inbox_sqlite_contacts_import(inbox_store_t *store, const char *org_id,
             inbox_sqlite_bind_text(stmt, 2, rows[i].phone);
             inbox_sqlite_bind_text(stmt, 3, rows[i].name);
             sqlite3_bind_int64(stmt, 4, now);
+            inbox_sqlite_bind_search_name(stmt, 5, rows[i].name);
 
             rc = sqlite3_step(stmt);
             id = (rc == SQLITE_ROW) ? sqlite3_column_int64(stmt, 0) : 0;

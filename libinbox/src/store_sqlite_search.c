@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <inbox/fold.h>
 #include "store_sqlite.h"
 
 
@@ -478,4 +479,42 @@ inbox_sqlite_org_contacts(inbox_sqlite_conn_t *conn, int64_t org,
     }
 
     return INBOX_OK;
+}
+
+
+void
+inbox_sqlite_search_key(sqlite3_context *ctx, int argc,
+    sqlite3_value **argv)
+{
+    int          n;
+    char         key[INBOX_FOLD_MAX];
+    const char  *name;
+
+    name = (const char *) sqlite3_value_text(argv[0]);
+
+    n = name != NULL ? inbox_search_key(name, key, sizeof(key)) : -1;
+
+    if (n < 0) {
+        sqlite3_result_null(ctx);
+        return;
+    }
+
+    sqlite3_result_text(ctx, key, n, SQLITE_TRANSIENT);
+}
+
+
+int
+inbox_sqlite_bind_search_name(sqlite3_stmt *stmt, int i, const char *name)
+{
+    int   n;
+    char  key[INBOX_FOLD_MAX];
+
+    n = name != NULL && name[0] != '\0'
+        ? inbox_search_key(name, key, sizeof(key)) : -1;
+
+    if (n < 0) {
+        return sqlite3_bind_null(stmt, i);
+    }
+
+    return sqlite3_bind_text(stmt, i, key, n, SQLITE_TRANSIENT);
 }

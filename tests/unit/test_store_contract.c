@@ -1615,6 +1615,65 @@ TEST(a_phone_search_finds_a_number_typed_as_it_is_dialled)
 }
 
 
+/*
+ * A name is found without its case, its accents or the kind of its
+ * apostrophe, typed either way: "jose" is José, "NUÑEZ" is Núñez, and a
+ * phone's curly "O’Brien" is O'Brien.  Before and after maintenance.
+ */
+TEST(a_name_is_found_without_its_case_or_accents)
+{
+    int         round;
+    size_t      i;
+    char        id[INBOX_ID_MAX];
+    fixture_t   f;
+    static const struct {
+        const char  *q;
+        const char  *phone;
+    } finds[] = {
+        { "jose", ALICE }, { "JOSÉ", ALICE }, { "nunez", ALICE },
+        { "NÚÑEZ", ALICE }, { "jose  nunez", ALICE },
+        { "o'brien", BOB }, { "O\xe2\x80\x99" "BRIEN", BOB },
+        { "\xc3\xa9mile", "+15557654321" }, { "EMILE", "+15557654321" },
+        { "Zo\xc3\xab", "+15550001111" }, { "ZOE", "+15550001111" }
+    };
+
+    FIXTURE(&f);
+
+    CHECK_INT(receive(&f, "SM1", ALICE, "a", T0, NULL, NULL), INBOX_OK);
+    CHECK_INT(inbox_store_contact_upsert(f.store, f.org, ALICE,
+                                         "Jos\xc3\xa9 N\xc3\xba\xc3\xb1" "ez",
+                                         id, NULL), INBOX_OK);
+    CHECK_INT(receive(&f, "SM2", BOB, "b", T0 + 1, NULL, NULL), INBOX_OK);
+    CHECK_INT(inbox_store_contact_upsert(f.store, f.org, BOB,
+                                         "Dan O\xe2\x80\x99" "Brien", id,
+                                         NULL), INBOX_OK);
+    CHECK_INT(receive(&f, "SM3", "+15557654321", "c", T0 + 2, NULL, NULL),
+              INBOX_OK);
+    CHECK_INT(inbox_store_contact_upsert(f.store, f.org, "+15557654321",
+                                         "\xc3\x89MILE Zola", id, NULL),
+              INBOX_OK);
+    /* a name stored decomposed: e and a combining diaeresis */
+    CHECK_INT(receive(&f, "SM4", "+15550001111", "d", T0 + 3, NULL, NULL),
+              INBOX_OK);
+    CHECK_INT(inbox_store_contact_upsert(f.store, f.org, "+15550001111",
+                                         "Zoe\xcc\x88 Fairweather", id,
+                                         NULL), INBOX_OK);
+
+    for (round = 0; round < 2; round++) {
+        for (i = 0; i < sizeof(finds) / sizeof(finds[0]); i++) {
+            CHECK_INT(list_count(&f, INBOX_FILTER_ALL, finds[i].q), 1);
+            CHECK(list_shows(&f, INBOX_FILTER_ALL, finds[i].q,
+                             finds[i].phone));
+        }
+
+        CHECK_INT(list_count(&f, INBOX_FILTER_ALL, "josie"), 0);
+        CHECK_INT(inbox_store_maintain(f.store, NULL), INBOX_OK);
+    }
+
+    fixture_close(&f);
+}
+
+
 /* A contact renamed is found by its new name only. */
 TEST(a_renamed_contact_is_found_by_its_new_name)
 {

@@ -1144,10 +1144,23 @@ TEST(stored_events_refer_to_a_long_message_without_copying_it)
 /* Migration 6 made the sessions table. */
 #define UNDO_SCHEMA_6  "DROP TABLE sessions;"
 
+/* Schema 18 undone (search keys): the index again of lower(name), and
+ * the triggers of 9. */
+#define UNDO_SCHEMA_18                                                       \
+    "DROP TRIGGER contacts_search_insert;"                                  \
+    "DROP TRIGGER contacts_search_update;"                                  \
+    "DROP TRIGGER contacts_search_delete;"                                  \
+    "INSERT INTO contacts_search (contacts_search) VALUES ('delete-all');"  \
+    "ALTER TABLE contacts DROP COLUMN search_name;"                         \
+    "INSERT INTO contacts_search (rowid, name, digits)"                     \
+    "  SELECT id, lower(name), substr(phone, 2) FROM contacts"              \
+    "  WHERE id NOT IN (SELECT contact_id FROM contacts_search_pending);"   \
+    CONTACTS_SEARCH_TRIGGERS
+
 /* Every step after 10 undone, newest first. */
 #define UNDO_SCHEMA_ABOVE_10                                                \
-    UNDO_SCHEMA_17 UNDO_SCHEMA_16 UNDO_SCHEMA_14 UNDO_SCHEMA_13             \
-    UNDO_SCHEMA_12 UNDO_SCHEMA_11
+    UNDO_SCHEMA_18 UNDO_SCHEMA_17 UNDO_SCHEMA_16 UNDO_SCHEMA_14             \
+    UNDO_SCHEMA_13 UNDO_SCHEMA_12 UNDO_SCHEMA_11
 
 /* Migration 7 made contacts' tags and the contacts list's index (after 8
  * is undone). */
@@ -1157,7 +1170,7 @@ TEST(stored_events_refer_to_a_long_message_without_copying_it)
     UNDO_SCHEMA_8                                                           \
     "DROP TABLE contact_tags; DROP INDEX contacts_by_created;"
 
-#define SCHEMA_NOW  17
+#define SCHEMA_NOW  18
 
 
 /* Migration 5 counts the threads a store has already, as every later
@@ -1314,6 +1327,60 @@ db_text(const fixture_t *f, const char *sql, char *out, size_t size)
     "SELECT group_concat(name, ' ') FROM (SELECT type || ':' || name AS name" \
     " FROM sqlite_schema WHERE tbl_name = 'contacts'"                       \
     " AND type IN ('index', 'trigger') ORDER BY name)"
+
+
+/*
+ * A store from before search keys (schema 17: the index held lower(name))
+ * finds its contacts without case or accents once opened, renames
+ * included, and one contact still pending for the index is indexed by
+ * the next maintenance.
+ */
+TEST(migrating_finds_the_names_there_are_without_their_accents)
+{
+    char       id[INBOX_ID_MAX];
+    fixture_t  f;
+
+    FIXTURE(&f);
+    CHECK_INT(receive(&f, "SM1", ALICE, "a", T0, NULL, NULL), INBOX_OK);
+    CHECK_INT(inbox_store_contact_upsert(f.store, f.org, ALICE,
+                                         "Jos\xc3\xa9 Walker", id, NULL),
+              INBOX_OK);
+    CHECK_INT(inbox_store_maintain(f.store, NULL), INBOX_OK);
+    CHECK_INT(receive(&f, "SM2", BOB, "b", T0 + 1, NULL, NULL), INBOX_OK);
+    CHECK_INT(inbox_store_contact_upsert(f.store, f.org, BOB,
+                                         "\xc3\x89mile Stone", id, NULL),
+              INBOX_OK);
+    inbox_store_close(f.store);
+    f.store = NULL;
+
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_18 "PRAGMA user_version = 17;"),
+              SQLITE_OK);
+    CHECK_INT(db_int(&f, "SELECT count(*) FROM contacts_search"
+                         " WHERE contacts_search MATCH 'name : \"josé\"'"),
+              1);
+
+    f.store = store_open(f.path);
+    CHECK(f.store != NULL);
+    CHECK_INT(db_int(&f, "PRAGMA user_version"), SCHEMA_NOW);
+    CHECK_INT(db_int(&f, "SELECT count(*) FROM contacts_search"
+                         " WHERE contacts_search MATCH 'name : \"josé\"'"),
+              0);
+    CHECK_INT(list_count(&f, INBOX_FILTER_ALL, "jose walker"), 1);
+    CHECK_INT(list_count(&f, INBOX_FILTER_ALL, "EMILE"), 1);
+    CHECK_INT(inbox_store_maintain(f.store, NULL), INBOX_OK);
+    CHECK_INT(list_count(&f, INBOX_FILTER_ALL, "EMILE"), 1);
+    CHECK_INT(list_count(&f, INBOX_FILTER_ALL, "walker"), 1);
+
+    /* renamed: found by the new name only, the old entry gone */
+    CHECK_INT(inbox_store_contact_upsert(f.store, f.org, ALICE,
+                                         "Jos\xc3\xa9 Stone", id, NULL),
+              INBOX_OK);
+    CHECK_INT(inbox_store_maintain(f.store, NULL), INBOX_OK);
+    CHECK_INT(list_count(&f, INBOX_FILTER_ALL, "walker"), 0);
+    CHECK_INT(list_count(&f, INBOX_FILTER_ALL, "stone"), 2);
+
+    fixture_close(&f);
+}
 
 
 /*
@@ -1579,7 +1646,8 @@ TEST(migrating_counts_the_answers_of_polls_there_are)
     inbox_store_close(f.store);
     f.store = NULL;
 
-    CHECK_INT(db_exec(&f, UNDO_SCHEMA_17 UNDO_SCHEMA_16 UNDO_SCHEMA_15
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_18 UNDO_SCHEMA_17 UNDO_SCHEMA_16
+                      UNDO_SCHEMA_15
                       "PRAGMA user_version = 14;"),
               SQLITE_OK);
 
@@ -2042,7 +2110,7 @@ TEST(a_backup_of_an_older_schema_is_restored_upgraded)
                       NULL), INBOX_OK);
 
     /* the backup as the release before this schema made it */
-    CHECK_INT(file_exec(backup, UNDO_SCHEMA_17 UNDO_SCHEMA_16
+    CHECK_INT(file_exec(backup, UNDO_SCHEMA_18 UNDO_SCHEMA_17 UNDO_SCHEMA_16
                         "PRAGMA user_version = 15;"),
               SQLITE_OK);
 

@@ -1,6 +1,6 @@
 /*
  * Text as a person would compare it: what a keyword and a poll answer
- * are matched in.
+ * are matched in (and, plainer, a contact's name by a search).
  *
  * - NFKC_Casefold (ICU): case folded, and compatibility forms made plain,
  *   so that "Stop", "ＳＴＯＰ" (full-width) and "STOP" with a zero-width
@@ -26,5 +26,14 @@
  * when s is longer than INBOX_FOLD_BYTES_MAX or the result does not fit.
  */
 int inbox_text_fold(const char *s, size_t len, char *out, size_t size);
+
+/*
+ * The same, plainer still, for a search by name: the accents and other
+ * nonspacing marks dropped first (each character decomposed, NFD), and
+ * the typographic apostrophes (U+2018, U+2019, U+02BC) made "'", so that
+ * "jose", "JOSÉ" and "José" are one, and "O’Brien" and "o'brien".
+ */
+int inbox_text_fold_plain(const char *s, size_t len, char *out,
+    size_t size);
 
 #endif

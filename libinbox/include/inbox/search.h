@@ -1,8 +1,9 @@
 /*
  * What a conversation search matches, the same for every store backend.
  *
- * q matches a contact whose name contains q, letters compared without
- * their ASCII case (as SQLite's lower() folds them), or whose phone
+ * q matches a contact whose name contains q, both folded plain (fold.h:
+ * without case or accents, "jose" finds "José" and "o’brien" "O'Brien",
+ * white space as one space), or whose phone
  * number contains q's digits, whatever the formatting around them
  * ("(555) 12", "555-12" and "+155512" all look for 55512).  Digits typed
  * as they are dialled, after a trunk "0" or an international "00" or
@@ -21,8 +22,11 @@
 /* The fewest characters a trigram index can look up. */
 #define INBOX_SEARCH_INDEX_MIN  3
 
+/* Room for q or a name folded: folding may lengthen a text. */
+#define INBOX_SEARCH_KEY_MAX    (INBOX_SEARCH_MAX * 8)
+
 typedef struct {
-    char  name[INBOX_SEARCH_MAX];     /* q folded; "" when no search */
+    char  name[INBOX_SEARCH_KEY_MAX]; /* q folded; "" when no search */
     char  digits[INBOX_SEARCH_MAX];   /* q's digits; "" when none */
     /* q's digits after their dialling prefix; "" when none */
     char  dialled[INBOX_SEARCH_MAX];
@@ -32,12 +36,15 @@ typedef struct {
 } inbox_search_t;
 
 /* Reads q (NULL or "": no search).  Returns 0, or -1 when q is longer
- * than INBOX_SEARCH_MAX - 1 bytes. */
+ * than INBOX_SEARCH_MAX - 1 bytes (or folds into more than a key holds). */
 int inbox_search_parse(const char *q, inbox_search_t *s);
 /* Whether a contact's name (NULL when unknown) and E.164 phone match. */
 int inbox_search_matches(const inbox_search_t *s, const char *name,
     const char *phone);
-/* ASCII letters lower-cased, the rest as it is; out has len + 1 bytes. */
-void inbox_search_fold(const char *in, size_t len, char *out);
+/* What of a name a search compares (fold.h's plain folding; an ASCII
+ * name the quick way, to the same result) into out (size bytes); its
+ * length, or -1 when it does not fit (or the name is longer than
+ * INBOX_FOLD_BYTES_MAX). */
+int inbox_search_key(const char *name, char *out, size_t size);
 
 #endif

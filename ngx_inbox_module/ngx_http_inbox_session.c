@@ -51,6 +51,7 @@ static ngx_int_t ngx_http_inbox_login_charge(ngx_http_request_t *r,
     ngx_http_inbox_api_t *api, ngx_http_inbox_login_args_t *args);
 static void ngx_http_inbox_login_rehash(inbox_store_t *store,
     const inbox_user_t *user, const char *old_hash,
+    char current[INBOX_PASSWORD_HASH_MAX],
     ngx_http_inbox_login_args_t *args);
 static void ngx_http_inbox_login_op(ngx_http_inbox_api_t *api,
     inbox_store_t *store, ngx_http_inbox_job_t *job);
@@ -194,16 +195,21 @@ refused:
 
 static void
 ngx_http_inbox_login_rehash(inbox_store_t *store, const inbox_user_t *user,
-    const char *old_hash, ngx_http_inbox_login_args_t *args)
+    const char *old_hash, char current[INBOX_PASSWORD_HASH_MAX],
+    ngx_http_inbox_login_args_t *args)
 {
+    int            replaced;
     char           new_hash[INBOX_PASSWORD_HASH_MAX];
     inbox_error_t  err;
+
+    replaced = 0;
 
     if (inbox_password_hash(args->password, args->password_len, new_hash,
                             &err)
         != INBOX_OK
         || inbox_store_user_password_rehash(store, user->org_id, user->id,
-                                            old_hash, new_hash, NULL, &err)
+                                            old_hash, new_hash, &replaced,
+                                            &err)
            != INBOX_OK)
     {
         /* logged in the event loop (ngx_http_inbox_login_done) */
@@ -211,6 +217,12 @@ ngx_http_inbox_login_rehash(inbox_store_t *store, const inbox_user_t *user,
                     sizeof(args->user_id));
         ngx_cpystrn((u_char *) args->rehash_error, (u_char *) err.message,
                     sizeof(args->rehash_error));
+    }
+
+    /* the session is made for the hash the user has now */
+    if (replaced) {
+        ngx_cpystrn((u_char *) current, (u_char *) new_hash,
+                    INBOX_PASSWORD_HASH_MAX);
     }
 
     sodium_memzero(new_hash, sizeof(new_hash));
@@ -227,6 +239,7 @@ ngx_http_inbox_login_op(ngx_http_inbox_api_t *api, inbox_store_t *store,
 
     int             good;
     char           *hash, session_hash[INBOX_SESSION_HASH_MAX];
+    char            checked[INBOX_PASSWORD_HASH_MAX];
     inbox_user_t    user;
     inbox_status_t  rc;
 
@@ -244,8 +257,14 @@ ngx_http_inbox_login_op(ngx_http_inbox_api_t *api, inbox_store_t *store,
     good = inbox_password_verify(rc == INBOX_OK ? hash : NULL,
                                  args->password, args->password_len);
 
-    if (good && inbox_password_needs_rehash(hash)) {
-        ngx_http_inbox_login_rehash(store, &user, hash, args);
+    checked[0] = '\0';
+
+    if (good) {
+        ngx_cpystrn((u_char *) checked, (u_char *) hash, sizeof(checked));
+
+        if (inbox_password_needs_rehash(hash)) {
+            ngx_http_inbox_login_rehash(store, &user, hash, checked, args);
+        }
     }
 
     free(hash);
@@ -266,11 +285,20 @@ ngx_http_inbox_login_op(ngx_http_inbox_api_t *api, inbox_store_t *store,
     inbox_session_hash(args->session, ngx_strlen(args->session),
                        session_hash);
 
-    if (inbox_store_session_create(store, user.org_id, user.id, session_hash,
-                                   &job->error)
-        != INBOX_OK)
-    {
+    /* made only while the password checked is still the user's: a new
+     * one set meanwhile ended every session, and would not end this */
+    rc = inbox_store_session_sign_in(store, user.org_id, user.id, checked,
+                                     session_hash, &job->error);
+    sodium_memzero(checked, sizeof(checked));
+
+    if (rc != INBOX_OK) {
         sodium_memzero(args->session, sizeof(args->session));
+
+        if (rc == INBOX_ERR_UNAUTHENTICATED || rc == INBOX_ERR_NOT_FOUND) {
+            inbox_error_set(&job->error, INBOX_ERR_UNAUTHENTICATED, "%s",
+                            ngx_http_inbox_login_refused);
+        }
+
         return;
     }
 
@@ -278,6 +306,13 @@ ngx_http_inbox_login_op(ngx_http_inbox_api_t *api, inbox_store_t *store,
     (void) inbox_store_sessions_purge(store, inbox_now_ms(), NULL, NULL);
 
     ngx_http_inbox_account_answer(job, store, user.org_id, user.id);
+
+    if (job->error.code == INBOX_ERR_NOT_FOUND) {
+        /* removed from the team this moment: the session finds nobody */
+        sodium_memzero(args->session, sizeof(args->session));
+        inbox_error_set(&job->error, INBOX_ERR_UNAUTHENTICATED, "%s",
+                        ngx_http_inbox_login_refused);
+    }
 }
 
 

@@ -952,6 +952,16 @@ inbox_status_t
 inbox_store_session_create(inbox_store_t *store, const char *org_id,
     const char *user_id, const char *session_hash, inbox_error_t *err)
 {
+    return inbox_store_session_sign_in(store, org_id, user_id, NULL,
+                                       session_hash, err);
+}
+
+
+inbox_status_t
+inbox_store_session_sign_in(inbox_store_t *store, const char *org_id,
+    const char *user_id, const char *password_hash, const char *session_hash,
+    inbox_error_t *err)
+{
     int64_t          now;
     inbox_session_t  session;
 
@@ -967,8 +977,8 @@ inbox_store_session_create(inbox_store_t *store, const char *org_id,
     session.last_seen_at = now;
     session.expires_at = inbox_session_expiry(now, now);
 
-    return store->ops->session_add(store, org_id, user_id, session_hash,
-                                   &session, err);
+    return store->ops->session_add(store, org_id, user_id, password_hash,
+                                   session_hash, &session, err);
 }
 
 

@@ -285,9 +285,9 @@ typedef struct {
      * called by inbox_store_session_create and _find only */                \
     X(RULED, session_add,                                                     \
       (inbox_store_t *store, const char *org_id, const char *user_id,         \
-       const char *session_hash, const inbox_session_t *session,              \
-       inbox_error_t *err),                                                   \
-      (store, org_id, user_id, session_hash, session, err))                   \
+       const char *password_hash, const char *session_hash,                   \
+       const inbox_session_t *session, inbox_error_t *err),                   \
+      (store, org_id, user_id, password_hash, session_hash, session, err))    \
     X(RULED, session_find,                                                    \
       (inbox_store_t *store, const char *session_hash,                        \
        inbox_principal_t *principal, inbox_session_t *session,                \

@@ -15,6 +15,12 @@ static inbox_status_t inbox_mongo_org_add(void *list, const bson_t *doc,
     inbox_error_t *err);
 static inbox_status_t inbox_mongo_user_add_item(void *list,
     const bson_t *doc, inbox_error_t *err);
+static inbox_status_t inbox_mongo_session_refused(const char *password_hash,
+    const char *org_id, const char *user_id, inbox_error_t *err);
+static inbox_status_t inbox_mongo_session_insert(inbox_mongo_store_t *ms,
+    const bson_oid_t *oid, const bson_oid_t *org, const bson_oid_t *user,
+    const char *session_hash, const inbox_session_t *session,
+    inbox_error_t *err);
 
 
 static void
@@ -391,11 +397,11 @@ inbox_mongo_user_password_set(inbox_store_t *store, const char *org_id,
 
 inbox_status_t
 inbox_mongo_session_add(inbox_store_t *store, const char *org_id,
-    const char *user_id, const char *session_hash,
+    const char *user_id, const char *password_hash, const char *session_hash,
     const inbox_session_t *session, inbox_error_t *err)
 {
     int                   found;
-    bson_t                doc;
+    bson_t                doc, *filter;
     bson_oid_t            org, user, oid;
     inbox_status_t        rc;
     inbox_mongo_store_t  *ms = (inbox_mongo_store_t *) store;
@@ -412,33 +418,82 @@ inbox_mongo_session_add(inbox_store_t *store, const char *org_id,
                                "No such user for the session.");
     }
 
-    /* the user must be the organization's */
-    rc = inbox_mongo_find_one(ms, "users",
-                              BCON_NEW("_id", BCON_OID(&user),
-                                       "org_id", BCON_OID(&org)),
+    /* the user must be the organization's, on the team and (for a
+     * sign-in) with the password that was checked */
+    filter = BCON_NEW("_id", BCON_OID(&user), "org_id", BCON_OID(&org),
+                      INBOX_MONGO_USER_ACTIVE);
+    if (password_hash != NULL) {
+        BSON_APPEND_UTF8(filter, "password_hash", password_hash);
+    }
+
+    rc = inbox_mongo_find_one(ms, "users", bson_copy(filter),
                               BCON_NEW("_id", BCON_INT32(1)),
                               &doc, &found, err);
     bson_destroy(&doc);
 
-    if (rc != INBOX_OK) {
-        return rc;
-    }
-
-    if (!found) {
-        return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
-                               "Organization %.32s has no user %.32s.",
-                               org_id, user_id);
+    if (rc == INBOX_OK && !found) {
+        rc = inbox_mongo_session_refused(password_hash, org_id, user_id, err);
     }
 
     inbox_mongo_new_id(ms, &oid);
 
+    if (rc == INBOX_OK) {
+        rc = inbox_mongo_session_insert(ms, &oid, &org, &user, session_hash,
+                                        session, err);
+    }
+
+    /* a password change (or removal) sets the user, then deletes the
+     * sessions: one that came between the look and the insert left this
+     * session alive, and is seen now */
+    if (rc == INBOX_OK && password_hash != NULL) {
+        rc = inbox_mongo_find_one(ms, "users", bson_copy(filter),
+                                  BCON_NEW("_id", BCON_INT32(1)),
+                                  &doc, &found, err);
+        bson_destroy(&doc);
+
+        if (rc == INBOX_OK && !found) {
+            rc = inbox_mongo_delete(ms, "sessions",
+                                    BCON_NEW("_id", BCON_OID(&oid)), NULL,
+                                    err);
+            if (rc == INBOX_OK) {
+                rc = inbox_mongo_session_refused(password_hash, org_id,
+                                                 user_id, err);
+            }
+        }
+    }
+
+    bson_destroy(filter);
+
+    return rc;
+}
+
+
+static inbox_status_t
+inbox_mongo_session_refused(const char *password_hash, const char *org_id,
+    const char *user_id, inbox_error_t *err)
+{
+    return password_hash != NULL
+           ? inbox_error_set(err, INBOX_ERR_UNAUTHENTICATED,
+                             "The password changed, or the user left the "
+                             "team, while it was checked.")
+           : inbox_error_set(err, INBOX_ERR_NOT_FOUND,
+                             "Organization %.32s has no user %.32s.",
+                             org_id, user_id);
+}
+
+
+static inbox_status_t
+inbox_mongo_session_insert(inbox_mongo_store_t *ms, const bson_oid_t *oid,
+    const bson_oid_t *org, const bson_oid_t *user, const char *session_hash,
+    const inbox_session_t *session, inbox_error_t *err)
+{
     return inbox_mongo_run_simple(ms,
         BCON_NEW("insert", BCON_UTF8("sessions"),
                  "documents", "[", "{",
-                     "_id", BCON_OID(&oid),
+                     "_id", BCON_OID(oid),
                      "session_hash", BCON_UTF8(session_hash),
-                     "org_id", BCON_OID(&org),
-                     "user_id", BCON_OID(&user),
+                     "org_id", BCON_OID(org),
+                     "user_id", BCON_OID(user),
                      "created_at", BCON_DATE_TIME(session->created_at),
                      "last_seen_at", BCON_DATE_TIME(session->last_seen_at),
                      "expires_at", BCON_DATE_TIME(session->expires_at),

@@ -587,7 +587,7 @@ inbox_sqlite_session_finish(inbox_sqlite_conn_t *conn, sqlite3_stmt *stmt,
 
 inbox_status_t
 inbox_sqlite_session_add(inbox_store_t *store, const char *org_id,
-    const char *user_id, const char *session_hash,
+    const char *user_id, const char *password_hash, const char *session_hash,
     const inbox_session_t *session, inbox_error_t *err)
 {
     size_t                added;
@@ -608,14 +608,16 @@ inbox_sqlite_session_add(inbox_store_t *store, const char *org_id,
         return err->code;
     }
 
-    /* the user must be the organization's: the SELECT finds nothing
-     * else, and then nothing is inserted */
+    /* the user must be the organization's, on the team and (for a
+     * sign-in) with the password that was checked: the SELECT finds
+     * nothing else, and then nothing is inserted */
     status = inbox_sqlite_session_write(store, &stmt, &conn,
         INBOX_SQL_SESSION_ADD,
         "INSERT INTO sessions (session_hash, org_id, user_id, created_at,"
         " last_seen_at, expires_at)"
         " SELECT ?1, org_id, id, ?4, ?5, ?6 FROM users"
-        " WHERE id = ?3 AND org_id = ?2", err);
+        " WHERE id = ?3 AND org_id = ?2 AND removed_at IS NULL"
+        " AND (?7 IS NULL OR password_hash = ?7)", err);
     if (status != INBOX_OK) {
         return status;
     }
@@ -626,14 +628,19 @@ inbox_sqlite_session_add(inbox_store_t *store, const char *org_id,
     sqlite3_bind_int64(stmt, 4, session->created_at);
     sqlite3_bind_int64(stmt, 5, session->last_seen_at);
     sqlite3_bind_int64(stmt, 6, session->expires_at);
+    inbox_sqlite_bind_text(stmt, 7, password_hash);
 
     status = inbox_sqlite_session_finish(conn, stmt, "the session", &added,
                                          err);
 
     if (status == INBOX_OK && added == 0) {
-        return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
-                               "Organization %.32s has no user %.32s.",
-                               org_id, user_id);
+        return password_hash != NULL
+               ? inbox_error_set(err, INBOX_ERR_UNAUTHENTICATED,
+                                 "The password changed, or the user left "
+                                 "the team, while it was checked.")
+               : inbox_error_set(err, INBOX_ERR_NOT_FOUND,
+                                 "Organization %.32s has no user %.32s.",
+                                 org_id, user_id);
     }
 
     return status;
@@ -664,7 +671,7 @@ inbox_sqlite_session_find(inbox_store_t *store, const char *session_hash,
     stmt = inbox_sqlite_stmt(conn, INBOX_SQL_SESSION_FIND,
         "SELECT s.org_id, s.user_id, u.role, s.created_at, s.last_seen_at,"
         " s.expires_at FROM sessions s JOIN users u ON u.id = s.user_id"
-        " WHERE s.session_hash = ?1", err);
+        " WHERE s.session_hash = ?1 AND u.removed_at IS NULL", err);
     if (stmt == NULL) {
         return err->code;
     }

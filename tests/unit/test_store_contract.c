@@ -4238,6 +4238,60 @@ TEST(an_account_is_an_organization_and_its_own_user)
 }
 
 
+/*
+ * A sign-in's session is made only while the password it checked is the
+ * user's and the user is on the team: a new password, or a removal, that
+ * came while the password was being checked (which ends every session)
+ * leaves none made after it.  A removed user's session finds nobody.
+ */
+TEST(a_sign_in_needs_the_password_it_checked_and_the_user_on_the_team)
+{
+    char               other[INBOX_ID_MAX], pat[INBOX_ID_MAX];
+    char               sam[INBOX_ID_MAX], lee[INBOX_ID_MAX];
+    fixture_t          f;
+    inbox_error_t      err;
+    inbox_principal_t  who;
+
+    FIXTURE(&f);
+    CHECK_INT(people_add(&f, other, pat, sam), 0);
+
+    CHECK_INT(inbox_store_session_sign_in(f.store, f.org, pat, HASH_A,
+                                          "pat-1", &err), INBOX_OK);
+    CHECK_INT(inbox_store_session_find(f.store, "pat-1", &who, &err),
+              INBOX_OK);
+
+    /* the password changed while HASH_A was being checked */
+    CHECK_INT(inbox_store_user_password_set(f.store, f.org,
+                                            "pat@example.com", HASH_B, NULL,
+                                            NULL, &err), INBOX_OK);
+    CHECK_INT(inbox_store_session_sign_in(f.store, f.org, pat, HASH_A,
+                                          "pat-2", &err),
+              INBOX_ERR_UNAUTHENTICATED);
+    CHECK_INT(inbox_store_session_find(f.store, "pat-2", &who, &err),
+              INBOX_ERR_UNAUTHENTICATED);
+    CHECK_INT(inbox_store_session_sign_in(f.store, f.org, pat, HASH_B,
+                                          "pat-3", &err), INBOX_OK);
+
+    /* a member removed: no new session, and any it had finds nobody */
+    CHECK_INT(inbox_store_user_add(f.store, f.org, "lee@example.com",
+                                   INBOX_ROLE_MEMBER, HASH_A, lee, NULL,
+                                   &err), INBOX_OK);
+    CHECK_INT(inbox_store_session_sign_in(f.store, f.org, lee, HASH_A,
+                                          "lee-1", &err), INBOX_OK);
+    CHECK_INT(inbox_store_user_remove(f.store, f.org, lee, NULL, &err),
+              INBOX_OK);
+    CHECK_INT(inbox_store_session_sign_in(f.store, f.org, lee, HASH_A,
+                                          "lee-2", &err),
+              INBOX_ERR_UNAUTHENTICATED);
+    CHECK_INT(inbox_store_session_find(f.store, "lee-1", &who, &err),
+              INBOX_ERR_UNAUTHENTICATED);
+    CHECK_INT(inbox_store_session_find(f.store, "lee-2", &who, &err),
+              INBOX_ERR_UNAUTHENTICATED);
+
+    fixture_close(&f);
+}
+
+
 TEST(sessions_are_created_found_ended_and_purged)
 {
     char               other[INBOX_ID_MAX], pat[INBOX_ID_MAX];

@@ -2908,6 +2908,46 @@ TEST(session_create_needs_the_organizations_user)
 }
 
 
+/* A sign-in's session is made only for a user still on the team with
+ * the password it checked, looked at again after the insert: a new
+ * password set in between (the user set, then the sessions deleted)
+ * is seen then, and the session deleted. */
+TEST(session_sign_in_needs_the_password_it_checked)
+{
+    fake_t          fake;
+    inbox_error_t   err;
+    inbox_store_t  *store;
+
+    store = fake_open(&fake);
+
+    fake.replies[0] = CURSOR("{\"_id\": " OID(USER_ID) "}");
+    fake.replies[2] = CURSOR("{\"_id\": " OID(USER_ID) "}");
+    CHECK_INT(inbox_store_session_sign_in(store, ORG_ID, USER_ID, "$argon2",
+                                          "5e55", &err), INBOX_OK);
+    CHECK_INT(fake.commands, 3);
+    CHECK(log_has(&fake, "\"password_hash\" : \"$argon2\""));
+    CHECK(log_has(&fake, "\"removed_at\" : { \"$exists\" : false }"));
+
+    /* changed before the look: nothing inserted */
+    fake_reset(&fake);
+    CHECK_INT(inbox_store_session_sign_in(store, ORG_ID, USER_ID, "$argon2",
+                                          "5e55", &err),
+              INBOX_ERR_UNAUTHENTICATED);
+    CHECK(!log_has(&fake, "\"insert\""));
+
+    /* changed between the look and the insert: the session deleted */
+    fake_reset(&fake);
+    fake.replies[0] = CURSOR("{\"_id\": " OID(USER_ID) "}");
+    CHECK_INT(inbox_store_session_sign_in(store, ORG_ID, USER_ID, "$argon2",
+                                          "5e55", &err),
+              INBOX_ERR_UNAUTHENTICATED);
+    CHECK_INT(fake.commands, 4);
+    CHECK(log_has(&fake, "\"delete\" : \"sessions\""));
+
+    fake_close(&fake, store);
+}
+
+
 TEST(session_find_checks_times_and_records_a_stale_use)
 {
     char               session[512];

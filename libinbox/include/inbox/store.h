@@ -402,6 +402,14 @@ inbox_status_t inbox_store_user_password_rehash(inbox_store_t *store,
 inbox_status_t inbox_store_session_create(inbox_store_t *store,
     const char *org_id, const char *user_id, const char *session_hash,
     inbox_error_t *err);
+/* The same for a sign-in that verified password_hash: made only while
+ * it is still the user's and the user is on the team, else
+ * INBOX_ERR_UNAUTHENTICATED (a new password, or a removal, that came
+ * while the password was being checked ends every session, this one
+ * too). */
+inbox_status_t inbox_store_session_sign_in(inbox_store_t *store,
+    const char *org_id, const char *user_id, const char *password_hash,
+    const char *session_hash, inbox_error_t *err);
 /* Who the session with that hash acts as (the user's role as it is now),
  * recording its use when the last one is a minute old.
  * INBOX_ERR_UNAUTHENTICATED, asking to sign in again, when there is no such

@@ -5,10 +5,12 @@
  *
  * The current password is verified in a pool thread, as at sign-in, and
  * a wrong one is 400 naming current_password (not 401, which would end
- * the session in the browser).  Each attempt is charged to the client
- * address's sign-in bucket (inbox_login_address_rate) in the event loop,
- * and a right one gives its charge back: a stolen session cannot be used
- * to guess the password faster than signing in could.
+ * the session in the browser).  Each attempt is charged in the event loop
+ * to the account's sign-in rate (inbox_login_rate), by the session or
+ * token it came with, and to the client address's
+ * (inbox_login_address_rate), and a right one gives its charges back: a
+ * stolen session cannot be used to guess the password faster than
+ * signing in could, from one address or many.
  *
  * The new password ends every session of the user; one made with a
  * session cookie gets a new session in its answer (204 with Set-Cookie),
@@ -40,6 +42,7 @@ typedef struct {
     char        *next;
     size_t       next_len;
     char         session[INBOX_SESSION_MAX];   /* made by the op */
+    u_char       credential_key[NGX_HTTP_INBOX_LIMIT_KEY_LEN];
     u_char       address_key[NGX_HTTP_INBOX_LIMIT_KEY_LEN];
     unsigned     charged:1;
 } ngx_http_inbox_password_args_t;
@@ -68,7 +71,7 @@ ngx_int_t
 ngx_http_inbox_password_change(ngx_http_request_t *r,
     ngx_http_inbox_api_t *api, ngx_str_t *id)
 {
-    ngx_msec_t                       wait;
+    ngx_msec_t                       wait, address_wait;
     ngx_uint_t                       retry_after;
     inbox_error_t                    err;
     inbox_request_t                 *req;
@@ -113,22 +116,41 @@ ngx_http_inbox_password_change(ngx_http_request_t *r,
 
     imcf = ngx_http_get_module_main_conf(r, ngx_http_inbox_module);
 
+    /* who it is is the pool's to find: the credential stands for them */
+    if (ngx_http_inbox_limit_hex_key(api->credential_hash, args->credential_key)
+        != NGX_OK)
+    {
+        ngx_http_inbox_limit_key("user", (u_char *) "", 0, args->credential_key);
+    }
+
     ngx_http_inbox_limit_address_key(r, args->address_key);
+
+    if (ngx_http_inbox_limit_charge(&imcf->login_limit, r->connection->log,
+                                    args->credential_key, &wait, &retry_after)
+        != NGX_OK)
+    {
+        goto refused;
+    }
 
     if (ngx_http_inbox_limit_charge(&imcf->login_address_limit,
                                     r->connection->log, args->address_key,
-                                    &wait, &retry_after)
+                                    &address_wait, &retry_after)
         != NGX_OK)
     {
-        inbox_error_rate_limited(&api->invalid, (unsigned) retry_after,
-                                 "Too many wrong passwords; wait %u seconds "
-                                 "and try again.", (unsigned) retry_after);
-        return NGX_OK;
+        ngx_http_inbox_limit_refund(&imcf->login_limit, args->credential_key);
+        goto refused;
     }
 
     args->charged = 1;
-    api->wait = wait;
+    api->wait = ngx_max(wait, address_wait);
 
+    return NGX_OK;
+
+refused:
+
+    inbox_error_rate_limited(&api->invalid, (unsigned) retry_after,
+                             "Too many wrong passwords; wait %u seconds "
+                             "and try again.", (unsigned) retry_after);
     return NGX_OK;
 }
 
@@ -280,6 +302,7 @@ ngx_http_inbox_password_done(ngx_http_request_t *r, ngx_http_inbox_job_t *job)
     if (args->charged
         && ngx_strcmp(job->error.field, "current_password") != 0)
     {
+        ngx_http_inbox_limit_refund(&imcf->login_limit, args->credential_key);
         ngx_http_inbox_limit_refund(&imcf->login_address_limit,
                                     args->address_key);
     }

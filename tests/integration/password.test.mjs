@@ -5,6 +5,7 @@
 // as sign-ins are.
 
 import assert from 'node:assert/strict';
+import { request } from 'node:http';
 import { test } from 'node:test';
 import { inboxctl } from '../lib/cluster.mjs';
 import { useCluster, errorLogIsCleanTest } from '../lib/fixture.mjs';
@@ -12,10 +13,11 @@ import { api, assertError } from '../lib/inbox.mjs';
 import { addUser, login, sessionApi } from '../lib/session.mjs';
 
 // a few wrong passwords from one address (sign-ins' and changes'
-// together), then 429
+// together), then 429; a few more for one account, from any address
 const ctx = useCluster({
     orgs: [{ name: 'Harbor Dental' }],
-    http: ['inbox_login_address_rate 1r/m burst=5 delay=5;'],
+    http: ['inbox_login_address_rate 1r/m burst=5 delay=5;',
+           'inbox_login_rate 1r/m burst=4 delay=4;'],
 });
 
 const PAT = { email: 'pat@harbor.example', password: 'correct horse 42' };
@@ -112,6 +114,49 @@ test('an organization-wide token has no password; a person\'s token '
 });
 
 // last: it fills the address's bucket
+// A password change POSTed with cookie from the local address from.
+function changeFrom(cluster, cookie, from, body) {
+    const url = new URL(cluster.url('/api/v1/me/password'));
+    return new Promise((resolve, reject) => {
+        const req = request({ host: url.hostname, port: url.port,
+            path: url.pathname, method: 'POST', localAddress: from,
+            headers: { 'Content-Type': 'application/json', Cookie: cookie,
+                       'X-Requested-With': 'inbox' } },
+        (res) => {
+            res.resume();
+            res.on('end', () => resolve(res.statusCode));
+        });
+        req.on('error', reject);
+        req.end(JSON.stringify(body));
+    });
+}
+
+test('a stolen session guesses no faster from many addresses: the account '
+     + 'is limited too, as at sign-in', async () => {
+    const cluster = await ready();
+    const LEE = { email: 'lee@harbor.example', password: 'lee knows hers 9' };
+    await addUser(cluster, org, LEE.email, LEE.password, 'member');
+    const lee = (await login(cluster, LEE.email, LEE.password)).cookie;
+    const answered = [];
+    let refused = 0;
+    for (const from of ['127.0.0.2', '127.0.0.3', '127.0.0.4']) {
+        for (let i = 0; i < 8; i++) {
+            const status = await changeFrom(cluster, lee, from, {
+                current_password: `guess ${from} ${i}`,
+                new_password: 'long enough 3' });
+            if (status === 429) {
+                refused += 1;
+                break;
+            }
+            assert.equal(status, 400);
+            answered.push(from);
+        }
+    }
+    // the account's 1 + burst 4, where each address alone allows 1 + 5
+    assert.equal(answered.length, 5, answered.join(' '));
+    assert.equal(refused, 3, 'a fresh address is refused too');
+});
+
 test('guesses of the current password are limited as sign-ins are',
     async () => {
     const cluster = await ready();

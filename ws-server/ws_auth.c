@@ -137,9 +137,9 @@ ws_auth_confirm_upgrade(ws_auth_t *auth, struct lws *wsi,
 {
     int                     n;
     char                    path[64], retry[16];
-    char                    arg[WS_AUTH_ARG_MAX];
+    char                    arg[WS_AUTH_ARG_MAX], org_arg[WS_AUTH_ARG_MAX];
     time_t                  now;
-    const char             *ticket;
+    const char             *ticket, *org;
     inbox_error_t           err;
     inbox_ticket_claims_t   claims;
 
@@ -187,6 +187,18 @@ ws_auth_confirm_upgrade(ws_auth_t *auth, struct lws *wsi,
         return ws_auth_reply(wsi, HTTP_STATUS_FORBIDDEN, "forbidden",
                              "The realtime ticket is invalid or expired: "
                              "get a new one.", NULL, NULL);
+    }
+
+    /* nginx routes a socket to its ws-server by org (each remembers the
+     * tickets it took): one steered elsewhere by another org would be
+     * taken there a second time */
+    org = lws_get_urlarg_by_name(wsi, "org=", org_arg, sizeof(org_arg));
+    if (org != NULL && strcmp(org, claims.org_id) != 0) {
+        lwsl_user("ws-server: ticket of org %s refused for org=%s\n",
+                  claims.org_id, org);
+        return ws_auth_reply(wsi, HTTP_STATUS_FORBIDDEN, "forbidden",
+                             "The realtime ticket is for another address: "
+                             "connect to the url it came with.", NULL, NULL);
     }
 
     switch (ws_auth_remember(auth, &claims)) {

@@ -121,6 +121,17 @@ test('an upgrade without a valid ticket is refused', async () => {
     // a good ticket works once
     const good = await ticket(cluster, token);
     const url = wsUrl(cluster, good);
+
+    // ... at its own organization's address: one of another org (which
+    // nginx would route to another ws-server) is refused, unused
+    const steered = new URL(url);
+    assert.equal(steered.searchParams.get('org'), cluster.orgs[0].id);
+    for (const org of [cluster.orgs[1].id, `${cluster.orgs[0].id}a`]) {
+        steered.searchParams.set('org', org);
+        const res = await wsUpgrade(steered.toString());
+        assertWsError(res, 403, 'forbidden');
+    }
+
     assert.equal(await wsUpgradeStatus(url), 101);
     s = await wsUpgradeStatus(url);
     assert.ok(refused(s), `reused ticket: ${s}`);

@@ -16,8 +16,8 @@
 
 
 static inbox_status_t inbox_mongo_media_number(inbox_mongo_store_t *ms,
-    const bson_oid_t *org, const char *carrier, inbox_number_t *number,
-    inbox_error_t *err);
+    const bson_oid_t *org, const char *carrier, const char *to,
+    inbox_number_t *number, inbox_error_t *err);
 static inbox_status_t inbox_mongo_media_lease(inbox_mongo_store_t *ms,
     const bson_oid_t *message, unsigned idx, int64_t now,
     int64_t lease_until, int *leased, inbox_error_t *err);
@@ -184,6 +184,7 @@ inbox_mongo_media_fetch_claim(inbox_store_t *store, int64_t now,
 {
     int                   leased;
     char                  state[16], carrier[16], key[16];
+    char                  to[INBOX_PHONE_MAX];
     bson_t                batch, doc, media, item;
     bson_t               *command;
     int64_t               fetch_at;
@@ -219,6 +220,7 @@ inbox_mongo_media_fetch_claim(inbox_store_t *store, int64_t now,
                        "projection", "{",
                            "org_id", BCON_INT32(1),
                            "provider", BCON_INT32(1),
+                           "to", BCON_INT32(1),
                            "media", BCON_INT32(1),
                        "}",
                        "limit", BCON_INT32((int32_t) limit),
@@ -250,6 +252,7 @@ inbox_mongo_media_fetch_claim(inbox_store_t *store, int64_t now,
 
         bson_oid_copy(bson_iter_oid(&id_iter), &message);
         inbox_mongo_get_str(&doc, "provider", carrier, sizeof(carrier));
+        inbox_mongo_get_str(&doc, "to", to, sizeof(to));
 
         bson_iter_array(&media_iter, &len, &data);
         if (!bson_init_static(&media, data, len)) {
@@ -296,8 +299,8 @@ inbox_mongo_media_fetch_claim(inbox_store_t *store, int64_t now,
                            + 1;
 
             if (inbox_mongo_parse_id(it->org_id, &org) == 0) {
-                rc = inbox_mongo_media_number(ms, &org, carrier, &it->number,
-                                              err);
+                rc = inbox_mongo_media_number(ms, &org, carrier, to,
+                                              &it->number, err);
             }
         }
     }
@@ -359,41 +362,55 @@ inbox_mongo_media_lease(inbox_mongo_store_t *ms, const bson_oid_t *message,
  * credentials, not an error. */
 static inbox_status_t
 inbox_mongo_media_number(inbox_mongo_store_t *ms, const bson_oid_t *org,
-    const char *carrier, inbox_number_t *number, inbox_error_t *err)
+    const char *carrier, const char *to, inbox_number_t *number,
+    inbox_error_t *err)
 {
-    int             found;
+    int             found, round;
     bson_t          batch;
-    bson_t         *command;
+    bson_t         *command, *filter;
     bson_iter_t     iter;
     uint32_t        len;
     const uint8_t  *data;
     bson_t          doc;
     inbox_status_t  rc;
 
-    command = BCON_NEW("find", BCON_UTF8("numbers"),
-                       "filter", "{",
-                           "org_id", BCON_OID(org),
-                           "carrier", BCON_UTF8(carrier),
-                       "}",
-                       "sort", "{", "_id", BCON_INT32(1), "}",
-                       "limit", BCON_INT32(1),
-                       "singleBatch", BCON_BOOL(true));
+    rc = INBOX_OK;
+    found = 0;
 
-    rc = inbox_mongo_run_cursor(ms, command, &batch, err);
-
-    found = rc == INBOX_OK
-            && bson_iter_init_find(&iter, &batch, "0")
-            && BSON_ITER_HOLDS_DOCUMENT(&iter);
-
-    if (found) {
-        bson_iter_document(&iter, &len, &data);
-
-        if (bson_init_static(&doc, data, len)) {
-            rc = inbox_mongo_parse_number(&doc, number, err);
+    /* the number the message came to (its account's credentials fetch
+     * it), else the organization's first of that carrier */
+    for (round = to[0] == '\0'; rc == INBOX_OK && !found && round < 2;
+         round++)
+    {
+        filter = BCON_NEW("org_id", BCON_OID(org),
+                          "carrier", BCON_UTF8(carrier));
+        if (round == 0) {
+            BSON_APPEND_UTF8(filter, "e164", to);
         }
-    }
 
-    bson_destroy(&batch);
+        command = BCON_NEW("find", BCON_UTF8("numbers"),
+                           "filter", BCON_DOCUMENT(filter),
+                           "sort", "{", "_id", BCON_INT32(1), "}",
+                           "limit", BCON_INT32(1),
+                           "singleBatch", BCON_BOOL(true));
+        bson_destroy(filter);
+
+        rc = inbox_mongo_run_cursor(ms, command, &batch, err);
+
+        found = rc == INBOX_OK
+                && bson_iter_init_find(&iter, &batch, "0")
+                && BSON_ITER_HOLDS_DOCUMENT(&iter);
+
+        if (found) {
+            bson_iter_document(&iter, &len, &data);
+
+            if (bson_init_static(&doc, data, len)) {
+                rc = inbox_mongo_parse_number(&doc, number, err);
+            }
+        }
+
+        bson_destroy(&batch);
+    }
 
     return rc;
 }

@@ -916,7 +916,14 @@ static const char *inbox_sqlite_migrations[] = {
     "    WHERE NOT EXISTS (SELECT 1 FROM contacts_search_pending"
     "                      WHERE contact_id = OLD.id);"
     "  DELETE FROM contacts_search_pending WHERE contact_id = OLD.id;"
-    "END;"
+    "END;",
+
+    /*
+     * 19: an inbound image remembers the number it came to: its copy is
+     * fetched with that number's account (an organization's numbers may
+     * be on several), the first of the carrier's for the images before.
+     */
+    "ALTER TABLE message_media ADD COLUMN number_id INTEGER;"
 };
 
 #define INBOX_SQLITE_VERSION                                                  \

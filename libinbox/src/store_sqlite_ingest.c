@@ -372,8 +372,10 @@ inbox_sqlite_ingest_one(inbox_sqlite_batch_t *batch,
 
     for (i = 0; i < media_count; i++) {
         stmt = inbox_sqlite_stmt(conn, INBOX_SQL_INGEST_MEDIA,
-            "INSERT INTO message_media (message_id, idx, url, content_type)"
-            " VALUES (?1, ?2, ?3, ?4)", err);
+            "INSERT INTO message_media (message_id, idx, url, content_type,"
+            " number_id)"
+            " VALUES (?1, ?2, ?3, ?4, (SELECT id FROM numbers"
+            " WHERE e164 = ?5))", err);
         if (stmt == NULL) {
             status = err->code;
             goto done;
@@ -383,6 +385,7 @@ inbox_sqlite_ingest_one(inbox_sqlite_batch_t *batch,
         sqlite3_bind_int64(stmt, 2, (int64_t) i);
         inbox_sqlite_bind_text(stmt, 3, in->media[i].url);
         inbox_sqlite_bind_text(stmt, 4, in->media[i].content_type);
+        inbox_sqlite_bind_text(stmt, 5, in->to);
 
         rc = sqlite3_step(stmt);
         inbox_sqlite_done(stmt);

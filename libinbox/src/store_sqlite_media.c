@@ -220,9 +220,12 @@ inbox_sqlite_media_fetch_claim(inbox_store_t *store, int64_t now,
         " n.auth_token, n.public_key, n.api_key, n.api_base"
         " FROM message_media mm"
         " JOIN messages m ON m.id = mm.message_id"
-        " LEFT JOIN numbers n ON n.id = (SELECT id FROM numbers"
-        "   WHERE org_id = m.org_id AND carrier = m.provider"
-        "   ORDER BY id LIMIT 1)"
+        " LEFT JOIN numbers n ON n.id = coalesce("
+        "   (SELECT id FROM numbers WHERE id = mm.number_id"
+        "     AND org_id = m.org_id AND carrier = m.provider),"
+        "   (SELECT id FROM numbers"
+        "     WHERE org_id = m.org_id AND carrier = m.provider"
+        "     ORDER BY id LIMIT 1))"
         " WHERE mm.state = 'pending' AND mm.fetch_at <= ?1"
         " ORDER BY mm.fetch_at LIMIT ?2", err);
     if (stmt == NULL) {

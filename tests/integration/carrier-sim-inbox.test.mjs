@@ -7,9 +7,11 @@
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { renameSync } from 'node:fs';
 import { promisify } from 'node:util';
-import { sleep, sqlite3Path, uniqueNumber } from '../lib/cluster.mjs';
+import { inboxctl, sleep, sqlite3Path, uniqueNumber }
+    from '../lib/cluster.mjs';
 import { errorLogIsCleanTest, useCluster } from '../lib/fixture.mjs';
 import { api, eventually, TWIML_EMPTY } from '../lib/inbox.mjs';
 
@@ -162,6 +164,35 @@ test('webhooks signed with another token are refused by the inbox and '
         await sim.configure({ twilio: { accounts: {
             [org.accountSid]: org.authToken } } });
     }
+});
+
+test('an image sent to the organization\'s second number, on another '
+     + 'account, is copied with that account\'s credentials', async () => {
+    const { cluster } = ctx;
+    const org = cluster.orgs[0];
+    const number = uniqueNumber();
+    const account = `AC${randomBytes(16).toString('hex')}`;
+    const token = randomBytes(16).toString('hex');
+    await inboxctl(cluster.store, 'number', 'add', org.id, number,
+        '--carrier', 'twilio', '--account-sid', account,
+        '--auth-token', token, '--api-base', sim.url);
+    await sim.configure({ twilio: { accounts: { [account]: token } },
+        numbers: [{ number, carrier: 'twilio', account }] });
+
+    const from = uniqueNumber();
+    await sim.inbound({ from, to: number, body: 'to the other line',
+                        media: ['landscape.png'] });
+    let media;
+    await eventually(async () => {
+        [{ media }] = await messagesOf(from);
+        return media[0].state !== 'pending';
+    }, 15000, 'the copy settled');
+    assert.equal(media[0].state, 'stored');
+    const [fetch] = (await sim.requests({ kind: 'media' }))
+        .filter((r) => r.path.includes(`/Accounts/${account}/`));
+    assert.ok(fetch, 'fetched from the second account');
+    assert.deepEqual([fetch.auth?.scheme, fetch.auth?.user],
+                     ['basic', account]);
 });
 
 errorLogIsCleanTest(ctx);

@@ -3144,7 +3144,8 @@ TEST(media_fetch_claim_leases_each_due_image)
      * leased by another fetcher until later */
     fake.replies[0] = CURSOR(
         "{\"_id\": " OID(MSG_ID) ", \"org_id\": " OID(ORG_ID) ","
-        " \"provider\": \"twilio\", \"media\": ["
+        " \"provider\": \"twilio\", \"to\": \"+15550002222\","
+        " \"media\": ["
         "{\"url\": \"https://m/0\", \"content_type\": \"image/jpeg\","
         " \"state\": \"stored\", \"file\": \"" MEDIA_FILE "\"},"
         "{\"url\": \"https://m/1\", \"content_type\": \"image/gif\","
@@ -3154,7 +3155,9 @@ TEST(media_fetch_claim_leases_each_due_image)
         " \"state\": \"pending\", \"fetch_at\": " DATE(LATER) ","
         " \"attempts\": 0}]}");
     fake.replies[1] = NULL;                 /* the lease: n 1 */
-    fake.replies[2] = CURSOR(
+    /* the number it came to is gone: the organization's first */
+    fake.replies[2] = NULL;
+    fake.replies[3] = CURSOR(
         "{\"_id\": " OID("64f1a0000000000000000a01") ","
         " \"org_id\": " OID(ORG_ID) ", \"e164\": \"+15550001111\","
         " \"carrier\": \"twilio\", \"account_sid\": \"AC1\","
@@ -3172,6 +3175,28 @@ TEST(media_fetch_claim_leases_each_due_image)
         CHECK_INT(due.items[0].attempts, 3);
         CHECK_STR(due.items[0].number.account_sid, "AC1");
         CHECK_STR(due.items[0].number.auth_token, "tok");
+    }
+    inbox_media_fetch_list_free(&due);
+
+    /* the number it came to, on its own account */
+    fake_reset(&fake);
+    fake.replies[0] = CURSOR(
+        "{\"_id\": " OID(MSG_ID) ", \"org_id\": " OID(ORG_ID) ","
+        " \"provider\": \"twilio\", \"to\": \"+15550002222\","
+        " \"media\": [{\"url\": \"https://m/0\", \"state\": \"pending\","
+        " \"fetch_at\": " DATE(EARLIER) "}]}");
+    fake.replies[2] = CURSOR(
+        "{\"_id\": " OID("64f1a0000000000000000a02") ","
+        " \"org_id\": " OID(ORG_ID) ", \"e164\": \"+15550002222\","
+        " \"carrier\": \"twilio\", \"account_sid\": \"AC2\","
+        " \"auth_token\": \"tok2\"}");
+    CHECK_INT(inbox_store_media_fetch_claim(store, 1767225600000LL, 10, &due,
+                                            &err), INBOX_OK);
+    CHECK_INT(fake.commands, 3);
+    CHECK(log_has(&fake, "\"e164\" : \"+15550002222\""));
+    CHECK_INT(due.count, 1);
+    if (due.count == 1) {
+        CHECK_STR(due.items[0].number.account_sid, "AC2");
     }
     inbox_media_fetch_list_free(&due);
 

@@ -1157,10 +1157,13 @@ TEST(stored_events_refer_to_a_long_message_without_copying_it)
     "  WHERE id NOT IN (SELECT contact_id FROM contacts_search_pending);"   \
     CONTACTS_SEARCH_TRIGGERS
 
+/* Schema 19 undone (the number an inbound image came to). */
+#define UNDO_SCHEMA_19  "ALTER TABLE message_media DROP COLUMN number_id;"
+
 /* Every step after 10 undone, newest first. */
 #define UNDO_SCHEMA_ABOVE_10                                                \
-    UNDO_SCHEMA_18 UNDO_SCHEMA_17 UNDO_SCHEMA_16 UNDO_SCHEMA_14             \
-    UNDO_SCHEMA_13 UNDO_SCHEMA_12 UNDO_SCHEMA_11
+    UNDO_SCHEMA_19 UNDO_SCHEMA_18 UNDO_SCHEMA_17 UNDO_SCHEMA_16             \
+    UNDO_SCHEMA_14 UNDO_SCHEMA_13 UNDO_SCHEMA_12 UNDO_SCHEMA_11
 
 /* Migration 7 made contacts' tags and the contacts list's index (after 8
  * is undone). */
@@ -1170,7 +1173,7 @@ TEST(stored_events_refer_to_a_long_message_without_copying_it)
     UNDO_SCHEMA_8                                                           \
     "DROP TABLE contact_tags; DROP INDEX contacts_by_created;"
 
-#define SCHEMA_NOW  18
+#define SCHEMA_NOW  19
 
 
 /* Migration 5 counts the threads a store has already, as every later
@@ -1353,7 +1356,8 @@ TEST(migrating_finds_the_names_there_are_without_their_accents)
     inbox_store_close(f.store);
     f.store = NULL;
 
-    CHECK_INT(db_exec(&f, UNDO_SCHEMA_18 "PRAGMA user_version = 17;"),
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_19 UNDO_SCHEMA_18
+                      "PRAGMA user_version = 17;"),
               SQLITE_OK);
     CHECK_INT(db_int(&f, "SELECT count(*) FROM contacts_search"
                          " WHERE contacts_search MATCH 'name : \"josé\"'"),
@@ -1646,7 +1650,8 @@ TEST(migrating_counts_the_answers_of_polls_there_are)
     inbox_store_close(f.store);
     f.store = NULL;
 
-    CHECK_INT(db_exec(&f, UNDO_SCHEMA_18 UNDO_SCHEMA_17 UNDO_SCHEMA_16
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_19 UNDO_SCHEMA_18 UNDO_SCHEMA_17
+                      UNDO_SCHEMA_16
                       UNDO_SCHEMA_15
                       "PRAGMA user_version = 14;"),
               SQLITE_OK);
@@ -2110,7 +2115,8 @@ TEST(a_backup_of_an_older_schema_is_restored_upgraded)
                       NULL), INBOX_OK);
 
     /* the backup as the release before this schema made it */
-    CHECK_INT(file_exec(backup, UNDO_SCHEMA_18 UNDO_SCHEMA_17 UNDO_SCHEMA_16
+    CHECK_INT(file_exec(backup, UNDO_SCHEMA_19 UNDO_SCHEMA_18 UNDO_SCHEMA_17
+                        UNDO_SCHEMA_16
                         "PRAGMA user_version = 15;"),
               SQLITE_OK);
 

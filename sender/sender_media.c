@@ -16,6 +16,11 @@
 /* Images are held in memory while fetched: only a few at once. */
 #define SENDER_MEDIA_ACTIVE_MAX  4
 
+/* A copy (or an upload, nginx's) half-written this long ago was left by
+ * a process that died: its temporary file goes, looked for this often. */
+#define SENDER_MEDIA_TMP_AGE_S      3600
+#define SENDER_MEDIA_SWEEP_EVERY_MS (3600 * 1000LL)
+
 #define SENDER_TWILIO_API  "https://api.twilio.com"
 
 typedef struct {
@@ -30,6 +35,7 @@ typedef struct {
 typedef struct {
     int       look;
     int64_t   due;
+    int64_t   sweep_at;                     /* the next sweep; 0: at once */
     unsigned  active;
 } sender_media_state_t;
 
@@ -56,6 +62,7 @@ sender_media_wake(sender_t *s)
 int64_t
 sender_media_pump(sender_t *s, int64_t now)
 {
+    int                        n;
     size_t                     i;
     unsigned                   room;
     inbox_error_t              err;
@@ -63,6 +70,17 @@ sender_media_pump(sender_t *s, int64_t now)
 
     if (s->options.media_dir == NULL) {
         return -1;
+    }
+
+    if (now >= sender_media.sweep_at) {
+        n = inbox_media_sweep(s->options.media_dir,
+                              (time_t) (now / 1000) - SENDER_MEDIA_TMP_AGE_S);
+        if (n > 0) {
+            sender_log(s, "removed %d half-written image file%s left in "
+                       "%s", n, n == 1 ? "" : "s", s->options.media_dir);
+        }
+
+        sender_media.sweep_at = now + SENDER_MEDIA_SWEEP_EVERY_MS;
     }
 
     if (now >= sender_media.due) {

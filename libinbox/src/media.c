@@ -3,6 +3,7 @@
  * whole or not at all, an upload's JSON, and when a failed copy is tried
  * again.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -365,6 +366,45 @@ inbox_media_remove(const char *dir, const char *file)
         unlink(path);
         free(path);
     }
+}
+
+
+int
+inbox_media_sweep(const char *dir, time_t before)
+{
+    int             removed;
+    DIR            *d;
+    size_t          len;
+    struct stat     st;
+    struct dirent  *e;
+
+    d = opendir(dir);
+    if (d == NULL) {
+        return -1;
+    }
+
+    removed = 0;
+
+    while ((e = readdir(d)) != NULL) {
+        /* ".TOKEN.tmp", as write_begin names them, and nothing else */
+        len = strlen(e->d_name);
+
+        if (len != 1 + INBOX_MEDIA_TOKEN_LEN + 4 || e->d_name[0] != '.'
+            || strcmp(e->d_name + len - 4, ".tmp") != 0
+            || fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0
+            || !S_ISREG(st.st_mode) || st.st_mtime >= before)
+        {
+            continue;
+        }
+
+        if (unlinkat(dirfd(d), e->d_name, 0) == 0) {
+            removed++;
+        }
+    }
+
+    closedir(d);
+
+    return removed;
 }
 
 

@@ -4,9 +4,11 @@
  * upload's JSON, and when a failed copy is tried again.
  */
 #include <dirent.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <inbox/media.h>
@@ -206,6 +208,77 @@ TEST(a_file_is_written_whole_under_its_name_or_not_at_all)
     inbox_media_write_abort(&w);
 
     rmdir(dir);
+}
+
+
+/* Another token, of a file being written. */
+#define YOUNG  "XbCdEfGhIjKlMnOpQrStUvWxYz0123456789-_AbCdE"
+
+
+static void
+unlink_in(const char *dir, const char *name)
+{
+    char  path[200];
+
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    unlink(path);
+}
+
+
+/* dir/name made, last changed age seconds ago (a file, or a directory
+ * when dir_too). */
+static void
+make_aged(const char *dir, const char *name, time_t age, int dir_too)
+{
+    char            path[200];
+    FILE           *f;
+    struct timespec times[2];
+
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+
+    if (dir_too) {
+        CHECK_INT(mkdir(path, 0755), 0);
+    } else {
+        f = fopen(path, "w");
+        CHECK(f != NULL);
+        if (f != NULL) {
+            fputs("half", f);
+            fclose(f);
+        }
+    }
+
+    times[0].tv_sec = time(NULL) - age;
+    times[0].tv_nsec = 0;
+    times[1] = times[0];
+    CHECK_INT(utimensat(AT_FDCWD, path, times, 0), 0);
+}
+
+
+TEST(a_sweep_removes_only_old_temporary_files)
+{
+    char  dir[64], listing[512];
+
+    snprintf(dir, sizeof(dir), "/tmp/inbox-test-sweep-XXXXXX");
+    CHECK(mkdtemp(dir) != NULL);
+
+    make_aged(dir, "." TOKEN ".tmp", 7200, 0);          /* left: goes */
+    make_aged(dir, "." YOUNG ".tmp", 60, 0);            /* being written */
+    make_aged(dir, TOKEN ".png", 7200, 0);              /* an image */
+    make_aged(dir, ".short.tmp", 7200, 0);              /* not ours */
+
+    CHECK_INT(inbox_media_sweep(dir, time(NULL) - 3600), 1);
+    dir_list(dir, listing, sizeof(listing));
+    CHECK(strstr(listing, TOKEN ".png") != NULL);
+    CHECK(strstr(listing, ".short.tmp") != NULL);
+    CHECK(strstr(listing, "." YOUNG ".tmp") != NULL);
+    CHECK(strstr(listing, "." TOKEN ".tmp") == NULL);
+    CHECK_INT(inbox_media_sweep(dir, time(NULL) - 3600), 0);
+    CHECK_INT(inbox_media_sweep("/nonexistent/inbox-media", time(NULL)), -1);
+
+    unlink_in(dir, "." YOUNG ".tmp");
+    unlink_in(dir, TOKEN ".png");
+    unlink_in(dir, ".short.tmp");
+    CHECK_INT(rmdir(dir), 0);
 }
 
 

@@ -18,6 +18,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 #include <inbox/error.h>
 #include <inbox/model.h>
 
@@ -92,6 +93,10 @@ inbox_status_t inbox_media_write_commit(inbox_media_writer_t *w,
 void inbox_media_write_abort(inbox_media_writer_t *w);
 /* Removes a committed file again (its record could not be stored). */
 void inbox_media_remove(const char *dir, const char *file);
+/* Removes the temporary files of writers that died before their commit
+ * (a process killed mid-copy): those last changed before `before`
+ * (seconds since the epoch).  How many went; -1 when dir is unreadable. */
+int inbox_media_sweep(const char *dir, time_t before);
 
 
 /* An upload, as its organization's store keeps it. */

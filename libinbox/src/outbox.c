@@ -1,6 +1,6 @@
 /*
  * The outbox's rules: retries back off, and an opt-out withdraws what
- * was queued before it.
+ * is queued for the contact, the keyword's own free answer aside.
  */
 #include <stdlib.h>
 #include <inbox/outbox.h>
@@ -29,9 +29,9 @@ inbox_outbox_backoff(unsigned attempt)
 
 
 int
-inbox_outbox_withdrawn(int64_t accepted_at, int64_t opted_out_at)
+inbox_outbox_withdrawn(const inbox_message_t *message, int64_t opted_out_at)
 {
-    return opted_out_at != 0 && accepted_at < opted_out_at;
+    return opted_out_at != 0 && message->credits != 0;
 }
 
 

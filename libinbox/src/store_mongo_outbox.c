@@ -911,7 +911,7 @@ inbox_mongo_outbox_withdrawn(inbox_mongo_store_t *ms,
             opted_out_at = inbox_mongo_get_date(&doc, "opted_out_at");
         }
 
-        item->withdrawn = inbox_outbox_withdrawn(item->message.created_at,
+        item->withdrawn = inbox_outbox_withdrawn(&item->message,
                                                  opted_out_at);
     }
 

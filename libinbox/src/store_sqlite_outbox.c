@@ -882,8 +882,8 @@ inbox_sqlite_outbox_claim(inbox_store_t *store, int64_t now,
                                                   &opted_out_at, err);
         }
 
-        /* an opt-out since it was accepted: the sender reports it */
-        item->withdrawn = inbox_outbox_withdrawn(item->message.created_at,
+        /* an opt-out withdraws it: the sender reports it */
+        item->withdrawn = inbox_outbox_withdrawn(&item->message,
                                                  opted_out_at);
 
         batch->count = i + 1;

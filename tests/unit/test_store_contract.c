@@ -6460,6 +6460,47 @@ TEST(an_opt_out_withdraws_what_was_queued_before_it_but_not_its_notice)
 }
 
 
+/*
+ * A reply accepted while the contact's STOP waited to be stored is
+ * withdrawn too, though the carrier's clock puts the STOP before it: the
+ * contact had said it by then.
+ */
+TEST(a_reply_written_while_the_stop_was_on_its_way_is_never_sent)
+{
+    char                   contact[INBOX_ID_MAX], conv[INBOX_ID_MAX];
+    fixture_t              f;
+    inbox_error_t          err;
+    inbox_reply_result_t   a;
+    inbox_ingest_result_t  alice;
+    inbox_outbox_batch_t   batch;
+
+    FIXTURE(&f);
+
+    CHECK_INT(receive(&f, "SM1", ALICE, "hi", T0, &alice, NULL), INBOX_OK);
+    CHECK(contact_of(&f, ALICE, contact, conv));
+    CHECK_INT(inbox_store_credits_grant(f.store, f.org, 5, NULL), INBOX_OK);
+    CHECK_INT(reply(&f, alice.conversation_id, "Promo: 20% off", NULL, &a,
+                    NULL, NULL), INBOX_OK);
+
+    /* the STOP's time, the carrier's: before the reply was accepted */
+    CHECK_INT(inbox_store_contact_opt_out(f.store, f.org, contact,
+                                          INBOX_OPT_OUT_KEYWORD, "STOP",
+                                          a.message.created_at - 300, NULL,
+                                          NULL, &err), INBOX_OK);
+
+    clock_past(a.message.created_at);
+    CHECK_INT(claim(&f, inbox_now_ms(), 10, &batch), 1);
+    if (batch.count == 1) {
+        CHECK_STR(batch.items[0].message.id, a.message.id);
+        CHECK_INT(batch.items[0].withdrawn, 1);
+    }
+    inbox_outbox_batch_free(&batch);
+
+    inbox_reply_result_free(&a);
+    fixture_close(&f);
+}
+
+
 TEST(a_retry_backs_off_and_fails_after_the_last_attempt)
 {
     char                   status[16], code[32];

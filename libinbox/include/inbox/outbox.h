@@ -86,13 +86,16 @@ typedef enum {
 #define INBOX_SEND_ERROR_CANCELLED    "campaign_cancelled"
 
 /*
- * Whether a message accepted at accepted_at is withdrawn because its
- * contact opted out since (opted_out_at, 0 when the contact is in): an
- * opt-out stops what was queued before it.  What was accepted after it
- * was accepted knowing (the one free confirmation of the keyword) and
- * still goes.
+ * Whether a queued message is withdrawn because its contact is opted out
+ * (opted_out_at, 0 when the contact is in): an opt-out stops whatever is
+ * queued, whenever it was accepted (a reply written while the STOP was
+ * on its way was written after the contact said it, by the carrier's
+ * clock or not).  Only a keyword's free answer (a notice, no credits:
+ * the one confirmation, or HELP's) still goes; no reply or campaign
+ * message can be accepted for an opted-out contact at all.
  */
-int inbox_outbox_withdrawn(int64_t accepted_at, int64_t opted_out_at);
+int inbox_outbox_withdrawn(const inbox_message_t *message,
+    int64_t opted_out_at);
 
 /* How long after its attempt-th attempt failed an entry is due again:
  * 5 s, doubling, at most 10 minutes. */

@@ -2,8 +2,8 @@
  * Opt-out, opt-in and help keywords (see keywords.h for the rule).
  *
  * The message is folded (fold.h, as poll answers are) into a short
- * ASCII key; the keywords are ASCII, so anything else left in the
- * key means the message is not one.
+ * ASCII key, its punctuation and symbols spaces; the keywords are ASCII,
+ * so anything else left in the key means the message is not one.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -145,16 +145,20 @@ inbox_keyword_reply(inbox_keyword_t keyword, const char *business_name,
 
 
 /*
- * The message as a keyword would be written: folded (fold.h).  0 when it
- * cannot be a keyword (too long, or something other than ASCII letters
- * and spaces left).
+ * The message as a keyword would be written: folded (fold.h), then its
+ * punctuation and symbols (emoji too) made spaces, runs of spaces one,
+ * trimmed ("Stop.", "STOP!!" and "🛑 stop" are "stop", "opt-out" is "opt
+ * out"), and one word said again and again said once ("STOP STOP").  0
+ * when it cannot be a keyword (too long, or anything but ASCII letters
+ * left: a digit, another script).
  */
 static int
 inbox_keyword_key(const char *body, size_t len,
     char key[INBOX_KEYWORD_KEY_MAX])
 {
-    int     n, i;
-    char    folded[INBOX_FOLD_MAX];
+    int      n, i, k, word;
+    UChar32  c;
+    char     folded[INBOX_FOLD_MAX], plain[INBOX_FOLD_MAX];
 
     if (len > INBOX_KEYWORD_BYTES_MAX) {
         return 0;
@@ -162,17 +166,62 @@ inbox_keyword_key(const char *body, size_t len,
 
     n = inbox_text_fold(body, len, folded, sizeof(folded));
 
-    if (n <= 0 || n >= INBOX_KEYWORD_KEY_MAX) {
+    if (n <= 0) {
         return 0;
     }
 
-    for (i = 0; i < n; i++) {
-        if ((folded[i] < 'a' || folded[i] > 'z') && folded[i] != ' ') {
+    k = 0;
+
+    for (i = 0; i < n; /* void */) {
+        U8_NEXT((const uint8_t *) folded, i, n, c);
+
+        if (c >= 'a' && c <= 'z') {
+            plain[k++] = (char) c;
+
+        } else if (c == 0xFFFD) {
+            /* bytes that were not text: what they said is unknown */
+            return 0;
+
+        } else if (c == ' ' || u_ispunct(c)
+                   || (U_GET_GC_MASK(c) & U_GC_S_MASK) != 0)
+        {
+            if (k > 0 && plain[k - 1] != ' ') {
+                plain[k++] = ' ';
+            }
+
+        } else {
             return 0;
         }
     }
 
-    memcpy(key, folded, (size_t) n + 1);
+    while (k > 0 && plain[k - 1] == ' ') {
+        k--;
+    }
+
+    plain[k] = '\0';
+
+    /* the first word again and again: that word once */
+    word = (int) strcspn(plain, " ");
+
+    for (i = word; i < k && i + 1 + word <= k
+                   && strncmp(plain + i + 1, plain, (size_t) word) == 0
+                   && (plain[i + 1 + word] == ' '
+                       || plain[i + 1 + word] == '\0');
+         i += 1 + word)
+    {
+        /* void */
+    }
+
+    if (i == k) {
+        k = word;
+        plain[k] = '\0';
+    }
+
+    if (k == 0 || k >= INBOX_KEYWORD_KEY_MAX) {
+        return 0;
+    }
+
+    memcpy(key, plain, (size_t) k + 1);
 
     return 1;
 }

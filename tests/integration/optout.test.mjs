@@ -144,9 +144,11 @@ test('the opt-out route: another organization\'s thread is not found, '
     assert.equal((await contactOf(conv)).opted_out, true);
 });
 
-test('STOP, "stop all" and "  Stop  " texted in opt the contact out; '
-    + '"STOP please" does not; the message lands in the inbox', async () => {
-    for (const body of ['STOP', 'stop all', '  Stop  ', 'unsubscribe']) {
+test('STOP, "stop all", "  Stop  ", "Stop." and "Opt-out" texted in opt '
+    + 'the contact out; "STOP please" does not; the message lands in the '
+    + 'inbox', async () => {
+    for (const body of ['STOP', 'stop all', '  Stop  ', 'unsubscribe',
+                        'Stop.', 'STOP STOP', 'Opt-out']) {
         const phone = uniqueNumber();
         const res = await deliverInbound(ctx.cluster, { from: phone, body });
         assert.match(res.text, TWIML_EMPTY);

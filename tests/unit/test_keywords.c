@@ -72,11 +72,33 @@ TEST(trimmed_of_unicode_white_space)
 }
 
 
+TEST(punctuation_symbols_and_repeats_are_the_keyword_still)
+{
+    CHECK_INT(kw("Stop."), INBOX_KEYWORD_OPT_OUT);
+    CHECK_INT(kw("STOP!!!"), INBOX_KEYWORD_OPT_OUT);
+    CHECK_INT(kw("\"STOP\""), INBOX_KEYWORD_OPT_OUT);
+    CHECK_INT(kw("stop \xf0\x9f\x9b\x91"), INBOX_KEYWORD_OPT_OUT);
+    CHECK_INT(kw("STOP STOP"), INBOX_KEYWORD_OPT_OUT);
+    CHECK_INT(kw("Stop stop stop!"), INBOX_KEYWORD_OPT_OUT);
+    CHECK_INT(kw("Unsubscribe."), INBOX_KEYWORD_OPT_OUT);
+    CHECK_INT(kw("Cancel."), INBOX_KEYWORD_OPT_OUT);
+    CHECK_INT(kw("END."), INBOX_KEYWORD_OPT_OUT);
+    CHECK_INT(kw("Opt-out"), INBOX_KEYWORD_OPT_OUT);
+    CHECK_INT(kw("opt_out"), INBOX_KEYWORD_OPT_OUT);
+    CHECK_INT(kw("stop all!"), INBOX_KEYWORD_OPT_OUT);
+    CHECK_INT(kw("Start!"), INBOX_KEYWORD_OPT_IN);
+    CHECK_INT(kw("Help?"), INBOX_KEYWORD_HELP);
+}
+
+
 TEST(anything_more_is_no_keyword)
 {
     CHECK_INT(kw("STOP please"), INBOX_KEYWORD_NONE);
     CHECK_INT(kw("please stop"), INBOX_KEYWORD_NONE);
-    CHECK_INT(kw("STOP."), INBOX_KEYWORD_NONE);
+    CHECK_INT(kw("stop, thanks"), INBOX_KEYWORD_NONE);
+    CHECK_INT(kw("STOP 2"), INBOX_KEYWORD_NONE);
+    CHECK_INT(kw("stop stopall"), INBOX_KEYWORD_NONE);
+    CHECK_INT(kw("st.op"), INBOX_KEYWORD_NONE);
     CHECK_INT(kw("STOPP"), INBOX_KEYWORD_NONE);
     CHECK_INT(kw("stopall all"), INBOX_KEYWORD_NONE);
     CHECK_INT(kw("st op"), INBOX_KEYWORD_NONE);

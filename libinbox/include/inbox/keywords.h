@@ -10,7 +10,15 @@
  *   space all match; default-ignorable characters are dropped;
  * - trimmed of Unicode white space (White_Space: also no-break and
  *   ideographic spaces, line breaks), and runs of it inside made one
- *   space ("stop  all" is "stop all").
+ *   space ("stop  all" is "stop all");
+ * - punctuation and symbols, emoji among them, are white space too:
+ *   "Stop.", "STOP!!", "\"stop\"" and "🛑 stop" are STOP, "opt-out" is
+ *   "opt out" (FCC 24-18: the word itself revokes consent);
+ * - one word said again and again is said once: "STOP STOP".
+ *
+ * Words beside it are still not a keyword ("STOP please", "stop, thanks"),
+ * nor is anything with digits, another script or bytes that are not
+ * UTF-8.
  *
  * Opt-out: stop, stopall, unsubscribe, cancel, end, quit, revoke, optout,
  * "stop all", "opt out".  Opt-in: start, unstop, yes.  Help: help, info.

@@ -84,6 +84,8 @@ struct ws_fanout_s {
     void              *orgs;            /* tsearch(3) tree of ws_org_t */
     lws_dll2_owner_t   dirty;           /* ws_conn_t.dirty */
     unsigned char     *scratch;         /* WS_FANOUT_SCRATCH bytes */
+    void             (*wake)(void *data);
+    void              *wake_data;
 };
 
 
@@ -295,6 +297,14 @@ ws_fanout_note_lapse(ws_fanout_t *fanout, const ws_conn_t *conn)
     {
         fanout->next_lapse = ends_at;
     }
+}
+
+
+void
+ws_fanout_set_wake(ws_fanout_t *fanout, void (*wake)(void *data), void *data)
+{
+    fanout->wake = wake;
+    fanout->wake_data = data;
 }
 
 
@@ -838,6 +848,10 @@ ws_fanout_enqueue(ws_fanout_t *fanout, ws_conn_t *conn, ws_frame_t *frame)
     /* written at the end of this turn of the loop, with whatever else
      * the turn queues to it */
     if (lws_dll2_is_detached(&conn->dirty)) {
+        if (fanout->dirty.count == 0 && fanout->wake != NULL) {
+            fanout->wake(fanout->wake_data);
+        }
+
         lws_dll2_add_tail(&conn->dirty, &fanout->dirty);
     }
 }

@@ -50,6 +50,12 @@ typedef struct ws_stream_s  ws_stream_t;
  * memory. */
 ws_fanout_t *ws_fanout_create(ws_auth_t *auth, size_t max_queue);
 
+/* wake(data) is called when the first frame of a turn is queued: the
+ * loop must then turn without waiting, to flush it (a frame queued by a
+ * timer would otherwise wait for the next event, or timer, to come). */
+void ws_fanout_set_wake(ws_fanout_t *fanout, void (*wake)(void *data),
+    void *data);
+
 /* The stream (borrowed) told of each connection's open, messages and
  * close. */
 void ws_fanout_set_stream(ws_fanout_t *fanout, ws_stream_t *stream);

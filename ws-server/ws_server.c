@@ -68,6 +68,7 @@ typedef struct {
     uv_signal_t          term;
     uv_signal_t          intr;
     uv_check_t           flush;
+    uv_idle_t            nudge;         /* a flush waits: poll, don't block */
     uv_timer_t           keepalive;
     uv_timer_t           lapse;
     int64_t              lapse_due;     /* when lapse fires, 0 stopped */
@@ -90,6 +91,8 @@ static void ws_server_loop_open(ws_loop_t *lp, ws_fanout_t *fanout,
     uint32_t ping_secs);
 static void ws_server_on_signal(uv_signal_t *handle, int signo);
 static void ws_server_on_check(uv_check_t *handle);
+static void ws_server_wake(void *data);
+static void ws_server_on_nudge(uv_idle_t *handle);
 static void ws_server_on_keepalive(uv_timer_t *handle);
 static void ws_server_on_lapse(uv_timer_t *handle);
 static void ws_server_arm_lapse(ws_loop_t *lp);
@@ -538,6 +541,13 @@ ws_server_loop_open(ws_loop_t *lp, ws_fanout_t *fanout, uint32_t ping_secs)
     lp->flush.data = lp;
     uv_check_start(&lp->flush, ws_server_on_check);
 
+    /* frames queued by a timer (a resume's hold, a gap filled, a ping)
+     * come before the turn's poll: an active idle handle keeps that poll
+     * from sleeping until the next event, and the check flushes them */
+    uv_idle_init(&lp->loop, &lp->nudge);
+    lp->nudge.data = lp;
+    ws_fanout_set_wake(fanout, ws_server_wake, lp);
+
     /* a ping goes out between ping_secs and 1.5 times that of silence */
     every = lp->ping_ms / 2;
     uv_timer_init(&lp->loop, &lp->keepalive);
@@ -626,10 +636,29 @@ ws_server_arm_lapse(ws_loop_t *lp)
 
 
 static void
+ws_server_wake(void *data)
+{
+    ws_loop_t  *lp = data;
+
+    if (!lp->stopping) {
+        uv_idle_start(&lp->nudge, ws_server_on_nudge);
+    }
+}
+
+
+static void
+ws_server_on_nudge(uv_idle_t *handle)
+{
+    /* nothing: being active is its work */
+}
+
+
+static void
 ws_server_on_check(uv_check_t *handle)
 {
     ws_loop_t  *lp = handle->data;
 
+    uv_idle_stop(&lp->nudge);
     ws_fanout_flush(lp->fanout);
 
     /* a connection that joined this turn may end before the others */
@@ -646,6 +675,7 @@ ws_server_loop_close(ws_loop_t *lp)
         uv_close((uv_handle_t *) &lp->term, NULL);
         uv_close((uv_handle_t *) &lp->intr, NULL);
         uv_close((uv_handle_t *) &lp->flush, NULL);
+        uv_close((uv_handle_t *) &lp->nudge, NULL);
         uv_close((uv_handle_t *) &lp->keepalive, NULL);
         uv_close((uv_handle_t *) &lp->lapse, NULL);
     }

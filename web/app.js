@@ -88,6 +88,7 @@
         view: 0,                    /* bumped when filter or search change */
         listRead: 0,                /* bumped by every first-page read */
         conversations: new Map(),   /* id -> conversation, as last seen */
+        liveChanges: new Map(),     /* id -> live events that changed it */
         listed: new Set(),          /* ids the list's query would show */
         rows: new Map(),            /* id -> <li> */
         shownIds: [],               /* the list as shown, top to bottom */
@@ -460,6 +461,25 @@
         }
         if (conv.id === state.openId) {
             fillThreadHeader(conv);
+        }
+    }
+
+    /* A conversation as a live event says it is: newer than any answer
+     * to an action sent before it came (the action's own event follows
+     * in order), which then must not put the older state back. */
+    function liveConversation(conv) {
+        if (conv && conv.id) {
+            state.liveChanges.set(conv.id,
+                (state.liveChanges.get(conv.id) || 0) + 1);
+        }
+        upsertConversation(conv);
+    }
+
+    /* An action's answer about conversation id, unless a live event
+     * changed it since the action was sent (changesBefore). */
+    function answeredConversation(conv, id, changesBefore) {
+        if ((state.liveChanges.get(id) || 0) === changesBefore) {
+            upsertConversation(conv);
         }
     }
 
@@ -1012,9 +1032,11 @@
         if (!conv || conv.unread_count === 0 || state.openId !== id) {
             return;
         }
+        const changes = state.liveChanges.get(id) || 0;
         try {
-            upsertConversation(await api('/api/v1/conversations/'
-                + encodeURIComponent(id) + '/read', { method: 'POST' }));
+            answeredConversation(await api('/api/v1/conversations/'
+                + encodeURIComponent(id) + '/read', { method: 'POST' }),
+                id, changes);
             renderList();
         } catch (err) {
             failed(err);
@@ -1075,10 +1097,11 @@
      * conversation as it now is (the event follows to other browsers) */
     async function act(id, action) {
         els.actionError.textContent = '';
+        const changes = state.liveChanges.get(id) || 0;
         try {
-            upsertConversation(await api('/api/v1/conversations/'
+            answeredConversation(await api('/api/v1/conversations/'
                 + encodeURIComponent(id) + '/' + action,
-                { method: 'POST' }));
+                { method: 'POST' }), id, changes);
             renderList();
             refreshCountsSoon();
             return true;
@@ -1478,7 +1501,7 @@
         }
         switch (ev.type) {
         case 'message.created':
-            upsertConversation(ev.conversation);
+            liveConversation(ev.conversation);
             if (ev.message && ev.message.conversation_id === state.openId) {
                 appendMessage(ev.message, false);
                 if (ev.message.direction === 'inbound'
@@ -1491,7 +1514,7 @@
             break;
         case 'conversation.updated':
             /* starred, archived, read: it may leave or join the view */
-            upsertConversation(ev.conversation);
+            liveConversation(ev.conversation);
             renderList();
             refreshCountsSoon();
             break;

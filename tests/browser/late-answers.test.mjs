@@ -1,7 +1,8 @@
 // Answers that come late never undo what is newer, in Debian's Chromium:
 // a message arriving between the first read of the list and the
 // WebSocket's hello is listed; a live message that comes while a
-// thread's messages are read stays; "More" clicked twice lists the next
+// thread's messages are read stays, and so does one that comes while a
+// star is answered; "More" clicked twice lists the next
 // contacts once; a save is not undone by a read begun before it; a
 // campaign's card ends in its final state though its list was read while
 // it sent; and a colleague's change to a contact keeps what is being
@@ -143,6 +144,26 @@ test('a message that comes while a thread is read stays shown', async () => {
     await bodies.filter({ hasText: 'while reading' }).waitFor();
     assert.deepEqual(await page.locator('#messages .message .body')
         .allTextContents(), ['first thread', 'while reading']);
+});
+
+test('a star\'s answer that comes after a newer live message does not put '
+     + 'the older preview back', async () => {
+    const star = await holdAnswer((u) => /\/star$/.test(u.pathname), 'POST');
+    await rowOf(page, shown(first)).getByRole('button').click();
+    await page.locator('#act-star').click();
+    await star.read;
+    await deliverInbound(ctx.cluster, { from: first, body: 'after the star' });
+    for (let i = 0; i < 100 && !frames.some((f) => f.includes(
+        'after the star')); i++) {
+        await new Promise((r) => setTimeout(r, 50));
+    }
+    const row = rowOf(page, shown(first));
+    await row.filter({ hasText: 'after the star' }).waitFor();
+    await star.release();
+    await page.evaluate(() => new Promise((r) => setTimeout(r, 300)));
+    assert.match(await row.textContent(), /after the star/);
+    // and starred: the star's own event came in order
+    assert.equal(await row.locator('.row-star').isVisible(), true);
 });
 
 test('"More" clicked twice lists the next contacts once', async () => {

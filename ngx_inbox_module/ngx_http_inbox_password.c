@@ -120,7 +120,8 @@ ngx_http_inbox_password_change(ngx_http_request_t *r,
     if (ngx_http_inbox_limit_hex_key(api->credential_hash, args->credential_key)
         != NGX_OK)
     {
-        ngx_http_inbox_limit_key("user", (u_char *) "", 0, args->credential_key);
+        ngx_http_inbox_limit_key("user", (u_char *) "", 0,
+                                 args->credential_key);
     }
 
     ngx_http_inbox_limit_address_key(r, args->address_key);

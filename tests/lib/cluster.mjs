@@ -576,10 +576,16 @@ export async function startCluster({ orgs = [{}], ...options } = {}) {
     }
     const c = new Cluster(options);
     try {
-        c.port = await freePort();
+        // below the ephemeral range: a port freePort() found free there
+        // could be some test's outgoing connection's before the server
+        // binds it (ws-server once failed with EADDRINUSE so)
+        c.port = await freePortRun(1);
         c.wsPorts = [];
-        for (let i = 0; i < c.options.wsServers; i++) {
-            c.wsPorts.push(await freePort());
+        while (c.wsPorts.length < c.options.wsServers) {
+            const port = await freePortRun(1);
+            if (port !== c.port && !c.wsPorts.includes(port)) {
+                c.wsPorts.push(port);
+            }
         }
         c.baseUrl = `http://127.0.0.1:${c.port}`;
         mkdirSync(join(c.dir, 'tmp'));

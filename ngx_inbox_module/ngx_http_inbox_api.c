@@ -164,12 +164,12 @@ static const ngx_http_inbox_api_route_t  ngx_http_inbox_api_routes[] = {
     { NGX_HTTP_GET, "tags", USER, NOBODY,
       ngx_http_inbox_tags_list },
 
-    /* ---- media (ngx_http_inbox_media.c): any type, the bytes decide;
-     * as large as its location's client_max_body_size ---- */
+    /* media (ngx_http_inbox_media.c): any type, the bytes decide;
+     * as large as its location's client_max_body_size */
     { NGX_HTTP_POST, "media", USER, BINARY(0, NULL),
       ngx_http_inbox_media_upload },
 
-    /* ---- sending and billing (ngx_http_inbox_send.c) ---- */
+    /* sending and billing (ngx_http_inbox_send.c) */
     { NGX_HTTP_POST, "conversations/*/messages", USER,
       JSON(NGX_HTTP_INBOX_SEND_BODY_MAX),
       ngx_http_inbox_message_send },
@@ -183,10 +183,9 @@ static const ngx_http_inbox_api_route_t  ngx_http_inbox_api_routes[] = {
 
     { NGX_HTTP_GET, "billing/ledger", BILLING, NOBODY,
       ngx_http_inbox_ledger_list },
-    /* ---- end sending and billing ---- */
 
-    /* ---- campaigns and polls (ngx_http_inbox_campaigns.c): the path's
-     * first segment says which ---- */
+    /* campaigns and polls (ngx_http_inbox_campaigns.c): the path's
+     * first segment says which */
     { NGX_HTTP_GET, "campaigns", USER, NOBODY,
       ngx_http_inbox_campaigns_list },
 
@@ -244,7 +243,6 @@ static const ngx_http_inbox_api_route_t  ngx_http_inbox_api_routes[] = {
 
     { NGX_HTTP_POST, "polls/*/cancel", USER, NOBODY,
       ngx_http_inbox_campaign_action },
-    /* ---- end campaigns and polls ---- */
 
     { 0, NULL, 0, 0, 0, NULL, NULL }
 };

@@ -206,12 +206,11 @@ ngx_int_t ngx_http_inbox_contact_timeline(ngx_http_request_t *r,
 ngx_int_t ngx_http_inbox_tags_list(ngx_http_request_t *r,
     ngx_http_inbox_api_t *api, ngx_str_t *id);
 
-/* ---- media (ngx_http_inbox_media.c) ---- */
+/* media (ngx_http_inbox_media.c) */
 /* POST media: an image of any declared type, decided by its bytes, as
  * large as its location's client_max_body_size. */
 ngx_int_t ngx_http_inbox_media_upload(ngx_http_request_t *r,
     ngx_http_inbox_api_t *api, ngx_str_t *id);
-/* ---- end media ---- */
 
 
 /* The team (ngx_http_inbox_team.c): anyone of the organization lists
@@ -238,7 +237,7 @@ ngx_int_t ngx_http_inbox_settings_update(ngx_http_request_t *r,
     ngx_http_inbox_api_t *api, ngx_str_t *id);
 
 
-/* ---- sending and billing (ngx_http_inbox_send.c) ---- */
+/* sending and billing (ngx_http_inbox_send.c) */
 /* A reply's or an estimate's JSON: 1600 characters, each as a "\uXXXX"
  * pair at worst (12 bytes), and ten media ids. */
 #define NGX_HTTP_INBOX_SEND_BODY_MAX  (32 * 1024)
@@ -262,10 +261,9 @@ ngx_int_t ngx_http_inbox_ledger_list(ngx_http_request_t *r,
 inbox_status_t ngx_http_inbox_api_media(inbox_store_t *store,
     const char *org_id, const char *base, const char *const *media_ids,
     size_t media_count, inbox_media_t *media, inbox_error_t *err);
-/* ---- end sending and billing ---- */
 
 
-/* ---- campaigns and polls (ngx_http_inbox_campaigns.c) ---- */
+/* campaigns and polls (ngx_http_inbox_campaigns.c) */
 #define NGX_HTTP_INBOX_CAMPAIGN_BODY_MAX  (64 * 1024)
 
 /* GET campaigns and polls: the organization's, newest first. */
@@ -288,7 +286,6 @@ ngx_int_t ngx_http_inbox_campaign_get(ngx_http_request_t *r,
  * resume, cancel (the path's last segment). */
 ngx_int_t ngx_http_inbox_campaign_action(ngx_http_request_t *r,
     ngx_http_inbox_api_t *api, ngx_str_t *id);
-/* ---- end campaigns and polls ---- */
 
 
 #endif /* _NGX_HTTP_INBOX_API_H_INCLUDED_ */

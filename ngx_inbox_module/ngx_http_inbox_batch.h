@@ -74,13 +74,12 @@ struct ngx_http_inbox_item_s {
     const char                      *signature;       /* NULL: missing */
     const char                      *default_country;
 
-    /* ---- Telnyx (ngx_http_inbox_webhook_telnyx.c): the raw body its
+    /* Telnyx (ngx_http_inbox_webhook_telnyx.c): the raw body its
      * signature covers, telnyx-timestamp, and the event read from the
-     * body (freed with the request) ---- */
+     * body (freed with the request) */
     ngx_str_t                        body;
     const char                      *timestamp;       /* NULL: missing */
     inbox_telnyx_event_t            *event;
-    /* ---- end Telnyx ---- */
 
     /* a delivery report, as report_check read it */
     char                             org_id[INBOX_ID_MAX];

@@ -164,7 +164,7 @@ static ngx_command_t  ngx_http_inbox_commands[] = {
       0,
       ngx_http_inbox_twilio_inbound_handler },
 
-    /* ---- carrier webhooks: delivery reports, Telnyx ---- */
+    /* carrier webhooks: delivery reports, Telnyx */
     { ngx_string("inbox_twilio_status"),
       NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
       ngx_http_inbox_handler,
@@ -178,7 +178,6 @@ static ngx_command_t  ngx_http_inbox_commands[] = {
       NGX_HTTP_LOC_CONF_OFFSET,
       0,
       ngx_http_inbox_telnyx_handler },
-    /* ---- end carrier webhooks ---- */
 
     { ngx_string("inbox_api"),
       NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,

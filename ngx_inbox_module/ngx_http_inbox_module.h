@@ -93,7 +93,7 @@ ngx_int_t ngx_http_inbox_sender_open(ngx_cycle_t *cycle, ngx_str_t *path);
 void ngx_http_inbox_sender_close(void);
 void ngx_http_inbox_sender_wake(void);
 
-/* ---- a stored inbound batch (ngx_http_inbox_notice.c) ---- */
+/* a stored inbound batch (ngx_http_inbox_notice.c) */
 /* In the batch's pool thread, after its commit: queues the one free text
  * each new keyword message asks for (opted out or back in by it, HELP)
  * and wakes the sender when something waits for it (a notice, images to
@@ -102,7 +102,6 @@ void ngx_http_inbox_sender_wake(void);
 ngx_uint_t ngx_http_inbox_inbound_stored(inbox_store_t *store,
     const inbox_inbound_t *msgs, const inbox_ingest_result_t *results,
     ngx_uint_t n, inbox_error_t *err);
-/* ---- end a stored inbound batch ---- */
 
 /* After a batch is stored: housekeeping in a pool thread, at most once a
  * second (ngx_http_inbox_maintain.c). */
@@ -110,19 +109,17 @@ void ngx_http_inbox_maintain_after_write(ngx_thread_pool_t *tp);
 
 /* Content handlers. */
 ngx_int_t ngx_http_inbox_twilio_inbound_handler(ngx_http_request_t *r);
-/* ---- carrier webhooks: delivery reports, Telnyx ---- */
+/* carrier webhooks: delivery reports, Telnyx */
 ngx_int_t ngx_http_inbox_twilio_status_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_inbox_telnyx_handler(ngx_http_request_t *r);
-/* ---- end carrier webhooks ---- */
 ngx_int_t ngx_http_inbox_api_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_inbox_health_handler(ngx_http_request_t *r);
 
-/* ---- media (ngx_http_inbox_media.c) ---- */
+/* media (ngx_http_inbox_media.c) */
 /* The inbox_media_dir directive's default, below nginx's prefix. */
 #define NGX_HTTP_INBOX_MEDIA_DIR  "media"
 /* Adds $inbox_media_dir (preconfiguration). */
 ngx_int_t ngx_http_inbox_media_variables(ngx_conf_t *cf);
-/* ---- end media ---- */
 
 /* The inbox_error_page directive: nginx's own errors as the contract's
  * JSON (ngx_http_inbox_error_page.c). */

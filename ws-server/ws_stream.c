@@ -327,7 +327,7 @@ ws_stream_now_ms(void)
 }
 
 
-/* ---- the organization's stream ---- */
+/* the organization's stream */
 
 
 void

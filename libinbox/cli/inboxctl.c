@@ -1470,7 +1470,7 @@ ctl_seed_demo(inbox_store_t *store, ctl_words_t *words)
 }
 
 
-/* ---- contacts import, campaigns and polls ---- */
+/* contacts import, campaigns and polls */
 
 /* FILE ("-": stdin) whole, malloc'd into *data; 0, or -1 said. */
 static int
@@ -1862,7 +1862,6 @@ ctl_campaign_list(inbox_store_t *store, ctl_words_t *words)
     return 0;
 }
 
-/* ---- end contacts import, campaigns and polls ---- */
 
 
 static const ctl_command_t *

@@ -195,7 +195,7 @@ inbox_event_contact_updated(int64_t org_seq, const char *epoch,
 }
 
 
-/* ---- media ---- */
+/* media */
 char *
 inbox_event_message_updated(int64_t org_seq, const char *epoch,
     const inbox_message_t *message)
@@ -212,7 +212,6 @@ inbox_event_message_updated(int64_t org_seq, const char *epoch,
 
     return inbox_event_finish(g);
 }
-/* ---- end media ---- */
 
 
 /* A header word: printable ASCII without spaces, "-" when empty. */
@@ -461,7 +460,7 @@ inbox_change_contact(inbox_change_t *change,
 }
 
 
-/* ---- Opt-out and opt-in ---- */
+/* Opt-out and opt-in */
 
 void
 inbox_change_opt(inbox_change_t *change,
@@ -503,7 +502,7 @@ inbox_change_add_contact(inbox_change_t *change,
     e->unread_total = -1;
     e->frame = NULL;
 }
-/* ---- media ---- */
+/* media */
 void
 inbox_change_media(inbox_change_t *change, const inbox_message_t *message)
 {
@@ -517,10 +516,9 @@ inbox_change_media(inbox_change_t *change, const inbox_message_t *message)
     change->items[0].conversation_id = message->conversation_id;
     change->items[0].unread_total = -1;
 }
-/* ---- end media ---- */
 
 
-/* ---- replies and delivery (issue 7) ---- */
+/* replies and delivery */
 
 
 char *
@@ -584,8 +582,7 @@ inbox_change_status(inbox_change_t *change, const inbox_message_t *message)
 }
 
 
-/* ---- end replies and delivery ---- */
-/* ---- campaigns ---- */
+/* campaigns */
 
 
 char *
@@ -636,8 +633,7 @@ inbox_change_campaign(inbox_change_t *change,
 }
 
 
-/* ---- end campaigns ---- */
-/* ---- the team ---- */
+/* the team */
 
 
 /* A frame that names one thing by its id under key. */
@@ -719,7 +715,6 @@ inbox_change_token(inbox_change_t *change, const char *token_id)
 }
 
 
-/* ---- end the team ---- */
 
 
 int
@@ -787,7 +782,7 @@ inbox_change_render(inbox_change_t *change, int64_t first, const char *epoch)
 }
 
 
-/* ---- resume ---- */
+/* resume */
 
 
 int64_t
@@ -940,7 +935,6 @@ inbox_event_prunable(const inbox_event_retention_t *keep, int64_t now,
 }
 
 
-/* ---- end resume ---- */
 
 
 int

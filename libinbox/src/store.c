@@ -327,7 +327,7 @@ inbox_store_tags_list(inbox_store_t *store, const char *org_id,
 
 
 /*
- * ---- The timeline, opt-out, opt-in and settings ----
+ * The timeline, opt-out, opt-in and settings
  */
 
 
@@ -840,7 +840,7 @@ inbox_store_messages_list(inbox_store_t *store, const char *org_id,
 
 
 /*
- * ---- Accounts and sessions ----
+ * Accounts and sessions
  * The backends persist and query; what an email address is and when a
  * session ends are decided here (account.h, session.h).
  */
@@ -1040,7 +1040,7 @@ inbox_store_sessions_purge(inbox_store_t *store, int64_t now,
 }
 
 
-/* ---- resume ---- */
+/* resume */
 
 inbox_status_t
 inbox_store_events_since(inbox_store_t *store, const char *org_id,
@@ -1109,10 +1109,9 @@ inbox_store_events_prune(inbox_store_t *store, int64_t now,
     return store->ops->events_prune(store, now, keep, max, removed, err);
 }
 
-/* ---- end resume ---- */
 
 
-/* ---- media ---- */
+/* media */
 
 inbox_status_t
 inbox_store_media_add(inbox_store_t *store, const char *org_id,
@@ -1183,11 +1182,10 @@ inbox_store_media_fetch_done(inbox_store_t *store, const char *message_id,
     return store->ops->media_fetch_done(store, message_id, idx, file,
                                         content_type, bytes, events, err);
 }
-/* ---- end media ---- */
 
 
 /*
- * ---- Replies, the outbox and billing (issue 7) ----
+ * Replies, the outbox and billing
  * The backends persist; what a reply is, how a send that failed is
  * retried and what each outcome says are decided here (reply.h,
  * outbox.h).
@@ -1623,7 +1621,7 @@ inbox_store_holds_expire(inbox_store_t *store, int64_t now, int64_t max_age,
 }
 
 
-/* ---- notices: a keyword's answer ---- */
+/* notices: a keyword's answer */
 
 /* What may be sent and its segments are segments.h's to say; a notice
  * costs nothing, so no credits are counted. */
@@ -1663,7 +1661,6 @@ inbox_store_outbox_notice(inbox_store_t *store, const char *org_id,
                                      events, err);
 }
 
-/* ---- end notices ---- */
 
 
 inbox_status_t
@@ -1678,7 +1675,7 @@ inbox_store_ledger_list(inbox_store_t *store, const char *org_id,
 }
 
 
-/* ---- campaigns and polls ---- */
+/* campaigns and polls */
 
 inbox_status_t
 inbox_store_campaign_create(inbox_store_t *store, const char *org_id,

@@ -22,7 +22,7 @@
 #include <inbox/store.h>
 
 
-/* ---- media: store_BACKEND_media.c (uploads, copies of inbound MMS) ---- */
+/* media: store_BACKEND_media.c (uploads, copies of inbound MMS) */
 /* media is checked (file name, type: media.h): store.c did; fills
  * media->id and created_at */
 #define INBOX_STORE_MEDIA_OPERATIONS(X)                                       \
@@ -51,7 +51,6 @@
       (inbox_store_t *store, const char *message_id, unsigned idx,            \
        int64_t retry_at, inbox_event_list_t *events, inbox_error_t *err),     \
       (store, message_id, idx, retry_at, events, err))
-/* ---- end media ---- */
 
 
 /*
@@ -221,8 +220,8 @@ typedef struct {
       (inbox_store_t *store, const char *const *org_ids, size_t n,            \
        inbox_stream_position_t *positions, inbox_error_t *err),               \
       (store, org_ids, n, positions, err))                                    \
-    /* ---- resume (issue 8): epoch never NULL, 0 <= after_seq, limit      \
-     * 1..INBOX_EVENTS_SINCE_MAX: store.c checked ---- */                   \
+    /* resume: epoch never NULL, 0 <= after_seq, limit                     \
+     * 1..INBOX_EVENTS_SINCE_MAX: store.c checked */                        \
     X(RULED, events_since,                                                    \
       (inbox_store_t *store, const char *org_id, const char *epoch,           \
        int64_t after_seq, int64_t until_seq, size_t limit,                    \
@@ -242,7 +241,6 @@ typedef struct {
     X(PLAIN, restore,                                                         \
       (inbox_store_t *store, const char *backup, inbox_error_t *err),         \
       (store, backup, err))                                                   \
-    /* ---- end resume ---- */                                                \
                                                                               \
     /* accounts and sessions: store_BACKEND_sessions.c; lists are zeroed,   \
      * emails normalized (inbox_email_normalize), user_id NULL for none */    \
@@ -305,9 +303,9 @@ typedef struct {
        inbox_error_t *err),                                                   \
       (store, now, removed, err))                                             \
                                                                               \
-    /* ---- opt-out and opt-in: store_BACKEND_optout.c; source known,         \
+    /* opt-out and opt-in: store_BACKEND_optout.c; source known,              \
      * keyword NULL unless the source is a keyword, at 0 for now (read once   \
-     * the write lock is held), contact zeroed: store.c did ---- */           \
+     * the write lock is held), contact zeroed: store.c did */                \
     X(RULED, contact_opt_out,                                                 \
       (inbox_store_t *store, const char *org_id, const char *contact_id,      \
        inbox_opt_out_source_t source, const char *keyword, int64_t at,        \
@@ -326,8 +324,8 @@ typedef struct {
        inbox_contact_event_page_t *page, inbox_error_t *err),                 \
       (store, org_id, contact_id, after_at, after_id, limit, page, err))      \
                                                                               \
-    /* ---- settings: store_BACKEND_settings.c; the edit checked by           \
-     * store.c (settings.h) ---- */                                           \
+    /* settings: store_BACKEND_settings.c; the edit checked by                \
+     * store.c (settings.h) */                                                \
     X(RULED, settings_get,                                                    \
       (inbox_store_t *store, const char *org_id, inbox_settings_t *settings,  \
        inbox_error_t *err),                                                   \
@@ -338,8 +336,8 @@ typedef struct {
        inbox_error_t *err),                                                   \
       (store, org_id, edit, settings, err))                                   \
     INBOX_STORE_MEDIA_OPERATIONS(X)                                           \
-    /* ---- replies, the outbox and billing (issue 7):                       \
-     * store_BACKEND_outbox.c, store_BACKEND_billing.c; times in ms ---- */   \
+    /* replies, the outbox and billing:                                      \
+     * store_BACKEND_outbox.c, store_BACKEND_billing.c; times in ms */        \
     /* reply checked (inbox_reply_check); fingerprint "" without a key */     \
     X(RULED, reply_accept,                                                    \
       (inbox_store_t *store, const char *org_id, const inbox_reply_t *reply,  \
@@ -389,9 +387,9 @@ typedef struct {
       (inbox_store_t *store, const char *org_id, const char *cursor,          \
        unsigned limit, inbox_ledger_page_t *page, inbox_error_t *err),        \
       (store, org_id, cursor, limit, page, err))                              \
-    /* ---- notices: a keyword's answer; body checked and segments            \
+    /* notices: a keyword's answer; body checked and segments                 \
      * counted by store.c (segments.h), from NULL for the first number;       \
-     * result zeroed ---- */                                                  \
+     * result zeroed */                                                       \
     X(RULED, outbox_notice,                                                   \
       (inbox_store_t *store, const char *org_id,                              \
        const char *conversation_id, const char *from, const char *body,       \
@@ -399,9 +397,8 @@ typedef struct {
        inbox_event_list_t *events, inbox_error_t *err),                       \
       (store, org_id, conversation_id, from, body, segments, now, result,     \
        events, err))                                                          \
-    /* ---- end replies, the outbox and billing ---- */                      \
-    /* ---- campaigns and polls (issue 9): store_BACKEND_campaigns.c;     \
-     * times in ms ---- */                                                  \
+    /* campaigns and polls: store_BACKEND_campaigns.c;                    \
+     * times in ms */                                                       \
     /* c checked (inbox_campaign_check), name and body (the text sent)      \
      * made, segments and credits counted: store.c did; campaign zeroed */  \
     X(RULED, campaign_create,                                                 \
@@ -459,7 +456,6 @@ typedef struct {
        int64_t now, inbox_campaign_t *campaign, inbox_event_list_t *events,   \
        inbox_error_t *err),                                                   \
       (store, org_id, campaign_id, now, campaign, events, err))               \
-    /* ---- end campaigns and polls ---- */
 
 
 #define INBOX_STORE_OP_MEMBER(kind, name, params, args)                       \

@@ -251,7 +251,7 @@ inbox_status_t inbox_mongo_team_event(inbox_mongo_store_t *ms,
     inbox_event_list_t *events, inbox_error_t *err);
 
 
-/* ---- replies, the outbox and billing ---- */
+/* replies, the outbox and billing */
 /* What a reply (a notice, a campaign's message) is sent between: read
  * before anything is written. */
 typedef struct {
@@ -290,9 +290,8 @@ inbox_status_t inbox_mongo_first_number(inbox_mongo_store_t *ms,
 inbox_status_t inbox_mongo_credits_move(inbox_mongo_store_t *ms,
     const bson_oid_t *org, inbox_ledger_kind_t kind, int64_t credits,
     const bson_oid_t *message, int64_t now, int *moved, inbox_error_t *err);
-/* ---- end replies, the outbox and billing ---- */
 
-/* ---- campaigns and polls (store_mongo_campaigns.c) ---- */
+/* campaigns and polls (store_mongo_campaigns.c) */
 /* An inbound message (message, at, body) from contact replies to its
  * latest campaign message and may answer a poll (see
  * inbox_store_inbound_ingest in store.h). */
@@ -320,7 +319,6 @@ void inbox_mongo_parse_settings(const bson_t *doc,
 inbox_status_t inbox_mongo_campaign_load(inbox_mongo_store_t *ms,
     const bson_oid_t *org, const bson_oid_t *id, inbox_campaign_t *c,
     inbox_error_t *err);
-/* ---- end campaigns and polls ---- */
 
 
 /* The operations (see store_backend.h), in the files named by their

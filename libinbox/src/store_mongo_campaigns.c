@@ -107,7 +107,7 @@ static inbox_status_t inbox_mongo_recipient_set(inbox_mongo_store_t *ms,
 static void inbox_mongo_append_left(bson_t *doc, const char *key);
 
 
-/* ---- create, read, list ---- */
+/* create, read, list */
 
 inbox_status_t
 inbox_mongo_campaign_create(inbox_store_t *store, const char *org_id,
@@ -355,7 +355,7 @@ inbox_mongo_campaigns_list(inbox_store_t *store, const char *org_id,
 }
 
 
-/* ---- the sender's progress ---- */
+/* the sender's progress */
 
 
 /* The oldest first by _id (ObjectIds grow with time), their counts in
@@ -479,7 +479,7 @@ inbox_mongo_campaign_progress(inbox_store_t *store, const char *org_id,
 }
 
 
-/* ---- send, pause, resume, cancel ---- */
+/* send, pause, resume, cancel */
 
 inbox_status_t
 inbox_mongo_campaign_act(inbox_store_t *store, const char *org_id,
@@ -731,7 +731,7 @@ inbox_mongo_campaign_move(inbox_mongo_store_t *ms, const inbox_campaign_t *c,
 }
 
 
-/* ---- the sender's turn ---- */
+/* the sender's turn */
 
 inbox_status_t
 inbox_mongo_campaign_dispatch(inbox_store_t *store, int64_t now, size_t max,
@@ -1395,7 +1395,7 @@ inbox_mongo_recipient_waits(inbox_mongo_store_t *ms,
 }
 
 
-/* ---- replies and poll answers, from ingest ---- */
+/* replies and poll answers, from ingest */
 
 /* The campaign messages a reply is looked at against, newest first: the
  * newest is the one replied to, and a contact is rarely in more open
@@ -1583,7 +1583,7 @@ inbox_mongo_poll_try(inbox_mongo_store_t *ms, const bson_oid_t *recipient,
 }
 
 
-/* ---- polls' results, contacts' campaigns ---- */
+/* polls' results, contacts' campaigns */
 
 inbox_status_t
 inbox_mongo_poll_results(inbox_store_t *store, const char *org_id,
@@ -1906,7 +1906,7 @@ done:
 }
 
 
-/* ---- reading a campaign ---- */
+/* reading a campaign */
 
 static inbox_status_t
 inbox_mongo_campaign_ids(const char *org_id, const char *campaign_id,

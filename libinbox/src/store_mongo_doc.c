@@ -251,7 +251,7 @@ inbox_mongo_parse_message(const bson_t *doc, inbox_message_t *message,
 }
 
 
-/* ---- media ---- */
+/* media */
 /* A media's copy: "state" (none: pending), "file", "bytes". */
 static void
 inbox_mongo_parse_media_copy(const bson_t *item, inbox_media_t *media)
@@ -267,7 +267,6 @@ inbox_mongo_parse_media_copy(const bson_t *item, inbox_media_t *media)
     inbox_mongo_get_str(item, "file", media->file, sizeof(media->file));
     media->bytes = inbox_mongo_get_int(item, "bytes");
 }
-/* ---- end media ---- */
 
 
 static inbox_status_t

@@ -298,7 +298,7 @@ inbox_mongo_stream_positions(inbox_store_t *store,
 }
 
 
-/* ---- resume (issue 8) ---- */
+/* resume */
 
 
 /* The document of batch (a query's first batch) whose _id is id. */
@@ -791,7 +791,7 @@ inbox_mongo_events_since(inbox_store_t *store, const char *org_id,
 }
 
 
-/* ---- retention ---- */
+/* retention */
 
 
 /* Deletes org's oldest events while keep does not hold them, at most
@@ -964,4 +964,3 @@ inbox_mongo_events_new_epoch(inbox_store_t *store, size_t *orgs,
 }
 
 
-/* ---- end resume ---- */

@@ -152,7 +152,7 @@ inbox_mongo_ingest_one(inbox_mongo_store_t *ms, const inbox_inbound_t *msg,
 
     inbox_mongo_new_id(ms, &in.message);
 
-    /* ---- opt-out and opt-in keywords ---- */
+    /* opt-out and opt-in keywords */
     duplicate = 0;
     result->keyword = inbox_keyword_match(msg->body, strlen(msg->body));
 
@@ -198,7 +198,7 @@ inbox_mongo_ingest_one(inbox_mongo_store_t *ms, const inbox_inbound_t *msg,
                                    events, err);
 
     if (rc == INBOX_OK) {
-        /* ---- campaigns and polls: a reply, a poll's answer ---- */
+        /* campaigns and polls: a reply, a poll's answer */
         rc = inbox_mongo_campaign_reply(ms, &in.contact, &in.message, in.at,
                                         msg->body != NULL ? msg->body : "",
                                         err);

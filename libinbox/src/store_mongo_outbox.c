@@ -274,7 +274,7 @@ failed:
 
 
 /*
- * ---- notices: a keyword's answer (see inbox_store_outbox_notice) ----
+ * notices: a keyword's answer (see inbox_store_outbox_notice)
  * The writes of a reply after its hold (the message, the thread, the
  * events, the outbox entry last), with none of its checks and no hold:
  * reads the thread (its contact's number) and the sending number only.
@@ -391,7 +391,6 @@ failed:
 
     return rc;
 }
-/* ---- end notices ---- */
 
 
 /* A key used before: the same request gets its message as it is now, a

@@ -130,7 +130,7 @@ typedef enum {
     INBOX_SQL_CONTACT_EVENTS_AFTER,
     INBOX_SQL_SETTINGS_GET,
     INBOX_SQL_SETTINGS_UPDATE,
-    /* ---- media (store_sqlite_media.c) ---- */
+    /* media (store_sqlite_media.c) */
     INBOX_SQL_MEDIA_ADD,
     INBOX_SQL_MEDIA_GET,
     INBOX_SQL_MEDIA_DUE,
@@ -139,9 +139,8 @@ typedef enum {
     INBOX_SQL_MEDIA_FAILED,
     INBOX_SQL_MEDIA_STATE,
     INBOX_SQL_MESSAGE_GET,
-    /* ---- end media ---- */
-    /* ---- replies, the outbox and billing (store_sqlite_outbox.c,
-     * store_sqlite_billing.c) ---- */
+    /* replies, the outbox and billing (store_sqlite_outbox.c,
+     * store_sqlite_billing.c) */
     INBOX_SQL_REPLY_KEY_FIND,
     INBOX_SQL_REPLY_KEY_ADD,
     INBOX_SQL_REPLY_USER,
@@ -179,8 +178,7 @@ typedef enum {
     INBOX_SQL_LEDGER_ADD,
     INBOX_SQL_BILLING_GET,
     INBOX_SQL_LEDGER_PAGE,
-    /* ---- end replies, the outbox and billing ---- */
-    /* ---- campaigns and polls (store_sqlite_campaigns.c) ---- */
+    /* campaigns and polls (store_sqlite_campaigns.c) */
     INBOX_SQL_CAMPAIGN_INSERT,
     INBOX_SQL_CAMPAIGN_TAG_ADD,
     INBOX_SQL_CAMPAIGN_OPTION_ADD,
@@ -211,8 +209,7 @@ typedef enum {
     INBOX_SQL_AUDIENCE_ALL_COUNT,
     INBOX_SQL_AUDIENCE_TAGS_COUNT,
     INBOX_SQL_CAMPAIGNS_ACTIVE,
-    /* ---- end campaigns and polls ---- */
-    /* ---- resume and retention (store_sqlite_events.c) ---- */
+    /* resume and retention (store_sqlite_events.c) */
     INBOX_SQL_EVENTS_OLDEST,
     INBOX_SQL_EVENTS_SINCE,
     INBOX_SQL_EVENTS_PRUNE_ORGS,
@@ -220,7 +217,6 @@ typedef enum {
     INBOX_SQL_EVENTS_PRUNE_WALK,
     INBOX_SQL_EVENTS_PRUNE_DELETE,
     INBOX_SQL_EVENTS_NEW_EPOCH,
-    /* ---- end resume and retention ---- */
 
     INBOX_SQL_COUNT
 } inbox_sql_id_t;
@@ -467,7 +463,7 @@ inbox_status_t inbox_sqlite_contact_load(inbox_sqlite_conn_t *conn,
 inbox_status_t inbox_sqlite_contact_opt_write(inbox_sqlite_conn_t *conn,
     int64_t org, int64_t contact, const inbox_contact_record_t *after,
     const char *keyword, int64_t message, int64_t at, inbox_error_t *err);
-/* ---- media ---- */
+/* media */
 /* Appends message's media, in order, from message_media
  * (store_sqlite_messages.c). */
 inbox_status_t inbox_sqlite_media_read(inbox_sqlite_conn_t *conn,
@@ -476,7 +472,6 @@ inbox_status_t inbox_sqlite_media_read(inbox_sqlite_conn_t *conn,
  * INBOX_ERR_NOT_FOUND when there is none (store_sqlite_media.c). */
 inbox_status_t inbox_sqlite_message_get(inbox_sqlite_conn_t *conn,
     int64_t id, int64_t *org, inbox_message_t *m, inbox_error_t *err);
-/* ---- end media ---- */
 
 /* The event stream (store_sqlite_events.c), inside a write transaction:
  * reserves org's next n org_seq (*first is the first) and reads its epoch
@@ -509,7 +504,7 @@ inbox_status_t inbox_sqlite_team_commit(inbox_sqlite_conn_t *conn,
     inbox_error_t *err);
 
 
-/* ---- replies, the outbox and billing ---- */
+/* replies, the outbox and billing */
 /* Reads the media of message into m (store_sqlite_messages.c). */
 inbox_status_t inbox_sqlite_media_read(inbox_sqlite_conn_t *conn,
     int64_t message, inbox_message_t *m, inbox_error_t *err);
@@ -534,9 +529,8 @@ inbox_status_t inbox_sqlite_reply_store(inbox_sqlite_conn_t *conn,
  * waiting out a retry, so that a cancel reports them at once. */
 inbox_status_t inbox_sqlite_outbox_unpark(inbox_sqlite_conn_t *conn,
     int64_t campaign, int64_t now, int backoffs, inbox_error_t *err);
-/* ---- end replies, the outbox and billing ---- */
 
-/* ---- campaigns and polls (store_sqlite_campaigns.c) ---- */
+/* campaigns and polls (store_sqlite_campaigns.c) */
 /* Inside ingest's transaction: an inbound message (message, at, body)
  * from contact replies to its latest campaign message, and may answer a
  * poll (see inbox_store_inbound_ingest in store.h). */
@@ -547,7 +541,6 @@ inbox_status_t inbox_sqlite_campaign_reply(inbox_sqlite_conn_t *conn,
  * INBOX_ERR_NOT_FOUND for none. */
 inbox_status_t inbox_sqlite_campaign_load(inbox_sqlite_conn_t *conn,
     int64_t org, int64_t id, inbox_campaign_t *c, inbox_error_t *err);
-/* ---- end campaigns and polls ---- */
 
 
 /* The operations (see store_backend.h), in the files named by their

@@ -77,7 +77,7 @@ static inbox_status_t inbox_sqlite_recipient_set(inbox_sqlite_conn_t *conn,
     inbox_error_t *err);
 
 
-/* ---- create, read, list ---- */
+/* create, read, list */
 
 inbox_status_t
 inbox_sqlite_campaign_create(inbox_store_t *store, const char *org_id,
@@ -370,7 +370,7 @@ done:
 }
 
 
-/* ---- the sender's progress ---- */
+/* the sender's progress */
 
 
 inbox_status_t
@@ -510,7 +510,7 @@ failed:
 }
 
 
-/* ---- send, pause, resume, cancel ---- */
+/* send, pause, resume, cancel */
 
 inbox_status_t
 inbox_sqlite_campaign_act(inbox_store_t *store, const char *org_id,
@@ -671,7 +671,7 @@ inbox_sqlite_campaign_fix(inbox_sqlite_conn_t *conn, int64_t org,
 }
 
 
-/* ---- the sender's turn ---- */
+/* the sender's turn */
 
 inbox_status_t
 inbox_sqlite_campaign_dispatch(inbox_store_t *store, int64_t now, size_t max,
@@ -1128,7 +1128,7 @@ inbox_sqlite_campaign_set(inbox_sqlite_conn_t *conn, int64_t id,
 }
 
 
-/* ---- replies and poll answers, inside ingest ---- */
+/* replies and poll answers, inside ingest */
 
 /* The states of a recipient whose message left for it (or is on its
  * way): one never handed over, cancelled or failed was never read. */
@@ -1301,7 +1301,7 @@ inbox_sqlite_poll_try(inbox_sqlite_conn_t *conn, int64_t recipient,
 }
 
 
-/* ---- polls' results, contacts' campaigns ---- */
+/* polls' results, contacts' campaigns */
 
 inbox_status_t
 inbox_sqlite_poll_results(inbox_store_t *store, const char *org_id,
@@ -1565,7 +1565,7 @@ done:
 }
 
 
-/* ---- reading a campaign ---- */
+/* reading a campaign */
 
 inbox_status_t
 inbox_sqlite_campaign_load(inbox_sqlite_conn_t *conn, int64_t org,

@@ -294,7 +294,7 @@ inbox_sqlite_realtime_state(inbox_store_t *store, const char *org_id,
 }
 
 
-/* ---- resume (issue 8) ---- */
+/* resume */
 
 
 /* One stored event as selected by INBOX_SQL_EVENTS_SINCE. */
@@ -612,7 +612,7 @@ done:
 }
 
 
-/* ---- retention ---- */
+/* retention */
 
 
 /* An organization with events to delete, and its newest event. */
@@ -871,4 +871,3 @@ inbox_sqlite_events_new_epoch(inbox_store_t *store, size_t *orgs,
 }
 
 
-/* ---- end resume ---- */

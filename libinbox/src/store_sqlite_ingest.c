@@ -407,7 +407,7 @@ inbox_sqlite_ingest_one(inbox_sqlite_batch_t *batch,
 
     unread += inbox_conversation_unread_shown(&c);
 
-    /* ---- opt-out and opt-in keywords, in the message's transaction ---- */
+    /* opt-out and opt-in keywords, in the message's transaction */
     result->keyword = inbox_keyword_match(in->body ? in->body : "",
                                           in->body ? strlen(in->body) : 0);
 
@@ -421,7 +421,7 @@ inbox_sqlite_ingest_one(inbox_sqlite_batch_t *batch,
         }
     }
 
-    /* ---- campaigns and polls: a reply, a poll's answer ---- */
+    /* campaigns and polls: a reply, a poll's answer */
     status = inbox_sqlite_campaign_reply(conn, strtoll(c.contact.id, NULL, 10),
                                          message, at,
                                          in->body ? in->body : "", err);

@@ -214,7 +214,7 @@ failed:
 }
 
 
-/* ---- notices: a keyword's answer (see inbox_store_outbox_notice) ---- */
+/* notices: a keyword's answer (see inbox_store_outbox_notice) */
 
 /*
  * The message a reply is, at no cost and with none of a reply's checks
@@ -310,7 +310,6 @@ failed:
     return status;
 }
 
-/* ---- end notices ---- */
 
 
 /* A key used before: the same request gets its message as it is now, a

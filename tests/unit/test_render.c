@@ -379,7 +379,7 @@ TEST(team_documents)
 }
 
 
-/* ---- billing ---- */
+/* billing */
 
 
 TEST(billing_and_ledger_documents)
@@ -465,7 +465,7 @@ TEST(tag_page_document)
 }
 
 
-/* ---- sending (render_send.c) ---- */
+/* sending (render_send.c) */
 TEST(estimate_documents_name_what_made_a_body_ucs2)
 {
     char              *json;
@@ -497,7 +497,6 @@ TEST(estimate_documents_name_what_made_a_body_ucs2)
           != NULL);
     free(json);
 }
-/* ---- end sending ---- */
 
 
 RUN_TESTS()

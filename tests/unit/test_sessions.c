@@ -178,7 +178,7 @@ TEST(email_addresses_are_keyed_in_lower_case)
 }
 
 
-/* ---- the SQLite store ---- */
+/* the SQLite store */
 
 typedef struct {
     char            path[128];

@@ -727,7 +727,7 @@ token_add(fixture_t *f, const char *email, const char *hash,
 }
 
 
-/* ---- replies, the outbox and billing (issue 7): helpers ---- */
+/* replies, the outbox and billing: helpers */
 
 
 #define HOUR  3600000LL
@@ -966,7 +966,6 @@ status_of(fixture_t *f, const char *conversation_id, const char *message_id,
 }
 
 
-/* ---- end replies, the outbox and billing: helpers ---- */
 
 
 /* Idempotent ingest */
@@ -4079,7 +4078,7 @@ TEST(a_timeline_has_the_contacts_messages_newest_first)
 
 
 /*
- * ---- Accounts and sessions ----
+ * Accounts and sessions
  */
 
 /* stand-in password hashes: the store keeps whatever it is given */
@@ -4481,8 +4480,8 @@ TEST(a_new_password_ends_the_users_sessions_only)
 }
 
 
-/* ---- the team: roles and removal, an organization always keeping a
- * billing contact ---- */
+/* the team: roles and removal, an organization always keeping a
+ * billing contact */
 
 /* The role a session acts with now; -1 when it no longer works. */
 static int
@@ -4674,7 +4673,7 @@ TEST(a_removed_user_is_signed_out_everywhere_and_may_come_back)
 }
 
 
-/* ---- media: uploads and the copies of inbound MMS images ---- */
+/* media: uploads and the copies of inbound MMS images */
 
 #define TOKEN_A  "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
 #define TOKEN_B  "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB"
@@ -5017,10 +5016,9 @@ TEST(a_failed_copy_is_tried_again_later_or_given_up)
 
     fixture_close(&f);
 }
-/* ---- end media ---- */
 
 
-/* ---- replies, the outbox and billing (issue 7) ---- */
+/* replies, the outbox and billing */
 
 
 TEST(a_reply_is_queued_with_its_hold_and_ends_the_unresponded_thread)
@@ -6727,10 +6725,9 @@ TEST(billing_and_the_ledger_are_each_organizations_own)
 }
 
 
-/* ---- end replies, the outbox and billing ---- */
 
 
-/* ---- notices: a keyword's answer (issue 7) ---- */
+/* notices: a keyword's answer */
 
 
 #define NUMBER2  "+15550000003"     /* the test organization's second */
@@ -6919,13 +6916,12 @@ TEST(a_keyword_notice_is_queued_free_even_to_an_opted_out_contact)
 
     fixture_close(&f);
 }
-/* ---- end notices ---- */
 
 
 /* Every test once per backend: SQLite always, MongoDB when a server is
  * named. */
 /*
- * ---- Opt-out, opt-in and settings (optout.h, settings.h) ----
+ * Opt-out, opt-in and settings (optout.h, settings.h)
  */
 
 /* How many events of the list are of type; -1 if one is not JSON. */
@@ -7393,7 +7389,7 @@ TEST(settings_have_defaults_and_keep_what_is_set)
     fixture_close(&f);
 }
 
-/* ---- campaigns and polls ---- */
+/* campaigns and polls */
 
 #define CAROL   "+15557654321"
 
@@ -8926,7 +8922,7 @@ TEST(tags_list_stops_at_its_maximum)
     fixture_close(&f);
 }
 
-/* ---- resume and retention (issue 8) ---- */
+/* resume and retention */
 
 
 /* The events after after_seq up to until_seq (0: the newest), at most
@@ -9579,10 +9575,9 @@ TEST(a_reply_written_before_the_newest_message_is_stale_and_stores_nothing)
     fixture_close(&f);
 }
 
-/* ---- end resume and retention ---- */
 
 
-/* ---- campaign progress (the sender's) ---- */
+/* campaign progress (the sender's) */
 
 
 TEST(campaign_progress_is_an_event_of_the_stream_that_resumes_as_it_is_now)
@@ -9690,7 +9685,6 @@ TEST(campaign_progress_is_an_event_of_the_stream_that_resumes_as_it_is_now)
     fixture_close(&f);
 }
 
-/* ---- end campaign progress ---- */
 
 int
 main(void)

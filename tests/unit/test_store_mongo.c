@@ -1964,8 +1964,8 @@ TEST(messages_list)
 
 
 /*
- * ---- Opt-out, opt-in and settings (store_mongo_optout.c,
- * store_mongo_settings.c) ----
+ * Opt-out, opt-in and settings (store_mongo_optout.c,
+ * store_mongo_settings.c)
  */
 
 /* A contact not opted out, and its conversation as the opt-out left it. */
@@ -2544,7 +2544,7 @@ TEST(conversation_act_reads_again_after_a_concurrent_change)
 
 
 /*
- * ---- Accounts and sessions (store_mongo_sessions.c) ----
+ * Accounts and sessions (store_mongo_sessions.c)
  */
 
 #define OTHER_ORG_ID    "64f1a0000000000000000002"
@@ -3052,7 +3052,7 @@ TEST(session_delete_and_purge)
 
 
 
-/* ---- media: uploads and the copies of inbound MMS images ---- */
+/* media: uploads and the copies of inbound MMS images */
 
 #define MEDIA_FILE  "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA.png"
 #define MEDIA_ID    "64f1a0000000000000000f01"
@@ -3305,10 +3305,9 @@ TEST(media_fetch_failed_retries_or_gives_up)
 
     fake_close(&fake, store);
 }
-/* ---- end media ---- */
 
 
-/* ---- replies, the outbox and billing (issue 7) ---- */
+/* replies, the outbox and billing */
 
 
 #define NUMBER_E164     "+15550001111"
@@ -3470,7 +3469,7 @@ TEST(reply_accept)
 }
 
 
-/* ---- notices: a keyword's answer ---- */
+/* notices: a keyword's answer */
 TEST(outbox_notice)
 {
     fake_t                fake;
@@ -3519,7 +3518,6 @@ TEST(outbox_notice)
 
     fake_close(&fake, store);
 }
-/* ---- end notices ---- */
 
 
 TEST(outbox_claim)
@@ -3866,11 +3864,10 @@ TEST(billing_get_and_ledger_list)
 }
 
 
-/* ---- end replies, the outbox and billing ---- */
 
 
 
-/* ---- resume and retention (issue 8) ---- */
+/* resume and retention */
 
 #define EVENTS_ORG  CURSOR("{\"_id\": " OID(ORG_ID) ", \"seq\":"             \
                            " {\"$numberLong\": \"12\"}, \"epoch\":"         \
@@ -4088,9 +4085,8 @@ TEST(reply_accept_stale)
     fake_close(&fake, store);
 }
 
-/* ---- end resume and retention ---- */
 
-/* ---- campaigns and polls (issue 9) ---- */
+/* campaigns and polls */
 
 #define CAMPAIGN_ID     "64f1a0000000000000000f01"
 #define POLL_ID         "64f1a0000000000000000f02"
@@ -5309,7 +5305,6 @@ TEST(campaign_audience)
     fake_close(&fake, store);
 }
 
-/* ---- end campaigns and polls ---- */
 
 TEST(campaign_progress_and_the_campaigns_that_may_move)
 {

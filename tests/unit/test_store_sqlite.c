@@ -1086,7 +1086,7 @@ TEST(stored_events_refer_to_a_long_message_without_copying_it)
     "  (org_id, created_at DESC, id DESC);"                                 \
     CONTACTS_SEARCH_TRIGGERS
 
-/* ---- media ---- */
+/* media */
 /* Schema 11 undone (replies), as a store of before it was. */
 #define UNDO_SCHEMA_11                                                      \
     "DROP TRIGGER orgs_credits_never_negative;"                             \
@@ -1105,7 +1105,6 @@ TEST(stored_events_refer_to_a_long_message_without_copying_it)
     "ALTER TABLE message_media DROP COLUMN attempts;"                       \
     "ALTER TABLE message_media DROP COLUMN file;"                           \
     "ALTER TABLE message_media DROP COLUMN bytes;"
-/* ---- end media ---- */
 
 /* Schema 8 undone (the search index), as a store of before it was. */
 #define UNDO_SCHEMA_8                                                       \
@@ -1499,7 +1498,7 @@ TEST(migrating_makes_contacts_again_keeping_rows_indexes_and_search)
 }
 
 
-/* ---- media ---- */
+/* media */
 /*
  * A store from before media copies (schema 9) gets a copy made of every
  * inbound image it holds: migration 10 makes them pending and due at
@@ -1558,7 +1557,6 @@ TEST(migrating_makes_the_stored_images_pending)
 
     fixture_close(&f);
 }
-/* ---- end media ---- */
 
 
 /*

@@ -70,19 +70,17 @@ char *inbox_event_unread_total(int64_t org_seq, const char *epoch,
  * part of it). */
 char *inbox_event_contact_updated(int64_t org_seq, const char *epoch,
     const inbox_contact_record_t *contact);
-/* ---- media ---- */
+/* media */
 /* "message.updated" with the message as it is now: a copy of an inbound
  * image landed (or will never come), so browsers show it. */
 char *inbox_event_message_updated(int64_t org_seq, const char *epoch,
     const inbox_message_t *message);
-/* ---- end media ---- */
-/* ---- replies and delivery (issue 7) ---- */
+/* replies and delivery */
 /* {"type":"message.status","org_seq","epoch","id","conversation_id",
  * "status","error_code"}: a message's delivery moved. */
 char *inbox_event_message_status(int64_t org_seq, const char *epoch,
     const inbox_message_t *message);
-/* ---- end replies and delivery ---- */
-/* ---- campaigns (issue 9) ---- */
+/* campaigns */
 /* {"type":"campaign.progress","org_seq","epoch","id","status",
  * "paused_reason","counts":{"recipients","suppressed",
  * "waiting_quiet_hours","queued","sent","delivered","failed",
@@ -90,9 +88,8 @@ char *inbox_event_message_status(int64_t org_seq, const char *epoch,
  * a campaign or poll stands. */
 char *inbox_event_campaign_progress(int64_t org_seq, const char *epoch,
     const inbox_campaign_t *campaign);
-/* ---- end campaigns ---- */
 /*
- * ---- The team ----
+ * The team
  * {"type":"user.updated"|"user.removed"|"user.signed_out","org_seq",
  * "epoch","user_id"}: a user was added or their role changed; a user was
  * removed; a user's sessions were all ended (a new password).  They name
@@ -119,11 +116,10 @@ char *inbox_event_token(int64_t org_seq, const char *epoch,
  * issued before the event.
  */
 const char *inbox_event_ends_access(const char *type);
-/* ---- end the team ---- */
 
 
 /*
- * ---- Resume (issue 8): a stored event rendered again ----
+ * Resume: a stored event rendered again
  * A stored event is a reference (type, org_seq, epoch, the ids, the unread
  * total).  Its frame is rendered again from the rows as they are now, by
  * the same renderers as the live frame, with the stored org_seq and
@@ -194,7 +190,6 @@ typedef struct {
  * event is newest_seq may be deleted at now: neither bound keeps it. */
 int inbox_event_prunable(const inbox_event_retention_t *keep, int64_t now,
     int64_t newest_seq, int64_t org_seq, int64_t created_at);
-/* ---- end resume ---- */
 
 
 /*
@@ -245,7 +240,7 @@ void inbox_change_action(inbox_change_t *change,
 void inbox_change_contact(inbox_change_t *change,
     const inbox_conversation_t *conversation);
 /*
- * ---- Opt-out and opt-in (optout.h) ----
+ * Opt-out and opt-in (optout.h)
  * A contact opted out or in: contact.updated (its opt-out state) and
  * conversation.updated (its conversation, as it is then, which shows
  * opted_out in every browser's list).  The event refers to the
@@ -260,13 +255,12 @@ void inbox_change_opt(inbox_change_t *change,
 void inbox_change_add_contact(inbox_change_t *change,
     const inbox_contact_record_t *contact);
 
-/* ---- media ---- */
+/* media */
 /* A message's media changed (a copy stored or given up): message.updated
  * with the message, which the browsers showing its thread redraw. */
 void inbox_change_media(inbox_change_t *change,
     const inbox_message_t *message);
-/* ---- end media ---- */
-/* ---- replies and delivery (issue 7) ---- */
+/* replies and delivery */
 /* A reply stored in conversation (as it is after it): message.created
  * and conversation.updated; the unread total does not move. */
 void inbox_change_reply(inbox_change_t *change,
@@ -276,14 +270,12 @@ void inbox_change_reply(inbox_change_t *change,
  * change at all. */
 void inbox_change_status(inbox_change_t *change,
     const inbox_message_t *message);
-/* ---- end replies and delivery ---- */
-/* ---- campaigns ---- */
+/* campaigns */
 /* Where a campaign stands (its counts moved): campaign.progress, which
  * refers to the campaign.  The sender makes it, at most a few a second
  * a campaign (inbox_store_campaign_progress). */
 void inbox_change_campaign(inbox_change_t *change,
     const inbox_campaign_t *campaign);
-/* ---- end campaigns ---- */
 /* A change to the team: one event of type (INBOX_EVENT_USER_*) naming
  * user_id (borrowed). */
 void inbox_change_user(inbox_change_t *change, const char *type,

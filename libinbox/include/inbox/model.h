@@ -84,7 +84,7 @@ typedef struct {
     int64_t       ends_at;
 } inbox_principal_t;
 
-/* ---- media (see media.h) ---- */
+/* media (see media.h) */
 
 /* A stored copy's file name: a token of 43 base64url characters, ".",
  * the extension ("jpg", "png", "gif"), NUL. */
@@ -107,7 +107,6 @@ typedef struct {
     char                 file[INBOX_MEDIA_FILE_MAX];  /* "" unless stored */
     int64_t              bytes;          /* stored: its size */
 } inbox_media_t;
-/* ---- end media ---- */
 
 /*
  * One inbound message as a carrier reported it, before it is stored.  Its

@@ -95,16 +95,15 @@ char *inbox_render_account(const inbox_account_t *account, size_t *len);
 char *inbox_render_user(const inbox_user_t *user, size_t *len);
 char *inbox_render_users(const inbox_user_list_t *list, size_t *len);
 
-/* ---- billing (render_billing.c) ---- */
+/* billing (render_billing.c) */
 /* {"active","plan","credits":{"balance","held"}}: GET /api/v1/billing. */
 char *inbox_render_billing(const inbox_billing_t *billing, size_t *len);
 /* {"items":[{"id","kind","credits","balance","held","message_id"|null,
  * "at"}],"next_cursor"}: the ledger, for the billing role. */
 char *inbox_render_ledger_page(const inbox_ledger_page_t *page,
     size_t *len);
-/* ---- end billing ---- */
 
-/* ---- sending (render_send.c) ---- */
+/* sending (render_send.c) */
 /* One message, the shape of inbox_json_message: a reply's answer. */
 char *inbox_render_message(const inbox_message_t *m, size_t *len);
 /* The composer's count of body (what inbox_segments_count made of it,
@@ -113,9 +112,8 @@ char *inbox_render_message(const inbox_message_t *m, size_t *len);
  * last being the character that made body UCS-2 (seg->first_ucs2). */
 char *inbox_render_estimate(const char *body, const inbox_segments_t *seg,
     unsigned credits, size_t *len);
-/* ---- end sending ---- */
 
-/* ---- campaigns and polls (render_campaign.c) ---- */
+/* campaigns and polls (render_campaign.c) */
 /* A campaign or poll: {"id","kind","name","body","question","options",
  * "media","audience":{"all":true}|{"tags":[…]},"send_at","status",
  * "paused_reason","segments","credits","counts":{"recipients",
@@ -153,6 +151,5 @@ typedef struct {
 
 char *inbox_render_campaign_estimate(const inbox_campaign_estimate_t *e,
     size_t *len);
-/* ---- end campaigns and polls ---- */
 
 #endif

@@ -49,11 +49,11 @@ typedef struct {
     int             duplicate;   /* stored before: nothing changed now */
     char            message_id[INBOX_ID_MAX];
     char            conversation_id[INBOX_ID_MAX];
-    /* ---- opt-out (issue 7): a message stored now (not a duplicate) that
+    /* opt-out: a message stored now (not a duplicate) that
      * is a keyword (keywords.h), and whether it opted its contact out or
      * in (a repeated STOP changes nothing).  The caller answers it with
      * one text (inbox_keyword_reply, the business name and support
-     * contact from inbox_store_settings_get of org_id) ---- */
+     * contact from inbox_store_settings_get of org_id) */
     inbox_keyword_t  keyword;
     int              opt_changed;
     char             org_id[INBOX_ID_MAX];
@@ -282,8 +282,8 @@ inbox_status_t inbox_store_stream_positions(inbox_store_t *store,
     inbox_error_t *err);
 
 /*
- * ---- Resume (issue 8): an organization's events again, for a client
- * that missed them (store_sqlite_events.c, store_mongo_events.c) ----
+ * Resume: an organization's events again, for a client
+ * that missed them (store_sqlite_events.c, store_mongo_events.c)
  *
  * Pushes onto events (not cleared first) the organization's events with
  * after_seq < org_seq <= until_seq (until_seq <= 0: up to the newest), at
@@ -340,7 +340,7 @@ inbox_status_t inbox_store_restore(inbox_store_t *store, const char *backup,
     inbox_error_t *err);
 
 /*
- * ---- Accounts and sessions: sign-in, "me" and inboxctl's listings ----
+ * Accounts and sessions: sign-in, "me" and inboxctl's listings
  * (store_sqlite_sessions.c, store_mongo_sessions.c)
  */
 
@@ -426,7 +426,7 @@ inbox_status_t inbox_store_sessions_purge(inbox_store_t *store, int64_t now,
     size_t *removed, inbox_error_t *err);
 
 /*
- * ---- Opt-out, opt-in and the organization's settings ----
+ * Opt-out, opt-in and the organization's settings
  * (store_sqlite_optout.c, store_mongo_optout.c; the rules: optout.h and
  * settings.h)
  */
@@ -480,7 +480,7 @@ inbox_status_t inbox_store_settings_update(inbox_store_t *store,
     inbox_settings_t *settings, inbox_error_t *err);
 
 /*
- * ---- Media: uploads and the copies of inbound MMS images (media.h) ----
+ * Media: uploads and the copies of inbound MMS images (media.h)
  * (store_sqlite_media.c, store_mongo_media.c)
  */
 
@@ -526,10 +526,9 @@ inbox_status_t inbox_store_media_fetch_done(inbox_store_t *store,
 inbox_status_t inbox_store_media_fetch_failed(inbox_store_t *store,
     const char *message_id, unsigned idx, int64_t retry_at,
     inbox_event_list_t *events, inbox_error_t *err);
-/* ---- end media ---- */
 
 /*
- * ---- Replies, the outbox and billing (issue 7) ----
+ * Replies, the outbox and billing
  * (store_sqlite_outbox.c, store_sqlite_billing.c and their MongoDB
  * twins; the rules are reply.h's, outbox.h's, delivery.h's and
  * billing.h's)
@@ -712,7 +711,7 @@ inbox_status_t inbox_store_billing_get(inbox_store_t *store,
     const char *org_id, inbox_billing_t *billing, inbox_error_t *err);
 
 /*
- * ---- Notices: the one text an inbound keyword is answered with ----
+ * Notices: the one text an inbound keyword is answered with
  *
  * Queues body (inbox_keyword_reply's text) to the contact of
  * conversation_id, from the organization's number from (NULL or "": its
@@ -737,7 +736,6 @@ inbox_status_t inbox_store_outbox_notice(inbox_store_t *store,
     const char *org_id, const char *conversation_id, const char *from,
     const char *body, inbox_reply_result_t *result,
     inbox_event_list_t *events, inbox_error_t *err);
-/* ---- end notices ---- */
 
 /* The organization's ledger, newest first, keyset paginated (cursor
  * NULL or "" for the first page; limit as inbox_list_limit says).
@@ -747,7 +745,7 @@ inbox_status_t inbox_store_ledger_list(inbox_store_t *store,
     const char *org_id, const char *cursor, unsigned limit,
     inbox_ledger_page_t *page, inbox_error_t *err);
 
-/* ---- campaigns and polls (issue 9; campaign.h, poll.h, quiet.h) ---- */
+/* campaigns and polls (campaign.h, poll.h, quiet.h) */
 
 /*
  * A new campaign or poll of org_id, status draft: c is checked
@@ -852,6 +850,5 @@ inbox_status_t inbox_store_campaign_audience(inbox_store_t *store,
  * when that is a poll's and the message answers it (poll.h), records the
  * answer (the last one counts).
  */
-/* ---- end campaigns and polls ---- */
 
 #endif

@@ -885,7 +885,6 @@
         }
         redrawMessage(now);
     }
-    /* ---- end media ---- */
 
     /* ---- delivery: an outbound message's ticks (see delivery.js) ---- */
 

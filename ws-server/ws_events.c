@@ -82,7 +82,8 @@ static const yajl_callbacks  ws_scan_callbacks = {
 
 
 ws_events_t *
-ws_events_open(const char *path, ws_fanout_t *fanout, const char *store_uri)
+ws_events_open(const char *path, ws_fanout_t *fanout, const char *store_uri,
+    unsigned keep_secs)
 {
     ws_events_t  *events;
 
@@ -100,7 +101,7 @@ ws_events_open(const char *path, ws_fanout_t *fanout, const char *store_uri)
     }
 
     events->fanout = fanout;
-    events->stream = ws_stream_create(fanout, store_uri);
+    events->stream = ws_stream_create(fanout, store_uri, keep_secs);
     events->fd = events->stream ? ws_events_bind(path) : -1;
 
     if (events->fd == -1) {

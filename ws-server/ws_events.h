@@ -19,10 +19,12 @@
 typedef struct ws_events_s  ws_events_t;
 
 /* Binds a non-blocking datagram socket at path (mode 0660) and makes the
- * organizations' streams, reading gaps from store_uri (NULL: none).
- * fanout is borrowed.  NULL with a message on stderr on failure. */
+ * organizations' streams, reading gaps from store_uri (NULL: none) and
+ * keeping their recent frames keep_secs after their last connection
+ * (ws_stream_create).  fanout is borrowed.  NULL with a message on stderr
+ * on failure. */
 ws_events_t *ws_events_open(const char *path, ws_fanout_t *fanout,
-    const char *store_uri);
+    const char *store_uri, unsigned keep_secs);
 
 /* Puts the socket in the vhost's event loop under WS_EVENTS_PROTOCOL
  * (whose lws_protocols entry takes ws_events_callback and events as its

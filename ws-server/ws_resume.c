@@ -43,7 +43,7 @@ ws_resume_opened(ws_stream_t *stream, ws_conn_t *conn, int64_t hello_seq,
     sc->org = org;
 
     if (org->nconns++ == 0) {
-        lws_dll2_add_tail(&org->live, &stream->live);
+        ws_stream_watched(org);
     }
 
     if (!org->has_last) {
@@ -142,7 +142,7 @@ ws_resume_closed(ws_stream_t *stream, ws_conn_t *conn)
     if (org != NULL) {
         ws_presence_gone(&org->presence, conn);
         if (--org->nconns == 0) {
-            lws_dll2_remove(&org->live);
+            ws_stream_unwatched(org);
         }
         sc->org = NULL;
     }

@@ -37,6 +37,7 @@
 #include "ws_events.h"
 #include "ws_fanout.h"
 #include "ws_origin.h"
+#include "ws_stream.h"
 
 #define WS_SERVER_VHOST             "inbox"
 #define WS_SERVER_SECRET_MAX        1024
@@ -59,6 +60,7 @@ typedef struct {
     size_t       norigins;
     int          reuseport;
     size_t       ping_secs;
+    size_t       keep_secs;
     int          verbose;
 } ws_options_t;
 
@@ -173,7 +175,8 @@ main(int argc, char **argv)
 
     ws_server_loop_open(&lp, fanout, (uint32_t) options.ping_secs);
 
-    events = ws_events_open(options.events_path, fanout, options.store_uri);
+    events = ws_events_open(options.events_path, fanout, options.store_uri,
+                            (unsigned) options.keep_secs);
     if (events == NULL) {
         goto done;
     }
@@ -286,6 +289,7 @@ ws_server_options(int argc, char **argv, ws_options_t *options)
         { "tickets-per-org", required_argument, NULL, 't' },
         { "reuseport",       no_argument,       NULL, 'r' },
         { "ping-secs",       required_argument, NULL, 'p' },
+        { "keep-secs",       required_argument, NULL, 'k' },
         { "verbose",         no_argument,       NULL, 'v' },
         { "help",            no_argument,       NULL, 'h' },
         { NULL,              0,                 NULL, 0 }
@@ -295,6 +299,7 @@ ws_server_options(int argc, char **argv, ws_options_t *options)
     options->max_queue = WS_FANOUT_MAX_QUEUE;
     options->org_tickets = WS_AUTH_ORG_NONCES_MAX;
     options->ping_secs = WS_SERVER_PING_SECS;
+    options->keep_secs = WS_STREAM_KEEP_SECS;
     listen = NULL;
 
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
@@ -358,6 +363,15 @@ ws_server_options(int argc, char **argv, ws_options_t *options)
         case 'p':
             if (ws_server_count("--ping-secs", optarg, 3600,
                                 &options->ping_secs)
+                != 0)
+            {
+                return 2;
+            }
+            break;
+
+        case 'k':
+            if (ws_server_count("--keep-secs", optarg, 24 * 3600,
+                                &options->keep_secs)
                 != 0)
             {
                 return 2;
@@ -476,7 +490,7 @@ ws_server_usage(FILE *out)
         "usage: ws-server --listen IP:PORT --events PATH --secret PATH\n"
         "                 [--store URI] [--origin URL]... [--max-queue N]\n"
         "                 [--tickets-per-org N] [--reuseport] [--ping-secs N]\n"
-        "                 [--verbose]\n"
+        "                 [--keep-secs N] [--verbose]\n"
         "\n"
         "  --listen IP:PORT  where browsers (or nginx) connect to /ws\n"
         "  --events PATH     the unix datagram socket nginx sends events "
@@ -503,8 +517,12 @@ ws_server_usage(FILE *out)
         "                    --events\n"
         "  --ping-secs N     ping a connection silent for N seconds, close\n"
         "                    it after 2 N (default %d)\n"
+        "  --keep-secs N     keep an organization's recent frames N seconds\n"
+        "                    after its last connection closes, for quick\n"
+        "                    resumes; later ones read --store (default %d)\n"
         "  --verbose         log connections and events to stderr\n",
-        WS_FANOUT_MAX_QUEUE, WS_AUTH_ORG_NONCES_MAX, WS_SERVER_PING_SECS);
+        WS_FANOUT_MAX_QUEUE, WS_AUTH_ORG_NONCES_MAX, WS_SERVER_PING_SECS,
+        WS_STREAM_KEEP_SECS);
 }
 
 

@@ -42,6 +42,8 @@ static void ws_stream_ring_push(ws_org_stream_t *org, int64_t seq,
     const char *type, int64_t unread, const char *frame, size_t len);
 static void ws_stream_ring_clear(ws_org_stream_t *org);
 static void ws_stream_pending_clear(ws_org_stream_t *org);
+static void ws_stream_ring_free(ws_org_stream_t *org);
+static void ws_stream_forget_idle(ws_stream_t *stream, int64_t now);
 static void ws_stream_check_fired(lws_sorted_usec_list_t *sul);
 static void ws_stream_check_now(ws_org_stream_t *org);
 static ws_store_req_t *ws_stream_position_add(ws_store_req_t *req,
@@ -53,7 +55,8 @@ static void ws_stream_org_stop(const void *node, VISIT which,
 
 
 ws_stream_t *
-ws_stream_create(ws_fanout_t *fanout, const char *store_uri)
+ws_stream_create(ws_fanout_t *fanout, const char *store_uri,
+    unsigned keep_secs)
 {
     ws_stream_t  *stream;
 
@@ -64,6 +67,7 @@ ws_stream_create(ws_fanout_t *fanout, const char *store_uri)
     }
 
     stream->fanout = fanout;
+    stream->keep_ms = (int64_t) keep_secs * 1000;
 
     if (store_uri != NULL) {
         stream->store = ws_store_open(store_uri);
@@ -113,6 +117,8 @@ ws_stream_check_fired(lws_sorted_usec_list_t *sul)
     stream = lws_container_of(sul, ws_stream_t, check_sul);
     req = NULL;
 
+    ws_stream_forget_idle(stream, ws_stream_now_ms());
+
     lws_start_foreach_dll(struct lws_dll2 *, d,
                           lws_dll2_get_head(&stream->live)) {
         org = lws_container_of(d, ws_org_stream_t, live);
@@ -137,6 +143,73 @@ ws_stream_check_fired(lws_sorted_usec_list_t *sul)
     lws_sul_schedule(stream->context, 0, &stream->check_sul,
                      ws_stream_check_fired,
                      WS_STREAM_CHECK_MS * LWS_US_PER_MS);
+}
+
+
+void
+ws_stream_watched(ws_org_stream_t *org)
+{
+    ws_stream_t  *stream;
+
+    stream = org->stream;
+
+    lws_dll2_add_tail(&org->live, &stream->live);
+
+    if (!lws_dll2_is_detached(&org->idle)) {
+        lws_dll2_remove(&org->idle);
+    }
+}
+
+
+void
+ws_stream_unwatched(ws_org_stream_t *org)
+{
+    ws_stream_t  *stream;
+
+    stream = org->stream;
+
+    lws_dll2_remove(&org->live);
+
+    /* without a store the ring is all a resume has: kept for good */
+    if (stream->store != NULL) {
+        org->left_ms = ws_stream_now_ms();
+        lws_dll2_add_tail(&org->idle, &stream->idle);
+    }
+}
+
+
+/*
+ * Gives back what organizations nobody has watched for keep_ms hold: the
+ * ring (their next resume reads the store) and an empty array of early
+ * events.  The rest of an organization stays: its position and the
+ * endings its tickets are checked against.
+ */
+static void
+ws_stream_forget_idle(ws_stream_t *stream, int64_t now)
+{
+    ws_org_stream_t  *org;
+
+    while (stream->idle.count > 0) {
+        org = lws_container_of(lws_dll2_get_head(&stream->idle),
+                               ws_org_stream_t, idle);
+
+        if (now - org->left_ms < stream->keep_ms) {
+            return;
+        }
+
+        lws_dll2_remove(&org->idle);
+        ws_stream_ring_free(org);
+
+        if (org->npending == 0) {
+            free(org->pending);
+            org->pending = NULL;
+            org->pending_cap = 0;
+        }
+
+        lwsl_notice("ws-server: org %s: nobody for %lld s, its recent "
+                  "frames given back\n", org->id,
+                  (long long) (stream->keep_ms / 1000));
+    }
 }
 
 
@@ -259,8 +332,7 @@ ws_stream_org_free(void *p)
 
     ws_stream_pending_clear(org);
     free(org->pending);
-    ws_stream_ring_clear(org);
-    free(org->ring);
+    ws_stream_ring_free(org);
     ws_presence_clear(&org->presence);
     ws_access_clear(&org->access);
     free(org);
@@ -834,6 +906,14 @@ ws_stream_ring_push(ws_org_stream_t *org, int64_t seq, const char *type,
     size_t      tail;
     ws_item_t  *it;
 
+    /* nobody watches (ws_stream_forget_idle): no ring to keep whole */
+    if (org->nconns == 0 && org->stream->store != NULL
+        && lws_dll2_is_detached(&org->idle))
+    {
+        ws_stream_ring_free(org);
+        return;
+    }
+
     /* the oldest go first: at most so many frames and bytes */
     while (org->ring_count > 0
            && (org->ring_count == WS_STREAM_RING_FRAMES
@@ -891,6 +971,17 @@ ws_stream_ring_clear(ws_org_stream_t *org)
     org->ring_head = 0;
     org->ring_count = 0;
     org->ring_bytes = 0;
+}
+
+
+static void
+ws_stream_ring_free(ws_org_stream_t *org)
+{
+    if (org->ring != NULL) {
+        ws_stream_ring_clear(org);
+        free(org->ring);
+        org->ring = NULL;
+    }
 }
 
 

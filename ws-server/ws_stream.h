@@ -34,6 +34,13 @@
  * delivered.  An event at or below what was delivered asks at once.
  */
 #define WS_STREAM_CHECK_MS     2000
+/*
+ * How long an organization's recent frames outlive its last connection
+ * (with a store): a browser that comes back soon resumes from memory, and
+ * the many organizations nobody watches cost no ring; their resumes read
+ * the store.
+ */
+#define WS_STREAM_KEEP_SECS    60
 
 typedef struct ws_store_req_s   ws_store_req_t;
 typedef struct ws_org_stream_s  ws_org_stream_t;
@@ -63,9 +70,12 @@ typedef struct ws_stream_conn_s {
     unsigned          refused;      /* messages refused in a row */
 } ws_stream_conn_t;
 
-/* store_uri NULL: no store, gaps become resets.  NULL with a message on
- * stderr when the store cannot be opened or out of memory. */
-ws_stream_t *ws_stream_create(ws_fanout_t *fanout, const char *store_uri);
+/* store_uri NULL: no store, gaps become resets, and the recent frames are
+ * kept for good; else kept keep_secs after the last connection.  NULL
+ * with a message on stderr when the store cannot be opened or out of
+ * memory. */
+ws_stream_t *ws_stream_create(ws_fanout_t *fanout, const char *store_uri,
+    unsigned keep_secs);
 /* Starts the store thread and the timers; 0 or -1. */
 int ws_stream_start(ws_stream_t *stream, struct lws_context *context);
 /* Before lws_context_destroy: the store thread joined and every timer

@@ -51,6 +51,10 @@ struct ws_org_stream_s {
     size_t                   ring_bytes;
 
     lws_dll2_t               live;      /* in the stream's: nconns > 0 */
+    lws_dll2_t               idle;      /* in the stream's: nconns == 0,
+                                           the ring kept until left_ms +
+                                           keep_ms */
+    int64_t                  left_ms;   /* the last connection closed */
     ws_store_req_t          *checking;  /* a state query in flight */
 
     ws_presence_org_t        presence;
@@ -66,6 +70,9 @@ struct ws_stream_s {
                                            for resume (ws_resume.c) */
     lws_sorted_usec_list_t   hold_sul;
     lws_dll2_owner_t         live;      /* ws_org_stream_t.live */
+    lws_dll2_owner_t         idle;      /* ws_org_stream_t.idle, oldest
+                                           first */
+    int64_t                  keep_ms;
     lws_sorted_usec_list_t   check_sul;
 };
 
@@ -75,6 +82,10 @@ struct ws_stream_s {
  * then the store; the reset frame a connection gets at seq. */
 ws_org_stream_t *ws_stream_org(ws_stream_t *stream, const char *org_id);
 void ws_stream_check_gap(ws_org_stream_t *org);
+/* ws_stream.c: the organization's first connection opened, its last
+ * closed (its ring is kept a while, see WS_STREAM_KEEP_SECS). */
+void ws_stream_watched(ws_org_stream_t *org);
+void ws_stream_unwatched(ws_org_stream_t *org);
 char *ws_stream_reset_frame(int64_t seq, const char *epoch, size_t *len);
 
 /* ws_resume.c: the store's answer to a connection's resume. */

@@ -445,7 +445,7 @@ sender_outbox_prepare(sender_t *s, const inbox_outbox_item_t *item,
     strcpy(send->org_id, item->org_id);
     strcpy(send->message_id, item->message.id);
     send->attempt = item->attempt;
-    send->bulk = (item->priority != INBOX_OUTBOX_REPLY);
+    send->bulk = (item->priority == INBOX_OUTBOX_BULK);
     strcpy(send->campaign_id, item->campaign_id);
     send->lease_until = item->lease_until;
     send->carrier = item->number.carrier;

@@ -29,9 +29,20 @@ inbox_outbox_backoff(unsigned attempt)
 
 
 int
-inbox_outbox_withdrawn(const inbox_message_t *message, int64_t opted_out_at)
+inbox_outbox_withdrawn(inbox_outbox_priority_t priority, int64_t opted_out_at)
 {
-    return opted_out_at != 0 && message->credits != 0;
+    return opted_out_at != 0 && priority != INBOX_OUTBOX_NOTICE;
+}
+
+
+inbox_outbox_priority_t
+inbox_outbox_priority_of(const inbox_reply_t *reply, int in_campaign)
+{
+    if (in_campaign) {
+        return INBOX_OUTBOX_BULK;
+    }
+
+    return reply->notice ? INBOX_OUTBOX_NOTICE : INBOX_OUTBOX_REPLY;
 }
 
 

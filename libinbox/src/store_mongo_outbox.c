@@ -375,6 +375,7 @@ inbox_mongo_outbox_notice(inbox_store_t *store, const char *org_id,
     notice.body = body;
     notice.segments = segments;
     notice.credits = 0;
+    notice.notice = 1;
 
     inbox_mongo_new_id(ms, &message);
 
@@ -854,9 +855,8 @@ inbox_mongo_reply_store(inbox_mongo_store_t *ms, inbox_mongo_reply_t *r,
     BSON_APPEND_OID(&doc, "_id", &entry);
     BSON_APPEND_OID(&doc, "org_id", &r->org);
     BSON_APPEND_OID(&doc, "message_id", message);
-    BSON_APPEND_INT32(&doc, "priority",
-                      campaign != NULL ? INBOX_OUTBOX_BULK
-                                       : INBOX_OUTBOX_REPLY);
+    BSON_APPEND_INT32(&doc, "priority", inbox_outbox_priority_of(reply,
+                                                 campaign != NULL));
     BSON_APPEND_UTF8(&doc, "from", r->from);
     BSON_APPEND_DATE_TIME(&doc, "due_at", now);
     BSON_APPEND_INT32(&doc, "attempts", 0);
@@ -910,7 +910,7 @@ inbox_mongo_outbox_withdrawn(inbox_mongo_store_t *ms,
             opted_out_at = inbox_mongo_get_date(&doc, "opted_out_at");
         }
 
-        item->withdrawn = inbox_outbox_withdrawn(&item->message,
+        item->withdrawn = inbox_outbox_withdrawn(item->priority,
                                                  opted_out_at);
     }
 

@@ -297,6 +297,7 @@ inbox_sqlite_outbox_notice(inbox_store_t *store, const char *org_id,
     notice.body = body;
     notice.segments = segments;
     notice.credits = 0;
+    notice.notice = 1;
 
     return inbox_sqlite_reply_finish(conn, org, &notice, "", 0, number, now,
                                      result, events, err);
@@ -591,8 +592,8 @@ inbox_sqlite_reply_store(inbox_sqlite_conn_t *conn, int64_t org,
 
     sqlite3_bind_int64(stmt, 1, org);
     sqlite3_bind_int64(stmt, 2, message);
-    sqlite3_bind_int(stmt, 3, campaign != 0 ? INBOX_OUTBOX_BULK
-                                            : INBOX_OUTBOX_REPLY);
+    sqlite3_bind_int(stmt, 3, inbox_outbox_priority_of(reply,
+                                                        campaign != 0));
     inbox_sqlite_bind_text(stmt, 4, from);
     sqlite3_bind_int64(stmt, 5, now);
 
@@ -882,7 +883,7 @@ inbox_sqlite_outbox_claim(inbox_store_t *store, int64_t now,
         }
 
         /* an opt-out withdraws it: the sender reports it */
-        item->withdrawn = inbox_outbox_withdrawn(&item->message,
+        item->withdrawn = inbox_outbox_withdrawn(item->priority,
                                                  opted_out_at);
 
         batch->count = i + 1;

@@ -6463,7 +6463,10 @@ TEST(an_opt_out_withdraws_what_was_queued_before_it_but_not_its_notice)
  * withdrawn too, though the carrier's clock puts the STOP before it: the
  * contact had said it by then.
  */
-TEST(a_reply_written_while_the_stop_was_on_its_way_is_never_sent)
+/* on the unlimited plan a reply costs nothing, and is still no keyword's
+ * answer */
+static void
+stop_on_its_way(int unlimited)
 {
     char                   contact[INBOX_ID_MAX], conv[INBOX_ID_MAX];
     fixture_t              f;
@@ -6477,8 +6480,13 @@ TEST(a_reply_written_while_the_stop_was_on_its_way_is_never_sent)
     CHECK_INT(receive(&f, "SM1", ALICE, "hi", T0, &alice, NULL), INBOX_OK);
     CHECK(contact_of(&f, ALICE, contact, conv));
     CHECK_INT(inbox_store_credits_grant(f.store, f.org, 5, NULL), INBOX_OK);
+    if (unlimited) {
+        CHECK_INT(inbox_store_plan_set(f.store, f.org, INBOX_PLAN_UNLIMITED,
+                                       NULL), INBOX_OK);
+    }
     CHECK_INT(reply(&f, alice.conversation_id, "Promo: 20% off", NULL, &a,
                     NULL, NULL), INBOX_OK);
+    CHECK_INT(a.message.credits, unlimited ? 0 : 1);
 
     /* the STOP's time, the carrier's: before the reply was accepted */
     CHECK_INT(inbox_store_contact_opt_out(f.store, f.org, contact,
@@ -6496,6 +6504,13 @@ TEST(a_reply_written_while_the_stop_was_on_its_way_is_never_sent)
 
     inbox_reply_result_free(&a);
     fixture_close(&f);
+}
+
+
+TEST(a_reply_written_while_the_stop_was_on_its_way_is_never_sent)
+{
+    stop_on_its_way(0);
+    stop_on_its_way(1);
 }
 
 
@@ -6836,7 +6851,7 @@ TEST(a_keyword_notice_is_queued_free_even_to_an_opted_out_contact)
     CHECK_INT(claim(&f, inbox_now_ms(), 10, &batch), 1);
     if (batch.count == 1) {
         CHECK_STR(batch.items[0].message.id, result.message.id);
-        CHECK_INT(batch.items[0].priority, INBOX_OUTBOX_REPLY);
+        CHECK_INT(batch.items[0].priority, INBOX_OUTBOX_NOTICE);
         CHECK_STR(batch.items[0].to, ALICE);
         CHECK_STR(batch.items[0].number.e164, NUMBER2);
         CHECK_INT(batch.items[0].message.credits, 0);
@@ -8013,6 +8028,63 @@ carrier_says(fixture_t *f, const inbox_outbox_item_t *item,
 
     return inbox_store_outbox_result(f->store, item->id, item->attempt, &res,
                                      now, report, NULL, NULL);
+}
+
+
+/* On the unlimited plan a campaign's message costs nothing: it is still
+ * withdrawn, and the keyword's answer still goes. */
+TEST(an_opt_out_withdraws_a_handed_over_campaign_message_on_any_plan)
+{
+    char                       a[INBOX_ID_MAX], id[INBOX_ID_MAX];
+    char                       contact[INBOX_ID_MAX], conv[INBOX_ID_MAX];
+    fixture_t                  f;
+    inbox_reply_result_t       notice;
+    inbox_send_report_t        report;
+    inbox_outbox_batch_t       batch;
+    inbox_campaign_dispatch_t  d;
+
+    FIXTURE(&f);
+
+    CHECK_INT(inbox_store_plan_set(f.store, f.org, INBOX_PLAN_UNLIMITED,
+                                   NULL), INBOX_OK);
+    CHECK_INT(person(&f, ALICE, NULL, NULL, a), 0);
+    CHECK_INT(campaign_new(&f, NULL, id), 0);
+    CHECK_INT(campaign_do(&f, id, INBOX_CAMPAIGN_SEND, NOON), INBOX_OK);
+    d = dispatch(&f, NOON, 3);
+    CHECK_INT(d.handed, 1);
+
+    CHECK_INT(inbox_store_contact_opt_out(f.store, f.org, a,
+                                          INBOX_OPT_OUT_KEYWORD, "STOP",
+                                          NOON + 10, NULL, NULL, NULL),
+              INBOX_OK);
+    CHECK(contact_of(&f, ALICE, contact, conv));
+    memset(&notice, 0, sizeof(notice));
+    CHECK_INT(inbox_store_outbox_notice(f.store, f.org, conv, NUMBER,
+                                        "You are unsubscribed.", &notice,
+                                        NULL, NULL), INBOX_OK);
+
+    /* the campaign's message, due since NOON: withdrawn, and so reported */
+    CHECK_INT(claim(&f, NOON + 20, 10, &batch), 1);
+    if (batch.count == 1) {
+        CHECK_STR(batch.items[0].campaign_id, id);
+        CHECK_INT(batch.items[0].message.credits, 0);
+        CHECK_INT(batch.items[0].withdrawn, 1);
+        CHECK_INT(carrier_says(&f, &batch.items[0], INBOX_SEND_WITHDRAWN,
+                               NOON + 30, &report), INBOX_OK);
+        CHECK_INT(report.status, INBOX_DELIVERY_FAILED);
+    }
+    inbox_outbox_batch_free(&batch);
+
+    /* the keyword's answer, due now, goes */
+    CHECK_INT(claim(&f, inbox_now_ms(), 10, &batch), 1);
+    if (batch.count == 1) {
+        CHECK_STR(batch.items[0].message.id, notice.message.id);
+        CHECK_INT(batch.items[0].withdrawn, 0);
+    }
+    inbox_outbox_batch_free(&batch);
+
+    inbox_reply_result_free(&notice);
+    fixture_close(&f);
 }
 
 

@@ -65,9 +65,12 @@
 #include <inbox/delivery.h>
 #include <inbox/error.h>
 #include <inbox/model.h>
+#include <inbox/reply.h>
 
 /* What comes first: a lower priority is claimed before a higher one. */
 typedef enum {
+    INBOX_OUTBOX_NOTICE = -1,   /* a keyword's free answer: the one text
+                                   an opted-out contact still gets */
     INBOX_OUTBOX_REPLY = 0,     /* a person answering: never waits */
     INBOX_OUTBOX_BULK = 1       /* campaigns, polls */
 } inbox_outbox_priority_t;
@@ -90,12 +93,19 @@ typedef enum {
  * (opted_out_at, 0 when the contact is in): an opt-out stops whatever is
  * queued, whenever it was accepted (a reply written while the STOP was
  * on its way was written after the contact said it, by the carrier's
- * clock or not).  Only a keyword's free answer (a notice, no credits:
- * the one confirmation, or HELP's) still goes; no reply or campaign
- * message can be accepted for an opted-out contact at all.
+ * clock or not).  Only a keyword's answer (INBOX_OUTBOX_NOTICE: the one
+ * confirmation, or HELP's) still goes; no reply or campaign message can
+ * be accepted for an opted-out contact at all.  (Not "what costs
+ * nothing": on the unlimited plan every message does.)
  */
-int inbox_outbox_withdrawn(const inbox_message_t *message,
+int inbox_outbox_withdrawn(inbox_outbox_priority_t priority,
     int64_t opted_out_at);
+
+/* The priority a message the store takes is queued with: a campaign's is
+ * INBOX_OUTBOX_BULK, a keyword's answer INBOX_OUTBOX_NOTICE, any other
+ * a reply. */
+inbox_outbox_priority_t inbox_outbox_priority_of(const inbox_reply_t *reply,
+    int in_campaign);
 
 /* How long after its attempt-th attempt failed an entry is due again:
  * 5 s, doubling, at most 10 minutes. */

@@ -37,6 +37,9 @@ typedef struct {
                                          /* NULL or "": not checked; else
                                             the newest message the writer
                                             saw (the stale-reply guard) */
+    int                   notice;        /* a keyword's answer, queued as
+                                            INBOX_OUTBOX_NOTICE (the
+                                            stores' outbox_notice) */
 } inbox_reply_t;
 
 /* What the store answers for an accepted reply: the message (status

@@ -22,6 +22,10 @@
 
 
 static int inbox_twilio_field_cmp(const void *a, const void *b);
+static int inbox_twilio_signature_is(const char *url,
+    const inbox_form_t *params, const char *auth_token,
+    const char *signature);
+static char *inbox_twilio_url_port(const char *url);
 static inbox_status_t inbox_twilio_field(const inbox_form_t *form,
     const char *name, const inbox_form_field_t **field, inbox_error_t *err);
 static inbox_status_t inbox_twilio_message_sid(const inbox_form_t *form,
@@ -119,12 +123,32 @@ int
 inbox_twilio_signature_valid(const char *url, const inbox_form_t *params,
     const char *auth_token, const char *signature)
 {
-    size_t  len;
-    char    expected[INBOX_TWILIO_SIGNATURE_MAX];
+    int    valid;
+    char  *other;
 
     if (signature == NULL || auth_token == NULL || auth_token[0] == '\0') {
         return 0;
     }
+
+    valid = inbox_twilio_signature_is(url, params, auth_token, signature);
+
+    other = inbox_twilio_url_port(url);
+    if (other != NULL) {
+        valid |= inbox_twilio_signature_is(other, params, auth_token,
+                                           signature);
+        free(other);
+    }
+
+    return valid;
+}
+
+
+static int
+inbox_twilio_signature_is(const char *url, const inbox_form_t *params,
+    const char *auth_token, const char *signature)
+{
+    size_t  len;
+    char    expected[INBOX_TWILIO_SIGNATURE_MAX];
 
     inbox_twilio_signature(url, params, auth_token, expected);
 
@@ -136,6 +160,67 @@ inbox_twilio_signature_valid(const char *url, const inbox_form_t *params,
     }
 
     return CRYPTO_memcmp(expected, signature, len) == 0;
+}
+
+
+/*
+ * The URL with its port taken out, or, without one, with the scheme's
+ * default port put in (malloc'd); NULL for a URL that is neither http
+ * nor https, or out of memory.
+ */
+static char *
+inbox_twilio_url_port(const char *url)
+{
+    size_t       scheme, host_end, port_at, len;
+    char        *out;
+    const char  *port, *p;
+
+    if (strncmp(url, "https://", 8) == 0) {
+        scheme = 8;
+        port = ":443";
+
+    } else if (strncmp(url, "http://", 7) == 0) {
+        scheme = 7;
+        port = ":80";
+
+    } else {
+        return NULL;
+    }
+
+    host_end = scheme + strcspn(url + scheme, "/?#");
+    len = strlen(url);
+
+    /* the last colon of the host, after an IPv6 literal's ] and any
+     * user:password@ */
+    port_at = host_end;
+    for (p = url + host_end; p > url + scheme; p--) {
+        if (p[-1] == ']' || p[-1] == '@') {
+            break;
+        }
+        if (p[-1] == ':') {
+            port_at = (size_t) (p - 1 - url);
+            break;
+        }
+    }
+
+    if (port_at < host_end) {
+        out = malloc(len - (host_end - port_at) + 1);
+        if (out != NULL) {
+            memcpy(out, url, port_at);
+            memcpy(out + port_at, url + host_end, len - host_end + 1);
+        }
+        return out;
+    }
+
+    out = malloc(len + strlen(port) + 1);
+    if (out != NULL) {
+        memcpy(out, url, host_end);
+        memcpy(out + host_end, port, strlen(port));
+        memcpy(out + host_end + strlen(port), url + host_end,
+               len - host_end + 1);
+    }
+
+    return out;
 }
 
 

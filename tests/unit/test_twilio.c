@@ -80,6 +80,51 @@ TEST(signature_rejects_changed_url)
 }
 
 
+/* Twilio signs an https URL without its port, and has signed some with
+ * :443 added: the URL as called, without its port, or with the default
+ * one all count; another port, host or path does not. */
+TEST(signature_holds_with_or_without_the_port)
+{
+    inbox_form_t  form;
+    char          sig[INBOX_TWILIO_SIGNATURE_MAX];
+
+    parse(EXAMPLE_BODY, &form);
+
+    inbox_twilio_signature("https://inbox.example.com/webhooks/twilio/inbound",
+                           &form, EXAMPLE_TOKEN, sig);
+    CHECK(inbox_twilio_signature_valid(
+              "https://inbox.example.com:8443/webhooks/twilio/inbound",
+              &form, EXAMPLE_TOKEN, sig));
+    CHECK(inbox_twilio_signature_valid(
+              "https://inbox.example.com/webhooks/twilio/inbound",
+              &form, EXAMPLE_TOKEN, sig));
+    CHECK(!inbox_twilio_signature_valid(
+              "https://inbox.example.org:8443/webhooks/twilio/inbound",
+              &form, EXAMPLE_TOKEN, sig));
+    CHECK(!inbox_twilio_signature_valid(
+              "https://inbox.example.com:8443/webhooks/twilio/status",
+              &form, EXAMPLE_TOKEN, sig));
+
+    inbox_twilio_signature("https://inbox.example.com:443/w?a=1:2", &form,
+                           EXAMPLE_TOKEN, sig);
+    CHECK(inbox_twilio_signature_valid("https://inbox.example.com/w?a=1:2",
+                                       &form, EXAMPLE_TOKEN, sig));
+    CHECK(!inbox_twilio_signature_valid("https://inbox.example.com:8443/w"
+                                        "?a=1:2", &form, EXAMPLE_TOKEN, sig));
+
+    inbox_twilio_signature("http://[::1]/w", &form, EXAMPLE_TOKEN, sig);
+    CHECK(inbox_twilio_signature_valid("http://[::1]:8080/w", &form,
+                                       EXAMPLE_TOKEN, sig));
+    inbox_twilio_signature("http://u:p@host/w", &form, EXAMPLE_TOKEN, sig);
+    CHECK(inbox_twilio_signature_valid("http://u:p@host:80/w", &form,
+                                       EXAMPLE_TOKEN, sig));
+    CHECK(!inbox_twilio_signature_valid("http://u:q@host/w", &form,
+                                        EXAMPLE_TOKEN, sig));
+
+    inbox_form_free(&form);
+}
+
+
 TEST(signature_rejects_wrong_token)
 {
     inbox_form_t  form;

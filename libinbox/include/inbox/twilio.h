@@ -27,7 +27,13 @@
 void inbox_twilio_signature(const char *url, const inbox_form_t *params,
     const char *auth_token, char out[INBOX_TWILIO_SIGNATURE_MAX]);
 
-/* 1 when signature is right for url and params; compares in constant time. */
+/*
+ * 1 when signature is right for url and params; compares in constant time.
+ * Twilio signs an https URL without its port, and has signed some with
+ * the default one added, so every official validator tries the URL as
+ * called, without its port, and with the scheme's default port: so does
+ * this one.
+ */
 int inbox_twilio_signature_valid(const char *url, const inbox_form_t *params,
     const char *auth_token, const char *signature);
 

@@ -22,6 +22,7 @@ static int ws_access_named(const char *frame, size_t len, const char *key,
 static int ws_access_is(const inbox_ticket_claims_t *claims, int token,
     const char *id);
 static void ws_access_close_each(ws_conn_t *conn, void *arg);
+static void ws_access_close_before(ws_conn_t *conn, void *arg);
 static void ws_access_forget(ws_access_org_t *access, int64_t now_ms);
 static int ws_access_remember(ws_access_org_t *access, int token,
     const char *id, int64_t org_seq, const char *epoch, int64_t now_ms);
@@ -113,6 +114,26 @@ ws_access_check(ws_access_org_t *access, ws_conn_t *conn, int64_t now_ms)
     }
 
     return 0;
+}
+
+
+void
+ws_access_skipped(ws_access_org_t *access, ws_fanout_t *fanout,
+    const char *org_id, const char *epoch, int64_t to)
+{
+    ws_access_watch(access, epoch, to);
+    ws_fanout_foreach(fanout, org_id, ws_access_close_before, &to);
+}
+
+
+static void
+ws_access_close_before(ws_conn_t *conn, void *arg)
+{
+    const int64_t  *to = arg;
+
+    if (ws_fanout_position(conn) < *to) {
+        ws_fanout_kick(conn, WS_ACCESS_CLOSE_ENDED, "ticket too old");
+    }
 }
 
 

@@ -69,6 +69,14 @@ void ws_access_event(ws_access_org_t *access, ws_fanout_t *fanout,
 int ws_access_check(ws_access_org_t *access, ws_conn_t *conn,
     int64_t now_ms);
 
+/* The organization's events up to org_seq to (in epoch) went by unread
+ * here: a gap nobody was connected to read, or that the store could not
+ * fill.  An ending among them is unknown, so a ticket issued before them
+ * opens nothing, and the sockets that had not got past them are closed
+ * (WS_ACCESS_CLOSE_ENDED): a new ticket proves their access again. */
+void ws_access_skipped(ws_access_org_t *access, ws_fanout_t *fanout,
+    const char *org_id, const char *epoch, int64_t to);
+
 void ws_access_clear(ws_access_org_t *access);
 
 #endif

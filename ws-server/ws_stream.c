@@ -37,7 +37,6 @@ static void ws_stream_new_epoch(ws_org_stream_t *org, const char *epoch,
 static void ws_stream_went_back(ws_org_stream_t *org, int64_t seq);
 static void ws_stream_restart(ws_org_stream_t *org, int64_t seq);
 static void ws_stream_restart_each(ws_conn_t *conn, void *arg);
-static void ws_stream_reset_each(ws_conn_t *conn, void *arg);
 static void ws_stream_ring_push(ws_org_stream_t *org, int64_t seq,
     const char *type, int64_t unread, const char *frame, size_t len);
 static void ws_stream_ring_clear(ws_org_stream_t *org);
@@ -734,24 +733,21 @@ ws_stream_filled(ws_stream_t *stream, ws_store_req_t *req)
 
 
 /*
- * Gives up the events up to to: the organization's connections get a
- * reset (reload over HTTP), the stream goes on after it.
+ * Gives up the events up to to, the stream goes on after it.  One of
+ * them may have ended someone's access (a user removed): the connections
+ * that had not got past them are closed to come back with new tickets,
+ * and older tickets open nothing (ws_access_skipped).  A resume from
+ * before to then gets its reset.
  */
 static void
 ws_stream_skip(ws_org_stream_t *org, int64_t to)
 {
-    ws_reset_arg_t  arg;
-
     if (to <= org->last) {
         return;
     }
 
-    if (org->nconns > 0) {
-        arg.seq = to;
-        arg.epoch = org->epoch;
-        ws_fanout_foreach(org->stream->fanout, org->id, ws_stream_reset_each,
-                          &arg);
-    }
+    ws_access_skipped(&org->access, org->stream->fanout, org->id,
+                      org->epoch, to);
 
     /* the ring keeps no hole */
     ws_stream_ring_clear(org);
@@ -760,27 +756,6 @@ ws_stream_skip(ws_org_stream_t *org, int64_t to)
 
     ws_stream_drain(org);
     ws_stream_check_gap(org);
-}
-
-
-static void
-ws_stream_reset_each(ws_conn_t *conn, void *arg)
-{
-    char            *frame;
-    size_t           len;
-    ws_reset_arg_t  *reset = arg;
-
-    if (ws_fanout_position(conn) >= reset->seq) {
-        return;
-    }
-
-    frame = ws_stream_reset_frame(reset->seq, reset->epoch, &len);
-    if (frame != NULL) {
-        (void) ws_fanout_send(conn, 0, frame, len);
-        free(frame);
-    }
-
-    ws_fanout_set_position(conn, reset->seq);
 }
 
 
@@ -840,6 +815,10 @@ ws_stream_went_back(ws_org_stream_t *org, int64_t seq)
     org->last = seq;
     org->seen = seq;
     ws_fanout_went_back(org->stream->fanout, org->id, seq);
+
+    /* the stream from seq on comes here in order: the store's new
+     * tickets, positioned from seq, are not older than what was watched */
+    ws_access_watch(&org->access, org->epoch, seq);
 
     /* those waiting for their resume were told a position past seq in
      * their hello: the resume they send is then past theirs, and gets

@@ -70,10 +70,10 @@ typedef struct ws_stream_conn_s {
     unsigned          refused;      /* messages refused in a row */
 } ws_stream_conn_t;
 
-/* store_uri NULL: no store, gaps become resets, and the recent frames are
- * kept for good; else kept keep_secs after the last connection.  NULL
- * with a message on stderr when the store cannot be opened or out of
- * memory. */
+/* store_uri NULL: no store, gaps are skipped (resumes across them get
+ * resets), and the recent frames are kept for good; else kept keep_secs
+ * after the last connection.  NULL with a message on stderr when the
+ * store cannot be opened or out of memory. */
 ws_stream_t *ws_stream_create(ws_fanout_t *fanout, const char *store_uri,
     unsigned keep_secs);
 /* Starts the store thread and the timers; 0 or -1. */

@@ -417,4 +417,45 @@ test('after ws-server restarts, a ticket got before a removal opens '
     noLeak(vicWs, 'Vic');
 });
 
+// The removal's datagram is shed (ws-server stopped, its queue full)
+// while nobody of the organization is connected: ws-server skips the gap
+// unread, and cannot know what was in it.
+test('a removal in a gap nobody was connected to read still refuses the '
+    + 'tickets got before it', async () => {
+    const cluster = await ready();
+    const pat = await signIn(cluster, PAT.email, PAT.password);
+    const wes = await teammate(cluster, 'wes');
+    await deliverInbound(cluster, { from: '+15551230401', body: 'known' });
+    const early = (await ticketFor(cluster, wes.cookie)).json;
+
+    process.kill(cluster.ws.pid, 'SIGSTOP');
+    try {
+        for (let i = 0; i < 30; i++) {
+            await deliverInbound(cluster, { from: '+15551230402',
+                                            body: `while stopped ${i}` });
+        }
+        const res = await sessionApi(cluster, `/api/v1/users/${wes.id}`, pat,
+                                     { method: 'DELETE' });
+        assert.equal(res.status, 204, res.text);
+    } finally {
+        process.kill(cluster.ws.pid, 'SIGCONT');
+    }
+    // its datagram shows the gap; with nobody to give them to, the
+    // events are skipped
+    await deliverInbound(cluster, { from: '+15551230403', body: 'after' });
+    await new Promise((ok) => setTimeout(ok, 300));
+
+    const ws = await openWs(wsUrl(cluster, early));
+    if (ws.frames[0]?.type === 'hello') {
+        ws.send({ type: 'resume', epoch: ws.frames[0].epoch,
+                  org_seq: positionOf(early) });
+    }
+    await deliverInbound(cluster, { from: '+15551230404',
+                                    body: 'for the team only' });
+    await closedAsEnded(ws, 'Wes\'s ticket got before his removal');
+    assert.ok(!ws.frames.some((f) => f.type === 'message.created'),
+              JSON.stringify(ws.frames));
+    assert.equal((await ticketFor(cluster, wes.cookie)).status, 401);
+});
+
 errorLogIsCleanTest(ctx);

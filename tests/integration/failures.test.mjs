@@ -628,6 +628,54 @@ describe('the store moved back, restored, or a copy put in its place '
         }
     });
 
+    test('restored behind where a restarted ws-server began watching: '
+        + 'its browsers are reset, and new tickets open sockets that get '
+        + 'live events', async () => {
+        const cluster = await ctx.ready;
+        const org = cluster.orgs[0];
+        const backup = join(cluster.dir, 'before-restart.db');
+        backupStore(cluster, backup);
+        for (const body of ['gone 1', 'gone 2', 'gone 3']) {
+            await deliverInbound(cluster, { from: uniqueNumber(), body });
+        }
+        await cluster.stopWs();
+        await cluster.startWs();
+        // the first socket of the new process: it watches from here on
+        const a = await connectWs(cluster, org.token);
+        try {
+            await a.waitForTypes(['hello']);
+            a.send({ type: 'resume', epoch: a.frames[0].epoch,
+                     org_seq: a.frames[0].org_seq });
+            execFileSync(sqlite3Path, ['-cmd', '.timeout 5000',
+                cluster.storePath, `.restore '${backup}'`]);
+            await deliverInbound(cluster, { from: uniqueNumber(),
+                                            body: 'anew' });
+            await a.waitFor((fs) => fs.some((f) => f.type === 'reset'),
+                            5000, 'a reset');
+
+            for (let i = 0; i < 2; i++) {
+                const b = await connectWs(cluster, org.token);
+                try {
+                    await b.waitForTypes(['hello']);
+                    b.send({ type: 'resume', epoch: b.frames[0].epoch,
+                             org_seq: b.frames[0].org_seq });
+                    const body = `live ${i}`;
+                    await deliverInbound(cluster, { from: uniqueNumber(),
+                                                    body });
+                    await b.waitFor((fs) => fs.some((f) =>
+                        f.type === 'message.created'
+                        && f.message.body === body), 5000, body);
+                    assert.equal(b.closed, false, `${b.closeCode} `
+                        + `${b.closeReason}`);
+                } finally {
+                    b.close();
+                }
+            }
+        } finally {
+            a.close();
+        }
+    });
+
     test('a copy put in its place, the old -wal still beside it, is '
         + 'refused: 503, and nothing is written to it', async () => {
         const cluster = await ctx.ready;

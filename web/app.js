@@ -275,11 +275,12 @@
 
     /* ---- the thread list ---- */
 
-    /* Newest activity first, then the larger id, as the API orders them
-     * (ids are opaque: compared by length, then as text). */
+    /* Newest activity first (a thread without messages has none: last),
+     * then the larger id, as the API orders them (ids are opaque: compared
+     * by length, then as text). */
     function compare(a, b) {
-        const at = Date.parse(b.last_activity_at)
-            - Date.parse(a.last_activity_at);
+        const at = (Date.parse(b.last_activity_at) || 0)
+            - (Date.parse(a.last_activity_at) || 0);
         if (at !== 0) {
             return at;
         }

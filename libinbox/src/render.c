@@ -161,7 +161,11 @@ inbox_json_conversation(yajl_gen g, const inbox_conversation_t *c)
     }
 
     inbox_json_key(g, "last_activity_at");
-    inbox_json_time(g, c->last_activity_at);
+    if (c->last_activity_at != INBOX_ACTIVITY_NONE) {
+        inbox_json_time(g, c->last_activity_at);
+    } else {
+        yajl_gen_null(g);
+    }
     inbox_json_key(g, "unread_count");
     inbox_json_int(g, c->unread_count);
     inbox_json_key(g, "archived");

@@ -123,7 +123,7 @@ inbox_mongo_contact_upsert(inbox_store_t *store, const char *org_id,
     BSON_APPEND_BOOL(&insert, "contact.opted_out",
                      inbox_mongo_get_bool(&contact, "opted_out"));
     BSON_APPEND_NULL(&insert, "last_message");
-    BSON_APPEND_DATE_TIME(&insert, "last_activity_at", now);
+    BSON_APPEND_DATE_TIME(&insert, "last_activity_at", INBOX_ACTIVITY_NONE);
     BSON_APPEND_INT64(&insert, "unread_count", 0);
     BSON_APPEND_BOOL(&insert, "archived", false);
     BSON_APPEND_BOOL(&insert, "starred", false);
@@ -270,7 +270,7 @@ inbox_mongo_append_conversation_upsert(bson_t *updates, const char *index,
     BSON_APPEND_UTF8(&insert, "contact.phone", phone);
     BSON_APPEND_BOOL(&insert, "contact.opted_out", false);
     BSON_APPEND_NULL(&insert, "last_message");
-    BSON_APPEND_DATE_TIME(&insert, "last_activity_at", now);
+    BSON_APPEND_DATE_TIME(&insert, "last_activity_at", INBOX_ACTIVITY_NONE);
     BSON_APPEND_INT64(&insert, "unread_count", 0);
     BSON_APPEND_BOOL(&insert, "archived", false);
     BSON_APPEND_BOOL(&insert, "starred", false);

@@ -923,7 +923,15 @@ static const char *inbox_sqlite_migrations[] = {
      * fetched with that number's account (an organization's numbers may
      * be on several), the first of the carrier's for the images before.
      */
-    "ALTER TABLE message_media ADD COLUMN number_id INTEGER;"
+    "ALTER TABLE message_media ADD COLUMN number_id INTEGER;",
+
+    /*
+     * 20: a thread without messages (a contact added or imported) has no
+     * activity, and is listed after every thread with a message rather
+     * than as new as its contact.
+     */
+    "UPDATE conversations SET last_activity_at = 0"
+    "  WHERE last_message_id IS NULL;"
 };
 
 #define INBOX_SQLITE_VERSION                                                  \

@@ -128,7 +128,8 @@ failed:
 }
 
 
-/* Its empty conversation, unless it has one. */
+/* Its empty conversation, unless it has one: no activity yet, listed
+ * after the threads with messages (INBOX_ACTIVITY_NONE). */
 static inbox_status_t
 inbox_sqlite_conversation_ensure(inbox_sqlite_conn_t *conn, int64_t org,
     int64_t contact, int64_t now, inbox_error_t *err)
@@ -138,7 +139,7 @@ inbox_sqlite_conversation_ensure(inbox_sqlite_conn_t *conn, int64_t org,
 
     stmt = inbox_sqlite_stmt(conn, INBOX_SQL_CONVERSATION_ENSURE,
         "INSERT INTO conversations (org_id, contact_id, last_activity_at,"
-        " created_at) VALUES (?1, ?2, ?3, ?3)"
+        " created_at) VALUES (?1, ?2, ?4, ?3)"
         " ON CONFLICT (contact_id) DO NOTHING", err);
     if (stmt == NULL) {
         return err->code;
@@ -147,6 +148,7 @@ inbox_sqlite_conversation_ensure(inbox_sqlite_conn_t *conn, int64_t org,
     sqlite3_bind_int64(stmt, 1, org);
     sqlite3_bind_int64(stmt, 2, contact);
     sqlite3_bind_int64(stmt, 3, now);
+    sqlite3_bind_int64(stmt, 4, INBOX_ACTIVITY_NONE);
 
     rc = sqlite3_step(stmt);
     inbox_sqlite_done(stmt);

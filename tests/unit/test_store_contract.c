@@ -3936,6 +3936,57 @@ TEST(an_import_creates_then_updates_adding_tags_and_keeping_names)
 }
 
 
+/* Imported contacts' threads have no messages: they come after the
+ * threads people wrote in, however new, and have no activity time. */
+TEST(an_import_does_not_bury_the_threads_with_messages)
+{
+    size_t                     i;
+    fixture_t                  f;
+    inbox_contact_row_t        rows[3];
+    inbox_import_count_t       count;
+    inbox_ingest_result_t      alice;
+    inbox_conversation_page_t  page;
+
+    FIXTURE(&f);
+    memset(rows, 0, sizeof(rows));
+
+    CHECK_INT(receive(&f, "SM1", ALICE, "hi", T0, &alice, NULL), INBOX_OK);
+
+    snprintf(rows[0].phone, sizeof(rows[0].phone), "%s", BOB);
+    snprintf(rows[1].phone, sizeof(rows[1].phone), "%s", "+15557654321");
+    snprintf(rows[2].phone, sizeof(rows[2].phone), "+15550001111");
+    CHECK_INT(inbox_store_contacts_import(f.store, f.org, rows, 3, &count,
+                                          NULL), INBOX_OK);
+    CHECK_INT(count.created, 3);
+
+    CHECK_INT(list(&f, f.org, INBOX_FILTER_ALL, NULL, &page), INBOX_OK);
+    CHECK_INT(page.count, 4);
+    if (page.count == 4) {
+        CHECK_STR(page.items[0].id, alice.conversation_id);
+        CHECK(page.items[0].last_activity_at == T0);
+        for (i = 1; i < 4; i++) {
+            CHECK_INT(page.items[i].has_last_message, 0);
+            CHECK(page.items[i].last_activity_at == INBOX_ACTIVITY_NONE);
+        }
+    }
+    inbox_conversation_page_free(&page);
+
+    /* the first message gives a thread its activity */
+    CHECK_INT(receive(&f, "SM2", "+15557654321", "hello", T0 + 5, NULL, NULL),
+              INBOX_OK);
+    CHECK_INT(list(&f, f.org, INBOX_FILTER_ALL, NULL, &page), INBOX_OK);
+    CHECK(page.count == 4 && strcmp(page.items[0].contact.phone, "+15557654321") == 0);
+    CHECK(page.count == 4 && page.items[1].last_activity_at == T0);
+    inbox_conversation_page_free(&page);
+
+    for (i = 0; i < 3; i++) {
+        inbox_contact_row_free(&rows[i]);
+    }
+
+    fixture_close(&f);
+}
+
+
 TEST(a_contacts_time_zone_is_set_by_create_patch_and_import_and_cleared)
 {
     char                    id[INBOX_ID_MAX], conv[INBOX_ID_MAX];

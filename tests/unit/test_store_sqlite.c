@@ -1159,9 +1159,13 @@ TEST(stored_events_refer_to_a_long_message_without_copying_it)
 /* Schema 19 undone (the number an inbound image came to). */
 #define UNDO_SCHEMA_19  "ALTER TABLE message_media DROP COLUMN number_id;"
 
+/* Schema 20 changed data only. */
+#define UNDO_SCHEMA_20  ""
+
 /* Every step after 10 undone, newest first. */
 #define UNDO_SCHEMA_ABOVE_10                                                \
-    UNDO_SCHEMA_19 UNDO_SCHEMA_18 UNDO_SCHEMA_17 UNDO_SCHEMA_16             \
+    UNDO_SCHEMA_20 UNDO_SCHEMA_19 UNDO_SCHEMA_18 UNDO_SCHEMA_17             \
+    UNDO_SCHEMA_16                                                          \
     UNDO_SCHEMA_14 UNDO_SCHEMA_13 UNDO_SCHEMA_12 UNDO_SCHEMA_11
 
 /* Migration 7 made contacts' tags and the contacts list's index (after 8
@@ -1172,7 +1176,40 @@ TEST(stored_events_refer_to_a_long_message_without_copying_it)
     UNDO_SCHEMA_8                                                           \
     "DROP TABLE contact_tags; DROP INDEX contacts_by_created;"
 
-#define SCHEMA_NOW  19
+#define SCHEMA_NOW  20
+
+
+/* Migration 20: the threads of contacts who never wrote (added or
+ * imported before it) lose the activity time that listed them first. */
+TEST(migrating_puts_threads_without_messages_last)
+{
+    char                   id[INBOX_ID_MAX];
+    fixture_t              f;
+    inbox_ingest_result_t  a;
+
+    FIXTURE(&f);
+    CHECK_INT(receive(&f, "SM1", ALICE, "hello", T0, &a, NULL), INBOX_OK);
+    CHECK_INT(inbox_store_contact_upsert(f.store, f.org, BOB, "Bob", id,
+                                         NULL), INBOX_OK);
+    inbox_store_close(f.store);
+    f.store = NULL;
+
+    CHECK_INT(db_exec(&f, "UPDATE conversations SET last_activity_at = %lld"
+                      " WHERE last_message_id IS NULL;"
+                      "PRAGMA user_version = 19;", (long long) T0 + 9),
+              SQLITE_OK);
+
+    f.store = store_open(f.path);
+    CHECK(f.store != NULL);
+    CHECK_INT(db_int(&f, "PRAGMA user_version"), SCHEMA_NOW);
+    CHECK_INT(db_int(&f, "SELECT count(*) FROM conversations"
+                         " WHERE last_activity_at = 0"), 1);
+    CHECK_INT(db_int(&f, "SELECT count(*) FROM conversations"
+                         " WHERE last_activity_at = 0"
+                         " AND last_message_id IS NULL"), 1);
+
+    fixture_close(&f);
+}
 
 
 /* Migration 5 counts the threads a store has already, as every later

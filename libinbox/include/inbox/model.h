@@ -136,6 +136,13 @@ typedef struct {
     int    opted_out;
 } inbox_contact_t;
 
+/*
+ * A contact's thread before its first message (a contact added or
+ * imported) has no activity: lists, newest activity first, show it after
+ * every thread with a message, and its last_activity_at is null.
+ */
+#define INBOX_ACTIVITY_NONE  0
+
 typedef struct {
     char               id[INBOX_ID_MAX];
     inbox_contact_t    contact;
@@ -146,7 +153,8 @@ typedef struct {
         char               preview[INBOX_PREVIEW_MAX];
         int64_t            at;
     } last_message;
-    int64_t            last_activity_at;
+    int64_t            last_activity_at;    /* INBOX_ACTIVITY_NONE: no
+                                               message yet */
     int64_t            unread_count;
     int                archived;
     int                starred;

@@ -103,6 +103,7 @@
         olderCursor: null,
         contactId: null,            /* the contact shown in the panel */
         contactShown: null,         /* as its form was last filled */
+        contactSaving: false,       /* its form's PATCH in flight */
         showAsked: 0,               /* threads asked for by other views */
         optContact: null,           /* the open thread's contact's record,
                                        for why it is opted out */
@@ -1336,7 +1337,10 @@
         els.contactName.value = contact.name || '';
         els.contactTags.value = (contact.tags || []).join(', ');
         els.contactForm.hidden = false;
-        fillHistory(contact);
+        /* an edit's answer says nothing of them: those shown stay */
+        if ('campaigns' in contact) {
+            fillHistory(contact);
+        }
     }
 
     /* The campaigns and polls the contact was sent (when, and how far
@@ -1448,16 +1452,29 @@
         if (id === null) {
             return;
         }
+        /* only what was changed here: a colleague's rename or tags meanwhile
+         * stay, and tags left as shown keep a comma of their own */
+        const shown = state.contactShown || {};
+        const body = {};
         const name = els.contactName.value.trim();
-        const tags = Array.from(new Set(els.contactTags.value.split(',')
-            .map((t) => t.trim()).filter((t) => t !== '')));
+        if (name !== (shown.name || '')) {
+            body.name = name === '' ? null : name;
+        }
+        if (els.contactTags.value !== (shown.tags || []).join(', ')) {
+            body.tags = Array.from(new Set(els.contactTags.value.split(',')
+                .map((t) => t.trim()).filter((t) => t !== '')));
+        }
+        if (Object.keys(body).length === 0) {
+            els.contactStatus.textContent = 'Nothing to save.';
+            return;
+        }
         const button = els.contactForm.querySelector('button[type=submit]');
         button.disabled = true;
+        state.contactSaving = true;
         els.contactError.textContent = '';
         try {
             const contact = await api('/api/v1/contacts/'
-                + encodeURIComponent(id), { method: 'PATCH',
-                body: { name: name === '' ? null : name, tags: tags } });
+                + encodeURIComponent(id), { method: 'PATCH', body: body });
             if (state.contactId !== id) {
                 return;
             }
@@ -1480,6 +1497,7 @@
             }
         } finally {
             button.disabled = false;
+            state.contactSaving = false;
         }
     }
 
@@ -1517,6 +1535,15 @@
             liveConversation(ev.conversation);
             renderList();
             refreshCountsSoon();
+            /* a rename: the open contact panel shows it (what is being
+             * typed there stays; a save's own answer shows its own) */
+            if (ev.conversation && ev.conversation.contact
+                && ev.conversation.contact.id === state.contactId
+                && !state.contactSaving && state.contactShown
+                && (ev.conversation.contact.name || null)
+                    !== (state.contactShown.name || null)) {
+                openContact(true);
+            }
             break;
         case 'unread.total':
             setUnreadTotal(ev.count);

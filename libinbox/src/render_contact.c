@@ -58,10 +58,17 @@ inbox_json_contact_with(yajl_gen g, const inbox_contact_record_t *c,
     inbox_json_key(g, "conversation_id");
     inbox_json_string(g, c->conversation_id[0] ? c->conversation_id : NULL);
 
-    /* what it was sent and its answers: the record's, not a list's */
+    /* what it was sent and its answers: the record's, not a list's nor
+     * an edit's answer (which did not read them: an empty list there
+     * would say the contact had none) */
+    if (list == NULL) {
+        yajl_gen_map_close(g);
+        return;
+    }
+
     inbox_json_key(g, "campaigns");
     yajl_gen_array_open(g);
-    for (i = 0; list != NULL && i < list->campaign_count; i++) {
+    for (i = 0; i < list->campaign_count; i++) {
         yajl_gen_map_open(g);
         inbox_json_key(g, "id");
         inbox_json_string(g, list->campaigns[i].id);
@@ -80,7 +87,7 @@ inbox_json_contact_with(yajl_gen g, const inbox_contact_record_t *c,
 
     inbox_json_key(g, "polls");
     yajl_gen_array_open(g);
-    for (i = 0; list != NULL && i < list->poll_count; i++) {
+    for (i = 0; i < list->poll_count; i++) {
         yajl_gen_map_open(g);
         inbox_json_key(g, "poll_id");
         inbox_json_string(g, list->polls[i].poll_id);

@@ -499,6 +499,54 @@ test('the contact panel names an unknown number and tags it; the thread '
     await rows(page).nth(3).waitFor();
 });
 
+test('the contact panel shows a colleague\'s rename as it happens, and '
+    + 'Save sends only what was changed here: their tags stay, commas and '
+    + 'all', async () => {
+    const ui = ctx.cluster.orgs[0];
+    const list = await api(ctx.cluster, '/api/v1/conversations?limit=200',
+                           ui.token);
+    const contactId = list.json.items.find((c) => c.contact.phone === US)
+        .contact.id;
+    const patch = async (body) => {
+        const res = await api(ctx.cluster, `/api/v1/contacts/${contactId}`,
+                              ui.token, { method: 'PATCH', body });
+        assert.equal(res.status, 200, res.text);
+        assert.ok(!('campaigns' in res.json),
+                  'an edit\'s answer does not say the contact had none');
+        return res.json;
+    };
+    await patch({ name: 'Sam Reyes', tags: ['Smith, John', 'vip'] });
+
+    await page.locator('#search').fill('Sam Reyes');
+    await waitForNames(page, ['Sam Reyes']);
+    await rowOf(page, 'Sam Reyes').getByRole('button').click();
+    await page.getByRole('button', { name: 'Contact', exact: true }).click();
+    const panel = page.getByRole('complementary', { name: 'Contact' });
+    await page.waitForFunction(() =>
+        document.getElementById('contact-name').value === 'Sam Reyes');
+
+    // a colleague renames the contact, then tags it (tags push nothing)
+    await patch({ name: 'Sam Colleague' });
+    await page.waitForFunction(() =>
+        document.getElementById('contact-name').value === 'Sam Colleague');
+    await patch({ tags: ['Smith, John', 'vip', 'late'] });
+
+    await panel.getByLabel('Name').fill('Samantha Reyes');
+    await panel.getByRole('button', { name: 'Save' }).click();
+    await panel.getByText('Saved.').waitFor();
+    const after = await api(ctx.cluster, `/api/v1/contacts/${contactId}`,
+                            ui.token);
+    assert.equal(after.json.name, 'Samantha Reyes');
+    assert.deepEqual([...after.json.tags].sort(),
+                     ['Smith, John', 'late', 'vip']);
+
+    await page.keyboard.press('Escape');
+    await panel.waitFor({ state: 'hidden' });
+    await page.keyboard.press('Escape');
+    await page.locator('#search').fill('');
+    await rows(page).nth(3).waitFor();
+});
+
 noPageErrorsTest(web);
 
 errorLogIsCleanTest(ctx, web.close);

@@ -51,8 +51,8 @@ char *inbox_render_conversation_page(const inbox_conversation_page_t *page,
     size_t *len);
 char *inbox_render_message_page(const inbox_message_page_t *page,
     size_t *len);
-/* A contact (render_contact.c), as lists show it: "campaigns" and
- * "polls" empty. */
+/* A contact (render_contact.c), as lists and edits show it: without
+ * "campaigns" and "polls", which they do not read. */
 void inbox_json_contact(yajl_gen g, const inbox_contact_record_t *c);
 char *inbox_render_contact(const inbox_contact_record_t *c, size_t *len);
 /* A contact's record (GET contacts/{id}) with what list says: campaigns

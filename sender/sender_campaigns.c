@@ -71,6 +71,8 @@ static sender_campaigns_t  sender_campaigns = { .look = 1 };
 static int64_t sender_campaigns_now(sender_t *s, int64_t now);
 static void sender_campaigns_dispatch(sender_t *s, int64_t now);
 static void sender_campaigns_progress(sender_t *s, int64_t now);
+static void sender_campaigns_progress_page(sender_t *s, int64_t at,
+    const inbox_campaign_page_t *page, sender_progress_t *fresh);
 static int sender_progress_same(const sender_progress_t *p,
     const inbox_campaign_t *c);
 static void sender_progress_keep(sender_progress_t *p,
@@ -197,51 +199,99 @@ sender_campaigns_dispatch(sender_t *s, int64_t now)
 }
 
 
+/*
+ * Pushes the progress of every campaign that may still move, page by
+ * page: past the first INBOX_CAMPAIGNS_ACTIVE_MAX too, or the newer
+ * ones' cards would stand still and their pauses and cancels would not
+ * stop what the sender holds of them.
+ */
 static void
 sender_campaigns_progress(sender_t *s, int64_t now)
 {
-    size_t                  i, k;
+    char                    cursor[INBOX_CURSOR_MAX];
+    size_t                  nfresh;
     int64_t                 at;
     inbox_error_t           err;
-    inbox_campaign_t        c;
-    inbox_event_list_t      events;
     inbox_campaign_page_t   page;
-    sender_progress_t      *fresh, *p;
-    inbox_campaign_outbox_t  fate;
+    sender_progress_t      *fresh, *grown;
 
     sender_campaigns.progress_at = now + SENDER_PROGRESS_IDLE_MS;
     at = sender_campaigns_now(s, now);
 
-    if (inbox_store_campaigns_active(s->store,
-                                     at - SENDER_PROGRESS_AFTER_MS, &page,
-                                     &err)
-        != INBOX_OK)
-    {
-        sender_log(s, "cannot read the campaigns' progress: %s",
-                   err.message);
-        return;
-    }
+    fresh = NULL;
+    nfresh = 0;
+    cursor[0] = '\0';
+
+    do {
+        if (inbox_store_campaigns_active(s->store,
+                                         at - SENDER_PROGRESS_AFTER_MS,
+                                         cursor, &page, &err)
+            != INBOX_OK)
+        {
+            sender_log(s, "cannot read the campaigns' progress: %s",
+                       err.message);
+            free(fresh);
+            return;
+        }
+
+        grown = realloc(fresh, (nfresh + page.count + 1)
+                               * sizeof(sender_progress_t));
+        if (grown == NULL) {
+            sender_log(s, "out of memory for campaign progress");
+            inbox_campaign_page_free(&page);
+            free(fresh);
+            return;
+        }
+
+        fresh = grown;
+        memset(fresh + nfresh, 0,
+               (page.count + 1) * sizeof(sender_progress_t));
+
+        sender_campaigns_progress_page(s, at, &page, fresh + nfresh);
+        nfresh += page.count;
+
+        memcpy(cursor, page.next_cursor, sizeof(cursor));
+        inbox_campaign_page_free(&page);
+
+    } while (cursor[0] != '\0');
 
     /* what was pushed, for the campaigns listed now (others forgotten) */
-    fresh = calloc(page.count + 1, sizeof(sender_progress_t));
-    if (fresh == NULL) {
-        sender_log(s, "out of memory for campaign progress");
-        inbox_campaign_page_free(&page);
-        return;
-    }
+    free(sender_campaigns.pushed);
+    sender_campaigns.pushed = fresh;
+    sender_campaigns.npushed = nfresh;
 
-    for (i = 0; i < page.count; i++) {
+    if (nfresh > 0) {
+        sender_campaigns.progress_at = now + SENDER_PROGRESS_EVERY_MS;
+    }
+}
+
+
+/* One page of sender_campaigns_progress: what each campaign's state
+ * means for the sends held here, and its progress pushed when it moved
+ * since last pushed; fresh (page->count entries) gets what was pushed. */
+static void
+sender_campaigns_progress_page(sender_t *s, int64_t at,
+    const inbox_campaign_page_t *page, sender_progress_t *fresh)
+{
+    size_t                   i, k;
+    inbox_error_t            err;
+    inbox_campaign_t         c;
+    inbox_event_list_t       events;
+    sender_progress_t       *p;
+    inbox_campaign_outbox_t  fate;
+
+    for (i = 0; i < page->count; i++) {
         p = &fresh[i];
 
-        fate = inbox_campaign_outbox(page.items[i].status,
-                                     page.items[i].paused_reason);
+        fate = inbox_campaign_outbox(page->items[i].status,
+                                     page->items[i].paused_reason);
         if (fate != INBOX_OUTBOX_GOES) {
-            sender_outbox_campaign_stopped(s, page.items[i].id,
+            sender_outbox_campaign_stopped(s, page->items[i].id,
                                            fate == INBOX_OUTBOX_CANCELLED);
         }
 
         for (k = 0; k < sender_campaigns.npushed; k++) {
-            if (strcmp(sender_campaigns.pushed[k].id, page.items[i].id)
+            if (strcmp(sender_campaigns.pushed[k].id, page->items[i].id)
                 == 0)
             {
                 *p = sender_campaigns.pushed[k];
@@ -249,14 +299,14 @@ sender_campaigns_progress(sender_t *s, int64_t now)
             }
         }
 
-        if (sender_progress_same(p, &page.items[i])) {
+        if (sender_progress_same(p, &page->items[i])) {
             continue;
         }
 
         memset(&events, 0, sizeof(events));
 
-        if (inbox_store_campaign_progress(s->store, page.items[i].org_id,
-                                          page.items[i].id, at, &c,
+        if (inbox_store_campaign_progress(s->store, page->items[i].org_id,
+                                          page->items[i].id, at, &c,
                                           &events, &err)
             == INBOX_OK)
         {
@@ -265,22 +315,12 @@ sender_campaigns_progress(sender_t *s, int64_t now)
 
         } else {
             sender_log(s, "cannot push the progress of campaign %s: %s",
-                       page.items[i].id, err.message);
+                       page->items[i].id, err.message);
         }
 
         inbox_event_list_free(&events);
         inbox_campaign_free(&c);
     }
-
-    free(sender_campaigns.pushed);
-    sender_campaigns.pushed = fresh;
-    sender_campaigns.npushed = page.count;
-
-    if (page.count > 0) {
-        sender_campaigns.progress_at = now + SENDER_PROGRESS_EVERY_MS;
-    }
-
-    inbox_campaign_page_free(&page);
 }
 
 

@@ -1769,11 +1769,13 @@ inbox_store_campaign_dispatch(inbox_store_t *store, int64_t now, size_t max,
 
 inbox_status_t
 inbox_store_campaigns_active(inbox_store_t *store, int64_t since,
-    inbox_campaign_page_t *page, inbox_error_t *err)
+    const char *cursor, inbox_campaign_page_t *page, inbox_error_t *err)
 {
     memset(page, 0, sizeof(inbox_campaign_page_t));
 
-    return store->ops->campaigns_active(store, since, page, err);
+    return store->ops->campaigns_active(store, since,
+                                        cursor != NULL ? cursor : "", page,
+                                        err);
 }
 
 

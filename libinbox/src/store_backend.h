@@ -445,11 +445,11 @@ typedef struct {
        const inbox_tags_t *tags, int64_t *recipients, int64_t *suppressed,    \
        inbox_error_t *err),                                                   \
       (store, org_id, audience_all, tags, recipients, suppressed, err))       \
-    /* page zeroed */                                                         \
+    /* page zeroed, cursor "" for the first page */                           \
     X(RULED, campaigns_active,                                                \
-      (inbox_store_t *store, int64_t since,                          \
+      (inbox_store_t *store, int64_t since, const char *cursor,               \
        inbox_campaign_page_t *page, inbox_error_t *err),                      \
-      (store, since, page, err))                                     \
+      (store, since, cursor, page, err))                                      \
     /* campaign zeroed (the caller's, or store.c's own) */                    \
     X(RULED, campaign_progress,                                               \
       (inbox_store_t *store, const char *org_id, const char *campaign_id,     \

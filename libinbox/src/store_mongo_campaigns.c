@@ -363,9 +363,10 @@ inbox_mongo_campaigns_list(inbox_store_t *store, const char *org_id,
  * only by done and cancelled, answered_at only by a poll's answers). */
 inbox_status_t
 inbox_mongo_campaigns_active(inbox_store_t *store, int64_t since,
-    inbox_campaign_page_t *page, inbox_error_t *err)
+    const char *cursor, inbox_campaign_page_t *page, inbox_error_t *err)
 {
     bson_t                doc, batch;
+    bson_oid_t            after;
     bson_t               *command;
     uint32_t              len;
     bson_iter_t           iter;
@@ -373,13 +374,22 @@ inbox_mongo_campaigns_active(inbox_store_t *store, int64_t since,
     inbox_status_t        rc;
     inbox_mongo_store_t  *ms = (inbox_mongo_store_t *) store;
 
+    /* the first page: after the least ObjectId there is */
+    memset(&after, 0, sizeof(after));
+    if (cursor[0] != '\0' && inbox_mongo_parse_id(cursor, &after) != 0) {
+        return inbox_error_set_field(err, INBOX_ERR_INVALID, "cursor",
+                                     "This cursor was not given by a page.");
+    }
+
     rc = inbox_mongo_ensure_indexes(ms, err);
     if (rc != INBOX_OK) {
         return rc;
     }
 
     command = BCON_NEW("find", BCON_UTF8("campaigns"),
-                       "filter", "{", "$or", "[",
+                       "filter", "{",
+                           "_id", "{", "$gt", BCON_OID(&after), "}",
+                           "$or", "[",
                            "{", "status", "{", "$in", "[",
                                BCON_UTF8("scheduled"), BCON_UTF8("sending"),
                                BCON_UTF8("paused"),
@@ -434,6 +444,12 @@ inbox_mongo_campaigns_active(inbox_store_t *store, int64_t since,
 
     if (rc == INBOX_OK) {
         rc = inbox_mongo_campaign_counts(ms, page->items, page->count, err);
+    }
+
+    /* a full page: there may be more after its last */
+    if (rc == INBOX_OK && page->count == INBOX_CAMPAIGNS_ACTIVE_MAX) {
+        snprintf(page->next_cursor, sizeof(page->next_cursor), "%s",
+                 page->items[page->count - 1].id);
     }
 
     if (rc != INBOX_OK) {

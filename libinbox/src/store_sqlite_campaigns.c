@@ -375,10 +375,11 @@ done:
 
 inbox_status_t
 inbox_sqlite_campaigns_active(inbox_store_t *store, int64_t since,
-    inbox_campaign_page_t *page, inbox_error_t *err)
+    const char *cursor, inbox_campaign_page_t *page, inbox_error_t *err)
 {
     int                   rc;
     size_t                i, n;
+    int64_t               after;
     int64_t              (*ids)[2];
     sqlite3_stmt         *stmt;
     inbox_status_t        status;
@@ -387,6 +388,12 @@ inbox_sqlite_campaigns_active(inbox_store_t *store, int64_t since,
 
     if (err == NULL) {
         err = &fallback;
+    }
+
+    after = 0;
+    if (cursor[0] != '\0' && inbox_sqlite_parse_id(cursor, &after) != 0) {
+        return inbox_error_set_field(err, INBOX_ERR_INVALID, "cursor",
+                                     "This cursor was not given by a page.");
     }
 
     ids = calloc(INBOX_CAMPAIGNS_ACTIVE_MAX, sizeof(*ids));
@@ -418,7 +425,7 @@ inbox_sqlite_campaigns_active(inbox_store_t *store, int64_t since,
         "  WHERE status IN ('scheduled', 'sending', 'paused')"
         " UNION ALL SELECT id FROM campaigns WHERE finished_at >= ?1"
         " UNION ALL SELECT id FROM campaigns WHERE answered_at >= ?1)"
-        " ORDER BY id LIMIT ?2", err);
+        " AND id > ?3 ORDER BY id LIMIT ?2", err);
     if (stmt == NULL) {
         status = err->code;
         goto done;
@@ -426,6 +433,7 @@ inbox_sqlite_campaigns_active(inbox_store_t *store, int64_t since,
 
     sqlite3_bind_int64(stmt, 1, since);
     sqlite3_bind_int(stmt, 2, INBOX_CAMPAIGNS_ACTIVE_MAX);
+    sqlite3_bind_int64(stmt, 3, after);
 
     n = 0;
 
@@ -452,6 +460,11 @@ inbox_sqlite_campaigns_active(inbox_store_t *store, int64_t since,
         if (status != INBOX_OK) {
             goto done;
         }
+    }
+
+    /* a full page: there may be more after its last */
+    if (n == INBOX_CAMPAIGNS_ACTIVE_MAX) {
+        inbox_sqlite_format_id(ids[n - 1][1], page->next_cursor);
     }
 
 done:

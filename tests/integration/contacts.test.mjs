@@ -165,7 +165,10 @@ test('a PATCH that breaks a rule is 400 naming the field and changes '
     assert.equal(c.name, null);
     c = await ok(`/api/v1/contacts/${id}`, { method: 'PATCH',
         body: { name: before.name } });
-    assert.deepEqual(c, before);
+    // an edit's answer leaves out what it did not read
+    const { campaigns, polls, ...record } = before;
+    assert.deepEqual(c, record);
+    assert.ok(Array.isArray(campaigns) && Array.isArray(polls));
 });
 
 test('a contact\'s time zone: set by PATCH (with its name, in one '
@@ -278,7 +281,8 @@ test('a new contact: its number in E.164 with the default country, its '
     assert.equal(c.name, 'Eli Park');
     assert.deepEqual(c.tags, ['Lead']);
     assert.equal(typeof c.conversation_id, 'string');
-    assert.deepEqual(await ok(`/api/v1/contacts/${c.id}`), c);
+    assert.deepEqual(await ok(`/api/v1/contacts/${c.id}`),
+                     { ...c, campaigns: [], polls: [] });
     const conv = await ok(`/api/v1/conversations/${c.conversation_id}`);
     assert.equal(conv.contact.name, 'Eli Park');
 

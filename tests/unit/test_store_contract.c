@@ -8710,13 +8710,13 @@ TEST(a_poll_answered_after_it_ended_is_active_with_its_tally)
 
     /* a day on, nothing moved since: nothing to push */
     day = NOON + 24 * HOUR;
-    CHECK_INT(inbox_store_campaigns_active(f.store, day - 10 * MINUTE,
+    CHECK_INT(inbox_store_campaigns_active(f.store, day - 10 * MINUTE, NULL,
                                            &page, NULL), INBOX_OK);
     CHECK_INT(page.count, 0);
     inbox_campaign_page_free(&page);
 
     CHECK_INT(receive(&f, "SM3", ALICE, "2", day, NULL, NULL), INBOX_OK);
-    CHECK_INT(inbox_store_campaigns_active(f.store, day - 10 * MINUTE,
+    CHECK_INT(inbox_store_campaigns_active(f.store, day - 10 * MINUTE, NULL,
                                            &page, NULL), INBOX_OK);
     CHECK_INT(page.count, 1);
     if (page.count == 1) {
@@ -8758,11 +8758,74 @@ TEST(a_poll_answered_after_it_ended_is_active_with_its_tally)
 
     /* after its last answer, not listed any more */
     CHECK_INT(inbox_store_campaigns_active(f.store, day + 2 * MINUTE + 1,
-                                           &page, NULL), INBOX_OK);
+                                           NULL, &page, NULL), INBOX_OK);
     CHECK_INT(page.count, 0);
     inbox_campaign_page_free(&page);
 
     inbox_campaign_free(&p);
+    fixture_close(&f);
+}
+
+
+/* More campaigns that may still move than a page holds (scheduled for
+ * next month, say): the newest, paused by a person, is on the next page
+ * (the sender reads them all). */
+TEST(the_campaigns_that_may_move_come_page_by_page)
+{
+    int                    i;
+    char                   a[INBOX_ID_MAX], id[INBOX_ID_MAX];
+    char                   last[INBOX_ID_MAX], next[INBOX_CURSOR_MAX];
+    fixture_t              f;
+    inbox_campaign_t       c;
+    inbox_campaign_new_t   n;
+    inbox_campaign_page_t  page;
+    inbox_error_t          err;
+
+    FIXTURE(&f);
+    CHECK_INT(person(&f, ALICE, NULL, NULL, a), 0);
+
+    for (i = 0; i < INBOX_CAMPAIGNS_ACTIVE_MAX; i++) {
+        memset(&n, 0, sizeof(n));
+        n.name = "Later";
+        n.body = "See you next month!";
+        n.audience_all = 1;
+        n.send_at = NOON + 30 * 24 * HOUR;
+        CHECK_INT(inbox_store_campaign_create(f.store, f.org, &n, T0, &c,
+                                              NULL), INBOX_OK);
+        snprintf(id, sizeof(id), "%s", c.id);
+        inbox_campaign_free(&c);
+        CHECK_INT(campaign_do(&f, id, INBOX_CAMPAIGN_SEND, NOON), INBOX_OK);
+    }
+
+    CHECK_INT(campaign_new(&f, NULL, last), 0);
+    CHECK_INT(campaign_do(&f, last, INBOX_CAMPAIGN_SEND, NOON), INBOX_OK);
+    CHECK_INT(campaign_do(&f, last, INBOX_CAMPAIGN_PAUSE, NOON + 1),
+              INBOX_OK);
+
+    CHECK_INT(inbox_store_campaigns_active(f.store, NOON, NULL, &page, NULL),
+              INBOX_OK);
+    CHECK_INT(page.count, INBOX_CAMPAIGNS_ACTIVE_MAX);
+    CHECK(page.next_cursor[0] != '\0');
+    for (i = 0; i < (int) page.count; i++) {
+        CHECK(strcmp(page.items[i].id, last) != 0);
+    }
+    snprintf(next, sizeof(next), "%s", page.next_cursor);
+    inbox_campaign_page_free(&page);
+
+    CHECK_INT(inbox_store_campaigns_active(f.store, NOON, next, &page, NULL),
+              INBOX_OK);
+    CHECK_INT(page.count, 1);
+    if (page.count == 1) {
+        CHECK_STR(page.items[0].id, last);
+        CHECK_INT(page.items[0].status, INBOX_CAMPAIGN_PAUSED);
+    }
+    CHECK_STR(page.next_cursor, "");
+    inbox_campaign_page_free(&page);
+
+    CHECK_INT(inbox_store_campaigns_active(f.store, NOON, "not a cursor",
+                                           &page, &err), INBOX_ERR_INVALID);
+    CHECK_STR(err.field, "cursor");
+
     fixture_close(&f);
 }
 
@@ -9728,13 +9791,13 @@ TEST(campaign_progress_is_an_event_of_the_stream_that_resumes_as_it_is_now)
     CHECK_INT(campaign_new(&f, "vip", draft), 0);
 
     /* a draft does not move: nothing active */
-    CHECK_INT(inbox_store_campaigns_active(f.store, 0, &page, NULL),
+    CHECK_INT(inbox_store_campaigns_active(f.store, 0, NULL, &page, NULL),
               INBOX_OK);
     CHECK_INT(page.count, 0);
     inbox_campaign_page_free(&page);
 
     CHECK_INT(campaign_do(&f, id, INBOX_CAMPAIGN_SEND, NOON), INBOX_OK);
-    CHECK_INT(inbox_store_campaigns_active(f.store, 0, &page, NULL),
+    CHECK_INT(inbox_store_campaigns_active(f.store, 0, NULL, &page, NULL),
               INBOX_OK);
     CHECK_INT(page.count, 1);
     if (page.count == 1) {
@@ -9790,12 +9853,12 @@ TEST(campaign_progress_is_an_event_of_the_stream_that_resumes_as_it_is_now)
     inbox_event_list_free(&replay);
 
     /* done: still listed while delivery reports may come, then not */
-    CHECK_INT(inbox_store_campaigns_active(f.store, p.finished_at, &page,
-                                           NULL), INBOX_OK);
+    CHECK_INT(inbox_store_campaigns_active(f.store, p.finished_at, NULL,
+                                           &page, NULL), INBOX_OK);
     CHECK_INT(page.count, 1);
     inbox_campaign_page_free(&page);
-    CHECK_INT(inbox_store_campaigns_active(f.store, p.finished_at + 1, &page,
-                                           NULL), INBOX_OK);
+    CHECK_INT(inbox_store_campaigns_active(f.store, p.finished_at + 1,
+                                           NULL, &page, NULL), INBOX_OK);
     CHECK_INT(page.count, 0);
     inbox_campaign_page_free(&page);
 

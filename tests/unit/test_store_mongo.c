@@ -5321,14 +5321,25 @@ TEST(campaign_progress_and_the_campaigns_that_may_move)
     /* every organization's: one find, the counts in one aggregate */
     fake.replies[0] = CURSOR(CAMPAIGN_DOC("sending"));
     fake.replies[1] = CAMPAIGN_COUNTS;
-    CHECK_INT(inbox_store_campaigns_active(store, 1767225600000LL, &page,
-                                           &err), INBOX_OK);
+    CHECK_INT(inbox_store_campaigns_active(store, 1767225600000LL, NULL,
+                                           &page, &err), INBOX_OK);
     CHECK_INT(page.count, 1);
     if (page.count == 1) {
         CHECK_STR(page.items[0].org_id, ORG_ID);
         CHECK_INT(page.items[0].counts.recipients, 6);
     }
+    CHECK_STR(page.next_cursor, "");
     golden_check(&fake, "campaigns_active");
+    inbox_campaign_page_free(&page);
+
+    /* a next page: after the last one's _id */
+    fake_reset(&fake);
+    fake.replies[0] = CURSOR(CAMPAIGN_DOC("sending"));
+    fake.replies[1] = CAMPAIGN_COUNTS;
+    CHECK_INT(inbox_store_campaigns_active(store, 1767225600000LL,
+                                           CAMPAIGN_ID, &page, &err),
+              INBOX_OK);
+    golden_check(&fake, "campaigns_active_next_page");
     inbox_campaign_page_free(&page);
 
     /* the campaign read, a number reserved, the event stored */

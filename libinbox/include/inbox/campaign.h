@@ -160,7 +160,7 @@ typedef struct {
 
 #define INBOX_CAMPAIGN_DISPATCH_MAX  500     /* recipients a dispatch */
 
-/* Campaigns inbox_store_campaigns_active lists at most, the oldest
+/* Campaigns a page of inbox_store_campaigns_active lists, the oldest
  * first. */
 #define INBOX_CAMPAIGNS_ACTIVE_MAX   200
 

@@ -806,11 +806,13 @@ inbox_status_t inbox_store_campaign_dispatch(inbox_store_t *store,
  * those done or cancelled at or after since (delivery reports still
  * come), and polls whose tally an answer moved at or after since
  * (answers come for days), each with its org_id, counts and tally, the
- * oldest first, at most INBOX_CAMPAIGNS_ACTIVE_MAX (page->next_cursor
- * stays "").
+ * oldest first, INBOX_CAMPAIGNS_ACTIVE_MAX a page: cursor NULL or "" for
+ * the first, else a page's next_cursor ("" after the last page).
+ * INBOX_ERR_INVALID for a cursor no page gave.
  */
 inbox_status_t inbox_store_campaigns_active(inbox_store_t *store,
-    int64_t since, inbox_campaign_page_t *page, inbox_error_t *err);
+    int64_t since, const char *cursor, inbox_campaign_page_t *page,
+    inbox_error_t *err);
 /*
  * Appends campaign.progress for the campaign as it is now (its status
  * and counts, inbox_change_campaign) to its organization's events, in one

@@ -47,6 +47,8 @@ static inbox_status_t inbox_phone_national(const inbox_phone_country_t *cc,
     inbox_error_t *err);
 static inbox_status_t inbox_phone_international(const char *digits,
     size_t n, char out[INBOX_PHONE_MAX], inbox_error_t *err);
+static const inbox_phone_country_t *inbox_phone_country_of(
+    const char *digits, size_t n);
 static int inbox_phone_formatting(int c);
 static size_t inbox_phone_separator(const char *s, size_t len);
 
@@ -280,6 +282,9 @@ static inbox_status_t
 inbox_phone_international(const char *digits, size_t n,
     char out[INBOX_PHONE_MAX], inbox_error_t *err)
 {
+    size_t                        ccl, trunk;
+    const inbox_phone_country_t  *cc;
+
     if (n < INBOX_PHONE_DIGITS_MIN || n > INBOX_PHONE_DIGITS_MAX) {
         return inbox_error_set(err, INBOX_ERR_INVALID,
                    "phone number has %zu digits after its country prefix; "
@@ -291,9 +296,52 @@ inbox_phone_international(const char *digits, size_t n,
                    "phone number's country code cannot start with 0");
     }
 
+    cc = inbox_phone_country_of(digits, n);
+
+    /* "+44 020 ...", "0044 020 ...": the national trunk 0 written after
+     * the country code is not dialled from abroad (its numbers never
+     * start with one), and kept it would make a second contact */
+    if (cc != NULL && cc->trunk_prefix[0] == '0') {
+        ccl = strlen(cc->calling_code);
+        trunk = strlen(cc->trunk_prefix);
+
+        if (strncmp(digits + ccl, cc->trunk_prefix, trunk) == 0
+            && n - ccl - trunk >= cc->nsn_min
+            && n - ccl - trunk <= cc->nsn_max)
+        {
+            snprintf(out, INBOX_PHONE_MAX, "+%s%.*s", cc->calling_code,
+                     (int) (n - ccl - trunk), digits + ccl + trunk);
+            return INBOX_OK;
+        }
+    }
+
     snprintf(out, INBOX_PHONE_MAX, "+%.*s", (int) n, digits);
 
     return INBOX_OK;
+}
+
+
+/* The country of the table whose calling code starts digits (calling
+ * codes are prefix-free), or NULL. */
+static const inbox_phone_country_t *
+inbox_phone_country_of(const char *digits, size_t n)
+{
+    size_t  i, ccl;
+
+    for (i = 0; i < sizeof(inbox_phone_countries)
+                    / sizeof(inbox_phone_countries[0]); i++)
+    {
+        ccl = strlen(inbox_phone_countries[i].calling_code);
+
+        if (n > ccl
+            && strncmp(digits, inbox_phone_countries[i].calling_code, ccl)
+               == 0)
+        {
+            return &inbox_phone_countries[i];
+        }
+    }
+
+    return NULL;
 }
 
 

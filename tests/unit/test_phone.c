@@ -102,6 +102,25 @@ TEST(italy_keeps_its_leading_zero)
 }
 
 
+/* The trunk 0 written after the country code ("+44 020 ...") is not
+ * dialled from abroad: one number, one contact, whichever way it came. */
+TEST(a_trunk_zero_after_the_country_code_is_dropped)
+{
+    CHECK_STR(normalize("+44 020 7946 0958", "US"), "+442079460958");
+    CHECK_STR(normalize("+4402079460958", "US"), "+442079460958");
+    CHECK_STR(normalize("0044 020 7946 0958", "GB"), "+442079460958");
+    CHECK_STR(normalize("011 44 020 7946 0958", "US"), "+442079460958");
+    CHECK_STR(normalize("+33 06 12 34 56 78", "US"), "+33612345678");
+    CHECK_STR(normalize("+49 030 1234567", "US"), "+49301234567");
+    CHECK_STR(normalize("+61 04 1234 5678", "US"), "+61412345678");
+    /* Italy's 0 is part of the number; unknown countries are as given */
+    CHECK_STR(normalize("+39 06 1234 5678", "US"), "+390612345678");
+    CHECK_STR(normalize("+358 040 1234567", "US"), "+3580401234567");
+    /* too short without it: the digits are the number */
+    CHECK_STR(normalize("+44 020 794 609", "US"), "+44020794609");
+}
+
+
 TEST(other_countries)
 {
     CHECK_STR(normalize("0412 345 678", "AU"), "+61412345678");

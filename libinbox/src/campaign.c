@@ -188,7 +188,10 @@ inbox_campaign_act(inbox_campaign_action_t action, int64_t send_at,
         break;
 
     case INBOX_CAMPAIGN_PAUSE:
+        /* paused by billing, the messages handed over still go: a
+         * person's pause holds them too (inbox_campaign_outbox) */
         if (*status == INBOX_CAMPAIGN_PAUSED) {
+            why = INBOX_PAUSE_MANUAL;
             break;
         }
 

@@ -332,6 +332,19 @@ TEST(a_campaigns_lifecycle)
                                        INBOX_PAUSE_BILLING_INACTIVE), -1);
     CHECK_INT(r, INBOX_PAUSE_INSUFFICIENT_CREDITS);
     CHECK(!inbox_campaign_dispatching(s));
+    CHECK_INT(inbox_campaign_outbox(s, r), INBOX_OUTBOX_GOES);
+
+    /* a person pauses it too: what was handed over waits as well */
+    CHECK_INT(act(INBOX_CAMPAIGN_PAUSE, 0, JAN1, &s, &r, &changed),
+              INBOX_OK);
+    CHECK_INT(changed, 1);
+    CHECK_INT(s, INBOX_CAMPAIGN_PAUSED);
+    CHECK_INT(r, INBOX_PAUSE_MANUAL);
+    CHECK_INT(inbox_campaign_outbox(s, r), INBOX_OUTBOX_WAITS);
+    CHECK_INT(act(INBOX_CAMPAIGN_PAUSE, 0, JAN1, &s, &r, &changed),
+              INBOX_OK);
+    CHECK_INT(changed, 0);
+
     CHECK_INT(act(INBOX_CAMPAIGN_RESUME, 0, JAN1, &s, &r, &changed),
               INBOX_OK);
     CHECK(inbox_campaign_dispatching(s));

@@ -8302,6 +8302,45 @@ TEST(a_campaign_paused_for_credits_still_sends_what_it_paid_for)
 }
 
 
+TEST(a_person_pausing_a_campaign_paused_for_credits_holds_what_was_handed)
+{
+    char                       x[INBOX_ID_MAX], id[INBOX_ID_MAX];
+    fixture_t                  f;
+    progress_t                 p;
+    inbox_outbox_batch_t       batch;
+    inbox_campaign_dispatch_t  d;
+
+    FIXTURE(&f);
+
+    CHECK_INT(person(&f, ALICE, NULL, NULL, x), 0);
+    CHECK_INT(person(&f, BOB, NULL, NULL, x), 0);
+    CHECK_INT(person(&f, CAROL, NULL, NULL, x), 0);
+    CHECK_INT(inbox_store_credits_grant(f.store, f.org, 2, NULL), INBOX_OK);
+    CHECK_INT(campaign_new(&f, NULL, id), 0);
+    CHECK_INT(campaign_do(&f, id, INBOX_CAMPAIGN_SEND, NOON), INBOX_OK);
+    d = dispatch(&f, NOON, 10);
+    CHECK_INT(d.handed, 2);
+    CHECK_INT(campaign_now(&f, id).paused_reason,
+              INBOX_PAUSE_INSUFFICIENT_CREDITS);
+
+    CHECK_INT(campaign_do(&f, id, INBOX_CAMPAIGN_PAUSE, NOON + 1), INBOX_OK);
+    p = campaign_now(&f, id);
+    CHECK_INT(p.status, INBOX_CAMPAIGN_PAUSED);
+    CHECK_INT(p.paused_reason, INBOX_PAUSE_MANUAL);
+
+    /* what was handed over waits with the rest */
+    CHECK_INT(claim(&f, NOON + 2, 10, &batch), 0);
+    inbox_outbox_batch_free(&batch);
+
+    /* resumed: they go */
+    CHECK_INT(campaign_do(&f, id, INBOX_CAMPAIGN_RESUME, NOON + 3), INBOX_OK);
+    CHECK_INT(claim(&f, NOON + 4, 10, &batch), 2);
+    inbox_outbox_batch_free(&batch);
+
+    fixture_close(&f);
+}
+
+
 TEST(a_cancelled_campaigns_messages_in_the_outbox_fail_unsent_and_unpaid)
 {
     size_t                 i;

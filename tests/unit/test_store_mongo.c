@@ -4101,13 +4101,16 @@ TEST(reply_accept_stale)
 #define NOTHING_MOVED   "{\"ok\": 1, \"n\": 0, \"nModified\": 0}"
 
 /* A stored campaign to the tag VIP in status, as a find answers it. */
-#define CAMPAIGN_DOC(status)                                                  \
+#define CAMPAIGN_DOC(status)  CAMPAIGN_DOC_WHY(status, "null")
+
+/* The same paused for reason (a JSON string or null). */
+#define CAMPAIGN_DOC_WHY(status, reason)                                      \
     "{\"_id\": " OID(CAMPAIGN_ID) ", \"org_id\": " OID(ORG_ID) ","            \
     " \"kind\": \"campaign\", \"name\": \"Spring sale\", \"body\": \"Sale!\","\
     " \"question\": null, \"options\": [], \"audience_all\": false,"         \
     " \"tags\": [\"VIP\"], \"tag_keys\": [\"vip\"], \"media\": [],"          \
     " \"segments\": 1, \"credits\": 1, \"status\": \"" status "\","          \
-    " \"paused_reason\": null, \"send_at\": " DATE("0") ","                  \
+    " \"paused_reason\": " reason ", \"send_at\": " DATE("0") ","             \
     " \"created_at\": " DATE(NOW) ", \"started_at\": null,"                  \
     " \"finished_at\": null}"
 
@@ -4327,7 +4330,7 @@ TEST(campaign_send_fixes_the_recipients_then_moves_the_status)
 
     /* pausing what is paused: the campaign as it is, nothing written */
     fake_reset(&fake);
-    fake.replies[0] = CURSOR(CAMPAIGN_DOC("paused"));
+    fake.replies[0] = CURSOR(CAMPAIGN_DOC_WHY("paused", "\"manual\""));
     CHECK_INT(inbox_store_campaign_act(store, ORG_ID, CAMPAIGN_ID,
                                        INBOX_CAMPAIGN_PAUSE, NOON_MS, &c,
                                        &err), INBOX_OK);

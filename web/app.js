@@ -74,6 +74,7 @@
         contactPolls: $('contact-polls'),
         timelineTitle: $('timeline-title'),
         timeline: $('timeline'),
+        timelineMore: $('timeline-more'),
         actOptout: $('act-optout'),
         composerClosed: $('composer-closed'),
         optoutDialog: $('optout-dialog'),
@@ -104,6 +105,7 @@
         contactId: null,            /* the contact shown in the panel */
         contactShown: null,         /* as its form was last filled */
         contactSaving: false,       /* its form's PATCH in flight */
+        timelineCursor: null,       /* its timeline's next page */
         showAsked: 0,               /* threads asked for by other views */
         optContact: null,           /* the open thread's contact's record,
                                        for why it is opted out */
@@ -1417,6 +1419,8 @@
         fillHistory({});
         els.timeline.textContent = '';
         els.timelineTitle.hidden = true;
+        els.timelineMore.hidden = true;
+        state.timelineCursor = null;
         els.contactStatus.textContent = 'Loading\u2026';
         try {
             const contact = await api('/api/v1/contacts/'
@@ -1436,13 +1440,45 @@
                 return;
             }
             els.timelineTitle.hidden = false;
-            (page.items || []).forEach(
-                (entry) => els.timeline.appendChild(timelineItem(entry)));
+            showTimeline(page);
         } catch (err) {
             if (!failed(err) && state.contactId === id) {
                 els.contactStatus.textContent =
                     'Could not load the contact: ' + err.message;
             }
+        }
+    }
+
+    /* A page of the timeline after what is shown, and a button for the
+     * next while there is one. */
+    function showTimeline(page) {
+        (page.items || []).forEach(
+            (entry) => els.timeline.appendChild(timelineItem(entry)));
+        state.timelineCursor = page.next_cursor || null;
+        els.timelineMore.hidden = state.timelineCursor === null;
+    }
+
+    async function olderTimeline() {
+        const id = state.contactId;
+        const cursor = state.timelineCursor;
+        if (id === null || cursor === null) {
+            return;
+        }
+        els.timelineMore.disabled = true;
+        try {
+            const page = await api('/api/v1/contacts/'
+                + encodeURIComponent(id) + '/timeline?cursor='
+                + encodeURIComponent(cursor));
+            if (state.contactId === id && state.timelineCursor === cursor) {
+                showTimeline(page);
+            }
+        } catch (err) {
+            if (!failed(err) && state.contactId === id) {
+                els.contactStatus.textContent =
+                    'Could not load older entries: ' + err.message;
+            }
+        } finally {
+            els.timelineMore.disabled = false;
         }
     }
 
@@ -2029,6 +2065,7 @@
         els.actContact.focus();
     });
     els.contactForm.addEventListener('submit', saveContact);
+    els.timelineMore.addEventListener('click', olderTimeline);
     els.actOptout.addEventListener('click', confirmOptout);
     els.optoutDialog.addEventListener('close', () => {
         const id = state.openId;

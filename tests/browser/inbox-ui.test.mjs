@@ -547,6 +547,38 @@ test('the contact panel shows a colleague\'s rename as it happens, and '
     await rows(page).nth(3).waitFor();
 });
 
+test('the contact panel\'s timeline shows its newest 50 entries, and '
+    + 'Show older brings the rest', async () => {
+    const ui = ctx.cluster.orgs[0];
+    const talker = '+13125550148';
+    await inParallel([...Array(55).keys()], 8, (i) => deliverInbound(
+        ctx.cluster, { org: ui, from: talker, body: `Note ${i}` }));
+
+    await page.locator('#search').fill('5550148');
+    await waitForNames(page, ['+1 (312) 555-0148']);
+    await rowOf(page, '+1 (312) 555-0148').getByRole('button').click();
+    await page.getByRole('button', { name: 'Contact', exact: true }).click();
+    const panel = page.getByRole('complementary', { name: 'Contact' });
+    const items = panel.locator('.timeline-item');
+    await items.nth(49).waitFor();
+    assert.equal(await items.count(), 50);
+    const more = panel.getByRole('button', { name: 'Show older' });
+    await more.click();
+    await items.nth(54).waitFor();
+    await more.waitFor({ state: 'hidden' });
+    assert.equal(await items.count(), 55);
+    // each once, none skipped or repeated where the pages meet
+    const notes = (await items.allTextContents())
+        .map((t) => Number(/Note (\d+)/.exec(t)[1])).sort((a, b) => a - b);
+    assert.deepEqual(notes, [...Array(55).keys()]);
+
+    await page.keyboard.press('Escape');
+    await panel.waitFor({ state: 'hidden' });
+    await page.keyboard.press('Escape');
+    await page.locator('#search').fill('');
+    await rows(page).nth(3).waitFor();
+});
+
 noPageErrorsTest(web);
 
 errorLogIsCleanTest(ctx, web.close);

@@ -568,8 +568,10 @@ test('the contact panel\'s timeline shows its newest 50 entries, and '
     await more.waitFor({ state: 'hidden' });
     assert.equal(await items.count(), 55);
     // each once, none skipped or repeated where the pages meet
-    const notes = (await items.allTextContents())
-        .map((t) => Number(/Note (\d+)/.exec(t)[1])).sort((a, b) => a - b);
+    const notes = (await items.locator('.timeline-detail')
+        .allTextContents())
+        .map((t) => Number(/^Note (\d+)$/.exec(t.trim())[1]))
+        .sort((a, b) => a - b);
     assert.deepEqual(notes, [...Array(55).keys()]);
 
     await page.keyboard.press('Escape');

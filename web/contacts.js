@@ -227,7 +227,13 @@
             state.notice = 'Added ' + (c.name || phone.format(c.phone)) + '.';
             els.status.textContent = state.notice;
             els.list.insertBefore(row(c), els.list.firstChild);
-            if (state.reading) {
+            /* a search typed just before: read now, keeping the notice
+             * (its own reload would drop it) */
+            if (state.searchTimer !== null) {
+                clearTimeout(state.searchTimer);
+                state.searchTimer = null;
+                load(false);
+            } else if (state.reading) {
                 load(false);
             }
             audience.stale();
@@ -252,7 +258,10 @@
     els.form.addEventListener('submit', addContact);
     els.search.addEventListener('input', () => {
         clearTimeout(state.searchTimer);
-        state.searchTimer = setTimeout(reload, SEARCH_DELAY_MS);
+        state.searchTimer = setTimeout(() => {
+            state.searchTimer = null;
+            reload();
+        }, SEARCH_DELAY_MS);
     });
     els.tag.addEventListener('change', reload);
     els.more.addEventListener('click', () => load(true));

@@ -71,11 +71,9 @@ ngx_int_t
 ngx_http_inbox_password_change(ngx_http_request_t *r,
     ngx_http_inbox_api_t *api, ngx_str_t *id)
 {
-    ngx_msec_t                       wait, address_wait;
     ngx_uint_t                       retry_after;
     inbox_error_t                    err;
     inbox_request_t                 *req;
-    ngx_http_inbox_main_conf_t      *imcf;
     ngx_http_inbox_password_args_t  *args;
 
     args = ngx_http_inbox_api_secret_args(r, api,
@@ -114,8 +112,6 @@ ngx_http_inbox_password_change(ngx_http_request_t *r,
         return NGX_OK;
     }
 
-    imcf = ngx_http_get_module_main_conf(r, ngx_http_inbox_module);
-
     /* who it is is the pool's to find: the credential stands for them */
     if (ngx_http_inbox_limit_hex_key(api->credential_hash, args->credential_key)
         != NGX_OK)
@@ -124,34 +120,19 @@ ngx_http_inbox_password_change(ngx_http_request_t *r,
                                  args->credential_key);
     }
 
-    ngx_http_inbox_limit_address_key(r, args->address_key);
-
-    if (ngx_http_inbox_limit_charge(&imcf->login_limit, r->connection->log,
-                                    args->credential_key, &wait, &retry_after)
+    if (ngx_http_inbox_login_guess(r, args->credential_key,
+                                   args->address_key, &api->wait,
+                                   &retry_after)
         != NGX_OK)
     {
-        goto refused;
-    }
-
-    if (ngx_http_inbox_limit_charge(&imcf->login_address_limit,
-                                    r->connection->log, args->address_key,
-                                    &address_wait, &retry_after)
-        != NGX_OK)
-    {
-        ngx_http_inbox_limit_refund(&imcf->login_limit, args->credential_key);
-        goto refused;
+        inbox_error_rate_limited(&api->invalid, (unsigned) retry_after,
+                                 "Too many wrong passwords; wait %u seconds "
+                                 "and try again.", (unsigned) retry_after);
+        return NGX_OK;
     }
 
     args->charged = 1;
-    api->wait = ngx_max(wait, address_wait);
 
-    return NGX_OK;
-
-refused:
-
-    inbox_error_rate_limited(&api->invalid, (unsigned) retry_after,
-                             "Too many wrong passwords; wait %u seconds "
-                             "and try again.", (unsigned) retry_after);
     return NGX_OK;
 }
 

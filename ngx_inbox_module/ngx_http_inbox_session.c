@@ -140,12 +140,8 @@ static ngx_int_t
 ngx_http_inbox_login_charge(ngx_http_request_t *r, ngx_http_inbox_api_t *api,
     ngx_http_inbox_login_args_t *args)
 {
-    char                         email[INBOX_EMAIL_MAX];
-    ngx_msec_t                   wait, address_wait;
-    ngx_uint_t                   retry_after;
-    ngx_http_inbox_main_conf_t  *imcf;
-
-    imcf = ngx_http_get_module_main_conf(r, ngx_http_inbox_module);
+    char        email[INBOX_EMAIL_MAX];
+    ngx_uint_t  retry_after;
 
     /* "Pat@x" and "pat@x" are one account, and one bucket */
     if (inbox_email_normalize(args->email, email, sizeof(email)) != 0) {
@@ -154,34 +150,51 @@ ngx_http_inbox_login_charge(ngx_http_request_t *r, ngx_http_inbox_api_t *api,
 
     ngx_http_inbox_limit_key("email", (u_char *) email, ngx_strlen(email),
                              args->email_key);
-    ngx_http_inbox_limit_address_key(r, args->address_key);
 
-    if (ngx_http_inbox_limit_charge(&imcf->login_limit, r->connection->log,
-                                    args->email_key, &wait, &retry_after)
+    if (ngx_http_inbox_login_guess(r, args->email_key, args->address_key,
+                                   &api->wait, &retry_after)
         != NGX_OK)
     {
-        goto refused;
-    }
-
-    if (ngx_http_inbox_limit_charge(&imcf->login_address_limit,
-                                    r->connection->log, args->address_key,
-                                    &address_wait, &retry_after)
-        != NGX_OK)
-    {
-        ngx_http_inbox_limit_refund(&imcf->login_limit, args->email_key);
-        goto refused;
+        inbox_error_rate_limited(&api->invalid, (unsigned) retry_after,
+                                 "Too many failed sign-ins; wait %u seconds "
+                                 "and try again.", (unsigned) retry_after);
+        return NGX_OK;
     }
 
     args->charged = 1;
-    api->wait = ngx_max(wait, address_wait);
 
     return NGX_OK;
+}
 
-refused:
 
-    inbox_error_rate_limited(&api->invalid, (unsigned) retry_after,
-                             "Too many failed sign-ins; wait %u seconds "
-                             "and try again.", (unsigned) retry_after);
+ngx_int_t
+ngx_http_inbox_login_guess(ngx_http_request_t *r, const u_char *account_key,
+    u_char *address_key, ngx_msec_t *wait, ngx_uint_t *retry_after)
+{
+    ngx_msec_t                   address_wait;
+    ngx_http_inbox_main_conf_t  *imcf;
+
+    imcf = ngx_http_get_module_main_conf(r, ngx_http_inbox_module);
+
+    ngx_http_inbox_limit_address_key(r, address_key);
+
+    if (ngx_http_inbox_limit_charge(&imcf->login_limit, r->connection->log,
+                                    account_key, wait, retry_after)
+        != NGX_OK)
+    {
+        return NGX_BUSY;
+    }
+
+    if (ngx_http_inbox_limit_charge(&imcf->login_address_limit,
+                                    r->connection->log, address_key,
+                                    &address_wait, retry_after)
+        != NGX_OK)
+    {
+        ngx_http_inbox_limit_refund(&imcf->login_limit, account_key);
+        return NGX_BUSY;
+    }
+
+    *wait = ngx_max(*wait, address_wait);
 
     return NGX_OK;
 }

@@ -10,6 +10,7 @@
 #include <ngx_http.h>
 
 #include "ngx_http_inbox_module.h"
+#include "ngx_http_inbox_body.h"
 #include "ngx_http_inbox_reply.h"
 #include "ngx_http_inbox_webhook.h"
 
@@ -51,6 +52,44 @@ ngx_http_inbox_webhook_read(ngx_http_request_t *r,
     }
 
     return NGX_DONE;
+}
+
+
+ngx_http_inbox_item_t *
+ngx_http_inbox_webhook_item(ngx_http_request_t *r, ngx_str_t *body,
+    ngx_pool_cleanup_t **cln, ngx_int_t *rc)
+{
+    ngx_http_inbox_item_t      *item;
+    ngx_http_inbox_loc_conf_t  *ilcf;
+
+    ilcf = ngx_http_get_module_loc_conf(r, ngx_http_inbox_module);
+
+    *rc = ngx_http_inbox_request_body(r, ilcf->max_body, body);
+
+    if (*rc == NGX_DECLINED) {
+        *rc = ngx_http_inbox_reply_status(r, INBOX_ERR_TOO_LARGE, NULL,
+                                          "The request body is too large.");
+        return NULL;
+    }
+
+    if (*rc != NGX_OK) {
+        *rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return NULL;
+    }
+
+    item = ngx_pcalloc(r->pool, sizeof(ngx_http_inbox_item_t));
+    if (item == NULL) {
+        *rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return NULL;
+    }
+
+    *cln = ngx_pool_cleanup_add(r->pool, 0);
+    if (*cln == NULL) {
+        *rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return NULL;
+    }
+
+    return item;
 }
 
 

@@ -41,6 +41,15 @@ ngx_int_t ngx_http_inbox_webhook_read(ngx_http_request_t *r,
     ngx_http_client_body_handler_pt post_handler);
 
 /*
+ * In post_handler: the body read whole, and an item for it with a pool
+ * cleanup for the caller to fill in (what the item holds until the
+ * request ends).  NULL with *rc the answer (413 past inbox_max_body, or
+ * 500).
+ */
+ngx_http_inbox_item_t *ngx_http_inbox_webhook_item(ngx_http_request_t *r,
+    ngx_str_t *body, ngx_pool_cleanup_t **cln, ngx_int_t *rc);
+
+/*
  * Hands the item (allocated from its request's pool, check or
  * report_check set) to the batch; answer, the request's write event
  * handler, answers it from item->status once the batch is done.

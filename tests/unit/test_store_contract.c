@@ -7854,23 +7854,35 @@ TEST(a_send_time_gone_by_is_when_the_recipients_are_due)
 }
 
 
+/* Alice, Bob and Carol, credits for two, a campaign to all sent at NOON
+ * and dispatched: two handed over, then it pauses for credits. */
+static inbox_campaign_dispatch_t
+campaign_short_of_credits(fixture_t *f, char id[INBOX_ID_MAX])
+{
+    char  x[INBOX_ID_MAX];
+
+    CHECK_INT(person(f, ALICE, NULL, NULL, x), 0);
+    CHECK_INT(person(f, BOB, NULL, NULL, x), 0);
+    CHECK_INT(person(f, CAROL, NULL, NULL, x), 0);
+    CHECK_INT(inbox_store_credits_grant(f->store, f->org, 2, NULL),
+              INBOX_OK);
+    CHECK_INT(campaign_new(f, NULL, id), 0);
+    CHECK_INT(campaign_do(f, id, INBOX_CAMPAIGN_SEND, NOON), INBOX_OK);
+
+    return dispatch(f, NOON, 10);
+}
+
+
 TEST(a_campaign_pauses_without_credits_and_resumes_after_a_grant)
 {
-    char                       x[INBOX_ID_MAX], id[INBOX_ID_MAX];
+    char                       id[INBOX_ID_MAX];
     fixture_t                  f;
     progress_t                 p;
     inbox_campaign_dispatch_t  d;
 
     FIXTURE(&f);
 
-    CHECK_INT(person(&f, ALICE, NULL, NULL, x), 0);
-    CHECK_INT(person(&f, BOB, NULL, NULL, x), 0);
-    CHECK_INT(person(&f, CAROL, NULL, NULL, x), 0);
-    CHECK_INT(inbox_store_credits_grant(f.store, f.org, 2, NULL), INBOX_OK);
-    CHECK_INT(campaign_new(&f, NULL, id), 0);
-    CHECK_INT(campaign_do(&f, id, INBOX_CAMPAIGN_SEND, NOON), INBOX_OK);
-
-    d = dispatch(&f, NOON, 10);
+    d = campaign_short_of_credits(&f, id);
     CHECK_INT(d.handed, 2);
     CHECK_INT(d.paused, 1);
     p = campaign_now(&f, id);
@@ -8275,21 +8287,14 @@ TEST(a_campaign_message_claimed_in_its_recipients_quiet_hours_waits)
 
 TEST(a_campaign_paused_for_credits_still_sends_what_it_paid_for)
 {
-    char                       x[INBOX_ID_MAX], id[INBOX_ID_MAX];
+    char                       id[INBOX_ID_MAX];
     fixture_t                  f;
     inbox_outbox_batch_t       batch;
     inbox_campaign_dispatch_t  d;
 
     FIXTURE(&f);
 
-    CHECK_INT(person(&f, ALICE, NULL, NULL, x), 0);
-    CHECK_INT(person(&f, BOB, NULL, NULL, x), 0);
-    CHECK_INT(person(&f, CAROL, NULL, NULL, x), 0);
-    CHECK_INT(inbox_store_credits_grant(f.store, f.org, 2, NULL), INBOX_OK);
-    CHECK_INT(campaign_new(&f, NULL, id), 0);
-    CHECK_INT(campaign_do(&f, id, INBOX_CAMPAIGN_SEND, NOON), INBOX_OK);
-
-    d = dispatch(&f, NOON, 10);
+    d = campaign_short_of_credits(&f, id);
     CHECK_INT(d.handed, 2);
     CHECK_INT(campaign_now(&f, id).status, INBOX_CAMPAIGN_PAUSED);
 
@@ -8304,7 +8309,7 @@ TEST(a_campaign_paused_for_credits_still_sends_what_it_paid_for)
 
 TEST(a_person_pausing_a_campaign_paused_for_credits_holds_what_was_handed)
 {
-    char                       x[INBOX_ID_MAX], id[INBOX_ID_MAX];
+    char                       id[INBOX_ID_MAX];
     fixture_t                  f;
     progress_t                 p;
     inbox_outbox_batch_t       batch;
@@ -8312,13 +8317,7 @@ TEST(a_person_pausing_a_campaign_paused_for_credits_holds_what_was_handed)
 
     FIXTURE(&f);
 
-    CHECK_INT(person(&f, ALICE, NULL, NULL, x), 0);
-    CHECK_INT(person(&f, BOB, NULL, NULL, x), 0);
-    CHECK_INT(person(&f, CAROL, NULL, NULL, x), 0);
-    CHECK_INT(inbox_store_credits_grant(f.store, f.org, 2, NULL), INBOX_OK);
-    CHECK_INT(campaign_new(&f, NULL, id), 0);
-    CHECK_INT(campaign_do(&f, id, INBOX_CAMPAIGN_SEND, NOON), INBOX_OK);
-    d = dispatch(&f, NOON, 10);
+    d = campaign_short_of_credits(&f, id);
     CHECK_INT(d.handed, 2);
     CHECK_INT(campaign_now(&f, id).paused_reason,
               INBOX_PAUSE_INSUFFICIENT_CREDITS);

@@ -724,6 +724,10 @@ inbox_mongo_contacts_list(inbox_store_t *store, const char *org_id,
 typedef struct {
     const char    *phone;
     int            exists;
+    int            made;            /* its ids made here, for its first
+                                       row's upsert to insert */
+    int            inserted;        /* and that upsert inserted it */
+    size_t         first;           /* that row */
     bson_oid_t     contact;
     bson_oid_t     conversation;
     inbox_tags_t   keys;
@@ -743,6 +747,119 @@ inbox_mongo_import_find(inbox_mongo_import_seen_t *seen, size_t n,
     }
 
     return NULL;
+}
+
+
+/* An entry of the update's "upserted" ({index, _id}): that row inserted
+ * the contact made for it. */
+static void
+inbox_mongo_import_inserted(inbox_mongo_import_seen_t *seen, size_t nseen,
+    const bson_iter_t *entry)
+{
+    size_t       i;
+    int64_t      index;
+    bson_iter_t  it;
+
+    if (!BSON_ITER_HOLDS_DOCUMENT(entry)
+        || !bson_iter_recurse(entry, &it)
+        || !bson_iter_find(&it, "index"))
+    {
+        return;
+    }
+
+    index = bson_iter_as_int64(&it);
+
+    for (i = 0; i < nseen; i++) {
+        if (seen[i].made && (int64_t) seen[i].first == index) {
+            seen[i].inserted = 1;
+        }
+    }
+}
+
+
+/*
+ * The numbers whose ids were made here but whose upsert inserted nothing:
+ * an inbound message, another import or a person made the contact in
+ * between.  Their ids are read back, and they count as contacts that
+ * existed (made 0), so that no thread is made for them.
+ */
+static inbox_status_t
+inbox_mongo_import_refind(inbox_mongo_store_t *ms, const bson_oid_t *org,
+    inbox_mongo_import_seen_t *seen, size_t nseen, inbox_error_t *err)
+{
+    char                    index[16];
+    bson_t                  phones, batch, doc;
+    bson_t                 *command;
+    size_t                  i, nraced;
+    uint32_t                len;
+    bson_iter_t             iter;
+    const char             *k;
+    const uint8_t          *data;
+    inbox_status_t              rc;
+    inbox_contact_record_t      found;
+    inbox_mongo_import_seen_t  *s;
+
+    bson_init(&phones);
+    nraced = 0;
+
+    for (i = 0; i < nseen; i++) {
+        if (seen[i].made && !seen[i].inserted) {
+            bson_uint32_to_string((uint32_t) nraced++, &k, index,
+                                  sizeof(index));
+            BSON_APPEND_UTF8(&phones, k, seen[i].phone);
+            seen[i].made = 0;
+        }
+    }
+
+    if (nraced == 0) {
+        bson_destroy(&phones);
+        return INBOX_OK;
+    }
+
+    command = BCON_NEW("find", BCON_UTF8("contacts"),
+                       "filter", "{",
+                           "org_id", BCON_OID(org),
+                           "phone", "{", "$in", BCON_ARRAY(&phones), "}",
+                       "}",
+                       "projection", "{",
+                           "phone", BCON_INT32(1),
+                           "conversation_id", BCON_INT32(1),
+                       "}",
+                       "batchSize", BCON_INT32((int32_t) nraced),
+                       "singleBatch", BCON_BOOL(true));
+    bson_destroy(&phones);
+
+    rc = inbox_mongo_run_cursor(ms, command, &batch, err);
+
+    if (rc == INBOX_OK) {
+        bson_iter_init(&iter, &batch);
+
+        while (bson_iter_next(&iter)) {
+            if (!BSON_ITER_HOLDS_DOCUMENT(&iter)) {
+                continue;
+            }
+
+            bson_iter_document(&iter, &len, &data);
+            if (!bson_init_static(&doc, data, len)) {
+                continue;
+            }
+
+            inbox_mongo_parse_contact(&doc, &found);
+
+            s = inbox_mongo_import_find(seen, nseen, found.phone);
+            if (s != NULL) {
+                inbox_mongo_parse_id(found.id, &s->contact);
+                inbox_mongo_parse_id(found.conversation_id,
+                                     &s->conversation);
+            }
+
+            inbox_contact_record_free(&found);
+        }
+    }
+
+    bson_destroy(&batch);
+
+    return rc;
 }
 
 
@@ -875,6 +992,8 @@ inbox_mongo_contacts_import(inbox_store_t *store, const char *org_id,
         if (s == NULL) {
             s = &seen[nseen++];
             s->phone = rows[i].phone;
+            s->made = 1;
+            s->first = i;
             inbox_mongo_new_id(ms, &s->contact);
             inbox_mongo_new_id(ms, &s->conversation);
         }
@@ -934,16 +1053,6 @@ inbox_mongo_contacts_import(inbox_store_t *store, const char *org_id,
 
         inbox_tags_free(&add_tags);
 
-        /* its conversation: made for a new contact, renamed for one
-         * that exists (the list shows and searches the copy) */
-        if (!s->exists || rows[i].name != NULL) {
-            bson_uint32_to_string((uint32_t) nconv++, &k, index,
-                                  sizeof(index));
-            inbox_mongo_append_conversation_upsert(&conv_updates, k, &org,
-                &s->conversation, &s->contact,
-                rows[i].phone, rows[i].name != NULL, rows[i].name, now);
-        }
-
         s->exists = 1;
     }
 
@@ -962,10 +1071,31 @@ inbox_mongo_contacts_import(inbox_store_t *store, const char *org_id,
     {
         while (bson_iter_next(&child)) {
             upserted++;
+            inbox_mongo_import_inserted(seen, nseen, &child);
         }
     }
 
     bson_destroy(&reply);
+
+    /* a number that became a contact between the find and the upsert
+     * kept its own ids: its thread is that contact's, read back */
+    if (rc == INBOX_OK) {
+        rc = inbox_mongo_import_refind(ms, &org, seen, nseen, err);
+    }
+
+    /* the conversations: made for a new contact, renamed for one that
+     * exists (the list shows and searches the copy) */
+    for (i = 0; rc == INBOX_OK && i < n; i++) {
+        s = inbox_mongo_import_find(seen, nseen, rows[i].phone);
+
+        if ((s->made && s->first == i) || rows[i].name != NULL) {
+            bson_uint32_to_string((uint32_t) nconv++, &k, index,
+                                  sizeof(index));
+            inbox_mongo_append_conversation_upsert(&conv_updates, k, &org,
+                &s->conversation, &s->contact,
+                rows[i].phone, rows[i].name != NULL, rows[i].name, now);
+        }
+    }
 
     if (rc == INBOX_OK) {
         count->created = upserted;

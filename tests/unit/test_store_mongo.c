@@ -1265,6 +1265,42 @@ TEST(contacts_import)
 }
 
 
+/* A number no contact had at the find, made one (an inbound text) before
+ * the upsert: nothing inserted, its ids are read back, and no thread is
+ * made under the ids made here; its name goes to its own thread. */
+TEST(contacts_import_of_a_number_that_became_a_contact_meanwhile)
+{
+    fake_t                fake;
+    inbox_error_t         err;
+    inbox_store_t        *store;
+    inbox_contact_row_t   rows[2];
+    inbox_import_count_t  count;
+
+    store = fake_open(&fake);
+    memset(rows, 0, sizeof(rows));
+
+    snprintf(rows[0].phone, sizeof(rows[0].phone), "+15551230001");
+    rows[0].name = strdup("Ann Lee");
+    snprintf(rows[1].phone, sizeof(rows[1].phone), "+15551230009");
+
+    fake.replies[0] = CURSOR("");
+    fake.replies[1] = "{\"ok\": 1, \"n\": 2, \"nModified\": 0, \"upserted\":"
+                      " [{\"index\": 1, \"_id\": " OID(GEN_3) "}]}";
+    fake.replies[2] = CURSOR("{\"_id\": " OID(CONTACT_ID) ", \"phone\":"
+        " \"+15551230001\", \"conversation_id\": " OID(CONV_ID) "}");
+
+    CHECK_INT(inbox_store_contacts_import(store, ORG_ID, rows, 2, &count,
+                                          &err), INBOX_OK);
+    golden_check(&fake, "contacts_import_raced");
+    CHECK_INT(count.created, 1);
+    CHECK_INT(count.updated, 1);
+
+    inbox_contact_row_free(&rows[0]);
+    inbox_contact_row_free(&rows[1]);
+    fake_close(&fake, store);
+}
+
+
 static const char  ingest_number[] =
     CURSOR("{\"_id\": " OID(GEN_1) ", \"org_id\": " OID(ORG_ID) "}");
 

@@ -173,6 +173,10 @@ sender_loop_reach(CURL *easy, CURLcode rc)
     }
 
     switch (rc) {
+    case CURLE_SEND_FAIL_REWIND:
+        /* curl wanted to send the body again: the first may have
+         * reached the carrier (sender_transfer_seek) */
+        return SENDER_SENT_MAYBE;
     case CURLE_COULDNT_RESOLVE_HOST:
     case CURLE_COULDNT_RESOLVE_PROXY:
     case CURLE_COULDNT_CONNECT:

@@ -2,12 +2,16 @@
  * One HTTP exchange with a carrier: the easy handle, its headers and
  * body, and the answer collected into a capped buffer (or a file).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "sender_transfer.h"
 
 static size_t sender_transfer_write(char *data, size_t size, size_t n,
     void *arg);
+static size_t sender_transfer_read(char *buf, size_t size, size_t n,
+    void *arg);
+static int sender_transfer_seek(void *arg, curl_off_t offset, int origin);
 
 
 int
@@ -46,7 +50,19 @@ sender_transfer_init(sender_transfer_t *t, const char *method,
         memcpy(t->body, body, body_len);
         t->body[body_len] = '\0';
         t->body_len = body_len;
-        curl_easy_setopt(t->easy, CURLOPT_POSTFIELDS, t->body);
+
+        /*
+         * Read through a callback that cannot go back: a request sent on
+         * a reused connection that then dropped is one curl would send
+         * again by itself (a POSTFIELDS body can always be rewound), and
+         * the carrier may have acted on the first.  curl ends it with
+         * CURLE_SEND_FAIL_REWIND instead, an unknown outcome.
+         */
+        curl_easy_setopt(t->easy, CURLOPT_POST, 1L);
+        curl_easy_setopt(t->easy, CURLOPT_READFUNCTION, sender_transfer_read);
+        curl_easy_setopt(t->easy, CURLOPT_READDATA, t);
+        curl_easy_setopt(t->easy, CURLOPT_SEEKFUNCTION, sender_transfer_seek);
+        curl_easy_setopt(t->easy, CURLOPT_SEEKDATA, t);
         curl_easy_setopt(t->easy, CURLOPT_POSTFIELDSIZE_LARGE,
                          (curl_off_t) body_len);
     }
@@ -106,6 +122,7 @@ sender_transfer_rewind(sender_transfer_t *t)
     t->status = 0;
     t->retry_after_ms = 0;
     t->error[0] = '\0';
+    t->body_read = 0;
 }
 
 
@@ -124,6 +141,40 @@ sender_transfer_cleanup(sender_transfer_t *t)
     free(t->response);
     t->response = NULL;
     t->response_len = 0;
+}
+
+
+static size_t
+sender_transfer_read(char *buf, size_t size, size_t n, void *arg)
+{
+    size_t              len;
+    sender_transfer_t  *t = arg;
+
+    len = t->body_len - t->body_read;
+    if (len > size * n) {
+        len = size * n;
+    }
+
+    memcpy(buf, t->body + t->body_read, len);
+    t->body_read += len;
+
+    return len;
+}
+
+
+/* Only to where it stands before a byte was read: a body curl took once
+ * is not sent again by curl (sender_transfer_rewind is the caller's way
+ * to send it again). */
+static int
+sender_transfer_seek(void *arg, curl_off_t offset, int origin)
+{
+    sender_transfer_t  *t = arg;
+
+    if (origin == SEEK_SET && offset == 0 && t->body_read == 0) {
+        return CURL_SEEKFUNC_OK;
+    }
+
+    return CURL_SEEKFUNC_CANTSEEK;
 }
 
 

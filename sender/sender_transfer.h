@@ -31,6 +31,7 @@ struct sender_transfer_s {
     struct curl_slist        *headers;
     char                     *body;          /* owned, may be NULL */
     size_t                    body_len;
+    size_t                    body_read;     /* by curl, this attempt */
 
     /* the answer */
     sender_reach_t            reach;

@@ -10,7 +10,8 @@ import { createHash } from 'node:crypto';
 import { before, test } from 'node:test';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { inboxctl, senderPath, sleep, uniqueNumber }
+import http from 'node:http';
+import { inboxctl, senderPath, sleep, sqlite3Path, uniqueNumber }
     from '../lib/cluster.mjs';
 import { errorLogIsCleanTest, useCluster } from '../lib/fixture.mjs';
 import { api, connectWs, deliverInbound, eventually, importContactsCsv,
@@ -434,6 +435,63 @@ test('campaign messages waiting behind a slow carrier are given back '
         assert.equal(sends.length, phones.length, 'one send each');
     } finally {
         await sim.ok('DELETE', '/failures');
+    }
+});
+
+// A carrier (or its load balancer) that takes a request on a reused
+// keep-alive connection and drops the connection before it answers:
+// curl would send the POST again on a new one by itself.  The carrier
+// may have acted on the first, so the reply is an unknown outcome and
+// reaches the carrier once.
+test('a reply whose connection drops after the carrier read it is sent '
+    + 'once and reported unknown, never sent again by curl', async () => {
+    const cluster = ctx.cluster;
+    const seen = [];
+    const carrier = http.createServer((req, res) => {
+        let body = '';
+        req.on('data', (c) => { body += c; });
+        req.on('end', () => {
+            req.socket.nth = (req.socket.nth || 0) + 1;
+            seen.push(new URLSearchParams(body).get('Body'));
+            if (req.socket.nth === 2) {
+                req.socket.destroy();
+                return;
+            }
+            res.writeHead(201, { 'Content-Type': 'application/json' });
+            res.end(JSON.stringify({ sid: 'SM' + String(seen.length)
+                .padStart(32, '0'), status: 'queued' }));
+        });
+    });
+    await new Promise((ok) => carrier.listen(0, '127.0.0.1', ok));
+    const apiBase = async (url) => promisify(execFile)(sqlite3Path, [
+        '-cmd', '.timeout 5000', cluster.storePath,
+        `UPDATE numbers SET api_base = '${url}' WHERE org_id = ${org.id}`]);
+    const { conv } = await thread();
+    try {
+        await apiBase(`http://127.0.0.1:${carrier.address().port}`);
+        const first = await reply(conv.id, 'kept alive');
+        await eventually(() => seen.includes('kept alive'), 10000,
+                         'the first reply at the carrier');
+        const second = await reply(conv.id, 'dropped after reading');
+        await eventually(async () => {
+            const res = await api(cluster,
+                `/api/v1/conversations/${conv.id}/messages?limit=10`,
+                org.token);
+            const m = res.json.items.find((x) => x.id === second.id);
+            return m.status === 'failed' ? m : null;
+        }, 15000, 'the second reply failed');
+        const res = await api(cluster,
+            `/api/v1/conversations/${conv.id}/messages?limit=10`, org.token);
+        const m = res.json.items.find((x) => x.id === second.id);
+        assert.equal(m.error_code, 'unknown_outcome');
+        assert.equal(res.json.items.find((x) => x.id === first.id).status,
+                     'queued');
+        await sleep(1000);
+        assert.deepEqual(seen, ['kept alive', 'dropped after reading']);
+    } finally {
+        await apiBase(sim.url);
+        carrier.close();
+        carrier.closeAllConnections();
     }
 });
 

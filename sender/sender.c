@@ -317,12 +317,19 @@ sender_usage(FILE *out)
 static int
 sender_signals_open(void)
 {
-    int       fd;
-    sigset_t  set;
+    int               fd;
+    sigset_t          set;
+    struct sigaction  old;
 
     sigemptyset(&set);
-    sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
+
+    /* a SIGINT ignored by whoever started us stays ignored (make run's
+     * supervisor stops us with SIGTERM): blocked for signalfd, it would
+     * come all the same */
+    if (sigaction(SIGINT, NULL, &old) == 0 && old.sa_handler != SIG_IGN) {
+        sigaddset(&set, SIGINT);
+    }
 
     if (sigprocmask(SIG_BLOCK, &set, NULL) == -1) {
         fprintf(stderr, "sender: sigprocmask: %s\n", strerror(errno));

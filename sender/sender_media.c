@@ -151,6 +151,12 @@ sender_media_start(sender_t *s, const inbox_media_fetch_t *item,
         return;
     }
 
+    if (sender_transfer_follow(&f->transfer, item->url) != 0) {
+        sender_transfer_cleanup(&f->transfer);
+        free(f);
+        return;
+    }
+
     f->transfer.response_max = INBOX_MEDIA_SIZE_DEFAULT;
     f->transfer.response_fail = 1;
     f->transfer.done = sender_media_done;

@@ -80,11 +80,6 @@ sender_transfer_init(sender_transfer_t *t, const char *method,
     curl_easy_setopt(t->easy, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(t->easy, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(t->easy, CURLOPT_USERAGENT, "inbox-sender/1");
-    /* carriers redirect media to their CDN; credentials stay with the
-     * first host (curl's default) */
-    curl_easy_setopt(t->easy, CURLOPT_FOLLOWLOCATION, 1L);
-    curl_easy_setopt(t->easy, CURLOPT_MAXREDIRS, 5L);
-    curl_easy_setopt(t->easy, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
 
     return 0;
 
@@ -103,6 +98,25 @@ sender_transfer_basic_auth(sender_transfer_t *t, const char *user,
         != CURLE_OK
         || curl_easy_setopt(t->easy, CURLOPT_USERNAME, user) != CURLE_OK
         || curl_easy_setopt(t->easy, CURLOPT_PASSWORD, password) != CURLE_OK)
+    {
+        return -1;
+    }
+
+    return 0;
+}
+
+
+int
+sender_transfer_follow(sender_transfer_t *t, const char *url)
+{
+    const char  *protocols;
+
+    protocols = strncmp(url, "https:", 6) == 0 ? "https" : "http,https";
+
+    if (curl_easy_setopt(t->easy, CURLOPT_FOLLOWLOCATION, 1L) != CURLE_OK
+        || curl_easy_setopt(t->easy, CURLOPT_MAXREDIRS, 5L) != CURLE_OK
+        || curl_easy_setopt(t->easy, CURLOPT_REDIR_PROTOCOLS_STR, protocols)
+           != CURLE_OK)
     {
         return -1;
     }

@@ -64,6 +64,11 @@ int sender_transfer_init(sender_transfer_t *t, const char *method,
 /* Basic authentication, for carriers that use it. */
 int sender_transfer_basic_auth(sender_transfer_t *t, const char *user,
     const char *password);
+/* Follows redirects (a carrier's media moved to its CDN), at most 5, from
+ * an https url to https only; credentials stay with the first host
+ * (curl's default).  Sends follow none: a carrier's send endpoint that
+ * redirects is refused, not posted elsewhere.  0 or -1. */
+int sender_transfer_follow(sender_transfer_t *t, const char *url);
 /* Forgets the answer, so that the same request may be started again
  * (a carrier that said "not now"). */
 void sender_transfer_rewind(sender_transfer_t *t);

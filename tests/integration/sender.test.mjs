@@ -495,6 +495,54 @@ test('a reply whose connection drops after the carrier read it is sent '
     }
 });
 
+// A send endpoint that redirects: the message's To, From and Body are
+// not posted to wherever Location says, and whatever answered there is
+// not taken for the carrier's acceptance.
+test('a carrier\'s send endpoint that redirects is not followed: the reply '
+    + 'fails as refused and nothing reaches the other host', async () => {
+    const cluster = ctx.cluster;
+    const elsewhere = [];
+    const other = http.createServer((req, res) => {
+        elsewhere.push(req.url);
+        res.writeHead(201, { 'Content-Type': 'application/json' });
+        res.end(JSON.stringify({ sid: 'SM' + '9'.repeat(32),
+                                 status: 'queued' }));
+    });
+    await new Promise((ok) => other.listen(0, '127.0.0.1', ok));
+    const redirecting = http.createServer((req, res) => {
+        req.resume();
+        req.on('end', () => {
+            res.writeHead(307, { Location: 'http://127.0.0.1:'
+                + `${other.address().port}/elsewhere` });
+            res.end();
+        });
+    });
+    await new Promise((ok) => redirecting.listen(0, '127.0.0.1', ok));
+    const apiBase = async (url) => promisify(execFile)(sqlite3Path, [
+        '-cmd', '.timeout 5000', cluster.storePath,
+        `UPDATE numbers SET api_base = '${url}' WHERE org_id = ${org.id}`]);
+    const { conv } = await thread();
+    try {
+        await apiBase(`http://127.0.0.1:${redirecting.address().port}`);
+        const sent = await reply(conv.id, 'not for elsewhere');
+        const m = await eventually(async () => {
+            const res = await api(cluster,
+                `/api/v1/conversations/${conv.id}/messages?limit=10`,
+                org.token);
+            const x = res.json.items.find((i) => i.id === sent.id);
+            return x.status === 'failed' ? x : null;
+        }, 15000, 'the reply failed');
+        assert.notEqual(m.error_code, 'unknown_outcome');
+        assert.deepEqual(elsewhere, []);
+    } finally {
+        await apiBase(sim.url);
+        for (const srv of [other, redirecting]) {
+            srv.close();
+            srv.closeAllConnections();
+        }
+    }
+});
+
 test('the sender refuses a carrier timeout its claims could not cover',
      async () => {
     const run = (...args) => promisify(execFile)(senderPath, ['--store',

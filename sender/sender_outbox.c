@@ -629,9 +629,13 @@ sender_outbox_start_queue(sender_t *s, sender_queue_t *q, int64_t now)
         }
         q->count--;
 
-        if (rc == 0 && now >= last_start) {
-            /* waited out its claim (behind the bulk window, or a number
-             * held back): given back unsent, due again at once */
+        if (rc == 0
+            && (now >= last_start
+                || !sender_rate_held(s->rate, send->from, now)))
+        {
+            /* waited out its claim (behind the bulk window, or its
+             * number's own rate): given back unsent, due again at once,
+             * no attempt counted */
             send->result.outcome = INBOX_SEND_RELEASED;
             snprintf(send->result.message, sizeof(send->result.message),
                      "not started within its claim");

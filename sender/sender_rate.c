@@ -163,6 +163,17 @@ sender_rate_accepted(sender_rate_t *rate, const char *number)
 }
 
 
+int
+sender_rate_held(sender_rate_t *rate, const char *number, int64_t now_ms)
+{
+    sender_bucket_t  *b;
+
+    b = sender_rate_find(rate, number);
+
+    return b->number[0] != '\0' && now_ms < b->held_until;
+}
+
+
 /* The number's bucket, made (full) when the number is seen first; NULL
  * when out of memory. */
 static sender_bucket_t *

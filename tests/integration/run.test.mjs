@@ -300,6 +300,8 @@ test('make run works a second time on the same data', async () => {
 
     await interrupt(run);
     assert.match(run.out, /inbox stopped\./);
+    // Ctrl-C is the run's to pass on: nothing is started again meanwhile
+    assert.doesNotMatch(run.out, /starting it again/);
 });
 
 // The ws-server processes serving this run (found by their events socket).
@@ -464,4 +466,33 @@ test('INBOX_WS_SERVERS=2 make run: two ws-servers, each on its port with its '
     }
     assert.deepEqual([...wsServerPids(socks[0]), ...wsServerPids(socks[1])],
         [], 'no ws-server left behind');
+});
+
+test('make run whose nginx cannot start says so and stops, without '
+    + 'printing that the inbox is running', async () => {
+    const port = await freePortRun(1);
+    const child = spawn(join(repoRoot, 'scripts', 'run'), [], {
+        cwd: repoRoot,
+        detached: true,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        // an address of no interface here (TEST-NET-1): nginx's bind fails
+        env: { ...process.env, INBOX_VAR: varDir, INBOX_PORT: String(port),
+               INBOX_WS_PORT: String(await freePortRun(1)),
+               INBOX_SIM_PORT: String(await freePortRun(1)),
+               INBOX_BIND: '192.0.2.1' },
+    });
+    const run = { child, out: '', exited: null };
+    child.stdout.on('data', (d) => { run.out += d; });
+    child.stderr.on('data', (d) => { run.out += d; });
+    run.exited = new Promise((ok) => child.on('exit', (code) => ok(code)));
+    running = run;
+
+    const code = await Promise.race([run.exited,
+        new Promise((ok) => setTimeout(() => ok('timeout'), 30000))]);
+    assert.notEqual(code, 'timeout', `scripts/run went on:\n${run.out}`);
+    running = null;
+    assert.notEqual(code, 0);
+    assert.match(run.out, /nginx did not answer/);
+    assert.match(run.out, /bind\(\)/);
+    assert.doesNotMatch(run.out, /inbox is running/);
 });

@@ -30,6 +30,7 @@
 #include <inbox/phone.h>
 #include <inbox/store.h>
 #include <inbox/token.h>
+#include <inbox/telnyx.h>
 #include <inbox/twilio.h>
 
 
@@ -76,6 +77,8 @@ typedef struct {
 static int ctl_org_create(inbox_store_t *store, ctl_words_t *words);
 static int ctl_org_list(inbox_store_t *store, ctl_words_t *words);
 static int ctl_number_add(inbox_store_t *store, ctl_words_t *words);
+static int ctl_number_set(inbox_store_t *store, ctl_words_t *words);
+static int ctl_number_read(ctl_words_t *words, inbox_number_t *number);
 static int ctl_user_add(inbox_store_t *store, ctl_words_t *words);
 static int ctl_user_list(inbox_store_t *store, ctl_words_t *words);
 static int ctl_user_passwd(inbox_store_t *store, ctl_words_t *words);
@@ -109,6 +112,12 @@ static const ctl_command_t  ctl_commands[] = {
       "number add ORG_ID E164 --carrier twilio|telnyx [--account-sid SID]\n"
       "        [--auth-token TOKEN] [--public-key KEY] [--api-key KEY]\n"
       "        [--api-base URL]" },
+    { "number", "set", 2,
+      "carrier account-sid auth-token public-key api-key api-base",
+      ctl_number_set,
+      "number set ORG_ID E164 --carrier twilio|telnyx ...   (the same\n"
+      "        options as add: a rotated token, another carrier or API base,\n"
+      "        in place of the number's)" },
     { "user", "add", 2, "role", ctl_user_add,
       "user add ORG_ID EMAIL --role member|billing   (password on stdin)" },
     { "user", "list", 1, "", ctl_user_list,
@@ -434,23 +443,64 @@ ctl_org_list(inbox_store_t *store, ctl_words_t *words)
 static int
 ctl_number_add(inbox_store_t *store, ctl_words_t *words)
 {
-    const char      *carrier;
-    inbox_error_t    err;
-    inbox_number_t   number;
+    inbox_error_t   err;
+    inbox_number_t  number;
 
-    memset(&number, 0, sizeof(inbox_number_t));
+    if (ctl_number_read(words, &number) != 0) {
+        return 1;
+    }
+
+    if (inbox_store_number_add(store, &number, &err) != INBOX_OK) {
+        return ctl_fail(&err);
+    }
+
+    printf("%s\n", number.e164);
+    return 0;
+}
+
+
+/* A token rotated at the carrier (or another carrier, another API base):
+ * the number's credentials replaced in place. */
+static int
+ctl_number_set(inbox_store_t *store, ctl_words_t *words)
+{
+    inbox_error_t   err;
+    inbox_number_t  number;
+
+    if (ctl_number_read(words, &number) != 0) {
+        return 1;
+    }
+
+    if (inbox_store_number_update(store, &number, &err) != INBOX_OK) {
+        return ctl_fail(&err);
+    }
+
+    printf("%s\n", number.e164);
+    return 0;
+}
+
+
+/* The number add and set describe, checked: 0, or 1 with why on stderr.
+ * Its strings stay owned by argv (the store copies what it keeps). */
+static int
+ctl_number_read(ctl_words_t *words, inbox_number_t *number)
+{
+    const char     *carrier;
+    inbox_error_t   err;
+
+    memset(number, 0, sizeof(inbox_number_t));
 
     carrier = ctl_option(words, "carrier");
 
     if (carrier == NULL
-        || inbox_carrier_parse(carrier, &number.carrier) != 0)
+        || inbox_carrier_parse(carrier, &number->carrier) != 0)
     {
         fprintf(stderr, "inboxctl: --carrier must be twilio or telnyx\n");
         return 1;
     }
 
     if (inbox_phone_normalize(words->args[1], strlen(words->args[1]), NULL,
-                              number.e164, &err)
+                              number->e164, &err)
         != INBOX_OK)
     {
         return ctl_fail(&err);
@@ -462,19 +512,18 @@ ctl_number_add(inbox_store_t *store, ctl_words_t *words)
         return 1;
     }
 
-    strcpy(number.org_id, words->args[0]);
+    strcpy(number->org_id, words->args[0]);
 
-    /* The store copies what it keeps; these stay owned by argv. */
-    number.account_sid = (char *) ctl_option(words, "account-sid");
-    number.auth_token = (char *) ctl_option(words, "auth-token");
-    number.public_key = (char *) ctl_option(words, "public-key");
-    number.api_key = (char *) ctl_option(words, "api-key");
-    number.api_base = (char *) ctl_option(words, "api-base");
+    number->account_sid = (char *) ctl_option(words, "account-sid");
+    number->auth_token = (char *) ctl_option(words, "auth-token");
+    number->public_key = (char *) ctl_option(words, "public-key");
+    number->api_key = (char *) ctl_option(words, "api-key");
+    number->api_base = (char *) ctl_option(words, "api-base");
 
     /* webhooks are refused unless they carry this account and token */
-    if (number.carrier == INBOX_CARRIER_TWILIO
-        && (!inbox_twilio_sid_valid(number.account_sid, "AC")
-            || number.auth_token == NULL || number.auth_token[0] == '\0'))
+    if (number->carrier == INBOX_CARRIER_TWILIO
+        && (!inbox_twilio_sid_valid(number->account_sid, "AC")
+            || number->auth_token == NULL || number->auth_token[0] == '\0'))
     {
         fprintf(stderr, "inboxctl: a Twilio number needs --account-sid "
                 "(AC and 32 hex digits, as in the Twilio console) and "
@@ -482,11 +531,17 @@ ctl_number_add(inbox_store_t *store, ctl_words_t *words)
         return 1;
     }
 
-    if (inbox_store_number_add(store, &number, &err) != INBOX_OK) {
-        return ctl_fail(&err);
+    /* ... or signed with this key; and sending needs the API key */
+    if (number->carrier == INBOX_CARRIER_TELNYX
+        && (!inbox_telnyx_public_key_valid(number->public_key)
+            || number->api_key == NULL || number->api_key[0] == '\0'))
+    {
+        fprintf(stderr, "inboxctl: a Telnyx number needs --public-key (the "
+                "webhook signing key as the Telnyx portal shows it: base64 "
+                "of 32 bytes) and --api-key\n");
+        return 1;
     }
 
-    printf("%s\n", number.e164);
     return 0;
 }
 

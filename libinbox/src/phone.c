@@ -298,6 +298,16 @@ inbox_phone_international(const char *digits, size_t n,
 
     cc = inbox_phone_country_of(digits, n);
 
+    /* North America's plan is exact: ten digits, an area code of 2-9 */
+    if (cc != NULL && strcmp(cc->calling_code, "1") == 0
+        && (n != 11 || digits[1] < '2'))
+    {
+        return inbox_error_set(err, INBOX_ERR_INVALID,
+                   "phone number is not a valid +1 number: it has ten "
+                   "digits after the 1, and an area code cannot start "
+                   "with 0 or 1");
+    }
+
     /* "+44 020 ...", "0044 020 ...": the national trunk 0 written after
      * the country code is not dialled from abroad (its numbers never
      * start with one), and kept it would make a second contact */

@@ -69,6 +69,17 @@ inbox_ed25519_valid(const unsigned char *public_key,
 
 
 int
+inbox_telnyx_public_key_valid(const char *public_key)
+{
+    unsigned char  key[48];
+
+    return public_key != NULL
+           && inbox_base64_decode(public_key, strlen(public_key), key,
+                                  sizeof(key)) == 32;
+}
+
+
+int
 inbox_telnyx_signature_valid(const char *public_key, const char *signature,
     const char *timestamp, const char *body, size_t len, int64_t now)
 {

@@ -79,9 +79,23 @@ test('mistakes are refused with a message and a non-zero exit', async () => {
                 /--account-sid/);
     await fails(['number', 'add', org, '+13125550178', '--carrier', 'twilio',
                  '--account-sid', `AC${'ab'.repeat(16)}`], /--auth-token/);
-    await ok(['number', 'add', org, '+13125550177', '--carrier', 'telnyx']);
+    // a Telnyx number's webhooks are checked with its key, and sending
+    // needs its API key
+    await fails(['number', 'add', org, '+13125550177', '--carrier',
+                 'telnyx'], /--public-key/);
+    await fails(['number', 'add', org, '+13125550177', '--carrier', 'telnyx',
+                 '--public-key', 'zzz', '--api-key', 'KEY'], /--public-key/);
+    const key = Buffer.alloc(32, 7).toString('base64');
+    await fails(['number', 'add', org, '+13125550177', '--carrier', 'telnyx',
+                 '--public-key', key], /--api-key/);
+    await ok(['number', 'add', org, '+13125550177', '--carrier', 'telnyx',
+              '--public-key', key, '--api-key', 'KEY']);
     await fails(['number', 'add', org, '+13125550177', '--carrier', 'twilio'],
                 /\S/);
+    // a +1 number has ten digits after the 1
+    await fails(['number', 'add', org, '+15551234', '--carrier', 'twilio',
+                 '--account-sid', `AC${'ab'.repeat(16)}`, '--auth-token',
+                 'tok'], /ten digits/);
     await fails(['user', 'add', org, 'x@refusals.example', '--role', 'boss'],
                 /--role/, { input: 'a long secret\n' });
     await fails(['user', 'add', org, 'x@refusals.example', '--role',

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
-import { sqlite3Path, uniqueNumber } from '../lib/cluster.mjs';
+import { inboxctl, sqlite3Path, uniqueNumber } from '../lib/cluster.mjs';
 import { useCluster, errorLogIsCleanTest } from '../lib/fixture.mjs';
 import { api, assertError, connectWs, deliverInbound, formEncode,
          inboundForm, ISO_Z, newMessageSid, postInbound, postWebhook,
@@ -448,6 +448,35 @@ test('a body is at most 1600 characters; a whole form with 10 images '
 test('GET on the webhook is 405', async () => {
     const res = await fetch(ctx.cluster.url('/webhooks/twilio/inbound'));
     assert.equal(res.status, 405);
+});
+
+test('a token rotated at the carrier is set with inboxctl number set: '
+    + 'the old one\'s signatures are refused at once, the new one\'s '
+    + 'accepted', async () => {
+    const { cluster } = ctx;
+    const org = cluster.orgs[0];
+    const old = org.authToken;
+    const rotated = 'f'.repeat(32);
+    assert.equal(await inboxctl(cluster.store, 'number', 'set', org.id,
+        org.number, '--carrier', 'twilio', '--account-sid', org.accountSid,
+        '--auth-token', rotated), org.number);
+    try {
+        const refused = await postInbound(cluster, { from: uniqueNumber(),
+                                                     body: 'old token' });
+        assert.equal(refused.status, 403, refused.text);
+        org.authToken = rotated;
+        await deliverInbound(cluster, { from: uniqueNumber(),
+                                        body: 'new token' });
+    } finally {
+        org.authToken = old;
+        await inboxctl(cluster.store, 'number', 'set', org.id, org.number,
+            '--carrier', 'twilio', '--account-sid', org.accountSid,
+            '--auth-token', old);
+    }
+    // a number the organization does not have is not made by set
+    await assert.rejects(inboxctl(cluster.store, 'number', 'set', org.id,
+        '+13125550199', '--carrier', 'twilio', '--account-sid',
+        org.accountSid, '--auth-token', rotated), /number/i);
 });
 
 errorLogIsCleanTest(ctx);

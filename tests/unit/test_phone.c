@@ -104,6 +104,17 @@ TEST(italy_keeps_its_leading_zero)
 
 /* The trunk 0 written after the country code ("+44 020 ...") is not
  * dialled from abroad: one number, one contact, whichever way it came. */
+TEST(a_plus_one_number_has_ten_digits_and_an_area_code)
+{
+    CHECK_STR(normalize("+1 415 555 0123", "GB"), "+14155550123");
+    CHECK_STR(normalize("+15551234", "US"), "(invalid)");
+    CHECK_STR(normalize("+1555123456999", "US"), "(invalid)");
+    CHECK_STR(normalize("+1 055 555 0123", "US"), "(invalid)");
+    CHECK_STR(normalize("011 1 555 5550 123", "GB"), "(invalid)");
+    CHECK_STR(normalize("00 1 415 555 0123", "GB"), "+14155550123");
+}
+
+
 TEST(a_trunk_zero_after_the_country_code_is_dropped)
 {
     CHECK_STR(normalize("+44 020 7946 0958", "US"), "+442079460958");
@@ -173,8 +184,8 @@ TEST(rejects_wrong_lengths)
     CHECK_INT(err.code, INBOX_ERR_INVALID);
     CHECK(strstr(err.message, "8 to 15") != NULL);
     CHECK_INT(reject("+1234567890123456", "US").code, INBOX_ERR_INVALID);
-    CHECK_STR(normalize("+12345678", "US"), "+12345678");
-    CHECK_STR(normalize("+123456789012345", "US"), "+123456789012345");
+    CHECK_STR(normalize("+49345678", "US"), "+49345678");
+    CHECK_STR(normalize("+493012345678901", "US"), "+493012345678901");
 
     err = reject("234-5678", "US");
     CHECK_INT(err.code, INBOX_ERR_INVALID);

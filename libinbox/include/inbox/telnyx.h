@@ -45,6 +45,10 @@ typedef struct {
 int inbox_ed25519_valid(const unsigned char *public_key,
     const unsigned char *msg, size_t len, const unsigned char *sig);
 
+/* 1 when public_key is one a signature can be checked with: base64 of a
+ * 32-byte raw Ed25519 key, as Telnyx's portal shows it. */
+int inbox_telnyx_public_key_valid(const char *public_key);
+
 /*
  * 1 when signature (telnyx-signature-ed25519: base64 of 64 bytes) signs
  * "timestamp|body" with public_key (base64 of the 32-byte raw key, as

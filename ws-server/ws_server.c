@@ -6,7 +6,7 @@
  *
  *   ws-server --listen 127.0.0.1:PORT --events PATH --secret PATH
  *             [--store URI] [--origin URL]... [--max-queue N]
- *             [--tickets-per-org N] [--reuseport] [--ping-secs N]
+ *             [--tickets-per-org N] [--ping-secs N] [--keep-secs N]
  *             [--verbose]
  *
  * This file: options, the lws context on a libuv loop we own, and
@@ -58,7 +58,6 @@ typedef struct {
     size_t       org_tickets;
     const char  *origins[WS_SERVER_ORIGINS_MAX];
     size_t       norigins;
-    int          reuseport;
     size_t       ping_secs;
     size_t       keep_secs;
     int          verbose;
@@ -214,10 +213,6 @@ main(int argc, char **argv)
     if (!options.ipv6) {
         info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
     }
-    if (options.reuseport) {
-        /* SO_REUSEPORT: the kernel spreads connections over processes */
-        info.options |= LWS_SERVER_OPTION_ALLOW_LISTEN_SHARE;
-    }
 
     lp.context = lws_create_context(&info);
     if (lp.context == NULL) {
@@ -287,7 +282,6 @@ ws_server_options(int argc, char **argv, ws_options_t *options)
         { "origin",          required_argument, NULL, 'o' },
         { "max-queue",       required_argument, NULL, 'q' },
         { "tickets-per-org", required_argument, NULL, 't' },
-        { "reuseport",       no_argument,       NULL, 'r' },
         { "ping-secs",       required_argument, NULL, 'p' },
         { "keep-secs",       required_argument, NULL, 'k' },
         { "verbose",         no_argument,       NULL, 'v' },
@@ -354,10 +348,6 @@ ws_server_options(int argc, char **argv, ws_options_t *options)
             {
                 return 2;
             }
-            break;
-
-        case 'r':
-            options->reuseport = 1;
             break;
 
         case 'p':
@@ -489,7 +479,7 @@ ws_server_usage(FILE *out)
     fprintf(out,
         "usage: ws-server --listen IP:PORT --events PATH --secret PATH\n"
         "                 [--store URI] [--origin URL]... [--max-queue N]\n"
-        "                 [--tickets-per-org N] [--reuseport] [--ping-secs N]\n"
+        "                 [--tickets-per-org N] [--ping-secs N]\n"
         "                 [--keep-secs N] [--verbose]\n"
         "\n"
         "  --listen IP:PORT  where browsers (or nginx) connect to /ws\n"
@@ -511,10 +501,7 @@ ws_server_usage(FILE *out)
         "                    tickets one organization may have used within\n"
         "                    a ticket's lifetime; more are refused with 429\n"
         "                    (default %d)\n"
-        "  --reuseport       share the port with other ws-server processes\n"
-        "                    (SO_REUSEPORT): the kernel spreads new\n"
-        "                    connections over them; give each its own\n"
-        "                    --events\n"
+
         "  --ping-secs N     ping a connection silent for N seconds, close\n"
         "                    it after 2 N (default %d)\n"
         "  --keep-secs N     keep an organization's recent frames N seconds\n"

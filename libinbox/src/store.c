@@ -113,6 +113,15 @@ inbox_store_org_create(inbox_store_t *store, const char *name,
 {
     inbox_settings_edit_t  edit;
 
+    /* its name is its business name until one is set (the opt-out
+     * confirmation names it): the same rule */
+    if (inbox_settings_set_business_name(&edit, name, err) != INBOX_OK) {
+        if (err != NULL) {
+            snprintf(err->field, sizeof(err->field), "name");
+        }
+        return INBOX_ERR_INVALID;
+    }
+
     if (timezone == NULL || timezone[0] == '\0') {
         timezone = NULL;
 

@@ -107,6 +107,8 @@ test('mistakes are refused with a message and a non-zero exit', async () => {
     await fails(['billing', 'set', org, 'maybe'], /active or inactive/);
     await fails(['frobnicate'], /unknown command/);
     await fails(['org', 'create', 'X', '--colour', 'blue'], /unknown option/);
+    // its name is its business name until one is set: at most 100
+    await fails(['org', 'create', 'x'.repeat(101)], /100/);
 });
 
 // The lines of token list after its header, each split into its columns.

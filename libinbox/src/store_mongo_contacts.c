@@ -778,56 +778,37 @@ inbox_mongo_import_inserted(inbox_mongo_import_seen_t *seen, size_t nseen,
 
 
 /*
- * The numbers whose ids were made here but whose upsert inserted nothing:
- * an inbound message, another import or a person made the contact in
- * between.  Their ids are read back, and they count as contacts that
- * existed (made 0), so that no thread is made for them.
+ * Reads the contacts of the count numbers in phones: each one not in seen
+ * yet is added as existing (its ids and tags, its phone the row's of
+ * rows), and one there already gets the ids found.
  */
 static inbox_status_t
-inbox_mongo_import_refind(inbox_mongo_store_t *ms, const bson_oid_t *org,
-    inbox_mongo_import_seen_t *seen, size_t nseen, inbox_error_t *err)
+inbox_mongo_import_lookup(inbox_mongo_store_t *ms, const bson_oid_t *org,
+    bson_t *phones, size_t count, const inbox_contact_row_t *rows, size_t n,
+    inbox_mongo_import_seen_t *seen, size_t *nseen, inbox_error_t *err)
 {
-    char                    index[16];
-    bson_t                  phones, batch, doc;
-    bson_t                 *command;
-    size_t                  i, nraced;
-    uint32_t                len;
-    bson_iter_t             iter;
-    const char             *k;
-    const uint8_t          *data;
+    bson_t                      batch, doc;
+    bson_t                     *command;
+    size_t                      i;
+    uint32_t                    len;
+    bson_iter_t                 iter;
+    const uint8_t              *data;
     inbox_status_t              rc;
     inbox_contact_record_t      found;
     inbox_mongo_import_seen_t  *s;
 
-    bson_init(&phones);
-    nraced = 0;
-
-    for (i = 0; i < nseen; i++) {
-        if (seen[i].made && !seen[i].inserted) {
-            bson_uint32_to_string((uint32_t) nraced++, &k, index,
-                                  sizeof(index));
-            BSON_APPEND_UTF8(&phones, k, seen[i].phone);
-            seen[i].made = 0;
-        }
-    }
-
-    if (nraced == 0) {
-        bson_destroy(&phones);
-        return INBOX_OK;
-    }
-
     command = BCON_NEW("find", BCON_UTF8("contacts"),
                        "filter", "{",
                            "org_id", BCON_OID(org),
-                           "phone", "{", "$in", BCON_ARRAY(&phones), "}",
+                           "phone", "{", "$in", BCON_ARRAY(phones), "}",
                        "}",
                        "projection", "{",
                            "phone", BCON_INT32(1),
+                           "tags", BCON_INT32(1),
                            "conversation_id", BCON_INT32(1),
                        "}",
-                       "batchSize", BCON_INT32((int32_t) nraced),
+                       "batchSize", BCON_INT32((int32_t) count),
                        "singleBatch", BCON_BOOL(true));
-    bson_destroy(&phones);
 
     rc = inbox_mongo_run_cursor(ms, command, &batch, err);
 
@@ -846,8 +827,22 @@ inbox_mongo_import_refind(inbox_mongo_store_t *ms, const bson_oid_t *org,
 
             inbox_mongo_parse_contact(&doc, &found);
 
-            s = inbox_mongo_import_find(seen, nseen, found.phone);
+            s = inbox_mongo_import_find(seen, *nseen, found.phone);
+
+            if (s == NULL) {
+                for (i = 0; i < n; i++) {
+                    if (strcmp(rows[i].phone, found.phone) == 0) {
+                        s = &seen[(*nseen)++];
+                        s->phone = rows[i].phone;
+                        s->keys = found.tags;
+                        memset(&found.tags, 0, sizeof(inbox_tags_t));
+                        break;
+                    }
+                }
+            }
+
             if (s != NULL) {
+                s->exists = 1;
                 inbox_mongo_parse_id(found.id, &s->contact);
                 inbox_mongo_parse_id(found.conversation_id,
                                      &s->conversation);
@@ -858,6 +853,47 @@ inbox_mongo_import_refind(inbox_mongo_store_t *ms, const bson_oid_t *org,
     }
 
     bson_destroy(&batch);
+
+    return rc;
+}
+
+
+/*
+ * The numbers whose ids were made here but whose upsert inserted nothing:
+ * an inbound message, another import or a person made the contact in
+ * between.  Their ids are read back, and they count as contacts that
+ * existed (made 0), so that no thread is made for them.
+ */
+static inbox_status_t
+inbox_mongo_import_refind(inbox_mongo_store_t *ms, const bson_oid_t *org,
+    inbox_mongo_import_seen_t *seen, size_t nseen, inbox_error_t *err)
+{
+    char            index[16];
+    bson_t          phones;
+    size_t          i, nraced;
+    const char     *k;
+    inbox_status_t  rc;
+
+    bson_init(&phones);
+    nraced = 0;
+
+    for (i = 0; i < nseen; i++) {
+        if (seen[i].made && !seen[i].inserted) {
+            bson_uint32_to_string((uint32_t) nraced++, &k, index,
+                                  sizeof(index));
+            BSON_APPEND_UTF8(&phones, k, seen[i].phone);
+            seen[i].made = 0;
+        }
+    }
+
+    if (nraced == 0) {
+        bson_destroy(&phones);
+        return INBOX_OK;
+    }
+
+    rc = inbox_mongo_import_lookup(ms, org, &phones, nraced, NULL, 0, seen,
+                                   &nseen, err);
+    bson_destroy(&phones);
 
     return rc;
 }
@@ -875,21 +911,18 @@ inbox_mongo_contacts_import(inbox_store_t *store, const char *org_id,
     inbox_error_t *err)
 {
     char                        index[16];
-    bson_t                      phones, batch, doc, updates, conv_updates;
+    bson_t                      phones, updates, conv_updates;
     bson_t                      entry, q, u, set, add, insert, reply;
     bson_t                     *command;
     size_t                      i, j, nseen, nconv, upserted;
     int64_t                     now;
-    uint32_t                    len;
     bson_oid_t                  org;
     bson_iter_t                 iter, child;
     const char                 *k;
-    const uint8_t              *data;
     inbox_tags_t                add_tags;
     inbox_status_t              rc;
     inbox_mongo_store_t        *ms = (inbox_mongo_store_t *) store;
     inbox_mongo_import_seen_t  *seen, *s;
-    inbox_contact_record_t      found;
 
     memset(count, 0, sizeof(inbox_import_count_t));
 
@@ -922,60 +955,9 @@ inbox_mongo_contacts_import(inbox_store_t *store, const char *org_id,
         BSON_APPEND_UTF8(&phones, k, rows[i].phone);
     }
 
-    command = BCON_NEW("find", BCON_UTF8("contacts"),
-                       "filter", "{",
-                           "org_id", BCON_OID(&org),
-                           "phone", "{", "$in", BCON_ARRAY(&phones), "}",
-                       "}",
-                       "projection", "{",
-                           "phone", BCON_INT32(1),
-                           "tags", BCON_INT32(1),
-                           "conversation_id", BCON_INT32(1),
-                       "}",
-                       "batchSize", BCON_INT32((int32_t) n),
-                       "singleBatch", BCON_BOOL(true));
+    rc = inbox_mongo_import_lookup(ms, &org, &phones, n, rows, n, seen,
+                                   &nseen, err);
     bson_destroy(&phones);
-
-    rc = inbox_mongo_run_cursor(ms, command, &batch, err);
-
-    if (rc == INBOX_OK) {
-        bson_iter_init(&iter, &batch);
-
-        while (bson_iter_next(&iter)) {
-            if (!BSON_ITER_HOLDS_DOCUMENT(&iter)) {
-                continue;
-            }
-
-            bson_iter_document(&iter, &len, &data);
-            if (!bson_init_static(&doc, data, len)) {
-                continue;
-            }
-
-            inbox_mongo_parse_contact(&doc, &found);
-
-            for (i = 0; i < n; i++) {
-                if (strcmp(rows[i].phone, found.phone) == 0) {
-                    break;
-                }
-            }
-
-            if (i < n && inbox_mongo_import_find(seen, nseen, rows[i].phone)
-                         == NULL)
-            {
-                s = &seen[nseen++];
-                s->phone = rows[i].phone;
-                s->exists = 1;
-                inbox_mongo_parse_id(found.id, &s->contact);
-                inbox_mongo_parse_id(found.conversation_id, &s->conversation);
-                s->keys = found.tags;
-                memset(&found.tags, 0, sizeof(inbox_tags_t));
-            }
-
-            inbox_contact_record_free(&found);
-        }
-    }
-
-    bson_destroy(&batch);
 
     if (rc != INBOX_OK) {
         goto done;

@@ -777,6 +777,17 @@ inbox_mongo_import_inserted(inbox_mongo_import_seen_t *seen, size_t nseen,
 }
 
 
+/* What inbox_mongo_import_lookup adds the contacts it finds to. */
+typedef struct {
+    inbox_mongo_import_seen_t  *seen;
+    size_t                     *nseen;
+    const inbox_contact_row_t  *rows;
+    size_t                      n;
+} inbox_mongo_import_found_t;
+
+static inbox_status_t inbox_mongo_import_found(void *arg, const bson_t *doc,
+    inbox_error_t *err);
+
 /*
  * Reads the contacts of the count numbers in phones: each one not in seen
  * yet is added as existing (its ids and tags, its phone the row's of
@@ -787,15 +798,10 @@ inbox_mongo_import_lookup(inbox_mongo_store_t *ms, const bson_oid_t *org,
     bson_t *phones, size_t count, const inbox_contact_row_t *rows, size_t n,
     inbox_mongo_import_seen_t *seen, size_t *nseen, inbox_error_t *err)
 {
-    bson_t                      batch, doc;
+    bson_t                      batch;
     bson_t                     *command;
-    size_t                      i;
-    uint32_t                    len;
-    bson_iter_t                 iter;
-    const uint8_t              *data;
     inbox_status_t              rc;
-    inbox_contact_record_t      found;
-    inbox_mongo_import_seen_t  *s;
+    inbox_mongo_import_found_t  found;
 
     command = BCON_NEW("find", BCON_UTF8("contacts"),
                        "filter", "{",
@@ -813,48 +819,50 @@ inbox_mongo_import_lookup(inbox_mongo_store_t *ms, const bson_oid_t *org,
     rc = inbox_mongo_run_cursor(ms, command, &batch, err);
 
     if (rc == INBOX_OK) {
-        bson_iter_init(&iter, &batch);
-
-        while (bson_iter_next(&iter)) {
-            if (!BSON_ITER_HOLDS_DOCUMENT(&iter)) {
-                continue;
-            }
-
-            bson_iter_document(&iter, &len, &data);
-            if (!bson_init_static(&doc, data, len)) {
-                continue;
-            }
-
-            inbox_mongo_parse_contact(&doc, &found);
-
-            s = inbox_mongo_import_find(seen, *nseen, found.phone);
-
-            if (s == NULL) {
-                for (i = 0; i < n; i++) {
-                    if (strcmp(rows[i].phone, found.phone) == 0) {
-                        s = &seen[(*nseen)++];
-                        s->phone = rows[i].phone;
-                        s->keys = found.tags;
-                        memset(&found.tags, 0, sizeof(inbox_tags_t));
-                        break;
-                    }
-                }
-            }
-
-            if (s != NULL) {
-                s->exists = 1;
-                inbox_mongo_parse_id(found.id, &s->contact);
-                inbox_mongo_parse_id(found.conversation_id,
-                                     &s->conversation);
-            }
-
-            inbox_contact_record_free(&found);
-        }
+        found.seen = seen;
+        found.nseen = nseen;
+        found.rows = rows;
+        found.n = n;
+        rc = inbox_mongo_batch_each(&batch, inbox_mongo_import_found, &found,
+                                    err);
     }
 
     bson_destroy(&batch);
 
     return rc;
+}
+
+
+static inbox_status_t
+inbox_mongo_import_found(void *arg, const bson_t *doc, inbox_error_t *err)
+{
+    size_t                       i;
+    inbox_contact_record_t       c;
+    inbox_mongo_import_seen_t   *s;
+    inbox_mongo_import_found_t  *found = arg;
+
+    inbox_mongo_parse_contact(doc, &c);
+
+    s = inbox_mongo_import_find(found->seen, *found->nseen, c.phone);
+
+    for (i = 0; s == NULL && i < found->n; i++) {
+        if (strcmp(found->rows[i].phone, c.phone) == 0) {
+            s = &found->seen[(*found->nseen)++];
+            s->phone = found->rows[i].phone;
+            s->keys = c.tags;
+            memset(&c.tags, 0, sizeof(inbox_tags_t));
+        }
+    }
+
+    if (s != NULL) {
+        s->exists = 1;
+        inbox_mongo_parse_id(c.id, &s->contact);
+        inbox_mongo_parse_id(c.conversation_id, &s->conversation);
+    }
+
+    inbox_contact_record_free(&c);
+
+    return INBOX_OK;
 }
 
 

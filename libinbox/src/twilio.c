@@ -132,7 +132,9 @@ inbox_twilio_signature_valid(const char *url, const inbox_form_t *params,
 
     valid = inbox_twilio_signature_is(url, params, auth_token, signature);
 
-    other = inbox_twilio_url_port(url);
+    /* the other form only when the URL as called does not match: one
+     * HMAC a webhook on intake's usual path */
+    other = valid ? NULL : inbox_twilio_url_port(url);
     if (other != NULL) {
         valid |= inbox_twilio_signature_is(other, params, auth_token,
                                            signature);

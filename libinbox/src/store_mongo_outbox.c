@@ -120,6 +120,9 @@ static inbox_status_t inbox_mongo_outbox_campaigns(inbox_mongo_store_t *ms,
     inbox_mongo_claim_t *claim, inbox_error_t *err);
 static inbox_status_t inbox_mongo_outbox_park(inbox_mongo_store_t *ms,
     inbox_mongo_claim_t *claim, inbox_error_t *err);
+static inbox_status_t inbox_mongo_outbox_put_back(inbox_mongo_store_t *ms,
+    inbox_mongo_claim_t *claim, int parked_only, int64_t due_at,
+    inbox_error_t *err);
 static inbox_status_t inbox_mongo_outbox_recheck(inbox_mongo_store_t *ms,
     inbox_mongo_claim_t *claim, int64_t now, inbox_error_t *err);
 static inbox_status_t inbox_mongo_outbox_read(inbox_mongo_store_t *ms,
@@ -939,6 +942,7 @@ inbox_mongo_outbox_claim(inbox_store_t *store, int64_t now,
     int64_t                until;
     inbox_status_t         rc;
     inbox_mongo_claim_t    claim;
+    inbox_error_t          failed;
     inbox_mongo_claimed_t *claimed;
     inbox_mongo_store_t   *ms = (inbox_mongo_store_t *) store;
 
@@ -1006,6 +1010,14 @@ inbox_mongo_outbox_claim(inbox_store_t *store, int64_t now,
     }
 
     if (rc != INBOX_OK) {
+        /*
+         * Handed to nobody: given back at once, where a lease left to run
+         * out would have them reported as perhaps sent (interrupted).  A
+         * store that fails this too leaves them so.  The items after the
+         * batch's are copies or parked ones, which the attempt in each
+         * statement leaves alone.
+         */
+        (void) inbox_mongo_outbox_put_back(ms, &claim, 0, now, &failed);
         inbox_outbox_batch_free(batch);
     }
 
@@ -1182,14 +1194,26 @@ inbox_mongo_outbox_campaigns(inbox_mongo_store_t *ms,
 }
 
 
-/*
- * Puts the entries of paused campaigns back as they were before this
- * claim (its attempt not counted, an interrupted one still marked so),
- * due at INBOX_OUTBOX_PARKED: one update, a statement each, each at the
- * attempt this claim counted.
- */
+/* The entries of paused campaigns, due at INBOX_OUTBOX_PARKED. */
 static inbox_status_t
 inbox_mongo_outbox_park(inbox_mongo_store_t *ms, inbox_mongo_claim_t *claim,
+    inbox_error_t *err)
+{
+    return inbox_mongo_outbox_put_back(ms, claim, 1, INBOX_OUTBOX_PARKED,
+                                       err);
+}
+
+
+/*
+ * Puts claimed entries back as they were before this claim (its attempt
+ * not counted, an interrupted one still marked so), due at due_at: the
+ * parked ones, or all of them (parked_only 0).  One update, a statement
+ * each, each at the attempt this claim counted, so an entry put back
+ * already (parked, or put off for quiet hours) is left as it is.
+ */
+static inbox_status_t
+inbox_mongo_outbox_put_back(inbox_mongo_store_t *ms,
+    inbox_mongo_claim_t *claim, int parked_only, int64_t due_at,
     inbox_error_t *err)
 {
     char                   key[24];
@@ -1205,14 +1229,14 @@ inbox_mongo_outbox_park(inbox_mongo_store_t *ms, inbox_mongo_claim_t *claim,
     for (i = 0; i < claim->n; i++) {
         item = &claim->items[i];
 
-        if (!claim->claimed[i].parked
+        if ((parked_only && !claim->claimed[i].parked)
             || inbox_mongo_parse_id(item->id, &entry) != 0)
         {
             continue;
         }
 
         bson_init(&set);
-        BSON_APPEND_DATE_TIME(&set, "due_at", INBOX_OUTBOX_PARKED);
+        BSON_APPEND_DATE_TIME(&set, "due_at", due_at);
         BSON_APPEND_INT32(&set, "attempts", (int32_t) item->attempt - 1);
 
         if (claim->claimed[i].lease_until != 0) {

@@ -450,6 +450,12 @@ void inbox_sqlite_user_read(sqlite3_stmt *stmt, inbox_user_t *user);
 inbox_status_t inbox_sqlite_org_known(inbox_sqlite_conn_t *conn,
     int64_t org, const char *org_id, inbox_error_t *err);
 
+/* The number e164 with its credentials, read on conn (inside a write
+ * transaction too: store_sqlite_admin.c); INBOX_ERR_NOT_FOUND when no
+ * organization has it. */
+inbox_status_t inbox_sqlite_number_read(inbox_sqlite_conn_t *conn,
+    const char *e164, inbox_number_t *number, inbox_error_t *err);
+
 /* The contact's record (store_sqlite_contacts.c); INBOX_ERR_NOT_FOUND
  * when org has no such contact. */
 inbox_status_t inbox_sqlite_contact_load(inbox_sqlite_conn_t *conn,

@@ -242,9 +242,6 @@ inbox_status_t
 inbox_sqlite_number_find(inbox_store_t *store, const char *e164,
     inbox_number_t *number, inbox_error_t *err)
 {
-    int                   rc, oom;
-    const char           *carrier;
-    sqlite3_stmt         *stmt;
     inbox_sqlite_conn_t  *conn;
     inbox_error_t         fallback;
 
@@ -258,6 +255,20 @@ inbox_sqlite_number_find(inbox_store_t *store, const char *e164,
     if (conn == NULL) {
         return err->code;
     }
+
+    return inbox_sqlite_number_read(conn, e164, number, err);
+}
+
+
+inbox_status_t
+inbox_sqlite_number_read(inbox_sqlite_conn_t *conn, const char *e164,
+    inbox_number_t *number, inbox_error_t *err)
+{
+    int            rc, oom;
+    const char    *carrier;
+    sqlite3_stmt  *stmt;
+
+    memset(number, 0, sizeof(inbox_number_t));
 
     stmt = inbox_sqlite_stmt(conn, INBOX_SQL_NUMBER_FIND,
         "SELECT org_id, e164, carrier, account_sid, auth_token, public_key,"

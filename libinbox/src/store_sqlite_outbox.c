@@ -695,7 +695,6 @@ inbox_sqlite_reply_store(inbox_sqlite_conn_t *conn, int64_t org,
  * them until it is claimed again.  (A pause for credits or billing
  * stops only the campaign's dispatch: what it handed over holds its
  * credits and goes.)
- * The numbers' credentials are read after the commit.
  */
 inbox_status_t
 inbox_sqlite_outbox_claim(inbox_store_t *store, int64_t now,
@@ -707,13 +706,12 @@ inbox_sqlite_outbox_claim(inbox_store_t *store, int64_t now,
     size_t                i, n, nparked;
     int64_t               until, opted_out_at, opens, *messages, *parked;
     int64_t              *parked_until, *put_off;
-    char                  from[INBOX_PHONE_MAX];
     char                  contact_tz[INBOX_TIMEZONE_MAX];
     char                  org_tz[INBOX_TIMEZONE_MAX];
     char                (*froms)[INBOX_PHONE_MAX];
     sqlite3_stmt         *stmt;
     inbox_status_t        status;
-    inbox_error_t         fallback, one;
+    inbox_error_t         fallback;
     inbox_sqlite_conn_t  *conn;
     inbox_outbox_item_t  *item;
     inbox_campaign_outbox_t  fate;
@@ -886,6 +884,21 @@ inbox_sqlite_outbox_claim(inbox_store_t *store, int64_t now,
         item->withdrawn = inbox_outbox_withdrawn(item->priority,
                                                  opted_out_at);
 
+        /*
+         * Read in the claim's transaction: a read that fails undoes the
+         * claim, where a failure after the commit would have sent it as
+         * if its number were gone.  A number removed since the message
+         * was written leaves e164 "": the sender reports it refused.
+         */
+        if (status == INBOX_OK) {
+            status = inbox_sqlite_number_read(conn, froms[i], &item->number,
+                                              err);
+            if (status == INBOX_ERR_NOT_FOUND) {
+                memset(&item->number, 0, sizeof(inbox_number_t));
+                status = INBOX_OK;
+            }
+        }
+
         batch->count = i + 1;
 
         if (status != INBOX_OK) {
@@ -896,19 +909,6 @@ inbox_sqlite_outbox_claim(inbox_store_t *store, int64_t now,
     status = inbox_sqlite_commit(conn, err);
     if (status != INBOX_OK) {
         goto undone;
-    }
-
-    /* a number removed since the reply was accepted leaves e164 "" */
-    for (i = 0; i < n; i++) {
-        snprintf(from, sizeof(from), "%s", froms[i]);
-
-        if (inbox_sqlite_number_find(store, from, &batch->items[i].number,
-                                     &one)
-            != INBOX_OK)
-        {
-            inbox_number_free(&batch->items[i].number);
-            memset(&batch->items[i].number, 0, sizeof(inbox_number_t));
-        }
     }
 
     goto done;

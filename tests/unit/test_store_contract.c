@@ -5606,6 +5606,9 @@ TEST(the_sender_may_claim_replies_alone)
     if (batch.count == 2) {
         CHECK_INT(batch.items[0].priority, INBOX_OUTBOX_REPLY);
         CHECK_INT(batch.items[1].priority, INBOX_OUTBOX_REPLY);
+        /* each with the number it goes from and its credentials */
+        CHECK_STR(batch.items[1].number.e164, NUMBER);
+        CHECK_STR(batch.items[1].number.auth_token, "secret");
     }
     inbox_outbox_batch_free(&batch);
     CHECK_INT(claim_by_day(&f, now + INBOX_OUTBOX_LEASE_DEFAULT + 1, 2,

@@ -3611,6 +3611,50 @@ TEST(outbox_claim)
 }
 
 
+TEST(outbox_claim_gives_back_what_it_could_not_read)
+{
+    fake_t                fake;
+    inbox_error_t         err;
+    inbox_store_t        *store;
+    inbox_outbox_batch_t  batch;
+
+    store = fake_open(&fake);
+
+    /* two entries leased, one of them interrupted before */
+    fake.replies[0] = "{\"ok\": 1, \"value\": {\"_id\": " OID(GEN_3) ","
+                      " \"org_id\": " OID(ORG_ID) ", \"message_id\": "
+                      OID(MSG_ID) ", \"priority\": 0, \"from\": \""
+                      NUMBER_E164 "\", \"attempts\": 1, \"lease_until\": "
+                      DATE(EARLIER) "}}";
+    fake.replies[1] = "{\"ok\": 1, \"value\": {\"_id\": " OID(GEN_2) ","
+                      " \"org_id\": " OID(ORG_ID) ", \"message_id\": "
+                      OID(MSG2_ID) ", \"priority\": 0, \"from\": \""
+                      NUMBER_E164 "\", \"attempts\": 0}}";
+    /* the first message's read fails: a primary stepping down */
+    fake.replies[2] = "{\"ok\": 0, \"code\": 10107, \"errmsg\": "
+                      "\"not primary\"}";
+
+    CHECK_INT(inbox_store_outbox_claim(store, 1767225600000LL,
+                                       1767225600000LL, 2, 30000,
+                                       INBOX_OUTBOX_BULK,
+                                       &batch, &err), INBOX_ERR_UNAVAILABLE);
+    CHECK_INT(batch.count, 0);
+    CHECK(batch.items == NULL);
+
+    /*
+     * Both are due again at once, at the attempts they had, the first
+     * still interrupted: not left leased for 30 s and then reported as
+     * perhaps sent.
+     */
+    CHECK(log_has(&fake, "\"update\" : \"outbox\""));
+    CHECK(log_has(&fake, "\"due_at\" : { \"$date\" : { \"$numberLong\" : \""
+                  NOW "\" } }"));
+    golden_check(&fake, "outbox_claim_given_back");
+
+    fake_close(&fake, store);
+}
+
+
 #define OUTBOX_ENTRY    CURSOR("{\"_id\": " OID(GEN_3) ", \"org_id\": "    \
                         OID(ORG_ID) ", \"message_id\": " OID(MSG_ID) ","  \
                         " \"attempts\": 1}")

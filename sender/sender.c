@@ -44,6 +44,7 @@ static const sender_pump_pt  sender_jobs[] = {
     sender_campaigns_pump,
     sender_media_pump,
     sender_holds_pump,
+    sender_optouts_pump,
 };
 
 
@@ -384,30 +385,6 @@ sender_publish(sender_t *s, const inbox_event_list_t *events)
                        (unsigned long long) total, SENDER_EVENTS_WAIT_MS);
         }
     }
-}
-
-
-void
-sender_opt_out(sender_t *s, const char *org_id, const char *contact_id)
-{
-    inbox_error_t       err;
-    inbox_event_list_t  events;
-
-    memset(&events, 0, sizeof(events));
-
-    if (inbox_store_contact_opt_out(s->store, org_id, contact_id,
-                                    INBOX_OPT_OUT_CARRIER, NULL, 0, NULL,
-                                    &events, &err)
-        == INBOX_OK)
-    {
-        sender_publish(s, &events);
-
-    } else {
-        sender_log(s, "cannot mark contact %s opted out at the carrier: %s",
-                   contact_id, err.message);
-    }
-
-    inbox_event_list_free(&events);
 }
 
 

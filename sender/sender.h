@@ -53,7 +53,8 @@ typedef int64_t (*sender_pump_pt)(sender_t *s, int64_t now_ms);
 void sender_publish(sender_t *s, const inbox_event_list_t *events);
 /* The carrier refused a contact as opted out: the store marks it so
  * (source "carrier", stamped by the store as it commits) and browsers
- * hear of it. */
+ * hear of it; while the store cannot, it is tried again
+ * (sender_optouts.c). */
 void sender_opt_out(sender_t *s, const char *org_id,
     const char *contact_id);
 

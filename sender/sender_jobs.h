@@ -25,6 +25,10 @@ int64_t sender_holds_pump(sender_t *s, int64_t now_ms);
  * their progress pushed (sender_campaigns.c). */
 int64_t sender_campaigns_pump(sender_t *s, int64_t now_ms);
 
+/* Carriers' opt-outs the store could not take yet, tried again
+ * (sender_optouts.c). */
+int64_t sender_optouts_pump(sender_t *s, int64_t now_ms);
+
 /* A wake-up came: every job looks at once. */
 void sender_jobs_wake(sender_t *s);
 void sender_media_wake(sender_t *s);

@@ -29,6 +29,15 @@ $(BUILD)/tests/test_sender_window: tests/unit/test_sender_window.c \
 	$(CC) $(CFLAGS) $(SANITIZE) -Isender -Itests/unit $< \
 	    sender/sender_window.c -o $@
 
+# The sender's carrier opt-outs, on a real SQLite store (sender.c, the
+# process, not linked: the test has its own publish and log).
+$(BUILD)/tests/test_sender_optouts: tests/unit/test_sender_optouts.c \
+        sender/sender_optouts.c $(SENDER_HDR) tests/unit/check.h \
+        $(LIBINBOX_SAN)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(SANITIZE) -Isender -Itests/unit $< \
+	    sender/sender_optouts.c -o $@ $(LIBINBOX_SAN) $(PKG_LIBS) -lpthread
+
 # ws-server's wire frames, without libwebsockets.
 $(BUILD)/tests/test_ws_frame: tests/unit/test_ws_frame.c \
         ws-server/ws_frame.c ws-server/ws_frame.h tests/unit/check.h

@@ -28,6 +28,7 @@
 #include <inbox/form.h>
 #include <inbox/password.h>
 #include <inbox/phone.h>
+#include <inbox/render.h>
 #include <inbox/store.h>
 #include <inbox/token.h>
 #include <inbox/telnyx.h>
@@ -88,6 +89,8 @@ static int ctl_token_create(inbox_store_t *store, ctl_words_t *words);
 static int ctl_token_list(inbox_store_t *store, ctl_words_t *words);
 static int ctl_token_revoke(inbox_store_t *store, ctl_words_t *words);
 static int ctl_credits_grant(inbox_store_t *store, ctl_words_t *words);
+static int ctl_billing_show(inbox_store_t *store, ctl_words_t *words);
+static int ctl_billing_print(inbox_store_t *store, const char *org_id);
 static int ctl_billing_set(inbox_store_t *store, ctl_words_t *words);
 static int ctl_billing_plan(inbox_store_t *store, ctl_words_t *words);
 static int ctl_settings_set(inbox_store_t *store, ctl_words_t *words);
@@ -139,7 +142,9 @@ static const ctl_command_t  ctl_commands[] = {
     { "token", "revoke", 2, "", ctl_token_revoke,
       "token revoke ORG_ID TOKEN_ID|TOKEN" },
     { "credits", "grant", 2, "", ctl_credits_grant,
-      "credits grant ORG_ID N" },
+      "credits grant ORG_ID N   (prints the billing as it is then)" },
+    { "billing", "show", 1, "", ctl_billing_show,
+      "billing show ORG_ID   (active, plan, credits balance and held)" },
     { "billing", "set", 2, "", ctl_billing_set,
       "billing set ORG_ID active|inactive" },
     { "billing", "plan", 2, "", ctl_billing_plan,
@@ -996,7 +1001,7 @@ ctl_credits_grant(inbox_store_t *store, ctl_words_t *words)
         return ctl_fail(&err);
     }
 
-    return 0;
+    return ctl_billing_print(store, words->args[0]);
 }
 
 
@@ -1023,7 +1028,7 @@ ctl_billing_set(inbox_store_t *store, ctl_words_t *words)
         return ctl_fail(&err);
     }
 
-    return 0;
+    return ctl_billing_print(store, words->args[0]);
 }
 
 
@@ -1041,6 +1046,38 @@ ctl_billing_plan(inbox_store_t *store, ctl_words_t *words)
     if (inbox_store_plan_set(store, words->args[0], plan, &err) != INBOX_OK) {
         return ctl_fail(&err);
     }
+
+    return ctl_billing_print(store, words->args[0]);
+}
+
+
+static int
+ctl_billing_show(inbox_store_t *store, ctl_words_t *words)
+{
+    return ctl_billing_print(store, words->args[0]);
+}
+
+
+/* As GET /api/v1/billing shows it: a change's result, or the balance. */
+static int
+ctl_billing_print(inbox_store_t *store, const char *org_id)
+{
+    char             *json;
+    inbox_error_t     err;
+    inbox_billing_t   billing;
+
+    if (inbox_store_billing_get(store, org_id, &billing, &err) != INBOX_OK) {
+        return ctl_fail(&err);
+    }
+
+    json = inbox_render_billing(&billing, NULL);
+    if (json == NULL) {
+        fprintf(stderr, "inboxctl: out of memory\n");
+        return 1;
+    }
+
+    printf("%s\n", json);
+    free(json);
 
     return 0;
 }
@@ -1614,6 +1651,7 @@ ctl_import_pass(inbox_store_t *store, const char *org_id,
 static int
 ctl_contacts_import(inbox_store_t *store, ctl_words_t *words)
 {
+    int              none;
     char            *data, *report;
     size_t           len;
     const char      *country;
@@ -1648,6 +1686,8 @@ ctl_contacts_import(inbox_store_t *store, ctl_words_t *words)
         inbox_import_free(im);
     }
 
+    none = 0;
+
     if (rc == INBOX_OK) {
         rc = ctl_import_pass(store, words->args[0], country, data, len, &im,
                              &err);
@@ -1656,6 +1696,16 @@ ctl_contacts_import(inbox_store_t *store, ctl_words_t *words)
         if (report != NULL) {
             printf("%s\n", report);
             free(report);
+        }
+
+        /* a file of which nothing could be read is a failed import */
+        if (rc == INBOX_OK && inbox_import_stored(im) == 0
+            && inbox_import_refused(im) > 0)
+        {
+            fprintf(stderr, "inboxctl: %s: no line was imported, %zu "
+                    "refused (listed above)\n", words->args[1],
+                    inbox_import_refused(im));
+            none = 1;
         }
 
         inbox_import_free(im);
@@ -1668,7 +1718,7 @@ ctl_contacts_import(inbox_store_t *store, ctl_words_t *words)
         return 1;
     }
 
-    return 0;
+    return none;
 }
 
 

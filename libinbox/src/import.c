@@ -518,6 +518,20 @@ inbox_import_flush(inbox_import_t *im)
 }
 
 
+size_t
+inbox_import_stored(const inbox_import_t *im)
+{
+    return im->count.created + im->count.updated;
+}
+
+
+size_t
+inbox_import_refused(const inbox_import_t *im)
+{
+    return im->invalid_count;
+}
+
+
 char *
 inbox_import_render(const inbox_import_t *im, size_t *len)
 {

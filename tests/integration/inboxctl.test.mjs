@@ -62,9 +62,23 @@ test('an organization, its number, a user and a token, one by one',
     assert.match(await ok(['token', 'create', org,
                            '--user', 'ana@harbor.example']), /^ibx_\S{40,}$/);
     assert.match(await ok(['token', 'create', org]), /^ibx_/);
-    assert.equal(await ok(['credits', 'grant', org, '250']), '');
-    assert.equal(await ok(['billing', 'set', org, 'inactive']), '');
-    assert.equal(await ok(['billing', 'set', org, 'active']), '');
+    // each change shows the billing as it is then, as does billing show
+    const billing = async (args) => JSON.parse(await ok(args));
+    assert.deepEqual(await billing(['credits', 'grant', org, '250']),
+        { active: true, plan: 'per_message',
+          credits: { balance: 250, held: 0 } });
+    assert.equal((await billing(['credits', 'grant', org, '50']))
+        .credits.balance, 300);
+    assert.equal((await billing(['billing', 'set', org, 'inactive'])).active,
+                 false);
+    assert.equal((await billing(['billing', 'show', org])).active, false);
+    assert.equal((await billing(['billing', 'set', org, 'active'])).active,
+                 true);
+    assert.equal((await billing(['billing', 'plan', org, 'unlimited'])).plan,
+                 'unlimited');
+    assert.deepEqual(await billing(['billing', 'show', org]),
+        { active: true, plan: 'unlimited',
+          credits: { balance: 300, held: 0 } });
 });
 
 test('mistakes are refused with a message and a non-zero exit', async () => {
@@ -105,10 +119,23 @@ test('mistakes are refused with a message and a non-zero exit', async () => {
                 /\S/);
     await fails(['credits', 'grant', org, '-5'], /a whole number from 1 to/);
     await fails(['billing', 'set', org, 'maybe'], /active or inactive/);
+    await fails(['billing', 'show', '999999'], /organization/);
     await fails(['frobnicate'], /unknown command/);
     await fails(['org', 'create', 'X', '--colour', 'blue'], /unknown option/);
     // its name is its business name until one is set: at most 100
     await fails(['org', 'create', 'x'.repeat(101)], /100/);
+
+    // an import of which no line could be read failed, with its report
+    const none = await ctl(['--store', store, 'contacts', 'import', org, '-'],
+                           { input: 'phone,name\nnope,Ann\n12,Bo\n' });
+    assert.notEqual(none.code, 0);
+    assert.match(none.stderr, /no line was imported, 2 refused/);
+    assert.equal(JSON.parse(none.stdout).invalid_count, 2);
+    // one good line is a success, the refused ones listed
+    const some = JSON.parse(await ok(['contacts', 'import', org, '-'],
+        { input: 'phone,name\n(312) 555-0190,Ann\n12,Bo\n' }));
+    assert.equal(some.created, 1);
+    assert.deepEqual(some.invalid.map((i) => i.line), [3]);
 });
 
 // The lines of token list after its header, each split into its columns.

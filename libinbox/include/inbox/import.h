@@ -48,6 +48,10 @@ inbox_status_t inbox_import_finish(inbox_import_t *im, inbox_error_t *err);
  * were in all.  malloc'd; NULL when out of memory. */
 char *inbox_import_render(const inbox_import_t *im, size_t *len);
 
+/* The lines stored (created or updated) and refused so far. */
+size_t inbox_import_stored(const inbox_import_t *im);
+size_t inbox_import_refused(const inbox_import_t *im);
+
 void inbox_import_free(inbox_import_t *im);
 
 #endif

@@ -476,6 +476,17 @@ sender_outbox_prepare(sender_t *s, const inbox_outbox_item_t *item,
         return NULL;
     }
 
+    if (item->billing_inactive) {
+        send->result.outcome = INBOX_SEND_REFUSED;
+        snprintf(send->result.error_code, sizeof(send->result.error_code),
+                 "%s", INBOX_SEND_ERROR_BILLING);
+        snprintf(send->result.message, sizeof(send->result.message),
+                 "billing is inactive: nothing is sent until it is active "
+                 "again");
+        sender_outbox_answered(send);
+        return NULL;
+    }
+
     if (item->number.e164[0] == '\0') {
         send->result.outcome = INBOX_SEND_REFUSED;
         snprintf(send->result.message, sizeof(send->result.message),

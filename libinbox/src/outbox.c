@@ -35,6 +35,20 @@ inbox_outbox_withdrawn(inbox_outbox_priority_t priority, int64_t opted_out_at)
 }
 
 
+inbox_outbox_billing_t
+inbox_outbox_billing(const inbox_outbox_item_t *item, int billing_active)
+{
+    if (billing_active || item->priority == INBOX_OUTBOX_NOTICE
+        || item->interrupted || item->cancelled)
+    {
+        return INBOX_OUTBOX_BILLING_GOES;
+    }
+
+    return item->priority == INBOX_OUTBOX_BULK ? INBOX_OUTBOX_BILLING_PARKS
+                                               : INBOX_OUTBOX_BILLING_FAILS;
+}
+
+
 inbox_outbox_priority_t
 inbox_outbox_priority_of(const inbox_reply_t *reply, int in_campaign)
 {

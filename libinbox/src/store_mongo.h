@@ -280,6 +280,10 @@ inbox_status_t inbox_mongo_reply_store(inbox_mongo_store_t *ms,
 inbox_status_t inbox_mongo_outbox_unpark(inbox_mongo_store_t *ms,
     const bson_oid_t *campaign, int64_t now, int backoffs,
     inbox_error_t *err);
+/* The organization's campaign messages claims parked while its billing
+ * was inactive (inbox_outbox_billing) due again at now. */
+inbox_status_t inbox_mongo_outbox_unpark_org(inbox_mongo_store_t *ms,
+    const bson_oid_t *org, int64_t now, inbox_error_t *err);
 /* The organization's first number (its e164, "" for none). */
 inbox_status_t inbox_mongo_first_number(inbox_mongo_store_t *ms,
     const bson_oid_t *org, char from[INBOX_PHONE_MAX], inbox_error_t *err);

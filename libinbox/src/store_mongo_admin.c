@@ -891,13 +891,31 @@ inbox_mongo_credits_grant(inbox_store_t *store, const char *org_id,
 }
 
 
+/*
+ * Billing active again makes due the campaign messages claims parked
+ * while it was not (inbox_outbox_billing), after the organization is
+ * written: a claim that read it inactive and parks later finds it active
+ * when it looks again (inbox_mongo_outbox_billing_recheck).
+ */
 inbox_status_t
 inbox_mongo_billing_set(inbox_store_t *store, const char *org_id,
     int active, inbox_error_t *err)
 {
-    return inbox_mongo_org_update(store, org_id,
+    bson_oid_t            org;
+    inbox_status_t        rc;
+    inbox_mongo_store_t  *ms = (inbox_mongo_store_t *) store;
+
+    rc = inbox_mongo_org_update(store, org_id,
         BCON_NEW("$set", "{", "billing_active", BCON_BOOL(active != 0), "}"),
         err);
+
+    if (rc == INBOX_OK && active && inbox_mongo_parse_id(org_id, &org) == 0)
+    {
+        rc = inbox_mongo_outbox_unpark_org(ms, &org, inbox_mongo_now(ms),
+                                           err);
+    }
+
+    return rc;
 }
 
 

@@ -38,10 +38,12 @@
  * files check the order.
  *
  * A claim leases each entry (a findAndModify: attempts + 1), reads the
- * statuses of their campaigns in one find, then puts the entries of a
- * campaign paused by a person back as they were (attempts,
- * lease_until) but parked, due at INBOX_OUTBOX_PARKED (outbox.h), in
- * one update.  A crash in between
+ * statuses of their campaigns in one find and their organizations'
+ * billing in another, then puts the entries of a campaign paused by a
+ * person, or of an organization whose billing is inactive, back as they
+ * were (attempts, lease_until) but parked, due at INBOX_OUTBOX_PARKED
+ * (outbox.h), in one update; it reads the billing of those again after
+ * the park, as it does the campaigns (below).  A crash in between
  * leaves those leased: claimed again when the lease runs out, reported
  * unknown (interrupted) though never sent.  A claim that read a campaign
  * paused just before it was resumed may park its entries after resume
@@ -68,7 +70,10 @@ typedef struct {
     bson_oid_t  message;
     bson_oid_t  campaign;
     int         in_campaign;          /* a campaign's message */
-    int         parked;               /* its campaign is paused */
+    int         parked;               /* its campaign is paused, or its
+                                         organization's billing is not
+                                         active (billing) */
+    int         billing;              /* parked for billing */
     int64_t     lease_until;          /* before this claim; 0: none */
     char        from[INBOX_PHONE_MAX];
     char        timezone[INBOX_TIMEZONE_MAX];  /* its contact's */
@@ -120,6 +125,10 @@ static inbox_status_t inbox_mongo_outbox_campaigns(inbox_mongo_store_t *ms,
     inbox_mongo_claim_t *claim, inbox_error_t *err);
 static inbox_status_t inbox_mongo_outbox_park(inbox_mongo_store_t *ms,
     inbox_mongo_claim_t *claim, inbox_error_t *err);
+static inbox_status_t inbox_mongo_outbox_billing(inbox_mongo_store_t *ms,
+    inbox_mongo_claim_t *claim, int parked, inbox_error_t *err);
+static inbox_status_t inbox_mongo_billing_fold(void *data, const bson_t *doc,
+    inbox_error_t *err);
 static inbox_status_t inbox_mongo_outbox_put_back(inbox_mongo_store_t *ms,
     inbox_mongo_claim_t *claim, int parked_only, int64_t due_at,
     inbox_error_t *err);
@@ -984,11 +993,20 @@ inbox_mongo_outbox_claim(inbox_store_t *store, int64_t now,
     }
 
     if (rc == INBOX_OK) {
+        rc = inbox_mongo_outbox_billing(ms, &claim, 0, err);
+    }
+
+    if (rc == INBOX_OK) {
         rc = inbox_mongo_outbox_park(ms, &claim, err);
     }
 
     if (rc == INBOX_OK) {
         rc = inbox_mongo_outbox_recheck(ms, &claim, now, err);
+    }
+
+    if (rc == INBOX_OK) {
+        /* billing made active between the read and the park: due again */
+        rc = inbox_mongo_outbox_billing(ms, &claim, 1, err);
     }
 
     /* the parked ones leave the batch */
@@ -1194,6 +1212,135 @@ inbox_mongo_outbox_campaigns(inbox_mongo_store_t *ms,
 }
 
 
+/* What inbox_mongo_billing_fold folds the organizations into. */
+typedef struct {
+    inbox_mongo_store_t  *ms;
+    inbox_mongo_claim_t  *claim;
+    int                   parked;
+    int64_t               now;
+} inbox_mongo_billing_t;
+
+
+/*
+ * Billing, one find for the claim's organizations: an entry the rule
+ * (inbox_outbox_billing) parks is parked, a reply marked to be reported
+ * refused.  With parked, after the park: the organizations of the
+ * entries parked for billing whose billing is active again have them
+ * due at once.
+ */
+static inbox_status_t
+inbox_mongo_outbox_billing(inbox_mongo_store_t *ms,
+    inbox_mongo_claim_t *claim, int parked, inbox_error_t *err)
+{
+    char                   key[24];
+    bson_t                 ids, batch;
+    size_t                 i, j, k;
+    bson_oid_t             org;
+    inbox_status_t         rc;
+    inbox_mongo_billing_t  fold;
+
+    bson_init(&ids);
+    k = 0;
+
+    for (i = 0; i < claim->n; i++) {
+        if ((parked && !claim->claimed[i].billing)
+            || inbox_mongo_parse_id(claim->items[i].org_id, &org) != 0)
+        {
+            continue;
+        }
+
+        for (j = 0; j < i; j++) {
+            if ((!parked || claim->claimed[j].billing)
+                && strcmp(claim->items[j].org_id, claim->items[i].org_id)
+                   == 0)
+            {
+                break;
+            }
+        }
+
+        if (j == i) {
+            snprintf(key, sizeof(key), "%zu", k++);
+            BSON_APPEND_OID(&ids, key, &org);
+        }
+    }
+
+    if (k == 0) {
+        bson_destroy(&ids);
+        return INBOX_OK;
+    }
+
+    rc = inbox_mongo_run_cursor(ms,
+        BCON_NEW("find", BCON_UTF8("orgs"),
+                 "filter", "{", "_id", "{", "$in", BCON_ARRAY(&ids), "}", "}",
+                 "projection", "{", "billing_active", BCON_INT32(1), "}"),
+        &batch, err);
+    bson_destroy(&ids);
+
+    fold.ms = ms;
+    fold.claim = claim;
+    fold.parked = parked;
+    fold.now = inbox_mongo_now(ms);
+
+    if (rc == INBOX_OK) {
+        rc = inbox_mongo_batch_each(&batch, inbox_mongo_billing_fold, &fold,
+                                    err);
+    }
+
+    bson_destroy(&batch);
+
+    return rc;
+}
+
+
+static inbox_status_t
+inbox_mongo_billing_fold(void *data, const bson_t *doc, inbox_error_t *err)
+{
+    int                     active;
+    size_t                  i;
+    bson_iter_t             iter;
+    bson_oid_t              org;
+    inbox_mongo_claim_t    *claim;
+    inbox_outbox_billing_t  billing;
+    inbox_mongo_billing_t  *fold = data;
+
+    if (!bson_iter_init_find(&iter, doc, "_id")
+        || !BSON_ITER_HOLDS_OID(&iter))
+    {
+        return INBOX_OK;
+    }
+
+    active = inbox_mongo_get_bool(doc, "billing_active");
+    claim = fold->claim;
+
+    if (fold->parked) {
+        return active ? inbox_mongo_outbox_unpark_org(fold->ms,
+                                                      bson_iter_oid(&iter),
+                                                      fold->now, err)
+                      : INBOX_OK;
+    }
+
+    for (i = 0; i < claim->n; i++) {
+        if (inbox_mongo_parse_id(claim->items[i].org_id, &org) != 0
+            || !bson_oid_equal(&org, bson_iter_oid(&iter)))
+        {
+            continue;
+        }
+
+        billing = inbox_outbox_billing(&claim->items[i], active);
+
+        if (billing == INBOX_OUTBOX_BILLING_PARKS) {
+            claim->claimed[i].parked = 1;
+            claim->claimed[i].billing = 1;
+        }
+
+        claim->items[i].billing_inactive =
+            (billing == INBOX_OUTBOX_BILLING_FAILS);
+    }
+
+    return INBOX_OK;
+}
+
+
 /* The entries of paused campaigns, due at INBOX_OUTBOX_PARKED. */
 static inbox_status_t
 inbox_mongo_outbox_park(inbox_mongo_store_t *ms, inbox_mongo_claim_t *claim,
@@ -1291,7 +1438,7 @@ inbox_mongo_outbox_recheck(inbox_mongo_store_t *ms,
 
     n = 0;
     for (i = 0; i < claim->n; i++) {
-        n += claim->claimed[i].parked != 0;
+        n += claim->claimed[i].parked && !claim->claimed[i].billing;
     }
 
     if (n == 0) {
@@ -1309,7 +1456,7 @@ inbox_mongo_outbox_recheck(inbox_mongo_store_t *ms,
 
     /* shallow copies: nothing of a claimed item is allocated yet */
     for (i = 0, j = 0; i < claim->n; i++) {
-        if (claim->claimed[i].parked) {
+        if (claim->claimed[i].parked && !claim->claimed[i].billing) {
             items[j] = claim->items[i];
             claimed[j] = claim->claimed[i];
             j++;
@@ -2339,4 +2486,26 @@ inbox_mongo_outbox_unpark(inbox_mongo_store_t *ms, const bson_oid_t *campaign,
     bson_destroy(q);
 
     return rc;
+}
+
+
+inbox_status_t
+inbox_mongo_outbox_unpark_org(inbox_mongo_store_t *ms, const bson_oid_t *org,
+    int64_t now, inbox_error_t *err)
+{
+    return inbox_mongo_run_simple(ms,
+        BCON_NEW("update", BCON_UTF8("outbox"),
+                 "updates", "[", "{",
+                     "q", "{",
+                         "priority", BCON_INT32(INBOX_OUTBOX_BULK),
+                         "due_at", BCON_DATE_TIME(INBOX_OUTBOX_PARKED),
+                         "org_id", BCON_OID(org),
+                     "}",
+                     "u", "{", "$set", "{",
+                         "due_at", BCON_DATE_TIME(now),
+                     "}", "}",
+                     "multi", BCON_BOOL(true),
+                 "}", "]",
+                 "ordered", BCON_BOOL(true)),
+        err);
 }

@@ -156,6 +156,7 @@ typedef enum {
     INBOX_SQL_OUTBOX_RETRY,
     INBOX_SQL_OUTBOX_PARK,
     INBOX_SQL_OUTBOX_UNPARK,
+    INBOX_SQL_OUTBOX_UNPARK_ORG,
     INBOX_SQL_RECIPIENT_CANCEL,
     INBOX_SQL_RECIPIENT_WAITS,
     INBOX_SQL_OUTBOX_DONE,
@@ -535,6 +536,11 @@ inbox_status_t inbox_sqlite_reply_store(inbox_sqlite_conn_t *conn,
  * waiting out a retry, so that a cancel reports them at once. */
 inbox_status_t inbox_sqlite_outbox_unpark(inbox_sqlite_conn_t *conn,
     int64_t campaign, int64_t now, int backoffs, inbox_error_t *err);
+/* The organization's parked campaign messages due again at now (its
+ * billing is active again: inbox_outbox_billing), inside the caller's
+ * transaction. */
+inbox_status_t inbox_sqlite_outbox_unpark_org(inbox_sqlite_conn_t *conn,
+    int64_t org, int64_t now, inbox_error_t *err);
 
 /* campaigns and polls (store_sqlite_campaigns.c) */
 /* Inside ingest's transaction: an inbound message (message, at, body)

@@ -918,13 +918,72 @@ inbox_sqlite_org_set(inbox_store_t *store, const char *org_id,
 }
 
 
+/*
+ * Billing active again makes the campaign messages its inactive spell
+ * parked due (inbox_outbox_billing), in the same transaction: a claim
+ * either saw billing inactive and parked before, or sees it active.
+ */
 inbox_status_t
 inbox_sqlite_billing_set(inbox_store_t *store, const char *org_id,
     int active, inbox_error_t *err)
 {
-    return inbox_sqlite_org_set(store, org_id, INBOX_SQL_BILLING_SET,
-               "UPDATE orgs SET billing_active = ?2 WHERE id = ?1", NULL,
-               active ? 1 : 0, err);
+    int64_t               org;
+    sqlite3_stmt         *stmt;
+    inbox_status_t        status;
+    inbox_error_t         fallback;
+    inbox_sqlite_conn_t  *conn;
+
+    if (err == NULL) {
+        err = &fallback;
+    }
+
+    status = inbox_sqlite_org_id(org_id, &org, err);
+    if (status != INBOX_OK) {
+        return status;
+    }
+
+    conn = inbox_sqlite_begin_write(store, err);
+    if (conn == NULL) {
+        return err->code;
+    }
+
+    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_BILLING_SET,
+        "UPDATE orgs SET billing_active = ?2 WHERE id = ?1", err);
+    if (stmt == NULL) {
+        status = err->code;
+        goto failed;
+    }
+
+    sqlite3_bind_int64(stmt, 1, org);
+    sqlite3_bind_int(stmt, 2, active ? 1 : 0);
+
+    if (!inbox_sqlite_step_done(stmt)) {
+        status = inbox_sqlite_fail(conn, sqlite3_errcode(conn->db), err);
+        goto failed;
+    }
+
+    if (sqlite3_changes(conn->db) == 0) {
+        status = inbox_error_set(err, INBOX_ERR_NOT_FOUND,
+                                 "no organization has the id \"%s\"",
+                                 org_id);
+        goto failed;
+    }
+
+    if (active) {
+        status = inbox_sqlite_outbox_unpark_org(conn, org, inbox_now_ms(),
+                                                err);
+        if (status != INBOX_OK) {
+            goto failed;
+        }
+    }
+
+    return inbox_sqlite_commit(conn, err);
+
+failed:
+
+    inbox_sqlite_rollback(conn);
+
+    return status;
 }
 
 

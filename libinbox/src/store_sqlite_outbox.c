@@ -714,6 +714,7 @@ inbox_sqlite_outbox_claim(inbox_store_t *store, int64_t now,
     inbox_error_t         fallback;
     inbox_sqlite_conn_t  *conn;
     inbox_outbox_item_t  *item;
+    inbox_outbox_billing_t   billing;
     inbox_campaign_outbox_t  fate;
 
     if (err == NULL) {
@@ -752,7 +753,7 @@ inbox_sqlite_outbox_claim(inbox_store_t *store, int64_t now,
         "SELECT o.id, o.org_id, o.message_id, o.attempts, o.lease_until,"
         " o.priority, o.from_e164, m.campaign_id, c.status,"
         " c.paused_reason, ct.timezone, g.timezone, g.quiet_start,"
-        " g.quiet_end"
+        " g.quiet_end, g.billing_active"
         " FROM outbox o JOIN messages m ON m.id = o.message_id"
         " LEFT JOIN campaigns c ON c.id = m.campaign_id"
         " JOIN conversations cv ON cv.id = m.conversation_id"
@@ -801,6 +802,19 @@ inbox_sqlite_outbox_claim(inbox_store_t *store, int64_t now,
         }
 
         item->cancelled = (fate == INBOX_OUTBOX_CANCELLED);
+
+        billing = inbox_outbox_billing(item, sqlite3_column_int(stmt, 14));
+
+        if (billing == INBOX_OUTBOX_BILLING_PARKS) {
+            /* as it is, its attempt not counted, until billing is back */
+            parked[nparked] = sqlite3_column_int64(stmt, 0);
+            put_off[nparked] = 0;
+            parked_until[nparked++] = INBOX_OUTBOX_PARKED;
+            memset(item, 0, sizeof(inbox_outbox_item_t));
+            continue;
+        }
+
+        item->billing_inactive = (billing == INBOX_OUTBOX_BILLING_FAILS);
 
         inbox_sqlite_column_copy(stmt, 10, contact_tz, sizeof(contact_tz));
         inbox_sqlite_column_copy(stmt, 11, org_tz, sizeof(org_tz));
@@ -2046,6 +2060,35 @@ inbox_sqlite_outbox_unpark(inbox_sqlite_conn_t *conn, int64_t campaign,
     sqlite3_bind_int64(stmt, 3, INBOX_OUTBOX_PARKED);
     sqlite3_bind_int(stmt, 4, INBOX_OUTBOX_BULK);
     sqlite3_bind_int(stmt, 5, backoffs != 0);
+
+    if (!inbox_sqlite_step_done(stmt)) {
+        return inbox_sqlite_fail(conn, sqlite3_errcode(conn->db), err);
+    }
+
+    return INBOX_OK;
+}
+
+
+/* An organization's parked campaign messages, due at once when its
+ * billing is active again; those of a campaign paused by a person are
+ * parked again by the next claim. */
+inbox_status_t
+inbox_sqlite_outbox_unpark_org(inbox_sqlite_conn_t *conn, int64_t org,
+    int64_t now, inbox_error_t *err)
+{
+    sqlite3_stmt  *stmt;
+
+    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_OUTBOX_UNPARK_ORG,
+        "UPDATE outbox SET due_at = ?2 WHERE priority = ?4 AND due_at = ?3"
+        " AND org_id = ?1", err);
+    if (stmt == NULL) {
+        return err->code;
+    }
+
+    sqlite3_bind_int64(stmt, 1, org);
+    sqlite3_bind_int64(stmt, 2, now);
+    sqlite3_bind_int64(stmt, 3, INBOX_OUTBOX_PARKED);
+    sqlite3_bind_int(stmt, 4, INBOX_OUTBOX_BULK);
 
     if (!inbox_sqlite_step_done(stmt)) {
         return inbox_sqlite_fail(conn, sqlite3_errcode(conn->db), err);

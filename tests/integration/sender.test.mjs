@@ -150,6 +150,34 @@ test('a carrier answering 503 is tried again and the reply still goes, '
     assert.deepEqual(sends.map((r) => r.response.status), [503, 201]);
 });
 
+test('billing made inactive while a reply waits out a retry: it is not '
+     + 'sent, fails as billing_inactive and costs nothing', async () => {
+    const { from, conv } = await thread();
+    await sim.fail({ type: 'http_error', status: 503, count: 1,
+                     number: from });
+    const before = await billing();
+    const m = await reply(conv.id, 'Sent while billing lapsed?');
+    const sendsTo = async () => (await sim.requests({ kind: 'send' }))
+        .filter((r) => r.form?.some(([k, v]) => k === 'To' && v === from));
+    await eventually(async () => (await sendsTo()).length === 1, 10000,
+                     'the first try reached the carrier');
+    await inboxctl(ctx.cluster.store, 'billing', 'set', org.id, 'inactive');
+    try {
+        await eventually(async () => (await messageOf(conv.id, m.id)).status
+            === 'failed', 20000, 'failed after the retry came due');
+        const got = await messageOf(conv.id, m.id);
+        assert.equal(got.error_code, 'billing_inactive');
+        /* only the 503: the retry never reached the carrier */
+        assert.deepEqual((await sendsTo()).map((r) => r.response.status),
+                         [503]);
+    } finally {
+        await inboxctl(ctx.cluster.store, 'billing', 'set', org.id,
+                       'active');
+    }
+    assert.equal((await billing()).balance, before.balance);
+    assert.equal((await billing()).held, before.held);
+});
+
 test('a contact the carrier blocks (21610) fails as opted out, not as a '
      + 'failure, and is opted out in the inbox', async () => {
     const { from, conv } = await thread();

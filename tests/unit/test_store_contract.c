@@ -5571,6 +5571,97 @@ TEST(fifty_concurrent_replies_with_credits_for_ten_accept_exactly_ten)
 }
 
 
+/*
+ * Billing made inactive with messages queued: nothing is sent.  The
+ * reply is handed out only to be reported refused (billing_inactive, its
+ * hold released), the campaign's message waits until billing is active
+ * again, and a keyword's answer still goes.
+ */
+TEST(while_billing_is_inactive_only_a_keywords_answer_goes)
+{
+    size_t                 i;
+    fixture_t              f;
+    int64_t                now;
+    char                   status[16], code[32];
+    inbox_error_t          err;
+    inbox_reply_result_t   b, notice;
+    inbox_ingest_result_t  alice, bob;
+    inbox_outbox_batch_t   batch;
+    inbox_send_result_t    res;
+    inbox_send_report_t    report;
+
+    FIXTURE(&f);
+
+    CHECK_INT(receive(&f, "SM1", ALICE, "hi", T0, &alice, NULL), INBOX_OK);
+    CHECK_INT(receive(&f, "SM2", BOB, "hi", T0, &bob, NULL), INBOX_OK);
+    CHECK_INT(inbox_store_credits_grant(f.store, f.org, 5, NULL), INBOX_OK);
+
+    CHECK_INT(f.backend->queue_bulk(&f, alice.conversation_id, T0), 0);
+    CHECK_INT(reply(&f, bob.conversation_id, "first", NULL, &b, NULL, NULL),
+              INBOX_OK);
+    CHECK_INT(inbox_store_outbox_notice(f.store, f.org, bob.conversation_id,
+                                        NUMBER, "Reply STOP to stop.",
+                                        &notice, NULL, &err), INBOX_OK);
+    CHECK_INT(held_of(&f, f.org), 1);
+
+    CHECK_INT(inbox_store_billing_set(f.store, f.org, 0, NULL), INBOX_OK);
+    now = inbox_now_ms();
+
+    CHECK_INT(claim_by_day(&f, now, 10, &batch), 2);
+    for (i = 0; i < batch.count; i++) {
+        CHECK(batch.items[i].priority != INBOX_OUTBOX_BULK);
+
+        if (batch.items[i].priority == INBOX_OUTBOX_NOTICE) {
+            CHECK_INT(batch.items[i].billing_inactive, 0);
+            continue;
+        }
+
+        CHECK_STR(batch.items[i].message.id, b.message.id);
+        CHECK_INT(batch.items[i].billing_inactive, 1);
+
+        memset(&res, 0, sizeof(res));
+        res.outcome = INBOX_SEND_REFUSED;
+        snprintf(res.error_code, sizeof(res.error_code), "%s",
+                 INBOX_SEND_ERROR_BILLING);
+        CHECK_INT(inbox_store_outbox_result(f.store, batch.items[i].id,
+                                            batch.items[i].attempt, &res,
+                                            now, &report, NULL, &err),
+                  INBOX_OK);
+    }
+    inbox_outbox_batch_free(&batch);
+
+    status_of(&f, bob.conversation_id, b.message.id, status, code);
+    CHECK_STR(status, "failed");
+    CHECK_STR(code, "billing_inactive");
+    /* the reply's credit is back */
+    CHECK_INT(held_of(&f, f.org), 0);
+    CHECK_INT(balance_of(&f, f.org), 5);
+
+    /* the campaign's message waits, however late it is looked at (the
+     * notice, never answered here, is back as interrupted) */
+    CHECK_INT(claim_by_day(&f, now + HOUR, 10, &batch), 1);
+    if (batch.count == 1) {
+        CHECK_INT(batch.items[0].priority, INBOX_OUTBOX_NOTICE);
+    }
+    inbox_outbox_batch_free(&batch);
+
+    /* billing back: it goes, and so does a reply again */
+    CHECK_INT(inbox_store_billing_set(f.store, f.org, 1, NULL), INBOX_OK);
+    CHECK_INT(claim_by_day(&f, inbox_now_ms(), 10, &batch), 1);
+    if (batch.count == 1) {
+        CHECK_INT(batch.items[0].priority, INBOX_OUTBOX_BULK);
+        CHECK_INT(batch.items[0].billing_inactive, 0);
+        CHECK_INT(batch.items[0].attempt, 1);
+    }
+    inbox_outbox_batch_free(&batch);
+    CHECK(ledger_balances(&f, f.org));
+
+    inbox_reply_result_free(&b);
+    inbox_reply_result_free(&notice);
+    fixture_close(&f);
+}
+
+
 TEST(the_sender_may_claim_replies_alone)
 {
     fixture_t              f;

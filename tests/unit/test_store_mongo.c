@@ -41,6 +41,9 @@
 #define GEN_3           "665000000000000000000003"
 
 #define FAKE_REPLIES    24
+/* a claim's read of its organizations' billing: active */
+#define ORG_BILLING_ACTIVE  CURSOR("{\"_id\": " OID(ORG_ID) ","            \
+                                   " \"billing_active\": true}")
 /* the organization's findAndModify that reserves an event number */
 #define SEQ_RESERVED    "{\"ok\": 1, \"value\": {\"_id\": " OID(ORG_ID)     \
                         ", \"seq\": {\"$numberLong\": \"12\"},"            \
@@ -949,7 +952,14 @@ TEST(credits_grant_and_billing_set)
 
     fake_reset(&fake);
     CHECK_INT(inbox_store_billing_set(store, ORG_ID, 0, &err), INBOX_OK);
+    CHECK_INT(fake.commands, 1);
     golden_check(&fake, "billing_set");
+
+    /* active again: what claims parked meanwhile is due */
+    fake_reset(&fake);
+    CHECK_INT(inbox_store_billing_set(store, ORG_ID, 1, &err), INBOX_OK);
+    CHECK_INT(fake.commands, 2);
+    golden_check(&fake, "billing_set_active");
 
     fake_reset(&fake);
     CHECK_INT(inbox_store_plan_set(store, ORG_ID, INBOX_PLAN_UNLIMITED, &err),
@@ -3571,7 +3581,8 @@ TEST(outbox_claim)
                       NUMBER_E164 "\", \"attempts\": 1, \"lease_until\": "
                       DATE(EARLIER) "}}";
     fake.replies[1] = NULL;                 /* nothing more due */
-    fake.replies[2] = CURSOR("{\"_id\": " OID(MSG_ID) ", \"conversation_id\":"
+    fake.replies[2] = ORG_BILLING_ACTIVE;
+    fake.replies[3] = CURSOR("{\"_id\": " OID(MSG_ID) ", \"conversation_id\":"
                              " " OID(CONV_ID) ", \"direction\": \"outbound\","
                              " \"contact_id\": " OID(CONTACT_ID) ","
                              " \"to\": \"+15551234567\", \"body\": \"hi\","
@@ -3579,9 +3590,9 @@ TEST(outbox_claim)
                              " \"segments\": 1, \"media\": [],"
                              " \"created_at\": " DATE(EARLIER) "}");
     /* the contact opted out after the message was written */
-    fake.replies[3] = CURSOR("{\"_id\": " OID(CONTACT_ID) ", \"opted_out\":"
+    fake.replies[4] = CURSOR("{\"_id\": " OID(CONTACT_ID) ", \"opted_out\":"
                              " true, \"opted_out_at\": " DATE(NOW) "}");
-    fake.replies[4] = CURSOR("{\"_id\": " OID(GEN_1) ", \"org_id\": "
+    fake.replies[5] = CURSOR("{\"_id\": " OID(GEN_1) ", \"org_id\": "
                              OID(ORG_ID) ", \"e164\": \"" NUMBER_E164 "\","
                              " \"carrier\": \"twilio\", \"account_sid\":"
                              " \"AC1\", \"auth_token\": \"tok\"}");
@@ -3630,8 +3641,9 @@ TEST(outbox_claim_gives_back_what_it_could_not_read)
                       " \"org_id\": " OID(ORG_ID) ", \"message_id\": "
                       OID(MSG2_ID) ", \"priority\": 0, \"from\": \""
                       NUMBER_E164 "\", \"attempts\": 0}}";
+    fake.replies[2] = ORG_BILLING_ACTIVE;
     /* the first message's read fails: a primary stepping down */
-    fake.replies[2] = "{\"ok\": 0, \"code\": 10107, \"errmsg\": "
+    fake.replies[3] = "{\"ok\": 0, \"code\": 10107, \"errmsg\": "
                       "\"not primary\"}";
 
     CHECK_INT(inbox_store_outbox_claim(store, 1767225600000LL,
@@ -4707,10 +4719,11 @@ TEST(outbox_claim_parks_a_paused_campaigns_and_marks_a_cancelled_ones)
     fake.replies[3] = CURSOR(CAMPAIGN_PAUSED_BY_HAND ","
                              " {\"_id\": " OID(POLL_ID) ","
                              " \"status\": \"cancelled\"}");
-    fake.replies[4] = NULL;                 /* the two parked */
+    fake.replies[4] = ORG_BILLING_ACTIVE;
+    fake.replies[5] = NULL;                 /* the two parked */
     /* read again after the park: still paused, so nothing unparked */
-    fake.replies[5] = CURSOR(CAMPAIGN_PAUSED_BY_HAND);
-    fake.replies[6] = CURSOR("{\"_id\": " OID(MSG2_ID) ", \"conversation_id\":"
+    fake.replies[6] = CURSOR(CAMPAIGN_PAUSED_BY_HAND);
+    fake.replies[7] = CURSOR("{\"_id\": " OID(MSG2_ID) ", \"conversation_id\":"
                              " " OID(CONV_ID) ", \"direction\": \"outbound\","
                              " \"contact_id\": " OID(CONTACT_ID) ","
                              " \"to\": \"+15551234567\", \"body\": \"Which"
@@ -4718,9 +4731,9 @@ TEST(outbox_claim_parks_a_paused_campaigns_and_marks_a_cancelled_ones)
                              " 1, \"segments\": 1, \"media\": [],"
                              " \"created_at\": " DATE(EARLIER) ","
                              " \"campaign_id\": " OID(POLL_ID) "}");
-    fake.replies[7] = CURSOR("{\"_id\": " OID(CONTACT_ID) ", \"opted_out\":"
+    fake.replies[8] = CURSOR("{\"_id\": " OID(CONTACT_ID) ", \"opted_out\":"
                              " false}");
-    fake.replies[8] = CURSOR("{\"_id\": " OID(GEN_1) ", \"org_id\": "
+    fake.replies[9] = CURSOR("{\"_id\": " OID(GEN_1) ", \"org_id\": "
                              OID(ORG_ID) ", \"e164\": \"" NUMBER_E164 "\","
                              " \"carrier\": \"twilio\", \"account_sid\":"
                              " \"AC1\", \"auth_token\": \"tok\"}");
@@ -4739,8 +4752,65 @@ TEST(outbox_claim_parks_a_paused_campaigns_and_marks_a_cancelled_ones)
         CHECK_STR(batch.items[0].message.body, "Which day?");
     }
     /* three claimed (max), so no fourth findAndModify */
-    CHECK_INT(fake.commands, 9);
+    CHECK_INT(fake.commands, 10);
     golden_check(&fake, "outbox_claim_parked");
+    inbox_outbox_batch_free(&batch);
+
+    fake_close(&fake, store);
+}
+
+
+/*
+ * Billing inactive: the reply is handed out marked to be reported
+ * refused, the campaign's message parked (as it was), not unparked by
+ * the campaign's read after the park, since its campaign is sending; the
+ * organization read again after the park is active by then, so what was
+ * parked for billing is due at once.
+ */
+TEST(outbox_claim_while_billing_is_inactive)
+{
+    fake_t                fake;
+    inbox_error_t         err;
+    inbox_store_t        *store;
+    inbox_outbox_batch_t  batch;
+
+    store = fake_open(&fake);
+
+    fake.replies[0] = "{\"ok\": 1, \"value\": {\"_id\": " OID(ENTRY2_ID) ","
+                      " \"org_id\": " OID(ORG_ID) ", \"message_id\": "
+                      OID(MSG2_ID) ", \"priority\": 0, \"from\": \""
+                      NUMBER_E164 "\", \"attempts\": 0}}";
+    fake.replies[1] = BULK_ENTRY(ENTRY1_ID, MSG_ID, CAMPAIGN_ID, "0", "null");
+    fake.replies[2] = CURSOR("{\"_id\": " OID(CAMPAIGN_ID) ", \"status\":"
+                             " \"sending\"}");
+    fake.replies[3] = CURSOR("{\"_id\": " OID(ORG_ID) ","
+                             " \"billing_active\": false}");
+    fake.replies[4] = NULL;                 /* parked */
+    fake.replies[5] = ORG_BILLING_ACTIVE;   /* read again: active */
+    fake.replies[6] = NULL;                 /* unparked */
+    fake.replies[7] = CURSOR("{\"_id\": " OID(MSG2_ID) ", \"conversation_id\":"
+                             " " OID(CONV_ID) ", \"direction\": \"outbound\","
+                             " \"contact_id\": " OID(CONTACT_ID) ","
+                             " \"to\": \"+15551234567\", \"body\": \"hi\","
+                             " \"status\": \"queued\", \"credits\": 1,"
+                             " \"segments\": 1, \"media\": [],"
+                             " \"created_at\": " DATE(EARLIER) "}");
+    fake.replies[8] = CURSOR("{\"_id\": " OID(CONTACT_ID) ", \"opted_out\":"
+                             " false}");
+
+    CHECK_INT(inbox_store_outbox_claim(store, 1767225600000LL,
+                                       1767225600000LL, 2, 30000,
+                                       INBOX_OUTBOX_BULK,
+                                       &batch, &err), INBOX_OK);
+    CHECK_INT(batch.count, 1);
+    if (batch.count == 1) {
+        CHECK_STR(batch.items[0].id, ENTRY2_ID);
+        CHECK_INT(batch.items[0].billing_inactive, 1);
+    }
+    CHECK(log_has(&fake, "\"find\" : \"orgs\""));
+    /* the campaign was not read again: nothing of it parked by hand */
+    CHECK_INT(fake.commands, 10);
+    golden_check(&fake, "outbox_claim_billing_inactive");
     inbox_outbox_batch_free(&batch);
 
     fake_close(&fake, store);
@@ -4759,7 +4829,8 @@ london_bulk_entry(fake_t *fake)
     fake->replies[0] = BULK_ENTRY(ENTRY1_ID, MSG_ID, CAMPAIGN_ID, "0", "null");
     fake->replies[1] = CURSOR("{\"_id\": " OID(CAMPAIGN_ID) ", \"status\":"
                              " \"sending\"}");
-    fake->replies[2] = CURSOR("{\"_id\": " OID(MSG_ID) ", \"conversation_id\":"
+    fake->replies[2] = ORG_BILLING_ACTIVE;
+    fake->replies[3] = CURSOR("{\"_id\": " OID(MSG_ID) ", \"conversation_id\":"
                              " " OID(CONV_ID) ", \"direction\": \"outbound\","
                              " \"contact_id\": " OID(CONTACT_ID) ","
                              " \"to\": \"+15551234567\", \"body\": \"Sale\","
@@ -4767,13 +4838,13 @@ london_bulk_entry(fake_t *fake)
                              " \"segments\": 1, \"media\": [],"
                              " \"created_at\": " DATE(EARLIER) ","
                              " \"campaign_id\": " OID(CAMPAIGN_ID) "}");
-    fake->replies[3] = CURSOR("{\"_id\": " OID(CONTACT_ID) ", \"opted_out\":"
+    fake->replies[4] = CURSOR("{\"_id\": " OID(CONTACT_ID) ", \"opted_out\":"
                              " false, \"timezone\": \"Europe/London\"}");
-    fake->replies[4] = CURSOR("{\"_id\": " OID(GEN_1) ", \"org_id\": "
+    fake->replies[5] = CURSOR("{\"_id\": " OID(GEN_1) ", \"org_id\": "
                              OID(ORG_ID) ", \"e164\": \"" NUMBER_E164 "\","
                              " \"carrier\": \"twilio\", \"account_sid\":"
                              " \"AC1\", \"auth_token\": \"tok\"}");
-    fake->replies[5] = CURSOR("{\"_id\": " OID(ORG_ID) ", \"name\": \"Acme\","
+    fake->replies[6] = CURSOR("{\"_id\": " OID(ORG_ID) ", \"name\": \"Acme\","
                              " \"timezone\": \"UTC\"}");
 }
 
@@ -4788,15 +4859,15 @@ TEST(outbox_claim_puts_off_a_bulk_entry_in_its_recipients_quiet_hours)
     store = fake_open(&fake);
 
     london_bulk_entry(&fake);
-    fake.replies[6] = NULL;                 /* put back */
-    fake.replies[7] = NULL;                 /* its recipient waits */
+    fake.replies[7] = NULL;                 /* put back */
+    fake.replies[8] = NULL;                 /* its recipient waits */
 
     CHECK_INT(inbox_store_outbox_claim(store, 1767225600000LL,
                                        1767225600000LL, 1, 30000,
                                        INBOX_OUTBOX_BULK,
                                        &batch, &err), INBOX_OK);
     CHECK_INT(batch.count, 0);
-    CHECK_INT(fake.commands, 8);
+    CHECK_INT(fake.commands, 9);
     /* due at 08:00 London, its attempt back at 0, no lease */
     CHECK(log_has(&fake, "1767254400000"));
     golden_check(&fake, "outbox_claim_quiet_hours");
@@ -4818,14 +4889,14 @@ TEST(outbox_claim_queues_again_a_bulk_entrys_recipient)
     store = fake_open(&fake);
 
     london_bulk_entry(&fake);
-    fake.replies[6] = NULL;                 /* queued again */
+    fake.replies[7] = NULL;                 /* queued again */
 
     CHECK_INT(inbox_store_outbox_claim(store, 1767225600000LL,
                                        1767268800000LL, 1, 30000,
                                        INBOX_OUTBOX_BULK,
                                        &batch, &err), INBOX_OK);
     CHECK_INT(batch.count, 1);
-    CHECK_INT(fake.commands, 7);
+    CHECK_INT(fake.commands, 8);
     golden_check(&fake, "outbox_claim_queues_again");
     inbox_outbox_batch_free(&batch);
 
@@ -4847,17 +4918,18 @@ TEST(outbox_claim_unparks_what_it_parked_after_a_resume)
 
     fake.replies[0] = BULK_ENTRY(ENTRY1_ID, MSG_ID, CAMPAIGN_ID, "0", "null");
     fake.replies[1] = CURSOR(CAMPAIGN_PAUSED_BY_HAND);
-    fake.replies[2] = NULL;                 /* parked */
-    fake.replies[3] = CURSOR("{\"_id\": " OID(CAMPAIGN_ID) ", \"status\":"
+    fake.replies[2] = ORG_BILLING_ACTIVE;
+    fake.replies[3] = NULL;                 /* parked */
+    fake.replies[4] = CURSOR("{\"_id\": " OID(CAMPAIGN_ID) ", \"status\":"
                              " \"sending\"}");
-    fake.replies[4] = NULL;                 /* unparked */
+    fake.replies[5] = NULL;                 /* unparked */
 
     CHECK_INT(inbox_store_outbox_claim(store, 1767225600000LL,
                                        1767225600000LL, 1, 30000,
                                        INBOX_OUTBOX_BULK,
                                        &batch, &err), INBOX_OK);
     CHECK_INT(batch.count, 0);
-    CHECK_INT(fake.commands, 5);
+    CHECK_INT(fake.commands, 6);
     golden_check(&fake, "outbox_claim_unparks_after_a_resume");
     inbox_outbox_batch_free(&batch);
 

@@ -53,8 +53,10 @@
  * instead of handing them out (due_at INBOX_OUTBOX_PARKED, no attempt
  * counted), and resume or cancel makes them due again, so that a paused
  * or cancelled campaign sends nothing more beyond what the sender had
- * already started.  A pause for credits or billing only stops the
- * campaign's dispatch: what was handed over holds its credits and goes.
+ * already started.  A pause for credits only stops the campaign's
+ * dispatch: what was handed over holds its credits and goes.  Inactive
+ * billing stops everything but keyword answers at the claim
+ * (inbox_outbox_billing).
  */
 #ifndef INBOX_OUTBOX_H
 #define INBOX_OUTBOX_H
@@ -87,6 +89,7 @@ typedef enum {
 #define INBOX_SEND_ERROR_UNAVAILABLE  "carrier_unavailable"
 #define INBOX_SEND_ERROR_REFUSED      "refused"
 #define INBOX_SEND_ERROR_CANCELLED    "campaign_cancelled"
+#define INBOX_SEND_ERROR_BILLING      "billing_inactive"
 
 /*
  * Whether a queued message is withdrawn because its contact is opted out
@@ -126,6 +129,11 @@ typedef struct {
     int              cancelled;        /* its campaign was cancelled:
                                           report it cancelled, never
                                           send it */
+    int              billing_inactive; /* a reply while its
+                                          organization's billing is
+                                          inactive: report it refused
+                                          ("billing_inactive"), never
+                                          send it */
     int64_t          lease_until;      /* ms */
     inbox_outbox_priority_t  priority;
     char             campaign_id[INBOX_ID_MAX];  /* "" for a reply */
@@ -154,6 +162,26 @@ void inbox_outbox_batch_free(inbox_outbox_batch_t *batch);
 int inbox_outbox_quiet(const inbox_outbox_item_t *item,
     const char *contact_tz, const char *org_tz, int quiet_start,
     int quiet_end, int64_t now, int64_t *opens);
+
+
+/*
+ * What a claim does with an entry while its organization's billing is
+ * inactive, when nothing is sent, replies included: a keyword's answer
+ * still goes (it costs nothing, and it is the confirmation an opt-out
+ * owes); a campaign's message is parked until billing is active again
+ * (inbox_store_billing_set makes it due); a reply fails, so that the
+ * person who wrote it sees why at once and sends it again once billing
+ * is back, rather than it going out unannounced hours later.  An entry
+ * only to be reported (interrupted, cancelled) is reported.
+ */
+typedef enum {
+    INBOX_OUTBOX_BILLING_GOES = 0,
+    INBOX_OUTBOX_BILLING_PARKS,
+    INBOX_OUTBOX_BILLING_FAILS
+} inbox_outbox_billing_t;
+
+inbox_outbox_billing_t inbox_outbox_billing(const inbox_outbox_item_t *item,
+    int billing_active);
 
 
 /* What recording a result did. */

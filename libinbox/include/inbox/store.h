@@ -146,6 +146,9 @@ inbox_status_t inbox_store_token_revoke(inbox_store_t *store,
  * ledger entry ("grant"). */
 inbox_status_t inbox_store_credits_grant(inbox_store_t *store,
     const char *org_id, int64_t credits, inbox_error_t *err);
+/* Billing active or not: while it is not, nothing is sent but keyword
+ * answers (inbox_outbox_billing); active again, the campaign messages
+ * claims parked meanwhile are due at once. */
 inbox_status_t inbox_store_billing_set(inbox_store_t *store,
     const char *org_id, int active, inbox_error_t *err);
 /* Moves the organization to plan (billing.h); the credits it holds stay

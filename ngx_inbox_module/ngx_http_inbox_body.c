@@ -54,7 +54,10 @@ ngx_http_inbox_request_body(ngx_http_request_t *r, size_t max,
         b = cl->buf;
 
         if (!b->in_file) {
-            p = ngx_cpymem(p, b->pos, b->last - b->pos);
+            /* an empty chunked body leaves a buffer with no memory */
+            if (b->last != b->pos) {
+                p = ngx_cpymem(p, b->pos, b->last - b->pos);
+            }
             continue;
         }
 

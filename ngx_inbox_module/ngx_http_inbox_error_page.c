@@ -64,14 +64,25 @@ static const ngx_http_inbox_error_page_t  ngx_http_inbox_error_pages[] = {
     { NGX_HTTP_REQUEST_HEADER_TOO_LARGE, "too_large",
       "The request headers are larger than this server accepts." },
 
+    { NGX_HTTP_RANGE_NOT_SATISFIABLE, "invalid_request",
+      "The requested range is not within the file." },
+
+    { NGX_HTTP_NOT_IMPLEMENTED, "invalid_request",
+      "This server does not support the request's method or transfer "
+      "coding." },
+
     { NGX_HTTP_SERVICE_UNAVAILABLE, "unavailable",
       ngx_http_inbox_unavailable },
+
+    { NGX_HTTP_VERSION_NOT_SUPPORTED, "invalid_request",
+      "This server does not support the request's HTTP version." },
 
     { 0, NULL, NULL }
 };
 
 
 static ngx_int_t ngx_http_inbox_error_page_handler(ngx_http_request_t *r);
+static void ngx_http_inbox_error_page_forget(ngx_http_request_t *r);
 
 
 char *
@@ -150,5 +161,56 @@ ngx_http_inbox_error_page_handler(ngx_http_request_t *r)
     r->err_status = 0;
     r->header_only = (r->method == NGX_HTTP_HEAD);
 
+    ngx_http_inbox_error_page_forget(r);
+
     return ngx_http_inbox_reply_code(r, status, code, message);
+}
+
+
+/*
+ * Headers the failed location set for its success stay on the request
+ * through the redirect here: a media file's year-long Cache-Control,
+ * added before the range filter turned the answer into a 416, must not
+ * go out with the error, nor its nosniff twice (this location adds its
+ * own).
+ */
+static void
+ngx_http_inbox_error_page_forget(ngx_http_request_t *r)
+{
+    ngx_uint_t        i;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h;
+
+    part = &r->headers_out.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if ((h[i].key.len == sizeof("Cache-Control") - 1
+             && ngx_strncasecmp(h[i].key.data, (u_char *) "Cache-Control",
+                                h[i].key.len) == 0)
+            || (h[i].key.len == sizeof("X-Content-Type-Options") - 1
+                && ngx_strncasecmp(h[i].key.data,
+                                   (u_char *) "X-Content-Type-Options",
+                                   h[i].key.len) == 0))
+        {
+            h[i].hash = 0;
+        }
+    }
+
+#if (nginx_version < 1023000)
+    r->headers_out.cache_control.nelts = 0;
+#else
+    r->headers_out.cache_control = NULL;
+#endif
 }

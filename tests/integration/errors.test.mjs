@@ -87,6 +87,25 @@ test('a malformed request line and oversized headers are JSON too',
         assertError(big, 400, 'invalid_request');
     });
 
+test('a transfer coding or an HTTP version nginx does not speak, and an '
+     + 'empty chunked body, are JSON too', async () => {
+    const c = ctx.cluster;
+    const token = c.orgs[0].token;
+    const gzip = await rawHttp(c.port, 'POST /api/v1/contacts HTTP/1.1\r\n'
+        + 'Host: localhost\r\nTransfer-Encoding: gzip\r\n'
+        + 'Connection: close\r\n\r\n');
+    assertError(gzip, 501, 'invalid_request');
+    const version = await rawHttp(c.port, 'GET /api/v1/conversations '
+        + 'HTTP/2.0\r\nHost: localhost\r\nConnection: close\r\n\r\n');
+    assertError(version, 505, 'invalid_request');
+    const empty = await rawHttp(c.port, 'POST /api/v1/contacts HTTP/1.1\r\n'
+        + `Host: localhost\r\nAuthorization: Bearer ${token}\r\n`
+        + 'Content-Type: application/json\r\n'
+        + 'Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n'
+        + '0\r\n\r\n');
+    assertError(empty, 400, 'invalid_request');
+});
+
 test('a body over nginx\'s limit is 413 too_large in JSON', async () => {
     const c = ctx.cluster;
     const res = await fetch(c.url('/api/v1/conversations/1/read'), {

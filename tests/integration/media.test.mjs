@@ -34,10 +34,11 @@ const files = () => readdirSync(ctx.cluster.mediaDir).sort();
 
 // A GET (or another method's request, without a body) as sent, byte for
 // byte (fetch would clean up the path first).
-function rawGet(path, method = 'GET') {
+function rawGet(path, method = 'GET', headers = {}) {
     const { port } = new URL(ctx.cluster.baseUrl);
     return new Promise((resolve, reject) => {
-        const req = request({ host: '127.0.0.1', port, path, method },
+        const req = request({ host: '127.0.0.1', port, path, method,
+                              headers },
             (res) => {
                 const parts = [];
                 res.on('data', (b) => parts.push(b));
@@ -261,6 +262,18 @@ test('only the files the inbox made are served: made-up tokens, other '
     const got = await rawGet(path);
     assert.equal(got.status, 200);
     assert.equal(got.headers['content-type'], 'image/png');
+
+    // a part of it too; a range past its end is the contract's JSON,
+    // never kept by a cache as the file's answer for a year
+    const part = await rawGet(path, 'GET', { Range: 'bytes=0-7' });
+    assert.equal(part.status, 206);
+    assert.equal(part.body.length, 8);
+    const past = await rawGet(path, 'GET', { Range: 'bytes=99999-' });
+    assert.equal(past.status, 416);
+    assert.match(past.headers['content-type'], /application\/json/);
+    assert.equal(JSON.parse(past.body).error.code, 'invalid_request');
+    assert.doesNotMatch(past.headers['cache-control'] ?? '', /immutable/);
+    assert.equal(past.headers['x-content-type-options'], 'nosniff');
 
     // and is only read: anything else is the contract's 405, not nginx's
     // HTML page

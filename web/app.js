@@ -329,7 +329,10 @@
         if (plain(conv.contact.name || '').includes(plain(state.q))) {
             return true;
         }
-        const digits = state.q.replace(/\D/g, '');
+        /* as the server: letters make it a name's search only */
+        const number = state.q.trim().replace(/^tel:/i, '');
+        const digits = /^[0-9+\-(). /\t]*$/.test(number)
+            ? number.replace(/\D/g, '') : '';
         if (digits === '') {
             return false;
         }

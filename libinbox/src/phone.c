@@ -311,23 +311,47 @@ inbox_phone_international(const char *digits, size_t n,
     /* "+44 020 ...", "0044 020 ...": the national trunk 0 written after
      * the country code is not dialled from abroad (its numbers never
      * start with one), and kept it would make a second contact */
-    if (cc != NULL && cc->trunk_prefix[0] == '0') {
-        ccl = strlen(cc->calling_code);
-        trunk = strlen(cc->trunk_prefix);
+    ccl = 0;
+    trunk = inbox_phone_trunk_after_code(digits, n, &ccl);
 
-        if (strncmp(digits + ccl, cc->trunk_prefix, trunk) == 0
-            && n - ccl - trunk >= cc->nsn_min
-            && n - ccl - trunk <= cc->nsn_max)
-        {
-            snprintf(out, INBOX_PHONE_MAX, "+%s%.*s", cc->calling_code,
-                     (int) (n - ccl - trunk), digits + ccl + trunk);
-            return INBOX_OK;
-        }
+    if (trunk > 0 && n - ccl - trunk >= cc->nsn_min
+        && n - ccl - trunk <= cc->nsn_max)
+    {
+        snprintf(out, INBOX_PHONE_MAX, "+%s%.*s", cc->calling_code,
+                 (int) (n - ccl - trunk), digits + ccl + trunk);
+        return INBOX_OK;
     }
 
     snprintf(out, INBOX_PHONE_MAX, "+%.*s", (int) n, digits);
 
     return INBOX_OK;
+}
+
+
+size_t
+inbox_phone_trunk_after_code(const char *digits, size_t n, size_t *code_len)
+{
+    size_t                        ccl, trunk;
+    const inbox_phone_country_t  *cc;
+
+    cc = inbox_phone_country_of(digits, n);
+
+    if (cc == NULL || cc->trunk_prefix[0] != '0') {
+        return 0;
+    }
+
+    ccl = strlen(cc->calling_code);
+    trunk = strlen(cc->trunk_prefix);
+
+    if (n <= ccl + trunk
+        || strncmp(digits + ccl, cc->trunk_prefix, trunk) != 0)
+    {
+        return 0;
+    }
+
+    *code_len = ccl;
+
+    return trunk;
 }
 
 

@@ -1,14 +1,18 @@
 /*
  * What a conversation search matches (see <inbox/search.h>).
  */
+#include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <inbox/fold.h>
 #include <inbox/phone.h>
 #include <inbox/search.h>
 
 
 static size_t inbox_search_chars(const char *s);
-static void inbox_search_dialled(const char *digits, char *dialled);
+static int inbox_search_numeric(const char *q);
+static void inbox_search_dialled(const char *q, const char *digits,
+    char *dialled);
 static int inbox_search_key_ascii(const char *name, size_t len, char *out,
     size_t size);
 
@@ -37,8 +41,11 @@ inbox_search_parse(const char *q, inbox_search_t *s)
         strcpy(s->name, " ");
     }
 
-    inbox_phone_digits(q, len, s->digits, sizeof(s->digits));
-    inbox_search_dialled(s->digits, s->dialled);
+    /* "Suite 4" looks for a name, not for every number with a 4 */
+    if (inbox_search_numeric(q)) {
+        inbox_phone_digits(q, len, s->digits, sizeof(s->digits));
+        inbox_search_dialled(q, s->digits, s->dialled);
+    }
 
     s->indexed = inbox_search_chars(s->name) >= INBOX_SEARCH_INDEX_MIN
                  && (s->digits[0] == '\0'
@@ -50,33 +57,69 @@ inbox_search_parse(const char *q, inbox_search_t *s)
 }
 
 
+/* Whether q is a number as people write one: digits, and only the
+ * signs and spaces around them ("+44 (0)20 7946-0958"), perhaps as a
+ * link gives it ("tel:+1-555-98"). */
+static int
+inbox_search_numeric(const char *q)
+{
+    q += strspn(q, " \t");
+
+    if (strncasecmp(q, "tel:", 4) == 0) {
+        q += 4;
+    }
+
+    return q[strspn(q, "0123456789+-(). /\t")] == '\0';
+}
+
+
 /*
- * The digits after a dialling prefix: "011" (North America's way out),
- * else every leading "0" (a trunk "0", or "00" out of most countries).
- * Too few left to look up, and the number is taken as typed alone.
+ * The digits as E.164 has them: after a dialling prefix, "011" (North
+ * America's way out), else every leading "0" (a trunk "0", or "00" out
+ * of most countries); and an international number without the trunk "0"
+ * written after its country code ("+44 020 7946", "0044 (0)20").  ""
+ * when that is the number as typed, or too short to look up.
  */
 static void
-inbox_search_dialled(const char *digits, char *dialled)
+inbox_search_dialled(const char *q, const char *digits, char *dialled)
 {
+    size_t       ccl, trunk;
     const char  *rest;
+    int          international;
 
     rest = digits;
+    international = strchr(q, '+') != NULL;
 
     if (strncmp(rest, "011", 3) == 0) {
         rest += 3;
+        international = 1;
 
     } else {
+        international |= strncmp(rest, "00", 2) == 0;
+
         while (*rest == '0') {
             rest++;
         }
     }
 
-    if (rest == digits || strlen(rest) < INBOX_SEARCH_INDEX_MIN) {
+    ccl = 0;
+    trunk = international
+            ? inbox_phone_trunk_after_code(rest, strlen(rest), &ccl) : 0;
+
+    if (trunk > 0) {
+        snprintf(dialled, INBOX_SEARCH_MAX, "%.*s%s", (int) ccl, rest,
+                 rest + ccl + trunk);
+
+    } else if (rest != digits) {
+        strcpy(dialled, rest);
+
+    } else {
         dialled[0] = '\0';
-        return;
     }
 
-    strcpy(dialled, rest);
+    if (strlen(dialled) < INBOX_SEARCH_INDEX_MIN) {
+        dialled[0] = '\0';
+    }
 }
 
 

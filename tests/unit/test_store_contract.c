@@ -1548,8 +1548,8 @@ TEST(a_search_of_one_or_two_characters_matches_like_any_other)
     CHECK_INT(list_count(&f, INBOX_FILTER_ALL, "7"), 4);
     CHECK_INT(list_count(&f, INBOX_FILTER_ALL, "(7"), 4);
     CHECK_INT(list_count(&f, INBOX_FILTER_ALL, "+4"), 3);
-    /* a long search with one digit: the name, or that digit */
-    CHECK_INT(list_count(&f, INBOX_FILTER_ALL, "Bob 5"), 3);
+    /* a search with letters is a name's, digits and all: none has this */
+    CHECK_INT(list_count(&f, INBOX_FILTER_ALL, "Bob 5"), 0);
 
     CHECK_INT(list_count(&f, INBOX_FILTER_ALL, "zq"), 0);
     CHECK_INT(list_count(&f, INBOX_FILTER_UNREAD, "b"), 1);
@@ -1606,6 +1606,45 @@ TEST(a_phone_search_finds_a_number_typed_as_it_is_dialled)
         /* still a part of the number as typed, too */
         CHECK_INT(list_count(&f, INBOX_FILTER_ALL, "0090012"), 1);
         CHECK_INT(list_count(&f, INBOX_FILTER_ALL, "07700 900124"), 0);
+        /* the trunk "0" written after the country code, as contacts are
+         * made from it (phone.h) */
+        CHECK_INT(list_count(&f, INBOX_FILTER_ALL, "+44 07700 900123"), 1);
+        CHECK_INT(list_count(&f, INBOX_FILTER_ALL, "+44 (0)7700 900"), 1);
+        CHECK_INT(list_count(&f, INBOX_FILTER_ALL, "0044 07700 900123"), 1);
+        CHECK_INT(list_count(&f, INBOX_FILTER_ALL, "+44 07700 900124"), 0);
+
+        CHECK_INT(inbox_store_maintain(f.store, NULL), INBOX_OK);
+    }
+
+    fixture_close(&f);
+}
+
+
+/*
+ * A search with letters in it is a name's: "Suite 4" or "Dave 2" finds
+ * the names that have it, not every number with a 4 or a 2 in it.
+ */
+TEST(a_search_with_letters_looks_for_a_name_only)
+{
+    int        round;
+    char       id[INBOX_ID_MAX];
+    fixture_t  f;
+
+    FIXTURE(&f);
+
+    CHECK_INT(receive(&f, "SM1", "+15552220001", "a", T0, NULL, NULL),
+              INBOX_OK);
+    CHECK_INT(receive(&f, "SM2", BOB, "b", T0 + 1, NULL, NULL), INBOX_OK);
+    CHECK_INT(inbox_store_contact_upsert(f.store, f.org, "+15554440002",
+                                         "Suite 4 Reception", id, NULL),
+              INBOX_OK);
+
+    for (round = 0; round < 2; round++) {
+        CHECK_INT(list_count(&f, INBOX_FILTER_ALL, "Dave 2"), 0);
+        CHECK_INT(list_count(&f, INBOX_FILTER_ALL, "Suite 4"), 1);
+        CHECK(list_shows(&f, INBOX_FILTER_ALL, "suite 4", "+15554440002"));
+        /* the digits alone are a number's */
+        CHECK_INT(list_count(&f, INBOX_FILTER_ALL, "222 0001"), 1);
 
         CHECK_INT(inbox_store_maintain(f.store, NULL), INBOX_OK);
     }

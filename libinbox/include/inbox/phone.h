@@ -26,6 +26,17 @@ inbox_status_t inbox_phone_normalize(const char *in, size_t len,
 int inbox_phone_country_known(const char *iso);
 
 /*
+ * An international number's digits (after "+", "00" or "011") that begin
+ * with a calling code whose country writes a trunk "0" before its
+ * national numbers, and then that "0", as "+44 020 7946" is typed: the
+ * calling code's length into *code_len and the trunk's length returned.
+ * 0 when there is none.  The trunk is not dialled from abroad, and an
+ * E.164 number never has it.
+ */
+size_t inbox_phone_trunk_after_code(const char *digits, size_t n,
+    size_t *code_len);
+
+/*
  * Keeps only the digits of a search term ("(555) 12" -> "55512"), for
  * matching part of a stored number whatever the formatting.  Returns the
  * number of digits written (out has room for outlen - 1 digits and a NUL).

@@ -5,10 +5,12 @@
  * without case or accents, "jose" finds "José" and "o’brien" "O'Brien",
  * white space as one space), or whose phone
  * number contains q's digits, whatever the formatting around them
- * ("(555) 12", "555-12" and "+155512" all look for 55512).  Digits typed
- * as they are dialled, after a trunk "0" or an international "00" or
- * "011" ("07700 900123", "0044 7700 900123"), look for what follows the
- * prefix too: E.164 has none of them.  A backend
+ * ("(555) 12", "555-12" and "+155512" all look for 55512).  A q with
+ * letters in it is a name's only ("Suite 4").  Digits typed as they are
+ * dialled, after a trunk "0" or an international "00" or "011" ("07700
+ * 900123", "0044 7700 900123"), look for what follows the prefix too,
+ * and an international number without the trunk "0" written after its
+ * country code ("+44 020 7946"): E.164 has none of them.  A backend
  * finds the matches by its own means (SQLite: a trigram index) and
  * checks them with inbox_search_matches where it scans.
  */

@@ -24,6 +24,13 @@
 /* past delay, each charge waits a second more, up to this */
 #define NGX_HTTP_INBOX_LIMIT_WAIT_MAX   5000
 
+/* how many of the least recently charged buckets a full zone looks at
+ * for drained ones before it refuses a new key */
+#define NGX_HTTP_INBOX_LIMIT_SWEEP      64
+
+/* a zone that stays full says so once a minute at most */
+#define NGX_HTTP_INBOX_LIMIT_WARN_EVERY (60 * 1000)
+
 
 typedef struct {
     ngx_rbtree_node_t   node;      /* key: the hash's first bytes */
@@ -38,6 +45,7 @@ typedef struct {
     ngx_rbtree_t        rbtree;
     ngx_rbtree_node_t   sentinel;
     ngx_queue_t         queue;
+    ngx_msec_t          warned;    /* when it last logged being full */
 } ngx_http_inbox_limit_shctx_t;
 
 
@@ -54,11 +62,13 @@ static void ngx_http_inbox_limit_insert(ngx_rbtree_node_t *temp,
 static ngx_http_inbox_limit_node_t *ngx_http_inbox_limit_lookup(
     ngx_http_inbox_limit_zone_t *zone, ngx_rbtree_key_t key, u_char *hash);
 static ngx_http_inbox_limit_node_t *ngx_http_inbox_limit_alloc(
-    ngx_http_inbox_limit_zone_t *zone, ngx_msec_t now, ngx_int_t rate);
+    ngx_http_inbox_limit_zone_t *zone, ngx_msec_t now, ngx_int_t rate,
+    ngx_msec_t *drains);
 static ngx_int_t ngx_http_inbox_limit_leak(
     ngx_http_inbox_limit_node_t *tn, ngx_msec_t now, ngx_int_t rate);
-static void ngx_http_inbox_limit_expire(ngx_http_inbox_limit_zone_t *zone,
-    ngx_msec_t now, ngx_int_t rate, ngx_uint_t force);
+static ngx_uint_t ngx_http_inbox_limit_expire(
+    ngx_http_inbox_limit_zone_t *zone, ngx_msec_t now, ngx_int_t rate,
+    ngx_uint_t look, ngx_msec_t *drains);
 
 
 char *
@@ -67,6 +77,7 @@ ngx_http_inbox_limit_directive(ngx_conf_t *cf, ngx_command_t *cmd,
 {
     char  *p = conf;
 
+    ssize_t                  size;
     ngx_int_t                n, scale;
     ngx_str_t               *value, s;
     ngx_uint_t               i, delay_set;
@@ -132,6 +143,24 @@ ngx_http_inbox_limit_directive(ngx_conf_t *cf, ngx_command_t *cmd,
             continue;
         }
 
+        if (ngx_strncmp(value[i].data, "size=", 5) == 0) {
+            s.data = value[i].data + 5;
+            s.len = value[i].len - 5;
+
+            size = ngx_parse_size(&s);
+
+            /* as limit_req_zone's smallest */
+            if (size == NGX_ERROR || size < (ssize_t) (8 * ngx_pagesize)) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "invalid size \"%V\": at least %uz",
+                                   &value[i], 8 * ngx_pagesize);
+                return NGX_CONF_ERROR;
+            }
+
+            limit->size = size;
+            continue;
+        }
+
         if (ngx_strncmp(value[i].data, "delay=", 6) == 0) {
             n = ngx_atoi(value[i].data + 6, value[i].len - 6);
 
@@ -187,8 +216,11 @@ ngx_http_inbox_limit_init(ngx_conf_t *cf, ngx_http_inbox_limit_t *limit,
     zone_name.data = (u_char *) name;
     zone_name.len = ngx_strlen(name);
 
-    shm_zone = ngx_shared_memory_add(cf, &zone_name,
-                                     NGX_HTTP_INBOX_LIMIT_ZONE_SIZE,
+    if (limit->size == 0) {
+        limit->size = NGX_HTTP_INBOX_LIMIT_ZONE_SIZE;
+    }
+
+    shm_zone = ngx_shared_memory_add(cf, &zone_name, limit->size,
                                      &ngx_http_inbox_module);
     if (shm_zone == NULL) {
         return NGX_ERROR;
@@ -208,7 +240,7 @@ ngx_http_inbox_limit_charge(ngx_http_inbox_limit_t *limit, ngx_log_t *log,
     const u_char *key, ngx_msec_t *wait, ngx_uint_t *retry_after)
 {
     ngx_int_t                     rate, burst, delay, excess;
-    ngx_msec_t                    now;
+    ngx_msec_t                    now, drains;
     ngx_rbtree_key_t              node_key;
     ngx_http_inbox_limit_node_t  *tn;
     ngx_http_inbox_limit_zone_t  *zone;
@@ -231,7 +263,7 @@ ngx_http_inbox_limit_charge(ngx_http_inbox_limit_t *limit, ngx_log_t *log,
 
     ngx_shmtx_lock(&zone->shpool->mutex);
 
-    ngx_http_inbox_limit_expire(zone, now, rate, 0);
+    (void) ngx_http_inbox_limit_expire(zone, now, rate, 2, &drains);
 
     tn = ngx_http_inbox_limit_lookup(zone, node_key, (u_char *) key);
 
@@ -266,15 +298,29 @@ ngx_http_inbox_limit_charge(ngx_http_inbox_limit_t *limit, ngx_log_t *log,
         return NGX_OK;
     }
 
-    tn = ngx_http_inbox_limit_alloc(zone, now, rate);
+    tn = ngx_http_inbox_limit_alloc(zone, now, rate, &drains);
 
     if (tn == NULL) {
+        /* forgetting a live bucket would reset its limit: the new key
+         * waits until one drains */
+        *retry_after = ngx_max((drains + 999) / 1000, 1);
+
+        if (zone->sh->warned != 0
+            && now - zone->sh->warned < NGX_HTTP_INBOX_LIMIT_WARN_EVERY)
+        {
+            ngx_shmtx_unlock(&zone->shpool->mutex);
+            return NGX_BUSY;
+        }
+
+        zone->sh->warned = now;
+
         ngx_shmtx_unlock(&zone->shpool->mutex);
 
         ngx_log_error(NGX_LOG_WARN, log, 0,
-                      "inbox: the \"%V\" zone is full; a charge goes "
-                      "uncounted", &limit->zone->shm.name);
-        return NGX_OK;
+                      "inbox: the \"%V\" zone is full of buckets that "
+                      "have not drained; new keys are refused until some "
+                      "do", &limit->zone->shm.name);
+        return NGX_BUSY;
     }
 
     tn->node.key = node_key;
@@ -475,6 +521,7 @@ ngx_http_inbox_limit_init_zone(ngx_shm_zone_t *shm_zone, void *data)
     ngx_rbtree_init(&zone->sh->rbtree, &zone->sh->sentinel,
                     ngx_http_inbox_limit_insert);
     ngx_queue_init(&zone->sh->queue);
+    zone->sh->warned = 0;
 
     len = sizeof(" in zone \"\"") + shm_zone->shm.name.len;
 
@@ -486,7 +533,7 @@ ngx_http_inbox_limit_init_zone(ngx_shm_zone_t *shm_zone, void *data)
     ngx_sprintf(zone->shpool->log_ctx, " in zone \"%V\"%Z",
                 &shm_zone->shm.name);
 
-    /* a full zone evicts the least recently charged bucket: no alert */
+    /* a full zone refuses new keys, said by the charge: no alert */
     zone->shpool->log_nomem = 0;
 
     return NGX_OK;
@@ -572,32 +619,31 @@ ngx_http_inbox_limit_lookup(ngx_http_inbox_limit_zone_t *zone,
 }
 
 
-/* A new bucket; when the zone is full the least recently charged ones
- * make room, drained or not.  NULL only when even that fails. */
+/* A new bucket; when the zone is full, the drained ones among the least
+ * recently charged make room.  NULL when none had drained, with *drains
+ * the milliseconds until the first of those looked at will. */
 
 static ngx_http_inbox_limit_node_t *
 ngx_http_inbox_limit_alloc(ngx_http_inbox_limit_zone_t *zone,
-    ngx_msec_t now, ngx_int_t rate)
+    ngx_msec_t now, ngx_int_t rate, ngx_msec_t *drains)
 {
-    ngx_uint_t                     tries;
     ngx_http_inbox_limit_node_t  *tn;
 
-    for (tries = 0; tries < 4; tries++) {
-
-        tn = ngx_slab_alloc_locked(zone->shpool,
-                                   sizeof(ngx_http_inbox_limit_node_t));
-        if (tn != NULL) {
-            return tn;
-        }
-
-        if (ngx_queue_empty(&zone->sh->queue)) {
-            break;
-        }
-
-        ngx_http_inbox_limit_expire(zone, now, rate, 1);
+    tn = ngx_slab_alloc_locked(zone->shpool,
+                               sizeof(ngx_http_inbox_limit_node_t));
+    if (tn != NULL) {
+        return tn;
     }
 
-    return NULL;
+    if (ngx_http_inbox_limit_expire(zone, now, rate,
+                                    NGX_HTTP_INBOX_LIMIT_SWEEP, drains)
+        == 0)
+    {
+        return NULL;
+    }
+
+    return ngx_slab_alloc_locked(zone->shpool,
+                                 sizeof(ngx_http_inbox_limit_node_t));
 }
 
 
@@ -632,37 +678,48 @@ ngx_http_inbox_limit_leak(ngx_http_inbox_limit_node_t *tn,
 
 
 /*
- * Frees up to two buckets as good as new from the least recently charged
- * end (a charge adds at most one bucket, so the zone keeps no more than
- * the live ones and forgetting them changes nothing); force frees the
- * oldest one whatever its state.
+ * Frees the buckets as good as new among the look least recently charged
+ * ones, and says how many it freed.  Only those: forgetting one that has
+ * not drained would reset its limit (a full zone refuses new keys
+ * instead), so *drains is the milliseconds until the first of the others
+ * would drain.
  */
 
-static void
+static ngx_uint_t
 ngx_http_inbox_limit_expire(ngx_http_inbox_limit_zone_t *zone,
-    ngx_msec_t now, ngx_int_t rate, ngx_uint_t force)
+    ngx_msec_t now, ngx_int_t rate, ngx_uint_t look, ngx_msec_t *drains)
 {
-    ngx_uint_t                     n;
-    ngx_queue_t                   *q;
+    ngx_int_t                      excess;
+    ngx_uint_t                     freed;
+    ngx_msec_t                     ms;
+    ngx_queue_t                   *q, *prev;
     ngx_http_inbox_limit_node_t  *tn;
 
-    for (n = 0; n < 2; n++) {
+    freed = 0;
+    *drains = NGX_HTTP_INBOX_LIMIT_IDLE_MAX;
 
-        if (ngx_queue_empty(&zone->sh->queue)) {
-            return;
-        }
+    q = ngx_queue_last(&zone->sh->queue);
 
-        q = ngx_queue_last(&zone->sh->queue);
+    while (look-- && q != ngx_queue_sentinel(&zone->sh->queue)) {
+
+        prev = ngx_queue_prev(q);
         tn = ngx_queue_data(q, ngx_http_inbox_limit_node_t, queue);
 
-        if (!force && ngx_http_inbox_limit_leak(tn, now, rate) != 0) {
-            return;
+        excess = ngx_http_inbox_limit_leak(tn, now, rate);
+
+        if (excess != 0) {
+            ms = (ngx_msec_t) excess * 1000 / rate;
+            *drains = ngx_min(*drains, ms);
+
+        } else {
+            ngx_queue_remove(q);
+            ngx_rbtree_delete(&zone->sh->rbtree, &tn->node);
+            ngx_slab_free_locked(zone->shpool, tn);
+            freed++;
         }
 
-        force = 0;
-
-        ngx_queue_remove(q);
-        ngx_rbtree_delete(&zone->sh->rbtree, &tn->node);
-        ngx_slab_free_locked(zone->shpool, tn);
+        q = prev;
     }
+
+    return freed;
 }

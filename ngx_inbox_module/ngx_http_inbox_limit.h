@@ -16,11 +16,17 @@
  *                             charged once the ticket is made;
  *   inbox_login_rate,         sign-in attempts per email address and per
  *   inbox_login_address_rate  client address (IPv6 by its /64), charged
- *                             before the password is checked: failures
- *                             count; a right password empties the
- *                             email's bucket and gives the address its
- *                             charge back; a refused attempt (429) is
- *                             not checked and charges nothing.
+ *                             before the password is checked, the
+ *                             address first (an attempt it refuses
+ *                             makes no email bucket): failures count; a
+ *                             right password empties the email's bucket
+ *                             and gives the address its charge back; a
+ *                             refused attempt (429) is not checked and
+ *                             charges nothing.
+ *
+ * A zone (1 MB unless size= says, about 8,000 buckets) forgets a bucket
+ * only once it has drained; while it is full of live ones a new key is
+ * refused.
  */
 
 
@@ -41,12 +47,13 @@ typedef struct {
                                      NGX_CONF_UNSET_UINT: not set */
     ngx_uint_t        burst;      /* x1000 */
     ngx_uint_t        delay;      /* x1000; burst when not given */
+    size_t            size;       /* the zone's; 0: the default, 1 MB */
     ngx_shm_zone_t   *zone;       /* NULL when off or unused */
 } ngx_http_inbox_limit_t;
 
 
 /* A directive setting the ngx_http_inbox_limit_t at cmd->offset of the
- * main configuration: "RATE [burst=N] [delay=N]" or "off". */
+ * main configuration: "RATE [burst=N] [delay=N] [size=SIZE]" or "off". */
 char *ngx_http_inbox_limit_directive(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 
@@ -60,8 +67,11 @@ ngx_int_t ngx_http_inbox_limit_init(ngx_conf_t *cf,
 /*
  * Charges key's bucket with one: NGX_OK when it fits, with *wait the
  * milliseconds to hold the answer back (0 up to delay); or NGX_BUSY, with
- * *retry_after the seconds until a charge would fit again.  A limit that
- * is off always fits.  In the event loop only.
+ * *retry_after the seconds until a charge would fit again.  A key without
+ * a bucket in a zone full of buckets that have not drained is NGX_BUSY
+ * too: a bucket is forgotten only once it has drained, so no flood of
+ * new keys resets another key's limit.  A limit that is off always fits.
+ * In the event loop only.
  */
 ngx_int_t ngx_http_inbox_limit_charge(ngx_http_inbox_limit_t *limit,
     ngx_log_t *log, const u_char *key, ngx_msec_t *wait,

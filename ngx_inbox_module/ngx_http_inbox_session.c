@@ -6,8 +6,8 @@
  * The password is checked in a pool thread (Argon2id is slow on purpose);
  * an unknown email address costs as long and is answered the same way as
  * a wrong password.  Before that, in the event loop, the attempt is
- * charged to two buckets, the email address's (inbox_login_rate) and the
- * client address's (inbox_login_address_rate): past their delay an
+ * charged to two buckets, the client address's (inbox_login_address_rate)
+ * then the email address's (inbox_login_rate): past their delay an
  * attempt waits, past their burst it is refused with 429 and Retry-After
  * without any password being checked.  A sign-in that turns out right
  * gives its charge back, so only failures add up.
@@ -178,19 +178,21 @@ ngx_http_inbox_login_guess(ngx_http_request_t *r, const u_char *account_key,
 
     ngx_http_inbox_limit_address_key(r, address_key);
 
-    if (ngx_http_inbox_limit_charge(&imcf->login_limit, r->connection->log,
-                                    account_key, wait, retry_after)
-        != NGX_OK)
-    {
-        return NGX_BUSY;
-    }
-
+    /* the address first: one address sending random accounts makes no
+     * account buckets past its own limit */
     if (ngx_http_inbox_limit_charge(&imcf->login_address_limit,
                                     r->connection->log, address_key,
                                     &address_wait, retry_after)
         != NGX_OK)
     {
-        ngx_http_inbox_limit_refund(&imcf->login_limit, account_key);
+        return NGX_BUSY;
+    }
+
+    if (ngx_http_inbox_limit_charge(&imcf->login_limit, r->connection->log,
+                                    account_key, wait, retry_after)
+        != NGX_OK)
+    {
+        ngx_http_inbox_limit_refund(&imcf->login_address_limit, address_key);
         return NGX_BUSY;
     }
 

@@ -486,6 +486,72 @@ test('while an email is throttled every attempt is refused unchecked and '
     }
 });
 
+// A sign-in POSTed from the local address from; resolves with the status.
+function loginFrom(cluster, from, email, password) {
+    const url = new URL(cluster.url('/api/v1/auth/login'));
+    return new Promise((resolve, reject) => {
+        const req = request({ host: url.hostname, port: url.port,
+            path: url.pathname, method: 'POST', localAddress: from,
+            headers: { 'Content-Type': 'application/json' } },
+        (res) => {
+            res.resume();
+            res.on('end', () => resolve(res.statusCode));
+        });
+        req.on('error', reject);
+        req.end(JSON.stringify({ email, password }));
+    });
+}
+
+// count sign-ins, each for a new email, from address from, a few at a
+// time; resolves with how many got each status.
+async function flood(cluster, from, count) {
+    const seen = {};
+    for (let i = 0; i < count; i += 8) {
+        const batch = [];
+        for (let j = i; j < Math.min(count, i + 8); j++) {
+            batch.push(loginFrom(cluster, from,
+                                 `junk-${j}@flood.example`, 'junk'));
+        }
+        for (const status of await Promise.all(batch)) {
+            seen[status] = (seen[status] ?? 0) + 1;
+        }
+    }
+    return seen;
+}
+
+test('a flood of sign-ins for new emails from one address does not reset '
+    + 'another account\'s limit', async () => {
+    // the email buckets' zone at its smallest (about 190 buckets), which
+    // 600 new emails would overflow
+    const small = await startCluster({ http: [
+        'inbox_login_rate 1r/m burst=3 delay=3 size=32k;',
+        'inbox_login_address_rate 1r/m burst=5 delay=5;'] });
+    try {
+        const email = 'pat@harbor.example';
+        await addUser(small, small.orgs[0], email, PAT.password);
+        for (let i = 0; i < 4; i++) {
+            assert.equal(await loginFrom(small, '127.0.0.2', email,
+                                         `wrong ${i}`), 401);
+        }
+        assert.equal(await loginFrom(small, '127.0.0.2', email, 'wrong'),
+                     429);
+
+        // past its own limit the address is refused unchecked, and its
+        // refused attempts make no email bucket to crowd the zone
+        const seen = await flood(small, '127.0.0.3', 600);
+        assert.deepEqual(seen, { 401: 6, 429: 594 });
+
+        // the account is still refused, from a fresh address too
+        assert.equal(await loginFrom(small, '127.0.0.4', email, 'wrong'),
+                     429);
+        assert.equal(await loginFrom(small, '127.0.0.4', email,
+                                     PAT.password), 429);
+    } finally {
+        await small.stop();
+        small.cleanup();
+    }
+});
+
 test('behind an https public URL the cookie is Secure, with the __Host- '
     + 'prefix', async () => {
     const secure = await startCluster({ publicUrl:

@@ -9,7 +9,9 @@ import { existsSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { inboxctl, sleep, wsServerPath } from '../lib/cluster.mjs';
+import { randomBytes, createHash } from 'node:crypto';
+import { inboxctl, sleep, sqlite3Path, startCluster, wsServerPath }
+    from '../lib/cluster.mjs';
 import { useCluster, errorLogIsCleanTest } from '../lib/fixture.mjs';
 import { connectWs, ticket, wsUpgrade, wsUrl } from '../lib/inbox.mjs';
 
@@ -102,6 +104,58 @@ test('a token past its ticket rate gets 429 with Retry-After; another '
     await sleep(Number(retryAfter) * 1000 + 100);
     const again = await askTicket(orgA.token);
     assert.equal(again.status, 200, `after Retry-After: ${again.text}`);
+});
+
+test('a zone full of tokens that took a ticket lately refuses a new '
+    + 'token (429) and forgets none of them', async () => {
+    // the zone at its smallest, about 190 buckets; one ticket a minute
+    const small = await startCluster({ http: [
+        'inbox_ticket_rate 1r/m burst=0 size=32k;'] });
+    try {
+        const org = small.orgs[0];
+        const tokens = [];
+        const rows = [];
+        for (let i = 0; i < 300; i++) {
+            const token = `ibx_${randomBytes(32).toString('base64url')}`;
+            const hash = createHash('sha256').update(token).digest('hex');
+            tokens.push(token);
+            rows.push(`('${hash}', ${org.id}, 0)`);
+        }
+        await new Promise((done, fail) => execFile(sqlite3Path,
+            ['-cmd', '.timeout 5000', small.storePath,
+             'INSERT INTO tokens (token_hash, org_id, created_at) VALUES '
+             + `${rows.join(', ')};`], (err) => (err ? fail(err) : done())));
+
+        const ask = (token) => fetch(small.url('/api/v1/realtime/ticket'),
+            { method: 'POST', headers: { Authorization: `Bearer ${token}` } });
+        const statuses = [];
+        for (let i = 0; i < tokens.length; i += 10) {
+            for (const res of await Promise.all(
+                tokens.slice(i, i + 10).map(ask))) {
+                statuses.push(res.status);
+                await res.arrayBuffer();
+            }
+        }
+        const granted = statuses.filter((s) => s === 200).length;
+        assert.ok(granted > 100 && granted < 300, `${granted} granted`);
+        assert.ok(statuses.every((s) => s === 200 || s === 429));
+
+        // the first token's bucket was not forgotten to make room: still
+        // its one ticket a minute
+        const first = await ask(tokens[0]);
+        assert.equal(first.status, 429);
+        const res = await ask(tokens[tokens.length - 1]);
+        assert.equal(res.status, 429);
+        // about when the first bucket drains (1r/m is 62.5 s in whole ms)
+        const after = Number(res.headers.get('retry-after'));
+        assert.ok(after >= 1 && after <= 63, `Retry-After ${after}`);
+        // logged, once rather than per refusal
+        assert.equal(small.errorLog().split('\n').filter((line) =>
+            /"inbox_ticket_rate" zone is full/.test(line)).length, 1);
+    } finally {
+        await small.stop();
+        small.cleanup();
+    }
 });
 
 test('an organization that has used up its tickets in ws-server gets 429; '

@@ -58,6 +58,7 @@ struct ws_auth_s {
 
 
 static int ws_auth_subprotocol(struct lws *wsi);
+static int ws_auth_org(struct lws *wsi, char *org, size_t len);
 static int ws_auth_origin(ws_auth_t *auth, struct lws *wsi);
 static int ws_auth_nonce_compare(const void *a, const void *b);
 static int ws_auth_quota_compare(const void *a, const void *b);
@@ -139,7 +140,7 @@ ws_auth_confirm_upgrade(ws_auth_t *auth, struct lws *wsi,
     char                    path[64], retry[16];
     char                    arg[WS_AUTH_ARG_MAX], org_arg[WS_AUTH_ARG_MAX];
     time_t                  now;
-    const char             *ticket, *org;
+    const char             *ticket;
     inbox_error_t           err;
     inbox_ticket_claims_t   claims;
 
@@ -190,12 +191,13 @@ ws_auth_confirm_upgrade(ws_auth_t *auth, struct lws *wsi,
     }
 
     /* nginx routes a socket to its ws-server by org (each remembers the
-     * tickets it took): one steered elsewhere by another org would be
-     * taken there a second time */
-    org = lws_get_urlarg_by_name(wsi, "org=", org_arg, sizeof(org_arg));
-    if (org != NULL && strcmp(org, claims.org_id) != 0) {
-        lwsl_user("ws-server: ticket of org %s refused for org=%s\n",
-                  claims.org_id, org);
+     * tickets it took): one steered elsewhere by another org, or by none,
+     * would be taken there a second time */
+    if (ws_auth_org(wsi, org_arg, sizeof(org_arg)) != 0
+        || strcmp(org_arg, claims.org_id) != 0)
+    {
+        lwsl_user("ws-server: ticket of org %s refused for its URL's org\n",
+                  claims.org_id);
         return ws_auth_reply(wsi, HTTP_STATUS_FORBIDDEN, "forbidden",
                              "The realtime ticket is for another address: "
                              "connect to the url it came with.", NULL, NULL);
@@ -354,6 +356,55 @@ ws_auth_subprotocol(struct lws *wsi)
  * browsers send no Origin: the ticket alone decides for them.  0 to go
  * on, else what ws_auth_confirm_upgrade returns.
  */
+/*
+ * The organization the URL names in org, as nginx's "hash $arg_org" sees
+ * it: -1 unless exactly one argument is named "org" in any case, and
+ * that one in lower case ($arg_org takes the first of any case; another
+ * spelling, a second one or none could steer the socket to a process
+ * that has not seen the ticket used).  An argument too long to read is
+ * -1 too: it could be one of them.
+ */
+
+static int
+ws_auth_org(struct lws *wsi, char *org, size_t len)
+{
+    int     i, n, found;
+    char    frag[WS_AUTH_ARG_MAX];
+    size_t  name;
+
+    found = 0;
+
+    for (i = 0; /* void */; i++) {
+        n = lws_hdr_copy_fragment(wsi, frag, sizeof(frag),
+                                  WSI_TOKEN_HTTP_URI_ARGS, i);
+        if (n < 0) {
+            if (lws_hdr_fragment_length(wsi, WSI_TOKEN_HTTP_URI_ARGS, i)
+                > 0)
+            {
+                return -1;
+            }
+
+            break;
+        }
+
+        name = strcspn(frag, "=");
+
+        if (name != 3 || strncasecmp(frag, "org", 3) != 0) {
+            continue;
+        }
+
+        if (found || strncmp(frag, "org", 3) != 0) {
+            return -1;
+        }
+
+        found = 1;
+        snprintf(org, len, "%s", frag[3] == '=' ? frag + 4 : "");
+    }
+
+    return found ? 0 : -1;
+}
+
+
 static int
 ws_auth_origin(ws_auth_t *auth, struct lws *wsi)
 {

@@ -10,7 +10,8 @@ import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { sleep, uniqueNumber } from '../lib/cluster.mjs';
 import { useCluster, errorLogIsCleanTest } from '../lib/fixture.mjs';
-import { connectWs, postInbound, ticket } from '../lib/inbox.mjs';
+import { connectWs, postInbound, ticket, wsUpgradeStatus, wsUrl }
+    from '../lib/inbox.mjs';
 
 // The tests use ORGS organizations, some on each ws-server, picked out
 // of POOL: which ws-server an organization's sockets go to follows
@@ -166,6 +167,35 @@ test('sockets spread over both ws-servers, an organization on one, and '
     } finally {
         all.forEach(({ sockets }) => sockets.forEach((s) => s.close()));
     }
+});
+
+test('a ticket opens one socket only: its URL names its organization '
+    + 'once, as "org", or nginx and ws-server could pick different '
+    + 'processes', async () => {
+    const { cluster } = ctx;
+    const org = cluster.orgs[0];
+    const good = new URL(wsUrl(cluster, await ticket(cluster, org.token)));
+    const t = good.searchParams.get('ticket');
+    const base = `${good.origin}${good.pathname}`;
+    const id = encodeURIComponent(org.id);
+    const encoded = [...org.id].map((c) => `%${c.charCodeAt(0)
+        .toString(16)}`).join('');
+    // nginx hashes $arg_org in any case, as sent; ws-server reads it
+    // decoded: each of these could land on another process than org=ID
+    for (const query of [`ticket=${t}`, `ticket=${t}&ORG=${id}`,
+                         `Org=${id}&ticket=${t}`,
+                         `ORG=${id}&org=${id}&ticket=${t}`,
+                         `org=${id}&org=${id}&ticket=${t}`,
+                         `%6Frg=${id}&ticket=${t}`,
+                         `org=${encoded}&ticket=${t}`]) {
+        const status = await wsUpgradeStatus(`${base}?${query}`);
+        assert.ok(status === 400 || status === 403, `${query}: ${status}`);
+    }
+    // none of them used it up
+    assert.equal(await wsUpgradeStatus(good.toString()), 101);
+    assert.equal(await wsUpgradeStatus(good.toString()), 403);
+    assert.equal(await wsUpgradeStatus(`${base}?ticket=${t}&ORG=${id}`),
+                 403);
 });
 
 test('one ws-server killed while webhooks flow: its browsers reconnect to '

@@ -1,12 +1,14 @@
 // Sign-ins check passwords with Argon2id, slow on purpose, in a thread
 // pool of their own (config/inbox-server.conf): while a burst of them
 // waits, webhooks are stored and the API answers; past the pool's queue a
-// sign-in is refused 503 at once, and the rest still go through.
+// sign-in is refused 503 at once, and the rest still go through.  The
+// other routes that run Argon2id (a password change, a new user) use
+// that pool too.
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { uniqueNumber } from '../lib/cluster.mjs';
+import { inboxctl, uniqueNumber } from '../lib/cluster.mjs';
 import { useCluster, errorLogIsCleanTest } from '../lib/fixture.mjs';
 import { api, postInbound } from '../lib/inbox.mjs';
 import { addUser, login } from '../lib/session.mjs';
@@ -101,6 +103,42 @@ test('sign-ins beyond the password pool\'s queue are refused 503 at once; '
     for (const a of signedIn) {
         assert.match(a.cookie, /=/);
     }
+});
+
+// Starts n requests at once with an API token; resolves with their
+// statuses and answers.
+function burst(cluster, n, path, token, body) {
+    return Promise.all(Array.from({ length: n }, (_, i) => api(cluster, path,
+        token, { method: 'POST', body: body(i) })));
+}
+
+function assertSomeRefused(answers, ok) {
+    const statuses = answers.map((a) => a.status);
+    assert.ok(statuses.every((s) => s === ok || s === 503),
+              statuses.join(' '));
+    // the inbox's own pool queues 4096: only the password pool's 16
+    // waiting turn some away
+    const refused = answers.filter((a) => a.status === 503);
+    assert.ok(refused.length >= 1, statuses.join(' '));
+    for (const a of refused) {
+        assert.equal(a.json.error.code, 'unavailable');
+    }
+}
+
+test('password changes and new users hash in the password pool too: '
+    + 'beyond its queue they are refused 503 at once', async () => {
+    const cluster = await ready();
+    const boss = 'boss@harbor.example';
+    await addUser(cluster, org, boss, 'the boss knows 1', 'billing');
+    const token = (await inboxctl(cluster.store, 'token', 'create', org.id,
+                                  '--user', boss)).trim();
+
+    assertSomeRefused(await burst(cluster, 30, '/api/v1/me/password', token,
+        (i) => ({ current_password: `not it ${i}`,
+                  new_password: 'long enough 3' })), 400);
+    assertSomeRefused(await burst(cluster, 30, '/api/v1/users', token,
+        (i) => ({ email: `new${i}@harbor.example`, role: 'member',
+                  password: 'long enough 4' })), 201);
 });
 
 errorLogIsCleanTest(ctx);

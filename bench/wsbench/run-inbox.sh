@@ -30,7 +30,7 @@
 #           organization's sockets on one process
 # For the ws-server rows every subscriber POSTs for its own ticket
 # (/api/v1/realtime/ticket, one organization and API token per channel)
-# and connects straight to ws-server with ?ticket= and subprotocol
+# and connects straight to ws-server with ?ticket=&org= and subprotocol
 # inbox.v1; only message.created frames are counted (--count-type).
 #
 # Cases (REPS runs of each, 2 by default, servers alternating):
@@ -288,7 +288,8 @@ run_one() {
     log=$out/$case-$srv-r$r-$rep.log
     ws=(--sub "ws://127.0.0.1:$ws_port/ws" --sub-protocol inbox.v1
         --sub-ticket "http://127.0.0.1:$inbox_port/api/v1/realtime/ticket"
-        --sub-token-file "$tmp/tokens.txt" --count-type message.created)
+        --sub-token-file "$tmp/tokens.txt" --sub-orgs "$tmp/orgs.txt"
+        --count-type message.created)
     case $srv in
     null)
         start_null || { stop_servers; return 0; }

@@ -1413,89 +1413,65 @@ inbox_mongo_recipient_waits(inbox_mongo_store_t *ms,
 
 /* replies and poll answers, from ingest */
 
-/* The campaign messages a reply is looked at against, newest first: the
- * newest is the one replied to, and a contact is rarely in more open
- * polls than this at once. */
-#define INBOX_MONGO_RECENT_SENDS  8
-
-
-static void inbox_mongo_append_received(bson_t *filter,
-    const bson_oid_t *contact, int64_t at);
+static inbox_status_t inbox_mongo_recent_sends(inbox_mongo_store_t *ms,
+    const bson_oid_t *contact, int64_t at, int polls, int32_t limit,
+    bson_t *batch, inbox_error_t *err);
+static int inbox_mongo_recent_send(bson_iter_t *iter, bson_oid_t *recipient,
+    bson_oid_t *campaign);
 static inbox_status_t inbox_mongo_poll_try(inbox_mongo_store_t *ms,
     const bson_oid_t *recipient, const bson_oid_t *campaign,
     const bson_oid_t *message, int64_t at, const char *body, int *taken,
     inbox_error_t *err);
 
 
-/* One read of the contact's recent campaign messages: the newest is
- * replied to, and the reply answers the newest poll among them whose
- * options it names. */
+/* The contact's newest campaign message, of any kind, is replied to; its
+ * polls are read on their own (however many campaigns came since), and
+ * the reply answers the newest whose options it names. */
 inbox_status_t
 inbox_mongo_campaign_reply(inbox_mongo_store_t *ms, const bson_oid_t *contact,
     const bson_oid_t *message, int64_t at, const char *body,
     inbox_error_t *err)
 {
-    int             taken, matched, first;
-    char            id[INBOX_ID_MAX], poll[INBOX_ID_MAX];
-    bson_t          filter, batch, doc;
-    uint32_t        len;
-    bson_oid_t      recipient, campaign;
+    int             taken, found, matched;
+    bson_t          batch;
+    bson_oid_t      newest, recipient, campaign;
     bson_iter_t     iter;
-    const uint8_t  *data;
     inbox_status_t  rc;
 
-    bson_init(&filter);
-    inbox_mongo_append_received(&filter, contact, at);
+    rc = inbox_mongo_recent_sends(ms, contact, at, 0, 1, &batch, err);
 
-    rc = inbox_mongo_run_cursor(ms,
-        BCON_NEW("find", BCON_UTF8("campaign_recipients"),
-                 "filter", BCON_DOCUMENT(&filter),
-                 "sort", "{", "sent_at", BCON_INT32(-1),
-                              "_id", BCON_INT32(-1), "}",
-                 "projection", "{", "campaign_id", BCON_INT32(1),
-                                    "poll", BCON_INT32(1), "}",
-                 "limit", BCON_INT32(INBOX_MONGO_RECENT_SENDS),
-                 "singleBatch", BCON_BOOL(true)),
-        &batch, err);
-    bson_destroy(&filter);
+    found = 0;
+
+    if (rc == INBOX_OK && bson_iter_init(&iter, &batch)) {
+        while (!found && bson_iter_next(&iter)) {
+            found = inbox_mongo_recent_send(&iter, &newest, &campaign);
+        }
+    }
+
+    bson_destroy(&batch);
+
+    if (rc != INBOX_OK || !found) {
+        /* no campaign message in the window: no poll either */
+        return rc;
+    }
+
+    /* the newest: the campaign message replied to */
+    rc = inbox_mongo_update_one(ms, "campaign_recipients",
+        BCON_NEW("_id", BCON_OID(&newest), "replied_at", BCON_NULL),
+        BCON_NEW("$set", "{", "replied_at", BCON_DATE_TIME(at), "}"),
+        &matched, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    rc = inbox_mongo_recent_sends(ms, contact, at, 1,
+                                  INBOX_POLL_ANSWER_POLLS_MAX, &batch, err);
 
     taken = 0;
-    first = 1;
 
     if (rc == INBOX_OK && bson_iter_init(&iter, &batch)) {
         while (rc == INBOX_OK && !taken && bson_iter_next(&iter)) {
-            if (!BSON_ITER_HOLDS_DOCUMENT(&iter)) {
-                continue;
-            }
-
-            bson_iter_document(&iter, &len, &data);
-
-            if (!bson_init_static(&doc, data, len)) {
-                continue;
-            }
-
-            inbox_mongo_get_id(&doc, "_id", id);
-            inbox_mongo_get_id(&doc, "campaign_id", poll);
-
-            if (inbox_mongo_parse_id(id, &recipient) != 0
-                || inbox_mongo_parse_id(poll, &campaign) != 0)
-            {
-                continue;
-            }
-
-            if (first) {
-                /* the newest: the campaign message replied to */
-                first = 0;
-                rc = inbox_mongo_update_one(ms, "campaign_recipients",
-                    BCON_NEW("_id", BCON_OID(&recipient),
-                             "replied_at", BCON_NULL),
-                    BCON_NEW("$set", "{",
-                                 "replied_at", BCON_DATE_TIME(at),
-                             "}"),
-                    &matched, err);
-            }
-
-            if (rc == INBOX_OK && inbox_mongo_get_bool(&doc, "poll")) {
+            if (inbox_mongo_recent_send(&iter, &recipient, &campaign)) {
                 rc = inbox_mongo_poll_try(ms, &recipient, &campaign, message,
                                           at, body, &taken, err);
             }
@@ -1508,13 +1484,18 @@ inbox_mongo_campaign_reply(inbox_mongo_store_t *ms, const bson_oid_t *contact,
 }
 
 
-/* {contact_id, sent_at within the answer window before at, state: one
- * whose message left for it (or is on its way)}. */
-static void
-inbox_mongo_append_received(bson_t *filter, const bson_oid_t *contact,
-    int64_t at)
+/* The contact's campaign messages (only polls' when polls) handed over in
+ * the answer window before at, newest first, at most limit: each its
+ * recipient's _id and campaign_id. */
+static inbox_status_t
+inbox_mongo_recent_sends(inbox_mongo_store_t *ms, const bson_oid_t *contact,
+    int64_t at, int polls, int32_t limit, bson_t *batch, inbox_error_t *err)
 {
-    BCON_APPEND(filter,
+    bson_t          filter;
+    inbox_status_t  rc;
+
+    bson_init(&filter);
+    BCON_APPEND(&filter,
         "contact_id", BCON_OID(contact),
         "sent_at", "{",
             "$gte", BCON_DATE_TIME(at - INBOX_POLL_ANSWER_WINDOW_MS),
@@ -1525,6 +1506,52 @@ inbox_mongo_append_received(bson_t *filter, const bson_oid_t *contact,
             BCON_UTF8(inbox_recipient_state_name(INBOX_RECIPIENT_SENT)),
             BCON_UTF8(inbox_recipient_state_name(INBOX_RECIPIENT_DELIVERED)),
         "]", "}");
+
+    if (polls) {
+        BCON_APPEND(&filter, "poll", BCON_BOOL(true));
+    }
+
+    rc = inbox_mongo_run_cursor(ms,
+        BCON_NEW("find", BCON_UTF8("campaign_recipients"),
+                 "filter", BCON_DOCUMENT(&filter),
+                 "sort", "{", "sent_at", BCON_INT32(-1),
+                              "_id", BCON_INT32(-1), "}",
+                 "projection", "{", "campaign_id", BCON_INT32(1), "}",
+                 "limit", BCON_INT32(limit),
+                 "singleBatch", BCON_BOOL(true)),
+        batch, err);
+    bson_destroy(&filter);
+
+    return rc;
+}
+
+
+/* One of inbox_mongo_recent_sends' batch: 1 when it names its recipient
+ * and campaign. */
+static int
+inbox_mongo_recent_send(bson_iter_t *iter, bson_oid_t *recipient,
+    bson_oid_t *campaign)
+{
+    char            id[INBOX_ID_MAX], poll[INBOX_ID_MAX];
+    bson_t          doc;
+    uint32_t        len;
+    const uint8_t  *data;
+
+    if (!BSON_ITER_HOLDS_DOCUMENT(iter)) {
+        return 0;
+    }
+
+    bson_iter_document(iter, &len, &data);
+
+    if (!bson_init_static(&doc, data, len)) {
+        return 0;
+    }
+
+    inbox_mongo_get_id(&doc, "_id", id);
+    inbox_mongo_get_id(&doc, "campaign_id", poll);
+
+    return inbox_mongo_parse_id(id, recipient) == 0
+           && inbox_mongo_parse_id(poll, campaign) == 0;
 }
 
 

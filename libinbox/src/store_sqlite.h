@@ -200,8 +200,8 @@ typedef enum {
     INBOX_SQL_RECIPIENT_SET,
     INBOX_SQL_RECIPIENT_HANDED,
     INBOX_SQL_CAMPAIGN_LEFT,
-    INBOX_SQL_CAMPAIGN_REPLY_FIND,
     INBOX_SQL_CAMPAIGN_REPLIED,
+    INBOX_SQL_CAMPAIGN_REPLY_POLLS,
     INBOX_SQL_CAMPAIGN_ANSWER,
     INBOX_SQL_POLL_RESPONSES,
     INBOX_SQL_CONTACT_CAMPAIGNS,
@@ -544,8 +544,8 @@ inbox_status_t inbox_sqlite_outbox_unpark_org(inbox_sqlite_conn_t *conn,
 
 /* campaigns and polls (store_sqlite_campaigns.c) */
 /* Inside ingest's transaction: an inbound message (message, at, body)
- * from contact replies to its latest campaign message, and may answer a
- * poll (see inbox_store_inbound_ingest in store.h). */
+ * from contact replies to its latest campaign message, and may answer one
+ * of its polls (see inbox_store_inbound_ingest in store.h). */
 inbox_status_t inbox_sqlite_campaign_reply(inbox_sqlite_conn_t *conn,
     int64_t contact, int64_t message, int64_t at, const char *body,
     inbox_error_t *err);

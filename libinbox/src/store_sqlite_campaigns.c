@@ -1147,37 +1147,52 @@ inbox_sqlite_campaign_set(inbox_sqlite_conn_t *conn, int64_t id,
  * way): one never handed over, cancelled or failed was never read. */
 #define INBOX_SQLITE_RECEIVED  "r.state IN ('queued', 'sent', 'delivered')"
 
-/* The campaign messages a reply is looked at against, newest first: the
- * newest is the one replied to, and a contact is rarely in more open
- * polls than this at once. */
-#define INBOX_SQLITE_RECENT_SENDS  8
-
 
 static inbox_status_t inbox_sqlite_poll_try(inbox_sqlite_conn_t *conn,
     int64_t recipient, int64_t campaign, int64_t message, int64_t at,
     const char *body, int *taken, inbox_error_t *err);
 
 
-/* One indexed read of the contact's recent campaign messages: the
- * newest is replied to, and the reply answers the newest poll among
- * them whose options it names. */
+/* The contact's newest campaign message, of any kind, is replied to; its
+ * polls are read on their own (however many campaigns came since), and
+ * the reply answers the newest whose options it names. */
 inbox_status_t
 inbox_sqlite_campaign_reply(inbox_sqlite_conn_t *conn, int64_t contact,
     int64_t message, int64_t at, const char *body, inbox_error_t *err)
 {
     int             rc, taken;
     size_t          i, n;
-    int64_t         recipients[INBOX_SQLITE_RECENT_SENDS];
-    int64_t         campaigns[INBOX_SQLITE_RECENT_SENDS];
-    int             polls[INBOX_SQLITE_RECENT_SENDS];
+    int64_t         recipients[INBOX_POLL_ANSWER_POLLS_MAX];
+    int64_t         polls[INBOX_POLL_ANSWER_POLLS_MAX];
     sqlite3_stmt   *stmt;
     inbox_status_t  status;
 
-    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_CAMPAIGN_REPLY_FIND,
-        "SELECT r.id, r.campaign_id, c.kind = 'poll'"
+    /* the newest, of any kind: the campaign message replied to */
+    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_CAMPAIGN_REPLIED,
+        "UPDATE campaign_recipients SET replied_at = ?2"
+        " WHERE id = (SELECT r.id FROM campaign_recipients r"
+        "   WHERE r.contact_id = ?1 AND r.sent_at BETWEEN ?3 AND ?2"
+        "   AND " INBOX_SQLITE_RECEIVED
+        "   ORDER BY r.sent_at DESC, r.id DESC LIMIT 1)"
+        " AND replied_at IS NULL", err);
+    if (stmt == NULL) {
+        return err->code;
+    }
+
+    sqlite3_bind_int64(stmt, 1, contact);
+    sqlite3_bind_int64(stmt, 2, at);
+    sqlite3_bind_int64(stmt, 3, at - INBOX_POLL_ANSWER_WINDOW_MS);
+
+    if (!inbox_sqlite_step_done(stmt)) {
+        return inbox_sqlite_fail(conn, sqlite3_errcode(conn->db), err);
+    }
+
+    /* the polls, newest first */
+    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_CAMPAIGN_REPLY_POLLS,
+        "SELECT r.id, r.campaign_id"
         " FROM campaign_recipients r JOIN campaigns c ON c.id = r.campaign_id"
         " WHERE r.contact_id = ?1 AND r.sent_at BETWEEN ?3 AND ?2"
-        " AND " INBOX_SQLITE_RECEIVED
+        " AND " INBOX_SQLITE_RECEIVED " AND c.kind = 'poll'"
         " ORDER BY r.sent_at DESC, r.id DESC LIMIT ?4", err);
     if (stmt == NULL) {
         return err->code;
@@ -1186,14 +1201,13 @@ inbox_sqlite_campaign_reply(inbox_sqlite_conn_t *conn, int64_t contact,
     sqlite3_bind_int64(stmt, 1, contact);
     sqlite3_bind_int64(stmt, 2, at);
     sqlite3_bind_int64(stmt, 3, at - INBOX_POLL_ANSWER_WINDOW_MS);
-    sqlite3_bind_int(stmt, 4, INBOX_SQLITE_RECENT_SENDS);
+    sqlite3_bind_int(stmt, 4, INBOX_POLL_ANSWER_POLLS_MAX);
 
     n = 0;
 
     while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
         recipients[n] = sqlite3_column_int64(stmt, 0);
-        campaigns[n] = sqlite3_column_int64(stmt, 1);
-        polls[n++] = sqlite3_column_int(stmt, 2);
+        polls[n++] = sqlite3_column_int64(stmt, 1);
     }
 
     inbox_sqlite_done(stmt);
@@ -1202,32 +1216,12 @@ inbox_sqlite_campaign_reply(inbox_sqlite_conn_t *conn, int64_t contact,
         return inbox_sqlite_fail(conn, rc, err);
     }
 
-    if (n == 0) {
-        return INBOX_OK;
-    }
-
-    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_CAMPAIGN_REPLIED,
-        "UPDATE campaign_recipients SET replied_at = ?2"
-        " WHERE id = ?1 AND replied_at IS NULL", err);
-    if (stmt == NULL) {
-        return err->code;
-    }
-
-    sqlite3_bind_int64(stmt, 1, recipients[0]);
-    sqlite3_bind_int64(stmt, 2, at);
-
-    if (!inbox_sqlite_step_done(stmt)) {
-        return inbox_sqlite_fail(conn, sqlite3_errcode(conn->db), err);
-    }
-
     taken = 0;
     status = INBOX_OK;
 
     for (i = 0; i < n && !taken && status == INBOX_OK; i++) {
-        if (polls[i]) {
-            status = inbox_sqlite_poll_try(conn, recipients[i], campaigns[i],
-                                           message, at, body, &taken, err);
-        }
+        status = inbox_sqlite_poll_try(conn, recipients[i], polls[i],
+                                       message, at, body, &taken, err);
     }
 
     return status;

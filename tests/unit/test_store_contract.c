@@ -8839,6 +8839,42 @@ TEST(a_reply_answers_the_newest_poll_it_names_an_option_of)
 }
 
 
+/* However many campaigns came since (more than the sends a reply used to
+ * be looked at against), an answer within the poll's 7 days counts. */
+TEST(a_poll_is_answered_however_many_campaigns_came_after_it)
+{
+    int               i;
+    char              poll[INBOX_ID_MAX], sale[INBOX_ID_MAX];
+    fixture_t         f;
+
+    FIXTURE(&f);
+
+    CHECK_INT(receive(&f, "SM1", ALICE, "hello", T0, NULL, NULL), INBOX_OK);
+    CHECK_INT(inbox_store_credits_grant(f.store, f.org, 20, NULL), INBOX_OK);
+
+    CHECK_INT(poll_sent(&f, "Red", "Blue", NOON, poll), 0);
+
+    for (i = 1; i <= 10; i++) {
+        CHECK_INT(campaign_new(&f, NULL, sale), 0);
+        CHECK_INT(campaign_do(&f, sale, INBOX_CAMPAIGN_SEND,
+                              NOON + i * MINUTE), INBOX_OK);
+        CHECK_INT(dispatch_sent(&f, NOON + i * MINUTE, 10).handed, 1);
+    }
+
+    CHECK_INT(receive(&f, "SM2", ALICE, "Blue", NOON + 24 * HOUR, NULL,
+                      NULL), INBOX_OK);
+    CHECK_STR(tally_of(&f, poll), "0/1");
+    CHECK_INT(campaign_now(&f, sale).counts.replied, 1);
+
+    /* she changes her mind, by number: the last answer counts */
+    CHECK_INT(receive(&f, "SM3", ALICE, "1", NOON + 25 * HOUR, NULL, NULL),
+              INBOX_OK);
+    CHECK_STR(tally_of(&f, poll), "1/0");
+
+    fixture_close(&f);
+}
+
+
 TEST(a_poll_answered_after_it_ended_is_active_with_its_tally)
 {
     char                       id[INBOX_ID_MAX];

@@ -5116,11 +5116,13 @@ answer_message(inbox_inbound_t *msg, const char *provider_id,
 }
 
 
-/* What ingest reads and writes after the message's events, for a
- * recipient handed over at sent (ms, as text). */
-#define RECIPIENT_FOUND(sent, poll)                                           \
-    CURSOR("{\"_id\": " OID(RCPT1_ID) ", \"campaign_id\": " OID(POLL_ID)      \
-           ", \"sent_at\": " DATE(sent) ", \"poll\": " poll "}")
+/* What ingest reads after the message's events: the contact's newest
+ * campaign message, then its polls, each a recipient (of campaign). */
+#define RECIPIENT_FOUND(rcpt, campaign)                                       \
+    CURSOR("{\"_id\": " OID(rcpt) ", \"campaign_id\": " OID(campaign) "}")
+#define POLL_OPTIONS                                                          \
+    CURSOR("{\"_id\": " OID(POLL_ID) ", \"options\":"                        \
+           " [\"Monday\", \"Friday\"]}")
 
 
 static void
@@ -5146,17 +5148,18 @@ TEST(inbound_ingest_answers_a_poll_by_number_or_text)
     store = fake_open(&fake);
     memset(&events, 0, sizeof(events));
 
-    /* "2" an hour after the poll: replied, and option 2 unless a later
-     * answer is there */
+    /* "2" an hour after the poll, the newest message: replied, and
+     * option 2 unless a later answer is there */
     answer_message(&msg, "SM0101", " 2. ");
     ingest_replies(&fake);
-    fake.replies[7] = RECIPIENT_FOUND(EARLIER, "true");
-    fake.replies[9] = CURSOR("{\"_id\": " OID(POLL_ID) ", \"options\":"
-                             " [\"Monday\", \"Friday\"]}");
+    fake.replies[7] = RECIPIENT_FOUND(RCPT1_ID, POLL_ID);
+    fake.replies[9] = RECIPIENT_FOUND(RCPT1_ID, POLL_ID);
+    fake.replies[10] = POLL_OPTIONS;
     CHECK_INT(inbox_store_inbound_ingest(store, &msg, 1, &result, &events,
                                          &err), INBOX_OK);
     CHECK_INT(result.status, INBOX_OK);
-    CHECK_INT(fake.commands, 12);
+    CHECK_INT(fake.commands, 13);
+    CHECK(log_has(&fake, "\"poll\" : true"));
     CHECK(log_has(&fake, "\"$max\" : { \"answered_at\""));
     golden_check(&fake, "inbound_ingest_poll_answer");
 
@@ -5164,12 +5167,12 @@ TEST(inbound_ingest_answers_a_poll_by_number_or_text)
     fake_reset(&fake);
     answer_message(&msg, "SM0102", "friday!");
     ingest_replies(&fake);
-    fake.replies[7] = RECIPIENT_FOUND(EARLIER, "true");
-    fake.replies[9] = CURSOR("{\"_id\": " OID(POLL_ID) ", \"options\":"
-                             " [\"Monday\", \"Friday\"]}");
+    fake.replies[7] = RECIPIENT_FOUND(RCPT1_ID, POLL_ID);
+    fake.replies[9] = RECIPIENT_FOUND(RCPT1_ID, POLL_ID);
+    fake.replies[10] = POLL_OPTIONS;
     CHECK_INT(inbox_store_inbound_ingest(store, &msg, 1, &result, &events,
                                          &err), INBOX_OK);
-    CHECK_INT(fake.commands, 12);
+    CHECK_INT(fake.commands, 13);
     CHECK(log_has(&fake, "\"answer\" : { \"$numberInt\" : \"2\" }"));
     golden_check(&fake, "inbound_ingest_poll_answer_text");
 
@@ -5177,22 +5180,35 @@ TEST(inbound_ingest_answers_a_poll_by_number_or_text)
     fake_reset(&fake);
     answer_message(&msg, "SM0103", "maybe");
     ingest_replies(&fake);
-    fake.replies[7] = RECIPIENT_FOUND(EARLIER, "true");
-    fake.replies[9] = CURSOR("{\"_id\": " OID(POLL_ID) ", \"options\":"
-                             " [\"Monday\", \"Friday\"]}");
+    fake.replies[7] = RECIPIENT_FOUND(RCPT1_ID, POLL_ID);
+    fake.replies[9] = RECIPIENT_FOUND(RCPT1_ID, POLL_ID);
+    fake.replies[10] = POLL_OPTIONS;
     CHECK_INT(inbox_store_inbound_ingest(store, &msg, 1, &result, &events,
                                          &err), INBOX_OK);
-    CHECK_INT(fake.commands, 10);
+    CHECK_INT(fake.commands, 11);
 
-    /* a campaign's (not a poll's) reply: replied only */
+    /* a campaign's (not a poll's) reply, no poll sent: replied only */
     fake_reset(&fake);
     answer_message(&msg, "SM0104", "1");
     ingest_replies(&fake);
-    fake.replies[7] = RECIPIENT_FOUND(EARLIER, "false");
+    fake.replies[7] = RECIPIENT_FOUND(RCPT2_ID, CAMPAIGN_ID);
     CHECK_INT(inbox_store_inbound_ingest(store, &msg, 1, &result, &events,
                                          &err), INBOX_OK);
-    CHECK_INT(fake.commands, 9);
+    CHECK_INT(fake.commands, 10);
     golden_check(&fake, "inbound_ingest_campaign_reply");
+
+    /* a poll, then a campaign: the campaign replied to, the poll (read
+     * on its own) answered */
+    fake_reset(&fake);
+    answer_message(&msg, "SM0105", "Friday");
+    ingest_replies(&fake);
+    fake.replies[7] = RECIPIENT_FOUND(RCPT2_ID, CAMPAIGN_ID);
+    fake.replies[9] = RECIPIENT_FOUND(RCPT1_ID, POLL_ID);
+    fake.replies[10] = POLL_OPTIONS;
+    CHECK_INT(inbox_store_inbound_ingest(store, &msg, 1, &result, &events,
+                                         &err), INBOX_OK);
+    CHECK_INT(fake.commands, 13);
+    golden_check(&fake, "inbound_ingest_older_poll_answer");
 
     inbox_event_list_free(&events);
     fake_close(&fake, store);

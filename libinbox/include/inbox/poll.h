@@ -13,6 +13,10 @@
  *   - an option's text, both folded, each without trailing "." or "!"
  *     ("yes" and "Yes!" answer "YES").
  * The last answer counts; every message still lands in the inbox.
+ *
+ * Of the recipient's polls within the window (the newest
+ * INBOX_POLL_ANSWER_POLLS_MAX, however many campaigns came between), a
+ * message answers the newest it names an option of ("1" the newest).
  */
 #ifndef INBOX_POLL_H
 #define INBOX_POLL_H
@@ -25,6 +29,7 @@
 #define INBOX_POLL_OPTIONS_MAX       9
 #define INBOX_POLL_OPTION_MAX        100    /* characters */
 #define INBOX_POLL_ANSWER_WINDOW_MS  (7LL * 24 * 3600 * 1000)
+#define INBOX_POLL_ANSWER_POLLS_MAX  16     /* a recipient's newest polls */
 
 /*
  * INBOX_ERR_INVALID naming "options" unless there are 2 to 9 options,

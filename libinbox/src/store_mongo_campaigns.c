@@ -1420,8 +1420,8 @@ static int inbox_mongo_recent_send(bson_iter_t *iter, bson_oid_t *recipient,
     bson_oid_t *campaign);
 static inbox_status_t inbox_mongo_poll_try(inbox_mongo_store_t *ms,
     const bson_oid_t *recipient, const bson_oid_t *campaign,
-    const bson_oid_t *message, int64_t at, const char *body, int *taken,
-    inbox_error_t *err);
+    const bson_oid_t *message, int64_t at, const char *body, int replied,
+    int *taken, inbox_error_t *err);
 
 
 /* The contact's newest campaign message, of any kind, is replied to; its
@@ -1473,7 +1473,9 @@ inbox_mongo_campaign_reply(inbox_mongo_store_t *ms, const bson_oid_t *contact,
         while (rc == INBOX_OK && !taken && bson_iter_next(&iter)) {
             if (inbox_mongo_recent_send(&iter, &recipient, &campaign)) {
                 rc = inbox_mongo_poll_try(ms, &recipient, &campaign, message,
-                                          at, body, &taken, err);
+                                          at, body,
+                                          bson_oid_equal(&recipient, &newest),
+                                          &taken, err);
             }
         }
     }
@@ -1556,11 +1558,12 @@ inbox_mongo_recent_send(bson_iter_t *iter, bson_oid_t *recipient,
 
 
 /* The reply as an answer to one poll: *taken 1 when it names one of its
- * options (recorded unless a newer answer is). */
+ * options; then the recipient replied (unless replied is, the newest
+ * message), and the answer recorded unless a newer one is. */
 static inbox_status_t
 inbox_mongo_poll_try(inbox_mongo_store_t *ms, const bson_oid_t *recipient,
     const bson_oid_t *campaign, const bson_oid_t *message, int64_t at,
-    const char *body, int *taken, inbox_error_t *err)
+    const char *body, int replied, int *taken, inbox_error_t *err)
 {
     int             found, matched;
     bson_t          doc;
@@ -1595,6 +1598,17 @@ inbox_mongo_poll_try(inbox_mongo_store_t *ms, const bson_oid_t *recipient,
 
     if (rc != INBOX_OK || answer == 0) {
         return rc;
+    }
+
+    if (!replied) {
+        /* the poll answered is replied to, newest message or not */
+        rc = inbox_mongo_update_one(ms, "campaign_recipients",
+            BCON_NEW("_id", BCON_OID(recipient), "replied_at", BCON_NULL),
+            BCON_NEW("$set", "{", "replied_at", BCON_DATE_TIME(at), "}"),
+            &matched, err);
+        if (rc != INBOX_OK) {
+            return rc;
+        }
     }
 
     /* the last answer counts: one that arrives late for an earlier time

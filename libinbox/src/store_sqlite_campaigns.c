@@ -1229,7 +1229,8 @@ inbox_sqlite_campaign_reply(inbox_sqlite_conn_t *conn, int64_t contact,
 
 
 /* The reply as an answer to one poll: *taken 1 when it names one of its
- * options (recorded unless a newer answer is). */
+ * options; then the recipient replied, and the answer recorded unless a
+ * newer one is. */
 static inbox_status_t
 inbox_sqlite_poll_try(inbox_sqlite_conn_t *conn, int64_t recipient,
     int64_t campaign, int64_t message, int64_t at, const char *body,
@@ -1282,6 +1283,21 @@ inbox_sqlite_poll_try(inbox_sqlite_conn_t *conn, int64_t recipient,
 
     if (answer == 0) {
         return INBOX_OK;
+    }
+
+    /* the poll answered is replied to, newest message or not */
+    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_POLL_REPLIED,
+        "UPDATE campaign_recipients SET replied_at = ?2"
+        " WHERE id = ?1 AND replied_at IS NULL", err);
+    if (stmt == NULL) {
+        return err->code;
+    }
+
+    sqlite3_bind_int64(stmt, 1, recipient);
+    sqlite3_bind_int64(stmt, 2, at);
+
+    if (!inbox_sqlite_step_done(stmt)) {
+        return inbox_sqlite_fail(conn, sqlite3_errcode(conn->db), err);
     }
 
     /* the last answer counts: one that arrives late for an earlier time

@@ -8808,7 +8808,7 @@ TEST(a_reply_answers_the_newest_poll_it_names_an_option_of)
               INBOX_OK);
     CHECK_STR(tally_of(&f, p1), "0/1");
     CHECK_INT(campaign_now(&f, sale).counts.replied, 1);
-    CHECK_INT(campaign_now(&f, p1).counts.replied, 0);
+    CHECK_INT(campaign_now(&f, p1).counts.replied, 1);
 
     /* a second poll: an option of the first still answers the first,
      * one of the second the second, a number the newest */
@@ -8864,12 +8864,60 @@ TEST(a_poll_is_answered_however_many_campaigns_came_after_it)
     CHECK_INT(receive(&f, "SM2", ALICE, "Blue", NOON + 24 * HOUR, NULL,
                       NULL), INBOX_OK);
     CHECK_STR(tally_of(&f, poll), "0/1");
+    CHECK_INT(campaign_now(&f, poll).counts.replied, 1);
     CHECK_INT(campaign_now(&f, sale).counts.replied, 1);
 
     /* she changes her mind, by number: the last answer counts */
     CHECK_INT(receive(&f, "SM3", ALICE, "1", NOON + 25 * HOUR, NULL, NULL),
               INBOX_OK);
     CHECK_STR(tally_of(&f, poll), "1/0");
+    CHECK_INT(campaign_now(&f, poll).counts.replied, 1);
+
+    fixture_close(&f);
+}
+
+
+/* An answer to an older poll counts it replied (once), not only the
+ * newest message the contact got, and its progress says so. */
+TEST(a_poll_answered_is_replied_though_a_newer_poll_came)
+{
+    char                a[INBOX_ID_MAX], b[INBOX_ID_MAX];
+    fixture_t           f;
+    inbox_campaign_t    c;
+    inbox_event_list_t  live;
+
+    FIXTURE(&f);
+    memset(&live, 0, sizeof(live));
+
+    CHECK_INT(receive(&f, "SM1", ALICE, "hello", T0, NULL, NULL), INBOX_OK);
+    CHECK_INT(inbox_store_credits_grant(f.store, f.org, 10, NULL), INBOX_OK);
+
+    CHECK_INT(poll_sent(&f, "Monday", "Friday", NOON, a), 0);
+    CHECK_INT(poll_sent(&f, "Pizza", "Salad", NOON + HOUR, b), 0);
+
+    CHECK_INT(receive(&f, "SM2", ALICE, "friday", NOON + 2 * HOUR, NULL,
+                      NULL), INBOX_OK);
+    CHECK_STR(tally_of(&f, a), "0/1");
+    CHECK_STR(tally_of(&f, b), "0/0");
+    CHECK_INT(campaign_now(&f, b).counts.replied, 1);
+
+    CHECK_INT(inbox_store_campaign_progress(f.store, f.org, a,
+                                            NOON + 2 * HOUR, &c, &live,
+                                            NULL), INBOX_OK);
+    CHECK_INT(c.counts.replied, 1);
+    inbox_campaign_free(&c);
+    CHECK_INT(live.count, 1);
+    if (live.count == 1) {
+        CHECK(strstr(live.items[0].json, "\"replied\":1") != NULL);
+    }
+    inbox_event_list_free(&live);
+
+    /* another answer: still one recipient replied */
+    CHECK_INT(receive(&f, "SM3", ALICE, "Monday", NOON + 3 * HOUR, NULL,
+                      NULL), INBOX_OK);
+    CHECK_STR(tally_of(&f, a), "1/0");
+    CHECK_INT(campaign_now(&f, a).counts.replied, 1);
+    CHECK_INT(campaign_now(&f, b).counts.replied, 1);
 
     fixture_close(&f);
 }

@@ -854,7 +854,8 @@ inbox_status_t inbox_store_campaign_audience(inbox_store_t *store,
  * (handed over at most INBOX_POLL_ANSWER_WINDOW_MS before) replied, and
  * when the message answers one of the contact's polls of that window
  * (poll.h: the newest it names an option of, however many campaigns came
- * since), records the answer (the last one counts).
+ * since), records the answer (the last one counts) and marks that
+ * poll's message replied too.
  */
 
 #endif

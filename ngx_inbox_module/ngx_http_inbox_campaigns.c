@@ -562,6 +562,7 @@ ngx_http_inbox_campaign_estimated(ngx_http_inbox_api_t *api,
     }
 
     inbox_segments_count(body, ngx_strlen(body), &e.seg);
+    e.segments = inbox_message_segments(&e.seg, media_count);
     e.plan = inbox_plan_stored(billing.plan);
     e.credits = inbox_plan_charge(e.plan,
                                   inbox_message_credits(body, media_count));

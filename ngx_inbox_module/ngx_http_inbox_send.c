@@ -360,9 +360,7 @@ ngx_http_inbox_message_send_op(ngx_http_inbox_api_t *api,
     reply.body = args->body;
     reply.media_count = args->media_count;
     reply.media = media;
-    /* an MMS is one message, however long its text */
-    reply.segments = (args->media_count > 0 || seg.segments == 0)
-                     ? 1 : seg.segments;
+    reply.segments = inbox_message_segments(&seg, args->media_count);
     reply.credits = inbox_message_credits(args->body, args->media_count);
     reply.idempotency_key = args->idempotency_key;
     reply.last_seen_message_id = args->last_seen_message_id;

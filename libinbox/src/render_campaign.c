@@ -259,7 +259,7 @@ inbox_render_campaign_estimate(const inbox_campaign_estimate_t *e,
     inbox_json_key(g, "encoding");
     inbox_json_string(g, inbox_sms_encoding_name(e->seg.encoding));
     inbox_json_key(g, "segments");
-    inbox_json_int(g, e->seg.segments);
+    inbox_json_int(g, e->segments);
     inbox_json_key(g, "characters");
     inbox_json_int(g, e->seg.characters);
     inbox_json_key(g, "credits");

@@ -147,6 +147,18 @@ inbox_segments_count(const char *body, size_t len, inbox_segments_t *out)
 
 
 unsigned
+inbox_message_segments(const inbox_segments_t *seg, size_t media_count)
+{
+    /* an MMS is one message, however long its text */
+    if (media_count > 0 || seg->segments == 0) {
+        return 1;
+    }
+
+    return seg->segments;
+}
+
+
+unsigned
 inbox_message_credits(const char *body, size_t media_count)
 {
     inbox_segments_t  seg;

@@ -1666,8 +1666,8 @@ inbox_store_outbox_notice(inbox_store_t *store, const char *org_id,
 
     return store->ops->outbox_notice(store, org_id, conversation_id,
                                      from && from[0] ? from : NULL, body,
-                                     seg.segments, inbox_now_ms(), result,
-                                     events, err);
+                                     inbox_message_segments(&seg, 0),
+                                     inbox_now_ms(), result, events, err);
 }
 
 
@@ -1692,7 +1692,7 @@ inbox_store_campaign_create(inbox_store_t *store, const char *org_id,
     inbox_error_t *err)
 {
     char              *text;
-    unsigned           credits;
+    unsigned           segments, credits;
     const char        *body, *name;
     inbox_status_t     status;
     inbox_segments_t   seg;
@@ -1721,11 +1721,12 @@ inbox_store_campaign_create(inbox_store_t *store, const char *org_id,
     }
 
     inbox_segments_count(body, strlen(body), &seg);
+    segments = inbox_message_segments(&seg, c->media_count);
     credits = inbox_message_credits(body, c->media_count);
 
     status = store->ops->campaign_create(store, org_id, c, name, body,
-                                         seg.segments > 0 ? seg.segments : 1,
-                                         credits, now, campaign, err);
+                                         segments, credits, now, campaign,
+                                         err);
     free(text);
 
     return status;

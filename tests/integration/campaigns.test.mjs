@@ -206,6 +206,18 @@ test('a campaign with an image: its preview counts an MMS, and the draft '
     assert.equal(pictured.credits, 2);
     assert.equal(pictured.recipients, est.recipients);
     assert.equal(pictured.segments, est.segments);
+    // an MMS is one message however long its text, as a reply's is
+    const long = { name: 'Long picture', body: 'a'.repeat(400),
+                   media_ids: [up.json.id], audience: { all: true } };
+    assert.equal((await ok('/api/v1/campaigns/estimate',
+                           { method: 'POST', body: long })).segments, 1);
+    const longDraft = await ok('/api/v1/campaigns',
+                               { method: 'POST', body: long }, 201);
+    assert.equal(longDraft.segments, 1);
+    assert.equal(longDraft.credits, 2);
+    assert.equal((await ok(`/api/v1/campaigns/${longDraft.id}`)).segments,
+                 1);
+    await ok(`/api/v1/campaigns/${longDraft.id}/cancel`, { method: 'POST' });
     // a campaign's id is no poll's, an unknown one nobody's
     assertError(await call(`/api/v1/polls/${only.id}/estimate`), 404,
                 'not_found');

@@ -384,4 +384,22 @@ TEST(message_check)
 }
 
 
+TEST(an_mms_is_sent_as_one_segment_whatever_its_text)
+{
+    char              *body;
+    inbox_segments_t   seg;
+
+    body = rep(400, "a", 0);
+    inbox_segments_count(body, strlen(body), &seg);
+    CHECK_INT(seg.segments, 3);
+    CHECK_INT(inbox_message_segments(&seg, 0), 3);
+    CHECK_INT(inbox_message_segments(&seg, 1), 1);
+    free(body);
+
+    /* a picture alone */
+    inbox_segments_count("", 0, &seg);
+    CHECK_INT(inbox_message_segments(&seg, 1), 1);
+}
+
+
 RUN_TESTS()

@@ -8006,6 +8006,77 @@ campaign_short_of_credits(fixture_t *f, char id[INBOX_ID_MAX])
 }
 
 
+TEST(a_campaign_mms_is_one_segment_as_a_reply_mms_is)
+{
+    char                   id[INBOX_ID_MAX], alice[INBOX_ID_MAX];
+    char                  *body;
+    fixture_t              f;
+    inbox_media_t          media;
+    inbox_campaign_t       c;
+    inbox_campaign_new_t   n;
+    inbox_outbox_batch_t   batch;
+
+    FIXTURE(&f);
+
+    CHECK_INT(person(&f, ALICE, NULL, NULL, alice), 0);
+    CHECK_INT(inbox_store_credits_grant(f.store, f.org, 10, NULL), INBOX_OK);
+
+    /* 400 characters: three segments as an SMS, one message as an MMS */
+    body = malloc(401);
+    memset(body, 'a', 400);
+    body[400] = '\0';
+
+    memset(&media, 0, sizeof(media));
+    snprintf(media.url, sizeof(media.url), "https://x.test/m/a.png");
+    snprintf(media.content_type, sizeof(media.content_type), "image/png");
+    snprintf(media.file, sizeof(media.file), "a.png");
+    media.state = INBOX_MEDIA_STORED;
+
+    memset(&n, 0, sizeof(n));
+    n.name = "Pictures";
+    n.body = body;
+    n.audience_all = 1;
+    n.media_count = 1;
+    n.media = &media;
+
+    CHECK_INT(inbox_store_campaign_create(f.store, f.org, &n, T0, &c, NULL),
+              INBOX_OK);
+    CHECK_INT(c.segments, 1);
+    CHECK_INT(c.credits, 2);
+    snprintf(id, sizeof(id), "%s", c.id);
+    inbox_campaign_free(&c);
+
+    CHECK_INT(inbox_store_campaign_get(f.store, f.org, id, &c, NULL),
+              INBOX_OK);
+    CHECK_INT(c.segments, 1);
+    inbox_campaign_free(&c);
+
+    /* and the message in Alice's thread says so */
+    CHECK_INT(campaign_do(&f, id, INBOX_CAMPAIGN_SEND, NOON), INBOX_OK);
+    CHECK_INT(dispatch(&f, NOON, 10).handed, 1);
+    CHECK_INT(claim_by_day(&f, NOON + MINUTE, 10, &batch), 1);
+    if (batch.count == 1) {
+        CHECK_INT(batch.items[0].message.segments, 1);
+        CHECK_INT(batch.items[0].message.credits, 2);
+        CHECK_INT(batch.items[0].message.media_count, 1);
+    }
+    inbox_outbox_batch_free(&batch);
+
+    /* without the picture it is three */
+    n.name = "Words";
+    n.media_count = 0;
+    n.media = NULL;
+    CHECK_INT(inbox_store_campaign_create(f.store, f.org, &n, T0, &c, NULL),
+              INBOX_OK);
+    CHECK_INT(c.segments, 3);
+    CHECK_INT(c.credits, 1);
+    inbox_campaign_free(&c);
+
+    free(body);
+    fixture_close(&f);
+}
+
+
 TEST(a_campaign_pauses_without_credits_and_resumes_after_a_grant)
 {
     char                       id[INBOX_ID_MAX];

@@ -124,7 +124,9 @@ typedef struct {
     inbox_tags_t             tags;        /* the audience's, unless all */
     size_t                   media_count;
     inbox_media_t           *media;       /* media_count entries, ours */
-    unsigned                 segments;    /* of body */
+    unsigned                 segments;    /* a message is sent as: of
+                                             body, 1 for an MMS
+                                             (segments.h) */
     unsigned                 credits;     /* a message's (segments.h) */
     inbox_campaign_status_t  status;
     inbox_pause_reason_t     paused_reason;

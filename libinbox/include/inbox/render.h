@@ -144,6 +144,8 @@ typedef struct {
     int64_t            recipients;     /* the audience, opted out too */
     int64_t            suppressed;     /* opted out */
     inbox_segments_t   seg;
+    unsigned           segments;       /* a message is sent as
+                                          (inbox_message_segments) */
     unsigned           credits;        /* a message's, on the plan */
     int64_t            balance;        /* available now */
     inbox_plan_t       plan;

@@ -30,6 +30,8 @@
  * with a combining mark each count one: what a person sees); an MMS (any
  * media) costs INBOX_MMS_CREDITS whatever its length.
  *
+ * An MMS is one message however long its text: it is sent as 1 segment.
+ *
  * Body length.  At most INBOX_BODY_MAX (1600) code points, the carrier's
  * limit, counted as intake counts it (model.h).
  *
@@ -79,6 +81,11 @@ const char *inbox_sms_encoding_name(inbox_sms_encoding_t encoding);
  * memory), each code point counts as its own cluster. */
 void inbox_segments_count(const char *body, size_t len,
     inbox_segments_t *out);
+
+/* The segments a message is sent as (what its record and a campaign's
+ * say): 1 with any media (an MMS) or for an empty body, else seg's. */
+unsigned inbox_message_segments(const inbox_segments_t *seg,
+    size_t media_count);
 
 /* The credits a message costs: INBOX_MMS_CREDITS with any media, else one
  * per started INBOX_CREDIT_BLOCK characters of body (NUL-terminated); 0

@@ -80,7 +80,8 @@ inbox_campaign_check(const inbox_campaign_new_t *c, inbox_error_t *err)
         if (status != INBOX_OK) {
             return inbox_error_set_field(err, INBOX_ERR_INVALID, "question",
                                          "A question is text of at most "
-                                         "%d characters.", INBOX_BODY_MAX);
+                                         "%d characters, counting most "
+                                         "emoji as 2.", INBOX_BODY_MAX);
         }
 
         status = inbox_poll_options_check(c->options, c->option_count, err);
@@ -100,7 +101,9 @@ inbox_campaign_check(const inbox_campaign_new_t *c, inbox_error_t *err)
         if (status != INBOX_OK) {
             return inbox_error_set_field(err, INBOX_ERR_INVALID, "options",
                                          "The question and its options are "
-                                         "longer than a message may be.");
+                                         "longer than a message may be (%d "
+                                         "characters, counting most emoji "
+                                         "as 2).", INBOX_BODY_MAX);
         }
 
         given = c->name != NULL ? c->name : c->question;

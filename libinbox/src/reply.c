@@ -6,7 +6,7 @@
 #include <string.h>
 #include <openssl/evp.h>
 #include <inbox/reply.h>
-#include <inbox/utf8.h>
+#include <inbox/segments.h>
 
 
 static void inbox_reply_digest_add(EVP_MD_CTX *ctx, const char *s);
@@ -27,8 +27,9 @@ inbox_reply_result_free(inbox_reply_result_t *result)
 inbox_status_t
 inbox_reply_check(const inbox_reply_t *reply, inbox_error_t *err)
 {
-    size_t       i, len;
-    const char  *key;
+    size_t           i, len;
+    const char      *key;
+    inbox_status_t   status;
 
     if (reply->conversation_id == NULL || reply->conversation_id[0] == '\0')
     {
@@ -47,12 +48,10 @@ inbox_reply_check(const inbox_reply_t *reply, inbox_error_t *err)
 
     len = strlen(reply->body);
 
-    if (!inbox_utf8_valid(reply->body, len)
-        || inbox_utf8_length(reply->body, len) > INBOX_BODY_MAX)
-    {
-        return inbox_error_set_field(err, INBOX_ERR_INVALID, "body",
-                                     "A reply holds at most %d characters.",
-                                     INBOX_BODY_MAX);
+    /* what any message may be: text, its length as carriers count it */
+    status = inbox_message_check(reply->body, len, reply->media_count, err);
+    if (status != INBOX_OK) {
+        return status;
     }
 
     if (reply->media_count > INBOX_MEDIA_MAX

@@ -177,8 +177,9 @@ inbox_status_t
 inbox_message_check(const char *body, size_t len, size_t media_count,
     inbox_error_t *err)
 {
-    size_t  off, code_points;
-    int     blank;
+    int      blank;
+    size_t   off, code_points, units;
+    UChar32  c;
 
     if (media_count > INBOX_MEDIA_MAX) {
         return inbox_error_set_field(err, INBOX_ERR_INVALID, "media_ids",
@@ -193,9 +194,13 @@ inbox_message_check(const char *body, size_t len, size_t media_count,
 
     blank = 1;
     code_points = 0;
+    units = 0;
 
     for (off = 0; off < len; code_points++) {
-        if (!u_isUWhiteSpace(inbox_segments_next(body, len, &off))) {
+        c = inbox_segments_next(body, len, &off);
+        units += U16_LENGTH(c);
+
+        if (!u_isUWhiteSpace(c)) {
             blank = 0;
         }
     }
@@ -206,10 +211,19 @@ inbox_message_check(const char *body, size_t len, size_t media_count,
                    "picture.");
     }
 
-    if (code_points > INBOX_BODY_MAX) {
+    /* Twilio's count, so that no message we take is refused for length
+     * (21617); said the way a person counts when nothing counts 2 */
+    if (units > INBOX_BODY_MAX && units == code_points) {
         return inbox_error_set_field(err, INBOX_ERR_INVALID, "body",
-                   "The message has %zu characters; carriers take at most "
-                   "%d.", code_points, INBOX_BODY_MAX);
+                   "The message is %zu characters too long: carriers take "
+                   "at most %d.", units - INBOX_BODY_MAX, INBOX_BODY_MAX);
+    }
+
+    if (units > INBOX_BODY_MAX) {
+        return inbox_error_set_field(err, INBOX_ERR_INVALID, "body",
+                   "The message is %zu characters too long: carriers take "
+                   "at most %d, counting most emoji as 2 (this one counts "
+                   "%zu).", units - INBOX_BODY_MAX, INBOX_BODY_MAX, units);
     }
 
     return INBOX_OK;

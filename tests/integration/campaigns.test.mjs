@@ -217,6 +217,12 @@ test('a campaign with an image: its preview counts an MMS, and the draft '
     assert.equal(longDraft.credits, 2);
     assert.equal((await ok(`/api/v1/campaigns/${longDraft.id}`)).segments,
                  1);
+    // its text is measured as the carrier counts it: 900 emoji are 1800
+    const over = assertError(await call('/api/v1/campaigns', {
+        method: 'POST', body: { ...long, body: '\u{1F44B}'.repeat(900) } }),
+        400, 'invalid_request');
+    assert.equal(over.field, 'body');
+    assert.match(over.message, /200 characters too long/);
     await ok(`/api/v1/campaigns/${longDraft.id}/cancel`, { method: 'POST' });
     // a campaign's id is no poll's, an unknown one nobody's
     assertError(await call(`/api/v1/polls/${only.id}/estimate`), 404,

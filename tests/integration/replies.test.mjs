@@ -392,6 +392,31 @@ test('what cannot be sent is 400 naming the field; another organization\'s '
     assert.equal((await messagesOf(theirs, orgB().token)).length, 1);
 });
 
+test('a body is as long as the carrier counts it: 800 emoji (1600 UTF-16 '
+    + 'units) go, 900 are 400 naming body and saying by how much',
+    async () => {
+    await grant(orgA(), 2);
+    const conv = await newThread();
+    const before = await billingOf();
+
+    // 900 code points, but 1800 units: Twilio would refuse it (21617)
+    const over = await send(conv, { body: '\u{1F44B}'.repeat(900) });
+    const err = assertError(over, 400, 'invalid_request');
+    assert.equal(err.field, 'body');
+    assert.match(err.message, /200 characters too long/);
+    assert.match(err.message, /1600/);
+    assert.match(err.message, /emoji as 2/);
+    assert.deepEqual(await billingOf(), before);
+    assert.equal((await messagesOf(conv)).length, 1);
+
+    // the most the carrier takes
+    const res = await send(conv, { body: '\u{1F44B}'.repeat(800) });
+    assert.equal(res.status, 201, res.text);
+    assert.equal(res.json.credits, 2);
+    assert.equal(res.json.segments, 25);
+    assert.equal((await billingOf()).credits.held, before.credits.held + 2);
+});
+
 test('an MMS with an uploaded image costs 2 credits whatever its text, and '
     + 'shows the image', async () => {
     await spendAll();

@@ -379,7 +379,42 @@ TEST(message_check)
     CHECK_INT(inbox_message_check(body, strlen(body), 0, &err),
               INBOX_ERR_INVALID);
     CHECK_STR(err.field, "body");
+    CHECK(strstr(err.message, "1 characters too long") != NULL);
     CHECK(strstr(err.message, "1600") != NULL);
+    free(body);
+}
+
+
+TEST(body_limit_is_counted_in_utf16_units_as_twilio_counts_it)
+{
+    char           *body;
+    inbox_error_t   err;
+
+    /* 800 emoji are 1600 units: what Twilio takes */
+    body = rep(800, GRIN, 0);
+    CHECK_INT(inbox_message_check(body, strlen(body), 0, &err), INBOX_OK);
+    free(body);
+
+    /* 900 are 900 code points but 1800 units: Twilio's 21617, so refused
+     * here, saying by how much */
+    body = rep(900, GRIN, 0);
+    CHECK_INT(inbox_message_check(body, strlen(body), 0, &err),
+              INBOX_ERR_INVALID);
+    CHECK_STR(err.field, "body");
+    CHECK(strstr(err.message, "200 characters too long") != NULL);
+    CHECK(strstr(err.message, "emoji as 2") != NULL);
+    CHECK(strstr(err.message, "1800") != NULL);
+    free(body);
+
+    /* an MMS's text too */
+    body = rep(799, GRIN, 3, "a", 0);
+    CHECK_INT(inbox_message_check(body, strlen(body), 1, &err),
+              INBOX_ERR_INVALID);
+    free(body);
+
+    /* BMP characters count one whatever their bytes: 1600 of U+2764 */
+    body = rep(1600, "\xe2\x9d\xa4", 0);
+    CHECK_INT(inbox_message_check(body, strlen(body), 0, &err), INBOX_OK);
     free(body);
 }
 

@@ -5216,6 +5216,8 @@ TEST(a_reply_is_queued_with_its_hold_and_ends_the_unresponded_thread)
 TEST(refusals_come_in_the_contracts_order_and_store_nothing)
 {
     char                   other[INBOX_ID_MAX];
+    char                   emoji[4 * 900 + 1];
+    size_t                 i;
     int64_t                seq;
     fixture_t              f;
     inbox_reply_t          r;
@@ -5269,6 +5271,18 @@ TEST(refusals_come_in_the_contracts_order_and_store_nothing)
     CHECK_INT(inbox_store_reply_accept(f.store, f.org, &r, &result, &events,
                                        &err), INBOX_ERR_INVALID);
     CHECK_STR(err.field, "body");
+
+    /* 900 emoji: 1800 UTF-16 units, over what the carrier takes */
+    for (i = 0; i < 900; i++) {
+        memcpy(emoji + 4 * i, "\xf0\x9f\x98\x80", 4);
+    }
+    emoji[4 * 900] = '\0';
+    reply_init(&r, alice.conversation_id, emoji, 1, NULL);
+    CHECK_INT(inbox_store_reply_accept(f.store, f.org, &r, &result, &events,
+                                       &err), INBOX_ERR_INVALID);
+    CHECK_STR(err.field, "body");
+    CHECK(strstr(err.message, "too long") != NULL);
+
     reply_init(&r, alice.conversation_id, "hi", 0, NULL);
     CHECK_INT(inbox_store_reply_accept(f.store, f.org, &r, &result, &events,
                                        &err), INBOX_ERR_INVALID);

@@ -16,8 +16,11 @@
 
 #define INBOX_ID_MAX        32
 #define INBOX_MEDIA_MAX     10     /* Twilio's limit per message */
-#define INBOX_BODY_MAX      1600   /* characters (code points) a message
-                                      body may have: Twilio's limit */
+#define INBOX_BODY_MAX      1600   /* Twilio's limit: what we send is
+                                      counted in UTF-16 units, as Twilio
+                                      does (segments.h), what intake
+                                      takes in code points (generous:
+                                      the carrier took it already) */
 #define INBOX_PREVIEW_MAX   161    /* bytes of body shown in a thread list */
 #define INBOX_CURSOR_MAX    96
 #define INBOX_EPOCH_MAX     24

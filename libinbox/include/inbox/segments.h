@@ -32,8 +32,9 @@
  *
  * An MMS is one message however long its text: it is sent as 1 segment.
  *
- * Body length.  At most INBOX_BODY_MAX (1600) code points, the carrier's
- * limit, counted as intake counts it (model.h).
+ * Body length.  At most INBOX_BODY_MAX (1600) UTF-16 units, as Twilio
+ * counts its limit (error 21617): a character outside the Basic
+ * Multilingual Plane, most emoji, counts 2, whatever the encoding.
  *
  * Bodies are UTF-8; a byte that is not (which callers should have
  * refused) counts as one U+FFFD.
@@ -93,9 +94,11 @@ unsigned inbox_message_segments(const inbox_segments_t *seg,
 unsigned inbox_message_credits(const char *body, size_t media_count);
 
 /*
- * Whether a reply may be sent: INBOX_ERR_INVALID naming "body" when it is
- * empty without media, not UTF-8 or longer than INBOX_BODY_MAX code
- * points, naming "media_ids" with more than INBOX_MEDIA_MAX media.
+ * Whether a message may be sent (a reply, a campaign's or poll's text, a
+ * keyword's answer): INBOX_ERR_INVALID naming "body" when it is empty
+ * without media, not UTF-8 or longer than INBOX_BODY_MAX UTF-16 units
+ * (saying by how much), naming "media_ids" with more than
+ * INBOX_MEDIA_MAX media.
  */
 inbox_status_t inbox_message_check(const char *body, size_t len,
     size_t media_count, inbox_error_t *err);

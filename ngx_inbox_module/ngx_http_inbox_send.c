@@ -454,14 +454,26 @@ ngx_http_inbox_message_estimate_op(ngx_http_inbox_api_t *api,
 
     char              *json;
     size_t             len;
+    const char        *refused;
+    inbox_error_t      err;
     inbox_segments_t   seg;
 
-    inbox_segments_count(args->body, ngx_strlen(args->body), &seg);
+    len = ngx_strlen(args->body);
+    inbox_segments_count(args->body, len, &seg);
+
+    /* the composer warns before a send would be refused (too long) */
+    refused = NULL;
+
+    if (inbox_message_check(args->body, len, args->media_count, &err)
+        != INBOX_OK)
+    {
+        refused = err.message;
+    }
 
     json = inbox_render_estimate(args->body, &seg,
                                  inbox_message_credits(args->body,
                                                        args->media_count),
-                                 &len);
+                                 refused, &len);
     ngx_http_inbox_job_document(job, NGX_HTTP_OK, json, len);
 }
 

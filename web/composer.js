@@ -8,7 +8,9 @@
  * thread from the answer at once, and its ticks move with the
  * message.status frames (app.js).  While typing, the segments and
  * credits it would cost come from POST /api/v1/messages/estimate, a
- * moment after the last key; typing never waits for them.
+ * moment after the last key; typing never waits for them.  When the
+ * estimate says a send would be refused (too long, as the carrier
+ * counts: most emoji count 2), the count says why instead.
  *
  * What it uses of the app is window.inboxApp (the end of app.js): api,
  * failed, showMessage, reloadConversation and on(session|thread|event).
@@ -167,7 +169,7 @@
         state.conv = conv;
         render();
         if (conv && conv.id !== before) {
-            els.count.textContent = '';
+            showCount('');
             estimateSoon(0);
         }
     }
@@ -181,7 +183,7 @@
         forgetDrafts();
         state.conv = null;
         els.text.value = '';
-        els.count.textContent = '';
+        showCount('');
         els.form.hidden = true;
         showBalance(null);
         if (me) {
@@ -233,8 +235,7 @@
         const seq = ++state.estimateSeq;
         const body = els.text.value;
         if (!d || (body === '' && !d.media)) {
-            els.count.textContent = '';
-            els.count.removeAttribute('title');
+            showCount('');
             return;
         }
         try {
@@ -244,11 +245,15 @@
             if (seq !== state.estimateSeq) {
                 return;
             }
-            els.count.textContent = estimateText(e);
+            if (e.refused) {
+                /* the server's rule, in its words, before a send */
+                showCount(e.refused);
+                els.count.dataset.refused = '';
+                return;
+            }
+            showCount(estimateText(e));
             els.count.dataset.encoding = e.encoding;
-            if (d.media) {
-                els.count.removeAttribute('title');
-            } else {
+            if (!d.media) {
                 els.count.title = plural(e.characters, 'character',
                     'characters') + '; ' + e.remaining
                     + ' more fit in this segment';
@@ -256,10 +261,15 @@
         } catch (err) {
             if (!app.failed(err) && seq === state.estimateSeq) {
                 /* no count rather than a wrong one */
-                els.count.textContent = '';
-                els.count.removeAttribute('title');
+                showCount('');
             }
         }
+    }
+
+    function showCount(text) {
+        els.count.textContent = text;
+        els.count.removeAttribute('title');
+        delete els.count.dataset.refused;
     }
 
     /* ---- the image ---- */

@@ -25,7 +25,7 @@ inbox_render_message(const inbox_message_t *m, size_t *len)
 
 char *
 inbox_render_estimate(const char *body, const inbox_segments_t *seg,
-    unsigned credits, size_t *len)
+    unsigned credits, const char *refused, size_t *len)
 {
     char      *because;
     yajl_gen   g;
@@ -59,6 +59,8 @@ inbox_render_estimate(const char *body, const inbox_segments_t *seg,
     inbox_json_key(g, "ucs2_because");
     /* NULL is null; a byte that is not UTF-8 comes out as U+FFFD */
     inbox_json_string(g, because);
+    inbox_json_key(g, "refused");
+    inbox_json_string(g, refused);
     yajl_gen_map_close(g);
 
     free(because);

@@ -158,6 +158,17 @@ test('the count follows the draft: GSM-7 is "1 segment", a pasted emoji '
             'quick typing is never held back');
         await waitForCount(p, /^1 segment · GSM-7 · 1 credit$/);
 
+        // too long as the carrier counts it (an emoji is 2 of its 1600):
+        // the count warns before a send, in the server's words
+        await text.fill('👋'.repeat(900));
+        await waitForCount(p, /^The message is 200 characters too long/);
+        assert.equal(await composerCount(p).getAttribute('data-refused'),
+                     '');
+        await text.fill('👋'.repeat(800));
+        await waitForCount(p, /^25 segments · UCS-2 .* · 2 credits$/);
+        assert.equal(await composerCount(p).getAttribute('data-refused'),
+                     null);
+
         // an empty draft has no count
         await text.fill('');
         await p.waitForFunction(() => document.getElementById(

@@ -393,8 +393,8 @@ test('what cannot be sent is 400 naming the field; another organization\'s '
 });
 
 test('a body is as long as the carrier counts it: 800 emoji (1600 UTF-16 '
-    + 'units) go, 900 are 400 naming body and saying by how much',
-    async () => {
+    + 'units) go, 900 are 400 naming body, saying by how much, and the '
+    + 'estimate warns the same', async () => {
     await grant(orgA(), 2);
     const conv = await newThread();
     const before = await billingOf();
@@ -408,6 +408,15 @@ test('a body is as long as the carrier counts it: 800 emoji (1600 UTF-16 '
     assert.match(err.message, /emoji as 2/);
     assert.deepEqual(await billingOf(), before);
     assert.equal((await messagesOf(conv)).length, 1);
+
+    // the composer's estimate says so before a send
+    const estimate = (body) => call('/api/v1/messages/estimate',
+                                    { method: 'POST', body });
+    let e = await estimate({ body: '\u{1F44B}'.repeat(900) });
+    assert.equal(e.status, 200, e.text);
+    assert.equal(e.json.refused, err.message);
+    e = await estimate({ body: '\u{1F44B}'.repeat(800), media_count: 1 });
+    assert.equal(e.json.refused, null);
 
     // the most the carrier takes
     const res = await send(conv, { body: '\u{1F44B}'.repeat(800) });
@@ -526,24 +535,28 @@ test('the estimate counts GSM-7, names what made a body UCS-2 and splits '
     let res = await estimate({ body: 'See you at 3 {ok}' });
     assert.equal(res.status, 200, res.text);
     assert.deepEqual(res.json, { encoding: 'GSM-7', segments: 1,
-        characters: 17, remaining: 141, credits: 1, ucs2_because: null });
+        characters: 17, remaining: 141, credits: 1, ucs2_because: null,
+        refused: null });
 
     res = await estimate({ body: 'Thanks \u{1F44D}\u{1F3FD} see you' });
     assert.deepEqual(res.json, { encoding: 'UCS-2', segments: 1,
         characters: 16, remaining: 51, credits: 1,
-        ucs2_because: '\u{1F44D}\u{1F3FD}' });
+        ucs2_because: '\u{1F44D}\u{1F3FD}', refused: null });
 
     res = await estimate({ body: 'a'.repeat(161) });
     assert.deepEqual(res.json, { encoding: 'GSM-7', segments: 2,
-        characters: 161, remaining: 145, credits: 1, ucs2_because: null });
+        characters: 161, remaining: 145, credits: 1, ucs2_because: null,
+        refused: null });
 
     res = await estimate({ body: 'x'.repeat(481) });
     assert.equal(res.json.credits, 2);
     res = await estimate({ body: 'hi', media_count: 1 });
     assert.equal(res.json.credits, 2);
     res = await estimate({ body: '' });
-    assert.deepEqual(res.json, { encoding: 'GSM-7', segments: 0,
+    const { refused, ...count } = res.json;
+    assert.deepEqual(count, { encoding: 'GSM-7', segments: 0,
         characters: 0, remaining: 160, credits: 0, ucs2_because: null });
+    assert.match(refused, /empty/);
 
     assert.equal(assertError(await estimate({ body: 'x', media_count: 11 }),
                              400, 'invalid_request').field, 'media_count');

@@ -474,26 +474,35 @@ TEST(estimate_documents_name_what_made_a_body_ucs2)
 
     body = "Hi {you}";
     inbox_segments_count(body, strlen(body), &seg);
-    json = inbox_render_estimate(body, &seg, 1, NULL);
+    json = inbox_render_estimate(body, &seg, 1, NULL, NULL);
     CHECK_STR(json, "{\"encoding\":\"GSM-7\",\"segments\":1,"
                     "\"characters\":8,\"remaining\":150,\"credits\":1,"
-                    "\"ucs2_because\":null}");
+                    "\"ucs2_because\":null,\"refused\":null}");
     free(json);
 
     /* a thumbs-up with its skin tone: the whole character */
     body = "ok \xf0\x9f\x91\x8d\xf0\x9f\x8f\xbd thanks";
     inbox_segments_count(body, strlen(body), &seg);
-    json = inbox_render_estimate(body, &seg, 1, NULL);
+    json = inbox_render_estimate(body, &seg, 1, NULL, NULL);
     CHECK_STR(json, "{\"encoding\":\"UCS-2\",\"segments\":1,"
                     "\"characters\":11,\"remaining\":56,\"credits\":1,"
-                    "\"ucs2_because\":\"\xf0\x9f\x91\x8d\xf0\x9f\x8f\xbd\"}");
+                    "\"ucs2_because\":\"\xf0\x9f\x91\x8d\xf0\x9f\x8f\xbd\","
+                    "\"refused\":null}");
     free(json);
 
     /* a byte that is not UTF-8 is named as U+FFFD */
     body = "a\xff";
     inbox_segments_count(body, strlen(body), &seg);
-    json = inbox_render_estimate(body, &seg, 1, NULL);
+    json = inbox_render_estimate(body, &seg, 1, NULL, NULL);
     CHECK(json != NULL && strstr(json, "\"ucs2_because\":\"\xef\xbf\xbd\"")
+          != NULL);
+    free(json);
+
+    /* why a send would be refused, for the composer to warn */
+    body = "hi";
+    inbox_segments_count(body, strlen(body), &seg);
+    json = inbox_render_estimate(body, &seg, 1, "Too long.", NULL);
+    CHECK(json != NULL && strstr(json, ",\"refused\":\"Too long.\"}")
           != NULL);
     free(json);
 }

@@ -108,10 +108,12 @@ char *inbox_render_ledger_page(const inbox_ledger_page_t *page,
 char *inbox_render_message(const inbox_message_t *m, size_t *len);
 /* The composer's count of body (what inbox_segments_count made of it,
  * and what it costs): {"encoding":"GSM-7"|"UCS-2","segments",
- * "characters","remaining","credits","ucs2_because":string|null}, the
- * last being the character that made body UCS-2 (seg->first_ucs2). */
+ * "characters","remaining","credits","ucs2_because":string|null,
+ * "refused":string|null}, ucs2_because being the character that made
+ * body UCS-2 (seg->first_ucs2), refused why a send of it would be
+ * refused (inbox_message_check's message: too long, say), or NULL. */
 char *inbox_render_estimate(const char *body, const inbox_segments_t *seg,
-    unsigned credits, size_t *len);
+    unsigned credits, const char *refused, size_t *len);
 
 /* campaigns and polls (render_campaign.c) */
 /* A campaign or poll: {"id","kind","name","body","question","options",

@@ -1033,9 +1033,20 @@
         }
     }
 
+    /* The open thread is in front of whoever uses the app: the Inbox
+     * view is the one shown, in a tab that is visible. */
+    function threadInView() {
+        return state.openId !== null && !els.app.hidden
+            && document.visibilityState === 'visible';
+    }
+
+    /* Marks the open thread read, only while it is seen: what comes while
+     * another view or tab is in front stays unread until it is back. */
     async function markRead(id) {
         const conv = state.conversations.get(id);
-        if (!conv || conv.unread_count === 0 || state.openId !== id) {
+        if (!conv || conv.unread_count === 0 || state.openId !== id
+            || !threadInView())
+        {
             return;
         }
         const changes = state.liveChanges.get(id) || 0;
@@ -1051,7 +1062,12 @@
 
     function openThread(id) {
         const conv = state.conversations.get(id);
-        if (!conv || id === state.openId) {
+        if (!conv) {
+            return;
+        }
+        if (id === state.openId) {
+            /* chosen again: what came while it was not seen is read */
+            markRead(id);
             return;
         }
         state.openId = id;
@@ -1561,8 +1577,7 @@
             liveConversation(ev.conversation);
             if (ev.message && ev.message.conversation_id === state.openId) {
                 appendMessage(ev.message, false);
-                if (ev.message.direction === 'inbound'
-                    && document.visibilityState === 'visible') {
+                if (ev.message.direction === 'inbound') {
                     markRead(state.openId);
                 }
             }
@@ -2076,6 +2091,10 @@
             optOut(id);
         }
     });
+    /* the open thread seen again: the Inbox view shown, the tab back */
+    els.app.addEventListener('inbox:show', () => markRead(state.openId));
+    document.addEventListener('visibilitychange',
+        () => markRead(state.openId));
     els.liveRetry.addEventListener('click', reconnectNow);
     window.addEventListener('online', () => {
         if (state.signedIn && !state.ws) {

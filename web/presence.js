@@ -2,13 +2,14 @@
  * Presence: who else has the open thread in front of them ("Ana is
  * viewing", "Ana is typing…"), and telling the others about us.
  *
- * We say "viewing" when a thread opens and while it stays open and the
- * tab is visible (again every KEEPALIVE_MS, since the server forgets a
- * browser that goes quiet), "typing" at most every TYPING_EVERY_MS while
- * keys go into the composer, and "idle" when the thread closes or the tab
- * is hidden.  Others' presence is shown for the open thread only, and
- * forgotten when it expires (the frame says when), so a browser that
- * vanished stops being shown by itself.
+ * We say "viewing" when a thread opens and while it stays open, the
+ * Inbox view is shown and the tab is visible (again every KEEPALIVE_MS,
+ * since the server forgets a browser that goes quiet), "typing" at most
+ * every TYPING_EVERY_MS while keys go into the composer, and "idle" when
+ * the thread closes, another view is shown or the tab is hidden.
+ * Others' presence is shown for the open thread only, and forgotten when
+ * it expires (the frame says when), so a browser that vanished stops
+ * being shown by itself.
  *
  * What it uses of the app is window.inboxApp: sendFrame and
  * on(session|thread|connected|presence).
@@ -23,6 +24,7 @@
 
     const els = {
         line: document.getElementById('thread-presence'),
+        inbox: document.getElementById('app'),
         text: document.getElementById('composer-text'),
     };
 
@@ -50,7 +52,9 @@
 
     /* What we are doing with the open thread now. */
     function current() {
-        if (state.openId === null || document.visibilityState !== 'visible') {
+        if (state.openId === null || els.inbox.hidden
+            || document.visibilityState !== 'visible')
+        {
             return null;
         }
         return state.typingTimer !== null ? 'typing' : 'viewing';
@@ -189,4 +193,7 @@
     app.on('presence', onPresence);
     els.text.addEventListener('input', onTyping);
     document.addEventListener('visibilitychange', update);
+    /* another view shown (views.js hides the Inbox's element) or back */
+    new MutationObserver(update).observe(els.inbox,
+        { attributes: true, attributeFilter: ['hidden'] });
 })(window.inboxApp);

@@ -5,9 +5,9 @@
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import { rowOf, shown, signIn, useBrowser } from '../lib/browser.mjs';
-import { uniqueNumber } from '../lib/cluster.mjs';
+import { sleep, uniqueNumber } from '../lib/cluster.mjs';
 import { useCluster, errorLogIsCleanTest } from '../lib/fixture.mjs';
-import { deliverInbound } from '../lib/inbox.mjs';
+import { api, deliverInbound } from '../lib/inbox.mjs';
 import { addUser } from '../lib/session.mjs';
 
 const SCREENSHOT = process.env.INBOX_SCREENSHOT || '/tmp/inbox-web.png';
@@ -184,6 +184,96 @@ test('opening a thread clears its badge and lowers the header total, '
         } finally {
             await page2.context().close();
         }
+    });
+
+// The unread count of the thread with phone, as the server has it.
+async function unreadOf(phone) {
+    const list = await api(ctx.cluster,
+        `/api/v1/conversations?q=${phone.slice(2)}`, ctx.cluster.orgs[0].token);
+    return list.json.items[0].unread_count;
+}
+
+// Opens the thread of a new number, which texts body first; returns the
+// number once the thread is read.
+async function openedNewThread(body) {
+    const from = uniqueNumber();
+    await deliverInbound(ctx.cluster, { from, body });
+    await rowOf(page, shown(from)).getByRole('button').click();
+    await page.locator('#messages .message .body', { hasText: body })
+        .waitFor();
+    await rowOf(page, shown(from)).locator('.badge')
+        .waitFor({ state: 'hidden' });
+    return from;
+}
+
+// Delivers body from `from` and waits until the open thread shows it.
+async function arrives(from, body) {
+    await deliverInbound(ctx.cluster, { from, body });
+    await page.locator('#messages .message .body', { hasText: body })
+        .waitFor({ state: 'attached' });
+    await sleep(500);       /* time for a read the page should not send */
+}
+
+test('a message to the open thread while another view is shown stays '
+    + 'unread until the Inbox is shown again', async () => {
+        const from = await openedNewThread('Is the patio open?');
+        await page.evaluate(() => { location.hash = '#campaigns'; });
+        await page.locator('#app').waitFor({ state: 'hidden' });
+
+        await arrives(from, 'We are six people');
+        assert.equal(await unreadOf(from), 1, 'not seen, so not read');
+        assert.equal(await rowOf(page, shown(from)).locator('.badge')
+            .textContent(), '1');
+
+        await page.evaluate(() => { location.hash = '#inbox'; });
+        await rowOf(page, shown(from)).locator('.badge')
+            .waitFor({ state: 'hidden' });
+        assert.equal(await unreadOf(from), 0);
+    });
+
+test('a message to the open thread while the tab is hidden stays unread '
+    + 'until the tab is back', async () => {
+        const from = await openedNewThread('Do you take cards?');
+        const setHidden = (hidden) => page.evaluate((h) => {
+            if (h) {
+                Object.defineProperty(document, 'visibilityState',
+                    { configurable: true, get: () => 'hidden' });
+            } else {
+                delete document.visibilityState;
+            }
+            document.dispatchEvent(new Event('visibilitychange'));
+        }, hidden);
+        await setHidden(true);
+        try {
+            await arrives(from, 'Or only cash?');
+            assert.equal(await unreadOf(from), 1, 'not seen, so not read');
+        } finally {
+            await setHidden(false);
+        }
+        await rowOf(page, shown(from)).locator('.badge')
+            .waitFor({ state: 'hidden' });
+        assert.equal(await unreadOf(from), 0);
+    });
+
+test('choosing the open thread again marks it read when its read did not '
+    + 'go through', async () => {
+        const from = uniqueNumber();
+        await deliverInbound(ctx.cluster, { from, body: 'Any vegan dishes?' });
+        const reads = /\/api\/v1\/conversations\/[^/]+\/read$/;
+        await page.route(reads, (route) => route.abort());
+        try {
+            await rowOf(page, shown(from)).getByRole('button').click();
+            await page.locator('#messages .message .body',
+                { hasText: 'Any vegan dishes?' }).waitFor();
+            await sleep(500);
+            assert.equal(await unreadOf(from), 1);
+        } finally {
+            await page.unroute(reads);
+        }
+        await rowOf(page, shown(from)).getByRole('button').click();
+        await rowOf(page, shown(from)).locator('.badge')
+            .waitFor({ state: 'hidden' });
+        assert.equal(await unreadOf(from), 0);
     });
 
 test('bidi controls in what a contact writes stay inside it', async () => {

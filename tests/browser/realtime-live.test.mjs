@@ -128,6 +128,23 @@ test('a colleague viewing the same thread is shown, then typing, and '
     assert.equal(await line.textContent(), '');
 });
 
+test('a colleague who leaves the Inbox for another view is no longer '
+    + 'shown viewing, and is again when back', async () => {
+    await openThread(ben, '+1 (415) 555-0188');
+    const line = ana.locator('#thread-presence');
+    await line.filter({ hasText: /ben@desk\.example is viewing/ }).waitFor();
+
+    await ben.evaluate(() => { location.hash = '#campaigns'; });
+    try {
+        await ben.locator('#app').waitFor({ state: 'hidden' });
+        await ana.waitForFunction(() =>
+            document.getElementById('thread-presence').textContent === '');
+    } finally {
+        await ben.evaluate(() => { location.hash = '#inbox'; });
+    }
+    await line.filter({ hasText: /ben@desk\.example is viewing/ }).waitFor();
+});
+
 test('a reply written while a newer message came in asks first; "Send '
     + 'anyway" sends it, once', async () => {
     const org = ctx.cluster.orgs[0];

@@ -1219,10 +1219,11 @@
     }
 
     function onKey(event) {
-        /* a confirmation open: its own keys only (Esc cancels it) */
+        /* a confirmation open (any dialog: the opt-out's, composer.js's
+         * "moved on"): its own keys only (Esc cancels it) */
         if (els.app.hidden || event.ctrlKey || event.metaKey
             || event.altKey || event.defaultPrevented
-            || els.optoutDialog.open)
+            || document.querySelector('dialog[open]') !== null)
         {
             return;
         }

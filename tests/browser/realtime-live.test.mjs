@@ -184,6 +184,36 @@ test('a reply written while a newer message came in asks first; "Send '
     assert.equal(await dialog.isVisible(), false);
 });
 
+test('keys act on nothing behind the "moved on" question: e archives '
+    + 'nothing, and Esc only closes the question', async () => {
+    const org = ctx.cluster.orgs[0];
+    await ben.locator('#composer-text').fill('Table is ready');
+    await deliverInbound(ctx.cluster, { from: ASKER,
+        body: 'Running five minutes late' });
+    await ben.locator('#messages .message .body',
+        { hasText: 'Running five minutes late' }).waitFor();
+    await ben.locator('#composer-text').press('Enter');
+    const dialog = ben.locator('#stale-dialog');
+    await dialog.waitFor();
+
+    await ben.keyboard.press('e');
+    await ben.keyboard.press('s');
+    await ben.waitForTimeout(500);
+    const conv = (await api(ctx.cluster, '/api/v1/conversations?filter=all',
+        org.token)).json.items.find((c) => c.contact.phone === ASKER);
+    assert.ok(conv, 'the thread is still in All');
+    assert.equal(conv.archived, false);
+    assert.equal(conv.starred, false);
+
+    await ben.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'hidden' });
+    await ben.waitForTimeout(300);
+    assert.equal(await ben.locator('#thread-view').isVisible(), true,
+        'the thread is still open');
+    assert.equal(await ben.locator('#composer-text').inputValue(),
+        'Table is ready', 'the draft is kept');
+});
+
 test('no page errors', () => {
     assert.deepEqual(web.pageErrors, []);
 });

@@ -106,6 +106,7 @@
         contactShown: null,         /* as its form was last filled */
         contactSaving: false,       /* its form's PATCH in flight */
         timelineCursor: null,       /* its timeline's next page */
+        contactLoad: 0,             /* bumped by every read of the panel */
         showAsked: 0,               /* threads asked for by other views */
         optContact: null,           /* the open thread's contact's record,
                                        for why it is opted out */
@@ -1419,13 +1420,18 @@
 
     /* The panel for the open thread's contact: the record, then its
      * timeline, newest first.  Read again (again: a change made
-     * elsewhere), it keeps a name or tags being typed, and the form. */
+     * elsewhere), it keeps a name or tags being typed, and the form.
+     * Only the latest read fills it: two at once (an opt-out's answer
+     * and its contact.updated) would show the timeline twice. */
     async function openContact(again) {
         const conv = state.conversations.get(state.openId);
         if (!conv) {
             return;
         }
         const id = conv.contact.id;
+        const load = ++state.contactLoad;
+        const current = () => load === state.contactLoad
+            && state.contactId === id;
         const edits = again === true && state.contactId === id
             && contactEdited()
             ? { name: els.contactName.value, tags: els.contactTags.value }
@@ -1445,7 +1451,7 @@
         try {
             const contact = await api('/api/v1/contacts/'
                 + encodeURIComponent(id));
-            if (state.contactId !== id) {
+            if (!current()) {
                 return;
             }
             els.contactStatus.textContent = '';
@@ -1456,13 +1462,13 @@
             }
             const page = await api('/api/v1/contacts/'
                 + encodeURIComponent(id) + '/timeline');
-            if (state.contactId !== id) {
+            if (!current()) {
                 return;
             }
             els.timelineTitle.hidden = false;
             showTimeline(page);
         } catch (err) {
-            if (!failed(err) && state.contactId === id) {
+            if (!failed(err) && current()) {
                 els.contactStatus.textContent =
                     'Could not load the contact: ' + err.message;
             }

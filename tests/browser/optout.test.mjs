@@ -102,6 +102,37 @@ test('a contact who texted STOP shows the keyword; START texted in opens '
         { hasText: 'START' }).waitFor();
 });
 
+test('the contact panel open during an opt-out shows each timeline entry '
+    + 'once', async () => {
+    const from = uniqueNumber();
+    await deliverInbound(ctx.cluster, { from, body: 'Please call me back' });
+    await openThread(page, shown(from));
+    await page.getByRole('button', { name: 'Contact', exact: true }).click();
+    const panel = page.getByRole('complementary', { name: 'Contact' });
+    const items = panel.locator('.timeline-item');
+    await items.filter({ hasText: 'Please call me back' }).waitFor();
+
+    // the panel is read again twice (after the opt-out's answer and on
+    // contact.updated); a slow timeline makes the two reads overlap
+    const timeline = /\/api\/v1\/contacts\/[^/]+\/timeline$/;
+    await page.route(timeline, (route) =>
+        setTimeout(() => route.continue(), 500));
+    try {
+        await page.locator('#act-optout').click();
+        const dialog = page.getByRole('dialog',
+            { name: 'Opt this contact out?' });
+        await dialog.getByRole('button', { name: 'Opt out' }).click();
+        await items.filter({ hasText: 'Opted out by hand' }).first()
+            .waitFor();
+        await page.waitForTimeout(1500);
+    } finally {
+        await page.unroute(timeline);
+    }
+    assert.deepEqual(await items.locator('.timeline-what').allTextContents(),
+        ['Opted out by hand', 'Message received']);
+    await panel.getByRole('button', { name: 'Close' }).click();
+});
+
 noPageErrorsTest(web);
 
 errorLogIsCleanTest(ctx, web.close);

@@ -4,13 +4,16 @@
  *
  * A draft per thread: its text, one image (checked, previewed and
  * uploaded as soon as it is chosen or pasted) and the Idempotency-Key of
- * its send.  Enter sends (Shift+Enter: a new line); the message is in the
- * thread from the answer at once, and its ticks move with the
- * message.status frames (app.js).  While typing, the segments and
- * credits it would cost come from POST /api/v1/messages/estimate, a
- * moment after the last key; typing never waits for them.  When the
- * estimate says a send would be refused (too long, as the carrier
- * counts: most emoji count 2), the count says why instead.
+ * its send.  When the session ends (it expired, or was ended elsewhere)
+ * the texts stay, without their images, for the same user signing in
+ * again; anyone else starts with none.  Enter sends (Shift+Enter: a new
+ * line); the message is in the thread from the answer at once, and its
+ * ticks move with the message.status frames (app.js).  While typing,
+ * the segments and credits it would cost come from POST
+ * /api/v1/messages/estimate, a moment after the last key; typing never
+ * waits for them.  When the estimate says a send would be refused (too
+ * long, as the carrier counts: most emoji count 2), the count says why
+ * instead.
  *
  * What it uses of the app is window.inboxApp (the end of app.js): api,
  * failed, showMessage, reloadConversation and on(session|thread|event).
@@ -57,6 +60,8 @@
         signedIn: false,
         conv: null,             /* the open thread's conversation */
         drafts: new Map(),      /* conversation id -> draft */
+        user: null,             /* the signed-in user's id */
+        kept: null,             /* {user, drafts} from an ended session */
         estimateTimer: null,
         estimateSeq: 0,         /* answers to older estimates are dropped */
         balanceTimer: null,
@@ -108,6 +113,21 @@
     function forgetDrafts() {
         state.drafts.forEach(dropMedia);
         state.drafts.clear();
+    }
+
+    /* The drafts with text, their images dropped (the uploads were the
+     * ended session's); the same objects, so that a send in flight still
+     * clears its own. */
+    function textDrafts() {
+        const kept = new Map();
+        state.drafts.forEach((d, id) => {
+            dropMedia(d);
+            d.error = '';
+            if (d.text !== '') {
+                kept.set(id, d);
+            }
+        });
+        return kept;
     }
 
     /* A key nobody else will use: 128 random bits. */
@@ -175,12 +195,27 @@
     }
 
     function onSession(me) {
+        const user = me && me.user ? me.user.id : null;
+        if (!me && state.user !== null) {
+            if (state.conv) {
+                draftOf(state.conv.id).text = els.text.value;
+            }
+            state.kept = { user: state.user, drafts: textDrafts() };
+        }
         state.signedIn = Boolean(me);
+        state.user = user;
         clearTimeout(state.estimateTimer);
         clearTimeout(state.balanceTimer);
         state.estimateSeq += 1;
         state.balanceSeq += 1;
         forgetDrafts();
+        if (me) {
+            /* what was being written goes on only for who wrote it */
+            if (state.kept && state.kept.user === user) {
+                state.drafts = state.kept.drafts;
+            }
+            state.kept = null;
+        }
         state.conv = null;
         els.text.value = '';
         showCount('');

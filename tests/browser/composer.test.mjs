@@ -4,7 +4,8 @@
 // without credits, 403 with billing inactive) shown with the draft and
 // its image kept, no composer for an opted-out contact (live, too),
 // images checked before they are uploaded, an MMS with its thumbnail,
-// the balance in the header (the plan on an unlimited one), and 390 px
+// the balance in the header (the plan on an unlimited one), a draft's
+// text kept across a session's end for the same user only, and 390 px
 // without sideways scrolling.
 //
 // Nothing is faked: the real API (estimate, send, media, billing) of a
@@ -38,6 +39,7 @@ const pictures = uniqueNumber();    // gets an MMS
 const narrow = uniqueNumber();      // seen at 390 px
 const retrier = uniqueNumber();     // a send whose answer is lost
 const editor = uniqueNumber();      // ... then its draft edited
+const waiter = uniqueNumber();      // a draft outlives a session
 // the other organizations' contacts
 const broke = uniqueNumber();
 const lapsed = uniqueNumber();
@@ -112,7 +114,7 @@ before(async () => {
     await inboxctl(cluster.store, 'billing', 'plan', subscribedOrg.id,
         'unlimited');
     for (const from of [talker, changer, pictures, narrow, retrier,
-                        editor]) {
+                        editor, waiter]) {
         await deliverInbound(cluster, { from, body: 'Are you open today?' });
     }
     await deliverInbound(cluster, { from: stopper, body: 'Hi there' });
@@ -547,6 +549,59 @@ test('an MMS: the image is previewed, costs 2 credits, and is sent with '
         const [m] = await messagesOf(org, pictures);
         assert.equal(m.media.length, 1);
         assert.equal(m.credits, 2);
+    } finally {
+        await p.context().close();
+    }
+});
+
+test('a reply being typed when the session ends is there again for the '
+    + 'same user, without its image, and for nobody else', async () => {
+    const org = ctx.cluster.orgs[0];
+    const other = { email: `other@${org.id}.example`, password: PASSWORD };
+    await addUser(ctx.cluster, org, other.email, other.password);
+    const p = await web.newPage(VIEWPORT);
+    // ended elsewhere; the next thing the app asks for says so
+    const endSession = async () => {
+        await p.evaluate(async () => {
+            await fetch('/api/v1/auth/logout', { method: 'POST',
+                headers: { 'X-Requested-With': 'inbox' } });
+            document.querySelector('.tab[data-filter="unread"]').click();
+        });
+        await p.getByText('Your session has ended. Sign in again.')
+            .waitFor();
+    };
+    // on the form the app shows, without loading the page again
+    const signInAgain = async (user) => {
+        await p.getByLabel('Email', { exact: true }).fill(user.email);
+        await p.getByLabel('Password', { exact: true }).fill(user.password);
+        await p.getByRole('button', { name: 'Sign in' }).click();
+        await p.locator('#conn[data-state="live"]').waitFor();
+        await p.getByRole('button', { name: 'All', exact: true }).click();
+        await openThread(p, shown(waiter));
+    };
+    const text = p.locator('#composer-text');
+    try {
+        await signIn(p, ctx.cluster, agentOf(org));
+        await openThread(p, shown(waiter));
+        await p.locator('#attach-input').setInputFiles({ name: 'menu.png',
+            mimeType: 'image/png', buffer: png(40, 30) });
+        await p.locator('#attachment[data-state="ready"]').waitFor();
+        await text.fill('Your table is ready, come in');
+
+        await endSession();
+        await signInAgain(agentOf(org));
+        assert.equal(await text.inputValue(), 'Your table is ready, come in');
+        assert.equal(await p.locator('#attachment').isHidden(), true,
+            'the image is not kept');
+
+        await endSession();
+        await signInAgain(other);
+        assert.equal(await text.inputValue(), '', 'not shown to another');
+
+        await endSession();
+        await signInAgain(agentOf(org));
+        assert.equal(await text.inputValue(), '',
+            'forgotten once another signed in');
     } finally {
         await p.context().close();
     }

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <fcntl.h>
 #include <unistd.h>
 #include <sys/file.h>
@@ -33,6 +34,7 @@ static inbox_sqlite_conn_t *inbox_sqlite_conn_open(inbox_sqlite_store_t *s,
     inbox_error_t *err);
 static void inbox_sqlite_conn_free(inbox_sqlite_conn_t *conn);
 static int inbox_sqlite_configure(sqlite3 *db, int full_sync);
+static int64_t inbox_sqlite_monotonic_ms(void);
 static inbox_sqlite_store_t *inbox_sqlite_store_new(const char *path,
     int full_sync, int create, inbox_error_t *err);
 static inbox_status_t inbox_sqlite_create_file(const char *path,
@@ -1228,6 +1230,9 @@ inbox_sqlite_conn_open(inbox_sqlite_store_t *s, inbox_error_t *err)
     }
 
     conn->db = db;
+
+    /* the busy handler reads the writer's deadline */
+    sqlite3_busy_handler(db, inbox_sqlite_busy, conn);
     conn->store = s;
     conn->pid = getpid();
 
@@ -1320,6 +1325,15 @@ inbox_sqlite_conn_free(inbox_sqlite_conn_t *conn)
 static int
 inbox_sqlite_busy(void *data, int count)
 {
+    inbox_sqlite_conn_t  *conn = data;
+
+    /* a writer that queued for the lock has only what its wait left */
+    if (conn != NULL && conn->deadline != 0
+        && inbox_sqlite_monotonic_ms() >= conn->deadline)
+    {
+        return 0;
+    }
+
     if (count < 5) {
         usleep(50u << count);               /* 50 us .. 800 us */
         return 1;
@@ -2059,8 +2073,11 @@ inbox_sqlite_conn_t *
 inbox_sqlite_begin_write(inbox_store_t *store, inbox_error_t *err)
 {
     int                    rc;
+    int64_t                asked;
     inbox_sqlite_conn_t   *conn;
     inbox_sqlite_store_t  *s = (inbox_sqlite_store_t *) store;
+
+    asked = inbox_sqlite_monotonic_ms();
 
     pthread_mutex_lock(&s->write_lock);
 
@@ -2094,14 +2111,49 @@ inbox_sqlite_begin_write(inbox_store_t *store, inbox_error_t *err)
 
     inbox_sqlite_writer_lock(s);
 
+    /*
+     * A writer waits one busy timeout in all, its time in the queues of
+     * this process and of the others included: one that queued behind a
+     * writer that waited out another process's lock, here or in another
+     * worker, does not wait a timeout of its own after it, so that the
+     * Nth writer in the queue does not wait N timeouts.
+     */
+    conn->deadline = asked + INBOX_SQLITE_BUSY_TIMEOUT_MS;
+
+    if (s->busy_at > asked
+        || inbox_sqlite_monotonic_ms() >= conn->deadline)
+    {
+        inbox_error_set(err, INBOX_ERR_UNAVAILABLE,
+                        "the database is busy; try again shortly");
+        inbox_sqlite_end(conn);
+        return NULL;
+    }
+
     rc = inbox_sqlite_run(conn, INBOX_SQL_BEGIN_IMMEDIATE, "BEGIN IMMEDIATE");
+    conn->deadline = 0;
+
     if (rc != SQLITE_OK) {
+        if ((rc & 0xff) == SQLITE_BUSY) {
+            s->busy_at = inbox_sqlite_monotonic_ms();
+        }
+
         (void) inbox_sqlite_fail(conn, rc, err);
         inbox_sqlite_end(conn);
         return NULL;
     }
 
     return conn;
+}
+
+
+static int64_t
+inbox_sqlite_monotonic_ms(void)
+{
+    struct timespec  ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+
+    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 

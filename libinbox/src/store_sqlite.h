@@ -243,6 +243,9 @@ typedef struct {
                                             writing process; -1 if none */
     pid_t                  writer_pid;   /* the process that opened it */
     inbox_sqlite_conn_t   *writer;       /* every write transaction's */
+    int64_t                busy_at;      /* when a writer last gave up on
+                                            another process's lock
+                                            (monotonic ms; write_lock) */
     inbox_sqlite_conn_t   *conns;        /* every open connection */
     char                   uid[INBOX_SQLITE_UID_MAX];
                                          /* the store's identity: a file
@@ -256,6 +259,9 @@ struct inbox_sqlite_conn_s {
     inbox_sqlite_store_t   *store;
     pid_t                   pid;         /* a forked child opens its own */
     int                     writing;     /* holds store->write_lock */
+    int64_t                 deadline;    /* when a writer waiting for the
+                                            lock gives up (monotonic ms;
+                                            0: the busy timeout's count) */
     inbox_sqlite_conn_t    *prev;
     inbox_sqlite_conn_t    *next;
     sqlite3_stmt           *stmts[INBOX_SQL_COUNT];

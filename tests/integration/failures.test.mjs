@@ -230,6 +230,29 @@ describe('store write-locked by another process', () => {
         assert.deepEqual(msgs.map((m) => m.body), ['busy']);
     });
 
+    test('API writes queued behind one waiting out the lock are 503 when '
+        + 'it is, not one busy timeout after another', async () => {
+        const cluster = await ctx.ready;
+        const token = cluster.orgs[0].token;
+        const lock = await cluster.lockStore();
+        let answers;
+        try {
+            const started = Date.now();
+            // more writers than a worker has pool threads (4)
+            answers = await Promise.all(Array.from({ length: 6 }, (_, i) =>
+                api(cluster, '/api/v1/contacts', token, { method: 'POST',
+                    body: { phone: `+1555010${String(i).padStart(4, '0')}` } })
+                    .then((res) => ({ res, ms: Date.now() - started }))));
+        } finally {
+            await lock.release();
+        }
+        for (const { res, ms } of answers) {
+            assertError(res, 503, 'unavailable');
+            // each waited one timeout at most, not one per writer ahead
+            assert.ok(ms < BUSY_TIMEOUT_MS * 2, `answered after ${ms} ms`);
+        }
+    });
+
     test('clients that hang up while their webhooks wait crash nothing',
         async (t) => {
             const cluster = await ctx.ready;

@@ -298,9 +298,9 @@ ngx_http_inbox_realtime_ticket_op(ngx_http_inbox_api_t *api,
 
     /*
      * The credential again, after the stream position: an ending committed
-     * since the request's own check (a new password, a revocation) is then
-     * either seen here or numbered above the ticket's position, where
-     * ws-server refuses the ticket for it.
+     * since the request's own check (a new password, a revocation, a
+     * logout) is then either seen here or numbered above the ticket's
+     * position, where ws-server refuses the ticket for it.
      */
     if (ngx_http_inbox_auth_find(api, store, &job->error) != INBOX_OK) {
         return;
@@ -309,6 +309,7 @@ ngx_http_inbox_realtime_ticket_op(ngx_http_inbox_api_t *api,
     memcpy(claims.org_id, api->principal.org_id, INBOX_ID_MAX);
     memcpy(claims.user_id, api->principal.user_id, INBOX_ID_MAX);
     memcpy(claims.token_id, api->principal.token_id, INBOX_ID_MAX);
+    memcpy(claims.session_id, api->principal.session_id, INBOX_ID_MAX);
     claims.ends_at = api->principal.ends_at;
 
     /* the name colleagues see in presence */

@@ -406,13 +406,22 @@ static void
 ngx_http_inbox_logout_op(ngx_http_inbox_api_t *api, inbox_store_t *store,
     ngx_http_inbox_job_t *job)
 {
-    char  *nothing;
+    char                *nothing;
+    inbox_event_list_t   events;
 
-    if (inbox_store_session_delete(store, api->credential_hash, &job->error)
+    ngx_memzero(&events, sizeof(inbox_event_list_t));
+
+    if (inbox_store_session_delete(store, api->credential_hash, &events,
+                                   &job->error)
         != INBOX_OK)
     {
         return;
     }
+
+    /* ws-server closes the session's WebSockets on it, whoever holds
+     * them (another tab, or someone with a copy of the cookie) */
+    ngx_http_inbox_events_send(&events);
+    inbox_event_list_free(&events);
 
     nothing = malloc(1);
     if (nothing != NULL) {

@@ -1,7 +1,7 @@
 /*
- * Access that ended (ws_access.h): the sockets of the user or token the
- * event names closed on it, and tickets issued before it refused while
- * they may live.
+ * Access that ended (ws_access.h): the sockets of the user, token or
+ * session the event names closed on it, and tickets issued before it
+ * refused while they may live.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -12,20 +12,21 @@
 
 
 typedef struct {
-    int          token;
-    const char  *id;
+    ws_access_kind_t   kind;
+    const char        *id;
 } ws_access_target_t;
 
 
 static int ws_access_named(const char *frame, size_t len, const char *key,
     char id[INBOX_ID_MAX]);
-static int ws_access_is(const inbox_ticket_claims_t *claims, int token,
-    const char *id);
+static int ws_access_is(const inbox_ticket_claims_t *claims,
+    ws_access_kind_t kind, const char *id);
 static void ws_access_close_each(ws_conn_t *conn, void *arg);
 static void ws_access_close_before(ws_conn_t *conn, void *arg);
 static void ws_access_forget(ws_access_org_t *access, int64_t now_ms);
-static int ws_access_remember(ws_access_org_t *access, int token,
-    const char *id, int64_t org_seq, const char *epoch, int64_t now_ms);
+static int ws_access_remember(ws_access_org_t *access,
+    ws_access_kind_t kind, const char *id, int64_t org_seq,
+    const char *epoch, int64_t now_ms);
 
 
 void
@@ -48,11 +49,13 @@ ws_access_event(ws_access_org_t *access, ws_fanout_t *fanout,
         return;
     }
 
-    target.token = strcmp(key, "token_id") == 0;
+    target.kind = strcmp(key, "token_id") == 0 ? WS_ACCESS_TOKEN
+                  : strcmp(key, "session_id") == 0 ? WS_ACCESS_SESSION
+                  : WS_ACCESS_USER;
     target.id = id;
     ws_fanout_foreach(fanout, org_id, ws_access_close_each, &target);
 
-    if (ws_access_remember(access, target.token, id, org_seq, epoch, now_ms)
+    if (ws_access_remember(access, target.kind, id, org_seq, epoch, now_ms)
         != 0)
     {
         lwsl_err("ws-server: out of memory: a ticket of %s %s issued "
@@ -104,7 +107,7 @@ ws_access_check(ws_access_org_t *access, ws_conn_t *conn, int64_t now_ms)
 
         /* a ticket of another stream (a store made again) says nothing
          * of this one's positions: its ending is the store's business */
-        if (ws_access_is(claims, e->token, e->id)
+        if (ws_access_is(claims, e->kind, e->id)
             && strcmp(e->epoch, claims->state.epoch) == 0
             && claims->state.org_seq < e->org_seq)
         {
@@ -182,11 +185,30 @@ ws_access_named(const char *frame, size_t len, const char *key,
 }
 
 
-/* Whether the ticket is the named user's, or was issued to the token. */
+/* Whether the ticket is the named user's, or was issued to the token or
+ * the session (id is never "", which a ticket of the other kind has). */
 static int
-ws_access_is(const inbox_ticket_claims_t *claims, int token, const char *id)
+ws_access_is(const inbox_ticket_claims_t *claims, ws_access_kind_t kind,
+    const char *id)
 {
-    return strcmp(token ? claims->token_id : claims->user_id, id) == 0;
+    const char  *own;
+
+    switch (kind) {
+
+    case WS_ACCESS_TOKEN:
+        own = claims->token_id;
+        break;
+
+    case WS_ACCESS_SESSION:
+        own = claims->session_id;
+        break;
+
+    default:
+        own = claims->user_id;
+        break;
+    }
+
+    return strcmp(own, id) == 0;
 }
 
 
@@ -195,7 +217,7 @@ ws_access_close_each(ws_conn_t *conn, void *arg)
 {
     ws_access_target_t  *target = arg;
 
-    if (ws_access_is(ws_fanout_claims(conn), target->token, target->id)) {
+    if (ws_access_is(ws_fanout_claims(conn), target->kind, target->id)) {
         ws_fanout_kick(conn, WS_ACCESS_CLOSE_ENDED, "signed out");
     }
 }
@@ -220,8 +242,8 @@ ws_access_forget(ws_access_org_t *access, int64_t now_ms)
 
 
 static int
-ws_access_remember(ws_access_org_t *access, int token, const char *id,
-    int64_t org_seq, const char *epoch, int64_t now_ms)
+ws_access_remember(ws_access_org_t *access, ws_access_kind_t kind,
+    const char *id, int64_t org_seq, const char *epoch, int64_t now_ms)
 {
     size_t              capacity;
     ws_access_ended_t  *e, *items;
@@ -240,7 +262,7 @@ ws_access_remember(ws_access_org_t *access, int token, const char *id,
     }
 
     e = &access->items[access->count++];
-    e->token = token;
+    e->kind = kind;
     lws_strncpy(e->id, id, sizeof(e->id));
     lws_strncpy(e->epoch, epoch, sizeof(e->epoch));
     e->org_seq = org_seq;

@@ -1,17 +1,18 @@
 /*
  * Access that ended: a user removed from the team (user.removed) or
- * signed out everywhere by a new password (user.signed_out), or an API
- * token revoked (token.revoked).
+ * signed out everywhere by a new password (user.signed_out), an API
+ * token revoked (token.revoked), or a session signed out (session.ended).
  *
  * When such an event is delivered, in order, the open WebSockets of the
- * user (or opened with the token) in its organization are closed with
- * WS_ACCESS_CLOSE_ENDED, and for a ticket's lifetime a connection whose
- * ticket was issued before the event (its stream position is below the
- * event's org_seq) is closed as it opens: the ticket outlived what it
- * was issued on.  A ticket also carries when its session or token ends
- * by itself (inbox_ticket_lapsed); past that its connection is closed the
- * same way.  A browser then asks for a new ticket, which a removed user,
- * an ended session or a revoked token does not get.
+ * user (or opened with the token or session) in its organization are
+ * closed with WS_ACCESS_CLOSE_ENDED, and for a ticket's lifetime a
+ * connection whose ticket was issued before the event (its stream
+ * position is below the event's org_seq) is closed as it opens: the
+ * ticket outlived what it was issued on.  A ticket also carries when its
+ * session or token ends by itself (inbox_ticket_lapsed); past that its
+ * connection is closed the same way.  A browser then asks for a new
+ * ticket, which a removed user, an ended session or a revoked token does
+ * not get.
  *
  * Everything runs on the lws service thread.
  */
@@ -28,12 +29,19 @@
  * it (tickets live INBOX_TICKET_TTL seconds) */
 #define WS_ACCESS_KEEP_MS      ((INBOX_TICKET_TTL + 5) * 1000)
 
+/* whom an ending names (the key inbox_event_ends_access gives) */
+typedef enum {
+    WS_ACCESS_USER = 0,
+    WS_ACCESS_TOKEN,
+    WS_ACCESS_SESSION
+} ws_access_kind_t;
+
 typedef struct {
-    int       token;                /* a token's id, else a user's */
-    char      id[INBOX_ID_MAX];
-    int64_t   org_seq;              /* of the event that ended it */
-    char      epoch[INBOX_EPOCH_MAX];
-    int64_t   until_ms;             /* forgotten then */
+    ws_access_kind_t  kind;
+    char              id[INBOX_ID_MAX];
+    int64_t           org_seq;      /* of the event that ended it */
+    char              epoch[INBOX_EPOCH_MAX];
+    int64_t           until_ms;     /* forgotten then */
 } ws_access_ended_t;
 
 /* An organization's endings of the last WS_ACCESS_KEEP_MS, and since
@@ -53,8 +61,8 @@ void ws_access_watch(ws_access_org_t *access, const char *epoch,
     int64_t since);
 
 /* An event of org_id delivered at org_seq: when its type ends someone's
- * access (inbox_event_ends_access), the user or token its frame names is
- * closed out and remembered. */
+ * access (inbox_event_ends_access), the user, token or session its frame
+ * names is closed out and remembered. */
 void ws_access_event(ws_access_org_t *access, ws_fanout_t *fanout,
     const char *org_id, int64_t org_seq, const char *epoch,
     const char *type, const char *frame, size_t len, int64_t now_ms);

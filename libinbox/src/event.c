@@ -671,6 +671,15 @@ inbox_event_token(int64_t org_seq, const char *epoch, const char *token_id)
 }
 
 
+char *
+inbox_event_session(int64_t org_seq, const char *epoch,
+    const char *session_id)
+{
+    return inbox_event_naming(INBOX_EVENT_SESSION_ENDED, org_seq, epoch,
+                              "session_id", session_id);
+}
+
+
 const char *
 inbox_event_ends_access(const char *type)
 {
@@ -682,6 +691,10 @@ inbox_event_ends_access(const char *type)
 
     if (strcmp(type, INBOX_EVENT_TOKEN_REVOKED) == 0) {
         return "token_id";
+    }
+
+    if (strcmp(type, INBOX_EVENT_SESSION_ENDED) == 0) {
+        return "session_id";
     }
 
     return NULL;
@@ -711,6 +724,19 @@ inbox_change_token(inbox_change_t *change, const char *token_id)
 
     change->items[0].type = INBOX_EVENT_TOKEN_REVOKED;
     change->items[0].token_id = token_id;
+    change->items[0].unread_total = -1;
+}
+
+
+void
+inbox_change_session(inbox_change_t *change, const char *session_id)
+{
+    memset(change, 0, sizeof(inbox_change_t));
+
+    change->count = 1;
+
+    change->items[0].type = INBOX_EVENT_SESSION_ENDED;
+    change->items[0].session_id = session_id;
     change->items[0].unread_total = -1;
 }
 
@@ -772,6 +798,7 @@ inbox_change_render(inbox_change_t *change, int64_t first, const char *epoch)
         ref.campaign = change->campaign;
         ref.user_id = e->user_id;
         ref.token_id = e->token_id;
+        ref.session_id = e->session_id;
 
         if (inbox_event_ref_render(&ref, &e->frame) != 0) {
             return -1;
@@ -828,6 +855,10 @@ inbox_event_ref_needs(const char *type)
         return INBOX_EVENT_NEEDS_TOKEN;
     }
 
+    if (strcmp(type, INBOX_EVENT_SESSION_ENDED) == 0) {
+        return INBOX_EVENT_NEEDS_SESSION;
+    }
+
     return 0;
 }
 
@@ -858,7 +889,9 @@ inbox_event_ref_render(const inbox_event_ref_t *ref, char **frame)
         || ((needs & INBOX_EVENT_NEEDS_USER)
             && (ref->user_id == NULL || ref->user_id[0] == '\0'))
         || ((needs & INBOX_EVENT_NEEDS_TOKEN)
-            && (ref->token_id == NULL || ref->token_id[0] == '\0')))
+            && (ref->token_id == NULL || ref->token_id[0] == '\0'))
+        || ((needs & INBOX_EVENT_NEEDS_SESSION)
+            && (ref->session_id == NULL || ref->session_id[0] == '\0')))
     {
         return 1;
     }
@@ -889,6 +922,10 @@ inbox_event_ref_render(const inbox_event_ref_t *ref, char **frame)
 
     } else if (needs & INBOX_EVENT_NEEDS_TOKEN) {
         *frame = inbox_event_token(ref->org_seq, ref->epoch, ref->token_id);
+
+    } else if (needs & INBOX_EVENT_NEEDS_SESSION) {
+        *frame = inbox_event_session(ref->org_seq, ref->epoch,
+                                     ref->session_id);
 
     } else {
         *frame = inbox_event_contact_updated(ref->org_seq, ref->epoch,

@@ -296,8 +296,9 @@ typedef struct {
        const inbox_session_t *session, inbox_error_t *err),                   \
       (store, session_hash, session, err))                                    \
     X(PLAIN, session_delete,                                                  \
-      (inbox_store_t *store, const char *session_hash, inbox_error_t *err),   \
-      (store, session_hash, err))                                             \
+      (inbox_store_t *store, const char *session_hash,                        \
+       inbox_event_list_t *events, inbox_error_t *err),                       \
+      (store, session_hash, events, err))                                     \
     X(RULED, sessions_purge,                                                  \
       (inbox_store_t *store, int64_t now, size_t *removed,                    \
        inbox_error_t *err),                                                   \

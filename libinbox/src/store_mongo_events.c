@@ -127,6 +127,12 @@ inbox_mongo_events_append(inbox_mongo_store_t *ms, const bson_oid_t *org,
             BSON_APPEND_OID(&doc, "token_id", &ref);
         }
 
+        if (e->session_id != NULL
+            && inbox_mongo_parse_id(e->session_id, &ref) == 0)
+        {
+            BSON_APPEND_OID(&doc, "session_id", &ref);
+        }
+
         if (e->unread_total >= 0) {
             BSON_APPEND_INT64(&doc, "unread_total", e->unread_total);
         }
@@ -502,7 +508,8 @@ inbox_mongo_events_render(inbox_mongo_store_t *ms, const bson_oid_t *org,
                                    &ref, &message, &conversation, &contact,
                                    err);
 
-        /* user.*, token.revoked: the id is all the frame shows */
+        /* user.*, token.revoked, session.ended: the id is all the frame
+         * shows */
         if ((inbox_event_ref_needs(type) & INBOX_EVENT_NEEDS_USER)
             && bson_iter_init_find(&field, &doc, "user_id")
             && BSON_ITER_HOLDS_OID(&field))
@@ -517,6 +524,14 @@ inbox_mongo_events_render(inbox_mongo_store_t *ms, const bson_oid_t *org,
         {
             inbox_mongo_id_hex(bson_iter_oid(&field), subject);
             ref.token_id = subject;
+        }
+
+        if ((inbox_event_ref_needs(type) & INBOX_EVENT_NEEDS_SESSION)
+            && bson_iter_init_find(&field, &doc, "session_id")
+            && BSON_ITER_HOLDS_OID(&field))
+        {
+            inbox_mongo_id_hex(bson_iter_oid(&field), subject);
+            ref.session_id = subject;
         }
 
         /* campaign.progress: the campaign as it is now, read once for

@@ -509,7 +509,7 @@ inbox_mongo_session_find(inbox_store_t *store, const char *session_hash,
     inbox_error_t *err)
 {
     int                   found;
-    char                  role[16];
+    char                  role[16], session_id[INBOX_ID_MAX];
     bson_t                doc;
     bson_oid_t            org, user;
     bson_iter_t           iter;
@@ -536,6 +536,7 @@ inbox_mongo_session_find(inbox_store_t *store, const char *session_hash,
         session->created_at = inbox_mongo_get_date(&doc, "created_at");
         session->last_seen_at = inbox_mongo_get_date(&doc, "last_seen_at");
         session->expires_at = inbox_mongo_get_date(&doc, "expires_at");
+        inbox_mongo_get_id(&doc, "_id", session_id);
 
         found = bson_iter_init_find(&iter, &doc, "org_id")
                 && BSON_ITER_HOLDS_OID(&iter);
@@ -572,6 +573,7 @@ inbox_mongo_session_find(inbox_store_t *store, const char *session_hash,
     if (rc == INBOX_OK && found) {
         inbox_mongo_id_hex(&org, principal->org_id);
         inbox_mongo_id_hex(&user, principal->user_id);
+        memcpy(principal->session_id, session_id, INBOX_ID_MAX);
         inbox_mongo_get_str(&doc, "role", role, sizeof(role));
         principal->role = (strcmp(role, inbox_role_name(INBOX_ROLE_BILLING))
                            == 0) ? INBOX_ROLE_BILLING : INBOX_ROLE_MEMBER;
@@ -632,11 +634,22 @@ inbox_mongo_session_touch(inbox_store_t *store, const char *session_hash,
 }
 
 
+/*
+ * Deletes the session, then appends its session.ended: a ticket asked
+ * for between the two either finds no session (401) or was issued at a
+ * position below the event's, which ws-server refuses.
+ */
 inbox_status_t
 inbox_mongo_session_delete(inbox_store_t *store, const char *session_hash,
-    inbox_error_t *err)
+    inbox_event_list_t *events, inbox_error_t *err)
 {
+    int                   found;
+    char                  id[INBOX_ID_MAX];
+    bson_t                value;
+    bson_oid_t            org;
+    bson_iter_t           iter;
     inbox_status_t        rc;
+    inbox_change_t        change;
     inbox_mongo_store_t  *ms = (inbox_mongo_store_t *) store;
 
     rc = inbox_mongo_ensure_indexes(ms, err);
@@ -644,11 +657,37 @@ inbox_mongo_session_delete(inbox_store_t *store, const char *session_hash,
         return rc;
     }
 
-    return inbox_mongo_delete(ms, "sessions",
-                              BCON_NEW("session_hash",
-                                       BCON_UTF8(session_hash
-                                                 ? session_hash : "")),
-                              NULL, err);
+    rc = inbox_mongo_run_find_and_modify(ms,
+        BCON_NEW("findAndModify", BCON_UTF8("sessions"),
+                 "query", "{",
+                     "session_hash",
+                     BCON_UTF8(session_hash ? session_hash : ""),
+                 "}",
+                 "remove", BCON_BOOL(true),
+                 "fields", "{", "org_id", BCON_INT32(1), "}"),
+        &value, &found, err);
+
+    if (rc == INBOX_OK && found) {
+        inbox_mongo_get_id(&value, "_id", id);
+        found = id[0] != '\0'
+                && bson_iter_init_find(&iter, &value, "org_id")
+                && BSON_ITER_HOLDS_OID(&iter);
+        if (found) {
+            bson_oid_copy(bson_iter_oid(&iter), &org);
+        }
+    }
+
+    bson_destroy(&value);
+
+    /* no such session: nothing ended, nothing to push */
+    if (rc != INBOX_OK || !found) {
+        return rc;
+    }
+
+    /* the sockets it opened close on it (ws-server) */
+    inbox_change_session(&change, id);
+
+    return inbox_mongo_events_append(ms, &org, &change, events, err);
 }
 
 

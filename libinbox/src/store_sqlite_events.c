@@ -91,12 +91,13 @@ inbox_sqlite_events_store(inbox_sqlite_conn_t *conn, int64_t org,
         sqlite3_bind_text(stmt, 3, e->type, -1, SQLITE_STATIC);
         inbox_sqlite_bind_text(stmt, 4, epoch);
         /* what the event is about: a message, a campaign
-         * (campaign.progress), a user (user.*) or a token */
+         * (campaign.progress), a user (user.*), a token or a session */
         inbox_sqlite_bind_id(stmt, 5, e->message_id != NULL ? e->message_id
                                       : e->campaign_id != NULL
                                       ? e->campaign_id
-                                      : e->user_id != NULL
-                                      ? e->user_id : e->token_id);
+                                      : e->user_id != NULL ? e->user_id
+                                      : e->token_id != NULL
+                                      ? e->token_id : e->session_id);
         inbox_sqlite_bind_id(stmt, 6, e->conversation_id);
 
         if (e->unread_total >= 0) {
@@ -444,13 +445,16 @@ inbox_sqlite_event_render(inbox_sqlite_conn_t *conn, int64_t org,
         }
     }
 
-    /* a user's or a token's id is all their frames show */
-    if ((needs & (INBOX_EVENT_NEEDS_USER | INBOX_EVENT_NEEDS_TOKEN))
+    /* a user's, a token's or a session's id is all their frames show */
+    if ((needs & (INBOX_EVENT_NEEDS_USER | INBOX_EVENT_NEEDS_TOKEN
+                  | INBOX_EVENT_NEEDS_SESSION))
         && row->message != 0)
     {
         inbox_sqlite_format_id(row->message, subject);
         ref.user_id = (needs & INBOX_EVENT_NEEDS_USER) ? subject : NULL;
         ref.token_id = (needs & INBOX_EVENT_NEEDS_TOKEN) ? subject : NULL;
+        ref.session_id = (needs & INBOX_EVENT_NEEDS_SESSION) ? subject
+                                                              : NULL;
     }
 
     if (status == INBOX_ERR_NOT_FOUND) {

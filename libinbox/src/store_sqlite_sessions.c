@@ -8,6 +8,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <inbox/clock.h>
 #include "store_sqlite.h"
 
 
@@ -670,7 +671,7 @@ inbox_sqlite_session_find(inbox_store_t *store, const char *session_hash,
     /* the role as it is now: a changed role counts from the next request */
     stmt = inbox_sqlite_stmt(conn, INBOX_SQL_SESSION_FIND,
         "SELECT s.org_id, s.user_id, u.role, s.created_at, s.last_seen_at,"
-        " s.expires_at FROM sessions s JOIN users u ON u.id = s.user_id"
+        " s.expires_at, s.id FROM sessions s JOIN users u ON u.id = s.user_id"
         " WHERE s.session_hash = ?1 AND u.removed_at IS NULL", err);
     if (stmt == NULL) {
         return err->code;
@@ -694,6 +695,8 @@ inbox_sqlite_session_find(inbox_store_t *store, const char *session_hash,
         session->created_at = sqlite3_column_int64(stmt, 3);
         session->last_seen_at = sqlite3_column_int64(stmt, 4);
         session->expires_at = sqlite3_column_int64(stmt, 5);
+        inbox_sqlite_format_id(sqlite3_column_int64(stmt, 6),
+                               principal->session_id);
     }
 
     inbox_sqlite_done(stmt);
@@ -742,10 +745,14 @@ inbox_sqlite_session_touch(inbox_store_t *store, const char *session_hash,
 
 inbox_status_t
 inbox_sqlite_session_delete(inbox_store_t *store, const char *session_hash,
-    inbox_error_t *err)
+    inbox_event_list_t *events, inbox_error_t *err)
 {
+    int                   rc;
+    char                  id[INBOX_ID_MAX];
+    int64_t               org, session;
     sqlite3_stmt         *stmt;
     inbox_status_t        status;
+    inbox_change_t        change;
     inbox_sqlite_conn_t  *conn;
     inbox_error_t         fallback;
 
@@ -755,15 +762,43 @@ inbox_sqlite_session_delete(inbox_store_t *store, const char *session_hash,
 
     status = inbox_sqlite_session_write(store, &stmt, &conn,
         INBOX_SQL_SESSION_DELETE,
-        "DELETE FROM sessions WHERE session_hash = ?1", err);
+        "DELETE FROM sessions WHERE session_hash = ?1"
+        " RETURNING id, org_id", err);
     if (status != INBOX_OK) {
         return status;
     }
 
     inbox_sqlite_bind_text(stmt, 1, session_hash ? session_hash : "");
 
-    return inbox_sqlite_session_finish(conn, stmt, "the session", NULL,
-                                       err);
+    session = 0;
+    org = 0;
+    rc = sqlite3_step(stmt);
+
+    if (rc == SQLITE_ROW) {
+        session = sqlite3_column_int64(stmt, 0);
+        org = sqlite3_column_int64(stmt, 1);
+        rc = sqlite3_step(stmt);
+    }
+
+    inbox_sqlite_done(stmt);
+
+    if (rc != SQLITE_DONE) {
+        inbox_sqlite_fail(conn, rc, err);
+        inbox_sqlite_rollback(conn);
+        return err->code;
+    }
+
+    /* no such session: nothing ended, nothing to push */
+    if (session == 0) {
+        return inbox_sqlite_commit(conn, err);
+    }
+
+    /* the sockets it opened close on it (ws-server) */
+    inbox_sqlite_format_id(session, id);
+    inbox_change_session(&change, id);
+
+    return inbox_sqlite_events_commit(conn, org, &change, inbox_now_ms(),
+                                      events, err);
 }
 
 

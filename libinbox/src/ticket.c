@@ -17,7 +17,7 @@
 
 #define INBOX_TICKET_MAC_LEN     32
 #define INBOX_TICKET_NONCE_BYTES 16
-#define INBOX_TICKET_CLAIMS_MAX  384      /* decoded JSON */
+#define INBOX_TICKET_CLAIMS_MAX  416      /* decoded JSON */
 #define INBOX_SECRET_FILE_MAX    4096
 
 
@@ -71,6 +71,10 @@ inbox_ticket_issue(const unsigned char *secret, size_t secret_len,
     if (claims->token_id[0] != '\0') {
         inbox_json_key(g, "token_id");
         inbox_json_string(g, claims->token_id);
+    }
+    if (claims->session_id[0] != '\0') {
+        inbox_json_key(g, "session_id");
+        inbox_json_string(g, claims->session_id);
     }
     if (claims->user_name[0] != '\0') {
         inbox_json_key(g, "user_name");
@@ -312,6 +316,13 @@ inbox_ticket_claims_parse(const char *json, inbox_ticket_claims_t *claims)
                                        sizeof(claims->token_id)))
     {
         claims->token_id[0] = '\0';
+    }
+
+    if (ok && !inbox_ticket_get_string(root, "session_id",
+                                       claims->session_id,
+                                       sizeof(claims->session_id)))
+    {
+        claims->session_id[0] = '\0';
     }
 
     if (ok && !inbox_ticket_get_int(root, "ends_at", &claims->ends_at)) {

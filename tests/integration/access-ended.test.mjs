@@ -1,9 +1,10 @@
 // Access that ends ends at once, on the WebSocket too: a user removed
 // from the team, or signed out everywhere by a new password, loses the
 // sockets already open (closed with 4003) and a ticket they got before
-// opens nothing, as does a revoked API token; the rest of the
-// organization hears of the change (user.updated, user.removed,
-// user.signed_out, token.revoked) and keeps its sockets.  A session or
+// opens nothing, as does a revoked API token and a session signed out;
+// the rest of the organization hears of the change (user.updated,
+// user.removed, user.signed_out, token.revoked, session.ended) and keeps
+// its sockets.  A session or
 // token that ends by itself (idle, too old, expired) closes its sockets
 // when it ends.
 
@@ -96,6 +97,13 @@ async function heard(ws, type, user) {
     return frames.find((f) => f.type === type && f.user_id === user);
 }
 
+// The stream position a ticket was issued at (its claims are not secret,
+// only signed).
+function positionOf(ticketJson) {
+    return JSON.parse(Buffer.from(ticketJson.ticket.split('.')[0],
+                                  'base64url')).org_seq;
+}
+
 test('a removed user\'s open sockets close at once; the team hears it and '
     + 'keeps its own', async () => {
     const cluster = await ready();
@@ -183,6 +191,62 @@ test('a new password closes the user\'s sockets; the session that changed '
     assert.equal((await ticketFor(cluster, elsewhere)).status, 401);
     back.close();
     patWs.close();
+});
+
+test('signing out closes the sockets of that session, whoever holds them, '
+    + 'and a ticket it got before opens nothing; the user\'s other '
+    + 'sessions stay', async () => {
+    const cluster = await ready();
+    const pat = await signIn(cluster, PAT.email, PAT.password);
+    const amy = await teammate(cluster, 'amy');
+    const elsewhere = await signIn(cluster, amy.email, amy.password);
+
+    const patWs = await socketOf(cluster, pat);
+    // Amy's tab, and a socket of someone holding a copy of her cookie
+    const mine = await socketOf(cluster, amy.cookie);
+    const copy = await socketOf(cluster, amy.cookie);
+    const otherWs = await socketOf(cluster, elsewhere);
+    const early = await ticketFor(cluster, amy.cookie);
+    assert.equal(early.status, 200, early.text);
+
+    const res = await sessionApi(cluster, '/api/v1/auth/logout', amy.cookie,
+                                 { method: 'POST' });
+    assert.equal(res.status, 204, res.text);
+
+    await closedAsEnded(mine, 'the signed out tab\'s');
+    await closedAsEnded(copy, 'the copied cookie\'s');
+    const ended = (await patWs.waitFor((fs) => fs.some((f) => f.type
+        === 'session.ended'), 5000, 'session.ended'))
+        .find((f) => f.type === 'session.ended');
+    assert.equal(typeof ended.session_id, 'string');
+    assert.equal(typeof ended.org_seq, 'number');
+
+    // the ticket got before the logout, used after it: closed as it
+    // opens, and what comes next never reaches it
+    const late = await openWs(wsUrl(cluster, early.json));
+    const hello = patWs.frames.find((f) => f.type === 'hello');
+    late.send({ type: 'resume', epoch: hello.epoch,
+                org_seq: positionOf(early.json) });
+    await deliverInbound(cluster, { from: '+15551230307',
+                                    body: 'after the logout' });
+    await closedAsEnded(late, 'the ticket got before the logout');
+    for (const [ws, what] of [[mine, 'the tab'], [copy, 'the copy'],
+                              [late, 'the late ticket']]) {
+        assert.ok(!ws.frames.some((f) => f.type === 'message.created'),
+                  `${what}: ${JSON.stringify(ws.frames)}`);
+    }
+    const again = await ticketFor(cluster, amy.cookie);
+    assert.equal(again.status, 401, again.text);
+
+    // Amy's other session and the team are still live
+    await otherWs.waitForTypes(['message.created']);
+    await patWs.waitForTypes(['message.created']);
+    assert.equal(otherWs.closed, false);
+    assert.equal(patWs.closed, false);
+    assert.equal((await ticketFor(cluster, elsewhere)).status, 200);
+    otherWs.close();
+    patWs.close();
+    late.close();
 });
 
 test('adding a user and changing a role are pushed to the team; the '
@@ -364,13 +428,6 @@ test('a session that lapses closes its sockets, and its ticket got before '
     patWs.close();
     late.close();
 });
-
-// The stream position a ticket was issued at (its claims are not secret,
-// only signed).
-function positionOf(ticketJson) {
-    return JSON.parse(Buffer.from(ticketJson.ticket.split('.')[0],
-                                  'base64url')).org_seq;
-}
 
 test('after ws-server restarts, a ticket got before a removal opens '
     + 'nothing and replays nothing', async () => {

@@ -303,4 +303,42 @@ TEST(team_events_name_the_user_and_say_which_end_access)
 }
 
 
+/* A logout names the session (its store id), which ws-server closes the
+ * sockets of; it renders the same again from its stored reference. */
+TEST(a_logout_names_the_session_and_ends_its_access)
+{
+    char               *frame;
+    inbox_change_t      change;
+    inbox_event_ref_t   ref;
+
+    inbox_change_session(&change, "s5");
+    CHECK_INT(change.count, 1);
+    CHECK_INT(inbox_change_render(&change, 12, "E1"), 0);
+    CHECK_STR(change.items[0].frame,
+              "{\"type\":\"session.ended\",\"org_seq\":12,\"epoch\":\"E1\","
+              "\"session_id\":\"s5\"}");
+    CHECK_INT(inbox_change_wants_total(&change), 0);
+    inbox_change_free(&change);
+
+    CHECK_STR(inbox_event_ends_access("session.ended"), "session_id");
+    CHECK_INT(inbox_event_ref_needs("session.ended"),
+              INBOX_EVENT_NEEDS_SESSION);
+
+    memset(&ref, 0, sizeof(ref));
+    ref.type = "session.ended";
+    ref.org_seq = 12;
+    ref.epoch = "E1";
+    ref.unread_total = -1;
+    ref.session_id = "s5";
+    CHECK_INT(inbox_event_ref_render(&ref, &frame), 0);
+    CHECK_STR(frame, "{\"type\":\"session.ended\",\"org_seq\":12,"
+                     "\"epoch\":\"E1\",\"session_id\":\"s5\"}");
+    free(frame);
+
+    /* a reference without its session cannot be rendered */
+    ref.session_id = NULL;
+    CHECK_INT(inbox_event_ref_render(&ref, &frame), 1);
+}
+
+
 RUN_TESTS()

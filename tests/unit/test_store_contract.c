@@ -4421,10 +4421,12 @@ TEST(sessions_are_created_found_ended_and_purged)
               INBOX_ERR_UNAUTHENTICATED);
 
     /* ended: gone, and ending it again is fine */
-    CHECK_INT(inbox_store_session_delete(f.store, "hash-1", &err), INBOX_OK);
+    CHECK_INT(inbox_store_session_delete(f.store, "hash-1", NULL, &err),
+              INBOX_OK);
     CHECK_INT(inbox_store_session_find(f.store, "hash-1", &who, &err),
               INBOX_ERR_UNAUTHENTICATED);
-    CHECK_INT(inbox_store_session_delete(f.store, "hash-1", &err), INBOX_OK);
+    CHECK_INT(inbox_store_session_delete(f.store, "hash-1", NULL, &err),
+              INBOX_OK);
     CHECK_INT(inbox_store_session_find(f.store, "hash-2", &who, &err),
               INBOX_OK);
 
@@ -9710,6 +9712,75 @@ TEST(a_revoked_token_is_an_event_that_names_it)
     CHECK_STR(id, a);
     CHECK_INT(live.count, 0);
     CHECK_INT(org_seq(&f, f.org), seq + 1);
+
+    fixture_close(&f);
+}
+
+
+/* A session names itself in what it acts as, and a logout is an event
+ * naming it, so that ws-server closes the sockets that session opened
+ * (and only those: the user's other sessions stay). */
+TEST(a_logout_is_an_event_that_names_the_session)
+{
+    char                other[INBOX_ID_MAX], pat[INBOX_ID_MAX];
+    char                sam[INBOX_ID_MAX], first[INBOX_ID_MAX];
+    char                token[INBOX_ID_MAX], named[64];
+    int64_t             seq, elsewhere;
+    fixture_t           f;
+    inbox_error_t       err;
+    inbox_principal_t   who;
+    inbox_event_list_t  live;
+
+    FIXTURE(&f);
+    memset(&live, 0, sizeof(live));
+    CHECK_INT(people_add(&f, other, pat, sam), 0);
+
+    CHECK_INT(inbox_store_session_create(f.store, f.org, pat, "pat-1",
+                                         &err), INBOX_OK);
+    CHECK_INT(inbox_store_session_create(f.store, f.org, pat, "pat-2",
+                                         &err), INBOX_OK);
+    CHECK_INT(inbox_store_session_find(f.store, "pat-1", &who, &err),
+              INBOX_OK);
+    CHECK(who.session_id[0] != '\0');
+    CHECK_STR(who.token_id, "");
+    memcpy(first, who.session_id, INBOX_ID_MAX);
+    CHECK_INT(inbox_store_session_find(f.store, "pat-2", &who, &err),
+              INBOX_OK);
+    CHECK(strcmp(who.session_id, first) != 0);
+
+    /* a token's principal names no session */
+    CHECK_INT(token_add(&f, NULL, "ht", "t", 0, token), INBOX_OK);
+    CHECK_INT(inbox_store_token_find(f.store, "ht", &who, NULL), INBOX_OK);
+    CHECK_STR(who.session_id, "");
+
+    seq = org_seq(&f, f.org);
+    elsewhere = org_seq(&f, other);
+    CHECK_INT(inbox_store_session_delete(f.store, "pat-1", &live, &err),
+              INBOX_OK);
+    CHECK_INT(live.count, 1);
+    snprintf(named, sizeof(named), "\"session_id\":\"%s\"", first);
+    if (live.count == 1) {
+        CHECK_STR(live.items[0].type, "session.ended");
+        CHECK_STR(live.items[0].org_id, f.org);
+        CHECK_INT(live.items[0].org_seq, seq + 1);
+        CHECK(strstr(live.items[0].json, named) != NULL);
+    }
+    CHECK(replays_as_live(&f, seq, &live));
+    inbox_event_list_free(&live);
+
+    CHECK_INT(inbox_store_session_find(f.store, "pat-1", &who, &err),
+              INBOX_ERR_UNAUTHENTICATED);
+    CHECK_INT(inbox_store_session_find(f.store, "pat-2", &who, &err),
+              INBOX_OK);
+
+    /* ended already, or never there: nothing changes, nothing to push */
+    CHECK_INT(inbox_store_session_delete(f.store, "pat-1", &live, &err),
+              INBOX_OK);
+    CHECK_INT(inbox_store_session_delete(f.store, "unknown", &live, &err),
+              INBOX_OK);
+    CHECK_INT(live.count, 0);
+    CHECK_INT(org_seq(&f, f.org), seq + 1);
+    CHECK_INT(org_seq(&f, other), elsewhere);
 
     fixture_close(&f);
 }

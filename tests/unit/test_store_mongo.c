@@ -3023,6 +3023,7 @@ TEST(session_find_checks_times_and_records_a_stale_use)
     golden_check(&fake, "session_find");
     CHECK_STR(who.org_id, ORG_ID);
     CHECK_STR(who.user_id, USER_ID);
+    CHECK_STR(who.session_id, GEN_1);
     CHECK_INT(who.role, INBOX_ROLE_BILLING);
 
     /* last used two minutes ago: the use is recorded */
@@ -3076,15 +3077,37 @@ TEST(session_find_checks_times_and_records_a_stale_use)
 
 TEST(session_delete_and_purge)
 {
-    size_t          removed;
-    fake_t          fake;
-    inbox_error_t   err;
-    inbox_store_t  *store;
+    size_t               removed;
+    fake_t               fake;
+    inbox_error_t        err;
+    inbox_store_t       *store;
+    inbox_event_list_t   events;
 
     store = fake_open(&fake);
+    memset(&events, 0, sizeof(events));
 
-    CHECK_INT(inbox_store_session_delete(store, "5e55", &err), INBOX_OK);
+    /* a logout: the session goes, then its event closes its sockets */
+    fake.replies[0] = "{\"ok\": 1, \"value\": {\"_id\": " OID(GEN_3) ","
+                      " \"org_id\": " OID(ORG_ID) "}}";
+    fake.replies[1] = SEQ_RESERVED;
+    CHECK_INT(inbox_store_session_delete(store, "5e55", &events, &err),
+              INBOX_OK);
     golden_check(&fake, "session_delete");
+    CHECK_INT(events.count, 1);
+    if (events.count == 1) {
+        CHECK_STR(events.items[0].type, "session.ended");
+        CHECK_STR(events.items[0].org_id, ORG_ID);
+        CHECK(strstr(events.items[0].json, "\"session_id\":\"" GEN_3 "\"")
+              != NULL);
+    }
+    inbox_event_list_free(&events);
+
+    /* not there (ended already): nothing else is written */
+    fake_reset(&fake);
+    CHECK_INT(inbox_store_session_delete(store, "5e55", &events, &err),
+              INBOX_OK);
+    CHECK_INT(fake.commands, 1);
+    CHECK_INT(events.count, 0);
 
     fake_reset(&fake);
     fake.replies[0] = "{\"ok\": 1, \"n\": 3}";

@@ -300,9 +300,9 @@ TEST(a_ticket_lapses_with_its_session_or_token)
 }
 
 
-/* The longest claims there can be (MongoDB ids, a token's, the longest
- * name, the largest numbers) still fit in a ticket, and the name and the
- * token come back. */
+/* The longest claims there can be (MongoDB ids, a token's or a session's,
+ * the longest name, the largest numbers) still fit in a ticket, and the
+ * name, the token and the session come back. */
 TEST(the_users_name_rides_in_the_ticket)
 {
     char                   ticket[INBOX_TICKET_MAX], name[INBOX_TICKET_NAME_MAX];
@@ -327,13 +327,19 @@ TEST(the_users_name_rides_in_the_ticket)
     CHECK_STR(got.token_id, claims.token_id);
     CHECK(got.ends_at == INT64_MAX);
 
-    /* a session's ticket names no token */
+    CHECK_STR(got.session_id, "");
+
+    /* a session's ticket names the session (a logout closes what it
+     * opened), and no token */
     claims.token_id[0] = '\0';
+    strcpy(claims.session_id, "65a1f0c2e4b0a1b2c3d4e5f9");
     CHECK_INT(inbox_ticket_issue((const unsigned char *) SECRET,
                                  strlen(SECRET), &claims, NOW, ticket, &err),
               INBOX_OK);
     CHECK_INT(verify(ticket, NOW + 1, &got), INBOX_OK);
     CHECK_STR(got.token_id, "");
+    CHECK_STR(got.session_id, claims.session_id);
+    CHECK_STR(got.user_name, claims.user_name);
 
     /* an address that fits is the name; a longer one its local part */
     inbox_ticket_user_name("ana@harbor.example", name);

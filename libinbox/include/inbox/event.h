@@ -108,12 +108,19 @@ char *inbox_event_user(const char *type, int64_t org_seq, const char *epoch,
 
 char *inbox_event_token(int64_t org_seq, const char *epoch,
     const char *token_id);
+/* {"type":"session.ended","org_seq","epoch","session_id"}: a session
+ * was signed out (logout); its id is the store's, never its secret. */
+#define INBOX_EVENT_SESSION_ENDED    "session.ended"
+
+char *inbox_event_session(int64_t org_seq, const char *epoch,
+    const char *session_id);
 /*
  * Whether an event of type ends someone's access: the key of its frame
- * that names them, "user_id" (user.removed, user.signed_out: the user)
- * or "token_id" (token.revoked: what that token opened), else NULL.
- * ws-server closes the WebSockets of the one named and refuses tickets
- * issued before the event.
+ * that names them, "user_id" (user.removed, user.signed_out: the user),
+ * "token_id" (token.revoked: what that token opened) or "session_id"
+ * (session.ended: what that session opened), else NULL.  ws-server
+ * closes the WebSockets of the one named and refuses tickets issued
+ * before the event.
  */
 const char *inbox_event_ends_access(const char *type);
 
@@ -132,6 +139,7 @@ const char *inbox_event_ends_access(const char *type);
 #define INBOX_EVENT_NEEDS_CAMPAIGN      0x8   /* with its counts */
 #define INBOX_EVENT_NEEDS_USER          0x10  /* the user's id, no row */
 #define INBOX_EVENT_NEEDS_TOKEN         0x20  /* the token's id, no row */
+#define INBOX_EVENT_NEEDS_SESSION       0x40  /* the session's id, no row */
 
 typedef struct {
     const char                    *type;
@@ -144,6 +152,7 @@ typedef struct {
     const inbox_campaign_t        *campaign;       /* NULL: none loaded */
     const char                    *user_id;        /* NULL: none */
     const char                    *token_id;       /* NULL: none */
+    const char                    *session_id;     /* NULL: none */
 } inbox_event_ref_t;
 
 /* The rows (INBOX_EVENT_NEEDS_*) a type's frame is made of; 0 for a type
@@ -210,6 +219,7 @@ typedef struct {
     const char  *campaign_id;       /* NULL: none; borrowed */
     const char  *user_id;           /* NULL: none; borrowed */
     const char  *token_id;          /* NULL: none; borrowed */
+    const char  *session_id;        /* NULL: none; borrowed */
     int64_t      unread_total;      /* -1: none */
     char        *frame;             /* malloc'd by inbox_change_render */
 } inbox_change_event_t;
@@ -282,6 +292,8 @@ void inbox_change_user(inbox_change_t *change, const char *type,
     const char *user_id);
 /* A token revoked: token.revoked naming token_id (borrowed). */
 void inbox_change_token(inbox_change_t *change, const char *token_id);
+/* A session signed out: session.ended naming session_id (borrowed). */
+void inbox_change_session(inbox_change_t *change, const char *session_id);
 /* Whether the change carries the organization's unread total, which the
  * backend then gives with inbox_change_set_total before rendering. */
 int inbox_change_wants_total(const inbox_change_t *change);

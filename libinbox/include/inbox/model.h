@@ -81,6 +81,8 @@ typedef struct {
     char          org_id[INBOX_ID_MAX];
     char          user_id[INBOX_ID_MAX];   /* "" for an org-wide token */
     char          token_id[INBOX_ID_MAX];  /* "" for a session */
+    /* the session's own id (not its secret): "" for a token */
+    char          session_id[INBOX_ID_MAX];
     inbox_role_t  role;
     /* when the token or session ends by itself, unless a session is used
      * again (ms); 0 for never */

@@ -413,16 +413,20 @@ inbox_status_t inbox_store_session_create(inbox_store_t *store,
 inbox_status_t inbox_store_session_sign_in(inbox_store_t *store,
     const char *org_id, const char *user_id, const char *password_hash,
     const char *session_hash, inbox_error_t *err);
-/* Who the session with that hash acts as (the user's role as it is now),
- * recording its use when the last one is a minute old.
- * INBOX_ERR_UNAUTHENTICATED, asking to sign in again, when there is no such
- * session or it has ended (inbox_session_check). */
+/* Who the session with that hash acts as (the user's role as it is now,
+ * and the session's id), recording its use when the last one is a minute
+ * old.  INBOX_ERR_UNAUTHENTICATED, asking to sign in again, when there is
+ * no such session or it has ended (inbox_session_check). */
 inbox_status_t inbox_store_session_find(inbox_store_t *store,
     const char *session_hash, inbox_principal_t *principal,
     inbox_error_t *err);
-/* Ends the session; ending one that is not there is not an error. */
+/* Ends the session (a logout), with its session.ended event naming the
+ * session's id (which closes the WebSockets it opened), handed to events
+ * (may be NULL); ending one that is not there is not an error, and makes
+ * no event. */
 inbox_status_t inbox_store_session_delete(inbox_store_t *store,
-    const char *session_hash, inbox_error_t *err);
+    const char *session_hash, inbox_event_list_t *events,
+    inbox_error_t *err);
 /* Removes the sessions that have ended by now; *removed (may be NULL)
  * counts them. */
 inbox_status_t inbox_store_sessions_purge(inbox_store_t *store, int64_t now,

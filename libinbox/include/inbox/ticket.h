@@ -29,6 +29,9 @@ typedef struct {
     char                    user_id[INBOX_ID_MAX];
     /* the API token it was issued to; "" for a session's */
     char                    token_id[INBOX_ID_MAX];
+    /* the session it was issued to (its id, not its secret: a logout
+     * names it); "" for a token's */
+    char                    session_id[INBOX_ID_MAX];
     /* what colleagues see of the user (presence); "" for none */
     char                    user_name[INBOX_TICKET_NAME_MAX];
     char                    nonce[INBOX_TICKET_NONCE_MAX];

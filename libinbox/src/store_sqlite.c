@@ -21,6 +21,8 @@
 
 
 #define INBOX_SQLITE_BUSY_TIMEOUT_MS  5000
+/* a writer's wait for a lock that just stalled a whole timeout */
+#define INBOX_SQLITE_BUSY_STALLED_MS  250
 
 /* Less free disk than this and the store reports itself unhealthy, before
  * a batch fails for want of room. */
@@ -2116,9 +2118,15 @@ inbox_sqlite_begin_write(inbox_store_t *store, inbox_error_t *err)
      * this process and of the others included: one that queued behind a
      * writer that waited out another process's lock, here or in another
      * worker, does not wait a timeout of its own after it, so that the
-     * Nth writer in the queue does not wait N timeouts.
+     * Nth writer in the queue does not wait N timeouts.  Within a timeout
+     * of such a stall a writer only tries briefly: it may have waited a
+     * timeout already, for a pool thread, before it asked.
      */
-    conn->deadline = asked + INBOX_SQLITE_BUSY_TIMEOUT_MS;
+    conn->deadline = asked
+                     + (s->busy_at != 0
+                        && asked - s->busy_at < INBOX_SQLITE_BUSY_TIMEOUT_MS
+                        ? INBOX_SQLITE_BUSY_STALLED_MS
+                        : INBOX_SQLITE_BUSY_TIMEOUT_MS);
 
     if (s->busy_at > asked
         || inbox_sqlite_monotonic_ms() >= conn->deadline)

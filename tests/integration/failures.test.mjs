@@ -238,8 +238,9 @@ describe('store write-locked by another process', () => {
         let answers;
         try {
             const started = Date.now();
-            // more writers than a worker has pool threads (4)
-            answers = await Promise.all(Array.from({ length: 6 }, (_, i) =>
+            // more writers than the two workers have pool threads (4
+            // each): some wait for a thread before they ask the store
+            answers = await Promise.all(Array.from({ length: 12 }, (_, i) =>
                 api(cluster, '/api/v1/contacts', token, { method: 'POST',
                     body: { phone: `+1555010${String(i).padStart(4, '0')}` } })
                     .then((res) => ({ res, ms: Date.now() - started }))));

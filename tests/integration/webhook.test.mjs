@@ -466,8 +466,10 @@ test('a token rotated at the carrier is set with inboxctl number set: '
             from: uniqueNumber(), body: 'old token' })).status === 403,
             5000, 'the old token refused');
         org.authToken = rotated;
-        await deliverInbound(cluster, { from: uniqueNumber(),
-                                        body: 'new token' });
+        // each pool thread of each worker reads it again within a second
+        await eventually(async () => (await postInbound(cluster, {
+            from: uniqueNumber(), body: 'new token' })).status === 200,
+            5000, 'the new token accepted');
     } finally {
         org.authToken = old;
         await inboxctl(cluster.store, 'number', 'set', org.id, org.number,

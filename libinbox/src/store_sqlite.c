@@ -2131,6 +2131,12 @@ inbox_sqlite_begin_write(inbox_store_t *store, inbox_error_t *err)
     if (s->busy_at > asked
         || inbox_sqlite_monotonic_ms() >= conn->deadline)
     {
+        /* a stall seen from this process too (a writer of another
+         * worker waited it out): those after try briefly */
+        if (s->busy_at <= asked) {
+            s->busy_at = inbox_sqlite_monotonic_ms();
+        }
+
         inbox_error_set(err, INBOX_ERR_UNAVAILABLE,
                         "the database is busy; try again shortly");
         inbox_sqlite_end(conn);

@@ -265,14 +265,15 @@ typedef struct {
     unsigned              charge;        /* what its plan takes */
 } inbox_mongo_reply_t;
 
-/* A reply's writes after its hold (store_mongo_outbox.c): the message
- * (naming campaign unless NULL, which makes its outbox entry
+/* A reply's hold of reply->credits, then its writes (store_mongo_outbox.c):
+ * the message (naming campaign unless NULL, which makes its outbox entry
  * INBOX_OUTBOX_BULK), the thread's last message into result, the events,
- * the outbox entry. */
-inbox_status_t inbox_mongo_reply_store(inbox_mongo_store_t *ms,
+ * the outbox entry.  *held is 0 when billing refused the hold (nothing
+ * written); a failure after the hold gives the hold back. */
+inbox_status_t inbox_mongo_reply_hold(inbox_mongo_store_t *ms,
     inbox_mongo_reply_t *r, const inbox_reply_t *reply,
     const bson_oid_t *message, const bson_oid_t *campaign, int64_t now,
-    inbox_reply_result_t *result, inbox_event_list_t *events,
+    int *held, inbox_reply_result_t *result, inbox_event_list_t *events,
     inbox_error_t *err);
 /* The entries of campaign that claims parked while it was paused
  * (outbox.h) due again at now: resume and cancel; with backoffs also
@@ -290,7 +291,8 @@ inbox_status_t inbox_mongo_first_number(inbox_mongo_store_t *ms,
 /* Moves org's credits as a ledger entry of kind says (billing.h), then
  * writes that entry (message NULL: none), store_mongo_billing.c.  A hold
  * takes only what the balance has, only while billing is active: *moved
- * (may be NULL) is 0 when it took nothing. */
+ * (may be NULL) is 0 when it took nothing, 1 when the credits moved,
+ * even if the entry then failed. */
 inbox_status_t inbox_mongo_credits_move(inbox_mongo_store_t *ms,
     const bson_oid_t *org, inbox_ledger_kind_t kind, int64_t credits,
     const bson_oid_t *message, int64_t now, int *moved, inbox_error_t *err);

@@ -63,13 +63,13 @@ inbox_mongo_credits_move(inbox_mongo_store_t *ms, const bson_oid_t *org,
         return rc;
     }
 
+    /* moved, even if its entry fails below: the caller gives it back */
+    if (moved != NULL) {
+        *moved = 1;
+    }
+
     if (credits == 0) {
         bson_destroy(&value);
-
-        if (moved != NULL) {
-            *moved = 1;
-        }
-
         return INBOX_OK;
     }
 
@@ -100,10 +100,6 @@ inbox_mongo_credits_move(inbox_mongo_store_t *ms, const bson_oid_t *org,
                  "ordered", BCON_BOOL(true)),
         err);
     bson_destroy(&doc);
-
-    if (rc == INBOX_OK && moved != NULL) {
-        *moved = 1;
-    }
 
     return rc;
 }

@@ -34,13 +34,14 @@
  * those a claim parked in between.
  *
  * Dispatch hands a recipient over as: the claim (its state queued, its
- * message's id, sent_at), the hold, then a reply's writes
- * (inbox_mongo_reply_store: the message, the thread, the events, the
- * outbox entry, of priority INBOX_OUTBOX_BULK).  A hold that billing
- * refuses (spent or switched off since it was read) gives the recipient
- * back, due again, and pauses the campaign.  A crash after the claim
- * leaves the recipient queued with no message: a message is never sent
- * twice, at worst once not at all.
+ * message's id, sent_at), then a reply's hold and writes
+ * (inbox_mongo_reply_hold: the message, the thread, the events, the
+ * outbox entry, of priority INBOX_OUTBOX_BULK; a write that fails after
+ * the hold gives it back).  A hold that billing refuses (spent or
+ * switched off since it was read) gives the recipient back, due again,
+ * and pauses the campaign.  A crash, or a failed write, after the claim
+ * leaves the recipient queued with no message, or one never sent: a
+ * message is never sent twice, at worst once not at all.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -1213,8 +1214,30 @@ inbox_mongo_hand_over(inbox_mongo_store_t *ms, const bson_oid_t *org,
 
     charge = inbox_plan_charge(s->plan, c->credits);
 
-    rc = inbox_mongo_credits_move(ms, org, INBOX_LEDGER_HOLD, charge,
-                                  &message, now, &moved, err);
+    memset(&r, 0, sizeof(inbox_mongo_reply_t));
+    bson_oid_copy(org, &r.org);
+    bson_oid_copy(&d->conversation, &r.conversation);
+    bson_oid_copy(&d->contact, &r.contact);
+    snprintf(r.from, sizeof(r.from), "%s", s->from);
+    snprintf(r.to, sizeof(r.to), "%s", d->phone);
+
+    inbox_mongo_id_hex(&d->conversation, conversation);
+
+    memset(&reply, 0, sizeof(inbox_reply_t));
+    reply.conversation_id = conversation;
+    reply.body = c->body;
+    reply.media_count = c->media_count;
+    reply.media = c->media;
+    reply.segments = c->segments;
+    reply.credits = charge;
+
+    memset(&result, 0, sizeof(inbox_reply_result_t));
+
+    /* the hold, then a reply's writes; a failure after the hold gives
+     * it back */
+    rc = inbox_mongo_reply_hold(ms, &r, &reply, &message, &campaign, now,
+                                &moved, &result, events, err);
+    inbox_reply_result_free(&result);
 
     if (rc == INBOX_OK && !moved) {
         /* spent or switched off since it was read: due again, paused */
@@ -1244,33 +1267,6 @@ inbox_mongo_hand_over(inbox_mongo_store_t *ms, const bson_oid_t *org,
 
         return rc;
     }
-
-    if (rc != INBOX_OK) {
-        return rc;
-    }
-
-    memset(&r, 0, sizeof(inbox_mongo_reply_t));
-    bson_oid_copy(org, &r.org);
-    bson_oid_copy(&d->conversation, &r.conversation);
-    bson_oid_copy(&d->contact, &r.contact);
-    snprintf(r.from, sizeof(r.from), "%s", s->from);
-    snprintf(r.to, sizeof(r.to), "%s", d->phone);
-
-    inbox_mongo_id_hex(&d->conversation, conversation);
-
-    memset(&reply, 0, sizeof(inbox_reply_t));
-    reply.conversation_id = conversation;
-    reply.body = c->body;
-    reply.media_count = c->media_count;
-    reply.media = c->media;
-    reply.segments = c->segments;
-    reply.credits = charge;
-
-    memset(&result, 0, sizeof(inbox_reply_result_t));
-
-    rc = inbox_mongo_reply_store(ms, &r, &reply, &message, &campaign, now,
-                                 &result, events, err);
-    inbox_reply_result_free(&result);
 
     if (rc == INBOX_OK) {
         s->balance -= charge;

@@ -29,6 +29,10 @@
  *                        its campaign (campaign_id), whose status the
  *                        claim looks at and by which resume and cancel
  *                        find the entries a pause parked
+ * A write that fails after the hold (the server answered, or the
+ * driver gave up) gives the hold back and removes the key, as SQLite's
+ * rollback leaves the balance (inbox_mongo_reply_hold): a message
+ * stored already stays in its thread, queued and holding nothing.
  * A crash between two of them leaves: after the key, a key without a
  * message (a retry with it is a 409 until the key is removed by hand);
  * after the hold, credits held with no message (the organization's held
@@ -97,6 +101,14 @@ static inbox_status_t inbox_mongo_reply_checks(inbox_mongo_store_t *ms,
     inbox_conversation_t *c, inbox_error_t *err);
 static inbox_status_t inbox_mongo_reply_refusal(inbox_mongo_store_t *ms,
     const bson_oid_t *org, unsigned credits, inbox_error_t *err);
+static inbox_status_t inbox_mongo_reply_store(inbox_mongo_store_t *ms,
+    inbox_mongo_reply_t *r, const inbox_reply_t *reply,
+    const bson_oid_t *message, const bson_oid_t *campaign, int64_t now,
+    int *stored, inbox_reply_result_t *result, inbox_event_list_t *events,
+    inbox_error_t *err);
+static void inbox_mongo_hold_undo(inbox_mongo_store_t *ms,
+    const bson_oid_t *org, const bson_oid_t *message, unsigned credits,
+    int stored, int64_t now);
 static inbox_status_t inbox_mongo_message_get(inbox_mongo_store_t *ms,
     bson_t *filter, inbox_message_t *m, bson_t *doc, int *found,
     inbox_error_t *err);
@@ -242,34 +254,31 @@ inbox_mongo_reply_accept(inbox_store_t *store, const char *org_id,
         }
     }
 
-    rc = inbox_mongo_credits_move(ms, &r.org, INBOX_LEDGER_HOLD,
-                                  r.charge, &message, now, &moved, err);
-
-    if (rc == INBOX_OK && !moved) {
-        /* spent or switched off since it was read: nothing is kept */
-        if (fingerprint[0] != '\0') {
-            (void) inbox_mongo_run_simple(ms,
-                BCON_NEW("delete", BCON_UTF8("reply_keys"),
-                         "deletes", "[", "{",
-                             "q", "{", "_id", BCON_OID(&key), "}",
-                             "limit", BCON_INT32(1),
-                         "}", "]"),
-                NULL);
-        }
-
-        rc = inbox_mongo_reply_refusal(ms, &r.org, r.charge, err);
-    }
-
-    if (rc != INBOX_OK) {
-        goto failed;
-    }
-
     /* the message as its plan charges it */
     charged = *reply;
     charged.credits = r.charge;
 
-    rc = inbox_mongo_reply_store(ms, &r, &charged, &message, NULL, now,
-                                 result, events, err);
+    rc = inbox_mongo_reply_hold(ms, &r, &charged, &message, NULL, now,
+                                &moved, result, events, err);
+
+    /* spent or switched off since it was read, or a write failed and the
+     * hold was given back: nothing is kept, a retry is a new request */
+    if (fingerprint[0] != '\0'
+        && ((rc == INBOX_OK && !moved) || (rc != INBOX_OK && moved)))
+    {
+        (void) inbox_mongo_run_simple(ms,
+            BCON_NEW("delete", BCON_UTF8("reply_keys"),
+                     "deletes", "[", "{",
+                         "q", "{", "_id", BCON_OID(&key), "}",
+                         "limit", BCON_INT32(1),
+                     "}", "]"),
+            NULL);
+    }
+
+    if (rc == INBOX_OK && !moved) {
+        rc = inbox_mongo_reply_refusal(ms, &r.org, r.charge, err);
+    }
+
     if (rc != INBOX_OK) {
         goto failed;
     }
@@ -297,7 +306,7 @@ inbox_mongo_outbox_notice(inbox_store_t *store, const char *org_id,
     unsigned segments, int64_t now, inbox_reply_result_t *result,
     inbox_event_list_t *events, inbox_error_t *err)
 {
-    int                   found;
+    int                   found, stored;
     bson_t                doc, batch;
     bson_t               *filter;
     bson_oid_t            message;
@@ -392,7 +401,7 @@ inbox_mongo_outbox_notice(inbox_store_t *store, const char *org_id,
     inbox_mongo_new_id(ms, &message);
 
     rc = inbox_mongo_reply_store(ms, &r, &notice, &message, NULL, now,
-                                 result, events, err);
+                                 &stored, result, events, err);
     if (rc == INBOX_OK) {
         return INBOX_OK;
     }
@@ -701,15 +710,98 @@ inbox_mongo_reply_refusal(inbox_mongo_store_t *ms, const bson_oid_t *org,
 }
 
 
-/* The message, the thread, the events and the outbox entry, in that
- * order (see the top of this file); a campaign's message (campaign not
- * NULL) names its campaign and is claimed after every reply
- * (INBOX_OUTBOX_BULK). */
+/*
+ * The hold, then the message, the thread, the events and the outbox entry
+ * (see the top of this file).  A write that fails after the hold gives
+ * it back here, the one place for replies and campaign messages: no
+ * transaction rolls it back, and with no outbox entry nothing else would
+ * ever settle it.  A hold whose own command failed is not given back: it
+ * may not have been taken.
+ */
 inbox_status_t
+inbox_mongo_reply_hold(inbox_mongo_store_t *ms, inbox_mongo_reply_t *r,
+    const inbox_reply_t *reply, const bson_oid_t *message,
+    const bson_oid_t *campaign, int64_t now, int *held,
+    inbox_reply_result_t *result, inbox_event_list_t *events,
+    inbox_error_t *err)
+{
+    int             stored;
+    inbox_status_t  rc;
+
+    stored = 0;
+
+    rc = inbox_mongo_credits_move(ms, &r->org, INBOX_LEDGER_HOLD,
+                                  reply->credits, message, now, held, err);
+
+    if (rc == INBOX_OK && *held) {
+        rc = inbox_mongo_reply_store(ms, r, reply, message, campaign, now,
+                                     &stored, result, events, err);
+    }
+
+    if (rc != INBOX_OK && *held) {
+        inbox_mongo_hold_undo(ms, &r->org, message, reply->credits, stored,
+                              now);
+    }
+
+    return rc;
+}
+
+
+/*
+ * Gives back a hold of credits for message whose reply failed after it.
+ * A message stored, or perhaps stored (an insert without an answer),
+ * holds the credits itself: the compare-and-set on its "held" settles
+ * them once, whoever else settles them at the same moment (a sender that
+ * got the outbox entry after all).  A message the insert did not store
+ * leaves them to no one: the organization gets them back directly.  err
+ * keeps the failure that brought us here; a store gone for these too
+ * leaves the credits held, as a crash does (see the top of this file).
+ */
+static void
+inbox_mongo_hold_undo(inbox_mongo_store_t *ms, const bson_oid_t *org,
+    const bson_oid_t *message, unsigned credits, int stored, int64_t now)
+{
+    int             found;
+    bson_t          value;
+    inbox_error_t   err;
+    inbox_status_t  rc;
+
+    if (credits == 0) {
+        /* the plan pays: nothing was held */
+        return;
+    }
+
+    rc = inbox_mongo_run_find_and_modify(ms,
+        BCON_NEW("findAndModify", BCON_UTF8("messages"),
+                 "query", "{",
+                     "_id", BCON_OID(message), "held", BCON_BOOL(true),
+                 "}",
+                 "update", "{", "$set", "{", "held", BCON_BOOL(false), "}",
+                 "}",
+                 "fields", "{", "_id", BCON_INT32(1), "}",
+                 "new", BCON_BOOL(true)),
+        &value, &found, &err);
+    bson_destroy(&value);
+
+    if (rc != INBOX_OK || (stored && !found)) {
+        return;
+    }
+
+    (void) inbox_mongo_credits_move(ms, org, INBOX_LEDGER_RELEASE, credits,
+                                    message, now, NULL, &err);
+}
+
+
+/* The message, the thread, the events and the outbox entry, in that
+ * order (see the top of this file), *stored 1 once the message is; a
+ * campaign's message (campaign not NULL) names its campaign and is
+ * claimed after every reply (INBOX_OUTBOX_BULK). */
+static inbox_status_t
 inbox_mongo_reply_store(inbox_mongo_store_t *ms, inbox_mongo_reply_t *r,
     const inbox_reply_t *reply, const bson_oid_t *message,
-    const bson_oid_t *campaign, int64_t now, inbox_reply_result_t *result,
-    inbox_event_list_t *events, inbox_error_t *err)
+    const bson_oid_t *campaign, int64_t now, int *stored,
+    inbox_reply_result_t *result, inbox_event_list_t *events,
+    inbox_error_t *err)
 {
     int               found;
     char              key[24], hex[INBOX_ID_MAX];
@@ -721,6 +813,8 @@ inbox_mongo_reply_store(inbox_mongo_store_t *ms, inbox_mongo_reply_t *r,
     inbox_change_t    change;
     inbox_status_t    rc;
     inbox_message_t  *m;
+
+    *stored = 0;
 
     m = &result->message;
     inbox_mongo_id_hex(message, hex);
@@ -785,6 +879,8 @@ inbox_mongo_reply_store(inbox_mongo_store_t *ms, inbox_mongo_reply_t *r,
     if (rc != INBOX_OK) {
         return rc;
     }
+
+    *stored = 1;
 
     /* inbox_conversation_reply's rule */
     inbox_message_preview(reply->body, preview);

@@ -3538,6 +3538,130 @@ TEST(reply_accept)
 }
 
 
+/* a write the server refuses (a validation error): not a passing one */
+#define WRITE_REFUSED   "{\"ok\": 1, \"n\": 0, \"writeErrors\": [{\"index\":" \
+                        " 0, \"code\": 121, \"errmsg\": \"Document "      \
+                        "failed validation\"}]}"
+#define NOT_PRIMARY     "{\"ok\": 0, \"code\": 10107, \"errmsg\": "        \
+                        "\"not primary\"}"
+/* the hold's $inc, and the release's that gives it back */
+#define TAKES_ONE       "\"credits.balance\" : { \"$numberLong\" : \"-1\" }"
+#define GIVES_ONE       "\"credits.balance\" : { \"$numberLong\" : \"1\" }"
+#define REPLY_THREAD    "{\"ok\": 1, \"value\": {\"_id\": " OID(CONV_ID)     \
+                        ", \"contact\": {\"id\": " OID(CONTACT_ID) ","      \
+                        " \"phone\": \"+15551234567\"}, \"last_message\":"  \
+                        " {\"id\": " OID(GEN_1) ", \"direction\":"          \
+                        " \"outbound\", \"preview\": \"See you at 3\","     \
+                        " \"at\": " DATE(NOW) "}, \"unread_count\": 1}}"
+
+
+/* A write that fails after the hold gives the hold back, as SQLite's
+ * rollback does: the balance is what it was, the key free for a retry. */
+TEST(reply_accept_failed_after_the_hold_gives_it_back)
+{
+    fake_t                fake;
+    inbox_reply_t         r;
+    inbox_error_t         err;
+    inbox_store_t        *store;
+    inbox_event_list_t    events;
+    inbox_reply_result_t  result;
+
+    store = fake_open(&fake);
+    memset(&events, 0, sizeof(events));
+
+    /* the message refused: no message holds the credits, so the
+     * organization gets them back itself */
+    reply_of(&r, "key-1");
+    fake.replies[1] = REPLY_CONV;
+    fake.replies[2] = REPLY_CONTACT;
+    fake.replies[3] = REPLY_ORG("10");
+    fake.replies[4] = REPLY_NUMBER;
+    fake.replies[6] = CREDITS("9", "1");    /* the hold */
+    fake.replies[8] = WRITE_REFUSED;        /* the message */
+    fake.replies[9] = NULL;                 /* no message holds them */
+    fake.replies[10] = CREDITS("10", "0");  /* given back */
+    CHECK_INT(inbox_store_reply_accept(store, ORG_ID, &r, &result, &events,
+                                       &err), INBOX_ERR_INTERNAL);
+    CHECK(strstr(err.message, "validation") != NULL);
+    CHECK(log_has(&fake, TAKES_ONE));
+    CHECK(log_has(&fake, GIVES_ONE));
+    CHECK(log_has(&fake, "\"kind\" : \"release\""));
+    CHECK(log_has(&fake, "\"delete\" : \"reply_keys\""));
+    CHECK_INT(events.count, 0);
+    golden_check(&fake, "reply_accept_message_failed");
+
+    /* the outbox entry refused after the message was stored: the
+     * message's own hold is settled, once */
+    fake_reset(&fake);
+    fake.replies[1] = REPLY_CONV;
+    fake.replies[2] = REPLY_CONTACT;
+    fake.replies[3] = REPLY_ORG("10");
+    fake.replies[4] = REPLY_NUMBER;
+    fake.replies[6] = CREDITS("9", "1");    /* the hold */
+    fake.replies[9] = REPLY_THREAD;
+    fake.replies[10] = SEQ;
+    fake.replies[12] = NOT_PRIMARY;         /* the outbox entry */
+    fake.replies[13] = "{\"ok\": 1, \"value\": {\"_id\": " OID(GEN_1) "}}";
+    fake.replies[14] = CREDITS("10", "0");  /* given back */
+    CHECK_INT(inbox_store_reply_accept(store, ORG_ID, &r, &result, &events,
+                                       &err), INBOX_ERR_UNAVAILABLE);
+    CHECK(log_has(&fake, GIVES_ONE));
+    golden_check(&fake, "reply_accept_outbox_failed");
+    inbox_event_list_free(&events);
+    memset(&events, 0, sizeof(events));
+
+    /* the same, but the message no longer holds them (its entry was
+     * stored after all, and a sender settled it): nothing given twice */
+    fake_reset(&fake);
+    fake.replies[1] = REPLY_CONV;
+    fake.replies[2] = REPLY_CONTACT;
+    fake.replies[3] = REPLY_ORG("10");
+    fake.replies[4] = REPLY_NUMBER;
+    fake.replies[6] = CREDITS("9", "1");
+    fake.replies[9] = REPLY_THREAD;
+    fake.replies[10] = SEQ;
+    fake.replies[12] = NOT_PRIMARY;
+    fake.replies[13] = NULL;                /* settled already */
+    CHECK_INT(inbox_store_reply_accept(store, ORG_ID, &r, &result, &events,
+                                       &err), INBOX_ERR_UNAVAILABLE);
+    CHECK(!log_has(&fake, GIVES_ONE));
+    CHECK(!log_has(&fake, "\"release\""));
+    CHECK_INT(fake.commands, 15);
+    inbox_event_list_free(&events);
+    memset(&events, 0, sizeof(events));
+
+    /* the hold's own ledger entry refused: the credits had moved */
+    fake_reset(&fake);
+    reply_of(&r, NULL);
+    fake.replies[0] = REPLY_CONV;
+    fake.replies[1] = REPLY_CONTACT;
+    fake.replies[2] = REPLY_ORG("10");
+    fake.replies[3] = REPLY_NUMBER;
+    fake.replies[4] = CREDITS("9", "1");    /* the hold */
+    fake.replies[5] = WRITE_REFUSED;        /* its ledger entry */
+    fake.replies[7] = CREDITS("10", "0");   /* given back */
+    CHECK_INT(inbox_store_reply_accept(store, ORG_ID, &r, &result, &events,
+                                       &err), INBOX_ERR_INTERNAL);
+    CHECK(log_has(&fake, GIVES_ONE));
+    CHECK_INT(fake.commands, 9);
+
+    /* the hold's own command failed: it may not have been taken, so
+     * nothing is given back */
+    fake_reset(&fake);
+    fake.replies[0] = REPLY_CONV;
+    fake.replies[1] = REPLY_CONTACT;
+    fake.replies[2] = REPLY_ORG("10");
+    fake.replies[3] = REPLY_NUMBER;
+    fake.replies[4] = NOT_PRIMARY;          /* the hold */
+    CHECK_INT(inbox_store_reply_accept(store, ORG_ID, &r, &result, &events,
+                                       &err), INBOX_ERR_UNAVAILABLE);
+    CHECK_INT(fake.commands, 5);
+
+    inbox_event_list_free(&events);
+    fake_close(&fake, store);
+}
+
+
 /* notices: a keyword's answer */
 TEST(outbox_notice)
 {
@@ -4660,6 +4784,42 @@ TEST(campaign_dispatch_pauses_for_credits_and_billing)
     CHECK_INT(d.paused, 0);
     CHECK_INT(d.handed, 0);
     CHECK(!log_has(&fake, "\"insufficient_credits\""));
+
+    inbox_event_list_free(&events);
+    fake_close(&fake, store);
+}
+
+
+/* A campaign's message that fails after its hold gives the hold back,
+ * as a reply's does. */
+TEST(campaign_dispatch_failed_after_the_hold_gives_it_back)
+{
+    fake_t                     fake;
+    inbox_error_t              err;
+    inbox_store_t             *store;
+    inbox_event_list_t         events;
+    inbox_campaign_dispatch_t  d;
+
+    store = fake_open(&fake);
+    memset(&events, 0, sizeof(events));
+
+    fake.replies[0] = NOTHING_MOVED;
+    fake.replies[1] = CURSOR(CAMPAIGN_DOC("sending"));
+    fake.replies[2] = SENDER_ORG("true", "5");
+    fake.replies[3] = REPLY_NUMBER;
+    fake.replies[4] = CURSOR(DUE_CY);
+    fake.replies[5] = NULL;                 /* Cy claimed */
+    fake.replies[6] = CREDITS("4", "1");    /* the hold */
+    fake.replies[8] = WRITE_REFUSED;        /* the message */
+    fake.replies[9] = NULL;                 /* no message holds them */
+    fake.replies[10] = CREDITS("5", "0");   /* given back */
+    CHECK_INT(inbox_store_campaign_dispatch(store, NOON_MS, 10, &d, &events,
+                                            &err), INBOX_ERR_INTERNAL);
+    CHECK(log_has(&fake, TAKES_ONE));
+    CHECK(log_has(&fake, GIVES_ONE));
+    CHECK(log_has(&fake, "\"kind\" : \"release\""));
+    CHECK_INT(events.count, 0);
+    golden_check(&fake, "campaign_dispatch_message_failed");
 
     inbox_event_list_free(&events);
     fake_close(&fake, store);

@@ -11,7 +11,7 @@
 import { spawn, execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, existsSync,
-         rmSync, openSync, closeSync } from 'node:fs';
+         rmSync, openSync, closeSync, readdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -553,9 +553,34 @@ export class Cluster {
         await this.sim?.stop();
     }
 
-    // Removes the directory, unless INBOX_KEEP_TEST_DIR is set (debugging).
+    // A crashed worker's backtraces, from the cores nginx left in its
+    // working directory (worker_rlimit_core), read with gdb when this
+    // machine has it; the directory is then kept for a closer look.
+    async crashReport() {
+        const cores = readdirSync(this.dir).filter((f) => /^core/.test(f));
+        if (cores.length === 0) {
+            return 'no core file was written (see core_pattern)';
+        }
+        this.keep = true;
+        const traces = [`kept ${this.dir} with ${cores.join(', ')}`];
+        for (const core of cores) {
+            try {
+                const { stdout } = await execFileAsync('gdb', ['-batch', '-q',
+                    '-ex', 'thread apply all bt', nginxPath,
+                    join(this.dir, core)], { timeout: 60000,
+                    maxBuffer: 1 << 24 });
+                traces.push(stdout);
+            } catch (err) {
+                traces.push(`gdb: ${err.message}`);
+            }
+        }
+        return traces.join('\n');
+    }
+
+    // Removes the directory, unless INBOX_KEEP_TEST_DIR is set (debugging)
+    // or it holds a crashed worker's core.
     cleanup() {
-        if (!process.env.INBOX_KEEP_TEST_DIR) {
+        if (!process.env.INBOX_KEEP_TEST_DIR && !this.keep) {
             rmSync(this.dir, { recursive: true, force: true });
             dirs.delete(this.dir);
         } else {

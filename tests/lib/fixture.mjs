@@ -44,6 +44,10 @@ export function errorLogIsCleanTest(ctx, beforeStop = async () => {}) {
             await ctx.cluster.stop();
             assert.ok(Date.now() - started < 5000,
                 'nginx stopped within 5 s of SIGQUIT');
-            assert.deepEqual(ctx.cluster.errorLogProblems(), []);
+            const problems = ctx.cluster.errorLogProblems();
+            if (problems.some((line) => /exited on signal/.test(line))) {
+                problems.push(await ctx.cluster.crashReport());
+            }
+            assert.deepEqual(problems, []);
         });
 }

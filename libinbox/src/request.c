@@ -12,8 +12,11 @@
 #define INBOX_REQUEST_NAMES_MAX  160
 
 
+static inbox_status_t inbox_request_load(const char *body, size_t len,
+    int pairs, inbox_request_t *req, inbox_error_t *err);
 static inbox_status_t inbox_request_scan(const char *body, size_t len,
-    inbox_error_t *err);
+    int pairs, inbox_error_t *err);
+static long inbox_request_unit(const char *s, size_t len);
 static inbox_status_t inbox_request_check(yajl_val object,
     const inbox_field_t *fields, const char *prefix, inbox_error_t *err);
 static inbox_status_t inbox_request_value(yajl_val v,
@@ -35,7 +38,7 @@ inbox_request_parse(const char *body, size_t len, const inbox_field_t *fields,
 {
     inbox_status_t   rc;
 
-    rc = inbox_request_read(body, len, req, err);
+    rc = inbox_request_load(body, len, 1, req, err);
     if (rc != INBOX_OK) {
         return rc;
     }
@@ -60,6 +63,15 @@ inbox_status_t
 inbox_request_read(const char *body, size_t len, inbox_request_t *req,
     inbox_error_t *err)
 {
+    return inbox_request_load(body, len, 0, req, err);
+}
+
+
+/* pairs: refuse half a surrogate pair, which yajl would make '?' */
+static inbox_status_t
+inbox_request_load(const char *body, size_t len, int pairs,
+    inbox_request_t *req, inbox_error_t *err)
+{
     char            *copy, *nl;
     char             errbuf[128];
     inbox_status_t   rc;
@@ -72,7 +84,7 @@ inbox_request_read(const char *body, size_t len, inbox_request_t *req,
                                "body.");
     }
 
-    rc = inbox_request_scan(body, len, err);
+    rc = inbox_request_scan(body, len, pairs, err);
     if (rc != INBOX_OK) {
         return rc;
     }
@@ -118,17 +130,31 @@ inbox_request_free(inbox_request_t *req)
 
 /*
  * What the tree cannot show: a NUL byte, or a "\u0000" escape (yajl's tree
- * hands out C strings, which would end there silently), and nesting deeper
- * than any request needs (yajl_tree_free recurses).
+ * hands out C strings, which would end there silently), half of a
+ * surrogate pair escaped alone (yajl makes "\ud800" a '?', and joins it
+ * to any escape after it), and nesting deeper than any request needs
+ * (yajl_tree_free recurses).  The path of keys ("quiet_hours.start") is
+ * followed, raw, so that a lone surrogate names its field.
  */
 static inbox_status_t
-inbox_request_scan(const char *body, size_t len, inbox_error_t *err)
+inbox_request_scan(const char *body, size_t len, int pairs,
+    inbox_error_t *err)
 {
-    size_t  i;
-    int     in_string, depth;
+    char    path[INBOX_ERROR_FIELD_MAX];
+    char    object[INBOX_REQUEST_DEPTH_MAX + 1];
+    size_t  i, key, base[INBOX_REQUEST_DEPTH_MAX + 1], plen;
+    long    unit, low;
+    int     in_string, in_key, want_key, depth;
 
     in_string = 0;
+    in_key = 0;
+    want_key = 0;
     depth = 0;
+    key = 0;
+    plen = 0;
+    path[0] = '\0';
+    object[0] = 0;
+    base[0] = 0;
 
     for (i = 0; i < len; i++) {
 
@@ -141,16 +167,61 @@ inbox_request_scan(const char *body, size_t len, inbox_error_t *err)
             if (body[i] == '"') {
                 in_string = 0;
 
+                if (in_key) {
+                    /* the key replaces its object's last one */
+                    in_key = 0;
+                    plen = base[depth];
+                    plen += snprintf(path + plen, sizeof(path) - plen,
+                                     "%s%.*s", plen ? "." : "",
+                                     (int) (i - key), body + key);
+                    if (plen >= sizeof(path)) {
+                        plen = sizeof(path) - 1;
+                    }
+                }
+
             } else if (body[i] == '\\' && i + 1 < len) {
                 i++;
 
-                if (body[i] == 'u' && i + 4 < len
-                    && strncmp(body + i + 1, "0000", 4) == 0)
-                {
+                if (body[i] != 'u') {
+                    continue;
+                }
+
+                unit = inbox_request_unit(body + i + 1, len - i - 1);
+
+                if (unit == 0) {
                     return inbox_error_set(err, INBOX_ERR_INVALID,
                                            "Strings in the request may not "
                                            "hold NUL (\\u0000).");
                 }
+
+                if (!pairs || unit < 0xd800 || unit > 0xdfff) {
+                    continue;
+                }
+
+                if (unit < 0xdc00 && i + 10 < len && body[i + 5] == '\\'
+                    && body[i + 6] == 'u')
+                {
+                    low = inbox_request_unit(body + i + 7, len - i - 7);
+
+                    if (low >= 0xdc00 && low <= 0xdfff) {
+                        i += 10;
+                        continue;
+                    }
+                }
+
+                if (in_key || plen == 0) {
+                    return inbox_error_set(err, INBOX_ERR_INVALID,
+                                           "The request holds \\u%.4s, "
+                                           "half of a UTF-16 surrogate pair "
+                                           "without the other half.",
+                                           body + i + 1);
+                }
+
+                return inbox_error_set_field(err, INBOX_ERR_INVALID, path,
+                                             "%s holds \\u%.4s, half of a "
+                                             "UTF-16 surrogate pair without "
+                                             "the other half.", path,
+                                             body + i + 1);
             }
 
             continue;
@@ -160,6 +231,9 @@ inbox_request_scan(const char *body, size_t len, inbox_error_t *err)
 
         case '"':
             in_string = 1;
+            in_key = want_key;
+            want_key = 0;
+            key = i + 1;
             break;
 
         case '{':
@@ -170,11 +244,28 @@ inbox_request_scan(const char *body, size_t len, inbox_error_t *err)
                                        "%d levels deep.",
                                        INBOX_REQUEST_DEPTH_MAX);
             }
+
+            if (depth > 0) {
+                object[depth] = body[i] == '{';
+                base[depth] = plen;
+            }
+
+            want_key = depth > 0 && body[i] == '{';
+            break;
+
+        case ',':
+            want_key = depth > 0 && object[depth];
             break;
 
         case '}':
         case ']':
+            if (depth > 0) {
+                plen = base[depth];
+                path[plen] = '\0';
+            }
+
             depth--;
+            want_key = 0;
             break;
 
         default:
@@ -183,6 +274,27 @@ inbox_request_scan(const char *body, size_t len, inbox_error_t *err)
     }
 
     return INBOX_OK;
+}
+
+
+/* The code unit of the four hex digits at s, or -1. */
+static long
+inbox_request_unit(const char *s, size_t len)
+{
+    char  hex[5];
+
+    if (len < 4) {
+        return -1;
+    }
+
+    memcpy(hex, s, 4);
+    hex[4] = '\0';
+
+    if (strspn(hex, "0123456789abcdefABCDEF") != 4) {
+        return -1;
+    }
+
+    return strtol(hex, NULL, 16);
 }
 
 

@@ -141,6 +141,11 @@ test('a PATCH that breaks a rule is 400 naming the field and changes '
         [{ tags: Array.from({ length: 51 }, (_, i) => `t${i}`) }, 'tags'],
         [{ nmae: 'Dana' }, 'nmae'],
         [{ name: 'Ok', tags: ['ok', ''] }, 'tags'],
+        // half a surrogate pair (JSON.stringify escapes it) was saved
+        // as "?" by yajl
+        [{ name: 'Ann \ud800' }, 'name'],
+        [{ name: '\udc00 Lee' }, 'name'],
+        [{ tags: ['ok', '\ud83d'] }, 'tags'],
     ];
     for (const [body, field] of cases) {
         const err = assertError(await call(`/api/v1/contacts/${id}`,
@@ -304,6 +309,14 @@ test('a new contact: its number in E.164 with the default country, its '
         method: 'POST', body: { phone: uniqueNumber(), tags: [''] } }), 400,
         'invalid_request');
     assert.equal(badTag.field, 'tags');
+    const lone = uniqueNumber();
+    const badName = assertError(await call('/api/v1/contacts', {
+        method: 'POST', body: { phone: lone, name: 'Eli \ud800' } }), 400,
+        'invalid_request');
+    assert.equal(badName.field, 'name');
+    assert.match(badName.message, /surrogate/);
+    const none = await ok(`/api/v1/contacts?q=${lone.slice(1)}`);
+    assert.equal(none.items.length, 0, 'nothing was created');
 });
 
 test('the contacts list: newest first, paged, searched by name or number '

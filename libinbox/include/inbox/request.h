@@ -6,10 +6,11 @@
  * refuses, as INBOX_ERR_INVALID naming the field, whatever does not fit:
  * not JSON, not an object, a field of the wrong type, a required one
  * missing, an unknown or repeated one, a string too long or not valid
- * UTF-8 or holding NUL.  Unknown fields are refused rather than ignored,
- * so that a misspelt field ("nmae") never passes silently for one that
- * changed nothing.  Nested objects name their fields with a dot
- * ("quiet_hours.start").
+ * UTF-8 or holding NUL, or half of a UTF-16 surrogate pair escaped alone
+ * ("\ud800", which yajl would store as '?').  Unknown fields are refused
+ * rather than ignored, so that a misspelt field ("nmae") never passes
+ * silently for one that changed nothing.  Nested objects name their
+ * fields with a dot ("quiet_hours.start").
  */
 #ifndef INBOX_REQUEST_H
 #define INBOX_REQUEST_H
@@ -59,7 +60,8 @@ void inbox_request_free(inbox_request_t *req);
 
 /* Reads any JSON value from body with the same checks (no NUL, bounded
  * nesting) but no declared fields: for JSON that others write (carriers'
- * answers and webhooks), whose unknown fields are ignored.  Freed with
+ * answers and webhooks), whose unknown fields are ignored and whose lone
+ * surrogates are let through as yajl reads them.  Freed with
  * inbox_request_free, also after a failure. */
 inbox_status_t inbox_request_read(const char *body, size_t len,
     inbox_request_t *req, inbox_error_t *err);

@@ -221,21 +221,22 @@ typedef enum {
 static const struct {
     const char             *name;
     inbox_import_column_t   column;
+    const char             *field;      /* its name in an error */
 } inbox_import_columns[] = {
-    { "phone",          INBOX_IMPORT_PHONE },
-    { "phone number",   INBOX_IMPORT_PHONE },
-    { "mobile",         INBOX_IMPORT_PHONE },
-    { "mobile number",  INBOX_IMPORT_PHONE },
-    { "mobile phone",   INBOX_IMPORT_PHONE },
-    { "cell",           INBOX_IMPORT_PHONE },
-    { "cell phone",     INBOX_IMPORT_PHONE },
-    { "telephone",      INBOX_IMPORT_PHONE },
-    { "name",           INBOX_IMPORT_NAME },
-    { "full name",      INBOX_IMPORT_NAME },
-    { "tags",           INBOX_IMPORT_TAGS },
-    { "tag",            INBOX_IMPORT_TAGS },
-    { "timezone",       INBOX_IMPORT_TIMEZONE },
-    { "time zone",      INBOX_IMPORT_TIMEZONE },
+    { "phone",          INBOX_IMPORT_PHONE,     "phone" },
+    { "phone number",   INBOX_IMPORT_PHONE,     "phone" },
+    { "mobile",         INBOX_IMPORT_PHONE,     "phone" },
+    { "mobile number",  INBOX_IMPORT_PHONE,     "phone" },
+    { "mobile phone",   INBOX_IMPORT_PHONE,     "phone" },
+    { "cell",           INBOX_IMPORT_PHONE,     "phone" },
+    { "cell phone",     INBOX_IMPORT_PHONE,     "phone" },
+    { "telephone",      INBOX_IMPORT_PHONE,     "phone" },
+    { "name",           INBOX_IMPORT_NAME,      "name" },
+    { "full name",      INBOX_IMPORT_NAME,      "name" },
+    { "tags",           INBOX_IMPORT_TAGS,      "tags" },
+    { "tag",            INBOX_IMPORT_TAGS,      "tags" },
+    { "timezone",       INBOX_IMPORT_TIMEZONE,  "timezone" },
+    { "time zone",      INBOX_IMPORT_TIMEZONE,  "timezone" },
 };
 
 
@@ -283,12 +284,26 @@ inbox_import_header(inbox_import_t *im, const inbox_csv_record_t *rec)
         {
             col = inbox_import_column(im, inbox_import_columns[k].column);
 
-            if (*col < 0 && len == strlen(inbox_import_columns[k].name)
-                && strncasecmp(s, inbox_import_columns[k].name, len) == 0)
+            if (len != strlen(inbox_import_columns[k].name)
+                || strncasecmp(s, inbox_import_columns[k].name, len) != 0)
             {
-                *col = i;
-                break;
+                continue;
             }
+
+            if (*col >= 0) {
+                /* taking either would drop the other's data unseen */
+                inbox_error_set_field(&im->err, INBOX_ERR_INVALID,
+                                      inbox_import_columns[k].field,
+                                      "The first line names the %s column "
+                                      "twice (columns %d and %d): keep "
+                                      "one of them.",
+                                      inbox_import_columns[k].field,
+                                      *col + 1, i + 1);
+                return 1;
+            }
+
+            *col = i;
+            break;
         }
     }
 

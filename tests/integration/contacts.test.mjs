@@ -498,6 +498,17 @@ test('an import refused as a whole stores nothing', async () => {
     assertError(open, 400, 'invalid_request');
     const empty = await importCsv('');
     assertError(empty, 400, 'invalid_request');
+    // a column named twice, in any case: which one to take is not ours
+    // to guess
+    for (const [header, column] of [['phone,name,Phone', 'phone'],
+                                    ['phone,Name,name ', 'name'],
+                                    ['Mobile,phone,name', 'phone']]) {
+        const twice = assertError(await importCsv(
+            `${header}\n${phone},Ann,${uniqueNumber()}\n`), 400,
+            'invalid_request');
+        assert.equal(twice.field, column, header);
+        assert.match(twice.message, new RegExp(`${column} column twice`));
+    }
     const json = await importCsv(`phone\n${phone}\n`, tokenA(),
         'application/json');
     assertError(json, 415, 'unsupported_media_type');

@@ -136,6 +136,17 @@ test('mistakes are refused with a message and a non-zero exit', async () => {
         { input: 'phone,name\n(312) 555-0190,Ann\n12,Bo\n' }));
     assert.equal(some.created, 1);
     assert.deepEqual(some.invalid.map((i) => i.line), [3]);
+    // a column named twice is refused whole, naming it: taking either
+    // would drop the other's numbers unseen
+    const twice = await ctl(['--store', store, 'contacts', 'import', org,
+                             '-'], { input: 'Phone,name,PHONE\n'
+                                     + '(312) 555-0191,Cy,(312) 555-0192\n' });
+    assert.notEqual(twice.code, 0);
+    assert.match(twice.stderr, /phone column twice/);
+    assert.equal(twice.stdout, '');
+    const after = JSON.parse(await ok(['contacts', 'import', org, '-'],
+        { input: 'phone\n(312) 555-0191\n' }));
+    assert.equal(after.created, 1, 'the refused file stored nothing');
 });
 
 // The lines of token list after its header, each split into its columns.

@@ -260,13 +260,23 @@ TEST(a_header_is_read_by_the_names_exports_use_and_a_wrong_one_says_why)
         const char  *csv;
         size_t       len;
         const char  *says;          /* NULL: taken */
+        const char  *field;
     } cases[] = {
-        { "Mobile Number,Full Name,Tag\n", 28, NULL },
-        { "Cell Phone\n", 11, NULL },
-        { "Telephone,Time Zone\n", 20, NULL },
-        { "Phone;Name;Tags\n2125550111;Ann;x\n", 34, "semicolons" },
-        { "\xff\xfep\0h\0o\0n\0e\0\n\0", 14, "UTF-16" },
-        { "Number,Name\n", 12, "\"phone\" column" },
+        { "Mobile Number,Full Name,Tag\n", 28, NULL, "" },
+        { "Cell Phone\n", 11, NULL, "" },
+        { "Telephone,Time Zone\n", 20, NULL, "" },
+        { "Phone;Name;Tags\n2125550111;Ann;x\n", 34, "semicolons",
+          "phone" },
+        { "\xff\xfep\0h\0o\0n\0e\0\n\0", 14, "UTF-16", "phone" },
+        { "Number,Name\n", 12, "\"phone\" column", "phone" },
+        /* a column named twice: taking one would drop the other */
+        { "phone,name,Phone\n", 17, "phone column twice (columns 1 and 3)",
+          "phone" },
+        { "phone,Name, NAME \n", 18, "name column twice", "name" },
+        { "Mobile,Phone Number\n", 20, "phone column twice", "phone" },
+        { "phone,tag,Tags\n", 15, "tags column twice", "tags" },
+        { "phone,timezone,Time Zone\n", 25, "timezone column twice",
+          "timezone" },
     };
 
     for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -283,6 +293,7 @@ TEST(a_header_is_read_by_the_names_exports_use_and_a_wrong_one_says_why)
             CHECK_INT(err.code, INBOX_ERR_INVALID);
             CHECK(strstr(err.message, cases[i].says) != NULL);
         }
+        CHECK_STR(err.field, cases[i].field);
         inbox_import_free(im);
     }
 }

@@ -1,16 +1,19 @@
 /*
  * CSV import of contacts (POST /api/v1/contacts/import): a header row
  * naming the columns (phone, required; name; tags, separated by ";";
- * timezone, a tz database zone; any case, in any order, others ignored),
- * then one contact a line.
+ * timezone, a tz database zone; any case, in any order, each once (two
+ * names of one column, "phone" and "mobile", are refused too, as taking
+ * either would drop the other unseen), others ignored), then one contact
+ * a line.
  *
  * The body is fed in pieces as it is read (inbox_import_feed), so a
  * 100,000-line upload is never held whole.  A caller makes two passes: a
  * check (store NULL) that counts the rows and finds what refuses the
- * whole request (no phone column, a quote never closed, too many rows),
- * so that such a request stores nothing; then the import itself, which
- * writes the good lines in batches of INBOX_IMPORT_BATCH, one transaction
- * each, and reports each refused line with its number and why.  A number
+ * whole request (no phone column, a column named twice, a quote never
+ * closed, too many rows), so that such a request stores nothing; then the
+ * import itself, which writes the good lines in batches of
+ * INBOX_IMPORT_BATCH, one transaction each, and reports each refused line
+ * with its number and why.  A number
  * already a contact is updated, never duplicated: a name given replaces
  * its name, tags given are added to its tags, and its opt-out is never
  * touched; a time zone given replaces its time zone, an empty cell keeps
@@ -35,8 +38,9 @@ inbox_import_t *inbox_import_new(inbox_store_t *store, const char *org_id,
     const char *default_country);
 
 /* The next piece of the body.  INBOX_ERR_INVALID for a header without a
- * phone column, INBOX_ERR_TOO_LARGE past INBOX_IMPORT_ROWS_MAX rows, a
- * store's error; the import stops there. */
+ * phone column or naming one twice (field: the column),
+ * INBOX_ERR_TOO_LARGE past INBOX_IMPORT_ROWS_MAX rows, a store's error;
+ * the import stops there. */
 inbox_status_t inbox_import_feed(inbox_import_t *im, const char *data,
     size_t len, inbox_error_t *err);
 /* The end of the body: the last line, the last batch.  INBOX_ERR_INVALID

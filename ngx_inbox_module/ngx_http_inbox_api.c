@@ -752,6 +752,7 @@ ngx_int_t
 ngx_http_inbox_api_query(ngx_http_request_t *r, ngx_http_inbox_api_t *api,
     inbox_form_t **query)
 {
+    const char          *name;
     inbox_form_t        *form;
     inbox_error_t        err;
     ngx_pool_cleanup_t  *cln;
@@ -784,6 +785,17 @@ ngx_http_inbox_api_query(ngx_http_request_t *r, ngx_http_inbox_api_t *api,
         }
 
         return NGX_ERROR;
+    }
+
+    if (inbox_form_repeated(form, &name, &err) != INBOX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (name != NULL && api->invalid.code == INBOX_OK) {
+        /* the first would win silently: "limit=5&limit=500" is 5 */
+        inbox_error_set_field(&api->invalid, INBOX_ERR_INVALID, name,
+                              "%s is given twice in the query string.",
+                              name);
     }
 
     return NGX_OK;

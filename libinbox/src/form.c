@@ -8,6 +8,7 @@
 
 
 static int inbox_form_hex(int c);
+static int inbox_form_name_cmp(const void *a, const void *b);
 static char *inbox_form_decode(const char *p, const char *end, char *dst,
     int *bad);
 
@@ -110,6 +111,51 @@ inbox_form_get(const inbox_form_t *form, const char *name)
     }
 
     return NULL;
+}
+
+
+/* Sorted, repeats are neighbours: a long query costs no n * n. */
+inbox_status_t
+inbox_form_repeated(const inbox_form_t *form, const char **name,
+    inbox_error_t *err)
+{
+    size_t        i;
+    const char  **names;
+
+    *name = NULL;
+
+    if (form->count < 2) {
+        return INBOX_OK;
+    }
+
+    names = malloc(form->count * sizeof(char *));
+    if (names == NULL) {
+        return inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
+    }
+
+    for (i = 0; i < form->count; i++) {
+        names[i] = form->fields[i].name;
+    }
+
+    qsort(names, form->count, sizeof(char *), inbox_form_name_cmp);
+
+    for (i = 1; i < form->count; i++) {
+        if (strcmp(names[i - 1], names[i]) == 0) {
+            *name = names[i];
+            break;
+        }
+    }
+
+    free(names);
+
+    return INBOX_OK;
+}
+
+
+static int
+inbox_form_name_cmp(const void *a, const void *b)
+{
+    return strcmp(*(const char * const *) a, *(const char * const *) b);
 }
 
 

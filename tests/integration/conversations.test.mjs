@@ -216,6 +216,32 @@ test('bad limit or filter is 400 naming the field', async () => {
     assert.equal((await list('?limit=1')).items.length, 1);
 });
 
+test('a query parameter given twice is 400 naming it, on every list',
+    async () => {
+    const { cluster } = ctx;
+    const token = cluster.orgs[0].token;
+    const conv = (await list('?limit=1')).items[0];
+    // the first used to win silently: limit=5&limit=500 listed 5
+    for (const [path, field] of [
+        ['/api/v1/conversations?limit=5&limit=500', 'limit'],
+        ['/api/v1/conversations?q=a&filter=unread&q=b', 'q'],
+        ['/api/v1/conversations?filter=all&%66ilter=unread', 'filter'],
+        [`/api/v1/conversations/${conv.id}/messages?cursor=&cursor=x`,
+            'cursor'],
+        ['/api/v1/contacts?tag=a&tag=b', 'tag'],
+        [`/api/v1/contacts/${conv.contact.id}/timeline?limit=1&limit=1`,
+            'limit'],
+        ['/api/v1/campaigns?limit=2&limit=3', 'limit'],
+    ]) {
+        const err = assertError(await api(cluster, path, token), 400,
+            'invalid_request');
+        assert.equal(err.field, field, path);
+        assert.match(err.message, /given twice/, path);
+    }
+    // once each, in any order, is fine
+    assert.equal((await list('?filter=all&limit=1')).items.length, 1);
+});
+
 test('no token or a wrong token is 401', async () => {
     const { cluster } = ctx;
     assertError(await api(cluster, '/api/v1/conversations', null), 401,

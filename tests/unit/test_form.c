@@ -116,4 +116,36 @@ TEST(form_keeps_each_length)
 }
 
 
+TEST(form_names_a_repeated_name)
+{
+    inbox_form_t   form;
+    inbox_error_t  err;
+    const char    *name, *body = "limit=5&q=a&c=&limit=500&c=1";
+
+    CHECK_INT(inbox_form_parse(body, strlen(body), &form, &err), INBOX_OK);
+    CHECK_INT(inbox_form_repeated(&form, &name, &err), INBOX_OK);
+    /* the first in byte order */
+    CHECK_STR(name, "c");
+    inbox_form_free(&form);
+
+    /* names are compared decoded, values not at all */
+    body = "limit=5&%6Cimit=5";
+    CHECK_INT(inbox_form_parse(body, strlen(body), &form, &err), INBOX_OK);
+    CHECK_INT(inbox_form_repeated(&form, &name, &err), INBOX_OK);
+    CHECK_STR(name, "limit");
+    inbox_form_free(&form);
+
+    body = "limit=5&Limit=5&q=5&cursor=";
+    CHECK_INT(inbox_form_parse(body, strlen(body), &form, &err), INBOX_OK);
+    CHECK_INT(inbox_form_repeated(&form, &name, &err), INBOX_OK);
+    CHECK(name == NULL);
+    inbox_form_free(&form);
+
+    CHECK_INT(inbox_form_parse("", 0, &form, &err), INBOX_OK);
+    CHECK_INT(inbox_form_repeated(&form, &name, &err), INBOX_OK);
+    CHECK(name == NULL);
+    inbox_form_free(&form);
+}
+
+
 RUN_TESTS()

@@ -31,6 +31,15 @@ inbox_status_t inbox_form_parse(const char *body, size_t len,
 /* The first value of name, or NULL.  The string belongs to form. */
 const char *inbox_form_get(const inbox_form_t *form, const char *name);
 
+/*
+ * *name: a name form holds more than once (the first in byte order), or
+ * NULL when each is there once.  A query string's names must be: which of
+ * two values was meant cannot be told (a carrier's form may repeat one).
+ * INBOX_ERR_INTERNAL when out of memory.
+ */
+inbox_status_t inbox_form_repeated(const inbox_form_t *form,
+    const char **name, inbox_error_t *err);
+
 void inbox_form_free(inbox_form_t *form);
 
 /*

@@ -313,6 +313,14 @@
         }
     }
 
+    /* A search as typed, as the server reads it (search.h): without its
+     * invisible characters (format characters such as a zero-width
+     * space, and the other default ignorables), trimmed; "" is none. */
+    function searchText(text) {
+        return text.replace(/[\p{Cf}\p{Default_Ignorable_Code_Point}]/gu,
+            '').trim();
+    }
+
     /* Text as the server's search compares names (search.h): without
      * case or accents, the curly apostrophes straight, spaces as one. */
     function plain(text) {
@@ -678,7 +686,7 @@
     function setSearch(text) {
         clearTimeout(state.searchTimer);
         state.searchTimer = null;
-        const q = text.trim();
+        const q = searchText(text);
         if (q === state.q) {
             return;
         }
@@ -2049,6 +2057,7 @@
         reloadConversation: reloadConversation,
         showConversation: showConversation,
         newestMessageId: newestMessageId,
+        searchText: searchText,
         sendFrame: sendFrame,
         holdRealtime: holdRealtime,
         on: (kind, fn) => hooks[kind].push(fn),

@@ -12,7 +12,8 @@
  * anew (a search, a tag, the view shown again).
  *
  * What it uses of the app is window.inboxApp (api, failed, on,
- * showConversation) and window.inboxPhone, window.inboxAudience.
+ * showConversation, searchText) and window.inboxPhone,
+ * window.inboxAudience.
  */
 'use strict';
 
@@ -103,7 +104,7 @@
 
     function path(more) {
         let p = '/api/v1/contacts?limit=' + PAGE;
-        const q = els.search.value.trim();
+        const q = app.searchText(els.search.value);
         if (q !== '') {
             p += '&q=' + encodeURIComponent(q);
         }
@@ -139,7 +140,8 @@
             els.more.hidden = !state.cursor;
             els.status.textContent = state.notice
                 || (els.list.childElementCount > 0 ? ''
-                    : els.search.value.trim() !== '' || els.tag.value !== ''
+                    : (app.searchText(els.search.value) !== ''
+                       || els.tag.value !== '')
                         ? 'No contact matches.' : 'No contacts yet.');
         } catch (err) {
             if (!app.failed(err) && seq === state.seq) {

@@ -4,11 +4,14 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <unicode/uchar.h>
+#include <unicode/utf8.h>
 #include <inbox/fold.h>
 #include <inbox/phone.h>
 #include <inbox/search.h>
 
 
+static void inbox_search_visible(const char *q, size_t len, char *out);
 static size_t inbox_search_chars(const char *s);
 static int inbox_search_numeric(const char *q);
 static void inbox_search_dialled(const char *q, const char *digits,
@@ -20,6 +23,7 @@ static int inbox_search_key_ascii(const char *name, size_t len, char *out,
 int
 inbox_search_parse(const char *q, inbox_search_t *s)
 {
+    char    visible[INBOX_SEARCH_MAX];
     size_t  len;
 
     memset(s, 0, sizeof(inbox_search_t));
@@ -29,9 +33,21 @@ inbox_search_parse(const char *q, inbox_search_t *s)
     }
 
     len = strlen(q);
-    if (len >= INBOX_SEARCH_MAX
-        || inbox_search_key(q, s->name, sizeof(s->name)) < 0)
-    {
+    if (len >= INBOX_SEARCH_MAX) {
+        return -1;
+    }
+
+    inbox_search_visible(q, len, visible);
+
+    if (visible[0] == '\0') {
+        /* a zero-width space alone: nothing to look for */
+        return 0;
+    }
+
+    q = visible;
+    len = strlen(q);
+
+    if (inbox_search_key(q, s->name, sizeof(s->name)) < 0) {
         s->name[0] = '\0';
         return -1;
     }
@@ -54,6 +70,42 @@ inbox_search_parse(const char *q, inbox_search_t *s)
                      || strlen(s->dialled) >= INBOX_SEARCH_INDEX_MIN);
 
     return 0;
+}
+
+
+/*
+ * q (len bytes, fewer than INBOX_SEARCH_MAX) into out without its
+ * invisible characters: format characters (Cf: zero-width spaces and
+ * joiners, U+2060, U+FEFF, the direction marks a number copied from a
+ * page carries) and the others Unicode says to ignore, which folding
+ * drops from names anyway.  Bytes that are not UTF-8 are kept.
+ */
+static void
+inbox_search_visible(const char *q, size_t len, char *out)
+{
+    size_t   n;
+    int32_t  i, start;
+    UChar32  c;
+
+    n = 0;
+
+    for (i = 0; i < (int32_t) len; /* void */) {
+        start = i;
+        U8_NEXT(q, i, (int32_t) len, c);
+
+        if (c >= 0
+            && (u_charType(c) == U_FORMAT_CHAR
+                || u_hasBinaryProperty(c,
+                                       UCHAR_DEFAULT_IGNORABLE_CODE_POINT)))
+        {
+            continue;
+        }
+
+        memcpy(out + n, q + start, (size_t) (i - start));
+        n += (size_t) (i - start);
+    }
+
+    out[n] = '\0';
 }
 
 

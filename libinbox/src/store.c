@@ -319,6 +319,11 @@ inbox_store_contacts_list(inbox_store_t *store, const char *org_id,
     q = *query;
     q.limit = inbox_list_limit(query->limit);
 
+    if (search.name[0] == '\0') {
+        /* nothing but invisible characters is no search */
+        q.q = NULL;
+    }
+
     return store->ops->contacts_list(store, org_id, &q, page, err);
 }
 
@@ -830,7 +835,14 @@ inbox_store_conversations_list(inbox_store_t *store, const char *org_id,
 
     q = *query;
     q.limit = inbox_list_limit(query->limit);
-    q.any_archived = inbox_query_any_archived(query->filter, query->q);
+
+    if (search.name[0] == '\0') {
+        /* nothing but invisible characters is no search: the archive
+         * stays out of the default view */
+        q.q = NULL;
+    }
+
+    q.any_archived = inbox_query_any_archived(query->filter, q.q);
 
     return store->ops->conversations_list(store, org_id, &q, page, err);
 }

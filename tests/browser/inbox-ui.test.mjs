@@ -145,6 +145,13 @@ test('search finds a thread by part of its number in any formatting, '
     // typed without the accent, or in capitals
     await search.fill('ZOE');
     await waitForNames(page, ['Zoë Fairweather']);
+    // a zero-width space alone (pasted, or typed by a keyboard) is no
+    // search: every thread, where it once listed the names with a space
+    await search.fill('\u200b');
+    await waitForNames(page, ['+44 20 7946 0958', '+1 (415) 555-0123',
+        'Zoë Fairweather', '+1 (617) 555-0199']);
+    await search.fill('\u2060fair\u200bw\ufeff');
+    await waitForNames(page, ['Zoë Fairweather']);
     await search.fill('nobody at all');
     await page.locator('#list-status',
         { hasText: 'No conversations match' }).waitFor();

@@ -242,6 +242,22 @@ test('a query parameter given twice is 400 naming it, on every list',
     assert.equal((await list('?filter=all&limit=1')).items.length, 1);
 });
 
+test('a search of invisible characters alone lists as no search does',
+    async () => {
+    const { cluster } = ctx;
+    const token = cluster.orgs[0].token;
+    const all = await list('');
+    for (const q of ['\u200b', '\u2060', '\ufeff', '\u200e\u200b']) {
+        // it once matched every name with a space in it
+        const page = await list(`?q=${encodeURIComponent(q)}`);
+        assert.deepEqual(page, all, JSON.stringify(q));
+        const contacts = await api(cluster,
+            `/api/v1/contacts?q=${encodeURIComponent(q)}`, token);
+        const none = await api(cluster, '/api/v1/contacts', token);
+        assert.deepEqual(contacts.json, none.json, JSON.stringify(q));
+    }
+});
+
 test('no token or a wrong token is 401', async () => {
     const { cluster } = ctx;
     assertError(await api(cluster, '/api/v1/conversations', null), 401,

@@ -3307,6 +3307,71 @@ TEST(a_search_from_all_also_finds_archived_threads)
 }
 
 
+/*
+ * Invisible characters (a zero-width space, a word joiner, a BOM, the
+ * direction marks around a number copied from a page) are not looked
+ * for: a search of nothing else is no search at all (every thread, the
+ * archive left out), where it once matched every name with a space.
+ */
+TEST(invisible_characters_in_a_search_are_ignored)
+{
+    size_t                     i;
+    char                       id[INBOX_ID_MAX];
+    fixture_t                  f;
+    inbox_contact_page_t       contacts;
+    inbox_contact_query_t      cq;
+    inbox_ingest_result_t      alice;
+    inbox_conversation_page_t  page;
+    static const char         *invisible[] = {
+        "\xe2\x80\x8b",                      /* U+200B */
+        "\xe2\x81\xa0",                      /* U+2060 */
+        "\xef\xbb\xbf",                      /* U+FEFF */
+        "\xe2\x80\x8e\xe2\x80\x8b\xc2\xad",     /* U+200E U+200B U+00AD */
+    };
+
+    FIXTURE(&f);
+
+    CHECK_INT(inbox_store_contact_upsert(f.store, f.org, ALICE, "Alice Walker",
+                                         id, NULL), INBOX_OK);
+    CHECK_INT(inbox_store_contact_upsert(f.store, f.org, BOB, "Bob Stone", id,
+                                         NULL), INBOX_OK);
+    CHECK_INT(receive(&f, "SM1", ALICE, "a", T0, &alice, NULL), INBOX_OK);
+    CHECK_INT(receive(&f, "SM2", BOB, "b", T0 + 1, NULL, NULL), INBOX_OK);
+    CHECK_INT(receive(&f, "SM3", "+15556667777", "c", T0 + 2, NULL, NULL),
+              INBOX_OK);
+    CHECK_INT(act(&f, alice.conversation_id, INBOX_ACTION_ARCHIVE, NULL),
+              INBOX_OK);
+
+    for (i = 0; i < sizeof(invisible) / sizeof(invisible[0]); i++) {
+        /* as no q: the two threads not archived, the unnamed one too */
+        CHECK_INT(list_count(&f, INBOX_FILTER_ALL, invisible[i]), 2);
+        CHECK(!list_shows(&f, INBOX_FILTER_ALL, invisible[i], ALICE));
+        CHECK(list_shows(&f, INBOX_FILTER_ALL, invisible[i],
+                         "+15556667777"));
+        CHECK_INT(list_count(&f, INBOX_FILTER_ARCHIVED, invisible[i]), 1);
+
+        memset(&cq, 0, sizeof(cq));
+        cq.q = invisible[i];
+        CHECK_INT(inbox_store_contacts_list(f.store, f.org, &cq, &contacts,
+                                            NULL), INBOX_OK);
+        CHECK_INT(contacts.count, 3);
+        inbox_contact_page_free(&contacts);
+    }
+
+    /* within a search they are skipped, in a name and in a number */
+    CHECK_INT(list(&f, f.org, INBOX_FILTER_ALL, "wal\xe2\x80\x8bker", &page),
+              INBOX_OK);
+    CHECK_INT(page.count, 1);
+    inbox_conversation_page_free(&page);
+    CHECK_INT(list_count(&f, INBOX_FILTER_ALL,
+                         "\xe2\x80\xaa(555) 98\xe2\x80\xac"), 1);
+    CHECK(list_shows(&f, INBOX_FILTER_ALL,
+                     "\xe2\x80\xaa(555) 98\xe2\x80\xac", BOB));
+
+    fixture_close(&f);
+}
+
+
 /* Contacts */
 
 /* The contact of the organization's only conversation with phone. */

@@ -1218,6 +1218,22 @@ TEST(contacts_list)
     golden_check(&fake, "contacts_list_name");
     inbox_contact_page_free(&page);
 
+    /* invisible characters alone are no search: as no q at all */
+    fake_reset(&fake);
+    memset(&query, 0, sizeof(query));
+    query.limit = 1;
+    CHECK_INT(inbox_store_contacts_list(store, ORG_ID, &query, &page, &err),
+              INBOX_OK);
+    golden_check(&fake, "contacts_list_all");
+    inbox_contact_page_free(&page);
+
+    fake_reset(&fake);
+    query.q = "\xe2\x80\x8b\xe2\x81\xa0";
+    CHECK_INT(inbox_store_contacts_list(store, ORG_ID, &query, &page, &err),
+              INBOX_OK);
+    golden_check(&fake, "contacts_list_all");
+    inbox_contact_page_free(&page);
+
     fake_reset(&fake);
     memset(&query, 0, sizeof(query));
     query.cursor = "garbage";
@@ -1837,6 +1853,25 @@ TEST(conversations_list_first_page)
     CHECK_INT(inbox_store_conversations_list(store, ORG_ID, &query, &page,
                                              &err), INBOX_ERR_INVALID);
     CHECK_STR(err.field, "cursor");
+    inbox_conversation_page_free(&page);
+
+    /* a search of invisible characters alone (U+200B, U+2060 U+FEFF) is
+     * none: the very commands of the first page, archive left out */
+    fake_reset(&fake);
+    query.cursor = NULL;
+    query.q = "\xe2\x80\x8b";
+    fake.replies[0] = list_page;
+    CHECK_INT(inbox_store_conversations_list(store, ORG_ID, &query, &page,
+                                             &err), INBOX_OK);
+    golden_check(&fake, "conversations_list_first_page");
+    inbox_conversation_page_free(&page);
+
+    fake_reset(&fake);
+    query.q = "\xe2\x81\xa0\xef\xbb\xbf";
+    fake.replies[0] = list_page;
+    CHECK_INT(inbox_store_conversations_list(store, ORG_ID, &query, &page,
+                                             &err), INBOX_OK);
+    golden_check(&fake, "conversations_list_first_page");
     inbox_conversation_page_free(&page);
 
     fake_close(&fake, store);

@@ -64,7 +64,7 @@ static void ngx_http_inbox_batch_ingest(ngx_http_inbox_batch_t *batch,
 static void ngx_http_inbox_batch_reports(ngx_http_inbox_batch_t *batch,
     inbox_store_t *store, ngx_uint_t *which, ngx_uint_t n);
 static void ngx_http_inbox_batch_opt_out(ngx_http_inbox_item_t *item,
-    inbox_store_t *store, const char *contact_id);
+    inbox_store_t *store, const char *contact_id, int64_t sent_at);
 static void ngx_http_inbox_batch_event_handler(ngx_event_t *ev);
 static void ngx_http_inbox_batch_linger(ngx_http_inbox_batch_t *batch);
 static void ngx_http_inbox_batch_linger_handler(ngx_event_t *ev);
@@ -462,7 +462,8 @@ ngx_http_inbox_batch_reports(ngx_http_inbox_batch_t *batch,
         }
 
         if (item->update.opted_out) {
-            ngx_http_inbox_batch_opt_out(item, store, report->contact_id);
+            ngx_http_inbox_batch_opt_out(item, store, report->contact_id,
+                                         report->sent_at);
         }
     }
 
@@ -470,11 +471,12 @@ ngx_http_inbox_batch_reports(ngx_http_inbox_batch_t *batch,
 }
 
 
-/* The carrier refused a message because its contact opted out. */
+/* The carrier refused a message because its contact opted out (unless
+ * the contact opted in since the carrier took it: optout.h). */
 
 static void
 ngx_http_inbox_batch_opt_out(ngx_http_inbox_item_t *item,
-    inbox_store_t *store, const char *contact_id)
+    inbox_store_t *store, const char *contact_id, int64_t sent_at)
 {
     inbox_event_list_t  events;
 
@@ -490,7 +492,8 @@ ngx_http_inbox_batch_opt_out(ngx_http_inbox_item_t *item,
     item->status = inbox_store_contact_opt_out(store, item->org_id,
                                                contact_id,
                                                INBOX_OPT_OUT_CARRIER, NULL, 0,
-                                               NULL, &events, &item->error);
+                                               sent_at, NULL, &events,
+                                               &item->error);
 
     if (item->status == INBOX_OK) {
         ngx_http_inbox_events_send(&events);

@@ -342,7 +342,7 @@ ngx_http_inbox_conversation_opt_out_op(ngx_http_inbox_api_t *api,
 
     if (inbox_store_contact_opt_out(store, api->principal.org_id,
                                     conversation.contact.id,
-                                    INBOX_OPT_OUT_MANUAL, NULL, 0, NULL,
+                                    INBOX_OPT_OUT_MANUAL, NULL, 0, 0, NULL,
                                     &events, &job->error)
         == INBOX_OK)
     {

@@ -52,11 +52,12 @@ typedef int64_t (*sender_pump_pt)(sender_t *s, int64_t now_ms);
 /* Hands events to each ws-server (browsers resume what is lost here). */
 void sender_publish(sender_t *s, const inbox_event_list_t *events);
 /* The carrier refused a contact as opted out: the store marks it so
- * (source "carrier", stamped by the store as it commits) and browsers
- * hear of it; while the store cannot, it is tried again
+ * (source "carrier", stamped by the store as it commits, unless the
+ * contact opted in after sent_at, the report's opted_out_sent_at) and
+ * browsers hear of it; while the store cannot, it is tried again
  * (sender_optouts.c). */
 void sender_opt_out(sender_t *s, const char *org_id,
-    const char *contact_id);
+    const char *contact_id, int64_t sent_at);
 
 void sender_log(sender_t *s, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

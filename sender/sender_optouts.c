@@ -4,7 +4,8 @@
  * of it.  The carrier says it once, in an answer the outbox has already
  * recorded, so an opt-out the store could not take (busy, or down for a
  * moment) waits here and is tried again, a second later and then at
- * least a second apart, until it is taken.
+ * least a second apart, until it is taken, unless the contact opted in
+ * meanwhile (optout.h).
  * What still waits when the sender stops is lost; the carrier refuses
  * the contact's next message the same way, which brings it back.
  */
@@ -27,6 +28,8 @@ struct sender_optout_s {
     sender_optout_t  *next;
     char              org_id[INBOX_ID_MAX];
     char              contact_id[INBOX_ID_MAX];
+    int64_t           sent_at;       /* of the refused message: an opt-in
+                                        since outweighs it (optout.h) */
 };
 
 
@@ -39,13 +42,14 @@ static struct {
 
 
 static inbox_status_t sender_optout_store(sender_t *s, const char *org_id,
-    const char *contact_id, inbox_error_t *err);
+    const char *contact_id, int64_t sent_at, inbox_error_t *err);
 static void sender_optout_wait(sender_t *s, const char *org_id,
-    const char *contact_id);
+    const char *contact_id, int64_t sent_at);
 
 
 void
-sender_opt_out(sender_t *s, const char *org_id, const char *contact_id)
+sender_opt_out(sender_t *s, const char *org_id, const char *contact_id,
+    int64_t sent_at)
 {
     inbox_status_t  rc;
     inbox_error_t   err;
@@ -53,10 +57,10 @@ sender_opt_out(sender_t *s, const char *org_id, const char *contact_id)
     /* behind those waiting: they were refused first */
     rc = sender_optouts.head != NULL
          ? INBOX_ERR_UNAVAILABLE
-         : sender_optout_store(s, org_id, contact_id, &err);
+         : sender_optout_store(s, org_id, contact_id, sent_at, &err);
 
     if (rc == INBOX_ERR_UNAVAILABLE) {
-        sender_optout_wait(s, org_id, contact_id);
+        sender_optout_wait(s, org_id, contact_id, sent_at);
 
     } else if (rc != INBOX_OK) {
         /* gone, or never a contact of that organization */
@@ -82,7 +86,8 @@ sender_optouts_pump(sender_t *s, int64_t now_ms)
     }
 
     while ((o = sender_optouts.head) != NULL) {
-        rc = sender_optout_store(s, o->org_id, o->contact_id, &err);
+        rc = sender_optout_store(s, o->org_id, o->contact_id, o->sent_at,
+                                 &err);
 
         if (rc == INBOX_ERR_UNAVAILABLE) {
             sender_optouts.retry_at = now_ms + SENDER_OPTOUTS_RETRY_MS;
@@ -111,17 +116,18 @@ sender_optouts_pump(sender_t *s, int64_t now_ms)
 
 static inbox_status_t
 sender_optout_store(sender_t *s, const char *org_id, const char *contact_id,
-    inbox_error_t *err)
+    int64_t sent_at, inbox_error_t *err)
 {
     inbox_status_t      rc;
     inbox_event_list_t  events;
 
     memset(&events, 0, sizeof(events));
 
-    /* stamped by the store as it commits (at 0) */
+    /* stamped by the store as it commits (at 0); a START taken while
+     * this waited wins */
     rc = inbox_store_contact_opt_out(s->store, org_id, contact_id,
-                                     INBOX_OPT_OUT_CARRIER, NULL, 0, NULL,
-                                     &events, err);
+                                     INBOX_OPT_OUT_CARRIER, NULL, 0, sent_at,
+                                     NULL, &events, err);
     if (rc == INBOX_OK) {
         sender_publish(s, &events);
     }
@@ -133,7 +139,8 @@ sender_optout_store(sender_t *s, const char *org_id, const char *contact_id,
 
 
 static void
-sender_optout_wait(sender_t *s, const char *org_id, const char *contact_id)
+sender_optout_wait(sender_t *s, const char *org_id, const char *contact_id,
+    int64_t sent_at)
 {
     sender_optout_t  *o, *oldest;
 
@@ -160,6 +167,7 @@ sender_optout_wait(sender_t *s, const char *org_id, const char *contact_id)
 
     snprintf(o->org_id, sizeof(o->org_id), "%s", org_id);
     snprintf(o->contact_id, sizeof(o->contact_id), "%s", contact_id);
+    o->sent_at = sent_at;
 
     if (sender_optouts.head == NULL) {
         sender_log(s, "the store cannot take contact %s's opt-out at the "

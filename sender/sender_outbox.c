@@ -905,7 +905,8 @@ sender_outbox_recorded(sender_t *s, sender_send_t *send,
     }
 
     if (record->report.opted_out_contact[0] != '\0') {
-        sender_opt_out(s, send->org_id, record->report.opted_out_contact);
+        sender_opt_out(s, send->org_id, record->report.opted_out_contact,
+                       record->report.opted_out_sent_at);
     }
 
     /* due again (a retry's backoff, one given back at once): look then */

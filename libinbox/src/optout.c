@@ -40,7 +40,8 @@ inbox_opt_out_source_parse(const char *name, inbox_opt_out_source_t *source)
 
 int
 inbox_contact_opt_out(inbox_contact_record_t *contact,
-    inbox_opt_out_source_t source, const char *keyword, int64_t at)
+    inbox_opt_out_source_t source, const char *keyword, int64_t at,
+    int64_t sent_at)
 {
     const char  *name;
 
@@ -48,6 +49,14 @@ inbox_contact_opt_out(inbox_contact_record_t *contact,
 
     /* the first opt-out is the one that counts */
     if (contact->opted_out || name == NULL) {
+        return 0;
+    }
+
+    /* a refusal of a send before the contact's START: it resubscribed
+     * since, and only the contact opts itself out again */
+    if (source == INBOX_OPT_OUT_CARRIER && contact->opted_in_at > 0
+        && sent_at <= contact->opted_in_at)
+    {
         return 0;
     }
 
@@ -63,13 +72,14 @@ inbox_contact_opt_out(inbox_contact_record_t *contact,
 
 
 int
-inbox_contact_opt_in(inbox_contact_record_t *contact)
+inbox_contact_opt_in(inbox_contact_record_t *contact, int64_t at)
 {
     if (!contact->opted_out) {
         return 0;
     }
 
     contact->opted_out = 0;
+    contact->opted_in_at = at;
     contact->opted_out_at = 0;
     contact->opt_out_source[0] = '\0';
     contact->opt_out_keyword[0] = '\0';

@@ -699,8 +699,9 @@ done:
 inbox_status_t
 inbox_store_contact_opt_out(inbox_store_t *store, const char *org_id,
     const char *contact_id, inbox_opt_out_source_t source,
-    const char *keyword, int64_t at, inbox_contact_record_t *contact,
-    inbox_event_list_t *events, inbox_error_t *err)
+    const char *keyword, int64_t at, int64_t sent_at,
+    inbox_contact_record_t *contact, inbox_event_list_t *events,
+    inbox_error_t *err)
 {
     inbox_status_t          status;
     inbox_contact_record_t  unused;
@@ -723,9 +724,13 @@ inbox_store_contact_opt_out(inbox_store_t *store, const char *org_id,
     }
 
     /* at 0 is read by the backend under its write lock */
+    if (source != INBOX_OPT_OUT_CARRIER || sent_at < 0) {
+        sent_at = 0;
+    }
+
     status = store->ops->contact_opt_out(store, org_id, contact_id, source,
-                                         keyword, at > 0 ? at : 0, contact,
-                                         events, err);
+                                         keyword, at > 0 ? at : 0, sent_at,
+                                         contact, events, err);
 
     if (contact == &unused) {
         inbox_contact_record_free(&unused);
@@ -1467,6 +1472,7 @@ inbox_store_status_report_rule(inbox_status_report_t *r)
 {
     r->changed = 0;
     r->contact_id[0] = '\0';
+    r->sent_at = 0;
     inbox_error_clear(&r->error);
     r->status = INBOX_OK;
 
@@ -1527,6 +1533,7 @@ inbox_store_message_status_updates(inbox_store_t *store,
             reports[i].error = *err;
             reports[i].changed = 0;
             reports[i].contact_id[0] = '\0';
+            reports[i].sent_at = 0;
         }
     }
 

@@ -306,13 +306,15 @@ typedef struct {
                                                                               \
     /* opt-out and opt-in: store_BACKEND_optout.c; source known,              \
      * keyword NULL unless the source is a keyword, at 0 for now (read once   \
-     * the write lock is held), contact zeroed: store.c did */                \
+     * the write lock is held), sent_at 0 unless the source is the carrier,   \
+     * contact zeroed: store.c did */                                         \
     X(RULED, contact_opt_out,                                                 \
       (inbox_store_t *store, const char *org_id, const char *contact_id,      \
        inbox_opt_out_source_t source, const char *keyword, int64_t at,        \
-       inbox_contact_record_t *contact, inbox_event_list_t *events,           \
-       inbox_error_t *err),                                                   \
-      (store, org_id, contact_id, source, keyword, at, contact, events, err)) \
+       int64_t sent_at, inbox_contact_record_t *contact,                      \
+       inbox_event_list_t *events, inbox_error_t *err),                       \
+      (store, org_id, contact_id, source, keyword, at, sent_at, contact,      \
+       events, err))                                                          \
     X(RULED, contact_opt_in,                                                  \
       (inbox_store_t *store, const char *org_id, const char *contact_id,      \
        const char *keyword, int64_t at, inbox_contact_record_t *contact,      \

@@ -171,6 +171,7 @@ inbox_mongo_parse_contact(const bson_t *doc, inbox_contact_record_t *c)
     inbox_mongo_get_str(doc, "opt_out_keyword", c->opt_out_keyword,
                         sizeof(c->opt_out_keyword));
     inbox_mongo_get_str(doc, "timezone", c->timezone, sizeof(c->timezone));
+    c->opted_in_at = inbox_mongo_get_date(doc, "opted_in_at");
     c->created_at = inbox_mongo_get_date(doc, "created_at");
     inbox_mongo_get_id(doc, "conversation_id", c->conversation_id);
 

@@ -404,8 +404,8 @@ inbox_mongo_ingest_opt(inbox_mongo_store_t *ms, const inbox_inbound_t *msg,
 
     changed = result->keyword == INBOX_KEYWORD_OPT_OUT
               ? inbox_contact_opt_out(record, INBOX_OPT_OUT_KEYWORD, keyword,
-                                      in->at)
-              : inbox_contact_opt_in(record);
+                                      in->at, 0)
+              : inbox_contact_opt_in(record, in->at);
 
     if (!changed) {
         return INBOX_OK;

@@ -18,8 +18,8 @@
 static inbox_status_t inbox_mongo_contact_opt(inbox_store_t *store,
     const char *org_id, const char *contact_id, int opt_out,
     inbox_opt_out_source_t source, const char *keyword, int64_t at,
-    inbox_contact_record_t *contact, inbox_event_list_t *events,
-    inbox_error_t *err);
+    int64_t sent_at, inbox_contact_record_t *contact,
+    inbox_event_list_t *events, inbox_error_t *err);
 static inbox_status_t inbox_mongo_contact_read(inbox_mongo_store_t *ms,
     const bson_oid_t *org, const bson_oid_t *oid,
     inbox_contact_record_t *contact, inbox_error_t *err);
@@ -28,11 +28,13 @@ static inbox_status_t inbox_mongo_contact_read(inbox_mongo_store_t *ms,
 inbox_status_t
 inbox_mongo_contact_opt_out(inbox_store_t *store, const char *org_id,
     const char *contact_id, inbox_opt_out_source_t source,
-    const char *keyword, int64_t at, inbox_contact_record_t *contact,
-    inbox_event_list_t *events, inbox_error_t *err)
+    const char *keyword, int64_t at, int64_t sent_at,
+    inbox_contact_record_t *contact, inbox_event_list_t *events,
+    inbox_error_t *err)
 {
     return inbox_mongo_contact_opt(store, org_id, contact_id, 1, source,
-                                   keyword, at, contact, events, err);
+                                   keyword, at, sent_at, contact, events,
+                                   err);
 }
 
 
@@ -43,7 +45,7 @@ inbox_mongo_contact_opt_in(inbox_store_t *store, const char *org_id,
     inbox_error_t *err)
 {
     return inbox_mongo_contact_opt(store, org_id, contact_id, 0,
-                                   INBOX_OPT_OUT_KEYWORD, keyword, at,
+                                   INBOX_OPT_OUT_KEYWORD, keyword, at, 0,
                                    contact, events, err);
 }
 
@@ -51,8 +53,9 @@ inbox_mongo_contact_opt_in(inbox_store_t *store, const char *org_id,
 static inbox_status_t
 inbox_mongo_contact_opt(inbox_store_t *store, const char *org_id,
     const char *contact_id, int opt_out, inbox_opt_out_source_t source,
-    const char *keyword, int64_t at, inbox_contact_record_t *contact,
-    inbox_event_list_t *events, inbox_error_t *err)
+    const char *keyword, int64_t at, int64_t sent_at,
+    inbox_contact_record_t *contact, inbox_event_list_t *events,
+    inbox_error_t *err)
 {
     int                   found, changed;
     bson_t                doc;
@@ -85,8 +88,9 @@ inbox_mongo_contact_opt(inbox_store_t *store, const char *org_id,
         return rc;
     }
 
-    changed = opt_out ? inbox_contact_opt_out(contact, source, keyword, at)
-                      : inbox_contact_opt_in(contact);
+    changed = opt_out ? inbox_contact_opt_out(contact, source, keyword, at,
+                                              sent_at)
+                      : inbox_contact_opt_in(contact, at);
 
     if (!changed) {
         return INBOX_OK;
@@ -195,6 +199,18 @@ inbox_mongo_contact_opt_write(inbox_mongo_store_t *ms, const bson_oid_t *org,
         BSON_APPEND_DOCUMENT(&query, "opted_out", command);
         bson_destroy(command);
 
+        /* the carrier's rule read the last opt-in too: still that one */
+        if (strcmp(after->opt_out_source,
+                   inbox_opt_out_source_name(INBOX_OPT_OUT_CARRIER)) == 0)
+        {
+            if (after->opted_in_at > 0) {
+                BSON_APPEND_DATE_TIME(&query, "opted_in_at",
+                                      after->opted_in_at);
+            } else {
+                BSON_APPEND_NULL(&query, "opted_in_at");
+            }
+        }
+
         BSON_APPEND_BOOL(&set, "opted_out", true);
         BSON_APPEND_DATE_TIME(&set, "opted_out_at", after->opted_out_at);
         BSON_APPEND_UTF8(&set, "opt_out_source", after->opt_out_source);
@@ -212,6 +228,7 @@ inbox_mongo_contact_opt_write(inbox_mongo_store_t *ms, const bson_oid_t *org,
         BSON_APPEND_NULL(&set, "opted_out_at");
         BSON_APPEND_NULL(&set, "opt_out_source");
         BSON_APPEND_NULL(&set, "opt_out_keyword");
+        BSON_APPEND_DATE_TIME(&set, "opted_in_at", after->opted_in_at);
     }
 
     command = BCON_NEW("findAndModify", BCON_UTF8("contacts"),

@@ -124,7 +124,7 @@ static inbox_status_t inbox_mongo_status_apply(inbox_mongo_store_t *ms,
 static inbox_status_t inbox_mongo_delivery_move(inbox_mongo_store_t *ms,
     const bson_oid_t *org, const bson_t *which, inbox_delivery_t to,
     const char *error_code, int64_t now, int *moved,
-    inbox_delivery_t *status, char contact[INBOX_ID_MAX],
+    inbox_delivery_t *status, char contact[INBOX_ID_MAX], int64_t *sent_at,
     inbox_event_list_t *events, inbox_error_t *err);
 static inbox_status_t inbox_mongo_hold_settle(inbox_mongo_store_t *ms,
     const bson_oid_t *org, const bson_t *doc, inbox_hold_action_t hold,
@@ -1925,7 +1925,7 @@ inbox_mongo_outbox_record(inbox_mongo_store_t *ms,
             rc = inbox_mongo_delivery_move(ms, &org, which,
                                            INBOX_DELIVERY_QUEUED, NULL, now,
                                            &moved, &report->status, NULL,
-                                           NULL, err);
+                                           NULL, NULL, err);
             bson_destroy(which);
             report->next_attempt_at = next_at;
         }
@@ -2002,8 +2002,12 @@ inbox_mongo_outbox_record(inbox_mongo_store_t *ms,
                                    now, &moved, &report->status,
                                    carrier_opt_out
                                    ? report->opted_out_contact : NULL,
-                                   events, err);
+                                   NULL, events, err);
     bson_destroy(which);
+
+    if (carrier_opt_out) {
+        report->opted_out_sent_at = now;
+    }
 
     if (rc == INBOX_OK && result->outcome == INBOX_SEND_CANCELLED) {
         /* counted cancelled, not failed (store_mongo_campaigns.c) */
@@ -2059,9 +2063,11 @@ inbox_mongo_status_apply(inbox_mongo_store_t *ms, inbox_status_report_t *r,
     inbox_delivery_t   status;
     inbox_error_t     *err;
     char              *contact_id;
+    int64_t           *sent_at;
 
     err = &r->error;
     contact_id = r->find_contact ? r->contact_id : NULL;
+    sent_at = r->find_contact ? &r->sent_at : NULL;
 
     rc = inbox_mongo_ids(r->org_id, &org, NULL, NULL, err);
     if (rc != INBOX_OK) {
@@ -2075,7 +2081,7 @@ inbox_mongo_status_apply(inbox_mongo_store_t *ms, inbox_status_report_t *r,
 
     rc = inbox_mongo_delivery_move(ms, &org, which, r->delivery,
                                    r->error_code, now, &r->changed, &status,
-                                   contact_id, events, err);
+                                   contact_id, sent_at, events, err);
 
     if (rc == INBOX_ERR_NOT_FOUND) {
         /* before the sender recorded the id: kept for it (delivery.h) */
@@ -2101,7 +2107,8 @@ inbox_mongo_status_apply(inbox_mongo_store_t *ms, inbox_status_report_t *r,
         if (rc == INBOX_OK) {
             rc = inbox_mongo_delivery_move(ms, &org, which, r->delivery,
                                            r->error_code, now, &r->changed,
-                                           &status, contact_id, events, err);
+                                           &status, contact_id, sent_at,
+                                           events, err);
 
             if (rc == INBOX_ERR_NOT_FOUND) {
                 rc = INBOX_OK;
@@ -2329,14 +2336,15 @@ inbox_mongo_message_get(inbox_mongo_store_t *ms, bson_t *filter,
  * before to), keeping error_code (NULL: the one it has); settles its
  * hold as the status says; appends message.status.  *moved says whether
  * it moved, *status what the message's status is now, contact (unless
- * NULL) gets its contact's id.  events NULL with to "queued": only reads
+ * NULL) gets its contact's id and *sent_at (unless NULL) when the carrier
+ * took it (0: not yet).  events NULL with to "queued": only reads
  * the status.
  */
 static inbox_status_t
 inbox_mongo_delivery_move(inbox_mongo_store_t *ms, const bson_oid_t *org,
     const bson_t *which, inbox_delivery_t to, const char *error_code,
     int64_t now, int *moved, inbox_delivery_t *status,
-    char contact[INBOX_ID_MAX], inbox_event_list_t *events,
+    char contact[INBOX_ID_MAX], int64_t *sent_at, inbox_event_list_t *events,
     inbox_error_t *err)
 {
     int                  found;
@@ -2393,6 +2401,7 @@ inbox_mongo_delivery_move(inbox_mongo_store_t *ms, const bson_oid_t *org,
                          "held", BCON_INT32(1),
                          "credits", BCON_INT32(1),
                          "campaign_id", BCON_INT32(1),
+                         "submitted_at", BCON_INT32(1),
                      "}",
                      "new", BCON_BOOL(true)),
             &value, &found, err);
@@ -2421,7 +2430,8 @@ inbox_mongo_delivery_move(inbox_mongo_store_t *ms, const bson_oid_t *org,
                                   BCON_NEW("status", BCON_INT32(1),
                                            "contact_id", BCON_INT32(1),
                                            "held", BCON_INT32(1),
-                                           "credits", BCON_INT32(1)),
+                                           "credits", BCON_INT32(1),
+                                           "submitted_at", BCON_INT32(1)),
                                   &doc, &found, err);
         bson_destroy(&query);
 
@@ -2436,6 +2446,10 @@ inbox_mongo_delivery_move(inbox_mongo_store_t *ms, const bson_oid_t *org,
 
             if (contact != NULL) {
                 inbox_mongo_get_id(&doc, "contact_id", contact);
+            }
+
+            if (sent_at != NULL) {
+                *sent_at = inbox_mongo_get_date(&doc, "submitted_at");
             }
 
             /* a move whose settling failed (no transaction spans the
@@ -2458,6 +2472,10 @@ inbox_mongo_delivery_move(inbox_mongo_store_t *ms, const bson_oid_t *org,
 
     if (contact != NULL) {
         inbox_mongo_get_id(&value, "contact_id", contact);
+    }
+
+    if (sent_at != NULL) {
+        *sent_at = inbox_mongo_get_date(&value, "submitted_at");
     }
 
     rc = inbox_mongo_hold_settle(ms, org, &value, inbox_delivery_hold(to),

@@ -935,7 +935,19 @@ static const char *inbox_sqlite_migrations[] = {
      * than as new as its contact.
      */
     "UPDATE conversations SET last_activity_at = 0"
-    "  WHERE last_message_id IS NULL;"
+    "  WHERE last_message_id IS NULL;",
+
+    /*
+     * 21: a contact keeps when it last opted in, so that a carrier's
+     * refusal of a send before then opts it out no more (optout.h); the
+     * contacts that opted in before, from their timelines.
+     */
+    "ALTER TABLE contacts ADD COLUMN opted_in_at INTEGER;"
+    "UPDATE contacts SET opted_in_at = (SELECT max(e.at)"
+    "  FROM contact_events e"
+    "  WHERE e.contact_id = contacts.id AND e.type = 'opt_in')"
+    "  WHERE id IN (SELECT contact_id FROM contact_events"
+    "    WHERE type = 'opt_in');"
 };
 
 #define INBOX_SQLITE_VERSION                                                  \

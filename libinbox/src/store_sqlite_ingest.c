@@ -783,8 +783,9 @@ inbox_sqlite_ingest_opt(inbox_sqlite_batch_t *batch,
 
     result->opt_changed =
         result->keyword == INBOX_KEYWORD_OPT_OUT
-        ? inbox_contact_opt_out(contact, INBOX_OPT_OUT_KEYWORD, keyword, at)
-        : inbox_contact_opt_in(contact);
+        ? inbox_contact_opt_out(contact, INBOX_OPT_OUT_KEYWORD, keyword, at,
+                                0)
+        : inbox_contact_opt_in(contact, at);
 
     if (!result->opt_changed) {
         return INBOX_OK;

@@ -15,18 +15,20 @@
 static inbox_status_t inbox_sqlite_contact_opt(inbox_store_t *store,
     const char *org_id, const char *contact_id, int opt_out,
     inbox_opt_out_source_t source, const char *keyword, int64_t at,
-    inbox_contact_record_t *contact, inbox_event_list_t *events,
-    inbox_error_t *err);
+    int64_t sent_at, inbox_contact_record_t *contact,
+    inbox_event_list_t *events, inbox_error_t *err);
 
 
 inbox_status_t
 inbox_sqlite_contact_opt_out(inbox_store_t *store, const char *org_id,
     const char *contact_id, inbox_opt_out_source_t source,
-    const char *keyword, int64_t at, inbox_contact_record_t *contact,
-    inbox_event_list_t *events, inbox_error_t *err)
+    const char *keyword, int64_t at, int64_t sent_at,
+    inbox_contact_record_t *contact, inbox_event_list_t *events,
+    inbox_error_t *err)
 {
     return inbox_sqlite_contact_opt(store, org_id, contact_id, 1, source,
-                                    keyword, at, contact, events, err);
+                                    keyword, at, sent_at, contact, events,
+                                    err);
 }
 
 
@@ -37,7 +39,7 @@ inbox_sqlite_contact_opt_in(inbox_store_t *store, const char *org_id,
     inbox_error_t *err)
 {
     return inbox_sqlite_contact_opt(store, org_id, contact_id, 0,
-                                    INBOX_OPT_OUT_KEYWORD, keyword, at,
+                                    INBOX_OPT_OUT_KEYWORD, keyword, at, 0,
                                     contact, events, err);
 }
 
@@ -50,8 +52,9 @@ inbox_sqlite_contact_opt_in(inbox_store_t *store, const char *org_id,
 static inbox_status_t
 inbox_sqlite_contact_opt(inbox_store_t *store, const char *org_id,
     const char *contact_id, int opt_out, inbox_opt_out_source_t source,
-    const char *keyword, int64_t at, inbox_contact_record_t *contact,
-    inbox_event_list_t *events, inbox_error_t *err)
+    const char *keyword, int64_t at, int64_t sent_at,
+    inbox_contact_record_t *contact, inbox_event_list_t *events,
+    inbox_error_t *err)
 {
     int                   changed;
     int64_t               org, id, conversation_id;
@@ -90,8 +93,10 @@ inbox_sqlite_contact_opt(inbox_store_t *store, const char *org_id,
         goto failed;
     }
 
-    changed = opt_out ? inbox_contact_opt_out(contact, source, keyword, at)
-                      : inbox_contact_opt_in(contact);
+    /* the last opt-in read in this transaction: none comes between */
+    changed = opt_out ? inbox_contact_opt_out(contact, source, keyword, at,
+                                              sent_at)
+                      : inbox_contact_opt_in(contact, at);
 
     if (!changed) {
         return inbox_sqlite_commit(conn, err);
@@ -167,11 +172,14 @@ inbox_sqlite_contact_opt_write(inbox_sqlite_conn_t *conn, int64_t org,
     } else {
         stmt = inbox_sqlite_stmt(conn, INBOX_SQL_CONTACT_OPT_IN,
             "UPDATE contacts SET opted_out = 0, opted_out_at = NULL,"
-            " opt_out_source = NULL, opt_out_keyword = NULL WHERE id = ?1",
+            " opt_out_source = NULL, opt_out_keyword = NULL,"
+            " opted_in_at = ?2 WHERE id = ?1",
             err);
         if (stmt == NULL) {
             return err->code;
         }
+
+        sqlite3_bind_int64(stmt, 2, after->opted_in_at);
     }
 
     sqlite3_bind_int64(stmt, 1, contact);

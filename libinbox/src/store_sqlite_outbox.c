@@ -1265,6 +1265,7 @@ inbox_sqlite_outbox_record(inbox_sqlite_conn_t *conn,
             status = inbox_sqlite_message_contact(conn, message, NULL,
                                                   report->opted_out_contact,
                                                   NULL, err);
+            report->opted_out_sent_at = now;
         }
 
     } else {
@@ -1279,6 +1280,7 @@ inbox_sqlite_outbox_record(inbox_sqlite_conn_t *conn,
             status = inbox_sqlite_message_contact(conn, message, NULL,
                                                   report->opted_out_contact,
                                                   NULL, err);
+            report->opted_out_sent_at = now;
         }
 
         if (status == INBOX_OK
@@ -1381,7 +1383,7 @@ inbox_sqlite_status_apply(inbox_sqlite_conn_t *conn,
     inbox_error_t *err)
 {
     int             rc;
-    int64_t         org, message;
+    int64_t         org, message, sent_at;
     sqlite3_stmt   *stmt;
     inbox_status_t  status;
 
@@ -1392,7 +1394,7 @@ inbox_sqlite_status_apply(inbox_sqlite_conn_t *conn,
     }
 
     stmt = inbox_sqlite_stmt(conn, INBOX_SQL_STATUS_FIND,
-        "SELECT id FROM messages"
+        "SELECT id, coalesce(submitted_at, 0) FROM messages"
         " WHERE org_id = ?1 AND provider = ?2 AND provider_id = ?3"
         " AND direction = 'outbound'", err);
     if (stmt == NULL) {
@@ -1405,6 +1407,7 @@ inbox_sqlite_status_apply(inbox_sqlite_conn_t *conn,
 
     rc = sqlite3_step(stmt);
     message = rc == SQLITE_ROW ? sqlite3_column_int64(stmt, 0) : 0;
+    sent_at = rc == SQLITE_ROW ? sqlite3_column_int64(stmt, 1) : 0;
     inbox_sqlite_done(stmt);
 
     if (rc == SQLITE_DONE) {
@@ -1423,6 +1426,8 @@ inbox_sqlite_status_apply(inbox_sqlite_conn_t *conn,
         if (status != INBOX_OK) {
             return status;
         }
+
+        r->sent_at = sent_at;
     }
 
     /* a repeat or a late report moves nothing and writes nothing */

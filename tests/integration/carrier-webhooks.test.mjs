@@ -610,4 +610,69 @@ test('Telnyx 40300: the message failed because the contact opted out at '
     }
 });
 
+test('Telnyx 40300 that comes after the contact texted STOP and START, for '
+     + 'a message sent before, leaves the contact opted in; one for a '
+     + 'message sent after START opts it out', async () => {
+    const id = randomUUID();
+    const { contact, messageId, contactId, conversationId } =
+        await sentReply(telnyxOrg, id, { viaTelnyx: true });
+    await deliverTelnyx(telnyxEvent('message.received',
+        inboundRecord({ from: contact, body: 'STOP' })));
+    assert.equal((await contactOf(telnyxOrg, contactId)).opted_out, true);
+    await deliverTelnyx(telnyxEvent('message.received',
+        inboundRecord({ from: contact, body: 'START' })));
+    assert.equal((await contactOf(telnyxOrg, contactId)).opted_out, false);
+
+    /* Telnyx's report of the reply sent before the STOP, late */
+    const ws = await connectWs(ctx.cluster, telnyxOrg.token);
+    try {
+        await deliverTelnyx(telnyxEvent('message.finalized',
+            outboundRecord({ id, to: contact, status: 'sending_failed',
+                             errorCode: '40300' })));
+        await marker(ws, telnyxOrg);
+        assert.deepEqual(statusFrames(ws, messageId).map((f) =>
+            [f.status, f.error_code]), [['failed', 'contact_opted_out']]);
+        assert.equal(ws.frames.filter((f) => f.type === 'contact.updated')
+                     .length, 0);
+    } finally {
+        ws.close();
+    }
+    const c = await contactOf(telnyxOrg, contactId);
+    assert.equal(c.opted_out, false);
+    assert.equal(c.opt_out_source, null);
+
+    /* the business may answer the contact again */
+    const res = await api(ctx.cluster,
+        `/api/v1/conversations/${conversationId}/messages`, telnyxOrg.token,
+        { method: 'POST', body: { body: 'Welcome back' } });
+    assert.equal(res.status, 201, res.text);
+
+    /* a message Telnyx took after the START and refused: opted out */
+    const later = randomUUID();
+    await store('reply-sent', telnyxOrg.id, conversationId, 'Still there?',
+                later);
+    await deliverTelnyx(telnyxEvent('message.finalized',
+        outboundRecord({ id: later, to: contact, status: 'sending_failed',
+                         errorCode: '40300' })));
+    const after = await contactOf(telnyxOrg, contactId);
+    assert.equal(after.opted_out, true);
+    assert.equal(after.opt_out_source, 'carrier');
+});
+
+test('Twilio 21610 that comes after the contact texted STOP and START, for '
+     + 'a message sent before, leaves the contact opted in', async () => {
+    const sid = newMessageSid();
+    const { contact, messageId, contactId } = await sentReply(twilioOrg,
+                                                              sid);
+    await deliverInbound(ctx.cluster, { from: contact, body: 'STOP' });
+    await deliverInbound(ctx.cluster, { from: contact, body: 'START' });
+
+    await deliverStatus(statusForm({ sid, status: 'failed', to: contact,
+                                     errorCode: '21610' }));
+    const m = await messageById(twilioOrg, contact, messageId);
+    assert.deepEqual([m.status, m.error_code],
+                     ['failed', 'contact_opted_out']);
+    assert.equal((await contactOf(twilioOrg, contactId)).opted_out, false);
+});
+
 errorLogIsCleanTest(ctx);

@@ -17,38 +17,79 @@ TEST(the_first_opt_out_counts_and_an_opt_in_clears_it)
 
     memset(&c, 0, sizeof(c));
 
-    CHECK_INT(inbox_contact_opt_in(&c), 0);
+    CHECK_INT(inbox_contact_opt_in(&c, 50), 0);
+    CHECK_INT(c.opted_in_at, 0);
 
-    CHECK_INT(inbox_contact_opt_out(&c, INBOX_OPT_OUT_KEYWORD, "STOP", 100),
-              1);
+    CHECK_INT(inbox_contact_opt_out(&c, INBOX_OPT_OUT_KEYWORD, "STOP", 100,
+                                    0), 1);
     CHECK_INT(c.opted_out, 1);
     CHECK_INT(c.opted_out_at, 100);
     CHECK_STR(c.opt_out_source, "keyword");
     CHECK_STR(c.opt_out_keyword, "STOP");
 
     /* again, from anywhere: as it first was */
-    CHECK_INT(inbox_contact_opt_out(&c, INBOX_OPT_OUT_CARRIER, NULL, 200),
-              0);
+    CHECK_INT(inbox_contact_opt_out(&c, INBOX_OPT_OUT_CARRIER, NULL, 200,
+                                    150), 0);
     CHECK_INT(c.opted_out_at, 100);
     CHECK_STR(c.opt_out_source, "keyword");
 
-    CHECK_INT(inbox_contact_opt_in(&c), 1);
+    CHECK_INT(inbox_contact_opt_in(&c, 250), 1);
     CHECK_INT(c.opted_out, 0);
     CHECK_INT(c.opted_out_at, 0);
+    CHECK_INT(c.opted_in_at, 250);
     CHECK_STR(c.opt_out_source, "");
     CHECK_STR(c.opt_out_keyword, "");
 
     /* by hand: no keyword kept, whatever is given */
-    CHECK_INT(inbox_contact_opt_out(&c, INBOX_OPT_OUT_MANUAL, "STOP", 300),
-              1);
+    CHECK_INT(inbox_contact_opt_out(&c, INBOX_OPT_OUT_MANUAL, "STOP", 300,
+                                    0), 1);
     CHECK_STR(c.opt_out_source, "manual");
     CHECK_STR(c.opt_out_keyword, "");
 
     /* an unknown source opts nobody out */
-    CHECK_INT(inbox_contact_opt_in(&c), 1);
-    CHECK_INT(inbox_contact_opt_out(&c, (inbox_opt_out_source_t) 9, NULL, 1),
-              0);
+    CHECK_INT(inbox_contact_opt_in(&c, 400), 1);
+    CHECK_INT(inbox_contact_opt_out(&c, (inbox_opt_out_source_t) 9, NULL, 1,
+                                    0), 0);
     CHECK_INT(c.opted_out, 0);
+}
+
+
+TEST(a_carrier_refusal_from_before_the_last_opt_in_changes_nothing)
+{
+    inbox_contact_record_t  c;
+
+    memset(&c, 0, sizeof(c));
+
+    /* never opted in: the carrier's word counts */
+    CHECK_INT(inbox_contact_opt_out(&c, INBOX_OPT_OUT_CARRIER, NULL, 100, 90),
+              1);
+    CHECK_STR(c.opt_out_source, "carrier");
+
+    /* STOP, START at 300: a report of a send at 200 comes late */
+    CHECK_INT(inbox_contact_opt_in(&c, 300), 1);
+    CHECK_INT(inbox_contact_opt_out(&c, INBOX_OPT_OUT_CARRIER, NULL, 400,
+                                    200), 0);
+    CHECK_INT(inbox_contact_opt_out(&c, INBOX_OPT_OUT_CARRIER, NULL, 400,
+                                    300), 0);
+    CHECK_INT(c.opted_out, 0);
+
+    /* unknown when the carrier took it: the START stands */
+    CHECK_INT(inbox_contact_opt_out(&c, INBOX_OPT_OUT_CARRIER, NULL, 400, 0),
+              0);
+
+    /* a send after the START, refused: opted out again */
+    CHECK_INT(inbox_contact_opt_out(&c, INBOX_OPT_OUT_CARRIER, NULL, 500,
+                                    301), 1);
+    CHECK_INT(c.opted_out_at, 500);
+    CHECK_STR(c.opt_out_source, "carrier");
+
+    /* the contact's own STOP or a person's hand: whenever */
+    CHECK_INT(inbox_contact_opt_in(&c, 600), 1);
+    CHECK_INT(inbox_contact_opt_out(&c, INBOX_OPT_OUT_KEYWORD, "STOP", 700,
+                                    0), 1);
+    CHECK_INT(inbox_contact_opt_in(&c, 800), 1);
+    CHECK_INT(inbox_contact_opt_out(&c, INBOX_OPT_OUT_MANUAL, NULL, 900, 0),
+              1);
 }
 
 

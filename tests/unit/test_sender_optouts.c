@@ -1,7 +1,8 @@
 /*
  * The sender's carrier opt-outs against a real SQLite store that another
  * connection holds locked: an opt-out the store cannot take waits and is
- * taken once the lock is gone, in the order the carrier refused them.
+ * taken once the lock is gone, in the order the carrier refused them,
+ * unless its contact texted START meanwhile.
  * sender.c (the process, its loop) is not linked: its publish and log
  * are this file's, which count the events and keep the last line.
  */
@@ -81,7 +82,7 @@ opted_out_at_carrier(inbox_store_t *store, const char *org, const char *id)
 TEST(an_opt_out_the_store_cannot_take_waits_and_is_taken_later)
 {
     char            path[128], uri[160], org[INBOX_ID_MAX];
-    char            ana[INBOX_ID_MAX], ben[INBOX_ID_MAX];
+    char            ana[INBOX_ID_MAX], ben[INBOX_ID_MAX], cy[INBOX_ID_MAX];
     int64_t         now, wait;
     sqlite3        *blocker;
     sender_t        s;
@@ -110,6 +111,12 @@ TEST(an_opt_out_the_store_cannot_take_waits_and_is_taken_later)
 
     contact_add(s.store, org, "+15551230001", ana);
     contact_add(s.store, org, "+15551230002", ben);
+    contact_add(s.store, org, "+15551230003", cy);
+
+    /* cy texted STOP, and the carrier blocks it too */
+    CHECK_INT(inbox_store_contact_opt_out(s.store, org, cy,
+                                          INBOX_OPT_OUT_KEYWORD, "STOP", 0, 0,
+                                          NULL, NULL, NULL), INBOX_OK);
 
     /* nothing waits: the pump has nothing to look at */
     CHECK_INT(sender_optouts_pump(&s, inbox_now_ms()), -1);
@@ -120,11 +127,12 @@ TEST(an_opt_out_the_store_cannot_take_waits_and_is_taken_later)
               SQLITE_OK);
 
     /* refused by the store after its busy timeout: it waits */
-    sender_opt_out(&s, org, ana);
+    sender_opt_out(&s, org, ana, inbox_now_ms());
     CHECK(strstr(last_log, "tried again") != NULL);
-    /* the next goes behind it at once, without meeting the lock */
+    /* the next go behind it at once, without meeting the lock */
     now = inbox_now_ms();
-    sender_opt_out(&s, org, ben);
+    sender_opt_out(&s, org, ben, now);
+    sender_opt_out(&s, org, cy, now);
     CHECK(inbox_now_ms() - now < 1000);
     CHECK_INT(published, 0);
 
@@ -137,16 +145,21 @@ TEST(an_opt_out_the_store_cannot_take_waits_and_is_taken_later)
 
     CHECK_INT(opted_out_at_carrier(s.store, org, ana), 0);
 
+    /* cy texts START while its carrier's refusal waits */
+    CHECK_INT(inbox_store_contact_opt_in(s.store, org, cy, "START", 0, NULL,
+                                         NULL, NULL), INBOX_OK);
+
     /* the store is back: both taken, and browsers hear of both */
     CHECK_INT(sender_optouts_pump(&s, now + 1000), -1);
     CHECK_INT(opted_out_at_carrier(s.store, org, ana), 1);
     CHECK_INT(opted_out_at_carrier(s.store, org, ben), 1);
+    CHECK_INT(opted_out_at_carrier(s.store, org, cy), 0);
     CHECK(published >= 2);
     CHECK_INT(sender_optouts_pump(&s, now + 5000), -1);
 
     /* a contact that is not there is logged, not kept */
     published = 0;
-    sender_opt_out(&s, org, "999999");
+    sender_opt_out(&s, org, "999999", inbox_now_ms());
     CHECK(strstr(last_log, "cannot mark contact 999999") != NULL);
     CHECK_INT(sender_optouts_pump(&s, now + 10000), -1);
     CHECK_INT(published, 0);

@@ -6528,6 +6528,130 @@ TEST(refused_and_opted_out_sends_fail_with_their_codes_and_cost_nothing)
 }
 
 
+/*
+ * A carrier's refusal can come long after the send (a delivery report,
+ * an opt-out the sender tries again while the store is busy).  One for
+ * a message the carrier took or refused before the contact's last START
+ * leaves the contact opted in; one for a message sent after it opts the
+ * contact out.
+ */
+TEST(a_carriers_opt_out_from_before_the_contacts_start_changes_nothing)
+{
+    char                    contact[INBOX_ID_MAX], conv[INBOX_ID_MAX];
+    size_t                  pushed;
+    fixture_t               f;
+    inbox_error_t           err;
+    inbox_event_list_t      events;
+    inbox_send_result_t     res;
+    inbox_send_report_t     report;
+    inbox_status_report_t   r;
+    inbox_reply_result_t    a, b, c;
+    inbox_ingest_result_t   alice;
+    inbox_contact_record_t  got;
+    int64_t                 now;
+
+    FIXTURE(&f);
+    memset(&events, 0, sizeof(events));
+
+    CHECK_INT(receive(&f, "SM1", ALICE, "hi", T0, &alice, NULL), INBOX_OK);
+    CHECK(contact_of(&f, ALICE, contact, conv));
+    CHECK_INT(inbox_store_credits_grant(f.store, f.org, 10, NULL), INBOX_OK);
+    now = inbox_now_ms();
+
+    /* the carrier takes a reply, then the contact texts STOP and START */
+    CHECK_INT(reply(&f, alice.conversation_id, "one", NULL, &a, NULL, NULL),
+              INBOX_OK);
+    memset(&res, 0, sizeof(res));
+    res.outcome = INBOX_SEND_ACCEPTED;
+    res.carrier = INBOX_CARRIER_TWILIO;
+    res.status = INBOX_DELIVERY_QUEUED;
+    snprintf(res.provider_id, sizeof(res.provider_id), "SMlate1");
+    CHECK_INT(send_one(&f, now, &res, &report, &events), 0);
+    CHECK_INT(inbox_store_contact_opt_out(f.store, f.org, contact,
+                                          INBOX_OPT_OUT_KEYWORD, "STOP",
+                                          now + 1000, 0, NULL, NULL, &err),
+              INBOX_OK);
+    CHECK_INT(inbox_store_contact_opt_in(f.store, f.org, contact, "START",
+                                         now + 2000, NULL, NULL, &err),
+              INBOX_OK);
+
+    /* then the carrier's report that it refused that reply as opted
+     * out: the message fails, the contact stays opted in, nothing is
+     * pushed of the contact */
+    memset(&r, 0, sizeof(r));
+    r.org_id = f.org;
+    r.carrier = INBOX_CARRIER_TWILIO;
+    r.provider_id = "SMlate1";
+    r.delivery = INBOX_DELIVERY_FAILED;
+    r.error_code = "21610";
+    r.find_contact = 1;
+    CHECK_INT(inbox_store_message_status_updates(f.store, &r, 1, &events,
+                                                 &err), INBOX_OK);
+    CHECK_INT(r.status, INBOX_OK);
+    CHECK_STR(r.contact_id, contact);
+    CHECK_INT(r.sent_at, now);
+
+    pushed = events.count;
+    CHECK_INT(inbox_store_contact_opt_out(f.store, f.org, r.contact_id,
+                                          INBOX_OPT_OUT_CARRIER, NULL, 0,
+                                          r.sent_at, &got, &events, &err),
+              INBOX_OK);
+    CHECK_INT(got.opted_out, 0);
+    inbox_contact_record_free(&got);
+    CHECK_INT(events.count, pushed);
+    CHECK_INT(inbox_store_contact_get(f.store, f.org, contact, &got, &err),
+              INBOX_OK);
+    CHECK_INT(got.opted_out, 0);
+    inbox_contact_record_free(&got);
+
+    /* replies go again; one the sender has refused as opted out waits
+     * for a busy store while the contact texts STOP and START again */
+    CHECK_INT(reply(&f, alice.conversation_id, "two", NULL, &b, NULL, &err),
+              INBOX_OK);
+    memset(&res, 0, sizeof(res));
+    res.outcome = INBOX_SEND_OPTED_OUT;
+    CHECK_INT(send_one(&f, now + 3000, &res, &report, &events), 0);
+    CHECK_STR(report.opted_out_contact, contact);
+    CHECK_INT(report.opted_out_sent_at, now + 3000);
+    CHECK_INT(inbox_store_contact_opt_out(f.store, f.org, contact,
+                                          INBOX_OPT_OUT_KEYWORD, "STOP",
+                                          now + 4000, 0, NULL, NULL, &err),
+              INBOX_OK);
+    CHECK_INT(inbox_store_contact_opt_in(f.store, f.org, contact, "START",
+                                         now + 5000, NULL, NULL, &err),
+              INBOX_OK);
+    CHECK_INT(inbox_store_contact_opt_out(f.store, f.org, contact,
+                                          INBOX_OPT_OUT_CARRIER, NULL, 0,
+                                          report.opted_out_sent_at, &got,
+                                          NULL, &err), INBOX_OK);
+    CHECK_INT(got.opted_out, 0);
+    inbox_contact_record_free(&got);
+
+    /* a reply sent after the START and refused: opted out (carrier) */
+    CHECK_INT(reply(&f, alice.conversation_id, "three", NULL, &c, NULL,
+                    &err), INBOX_OK);
+    memset(&res, 0, sizeof(res));
+    res.outcome = INBOX_SEND_OPTED_OUT;
+    CHECK_INT(send_one(&f, now + 6000, &res, &report, &events), 0);
+    CHECK_STR(report.opted_out_contact, contact);
+    pushed = events.count;
+    CHECK_INT(inbox_store_contact_opt_out(f.store, f.org, contact,
+                                          INBOX_OPT_OUT_CARRIER, NULL, 0,
+                                          report.opted_out_sent_at, &got,
+                                          &events, &err), INBOX_OK);
+    CHECK_INT(got.opted_out, 1);
+    CHECK_STR(got.opt_out_source, "carrier");
+    inbox_contact_record_free(&got);
+    CHECK_INT(events.count, pushed + 2);
+
+    inbox_reply_result_free(&a);
+    inbox_reply_result_free(&b);
+    inbox_reply_result_free(&c);
+    inbox_event_list_free(&events);
+    fixture_close(&f);
+}
+
+
 TEST(a_status_reported_before_the_carriers_id_is_recorded_is_kept_and_applied)
 {
     char                   status[16], code[32], named[INBOX_ID_MAX];
@@ -6672,7 +6796,7 @@ TEST(an_opt_out_withdraws_what_was_queued_before_it_but_not_its_notice)
     clock_past(a.message.created_at);
     at = inbox_now_ms();
     CHECK_INT(inbox_store_contact_opt_out(f.store, f.org, contact,
-                                          INBOX_OPT_OUT_MANUAL, NULL, at,
+                                          INBOX_OPT_OUT_MANUAL, NULL, at, 0,
                                           NULL, NULL, &err), INBOX_OK);
     clock_past(at);
     CHECK_INT(inbox_store_outbox_notice(f.store, f.org, alice.conversation_id,
@@ -6756,7 +6880,7 @@ stop_on_its_way(int unlimited)
     /* the STOP's time, the carrier's: before the reply was accepted */
     CHECK_INT(inbox_store_contact_opt_out(f.store, f.org, contact,
                                           INBOX_OPT_OUT_KEYWORD, "STOP",
-                                          a.message.created_at - 300, NULL,
+                                          a.message.created_at - 300, 0, NULL,
                                           NULL, &err), INBOX_OK);
 
     clock_past(a.message.created_at);
@@ -7320,7 +7444,7 @@ TEST(a_manual_opt_out_is_kept_pushed_and_in_the_timeline)
 
     CHECK_INT(inbox_store_contact_opt_out(f.store, f.org, id,
                                           INBOX_OPT_OUT_MANUAL, "STOP",
-                                          T0 + MINUTE, &contact, &events,
+                                          T0 + MINUTE, 0, &contact, &events,
                                           NULL), INBOX_OK);
     CHECK_INT(contact.opted_out, 1);
     CHECK_INT(contact.opted_out_at, T0 + MINUTE);
@@ -7354,7 +7478,7 @@ TEST(a_manual_opt_out_is_kept_pushed_and_in_the_timeline)
     /* once is enough: a second opt-out (of any source) changes nothing */
     CHECK_INT(inbox_store_contact_opt_out(f.store, f.org, id,
                                           INBOX_OPT_OUT_CARRIER, NULL,
-                                          T0 + 2 * MINUTE, &contact,
+                                          T0 + 2 * MINUTE, 0, &contact,
                                           &events, NULL), INBOX_OK);
     CHECK_INT(events.count, 0);
     CHECK_INT(org_seq(&f, f.org), seq + 2);
@@ -7558,18 +7682,18 @@ TEST(another_orgs_contact_cannot_be_opted_out_or_in)
     CHECK(contact_of(&f, ALICE, id, conv));
 
     CHECK_INT(inbox_store_contact_opt_out(f.store, other, id,
-                                          INBOX_OPT_OUT_MANUAL, NULL, 0,
+                                          INBOX_OPT_OUT_MANUAL, NULL, 0, 0,
                                           &got, NULL, NULL),
               INBOX_ERR_NOT_FOUND);
     inbox_contact_record_free(&got);
     CHECK_INT(inbox_store_contact_opt_out(f.store, f.org,
                                           f.backend->missing_id,
-                                          INBOX_OPT_OUT_MANUAL, NULL, 0,
+                                          INBOX_OPT_OUT_MANUAL, NULL, 0, 0,
                                           &got, NULL, NULL),
               INBOX_ERR_NOT_FOUND);
     inbox_contact_record_free(&got);
     CHECK_INT(inbox_store_contact_opt_out(f.store, f.org, "not an id",
-                                          INBOX_OPT_OUT_MANUAL, NULL, 0,
+                                          INBOX_OPT_OUT_MANUAL, NULL, 0, 0,
                                           &got, NULL, NULL),
               INBOX_ERR_NOT_FOUND);
     inbox_contact_record_free(&got);
@@ -7888,7 +8012,7 @@ TEST(a_campaign_to_a_tag_suppresses_opted_out_contacts)
     CHECK_INT(person(&f, BOB, "VIP", NULL, bob), 0);
     CHECK_INT(person(&f, CAROL, NULL, NULL, carol), 0);
     CHECK_INT(inbox_store_contact_opt_out(f.store, f.org, bob,
-                                          INBOX_OPT_OUT_MANUAL, NULL, T0,
+                                          INBOX_OPT_OUT_MANUAL, NULL, T0, 0,
                                           &rec, NULL, NULL), INBOX_OK);
     inbox_contact_record_free(&rec);
     CHECK_INT(inbox_store_credits_grant(f.store, f.org, 10, NULL), INBOX_OK);
@@ -8330,7 +8454,7 @@ TEST(an_opt_out_mid_send_gets_nothing_more_and_cancel_stops_the_rest)
 
     /* Alice (the first recipient) opts out after sending began */
     CHECK_INT(inbox_store_contact_opt_out(f.store, f.org, a,
-                                          INBOX_OPT_OUT_MANUAL, NULL, NOON,
+                                          INBOX_OPT_OUT_MANUAL, NULL, NOON, 0,
                                           &rec, NULL, NULL), INBOX_OK);
     inbox_contact_record_free(&rec);
 
@@ -8403,7 +8527,7 @@ TEST(an_opt_out_withdraws_a_handed_over_campaign_message_on_any_plan)
 
     CHECK_INT(inbox_store_contact_opt_out(f.store, f.org, a,
                                           INBOX_OPT_OUT_KEYWORD, "STOP",
-                                          NOON + 10, NULL, NULL, NULL),
+                                          NOON + 10, 0, NULL, NULL, NULL),
               INBOX_OK);
     CHECK(contact_of(&f, ALICE, contact, conv));
     memset(&notice, 0, sizeof(notice));
@@ -9258,7 +9382,7 @@ TEST(audience_counts_as_send_fixes_it_and_timeline_shows_sends)
     CHECK_INT(person(&f, BOB, "VIP", NULL, b), 0);
     CHECK_INT(person(&f, CAROL, "other", NULL, c), 0);
     CHECK_INT(inbox_store_contact_opt_out(f.store, f.org, b,
-                                          INBOX_OPT_OUT_MANUAL, NULL, T0,
+                                          INBOX_OPT_OUT_MANUAL, NULL, T0, 0,
                                           NULL, NULL, NULL), INBOX_OK);
     CHECK_INT(inbox_store_credits_grant(f.store, f.org, 10, NULL), INBOX_OK);
 
@@ -9415,7 +9539,7 @@ TEST(tags_list_counts_each_tag_once_in_any_case)
     CHECK_INT(person_tags(f.store, f.org, "+15550005555",
                           (const char *[]) { NULL }, NULL), 0);
     CHECK_INT(inbox_store_contact_opt_out(f.store, f.org, bob,
-                                          INBOX_OPT_OUT_MANUAL, NULL, T0,
+                                          INBOX_OPT_OUT_MANUAL, NULL, T0, 0,
                                           NULL, NULL, NULL), INBOX_OK);
 
     /* another organization's, never seen, its VIPs not counted */
@@ -9649,7 +9773,7 @@ TEST(events_since_replays_each_type_as_its_live_frame)
     seq = org_seq(&f, f.org);
     CHECK_INT(inbox_store_contact_opt_out(f.store, f.org, id,
                                           INBOX_OPT_OUT_MANUAL, NULL,
-                                          T0 + 2 * MINUTE, &contact, &live,
+                                          T0 + 2 * MINUTE, 0, &contact, &live,
                                           NULL), INBOX_OK);
     inbox_contact_record_free(&contact);
     CHECK_INT(live.count, 2);

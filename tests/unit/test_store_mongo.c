@@ -2092,7 +2092,7 @@ TEST(contact_opt_out_sets_the_contact_its_thread_and_its_timeline)
 
     CHECK_INT(inbox_store_contact_opt_out(store, ORG_ID, CONTACT_ID,
                                           INBOX_OPT_OUT_MANUAL, NULL,
-                                          LATER_MS, &c, &events, &err),
+                                          LATER_MS, 0, &c, &events, &err),
               INBOX_OK);
     golden_check(&fake, "contact_opt_out");
     CHECK_INT(c.opted_out, 1);
@@ -2120,7 +2120,7 @@ TEST(contact_opt_out_sets_the_contact_its_thread_and_its_timeline)
                              " \"opt_out_keyword\": \"STOP\","
                              " \"conversation_id\": " OID(CONV_ID) "}");
     CHECK_INT(inbox_store_contact_opt_out(store, ORG_ID, CONTACT_ID,
-                                          INBOX_OPT_OUT_CARRIER, NULL, 0,
+                                          INBOX_OPT_OUT_CARRIER, NULL, 0, 0,
                                           &c, &events, &err), INBOX_OK);
     CHECK_INT(fake.commands, 1);
     CHECK_INT(events.count, 0);
@@ -2135,7 +2135,7 @@ TEST(contact_opt_out_sets_the_contact_its_thread_and_its_timeline)
     fake.replies[1] = "{\"ok\": 1, \"value\": null}";
     fake.replies[2] = stored_contact_cursor;
     CHECK_INT(inbox_store_contact_opt_out(store, ORG_ID, CONTACT_ID,
-                                          INBOX_OPT_OUT_MANUAL, NULL, 0,
+                                          INBOX_OPT_OUT_MANUAL, NULL, 0, 0,
                                           &c, &events, &err), INBOX_OK);
     CHECK_INT(fake.commands, 3);
     CHECK_INT(events.count, 0);
@@ -2146,11 +2146,62 @@ TEST(contact_opt_out_sets_the_contact_its_thread_and_its_timeline)
     /* another organization's (or no) contact */
     fake_reset(&fake);
     CHECK_INT(inbox_store_contact_opt_out(store, ORG_ID, CONTACT_ID,
-                                          INBOX_OPT_OUT_MANUAL, NULL, 0,
+                                          INBOX_OPT_OUT_MANUAL, NULL, 0, 0,
                                           &c, &events, &err),
               INBOX_ERR_NOT_FOUND);
     CHECK_INT(fake.commands, 1);
     inbox_contact_record_free(&c);
+
+    fake_close(&fake, store);
+}
+
+
+/* A contact that texted START at NOW: a carrier's refusal of a send
+ * before it is read and dropped; one after it is written where the
+ * contact still has that last opt-in. */
+TEST(contact_opt_out_by_the_carrier_counts_after_the_last_opt_in)
+{
+    fake_t                  fake;
+    inbox_error_t           err;
+    inbox_store_t          *store;
+    inbox_event_list_t      events;
+    inbox_contact_record_t  c;
+    static const char       opted_in[] =
+        CURSOR("{\"_id\": " OID(CONTACT_ID) ", \"org_id\": " OID(ORG_ID) ","
+               " \"phone\": \"+15551230001\", \"opted_out\": false,"
+               " \"opted_in_at\": " DATE(NOW) ","
+               " \"created_at\": " DATE(EARLIER) ","
+               " \"conversation_id\": " OID(CONV_ID) "}");
+
+    store = fake_open(&fake);
+    memset(&events, 0, sizeof(events));
+
+    fake.replies[0] = opted_in;
+    CHECK_INT(inbox_store_contact_opt_out(store, ORG_ID, CONTACT_ID,
+                                          INBOX_OPT_OUT_CARRIER, NULL, 0,
+                                          1767225000000LL, &c, &events,
+                                          &err), INBOX_OK);
+    CHECK_INT(fake.commands, 1);
+    CHECK_INT(events.count, 0);
+    CHECK_INT(c.opted_out, 0);
+    CHECK_INT(c.opted_in_at, 1767225600000LL);
+    inbox_contact_record_free(&c);
+
+    fake_reset(&fake);
+    fake.replies[0] = opted_in;
+    fake.replies[1] = optout_cas_won;
+    fake.replies[4] = optout_conversation;
+    fake.replies[5] = optout_org;
+    CHECK_INT(inbox_store_contact_opt_out(store, ORG_ID, CONTACT_ID,
+                                          INBOX_OPT_OUT_CARRIER, NULL,
+                                          LATER_MS, 1767225600001LL, &c,
+                                          &events, &err), INBOX_OK);
+    golden_check(&fake, "contact_opt_out_carrier");
+    CHECK_INT(c.opted_out, 1);
+    CHECK_STR(c.opt_out_source, "carrier");
+    CHECK_INT(events.count, 2);
+    inbox_contact_record_free(&c);
+    inbox_event_list_free(&events);
 
     fake_close(&fake, store);
 }

@@ -1162,9 +1162,13 @@ TEST(stored_events_refer_to_a_long_message_without_copying_it)
 /* Schema 20 changed data only. */
 #define UNDO_SCHEMA_20  ""
 
+/* Schema 21 undone (a contact's last opt-in). */
+#define UNDO_SCHEMA_21  "ALTER TABLE contacts DROP COLUMN opted_in_at;"
+
 /* Every step after 10 undone, newest first. */
 #define UNDO_SCHEMA_ABOVE_10                                                \
-    UNDO_SCHEMA_20 UNDO_SCHEMA_19 UNDO_SCHEMA_18 UNDO_SCHEMA_17             \
+    UNDO_SCHEMA_21 UNDO_SCHEMA_20 UNDO_SCHEMA_19 UNDO_SCHEMA_18             \
+    UNDO_SCHEMA_17                                                          \
     UNDO_SCHEMA_16                                                          \
     UNDO_SCHEMA_14 UNDO_SCHEMA_13 UNDO_SCHEMA_12 UNDO_SCHEMA_11
 
@@ -1176,7 +1180,56 @@ TEST(stored_events_refer_to_a_long_message_without_copying_it)
     UNDO_SCHEMA_8                                                           \
     "DROP TABLE contact_tags; DROP INDEX contacts_by_created;"
 
-#define SCHEMA_NOW  20
+#define SCHEMA_NOW  21
+
+
+/* Migration 21: a contact that opted in before it keeps the time of its
+ * last opt-in, from its timeline, so that a carrier's late refusal of a
+ * send from before then leaves it opted in. */
+TEST(migrating_keeps_the_last_opt_in_of_each_contact)
+{
+    char                    alice[INBOX_ID_MAX], bob[INBOX_ID_MAX];
+    fixture_t               f;
+    inbox_ingest_result_t   a;
+    inbox_contact_record_t  got;
+
+    FIXTURE(&f);
+    CHECK_INT(receive(&f, "SM1", ALICE, "STOP", T0, &a, NULL), INBOX_OK);
+    CHECK_INT(receive(&f, "SM2", ALICE, "START", T0 + MINUTE, &a, NULL),
+              INBOX_OK);
+    CHECK_INT(receive(&f, "SM3", ALICE, "STOP", T0 + 2 * MINUTE, &a, NULL),
+              INBOX_OK);
+    CHECK_INT(receive(&f, "SM4", ALICE, "START", T0 + 3 * MINUTE, &a, NULL),
+              INBOX_OK);
+    CHECK_INT(inbox_store_contact_upsert(f.store, f.org, BOB, "Bob", bob,
+                                         NULL), INBOX_OK);
+    inbox_store_close(f.store);
+    f.store = NULL;
+
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_21 "PRAGMA user_version = 20;"),
+              SQLITE_OK);
+
+    f.store = store_open(f.path);
+    CHECK(f.store != NULL);
+    CHECK_INT(db_int(&f, "PRAGMA user_version"), SCHEMA_NOW);
+    CHECK_INT(db_int(&f, "SELECT opted_in_at FROM contacts"
+                         " WHERE phone = '" ALICE "'"), T0 + 3 * MINUTE);
+    CHECK_INT(db_int(&f, "SELECT count(*) FROM contacts"
+                         " WHERE opted_in_at IS NULL"), 1);
+
+    /* the carrier's refusal of a send before the last START: none */
+    snprintf(alice, sizeof(alice), "%lld",
+             (long long) db_int(&f, "SELECT id FROM contacts"
+                                    " WHERE phone = '" ALICE "'"));
+    CHECK_INT(inbox_store_contact_opt_out(f.store, f.org, alice,
+                                          INBOX_OPT_OUT_CARRIER, NULL, 0,
+                                          T0 + 2 * MINUTE, &got, NULL, NULL),
+              INBOX_OK);
+    CHECK_INT(got.opted_out, 0);
+    inbox_contact_record_free(&got);
+
+    fixture_close(&f);
+}
 
 
 /* Migration 20: the threads of contacts who never wrote (added or
@@ -1196,7 +1249,8 @@ TEST(migrating_puts_threads_without_messages_last)
 
     CHECK_INT(db_exec(&f, "UPDATE conversations SET last_activity_at = %lld"
                       " WHERE last_message_id IS NULL;"
-                      "PRAGMA user_version = 19;", (long long) T0 + 9),
+                      UNDO_SCHEMA_21 "PRAGMA user_version = 19;",
+                      (long long) T0 + 9),
               SQLITE_OK);
 
     f.store = store_open(f.path);
@@ -1392,7 +1446,7 @@ TEST(migrating_finds_the_names_there_are_without_their_accents)
     inbox_store_close(f.store);
     f.store = NULL;
 
-    CHECK_INT(db_exec(&f, UNDO_SCHEMA_19 UNDO_SCHEMA_18
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_21 UNDO_SCHEMA_19 UNDO_SCHEMA_18
                       "PRAGMA user_version = 17;"),
               SQLITE_OK);
     CHECK_INT(db_int(&f, "SELECT count(*) FROM contacts_search"
@@ -1449,7 +1503,7 @@ TEST(migrating_makes_contacts_again_keeping_rows_indexes_and_search)
               INBOX_OK);
     CHECK_INT(inbox_store_contact_opt_out(f.store, f.org, id,
                                           INBOX_OPT_OUT_MANUAL, NULL,
-                                          T0 + MINUTE, &alice, NULL, NULL),
+                                          T0 + MINUTE, 0, &alice, NULL, NULL),
               INBOX_OK);
 
     CHECK_INT(inbox_tags_add(&tags, "vip", 3, NULL), INBOX_OK);
@@ -1523,7 +1577,7 @@ TEST(migrating_makes_contacts_again_keeping_rows_indexes_and_search)
 
     /* and the carrier may opt a contact out now */
     CHECK_INT(inbox_store_contact_opt_out(f.store, f.org, bob.id,
-                                          INBOX_OPT_OUT_CARRIER, NULL, 0,
+                                          INBOX_OPT_OUT_CARRIER, NULL, 0, 0,
                                           &got, NULL, NULL), INBOX_OK);
     CHECK_STR(got.opt_out_source, "carrier");
     inbox_contact_record_free(&got);
@@ -1685,8 +1739,8 @@ TEST(migrating_counts_the_answers_of_polls_there_are)
     inbox_store_close(f.store);
     f.store = NULL;
 
-    CHECK_INT(db_exec(&f, UNDO_SCHEMA_19 UNDO_SCHEMA_18 UNDO_SCHEMA_17
-                      UNDO_SCHEMA_16
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_21 UNDO_SCHEMA_19 UNDO_SCHEMA_18
+                      UNDO_SCHEMA_17 UNDO_SCHEMA_16
                       UNDO_SCHEMA_15
                       "PRAGMA user_version = 14;"),
               SQLITE_OK);
@@ -2150,8 +2204,8 @@ TEST(a_backup_of_an_older_schema_is_restored_upgraded)
                       NULL), INBOX_OK);
 
     /* the backup as the release before this schema made it */
-    CHECK_INT(file_exec(backup, UNDO_SCHEMA_19 UNDO_SCHEMA_18 UNDO_SCHEMA_17
-                        UNDO_SCHEMA_16
+    CHECK_INT(file_exec(backup, UNDO_SCHEMA_21 UNDO_SCHEMA_19 UNDO_SCHEMA_18
+                        UNDO_SCHEMA_17 UNDO_SCHEMA_16
                         "PRAGMA user_version = 15;"),
               SQLITE_OK);
 

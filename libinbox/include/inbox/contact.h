@@ -86,6 +86,8 @@ typedef struct {
     char          opt_out_keyword[INBOX_KEYWORD_MAX];
                                            /* the keyword that opted out
                                               ("STOP"); "" is null */
+    int64_t       opted_in_at;             /* the last opt-in, 0: none
+                                              (optout.h); not shown */
     char          timezone[INBOX_TIMEZONE_MAX];  /* "" is null: the
                                               organization's */
     int64_t       created_at;

@@ -9,7 +9,11 @@
  * texting an opt-in keyword: no route or command undoes an opt-out.
  * Both are idempotent: a contact opted out stays opted out as it first
  * was (its time, source and keyword), and opting in a contact that is
- * not opted out changes nothing.  Each change is an event of the
+ * not opted out changes nothing.  A carrier's refusal can come late (a
+ * delivery report minutes after the send, or an opt-out the sender
+ * tries again while the store is busy): one for a message the carrier
+ * took or refused before the contact's last opt-in is older news than
+ * that opt-in, and changes nothing.  Each change is an event of the
  * contact's timeline (contact.h) and pushes contact.updated and
  * conversation.updated (event.h).
  */
@@ -39,15 +43,19 @@ int inbox_opt_out_source_parse(const char *name,
  *
  * inbox_contact_opt_out: a contact not opted out becomes opted out at at,
  * from source, by keyword (NULL or "" unless the source is a keyword);
- * one opted out already is left as it is (0).
+ * one opted out already is left as it is (0).  For the carrier's opt-out
+ * sent_at is when the carrier took or refused the message it refused
+ * (as the store recorded the carrier's answer): a contact that opted in
+ * at or after it is left as it is (0).  Other sources ignore sent_at.
  *
- * inbox_contact_opt_in: an opted-out contact is opted out no more: its
- * time, source and keyword are cleared; one not opted out is left as it
- * is (0).
+ * inbox_contact_opt_in: an opted-out contact is opted out no more at at:
+ * its time, source and keyword are cleared, and at is its last opt-in;
+ * one not opted out is left as it is (0).
  */
 int inbox_contact_opt_out(inbox_contact_record_t *contact,
-    inbox_opt_out_source_t source, const char *keyword, int64_t at);
-int inbox_contact_opt_in(inbox_contact_record_t *contact);
+    inbox_opt_out_source_t source, const char *keyword, int64_t at,
+    int64_t sent_at);
+int inbox_contact_opt_in(inbox_contact_record_t *contact, int64_t at);
 
 /* The keyword a message said, as its contact's record and timeline show
  * it: the message trimmed, ASCII letters in upper case ("  Stop " is

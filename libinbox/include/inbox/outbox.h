@@ -193,6 +193,10 @@ typedef struct {
     char              opted_out_contact[INBOX_ID_MAX];
                                         /* opted_out: the contact to mark
                                            opted out (source carrier) */
+    int64_t           opted_out_sent_at;
+                                        /* with it: when the carrier's
+                                           answer was recorded, the
+                                           sent_at of that opt-out */
 } inbox_send_report_t;
 
 /* One result to record (inbox_store_outbox_results). */

@@ -445,15 +445,19 @@ inbox_status_t inbox_store_sessions_purge(inbox_store_t *store, int64_t now,
  * keyword (the keyword's name for INBOX_OPT_OUT_KEYWORD, else NULL), in
  * one transaction with its timeline event, contact.updated and
  * conversation.updated; *contact (may be NULL) gets its record as it is
- * then.  A contact opted out already stays as it was: nothing is
- * written or pushed, and it is no error.  INBOX_ERR_NOT_FOUND as for
- * inbox_store_contact_get; INBOX_ERR_INVALID for an unknown source.
+ * then.  For INBOX_OPT_OUT_CARRIER, sent_at is when the carrier took or
+ * refused the message it refused (a status report's sent_at, a send
+ * report's opted_out_sent_at): a contact that opted in since stays
+ * opted in, compared in the same transaction (optout.h).  A contact
+ * opted out already stays as it was: nothing is written or pushed, and
+ * it is no error.  INBOX_ERR_NOT_FOUND as for inbox_store_contact_get;
+ * INBOX_ERR_INVALID for an unknown source.
  */
 inbox_status_t inbox_store_contact_opt_out(inbox_store_t *store,
     const char *org_id, const char *contact_id,
     inbox_opt_out_source_t source, const char *keyword, int64_t at,
-    inbox_contact_record_t *contact, inbox_event_list_t *events,
-    inbox_error_t *err);
+    int64_t sent_at, inbox_contact_record_t *contact,
+    inbox_event_list_t *events, inbox_error_t *err);
 /*
  * Opts an opted-out contact back in because it texted keyword (the
  * keyword's name: only the contact opts back in, see optout.h), as
@@ -606,7 +610,8 @@ inbox_status_t inbox_store_outbox_claim(inbox_store_t *store, int64_t now,
  * accepted send takes the early reports kept for its carrier's id
  * (inbox_store_message_status_update) in the same transaction: the
  * furthest of them moves the message, and the carrier's opt-out among
- * them names the contact in report->opted_out_contact.
+ * them names the contact in report->opted_out_contact (with
+ * report->opted_out_sent_at, for inbox_store_contact_opt_out).
  */
 inbox_status_t inbox_store_outbox_result(inbox_store_t *store,
     const char *entry_id, unsigned attempt, const inbox_send_result_t *result,
@@ -641,10 +646,12 @@ inbox_status_t inbox_store_outbox_results(inbox_store_t *store,
  * which.  contact_id (may be NULL) gets the message's contact, moved or
  * not, for the caller to mark opted out (source carrier) when the
  * carrier said so (Twilio 21610, Telnyx 40300): a repeated report finds
- * it too.  When the organization has no message with that id from that
- * carrier (yet: the sender records it when the carrier answers), the
- * report is kept as an early report (delivery.h) and applied by
- * inbox_store_outbox_result: INBOX_OK, *changed 0, contact_id "".
+ * it too (inbox_store_message_status_updates also says when the carrier
+ * took the message, for the opt-out's rule).  When the organization has
+ * no message with that id from that carrier (yet: the sender records it
+ * when the carrier answers), the report is kept as an early report
+ * (delivery.h) and applied by inbox_store_outbox_result: INBOX_OK,
+ * *changed 0, contact_id "".
  */
 inbox_status_t inbox_store_message_status_update(inbox_store_t *store,
     const char *org_id, inbox_carrier_t carrier, const char *provider_id,
@@ -670,6 +677,9 @@ typedef struct {
     inbox_error_t      error;               /* out, unless INBOX_OK */
     int                changed;             /* out */
     char               contact_id[INBOX_ID_MAX];   /* out */
+    int64_t            sent_at;             /* out, with contact_id: when
+                                               the carrier took the
+                                               message (0: unknown) */
 } inbox_status_report_t;
 
 /*

@@ -202,7 +202,8 @@ inbox_json_media(yajl_gen g, const inbox_media_t *media)
     inbox_json_key(g, "url");
     inbox_json_string(g, state == INBOX_MEDIA_STORED ? url : NULL);
     inbox_json_key(g, "content_type");
-    inbox_json_string(g, media->content_type);
+    inbox_json_string(g, media->content_type[0] ? media->content_type
+                                                : NULL);
     inbox_json_key(g, "state");
     inbox_json_string(g, inbox_media_state_name(state));
     yajl_gen_map_close(g);

@@ -521,23 +521,29 @@ inbox_telnyx_received(yajl_val payload, const char *default_country,
         for (i = 0; i < media->u.array.len; i++) {
             item = media->u.array.values[i];
             url = inbox_carrier_string(inbox_carrier_get(item, url_path));
-            type = inbox_carrier_string(inbox_carrier_get(item, type_path));
+            v = inbox_carrier_get(item, type_path);
+            type = inbox_carrier_string(v);
 
+            /* Telnyx may leave the type out or null: unknown ("") until
+             * the copy reads it from the bytes */
             if (url == NULL
                 || !inbox_media_field_valid(url, strlen(url), 1,
                                             sizeof(msg->media[i].url))
-                || type == NULL
-                || !inbox_media_field_valid(type, strlen(type), 0,
-                                     sizeof(msg->media[i].content_type)))
+                || (v != NULL && !YAJL_IS_NULL(v) && type == NULL)
+                || (type != NULL && type[0] != '\0'
+                    && !inbox_media_field_valid(type, strlen(type), 0,
+                                     sizeof(msg->media[i].content_type))))
             {
                 return inbox_error_set_field(err, INBOX_ERR_INVALID,
                            "data.payload.media", "media item %zu has no "
-                           "http or https url and content type of "
+                           "http or https url, or a content type not of "
                            "printable ASCII", i);
             }
 
             memcpy(msg->media[i].url, url, strlen(url) + 1);
-            memcpy(msg->media[i].content_type, type, strlen(type) + 1);
+            snprintf(msg->media[i].content_type,
+                     sizeof(msg->media[i].content_type), "%s",
+                     type ? type : "");
         }
 
         msg->media_count = media->u.array.len;

@@ -490,6 +490,45 @@ test('Telnyx MMS: every picture is kept, pending until the sender copies '
     }
 });
 
+test('Telnyx MMS whose picture has no content type (null, as Telnyx may '
+     + 'send it) is stored with its text, and the picture is copied with '
+     + 'the type its bytes are', async () => {
+    /* a picture the simulator serves at Telnyx's link */
+    const { message: shown } = await sim.inbound({ from: uniqueNumber(),
+        to: telnyxOrg.number, body: 'setup', media: ['sunset.jpg'] });
+    const link = shown.media[0].url;
+
+    const from = uniqueNumber();
+    const record = inboundRecord({ from, body: 'look at this' });
+    record.type = 'MMS';
+    record.media = [{ url: link, content_type: null, sha256: null,
+                      size: null }];
+    await deliverTelnyx(telnyxEvent('message.received', record));
+
+    let [m] = await messagesWith(telnyxOrg, from);
+    assert.equal(m.body, 'look at this');
+    assert.deepEqual(m.media.map((x) => [x.content_type, x.state, x.url]),
+                     [[null, 'pending', null]]);
+
+    await ctx.cluster.startSender();
+    try {
+        const deadline = Date.now() + 15000;
+        while (m.media[0].state !== 'stored' && Date.now() < deadline) {
+            await sleep(100);
+            [m] = await messagesWith(telnyxOrg, from);
+        }
+    } finally {
+        await ctx.cluster.stopSender();
+    }
+    assert.equal(m.media[0].state, 'stored');
+    assert.equal(m.media[0].content_type, 'image/jpeg');
+    const copy = await fetch(ctx.cluster.url(m.media[0].url));
+    assert.equal(copy.status, 200);
+    const original = await fetch(link);
+    assert.deepEqual(Buffer.from(await copy.arrayBuffer()),
+                     Buffer.from(await original.arrayBuffer()));
+});
+
 test('Telnyx STOP opts the contact out by keyword, as a Twilio STOP does',
      async () => {
     const from = uniqueNumber();

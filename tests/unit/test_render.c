@@ -157,8 +157,8 @@ TEST(message_shapes_inbound_and_outbound)
     strcpy(m->conversation_id, "c1");
     m->direction = INBOX_INBOUND;
     m->body = strdup("pics");
-    m->media_count = 2;
-    m->media = calloc(2, sizeof(inbox_media_t));
+    m->media_count = 3;
+    m->media = calloc(3, sizeof(inbox_media_t));
     strcpy(m->media[0].url, "https://m.test/0");
     strcpy(m->media[0].content_type, "image/jpeg");
     /* copied: our URL, never the carrier's; not yet: none */
@@ -166,6 +166,8 @@ TEST(message_shapes_inbound_and_outbound)
     strcpy(m->media[0].file, FILE_JPG);
     strcpy(m->media[1].url, "https://m.test/1");
     strcpy(m->media[1].content_type, "image/png");
+    /* the carrier gave no type (Telnyx may not): null until copied */
+    strcpy(m->media[2].url, "https://m.test/2");
     m->segments = 1;
     m->created_at = T0 - 1000;
     strcpy(page.next_cursor, "next");
@@ -183,6 +185,8 @@ TEST(message_shapes_inbound_and_outbound)
               "\"media\":[{\"url\":\"/media/" FILE_JPG "\","
               "\"content_type\":\"image/jpeg\",\"state\":\"stored\"},"
               "{\"url\":null,\"content_type\":\"image/png\","
+              "\"state\":\"pending\"},"
+              "{\"url\":null,\"content_type\":null,"
               "\"state\":\"pending\"}],"
               "\"status\":null,\"error_code\":null,\"segments\":1,"
               "\"credits\":0,\"created_at\":\"2026-11-27T03:04:04.678Z\","

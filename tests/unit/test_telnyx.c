@@ -314,6 +314,23 @@ TEST(message_received_mms)
     CHECK_INT(ev.inbound.segments, 2);
     inbox_telnyx_event_free(&ev);
     free(body);
+
+    /* a type null or left out (Telnyx documents it optional): kept
+     * unknown, the copy reads it from the bytes; the text stays */
+    body = received("[{\"url\":\"https://media.telnyx.example/c\","
+                    "\"content_type\":null,\"sha256\":null,"
+                    "\"size\":null},{\"url\":"
+                    "\"https://media.telnyx.example/d\"}]", "1",
+                    "\"pic\"", "\"MMS\"");
+    CHECK_INT(parse(body, &ev, &err), INBOX_OK);
+    CHECK_STR(ev.inbound.body, "pic");
+    CHECK_INT(ev.inbound.media_count, 2);
+    CHECK_STR(ev.inbound.media[0].url, "https://media.telnyx.example/c");
+    CHECK_STR(ev.inbound.media[0].content_type, "");
+    CHECK_STR(ev.inbound.media[1].url, "https://media.telnyx.example/d");
+    CHECK_STR(ev.inbound.media[1].content_type, "");
+    inbox_telnyx_event_free(&ev);
+    free(body);
 }
 
 
@@ -361,7 +378,21 @@ TEST(message_received_refused_beyond_intake_caps)
     CHECK_STR(err.field, "data.payload.media");
     free(body);
 
-    body = received("[{\"url\":\"https://m.example/x\"}]", "1", "\"\"",
+    /* a type that is not a string, or not printable ASCII */
+    body = received("[{\"url\":\"https://m.example/x\","
+                    "\"content_type\":7}]", "1", "\"\"", "\"MMS\"");
+    CHECK_INT(parse(body, &ev, &err), INBOX_ERR_INVALID);
+    CHECK_STR(err.field, "data.payload.media");
+    free(body);
+
+    body = received("[{\"url\":\"https://m.example/x\","
+                    "\"content_type\":\"image/\\u0001\"}]", "1", "\"\"",
+                    "\"MMS\"");
+    CHECK_INT(parse(body, &ev, &err), INBOX_ERR_INVALID);
+    free(body);
+
+    /* no url */
+    body = received("[{\"content_type\":\"image/gif\"}]", "1", "\"\"",
                     "\"MMS\"");
     CHECK_INT(parse(body, &ev, &err), INBOX_ERR_INVALID);
     free(body);

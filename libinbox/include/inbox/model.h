@@ -107,7 +107,8 @@ typedef enum {
 typedef struct {
     char                 url[1024];      /* the carrier's URL */
     char                 content_type[128];  /* stored: the type its bytes
-                                                are; else the carrier's */
+                                                are; else the carrier's,
+                                                "" when it gave none */
     inbox_media_state_t  state;
     char                 file[INBOX_MEDIA_FILE_MAX];  /* "" unless stored */
     int64_t              bytes;          /* stored: its size */

@@ -79,8 +79,10 @@ inbox_status_t inbox_telnyx_webhook_verify(const inbox_number_t *number,
  *   from.phone_number, to[0].phone_number (phone numbers, normalized with
  *   default_country), text (a string or absent; at most INBOX_BODY_MAX
  *   characters), media (at most INBOX_MEDIA_MAX of {url, content_type},
- *   the caps of inbox_media_field_valid), parts (the segments, default
- *   1); the same caps as Twilio's intake;
+ *   the caps of inbox_media_field_valid; content_type may be null or
+ *   absent, as Telnyx documents it: "", unknown until the copy reads
+ *   it from the bytes), parts (the segments, default 1); the same caps
+ *   as Twilio's intake;
  * - message.sent, message.finalized: payload.id, from.phone_number,
  *   to[0].status (queued, sending, sent, delivered, sending_failed,
  *   delivery_failed, delivery_unconfirmed: inbox_telnyx_status_map),

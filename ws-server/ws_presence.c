@@ -1,6 +1,9 @@
 /*
  * Presence: per organization, the connections that view or type in a
- * thread, each with when its state lapses.  See ws_presence.h.
+ * thread, each with when its state lapses.  The others are shown a user's
+ * state in a thread over all of that user's connections (ws_presence_best):
+ * one tab going idle leaves the user viewing while another still views.
+ * See ws_presence.h.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -17,9 +20,12 @@ typedef struct {
 static int ws_presence_take(ws_stream_conn_t *sc, int64_t now);
 static int ws_presence_id_ok(const char *id);
 static void ws_presence_drop(ws_presence_org_t *org, ws_conn_t *conn);
+static ws_stream_conn_t *ws_presence_best(ws_presence_org_t *org,
+    ws_conn_t *user, const char *conversation_id, int64_t now);
 static void ws_presence_tell(ws_presence_org_t *org, ws_conn_t *about,
-    ws_conn_t *to, int64_t now);
-static char *ws_presence_frame(ws_conn_t *conn, int64_t now, size_t *len);
+    const char *conversation_id, ws_conn_t *to, int64_t now);
+static char *ws_presence_frame(ws_conn_t *user, const char *conversation_id,
+    ws_stream_conn_t *best, int64_t now, size_t *len);
 static void ws_presence_send_each(ws_conn_t *conn, void *arg);
 static void ws_presence_schedule(ws_presence_org_t *org, int64_t at,
     int64_t now);
@@ -69,8 +75,13 @@ ws_presence_greet(ws_presence_org_t *org, ws_conn_t *conn)
     lws_start_foreach_dll(struct lws_dll2 *, d,
                           lws_dll2_get_head(&org->present)) {
         sc = lws_container_of(d, ws_stream_conn_t, present);
-        if (sc->conn != conn && sc->present_until > now) {
-            ws_presence_tell(org, sc->conn, conn, now);
+
+        /* once for each user and thread */
+        if (sc->conn != conn && sc->present_until > now
+            && ws_presence_best(org, sc->conn, sc->conversation_id, now)
+               == sc)
+        {
+            ws_presence_tell(org, sc->conn, sc->conversation_id, conn, now);
         }
     } lws_end_foreach_dll(d);
 }
@@ -82,6 +93,7 @@ ws_presence_message(ws_presence_org_t *org, ws_conn_t *conn, yajl_val root)
     int64_t             now;
     const char         *id, *name;
     ws_stream_conn_t   *sc;
+    char                last[INBOX_ID_MAX];
     static const char  *id_path[] = { "conversation_id", NULL };
     static const char  *state_path[] = { "state", NULL };
     int                 s;
@@ -128,7 +140,14 @@ ws_presence_message(ws_presence_org_t *org, ws_conn_t *conn, yajl_val root)
         return;
     }
 
-    /* viewing another thread ends the last one: the others replace it */
+    /* viewing another thread ends the last one: the others are told so */
+    last[0] = '\0';
+    if (!lws_dll2_is_detached(&sc->present)
+        && strcmp(sc->conversation_id, id) != 0)
+    {
+        lws_strncpy(last, sc->conversation_id, sizeof(last));
+    }
+
     lws_strncpy(sc->conversation_id, id, sizeof(sc->conversation_id));
     sc->state = s;
     sc->present_until = now + 1000 * (s == WS_PRESENCE_TYPING
@@ -139,7 +158,11 @@ ws_presence_message(ws_presence_org_t *org, ws_conn_t *conn, yajl_val root)
         lws_dll2_add_tail(&sc->present, &org->present);
     }
 
-    ws_presence_tell(org, conn, NULL, now);
+    if (last[0] != '\0') {
+        ws_presence_tell(org, conn, last, NULL, now);
+    }
+
+    ws_presence_tell(org, conn, sc->conversation_id, NULL, now);
     ws_presence_schedule(org, sc->present_until, now);
 }
 
@@ -219,7 +242,8 @@ ws_presence_id_ok(const char *id)
 }
 
 
-/* conn's state ends: the others see it idle. */
+/* conn's state ends: the others see what the user's other connections
+ * still show in that thread, or idle. */
 static void
 ws_presence_drop(ws_presence_org_t *org, ws_conn_t *conn)
 {
@@ -231,18 +255,57 @@ ws_presence_drop(ws_presence_org_t *org, ws_conn_t *conn)
     sc->state = WS_PRESENCE_IDLE;
     sc->present_until = 0;
 
-    ws_presence_tell(org, conn, NULL, ws_stream_now_ms());
+    ws_presence_tell(org, conn, sc->conversation_id, NULL,
+                     ws_stream_now_ms());
 }
 
 
-/* about's state, to one connection (to) or every other joined one. */
+/*
+ * Of user's connections present in conversation_id, the one that says the
+ * most (typing over viewing, then the later lapse): what the others are
+ * shown of that user there.  NULL: none, the user is idle there.
+ */
+static ws_stream_conn_t *
+ws_presence_best(ws_presence_org_t *org, ws_conn_t *user,
+    const char *conversation_id, int64_t now)
+{
+    const char        *user_id;
+    ws_stream_conn_t  *sc, *best;
+
+    user_id = ws_fanout_claims(user)->user_id;
+    best = NULL;
+
+    lws_start_foreach_dll(struct lws_dll2 *, d,
+                          lws_dll2_get_head(&org->present)) {
+        sc = lws_container_of(d, ws_stream_conn_t, present);
+
+        if (sc->present_until > now
+            && strcmp(sc->conversation_id, conversation_id) == 0
+            && strcmp(ws_fanout_claims(sc->conn)->user_id, user_id) == 0
+            && (best == NULL || sc->state > best->state
+                || (sc->state == best->state
+                    && sc->present_until > best->present_until)))
+        {
+            best = sc;
+        }
+    } lws_end_foreach_dll(d);
+
+    return best;
+}
+
+
+/* The state of about's user in conversation_id, to one connection (to) or
+ * every joined one but about. */
 static void
-ws_presence_tell(ws_presence_org_t *org, ws_conn_t *about, ws_conn_t *to,
-    int64_t now)
+ws_presence_tell(ws_presence_org_t *org, ws_conn_t *about,
+    const char *conversation_id, ws_conn_t *to, int64_t now)
 {
     ws_presence_send_t  send;
 
-    send.frame = ws_presence_frame(about, now, &send.len);
+    send.frame = ws_presence_frame(about, conversation_id,
+                                   ws_presence_best(org, about,
+                                                    conversation_id, now),
+                                   now, &send.len);
     if (send.frame == NULL) {
         return;
     }
@@ -260,19 +323,20 @@ ws_presence_tell(ws_presence_org_t *org, ws_conn_t *about, ws_conn_t *to,
 }
 
 
+/* best: the user's connection shown (ws_presence_best), NULL: idle. */
 static char *
-ws_presence_frame(ws_conn_t *conn, int64_t now, size_t *len)
+ws_presence_frame(ws_conn_t *user, const char *conversation_id,
+    ws_stream_conn_t *best, int64_t now, size_t *len)
 {
+    int                           state;
     int64_t                       left;
     yajl_gen                      g;
-    ws_stream_conn_t             *sc;
     const inbox_ticket_claims_t  *claims;
 
-    sc = ws_fanout_stream_conn(conn);
-    claims = ws_fanout_claims(conn);
+    claims = ws_fanout_claims(user);
 
-    left = sc->state == WS_PRESENCE_IDLE ? 0
-           : (sc->present_until - now + 999) / 1000;
+    state = best == NULL ? WS_PRESENCE_IDLE : best->state;
+    left = best == NULL ? 0 : (best->present_until - now + 999) / 1000;
 
     g = inbox_json_begin();
     if (g == NULL) {
@@ -283,9 +347,9 @@ ws_presence_frame(ws_conn_t *conn, int64_t now, size_t *len)
     inbox_json_key(g, "type");
     inbox_json_string(g, "presence");
     inbox_json_key(g, "conversation_id");
-    inbox_json_string(g, sc->conversation_id);
+    inbox_json_string(g, conversation_id);
     inbox_json_key(g, "state");
-    inbox_json_string(g, ws_presence_names[sc->state]);
+    inbox_json_string(g, ws_presence_names[state]);
     inbox_json_key(g, "user");
     yajl_gen_map_open(g);
     inbox_json_key(g, "id");

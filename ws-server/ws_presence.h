@@ -8,9 +8,14 @@
  * "expires_in"} (seconds; the user from the connection's ticket).  Not
  * part of the event stream: no org_seq, never replayed.  A state lasts
  * WS_PRESENCE_VIEWING_SECS ("typing": WS_PRESENCE_TYPING_SECS) unless
- * sent again; when it lapses, or the connection closes, the others get
- * "idle".  A new connection gets the current states after its hello.
- * Connections of an organization-wide API token (no user) are not shown.
+ * sent again; a connection is in one thread at a time, viewing another
+ * ending the last.  What the others get is the user's state in the thread
+ * over all the user's connections (typing over viewing): when one
+ * connection's state ends (idle, lapsed, another thread, closed), they
+ * get what the user's other connections still show there, else "idle".
+ * A new connection gets the current states after its hello, one for each
+ * user and thread.  Connections of an organization-wide API token (no
+ * user) are not shown.
  *
  * Each connection has a leaky bucket of WS_PRESENCE_BURST messages,
  * refilled at WS_PRESENCE_RATE a second: a message past it is ignored,

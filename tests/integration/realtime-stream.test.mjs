@@ -2,7 +2,8 @@
 // socket, whatever happens between nginx and ws-server (two workers
 // publishing interleaved, ws-server killed or stopped while webhooks
 // flow); exact resume, reset when the events are gone; presence within
-// one organization only, expiring by itself, rate-limited.
+// one organization only, a user's tabs shown together, expiring by
+// itself, rate-limited.
 
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -322,6 +323,78 @@ test('presence reaches the organization\'s other sockets only, with the '
             && f.state === 'idle'), 3000, 'idle');
     } finally {
         [ana, colleague, other].forEach((s) => s.close());
+    }
+});
+
+test('a user in two tabs is shown by what the tabs together say: one '
+    + 'going idle or to another thread leaves the other\'s state shown',
+    async () => {
+    const { cluster } = ctx;
+    const [orgA] = cluster.orgs;
+    await addUser(cluster, orgA, 'di@presence.example', 'a long secret');
+    const diToken = await inboxctl(cluster.store, 'token', 'create',
+        orgA.id, '--user', 'di@presence.example');
+    const tab1 = await connectResumed(cluster, { token: diToken });
+    const tab2 = await connectResumed(cluster, { token: diToken });
+    const colleague = await connectResumed(cluster, orgA);
+    const shown = (client) => client.frames
+        .filter((f) => f.type === 'presence'
+                && f.user.name === 'di@presence.example')
+        .map((f) => `${f.conversation_id} ${f.state}`);
+    // waits for n more frames about Di, and gives them
+    const next = async (n) => {
+        const before = shown(colleague).length;
+        await colleague.waitFor(() => shown(colleague).length >= before + n,
+                                3000, `${n} more`);
+        await sleep(200);
+        return shown(colleague).slice(before);
+    };
+    const late = [];
+    try {
+        tab1.send({ type: 'presence', conversation_id: 'd1',
+                    state: 'viewing' });
+        tab2.send({ type: 'presence', conversation_id: 'd1',
+                    state: 'viewing' });
+        await next(2);
+
+        // one tab idle: Di still views d1, for the colleague and a new
+        // socket alike
+        tab2.send({ type: 'presence', conversation_id: 'd1', state: 'idle' });
+        assert.deepEqual(await next(1), ['d1 viewing']);
+        late.push(await connectWs(cluster, orgA.token));
+        await late[0].waitForTypes(['hello', 'presence'], 3000);
+        await sleep(200);
+        assert.deepEqual(shown(late[0]), ['d1 viewing']);
+
+        // typing in one tab, viewing in the other: typing, then viewing
+        // when the typing tab goes
+        tab2.send({ type: 'presence', conversation_id: 'd1',
+                    state: 'viewing' });
+        tab1.send({ type: 'presence', conversation_id: 'd1',
+                    state: 'typing' });
+        assert.deepEqual(await next(2), ['d1 viewing', 'd1 typing']);
+        late.push(await connectWs(cluster, orgA.token));
+        await late[1].waitForTypes(['hello', 'presence'], 3000);
+        await sleep(200);
+        assert.deepEqual(shown(late[1]), ['d1 typing']);
+        tab1.send({ type: 'presence', conversation_id: 'd1', state: 'idle' });
+        assert.deepEqual(await next(1), ['d1 viewing']);
+
+        // the last tab in d1 views another thread: d1 is left, idle
+        tab2.send({ type: 'presence', conversation_id: 'd2',
+                    state: 'viewing' });
+        assert.deepEqual(await next(2), ['d1 idle', 'd2 viewing']);
+
+        // a tab closing while the other is still in the thread
+        tab1.send({ type: 'presence', conversation_id: 'd2',
+                    state: 'viewing' });
+        assert.deepEqual(await next(1), ['d2 viewing']);
+        tab2.close();
+        assert.deepEqual(await next(1), ['d2 viewing']);
+        tab1.close();
+        assert.deepEqual(await next(1), ['d2 idle']);
+    } finally {
+        [tab1, tab2, colleague, ...late].forEach((s) => s.close());
     }
 });
 

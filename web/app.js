@@ -1573,13 +1573,19 @@
 
     /* ---- realtime ---- */
 
-    /* The list and the open thread reloaded over HTTP (what the socket
-     * may have missed), keeping as much of the list as was shown. */
+    /* The list, the open thread and its contact panel reloaded over HTTP
+     * (what the socket may have missed), keeping as much of the list as
+     * was shown and what is being typed in the panel; the other views
+     * hear of it (resync). */
     function resync() {
         loadList(true);
         if (state.openId) {
             loadMessages(false);
         }
+        if (state.contactId !== null && !state.contactSaving) {
+            openContact(true);
+        }
+        notify('resync', null);
     }
 
     function applyEvent(ev) {
@@ -2003,12 +2009,14 @@
     /* ---- what composer.js sees of the app ---- */
 
     const hooks = { session: [], thread: [], event: [], connected: [],
-                    presence: [] };
+                    presence: [], resync: [] };
 
     /* session: the signed-in user (/me), null once signed out;
      * thread: the open thread's conversation whenever it is shown anew
      * (opened, changed, its contact opted out), null once closed;
-     * event: each realtime frame, after the app applied it. */
+     * event: each realtime frame, after the app applied it;
+     * resync: frames may have been missed (a reset, a hello of another
+     * epoch, a gap): what a view read over HTTP is to be read again. */
     function notify(kind, detail) {
         hooks[kind].forEach((fn) => fn(detail));
     }

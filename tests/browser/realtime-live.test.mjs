@@ -1,13 +1,16 @@
 // Live updates as two colleagues see them, in Debian's Chromium: a
 // reconnect fills what was missed from where the page stood (a resume,
-// not a reload of the list), a colleague viewing or typing in the same
+// not a reload of the list; after a reset the list, the thread and its
+// contact panel are read again), a colleague viewing or typing in the same
 // thread is shown and forgotten when they leave, and a reply written
 // while the thread moved on asks before it goes.
 
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { before, test } from 'node:test';
+import { promisify } from 'node:util';
 import { openThread, rowOf, signIn, useBrowser } from '../lib/browser.mjs';
-import { inboxctl } from '../lib/cluster.mjs';
+import { inboxctl, sqlite3Path } from '../lib/cluster.mjs';
 import { useCluster, errorLogIsCleanTest } from '../lib/fixture.mjs';
 import { api, deliverInbound } from '../lib/inbox.mjs';
 import { addUser } from '../lib/session.mjs';
@@ -17,6 +20,7 @@ const ANA = { email: 'ana@desk.example', password: 'ana reads threads' };
 const BEN = { email: 'ben@desk.example', password: 'ben reads threads' };
 const ASKER = '+14155550188';
 const OTHER = '+14155550177';
+const RENAMED = '+14155550166';
 
 const web = useBrowser();
 let ana;
@@ -98,6 +102,42 @@ test('after live updates were down, the page resumes where it stood: '
     assert.equal(resumes.length, 1, JSON.stringify(sent));
     assert.equal(typeof resumes[0].org_seq, 'number');
     assert.deepEqual(reads, [], 'the list was not read again');
+});
+
+test('a rename made while live updates were down longer than the server '
+    + 'keeps them shows in the open contact panel after the reconnect',
+    async () => {
+    const { cluster } = ctx;
+    const org = cluster.orgs[0];
+    await deliverInbound(cluster, { from: RENAMED, body: 'Who is this?' });
+    await openThread(ana, '+1 (415) 555-0166');
+    await ana.getByRole('button', { name: 'Contact', exact: true }).click();
+    const panel = ana.getByRole('complementary', { name: 'Contact' });
+    await panel.locator('.timeline-item').first().waitFor();
+    const name = panel.getByLabel('Name');
+    assert.equal(await name.inputValue(), '');
+    const list = await api(cluster, '/api/v1/conversations?limit=200',
+                           org.token);
+    const contactId = list.json.items.find((c) => c.contact.phone === RENAMED)
+        .contact.id;
+
+    await cluster.stopWs();
+    try {
+        await ana.locator('#conn[data-state="reconnecting"]').waitFor();
+        const res = await api(cluster, `/api/v1/contacts/${contactId}`,
+            org.token, { method: 'PATCH', body: { name: 'Olga Ortiz' } });
+        assert.equal(res.status, 200, res.text);
+        // the rename's event is gone: the page's resume gets a reset
+        await promisify(execFile)(sqlite3Path, ['-cmd', '.timeout 5000',
+            cluster.storePath, `DELETE FROM events WHERE org_id = ${org.id}`]);
+    } finally {
+        await cluster.startWs();
+    }
+    await ana.locator('#conn[data-state="live"]').waitFor({ timeout: 30000 });
+    await ana.waitForFunction(() =>
+        document.getElementById('contact-name').value === 'Olga Ortiz');
+    await panel.getByRole('button', { name: 'Close' }).click();
+    await openThread(ana, '+1 (415) 555-0188');
 });
 
 test('a colleague viewing the same thread is shown, then typing, and '

@@ -9,8 +9,9 @@
  * its refusal is shown, and the row goes back to what is stored.  A
  * change to one's own role reloads the page, so that every view reads
  * the new role; removing oneself ends the session.  The team's events
- * (user.updated, user.removed, user.signed_out) read the list again
- * while it is shown, so a colleague's changes appear at once.
+ * (user.updated, user.removed, user.signed_out) and a resync (events
+ * may have been missed) read the list again while it is shown, so a
+ * colleague's changes appear at once.
  *
  * What it uses of the app is window.inboxApp (api, failed, on).
  */
@@ -229,6 +230,13 @@
     app.on('event', (ev) => {
         if (typeof ev.type === 'string' && ev.type.startsWith('user.')
             && !els.view.hidden && state.meId !== null) {
+            load();
+        }
+    });
+    /* the team's events may have been missed (live updates were down
+     * longer than the server keeps them) */
+    app.on('resync', () => {
+        if (!els.view.hidden && state.meId !== null) {
             load();
         }
     });

@@ -3,13 +3,17 @@
 // a bad field refused next to it, changes a role (stored; the last
 // billing contact's refusal shown and the row put back), and removes a
 // user after a confirmation (whose browser is signed out at once, by its
-// WebSocket closing); a colleague's changes show without a reload;
+// WebSocket closing); a colleague's changes show without a reload, even
+// those made while live updates were down past what the server keeps;
 // changing one's own role reloads the page as the new role; a member
 // sees the team but no controls.  At 390 px nothing scrolls sideways.
 
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { before, test } from 'node:test';
+import { promisify } from 'node:util';
 import { noPageErrorsTest, signIn, useBrowser } from '../lib/browser.mjs';
+import { sqlite3Path } from '../lib/cluster.mjs';
 import { useCluster, errorLogIsCleanTest } from '../lib/fixture.mjs';
 import { api } from '../lib/inbox.mjs';
 import { addUser, login, sessionApi } from '../lib/session.mjs';
@@ -208,6 +212,43 @@ test('a colleague\'s changes to the team show at once', async () => {
         assert.equal(await page.locator('#team-list select').count(), 0);
     } finally {
         await page.context().close();
+    }
+});
+
+test('a user added while live updates were down longer than the server '
+    + 'keeps them shows once they are back', async () => {
+    const bea = (await login(ctx.cluster, BEA.email, BEA.password)).cookie;
+    const page = await web.newPage({ width: 1200, height: 800 });
+    let eve = null;
+    try {
+        await openTeam(page, MAX);
+        await page.locator('#conn[data-state="live"]').waitFor();
+
+        await ctx.cluster.stopWs();
+        try {
+            await page.locator('#conn[data-state="reconnecting"]').waitFor();
+            const added = await sessionApi(ctx.cluster, '/api/v1/users', bea,
+                { method: 'POST', body: { email: 'eve@harbor.example',
+                                          role: 'member',
+                                          password: 'eve joins today 6' } });
+            assert.equal(added.status, 201, added.text);
+            eve = added.json.id;
+            // its event is gone: the page's resume gets a reset
+            await promisify(execFile)(sqlite3Path, ['-cmd', '.timeout 5000',
+                ctx.cluster.storePath,
+                `DELETE FROM events WHERE org_id = ${org().id}`]);
+        } finally {
+            await ctx.cluster.startWs();
+        }
+        await page.locator('#conn[data-state="live"]')
+            .waitFor({ timeout: 30000 });
+        await rowOf(page, 'eve@harbor.example').waitFor();
+    } finally {
+        await page.context().close();
+        if (eve !== null) {
+            await sessionApi(ctx.cluster, `/api/v1/users/${eve}`, bea,
+                             { method: 'DELETE' });
+        }
     }
 });
 

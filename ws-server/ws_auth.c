@@ -52,6 +52,9 @@ struct ws_auth_s {
     void                   *quotas;  /* tsearch(3) tree of ws_quota_t */
     ws_nonce_t             *oldest;  /* the nonces in order of use */
     ws_nonce_t             *newest;
+    /* this process's start: the nonces of tickets issued before it
+     * are not remembered here */
+    time_t                  started;
     struct lws             *pending_wsi;
     inbox_ticket_claims_t   pending;
 };
@@ -100,6 +103,7 @@ ws_auth_create(const ws_auth_conf_t *conf)
     }
 
     auth->norigins = conf->norigins;
+    auth->started = time(NULL);
 
     return auth;
 
@@ -185,6 +189,20 @@ ws_auth_confirm_upgrade(ws_auth_t *auth, struct lws *wsi,
         != INBOX_OK)
     {
         lwsl_user("ws-server: ticket refused: %s\n", err.message);
+        return ws_auth_reply(wsi, HTTP_STATUS_FORBIDDEN, "forbidden",
+                             "The realtime ticket is invalid or expired: "
+                             "get a new one.", NULL, NULL);
+    }
+
+    /*
+     * Its nonce may have been used before this process started (used
+     * nonces are remembered in memory only): a browser asks for a new
+     * ticket for each connection, so it loses nothing.  Whole seconds:
+     * one issued in the second this process started is taken.
+     */
+    if (inbox_ticket_issued(&claims) < (int64_t) auth->started) {
+        lwsl_user("ws-server: ticket of org %s refused: issued before "
+                  "this process started\n", claims.org_id);
         return ws_auth_reply(wsi, HTTP_STATUS_FORBIDDEN, "forbidden",
                              "The realtime ticket is invalid or expired: "
                              "get a new one.", NULL, NULL);

@@ -2,13 +2,15 @@
  * Who may open a WebSocket: the realtime ticket in "?ticket=" is checked
  * in the HTTP upgrade request, before anything is accepted, and each
  * ticket's nonce is remembered until the ticket expires so that it opens
- * one connection only.
+ * one connection only.  That memory does not outlive the process, so a
+ * ticket issued before the process started opens nothing.
  *
  * Refusals are plain HTTP answers with the contract's JSON error body:
  * 400 for a subprotocol other than inbox.v1, 401 without a ticket, 403
- * for a page of another origin or a forged, expired or reused ticket, 404
- * for another path, 426 for a request that does not ask for a WebSocket,
- * 429 when the ticket's organization has too many tickets in use.
+ * for a page of another origin or a forged, expired or reused ticket (or
+ * one issued before this process started), 404 for another path, 426 for
+ * a request that does not ask for a WebSocket, 429 when the ticket's
+ * organization has too many tickets in use.
  */
 #ifndef WS_AUTH_H
 #define WS_AUTH_H

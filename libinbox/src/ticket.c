@@ -187,6 +187,13 @@ inbox_ticket_verify(const unsigned char *secret, size_t secret_len,
 }
 
 
+int64_t
+inbox_ticket_issued(const inbox_ticket_claims_t *claims)
+{
+    return claims->expires - INBOX_TICKET_TTL;
+}
+
+
 int
 inbox_ticket_lapsed(const inbox_ticket_claims_t *claims, int64_t now_ms)
 {

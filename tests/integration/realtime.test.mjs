@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { sleep, uniqueNumber } from '../lib/cluster.mjs';
 import { useCluster, errorLogIsCleanTest } from '../lib/fixture.mjs';
-import { api, connectWs, deliverInbound, eventually, ticket, wsUpgrade,
-         wsUrl, wsUpgradeStatus } from '../lib/inbox.mjs';
+import { api, connectWs, deliverInbound, eventually, openWs, ticket,
+         wsUpgrade, wsUrl, wsUpgradeStatus } from '../lib/inbox.mjs';
 
 const ctx = useCluster({ orgs: [{ name: 'Org A' }, { name: 'Org B' }] });
 const EVENT_TYPES = ['message.created', 'conversation.updated',
@@ -144,11 +144,16 @@ test('a ticket needs an API token', async () => {
 });
 
 test('webhooks are stored while ws-server is down, and events flow again '
-    + 'after it restarts', async () => {
+    + 'after it restarts; its tickets from before the restart open nothing',
+async () => {
     const { cluster } = ctx;
     const org = cluster.orgs[0];
-    const live = await connectWs(cluster, org.token);
+    const usedTicket = await ticket(cluster, org.token);
+    const usedUrl = wsUrl(cluster, usedTicket);
+    const unusedUrl = wsUrl(cluster, await ticket(cluster, org.token));
+    const live = await openWs(usedUrl);
     await live.waitForTypes(['hello']);
+    assert.equal(await wsUpgradeStatus(usedUrl), 403, 'reused ticket');
     await cluster.stopWs();
     await eventually(() => live.closed, 5000, 'the socket to close');
 
@@ -164,7 +169,19 @@ test('webhooks are stored while ws-server is down, and events flow again '
     assert.equal(conv.unread_count, 3);
     assert.equal(conv.last_message.preview, 'while down 2');
 
+    // started a second after the tickets were issued, as a restart is
+    // (one issued in the second it started is taken)
+    const claims = JSON.parse(Buffer.from(usedTicket.ticket.split('.')[0],
+        'base64url').toString());
+    const issuedMs = (claims.expires - 60) * 1000;
+    await sleep(Math.max(0, issuedMs + 1000 - Date.now()));
     await cluster.startWs();
+
+    // used once before the restart, or not at all: the new process
+    // cannot tell, and refuses both as it refuses a reused ticket
+    assertWsError(await wsUpgrade(usedUrl), 403, 'forbidden');
+    assertWsError(await wsUpgrade(unusedUrl), 403, 'forbidden');
+
     const c = await connectWs(cluster, org.token);
     try {
         await c.waitForTypes(['hello']);

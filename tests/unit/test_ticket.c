@@ -60,6 +60,7 @@ TEST(issued_ticket_verifies_with_its_claims)
     CHECK_STR(claims.org_id, "42");
     CHECK_STR(claims.user_id, "7");
     CHECK_INT(claims.expires, NOW + INBOX_TICKET_TTL);
+    CHECK_INT(inbox_ticket_issued(&claims), NOW);
     CHECK_INT(claims.state.org_seq, 1234);
     CHECK_STR(claims.state.epoch, "ep-2026");
     CHECK_INT(claims.state.unread_total, 5);

@@ -54,6 +54,10 @@ inbox_status_t inbox_ticket_verify(const unsigned char *secret,
     size_t secret_len, const char *ticket, time_t now,
     inbox_ticket_claims_t *claims, inbox_error_t *err);
 
+/* When the ticket was issued, in whole Unix seconds (what its claims
+ * carry: expires less INBOX_TICKET_TTL). */
+int64_t inbox_ticket_issued(const inbox_ticket_claims_t *claims);
+
 /* 1 when, at now_ms (Unix ms), the token or session the ticket was issued
  * on has ended by itself: a socket it opened is closed then, and the
  * browser's next ticket tells a session used meanwhile from one that

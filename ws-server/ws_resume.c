@@ -258,8 +258,9 @@ ws_resume_pieces_free(ws_stream_conn_t *sc)
 
 /*
  * {"type":"resume","epoch","org_seq"}: the events after org_seq, then
- * live ones.  Once events went to the connection, only a position at or
- * past what it got can be honoured; anything else is a reset.
+ * live ones.  Once events went to the connection (its hold ended first,
+ * WS_RESUME_HOLD_MS), only a position at or past what it got can be
+ * honoured; anything else is a reset.
  */
 static void
 ws_resume_asked(ws_stream_t *stream, ws_conn_t *conn, yajl_val root)

@@ -19,7 +19,17 @@
 #include <libwebsockets.h>
 #include "ws_stream.h"
 
-#define WS_RESUME_HOLD_MS      250    /* a new connection's resume, at most */
+/*
+ * Live events cannot wait for a resume that may never come (a client that
+ * sends none gets the events of its first moment at the hold's end), and
+ * once some went, a resume from below them can only be a reset: they were
+ * sent past its hole.  So the hold is long enough for a busy or just woken
+ * tab (250 ms was not), while the web app, which resumes at once, waits
+ * for nothing: its resume ends the hold.  A client later still is told by
+ * its hello that live events start there: it applies none past a hole
+ * before its resume is answered (the web app reloads at the first gap).
+ */
+#define WS_RESUME_HOLD_MS      1000   /* a new connection's resume, at most */
 
 /* The connection's hello was queued at hello_seq (epoch); returns what
  * LWS_CALLBACK_ESTABLISHED returns. */

@@ -113,6 +113,48 @@ test('resume right after connecting gets exactly the events missed, in '
     }
 });
 
+test('a resume from a busy tab, half a second after its hello while '
+    + 'messages keep coming, still gets what it missed then live ones, in '
+    + 'order, and no reset', async () => {
+    const { cluster } = ctx;
+    const org = cluster.orgs[0];
+    const a = await connectResumed(cluster, org);
+    const start = a.frames[0].org_seq;
+    await deliverInbound(cluster, { from: uniqueNumber(), body: 'seen' });
+    await waitSeq(a, start + 3);
+    a.close();
+    await deliverInbound(cluster, { from: uniqueNumber(), body: 'missed' });
+
+    const b = await connectWs(cluster, org.token);
+    try {
+        await b.waitForTypes(['hello']);
+        assert.equal(b.frames[0].org_seq, start + 6);
+        // live messages while the tab is busy: the old 250 ms hold ended
+        // meanwhile and sent them past the missed ones, then a reset
+        const flow = (async () => {
+            for (let i = 0; i < 4; i++) {
+                await deliverInbound(cluster,
+                    { from: uniqueNumber(), body: `live ${i}` });
+                await sleep(100);
+            }
+        })();
+        await sleep(500);
+        b.send({ type: 'resume', epoch: a.frames[0].epoch,
+                 org_seq: start + 3 });
+        await flow;
+        await waitSeq(b, start + 18);
+        await sleep(300);
+        assert.deepEqual(b.frames.filter((f) => f.type === 'reset'), []);
+        assertRun(b, start + 3, start + 18, 'resumed late');
+        const bodies = events(b).filter((f) => f.type === 'message.created')
+            .map((f) => f.message.body);
+        assert.deepEqual(bodies,
+            ['missed', 'live 0', 'live 1', 'live 2', 'live 3']);
+    } finally {
+        b.close();
+    }
+});
+
 test('two nginx workers under load: every socket sees org_seq strictly '
     + 'increasing with no gap, and nothing of the other organization',
     async () => {

@@ -269,20 +269,20 @@ test('the events socket is for the owner and its group only (0660)', () => {
 });
 
 test('a client that sends no resume gets what came during its hold at the '
-     + 'hold\'s end (250 ms), not at the next timer of ws-server', async () => {
+     + 'hold\'s end (1 s), not at the next timer of ws-server', async () => {
     const { cluster } = ctx;
     const org = cluster.orgs[0];
     for (let round = 0; round < 3; round++) {
         const ws = await connectWs(cluster, org.token);
+        const opened = Date.now();
         const body = `during the hold ${round}`;
         await deliverInbound(cluster, { org, from: uniqueNumber(), body });
-        const sent = Date.now();
         // the frame is queued by the hold's timer: before the fix it went
         // out only when the loop next woke, at ws-server's 2 s check
         await ws.waitFor((frames) => frames.some((f) =>
             f.type === 'message.created' && f.message?.body === body),
-        1000, 'the frame within four holds');
-        assert.ok(Date.now() - sent < 1000);
+        1500, 'the frame at the hold\'s end');
+        assert.ok(Date.now() - opened < 1500);
         ws.close();
     }
 });

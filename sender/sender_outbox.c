@@ -24,7 +24,8 @@
  * reply finds few campaign requests ahead of it at the carrier; bulk
  * leaves the reserve of its number's bucket (sender_rate.h).  A
  * carrier's 429 holds the number and sends the message again when the
- * hold ends, while its claim lasts, without counting an attempt.
+ * hold ends, without counting an attempt: while its claim lasts, else
+ * given back to the store due then.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -640,27 +641,24 @@ sender_outbox_start_queue(sender_t *s, sender_queue_t *q, int64_t now)
         }
         q->count--;
 
-        if (rc == 0
-            && (now >= last_start
-                || !sender_rate_held(s->rate, send->from, now)))
-        {
-            /* waited out its claim (behind the bulk window, or its
-             * number's own rate): given back unsent, due again at once,
-             * no attempt counted */
-            send->result.outcome = INBOX_SEND_RELEASED;
-            snprintf(send->result.message, sizeof(send->result.message),
-                     "not started within its claim");
-            sender_outbox_answered(send);
-            continue;
-        }
-
         if (rc == 0) {
-            /* held past its claim (a carrier's 429): back to the store,
-             * which tries it again after its backoff */
-            send->result.outcome = INBOX_SEND_RETRY;
-            snprintf(send->result.message, sizeof(send->result.message),
-                     "not sent: the carrier asked %s to slow down",
-                     send->from);
+            /* waited out its claim (behind the bulk window, its number's
+             * own rate, or a carrier's 429 holding the number): given
+             * back unsent, no attempt counted, due again at once or when
+             * the hold ends */
+            send->result.outcome = INBOX_SEND_RELEASED;
+            send->result.due_at = sender_rate_held_until(s->rate,
+                                                         send->from, now);
+            if (send->result.due_at > 0) {
+                snprintf(send->result.message,
+                         sizeof(send->result.message),
+                         "not sent: the carrier asked %s to slow down",
+                         send->from);
+            } else {
+                snprintf(send->result.message,
+                         sizeof(send->result.message),
+                         "not started within its claim");
+            }
             sender_outbox_answered(send);
             continue;
         }
@@ -748,8 +746,10 @@ sender_outbox_done(sender_transfer_t *t)
  * The carrier said "too many requests" (Twilio 20429, Telnyx's 429):
  * nothing was sent.  The number is held (sender_rate_backoff) and the
  * message waits at the head of its queue to go again, still claimed,
- * no attempt counted.  Returns 0 when the hold outlasts the claim: the
- * store then tries it again as a retry.
+ * no attempt counted; when the hold outlasts the claim it is given back,
+ * due when the hold ends, no attempt counted either: a carrier that only
+ * throttles never makes a message fail.  Returns 0 when out of memory:
+ * the store then tries it again as a retry.
  */
 static int
 sender_outbox_slow_down(sender_t *s, sender_send_t *send, int64_t now)
@@ -765,8 +765,18 @@ sender_outbox_slow_down(sender_t *s, sender_send_t *send, int64_t now)
                send->transfer.retry_after_ms > 0 ? ", Retry-After" : "",
                (long long) (until - now));
 
-    if (until < 0 || until + s->options.timeout_ms >= send->lease_until) {
+    if (until < 0) {
         return 0;
+    }
+
+    if (until + s->options.timeout_ms >= send->lease_until) {
+        send->result.outcome = INBOX_SEND_RELEASED;
+        send->result.due_at = until;
+        snprintf(send->result.message, sizeof(send->result.message),
+                 "not sent: the carrier asked %s to slow down", send->from);
+        sender_transfer_cleanup(&send->transfer);
+        sender_outbox_answered(send);
+        return 1;
     }
 
     sender_transfer_rewind(&send->transfer);

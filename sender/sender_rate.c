@@ -163,14 +163,16 @@ sender_rate_accepted(sender_rate_t *rate, const char *number)
 }
 
 
-int
-sender_rate_held(sender_rate_t *rate, const char *number, int64_t now_ms)
+int64_t
+sender_rate_held_until(sender_rate_t *rate, const char *number,
+    int64_t now_ms)
 {
     sender_bucket_t  *b;
 
     b = sender_rate_find(rate, number);
 
-    return b->number[0] != '\0' && now_ms < b->held_until;
+    return b->number[0] != '\0' && now_ms < b->held_until ? b->held_until
+                                                          : 0;
 }
 
 

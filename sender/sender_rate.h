@@ -53,9 +53,9 @@ int64_t sender_rate_backoff(sender_rate_t *rate, const char *number,
  * start again. */
 void sender_rate_accepted(sender_rate_t *rate, const char *number);
 
-/* 1 when a carrier's 429 holds number at now_ms (its wait is the
- * carrier's), 0 when its own rate is all that holds it. */
-int sender_rate_held(sender_rate_t *rate, const char *number,
+/* When the hold of a carrier's 429 on number ends (ms), or 0 when none
+ * holds it at now_ms (its own rate is all that may). */
+int64_t sender_rate_held_until(sender_rate_t *rate, const char *number,
     int64_t now_ms);
 
 #endif

@@ -1436,8 +1436,9 @@ inbox_store_outbox_rule(inbox_outbox_record_t *record, int64_t now,
         break;
 
     case INBOX_SEND_RELEASED:
-        /* never started: due again at once, as if never claimed */
-        ruled->next_at = now;
+        /* never started: due again as if never claimed, at once or when
+         * the sender can send it (a carrier's hold on its number) */
+        ruled->next_at = r->due_at > now ? r->due_at : now;
         break;
 
     case INBOX_SEND_CANCELLED:

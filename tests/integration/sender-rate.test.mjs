@@ -68,4 +68,50 @@ test('replies waiting for their number\'s rate past their claim go in '
                      'no reply waited out a carrier retry\'s backoff');
 });
 
+// A reply's number held by the carrier's 429 longer than the reply's claim
+// can cover (Retry-After 4 s; the claim leaves 3 s): given back until the
+// hold ends, no attempt counted, as a wait within the claim counts none.
+// Counted, a carrier that only throttles would fail it after eight.
+test('a reply whose number the carrier holds past its claim goes when the '
+    + 'hold ends, with no attempt counted', { timeout: 60000 }, async () => {
+    const cluster = ctx.cluster;
+    const from = uniqueNumber();
+    await deliverInbound(cluster, { from, body: 'hi' });
+    const list = await api(cluster, '/api/v1/conversations?limit=200',
+                           org.token);
+    const conv = list.json.items.find((c) => c.contact.phone === from);
+    await cluster.sim.fail({ type: 'rate_limit', count: 1, retry_after: 4,
+                             number: from });
+    const res = await api(cluster,
+        `/api/v1/conversations/${conv.id}/messages`, org.token,
+        { method: 'POST', body: { body: 'held' } });
+    assert.equal(res.status, 201, res.text);
+
+    // attempts counted while no claim holds the entry
+    const counted = [];
+    const look = async () => {
+        const { stdout } = await promisify(execFile)(sqlite3Path, ['-cmd',
+            '.timeout 5000', cluster.storePath, 'SELECT count(*) FROM outbox'
+            + ' WHERE attempts > 0 AND lease_until IS NULL']);
+        counted.push(Number(stdout.trim()));
+    };
+    const got = await eventually(async () => {
+        await look();
+        const page = await api(cluster,
+            `/api/v1/conversations/${conv.id}/messages?limit=10`,
+            org.token);
+        const m = page.json.items.find((x) => x.id === res.json.id);
+        return m.status !== 'queued' && m.status !== 'sending' ? m : null;
+    }, 30000, 'the reply sent');
+    assert.notEqual(got.status, 'failed', JSON.stringify(got));
+    assert.deepEqual(counted.filter((n) => n > 0), [],
+                     'no attempt counted for the carrier\'s hold');
+
+    const sends = (await cluster.sim.requests({ kind: 'send' })).filter(
+        (r) => r.form?.some(([k, v]) => k === 'To' && v === from));
+    assert.deepEqual(sends.map((r) => r.response.status), [429, 201]);
+    const after = Date.parse(sends[1].at) - Date.parse(sends[0].at);
+    assert.ok(after >= 3900, `sent again ${after} ms after the 429`);
+});
+
 errorLogIsCleanTest(ctx);

@@ -134,11 +134,12 @@ TEST(a_429_holds_the_number_for_retry_after_or_a_doubling_backoff)
     /* other numbers are not held */
     CHECK_INT(sender_rate_take(rate, "+15550002222", R, 2000, &wait), 1);
 
-    /* a wait the carrier asked for, not the number's own rate */
-    CHECK_INT(sender_rate_held(rate, N, 3999), 1);
-    CHECK_INT(sender_rate_held(rate, N, 4000), 0);
-    CHECK_INT(sender_rate_held(rate, "+15550002222", 2000), 0);
-    CHECK_INT(sender_rate_held(rate, "+15550003333", 2000), 0);
+    /* a wait the carrier asked for, not the number's own rate: until
+     * when (what a send held past its claim is due again at) */
+    CHECK(sender_rate_held_until(rate, N, 3999) == 4000);
+    CHECK(sender_rate_held_until(rate, N, 4000) == 0);
+    CHECK(sender_rate_held_until(rate, "+15550002222", 2000) == 0);
+    CHECK(sender_rate_held_until(rate, "+15550003333", 2000) == 0);
 
     /* a send that was in flight comes back 429 too: the same hold */
     CHECK_INT(sender_rate_backoff(rate, N, 2500, 0), 4000);

@@ -8907,6 +8907,69 @@ TEST(a_sender_that_stops_gives_its_unstarted_claims_back_uncounted)
 }
 
 
+/*
+ * One held past its claim by a carrier's 429 on its number goes back
+ * when the hold ends, its attempt not counted however often: a carrier
+ * that throttles never makes a message fail as carrier_unavailable.
+ */
+TEST(a_send_given_back_until_a_carriers_hold_ends_counts_no_attempt)
+{
+    int                    i;
+    size_t                 j;
+    char                   id[INBOX_ID_MAX];
+    int64_t                at;
+    fixture_t              f;
+    inbox_send_result_t    res;
+    inbox_send_report_t    report;
+    inbox_outbox_batch_t   batch;
+
+    FIXTURE(&f);
+    campaign_in_outbox(&f, id);
+
+    at = NOON;
+
+    for (i = 0; i < INBOX_OUTBOX_ATTEMPTS_MAX + 2; i++) {
+        CHECK_INT(claim(&f, at, 1, &batch), 1);
+        CHECK_INT(batch.items[0].attempt, 1);
+
+        memset(&res, 0, sizeof(res));
+        res.outcome = INBOX_SEND_RELEASED;
+        res.due_at = at + 30000;
+        CHECK_INT(inbox_store_outbox_result(f.store, batch.items[0].id,
+                                            batch.items[0].attempt, &res,
+                                            at + 1, &report, NULL, NULL),
+                  INBOX_OK);
+        CHECK_INT(report.done, 0);
+        CHECK_INT(report.status, INBOX_DELIVERY_QUEUED);
+        CHECK(report.next_attempt_at == at + 30000);
+        inbox_outbox_batch_free(&batch);
+
+        /* not before the hold ends: the other two go meanwhile */
+        CHECK_INT(claim(&f, at + 29999, 10, &batch), i == 0 ? 2 : 0);
+        for (j = 0; j < batch.count; j++) {
+            CHECK_INT(carrier_says(&f, &batch.items[j], INBOX_SEND_ACCEPTED,
+                                   at + 29999, &report), INBOX_OK);
+        }
+        inbox_outbox_batch_free(&batch);
+
+        at += 30000;
+    }
+
+    /* a due time already past is at once */
+    CHECK_INT(claim(&f, at, 1, &batch), 1);
+    memset(&res, 0, sizeof(res));
+    res.outcome = INBOX_SEND_RELEASED;
+    res.due_at = at - 1;
+    CHECK_INT(inbox_store_outbox_result(f.store, batch.items[0].id,
+                                        batch.items[0].attempt, &res, at,
+                                        &report, NULL, NULL), INBOX_OK);
+    CHECK(report.next_attempt_at == at);
+    inbox_outbox_batch_free(&batch);
+
+    fixture_close(&f);
+}
+
+
 TEST(poll_answers_by_number_or_text_the_last_counts_late_ones_do_not)
 {
     char                       alice[INBOX_ID_MAX], conv[INBOX_ID_MAX];

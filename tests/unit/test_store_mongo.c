@@ -5206,9 +5206,10 @@ TEST(outbox_claim_unparks_what_it_parked_after_a_resume)
 }
 
 
-/* Given back (released): due again at once at its attempt, not counted,
- * its last error kept; reported cancelled: failed campaign_cancelled, the
- * hold released, the recipient counted cancelled. */
+/* Given back (released): due again at once (or at its due_at, a
+ * carrier's hold's end) at its attempt, not counted, its last error kept;
+ * reported cancelled: failed campaign_cancelled, the hold released, the
+ * recipient counted cancelled. */
 TEST(outbox_result_released_and_cancelled)
 {
     fake_t               fake;
@@ -5234,6 +5235,18 @@ TEST(outbox_result_released_and_cancelled)
     CHECK_INT(events.count, 0);
     CHECK(!log_has(&fake, "last_error"));
     golden_check(&fake, "outbox_result_released");
+
+    /* given back until a carrier's hold on its number ends: due then */
+    fake_reset(&fake);
+    res.due_at = NOON_MS + 30000;
+    fake.replies[0] = OUTBOX_ENTRY;
+    fake.replies[2] = CURSOR("{\"_id\": " OID(MSG_ID) ", \"status\":"
+                             " \"queued\"}");
+    CHECK_INT(inbox_store_outbox_result(store, GEN_3, 1, &res, NOON_MS,
+                                        &report, &events, &err), INBOX_OK);
+    CHECK(report.next_attempt_at == NOON_MS + 30000);
+    golden_check(&fake, "outbox_result_released_until_a_hold_ends");
+    res.due_at = 0;
 
     /* a lost claim gives nothing back */
     fake_reset(&fake);

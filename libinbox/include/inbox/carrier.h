@@ -10,6 +10,7 @@
 #define INBOX_CARRIER_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <inbox/delivery.h>
 #include <inbox/error.h>
 #include <inbox/model.h>
@@ -70,8 +71,9 @@ typedef enum {
                                  (HTTP status 0): it may have been sent,
                                  so it is reported, never repeated */
     INBOX_SEND_RELEASED,      /* not sent, given back: the sender stopped,
-                                 or the message's campaign was paused or
-                                 cancelled, before it started (outbox.h) */
+                                 the message's campaign was paused or
+                                 cancelled, or a carrier's 429 held its
+                                 number, before it started (outbox.h) */
     INBOX_SEND_CANCELLED      /* not sent: the message's campaign was
                                  cancelled before it left (outbox.h) */
 } inbox_send_outcome_t;
@@ -89,6 +91,8 @@ typedef struct {
                                             carrier's code, "" when none */
     char                  message[INBOX_CARRIER_MESSAGE_MAX];  /* what
                                             happened, for a person */
+    int64_t               due_at;        /* RELEASED: not due again before
+                                            then (ms), 0: at once */
 } inbox_send_result_t;
 
 /* A delivery report from a carrier's webhook.  Nothing to free. */

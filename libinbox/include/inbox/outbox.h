@@ -38,10 +38,12 @@
  *              hold released (a message reported failed costs nothing),
  *              never sent again by itself; a person may send it again.
  *   released   never started: the sender gives the entry back (it is
- *              stopping, or the entry's campaign was paused or
- *              cancelled while the entry waited in its hands).  Due
- *              again at once, its attempt not counted, the message
- *              unchanged.
+ *              stopping, the entry's campaign was paused or cancelled
+ *              while the entry waited in its hands, or its number is
+ *              held past the claim by a carrier's 429).  Due again at
+ *              once, or at the result's due_at (the hold's end), its
+ *              attempt not counted, the message unchanged: the sender's
+ *              own wait never uses up attempts.
  *   cancelled  never sent: its campaign was cancelled (the claim says
  *              so, item.cancelled): status failed with error code
  *              "campaign_cancelled", the hold released, the recipient

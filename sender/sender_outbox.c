@@ -63,6 +63,15 @@
  */
 #define SENDER_BULK_MAX(max)  ((max) / 4 > 0 ? (max) / 4 : 1)
 
+/*
+ * A claimed send that waited this long (for its number's rate, the bulk
+ * window or a carrier's hold) has its contact's opt-out looked at again
+ * before it starts, with all the others waiting, in one store read; and
+ * so has everything waiting at a wake-up (an inbound STOP wakes the
+ * sender).  A reply that starts at once is not looked at twice.
+ */
+#define SENDER_OPTOUT_LOOK_MS  300
+
 typedef struct sender_send_s  sender_send_t;
 
 struct sender_send_s {
@@ -74,6 +83,9 @@ struct sender_send_s {
     char                  message_id[INBOX_ID_MAX];
     unsigned              attempt;
     int                   bulk;          /* a campaign's message */
+    inbox_outbox_priority_t  priority;
+    int64_t               checked_at;    /* its contact's opt-out looked
+                                            at (the claim, or since) */
     char                  campaign_id[INBOX_ID_MAX];   /* "" for none */
     int64_t               lease_until;
     inbox_carrier_t       carrier;
@@ -90,6 +102,8 @@ typedef struct {
 typedef struct {
     int              look;           /* claim replies at the next pump */
     int              look_bulk;      /* claim bulk at the next pump */
+    int              look_optouts;   /* look at the waiting sends'
+                                        contacts before any starts */
     int              bulk_more;      /* the last bulk claim was full */
     int64_t          due;            /* claim again by then anyway */
     sender_queue_t   replies;        /* claimed, waiting for their number */
@@ -117,6 +131,10 @@ static sender_send_t *sender_outbox_prepare(sender_t *s,
 static void sender_queue_append(sender_queue_t *q, sender_send_t *send);
 static void sender_queue_push(sender_queue_t *q, sender_send_t *send);
 static int64_t sender_outbox_start_paced(sender_t *s, int64_t now);
+static void sender_outbox_optouts(sender_t *s, int64_t now);
+static size_t sender_outbox_optouts_take(sender_queue_t *q, int64_t now,
+    sender_send_t **sends, size_t n);
+static void sender_outbox_withdraw(sender_t *s, sender_send_t *send);
 static int64_t sender_outbox_start_queue(sender_t *s, sender_queue_t *q,
     int64_t now);
 static void sender_outbox_done(sender_transfer_t *t);
@@ -319,6 +337,7 @@ sender_jobs_wake(sender_t *s)
 {
     sender_outbox.look = 1;
     sender_outbox.look_bulk = 1;
+    sender_outbox.look_optouts = 1;
     sender_media_wake(s);
     sender_campaigns_wake(s);
 }
@@ -447,6 +466,8 @@ sender_outbox_prepare(sender_t *s, const inbox_outbox_item_t *item,
     strcpy(send->message_id, item->message.id);
     send->attempt = item->attempt;
     send->bulk = (item->priority == INBOX_OUTBOX_BULK);
+    send->priority = item->priority;
+    send->checked_at = now;
     strcpy(send->campaign_id, item->campaign_id);
     send->lease_until = item->lease_until;
     send->carrier = item->number.carrier;
@@ -580,6 +601,8 @@ sender_outbox_start_paced(sender_t *s, int64_t now)
 {
     int64_t  replies, bulk;
 
+    sender_outbox_optouts(s, now);
+
     replies = sender_outbox_start_queue(s, &sender_outbox.replies, now);
     bulk = sender_outbox_start_queue(s, &sender_outbox.bulk, now);
 
@@ -588,6 +611,142 @@ sender_outbox_start_paced(sender_t *s, int64_t now)
     }
 
     return replies;
+}
+
+
+/*
+ * A contact who opted out since its message was claimed gets nothing
+ * more: what waits in the sender's hands for that contact is withdrawn
+ * (failed, contact_opted_out, its hold released) before it starts.  One
+ * store read for all that waits, when something waited
+ * SENDER_OPTOUT_LOOK_MS or a wake-up may have brought an opt-out.
+ */
+static void
+sender_outbox_optouts(sender_t *s, int64_t now)
+{
+    size_t                    i, n;
+    int                       k;
+    int                       withdrawn[INBOX_OUTBOX_CLAIM_MAX];
+    const char               *ids[INBOX_OUTBOX_CLAIM_MAX];
+    sender_send_t            *sends[INBOX_OUTBOX_CLAIM_MAX], *send, **link;
+    inbox_error_t             err;
+    sender_queue_t           *q;
+    inbox_outbox_priority_t   priorities[INBOX_OUTBOX_CLAIM_MAX];
+
+    if (sender_outbox.replies.head == NULL
+        && sender_outbox.bulk.head == NULL)
+    {
+        sender_outbox.look_optouts = 0;
+        return;
+    }
+
+    if (!sender_outbox.look_optouts) {
+        /* the claim looked: only what waited since needs a look */
+        n = sender_outbox_optouts_take(&sender_outbox.replies, now, NULL, 0)
+            + sender_outbox_optouts_take(&sender_outbox.bulk, now, NULL, 0);
+        if (n == 0) {
+            return;
+        }
+    }
+
+    sender_outbox.look_optouts = 0;
+
+    for ( ;; ) {
+        /* everything waiting, INBOX_OUTBOX_CLAIM_MAX a read */
+        n = sender_outbox_optouts_take(&sender_outbox.replies, now, sends,
+                                       INBOX_OUTBOX_CLAIM_MAX);
+        n += sender_outbox_optouts_take(&sender_outbox.bulk, now, sends + n,
+                                        INBOX_OUTBOX_CLAIM_MAX - n);
+        if (n == 0) {
+            return;
+        }
+
+        for (i = 0; i < n; i++) {
+            ids[i] = sends[i]->message_id;
+            priorities[i] = sends[i]->priority;
+            sends[i]->checked_at = now + 1;
+        }
+
+        if (inbox_store_outbox_withdrawn(s->store, ids, priorities, n,
+                                         withdrawn, &err)
+            != INBOX_OK)
+        {
+            /* the claim looked: they go, and are looked at again */
+            sender_log(s, "cannot look for opt-outs: %s", err.message);
+            continue;
+        }
+
+        for (i = 0; i < n; i++) {
+            sends[i]->checked_at = withdrawn[i] ? -1 : now + 1;
+        }
+
+        /* out of their queues, reported without sending */
+        for (k = 0; k < 2; k++) {
+            q = (k == 0) ? &sender_outbox.replies : &sender_outbox.bulk;
+            link = &q->head;
+
+            while ((send = *link) != NULL) {
+                if (send->checked_at != -1) {
+                    link = &send->next;
+                    continue;
+                }
+
+                *link = send->next;
+                if (q->tail == &send->next) {
+                    q->tail = link;
+                }
+                q->count--;
+
+                sender_outbox_withdraw(s, send);
+            }
+        }
+    }
+}
+
+
+/*
+ * Up to n sends of q not looked at since now (their checked_at before
+ * it) into sends; with sends NULL, counts those that waited
+ * SENDER_OPTOUT_LOOK_MS.
+ */
+static size_t
+sender_outbox_optouts_take(sender_queue_t *q, int64_t now,
+    sender_send_t **sends, size_t n)
+{
+    size_t          got;
+    sender_send_t  *send;
+
+    got = 0;
+
+    for (send = q->head; send != NULL; send = send->next) {
+        if (sends == NULL) {
+            got += (send->checked_at + SENDER_OPTOUT_LOOK_MS <= now);
+            continue;
+        }
+
+        if (got == n) {
+            break;
+        }
+
+        if (send->checked_at <= now) {
+            sends[got++] = send;
+        }
+    }
+
+    return got;
+}
+
+
+static void
+sender_outbox_withdraw(sender_t *s, sender_send_t *send)
+{
+    sender_debug(s, "message %s withdrawn: its contact opted out while it "
+                 "waited", send->message_id);
+
+    send->result.outcome = INBOX_SEND_WITHDRAWN;
+    snprintf(send->result.message, sizeof(send->result.message),
+             "the contact opted out after it was written");
+    sender_outbox_answered(send);
 }
 
 

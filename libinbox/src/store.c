@@ -1274,6 +1274,36 @@ inbox_store_outbox_claim(inbox_store_t *store, int64_t now,
 }
 
 
+inbox_status_t
+inbox_store_outbox_withdrawn(inbox_store_t *store,
+    const char *const *message_ids,
+    const inbox_outbox_priority_t *priorities, size_t n, int *withdrawn,
+    inbox_error_t *err)
+{
+    size_t          i;
+    int64_t         opted_out_at[INBOX_OUTBOX_CLAIM_MAX];
+    inbox_status_t  rc;
+
+    if (n == 0 || n > INBOX_OUTBOX_CLAIM_MAX) {
+        return inbox_error_set(err, INBOX_ERR_INVALID,
+                               "1 to INBOX_OUTBOX_CLAIM_MAX messages");
+    }
+
+    memset(opted_out_at, 0, n * sizeof(int64_t));
+
+    rc = store->ops->outbox_opted_out(store, message_ids, n, opted_out_at,
+                                      err);
+
+    for (i = 0; i < n; i++) {
+        withdrawn[i] = rc == INBOX_OK
+                       && inbox_outbox_withdrawn(priorities[i],
+                                                 opted_out_at[i]);
+    }
+
+    return rc;
+}
+
+
 /* One result: the batch of one. */
 inbox_status_t
 inbox_store_outbox_result(inbox_store_t *store, const char *entry_id,

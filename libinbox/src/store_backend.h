@@ -353,6 +353,12 @@ typedef struct {
        int64_t lease, inbox_outbox_priority_t priority_max,                   \
        inbox_outbox_batch_t *batch, inbox_error_t *err),                      \
       (store, now, quiet_now, max, lease, priority_max, batch, err))          \
+    /* 1 <= n <= INBOX_OUTBOX_CLAIM_MAX, opted_out_at zeroed: store.c did;  \
+     * each message's contact's opt-out time, 0 while opted in or gone */     \
+    X(RULED, outbox_opted_out,                                                \
+      (inbox_store_t *store, const char *const *message_ids, size_t n,        \
+       int64_t *opted_out_at, inbox_error_t *err),                            \
+      (store, message_ids, n, opted_out_at, err))                             \
     /* n >= 1 records as store.c made them (inbox_outbox_ruled_t), each    \
      * record's status INBOX_OK and report zeroed; the backend sets a        \
      * refused one's status and error */                                      \

@@ -1749,6 +1749,165 @@ inbox_mongo_outbox_read(inbox_mongo_store_t *ms, inbox_outbox_item_t *item,
 
 
 /*
+ * Each message's contact's opt-out time: the messages' contacts, then
+ * those contacts, two reads for the whole batch.
+ */
+inbox_status_t
+inbox_mongo_outbox_opted_out(inbox_store_t *store,
+    const char *const *message_ids, size_t n, int64_t *opted_out_at,
+    inbox_error_t *err)
+{
+    size_t                i;
+    int                   has[INBOX_OUTBOX_CLAIM_MAX];
+    char                  key[16];
+    bson_t                ids, filter, batch, doc;
+    bson_t               *command;
+    uint32_t              len;
+    bson_oid_t            oids[INBOX_OUTBOX_CLAIM_MAX], id;
+    bson_oid_t            contacts[INBOX_OUTBOX_CLAIM_MAX];
+    bson_iter_t           iter, field;
+    const uint8_t        *data;
+    inbox_status_t        rc;
+    inbox_error_t         fallback;
+    inbox_mongo_store_t  *ms = (inbox_mongo_store_t *) store;
+
+    if (err == NULL) {
+        err = &fallback;
+    }
+
+    bson_init(&ids);
+
+    for (i = 0; i < n; i++) {
+        has[i] = inbox_mongo_parse_id(message_ids[i], &oids[i]) == 0;
+        if (has[i]) {
+            snprintf(key, sizeof(key), "%u", (unsigned) i);
+            BSON_APPEND_OID(&ids, key, &oids[i]);
+        }
+    }
+
+    bson_init(&filter);
+    BSON_APPEND_DOCUMENT_BEGIN(&filter, "_id", &doc);
+    BSON_APPEND_ARRAY(&doc, "$in", &ids);
+    bson_append_document_end(&filter, &doc);
+    bson_destroy(&ids);
+
+    command = BCON_NEW("find", BCON_UTF8("messages"),
+                       "filter", BCON_DOCUMENT(&filter),
+                       "projection", "{", "contact_id", BCON_INT32(1), "}",
+                       "batchSize", BCON_INT32((int32_t) n),
+                       "singleBatch", BCON_BOOL(true));
+    bson_destroy(&filter);
+
+    rc = inbox_mongo_run_cursor(ms, command, &batch, err);
+    if (rc != INBOX_OK) {
+        bson_destroy(&batch);
+        return rc;
+    }
+
+    /* which contact each message is with; has[i]: a contact found */
+    memset(has, 0, sizeof(has));
+    bson_iter_init(&iter, &batch);
+
+    while (bson_iter_next(&iter)) {
+        if (!BSON_ITER_HOLDS_DOCUMENT(&iter)) {
+            continue;
+        }
+
+        bson_iter_document(&iter, &len, &data);
+        if (!bson_init_static(&doc, data, len)
+            || !bson_iter_init_find(&field, &doc, "_id")
+            || !BSON_ITER_HOLDS_OID(&field))
+        {
+            continue;
+        }
+
+        bson_oid_copy(bson_iter_oid(&field), &id);
+
+        if (!bson_iter_init_find(&field, &doc, "contact_id")
+            || !BSON_ITER_HOLDS_OID(&field))
+        {
+            continue;
+        }
+
+        for (i = 0; i < n; i++) {
+            if (bson_oid_equal(&oids[i], &id)) {
+                bson_oid_copy(bson_iter_oid(&field), &contacts[i]);
+                has[i] = 1;
+            }
+        }
+    }
+
+    bson_destroy(&batch);
+
+    bson_init(&ids);
+
+    for (i = 0; i < n; i++) {
+        if (has[i]) {
+            snprintf(key, sizeof(key), "%u", (unsigned) i);
+            BSON_APPEND_OID(&ids, key, &contacts[i]);
+        }
+    }
+
+    bson_init(&filter);
+    BSON_APPEND_DOCUMENT_BEGIN(&filter, "_id", &doc);
+    BSON_APPEND_ARRAY(&doc, "$in", &ids);
+    bson_append_document_end(&filter, &doc);
+    bson_destroy(&ids);
+
+    command = BCON_NEW("find", BCON_UTF8("contacts"),
+                       "filter", BCON_DOCUMENT(&filter),
+                       "projection", "{",
+                           "opted_out", BCON_INT32(1),
+                           "opted_out_at", BCON_INT32(1),
+                       "}",
+                       "batchSize", BCON_INT32((int32_t) n),
+                       "singleBatch", BCON_BOOL(true));
+    bson_destroy(&filter);
+
+    rc = inbox_mongo_run_cursor(ms, command, &batch, err);
+    if (rc != INBOX_OK) {
+        bson_destroy(&batch);
+        return rc;
+    }
+
+    bson_iter_init(&iter, &batch);
+
+    while (bson_iter_next(&iter)) {
+        if (!BSON_ITER_HOLDS_DOCUMENT(&iter)) {
+            continue;
+        }
+
+        bson_iter_document(&iter, &len, &data);
+        if (!bson_init_static(&doc, data, len)
+            || !bson_iter_init_find(&field, &doc, "_id")
+            || !BSON_ITER_HOLDS_OID(&field))
+        {
+            continue;
+        }
+
+        bson_oid_copy(bson_iter_oid(&field), &id);
+
+        if (!bson_iter_init_find(&field, &doc, "opted_out")
+            || !bson_iter_as_bool(&field))
+        {
+            continue;
+        }
+
+        for (i = 0; i < n; i++) {
+            if (has[i] && bson_oid_equal(&contacts[i], &id)) {
+                opted_out_at[i] = inbox_mongo_get_date(&doc,
+                                                       "opted_out_at");
+            }
+        }
+    }
+
+    bson_destroy(&batch);
+
+    return INBOX_OK;
+}
+
+
+/*
  * One record after another, with the commands of one (no multi-document
  * transaction): a record refused is that record's; the store's error
  * stops the batch, the records before it stored.

@@ -947,6 +947,63 @@ done:
 }
 
 
+/* Each message's contact's opt-out time: one statement a message,
+ * prepared once, no write lock. */
+inbox_status_t
+inbox_sqlite_outbox_opted_out(inbox_store_t *store,
+    const char *const *message_ids, size_t n, int64_t *opted_out_at,
+    inbox_error_t *err)
+{
+    int                   rc;
+    size_t                i;
+    int64_t               message;
+    sqlite3_stmt         *stmt;
+    inbox_error_t         fallback;
+    inbox_sqlite_conn_t  *conn;
+
+    if (err == NULL) {
+        err = &fallback;
+    }
+
+    conn = inbox_sqlite_conn(store, err);
+    if (conn == NULL) {
+        return err->code;
+    }
+
+    for (i = 0; i < n; i++) {
+        if (inbox_sqlite_parse_id(message_ids[i], &message) != 0) {
+            continue;
+        }
+
+        stmt = inbox_sqlite_stmt(conn, INBOX_SQL_OUTBOX_OPTED_OUT,
+            "SELECT CASE WHEN ct.opted_out THEN ct.opted_out_at ELSE 0 END"
+            " FROM messages m"
+            " JOIN conversations c ON c.id = m.conversation_id"
+            " JOIN contacts ct ON ct.id = c.contact_id WHERE m.id = ?1",
+            err);
+        if (stmt == NULL) {
+            return err->code;
+        }
+
+        sqlite3_bind_int64(stmt, 1, message);
+
+        rc = sqlite3_step(stmt);
+
+        if (rc == SQLITE_ROW) {
+            opted_out_at[i] = sqlite3_column_int64(stmt, 0);
+        }
+
+        inbox_sqlite_done(stmt);
+
+        if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+            return inbox_sqlite_fail(conn, rc, err);
+        }
+    }
+
+    return INBOX_OK;
+}
+
+
 /*
  * The sender's results of a turn, in one transaction (one fsync of the
  * log for all of them).  Like an ingest batch (store_sqlite_ingest.c) it

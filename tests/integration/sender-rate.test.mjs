@@ -114,4 +114,73 @@ test('a reply whose number the carrier holds past its claim goes when the '
     assert.ok(after >= 3900, `sent again ${after} ms after the 429`);
 });
 
+// A reply claimed while its number's rate holds it back (one send every
+// 5 s) waits in the sender's hands for up to 3 s: a STOP that comes
+// meanwhile withdraws it before it starts, as the claim itself would.
+test('a reply waiting for its number\'s rate is not sent once its '
+    + 'contact texts STOP: it fails as opted out at no cost',
+    { timeout: 60000 }, async () => {
+    const cluster = ctx.cluster;
+    const sim = cluster.sim;
+    const threadWith = async (from) => {
+        await deliverInbound(cluster, { from, body: 'hi' });
+        const list = await api(cluster, '/api/v1/conversations?limit=200',
+                               org.token);
+        return list.json.items.find((c) => c.contact.phone === from);
+    };
+    const send = async (conv, body) => {
+        const res = await api(cluster,
+            `/api/v1/conversations/${conv.id}/messages`, org.token,
+            { method: 'POST', body: { body } });
+        assert.equal(res.status, 201, res.text);
+        return res.json;
+    };
+    const sendsTo = async (to) => (await sim.requests({ kind: 'send' }))
+        .filter((r) => r.form?.some(([k, v]) => k === 'To' && v === to));
+    const balance = async () => (await api(cluster, '/api/v1/billing',
+                                           org.token)).json.credits.balance;
+
+    const a = uniqueNumber();
+    const b = uniqueNumber();
+    const convA = await threadWith(a);
+    const convB = await threadWith(b);
+
+    // the number's one token goes to A's reply, at T
+    await send(convA, 'first');
+    const [first] = await eventually(async () => {
+        const got = await sendsTo(a);
+        return got.length > 0 ? got : null;
+    }, 15000, 'the first reply sent');
+    const t = Date.parse(first.at);
+    const before = await balance();
+
+    // B's waits for the next token, at T + 5 s; its claim (5 s, 2 s of
+    // them for the request) holds it in the sender from about T + 2 s
+    const m = await send(convB, 'Your order is ready');
+    await new Promise((r) => setTimeout(r, Math.max(0, t + 3200
+                                                       - Date.now())));
+    assert.ok(Date.now() < t + 4500, 'STOP comes before T + 4.5 s');
+    await deliverInbound(cluster, { from: b, body: 'STOP' });
+
+    const got = await eventually(async () => {
+        const page = await api(cluster,
+            `/api/v1/conversations/${convB.id}/messages?limit=10`,
+            org.token);
+        const x = page.json.items.find((y) => y.id === m.id);
+        return x.status !== 'queued' && x.status !== 'sending' ? x : null;
+    }, 20000, 'the reply settled');
+    assert.equal(got.status, 'failed');
+    assert.equal(got.error_code, 'contact_opted_out');
+
+    // only the STOP's confirmation reaches B, the reply never
+    await eventually(async () => (await sendsTo(b)).length > 0, 20000,
+                     'the STOP confirmation sent');
+    await new Promise((r) => setTimeout(r, 500));
+    const bodies = (await sendsTo(b)).map((r) =>
+        Object.fromEntries(r.form).Body);
+    assert.equal(bodies.length, 1, JSON.stringify(bodies));
+    assert.notEqual(bodies[0], 'Your order is ready');
+    assert.equal(await balance(), before);
+});
+
 errorLogIsCleanTest(ctx);

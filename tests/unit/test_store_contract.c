@@ -8908,6 +8908,78 @@ TEST(a_sender_that_stops_gives_its_unstarted_claims_back_uncounted)
 
 
 /*
+ * The sender looks again, in one read, at what it claimed and has not
+ * started yet: a contact who opted out since the claim is withdrawn (its
+ * hold released), the others and a keyword's answer still go.
+ */
+TEST(a_claimed_message_whose_contact_opts_out_before_it_starts_is_withdrawn)
+{
+    int                       withdrawn[4];
+    char                      id[INBOX_ID_MAX], contact[INBOX_ID_MAX];
+    char                      conv[INBOX_ID_MAX];
+    size_t                    i, alice;
+    fixture_t                 f;
+    const char               *ids[4];
+    inbox_reply_result_t      notice;
+    inbox_send_report_t       report;
+    inbox_outbox_batch_t      batch;
+    inbox_outbox_priority_t   priorities[4];
+
+    FIXTURE(&f);
+    campaign_in_outbox(&f, id);
+
+    CHECK_INT(claim(&f, NOON, 10, &batch), 3);
+    alice = batch.count;
+
+    for (i = 0; i < batch.count; i++) {
+        CHECK_INT(batch.items[i].withdrawn, 0);
+        ids[i] = batch.items[i].message.id;
+        priorities[i] = batch.items[i].priority;
+        if (strcmp(batch.items[i].to, ALICE) == 0) {
+            alice = i;
+        }
+    }
+
+    CHECK(alice < batch.count);
+    CHECK_INT(inbox_store_outbox_withdrawn(f.store, ids, priorities, 3,
+                                           withdrawn, NULL), INBOX_OK);
+    CHECK_INT(withdrawn[0] + withdrawn[1] + withdrawn[2], 0);
+
+    /* Alice texts STOP while hers waits in the sender's hands */
+    CHECK(contact_of(&f, ALICE, contact, conv));
+    CHECK_INT(inbox_store_contact_opt_out(f.store, f.org, contact,
+                                          INBOX_OPT_OUT_KEYWORD, "STOP",
+                                          NOON + 10, 0, NULL, NULL, NULL),
+              INBOX_OK);
+    memset(&notice, 0, sizeof(notice));
+    CHECK_INT(inbox_store_outbox_notice(f.store, f.org, conv, NUMBER,
+                                        "You are unsubscribed.", &notice,
+                                        NULL, NULL), INBOX_OK);
+    ids[3] = notice.message.id;
+    priorities[3] = INBOX_OUTBOX_NOTICE;
+
+    CHECK_INT(inbox_store_outbox_withdrawn(f.store, ids, priorities, 4,
+                                           withdrawn, NULL), INBOX_OK);
+
+    for (i = 0; i < 3; i++) {
+        CHECK_INT(withdrawn[i], i == alice);
+    }
+    CHECK_INT(withdrawn[3], 0);
+
+    /* reported so: failed, nothing spent */
+    CHECK_INT(carrier_says(&f, &batch.items[alice], INBOX_SEND_WITHDRAWN,
+                           NOON + 20, &report), INBOX_OK);
+    CHECK_INT(report.status, INBOX_DELIVERY_FAILED);
+    CHECK_INT(balance_of(&f, f.org), 8);
+    CHECK_INT(held_of(&f, f.org), 2);
+
+    inbox_outbox_batch_free(&batch);
+    inbox_reply_result_free(&notice);
+    fixture_close(&f);
+}
+
+
+/*
  * One held past its claim by a carrier's 429 on its number goes back
  * when the hold ends, its attempt not counted however often: a carrier
  * that throttles never makes a message fail as carrier_unavailable.

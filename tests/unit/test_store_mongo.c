@@ -5206,6 +5206,47 @@ TEST(outbox_claim_unparks_what_it_parked_after_a_resume)
 }
 
 
+/* The sender's look at what waits in its hands: the messages' contacts,
+ * then those contacts, two reads for the batch; the one opted out is
+ * withdrawn, a keyword's answer to it is not, a message not found is
+ * not. */
+TEST(outbox_withdrawn_reads_the_batch_at_once)
+{
+    int                       withdrawn[4];
+    fake_t                    fake;
+    inbox_error_t             err;
+    inbox_store_t            *store;
+    const char               *ids[4] = { MSG_ID, MSG2_ID, MSG_ID,
+                                         "64f1a0000000000000000d09" };
+    inbox_outbox_priority_t   priorities[4] = { INBOX_OUTBOX_REPLY,
+                                                INBOX_OUTBOX_BULK,
+                                                INBOX_OUTBOX_NOTICE,
+                                                INBOX_OUTBOX_REPLY };
+
+    store = fake_open(&fake);
+
+    fake.replies[0] = CURSOR("{\"_id\": " OID(MSG_ID) ", \"contact_id\": "
+                             OID(CONTACT_ID) "}, {\"_id\": " OID(MSG2_ID)
+                             ", \"contact_id\": "
+                             OID("64f1a0000000000000000b02") "}");
+    fake.replies[1] = CURSOR("{\"_id\": " OID(CONTACT_ID) ","
+                             " \"opted_out\": true, \"opted_out_at\": "
+                             DATE(EARLIER) "}, {\"_id\": "
+                             OID("64f1a0000000000000000b02") ","
+                             " \"opted_out\": false}");
+    CHECK_INT(inbox_store_outbox_withdrawn(store, ids, priorities, 4,
+                                           withdrawn, &err), INBOX_OK);
+    CHECK_INT(withdrawn[0], 1);
+    CHECK_INT(withdrawn[1], 0);
+    CHECK_INT(withdrawn[2], 0);
+    CHECK_INT(withdrawn[3], 0);
+    CHECK_INT(fake.commands, 2);
+    golden_check(&fake, "outbox_withdrawn");
+
+    fake_close(&fake, store);
+}
+
+
 /* Given back (released): due again at once (or at its due_at, a
  * carrier's hold's end) at its attempt, not counted, its last error kept;
  * reported cancelled: failed campaign_cancelled, the hold released, the

@@ -29,7 +29,9 @@
  *              the hold released, and the report names the contact,
  *              which the caller marks opted out (source "carrier").
  *   withdrawn  never sent: the contact opted out after the message was
- *              accepted (the claim says so, inbox_outbox_withdrawn):
+ *              accepted (the claim says so, inbox_outbox_withdrawn, or
+ *              the sender's look before a claimed message that waited
+ *              starts, inbox_store_outbox_withdrawn):
  *              status failed with error code "contact_opted_out", the
  *              hold released.
  *   unknown    the request may have reached the carrier but no answer

@@ -599,6 +599,19 @@ inbox_status_t inbox_store_outbox_claim(inbox_store_t *store, int64_t now,
     inbox_error_t *err);
 
 /*
+ * For the sender, before what waited in its hands starts: which of the n
+ * claimed messages (1..INBOX_OUTBOX_CLAIM_MAX, each with the priority it
+ * was claimed at) are to be withdrawn now, their contact having opted
+ * out since the claim (inbox_outbox_withdrawn): withdrawn[i] 1 for those,
+ * 0 for the others (and for a message no longer there).  One read for
+ * them all; the sender reports the withdrawn ones INBOX_SEND_WITHDRAWN.
+ */
+inbox_status_t inbox_store_outbox_withdrawn(inbox_store_t *store,
+    const char *const *message_ids,
+    const inbox_outbox_priority_t *priorities, size_t n, int *withdrawn,
+    inbox_error_t *err);
+
+/*
  * Records what the carrier said about the claimed entry entry_id (its
  * attempt as claimed), in one transaction: see outbox.h for each outcome.
  * A status change appends message.status; a hold settled writes its

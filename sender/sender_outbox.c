@@ -27,6 +27,7 @@
  * hold ends, without counting an attempt: while its claim lasts, else
  * given back to the store due then.
  */
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <inbox/carrier.h>
@@ -754,7 +755,7 @@ static int64_t
 sender_outbox_start_queue(sender_t *s, sender_queue_t *q, int64_t now)
 {
     int             rc;
-    int64_t         wait, next, last_start;
+    int64_t         wait, next, last_start, turn_at;
     sender_send_t  *send, **link;
 
     next = -1;
@@ -766,6 +767,7 @@ sender_outbox_start_queue(sender_t *s, sender_queue_t *q, int64_t now)
          * interrupted while the carrier might still send it */
         last_start = send->lease_until - s->options.timeout_ms;
         rc = 0;
+        turn_at = 0;
 
         if (now < last_start) {
             if (send->bulk
@@ -780,6 +782,11 @@ sender_outbox_start_queue(sender_t *s, sender_queue_t *q, int64_t now)
                                       send->bulk ? SENDER_RATE_BULK
                                                  : SENDER_RATE_REPLY,
                                       now, &wait);
+                if (rc == 0 && now + wait >= last_start) {
+                    /* its number's next turn, past what the claim covers */
+                    turn_at = now + wait;
+                }
+
                 if (rc != 0 || now + wait >= last_start) {
                     wait = -1;
                 }
@@ -803,8 +810,9 @@ sender_outbox_start_queue(sender_t *s, sender_queue_t *q, int64_t now)
         if (rc == 0) {
             /* waited out its claim (behind the bulk window, its number's
              * own rate, or a carrier's 429 holding the number): given
-             * back unsent, no attempt counted, due again at once or when
-             * the hold ends */
+             * back unsent, no attempt counted, due again when the hold
+             * ends or its number's turn comes (claimed again before,
+             * it would only be given back again), else at once */
             send->result.outcome = INBOX_SEND_RELEASED;
             send->result.due_at = sender_rate_held_until(s->rate,
                                                          send->from, now);
@@ -814,10 +822,16 @@ sender_outbox_start_queue(sender_t *s, sender_queue_t *q, int64_t now)
                          "not sent: the carrier asked %s to slow down",
                          send->from);
             } else {
+                send->result.due_at = turn_at;
                 snprintf(send->result.message,
                          sizeof(send->result.message),
                          "not started within its claim");
             }
+            sender_debug(s, "message %s given back unsent (%s), due in "
+                         "%" PRId64 " ms", send->message_id,
+                         send->result.message,
+                         send->result.due_at > now
+                         ? send->result.due_at - now : 0);
             sender_outbox_answered(send);
             continue;
         }

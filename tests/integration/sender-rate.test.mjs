@@ -66,6 +66,14 @@ test('replies waiting for their number\'s rate past their claim go in '
     assert.ok(retried.length > 20, `looked ${retried.length} times`);
     assert.deepEqual(retried.filter((n) => n > 0), [],
                      'no reply waited out a carrier retry\'s backoff');
+
+    // given back due when its number's turn comes, not at once: claimed
+    // again at once, it was given back again every few milliseconds
+    const givenBack = cluster.senderLog().split('\n').filter((line) =>
+        /given back unsent \(not started within its claim\)/.test(line));
+    assert.ok(givenBack.length <= 6,
+        `${givenBack.length} times given back:\n`
+        + givenBack.slice(0, 5).join('\n'));
 });
 
 // A reply's number held by the carrier's 429 longer than the reply's claim

@@ -448,30 +448,46 @@ test('after ws-server restarts, a ticket got before a removal opens '
         !ws.frames.some((f) => f.type === 'message.created'),
         `${what}: ${JSON.stringify(ws.frames)}`);
 
+    // A ticket issued in an earlier second than the new process started
+    // is refused at the upgrade (c233996); one of the same second opens,
+    // and what follows must close it.  Either way nothing is seen.
+    const openUnlessRefused = async (url, what) => {
+        try {
+            return await openWs(url);
+        } catch (err) {
+            assert.match(err.message, /upgrade refused: 403/, what);
+            return null;
+        }
+    };
+
     // The new process watches the stream from the first socket's ticket
     // on, Pat's, which is past the removals: Uma's, issued before, is
     // closed as it opens, whatever it asks to resume from.
     await cluster.stopWs(0);
     await cluster.startWs(0);
     const patWs = await socketOf(cluster, pat);
-    const umaWs = await openWs(wsUrl(cluster, umaEarly));
-    umaWs.send({ type: 'resume', epoch: patWs.frames[0].epoch,
-                 org_seq: positionOf(umaEarly) });
-    await closedAsEnded(umaWs, 'Uma\'s ticket after the restart');
-    noLeak(umaWs, 'Uma');
+    const umaWs = await openUnlessRefused(wsUrl(cluster, umaEarly), 'Uma');
+    if (umaWs) {
+        umaWs.send({ type: 'resume', epoch: patWs.frames[0].epoch,
+                     org_seq: positionOf(umaEarly) });
+        await closedAsEnded(umaWs, 'Uma\'s ticket after the restart');
+        noLeak(umaWs, 'Uma');
+    }
     patWs.close();
 
     // Vic's is the first socket of the next process: the stream, from his
     // ticket's position on, brings his removal before what came after
     await cluster.stopWs(0);
     await cluster.startWs(0);
-    const vicWs = await openWs(wsUrl(cluster, vicEarly));
-    const hello = (await vicWs.waitForTypes(['hello']))[0];
-    vicWs.send({ type: 'resume', epoch: hello.epoch,
-                 org_seq: positionOf(vicEarly) });
-    await eventually(() => vicWs.closed, 8000, 'Vic\'s socket');
-    assert.equal(vicWs.closeCode, ENDED);
-    noLeak(vicWs, 'Vic');
+    const vicWs = await openUnlessRefused(wsUrl(cluster, vicEarly), 'Vic');
+    if (vicWs) {
+        const hello = (await vicWs.waitForTypes(['hello']))[0];
+        vicWs.send({ type: 'resume', epoch: hello.epoch,
+                     org_seq: positionOf(vicEarly) });
+        await eventually(() => vicWs.closed, 8000, 'Vic\'s socket');
+        assert.equal(vicWs.closeCode, ENDED);
+        noLeak(vicWs, 'Vic');
+    }
 });
 
 // The removal's datagram is shed (ws-server stopped, its queue full)

@@ -1748,6 +1748,124 @@ inbox_mongo_outbox_read(inbox_mongo_store_t *ms, inbox_outbox_item_t *item,
 }
 
 
+/* What inbox_mongo_outbox_opted_out's two reads fill in. */
+typedef struct {
+    size_t       n;
+    int         *has;          /* has[i]: oids[i] parsed, then its contact
+                                  found */
+    bson_oid_t  *oids;         /* the messages */
+    bson_oid_t  *contacts;     /* their contacts */
+    int64_t     *opted_out_at;
+} inbox_mongo_opted_out_t;
+
+
+/* A find of the documents whose _id is one of ids[i] with has[i], with
+ * projection (taken over). */
+static bson_t *
+inbox_mongo_find_ids(const char *collection, const bson_oid_t *ids,
+    const int *has, size_t n, bson_t *projection)
+{
+    size_t   i;
+    char     key[16];
+    bson_t   in, filter, doc;
+    bson_t  *command;
+
+    bson_init(&in);
+
+    for (i = 0; i < n; i++) {
+        if (has[i]) {
+            snprintf(key, sizeof(key), "%u", (unsigned) i);
+            BSON_APPEND_OID(&in, key, &ids[i]);
+        }
+    }
+
+    bson_init(&filter);
+    BSON_APPEND_DOCUMENT_BEGIN(&filter, "_id", &doc);
+    BSON_APPEND_ARRAY(&doc, "$in", &in);
+    bson_append_document_end(&filter, &doc);
+    bson_destroy(&in);
+
+    command = BCON_NEW("find", BCON_UTF8(collection),
+                       "filter", BCON_DOCUMENT(&filter),
+                       "projection", BCON_DOCUMENT(projection),
+                       "batchSize", BCON_INT32((int32_t) n),
+                       "singleBatch", BCON_BOOL(true));
+    bson_destroy(&filter);
+    bson_destroy(projection);
+
+    return command;
+}
+
+
+/* 0 with *oid, a top-level ObjectId field of doc; -1 without one. */
+static int
+inbox_mongo_oid_field(const bson_t *doc, const char *name, bson_oid_t *oid)
+{
+    bson_iter_t  field;
+
+    if (!bson_iter_init_find(&field, doc, name)
+        || !BSON_ITER_HOLDS_OID(&field))
+    {
+        return -1;
+    }
+
+    bson_oid_copy(bson_iter_oid(&field), oid);
+
+    return 0;
+}
+
+
+/* A message of the batch: which contact it is with. */
+static inbox_status_t
+inbox_mongo_opted_out_message(void *data, const bson_t *doc,
+    inbox_error_t *err)
+{
+    inbox_mongo_opted_out_t *o = data;
+
+    size_t      i;
+    bson_oid_t  id, contact;
+
+    if (inbox_mongo_oid_field(doc, "_id", &id) == 0
+        && inbox_mongo_oid_field(doc, "contact_id", &contact) == 0)
+    {
+        for (i = 0; i < o->n; i++) {
+            if (o->has[i] && bson_oid_equal(&o->oids[i], &id)) {
+                bson_oid_copy(&contact, &o->contacts[i]);
+                o->has[i] = 2;
+            }
+        }
+    }
+
+    return INBOX_OK;
+}
+
+
+/* A contact of the batch: its opt-out time, for each of its messages. */
+static inbox_status_t
+inbox_mongo_opted_out_contact(void *data, const bson_t *doc,
+    inbox_error_t *err)
+{
+    inbox_mongo_opted_out_t *o = data;
+
+    size_t      i;
+    bson_oid_t  id;
+
+    if (inbox_mongo_oid_field(doc, "_id", &id) != 0
+        || !inbox_mongo_get_bool(doc, "opted_out"))
+    {
+        return INBOX_OK;
+    }
+
+    for (i = 0; i < o->n; i++) {
+        if (o->has[i] && bson_oid_equal(&o->contacts[i], &id)) {
+            o->opted_out_at[i] = inbox_mongo_get_date(doc, "opted_out_at");
+        }
+    }
+
+    return INBOX_OK;
+}
+
+
 /*
  * Each message's contact's opt-out time: the messages' contacts, then
  * those contacts, two reads for the whole batch.
@@ -1757,153 +1875,63 @@ inbox_mongo_outbox_opted_out(inbox_store_t *store,
     const char *const *message_ids, size_t n, int64_t *opted_out_at,
     inbox_error_t *err)
 {
-    size_t                i;
-    int                   has[INBOX_OUTBOX_CLAIM_MAX];
-    char                  key[16];
-    bson_t                ids, filter, batch, doc;
-    bson_t               *command;
-    uint32_t              len;
-    bson_oid_t            oids[INBOX_OUTBOX_CLAIM_MAX], id;
-    bson_oid_t            contacts[INBOX_OUTBOX_CLAIM_MAX];
-    bson_iter_t           iter, field;
-    const uint8_t        *data;
-    inbox_status_t        rc;
-    inbox_error_t         fallback;
-    inbox_mongo_store_t  *ms = (inbox_mongo_store_t *) store;
+    size_t                    i;
+    int                       has[INBOX_OUTBOX_CLAIM_MAX];
+    bson_t                    batch;
+    bson_oid_t                oids[INBOX_OUTBOX_CLAIM_MAX];
+    bson_oid_t                contacts[INBOX_OUTBOX_CLAIM_MAX];
+    inbox_status_t            rc;
+    inbox_error_t             fallback;
+    inbox_mongo_opted_out_t   o;
+    inbox_mongo_store_t      *ms = (inbox_mongo_store_t *) store;
 
     if (err == NULL) {
         err = &fallback;
     }
 
-    bson_init(&ids);
-
     for (i = 0; i < n; i++) {
         has[i] = inbox_mongo_parse_id(message_ids[i], &oids[i]) == 0;
-        if (has[i]) {
-            snprintf(key, sizeof(key), "%u", (unsigned) i);
-            BSON_APPEND_OID(&ids, key, &oids[i]);
-        }
     }
 
-    bson_init(&filter);
-    BSON_APPEND_DOCUMENT_BEGIN(&filter, "_id", &doc);
-    BSON_APPEND_ARRAY(&doc, "$in", &ids);
-    bson_append_document_end(&filter, &doc);
-    bson_destroy(&ids);
+    o.n = n;
+    o.has = has;
+    o.oids = oids;
+    o.contacts = contacts;
+    o.opted_out_at = opted_out_at;
 
-    command = BCON_NEW("find", BCON_UTF8("messages"),
-                       "filter", BCON_DOCUMENT(&filter),
-                       "projection", "{", "contact_id", BCON_INT32(1), "}",
-                       "batchSize", BCON_INT32((int32_t) n),
-                       "singleBatch", BCON_BOOL(true));
-    bson_destroy(&filter);
-
-    rc = inbox_mongo_run_cursor(ms, command, &batch, err);
-    if (rc != INBOX_OK) {
-        bson_destroy(&batch);
-        return rc;
-    }
-
-    /* which contact each message is with; has[i]: a contact found */
-    memset(has, 0, sizeof(has));
-    bson_iter_init(&iter, &batch);
-
-    while (bson_iter_next(&iter)) {
-        if (!BSON_ITER_HOLDS_DOCUMENT(&iter)) {
-            continue;
-        }
-
-        bson_iter_document(&iter, &len, &data);
-        if (!bson_init_static(&doc, data, len)
-            || !bson_iter_init_find(&field, &doc, "_id")
-            || !BSON_ITER_HOLDS_OID(&field))
-        {
-            continue;
-        }
-
-        bson_oid_copy(bson_iter_oid(&field), &id);
-
-        if (!bson_iter_init_find(&field, &doc, "contact_id")
-            || !BSON_ITER_HOLDS_OID(&field))
-        {
-            continue;
-        }
-
-        for (i = 0; i < n; i++) {
-            if (bson_oid_equal(&oids[i], &id)) {
-                bson_oid_copy(bson_iter_oid(&field), &contacts[i]);
-                has[i] = 1;
-            }
-        }
+    rc = inbox_mongo_run_cursor(ms,
+             inbox_mongo_find_ids("messages", oids, has, n,
+                 BCON_NEW("contact_id", BCON_INT32(1))),
+             &batch, err);
+    if (rc == INBOX_OK) {
+        rc = inbox_mongo_batch_each(&batch, inbox_mongo_opted_out_message,
+                                    &o, err);
     }
 
     bson_destroy(&batch);
 
-    bson_init(&ids);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
 
+    /* only the messages whose contact was found (has 2) */
     for (i = 0; i < n; i++) {
-        if (has[i]) {
-            snprintf(key, sizeof(key), "%u", (unsigned) i);
-            BSON_APPEND_OID(&ids, key, &contacts[i]);
-        }
+        has[i] = (has[i] == 2);
     }
 
-    bson_init(&filter);
-    BSON_APPEND_DOCUMENT_BEGIN(&filter, "_id", &doc);
-    BSON_APPEND_ARRAY(&doc, "$in", &ids);
-    bson_append_document_end(&filter, &doc);
-    bson_destroy(&ids);
-
-    command = BCON_NEW("find", BCON_UTF8("contacts"),
-                       "filter", BCON_DOCUMENT(&filter),
-                       "projection", "{",
-                           "opted_out", BCON_INT32(1),
-                           "opted_out_at", BCON_INT32(1),
-                       "}",
-                       "batchSize", BCON_INT32((int32_t) n),
-                       "singleBatch", BCON_BOOL(true));
-    bson_destroy(&filter);
-
-    rc = inbox_mongo_run_cursor(ms, command, &batch, err);
-    if (rc != INBOX_OK) {
-        bson_destroy(&batch);
-        return rc;
-    }
-
-    bson_iter_init(&iter, &batch);
-
-    while (bson_iter_next(&iter)) {
-        if (!BSON_ITER_HOLDS_DOCUMENT(&iter)) {
-            continue;
-        }
-
-        bson_iter_document(&iter, &len, &data);
-        if (!bson_init_static(&doc, data, len)
-            || !bson_iter_init_find(&field, &doc, "_id")
-            || !BSON_ITER_HOLDS_OID(&field))
-        {
-            continue;
-        }
-
-        bson_oid_copy(bson_iter_oid(&field), &id);
-
-        if (!bson_iter_init_find(&field, &doc, "opted_out")
-            || !bson_iter_as_bool(&field))
-        {
-            continue;
-        }
-
-        for (i = 0; i < n; i++) {
-            if (has[i] && bson_oid_equal(&contacts[i], &id)) {
-                opted_out_at[i] = inbox_mongo_get_date(&doc,
-                                                       "opted_out_at");
-            }
-        }
+    rc = inbox_mongo_run_cursor(ms,
+             inbox_mongo_find_ids("contacts", contacts, has, n,
+                 BCON_NEW("opted_out", BCON_INT32(1),
+                          "opted_out_at", BCON_INT32(1))),
+             &batch, err);
+    if (rc == INBOX_OK) {
+        rc = inbox_mongo_batch_each(&batch, inbox_mongo_opted_out_contact,
+                                    &o, err);
     }
 
     bson_destroy(&batch);
 
-    return INBOX_OK;
+    return rc;
 }
 
 

@@ -615,8 +615,6 @@ inbox_mongo_run_find_and_modify(inbox_mongo_store_t *ms, bson_t *command,
     bson_t          reply;
     bson_t          doc;
     bson_iter_t     iter;
-    uint32_t        len;
-    const uint8_t  *data;
     inbox_status_t  rc;
 
     *found = 0;
@@ -626,13 +624,10 @@ inbox_mongo_run_find_and_modify(inbox_mongo_store_t *ms, bson_t *command,
 
     if (rc == INBOX_OK
         && bson_iter_init_find(&iter, &reply, "value")
-        && BSON_ITER_HOLDS_DOCUMENT(&iter))
+        && inbox_mongo_iter_doc(&iter, &doc))
     {
-        bson_iter_document(&iter, &len, &data);
-        if (bson_init_static(&doc, data, len)) {
-            bson_copy_to(&doc, value);
-            *found = 1;
-        }
+        bson_copy_to(&doc, value);
+        *found = 1;
     }
 
     if (!*found) {
@@ -654,8 +649,6 @@ inbox_mongo_find_one(inbox_mongo_store_t *ms, const char *collection,
     bson_t          batch;
     bson_t         *command;
     bson_iter_t     iter;
-    uint32_t        len;
-    const uint8_t  *data;
     inbox_status_t  rc;
 
     *found = 0;
@@ -675,13 +668,10 @@ inbox_mongo_find_one(inbox_mongo_store_t *ms, const char *collection,
 
     if (rc == INBOX_OK
         && bson_iter_init_find(&iter, &batch, "0")
-        && BSON_ITER_HOLDS_DOCUMENT(&iter))
+        && inbox_mongo_iter_doc(&iter, &first))
     {
-        bson_iter_document(&iter, &len, &data);
-        if (bson_init_static(&first, data, len)) {
-            bson_copy_to(&first, doc);
-            *found = 1;
-        }
+        bson_copy_to(&first, doc);
+        *found = 1;
     }
 
     if (!*found) {
@@ -745,6 +735,7 @@ static inbox_status_t
 inbox_mongo_check_reply(const bson_t *command, bool sent, const bson_t *reply,
     const bson_error_t *error, inbox_error_t *err)
 {
+    bson_t        doc;
     const char   *op = "command";
     bson_iter_t   iter, item;
     char          message[128];
@@ -784,19 +775,11 @@ inbox_mongo_check_reply(const bson_t *command, bool sent, const bson_t *reply,
     if (bson_iter_init_find(&iter, reply, "writeErrors")
         && BSON_ITER_HOLDS_ARRAY(&iter)
         && bson_iter_recurse(&iter, &item) && bson_iter_next(&item)
-        && BSON_ITER_HOLDS_DOCUMENT(&item))
+        && inbox_mongo_iter_doc(&item, &doc))
     {
-        bson_t          doc;
-        uint32_t        len;
-        const uint8_t  *data;
-
-        bson_iter_document(&item, &len, &data);
-        if (bson_init_static(&doc, data, len)) {
-            inbox_mongo_get_str(&doc, "errmsg", message, sizeof(message));
-            return inbox_mongo_server_error(op,
-                       inbox_mongo_get_int(&doc, "code"), message, &doc,
-                       err);
-        }
+        inbox_mongo_get_str(&doc, "errmsg", message, sizeof(message));
+        return inbox_mongo_server_error(op, inbox_mongo_get_int(&doc, "code"),
+                                        message, &doc, err);
     }
 
     if (bson_has_field(reply, "writeConcernError")) {

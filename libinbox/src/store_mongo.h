@@ -136,6 +136,12 @@ inbox_status_t inbox_mongo_find_one(inbox_mongo_store_t *ms,
     int *found, inbox_error_t *err);
 
 /* Helpers shared by the operation files (store_mongo_doc.c). */
+/* doc is the document iter is at, read in place (valid while the
+ * iterated document is): 0 when iter holds no document. */
+int inbox_mongo_iter_doc(const bson_iter_t *iter, bson_t *doc);
+/* Moves iter on to the next document of its array or batch, skipping
+ * anything else, as inbox_mongo_iter_doc gives it: 0 at the end. */
+int inbox_mongo_next_doc(bson_iter_t *iter, bson_t *doc);
 /* Calls add for each document of a cursor's first batch (a run_cursor
  * answer); stops at the first failure. */
 inbox_status_t inbox_mongo_batch_each(const bson_t *batch,

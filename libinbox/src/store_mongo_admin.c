@@ -615,8 +615,6 @@ inbox_mongo_tokens_list(inbox_store_t *store, const char *org_id,
     bson_oid_t            org;
     bson_iter_t           iter;
     inbox_token_t        *token;
-    uint32_t              len;
-    const uint8_t        *data;
     inbox_status_t        rc;
     inbox_mongo_store_t  *ms = (inbox_mongo_store_t *) store;
 
@@ -661,20 +659,11 @@ inbox_mongo_tokens_list(inbox_store_t *store, const char *org_id,
         &batch, err);
 
     if (rc == INBOX_OK && bson_iter_init(&iter, &batch)) {
-        while (bson_iter_next(&iter)) {
-
-            if (!BSON_ITER_HOLDS_DOCUMENT(&iter)) {
-                continue;
-            }
+        while (inbox_mongo_next_doc(&iter, &doc)) {
 
             if (list->count == INBOX_TOKEN_LIST_MAX) {
                 list->truncated = 1;
                 break;
-            }
-
-            bson_iter_document(&iter, &len, &data);
-            if (!bson_init_static(&doc, data, len)) {
-                continue;
             }
 
             token = inbox_token_list_add(list);

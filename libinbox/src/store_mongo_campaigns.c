@@ -255,10 +255,8 @@ inbox_mongo_campaigns_list(inbox_store_t *store, const char *org_id,
     bson_t                filter, keyset_or, batch, doc;
     bson_t               *command;
     int64_t               cursor_ms;
-    uint32_t              len;
     bson_oid_t            org, cursor_oid;
     bson_iter_t           iter;
-    const uint8_t        *data;
     inbox_status_t        rc;
     inbox_campaign_t     *last;
     inbox_mongo_store_t  *ms = (inbox_mongo_store_t *) store;
@@ -318,21 +316,12 @@ inbox_mongo_campaigns_list(inbox_store_t *store, const char *org_id,
 
     bson_iter_init(&iter, &batch);
 
-    while (rc == INBOX_OK && bson_iter_next(&iter)) {
-        if (!BSON_ITER_HOLDS_DOCUMENT(&iter)) {
-            continue;
-        }
-
+    while (rc == INBOX_OK && inbox_mongo_next_doc(&iter, &doc)) {
         if (page->count == limit) {
             last = &page->items[limit - 1];
             inbox_mongo_cursor_make(last->created_at, last->id,
                                     page->next_cursor);
             break;
-        }
-
-        bson_iter_document(&iter, &len, &data);
-        if (!bson_init_static(&doc, data, len)) {
-            continue;
         }
 
         if (inbox_mongo_campaign_parse(&doc, &page->items[page->count++])
@@ -369,9 +358,7 @@ inbox_mongo_campaigns_active(inbox_store_t *store, int64_t since,
     bson_t                doc, batch;
     bson_oid_t            after;
     bson_t               *command;
-    uint32_t              len;
     bson_iter_t           iter;
-    const uint8_t        *data;
     inbox_status_t        rc;
     inbox_mongo_store_t  *ms = (inbox_mongo_store_t *) store;
 
@@ -423,17 +410,8 @@ inbox_mongo_campaigns_active(inbox_store_t *store, int64_t since,
     bson_iter_init(&iter, &batch);
 
     while (rc == INBOX_OK && page->count < INBOX_CAMPAIGNS_ACTIVE_MAX
-           && bson_iter_next(&iter))
+           && inbox_mongo_next_doc(&iter, &doc))
     {
-        if (!BSON_ITER_HOLDS_DOCUMENT(&iter)) {
-            continue;
-        }
-
-        bson_iter_document(&iter, &len, &data);
-        if (!bson_init_static(&doc, data, len)) {
-            continue;
-        }
-
         if (inbox_mongo_campaign_parse(&doc, &page->items[page->count++])
             != 0)
         {
@@ -758,10 +736,8 @@ inbox_mongo_campaign_dispatch(inbox_store_t *store, int64_t now, size_t max,
     bson_t                reply, batch, doc;
     bson_t               *command;
     size_t                budget;
-    uint32_t              len;
     bson_oid_t            org;
     bson_iter_t           iter, field;
-    const uint8_t        *data;
     inbox_status_t        rc;
     inbox_campaign_t      c;
     inbox_mongo_store_t  *ms = (inbox_mongo_store_t *) store;
@@ -818,14 +794,8 @@ inbox_mongo_campaign_dispatch(inbox_store_t *store, int64_t now, size_t max,
     budget = max;
     bson_iter_init(&iter, &batch);
 
-    while (rc == INBOX_OK && bson_iter_next(&iter)) {
-        if (!BSON_ITER_HOLDS_DOCUMENT(&iter)) {
-            continue;
-        }
-
-        bson_iter_document(&iter, &len, &data);
-        if (!bson_init_static(&doc, data, len)
-            || !bson_iter_init_find(&field, &doc, "org_id")
+    while (rc == INBOX_OK && inbox_mongo_next_doc(&iter, &doc)) {
+        if (!bson_iter_init_find(&field, &doc, "org_id")
             || !BSON_ITER_HOLDS_OID(&field))
         {
             continue;
@@ -1066,9 +1036,7 @@ inbox_mongo_due_read(inbox_mongo_store_t *ms, const bson_oid_t *id,
 {
     char            state[32];
     bson_t          batch, doc;
-    uint32_t        len;
     bson_iter_t     iter, field;
-    const uint8_t  *data;
     inbox_status_t  rc;
 
     *n = 0;
@@ -1116,14 +1084,8 @@ inbox_mongo_due_read(inbox_mongo_store_t *ms, const bson_oid_t *id,
 
     bson_iter_init(&iter, &batch);
 
-    while (*n < max && bson_iter_next(&iter)) {
-        if (!BSON_ITER_HOLDS_DOCUMENT(&iter)) {
-            continue;
-        }
-
-        bson_iter_document(&iter, &len, &data);
-        if (!bson_init_static(&doc, data, len)
-            || !bson_iter_init_find(&field, &doc, "_id")
+    while (*n < max && inbox_mongo_next_doc(&iter, &doc)) {
+        if (!bson_iter_init_find(&field, &doc, "_id")
             || !BSON_ITER_HOLDS_OID(&field))
         {
             continue;
@@ -1532,16 +1494,8 @@ inbox_mongo_recent_send(bson_iter_t *iter, bson_oid_t *recipient,
 {
     char            id[INBOX_ID_MAX], poll[INBOX_ID_MAX];
     bson_t          doc;
-    uint32_t        len;
-    const uint8_t  *data;
 
-    if (!BSON_ITER_HOLDS_DOCUMENT(iter)) {
-        return 0;
-    }
-
-    bson_iter_document(iter, &len, &data);
-
-    if (!bson_init_static(&doc, data, len)) {
+    if (!inbox_mongo_iter_doc(iter, &doc)) {
         return 0;
     }
 
@@ -1643,10 +1597,8 @@ inbox_mongo_poll_results(inbox_store_t *store, const char *org_id,
     const char *poll_id, inbox_poll_results_t *results, inbox_error_t *err)
 {
     bson_t                  batch, doc;
-    uint32_t                len;
     bson_oid_t              org, id;
     bson_iter_t             iter;
-    const uint8_t          *data;
     inbox_status_t          rc;
     inbox_mongo_store_t    *ms = (inbox_mongo_store_t *) store;
     inbox_poll_response_t  *p;
@@ -1717,16 +1669,8 @@ inbox_mongo_poll_results(inbox_store_t *store, const char *org_id,
     bson_iter_init(&iter, &batch);
 
     while (rc == INBOX_OK && results->count < INBOX_POLL_RESPONSES_MAX
-           && bson_iter_next(&iter))
+           && inbox_mongo_next_doc(&iter, &doc))
     {
-        bson_iter_document(&iter, &len, &data);
-
-        if (!BSON_ITER_HOLDS_DOCUMENT(&iter)
-            || !bson_init_static(&doc, data, len))
-        {
-            continue;
-        }
-
         p = &results->responses[results->count++];
         inbox_mongo_get_id(&doc, "contact_id", p->contact_id);
         inbox_mongo_get_str(&doc, "contact.0.phone", p->phone,
@@ -1758,10 +1702,8 @@ inbox_mongo_contact_campaigns(inbox_store_t *store, const char *org_id,
     char                       kind[16], path[48];
     bson_t                     batch, doc;
     size_t                     n;
-    uint32_t                   len;
     bson_oid_t                 org, contact;
     bson_iter_t                iter;
-    const uint8_t             *data;
     inbox_status_t             rc;
     inbox_mongo_store_t       *ms = (inbox_mongo_store_t *) store;
     inbox_contact_poll_t      *p;
@@ -1847,16 +1789,8 @@ inbox_mongo_contact_campaigns(inbox_store_t *store, const char *org_id,
     bson_iter_init(&iter, &batch);
 
     while (rc == INBOX_OK && list->campaign_count < n
-           && bson_iter_next(&iter))
+           && inbox_mongo_next_doc(&iter, &doc))
     {
-        bson_iter_document(&iter, &len, &data);
-
-        if (!BSON_ITER_HOLDS_DOCUMENT(&iter)
-            || !bson_init_static(&doc, data, len))
-        {
-            continue;
-        }
-
         c = &list->campaigns[list->campaign_count++];
         inbox_mongo_get_id(&doc, "campaign_id", c->id);
         inbox_mongo_get_str(&doc, "campaign.0.kind", kind, sizeof(kind));
@@ -1922,15 +1856,9 @@ inbox_mongo_contact_campaigns(inbox_store_t *store, const char *org_id,
 
     bson_iter_init(&iter, &batch);
 
-    while (rc == INBOX_OK && list->poll_count < n && bson_iter_next(&iter)) {
-        bson_iter_document(&iter, &len, &data);
-
-        if (!BSON_ITER_HOLDS_DOCUMENT(&iter)
-            || !bson_init_static(&doc, data, len))
-        {
-            continue;
-        }
-
+    while (rc == INBOX_OK && list->poll_count < n
+           && inbox_mongo_next_doc(&iter, &doc))
+    {
         p = &list->polls[list->poll_count++];
         inbox_mongo_get_id(&doc, "campaign_id", p->poll_id);
         p->question = inbox_mongo_dup_str(&doc, "campaign.0.question");
@@ -2023,10 +1951,8 @@ inbox_mongo_campaign_parse(const bson_t *doc, inbox_campaign_t *c)
     int             oom;
     char            name[32];
     size_t          n;
-    uint32_t        len;
     bson_t          item;
     bson_iter_t     iter, child;
-    const uint8_t  *data;
     const char     *text;
     inbox_media_t  *m;
 
@@ -2084,16 +2010,9 @@ inbox_mongo_campaign_parse(const bson_t *doc, inbox_campaign_t *c)
     if (bson_iter_init_find(&iter, doc, "media")
         && BSON_ITER_HOLDS_ARRAY(&iter) && bson_iter_recurse(&iter, &child))
     {
-        while (!oom && n < INBOX_MEDIA_MAX && bson_iter_next(&child)) {
-            if (!BSON_ITER_HOLDS_DOCUMENT(&child)) {
-                continue;
-            }
-
-            bson_iter_document(&child, &len, &data);
-            if (!bson_init_static(&item, data, len)) {
-                continue;
-            }
-
+        while (!oom && n < INBOX_MEDIA_MAX
+               && inbox_mongo_next_doc(&child, &item))
+        {
             if (c->media == NULL) {
                 c->media = calloc(INBOX_MEDIA_MAX, sizeof(inbox_media_t));
                 oom = c->media == NULL;
@@ -2134,10 +2053,8 @@ inbox_mongo_campaign_counts(inbox_mongo_store_t *ms, inbox_campaign_t *items,
     bson_t                   ids, batch, doc;
     size_t                   i;
     int64_t                  count, answer;
-    uint32_t                 len;
     bson_oid_t               oid;
     bson_iter_t              iter;
-    const uint8_t           *data;
     inbox_status_t           rc;
     inbox_campaign_t        *c;
     inbox_recipient_state_t  state;
@@ -2181,15 +2098,7 @@ inbox_mongo_campaign_counts(inbox_mongo_store_t *ms, inbox_campaign_t *items,
 
     bson_iter_init(&iter, &batch);
 
-    while (rc == INBOX_OK && bson_iter_next(&iter)) {
-        bson_iter_document(&iter, &len, &data);
-
-        if (!BSON_ITER_HOLDS_DOCUMENT(&iter)
-            || !bson_init_static(&doc, data, len))
-        {
-            continue;
-        }
-
+    while (rc == INBOX_OK && inbox_mongo_next_doc(&iter, &doc)) {
         inbox_mongo_get_id(&doc, "_id.campaign", id);
         inbox_mongo_get_str(&doc, "_id.state", name, sizeof(name));
 
@@ -2246,10 +2155,8 @@ inbox_mongo_campaign_audience(inbox_store_t *store, const char *org_id,
     char                  key[24], tag[INBOX_TAG_KEY_MAX];
     bson_t                match, keys, in, batch, doc;
     size_t                i;
-    uint32_t              len;
     bson_oid_t            org;
     bson_iter_t           iter;
-    const uint8_t        *data;
     inbox_status_t        rc;
     inbox_mongo_store_t  *ms = (inbox_mongo_store_t *) store;
 
@@ -2299,14 +2206,10 @@ inbox_mongo_campaign_audience(inbox_store_t *store, const char *org_id,
 
     /* no contact at all is no document */
     if (rc == INBOX_OK && bson_iter_next(&iter)
-        && BSON_ITER_HOLDS_DOCUMENT(&iter))
+        && inbox_mongo_iter_doc(&iter, &doc))
     {
-        bson_iter_document(&iter, &len, &data);
-
-        if (bson_init_static(&doc, data, len)) {
-            *recipients = inbox_mongo_get_int(&doc, "n");
-            *suppressed = inbox_mongo_get_int(&doc, "out");
-        }
+        *recipients = inbox_mongo_get_int(&doc, "n");
+        *suppressed = inbox_mongo_get_int(&doc, "out");
     }
 
     bson_destroy(&batch);

@@ -587,10 +587,8 @@ inbox_mongo_contacts_list(inbox_store_t *store, const char *org_id,
     bson_t               *command;
     int64_t               cursor_ms;
     unsigned              limit;
-    uint32_t              len;
     bson_oid_t            org, cursor_oid;
     bson_iter_t           iter;
-    const uint8_t        *data;
     inbox_search_t        parsed;
     inbox_status_t        rc;
     inbox_mongo_store_t  *ms = (inbox_mongo_store_t *) store;
@@ -696,11 +694,7 @@ inbox_mongo_contacts_list(inbox_store_t *store, const char *org_id,
 
     bson_iter_init(&iter, &batch);
 
-    while (bson_iter_next(&iter)) {
-        if (!BSON_ITER_HOLDS_DOCUMENT(&iter)) {
-            continue;
-        }
-
+    while (inbox_mongo_next_doc(&iter, &doc)) {
         if (page->count == limit) {
             inbox_mongo_cursor_make(page->items[limit - 1].created_at,
                                     page->items[limit - 1].id,
@@ -708,10 +702,7 @@ inbox_mongo_contacts_list(inbox_store_t *store, const char *org_id,
             break;
         }
 
-        bson_iter_document(&iter, &len, &data);
-        if (bson_init_static(&doc, data, len)) {
-            inbox_mongo_parse_contact(&doc, &page->items[page->count++]);
-        }
+        inbox_mongo_parse_contact(&doc, &page->items[page->count++]);
     }
 
     bson_destroy(&batch);
@@ -1135,10 +1126,8 @@ inbox_mongo_tags_list(inbox_store_t *store, const char *org_id, size_t max,
     char                  key[INBOX_TAG_KEY_MAX];
     char                  folded[INBOX_TAG_KEY_MAX];
     bson_t                batch, doc;
-    uint32_t              len;
     bson_oid_t            org;
     bson_iter_t           iter;
-    const uint8_t        *data;
     inbox_status_t        rc;
     inbox_tag_count_t    *t;
     inbox_mongo_store_t  *ms = (inbox_mongo_store_t *) store;
@@ -1193,16 +1182,7 @@ inbox_mongo_tags_list(inbox_store_t *store, const char *org_id, size_t max,
 
     bson_iter_init(&iter, &batch);
 
-    while (rc == INBOX_OK && bson_iter_next(&iter)) {
-        if (!BSON_ITER_HOLDS_DOCUMENT(&iter)) {
-            continue;
-        }
-
-        bson_iter_document(&iter, &len, &data);
-        if (!bson_init_static(&doc, data, len)) {
-            continue;
-        }
-
+    while (rc == INBOX_OK && inbox_mongo_next_doc(&iter, &doc)) {
         if (page->count == max) {
             page->more = 1;
             break;

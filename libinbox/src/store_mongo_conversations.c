@@ -63,11 +63,9 @@ inbox_mongo_conversations_list(inbox_store_t *store, const char *org_id,
     bson_t               *command;
     int64_t               cursor_ms;
     unsigned              limit;
-    uint32_t              len;
     bson_oid_t            org, cursor_oid;
     bson_iter_t           iter;
     inbox_search_t        parsed;
-    const uint8_t        *data;
     inbox_status_t        rc;
     inbox_mongo_store_t  *ms = (inbox_mongo_store_t *) store;
 
@@ -161,11 +159,7 @@ inbox_mongo_conversations_list(inbox_store_t *store, const char *org_id,
 
     bson_iter_init(&iter, &batch);
 
-    while (bson_iter_next(&iter)) {
-        if (!BSON_ITER_HOLDS_DOCUMENT(&iter)) {
-            continue;
-        }
-
+    while (inbox_mongo_next_doc(&iter, &doc)) {
         if (page->count == limit) {
             /* There is more: continue after the last one shown. */
             inbox_mongo_cursor_make(page->items[limit - 1].last_activity_at,
@@ -174,10 +168,7 @@ inbox_mongo_conversations_list(inbox_store_t *store, const char *org_id,
             break;
         }
 
-        bson_iter_document(&iter, &len, &data);
-        if (bson_init_static(&doc, data, len)) {
-            inbox_mongo_parse_conversation(&doc, &page->items[page->count++]);
-        }
+        inbox_mongo_parse_conversation(&doc, &page->items[page->count++]);
     }
 
     bson_destroy(&batch);

@@ -275,9 +275,7 @@ inbox_mongo_parse_media(bson_iter_t *array, inbox_message_t *message,
 {
     size_t          n;
     bson_t          item;
-    uint32_t        len;
     bson_iter_t     iter;
-    const uint8_t  *data;
 
     n = 0;
     if (bson_iter_recurse(array, &iter)) {
@@ -297,16 +295,7 @@ inbox_mongo_parse_media(bson_iter_t *array, inbox_message_t *message,
 
     bson_iter_recurse(array, &iter);
 
-    while (bson_iter_next(&iter) && message->media_count < n) {
-        if (!BSON_ITER_HOLDS_DOCUMENT(&iter)) {
-            continue;
-        }
-
-        bson_iter_document(&iter, &len, &data);
-        if (!bson_init_static(&item, data, len)) {
-            continue;
-        }
-
+    while (message->media_count < n && inbox_mongo_next_doc(&iter, &item)) {
         inbox_mongo_get_str(&item, "url",
                             message->media[message->media_count].url,
                             sizeof(message->media[0].url));
@@ -539,6 +528,35 @@ inbox_mongo_counts(inbox_mongo_store_t *ms, const bson_oid_t *org,
 }
 
 
+int
+inbox_mongo_iter_doc(const bson_iter_t *iter, bson_t *doc)
+{
+    uint32_t        len;
+    const uint8_t  *data;
+
+    if (!BSON_ITER_HOLDS_DOCUMENT(iter)) {
+        return 0;
+    }
+
+    bson_iter_document(iter, &len, &data);
+
+    return bson_init_static(doc, data, len);
+}
+
+
+int
+inbox_mongo_next_doc(bson_iter_t *iter, bson_t *doc)
+{
+    while (bson_iter_next(iter)) {
+        if (inbox_mongo_iter_doc(iter, doc)) {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
 /* Calls add for each document of a cursor's first batch. */
 inbox_status_t
 inbox_mongo_batch_each(const bson_t *batch,
@@ -546,26 +564,14 @@ inbox_mongo_batch_each(const bson_t *batch,
     void *list, inbox_error_t *err)
 {
     bson_t          doc;
-    uint32_t        len;
     bson_iter_t     iter;
-    const uint8_t  *data;
     inbox_status_t  rc;
 
     if (!bson_iter_init(&iter, batch)) {
         return INBOX_OK;
     }
 
-    while (bson_iter_next(&iter)) {
-
-        if (!BSON_ITER_HOLDS_DOCUMENT(&iter)) {
-            continue;
-        }
-
-        bson_iter_document(&iter, &len, &data);
-        if (!bson_init_static(&doc, data, len)) {
-            continue;
-        }
-
+    while (inbox_mongo_next_doc(&iter, &doc)) {
         rc = add(list, &doc, err);
         if (rc != INBOX_OK) {
             return rc;

@@ -311,24 +311,13 @@ inbox_mongo_stream_positions(inbox_store_t *store,
 static int
 inbox_mongo_batch_get(const bson_t *batch, const bson_oid_t *id, bson_t *doc)
 {
-    uint32_t        len;
-    bson_iter_t     iter, field;
-    const uint8_t  *data;
+    bson_iter_t  iter, field;
 
     if (!bson_iter_init(&iter, batch)) {
         return 0;
     }
 
-    while (bson_iter_next(&iter)) {
-        if (!BSON_ITER_HOLDS_DOCUMENT(&iter)) {
-            continue;
-        }
-
-        bson_iter_document(&iter, &len, &data);
-        if (!bson_init_static(doc, data, len)) {
-            continue;
-        }
-
+    while (inbox_mongo_next_doc(&iter, doc)) {
         if (bson_iter_init_find(&field, doc, "_id")
             && BSON_ITER_HOLDS_OID(&field)
             && bson_oid_equal(bson_iter_oid(&field), id))
@@ -455,9 +444,7 @@ inbox_mongo_events_render(inbox_mongo_store_t *ms, const bson_oid_t *org,
     char                   *frame;
     bson_t                  doc;
     int64_t                 expect;
-    uint32_t                len;
     bson_iter_t             iter;
-    const uint8_t          *data;
     inbox_status_t          rc;
     inbox_message_t         message;
     inbox_event_ref_t       ref;
@@ -477,16 +464,7 @@ inbox_mongo_events_render(inbox_mongo_store_t *ms, const bson_oid_t *org,
         return INBOX_OK;
     }
 
-    while (rc == INBOX_OK && bson_iter_next(&iter)) {
-        if (!BSON_ITER_HOLDS_DOCUMENT(&iter)) {
-            continue;
-        }
-
-        bson_iter_document(&iter, &len, &data);
-        if (!bson_init_static(&doc, data, len)) {
-            continue;
-        }
-
+    while (rc == INBOX_OK && inbox_mongo_next_doc(&iter, &doc)) {
         /* a number given out but not written yet: the answer stops */
         if (inbox_mongo_get_int(&doc, "seq") != expect) {
             break;
@@ -607,10 +585,9 @@ inbox_mongo_events_since(inbox_store_t *store, const char *org_id,
     bson_t                row;
     size_t                first;
     int64_t               newest, oldest, expect;
-    uint32_t              len, n_messages, n_conversations, n_contacts;
+    uint32_t              n_messages, n_conversations, n_contacts;
     bson_iter_t           iter, field;
     bson_oid_t            org, oid;
-    const uint8_t        *data;
     inbox_status_t        rc;
     inbox_conversation_t  conversation;
     inbox_mongo_store_t  *ms = (inbox_mongo_store_t *) store;
@@ -703,15 +680,8 @@ inbox_mongo_events_since(inbox_store_t *store, const char *org_id,
     expect = after_seq + 1;
 
     if (bson_iter_init(&iter, &batch)) {
-        while (bson_iter_next(&iter)) {
-            if (!BSON_ITER_HOLDS_DOCUMENT(&iter)) {
-                continue;
-            }
-
-            bson_iter_document(&iter, &len, &data);
-            if (!bson_init_static(&doc, data, len)
-                || inbox_mongo_get_int(&doc, "seq") != expect++)
-            {
+        while (inbox_mongo_next_doc(&iter, &doc)) {
+            if (inbox_mongo_get_int(&doc, "seq") != expect++) {
                 break;
             }
 
@@ -753,23 +723,14 @@ inbox_mongo_events_since(inbox_store_t *store, const char *org_id,
     if (rc == INBOX_OK && wants_contacts
         && bson_iter_init(&iter, &conversations))
     {
-        while (bson_iter_next(&iter)) {
-            if (!BSON_ITER_HOLDS_DOCUMENT(&iter)) {
-                continue;
+        while (inbox_mongo_next_doc(&iter, &row)) {
+            inbox_mongo_parse_conversation(&row, &conversation);
+
+            if (inbox_mongo_parse_id(conversation.contact.id, &oid) == 0) {
+                inbox_mongo_array_add(&contact_ids, &n_contacts, &oid);
             }
 
-            bson_iter_document(&iter, &len, &data);
-            if (bson_init_static(&row, data, len)) {
-                inbox_mongo_parse_conversation(&row, &conversation);
-
-                if (inbox_mongo_parse_id(conversation.contact.id, &oid)
-                    == 0)
-                {
-                    inbox_mongo_array_add(&contact_ids, &n_contacts, &oid);
-                }
-
-                inbox_conversation_free(&conversation);
-            }
+            inbox_conversation_free(&conversation);
         }
     }
 
@@ -818,9 +779,7 @@ inbox_mongo_prune_org(inbox_mongo_store_t *ms, const bson_oid_t *org,
 {
     bson_t          batch, doc;
     int64_t         last;
-    uint32_t        len;
     bson_iter_t     iter;
-    const uint8_t  *data;
     inbox_status_t  rc;
 
     *removed = 0;
@@ -841,17 +800,11 @@ inbox_mongo_prune_org(inbox_mongo_store_t *ms, const bson_oid_t *org,
 
     /* oldest first, up to the first one kept: what stays has no hole */
     if (rc == INBOX_OK && bson_iter_init(&iter, &batch)) {
-        while (bson_iter_next(&iter)) {
-            if (!BSON_ITER_HOLDS_DOCUMENT(&iter)) {
-                continue;
-            }
-
-            bson_iter_document(&iter, &len, &data);
-            if (!bson_init_static(&doc, data, len)
-                || !inbox_event_prunable(keep, now, newest,
-                                         inbox_mongo_get_int(&doc, "seq"),
-                                         inbox_mongo_get_date(&doc,
-                                                          "created_at")))
+        while (inbox_mongo_next_doc(&iter, &doc)) {
+            if (!inbox_event_prunable(keep, now, newest,
+                                      inbox_mongo_get_int(&doc, "seq"),
+                                      inbox_mongo_get_date(&doc,
+                                                           "created_at")))
             {
                 break;
             }
@@ -891,9 +844,7 @@ inbox_mongo_events_prune(inbox_store_t *store, int64_t now,
 {
     bson_t                orgs, doc;
     size_t                count;
-    uint32_t              len;
     bson_iter_t           iter, field;
-    const uint8_t        *data;
     inbox_status_t        rc;
     inbox_mongo_store_t  *ms = (inbox_mongo_store_t *) store;
 
@@ -912,14 +863,8 @@ inbox_mongo_events_prune(inbox_store_t *store, int64_t now,
         &orgs, err);
 
     if (rc == INBOX_OK && bson_iter_init(&iter, &orgs)) {
-        while (*removed < max && bson_iter_next(&iter)) {
-            if (!BSON_ITER_HOLDS_DOCUMENT(&iter)) {
-                continue;
-            }
-
-            bson_iter_document(&iter, &len, &data);
-            if (!bson_init_static(&doc, data, len)
-                || !bson_iter_init_find(&field, &doc, "_id")
+        while (*removed < max && inbox_mongo_next_doc(&iter, &doc)) {
+            if (!bson_iter_init_find(&field, &doc, "_id")
                 || !BSON_ITER_HOLDS_OID(&field))
             {
                 continue;

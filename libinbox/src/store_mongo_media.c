@@ -76,10 +76,8 @@ inbox_mongo_media_get(inbox_store_t *store, const char *org_id,
     size_t                i, found;
     bson_t                in, batch, doc;
     bson_t               *command;
-    uint32_t              len;
     bson_oid_t            org, oid;
     bson_iter_t           iter;
-    const uint8_t        *data;
     inbox_status_t        rc;
     inbox_mongo_store_t  *ms = (inbox_mongo_store_t *) store;
 
@@ -127,16 +125,7 @@ inbox_mongo_media_get(inbox_store_t *store, const char *org_id,
 
     bson_iter_init(&iter, &batch);
 
-    while (bson_iter_next(&iter)) {
-        if (!BSON_ITER_HOLDS_DOCUMENT(&iter)) {
-            continue;
-        }
-
-        bson_iter_document(&iter, &len, &data);
-        if (!bson_init_static(&doc, data, len)) {
-            continue;
-        }
-
+    while (inbox_mongo_next_doc(&iter, &doc)) {
         inbox_mongo_get_id(&doc, "_id", hex);
 
         /* in the order asked, the same id as often as asked */
@@ -235,14 +224,10 @@ inbox_mongo_media_fetch_claim(inbox_store_t *store, int64_t now,
 
     bson_iter_init(&iter, &batch);
 
-    while (rc == INBOX_OK && list->count < limit && bson_iter_next(&iter)) {
-        if (!BSON_ITER_HOLDS_DOCUMENT(&iter)) {
-            continue;
-        }
-
-        bson_iter_document(&iter, &len, &data);
-        if (!bson_init_static(&doc, data, len)
-            || !bson_iter_init_find(&id_iter, &doc, "_id")
+    while (rc == INBOX_OK && list->count < limit
+           && inbox_mongo_next_doc(&iter, &doc))
+    {
+        if (!bson_iter_init_find(&id_iter, &doc, "_id")
             || !BSON_ITER_HOLDS_OID(&id_iter)
             || !bson_iter_init_find(&media_iter, &doc, "media")
             || !BSON_ITER_HOLDS_ARRAY(&media_iter))
@@ -266,12 +251,7 @@ inbox_mongo_media_fetch_claim(inbox_store_t *store, int64_t now,
                 break;
             }
 
-            if (!BSON_ITER_HOLDS_DOCUMENT(&media_iter)) {
-                continue;
-            }
-
-            bson_iter_document(&media_iter, &len, &data);
-            if (!bson_init_static(&item, data, len)) {
+            if (!inbox_mongo_iter_doc(&media_iter, &item)) {
                 continue;
             }
 
@@ -369,8 +349,6 @@ inbox_mongo_media_number(inbox_mongo_store_t *ms, const bson_oid_t *org,
     bson_t          batch;
     bson_t         *command, *filter;
     bson_iter_t     iter;
-    uint32_t        len;
-    const uint8_t  *data;
     bson_t          doc;
     inbox_status_t  rc;
 
@@ -399,14 +377,10 @@ inbox_mongo_media_number(inbox_mongo_store_t *ms, const bson_oid_t *org,
 
         found = rc == INBOX_OK
                 && bson_iter_init_find(&iter, &batch, "0")
-                && BSON_ITER_HOLDS_DOCUMENT(&iter);
+                && inbox_mongo_iter_doc(&iter, &doc);
 
         if (found) {
-            bson_iter_document(&iter, &len, &data);
-
-            if (bson_init_static(&doc, data, len)) {
-                rc = inbox_mongo_parse_number(&doc, number, err);
-            }
+            rc = inbox_mongo_parse_number(&doc, number, err);
         }
 
         bson_destroy(&batch);

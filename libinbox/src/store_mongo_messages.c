@@ -15,10 +15,8 @@ inbox_mongo_messages_list(inbox_store_t *store, const char *org_id,
     bson_t                filter, keyset_or, batch, doc;
     bson_t               *command;
     int64_t               cursor_ms;
-    uint32_t              len;
     bson_oid_t            org, oid, cursor_oid;
     bson_iter_t           iter;
-    const uint8_t        *data;
     inbox_status_t        rc;
     inbox_mongo_store_t  *ms = (inbox_mongo_store_t *) store;
 
@@ -96,21 +94,12 @@ inbox_mongo_messages_list(inbox_store_t *store, const char *org_id,
 
     bson_iter_init(&iter, &batch);
 
-    while (bson_iter_next(&iter)) {
-        if (!BSON_ITER_HOLDS_DOCUMENT(&iter)) {
-            continue;
-        }
-
+    while (inbox_mongo_next_doc(&iter, &doc)) {
         if (page->count == limit) {
             inbox_mongo_cursor_make(page->items[limit - 1].created_at,
                                     page->items[limit - 1].id,
                                     page->next_cursor);
             break;
-        }
-
-        bson_iter_document(&iter, &len, &data);
-        if (!bson_init_static(&doc, data, len)) {
-            continue;
         }
 
         /* Counted first: a half-parsed message is freed with the page. */

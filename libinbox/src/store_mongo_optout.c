@@ -314,10 +314,8 @@ inbox_mongo_contact_events_list(inbox_store_t *store, const char *org_id,
     char                    type[16];
     bson_t                  filter, keyset_or, batch, doc;
     bson_t                 *command;
-    uint32_t                len;
     bson_oid_t              org, oid, after_oid;
     bson_iter_t             iter;
-    const uint8_t          *data;
     inbox_status_t          rc;
     inbox_contact_event_t  *e;
     inbox_contact_record_t  contact;
@@ -387,19 +385,10 @@ inbox_mongo_contact_events_list(inbox_store_t *store, const char *org_id,
 
     bson_iter_init(&iter, &batch);
 
-    while (bson_iter_next(&iter)) {
-        if (!BSON_ITER_HOLDS_DOCUMENT(&iter)) {
-            continue;
-        }
-
+    while (inbox_mongo_next_doc(&iter, &doc)) {
         if (page->count == limit) {
             page->more = 1;
             break;
-        }
-
-        bson_iter_document(&iter, &len, &data);
-        if (!bson_init_static(&doc, data, len)) {
-            continue;
         }
 
         e = &page->items[page->count++];

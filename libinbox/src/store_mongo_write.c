@@ -43,8 +43,6 @@ inbox_mongo_write_retryable(mongoc_client_t *client, const char *db,
     bool                      done;
     bson_t                    opts, item, result;
     bson_iter_t               iter, items;
-    uint32_t                  len;
-    const uint8_t            *data;
     mongoc_collection_t      *collection;
     mongoc_bulk_operation_t  *bulk;
 
@@ -78,13 +76,7 @@ inbox_mongo_write_retryable(mongoc_client_t *client, const char *db,
            && bson_iter_recurse(&iter, &items);
 
     while (done && bson_iter_next(&items)) {
-        if (!BSON_ITER_HOLDS_DOCUMENT(&items)) {
-            done = false;
-            break;
-        }
-
-        bson_iter_document(&items, &len, &data);
-        done = bson_init_static(&item, data, len)
+        done = inbox_mongo_iter_doc(&items, &item)
                && inbox_mongo_write_add(bulk, insert, &item, error);
     }
 
@@ -113,9 +105,7 @@ inbox_mongo_write_add(mongoc_bulk_operation_t *bulk, int insert,
 {
     bool            ok, many;
     bson_t          q, u, opts;
-    uint32_t        len;
     bson_iter_t     iter, field;
-    const uint8_t  *data;
 
     if (insert) {
         return mongoc_bulk_operation_insert_with_opts(bulk, item, NULL,
@@ -123,20 +113,12 @@ inbox_mongo_write_add(mongoc_bulk_operation_t *bulk, int insert,
     }
 
     if (!bson_iter_init_find(&iter, item, "q")
-        || !BSON_ITER_HOLDS_DOCUMENT(&iter))
+        || !inbox_mongo_iter_doc(&iter, &q)
+        || !bson_iter_init_find(&iter, item, "u")
+        || !inbox_mongo_iter_doc(&iter, &u))
     {
         return false;
     }
-    bson_iter_document(&iter, &len, &data);
-    bson_init_static(&q, data, len);
-
-    if (!bson_iter_init_find(&iter, item, "u")
-        || !BSON_ITER_HOLDS_DOCUMENT(&iter))
-    {
-        return false;
-    }
-    bson_iter_document(&iter, &len, &data);
-    bson_init_static(&u, data, len);
 
     bson_init(&opts);
     BSON_APPEND_BOOL(&opts, "upsert",

@@ -370,8 +370,9 @@ ngx_http_inbox_contact_body(ngx_http_request_t *r, ngx_http_inbox_api_t *api,
                                   args->phone, &err)
             != INBOX_OK)
         {
-            ngx_http_inbox_contacts_invalid(api, "phone",
-                                            "phone is not a phone number.");
+            /* the rule's own words: "has 9 digits; a number in US has
+             * 10" tells the user what to fix */
+            ngx_http_inbox_contacts_invalid(api, "phone", err.message);
         }
     }
 

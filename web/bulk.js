@@ -110,7 +110,9 @@
         if (!audience || audience.all) {
             return 'All contacts';
         }
-        const tags = audience.tags || [];
+        /* a tag with a comma of its own is quoted, so the list reads */
+        const tags = (audience.tags || []).map((t) =>
+            (t.includes(',') ? '\u201c' + t + '\u201d' : t));
         return 'Contacts tagged ' + tags.join(', ');
     }
 

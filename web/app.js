@@ -26,6 +26,7 @@
     /* ws-server's close code for a user removed or signed out everywhere */
     const ACCESS_ENDED = 4003;
     const FILTERS = ['all', 'unread', 'unresponded', 'starred', 'archived'];
+    const TAGS_FRESH_MS = 30000;
 
     const $ = (id) => document.getElementById(id);
     const delivery = window.inboxDelivery;
@@ -82,6 +83,9 @@
         rowTemplate: $('thread-row'),
     };
 
+    /* the contact's tags as chips: tags.js */
+    const contactTags = window.inboxTags.editor(els.contactTags);
+
     const state = {
         signedIn: false,
         filter: 'all',
@@ -127,6 +131,9 @@
         me: null,                   /* /api/v1/me of who is signed in */
         realtimeHold: null,         /* a change the next ticket waits for */
     };
+
+    /* the organization's tags ({tag, contacts, sendable}, by name) */
+    const orgTags = { list: [], at: 0, loading: null };
 
     class Unauthenticated extends Error {}
 
@@ -1348,12 +1355,17 @@
         return li;
     }
 
-    /* 1 when the name or tags field differs from the contact shown. */
+    function sameTags(a, b) {
+        return a.length === b.length && a.every((t, i) => t === b[i]);
+    }
+
+    /* 1 when the name or tags differ from the contact shown (a tag being
+     * typed counts). */
     function contactEdited() {
         const c = state.contactShown;
         return c !== null && !els.contactForm.hidden
             && (els.contactName.value !== (c.name || '')
-                || els.contactTags.value !== (c.tags || []).join(', '));
+                || !sameTags(contactTags.get(), c.tags || []));
     }
 
     function fillContact(contact) {
@@ -1366,7 +1378,7 @@
                     ? ' (' + fullTime(contact.opted_out_at) + ')' : '')
             : '';
         els.contactName.value = contact.name || '';
-        els.contactTags.value = (contact.tags || []).join(', ');
+        contactTags.set(contact.tags);
         els.contactForm.hidden = false;
         /* an edit's answer says nothing of them: those shown stay */
         if ('campaigns' in contact) {
@@ -1442,7 +1454,8 @@
             && state.contactId === id;
         const edits = again === true && state.contactId === id
             && contactEdited()
-            ? { name: els.contactName.value, tags: els.contactTags.value }
+            ? { name: els.contactName.value, tags: contactTags.chips(),
+                typed: els.contactTags.value }
             : null;
         state.contactId = id;
         els.contactPanel.hidden = false;
@@ -1456,6 +1469,9 @@
         els.timelineMore.hidden = true;
         state.timelineCursor = null;
         els.contactStatus.textContent = 'Loading\u2026';
+        orgTagList().then((list) => {
+            contactTags.suggest(list.map((t) => t.tag));
+        });
         try {
             const contact = await api('/api/v1/contacts/'
                 + encodeURIComponent(id));
@@ -1466,7 +1482,8 @@
             fillContact(contact);
             if (edits !== null) {
                 els.contactName.value = edits.name;
-                els.contactTags.value = edits.tags;
+                contactTags.set(edits.tags);
+                els.contactTags.value = edits.typed;
             }
             const page = await api('/api/v1/contacts/'
                 + encodeURIComponent(id) + '/timeline');
@@ -1523,16 +1540,16 @@
             return;
         }
         /* only what was changed here: a colleague's rename or tags meanwhile
-         * stay, and tags left as shown keep a comma of their own */
+         * stay; each tag is a chip, sent as it is, commas and all */
         const shown = state.contactShown || {};
         const body = {};
         const name = els.contactName.value.trim();
+        const tags = contactTags.get();
         if (name !== (shown.name || '')) {
             body.name = name === '' ? null : name;
         }
-        if (els.contactTags.value !== (shown.tags || []).join(', ')) {
-            body.tags = Array.from(new Set(els.contactTags.value.split(',')
-                .map((t) => t.trim()).filter((t) => t !== '')));
+        if (!sameTags(tags, shown.tags || [])) {
+            body.tags = tags;
         }
         if (Object.keys(body).length === 0) {
             els.contactStatus.textContent = 'Nothing to save.';
@@ -1549,6 +1566,9 @@
                 return;
             }
             fillContact(contact);
+            if ('tags' in body) {
+                staleTags();
+            }
             els.contactStatus.textContent = 'Saved.';
             /* the thread list and header show the new name at once */
             for (const conv of state.conversations.values()) {
@@ -1892,6 +1912,8 @@
         closeThread();
         resetView();
         setUnreadTotal(0);
+        orgTags.list = [];
+        orgTags.at = 0;
         notify('session', null);
         showSignIn(message);
     }
@@ -2006,6 +2028,37 @@
         }
     }
 
+    /* ---- the organization's tags ---- */
+
+    /* GET /api/v1/tags (each tag once in any case, the first 1,000 by
+     * name), read again 30 s after the last read or once stale. */
+    async function orgTagList() {
+        if (orgTags.loading) {
+            return orgTags.loading;
+        }
+        if (Date.now() - orgTags.at < TAGS_FRESH_MS) {
+            return orgTags.list;
+        }
+        orgTags.loading = (async () => {
+            try {
+                const page = await api('/api/v1/tags');
+                orgTags.list = page.items || [];
+                orgTags.at = Date.now();
+            } catch (err) {
+                failed(err);        /* typed tags still work */
+            } finally {
+                orgTags.loading = null;
+            }
+            return orgTags.list;
+        })();
+        return orgTags.loading;
+    }
+
+    /* contacts and their tags changed (an import, an edit) */
+    function staleTags() {
+        orgTags.at = 0;
+    }
+
     /* ---- what composer.js sees of the app ---- */
 
     const hooks = { session: [], thread: [], event: [], connected: [],
@@ -2066,6 +2119,8 @@
         showConversation: showConversation,
         newestMessageId: newestMessageId,
         searchText: searchText,
+        tags: orgTagList,
+        staleTags: staleTags,
         sendFrame: sendFrame,
         holdRealtime: holdRealtime,
         on: (kind, fn) => hooks[kind].push(fn),

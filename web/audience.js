@@ -1,55 +1,31 @@
 /*
  * Who a campaign or poll goes to, and when: all contacts or those with
  * any of some tags (the organization's tags offered as check boxes, any
- * other typed in), sent when asked or at a time.  The fields come from
- * the page's <template id="audience-fields">, once in each form.
+ * other typed in as chips, tags.js), sent when asked or at a time.  The
+ * fields come from the page's <template id="audience-fields">, once in
+ * each form.
  *
  * The tags offered are the organization's, from GET /api/v1/tags (each
  * once in any case, with how many contacts carry it; the first 1,000
- * by name: a tag past them can still be typed).
+ * by name: a tag past them can still be typed, and is suggested as it
+ * is typed).  A tag typed that is offered checks its box; a comma never
+ * cuts one of them (such as "Donor, 2024").
  *
- * The tags are read again 30 s after the last read, or at once after an
- * import (stale).
+ * The tags are read again 30 s after the last read (app.tags), or at
+ * once after an import (stale).
  *
- * What it uses of the app is window.inboxApp: api, failed, on(session).
+ * What it uses of the app is window.inboxApp: tags, staleTags,
+ * on(session); and window.inboxTags.
  */
 'use strict';
 
-(function (app) {
-    const TAGS_FRESH_MS = 30000;
-
+(function (app, tagEditor) {
     const template = document.getElementById('audience-fields');
-
-    const tags = {
-        list: [],               /* {tag, contacts, sendable}, by name */
-        at: 0,
-        loading: null,
-    };
 
     const pickers = [];
 
-    /* The organization's tags, case folded as the server matches them. */
-    async function loadTags() {
-        if (tags.loading) {
-            return tags.loading;
-        }
-        if (Date.now() - tags.at < TAGS_FRESH_MS) {
-            return tags.list;
-        }
-        tags.loading = (async () => {
-            try {
-                const page = await app.api('/api/v1/tags');
-                tags.list = page.items || [];
-                tags.at = Date.now();
-            } catch (err) {
-                app.failed(err);    /* typed tags still work */
-            } finally {
-                tags.loading = null;
-            }
-            return tags.list;
-        })();
-        return tags.loading;
-    }
+    /* ASCII case, as the server matches tags */
+    const fold = (t) => t.replace(/[A-Z]/g, (c) => c.toLowerCase());
 
     function contacts(n) {
         return n + (n === 1 ? ' contact' : ' contacts');
@@ -84,11 +60,30 @@
         };
         const listeners = [];
         const changed = () => listeners.forEach((fn) => fn());
+        /* a tag typed: its box when one is offered, else a chip */
+        const other = tagEditor.editor(els.other, {
+            take: (t) => {
+                const box = Array.from(els.boxes.querySelectorAll('input'))
+                    .find((b) => fold(b.value) === fold(t));
+                if (box) {
+                    box.checked = true;
+                }
+                return box !== undefined;
+            },
+            onChange: () => {
+                if (other.chips().length > 0
+                    || els.boxes.querySelector('input:checked'))
+                {
+                    els.some.checked = true;
+                }
+                changed();
+            },
+        });
 
         function drawTags(list) {
             const checked = new Set(Array.from(
                 els.boxes.querySelectorAll('input:checked'),
-                (b) => b.value.toLowerCase()));
+                (b) => fold(b.value)));
             els.boxes.textContent = '';
             list.forEach((t) => {
                 const label = document.createElement('label');
@@ -96,7 +91,7 @@
                 const box = document.createElement('input');
                 box.type = 'checkbox';
                 box.value = t.tag;
-                box.checked = checked.has(t.tag.toLowerCase());
+                box.checked = checked.has(fold(t.tag));
                 const name = document.createElement('span');
                 name.dir = 'auto';
                 name.textContent = t.tag;
@@ -113,10 +108,11 @@
                 els.boxes.appendChild(label);
             });
             els.none.hidden = list.length > 0;
+            other.suggest(list.map((t) => t.tag));
         }
 
         async function refresh() {
-            drawTags(await loadTags());
+            drawTags(await app.tags());
         }
 
         /* {audience, send_at}, or {problem} when the form cannot say
@@ -127,13 +123,11 @@
                 const chosen = Array.from(
                     els.boxes.querySelectorAll('input:checked'),
                     (b) => b.value);
-                const typed = els.other.value.split(',')
-                    .map((t) => t.trim()).filter((t) => t !== '');
                 const list = [];
                 const seen = new Set();
-                chosen.concat(typed).forEach((t) => {
-                    if (!seen.has(t.toLowerCase())) {
-                        seen.add(t.toLowerCase());
+                chosen.concat(other.get()).forEach((t) => {
+                    if (!seen.has(fold(t))) {
+                        seen.add(fold(t));
                         list.push(t);
                     }
                 });
@@ -160,7 +154,7 @@
             els.boxes.querySelectorAll('input').forEach((b) => {
                 b.checked = false;
             });
-            els.other.value = '';
+            other.set([]);
             els.now.checked = true;
             els.sendAt.value = '';
         }
@@ -190,16 +184,14 @@
     }
 
     app.on('session', () => {
-        tags.list = [];
-        tags.at = 0;
         pickers.forEach((p) => p.reset());
     });
 
     /* Contacts and their tags changed (an import): read them again. */
     function stale() {
-        tags.at = 0;
+        app.staleTags();
         pickers.forEach((p) => p.refresh());
     }
 
     window.inboxAudience = Object.freeze({ mount, stale });
-})(window.inboxApp);
+})(window.inboxApp, window.inboxTags);

@@ -11,13 +11,16 @@
  * the new contact; the "Added" notice stays until the list is chosen
  * anew (a search, a tag, the view shown again).
  *
+ * A new contact's tags are chips (tags.js), the organization's
+ * suggested.
+ *
  * What it uses of the app is window.inboxApp (api, failed, on,
  * showConversation, searchText) and window.inboxPhone,
- * window.inboxAudience.
+ * window.inboxAudience, window.inboxTags.
  */
 'use strict';
 
-(function (app, phone, audience) {
+(function (app, phone, audience, tagEditor) {
     const PAGE = 50;
     const SEARCH_DELAY_MS = 250;
 
@@ -40,6 +43,8 @@
     };
 
     const FIELDS = { phone: els.phone, name: els.name, tags: els.tags };
+
+    const newTags = tagEditor.editor(els.tags);
 
     const state = {
         cursor: null,
@@ -181,6 +186,7 @@
             if (els.tag.value !== chosen) {
                 els.tag.value = '';
             }
+            newTags.suggest((page.items || []).map((t) => t.tag));
         } catch (err) {
             app.failed(err);        /* the list still works without */
         }
@@ -207,6 +213,7 @@
             els.phone.focus();
         } else {
             els.form.reset();
+            newTags.set([]);
             els.add.focus();
         }
     }
@@ -216,8 +223,7 @@
         clearError();
         const body = {
             phone: els.phone.value.trim(),
-            tags: els.tags.value.split(',').map((t) => t.trim())
-                .filter((t) => t !== ''),
+            tags: newTags.get(),
         };
         if (els.name.value.trim() !== '') {
             body.name = els.name.value.trim();
@@ -278,7 +284,9 @@
         els.search.value = '';
         els.tag.value = '';
         els.form.hidden = true;
+        newTags.set([]);
         els.add.setAttribute('aria-expanded', 'false');
         els.status.textContent = '';
     });
-})(window.inboxApp, window.inboxPhone, window.inboxAudience);
+})(window.inboxApp, window.inboxPhone, window.inboxAudience,
+   window.inboxTags);

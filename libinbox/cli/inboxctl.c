@@ -1270,7 +1270,8 @@ ctl_seed_drafts(inbox_store_t *store, const char *org_id, inbox_error_t *err)
     }
 
     if (rc == INBOX_OK) {
-        rc = inbox_store_contacts_import(store, org_id, rows, n, &count, err);
+        rc = inbox_store_contacts_import(store, org_id, rows, n, &count,
+                                         NULL, err);
     }
 
     memset(&c, 0, sizeof(inbox_campaign_new_t));

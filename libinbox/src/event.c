@@ -460,6 +460,36 @@ inbox_change_contact(inbox_change_t *change,
 }
 
 
+void
+inbox_change_import(inbox_change_t *change,
+    const inbox_contact_record_t *contact,
+    const inbox_conversation_t *conversation, int renamed)
+{
+    memset(change, 0, sizeof(inbox_change_t));
+
+    change->conversation = conversation;
+    change->contact = contact;
+    change->count = 1;
+
+    change->items[0].type = renamed ? "conversation.updated"
+                                    : "contact.updated";
+    change->items[0].conversation_id = conversation->id;
+    change->items[0].unread_total = -1;
+}
+
+
+void
+inbox_change_imported(inbox_change_t *change)
+{
+    memset(change, 0, sizeof(inbox_change_t));
+
+    change->count = 1;
+
+    change->items[0].type = INBOX_EVENT_CONTACTS_IMPORTED;
+    change->items[0].unread_total = -1;
+}
+
+
 /* Opt-out and opt-in */
 
 void
@@ -701,6 +731,23 @@ inbox_event_ends_access(const char *type)
 }
 
 
+/* contacts */
+
+
+char *
+inbox_event_contacts_imported(int64_t org_seq, const char *epoch)
+{
+    yajl_gen  g;
+
+    g = inbox_event_begin(INBOX_EVENT_CONTACTS_IMPORTED, org_seq, epoch);
+    if (g == NULL) {
+        return NULL;
+    }
+
+    return inbox_event_finish(g);
+}
+
+
 void
 inbox_change_user(inbox_change_t *change, const char *type,
     const char *user_id)
@@ -859,6 +906,10 @@ inbox_event_ref_needs(const char *type)
         return INBOX_EVENT_NEEDS_SESSION;
     }
 
+    if (strcmp(type, INBOX_EVENT_CONTACTS_IMPORTED) == 0) {
+        return INBOX_EVENT_NEEDS_NOTHING;
+    }
+
     return 0;
 }
 
@@ -926,6 +977,9 @@ inbox_event_ref_render(const inbox_event_ref_t *ref, char **frame)
     } else if (needs & INBOX_EVENT_NEEDS_SESSION) {
         *frame = inbox_event_session(ref->org_seq, ref->epoch,
                                      ref->session_id);
+
+    } else if (needs & INBOX_EVENT_NEEDS_NOTHING) {
+        *frame = inbox_event_contacts_imported(ref->org_seq, ref->epoch);
 
     } else {
         *frame = inbox_event_contact_updated(ref->org_seq, ref->epoch,

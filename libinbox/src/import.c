@@ -34,6 +34,7 @@ struct inbox_import_s {
     inbox_contact_row_t     *batch;
     size_t                   batched;
     inbox_import_count_t     count;
+    inbox_event_list_t      *events;         /* NULL: nobody pushes */
     inbox_import_invalid_t  *invalid;
     size_t                   invalid_count;
     inbox_error_t            err;            /* why the import stopped */
@@ -514,7 +515,8 @@ inbox_import_flush(inbox_import_t *im)
     memset(&count, 0, sizeof(count));
 
     rc = inbox_store_contacts_import(im->store, im->org_id, im->batch,
-                                     im->batched, &count, &im->err);
+                                     im->batched, &count, im->events,
+                                     &im->err);
 
     for (i = 0; i < im->batched; i++) {
         inbox_contact_row_free(&im->batch[i]);
@@ -530,6 +532,20 @@ inbox_import_flush(inbox_import_t *im)
     im->count.updated += count.updated;
 
     return 0;
+}
+
+
+void
+inbox_import_set_events(inbox_import_t *im, inbox_event_list_t *events)
+{
+    im->events = events;
+}
+
+
+int
+inbox_import_push_each(size_t n)
+{
+    return n <= INBOX_IMPORT_EVENTS_MAX;
 }
 
 

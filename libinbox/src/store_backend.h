@@ -174,8 +174,9 @@ typedef struct {
     X(PLAIN, contacts_import,                                                 \
       (inbox_store_t *store, const char *org_id,                              \
        const inbox_contact_row_t *rows, size_t n,                             \
-       inbox_import_count_t *count, inbox_error_t *err),                      \
-      (store, org_id, rows, n, count, err))                                   \
+       inbox_import_count_t *count, inbox_event_list_t *events,               \
+       inbox_error_t *err),                                                   \
+      (store, org_id, rows, n, count, events, err))                           \
                                                                               \
     /* ingest: store_BACKEND_ingest.c */                                      \
     X(PLAIN, inbound_ingest,                                                  \

@@ -250,6 +250,18 @@ inbox_status_t inbox_mongo_events_append(inbox_mongo_store_t *ms,
     const bson_oid_t *org, inbox_change_t *change, inbox_event_list_t *events,
     inbox_error_t *err);
 
+/* The document of batch (a query's first batch) whose _id is id. */
+int inbox_mongo_batch_get(const bson_t *batch, const bson_oid_t *id,
+    bson_t *doc);
+/* The organization's documents of collection whose _id is in ids (an
+ * array of n), in one query; an empty batch for none. */
+inbox_status_t inbox_mongo_find_in(inbox_mongo_store_t *ms,
+    const char *collection, const bson_oid_t *org, const bson_t *ids,
+    uint32_t n, bson_t *batch, inbox_error_t *err);
+/* Appends oid to array as its element n, moving n on, unless it is
+ * there already. */
+void inbox_mongo_array_add(bson_t *array, uint32_t *n, const bson_oid_t *oid);
+
 /* Appends the team's event of type (INBOX_EVENT_USER_*) about user and
  * pushes its frame to events (may be NULL) (store_mongo_team.c). */
 inbox_status_t inbox_mongo_team_event(inbox_mongo_store_t *ms,

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <inbox/import.h>
 #include <inbox/phone.h>
 #include "store_mongo.h"
 
@@ -712,7 +713,7 @@ inbox_mongo_contacts_list(inbox_store_t *store, const char *org_id,
 
 
 /* What the batch knows of one number: the contact it is (found, or made
- * by an earlier row), its tags' keys so far. */
+ * by an earlier row), its tags' keys and its name so far. */
 typedef struct {
     const char    *phone;
     int            exists;
@@ -723,7 +724,14 @@ typedef struct {
     bson_oid_t     contact;
     bson_oid_t     conversation;
     inbox_tags_t   keys;
+    char          *name;            /* NULL: none */
+    int            changed;         /* found, then renamed or tagged */
+    int            renamed;
 } inbox_mongo_import_seen_t;
+
+static inbox_status_t inbox_mongo_import_events(inbox_mongo_store_t *ms,
+    const bson_oid_t *org, const inbox_mongo_import_seen_t *seen,
+    size_t nseen, inbox_event_list_t *events, inbox_error_t *err);
 
 
 static inbox_mongo_import_seen_t *
@@ -802,6 +810,7 @@ inbox_mongo_import_lookup(inbox_mongo_store_t *ms, const bson_oid_t *org,
                        "}",
                        "projection", "{",
                            "phone", BCON_INT32(1),
+                           "name", BCON_INT32(1),
                            "tags", BCON_INT32(1),
                            "conversation_id", BCON_INT32(1),
                        "}",
@@ -843,6 +852,8 @@ inbox_mongo_import_found(void *arg, const bson_t *doc, inbox_error_t *err)
             s->phone = found->rows[i].phone;
             s->keys = c.tags;
             memset(&c.tags, 0, sizeof(inbox_tags_t));
+            s->name = c.name;
+            c.name = NULL;
         }
     }
 
@@ -903,13 +914,15 @@ inbox_mongo_import_refind(inbox_mongo_store_t *ms, const bson_oid_t *org,
  * One batch: the numbers that are contacts already (one find), then one
  * ordered update of contacts with an upsert per row (the tags a contact
  * has in another case, or past INBOX_TAGS_MAX, left out in memory), then
- * the conversations of those made and the names of those renamed.
+ * the conversations of those made and the names of those renamed, then
+ * the events of those found that it renamed or tagged.
  */
 inbox_status_t
 inbox_mongo_contacts_import(inbox_store_t *store, const char *org_id,
     const inbox_contact_row_t *rows, size_t n, inbox_import_count_t *count,
-    inbox_error_t *err)
+    inbox_event_list_t *events, inbox_error_t *err)
 {
+    int                         renamed;
     char                        index[16];
     bson_t                      phones, updates, conv_updates;
     bson_t                      entry, q, u, set, add, insert, reply;
@@ -980,6 +993,15 @@ inbox_mongo_contacts_import(inbox_store_t *store, const char *org_id,
             inbox_mongo_new_id(ms, &s->conversation);
         }
 
+        /* a name given that is not the one a contact found has */
+        renamed = !s->made && rows[i].name != NULL
+                  && (s->name == NULL || strcmp(s->name, rows[i].name) != 0);
+
+        if (renamed) {
+            free(s->name);
+            s->name = strdup(rows[i].name);
+        }
+
         /* the row's tags the contact lacks, while it has room */
         memset(&add_tags, 0, sizeof(inbox_tags_t));
         for (j = 0; j < rows[i].tags.count; j++) {
@@ -1032,6 +1054,11 @@ inbox_mongo_contacts_import(inbox_store_t *store, const char *org_id,
         bson_append_document_end(&entry, &u);
         BSON_APPEND_BOOL(&entry, "upsert", true);
         bson_append_document_end(&updates, &entry);
+
+        if (!s->made && (renamed || add_tags.count > 0)) {
+            s->changed = 1;
+            s->renamed |= renamed;
+        }
 
         inbox_tags_free(&add_tags);
 
@@ -1092,10 +1119,15 @@ inbox_mongo_contacts_import(inbox_store_t *store, const char *org_id,
 
     bson_destroy(&conv_updates);
 
+    if (rc == INBOX_OK) {
+        rc = inbox_mongo_import_events(ms, &org, seen, nseen, events, err);
+    }
+
 done:
 
     for (i = 0; i < nseen; i++) {
         inbox_tags_free(&seen[i].keys);
+        free(seen[i].name);
     }
 
     free(seen);
@@ -1103,6 +1135,101 @@ done:
     if (rc != INBOX_OK) {
         memset(count, 0, sizeof(inbox_import_count_t));
     }
+
+    return rc;
+}
+
+
+/*
+ * The events of the contacts found that the batch renamed or tagged
+ * (inbox_import_push_each): each contact and its conversation as they
+ * are now, read in one query per collection, then each one's event; or
+ * one contacts.imported.
+ */
+static inbox_status_t
+inbox_mongo_import_events(inbox_mongo_store_t *ms, const bson_oid_t *org,
+    const inbox_mongo_import_seen_t *seen, size_t nseen,
+    inbox_event_list_t *events, inbox_error_t *err)
+{
+    bson_t                  contact_ids, conversation_ids;
+    bson_t                  contacts, conversations, row;
+    size_t                  i, nchanged;
+    uint32_t                ncontacts, nconversations;
+    inbox_change_t          change;
+    inbox_status_t          rc;
+    inbox_conversation_t    conversation;
+    inbox_contact_record_t  contact;
+
+    nchanged = 0;
+
+    for (i = 0; i < nseen; i++) {
+        nchanged += seen[i].changed;
+    }
+
+    if (nchanged == 0) {
+        return INBOX_OK;
+    }
+
+    if (!inbox_import_push_each(nchanged)) {
+        inbox_change_imported(&change);
+        return inbox_mongo_events_append(ms, org, &change, events, err);
+    }
+
+    bson_init(&contact_ids);
+    bson_init(&conversation_ids);
+    ncontacts = 0;
+    nconversations = 0;
+
+    for (i = 0; i < nseen; i++) {
+        if (seen[i].changed) {
+            inbox_mongo_array_add(&contact_ids, &ncontacts,
+                                  &seen[i].contact);
+            inbox_mongo_array_add(&conversation_ids, &nconversations,
+                                  &seen[i].conversation);
+        }
+    }
+
+    rc = inbox_mongo_find_in(ms, "contacts", org, &contact_ids, ncontacts,
+                             &contacts, err);
+
+    if (rc == INBOX_OK) {
+        rc = inbox_mongo_find_in(ms, "conversations", org, &conversation_ids,
+                                 nconversations, &conversations, err);
+    } else {
+        bson_init(&conversations);
+    }
+
+    /* one gone since (deleted in between) has nothing to show */
+    for (i = 0; rc == INBOX_OK && i < nseen; i++) {
+        if (!seen[i].changed
+            || !inbox_mongo_batch_get(&contacts, &seen[i].contact, &row))
+        {
+            continue;
+        }
+
+        inbox_mongo_parse_contact(&row, &contact);
+
+        if (!inbox_mongo_batch_get(&conversations, &seen[i].conversation,
+                                   &row))
+        {
+            inbox_contact_record_free(&contact);
+            continue;
+        }
+
+        inbox_mongo_parse_conversation(&row, &conversation);
+
+        inbox_change_import(&change, &contact, &conversation,
+                            seen[i].renamed);
+        rc = inbox_mongo_events_append(ms, org, &change, events, err);
+
+        inbox_conversation_free(&conversation);
+        inbox_contact_record_free(&contact);
+    }
+
+    bson_destroy(&contacts);
+    bson_destroy(&conversations);
+    bson_destroy(&contact_ids);
+    bson_destroy(&conversation_ids);
 
     return rc;
 }

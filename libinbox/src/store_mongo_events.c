@@ -307,8 +307,7 @@ inbox_mongo_stream_positions(inbox_store_t *store,
 /* resume */
 
 
-/* The document of batch (a query's first batch) whose _id is id. */
-static int
+int
 inbox_mongo_batch_get(const bson_t *batch, const bson_oid_t *id, bson_t *doc)
 {
     bson_iter_t  iter, field;
@@ -330,9 +329,7 @@ inbox_mongo_batch_get(const bson_t *batch, const bson_oid_t *id, bson_t *doc)
 }
 
 
-/* The organization's documents of collection whose _id is in ids (an
- * array of n), in one query; an empty batch for none. */
-static inbox_status_t
+inbox_status_t
 inbox_mongo_find_in(inbox_mongo_store_t *ms, const char *collection,
     const bson_oid_t *org, const bson_t *ids, uint32_t n, bson_t *batch,
     inbox_error_t *err)
@@ -354,9 +351,7 @@ inbox_mongo_find_in(inbox_mongo_store_t *ms, const char *collection,
 }
 
 
-/* Appends oid to array as its element n, moving n on, unless it is
- * there already. */
-static void
+void
 inbox_mongo_array_add(bson_t *array, uint32_t *n, const bson_oid_t *oid)
 {
     char         buf[16];

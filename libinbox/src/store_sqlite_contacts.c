@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <inbox/clock.h>
+#include <inbox/import.h>
 #include <inbox/phone.h>
 #include "store_sqlite.h"
 
@@ -24,6 +25,14 @@
 #define INBOX_SQLITE_CONTACT_INSERT_SQL                                       \
     "INSERT INTO contacts (org_id, phone, name, created_at, search_name)"     \
     " VALUES (?1, ?2, nullif(?3, ''), ?4, ?5) RETURNING id"
+
+
+/* A contact that was there before an import's batch and that the batch
+ * renamed or gave a tag: pushed once, however many of its rows. */
+typedef struct {
+    int64_t  id;
+    int      renamed;
+} inbox_sqlite_import_changed_t;
 
 
 static inbox_status_t inbox_sqlite_conversation_ensure(
@@ -43,6 +52,12 @@ static inbox_status_t inbox_sqlite_contacts_walk(inbox_sqlite_conn_t *conn,
     int64_t org, int64_t at, int64_t id, const inbox_search_t *search,
     const char *tag, const inbox_sqlite_ids_t *set, unsigned limit,
     inbox_contact_page_t *page, inbox_error_t *err);
+static void inbox_sqlite_import_changed(
+    inbox_sqlite_import_changed_t *changed, size_t *n, int64_t id,
+    int renamed);
+static inbox_status_t inbox_sqlite_import_events(inbox_sqlite_conn_t *conn,
+    int64_t org, const inbox_sqlite_import_changed_t *changed, size_t n,
+    int64_t now, inbox_event_list_t *events, inbox_error_t *err);
 
 
 /* A NULL name keeps the name the contact has; "" forgets it. */
@@ -963,19 +978,24 @@ inbox_sqlite_contacts_walk(inbox_sqlite_conn_t *conn, int64_t org,
 }
 
 
-/* A batch of an import in one write transaction (see store.h). */
+/*
+ * A batch of an import in one write transaction (see store.h).  Ids grow:
+ * those from the batch's first new contact on were made by the batch.
+ */
 inbox_status_t
 inbox_sqlite_contacts_import(inbox_store_t *store, const char *org_id,
     const inbox_contact_row_t *rows, size_t n, inbox_import_count_t *count,
-    inbox_error_t *err)
+    inbox_event_list_t *events, inbox_error_t *err)
 {
-    int                   rc;
-    size_t                i;
-    int64_t               org, id, now;
-    sqlite3_stmt         *stmt;
-    inbox_status_t        status;
-    inbox_error_t         fallback;
-    inbox_sqlite_conn_t  *conn;
+    int                            rc, renamed, tagged;
+    char                          *name;
+    size_t                         i, nchanged, pushed;
+    int64_t                        org, id, now, first_new, changes;
+    sqlite3_stmt                  *stmt;
+    inbox_status_t                 status;
+    inbox_error_t                  fallback;
+    inbox_sqlite_conn_t           *conn;
+    inbox_sqlite_import_changed_t  changed[INBOX_IMPORT_EVENTS_MAX + 1];
 
     if (err == NULL) {
         err = &fallback;
@@ -994,11 +1014,15 @@ inbox_sqlite_contacts_import(inbox_store_t *store, const char *org_id,
     }
 
     now = inbox_now_ms();
+    first_new = 0;
+    nchanged = 0;
+    pushed = events ? events->count : 0;
 
     for (i = 0; i < n; i++) {
 
         stmt = inbox_sqlite_stmt(conn, INBOX_SQL_CONTACT_FIND_PHONE,
-            "SELECT id FROM contacts WHERE org_id = ?1 AND phone = ?2", err);
+            "SELECT id, name FROM contacts WHERE org_id = ?1 AND phone = ?2",
+            err);
         if (stmt == NULL) {
             status = err->code;
             goto failed;
@@ -1009,6 +1033,14 @@ inbox_sqlite_contacts_import(inbox_store_t *store, const char *org_id,
 
         rc = sqlite3_step(stmt);
         id = (rc == SQLITE_ROW) ? sqlite3_column_int64(stmt, 0) : 0;
+        name = (rc == SQLITE_ROW)
+               ? (char *) sqlite3_column_text(stmt, 1) : NULL;
+
+        /* a name given that is not the one it has */
+        renamed = id != 0 && rows[i].name != NULL
+                  && (name == NULL ? rows[i].name[0] != '\0'
+                                   : strcmp(name, rows[i].name) != 0);
+
         inbox_sqlite_done(stmt);
 
         if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
@@ -1058,6 +1090,10 @@ inbox_sqlite_contacts_import(inbox_store_t *store, const char *org_id,
                 goto failed;
             }
 
+            if (first_new == 0) {
+                first_new = id;
+            }
+
             status = inbox_sqlite_conversation_ensure(conn, org, id, now,
                                                       err);
             if (status != INBOX_OK) {
@@ -1065,11 +1101,15 @@ inbox_sqlite_contacts_import(inbox_store_t *store, const char *org_id,
             }
         }
 
+        changes = sqlite3_total_changes64(conn->db);
+
         status = inbox_sqlite_contact_tags(conn, org, id, &rows[i].tags, 0,
                                            err);
         if (status != INBOX_OK) {
             goto failed;
         }
+
+        tagged = sqlite3_total_changes64(conn->db) != changes;
 
         if (rows[i].timezone[0] != '\0') {
             status = inbox_sqlite_contact_timezone(conn, id,
@@ -1078,11 +1118,21 @@ inbox_sqlite_contacts_import(inbox_store_t *store, const char *org_id,
                 goto failed;
             }
         }
+
+        if ((renamed || tagged) && (first_new == 0 || id < first_new)) {
+            inbox_sqlite_import_changed(changed, &nchanged, id, renamed);
+        }
+    }
+
+    status = inbox_sqlite_import_events(conn, org, changed, nchanged, now,
+                                        events, err);
+    if (status != INBOX_OK) {
+        goto failed;
     }
 
     status = inbox_sqlite_commit(conn, err);
     if (status != INBOX_OK) {
-        memset(count, 0, sizeof(inbox_import_count_t));
+        goto undone;
     }
 
     return status;
@@ -1090,7 +1140,111 @@ inbox_sqlite_contacts_import(inbox_store_t *store, const char *org_id,
 failed:
 
     inbox_sqlite_rollback(conn);
+
+undone:
+
+    if (events != NULL) {
+        inbox_event_list_truncate(events, pushed);
+    }
+
     memset(count, 0, sizeof(inbox_import_count_t));
+    return status;
+}
+
+
+/* Adds id to the contacts changed, up to one more than are pushed each. */
+static void
+inbox_sqlite_import_changed(inbox_sqlite_import_changed_t *changed,
+    size_t *n, int64_t id, int renamed)
+{
+    size_t  i;
+
+    for (i = 0; i < *n; i++) {
+        if (changed[i].id == id) {
+            changed[i].renamed |= renamed;
+            return;
+        }
+    }
+
+    if (*n <= INBOX_IMPORT_EVENTS_MAX) {
+        changed[*n].id = id;
+        changed[*n].renamed = renamed;
+        (*n)++;
+    }
+}
+
+
+/* The batch's events (inbox_import_push_each), stored in its transaction
+ * and handed to events, which the caller takes back if it fails. */
+static inbox_status_t
+inbox_sqlite_import_events(inbox_sqlite_conn_t *conn, int64_t org,
+    const inbox_sqlite_import_changed_t *changed, size_t n, int64_t now,
+    inbox_event_list_t *events, inbox_error_t *err)
+{
+    char                    org_text[INBOX_ID_MAX];
+    size_t                  i;
+    inbox_change_t          change;
+    inbox_status_t          status;
+    inbox_conversation_t    conversation;
+    inbox_contact_record_t  contact;
+
+    if (n == 0) {
+        return INBOX_OK;
+    }
+
+    inbox_sqlite_format_id(org, org_text);
+
+    if (!inbox_import_push_each(n)) {
+        inbox_change_imported(&change);
+
+        status = inbox_sqlite_events_record(conn, org, &change, now, err);
+        if (status == INBOX_OK
+            && inbox_change_push(&change, org_text, events) != 0)
+        {
+            status = inbox_error_set(err, INBOX_ERR_INTERNAL,
+                                     "out of memory");
+        }
+
+        inbox_change_free(&change);
+        return status;
+    }
+
+    status = INBOX_OK;
+
+    for (i = 0; i < n && status == INBOX_OK; i++) {
+        memset(&change, 0, sizeof(inbox_change_t));
+        memset(&conversation, 0, sizeof(inbox_conversation_t));
+        memset(&contact, 0, sizeof(inbox_contact_record_t));
+
+        status = inbox_sqlite_contact_load(conn, org, changed[i].id,
+                                           &contact, err);
+
+        if (status == INBOX_OK) {
+            status = inbox_sqlite_conversation_load(conn, org,
+                         strtoll(contact.conversation_id, NULL, 10),
+                         &conversation, err);
+        }
+
+        if (status == INBOX_OK) {
+            inbox_change_import(&change, &contact, &conversation,
+                                changed[i].renamed);
+
+            status = inbox_sqlite_events_record(conn, org, &change, now,
+                                                err);
+        }
+
+        if (status == INBOX_OK
+            && inbox_change_push(&change, org_text, events) != 0)
+        {
+            status = inbox_error_set(err, INBOX_ERR_INTERNAL,
+                                     "out of memory");
+        }
+
+        inbox_change_free(&change);
+        inbox_conversation_free(&conversation);
+        inbox_contact_record_free(&contact);
+    }
+
     return status;
 }
 

@@ -23,6 +23,7 @@
 #include <unistd.h>
 #include <sqlite3.h>
 #include <inbox/clock.h>
+#include <inbox/import.h>
 #include <inbox/store.h>
 #include "store_mongo.h"
 #include "check.h"
@@ -3820,7 +3821,7 @@ TEST(contacts_search_and_tag_agree_on_every_page_size)
     /* in batches, as an import stores them: newest last */
     for (i = 0; i < 1500; i += 500) {
         CHECK_INT(inbox_store_contacts_import(f.store, f.org, rows + i, 500,
-                                              &count, NULL), INBOX_OK);
+                                              &count, NULL, NULL), INBOX_OK);
     }
 
     /* another organization's Quinn, VIP, in the club */
@@ -4002,13 +4003,13 @@ TEST(an_import_creates_then_updates_adding_tags_and_keeping_names)
     inbox_tags_add(&rows[2].tags, "second", 6, NULL);
 
     CHECK_INT(inbox_store_contacts_import(f.store, f.org, rows, 3, &count,
-                                          NULL), INBOX_OK);
+                                          NULL, NULL), INBOX_OK);
     CHECK_INT(count.created, 1);
     CHECK_INT(count.updated, 2);
 
     /* again: all updates, nothing doubled */
     CHECK_INT(inbox_store_contacts_import(f.store, f.org, rows, 3, &count,
-                                          NULL), INBOX_OK);
+                                          NULL, NULL), INBOX_OK);
     CHECK_INT(count.created, 0);
     CHECK_INT(count.updated, 3);
 
@@ -4060,7 +4061,7 @@ TEST(an_import_does_not_bury_the_threads_with_messages)
     snprintf(rows[1].phone, sizeof(rows[1].phone), "%s", "+15557654321");
     snprintf(rows[2].phone, sizeof(rows[2].phone), "+15550001111");
     CHECK_INT(inbox_store_contacts_import(f.store, f.org, rows, 3, &count,
-                                          NULL), INBOX_OK);
+                                          NULL, NULL), INBOX_OK);
     CHECK_INT(count.created, 3);
 
     CHECK_INT(list(&f, f.org, INBOX_FILTER_ALL, NULL, &page), INBOX_OK);
@@ -4171,11 +4172,11 @@ TEST(a_contacts_time_zone_is_set_by_create_patch_and_import_and_cleared)
     snprintf(rows[1].phone, sizeof(rows[1].phone), "%s", BOB);
     snprintf(rows[1].timezone, sizeof(rows[1].timezone), "Asia/Tokyo");
     CHECK_INT(inbox_store_contacts_import(f.store, f.org, rows, 2, &count,
-                                          NULL), INBOX_OK);
+                                          NULL, NULL), INBOX_OK);
     CHECK_INT(count.created, 1);
     rows[0].timezone[0] = '\0';
     CHECK_INT(inbox_store_contacts_import(f.store, f.org, rows, 1, &count,
-                                          NULL), INBOX_OK);
+                                          NULL, NULL), INBOX_OK);
     CHECK_INT(inbox_store_contact_get(f.store, f.org, id, &c, NULL),
               INBOX_OK);
     CHECK_STR(c.timezone, "Europe/Lisbon");
@@ -9756,7 +9757,7 @@ TEST(tags_list_stops_at_its_maximum)
     }
 
     CHECK_INT(inbox_store_contacts_import(f.store, f.org, rows, 21, &count,
-                                          NULL), INBOX_OK);
+                                          NULL, NULL), INBOX_OK);
     CHECK_INT(count.created, 21);
 
     CHECK_INT(inbox_store_tags_list(f.store, f.org, &page, NULL), INBOX_OK);
@@ -9934,6 +9935,136 @@ TEST(events_since_replays_each_type_as_its_live_frame)
 /* Each change to the team is an event naming the user, so that browsers
  * read the team again and ws-server closes the sockets of a user who
  * was removed or signed out everywhere; a refused change makes none. */
+/*
+ * An import shows live in the browsers: a contact that was there renamed
+ * pushes conversation.updated with its new name, one only tagged
+ * contact.updated (its panel reads its tags again), one unchanged or
+ * made by the import nothing; each replays as it was pushed.
+ */
+TEST(an_import_pushes_the_contacts_it_changed)
+{
+    char                    id[INBOX_ID_MAX], conv[INBOX_ID_MAX];
+    size_t                  i;
+    fixture_t               f;
+    inbox_event_list_t      events;
+    inbox_contact_row_t     rows[4];
+    inbox_import_count_t    count;
+    inbox_ingest_result_t   alice;
+    inbox_realtime_state_t  state;
+
+    FIXTURE(&f);
+    memset(rows, 0, sizeof(rows));
+    memset(&events, 0, sizeof(events));
+
+    CHECK_INT(receive(&f, "SM1", ALICE, "hi", T0, &alice, NULL), INBOX_OK);
+    CHECK_INT(inbox_store_contact_upsert(f.store, f.org, BOB, "Bob", id,
+                                         NULL), INBOX_OK);
+    CHECK_INT(inbox_store_contact_upsert(f.store, f.org, "+15557654321",
+                                         "Carol", id, NULL), INBOX_OK);
+    CHECK_INT(inbox_store_realtime_state(f.store, f.org, &state, NULL),
+              INBOX_OK);
+
+    snprintf(rows[0].phone, sizeof(rows[0].phone), "%s", ALICE);
+    rows[0].name = strdup("Alice Wong");
+    snprintf(rows[1].phone, sizeof(rows[1].phone), "%s", BOB);
+    rows[1].name = strdup("Bob");
+    inbox_tags_add(&rows[1].tags, "vip", 3, NULL);
+    snprintf(rows[2].phone, sizeof(rows[2].phone), "+15557654321");
+    rows[2].name = strdup("Carol");
+    snprintf(rows[3].phone, sizeof(rows[3].phone), "+15550001111");
+    rows[3].name = strdup("Dan");
+    inbox_tags_add(&rows[3].tags, "new", 3, NULL);
+
+    CHECK_INT(inbox_store_contacts_import(f.store, f.org, rows, 4, &count,
+                                          &events, NULL), INBOX_OK);
+    CHECK_INT(count.created, 1);
+    CHECK_INT(events.count, 2);
+    if (events.count == 2) {
+        CHECK_STR(events.items[0].type, "conversation.updated");
+        CHECK(events.items[0].org_seq == state.org_seq + 1);
+        CHECK(strstr(events.items[0].json, alice.conversation_id) != NULL);
+        CHECK(strstr(events.items[0].json, "\"Alice Wong\"") != NULL);
+        CHECK_STR(events.items[1].type, "contact.updated");
+        CHECK(events.items[1].org_seq == state.org_seq + 2);
+        CHECK(contact_of(&f, BOB, id, conv));
+        CHECK(strstr(events.items[1].json, conv) != NULL);
+        CHECK(replays_as_live(&f, state.org_seq, &events));
+    }
+    inbox_event_list_free(&events);
+
+    /* the same again changes nothing: nothing pushed */
+    CHECK_INT(inbox_store_contacts_import(f.store, f.org, rows, 4, &count,
+                                          &events, NULL), INBOX_OK);
+    CHECK_INT(events.count, 0);
+
+    for (i = 0; i < 4; i++) {
+        inbox_contact_row_free(&rows[i]);
+    }
+
+    fixture_close(&f);
+}
+
+
+/* Past INBOX_IMPORT_EVENTS_MAX contacts changed, a batch pushes one
+ * contacts.imported (browsers read their lists again). */
+TEST(a_large_import_pushes_one_event_for_all)
+{
+    char                    id[INBOX_ID_MAX], phone[INBOX_PHONE_MAX];
+    size_t                  i, n;
+    fixture_t               f;
+    inbox_event_list_t      events;
+    inbox_contact_row_t     rows[INBOX_IMPORT_EVENTS_MAX + 1];
+    inbox_import_count_t    count;
+    inbox_realtime_state_t  state;
+
+    FIXTURE(&f);
+    memset(rows, 0, sizeof(rows));
+    memset(&events, 0, sizeof(events));
+    n = INBOX_IMPORT_EVENTS_MAX + 1;
+
+    for (i = 0; i < n; i++) {
+        snprintf(phone, sizeof(phone), "+1555100%04zu", i);
+        CHECK_INT(inbox_store_contact_upsert(f.store, f.org, phone, "Old",
+                                             id, NULL), INBOX_OK);
+        snprintf(rows[i].phone, sizeof(rows[i].phone), "%s", phone);
+        rows[i].name = strdup("New");
+    }
+
+    CHECK_INT(inbox_store_realtime_state(f.store, f.org, &state, NULL),
+              INBOX_OK);
+
+    /* one fewer: each its own event */
+    CHECK_INT(inbox_store_contacts_import(f.store, f.org, rows + 1, n - 1,
+                                          &count, &events, NULL), INBOX_OK);
+    CHECK_INT(events.count, n - 1);
+    inbox_event_list_free(&events);
+
+    for (i = 0; i < n; i++) {
+        free(rows[i].name);
+        rows[i].name = strdup("Newer");
+    }
+
+    CHECK_INT(inbox_store_realtime_state(f.store, f.org, &state, NULL),
+              INBOX_OK);
+    CHECK_INT(inbox_store_contacts_import(f.store, f.org, rows, n, &count,
+                                          &events, NULL), INBOX_OK);
+    CHECK_INT(count.updated, n);
+    CHECK_INT(events.count, 1);
+    if (events.count == 1) {
+        CHECK_STR(events.items[0].type, "contacts.imported");
+        CHECK(events.items[0].org_seq == state.org_seq + 1);
+        CHECK(replays_as_live(&f, state.org_seq, &events));
+    }
+    inbox_event_list_free(&events);
+
+    for (i = 0; i < n; i++) {
+        inbox_contact_row_free(&rows[i]);
+    }
+
+    fixture_close(&f);
+}
+
+
 TEST(team_changes_are_events_that_name_the_user_and_resume)
 {
     char                other[INBOX_ID_MAX], pat[INBOX_ID_MAX];

@@ -1252,11 +1252,13 @@ TEST(contacts_import)
     size_t                i;
     inbox_error_t         err;
     inbox_store_t        *store;
+    inbox_event_list_t    events;
     inbox_contact_row_t   rows[3];
     inbox_import_count_t  count;
 
     store = fake_open(&fake);
     memset(rows, 0, sizeof(rows));
+    memset(&events, 0, sizeof(events));
 
     /* an existing contact renamed and tagged ("vip" it has as "VIP"), a
      * new one, and the new one again */
@@ -1272,16 +1274,37 @@ TEST(contacts_import)
     inbox_tags_add(&rows[2].tags, "NEW", 3, NULL);
 
     fake.replies[0] = CURSOR("{\"_id\": " OID(CONTACT_ID) ", \"phone\":"
-        " \"+15551230001\", \"tags\": [\"VIP\", \"Spring\"],"
-        " \"conversation_id\": " OID(CONV_ID) "}");
+        " \"+15551230001\", \"name\": \"Ann\", \"tags\": [\"VIP\","
+        " \"Spring\"], \"conversation_id\": " OID(CONV_ID) "}");
     fake.replies[1] = "{\"ok\": 1, \"n\": 3, \"nModified\": 2, \"upserted\":"
                       " [{\"index\": 1, \"_id\": " OID(GEN_1) "}]}";
+    /* the renamed contact pushed: it and its thread read, its event */
+    fake.replies[3] = CURSOR("{\"_id\": " OID(CONTACT_ID) ", \"phone\":"
+        " \"+15551230001\", \"name\": \"Ann Lee\", \"tags\": [\"VIP\","
+        " \"Spring\", \"Fall\"], \"conversation_id\": " OID(CONV_ID) "}");
+    fake.replies[4] = CURSOR("{\"_id\": " OID(CONV_ID) ", \"org_id\": "
+        OID(ORG_ID) ", \"contact\": {\"id\": " OID(CONTACT_ID) ", \"name\":"
+        " \"Ann Lee\", \"phone\": \"+15551230001\", \"opted_out\":"
+        " false}, \"last_message\": null, \"last_activity_at\": " DATE(NOW)
+        ", \"unread_count\": {\"$numberLong\": \"0\"}, \"archived\": false,"
+        " \"starred\": false}");
+    fake.replies[5] = "{\"ok\": 1, \"value\": {\"_id\": " OID(ORG_ID)
+                      ", \"seq\": {\"$numberLong\": \"14\"}, \"epoch\":"
+                      " \"a1b2c3d4e5f60708\"}}";
 
     CHECK_INT(inbox_store_contacts_import(store, ORG_ID, rows, 3, &count,
-                                          &err), INBOX_OK);
+                                          &events, &err), INBOX_OK);
     golden_check(&fake, "contacts_import");
     CHECK_INT(count.created, 1);
     CHECK_INT(count.updated, 2);
+    CHECK_INT(events.count, 1);
+    if (events.count == 1) {
+        CHECK(strstr(events.items[0].json, "\"conversation.updated\"")
+              != NULL);
+        CHECK(strstr(events.items[0].json, "Ann Lee") != NULL);
+        CHECK_INT(events.items[0].org_seq, 14);
+    }
+    inbox_event_list_free(&events);
 
     for (i = 0; i < 3; i++) {
         inbox_contact_row_free(&rows[i]);
@@ -1316,7 +1339,7 @@ TEST(contacts_import_of_a_number_that_became_a_contact_meanwhile)
         " \"+15551230001\", \"conversation_id\": " OID(CONV_ID) "}");
 
     CHECK_INT(inbox_store_contacts_import(store, ORG_ID, rows, 2, &count,
-                                          &err), INBOX_OK);
+                                          NULL, &err), INBOX_OK);
     golden_check(&fake, "contacts_import_raced");
     CHECK_INT(count.created, 1);
     CHECK_INT(count.updated, 1);

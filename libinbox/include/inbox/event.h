@@ -123,6 +123,13 @@ char *inbox_event_session(int64_t org_seq, const char *epoch,
  * before the event.
  */
 const char *inbox_event_ends_access(const char *type);
+/* contacts */
+/* {"type":"contacts.imported","org_seq","epoch"}: an import changed more
+ * contacts than it pushes one by one (INBOX_IMPORT_EVENTS_MAX): browsers
+ * read their lists, open thread and contact again. */
+#define INBOX_EVENT_CONTACTS_IMPORTED  "contacts.imported"
+
+char *inbox_event_contacts_imported(int64_t org_seq, const char *epoch);
 
 
 /*
@@ -140,6 +147,7 @@ const char *inbox_event_ends_access(const char *type);
 #define INBOX_EVENT_NEEDS_USER          0x10  /* the user's id, no row */
 #define INBOX_EVENT_NEEDS_TOKEN         0x20  /* the token's id, no row */
 #define INBOX_EVENT_NEEDS_SESSION       0x40  /* the session's id, no row */
+#define INBOX_EVENT_NEEDS_NOTHING       0x80  /* the type alone */
 
 typedef struct {
     const char                    *type;
@@ -249,6 +257,17 @@ void inbox_change_action(inbox_change_t *change,
  * (contact.updated is for opt-out changes.) */
 void inbox_change_contact(inbox_change_t *change,
     const inbox_conversation_t *conversation);
+/* A contact that was there before an import (import.h) and that the
+ * import renamed or gave a tag: conversation.updated when renamed (as
+ * inbox_change_contact: the list, the thread's header, and its contact
+ * panel, read again for a new name), else contact.updated (the browsers
+ * showing its contact panel read it again, new tags and all). */
+void inbox_change_import(inbox_change_t *change,
+    const inbox_contact_record_t *contact,
+    const inbox_conversation_t *conversation, int renamed);
+/* An import batch that changed more contacts than INBOX_IMPORT_EVENTS_MAX:
+ * one contacts.imported for all of them. */
+void inbox_change_imported(inbox_change_t *change);
 /*
  * Opt-out and opt-in (optout.h)
  * A contact opted out or in: contact.updated (its opt-out state) and

@@ -18,6 +18,13 @@
  * its name, tags given are added to its tags, and its opt-out is never
  * touched; a time zone given replaces its time zone, an empty cell keeps
  * it.
+ *
+ * Browsers see an import live: each batch pushes each contact that was
+ * there before it and that it renamed or gave a new tag (one event each,
+ * inbox_change_import), or, past INBOX_IMPORT_EVENTS_MAX of them, one
+ * contacts.imported that makes them read their lists again; so a
+ * 100,000-line import pushes at most one event a batch beyond that
+ * bound.
  */
 #ifndef INBOX_IMPORT_H
 #define INBOX_IMPORT_H
@@ -29,6 +36,7 @@
 #define INBOX_IMPORT_ROWS_MAX     100000   /* lines a request, header aside */
 #define INBOX_IMPORT_BATCH        1000     /* lines a transaction */
 #define INBOX_IMPORT_INVALID_MAX  1000     /* refused lines listed */
+#define INBOX_IMPORT_EVENTS_MAX   50       /* contacts a batch pushes */
 
 typedef struct inbox_import_s  inbox_import_t;
 
@@ -36,6 +44,17 @@ typedef struct inbox_import_s  inbox_import_t;
  * inbox_phone_normalize.  NULL when out of memory. */
 inbox_import_t *inbox_import_new(inbox_store_t *store, const char *org_id,
     const char *default_country);
+
+/* The events of the batches written from now on are appended to events
+ * (NULL, as at first: stored for resume, pushed by nobody); the caller
+ * sends them after each inbox_import_feed and inbox_import_finish, also
+ * when it failed (the batches before are durable). */
+void inbox_import_set_events(inbox_import_t *im, inbox_event_list_t *events);
+
+/* Whether a batch that changed n contacts that were there before pushes
+ * each (inbox_change_import), else one contacts.imported
+ * (inbox_change_imported). */
+int inbox_import_push_each(size_t n);
 
 /* The next piece of the body.  INBOX_ERR_INVALID for a header without a
  * phone column or naming one twice (field: the column),

@@ -202,12 +202,19 @@ inbox_status_t inbox_store_tags_list(inbox_store_t *store,
  * number becomes a contact (with its empty conversation), or the contact
  * it is gets the row's name (when it has one) and the row's tags added
  * to its own.  Opt-outs are never touched.  A number twice in the batch
- * is created once and then updated.  Pushes nothing: an import is a bulk
- * change that browsers see at their next reload.
+ * is created once and then updated.  Each contact that was there before
+ * the batch and that it renamed or gave a new tag is pushed as
+ * inbox_change_import says (one event, with the organization's next
+ * org_seq, so every browser showing its thread or its contact panel shows
+ * the change); more than INBOX_IMPORT_EVENTS_MAX of them make one
+ * contacts.imported instead.  A contact the batch made has a thread
+ * without messages, which lists place after every thread with one: it is
+ * not pushed, as a contact added by hand is not.
  */
 inbox_status_t inbox_store_contacts_import(inbox_store_t *store,
     const char *org_id, const inbox_contact_row_t *rows, size_t n,
-    inbox_import_count_t *count, inbox_error_t *err);
+    inbox_import_count_t *count, inbox_event_list_t *events,
+    inbox_error_t *err);
 /* The contact's timeline, newest first, keyset paginated (cursor NULL or
  * "" for the first page; limit as inbox_list_limit says): its messages
  * and its opt-out and opt-in events (an event before the message of the

@@ -38,6 +38,8 @@ typedef struct {
     inbox_contact_edit_t       edit;
     const char                *country;
     ngx_array_t               *pieces;      /* ngx_http_inbox_piece_t */
+    inbox_import_t            *im;
+    inbox_event_list_t         events;      /* an import's, not sent yet */
 } ngx_http_inbox_contacts_args_t;
 
 
@@ -82,8 +84,8 @@ static void ngx_http_inbox_contacts_import_op(ngx_http_inbox_api_t *api,
 static void ngx_http_inbox_tags_list_op(ngx_http_inbox_api_t *api,
     inbox_store_t *store, ngx_http_inbox_job_t *job);
 static inbox_status_t ngx_http_inbox_import_pass(
-    ngx_http_inbox_contacts_args_t *args, inbox_import_t *im,
-    inbox_error_t *err);
+    ngx_http_inbox_contacts_args_t *args, inbox_error_t *err);
+static void ngx_http_inbox_import_send(ngx_http_inbox_contacts_args_t *args);
 static inbox_status_t ngx_http_inbox_import_feed(void *data, const char *p,
     size_t len, inbox_error_t *err);
 
@@ -270,6 +272,7 @@ ngx_http_inbox_contacts_cleanup(void *data)
 
     free(args->name);
     inbox_tags_free(&args->edit.tags);
+    inbox_event_list_free(&args->events);
 }
 
 
@@ -537,7 +540,8 @@ ngx_http_inbox_contact_timeline_op(ngx_http_inbox_api_t *api,
 /*
  * Two passes over the body: a check that stores nothing (a request that
  * fails as a whole, such as one without a phone column or with too many
- * rows, leaves the store as it was), then the import in batches.
+ * rows, leaves the store as it was), then the import in batches, whose
+ * events go to the browsers as each piece is stored.
  */
 
 static void
@@ -546,32 +550,34 @@ ngx_http_inbox_contacts_import_op(ngx_http_inbox_api_t *api,
 {
     ngx_http_inbox_contacts_args_t *args = api->args;
 
-    char            *json;
-    size_t           len;
-    inbox_error_t    maintain_error;
-    inbox_import_t  *im;
+    char           *json;
+    size_t          len;
+    inbox_error_t   maintain_error;
 
-    im = inbox_import_new(NULL, api->principal.org_id, args->country);
-    if (im == NULL) {
+    args->im = inbox_import_new(NULL, api->principal.org_id, args->country);
+    if (args->im == NULL) {
         inbox_error_set(&job->error, INBOX_ERR_INTERNAL, "out of memory");
         return;
     }
 
-    if (ngx_http_inbox_import_pass(args, im, &job->error) != INBOX_OK) {
-        inbox_import_free(im);
+    if (ngx_http_inbox_import_pass(args, &job->error) != INBOX_OK) {
+        inbox_import_free(args->im);
+        args->im = NULL;
         return;
     }
 
-    inbox_import_free(im);
+    inbox_import_free(args->im);
 
-    im = inbox_import_new(store, api->principal.org_id, args->country);
-    if (im == NULL) {
+    args->im = inbox_import_new(store, api->principal.org_id, args->country);
+    if (args->im == NULL) {
         inbox_error_set(&job->error, INBOX_ERR_INTERNAL, "out of memory");
         return;
     }
 
-    if (ngx_http_inbox_import_pass(args, im, &job->error) == INBOX_OK) {
-        json = inbox_import_render(im, &len);
+    inbox_import_set_events(args->im, &args->events);
+
+    if (ngx_http_inbox_import_pass(args, &job->error) == INBOX_OK) {
+        json = inbox_import_render(args->im, &len);
         ngx_http_inbox_job_document(job, NGX_HTTP_OK, json, len);
 
         /*
@@ -582,25 +588,29 @@ ngx_http_inbox_contacts_import_op(ngx_http_inbox_api_t *api,
         (void) inbox_store_maintain(store, &maintain_error);
     }
 
-    inbox_import_free(im);
+    /* a failed batch keeps those before it, and their events */
+    ngx_http_inbox_import_send(args);
+
+    inbox_import_free(args->im);
+    args->im = NULL;
 }
 
 
-/* Feeds the body to im, a piece at a time. */
+/* Feeds the body to args->im, a piece at a time. */
 
 static inbox_status_t
 ngx_http_inbox_import_pass(ngx_http_inbox_contacts_args_t *args,
-    inbox_import_t *im, inbox_error_t *err)
+    inbox_error_t *err)
 {
     inbox_status_t  rc;
 
     rc = ngx_http_inbox_pieces_each(args->pieces, ngx_http_inbox_import_feed,
-                                    im, err);
+                                    args, err);
     if (rc != INBOX_OK) {
         return rc;
     }
 
-    return inbox_import_finish(im, err);
+    return inbox_import_finish(args->im, err);
 }
 
 
@@ -608,5 +618,26 @@ static inbox_status_t
 ngx_http_inbox_import_feed(void *data, const char *p, size_t len,
     inbox_error_t *err)
 {
-    return inbox_import_feed(data, p, len, err);
+    ngx_http_inbox_contacts_args_t *args = data;
+
+    inbox_status_t  rc;
+
+    rc = inbox_import_feed(args->im, p, len, err);
+
+    ngx_http_inbox_import_send(args);
+
+    return rc;
+}
+
+
+/* The events of the batches stored so far, once durable. */
+
+static void
+ngx_http_inbox_import_send(ngx_http_inbox_contacts_args_t *args)
+{
+    if (args->events.count > 0) {
+        ngx_http_inbox_events_send(&args->events);
+    }
+
+    inbox_event_list_free(&args->events);
 }

@@ -9,7 +9,8 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { nginxPath, sqlite3Path, uniqueNumber } from '../lib/cluster.mjs';
+import { inboxctl, nginxPath, sqlite3Path, uniqueNumber }
+    from '../lib/cluster.mjs';
 import { useCluster, errorLogIsCleanTest } from '../lib/fixture.mjs';
 import { api, assertError, connectWs, deliverInbound, ISO_Z }
     from '../lib/inbox.mjs';
@@ -524,6 +525,80 @@ test('an import refused as a whole stores nothing', async () => {
     assert.deepEqual(found.items, []);
     const huge = await importCsv(`phone\n${'1'.repeat(17 * 1024 * 1024)}`);
     assertError(huge, 413, 'too_large');
+});
+
+test('an import that renames or tags contacts shows on every open inbox '
+    + 'at once: the thread with its new name, the tagged contact, nothing '
+    + 'for another organization', async () => {
+    const { cluster } = ctx;
+    const renamed = uniqueNumber();
+    const tagged = uniqueNumber();
+    const fresh = uniqueNumber();
+    await deliverInbound(cluster, { from: renamed, body: 'hi, it is me' });
+    await deliverInbound(cluster, { from: tagged, body: 'count me in' });
+    const list = await ok('/api/v1/conversations?limit=200');
+    const conv = list.items.find((c) => c.contact.phone === renamed);
+    const other = list.items.find((c) => c.contact.phone === tagged);
+
+    const a = await connectWs(cluster, tokenA());
+    const b = await connectWs(cluster, tokenB());
+    try {
+        const [hello] = await a.waitForTypes(['hello']);
+        await b.waitForTypes(['hello']);
+        const res = await importCsv('phone,name,tags\n'
+            + `${formatted(renamed)},Priya Natarajan,\n`
+            + `${tagged},,volunteer\n`
+            + `${fresh},Someone New,volunteer\n`);
+        assert.equal(res.status, 200, res.text);
+        assert.equal(res.json.created, 1);
+        assert.equal(res.json.updated, 2);
+
+        const frames = await a.waitFor((f) => f.length >= 3);
+        assert.deepEqual(frames.map((e) => e.type),
+            ['hello', 'conversation.updated', 'contact.updated']);
+        assert.equal(frames[1].org_seq, hello.org_seq + 1);
+        assert.equal(frames[1].conversation.id, conv.id);
+        assert.equal(frames[1].conversation.contact.name, 'Priya Natarajan');
+        assert.equal(frames[2].org_seq, hello.org_seq + 2);
+        assert.equal(frames[2].contact.id, other.contact.id);
+        assert.equal(frames[2].contact.conversation_id, other.id);
+        const panel = await ok(`/api/v1/contacts/${other.contact.id}`);
+        assert.deepEqual(panel.tags, ['volunteer']);
+
+        // the same file again changes nothing and pushes nothing
+        await importCsv('phone,name,tags\n'
+            + `${renamed},Priya Natarajan,\n${tagged},,volunteer\n`);
+        await new Promise((r) => setTimeout(r, 300));
+        assert.equal(a.frames.length, 3, JSON.stringify(a.frames));
+        assert.deepEqual(b.frames.map((e) => e.type), ['hello']);
+    } finally {
+        a.close();
+        b.close();
+    }
+});
+
+test('inboxctl contacts import reaches open inboxes too', async () => {
+    const { cluster } = ctx;
+    const phone = uniqueNumber();
+    await deliverInbound(cluster, { from: phone, body: 'hello' });
+    const list = await ok('/api/v1/conversations?limit=200');
+    const conv = list.items.find((c) => c.contact.phone === phone);
+    const file = join(cluster.dir, 'rename.csv');
+    writeFileSync(file, `phone,name\n${phone},Tomas Ruiz\n`);
+
+    const a = await connectWs(cluster, tokenA());
+    try {
+        await a.waitForTypes(['hello']);
+        await inboxctl(cluster.store, 'contacts', 'import',
+                       cluster.orgs[0].id, file);
+        // nothing is sent by the command: ws-server reads the store
+        const frames = await a.waitForTypes(['conversation.updated'], 8000);
+        const ev = frames.find((e) => e.type === 'conversation.updated');
+        assert.equal(ev.conversation.id, conv.id);
+        assert.equal(ev.conversation.contact.name, 'Tomas Ruiz');
+    } finally {
+        a.close();
+    }
 });
 
 test('another organization\'s contacts are 404 on every route, and no '

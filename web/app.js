@@ -21,6 +21,8 @@
     const LIST_LIMIT_MAX = 200;     /* the API's largest page */
     const SEARCH_DELAY_MS = 250;
     const COUNTS_DELAY_MS = 800;
+    /* contacts.imported comes once a batch of a large import: read once */
+    const IMPORTED_DELAY_MS = 500;
     const BACKOFF_MIN_MS = 1000;
     const BACKOFF_MAX_MS = 30000;
     /* ws-server's close code for a user removed or signed out everywhere */
@@ -127,6 +129,7 @@
         clockTimer: null,
         searchTimer: null,
         countsTimer: null,
+        importedTimer: null,
         hasCounts: false,           /* the list answer carries counts */
         me: null,                   /* /api/v1/me of who is signed in */
         realtimeHold: null,         /* a change the next ticket waits for */
@@ -705,8 +708,10 @@
     function resetView() {
         clearTimeout(state.searchTimer);
         clearTimeout(state.countsTimer);
+        clearTimeout(state.importedTimer);
         state.searchTimer = null;
         state.countsTimer = null;
+        state.importedTimer = null;
         state.view += 1;
         state.q = '';
         els.search.value = '';
@@ -1608,6 +1613,25 @@
         notify('resync', null);
     }
 
+    /* contacts.imported: an import changed more contacts than it names
+     * one by one.  The list, the open thread's header and its contact
+     * panel are read again, once for the events of a burst of batches. */
+    function importedSoon() {
+        if (state.importedTimer !== null) {
+            return;
+        }
+        state.importedTimer = setTimeout(() => {
+            state.importedTimer = null;
+            loadList(true);
+            if (state.openId) {
+                reloadConversation(state.openId);
+            }
+            if (state.contactId !== null && !state.contactSaving) {
+                openContact(true);
+            }
+        }, IMPORTED_DELAY_MS);
+    }
+
     function applyEvent(ev) {
         if (state.loading > 0) {
             state.pending.push(ev);
@@ -1652,7 +1676,11 @@
             moveStatus(ev);
             break;
         case 'contact.updated':
+            /* an opt-out, or an import's tags: the panel reads it again */
             applyContact(ev.contact);
+            break;
+        case 'contacts.imported':
+            importedSoon();
             break;
         case 'user.updated':
             /* a colleague may have changed this user's role */

@@ -9,7 +9,7 @@ import { before, test } from 'node:test';
 import { noPageErrorsTest, rowOf, signIn, useBrowser }
          from '../lib/browser.mjs';
 import { useCluster, errorLogIsCleanTest } from '../lib/fixture.mjs';
-import { api, deliverInbound } from '../lib/inbox.mjs';
+import { api, deliverInbound, importContactsCsv } from '../lib/inbox.mjs';
 import { addUser } from '../lib/session.mjs';
 
 
@@ -548,6 +548,57 @@ test('the contact panel shows a colleague\'s rename as it happens, and '
     assert.equal(after.json.name, 'Samantha Reyes');
     assert.deepEqual([...after.json.tags].sort(),
                      ['Smith, John', 'late', 'vip']);
+
+    await page.keyboard.press('Escape');
+    await panel.waitFor({ state: 'hidden' });
+    await page.keyboard.press('Escape');
+    await page.locator('#search').fill('');
+    await rows(page).nth(3).waitFor();
+});
+
+test('a colleague\'s CSV import shows at once in the open thread: its '
+    + 'name in the list and the header, its tags in the contact panel; a '
+    + 'large one too', async () => {
+    const ui = ctx.cluster.orgs[0];
+    const talker = '+13125550150';
+    await deliverInbound(ctx.cluster, { org: ui, from: talker,
+                                        body: 'About my order' });
+    await page.locator('#search').fill('555-0150');
+    await waitForNames(page, ['+1 (312) 555-0150']);
+    await rowOf(page, '+1 (312) 555-0150').getByRole('button').click();
+    await page.getByRole('button', { name: 'Contact', exact: true }).click();
+    const panel = page.getByRole('complementary', { name: 'Contact' });
+    await panel.waitFor();
+
+    await importContactsCsv(ctx.cluster, ui.token,
+                            `phone,name,tags\n${talker},Imogen Park,gold\n`);
+    await waitForNames(page, ['Imogen Park']);
+    await page.waitForFunction(() =>
+        document.getElementById('thread-title').textContent === 'Imogen Park'
+        && document.getElementById('contact-name').value === 'Imogen Park'
+        && document.getElementById('contact-tags').value === 'gold');
+
+    // a tag alone: the panel reads the contact again
+    await importContactsCsv(ctx.cluster, ui.token,
+                            `phone,tags\n${talker},silver\n`);
+    await page.waitForFunction(() =>
+        document.getElementById('contact-tags').value === 'gold, silver');
+
+    // more contacts changed than are pushed one by one: one event, and
+    // the page reads its list, thread and panel again
+    const others = [...Array(50).keys()].map((i) =>
+        `+1312555${String(2000 + i)}`);
+    await importContactsCsv(ctx.cluster, ui.token,
+                            'phone\n' + others.join('\n') + '\n');
+    await importContactsCsv(ctx.cluster, ui.token, 'phone,name\n'
+        + `${talker},Imogen Park-Lee\n`
+        + others.map((p, i) => `${p},Neighbour ${i}\n`).join(''));
+    await waitForNames(page, ['Imogen Park-Lee']);
+    await page.waitForFunction(() =>
+        document.getElementById('thread-title').textContent
+            === 'Imogen Park-Lee'
+        && document.getElementById('contact-name').value
+            === 'Imogen Park-Lee');
 
     await page.keyboard.press('Escape');
     await panel.waitFor({ state: 'hidden' });

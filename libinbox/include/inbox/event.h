@@ -67,7 +67,8 @@ char *inbox_event_unread_total(int64_t org_seq, const char *epoch,
 /* {"type":"contact.updated",…,"contact":{"id","name","phone",
  * "opted_out","opted_out_at","opt_out_source","opt_out_keyword",
  * "conversation_id"}}: the contact's opt-out state (its tags are not
- * part of it). */
+ * part of it), or an import's new tags (inbox_change_import), for which
+ * a browser showing the contact reads it again. */
 char *inbox_event_contact_updated(int64_t org_seq, const char *epoch,
     const inbox_contact_record_t *contact);
 /* media */
@@ -254,7 +255,7 @@ void inbox_change_action(inbox_change_t *change,
     const inbox_conversation_t *before, const inbox_conversation_t *after);
 /* A contact renamed: conversation.updated for its conversation (as it
  * is with the new name), so the thread list shows the name at once.
- * (contact.updated is for opt-out changes.) */
+ * (contact.updated is for opt-out changes and an import's tags.) */
 void inbox_change_contact(inbox_change_t *change,
     const inbox_conversation_t *conversation);
 /* A contact that was there before an import (import.h) and that the

@@ -95,7 +95,8 @@ void ngx_http_inbox_sender_wake(void);
 
 /* a stored inbound batch (ngx_http_inbox_notice.c) */
 /* In the batch's pool thread, after its commit: queues the one free text
- * each new keyword message asks for (opted out or back in by it, HELP)
+ * each new keyword message asks for (inbox_store_keyword_answer: opted
+ * out or back in by it, HELP; none where the carrier answers keywords)
  * and wakes the sender when something waits for it (a notice, images to
  * copy).  Returns how many notices could not be queued, the last one's
  * reason in err. */

@@ -3,15 +3,12 @@
  * What a stored batch of inbound messages asks of the sender: the one
  * text a keyword is answered with, and copies of the images that came.
  *
- * An opt-out keyword that opted its contact out, an opt-in keyword that
- * opted it back in, and HELP are each answered once by a text naming the
- * business (the organization's settings; keywords.h writes it), queued
- * free of credits with inbox_store_outbox_notice, from the number the
- * keyword was sent to, even though the contact just opted out: that
- * confirmation is the one text the rules allow.  Once: ingest names a
- * keyword only for a message it stored now, so a carrier's retry of the
- * same STOP asks for nothing, and a STOP from a contact opted out
- * already changes nothing and is not answered again.
+ * Whether a keyword is answered, and with what, is libinbox's to say
+ * (inbox_store_keyword_answer, keywords.h): an opt-out keyword that
+ * opted its contact out, an opt-in keyword that opted it back in, and
+ * HELP are each answered once by a text naming the business, queued free
+ * of credits from the number the keyword was sent to; none of them when
+ * that number's carrier answers keywords itself.
  */
 
 
@@ -19,16 +16,7 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
-#include <stdlib.h>
-
-#include <inbox/keywords.h>
-
 #include "ngx_http_inbox_module.h"
-
-
-static inbox_status_t ngx_http_inbox_notice_queue(inbox_store_t *store,
-    const inbox_inbound_t *msg, const inbox_ingest_result_t *result,
-    inbox_error_t *err);
 
 
 /* In the batch's pool thread, after its commit: plain C and libinbox. */
@@ -38,7 +26,9 @@ ngx_http_inbox_inbound_stored(inbox_store_t *store,
     const inbox_inbound_t *msgs, const inbox_ingest_result_t *results,
     ngx_uint_t n, inbox_error_t *err)
 {
+    int                           queued;
     ngx_uint_t                    k, wake, failed;
+    inbox_event_list_t            events;
     const inbox_ingest_result_t  *res;
 
     wake = 0;
@@ -56,20 +46,20 @@ ngx_http_inbox_inbound_stored(inbox_store_t *store,
             wake = 1;
         }
 
-        if (res->keyword == INBOX_KEYWORD_NONE
-            || (res->keyword != INBOX_KEYWORD_HELP && !res->opt_changed))
-        {
-            continue;
-        }
+        ngx_memzero(&events, sizeof(inbox_event_list_t));
 
-        if (ngx_http_inbox_notice_queue(store, &msgs[k], res, err)
-            == INBOX_OK)
+        if (inbox_store_keyword_answer(store, &msgs[k], res, &queued,
+                                       &events, err)
+            != INBOX_OK)
         {
-            wake = 1;
-
-        } else {
             failed++;
+
+        } else if (queued) {
+            ngx_http_inbox_events_send(&events);
+            wake = 1;
         }
+
+        inbox_event_list_free(&events);
     }
 
     if (wake) {
@@ -77,42 +67,4 @@ ngx_http_inbox_inbound_stored(inbox_store_t *store,
     }
 
     return failed;
-}
-
-
-static inbox_status_t
-ngx_http_inbox_notice_queue(inbox_store_t *store, const inbox_inbound_t *msg,
-    const inbox_ingest_result_t *result, inbox_error_t *err)
-{
-    char                  *text;
-    inbox_status_t         rc;
-    inbox_settings_t       settings;
-    inbox_event_list_t     events;
-    inbox_reply_result_t   notice;
-
-    rc = inbox_store_settings_get(store, result->org_id, &settings, err);
-    if (rc != INBOX_OK) {
-        return rc;
-    }
-
-    text = inbox_keyword_reply(result->keyword, settings.business_name,
-                               settings.support_contact);
-    if (text == NULL) {
-        return inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
-    }
-
-    ngx_memzero(&events, sizeof(inbox_event_list_t));
-
-    rc = inbox_store_outbox_notice(store, result->org_id,
-                                   result->conversation_id, msg->to, text,
-                                   &notice, &events, err);
-    if (rc == INBOX_OK) {
-        ngx_http_inbox_events_send(&events);
-    }
-
-    inbox_event_list_free(&events);
-    inbox_reply_result_free(&notice);
-    free(text);
-
-    return rc;
 }

@@ -85,6 +85,18 @@ inbox_keyword_name(inbox_keyword_t keyword)
 }
 
 
+int
+inbox_keyword_answered(inbox_keyword_t keyword, int opt_changed,
+    int carrier_answers)
+{
+    if (carrier_answers || keyword == INBOX_KEYWORD_NONE) {
+        return 0;
+    }
+
+    return keyword == INBOX_KEYWORD_HELP || opt_changed;
+}
+
+
 char *
 inbox_keyword_reply(inbox_keyword_t keyword, const char *business_name,
     const char *support_contact)

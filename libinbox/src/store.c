@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <inbox/clock.h>
+#include <inbox/keywords.h>
 #include <inbox/phone.h>
 #include <inbox/quiet.h>
 #include <inbox/search.h>
@@ -1718,6 +1719,53 @@ inbox_store_outbox_notice(inbox_store_t *store, const char *org_id,
                                      from && from[0] ? from : NULL, body,
                                      inbox_message_segments(&seg, 0),
                                      inbox_now_ms(), result, events, err);
+}
+
+
+inbox_status_t
+inbox_store_keyword_answer(inbox_store_t *store, const inbox_inbound_t *msg,
+    const inbox_ingest_result_t *result, int *queued,
+    inbox_event_list_t *events, inbox_error_t *err)
+{
+    char                  *text;
+    inbox_status_t         status;
+    inbox_settings_t       settings;
+    inbox_reply_result_t   notice;
+
+    if (queued != NULL) {
+        *queued = 0;
+    }
+
+    if (result->status != INBOX_OK || result->duplicate
+        || !inbox_keyword_answered(result->keyword, result->opt_changed,
+                                   result->carrier_answers_keywords))
+    {
+        return INBOX_OK;
+    }
+
+    status = inbox_store_settings_get(store, result->org_id, &settings, err);
+    if (status != INBOX_OK) {
+        return status;
+    }
+
+    text = inbox_keyword_reply(result->keyword, settings.business_name,
+                               settings.support_contact);
+    if (text == NULL) {
+        return inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
+    }
+
+    status = inbox_store_outbox_notice(store, result->org_id,
+                                       result->conversation_id, msg->to,
+                                       text, &notice, events, err);
+
+    if (status == INBOX_OK && queued != NULL) {
+        *queued = 1;
+    }
+
+    inbox_reply_result_free(&notice);
+    free(text);
+
+    return status;
 }
 
 

@@ -172,6 +172,8 @@ inbox_mongo_number_add(inbox_store_t *store, const inbox_number_t *number,
     inbox_mongo_append_opt(&doc, "public_key", number->public_key);
     inbox_mongo_append_opt(&doc, "api_key", number->api_key);
     inbox_mongo_append_opt(&doc, "api_base", number->api_base);
+    BSON_APPEND_BOOL(&doc, "carrier_answers_keywords",
+                     number->carrier_answers_keywords != 0);
     BSON_APPEND_DATE_TIME(&doc, "created_at", inbox_mongo_now(ms));
 
     command = BCON_NEW("insert", BCON_UTF8("numbers"),
@@ -235,6 +237,8 @@ inbox_mongo_number_update(inbox_store_t *store, const inbox_number_t *number,
             BSON_APPEND_UTF8(&unset, fields[i], "");
         }
     }
+    BSON_APPEND_BOOL(&set, "carrier_answers_keywords",
+                     number->carrier_answers_keywords != 0);
 
     bson_init(&update);
     BSON_APPEND_DOCUMENT(&update, "$set", &set);

@@ -332,6 +332,9 @@ inbox_mongo_parse_number(const bson_t *doc, inbox_number_t *number,
     number->public_key = inbox_mongo_dup_str(doc, "public_key");
     number->api_key = inbox_mongo_dup_str(doc, "api_key");
     number->api_base = inbox_mongo_dup_str(doc, "api_base");
+    /* absent in a number stored before it: the inbox answers */
+    number->carrier_answers_keywords =
+        inbox_mongo_get_bool(doc, "carrier_answers_keywords");
 
     if ((number->account_sid == NULL && bson_has_field(doc, "account_sid"))
         || (number->auth_token == NULL && bson_has_field(doc, "auth_token"))

@@ -2,7 +2,8 @@
  * The MongoDB backend: storing inbound messages and their events.
  *
  * Per message, in this order (see store_mongo.h on transactions):
- *   find the number              -> the organization
+ *   find the number              -> the organization, and whether its
+ *                                 carrier answers keywords
  *   findAndModify the contact    (upsert; changes nothing that exists)
  *   for an opt-out or opt-in keyword that changes the contact (see
  *   inbox_mongo_ingest_opt):
@@ -119,7 +120,9 @@ inbox_mongo_ingest_one(inbox_mongo_store_t *ms, const inbox_inbound_t *msg,
 
     rc = inbox_mongo_find_one(ms, "numbers",
                               BCON_NEW("e164", BCON_UTF8(msg->to)),
-                              BCON_NEW("org_id", BCON_INT32(1)),
+                              BCON_NEW("org_id", BCON_INT32(1),
+                                       "carrier_answers_keywords",
+                                       BCON_INT32(1)),
                               &number, &found, err);
 
     if (rc == INBOX_OK
@@ -139,6 +142,8 @@ inbox_mongo_ingest_one(inbox_mongo_store_t *ms, const inbox_inbound_t *msg,
     }
 
     bson_oid_copy(bson_iter_oid(&iter), &in.org);
+    result->carrier_answers_keywords =
+        inbox_mongo_get_bool(&number, "carrier_answers_keywords");
     bson_destroy(&number);
 
     inbox_mongo_id_hex(&in.org, result->org_id);

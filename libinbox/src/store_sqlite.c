@@ -947,7 +947,14 @@ static const char *inbox_sqlite_migrations[] = {
     "  FROM contact_events e"
     "  WHERE e.contact_id = contacts.id AND e.type = 'opt_in')"
     "  WHERE id IN (SELECT contact_id FROM contact_events"
-    "    WHERE type = 'opt_in');"
+    "    WHERE type = 'opt_in');",
+
+    /*
+     * 22: a number whose carrier answers STOP, START and HELP itself
+     * (inbox_number_t); the inbox answers on those before, as it did.
+     */
+    "ALTER TABLE numbers ADD COLUMN carrier_answers_keywords INTEGER"
+    "  NOT NULL DEFAULT 0;"
 };
 
 #define INBOX_SQLITE_VERSION                                                  \

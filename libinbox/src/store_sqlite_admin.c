@@ -152,8 +152,9 @@ inbox_sqlite_number_add(inbox_store_t *store, const inbox_number_t *number,
 
     stmt = inbox_sqlite_stmt(conn, INBOX_SQL_NUMBER_ADD,
         "INSERT INTO numbers (e164, org_id, carrier, account_sid, auth_token,"
-        " public_key, api_key, api_base, created_at)"
-        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)", err);
+        " public_key, api_key, api_base, created_at,"
+        " carrier_answers_keywords)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)", err);
     if (stmt == NULL) {
         return err->code;
     }
@@ -167,6 +168,7 @@ inbox_sqlite_number_add(inbox_store_t *store, const inbox_number_t *number,
     inbox_sqlite_bind_text(stmt, 7, number->api_key);
     inbox_sqlite_bind_text(stmt, 8, number->api_base);
     sqlite3_bind_int64(stmt, 9, inbox_now_ms());
+    sqlite3_bind_int(stmt, 10, number->carrier_answers_keywords != 0);
 
     rc = sqlite3_step(stmt);
     inbox_sqlite_done(stmt);
@@ -206,7 +208,8 @@ inbox_sqlite_number_update(inbox_store_t *store,
 
     stmt = inbox_sqlite_stmt(conn, INBOX_SQL_NUMBER_UPDATE,
         "UPDATE numbers SET carrier = ?3, account_sid = ?4, auth_token = ?5,"
-        " public_key = ?6, api_key = ?7, api_base = ?8"
+        " public_key = ?6, api_key = ?7, api_base = ?8,"
+        " carrier_answers_keywords = ?9"
         " WHERE e164 = ?1 AND org_id = ?2", err);
     if (stmt == NULL) {
         return err->code;
@@ -220,6 +223,7 @@ inbox_sqlite_number_update(inbox_store_t *store,
     inbox_sqlite_bind_text(stmt, 6, number->public_key);
     inbox_sqlite_bind_text(stmt, 7, number->api_key);
     inbox_sqlite_bind_text(stmt, 8, number->api_base);
+    sqlite3_bind_int(stmt, 9, number->carrier_answers_keywords != 0);
 
     rc = sqlite3_step(stmt);
     inbox_sqlite_done(stmt);
@@ -272,7 +276,8 @@ inbox_sqlite_number_read(inbox_sqlite_conn_t *conn, const char *e164,
 
     stmt = inbox_sqlite_stmt(conn, INBOX_SQL_NUMBER_FIND,
         "SELECT org_id, e164, carrier, account_sid, auth_token, public_key,"
-        " api_key, api_base FROM numbers WHERE e164 = ?1", err);
+        " api_key, api_base, carrier_answers_keywords"
+        " FROM numbers WHERE e164 = ?1", err);
     if (stmt == NULL) {
         return err->code;
     }
@@ -304,6 +309,7 @@ inbox_sqlite_number_read(inbox_sqlite_conn_t *conn, const char *e164,
     number->public_key = inbox_sqlite_column_strdup(stmt, 5, &oom);
     number->api_key = inbox_sqlite_column_strdup(stmt, 6, &oom);
     number->api_base = inbox_sqlite_column_strdup(stmt, 7, &oom);
+    number->carrier_answers_keywords = sqlite3_column_int(stmt, 8) != 0;
 
     inbox_sqlite_done(stmt);
 

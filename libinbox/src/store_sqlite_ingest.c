@@ -36,6 +36,7 @@ typedef struct {
 typedef struct {
     const char                *e164;    /* a message's to, borrowed */
     inbox_sqlite_batch_org_t  *org;
+    int                        carrier_answers_keywords;
 } inbox_sqlite_batch_number_t;
 
 /* Both arrays have room for one entry per message of the batch. */
@@ -58,7 +59,8 @@ static inbox_status_t inbox_sqlite_ingest_one(inbox_sqlite_batch_t *batch,
     inbox_ingest_result_t *result, inbox_event_list_t *events,
     inbox_error_t *err);
 static inbox_status_t inbox_sqlite_batch_org(inbox_sqlite_batch_t *batch,
-    const char *e164, inbox_sqlite_batch_org_t **org, inbox_error_t *err);
+    const char *e164, inbox_sqlite_batch_org_t **org,
+    int *carrier_answers_keywords, inbox_error_t *err);
 static inbox_status_t inbox_sqlite_batch_store_seqs(
     inbox_sqlite_batch_t *batch, inbox_error_t *err);
 static inbox_status_t inbox_sqlite_ingest_thread(inbox_sqlite_batch_t *batch,
@@ -319,7 +321,8 @@ inbox_sqlite_ingest_one(inbox_sqlite_batch_t *batch,
     media_count = in->media_count > INBOX_MEDIA_MAX ? INBOX_MEDIA_MAX
                                                      : in->media_count;
 
-    status = inbox_sqlite_batch_org(batch, in->to, org, err);
+    status = inbox_sqlite_batch_org(batch, in->to, org,
+                                    &result->carrier_answers_keywords, err);
     if (status != INBOX_OK) {
         return status;
     }
@@ -456,11 +459,13 @@ done:
 
 /*
  * The organization that owns e164, from the batch's memory or else from
- * the database (with its seq, epoch and unread total).
+ * the database (with its seq, epoch and unread total), and whether the
+ * number's carrier answers keywords.
  */
 static inbox_status_t
 inbox_sqlite_batch_org(inbox_sqlite_batch_t *batch, const char *e164,
-    inbox_sqlite_batch_org_t **org, inbox_error_t *err)
+    inbox_sqlite_batch_org_t **org, int *carrier_answers_keywords,
+    inbox_error_t *err)
 {
     int                        rc;
     size_t                     i;
@@ -471,12 +476,15 @@ inbox_sqlite_batch_org(inbox_sqlite_batch_t *batch, const char *e164,
     for (i = 0; i < batch->nnumbers; i++) {
         if (strcmp(batch->numbers[i].e164, e164) == 0) {
             *org = batch->numbers[i].org;
+            *carrier_answers_keywords =
+                batch->numbers[i].carrier_answers_keywords;
             return INBOX_OK;
         }
     }
 
     stmt = inbox_sqlite_stmt(batch->conn, INBOX_SQL_INGEST_NUMBER,
-        "SELECT o.id, o.epoch, o.seq, o.unread_total"
+        "SELECT o.id, o.epoch, o.seq, o.unread_total,"
+        " n.carrier_answers_keywords"
         " FROM numbers n JOIN orgs o ON o.id = n.org_id WHERE n.e164 = ?1",
         err);
     if (stmt == NULL) {
@@ -520,10 +528,14 @@ inbox_sqlite_batch_org(inbox_sqlite_batch_t *batch, const char *e164,
         o->unread_total = sqlite3_column_int64(stmt, 3);
     }
 
+    *carrier_answers_keywords = sqlite3_column_int(stmt, 4) != 0;
+
     inbox_sqlite_done(stmt);
 
     batch->numbers[batch->nnumbers].e164 = e164;
     batch->numbers[batch->nnumbers].org = o;
+    batch->numbers[batch->nnumbers].carrier_answers_keywords =
+        *carrier_answers_keywords;
     batch->nnumbers++;
 
     *org = o;

@@ -214,4 +214,23 @@ TEST(help_names_business_support_and_how_to_stop)
 }
 
 
+TEST(the_inbox_answers_a_change_or_help_unless_the_carrier_does)
+{
+    /* a STOP or START that changed the contact, and every HELP */
+    CHECK(inbox_keyword_answered(INBOX_KEYWORD_OPT_OUT, 1, 0));
+    CHECK(inbox_keyword_answered(INBOX_KEYWORD_OPT_IN, 1, 0));
+    CHECK(inbox_keyword_answered(INBOX_KEYWORD_HELP, 0, 0));
+
+    /* a repeated STOP, a YES from a contact never opted out, no keyword */
+    CHECK(!inbox_keyword_answered(INBOX_KEYWORD_OPT_OUT, 0, 0));
+    CHECK(!inbox_keyword_answered(INBOX_KEYWORD_OPT_IN, 0, 0));
+    CHECK(!inbox_keyword_answered(INBOX_KEYWORD_NONE, 0, 0));
+
+    /* the carrier answers each itself */
+    CHECK(!inbox_keyword_answered(INBOX_KEYWORD_OPT_OUT, 1, 1));
+    CHECK(!inbox_keyword_answered(INBOX_KEYWORD_OPT_IN, 1, 1));
+    CHECK(!inbox_keyword_answered(INBOX_KEYWORD_HELP, 0, 1));
+}
+
+
 RUN_TESTS()

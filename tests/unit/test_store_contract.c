@@ -7625,6 +7625,126 @@ TEST(stop_opts_out_with_its_message_and_start_opts_back_in)
 }
 
 
+/* Twilio (by default) and Telnyx answer STOP, START and HELP themselves
+ * and refuse every send after a STOP: on a number set so, a keyword
+ * changes the contact as ever but the inbox queues no answer of its own
+ * (one would fail at the carrier, HELP would be answered twice). */
+TEST(a_keyword_to_a_number_whose_carrier_answers_queues_no_answer)
+{
+    int                     queued;
+    char                    id[INBOX_ID_MAX], conv[INBOX_ID_MAX];
+    char                    line[512];
+    fixture_t               f;
+    inbound_t               m;
+    inbox_number_t          number, got;
+    inbox_event_list_t      events;
+    inbox_outbox_batch_t    batch;
+    inbox_ingest_result_t   r;
+    inbox_contact_record_t  contact;
+
+    FIXTURE(&f);
+    memset(&events, 0, sizeof(events));
+
+    memset(&number, 0, sizeof(number));
+    snprintf(number.org_id, sizeof(number.org_id), "%s", f.org);
+    snprintf(number.e164, sizeof(number.e164), "%s", NUMBER2);
+    number.carrier = INBOX_CARRIER_TWILIO;
+    number.auth_token = (char *) "secret";
+    number.carrier_answers_keywords = 1;
+    CHECK_INT(inbox_store_number_add(f.store, &number, NULL), INBOX_OK);
+    CHECK_INT(inbox_store_number_find(f.store, NUMBER2, &got, NULL),
+              INBOX_OK);
+    CHECK_INT(got.carrier_answers_keywords, 1);
+    inbox_number_free(&got);
+    CHECK_INT(inbox_store_number_find(f.store, NUMBER, &got, NULL),
+              INBOX_OK);
+    CHECK_INT(got.carrier_answers_keywords, 0);
+    inbox_number_free(&got);
+
+    /* STOP: opted out, pushed and in the timeline, and nothing queued */
+    inbound_init(&m, "SM1", ALICE, NUMBER2, "STOP", T0);
+    CHECK_INT(inbox_store_inbound_ingest(f.store, &m.in, 1, &r, &events,
+                                         NULL), INBOX_OK);
+    CHECK_INT(r.keyword, INBOX_KEYWORD_OPT_OUT);
+    CHECK_INT(r.opt_changed, 1);
+    CHECK_INT(r.carrier_answers_keywords, 1);
+    CHECK_INT(events_of(&events, "contact.updated"), 1);
+    inbox_event_list_free(&events);
+
+    queued = -1;
+    CHECK_INT(inbox_store_keyword_answer(f.store, &m.in, &r, &queued,
+                                         &events, NULL), INBOX_OK);
+    CHECK_INT(queued, 0);
+    CHECK_INT(events.count, 0);
+    CHECK_INT(claim(&f, inbox_now_ms() + MINUTE, 10, &batch), 0);
+    inbox_outbox_batch_free(&batch);
+
+    CHECK(contact_of(&f, ALICE, id, conv));
+    CHECK_INT(message_count(&f, conv), 1);
+    CHECK_INT(inbox_store_contact_get(f.store, f.org, id, &contact, NULL),
+              INBOX_OK);
+    CHECK_INT(contact.opted_out, 1);
+    CHECK_STR(contact.opt_out_source, "keyword");
+    inbox_contact_record_free(&contact);
+
+    /* HELP and START: none either; START opts back in */
+    inbound_init(&m, "SM2", ALICE, NUMBER2, "help", T0 + MINUTE);
+    CHECK_INT(inbox_store_inbound_ingest(f.store, &m.in, 1, &r, NULL, NULL),
+              INBOX_OK);
+    CHECK_INT(r.keyword, INBOX_KEYWORD_HELP);
+    CHECK_INT(inbox_store_keyword_answer(f.store, &m.in, &r, &queued, NULL,
+                                         NULL), INBOX_OK);
+    CHECK_INT(queued, 0);
+
+    inbound_init(&m, "SM3", ALICE, NUMBER2, "START", T0 + 2 * MINUTE);
+    CHECK_INT(inbox_store_inbound_ingest(f.store, &m.in, 1, &r, NULL, NULL),
+              INBOX_OK);
+    CHECK_INT(r.opt_changed, 1);
+    CHECK_INT(inbox_store_keyword_answer(f.store, &m.in, &r, &queued, NULL,
+                                         NULL), INBOX_OK);
+    CHECK_INT(queued, 0);
+    CHECK_INT(claim(&f, inbox_now_ms() + MINUTE, 10, &batch), 0);
+    inbox_outbox_batch_free(&batch);
+    CHECK_INT(timeline_walk(&f, id, 50, line, sizeof(line)), 1);
+    CHECK_STR(line, "opt_in:START;message:START;message:help;"
+                    "opt_out:keyword:STOP;message:STOP;");
+
+    /* the organization's other number: the inbox answers, as ever */
+    CHECK_INT(receive(&f, "SM4", BOB, "STOP", T0 + 3 * MINUTE, &r, NULL),
+              INBOX_OK);
+    CHECK_INT(r.carrier_answers_keywords, 0);
+    inbound_init(&m, "SM4", BOB, NUMBER, "STOP", T0 + 3 * MINUTE);
+    CHECK_INT(inbox_store_keyword_answer(f.store, &m.in, &r, &queued,
+                                         &events, NULL), INBOX_OK);
+    CHECK_INT(queued, 1);
+    CHECK_INT(events_of(&events, "message.created"), 1);
+    inbox_event_list_free(&events);
+
+    /* and a number set back to the inbox's answers is answered */
+    number.carrier_answers_keywords = 0;
+    CHECK_INT(inbox_store_number_update(f.store, &number, NULL), INBOX_OK);
+    inbound_init(&m, "SM5", ALICE, NUMBER2, "help", T0 + 4 * MINUTE);
+    CHECK_INT(inbox_store_inbound_ingest(f.store, &m.in, 1, &r, NULL, NULL),
+              INBOX_OK);
+    CHECK_INT(inbox_store_keyword_answer(f.store, &m.in, &r, &queued, NULL,
+                                         NULL), INBOX_OK);
+    CHECK_INT(queued, 1);
+
+    CHECK_INT(claim(&f, inbox_now_ms() + MINUTE, 10, &batch), 2);
+    if (batch.count == 2) {
+        CHECK_INT(batch.items[0].priority, INBOX_OUTBOX_NOTICE);
+        CHECK_INT(batch.items[1].priority, INBOX_OUTBOX_NOTICE);
+        CHECK(strcmp(batch.items[0].to, BOB) == 0
+              || strcmp(batch.items[1].to, BOB) == 0);
+        CHECK(strcmp(batch.items[0].to, ALICE) == 0
+              || strcmp(batch.items[1].to, ALICE) == 0);
+    }
+    inbox_outbox_batch_free(&batch);
+
+    fixture_close(&f);
+}
+
+
 TEST(a_timeline_pages_through_messages_and_events_alike)
 {
     char                    id[INBOX_ID_MAX], conv[INBOX_ID_MAX];

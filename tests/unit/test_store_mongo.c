@@ -536,6 +536,7 @@ TEST(number_add_and_conflict)
     number.account_sid = "AC123";
     number.auth_token = "secret-token";
     number.api_base = "http://127.0.0.1:9999";
+    number.carrier_answers_keywords = 1;
 
     fake.replies[0] = CURSOR("{\"_id\": " OID(ORG_ID) "}");
     CHECK_INT(inbox_store_number_add(store, &number, &err), INBOX_OK);
@@ -617,7 +618,20 @@ TEST(number_find_parses_the_stored_number)
     CHECK(number.auth_token == NULL);
     CHECK(number.account_sid == NULL);
     CHECK(number.api_base == NULL);
+    CHECK_INT(number.carrier_answers_keywords, 0);
     golden_check(&fake, "number_find");
+    inbox_number_free(&number);
+
+    /* the carrier answers keywords on it */
+    fake_reset(&fake);
+    fake.replies[0] = CURSOR(
+        "{\"_id\": " OID(GEN_1) ", \"org_id\": " OID(ORG_ID) ","
+        " \"e164\": \"+15550002222\", \"carrier\": \"twilio\","
+        " \"auth_token\": \"t\", \"carrier_answers_keywords\": true,"
+        " \"created_at\": " DATE(NOW) "}");
+    CHECK_INT(inbox_store_number_find(store, "+15550002222", &number, &err),
+              INBOX_OK);
+    CHECK_INT(number.carrier_answers_keywords, 1);
     inbox_number_free(&number);
 
     fake_reset(&fake);
@@ -2338,6 +2352,7 @@ TEST(inbound_stop_opts_out_before_its_message_is_stored)
     CHECK_INT(result.opt_changed, 1);
     CHECK_STR(result.org_id, ORG_ID);
     CHECK_STR(result.message_id, GEN_3);
+    CHECK_INT(result.carrier_answers_keywords, 0);
     CHECK_INT(events.count, 4);
     if (events.count == 4) {
         CHECK_INT(events.items[0].org_seq, 9);
@@ -2364,6 +2379,60 @@ TEST(inbound_stop_opts_out_before_its_message_is_stored)
     CHECK_STR(result.message_id, MSG_ID);
     CHECK_INT(fake.commands, 4);
     CHECK(!log_has(&fake, "\"contact_events\""));
+    CHECK_INT(events.count, 0);
+
+    fake_close(&fake, store);
+}
+
+
+/* A STOP to a number whose carrier answers keywords: the same commands
+ * (the contact opted out, its events), and no answer asked for. */
+TEST(inbound_stop_to_a_number_whose_carrier_answers_keywords)
+{
+    int                    queued;
+    fake_t                 fake;
+    inbox_error_t          err;
+    inbox_store_t         *store;
+    inbox_inbound_t        msg;
+    inbox_event_list_t     events;
+    inbox_ingest_result_t  result;
+
+    store = fake_open(&fake);
+    memset(&events, 0, sizeof(events));
+    ingest_message(&msg, "SM0001");
+    msg.body = "STOP";
+    msg.media_count = 0;
+
+    fake.replies[0] = CURSOR("{\"_id\": " OID(GEN_1) ", \"org_id\": "
+                             OID(ORG_ID) ", \"carrier_answers_keywords\":"
+                             " true}");
+    fake.replies[1] = ingest_contact;
+    fake.replies[2] = NULL;                 /* no such message yet */
+    fake.replies[3] = optout_cas_won;
+    fake.replies[7] = ingest_conversation;
+    fake.replies[8] = ingest_org;
+    fake.replies[9] = ingest_unread;
+
+    CHECK_INT(inbox_store_inbound_ingest(store, &msg, 1, &result, &events,
+                                         &err), INBOX_OK);
+    golden_check(&fake, "inbound_ingest_stop_carrier_answers");
+    CHECK_INT(result.status, INBOX_OK);
+    CHECK_INT(result.keyword, INBOX_KEYWORD_OPT_OUT);
+    CHECK_INT(result.opt_changed, 1);
+    CHECK_INT(result.carrier_answers_keywords, 1);
+    CHECK_INT(events.count, 4);
+    if (events.count == 4) {
+        CHECK(strstr(events.items[3].json, "\"contact.updated\"") != NULL);
+    }
+    inbox_event_list_free(&events);
+
+    /* nothing read, nothing queued */
+    fake_reset(&fake);
+    queued = -1;
+    CHECK_INT(inbox_store_keyword_answer(store, &msg, &result, &queued,
+                                         &events, &err), INBOX_OK);
+    CHECK_INT(queued, 0);
+    CHECK_INT(fake.commands, 0);
     CHECK_INT(events.count, 0);
 
     fake_close(&fake, store);

@@ -1165,9 +1165,14 @@ TEST(stored_events_refer_to_a_long_message_without_copying_it)
 /* Schema 21 undone (a contact's last opt-in). */
 #define UNDO_SCHEMA_21  "ALTER TABLE contacts DROP COLUMN opted_in_at;"
 
+/* Schema 22 undone (who answers keywords on a number). */
+#define UNDO_SCHEMA_22                                                       \
+    "ALTER TABLE numbers DROP COLUMN carrier_answers_keywords;"
+
 /* Every step after 10 undone, newest first. */
 #define UNDO_SCHEMA_ABOVE_10                                                \
-    UNDO_SCHEMA_21 UNDO_SCHEMA_20 UNDO_SCHEMA_19 UNDO_SCHEMA_18             \
+    UNDO_SCHEMA_22 UNDO_SCHEMA_21 UNDO_SCHEMA_20 UNDO_SCHEMA_19             \
+    UNDO_SCHEMA_18                                                          \
     UNDO_SCHEMA_17                                                          \
     UNDO_SCHEMA_16                                                          \
     UNDO_SCHEMA_14 UNDO_SCHEMA_13 UNDO_SCHEMA_12 UNDO_SCHEMA_11
@@ -1180,7 +1185,44 @@ TEST(stored_events_refer_to_a_long_message_without_copying_it)
     UNDO_SCHEMA_8                                                           \
     "DROP TABLE contact_tags; DROP INDEX contacts_by_created;"
 
-#define SCHEMA_NOW  21
+#define SCHEMA_NOW  22
+
+
+/* Migration 22: a number stored before it is answered by the inbox, as
+ * before; its STOP is still answered, and the number can be set so. */
+TEST(migrating_keeps_the_inbox_answering_keywords_on_older_numbers)
+{
+    fixture_t              f;
+    inbox_number_t         number;
+    inbox_ingest_result_t  a;
+
+    FIXTURE(&f);
+    inbox_store_close(f.store);
+    f.store = NULL;
+
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_22 "PRAGMA user_version = 21;"),
+              SQLITE_OK);
+
+    f.store = store_open(f.path);
+    CHECK(f.store != NULL);
+    CHECK_INT(db_int(&f, "PRAGMA user_version"), SCHEMA_NOW);
+
+    CHECK_INT(inbox_store_number_find(f.store, NUMBER, &number, NULL),
+              INBOX_OK);
+    CHECK_INT(number.carrier_answers_keywords, 0);
+    CHECK_INT(receive(&f, "SM1", ALICE, "STOP", T0, &a, NULL), INBOX_OK);
+    CHECK_INT(a.carrier_answers_keywords, 0);
+    CHECK(inbox_keyword_answered(a.keyword, a.opt_changed,
+                                 a.carrier_answers_keywords));
+
+    number.carrier_answers_keywords = 1;
+    CHECK_INT(inbox_store_number_update(f.store, &number, NULL), INBOX_OK);
+    inbox_number_free(&number);
+    CHECK_INT(db_int(&f, "SELECT carrier_answers_keywords FROM numbers"),
+              1);
+
+    fixture_close(&f);
+}
 
 
 /* Migration 21: a contact that opted in before it keeps the time of its
@@ -1206,7 +1248,8 @@ TEST(migrating_keeps_the_last_opt_in_of_each_contact)
     inbox_store_close(f.store);
     f.store = NULL;
 
-    CHECK_INT(db_exec(&f, UNDO_SCHEMA_21 "PRAGMA user_version = 20;"),
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_22 UNDO_SCHEMA_21
+                      "PRAGMA user_version = 20;"),
               SQLITE_OK);
 
     f.store = store_open(f.path);
@@ -1249,7 +1292,8 @@ TEST(migrating_puts_threads_without_messages_last)
 
     CHECK_INT(db_exec(&f, "UPDATE conversations SET last_activity_at = %lld"
                       " WHERE last_message_id IS NULL;"
-                      UNDO_SCHEMA_21 "PRAGMA user_version = 19;",
+                      UNDO_SCHEMA_22 UNDO_SCHEMA_21
+                      "PRAGMA user_version = 19;",
                       (long long) T0 + 9),
               SQLITE_OK);
 
@@ -1446,7 +1490,8 @@ TEST(migrating_finds_the_names_there_are_without_their_accents)
     inbox_store_close(f.store);
     f.store = NULL;
 
-    CHECK_INT(db_exec(&f, UNDO_SCHEMA_21 UNDO_SCHEMA_19 UNDO_SCHEMA_18
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_22 UNDO_SCHEMA_21 UNDO_SCHEMA_19
+                      UNDO_SCHEMA_18
                       "PRAGMA user_version = 17;"),
               SQLITE_OK);
     CHECK_INT(db_int(&f, "SELECT count(*) FROM contacts_search"
@@ -1739,7 +1784,8 @@ TEST(migrating_counts_the_answers_of_polls_there_are)
     inbox_store_close(f.store);
     f.store = NULL;
 
-    CHECK_INT(db_exec(&f, UNDO_SCHEMA_21 UNDO_SCHEMA_19 UNDO_SCHEMA_18
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_22 UNDO_SCHEMA_21 UNDO_SCHEMA_19
+                      UNDO_SCHEMA_18
                       UNDO_SCHEMA_17 UNDO_SCHEMA_16
                       UNDO_SCHEMA_15
                       "PRAGMA user_version = 14;"),
@@ -2204,7 +2250,8 @@ TEST(a_backup_of_an_older_schema_is_restored_upgraded)
                       NULL), INBOX_OK);
 
     /* the backup as the release before this schema made it */
-    CHECK_INT(file_exec(backup, UNDO_SCHEMA_21 UNDO_SCHEMA_19 UNDO_SCHEMA_18
+    CHECK_INT(file_exec(backup, UNDO_SCHEMA_22 UNDO_SCHEMA_21
+                        UNDO_SCHEMA_19 UNDO_SCHEMA_18
                         UNDO_SCHEMA_17 UNDO_SCHEMA_16
                         "PRAGMA user_version = 15;"),
               SQLITE_OK);

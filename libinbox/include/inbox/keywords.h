@@ -45,6 +45,18 @@ inbox_keyword_t inbox_keyword_match(const char *body, size_t len);
 const char *inbox_keyword_name(inbox_keyword_t keyword);
 
 /*
+ * Whether the inbox answers a keyword message it stored now: an opt-out
+ * that opted its contact out (opt_changed), an opt-in that opted it back
+ * in, and HELP, each once (a repeated STOP changes nothing and is not
+ * answered again); never when the number's carrier answers keywords
+ * itself (carrier_answers: Twilio's default opt-out handling and Telnyx
+ * answer STOP, START and HELP, and refuse any send after a STOP, so the
+ * inbox's confirmation would fail and HELP be answered twice).
+ */
+int inbox_keyword_answered(inbox_keyword_t keyword, int opt_changed,
+    int carrier_answers);
+
+/*
  * The one text a keyword is answered with, naming the business (the
  * organization's business_name; NULL or blank: the texts speak of "this
  * number" instead):

@@ -72,6 +72,9 @@ typedef struct {
     char            *public_key;    /* Telnyx: base64 Ed25519; may be NULL */
     char            *api_key;       /* may be NULL */
     char            *api_base;      /* may be NULL: the carrier's real one */
+    /* the carrier answers STOP, START and HELP itself (Twilio's default
+     * opt-out handling, Telnyx): the inbox records them, answers none */
+    int              carrier_answers_keywords;
 } inbox_number_t;
 
 void inbox_number_free(inbox_number_t *number);

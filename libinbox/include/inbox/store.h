@@ -51,11 +51,12 @@ typedef struct {
     char            conversation_id[INBOX_ID_MAX];
     /* opt-out: a message stored now (not a duplicate) that
      * is a keyword (keywords.h), and whether it opted its contact out or
-     * in (a repeated STOP changes nothing).  The caller answers it with
-     * one text (inbox_keyword_reply, the business name and support
-     * contact from inbox_store_settings_get of org_id) */
+     * in (a repeated STOP changes nothing); and whether the number texted
+     * has its carrier answer keywords (inbox_number_t).  The caller has
+     * inbox_store_keyword_answer answer it, or not */
     inbox_keyword_t  keyword;
     int              opt_changed;
+    int              carrier_answers_keywords;
     char             org_id[INBOX_ID_MAX];
 } inbox_ingest_result_t;
 
@@ -98,11 +99,14 @@ inbox_status_t inbox_store_org_create(inbox_store_t *store, const char *name,
 /* INBOX_ERR_NOT_FOUND when no organization has that name. */
 inbox_status_t inbox_store_org_find_by_name(inbox_store_t *store,
     const char *name, char id[INBOX_ID_MAX], inbox_error_t *err);
-/* INBOX_ERR_CONFLICT when the number already belongs to an organization. */
+/* INBOX_ERR_CONFLICT when the number already belongs to an organization.
+ * number->carrier_answers_keywords: the carrier answers STOP, START and
+ * HELP on it, so the inbox does not (inbox_keyword_answered). */
 inbox_status_t inbox_store_number_add(inbox_store_t *store,
     const inbox_number_t *number, inbox_error_t *err);
-/* Replaces the carrier and credentials of the organization's number
- * number->e164 (new credentials, another API base): INBOX_ERR_NOT_FOUND
+/* Replaces the carrier, credentials and carrier_answers_keywords of the
+ * organization's number number->e164 (new credentials, another API base,
+ * the carrier's keyword answers turned on or off): INBOX_ERR_NOT_FOUND
  * when the organization has no such number. */
 inbox_status_t inbox_store_number_update(inbox_store_t *store,
     const inbox_number_t *number, inbox_error_t *err);
@@ -762,8 +766,9 @@ inbox_status_t inbox_store_billing_get(inbox_store_t *store,
  * None of a reply's checks, by design: the contact may just have opted
  * out (a STOP's confirmation is the one text the rules allow after it,
  * FCC 24-18), and a notice is free, so neither the balance nor billing
- * holds it back.  Sending it once is the caller's part: ingest names a
- * keyword only for a message stored now, never for a carrier's retry.
+ * holds it back.  Sending it once is inbox_store_keyword_answer's part:
+ * ingest names a keyword only for a message stored now, never for a
+ * carrier's retry.
  * INBOX_ERR_INVALID (field "body") for an empty or too long body,
  * INBOX_ERR_NOT_FOUND for no such conversation (also another
  * organization's), INBOX_ERR_CONFLICT when the organization has no such
@@ -773,6 +778,20 @@ inbox_status_t inbox_store_outbox_notice(inbox_store_t *store,
     const char *org_id, const char *conversation_id, const char *from,
     const char *body, inbox_reply_result_t *result,
     inbox_event_list_t *events, inbox_error_t *err);
+
+/*
+ * Answers the message msg that inbox_store_inbound_ingest stored as
+ * result, when inbox_keyword_answered says the inbox does: the text
+ * inbox_keyword_reply writes with the organization's business name and
+ * support contact (its settings), queued by inbox_store_outbox_notice
+ * from the number texted, its events added to events (may be NULL).
+ * *queued (may be NULL) says whether a notice was queued: none for a
+ * message that is no keyword, a duplicate, a repeated STOP, or a keyword
+ * sent to a number whose carrier answers keywords itself.
+ */
+inbox_status_t inbox_store_keyword_answer(inbox_store_t *store,
+    const inbox_inbound_t *msg, const inbox_ingest_result_t *result,
+    int *queued, inbox_event_list_t *events, inbox_error_t *err);
 
 /* The organization's ledger, newest first, keyset paginated (cursor
  * NULL or "" for the first page; limit as inbox_list_limit says).

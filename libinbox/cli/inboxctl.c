@@ -110,17 +110,24 @@ static const ctl_command_t  ctl_commands[] = {
     { "org", "list", 0, "", ctl_org_list,
       "org list" },
     { "number", "add", 2,
-      "carrier account-sid auth-token public-key api-key api-base",
+      "carrier account-sid auth-token public-key api-key api-base "
+      "keyword-answers",
       ctl_number_add,
       "number add ORG_ID E164 --carrier twilio|telnyx [--account-sid SID]\n"
       "        [--auth-token TOKEN] [--public-key KEY] [--api-key KEY]\n"
-      "        [--api-base URL]" },
+      "        [--api-base URL] [--keyword-answers inbox|carrier]\n"
+      "        (--keyword-answers carrier: the carrier answers STOP, START\n"
+      "        and HELP itself, as Twilio's default opt-out handling and\n"
+      "        Telnyx do, and the inbox sends no answer of its own; inbox,\n"
+      "        the default: the inbox answers each)" },
     { "number", "set", 2,
-      "carrier account-sid auth-token public-key api-key api-base",
+      "carrier account-sid auth-token public-key api-key api-base "
+      "keyword-answers",
       ctl_number_set,
       "number set ORG_ID E164 --carrier twilio|telnyx ...   (the same\n"
       "        options as add: a rotated token, another carrier or API base,\n"
-      "        in place of the number's)" },
+      "        in place of the number's; --keyword-answers stays as it\n"
+      "        was unless given)" },
     { "user", "add", 2, "role", ctl_user_add,
       "user add ORG_ID EMAIL --role member|billing   (password on stdin)" },
     { "user", "list", 1, "", ctl_user_list,
@@ -469,11 +476,27 @@ ctl_number_add(inbox_store_t *store, ctl_words_t *words)
 static int
 ctl_number_set(inbox_store_t *store, ctl_words_t *words)
 {
+    inbox_status_t  rc;
     inbox_error_t   err;
-    inbox_number_t  number;
+    inbox_number_t  number, stored;
 
     if (ctl_number_read(words, &number) != 0) {
         return 1;
+    }
+
+    /* a rotated token leaves who answers keywords as it was (a number
+     * not found is the update's to refuse) */
+    if (ctl_option(words, "keyword-answers") == NULL) {
+        rc = inbox_store_number_find(store, number.e164, &stored, &err);
+
+        if (rc == INBOX_OK) {
+            number.carrier_answers_keywords = stored.carrier_answers_keywords;
+
+        } else if (rc != INBOX_ERR_NOT_FOUND) {
+            return ctl_fail(&err);
+        }
+
+        inbox_number_free(&stored);
     }
 
     if (inbox_store_number_update(store, &number, &err) != INBOX_OK) {
@@ -490,12 +513,13 @@ ctl_number_set(inbox_store_t *store, ctl_words_t *words)
 static int
 ctl_number_read(ctl_words_t *words, inbox_number_t *number)
 {
-    const char     *carrier;
+    const char     *carrier, *answers;
     inbox_error_t   err;
 
     memset(number, 0, sizeof(inbox_number_t));
 
     carrier = ctl_option(words, "carrier");
+    answers = ctl_option(words, "keyword-answers");
 
     if (carrier == NULL
         || inbox_carrier_parse(carrier, &number->carrier) != 0)
@@ -524,6 +548,17 @@ ctl_number_read(ctl_words_t *words, inbox_number_t *number)
     number->public_key = (char *) ctl_option(words, "public-key");
     number->api_key = (char *) ctl_option(words, "api-key");
     number->api_base = (char *) ctl_option(words, "api-base");
+
+    if (answers != NULL && strcmp(answers, "carrier") != 0
+        && strcmp(answers, "inbox") != 0)
+    {
+        fprintf(stderr, "inboxctl: --keyword-answers must be inbox or "
+                "carrier\n");
+        return 1;
+    }
+
+    number->carrier_answers_keywords =
+        answers != NULL && strcmp(answers, "carrier") == 0;
 
     /* webhooks are refused unless they carry this account and token */
     if (number->carrier == INBOX_CARRIER_TWILIO
@@ -1488,6 +1523,8 @@ ctl_seed_demo(inbox_store_t *store, ctl_words_t *words)
         number.account_sid = DEMO_ACCOUNT_SID;
         number.auth_token = auth_token;
         number.api_base = (char *) api_base;
+        /* Twilio's default, and the simulator's: it answers keywords */
+        number.carrier_answers_keywords = 1;
 
         if (inbox_store_number_add(store, &number, &err) != INBOX_OK) {
             return ctl_fail(&err);
@@ -1500,14 +1537,21 @@ ctl_seed_demo(inbox_store_t *store, ctl_words_t *words)
         snprintf(auth_token, sizeof(auth_token), "%s",
                  number.auth_token ? number.auth_token : "");
 
-        /* the carrier may have moved since (another simulator port) */
-        if (api_base != NULL
-            && (number.api_base == NULL
-                || strcmp(number.api_base, api_base) != 0))
+        /* the carrier may have moved since (another simulator port);
+         * and it answers keywords, whenever the number was seeded */
+        if ((api_base != NULL
+             && (number.api_base == NULL
+                 || strcmp(number.api_base, api_base) != 0))
+            || !number.carrier_answers_keywords)
         {
-            free(number.api_base);
-            number.api_base = strdup(api_base);
-            rc = number.api_base != NULL
+            if (api_base != NULL) {
+                free(number.api_base);
+                number.api_base = strdup(api_base);
+            }
+
+            number.carrier_answers_keywords = 1;
+
+            rc = api_base == NULL || number.api_base != NULL
                  ? inbox_store_number_update(store, &number, &err)
                  : inbox_error_set(&err, INBOX_ERR_INTERNAL,
                                    "out of memory");

@@ -28,7 +28,8 @@ export function defaultConfig() {
         twilioSendingCallback: false,
         // a number that texted STOP is refused (21610 / 40300) until START
         carrierOptOut: true,
-        // the carrier answers STOP and START itself, as both do by default
+        // the carrier answers STOP, START and HELP itself, as both do by
+        // default
         carrierReplies: true,
         // how many sends the carrier's API works on at once (null: any
         // number), each for serviceMs; the others wait in turn

@@ -1,7 +1,7 @@
 // A contact texting a business number: the carrier's inbound webhook to
 // the inbox (Twilio's form or Telnyx's message.received), media hosted by
-// the simulator, and the carrier's own handling of STOP and START (its
-// block list, and its own short answer on the contact's phone).
+// the simulator, and the carrier's own handling of STOP, START and HELP
+// (its block list, and its own short answer on the contact's phone).
 
 import { E164 } from './config.mjs';
 import { sampleMedia, sniff } from './media.mjs';
@@ -23,6 +23,7 @@ const REPLIES = {
     start: 'You have successfully been re-subscribed to messages from this '
            + 'number. Reply HELP for help. Reply STOP to unsubscribe. '
            + 'Msg&Data Rates May Apply.',
+    help: 'Reply STOP to unsubscribe. Msg&Data Rates May Apply.',
 };
 
 function mediaOf(list) {

@@ -195,4 +195,111 @@ test('an image sent to the organization\'s second number, on another '
                      ['basic', account]);
 });
 
+// Twilio (by default) and Telnyx answer STOP, START and HELP themselves and
+// refuse any send after a STOP, as the simulator does by default.
+
+// A number of the organization's on its Twilio account, known to the
+// simulator; extra: inboxctl's options after the carrier's.
+async function addNumber(...extra) {
+    const { cluster } = ctx;
+    const org = cluster.orgs[0];
+    const number = uniqueNumber();
+    await inboxctl(cluster.store, 'number', 'add', org.id, number,
+        '--carrier', 'twilio', '--account-sid', org.accountSid,
+        '--auth-token', org.authToken, '--api-base', sim.url, ...extra);
+    await sim.configure({ numbers: [{ number, carrier: 'twilio',
+                                      account: org.accountSid }] });
+    return number;
+}
+
+async function contactOf(phone) {
+    const org = ctx.cluster.orgs[0];
+    const list = await api(ctx.cluster, '/api/v1/conversations?limit=200',
+                           org.token);
+    return list.json.items.find((c) => c.contact.phone === phone).contact;
+}
+
+test('on a number set --keyword-answers carrier, a STOP opts the contact '
+     + 'out and leaves no failed message in the thread: the phone gets the '
+     + 'carrier\'s answer alone; HELP and START get no second answer',
+async () => {
+    const number = await addNumber('--keyword-answers', 'carrier');
+    const from = uniqueNumber();
+
+    const stop = await sim.inbound({ from, to: number, body: 'STOP' });
+    assert.equal(stop.webhook.state, 'delivered');
+    await eventually(async () => (await contactOf(from)).opted_out, 5000,
+                     'the contact opted out');
+    await sim.inbound({ from, to: number, body: 'HELP' });
+    await sim.inbound({ from, to: number, body: 'START' });
+    await eventually(async () => !(await contactOf(from)).opted_out, 5000,
+                     'the contact opted back in');
+
+    // what the sender might have sent has had its time
+    await sleep(1500);
+    const msgs = await messagesOf(from);
+    assert.deepEqual(msgs.map((m) => [m.direction, m.body]),
+                     [['inbound', 'START'], ['inbound', 'HELP'],
+                      ['inbound', 'STOP']]);
+    const sent = (await sim.requests({ kind: 'send' }))
+        .filter((r) => new URLSearchParams(r.body).get('To') === from);
+    assert.deepEqual(sent, [], 'the inbox sent the phone nothing');
+
+    // the phone got the carrier's answer to each, one apiece
+    const replies = (await sim.messages({ contact: from }))
+        .filter((m) => m.carrier_reply).map((m) => m.body);
+    assert.equal(replies.length, 3, JSON.stringify(replies));
+    assert.ok(replies.some((b) => /unsubscribed/.test(b)));
+    assert.ok(replies.some((b) => /re-subscribed/.test(b)));
+    assert.ok(replies.some((b) => /^Reply STOP/.test(b)));
+});
+
+test('a number without the setting still has the inbox confirm a STOP '
+     + '(queued free); at a carrier that confirms it too, that one is '
+     + 'refused as opted out', async () => {
+    const number = await addNumber();
+    const from = uniqueNumber();
+    await sim.inbound({ from, to: number, body: 'STOP' });
+    let notice;
+    await eventually(async () => {
+        [notice] = await messagesOf(from);
+        return notice.direction === 'outbound';
+    }, 5000, 'the confirmation queued');
+    assert.match(notice.body, /unsubscribed/);
+    assert.equal(notice.credits, 0);
+    await eventually(async () => {
+        [notice] = await messagesOf(from);
+        return notice.status === 'failed';
+    }, 15000, 'the carrier\'s refusal');
+    assert.equal(notice.error_code, 'contact_opted_out');
+});
+
+test('inboxctl number set keeps --keyword-answers unless given, and '
+     + 'takes inbox or carrier only', async () => {
+    const { cluster } = ctx;
+    const org = cluster.orgs[0];
+    const number = await addNumber('--keyword-answers', 'carrier');
+    const stored = async () => (await promisify(execFile)(sqlite3Path,
+        [cluster.storePath, 'SELECT carrier_answers_keywords FROM numbers'
+         + ` WHERE e164 = '${number}'`])).stdout.trim();
+    const set = (...extra) => inboxctl(cluster.store, 'number', 'set',
+        org.id, number, '--carrier', 'twilio', '--account-sid',
+        org.accountSid, '--auth-token', org.authToken, '--api-base',
+        sim.url, ...extra);
+    assert.equal(await stored(), '1');
+    await set();                        // a rotated token, say
+    assert.equal(await stored(), '1');
+    await set('--keyword-answers', 'inbox');
+    assert.equal(await stored(), '0');
+    await assert.rejects(set('--keyword-answers', 'both'),
+                         /--keyword-answers must be inbox or carrier/);
+    assert.equal(await stored(), '0');
+
+    // set back to the inbox's answers, HELP is answered by the inbox
+    const from = uniqueNumber();
+    await sim.inbound({ from, to: number, body: 'help' });
+    await eventually(async () => (await messagesOf(from))
+        .some((m) => m.direction === 'outbound'), 5000, 'the HELP answer');
+});
+
 errorLogIsCleanTest(ctx);

@@ -374,9 +374,25 @@ test('seed-demo makes a working demo once and keeps it on a second run',
     assert.equal(authToken(first), authToken(second),
                  'the number keeps its auth token');
 
+    // its carrier (the simulator, as Twilio) answers STOP, START and HELP
+    // itself: the inbox sends no answer of its own; a demo number seeded
+    // otherwise before is set so again
+    const answers = () => new Promise((resolve, reject) => {
+        execFile(sqlite3Path, ['-cmd', '.timeout 5000', join(dir, 'inbox.db'),
+            'SELECT carrier_answers_keywords FROM numbers'
+            + " WHERE e164 = '+15005550006'"],
+        (err, stdout) => (err ? reject(err) : resolve(stdout.trim())));
+    });
+    assert.equal(await answers(), '1');
+    const org = second.match(/\(id (\S+?)\)/)[1];
+    await ok(['number', 'set', org, '+15005550006', '--carrier', 'twilio',
+              '--account-sid', 'AC' + '0'.repeat(32), '--auth-token',
+              authToken(first), '--keyword-answers', 'inbox']);
+    assert.equal(await answers(), '0');
+
     // the first run's token is revoked: one live demo token, however often
     await ok(['seed-demo']);
-    const org = second.match(/\(id (\S+?)\)/)[1];
+    assert.equal(await answers(), '1');
     // a campaign to the volunteers and a poll to everyone, drafts, once
     const drafts = (await ok(['campaign', 'list', org])).split('\n');
     assert.equal(drafts.length, 2, drafts.join('\n'));

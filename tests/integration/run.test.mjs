@@ -179,6 +179,28 @@ test('make run serves the demo, and its printed curl command is accepted, '
     assert.equal(texted[0].contact.phone, '+15005550142');
     assert.equal(texted[0].last_message.preview, 'Typed on the phone page');
 
+    // STOP typed there opts the contact out, and the phone gets the
+    // carrier's own answer, the only one: the carrier refuses any send
+    // after a STOP, so a confirmation of the inbox's would only fail in
+    // the thread
+    const stop = await fetch(`${phone[1]}/_sim/inbound`, {
+        method: 'POST', headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ from: '+15005550142', body: 'STOP' }) });
+    assert.equal(stop.status, 200, await stop.clone().text());
+    await eventually(async () => (await conversations(port, token))
+        .find((c) => c.contact.phone === '+15005550142').contact.opted_out,
+    5000, 'the contact opted out');
+    await sleep(1000);
+    const thread = await (await fetch(`http://127.0.0.1:${port}`
+        + `/api/v1/conversations/${texted[0].id}/messages`,
+    { headers: { Authorization: `Bearer ${token}` } })).json();
+    assert.deepEqual(thread.items.map((m) => [m.direction, m.body]),
+                     [['inbound', 'STOP'],
+                      ['inbound', 'Typed on the phone page']]);
+    const onPhone = await (await fetch(`${phone[1]}/_sim/messages?contact=`
+        + encodeURIComponent('+15005550142'))).json();
+    assert.equal(onPhone.items.filter((m) => m.carrier_reply).length, 1);
+
     await secretsStayOutOfLogs(port, token);
     if (process.getuid() === 0) {
         nothingFacingTheNetworkRunsAsRoot();

@@ -7,14 +7,18 @@
  *   findAndModify the contact    (upsert; changes nothing that exists)
  *   for an opt-out or opt-in keyword that changes the contact (see
  *   inbox_mongo_ingest_opt):
- *     find the message           (stored before: a duplicate, nothing
- *                                 written)
+ *     find the message           (stored before: the contact is not
+ *                                 changed again; a retry, below)
  *     findAndModify the contact  (compare and set: opted out or in),
  *     update its conversation's copy, insert its timeline event
- *   insert the message           (unique org/provider/provider_id: a
- *                                 duplicate stops here, nothing written)
+ *   insert the message           (unique org/provider/provider_id;
+ *                                 threaded: false, unfinished: hidden
+ *                                 from lists until the steps below are
+ *                                 done)
  *   findAndModify the conversation (upsert; an update pipeline: unread
- *                                 + 1, last message, unarchive)
+ *                                 + 1 and unarchive unless the message is
+ *                                 in its receiving list, which it joins;
+ *                                 last message unless a newer one)
  *   findAndModify the org        ($inc seq: the events' numbers)
  *   aggregate the unread total
  *   insert the events            (message.created, conversation.updated,
@@ -23,8 +27,20 @@
  *                                 choice)
  *   find the contact's latest campaign recipient, and when its message
  *   is 7 days old at most: update it replied, and a poll's answer
- *   (store_mongo_campaigns.c; last, so a failure there loses a tally,
- *   never the message or its events)
+ *   (store_mongo_campaigns.c; each write only sets, so doing it again
+ *   changes nothing)
+ *   update the message           ($unset threaded: finished)
+ *   update the conversation      ($pull it from receiving)
+ *
+ * A failure after the insert is a 503, and the carrier's retry meets a
+ * duplicate key (11000): when the stored message is still unfinished,
+ * the retry does the steps after the insert for it (see
+ * inbox_mongo_ingest_stored): the conversation's receiving list makes its unread count
+ * once, even for two retries at once (one atomic update decides), and
+ * events already written for the message are not written again (two
+ * retries at the same moment may both write them).  A finished message
+ * (or one stored before threaded existed) is a duplicate: nothing is
+ * written.  SQLite needs none of this: its ingest is one transaction.
  */
 #include <string.h>
 #include <inbox/keywords.h>
@@ -50,9 +66,10 @@ static inbox_status_t inbox_mongo_ingest_contact(inbox_mongo_store_t *ms,
 static inbox_status_t inbox_mongo_ingest_message(inbox_mongo_store_t *ms,
     const inbox_inbound_t *msg, inbox_mongo_ingest_t *in,
     inbox_error_t *err);
-static inbox_status_t inbox_mongo_ingest_duplicate(inbox_mongo_store_t *ms,
+static inbox_status_t inbox_mongo_ingest_stored(inbox_mongo_store_t *ms,
     const inbox_inbound_t *msg, inbox_mongo_ingest_t *in,
-    inbox_ingest_result_t *result, inbox_error_t *err);
+    const bson_t *contact, inbox_ingest_result_t *result,
+    inbox_contact_record_t *record, int *unfinished, inbox_error_t *err);
 static inbox_status_t inbox_mongo_ingest_opt(inbox_mongo_store_t *ms,
     const inbox_inbound_t *msg, inbox_mongo_ingest_t *in,
     const bson_t *contact, inbox_ingest_result_t *result,
@@ -64,8 +81,10 @@ static inbox_status_t inbox_mongo_ingest_conversation(
 static inbox_status_t inbox_mongo_ingest_events(inbox_mongo_store_t *ms,
     const inbox_inbound_t *msg, inbox_mongo_ingest_t *in,
     const inbox_conversation_t *conversation,
-    const inbox_contact_record_t *contact, inbox_event_list_t *events,
-    inbox_error_t *err);
+    const inbox_contact_record_t *contact, int resumed,
+    inbox_event_list_t *events, inbox_error_t *err);
+static inbox_status_t inbox_mongo_ingest_finish(inbox_mongo_store_t *ms,
+    inbox_mongo_ingest_t *in, inbox_error_t *err);
 
 
 inbox_status_t
@@ -88,8 +107,9 @@ inbox_mongo_inbound_ingest(inbox_store_t *store, const inbox_inbound_t *msgs,
     }
 
     /* Without a transaction a failure leaves the messages before it
-     * stored (and their events, which stay in the list); the carrier's
-     * retry finds them duplicates. */
+     * stored (and their events, which stay in the list), and the one it
+     * fell on unfinished: the carrier's retry finds the first duplicates
+     * and finishes the last (inbox_mongo_ingest_stored). */
     for (i = 0; i < n; i++) {
         rc = inbox_mongo_ingest_one(ms, &msgs[i], &results[i], events, err);
         if (rc != INBOX_OK) {
@@ -107,7 +127,7 @@ inbox_mongo_ingest_one(inbox_mongo_store_t *ms, const inbox_inbound_t *msg,
     inbox_ingest_result_t *result, inbox_event_list_t *events,
     inbox_error_t *err)
 {
-    int                     found, duplicate, opted_out;
+    int                     found, duplicate, opted_out, resumed;
     bson_t                  number, contact;
     bson_iter_t             iter;
     inbox_status_t          rc;
@@ -176,12 +196,21 @@ inbox_mongo_ingest_one(inbox_mongo_store_t *ms, const inbox_inbound_t *msg,
     rc = duplicate ? INBOX_ERR_CONFLICT
                    : inbox_mongo_ingest_message(ms, msg, &in, err);
 
+    resumed = 0;
+
     if (rc == INBOX_ERR_CONFLICT) {
-        bson_destroy(&contact);
         inbox_contact_record_free(&record);
-        result->keyword = INBOX_KEYWORD_NONE;
+        memset(&record, 0, sizeof(inbox_contact_record_t));
         result->opt_changed = 0;
-        return inbox_mongo_ingest_duplicate(ms, msg, &in, result, err);
+
+        rc = inbox_mongo_ingest_stored(ms, msg, &in, &contact, result,
+                                       &record, &resumed, err);
+
+        if (rc != INBOX_OK || !resumed) {
+            bson_destroy(&contact);
+            inbox_contact_record_free(&record);
+            return rc;
+        }
     }
 
     opted_out = result->opt_changed ? record.opted_out : -1;
@@ -200,13 +229,17 @@ inbox_mongo_ingest_one(inbox_mongo_store_t *ms, const inbox_inbound_t *msg,
 
     rc = inbox_mongo_ingest_events(ms, msg, &in, &conversation,
                                    result->opt_changed ? &record : NULL,
-                                   events, err);
+                                   resumed, events, err);
 
     if (rc == INBOX_OK) {
         /* campaigns and polls: a reply, a poll's answer */
         rc = inbox_mongo_campaign_reply(ms, &in.contact, &in.message, in.at,
                                         msg->body != NULL ? msg->body : "",
                                         err);
+    }
+
+    if (rc == INBOX_OK) {
+        rc = inbox_mongo_ingest_finish(ms, &in, err);
     }
 
     inbox_conversation_free(&conversation);
@@ -335,6 +368,8 @@ inbox_mongo_ingest_message(inbox_mongo_store_t *ms,
     BSON_APPEND_INT32(&doc, "credits", 0);
     BSON_APPEND_NULL(&doc, "sent_by");
     BSON_APPEND_DATE_TIME(&doc, "created_at", in->at);
+    /* until its thread and events are written (inbox_mongo_ingest_finish) */
+    BSON_APPEND_BOOL(&doc, "threaded", false);
 
     command = BCON_NEW("insert", BCON_UTF8("messages"),
                        "documents", "[", BCON_DOCUMENT(&doc), "]",
@@ -345,16 +380,29 @@ inbox_mongo_ingest_message(inbox_mongo_store_t *ms,
 }
 
 
+/*
+ * The message was stored before (a duplicate key): *unfinished when the
+ * attempt that stored it failed before inbox_mongo_ingest_finish, and
+ * then in is the stored message's (its id, thread and time), for the
+ * steps after the insert.  A keyword changed the contact before that
+ * insert: when the contact is still as that message left it (opted out
+ * by keyword, or in, at the message's time), result->opt_changed and
+ * *record say so, as the first attempt would have.  Otherwise a
+ * duplicate: result names the stored message, nothing is written.
+ */
 static inbox_status_t
-inbox_mongo_ingest_duplicate(inbox_mongo_store_t *ms,
+inbox_mongo_ingest_stored(inbox_mongo_store_t *ms,
     const inbox_inbound_t *msg, inbox_mongo_ingest_t *in,
-    inbox_ingest_result_t *result, inbox_error_t *err)
+    const bson_t *contact, inbox_ingest_result_t *result,
+    inbox_contact_record_t *record, int *unfinished, inbox_error_t *err)
 {
     int             found;
     bson_t          doc;
+    bson_iter_t     iter;
     inbox_status_t  rc;
 
-    /* Stored before: only read back its ids for the caller. */
+    *unfinished = 0;
+
     rc = inbox_mongo_find_one(ms, "messages",
                               BCON_NEW("org_id", BCON_OID(&in->org),
                                        "provider",
@@ -363,25 +411,65 @@ inbox_mongo_ingest_duplicate(inbox_mongo_store_t *ms,
                                        "provider_id",
                                        BCON_UTF8(msg->provider_id)),
                               BCON_NEW("_id", BCON_INT32(1),
-                                       "conversation_id", BCON_INT32(1)),
+                                       "conversation_id", BCON_INT32(1),
+                                       "created_at", BCON_INT32(1),
+                                       "threaded", BCON_INT32(1)),
                               &doc, &found, err);
 
-    if (rc == INBOX_OK) {
-        result->status = INBOX_OK;
-        result->duplicate = 1;
+    if (rc != INBOX_OK) {
+        bson_destroy(&doc);
+        return rc;
+    }
 
-        if (found) {
-            inbox_mongo_get_id(&doc, "_id", result->message_id);
-            inbox_mongo_get_id(&doc, "conversation_id",
-                               result->conversation_id);
-        } else {
-            inbox_mongo_id_hex(&in->conversation, result->conversation_id);
+    if (found
+        && bson_iter_init_find(&iter, &doc, "threaded")
+        && BSON_ITER_HOLDS_BOOL(&iter) && !bson_iter_bool(&iter)
+        && bson_iter_init_find(&iter, &doc, "_id")
+        && BSON_ITER_HOLDS_OID(&iter))
+    {
+        *unfinished = 1;
+        bson_oid_copy(bson_iter_oid(&iter), &in->message);
+        in->at = inbox_mongo_get_date(&doc, "created_at");
+
+        if (bson_iter_init_find(&iter, &doc, "conversation_id")
+            && BSON_ITER_HOLDS_OID(&iter))
+        {
+            bson_oid_copy(bson_iter_oid(&iter), &in->conversation);
         }
+
+        bson_destroy(&doc);
+
+        if (result->keyword == INBOX_KEYWORD_OPT_OUT
+            || result->keyword == INBOX_KEYWORD_OPT_IN)
+        {
+            inbox_mongo_parse_contact(contact, record);
+
+            result->opt_changed =
+                result->keyword == INBOX_KEYWORD_OPT_OUT
+                ? record->opted_out && record->opted_out_at == in->at
+                  && strcmp(record->opt_out_source,
+                            inbox_opt_out_source_name(INBOX_OPT_OUT_KEYWORD))
+                     == 0
+                : !record->opted_out && record->opted_in_at == in->at;
+        }
+
+        return INBOX_OK;
+    }
+
+    result->status = INBOX_OK;
+    result->duplicate = 1;
+    result->keyword = INBOX_KEYWORD_NONE;
+
+    if (found) {
+        inbox_mongo_get_id(&doc, "_id", result->message_id);
+        inbox_mongo_get_id(&doc, "conversation_id", result->conversation_id);
+    } else {
+        inbox_mongo_id_hex(&in->conversation, result->conversation_id);
     }
 
     bson_destroy(&doc);
 
-    return rc;
+    return INBOX_OK;
 }
 
 
@@ -459,7 +547,7 @@ inbox_mongo_ingest_conversation(inbox_mongo_store_t *ms,
     char            preview[INBOX_PREVIEW_MAX];
     bson_t          value;
     bson_t          contact_copy;
-    bson_t         *command, *newer;
+    bson_t         *command, *newer, *counted;
     inbox_status_t  rc;
 
     inbox_message_preview(msg->body, preview);
@@ -486,8 +574,17 @@ inbox_mongo_ingest_conversation(inbox_mongo_store_t *ms,
      * 4.2): one more unread, back from the archive, and the last message
      * and activity follow this message unless a newer one is there (a
      * late retry of an older message).  Values of ours are $literal, so a
-     * "$" in a body or a name is never read as a field path.
+     * "$" in a body or a name is never read as a field path.  A message
+     * already in receiving was counted by an attempt that failed after
+     * it: in one update, so that two retries count it once.
      */
+    counted = BCON_NEW("$in", "[",
+                           BCON_OID(&in->message),
+                           "{", "$ifNull", "[",
+                               BCON_UTF8("$receiving"), "[", "]",
+                           "]", "}",
+                       "]");
+
     newer = BCON_NEW("$gte", "[",
                          BCON_DATE_TIME(in->at),
                          "{", "$ifNull", "[",
@@ -507,13 +604,22 @@ inbox_mongo_ingest_conversation(inbox_mongo_store_t *ms,
                                "{", "$literal", BCON_DOCUMENT(&contact_copy),
                                "}",
                            "]", "}",
-                           "unread_count", "{", "$add", "[",
-                               "{", "$ifNull", "[",
-                                   BCON_UTF8("$unread_count"), BCON_INT64(0),
+                           "unread_count", "{", "$cond", "[",
+                               BCON_DOCUMENT(counted),
+                               BCON_UTF8("$unread_count"),
+                               "{", "$add", "[",
+                                   "{", "$ifNull", "[",
+                                       BCON_UTF8("$unread_count"),
+                                       BCON_INT64(0),
+                                   "]", "}",
+                                   BCON_INT64(1),
                                "]", "}",
-                               BCON_INT64(1),
                            "]", "}",
-                           "archived", "{", "$literal", BCON_BOOL(false), "}",
+                           "archived", "{", "$cond", "[",
+                               BCON_DOCUMENT(counted),
+                               BCON_UTF8("$archived"),
+                               "{", "$literal", BCON_BOOL(false), "}",
+                           "]", "}",
                            "starred", "{", "$ifNull", "[",
                                BCON_UTF8("$starred"), BCON_BOOL(false),
                            "]", "}",
@@ -533,10 +639,17 @@ inbox_mongo_ingest_conversation(inbox_mongo_store_t *ms,
                                "{", "$literal", BCON_DATE_TIME(in->at), "}",
                                BCON_UTF8("$last_activity_at"),
                            "]", "}",
+                           "receiving", "{", "$setUnion", "[",
+                               "{", "$ifNull", "[",
+                                   BCON_UTF8("$receiving"), "[", "]",
+                               "]", "}",
+                               "[", BCON_OID(&in->message), "]",
+                           "]", "}",
                        "}", "}", "]",
                        "upsert", BCON_BOOL(true),
                        "new", BCON_BOOL(true));
     bson_destroy(newer);
+    bson_destroy(counted);
     bson_destroy(&contact_copy);
 
     rc = inbox_mongo_run_find_and_modify(ms, command, &value, &found, err);
@@ -560,11 +673,31 @@ inbox_mongo_ingest_conversation(inbox_mongo_store_t *ms,
 static inbox_status_t
 inbox_mongo_ingest_events(inbox_mongo_store_t *ms, const inbox_inbound_t *msg,
     inbox_mongo_ingest_t *in, const inbox_conversation_t *conversation,
-    const inbox_contact_record_t *contact, inbox_event_list_t *events,
-    inbox_error_t *err)
+    const inbox_contact_record_t *contact, int resumed,
+    inbox_event_list_t *events, inbox_error_t *err)
 {
+    int              found;
+    bson_t           doc;
     inbox_change_t   change;
+    inbox_status_t   rc;
     inbox_message_t  message;
+
+    if (resumed) {
+        /* written before the attempt that stored the message failed */
+        rc = inbox_mongo_find_one(ms, "events",
+                                  BCON_NEW("org_id", BCON_OID(&in->org),
+                                           "message_id",
+                                           BCON_OID(&in->message),
+                                           "type",
+                                           BCON_UTF8("message.created")),
+                                  BCON_NEW("_id", BCON_INT32(1)),
+                                  &doc, &found, err);
+        bson_destroy(&doc);
+
+        if (rc != INBOX_OK || found) {
+            return rc;
+        }
+    }
 
     /* The message as stored, pointing into msg (nothing to free). */
     memset(&message, 0, sizeof(inbox_message_t));
@@ -584,4 +717,42 @@ inbox_mongo_ingest_events(inbox_mongo_store_t *ms, const inbox_inbound_t *msg,
     }
 
     return inbox_mongo_events_append(ms, &in->org, &change, events, err);
+}
+
+
+/* The message is finished: shown, and a duplicate to a retry.  Then it
+ * leaves its conversation's receiving list (left there by a failure,
+ * it is only never looked for again). */
+static inbox_status_t
+inbox_mongo_ingest_finish(inbox_mongo_store_t *ms, inbox_mongo_ingest_t *in,
+    inbox_error_t *err)
+{
+    inbox_status_t  rc;
+
+    rc = inbox_mongo_run_simple(ms,
+        BCON_NEW("update", BCON_UTF8("messages"),
+                 "updates", "[", "{",
+                     "q", "{", "_id", BCON_OID(&in->message), "}",
+                     "u", "{", "$unset", "{", "threaded", BCON_UTF8(""),
+                     "}", "}",
+                 "}", "]",
+                 "ordered", BCON_BOOL(true)),
+        err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    return inbox_mongo_run_simple(ms,
+        BCON_NEW("update", BCON_UTF8("conversations"),
+                 "updates", "[", "{",
+                     "q", "{",
+                         "_id", BCON_OID(&in->conversation),
+                         "org_id", BCON_OID(&in->org),
+                     "}",
+                     "u", "{", "$pull", "{",
+                         "receiving", BCON_OID(&in->message),
+                     "}", "}",
+                 "}", "]",
+                 "ordered", BCON_BOOL(true)),
+        err);
 }

@@ -60,6 +60,9 @@ inbox_mongo_messages_list(inbox_store_t *store, const char *org_id,
     bson_init(&filter);
     BSON_APPEND_OID(&filter, "org_id", &org);
     BSON_APPEND_OID(&filter, "conversation_id", &oid);
+    /* an inbound message whose ingest has not finished shows once it has
+     * (store_mongo_ingest.c) */
+    BCON_APPEND(&filter, "threaded", "{", "$ne", BCON_BOOL(false), "}");
 
     if (keyset) {
         bson_init(&keyset_or);

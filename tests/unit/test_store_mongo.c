@@ -1532,8 +1532,9 @@ TEST(stored_events_refer_to_a_long_message_without_copying_it)
     CHECK(strncmp(stored, EVENTS_INSERT, strlen(EVENTS_INSERT)) == 0);
     CHECK(strstr(stored, "LONGBODY") == NULL);
     CHECK(strstr(stored, "\"message_id\"") != NULL);
-    /* the insert and the find of campaign messages after it */
-    CHECK(strlen(stored) < 2000);
+    /* the insert, the find of campaign messages and the two updates that
+     * finish the message after it */
+    CHECK(strlen(stored) < 2600);
 
     inbox_event_list_free(&events);
     fake_close(&fake, store);
@@ -1573,6 +1574,155 @@ TEST(inbound_ingest_duplicate_writes_nothing_more)
     CHECK(!log_has(&fake, "\"conversations\""));
     CHECK(!log_has(&fake, "\"events\""));
     golden_check(&fake, "inbound_ingest_duplicate");
+
+    inbox_event_list_free(&events);
+    fake_close(&fake, store);
+}
+
+
+/* The duplicate key of a message whose first attempt failed after its
+ * insert (threaded false): a carrier's retry of a webhook answered 503. */
+static const char  ingest_dup_key[] =
+    "{\"ok\": 1, \"n\": 0, \"writeErrors\": [{\"index\": 0,"
+    " \"code\": 11000, \"errmsg\": \"E11000 duplicate key error collection:"
+    " inbox.messages index: org_provider_id_unique\"}]}";
+
+static const char  ingest_unfinished[] =
+    CURSOR("{\"_id\": " OID(MSG_ID) ", \"conversation_id\": " OID(CONV_ID)
+           ", \"created_at\": " DATE("1767225500000") ", \"threaded\":"
+           " false}");
+
+
+TEST(inbound_ingest_retry_finishes_an_unfinished_message)
+{
+    fake_t                 fake;
+    inbox_error_t          err;
+    inbox_store_t         *store;
+    inbox_inbound_t        msg;
+    inbox_event_list_t     events;
+    inbox_ingest_result_t  result;
+
+    store = fake_open(&fake);
+    memset(&events, 0, sizeof(events));
+    ingest_message(&msg, "SM0001");
+
+    fake.replies[0] = ingest_number;
+    fake.replies[1] = ingest_contact;
+    fake.replies[2] = ingest_dup_key;
+    fake.replies[3] = ingest_unfinished;
+    fake.replies[4] = ingest_conversation;
+    fake.replies[5] = NULL;                 /* no events of it yet */
+    fake.replies[6] = ingest_org;
+    fake.replies[7] = ingest_unread;
+
+    CHECK_INT(inbox_store_inbound_ingest(store, &msg, 1, &result, &events,
+                                         &err), INBOX_OK);
+    golden_check(&fake, "inbound_ingest_unfinished");
+
+    /* stored now, as the first attempt would have: the thread (its
+     * unread counted unless the message is in receiving), the events
+     * pushed, the message shown */
+    CHECK_INT(result.status, INBOX_OK);
+    CHECK_INT(result.duplicate, 0);
+    CHECK_STR(result.message_id, MSG_ID);
+    CHECK_STR(result.conversation_id, CONV_ID);
+    CHECK_INT(events.count, 3);
+    if (events.count == 3) {
+        CHECK(strstr(events.items[0].json, "\"message.created\"") != NULL);
+        CHECK(strstr(events.items[0].json, MSG_ID) != NULL);
+        CHECK(strstr(events.items[0].json, "2025-12-31T23:58:20") != NULL);
+    }
+    CHECK(log_has(&fake, "\"$unset\" : { \"threaded\""));
+    inbox_event_list_free(&events);
+
+    /* its events were written before the failure: not again */
+    fake_reset(&fake);
+    fake.replies[0] = ingest_number;
+    fake.replies[1] = ingest_contact;
+    fake.replies[2] = ingest_dup_key;
+    fake.replies[3] = ingest_unfinished;
+    fake.replies[4] = ingest_conversation;
+    fake.replies[5] = CURSOR("{\"_id\": " OID(GEN_1) "}");
+
+    CHECK_INT(inbox_store_inbound_ingest(store, &msg, 1, &result, &events,
+                                         &err), INBOX_OK);
+    golden_check(&fake, "inbound_ingest_unfinished_events_written");
+    CHECK_INT(result.status, INBOX_OK);
+    CHECK_STR(result.message_id, MSG_ID);
+    CHECK_INT(events.count, 0);
+    CHECK(!log_has(&fake, "\"orgs\""));
+    CHECK(!log_has(&fake, "\"insert\" : \"events\""));
+    CHECK(log_has(&fake, "\"$unset\" : { \"threaded\""));
+
+    inbox_event_list_free(&events);
+    fake_close(&fake, store);
+}
+
+
+/* A STOP whose first attempt opted the contact out, stored its message
+ * and failed: the retry finishes it with the change and its confirmation
+ * (opt_changed), not as a keyword that changed nothing. */
+TEST(inbound_stop_retry_finishes_its_opt_out)
+{
+    fake_t                 fake;
+    inbox_error_t          err;
+    inbox_store_t         *store;
+    inbox_inbound_t        msg;
+    inbox_event_list_t     events;
+    inbox_ingest_result_t  result;
+
+    store = fake_open(&fake);
+    memset(&events, 0, sizeof(events));
+    ingest_message(&msg, "SM0001");
+    msg.body = "STOP";
+    msg.media_count = 0;
+
+    fake.replies[0] = ingest_number;
+    fake.replies[1] =
+        "{\"ok\": 1, \"value\": {\"_id\": " OID(CONTACT_ID) ", \"org_id\": "
+        OID(ORG_ID) ", \"phone\": \"+15551230001\", \"conversation_id\": "
+        OID(CONV_ID) ", \"name\": \"Ann Lee\", \"opted_out\": true,"
+        " \"opted_out_at\": " DATE("1767225500000") ", \"opt_out_source\":"
+        " \"keyword\", \"opt_out_keyword\": \"STOP\"}}";
+    fake.replies[2] = ingest_dup_key;
+    fake.replies[3] = ingest_unfinished;
+    fake.replies[4] = ingest_conversation;
+    fake.replies[6] = ingest_org;
+    fake.replies[7] = ingest_unread;
+
+    CHECK_INT(inbox_store_inbound_ingest(store, &msg, 1, &result, &events,
+                                         &err), INBOX_OK);
+    CHECK_INT(result.status, INBOX_OK);
+    CHECK_INT(result.duplicate, 0);
+    CHECK_INT(result.keyword, INBOX_KEYWORD_OPT_OUT);
+    CHECK_INT(result.opt_changed, 1);
+    CHECK(!log_has(&fake, "\"contact_events\""));
+    CHECK_INT(events.count, 4);
+    if (events.count == 4) {
+        CHECK(strstr(events.items[3].json, "\"contact.updated\"") != NULL);
+    }
+    inbox_event_list_free(&events);
+
+    /* opted out by an earlier STOP: this one changed nothing */
+    fake_reset(&fake);
+    fake.replies[0] = ingest_number;
+    fake.replies[1] =
+        "{\"ok\": 1, \"value\": {\"_id\": " OID(CONTACT_ID) ", \"org_id\": "
+        OID(ORG_ID) ", \"phone\": \"+15551230001\", \"conversation_id\": "
+        OID(CONV_ID) ", \"name\": \"Ann Lee\", \"opted_out\": true,"
+        " \"opted_out_at\": " DATE("1767225000000") ", \"opt_out_source\":"
+        " \"keyword\", \"opt_out_keyword\": \"STOP\"}}";
+    fake.replies[2] = ingest_dup_key;
+    fake.replies[3] = ingest_unfinished;
+    fake.replies[4] = ingest_conversation;
+    fake.replies[6] = ingest_org;
+    fake.replies[7] = ingest_unread;
+
+    CHECK_INT(inbox_store_inbound_ingest(store, &msg, 1, &result, &events,
+                                         &err), INBOX_OK);
+    CHECK_INT(result.keyword, INBOX_KEYWORD_OPT_OUT);
+    CHECK_INT(result.opt_changed, 0);
+    CHECK_INT(events.count, 3);
 
     inbox_event_list_free(&events);
     fake_close(&fake, store);
@@ -5532,7 +5682,8 @@ answer_message(inbox_inbound_t *msg, const char *provider_id,
 
 
 /* What ingest reads after the message's events: the contact's newest
- * campaign message, then its polls, each a recipient (of campaign). */
+ * campaign message, then its polls, each a recipient (of campaign); two
+ * updates then mark the message finished. */
 #define RECIPIENT_FOUND(rcpt, campaign)                                       \
     CURSOR("{\"_id\": " OID(rcpt) ", \"campaign_id\": " OID(campaign) "}")
 #define POLL_OPTIONS                                                          \
@@ -5573,7 +5724,7 @@ TEST(inbound_ingest_answers_a_poll_by_number_or_text)
     CHECK_INT(inbox_store_inbound_ingest(store, &msg, 1, &result, &events,
                                          &err), INBOX_OK);
     CHECK_INT(result.status, INBOX_OK);
-    CHECK_INT(fake.commands, 13);
+    CHECK_INT(fake.commands, 15);
     CHECK(log_has(&fake, "\"poll\" : true"));
     CHECK(log_has(&fake, "\"$max\" : { \"answered_at\""));
     golden_check(&fake, "inbound_ingest_poll_answer");
@@ -5587,7 +5738,7 @@ TEST(inbound_ingest_answers_a_poll_by_number_or_text)
     fake.replies[10] = POLL_OPTIONS;
     CHECK_INT(inbox_store_inbound_ingest(store, &msg, 1, &result, &events,
                                          &err), INBOX_OK);
-    CHECK_INT(fake.commands, 13);
+    CHECK_INT(fake.commands, 15);
     CHECK(log_has(&fake, "\"answer\" : { \"$numberInt\" : \"2\" }"));
     golden_check(&fake, "inbound_ingest_poll_answer_text");
 
@@ -5600,7 +5751,7 @@ TEST(inbound_ingest_answers_a_poll_by_number_or_text)
     fake.replies[10] = POLL_OPTIONS;
     CHECK_INT(inbox_store_inbound_ingest(store, &msg, 1, &result, &events,
                                          &err), INBOX_OK);
-    CHECK_INT(fake.commands, 11);
+    CHECK_INT(fake.commands, 13);
 
     /* a campaign's (not a poll's) reply, no poll sent: replied only */
     fake_reset(&fake);
@@ -5609,7 +5760,7 @@ TEST(inbound_ingest_answers_a_poll_by_number_or_text)
     fake.replies[7] = RECIPIENT_FOUND(RCPT2_ID, CAMPAIGN_ID);
     CHECK_INT(inbox_store_inbound_ingest(store, &msg, 1, &result, &events,
                                          &err), INBOX_OK);
-    CHECK_INT(fake.commands, 10);
+    CHECK_INT(fake.commands, 12);
     golden_check(&fake, "inbound_ingest_campaign_reply");
 
     /* a poll, then a campaign: the campaign replied to, the poll (read
@@ -5622,7 +5773,7 @@ TEST(inbound_ingest_answers_a_poll_by_number_or_text)
     fake.replies[10] = POLL_OPTIONS;
     CHECK_INT(inbox_store_inbound_ingest(store, &msg, 1, &result, &events,
                                          &err), INBOX_OK);
-    CHECK_INT(fake.commands, 14);
+    CHECK_INT(fake.commands, 16);
     golden_check(&fake, "inbound_ingest_older_poll_answer");
 
     inbox_event_list_free(&events);
@@ -5651,7 +5802,7 @@ TEST(inbound_ingest_ignores_an_answer_after_seven_days)
     CHECK_INT(inbox_store_inbound_ingest(store, &msg, 1, &result, &events,
                                          &err), INBOX_OK);
     CHECK_INT(result.status, INBOX_OK);
-    CHECK_INT(fake.commands, 8);
+    CHECK_INT(fake.commands, 10);
     CHECK(log_has(&fake, "\"$gte\" : { \"$date\" : { \"$numberLong\" : "
                          "\"1767355200000\" } }"));
     golden_check(&fake, "inbound_ingest_late_answer");

@@ -89,6 +89,7 @@ class ReplicaSet:
         self.unread = 0
         self.conversation = ObjectId()
         self.conversation_writes = 0
+        self.receiving = []       # the conversation's messages counted
         self.contact = ObjectId()
         self.health = {'_id': 'store'}     # made with the store
         self.answers = {}
@@ -175,8 +176,13 @@ class ReplicaSet:
         if (name, coll) == ('findAndModify', 'conversations'):
             update = doc['update']
             if isinstance(update, list):
-                # ingest's update pipeline: one more unread
-                self.unread += 1
+                # ingest's update pipeline: one more unread, unless the
+                # message is in receiving already; it joins it
+                receiving = update[0]['$set'].get('receiving')
+                message = receiving['$setUnion'][1][0] if receiving else None
+                if message is None or message not in self.receiving:
+                    self.unread += 1
+                    self.receiving.append(message)
             elif all(doc['query'].get(field, value) == value
                      for field, value in self._flags().items()):
                 # an action: $set where the flags read are still there
@@ -199,6 +205,23 @@ class ReplicaSet:
             for u in matched:
                 self.health.update(u['u']['$set'])
             return {'n': len(matched), 'nModified': len(matched)}
+        if (name, coll) == ('update', 'messages'):
+            # ingest's finish: $unset threaded
+            n = 0
+            for u in doc['updates']:
+                for m in self.messages:
+                    if m['_id'] == u['q']['_id']:
+                        for field in u['u']['$unset']:
+                            m.pop(field, None)
+                        n += 1
+            return {'n': n, 'nModified': n}
+        if (name, coll) == ('update', 'conversations'):
+            # ingest's finish: $pull the message from receiving
+            for u in doc['updates']:
+                message = u['u']['$pull']['receiving']
+                if message in self.receiving:
+                    self.receiving.remove(message)
+            return {'n': len(doc['updates']), 'nModified': 1}
         if (name, coll) == ('insert', 'events'):
             self.events.extend(doc['documents'])
             return {'n': len(doc['documents'])}
@@ -219,9 +242,13 @@ class ReplicaSet:
         if coll == 'numbers' and query.get('e164') == NUMBER:
             return [{'_id': ObjectId(), 'org_id': ORG}]
         if coll == 'messages':
-            return [{'_id': m['_id'], 'conversation_id': m['conversation_id']}
+            fields = ('_id', 'conversation_id', 'created_at', 'threaded')
+            return [{f: m[f] for f in fields if f in m}
                     for m in self.messages
                     if m['provider_id'] == query['provider_id']]
+        if coll == 'events':
+            return [{'_id': e['_id']} for e in self.events
+                    if all(e.get(f) == v for f, v in query.items())][:1]
         if coll == 'conversations' and query['_id'] == self.conversation:
             return [self._conversation()]
         if coll == 'tokens' and query.get('token_hash') == TOKEN_HASH:
@@ -417,6 +444,71 @@ def test_server_gone_is_unavailable_then_the_retry_stores_it(rs):
     assert len(rs.messages) == 1 and rs.conversation_writes == 1
 
 
+def test_failure_after_the_message_insert_is_finished_by_the_retry(rs):
+    """The server dies after the message is stored, before its thread is
+    written: 503, and the stored message is unfinished (shown nowhere).
+    The carrier's retry meets its duplicate key and writes the thread
+    and the events for it: not a duplicate answered 200 with a thread
+    that never learns of the message."""
+    rs.members[0].faults.append((('findAndModify', 'conversations'),
+                                 go_down))
+    out = ingest(rs)
+    expect(out, 'unavailable', 503)
+    assert len(rs.messages) == 1 and rs.messages[0]['threaded'] is False
+    assert rs.conversation_writes == 0 and rs.events == []
+    rs.members[0].state = 'primary'
+    out = ingest(rs)
+    expect(out, 'ok', 200)
+    assert out['result']['duplicate'] is False, out
+    assert out['result']['message_id'] == str(rs.messages[0]['_id']), out
+    assert out['events'] == [1, 2, 3], out
+    assert len(rs.messages) == 1 and 'threaded' not in rs.messages[0]
+    assert rs.conversation_writes == 1 and rs.unread == 1
+    assert len(rs.events) == 3 and rs.receiving == []
+    # a finished message is a duplicate: nothing more
+    out = ingest(rs)
+    expect(out, 'ok', 200)
+    assert out['result']['duplicate'] is True, out
+    assert out['events'] == [] and len(rs.events) == 3, out
+    assert rs.conversation_writes == 1 and rs.unread == 1
+
+
+def test_failure_after_the_thread_counts_the_message_once(rs):
+    """The server dies after the thread counted the message, before its
+    events are numbered: the retry writes the events, and the thread
+    shows 1 unread, not 2."""
+    rs.members[0].faults.append((('findAndModify', 'orgs'), go_down))
+    out = ingest(rs)
+    expect(out, 'unavailable', 503)
+    assert rs.conversation_writes == 1 and rs.unread == 1
+    assert rs.events == [] and rs.messages[0]['threaded'] is False
+    rs.members[0].state = 'primary'
+    out = ingest(rs)
+    expect(out, 'ok', 200)
+    assert out['result']['duplicate'] is False, out
+    assert out['events'] == [1, 2, 3], out
+    assert rs.conversation_writes == 2 and rs.unread == 1, rs.unread
+    assert len(rs.events) == 3 and 'threaded' not in rs.messages[0]
+    assert rs.receiving == []
+
+
+def test_failure_after_the_events_writes_them_once(rs):
+    """The server dies once the events are written, before the message
+    is marked finished: the retry finishes it without a second copy of
+    its events (nor a second unread)."""
+    rs.members[0].faults.append((('update', 'messages'), go_down))
+    out = ingest(rs)
+    expect(out, 'unavailable', 503)
+    assert len(rs.events) == 3 and rs.messages[0]['threaded'] is False
+    rs.members[0].state = 'primary'
+    out = ingest(rs)
+    expect(out, 'ok', 200)
+    assert out['result']['duplicate'] is False, out
+    assert out['events'] == [], out
+    assert len(rs.events) == 3 and rs.seq == 3 and rs.unread == 1
+    assert 'threaded' not in rs.messages[0] and rs.receiving == []
+
+
 def test_silent_server_is_unavailable_before_the_carrier_gives_up(rs):
     """A partition: the connection stays open and no answer comes.  The
     driver's own socket timeout is 5 minutes; the store's is 5 s."""
@@ -507,6 +599,9 @@ TESTS = [
     (test_lost_answer_of_the_event_numbers_applies_them_once, 1),
     (test_lost_answer_of_the_conversation_update_counts_it_once, 1),
     (test_server_gone_is_unavailable_then_the_retry_stores_it, 1),
+    (test_failure_after_the_message_insert_is_finished_by_the_retry, 1),
+    (test_failure_after_the_thread_counts_the_message_once, 1),
+    (test_failure_after_the_events_writes_them_once, 1),
     (test_silent_server_is_unavailable_before_the_carrier_gives_up, 1),
     (test_not_primary_retries_on_the_new_primary_once, 2),
     (test_not_primary_without_a_new_one_is_unavailable, 2),

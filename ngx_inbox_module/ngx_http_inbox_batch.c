@@ -437,6 +437,7 @@ ngx_http_inbox_batch_reports(ngx_http_inbox_batch_t *batch,
         report->provider_id = item->update.provider_id;
         report->delivery = item->update.status;
         report->error_code = item->update.error_code;
+        report->final = item->update.final;
         report->find_contact = item->update.opted_out;
     }
 

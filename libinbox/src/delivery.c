@@ -84,7 +84,7 @@ inbox_delivery_before(inbox_delivery_t to,
 
 
 inbox_hold_action_t
-inbox_delivery_hold(inbox_delivery_t status)
+inbox_delivery_hold(inbox_delivery_t status, int final)
 {
     switch (status) {
 
@@ -96,6 +96,7 @@ inbox_delivery_hold(inbox_delivery_t status)
         return INBOX_HOLD_RELEASE;
 
     default:
-        return INBOX_HOLD_KEEP;
+        /* no receipt will come: spent, as an expired hold is */
+        return final ? INBOX_HOLD_CAPTURE : INBOX_HOLD_KEEP;
     }
 }

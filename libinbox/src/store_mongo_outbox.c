@@ -123,7 +123,7 @@ static inbox_status_t inbox_mongo_status_apply(inbox_mongo_store_t *ms,
     inbox_status_report_t *r, int64_t now, inbox_event_list_t *events);
 static inbox_status_t inbox_mongo_delivery_move(inbox_mongo_store_t *ms,
     const bson_oid_t *org, const bson_t *which, inbox_delivery_t to,
-    const char *error_code, int64_t now, int *moved,
+    int final, const char *error_code, int64_t now, int *moved,
     inbox_delivery_t *status, char contact[INBOX_ID_MAX], int64_t *sent_at,
     inbox_event_list_t *events, inbox_error_t *err);
 static inbox_status_t inbox_mongo_hold_settle(inbox_mongo_store_t *ms,
@@ -2110,9 +2110,9 @@ inbox_mongo_outbox_record(inbox_mongo_store_t *ms,
         if (rc == INBOX_OK) {
             which = BCON_NEW("_id", BCON_OID(&message));
             rc = inbox_mongo_delivery_move(ms, &org, which,
-                                           INBOX_DELIVERY_QUEUED, NULL, now,
-                                           &moved, &report->status, NULL,
-                                           NULL, NULL, err);
+                                           INBOX_DELIVERY_QUEUED, 0, NULL,
+                                           now, &moved, &report->status,
+                                           NULL, NULL, NULL, err);
             bson_destroy(which);
             report->next_attempt_at = next_at;
         }
@@ -2185,7 +2185,7 @@ inbox_mongo_outbox_record(inbox_mongo_store_t *ms,
                       && strcmp(code, INBOX_SEND_ERROR_OPTED_OUT) == 0;
 
     which = BCON_NEW("_id", BCON_OID(&message));
-    rc = inbox_mongo_delivery_move(ms, &org, which, to, code,
+    rc = inbox_mongo_delivery_move(ms, &org, which, to, 0, code,
                                    now, &moved, &report->status,
                                    carrier_opt_out
                                    ? report->opted_out_contact : NULL,
@@ -2266,7 +2266,7 @@ inbox_mongo_status_apply(inbox_mongo_store_t *ms, inbox_status_report_t *r,
     which = BCON_NEW("provider", BCON_UTF8(provider),
                      "provider_id", BCON_UTF8(r->provider_id));
 
-    rc = inbox_mongo_delivery_move(ms, &org, which, r->delivery,
+    rc = inbox_mongo_delivery_move(ms, &org, which, r->delivery, r->final,
                                    r->error_code, now, &r->changed, &status,
                                    contact_id, sent_at, events, err);
 
@@ -2293,9 +2293,9 @@ inbox_mongo_status_apply(inbox_mongo_store_t *ms, inbox_status_report_t *r,
          * then it is applied here (a move is made once either way) */
         if (rc == INBOX_OK) {
             rc = inbox_mongo_delivery_move(ms, &org, which, r->delivery,
-                                           r->error_code, now, &r->changed,
-                                           &status, contact_id, sent_at,
-                                           events, err);
+                                           r->final, r->error_code, now,
+                                           &r->changed, &status, contact_id,
+                                           sent_at, events, err);
 
             if (rc == INBOX_ERR_NOT_FOUND) {
                 rc = INBOX_OK;
@@ -2521,16 +2521,17 @@ inbox_mongo_message_get(inbox_mongo_store_t *ms, bson_t *filter,
  * Moves the organization's outbound message named by which to status to
  * when delivery.h's order lets it (a compare-and-set on the statuses
  * before to), keeping error_code (NULL: the one it has); settles its
- * hold as the status says; appends message.status.  *moved says whether
- * it moved, *status what the message's status is now, contact (unless
- * NULL) gets its contact's id and *sent_at (unless NULL) when the carrier
- * took it (0: not yet).  events NULL with to "queued": only reads
- * the status.
+ * hold as the status says (final: the carrier's last report, which
+ * settles it even without a move); appends message.status.  *moved
+ * says whether it moved, *status what the message's status is now,
+ * contact (unless NULL) gets its contact's id and *sent_at (unless NULL)
+ * when the carrier took it (0: not yet).  events NULL with to "queued":
+ * only reads the status.
  */
 static inbox_status_t
 inbox_mongo_delivery_move(inbox_mongo_store_t *ms, const bson_oid_t *org,
-    const bson_t *which, inbox_delivery_t to, const char *error_code,
-    int64_t now, int *moved, inbox_delivery_t *status,
+    const bson_t *which, inbox_delivery_t to, int final,
+    const char *error_code, int64_t now, int *moved, inbox_delivery_t *status,
     char contact[INBOX_ID_MAX], int64_t *sent_at, inbox_event_list_t *events,
     inbox_error_t *err)
 {
@@ -2641,10 +2642,12 @@ inbox_mongo_delivery_move(inbox_mongo_store_t *ms, const bson_oid_t *org,
 
             /* a move whose settling failed (no transaction spans the
              * two) is settled by the carrier's retry, or any later
-             * report: SQLite never leaves a final status held */
+             * report: SQLite never leaves a final status held; a final
+             * report of the status it has settles it too */
             if (events != NULL) {
                 rc = inbox_mongo_hold_settle(ms, org, &doc,
-                                             inbox_delivery_hold(*status),
+                                             inbox_delivery_hold(*status,
+                                                                 final),
                                              now, err);
             }
         }
@@ -2665,8 +2668,8 @@ inbox_mongo_delivery_move(inbox_mongo_store_t *ms, const bson_oid_t *org,
         *sent_at = inbox_mongo_get_date(&value, "submitted_at");
     }
 
-    rc = inbox_mongo_hold_settle(ms, org, &value, inbox_delivery_hold(to),
-                                 now, err);
+    rc = inbox_mongo_hold_settle(ms, org, &value,
+                                 inbox_delivery_hold(to, final), now, err);
 
     if (rc == INBOX_OK && bson_iter_init_find(&iter, &value, "campaign_id")
         && BSON_ITER_HOLDS_OID(&iter)

@@ -47,8 +47,9 @@ static inbox_status_t inbox_sqlite_delivery_get(inbox_sqlite_conn_t *conn,
     int64_t org, int64_t message, inbox_sqlite_delivery_t *d,
     inbox_error_t *err);
 static inbox_status_t inbox_sqlite_delivery_move(inbox_sqlite_conn_t *conn,
-    int64_t org, int64_t message, inbox_delivery_t to, const char *error_code,
-    int64_t now, inbox_sqlite_move_t *mv, inbox_error_t *err);
+    int64_t org, int64_t message, inbox_delivery_t to, int final,
+    const char *error_code, int64_t now, inbox_sqlite_move_t *mv,
+    inbox_error_t *err);
 static inbox_campaign_outbox_t inbox_sqlite_campaign_outbox(
     sqlite3_stmt *stmt, int col);
 static inbox_status_t inbox_sqlite_outbox_due(inbox_sqlite_conn_t *conn,
@@ -1312,7 +1313,7 @@ inbox_sqlite_outbox_record(inbox_sqlite_conn_t *conn,
             return status;
         }
 
-        status = inbox_sqlite_delivery_move(conn, org, message, to,
+        status = inbox_sqlite_delivery_move(conn, org, message, to, 0,
                                             code[0] ? code : NULL, now, mv,
                                             err);
 
@@ -1327,7 +1328,7 @@ inbox_sqlite_outbox_record(inbox_sqlite_conn_t *conn,
 
     } else {
         status = inbox_sqlite_delivery_move(conn, org, message,
-                                            INBOX_DELIVERY_FAILED,
+                                            INBOX_DELIVERY_FAILED, 0,
                                             result->error_code, now, mv,
                                             err);
 
@@ -1489,7 +1490,7 @@ inbox_sqlite_status_apply(inbox_sqlite_conn_t *conn,
 
     /* a repeat or a late report moves nothing and writes nothing */
     return inbox_sqlite_delivery_move(conn, org, message, r->delivery,
-                                      r->error_code, now, mv, err);
+                                      r->final, r->error_code, now, mv, err);
 }
 
 
@@ -1963,16 +1964,17 @@ inbox_sqlite_delivery_get(inbox_sqlite_conn_t *conn, int64_t org,
 
 /*
  * Moves a message's status to to when delivery.h's order lets it, keeping
- * error_code (NULL: the one it has), settles its hold as the status says,
- * and stores message.status; mv->moved says whether anything moved (a
- * repeat or a late report moves nothing and writes nothing).
+ * error_code (NULL: the one it has), settles its hold as the status says
+ * (final: the carrier's last report), and stores message.status;
+ * mv->moved says whether anything moved (a repeat or a late report moves
+ * nothing and writes nothing, but a final one may settle the hold).
  */
 static inbox_status_t
 inbox_sqlite_delivery_move(inbox_sqlite_conn_t *conn, int64_t org,
-    int64_t message, inbox_delivery_t to, const char *error_code,
+    int64_t message, inbox_delivery_t to, int final, const char *error_code,
     int64_t now, inbox_sqlite_move_t *mv, inbox_error_t *err)
 {
-    int                      settle;
+    int                      settle, moves;
     sqlite3_stmt            *stmt;
     inbox_status_t           status;
     inbox_hold_action_t      hold;
@@ -1986,12 +1988,19 @@ inbox_sqlite_delivery_move(inbox_sqlite_conn_t *conn, int64_t org,
         return status;
     }
 
-    if (!inbox_delivery_moves(d.status, to)) {
+    moves = inbox_delivery_moves(d.status, to);
+    hold = inbox_delivery_hold(moves ? to : d.status, final);
+    settle = d.held && hold != INBOX_HOLD_KEEP;
+
+    if (!moves && !settle) {
         return INBOX_OK;
     }
 
-    hold = inbox_delivery_hold(to);
-    settle = d.held && hold != INBOX_HOLD_KEEP;
+    if (!moves) {
+        /* the status it has, with no receipt to come: its hold only */
+        to = d.status;
+        error_code = NULL;
+    }
 
     stmt = inbox_sqlite_stmt(conn, INBOX_SQL_DELIVERY_SET,
         "UPDATE messages SET status = ?2,"
@@ -2020,6 +2029,10 @@ inbox_sqlite_delivery_move(inbox_sqlite_conn_t *conn, int64_t org,
         if (status != INBOX_OK) {
             return status;
         }
+    }
+
+    if (!moves) {
+        return INBOX_OK;
     }
 
     /* the frame's message: what message.status shows */

@@ -6468,6 +6468,159 @@ TEST(a_failure_releases_the_hold_and_a_late_success_changes_nothing)
 }
 
 
+/* A Telnyx report of one message, final or not (message.finalized). */
+static inbox_status_t
+telnyx_report(fixture_t *f, const char *provider_id, inbox_delivery_t status,
+    int final, int *changed, inbox_event_list_t *events)
+{
+    inbox_error_t          err;
+    inbox_status_t         rc;
+    inbox_status_report_t  r;
+
+    memset(&r, 0, sizeof(inbox_status_report_t));
+    r.org_id = f->org;
+    r.carrier = INBOX_CARRIER_TELNYX;
+    r.provider_id = provider_id;
+    r.delivery = status;
+    r.final = final;
+
+    rc = inbox_store_message_status_updates(f->store, &r, 1, events, &err);
+
+    *changed = r.changed;
+
+    return rc == INBOX_OK ? r.status : rc;
+}
+
+
+/*
+ * Telnyx finalizes a message it sent without a receipt (its carrier
+ * sends none) as delivery_unconfirmed: the message stays "sent", and its
+ * credits are spent then, not held for three days; a later report moves
+ * the status and leaves the credits alone.  A report that is not final
+ * ("sent" of message.sent, or Twilio's) keeps the hold.
+ */
+TEST(a_final_sent_report_captures_the_hold_and_the_status_stays_sent)
+{
+    int                    changed;
+    char                   status[16], code[32];
+    size_t                 captured;
+    fixture_t              f;
+    inbox_error_t          err;
+    inbox_event_list_t     events;
+    inbox_send_result_t    res;
+    inbox_send_report_t    report;
+    inbox_reply_result_t   a, b, c;
+    inbox_ingest_result_t  alice;
+    inbox_ledger_entry_t   newest;
+    int64_t                now, balance, held;
+
+    FIXTURE(&f);
+    memset(&events, 0, sizeof(events));
+
+    CHECK_INT(receive(&f, "SM1", ALICE, "hi", T0, &alice, NULL), INBOX_OK);
+    CHECK_INT(inbox_store_credits_grant(f.store, f.org, 5, NULL), INBOX_OK);
+    CHECK_INT(reply(&f, alice.conversation_id, "one", NULL, &a, NULL, NULL),
+              INBOX_OK);
+    now = inbox_now_ms();
+
+    memset(&res, 0, sizeof(res));
+    res.outcome = INBOX_SEND_ACCEPTED;
+    res.carrier = INBOX_CARRIER_TELNYX;
+    res.status = INBOX_DELIVERY_QUEUED;
+    snprintf(res.provider_id, sizeof(res.provider_id), "40f1a001");
+    CHECK_INT(send_one(&f, now, &res, &report, &events), 0);
+
+    /* message.sent: moves, the hold stays */
+    CHECK_INT(telnyx_report(&f, "40f1a001", INBOX_DELIVERY_SENT, 0, &changed,
+                            &events), INBOX_OK);
+    CHECK_INT(changed, 1);
+    CHECK_INT(events.count, 1);
+    CHECK_INT(held_of(&f, f.org), 1);
+    CHECK_INT(balance_of(&f, f.org), 4);
+
+    /* message.finalized, delivery_unconfirmed: still "sent", nothing
+     * pushed, the credit spent */
+    CHECK_INT(telnyx_report(&f, "40f1a001", INBOX_DELIVERY_SENT, 1, &changed,
+                            &events), INBOX_OK);
+    CHECK_INT(changed, 0);
+    CHECK_INT(events.count, 1);
+    status_of(&f, alice.conversation_id, a.message.id, status, code);
+    CHECK_STR(status, "sent");
+    CHECK_INT(held_of(&f, f.org), 0);
+    CHECK_INT(balance_of(&f, f.org), 4);
+    CHECK_INT(ledger_walk(&f, f.org, &balance, &held, &newest), 3);
+    CHECK_INT(newest.kind, INBOX_LEDGER_CAPTURE);
+    CHECK_STR(newest.message_id, a.message.id);
+
+    /* Telnyx's retry of it, then a receipt after all: once */
+    CHECK_INT(telnyx_report(&f, "40f1a001", INBOX_DELIVERY_SENT, 1, &changed,
+                            &events), INBOX_OK);
+    CHECK_INT(changed, 0);
+    CHECK_INT(telnyx_report(&f, "40f1a001", INBOX_DELIVERY_DELIVERED, 1,
+                            &changed, &events), INBOX_OK);
+    CHECK_INT(changed, 1);
+    CHECK_INT(events.count, 2);
+    status_of(&f, alice.conversation_id, a.message.id, status, code);
+    CHECK_STR(status, "delivered");
+    CHECK_INT(balance_of(&f, f.org), 4);
+    CHECK_INT(ledger_walk(&f, f.org, &balance, &held, NULL), 3);
+
+    /* finalized before any message.sent: moves to "sent" and captures;
+     * a failure after it gives nothing back */
+    CHECK_INT(reply(&f, alice.conversation_id, "two", NULL, &b, NULL, NULL),
+              INBOX_OK);
+    now = inbox_now_ms();
+    snprintf(res.provider_id, sizeof(res.provider_id), "40f1a002");
+    CHECK_INT(send_one(&f, now, &res, &report, &events), 0);
+    CHECK_INT(held_of(&f, f.org), 1);
+    CHECK_INT(telnyx_report(&f, "40f1a002", INBOX_DELIVERY_SENT, 1, &changed,
+                            &events), INBOX_OK);
+    CHECK_INT(changed, 1);
+    CHECK_INT(events.count, 3);
+    status_of(&f, alice.conversation_id, b.message.id, status, code);
+    CHECK_STR(status, "sent");
+    CHECK_INT(held_of(&f, f.org), 0);
+    CHECK_INT(balance_of(&f, f.org), 3);
+    CHECK_INT(telnyx_report(&f, "40f1a002", INBOX_DELIVERY_FAILED, 1,
+                            &changed, &events), INBOX_OK);
+    CHECK_INT(changed, 1);
+    status_of(&f, alice.conversation_id, b.message.id, status, code);
+    CHECK_STR(status, "failed");
+    CHECK_INT(held_of(&f, f.org), 0);
+    CHECK_INT(balance_of(&f, f.org), 3);
+    CHECK_INT(ledger_walk(&f, f.org, &balance, &held, NULL), 5);
+
+    /* "sent" that is not final (Twilio's, Telnyx's message.sent) keeps
+     * the hold for a receipt, or for its expiry */
+    CHECK_INT(reply(&f, alice.conversation_id, "three", NULL, &c, NULL,
+                    NULL), INBOX_OK);
+    now = inbox_now_ms();
+    res.carrier = INBOX_CARRIER_TWILIO;
+    snprintf(res.provider_id, sizeof(res.provider_id), "SMf1a003");
+    CHECK_INT(send_one(&f, now, &res, &report, &events), 0);
+    CHECK_INT(inbox_store_message_status_update(f.store, f.org,
+                  INBOX_CARRIER_TWILIO, "SMf1a003", INBOX_DELIVERY_SENT,
+                  NULL, &changed, NULL, &events, &err), INBOX_OK);
+    CHECK_INT(changed, 1);
+    CHECK_INT(held_of(&f, f.org), 1);
+    CHECK_INT(balance_of(&f, f.org), 2);
+
+    /* only that one is left for the expiry to capture */
+    CHECK_INT(inbox_store_holds_expire(f.store, now + 1000 * HOUR, 0,
+                                       &captured, &err), INBOX_OK);
+    CHECK_INT(captured, 1);
+    CHECK_INT(held_of(&f, f.org), 0);
+    CHECK_INT(balance_of(&f, f.org), 2);
+    CHECK(ledger_balances(&f, f.org));
+
+    inbox_reply_result_free(&a);
+    inbox_reply_result_free(&b);
+    inbox_reply_result_free(&c);
+    inbox_event_list_free(&events);
+    fixture_close(&f);
+}
+
+
 TEST(refused_and_opted_out_sends_fail_with_their_codes_and_cost_nothing)
 {
     char                   status[16], code[32];

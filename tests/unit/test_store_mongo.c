@@ -4363,6 +4363,75 @@ TEST(message_status_update)
 }
 
 
+/*
+ * Telnyx's message.finalized of delivery_unconfirmed (a final "sent"):
+ * after message.sent it moves nothing, pushes nothing and captures the
+ * hold; first, it moves to "sent" and captures.  Not final, the hold
+ * stays.
+ */
+TEST(message_status_final_sent)
+{
+    inbox_status_report_t  batch[1];
+    fake_t                 fake;
+    inbox_error_t          err;
+    inbox_store_t         *store;
+    inbox_event_list_t     events;
+
+    store = fake_open(&fake);
+    memset(&events, 0, sizeof(events));
+
+    fake.replies[1] = CURSOR("{\"_id\": " OID(MSG_ID) ", \"status\":"
+                             " \"sent\", \"contact_id\": "
+                             OID(CONTACT_ID) ", \"held\": true,"
+                             " \"credits\": 1}");
+    fake.replies[2] = HELD;
+    fake.replies[3] = CREDITS("9", "0");
+    memset(batch, 0, sizeof(batch));
+    batch[0].org_id = ORG_ID;
+    batch[0].carrier = INBOX_CARRIER_TELNYX;
+    batch[0].provider_id = "40f1a001";
+    batch[0].delivery = INBOX_DELIVERY_SENT;
+    batch[0].final = 1;
+    CHECK_INT(inbox_store_message_status_updates(store, batch, 1, &events,
+                                                 &err), INBOX_OK);
+    CHECK_INT(batch[0].status, INBOX_OK);
+    CHECK_INT(batch[0].changed, 0);
+    CHECK_INT(events.count, 0);
+    CHECK_INT(fake.commands, 5);
+    golden_check(&fake, "message_status_final_sent");
+
+    /* the same "sent" not final (message.sent again): the hold stays */
+    fake_reset(&fake);
+    fake.replies[1] = CURSOR("{\"_id\": " OID(MSG_ID) ", \"status\":"
+                             " \"sent\", \"contact_id\": "
+                             OID(CONTACT_ID) ", \"held\": true,"
+                             " \"credits\": 1}");
+    batch[0].final = 0;
+    CHECK_INT(inbox_store_message_status_updates(store, batch, 1, &events,
+                                                 &err), INBOX_OK);
+    CHECK_INT(batch[0].status, INBOX_OK);
+    CHECK_INT(batch[0].changed, 0);
+    CHECK_INT(fake.commands, 2);
+
+    /* finalized first: moves to "sent" and captures */
+    fake_reset(&fake);
+    fake.replies[0] = MOVED("sent");
+    fake.replies[1] = HELD;
+    fake.replies[2] = CREDITS("9", "0");
+    fake.replies[4] = SEQ;
+    batch[0].final = 1;
+    CHECK_INT(inbox_store_message_status_updates(store, batch, 1, &events,
+                                                 &err), INBOX_OK);
+    CHECK_INT(batch[0].status, INBOX_OK);
+    CHECK_INT(batch[0].changed, 1);
+    CHECK_INT(events.count, 1);
+    golden_check(&fake, "message_status_final_sent_moved");
+
+    inbox_event_list_free(&events);
+    fake_close(&fake, store);
+}
+
+
 TEST(holds_expire)
 {
     size_t          captured;

@@ -481,6 +481,8 @@ TEST(message_sent_and_finalized)
               INBOX_OK);
     CHECK_STR(inbox_delivery_name(ev.update.status), "sent");
     CHECK(ev.update.final);
+    CHECK_INT(inbox_delivery_hold(ev.update.status, ev.update.final),
+              INBOX_HOLD_CAPTURE);
     inbox_telnyx_event_free(&ev);
 
     CHECK_INT(parse(STATUS_EVENT("message.finalized", "delivery_failed",

@@ -571,6 +571,30 @@ TEST(twilio_statuses_map_onto_ours)
 }
 
 
+/* A report the carrier says is its last settles the hold whatever the
+ * status: Telnyx's delivery_unconfirmed leaves "sent" and its credits are
+ * spent then, not three days later; Twilio's "sent" is never last. */
+TEST(a_final_report_without_a_receipt_captures_the_hold)
+{
+    int                    a;
+    inbox_form_t           form;
+    inbox_error_t          err;
+    inbox_status_update_t  up;
+
+    for (a = INBOX_DELIVERY_QUEUED; a <= INBOX_DELIVERY_SENT; a++) {
+        CHECK_INT(inbox_delivery_hold((inbox_delivery_t) a, 1),
+                  INBOX_HOLD_CAPTURE);
+        CHECK_INT(inbox_delivery_hold((inbox_delivery_t) a, 0),
+                  INBOX_HOLD_KEEP);
+    }
+
+    parse_form(STATUS_FORM("sent", ""), &form);
+    CHECK_INT(inbox_twilio_status_parse(&form, &up, &err), INBOX_OK);
+    CHECK_INT(inbox_delivery_hold(up.status, up.final), INBOX_HOLD_KEEP);
+    inbox_form_free(&form);
+}
+
+
 TEST(statuses_only_move_forward)
 {
     int               a, b;
@@ -602,11 +626,14 @@ TEST(statuses_only_move_forward)
     }
 
     /* a message the carrier did not deliver gives its credits back */
-    CHECK_INT(inbox_delivery_hold(INBOX_DELIVERY_UNDELIVERED),
-              INBOX_HOLD_RELEASE);
-    CHECK_INT(inbox_delivery_hold(INBOX_DELIVERY_FAILED), INBOX_HOLD_RELEASE);
-    CHECK_INT(inbox_delivery_hold(INBOX_DELIVERY_DELIVERED),
-              INBOX_HOLD_CAPTURE);
+    for (a = 0; a <= 1; a++) {
+        CHECK_INT(inbox_delivery_hold(INBOX_DELIVERY_UNDELIVERED, a),
+                  INBOX_HOLD_RELEASE);
+        CHECK_INT(inbox_delivery_hold(INBOX_DELIVERY_FAILED, a),
+                  INBOX_HOLD_RELEASE);
+        CHECK_INT(inbox_delivery_hold(INBOX_DELIVERY_DELIVERED, a),
+                  INBOX_HOLD_CAPTURE);
+    }
 
     CHECK_INT(inbox_delivery_parse("sending", &d), 0);
     CHECK_INT(d, INBOX_DELIVERY_SENDING);

@@ -10,7 +10,9 @@
  *   hold     balance - credits, held + credits (a reply accepted)
  *   release  balance + credits, held - credits (the reply failed)
  *   capture  held - credits                    (the reply went out, or
- *                                               no final status came)
+ *                                               the carrier's last report
+ *                                               said "sent", or no final
+ *                                               status came)
  * so the entries add up to the balance and to what is held, and each
  * says what both were after it.  Neither ever goes below zero.
  *
@@ -29,7 +31,8 @@
 
 /* A hold with no final status this long after the carrier took the
  * message is captured (inbox_store_holds_expire): some carriers never
- * confirm delivery. */
+ * confirm delivery, and not all say so (Telnyx's delivery_unconfirmed
+ * captures it at once, delivery.h). */
 #define INBOX_HOLD_MAX_AGE_DEFAULT  (72LL * 3600 * 1000)
 
 #define INBOX_PLAN_MAX  24

@@ -104,7 +104,8 @@ typedef struct {
                                        contact opted out (21610, 40300) */
     int               final;        /* the carrier will report nothing more
                                        (a final status; Telnyx's
-                                       message.finalized) */
+                                       message.finalized): the hold is
+                                       settled (inbox_delivery_hold) */
 } inbox_status_update_t;
 
 /*

@@ -12,9 +12,12 @@
  * once) and the hold is settled once, by a final status: captured when
  * delivered (the held credits are spent), released on failure
  * (undelivered or failed, also after "sent": a failed send deducts
- * nothing), or captured when no final status came within a bounded time
- * (INBOX_HOLD_MAX_AGE_DEFAULT, inbox_store_holds_expire: some carriers
- * never confirm delivery).
+ * nothing), captured by a final report of "sent" (the carrier says no
+ * receipt will come: Telnyx's message.finalized of delivery_unconfirmed;
+ * the status stays "sent", and a later report moves it without touching
+ * the credits), or captured when no final status came within a bounded
+ * time (INBOX_HOLD_MAX_AGE_DEFAULT, inbox_store_holds_expire: some
+ * carriers never confirm delivery and never say so).
  *
  * A carrier may report a status before the sender has recorded the
  * carrier's id for the message (its callback overtakes the answer to
@@ -69,7 +72,14 @@ int inbox_delivery_moves(inbox_delivery_t from, inbox_delivery_t to);
 unsigned inbox_delivery_before(inbox_delivery_t to,
     inbox_delivery_t from[INBOX_DELIVERY_COUNT]);
 
-/* What reaching status does to a standing hold. */
-inbox_hold_action_t inbox_delivery_hold(inbox_delivery_t status);
+/*
+ * What a report does to a standing hold: status is the message's status
+ * after it (the reported one when it moved, else the one it stays at),
+ * final whether the carrier said it will report nothing more.  Delivered
+ * captures, undelivered or failed release; a final report leaving any
+ * other status (Telnyx's delivery_unconfirmed, "sent") captures, as the
+ * hold's expiry would; anything else keeps it.
+ */
+inbox_hold_action_t inbox_delivery_hold(inbox_delivery_t status, int final);
 
 #endif

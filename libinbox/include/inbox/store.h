@@ -668,7 +668,9 @@ inbox_status_t inbox_store_outbox_results(inbox_store_t *store,
  * with it (the carrier's opt-out code, Twilio 21610 or Telnyx 40300, as
  * INBOX_SEND_ERROR_OPTED_OUT, as a refused send says it), and a move
  * appends message.status and settles the hold as
- * inbox_delivery_hold says (a ledger entry).  A repeat or a late report
+ * inbox_delivery_hold says (a ledger entry; a report of one is not
+ * final: inbox_store_message_status_updates takes final ones).  A
+ * repeat or a late report
  * changes nothing and appends nothing; *changed (may be NULL) says
  * which.  contact_id (may be NULL) gets the message's contact, moved or
  * not, for the caller to mark opted out (source carrier) when the
@@ -698,6 +700,9 @@ typedef struct {
     const char        *provider_id;
     inbox_delivery_t   delivery;
     const char        *error_code;          /* NULL or "": none */
+    int                final;               /* the carrier will report
+                                               nothing more (Telnyx's
+                                               message.finalized) */
     int                find_contact;
 
     inbox_status_t     status;              /* out: INBOX_OK or its error */
@@ -713,7 +718,11 @@ typedef struct {
  * The n reports (a carrier's callbacks that arrived together) in ONE
  * transaction, each as inbox_store_message_status_update stores one: a
  * report refused on its own (an unknown organization or status) is
- * refused in its status and error, and the others are stored.  The
+ * refused in its status and error, and the others are stored.  A final
+ * report settles the hold as inbox_delivery_hold says for a final one,
+ * whether or not it moves the status: Telnyx's message.finalized of
+ * delivery_unconfirmed after message.sent leaves the message "sent"
+ * (no event) and captures its hold.  The
  * events of every move go to events, in the reports' order.  INBOX_OK
  * when the batch was stored, else the store's error: nothing of it was,
  * and every report has that error too.

@@ -87,7 +87,8 @@ inbox_status_t inbox_telnyx_webhook_verify(const inbox_number_t *number,
  *   to[0].status (queued, sending, sent, delivered, sending_failed,
  *   delivery_failed, delivery_unconfirmed: inbox_telnyx_status_map),
  *   errors[0].code (when any); 40300 sets update.opted_out, finalized
- *   sets update.final.
+ *   sets update.final (the store's report's final: the hold is settled
+ *   even when "sent" stays).
  *
  * Other event types are INBOX_TELNYX_EVENT_OTHER, not an error.  On
  * INBOX_OK the caller frees ev with inbox_telnyx_event_free; on an error
@@ -103,8 +104,9 @@ void inbox_telnyx_event_free(inbox_telnyx_event_t *ev);
  * Telnyx's recipient statuses onto ours: queued, sending, sent and
  * delivered keep their name; sending_failed is failed (never left
  * Telnyx), delivery_failed undelivered (the carrier could not deliver),
- * delivery_unconfirmed sent (no receipt will come: the credit hold is
- * captured when the report is final).  0, or -1 for any other.
+ * delivery_unconfirmed sent (no receipt will come: message.finalized
+ * is final, and a final "sent" captures the credit hold,
+ * inbox_delivery_hold).  0, or -1 for any other.
  */
 int inbox_telnyx_status_map(const char *telnyx_status,
     inbox_delivery_t *status);

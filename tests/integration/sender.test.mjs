@@ -3,10 +3,11 @@
 // format), the carrier's signed status callbacks move it on, and every
 // step reaches the organization's WebSocket.  And what goes wrong on the
 // way: a carrier that fails for a while, a carrier that blocks the
-// contact, a sender killed in the middle of a send.
+// contact, a sender killed in the middle of a send.  And Telnyx's
+// delivery_unconfirmed, which ends a reply's hold without a receipt.
 
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { before, test } from 'node:test';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -211,6 +212,67 @@ test('a contact the carrier blocks (21610) fails as opted out, not as a '
         ws.close();
     }
 });
+
+test('a Telnyx reply finalized delivery_unconfirmed (the contact\'s '
+     + 'carrier sends no receipt) stays sent and spends its credit then, '
+     + 'not held for three days', async () => {
+    const cluster = ctx.cluster;
+    const key = `KEY${randomBytes(12).toString('hex').toUpperCase()}`;
+    const number = uniqueNumber();
+    const id = await inboxctl(cluster.store, 'org', 'create', 'Telnyx Org');
+    await inboxctl(cluster.store, 'number', 'add', id, number, '--carrier',
+                   'telnyx', '--public-key', sim.publicKey, '--api-key',
+                   key, '--api-base', sim.url);
+    await inboxctl(cluster.store, 'credits', 'grant', id, '100');
+    const token = await inboxctl(cluster.store, 'token', 'create', id);
+    await sim.configure({ telnyx: { apiKeys: [key] },
+                          numbers: [{ number, carrier: 'telnyx',
+                                      apiKey: key }] });
+    const credits = async () => {
+        const res = await api(cluster, '/api/v1/billing', token);
+        assert.equal(res.status, 200, res.text);
+        return res.json.credits;
+    };
+
+    const from = uniqueNumber();
+    await sim.fail({ type: 'final_status', carrier: 'telnyx', number: from,
+                     status: 'unconfirmed' });
+    const { webhook } = await sim.inbound({ from, to: number,
+                                            body: 'hello?' });
+    assert.equal(webhook.state, 'delivered');
+    const list = await api(cluster, '/api/v1/conversations', token);
+    const conv = list.json.items.find((c) => c.contact.phone === from);
+    assert.ok(conv, `a thread with ${from}`);
+
+    const res = await api(cluster,
+        `/api/v1/conversations/${conv.id}/messages`, token,
+        { method: 'POST', body: { body: 'We open at 9.' } });
+    assert.equal(res.status, 201, res.text);
+    assert.deepEqual(await credits(), { balance: 99, held: 1 });
+
+    /* message.sent, then message.finalized: both taken */
+    const [sent] = await eventually(async () => {
+        const all = await sim.messages({ contact: from,
+                                         direction: 'outbound' });
+        return all.length === 1 && all;
+    }, 10000, 'the send');
+    const reports = await eventually(async () => {
+        const all = (await sim.webhooks({ message_id: sent.id }))
+            .filter((w) => w.kind === 'status');
+        return all.some((w) => w.status === 'delivery_unconfirmed'
+                               && w.state === 'delivered') && all;
+    }, 10000, 'message.finalized');
+    assert.deepEqual(reports.map((w) => [w.status, w.state]),
+                     [['sent', 'delivered'],
+                      ['delivery_unconfirmed', 'delivered']]);
+
+    const msgs = await api(cluster,
+        `/api/v1/conversations/${conv.id}/messages`, token);
+    assert.equal(msgs.json.items.find((m) => m.id === res.json.id).status,
+                 'sent');
+    assert.deepEqual(await credits(), { balance: 99, held: 0 });
+});
+
 
 test('a sender killed in the middle of a send: what it had sent is '
      + 'reported, never sent twice, and what waited goes out after the '

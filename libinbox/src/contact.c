@@ -7,7 +7,6 @@
 #include <strings.h>
 #include <yajl/yajl_tree.h>
 #include <inbox/contact.h>
-#include <inbox/quiet.h>
 #include <inbox/utf8.h>
 
 
@@ -240,9 +239,8 @@ inbox_contact_name(const char *name, size_t len, char **out,
 }
 
 
-/* The organization's rule (settings.h: a compiled zone of the system's
- * database) and the one quiet hours need (ICU knows it), so that a zone
- * accepted is a zone quiet hours read. */
+/* The organization's rule (inbox_timezone_valid: a zone of the system's
+ * database that quiet hours' calendar knows). */
 inbox_status_t
 inbox_contact_timezone(const char *tz, size_t len,
     char out[INBOX_TIMEZONE_MAX], inbox_error_t *err)
@@ -263,7 +261,7 @@ inbox_contact_timezone(const char *tz, size_t len,
         memcpy(out, tz, len);
         out[len] = '\0';
 
-        if (inbox_timezone_valid(out) && inbox_quiet_zone_known(out)) {
+        if (inbox_timezone_valid(out)) {
             return INBOX_OK;
         }
     }

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
+#include <inbox/quiet.h>
 #include <inbox/settings.h>
 #include <inbox/utf8.h>
 
@@ -26,7 +27,8 @@ static inbox_status_t inbox_settings_text(const char *s, const char *field,
  * database's directory (no "..", no absolute path: a name is never a way
  * out of it), naming a regular file that starts as every compiled zone
  * does, with "TZif" (RFC 8536): not a directory ("America") nor one of
- * the database's tables ("zone.tab").
+ * the database's tables ("zone.tab").  ICU must know it as well: quiet
+ * hours read the clock there, and one it does not know would be UTC.
  */
 int
 inbox_timezone_valid(const char *name)
@@ -96,7 +98,7 @@ inbox_timezone_valid(const char *name)
 
     close(fd);
 
-    return ok;
+    return ok && inbox_quiet_zone_known(name);
 }
 
 

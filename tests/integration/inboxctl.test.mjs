@@ -501,6 +501,14 @@ test('settings set checks each value as the API does; an organization\'s '
 
     await fails(['settings', 'set', org, '--timezone', '../../etc/passwd'],
                 /time zone/);
+    // a file of the database quiet hours would read as UTC
+    await fails(['org', 'create', 'Posix Time', '--timezone',
+                 'posix/America/New_York'], /time zone/);
+    assert.doesNotMatch(await ok(['org', 'list']), /Posix Time/);
+    await fails(['settings', 'set', org, '--timezone', 'localtime'],
+                /time zone/);
+    assert.match(await ok(['settings', 'set', org, '--quiet-hours',
+                           '22:00-07:00']), /^timezone {9}America\/Denver\n/);
     await fails(['settings', 'set', org, '--quiet-hours', '22:00'],
                 /HH:MM-HH:MM/);
     await fails(['settings', 'set', org, '--quiet-hours', '24:00-07:00'],

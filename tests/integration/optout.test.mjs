@@ -289,6 +289,10 @@ test('the settings: what does not fit is a 400 naming the field, and '
         [{ timezone: '../../etc/passwd' }, 'timezone'],
         [{ timezone: 'America' }, 'timezone'],
         [{ timezone: 'zone.tab' }, 'timezone'],
+        // files of the database quiet hours would read as UTC
+        [{ timezone: 'posix/America/New_York' }, 'timezone'],
+        [{ timezone: 'right/Europe/Paris' }, 'timezone'],
+        [{ timezone: 'localtime' }, 'timezone'],
         [{ timezone: 7 }, 'timezone'],
         [{ quiet_hours: { start: '25:00', end: '08:00' } },
          'quiet_hours.start'],

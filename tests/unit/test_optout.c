@@ -147,11 +147,45 @@ TEST(a_time_zone_is_a_zone_of_the_tz_database)
     CHECK(!inbox_timezone_valid("America/Chicago/"));
     CHECK(!inbox_timezone_valid("america chicago"));
 
+    /* files of the database that ICU, and so quiet hours, would read as
+     * UTC: refused, for an organization as for a contact */
+    CHECK(!inbox_timezone_valid("posix/America/New_York"));
+    CHECK(!inbox_timezone_valid("right/Europe/Paris"));
+    CHECK(!inbox_timezone_valid("localtime"));
+
     /* where tzset(3) looks: $TZDIR */
     setenv("TZDIR", "/nonexistent", 1);
     CHECK(!inbox_timezone_valid("UTC"));
     unsetenv("TZDIR");
     CHECK(inbox_timezone_valid("UTC"));
+}
+
+
+/* An organization's zone, as a contact's, is one quiet hours read: one
+ * they would read as UTC is a 400 naming the field, and nothing is set. */
+TEST(an_organizations_time_zone_is_one_quiet_hours_read)
+{
+    inbox_error_t          err;
+    inbox_settings_edit_t  edit;
+
+    memset(&edit, 0, sizeof(edit));
+    CHECK_INT(inbox_settings_set_timezone(&edit, "posix/America/New_York",
+                                          &err), INBOX_ERR_INVALID);
+    CHECK_STR(err.field, "timezone");
+    CHECK(strstr(err.message, "posix/America/New_York") != NULL);
+    CHECK_INT(edit.set_timezone, 0);
+    CHECK_INT(inbox_settings_set_timezone(&edit, "localtime", &err),
+              INBOX_ERR_INVALID);
+
+    /* an edit made by hand is checked the same way by the store */
+    snprintf(edit.timezone, sizeof(edit.timezone), "right/Europe/Paris");
+    edit.set_timezone = 1;
+    CHECK_INT(inbox_settings_edit_check(&edit, &err), INBOX_ERR_INVALID);
+    CHECK_STR(err.field, "timezone");
+
+    CHECK_INT(inbox_settings_set_timezone(&edit, "America/New_York", &err),
+              INBOX_OK);
+    CHECK_STR(edit.timezone, "America/New_York");
 }
 
 

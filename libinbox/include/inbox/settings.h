@@ -6,7 +6,7 @@
  *
  *   timezone         a zone of the system's time zone database (IANA
  *                    names, Debian's tzdata: /usr/share/zoneinfo, or
- *                    $TZDIR), "UTC" by default
+ *                    $TZDIR) that ICU knows too, "UTC" by default
  *   quiet hours      when campaigns and polls hold their sends: from
  *                    start to end, local time, minutes after midnight
  *                    ("HH:MM" on the wire); 21:00 to 08:00 by default;
@@ -60,8 +60,12 @@ typedef struct {
                   INBOX_SETTINGS_TEXT_SIZE(INBOX_SUPPORT_CONTACT_MAX)];
 } inbox_settings_edit_t;
 
-/* 1 when name is a zone of the system's time zone database: a plain
- * relative path there ("America/Chicago", "UTC") to a TZif file. */
+/* 1 when name is a time zone an organization or a contact may have: a
+ * zone of the system's time zone database, a plain relative path there
+ * ("America/Chicago", "UTC") to a TZif file, that quiet hours' calendar
+ * (ICU, quiet.h) knows too, so that a zone accepted is the clock quiet
+ * hours read ("posix/America/New_York" and "localtime" are files, but
+ * would be read as UTC). */
 int inbox_timezone_valid(const char *name);
 
 /* "HH:MM" (00:00 to 23:59) as minutes after midnight; -1 when it is not

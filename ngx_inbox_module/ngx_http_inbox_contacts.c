@@ -507,6 +507,11 @@ ngx_http_inbox_contact_update_op(ngx_http_inbox_api_t *api,
         ngx_http_inbox_job_document(job, NGX_HTTP_OK, json, len);
 
         ngx_http_inbox_events_send(&events);
+
+        if (args->edit.set_timezone) {
+            /* what waited for its quiet hours may be due: looked at now */
+            ngx_http_inbox_sender_wake();
+        }
     }
 
     inbox_event_list_free(&events);

@@ -297,6 +297,13 @@ inbox_settings_edit_check(const inbox_settings_edit_t *edit,
 }
 
 
+int
+inbox_settings_edit_moves_quiet_hours(const inbox_settings_edit_t *edit)
+{
+    return edit->set_timezone || edit->set_quiet_hours;
+}
+
+
 void
 inbox_settings_defaults(inbox_settings_t *settings, const char *org_name)
 {

@@ -303,6 +303,14 @@ inbox_status_t inbox_mongo_outbox_unpark(inbox_mongo_store_t *ms,
  * was inactive (inbox_outbox_billing) due again at now. */
 inbox_status_t inbox_mongo_outbox_unpark_org(inbox_mongo_store_t *ms,
     const bson_oid_t *org, int64_t now, inbox_error_t *err);
+/* The organization's campaign messages waiting for their recipients'
+ * quiet hours (n 0), or those of the n contacts, due again (outbox
+ * entries at now, recipients dispatch held at once): the window or a
+ * clock changed, and the next claim or dispatch holds them for the rule
+ * as it is now. */
+inbox_status_t inbox_mongo_outbox_unpark_quiet(inbox_mongo_store_t *ms,
+    const bson_oid_t *org, const bson_oid_t *contacts, size_t n, int64_t now,
+    inbox_error_t *err);
 /* The organization's first number (its e164, "" for none). */
 inbox_status_t inbox_mongo_first_number(inbox_mongo_store_t *ms,
     const bson_oid_t *org, char from[INBOX_PHONE_MAX], inbox_error_t *err);

@@ -518,8 +518,16 @@ inbox_mongo_contact_update(inbox_store_t *store, const char *org_id,
         }
     }
 
-    if (edit->set_timezone) {
+    if (edit->set_timezone
+        && strcmp(contact->timezone, edit->timezone) != 0)
+    {
+        /* its clock changed: what waits for its quiet hours looks again */
         memcpy(contact->timezone, edit->timezone, sizeof(contact->timezone));
+        rc = inbox_mongo_outbox_unpark_quiet(ms, &org, &oid, 1,
+                                             inbox_mongo_now(ms), err);
+        if (rc != INBOX_OK) {
+            return rc;
+        }
     }
 
     if (!renamed) {
@@ -927,9 +935,9 @@ inbox_mongo_contacts_import(inbox_store_t *store, const char *org_id,
     bson_t                      phones, updates, conv_updates;
     bson_t                      entry, q, u, set, add, insert, reply;
     bson_t                     *command;
-    size_t                      i, j, nseen, nconv, upserted;
+    size_t                      i, j, nseen, nconv, upserted, nzoned;
     int64_t                     now;
-    bson_oid_t                  org;
+    bson_oid_t                  org, *zoned;
     bson_iter_t                 iter, child;
     const char                 *k;
     inbox_tags_t                add_tags;
@@ -954,7 +962,10 @@ inbox_mongo_contacts_import(inbox_store_t *store, const char *org_id,
     }
 
     seen = calloc(n, sizeof(inbox_mongo_import_seen_t));
-    if (seen == NULL) {
+    zoned = calloc(n, sizeof(bson_oid_t));
+    if (seen == NULL || zoned == NULL) {
+        free(seen);
+        free(zoned);
         return inbox_error_set(err, INBOX_ERR_INTERNAL, "Out of memory.");
     }
 
@@ -1106,6 +1117,21 @@ inbox_mongo_contacts_import(inbox_store_t *store, const char *org_id,
         }
     }
 
+    /* the contacts there before given a zone: their clocks may have
+     * changed, what waits for their quiet hours looks again */
+    for (i = 0, nzoned = 0; rc == INBOX_OK && i < n; i++) {
+        s = inbox_mongo_import_find(seen, nseen, rows[i].phone);
+
+        if (rows[i].timezone[0] != '\0' && !(s->made && s->inserted)) {
+            bson_oid_copy(&s->contact, &zoned[nzoned++]);
+        }
+    }
+
+    if (rc == INBOX_OK && nzoned > 0) {
+        rc = inbox_mongo_outbox_unpark_quiet(ms, &org, zoned, nzoned, now,
+                                             err);
+    }
+
     if (rc == INBOX_OK) {
         count->created = upserted;
         count->updated = n - upserted;
@@ -1131,6 +1157,7 @@ done:
     }
 
     free(seen);
+    free(zoned);
 
     if (rc != INBOX_OK) {
         memset(count, 0, sizeof(inbox_import_count_t));

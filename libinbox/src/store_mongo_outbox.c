@@ -68,6 +68,13 @@
 #include "store_mongo.h"
 
 
+/* The most campaigns of an organization that may still send which
+ * inbox_mongo_outbox_unpark_quiet reads (a few, in practice), and the
+ * entries it makes due a look (it looks again while it finds as many). */
+#define INBOX_MONGO_UNPARK_CAMPAIGNS  1000
+#define INBOX_MONGO_UNPARK_BATCH      100
+
+
 /* What a claim keeps of an entry besides its item, until it reads the
  * entry's message and number. */
 typedef struct {
@@ -152,6 +159,8 @@ static inbox_status_t inbox_mongo_outbox_read(inbox_mongo_store_t *ms,
 static inbox_status_t inbox_mongo_outbox_quiet(inbox_mongo_store_t *ms,
     inbox_outbox_batch_t *batch, inbox_mongo_claimed_t *claimed,
     int64_t now, int64_t quiet_now, inbox_error_t *err);
+static inbox_status_t inbox_mongo_oid_add(void *list, const bson_t *doc,
+    inbox_error_t *err);
 
 
 inbox_status_t
@@ -2812,4 +2821,197 @@ inbox_mongo_outbox_unpark_org(inbox_mongo_store_t *ms, const bson_oid_t *org,
                  "}", "]",
                  "ordered", BCON_BOOL(true)),
         err);
+}
+
+
+/* A document's _id appended to list (a BSON array being built). */
+static inbox_status_t
+inbox_mongo_oid_add(void *list, const bson_t *doc, inbox_error_t *err)
+{
+    char         key[16];
+    const char  *k;
+    bson_iter_t  iter;
+    bson_t      *array = list;
+
+    if (bson_iter_init_find(&iter, doc, "_id") && BSON_ITER_HOLDS_OID(&iter))
+    {
+        bson_uint32_to_string(bson_count_keys(array), &k, key, sizeof(key));
+        BSON_APPEND_OID(array, k, bson_iter_oid(&iter));
+    }
+
+    return INBOX_OK;
+}
+
+
+/*
+ * The campaign messages held for quiet hours by a rule since changed: an
+ * organization's (n 0) or those of n contacts, in its campaigns that may
+ * still send (one find).  Those dispatch held are due on any clock (the
+ * campaigns' may be a rehearsal's, behind this one), in one update;
+ * those a claim put off due now, found by their recipients (an aggregate
+ * of the organization's entries due later, few, each with its recipient)
+ * and made due while no claim leases them.  Their recipients stay
+ * counted waiting until a claim or dispatch, reading the rule as it is
+ * now, holds them again or sends them.  A parked entry stays parked.
+ */
+inbox_status_t
+inbox_mongo_outbox_unpark_quiet(inbox_mongo_store_t *ms, const bson_oid_t *org,
+    const bson_oid_t *contacts, size_t n, int64_t now, inbox_error_t *err)
+{
+    char            key[16];
+    size_t          i, found;
+    bson_t          campaigns, people, held, put_off, ids, batch, in;
+    const char     *k;
+    inbox_status_t  rc;
+
+    bson_init(&campaigns);
+    bson_init(&batch);
+
+    rc = inbox_mongo_run_cursor(ms,
+        BCON_NEW("find", BCON_UTF8("campaigns"),
+                 "filter", "{",
+                     "org_id", BCON_OID(org),
+                     "status", "{", "$in", "[",
+                         BCON_UTF8(inbox_campaign_status_name(
+                                       INBOX_CAMPAIGN_SENDING)),
+                         BCON_UTF8(inbox_campaign_status_name(
+                                       INBOX_CAMPAIGN_PAUSED)),
+                     "]", "}",
+                 "}",
+                 "projection", "{", "_id", BCON_INT32(1), "}",
+                 "batchSize", BCON_INT32(INBOX_MONGO_UNPARK_CAMPAIGNS),
+                 "singleBatch", BCON_BOOL(true)),
+        &batch, err);
+
+    if (rc == INBOX_OK) {
+        rc = inbox_mongo_batch_each(&batch, inbox_mongo_oid_add, &campaigns,
+                                    err);
+    }
+
+    bson_destroy(&batch);
+
+    if (rc != INBOX_OK || bson_empty(&campaigns)) {
+        bson_destroy(&campaigns);
+        return rc;
+    }
+
+    bson_init(&people);
+    for (i = 0; i < n; i++) {
+        bson_uint32_to_string((uint32_t) i, &k, key, sizeof(key));
+        BSON_APPEND_OID(&people, k, &contacts[i]);
+    }
+
+    /* held by dispatch */
+    bson_init(&held);
+    BSON_APPEND_DOCUMENT_BEGIN(&held, "campaign_id", &in);
+    BSON_APPEND_ARRAY(&in, "$in", &campaigns);
+    bson_append_document_end(&held, &in);
+    if (n > 0) {
+        BSON_APPEND_DOCUMENT_BEGIN(&held, "contact_id", &in);
+        BSON_APPEND_ARRAY(&in, "$in", &people);
+        bson_append_document_end(&held, &in);
+    }
+    BSON_APPEND_UTF8(&held, "state",
+                     inbox_recipient_state_name(INBOX_RECIPIENT_WAITING));
+    BSON_APPEND_NULL(&held, "message_id");
+
+    rc = inbox_mongo_run_simple(ms,
+        BCON_NEW("update", BCON_UTF8("campaign_recipients"),
+                 "updates", "[", "{",
+                     "q", BCON_DOCUMENT(&held),
+                     "u", "{", "$set", "{",
+                         "due_at", BCON_DATE_TIME(0),
+                     "}", "}",
+                     "multi", BCON_BOOL(true),
+                 "}", "]",
+                 "ordered", BCON_BOOL(true)),
+        err);
+    bson_destroy(&held);
+
+    /* put off by a claim: their recipients wait, with a message */
+    bson_init(&put_off);
+    BSON_APPEND_UTF8(&put_off, "recipient.state",
+                     inbox_recipient_state_name(INBOX_RECIPIENT_WAITING));
+    if (n > 0) {
+        BSON_APPEND_DOCUMENT_BEGIN(&put_off, "recipient.contact_id", &in);
+        BSON_APPEND_ARRAY(&in, "$in", &people);
+        bson_append_document_end(&put_off, &in);
+    }
+
+    do {
+        found = 0;
+
+        if (rc != INBOX_OK) {
+            break;
+        }
+
+        bson_init(&batch);
+        rc = inbox_mongo_run_cursor(ms,
+            BCON_NEW("aggregate", BCON_UTF8("outbox"),
+                     "pipeline", "[",
+                         "{", "$match", "{",
+                             "priority", BCON_INT32(INBOX_OUTBOX_BULK),
+                             "due_at", "{",
+                                 "$gt", BCON_DATE_TIME(now),
+                                 "$lt", BCON_DATE_TIME(INBOX_OUTBOX_PARKED),
+                             "}",
+                             "campaign_id", "{",
+                                 "$in", BCON_ARRAY(&campaigns),
+                             "}",
+                             "lease_until", BCON_NULL,
+                         "}", "}",
+                         "{", "$lookup", "{",
+                             "from", BCON_UTF8("campaign_recipients"),
+                             "localField", BCON_UTF8("message_id"),
+                             "foreignField", BCON_UTF8("message_id"),
+                             "as", BCON_UTF8("recipient"),
+                         "}", "}",
+                         "{", "$match", BCON_DOCUMENT(&put_off), "}",
+                         "{", "$limit",
+                             BCON_INT32(INBOX_MONGO_UNPARK_BATCH), "}",
+                         "{", "$project", "{", "_id", BCON_INT32(1), "}", "}",
+                     "]",
+                     "cursor", "{", "}"),
+            &batch, err);
+
+        bson_init(&ids);
+
+        if (rc == INBOX_OK) {
+            rc = inbox_mongo_batch_each(&batch, inbox_mongo_oid_add, &ids,
+                                        err);
+        }
+
+        bson_destroy(&batch);
+        found = bson_count_keys(&ids);
+
+        if (rc == INBOX_OK && found > 0) {
+            /* made due now, which the next look leaves out */
+            rc = inbox_mongo_run_simple(ms,
+                BCON_NEW("update", BCON_UTF8("outbox"),
+                         "updates", "[", "{",
+                             "q", "{",
+                                 "_id", "{", "$in", BCON_ARRAY(&ids), "}",
+                                 "due_at", "{",
+                                     "$gt", BCON_DATE_TIME(now),
+                                 "}",
+                                 "lease_until", BCON_NULL,
+                             "}",
+                             "u", "{", "$set", "{",
+                                 "due_at", BCON_DATE_TIME(now),
+                             "}", "}",
+                             "multi", BCON_BOOL(true),
+                         "}", "]",
+                         "ordered", BCON_BOOL(true)),
+                err);
+        }
+
+        bson_destroy(&ids);
+
+    } while (found == INBOX_MONGO_UNPARK_BATCH);
+
+    bson_destroy(&put_off);
+    bson_destroy(&people);
+    bson_destroy(&campaigns);
+
+    return rc;
 }

@@ -162,5 +162,13 @@ inbox_mongo_settings_update(inbox_store_t *store, const char *org_id,
 
     bson_destroy(&value);
 
+    /* after the write: a claim or dispatch that read the settings before
+     * it and holds a message after this (a narrow race, no transaction)
+     * holds it until the opening it read */
+    if (rc == INBOX_OK && inbox_settings_edit_moves_quiet_hours(edit)) {
+        rc = inbox_mongo_outbox_unpark_quiet(ms, &org, NULL, 0,
+                                             inbox_mongo_now(ms), err);
+    }
+
     return rc;
 }

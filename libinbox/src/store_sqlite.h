@@ -157,6 +157,10 @@ typedef enum {
     INBOX_SQL_OUTBOX_PARK,
     INBOX_SQL_OUTBOX_UNPARK,
     INBOX_SQL_OUTBOX_UNPARK_ORG,
+    INBOX_SQL_OUTBOX_UNPARK_QUIET,
+    INBOX_SQL_OUTBOX_UNPARK_QUIET_ORG,
+    INBOX_SQL_RECIPIENTS_UNHOLD,
+    INBOX_SQL_RECIPIENTS_UNHOLD_ORG,
     INBOX_SQL_RECIPIENT_CANCEL,
     INBOX_SQL_RECIPIENT_WAITS,
     INBOX_SQL_OUTBOX_DONE,
@@ -549,6 +553,13 @@ inbox_status_t inbox_sqlite_outbox_unpark(inbox_sqlite_conn_t *conn,
  * transaction. */
 inbox_status_t inbox_sqlite_outbox_unpark_org(inbox_sqlite_conn_t *conn,
     int64_t org, int64_t now, inbox_error_t *err);
+/* The organization's campaign messages waiting for their recipients'
+ * quiet hours (contact 0), or one contact's, due again (outbox entries at
+ * now, recipients dispatch held at once): the window or a clock changed,
+ * and the next claim or dispatch holds them for the rule as it is now;
+ * inside the caller's transaction. */
+inbox_status_t inbox_sqlite_outbox_unpark_quiet(inbox_sqlite_conn_t *conn,
+    int64_t org, int64_t contact, int64_t now, inbox_error_t *err);
 
 /* campaigns and polls (store_sqlite_campaigns.c) */
 /* Inside ingest's transaction: an inbound message (message, at, body)

@@ -43,8 +43,8 @@ static inbox_status_t inbox_sqlite_contact_read(sqlite3_stmt *stmt,
 static inbox_status_t inbox_sqlite_contact_rename(inbox_sqlite_conn_t *conn,
     int64_t id, const char *name, inbox_error_t *err);
 static inbox_status_t inbox_sqlite_contact_timezone(
-    inbox_sqlite_conn_t *conn, int64_t id, const char *timezone,
-    inbox_error_t *err);
+    inbox_sqlite_conn_t *conn, int64_t org, int64_t id, const char *timezone,
+    int held, inbox_error_t *err);
 static inbox_status_t inbox_sqlite_contact_tags(inbox_sqlite_conn_t *conn,
     int64_t org, int64_t id, const inbox_tags_t *tags, int replace,
     inbox_error_t *err);
@@ -322,16 +322,19 @@ inbox_sqlite_contact_rename(inbox_sqlite_conn_t *conn, int64_t id,
 }
 
 
-/* The contact's time zone for quiet hours; "" none (NULL). */
+/* The contact's time zone for quiet hours; "" none (NULL).  A contact
+ * that may have messages held (held) and whose zone changed has them
+ * looked at again on its new clock. */
 static inbox_status_t
-inbox_sqlite_contact_timezone(inbox_sqlite_conn_t *conn, int64_t id,
-    const char *timezone, inbox_error_t *err)
+inbox_sqlite_contact_timezone(inbox_sqlite_conn_t *conn, int64_t org,
+    int64_t id, const char *timezone, int held, inbox_error_t *err)
 {
     int            rc;
     sqlite3_stmt  *stmt;
 
     stmt = inbox_sqlite_stmt(conn, INBOX_SQL_CONTACT_TIMEZONE,
-        "UPDATE contacts SET timezone = nullif(?2, '') WHERE id = ?1", err);
+        "UPDATE contacts SET timezone = nullif(?2, '')"
+        " WHERE id = ?1 AND timezone IS NOT nullif(?2, '')", err);
     if (stmt == NULL) {
         return err->code;
     }
@@ -344,6 +347,11 @@ inbox_sqlite_contact_timezone(inbox_sqlite_conn_t *conn, int64_t id,
 
     if (rc != SQLITE_DONE) {
         return inbox_sqlite_fail(conn, rc, err);
+    }
+
+    if (held && sqlite3_changes(conn->db) > 0) {
+        return inbox_sqlite_outbox_unpark_quiet(conn, org, id, inbox_now_ms(),
+                                                err);
     }
 
     return INBOX_OK;
@@ -475,8 +483,8 @@ inbox_sqlite_contact_create(inbox_store_t *store, const char *org_id,
     }
 
     if (edit->set_timezone) {
-        status = inbox_sqlite_contact_timezone(conn, id, edit->timezone,
-                                               err);
+        status = inbox_sqlite_contact_timezone(conn, org, id,
+                                               edit->timezone, 0, err);
         if (status != INBOX_OK) {
             goto failed;
         }
@@ -575,8 +583,8 @@ inbox_sqlite_contact_update(inbox_store_t *store, const char *org_id,
     }
 
     if (edit->set_timezone) {
-        status = inbox_sqlite_contact_timezone(conn, id, edit->timezone,
-                                               err);
+        status = inbox_sqlite_contact_timezone(conn, org, id,
+                                               edit->timezone, 1, err);
         if (status != INBOX_OK) {
             goto failed;
         }
@@ -987,7 +995,7 @@ inbox_sqlite_contacts_import(inbox_store_t *store, const char *org_id,
     const inbox_contact_row_t *rows, size_t n, inbox_import_count_t *count,
     inbox_event_list_t *events, inbox_error_t *err)
 {
-    int                            rc, renamed, tagged;
+    int                            rc, found, renamed, tagged;
     char                          *name;
     size_t                         i, nchanged, pushed;
     int64_t                        org, id, now, first_new, changes;
@@ -1048,7 +1056,9 @@ inbox_sqlite_contacts_import(inbox_store_t *store, const char *org_id,
             goto failed;
         }
 
-        if (id != 0) {
+        found = (id != 0);
+
+        if (found) {
             count->updated++;
 
             if (rows[i].name != NULL) {
@@ -1112,8 +1122,9 @@ inbox_sqlite_contacts_import(inbox_store_t *store, const char *org_id,
         tagged = sqlite3_total_changes64(conn->db) != changes;
 
         if (rows[i].timezone[0] != '\0') {
-            status = inbox_sqlite_contact_timezone(conn, id,
-                                                   rows[i].timezone, err);
+            status = inbox_sqlite_contact_timezone(conn, org, id,
+                                                   rows[i].timezone, found,
+                                                   err);
             if (status != INBOX_OK) {
                 goto failed;
             }

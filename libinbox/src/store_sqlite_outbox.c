@@ -2173,6 +2173,93 @@ inbox_sqlite_outbox_unpark_org(inbox_sqlite_conn_t *conn, int64_t org,
 }
 
 
+/*
+ * The campaign messages held for quiet hours by a rule since changed: an
+ * organization's (contact 0) or a contact's, in its campaigns that may
+ * still send.  Those a claim put off are due now (the outbox's clock),
+ * those dispatch held due on any clock (the campaigns' may be a
+ * rehearsal's, behind this one); their recipients stay counted waiting
+ * until a claim or dispatch, reading the rule as it is now, holds them
+ * again or sends them.  A parked entry stays parked.
+ */
+inbox_status_t
+inbox_sqlite_outbox_unpark_quiet(inbox_sqlite_conn_t *conn, int64_t org,
+    int64_t contact, int64_t now, inbox_error_t *err)
+{
+    sqlite3_stmt  *stmt;
+
+    if (contact != 0) {
+        stmt = inbox_sqlite_stmt(conn, INBOX_SQL_OUTBOX_UNPARK_QUIET,
+            "UPDATE outbox SET due_at = ?2"
+            " WHERE priority = ?3 AND due_at > ?2 AND due_at <> ?4"
+            " AND message_id IN (SELECT r.message_id FROM campaigns c"
+            "   JOIN campaign_recipients r ON r.campaign_id = c.id"
+            "   AND r.contact_id = ?5"
+            "   WHERE c.org_id = ?1 AND c.status IN ('sending', 'paused')"
+            "   AND r.state = 'waiting_quiet_hours'"
+            "   AND r.message_id IS NOT NULL)", err);
+    } else {
+        stmt = inbox_sqlite_stmt(conn, INBOX_SQL_OUTBOX_UNPARK_QUIET_ORG,
+            "UPDATE outbox SET due_at = ?2"
+            " WHERE priority = ?3 AND due_at > ?2 AND due_at <> ?4"
+            " AND message_id IN (SELECT r.message_id FROM campaigns c"
+            "   JOIN campaign_recipients r ON r.campaign_id = c.id"
+            "   WHERE c.org_id = ?1 AND c.status IN ('sending', 'paused')"
+            "   AND r.state IN ('due', 'waiting_quiet_hours')"
+            "   AND r.state = 'waiting_quiet_hours'"
+            "   AND r.message_id IS NOT NULL)", err);
+    }
+    if (stmt == NULL) {
+        return err->code;
+    }
+
+    sqlite3_bind_int64(stmt, 1, org);
+    sqlite3_bind_int64(stmt, 2, now);
+    sqlite3_bind_int(stmt, 3, INBOX_OUTBOX_BULK);
+    sqlite3_bind_int64(stmt, 4, INBOX_OUTBOX_PARKED);
+    if (contact != 0) {
+        sqlite3_bind_int64(stmt, 5, contact);
+    }
+
+    if (!inbox_sqlite_step_done(stmt)) {
+        return inbox_sqlite_fail(conn, sqlite3_errcode(conn->db), err);
+    }
+
+    /* (campaign_id, contact_id) finds a contact's, the due index the
+     * organization's */
+    if (contact != 0) {
+        stmt = inbox_sqlite_stmt(conn, INBOX_SQL_RECIPIENTS_UNHOLD,
+            "UPDATE campaign_recipients SET due_at = 0"
+            " WHERE campaign_id IN (SELECT id FROM campaigns"
+            "   WHERE org_id = ?1 AND status IN ('sending', 'paused'))"
+            " AND contact_id = ?2 AND state = 'waiting_quiet_hours'"
+            " AND message_id IS NULL", err);
+    } else {
+        stmt = inbox_sqlite_stmt(conn, INBOX_SQL_RECIPIENTS_UNHOLD_ORG,
+            "UPDATE campaign_recipients SET due_at = 0"
+            " WHERE campaign_id IN (SELECT id FROM campaigns"
+            "   WHERE org_id = ?1 AND status IN ('sending', 'paused'))"
+            " AND state IN ('due', 'waiting_quiet_hours')"
+            " AND state = 'waiting_quiet_hours' AND message_id IS NULL",
+            err);
+    }
+    if (stmt == NULL) {
+        return err->code;
+    }
+
+    sqlite3_bind_int64(stmt, 1, org);
+    if (contact != 0) {
+        sqlite3_bind_int64(stmt, 2, contact);
+    }
+
+    if (!inbox_sqlite_step_done(stmt)) {
+        return inbox_sqlite_fail(conn, sqlite3_errcode(conn->db), err);
+    }
+
+    return INBOX_OK;
+}
+
+
 /* The recipient of a campaign's message (if any) put off for quiet
  * hours (waits 1: counted waiting for them), or claimed again (waits 0:
  * counted queued). */

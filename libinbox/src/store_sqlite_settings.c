@@ -4,6 +4,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <inbox/clock.h>
 #include <inbox/settings.h>
 #include "store_sqlite.h"
 
@@ -161,6 +162,12 @@ inbox_sqlite_settings_update(inbox_store_t *store, const char *org_id,
     inbox_sqlite_bind_text(stmt, 10, edit->support_contact);
 
     status = inbox_sqlite_settings_row(conn, stmt, settings, err);
+
+    if (status == INBOX_OK && inbox_settings_edit_moves_quiet_hours(edit)) {
+        status = inbox_sqlite_outbox_unpark_quiet(conn, org, 0,
+                                                  inbox_now_ms(), err);
+    }
+
     if (status != INBOX_OK) {
         inbox_sqlite_rollback(conn);
         return status;

@@ -8426,6 +8426,88 @@ TEST(quiet_hours_hold_each_recipient_on_its_own_clock)
 }
 
 
+/*
+ * Recipients held for quiet hours wait for the rule as it is now: a
+ * window set by mistake and put right, a contact's clock changed (by a
+ * PATCH or an import) has them looked at again, not kept until the
+ * opening the old rule gave; a window made longer holds them longer.
+ */
+TEST(held_recipients_wait_for_quiet_hours_as_they_are_now)
+{
+    char                       a[INBOX_ID_MAX], b[INBOX_ID_MAX];
+    char                       c[INBOX_ID_MAX], id[INBOX_ID_MAX];
+    int64_t                    at;
+    fixture_t                  f;
+    progress_t                 p;
+    inbox_contact_row_t        row;
+    inbox_import_count_t       count;
+    inbox_settings_edit_t      edit;
+    inbox_campaign_dispatch_t  d;
+
+    FIXTURE(&f);
+
+    CHECK_INT(person(&f, ALICE, NULL, "America/New_York", a), 0);
+    CHECK_INT(person(&f, BOB, NULL, "America/New_York", b), 0);
+    CHECK_INT(person(&f, CAROL, NULL, "America/New_York", c), 0);
+    CHECK_INT(inbox_store_credits_grant(f.store, f.org, 10, NULL), INBOX_OK);
+    CHECK_INT(campaign_new(&f, NULL, id), 0);
+
+    /* 2026-01-02T02:00Z, 21:00 in New York: all held until 08:00 */
+    at = T0 + 26 * HOUR;
+    CHECK_INT(campaign_do(&f, id, INBOX_CAMPAIGN_SEND, at), INBOX_OK);
+    d = dispatch(&f, at, 10);
+    CHECK_INT(d.handed, 0);
+    CHECK_INT(d.waiting, 3);
+
+    /* made longer, to 10:00: still held, whatever they were due at */
+    memset(&edit, 0, sizeof(edit));
+    CHECK_INT(inbox_settings_set_quiet_hours(&edit, "21:00", "10:00", NULL),
+              INBOX_OK);
+    CHECK_INT(inbox_store_settings_update(f.store, f.org, &edit, NULL,
+                                          NULL), INBOX_OK);
+    CHECK_INT(dispatch(&f, T0 + 27 * HOUR, 10).handed, 0);
+    CHECK_INT(campaign_now(&f, id).counts.waiting_quiet_hours, 3);
+
+    /* put right to 06:00; Bob is in Tokyo (an import says so), Carol in
+     * London (a PATCH) */
+    CHECK_INT(inbox_settings_set_quiet_hours(&edit, "21:00", "06:00", NULL),
+              INBOX_OK);
+    CHECK_INT(inbox_store_settings_update(f.store, f.org, &edit, NULL,
+                                          NULL), INBOX_OK);
+    memset(&row, 0, sizeof(row));
+    snprintf(row.phone, sizeof(row.phone), "%s", BOB);
+    snprintf(row.timezone, sizeof(row.timezone), "Asia/Tokyo");
+    CHECK_INT(inbox_store_contacts_import(f.store, f.org, &row, 1, &count,
+                                          NULL, NULL), INBOX_OK);
+    CHECK_INT(inbox_store_contact_timezone_set(f.store, f.org, c,
+                                               "Europe/London", NULL),
+              INBOX_OK);
+
+    /* 04:00Z: 13:00 in Tokyo, Bob's goes; 23:00 in New York, 04:00 in
+     * London, the others wait */
+    at = T0 + 28 * HOUR;
+    d = dispatch(&f, at, 10);
+    CHECK_INT(d.handed, 1);
+    CHECK_INT(d.waiting, 2);
+    CHECK_INT(carrier_takes_all(&f, at), 1);
+
+    /* 06:00 in London, then in New York (11:00Z), not 08:00 */
+    CHECK_INT(dispatch(&f, T0 + 30 * HOUR - MINUTE, 10).handed, 0);
+    at = T0 + 30 * HOUR;
+    CHECK_INT(dispatch(&f, at, 10).handed, 1);
+    CHECK_INT(carrier_takes_all(&f, at), 1);
+    CHECK_INT(dispatch(&f, T0 + 35 * HOUR - MINUTE, 10).handed, 0);
+    d = dispatch_sent(&f, T0 + 35 * HOUR, 10);
+    CHECK_INT(d.handed, 1);
+    CHECK_INT(d.finished, 1);
+    p = campaign_now(&f, id);
+    CHECK_INT(p.counts.waiting_quiet_hours, 0);
+    CHECK_INT(p.status, INBOX_CAMPAIGN_DONE);
+
+    fixture_close(&f);
+}
+
+
 /* Recipients are due at the campaign's send time, also one gone by when
  * it is sent: a dispatch on a clock of its own (the sender's
  * --clock-file) at that time hands them over. */
@@ -8963,6 +9045,74 @@ TEST(a_campaign_message_claimed_in_its_recipients_quiet_hours_waits)
     p = campaign_now(&f, id);
     CHECK_INT(p.counts.waiting_quiet_hours, 0);
     CHECK_INT(p.counts.queued, 1);
+
+    fixture_close(&f);
+}
+
+
+/*
+ * A campaign message a claim put off for quiet hours waits for them as
+ * they are now: the organization's window made shorter (or its zone, or
+ * its recipient's, changed) has it claimed when the new one opens.  The
+ * claims run on the real clock, quiet hours on a rehearsal's.
+ */
+TEST(a_put_off_campaign_message_waits_for_quiet_hours_as_they_are_now)
+{
+    char                   a[INBOX_ID_MAX], id[INBOX_ID_MAX];
+    int64_t                evening, night, now;
+    fixture_t              f;
+    inbox_outbox_batch_t   batch;
+    inbox_settings_edit_t  edit;
+
+    FIXTURE(&f);
+
+    CHECK_INT(person(&f, ALICE, NULL, "America/New_York", a), 0);
+    CHECK_INT(inbox_store_credits_grant(f.store, f.org, 10, NULL), INBOX_OK);
+    CHECK_INT(campaign_new(&f, NULL, id), 0);
+
+    /* handed over at 20:00 in New York, paused, resumed at 22:00: put
+     * off until 08:00, ten hours on */
+    evening = T0 + 25 * HOUR;
+    CHECK_INT(campaign_do(&f, id, INBOX_CAMPAIGN_SEND, evening), INBOX_OK);
+    CHECK_INT(dispatch(&f, evening, 10).handed, 1);
+    CHECK_INT(campaign_do(&f, id, INBOX_CAMPAIGN_PAUSE, evening + 1),
+              INBOX_OK);
+    CHECK_INT(claim(&f, evening + 2, 10, &batch), 0);
+    inbox_outbox_batch_free(&batch);
+    night = T0 + 27 * HOUR;
+    CHECK_INT(campaign_do(&f, id, INBOX_CAMPAIGN_RESUME, night), INBOX_OK);
+    now = inbox_now_ms();
+    CHECK_INT(inbox_store_outbox_claim(f.store, now, night, 10, 0,
+                                       INBOX_OUTBOX_BULK, &batch, NULL),
+              INBOX_OK);
+    CHECK_INT(batch.count, 0);
+    inbox_outbox_batch_free(&batch);
+    CHECK_INT(campaign_now(&f, id).counts.waiting_quiet_hours, 1);
+
+    /* the window put right to 06:00: at 05:59 it waits a minute more */
+    memset(&edit, 0, sizeof(edit));
+    CHECK_INT(inbox_settings_set_quiet_hours(&edit, "21:00", "06:00", NULL),
+              INBOX_OK);
+    CHECK_INT(inbox_store_settings_update(f.store, f.org, &edit, NULL,
+                                          NULL), INBOX_OK);
+    now = inbox_now_ms();
+    CHECK_INT(inbox_store_outbox_claim(f.store, now, T0 + 35 * HOUR - MINUTE,
+                                       10, 0, INBOX_OUTBOX_BULK, &batch,
+                                       NULL), INBOX_OK);
+    CHECK_INT(batch.count, 0);
+    inbox_outbox_batch_free(&batch);
+    CHECK_INT(campaign_now(&f, id).counts.waiting_quiet_hours, 1);
+
+    CHECK_INT(inbox_store_outbox_claim(f.store, now + MINUTE, T0 + 35 * HOUR,
+                                       10, 0, INBOX_OUTBOX_BULK, &batch,
+                                       NULL), INBOX_OK);
+    CHECK_INT(batch.count, 1);
+    if (batch.count == 1) {
+        CHECK_INT(batch.items[0].attempt, 1);
+        CHECK_STR(batch.items[0].campaign_id, id);
+    }
+    inbox_outbox_batch_free(&batch);
+    CHECK_INT(campaign_now(&f, id).counts.queued, 1);
 
     fixture_close(&f);
 }

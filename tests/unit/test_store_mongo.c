@@ -1274,10 +1274,12 @@ TEST(contacts_import)
     memset(rows, 0, sizeof(rows));
     memset(&events, 0, sizeof(events));
 
-    /* an existing contact renamed and tagged ("vip" it has as "VIP"), a
-     * new one, and the new one again */
+    /* an existing contact renamed, tagged ("vip" it has as "VIP") and
+     * given a zone (what waits for its quiet hours is looked for), a new
+     * one, and the new one again */
     snprintf(rows[0].phone, sizeof(rows[0].phone), "+15551230001");
     rows[0].name = strdup("Ann Lee");
+    snprintf(rows[0].timezone, sizeof(rows[0].timezone), "Europe/Lisbon");
     inbox_tags_add(&rows[0].tags, "vip", 3, NULL);
     inbox_tags_add(&rows[0].tags, "Fall", 4, NULL);
     snprintf(rows[1].phone, sizeof(rows[1].phone), "+15551230009");
@@ -1292,17 +1294,18 @@ TEST(contacts_import)
         " \"Spring\"], \"conversation_id\": " OID(CONV_ID) "}");
     fake.replies[1] = "{\"ok\": 1, \"n\": 3, \"nModified\": 2, \"upserted\":"
                       " [{\"index\": 1, \"_id\": " OID(GEN_1) "}]}";
-    /* the renamed contact pushed: it and its thread read, its event */
-    fake.replies[3] = CURSOR("{\"_id\": " OID(CONTACT_ID) ", \"phone\":"
+    /* [2]: no campaign sending waits for Ann's quiet hours; the renamed
+     * contact pushed: it and its thread read, its event */
+    fake.replies[4] = CURSOR("{\"_id\": " OID(CONTACT_ID) ", \"phone\":"
         " \"+15551230001\", \"name\": \"Ann Lee\", \"tags\": [\"VIP\","
         " \"Spring\", \"Fall\"], \"conversation_id\": " OID(CONV_ID) "}");
-    fake.replies[4] = CURSOR("{\"_id\": " OID(CONV_ID) ", \"org_id\": "
+    fake.replies[5] = CURSOR("{\"_id\": " OID(CONV_ID) ", \"org_id\": "
         OID(ORG_ID) ", \"contact\": {\"id\": " OID(CONTACT_ID) ", \"name\":"
         " \"Ann Lee\", \"phone\": \"+15551230001\", \"opted_out\":"
         " false}, \"last_message\": null, \"last_activity_at\": " DATE(NOW)
         ", \"unread_count\": {\"$numberLong\": \"0\"}, \"archived\": false,"
         " \"starred\": false}");
-    fake.replies[5] = "{\"ok\": 1, \"value\": {\"_id\": " OID(ORG_ID)
+    fake.replies[6] = "{\"ok\": 1, \"value\": {\"_id\": " OID(ORG_ID)
                       ", \"seq\": {\"$numberLong\": \"14\"}, \"epoch\":"
                       " \"a1b2c3d4e5f60708\"}}";
 
@@ -2622,8 +2625,15 @@ TEST(settings_get_and_update)
                       " \"quiet_start\": 1230, \"quiet_end\": 540,"
                       " \"business_name\": null,"
                       " \"support_contact\": \"+15550009999\"}}";
+    /* new quiet hours: the campaign sending has its held recipients and
+     * its entries put off by a claim looked at again */
+    fake.replies[1] = CURSOR("{\"_id\": " OID("64f1a0000000000000000f01")
+                             "}");
+    fake.replies[3] = CURSOR("{\"_id\": " OID("64f1a0000000000000000a11")
+                             "}");
     CHECK_INT(inbox_store_settings_update(store, ORG_ID, &edit, &s, &err),
               INBOX_OK);
+    CHECK_INT(fake.commands, 5);
     golden_check(&fake, "settings_update");
     CHECK_INT(s.quiet_start, 20 * 60 + 30);
     CHECK_INT(s.quiet_end, 9 * 60);
@@ -5982,11 +5992,16 @@ TEST(contact_campaigns_and_timezone)
     fake_reset(&fake);
     fake.replies[0] = "{\"ok\": 1, \"value\": " CONTACT_DOC_TOKYO "}";
     fake.replies[1] = "{\"ok\": 1, \"value\": " CONTACT_DOC_TOKYO "}";
+    fake.replies[2] = CURSOR("{\"_id\": " OID(CAMPAIGN_ID) "}");
+    fake.replies[4] = CURSOR("{\"_id\": " OID("64f1a0000000000000000a11")
+                             "}");
     CHECK_INT(inbox_store_contact_timezone_set(store, ORG_ID, CONTACT_ID,
                                                "Asia/Tokyo", &err), INBOX_OK);
     CHECK_INT(inbox_store_contact_timezone_set(store, ORG_ID, CONTACT_ID, "",
                                                &err), INBOX_OK);
-    CHECK_INT(fake.commands, 2);
+    /* the first changed nothing; the second its clock: in the campaign
+     * sending, its recipient held and its entry put off are due again */
+    CHECK_INT(fake.commands, 6);
     golden_check(&fake, "contact_timezone_set");
 
     /* not a zone: nothing asked */

@@ -91,6 +91,11 @@ inbox_status_t inbox_settings_set_support_contact(
 inbox_status_t inbox_settings_edit_check(const inbox_settings_edit_t *edit,
     inbox_error_t *err);
 
+/* 1 when the edit sets the time zone or the quiet hours: when quiet
+ * hours end for the organization's recipients may move, and what waits
+ * for them is looked at again (the store makes it due). */
+int inbox_settings_edit_moves_quiet_hours(const inbox_settings_edit_t *edit);
+
 /* The defaults for an organization named org_name (a backend reads its
  * settings over them: what it has not stored stays the default). */
 void inbox_settings_defaults(inbox_settings_t *settings,

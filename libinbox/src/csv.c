@@ -17,6 +17,7 @@ enum {
 
 
 static int inbox_csv_put(inbox_csv_t *csv, char c);
+static int inbox_csv_fields_grow(inbox_csv_t *csv);
 static int inbox_csv_field_end(inbox_csv_t *csv);
 static int inbox_csv_record_end(inbox_csv_t *csv);
 
@@ -37,7 +38,14 @@ void
 inbox_csv_free(inbox_csv_t *csv)
 {
     free(csv->buf);
+    free(csv->starts);
+    free(csv->lens);
+    free(csv->fields);
     csv->buf = NULL;
+    csv->starts = NULL;
+    csv->lens = NULL;
+    csv->fields = NULL;
+    csv->fields_cap = 0;
 }
 
 
@@ -74,6 +82,43 @@ inbox_csv_put(inbox_csv_t *csv, char c)
 }
 
 
+/* Room for twice as many fields, up to INBOX_CSV_FIELDS_MAX: a file of
+ * a few columns never holds the places of a thousand. */
+static int
+inbox_csv_fields_grow(inbox_csv_t *csv)
+{
+    size_t        cap, *starts, *lens;
+    const char  **fields;
+
+    cap = csv->fields_cap ? csv->fields_cap * 2 : 16;
+    if (cap > INBOX_CSV_FIELDS_MAX) {
+        cap = INBOX_CSV_FIELDS_MAX;
+    }
+
+    starts = realloc(csv->starts, cap * sizeof(size_t));
+    if (starts == NULL) {
+        return -1;
+    }
+    csv->starts = starts;
+
+    lens = realloc(csv->lens, cap * sizeof(size_t));
+    if (lens == NULL) {
+        return -1;
+    }
+    csv->lens = lens;
+
+    fields = realloc(csv->fields, cap * sizeof(const char *));
+    if (fields == NULL) {
+        return -1;
+    }
+    csv->fields = fields;
+
+    csv->fields_cap = cap;
+
+    return 0;
+}
+
+
 /* NUL-terminates the field and starts the next one. */
 static int
 inbox_csv_field_end(inbox_csv_t *csv)
@@ -86,14 +131,24 @@ inbox_csv_field_end(inbox_csv_t *csv)
 
     if (csv->count == INBOX_CSV_FIELDS_MAX) {
         /* a spreadsheet's used range adds empty columns: those are
-         * dropped, anything in them is a record we cannot hold */
+         * dropped unseen, the others counted; their bytes stay, as
+         * the line's length counts them */
         if (csv->len > csv->field) {
-            csv->too_long = 1;
+            csv->dropped++;
+            csv->field = csv->len;
         }
         return 0;
     }
 
+    if (csv->count == csv->fields_cap) {
+        rc = inbox_csv_fields_grow(csv);
+        if (rc != 0) {
+            return rc;
+        }
+    }
+
     csv->starts[csv->count] = csv->field;
+    csv->lens[csv->count] = csv->len - csv->field;
     rc = inbox_csv_put(csv, '\0');
     if (rc != 0 || csv->too_long) {
         return rc;
@@ -110,7 +165,7 @@ static int
 inbox_csv_record_end(inbox_csv_t *csv)
 {
     int                 rc;
-    size_t              i, start, end;
+    size_t              i;
     inbox_csv_record_t  rec;
 
     rc = 0;
@@ -128,13 +183,15 @@ inbox_csv_record_end(inbox_csv_t *csv)
 
         if (!csv->too_long) {
             rec.count = csv->count;
+            rec.dropped = csv->dropped;
 
+            /* the buffer may have moved since the fields began */
             for (i = 0; i < csv->count; i++) {
-                start = csv->starts[i];
-                end = (i + 1 < csv->count) ? csv->starts[i + 1] : csv->len;
-                rec.fields[i] = csv->buf + start;
-                rec.lens[i] = end - start - 1;
+                csv->fields[i] = csv->buf + csv->starts[i];
             }
+
+            rec.fields = csv->fields;
+            rec.lens = csv->lens;
         }
 
         rc = csv->fn(csv->ctx, &rec);
@@ -143,6 +200,7 @@ inbox_csv_record_end(inbox_csv_t *csv)
     csv->len = 0;
     csv->field = 0;
     csv->count = 0;
+    csv->dropped = 0;
     csv->too_long = 0;
     csv->empty = 1;
     csv->record_line = csv->line;

@@ -6,11 +6,12 @@
  * field in double quotes (spaces before the quote are dropped) may hold
  * commas, line breaks and "" for a quote.  A UTF-8 byte order mark
  * before the first record is skipped (spreadsheets write one).  A record
- * longer than INBOX_CSV_RECORD_MAX bytes, or with something in a field
- * past the INBOX_CSV_FIELDS_MAXth (empty ones there are dropped), is
+ * may have up to INBOX_CSV_FIELDS_MAX fields (an Outlook export has 88,
+ * a CRM's more); past that they are dropped, and those with something in
+ * them counted.  A record longer than INBOX_CSV_RECORD_MAX bytes is
  * handed over with too_long set and no fields, so one bad line cannot
- * take the memory of a whole upload.  Bytes are not checked for UTF-8
- * here.
+ * take the memory of a whole upload: a reader holds at most one record
+ * and its fields' places.  Bytes are not checked for UTF-8 here.
  */
 #ifndef INBOX_CSV_H
 #define INBOX_CSV_H
@@ -18,16 +19,17 @@
 #include <stddef.h>
 
 #define INBOX_CSV_RECORD_MAX  (64 * 1024)
-#define INBOX_CSV_FIELDS_MAX  64
+#define INBOX_CSV_FIELDS_MAX  1024
 
 typedef struct {
-    size_t        line;         /* the line the record starts on, from 1 */
-    size_t        count;        /* fields */
-    const char   *fields[INBOX_CSV_FIELDS_MAX];   /* NUL-terminated */
-    size_t        lens[INBOX_CSV_FIELDS_MAX];
-    int           too_long;     /* over INBOX_CSV_RECORD_MAX, or a field
-                                   past INBOX_CSV_FIELDS_MAX holds
-                                   something */
+    size_t              line;       /* the line the record starts on,
+                                       from 1 */
+    size_t              count;      /* fields */
+    const char *const  *fields;     /* NUL-terminated */
+    const size_t       *lens;
+    size_t              dropped;    /* fields past INBOX_CSV_FIELDS_MAX
+                                       with something in them */
+    int                 too_long;   /* over INBOX_CSV_RECORD_MAX bytes */
 } inbox_csv_record_t;
 
 /* Returns 0 to go on, anything else to stop (inbox_csv_feed returns it). */
@@ -46,8 +48,12 @@ typedef struct {
     size_t                len;
     size_t                cap;
     size_t                field;         /* where the current field began */
-    size_t                starts[INBOX_CSV_FIELDS_MAX];
+    size_t               *starts;        /* the fields', in buf */
+    size_t               *lens;
+    const char          **fields;        /* handed over in a record */
+    size_t                fields_cap;
     size_t                count;
+    size_t                dropped;
     int                   too_long;
     int                   empty;         /* nothing in the record yet */
     int                   quoted_cr;     /* the last byte quoted was CR */

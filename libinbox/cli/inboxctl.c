@@ -168,9 +168,10 @@ static const ctl_command_t  ctl_commands[] = {
       "        the demo number's carrier is, e.g. the carrier simulator)" },
     { "contacts", "import", 2, "country", ctl_contacts_import,
       "contacts import ORG_ID FILE.csv [--country CC]   (a header row:\n"
-      "        phone, name, tags separated by \";\", timezone such as\n"
-      "        America/New_York; - reads stdin; numbers without +country\n"
-      "        are read as CC's, US by default)" },
+      "        phone, name or first name and last name, tags separated\n"
+      "        by \";\", timezone such as America/New_York; the report\n"
+      "        names the columns not imported; - reads stdin; numbers\n"
+      "        without +country are read as CC's, US by default)" },
     { "campaign", "create", 1, "name body tag all! send-at",
       ctl_campaign_create,
       "campaign create ORG_ID --name NAME --body TEXT (--all | --tag TAG\n"

@@ -27,8 +27,14 @@ struct inbox_import_s {
     int                      header;         /* the header was read */
     int                      col_phone;      /* -1: none */
     int                      col_name;
+    int                      col_first_name;
+    int                      col_last_name;
     int                      col_tags;
     int                      col_timezone;
+    char                    *ignored;        /* the header's names no
+                                                column goes by, each
+                                                NUL-terminated */
+    size_t                   ignored_len;
     char                     last_timezone[INBOX_TIMEZONE_MAX];
     size_t                   rows;
     inbox_contact_row_t     *batch;
@@ -46,6 +52,11 @@ static int inbox_import_header(inbox_import_t *im,
     const inbox_csv_record_t *rec);
 static void inbox_import_header_refused(inbox_import_t *im,
     const inbox_csv_record_t *rec);
+static const char *inbox_import_trim(const char *s, size_t *len);
+static int inbox_import_ignore(inbox_import_t *im,
+    const inbox_csv_record_t *rec, const char *name, size_t len);
+static inbox_status_t inbox_import_name(inbox_import_t *im,
+    const inbox_csv_record_t *rec, char **out, inbox_error_t *err);
 static int inbox_import_blank(const inbox_csv_record_t *rec);
 static int inbox_import_row(inbox_import_t *im,
     const inbox_csv_record_t *rec);
@@ -84,6 +95,8 @@ inbox_import_new(inbox_store_t *store, const char *org_id,
              default_country ? default_country : "US");
     im->col_phone = -1;
     im->col_name = -1;
+    im->col_first_name = -1;
+    im->col_last_name = -1;
     im->col_tags = -1;
     im->col_timezone = -1;
 
@@ -107,6 +120,7 @@ inbox_import_free(inbox_import_t *im)
     }
 
     inbox_csv_free(&im->csv);
+    free(im->ignored);
     free(im->batch);
     free(im->invalid);
     free(im);
@@ -215,6 +229,8 @@ inbox_import_record(void *ctx, const inbox_csv_record_t *rec)
 typedef enum {
     INBOX_IMPORT_PHONE,
     INBOX_IMPORT_NAME,
+    INBOX_IMPORT_FIRST_NAME,
+    INBOX_IMPORT_LAST_NAME,
     INBOX_IMPORT_TAGS,
     INBOX_IMPORT_TIMEZONE
 } inbox_import_column_t;
@@ -223,21 +239,29 @@ static const struct {
     const char             *name;
     inbox_import_column_t   column;
     const char             *field;      /* its name in an error */
+    const char             *label;      /* and in its message */
 } inbox_import_columns[] = {
-    { "phone",          INBOX_IMPORT_PHONE,     "phone" },
-    { "phone number",   INBOX_IMPORT_PHONE,     "phone" },
-    { "mobile",         INBOX_IMPORT_PHONE,     "phone" },
-    { "mobile number",  INBOX_IMPORT_PHONE,     "phone" },
-    { "mobile phone",   INBOX_IMPORT_PHONE,     "phone" },
-    { "cell",           INBOX_IMPORT_PHONE,     "phone" },
-    { "cell phone",     INBOX_IMPORT_PHONE,     "phone" },
-    { "telephone",      INBOX_IMPORT_PHONE,     "phone" },
-    { "name",           INBOX_IMPORT_NAME,      "name" },
-    { "full name",      INBOX_IMPORT_NAME,      "name" },
-    { "tags",           INBOX_IMPORT_TAGS,      "tags" },
-    { "tag",            INBOX_IMPORT_TAGS,      "tags" },
-    { "timezone",       INBOX_IMPORT_TIMEZONE,  "timezone" },
-    { "time zone",      INBOX_IMPORT_TIMEZONE,  "timezone" },
+    { "phone",         INBOX_IMPORT_PHONE,       "phone",      "phone" },
+    { "phone number",  INBOX_IMPORT_PHONE,       "phone",      "phone" },
+    { "mobile",        INBOX_IMPORT_PHONE,       "phone",      "phone" },
+    { "mobile number", INBOX_IMPORT_PHONE,       "phone",      "phone" },
+    { "mobile phone",  INBOX_IMPORT_PHONE,       "phone",      "phone" },
+    { "cell",          INBOX_IMPORT_PHONE,       "phone",      "phone" },
+    { "cell phone",    INBOX_IMPORT_PHONE,       "phone",      "phone" },
+    { "telephone",     INBOX_IMPORT_PHONE,       "phone",      "phone" },
+    { "name",          INBOX_IMPORT_NAME,        "name",       "name" },
+    { "full name",     INBOX_IMPORT_NAME,        "name",       "name" },
+    { "first name",    INBOX_IMPORT_FIRST_NAME,  "first_name", "first name" },
+    { "firstname",     INBOX_IMPORT_FIRST_NAME,  "first_name", "first name" },
+    { "given name",    INBOX_IMPORT_FIRST_NAME,  "first_name", "first name" },
+    { "last name",     INBOX_IMPORT_LAST_NAME,   "last_name",  "last name" },
+    { "lastname",      INBOX_IMPORT_LAST_NAME,   "last_name",  "last name" },
+    { "family name",   INBOX_IMPORT_LAST_NAME,   "last_name",  "last name" },
+    { "surname",       INBOX_IMPORT_LAST_NAME,   "last_name",  "last name" },
+    { "tags",          INBOX_IMPORT_TAGS,        "tags",       "tags" },
+    { "tag",           INBOX_IMPORT_TAGS,        "tags",       "tags" },
+    { "timezone",      INBOX_IMPORT_TIMEZONE,    "timezone",   "timezone" },
+    { "time zone",     INBOX_IMPORT_TIMEZONE,    "timezone",   "timezone" },
 };
 
 
@@ -248,6 +272,10 @@ inbox_import_column(inbox_import_t *im, inbox_import_column_t column)
     switch (column) {
     case INBOX_IMPORT_NAME:
         return &im->col_name;
+    case INBOX_IMPORT_FIRST_NAME:
+        return &im->col_first_name;
+    case INBOX_IMPORT_LAST_NAME:
+        return &im->col_last_name;
     case INBOX_IMPORT_TAGS:
         return &im->col_tags;
     case INBOX_IMPORT_TIMEZONE:
@@ -267,51 +295,112 @@ inbox_import_header(inbox_import_t *im, const inbox_csv_record_t *rec)
 
     im->header = 1;
 
-    for (i = 0; !rec->too_long && i < (int) rec->count; i++) {
-        s = rec->fields[i];
+    if (rec->too_long || rec->dropped > 0) {
+        inbox_import_header_refused(im, rec);
+        return 1;
+    }
+
+    for (i = 0; i < (int) rec->count; i++) {
         len = rec->lens[i];
-
-        while (len > 0 && (*s == ' ' || *s == '\t')) {
-            s++;
-            len--;
-        }
-
-        while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\t')) {
-            len--;
-        }
+        s = inbox_import_trim(rec->fields[i], &len);
 
         for (k = 0; k < sizeof(inbox_import_columns)
                         / sizeof(inbox_import_columns[0]); k++)
         {
-            col = inbox_import_column(im, inbox_import_columns[k].column);
-
-            if (len != strlen(inbox_import_columns[k].name)
-                || strncasecmp(s, inbox_import_columns[k].name, len) != 0)
+            if (len == strlen(inbox_import_columns[k].name)
+                && strncasecmp(s, inbox_import_columns[k].name, len) == 0)
             {
-                continue;
+                break;
             }
+        }
 
-            if (*col >= 0) {
-                /* taking either would drop the other's data unseen */
-                inbox_error_set_field(&im->err, INBOX_ERR_INVALID,
-                                      inbox_import_columns[k].field,
-                                      "The first line names the %s column "
-                                      "twice (columns %d and %d): keep "
-                                      "one of them.",
-                                      inbox_import_columns[k].field,
-                                      *col + 1, i + 1);
+        if (k == sizeof(inbox_import_columns)
+                 / sizeof(inbox_import_columns[0]))
+        {
+            if (inbox_import_ignore(im, rec, s, len) != 0) {
                 return 1;
             }
-
-            *col = i;
-            break;
+            continue;
         }
+
+        col = inbox_import_column(im, inbox_import_columns[k].column);
+
+        if (*col >= 0) {
+            /* taking either would drop the other's data unseen */
+            inbox_error_set_field(&im->err, INBOX_ERR_INVALID,
+                                  inbox_import_columns[k].field,
+                                  "The first line names the %s column "
+                                  "twice (columns %d and %d): keep one "
+                                  "of them.",
+                                  inbox_import_columns[k].label,
+                                  *col + 1, i + 1);
+            return 1;
+        }
+
+        *col = i;
     }
 
     if (im->col_phone < 0) {
         inbox_import_header_refused(im, rec);
         return 1;
     }
+
+    return 0;
+}
+
+
+/* Spaces around a cell, as contact.h's rules trim them. */
+static const char *
+inbox_import_trim(const char *s, size_t *len)
+{
+    size_t  n = *len;
+
+    while (n > 0 && memchr(" \t\r\n\f\v", *s, 6) != NULL) {
+        s++;
+        n--;
+    }
+
+    while (n > 0 && memchr(" \t\r\n\f\v", s[n - 1], 6) != NULL) {
+        n--;
+    }
+
+    *len = n;
+    return s;
+}
+
+
+/* A header's name no column goes by, kept for the report: the user
+ * sees what was not imported ("Middle Name", "Company"). */
+static int
+inbox_import_ignore(inbox_import_t *im, const inbox_csv_record_t *rec,
+    const char *name, size_t len)
+{
+    size_t  i, size;
+
+    /* one string each in the report, whatever bytes the name holds */
+    len = strnlen(name, len);
+
+    /* an unnamed column, as spreadsheets' used ranges add */
+    if (len == 0) {
+        return 0;
+    }
+
+    if (im->ignored == NULL) {
+        /* room for every name of the line, once */
+        for (i = 0, size = 0; i < rec->count; i++) {
+            size += rec->lens[i] + 1;
+        }
+
+        im->ignored = malloc(size);
+        if (im->ignored == NULL) {
+            inbox_error_set(&im->err, INBOX_ERR_INTERNAL, "out of memory");
+            return 1;
+        }
+    }
+
+    memcpy(im->ignored + im->ignored_len, name, len);
+    im->ignored_len += len;
+    im->ignored[im->ignored_len++] = '\0';
 
     return 0;
 }
@@ -324,7 +413,23 @@ inbox_import_header_refused(inbox_import_t *im, const inbox_csv_record_t *rec)
 {
     const char  *first;
 
-    first = !rec->too_long && rec->count > 0 ? rec->fields[0] : "";
+    if (rec->too_long) {
+        inbox_error_set_field(&im->err, INBOX_ERR_INVALID, "phone",
+                              "The first line is longer than %d KB: it "
+                              "must name the columns, with a \"phone\" "
+                              "column.", INBOX_CSV_RECORD_MAX / 1024);
+        return;
+    }
+
+    if (rec->dropped > 0) {
+        inbox_error_set_field(&im->err, INBOX_ERR_INVALID, "phone",
+                              "The first line names more than %d columns: "
+                              "remove those you do not import and save "
+                              "the file again.", INBOX_CSV_FIELDS_MAX);
+        return;
+    }
+
+    first = rec->count > 0 ? rec->fields[0] : "";
 
     if ((unsigned char) first[0] == 0xff || (unsigned char) first[0] == 0xfe)
     {
@@ -334,7 +439,7 @@ inbox_import_header_refused(inbox_import_t *im, const inbox_csv_record_t *rec)
         return;
     }
 
-    if (!rec->too_long && rec->count == 1 && strchr(first, ';') != NULL) {
+    if (rec->count == 1 && strchr(first, ';') != NULL) {
         inbox_error_set_field(&im->err, INBOX_ERR_INVALID, "phone",
                               "The columns are separated by semicolons: "
                               "save the file as CSV with commas (\"CSV "
@@ -344,8 +449,9 @@ inbox_import_header_refused(inbox_import_t *im, const inbox_csv_record_t *rec)
 
     inbox_error_set_field(&im->err, INBOX_ERR_INVALID, "phone",
                           "The first line must name the columns, with a "
-                          "\"phone\" column (and \"name\", \"tags\" if "
-                          "you have them).");
+                          "\"phone\" column (and \"name\" or \"first "
+                          "name\" and \"last name\", \"tags\" if you "
+                          "have them).");
 }
 
 
@@ -407,11 +513,7 @@ inbox_import_row(inbox_import_t *im, const inbox_csv_record_t *rec)
         return inbox_import_refuse(im, rec->line, err.message);
     }
 
-    if (im->col_name >= 0 && (size_t) im->col_name < rec->count
-        && inbox_contact_name(rec->fields[im->col_name],
-                              rec->lens[im->col_name], &row->name, &err)
-           != INBOX_OK)
-    {
+    if (inbox_import_name(im, rec, &row->name, &err) != INBOX_OK) {
         inbox_contact_row_free(row);
         return inbox_import_refuse(im, rec->line, err.message);
     }
@@ -455,6 +557,72 @@ inbox_import_row(inbox_import_t *im, const inbox_csv_record_t *rec)
     }
 
     return 0;
+}
+
+
+/* A row's name: its name column's, or where that is empty or missing,
+ * its first and last names joined ("Ann Lee"), as exports from Outlook
+ * and CRMs split it; contact.h's rule either way. */
+static inbox_status_t
+inbox_import_name(inbox_import_t *im, const inbox_csv_record_t *rec,
+    char **out, inbox_error_t *err)
+{
+    char            *name;
+    size_t           len, first_len, last_len;
+    const char      *first, *last;
+    inbox_status_t   rc;
+
+    *out = NULL;
+
+    if (im->col_name >= 0 && (size_t) im->col_name < rec->count) {
+        rc = inbox_contact_name(rec->fields[im->col_name],
+                                rec->lens[im->col_name], out, err);
+        if (rc != INBOX_OK || *out != NULL) {
+            return rc;
+        }
+    }
+
+    first = "";
+    first_len = 0;
+    last = "";
+    last_len = 0;
+
+    if (im->col_first_name >= 0
+        && (size_t) im->col_first_name < rec->count)
+    {
+        first_len = rec->lens[im->col_first_name];
+        first = inbox_import_trim(rec->fields[im->col_first_name],
+                                  &first_len);
+    }
+
+    if (im->col_last_name >= 0 && (size_t) im->col_last_name < rec->count) {
+        last_len = rec->lens[im->col_last_name];
+        last = inbox_import_trim(rec->fields[im->col_last_name], &last_len);
+    }
+
+    if (first_len == 0 && last_len == 0) {
+        return INBOX_OK;
+    }
+
+    name = malloc(first_len + last_len + 2);
+    if (name == NULL) {
+        return inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
+    }
+
+    memcpy(name, first, first_len);
+    len = first_len;
+
+    if (first_len > 0 && last_len > 0) {
+        name[len++] = ' ';
+    }
+
+    memcpy(name + len, last, last_len);
+    len += last_len;
+
+    rc = inbox_contact_name(name, len, out, err);
+    free(name);
+
+    return rc;
 }
 
 
@@ -598,6 +766,15 @@ inbox_import_render(const inbox_import_t *im, size_t *len)
     yajl_gen_array_close(g);
     inbox_json_key(g, "invalid_count");
     inbox_json_int(g, (int64_t) im->invalid_count);
+
+    inbox_json_key(g, "ignored_columns");
+    yajl_gen_array_open(g);
+
+    for (i = 0; i < im->ignored_len; i += strlen(im->ignored + i) + 1) {
+        inbox_json_string(g, im->ignored + i);
+    }
+
+    yajl_gen_array_close(g);
     yajl_gen_map_close(g);
 
     return inbox_json_finish(g, len);

@@ -447,6 +447,7 @@ test('an import updates a name, adds tags, keeps the rest; quoted fields, '
     const after = await ok(`/api/v1/contacts/${c.id}`);
     assert.equal(after.name, 'Name, "Quoted"');
     assert.deepEqual(after.tags, ['keep', 'New Tag']);
+    assert.deepEqual(res.json.ignored_columns, ['notes']);
     const made = await ok(`/api/v1/contacts?q=${encodeURIComponent(other)}`);
     assert.equal(made.items.length, 1);
     assert.equal(made.items[0].name, null);
@@ -472,6 +473,7 @@ test('an import reads what spreadsheets write: CR line ends with a line '
     // Ann's and Bob's records each take two lines
     assert.deepEqual(res.json.invalid.map((x) => x.line), [8], res.text);
     assert.match(res.json.invalid[0].reason, /digits/);
+    assert.deepEqual(res.json.ignored_columns, ['notes']);
     const a = await ok(`/api/v1/contacts?q=${encodeURIComponent(ann)}`);
     assert.equal(a.items[0].name, 'Lee, Ann');
     assert.deepEqual(a.items[0].tags, ['vip']);
@@ -479,6 +481,93 @@ test('an import reads what spreadsheets write: CR line ends with a line '
     assert.equal(b.items[0].name, 'Bob');
     const c = await ok(`/api/v1/contacts?q=${encodeURIComponent(cy)}`);
     assert.equal(c.items[0].name, 'Cy');
+});
+
+// What Outlook's "Export to a file" writes: 92 columns, each quoted, the
+// name in three of them, the mobile number in the 41st.
+const OUTLOOK = ['Title', 'First Name', 'Middle Name', 'Last Name', 'Suffix',
+    'Company', 'Department', 'Job Title', 'Business Street',
+    'Business Street 2', 'Business Street 3', 'Business City',
+    'Business State', 'Business Postal Code', 'Business Country/Region',
+    'Home Street', 'Home Street 2', 'Home Street 3', 'Home City',
+    'Home State', 'Home Postal Code', 'Home Country/Region', 'Other Street',
+    'Other Street 2', 'Other Street 3', 'Other City', 'Other State',
+    'Other Postal Code', 'Other Country/Region', "Assistant's Phone",
+    'Business Fax', 'Business Phone', 'Business Phone 2', 'Callback',
+    'Car Phone', 'Company Main Phone', 'Home Fax', 'Home Phone',
+    'Home Phone 2', 'ISDN', 'Mobile Phone', 'Other Fax', 'Other Phone',
+    'Pager', 'Primary Phone', 'Radio Phone', 'TTY/TDD Phone', 'Telex',
+    'Account', 'Anniversary', "Assistant's Name", 'Billing Information',
+    'Birthday', 'Business Address PO Box', 'Categories', 'Children',
+    'Directory Server', 'E-mail Address', 'E-mail Type',
+    'E-mail Display Name', 'E-mail 2 Address', 'E-mail 2 Type',
+    'E-mail 2 Display Name', 'E-mail 3 Address', 'E-mail 3 Type',
+    'E-mail 3 Display Name', 'Gender', 'Government ID Number', 'Hobby',
+    'Home Address PO Box', 'Initials', 'Internet Free/Busy', 'Keywords',
+    'Language', 'Location', "Manager's Name", 'Mileage', 'Notes',
+    'Office Location', 'Organizational ID Number', 'Other Address PO Box',
+    'Priority', 'Private', 'Profession', 'Referred By', 'Sensitivity',
+    'Spouse', 'User 1', 'User 2', 'User 3', 'User 4', 'Web Page'];
+
+test('an Outlook export imports: its 92 columns read, "First Name" and '
+    + '"Last Name" joined as the name, the columns not used listed',
+    async () => {
+    const quoted = (cells) => cells.map((x) => `"${x}"`).join(',');
+    const row = (values) => quoted(OUTLOOK.map((col) => values[col]
+        ?? { Birthday: '0/0/00', Gender: 'Unspecified', Priority: 'Normal',
+             Private: 'False', Sensitivity: 'Normal' }[col] ?? ''));
+    const [ann, bo] = [uniqueNumber(), uniqueNumber()];
+    const csv = `${quoted(OUTLOOK)}\r\n`
+        + `${row({ 'First Name': 'Ann', 'Last Name': 'Lee', Company: 'Acme',
+                   'Mobile Phone': formatted(ann),
+                   'E-mail Address': 'ann@example.com' })}\r\n`
+        + `${row({ 'First Name': 'Bo', 'Mobile Phone': formatted(bo) })}\r\n`;
+    const res = await importCsv(csv);
+    assert.equal(res.status, 200, res.text);
+    assert.equal(res.json.created, 2, res.text);
+    assert.deepEqual(res.json.invalid, []);
+    assert.deepEqual(res.json.ignored_columns, OUTLOOK.filter((col) =>
+        !['First Name', 'Last Name', 'Mobile Phone'].includes(col)));
+    const a = await ok(`/api/v1/contacts?q=${encodeURIComponent(ann)}`);
+    assert.equal(a.items[0].name, 'Ann Lee');
+    const b = await ok(`/api/v1/contacts?q=${encodeURIComponent(bo)}`);
+    assert.equal(b.items[0].name, 'Bo');
+
+    // the reviewer's three columns
+    const cy = uniqueNumber();
+    const short = await importCsv('First Name,Last Name,Mobile Phone\r\n'
+        + `Cy,Ortiz,${formatted(cy)}`);
+    assert.equal(short.status, 200, short.text);
+    assert.deepEqual(short.json, { created: 1, updated: 0, invalid: [],
+                                   invalid_count: 0, ignored_columns: [] });
+    const c = await ok(`/api/v1/contacts?q=${encodeURIComponent(cy)}`);
+    assert.equal(c.items[0].name, 'Cy Ortiz');
+
+    // a CRM's 73 columns with the number third, 65 with phone first
+    const crm = ['Id', 'Owner', 'Mobile Phone'];
+    while (crm.length < 73) {
+        crm.push(`Field ${crm.length + 1}`);
+    }
+    const dee = uniqueNumber();
+    const wide = await importCsv(`${crm.join(',')}\n7,me,${dee}\n`);
+    assert.equal(wide.status, 200, wide.text);
+    assert.equal(wide.json.created, 1);
+    assert.equal(wide.json.ignored_columns.length, 72);
+    const cols = ['phone'];
+    while (cols.length < 65) {
+        cols.push(`c${cols.length + 1}`);
+    }
+    const wider = await importCsv(`${cols.join(',')}\n${uniqueNumber()}\n`);
+    assert.equal(wider.status, 200, wider.text);
+    assert.equal(wider.json.created, 1);
+
+    // past 1,024 columns the header is refused, saying so
+    while (cols.length < 1100) {
+        cols.push(`c${cols.length + 1}`);
+    }
+    const huge = assertError(await importCsv(`${cols.join(',')}\n`), 400,
+        'invalid_request');
+    assert.match(huge.message, /more than 1024 columns/);
 });
 
 test('a default country whose numbers are unknown is refused when nginx '

@@ -136,6 +136,13 @@ test('mistakes are refused with a message and a non-zero exit', async () => {
         { input: 'phone,name\n(312) 555-0190,Ann\n12,Bo\n' }));
     assert.equal(some.created, 1);
     assert.deepEqual(some.invalid.map((i) => i.line), [3]);
+    assert.deepEqual(some.ignored_columns, []);
+    // first and last names make the name; the columns not used are named
+    const split = JSON.parse(await ok(['contacts', 'import', org, '-'],
+        { input: 'First Name,Last Name,Mobile Phone,Company\n'
+                 + 'Cy,Ortiz,(312) 555-0193,Acme\n' }));
+    assert.equal(split.created, 1);
+    assert.deepEqual(split.ignored_columns, ['Company']);
     // a column named twice is refused whole, naming it: taking either
     // would drop the other's numbers unseen
     const twice = await ctl(['--store', store, 'contacts', 'import', org,

@@ -2,13 +2,17 @@
  * CSV reading and the contact rules an import applies, without a store:
  * records split anywhere in the input come out the same, quoted fields
  * keep commas, quotes and line breaks, line numbers are those a person
- * sees in the file, and names, tags and time zones follow contact.h.
+ * sees in the file, and names, tags and time zones follow contact.h;
+ * then an import into an SQLite store, for what the report and the
+ * contacts show.
  */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <inbox/contact.h>
 #include <inbox/csv.h>
 #include <inbox/import.h>
+#include <inbox/store.h>
 #include "check.h"
 
 
@@ -379,6 +383,10 @@ TEST(a_header_is_read_by_the_names_exports_use_and_a_wrong_one_says_why)
         { "phone,tag,Tags\n", 15, "tags column twice", "tags" },
         { "phone,timezone,Time Zone\n", 25, "timezone column twice",
           "timezone" },
+        { "First Name,phone,Given Name\n", 28,
+          "first name column twice (columns 1 and 3)", "first_name" },
+        { "Surname,phone,Last Name\n", 24, "last name column twice",
+          "last_name" },
     };
 
     for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -398,6 +406,258 @@ TEST(a_header_is_read_by_the_names_exports_use_and_a_wrong_one_says_why)
         CHECK_STR(err.field, cases[i].field);
         inbox_import_free(im);
     }
+}
+
+
+/* The check pass over csv: its error, and its report in *report. */
+static inbox_status_t
+check_pass(const char *csv, size_t len, inbox_error_t *err, char **report)
+{
+    inbox_import_t  *im;
+
+    im = inbox_import_new(NULL, "1", "US");
+    memset(err, 0, sizeof(inbox_error_t));
+    if (inbox_import_feed(im, csv, len, err) == INBOX_OK) {
+        (void) inbox_import_finish(im, err);
+    }
+    *report = inbox_import_render(im, NULL);
+    inbox_import_free(im);
+
+    return err->code;
+}
+
+
+TEST(a_header_of_many_columns_is_read_and_says_what_it_ignores)
+{
+    char           *csv, *report;
+    size_t          i, len;
+    inbox_error_t   err;
+
+    /* Outlook's 92 columns; all but three named in the report */
+    csv = outlook_csv(NULL, 0);
+    CHECK(csv != NULL);
+    if (csv == NULL) {
+        return;
+    }
+
+    CHECK_INT(check_pass(csv, strlen(csv), &err, &report), INBOX_OK);
+    CHECK(report != NULL && strstr(report, "\"ignored_columns\":[\"Title\","
+                                   "\"Middle Name\",\"Suffix\",") != NULL);
+    CHECK(report != NULL && strstr(report, "\"User 4\",\"Web Page\"]}")
+                            != NULL);
+    CHECK(report != NULL && strstr(report, "\"Mobile Phone\"") == NULL);
+    CHECK(report != NULL && strstr(report, "\"First Name\"") == NULL);
+    CHECK(report != NULL && strstr(report, "\"Last Name\"") == NULL);
+    free(report);
+    free(csv);
+
+    csv = malloc(INBOX_CSV_RECORD_MAX + 64);
+    CHECK(csv != NULL);
+    if (csv == NULL) {
+        return;
+    }
+
+    /* a CRM's 73 columns, the number in the third */
+    len = sprintf(csv, "Id,Owner,Mobile Phone");
+    for (i = 3; i < 73; i++) {
+        len += sprintf(csv + len, ",Field %zu", i + 1);
+    }
+    len += sprintf(csv + len, "\n1,me,2125550111\n");
+    CHECK_INT(check_pass(csv, len, &err, &report), INBOX_OK);
+    CHECK(report != NULL && strstr(report, "\"Id\",\"Owner\",\"Field 4\",")
+                            != NULL);
+    free(report);
+
+    /* 65 columns, phone first */
+    len = sprintf(csv, "phone");
+    for (i = 1; i < 65; i++) {
+        len += sprintf(csv + len, ",c%zu", i + 1);
+    }
+    CHECK_INT(check_pass(csv, len, &err, &report), INBOX_OK);
+    free(report);
+
+    /* more than the 1,024 columns a line keeps, and a first line over
+     * 64 KB: refused, saying so */
+    len = sprintf(csv, "phone");
+    for (i = 1; i < 1100; i++) {
+        len += sprintf(csv + len, ",c%zu", i + 1);
+    }
+    CHECK_INT(check_pass(csv, len, &err, &report), INBOX_ERR_INVALID);
+    CHECK(strstr(err.message, "more than 1024 columns") != NULL);
+    free(report);
+
+    memset(csv, 'x', INBOX_CSV_RECORD_MAX + 8);
+    memcpy(csv, "phone,", 6);
+    CHECK_INT(check_pass(csv, INBOX_CSV_RECORD_MAX + 8, &err, &report),
+              INBOX_ERR_INVALID);
+    CHECK(strstr(err.message, "longer than 64 KB") != NULL);
+    free(report);
+
+    free(csv);
+}
+
+
+/* A new SQLite store in $TMPDIR with one organization, for an import. */
+static inbox_store_t *
+store_new(char path[256], char org[INBOX_ID_MAX])
+{
+    char            uri[300];
+    const char     *dir;
+    inbox_store_t  *store;
+
+    dir = getenv("TMPDIR");
+    snprintf(path, 256, "%s/inbox-test-import-%ld.db",
+             dir != NULL && dir[0] != '\0' ? dir : "/tmp", (long) getpid());
+    snprintf(uri, sizeof(uri), "sqlite:%s", path);
+    unlink(path);
+
+    store = inbox_store_create(uri, NULL);
+    if (store != NULL
+        && inbox_store_org_create(store, "Acme", "UTC", org, NULL)
+           != INBOX_OK)
+    {
+        inbox_store_close(store);
+        return NULL;
+    }
+
+    return store;
+}
+
+
+static void
+store_remove(inbox_store_t *store, const char *path)
+{
+    char         name[300];
+    const char  *ext[] = { "", "-wal", "-shm", "-writer" };
+    size_t       i;
+
+    inbox_store_close(store);
+    for (i = 0; i < sizeof(ext) / sizeof(ext[0]); i++) {
+        snprintf(name, sizeof(name), "%s%s", path, ext[i]);
+        unlink(name);
+    }
+}
+
+
+/* Both passes, as the route makes them; the report in *report. */
+static inbox_status_t
+import(inbox_store_t *store, const char *org, const char *csv,
+    char **report)
+{
+    inbox_error_t    err;
+    inbox_import_t  *im;
+
+    *report = NULL;
+    if (check_pass(csv, strlen(csv), &err, report) != INBOX_OK) {
+        return err.code;
+    }
+    free(*report);
+
+    im = inbox_import_new(store, org, "US");
+    if (inbox_import_feed(im, csv, strlen(csv), &err) == INBOX_OK) {
+        (void) inbox_import_finish(im, &err);
+    }
+    *report = inbox_import_render(im, NULL);
+    inbox_import_free(im);
+
+    return err.code;
+}
+
+
+/* The name of the contact with that number; "(none)" for none. */
+static void
+name_of(inbox_store_t *store, const char *org, const char *phone,
+    char *out, size_t size)
+{
+    size_t                 i;
+    inbox_contact_page_t   page;
+    inbox_contact_query_t  q;
+
+    memset(&q, 0, sizeof(q));
+    q.limit = 200;
+    snprintf(out, size, "(no contact)");
+
+    if (inbox_store_contacts_list(store, org, &q, &page, NULL) != INBOX_OK) {
+        return;
+    }
+
+    for (i = 0; i < page.count; i++) {
+        if (strcmp(page.items[i].phone, phone) == 0) {
+            snprintf(out, size, "%s", page.items[i].name != NULL
+                                      ? page.items[i].name : "(none)");
+        }
+    }
+
+    inbox_contact_page_free(&page);
+}
+
+
+TEST(first_and_last_names_make_the_name_and_the_report_lists_the_rest)
+{
+    char            *csv, *report, path[256], org[INBOX_ID_MAX], name[128];
+    inbox_store_t   *store;
+
+    static const char  *people[][3] = {
+        { "Ann", "Lee", "(555) 201-0101" },
+        { "", " Cher ", "(555) 201-0102" },
+        { "Bo", "", "(555) 201-0103" },
+        { "", "", "(555) 201-0104" },
+    };
+
+    store = store_new(path, org);
+    CHECK(store != NULL);
+    if (store == NULL) {
+        return;
+    }
+
+    /* an Outlook export as it is */
+    csv = outlook_csv(people, 4);
+    CHECK(csv != NULL);
+    CHECK_INT(import(store, org, csv, &report), INBOX_OK);
+    CHECK(report != NULL && strncmp(report, "{\"created\":4,\"updated\":0,"
+                                    "\"invalid\":[],\"invalid_count\":0,"
+                                    "\"ignored_columns\":[\"Title\","
+                                    "\"Middle Name\",", 97) == 0);
+    free(report);
+    free(csv);
+
+    name_of(store, org, "+15552010101", name, sizeof(name));
+    CHECK_STR(name, "Ann Lee");
+    name_of(store, org, "+15552010102", name, sizeof(name));
+    CHECK_STR(name, "Cher");
+    name_of(store, org, "+15552010103", name, sizeof(name));
+    CHECK_STR(name, "Bo");
+    name_of(store, org, "+15552010104", name, sizeof(name));
+    CHECK_STR(name, "(none)");
+
+    /* the reviewer's three columns */
+    CHECK_INT(import(store, org, "First Name,Last Name,Mobile Phone\r\n"
+                     "Ann,Lee,(555) 201-0105", &report), INBOX_OK);
+    CHECK_STR(report, "{\"created\":1,\"updated\":0,\"invalid\":[],"
+              "\"invalid_count\":0,\"ignored_columns\":[]}");
+    free(report);
+    name_of(store, org, "+15552010105", name, sizeof(name));
+    CHECK_STR(name, "Ann Lee");
+
+    /* a name column and first and last ones: the name where it has one,
+     * else the first and last names; a joined name too long is the
+     * name's rule's refusal */
+    CHECK_INT(import(store, org, "Name,Given Name,Family Name,phone,Notes\n"
+                     "Dr. Ann Lee,Ann,Lee,(555) 201-0106,x\n"
+                     ",Bo,Diaz,(555) 201-0107,y\n"
+                     ",Al,Aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+                     "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa,"
+                     "(555) 201-0108,z\n", &report), INBOX_OK);
+    CHECK_STR(report, "{\"created\":2,\"updated\":0,\"invalid\":[{\"line\":4,"
+              "\"reason\":\"A name has at most 100 characters.\"}],"
+              "\"invalid_count\":1,\"ignored_columns\":[\"Notes\"]}");
+    free(report);
+    name_of(store, org, "+15552010106", name, sizeof(name));
+    CHECK_STR(name, "Dr. Ann Lee");
+    name_of(store, org, "+15552010107", name, sizeof(name));
+    CHECK_STR(name, "Bo Diaz");
+
+    store_remove(store, path);
 }
 
 

@@ -1,10 +1,15 @@
 /*
  * CSV import of contacts (POST /api/v1/contacts/import): a header row
- * naming the columns (phone, required; name; tags, separated by ";";
+ * naming the columns (phone, required; name; first name and last name,
+ * joined "First Last" as the name of a row whose name cell is empty or
+ * missing, as Outlook and CRMs export it; tags, separated by ";";
  * timezone, a tz database zone; any case, in any order, each once (two
  * names of one column, "phone" and "mobile", are refused too, as taking
- * either would drop the other unseen), others ignored), then one contact
- * a line.
+ * either would drop the other unseen); others are not imported, and the
+ * report names them), then one contact a line.  A line may have up to
+ * INBOX_CSV_FIELDS_MAX columns (csv.h: an Outlook export has 92) and
+ * INBOX_CSV_RECORD_MAX bytes; a header past either is refused, a line
+ * past the bytes refused alone.
  *
  * The body is fed in pieces as it is read (inbox_import_feed), so a
  * 100,000-line upload is never held whole.  A caller makes two passes: a
@@ -57,7 +62,8 @@ void inbox_import_set_events(inbox_import_t *im, inbox_event_list_t *events);
 int inbox_import_push_each(size_t n);
 
 /* The next piece of the body.  INBOX_ERR_INVALID for a header without a
- * phone column or naming one twice (field: the column),
+ * phone column or naming one twice (field: the column, "first_name" or
+ * "last_name" for those) or too wide,
  * INBOX_ERR_TOO_LARGE past INBOX_IMPORT_ROWS_MAX rows, a store's error;
  * the import stops there. */
 inbox_status_t inbox_import_feed(inbox_import_t *im, const char *data,
@@ -66,9 +72,11 @@ inbox_status_t inbox_import_feed(inbox_import_t *im, const char *data,
  * too for an empty body or a quoted field never closed. */
 inbox_status_t inbox_import_finish(inbox_import_t *im, inbox_error_t *err);
 
-/* {"created","updated","invalid":[{"line","reason"}],"invalid_count"}:
- * the first INBOX_IMPORT_INVALID_MAX refused lines, and how many there
- * were in all.  malloc'd; NULL when out of memory. */
+/* {"created","updated","invalid":[{"line","reason"}],"invalid_count",
+ * "ignored_columns":[name]}: the first INBOX_IMPORT_INVALID_MAX refused
+ * lines, how many there were in all, and the header's names no column
+ * goes by, in the file's order (unnamed columns left out).  malloc'd;
+ * NULL when out of memory. */
 char *inbox_import_render(const inbox_import_t *im, size_t *len);
 
 /* The lines stored (created or updated) and refused so far. */

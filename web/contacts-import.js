@@ -2,8 +2,11 @@
  * Contacts imported from a CSV file, in the Contacts view: the file
  * chosen goes as it is
  * to POST /api/v1/contacts/import, which reads it (a header row: phone,
- * required; name; tags separated by ";"; timezone) and answers how many
- * contacts it made and updated and which lines it skipped, and why.
+ * required; name, or first and last name; tags separated by ";";
+ * timezone) and answers how many contacts it made and updated, which
+ * lines it skipped, and why, and which columns it did not use (an
+ * export's "Company", "E-mail Address": the user sees they are not
+ * imported).
  * The report stays under the heading until the next import; the
  * contacts list and the audience's tags are read again at once (an
  * "inbox:contacts" event on the document).
@@ -16,6 +19,7 @@
 (function (app, bulk, audience) {
     const plural = bulk.plural;
     const SKIPPED_SHOWN = 20;
+    const IGNORED_SHOWN = 20;
 
     const $ = (id) => document.getElementById(id);
 
@@ -25,7 +29,9 @@
         report: $('import-report'),
     };
 
-    function say(lines, problem) {
+    /* lines: the first a paragraph, the others a list; note: one more
+     * paragraph after them */
+    function say(lines, problem, note) {
         els.report.textContent = '';
         els.report.classList.toggle('problem', Boolean(problem));
         lines.forEach((text, i) => {
@@ -42,6 +48,12 @@
                 ul.appendChild(p);
             }
         });
+        if (note) {
+            const p = document.createElement('p');
+            p.className = 'import-ignored';
+            p.textContent = note;
+            els.report.appendChild(p);
+        }
         els.report.hidden = false;
     }
 
@@ -59,7 +71,20 @@
         if (unlisted > 0) {
             lines.push('and ' + plural(unlisted, 'more line', 'more lines'));
         }
-        say(lines, false);
+        say(lines, false, ignoredNote(r.ignored_columns || []));
+    }
+
+    /* "Not imported: the columns Company, Notes." */
+    function ignoredNote(columns) {
+        if (columns.length === 0) {
+            return '';
+        }
+        const names = columns.slice(0, IGNORED_SHOWN)
+            .map((c) => '\u201c' + c + '\u201d').join(', ');
+        const more = columns.length - IGNORED_SHOWN;
+        return 'Not imported: the ' + (columns.length === 1 ? 'column '
+            : 'columns ') + names + (more > 0 ? ' and '
+            + plural(more, 'more column', 'more columns') : '') + '.';
     }
 
     async function importFile(file) {

@@ -3,8 +3,8 @@
 // one added by hand (a number that is a contact already, or no number,
 // refused next to the field); a contact chosen opens its thread in the
 // Inbox; contacts imported from a CSV file, with the report of what was
-// made and skipped, and their tag offered to campaigns at once; and at
-// 390 px nothing scrolls sideways.
+// made and skipped and the columns not used, and their tag offered to
+// campaigns at once; and at 390 px nothing scrolls sideways.
 
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
@@ -185,10 +185,10 @@ test('a contact chosen opens its thread in the Inbox', async () => {
     assert.equal(await page.locator('#app').isVisible(), true);
 });
 
-test('contacts imported from a CSV file: the report counts them and '
-     + 'names the lines skipped, the list and the campaigns\' tags have '
-     + 'them at once; a file without a phone column is refused with the '
-     + 'server\'s reason', async () => {
+test('contacts imported from a CSV file: the report counts them, names '
+     + 'the lines skipped and the columns not used, the list and the '
+     + 'campaigns\' tags have them at once; a file without a phone column '
+     + 'is refused with the server\'s reason', async () => {
     const ivy = uniqueNumber();
     const jay = uniqueNumber();
     await openContacts();
@@ -206,6 +206,22 @@ test('contacts imported from a CSV file: the report counts them and '
     const imported = await call('/api/v1/contacts?tag=imported');
     assert.deepEqual(imported.items.map((c) => c.name).sort(),
                      ['Import, Jay', 'Ivy Import']);
+    assert.equal(await report.locator('p.import-ignored').count(), 0,
+                 'every column was used');
+
+    // an export's split name is joined; the columns not used are named
+    const kim = uniqueNumber();
+    await page.locator('#contacts-file').setInputFiles({
+        name: 'outlook.csv', mimeType: 'text/csv',
+        buffer: Buffer.from('"First Name","Middle Name","Last Name",'
+            + '"Company","Mobile Phone"\r\n'
+            + `"Kim","","Split","Acme","${kim}"\r\n`) });
+    await report.locator('p', { hasText: 'outlook.csv: 1 new contact, '
+        + '0 contacts updated.' }).waitFor();
+    assert.equal(await report.locator('p.import-ignored').textContent(),
+                 'Not imported: the columns \u201cMiddle Name\u201d, '
+                 + '\u201cCompany\u201d.');
+    await rows().filter({ hasText: 'Kim Split' }).waitFor();
 
     // the new tag is offered to campaigns without waiting for it
     await page.getByRole('link', { name: 'Campaigns' }).click();

@@ -576,13 +576,17 @@ test('a colleague\'s CSV import shows at once in the open thread: its '
     await page.waitForFunction(() =>
         document.getElementById('thread-title').textContent === 'Imogen Park'
         && document.getElementById('contact-name').value === 'Imogen Park'
-        && document.getElementById('contact-tags').value === 'gold');
+        && [...document.getElementById('contact-tags').closest('.tag-editor')
+            .querySelectorAll('.tag > span')].map((t) => t.textContent)
+            .join('|') === 'gold');
 
     // a tag alone: the panel reads the contact again
     await importContactsCsv(ctx.cluster, ui.token,
                             `phone,tags\n${talker},silver\n`);
     await page.waitForFunction(() =>
-        document.getElementById('contact-tags').value === 'gold, silver');
+        [...document.getElementById('contact-tags').closest('.tag-editor')
+            .querySelectorAll('.tag > span')].map((t) => t.textContent)
+            .join('|') === 'gold|silver');
 
     // more contacts changed than are pushed one by one: one event, and
     // the page reads its list, thread and panel again

@@ -288,6 +288,49 @@ inbox_contact_record_free(inbox_contact_record_t *contact)
 }
 
 
+unsigned
+inbox_contact_edit_changes(const inbox_contact_record_t *contact,
+    const inbox_contact_edit_t *edit)
+{
+    size_t    i;
+    unsigned  changed;
+
+    changed = 0;
+
+    if (edit->set_name
+        && ((contact->name == NULL) != (edit->name == NULL)
+            || (contact->name != NULL
+                && strcmp(contact->name, edit->name) != 0)))
+    {
+        changed |= INBOX_CONTACT_CHANGED_NAME;
+    }
+
+    if (edit->set_tags) {
+        if (contact->tags.count != edit->tags.count) {
+            changed |= INBOX_CONTACT_CHANGED_TAGS;
+
+        } else {
+            for (i = 0; i < edit->tags.count; i++) {
+                if (strcmp(contact->tags.items[i], edit->tags.items[i])
+                    != 0)
+                {
+                    changed |= INBOX_CONTACT_CHANGED_TAGS;
+                    break;
+                }
+            }
+        }
+    }
+
+    if (edit->set_timezone
+        && strcmp(contact->timezone, edit->timezone) != 0)
+    {
+        changed |= INBOX_CONTACT_CHANGED_TIMEZONE;
+    }
+
+    return changed;
+}
+
+
 void
 inbox_contact_page_free(inbox_contact_page_t *page)
 {

@@ -165,31 +165,7 @@ inbox_event_contact_updated(int64_t org_seq, const char *epoch,
     }
 
     inbox_json_key(g, "contact");
-    yajl_gen_map_open(g);
-    inbox_json_key(g, "id");
-    inbox_json_string(g, contact->id);
-    inbox_json_key(g, "name");
-    inbox_json_string(g, contact->name);
-    inbox_json_key(g, "phone");
-    inbox_json_string(g, contact->phone);
-    inbox_json_key(g, "opted_out");
-    inbox_json_bool(g, contact->opted_out);
-    inbox_json_key(g, "opted_out_at");
-    if (contact->opted_out_at != 0) {
-        inbox_json_time(g, contact->opted_out_at);
-    } else {
-        yajl_gen_null(g);
-    }
-    inbox_json_key(g, "opt_out_source");
-    inbox_json_string(g, contact->opt_out_source[0]
-                         ? contact->opt_out_source : NULL);
-    inbox_json_key(g, "opt_out_keyword");
-    inbox_json_string(g, contact->opt_out_keyword[0]
-                         ? contact->opt_out_keyword : NULL);
-    inbox_json_key(g, "conversation_id");
-    inbox_json_string(g, contact->conversation_id[0]
-                         ? contact->conversation_id : NULL);
-    yajl_gen_map_close(g);
+    inbox_json_contact(g, contact);
 
     return inbox_event_finish(g);
 }
@@ -447,32 +423,21 @@ inbox_change_action(inbox_change_t *change,
 
 void
 inbox_change_contact(inbox_change_t *change,
-    const inbox_conversation_t *conversation)
-{
-    memset(change, 0, sizeof(inbox_change_t));
-
-    change->conversation = conversation;
-    change->count = 1;
-
-    change->items[0].type = "conversation.updated";
-    change->items[0].conversation_id = conversation->id;
-    change->items[0].unread_total = -1;
-}
-
-
-void
-inbox_change_import(inbox_change_t *change,
     const inbox_contact_record_t *contact,
-    const inbox_conversation_t *conversation, int renamed)
+    const inbox_conversation_t *conversation, unsigned changed)
 {
     memset(change, 0, sizeof(inbox_change_t));
+
+    if (changed == 0) {
+        return;
+    }
 
     change->conversation = conversation;
     change->contact = contact;
     change->count = 1;
 
-    change->items[0].type = renamed ? "conversation.updated"
-                                    : "contact.updated";
+    change->items[0].type = (changed & INBOX_CONTACT_CHANGED_NAME)
+                            ? "conversation.updated" : "contact.updated";
     change->items[0].conversation_id = conversation->id;
     change->items[0].unread_total = -1;
 }

@@ -415,9 +415,10 @@ inbox_mongo_contact_create(inbox_store_t *store, const char *org_id,
 
 
 /*
- * The contact as it was (findAndModify returns it), the edit applied to
- * it in memory; a new name goes to its conversation's copy too, and makes
- * conversation.updated.
+ * The contact as it was (findAndModify returns it), what the edit changes
+ * in it (inbox_contact_edit_changes) applied to it in memory; a new name
+ * goes to its conversation's copy too; then the event that change makes
+ * (inbox_change_contact).
  */
 inbox_status_t
 inbox_mongo_contact_update(inbox_store_t *store, const char *org_id,
@@ -425,10 +426,11 @@ inbox_mongo_contact_update(inbox_store_t *store, const char *org_id,
     inbox_contact_record_t *contact, inbox_event_list_t *events,
     inbox_error_t *err)
 {
-    int                   found, renamed;
+    int                   found;
     bson_t                before, update, set, updates, doc;
     bson_t               *command;
     size_t                i;
+    unsigned              changed;
     bson_oid_t            org, oid, conversation_oid;
     inbox_status_t        rc;
     inbox_change_t        change;
@@ -499,13 +501,9 @@ inbox_mongo_contact_update(inbox_store_t *store, const char *org_id,
     inbox_mongo_parse_contact(&before, contact);
     bson_destroy(&before);
 
-    renamed = 0;
+    changed = inbox_contact_edit_changes(contact, edit);
 
     if (edit->set_name) {
-        renamed = (contact->name == NULL) != (edit->name == NULL)
-                  || (contact->name != NULL
-                      && strcmp(contact->name, edit->name) != 0);
-
         free(contact->name);
         contact->name = edit->name ? strdup(edit->name) : NULL;
     }
@@ -518,9 +516,7 @@ inbox_mongo_contact_update(inbox_store_t *store, const char *org_id,
         }
     }
 
-    if (edit->set_timezone
-        && strcmp(contact->timezone, edit->timezone) != 0)
-    {
+    if (changed & INBOX_CONTACT_CHANGED_TIMEZONE) {
         /* its clock changed: what waits for its quiet hours looks again */
         memcpy(contact->timezone, edit->timezone, sizeof(contact->timezone));
         rc = inbox_mongo_outbox_unpark_quiet(ms, &org, &oid, 1,
@@ -530,7 +526,7 @@ inbox_mongo_contact_update(inbox_store_t *store, const char *org_id,
         }
     }
 
-    if (!renamed) {
+    if (changed == 0) {
         return INBOX_OK;
     }
 
@@ -541,19 +537,21 @@ inbox_mongo_contact_update(inbox_store_t *store, const char *org_id,
                                "A stored contact has no conversation.");
     }
 
-    bson_init(&updates);
-    inbox_mongo_append_conversation_upsert(&updates, "0", &org,
-        &conversation_oid, &oid, contact->phone, 1, contact->name,
-        inbox_mongo_now(ms));
+    if (changed & INBOX_CONTACT_CHANGED_NAME) {
+        bson_init(&updates);
+        inbox_mongo_append_conversation_upsert(&updates, "0", &org,
+            &conversation_oid, &oid, contact->phone, 1, contact->name,
+            inbox_mongo_now(ms));
 
-    command = BCON_NEW("update", BCON_UTF8("conversations"),
-                       "updates", BCON_ARRAY(&updates),
-                       "ordered", BCON_BOOL(true));
-    bson_destroy(&updates);
+        command = BCON_NEW("update", BCON_UTF8("conversations"),
+                           "updates", BCON_ARRAY(&updates),
+                           "ordered", BCON_BOOL(true));
+        bson_destroy(&updates);
 
-    rc = inbox_mongo_run_simple(ms, command, err);
-    if (rc != INBOX_OK) {
-        return rc;
+        rc = inbox_mongo_run_simple(ms, command, err);
+        if (rc != INBOX_OK) {
+            return rc;
+        }
     }
 
     rc = inbox_mongo_find_one(ms, "conversations",
@@ -574,7 +572,7 @@ inbox_mongo_contact_update(inbox_store_t *store, const char *org_id,
     inbox_mongo_parse_conversation(&doc, &conversation);
     bson_destroy(&doc);
 
-    inbox_change_contact(&change, &conversation);
+    inbox_change_contact(&change, contact, &conversation, changed);
 
     rc = inbox_mongo_events_append(ms, &org, &change, events, err);
 
@@ -721,7 +719,8 @@ inbox_mongo_contacts_list(inbox_store_t *store, const char *org_id,
 
 
 /* What the batch knows of one number: the contact it is (found, or made
- * by an earlier row), its tags' keys and its name so far. */
+ * by an earlier row), its tags' keys, its name and its time zone so far,
+ * and what the batch changed in one found. */
 typedef struct {
     const char    *phone;
     int            exists;
@@ -733,8 +732,8 @@ typedef struct {
     bson_oid_t     conversation;
     inbox_tags_t   keys;
     char          *name;            /* NULL: none */
-    int            changed;         /* found, then renamed or tagged */
-    int            renamed;
+    char           timezone[INBOX_TIMEZONE_MAX];
+    unsigned       changed;         /* INBOX_CONTACT_CHANGED_* */
 } inbox_mongo_import_seen_t;
 
 static inbox_status_t inbox_mongo_import_events(inbox_mongo_store_t *ms,
@@ -820,6 +819,7 @@ inbox_mongo_import_lookup(inbox_mongo_store_t *ms, const bson_oid_t *org,
                            "phone", BCON_INT32(1),
                            "name", BCON_INT32(1),
                            "tags", BCON_INT32(1),
+                           "timezone", BCON_INT32(1),
                            "conversation_id", BCON_INT32(1),
                        "}",
                        "batchSize", BCON_INT32((int32_t) count),
@@ -862,6 +862,7 @@ inbox_mongo_import_found(void *arg, const bson_t *doc, inbox_error_t *err)
             memset(&c.tags, 0, sizeof(inbox_tags_t));
             s->name = c.name;
             c.name = NULL;
+            memcpy(s->timezone, c.timezone, sizeof(s->timezone));
         }
     }
 
@@ -923,7 +924,7 @@ inbox_mongo_import_refind(inbox_mongo_store_t *ms, const bson_oid_t *org,
  * ordered update of contacts with an upsert per row (the tags a contact
  * has in another case, or past INBOX_TAGS_MAX, left out in memory), then
  * the conversations of those made and the names of those renamed, then
- * the events of those found that it renamed or tagged.
+ * the events of those found that it changed.
  */
 inbox_status_t
 inbox_mongo_contacts_import(inbox_store_t *store, const char *org_id,
@@ -932,6 +933,7 @@ inbox_mongo_contacts_import(inbox_store_t *store, const char *org_id,
 {
     int                         renamed;
     char                        index[16];
+    unsigned                    did;
     bson_t                      phones, updates, conv_updates;
     bson_t                      entry, q, u, set, add, insert, reply;
     bson_t                     *command;
@@ -1013,6 +1015,16 @@ inbox_mongo_contacts_import(inbox_store_t *store, const char *org_id,
             s->name = strdup(rows[i].name);
         }
 
+        did = renamed ? INBOX_CONTACT_CHANGED_NAME : 0;
+
+        /* a time zone given that is not the one it has */
+        if (!s->made && rows[i].timezone[0] != '\0'
+            && strcmp(s->timezone, rows[i].timezone) != 0)
+        {
+            did |= INBOX_CONTACT_CHANGED_TIMEZONE;
+            memcpy(s->timezone, rows[i].timezone, sizeof(s->timezone));
+        }
+
         /* the row's tags the contact lacks, while it has room */
         memset(&add_tags, 0, sizeof(inbox_tags_t));
         for (j = 0; j < rows[i].tags.count; j++) {
@@ -1066,10 +1078,11 @@ inbox_mongo_contacts_import(inbox_store_t *store, const char *org_id,
         BSON_APPEND_BOOL(&entry, "upsert", true);
         bson_append_document_end(&updates, &entry);
 
-        if (!s->made && (renamed || add_tags.count > 0)) {
-            s->changed = 1;
-            s->renamed |= renamed;
+        if (!s->made && add_tags.count > 0) {
+            did |= INBOX_CONTACT_CHANGED_TAGS;
         }
+
+        s->changed |= did;
 
         inbox_tags_free(&add_tags);
 
@@ -1168,10 +1181,10 @@ done:
 
 
 /*
- * The events of the contacts found that the batch renamed or tagged
+ * The events of the contacts found that the batch changed
  * (inbox_import_push_each): each contact and its conversation as they
- * are now, read in one query per collection, then each one's event; or
- * one contacts.imported.
+ * are now, read in one query per collection, then the event of what
+ * changed (inbox_change_contact); or one contacts.imported.
  */
 static inbox_status_t
 inbox_mongo_import_events(inbox_mongo_store_t *ms, const bson_oid_t *org,
@@ -1190,7 +1203,7 @@ inbox_mongo_import_events(inbox_mongo_store_t *ms, const bson_oid_t *org,
     nchanged = 0;
 
     for (i = 0; i < nseen; i++) {
-        nchanged += seen[i].changed;
+        nchanged += seen[i].changed != 0;
     }
 
     if (nchanged == 0) {
@@ -1245,8 +1258,8 @@ inbox_mongo_import_events(inbox_mongo_store_t *ms, const bson_oid_t *org,
 
         inbox_mongo_parse_conversation(&row, &conversation);
 
-        inbox_change_import(&change, &contact, &conversation,
-                            seen[i].renamed);
+        inbox_change_contact(&change, &contact, &conversation,
+                             seen[i].changed);
         rc = inbox_mongo_events_append(ms, org, &change, events, err);
 
         inbox_conversation_free(&conversation);

@@ -28,10 +28,11 @@
 
 
 /* A contact that was there before an import's batch and that the batch
- * renamed or gave a tag: pushed once, however many of its rows. */
+ * changed (INBOX_CONTACT_CHANGED_*): pushed once, however many of its
+ * rows. */
 typedef struct {
-    int64_t  id;
-    int      renamed;
+    int64_t   id;
+    unsigned  changed;
 } inbox_sqlite_import_changed_t;
 
 
@@ -54,7 +55,7 @@ static inbox_status_t inbox_sqlite_contacts_walk(inbox_sqlite_conn_t *conn,
     inbox_contact_page_t *page, inbox_error_t *err);
 static void inbox_sqlite_import_changed(
     inbox_sqlite_import_changed_t *changed, size_t *n, int64_t id,
-    int renamed);
+    unsigned did);
 static inbox_status_t inbox_sqlite_import_events(inbox_sqlite_conn_t *conn,
     int64_t org, const inbox_sqlite_import_changed_t *changed, size_t n,
     int64_t now, inbox_event_list_t *events, inbox_error_t *err);
@@ -322,9 +323,10 @@ inbox_sqlite_contact_rename(inbox_sqlite_conn_t *conn, int64_t id,
 }
 
 
-/* The contact's time zone for quiet hours; "" none (NULL).  A contact
- * that may have messages held (held) and whose zone changed has them
- * looked at again on its new clock. */
+/* The contact's time zone for quiet hours; "" none (NULL).  The row is
+ * written only when the zone is another, so that an import tells; then a
+ * contact that may have messages held (held) has them looked at again on
+ * its new clock. */
 static inbox_status_t
 inbox_sqlite_contact_timezone(inbox_sqlite_conn_t *conn, int64_t org,
     int64_t id, const char *timezone, int held, inbox_error_t *err)
@@ -516,8 +518,9 @@ failed:
 
 
 /*
- * One write transaction: the contact as it was, the edit, the contact as
- * it is; a new name also makes conversation.updated for its thread.
+ * One write transaction: the contact as it was, what the edit changes in
+ * it (inbox_contact_edit_changes) written, the contact as it is, and the
+ * event that change makes (inbox_change_contact).
  */
 inbox_status_t
 inbox_sqlite_contact_update(inbox_store_t *store, const char *org_id,
@@ -525,8 +528,8 @@ inbox_sqlite_contact_update(inbox_store_t *store, const char *org_id,
     inbox_contact_record_t *contact, inbox_event_list_t *events,
     inbox_error_t *err)
 {
-    int                   renamed;
     int64_t               org, id, now;
+    unsigned              changed;
     inbox_change_t        change;
     inbox_status_t        status;
     inbox_error_t         fallback;
@@ -559,22 +562,16 @@ inbox_sqlite_contact_update(inbox_store_t *store, const char *org_id,
         goto failed;
     }
 
-    renamed = 0;
+    changed = inbox_contact_edit_changes(contact, edit);
 
-    if (edit->set_name) {
-        renamed = (contact->name == NULL) != (edit->name == NULL)
-                  || (contact->name != NULL
-                      && strcmp(contact->name, edit->name) != 0);
-    }
-
-    if (renamed) {
+    if (changed & INBOX_CONTACT_CHANGED_NAME) {
         status = inbox_sqlite_contact_rename(conn, id, edit->name, err);
         if (status != INBOX_OK) {
             goto failed;
         }
     }
 
-    if (edit->set_tags) {
+    if (changed & INBOX_CONTACT_CHANGED_TAGS) {
         status = inbox_sqlite_contact_tags(conn, org, id, &edit->tags, 1,
                                            err);
         if (status != INBOX_OK) {
@@ -582,7 +579,7 @@ inbox_sqlite_contact_update(inbox_store_t *store, const char *org_id,
         }
     }
 
-    if (edit->set_timezone) {
+    if (changed & INBOX_CONTACT_CHANGED_TIMEZONE) {
         status = inbox_sqlite_contact_timezone(conn, org, id,
                                                edit->timezone, 1, err);
         if (status != INBOX_OK) {
@@ -590,15 +587,15 @@ inbox_sqlite_contact_update(inbox_store_t *store, const char *org_id,
         }
     }
 
+    if (changed == 0) {
+        return inbox_sqlite_commit(conn, err);
+    }
+
     inbox_contact_record_free(contact);
 
     status = inbox_sqlite_contact_load(conn, org, id, contact, err);
     if (status != INBOX_OK) {
         goto failed;
-    }
-
-    if (!renamed) {
-        return inbox_sqlite_commit(conn, err);
     }
 
     now = inbox_now_ms();
@@ -610,7 +607,7 @@ inbox_sqlite_contact_update(inbox_store_t *store, const char *org_id,
         goto failed;
     }
 
-    inbox_change_contact(&change, &conversation);
+    inbox_change_contact(&change, contact, &conversation, changed);
 
     status = inbox_sqlite_events_commit(conn, org, &change, now, events,
                                         err);
@@ -995,8 +992,9 @@ inbox_sqlite_contacts_import(inbox_store_t *store, const char *org_id,
     const inbox_contact_row_t *rows, size_t n, inbox_import_count_t *count,
     inbox_event_list_t *events, inbox_error_t *err)
 {
-    int                            rc, found, renamed, tagged;
+    int                            rc, found, renamed;
     char                          *name;
+    unsigned                       did;
     size_t                         i, nchanged, pushed;
     int64_t                        org, id, now, first_new, changes;
     sqlite3_stmt                  *stmt;
@@ -1111,6 +1109,7 @@ inbox_sqlite_contacts_import(inbox_store_t *store, const char *org_id,
             }
         }
 
+        did = renamed ? INBOX_CONTACT_CHANGED_NAME : 0;
         changes = sqlite3_total_changes64(conn->db);
 
         status = inbox_sqlite_contact_tags(conn, org, id, &rows[i].tags, 0,
@@ -1119,7 +1118,10 @@ inbox_sqlite_contacts_import(inbox_store_t *store, const char *org_id,
             goto failed;
         }
 
-        tagged = sqlite3_total_changes64(conn->db) != changes;
+        if (sqlite3_total_changes64(conn->db) != changes) {
+            did |= INBOX_CONTACT_CHANGED_TAGS;
+            changes = sqlite3_total_changes64(conn->db);
+        }
 
         if (rows[i].timezone[0] != '\0') {
             status = inbox_sqlite_contact_timezone(conn, org, id,
@@ -1128,10 +1130,14 @@ inbox_sqlite_contacts_import(inbox_store_t *store, const char *org_id,
             if (status != INBOX_OK) {
                 goto failed;
             }
+
+            if (sqlite3_total_changes64(conn->db) != changes) {
+                did |= INBOX_CONTACT_CHANGED_TIMEZONE;
+            }
         }
 
-        if ((renamed || tagged) && (first_new == 0 || id < first_new)) {
-            inbox_sqlite_import_changed(changed, &nchanged, id, renamed);
+        if (did != 0 && (first_new == 0 || id < first_new)) {
+            inbox_sqlite_import_changed(changed, &nchanged, id, did);
         }
     }
 
@@ -1166,20 +1172,20 @@ undone:
 /* Adds id to the contacts changed, up to one more than are pushed each. */
 static void
 inbox_sqlite_import_changed(inbox_sqlite_import_changed_t *changed,
-    size_t *n, int64_t id, int renamed)
+    size_t *n, int64_t id, unsigned did)
 {
     size_t  i;
 
     for (i = 0; i < *n; i++) {
         if (changed[i].id == id) {
-            changed[i].renamed |= renamed;
+            changed[i].changed |= did;
             return;
         }
     }
 
     if (*n <= INBOX_IMPORT_EVENTS_MAX) {
         changed[*n].id = id;
-        changed[*n].renamed = renamed;
+        changed[*n].changed = did;
         (*n)++;
     }
 }
@@ -1237,8 +1243,8 @@ inbox_sqlite_import_events(inbox_sqlite_conn_t *conn, int64_t org,
         }
 
         if (status == INBOX_OK) {
-            inbox_change_import(&change, &contact, &conversation,
-                                changed[i].renamed);
+            inbox_change_contact(&change, &contact, &conversation,
+                                 changed[i].changed);
 
             status = inbox_sqlite_events_record(conn, org, &change, now,
                                                 err);

@@ -3460,15 +3460,19 @@ TEST(a_contacts_record_is_renamed_and_tagged_and_the_list_follows)
     }
     inbox_contact_record_free(&c);
 
-    /* the same name and new tags: stored, no event */
+    /* the same name and new tags: stored, contact.updated */
     inbox_tags_free(&edit.tags);
     CHECK_INT(inbox_tags_add(&edit.tags, "spring", 6, NULL), INBOX_OK);
     CHECK_INT(inbox_store_contact_update(f.store, f.org, id, &edit, &c,
                                          &events, NULL), INBOX_OK);
-    CHECK_INT(events.count, 0);
+    CHECK_INT(events.count, 1);
+    if (events.count == 1) {
+        CHECK_STR(events.items[0].type, "contact.updated");
+    }
     CHECK_INT(c.tags.count, 1);
     inbox_contact_record_free(&c);
-    CHECK_INT(org_seq(&f, f.org), seq + 1);
+    inbox_event_list_free(&events);
+    CHECK_INT(org_seq(&f, f.org), seq + 2);
 
     /* no name: null again */
     edit.name = NULL;
@@ -10424,6 +10428,189 @@ TEST(an_import_pushes_the_contacts_it_changed)
         inbox_contact_row_free(&rows[i]);
     }
 
+    fixture_close(&f);
+}
+
+
+/* A PATCH of a contact's tags and time zone: seq and the event pushed,
+ * or 0 and none. */
+static int64_t
+edit_pushes(fixture_t *f, const char *id, const inbox_contact_edit_t *edit,
+    inbox_event_list_t *events)
+{
+    int64_t                 seq;
+    inbox_contact_record_t  c;
+
+    seq = org_seq(f, f->org);
+    inbox_event_list_free(events);
+    memset(events, 0, sizeof(inbox_event_list_t));
+
+    if (inbox_store_contact_update(f->store, f->org, id, edit, &c, events,
+                                   NULL) != INBOX_OK)
+    {
+        return -1;
+    }
+
+    inbox_contact_record_free(&c);
+
+    if (events->count == 0) {
+        return org_seq(f, f->org) == seq ? 0 : -1;
+    }
+
+    return events->items[0].org_seq == seq + 1
+           && replays_as_live(f, seq, events) ? events->items[0].org_seq : -1;
+}
+
+
+/*
+ * A hand edit pushes as an import does (inbox_change_contact): its tags
+ * or time zone changed contact.updated with the contact as it is now
+ * (every browser showing its panel shows them), a new name
+ * conversation.updated alone, and an edit that leaves the contact as it
+ * was nothing.  Tags are stored as given, so another order or case is a
+ * change; the same ones are not.
+ */
+TEST(a_contacts_edit_pushes_what_it_changed)
+{
+    char                    id[INBOX_ID_MAX], conv[INBOX_ID_MAX];
+    int64_t                 seq;
+    fixture_t               f;
+    inbox_event_list_t      events;
+    inbox_contact_edit_t    edit;
+    inbox_contact_record_t  c;
+
+    FIXTURE(&f);
+    memset(&events, 0, sizeof(events));
+    memset(&edit, 0, sizeof(edit));
+
+    CHECK_INT(receive(&f, "SM1", ALICE, "hi", T0, NULL, NULL), INBOX_OK);
+    CHECK(contact_of(&f, ALICE, id, conv));
+
+    /* tags alone */
+    edit.set_tags = 1;
+    CHECK_INT(inbox_tags_add(&edit.tags, "VIP", 3, NULL), INBOX_OK);
+    CHECK_INT(inbox_tags_add(&edit.tags, "Spring", 6, NULL), INBOX_OK);
+    seq = edit_pushes(&f, id, &edit, &events);
+    CHECK(seq > 0);
+    CHECK_INT(events.count, 1);
+    if (events.count == 1) {
+        CHECK_STR(events.items[0].type, "contact.updated");
+        CHECK(strstr(events.items[0].json, conv) != NULL);
+        CHECK(strstr(events.items[0].json, "\"tags\":[\"VIP\",\"Spring\"]")
+              != NULL);
+    }
+
+    /* the same tags again: nothing */
+    CHECK_INT(edit_pushes(&f, id, &edit, &events), 0);
+    CHECK_INT(events.count, 0);
+
+    /* in another order: stored (and shown) so, contact.updated */
+    inbox_tags_free(&edit.tags);
+    CHECK_INT(inbox_tags_add(&edit.tags, "Spring", 6, NULL), INBOX_OK);
+    CHECK_INT(inbox_tags_add(&edit.tags, "VIP", 3, NULL), INBOX_OK);
+    CHECK(edit_pushes(&f, id, &edit, &events) > 0);
+    CHECK_STR(events.count == 1 ? events.items[0].type : "",
+              "contact.updated");
+    CHECK_INT(edit_pushes(&f, id, &edit, &events), 0);
+
+    /* in another case: stored so, contact.updated */
+    inbox_tags_free(&edit.tags);
+    CHECK_INT(inbox_tags_add(&edit.tags, "spring", 6, NULL), INBOX_OK);
+    CHECK_INT(inbox_tags_add(&edit.tags, "VIP", 3, NULL), INBOX_OK);
+    CHECK(edit_pushes(&f, id, &edit, &events) > 0);
+    CHECK_STR(events.count == 1 ? events.items[0].type : "",
+              "contact.updated");
+    CHECK_INT(inbox_store_contact_get(f.store, f.org, id, &c, NULL),
+              INBOX_OK);
+    CHECK_INT(c.tags.count, 2);
+    if (c.tags.count == 2) {
+        CHECK_STR(c.tags.items[0], "spring");
+    }
+    inbox_contact_record_free(&c);
+
+    /* a time zone alone, then the same one */
+    edit.set_tags = 0;
+    edit.set_timezone = 1;
+    snprintf(edit.timezone, sizeof(edit.timezone), "Asia/Tokyo");
+    CHECK(edit_pushes(&f, id, &edit, &events) > 0);
+    CHECK_STR(events.count == 1 ? events.items[0].type : "",
+              "contact.updated");
+    CHECK(events.count == 1
+          && strstr(events.items[0].json, "\"timezone\":\"Asia/Tokyo\"")
+             != NULL);
+    CHECK_INT(edit_pushes(&f, id, &edit, &events), 0);
+
+    /* none (the organization's) */
+    edit.timezone[0] = '\0';
+    CHECK(edit_pushes(&f, id, &edit, &events) > 0);
+    CHECK_STR(events.count == 1 ? events.items[0].type : "",
+              "contact.updated");
+
+    /* a new name with new tags: conversation.updated alone */
+    edit.set_timezone = 0;
+    edit.set_name = 1;
+    edit.name = "Alice Moreau";
+    edit.set_tags = 1;
+    inbox_tags_free(&edit.tags);
+    CHECK_INT(inbox_tags_add(&edit.tags, "Fall", 4, NULL), INBOX_OK);
+    CHECK(edit_pushes(&f, id, &edit, &events) > 0);
+    CHECK_INT(events.count, 1);
+    if (events.count == 1) {
+        CHECK_STR(events.items[0].type, "conversation.updated");
+        CHECK(strstr(events.items[0].json, "Alice Moreau") != NULL);
+    }
+
+    /* all of it as it is: nothing */
+    edit.set_timezone = 1;
+    CHECK_INT(edit_pushes(&f, id, &edit, &events), 0);
+    CHECK_INT(inbox_store_contact_get(f.store, f.org, id, &c, NULL),
+              INBOX_OK);
+    CHECK_STR(c.name, "Alice Moreau");
+    CHECK_INT(c.tags.count, 1);
+    inbox_contact_record_free(&c);
+
+    inbox_event_list_free(&events);
+    inbox_tags_free(&edit.tags);
+    fixture_close(&f);
+}
+
+
+/* An import that gives a contact that was there another time zone
+ * pushes contact.updated, as an edit does; the one it has, nothing. */
+TEST(an_import_pushes_a_contacts_new_time_zone)
+{
+    char                    id[INBOX_ID_MAX];
+    fixture_t               f;
+    inbox_event_list_t      events;
+    inbox_contact_row_t     row;
+    inbox_import_count_t    count;
+
+    FIXTURE(&f);
+    memset(&row, 0, sizeof(row));
+    memset(&events, 0, sizeof(events));
+
+    CHECK_INT(inbox_store_contact_upsert(f.store, f.org, BOB, "Bob", id,
+                                         NULL), INBOX_OK);
+
+    snprintf(row.phone, sizeof(row.phone), "%s", BOB);
+    snprintf(row.timezone, sizeof(row.timezone), "Europe/Paris");
+
+    CHECK_INT(inbox_store_contacts_import(f.store, f.org, &row, 1, &count,
+                                          &events, NULL), INBOX_OK);
+    CHECK_INT(events.count, 1);
+    if (events.count == 1) {
+        CHECK_STR(events.items[0].type, "contact.updated");
+        CHECK(strstr(events.items[0].json,
+                     "\"timezone\":\"Europe/Paris\"") != NULL);
+    }
+    inbox_event_list_free(&events);
+
+    CHECK_INT(inbox_store_contacts_import(f.store, f.org, &row, 1, &count,
+                                          &events, NULL), INBOX_OK);
+    CHECK_INT(events.count, 0);
+    inbox_event_list_free(&events);
+
+    inbox_contact_row_free(&row);
     fixture_close(&f);
 }
 

@@ -23,6 +23,7 @@
 
 #define ORG_ID          "64f1a0000000000000000001"
 #define CONTACT_ID      "64f1a0000000000000000b01"
+#define CONTACT2_ID     "64f1a0000000000000000b02"
 #define CONV_ID         "64f1a0000000000000000c01"
 #define CONV2_ID        "64f1a0000000000000000c02"
 #define CONV3_ID        "64f1a0000000000000000c03"
@@ -1165,19 +1166,52 @@ TEST(contact_update)
     inbox_event_list_free(&events);
     inbox_tags_free(&edit.tags);
 
-    /* tags only (or the same name): one command, no event */
+    /* its tags in another order, the same name: the conversation read
+     * (not written), contact.updated with the tags as they are now */
     fake_reset(&fake);
     memset(&edit, 0, sizeof(edit));
     edit.set_name = 1;
     edit.name = "Ann Lee";
     edit.set_tags = 1;
+    CHECK_INT(inbox_tags_add(&edit.tags, "Spring", 6, NULL), INBOX_OK);
+    CHECK_INT(inbox_tags_add(&edit.tags, "VIP", 3, NULL), INBOX_OK);
     fake.replies[0] = before;
+    fake.replies[1] = CURSOR("{\"_id\": " OID(CONV_ID) ", \"org_id\": "
+        OID(ORG_ID) ", \"contact\": {\"id\": " OID(CONTACT_ID) ", \"name\":"
+        " \"Ann Lee\", \"phone\": \"+15551230001\", \"opted_out\": true},"
+        " \"last_message\": null, \"last_activity_at\": " DATE(NOW) ","
+        " \"unread_count\": {\"$numberLong\": \"0\"}, \"archived\": false,"
+        " \"starred\": false}");
+    fake.replies[2] = "{\"ok\": 1, \"value\": {\"_id\": " OID(ORG_ID)
+                      ", \"seq\": {\"$numberLong\": \"15\"}, \"epoch\":"
+                      " \"a1b2c3d4e5f60708\"}}";
     CHECK_INT(inbox_store_contact_update(store, ORG_ID, CONTACT_ID, &edit,
                                          &c, &events, &err), INBOX_OK);
     golden_check(&fake, "contact_update_tags");
-    CHECK_INT(c.tags.count, 0);
+    CHECK_INT(c.tags.count, 2);
+    CHECK_INT(events.count, 1);
+    if (events.count == 1) {
+        CHECK_STR(events.items[0].type, "contact.updated");
+        CHECK_INT(events.items[0].org_seq, 15);
+        CHECK(strstr(events.items[0].json,
+                     "\"tags\":[\"Spring\",\"VIP\"]") != NULL);
+    }
+    inbox_contact_record_free(&c);
+    inbox_event_list_free(&events);
+    inbox_tags_free(&edit.tags);
+
+    /* the tags and the name it has: one command, no event */
+    fake_reset(&fake);
+    CHECK_INT(inbox_tags_add(&edit.tags, "VIP", 3, NULL), INBOX_OK);
+    CHECK_INT(inbox_tags_add(&edit.tags, "Spring", 6, NULL), INBOX_OK);
+    fake.replies[0] = before;
+    CHECK_INT(inbox_store_contact_update(store, ORG_ID, CONTACT_ID, &edit,
+                                         &c, &events, &err), INBOX_OK);
+    CHECK_INT(fake.commands, 1);
+    CHECK_INT(c.tags.count, 2);
     CHECK_INT(events.count, 0);
     inbox_contact_record_free(&c);
+    inbox_tags_free(&edit.tags);
 
     /* another organization's contact */
     fake_reset(&fake);
@@ -1267,7 +1301,7 @@ TEST(contacts_import)
     inbox_error_t         err;
     inbox_store_t        *store;
     inbox_event_list_t    events;
-    inbox_contact_row_t   rows[3];
+    inbox_contact_row_t   rows[4];
     inbox_import_count_t  count;
 
     store = fake_open(&fake);
@@ -1276,7 +1310,8 @@ TEST(contacts_import)
 
     /* an existing contact renamed, tagged ("vip" it has as "VIP") and
      * given a zone (what waits for its quiet hours is looked for), a new
-     * one, and the new one again */
+     * one, the new one again, and an existing one given another time
+     * zone */
     snprintf(rows[0].phone, sizeof(rows[0].phone), "+15551230001");
     rows[0].name = strdup("Ann Lee");
     snprintf(rows[0].timezone, sizeof(rows[0].timezone), "Europe/Lisbon");
@@ -1288,42 +1323,62 @@ TEST(contacts_import)
     snprintf(rows[2].phone, sizeof(rows[2].phone), "+15551230009");
     rows[2].name = strdup("Nia");
     inbox_tags_add(&rows[2].tags, "NEW", 3, NULL);
+    snprintf(rows[3].phone, sizeof(rows[3].phone), "+15551230002");
+    snprintf(rows[3].timezone, sizeof(rows[3].timezone), "Europe/Paris");
 
     fake.replies[0] = CURSOR("{\"_id\": " OID(CONTACT_ID) ", \"phone\":"
         " \"+15551230001\", \"name\": \"Ann\", \"tags\": [\"VIP\","
-        " \"Spring\"], \"conversation_id\": " OID(CONV_ID) "}");
-    fake.replies[1] = "{\"ok\": 1, \"n\": 3, \"nModified\": 2, \"upserted\":"
+        " \"Spring\"], \"conversation_id\": " OID(CONV_ID) "},"
+        " {\"_id\": " OID(CONTACT2_ID) ", \"phone\": \"+15551230002\","
+        " \"name\": \"Bo\", \"tags\": [], \"timezone\": \"Asia/Tokyo\","
+        " \"conversation_id\": " OID(CONV2_ID) "}");
+    fake.replies[1] = "{\"ok\": 1, \"n\": 4, \"nModified\": 3, \"upserted\":"
                       " [{\"index\": 1, \"_id\": " OID(GEN_1) "}]}";
-    /* [2]: no campaign sending waits for Ann's quiet hours; the renamed
-     * contact pushed: it and its thread read, its event */
+    /* [2]: no campaign sending waits for their quiet hours; the contacts
+     * changed pushed: they and their threads read, the renamed one's
+     * conversation.updated, the other's contact.updated */
     fake.replies[4] = CURSOR("{\"_id\": " OID(CONTACT_ID) ", \"phone\":"
         " \"+15551230001\", \"name\": \"Ann Lee\", \"tags\": [\"VIP\","
-        " \"Spring\", \"Fall\"], \"conversation_id\": " OID(CONV_ID) "}");
+        " \"Spring\", \"Fall\"], \"conversation_id\": " OID(CONV_ID) "},"
+        " {\"_id\": " OID(CONTACT2_ID) ", \"phone\": \"+15551230002\","
+        " \"name\": \"Bo\", \"tags\": [], \"timezone\": \"Europe/Paris\","
+        " \"conversation_id\": " OID(CONV2_ID) "}");
     fake.replies[5] = CURSOR("{\"_id\": " OID(CONV_ID) ", \"org_id\": "
         OID(ORG_ID) ", \"contact\": {\"id\": " OID(CONTACT_ID) ", \"name\":"
         " \"Ann Lee\", \"phone\": \"+15551230001\", \"opted_out\":"
         " false}, \"last_message\": null, \"last_activity_at\": " DATE(NOW)
         ", \"unread_count\": {\"$numberLong\": \"0\"}, \"archived\": false,"
+        " \"starred\": false}, {\"_id\": " OID(CONV2_ID) ", \"org_id\": "
+        OID(ORG_ID) ", \"contact\": {\"id\": " OID(CONTACT2_ID) ", \"name\":"
+        " \"Bo\", \"phone\": \"+15551230002\", \"opted_out\": false},"
+        " \"last_message\": null, \"last_activity_at\": " DATE(NOW) ","
+        " \"unread_count\": {\"$numberLong\": \"0\"}, \"archived\": false,"
         " \"starred\": false}");
     fake.replies[6] = "{\"ok\": 1, \"value\": {\"_id\": " OID(ORG_ID)
                       ", \"seq\": {\"$numberLong\": \"14\"}, \"epoch\":"
                       " \"a1b2c3d4e5f60708\"}}";
+    fake.replies[8] = "{\"ok\": 1, \"value\": {\"_id\": " OID(ORG_ID)
+                      ", \"seq\": {\"$numberLong\": \"15\"}, \"epoch\":"
+                      " \"a1b2c3d4e5f60708\"}}";
 
-    CHECK_INT(inbox_store_contacts_import(store, ORG_ID, rows, 3, &count,
+    CHECK_INT(inbox_store_contacts_import(store, ORG_ID, rows, 4, &count,
                                           &events, &err), INBOX_OK);
     golden_check(&fake, "contacts_import");
     CHECK_INT(count.created, 1);
-    CHECK_INT(count.updated, 2);
-    CHECK_INT(events.count, 1);
-    if (events.count == 1) {
-        CHECK(strstr(events.items[0].json, "\"conversation.updated\"")
-              != NULL);
+    CHECK_INT(count.updated, 3);
+    CHECK_INT(events.count, 2);
+    if (events.count == 2) {
+        CHECK_STR(events.items[0].type, "conversation.updated");
         CHECK(strstr(events.items[0].json, "Ann Lee") != NULL);
         CHECK_INT(events.items[0].org_seq, 14);
+        CHECK_STR(events.items[1].type, "contact.updated");
+        CHECK(strstr(events.items[1].json, "\"timezone\":\"Europe/Paris\"")
+              != NULL);
+        CHECK_INT(events.items[1].org_seq, 15);
     }
     inbox_event_list_free(&events);
 
-    for (i = 0; i < 3; i++) {
+    for (i = 0; i < 4; i++) {
         inbox_contact_row_free(&rows[i]);
     }
 
@@ -4739,7 +4794,6 @@ TEST(reply_accept_stale)
 #define RCPT1_ID        "64f1a0000000000000000a01"
 #define RCPT2_ID        "64f1a0000000000000000a02"
 #define RCPT3_ID        "64f1a0000000000000000a03"
-#define CONTACT2_ID     "64f1a0000000000000000b02"
 #define CONTACT3_ID     "64f1a0000000000000000b03"
 #define NOON            "1767268800000"     /* 2026-01-01T12:00:00Z */
 #define NOON_MS         1767268800000LL
@@ -5988,20 +6042,32 @@ TEST(contact_campaigns_and_timezone)
                                             &err), INBOX_ERR_NOT_FOUND);
     CHECK_INT(fake.commands, 1);
 
-    /* a zone, then none (the organization's): a contact's update */
+    /* the zone it has (a contact's update that changes nothing: one
+     * command), then none (the organization's): contact.updated */
     fake_reset(&fake);
     fake.replies[0] = "{\"ok\": 1, \"value\": " CONTACT_DOC_TOKYO "}";
     fake.replies[1] = "{\"ok\": 1, \"value\": " CONTACT_DOC_TOKYO "}";
     fake.replies[2] = CURSOR("{\"_id\": " OID(CAMPAIGN_ID) "}");
     fake.replies[4] = CURSOR("{\"_id\": " OID("64f1a0000000000000000a11")
                              "}");
+    fake.replies[6] = CURSOR("{\"_id\": " OID(CONV_ID) ", \"org_id\": "
+        OID(ORG_ID) ", \"contact\": {\"id\": " OID(CONTACT_ID) ", \"name\":"
+        " null, \"phone\": \"+15551230001\", \"opted_out\": false},"
+        " \"last_message\": null, \"last_activity_at\": " DATE(NOON) ","
+        " \"unread_count\": {\"$numberLong\": \"0\"}, \"archived\": false,"
+        " \"starred\": false}");
+    fake.replies[7] = "{\"ok\": 1, \"value\": {\"_id\": " OID(ORG_ID)
+                      ", \"seq\": {\"$numberLong\": \"9\"}, \"epoch\":"
+                      " \"a1b2c3d4e5f60708\"}}";
     CHECK_INT(inbox_store_contact_timezone_set(store, ORG_ID, CONTACT_ID,
                                                "Asia/Tokyo", &err), INBOX_OK);
+    CHECK_INT(fake.commands, 1);
     CHECK_INT(inbox_store_contact_timezone_set(store, ORG_ID, CONTACT_ID, "",
                                                &err), INBOX_OK);
     /* the first changed nothing; the second its clock: in the campaign
-     * sending, its recipient held and its entry put off are due again */
-    CHECK_INT(fake.commands, 6);
+     * sending, its recipient held and its entry put off are due again,
+     * and its thread read for contact.updated */
+    CHECK_INT(fake.commands, 9);
     golden_check(&fake, "contact_timezone_set");
 
     /* not a zone: nothing asked */

@@ -109,6 +109,21 @@ typedef struct {
     char           timezone[INBOX_TIMEZONE_MAX];
 } inbox_contact_edit_t;
 
+/* What a change did to a contact, which says what it pushes
+ * (inbox_change_contact, event.h). */
+#define INBOX_CONTACT_CHANGED_NAME      0x01
+#define INBOX_CONTACT_CHANGED_TAGS      0x02
+#define INBOX_CONTACT_CHANGED_TIMEZONE  0x04
+
+/*
+ * What edit changes in contact (as it is before it): a field set to what
+ * the contact has already is not changed.  Tags are stored as given and
+ * shown in that order, so the same tags in another order or another case
+ * are a change; 0 for an edit that changes nothing.
+ */
+unsigned inbox_contact_edit_changes(const inbox_contact_record_t *contact,
+    const inbox_contact_edit_t *edit);
+
 /* GET /api/v1/contacts: newest contacts first, keyset paginated. */
 typedef struct {
     const char  *q;         /* NULL or "": no search; else part of a name

@@ -64,11 +64,11 @@ char *inbox_event_conversation_updated(int64_t org_seq, const char *epoch,
     const inbox_conversation_t *conversation);
 char *inbox_event_unread_total(int64_t org_seq, const char *epoch,
     int64_t count);
-/* {"type":"contact.updated",…,"contact":{"id","name","phone",
- * "opted_out","opted_out_at","opt_out_source","opt_out_keyword",
- * "conversation_id"}}: the contact's opt-out state (its tags are not
- * part of it), or an import's new tags (inbox_change_import), for which
- * a browser showing the contact reads it again. */
+/* {"type":"contact.updated",…,"contact":{…}}: the contact as
+ * GET /api/v1/contacts/{id} shows it (its campaigns and polls aside),
+ * after a change of its opt-out state, or of its tags or time zone
+ * without a new name (inbox_change_contact), for which a browser showing
+ * the contact reads it again. */
 char *inbox_event_contact_updated(int64_t org_seq, const char *epoch,
     const inbox_contact_record_t *contact);
 /* media */
@@ -253,19 +253,18 @@ void inbox_change_message(inbox_change_t *change,
  * (inbox_conversation_unread_shown). */
 void inbox_change_action(inbox_change_t *change,
     const inbox_conversation_t *before, const inbox_conversation_t *after);
-/* A contact renamed: conversation.updated for its conversation (as it
- * is with the new name), so the thread list shows the name at once.
- * (contact.updated is for opt-out changes and an import's tags.) */
+/*
+ * A contact changed by a PATCH or an import (changed: what changed,
+ * INBOX_CONTACT_CHANGED_*, contact.h), as it is now with its
+ * conversation.  Renamed: conversation.updated for its conversation, so
+ * every list, the thread's header and its contact panel show the name.
+ * Else its tags or time zone: contact.updated, so the browsers showing
+ * its contact panel show them.  Nothing changed (0): no event.  Every
+ * store write that changes a contact decides here.
+ */
 void inbox_change_contact(inbox_change_t *change,
-    const inbox_conversation_t *conversation);
-/* A contact that was there before an import (import.h) and that the
- * import renamed or gave a tag: conversation.updated when renamed (as
- * inbox_change_contact: the list, the thread's header, and its contact
- * panel, read again for a new name), else contact.updated (the browsers
- * showing its contact panel read it again, new tags and all). */
-void inbox_change_import(inbox_change_t *change,
     const inbox_contact_record_t *contact,
-    const inbox_conversation_t *conversation, int renamed);
+    const inbox_conversation_t *conversation, unsigned changed);
 /* An import batch that changed more contacts than INBOX_IMPORT_EVENTS_MAX:
  * one contacts.imported for all of them. */
 void inbox_change_imported(inbox_change_t *change);

@@ -179,11 +179,12 @@ inbox_status_t inbox_store_contact_create(inbox_store_t *store,
     inbox_contact_record_t *contact, inbox_error_t *err);
 /*
  * Sets what edit sets (a PATCH) and fills *contact with the record as it
- * is then.  A new name shows at once in the thread list and its search;
- * when the name changed, conversation.updated (the contact's
- * conversation, with its new name) is appended with the organization's
- * next org_seq, so every browser of the organization shows it.  Tags are
- * not part of a conversation: changing them alone pushes nothing.
+ * is then.  A new name shows at once in the thread list and its search.
+ * What the edit changed (inbox_contact_edit_changes) is pushed as
+ * inbox_change_contact says, with the organization's next org_seq: a new
+ * name conversation.updated, new tags or time zone alone contact.updated
+ * (so every browser showing the thread or the contact's panel shows the
+ * change), an edit that leaves the contact as it was nothing.
  * INBOX_ERR_NOT_FOUND as for inbox_store_contact_get.
  */
 inbox_status_t inbox_store_contact_update(inbox_store_t *store,
@@ -207,10 +208,10 @@ inbox_status_t inbox_store_tags_list(inbox_store_t *store,
  * it is gets the row's name (when it has one) and the row's tags added
  * to its own.  Opt-outs are never touched.  A number twice in the batch
  * is created once and then updated.  Each contact that was there before
- * the batch and that it renamed or gave a new tag is pushed as
- * inbox_change_import says (one event, with the organization's next
- * org_seq, so every browser showing its thread or its contact panel shows
- * the change); more than INBOX_IMPORT_EVENTS_MAX of them make one
+ * the batch and that it renamed, gave a new tag or another time zone is
+ * pushed as inbox_change_contact says (one event, with the
+ * organization's next org_seq, so every browser showing its thread or
+ * its contact panel shows the change); more than INBOX_IMPORT_EVENTS_MAX of them make one
  * contacts.imported instead.  A contact the batch made has a thread
  * without messages, which lists place after every thread with one: it is
  * not pushed, as a contact added by hand is not.

@@ -12,8 +12,9 @@ import { join } from 'node:path';
 import { inboxctl, nginxPath, sqlite3Path, uniqueNumber }
     from '../lib/cluster.mjs';
 import { useCluster, errorLogIsCleanTest } from '../lib/fixture.mjs';
-import { api, assertError, connectWs, deliverInbound, ISO_Z }
+import { api, assertError, connectWs, deliverInbound, ISO_Z, openWs, wsUrl }
     from '../lib/inbox.mjs';
+import { addUser, login, sessionApi } from '../lib/session.mjs';
 
 const execFileAsync = promisify(execFile);
 const ctx = useCluster({ orgs: [{ name: 'Org A' }, { name: 'Org B' }] });
@@ -125,6 +126,70 @@ test('tags are trimmed, kept in order, unique whatever the case, and '
     c = await ok(`/api/v1/contacts/${id}`, { method: 'PATCH',
         body: { tags: ['spring 2026'] } });
     assert.deepEqual(c.tags, ['spring 2026']);
+});
+
+test("a colleague's new tags or time zone for a contact show on every "
+    + 'open inbox at once; a PATCH that changes nothing pushes nothing',
+async () => {
+    const { cluster } = ctx;
+    const phone = uniqueNumber();
+    await deliverInbound(cluster, { from: phone, body: 'put me down' });
+    const list = await ok('/api/v1/conversations?limit=200');
+    const conv = list.items.find((c) => c.contact.phone === phone);
+    const id = conv.contact.id;
+    await addUser(cluster, cluster.orgs[0], 'ines@org-a.example',
+                  'ines password 7', 'member');
+    const ines = await login(cluster, 'ines@org-a.example',
+                             'ines password 7');
+    assert.equal(ines.status, 200, ines.text);
+    const t = await sessionApi(cluster, '/api/v1/realtime/ticket',
+        ines.cookie, { method: 'POST' });
+    assert.equal(t.status, 200, t.text);
+
+    const a = await openWs(wsUrl(cluster, t.json));
+    const b = await connectWs(cluster, tokenB());
+    try {
+        const [hello] = await a.waitForTypes(['hello']);
+        await b.waitForTypes(['hello']);
+
+        // tags alone: contact.updated with them, no thread change
+        await ok(`/api/v1/contacts/${id}`, { method: 'PATCH',
+            body: { tags: ['Volunteer', 'Spring 2026'] } });
+        let frames = await a.waitFor((f) => f.length >= 2);
+        assert.deepEqual(frames.map((e) => e.type),
+            ['hello', 'contact.updated']);
+        assert.equal(frames[1].org_seq, hello.org_seq + 1);
+        assert.equal(frames[1].contact.id, id);
+        assert.equal(frames[1].contact.conversation_id, conv.id);
+        assert.deepEqual(frames[1].contact.tags, ['Volunteer', 'Spring 2026']);
+
+        // the same tags again, and the same name: nothing
+        await ok(`/api/v1/contacts/${id}`, { method: 'PATCH',
+            body: { tags: ['Volunteer', 'Spring 2026'], name: null } });
+        // in another case they are stored so: pushed
+        await ok(`/api/v1/contacts/${id}`, { method: 'PATCH',
+            body: { tags: ['volunteer', 'Spring 2026'] } });
+        frames = await a.waitFor((f) => f.length >= 3);
+        assert.deepEqual(frames[2].contact.tags,
+            ['volunteer', 'Spring 2026']);
+        assert.equal(frames[2].org_seq, hello.org_seq + 2);
+
+        // a time zone alone
+        await ok(`/api/v1/contacts/${id}`, { method: 'PATCH',
+            body: { timezone: 'America/Chicago' } });
+        frames = await a.waitFor((f) => f.length >= 4);
+        assert.equal(frames[3].type, 'contact.updated');
+        assert.equal(frames[3].contact.timezone, 'America/Chicago');
+        await ok(`/api/v1/contacts/${id}`, { method: 'PATCH',
+            body: { timezone: 'America/Chicago' } });
+
+        await new Promise((r) => setTimeout(r, 300));
+        assert.equal(a.frames.length, 4, JSON.stringify(a.frames));
+        assert.deepEqual(b.frames.map((e) => e.type), ['hello']);
+    } finally {
+        a.close();
+        b.close();
+    }
 });
 
 test('a PATCH that breaks a rule is 400 naming the field and changes '

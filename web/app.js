@@ -844,7 +844,11 @@
         }
     }
 
-    /* contact.updated: the contact's threads show its state at once. */
+    /* contact.updated: the contact's threads show its state at once, and
+     * its open panel reads it again (what is being typed there stays),
+     * unless the panel shows it so already or a save's own answer is
+     * coming (this browser's edit); an opt-out or opt-in is read all the
+     * same, its timeline grew. */
     function applyContact(contact) {
         if (!contact || !contact.id) {
             return;
@@ -858,7 +862,13 @@
                 }
             }
         }
-        if (state.contactId === contact.id) {
+        const shown = state.contactShown;
+        const same = shown !== null && shown.id === contact.id
+            && Boolean(shown.opted_out) === Boolean(contact.opted_out)
+            && (state.contactSaving
+                || ((shown.name || null) === (contact.name || null)
+                    && sameTags(shown.tags || [], contact.tags || [])));
+        if (state.contactId === contact.id && !same) {
             openContact(true);
         }
         renderList();
@@ -1676,7 +1686,8 @@
             moveStatus(ev);
             break;
         case 'contact.updated':
-            /* an opt-out, or an import's tags: the panel reads it again */
+            /* an opt-out, or new tags (an edit's or an import's): the
+             * panel reads it again */
             applyContact(ev.contact);
             break;
         case 'contacts.imported':

@@ -534,11 +534,13 @@ test('the contact panel shows a colleague\'s rename as it happens, and '
     await page.waitForFunction(() =>
         document.getElementById('contact-name').value === 'Sam Reyes');
 
-    // a colleague renames the contact, then tags it (tags push nothing)
+    // a colleague renames the contact, then tags it: both show here
     await patch({ name: 'Sam Colleague' });
     await page.waitForFunction(() =>
         document.getElementById('contact-name').value === 'Sam Colleague');
     await patch({ tags: ['Smith, John', 'vip', 'late'] });
+    await panel.getByRole('list', { name: 'Tags' })
+        .locator('.tag > span', { hasText: 'late' }).waitFor();
 
     await panel.getByLabel('Name').fill('Samantha Reyes');
     await panel.getByRole('button', { name: 'Save' }).click();

@@ -21,6 +21,7 @@ const BEN = { email: 'ben@desk.example', password: 'ben reads threads' };
 const ASKER = '+14155550188';
 const OTHER = '+14155550177';
 const RENAMED = '+14155550166';
+const TAGGED = '+14155550155';
 
 const web = useBrowser();
 let ana;
@@ -252,6 +253,42 @@ test('keys act on nothing behind the "moved on" question: e archives '
         'the thread is still open');
     assert.equal(await ben.locator('#composer-text').inputValue(),
         'Table is ready', 'the draft is kept');
+});
+
+test('a tag a colleague saves in their contact panel shows at once in '
+    + 'the same contact\'s panel open here, without a reload; theirs says '
+    + 'Saved.', async () => {
+    await deliverInbound(ctx.cluster, { from: TAGGED, body: 'Sign me up' });
+    for (const p of [ana, ben]) {
+        await openThread(p, '+1 (415) 555-0155');
+        await p.getByRole('button', { name: 'Contact', exact: true }).click();
+        await p.getByRole('complementary', { name: 'Contact' })
+            .locator('.timeline-item').first().waitFor();
+    }
+    await ana.evaluate(() => { window.notReloaded = true; });
+    const chips = (p) => p.getByRole('complementary', { name: 'Contact' })
+        .getByRole('list', { name: 'Tags' }).locator('.tag > span');
+    assert.deepEqual(await chips(ana).allTextContents(), []);
+
+    const panel = ben.getByRole('complementary', { name: 'Contact' });
+    await panel.getByRole('combobox', { name: 'Tags' })
+        .pressSequentially('volunteer,');
+    await panel.getByRole('button', { name: 'Save' }).click();
+    await panel.getByText('Saved.').waitFor();
+
+    await ana.waitForFunction(() => [...document.querySelectorAll(
+        '#contact-panel .tag > span')].map((e) => e.textContent)
+        .join('|') === 'volunteer');
+    assert.equal(await ana.evaluate(() => window.notReloaded), true);
+    // Ben's own event does not read his panel again over the answer
+    await ben.waitForTimeout(500);
+    assert.equal(await panel.getByText('Saved.').isVisible(), true);
+    assert.deepEqual(await chips(ben).allTextContents(), ['volunteer']);
+
+    for (const p of [ana, ben]) {
+        await p.getByRole('complementary', { name: 'Contact' })
+            .getByRole('button', { name: 'Close' }).click();
+    }
 });
 
 test('no page errors', () => {

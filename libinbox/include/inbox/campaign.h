@@ -264,7 +264,9 @@ int inbox_campaign_dispatching(inbox_campaign_status_t status);
 /* What becomes of a campaign's messages already in the outbox (outbox.h):
  * they go, wait (paused by a person: parked until resume or cancel), or
  * are reported cancelled unsent.  A pause for credits or billing stops
- * only the dispatch: what was handed over holds its credits and goes. */
+ * only the dispatch here: what was handed over holds its credits and
+ * goes, though while billing is inactive a claim parks it all the same
+ * (inbox_outbox_billing). */
 typedef enum {
     INBOX_OUTBOX_GOES = 0,
     INBOX_OUTBOX_WAITS,

@@ -162,7 +162,8 @@ static const ctl_command_t  ctl_commands[] = {
       ctl_settings_set,
       "settings set ORG_ID [--business-name NAME] [--support-contact TEXT]\n"
       "        [--timezone TZ] [--quiet-hours HH:MM-HH:MM]   (\"\" is the\n"
-      "        default again; prints the settings)" },
+      "        default again: the organization's name, no contact, UTC,\n"
+      "        21:00-08:00; prints the settings)" },
     { "seed-demo", NULL, 0, "public-url api-base", ctl_seed_demo,
       "seed-demo [--public-url URL] [--api-base URL]   (--api-base: where\n"
       "        the demo number's carrier is, e.g. the carrier simulator)" },
@@ -1119,7 +1120,8 @@ ctl_billing_print(inbox_store_t *store, const char *org_id)
 }
 
 
-/* As PATCH /api/v1/settings does, each value checked by settings.h. */
+/* As PATCH /api/v1/settings does, each value checked by settings.h;
+ * "" is a setting's default (inbox_settings_defaults). */
 static int
 ctl_settings_set(inbox_store_t *store, ctl_words_t *words)
 {
@@ -1127,10 +1129,11 @@ ctl_settings_set(inbox_store_t *store, ctl_words_t *words)
     const char            *v;
     inbox_error_t          err;
     inbox_status_t         rc;
-    inbox_settings_t       s;
+    inbox_settings_t       s, defaults;
     inbox_settings_edit_t  edit;
 
     memset(&edit, 0, sizeof(edit));
+    inbox_settings_defaults(&defaults, NULL);
     rc = INBOX_OK;
 
     if ((v = ctl_option(words, "business-name")) != NULL) {
@@ -1143,21 +1146,28 @@ ctl_settings_set(inbox_store_t *store, ctl_words_t *words)
     }
 
     if (rc == INBOX_OK && (v = ctl_option(words, "timezone")) != NULL) {
-        rc = inbox_settings_set_timezone(&edit, v, &err);
+        rc = inbox_settings_set_timezone(&edit, v[0] ? v : defaults.timezone,
+                                         &err);
     }
 
     if (rc == INBOX_OK && (v = ctl_option(words, "quiet-hours")) != NULL) {
-        if (strlen(v) != 11 || v[5] != '-') {
+        if (v[0] == '\0') {
+            inbox_settings_time_format(defaults.quiet_start, start);
+            inbox_settings_time_format(defaults.quiet_end, end);
+            rc = inbox_settings_set_quiet_hours(&edit, start, end, &err);
+
+        } else if (strlen(v) != 11 || v[5] != '-') {
             fprintf(stderr, "inboxctl: --quiet-hours is HH:MM-HH:MM, such "
                     "as 21:00-08:00\n");
             return 1;
-        }
 
-        memcpy(start, v, 5);
-        start[5] = '\0';
-        memcpy(end, v + 6, 5);
-        end[5] = '\0';
-        rc = inbox_settings_set_quiet_hours(&edit, start, end, &err);
+        } else {
+            memcpy(start, v, 5);
+            start[5] = '\0';
+            memcpy(end, v + 6, 5);
+            end[5] = '\0';
+            rc = inbox_settings_set_quiet_hours(&edit, start, end, &err);
+        }
     }
 
     if (rc == INBOX_OK) {

@@ -505,6 +505,14 @@ test('settings set checks each value as the API does; an organization\'s '
     assert.match(await ok(['settings', 'set', org, '--business-name', '',
                            '--support-contact', '']),
                  /quiet hours {6}22:00-07:00\nbusiness name {4}Harbor Cafe\n/);
+    // the time zone and the quiet hours too: UTC, 21:00 to 08:00
+    assert.equal(await ok(['settings', 'set', org, '--timezone', '',
+                           '--quiet-hours', '']),
+                 'timezone         UTC\n'
+                 + 'quiet hours      21:00-08:00\n'
+                 + 'business name    Harbor Cafe\n'
+                 + 'support contact  (none)');
+    await ok(['settings', 'set', org, '--timezone', 'America/Denver']);
 
     await fails(['settings', 'set', org, '--timezone', '../../etc/passwd'],
                 /time zone/);

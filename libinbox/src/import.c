@@ -40,6 +40,9 @@ struct inbox_import_s {
     inbox_contact_row_t     *batch;
     size_t                   batched;
     inbox_import_count_t     count;
+    size_t                   pending_line;   /* the first row not stored
+                                                yet, 0: none */
+    size_t                   pending_refused; /* lines refused before it */
     inbox_event_list_t      *events;         /* NULL: nobody pushes */
     inbox_import_invalid_t  *invalid;
     size_t                   invalid_count;
@@ -66,6 +69,9 @@ static inbox_status_t inbox_import_timezone(inbox_import_t *im,
 static int inbox_import_refuse(inbox_import_t *im, size_t line,
     const char *reason);
 static int inbox_import_flush(inbox_import_t *im);
+static size_t inbox_import_stopped_refused(const inbox_import_t *im);
+static void inbox_import_report(const inbox_import_t *im, yajl_gen g,
+    size_t refused);
 
 
 inbox_import_t *
@@ -550,6 +556,13 @@ inbox_import_row(inbox_import_t *im, const inbox_csv_record_t *rec)
         return inbox_import_refuse(im, rec->line, err.message);
     }
 
+    /* where a failed batch leaves the import: its lines before were
+     * stored or refused */
+    if (im->pending_line == 0) {
+        im->pending_line = rec->line;
+        im->pending_refused = im->invalid_count;
+    }
+
     im->batched++;
 
     if (im->batched == INBOX_IMPORT_BATCH) {
@@ -698,6 +711,7 @@ inbox_import_flush(inbox_import_t *im)
 
     im->count.created += count.created;
     im->count.updated += count.updated;
+    im->pending_line = 0;
 
     return 0;
 }
@@ -731,10 +745,84 @@ inbox_import_refused(const inbox_import_t *im)
 }
 
 
+size_t
+inbox_import_stopped_at(const inbox_import_t *im)
+{
+    if (im->store == NULL || inbox_import_stored(im) == 0) {
+        return 0;
+    }
+
+    /* no row waits: it stopped in the record being read */
+    return im->pending_line != 0 ? im->pending_line : im->csv.record_line;
+}
+
+
+void
+inbox_import_stopped_message(const inbox_import_t *im,
+    const inbox_error_t *err, char *buf, size_t size)
+{
+    size_t       n;
+    const char  *message;
+
+    message = (err != NULL && err->message[0] != '\0')
+              ? err->message : "something went wrong";
+    n = strlen(message);
+
+    /* a message of its own ends with a full stop, a store's not */
+    snprintf(buf, size, "%s%s The lines before line %zu were imported "
+             "(%zu created, %zu updated, %zu refused) and the import "
+             "stopped there. Send the same file again to finish it: the "
+             "contacts already imported are updated, not duplicated.",
+             message, n > 0 && message[n - 1] == '.' ? "" : ".",
+             inbox_import_stopped_at(im), im->count.created,
+             im->count.updated, inbox_import_stopped_refused(im));
+}
+
+
+char *
+inbox_import_render_stopped(const inbox_import_t *im,
+    const inbox_error_t *err, size_t *len)
+{
+    char            message[INBOX_IMPORT_STOPPED_MAX];
+    yajl_gen        g;
+    inbox_status_t  code;
+
+    code = err != NULL ? err->code : INBOX_ERR_INTERNAL;
+    inbox_import_stopped_message(im, err, message, sizeof(message));
+
+    g = inbox_json_begin();
+    if (g == NULL) {
+        return NULL;
+    }
+
+    yajl_gen_map_open(g);
+    inbox_json_key(g, "error");
+    yajl_gen_map_open(g);
+
+    inbox_json_key(g, "code");
+    inbox_json_string(g, inbox_status_code(code));
+    inbox_json_key(g, "message");
+    inbox_json_string(g, message);
+
+    if (err != NULL && err->field[0] != '\0') {
+        inbox_json_key(g, "field");
+        inbox_json_string(g, err->field);
+    }
+
+    inbox_json_key(g, "stopped_at_line");
+    inbox_json_int(g, (int64_t) inbox_import_stopped_at(im));
+    inbox_import_report(im, g, inbox_import_stopped_refused(im));
+
+    yajl_gen_map_close(g);
+    yajl_gen_map_close(g);
+
+    return inbox_json_finish(g, len);
+}
+
+
 char *
 inbox_import_render(const inbox_import_t *im, size_t *len)
 {
-    size_t    i, n;
     yajl_gen  g;
 
     g = inbox_json_begin();
@@ -743,6 +831,28 @@ inbox_import_render(const inbox_import_t *im, size_t *len)
     }
 
     yajl_gen_map_open(g);
+    inbox_import_report(im, g, im->invalid_count);
+    yajl_gen_map_close(g);
+
+    return inbox_json_finish(g, len);
+}
+
+
+/* The lines refused before the line an import stopped at. */
+static size_t
+inbox_import_stopped_refused(const inbox_import_t *im)
+{
+    return im->pending_line != 0 ? im->pending_refused : im->invalid_count;
+}
+
+
+/* The report's keys, into an open map: the first refused lines up to
+ * refused of them. */
+static void
+inbox_import_report(const inbox_import_t *im, yajl_gen g, size_t refused)
+{
+    size_t  i, n;
+
     inbox_json_key(g, "created");
     inbox_json_int(g, (int64_t) im->count.created);
     inbox_json_key(g, "updated");
@@ -751,8 +861,8 @@ inbox_import_render(const inbox_import_t *im, size_t *len)
     inbox_json_key(g, "invalid");
     yajl_gen_array_open(g);
 
-    n = im->invalid_count < INBOX_IMPORT_INVALID_MAX
-        ? im->invalid_count : INBOX_IMPORT_INVALID_MAX;
+    n = refused < INBOX_IMPORT_INVALID_MAX ? refused
+                                           : INBOX_IMPORT_INVALID_MAX;
 
     for (i = 0; im->invalid != NULL && i < n; i++) {
         yajl_gen_map_open(g);
@@ -765,7 +875,7 @@ inbox_import_render(const inbox_import_t *im, size_t *len)
 
     yajl_gen_array_close(g);
     inbox_json_key(g, "invalid_count");
-    inbox_json_int(g, (int64_t) im->invalid_count);
+    inbox_json_int(g, (int64_t) refused);
 
     inbox_json_key(g, "ignored_columns");
     yajl_gen_array_open(g);
@@ -775,7 +885,4 @@ inbox_import_render(const inbox_import_t *im, size_t *len)
     }
 
     yajl_gen_array_close(g);
-    yajl_gen_map_close(g);
-
-    return inbox_json_finish(g, len);
 }

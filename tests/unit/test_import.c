@@ -4,11 +4,12 @@
  * keep commas, quotes and line breaks, line numbers are those a person
  * sees in the file, and names, tags and time zones follow contact.h;
  * then an import into an SQLite store, for what the report and the
- * contacts show.
+ * contacts show, also of an import a failing batch stopped partway.
  */
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sqlite3.h>
 #include <inbox/contact.h>
 #include <inbox/csv.h>
 #include <inbox/import.h>
@@ -657,6 +658,133 @@ TEST(first_and_last_names_make_the_name_and_the_report_lists_the_rest)
     name_of(store, org, "+15552010107", name, sizeof(name));
     CHECK_STR(name, "Bo Diaz");
 
+    store_remove(store, path);
+}
+
+
+/* Runs sql on the store's file beside the store, as an operator would. */
+static void
+store_sql(const char *path, const char *sql)
+{
+    sqlite3  *db;
+
+    CHECK_INT(sqlite3_open(path, &db), SQLITE_OK);
+    sqlite3_busy_timeout(db, 5000);
+    CHECK_INT(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+}
+
+
+/* An import of 1,500 lines whose 1,201st row the store fails, then the
+ * same file again: the first error says what the batch before stored and
+ * where it stopped, the second finishes it, updating those contacts
+ * (their tags once, an opt-out kept) and making the rest. */
+TEST(an_import_stopped_by_the_store_says_what_it_stored_and_resumes)
+{
+    char                   *csv, *report, *p, path[256];
+    char                    org[INBOX_ID_MAX];
+    char                    message[INBOX_IMPORT_STOPPED_MAX];
+    size_t                  i, len;
+    inbox_error_t           err;
+    inbox_store_t          *store;
+    inbox_import_t         *im;
+    inbox_contact_page_t    page;
+    inbox_contact_query_t   q;
+
+    store = store_new(path, org);
+    CHECK(store != NULL);
+    csv = malloc(1500 * 64);
+    CHECK(csv != NULL);
+    if (store == NULL || csv == NULL) {
+        free(csv);
+        return;
+    }
+
+    /* line i + 2; lines 5 and 1102 refused; the first batch ends with
+     * line 1002, the row of line 1202 fails */
+    p = csv + sprintf(csv, "phone,name,tags\n");
+    for (i = 0; i < 1500; i++) {
+        if (i == 3 || i == 1100) {
+            p += sprintf(p, "%s,Bad,x\n", i == 3 ? "nope" : "12");
+        } else {
+            p += sprintf(p, "+1312555%04zu,N %zu,vip;Spring\n", i, i);
+        }
+    }
+    len = p - csv;
+
+    store_sql(path, "CREATE TRIGGER boom BEFORE INSERT ON contact_tags"
+              " WHEN (SELECT phone FROM contacts WHERE id = NEW.contact_id)"
+              " = '+13125551200'"
+              " BEGIN SELECT RAISE(ABORT, 'disk I/O simulated'); END");
+
+    im = inbox_import_new(store, org, "US");
+    memset(&err, 0, sizeof(err));
+    if (inbox_import_feed(im, csv, len, &err) == INBOX_OK) {
+        (void) inbox_import_finish(im, &err);
+    }
+    CHECK_INT(err.code, INBOX_ERR_INTERNAL);
+    CHECK_INT(inbox_import_stored(im), 1000);
+    CHECK_INT(inbox_import_stopped_at(im), 1003);
+
+    inbox_import_stopped_message(im, &err, message, sizeof(message));
+    CHECK(strstr(message, "disk I/O simulated. The lines before line 1003 "
+                 "were imported (1000 created, 0 updated, 1 refused)")
+          != NULL);
+    CHECK(strstr(message, "Send the same file again") != NULL);
+
+    /* the refused line of the failed batch is not the report's: the
+     * file sent again refuses it */
+    report = inbox_import_render_stopped(im, &err, NULL);
+    CHECK(report != NULL && strncmp(report, "{\"error\":{\"code\":"
+                                    "\"internal\",\"message\":", 37) == 0);
+    CHECK(report != NULL && strstr(report, "\",\"stopped_at_line\":1003,"
+              "\"created\":1000,\"updated\":0,\"invalid\":[{\"line\":5,"
+              "\"reason\":") != NULL);
+    CHECK(report != NULL && strstr(report, "\"invalid_count\":1,"
+                                   "\"ignored_columns\":[]}}") != NULL);
+    free(report);
+    inbox_import_free(im);
+
+    /* nothing is left of the batch that failed */
+    memset(&q, 0, sizeof(q));
+    q.q = "+13125551001";
+    CHECK_INT(inbox_store_contacts_list(store, org, &q, &page, NULL),
+              INBOX_OK);
+    CHECK_INT(page.count, 0);
+    inbox_contact_page_free(&page);
+
+    /* a contact of the batch stored opts out before the file is sent
+     * again */
+    q.q = "+13125550007";
+    CHECK_INT(inbox_store_contacts_list(store, org, &q, &page, NULL),
+              INBOX_OK);
+    CHECK_INT(page.count, 1);
+    CHECK(page.count == 1
+          && inbox_store_contact_opt_out(store, org, page.items[0].id,
+                                         INBOX_OPT_OUT_MANUAL, NULL, 0, 0,
+                                         NULL, NULL, NULL)
+             == INBOX_OK);
+    inbox_contact_page_free(&page);
+
+    store_sql(path, "DROP TRIGGER boom");
+
+    CHECK_INT(import(store, org, csv, &report), INBOX_OK);
+    CHECK(report != NULL && strncmp(report, "{\"created\":498,\"updated\":"
+                                    "1000,\"invalid\":[{\"line\":5,", 48)
+                            == 0);
+    CHECK(report != NULL && strstr(report, "\"invalid_count\":2,") != NULL);
+    free(report);
+
+    CHECK_INT(inbox_store_contacts_list(store, org, &q, &page, NULL),
+              INBOX_OK);
+    CHECK_INT(page.count, 1);
+    if (page.count == 1) {
+        CHECK(page.items[0].opted_out);
+        CHECK_INT(page.items[0].tags.count, 2);
+    }
+    inbox_contact_page_free(&page);
+
+    free(csv);
     store_remove(store, path);
 }
 

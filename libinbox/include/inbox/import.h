@@ -18,7 +18,11 @@
  * closed, too many rows), so that such a request stores nothing; then the
  * import itself, which writes the good lines in batches of
  * INBOX_IMPORT_BATCH, one transaction each, and reports each refused line
- * with its number and why.  A number
+ * with its number and why.  A batch the store fails (busy, a full disk)
+ * stops the import there; the batches before are kept, and the error
+ * says what they stored and at which line it stopped
+ * (inbox_import_render_stopped), so that the user sends the same file
+ * again, which the rules below make safe.  A number
  * already a contact is updated, never duplicated: a name given replaces
  * its name, tags given are added to its tags, and its opt-out is never
  * touched; a time zone given replaces its time zone, an empty cell keeps
@@ -42,6 +46,7 @@
 #define INBOX_IMPORT_BATCH        1000     /* lines a transaction */
 #define INBOX_IMPORT_INVALID_MAX  1000     /* refused lines listed */
 #define INBOX_IMPORT_EVENTS_MAX   50       /* contacts a batch pushes */
+#define INBOX_IMPORT_STOPPED_MAX  640      /* an import_stopped message */
 
 typedef struct inbox_import_s  inbox_import_t;
 
@@ -82,6 +87,30 @@ char *inbox_import_render(const inbox_import_t *im, size_t *len);
 /* The lines stored (created or updated) and refused so far. */
 size_t inbox_import_stored(const inbox_import_t *im);
 size_t inbox_import_refused(const inbox_import_t *im);
+
+/*
+ * After the import failed (a store's error, such as a busy store, or the
+ * body unreadable) with batches before stored: the line it stopped at,
+ * every line before it stored or refused and nothing of the batch that
+ * failed kept (SQLite; MongoDB may have written part of it).  0 when
+ * nothing was stored: the error alone says it.
+ */
+size_t inbox_import_stopped_at(const inbox_import_t *im);
+
+/* err's message, then what the import stored before that line and that
+ * the same file may be sent again (a number already a contact is
+ * updated, never duplicated; its opt-out is never touched). */
+void inbox_import_stopped_message(const inbox_import_t *im,
+    const inbox_error_t *err, char *buf, size_t size);
+
+/* The error of an import stopped at a line, as the route answers it
+ * (with err's HTTP status): {"error":{"code","message"[,"field"],
+ * "stopped_at_line","created","updated","invalid","invalid_count",
+ * "ignored_columns"}}, the message inbox_import_stopped_message's and
+ * the report that of the lines before that one.  malloc'd; NULL when
+ * out of memory. */
+char *inbox_import_render_stopped(const inbox_import_t *im,
+    const inbox_error_t *err, size_t *len);
 
 void inbox_import_free(inbox_import_t *im);
 

@@ -26,6 +26,7 @@
 #include "ngx_http_inbox_module.h"
 #include "ngx_http_inbox_api.h"
 #include "ngx_http_inbox_body.h"
+#include "ngx_http_inbox_reply.h"
 
 
 typedef struct {
@@ -83,6 +84,8 @@ static void ngx_http_inbox_contacts_import_op(ngx_http_inbox_api_t *api,
     inbox_store_t *store, ngx_http_inbox_job_t *job);
 static void ngx_http_inbox_tags_list_op(ngx_http_inbox_api_t *api,
     inbox_store_t *store, ngx_http_inbox_job_t *job);
+static ngx_int_t ngx_http_inbox_contacts_import_done(ngx_http_request_t *r,
+    ngx_http_inbox_job_t *job);
 static inbox_status_t ngx_http_inbox_import_pass(
     ngx_http_inbox_contacts_args_t *args, inbox_error_t *err);
 static void ngx_http_inbox_import_send(ngx_http_inbox_contacts_args_t *args);
@@ -234,6 +237,7 @@ ngx_http_inbox_contacts_import(ngx_http_request_t *r,
     args->country = (const char *) ilcf->default_country.data;
 
     api->op = ngx_http_inbox_contacts_import_op;
+    api->done = ngx_http_inbox_contacts_import_done;
 
     /* text/csv, as the route table says: the dispatcher checked it */
     return ngx_http_inbox_body_pieces(r, &args->pieces);
@@ -546,7 +550,9 @@ ngx_http_inbox_contact_timeline_op(ngx_http_inbox_api_t *api,
  * Two passes over the body: a check that stores nothing (a request that
  * fails as a whole, such as one without a phone column or with too many
  * rows, leaves the store as it was), then the import in batches, whose
- * events go to the browsers as each piece is stored.
+ * events go to the browsers as each piece is stored.  A batch that fails
+ * keeps those before it: the error then says what they stored and where
+ * the import stopped, so that the user sends the file again.
  */
 
 static void
@@ -591,6 +597,11 @@ ngx_http_inbox_contacts_import_op(ngx_http_inbox_api_t *api,
          * one until the next inbound message.
          */
         (void) inbox_store_maintain(store, &maintain_error);
+
+    } else if (inbox_import_stopped_at(args->im) > 0) {
+        json = inbox_import_render_stopped(args->im, &job->error, &len);
+        ngx_http_inbox_job_document(job, inbox_status_http(job->error.code),
+                                    json, len);
     }
 
     /* a failed batch keeps those before it, and their events */
@@ -598,6 +609,22 @@ ngx_http_inbox_contacts_import_op(ngx_http_inbox_api_t *api,
 
     inbox_import_free(args->im);
     args->im = NULL;
+}
+
+
+/* In the event loop: an import stopped partway answers its error with
+ * the report of what it stored, logged as every error is. */
+
+static ngx_int_t
+ngx_http_inbox_contacts_import_done(ngx_http_request_t *r,
+    ngx_http_inbox_job_t *job)
+{
+    if (job->body == NULL || job->error.code == INBOX_OK) {
+        return NGX_DECLINED;
+    }
+
+    return ngx_http_inbox_reply_error_json(r, &job->error, job->body,
+                                           job->len);
 }
 
 

@@ -17,6 +17,8 @@
 
 static ngx_int_t ngx_http_inbox_reply_rendered(ngx_http_request_t *r,
     ngx_uint_t status, char *json, size_t len);
+static ngx_int_t ngx_http_inbox_reply_error_head(ngx_http_request_t *r,
+    const inbox_error_t *err);
 
 
 ngx_int_t
@@ -77,10 +79,41 @@ ngx_http_inbox_reply_json(ngx_http_request_t *r, ngx_uint_t status,
 ngx_int_t
 ngx_http_inbox_reply_error(ngx_http_request_t *r, const inbox_error_t *err)
 {
+    char    *json;
+    size_t   len;
+
+    if (ngx_http_inbox_reply_error_head(r, err) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    json = inbox_render_error(err, &len);
+
+    return ngx_http_inbox_reply_rendered(r, inbox_status_http(err->code),
+                                         json, len);
+}
+
+
+ngx_int_t
+ngx_http_inbox_reply_error_json(ngx_http_request_t *r,
+    const inbox_error_t *err, const char *json, size_t len)
+{
+    if (ngx_http_inbox_reply_error_head(r, err) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_inbox_reply_json(r, inbox_status_http(err->code), json,
+                                     len);
+}
+
+
+/* An error's log line and what HTTP says of it besides the body. */
+
+static ngx_int_t
+ngx_http_inbox_reply_error_head(ngx_http_request_t *r,
+    const inbox_error_t *err)
+{
     int          status;
-    char        *json;
     u_char      *value;
-    size_t       len;
     ngx_uint_t   level;
 
     status = inbox_status_http(err->code);
@@ -92,8 +125,6 @@ ngx_http_inbox_reply_error(ngx_http_request_t *r, const inbox_error_t *err)
                   "inbox: %d %s: %s%s%s", status,
                   inbox_status_code(err->code), err->message,
                   err->field[0] ? " field: " : "", err->field);
-
-    /* what HTTP says besides the body */
 
     if (err->code == INBOX_ERR_RATE_LIMITED) {
         value = ngx_pnalloc(r->pool, NGX_INT_T_LEN + 1);
@@ -111,9 +142,7 @@ ngx_http_inbox_reply_error(ngx_http_request_t *r, const inbox_error_t *err)
         }
     }
 
-    json = inbox_render_error(err, &len);
-
-    return ngx_http_inbox_reply_rendered(r, status, json, len);
+    return NGX_OK;
 }
 
 

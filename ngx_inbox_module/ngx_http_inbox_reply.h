@@ -32,6 +32,11 @@ ngx_int_t ngx_http_inbox_reply_json(ngx_http_request_t *r, ngx_uint_t status,
 ngx_int_t ngx_http_inbox_reply_error(ngx_http_request_t *r,
     const inbox_error_t *err);
 
+/* The same with a body of its own that says more than err (an import
+ * stopped partway: what it stored); the caller keeps json. */
+ngx_int_t ngx_http_inbox_reply_error_json(ngx_http_request_t *r,
+    const inbox_error_t *err, const char *json, size_t len);
+
 /* The same for an error made here, from a constant message. */
 ngx_int_t ngx_http_inbox_reply_status(ngx_http_request_t *r,
     inbox_status_t code, const char *field, const char *message);

@@ -682,6 +682,69 @@ test('an import refused as a whole stores nothing', async () => {
     assertError(huge, 413, 'too_large');
 });
 
+test('an import the store fails partway says what it stored and where it '
+    + 'stopped, and the same file sent again finishes it', async () => {
+    // 1,500 lines: line 5 refused, the first batch of 1,000 stored ends
+    // with line 1002, and the store fails the row of line 1202
+    const block = `+19177${String(Math.floor(Math.random() * 100))
+        .padStart(2, '0')}`;
+    const tag = `partial-${Date.now()}`;
+    const phones = [];
+    const rows = ['phone,name,tags'];
+    for (let i = 0; i < 1500; i++) {
+        phones.push(`${block}${String(i).padStart(4, '0')}`);
+        rows.push(i === 3 ? 'nope,Bad,x' : `${phones[i]},P ${i},${tag};Spring`);
+    }
+    const csv = `${rows.join('\n')}\n`;
+    const sql = (q) => execFileAsync(sqlite3Path, [ctx.cluster.storePath, q])
+        .then(({ stdout }) => stdout.trim());
+    const stored = () => sql('SELECT count(*) FROM contacts WHERE phone '
+        + `LIKE '${block}%'`);
+    await sql('CREATE TRIGGER import_partial BEFORE INSERT ON contact_tags '
+        + 'WHEN (SELECT phone FROM contacts WHERE id = NEW.contact_id) = '
+        + `'${phones[1200]}' BEGIN SELECT RAISE(ABORT, 'disk I/O simulated'); `
+        + 'END');
+    let res;
+    try {
+        res = await importCsv(csv);
+    } finally {
+        await sql('DROP TRIGGER import_partial');
+    }
+    const e = assertError(res, 500, 'internal');
+    assert.equal(e.stopped_at_line, 1003);
+    assert.equal(e.created, 1000);
+    assert.equal(e.updated, 0);
+    assert.deepEqual(e.invalid.map((x) => x.line), [5]);
+    assert.equal(e.invalid_count, 1);
+    assert.deepEqual(e.ignored_columns, []);
+    assert.match(e.message, /disk I\/O simulated/);
+    assert.match(e.message, new RegExp('lines before line 1003 were '
+        + 'imported \\(1000 created, 0 updated, 1 refused\\)'));
+    assert.match(e.message, /Send the same file again/);
+    assert.equal(await stored(), '1000', 'the batch before is kept, '
+        + 'nothing of the one that failed');
+
+    // one of those stored opts out before the file goes again
+    const first = await ok(`/api/v1/contacts?q=${encodeURIComponent(
+        phones[0])}`);
+    const conv = await ok(`/api/v1/conversations/${
+        first.items[0].conversation_id}/opt-out`, { method: 'POST' });
+    assert.equal(conv.contact.opted_out, true);
+
+    const again = await importCsv(csv);
+    assert.equal(again.status, 200, again.text);
+    assert.equal(again.json.created, 499);
+    assert.equal(again.json.updated, 1000);
+    assert.equal(again.json.invalid_count, 1);
+    assert.equal(await stored(), '1499');
+    assert.equal(await sql(`SELECT count(*) FROM contact_tags WHERE tag = '${
+        tag}'`), '1499', 'each contact tagged once');
+    const kept = await ok(`/api/v1/contacts/${first.items[0].id}`);
+    assert.equal(kept.opted_out, true, 'an import never clears an opt-out');
+    assert.deepEqual(kept.tags, [tag, 'Spring']);
+    assert.equal(kept.name, 'P 0');
+});
+
 test('an import that renames or tags contacts shows on every open inbox '
     + 'at once: the thread with its new name, the tagged contact, nothing '
     + 'for another organization', async () => {

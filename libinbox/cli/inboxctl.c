@@ -1703,12 +1703,14 @@ ctl_import_pass(inbox_store_t *store, const char *org_id,
 
 
 /* As POST /api/v1/contacts/import does: a check that stores nothing,
- * then the import; the report is the API's answer, one line. */
+ * then the import; the report is the API's answer, one line (its error,
+ * with what was stored, when a batch failed after others were stored). */
 static int
 ctl_contacts_import(inbox_store_t *store, ctl_words_t *words)
 {
     int              none;
     char            *data, *report;
+    char             stopped[INBOX_IMPORT_STOPPED_MAX];
     size_t           len;
     const char      *country;
     inbox_billing_t  billing;
@@ -1743,12 +1745,22 @@ ctl_contacts_import(inbox_store_t *store, ctl_words_t *words)
     }
 
     none = 0;
+    stopped[0] = '\0';
 
     if (rc == INBOX_OK) {
         rc = ctl_import_pass(store, words->args[0], country, data, len, &im,
                              &err);
 
         report = rc == INBOX_OK ? inbox_import_render(im, NULL) : NULL;
+
+        /* stopped partway: the error the route answers, what the batches
+         * before stored in it */
+        if (rc != INBOX_OK && inbox_import_stopped_at(im) > 0) {
+            report = inbox_import_render_stopped(im, &err, NULL);
+            inbox_import_stopped_message(im, &err, stopped,
+                                         sizeof(stopped));
+        }
+
         if (report != NULL) {
             printf("%s\n", report);
             free(report);
@@ -1770,7 +1782,8 @@ ctl_contacts_import(inbox_store_t *store, ctl_words_t *words)
     free(data);
 
     if (rc != INBOX_OK) {
-        fprintf(stderr, "inboxctl: %s: %s\n", words->args[1], err.message);
+        fprintf(stderr, "inboxctl: %s: %s\n", words->args[1],
+                stopped[0] != '\0' ? stopped : err.message);
         return 1;
     }
 

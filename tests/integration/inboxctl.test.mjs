@@ -156,6 +156,54 @@ test('mistakes are refused with a message and a non-zero exit', async () => {
     assert.equal(after.created, 1, 'the refused file stored nothing');
 });
 
+// sql run on the store as an operator would, its output trimmed.
+function storeSql(q) {
+    return new Promise((resolve, reject) => {
+        execFile(sqlite3Path, ['-cmd', '.timeout 5000', join(dir, 'inbox.db'),
+            q], (err, stdout) => (err ? reject(err) : resolve(stdout.trim())));
+    });
+}
+
+test('an import the store fails partway prints what it stored and the line '
+    + 'it stopped at, exits non-zero, and finishes when run again',
+    async () => {
+    const org = await ok(['org', 'create', 'Partial Imports']);
+    const phone = (i) => `+1312556${String(i).padStart(4, '0')}`;
+    const rows = ['phone,name,tags'];
+    for (let i = 0; i < 1500; i++) {
+        rows.push(`${phone(i)},P ${i},walk-in`);
+    }
+    const csv = `${rows.join('\n')}\n`;
+    const count = () => storeSql('SELECT count(*) FROM contacts WHERE phone '
+        + "LIKE '+1312556%'");
+    // the reviewer's failure: the 1,201st row's insert is refused
+    await storeSql('CREATE TRIGGER import_partial BEFORE INSERT ON contacts '
+        + `WHEN NEW.phone = '${phone(1200)}' `
+        + "BEGIN SELECT RAISE(ABORT, 'disk I/O simulated'); END");
+    const failed = await ctl(['--store', store, 'contacts', 'import', org,
+                              '-'], { input: csv });
+    await storeSql('DROP TRIGGER import_partial');
+    assert.notEqual(failed.code, 0);
+    assert.match(failed.stderr, /disk I\/O simulated/);
+    assert.match(failed.stderr, new RegExp('lines before line 1002 were '
+        + 'imported \\(1000 created, 0 updated, 0 refused\\)'));
+    assert.match(failed.stderr, /Send the same file again/);
+    const e = JSON.parse(failed.stdout).error;
+    assert.equal(e.stopped_at_line, 1002);
+    assert.equal(e.created, 1000);
+    assert.equal(e.updated, 0);
+    assert.equal(await count(), '1000');
+
+    const again = JSON.parse(await ok(['contacts', 'import', org, '-'],
+                                      { input: csv }));
+    assert.equal(again.created, 500);
+    assert.equal(again.updated, 1000);
+    assert.equal(await count(), '1500');
+    assert.equal(await storeSql('SELECT count(*) FROM contact_tags t JOIN '
+        + "contacts c ON c.id = t.contact_id WHERE c.phone LIKE '+1312556%'"),
+        '1500', 'each contact tagged once');
+});
+
 // The lines of token list after its header, each split into its columns.
 async function tokenRows(org) {
     const [header, ...lines] = (await ok(['token', 'list', org])).split('\n');

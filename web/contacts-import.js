@@ -6,7 +6,9 @@
  * timezone) and answers how many contacts it made and updated, which
  * lines it skipped, and why, and which columns it did not use (an
  * export's "Company", "E-mail Address": the user sees they are not
- * imported).
+ * imported).  An import the server stopped partway (a store failure
+ * after batches were stored) shows, as a problem, what the lines before
+ * the line it stopped at made, and asks for the same file again.
  * The report stays under the heading until the next import; the
  * contacts list and the audience's tags are read again at once (an
  * "inbox:contacts" event on the document).
@@ -58,9 +60,28 @@
     }
 
     function report(name, r) {
-        const lines = [name + ': ' + plural(r.created, 'new contact',
+        say(reportLines(name + ': ', r, '.'), false,
+            ignoredNote(r.ignored_columns || []));
+    }
+
+    /* An import the server stopped partway (its store failed): what the
+     * lines before that one made, in the error, and that the same file
+     * may go again (a re-import updates, never duplicates). */
+    function stopped(name, e) {
+        const line = e.stopped_at_line.toLocaleString();
+        const note = 'The server failed at line ' + line + ' and the '
+            + 'import stopped there. Import the same file again to finish '
+            + 'it: the contacts already imported are updated, not '
+            + 'duplicated. ' + ignoredNote(e.ignored_columns || []);
+        say(reportLines(name + ' was imported only up to line ' + line
+            + ': ', e, ' before it.'), true, note.trim());
+    }
+
+    /* The report's counts after head, then its skipped lines. */
+    function reportLines(head, r, end) {
+        const lines = [head + plural(r.created, 'new contact',
             'new contacts') + ', ' + plural(r.updated, 'contact updated',
-            'contacts updated') + '.'
+            'contacts updated') + end
             + (r.invalid_count > 0 ? ' ' + plural(r.invalid_count,
                 'line was', 'lines were') + ' skipped:' : '')];
         const shown = (r.invalid || []).slice(0, SKIPPED_SHOWN);
@@ -71,7 +92,7 @@
         if (unlisted > 0) {
             lines.push('and ' + plural(unlisted, 'more line', 'more lines'));
         }
-        say(lines, false, ignoredNote(r.ignored_columns || []));
+        return lines;
     }
 
     /* "Not imported: the columns Company, Notes." */
@@ -87,6 +108,20 @@
             + plural(more, 'more column', 'more columns') : '') + '.';
     }
 
+    /* err: the server's refusal (an ApiError) or a fetch that failed */
+    function failedImport(name, err) {
+        if (typeof (err.error || {}).stopped_at_line === 'number') {
+            /* the lines before it were stored */
+            stopped(name, err.error);
+            audience.stale();
+            document.dispatchEvent(new CustomEvent('inbox:contacts'));
+            return;
+        }
+        say([name + ' was not imported: '
+            + (typeof err.status === 'number' ? err.message
+                : 'the server could not be reached. Try again.')], true);
+    }
+
     async function importFile(file) {
         els.button.disabled = true;
         say(['Importing ' + file.name + '\u2026'], false);
@@ -100,10 +135,7 @@
             document.dispatchEvent(new CustomEvent('inbox:contacts'));
         } catch (err) {
             if (!app.failed(err)) {
-                say([file.name + ' was not imported: '
-                    + (typeof err.status === 'number' ? err.message
-                        : 'the server could not be reached. Try again.')],
-                    true);
+                failedImport(file.name, err);
             }
         } finally {
             els.button.disabled = false;

@@ -4,13 +4,17 @@
 // refused next to the field); a contact chosen opens its thread in the
 // Inbox; contacts imported from a CSV file, with the report of what was
 // made and skipped and the columns not used, and their tag offered to
-// campaigns at once; and at 390 px nothing scrolls sideways.
+// campaigns at once, or of what an import the server stopped partway
+// stored and the line it stopped at; and at 390 px nothing scrolls
+// sideways.
 
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { before, test } from 'node:test';
+import { promisify } from 'node:util';
 import { noPageErrorsTest, shown, signIn, useBrowser }
          from '../lib/browser.mjs';
-import { uniqueNumber } from '../lib/cluster.mjs';
+import { sqlite3Path, uniqueNumber } from '../lib/cluster.mjs';
 import { useCluster, errorLogIsCleanTest } from '../lib/fixture.mjs';
 import { api } from '../lib/inbox.mjs';
 import { addUser } from '../lib/session.mjs';
@@ -236,6 +240,47 @@ test('contacts imported from a CSV file: the report counts them, names '
         buffer: Buffer.from('name,tags\nIvy,vip\n') });
     await page.locator('#import-report.problem', {
         hasText: /^names\.csv was not imported: .*phone/ }).waitFor();
+});
+
+test('an import the server stops partway shows what it stored and the '
+     + 'line it stopped at, and the same file again finishes it',
+     async () => {
+    const sql = (q) => promisify(execFile)(sqlite3Path,
+        ['-cmd', '.timeout 5000', ctx.cluster.storePath, q]);
+    const block = `+19176${String(Math.floor(Math.random() * 100))
+        .padStart(2, '0')}`;
+    const phone = (i) => `${block}${String(i).padStart(4, '0')}`;
+    const lines = ['phone,name,notes'];
+    for (let i = 0; i < 1100; i++) {
+        lines.push(`${phone(i)},Batch ${i},x`);
+    }
+    const file = { name: 'big.csv', mimeType: 'text/csv',
+                   buffer: Buffer.from(`${lines.join('\n')}\n`) };
+    // the store fails the row of line 1052, in the second batch
+    await sql('CREATE TRIGGER import_partial BEFORE INSERT ON contacts '
+        + `WHEN NEW.phone = '${phone(1050)}' `
+        + "BEGIN SELECT RAISE(ABORT, 'disk I/O simulated'); END");
+    await openContacts();
+    const report = page.locator('#import-report');
+    try {
+        await page.locator('#contacts-file').setInputFiles(file);
+        await page.locator('#import-report.problem p', { hasText:
+            'big.csv was imported only up to line 1,002: 1,000 new '
+            + 'contacts, 0 contacts updated before it.' }).waitFor();
+    } finally {
+        await sql('DROP TRIGGER import_partial');
+    }
+    const note = await report.locator('p.import-ignored').textContent();
+    assert.match(note, /^The server failed at line 1,002 .*Import the same /);
+    assert.ok(note.endsWith('updated, not duplicated. Not imported: the '
+        + 'column \u201cnotes\u201d.'), note);
+    // the list has the contacts stored
+    await page.locator('#contacts-search').fill('Batch 999');
+    await rows().filter({ hasText: 'Batch 999' }).waitFor();
+
+    await page.locator('#contacts-file').setInputFiles(file);
+    await page.locator('#import-report:not(.problem) p', { hasText:
+        'big.csv: 100 new contacts, 1,000 contacts updated.' }).waitFor();
 });
 
 test('at 390 px the Contacts view fits the screen', async () => {

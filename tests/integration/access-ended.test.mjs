@@ -516,6 +516,18 @@ test('a removal in a gap nobody was connected to read still refuses the '
     // its datagram shows the gap; with nobody to give them to, the
     // events are skipped
     await deliverInbound(cluster, { from: '+15551230403', body: 'after' });
+    // ws-server reads its datagrams in order: once another organization's
+    // later one has come through, it has read Harbor's (on a busy machine
+    // it is still catching up after SIGCONT for a while), and then its
+    // reorder window passes
+    const zed = await socketOf(cluster,
+                               await signIn(cluster, 'zed@other.example',
+                                            'zed password 9'));
+    await deliverInbound(cluster, { org: cluster.orgs[1],
+                                    from: '+15551230405', body: 'barrier' });
+    await zed.waitFor((fs) => fs.some((f) => f.type === 'message.created'
+        && f.message.body === 'barrier'), 10000, 'the barrier');
+    zed.close();
     await new Promise((ok) => setTimeout(ok, 300));
 
     const ws = await openWs(wsUrl(cluster, early));

@@ -76,6 +76,10 @@ static const backend_t  *backend;     /* the pass running now */
 static unsigned          store_counter;
 
 
+static long contacts_pages(fixture_t *f, const char *q, const char *tag,
+    unsigned limit, char (*out)[INBOX_PHONE_MAX], size_t max);
+
+
 /* SQLite */
 
 static void
@@ -1657,13 +1661,18 @@ TEST(a_search_with_letters_looks_for_a_name_only)
 /*
  * A name is found without its case, its accents or the kind of its
  * apostrophe, typed either way: "jose" is José, "NUÑEZ" is Núñez, and a
- * phone's curly "O’Brien" is O'Brien.  Before and after maintenance.
+ * phone's curly "O’Brien" is O'Brien.  In any script, and first of
+ * all as it was typed: "Йосиф", "Άννα", "ジョン", "Straße" (or
+ * "strasse"), a full-width "FULL" and "山田 太郎" with its ideographic
+ * space find themselves, in the threads and in the contacts list.
+ * Before and after maintenance.
  */
 TEST(a_name_is_found_without_its_case_or_accents)
 {
     int         round;
     size_t      i;
     char        id[INBOX_ID_MAX];
+    char        found[2][INBOX_PHONE_MAX];
     fixture_t   f;
     static const struct {
         const char  *q;
@@ -1673,7 +1682,44 @@ TEST(a_name_is_found_without_its_case_or_accents)
         { "NÚÑEZ", ALICE }, { "jose  nunez", ALICE },
         { "o'brien", BOB }, { "O\xe2\x80\x99" "BRIEN", BOB },
         { "\xc3\xa9mile", "+15557654321" }, { "EMILE", "+15557654321" },
-        { "Zo\xc3\xab", "+15550001111" }, { "ZOE", "+15550001111" }
+        { "Zo\xc3\xab", "+15550001111" }, { "ZOE", "+15550001111" },
+        { "\xd0\x99\xd0\xbe\xd1\x81\xd0\xb8\xd1\x84", "+15550002001" },
+        { "\xd0\xb9\xd0\xbe\xd1\x81\xd0\xb8\xd1\x84", "+15550002001" },
+        { "\xd0\x90\xd0\xbd\xd0\xb4\xd1\x80\xd0\xb5\xd0\xb9",
+          "+15550002002" },
+        { "\xd0\x90\xd0\x9d\xd0\x94\xd0\xa0\xd0\x95\xd0\x99",
+          "+15550002002" },
+        { "\xce\x86\xce\xbd\xce\xbd\xce\xb1", "+15550002003" },
+        { "\xce\xb1\xce\xbd\xce\xbd\xce\xb1", "+15550002003" },
+        { "\xe3\x82\xb8\xe3\x83\xa7\xe3\x83\xb3", "+15550002004" },
+        { "Stra\xc3\x9f" "e", "+15550002005" },
+        { "strasse", "+15550002005" },
+        { "\xef\xbc\xa6\xef\xbc\xb5\xef\xbc\xac\xef\xbc\xac",
+          "+15550002006" },
+        { "full width", "+15550002006" },
+        { "\xe5\xb1\xb1\xe7\x94\xb0\xe3\x80\x80\xe5\xa4\xaa\xe9\x83\x8e",
+          "+15550002007" },
+        { "\xe5\xb1\xb1\xe7\x94\xb0 \xe5\xa4\xaa\xe9\x83\x8e",
+          "+15550002007" }
+    };
+    /* as typed: Cyrillic, Greek with its tonos, katakana, a sharp s,
+     * full-width letters, an ideographic space (U+3000) */
+    static const struct {
+        const char  *phone;
+        const char  *name;
+    } names[] = {
+        { "+15550002001", "\xd0\x99\xd0\xbe\xd1\x81\xd0\xb8\xd1\x84 "
+          "\xd0\xa1\xd1\x82\xd0\xb0\xd0\xbb\xd0\xb8\xd0\xbd" },
+        { "+15550002002", "\xd0\x90\xd0\xbd\xd0\xb4\xd1\x80\xd0\xb5\xd0\xb9 "
+          "\xd0\xa0\xd1\x83\xd0\xb1\xd0\xbb\xd1\x91\xd0\xb2" },
+        { "+15550002003", "\xce\x86\xce\xbd\xce\xbd\xce\xb1 "
+          "\xce\xa0\xce\xb1\xcf\x80\xcf\x80\xce\xac" },
+        { "+15550002004", "\xe3\x82\xb8\xe3\x83\xa7\xe3\x83\xb3 Smith" },
+        { "+15550002005", "Stra\xc3\x9f" "e M\xc3\xbcller" },
+        { "+15550002006", "\xef\xbc\xa6\xef\xbc\xb5\xef\xbc\xac"
+          "\xef\xbc\xac Width" },
+        { "+15550002007", "\xe5\xb1\xb1\xe7\x94\xb0\xe3\x80\x80"
+          "\xe5\xa4\xaa\xe9\x83\x8e" }
     };
 
     FIXTURE(&f);
@@ -1698,11 +1744,21 @@ TEST(a_name_is_found_without_its_case_or_accents)
                                          "Zoe\xcc\x88 Fairweather", id,
                                          NULL), INBOX_OK);
 
+    for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        CHECK_INT(inbox_store_contact_upsert(f.store, f.org, names[i].phone,
+                                             names[i].name, id, NULL),
+                  INBOX_OK);
+    }
+
     for (round = 0; round < 2; round++) {
         for (i = 0; i < sizeof(finds) / sizeof(finds[0]); i++) {
             CHECK_INT(list_count(&f, INBOX_FILTER_ALL, finds[i].q), 1);
             CHECK(list_shows(&f, INBOX_FILTER_ALL, finds[i].q,
                              finds[i].phone));
+
+            /* the contacts list searches the same */
+            CHECK_INT(contacts_pages(&f, finds[i].q, NULL, 50, found, 2), 1);
+            CHECK_STR(found[0], finds[i].phone);
         }
 
         CHECK_INT(list_count(&f, INBOX_FILTER_ALL, "josie"), 0);

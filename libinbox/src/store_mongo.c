@@ -53,10 +53,12 @@ static const inbox_store_ops_t  inbox_mongo_ops = {
  * The indexes every query relies on.  Names are given so that sending them
  * again is a no-op.  conversations and messages are read newest first
  * with keyset cursors, hence the descending (time, _id) suffixes.  The
- * contacts list is read newest first by organization or by tag, on
- * indexes that hold the name and number too, so that its search filters
- * index keys (they replace org_created and org_tag_keys, which a store
- * made before keeps unused).
+ * contacts list is read newest first by organization or by tag, and the
+ * conversations list by activity, on indexes that hold the name's
+ * search_name and the number too, so that a search filters index keys
+ * (they replace org_created, org_tag_keys, org_created_contact,
+ * org_tag_created_contact and org_archived_activity_contact, which a
+ * store made before keeps unused).
  */
 static const char  *inbox_mongo_indexes[] = {
     "{\"createIndexes\": \"orgs\", \"indexes\": ["
@@ -78,16 +80,16 @@ static const char  *inbox_mongo_indexes[] = {
         "{\"key\": {\"org_id\": 1, \"phone\": 1},"
         " \"name\": \"org_phone_unique\", \"unique\": true},"
         "{\"key\": {\"org_id\": 1, \"created_at\": -1, \"_id\": -1,"
-        " \"name\": 1, \"phone\": 1},"
-        " \"name\": \"org_created_contact\"},"
+        " \"search_name\": 1, \"phone\": 1},"
+        " \"name\": \"org_created_search\"},"
         "{\"key\": {\"org_id\": 1, \"tag_keys\": 1, \"created_at\": -1,"
-        " \"_id\": -1, \"name\": 1, \"phone\": 1},"
-        " \"name\": \"org_tag_created_contact\"}]}",
+        " \"_id\": -1, \"search_name\": 1, \"phone\": 1},"
+        " \"name\": \"org_tag_created_search\"}]}",
     "{\"createIndexes\": \"conversations\", \"indexes\": ["
         "{\"key\": {\"org_id\": 1, \"archived\": 1,"
         " \"last_activity_at\": -1, \"_id\": -1,"
-        " \"contact.name\": 1, \"contact.phone\": 1},"
-        " \"name\": \"org_archived_activity_contact\"}]}",
+        " \"contact.search_name\": 1, \"contact.phone\": 1},"
+        " \"name\": \"org_archived_activity_search\"}]}",
     "{\"createIndexes\": \"messages\", \"indexes\": ["
         "{\"key\": {\"org_id\": 1, \"provider\": 1, \"provider_id\": 1},"
         " \"name\": \"org_provider_id_unique\", \"unique\": true},"
@@ -377,7 +379,8 @@ inbox_mongo_maintain(inbox_store_t *store, inbox_error_t *err)
 }
 
 
-/* Made once, with the store; kept by later setups. */
+/* Made once, with the store; kept by later setups.  A store made now
+ * has no name without its search_name to give one. */
 static inbox_status_t
 inbox_mongo_health_record(inbox_mongo_store_t *ms, inbox_error_t *err)
 {
@@ -387,6 +390,7 @@ inbox_mongo_health_record(inbox_mongo_store_t *ms, inbox_error_t *err)
                      "q", "{", "_id", BCON_UTF8("store"), "}",
                      "u", "{", "$setOnInsert", "{",
                          "created_at", BCON_DATE_TIME(inbox_mongo_now(ms)),
+                         INBOX_MONGO_SEARCH_NAMES, BCON_INT32(1),
                      "}", "}",
                      "upsert", BCON_BOOL(true),
                  "}", "]",
@@ -433,6 +437,11 @@ inbox_mongo_ensure_indexes(inbox_mongo_store_t *ms, inbox_error_t *err)
         if (rc != INBOX_OK) {
             return rc;
         }
+    }
+
+    rc = inbox_mongo_search_names_backfill(ms, err);
+    if (rc != INBOX_OK) {
+        return rc;
     }
 
     pthread_mutex_lock(&ms->lock);

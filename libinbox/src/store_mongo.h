@@ -17,9 +17,10 @@
  * one is made.
  *
  * Documents: orgs (with the event counter "seq" and the stream "epoch"),
- * numbers, users, tokens, contacts, conversations (contact fields copied in
- * for listing and search), messages (media embedded), events (references
- * to those), health (one record, made with the store, that ping writes),
+ * numbers, users, tokens, contacts (the name and its search_name),
+ * conversations (contact fields copied in for listing and search),
+ * messages (media embedded), events (references to those), health (one
+ * record, made with the store, that ping writes and one-off steps mark),
  * campaigns and campaign_recipients (store_mongo_campaigns.c).
  * Ids are ObjectIds, shown as 24 hex digits; times are BSON dates.
  *
@@ -86,8 +87,9 @@ void inbox_mongo_set_test_hooks(inbox_store_t *store, inbox_mongo_id_fn id,
 
 /*
  * Sends the createIndexes commands once (and, for a store opened with
- * inbox_store_create, makes the health record that ping updates); every
- * operation but ping calls it first, and it is retried after a failure.
+ * inbox_store_create, makes the health record that ping updates), then
+ * gives names stored before search_name theirs; every operation but ping
+ * calls it first, and it is retried after a failure.
  */
 inbox_status_t inbox_mongo_ensure_indexes(inbox_mongo_store_t *ms,
     inbox_error_t *err);
@@ -216,11 +218,23 @@ inbox_status_t inbox_mongo_org_check(inbox_mongo_store_t *ms,
 inbox_status_t inbox_mongo_ids(const char *org_id, bson_oid_t *org,
     const char *conversation_id, bson_oid_t *conversation,
     inbox_error_t *err);
-/* A search (inbox_search_t) on the fields name and phone: the name
- * clause into filter (returns 0), or with digits both into the $or array
- * or (returns 1) (store_mongo_search.c). */
+/* A search (inbox_search_t) on the fields key (a name's search_name)
+ * and phone: the name clause into filter (returns 0), or with digits both
+ * into the $or array or (returns 1) (store_mongo_search.c). */
 int inbox_mongo_append_search(bson_t *filter, bson_t *or,
-    const inbox_search_t *search, const char *name, const char *phone);
+    const inbox_search_t *search, const char *key, const char *phone);
+/* What a search compares of name (inbox_search_key) as field of doc,
+ * written wherever a name is: null for no name (NULL or ""). */
+void inbox_mongo_append_search_name(bson_t *doc, const char *field,
+    const char *name);
+/* Documents stored before search_name existed given theirs, a batch of
+ * INBOX_MONGO_BACKFILL_BATCH a command, once a store (the health record
+ * marks it done); run by inbox_mongo_ensure_indexes. */
+#define INBOX_MONGO_BACKFILL_BATCH  500
+/* The health record's mark of it (a store made now has it). */
+#define INBOX_MONGO_SEARCH_NAMES    "search_names"
+inbox_status_t inbox_mongo_search_names_backfill(inbox_mongo_store_t *ms,
+    inbox_error_t *err);
 /* Appends to the array or the two clauses "after (ms, oid)" in
  * (time_field desc, _id desc) order. */
 void inbox_mongo_append_keyset(bson_t *or, const char *time_field,

@@ -50,6 +50,7 @@ inbox_mongo_contact_upsert(inbox_store_t *store, const char *org_id,
         } else {
             BSON_APPEND_NULL(&set, "name");
         }
+        inbox_mongo_append_search_name(&set, "search_name", name);
         bson_append_document_end(&update, &set);
     }
 
@@ -58,6 +59,7 @@ inbox_mongo_contact_upsert(inbox_store_t *store, const char *org_id,
     BSON_APPEND_OID(&insert, "conversation_id", &conversation_oid);
     if (name == NULL) {
         BSON_APPEND_NULL(&insert, "name");
+        BSON_APPEND_NULL(&insert, "search_name");
     }
     BSON_APPEND_BOOL(&insert, "opted_out", false);
     BSON_APPEND_DATE_TIME(&insert, "created_at", now);
@@ -112,6 +114,7 @@ inbox_mongo_contact_upsert(inbox_store_t *store, const char *org_id,
         } else {
             BSON_APPEND_NULL(&set, "contact.name");
         }
+        inbox_mongo_append_search_name(&set, "contact.search_name", name);
         bson_append_document_end(&update, &set);
     }
 
@@ -119,6 +122,7 @@ inbox_mongo_contact_upsert(inbox_store_t *store, const char *org_id,
     BSON_APPEND_OID(&insert, "contact.id", &contact_oid);
     if (name == NULL) {
         BSON_APPEND_NULL(&insert, "contact.name");
+        BSON_APPEND_NULL(&insert, "contact.search_name");
     }
     BSON_APPEND_UTF8(&insert, "contact.phone", phone);
     BSON_APPEND_BOOL(&insert, "contact.opted_out",
@@ -261,6 +265,7 @@ inbox_mongo_append_conversation_upsert(bson_t *updates, const char *index,
         } else {
             BSON_APPEND_NULL(&set, "contact.name");
         }
+        inbox_mongo_append_search_name(&set, "contact.search_name", name);
         bson_append_document_end(&u, &set);
     }
 
@@ -268,6 +273,7 @@ inbox_mongo_append_conversation_upsert(bson_t *updates, const char *index,
     BSON_APPEND_OID(&insert, "contact.id", contact);
     if (!set_name) {
         BSON_APPEND_NULL(&insert, "contact.name");
+        BSON_APPEND_NULL(&insert, "contact.search_name");
     }
     BSON_APPEND_UTF8(&insert, "contact.phone", phone);
     BSON_APPEND_BOOL(&insert, "contact.opted_out", false);
@@ -370,6 +376,8 @@ inbox_mongo_contact_create(inbox_store_t *store, const char *org_id,
     } else {
         BSON_APPEND_NULL(&doc, "name");
     }
+    inbox_mongo_append_search_name(&doc, "search_name",
+                                   edit->set_name ? edit->name : NULL);
     inbox_mongo_append_tags(&doc, edit->set_tags ? &edit->tags : &none, 0);
     if (edit->set_timezone && edit->timezone[0] != '\0') {
         BSON_APPEND_UTF8(&doc, "timezone", edit->timezone);
@@ -464,6 +472,7 @@ inbox_mongo_contact_update(inbox_store_t *store, const char *org_id,
         } else {
             BSON_APPEND_NULL(&set, "name");
         }
+        inbox_mongo_append_search_name(&set, "search_name", edit->name);
     }
     if (edit->set_tags) {
         inbox_mongo_append_tags(&set, &edit->tags, 0);
@@ -639,7 +648,7 @@ inbox_mongo_contacts_list(inbox_store_t *store, const char *org_id,
     bson_init(&search_or);
     search = parsed.name[0] != '\0'
              && inbox_mongo_append_search(&filter, &search_or, &parsed,
-                                          "name", "phone");
+                                          "search_name", "phone");
 
     bson_init(&keyset_or);
     if (keyset) {
@@ -669,10 +678,10 @@ inbox_mongo_contacts_list(inbox_store_t *store, const char *org_id,
     bson_destroy(&keyset_or);
 
     /*
-     * Newest first on an index that holds the name and the number too:
-     * the tag's entries (or the organization's) in order, the search
-     * checked on index keys, until one more than the page.  The hint
-     * names it, so no other index (and no sort in memory) is tried.
+     * Newest first on an index that holds the name's search_name and the
+     * number too: the tag's entries (or the organization's) in order, the
+     * search checked on index keys, until one more than the page.  The
+     * hint names it, so no other index (and no sort in memory) is tried.
      */
     command = BCON_NEW("find", BCON_UTF8("contacts"),
                        "filter", BCON_DOCUMENT(&filter),
@@ -680,8 +689,8 @@ inbox_mongo_contacts_list(inbox_store_t *store, const char *org_id,
                            "created_at", BCON_INT32(-1),
                            "_id", BCON_INT32(-1),
                        "}",
-                       "hint", BCON_UTF8(tagged ? "org_tag_created_contact"
-                                                : "org_created_contact"),
+                       "hint", BCON_UTF8(tagged ? "org_tag_created_search"
+                                                : "org_created_search"),
                        "limit", BCON_INT32((int32_t) limit + 1),
                        "batchSize", BCON_INT32((int32_t) limit + 1),
                        "singleBatch", BCON_BOOL(true));
@@ -1051,6 +1060,8 @@ inbox_mongo_contacts_import(inbox_store_t *store, const char *org_id,
             BSON_APPEND_DOCUMENT_BEGIN(&u, "$set", &set);
             if (rows[i].name != NULL) {
                 BSON_APPEND_UTF8(&set, "name", rows[i].name);
+                inbox_mongo_append_search_name(&set, "search_name",
+                                               rows[i].name);
             }
             if (rows[i].timezone[0] != '\0') {
                 BSON_APPEND_UTF8(&set, "timezone", rows[i].timezone);
@@ -1069,6 +1080,7 @@ inbox_mongo_contacts_import(inbox_store_t *store, const char *org_id,
         BSON_APPEND_OID(&insert, "conversation_id", &s->conversation);
         if (rows[i].name == NULL) {
             BSON_APPEND_NULL(&insert, "name");
+            BSON_APPEND_NULL(&insert, "search_name");
         }
         BSON_APPEND_BOOL(&insert, "opted_out", false);
         BSON_APPEND_DATE_TIME(&insert, "created_at", now);

@@ -103,7 +103,8 @@ inbox_mongo_conversations_list(inbox_store_t *store, const char *org_id,
     bson_init(&search_or);
     if (search) {
         search = inbox_mongo_append_search(&filter, &search_or, &parsed,
-                                           "contact.name", "contact.phone");
+                                           "contact.search_name",
+                                           "contact.phone");
     }
 
     bson_init(&keyset_or);

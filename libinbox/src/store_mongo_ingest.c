@@ -286,6 +286,7 @@ inbox_mongo_ingest_contact(inbox_mongo_store_t *ms,
                          "_id", BCON_OID(&contact_oid),
                          "conversation_id", BCON_OID(&conversation_oid),
                          "name", BCON_NULL,
+                         "search_name", BCON_NULL,
                          "opted_out", BCON_BOOL(false),
                          "created_at", BCON_DATE_TIME(in->at),
                      "}", "}",
@@ -559,10 +560,11 @@ inbox_mongo_ingest_conversation(inbox_mongo_store_t *ms,
     name = inbox_mongo_dup_str(contact, "name");
     if (name != NULL) {
         BSON_APPEND_UTF8(&contact_copy, "name", name);
-        free(name);
     } else {
         BSON_APPEND_NULL(&contact_copy, "name");
     }
+    inbox_mongo_append_search_name(&contact_copy, "search_name", name);
+    free(name);
     BSON_APPEND_UTF8(&contact_copy, "phone", msg->from);
     BSON_APPEND_BOOL(&contact_copy, "opted_out",
                      opted_out >= 0 ? opted_out != 0

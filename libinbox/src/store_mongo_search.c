@@ -2,40 +2,33 @@
  * The MongoDB backend: a search (search.h) as regular expressions on the
  * list's own fields, so that a search filters index keys, not documents.
  *
- * Names are stored as typed; the search is folded plain (no case, no
- * accents).  So each letter of it becomes the class of every letter
- * that folds to it: "e" is [eéèêë…], each followed by any combining
- * diacritical marks (a name stored decomposed), the match caseless
- * ("i": É is é; Cyrillic and Greek are caseless by it alone).
- * The classes are found once from ICU's decompositions of the Latin
- * letters, not written by hand.
+ * A name is stored as typed and, beside it, as a search compares it
+ * (search_name: inbox_search_key, as SQLite's contacts.search_name), so
+ * the search, folded the same way, is looked for in it as it is: no case
+ * flag, no classes of letters, every script alike.  Documents stored
+ * before search_name existed are given theirs once, at the store's first
+ * use (inbox_mongo_search_names_backfill).
  */
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unicode/uchar.h>
-#include <unicode/unorm2.h>
-#include <unicode/utf16.h>
-#include <unicode/utf8.h>
+#include <inbox/fold.h>
 #include <inbox/search.h>
 #include "store_mongo.h"
 
 
-/* Each ASCII letter's class: the letter, then its accented forms. */
-#define INBOX_MONGO_CLASS_MAX  512
-
-static char            inbox_mongo_letters[26][INBOX_MONGO_CLASS_MAX];
-static pthread_once_t  inbox_mongo_letters_once = PTHREAD_ONCE_INIT;
-
-
-static void inbox_mongo_letters_find(void);
-static void inbox_mongo_letter_add(UChar32 c, const UNormalizer2 *nfd);
 static char *inbox_mongo_name_pattern(const char *folded);
+static inbox_status_t inbox_mongo_search_names_of(inbox_mongo_store_t *ms,
+    const char *collection, const char *copy, const char *name,
+    const char *key, inbox_error_t *err);
+static inbox_status_t inbox_mongo_search_names_round(
+    inbox_mongo_store_t *ms, const char *collection, const char *copy,
+    const char *name, const char *key, bson_value_t *after, size_t *n,
+    inbox_error_t *err);
 
 
 int
 inbox_mongo_append_search(bson_t *filter, bson_t *or,
-    const inbox_search_t *search, const char *name, const char *phone)
+    const inbox_search_t *search, const char *key, const char *phone)
 {
     char    *pattern, *digits;
     bson_t   item;
@@ -43,13 +36,13 @@ inbox_mongo_append_search(bson_t *filter, bson_t *or,
     pattern = inbox_mongo_name_pattern(search->name);
 
     if (search->digits[0] == '\0') {
-        BSON_APPEND_REGEX(filter, name, pattern, "i");
+        BSON_APPEND_REGEX(filter, key, pattern, "");
         bson_free(pattern);
         return 0;
     }
 
     BSON_APPEND_DOCUMENT_BEGIN(or, "0", &item);
-    BSON_APPEND_REGEX(&item, name, pattern, "i");
+    BSON_APPEND_REGEX(&item, key, pattern, "");
     bson_append_document_end(or, &item);
 
     BSON_APPEND_DOCUMENT_BEGIN(or, "1", &item);
@@ -70,47 +63,224 @@ inbox_mongo_append_search(bson_t *filter, bson_t *or,
 }
 
 
+void
+inbox_mongo_append_search_name(bson_t *doc, const char *field,
+    const char *name)
+{
+    int   n;
+    char  key[INBOX_FOLD_MAX];
+
+    n = name != NULL && name[0] != '\0'
+        ? inbox_search_key(name, key, sizeof(key)) : -1;
+
+    if (n < 0) {
+        BSON_APPEND_NULL(doc, field);
+        return;
+    }
+
+    bson_append_utf8(doc, field, -1, key, n);
+}
+
+
 /*
- * The folded search as a pattern, unanchored: letters as their classes,
- * an apostrophe as any of the ones fold.h makes "'", a space as any run
- * of white space, regular expressions' own characters escaped.
+ * Contacts, then conversations' copies, without a search_name are given
+ * theirs a batch at a time, in _id order (each batch read after the last
+ * one's, so the whole is one pass), then the store's record is marked so
+ * that later uses skip it (a store made now is marked when made).  Each
+ * write is to a document still without one, so a rename meanwhile
+ * (which writes its own) is never undone; several processes may do it at
+ * once.
+ */
+inbox_status_t
+inbox_mongo_search_names_backfill(inbox_mongo_store_t *ms,
+    inbox_error_t *err)
+{
+    int             found;
+    bson_t          doc;
+    inbox_status_t  rc;
+
+    rc = inbox_mongo_find_one(ms, "health",
+                              BCON_NEW("_id", BCON_UTF8("store")),
+                              BCON_NEW(INBOX_MONGO_SEARCH_NAMES,
+                                       BCON_INT32(1)),
+                              &doc, &found, err);
+
+    if (rc == INBOX_OK && found
+        && inbox_mongo_get_int(&doc, INBOX_MONGO_SEARCH_NAMES) >= 1)
+    {
+        bson_destroy(&doc);
+        return INBOX_OK;
+    }
+
+    bson_destroy(&doc);
+
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    rc = inbox_mongo_search_names_of(ms, "contacts", NULL, "name",
+                                     "search_name", err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    rc = inbox_mongo_search_names_of(ms, "conversations", "contact",
+                                     "contact.name", "contact.search_name",
+                                     err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    return inbox_mongo_run_simple(ms,
+        BCON_NEW("update", BCON_UTF8("health"),
+                 "updates", "[", "{",
+                     "q", "{", "_id", BCON_UTF8("store"), "}",
+                     "u", "{", "$set", "{",
+                         INBOX_MONGO_SEARCH_NAMES, BCON_INT32(1),
+                     "}", "}",
+                 "}", "]",
+                 "ordered", BCON_BOOL(true)),
+        err);
+}
+
+
+/* Every document of collection without key (in the object copy, NULL:
+ * the document itself) given the key of its name, batch after batch. */
+static inbox_status_t
+inbox_mongo_search_names_of(inbox_mongo_store_t *ms, const char *collection,
+    const char *copy, const char *name, const char *key, inbox_error_t *err)
+{
+    size_t          n;
+    bson_value_t    after;
+    inbox_status_t  rc;
+
+    after.value_type = BSON_TYPE_EOD;
+
+    do {
+        rc = inbox_mongo_search_names_round(ms, collection, copy, name, key,
+                                            &after, &n, err);
+    } while (rc == INBOX_OK && n == INBOX_MONGO_BACKFILL_BATCH);
+
+    bson_value_destroy(&after);
+
+    return rc;
+}
+
+
+/* One batch of those after the _id *after (none: EOD), moved on to the
+ * batch's last; *n how many there were. */
+static inbox_status_t
+inbox_mongo_search_names_round(inbox_mongo_store_t *ms,
+    const char *collection, const char *copy, const char *name,
+    const char *key, bson_value_t *after, size_t *n, inbox_error_t *err)
+{
+    char            index[16], *value;
+    bson_t          batch, doc, filter, updates, entry, q, u, set;
+    bson_t         *command;
+    size_t          written;
+    bson_iter_t     iter, id;
+    const char     *k;
+    inbox_status_t  rc;
+
+    *n = 0;
+    written = 0;
+
+    bson_init(&filter);
+    if (after->value_type != BSON_TYPE_EOD) {
+        BSON_APPEND_DOCUMENT_BEGIN(&filter, "_id", &q);
+        BSON_APPEND_VALUE(&q, "$gt", after);
+        bson_append_document_end(&filter, &q);
+    }
+    BSON_APPEND_DOCUMENT_BEGIN(&filter, key, &q);
+    BSON_APPEND_BOOL(&q, "$exists", false);
+    bson_append_document_end(&filter, &q);
+    if (copy != NULL) {
+        /* a copy to write into: never a field made in a null */
+        BSON_APPEND_DOCUMENT_BEGIN(&filter, copy, &q);
+        BSON_APPEND_UTF8(&q, "$type", "object");
+        bson_append_document_end(&filter, &q);
+    }
+
+    command = BCON_NEW("find", BCON_UTF8(collection),
+                       "filter", BCON_DOCUMENT(&filter),
+                       "sort", "{", "_id", BCON_INT32(1), "}",
+                       "hint", "{", "_id", BCON_INT32(1), "}",
+                       "projection", "{", name, BCON_INT32(1), "}",
+                       "limit", BCON_INT32(INBOX_MONGO_BACKFILL_BATCH),
+                       "batchSize", BCON_INT32(INBOX_MONGO_BACKFILL_BATCH),
+                       "singleBatch", BCON_BOOL(true));
+    bson_destroy(&filter);
+
+    rc = inbox_mongo_run_cursor(ms, command, &batch, err);
+    if (rc != INBOX_OK) {
+        bson_destroy(&batch);
+        return rc;
+    }
+
+    bson_init(&updates);
+    bson_iter_init(&iter, &batch);
+
+    while (inbox_mongo_next_doc(&iter, &doc)) {
+        (*n)++;
+
+        if (!bson_iter_init_find(&id, &doc, "_id")) {
+            continue;
+        }
+
+        bson_value_destroy(after);
+        bson_value_copy(bson_iter_value(&id), after);
+
+        bson_uint32_to_string((uint32_t) written++, &k, index,
+                              sizeof(index));
+        BSON_APPEND_DOCUMENT_BEGIN(&updates, k, &entry);
+
+        BSON_APPEND_DOCUMENT_BEGIN(&entry, "q", &q);
+        bson_append_iter(&q, "_id", 3, &id);
+        BSON_APPEND_DOCUMENT_BEGIN(&q, key, &set);
+        BSON_APPEND_BOOL(&set, "$exists", false);
+        bson_append_document_end(&q, &set);
+        bson_append_document_end(&entry, &q);
+
+        value = inbox_mongo_dup_str(&doc, name);
+        BSON_APPEND_DOCUMENT_BEGIN(&entry, "u", &u);
+        BSON_APPEND_DOCUMENT_BEGIN(&u, "$set", &set);
+        inbox_mongo_append_search_name(&set, key, value);
+        bson_append_document_end(&u, &set);
+        bson_append_document_end(&entry, &u);
+        free(value);
+
+        bson_append_document_end(&updates, &entry);
+    }
+
+    bson_destroy(&batch);
+
+    if (written == 0) {
+        bson_destroy(&updates);
+        return INBOX_OK;
+    }
+
+    command = BCON_NEW("update", BCON_UTF8(collection),
+                       "updates", BCON_ARRAY(&updates),
+                       "ordered", BCON_BOOL(false));
+    bson_destroy(&updates);
+
+    return inbox_mongo_run_simple(ms, command, err);
+}
+
+
+/*
+ * The folded search as a pattern, unanchored (search.h: a name that
+ * contains it), regular expressions' own characters escaped.
  */
 static char *
 inbox_mongo_name_pattern(const char *folded)
 {
-    char         *pattern, *p;
-    size_t        size;
-    const char   *c;
+    char        *pattern, *p;
+    const char  *c;
 
-    (void) pthread_once(&inbox_mongo_letters_once, inbox_mongo_letters_find);
-
-    size = 1;
-    for (c = folded; *c; c++) {
-        size += (*c >= 'a' && *c <= 'z')
-                ? strlen(inbox_mongo_letters[*c - 'a']) + 32 : 16;
-    }
-
-    pattern = bson_malloc(size);
+    pattern = bson_malloc(strlen(folded) * 2 + 1);
 
     for (p = pattern, c = folded; *c; c++) {
-        if (*c >= 'a' && *c <= 'z') {
-            p = stpcpy(p, "[");
-            p = stpcpy(p, inbox_mongo_letters[*c - 'a']);
-            p = stpcpy(p, "][\\x{300}-\\x{36f}]*");
-            continue;
-        }
-
-        if (*c == '\'') {
-            /* ' and U+2018, U+2019, U+02BC */
-            p = stpcpy(p, "['\xe2\x80\x98\xe2\x80\x99\xca\xbc]");
-            continue;
-        }
-
-        if (*c == ' ') {
-            p = stpcpy(p, "\\s+");
-            continue;
-        }
-
         if (strchr("\\^$.|?*+()[]{}", *c) != NULL) {
             *p++ = '\\';
         }
@@ -119,82 +289,4 @@ inbox_mongo_name_pattern(const char *folded)
     *p = '\0';
 
     return pattern;
-}
-
-
-/* The Latin letters with marks: their decompositions name their letter. */
-static void
-inbox_mongo_letters_find(void)
-{
-    int                  i;
-    UChar32              c;
-    UErrorCode           status;
-    const UNormalizer2  *nfd;
-
-    for (i = 0; i < 26; i++) {
-        inbox_mongo_letters[i][0] = (char) ('a' + i);
-    }
-
-    status = U_ZERO_ERROR;
-    nfd = unorm2_getNFDInstance(&status);
-    if (U_FAILURE(status)) {
-        return;
-    }
-
-    for (c = 0x00C0; c <= 0x024F; c++) {
-        inbox_mongo_letter_add(c, nfd);
-    }
-
-    for (c = 0x1E00; c <= 0x1EFF; c++) {
-        inbox_mongo_letter_add(c, nfd);
-    }
-}
-
-
-/* c into its letter's class when it is that letter and marks only. */
-static void
-inbox_mongo_letter_add(UChar32 c, const UNormalizer2 *nfd)
-{
-    char        *class;
-    size_t       len;
-    int32_t      n, i;
-    UChar32      base, mark;
-    UErrorCode   status;
-    UChar        decomposed[16];
-
-    status = U_ZERO_ERROR;
-    n = unorm2_getDecomposition(nfd, c, decomposed, 16, &status);
-
-    if (U_FAILURE(status) || n < 2) {
-        return;
-    }
-
-    i = 0;
-    U16_NEXT(decomposed, i, n, base);
-
-    if (base >= 'A' && base <= 'Z') {
-        base += 'a' - 'A';
-    }
-
-    if (base < 'a' || base > 'z') {
-        return;
-    }
-
-    while (i < n) {
-        U16_NEXT(decomposed, i, n, mark);
-
-        if (u_charType(mark) != U_NON_SPACING_MARK) {
-            return;
-        }
-    }
-
-    class = inbox_mongo_letters[base - 'a'];
-    len = strlen(class);
-
-    if (len + U8_MAX_LENGTH >= INBOX_MONGO_CLASS_MAX) {
-        return;
-    }
-
-    U8_APPEND_UNSAFE(class, len, c);
-    class[len] = '\0';
 }

@@ -1255,7 +1255,7 @@ TEST(contacts_list)
     CHECK_STR(page.next_cursor, EARLIER ":" CONTACT_ID);
     inbox_contact_page_free(&page);
 
-    /* a name: each ASCII letter in either case (search.h), on the
+    /* a name: q folded (search.h) in the folded search_name, on the
      * organization's index of contacts newest first */
     fake_reset(&fake);
     memset(&query, 0, sizeof(query));
@@ -1975,13 +1975,110 @@ TEST(only_a_created_store_makes_its_health_record)
 
     fake_close(&fake, store);
 
-    /* an opened one (fake_open's) sends the indexes only */
+    /* an opened one (fake_open's) sends the indexes, and reads the record
+     * (and marks it) for its search names, but never makes it */
     store = fake_open(&fake);
     fake_reset(&fake);
     ((inbox_mongo_store_t *) store)->indexes_ready = 0;
     CHECK_INT(inbox_mongo_ensure_indexes((inbox_mongo_store_t *) store, &err),
               INBOX_OK);
-    CHECK(!log_has(&fake, "\"health\""));
+    CHECK(!log_has(&fake, "\"upsert\" : true"));
+    fake_close(&fake, store);
+}
+
+
+/*
+ * Names stored before search_name existed (a store of an older version)
+ * are given theirs at the store's first use, contacts then conversations'
+ * copies, each written only where it is still missing; the store's record
+ * is marked, so that later uses only read it.  Without them a search
+ * would never find those names.
+ */
+TEST(names_stored_before_search_names_are_given_theirs_once)
+{
+    int             i;
+    char           *full;
+    fake_t          fake;
+    size_t          len;
+    inbox_error_t   err;
+    inbox_store_t  *store;
+
+    store = fake_open(&fake);
+
+    fake.replies[0] = CURSOR("{\"_id\": \"store\", \"created_at\": "
+                             DATE(EARLIER) "}");
+    fake.replies[1] = CURSOR(
+        "{\"_id\": " OID(CONTACT_ID) ","
+        " \"name\": \"\u0419\u043e\u0441\u0438\u0444 Stalin\"},"
+        "{\"_id\": " OID("64f1a0000000000000000b02") ", \"name\": null},"
+        "{\"_id\": " OID("64f1a0000000000000000b03") ","
+        " \"name\": \"Stra\u00dfe M\u00fcller\"}");
+    fake.replies[3] = CURSOR(
+        "{\"_id\": " OID(CONV_ID) ", \"contact\": {\"name\":"
+        " \"\u0386\u03bd\u03bd\u03b1 Pappa\"}},"
+        "{\"_id\": " OID(CONV2_ID) ", \"contact\": {\"name\":"
+        " \"\uff26\uff35\uff2c\uff2c Width\"}}");
+
+    CHECK_INT(inbox_mongo_search_names_backfill((inbox_mongo_store_t *) store,
+                                                &err), INBOX_OK);
+    golden_check(&fake, "search_names_backfill");
+    CHECK_INT(fake.commands, 6);
+    /* the keys search.h makes: Й is и, ß ss, Ά α, full-width plain */
+    CHECK(log_has(&fake, "\"search_name\" : \"\xd0\xb8\xd0\xbe\xd1\x81"
+                         "\xd0\xb8\xd1\x84 stalin\""));
+    CHECK(log_has(&fake, "\"search_name\" : \"strasse muller\""));
+    CHECK(log_has(&fake, "\"contact.search_name\" : \"\xce\xb1\xce\xbd"
+                         "\xce\xbd\xce\xb1 pappa\""));
+    CHECK(log_has(&fake, "\"contact.search_name\" : \"full width\""));
+
+    /* marked: read, nothing else */
+    fake_reset(&fake);
+    fake.replies[0] = CURSOR("{\"_id\": \"store\", \"search_names\":"
+                             " {\"$numberInt\": \"1\"}}");
+    CHECK_INT(inbox_mongo_search_names_backfill((inbox_mongo_store_t *) store,
+                                                &err), INBOX_OK);
+    CHECK_INT(fake.commands, 1);
+
+    /* a full batch: the next is read after its last _id (one pass over
+     * the collection), until one comes short */
+    fake_reset(&fake);
+    len = 64 * INBOX_MONGO_BACKFILL_BATCH + 128;
+    full = malloc(len);
+    CHECK(full != NULL);
+    if (full == NULL) {
+        fake_close(&fake, store);
+        return;
+    }
+    strcpy(full, "{\"cursor\": {\"id\": 0, \"ns\": \"inbox.x\","
+                 " \"firstBatch\": [");
+    for (i = 0; i < INBOX_MONGO_BACKFILL_BATCH; i++) {
+        snprintf(full + strlen(full), len - strlen(full),
+                 "%s{\"_id\": %d, \"name\": \"N %d\"}", i ? ", " : "",
+                 i, i);
+    }
+    strcat(full, "]}, \"ok\": 1}");
+    fake.replies[1] = full;
+    CHECK_INT(inbox_mongo_search_names_backfill((inbox_mongo_store_t *) store,
+                                                &err), INBOX_OK);
+    /* health, contacts, their update, contacts again (none), conversations
+     * (none), the mark */
+    CHECK_INT(fake.commands, 6);
+    CHECK(log_has(&fake, "\"search_name\" : \"n 499\""));
+    CHECK(log_has(&fake, "\"_id\" : { \"$gt\" : { \"$numberInt\" :"
+                         " \"499\" } }"));
+    free(full);
+
+    /* a write that fails leaves the store unmarked, to be done again */
+    fake_reset(&fake);
+    fake.replies[1] = CURSOR("{\"_id\": " OID(CONTACT_ID) ","
+                             " \"name\": \"Ann\"}");
+    fake.replies[2] = "{\"ok\": 0, \"code\": 10107,"
+                      " \"errmsg\": \"not primary\"}";
+    CHECK(inbox_mongo_search_names_backfill((inbox_mongo_store_t *) store,
+                                            &err) != INBOX_OK);
+    CHECK_INT(fake.commands, 3);
+    CHECK(!log_has(&fake, "\"update\" : \"health\""));
+
     fake_close(&fake, store);
 }
 
@@ -2161,14 +2258,26 @@ TEST(conversations_list_filters_with_search_and_cursor)
         inbox_conversation_page_free(&page);
     }
 
-    /* A name search: regex characters are matched as typed, and without
-     * digits there is no phone clause. */
+    /* A name search: q folded in the folded contact.search_name, regex
+     * characters matched as typed; without digits no phone clause. */
     fake_reset(&fake);
     memset(&query, 0, sizeof(query));
     query.q = "lee.+";
     CHECK_INT(inbox_store_conversations_list(store, ORG_ID, &query, &page,
                                              &err), INBOX_OK);
     golden_check(&fake, "conversations_list_search_name");
+    inbox_conversation_page_free(&page);
+
+    /* any script: "Йосиф" folded as its stored key is ("иосиф"), looked
+     * for as it is, not as letter classes nor without case */
+    fake_reset(&fake);
+    memset(&query, 0, sizeof(query));
+    query.q = "\xd0\x99\xd0\xbe\xd1\x81\xd0\xb8\xd1\x84";
+    CHECK_INT(inbox_store_conversations_list(store, ORG_ID, &query, &page,
+                                             &err), INBOX_OK);
+    CHECK(log_has(&fake, "\"contact.search_name\" : { \"$regularExpression\""
+                         " : { \"pattern\" : \"\xd0\xb8\xd0\xbe\xd1\x81"
+                         "\xd0\xb8\xd1\x84\", \"options\" : \"\" } }"));
     inbox_conversation_page_free(&page);
 
     /* A number as it is dialled: its digits, or those after the prefix */

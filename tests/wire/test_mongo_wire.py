@@ -91,7 +91,8 @@ class ReplicaSet:
         self.conversation_writes = 0
         self.receiving = []       # the conversation's messages counted
         self.contact = ObjectId()
-        self.health = {'_id': 'store'}     # made with the store
+        # made with the store, and so marked: every name has its key
+        self.health = {'_id': 'store', 'search_names': 1}
         self.answers = {}
         self.writes = []          # (member, command, txnNumber) received
         self.members = [Member(self) for _ in range(members)]
@@ -239,6 +240,8 @@ class ReplicaSet:
                     **self._flags())
 
     def _find(self, coll, query):
+        if coll == 'health':
+            return [self.health] if self.health is not None else []
         if coll == 'numbers' and query.get('e164') == NUMBER:
             return [{'_id': ObjectId(), 'org_id': ORG}]
         if coll == 'messages':

@@ -48,9 +48,6 @@ typedef struct {
     ngx_msec_t                linger;      /* before a batch of fewer */
     ngx_event_t               linger_ev;
     unsigned                  in_flight:1;
-    /* keyword answers the batch could not queue, logged in the loop */
-    ngx_uint_t                notices_failed;
-    inbox_error_t             notice_error;
 } ngx_http_inbox_batch_t;
 
 
@@ -113,7 +110,6 @@ ngx_http_inbox_batch_init_one(ngx_cycle_t *cycle,
     batch->size = batch_size;
     batch->nitems = 0;
     batch->in_flight = 0;
-    batch->notices_failed = 0;
 
     batch->items = ngx_palloc(cycle->pool,
                               batch_size * sizeof(ngx_http_inbox_item_t *));
@@ -371,6 +367,12 @@ ngx_http_inbox_batch_ingest(ngx_http_inbox_batch_t *batch,
                                   msgs[k].to);
             break;
 
+        case INBOX_ERR_INTERNAL:
+            /* nothing of it was stored (SQLite: its savepoint; MongoDB:
+             * unfinished): a 503, so that the carrier retries */
+            item->status = INBOX_ERR_UNAVAILABLE;
+            /* fall through */
+
         case INBOX_ERR_UNAVAILABLE:
             inbox_error_set(&item->error, item->status,
                             "The message could not be stored now; "
@@ -387,8 +389,7 @@ ngx_http_inbox_batch_ingest(ngx_http_inbox_batch_t *batch,
         ngx_http_inbox_events_send(&events);
 
         /* keyword answers, images to copy: the sender's work */
-        batch->notices_failed = ngx_http_inbox_inbound_stored(store, msgs,
-                                    results, n, &batch->notice_error);
+        ngx_http_inbox_inbound_stored(msgs, results, n);
     }
 
     inbox_event_list_free(&events);
@@ -516,13 +517,6 @@ ngx_http_inbox_batch_event_handler(ngx_event_t *ev)
     batch->in_flight = 0;
 
     ngx_http_inbox_events_report();
-
-    if (batch->notices_failed) {
-        ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
-                      "inbox: %ui keyword answers were not queued: %s",
-                      batch->notices_failed, batch->notice_error.message);
-        batch->notices_failed = 0;
-    }
 
     n = batch->nitems;
     batch->nitems = 0;

@@ -94,15 +94,11 @@ void ngx_http_inbox_sender_close(void);
 void ngx_http_inbox_sender_wake(void);
 
 /* a stored inbound batch (ngx_http_inbox_notice.c) */
-/* In the batch's pool thread, after its commit: queues the one free text
- * each new keyword message asks for (inbox_store_keyword_answer: opted
- * out or back in by it, HELP; none where the carrier answers keywords)
- * and wakes the sender when something waits for it (a notice, images to
- * copy).  Returns how many notices could not be queued, the last one's
- * reason in err. */
-ngx_uint_t ngx_http_inbox_inbound_stored(inbox_store_t *store,
-    const inbox_inbound_t *msgs, const inbox_ingest_result_t *results,
-    ngx_uint_t n, inbox_error_t *err);
+/* In the batch's pool thread, after its commit: wakes the sender when a
+ * new message left it something to do (a keyword's answer, which ingest
+ * queued with the message, or images to copy). */
+void ngx_http_inbox_inbound_stored(const inbox_inbound_t *msgs,
+    const inbox_ingest_result_t *results, ngx_uint_t n);
 
 /* After a batch is stored: housekeeping in a pool thread, at most once a
  * second (ngx_http_inbox_maintain.c). */

@@ -87,13 +87,19 @@ inbox_keyword_name(inbox_keyword_t keyword)
 
 int
 inbox_keyword_answered(inbox_keyword_t keyword, int opt_changed,
-    int carrier_answers)
+    int carrier_answers, int64_t help_answered_at, int64_t at)
 {
     if (carrier_answers || keyword == INBOX_KEYWORD_NONE) {
         return 0;
     }
 
-    return keyword == INBOX_KEYWORD_HELP || opt_changed;
+    if (keyword == INBOX_KEYWORD_HELP) {
+        /* a late HELP older than the one answered is within it too */
+        return help_answered_at == 0
+               || at - help_answered_at >= INBOX_KEYWORD_HELP_INTERVAL_MS;
+    }
+
+    return opt_changed;
 }
 
 

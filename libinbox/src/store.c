@@ -1722,52 +1722,38 @@ inbox_store_outbox_notice(inbox_store_t *store, const char *org_id,
 }
 
 
+/* Ingest's, in both backends: the rule was inbox_keyword_answered's. */
 inbox_status_t
-inbox_store_keyword_answer(inbox_store_t *store, const inbox_inbound_t *msg,
-    const inbox_ingest_result_t *result, int *queued,
-    inbox_event_list_t *events, inbox_error_t *err)
+inbox_store_keyword_text(inbox_keyword_t keyword,
+    const inbox_settings_t *settings, char **text, unsigned *segments,
+    inbox_error_t *err)
 {
-    char                  *text;
-    inbox_status_t         status;
-    inbox_settings_t       settings;
-    inbox_reply_result_t   notice;
+    size_t            len;
+    inbox_status_t    status;
+    inbox_segments_t  seg;
 
-    if (queued != NULL) {
-        *queued = 0;
-    }
-
-    if (result->status != INBOX_OK || result->duplicate
-        || !inbox_keyword_answered(result->keyword, result->opt_changed,
-                                   result->carrier_answers_keywords))
-    {
-        return INBOX_OK;
-    }
-
-    status = inbox_store_settings_get(store, result->org_id, &settings, err);
-    if (status != INBOX_OK) {
-        return status;
-    }
-
-    text = inbox_keyword_reply(result->keyword, settings.business_name,
-                               settings.support_contact);
-    if (text == NULL) {
+    *text = inbox_keyword_reply(keyword, settings->business_name,
+                                settings->support_contact);
+    if (*text == NULL) {
         return inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
     }
 
-    status = inbox_store_outbox_notice(store, result->org_id,
-                                       result->conversation_id, msg->to,
-                                       text, &notice, events, err);
+    len = strlen(*text);
 
-    if (status == INBOX_OK && queued != NULL) {
-        *queued = 1;
+    /* a business name and support contact within their limits always
+     * fit; checked all the same, as every text sent is */
+    status = inbox_message_check(*text, len, 0, err);
+    if (status != INBOX_OK) {
+        free(*text);
+        *text = NULL;
+        return status;
     }
 
-    inbox_reply_result_free(&notice);
-    free(text);
+    inbox_segments_count(*text, len, &seg);
+    *segments = inbox_message_segments(&seg, 0);
 
-    return status;
+    return INBOX_OK;
 }
-
 
 
 inbox_status_t

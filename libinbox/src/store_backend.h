@@ -497,6 +497,17 @@ struct inbox_store_s {
     const inbox_store_ops_t  *ops;
 };
 
+/*
+ * The text an inbound keyword message is answered with, once
+ * inbox_keyword_answered said it is (each backend's ingest, in the
+ * message's own transaction or steps): inbox_keyword_reply with the
+ * organization's business name and support contact, checked as any text
+ * sent (segments.h), and its segments.  *text is malloc'd.
+ */
+inbox_status_t inbox_store_keyword_text(inbox_keyword_t keyword,
+    const inbox_settings_t *settings, char **text, unsigned *segments,
+    inbox_error_t *err);
+
 /* Each takes the URI without its scheme ("PATH" for sqlite:PATH, the whole
  * "mongodb://..." for MongoDB); create says whether a missing store may be
  * made (inbox_store_create) or not (inbox_store_open). */

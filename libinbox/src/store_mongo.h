@@ -307,6 +307,15 @@ inbox_status_t inbox_mongo_reply_hold(inbox_mongo_store_t *ms,
     const bson_oid_t *message, const bson_oid_t *campaign, int64_t now,
     int *held, inbox_reply_result_t *result, inbox_event_list_t *events,
     inbox_error_t *err);
+/* A keyword's answer among its inbound message's steps, under the id
+ * that message named for it, written once however often a retry comes
+ * (again): ingest's (store_mongo_outbox.c). */
+inbox_status_t inbox_mongo_outbox_answer(inbox_mongo_store_t *ms,
+    const bson_oid_t *org, const bson_oid_t *conversation,
+    const bson_oid_t *contact, const char *from, const char *to,
+    const bson_oid_t *message, const char *body, unsigned segments,
+    int64_t now, int again, inbox_event_list_t *events,
+    inbox_error_t *err);
 /* The entries of campaign that claims parked while it was paused
  * (outbox.h) due again at now: resume and cancel; with backoffs also
  * those waiting out a retry, so that a cancel reports them at once. */

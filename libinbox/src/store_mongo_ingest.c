@@ -14,7 +14,9 @@
  *   insert the message           (unique org/provider/provider_id;
  *                                 threaded: false, unfinished: hidden
  *                                 from lists until the steps below are
- *                                 done)
+ *                                 done; a keyword the inbox answers,
+ *                                 inbox_keyword_answered, names the id
+ *                                 of its answer to be: answer_id)
  *   findAndModify the conversation (upsert; an update pipeline: unread
  *                                 + 1 and unarchive unless the message is
  *                                 in its receiving list, which it joins;
@@ -29,6 +31,15 @@
  *   is 7 days old at most: update it replied, and a poll's answer
  *   (store_mongo_campaigns.c; each write only sets, so doing it again
  *   changes nothing)
+ *   for a keyword answered (see inbox_mongo_ingest_answer):
+ *     update the contact         (HELP: help_answered_at, compare and
+ *                                 set: one answer a day however many
+ *                                 HELPs come at once)
+ *     find the organization      (its settings, once a batch: the
+ *                                 business name, the support contact)
+ *     the answer's writes        (inbox_mongo_outbox_answer: the
+ *                                 message, the thread, its events, the
+ *                                 outbox entry, all under answer_id)
  *   update the message           ($unset threaded: finished)
  *   update the conversation      ($pull it from receiving)
  *
@@ -36,12 +47,16 @@
  * duplicate key (11000): when the stored message is still unfinished,
  * the retry does the steps after the insert for it (see
  * inbox_mongo_ingest_stored): the conversation's receiving list makes its unread count
- * once, even for two retries at once (one atomic update decides), and
+ * once, even for two retries at once (one atomic update decides),
  * events already written for the message are not written again (two
- * retries at the same moment may both write them).  A finished message
+ * retries at the same moment may both write them), and the answer named
+ * by answer_id is queued once (its message and outbox entry are keyed
+ * on that id), so a keyword is never left unanswered by a failure after
+ * its message was stored.  A finished message
  * (or one stored before threaded existed) is a duplicate: nothing is
  * written.  SQLite needs none of this: its ingest is one transaction.
  */
+#include <stdlib.h>
 #include <string.h>
 #include <inbox/keywords.h>
 #include <inbox/optout.h>
@@ -54,12 +69,24 @@ typedef struct {
     bson_oid_t  conversation;
     bson_oid_t  message;
     int64_t     at;
+    bson_oid_t  answer;        /* its answer's id, when answered */
+    int         has_answer;
 } inbox_mongo_ingest_t;
+
+/* The settings of the organizations a batch answered keywords for, read
+ * once each: room for one a message. */
+typedef struct {
+    size_t             n;
+    size_t             max;
+    bson_oid_t        *orgs;
+    inbox_settings_t  *settings;
+} inbox_mongo_ingest_batch_t;
 
 
 static inbox_status_t inbox_mongo_ingest_one(inbox_mongo_store_t *ms,
-    const inbox_inbound_t *msg, inbox_ingest_result_t *result,
-    inbox_event_list_t *events, inbox_error_t *err);
+    inbox_mongo_ingest_batch_t *batch, const inbox_inbound_t *msg,
+    inbox_ingest_result_t *result, inbox_event_list_t *events,
+    inbox_error_t *err);
 static inbox_status_t inbox_mongo_ingest_contact(inbox_mongo_store_t *ms,
     const inbox_inbound_t *msg, inbox_mongo_ingest_t *in, bson_t *contact,
     inbox_error_t *err);
@@ -83,6 +110,10 @@ static inbox_status_t inbox_mongo_ingest_events(inbox_mongo_store_t *ms,
     const inbox_conversation_t *conversation,
     const inbox_contact_record_t *contact, int resumed,
     inbox_event_list_t *events, inbox_error_t *err);
+static inbox_status_t inbox_mongo_ingest_answer(inbox_mongo_store_t *ms,
+    inbox_mongo_ingest_batch_t *batch, const inbox_inbound_t *msg,
+    inbox_mongo_ingest_t *in, inbox_ingest_result_t *result, int resumed,
+    inbox_event_list_t *events, inbox_error_t *err);
 static inbox_status_t inbox_mongo_ingest_finish(inbox_mongo_store_t *ms,
     inbox_mongo_ingest_t *in, inbox_error_t *err);
 
@@ -92,9 +123,10 @@ inbox_mongo_inbound_ingest(inbox_store_t *store, const inbox_inbound_t *msgs,
     size_t n, inbox_ingest_result_t *results, inbox_event_list_t *events,
     inbox_error_t *err)
 {
-    size_t                i;
-    inbox_status_t        rc;
-    inbox_mongo_store_t  *ms = (inbox_mongo_store_t *) store;
+    size_t                       i;
+    inbox_status_t               rc;
+    inbox_mongo_store_t         *ms = (inbox_mongo_store_t *) store;
+    inbox_mongo_ingest_batch_t   batch;
 
     for (i = 0; i < n; i++) {
         memset(&results[i], 0, sizeof(inbox_ingest_result_t));
@@ -106,24 +138,32 @@ inbox_mongo_inbound_ingest(inbox_store_t *store, const inbox_inbound_t *msgs,
         return rc;
     }
 
+    memset(&batch, 0, sizeof(inbox_mongo_ingest_batch_t));
+    batch.max = n;
+
     /* Without a transaction a failure leaves the messages before it
      * stored (and their events, which stay in the list), and the one it
      * fell on unfinished: the carrier's retry finds the first duplicates
      * and finishes the last (inbox_mongo_ingest_stored). */
     for (i = 0; i < n; i++) {
-        rc = inbox_mongo_ingest_one(ms, &msgs[i], &results[i], events, err);
+        rc = inbox_mongo_ingest_one(ms, &batch, &msgs[i], &results[i],
+                                    events, err);
         if (rc != INBOX_OK) {
             results[i].status = rc;
-            return rc;
+            break;
         }
     }
 
-    return INBOX_OK;
+    free(batch.orgs);
+    free(batch.settings);
+
+    return rc;
 }
 
 
 static inbox_status_t
-inbox_mongo_ingest_one(inbox_mongo_store_t *ms, const inbox_inbound_t *msg,
+inbox_mongo_ingest_one(inbox_mongo_store_t *ms,
+    inbox_mongo_ingest_batch_t *batch, const inbox_inbound_t *msg,
     inbox_ingest_result_t *result, inbox_event_list_t *events,
     inbox_error_t *err)
 {
@@ -193,6 +233,19 @@ inbox_mongo_ingest_one(inbox_mongo_store_t *ms, const inbox_inbound_t *msg,
         }
     }
 
+    /* decided before the message is stored, which names the answer's
+     * id for a retry to finish it under */
+    if (!duplicate
+        && inbox_keyword_answered(result->keyword, result->opt_changed,
+                                  result->carrier_answers_keywords,
+                                  inbox_mongo_get_date(&contact,
+                                                       "help_answered_at"),
+                                  in.at))
+    {
+        inbox_mongo_new_id(ms, &in.answer);
+        in.has_answer = 1;
+    }
+
     rc = duplicate ? INBOX_ERR_CONFLICT
                    : inbox_mongo_ingest_message(ms, msg, &in, err);
 
@@ -202,6 +255,8 @@ inbox_mongo_ingest_one(inbox_mongo_store_t *ms, const inbox_inbound_t *msg,
         inbox_contact_record_free(&record);
         memset(&record, 0, sizeof(inbox_contact_record_t));
         result->opt_changed = 0;
+
+        in.has_answer = 0;
 
         rc = inbox_mongo_ingest_stored(ms, msg, &in, &contact, result,
                                        &record, &resumed, err);
@@ -236,6 +291,11 @@ inbox_mongo_ingest_one(inbox_mongo_store_t *ms, const inbox_inbound_t *msg,
         rc = inbox_mongo_campaign_reply(ms, &in.contact, &in.message, in.at,
                                         msg->body != NULL ? msg->body : "",
                                         err);
+    }
+
+    if (rc == INBOX_OK && in.has_answer) {
+        rc = inbox_mongo_ingest_answer(ms, batch, msg, &in, result, resumed,
+                                       events, err);
     }
 
     if (rc == INBOX_OK) {
@@ -372,6 +432,10 @@ inbox_mongo_ingest_message(inbox_mongo_store_t *ms,
     /* until its thread and events are written (inbox_mongo_ingest_finish) */
     BSON_APPEND_BOOL(&doc, "threaded", false);
 
+    if (in->has_answer) {
+        BSON_APPEND_OID(&doc, "answer_id", &in->answer);
+    }
+
     command = BCON_NEW("insert", BCON_UTF8("messages"),
                        "documents", "[", BCON_DOCUMENT(&doc), "]",
                        "ordered", BCON_BOOL(true));
@@ -414,7 +478,8 @@ inbox_mongo_ingest_stored(inbox_mongo_store_t *ms,
                               BCON_NEW("_id", BCON_INT32(1),
                                        "conversation_id", BCON_INT32(1),
                                        "created_at", BCON_INT32(1),
-                                       "threaded", BCON_INT32(1)),
+                                       "threaded", BCON_INT32(1),
+                                       "answer_id", BCON_INT32(1)),
                               &doc, &found, err);
 
     if (rc != INBOX_OK) {
@@ -436,6 +501,14 @@ inbox_mongo_ingest_stored(inbox_mongo_store_t *ms,
             && BSON_ITER_HOLDS_OID(&iter))
         {
             bson_oid_copy(bson_iter_oid(&iter), &in->conversation);
+        }
+
+        /* the answer its first attempt decided on: queued now, once */
+        if (bson_iter_init_find(&iter, &doc, "answer_id")
+            && BSON_ITER_HOLDS_OID(&iter))
+        {
+            bson_oid_copy(bson_iter_oid(&iter), &in->answer);
+            in->has_answer = 1;
         }
 
         bson_destroy(&doc);
@@ -719,6 +792,104 @@ inbox_mongo_ingest_events(inbox_mongo_store_t *ms, const inbox_inbound_t *msg,
     }
 
     return inbox_mongo_events_append(ms, &in->org, &change, events, err);
+}
+
+
+/*
+ * The answer the message named when it was stored (answer_id), before
+ * it is finished: a failure here is a 503, and the carrier's retry
+ * queues it (resumed) under the same id.  A HELP takes the contact's
+ * day first (help_answered_at, compare and set: another HELP answered
+ * since the contact was read keeps it, and this one goes unanswered; a
+ * retry finds its own time there).  The settings are read once a batch.
+ */
+static inbox_status_t
+inbox_mongo_ingest_answer(inbox_mongo_store_t *ms,
+    inbox_mongo_ingest_batch_t *batch, const inbox_inbound_t *msg,
+    inbox_mongo_ingest_t *in, inbox_ingest_result_t *result, int resumed,
+    inbox_event_list_t *events, inbox_error_t *err)
+{
+    int                matched;
+    char              *text;
+    char               org[INBOX_ID_MAX];
+    size_t             i;
+    unsigned           segments;
+    inbox_status_t     rc;
+    inbox_settings_t  *settings;
+
+    if (result->keyword == INBOX_KEYWORD_HELP) {
+        rc = inbox_mongo_update_one(ms, "contacts",
+            BCON_NEW("_id", BCON_OID(&in->contact),
+                     "$or", "[",
+                         "{", "help_answered_at", BCON_NULL, "}",
+                         "{", "help_answered_at", "{",
+                             "$lte", BCON_DATE_TIME(in->at
+                                         - INBOX_KEYWORD_HELP_INTERVAL_MS),
+                         "}", "}",
+                         "{", "help_answered_at", BCON_DATE_TIME(in->at),
+                         "}",
+                     "]"),
+            BCON_NEW("$set", "{",
+                         "help_answered_at", BCON_DATE_TIME(in->at),
+                     "}"),
+            &matched, err);
+
+        if (rc != INBOX_OK || !matched) {
+            return rc;
+        }
+    }
+
+    settings = NULL;
+
+    for (i = 0; i < batch->n; i++) {
+        if (bson_oid_equal(&batch->orgs[i], &in->org)) {
+            settings = &batch->settings[i];
+            break;
+        }
+    }
+
+    if (settings == NULL) {
+        if (batch->orgs == NULL) {
+            batch->orgs = calloc(batch->max, sizeof(bson_oid_t));
+            batch->settings = calloc(batch->max, sizeof(inbox_settings_t));
+
+            if (batch->orgs == NULL || batch->settings == NULL) {
+                return inbox_error_set(err, INBOX_ERR_INTERNAL,
+                                       "Out of memory.");
+            }
+        }
+
+        settings = &batch->settings[batch->n];
+        inbox_mongo_id_hex(&in->org, org);
+
+        rc = inbox_mongo_settings_get((inbox_store_t *) ms, org, settings,
+                                      err);
+        if (rc != INBOX_OK) {
+            return rc;
+        }
+
+        bson_oid_copy(&in->org, &batch->orgs[batch->n++]);
+    }
+
+    rc = inbox_store_keyword_text(result->keyword, settings, &text,
+                                  &segments, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    /* queued with the message, just after it (and the opt-out it made:
+     * the timeline shows an event before a message of its time) */
+    rc = inbox_mongo_outbox_answer(ms, &in->org, &in->conversation,
+                                   &in->contact, msg->to, msg->from,
+                                   &in->answer, text, segments, in->at + 1,
+                                   resumed, events, err);
+    free(text);
+
+    if (rc == INBOX_OK) {
+        result->answered = 1;
+    }
+
+    return rc;
 }
 
 

@@ -111,8 +111,8 @@ static inbox_status_t inbox_mongo_reply_refusal(inbox_mongo_store_t *ms,
 static inbox_status_t inbox_mongo_reply_store(inbox_mongo_store_t *ms,
     inbox_mongo_reply_t *r, const inbox_reply_t *reply,
     const bson_oid_t *message, const bson_oid_t *campaign, int64_t now,
-    int *stored, inbox_reply_result_t *result, inbox_event_list_t *events,
-    inbox_error_t *err);
+    int again, int *stored, inbox_reply_result_t *result,
+    inbox_event_list_t *events, inbox_error_t *err);
 static void inbox_mongo_hold_undo(inbox_mongo_store_t *ms,
     const bson_oid_t *org, const bson_oid_t *message, unsigned credits,
     int stored, int64_t now);
@@ -409,7 +409,7 @@ inbox_mongo_outbox_notice(inbox_store_t *store, const char *org_id,
 
     inbox_mongo_new_id(ms, &message);
 
-    rc = inbox_mongo_reply_store(ms, &r, &notice, &message, NULL, now,
+    rc = inbox_mongo_reply_store(ms, &r, &notice, &message, NULL, now, 0,
                                  &stored, result, events, err);
     if (rc == INBOX_OK) {
         return INBOX_OK;
@@ -419,6 +419,57 @@ failed:
 
     inbox_reply_result_free(result);
     memset(result, 0, sizeof(inbox_reply_result_t));
+
+    return rc;
+}
+
+
+/*
+ * A keyword's answer, among the steps of the inbound message it answers
+ * (store_mongo_ingest.c): a notice's writes, its message with the id
+ * that message named for it when it was stored, and its outbox entry
+ * with the same id.  again: a retry of a message its first attempt left
+ * unfinished, which may have written some of them; a message stored
+ * already is not stored again, nor its events, nor its entry (a
+ * duplicate key), and one the sender has taken since (no longer queued)
+ * is left to it.
+ */
+inbox_status_t
+inbox_mongo_outbox_answer(inbox_mongo_store_t *ms, const bson_oid_t *org,
+    const bson_oid_t *conversation, const bson_oid_t *contact,
+    const char *from, const char *to, const bson_oid_t *message,
+    const char *body, unsigned segments, int64_t now, int again,
+    inbox_event_list_t *events, inbox_error_t *err)
+{
+    int                   stored;
+    char                  hex[INBOX_ID_MAX];
+    inbox_reply_t         notice;
+    inbox_status_t        rc;
+    inbox_mongo_reply_t   r;
+    inbox_reply_result_t  result;
+
+    memset(&r, 0, sizeof(inbox_mongo_reply_t));
+    bson_oid_copy(org, &r.org);
+    bson_oid_copy(conversation, &r.conversation);
+    bson_oid_copy(contact, &r.contact);
+    snprintf(r.from, sizeof(r.from), "%s", from);
+    snprintf(r.to, sizeof(r.to), "%s", to);
+
+    inbox_mongo_id_hex(conversation, hex);
+
+    memset(&notice, 0, sizeof(inbox_reply_t));
+    notice.conversation_id = hex;
+    notice.body = body;
+    notice.segments = segments;
+    notice.credits = 0;
+    notice.notice = 1;
+
+    memset(&result, 0, sizeof(inbox_reply_result_t));
+
+    rc = inbox_mongo_reply_store(ms, &r, &notice, message, NULL, now, again,
+                                 &stored, &result, events, err);
+
+    inbox_reply_result_free(&result);
 
     return rc;
 }
@@ -744,7 +795,7 @@ inbox_mongo_reply_hold(inbox_mongo_store_t *ms, inbox_mongo_reply_t *r,
 
     if (rc == INBOX_OK && *held) {
         rc = inbox_mongo_reply_store(ms, r, reply, message, campaign, now,
-                                     &stored, result, events, err);
+                                     0, &stored, result, events, err);
     }
 
     if (rc != INBOX_OK && *held) {
@@ -804,15 +855,17 @@ inbox_mongo_hold_undo(inbox_mongo_store_t *ms, const bson_oid_t *org,
 /* The message, the thread, the events and the outbox entry, in that
  * order (see the top of this file), *stored 1 once the message is; a
  * campaign's message (campaign not NULL) names its campaign and is
- * claimed after every reply (INBOX_OUTBOX_BULK). */
+ * claimed after every reply (INBOX_OUTBOX_BULK); a notice's entry has
+ * its message's id.  again: as inbox_mongo_outbox_answer says. */
 static inbox_status_t
 inbox_mongo_reply_store(inbox_mongo_store_t *ms, inbox_mongo_reply_t *r,
     const inbox_reply_t *reply, const bson_oid_t *message,
-    const bson_oid_t *campaign, int64_t now, int *stored,
+    const bson_oid_t *campaign, int64_t now, int again, int *stored,
     inbox_reply_result_t *result, inbox_event_list_t *events,
     inbox_error_t *err)
 {
-    int               found;
+    int               found, repeat;
+    char              status[16];
     char              key[24], hex[INBOX_ID_MAX];
     char              preview[INBOX_PREVIEW_MAX];
     bson_t            doc, media, item, value;
@@ -885,6 +938,42 @@ inbox_mongo_reply_store(inbox_mongo_store_t *ms, inbox_mongo_reply_t *r,
     bson_destroy(&doc);
 
     rc = inbox_mongo_run_simple(ms, command, err);
+
+    repeat = 0;
+
+    if (again && rc == INBOX_ERR_CONFLICT) {
+        /* stored by the attempt that failed: as it stored it */
+        rc = inbox_mongo_find_one(ms, "messages",
+                                  BCON_NEW("_id", BCON_OID(message)),
+                                  BCON_NEW("status", BCON_INT32(1),
+                                           "created_at", BCON_INT32(1)),
+                                  &doc, &found, err);
+        inbox_mongo_get_str(&doc, "status", status, sizeof(status));
+        now = inbox_mongo_get_date(&doc, "created_at");
+        bson_destroy(&doc);
+
+        if (rc == INBOX_OK && !found) {
+            rc = inbox_error_set(err, INBOX_ERR_INTERNAL,
+                                 "A keyword's answer is stored under "
+                                 "another id.");
+        }
+
+        if (rc != INBOX_OK) {
+            return rc;
+        }
+
+        *stored = 1;
+
+        if (strcmp(status, inbox_delivery_name(INBOX_DELIVERY_QUEUED))
+            != 0)
+        {
+            /* the sender has it: its entry is done with */
+            return INBOX_OK;
+        }
+
+        repeat = 1;
+    }
+
     if (rc != INBOX_OK) {
         return rc;
     }
@@ -961,12 +1050,38 @@ inbox_mongo_reply_store(inbox_mongo_store_t *ms, inbox_mongo_reply_t *r,
 
     inbox_change_reply(&change, m, &result->conversation);
 
-    rc = inbox_mongo_events_append(ms, &r->org, &change, events, err);
-    if (rc != INBOX_OK) {
-        return rc;
+    found = 0;
+
+    if (repeat) {
+        /* written before the attempt that stored it failed */
+        rc = inbox_mongo_find_one(ms, "events",
+                                  BCON_NEW("org_id", BCON_OID(&r->org),
+                                           "message_id", BCON_OID(message),
+                                           "type",
+                                           BCON_UTF8("message.created")),
+                                  BCON_NEW("_id", BCON_INT32(1)),
+                                  &doc, &found, err);
+        bson_destroy(&doc);
+
+        if (rc != INBOX_OK) {
+            return rc;
+        }
     }
 
-    inbox_mongo_new_id(ms, &entry);
+    if (!found) {
+        rc = inbox_mongo_events_append(ms, &r->org, &change, events, err);
+        if (rc != INBOX_OK) {
+            return rc;
+        }
+    }
+
+    if (reply->notice) {
+        /* one entry a notice, whatever a retry does */
+        bson_oid_copy(message, &entry);
+
+    } else {
+        inbox_mongo_new_id(ms, &entry);
+    }
 
     bson_init(&doc);
     BSON_APPEND_OID(&doc, "_id", &entry);
@@ -992,7 +1107,10 @@ inbox_mongo_reply_store(inbox_mongo_store_t *ms, inbox_mongo_reply_t *r,
                        "ordered", BCON_BOOL(true));
     bson_destroy(&doc);
 
-    return inbox_mongo_run_simple(ms, command, err);
+    rc = inbox_mongo_run_simple(ms, command, err);
+
+    /* queued by the attempt that failed, and not sent yet */
+    return again && rc == INBOX_ERR_CONFLICT ? INBOX_OK : rc;
 }
 
 

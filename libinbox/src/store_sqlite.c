@@ -954,7 +954,14 @@ static const char *inbox_sqlite_migrations[] = {
      * (inbox_number_t); the inbox answers on those before, as it did.
      */
     "ALTER TABLE numbers ADD COLUMN carrier_answers_keywords INTEGER"
-    "  NOT NULL DEFAULT 0;"
+    "  NOT NULL DEFAULT 0;",
+
+    /*
+     * 23: a contact keeps when its last HELP was answered, so that HELP
+     * is answered once a day (keywords.h); none before, so a contact's
+     * next HELP is answered.
+     */
+    "ALTER TABLE contacts ADD COLUMN help_answered_at INTEGER;"
 };
 
 #define INBOX_SQLITE_VERSION                                                  \

@@ -60,6 +60,8 @@ typedef enum {
     INBOX_SQL_INGEST_EXISTING,
     INBOX_SQL_INGEST_MEDIA,
     INBOX_SQL_INGEST_TOUCH,
+    INBOX_SQL_INGEST_HELP_FIND,
+    INBOX_SQL_INGEST_HELP_SET,
     INBOX_SQL_ORG_SEQ_ADVANCE,
     INBOX_SQL_EVENT_APPEND,
     INBOX_SQL_EVENTS_RESERVE,
@@ -543,6 +545,16 @@ inbox_status_t inbox_sqlite_reply_store(inbox_sqlite_conn_t *conn,
     int64_t user, int64_t campaign, const char *from, int64_t now,
     inbox_reply_result_t *result, inbox_change_t *change,
     inbox_error_t *err);
+/* The same, but change gets its events unnumbered, for a caller that
+ * numbers them itself (ingest: the batch hands out org_seq). */
+inbox_status_t inbox_sqlite_reply_write(inbox_sqlite_conn_t *conn,
+    int64_t org, const inbox_reply_t *reply, const char *fingerprint,
+    int64_t user, int64_t campaign, const char *from, int64_t now,
+    inbox_reply_result_t *result, inbox_change_t *change,
+    inbox_error_t *err);
+/* Inside a transaction: the organization's settings (settings.h). */
+inbox_status_t inbox_sqlite_settings_load(inbox_sqlite_conn_t *conn,
+    int64_t org, inbox_settings_t *settings, inbox_error_t *err);
 /* A paused campaign's parked outbox entries due again at now (resume,
  * cancel), inside the caller's transaction; with backoffs also those
  * waiting out a retry, so that a cancel reports them at once. */

@@ -12,7 +12,8 @@
  * The batch remembers each organization it stores for: its numbers, its
  * epoch, the org_seq it hands out and its unread total (which the triggers
  * keep in orgs as well).  A message then reads nothing of orgs, and
- * orgs.seq is written once per organization, just before COMMIT.
+ * orgs.seq is written once per organization, just before COMMIT.  Its
+ * settings are read once, by the first keyword the batch answers for it.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +32,8 @@ typedef struct {
     int64_t   seq;             /* the last org_seq handed out */
     int64_t   unread_total;    /* orgs.unread_total after the last message */
     int64_t   stored_seq;      /* orgs.seq in the database */
+    int               has_settings;
+    inbox_settings_t  settings;    /* a keyword's answer names them */
 } inbox_sqlite_batch_org_t;
 
 typedef struct {
@@ -78,6 +81,10 @@ static inbox_status_t inbox_sqlite_ingest_events(inbox_sqlite_batch_t *batch,
     inbox_sqlite_batch_org_t *org, const inbox_message_t *message,
     const inbox_conversation_t *c, const inbox_contact_record_t *contact,
     int64_t unread, inbox_event_list_t *events, inbox_error_t *err);
+static inbox_status_t inbox_sqlite_ingest_answer(inbox_sqlite_batch_t *batch,
+    inbox_sqlite_batch_org_t *org, const inbox_inbound_t *in, int64_t at,
+    const inbox_conversation_t *c, inbox_ingest_result_t *result,
+    inbox_event_list_t *events, inbox_error_t *err);
 static inbox_status_t inbox_sqlite_ingest_existing(inbox_sqlite_conn_t *conn,
     int64_t org, const inbox_inbound_t *in, inbox_ingest_result_t *result,
     inbox_error_t *err);
@@ -304,6 +311,7 @@ inbox_sqlite_ingest_one(inbox_sqlite_batch_t *batch,
     int                    rc;
     size_t                 i, media_count;
     int64_t                conversation, message, at, last_at, unread;
+    int64_t                seq, total;
     sqlite3_stmt          *stmt;
     inbox_status_t         status;
     inbox_message_t        m;
@@ -446,9 +454,23 @@ inbox_sqlite_ingest_one(inbox_sqlite_batch_t *batch,
     m.segments = in->segments ? in->segments : 1;
     m.created_at = at;
 
+    seq = (*org)->seq;
+    total = (*org)->unread_total;
+
     status = inbox_sqlite_ingest_events(batch, *org, &m, &c,
                                         result->opt_changed ? &contact : NULL,
                                         unread, events, err);
+    if (status != INBOX_OK) {
+        goto done;
+    }
+
+    status = inbox_sqlite_ingest_answer(batch, *org, in, at, &c, result,
+                                        events, err);
+    if (status != INBOX_OK) {
+        /* the message's events are undone with it (its savepoint) */
+        (*org)->seq = seq;
+        (*org)->unread_total = total;
+    }
 
 done:
 
@@ -526,6 +548,7 @@ inbox_sqlite_batch_org(inbox_sqlite_batch_t *batch, const char *e164,
         o->seq = sqlite3_column_int64(stmt, 2);
         o->stored_seq = o->seq;
         o->unread_total = sqlite3_column_int64(stmt, 3);
+        o->has_settings = 0;
     }
 
     *carrier_answers_keywords = sqlite3_column_int(stmt, 4) != 0;
@@ -861,6 +884,164 @@ inbox_sqlite_ingest_events(inbox_sqlite_batch_t *batch,
     org->unread_total = unread;
 
     return INBOX_OK;
+}
+
+
+/*
+ * A keyword the inbox answers (inbox_keyword_answered) has its answer
+ * queued in the message's transaction, as inbox_store_outbox_notice
+ * queues one, from the number texted: the message is never stored
+ * without it, and a failure here fails the message (the carrier's retry
+ * stores both).  A HELP answered is remembered on its contact.
+ */
+static inbox_status_t
+inbox_sqlite_ingest_answer(inbox_sqlite_batch_t *batch,
+    inbox_sqlite_batch_org_t *org, const inbox_inbound_t *in, int64_t at,
+    const inbox_conversation_t *c, inbox_ingest_result_t *result,
+    inbox_event_list_t *events, inbox_error_t *err)
+{
+    int                    rc;
+    char                  *text;
+    int64_t                contact, help_at;
+    unsigned               segments;
+    sqlite3_stmt          *stmt;
+    inbox_reply_t          notice;
+    inbox_change_t         change;
+    inbox_status_t         status;
+    inbox_reply_result_t   r;
+
+    if (result->keyword == INBOX_KEYWORD_NONE
+        || result->carrier_answers_keywords)
+    {
+        return INBOX_OK;
+    }
+
+    contact = strtoll(c->contact.id, NULL, 10);
+    help_at = 0;
+
+    if (result->keyword == INBOX_KEYWORD_HELP) {
+        stmt = inbox_sqlite_stmt(batch->conn, INBOX_SQL_INGEST_HELP_FIND,
+            "SELECT help_answered_at FROM contacts WHERE id = ?1", err);
+        if (stmt == NULL) {
+            return err->code;
+        }
+
+        sqlite3_bind_int64(stmt, 1, contact);
+
+        rc = sqlite3_step(stmt);
+
+        if (rc == SQLITE_ROW) {
+            help_at = sqlite3_column_int64(stmt, 0);
+        }
+
+        inbox_sqlite_done(stmt);
+
+        if (rc != SQLITE_ROW) {
+            return inbox_sqlite_fail(batch->conn,
+                                     rc == SQLITE_DONE ? SQLITE_INTERNAL : rc,
+                                     err);
+        }
+    }
+
+    if (!inbox_keyword_answered(result->keyword, result->opt_changed,
+                                result->carrier_answers_keywords, help_at,
+                                at))
+    {
+        return INBOX_OK;
+    }
+
+    if (!org->has_settings) {
+        status = inbox_sqlite_settings_load(batch->conn, org->id,
+                                            &org->settings, err);
+        if (status != INBOX_OK) {
+            return status;
+        }
+
+        org->has_settings = 1;
+    }
+
+    status = inbox_store_keyword_text(result->keyword, &org->settings, &text,
+                                      &segments, err);
+    if (status != INBOX_OK) {
+        return status;
+    }
+
+    memset(&r, 0, sizeof(inbox_reply_result_t));
+    memset(&change, 0, sizeof(inbox_change_t));
+
+    status = inbox_sqlite_conversation_load(batch->conn, org->id,
+                                            strtoll(c->id, NULL, 10),
+                                            &r.conversation, err);
+    if (status != INBOX_OK) {
+        goto done;
+    }
+
+    memset(&notice, 0, sizeof(inbox_reply_t));
+    notice.conversation_id = c->id;
+    notice.body = text;
+    notice.segments = segments;
+    notice.credits = 0;
+    notice.notice = 1;
+
+    /* queued with the message, just after it (and the opt-out it made:
+     * the timeline shows an event before a message of its time) */
+    status = inbox_sqlite_reply_write(batch->conn, org->id, &notice, "", 0,
+                                      0, in->to, at + 1, &r, &change, err);
+    if (status != INBOX_OK) {
+        goto done;
+    }
+
+    /* numbered after the message's own, as the batch numbers them */
+    if (inbox_change_render(&change, org->seq + 1, org->epoch) != 0) {
+        status = inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
+        goto done;
+    }
+
+    status = inbox_sqlite_events_store(batch->conn, org->id, org->epoch,
+                                       &change, batch->now, err);
+    if (status != INBOX_OK) {
+        goto done;
+    }
+
+    if (result->keyword == INBOX_KEYWORD_HELP) {
+        stmt = inbox_sqlite_stmt(batch->conn, INBOX_SQL_INGEST_HELP_SET,
+            "UPDATE contacts SET help_answered_at = ?2 WHERE id = ?1", err);
+        if (stmt == NULL) {
+            status = err->code;
+            goto done;
+        }
+
+        sqlite3_bind_int64(stmt, 1, contact);
+        sqlite3_bind_int64(stmt, 2, at);
+
+        rc = sqlite3_step(stmt);
+        inbox_sqlite_done(stmt);
+
+        if (rc != SQLITE_DONE) {
+            status = inbox_sqlite_fail(batch->conn, rc, err);
+            goto done;
+        }
+    }
+
+    /* a failed savepoint takes the answer's events out of the list */
+    if (inbox_change_push(&change, org->id_text, events) != 0) {
+        status = inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
+        goto done;
+    }
+
+    org->seq += (int64_t) change.count;
+    result->answered = 1;
+
+done:
+
+    if (status != INBOX_OK) {
+        inbox_change_free(&change);
+    }
+
+    inbox_reply_result_free(&r);
+    free(text);
+
+    return status;
 }
 
 

@@ -492,11 +492,30 @@ inbox_sqlite_reply_checks(inbox_sqlite_conn_t *conn, int64_t org,
 }
 
 
+inbox_status_t
+inbox_sqlite_reply_store(inbox_sqlite_conn_t *conn, int64_t org,
+    const inbox_reply_t *reply, const char *fingerprint, int64_t user,
+    int64_t campaign, const char *from, int64_t now,
+    inbox_reply_result_t *result, inbox_change_t *change, inbox_error_t *err)
+{
+    inbox_status_t  status;
+
+    status = inbox_sqlite_reply_write(conn, org, reply, fingerprint, user,
+                                      campaign, from, now, result, change,
+                                      err);
+    if (status != INBOX_OK) {
+        return status;
+    }
+
+    return inbox_sqlite_events_record(conn, org, change, now, err);
+}
+
+
 /* The message, its media, the hold, the outbox entry, the key, the
  * thread and the events; a campaign's message (campaign not 0) is
  * claimed after every reply (INBOX_OUTBOX_BULK). */
 inbox_status_t
-inbox_sqlite_reply_store(inbox_sqlite_conn_t *conn, int64_t org,
+inbox_sqlite_reply_write(inbox_sqlite_conn_t *conn, int64_t org,
     const inbox_reply_t *reply, const char *fingerprint, int64_t user,
     int64_t campaign, const char *from, int64_t now,
     inbox_reply_result_t *result, inbox_change_t *change, inbox_error_t *err)
@@ -682,7 +701,7 @@ inbox_sqlite_reply_store(inbox_sqlite_conn_t *conn, int64_t org,
 
     inbox_change_reply(change, m, c);
 
-    return inbox_sqlite_events_record(conn, org, change, now, err);
+    return INBOX_OK;
 }
 
 

@@ -76,7 +76,6 @@ inbox_sqlite_settings_get(inbox_store_t *store, const char *org_id,
     inbox_settings_t *settings, inbox_error_t *err)
 {
     int64_t               org;
-    sqlite3_stmt         *stmt;
     inbox_status_t        status;
     inbox_error_t         fallback;
     inbox_sqlite_conn_t  *conn;
@@ -94,6 +93,16 @@ inbox_sqlite_settings_get(inbox_store_t *store, const char *org_id,
     if (conn == NULL) {
         return err->code;
     }
+
+    return inbox_sqlite_settings_load(conn, org, settings, err);
+}
+
+
+inbox_status_t
+inbox_sqlite_settings_load(inbox_sqlite_conn_t *conn, int64_t org,
+    inbox_settings_t *settings, inbox_error_t *err)
+{
+    sqlite3_stmt  *stmt;
 
     stmt = inbox_sqlite_stmt(conn, INBOX_SQL_SETTINGS_GET,
         "SELECT" INBOX_SQLITE_SETTINGS_COLUMNS " FROM orgs WHERE id = ?1",

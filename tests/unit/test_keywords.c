@@ -10,6 +10,10 @@
 #include "check.h"
 
 
+#define T0   1767225600000LL     /* 2026-01-01T00:00:00Z */
+#define DAY  (24 * 3600000LL)
+
+
 static inbox_keyword_t
 kw(const char *s)
 {
@@ -216,20 +220,42 @@ TEST(help_names_business_support_and_how_to_stop)
 
 TEST(the_inbox_answers_a_change_or_help_unless_the_carrier_does)
 {
-    /* a STOP or START that changed the contact, and every HELP */
-    CHECK(inbox_keyword_answered(INBOX_KEYWORD_OPT_OUT, 1, 0));
-    CHECK(inbox_keyword_answered(INBOX_KEYWORD_OPT_IN, 1, 0));
-    CHECK(inbox_keyword_answered(INBOX_KEYWORD_HELP, 0, 0));
+    /* a STOP or START that changed the contact, and a first HELP */
+    CHECK(inbox_keyword_answered(INBOX_KEYWORD_OPT_OUT, 1, 0, 0, T0));
+    CHECK(inbox_keyword_answered(INBOX_KEYWORD_OPT_IN, 1, 0, 0, T0));
+    CHECK(inbox_keyword_answered(INBOX_KEYWORD_HELP, 0, 0, 0, T0));
 
     /* a repeated STOP, a YES from a contact never opted out, no keyword */
-    CHECK(!inbox_keyword_answered(INBOX_KEYWORD_OPT_OUT, 0, 0));
-    CHECK(!inbox_keyword_answered(INBOX_KEYWORD_OPT_IN, 0, 0));
-    CHECK(!inbox_keyword_answered(INBOX_KEYWORD_NONE, 0, 0));
+    CHECK(!inbox_keyword_answered(INBOX_KEYWORD_OPT_OUT, 0, 0, 0, T0));
+    CHECK(!inbox_keyword_answered(INBOX_KEYWORD_OPT_IN, 0, 0, 0, T0));
+    CHECK(!inbox_keyword_answered(INBOX_KEYWORD_NONE, 0, 0, 0, T0));
 
     /* the carrier answers each itself */
-    CHECK(!inbox_keyword_answered(INBOX_KEYWORD_OPT_OUT, 1, 1));
-    CHECK(!inbox_keyword_answered(INBOX_KEYWORD_OPT_IN, 1, 1));
-    CHECK(!inbox_keyword_answered(INBOX_KEYWORD_HELP, 0, 1));
+    CHECK(!inbox_keyword_answered(INBOX_KEYWORD_OPT_OUT, 1, 1, 0, T0));
+    CHECK(!inbox_keyword_answered(INBOX_KEYWORD_OPT_IN, 1, 1, 0, T0));
+    CHECK(!inbox_keyword_answered(INBOX_KEYWORD_HELP, 0, 1, 0, T0));
+}
+
+
+/* A HELP is answered free, billing or not: once a day per contact, so
+ * that texting it again and again sends nothing more. */
+TEST(help_is_answered_once_a_day)
+{
+    CHECK(!inbox_keyword_answered(INBOX_KEYWORD_HELP, 0, 0, T0,
+                                  T0 + 1));
+    CHECK(!inbox_keyword_answered(INBOX_KEYWORD_HELP, 0, 0, T0,
+                                  T0 + DAY - 1));
+    CHECK(inbox_keyword_answered(INBOX_KEYWORD_HELP, 0, 0, T0, T0 + DAY));
+    CHECK(inbox_keyword_answered(INBOX_KEYWORD_HELP, 0, 0, T0,
+                                 T0 + 3 * DAY));
+
+    /* a late HELP, older than the one answered */
+    CHECK(!inbox_keyword_answered(INBOX_KEYWORD_HELP, 0, 0, T0,
+                                  T0 - 60000));
+
+    /* STOP and START are not counted with it */
+    CHECK(inbox_keyword_answered(INBOX_KEYWORD_OPT_OUT, 1, 0, T0, T0 + 1));
+    CHECK(inbox_keyword_answered(INBOX_KEYWORD_OPT_IN, 1, 0, T0, T0 + 1));
 }
 
 

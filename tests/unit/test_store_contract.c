@@ -5427,11 +5427,16 @@ TEST(refusals_come_in_the_contracts_order_and_store_nothing)
     CHECK_INT(events.count, 0);
     CHECK_INT(org_seq(&f, f.org), seq);
     CHECK_INT(message_count(&f, alice.conversation_id), 1);
-    CHECK_INT(message_count(&f, bob.conversation_id), 1);
+    /* Bob's STOP and its answer, queued with it */
+    CHECK_INT(message_count(&f, bob.conversation_id), 2);
     CHECK_INT(balance_of(&f, f.org), 1);
     CHECK_INT(held_of(&f, f.org), 0);
     CHECK(ledger_balances(&f, f.org));
-    CHECK_INT(claim(&f, T0 + 1000 * HOUR, 10, &batch), 0);
+    CHECK_INT(claim(&f, T0 + 1000 * HOUR, 10, &batch), 1);
+    if (batch.count == 1) {
+        CHECK_INT(batch.items[0].priority, INBOX_OUTBOX_NOTICE);
+        CHECK_STR(batch.items[0].to, BOB);
+    }
     inbox_outbox_batch_free(&batch);
 
     /* the one credit there is pays for an SMS */
@@ -7350,10 +7355,22 @@ TEST(billing_and_the_ledger_are_each_organizations_own)
 
 #define NUMBER2  "+15550000003"     /* the test organization's second */
 
+/* What the test organization's keywords are answered with. */
+#define STOP_ANSWER                                                         \
+    "Acme: you are unsubscribed and will get no further messages. Reply " \
+    "START to resubscribe."
+#define START_ANSWER                                                        \
+    "Acme: you are subscribed again. Reply HELP for help, STOP to "       \
+    "unsubscribe."
+#define HELP_ANSWER                                                         \
+    "Acme: for help, reply to this message. Reply STOP to unsubscribe."
+
+
 
 TEST(a_keyword_notice_is_queued_free_even_to_an_opted_out_contact)
 {
-    char                   other[INBOX_ID_MAX];
+    char                   other[INBOX_ID_MAX], id[INBOX_ID_MAX];
+    char                   conv[INBOX_ID_MAX];
     fixture_t              f;
     inbox_error_t          err;
     inbox_number_t         number;
@@ -7383,65 +7400,55 @@ TEST(a_keyword_notice_is_queued_free_even_to_an_opted_out_contact)
     /* no credits and billing off: a notice costs nothing all the same */
     CHECK_INT(inbox_store_billing_set(f.store, f.org, 0, NULL), INBOX_OK);
 
+    /* the STOP's answer is queued in the STOP's own commit */
     inbound_init(&m, "SM1", ALICE, NUMBER2, "STOP", T0);
-    CHECK_INT(inbox_store_inbound_ingest(f.store, &m.in, 1, &stop, NULL,
+    CHECK_INT(inbox_store_inbound_ingest(f.store, &m.in, 1, &stop, &events,
                                          NULL), INBOX_OK);
     CHECK_INT(stop.keyword, INBOX_KEYWORD_OPT_OUT);
     CHECK_INT(stop.opt_changed, 1);
+    CHECK_INT(stop.answered, 1);
     CHECK_STR(stop.org_id, f.org);
-    CHECK_INT(list_count(&f, INBOX_FILTER_UNRESPONDED, NULL), 1);
+    CHECK_INT(list_count(&f, INBOX_FILTER_UNRESPONDED, NULL), 0);
 
-    /* a carrier's retry of the STOP asks for nothing */
-    CHECK_INT(inbox_store_inbound_ingest(f.store, &m.in, 1, &retry, NULL,
+    /* pushed like a reply, after the message's own events */
+    CHECK_INT(events.count, 6);
+    if (events.count == 6) {
+        CHECK(strstr(events.items[4].json, "\"type\":\"message.created\"")
+              != NULL);
+        CHECK(strstr(events.items[4].json, "\"credits\":0") != NULL);
+        CHECK(strstr(events.items[5].json,
+                     "\"type\":\"conversation.updated\"") != NULL);
+    }
+    CHECK_INT(org_seq(&f, f.org), 6);
+    inbox_event_list_free(&events);
+
+    /* a carrier's retry of the STOP asks for nothing more */
+    CHECK_INT(inbox_store_inbound_ingest(f.store, &m.in, 1, &retry, &events,
                                          NULL), INBOX_OK);
     CHECK_INT(retry.duplicate, 1);
     CHECK_INT(retry.keyword, INBOX_KEYWORD_NONE);
     CHECK_INT(retry.opt_changed, 0);
+    CHECK_INT(retry.answered, 0);
+    CHECK_INT(events.count, 0);
+    CHECK_INT(message_count(&f, stop.conversation_id), 2);
 
-    seq = org_seq(&f, f.org);
-
-    CHECK_INT(inbox_store_outbox_notice(f.store, f.org,
-                                        stop.conversation_id, NUMBER2,
-                                        "Acme: you will get no more "
-                                        "messages. Text START to opt back "
-                                        "in.", &result, &events, &err),
-              INBOX_OK);
-    CHECK(result.message.id[0] != '\0');
-    CHECK_INT(result.repeated, 0);
-    CHECK_STR(result.message.conversation_id, stop.conversation_id);
-    CHECK_INT(result.message.direction, INBOX_OUTBOUND);
-    CHECK_STR(result.message.status, "queued");
-    CHECK_INT(result.message.credits, 0);
-    CHECK_INT(result.message.segments, 1);
-    CHECK_STR(result.message.sent_by, "");
-    CHECK_STR(result.conversation.last_message.id, result.message.id);
-    CHECK(result.conversation.contact.opted_out);
-
-    /* pushed like a reply: message.created, conversation.updated */
-    CHECK_INT(events.count, 2);
-    if (events.count == 2) {
-        CHECK(strstr(events.items[0].json, "\"type\":\"message.created\"")
-              != NULL);
-        CHECK(strstr(events.items[0].json, "\"credits\":0") != NULL);
-        CHECK(strstr(events.items[1].json,
-                     "\"type\":\"conversation.updated\"") != NULL);
-    }
-    CHECK_INT(org_seq(&f, f.org), seq + 2);
-    CHECK_INT(list_count(&f, INBOX_FILTER_UNRESPONDED, NULL), 0);
-
-    /* the thread shows it; the contact stays opted out */
+    /* the thread shows it, last; the contact stays opted out */
     CHECK_INT(inbox_store_messages_list(f.store, f.org, stop.conversation_id,
                                         NULL, 0, &page, NULL), INBOX_OK);
     CHECK_INT(page.count, 2);
     if (page.count == 2) {
-        CHECK_STR(page.items[0].id, result.message.id);
+        CHECK_INT(page.items[0].direction, INBOX_OUTBOUND);
+        CHECK_STR(page.items[0].body, STOP_ANSWER);
+        CHECK_STR(page.items[0].status, "queued");
         CHECK_INT(page.items[0].credits, 0);
+        CHECK_INT(page.items[0].segments, 1);
         CHECK_STR(page.items[0].sent_by, "");
+        CHECK_STR(page.items[1].body, "STOP");
     }
     inbox_message_page_free(&page);
-    CHECK_INT(inbox_store_contact_get(f.store, f.org,
-                                      result.conversation.contact.id,
-                                      &contact, NULL), INBOX_OK);
+    CHECK(contact_of(&f, ALICE, id, conv));
+    CHECK_INT(inbox_store_contact_get(f.store, f.org, id, &contact, NULL),
+              INBOX_OK);
     CHECK(contact.opted_out);
     inbox_contact_record_free(&contact);
 
@@ -7453,7 +7460,6 @@ TEST(a_keyword_notice_is_queued_free_even_to_an_opted_out_contact)
     /* the sender gets it first, from the number texted, to the contact */
     CHECK_INT(claim(&f, inbox_now_ms(), 10, &batch), 1);
     if (batch.count == 1) {
-        CHECK_STR(batch.items[0].message.id, result.message.id);
         CHECK_INT(batch.items[0].priority, INBOX_OUTBOX_NOTICE);
         CHECK_STR(batch.items[0].to, ALICE);
         CHECK_STR(batch.items[0].number.e164, NUMBER2);
@@ -7472,6 +7478,32 @@ TEST(a_keyword_notice_is_queued_free_even_to_an_opted_out_contact)
     CHECK_INT(balance_of(&f, f.org), 0);
     CHECK_INT(held_of(&f, f.org), 0);
     CHECK_INT(ledger_walk(&f, f.org, &balance, &held, NULL), 0);
+
+    /* inbox_store_outbox_notice queues one the same way */
+    seq = org_seq(&f, f.org);
+    CHECK_INT(inbox_store_outbox_notice(f.store, f.org,
+                                        stop.conversation_id, NUMBER2,
+                                        "Acme: you will get no more "
+                                        "messages. Text START to opt back "
+                                        "in.", &result, &events, &err),
+              INBOX_OK);
+    CHECK(result.message.id[0] != '\0');
+    CHECK_INT(result.repeated, 0);
+    CHECK_STR(result.message.conversation_id, stop.conversation_id);
+    CHECK_INT(result.message.direction, INBOX_OUTBOUND);
+    CHECK_STR(result.message.status, "queued");
+    CHECK_INT(result.message.credits, 0);
+    CHECK_STR(result.message.sent_by, "");
+    CHECK_STR(result.conversation.last_message.id, result.message.id);
+    CHECK(result.conversation.contact.opted_out);
+    CHECK_INT(events.count, 2);
+    CHECK_INT(org_seq(&f, f.org), seq + 2);
+    CHECK_INT(claim(&f, inbox_now_ms(), 10, &batch), 1);
+    if (batch.count == 1) {
+        CHECK_STR(batch.items[0].message.id, result.message.id);
+        CHECK_STR(batch.items[0].number.e164, NUMBER2);
+    }
+    inbox_outbox_batch_free(&batch);
 
     /* a reply to the contact is refused as ever */
     CHECK_INT(inbox_store_billing_set(f.store, f.org, 1, NULL), INBOX_OK);
@@ -7528,8 +7560,9 @@ TEST(a_keyword_notice_is_queued_free_even_to_an_opted_out_contact)
 
     CHECK_INT(events.count, 0);
     CHECK_INT(org_seq(&f, f.org), seq);
-    CHECK_INT(message_count(&f, stop.conversation_id), 1);
-    CHECK_INT(claim(&f, inbox_now_ms() + HOUR, 10, &batch), 0);
+    /* the HELP and its answer, the one thing queued */
+    CHECK_INT(message_count(&f, stop.conversation_id), 2);
+    CHECK_INT(claim(&f, inbox_now_ms() + HOUR, 10, &batch), 1);
     inbox_outbox_batch_free(&batch);
 
     fixture_close(&f);
@@ -7736,9 +7769,10 @@ TEST(stop_opts_out_with_its_message_and_start_opts_back_in)
     CHECK_STR(r.org_id, f.org);
     CHECK(contact_of(&f, ALICE, id, conv));
 
-    /* the message's events, then contact.updated, in that order */
-    CHECK_INT(events.count, 4);
-    if (events.count == 4) {
+    /* the message's events, then contact.updated, then its answer's, in
+     * that order: all of one commit */
+    CHECK_INT(events.count, 6);
+    if (events.count == 6) {
         CHECK(strstr(events.items[0].json, "\"message.created\"") != NULL);
         CHECK(strstr(events.items[1].json, "\"conversation.updated\"")
               != NULL);
@@ -7747,12 +7781,19 @@ TEST(stop_opts_out_with_its_message_and_start_opts_back_in)
         CHECK(strstr(events.items[3].json, "\"contact.updated\"") != NULL);
         CHECK(strstr(events.items[3].json, "\"opt_out_keyword\":\"STOP\"")
               != NULL);
+        CHECK(strstr(events.items[4].json, "\"message.created\"") != NULL);
+        CHECK(strstr(events.items[4].json, "\"direction\":\"outbound\"")
+              != NULL);
+        CHECK(strstr(events.items[5].json, "\"conversation.updated\"")
+              != NULL);
+        CHECK_INT(events.items[5].org_seq, 6);
     }
-    CHECK_INT(org_seq(&f, f.org), 4);
+    CHECK_INT(org_seq(&f, f.org), 6);
     inbox_event_list_free(&events);
 
-    /* the message still lands in the inbox */
-    CHECK_INT(message_count(&f, conv), 1);
+    /* the message still lands in the inbox, its answer after it */
+    CHECK_INT(r.answered, 1);
+    CHECK_INT(message_count(&f, conv), 2);
     CHECK_INT(unread_count(&f, conv), 1);
 
     CHECK_INT(inbox_store_contact_get(f.store, f.org, id, &got, NULL),
@@ -7768,6 +7809,7 @@ TEST(stop_opts_out_with_its_message_and_start_opts_back_in)
               INBOX_OK);
     CHECK_INT(r.keyword, INBOX_KEYWORD_OPT_OUT);
     CHECK_INT(r.opt_changed, 0);
+    CHECK_INT(r.answered, 0);
     CHECK_INT(events.count, 3);
     CHECK_INT(events_of(&events, "contact.updated"), 0);
     inbox_event_list_free(&events);
@@ -7781,19 +7823,21 @@ TEST(stop_opts_out_with_its_message_and_start_opts_back_in)
               INBOX_OK);
     CHECK_INT(r.keyword, INBOX_KEYWORD_HELP);
     CHECK_INT(r.opt_changed, 0);
+    CHECK_INT(r.answered, 1);
 
-    /* START opts back in, with its own events */
+    /* START opts back in, with its own events and its answer's */
     seq = org_seq(&f, f.org);
     CHECK_INT(receive(&f, "SM5", ALICE, "start", T0 + 4 * MINUTE, &r,
                       &events), INBOX_OK);
     CHECK_INT(r.keyword, INBOX_KEYWORD_OPT_IN);
     CHECK_INT(r.opt_changed, 1);
-    CHECK_INT(events.count, 4);
+    CHECK_INT(r.answered, 1);
+    CHECK_INT(events.count, 6);
     CHECK(strstr(event_frame(&events, "contact.updated"),
                  "\"opted_out\":false,\"opted_out_at\":null,"
                  "\"opt_out_source\":null,\"opt_out_keyword\":null")
           != NULL);
-    CHECK_INT(org_seq(&f, f.org), seq + 4);
+    CHECK_INT(org_seq(&f, f.org), seq + 6);
     inbox_event_list_free(&events);
 
     CHECK_INT(inbox_store_contact_get(f.store, f.org, id, &got, NULL),
@@ -7828,11 +7872,74 @@ TEST(stop_opts_out_with_its_message_and_start_opts_back_in)
     inbox_contact_record_free(&got);
     CHECK(list_shows(&f, INBOX_FILTER_ALL, NULL, BOB));
 
-    /* the timeline: each event before the message that caused it */
+    /* the timeline: each event before the message that caused it, each
+     * answer after both */
     CHECK_INT(timeline_walk(&f, id, 50, line, sizeof(line)), 1);
-    CHECK_STR(line, "opt_in:START;message:start;message:help;"
+    CHECK_STR(line, "message:" START_ANSWER ";opt_in:START;message:start;"
+                    "message:" HELP_ANSWER ";message:help;"
                     "message:STOP please;message:STOP;"
+                    "message:" STOP_ANSWER ";"
                     "opt_out:keyword:STOP;message:  Stop  ;");
+
+    fixture_close(&f);
+}
+
+
+/*
+ * HELP is answered free of credits, billing or not (carriers require an
+ * answer), but once a day per contact: a contact, or a bot, texting HELP
+ * again and again makes the organization send one text a day.  Every
+ * HELP is stored and shown as ever; STOP and START are answered as
+ * before.
+ */
+TEST(help_is_answered_once_a_day_per_contact)
+{
+    char                   id[INBOX_ID_MAX], conv[INBOX_ID_MAX];
+    fixture_t              f;
+    inbox_outbox_batch_t   batch;
+    inbox_ingest_result_t  r;
+
+    FIXTURE(&f);
+
+    CHECK_INT(inbox_store_billing_set(f.store, f.org, 0, NULL), INBOX_OK);
+
+    CHECK_INT(receive(&f, "SM1", ALICE, "HELP", T0, &r, NULL), INBOX_OK);
+    CHECK_INT(r.keyword, INBOX_KEYWORD_HELP);
+    CHECK_INT(r.answered, 1);
+
+    /* again within the day, in any form: stored, not answered */
+    CHECK_INT(receive(&f, "SM2", ALICE, "help", T0 + HOUR, &r, NULL),
+              INBOX_OK);
+    CHECK_INT(r.keyword, INBOX_KEYWORD_HELP);
+    CHECK_INT(r.answered, 0);
+    CHECK_INT(receive(&f, "SM3", ALICE, "INFO", T0 + 23 * HOUR, &r, NULL),
+              INBOX_OK);
+    CHECK_INT(r.answered, 0);
+
+    /* another contact has a day of its own */
+    CHECK_INT(receive(&f, "SM4", BOB, "HELP", T0 + HOUR, &r, NULL),
+              INBOX_OK);
+    CHECK_INT(r.answered, 1);
+
+    /* a day after the answered one, answered again; the day starts anew */
+    CHECK_INT(receive(&f, "SM5", ALICE, "HELP", T0 + 24 * HOUR, &r, NULL),
+              INBOX_OK);
+    CHECK_INT(r.answered, 1);
+    CHECK_INT(receive(&f, "SM6", ALICE, "HELP", T0 + 25 * HOUR, &r, NULL),
+              INBOX_OK);
+    CHECK_INT(r.answered, 0);
+
+    /* a STOP is answered all the same */
+    CHECK_INT(receive(&f, "SM7", ALICE, "STOP", T0 + 26 * HOUR, &r, NULL),
+              INBOX_OK);
+    CHECK_INT(r.answered, 1);
+
+    /* Alice's six messages and three answers; each HELP in the inbox */
+    CHECK(contact_of(&f, ALICE, id, conv));
+    CHECK_INT(message_count(&f, conv), 9);
+    CHECK_INT(unread_count(&f, conv), 6);
+    CHECK_INT(claim(&f, inbox_now_ms(), 10, &batch), 4);
+    inbox_outbox_batch_free(&batch);
 
     fixture_close(&f);
 }
@@ -7844,7 +7951,6 @@ TEST(stop_opts_out_with_its_message_and_start_opts_back_in)
  * (one would fail at the carrier, HELP would be answered twice). */
 TEST(a_keyword_to_a_number_whose_carrier_answers_queues_no_answer)
 {
-    int                     queued;
     char                    id[INBOX_ID_MAX], conv[INBOX_ID_MAX];
     char                    line[512];
     fixture_t               f;
@@ -7881,14 +7987,10 @@ TEST(a_keyword_to_a_number_whose_carrier_answers_queues_no_answer)
     CHECK_INT(r.keyword, INBOX_KEYWORD_OPT_OUT);
     CHECK_INT(r.opt_changed, 1);
     CHECK_INT(r.carrier_answers_keywords, 1);
+    CHECK_INT(r.answered, 0);
     CHECK_INT(events_of(&events, "contact.updated"), 1);
+    CHECK_INT(events_of(&events, "message.created"), 1);
     inbox_event_list_free(&events);
-
-    queued = -1;
-    CHECK_INT(inbox_store_keyword_answer(f.store, &m.in, &r, &queued,
-                                         &events, NULL), INBOX_OK);
-    CHECK_INT(queued, 0);
-    CHECK_INT(events.count, 0);
     CHECK_INT(claim(&f, inbox_now_ms() + MINUTE, 10, &batch), 0);
     inbox_outbox_batch_free(&batch);
 
@@ -7905,17 +8007,13 @@ TEST(a_keyword_to_a_number_whose_carrier_answers_queues_no_answer)
     CHECK_INT(inbox_store_inbound_ingest(f.store, &m.in, 1, &r, NULL, NULL),
               INBOX_OK);
     CHECK_INT(r.keyword, INBOX_KEYWORD_HELP);
-    CHECK_INT(inbox_store_keyword_answer(f.store, &m.in, &r, &queued, NULL,
-                                         NULL), INBOX_OK);
-    CHECK_INT(queued, 0);
+    CHECK_INT(r.answered, 0);
 
     inbound_init(&m, "SM3", ALICE, NUMBER2, "START", T0 + 2 * MINUTE);
     CHECK_INT(inbox_store_inbound_ingest(f.store, &m.in, 1, &r, NULL, NULL),
               INBOX_OK);
     CHECK_INT(r.opt_changed, 1);
-    CHECK_INT(inbox_store_keyword_answer(f.store, &m.in, &r, &queued, NULL,
-                                         NULL), INBOX_OK);
-    CHECK_INT(queued, 0);
+    CHECK_INT(r.answered, 0);
     CHECK_INT(claim(&f, inbox_now_ms() + MINUTE, 10, &batch), 0);
     inbox_outbox_batch_free(&batch);
     CHECK_INT(timeline_walk(&f, id, 50, line, sizeof(line)), 1);
@@ -7923,14 +8021,11 @@ TEST(a_keyword_to_a_number_whose_carrier_answers_queues_no_answer)
                     "opt_out:keyword:STOP;message:STOP;");
 
     /* the organization's other number: the inbox answers, as ever */
-    CHECK_INT(receive(&f, "SM4", BOB, "STOP", T0 + 3 * MINUTE, &r, NULL),
-              INBOX_OK);
+    CHECK_INT(receive(&f, "SM4", BOB, "STOP", T0 + 3 * MINUTE, &r,
+                      &events), INBOX_OK);
     CHECK_INT(r.carrier_answers_keywords, 0);
-    inbound_init(&m, "SM4", BOB, NUMBER, "STOP", T0 + 3 * MINUTE);
-    CHECK_INT(inbox_store_keyword_answer(f.store, &m.in, &r, &queued,
-                                         &events, NULL), INBOX_OK);
-    CHECK_INT(queued, 1);
-    CHECK_INT(events_of(&events, "message.created"), 1);
+    CHECK_INT(r.answered, 1);
+    CHECK_INT(events_of(&events, "message.created"), 2);
     inbox_event_list_free(&events);
 
     /* and a number set back to the inbox's answers is answered */
@@ -7939,9 +8034,7 @@ TEST(a_keyword_to_a_number_whose_carrier_answers_queues_no_answer)
     inbound_init(&m, "SM5", ALICE, NUMBER2, "help", T0 + 4 * MINUTE);
     CHECK_INT(inbox_store_inbound_ingest(f.store, &m.in, 1, &r, NULL, NULL),
               INBOX_OK);
-    CHECK_INT(inbox_store_keyword_answer(f.store, &m.in, &r, &queued, NULL,
-                                         NULL), INBOX_OK);
-    CHECK_INT(queued, 1);
+    CHECK_INT(r.answered, 1);
 
     CHECK_INT(claim(&f, inbox_now_ms() + MINUTE, 10, &batch), 2);
     if (batch.count == 2) {
@@ -7961,7 +8054,7 @@ TEST(a_keyword_to_a_number_whose_carrier_answers_queues_no_answer)
 TEST(a_timeline_pages_through_messages_and_events_alike)
 {
     char                    id[INBOX_ID_MAX], conv[INBOX_ID_MAX];
-    char                    whole[1024], paged[1024], sid[16];
+    char                    whole[2048], paged[2048], sid[16];
     unsigned                i, limit;
     fixture_t               f;
     inbox_timeline_page_t   page;
@@ -7979,15 +8072,21 @@ TEST(a_timeline_pages_through_messages_and_events_alike)
 
     CHECK(contact_of(&f, ALICE, id, conv));
     CHECK_INT(timeline_walk(&f, id, 200, whole, sizeof(whole)), 1);
-    CHECK_STR(whole, "message:hello;opt_in:START;message:start;"
+    CHECK_STR(whole, "message:hello;message:" START_ANSWER ";"
+                     "opt_in:START;message:start;"
+                     "message:" STOP_ANSWER ";"
                      "opt_out:keyword:STOP;message:stop;"
-                     "message:hello;opt_in:START;message:start;"
+                     "message:hello;message:" START_ANSWER ";"
+                     "opt_in:START;message:start;"
+                     "message:" STOP_ANSWER ";"
                      "opt_out:keyword:STOP;message:stop;"
-                     "message:hello;opt_in:START;message:start;"
+                     "message:hello;message:" START_ANSWER ";"
+                     "opt_in:START;message:start;"
+                     "message:" STOP_ANSWER ";"
                      "opt_out:keyword:STOP;message:stop;");
 
     /* every page size gives the same, each page full but the last */
-    for (limit = 1; limit <= 16; limit++) {
+    for (limit = 1; limit <= 22; limit++) {
         CHECK(timeline_walk(&f, id, limit, paged, sizeof(paged)) > 0);
         CHECK_STR(paged, whole);
     }

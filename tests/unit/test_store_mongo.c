@@ -40,6 +40,7 @@
 #define GEN_1           "665000000000000000000001"
 #define GEN_2           "665000000000000000000002"
 #define GEN_3           "665000000000000000000003"
+#define GEN_4           "665000000000000000000004"
 
 #define FAKE_REPLIES    24
 /* a claim's read of its organizations' billing: active */
@@ -2638,6 +2639,23 @@ TEST(contact_events_list_newest_first_after_a_position)
 }
 
 
+/* A keyword's answer, among its message's steps: the organization's
+ * settings, then the notice's writes under the id the message names. */
+static const char  answer_settings[] =
+    CURSOR("{\"_id\": " OID(ORG_ID) ", \"name\": \"Acme Dental\","
+           " \"timezone\": \"UTC\"}");
+
+static const char  answer_conversation[] =
+    "{\"ok\": 1, \"value\": {\"_id\": " OID(CONV_ID) ", \"org_id\": "
+    OID(ORG_ID) ", \"contact\": {\"id\": " OID(CONTACT_ID) ", \"name\":"
+    " \"Ann Lee\", \"phone\": \"+15551230001\", \"opted_out\": true},"
+    " \"last_message\": {\"id\": " OID(GEN_4) ", \"direction\":"
+    " \"outbound\", \"preview\": \"Acme Dental: you are unsubscribed\","
+    " \"at\": " DATE(NOW) "}, \"last_activity_at\": " DATE(NOW) ","
+    " \"unread_count\": {\"$numberLong\": \"2\"}, \"archived\": false,"
+    " \"starred\": true}}";
+
+
 TEST(inbound_stop_opts_out_before_its_message_is_stored)
 {
     fake_t                 fake;
@@ -2660,6 +2678,9 @@ TEST(inbound_stop_opts_out_before_its_message_is_stored)
     fake.replies[7] = ingest_conversation;
     fake.replies[8] = ingest_org;
     fake.replies[9] = ingest_unread;
+    fake.replies[12] = answer_settings;
+    fake.replies[14] = answer_conversation;
+    fake.replies[15] = SEQ_RESERVED;
 
     CHECK_INT(inbox_store_inbound_ingest(store, &msg, 1, &result, &events,
                                          &err), INBOX_OK);
@@ -2667,17 +2688,26 @@ TEST(inbound_stop_opts_out_before_its_message_is_stored)
     CHECK_INT(result.status, INBOX_OK);
     CHECK_INT(result.keyword, INBOX_KEYWORD_OPT_OUT);
     CHECK_INT(result.opt_changed, 1);
+    CHECK_INT(result.answered, 1);
     CHECK_STR(result.org_id, ORG_ID);
     CHECK_STR(result.message_id, GEN_3);
     CHECK_INT(result.carrier_answers_keywords, 0);
-    CHECK_INT(events.count, 4);
-    if (events.count == 4) {
+
+    /* the message's events, contact.updated, then the answer's, before
+     * the message is finished: one 503 and the retry queues it */
+    CHECK_INT(events.count, 6);
+    if (events.count == 6) {
         CHECK_INT(events.items[0].org_seq, 9);
         CHECK(strstr(events.items[3].json, "\"contact.updated\"") != NULL);
         CHECK(strstr(events.items[3].json, "\"opt_out_keyword\":\"STOP\"")
               != NULL);
         CHECK_INT(events.items[3].org_seq, 12);
+        CHECK(strstr(events.items[4].json, "\"message.created\"") != NULL);
+        CHECK(strstr(events.items[4].json, "Acme Dental: you are"
+                                           " unsubscribed") != NULL);
     }
+    CHECK(log_has(&fake, "\"answer_id\""));
+    CHECK_INT(fake.commands, 20);
     inbox_event_list_free(&events);
 
     /* a carrier's retry of a STOP already stored: found before anything
@@ -2706,7 +2736,6 @@ TEST(inbound_stop_opts_out_before_its_message_is_stored)
  * (the contact opted out, its events), and no answer asked for. */
 TEST(inbound_stop_to_a_number_whose_carrier_answers_keywords)
 {
-    int                    queued;
     fake_t                 fake;
     inbox_error_t          err;
     inbox_store_t         *store;
@@ -2741,17 +2770,215 @@ TEST(inbound_stop_to_a_number_whose_carrier_answers_keywords)
     if (events.count == 4) {
         CHECK(strstr(events.items[3].json, "\"contact.updated\"") != NULL);
     }
+    /* nothing read for an answer, nothing queued */
+    CHECK_INT(result.answered, 0);
+    CHECK(!log_has(&fake, "\"outbox\""));
+    CHECK(!log_has(&fake, "\"help_answered_at\""));
     inbox_event_list_free(&events);
 
-    /* nothing read, nothing queued */
-    fake_reset(&fake);
-    queued = -1;
-    CHECK_INT(inbox_store_keyword_answer(store, &msg, &result, &queued,
-                                         &events, &err), INBOX_OK);
-    CHECK_INT(queued, 0);
-    CHECK_INT(fake.commands, 0);
-    CHECK_INT(events.count, 0);
+    fake_close(&fake, store);
+}
 
+
+/* A STOP stored with its answer's id (answer_id) by an attempt that
+ * failed before the answer was queued, or while it was: the carrier's
+ * retry queues it under that id, so exactly one answer goes. */
+#define ANSWER_ID  "64f1a0000000000000000e01"
+
+static const char  stop_opted_out[] =
+    "{\"ok\": 1, \"value\": {\"_id\": " OID(CONTACT_ID) ", \"org_id\": "
+    OID(ORG_ID) ", \"phone\": \"+15551230001\", \"conversation_id\": "
+    OID(CONV_ID) ", \"name\": \"Ann Lee\", \"opted_out\": true,"
+    " \"opted_out_at\": " DATE("1767225500000") ", \"opt_out_source\":"
+    " \"keyword\", \"opt_out_keyword\": \"STOP\"}}";
+
+static const char  stop_unfinished[] =
+    CURSOR("{\"_id\": " OID(MSG_ID) ", \"conversation_id\": " OID(CONV_ID)
+           ", \"created_at\": " DATE("1767225500000") ", \"threaded\":"
+           " false, \"answer_id\": " OID(ANSWER_ID) "}");
+
+static const char  answer_dup_key[] =
+    "{\"ok\": 1, \"n\": 0, \"writeErrors\": [{\"index\": 0,"
+    " \"code\": 11000, \"errmsg\": \"E11000 duplicate key error\"}]}";
+
+
+TEST(inbound_stop_retry_queues_its_answer_once)
+{
+    fake_t                 fake;
+    inbox_error_t          err;
+    inbox_store_t         *store;
+    inbox_inbound_t        msg;
+    inbox_event_list_t     events;
+    inbox_ingest_result_t  result;
+
+    store = fake_open(&fake);
+    memset(&events, 0, sizeof(events));
+    ingest_message(&msg, "SM0001");
+    msg.body = "STOP";
+    msg.media_count = 0;
+
+    /* failed after the message, before its answer: queued now */
+    fake.replies[0] = ingest_number;
+    fake.replies[1] = stop_opted_out;
+    fake.replies[2] = ingest_dup_key;
+    fake.replies[3] = stop_unfinished;
+    fake.replies[4] = ingest_conversation;
+    fake.replies[5] = NULL;                 /* no events of it yet */
+    fake.replies[6] = ingest_org;
+    fake.replies[7] = ingest_unread;
+    fake.replies[10] = answer_settings;
+    fake.replies[12] = answer_conversation;
+    fake.replies[13] = SEQ_RESERVED;
+
+    CHECK_INT(inbox_store_inbound_ingest(store, &msg, 1, &result, &events,
+                                         &err), INBOX_OK);
+    golden_check(&fake, "inbound_ingest_unfinished_answer");
+    CHECK_INT(result.status, INBOX_OK);
+    CHECK_INT(result.duplicate, 0);
+    CHECK_INT(result.opt_changed, 1);
+    CHECK_INT(result.answered, 1);
+    CHECK_INT(events.count, 6);
+    if (events.count == 6) {
+        CHECK(strstr(events.items[4].json, ANSWER_ID) != NULL);
+    }
+    CHECK(log_has(&fake, "\"insert\" : \"outbox\""));
+    CHECK(log_has(&fake, "\"$unset\" : { \"threaded\""));
+    inbox_event_list_free(&events);
+
+    /* failed with its answer stored, its events and entry written: the
+     * retry finds each (duplicate keys, its message.created) and writes
+     * none of them again */
+    fake_reset(&fake);
+    fake.replies[0] = ingest_number;
+    fake.replies[1] = stop_opted_out;
+    fake.replies[2] = ingest_dup_key;
+    fake.replies[3] = stop_unfinished;
+    fake.replies[4] = ingest_conversation;
+    fake.replies[5] = CURSOR("{\"_id\": " OID(GEN_1) "}");
+    fake.replies[7] = answer_settings;
+    fake.replies[8] = answer_dup_key;
+    fake.replies[9] = CURSOR("{\"_id\": " OID(ANSWER_ID) ", \"status\":"
+                             " \"queued\", \"created_at\": "
+                             DATE("1767225500001") "}");
+    fake.replies[10] = answer_conversation;
+    fake.replies[11] = CURSOR("{\"_id\": " OID(GEN_2) "}");
+    fake.replies[12] = answer_dup_key;
+
+    CHECK_INT(inbox_store_inbound_ingest(store, &msg, 1, &result, &events,
+                                         &err), INBOX_OK);
+    golden_check(&fake, "inbound_ingest_unfinished_answer_stored");
+    CHECK_INT(result.status, INBOX_OK);
+    CHECK_INT(result.answered, 1);
+    CHECK_INT(events.count, 0);
+    CHECK(!log_has(&fake, "\"insert\" : \"events\""));
+    CHECK(log_has(&fake, "\"$unset\" : { \"threaded\""));
+    CHECK_INT(fake.commands, 15);
+    inbox_event_list_free(&events);
+
+    /* the sender has taken it since: nothing more of it is written */
+    fake_reset(&fake);
+    fake.replies[0] = ingest_number;
+    fake.replies[1] = stop_opted_out;
+    fake.replies[2] = ingest_dup_key;
+    fake.replies[3] = stop_unfinished;
+    fake.replies[4] = ingest_conversation;
+    fake.replies[5] = CURSOR("{\"_id\": " OID(GEN_1) "}");
+    fake.replies[7] = answer_settings;
+    fake.replies[8] = answer_dup_key;
+    fake.replies[9] = CURSOR("{\"_id\": " OID(ANSWER_ID) ", \"status\":"
+                             " \"sent\", \"created_at\": "
+                             DATE("1767225500001") "}");
+
+    CHECK_INT(inbox_store_inbound_ingest(store, &msg, 1, &result, &events,
+                                         &err), INBOX_OK);
+    CHECK_INT(result.status, INBOX_OK);
+    CHECK_INT(result.answered, 1);
+    CHECK(!log_has(&fake, "\"insert\" : \"outbox\""));
+    CHECK(log_has(&fake, "\"$unset\" : { \"threaded\""));
+    CHECK_INT(fake.commands, 12);
+
+    inbox_event_list_free(&events);
+    fake_close(&fake, store);
+}
+
+
+/* HELP is answered once a day per contact: the first takes the day on
+ * its contact (compare and set), one within the day is stored and not
+ * answered, and one that lost the day to another HELP at the same moment
+ * is not answered either. */
+TEST(inbound_help_is_answered_once_a_day)
+{
+    fake_t                 fake;
+    inbox_error_t          err;
+    inbox_store_t         *store;
+    inbox_inbound_t        msg;
+    inbox_event_list_t     events;
+    inbox_ingest_result_t  result;
+
+    store = fake_open(&fake);
+    memset(&events, 0, sizeof(events));
+    ingest_message(&msg, "SM0001");
+    msg.body = "HELP";
+    msg.media_count = 0;
+
+    fake.replies[0] = ingest_number;
+    fake.replies[1] = ingest_contact;
+    fake.replies[3] = ingest_conversation;
+    fake.replies[4] = ingest_org;
+    fake.replies[5] = ingest_unread;
+    fake.replies[9] = answer_settings;
+    fake.replies[11] = answer_conversation;
+    fake.replies[12] = SEQ_RESERVED;
+
+    CHECK_INT(inbox_store_inbound_ingest(store, &msg, 1, &result, &events,
+                                         &err), INBOX_OK);
+    golden_check(&fake, "inbound_ingest_help");
+    CHECK_INT(result.keyword, INBOX_KEYWORD_HELP);
+    CHECK_INT(result.answered, 1);
+    CHECK_INT(events.count, 5);
+    CHECK(log_has(&fake, "\"help_answered_at\""));
+    inbox_event_list_free(&events);
+
+    /* answered an hour ago: stored, shown, not answered */
+    fake_reset(&fake);
+    fake.replies[0] = ingest_number;
+    fake.replies[1] =
+        "{\"ok\": 1, \"value\": {\"_id\": " OID(CONTACT_ID) ", \"org_id\": "
+        OID(ORG_ID) ", \"phone\": \"+15551230001\", \"conversation_id\": "
+        OID(CONV_ID) ", \"name\": \"Ann Lee\", \"opted_out\": false,"
+        " \"help_answered_at\": " DATE("1767222000000") "}}";
+    fake.replies[3] = ingest_conversation;
+    fake.replies[4] = ingest_org;
+    fake.replies[5] = ingest_unread;
+
+    CHECK_INT(inbox_store_inbound_ingest(store, &msg, 1, &result, &events,
+                                         &err), INBOX_OK);
+    CHECK_INT(result.status, INBOX_OK);
+    CHECK_INT(result.answered, 0);
+    CHECK_INT(events.count, 3);
+    CHECK(!log_has(&fake, "\"answer_id\""));
+    CHECK(!log_has(&fake, "\"help_answered_at\""));
+    CHECK(!log_has(&fake, "\"outbox\""));
+    CHECK(log_has(&fake, "\"$unset\" : { \"threaded\""));
+    inbox_event_list_free(&events);
+
+    /* another HELP took the day since the contact was read */
+    fake_reset(&fake);
+    fake.replies[0] = ingest_number;
+    fake.replies[1] = ingest_contact;
+    fake.replies[3] = ingest_conversation;
+    fake.replies[4] = ingest_org;
+    fake.replies[5] = ingest_unread;
+    fake.replies[8] = "{\"ok\": 1, \"n\": 0, \"nModified\": 0}";
+
+    CHECK_INT(inbox_store_inbound_ingest(store, &msg, 1, &result, &events,
+                                         &err), INBOX_OK);
+    CHECK_INT(result.status, INBOX_OK);
+    CHECK_INT(result.answered, 0);
+    CHECK(!log_has(&fake, "\"outbox\""));
+    CHECK(log_has(&fake, "\"$unset\" : { \"threaded\""));
+
+    inbox_event_list_free(&events);
     fake_close(&fake, store);
 }
 

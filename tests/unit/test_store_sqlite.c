@@ -626,6 +626,79 @@ TEST(a_busy_database_is_unavailable_and_the_retry_succeeds)
  * by hand: an outbox entry that names another organization than its
  * message's, found only after the retry moved the entry.)
  */
+/*
+ * A keyword's answer is stored with its message, or neither is: a failure
+ * queuing it (a trigger refusing the outbox insert, as a locked or full
+ * database would) fails that message alone, its contact's opt-out and
+ * events undone with it, so the webhook is not acknowledged; the
+ * carrier's retry stores the message and its answer, once.
+ */
+TEST(a_keyword_whose_answer_fails_is_not_stored_and_its_retry_stores_both)
+{
+    fixture_t              f;
+    inbound_t              m[2];
+    inbox_inbound_t        msgs[2];
+    inbox_event_list_t     events;
+    inbox_ingest_result_t  r[2];
+
+    FIXTURE(&f);
+    memset(&events, 0, sizeof(events));
+
+    CHECK_INT(db_exec(&f, "CREATE TRIGGER zz_fail BEFORE INSERT ON outbox"
+                      " BEGIN SELECT RAISE(ABORT, 'injected: database is"
+                      " locked'); END;"), SQLITE_OK);
+
+    inbound_init(&m[0], "SM1", ALICE, NUMBER, "hello", T0);
+    inbound_init(&m[1], "SM2", BOB, NUMBER, "STOP", T0 + 1);
+    msgs[0] = m[0].in;
+    msgs[1] = m[1].in;
+
+    CHECK_INT(inbox_store_inbound_ingest(f.store, msgs, 2, r, &events, NULL),
+              INBOX_OK);
+    CHECK_INT(r[0].status, INBOX_OK);
+    CHECK(r[1].status != INBOX_OK);
+    CHECK_INT(r[1].answered, 0);
+
+    /* the other message is stored; of the STOP nothing is */
+    CHECK_INT(db_int(&f, "SELECT count(*) FROM messages"), 1);
+    CHECK_INT(db_int(&f, "SELECT count(*) FROM contacts WHERE opted_out"),
+              0);
+    CHECK_INT(db_int(&f, "SELECT count(*) FROM contact_events"), 0);
+    CHECK_INT(events.count, 3);
+    CHECK_INT(db_int(&f, "SELECT seq FROM orgs WHERE name = 'Acme'"), 3);
+    CHECK_INT(db_int(&f, "SELECT count(*) FROM events"), 3);
+    inbox_event_list_free(&events);
+
+    /* the carrier's retry, the database well again: both, once */
+    CHECK_INT(db_exec(&f, "DROP TRIGGER zz_fail;"), SQLITE_OK);
+
+    CHECK_INT(inbox_store_inbound_ingest(f.store, &msgs[1], 1, r, &events,
+                                         NULL), INBOX_OK);
+    CHECK_INT(r[0].status, INBOX_OK);
+    CHECK_INT(r[0].duplicate, 0);
+    CHECK_INT(r[0].opt_changed, 1);
+    CHECK_INT(r[0].answered, 1);
+    CHECK_INT(events.count, 6);
+    inbox_event_list_free(&events);
+
+    CHECK_INT(inbox_store_inbound_ingest(f.store, &msgs[1], 1, r, &events,
+                                         NULL), INBOX_OK);
+    CHECK_INT(r[0].duplicate, 1);
+    CHECK_INT(r[0].answered, 0);
+    CHECK_INT(events.count, 0);
+
+    CHECK_INT(db_int(&f, "SELECT count(*) FROM messages"
+                         " WHERE direction = 'outbound'"), 1);
+    CHECK_INT(db_int(&f, "SELECT count(*) FROM outbox"), 1);
+    CHECK_INT(db_int(&f, "SELECT count(*) FROM contacts WHERE opted_out"),
+              1);
+    CHECK_INT(db_int(&f, "SELECT seq FROM orgs WHERE name = 'Acme'"), 9);
+    CHECK_INT(db_int(&f, "SELECT count(*) FROM events"), 9);
+
+    fixture_close(&f);
+}
+
+
 TEST(a_result_refused_after_it_wrote_is_undone_alone_in_its_batch)
 {
     size_t                 i;
@@ -1169,9 +1242,13 @@ TEST(stored_events_refer_to_a_long_message_without_copying_it)
 #define UNDO_SCHEMA_22                                                       \
     "ALTER TABLE numbers DROP COLUMN carrier_answers_keywords;"
 
+#define UNDO_SCHEMA_23                                                       \
+    "ALTER TABLE contacts DROP COLUMN help_answered_at;"
+
 /* Every step after 10 undone, newest first. */
 #define UNDO_SCHEMA_ABOVE_10                                                \
-    UNDO_SCHEMA_22 UNDO_SCHEMA_21 UNDO_SCHEMA_20 UNDO_SCHEMA_19             \
+    UNDO_SCHEMA_23 UNDO_SCHEMA_22 UNDO_SCHEMA_21 UNDO_SCHEMA_20             \
+    UNDO_SCHEMA_19                                                          \
     UNDO_SCHEMA_18                                                          \
     UNDO_SCHEMA_17                                                          \
     UNDO_SCHEMA_16                                                          \
@@ -1185,7 +1262,7 @@ TEST(stored_events_refer_to_a_long_message_without_copying_it)
     UNDO_SCHEMA_8                                                           \
     "DROP TABLE contact_tags; DROP INDEX contacts_by_created;"
 
-#define SCHEMA_NOW  22
+#define SCHEMA_NOW  23
 
 
 /* Migration 22: a number stored before it is answered by the inbox, as
@@ -1200,7 +1277,8 @@ TEST(migrating_keeps_the_inbox_answering_keywords_on_older_numbers)
     inbox_store_close(f.store);
     f.store = NULL;
 
-    CHECK_INT(db_exec(&f, UNDO_SCHEMA_22 "PRAGMA user_version = 21;"),
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_23 UNDO_SCHEMA_22
+                      "PRAGMA user_version = 21;"),
               SQLITE_OK);
 
     f.store = store_open(f.path);
@@ -1212,8 +1290,7 @@ TEST(migrating_keeps_the_inbox_answering_keywords_on_older_numbers)
     CHECK_INT(number.carrier_answers_keywords, 0);
     CHECK_INT(receive(&f, "SM1", ALICE, "STOP", T0, &a, NULL), INBOX_OK);
     CHECK_INT(a.carrier_answers_keywords, 0);
-    CHECK(inbox_keyword_answered(a.keyword, a.opt_changed,
-                                 a.carrier_answers_keywords));
+    CHECK_INT(a.answered, 1);
 
     number.carrier_answers_keywords = 1;
     CHECK_INT(inbox_store_number_update(f.store, &number, NULL), INBOX_OK);
@@ -1248,7 +1325,7 @@ TEST(migrating_keeps_the_last_opt_in_of_each_contact)
     inbox_store_close(f.store);
     f.store = NULL;
 
-    CHECK_INT(db_exec(&f, UNDO_SCHEMA_22 UNDO_SCHEMA_21
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_23 UNDO_SCHEMA_22 UNDO_SCHEMA_21
                       "PRAGMA user_version = 20;"),
               SQLITE_OK);
 
@@ -1292,7 +1369,7 @@ TEST(migrating_puts_threads_without_messages_last)
 
     CHECK_INT(db_exec(&f, "UPDATE conversations SET last_activity_at = %lld"
                       " WHERE last_message_id IS NULL;"
-                      UNDO_SCHEMA_22 UNDO_SCHEMA_21
+                      UNDO_SCHEMA_23 UNDO_SCHEMA_22 UNDO_SCHEMA_21
                       "PRAGMA user_version = 19;",
                       (long long) T0 + 9),
               SQLITE_OK);
@@ -1490,7 +1567,8 @@ TEST(migrating_finds_the_names_there_are_without_their_accents)
     inbox_store_close(f.store);
     f.store = NULL;
 
-    CHECK_INT(db_exec(&f, UNDO_SCHEMA_22 UNDO_SCHEMA_21 UNDO_SCHEMA_19
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_23 UNDO_SCHEMA_22 UNDO_SCHEMA_21
+                      UNDO_SCHEMA_19
                       UNDO_SCHEMA_18
                       "PRAGMA user_version = 17;"),
               SQLITE_OK);
@@ -1784,7 +1862,8 @@ TEST(migrating_counts_the_answers_of_polls_there_are)
     inbox_store_close(f.store);
     f.store = NULL;
 
-    CHECK_INT(db_exec(&f, UNDO_SCHEMA_22 UNDO_SCHEMA_21 UNDO_SCHEMA_19
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_23 UNDO_SCHEMA_22 UNDO_SCHEMA_21
+                      UNDO_SCHEMA_19
                       UNDO_SCHEMA_18
                       UNDO_SCHEMA_17 UNDO_SCHEMA_16
                       UNDO_SCHEMA_15
@@ -2250,7 +2329,7 @@ TEST(a_backup_of_an_older_schema_is_restored_upgraded)
                       NULL), INBOX_OK);
 
     /* the backup as the release before this schema made it */
-    CHECK_INT(file_exec(backup, UNDO_SCHEMA_22 UNDO_SCHEMA_21
+    CHECK_INT(file_exec(backup, UNDO_SCHEMA_23 UNDO_SCHEMA_22 UNDO_SCHEMA_21
                         UNDO_SCHEMA_19 UNDO_SCHEMA_18
                         UNDO_SCHEMA_17 UNDO_SCHEMA_16
                         "PRAGMA user_version = 15;"),

@@ -28,8 +28,11 @@
 #define INBOX_KEYWORDS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #define INBOX_KEYWORD_BYTES_MAX  256
+/* HELP is answered at most once a day per contact (ms) */
+#define INBOX_KEYWORD_HELP_INTERVAL_MS  (24 * 60 * 60 * 1000LL)
 
 typedef enum {
     INBOX_KEYWORD_NONE = 0,
@@ -45,16 +48,20 @@ inbox_keyword_t inbox_keyword_match(const char *body, size_t len);
 const char *inbox_keyword_name(inbox_keyword_t keyword);
 
 /*
- * Whether the inbox answers a keyword message it stored now: an opt-out
- * that opted its contact out (opt_changed), an opt-in that opted it back
- * in, and HELP, each once (a repeated STOP changes nothing and is not
- * answered again); never when the number's carrier answers keywords
- * itself (carrier_answers: Twilio's default opt-out handling and Telnyx
- * answer STOP, START and HELP, and refuse any send after a STOP, so the
- * inbox's confirmation would fail and HELP be answered twice).
+ * Whether the inbox answers a keyword message it stored now (at, ms): an
+ * opt-out that opted its contact out (opt_changed), an opt-in that opted
+ * it back in, each once (a repeated STOP changes nothing and is not
+ * answered again), and HELP when the contact's last answered HELP
+ * (help_answered_at, 0 for none) is INBOX_KEYWORD_HELP_INTERVAL_MS or
+ * more before at: an answer is free and goes even with billing inactive,
+ * so a contact (or a bot) texting HELP again and again gets one a day;
+ * never when the number's carrier answers keywords itself
+ * (carrier_answers: Twilio's default opt-out handling and Telnyx answer
+ * STOP, START and HELP, and refuse any send after a STOP, so the inbox's
+ * confirmation would fail and HELP be answered twice).
  */
 int inbox_keyword_answered(inbox_keyword_t keyword, int opt_changed,
-    int carrier_answers);
+    int carrier_answers, int64_t help_answered_at, int64_t at);
 
 /*
  * The one text a keyword is answered with, naming the business (the

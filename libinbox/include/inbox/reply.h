@@ -39,7 +39,8 @@ typedef struct {
                                             saw (the stale-reply guard) */
     int                   notice;        /* a keyword's answer, queued as
                                             INBOX_OUTBOX_NOTICE (the
-                                            stores' outbox_notice) */
+                                            stores' outbox_notice and
+                                            ingest) */
 } inbox_reply_t;
 
 /* What the store answers for an accepted reply: the message (status

@@ -49,14 +49,15 @@ typedef struct {
     int             duplicate;   /* stored before: nothing changed now */
     char            message_id[INBOX_ID_MAX];
     char            conversation_id[INBOX_ID_MAX];
-    /* opt-out: a message stored now (not a duplicate) that
-     * is a keyword (keywords.h), and whether it opted its contact out or
-     * in (a repeated STOP changes nothing); and whether the number texted
-     * has its carrier answer keywords (inbox_number_t).  The caller has
-     * inbox_store_keyword_answer answer it, or not */
+    /* a message stored now (not a duplicate) that is a keyword
+     * (keywords.h), whether it opted its contact out or in (a repeated
+     * STOP changes nothing), whether the number texted has its carrier
+     * answer keywords (inbox_number_t), and whether its answer was
+     * queued with it (answered: the caller wakes the sender) */
     inbox_keyword_t  keyword;
     int              opt_changed;
     int              carrier_answers_keywords;
+    int              answered;
     char             org_id[INBOX_ID_MAX];
 } inbox_ingest_result_t;
 
@@ -240,7 +241,14 @@ inbox_status_t inbox_store_contact_timeline(inbox_store_t *store,
  * appended.  A message that is an opt-out or opt-in keyword (keywords.h)
  * also opts its contact out (source keyword) or back in, in the same
  * transaction (MongoDB: see store_mongo_ingest.c), with its timeline
- * event and contact.updated.  results[i] tells each message's fate
+ * event and contact.updated.  A keyword the inbox answers
+ * (inbox_keyword_answered) has its answer queued in that transaction
+ * too, as inbox_store_outbox_notice queues one (its text
+ * inbox_keyword_reply's, with the organization's business name and
+ * support contact; its events message.created and conversation.updated
+ * after the message's), so that the message is never stored without
+ * it: a failure there fails the message, for the carrier to retry.
+ * results[i] tells each message's fate
  * (INBOX_ERR_NOT_FOUND for an unknown number) without failing the
  * others.  The return value is
  * INBOX_OK when the batch is durable, else nothing of it was stored
@@ -779,9 +787,8 @@ inbox_status_t inbox_store_billing_get(inbox_store_t *store,
  * None of a reply's checks, by design: the contact may just have opted
  * out (a STOP's confirmation is the one text the rules allow after it,
  * FCC 24-18), and a notice is free, so neither the balance nor billing
- * holds it back.  Sending it once is inbox_store_keyword_answer's part:
- * ingest names a keyword only for a message stored now, never for a
- * carrier's retry.
+ * holds it back.  Ingest queues a keyword's answer itself, the same
+ * way, with the message (inbox_store_inbound_ingest).
  * INBOX_ERR_INVALID (field "body") for an empty or too long body,
  * INBOX_ERR_NOT_FOUND for no such conversation (also another
  * organization's), INBOX_ERR_CONFLICT when the organization has no such
@@ -791,20 +798,6 @@ inbox_status_t inbox_store_outbox_notice(inbox_store_t *store,
     const char *org_id, const char *conversation_id, const char *from,
     const char *body, inbox_reply_result_t *result,
     inbox_event_list_t *events, inbox_error_t *err);
-
-/*
- * Answers the message msg that inbox_store_inbound_ingest stored as
- * result, when inbox_keyword_answered says the inbox does: the text
- * inbox_keyword_reply writes with the organization's business name and
- * support contact (its settings), queued by inbox_store_outbox_notice
- * from the number texted, its events added to events (may be NULL).
- * *queued (may be NULL) says whether a notice was queued: none for a
- * message that is no keyword, a duplicate, a repeated STOP, or a keyword
- * sent to a number whose carrier answers keywords itself.
- */
-inbox_status_t inbox_store_keyword_answer(inbox_store_t *store,
-    const inbox_inbound_t *msg, const inbox_ingest_result_t *result,
-    int *queued, inbox_event_list_t *events, inbox_error_t *err);
 
 /* The organization's ledger, newest first, keyset paginated (cursor
  * NULL or "" for the first page; limit as inbox_list_limit says).

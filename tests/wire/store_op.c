@@ -228,6 +228,8 @@ op_ingest(inbox_store_t *store, char **argv, yajl_gen g,
     inbox_json_string(g, result.message_id);
     inbox_json_key(g, "conversation_id");
     inbox_json_string(g, result.conversation_id);
+    inbox_json_key(g, "answered");
+    inbox_json_bool(g, result.answered);
 
     return rc;
 }

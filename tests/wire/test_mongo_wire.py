@@ -91,6 +91,8 @@ class ReplicaSet:
         self.conversation_writes = 0
         self.receiving = []       # the conversation's messages counted
         self.contact = ObjectId()
+        self.help_answered_at = None        # the contact's
+        self.outbox = []
         # made with the store, and so marked: every name has its key
         self.health = {'_id': 'store', 'search_names': 1}
         self.answers = {}
@@ -166,6 +168,7 @@ class ReplicaSet:
         if (name, coll) == ('insert', 'messages'):
             for i, message in enumerate(doc['documents']):
                 if any(m['provider_id'] == message['provider_id']
+                       or m['_id'] == message['_id']
                        for m in self.messages):
                     return {'n': i, 'writeErrors': [{
                         'index': i, 'code': DUPLICATE_KEY,
@@ -184,6 +187,9 @@ class ReplicaSet:
                 if message is None or message not in self.receiving:
                     self.unread += 1
                     self.receiving.append(message)
+            elif 'last_message' in update.get('$set', {}):
+                # a notice's: the thread's last message
+                pass
             elif all(doc['query'].get(field, value) == value
                      for field, value in self._flags().items()):
                 # an action: $set where the flags read are still there
@@ -226,6 +232,26 @@ class ReplicaSet:
         if (name, coll) == ('insert', 'events'):
             self.events.extend(doc['documents'])
             return {'n': len(doc['documents'])}
+        if (name, coll) == ('insert', 'outbox'):
+            for i, entry in enumerate(doc['documents']):
+                if any(e['_id'] == entry['_id'] for e in self.outbox):
+                    return {'n': i, 'writeErrors': [{
+                        'index': i, 'code': DUPLICATE_KEY,
+                        'errmsg': 'E11000 duplicate key error collection: '
+                                  'inbox.outbox index: _id_'}]}
+                self.outbox.append(entry)
+            return {'n': len(doc['documents'])}
+        if (name, coll) == ('update', 'contacts'):
+            # a HELP takes the contact's day: compare and set
+            n = 0
+            for u in doc['updates']:
+                at = u['u']['$set']['help_answered_at']
+                taken = self.help_answered_at
+                if (taken is None or taken == at
+                        or taken <= at - datetime.timedelta(days=1)):
+                    self.help_answered_at = at
+                    n += 1
+            return {'n': n, 'nModified': n}
         raise AssertionError('the test has no answer to %s %s' % (name, coll))
 
     def _flags(self):
@@ -245,10 +271,14 @@ class ReplicaSet:
         if coll == 'numbers' and query.get('e164') == NUMBER:
             return [{'_id': ObjectId(), 'org_id': ORG}]
         if coll == 'messages':
-            fields = ('_id', 'conversation_id', 'created_at', 'threaded')
+            fields = ('_id', 'conversation_id', 'created_at', 'threaded',
+                      'answer_id', 'status')
             return [{f: m[f] for f in fields if f in m}
                     for m in self.messages
-                    if m['provider_id'] == query['provider_id']]
+                    if m['provider_id'] == query.get('provider_id')
+                    or m['_id'] == query.get('_id')]
+        if coll == 'orgs':
+            return [{'_id': ORG, 'name': 'Acme', 'timezone': 'UTC'}]
         if coll == 'events':
             return [{'_id': e['_id']} for e in self.events
                     if all(e.get(f) == v for f, v in query.items())][:1]
@@ -361,8 +391,13 @@ def run(rs, *args):
     return json.loads(lines[0])
 
 
-def ingest(rs):
-    return run(rs, 'ingest', NUMBER, PHONE, SID, 'Is Tuesday ok?')
+def ingest(rs, body='Is Tuesday ok?'):
+    return run(rs, 'ingest', NUMBER, PHONE, SID, body)
+
+
+def answers(rs):
+    """The inbox's outbound messages (keyword answers)."""
+    return [m for m in rs.messages if m['direction'] == 'outbound']
 
 
 def expect(out, status, http):
@@ -512,6 +547,53 @@ def test_failure_after_the_events_writes_them_once(rs):
     assert 'threaded' not in rs.messages[0] and rs.receiving == []
 
 
+def test_failure_before_the_answer_is_queued_by_the_retry_once(rs):
+    """A HELP stored (with its answer's id) and the server dies before
+    the answer is queued: 503, the message unfinished and no answer.  The
+    carrier's retry queues the answer under that id, once: a second
+    retry is a duplicate and queues nothing more."""
+    rs.members[0].faults.append((('update', 'contacts'), go_down))
+    out = ingest(rs, 'HELP')
+    expect(out, 'unavailable', 503)
+    assert len(rs.messages) == 1 and rs.messages[0]['threaded'] is False
+    answer_id = rs.messages[0]['answer_id']
+    assert answers(rs) == [] and rs.outbox == []
+    rs.members[0].state = 'primary'
+    out = ingest(rs, 'HELP')
+    expect(out, 'ok', 200)
+    assert out['result']['duplicate'] is False, out
+    assert out['result']['answered'] is True, out
+    assert [m['_id'] for m in answers(rs)] == [answer_id]
+    assert [e['_id'] for e in rs.outbox] == [answer_id], rs.outbox
+    assert 'threaded' not in rs.messages[0]
+    out = ingest(rs, 'HELP')
+    expect(out, 'ok', 200)
+    assert out['result']['duplicate'] is True, out
+    assert out['result']['answered'] is False, out
+    assert len(answers(rs)) == 1 and len(rs.outbox) == 1
+
+
+def test_failure_after_the_answer_is_queued_keeps_one(rs):
+    """The server dies once the answer is queued, before the message is
+    finished: the retry finds the answer, its events and its outbox entry
+    and writes none of them again."""
+    rs.members[0].faults.append((('update', 'messages'), go_down))
+    out = ingest(rs, 'HELP')
+    expect(out, 'unavailable', 503)
+    assert len(answers(rs)) == 1 and len(rs.outbox) == 1
+    events = len(rs.events)
+    assert events == 5, rs.events
+    rs.members[0].state = 'primary'
+    out = ingest(rs, 'HELP')
+    expect(out, 'ok', 200)
+    assert out['result']['duplicate'] is False, out
+    assert out['result']['answered'] is True, out
+    assert out['events'] == [], out
+    assert len(answers(rs)) == 1 and len(rs.outbox) == 1
+    assert len(rs.events) == events
+    assert 'threaded' not in rs.messages[0]
+
+
 def test_silent_server_is_unavailable_before_the_carrier_gives_up(rs):
     """A partition: the connection stays open and no answer comes.  The
     driver's own socket timeout is 5 minutes; the store's is 5 s."""
@@ -605,6 +687,8 @@ TESTS = [
     (test_failure_after_the_message_insert_is_finished_by_the_retry, 1),
     (test_failure_after_the_thread_counts_the_message_once, 1),
     (test_failure_after_the_events_writes_them_once, 1),
+    (test_failure_before_the_answer_is_queued_by_the_retry_once, 1),
+    (test_failure_after_the_answer_is_queued_keeps_one, 1),
     (test_silent_server_is_unavailable_before_the_carrier_gives_up, 1),
     (test_not_primary_retries_on_the_new_primary_once, 2),
     (test_not_primary_without_a_new_one_is_unavailable, 2),

@@ -5,11 +5,13 @@
 // changed by a billing user only.
 
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { before, test } from 'node:test';
-import { uniqueNumber } from '../lib/cluster.mjs';
+import { promisify } from 'node:util';
+import { sqlite3Path, uniqueNumber } from '../lib/cluster.mjs';
 import { useCluster, errorLogIsCleanTest } from '../lib/fixture.mjs';
-import { api, assertError, connectWs, deliverInbound, ISO_Z, TWIML_EMPTY }
-    from '../lib/inbox.mjs';
+import { api, assertError, connectWs, deliverInbound, ISO_Z,
+         newMessageSid, postInbound, TWIML_EMPTY } from '../lib/inbox.mjs';
 import { addUser, login, sessionApi } from '../lib/session.mjs';
 
 const ctx = useCluster({ orgs: [{ name: 'Acme Dental' }, { name: 'Org B' }] });
@@ -223,6 +225,73 @@ test('a repeated STOP changes nothing; START opts back in, live', async () => {
     assert.equal(items[0].keyword, 'START');
     assert.deepEqual(items.filter((i) => i.type === 'message')
         .map((i) => i.message.body), ['Start', 'STOP', 'STOP']);
+});
+
+// Runs SQL on the cluster's store through a connection of the test's own.
+async function sql(statement) {
+    return promisify(execFile)(sqlite3Path, ['-cmd', '.timeout 5000',
+        ctx.cluster.storePath, statement]);
+}
+
+test('a STOP whose answer cannot be queued is answered 503, not 200, and '
+    + 'nothing of it is kept; the carrier\'s retry stores the STOP and its '
+    + 'one answer', async () => {
+    const phone = uniqueNumber();
+    const sid = newMessageSid();
+
+    // the outbox refuses every insert, as a locked or full database would
+    await sql('CREATE TRIGGER zz_fail BEFORE INSERT ON outbox BEGIN'
+              + " SELECT RAISE(ABORT, 'injected: database is locked'); END;");
+    let res;
+    try {
+        res = await postInbound(ctx.cluster, { from: phone, body: 'STOP',
+                                               sid });
+    } finally {
+        await sql('DROP TRIGGER zz_fail;');
+    }
+    assert.equal(res.status, 503, res.text);
+    const none = await ok(`/api/v1/conversations?q=${phone.slice(2)}`);
+    assert.equal(none.items.length, 0, 'no thread, no opt-out');
+
+    // the carrier sends it again: the STOP, the opt-out and the answer
+    const again = await deliverInbound(ctx.cluster, { from: phone,
+                                                      body: 'STOP', sid });
+    assert.match(again.text, TWIML_EMPTY);
+    const list = await ok(`/api/v1/conversations?q=${phone.slice(2)}`);
+    const conv = list.items[0];
+    assert.equal(conv.contact.opted_out, true);
+    const items = await timeline(conv);
+    assert.deepEqual(items.map((i) => i.type),
+                     ['message', 'opt_out', 'message']);
+    assert.equal(items[0].message.direction, 'outbound');
+    assert.match(items[0].message.body, /^Acme Dental: you are unsubscribed/);
+    assert.equal(items[2].message.body, 'STOP');
+    assert.equal(conv.last_message.id, items[0].message.id);
+
+    // and again: a duplicate, still one answer
+    await deliverInbound(ctx.cluster, { from: phone, body: 'STOP', sid });
+    assert.equal((await timeline(conv)).length, 3);
+    const { stdout } = await sql('SELECT count(*) FROM outbox o JOIN messages'
+        + ` m ON m.id = o.message_id WHERE m.conversation_id = ${conv.id};`);
+    assert.equal(stdout.trim(), '1');
+});
+
+test('HELP is answered once a day: a contact texting it again and again '
+    + 'gets one answer, every HELP in the inbox', async () => {
+    const phone = uniqueNumber();
+    for (const body of ['HELP', 'help', 'INFO', 'HELP']) {
+        await deliverInbound(ctx.cluster, { from: phone, body });
+    }
+    const list = await ok(`/api/v1/conversations?q=${phone.slice(2)}`);
+    const conv = list.items[0];
+    assert.equal(conv.unread_count, 4);
+    const messages = (await timeline(conv)).map((i) => i.message);
+    assert.deepEqual(messages.filter((m) => m.direction === 'inbound')
+        .map((m) => m.body), ['HELP', 'INFO', 'help', 'HELP']);
+    const answers = messages.filter((m) => m.direction === 'outbound');
+    assert.equal(answers.length, 1);
+    assert.match(answers[0].body, /^Acme Dental: for help/);
+    assert.equal(answers[0].credits, 0);
 });
 
 test('the settings: defaults, anyone of the organization reads them, a '

@@ -783,11 +783,9 @@ char *
 inbox_import_render_stopped(const inbox_import_t *im,
     const inbox_error_t *err, size_t *len)
 {
-    char            message[INBOX_IMPORT_STOPPED_MAX];
-    yajl_gen        g;
-    inbox_status_t  code;
+    char      message[INBOX_IMPORT_STOPPED_MAX];
+    yajl_gen  g;
 
-    code = err != NULL ? err->code : INBOX_ERR_INTERNAL;
     inbox_import_stopped_message(im, err, message, sizeof(message));
 
     g = inbox_json_begin();
@@ -795,19 +793,7 @@ inbox_import_render_stopped(const inbox_import_t *im,
         return NULL;
     }
 
-    yajl_gen_map_open(g);
-    inbox_json_key(g, "error");
-    yajl_gen_map_open(g);
-
-    inbox_json_key(g, "code");
-    inbox_json_string(g, inbox_status_code(code));
-    inbox_json_key(g, "message");
-    inbox_json_string(g, message);
-
-    if (err != NULL && err->field[0] != '\0') {
-        inbox_json_key(g, "field");
-        inbox_json_string(g, err->field);
-    }
+    inbox_json_error_open(g, err, message);
 
     inbox_json_key(g, "stopped_at_line");
     inbox_json_int(g, (int64_t) inbox_import_stopped_at(im));

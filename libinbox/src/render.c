@@ -355,20 +355,13 @@ inbox_render_message_page(const inbox_message_page_t *page, size_t *len)
 }
 
 
-char *
-inbox_render_error(const inbox_error_t *err, size_t *len)
+void
+inbox_json_error_open(yajl_gen g, const inbox_error_t *err,
+    const char *message)
 {
-    yajl_gen         g;
-    const char      *message;
-    inbox_status_t   code;
-
-    code = err ? err->code : INBOX_ERR_INTERNAL;
-    message = (err && err->message[0]) ? err->message
-                                       : "something went wrong";
-
-    g = inbox_json_begin();
-    if (g == NULL) {
-        return NULL;
+    if (message == NULL) {
+        message = (err && err->message[0]) ? err->message
+                                           : "something went wrong";
     }
 
     yajl_gen_map_open(g);
@@ -376,7 +369,8 @@ inbox_render_error(const inbox_error_t *err, size_t *len)
     yajl_gen_map_open(g);
 
     inbox_json_key(g, "code");
-    inbox_json_string(g, inbox_status_code(code));
+    inbox_json_string(g, inbox_status_code(err ? err->code
+                                               : INBOX_ERR_INTERNAL));
     inbox_json_key(g, "message");
     inbox_json_string(g, message);
 
@@ -384,6 +378,23 @@ inbox_render_error(const inbox_error_t *err, size_t *len)
         inbox_json_key(g, "field");
         inbox_json_string(g, err->field);
     }
+}
+
+
+char *
+inbox_render_error(const inbox_error_t *err, size_t *len)
+{
+    yajl_gen         g;
+    inbox_status_t   code;
+
+    code = err ? err->code : INBOX_ERR_INTERNAL;
+
+    g = inbox_json_begin();
+    if (g == NULL) {
+        return NULL;
+    }
+
+    inbox_json_error_open(g, err, NULL);
 
     /* the extra fields each code has in the contract */
 

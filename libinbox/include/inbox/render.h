@@ -78,6 +78,11 @@ char *inbox_render_timeline_page(const inbox_timeline_page_t *page,
  * fields of its code: "needed" and "balance" (insufficient_credits),
  * "retry_after" in seconds (rate_limited). */
 char *inbox_render_error(const inbox_error_t *err, size_t *len);
+/* Opens {"error":{ and writes err's code, message (message when not NULL,
+ * else err's own) and field: the caller adds its own keys and closes both
+ * maps. */
+void inbox_json_error_open(yajl_gen g, const inbox_error_t *err,
+    const char *message);
 
 /* An organization's settings (render_settings.c): {"timezone",
  * "quiet_hours":{"start","end"} ("HH:MM"),"business_name",

@@ -124,8 +124,8 @@ static inbox_status_t inbox_mongo_outbox_record(inbox_mongo_store_t *ms,
     inbox_event_list_t *events, inbox_error_t *err);
 static inbox_status_t inbox_mongo_early_take(inbox_mongo_store_t *ms,
     const bson_oid_t *org, const inbox_send_result_t *result,
-    inbox_delivery_t *status, char error_code[INBOX_CARRIER_CODE_MAX],
-    inbox_error_t *err);
+    inbox_delivery_t *status, int *final,
+    char error_code[INBOX_CARRIER_CODE_MAX], inbox_error_t *err);
 static inbox_status_t inbox_mongo_status_apply(inbox_mongo_store_t *ms,
     inbox_status_report_t *r, int64_t now, inbox_event_list_t *events);
 static inbox_status_t inbox_mongo_delivery_move(inbox_mongo_store_t *ms,
@@ -2121,7 +2121,7 @@ inbox_mongo_outbox_record(inbox_mongo_store_t *ms,
     const inbox_outbox_ruled_t *ruled, int64_t now,
     inbox_event_list_t *events, inbox_error_t *err)
 {
-    int                   found, moved, carrier_opt_out;
+    int                   found, moved, carrier_opt_out, final;
     char                  early[INBOX_CARRIER_CODE_MAX];
     bson_t                doc, reply;
     bson_t               *command, *which;
@@ -2270,6 +2270,7 @@ inbox_mongo_outbox_record(inbox_mongo_store_t *ms,
 
     to = INBOX_DELIVERY_FAILED;
     code = result->error_code;
+    final = 0;
 
     if (result->outcome == INBOX_SEND_ACCEPTED) {
         to = result->status;
@@ -2296,7 +2297,8 @@ inbox_mongo_outbox_record(inbox_mongo_store_t *ms,
         }
 
         /* what the carrier reported before its answer came */
-        rc = inbox_mongo_early_take(ms, &org, result, &to, early, err);
+        rc = inbox_mongo_early_take(ms, &org, result, &to, &final, early,
+                                    err);
         if (rc != INBOX_OK) {
             return rc;
         }
@@ -2312,7 +2314,7 @@ inbox_mongo_outbox_record(inbox_mongo_store_t *ms,
                       && strcmp(code, INBOX_SEND_ERROR_OPTED_OUT) == 0;
 
     which = BCON_NEW("_id", BCON_OID(&message));
-    rc = inbox_mongo_delivery_move(ms, &org, which, to, 0, code,
+    rc = inbox_mongo_delivery_move(ms, &org, which, to, final, code,
                                    now, &moved, &report->status,
                                    carrier_opt_out
                                    ? report->opted_out_contact : NULL,
@@ -2370,7 +2372,7 @@ static inbox_status_t
 inbox_mongo_status_apply(inbox_mongo_store_t *ms, inbox_status_report_t *r,
     int64_t now, inbox_event_list_t *events)
 {
-    bson_t            *which;
+    bson_t            *which, *doc;
     bson_oid_t         org, report;
     const char        *provider;
     inbox_status_t     rc;
@@ -2398,23 +2400,29 @@ inbox_mongo_status_apply(inbox_mongo_store_t *ms, inbox_status_report_t *r,
                                    contact_id, sent_at, events, err);
 
     if (rc == INBOX_ERR_NOT_FOUND) {
-        /* before the sender recorded the id: kept for it (delivery.h) */
+        /* before the sender recorded the id: kept for it (delivery.h),
+         * final only when it is the carrier's last */
         inbox_mongo_new_id(ms, &report);
+
+        doc = BCON_NEW("_id", BCON_OID(&report),
+                       "org_id", BCON_OID(&org),
+                       "provider", BCON_UTF8(provider),
+                       "provider_id", BCON_UTF8(r->provider_id),
+                       "status", BCON_UTF8(inbox_delivery_name(r->delivery)),
+                       "error_code", BCON_UTF8(r->error_code
+                                               ? r->error_code : ""),
+                       "received_at", BCON_DATE_TIME(now));
+
+        if (r->final) {
+            BSON_APPEND_BOOL(doc, "final", true);
+        }
 
         rc = inbox_mongo_run_simple(ms,
             BCON_NEW("insert", BCON_UTF8("early_reports"),
-                     "documents", "[", "{",
-                         "_id", BCON_OID(&report),
-                         "org_id", BCON_OID(&org),
-                         "provider", BCON_UTF8(provider),
-                         "provider_id", BCON_UTF8(r->provider_id),
-                         "status", BCON_UTF8(inbox_delivery_name(r->delivery)),
-                         "error_code", BCON_UTF8(r->error_code
-                                                 ? r->error_code : ""),
-                         "received_at", BCON_DATE_TIME(now),
-                     "}", "]",
+                     "documents", "[", BCON_DOCUMENT(doc), "]",
                      "ordered", BCON_BOOL(true)),
             err);
+        bson_destroy(doc);
 
         /* the sender may have recorded the id meanwhile, without it:
          * then it is applied here (a move is made once either way) */
@@ -2439,6 +2447,7 @@ inbox_mongo_status_apply(inbox_mongo_store_t *ms, inbox_status_report_t *r,
 /* What early_take folds the reports into. */
 typedef struct {
     inbox_delivery_t   status;
+    int                final;
     char              *error_code;
 } inbox_mongo_early_t;
 
@@ -2460,6 +2469,10 @@ inbox_mongo_early_fold(void *data, const bson_t *doc, inbox_error_t *err)
                             INBOX_CARRIER_CODE_MAX);
     }
 
+    if (inbox_mongo_get_bool(doc, "final")) {
+        early->final = 1;
+    }
+
     return INBOX_OK;
 }
 
@@ -2467,11 +2480,12 @@ inbox_mongo_early_fold(void *data, const bson_t *doc, inbox_error_t *err)
 /*
  * Takes (reads and deletes) the early reports for an accepted send's
  * carrier id: *status becomes the furthest they reach from it, with its
- * error code.
+ * error code, and *final says whether any was the carrier's last (its
+ * hold is settled then, whatever the status).
  */
 static inbox_status_t
 inbox_mongo_early_take(inbox_mongo_store_t *ms, const bson_oid_t *org,
-    const inbox_send_result_t *result, inbox_delivery_t *status,
+    const inbox_send_result_t *result, inbox_delivery_t *status, int *final,
     char error_code[INBOX_CARRIER_CODE_MAX], inbox_error_t *err)
 {
     bson_t               batch;
@@ -2481,6 +2495,7 @@ inbox_mongo_early_take(inbox_mongo_store_t *ms, const bson_oid_t *org,
 
     provider = inbox_carrier_name(result->carrier);
     early.status = *status;
+    early.final = 0;
     early.error_code = error_code;
 
     rc = inbox_mongo_run_cursor(ms,
@@ -2505,6 +2520,7 @@ inbox_mongo_early_take(inbox_mongo_store_t *ms, const bson_oid_t *org,
     }
 
     *status = early.status;
+    *final = early.final;
 
     return inbox_mongo_delete(ms, "early_reports",
                               BCON_NEW("org_id", BCON_OID(org),

@@ -961,7 +961,15 @@ static const char *inbox_sqlite_migrations[] = {
      * is answered once a day (keywords.h); none before, so a contact's
      * next HELP is answered.
      */
-    "ALTER TABLE contacts ADD COLUMN help_answered_at INTEGER;"
+    "ALTER TABLE contacts ADD COLUMN help_answered_at INTEGER;",
+
+    /*
+     * 24: an early report keeps whether the carrier said it was its last
+     * (Telnyx's message.finalized), so that the sender's record settles
+     * the hold as the report would have; those kept before were not.
+     */
+    "ALTER TABLE early_reports ADD COLUMN final INTEGER NOT NULL"
+    "  DEFAULT 0;"
 };
 
 #define INBOX_SQLITE_VERSION                                                  \

@@ -74,11 +74,11 @@ static inbox_status_t inbox_sqlite_status_apply(inbox_sqlite_conn_t *conn,
     inbox_error_t *err);
 static inbox_status_t inbox_sqlite_early_keep(inbox_sqlite_conn_t *conn,
     int64_t org, inbox_carrier_t carrier, const char *provider_id,
-    inbox_delivery_t status, const char *error_code, int64_t now,
+    inbox_delivery_t status, int final, const char *error_code, int64_t now,
     inbox_error_t *err);
 static inbox_status_t inbox_sqlite_early_take(inbox_sqlite_conn_t *conn,
     int64_t org, const inbox_send_result_t *result, inbox_delivery_t *status,
-    char error_code[INBOX_CARRIER_CODE_MAX], inbox_error_t *err);
+    int *final, char error_code[INBOX_CARRIER_CODE_MAX], inbox_error_t *err);
 
 
 /*
@@ -1217,7 +1217,7 @@ inbox_sqlite_outbox_record(inbox_sqlite_conn_t *conn,
     const inbox_outbox_ruled_t *ruled, int64_t now, inbox_sqlite_move_t *mv,
     inbox_error_t *err)
 {
-    int                       rc;
+    int                       rc, final;
     int64_t                   entry, org, message;
     unsigned                  attempts;
     sqlite3_stmt             *stmt;
@@ -1327,12 +1327,13 @@ inbox_sqlite_outbox_record(inbox_sqlite_conn_t *conn,
         to = result->status;
         code[0] = '\0';
 
-        status = inbox_sqlite_early_take(conn, org, result, &to, code, err);
+        status = inbox_sqlite_early_take(conn, org, result, &to, &final,
+                                         code, err);
         if (status != INBOX_OK) {
             return status;
         }
 
-        status = inbox_sqlite_delivery_move(conn, org, message, to, 0,
+        status = inbox_sqlite_delivery_move(conn, org, message, to, final,
                                             code[0] ? code : NULL, now, mv,
                                             err);
 
@@ -1490,7 +1491,8 @@ inbox_sqlite_status_apply(inbox_sqlite_conn_t *conn,
     if (rc == SQLITE_DONE) {
         /* before the sender recorded the id: kept for it (delivery.h) */
         return inbox_sqlite_early_keep(conn, org, r->carrier, r->provider_id,
-                                       r->delivery, r->error_code, now, err);
+                                       r->delivery, r->final, r->error_code,
+                                       now, err);
     }
 
     if (rc != SQLITE_ROW) {
@@ -1514,17 +1516,18 @@ inbox_sqlite_status_apply(inbox_sqlite_conn_t *conn,
 
 
 /* A report for a carrier id no message has yet, kept for the sender's
- * record of it. */
+ * record of it, with whether it was the carrier's last. */
 static inbox_status_t
 inbox_sqlite_early_keep(inbox_sqlite_conn_t *conn, int64_t org,
     inbox_carrier_t carrier, const char *provider_id, inbox_delivery_t status,
-    const char *error_code, int64_t now, inbox_error_t *err)
+    int final, const char *error_code, int64_t now, inbox_error_t *err)
 {
     sqlite3_stmt  *stmt;
 
     stmt = inbox_sqlite_stmt(conn, INBOX_SQL_EARLY_ADD,
         "INSERT INTO early_reports (org_id, provider, provider_id, status,"
-        " error_code, received_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)", err);
+        " error_code, received_at, final)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)", err);
     if (stmt == NULL) {
         return err->code;
     }
@@ -1535,6 +1538,7 @@ inbox_sqlite_early_keep(inbox_sqlite_conn_t *conn, int64_t org,
     inbox_sqlite_bind_text(stmt, 4, inbox_delivery_name(status));
     inbox_sqlite_bind_text(stmt, 5, error_code);
     sqlite3_bind_int64(stmt, 6, now);
+    sqlite3_bind_int(stmt, 7, final != 0);
 
     if (!inbox_sqlite_step_done(stmt)) {
         return inbox_sqlite_write_fail(conn, sqlite3_errcode(conn->db),
@@ -1548,19 +1552,22 @@ inbox_sqlite_early_keep(inbox_sqlite_conn_t *conn, int64_t org,
 /*
  * Takes (reads and deletes) the early reports for an accepted send's
  * carrier id: *status becomes the furthest they reach from it, with its
- * error code.
+ * error code, and *final says whether any was the carrier's last (its
+ * hold is settled then, whatever the status).
  */
 static inbox_status_t
 inbox_sqlite_early_take(inbox_sqlite_conn_t *conn, int64_t org,
-    const inbox_send_result_t *result, inbox_delivery_t *status,
+    const inbox_send_result_t *result, inbox_delivery_t *status, int *final,
     char error_code[INBOX_CARRIER_CODE_MAX], inbox_error_t *err)
 {
     int               rc;
     sqlite3_stmt     *stmt;
     inbox_delivery_t  reported;
 
+    *final = 0;
+
     stmt = inbox_sqlite_stmt(conn, INBOX_SQL_EARLY_TAKE,
-        "SELECT status, error_code FROM early_reports"
+        "SELECT status, error_code, final FROM early_reports"
         " WHERE org_id = ?1 AND provider = ?2 AND provider_id = ?3"
         " ORDER BY id", err);
     if (stmt == NULL) {
@@ -1579,6 +1586,10 @@ inbox_sqlite_early_take(inbox_sqlite_conn_t *conn, int64_t org,
             *status = reported;
             inbox_sqlite_column_copy(stmt, 1, error_code,
                                      INBOX_CARRIER_CODE_MAX);
+        }
+
+        if (sqlite3_column_int(stmt, 2)) {
+            *final = 1;
         }
     }
 

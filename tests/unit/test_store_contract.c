@@ -6686,6 +6686,85 @@ TEST(a_final_sent_report_captures_the_hold_and_the_status_stays_sent)
 }
 
 
+/*
+ * Telnyx's message.finalized of delivery_unconfirmed can come before the
+ * sender has recorded the message's id: kept, it still spends the
+ * message's credit when the sender records the send (the message is
+ * "sent"), not three days later.  An early "sent" that is not final
+ * keeps the hold.
+ */
+TEST(a_final_sent_report_before_the_carriers_id_captures_the_hold_at_record)
+{
+    int                    changed;
+    char                   status[16], code[32];
+    fixture_t              f;
+    inbox_event_list_t     events;
+    inbox_send_result_t    res;
+    inbox_send_report_t    report;
+    inbox_reply_result_t   a, b;
+    inbox_ingest_result_t  alice;
+    inbox_ledger_entry_t   newest;
+    int64_t                now, balance, held;
+
+    FIXTURE(&f);
+    memset(&events, 0, sizeof(events));
+
+    CHECK_INT(receive(&f, "SM1", ALICE, "hi", T0, &alice, NULL), INBOX_OK);
+    CHECK_INT(inbox_store_credits_grant(f.store, f.org, 5, NULL), INBOX_OK);
+    CHECK_INT(reply(&f, alice.conversation_id, "one", NULL, &a, NULL, NULL),
+              INBOX_OK);
+    CHECK_INT(reply(&f, alice.conversation_id, "two", NULL, &b, NULL, NULL),
+              INBOX_OK);
+    now = inbox_now_ms();
+
+    /* the reports overtake the carrier's answers: kept, nothing moves */
+    CHECK_INT(telnyx_report(&f, "40ea1f01", INBOX_DELIVERY_SENT, 1, &changed,
+                            &events), INBOX_OK);
+    CHECK_INT(changed, 0);
+    CHECK_INT(telnyx_report(&f, "40ea1f02", INBOX_DELIVERY_SENT, 0, &changed,
+                            &events), INBOX_OK);
+    CHECK_INT(changed, 0);
+    CHECK_INT(events.count, 0);
+    CHECK_INT(held_of(&f, f.org), 2);
+
+    /* the sender records the finalized one: "sent", its credit spent */
+    memset(&res, 0, sizeof(res));
+    res.outcome = INBOX_SEND_ACCEPTED;
+    res.carrier = INBOX_CARRIER_TELNYX;
+    res.status = INBOX_DELIVERY_QUEUED;
+    snprintf(res.provider_id, sizeof(res.provider_id), "40ea1f01");
+    CHECK_INT(send_one(&f, now, &res, &report, &events), 0);
+    CHECK_STR(report.message_id, a.message.id);
+    CHECK_INT(report.status, INBOX_DELIVERY_SENT);
+    status_of(&f, alice.conversation_id, a.message.id, status, code);
+    CHECK_STR(status, "sent");
+    CHECK_INT(events.count, 1);
+    CHECK_INT(held_of(&f, f.org), 1);
+    CHECK_INT(balance_of(&f, f.org), 3);
+    CHECK_INT(ledger_walk(&f, f.org, &balance, &held, &newest), 4);
+    CHECK_INT(newest.kind, INBOX_LEDGER_CAPTURE);
+    CHECK_STR(newest.message_id, a.message.id);
+
+    /* the one that is not final: "sent", its hold kept for a receipt */
+    snprintf(res.provider_id, sizeof(res.provider_id), "40ea1f02");
+    CHECK_INT(send_one(&f, now, &res, &report, &events), 0);
+    CHECK_STR(report.message_id, b.message.id);
+    CHECK_INT(report.status, INBOX_DELIVERY_SENT);
+    status_of(&f, alice.conversation_id, b.message.id, status, code);
+    CHECK_STR(status, "sent");
+    CHECK_INT(events.count, 2);
+    CHECK_INT(held_of(&f, f.org), 1);
+    CHECK_INT(balance_of(&f, f.org), 3);
+    CHECK_INT(ledger_walk(&f, f.org, &balance, &held, NULL), 4);
+    CHECK(ledger_balances(&f, f.org));
+
+    inbox_reply_result_free(&a);
+    inbox_reply_result_free(&b);
+    inbox_event_list_free(&events);
+    fixture_close(&f);
+}
+
+
 TEST(refused_and_opted_out_sends_fail_with_their_codes_and_cost_nothing)
 {
     char                   status[16], code[32];

@@ -4828,6 +4828,58 @@ TEST(message_status_final_sent)
     CHECK_INT(events.count, 1);
     golden_check(&fake, "message_status_final_sent_moved");
 
+    /* finalized before the sender recorded the id: kept as final */
+    fake_reset(&fake);
+    CHECK_INT(inbox_store_message_status_updates(store, batch, 1, &events,
+                                                 &err), INBOX_OK);
+    CHECK_INT(batch[0].status, INBOX_OK);
+    CHECK_INT(batch[0].changed, 0);
+    CHECK_INT(events.count, 1);
+    golden_check(&fake, "message_status_final_sent_early");
+
+    inbox_event_list_free(&events);
+    fake_close(&fake, store);
+}
+
+
+/* The sender records a send Telnyx has finalized already (an early
+ * report, final, of "sent"): the message moves to "sent" and its hold
+ * is captured. */
+TEST(outbox_result_early_final)
+{
+    fake_t               fake;
+    inbox_error_t        err;
+    inbox_store_t       *store;
+    inbox_event_list_t   events;
+    inbox_send_result_t  res;
+    inbox_send_report_t  report;
+
+    store = fake_open(&fake);
+    memset(&events, 0, sizeof(events));
+
+    memset(&res, 0, sizeof(res));
+    res.outcome = INBOX_SEND_ACCEPTED;
+    res.carrier = INBOX_CARRIER_TELNYX;
+    snprintf(res.provider_id, sizeof(res.provider_id), "40f1a001");
+    res.status = INBOX_DELIVERY_QUEUED;
+
+    fake.replies[0] = OUTBOX_ENTRY;
+    fake.replies[1] = "{\"ok\": 1, \"value\": {\"_id\": " OID(GEN_3) "}}";
+    fake.replies[3] = CURSOR("{\"status\": \"sent\", \"error_code\": \"\","
+                             " \"final\": true}");
+    fake.replies[5] = MOVED("sent");
+    fake.replies[6] = HELD;
+    fake.replies[7] = CREDITS("9", "0");
+    fake.replies[9] = SEQ;
+
+    CHECK_INT(inbox_store_outbox_result(store, GEN_3, 1, &res,
+                                        1767225600000LL, &report, &events,
+                                        &err), INBOX_OK);
+    CHECK_INT(report.done, 1);
+    CHECK_INT(report.status, INBOX_DELIVERY_SENT);
+    CHECK_INT(events.count, 1);
+    golden_check(&fake, "outbox_result_early_final");
+
     inbox_event_list_free(&events);
     fake_close(&fake, store);
 }

@@ -1245,9 +1245,14 @@ TEST(stored_events_refer_to_a_long_message_without_copying_it)
 #define UNDO_SCHEMA_23                                                       \
     "ALTER TABLE contacts DROP COLUMN help_answered_at;"
 
+/* Schema 24 undone (whether an early report was the carrier's last). */
+#define UNDO_SCHEMA_24                                                       \
+    "ALTER TABLE early_reports DROP COLUMN final;"
+
 /* Every step after 10 undone, newest first. */
 #define UNDO_SCHEMA_ABOVE_10                                                \
-    UNDO_SCHEMA_23 UNDO_SCHEMA_22 UNDO_SCHEMA_21 UNDO_SCHEMA_20             \
+    UNDO_SCHEMA_24 UNDO_SCHEMA_23 UNDO_SCHEMA_22 UNDO_SCHEMA_21             \
+    UNDO_SCHEMA_20                                                          \
     UNDO_SCHEMA_19                                                          \
     UNDO_SCHEMA_18                                                          \
     UNDO_SCHEMA_17                                                          \
@@ -1262,7 +1267,49 @@ TEST(stored_events_refer_to_a_long_message_without_copying_it)
     UNDO_SCHEMA_8                                                           \
     "DROP TABLE contact_tags; DROP INDEX contacts_by_created;"
 
-#define SCHEMA_NOW  23
+#define SCHEMA_NOW  24
+
+
+/* Migration 24: an early report kept before it was not the carrier's
+ * last (its hold waits for a receipt or the expiry, as it did); one kept
+ * after keeps whether it was (Telnyx's message.finalized). */
+TEST(migrating_keeps_early_reports_as_not_final)
+{
+    fixture_t              f;
+    inbox_error_t          err;
+    inbox_status_report_t  r;
+
+    FIXTURE(&f);
+    inbox_store_close(f.store);
+    f.store = NULL;
+
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_24 "PRAGMA user_version = 23;"
+                      "INSERT INTO early_reports (org_id, provider,"
+                      " provider_id, status, error_code, received_at)"
+                      " SELECT id, 'telnyx', '40e1d001', 'sent', NULL, %lld"
+                      " FROM orgs WHERE name = 'Acme';", (long long) T0),
+              SQLITE_OK);
+
+    f.store = store_open(f.path);
+    CHECK(f.store != NULL);
+    CHECK_INT(db_int(&f, "PRAGMA user_version"), SCHEMA_NOW);
+    CHECK_INT(db_int(&f, "SELECT final FROM early_reports"
+                         " WHERE provider_id = '40e1d001'"), 0);
+
+    memset(&r, 0, sizeof(r));
+    r.org_id = f.org;
+    r.carrier = INBOX_CARRIER_TELNYX;
+    r.provider_id = "40e1d002";
+    r.delivery = INBOX_DELIVERY_SENT;
+    r.final = 1;
+    CHECK_INT(inbox_store_message_status_updates(f.store, &r, 1, NULL,
+                                                 &err), INBOX_OK);
+    CHECK_INT(r.status, INBOX_OK);
+    CHECK_INT(db_int(&f, "SELECT final FROM early_reports"
+                         " WHERE provider_id = '40e1d002'"), 1);
+
+    fixture_close(&f);
+}
 
 
 /* Migration 22: a number stored before it is answered by the inbox, as
@@ -1277,7 +1324,7 @@ TEST(migrating_keeps_the_inbox_answering_keywords_on_older_numbers)
     inbox_store_close(f.store);
     f.store = NULL;
 
-    CHECK_INT(db_exec(&f, UNDO_SCHEMA_23 UNDO_SCHEMA_22
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_24 UNDO_SCHEMA_23 UNDO_SCHEMA_22
                       "PRAGMA user_version = 21;"),
               SQLITE_OK);
 
@@ -1325,7 +1372,8 @@ TEST(migrating_keeps_the_last_opt_in_of_each_contact)
     inbox_store_close(f.store);
     f.store = NULL;
 
-    CHECK_INT(db_exec(&f, UNDO_SCHEMA_23 UNDO_SCHEMA_22 UNDO_SCHEMA_21
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_24 UNDO_SCHEMA_23 UNDO_SCHEMA_22
+                      UNDO_SCHEMA_21
                       "PRAGMA user_version = 20;"),
               SQLITE_OK);
 
@@ -1369,7 +1417,8 @@ TEST(migrating_puts_threads_without_messages_last)
 
     CHECK_INT(db_exec(&f, "UPDATE conversations SET last_activity_at = %lld"
                       " WHERE last_message_id IS NULL;"
-                      UNDO_SCHEMA_23 UNDO_SCHEMA_22 UNDO_SCHEMA_21
+                      UNDO_SCHEMA_24 UNDO_SCHEMA_23 UNDO_SCHEMA_22
+                      UNDO_SCHEMA_21
                       "PRAGMA user_version = 19;",
                       (long long) T0 + 9),
               SQLITE_OK);
@@ -1567,7 +1616,8 @@ TEST(migrating_finds_the_names_there_are_without_their_accents)
     inbox_store_close(f.store);
     f.store = NULL;
 
-    CHECK_INT(db_exec(&f, UNDO_SCHEMA_23 UNDO_SCHEMA_22 UNDO_SCHEMA_21
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_24 UNDO_SCHEMA_23 UNDO_SCHEMA_22
+                      UNDO_SCHEMA_21
                       UNDO_SCHEMA_19
                       UNDO_SCHEMA_18
                       "PRAGMA user_version = 17;"),
@@ -1862,7 +1912,8 @@ TEST(migrating_counts_the_answers_of_polls_there_are)
     inbox_store_close(f.store);
     f.store = NULL;
 
-    CHECK_INT(db_exec(&f, UNDO_SCHEMA_23 UNDO_SCHEMA_22 UNDO_SCHEMA_21
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_24 UNDO_SCHEMA_23 UNDO_SCHEMA_22
+                      UNDO_SCHEMA_21
                       UNDO_SCHEMA_19
                       UNDO_SCHEMA_18
                       UNDO_SCHEMA_17 UNDO_SCHEMA_16
@@ -2329,7 +2380,8 @@ TEST(a_backup_of_an_older_schema_is_restored_upgraded)
                       NULL), INBOX_OK);
 
     /* the backup as the release before this schema made it */
-    CHECK_INT(file_exec(backup, UNDO_SCHEMA_23 UNDO_SCHEMA_22 UNDO_SCHEMA_21
+    CHECK_INT(file_exec(backup, UNDO_SCHEMA_24 UNDO_SCHEMA_23 UNDO_SCHEMA_22
+                        UNDO_SCHEMA_21
                         UNDO_SCHEMA_19 UNDO_SCHEMA_18
                         UNDO_SCHEMA_17 UNDO_SCHEMA_16
                         "PRAGMA user_version = 15;"),

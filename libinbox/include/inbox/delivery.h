@@ -25,8 +25,8 @@
  * does not retry a refused callback would otherwise leave the message
  * at its first status for good.  When the sender records the id, the
  * early reports for it are applied as if they came then, by the same
- * rules.  One that no message claims within INBOX_DELIVERY_EARLY_KEEP_MS
- * is dropped.
+ * rules (one kept final settles the hold as it would have).  One that
+ * no message claims within INBOX_DELIVERY_EARLY_KEEP_MS is dropped.
  */
 #ifndef INBOX_DELIVERY_H
 #define INBOX_DELIVERY_H

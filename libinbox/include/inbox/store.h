@@ -645,7 +645,8 @@ inbox_status_t inbox_store_outbox_withdrawn(inbox_store_t *store,
  * accepted send without the carrier's id or with a final status.  An
  * accepted send takes the early reports kept for its carrier's id
  * (inbox_store_message_status_update) in the same transaction: the
- * furthest of them moves the message, and the carrier's opt-out among
+ * furthest of them moves the message, a final one among them settles
+ * its hold (inbox_delivery_hold), and the carrier's opt-out among
  * them names the contact in report->opted_out_contact (with
  * report->opted_out_sent_at, for inbox_store_contact_opt_out).
  */
@@ -731,8 +732,9 @@ typedef struct {
  * report settles the hold as inbox_delivery_hold says for a final one,
  * whether or not it moves the status: Telnyx's message.finalized of
  * delivery_unconfirmed after message.sent leaves the message "sent"
- * (no event) and captures its hold.  The
- * events of every move go to events, in the reports' order.  INBOX_OK
+ * (no event) and captures its hold; kept as an early report, it is
+ * kept final, and captures the hold when the sender records the send.
+ * The events of every move go to events, in the reports' order.  INBOX_OK
  * when the batch was stored, else the store's error: nothing of it was,
  * and every report has that error too.
  */

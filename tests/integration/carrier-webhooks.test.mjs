@@ -622,6 +622,31 @@ test('Telnyx message.sent and message.finalized move the status, pushed '
     }
 });
 
+test('Telnyx message.finalized delivery_unconfirmed that comes before the '
+     + 'send is recorded is kept: the record leaves the message sent and '
+     + 'spends its credit then, not held for three days', async () => {
+    const credits = async () => {
+        const res = await api(ctx.cluster, '/api/v1/billing',
+                              telnyxOrg.token);
+        assert.equal(res.status, 200, res.text);
+        return res.json.credits;
+    };
+    const before = await credits();
+
+    /* no message has this id yet: kept, 200 */
+    const id = randomUUID();
+    await deliverTelnyx(telnyxEvent('message.finalized',
+        outboundRecord({ id, to: uniqueNumber(),
+                         status: 'delivery_unconfirmed' })));
+
+    const { contact, messageId } = await sentReply(telnyxOrg, id,
+                                                   { viaTelnyx: true });
+    assert.equal((await messageById(telnyxOrg, contact, messageId)).status,
+                 'sent');
+    assert.deepEqual(await credits(), { balance: before.balance - 1,
+                                        held: before.held });
+});
+
 test('Telnyx 40300: the message failed because the contact opted out at '
      + 'the carrier, and the contact is opted out (carrier)', async () => {
     const id = randomUUID();

@@ -12,6 +12,8 @@
 static yajl_gen inbox_event_begin(const char *type, int64_t org_seq,
     const char *epoch);
 static char *inbox_event_finish(yajl_gen g);
+static inbox_change_event_t *inbox_change_append(inbox_change_t *change,
+    const char *type, const char *conversation_id, const char *message_id);
 
 
 int
@@ -382,19 +384,12 @@ inbox_change_message(inbox_change_t *change, const inbox_message_t *message,
 
     change->message = message;
     change->conversation = conversation;
-    change->count = 3;
 
-    change->items[0].type = "message.created";
-    change->items[0].message_id = message->id;
-    change->items[0].conversation_id = conversation->id;
-    change->items[0].unread_total = -1;
-
-    change->items[1].type = "conversation.updated";
-    change->items[1].conversation_id = conversation->id;
-    change->items[1].unread_total = -1;
-
-    change->items[2].type = "unread.total";
-    change->items[2].unread_total = 0;
+    inbox_change_append(change, "message.created", conversation->id,
+                        message->id);
+    inbox_change_append(change, "conversation.updated", conversation->id,
+                        NULL);
+    inbox_change_append(change, "unread.total", NULL, NULL)->unread_total = 0;
 }
 
 
@@ -405,18 +400,14 @@ inbox_change_action(inbox_change_t *change,
     memset(change, 0, sizeof(inbox_change_t));
 
     change->conversation = after;
-    change->count = 1;
 
-    change->items[0].type = "conversation.updated";
-    change->items[0].conversation_id = after->id;
-    change->items[0].unread_total = -1;
+    inbox_change_append(change, "conversation.updated", after->id, NULL);
 
     if (inbox_conversation_unread_shown(before)
         != inbox_conversation_unread_shown(after))
     {
-        change->items[1].type = "unread.total";
-        change->items[1].unread_total = 0;
-        change->count = 2;
+        inbox_change_append(change, "unread.total", NULL, NULL)
+            ->unread_total = 0;
     }
 }
 
@@ -434,12 +425,10 @@ inbox_change_contact(inbox_change_t *change,
 
     change->conversation = conversation;
     change->contact = contact;
-    change->count = 1;
 
-    change->items[0].type = (changed & INBOX_CONTACT_CHANGED_NAME)
-                            ? "conversation.updated" : "contact.updated";
-    change->items[0].conversation_id = conversation->id;
-    change->items[0].unread_total = -1;
+    inbox_change_append(change, (changed & INBOX_CONTACT_CHANGED_NAME)
+                                ? "conversation.updated" : "contact.updated",
+                        conversation->id, NULL);
 }
 
 
@@ -448,10 +437,7 @@ inbox_change_imported(inbox_change_t *change)
 {
     memset(change, 0, sizeof(inbox_change_t));
 
-    change->count = 1;
-
-    change->items[0].type = INBOX_EVENT_CONTACTS_IMPORTED;
-    change->items[0].unread_total = -1;
+    inbox_change_append(change, INBOX_EVENT_CONTACTS_IMPORTED, NULL, NULL);
 }
 
 
@@ -466,15 +452,10 @@ inbox_change_opt(inbox_change_t *change,
 
     change->conversation = conversation;
     change->contact = contact;
-    change->count = 2;
 
-    change->items[0].type = "contact.updated";
-    change->items[0].conversation_id = conversation->id;
-    change->items[0].unread_total = -1;
-
-    change->items[1].type = "conversation.updated";
-    change->items[1].conversation_id = conversation->id;
-    change->items[1].unread_total = -1;
+    inbox_change_append(change, "contact.updated", conversation->id, NULL);
+    inbox_change_append(change, "conversation.updated", conversation->id,
+                        NULL);
 }
 
 
@@ -482,34 +463,27 @@ void
 inbox_change_add_contact(inbox_change_t *change,
     const inbox_contact_record_t *contact)
 {
-    inbox_change_event_t  *e;
-
-    if (change->count == INBOX_CHANGE_EVENTS_MAX) {
-        return;
+    if (inbox_change_append(change, "contact.updated",
+                            change->conversation->id, NULL)
+        != NULL)
+    {
+        change->contact = contact;
     }
-
-    change->contact = contact;
-
-    e = &change->items[change->count++];
-    e->type = "contact.updated";
-    e->conversation_id = change->conversation->id;
-    e->message_id = NULL;
-    e->unread_total = -1;
-    e->frame = NULL;
 }
+
+
 /* media */
+
+
 void
 inbox_change_media(inbox_change_t *change, const inbox_message_t *message)
 {
     memset(change, 0, sizeof(inbox_change_t));
 
     change->message = message;
-    change->count = 1;
 
-    change->items[0].type = "message.updated";
-    change->items[0].message_id = message->id;
-    change->items[0].conversation_id = message->conversation_id;
-    change->items[0].unread_total = -1;
+    inbox_change_append(change, "message.updated", message->conversation_id,
+                        message->id);
 }
 
 
@@ -549,16 +523,11 @@ inbox_change_reply(inbox_change_t *change, const inbox_message_t *message,
 
     change->message = message;
     change->conversation = conversation;
-    change->count = 2;
 
-    change->items[0].type = "message.created";
-    change->items[0].message_id = message->id;
-    change->items[0].conversation_id = conversation->id;
-    change->items[0].unread_total = -1;
-
-    change->items[1].type = "conversation.updated";
-    change->items[1].conversation_id = conversation->id;
-    change->items[1].unread_total = -1;
+    inbox_change_append(change, "message.created", conversation->id,
+                        message->id);
+    inbox_change_append(change, "conversation.updated", conversation->id,
+                        NULL);
 }
 
 
@@ -568,12 +537,9 @@ inbox_change_status(inbox_change_t *change, const inbox_message_t *message)
     memset(change, 0, sizeof(inbox_change_t));
 
     change->message = message;
-    change->count = 1;
 
-    change->items[0].type = "message.status";
-    change->items[0].message_id = message->id;
-    change->items[0].conversation_id = message->conversation_id;
-    change->items[0].unread_total = -1;
+    inbox_change_append(change, "message.status", message->conversation_id,
+                        message->id);
 }
 
 
@@ -620,11 +586,9 @@ inbox_change_campaign(inbox_change_t *change,
     memset(change, 0, sizeof(inbox_change_t));
 
     change->campaign = campaign;
-    change->count = 1;
 
-    change->items[0].type = "campaign.progress";
-    change->items[0].campaign_id = campaign->id;
-    change->items[0].unread_total = -1;
+    inbox_change_append(change, "campaign.progress", NULL, NULL)
+        ->campaign_id = campaign->id;
 }
 
 
@@ -719,11 +683,7 @@ inbox_change_user(inbox_change_t *change, const char *type,
 {
     memset(change, 0, sizeof(inbox_change_t));
 
-    change->count = 1;
-
-    change->items[0].type = type;
-    change->items[0].user_id = user_id;
-    change->items[0].unread_total = -1;
+    inbox_change_append(change, type, NULL, NULL)->user_id = user_id;
 }
 
 
@@ -732,11 +692,8 @@ inbox_change_token(inbox_change_t *change, const char *token_id)
 {
     memset(change, 0, sizeof(inbox_change_t));
 
-    change->count = 1;
-
-    change->items[0].type = INBOX_EVENT_TOKEN_REVOKED;
-    change->items[0].token_id = token_id;
-    change->items[0].unread_total = -1;
+    inbox_change_append(change, INBOX_EVENT_TOKEN_REVOKED, NULL, NULL)
+        ->token_id = token_id;
 }
 
 
@@ -745,14 +702,35 @@ inbox_change_session(inbox_change_t *change, const char *session_id)
 {
     memset(change, 0, sizeof(inbox_change_t));
 
-    change->count = 1;
-
-    change->items[0].type = INBOX_EVENT_SESSION_ENDED;
-    change->items[0].session_id = session_id;
-    change->items[0].unread_total = -1;
+    inbox_change_append(change, INBOX_EVENT_SESSION_ENDED, NULL, NULL)
+        ->session_id = session_id;
 }
 
 
+/*
+ * Appends an event of type to change: NULL when change holds as many as
+ * it can (only inbox_change_add_contact adds to a change already made).
+ */
+static inbox_change_event_t *
+inbox_change_append(inbox_change_t *change, const char *type,
+    const char *conversation_id, const char *message_id)
+{
+    inbox_change_event_t  *e;
+
+    if (change->count == INBOX_CHANGE_EVENTS_MAX) {
+        return NULL;
+    }
+
+    e = &change->items[change->count++];
+
+    memset(e, 0, sizeof(inbox_change_event_t));
+    e->type = type;
+    e->conversation_id = conversation_id;
+    e->message_id = message_id;
+    e->unread_total = -1;
+
+    return e;
+}
 
 
 int

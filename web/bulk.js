@@ -21,12 +21,15 @@
     const RELOAD_AFTER_MS = 2000;   /* an unknown id: the list again, at
                                        most this often */
 
-    /* the lifecycle's moves from each status (campaign.h) */
+    /* the lifecycle's moves from each status (campaign.h); a campaign
+     * paused for credits or billing may be paused by hand as well, which
+     * holds the messages it had already queued (those still go else) */
     const ACTIONS = {
         draft: ['send', 'cancel'],
         scheduled: ['pause', 'cancel'],
         sending: ['pause', 'cancel'],
         paused: ['resume', 'cancel'],
+        paused_by_billing: ['pause', 'resume', 'cancel'],
         done: [],
         cancelled: [],
     };
@@ -77,10 +80,12 @@
     function pausedText(reason) {
         switch (reason) {
         case 'insufficient_credits':
-            return 'Paused: not enough credits. Add credits, then resume.';
+            return 'Paused: not enough credits. Add credits, then resume. '
+                + 'Messages already queued still go; Pause holds them too.';
         case 'billing_inactive':
             return 'Paused: billing is inactive. Resume once it is active '
-                + 'again.';
+                + 'again. Messages already queued still go; Pause holds '
+                + 'them too.';
         default:
             return 'Paused';
         }
@@ -166,7 +171,10 @@
 
     function fillActions(card, item) {
         card.actions.textContent = '';
-        (ACTIONS[item.status] || []).forEach((action) => {
+        const byBilling = item.status === 'paused' && item.paused_reason
+            && item.paused_reason !== 'manual';
+        const moves = ACTIONS[byBilling ? 'paused_by_billing' : item.status];
+        (moves || []).forEach((action) => {
             const b = document.createElement('button');
             b.type = 'button';
             b.className = 'action' + (action === 'cancel' ? ' danger'

@@ -488,6 +488,42 @@ test('the campaign form offers every tag with its count, also one only '
     await page.locator('#campaign-close').click();
 });
 
+test('a campaign paused for billing offers Pause beside Resume and '
+     + 'Cancel, which holds what it had queued: then only Resume and '
+     + 'Cancel', async () => {
+    const made = await call('/api/v1/campaigns', { method: 'POST', body: {
+        name: 'Held for billing', body: 'Back soon',
+        audience: { tags: ['Old-Guard'] } } });
+    await inboxctl(ctx.cluster.store, 'billing', 'set', org().id,
+                   'inactive');
+    try {
+        await call(`/api/v1/campaigns/${made.id}/send`, { method: 'POST' });
+        await page.reload();
+        await page.getByRole('link', { name: 'Campaigns' }).click();
+        const card = cardOf('Held for billing');
+        // the sender's dispatch pauses it
+        await card.locator('.bulk-status', { hasText:
+            'Paused: billing is inactive.' }).waitFor();
+        assert.match(await card.locator('.bulk-status').textContent(),
+                     /Messages already queued still go; Pause holds them/);
+        assert.deepEqual(await card.getByRole('button').allTextContents(),
+                         ['Pause', 'Resume', 'Cancel']);
+
+        await card.getByRole('button', { name: 'Pause' }).click();
+        await card.locator('.bulk-status', { hasText: /^Paused$/ })
+            .waitFor();
+        assert.deepEqual(await card.getByRole('button').allTextContents(),
+                         ['Resume', 'Cancel']);
+        const now = await call(`/api/v1/campaigns/${made.id}`);
+        assert.equal(now.status, 'paused');
+        assert.equal(now.paused_reason, 'manual');
+    } finally {
+        await inboxctl(ctx.cluster.store, 'billing', 'set', org().id,
+                       'active');
+        await call(`/api/v1/campaigns/${made.id}/cancel`, { method: 'POST' });
+    }
+});
+
 noPageErrorsTest(web);
 
 errorLogIsCleanTest(ctx, web.close);

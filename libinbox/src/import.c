@@ -871,4 +871,8 @@ inbox_import_report(const inbox_import_t *im, yajl_gen g, size_t refused)
     }
 
     yajl_gen_array_close(g);
+
+    /* a number without a country code was read as this country's */
+    inbox_json_key(g, "country");
+    inbox_json_string(g, im->country);
 }

@@ -192,6 +192,53 @@ inbox_phone_country_known(const char *iso)
 }
 
 
+inbox_status_t
+inbox_phone_country_check(const char *iso, const char *field,
+    char out[INBOX_COUNTRY_MAX], inbox_error_t *err)
+{
+    char                          known[128];
+    size_t                        i, n;
+    const inbox_phone_country_t  *cc;
+
+    out[0] = '\0';
+
+    cc = (iso != NULL && strlen(iso) == 2) ? inbox_phone_country(iso) : NULL;
+
+    if (cc != NULL) {
+        memcpy(out, cc->iso, INBOX_COUNTRY_MAX);
+        return INBOX_OK;
+    }
+
+    n = 0;
+    for (i = 0; inbox_phone_country_at(i) != NULL; i++) {
+        n += snprintf(known + n, sizeof(known) - n, "%s%s",
+                      i > 0 ? ", " : "", inbox_phone_country_at(i));
+        if (n >= sizeof(known)) {
+            n = sizeof(known) - 1;
+            break;
+        }
+    }
+
+    return inbox_error_set_field(err, INBOX_ERR_INVALID, field,
+                                 "\"%.16s\" is not a country code whose "
+                                 "phone numbers we know; use one of %s.",
+                                 iso ? iso : "", known);
+}
+
+
+const char *
+inbox_phone_country_at(size_t i)
+{
+    if (i >= sizeof(inbox_phone_countries)
+             / sizeof(inbox_phone_countries[0]))
+    {
+        return NULL;
+    }
+
+    return inbox_phone_countries[i].iso;
+}
+
+
 static const inbox_phone_country_t *
 inbox_phone_country(const char *iso)
 {

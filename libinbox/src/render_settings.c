@@ -2,6 +2,7 @@
  * JSON for an organization's settings (see render.h).
  */
 #include <stddef.h>
+#include <inbox/phone.h>
 #include <inbox/render.h>
 
 
@@ -9,6 +10,7 @@ char *
 inbox_render_settings(const inbox_settings_t *settings, size_t *len)
 {
     char      start[6], end[6];
+    size_t    i;
     yajl_gen  g;
 
     g = inbox_json_begin();
@@ -37,6 +39,19 @@ inbox_render_settings(const inbox_settings_t *settings, size_t *len)
     inbox_json_key(g, "support_contact");
     inbox_json_string(g, settings->support_contact[0]
                          ? settings->support_contact : NULL);
+    inbox_json_key(g, "default_country");
+    inbox_json_string(g, settings->default_country[0]
+                         ? settings->default_country : NULL);
+
+    /* what a settings form offers: the rule's own list */
+    inbox_json_key(g, "countries");
+    yajl_gen_array_open(g);
+
+    for (i = 0; inbox_phone_country_at(i) != NULL; i++) {
+        inbox_json_string(g, inbox_phone_country_at(i));
+    }
+
+    yajl_gen_array_close(g);
 
     yajl_gen_map_close(g);
 

@@ -229,6 +229,28 @@ inbox_settings_set_support_contact(inbox_settings_edit_t *edit,
 
 
 inbox_status_t
+inbox_settings_set_default_country(inbox_settings_edit_t *edit,
+    const char *country, inbox_error_t *err)
+{
+    inbox_status_t  status;
+
+    edit->default_country[0] = '\0';
+
+    if (country != NULL && country[0] != '\0') {
+        status = inbox_phone_country_check(country, "default_country",
+                                           edit->default_country, err);
+        if (status != INBOX_OK) {
+            return status;
+        }
+    }
+
+    edit->set_default_country = 1;
+
+    return INBOX_OK;
+}
+
+
+inbox_status_t
 inbox_settings_edit_check(const inbox_settings_edit_t *edit,
     inbox_error_t *err)
 {
@@ -293,6 +315,21 @@ inbox_settings_edit_check(const inbox_settings_edit_t *edit,
                                      INBOX_SUPPORT_CONTACT_MAX);
     }
 
+    /* as the setter writes it: a code it knows, in upper case */
+    if (edit->set_default_country
+        && (memchr(edit->default_country, '\0',
+                   sizeof(edit->default_country)) == NULL
+            || inbox_settings_set_default_country(&copy,
+                                                  edit->default_country, err)
+               != INBOX_OK
+            || strcmp(copy.default_country, edit->default_country) != 0))
+    {
+        return inbox_error_set_field(err, INBOX_ERR_INVALID,
+                                     "default_country",
+                                     "A default country is a country code "
+                                     "in upper case, or none.");
+    }
+
     return INBOX_OK;
 }
 
@@ -301,6 +338,18 @@ int
 inbox_settings_edit_moves_quiet_hours(const inbox_settings_edit_t *edit)
 {
     return edit->set_timezone || edit->set_quiet_hours;
+}
+
+
+const char *
+inbox_settings_country(const inbox_settings_t *settings,
+    const char *fallback)
+{
+    if (settings != NULL && settings->default_country[0] != '\0') {
+        return settings->default_country;
+    }
+
+    return fallback != NULL ? fallback : "US";
 }
 
 

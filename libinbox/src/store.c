@@ -820,6 +820,27 @@ inbox_store_settings_update(inbox_store_t *store, const char *org_id,
 
 
 inbox_status_t
+inbox_store_default_country(inbox_store_t *store, const char *org_id,
+    const char *fallback, char out[INBOX_COUNTRY_MAX], inbox_error_t *err)
+{
+    inbox_status_t    status;
+    inbox_settings_t  settings;
+
+    out[0] = '\0';
+
+    status = inbox_store_settings_get(store, org_id, &settings, err);
+    if (status != INBOX_OK) {
+        return status;
+    }
+
+    snprintf(out, INBOX_COUNTRY_MAX, "%s",
+             inbox_settings_country(&settings, fallback));
+
+    return INBOX_OK;
+}
+
+
+inbox_status_t
 inbox_store_conversations_list(inbox_store_t *store, const char *org_id,
     const inbox_conversation_query_t *query, inbox_conversation_page_t *page,
     inbox_error_t *err)

@@ -39,13 +39,16 @@ inbox_mongo_parse_settings(const bson_t *doc, inbox_settings_t *settings)
 
     inbox_mongo_get_str(doc, "support_contact", settings->support_contact,
                         sizeof(settings->support_contact));
+    inbox_mongo_get_str(doc, "default_country", settings->default_country,
+                        sizeof(settings->default_country));
 }
 
 
 #define INBOX_MONGO_SETTINGS_FIELDS                                           \
     "name", BCON_INT32(1), "timezone", BCON_INT32(1),                        \
     "quiet_start", BCON_INT32(1), "quiet_end", BCON_INT32(1),                \
-    "business_name", BCON_INT32(1), "support_contact", BCON_INT32(1)
+    "business_name", BCON_INT32(1), "support_contact", BCON_INT32(1),       \
+    "default_country", BCON_INT32(1)
 
 
 inbox_status_t
@@ -134,6 +137,14 @@ inbox_mongo_settings_update(inbox_store_t *store, const char *org_id,
             BSON_APPEND_UTF8(&set, "support_contact", edit->support_contact);
         } else {
             BSON_APPEND_NULL(&set, "support_contact");
+        }
+    }
+
+    if (edit->set_default_country) {
+        if (edit->default_country[0] != '\0') {
+            BSON_APPEND_UTF8(&set, "default_country", edit->default_country);
+        } else {
+            BSON_APPEND_NULL(&set, "default_country");
         }
     }
 

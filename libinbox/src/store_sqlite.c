@@ -969,7 +969,14 @@ static const char *inbox_sqlite_migrations[] = {
      * the hold as the report would have; those kept before were not.
      */
     "ALTER TABLE early_reports ADD COLUMN final INTEGER NOT NULL"
-    "  DEFAULT 0;"
+    "  DEFAULT 0;",
+
+    /*
+     * 25: an organization's default country (settings.h), read for its
+     * numbers written without a country code; none (NULL) before, so
+     * the server's is read for them as it was.
+     */
+    "ALTER TABLE orgs ADD COLUMN default_country TEXT;"
 };
 
 #define INBOX_SQLITE_VERSION                                                  \

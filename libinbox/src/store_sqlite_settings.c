@@ -1,6 +1,7 @@
 /*
  * The SQLite backend: an organization's settings (settings.h), columns of
- * its orgs row; NULL business name and support contact are the defaults.
+ * its orgs row; NULL business name, support contact and default country
+ * are the defaults.
  */
 #include <stdio.h>
 #include <string.h>
@@ -12,7 +13,7 @@
 /* The columns inbox_sqlite_settings_read expects. */
 #define INBOX_SQLITE_SETTINGS_COLUMNS                                         \
     " name, timezone, quiet_start, quiet_end, business_name,"                \
-    " support_contact"
+    " support_contact, default_country"
 
 
 static void
@@ -36,6 +37,8 @@ inbox_sqlite_settings_read(sqlite3_stmt *stmt, inbox_settings_t *settings)
 
     inbox_sqlite_column_copy(stmt, 5, settings->support_contact,
                              sizeof(settings->support_contact));
+    inbox_sqlite_column_copy(stmt, 6, settings->default_country,
+                             sizeof(settings->default_country));
 }
 
 
@@ -142,8 +145,8 @@ inbox_sqlite_settings_update(inbox_store_t *store, const char *org_id,
         return err->code;
     }
 
-    /* each column changes when its flag (?2, ?4, ?7, ?9) says so; ""
-     * is the default again (NULL) */
+    /* each column changes when its flag (?2, ?4, ?7, ?9, ?11) says so;
+     * "" is the default again (NULL) */
     stmt = inbox_sqlite_stmt(conn, INBOX_SQL_SETTINGS_UPDATE,
         "UPDATE orgs SET"
         " timezone = CASE WHEN ?2 THEN ?3 ELSE timezone END,"
@@ -152,7 +155,9 @@ inbox_sqlite_settings_update(inbox_store_t *store, const char *org_id,
         " business_name = CASE WHEN ?7 THEN nullif(?8, '')"
         "   ELSE business_name END,"
         " support_contact = CASE WHEN ?9 THEN nullif(?10, '')"
-        "   ELSE support_contact END"
+        "   ELSE support_contact END,"
+        " default_country = CASE WHEN ?11 THEN nullif(?12, '')"
+        "   ELSE default_country END"
         " WHERE id = ?1 RETURNING" INBOX_SQLITE_SETTINGS_COLUMNS, err);
     if (stmt == NULL) {
         inbox_sqlite_rollback(conn);
@@ -169,6 +174,8 @@ inbox_sqlite_settings_update(inbox_store_t *store, const char *org_id,
     inbox_sqlite_bind_text(stmt, 8, edit->business_name);
     sqlite3_bind_int(stmt, 9, edit->set_support_contact);
     inbox_sqlite_bind_text(stmt, 10, edit->support_contact);
+    sqlite3_bind_int(stmt, 11, edit->set_default_country);
+    inbox_sqlite_bind_text(stmt, 12, edit->default_country);
 
     status = inbox_sqlite_settings_row(conn, stmt, settings, err);
 

@@ -8305,6 +8305,96 @@ TEST(settings_have_defaults_and_keep_what_is_set)
     fixture_close(&f);
 }
 
+
+/* An organization's default country: none until set (the server's is
+ * read), kept in upper case, one of phone.h's rule (400 naming the field,
+ * nothing stored), "" none again; each organization its own, so two on
+ * one server read the same national number as two numbers. */
+TEST(settings_default_country_is_each_organizations_own)
+{
+    char                   other[INBOX_ID_MAX];
+    char                   country[INBOX_COUNTRY_MAX];
+    fixture_t              f;
+    inbox_error_t          err;
+    inbox_settings_t       s;
+    inbox_settings_edit_t  edit;
+
+    FIXTURE(&f);
+
+    CHECK_INT(inbox_store_settings_get(f.store, f.org, &s, NULL), INBOX_OK);
+    CHECK_STR(s.default_country, "");
+    CHECK_INT(inbox_store_default_country(f.store, f.org, "US", country,
+                                          NULL), INBOX_OK);
+    CHECK_STR(country, "US");
+    CHECK_INT(inbox_store_default_country(f.store, f.org, NULL, country,
+                                          NULL), INBOX_OK);
+    CHECK_STR(country, "US");
+
+    memset(&edit, 0, sizeof(edit));
+    CHECK_INT(inbox_settings_set_default_country(&edit, "gb", NULL),
+              INBOX_OK);
+    CHECK_INT(inbox_store_settings_update(f.store, f.org, &edit, &s, NULL),
+              INBOX_OK);
+    CHECK_STR(s.default_country, "GB");
+    CHECK_INT(inbox_store_default_country(f.store, f.org, "US", country,
+                                          NULL), INBOX_OK);
+    CHECK_STR(country, "GB");
+
+    /* another setting leaves it */
+    memset(&edit, 0, sizeof(edit));
+    CHECK_INT(inbox_settings_set_timezone(&edit, "Europe/London", NULL),
+              INBOX_OK);
+    CHECK_INT(inbox_store_settings_update(f.store, f.org, &edit, &s, NULL),
+              INBOX_OK);
+    CHECK_STR(s.default_country, "GB");
+
+    /* the other organization reads the server's */
+    CHECK_INT(org_add(f.store, "Other", OTHER, other), INBOX_OK);
+    CHECK_INT(inbox_store_settings_get(f.store, other, &s, NULL), INBOX_OK);
+    CHECK_STR(s.default_country, "");
+    CHECK_INT(inbox_store_default_country(f.store, other, "US", country,
+                                          NULL), INBOX_OK);
+    CHECK_STR(country, "US");
+
+    /* a code the rule does not know: named, its message the rule's */
+    memset(&edit, 0, sizeof(edit));
+    CHECK_INT(inbox_settings_set_default_country(&edit, "UK", &err),
+              INBOX_ERR_INVALID);
+    CHECK_STR(err.field, "default_country");
+    CHECK(strstr(err.message, "\"UK\" is not a country code") != NULL);
+    CHECK(strstr(err.message, "GB") != NULL);
+    CHECK_INT(inbox_settings_set_default_country(&edit, "GBR", &err),
+              INBOX_ERR_INVALID);
+
+    /* an edit made by hand is checked too, and stores nothing */
+    memset(&edit, 0, sizeof(edit));
+    edit.set_default_country = 1;
+    snprintf(edit.default_country, sizeof(edit.default_country), "ZZ");
+    CHECK_INT(inbox_store_settings_update(f.store, f.org, &edit, &s, &err),
+              INBOX_ERR_INVALID);
+    CHECK_STR(err.field, "default_country");
+    snprintf(edit.default_country, sizeof(edit.default_country), "fr");
+    CHECK_INT(inbox_store_settings_update(f.store, f.org, &edit, &s, &err),
+              INBOX_ERR_INVALID);
+    CHECK_INT(inbox_store_settings_get(f.store, f.org, &s, NULL), INBOX_OK);
+    CHECK_STR(s.default_country, "GB");
+
+    /* "" is none again */
+    memset(&edit, 0, sizeof(edit));
+    CHECK_INT(inbox_settings_set_default_country(&edit, "", NULL), INBOX_OK);
+    CHECK_INT(inbox_store_settings_update(f.store, f.org, &edit, &s, NULL),
+              INBOX_OK);
+    CHECK_STR(s.default_country, "");
+    CHECK_INT(inbox_store_default_country(f.store, f.org, "FR", country,
+                                          NULL), INBOX_OK);
+    CHECK_STR(country, "FR");
+    CHECK_INT(inbox_store_default_country(f.store, f.backend->missing_id,
+                                          "US", country, NULL),
+              INBOX_ERR_NOT_FOUND);
+
+    fixture_close(&f);
+}
+
 /* campaigns and polls */
 
 #define CAROL   "+15557654321"

@@ -3040,6 +3040,63 @@ TEST(settings_get_and_update)
 }
 
 
+/* The default country is a field of the org's document, null when the
+ * server's is read; one that moves no quiet hours wakes nothing. */
+TEST(settings_default_country)
+{
+    char                   country[INBOX_COUNTRY_MAX];
+    fake_t                 fake;
+    inbox_error_t          err;
+    inbox_store_t         *store;
+    inbox_settings_t       s;
+    inbox_settings_edit_t  edit;
+
+    store = fake_open(&fake);
+
+    memset(&edit, 0, sizeof(edit));
+    CHECK_INT(inbox_settings_set_default_country(&edit, "gb", NULL),
+              INBOX_OK);
+    fake.replies[0] = "{\"ok\": 1, \"value\": {\"_id\": " OID(ORG_ID) ","
+                      " \"name\": \"Acme Dental\","
+                      " \"default_country\": \"GB\"}}";
+    CHECK_INT(inbox_store_settings_update(store, ORG_ID, &edit, &s, &err),
+              INBOX_OK);
+    CHECK_INT(fake.commands, 1);
+    golden_check(&fake, "settings_default_country");
+    CHECK_STR(s.default_country, "GB");
+
+    /* "" is the server's again: null */
+    fake_reset(&fake);
+    memset(&edit, 0, sizeof(edit));
+    CHECK_INT(inbox_settings_set_default_country(&edit, "", NULL), INBOX_OK);
+    fake.replies[0] = "{\"ok\": 1, \"value\": {\"_id\": " OID(ORG_ID) ","
+                      " \"name\": \"Acme Dental\","
+                      " \"default_country\": null}}";
+    CHECK_INT(inbox_store_settings_update(store, ORG_ID, &edit, &s, &err),
+              INBOX_OK);
+    CHECK(log_has(&fake, "\"default_country\" : null"));
+    CHECK_STR(s.default_country, "");
+
+    /* the country numbers are read as: the org's, else the fallback */
+    fake_reset(&fake);
+    fake.replies[0] = CURSOR("{\"_id\": " OID(ORG_ID) ", \"name\":"
+                             " \"Acme Dental\", \"default_country\":"
+                             " \"GB\"}");
+    CHECK_INT(inbox_store_default_country(store, ORG_ID, "US", country,
+                                          &err), INBOX_OK);
+    CHECK_STR(country, "GB");
+
+    fake_reset(&fake);
+    fake.replies[0] = CURSOR("{\"_id\": " OID(ORG_ID) ", \"name\":"
+                             " \"Acme Dental\"}");
+    CHECK_INT(inbox_store_default_country(store, ORG_ID, "FR", country,
+                                          &err), INBOX_OK);
+    CHECK_STR(country, "FR");
+
+    fake_close(&fake, store);
+}
+
+
 TEST(realtime_state)
 {
     fake_t                  fake;

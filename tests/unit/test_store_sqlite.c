@@ -1249,9 +1249,14 @@ TEST(stored_events_refer_to_a_long_message_without_copying_it)
 #define UNDO_SCHEMA_24                                                       \
     "ALTER TABLE early_reports DROP COLUMN final;"
 
+/* Schema 25 undone (an organization's default country). */
+#define UNDO_SCHEMA_25                                                       \
+    "ALTER TABLE orgs DROP COLUMN default_country;"
+
 /* Every step after 10 undone, newest first. */
 #define UNDO_SCHEMA_ABOVE_10                                                \
-    UNDO_SCHEMA_24 UNDO_SCHEMA_23 UNDO_SCHEMA_22 UNDO_SCHEMA_21             \
+    UNDO_SCHEMA_25 UNDO_SCHEMA_24 UNDO_SCHEMA_23 UNDO_SCHEMA_22             \
+    UNDO_SCHEMA_21                                                          \
     UNDO_SCHEMA_20                                                          \
     UNDO_SCHEMA_19                                                          \
     UNDO_SCHEMA_18                                                          \
@@ -1267,7 +1272,43 @@ TEST(stored_events_refer_to_a_long_message_without_copying_it)
     UNDO_SCHEMA_8                                                           \
     "DROP TABLE contact_tags; DROP INDEX contacts_by_created;"
 
-#define SCHEMA_NOW  24
+#define SCHEMA_NOW  25
+
+
+/* Migration 25: an organization made before it has no default country:
+ * its numbers without a country code are read as the server's, as they
+ * were; one can be set after. */
+TEST(migrating_leaves_organizations_the_servers_country)
+{
+    char                   country[INBOX_COUNTRY_MAX];
+    fixture_t              f;
+    inbox_settings_edit_t  edit;
+
+    FIXTURE(&f);
+    inbox_store_close(f.store);
+    f.store = NULL;
+
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_25 "PRAGMA user_version = 24;"),
+              SQLITE_OK);
+
+    f.store = store_open(f.path);
+    CHECK(f.store != NULL);
+    CHECK_INT(db_int(&f, "PRAGMA user_version"), SCHEMA_NOW);
+    CHECK_INT(inbox_store_default_country(f.store, f.org, "CA", country,
+                                          NULL), INBOX_OK);
+    CHECK_STR(country, "CA");
+
+    memset(&edit, 0, sizeof(edit));
+    CHECK_INT(inbox_settings_set_default_country(&edit, "GB", NULL),
+              INBOX_OK);
+    CHECK_INT(inbox_store_settings_update(f.store, f.org, &edit, NULL, NULL),
+              INBOX_OK);
+    CHECK_INT(inbox_store_default_country(f.store, f.org, "CA", country,
+                                          NULL), INBOX_OK);
+    CHECK_STR(country, "GB");
+
+    fixture_close(&f);
+}
 
 
 /* Migration 24: an early report kept before it was not the carrier's
@@ -1283,7 +1324,8 @@ TEST(migrating_keeps_early_reports_as_not_final)
     inbox_store_close(f.store);
     f.store = NULL;
 
-    CHECK_INT(db_exec(&f, UNDO_SCHEMA_24 "PRAGMA user_version = 23;"
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_25 UNDO_SCHEMA_24
+                      "PRAGMA user_version = 23;"
                       "INSERT INTO early_reports (org_id, provider,"
                       " provider_id, status, error_code, received_at)"
                       " SELECT id, 'telnyx', '40e1d001', 'sent', NULL, %lld"
@@ -1324,8 +1366,8 @@ TEST(migrating_keeps_the_inbox_answering_keywords_on_older_numbers)
     inbox_store_close(f.store);
     f.store = NULL;
 
-    CHECK_INT(db_exec(&f, UNDO_SCHEMA_24 UNDO_SCHEMA_23 UNDO_SCHEMA_22
-                      "PRAGMA user_version = 21;"),
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_25 UNDO_SCHEMA_24 UNDO_SCHEMA_23
+                      UNDO_SCHEMA_22 "PRAGMA user_version = 21;"),
               SQLITE_OK);
 
     f.store = store_open(f.path);
@@ -1372,8 +1414,8 @@ TEST(migrating_keeps_the_last_opt_in_of_each_contact)
     inbox_store_close(f.store);
     f.store = NULL;
 
-    CHECK_INT(db_exec(&f, UNDO_SCHEMA_24 UNDO_SCHEMA_23 UNDO_SCHEMA_22
-                      UNDO_SCHEMA_21
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_25 UNDO_SCHEMA_24 UNDO_SCHEMA_23
+                      UNDO_SCHEMA_22 UNDO_SCHEMA_21
                       "PRAGMA user_version = 20;"),
               SQLITE_OK);
 
@@ -1417,8 +1459,8 @@ TEST(migrating_puts_threads_without_messages_last)
 
     CHECK_INT(db_exec(&f, "UPDATE conversations SET last_activity_at = %lld"
                       " WHERE last_message_id IS NULL;"
-                      UNDO_SCHEMA_24 UNDO_SCHEMA_23 UNDO_SCHEMA_22
-                      UNDO_SCHEMA_21
+                      UNDO_SCHEMA_25 UNDO_SCHEMA_24 UNDO_SCHEMA_23
+                      UNDO_SCHEMA_22 UNDO_SCHEMA_21
                       "PRAGMA user_version = 19;",
                       (long long) T0 + 9),
               SQLITE_OK);
@@ -1616,8 +1658,8 @@ TEST(migrating_finds_the_names_there_are_without_their_accents)
     inbox_store_close(f.store);
     f.store = NULL;
 
-    CHECK_INT(db_exec(&f, UNDO_SCHEMA_24 UNDO_SCHEMA_23 UNDO_SCHEMA_22
-                      UNDO_SCHEMA_21
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_25 UNDO_SCHEMA_24 UNDO_SCHEMA_23
+                      UNDO_SCHEMA_22 UNDO_SCHEMA_21
                       UNDO_SCHEMA_19
                       UNDO_SCHEMA_18
                       "PRAGMA user_version = 17;"),
@@ -1912,8 +1954,8 @@ TEST(migrating_counts_the_answers_of_polls_there_are)
     inbox_store_close(f.store);
     f.store = NULL;
 
-    CHECK_INT(db_exec(&f, UNDO_SCHEMA_24 UNDO_SCHEMA_23 UNDO_SCHEMA_22
-                      UNDO_SCHEMA_21
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_25 UNDO_SCHEMA_24 UNDO_SCHEMA_23
+                      UNDO_SCHEMA_22 UNDO_SCHEMA_21
                       UNDO_SCHEMA_19
                       UNDO_SCHEMA_18
                       UNDO_SCHEMA_17 UNDO_SCHEMA_16
@@ -2380,8 +2422,8 @@ TEST(a_backup_of_an_older_schema_is_restored_upgraded)
                       NULL), INBOX_OK);
 
     /* the backup as the release before this schema made it */
-    CHECK_INT(file_exec(backup, UNDO_SCHEMA_24 UNDO_SCHEMA_23 UNDO_SCHEMA_22
-                        UNDO_SCHEMA_21
+    CHECK_INT(file_exec(backup, UNDO_SCHEMA_25 UNDO_SCHEMA_24 UNDO_SCHEMA_23
+                        UNDO_SCHEMA_22 UNDO_SCHEMA_21
                         UNDO_SCHEMA_19 UNDO_SCHEMA_18
                         UNDO_SCHEMA_17 UNDO_SCHEMA_16
                         "PRAGMA user_version = 15;"),

@@ -78,9 +78,10 @@ inbox_status_t inbox_import_feed(inbox_import_t *im, const char *data,
 inbox_status_t inbox_import_finish(inbox_import_t *im, inbox_error_t *err);
 
 /* {"created","updated","invalid":[{"line","reason"}],"invalid_count",
- * "ignored_columns":[name]}: the first INBOX_IMPORT_INVALID_MAX refused
- * lines, how many there were in all, and the header's names no column
- * goes by, in the file's order (unnamed columns left out).  malloc'd;
+ * "ignored_columns":[name],"country"}: the first INBOX_IMPORT_INVALID_MAX
+ * refused lines, how many there were in all, the header's names no
+ * column goes by, in the file's order (unnamed columns left out), and
+ * the country numbers without a country code were read as.  malloc'd;
  * NULL when out of memory. */
 char *inbox_import_render(const inbox_import_t *im, size_t *len);
 
@@ -106,7 +107,7 @@ void inbox_import_stopped_message(const inbox_import_t *im,
 /* The error of an import stopped at a line, as the route answers it
  * (with err's HTTP status): {"error":{"code","message"[,"field"],
  * "stopped_at_line","created","updated","invalid","invalid_count",
- * "ignored_columns"}}, the message inbox_import_stopped_message's and
+ * "ignored_columns","country"}}, the message inbox_import_stopped_message's and
  * the report that of the lines before that one.  malloc'd; NULL when
  * out of memory. */
 char *inbox_import_render_stopped(const inbox_import_t *im,

@@ -10,6 +10,9 @@
 /* "+" and at most 15 digits, plus the terminating NUL. */
 #define INBOX_PHONE_MAX  17
 
+/* A country code (ISO 3166 alpha-2), plus the terminating NUL. */
+#define INBOX_COUNTRY_MAX  3
+
 /*
  * Normalizes a number as people type it ("(555) 123-4567", "+44 20 7946
  * 0958", "0044 20...", "020 7946 0958") into E.164 ("+15551234567").
@@ -24,6 +27,21 @@ inbox_status_t inbox_phone_normalize(const char *in, size_t len,
 /* 1 when national numbers of the country (ISO 3166 alpha-2, any case)
  * can be normalized: a default_country worth configuring; else 0. */
 int inbox_phone_country_known(const char *iso);
+
+/*
+ * The one rule of what a default country may be, wherever one is set (an
+ * organization's setting, the inbox_default_country directive, inboxctl's
+ * --country): a country of inbox_phone_country_known, its two letters in
+ * any case, written into out in upper case ("gb" -> "GB").  Else
+ * INBOX_ERR_INVALID naming field (NULL: none), whose message lists the
+ * countries known.
+ */
+inbox_status_t inbox_phone_country_check(const char *iso, const char *field,
+    char out[INBOX_COUNTRY_MAX], inbox_error_t *err);
+
+/* The i-th country inbox_phone_country_known knows ("US", ...), from 0;
+ * NULL past the last. */
+const char *inbox_phone_country_at(size_t i);
 
 /*
  * An international number's digits (after "+", "00" or "011") that begin

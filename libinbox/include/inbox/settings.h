@@ -15,6 +15,12 @@
  *                    the organization's name unless set
  *   support_contact  at most INBOX_SUPPORT_CONTACT_MAX characters,
  *                    trimmed; none ("") unless set
+ *   default_country  the country of the organization's numbers written
+ *                    without a country code (a contact added, a CSV
+ *                    import, a carrier's national number): a code of
+ *                    inbox_phone_country_check (phone.h), in upper case;
+ *                    none ("") unless set, when the server's is used
+ *                    (nginx's inbox_default_country, inboxctl's US)
  *
  * Names and contacts hold no control characters.
  */
@@ -23,6 +29,7 @@
 
 #include <stddef.h>
 #include <inbox/error.h>
+#include <inbox/phone.h>
 
 #define INBOX_TIMEZONE_MAX          64     /* bytes, with the NUL */
 #define INBOX_BUSINESS_NAME_MAX     100    /* characters */
@@ -42,22 +49,26 @@ typedef struct {
     char  support_contact[
               INBOX_SETTINGS_TEXT_SIZE(INBOX_SUPPORT_CONTACT_MAX)];
                                         /* "" none */
+    char  default_country[INBOX_COUNTRY_MAX];
+                                        /* "" none */
 } inbox_settings_t;
 
 /* What a PATCH changes: only the fields whose set_ flag is 1, each
  * checked by its setter below.  business_name "" goes back to the
- * organization's name, support_contact "" to none. */
+ * organization's name, support_contact and default_country "" to none. */
 typedef struct {
     unsigned  set_timezone:1;
     unsigned  set_quiet_hours:1;
     unsigned  set_business_name:1;
     unsigned  set_support_contact:1;
+    unsigned  set_default_country:1;
     char      timezone[INBOX_TIMEZONE_MAX];
     int       quiet_start;
     int       quiet_end;
     char      business_name[INBOX_SETTINGS_TEXT_SIZE(INBOX_BUSINESS_NAME_MAX)];
     char      support_contact[
                   INBOX_SETTINGS_TEXT_SIZE(INBOX_SUPPORT_CONTACT_MAX)];
+    char      default_country[INBOX_COUNTRY_MAX];
 } inbox_settings_edit_t;
 
 /* 1 when name is a time zone an organization or a contact may have: a
@@ -75,8 +86,9 @@ void inbox_settings_time_format(int minutes, char out[6]);
 
 /* The setters check a value (INBOX_ERR_INVALID naming its field:
  * "timezone", "quiet_hours.start" or ".end", "quiet_hours",
- * "business_name", "support_contact") and put it in edit.  A NULL
- * business name or support contact is "back to the default". */
+ * "business_name", "support_contact", "default_country") and put it in
+ * edit.  A NULL business name, support contact or default country (or
+ * a default country "") is "back to the default". */
 inbox_status_t inbox_settings_set_timezone(inbox_settings_edit_t *edit,
     const char *timezone, inbox_error_t *err);
 inbox_status_t inbox_settings_set_quiet_hours(inbox_settings_edit_t *edit,
@@ -85,6 +97,8 @@ inbox_status_t inbox_settings_set_business_name(inbox_settings_edit_t *edit,
     const char *name, inbox_error_t *err);
 inbox_status_t inbox_settings_set_support_contact(
     inbox_settings_edit_t *edit, const char *contact, inbox_error_t *err);
+inbox_status_t inbox_settings_set_default_country(
+    inbox_settings_edit_t *edit, const char *country, inbox_error_t *err);
 
 /* Checks an edit made by hand as the setters would (the store applies
  * it only when it passes). */
@@ -95,6 +109,12 @@ inbox_status_t inbox_settings_edit_check(const inbox_settings_edit_t *edit,
  * hours end for the organization's recipients may move, and what waits
  * for them is looked at again (the store makes it due). */
 int inbox_settings_edit_moves_quiet_hours(const inbox_settings_edit_t *edit);
+
+/* The country the organization's numbers without a country code are
+ * read as: its default_country, else fallback (the server's; NULL is
+ * "US").  Points into settings or is fallback. */
+const char *inbox_settings_country(const inbox_settings_t *settings,
+    const char *fallback);
 
 /* The defaults for an organization named org_name (a backend reads its
  * settings over them: what it has not stored stays the default). */

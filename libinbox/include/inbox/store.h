@@ -512,6 +512,13 @@ inbox_status_t inbox_store_settings_get(inbox_store_t *store,
 inbox_status_t inbox_store_settings_update(inbox_store_t *store,
     const char *org_id, const inbox_settings_edit_t *edit,
     inbox_settings_t *settings, inbox_error_t *err);
+/* The country the organization's numbers without a country code are
+ * read as (inbox_settings_country): its default_country, else fallback
+ * (the server's; NULL is "US"), into out.  INBOX_ERR_NOT_FOUND as
+ * above. */
+inbox_status_t inbox_store_default_country(inbox_store_t *store,
+    const char *org_id, const char *fallback, char out[INBOX_COUNTRY_MAX],
+    inbox_error_t *err);
 
 /*
  * Media: uploads and the copies of inbound MMS images (media.h)

@@ -34,10 +34,10 @@ typedef struct {
     const char                *cursor;
     unsigned                   limit;
     inbox_contact_query_t      query;
-    char                       phone[INBOX_PHONE_MAX];
+    const char                *phone;       /* as sent: read in the op */
     char                      *name;
     inbox_contact_edit_t       edit;
-    const char                *country;
+    const char                *country;     /* the server's, a fallback */
     ngx_array_t               *pieces;      /* ngx_http_inbox_piece_t */
     inbox_import_t            *im;
     inbox_event_list_t         events;      /* an import's, not sent yet */
@@ -295,7 +295,8 @@ ngx_http_inbox_contacts_invalid(ngx_http_inbox_api_t *api, const char *field,
  * {"name","tags","timezone"} for a PATCH (a timezone null or "" clears
  * it: the organization's is used), with "phone" (required) for a create,
  * read by the API's JSON reader (types, unknown and repeated fields); then
- * each value is checked by libinbox's rules (contact.h).  Whatever does
+ * each value is checked by libinbox's rules (contact.h), the phone in the
+ * op, with the organization's default country (phone.h).  Whatever does
  * not fit is a 400 naming the field, and nothing is stored.
  */
 
@@ -303,7 +304,8 @@ static ngx_int_t
 ngx_http_inbox_contact_body(ngx_http_request_t *r, ngx_http_inbox_api_t *api,
     ngx_http_inbox_contacts_args_t *args, ngx_uint_t create)
 {
-    size_t                      i;
+    char                       *phone;
+    size_t                      i, len;
     yajl_val                    tags;
     const char                 *s;
     inbox_error_t               err;
@@ -369,18 +371,20 @@ ngx_http_inbox_contact_body(ngx_http_request_t *r, ngx_http_inbox_api_t *api,
     }
 
     if (create) {
+        /* normalized in the op, with the organization's country */
         ilcf = ngx_http_get_module_loc_conf(r, ngx_http_inbox_module);
-        s = inbox_request_string(req, "phone");
+        args->country = (const char *) ilcf->default_country.data;
 
-        if (inbox_phone_normalize(s, ngx_strlen(s),
-                                  (const char *) ilcf->default_country.data,
-                                  args->phone, &err)
-            != INBOX_OK)
-        {
-            /* the rule's own words: "has 9 digits; a number in US has
-             * 10" tells the user what to fix */
-            ngx_http_inbox_contacts_invalid(api, "phone", err.message);
+        s = inbox_request_string(req, "phone");
+        len = ngx_strlen(s);
+
+        phone = ngx_pnalloc(r->pool, len + 1);
+        if (phone == NULL) {
+            return NGX_ERROR;
         }
+
+        ngx_memcpy(phone, s, len + 1);
+        args->phone = phone;
     }
 
     return NGX_OK;
@@ -470,12 +474,32 @@ ngx_http_inbox_contact_create_op(ngx_http_inbox_api_t *api,
     ngx_http_inbox_contacts_args_t *args = api->args;
 
     char                    *json;
+    char                     country[INBOX_COUNTRY_MAX];
+    char                     phone[INBOX_PHONE_MAX];
     size_t                   len;
+    inbox_error_t            err;
     inbox_contact_record_t   contact;
 
-    if (inbox_store_contact_create(store, api->principal.org_id,
-                                   args->phone, &args->edit, &contact,
-                                   &job->error)
+    if (inbox_store_default_country(store, api->principal.org_id,
+                                    args->country, country, &job->error)
+        != INBOX_OK)
+    {
+        return;
+    }
+
+    if (inbox_phone_normalize(args->phone, strlen(args->phone), country,
+                              phone, &err)
+        != INBOX_OK)
+    {
+        /* the rule's own words: "has 9 digits; a number in US has 10"
+         * tells the user what to fix */
+        inbox_error_set_field(&job->error, INBOX_ERR_INVALID, "phone", "%s",
+                              err.message);
+        return;
+    }
+
+    if (inbox_store_contact_create(store, api->principal.org_id, phone,
+                                   &args->edit, &contact, &job->error)
         == INBOX_OK)
     {
         json = inbox_render_contact(&contact, &len);
@@ -562,10 +586,19 @@ ngx_http_inbox_contacts_import_op(ngx_http_inbox_api_t *api,
     ngx_http_inbox_contacts_args_t *args = api->args;
 
     char           *json;
+    char            country[INBOX_COUNTRY_MAX];
     size_t          len;
     inbox_error_t   maintain_error;
 
-    args->im = inbox_import_new(NULL, api->principal.org_id, args->country);
+    /* the organization's, else the server's inbox_default_country */
+    if (inbox_store_default_country(store, api->principal.org_id,
+                                    args->country, country, &job->error)
+        != INBOX_OK)
+    {
+        return;
+    }
+
+    args->im = inbox_import_new(NULL, api->principal.org_id, country);
     if (args->im == NULL) {
         inbox_error_set(&job->error, INBOX_ERR_INTERNAL, "out of memory");
         return;
@@ -579,7 +612,7 @@ ngx_http_inbox_contacts_import_op(ngx_http_inbox_api_t *api,
 
     inbox_import_free(args->im);
 
-    args->im = inbox_import_new(store, api->principal.org_id, args->country);
+    args->im = inbox_import_new(store, api->principal.org_id, country);
     if (args->im == NULL) {
         inbox_error_set(&job->error, INBOX_ERR_INTERNAL, "out of memory");
         return;

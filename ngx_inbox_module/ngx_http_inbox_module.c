@@ -9,7 +9,6 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
-#include <ctype.h>
 #include <pthread.h>
 #include <sys/un.h>
 #include <inbox/phone.h>
@@ -615,15 +614,6 @@ ngx_http_inbox_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_str_value(conf->realtime_url, prev->realtime_url, "");
     ngx_conf_merge_str_value(conf->default_country, prev->default_country,
                              "US");
-
-    /* a national number in an import would be refused line by line */
-    if (!inbox_phone_country_known((char *) conf->default_country.data)) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "inbox_default_country \"%V\" is not a country "
-                           "code whose numbers libinbox knows",
-                           &conf->default_country);
-        return NGX_CONF_ERROR;
-    }
     ngx_conf_merge_size_value(conf->max_body, prev->max_body, 64 * 1024);
 
     return NGX_CONF_OK;
@@ -796,25 +786,28 @@ ngx_http_inbox_socket_path_check(ngx_conf_t *cf, ngx_str_t *path)
 }
 
 
+/* A country of libinbox's rule (phone.h), in upper case: one it does not
+ * know would refuse every national number of an import, line by line. */
+
 static char *
 ngx_http_inbox_country(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
-    ngx_str_t  *value;
+    char            country[INBOX_COUNTRY_MAX];
+    ngx_str_t      *value;
+    inbox_error_t   err;
 
     value = cf->args->elts;
 
-    if (value[1].len != 2
-        || !isalpha(value[1].data[0])
-        || !isalpha(value[1].data[1]))
+    if (inbox_phone_country_check((char *) value[1].data, NULL, country,
+                                  &err)
+        != INBOX_OK)
     {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"%V\" is not a two-letter country code",
-                           &value[1]);
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "inbox_default_country %s",
+                           err.message);
         return NGX_CONF_ERROR;
     }
 
-    value[1].data[0] = ngx_toupper(value[1].data[0]);
-    value[1].data[1] = ngx_toupper(value[1].data[1]);
+    ngx_memcpy(value[1].data, country, 2);
 
     return ngx_conf_set_str_slot(cf, cmd, conf);
 }

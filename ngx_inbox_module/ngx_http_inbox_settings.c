@@ -37,6 +37,9 @@ static const inbox_field_t  ngx_http_inbox_settings_fields[] = {
       .max = INBOX_BUSINESS_NAME_MAX },
     { .name = "support_contact", .type = INBOX_FIELD_STRING, .nullable = 1,
       .max = INBOX_SUPPORT_CONTACT_MAX },
+    /* no length of its own: a code of any other is the rule's 400 */
+    { .name = "default_country", .type = INBOX_FIELD_STRING,
+      .nullable = 1 },
     { .name = NULL }
 };
 
@@ -106,6 +109,11 @@ ngx_http_inbox_settings_update(ngx_http_request_t *r,
     if (rc == INBOX_OK && inbox_request_has(req, "support_contact")) {
         rc = inbox_settings_set_support_contact(edit,
                  inbox_request_string(req, "support_contact"), &err);
+    }
+
+    if (rc == INBOX_OK && inbox_request_has(req, "default_country")) {
+        rc = inbox_settings_set_default_country(edit,
+                 inbox_request_string(req, "default_country"), &err);
     }
 
     if (rc == INBOX_ERR_INTERNAL) {

@@ -158,12 +158,14 @@ static const ctl_command_t  ctl_commands[] = {
       "billing plan ORG_ID per_message|unlimited   (unlimited: a\n"
       "        subscription pays for every message; the balance stays)" },
     { "settings", "set", 1,
-      "business-name support-contact timezone quiet-hours",
+      "business-name support-contact timezone quiet-hours default-country",
       ctl_settings_set,
       "settings set ORG_ID [--business-name NAME] [--support-contact TEXT]\n"
-      "        [--timezone TZ] [--quiet-hours HH:MM-HH:MM]   (\"\" is the\n"
-      "        default again: the organization's name, no contact, UTC,\n"
-      "        21:00-08:00; prints the settings)" },
+      "        [--timezone TZ] [--quiet-hours HH:MM-HH:MM]\n"
+      "        [--default-country CC]   (\"\" is the default again: the\n"
+      "        organization's name, no contact, UTC, 21:00-08:00, none:\n"
+      "        the server's country for numbers without +country;\n"
+      "        prints the settings)" },
     { "seed-demo", NULL, 0, "public-url api-base", ctl_seed_demo,
       "seed-demo [--public-url URL] [--api-base URL]   (--api-base: where\n"
       "        the demo number's carrier is, e.g. the carrier simulator)" },
@@ -172,7 +174,8 @@ static const ctl_command_t  ctl_commands[] = {
       "        phone, name or first name and last name, tags separated\n"
       "        by \";\", timezone such as America/New_York; the report\n"
       "        names the columns not imported; - reads stdin; numbers\n"
-      "        without +country are read as CC's, US by default)" },
+      "        without +country are read as CC's, by default the\n"
+      "        organization's default country, else US's)" },
     { "campaign", "create", 1, "name body tag all! send-at",
       ctl_campaign_create,
       "campaign create ORG_ID --name NAME --body TEXT (--all | --tag TAG\n"
@@ -1170,6 +1173,12 @@ ctl_settings_set(inbox_store_t *store, ctl_words_t *words)
         }
     }
 
+    if (rc == INBOX_OK
+        && (v = ctl_option(words, "default-country")) != NULL)
+    {
+        rc = inbox_settings_set_default_country(&edit, v, &err);
+    }
+
     if (rc == INBOX_OK) {
         rc = inbox_store_settings_update(store, words->args[0], &edit, &s,
                                          &err);
@@ -1185,8 +1194,10 @@ ctl_settings_set(inbox_store_t *store, ctl_words_t *words)
     printf("timezone         %s\n"
            "quiet hours      %s-%s\n"
            "business name    %s\n"
-           "support contact  %s\n", s.timezone, start, end, s.business_name,
-           s.support_contact[0] ? s.support_contact : "(none)");
+           "support contact  %s\n"
+           "default country  %s\n", s.timezone, start, end, s.business_name,
+           s.support_contact[0] ? s.support_contact : "(none)",
+           s.default_country[0] ? s.default_country : "(none)");
 
     return 0;
 }
@@ -1711,22 +1722,20 @@ ctl_contacts_import(inbox_store_t *store, ctl_words_t *words)
     int              none;
     char            *data, *report;
     char             stopped[INBOX_IMPORT_STOPPED_MAX];
+    char             country[INBOX_COUNTRY_MAX], given[INBOX_COUNTRY_MAX];
     size_t           len;
-    const char      *country;
-    inbox_billing_t  billing;
+    const char      *v;
     inbox_error_t    err;
     inbox_status_t   rc;
     inbox_import_t  *im;
 
-    country = ctl_option(words, "country");
-    if (country == NULL) {
-        country = "US";
-    }
+    v = ctl_option(words, "country");
 
-    if (strlen(country) != 2 || !inbox_phone_country_known(country)) {
-        fprintf(stderr, "inboxctl: --country %s: not a country code whose "
-                "numbers we know (US, CA, GB, FR...); a number written "
-                "+<country code><number> needs none\n", country);
+    if (v != NULL && inbox_phone_country_check(v, NULL, country, &err)
+                     != INBOX_OK)
+    {
+        fprintf(stderr, "inboxctl: --country: %s A number written "
+                "+<country code><number> needs none.\n", err.message);
         return 1;
     }
 
@@ -1734,9 +1743,10 @@ ctl_contacts_import(inbox_store_t *store, ctl_words_t *words)
         return 1;
     }
 
-    /* the organization first: an import into none would only fail at
-     * its first batch */
-    rc = inbox_store_billing_get(store, words->args[0], &billing, &err);
+    /* the organization first (an import into none would only fail at
+     * its first batch), and its default country unless --country */
+    rc = inbox_store_default_country(store, words->args[0], NULL,
+                                     v != NULL ? given : country, &err);
 
     if (rc == INBOX_OK) {
         rc = ctl_import_pass(NULL, words->args[0], country, data, len, &im,

@@ -573,7 +573,7 @@ test('inboxctl imports contacts from CSV, creates a campaign and a poll '
                  /cannot read/);
     assert.match(await fails('contacts', 'import', org.id, csv,
                              '--country', 'UK'),
-                 /--country UK: not a country code/);
+                 /--country: "UK" is not a country code/);
     assert.match(await fails('credits', 'grant', org.id,
                              '99999999999999999999'),
                  /a whole number from 1 to 1000000000/);

@@ -604,7 +604,8 @@ test('an Outlook export imports: its 92 columns read, "First Name" and '
         + `Cy,Ortiz,${formatted(cy)}`);
     assert.equal(short.status, 200, short.text);
     assert.deepEqual(short.json, { created: 1, updated: 0, invalid: [],
-                                   invalid_count: 0, ignored_columns: [] });
+                                   invalid_count: 0, ignored_columns: [],
+                                   country: 'US' });
     const c = await ok(`/api/v1/contacts?q=${encodeURIComponent(cy)}`);
     assert.equal(c.items[0].name, 'Cy Ortiz');
 
@@ -649,6 +650,82 @@ test('a default country whose numbers are unknown is refused when nginx '
         .then(() => null, (e) => e);
     assert.ok(err, 'nginx -t accepted inbox_default_country UK');
     assert.match(err.stderr, /inbox_default_country "UK" is not a country/);
+});
+
+test('two organizations on one nginx read the same national number as '
+    + 'their own default country\'s; none set is the server\'s', async () => {
+    const cluster = ctx.cluster;
+    await addUser(cluster, cluster.orgs[0], 'gwen@org-a.example',
+                  'a long secret 1', 'billing');
+    await addUser(cluster, cluster.orgs[1], 'remy@org-b.example',
+                  'a long secret 2', 'billing');
+    const gwen = (await login(cluster, 'gwen@org-a.example',
+                              'a long secret 1')).cookie;
+    const remy = (await login(cluster, 'remy@org-b.example',
+                              'a long secret 2')).cookie;
+    const settings = (cookie, body) => sessionApi(cluster,
+        '/api/v1/settings', cookie, { method: 'PATCH', body });
+
+    // none set: null, and the codes one may be
+    const none = await ok('/api/v1/settings');
+    assert.equal(none.default_country, null);
+    assert.ok(none.countries.includes('GB') && none.countries.includes('FR'));
+
+    // a code the rule does not know: 400 naming the field, nothing stored
+    for (const code of ['UK', 'GBR', 'g']) {
+        const err = assertError(await settings(gwen,
+            { default_country: code }), 400, 'invalid_request');
+        assert.equal(err.field, 'default_country');
+        assert.match(err.message, new RegExp(`"${code}" is not a country `
+            + 'code whose phone numbers we know; use one of US, CA, GB'));
+    }
+    assert.equal((await ok('/api/v1/settings')).default_country, null);
+
+    let res = await settings(gwen, { default_country: 'gb' });
+    assert.equal(res.status, 200, res.text);
+    assert.equal(res.json.default_country, 'GB');
+    res = await settings(remy, { default_country: 'FR' });
+    assert.equal(res.status, 200, res.text);
+    assert.equal(res.json.default_country, 'FR');
+
+    // one CSV line, two numbers
+    const line = 'phone,name\n06 12 34 56 79,Zoe Martin\n';
+    const a = await importCsv(line, tokenA());
+    const b = await importCsv(line, tokenB());
+    assert.equal(a.status, 200, a.text);
+    assert.equal(b.status, 200, b.text);
+    assert.equal(a.json.created, 1, a.text);
+    assert.equal(b.json.created, 1, b.text);
+    assert.equal(a.json.country, 'GB');
+    assert.equal(b.json.country, 'FR');
+    const inA = await ok('/api/v1/contacts?q=Zoe%20Martin');
+    const inB = (await call('/api/v1/contacts?q=Zoe%20Martin', {},
+                            tokenB())).json;
+    assert.deepEqual(inA.items.map((c) => c.phone), ['+44612345679']);
+    assert.deepEqual(inB.items.map((c) => c.phone), ['+33612345679']);
+
+    // a contact added by hand too, the rule's message naming the country
+    const uk = await ok('/api/v1/contacts', { method: 'POST',
+        body: { phone: '07700 900177' } }, 201);
+    assert.equal(uk.phone, '+447700900177');
+    const fr = assertError(await call('/api/v1/contacts', { method: 'POST',
+        body: { phone: '07700 900177' } }, tokenB()), 400, 'invalid_request');
+    assert.equal(fr.field, 'phone');
+    assert.match(fr.message, /a number in FR has 9/);
+
+    // null is none again: nginx's inbox_default_country (US)
+    res = await settings(gwen, { default_country: null });
+    assert.equal(res.status, 200, res.text);
+    assert.equal(res.json.default_country, null);
+    res = await settings(remy, { default_country: '' });
+    assert.equal(res.json.default_country, null);
+    const us = uniqueNumber();
+    const back = await importCsv(`phone\n${formatted(us)}\n`, tokenB());
+    assert.equal(back.json.created, 1, back.text);
+    assert.equal(back.json.country, 'US');
+    const c = await ok('/api/v1/contacts', { method: 'POST',
+        body: { phone: formatted(uniqueNumber()) } }, 201);
+    assert.match(c.phone, /^\+1\d{10}$/);
 });
 
 test('an import refused as a whole stores nothing', async () => {

@@ -548,7 +548,8 @@ test('settings set checks each value as the API does; an organization\'s '
                  'timezone         America/Denver\n'
                  + 'quiet hours      22:00-07:00\n'
                  + 'business name    Harbor Cafe & Bakery\n'
-                 + 'support contact  hello@harbor.example');
+                 + 'support contact  hello@harbor.example\n'
+                 + 'default country  (none)');
     // "" is the default again; what is not named stays
     assert.match(await ok(['settings', 'set', org, '--business-name', '',
                            '--support-contact', '']),
@@ -559,7 +560,8 @@ test('settings set checks each value as the API does; an organization\'s '
                  'timezone         UTC\n'
                  + 'quiet hours      21:00-08:00\n'
                  + 'business name    Harbor Cafe\n'
-                 + 'support contact  (none)');
+                 + 'support contact  (none)\n'
+                 + 'default country  (none)');
     await ok(['settings', 'set', org, '--timezone', 'America/Denver']);
 
     await fails(['settings', 'set', org, '--timezone', '../../etc/passwd'],
@@ -578,4 +580,59 @@ test('settings set checks each value as the API does; an organization\'s '
                 /quiet_hours.start/);
     await fails(['settings', 'set', 'no-such-org', '--business-name', 'X'],
                 /\S/);
+});
+
+test('contacts import reads numbers without a country code as the '
+    + 'organization\'s default country, else US; --country overrides it',
+    async () => {
+    const org = await ok(['org', 'create', 'Thames Bikes']);
+    const csv = (phone) => ({ input: `phone\n${phone}\n` });
+
+    // none set: US, as before
+    assert.match(await ok(['settings', 'set', org, '--timezone', 'UTC']),
+                 /\ndefault country {2}\(none\)$/);
+    let report = JSON.parse(await ok(['contacts', 'import', org, '-'],
+                                     csv('(415) 555-0170')));
+    assert.equal(report.created, 1);
+    assert.equal(report.country, 'US');
+
+    // the organization's, checked by the same rule as the API's
+    await fails(['settings', 'set', org, '--default-country', 'UK'],
+                /"UK" is not a country code whose phone numbers we know; /);
+    assert.match(await ok(['settings', 'set', org, '--default-country',
+                           'gb']), /\ndefault country {2}GB$/);
+    report = JSON.parse(await ok(['contacts', 'import', org, '-'],
+                                 csv('07700 900171')));
+    assert.equal(report.created, 1, JSON.stringify(report));
+    assert.equal(report.country, 'GB');
+
+    // --country is this import's alone
+    report = JSON.parse(await ok(['contacts', 'import', org, '-',
+                                  '--country', 'us'],
+                                 csv('(415) 555-0172')));
+    assert.equal(report.created, 1, JSON.stringify(report));
+    assert.equal(report.country, 'US');
+    // GB's numbers have 9 or 10 digits after the trunk 0
+    const refused = await ctl(['--store', store, 'contacts', 'import', org,
+                               '-'], csv('1 (415) 555-0173'));
+    assert.equal(refused.code, 1);
+    report = JSON.parse(refused.stdout);
+    assert.equal(report.created, 0);
+    assert.match(report.invalid[0].reason, /a number in GB has 9 to 10/);
+    assert.equal(report.country, 'GB');
+
+    // '' is none again: US
+    assert.match(await ok(['settings', 'set', org, '--default-country', '']),
+                 /\ndefault country {2}\(none\)$/);
+    report = JSON.parse(await ok(['contacts', 'import', org, '-'],
+                                 csv('1 (415) 555-0173')));
+    assert.equal(report.created, 1, JSON.stringify(report));
+    assert.equal(report.country, 'US');
+
+    const phones = await new Promise((done) => execFile(sqlite3Path,
+        [store.slice('sqlite:'.length), 'SELECT phone FROM contacts'
+         + ` WHERE org_id = ${org} ORDER BY id`],
+        (err, out) => done(out.trim())));
+    assert.deepEqual(phones.split('\n'), ['+14155550170', '+447700900171',
+                                          '+14155550172', '+14155550173']);
 });

@@ -17,6 +17,9 @@ import { addUser, login, sessionApi } from '../lib/session.mjs';
 const ctx = useCluster({ orgs: [{ name: 'Acme Dental' }, { name: 'Org B' }] });
 const tokenA = () => ctx.cluster.orgs[0].token;
 const tokenB = () => ctx.cluster.orgs[1].token;
+// the countries libinbox reads national numbers of (phone.c)
+const COUNTRIES = ['US', 'CA', 'GB', 'FR', 'DE', 'ES', 'IT', 'NL', 'AU',
+                   'IN', 'MX', 'BR'];
 
 let member;     // a member's session cookie (org A)
 let billing;    // a billing user's
@@ -299,7 +302,8 @@ test('the settings: defaults, anyone of the organization reads them, a '
     let s = await ok('/api/v1/settings');
     assert.deepEqual(s, { timezone: 'UTC',
         quiet_hours: { start: '21:00', end: '08:00' },
-        business_name: 'Acme Dental', support_contact: null });
+        business_name: 'Acme Dental', support_contact: null,
+        default_country: null, countries: COUNTRIES });
 
     const m = await sessionApi(ctx.cluster, '/api/v1/settings', member);
     assert.equal(m.status, 200, m.text);
@@ -308,14 +312,15 @@ test('the settings: defaults, anyone of the organization reads them, a '
     const patch = { timezone: 'America/Chicago',
         quiet_hours: { start: '20:30', end: '07:45' },
         business_name: '  Acme Dental Care ',
-        support_contact: 'help@acme.test' };
+        support_contact: 'help@acme.test', default_country: 'ca' };
     const res = await sessionApi(ctx.cluster, '/api/v1/settings', billing,
                                  { method: 'PATCH', body: patch });
     assert.equal(res.status, 200, res.text);
     assert.deepEqual(res.json, { timezone: 'America/Chicago',
         quiet_hours: { start: '20:30', end: '07:45' },
         business_name: 'Acme Dental Care',
-        support_contact: 'help@acme.test' });
+        support_contact: 'help@acme.test', default_country: 'CA',
+        countries: COUNTRIES });
     assert.deepEqual(await ok('/api/v1/settings'), res.json);
 
     // one field at a time; null is the default again
@@ -325,6 +330,10 @@ test('the settings: defaults, anyone of the organization reads them, a '
     assert.equal(s.business_name, 'Acme Dental');
     assert.equal(s.support_contact, null);
     assert.equal(s.timezone, 'America/Chicago');
+    assert.equal(s.default_country, 'CA');
+    s = (await sessionApi(ctx.cluster, '/api/v1/settings', billing,
+        { method: 'PATCH', body: { default_country: null } })).json;
+    assert.equal(s.default_country, null);
 
     // each organization its own
     assert.equal((await ok('/api/v1/settings', {}, tokenB())).business_name,
@@ -371,6 +380,8 @@ test('the settings: what does not fit is a 400 naming the field, and '
         [{ business_name: 'x'.repeat(101) }, 'business_name'],
         [{ business_name: '   ' , timezone: 'Nowhere/Land' }, 'timezone'],
         [{ support_contact: 'a\u0007b' }, 'support_contact'],
+        [{ default_country: 'UK' }, 'default_country'],
+        [{ default_country: 44 }, 'default_country'],
         [{ business_nmae: 'typo' }, 'business_nmae'],
     ];
     for (const [body, field] of cases) {

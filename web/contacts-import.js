@@ -4,9 +4,10 @@
  * to POST /api/v1/contacts/import, which reads it (a header row: phone,
  * required; name, or first and last name; tags separated by ";";
  * timezone) and answers how many contacts it made and updated, which
- * lines it skipped, and why, and which columns it did not use (an
+ * lines it skipped, and why, which columns it did not use (an
  * export's "Company", "E-mail Address": the user sees they are not
- * imported).  An import the server stopped partway (a store failure
+ * imported) and the country numbers without a country code were read
+ * as (the organization's default country, Settings).  An import the server stopped partway (a store failure
  * after batches were stored) shows, as a problem, what the lines before
  * the line it stopped at made, and asks for the same file again.
  * The report stays under the heading until the next import; the
@@ -62,6 +63,13 @@
     function report(name, r) {
         say(reportLines(name + ': ', r, '.'), false,
             ignoredNote(r.ignored_columns || []));
+        if (r.country) {
+            const p = document.createElement('p');
+            p.className = 'import-country';
+            p.textContent = 'Numbers without a country code were read as '
+                + r.country + ' numbers.';
+            els.report.appendChild(p);
+        }
     }
 
     /* An import the server stopped partway (its store failed): what the

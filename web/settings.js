@@ -1,7 +1,8 @@
 /*
  * The Settings view: the organization's settings (GET and PATCH
  * /api/v1/settings: business name, support contact, time zone, quiet
- * hours) and its billing (GET /api/v1/billing: plan, whether billing is
+ * hours, the country of numbers written without a country code, chosen
+ * among the codes the server lists) and its billing (GET /api/v1/billing: plan, whether billing is
  * active, the balance and what is held; for a billing contact also GET
  * /api/v1/billing/ledger, every change of the credits, newest first).
  *
@@ -28,6 +29,7 @@
         support: $('settings-support'),
         timezone: $('settings-timezone'),
         zones: $('settings-zones'),
+        country: $('settings-country'),
         quietStart: $('settings-quiet-start'),
         quietEnd: $('settings-quiet-end'),
         error: $('settings-error'),
@@ -46,6 +48,7 @@
         business_name: els.business,
         support_contact: els.support,
         timezone: els.timezone,
+        default_country: els.country,
         quiet_hours: els.quietStart,
         'quiet_hours.start': els.quietStart,
         'quiet_hours.end': els.quietEnd,
@@ -74,6 +77,8 @@
         els.business.value = s.business_name || '';
         els.support.value = s.support_contact || '';
         els.timezone.value = s.timezone || '';
+        offerCountries(s.countries || []);
+        els.country.value = s.default_country || '';
         els.quietStart.value = s.quiet_hours ? s.quiet_hours.start : '';
         els.quietEnd.value = s.quiet_hours ? s.quiet_hours.end : '';
     }
@@ -109,6 +114,9 @@
         }
         if (els.timezone.value.trim() !== (s.timezone || '')) {
             body.timezone = els.timezone.value.trim();
+        }
+        if (els.country.value !== (s.default_country || '')) {
+            body.default_country = els.country.value || null;
         }
         const q = s.quiet_hours || {};
         if (els.quietStart.value !== q.start || els.quietEnd.value !== q.end) {
@@ -148,8 +156,8 @@
     function setRole(billingRole) {
         state.billingRole = billingRole;
         els.who.hidden = billingRole;
-        [els.business, els.support, els.timezone, els.quietStart,
-         els.quietEnd].forEach((el) => { el.disabled = !billingRole; });
+        [els.business, els.support, els.timezone, els.country,
+         els.quietStart, els.quietEnd].forEach((el) => { el.disabled = !billingRole; });
         els.save.hidden = !billingRole;
         els.ledgerTitle.hidden = !billingRole;
     }
@@ -165,6 +173,27 @@
             const option = document.createElement('option');
             option.value = zone;
             els.zones.appendChild(option);
+        });
+    }
+
+    /* the codes the server takes, named in the browser's language; the
+     * first option, "", is none (the server's default) */
+    function offerCountries(codes) {
+        if (els.country.options.length > 1) {
+            return;
+        }
+        let names = null;
+        try {
+            names = new Intl.DisplayNames(undefined, { type: 'region' });
+        } catch (err) {
+            names = null;
+        }
+        codes.forEach((code) => {
+            const option = document.createElement('option');
+            option.value = code;
+            option.textContent = names
+                ? `${names.of(code)} (${code})` : code;
+            els.country.appendChild(option);
         });
     }
 

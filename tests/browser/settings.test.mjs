@@ -1,6 +1,7 @@
 // The Settings view in Debian's Chromium: a billing contact changes the
 // business name, the time zone and the quiet hours (stored, and the form
-// shows them after a reload), sees the server's refusal of an unknown
+// shows them after a reload) and picks the country of numbers written
+// without a country code from the server's list, sees the server's refusal of an unknown
 // time zone next to the field with nothing stored, and reads the billing
 // figures and the ledger of every change of the credits; a member sees
 // the same settings and figures but can change nothing and gets no
@@ -66,11 +67,14 @@ async () => {
         await page.locator('#settings-status', { hasText: 'Saved.' })
             .waitFor();
 
-        assert.deepEqual(await settingsNow(), {
+        const { countries, ...saved } = await settingsNow();
+        assert.ok(countries.includes('US'));
+        assert.deepEqual(saved, {
             timezone: 'America/New_York',
             quiet_hours: { start: '22:00', end: '07:30' },
             business_name: 'Harbor Cafe & Bakery',
             support_contact: 'hello@harbor.example',
+            default_country: null,
         });
 
         await page.reload();
@@ -81,6 +85,41 @@ async () => {
             .inputValue(), '22:00');
         assert.equal(await page.getByLabel('Support contact').inputValue(),
             'hello@harbor.example');
+    } finally {
+        await page.context().close();
+    }
+});
+
+test('a billing contact picks the country of numbers written without a '
+     + 'country code from the server\'s list; none is the server\'s default',
+async () => {
+    const page = await web.newPage({ width: 1200, height: 800 });
+    try {
+        await openSettings(page, BEA);
+        const country = page.getByLabel('Country of phone numbers');
+        assert.equal(await country.inputValue(), '');
+        const offered = await country.locator('option')
+            .evaluateAll((os) => os.map((o) => o.value));
+        assert.deepEqual(offered, ['', ...(await settingsNow()).countries]);
+        assert.match(await country.locator('option[value="GB"]')
+            .textContent(), /\(GB\)$/);
+
+        await country.selectOption('GB');
+        await page.getByRole('button', { name: 'Save changes' }).click();
+        await page.locator('#settings-status', { hasText: 'Saved.' })
+            .waitFor();
+        assert.equal((await settingsNow()).default_country, 'GB');
+
+        await page.reload();
+        await page.locator('#conn[data-state="live"]').waitFor();
+        await page.waitForFunction(() => document.getElementById(
+            'settings-country').value === 'GB');
+
+        await country.selectOption('');
+        await page.getByRole('button', { name: 'Save changes' }).click();
+        await page.locator('#settings-status', { hasText: 'Saved.' })
+            .waitFor();
+        assert.equal((await settingsNow()).default_country, null);
     } finally {
         await page.context().close();
     }
@@ -137,6 +176,8 @@ test('a member sees the settings and the figures but can change nothing '
         assert.equal(await page.getByLabel('Business name').isDisabled(),
             true);
         assert.equal(await page.getByLabel('From', { exact: true })
+            .isDisabled(), true);
+        assert.equal(await page.getByLabel('Country of phone numbers')
             .isDisabled(), true);
         assert.equal(await page.getByRole('button',
             { name: 'Save changes' }).isVisible(), false);

@@ -7,9 +7,10 @@
  * lines it skipped, and why, which columns it did not use (an
  * export's "Company", "E-mail Address": the user sees they are not
  * imported) and the country numbers without a country code were read
- * as (the organization's default country, Settings).  An import the server stopped partway (a store failure
- * after batches were stored) shows, as a problem, what the lines before
- * the line it stopped at made, and asks for the same file again.
+ * as (the organization's default country, Settings).  An import the
+ * server stopped partway (a store failure after batches were stored)
+ * shows, as a problem, what the lines before the line it stopped at
+ * made, and asks for the same file again.
  * The report stays under the heading until the next import; the
  * contacts list and the audience's tags are read again at once (an
  * "inbox:contacts" event on the document).

@@ -2,9 +2,10 @@
  * The Settings view: the organization's settings (GET and PATCH
  * /api/v1/settings: business name, support contact, time zone, quiet
  * hours, the country of numbers written without a country code, chosen
- * among the codes the server lists) and its billing (GET /api/v1/billing: plan, whether billing is
- * active, the balance and what is held; for a billing contact also GET
- * /api/v1/billing/ledger, every change of the credits, newest first).
+ * among the codes the server lists) and its billing (GET
+ * /api/v1/billing: plan, whether billing is active, the balance and
+ * what is held; for a billing contact also GET /api/v1/billing/ledger,
+ * every change of the credits, newest first).
  *
  * Everyone of the organization sees them; only a billing contact may
  * change the settings or read the ledger (the server says so too: a
@@ -157,7 +158,9 @@
         state.billingRole = billingRole;
         els.who.hidden = billingRole;
         [els.business, els.support, els.timezone, els.country,
-         els.quietStart, els.quietEnd].forEach((el) => { el.disabled = !billingRole; });
+         els.quietStart, els.quietEnd].forEach((el) => {
+            el.disabled = !billingRole;
+        });
         els.save.hidden = !billingRole;
         els.ledgerTitle.hidden = !billingRole;
     }

@@ -1,8 +1,9 @@
 // The Settings view in Debian's Chromium: a billing contact changes the
 // business name, the time zone and the quiet hours (stored, and the form
 // shows them after a reload) and picks the country of numbers written
-// without a country code from the server's list, sees the server's refusal of an unknown
-// time zone next to the field with nothing stored, and reads the billing
+// without a country code from the server's list, sees the server's
+// refusal of an unknown time zone next to the field with nothing stored,
+// and reads the billing
 // figures and the ledger of every change of the credits; a member sees
 // the same settings and figures but can change nothing and gets no
 // ledger; anyone changes their own password.  At 390 px nothing scrolls

@@ -6854,11 +6854,12 @@ TEST(a_carriers_opt_out_from_before_the_contacts_start_changes_nothing)
     CHECK_INT(receive(&f, "SM1", ALICE, "hi", T0, &alice, NULL), INBOX_OK);
     CHECK(contact_of(&f, ALICE, contact, conv));
     CHECK_INT(inbox_store_credits_grant(f.store, f.org, 10, NULL), INBOX_OK);
-    now = inbox_now_ms();
 
-    /* the carrier takes a reply, then the contact texts STOP and START */
+    /* the carrier takes a reply, then the contact texts STOP and START
+     * (now read after the reply: it is due from its own clock reading) */
     CHECK_INT(reply(&f, alice.conversation_id, "one", NULL, &a, NULL, NULL),
               INBOX_OK);
+    now = inbox_now_ms();
     memset(&res, 0, sizeof(res));
     res.outcome = INBOX_SEND_ACCEPTED;
     res.carrier = INBOX_CARRIER_TWILIO;

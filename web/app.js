@@ -1611,11 +1611,13 @@
     /* The list, the open thread and its contact panel reloaded over HTTP
      * (what the socket may have missed), keeping as much of the list as
      * was shown and what is being typed in the panel; the other views
-     * hear of it (resync). */
+     * hear of it (resync).  What came meanwhile is read once the open
+     * thread shows it and the list says it is unread, as when it opens. */
     function resync() {
-        loadList(true);
-        if (state.openId) {
-            loadMessages(false);
+        const id = state.openId;
+        const list = loadList(true);
+        if (id) {
+            Promise.all([list, loadMessages(false)]).then(() => markRead(id));
         }
         if (state.contactId !== null && !state.contactSaving) {
             openContact(true);

@@ -1,7 +1,8 @@
 // Live updates as two colleagues see them, in Debian's Chromium: a
 // reconnect fills what was missed from where the page stood (a resume,
 // not a reload of the list; after a reset the list, the thread and its
-// contact panel are read again), a colleague viewing or typing in the same
+// contact panel are read again, and what the thread then shows is read),
+// a colleague viewing or typing in the same
 // thread is shown and forgotten when they leave, and a reply written
 // while the thread moved on asks before it goes.
 
@@ -139,6 +140,42 @@ test('a rename made while live updates were down longer than the server '
         document.getElementById('contact-name').value === 'Olga Ortiz');
     await panel.getByRole('button', { name: 'Close' }).click();
     await openThread(ana, '+1 (415) 555-0188');
+});
+
+test('what came while live updates were down longer than the server keeps '
+    + 'them shows in the open thread, read: no unread badge, for nobody',
+    async () => {
+    const { cluster } = ctx;
+    const org = cluster.orgs[0];
+    const unread = async () => (await api(cluster,
+        '/api/v1/conversations?limit=200', org.token)).json.items
+        .find((c) => c.contact.phone === ASKER).unread_count;
+    await openThread(ana, '+1 (415) 555-0188');
+    for (let i = 0; i < 50 && await unread() !== 0; i++) {
+        await ana.waitForTimeout(100);
+    }
+    assert.equal(await unread(), 0);
+
+    await cluster.stopWs();
+    try {
+        await ana.locator('#conn[data-state="reconnecting"]').waitFor();
+        await deliverInbound(cluster, { from: ASKER,
+            body: 'Still there after the reset?' });
+        // the message's events are gone: the page's resume gets a reset
+        await promisify(execFile)(sqlite3Path, ['-cmd', '.timeout 5000',
+            cluster.storePath, `DELETE FROM events WHERE org_id = ${org.id}`]);
+    } finally {
+        await cluster.startWs();
+    }
+    await ana.locator('#conn[data-state="live"]').waitFor({ timeout: 30000 });
+    await ana.locator('#messages .message .body',
+        { hasText: 'Still there after the reset?' }).waitFor();
+    for (let i = 0; i < 50 && await unread() !== 0; i++) {
+        await ana.waitForTimeout(100);
+    }
+    assert.equal(await unread(), 0, 'the message shown is read');
+    const row = rowOf(ana, '+1 (415) 555-0188');
+    await row.locator('.badge').waitFor({ state: 'hidden' });
 });
 
 test('a colleague viewing the same thread is shown, then typing, and '

@@ -501,10 +501,13 @@
         upsertConversation(conv);
     }
 
-    /* An action's answer about conversation id, unless a live event
-     * changed it since the action was sent (changesBefore). */
+    /* An answer about conversation id (an action's, a read's), unless a
+     * live event changed it since the request was sent (changesBefore)
+     * and the page still holds what it said. */
     function answeredConversation(conv, id, changesBefore) {
-        if ((state.liveChanges.get(id) || 0) === changesBefore) {
+        if ((state.liveChanges.get(id) || 0) === changesBefore
+            || !state.conversations.has(id))
+        {
             upsertConversation(conv);
         }
     }
@@ -829,9 +832,11 @@
 
     async function optOut(id) {
         els.actionError.textContent = '';
+        const changes = state.liveChanges.get(id) || 0;
         try {
-            upsertConversation(await api('/api/v1/conversations/'
-                + encodeURIComponent(id) + '/opt-out', { method: 'POST' }));
+            answeredConversation(await api('/api/v1/conversations/'
+                + encodeURIComponent(id) + '/opt-out', { method: 'POST' }),
+                id, changes);
             renderList();
             if (state.contactId !== null) {
                 openContact();
@@ -1121,9 +1126,10 @@
      * kept, shown in the Inbox view; the last one asked for wins. */
     async function showConversation(id) {
         const asked = ++state.showAsked;
+        const changes = state.liveChanges.get(id) || 0;
         const conv = await api('/api/v1/conversations/'
             + encodeURIComponent(id));
-        upsertConversation(conv);
+        answeredConversation(conv, id, changes);
         if (asked !== state.showAsked) {
             return;
         }
@@ -2143,9 +2149,10 @@
     /* The conversation as the server has it now (a send refused because
      * its contact opted out: the thread says so). */
     async function reloadConversation(id) {
+        const changes = state.liveChanges.get(id) || 0;
         try {
-            upsertConversation(await api('/api/v1/conversations/'
-                + encodeURIComponent(id)));
+            answeredConversation(await api('/api/v1/conversations/'
+                + encodeURIComponent(id)), id, changes);
             renderList();
         } catch (err) {
             failed(err);

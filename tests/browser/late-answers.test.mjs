@@ -2,7 +2,8 @@
 // a message arriving between the first read of the list and the
 // WebSocket's hello is listed; a live message that comes while a
 // thread's messages are read stays, and so does one that comes while a
-// star is answered; "More" clicked twice lists the next
+// star or an opt-out is answered, or while a thread chosen in Contacts is
+// read (it opens read); "More" clicked twice lists the next
 // contacts once; a save is not undone by a read begun before it; a
 // campaign's card ends in its final state though its list was read while
 // it sent; and a colleague's change to a contact keeps what is being
@@ -253,6 +254,71 @@ test('a name being typed in the contact panel stays when a colleague opts '
     assert.equal(await name.inputValue(), 'Half typed');
     assert.equal(await name.evaluate((el) => el === document.activeElement),
                  true);
+});
+
+// Waits until the app's WebSocket has received a frame saying text.
+async function frameWith(text) {
+    for (let i = 0; i < 100 && !frames.some((f) => f.includes(text)); i++) {
+        await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.ok(frames.some((f) => f.includes(text)), `no frame with ${text}`);
+}
+
+test('an opt-out\'s answer that comes after a newer live message does not '
+     + 'put the older preview back', async () => {
+    const late = uniqueNumber();
+    await deliverInbound(ctx.cluster, { from: late, body: 'before opting' });
+    const row = rowOf(page, shown(late));
+    await row.getByRole('button').click();
+    await page.locator('#messages .message .body',
+                       { hasText: 'before opting' }).waitFor();
+    const optOut = await holdAnswer((u) => /\/opt-out$/.test(u.pathname),
+                                    'POST');
+    await page.locator('#act-optout').click();
+    await page.locator('#optout-confirm').click();
+    await optOut.read;
+    await deliverInbound(ctx.cluster, { from: late, body: 'after opting' });
+    await frameWith('after opting');
+    await row.filter({ hasText: 'after opting' }).waitFor();
+    await optOut.release();
+    await page.evaluate(() => new Promise((r) => setTimeout(r, 300)));
+    assert.match(await row.textContent(), /after opting/);
+    assert.equal(await page.locator('#act-optout').textContent(),
+                 'Opted out');
+});
+
+test('a thread chosen in Contacts while a message comes in opens with it: '
+     + 'its preview, and read', async () => {
+    const late = uniqueNumber();
+    await deliverInbound(ctx.cluster, { from: late, body: 'before choosing' });
+    const id = (await call('/api/v1/conversations?q='
+        + encodeURIComponent(late))).items[0].id;
+    // read elsewhere: nothing is unread when it is chosen
+    await call(`/api/v1/conversations/${id}/read`, { method: 'POST' });
+    const row = rowOf(page, shown(late));
+    await row.filter({ hasText: 'before choosing' }).waitFor();
+    await row.locator('.badge').waitFor({ state: 'hidden' });
+    await page.getByRole('link', { name: 'Contacts' }).click();
+    await page.getByLabel('Search contacts').fill(late.slice(2));
+    const contact = page.locator('#contacts-list .contact-row');
+    await page.waitForFunction(() => document.querySelectorAll(
+        '#contacts-list .contact-row').length === 1);
+    const conv = await holdAnswer((u) => /^\/api\/v1\/conversations\/[^/]+$/
+                                  .test(u.pathname));
+    await contact.click();
+    await conv.read;
+    await deliverInbound(ctx.cluster, { from: late, body: 'while choosing' });
+    await frameWith('while choosing');
+    await conv.release();
+    await page.locator('#messages .message .body',
+                       { hasText: 'while choosing' }).waitFor();
+    await row.filter({ hasText: 'while choosing' }).waitFor({ timeout: 2000 });
+    let unread = 1;
+    for (let i = 0; i < 40 && unread !== 0; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        unread = (await call(`/api/v1/conversations/${id}`)).unread_count;
+    }
+    assert.equal(unread, 0, 'the message shown is read');
 });
 
 noPageErrorsTest(web);

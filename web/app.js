@@ -131,6 +131,7 @@
         countsTimer: null,
         importedTimer: null,
         hasCounts: false,           /* the list answer carries counts */
+        liveTotals: 0,              /* unread totals live frames brought */
         me: null,                   /* /api/v1/me of who is signed in */
         realtimeHold: null,         /* a change the next ticket waits for */
     };
@@ -669,17 +670,21 @@
     }
 
     /* The tabs' counts move with live events; asked for again shortly
-     * after a burst of them, once. */
+     * after a burst of them, once.  The unread total it reads is older
+     * than one a live frame brought meanwhile, which stays. */
     function refreshCountsSoon() {
         if (!state.hasCounts || state.countsTimer) {
             return;
         }
         state.countsTimer = setTimeout(async () => {
             state.countsTimer = null;
+            const totals = state.liveTotals;
             try {
                 const page = await api(listPath(1, null));
                 showCounts(page.counts);
-                setUnreadTotal(page.unread_total);
+                if (totals === state.liveTotals) {
+                    setUnreadTotal(page.unread_total);
+                }
             } catch (err) {
                 failed(err);
             }
@@ -1683,6 +1688,7 @@
             }
             break;
         case 'unread.total':
+            state.liveTotals += 1;
             setUnreadTotal(ev.count);
             break;
         case 'message.updated':
@@ -1729,6 +1735,7 @@
             state.connectedOnce = true;
             state.attempt = 0;
             setConnection('live');
+            state.liveTotals += 1;
             setUnreadTotal(ev.unread_total);
             if (reconnected && state.lastSeq !== null
                 && ev.epoch === state.epoch)

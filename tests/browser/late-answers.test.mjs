@@ -3,7 +3,8 @@
 // WebSocket's hello is listed; a live message that comes while a
 // thread's messages are read stays, and so does one that comes while a
 // star or an opt-out is answered, or while a thread chosen in Contacts is
-// read (it opens read); "More" clicked twice lists the next
+// read (it opens read); a count refresh's unread total does not replace
+// a newer live one; "More" clicked twice lists the next
 // contacts once; a save is not undone by a read begun before it; a
 // campaign's card ends in its final state though its list was read while
 // it sent; and a colleague's change to a contact keeps what is being
@@ -319,6 +320,30 @@ test('a thread chosen in Contacts while a message comes in opens with it: '
         unread = (await call(`/api/v1/conversations/${id}`)).unread_count;
     }
     assert.equal(unread, 0, 'the message shown is read');
+});
+
+test('the unread total a count refresh read is not shown over a newer '
+     + 'live total', async () => {
+    await page.getByRole('link', { name: 'Inbox' }).click();
+    // the refreshes earlier changes asked for are done
+    await page.evaluate(() => new Promise((r) => setTimeout(r, 1500)));
+    const counts = (u) => u.pathname === '/api/v1/conversations'
+        && u.searchParams.get('limit') === '1';
+    const held = await holdAnswer(counts);
+    await deliverInbound(ctx.cluster, { from: uniqueNumber(),
+                                        body: 'counted once' });
+    await held.read;
+    // a newer total, and the refresh it makes, answered first
+    await deliverInbound(ctx.cluster, { from: uniqueNumber(),
+                                        body: 'counted twice' });
+    await frameWith('counted twice');
+    await page.waitForResponse((r) => counts(new URL(r.url())));
+    const total = String((await call('/api/v1/conversations?limit=1'))
+                         .unread_total);
+    await page.locator('#unread-total', { hasText: total }).waitFor();
+    await held.release();
+    await page.evaluate(() => new Promise((r) => setTimeout(r, 300)));
+    assert.equal(await page.locator('#unread-total').textContent(), total);
 });
 
 noPageErrorsTest(web);

@@ -12,7 +12,7 @@
  * a refusal shows the server's message on the card.
  *
  * What it uses of the app is window.inboxApp: api, failed and
- * on(session|event).
+ * on(session|event|resync).
  */
 'use strict';
 
@@ -512,10 +512,12 @@
         app.on('event', (ev) => {
             if (ev.type === 'campaign.progress') {
                 progress(ev);
-            } else if ((ev.type === 'reset' || ev.type === 'hello')
-                       && self.loaded)
-            {
-                /* frames may have been missed: as the server has it */
+            }
+        });
+        /* frames may have been missed (a reset, a gap the app saw): as
+         * the server has it */
+        app.on('resync', () => {
+            if (self.loaded) {
                 load(false);
             }
         });

@@ -386,12 +386,16 @@
     els.view.addEventListener('inbox:show', () => list.load(false));
 
     app.on('event', (ev) => {
-        /* an answer moved the open poll's counts, or frames may have
-         * been missed */
-        if (state.open !== null && ((ev.type === 'campaign.progress'
-            && ev.id === state.open) || ev.type === 'reset'
-            || ev.type === 'hello'))
+        /* an answer moved the open poll's counts */
+        if (state.open !== null && ev.type === 'campaign.progress'
+            && ev.id === state.open)
         {
+            readSoon();
+        }
+    });
+    /* frames may have been missed (a reset, a gap the app saw) */
+    app.on('resync', () => {
+        if (state.open !== null) {
             readSoon();
         }
     });

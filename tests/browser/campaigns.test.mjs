@@ -7,8 +7,9 @@
 // replies answer it by number and by text; a refusal showing the server's
 // message with the form kept; a campaign with an image; the contact
 // panel's campaigns, poll answers and timeline; the previews on an
-// unlimited plan; and the form offering every tag of the organization,
-// with its count.
+// unlimited plan; the form offering every tag of the organization,
+// with its count; and progress frames lost on the way, whose gap has the
+// page read the lists and a poll's open results again.
 
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
@@ -522,6 +523,85 @@ test('a campaign paused for billing offers Pause beside Resume and '
                        'active');
         await call(`/api/v1/campaigns/${made.id}/cancel`, { method: 'POST' });
     }
+});
+
+test('progress frames lost on the way (the page sees the gap they leave) '
+     + 'read the Campaigns list and the open poll\'s results again',
+     async () => {
+    const phone = uniqueNumber();
+    await call('/api/v1/contacts', { method: 'POST',
+        body: { phone, name: 'Gus Gap', tags: ['gap'] } });
+    const poll = await call('/api/v1/polls', { method: 'POST', body: {
+        question: 'Gap day?', options: ['Yes', 'No'],
+        audience: { tags: ['gap'] } } });
+    await call(`/api/v1/polls/${poll.id}/send`, { method: 'POST' });
+    const sale = await call('/api/v1/campaigns', { method: 'POST', body: {
+        name: 'Gap sale', body: 'Half off', audience: { tags: ['gap'] } } });
+    for (let i = 0; i < 200; i++) {
+        const now = await call(`/api/v1/polls/${poll.id}`);
+        if (now.status === 'done' && now.counts.delivered === 1) {
+            break;
+        }
+        await new Promise((r) => setTimeout(r, 100));
+    }
+
+    // a page whose socket loses these campaigns' progress frames
+    const lost = new Set();
+    let dropped = 0;
+    const gappy = await web.newPage({ width: 1200, height: 800 });
+    await gappy.routeWebSocket(/\/ws/, (ws) => {
+        const server = ws.connectToServer();
+        server.onMessage((m) => {
+            let f = null;
+            try { f = JSON.parse(m); } catch { /* not JSON */ }
+            if (f && f.type === 'campaign.progress' && lost.has(f.id)) {
+                dropped += 1;
+                return;
+            }
+            ws.send(m);
+        });
+    });
+    await signIn(gappy, ctx.cluster, USER);
+    await gappy.locator('#conn[data-state="live"]').waitFor();
+    // frames after the lost ones show the page its gap
+    const another = () => deliverInbound(ctx.cluster,
+        { from: uniqueNumber(), body: 'after the gap' });
+
+    await gappy.getByRole('link', { name: 'Campaigns' }).click();
+    const card = gappy.locator('.bulk-item', {
+        has: gappy.locator('.bulk-name', { hasText: 'Gap sale' }) });
+    await card.locator('.bulk-status', { hasText: 'Draft' }).waitFor();
+    lost.add(sale.id);
+    await call(`/api/v1/campaigns/${sale.id}/send`, { method: 'POST' });
+    for (let i = 0; i < 200; i++) {
+        const now = await call(`/api/v1/campaigns/${sale.id}`);
+        if (now.status === 'done' && now.counts.delivered === 1) {
+            break;
+        }
+        await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.ok(dropped > 0, 'no progress frame was lost');
+    await another();
+    await card.locator('.bulk-status', { hasText: 'Done' }).waitFor();
+    assert.equal(await card.locator('.bulk-count[data-count="delivered"] dd')
+        .textContent(), '1');
+
+    await gappy.getByRole('link', { name: 'Polls' }).click();
+    const pollCard = gappy.locator('.bulk-item', {
+        has: gappy.locator('.bulk-name', { hasText: 'Gap day?' }) });
+    await pollCard.getByRole('button', { name: 'Results' }).click();
+    await pollCard.getByText('No answers yet.').waitFor();
+    lost.add(poll.id);
+    dropped = 0;
+    await deliverInbound(ctx.cluster, { from: phone, body: 'yes' });
+    for (let i = 0; i < 100 && dropped === 0; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.ok(dropped > 0, 'the answer\'s progress frame was not lost');
+    await another();
+    await pollCard.locator('.tally-row[data-option="1"] .tally-count',
+        { hasText: '1 (100%)' }).waitFor();
+    await gappy.context().close();
 });
 
 noPageErrorsTest(web);

@@ -6,7 +6,10 @@
  * Inbox view is shown and the tab is visible (again every KEEPALIVE_MS,
  * since the server forgets a browser that goes quiet), "typing" at most
  * every TYPING_EVERY_MS while keys go into the composer, and "idle" when
- * the thread closes, another view is shown or the tab is hidden.
+ * the thread closes, another view is shown or the tab is hidden.  Each
+ * goes at the pace ws-server takes (10 at once, then 2 a second; more are
+ * ignored, and many in a row close the socket): one that must wait
+ * replaces the one waiting, so j and k held down send where they stop.
  * Others' presence is shown for the open thread only, and forgotten when
  * it expires (the frame says when), so a browser that vanished stops
  * being shown by itself.
@@ -21,6 +24,10 @@
     const TYPING_EVERY_MS = 2000;
     const TYPING_FOR_MS = 4000;     /* typing stops this long after a key */
     const DEFAULT_EXPIRY_MS = 30000;
+    /* ws-server's bucket (ws_presence.h), less 2 for frames the network
+     * bunches together */
+    const PACE_BURST = 8;
+    const PACE_RATE = 2;            /* a second */
 
     const els = {
         line: document.getElementById('thread-presence'),
@@ -33,6 +40,10 @@
         openId: null,
         said: null,             /* {conversation_id, state} last sent */
         saidAt: 0,
+        waiting: null,          /* the frame to send when the pace lets */
+        tokens: PACE_BURST,     /* frames the pace lets go now */
+        tokensAt: 0,
+        paceTimer: null,
         typingTimer: null,
         keepalive: null,
         expiry: null,
@@ -41,13 +52,39 @@
         others: new Map(),
     };
 
-    function say(conversationId, what) {
-        const frame = { type: 'presence', conversation_id: conversationId,
-                        state: what };
-        if (app.sendFrame(frame)) {
-            state.said = frame;
-            state.saidAt = Date.now();
+    /* Sends the frame waiting, now or when the pace lets it go (a newer
+     * one may replace it meanwhile). */
+    function flush() {
+        const frame = state.waiting;
+        if (frame === null || state.paceTimer !== null) {
+            return;
         }
+        const now = Date.now();
+        state.tokens = Math.min(PACE_BURST, state.tokens
+            + (now - state.tokensAt) * PACE_RATE / 1000);
+        state.tokensAt = now;
+        if (state.tokens < 1) {
+            state.paceTimer = setTimeout(() => {
+                state.paceTimer = null;
+                flush();
+            }, Math.ceil((1 - state.tokens) * 1000 / PACE_RATE));
+            return;
+        }
+        state.waiting = null;
+        if (app.sendFrame(frame)) {
+            state.tokens -= 1;
+            state.said = frame;
+            state.saidAt = now;
+        }
+    }
+
+    /* Nothing waits, and the bucket is full, as a new socket's is. */
+    function stopPace() {
+        clearTimeout(state.paceTimer);
+        state.paceTimer = null;
+        state.waiting = null;
+        state.tokens = PACE_BURST;
+        state.tokensAt = 0;
     }
 
     /* What we are doing with the open thread now. */
@@ -60,20 +97,29 @@
         return state.typingTimer !== null ? 'typing' : 'viewing';
     }
 
-    function update() {
+    /* Tells the server what we do now, when it was told otherwise
+     * (again: all the same, it is still true).  Viewing another thread
+     * ends the last there; idle is said in the thread it last heard of. */
+    function update(again) {
         const now = current();
-        const prev = state.said;
-        if (prev && prev.state !== 'idle'
-            && (now === null || prev.conversation_id !== state.openId))
-        {
-            say(prev.conversation_id, 'idle');
+        const told = state.said;
+        let frame = null;
+        if (now !== null) {
+            frame = { type: 'presence', conversation_id: state.openId,
+                      state: now };
+        } else if (told && told.state !== 'idle') {
+            frame = { type: 'presence', conversation_id: told.conversation_id,
+                      state: 'idle' };
         }
-        if (now !== null && (!state.said
-            || state.said.conversation_id !== state.openId
-            || state.said.state !== now))
+        if (frame === null || (again !== true && told
+            && told.conversation_id === frame.conversation_id
+            && told.state === frame.state))
         {
-            say(state.openId, now);
+            state.waiting = null;
+            return;
         }
+        state.waiting = frame;
+        flush();
     }
 
     function onTyping() {
@@ -87,15 +133,13 @@
             update();
         }, TYPING_FOR_MS);
         if (!wasTyping || Date.now() - state.saidAt >= TYPING_EVERY_MS) {
-            state.said = null;      /* say it again: it is still true */
-            update();
+            update(true);
         }
     }
 
     function keepAlive() {
-        const now = current();
-        if (now !== null) {
-            say(state.openId, now);
+        if (current() !== null) {
+            update(true);
         }
     }
 
@@ -169,6 +213,7 @@
         state.me = me && me.user ? me.user.id : null;
         state.others.clear();
         state.said = null;
+        stopPace();
         clearInterval(state.keepalive);
         state.keepalive = me ? setInterval(keepAlive, KEEPALIVE_MS) : null;
         render();
@@ -183,9 +228,10 @@
         render();
     });
     app.on('connected', () => {
-        /* a new socket: the server knows nothing of us yet, and what it
-         * knows of the others comes again */
+        /* a new socket: the server knows nothing of us yet (its bucket is
+         * full), and what it knows of the others comes again */
         state.said = null;
+        stopPace();
         state.others.clear();
         update();
         render();

@@ -223,6 +223,29 @@ test('a colleague who leaves the Inbox for another view is no longer '
     await line.filter({ hasText: /ben@desk\.example is viewing/ }).waitFor();
 });
 
+test('moving through the list as fast as keys repeat keeps the live '
+    + 'connection, and colleagues see the thread it stopped on', async () => {
+    await openThread(ana, '+1 (415) 555-0177');
+    await ana.evaluate(() => {
+        const conn = document.getElementById('conn');
+        window.connStates = [];
+        new MutationObserver(() => window.connStates.push(
+            conn.dataset.state)).observe(conn, { attributes: true });
+    });
+    for (let i = 0; i < 60; i++) {
+        await ana.keyboard.press(i % 2 === 0 ? 'j' : 'k');
+    }
+    await ana.keyboard.press('j');
+    const title = await ana.locator('#thread-title').textContent();
+    await openThread(ben, title);
+    // sooner than the 10 s keepalive would say it again
+    await ben.locator('#thread-presence').filter(
+        { hasText: /ana@desk\.example is viewing/ }).waitFor({ timeout: 3000 });
+    await ana.waitForTimeout(1000);
+    assert.deepEqual(await ana.evaluate(() => window.connStates), [],
+        'the connection stayed live');
+});
+
 test('a reply written while a newer message came in asks first; "Send '
     + 'anyway" sends it, once', async () => {
     const org = ctx.cluster.orgs[0];

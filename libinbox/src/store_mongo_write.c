@@ -98,14 +98,17 @@ inbox_mongo_write_retryable(mongoc_client_t *client, const char *db,
 }
 
 
-/* One document to insert, or one {"q", "u", "upsert", "multi"}. */
+/* One document to insert, or one {"q", "u", "upsert", "multi"}, u an
+ * update document or an update pipeline (an array of stages). */
 static bool
 inbox_mongo_write_add(mongoc_bulk_operation_t *bulk, int insert,
     const bson_t *item, bson_error_t *error)
 {
-    bool            ok, many;
+    bool            ok, many, pipeline;
     bson_t          q, u, opts;
+    uint32_t        len;
     bson_iter_t     iter, field;
+    const uint8_t  *data;
 
     if (insert) {
         return mongoc_bulk_operation_insert_with_opts(bulk, item, NULL,
@@ -114,9 +117,21 @@ inbox_mongo_write_add(mongoc_bulk_operation_t *bulk, int insert,
 
     if (!bson_iter_init_find(&iter, item, "q")
         || !inbox_mongo_iter_doc(&iter, &q)
-        || !bson_iter_init_find(&iter, item, "u")
-        || !inbox_mongo_iter_doc(&iter, &u))
+        || !bson_iter_init_find(&iter, item, "u"))
     {
+        return false;
+    }
+
+    /* the driver takes a pipeline as the array's own document */
+    pipeline = BSON_ITER_HOLDS_ARRAY(&iter);
+
+    if (pipeline) {
+        bson_iter_array(&iter, &len, &data);
+        if (!bson_init_static(&u, data, len)) {
+            return false;
+        }
+
+    } else if (!inbox_mongo_iter_doc(&iter, &u)) {
         return false;
     }
 
@@ -127,8 +142,9 @@ inbox_mongo_write_add(mongoc_bulk_operation_t *bulk, int insert,
     many = bson_iter_init_find(&iter, item, "multi")
            && bson_iter_as_bool(&iter);
 
-    /* Update operators ("$set") or a whole replacement document. */
-    if (bson_iter_init(&field, &u) && bson_iter_next(&field)
+    /* Update operators ("$set"), a pipeline or a whole replacement
+     * document. */
+    if (!pipeline && bson_iter_init(&field, &u) && bson_iter_next(&field)
         && bson_iter_key(&field)[0] != '$')
     {
         ok = mongoc_bulk_operation_replace_one_with_opts(bulk, &q, &u, &opts,

@@ -43,6 +43,11 @@ TOKEN_HASH = '9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08'
 NOT_WRITABLE_PRIMARY = 10107
 DUPLICATE_KEY = 11000
 
+CAMPAIGN = ObjectId('64f1a0000000000000000f01')
+# The campaigns' clock: noon UTC, outside the organization's quiet hours.
+NOON = datetime.datetime(2026, 1, 1, 12, 0)
+NOON_MS = '1767268800000'
+
 
 def _decode_any_date():
     """Ingest's update pipeline compares with the earliest date BSON has
@@ -64,6 +69,39 @@ def _decode_any_date():
 
 
 _decode_any_date()
+
+
+def field(doc, path):
+    for key in path.split('.'):
+        doc = doc.get(key) if isinstance(doc, dict) else None
+    return doc
+
+
+def matches(doc, query):
+    """Whether doc matches query: equality (null matching a missing
+    field), $in, $gt, $lte and $or: what the campaigns' queries use."""
+    for key, want in query.items():
+        if key == '$or':
+            if not any(matches(doc, q) for q in want):
+                return False
+            continue
+        have = field(doc, key)
+        if isinstance(want, dict) and want and all(
+                k.startswith('$') for k in want):
+            for op, arg in want.items():
+                if op == '$in':
+                    ok = have in arg
+                elif op == '$gt':
+                    ok = have is not None and have > arg
+                elif op == '$lte':
+                    ok = have is not None and have <= arg
+                else:
+                    raise AssertionError('the test cannot match %s' % op)
+                if not ok:
+                    return False
+        elif have != want:
+            return False
+    return True
 
 
 def command(request):
@@ -93,6 +131,11 @@ class ReplicaSet:
         self.contact = ObjectId()
         self.help_answered_at = None        # the contact's
         self.outbox = []
+        self.ledger = []
+        self.balance = 10                   # the organization's credits
+        self.held = 0
+        self.campaigns = []
+        self.recipients = []
         # made with the store, and so marked: every name has its key
         self.health = {'_id': 'store', 'search_names': 1}
         self.answers = {}
@@ -199,8 +242,21 @@ class ReplicaSet:
             self.conversation_writes += 1
             return {'value': self._conversation()}
         if (name, coll) == ('findAndModify', 'orgs'):
-            self.seq += doc['update']['$inc']['seq']
+            inc = doc['update']['$inc']
+            if 'seq' not in inc:
+                return self._hold(doc['query'], inc)
+            self.seq += inc['seq']
             return {'value': {'_id': ORG, 'seq': self.seq, 'epoch': 'e1'}}
+        if (name, coll) == ('insert', 'ledger'):
+            self.ledger.extend(doc['documents'])
+            return {'n': len(doc['documents'])}
+        if (name, coll) == ('aggregate', 'campaign_recipients'):
+            return {'cursor': {'id': 0, 'ns': 'inbox.campaign_recipients',
+                               'firstBatch': self._recipients_aggregate(
+                                   doc['pipeline'])}}
+        if name == 'update' and coll in ('campaigns', 'campaign_recipients',
+                                         'outbox'):
+            return self._update(coll, doc['updates'])
         if (name, coll) == ('aggregate', 'conversations'):
             return {'cursor': {'id': 0, 'ns': 'inbox.conversations',
                                'firstBatch': [{'_id': None,
@@ -270,6 +326,10 @@ class ReplicaSet:
             return [self.health] if self.health is not None else []
         if coll == 'numbers' and query.get('e164') == NUMBER:
             return [{'_id': ObjectId(), 'org_id': ORG}]
+        if coll == 'numbers' and query.get('org_id') == ORG:
+            return [{'_id': ObjectId(), 'e164': NUMBER}]
+        if coll in ('campaigns', 'campaign_recipients', 'outbox'):
+            return [d for d in self._collection(coll) if matches(d, query)]
         if coll == 'messages':
             fields = ('_id', 'conversation_id', 'created_at', 'threaded',
                       'answer_id', 'status')
@@ -278,7 +338,10 @@ class ReplicaSet:
                     if m['provider_id'] == query.get('provider_id')
                     or m['_id'] == query.get('_id')]
         if coll == 'orgs':
-            return [{'_id': ORG, 'name': 'Acme', 'timezone': 'UTC'}]
+            return [{'_id': ORG, 'name': 'Acme', 'timezone': 'UTC',
+                     'billing_active': True,
+                     'credits': {'balance': self.balance,
+                                 'held': self.held}}]
         if coll == 'events':
             return [{'_id': e['_id']} for e in self.events
                     if all(e.get(f) == v for f, v in query.items())][:1]
@@ -289,6 +352,79 @@ class ReplicaSet:
                      'created_at': datetime.datetime(2026, 1, 1),
                      'expires_at': None, 'revoked_at': None}]
         return []
+
+    # Campaigns: their documents as the store writes them, and the few
+    # queries it makes of them.
+
+    def campaign(self, status, reason=None):
+        """A campaign to every contact in status, started at noon."""
+        doc = {'_id': CAMPAIGN, 'org_id': ORG, 'kind': 'campaign',
+               'name': 'Spring sale', 'body': 'Sale!', 'question': None,
+               'options': [], 'audience_all': True, 'tags': [],
+               'tag_keys': [], 'media': [], 'segments': 1, 'credits': 1,
+               'status': status, 'paused_reason': reason,
+               'send_at': datetime.datetime(1970, 1, 1),
+               'created_at': NOON, 'started_at': NOON, 'finished_at': None}
+        self.campaigns.append(doc)
+        return doc
+
+    def recipient(self, state='due'):
+        """The contact as a recipient of the campaign, due at noon."""
+        doc = {'_id': ObjectId(), 'campaign_id': CAMPAIGN, 'org_id': ORG,
+               'contact_id': self.contact, 'poll': False, 'state': state,
+               'due_at': NOON, 'message_id': None, 'sent_at': None,
+               'replied_at': None, 'answer': None, 'answered_at': None,
+               'answer_message_id': None}
+        self.recipients.append(doc)
+        return doc
+
+    def _collection(self, coll):
+        return {'campaigns': self.campaigns,
+                'campaign_recipients': self.recipients,
+                'outbox': self.outbox}[coll]
+
+    def _update(self, coll, updates):
+        n = 0
+        for u in updates:
+            if isinstance(u['u'], list):
+                # dispatch's start of scheduled campaigns: none here
+                continue
+            for d in self._collection(coll):
+                if matches(d, u['q']):
+                    d.update(u['u']['$set'])
+                    n += 1
+                    if not u.get('multi'):
+                        break
+        return {'n': n, 'nModified': n}
+
+    def _recipients_aggregate(self, pipeline):
+        docs = [d for d in self.recipients
+                if matches(d, pipeline[0]['$match'])]
+        if '$group' in pipeline[1]:
+            # the counts: by campaign, state and answer
+            groups = {}
+            for d in docs:
+                key = (d['campaign_id'], d['state'], d['answer'])
+                groups[key] = groups.get(key, 0) + 1
+            return [{'_id': {'campaign': c, 'state': s, 'answer': a},
+                     'n': k, 'replied': 0}
+                    for (c, s, a), k in groups.items()]
+        # dispatch's due recipients, each with its contact
+        contact = {'_id': self.contact, 'phone': PHONE, 'opted_out': False,
+                   'timezone': None, 'conversation_id': self.conversation}
+        return [dict(d, contact=[contact] if d['contact_id'] == self.contact
+                     else []) for d in docs]
+
+    def _hold(self, query, inc):
+        """A message's credits held, if billing is on and they are
+        there."""
+        credits = inc['credits.balance']
+        if self.balance < query.get('credits.balance', {}).get('$gte', 0):
+            return {'value': None}
+        self.balance += credits
+        self.held += inc['credits.held']
+        return {'value': {'_id': ORG, 'credits': {'balance': self.balance,
+                                                  'held': self.held}}}
 
     def writes_of(self, name, coll):
         return [(m, txn) for m, c, txn in self.writes if c == (name, coll)]
@@ -677,6 +813,25 @@ def test_ping_writes_the_health_record(rs):
     assert 'health record' in out['message'], out
 
 
+def test_dispatch_hands_a_recipient_over(rs):
+    """The sender's turn at a campaign sending: its recipient's message
+    in the thread, held, in the outbox; the campaign still sending.  The
+    turn begins with an update pipeline (the scheduled campaigns whose
+    time came start), which the driver's bulk API takes as the array of
+    its stages: sent as a document it was refused as malformed, and
+    every turn failed."""
+    rs.campaign('sending')
+    recipient = rs.recipient('due')
+    out = run(rs, 'campaign-dispatch', NOON_MS, '10')
+    expect(out, 'ok', 200)
+    assert out['result']['handed'] == 1, out
+    assert len(rs.messages) == 1 and len(rs.outbox) == 1
+    assert rs.messages[0]['campaign_id'] == CAMPAIGN
+    assert recipient['state'] == 'queued', recipient
+    assert rs.balance == 9 and rs.held == 1
+    assert rs.campaigns[0]['status'] == 'sending', rs.campaigns
+
+
 TESTS = [
     (test_new_message_is_stored_with_its_events, 1),
     (test_duplicate_key_is_a_message_stored_before, 1),
@@ -696,6 +851,7 @@ TESTS = [
     (test_token_lookup_is_retried_after_a_lost_connection, 1),
     (test_token_lookup_of_a_gone_server_is_unavailable, 1),
     (test_ping_writes_the_health_record, 1),
+    (test_dispatch_hands_a_recipient_over, 1),
 ]
 
 

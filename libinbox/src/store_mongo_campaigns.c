@@ -19,7 +19,11 @@
  * What must not happen twice is a compare-and-set on one document: a
  * campaign's status moves only from the status it was read in, and a
  * recipient's state likewise, so two senders never hand one recipient
- * over twice; the hold is a reply's (store_mongo_billing.c).
+ * over twice; the hold is a reply's (store_mongo_billing.c).  A person's
+ * move that misses (the sender paused the campaign for credits, or
+ * finished it, meanwhile) reads the campaign again and is decided again
+ * by inbox_campaign_act: a repeat then is a success, a move it refuses
+ * a conflict.
  *
  * send writes the recipients (one aggregate of the contacts ending in
  * $merge, on the server, matched on the unique (campaign_id, contact_id)
@@ -51,6 +55,10 @@
 
 /* The most campaigns a contact's record lists. */
 #define INBOX_MONGO_CONTACT_CAMPAIGNS_MAX  1000
+
+/* How many times a person's action reads a campaign the sender keeps
+ * moving before it answers that it changed. */
+#define INBOX_MONGO_CAMPAIGN_ACT_ATTEMPTS  5
 
 /* What dispatch reads of an organization. */
 typedef struct {
@@ -481,7 +489,7 @@ inbox_mongo_campaign_act(inbox_store_t *store, const char *org_id,
     const char *campaign_id, inbox_campaign_action_t action, int64_t now,
     inbox_campaign_t *campaign, inbox_error_t *err)
 {
-    int                       changed, moved, unpark;
+    int                       changed, moved, unpark, attempt;
     bson_t                    q, u;
     bson_oid_t                org, id;
     inbox_status_t            rc;
@@ -499,46 +507,64 @@ inbox_mongo_campaign_act(inbox_store_t *store, const char *org_id,
         return rc;
     }
 
-    rc = inbox_mongo_campaign_load(ms, &org, &id, campaign, err);
-    if (rc != INBOX_OK) {
-        return rc;
-    }
-
-    to = campaign->status;
-    why = campaign->paused_reason;
-
-    rc = inbox_campaign_act(action, campaign->send_at, now, &to, &why,
-                            &changed, err);
-    if (rc != INBOX_OK || !changed) {
-        /* a repeat answers the campaign as it is */
-        goto done;
-    }
-
-    if (action == INBOX_CAMPAIGN_SEND) {
-        rc = inbox_mongo_campaign_fix(ms, &org, campaign,
-                                      inbox_campaign_due_at(campaign->send_at,
-                                                            now), err);
-        if (rc != INBOX_OK) {
-            goto done;
-        }
-    }
-
     unpark = action == INBOX_CAMPAIGN_RESUME
              || action == INBOX_CAMPAIGN_CANCEL;
+    moved = 0;
 
-    if (unpark) {
-        /* what claims parked goes again; a cancel also reports at once
-         * what waited out a retry */
-        rc = inbox_mongo_outbox_unpark(ms, &id, now,
-                                       action == INBOX_CAMPAIGN_CANCEL, err);
+    /* the move is decided on the status read and written only from it:
+     * when the sender moved the campaign meanwhile (paused it for
+     * credits, finished it) it is read and decided again */
+    for (attempt = 0; !moved && attempt < INBOX_MONGO_CAMPAIGN_ACT_ATTEMPTS;
+         attempt++)
+    {
+        if (attempt > 0) {
+            inbox_campaign_free(campaign);
+        }
+
+        rc = inbox_mongo_campaign_load(ms, &org, &id, campaign, err);
+        if (rc != INBOX_OK) {
+            return rc;
+        }
+
+        to = campaign->status;
+        why = campaign->paused_reason;
+
+        rc = inbox_campaign_act(action, campaign->send_at, now, &to, &why,
+                                &changed, err);
+        if (rc != INBOX_OK || !changed) {
+            /* a repeat answers the campaign as it is */
+            goto done;
+        }
+
+        if (action == INBOX_CAMPAIGN_SEND) {
+            rc = inbox_mongo_campaign_fix(ms, &org, campaign,
+                                          inbox_campaign_due_at(
+                                              campaign->send_at, now),
+                                          err);
+            if (rc != INBOX_OK) {
+                goto done;
+            }
+        }
+
+        if (unpark) {
+            /* what claims parked goes again; a cancel also reports at
+             * once what waited out a retry */
+            rc = inbox_mongo_outbox_unpark(ms, &id, now,
+                                           action == INBOX_CAMPAIGN_CANCEL,
+                                           err);
+            if (rc != INBOX_OK) {
+                goto done;
+            }
+        }
+
+        rc = inbox_mongo_campaign_move(ms, campaign, to, why, now, &moved,
+                                       err);
         if (rc != INBOX_OK) {
             goto done;
         }
     }
 
-    rc = inbox_mongo_campaign_move(ms, campaign, to, why, now, &moved, err);
-
-    if (rc == INBOX_OK && !moved) {
+    if (!moved) {
         rc = inbox_error_set(err, INBOX_ERR_CONFLICT,
                              "This campaign changed meanwhile; read it "
                              "again.");

@@ -5456,14 +5456,17 @@ TEST(campaign_send_fixes_the_recipients_then_moves_the_status)
     golden_check(&fake, "campaign_send");
     inbox_campaign_free(&c);
 
-    /* sent by someone else meanwhile: the compare-and-set refuses */
+    /* sent by someone else meanwhile: the compare-and-set misses, and
+     * the campaign read again cannot be sent again */
     fake_reset(&fake);
     fake.replies[0] = CURSOR(CAMPAIGN_DOC("draft"));
     fake.replies[3] = NOTHING_MOVED;
+    fake.replies[4] = CURSOR(CAMPAIGN_DOC("sending"));
     CHECK_INT(inbox_store_campaign_act(store, ORG_ID, CAMPAIGN_ID,
                                        INBOX_CAMPAIGN_SEND, NOON_MS, &c,
                                        &err), INBOX_ERR_CONFLICT);
-    CHECK_INT(fake.commands, 4);
+    CHECK_STR(err.message, "A sending campaign cannot be sent again.");
+    CHECK_INT(fake.commands, 6);
 
     /* sending again is a conflict, read only */
     fake_reset(&fake);
@@ -5509,6 +5512,62 @@ TEST(campaign_cancel_moves_the_status_then_cancels_those_left)
     CHECK_INT(c.status, INBOX_CAMPAIGN_CANCELLED);
     golden_check(&fake, "campaign_cancel");
     inbox_campaign_free(&c);
+
+    fake_close(&fake, store);
+}
+
+
+/* A person's move that misses because the sender moved the campaign
+ * first (a pause for credits, done) is decided again on the campaign
+ * read again: 409 only when that refuses it, or when it keeps
+ * changing. */
+TEST(campaign_act_decides_again_on_a_campaign_moved_meanwhile)
+{
+    int                i;
+    fake_t             fake;
+    inbox_error_t      err;
+    inbox_store_t     *store;
+    inbox_campaign_t   c;
+
+    store = fake_open(&fake);
+
+    /* a pause as the sender paused it for credits: paused by the person
+     * now, written from paused */
+    fake.replies[0] = CURSOR(CAMPAIGN_DOC("sending"));
+    fake.replies[2] = NOTHING_MOVED;
+    fake.replies[3] = CURSOR(CAMPAIGN_DOC_WHY("paused",
+                                              "\"insufficient_credits\""));
+    fake.replies[6] = CURSOR(CAMPAIGN_DOC_WHY("paused", "\"manual\""));
+    CHECK_INT(inbox_store_campaign_act(store, ORG_ID, CAMPAIGN_ID,
+                                       INBOX_CAMPAIGN_PAUSE, NOON_MS, &c,
+                                       &err), INBOX_OK);
+    CHECK_INT(c.status, INBOX_CAMPAIGN_PAUSED);
+    CHECK_INT(c.paused_reason, INBOX_PAUSE_MANUAL);
+    golden_check(&fake, "campaign_pause_raced");
+    inbox_campaign_free(&c);
+
+    /* a cancel as the sender finished it: a done campaign is refused */
+    fake_reset(&fake);
+    fake.replies[0] = CURSOR(CAMPAIGN_DOC("sending"));
+    fake.replies[3] = NOTHING_MOVED;
+    fake.replies[4] = CURSOR(CAMPAIGN_DOC("done"));
+    CHECK_INT(inbox_store_campaign_act(store, ORG_ID, CAMPAIGN_ID,
+                                       INBOX_CAMPAIGN_CANCEL, NOON_MS, &c,
+                                       &err), INBOX_ERR_CONFLICT);
+    CHECK_STR(err.message, "A done campaign cannot be cancelled.");
+    CHECK_INT(fake.commands, 6);
+
+    /* one that keeps changing: read and tried 5 times, then 409 */
+    fake_reset(&fake);
+    for (i = 0; i < 5; i++) {
+        fake.replies[3 * i] = CURSOR(CAMPAIGN_DOC("sending"));
+        fake.replies[3 * i + 2] = NOTHING_MOVED;
+    }
+    CHECK_INT(inbox_store_campaign_act(store, ORG_ID, CAMPAIGN_ID,
+                                       INBOX_CAMPAIGN_PAUSE, NOON_MS, &c,
+                                       &err), INBOX_ERR_CONFLICT);
+    CHECK_STR(err.message, "This campaign changed meanwhile; read it again.");
+    CHECK_INT(fake.commands, 15);
 
     fake_close(&fake, store);
 }
@@ -6225,14 +6284,18 @@ TEST(campaign_resume_unparks_its_outbox_entries)
     golden_check(&fake, "campaign_resume");
     inbox_campaign_free(&c);
 
-    /* resumed by someone else meanwhile: refused, nothing else written */
+    /* resumed by someone else meanwhile: read again, a repeat,
+     * answered as it is, nothing else written */
     fake_reset(&fake);
     fake.replies[0] = CURSOR(CAMPAIGN_DOC("paused"));
     fake.replies[3] = NOTHING_MOVED;
+    fake.replies[4] = CURSOR(CAMPAIGN_DOC("sending"));
     CHECK_INT(inbox_store_campaign_act(store, ORG_ID, CAMPAIGN_ID,
                                        INBOX_CAMPAIGN_RESUME, NOON_MS, &c,
-                                       &err), INBOX_ERR_CONFLICT);
-    CHECK_INT(fake.commands, 4);
+                                       &err), INBOX_OK);
+    CHECK_INT(c.status, INBOX_CAMPAIGN_SENDING);
+    CHECK_INT(fake.commands, 6);
+    inbox_campaign_free(&c);
 
     /* a pause leaves the outbox to the claims */
     fake_reset(&fake);

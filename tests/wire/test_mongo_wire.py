@@ -505,6 +505,24 @@ def step_down_to(successor):
     return action
 
 
+def before(change):
+    """Another process's write lands just before the request: change(rs)
+    is applied, then the request is."""
+    def action(member, request):
+        change(member.rs)
+        return request.replies(member.rs.apply(member, request))
+    return action
+
+
+def sender_pauses_for_credits(rs):
+    rs.campaigns[0].update(status='paused',
+                           paused_reason='insufficient_credits')
+
+
+def sender_finishes(rs):
+    rs.campaigns[0].update(status='done', finished_at=NOON)
+
+
 def assert_resent_once(rs, name, coll):
     """The write went twice, as one transaction the server applies
     once."""
@@ -813,6 +831,47 @@ def test_ping_writes_the_health_record(rs):
     assert 'health record' in out['message'], out
 
 
+def test_pause_as_the_sender_pauses_for_credits_is_a_pause(rs):
+    """A person pauses a campaign as the sender pauses it for credits:
+    the pause's write, from sending, misses.  The campaign is read again
+    and paused by the person (as SQLite answers a pause of a campaign
+    paused for credits), not refused with 409."""
+    rs.campaign('sending')
+    rs.members[0].faults.append((('update', 'campaigns'),
+                                 before(sender_pauses_for_credits)))
+    out = run(rs, 'campaign-act', str(ORG), str(CAMPAIGN), 'pause')
+    expect(out, 'ok', 200)
+    assert out['result']['status'] == 'paused', out
+    assert out['result']['paused_reason'] == 'manual', out
+    assert rs.campaigns[0]['paused_reason'] == 'manual', rs.campaigns
+
+
+def test_cancel_as_the_sender_pauses_for_credits_cancels(rs):
+    """A cancel as the sender pauses the campaign for credits is a
+    cancel: the campaign cancelled, the recipients left with it."""
+    rs.campaign('sending')
+    left = rs.recipient('due')
+    rs.members[0].faults.append((('update', 'campaigns'),
+                                 before(sender_pauses_for_credits)))
+    out = run(rs, 'campaign-act', str(ORG), str(CAMPAIGN), 'cancel')
+    expect(out, 'ok', 200)
+    assert out['result']['status'] == 'cancelled', out
+    assert rs.campaigns[0]['status'] == 'cancelled', rs.campaigns
+    assert left['state'] == 'cancelled', left
+
+
+def test_cancel_as_the_sender_finishes_is_refused_as_done(rs):
+    """A cancel as the sender finishes the campaign: 409 because a done
+    campaign cannot be cancelled, and nothing of it changes."""
+    rs.campaign('sending')
+    rs.members[0].faults.append((('update', 'campaigns'),
+                                 before(sender_finishes)))
+    out = run(rs, 'campaign-act', str(ORG), str(CAMPAIGN), 'cancel')
+    expect(out, 'conflict', 409)
+    assert out['message'] == 'A done campaign cannot be cancelled.', out
+    assert rs.campaigns[0]['status'] == 'done', rs.campaigns
+
+
 def test_dispatch_hands_a_recipient_over(rs):
     """The sender's turn at a campaign sending: its recipient's message
     in the thread, held, in the outbox; the campaign still sending.  The
@@ -851,6 +910,9 @@ TESTS = [
     (test_token_lookup_is_retried_after_a_lost_connection, 1),
     (test_token_lookup_of_a_gone_server_is_unavailable, 1),
     (test_ping_writes_the_health_record, 1),
+    (test_pause_as_the_sender_pauses_for_credits_is_a_pause, 1),
+    (test_cancel_as_the_sender_pauses_for_credits_cancels, 1),
+    (test_cancel_as_the_sender_finishes_is_refused_as_done, 1),
     (test_dispatch_hands_a_recipient_over, 1),
 ]
 

@@ -38,7 +38,10 @@
  * those a claim parked in between.
  *
  * Dispatch hands a recipient over as: the claim (its state queued, its
- * message's id, sent_at), then a reply's hold and writes
+ * message's id, sent_at), the campaign's status read again (a claim
+ * made after it was paused or cancelled is undone: the recipient due
+ * again, or cancelled, as the cancel that wrote its status before the
+ * recipients missed it), then a reply's hold and writes
  * (inbox_mongo_reply_hold: the message, the thread, the events, the
  * outbox entry, of priority INBOX_OUTBOX_BULK; a write that fails after
  * the hold gives it back).  A hold that billing refuses (spent or
@@ -107,8 +110,11 @@ static inbox_status_t inbox_mongo_due_read(inbox_mongo_store_t *ms,
 static inbox_status_t inbox_mongo_hand_over(inbox_mongo_store_t *ms,
     const bson_oid_t *org, const inbox_campaign_t *c,
     const inbox_mongo_due_t *d, inbox_mongo_sender_t *s, int64_t now,
-    int *handed, inbox_pause_reason_t *why, inbox_event_list_t *events,
-    inbox_error_t *err);
+    int *handed, int *stopped, inbox_pause_reason_t *why,
+    inbox_event_list_t *events, inbox_error_t *err);
+static inbox_status_t inbox_mongo_claim_back(inbox_mongo_store_t *ms,
+    const inbox_mongo_due_t *d, const bson_oid_t *message,
+    inbox_recipient_state_t to, inbox_error_t *err);
 static inbox_status_t inbox_mongo_recipient_set(inbox_mongo_store_t *ms,
     const bson_oid_t *id, inbox_recipient_state_t from,
     inbox_recipient_state_t to, int64_t due_at, int *moved,
@@ -859,7 +865,7 @@ inbox_mongo_campaign_send(inbox_mongo_store_t *ms, const bson_oid_t *org,
     inbox_campaign_dispatch_t *result, inbox_event_list_t *events,
     inbox_error_t *err)
 {
-    int                       moved, handed;
+    int                       moved, handed, stopped;
     bson_t                    batch;
     size_t                    i, n;
     int64_t                   opens;
@@ -886,6 +892,7 @@ inbox_mongo_campaign_send(inbox_mongo_store_t *ms, const bson_oid_t *org,
     }
 
     n = 0;
+    stopped = 0;
     why = INBOX_PAUSE_NONE;
 
     if (*budget > 0) {
@@ -928,9 +935,9 @@ inbox_mongo_campaign_send(inbox_mongo_store_t *ms, const bson_oid_t *org,
             break;
 
         } else {
-            rc = inbox_mongo_hand_over(ms, org, c, d, &s, now, &handed, &why,
-                                       events, err);
-            if (why != INBOX_PAUSE_NONE) {
+            rc = inbox_mongo_hand_over(ms, org, c, d, &s, now, &handed,
+                                       &stopped, &why, events, err);
+            if (why != INBOX_PAUSE_NONE || stopped) {
                 break;
             }
 
@@ -941,7 +948,8 @@ inbox_mongo_campaign_send(inbox_mongo_store_t *ms, const bson_oid_t *org,
 
     free(due);
 
-    if (rc != INBOX_OK) {
+    if (rc != INBOX_OK || stopped) {
+        /* stopped: paused or cancelled since it was read, nothing more */
         return rc;
     }
 
@@ -1156,26 +1164,31 @@ inbox_mongo_due_read(inbox_mongo_store_t *ms, const bson_oid_t *id,
 
 /*
  * Hands recipient d over (see the top of this file): *handed 1 when it
- * did, 0 when another sender had claimed it; *why set when billing
- * refused the hold (the recipient is due again).
+ * did, 0 when another sender had claimed it; *stopped set when the
+ * campaign was paused or cancelled since it was read (the recipient is
+ * due again, or cancelled); *why set when billing refused the hold (the
+ * recipient is due again).
  */
 static inbox_status_t
 inbox_mongo_hand_over(inbox_mongo_store_t *ms, const bson_oid_t *org,
     const inbox_campaign_t *c, const inbox_mongo_due_t *d,
-    inbox_mongo_sender_t *s, int64_t now, int *handed,
+    inbox_mongo_sender_t *s, int64_t now, int *handed, int *stopped,
     inbox_pause_reason_t *why, inbox_event_list_t *events,
     inbox_error_t *err)
 {
-    int                   claimed, moved;
-    char                  conversation[INBOX_ID_MAX];
-    unsigned              charge;
-    bson_oid_t            message, campaign;
-    inbox_reply_t         reply;
-    inbox_status_t        rc;
-    inbox_mongo_reply_t   r;
-    inbox_reply_result_t  result;
+    int                       claimed, moved, found;
+    char                      conversation[INBOX_ID_MAX], name[32];
+    bson_t                    doc;
+    unsigned                  charge;
+    bson_oid_t                message, campaign;
+    inbox_reply_t             reply;
+    inbox_status_t            rc;
+    inbox_mongo_reply_t       r;
+    inbox_reply_result_t      result;
+    inbox_campaign_status_t   status;
 
     *handed = 0;
+    *stopped = 0;
 
     if (inbox_mongo_parse_id(c->id, &campaign) != 0) {
         return inbox_error_set(err, INBOX_ERR_INTERNAL,
@@ -1198,6 +1211,38 @@ inbox_mongo_hand_over(inbox_mongo_store_t *ms, const bson_oid_t *org,
 
     if (rc != INBOX_OK || !claimed) {
         return rc;
+    }
+
+    /* the campaign's status after the claim: a cancel writes its status
+     * before it cancels those not claimed, so a claim it missed sees
+     * it here (one done by another sender meanwhile still goes) */
+    rc = inbox_mongo_find_one(ms, "campaigns",
+                              BCON_NEW("_id", BCON_OID(&campaign)),
+                              BCON_NEW("status", BCON_INT32(1)),
+                              &doc, &found, err);
+    inbox_mongo_get_str(&doc, "status", name, sizeof(name));
+    bson_destroy(&doc);
+
+    if (rc == INBOX_OK
+        && (!found || inbox_campaign_status_parse(name, &status) != 0))
+    {
+        rc = inbox_error_set(err, INBOX_ERR_INTERNAL,
+                             "A stored campaign has no status.");
+    }
+
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    if (!inbox_campaign_dispatching(status)
+        && status != INBOX_CAMPAIGN_DONE)
+    {
+        *stopped = 1;
+
+        return inbox_mongo_claim_back(ms, d, &message,
+                                      status == INBOX_CAMPAIGN_CANCELLED
+                                      ? INBOX_RECIPIENT_CANCELLED
+                                      : d->state, err);
     }
 
     charge = inbox_plan_charge(s->plan, c->credits);
@@ -1229,16 +1274,7 @@ inbox_mongo_hand_over(inbox_mongo_store_t *ms, const bson_oid_t *org,
 
     if (rc == INBOX_OK && !moved) {
         /* spent or switched off since it was read: due again, paused */
-        rc = inbox_mongo_update_one(ms, "campaign_recipients",
-            BCON_NEW("_id", BCON_OID(&d->id),
-                     "message_id", BCON_OID(&message)),
-            BCON_NEW("$set", "{",
-                         "state", BCON_UTF8(inbox_recipient_state_name(
-                                      d->state)),
-                         "message_id", BCON_NULL,
-                         "sent_at", BCON_NULL,
-                     "}"),
-            &claimed, err);
+        rc = inbox_mongo_claim_back(ms, d, &message, d->state, err);
 
         if (rc == INBOX_OK) {
             rc = inbox_mongo_sender_read(ms, org, s, err);
@@ -1262,6 +1298,27 @@ inbox_mongo_hand_over(inbox_mongo_store_t *ms, const bson_oid_t *org,
     }
 
     return rc;
+}
+
+
+/* This sender's claim of recipient d (its message's id message) undone:
+ * the recipient in state to, with no message. */
+static inbox_status_t
+inbox_mongo_claim_back(inbox_mongo_store_t *ms, const inbox_mongo_due_t *d,
+    const bson_oid_t *message, inbox_recipient_state_t to,
+    inbox_error_t *err)
+{
+    int  matched;
+
+    return inbox_mongo_update_one(ms, "campaign_recipients",
+        BCON_NEW("_id", BCON_OID(&d->id),
+                 "message_id", BCON_OID(message)),
+        BCON_NEW("$set", "{",
+                     "state", BCON_UTF8(inbox_recipient_state_name(to)),
+                     "message_id", BCON_NULL,
+                     "sent_at", BCON_NULL,
+                 "}"),
+        &matched, err);
 }
 
 

@@ -5269,6 +5269,10 @@ TEST(reply_accept_stale)
     " \"send_at\": " DATE("0") ", \"created_at\": " DATE(NOW) ","            \
     " \"started_at\": " DATE(NOW) ", \"finished_at\": " DATE(NOW) "}"
 
+/* Its status as dispatch reads it again after a claim. */
+#define STILL_SENDING                                                         \
+    CURSOR("{\"_id\": " OID(CAMPAIGN_ID) ", \"status\": \"sending\"}")
+
 /* Its recipients by state, as the counts' aggregate answers. */
 #define CAMPAIGN_COUNTS                                                       \
     CURSOR("{\"_id\": {\"campaign\": " OID(CAMPAIGN_ID) ", \"state\":"        \
@@ -5592,17 +5596,18 @@ TEST(campaign_dispatch_suppresses_waits_and_hands_over)
     fake.replies[5] = NULL;                 /* Ann suppressed */
     fake.replies[6] = NULL;                 /* Bob waits */
     fake.replies[7] = NULL;                 /* Cy claimed */
-    fake.replies[8] = CREDITS("4", "1");    /* the hold */
-    fake.replies[9] = NULL;                 /* its ledger entry */
-    fake.replies[10] = NULL;                /* the message */
-    fake.replies[11] = "{\"ok\": 1, \"value\": {\"_id\": " OID(CONV_ID)
+    fake.replies[8] = STILL_SENDING;        /* and its campaign still is */
+    fake.replies[9] = CREDITS("4", "1");    /* the hold */
+    fake.replies[10] = NULL;                /* its ledger entry */
+    fake.replies[11] = NULL;                /* the message */
+    fake.replies[12] = "{\"ok\": 1, \"value\": {\"_id\": " OID(CONV_ID)
                        ", \"contact\": {\"id\": " OID(CONTACT_ID) ","
                        " \"phone\": \"+15551234567\"}, \"last_message\":"
                        " {\"id\": " OID(GEN_1) ", \"direction\":"
                        " \"outbound\", \"preview\": \"Sale!\", \"at\": "
                        DATE(NOON) "}, \"unread_count\": 0}}";
-    fake.replies[12] = SEQ;
-    fake.replies[15] = CURSOR("{\"_id\": " OID(RCPT2_ID) "}");
+    fake.replies[13] = SEQ;
+    fake.replies[16] = CURSOR("{\"_id\": " OID(RCPT2_ID) "}");
 
     CHECK_INT(inbox_store_campaign_dispatch(store, NOON_MS, 10, &d, &events,
                                             &err), INBOX_OK);
@@ -5694,10 +5699,11 @@ TEST(campaign_dispatch_pauses_for_credits_and_billing)
     fake.replies[3] = REPLY_NUMBER;
     fake.replies[4] = CURSOR(DUE_CY);
     fake.replies[5] = NULL;                 /* the claim */
-    fake.replies[6] = NULL;                 /* the hold finds no balance */
-    fake.replies[7] = NULL;                 /* the claim given back */
-    fake.replies[8] = SENDER_ORG("true", "0");
-    fake.replies[9] = REPLY_NUMBER;
+    fake.replies[6] = STILL_SENDING;        /* and its campaign still is */
+    fake.replies[7] = NULL;                 /* the hold finds no balance */
+    fake.replies[8] = NULL;                 /* the claim given back */
+    fake.replies[9] = SENDER_ORG("true", "0");
+    fake.replies[10] = REPLY_NUMBER;
     CHECK_INT(inbox_store_campaign_dispatch(store, NOON_MS, 10, &d, &events,
                                             &err), INBOX_OK);
     CHECK_INT(d.paused, 1);
@@ -5714,15 +5720,16 @@ TEST(campaign_dispatch_pauses_for_credits_and_billing)
     fake.replies[3] = REPLY_NUMBER;
     fake.replies[4] = CURSOR(DUE_CY);
     fake.replies[5] = NULL;                 /* Cy claimed */
-    fake.replies[6] = CREDITS("0", "0");    /* the hold of nothing */
-    fake.replies[7] = NULL;                 /* the message */
-    fake.replies[8] = "{\"ok\": 1, \"value\": {\"_id\": " OID(CONV_ID)
+    fake.replies[6] = STILL_SENDING;        /* and its campaign still is */
+    fake.replies[7] = CREDITS("0", "0");    /* the hold of nothing */
+    fake.replies[8] = NULL;                 /* the message */
+    fake.replies[9] = "{\"ok\": 1, \"value\": {\"_id\": " OID(CONV_ID)
                       ", \"contact\": {\"id\": " OID(CONTACT_ID) ","
                       " \"phone\": \"+15551234567\"}, \"last_message\":"
                       " {\"id\": " OID(GEN_1) ", \"direction\":"
                       " \"outbound\", \"preview\": \"Sale!\", \"at\": "
                       DATE(NOON) "}, \"unread_count\": 0}}";
-    fake.replies[9] = SEQ;
+    fake.replies[10] = SEQ;
     CHECK_INT(inbox_store_campaign_dispatch(store, NOON_MS, 10, &d, &events,
                                             &err), INBOX_OK);
     CHECK_INT(d.paused, 0);
@@ -5740,15 +5747,73 @@ TEST(campaign_dispatch_pauses_for_credits_and_billing)
     fake.replies[3] = REPLY_NUMBER;
     fake.replies[4] = CURSOR(DUE_CY);
     fake.replies[5] = NULL;                 /* Cy claimed */
-    fake.replies[6] = NULL;                 /* the hold matched nothing */
-    fake.replies[7] = NULL;                 /* the claim given back */
-    fake.replies[8] = UNLIMITED_ORG;
-    fake.replies[9] = REPLY_NUMBER;
+    fake.replies[6] = STILL_SENDING;        /* and its campaign still is */
+    fake.replies[7] = NULL;                 /* the hold matched nothing */
+    fake.replies[8] = NULL;                 /* the claim given back */
+    fake.replies[9] = UNLIMITED_ORG;
+    fake.replies[10] = REPLY_NUMBER;
     CHECK_INT(inbox_store_campaign_dispatch(store, NOON_MS, 10, &d, &events,
                                             &err), INBOX_OK);
     CHECK_INT(d.paused, 0);
     CHECK_INT(d.handed, 0);
     CHECK(!log_has(&fake, "\"insufficient_credits\""));
+
+    inbox_event_list_free(&events);
+    fake_close(&fake, store);
+}
+
+
+/* A claim made as a person paused or cancelled the campaign (after its
+ * status was written, before a cancel reached the recipients) hands
+ * nothing over: no hold, no message in the thread, no outbox entry. */
+TEST(campaign_dispatch_gives_back_a_claim_of_a_stopped_campaign)
+{
+    fake_t                     fake;
+    inbox_error_t              err;
+    inbox_store_t             *store;
+    inbox_event_list_t         events;
+    inbox_campaign_dispatch_t  d;
+
+    store = fake_open(&fake);
+    memset(&events, 0, sizeof(events));
+
+    /* cancelled: the recipient is cancelled, the turn ends */
+    fake.replies[0] = NOTHING_MOVED;
+    fake.replies[1] = CURSOR(CAMPAIGN_DOC("sending"));
+    fake.replies[2] = SENDER_ORG("true", "5");
+    fake.replies[3] = REPLY_NUMBER;
+    fake.replies[4] = CURSOR(DUE_CY ", " DUE_BOB);
+    fake.replies[5] = NULL;                 /* Cy claimed */
+    fake.replies[6] = CURSOR("{\"_id\": " OID(CAMPAIGN_ID) ","
+                             " \"status\": \"cancelled\"}");
+    CHECK_INT(inbox_store_campaign_dispatch(store, NOON_MS, 10, &d, &events,
+                                            &err), INBOX_OK);
+    CHECK_INT(d.handed, 0);
+    CHECK_INT(d.waiting, 0);
+    CHECK_INT(d.paused, 0);
+    CHECK_INT(events.count, 0);
+    CHECK_INT(fake.commands, 8);
+    CHECK(!log_has(&fake, "\"findAndModify\" : \"orgs\""));
+    golden_check(&fake, "campaign_dispatch_cancelled_meanwhile");
+
+    /* paused by a person: the recipient as it was, for the resume */
+    fake_reset(&fake);
+    fake.replies[0] = NOTHING_MOVED;
+    fake.replies[1] = CURSOR(CAMPAIGN_DOC("sending"));
+    fake.replies[2] = SENDER_ORG("true", "5");
+    fake.replies[3] = REPLY_NUMBER;
+    fake.replies[4] = CURSOR(DUE_CY);
+    fake.replies[5] = NULL;                 /* Cy claimed */
+    fake.replies[6] = CURSOR("{\"_id\": " OID(CAMPAIGN_ID) ","
+                             " \"status\": \"paused\"}");
+    CHECK_INT(inbox_store_campaign_dispatch(store, NOON_MS, 10, &d, &events,
+                                            &err), INBOX_OK);
+    CHECK_INT(d.handed, 0);
+    CHECK_INT(d.paused, 0);
+    CHECK_INT(events.count, 0);
+    CHECK_INT(fake.commands, 8);
+    CHECK(log_has(&fake, "\"state\" : \"waiting_quiet_hours\", "
+                         "\"message_id\" : null"));
 
     inbox_event_list_free(&events);
     fake_close(&fake, store);
@@ -5774,10 +5839,11 @@ TEST(campaign_dispatch_failed_after_the_hold_gives_it_back)
     fake.replies[3] = REPLY_NUMBER;
     fake.replies[4] = CURSOR(DUE_CY);
     fake.replies[5] = NULL;                 /* Cy claimed */
-    fake.replies[6] = CREDITS("4", "1");    /* the hold */
-    fake.replies[8] = WRITE_REFUSED;        /* the message */
-    fake.replies[9] = NULL;                 /* no message holds them */
-    fake.replies[10] = CREDITS("5", "0");   /* given back */
+    fake.replies[6] = STILL_SENDING;        /* and its campaign still is */
+    fake.replies[7] = CREDITS("4", "1");    /* the hold */
+    fake.replies[9] = WRITE_REFUSED;        /* the message */
+    fake.replies[10] = NULL;                /* no message holds them */
+    fake.replies[11] = CREDITS("5", "0");   /* given back */
     CHECK_INT(inbox_store_campaign_dispatch(store, NOON_MS, 10, &d, &events,
                                             &err), INBOX_ERR_INTERNAL);
     CHECK(log_has(&fake, TAKES_ONE));

@@ -891,6 +891,55 @@ def test_dispatch_hands_a_recipient_over(rs):
     assert rs.campaigns[0]['status'] == 'sending', rs.campaigns
 
 
+def test_claim_after_a_cancel_hands_nothing_over(rs):
+    """A person cancels as the sender claims a recipient: the cancel's
+    status is written, then the claim, then the cancel's update of the
+    recipients not claimed misses it.  Nothing goes to the contact's
+    thread nor to the outbox, no credit is held: the recipient is
+    cancelled as those left are."""
+    rs.campaign('sending')
+    recipient = rs.recipient('due')
+
+    def cancel_begins(rs):
+        rs.campaigns[0].update(status='cancelled', finished_at=NOON)
+
+    rs.members[0].faults.append((('update', 'campaign_recipients'),
+                                 before(cancel_begins)))
+    out = run(rs, 'campaign-dispatch', NOON_MS, '10')
+    # the cancel's end: those not handed over
+    rs._update('campaign_recipients', [{
+        'q': {'campaign_id': CAMPAIGN,
+              'state': {'$in': ['due', 'waiting_quiet_hours']}},
+        'u': {'$set': {'state': 'cancelled'}}, 'multi': True}])
+    expect(out, 'ok', 200)
+    assert out['result']['handed'] == 0, out
+    assert out['events'] == [], out
+    assert rs.messages == [] and rs.outbox == [] and rs.ledger == []
+    assert rs.balance == 10 and rs.held == 0
+    assert recipient['state'] == 'cancelled', recipient
+    assert recipient['message_id'] is None, recipient
+
+
+def test_claim_after_a_pause_leaves_the_recipient_due(rs):
+    """A person pauses as the sender claims a recipient: nothing is
+    handed over, and the recipient is due again for the resume."""
+    rs.campaign('sending')
+    recipient = rs.recipient('due')
+
+    def person_pauses(rs):
+        rs.campaigns[0].update(status='paused', paused_reason='manual')
+
+    rs.members[0].faults.append((('update', 'campaign_recipients'),
+                                 before(person_pauses)))
+    out = run(rs, 'campaign-dispatch', NOON_MS, '10')
+    expect(out, 'ok', 200)
+    assert out['result']['handed'] == 0, out
+    assert rs.messages == [] and rs.outbox == [] and rs.ledger == []
+    assert recipient['state'] == 'due', recipient
+    assert recipient['message_id'] is None, recipient
+    assert rs.campaigns[0]['status'] == 'paused', rs.campaigns
+
+
 TESTS = [
     (test_new_message_is_stored_with_its_events, 1),
     (test_duplicate_key_is_a_message_stored_before, 1),
@@ -914,6 +963,8 @@ TESTS = [
     (test_cancel_as_the_sender_pauses_for_credits_cancels, 1),
     (test_cancel_as_the_sender_finishes_is_refused_as_done, 1),
     (test_dispatch_hands_a_recipient_over, 1),
+    (test_claim_after_a_cancel_hands_nothing_over, 1),
+    (test_claim_after_a_pause_leaves_the_recipient_due, 1),
 ]
 
 

@@ -2218,6 +2218,11 @@ inbox_sqlite_outbox_unpark_quiet(inbox_sqlite_conn_t *conn, int64_t org,
 {
     sqlite3_stmt  *stmt;
 
+    /* the organization's say state IN ('due', 'waiting_quiet_hours') as
+     * well: it adds nothing to state = 'waiting_quiet_hours' but is the
+     * WHERE of the partial index campaign_recipients_due, which SQLite
+     * uses only when the query names it (else every recipient of each
+     * campaign is read) */
     if (contact != 0) {
         stmt = inbox_sqlite_stmt(conn, INBOX_SQL_OUTBOX_UNPARK_QUIET,
             "UPDATE outbox SET due_at = ?2"

@@ -257,6 +257,13 @@ inbox_conversation_unread_shown(const inbox_conversation_t *c)
 }
 
 
+int
+inbox_conversation_newer(const inbox_conversation_t *c, int64_t at)
+{
+    return !c->has_last_message || at >= c->last_message.at;
+}
+
+
 void
 inbox_conversation_receive(inbox_conversation_t *c, const char *message_id,
     int64_t at, const char *preview)
@@ -264,7 +271,7 @@ inbox_conversation_receive(inbox_conversation_t *c, const char *message_id,
     c->unread_count++;
     c->archived = 0;
 
-    if (c->has_last_message && at < c->last_message.at) {
+    if (!inbox_conversation_newer(c, at)) {
         return;
     }
 

@@ -172,6 +172,14 @@ void
 inbox_conversation_reply(inbox_conversation_t *c, const char *message_id,
     int64_t at, const char *preview)
 {
+    if (at > c->last_activity_at) {
+        c->last_activity_at = at;
+    }
+
+    if (!inbox_conversation_newer(c, at)) {
+        return;
+    }
+
     c->has_last_message = 1;
     snprintf(c->last_message.id, sizeof(c->last_message.id), "%s",
              message_id);
@@ -179,10 +187,6 @@ inbox_conversation_reply(inbox_conversation_t *c, const char *message_id,
     snprintf(c->last_message.preview, sizeof(c->last_message.preview), "%s",
              preview);
     c->last_message.at = at;
-
-    if (at > c->last_activity_at) {
-        c->last_activity_at = at;
-    }
 }
 
 

@@ -181,6 +181,10 @@ inbox_status_t inbox_mongo_parse_message(const bson_t *doc,
     inbox_message_t *message, inbox_error_t *err);
 inbox_status_t inbox_mongo_parse_number(const bson_t *doc,
     inbox_number_t *number, inbox_error_t *err);
+/* Whether a message of time at becomes its conversation's last message,
+ * as an expression of an update pipeline: inbox_conversation_newer's
+ * rule.  The caller destroys it. */
+bson_t *inbox_mongo_newer(int64_t at);
 
 /* A contact document as a record (store_mongo_contacts.c). */
 void inbox_mongo_parse_contact(const bson_t *doc,

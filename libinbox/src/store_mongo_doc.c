@@ -210,6 +210,20 @@ inbox_mongo_parse_conversation(const bson_t *doc,
 }
 
 
+bson_t *
+inbox_mongo_newer(int64_t at)
+{
+    /* a thread without a message yet has none to compare with */
+    return BCON_NEW("$gte", "[",
+                        BCON_DATE_TIME(at),
+                        "{", "$ifNull", "[",
+                            BCON_UTF8("$last_message.at"),
+                            BCON_DATE_TIME(INT64_MIN),
+                        "]", "}",
+                    "]");
+}
+
+
 inbox_status_t
 inbox_mongo_parse_message(const bson_t *doc, inbox_message_t *message,
     inbox_error_t *err)

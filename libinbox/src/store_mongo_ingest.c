@@ -660,13 +660,7 @@ inbox_mongo_ingest_conversation(inbox_mongo_store_t *ms,
                            "]", "}",
                        "]");
 
-    newer = BCON_NEW("$gte", "[",
-                         BCON_DATE_TIME(in->at),
-                         "{", "$ifNull", "[",
-                             BCON_UTF8("$last_message.at"),
-                             BCON_DATE_TIME(INT64_MIN),
-                         "]", "}",
-                     "]");
+    newer = inbox_mongo_newer(in->at);
 
     command = BCON_NEW("findAndModify", BCON_UTF8("conversations"),
                        "query", "{",

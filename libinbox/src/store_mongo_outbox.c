@@ -869,7 +869,7 @@ inbox_mongo_reply_store(inbox_mongo_store_t *ms, inbox_mongo_reply_t *r,
     char              key[24], hex[INBOX_ID_MAX];
     char              preview[INBOX_PREVIEW_MAX];
     bson_t            doc, media, item, value;
-    bson_t           *command;
+    bson_t           *command, *newer;
     size_t            i;
     bson_oid_t        entry;
     inbox_change_t    change;
@@ -980,8 +980,16 @@ inbox_mongo_reply_store(inbox_mongo_store_t *ms, inbox_mongo_reply_t *r,
 
     *stored = 1;
 
-    /* inbox_conversation_reply's rule */
+    /*
+     * inbox_conversation_reply's rule, as an update pipeline: the last
+     * message follows this one unless a newer one is there (a keyword's
+     * answer, timed just after its message, is older than a reply stored
+     * meanwhile; a retry may queue it minutes later).  The preview is
+     * $literal, so a "$" in a body is never read as a field path.
+     */
     inbox_message_preview(reply->body, preview);
+
+    newer = inbox_mongo_newer(now);
 
     rc = inbox_mongo_run_find_and_modify(ms,
         BCON_NEW("findAndModify", BCON_UTF8("conversations"),
@@ -989,19 +997,26 @@ inbox_mongo_reply_store(inbox_mongo_store_t *ms, inbox_mongo_reply_t *r,
                      "_id", BCON_OID(&r->conversation),
                      "org_id", BCON_OID(&r->org),
                  "}",
-                 "update", "{",
-                     "$set", "{", "last_message", "{",
-                         "id", BCON_OID(message),
-                         "direction", BCON_UTF8(
-                             inbox_direction_name(INBOX_OUTBOUND)),
-                         "preview", BCON_UTF8(preview),
-                         "at", BCON_DATE_TIME(now),
-                     "}", "}",
-                     "$max", "{", "last_activity_at", BCON_DATE_TIME(now),
-                     "}",
-                 "}",
+                 "update", "[", "{", "$set", "{",
+                     "last_message", "{", "$cond", "[",
+                         BCON_DOCUMENT(newer),
+                         "{", "$literal", "{",
+                             "id", BCON_OID(message),
+                             "direction", BCON_UTF8(
+                                 inbox_direction_name(INBOX_OUTBOUND)),
+                             "preview", BCON_UTF8(preview),
+                             "at", BCON_DATE_TIME(now),
+                         "}", "}",
+                         BCON_UTF8("$last_message"),
+                     "]", "}",
+                     "last_activity_at", "{", "$max", "[",
+                         BCON_UTF8("$last_activity_at"),
+                         "{", "$literal", BCON_DATE_TIME(now), "}",
+                     "]", "}",
+                 "}", "}", "]",
                  "new", BCON_BOOL(true)),
         &value, &found, err);
+    bson_destroy(newer);
 
     if (rc == INBOX_OK && found) {
         inbox_conversation_free(&result->conversation);

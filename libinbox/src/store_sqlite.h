@@ -293,6 +293,12 @@ struct inbox_sqlite_conn_s {
 #define INBOX_SQLITE_CONVERSATION_GET_SQL                                     \
     INBOX_SQLITE_CONVERSATION_SELECT "WHERE c.id = ?1 AND c.org_id = ?2"
 
+/* Whether a message of time at (a parameter: "?2") becomes its
+ * conversation's last message, in an UPDATE of conversations:
+ * inbox_conversation_newer's rule. */
+#define INBOX_SQLITE_NEWER(at)                                                \
+    "(last_message_at IS NULL OR " at " >= last_message_at)"
+
 /* The unread total the default view shows and the tabs' counts (kept by
  * triggers on conversations, see the migrations): ?1 is the org id. */
 #define INBOX_SQLITE_COUNTS_SQL                                               \

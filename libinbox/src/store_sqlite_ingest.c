@@ -743,29 +743,24 @@ inbox_sqlite_ingest_touch(inbox_sqlite_conn_t *conn,
 
     inbox_message_preview(in->body, preview);
 
-#define INBOX_SQLITE_NEWER                                                    \
-    "(last_message_at IS NULL OR ?2 >= last_message_at)"
-
     stmt = inbox_sqlite_stmt(conn, INBOX_SQL_INGEST_TOUCH,
         "UPDATE conversations SET"
         " unread_count = unread_count + 1,"
         " archived = 0,"
-        " last_message_id = CASE WHEN " INBOX_SQLITE_NEWER
+        " last_message_id = CASE WHEN " INBOX_SQLITE_NEWER("?2")
         "   THEN ?3 ELSE last_message_id END,"
-        " last_direction = CASE WHEN " INBOX_SQLITE_NEWER
+        " last_direction = CASE WHEN " INBOX_SQLITE_NEWER("?2")
         "   THEN 'inbound' ELSE last_direction END,"
-        " last_preview = CASE WHEN " INBOX_SQLITE_NEWER
+        " last_preview = CASE WHEN " INBOX_SQLITE_NEWER("?2")
         "   THEN ?4 ELSE last_preview END,"
-        " last_activity_at = CASE WHEN " INBOX_SQLITE_NEWER
+        " last_activity_at = CASE WHEN " INBOX_SQLITE_NEWER("?2")
         "   THEN ?2 ELSE last_activity_at END,"
-        " last_message_at = CASE WHEN " INBOX_SQLITE_NEWER
+        " last_message_at = CASE WHEN " INBOX_SQLITE_NEWER("?2")
         "   THEN ?2 ELSE last_message_at END"
         " WHERE id = ?1", err);
     if (stmt == NULL) {
         return err->code;
     }
-
-#undef INBOX_SQLITE_NEWER
 
     sqlite3_bind_int64(stmt, 1, strtoll(c->id, NULL, 10));
     sqlite3_bind_int64(stmt, 2, at);

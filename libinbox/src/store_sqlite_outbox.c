@@ -645,13 +645,20 @@ inbox_sqlite_reply_write(inbox_sqlite_conn_t *conn, int64_t org,
         }
     }
 
-    /* inbox_conversation_reply's rule, in SQL */
+    /* inbox_conversation_reply's rule, in SQL: a keyword's answer, timed
+     * just after its message, is older than a reply stored meanwhile */
     inbox_message_preview(reply->body, preview);
 
     stmt = inbox_sqlite_stmt(conn, INBOX_SQL_REPLY_TOUCH,
-        "UPDATE conversations SET last_message_id = ?2,"
-        " last_direction = 'outbound', last_preview = ?3,"
-        " last_message_at = ?4,"
+        "UPDATE conversations SET"
+        " last_message_id = CASE WHEN " INBOX_SQLITE_NEWER("?4")
+        "   THEN ?2 ELSE last_message_id END,"
+        " last_direction = CASE WHEN " INBOX_SQLITE_NEWER("?4")
+        "   THEN 'outbound' ELSE last_direction END,"
+        " last_preview = CASE WHEN " INBOX_SQLITE_NEWER("?4")
+        "   THEN ?3 ELSE last_preview END,"
+        " last_message_at = CASE WHEN " INBOX_SQLITE_NEWER("?4")
+        "   THEN ?4 ELSE last_message_at END,"
         " last_activity_at = max(last_activity_at, ?4)"
         " WHERE id = ?1", err);
     if (stmt == NULL) {

@@ -11564,6 +11564,115 @@ TEST(a_reply_written_before_the_newest_message_is_stale_and_stores_nothing)
 
 
 
+/*
+ * A HELP read before a reply was written and stored after it (it waited
+ * for the write lock; on MongoDB a carrier's retry may come minutes
+ * later): its answer, timed just after it, is older than the reply, so
+ * the reply stays the thread's last message.  The list shows it, and a
+ * reply written after seeing it is not refused as stale.
+ */
+TEST(a_keywords_answer_older_than_the_threads_last_message_stays_behind_it)
+{
+    char                       agent[INBOX_ID_MAX];
+    const char                *frame;
+    size_t                     i;
+    int64_t                    read, replied;
+    fixture_t                  f;
+    inbox_error_t              err;
+    inbox_event_list_t         events;
+    inbox_conversation_t       c;
+    inbox_reply_result_t       a;
+    inbox_message_page_t       page;
+    inbox_ingest_result_t      hi, help;
+    inbox_conversation_page_t  threads;
+
+    FIXTURE(&f);
+    memset(&events, 0, sizeof(events));
+
+    read = inbox_now_ms() - 1000;
+    CHECK_INT(receive(&f, "SM1", ALICE, "Hi", read - MINUTE, &hi, NULL),
+              INBOX_OK);
+    CHECK_INT(inbox_store_credits_grant(f.store, f.org, 10, NULL), INBOX_OK);
+
+    /* the agent's reply, stored after the HELP was read */
+    CHECK_INT(reply_seen(&f, hi.conversation_id, hi.message_id, NULL, &a,
+                         &err), INBOX_OK);
+    snprintf(agent, sizeof(agent), "%s", a.message.id);
+    replied = a.message.created_at;
+    CHECK(replied > read + 1);
+    inbox_reply_result_free(&a);
+
+    CHECK_INT(receive(&f, "SM2", ALICE, "HELP", read, &help, &events),
+              INBOX_OK);
+    CHECK_INT(help.answered, 1);
+
+    /* the thread's last message is still the reply, in the answer's
+     * frame too */
+    CHECK_INT(inbox_store_conversation_get(f.store, f.org,
+                                           hi.conversation_id, &c, NULL),
+              INBOX_OK);
+    CHECK_STR(c.last_message.id, agent);
+    CHECK_INT(c.last_message.direction, INBOX_OUTBOUND);
+    CHECK_STR(c.last_message.preview, "on it");
+    CHECK_INT(c.last_message.at, replied);
+    CHECK_INT(c.last_activity_at, replied);
+    inbox_conversation_free(&c);
+
+    frame = "";
+    for (i = 0; i < events.count; i++) {
+        if (strstr(events.items[i].json, "\"type\":\"conversation.updated\"")
+            != NULL)
+        {
+            frame = events.items[i].json;
+        }
+    }
+    CHECK(strstr(frame, agent) != NULL);
+    inbox_event_list_free(&events);
+
+    /* the list shows the reply, answered */
+    CHECK_INT(list(&f, f.org, INBOX_FILTER_ALL, NULL, &threads), INBOX_OK);
+    CHECK_INT(threads.count, 1);
+    if (threads.count == 1) {
+        CHECK_STR(threads.items[0].last_message.id, agent);
+        CHECK_STR(threads.items[0].last_message.preview, "on it");
+    }
+    inbox_conversation_page_free(&threads);
+    CHECK_INT(list_count(&f, INBOX_FILTER_UNRESPONDED, NULL), 0);
+
+    /* the messages, newest first: the answer after its HELP */
+    CHECK_INT(inbox_store_messages_list(f.store, f.org, hi.conversation_id,
+                                        NULL, 0, &page, NULL), INBOX_OK);
+    CHECK_INT(page.count, 4);
+    if (page.count == 4) {
+        CHECK_STR(page.items[0].id, agent);
+        CHECK_STR(page.items[1].body, HELP_ANSWER);
+        CHECK_INT(page.items[1].created_at, read + 1);
+        CHECK_STR(page.items[2].body, "HELP");
+        CHECK_STR(page.items[3].body, "Hi");
+    }
+    inbox_message_page_free(&page);
+
+    /* what the writer sees newest is what the server compares with */
+    CHECK_INT(reply_seen(&f, hi.conversation_id, agent, NULL, &a, &err),
+              INBOX_OK);
+    inbox_reply_result_free(&a);
+
+    /* an answer newer than the thread's last message is the last one */
+    CHECK_INT(receive(&f, "SM3", ALICE, "STOP", inbox_now_ms() + MINUTE,
+                      &help, NULL), INBOX_OK);
+    CHECK_INT(help.answered, 1);
+    CHECK_INT(inbox_store_conversation_get(f.store, f.org,
+                                           hi.conversation_id, &c, NULL),
+              INBOX_OK);
+    CHECK_INT(c.last_message.direction, INBOX_OUTBOUND);
+    CHECK_STR(c.last_message.preview, STOP_ANSWER);
+    inbox_conversation_free(&c);
+
+    fixture_close(&f);
+}
+
+
+
 /* campaign progress (the sender's) */
 
 

@@ -2983,6 +2983,62 @@ TEST(inbound_help_is_answered_once_a_day)
 }
 
 
+/* A HELP stored after a reply written since it was read: its answer,
+ * timed just after it, takes the thread's last message only if it is not
+ * older (the update's $cond, the same as the golden inbound_ingest_help
+ * has), and the thread it pushes is the one stored, the reply last. */
+TEST(inbound_help_answer_older_than_the_thread_leaves_its_last_message)
+{
+    const char            *frame;
+    fake_t                 fake;
+    inbox_error_t          err;
+    inbox_store_t         *store;
+    inbox_inbound_t        msg;
+    inbox_event_list_t     events;
+    inbox_ingest_result_t  result;
+
+    store = fake_open(&fake);
+    memset(&events, 0, sizeof(events));
+    ingest_message(&msg, "SM0001");
+    msg.body = "HELP";
+    msg.media_count = 0;
+
+    fake.replies[0] = ingest_number;
+    fake.replies[1] = ingest_contact;
+    fake.replies[3] = ingest_conversation;
+    fake.replies[4] = ingest_org;
+    fake.replies[5] = ingest_unread;
+    fake.replies[9] = answer_settings;
+    /* the thread after the answer's update: the agent's reply, newer */
+    fake.replies[11] =
+        "{\"ok\": 1, \"value\": {\"_id\": " OID(CONV_ID) ", \"org_id\": "
+        OID(ORG_ID) ", \"contact\": {\"id\": " OID(CONTACT_ID) ","
+        " \"phone\": \"+15551230001\"}, \"last_message\": {\"id\": "
+        OID(MSG2_ID) ", \"direction\": \"outbound\", \"preview\":"
+        " \"Agent reply\", \"at\": " DATE("1767225605000") "},"
+        " \"last_activity_at\": " DATE("1767225605000") ","
+        " \"unread_count\": {\"$numberLong\": \"1\"}}}";
+    fake.replies[12] = SEQ_RESERVED;
+
+    CHECK_INT(inbox_store_inbound_ingest(store, &msg, 1, &result, &events,
+                                         &err), INBOX_OK);
+    CHECK_INT(result.answered, 1);
+    CHECK(log_has(&fake, "\"last_message\" : { \"$cond\" : [ { \"$gte\" : "
+                  "[ { \"$date\" : { \"$numberLong\" : \"1767225600001\" "
+                  "} }, { \"$ifNull\" : [ \"$last_message.at\""));
+    CHECK_INT(events.count, 5);
+    if (events.count == 5) {
+        frame = events.items[4].json;
+        CHECK(strstr(frame, "\"conversation.updated\"") != NULL);
+        CHECK(strstr(frame, "Agent reply") != NULL);
+        CHECK(strstr(frame, "for help") == NULL);
+    }
+
+    inbox_event_list_free(&events);
+    fake_close(&fake, store);
+}
+
+
 TEST(settings_get_and_update)
 {
     fake_t                 fake;

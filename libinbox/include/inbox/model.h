@@ -269,10 +269,21 @@ void inbox_message_preview(const char *body, char out[INBOX_PREVIEW_MAX]);
 int64_t inbox_conversation_unread_shown(const inbox_conversation_t *c);
 
 /*
+ * Whether a message of time at becomes c's last message: at or after the
+ * one there (its newest by time, which the web app answers and a reply's
+ * last_seen_message_id names), so that a message stored late with an
+ * earlier time (a carrier's retry, a keyword's answer timed just after
+ * its message) never hides a newer one.  Each backend's writes of a
+ * message (SQLite's UPDATE, MongoDB's update pipeline) say the same.
+ */
+int inbox_conversation_newer(const inbox_conversation_t *c, int64_t at);
+
+/*
  * A new inbound message in c (as stored: its id, when, preview): one more
  * unread, an archived thread comes back to the default view, and the
  * last message and activity follow it unless an older message arrives
- * late (a carrier's retry), which leaves them on the newer one.
+ * late (a carrier's retry), which leaves them on the newer one
+ * (inbox_conversation_newer).
  */
 void inbox_conversation_receive(inbox_conversation_t *c,
     const char *message_id, int64_t at, const char *preview);

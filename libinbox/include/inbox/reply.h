@@ -101,7 +101,10 @@ inbox_status_t inbox_reply_stale(const inbox_reply_t *reply,
 
 /*
  * A reply stored in c (its id, when, preview): it becomes the thread's
- * last message and activity, so the thread is no longer "unresponded".
+ * last message and activity, so the thread is no longer "unresponded",
+ * unless a newer message is there (inbox_conversation_newer: a keyword's
+ * answer is timed just after its message, and a reply may have been
+ * stored after that message was read and before it was written).
  * Unread count, archive and star stay as the person left them.
  */
 void inbox_conversation_reply(inbox_conversation_t *c,

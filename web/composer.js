@@ -573,10 +573,12 @@
     /* The thread moved on while the draft was written (a newer message
      * came in, or a colleague replied): the writer reads it and then
      * sends anyway or goes on editing.  Either way the draft now answers
-     * the thread as shown. */
+     * the newest message the refusal names, the server's own: the
+     * thread shown may not have it yet, or put another of the same time
+     * last, and Send anyway would be refused again and again. */
     function askStale(id, err) {
         const d = draftOf(id);
-        d.seen = app.newestMessageId();
+        d.seen = err.error.last_message_id || app.newestMessageId();
         els.staleDialog.dataset.conversation = id;
         els.staleDialog.querySelector('.stale-why').textContent =
             err.message;

@@ -4,16 +4,17 @@
 // contact panel are read again, and what the thread then shows is read),
 // a colleague viewing or typing in the same
 // thread is shown and forgotten when they leave, and a reply written
-// while the thread moved on asks before it goes.
+// while the thread moved on asks before it goes (once: "Send anyway"
+// sends), and not when a keyword's answer stored late is older than it.
 
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { before, test } from 'node:test';
 import { promisify } from 'node:util';
 import { openThread, rowOf, signIn, useBrowser } from '../lib/browser.mjs';
-import { inboxctl, sqlite3Path } from '../lib/cluster.mjs';
+import { inboxctl, sleep, sqlite3Path } from '../lib/cluster.mjs';
 import { useCluster, errorLogIsCleanTest } from '../lib/fixture.mjs';
-import { api, deliverInbound } from '../lib/inbox.mjs';
+import { api, deliverInbound, postInbound } from '../lib/inbox.mjs';
 import { addUser } from '../lib/session.mjs';
 
 const ctx = useCluster({ orgs: [{ name: 'Live Desk' }] });
@@ -23,6 +24,8 @@ const ASKER = '+14155550188';
 const OTHER = '+14155550177';
 const RENAMED = '+14155550166';
 const TAGGED = '+14155550155';
+const HELPER = '+14155550144';
+const LATE = '+14155550133';
 
 const web = useBrowser();
 let ana;
@@ -47,6 +50,13 @@ function listReads(p) {
         }
     });
     return seen;
+}
+
+// The organization's thread with the contact of that phone number.
+async function convOf(phone) {
+    const list = await api(ctx.cluster, '/api/v1/conversations?limit=200',
+        ctx.cluster.orgs[0].token);
+    return list.json.items.find((c) => c.contact.phone === phone);
 }
 
 // The frames a page sends on its WebSocket, parsed.
@@ -313,6 +323,91 @@ test('keys act on nothing behind the "moved on" question: e archives '
         'the thread is still open');
     assert.equal(await ben.locator('#composer-text').inputValue(),
         'Table is ready', 'the draft is kept');
+});
+
+test('a HELP read before a reply and stored after it (it waited for the '
+    + 'store) stays behind it with its answer: the reply is still the '
+    + 'thread\'s last message, and the next reply goes without a question',
+    async () => {
+    const { cluster } = ctx;
+    const org = cluster.orgs[0];
+    await deliverInbound(cluster, { from: HELPER, body: 'Hi' });
+    await openThread(ben, '+1 (415) 555-0144');
+    const conv = await convOf(HELPER);
+
+    // the reply takes the store first, the HELP is read meanwhile
+    const lock = await cluster.lockStore();
+    let reply;
+    let help;
+    try {
+        reply = api(cluster, `/api/v1/conversations/${conv.id}/messages`,
+            org.token, { method: 'POST', body: { body: 'Agent reply' } });
+        await sleep(300);
+        help = postInbound(cluster, { from: HELPER, body: 'HELP' });
+        await sleep(300);
+    } finally {
+        await lock.release();
+    }
+    const r = await reply;
+    const h = await help;
+    assert.equal(r.status, 201, r.text);
+    assert.equal(h.status, 200, h.text);
+
+    const msgs = (await api(cluster, `/api/v1/conversations/${conv.id}`
+        + '/messages', org.token)).json.items;
+    const answer = msgs.find((m) => /for help/.test(m.body));
+    const asked = msgs.find((m) => m.body === 'HELP');
+    assert.ok(answer && asked, JSON.stringify(msgs));
+    // what the case is about: the answer older than the reply
+    assert.ok(Date.parse(answer.created_at) < Date.parse(r.json.created_at),
+        JSON.stringify(msgs));
+    const after = await convOf(HELPER);
+    assert.equal(after.last_message.id, r.json.id);
+    assert.equal(after.last_message.preview, 'Agent reply');
+    await rowOf(ben, '+1 (415) 555-0144').locator('.row-preview',
+        { hasText: 'Agent reply' }).waitFor();
+
+    await ben.locator('#messages .message .body',
+        { hasText: 'for help' }).waitFor();
+    await ben.locator('#composer-text').fill('Anything else?');
+    await ben.locator('#composer-text').press('Enter');
+    await ben.locator('#messages .message.outbound',
+        { hasText: 'Anything else?' }).waitFor();
+    assert.equal(await ben.locator('#stale-dialog').isVisible(), false);
+});
+
+test('"Send anyway" sends at once though the newer message the server '
+    + 'named has not reached the page yet', async () => {
+    const { cluster } = ctx;
+    const org = cluster.orgs[0];
+    await deliverInbound(cluster, { from: LATE, body: 'Table for two?' });
+    await openThread(ben, '+1 (415) 555-0133');
+    await ben.locator('#composer-text').fill('Yes, at eight');
+
+    const dialog = ben.locator('#stale-dialog');
+    const outbound = ben.locator('#messages .message.outbound',
+        { hasText: 'Yes, at eight' });
+    await cluster.stopWs();
+    try {
+        await ben.locator('#conn[data-state="reconnecting"]').waitFor();
+        await deliverInbound(cluster, { from: LATE, body: 'Make it three' });
+        await ben.locator('#composer-text').press('Enter');
+        await dialog.waitFor();
+        await ben.locator('#stale-send').click();
+        await outbound.waitFor({ timeout: 5000 });
+        assert.equal(await dialog.isVisible(), false);
+    } finally {
+        await cluster.startWs();
+    }
+    await ben.locator('#conn[data-state="live"]').waitFor({ timeout: 30000 });
+    await ben.locator('#messages .message .body',
+        { hasText: 'Make it three' }).waitFor();
+    const conv = await convOf(LATE);
+    const msgs = (await api(cluster, `/api/v1/conversations/${conv.id}`
+        + '/messages', org.token)).json.items;
+    assert.equal(msgs.filter((m) => m.body === 'Yes, at eight').length, 1,
+        'sent once');
+    assert.equal(await outbound.count(), 1);
 });
 
 test('a tag a colleague saves in their contact panel shows at once in '

@@ -648,10 +648,11 @@ inbox_mongo_ingest_conversation(inbox_mongo_store_t *ms,
      * inbox_conversation_receive's rule, as an update pipeline (MongoDB
      * 4.2): one more unread, back from the archive, and the last message
      * and activity follow this message unless a newer one is there (a
-     * late retry of an older message).  Values of ours are $literal, so a
-     * "$" in a body or a name is never read as a field path.  A message
-     * already in receiving was counted by an attempt that failed after
-     * it: in one update, so that two retries count it once.
+     * late retry of an older message); the number texted is kept, which
+     * replies go from.  Values of ours are $literal, so a "$" in a body
+     * or a name is never read as a field path.  A message already in
+     * receiving was counted by an attempt that failed after it: in one
+     * update, so that two retries count it once.
      */
     counted = BCON_NEW("$in", "[",
                            BCON_OID(&in->message),
@@ -714,6 +715,8 @@ inbox_mongo_ingest_conversation(inbox_mongo_store_t *ms,
                                "]", "}",
                                "[", BCON_OID(&in->message), "]",
                            "]", "}",
+                           "number", "{", "$literal", BCON_UTF8(msg->to),
+                           "}",
                        "}", "}", "]",
                        "upsert", BCON_BOOL(true),
                        "new", BCON_BOOL(true));

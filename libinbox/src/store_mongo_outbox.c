@@ -12,8 +12,9 @@
  * A reply writes, in this order:
  *   reads                the conversation, the user, the contact (opted
  *                        out?), the organization (billing, plan,
- *                        balance), its first number: every refusal,
- *                        nothing written
+ *                        balance), the number the contact last texted
+ *                        (else its first): every refusal, nothing
+ *                        written
  *   insert reply_keys    (with a key: unique per organization; taken =
  *                        the first request's answer, or 409)
  *   findAndModify orgs   the hold ($inc, filtered); none: the key is
@@ -106,6 +107,8 @@ static inbox_status_t inbox_mongo_reply_repeat(inbox_mongo_store_t *ms,
 static inbox_status_t inbox_mongo_reply_checks(inbox_mongo_store_t *ms,
     inbox_mongo_reply_t *r, const inbox_reply_t *reply,
     inbox_conversation_t *c, inbox_error_t *err);
+static inbox_status_t inbox_mongo_reply_number(inbox_mongo_store_t *ms,
+    const bson_oid_t *org, char from[INBOX_PHONE_MAX], inbox_error_t *err);
 static inbox_status_t inbox_mongo_reply_refusal(inbox_mongo_store_t *ms,
     const bson_oid_t *org, unsigned credits, inbox_error_t *err);
 static inbox_status_t inbox_mongo_reply_store(inbox_mongo_store_t *ms,
@@ -586,6 +589,9 @@ inbox_mongo_reply_checks(inbox_mongo_store_t *ms, inbox_mongo_reply_t *r,
     if (rc == INBOX_OK) {
         inbox_mongo_parse_conversation(&doc, c);
 
+        /* the number its contact last texted, looked up below */
+        inbox_mongo_get_str(&doc, "number", r->from, sizeof(r->from));
+
         if (inbox_mongo_parse_id(c->contact.id, &r->contact) != 0) {
             rc = inbox_error_set(err, INBOX_ERR_INTERNAL,
                                  "A stored conversation has no contact.");
@@ -681,7 +687,7 @@ inbox_mongo_reply_checks(inbox_mongo_store_t *ms, inbox_mongo_reply_t *r,
         return rc;
     }
 
-    rc = inbox_mongo_first_number(ms, &r->org, r->from, err);
+    rc = inbox_mongo_reply_number(ms, &r->org, r->from, err);
 
     if (rc == INBOX_OK && r->from[0] == '\0') {
         rc = inbox_error_set(err, INBOX_ERR_CONFLICT,
@@ -693,8 +699,53 @@ inbox_mongo_reply_checks(inbox_mongo_store_t *ms, inbox_mongo_reply_t *r,
 }
 
 
-/* The organization's first number, which sends replies and campaigns;
- * "" when it has none. */
+/* The number a reply goes from: the one its contact last texted (from,
+ * "" for none) while the organization has it, else its first. */
+static inbox_status_t
+inbox_mongo_reply_number(inbox_mongo_store_t *ms, const bson_oid_t *org,
+    char from[INBOX_PHONE_MAX], inbox_error_t *err)
+{
+    char            texted[INBOX_PHONE_MAX];
+    bson_t          batch;
+    inbox_status_t  rc;
+
+    if (from[0] == '\0') {
+        return inbox_mongo_first_number(ms, org, from, err);
+    }
+
+    memcpy(texted, from, sizeof(texted));
+
+    rc = inbox_mongo_run_cursor(ms,
+        BCON_NEW("find", BCON_UTF8("numbers"),
+                 "filter", "{",
+                     "org_id", BCON_OID(org),
+                     "e164", BCON_UTF8(texted),
+                 "}",
+                 "projection", "{", "e164", BCON_INT32(1), "}",
+                 "limit", BCON_INT32(1),
+                 "singleBatch", BCON_BOOL(true)),
+        &batch, err);
+
+    from[0] = '\0';
+
+    if (rc == INBOX_OK) {
+        inbox_mongo_get_str(&batch, "0.e164", from, INBOX_PHONE_MAX);
+    }
+
+    bson_destroy(&batch);
+
+    if (rc != INBOX_OK || from[0] != '\0') {
+        return rc;
+    }
+
+    /* removed since, or moved to another organization */
+    return inbox_mongo_first_number(ms, org, from, err);
+}
+
+
+/* The organization's first number, which sends campaigns and the replies
+ * of a thread whose contact never texted a number it still has; "" when
+ * it has none. */
 inbox_status_t
 inbox_mongo_first_number(inbox_mongo_store_t *ms, const bson_oid_t *org,
     char from[INBOX_PHONE_MAX], inbox_error_t *err)

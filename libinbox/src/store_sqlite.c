@@ -976,7 +976,14 @@ static const char *inbox_sqlite_migrations[] = {
      * numbers written without a country code; none (NULL) before, so
      * the server's is read for them as it was.
      */
-    "ALTER TABLE orgs ADD COLUMN default_country TEXT;"
+    "ALTER TABLE orgs ADD COLUMN default_country TEXT;",
+
+    /*
+     * 26: a conversation keeps the organization's number its contact
+     * last texted (an organization may have several), which its replies
+     * go from; none for the threads before: their first number, as then.
+     */
+    "ALTER TABLE conversations ADD COLUMN number TEXT;"
 };
 
 #define INBOX_SQLITE_VERSION                                                  \

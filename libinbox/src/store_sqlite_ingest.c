@@ -729,7 +729,8 @@ inbox_sqlite_ingest_thread(inbox_sqlite_batch_t *batch, int64_t org,
  * inbox_conversation_receive's rule, in SQL: one more unread, back to the
  * default view, and the last message fields follow the newest message, so
  * that a late retry of an older one does not push the thread up.  c
- * becomes the conversation as it is now.
+ * becomes the conversation as it is now.  The thread keeps the number
+ * texted, which its replies go from.
  */
 static inbox_status_t
 inbox_sqlite_ingest_touch(inbox_sqlite_conn_t *conn,
@@ -756,7 +757,8 @@ inbox_sqlite_ingest_touch(inbox_sqlite_conn_t *conn,
         " last_activity_at = CASE WHEN " INBOX_SQLITE_NEWER("?2")
         "   THEN ?2 ELSE last_activity_at END,"
         " last_message_at = CASE WHEN " INBOX_SQLITE_NEWER("?2")
-        "   THEN ?2 ELSE last_message_at END"
+        "   THEN ?2 ELSE last_message_at END,"
+        " number = ?5"
         " WHERE id = ?1", err);
     if (stmt == NULL) {
         return err->code;
@@ -766,6 +768,7 @@ inbox_sqlite_ingest_touch(inbox_sqlite_conn_t *conn,
     sqlite3_bind_int64(stmt, 2, at);
     sqlite3_bind_int64(stmt, 3, message);
     inbox_sqlite_bind_text(stmt, 4, preview);
+    inbox_sqlite_bind_text(stmt, 5, in->to);
 
     rc = sqlite3_step(stmt);
     inbox_sqlite_done(stmt);

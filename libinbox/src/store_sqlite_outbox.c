@@ -380,7 +380,8 @@ inbox_sqlite_reply_repeat(inbox_sqlite_conn_t *conn, int64_t org,
 
 
 /* Whether the reply may go (the contract's refusals, in its order), with
- * its thread in *c, the number it goes from and what its organization's
+ * its thread in *c, the number it goes from (the one its contact last
+ * texted, else the organization's first) and what its organization's
  * plan takes from the balance for it. */
 static inbox_status_t
 inbox_sqlite_reply_checks(inbox_sqlite_conn_t *conn, int64_t org,
@@ -438,15 +439,21 @@ inbox_sqlite_reply_checks(inbox_sqlite_conn_t *conn, int64_t org,
                                "they can opt back in (by texting START).");
     }
 
+    /* from the number the contact last texted while the organization
+     * has it, else its first */
     stmt = inbox_sqlite_stmt(conn, INBOX_SQL_REPLY_ORG,
         "SELECT billing_active, credits_balance,"
-        " (SELECT e164 FROM numbers WHERE org_id = ?1 ORDER BY id LIMIT 1),"
+        " coalesce((SELECT n.e164 FROM conversations c"
+        "   JOIN numbers n ON n.e164 = c.number AND n.org_id = c.org_id"
+        "   WHERE c.id = ?2),"
+        "  (SELECT e164 FROM numbers WHERE org_id = ?1 ORDER BY id LIMIT 1)),"
         " plan FROM orgs WHERE id = ?1", err);
     if (stmt == NULL) {
         return err->code;
     }
 
     sqlite3_bind_int64(stmt, 1, org);
+    sqlite3_bind_int64(stmt, 2, conversation);
 
     active = 0;
     balance = 0;

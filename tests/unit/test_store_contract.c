@@ -55,6 +55,9 @@ typedef struct {
      * waits in the outbox, due at due_at (and made then); 0 or -1 */
     int        (*queue_bulk)(fixture_t *f, const char *conversation_id,
                              int64_t due_at);
+    /* the number is no organization's any more (removed by hand, there
+     * being no operation for it); 0 or -1 */
+    int        (*number_remove)(fixture_t *f, const char *e164);
 } backend_t;
 
 struct fixture_s {
@@ -185,6 +188,13 @@ sqlite_queue_bulk(fixture_t *f, const char *conversation_id, int64_t due_at)
 }
 
 
+static int
+sqlite_number_remove(fixture_t *f, const char *e164)
+{
+    return sqlite_exec(f, "DELETE FROM numbers WHERE e164 = %Q", e164);
+}
+
+
 static const backend_t  sqlite_backend = {
     .name = "sqlite",
     .missing_id = "999999",
@@ -192,6 +202,7 @@ static const backend_t  sqlite_backend = {
     .drop = sqlite_drop,
     .opt_out = sqlite_opt_out,
     .queue_bulk = sqlite_queue_bulk,
+    .number_remove = sqlite_number_remove,
 };
 
 
@@ -344,6 +355,17 @@ mongo_queue_bulk(fixture_t *f, const char *conversation_id, int64_t due_at)
 }
 
 
+static int
+mongo_number_remove(fixture_t *f, const char *e164)
+{
+    return mongo_exec(f, BCON_NEW("delete", BCON_UTF8("numbers"),
+                                  "deletes", "[", "{",
+                                      "q", "{", "e164", BCON_UTF8(e164), "}",
+                                      "limit", BCON_INT32(1),
+                                  "}", "]"));
+}
+
+
 static const backend_t  mongo_backend = {
     .name = "mongodb",
     .missing_id = "64f1a0000000000000009999",
@@ -351,6 +373,7 @@ static const backend_t  mongo_backend = {
     .drop = mongo_drop,
     .opt_out = mongo_opt_out,
     .queue_bulk = mongo_queue_bulk,
+    .number_remove = mongo_number_remove,
 };
 
 
@@ -7644,6 +7667,94 @@ TEST(a_keyword_notice_is_queued_free_even_to_an_opted_out_contact)
     CHECK_INT(message_count(&f, stop.conversation_id), 2);
     CHECK_INT(claim(&f, inbox_now_ms() + HOUR, 10, &batch), 1);
     inbox_outbox_batch_free(&batch);
+
+    fixture_close(&f);
+}
+
+
+/* The number a reply goes from: of the claimed entry of message_id, ""
+ * when the claim has none. */
+static void
+claimed_from(fixture_t *f, const char *message_id, char e164[INBOX_PHONE_MAX])
+{
+    size_t                i;
+    inbox_outbox_batch_t  batch;
+
+    e164[0] = '\0';
+
+    if (claim(f, inbox_now_ms(), 10, &batch) < 0) {
+        return;
+    }
+
+    for (i = 0; i < batch.count; i++) {
+        if (strcmp(batch.items[i].message.id, message_id) == 0) {
+            snprintf(e164, INBOX_PHONE_MAX, "%s", batch.items[i].number.e164);
+        }
+    }
+
+    inbox_outbox_batch_free(&batch);
+}
+
+
+TEST(a_reply_goes_from_the_number_its_contact_last_texted)
+{
+    char                   id[INBOX_ID_MAX], conv[INBOX_ID_MAX];
+    char                   from[INBOX_PHONE_MAX];
+    fixture_t              f;
+    inbox_number_t         number;
+    inbox_reply_result_t   result;
+    inbox_ingest_result_t  alice, bob;
+    inbound_t              m;
+
+    FIXTURE(&f);
+
+    memset(&number, 0, sizeof(number));
+    snprintf(number.org_id, sizeof(number.org_id), "%s", f.org);
+    snprintf(number.e164, sizeof(number.e164), "%s", NUMBER2);
+    number.carrier = INBOX_CARRIER_TWILIO;
+    number.auth_token = (char *) "secret";
+    CHECK_INT(inbox_store_number_add(f.store, &number, NULL), INBOX_OK);
+    CHECK_INT(inbox_store_credits_grant(f.store, f.org, 10, NULL), INBOX_OK);
+
+    /* texted the second number: answered from it, not from the first */
+    inbound_init(&m, "SM1", ALICE, NUMBER2, "hi", T0);
+    CHECK_INT(inbox_store_inbound_ingest(f.store, &m.in, 1, &alice, NULL,
+                                         NULL), INBOX_OK);
+    CHECK_INT(reply(&f, alice.conversation_id, "hello", NULL, &result, NULL,
+                    NULL), INBOX_OK);
+    claimed_from(&f, result.message.id, from);
+    CHECK_STR(from, NUMBER2);
+    inbox_reply_result_free(&result);
+
+    /* then the first: the number last texted */
+    CHECK_INT(receive(&f, "SM2", ALICE, "me again", T0 + MINUTE, NULL, NULL),
+              INBOX_OK);
+    CHECK_INT(reply(&f, alice.conversation_id, "yes?", NULL, &result, NULL,
+                    NULL), INBOX_OK);
+    claimed_from(&f, result.message.id, from);
+    CHECK_STR(from, NUMBER);
+    inbox_reply_result_free(&result);
+
+    /* a thread whose contact never texted: the organization's first */
+    CHECK_INT(inbox_store_contact_upsert(f.store, f.org, BOB, "Bob", id,
+                                         NULL), INBOX_OK);
+    CHECK(contact_of(&f, BOB, id, conv));
+    CHECK_INT(reply(&f, conv, "welcome", NULL, &result, NULL, NULL),
+              INBOX_OK);
+    claimed_from(&f, result.message.id, from);
+    CHECK_STR(from, NUMBER);
+    inbox_reply_result_free(&result);
+
+    /* a number the organization no longer has: its first */
+    inbound_init(&m, "SM3", BOB, NUMBER2, "hi", T0 + 2 * MINUTE);
+    CHECK_INT(inbox_store_inbound_ingest(f.store, &m.in, 1, &bob, NULL,
+                                         NULL), INBOX_OK);
+    CHECK_STR(bob.conversation_id, conv);
+    CHECK_INT(f.backend->number_remove(&f, NUMBER2), 0);
+    CHECK_INT(reply(&f, conv, "noted", NULL, &result, NULL, NULL), INBOX_OK);
+    claimed_from(&f, result.message.id, from);
+    CHECK_STR(from, NUMBER);
+    inbox_reply_result_free(&result);
 
     fixture_close(&f);
 }

@@ -4397,6 +4397,71 @@ TEST(reply_accept)
                         " \"at\": " DATE(NOW) "}, \"unread_count\": 1}}"
 
 
+#define TEXTED_E164     "+15550002222"
+#define TEXTED_CONV     CURSOR("{\"_id\": " OID(CONV_ID) ", \"org_id\": " \
+                        OID(ORG_ID) ", \"contact\": {\"id\": "            \
+                        OID(CONTACT_ID) ", \"name\": null, \"phone\":"    \
+                        " \"+15551234567\", \"opted_out\": false},"       \
+                        " \"unread_count\": 1, \"archived\": false,"      \
+                        " \"starred\": false, \"number\": \""            \
+                        TEXTED_E164 "\"}")
+
+
+/* A thread keeps the number its contact last texted: the reply goes from
+ * it while the organization has it (one read of it, as the first number
+ * was read), else from the first number. */
+TEST(reply_accept_from_the_number_texted)
+{
+    fake_t                fake;
+    inbox_reply_t         r;
+    inbox_error_t         err;
+    inbox_store_t        *store;
+    inbox_reply_result_t  result;
+
+    store = fake_open(&fake);
+    reply_of(&r, NULL);
+
+    fake.replies[0] = TEXTED_CONV;
+    fake.replies[1] = REPLY_CONTACT;
+    fake.replies[2] = REPLY_ORG("10");
+    fake.replies[3] = CURSOR("{\"_id\": " OID(GEN_2) ", \"e164\": \""
+                             TEXTED_E164 "\"}");
+    fake.replies[4] = CREDITS("9", "1");    /* the hold */
+    fake.replies[5] = NULL;                 /* its ledger entry */
+    fake.replies[6] = NULL;                 /* the message */
+    fake.replies[7] = REPLY_THREAD;
+    fake.replies[8] = SEQ;
+
+    CHECK_INT(inbox_store_reply_accept(store, ORG_ID, &r, &result, NULL,
+                                       &err), INBOX_OK);
+    CHECK_INT(fake.commands, 11);
+    CHECK(!log_has(&fake, NUMBER_E164));
+    golden_check(&fake, "reply_accept_texted");
+    inbox_reply_result_free(&result);
+
+    /* the number is the organization's no more: its first */
+    fake_reset(&fake);
+    fake.replies[0] = TEXTED_CONV;
+    fake.replies[1] = REPLY_CONTACT;
+    fake.replies[2] = REPLY_ORG("10");
+    fake.replies[3] = EMPTY_CURSOR;
+    fake.replies[4] = REPLY_NUMBER;
+    fake.replies[5] = CREDITS("9", "1");
+    fake.replies[6] = NULL;
+    fake.replies[7] = NULL;
+    fake.replies[8] = REPLY_THREAD;
+    fake.replies[9] = SEQ;
+
+    CHECK_INT(inbox_store_reply_accept(store, ORG_ID, &r, &result, NULL,
+                                       &err), INBOX_OK);
+    CHECK_INT(fake.commands, 12);
+    golden_check(&fake, "reply_accept_texted_gone");
+    inbox_reply_result_free(&result);
+
+    fake_close(&fake, store);
+}
+
+
 /* A write that fails after the hold gives the hold back, as SQLite's
  * rollback does: the balance is what it was, the key free for a retry. */
 TEST(reply_accept_failed_after_the_hold_gives_it_back)

@@ -1253,10 +1253,14 @@ TEST(stored_events_refer_to_a_long_message_without_copying_it)
 #define UNDO_SCHEMA_25                                                       \
     "ALTER TABLE orgs DROP COLUMN default_country;"
 
+/* Schema 26 undone (the number a thread's contact last texted). */
+#define UNDO_SCHEMA_26                                                       \
+    "ALTER TABLE conversations DROP COLUMN number;"
+
 /* Every step after 10 undone, newest first. */
 #define UNDO_SCHEMA_ABOVE_10                                                \
-    UNDO_SCHEMA_25 UNDO_SCHEMA_24 UNDO_SCHEMA_23 UNDO_SCHEMA_22             \
-    UNDO_SCHEMA_21                                                          \
+    UNDO_SCHEMA_26 UNDO_SCHEMA_25 UNDO_SCHEMA_24 UNDO_SCHEMA_23             \
+    UNDO_SCHEMA_22 UNDO_SCHEMA_21                                           \
     UNDO_SCHEMA_20                                                          \
     UNDO_SCHEMA_19                                                          \
     UNDO_SCHEMA_18                                                          \
@@ -1272,7 +1276,67 @@ TEST(stored_events_refer_to_a_long_message_without_copying_it)
     UNDO_SCHEMA_8                                                           \
     "DROP TABLE contact_tags; DROP INDEX contacts_by_created;"
 
-#define SCHEMA_NOW  25
+#define SCHEMA_NOW  26
+
+
+/* Migration 26: a thread from before does not know which number its
+ * contact texted, and its replies go from the first number, as they did;
+ * its contact's next message makes them go from the number texted. */
+TEST(migrating_leaves_older_threads_replying_from_the_first_number)
+{
+    fixture_t              f;
+    inbox_reply_t          r;
+    inbox_number_t         number;
+    inbox_reply_result_t   result;
+    inbox_ingest_result_t  a;
+    inbound_t              m;
+
+    FIXTURE(&f);
+    memset(&number, 0, sizeof(number));
+    snprintf(number.org_id, sizeof(number.org_id), "%s", f.org);
+    snprintf(number.e164, sizeof(number.e164), "+15550000003");
+    number.carrier = INBOX_CARRIER_TWILIO;
+    number.auth_token = (char *) "secret";
+    CHECK_INT(inbox_store_number_add(f.store, &number, NULL), INBOX_OK);
+    CHECK_INT(inbox_store_credits_grant(f.store, f.org, 2, NULL), INBOX_OK);
+    inbound_init(&m, "SM1", ALICE, "+15550000003", "hi", T0);
+    CHECK_INT(inbox_store_inbound_ingest(f.store, &m.in, 1, &a, NULL, NULL),
+              INBOX_OK);
+    inbox_store_close(f.store);
+    f.store = NULL;
+
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_26 "PRAGMA user_version = 25;"),
+              SQLITE_OK);
+
+    f.store = store_open(f.path);
+    CHECK(f.store != NULL);
+    CHECK_INT(db_int(&f, "PRAGMA user_version"), SCHEMA_NOW);
+    CHECK_INT(db_int(&f, "SELECT count(*) FROM conversations"
+                         " WHERE number IS NULL"), 1);
+
+    memset(&r, 0, sizeof(r));
+    r.conversation_id = a.conversation_id;
+    r.body = "hello";
+    r.segments = 1;
+    r.credits = 1;
+    CHECK_INT(inbox_store_reply_accept(f.store, f.org, &r, &result, NULL,
+                                       NULL), INBOX_OK);
+    inbox_reply_result_free(&result);
+    CHECK_INT(db_int(&f, "SELECT count(*) FROM outbox"
+                         " WHERE from_e164 = '" NUMBER "'"), 1);
+
+    inbound_init(&m, "SM2", ALICE, "+15550000003", "again", T0 + MINUTE);
+    CHECK_INT(inbox_store_inbound_ingest(f.store, &m.in, 1, &a, NULL, NULL),
+              INBOX_OK);
+    r.body = "yes?";
+    CHECK_INT(inbox_store_reply_accept(f.store, f.org, &r, &result, NULL,
+                                       NULL), INBOX_OK);
+    inbox_reply_result_free(&result);
+    CHECK_INT(db_int(&f, "SELECT count(*) FROM outbox"
+                         " WHERE from_e164 = '+15550000003'"), 1);
+
+    fixture_close(&f);
+}
 
 
 /* Migration 25: an organization made before it has no default country:
@@ -1288,8 +1352,8 @@ TEST(migrating_leaves_organizations_the_servers_country)
     inbox_store_close(f.store);
     f.store = NULL;
 
-    CHECK_INT(db_exec(&f, UNDO_SCHEMA_25 "PRAGMA user_version = 24;"),
-              SQLITE_OK);
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_26 UNDO_SCHEMA_25
+                      "PRAGMA user_version = 24;"), SQLITE_OK);
 
     f.store = store_open(f.path);
     CHECK(f.store != NULL);
@@ -1324,7 +1388,7 @@ TEST(migrating_keeps_early_reports_as_not_final)
     inbox_store_close(f.store);
     f.store = NULL;
 
-    CHECK_INT(db_exec(&f, UNDO_SCHEMA_25 UNDO_SCHEMA_24
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_26 UNDO_SCHEMA_25 UNDO_SCHEMA_24
                       "PRAGMA user_version = 23;"
                       "INSERT INTO early_reports (org_id, provider,"
                       " provider_id, status, error_code, received_at)"
@@ -1366,9 +1430,9 @@ TEST(migrating_keeps_the_inbox_answering_keywords_on_older_numbers)
     inbox_store_close(f.store);
     f.store = NULL;
 
-    CHECK_INT(db_exec(&f, UNDO_SCHEMA_25 UNDO_SCHEMA_24 UNDO_SCHEMA_23
-                      UNDO_SCHEMA_22 "PRAGMA user_version = 21;"),
-              SQLITE_OK);
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_26 UNDO_SCHEMA_25 UNDO_SCHEMA_24
+                      UNDO_SCHEMA_23 UNDO_SCHEMA_22
+                      "PRAGMA user_version = 21;"), SQLITE_OK);
 
     f.store = store_open(f.path);
     CHECK(f.store != NULL);
@@ -1414,8 +1478,8 @@ TEST(migrating_keeps_the_last_opt_in_of_each_contact)
     inbox_store_close(f.store);
     f.store = NULL;
 
-    CHECK_INT(db_exec(&f, UNDO_SCHEMA_25 UNDO_SCHEMA_24 UNDO_SCHEMA_23
-                      UNDO_SCHEMA_22 UNDO_SCHEMA_21
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_26 UNDO_SCHEMA_25 UNDO_SCHEMA_24
+                      UNDO_SCHEMA_23 UNDO_SCHEMA_22 UNDO_SCHEMA_21
                       "PRAGMA user_version = 20;"),
               SQLITE_OK);
 
@@ -1459,8 +1523,8 @@ TEST(migrating_puts_threads_without_messages_last)
 
     CHECK_INT(db_exec(&f, "UPDATE conversations SET last_activity_at = %lld"
                       " WHERE last_message_id IS NULL;"
-                      UNDO_SCHEMA_25 UNDO_SCHEMA_24 UNDO_SCHEMA_23
-                      UNDO_SCHEMA_22 UNDO_SCHEMA_21
+                      UNDO_SCHEMA_26 UNDO_SCHEMA_25 UNDO_SCHEMA_24
+                      UNDO_SCHEMA_23 UNDO_SCHEMA_22 UNDO_SCHEMA_21
                       "PRAGMA user_version = 19;",
                       (long long) T0 + 9),
               SQLITE_OK);
@@ -1658,8 +1722,8 @@ TEST(migrating_finds_the_names_there_are_without_their_accents)
     inbox_store_close(f.store);
     f.store = NULL;
 
-    CHECK_INT(db_exec(&f, UNDO_SCHEMA_25 UNDO_SCHEMA_24 UNDO_SCHEMA_23
-                      UNDO_SCHEMA_22 UNDO_SCHEMA_21
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_26 UNDO_SCHEMA_25 UNDO_SCHEMA_24
+                      UNDO_SCHEMA_23 UNDO_SCHEMA_22 UNDO_SCHEMA_21
                       UNDO_SCHEMA_19
                       UNDO_SCHEMA_18
                       "PRAGMA user_version = 17;"),
@@ -1954,8 +2018,8 @@ TEST(migrating_counts_the_answers_of_polls_there_are)
     inbox_store_close(f.store);
     f.store = NULL;
 
-    CHECK_INT(db_exec(&f, UNDO_SCHEMA_25 UNDO_SCHEMA_24 UNDO_SCHEMA_23
-                      UNDO_SCHEMA_22 UNDO_SCHEMA_21
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_26 UNDO_SCHEMA_25 UNDO_SCHEMA_24
+                      UNDO_SCHEMA_23 UNDO_SCHEMA_22 UNDO_SCHEMA_21
                       UNDO_SCHEMA_19
                       UNDO_SCHEMA_18
                       UNDO_SCHEMA_17 UNDO_SCHEMA_16
@@ -2422,8 +2486,8 @@ TEST(a_backup_of_an_older_schema_is_restored_upgraded)
                       NULL), INBOX_OK);
 
     /* the backup as the release before this schema made it */
-    CHECK_INT(file_exec(backup, UNDO_SCHEMA_25 UNDO_SCHEMA_24 UNDO_SCHEMA_23
-                        UNDO_SCHEMA_22 UNDO_SCHEMA_21
+    CHECK_INT(file_exec(backup, UNDO_SCHEMA_26 UNDO_SCHEMA_25 UNDO_SCHEMA_24
+                        UNDO_SCHEMA_23 UNDO_SCHEMA_22 UNDO_SCHEMA_21
                         UNDO_SCHEMA_19 UNDO_SCHEMA_18
                         UNDO_SCHEMA_17 UNDO_SCHEMA_16
                         "PRAGMA user_version = 15;"),

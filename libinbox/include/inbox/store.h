@@ -236,12 +236,14 @@ inbox_status_t inbox_store_contact_timeline(inbox_store_t *store,
  * for each, the organization is the owner of msgs[i].to; the contact and
  * its conversation are created or updated, the message and its media are
  * inserted unless (org, carrier, provider_id) is already stored, the unread
- * count rises, an archived conversation comes back to the default view, and
- * the events message.created, conversation.updated and unread.total are
- * appended.  A message that is an opt-out or opt-in keyword (keywords.h)
- * also opts its contact out (source keyword) or back in, in the same
- * transaction (MongoDB: see store_mongo_ingest.c), with its timeline
- * event and contact.updated.  A keyword the inbox answers
+ * count rises, an archived conversation comes back to the default view,
+ * the conversation keeps msgs[i].to as the number its contact last texted
+ * (its replies go from it, inbox_store_reply_accept), and the events
+ * message.created, conversation.updated and unread.total are appended.
+ * A message that is an opt-out or opt-in keyword (keywords.h) also opts
+ * its contact out (source keyword) or back in, in the same transaction
+ * (MongoDB: see store_mongo_ingest.c), with its timeline event and
+ * contact.updated.  A keyword the inbox answers
  * (inbox_keyword_answered) has its answer queued in that transaction
  * too, as inbox_store_outbox_notice queues one (its text
  * inbox_keyword_reply's, with the organization's business name and
@@ -591,9 +593,12 @@ inbox_status_t inbox_store_media_fetch_failed(inbox_store_t *store,
  * then the credits held (the balance drops by reply->credits, what is
  * held rises; a ledger "hold"), the message (outbound, status queued,
  * sent_by the user) with its media, an outbox entry (priority reply, due
- * now), the thread's last message (inbox_conversation_reply), and the
- * events message.created and conversation.updated.  *result gets the
- * message and the thread.  Quiet hours never hold a reply.
+ * now) from the organization's number the contact last texted (the
+ * thread keeps it, inbox_store_inbound_ingest) or, when it never texted
+ * one the organization still has, from its first number, the thread's
+ * last message (inbox_conversation_reply), and the events
+ * message.created and conversation.updated.  *result gets the message
+ * and the thread.  Quiet hours never hold a reply.
  *
  * A reply with an Idempotency-Key that the organization used before for
  * the same request (inbox_reply_fingerprint) stores nothing and answers
@@ -862,7 +867,8 @@ inbox_status_t inbox_store_campaign_act(inbox_store_t *store,
  *     recipient due for its resume;
  *   - else handed over: a message in the contact's thread (queued, its
  *     credits held, a ledger entry), an outbox entry of priority
- *     INBOX_OUTBOX_BULK due now, from the organization's first number,
+ *     INBOX_OUTBOX_BULK due now, from the organization's first number
+ *     (whichever number the contact texted, unlike a reply),
  *     the thread's last message, and message.created and
  *     conversation.updated appended to events.
  * A sending campaign with no recipient left due or waiting is done.

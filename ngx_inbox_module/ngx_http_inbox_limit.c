@@ -449,7 +449,7 @@ ngx_http_inbox_limit_hex_key(const char *hex, u_char *key)
 
 
 /* The client's address: an IPv6 one by its /64, the block one subscriber
- * usually has. */
+ * usually has, and an IPv4-mapped one as the IPv4 address it is. */
 
 void
 ngx_http_inbox_limit_address_key(ngx_http_request_t *r, u_char *key)
@@ -467,6 +467,15 @@ ngx_http_inbox_limit_address_key(ngx_http_request_t *r, u_char *key)
 #if (NGX_HAVE_INET6)
     case AF_INET6:
         sin6 = (struct sockaddr_in6 *) sa;
+
+        /* an IPv4 client of a dual-stack listener (::ffff:a.b.c.d): its
+         * /64 would be every IPv4 client's */
+        if (IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr)) {
+            ngx_http_inbox_limit_key("ipv4", &sin6->sin6_addr.s6_addr[12],
+                                     4, key);
+            return;
+        }
+
         ngx_http_inbox_limit_key("ipv6/64", sin6->sin6_addr.s6_addr, 8,
                                  key);
         return;

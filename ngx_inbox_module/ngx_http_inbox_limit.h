@@ -94,7 +94,8 @@ void ngx_http_inbox_limit_key(const char *kind, const u_char *data,
     size_t len, u_char *key);
 ngx_int_t ngx_http_inbox_limit_hex_key(const char *hex, u_char *key);
 /* The client's address as a key: an IPv6 address by its /64, the block
- * one subscriber usually has. */
+ * one subscriber usually has; an IPv4 client of a dual-stack listener
+ * (::ffff:a.b.c.d) by its IPv4 address, as on an IPv4 listener. */
 void ngx_http_inbox_limit_address_key(ngx_http_request_t *r, u_char *key);
 
 

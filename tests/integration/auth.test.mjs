@@ -552,6 +552,27 @@ test('a flood of sign-ins for new emails from one address does not reset '
     }
 });
 
+test('on a dual-stack listener each IPv4 client has its own address '
+    + 'bucket', async () => {
+    // IPv4 clients arrive as ::ffff:a.b.c.d, all in one IPv6 /64
+    const dual = await startCluster({ dualStack: true, http: [
+        'inbox_login_address_rate 1r/m burst=3 delay=3;'] });
+    try {
+        await addUser(dual, dual.orgs[0], PAT.email, PAT.password);
+        assert.deepEqual(await flood(dual, '127.0.0.2', 8),
+                         { 401: 4, 429: 4 });
+
+        // another IPv4 client signs in; the guessing one is still refused
+        assert.equal(await loginFrom(dual, '127.0.0.3', PAT.email,
+                                     PAT.password), 200);
+        assert.equal(await loginFrom(dual, '127.0.0.2', PAT.email,
+                                     PAT.password), 429);
+    } finally {
+        await dual.stop();
+        dual.cleanup();
+    }
+});
+
 test('behind an https public URL the cookie is Secure, with the __Host- '
     + 'prefix', async () => {
     const secure = await startCluster({ publicUrl:

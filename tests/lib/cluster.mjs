@@ -190,7 +190,9 @@ ${c.options.http.map((line) => `    ${line}\n`).join('')}
 ${c.wsPorts.map((p) => `        server 127.0.0.1:${p};\n`).join('')}    }
 
     server {
-        listen 127.0.0.1:${c.port}${c.options.reuseport ? ' reuseport' : ''};
+        listen ${c.options.dualStack ? `[::]:${c.port} ipv6only=off`
+                 : `127.0.0.1:${c.port}`}${c.options.reuseport
+                 ? ' reuseport' : ''};
         server_name localhost;
 
         root ${webRoot};
@@ -280,6 +282,8 @@ export function uniqueNumber() {
 //   wsArgs: more ws-server arguments (it always gets --origin baseUrl);
 //   reuseport: a listening socket per worker, so that the kernel spreads
 //     new connections over the workers instead of the busiest taking most.
+//   dualStack: listen on [::] with ipv6only=off, so that IPv4 clients
+//     (127.0.0.1 still reaches it) arrive as ::ffff:a.b.c.d addresses.
 //   publicUrl: inbox_public_url, when it is not the loopback address the
 //     tests call (an https one makes session cookies Secure).
 //   carrierSim: start the carrier simulator (tests/lib/carrier-sim.mjs)
@@ -300,6 +304,7 @@ const defaultOptions = {
     wsArgs: [],
     wsServers: 1,
     reuseport: false,
+    dualStack: false,
     publicUrl: null,
     carrierSim: false,
     sender: false,

@@ -22,7 +22,10 @@
  *                             right password empties the email's bucket
  *                             and gives the address its charge back; a
  *                             refused attempt (429) is not checked and
- *                             charges nothing.
+ *                             charges nothing.  A password change is
+ *                             charged by its session or token, whose
+ *                             bucket goes if it is nobody's (the
+ *                             address keeps that charge).
  *
  * A zone (1 MB unless size= says, about 8,000 buckets) forgets a bucket
  * only once it has drained; while it is full of live ones a new key is

@@ -7,7 +7,8 @@
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { test } from 'node:test';
-import { inboxctl } from '../lib/cluster.mjs';
+import { randomBytes } from 'node:crypto';
+import { inboxctl, startCluster } from '../lib/cluster.mjs';
 import { useCluster, errorLogIsCleanTest } from '../lib/fixture.mjs';
 import { api, assertError } from '../lib/inbox.mjs';
 import { addUser, login, sessionApi } from '../lib/session.mjs';
@@ -180,6 +181,66 @@ test('guesses of the current password are limited as sign-ins are',
     assertError(await change(cluster, kim, { current_password: KIM.password,
         new_password: 'long enough 3' }), 429, 'rate_limited');
     assert.equal((await me(cluster, kim)).status, 200);
+});
+
+// POSTs from the local address from: a password change with a made-up
+// API token, or a sign-in; each resolves with the status.
+function post(cluster, from, path, headers, body) {
+    const url = new URL(cluster.url(path));
+    return new Promise((resolve, reject) => {
+        const req = request({ host: url.hostname, port: url.port,
+            path: url.pathname, method: 'POST', localAddress: from,
+            headers: { 'Content-Type': 'application/json', ...headers } },
+        (res) => {
+            res.resume();
+            res.on('end', () => resolve(res.statusCode));
+        });
+        req.on('error', reject);
+        req.end(JSON.stringify(body));
+    });
+}
+
+const madeUpTokenFrom = (cluster, from) => post(cluster, from,
+    '/api/v1/me/password',
+    { Authorization: `Bearer ibx_${randomBytes(16).toString('hex')}` },
+    { current_password: 'anything 1', new_password: 'long enough 3' });
+
+const loginFrom = (cluster, from, email, password) => post(cluster, from,
+    '/api/v1/auth/login', {}, { email, password });
+
+test('made-up tokens sent to me/password count as failures of their '
+    + 'address, and leave no bucket to lock others out of signing in',
+    async () => {
+    // the account buckets' zone at its smallest (about 190 buckets),
+    // which 600 made-up tokens would overflow
+    const small = await startCluster({ http: [
+        'inbox_login_rate 1r/m burst=3 delay=3 size=32k;',
+        'inbox_login_address_rate 1r/m burst=5 delay=5;'] });
+    try {
+        await addUser(small, small.orgs[0], KIM.email, KIM.password);
+        const seen = {};
+        for (let i = 0; i < 600; i += 8) {
+            const batch = [];
+            for (let j = 0; j < 8; j++) {
+                batch.push(madeUpTokenFrom(small, '127.0.0.3'));
+            }
+            for (const status of await Promise.all(batch)) {
+                seen[status] = (seen[status] ?? 0) + 1;
+            }
+        }
+        // who the token is comes first: 401, charged or refused
+        assert.deepEqual(seen, { 401: 600 });
+
+        // the address spent its 1 + burst 5 guesses: it is refused, and
+        // everyone else signs in
+        assert.equal(await loginFrom(small, '127.0.0.3', KIM.email,
+                                     KIM.password), 429);
+        assert.equal(await loginFrom(small, '127.0.0.4', KIM.email,
+                                     KIM.password), 200);
+    } finally {
+        await small.stop();
+        small.cleanup();
+    }
 });
 
 errorLogIsCleanTest(ctx);

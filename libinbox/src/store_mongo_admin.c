@@ -593,8 +593,7 @@ inbox_mongo_token_find(inbox_store_t *store, const char *token_hash,
                               &user, &found, err);
 
     if (rc == INBOX_OK && !found) {
-        rc = inbox_error_set(err, INBOX_ERR_UNAUTHENTICATED,
-                             "The API token's user no longer exists.");
+        rc = inbox_token_user_gone(err);
     }
 
     if (rc == INBOX_OK) {

@@ -430,7 +430,9 @@ inbox_sqlite_token_add(inbox_store_t *store, const char *org_id,
         return inbox_error_set(err, INBOX_ERR_INVALID, "empty token hash");
     }
 
-    conn = inbox_sqlite_conn(store, err);
+    /* the user is looked up and the token made in one write: a removal
+     * committed between them would leave an unrevoked token */
+    conn = inbox_sqlite_begin_write(store, err);
     if (conn == NULL) {
         return err->code;
     }
@@ -442,6 +444,7 @@ inbox_sqlite_token_add(inbox_store_t *store, const char *org_id,
             "SELECT id FROM users WHERE email = ?1 AND org_id = ?2"
             " AND removed_at IS NULL", err);
         if (stmt == NULL) {
+            inbox_sqlite_rollback(conn);
             return err->code;
         }
 
@@ -457,13 +460,16 @@ inbox_sqlite_token_add(inbox_store_t *store, const char *org_id,
         inbox_sqlite_done(stmt);
 
         if (rc == SQLITE_DONE) {
+            inbox_sqlite_rollback(conn);
             return inbox_error_set_field(err, INBOX_ERR_NOT_FOUND, "user",
                                          "no user %s in organization %s",
                                          user_email, org_id);
         }
 
         if (rc != SQLITE_ROW) {
-            return inbox_sqlite_fail(conn, rc, err);
+            inbox_sqlite_fail(conn, rc, err);
+            inbox_sqlite_rollback(conn);
+            return err->code;
         }
     }
 
@@ -471,6 +477,7 @@ inbox_sqlite_token_add(inbox_store_t *store, const char *org_id,
         "INSERT INTO tokens (token_hash, org_id, user_id, created_at, name,"
         " expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING id", err);
     if (stmt == NULL) {
+        inbox_sqlite_rollback(conn);
         return err->code;
     }
 
@@ -502,10 +509,12 @@ inbox_sqlite_token_add(inbox_store_t *store, const char *org_id,
     inbox_sqlite_done(stmt);
 
     if (rc != SQLITE_DONE) {
-        return inbox_sqlite_write_fail(conn, rc, "the token", err);
+        inbox_sqlite_write_fail(conn, rc, "the token", err);
+        inbox_sqlite_rollback(conn);
+        return err->code;
     }
 
-    return INBOX_OK;
+    return inbox_sqlite_commit(conn, err);
 }
 
 
@@ -515,7 +524,7 @@ inbox_status_t
 inbox_sqlite_token_find(inbox_store_t *store, const char *token_hash,
     inbox_principal_t *principal, inbox_token_t *token, inbox_error_t *err)
 {
-    int                   rc;
+    int                   rc, active;
     const char           *role;
     sqlite3_stmt         *stmt;
     inbox_sqlite_conn_t  *conn;
@@ -532,10 +541,13 @@ inbox_sqlite_token_find(inbox_store_t *store, const char *token_hash,
         return err->code;
     }
 
+    active = 1;
+
     stmt = inbox_sqlite_stmt(conn, INBOX_SQL_TOKEN_FIND,
         "SELECT t.org_id, t.user_id, u.role, t.id, t.created_at,"
         " t.expires_at, t.revoked_at FROM tokens t"
-        " LEFT JOIN users u ON u.id = t.user_id"
+        " LEFT JOIN users u ON u.id = t.user_id AND u.org_id = t.org_id"
+        " AND u.removed_at IS NULL"
         " WHERE t.token_hash = ?1", err);
     if (stmt == NULL) {
         return err->code;
@@ -552,6 +564,9 @@ inbox_sqlite_token_find(inbox_store_t *store, const char *token_hash,
         if (sqlite3_column_type(stmt, 1) != SQLITE_NULL) {
             inbox_sqlite_format_id(sqlite3_column_int64(stmt, 1),
                                    principal->user_id);
+
+            /* a person's token: only while they are on the team */
+            active = (sqlite3_column_type(stmt, 2) != SQLITE_NULL);
         }
 
         role = (const char *) sqlite3_column_text(stmt, 2);
@@ -566,6 +581,10 @@ inbox_sqlite_token_find(inbox_store_t *store, const char *token_hash,
     }
 
     inbox_sqlite_done(stmt);
+
+    if (rc == SQLITE_ROW && !active) {
+        return inbox_token_user_gone(err);
+    }
 
     if (rc == SQLITE_ROW) {
         return INBOX_OK;

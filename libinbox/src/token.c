@@ -152,6 +152,14 @@ inbox_token_unknown(inbox_error_t *err)
 }
 
 
+inbox_status_t
+inbox_token_user_gone(inbox_error_t *err)
+{
+    return inbox_error_set(err, INBOX_ERR_UNAUTHENTICATED,
+                           "The API token's user no longer exists.");
+}
+
+
 void
 inbox_token_list_free(inbox_token_list_t *list)
 {

@@ -58,6 +58,10 @@ typedef struct {
     /* the number is no organization's any more (removed by hand, there
      * being no operation for it); 0 or -1 */
     int        (*number_remove)(fixture_t *f, const char *e164);
+    /* the user with that email is removed as if between a token's user
+     * lookup and its insert: off the team, their tokens left unrevoked;
+     * 0 or -1 */
+    int        (*user_gone)(fixture_t *f, const char *email);
 } backend_t;
 
 struct fixture_s {
@@ -195,6 +199,14 @@ sqlite_number_remove(fixture_t *f, const char *e164)
 }
 
 
+static int
+sqlite_user_gone(fixture_t *f, const char *email)
+{
+    return sqlite_exec(f, "UPDATE users SET removed_at = 1"
+                          " WHERE email = %Q", email);
+}
+
+
 static const backend_t  sqlite_backend = {
     .name = "sqlite",
     .missing_id = "999999",
@@ -203,6 +215,7 @@ static const backend_t  sqlite_backend = {
     .opt_out = sqlite_opt_out,
     .queue_bulk = sqlite_queue_bulk,
     .number_remove = sqlite_number_remove,
+    .user_gone = sqlite_user_gone,
 };
 
 
@@ -366,6 +379,21 @@ mongo_number_remove(fixture_t *f, const char *e164)
 }
 
 
+static int
+mongo_user_gone(fixture_t *f, const char *email)
+{
+    return mongo_exec(f, BCON_NEW("update", BCON_UTF8("users"),
+                                  "updates", "[", "{",
+                                      "q", "{", "email", BCON_UTF8(email),
+                                      "}",
+                                      "u", "{", "$set", "{",
+                                          "removed_at",
+                                          BCON_DATE_TIME(1),
+                                      "}", "}",
+                                  "}", "]"));
+}
+
+
 static const backend_t  mongo_backend = {
     .name = "mongodb",
     .missing_id = "64f1a0000000000000009999",
@@ -374,6 +402,7 @@ static const backend_t  mongo_backend = {
     .opt_out = mongo_opt_out,
     .queue_bulk = mongo_queue_bulk,
     .number_remove = mongo_number_remove,
+    .user_gone = mongo_user_gone,
 };
 
 
@@ -4909,6 +4938,42 @@ TEST(a_removed_user_is_signed_out_everywhere_and_may_come_back)
     CHECK_INT(inbox_store_user_remove(f.store, f.backend->missing_id, lee,
                                       NULL, &err), INBOX_ERR_NOT_FOUND);
     CHECK(strstr(err.message, "organization") != NULL);
+
+    fixture_close(&f);
+}
+
+
+/* A token made for a user as they were removed (the removal revoked only
+ * the tokens it saw) authenticates nobody, as a revoked one. */
+TEST(a_token_of_a_removed_user_is_not_found)
+{
+    char               lee[INBOX_ID_MAX];
+    fixture_t          f;
+    inbox_error_t      err;
+    inbox_principal_t  who;
+
+    FIXTURE(&f);
+    CHECK_INT(inbox_store_user_add(f.store, f.org, "lee@example.com",
+                                   INBOX_ROLE_BILLING, HASH_C, lee, NULL,
+                                   &err),
+              INBOX_OK);
+    CHECK_INT(token_add(&f, "lee@example.com", "lee-late", NULL, 0, NULL),
+              INBOX_OK);
+    CHECK_INT(token_add(&f, NULL, "org-wide", NULL, 0, NULL), INBOX_OK);
+    CHECK_INT(inbox_store_token_find(f.store, "lee-late", &who, &err),
+              INBOX_OK);
+    CHECK_STR(who.user_id, lee);
+
+    CHECK_INT(f.backend->user_gone(&f, "lee@example.com"), 0);
+
+    CHECK_INT(inbox_store_token_find(f.store, "lee-late", &who, &err),
+              INBOX_ERR_UNAUTHENTICATED);
+    CHECK_STR(who.user_id, "");
+    CHECK_INT(who.role, INBOX_ROLE_MEMBER);
+
+    /* an organization-wide token has no user to lose */
+    CHECK_INT(inbox_store_token_find(f.store, "org-wide", &who, &err),
+              INBOX_OK);
 
     fixture_close(&f);
 }

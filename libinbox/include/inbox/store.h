@@ -129,9 +129,9 @@ inbox_status_t inbox_store_token_add(inbox_store_t *store, const char *org_id,
     const char *user_email, const char *token_hash, const char *name,
     int64_t expires_at, char id[INBOX_ID_MAX], inbox_error_t *err);
 /* Who the token with that hash acts as.  INBOX_ERR_UNAUTHENTICATED, with a
- * message for its holder, when no token has that hash or it is revoked or
- * expired (inbox_token_check); nothing is cached, so a revocation counts
- * from the next call. */
+ * message for its holder, when no token has that hash, it is revoked or
+ * expired (inbox_token_check), or its user is no longer on the team;
+ * nothing is cached, so a revocation counts from the next call. */
 inbox_status_t inbox_store_token_find(inbox_store_t *store,
     const char *token_hash, inbox_principal_t *principal, inbox_error_t *err);
 /* The organization's tokens, oldest first (see inbox_token_list_t).

@@ -76,5 +76,9 @@ inbox_status_t inbox_token_check(int64_t expires_at, int64_t revoked_at,
 
 /* The message for a token the store does not know. */
 inbox_status_t inbox_token_unknown(inbox_error_t *err);
+/* The message for a person's token whose person is no longer on the
+ * team (removed, perhaps while the token was being made): it does not
+ * authenticate, in any backend. */
+inbox_status_t inbox_token_user_gone(inbox_error_t *err);
 
 #endif

@@ -15,6 +15,25 @@
 #include "carrier_util.h"
 
 
+/*
+ * The errors a carrier documents as "not taken, try again" whatever its
+ * 5xx: Twilio's 20503 (service unavailable) and 21730 (maintenance),
+ * Telnyx's 10007 (unexpected error: its 1xxxx errors never leave its
+ * platform).
+ */
+static const struct {
+    inbox_carrier_t   carrier;
+    const char       *code;
+} inbox_carrier_not_taken[] = {
+    { INBOX_CARRIER_TWILIO, "20503" },
+    { INBOX_CARRIER_TWILIO, "21730" },
+    { INBOX_CARRIER_TELNYX, "10007" }
+};
+
+#define INBOX_CARRIER_NOT_TAKEN_N \
+    (sizeof(inbox_carrier_not_taken) / sizeof(inbox_carrier_not_taken[0]))
+
+
 inbox_status_t
 inbox_carrier_send_request(const inbox_number_t *number,
     const inbox_outbound_t *msg, inbox_carrier_request_t *req,
@@ -260,10 +279,40 @@ inbox_carrier_accepted(inbox_send_result_t *res, const char *carrier,
 
 
 inbox_send_outcome_t
-inbox_carrier_refusal(long http_status)
+inbox_carrier_refusal(inbox_carrier_t carrier, long http_status,
+    const char *code)
 {
-    if (http_status == 429 || (http_status >= 500 && http_status <= 599)) {
+    size_t  i;
+
+    /* a rate limit turns the request away before anything is done */
+    if (http_status == 429) {
         return INBOX_SEND_RETRY;
+    }
+
+    if (http_status >= 500 && http_status <= 599) {
+
+        /* a gateway's 502 or 504, or a page that is not the carrier's
+         * error: the carrier may have acted, like no answer at all */
+        if (http_status == 502 || http_status == 504
+            || code == NULL || code[0] == '\0')
+        {
+            return INBOX_SEND_UNKNOWN;
+        }
+
+        if (http_status == 503) {
+            return INBOX_SEND_RETRY;
+        }
+
+        for (i = 0; i < INBOX_CARRIER_NOT_TAKEN_N; i++) {
+            if (inbox_carrier_not_taken[i].carrier == carrier
+                && strcmp(inbox_carrier_not_taken[i].code, code) == 0)
+            {
+                return INBOX_SEND_RETRY;
+            }
+        }
+
+        /* Twilio's 20500: a message sent again may arrive twice */
+        return INBOX_SEND_UNKNOWN;
     }
 
     if (http_status == 0 || (http_status >= 200 && http_status <= 299)) {

@@ -50,8 +50,17 @@ void inbox_carrier_accepted(inbox_send_result_t *res, const char *carrier,
     const char *id, inbox_delivery_t status, const char *code,
     const char *text, int opted_out);
 
-/* What a refusal without a code we know means, by HTTP status. */
-inbox_send_outcome_t inbox_carrier_refusal(long http_status);
+/*
+ * What an answer from carrier that is not a 2xx with an id means, by
+ * HTTP status and the carrier's own error code (NULL or "" when the body
+ * holds none).  RETRY, not taken: a 429, or a 5xx other than 502 and 504
+ * with the carrier's own error that says so (a 503, or a code the carrier
+ * documents as "try again").  UNKNOWN, it may have been sent: no answer
+ * (0), a 2xx, any other 5xx (a gateway's 502 or 504, a page that is not
+ * the carrier's, Twilio's 500).  REFUSED: the rest.
+ */
+inbox_send_outcome_t inbox_carrier_refusal(inbox_carrier_t carrier,
+    long http_status, const char *code);
 
 /* s cut to fit out (size bytes) between characters, control characters
  * made spaces: a carrier's text, safe to show and log. */

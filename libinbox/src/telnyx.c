@@ -400,21 +400,35 @@ inbox_telnyx_send_result(long http_status, const char *body, size_t len,
         goto done;
     }
 
-    outcome = inbox_carrier_refusal(http_status);
-
     if (inbox_telnyx_errors(inbox_carrier_get(root, errors_path), code,
                             &text) != 0)
     {
-        inbox_carrier_result(res, outcome, NULL,
-            http_status == 0 ? "Telnyx did not answer: the message may "
-                               "have been sent."
-                             : "Telnyx answered HTTP %ld with no error "
-                               "it documents.", http_status);
-        goto done;
+        code[0] = '\0';
+        text = NULL;
     }
+
+    outcome = inbox_carrier_refusal(INBOX_CARRIER_TELNYX, http_status,
+                                    code);
 
     if (strcmp(code, INBOX_TELNYX_OPTED_OUT) == 0) {
         outcome = INBOX_SEND_OPTED_OUT;
+    }
+
+    if (outcome == INBOX_SEND_UNKNOWN) {
+        inbox_carrier_result(res, outcome, code[0] ? code : NULL,
+            http_status == 0 ? "%s did not answer: the message may have "
+                               "been sent."
+                             : "%s answered HTTP %ld%s%s: the message may "
+                               "have been sent.", "Telnyx", http_status,
+            code[0] ? ", error " : "", code);
+        goto done;
+    }
+
+    if (code[0] == '\0') {
+        inbox_carrier_result(res, outcome, NULL,
+            "Telnyx answered HTTP %ld with no error it documents.",
+            http_status);
+        goto done;
     }
 
     inbox_carrier_result(res, outcome, code,

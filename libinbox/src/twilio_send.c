@@ -136,25 +136,41 @@ inbox_twilio_send_result(long http_status, const char *body, size_t len,
         goto done;
     }
 
-    outcome = inbox_carrier_refusal(http_status);
+    code[0] = '\0';
+    text = NULL;
 
-    if (root == NULL || !YAJL_IS_OBJECT(root)) {
-        inbox_carrier_result(res, outcome, NULL,
-            http_status == 0 ? "Twilio did not answer: the message may "
-                               "have been sent."
-                             : "Twilio answered HTTP %ld with no error "
-                               "it documents.", http_status);
-        goto done;
+    if (root != NULL && YAJL_IS_OBJECT(root)) {
+        if (inbox_carrier_code(inbox_carrier_get(root, code_path), code)
+            != 0)
+        {
+            code[0] = '\0';
+        }
+
+        text = inbox_carrier_string(inbox_carrier_get(root, message_path));
     }
 
-    if (inbox_carrier_code(inbox_carrier_get(root, code_path), code) != 0) {
-        code[0] = '\0';
-    }
-
-    text = inbox_carrier_string(inbox_carrier_get(root, message_path));
+    outcome = inbox_carrier_refusal(INBOX_CARRIER_TWILIO, http_status,
+                                    code);
 
     if (strcmp(code, INBOX_TWILIO_OPTED_OUT) == 0) {
         outcome = INBOX_SEND_OPTED_OUT;
+    }
+
+    if (outcome == INBOX_SEND_UNKNOWN) {
+        inbox_carrier_result(res, outcome, code[0] ? code : NULL,
+            http_status == 0 ? "%s did not answer: the message may have "
+                               "been sent."
+                             : "%s answered HTTP %ld%s%s: the message may "
+                               "have been sent.", "Twilio", http_status,
+            code[0] ? ", error " : "", code);
+        goto done;
+    }
+
+    if (root == NULL || !YAJL_IS_OBJECT(root)) {
+        inbox_carrier_result(res, outcome, NULL,
+            "Twilio answered HTTP %ld with no error it documents.",
+            http_status);
+        goto done;
     }
 
     inbox_carrier_result(res, outcome, code,

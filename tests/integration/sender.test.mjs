@@ -585,6 +585,62 @@ test('a reply whose connection drops after the carrier read it is sent '
     }
 });
 
+// A gateway in front of the carrier that gives up (504) or fails (502)
+// after passing the request on, with its own page, not the carrier's
+// error: the carrier may have sent the text, so the reply is an unknown
+// outcome, never sent again (the contact would get it twice).
+test('a reply answered 504 or 502 by a gateway is sent once and reported '
+    + 'unknown, never tried again', { timeout: 60000 }, async () => {
+    const cluster = ctx.cluster;
+    const seen = [];
+    const gateway = { 'timed out at the gateway': 504,
+                      'failed at the gateway': 502 };
+    const carrier = http.createServer((req, res) => {
+        let body = '';
+        req.on('data', (c) => { body += c; });
+        req.on('end', () => {
+            const text = new URLSearchParams(body).get('Body');
+            seen.push(text);
+            if (seen.filter((t) => t === text).length === 1
+                && gateway[text])
+            {
+                res.writeHead(gateway[text], { 'Content-Type': 'text/html' });
+                res.end(`<html>${gateway[text]} from the gateway</html>`);
+                return;
+            }
+            res.writeHead(201, { 'Content-Type': 'application/json' });
+            res.end(JSON.stringify({ sid: 'SM' + String(seen.length)
+                .padStart(32, '0'), status: 'queued' }));
+        });
+    });
+    await new Promise((ok) => carrier.listen(0, '127.0.0.1', ok));
+    const apiBase = async (url) => promisify(execFile)(sqlite3Path, [
+        '-cmd', '.timeout 5000', cluster.storePath,
+        `UPDATE numbers SET api_base = '${url}' WHERE org_id = ${org.id}`]);
+    const { conv } = await thread();
+    try {
+        await apiBase(`http://127.0.0.1:${carrier.address().port}`);
+        const sent = [];
+        for (const text of Object.keys(gateway)) {
+            sent.push(await reply(conv.id, text));
+        }
+        for (const m of sent) {
+            const got = await eventually(async () => {
+                const x = await messageOf(conv.id, m.id);
+                return x.status === 'failed' ? x : null;
+            }, 20000, 'a reply the gateway answered failed');
+            assert.equal(got.error_code, 'unknown_outcome');
+        }
+        // past the first retry's backoff (5 s): nothing more came
+        await sleep(6000);
+        assert.deepEqual(seen.sort(), Object.keys(gateway).sort());
+    } finally {
+        await apiBase(sim.url);
+        carrier.close();
+        carrier.closeAllConnections();
+    }
+});
+
 // A send endpoint that redirects: the message's To, From and Body are
 // not posted to wherever Location says, and whatever answered there is
 // not taken for the carrier's acceptance.

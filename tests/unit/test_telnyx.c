@@ -689,8 +689,41 @@ TEST(send_answers)
     CHECK_INT(res.outcome, INBOX_SEND_RETRY);
     CHECK_STR(res.error_code, "10011");
 
-    res = answer(502, "Bad Gateway");
+    /* Telnyx's own 503: not taken, try again with backoff */
+    res = answer(503, "{\"errors\":[{\"code\":\"10000\",\"title\":"
+                      "\"Service unavailable\"}]}");
     CHECK_INT(res.outcome, INBOX_SEND_RETRY);
+    CHECK_STR(res.error_code, "10000");
+
+    /* 10007, unexpected error: its 1xxxx errors never leave Telnyx */
+    res = answer(500, "{\"errors\":[{\"code\":\"10007\",\"title\":"
+                      "\"Unexpected error\"}]}");
+    CHECK_INT(res.outcome, INBOX_SEND_RETRY);
+    CHECK_STR(res.error_code, "10007");
+
+    /* a gateway's 502 or 504, a 503 page that is not Telnyx's, any 5xx
+     * but 503 with an error that does not say it was not taken:
+     * it may have been sent, so it is never sent again */
+    res = answer(502, "Bad Gateway");
+    CHECK_STR(inbox_send_outcome_name(res.outcome), "unknown");
+    CHECK(strstr(res.message, "may have been sent") != NULL);
+    res = answer(504, "<html>504 Gateway Time-out</html>");
+    CHECK_INT(res.outcome, INBOX_SEND_UNKNOWN);
+    CHECK(strstr(res.message, "504") != NULL);
+    res = answer(504, "{\"errors\":[{\"code\":\"10008\",\"title\":"
+                      "\"Request timeout\"}]}");
+    CHECK_INT(res.outcome, INBOX_SEND_UNKNOWN);
+    res = answer(500, "{\"errors\":[{\"code\":\"10008\",\"title\":"
+                      "\"Request timeout\"}]}");
+    CHECK_INT(res.outcome, INBOX_SEND_UNKNOWN);
+    CHECK(strstr(res.message, "10008") != NULL);
+    res = answer(502, "{\"errors\":[{\"code\":\"10007\",\"title\":"
+                      "\"Unexpected error\"}]}");
+    CHECK_INT(res.outcome, INBOX_SEND_UNKNOWN);
+    res = answer(503, "<html>Service Unavailable</html>");
+    CHECK_INT(res.outcome, INBOX_SEND_UNKNOWN);
+    res = answer(503, "{\"errors\":[]}");
+    CHECK_INT(res.outcome, INBOX_SEND_UNKNOWN);
 
     res = answer(422, "{\"errors\":[{\"code\":40310,\"title\":\"Invalid "
                       "'to' address\"}]}");

@@ -322,12 +322,12 @@ TEST(answer_retry_and_refused)
     CHECK_INT(res.outcome, INBOX_SEND_RETRY);
     CHECK_STR(res.error_code, "20429");
 
-    res = answer(503, "<html>Service Unavailable</html>");
+    /* Twilio's own 503 (20503): not taken, try again with backoff */
+    res = answer(503, "{\"code\":20503,\"message\":\"Service unavailable\","
+                      "\"status\":503}");
     CHECK_INT(res.outcome, INBOX_SEND_RETRY);
+    CHECK_STR(res.error_code, "20503");
     CHECK(strstr(res.message, "503") != NULL);
-
-    res = answer(500, "");
-    CHECK_INT(res.outcome, INBOX_SEND_RETRY);
 
     res = answer(400, "{\"code\":21211,\"message\":\"The 'To' number is not "
                       "a valid phone number.\"}");
@@ -346,6 +346,51 @@ TEST(answer_retry_and_refused)
     /* a redirect is no answer to follow blindly */
     res = answer(302, "");
     CHECK_INT(res.outcome, INBOX_SEND_REFUSED);
+}
+
+
+TEST(answer_5xx_that_may_have_sent_is_unknown)
+{
+    inbox_send_result_t  res;
+
+    /* a gateway timed out: Twilio may have taken the message */
+    res = answer(504, "<html>504 Gateway Time-out</html>");
+    CHECK_STR(inbox_send_outcome_name(res.outcome), "unknown");
+    CHECK(strstr(res.message, "504") != NULL);
+    CHECK(strstr(res.message, "may have been sent") != NULL);
+
+    res = answer(502, "<html>502 Bad Gateway</html>");
+    CHECK_INT(res.outcome, INBOX_SEND_UNKNOWN);
+
+    /* Twilio's own 504 or 502 says no more */
+    res = answer(504, "{\"code\":20504,\"message\":\"Gateway timeout\","
+                      "\"status\":504}");
+    CHECK_INT(res.outcome, INBOX_SEND_UNKNOWN);
+
+    /* 20500: Twilio documents that a message sent again may arrive twice */
+    res = answer(500, "{\"code\":20500,\"message\":\"Internal Server "
+                      "Error\",\"status\":500}");
+    CHECK_INT(res.outcome, INBOX_SEND_UNKNOWN);
+    CHECK(strstr(res.message, "20500") != NULL);
+
+    res = answer(500, "");
+    CHECK_INT(res.outcome, INBOX_SEND_UNKNOWN);
+
+    /* a 503 that is not Twilio's own error: a proxy's page */
+    res = answer(503, "<html>Service Unavailable</html>");
+    CHECK_INT(res.outcome, INBOX_SEND_UNKNOWN);
+    CHECK(strstr(res.message, "503") != NULL);
+
+    res = answer(503, "{\"message\":\"no healthy upstream\"}");
+    CHECK_INT(res.outcome, INBOX_SEND_UNKNOWN);
+
+    res = answer(599, NULL);
+    CHECK_INT(res.outcome, INBOX_SEND_UNKNOWN);
+
+    /* maintenance (21730): Twilio says try again later */
+    res = answer(500, "{\"code\":21730,\"message\":\"System under "
+                      "maintenance\",\"status\":500}");
+    CHECK_INT(res.outcome, INBOX_SEND_RETRY);
 }
 
 
@@ -388,8 +433,8 @@ TEST(answer_malformed_is_a_clear_outcome)
     huge[len] = '\0';
     res = answer(201, huge);
     CHECK_INT(res.outcome, INBOX_SEND_UNKNOWN);
-    res = answer(500, huge);
-    CHECK_INT(res.outcome, INBOX_SEND_RETRY);
+    res = answer(503, huge);
+    CHECK_INT(res.outcome, INBOX_SEND_UNKNOWN);
     free(huge);
 
     /* a code too long, a message with control characters */

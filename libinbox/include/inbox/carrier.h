@@ -58,8 +58,10 @@ typedef struct {
 /* What to do with a send, once the carrier has answered. */
 typedef enum {
     INBOX_SEND_ACCEPTED = 0,  /* the carrier took it: provider_id is set */
-    INBOX_SEND_RETRY,         /* 429 or 5xx: nothing was sent, try again
-                                 later with backoff */
+    INBOX_SEND_RETRY,         /* not taken, try again later with
+                                 backoff: a 429, or the carrier's own
+                                 error in a 5xx that says so (a 503;
+                                 Twilio 21730, Telnyx 10007) */
     INBOX_SEND_REFUSED,       /* any other refusal: final, never retried */
     INBOX_SEND_OPTED_OUT,     /* refused because the contact opted out at
                                  the carrier (Twilio 21610, Telnyx 40300):
@@ -67,9 +69,12 @@ typedef enum {
                                  (source "carrier") */
     INBOX_SEND_WITHDRAWN,     /* not sent: the contact opted out after the
                                  message was accepted (outbox.h) */
-    INBOX_SEND_UNKNOWN,       /* a 2xx we cannot read, or no answer at all
-                                 (HTTP status 0): it may have been sent,
-                                 so it is reported, never repeated */
+    INBOX_SEND_UNKNOWN,       /* a 2xx we cannot read, no answer at all
+                                 (HTTP status 0), or any other 5xx (a
+                                 gateway's 502 or 504, a page that is
+                                 not the carrier's, Twilio's 500): it may
+                                 have been sent, so it is reported,
+                                 never repeated */
     INBOX_SEND_RELEASED,      /* not sent, given back: the sender stopped,
                                  the message's campaign was paused or
                                  cancelled, or a carrier's 429 held its
@@ -123,8 +128,8 @@ inbox_status_t inbox_carrier_send_request(const inbox_number_t *number,
  * Reads a carrier's answer to a send request: its HTTP status (0 when
  * none came) and body (len bytes, need not be NUL-terminated; at most
  * INBOX_CARRIER_ANSWER_MAX are read).  Always fills res: an answer that
- * is not what the carrier documents is a clear outcome too (a 2xx is
- * UNKNOWN, a 429 or 5xx RETRY, anything else REFUSED), never a crash.
+ * is not what the carrier documents is a clear outcome too (a 2xx or a
+ * 5xx is UNKNOWN, a 429 RETRY, anything else REFUSED), never a crash.
  */
 void inbox_carrier_send_result(inbox_carrier_t carrier, long http_status,
     const char *body, size_t len, inbox_send_result_t *res);

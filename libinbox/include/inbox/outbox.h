@@ -19,7 +19,7 @@
  *              carrier's (queued, sending or sent); "sent" captures the
  *              hold.  The entry leaves the outbox.
  *   retry      not taken, safe to try again (a connection refused, a
- *              5xx, a 429): due again after a backoff
+ *              429, the carrier's own 503): due again after a backoff
  *              (inbox_outbox_backoff); after INBOX_OUTBOX_ATTEMPTS_MAX
  *              attempts it fails ("carrier_unavailable").
  *   refused    the carrier said no for good (a 4xx): status failed with
@@ -35,7 +35,8 @@
  *              status failed with error code "contact_opted_out", the
  *              hold released.
  *   unknown    the request may have reached the carrier but no answer
- *              came (a timeout after sending, an interrupted claim):
+ *              says what became of it (a timeout after sending, an
+ *              interrupted claim, a gateway's 502 or 504):
  *              status failed with error code "unknown_outcome", the
  *              hold released (a message reported failed costs nothing),
  *              never sent again by itself; a person may send it again.

@@ -191,6 +191,17 @@ inbox_conversation_reply(inbox_conversation_t *c, const char *message_id,
 
 
 inbox_status_t
+inbox_reply_credits_short(unsigned credits, int64_t balance,
+    inbox_error_t *err)
+{
+    return inbox_error_insufficient_credits(err, credits, balance,
+               "This message needs %u credit%s and %lld %s left; contact "
+               "your billing admin.", credits, credits == 1 ? "" : "s",
+               (long long) balance, balance == 1 ? "is" : "are");
+}
+
+
+inbox_status_t
 inbox_reply_stale(const inbox_reply_t *reply, const inbox_conversation_t *c,
     inbox_error_t *err)
 {

@@ -675,10 +675,7 @@ inbox_mongo_reply_checks(inbox_mongo_store_t *ms, inbox_mongo_reply_t *r,
     r->charge = inbox_plan_charge(inbox_plan_stored(plan), reply->credits);
 
     if (rc == INBOX_OK && balance < (int64_t) r->charge) {
-        rc = inbox_error_insufficient_credits(err, reply->credits, balance,
-                 "This message needs %u credits and %lld are left; "
-                 "contact your billing admin.", reply->credits,
-                 (long long) balance);
+        rc = inbox_reply_credits_short(reply->credits, balance, err);
     }
 
     bson_destroy(&doc);
@@ -809,10 +806,7 @@ inbox_mongo_reply_refusal(inbox_mongo_store_t *ms, const bson_oid_t *org,
                              "being accepted; try again.");
 
     } else if (rc == INBOX_OK) {
-        rc = inbox_error_insufficient_credits(err, credits, balance,
-                 "This message needs %u credits and %lld are left; "
-                 "contact your billing admin.", credits,
-                 (long long) balance);
+        rc = inbox_reply_credits_short(credits, balance, err);
     }
 
     bson_destroy(&doc);

@@ -483,10 +483,7 @@ inbox_sqlite_reply_checks(inbox_sqlite_conn_t *conn, int64_t org,
     *charge = inbox_plan_charge(inbox_plan_stored(plan), reply->credits);
 
     if (balance < (int64_t) *charge) {
-        return inbox_error_insufficient_credits(err, reply->credits, balance,
-                   "This message needs %u credits and %lld are left; "
-                   "contact your billing admin.", reply->credits,
-                   (long long) balance);
+        return inbox_reply_credits_short(reply->credits, balance, err);
     }
 
     if (from[0] == '\0') {

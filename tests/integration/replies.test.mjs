@@ -193,6 +193,7 @@ test('402 insufficient_credits with needed and balance; nothing is '
         media_ids: [id] }), 402, 'insufficient_credits');
     assert.equal(err.needed, 2);
     assert.equal(err.balance, 1);
+    assert.match(err.message, /needs 2 credits and 1 is left/);
     assert.match(err.message, /billing admin/);
 
     assert.equal((await billingOf()).credits.balance, 1);
@@ -200,8 +201,9 @@ test('402 insufficient_credits with needed and balance; nothing is '
 
     // the one credit pays for an SMS
     assert.equal((await send(conv, { body: 'text only' })).status, 201);
-    assertError(await send(conv, { body: 'one more' }), 402,
-                'insufficient_credits');
+    assert.match(assertError(await send(conv, { body: 'one more' }), 402,
+                             'insufficient_credits').message,
+                 /needs 1 credit and 0 are left/);
     assert.equal((await billingOf()).credits.balance, 0);
 });
 

@@ -5480,6 +5480,7 @@ TEST(refusals_come_in_the_contracts_order_and_store_nothing)
     CHECK_INT(inbox_status_http(err.code), 402);
     CHECK_INT(err.needed, 2);
     CHECK_INT(err.balance, 1);
+    CHECK(strstr(err.message, "needs 2 credits and 1 is left") != NULL);
     CHECK(strstr(err.message, "billing admin") != NULL);
 
     /* malformed, unknown, another organization's */
@@ -9277,6 +9278,7 @@ TEST(an_unlimited_plan_sends_without_credits_while_billing_is_active)
     CHECK_INT(reply(&f, alice.conversation_id, "three", NULL, &result, NULL,
                     &err), INBOX_ERR_INSUFFICIENT_CREDITS);
     CHECK_INT(err.needed, 1);
+    CHECK(strstr(err.message, "needs 1 credit and ") != NULL);
     CHECK_INT(inbox_store_credits_grant(f.store, f.org, 1, NULL), INBOX_OK);
     CHECK_INT(reply(&f, alice.conversation_id, "three", NULL, &result, NULL,
                     &err), INBOX_OK);

@@ -100,6 +100,15 @@ inbox_status_t inbox_reply_stale(const inbox_reply_t *reply,
     const inbox_conversation_t *c, inbox_error_t *err);
 
 /*
+ * INBOX_ERR_INSUFFICIENT_CREDITS for a reply that needs credits when
+ * balance is left (err->needed, err->balance), its sentence agreeing
+ * with both numbers ("needs 1 credit", "1 is left"): what each backend's
+ * reply_accept answers.
+ */
+inbox_status_t inbox_reply_credits_short(unsigned credits, int64_t balance,
+    inbox_error_t *err);
+
+/*
  * A reply stored in c (its id, when, preview): it becomes the thread's
  * last message and activity, so the thread is no longer "unresponded",
  * unless a newer message is there (inbox_conversation_newer: a keyword's

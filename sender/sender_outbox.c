@@ -5,8 +5,12 @@
  *
  * A claim counts as an attempt in the store: a sender that dies with a
  * request in flight leaves the entry to come back "interrupted", and it
- * is then reported as an unknown outcome, never sent again blindly.  A
- * request that never left (no connection) is safe to retry, and is.
+ * is then reported as an unknown outcome, never sent again blindly.  So
+ * a claim takes only what can start at once (each number's tokens, the
+ * bulk window: inbox_outbox_paces_t), and what is past a number's cap
+ * stays due in the store, not in here, where a crash would have it
+ * reported unknown though it never left.  A request that never left (no
+ * connection) is safe to retry, and is.
  * What the carriers said is recorded together, in one store call (one
  * write transaction), once the first answer waited SENDER_RECORD_LINGER_MS
  * or SENDER_RECORD_SOON answers wait, at the start of a pump, before
@@ -127,6 +131,9 @@ static inbox_outbox_record_t  sender_records[SENDER_RECORD_BATCH];
 
 static void sender_outbox_claim(sender_t *s, int64_t now,
     inbox_outbox_priority_t priority_max, unsigned room);
+static int sender_outbox_paces(sender_t *s, int64_t now,
+    inbox_outbox_priority_t priority_max, inbox_outbox_paces_t *paces,
+    int64_t *wait);
 static sender_send_t *sender_outbox_prepare(sender_t *s,
     const inbox_outbox_item_t *item, int64_t now);
 static void sender_queue_append(sender_queue_t *q, sender_send_t *send);
@@ -155,7 +162,7 @@ int64_t
 sender_outbox_pump(sender_t *s, int64_t now)
 {
     int64_t   next, wait;
-    unsigned  max, busy, bulk, cap, room;
+    unsigned  max, busy, bulk, cap, room, window;
 
     /* what was answered first, once it lingered: recorded before the
      * next claim */
@@ -184,16 +191,20 @@ sender_outbox_pump(sender_t *s, int64_t now)
                + sender_outbox.bulk.count;
     }
 
-    /* bulk: its share in hand (started or waiting to start within the
-     * window), a few at a time rather than one per answer */
+    /* bulk: what the window lets start now (none waits claimed for
+     * it), within its share, a few at a time rather than one per
+     * answer */
     bulk = sender_outbox.bulk_active + sender_outbox.bulk.count;
+    window = sender_outbox_bulk_window(s);
     cap = SENDER_BULK_MAX(max);
-    room = bulk < cap ? cap - bulk : 0;
+    room = bulk < window ? window - bulk : 0;
     if (room > max - (busy < max ? busy : max)) {
         room = max - (busy < max ? busy : max);
     }
 
-    if (sender_outbox.look_bulk && room > 0 && room >= (cap + 3) / 4) {
+    if (sender_outbox.look_bulk && room > 0
+        && room >= ((cap < window ? cap : window) + 3) / 4)
+    {
         sender_outbox_claim(s, now, INBOX_OUTBOX_BULK, room);
     }
 
@@ -384,27 +395,51 @@ sender_outbox_claim(sender_t *s, int64_t now,
 {
     size_t                 i, max;
     int                    full;
+    int64_t                wait;
     sender_send_t         *send;
     inbox_error_t          err;
+    inbox_outbox_paces_t   paces;
     inbox_outbox_batch_t   batch;
 
     max = room < INBOX_OUTBOX_CLAIM_MAX ? room : INBOX_OUTBOX_CLAIM_MAX;
 
     memset(&batch, 0, sizeof(batch));
 
+    /* only what can start at once: a claim that waited in here would
+     * come back interrupted, reported unknown, were the sender to die */
+    if (sender_outbox_paces(s, now, priority_max, &paces, &wait) != 0) {
+        sender_log(s, "out of memory: the outbox is claimed later");
+        sender_outbox.due = now + SENDER_RECORD_RETRY_MS;
+        sender_outbox.look = 0;
+        sender_outbox.look_bulk = 0;
+        return;
+    }
+
     /* quiet hours on the campaigns' clock, as their dispatch reads them */
     if (inbox_store_outbox_claim(s->store, now,
                                  sender_clock_last(&s->clock, now),
                                  max, s->options.lease_ms, priority_max,
-                                 &batch, &err)
+                                 &paces, &batch, &err)
         != INBOX_OK)
     {
+        free((void *) paces.numbers);
         sender_log(s, "cannot claim from the outbox: %s", err.message);
         sender_outbox.due = now + SENDER_RECORD_RETRY_MS;
         sender_outbox.look = 0;
         sender_outbox.look_bulk = 0;
         return;
     }
+
+    /* entries left to their number's cap: claim again when the first
+     * listed number may start one more, or a number that was full has
+     * earned one (a send's time) */
+    if (batch.passed_over
+        && (wait < 0 || wait > (int64_t) (1000.0 / s->options.rate) + 1))
+    {
+        wait = (int64_t) (1000.0 / s->options.rate) + 1;
+    }
+
+    free((void *) paces.numbers);
 
     /* a full batch: more may be due, claim again when there is room */
     full = (batch.count == max);
@@ -415,10 +450,14 @@ sender_outbox_claim(sender_t *s, int64_t now,
     } else {
         sender_outbox.look = full;
         sender_outbox.look_bulk = full;
-        sender_outbox.bulk_more = full;
+        sender_outbox.bulk_more = full || batch.passed_over;
     }
 
     sender_outbox.due = now + SENDER_IDLE_LOOK_MS;
+
+    if (batch.passed_over && wait < SENDER_IDLE_LOOK_MS) {
+        sender_outbox.due = now + wait;
+    }
 
     for (i = 0; i < batch.count; i++) {
         send = sender_outbox_prepare(s, &batch.items[i], now);
@@ -433,6 +472,60 @@ sender_outbox_claim(sender_t *s, int64_t now,
     inbox_outbox_batch_free(&batch);
 
     (void) sender_outbox_start_paced(s, now);
+}
+
+
+/*
+ * What a claim of priority_max may take of each number: what its bucket
+ * lets start now, less the sends of it already waiting here (a carrier's
+ * 429 put them back); *wait until a listed number may start one more.
+ * paces->numbers is allocated: free it.  Returns -1 when out of memory.
+ */
+static int
+sender_outbox_paces(sender_t *s, int64_t now,
+    inbox_outbox_priority_t priority_max, inbox_outbox_paces_t *paces,
+    int64_t *wait)
+{
+    size_t                i;
+    sender_send_t        *send;
+    sender_queue_t       *q;
+    inbox_outbox_pace_t  *numbers;
+
+    numbers = malloc((sender_rate_numbers(s->rate)
+                      + sender_outbox.replies.count
+                      + sender_outbox.bulk.count + 1)
+                     * sizeof(inbox_outbox_pace_t));
+    if (numbers == NULL) {
+        return -1;
+    }
+
+    sender_rate_paces(s->rate, priority_max == INBOX_OUTBOX_BULK
+                               ? SENDER_RATE_BULK : SENDER_RATE_REPLY,
+                      now, paces, numbers, wait);
+
+    for (q = &sender_outbox.replies; q != NULL;
+         q = (q == &sender_outbox.replies) ? &sender_outbox.bulk : NULL)
+    {
+        for (send = q->head; send != NULL; send = send->next) {
+            for (i = 0; i < paces->n; i++) {
+                if (strcmp(numbers[i].from, send->from) == 0) {
+                    break;
+                }
+            }
+
+            if (i == paces->n) {
+                numbers[i].from = send->from;
+                numbers[i].max = paces->other;
+                paces->n++;
+            }
+
+            if (numbers[i].max > 0) {
+                numbers[i].max--;
+            }
+        }
+    }
+
+    return 0;
 }
 
 

@@ -176,6 +176,68 @@ sender_rate_held_until(sender_rate_t *rate, const char *number,
 }
 
 
+void
+sender_rate_paces(sender_rate_t *rate, sender_rate_class_t cls,
+    int64_t now_ms, inbox_outbox_paces_t *paces,
+    inbox_outbox_pace_t *numbers, int64_t *wait_ms)
+{
+    size_t            i;
+    double            tokens, need, full;
+    int64_t           wait;
+    sender_bucket_t  *b;
+
+    need = cls == SENDER_RATE_BULK ? 1.0 + rate->reserve : 1.0;
+    full = rate->burst - need + 1.0;
+
+    paces->numbers = numbers;
+    paces->n = 0;
+    paces->other = (unsigned) full;
+    *wait_ms = -1;
+
+    for (i = 0; i < rate->size; i++) {
+        b = &rate->buckets[i];
+        if (b->number[0] == '\0') {
+            continue;
+        }
+
+        if (now_ms < b->held_until) {
+            /* the bucket starts empty when the hold ends */
+            tokens = 0;
+            wait = b->held_until - now_ms + (int64_t) (need / rate->per_ms)
+                   + 1;
+
+        } else {
+            tokens = b->tokens + (double) (now_ms - b->at) * rate->per_ms;
+            if (tokens >= rate->burst) {
+                continue;
+            }
+
+            /* till one more whole send */
+            wait = (int64_t) ((need + (tokens >= need
+                                       ? (double) (unsigned)
+                                         (tokens - need + 1.0) : 0.0)
+                               - tokens) / rate->per_ms) + 1;
+        }
+
+        numbers[paces->n].from = b->number;
+        numbers[paces->n].max = tokens >= need
+                                ? (unsigned) (tokens - need + 1.0) : 0;
+        paces->n++;
+
+        if (*wait_ms < 0 || wait < *wait_ms) {
+            *wait_ms = wait;
+        }
+    }
+}
+
+
+size_t
+sender_rate_numbers(sender_rate_t *rate)
+{
+    return rate->used;
+}
+
+
 /* The number's bucket, made (full) when the number is seen first; NULL
  * when out of memory. */
 static sender_bucket_t *

@@ -17,7 +17,9 @@
 #ifndef SENDER_RATE_H
 #define SENDER_RATE_H
 
+#include <stddef.h>
 #include <stdint.h>
+#include <inbox/outbox.h>
 
 typedef struct sender_rate_s  sender_rate_t;
 
@@ -57,5 +59,21 @@ void sender_rate_accepted(sender_rate_t *rate, const char *number);
  * holds it at now_ms (its own rate is all that may). */
 int64_t sender_rate_held_until(sender_rate_t *rate, const char *number,
     int64_t now_ms);
+
+/*
+ * How many sends of class each number may start at now_ms, its whole
+ * tokens (none while a 429 holds it), for a claim to take no more
+ * (inbox_outbox_paces_t): into paces (room for
+ * sender_rate_numbers(rate)) every number that has less than a full
+ * bucket, paces->other what any other has; the numbers stay rate's until
+ * it next sees a new number.  *wait_ms: when the first of those listed
+ * may start one more (-1: none listed).
+ */
+void sender_rate_paces(sender_rate_t *rate, sender_rate_class_t cls,
+    int64_t now_ms, inbox_outbox_paces_t *paces,
+    inbox_outbox_pace_t *numbers, int64_t *wait_ms);
+
+/* The numbers rate knows. */
+size_t sender_rate_numbers(sender_rate_t *rate);
 
 #endif

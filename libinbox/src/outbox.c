@@ -1,8 +1,11 @@
 /*
- * The outbox's rules: retries back off, and an opt-out withdraws what
- * is queued for the contact, the keyword's own free answer aside.
+ * The outbox's rules: retries back off, an opt-out withdraws what is
+ * queued for the contact, the keyword's own free answer aside, and a
+ * claim takes of each number only what the sender can start (paces).
  */
+#include <limits.h>
 #include <stdlib.h>
+#include <string.h>
 #include <inbox/outbox.h>
 #include <inbox/quiet.h>
 
@@ -93,4 +96,45 @@ inbox_outbox_batch_free(inbox_outbox_batch_t *batch)
     free(batch->items);
     batch->items = NULL;
     batch->count = 0;
+}
+
+
+unsigned
+inbox_outbox_pace(const inbox_outbox_paces_t *paces, const char *from)
+{
+    size_t  i;
+
+    if (paces == NULL) {
+        return UINT_MAX;
+    }
+
+    for (i = 0; i < paces->n; i++) {
+        if (strcmp(paces->numbers[i].from, from) == 0) {
+            return paces->numbers[i].max;
+        }
+    }
+
+    return paces->other > 0 ? paces->other : UINT_MAX;
+}
+
+
+int
+inbox_outbox_pace_allows(const inbox_outbox_paces_t *paces,
+    const char *from, const char (*taken)[INBOX_PHONE_MAX], size_t n)
+{
+    size_t    i;
+    unsigned  cap, count;
+
+    cap = inbox_outbox_pace(paces, from);
+    if (cap == UINT_MAX) {
+        return 1;
+    }
+
+    count = 0;
+
+    for (i = 0; i < n && count < cap; i++) {
+        count += (strcmp(taken[i], from) == 0);
+    }
+
+    return count < cap;
 }

@@ -1274,8 +1274,8 @@ inbox_store_reply_accept(inbox_store_t *store, const char *org_id,
 inbox_status_t
 inbox_store_outbox_claim(inbox_store_t *store, int64_t now,
     int64_t quiet_now, size_t max, int64_t lease,
-    inbox_outbox_priority_t priority_max, inbox_outbox_batch_t *batch,
-    inbox_error_t *err)
+    inbox_outbox_priority_t priority_max, const inbox_outbox_paces_t *paces,
+    inbox_outbox_batch_t *batch, inbox_error_t *err)
 {
     memset(batch, 0, sizeof(inbox_outbox_batch_t));
 
@@ -1292,7 +1292,7 @@ inbox_store_outbox_claim(inbox_store_t *store, int64_t now,
     }
 
     return store->ops->outbox_claim(store, now, quiet_now, max, lease,
-                                    priority_max, batch, err);
+                                    priority_max, paces, batch, err);
 }
 
 

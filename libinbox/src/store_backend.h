@@ -348,12 +348,14 @@ typedef struct {
        const char *fingerprint, int64_t now, inbox_reply_result_t *result,    \
        inbox_event_list_t *events, inbox_error_t *err),                       \
       (store, org_id, reply, fingerprint, now, result, events, err))          \
-    /* max 1..INBOX_OUTBOX_CLAIM_MAX, lease > 0, batch zeroed */              \
+    /* max 1..INBOX_OUTBOX_CLAIM_MAX, lease > 0, batch zeroed; paces     \
+     * NULL or checked with inbox_outbox_pace_allows */                      \
     X(RULED, outbox_claim,                                                    \
       (inbox_store_t *store, int64_t now, int64_t quiet_now, size_t max,      \
        int64_t lease, inbox_outbox_priority_t priority_max,                   \
-       inbox_outbox_batch_t *batch, inbox_error_t *err),                      \
-      (store, now, quiet_now, max, lease, priority_max, batch, err))          \
+       const inbox_outbox_paces_t *paces, inbox_outbox_batch_t *batch,        \
+       inbox_error_t *err),                                                   \
+      (store, now, quiet_now, max, lease, priority_max, paces, batch, err))   \
     /* 1 <= n <= INBOX_OUTBOX_CLAIM_MAX, opted_out_at zeroed: store.c did;  \
      * each message's contact's opt-out time, 0 while opted in or gone */     \
     X(RULED, outbox_opted_out,                                                \

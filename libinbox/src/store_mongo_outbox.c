@@ -139,10 +139,17 @@ static inbox_status_t inbox_mongo_delivery_move(inbox_mongo_store_t *ms,
 static inbox_status_t inbox_mongo_hold_settle(inbox_mongo_store_t *ms,
     const bson_oid_t *org, const bson_t *doc, inbox_hold_action_t hold,
     int64_t now, inbox_error_t *err);
+static void inbox_mongo_outbox_full(const inbox_outbox_paces_t *paces,
+    const char (*taken)[INBOX_PHONE_MAX], size_t n, bson_t *full);
+static inbox_status_t inbox_mongo_outbox_passed_over(
+    inbox_mongo_store_t *ms, int64_t now,
+    inbox_outbox_priority_t priority_max, const inbox_outbox_paces_t *paces,
+    const char (*taken)[INBOX_PHONE_MAX], size_t n,
+    inbox_outbox_batch_t *batch, inbox_error_t *err);
 static inbox_status_t inbox_mongo_outbox_take(inbox_mongo_store_t *ms,
     int64_t now, int64_t until, inbox_outbox_priority_t priority_max,
-    inbox_outbox_item_t *item, inbox_mongo_claimed_t *claimed, int *found,
-    inbox_error_t *err);
+    const bson_t *full, inbox_outbox_item_t *item,
+    inbox_mongo_claimed_t *claimed, int *found, inbox_error_t *err);
 static inbox_status_t inbox_mongo_outbox_campaigns(inbox_mongo_store_t *ms,
     inbox_mongo_claim_t *claim, inbox_error_t *err);
 static inbox_status_t inbox_mongo_outbox_park(inbox_mongo_store_t *ms,
@@ -1226,10 +1233,12 @@ inbox_mongo_outbox_withdrawn(inbox_mongo_store_t *ms,
 inbox_status_t
 inbox_mongo_outbox_claim(inbox_store_t *store, int64_t now,
     int64_t quiet_now, size_t max, int64_t lease,
-    inbox_outbox_priority_t priority_max, inbox_outbox_batch_t *batch,
-    inbox_error_t *err)
+    inbox_outbox_priority_t priority_max, const inbox_outbox_paces_t *paces,
+    inbox_outbox_batch_t *batch, inbox_error_t *err)
 {
     int                    found;
+    char                 (*taken)[INBOX_PHONE_MAX];
+    bson_t                 full;
     size_t                 i, n;
     int64_t                until;
     inbox_status_t         rc;
@@ -1245,11 +1254,13 @@ inbox_mongo_outbox_claim(inbox_store_t *store, int64_t now,
 
     batch->items = calloc(max, sizeof(inbox_outbox_item_t));
     claimed = calloc(max, sizeof(inbox_mongo_claimed_t));
+    taken = calloc(max, INBOX_PHONE_MAX);
 
-    if (batch->items == NULL || claimed == NULL) {
+    if (batch->items == NULL || claimed == NULL || taken == NULL) {
         free(batch->items);
         batch->items = NULL;
         free(claimed);
+        free(taken);
         return inbox_error_set(err, INBOX_ERR_INTERNAL, "Out of memory.");
     }
 
@@ -1257,15 +1268,30 @@ inbox_mongo_outbox_claim(inbox_store_t *store, int64_t now,
     n = 0;
 
     while (n < max) {
-        rc = inbox_mongo_outbox_take(ms, now, until, priority_max,
+        /* the numbers at their cap are not looked at */
+        inbox_mongo_outbox_full(paces, (const char (*)[INBOX_PHONE_MAX])
+                                taken, n, &full);
+
+        rc = inbox_mongo_outbox_take(ms, now, until, priority_max, &full,
                                      &batch->items[n], &claimed[n], &found,
                                      err);
+        bson_destroy(&full);
+
         if (rc != INBOX_OK || !found) {
             break;
         }
 
+        memcpy(taken[n], claimed[n].from, INBOX_PHONE_MAX);
         n++;
     }
+
+    if (rc == INBOX_OK && n < max && paces != NULL) {
+        rc = inbox_mongo_outbox_passed_over(ms, now, priority_max, paces,
+                                            (const char (*)[INBOX_PHONE_MAX])
+                                            taken, n, batch, err);
+    }
+
+    free(taken);
 
     claim.items = batch->items;
     claim.claimed = claimed;
@@ -1328,25 +1354,125 @@ inbox_mongo_outbox_claim(inbox_store_t *store, int64_t now,
 }
 
 
-/* Claims the first due entry (*found 0: none) into item, as it was
- * before this claim, and what claimed keeps of it. */
+/* Into full (an array, made here): the numbers a claim that took n
+ * entries from taken[] may take no more of (inbox_outbox_pace_allows). */
+static void
+inbox_mongo_outbox_full(const inbox_outbox_paces_t *paces,
+    const char (*taken)[INBOX_PHONE_MAX], size_t n, bson_t *full)
+{
+    char         key[24];
+    size_t       i, j, k;
+    const char  *from, *kp;
+
+    bson_init(full);
+
+    if (paces == NULL) {
+        return;
+    }
+
+    k = 0;
+
+    /* the listed numbers, then the others taken, each once */
+    for (i = 0; i < paces->n + n; i++) {
+        if (i < paces->n) {
+            from = paces->numbers[i].from;
+
+        } else {
+            from = taken[i - paces->n];
+
+            for (j = 0; j < paces->n; j++) {
+                if (strcmp(paces->numbers[j].from, from) == 0) {
+                    break;
+                }
+            }
+
+            if (j < paces->n) {
+                continue;
+            }
+
+            for (j = 0; j < i - paces->n; j++) {
+                if (strcmp(taken[j], from) == 0) {
+                    break;
+                }
+            }
+
+            if (j < i - paces->n) {
+                continue;
+            }
+        }
+
+        if (!inbox_outbox_pace_allows(paces, from, taken, n)) {
+            bson_uint32_to_string((uint32_t) k++, &kp, key, sizeof(key));
+            bson_append_utf8(full, kp, -1, from, -1);
+        }
+    }
+}
+
+
+/* Whether entries are due from the numbers at their cap, left by the
+ * claim (batch->passed_over). */
+static inbox_status_t
+inbox_mongo_outbox_passed_over(inbox_mongo_store_t *ms, int64_t now,
+    inbox_outbox_priority_t priority_max, const inbox_outbox_paces_t *paces,
+    const char (*taken)[INBOX_PHONE_MAX], size_t n,
+    inbox_outbox_batch_t *batch, inbox_error_t *err)
+{
+    int             found;
+    bson_t          full, doc;
+    inbox_status_t  rc;
+
+    inbox_mongo_outbox_full(paces, taken, n, &full);
+
+    if (bson_empty(&full)) {
+        bson_destroy(&full);
+        return INBOX_OK;
+    }
+
+    rc = inbox_mongo_find_one(ms, "outbox",
+        BCON_NEW("priority", "{",
+                     "$lte", BCON_INT32((int32_t) priority_max),
+                 "}",
+                 "due_at", "{", "$lte", BCON_DATE_TIME(now), "}",
+                 "from", "{", "$in", BCON_ARRAY(&full), "}"),
+        BCON_NEW("_id", BCON_INT32(1)), &doc, &found, err);
+
+    batch->passed_over = (rc == INBOX_OK && found);
+
+    bson_destroy(&doc);
+    bson_destroy(&full);
+
+    return rc;
+}
+
+
+/* Claims the first due entry (*found 0: none) from a number not in full
+ * into item, as it was before this claim, and what claimed keeps of it. */
 static inbox_status_t
 inbox_mongo_outbox_take(inbox_mongo_store_t *ms, int64_t now, int64_t until,
-    inbox_outbox_priority_t priority_max, inbox_outbox_item_t *item,
-    inbox_mongo_claimed_t *claimed, int *found, inbox_error_t *err)
+    inbox_outbox_priority_t priority_max, const bson_t *full,
+    inbox_outbox_item_t *item, inbox_mongo_claimed_t *claimed, int *found,
+    inbox_error_t *err)
 {
-    bson_t          value;
+    bson_t          value, query, from;
     bson_iter_t     iter;
     inbox_status_t  rc;
 
+    bson_init(&query);
+    BCON_APPEND(&query,
+                "priority", "{",
+                    "$lte", BCON_INT32((int32_t) priority_max),
+                "}",
+                "due_at", "{", "$lte", BCON_DATE_TIME(now), "}");
+
+    if (!bson_empty(full)) {
+        BSON_APPEND_DOCUMENT_BEGIN(&query, "from", &from);
+        BSON_APPEND_ARRAY(&from, "$nin", full);
+        bson_append_document_end(&query, &from);
+    }
+
     rc = inbox_mongo_run_find_and_modify(ms,
         BCON_NEW("findAndModify", BCON_UTF8("outbox"),
-                 "query", "{",
-                     "priority", "{",
-                         "$lte", BCON_INT32((int32_t) priority_max),
-                     "}",
-                     "due_at", "{", "$lte", BCON_DATE_TIME(now), "}",
-                 "}",
+                 "query", BCON_DOCUMENT(&query),
                  "sort", "{",
                      "priority", BCON_INT32(1),
                      "due_at", BCON_INT32(1),
@@ -1361,6 +1487,8 @@ inbox_mongo_outbox_take(inbox_mongo_store_t *ms, int64_t now, int64_t until,
                  "}",
                  "new", BCON_BOOL(false)),
         &value, found, err);
+
+    bson_destroy(&query);
 
     if (rc != INBOX_OK || !*found) {
         bson_destroy(&value);

@@ -730,8 +730,8 @@ inbox_sqlite_reply_write(inbox_sqlite_conn_t *conn, int64_t org,
 inbox_status_t
 inbox_sqlite_outbox_claim(inbox_store_t *store, int64_t now,
     int64_t quiet_now, size_t max, int64_t lease,
-    inbox_outbox_priority_t priority_max, inbox_outbox_batch_t *batch,
-    inbox_error_t *err)
+    inbox_outbox_priority_t priority_max, const inbox_outbox_paces_t *paces,
+    inbox_outbox_batch_t *batch, inbox_error_t *err)
 {
     int                   rc;
     size_t                i, n, nparked;
@@ -740,6 +740,7 @@ inbox_sqlite_outbox_claim(inbox_store_t *store, int64_t now,
     char                  contact_tz[INBOX_TIMEZONE_MAX];
     char                  org_tz[INBOX_TIMEZONE_MAX];
     char                (*froms)[INBOX_PHONE_MAX];
+    char                (*taken)[INBOX_PHONE_MAX];
     sqlite3_stmt         *stmt;
     inbox_status_t        status;
     inbox_error_t         fallback;
@@ -758,9 +759,11 @@ inbox_sqlite_outbox_claim(inbox_store_t *store, int64_t now,
     parked_until = calloc(max, sizeof(int64_t));
     put_off = calloc(max, sizeof(int64_t));
     froms = calloc(max, INBOX_PHONE_MAX);
+    taken = calloc(max, INBOX_PHONE_MAX);
 
     if (batch->items == NULL || messages == NULL || parked == NULL
-        || parked_until == NULL || put_off == NULL || froms == NULL)
+        || parked_until == NULL || put_off == NULL || froms == NULL
+        || taken == NULL)
     {
         free(batch->items);
         batch->items = NULL;
@@ -769,6 +772,7 @@ inbox_sqlite_outbox_claim(inbox_store_t *store, int64_t now,
         free(parked_until);
         free(put_off);
         free(froms);
+        free(taken);
         return inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
     }
 
@@ -797,8 +801,9 @@ inbox_sqlite_outbox_claim(inbox_store_t *store, int64_t now,
         goto failed;
     }
 
+    /* paced, the rows past a number's cap are passed over: no limit */
     sqlite3_bind_int64(stmt, 1, now);
-    sqlite3_bind_int64(stmt, 2, (int64_t) max);
+    sqlite3_bind_int64(stmt, 2, paces != NULL ? -1 : (int64_t) max);
     sqlite3_bind_int(stmt, 3, (int) priority_max);
 
     n = 0;
@@ -806,6 +811,16 @@ inbox_sqlite_outbox_claim(inbox_store_t *store, int64_t now,
     rc = SQLITE_DONE;
 
     while (n + nparked < max && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        inbox_sqlite_column_copy(stmt, 6, taken[n + nparked],
+                                 INBOX_PHONE_MAX);
+
+        if (!inbox_outbox_pace_allows(paces, taken[n + nparked], taken,
+                                      n + nparked))
+        {
+            batch->passed_over = 1;
+            continue;
+        }
+
         fate = inbox_sqlite_campaign_outbox(stmt, 8);
 
         if (fate == INBOX_OUTBOX_WAITS) {
@@ -973,6 +988,7 @@ done:
     free(parked_until);
     free(put_off);
     free(froms);
+    free(taken);
 
     return status;
 }

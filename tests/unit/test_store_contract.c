@@ -967,7 +967,7 @@ static long
 claim(fixture_t *f, int64_t now, size_t max, inbox_outbox_batch_t *batch)
 {
     if (inbox_store_outbox_claim(f->store, now, now, max, 0,
-                                 INBOX_OUTBOX_BULK, batch, NULL)
+                                 INBOX_OUTBOX_BULK, NULL, batch, NULL)
         != INBOX_OK)
     {
         return -1;
@@ -985,7 +985,7 @@ claim_by_day(fixture_t *f, int64_t now, size_t max,
     inbox_outbox_batch_t *batch)
 {
     if (inbox_store_outbox_claim(f->store, now, NOON, max, 0,
-                                 INBOX_OUTBOX_BULK, batch, NULL)
+                                 INBOX_OUTBOX_BULK, NULL, batch, NULL)
         != INBOX_OK)
     {
         return -1;
@@ -5966,7 +5966,7 @@ TEST(the_sender_may_claim_replies_alone)
     /* replies only (the sender's own claim for them): the campaign's
      * message stays, unleased */
     CHECK_INT(inbox_store_outbox_claim(f.store, now, now, 10, 0,
-                                       INBOX_OUTBOX_REPLY, &batch, NULL),
+                                       INBOX_OUTBOX_REPLY, NULL, &batch, NULL),
               INBOX_OK);
     CHECK_INT(batch.count, 2);
     if (batch.count == 2) {
@@ -5992,6 +5992,83 @@ TEST(the_sender_may_claim_replies_alone)
 
     inbox_reply_result_free(&a);
     inbox_reply_result_free(&b);
+    fixture_close(&f);
+}
+
+
+/*
+ * A claim takes of each number only what the sender can start at once:
+ * the rest stays due, unleased, no attempt counted, so that a sender
+ * that dies holds nothing it had not sent (it would come back
+ * interrupted, reported unknown).
+ */
+TEST(a_claim_takes_of_each_number_only_what_its_pace_allows)
+{
+    size_t                 i;
+    fixture_t              f;
+    inbox_reply_result_t   r[3];
+    inbox_ingest_result_t  alice;
+    inbox_outbox_batch_t   batch;
+    inbox_outbox_pace_t    numbers[2];
+    inbox_outbox_paces_t   paces;
+    int64_t                now;
+
+    FIXTURE(&f);
+
+    CHECK_INT(receive(&f, "SM1", ALICE, "hi", T0, &alice, NULL), INBOX_OK);
+    CHECK_INT(inbox_store_credits_grant(f.store, f.org, 5, NULL), INBOX_OK);
+    CHECK_INT(reply(&f, alice.conversation_id, "one", NULL, &r[0], NULL,
+                    NULL), INBOX_OK);
+    CHECK_INT(reply(&f, alice.conversation_id, "two", NULL, &r[1], NULL,
+                    NULL), INBOX_OK);
+    CHECK_INT(reply(&f, alice.conversation_id, "three", NULL, &r[2], NULL,
+                    NULL), INBOX_OK);
+    now = inbox_now_ms();
+
+    /* the number may start one now: one is taken, the oldest */
+    numbers[0].from = NUMBER;
+    numbers[0].max = 1;
+    paces.numbers = numbers;
+    paces.n = 1;
+    paces.other = 5;
+
+    CHECK_INT(inbox_store_outbox_claim(f.store, now, now, 10, 0,
+                                       INBOX_OUTBOX_REPLY, &paces, &batch,
+                                       NULL), INBOX_OK);
+    CHECK_INT(batch.count, 1);
+    if (batch.count == 1) {
+        CHECK_STR(batch.items[0].message.body, "one");
+    }
+    inbox_outbox_batch_free(&batch);
+
+    /* none: nothing is taken, though more is due */
+    numbers[0].max = 0;
+    CHECK_INT(inbox_store_outbox_claim(f.store, now, now, 10, 0,
+                                       INBOX_OUTBOX_BULK, &paces, &batch,
+                                       NULL), INBOX_OK);
+    CHECK_INT(batch.count, 0);
+    CHECK_INT(batch.passed_over, 1);
+    inbox_outbox_batch_free(&batch);
+
+    /* another number's cap is not this one's; any other may take 2:
+     * those left were never leased, their attempt is the first */
+    numbers[0].from = "+15559999999";
+    paces.other = 2;
+    CHECK_INT(inbox_store_outbox_claim(f.store, now, now, 10, 0,
+                                       INBOX_OUTBOX_REPLY, &paces, &batch,
+                                       NULL), INBOX_OK);
+    CHECK_INT(batch.count, 2);
+    CHECK_INT(batch.passed_over, 0);
+    for (i = 0; i < batch.count; i++) {
+        CHECK_STR(batch.items[i].message.body, i == 0 ? "two" : "three");
+        CHECK_INT(batch.items[i].interrupted, 0);
+        CHECK_INT(batch.items[i].attempt, 1);
+    }
+    inbox_outbox_batch_free(&batch);
+
+    for (i = 0; i < 3; i++) {
+        inbox_reply_result_free(&r[i]);
+    }
     fixture_close(&f);
 }
 
@@ -6078,7 +6155,7 @@ TEST(a_crashed_senders_claims_come_back_interrupted_after_the_lease)
     now = inbox_now_ms();
 
     CHECK_INT(inbox_store_outbox_claim(f.store, now, now, 10, 30000,
-                                       INBOX_OUTBOX_BULK, &batch, &err),
+                                       INBOX_OUTBOX_BULK, NULL, &batch, &err),
               INBOX_OK);
     CHECK_INT(batch.count, 1);
     first = batch.count ? batch.items[0].attempt : 0;
@@ -9590,7 +9667,7 @@ TEST(a_put_off_campaign_message_waits_for_quiet_hours_as_they_are_now)
     CHECK_INT(campaign_do(&f, id, INBOX_CAMPAIGN_RESUME, night), INBOX_OK);
     now = inbox_now_ms();
     CHECK_INT(inbox_store_outbox_claim(f.store, now, night, 10, 0,
-                                       INBOX_OUTBOX_BULK, &batch, NULL),
+                                       INBOX_OUTBOX_BULK, NULL, &batch, NULL),
               INBOX_OK);
     CHECK_INT(batch.count, 0);
     inbox_outbox_batch_free(&batch);
@@ -9604,14 +9681,14 @@ TEST(a_put_off_campaign_message_waits_for_quiet_hours_as_they_are_now)
                                           NULL), INBOX_OK);
     now = inbox_now_ms();
     CHECK_INT(inbox_store_outbox_claim(f.store, now, T0 + 35 * HOUR - MINUTE,
-                                       10, 0, INBOX_OUTBOX_BULK, &batch,
+                                       10, 0, INBOX_OUTBOX_BULK, NULL, &batch,
                                        NULL), INBOX_OK);
     CHECK_INT(batch.count, 0);
     inbox_outbox_batch_free(&batch);
     CHECK_INT(campaign_now(&f, id).counts.waiting_quiet_hours, 1);
 
     CHECK_INT(inbox_store_outbox_claim(f.store, now + MINUTE, T0 + 35 * HOUR,
-                                       10, 0, INBOX_OUTBOX_BULK, &batch,
+                                       10, 0, INBOX_OUTBOX_BULK, NULL, &batch,
                                        NULL), INBOX_OK);
     CHECK_INT(batch.count, 1);
     if (batch.count == 1) {
@@ -9753,7 +9830,7 @@ TEST(a_cancel_reports_at_once_what_waited_out_a_retry)
     /* two in the sender's hands for a minute; the carrier says "later"
      * to the first, so it waits out a backoff */
     CHECK_INT(inbox_store_outbox_claim(f.store, NOON, NOON, 2, MINUTE,
-                                       INBOX_OUTBOX_BULK, &held, NULL),
+                                       INBOX_OUTBOX_BULK, NULL, &held, NULL),
               INBOX_OK);
     CHECK_INT(held.count, 2);
     CHECK_INT(carrier_says(&f, &held.items[0], INBOX_SEND_RETRY, NOON + 1,

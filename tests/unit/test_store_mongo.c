@@ -4653,7 +4653,7 @@ TEST(outbox_claim)
 
     CHECK_INT(inbox_store_outbox_claim(store, 1767225600000LL,
                                        1767225600000LL, 2, 30000,
-                                       INBOX_OUTBOX_BULK,
+                                       INBOX_OUTBOX_BULK, NULL,
                                        &batch, &err), INBOX_OK);
     CHECK_INT(batch.count, 1);
     if (batch.count == 1) {
@@ -4670,6 +4670,65 @@ TEST(outbox_claim)
     /* a reply: no campaign to look at */
     CHECK(!log_has(&fake, "\"campaigns\""));
     golden_check(&fake, "outbox_claim");
+    inbox_outbox_batch_free(&batch);
+
+    fake_close(&fake, store);
+}
+
+
+/* Paced: a number at its cap is left out of the next take. */
+TEST(outbox_claim_paced)
+{
+    fake_t                fake;
+    inbox_error_t         err;
+    inbox_store_t        *store;
+    inbox_outbox_batch_t  batch;
+    inbox_outbox_pace_t   held;
+    inbox_outbox_paces_t  paces;
+
+    store = fake_open(&fake);
+
+    fake.replies[0] = "{\"ok\": 1, \"value\": {\"_id\": " OID(GEN_3) ","
+                      " \"org_id\": " OID(ORG_ID) ", \"message_id\": "
+                      OID(MSG_ID) ", \"priority\": 0, \"from\": \""
+                      NUMBER_E164 "\", \"attempts\": 0}}";
+    fake.replies[1] = NULL;                 /* nothing more due */
+    /* but from the held number */
+    fake.replies[2] = CURSOR("{\"_id\": " OID(GEN_2) "}");
+    fake.replies[3] = ORG_BILLING_ACTIVE;
+    fake.replies[4] = CURSOR("{\"_id\": " OID(MSG_ID) ", \"conversation_id\":"
+                             " " OID(CONV_ID) ", \"direction\": \"outbound\","
+                             " \"contact_id\": " OID(CONTACT_ID) ","
+                             " \"to\": \"+15551234567\", \"body\": \"hi\","
+                             " \"status\": \"queued\", \"credits\": 1,"
+                             " \"segments\": 1, \"media\": [],"
+                             " \"created_at\": " DATE(EARLIER) "}");
+    fake.replies[5] = CURSOR("{\"_id\": " OID(CONTACT_ID) "}");
+    fake.replies[6] = CURSOR("{\"_id\": " OID(GEN_1) ", \"org_id\": "
+                             OID(ORG_ID) ", \"e164\": \"" NUMBER_E164 "\","
+                             " \"carrier\": \"twilio\", \"account_sid\":"
+                             " \"AC1\", \"auth_token\": \"tok\"}");
+
+    /* a number held (none), any other one at a time */
+    held.from = "+15559999999";
+    held.max = 0;
+    paces.numbers = &held;
+    paces.n = 1;
+    paces.other = 1;
+
+    CHECK_INT(inbox_store_outbox_claim(store, 1767225600000LL,
+                                       1767225600000LL, 2, 30000,
+                                       INBOX_OUTBOX_REPLY, &paces,
+                                       &batch, &err), INBOX_OK);
+    CHECK_INT(batch.count, 1);
+    if (batch.count == 1) {
+        CHECK_STR(batch.items[0].id, GEN_3);
+        CHECK_INT(batch.items[0].attempt, 1);
+        CHECK_INT(batch.items[0].interrupted, 0);
+    }
+    CHECK_INT(batch.passed_over, 1);
+    CHECK(log_has(&fake, "\"$nin\""));
+    golden_check(&fake, "outbox_claim_paced");
     inbox_outbox_batch_free(&batch);
 
     fake_close(&fake, store);
@@ -4702,7 +4761,7 @@ TEST(outbox_claim_gives_back_what_it_could_not_read)
 
     CHECK_INT(inbox_store_outbox_claim(store, 1767225600000LL,
                                        1767225600000LL, 2, 30000,
-                                       INBOX_OUTBOX_BULK,
+                                       INBOX_OUTBOX_BULK, NULL,
                                        &batch, &err), INBOX_ERR_UNAVAILABLE);
     CHECK_INT(batch.count, 0);
     CHECK(batch.items == NULL);
@@ -6075,7 +6134,7 @@ TEST(outbox_claim_parks_a_paused_campaigns_and_marks_a_cancelled_ones)
 
     CHECK_INT(inbox_store_outbox_claim(store, 1767225600000LL,
                                        1767225600000LL, 3, 30000,
-                                       INBOX_OUTBOX_BULK,
+                                       INBOX_OUTBOX_BULK, NULL,
                                        &batch, &err), INBOX_OK);
     CHECK_INT(batch.count, 1);
     if (batch.count == 1) {
@@ -6135,7 +6194,7 @@ TEST(outbox_claim_while_billing_is_inactive)
 
     CHECK_INT(inbox_store_outbox_claim(store, 1767225600000LL,
                                        1767225600000LL, 2, 30000,
-                                       INBOX_OUTBOX_BULK,
+                                       INBOX_OUTBOX_BULK, NULL,
                                        &batch, &err), INBOX_OK);
     CHECK_INT(batch.count, 1);
     if (batch.count == 1) {
@@ -6199,7 +6258,7 @@ TEST(outbox_claim_puts_off_a_bulk_entry_in_its_recipients_quiet_hours)
 
     CHECK_INT(inbox_store_outbox_claim(store, 1767225600000LL,
                                        1767225600000LL, 1, 30000,
-                                       INBOX_OUTBOX_BULK,
+                                       INBOX_OUTBOX_BULK, NULL,
                                        &batch, &err), INBOX_OK);
     CHECK_INT(batch.count, 0);
     CHECK_INT(fake.commands, 9);
@@ -6228,7 +6287,7 @@ TEST(outbox_claim_queues_again_a_bulk_entrys_recipient)
 
     CHECK_INT(inbox_store_outbox_claim(store, 1767225600000LL,
                                        1767268800000LL, 1, 30000,
-                                       INBOX_OUTBOX_BULK,
+                                       INBOX_OUTBOX_BULK, NULL,
                                        &batch, &err), INBOX_OK);
     CHECK_INT(batch.count, 1);
     CHECK_INT(fake.commands, 8);
@@ -6261,7 +6320,7 @@ TEST(outbox_claim_unparks_what_it_parked_after_a_resume)
 
     CHECK_INT(inbox_store_outbox_claim(store, 1767225600000LL,
                                        1767225600000LL, 1, 30000,
-                                       INBOX_OUTBOX_BULK,
+                                       INBOX_OUTBOX_BULK, NULL,
                                        &batch, &err), INBOX_OK);
     CHECK_INT(batch.count, 0);
     CHECK_INT(fake.commands, 6);

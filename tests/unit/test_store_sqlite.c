@@ -735,7 +735,7 @@ TEST(a_result_refused_after_it_wrote_is_undone_alone_in_its_batch)
 
     now = inbox_now_ms();
     CHECK_INT(inbox_store_outbox_claim(f.store, now, now, 10, 0,
-                                       INBOX_OUTBOX_BULK, &batch, &err),
+                                       INBOX_OUTBOX_BULK, NULL, &batch, &err),
               INBOX_OK);
     CHECK_INT(batch.count, 3);
     if (batch.count != 3) {

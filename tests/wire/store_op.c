@@ -510,7 +510,7 @@ op_reply_sent(inbox_store_t *store, char **argv, yajl_gen g,
     now = inbox_now_ms();
 
     rc = inbox_store_outbox_claim(store, now, now, INBOX_OUTBOX_CLAIM_MAX,
-                                  0, INBOX_OUTBOX_BULK,
+                                  0, INBOX_OUTBOX_BULK, NULL,
                                   &batch, err);
     if (rc != INBOX_OK) {
         goto done;

@@ -152,9 +152,42 @@ typedef struct {
 typedef struct {
     inbox_outbox_item_t  *items;
     size_t                count;
+    int                   passed_over;  /* due entries were left to
+                                           their number's cap (paces) */
 } inbox_outbox_batch_t;
 
 void inbox_outbox_batch_free(inbox_outbox_batch_t *batch);
+
+/*
+ * How many entries of each sending number a claim may take: what the
+ * sender can start at once (its rate, a carrier's hold), so that it
+ * never holds a claim it cannot start.  A claim counts an attempt and
+ * leases the entry; one that waited in a sender that then died would
+ * come back interrupted, reported unknown though it never left.  Every
+ * entry a claim takes counts against its number (parked or put off
+ * ones too); the entries past a number's cap stay due, as they are,
+ * and the batch says some were (passed_over).
+ */
+typedef struct {
+    const char  *from;          /* a sending number, E.164 */
+    unsigned     max;           /* its entries a claim may take */
+} inbox_outbox_pace_t;
+
+typedef struct {
+    const inbox_outbox_pace_t  *numbers;   /* n of them, each once */
+    size_t                      n;
+    unsigned                    other;     /* any number not listed; 0:
+                                              no cap */
+} inbox_outbox_paces_t;
+
+/* The cap of number from (UINT_MAX: none); paces NULL caps nothing. */
+unsigned inbox_outbox_pace(const inbox_outbox_paces_t *paces,
+    const char *from);
+
+/* Whether a claim that took n entries from the numbers taken[] (paced
+ * by paces, NULL: none) may take one more from number from. */
+int inbox_outbox_pace_allows(const inbox_outbox_paces_t *paces,
+    const char *from, const char (*taken)[INBOX_PHONE_MAX], size_t n);
 
 /*
  * Whether a claimed entry waits for its recipient's quiet hours to end

@@ -625,13 +625,15 @@ inbox_status_t inbox_store_reply_accept(inbox_store_t *store,
  * recipient's quiet hours is put off until they end (inbox_outbox_quiet,
  * on the campaigns' clock quiet_now, which is now but for a rehearsal's
  * clock: the entry waits as long as that clock has to go), its
- * recipient counted waiting_quiet_hours until a claim hands it out.  An
+ * recipient counted waiting_quiet_hours until a claim hands it out.
+ * paces (NULL: none) caps the entries taken of each sending number
+ * (inbox_outbox_paces_t): those past a cap are left due, untouched.  An
  * empty batch when nothing is due.
  */
 inbox_status_t inbox_store_outbox_claim(inbox_store_t *store, int64_t now,
     int64_t quiet_now, size_t max, int64_t lease,
-    inbox_outbox_priority_t priority_max, inbox_outbox_batch_t *batch,
-    inbox_error_t *err);
+    inbox_outbox_priority_t priority_max, const inbox_outbox_paces_t *paces,
+    inbox_outbox_batch_t *batch, inbox_error_t *err);
 
 /*
  * For the sender, before what waited in its hands starts: which of the n

@@ -1,0 +1,56 @@
+/*
+ * A sender that dies (SIGKILL, OOM, a host crash) while replies wait
+ * for their number's rate: those replies never left, so they must go
+ * after the restart, not come back failed "unknown_outcome" ("it may
+ * have been delivered").
+ */
+import assert from 'node:assert/strict';
+import { before, test } from 'node:test';
+import { inboxctl, uniqueNumber, sleep } from '../lib/cluster.mjs';
+import { useCluster } from '../lib/fixture.mjs';
+import { api, deliverInbound, eventually } from '../lib/inbox.mjs';
+
+/* one send every 5 s from a number, one at once */
+const ctx = useCluster({ orgs: [{ name: 'Crash Org' }], carrierSim: true,
+    sender: true, senderArgs: ['--rate', '0.2', '--burst', '1',
+        '--lease', '8000', '--timeout', '2000'] });
+let org, sim;
+before(async () => {
+    const c = await ctx.ready; org = c.orgs[0]; sim = c.sim;
+    await inboxctl(c.store, 'credits', 'grant', org.id, '100');
+});
+
+test('replies waiting for their number\'s rate are sent after a sender crash, not failed', { timeout: 90000 }, async () => {
+    const c = ctx.cluster;
+    const from = uniqueNumber();
+    await deliverInbound(c, { from, body: 'hi' });
+    const list = await api(c, '/api/v1/conversations?limit=200', org.token);
+    const conv = list.json.items.find((x) => x.contact.phone === from);
+    for (const body of ['one', 'two', 'three']) {
+        const res = await api(c, `/api/v1/conversations/${conv.id}/messages`,
+            org.token, { method: 'POST', body: { body } });
+        assert.equal(res.status, 201, res.text);
+    }
+    const sent = async () => (await sim.requests({ kind: 'send' }))
+        .filter((r) => r.form?.some(([k, v]) => k === 'To' && v === from))
+        .map((r) => Object.fromEntries(r.form).Body);
+
+    /* "one" went; "two" and "three" wait for the number's next turns */
+    await eventually(async () => (await sent()).length === 1, 5000);
+    await sleep(300);
+    await c.stopSender('SIGKILL');
+    await c.startSender();
+
+    const out = await eventually(async () => {
+        const res = await api(c,
+            `/api/v1/conversations/${conv.id}/messages?limit=10`, org.token);
+        const o = res.json.items.filter((m) => m.direction === 'outbound');
+        return o.every((m) => m.status !== 'queued') ? o : null;
+    }, 40000, 'all settled');
+
+    for (const m of out) {
+        assert.notEqual(m.status, 'failed',
+            `${m.body}: ${m.status} ${m.error_code}`);
+    }
+    assert.deepEqual((await sent()).sort(), ['one', 'three', 'two']);
+});

@@ -7,7 +7,10 @@
  * production inbox_mongo_run() pops a mongoc_client_t from a
  * mongoc_client_pool_t, runs the command and pushes the client back, so one
  * store serves any number of threads.  Tests replace the server with a
- * transport hook and compare the commands sent with golden files.
+ * transport hook and compare the commands sent with golden files; the
+ * hook of those tests also has every insert and update made into the
+ * driver's bulk operation (inbox_mongo_write_check), since the hook sees
+ * them before the driver would.
  *
  * The pool is created lazily by the first command, never by the open call:
  * nginx opens the store while reading its configuration in the master and
@@ -110,6 +113,14 @@ inbox_status_t inbox_mongo_run(inbox_mongo_store_t *ms,
 int inbox_mongo_is_basic_write(const bson_t *command);
 bool inbox_mongo_write_retryable(mongoc_client_t *client, const char *db,
     const bson_t *command, bson_t *reply, bson_error_t *error);
+/* Whether the driver takes command as that bulk operation: the same
+ * conversion, with a client that never connects, so no server is asked.
+ * false, error saying why, when it refuses an item (a malformed update,
+ * a replacement with operators, a key it does not let in); true for a
+ * command that is not an insert or an update.  The golden tests check
+ * every write they capture with it. */
+bool inbox_mongo_write_check(const char *db, const bson_t *command,
+    bson_error_t *error);
 
 /* Same, destroying command (built with BCON_NEW) and the reply. */
 inbox_status_t inbox_mongo_run_simple(inbox_mongo_store_t *ms,

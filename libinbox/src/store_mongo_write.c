@@ -9,12 +9,17 @@
  * way.)  So the command documents the operations build, the ones the
  * golden files show, are replayed here as a bulk operation, and the bulk
  * reply is put back in the shape of the command's own reply for
- * inbox_mongo_run to judge.
+ * inbox_mongo_run to judge.  The driver checks each item as it is added,
+ * with no server: inbox_mongo_write_check makes that same conversion for
+ * the golden tests, whose transport sees the commands before the driver.
  */
 #include <string.h>
 #include "store_mongo.h"
 
 
+static mongoc_bulk_operation_t *inbox_mongo_write_bulk(
+    mongoc_client_t *client, const char *db, const bson_t *command,
+    mongoc_collection_t **collection, bson_error_t *error);
 static bool inbox_mongo_write_add(mongoc_bulk_operation_t *bulk,
     int insert, const bson_t *item, bson_error_t *error);
 static void inbox_mongo_write_reply(bool done, const bson_t *result,
@@ -39,14 +44,86 @@ bool
 inbox_mongo_write_retryable(mongoc_client_t *client, const char *db,
     const bson_t *command, bson_t *reply, bson_error_t *error)
 {
-    int                       insert;
     bool                      done;
-    bson_t                    opts, item, result;
-    bson_iter_t               iter, items;
+    bson_t                    result;
     mongoc_collection_t      *collection;
     mongoc_bulk_operation_t  *bulk;
 
     bson_init(reply);
+
+    bulk = inbox_mongo_write_bulk(client, db, command, &collection, error);
+    if (bulk == NULL) {
+        return false;
+    }
+
+    done = mongoc_bulk_operation_execute(bulk, &result, error) != 0;
+    inbox_mongo_write_reply(done, &result, error, reply);
+    bson_destroy(&result);
+
+    mongoc_bulk_operation_destroy(bulk);
+    mongoc_collection_destroy(collection);
+
+    return done;
+}
+
+
+bool
+inbox_mongo_write_check(const char *db, const bson_t *command,
+    bson_error_t *error)
+{
+    mongoc_client_t          *client;
+    mongoc_collection_t      *collection;
+    mongoc_bulk_operation_t  *bulk;
+
+    if (!inbox_mongo_is_basic_write(command)) {
+        return true;
+    }
+
+    /* A client connects at its first server selection, which building a
+     * bulk operation never makes. */
+    client = mongoc_client_new("mongodb://localhost");
+    if (client == NULL) {
+        bson_set_error(error, MONGOC_ERROR_CLIENT,
+                       MONGOC_ERROR_CLIENT_NOT_READY,
+                       "cannot make a mongoc client");
+        return false;
+    }
+
+    mongoc_client_set_error_api(client, MONGOC_ERROR_API_VERSION_2);
+
+    bulk = inbox_mongo_write_bulk(client, db, command, &collection, error);
+    if (bulk != NULL) {
+        mongoc_bulk_operation_destroy(bulk);
+        mongoc_collection_destroy(collection);
+    }
+
+    mongoc_client_destroy(client);
+
+    return bulk != NULL;
+}
+
+
+/*
+ * The bulk operation command becomes on its collection (*collection, for
+ * the caller to destroy with it), or NULL with error when the command is
+ * malformed or the driver refuses one of its items: the driver checks
+ * each item as it is added, and an empty bulk when it is executed, before
+ * any server is asked.
+ */
+static mongoc_bulk_operation_t *
+inbox_mongo_write_bulk(mongoc_client_t *client, const char *db,
+    const bson_t *command, mongoc_collection_t **collection,
+    bson_error_t *error)
+{
+    int                       insert;
+    bool                      done;
+    bson_t                    opts, item;
+    uint32_t                  n;
+    const char               *name;
+    bson_iter_t               iter, items;
+    mongoc_bulk_operation_t  *bulk;
+
+    memset(error, 0, sizeof(bson_error_t));
 
     if (!bson_iter_init(&iter, command) || !bson_iter_next(&iter)
         || !BSON_ITER_HOLDS_UTF8(&iter))
@@ -54,19 +131,19 @@ inbox_mongo_write_retryable(mongoc_client_t *client, const char *db,
         bson_set_error(error, MONGOC_ERROR_COMMAND,
                        MONGOC_ERROR_COMMAND_INVALID_ARG,
                        "a write command names no collection");
-        return false;
+        return NULL;
     }
 
     insert = strcmp(bson_iter_key(&iter), "insert") == 0;
+    name = bson_iter_utf8(&iter, NULL);
 
-    collection = mongoc_client_get_collection(client, db,
-                                              bson_iter_utf8(&iter, NULL));
+    *collection = mongoc_client_get_collection(client, db, name);
 
     bson_init(&opts);
     BSON_APPEND_BOOL(&opts, "ordered",
                      !bson_iter_init_find(&iter, command, "ordered")
                      || bson_iter_as_bool(&iter));
-    bulk = mongoc_collection_create_bulk_operation_with_opts(collection,
+    bulk = mongoc_collection_create_bulk_operation_with_opts(*collection,
                                                              &opts);
     bson_destroy(&opts);
 
@@ -75,26 +152,36 @@ inbox_mongo_write_retryable(mongoc_client_t *client, const char *db,
            && BSON_ITER_HOLDS_ARRAY(&iter)
            && bson_iter_recurse(&iter, &items);
 
+    n = 0;
+
     while (done && bson_iter_next(&items)) {
         done = inbox_mongo_iter_doc(&items, &item)
                && inbox_mongo_write_add(bulk, insert, &item, error);
+        n++;
+    }
+
+    if (done && n == 0) {
+        /* as mongoc_bulk_operation_execute would say */
+        bson_set_error(error, MONGOC_ERROR_COMMAND,
+                       MONGOC_ERROR_COMMAND_INVALID_ARG,
+                       "Cannot do an empty bulk write");
+        done = false;
     }
 
     if (done) {
-        done = mongoc_bulk_operation_execute(bulk, &result, error) != 0;
-        inbox_mongo_write_reply(done, &result, error, reply);
-        bson_destroy(&result);
+        return bulk;
+    }
 
-    } else if (error->domain == 0) {
+    if (error->domain == 0) {
         bson_set_error(error, MONGOC_ERROR_COMMAND,
                        MONGOC_ERROR_COMMAND_INVALID_ARG,
                        "a malformed write command");
     }
 
     mongoc_bulk_operation_destroy(bulk);
-    mongoc_collection_destroy(collection);
+    mongoc_collection_destroy(*collection);
 
-    return done;
+    return NULL;
 }
 
 

@@ -3,7 +3,9 @@
  * command the backend sends and answers with canned replies.  The commands
  * are compared, as canonical extended JSON, with the golden files in
  * tests/unit/golden/mongo/; INBOX_UPDATE_GOLDEN=1 rewrites those files
- * (read every change before committing it).
+ * (read every change before committing it).  Every insert and update is
+ * also made into the driver's bulk operation, as it is for a server
+ * (inbox_mongo_write_check): a test fails when the driver refuses one.
  */
 #include <stdlib.h>
 #include <yajl/yajl_tree.h>
@@ -150,6 +152,17 @@ fake_transport(void *ctx, const char *db, const bson_t *command,
     buf_puts(&fake->log, json);
     bson_free(json);
     bson_destroy(entry);
+
+    /* What the driver makes of a write before any server sees it: a
+     * command it refuses never reaches a real server. */
+    if (!inbox_mongo_write_check(db, command, error)) {
+        json = bson_as_canonical_extended_json(command, NULL);
+        fprintf(stderr, "    the driver refuses %s: %s\n", json,
+                error->message);
+        bson_free(json);
+        CHECK(!"a write command the driver refuses");
+        return false;
+    }
 
     if (fake->unreachable) {
         bson_set_error(error, MONGOC_ERROR_SERVER_SELECTION,
@@ -476,6 +489,68 @@ TEST(indexes_are_created_once_and_retried_after_failure)
     CHECK_INT(inbox_store_org_create(store, "Acme", NULL, id, &err),
               INBOX_OK);
     CHECK_INT(fake.commands, 1);
+
+    fake_close(&fake, store);
+}
+
+
+/* The check every captured write goes through refuses what the driver
+ * would never send, and takes each form of write the backend uses. */
+TEST(writes_the_driver_refuses_fail_the_golden_tests)
+{
+    size_t          i;
+    bson_t         *command;
+    fake_t          fake;
+    bson_error_t    error;
+    inbox_store_t  *store;
+
+    static const struct {
+        const char  *json;
+        int          taken;
+    } writes[] = {
+        { "{\"insert\": \"c\", \"documents\": [{\"a\": 1}, {\"b\": 2}]}", 1 },
+        { "{\"update\": \"c\", \"updates\": [{\"q\": {}, \"u\":"
+          " {\"$set\": {\"a\": 1}}, \"upsert\": true}]}", 1 },
+        { "{\"update\": \"c\", \"updates\": [{\"q\": {}, \"u\":"
+          " {\"a\": 1}}]}", 1 },
+        { "{\"update\": \"c\", \"updates\": [{\"q\": {}, \"u\":"
+          " [{\"$set\": {\"a\": 1}}], \"multi\": true}]}", 1 },
+        { "{\"find\": \"c\", \"filter\": {}}", 1 },
+        /* operators and fields mixed: neither update nor replacement */
+        { "{\"update\": \"c\", \"updates\": [{\"q\": {}, \"u\":"
+          " {\"a\": 1, \"$set\": {\"b\": 1}}}]}", 0 },
+        { "{\"update\": \"c\", \"updates\": [{\"q\": {}, \"u\":"
+          " {\"$set\": {\"b\": 1}, \"a\": 1}}]}", 0 },
+        { "{\"update\": \"c\", \"updates\": [{\"q\": {}, \"u\": 1}]}", 0 },
+        { "{\"update\": \"c\", \"updates\": [{\"u\": {\"$set\":"
+          " {\"a\": 1}}}]}", 0 },
+        { "{\"update\": \"c\", \"updates\": []}", 0 },
+        { "{\"insert\": \"c\", \"documents\": [{\"\": 1}]}", 0 },
+        { "{\"insert\": \"c\"}", 0 }
+    };
+
+    store = fake_open(&fake);
+
+    for (i = 0; i < sizeof(writes) / sizeof(writes[0]); i++) {
+        command = bson_new_from_json((const uint8_t *) writes[i].json, -1,
+                                     &error);
+        CHECK(command != NULL);
+        if (command == NULL) {
+            continue;
+        }
+
+        memset(&error, 0, sizeof(error));
+        if (inbox_mongo_write_check("inbox", command, &error)
+            != writes[i].taken)
+        {
+            fprintf(stderr, "    %s: %s, expected %s (%s)\n", writes[i].json,
+                    writes[i].taken ? "refused" : "taken",
+                    writes[i].taken ? "taken" : "refused", error.message);
+            CHECK(0);
+        }
+
+        bson_destroy(command);
+    }
 
     fake_close(&fake, store);
 }

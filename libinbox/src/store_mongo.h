@@ -116,9 +116,10 @@ bool inbox_mongo_write_retryable(mongoc_client_t *client, const char *db,
 /* Whether the driver takes command as that bulk operation: the same
  * conversion, with a client that never connects, so no server is asked.
  * false, error saying why, when it refuses an item (a malformed update,
- * a replacement with operators, a key it does not let in); true for a
- * command that is not an insert or an update.  The golden tests check
- * every write they capture with it. */
+ * a replacement with operators, a key it does not let in) or the
+ * conversion does (a replacement of many, a field it would not send);
+ * true for a command that is not an insert or an update.  The golden
+ * tests check every write they capture with it. */
 bool inbox_mongo_write_check(const char *db, const bson_t *command,
     bson_error_t *error);
 

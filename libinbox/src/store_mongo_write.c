@@ -22,6 +22,8 @@ static mongoc_bulk_operation_t *inbox_mongo_write_bulk(
     mongoc_collection_t **collection, bson_error_t *error);
 static bool inbox_mongo_write_add(mongoc_bulk_operation_t *bulk,
     int insert, const bson_t *item, bson_error_t *error);
+static bool inbox_mongo_write_fields(bson_iter_t *iter, const char *a,
+    const char *b, const char *c, const char *d, bson_error_t *error);
 static void inbox_mongo_write_reply(bool done, const bson_t *result,
     const bson_error_t *error, bson_t *reply);
 
@@ -137,6 +139,13 @@ inbox_mongo_write_bulk(mongoc_client_t *client, const char *db,
     insert = strcmp(bson_iter_key(&iter), "insert") == 0;
     name = bson_iter_utf8(&iter, NULL);
 
+    if (!inbox_mongo_write_fields(&iter,
+                                  insert ? "documents" : "updates",
+                                  "ordered", NULL, NULL, error))
+    {
+        return NULL;
+    }
+
     *collection = mongoc_client_get_collection(client, db, name);
 
     bson_init(&opts);
@@ -191,7 +200,7 @@ static bool
 inbox_mongo_write_add(mongoc_bulk_operation_t *bulk, int insert,
     const bson_t *item, bson_error_t *error)
 {
-    bool            ok, many, pipeline;
+    bool            ok, many, pipeline, replace;
     bson_t          q, u, opts;
     uint32_t        len;
     bson_iter_t     iter, field;
@@ -200,6 +209,13 @@ inbox_mongo_write_add(mongoc_bulk_operation_t *bulk, int insert,
     if (insert) {
         return mongoc_bulk_operation_insert_with_opts(bulk, item, NULL,
                                                       error);
+    }
+
+    if (!bson_iter_init(&iter, item)
+        || !inbox_mongo_write_fields(&iter, "q", "u", "upsert", "multi",
+                                     error))
+    {
+        return false;
     }
 
     if (!bson_iter_init_find(&iter, item, "q")
@@ -230,10 +246,19 @@ inbox_mongo_write_add(mongoc_bulk_operation_t *bulk, int insert,
            && bson_iter_as_bool(&iter);
 
     /* Update operators ("$set"), a pipeline or a whole replacement
-     * document. */
-    if (!pipeline && bson_iter_init(&field, &u) && bson_iter_next(&field)
-        && bson_iter_key(&field)[0] != '$')
-    {
+     * document; the server refuses a replacement of many, which the
+     * driver would otherwise send as a replacement of one. */
+    replace = !pipeline && bson_iter_init(&field, &u)
+              && bson_iter_next(&field) && bson_iter_key(&field)[0] != '$';
+
+    if (replace && many) {
+        bson_set_error(error, MONGOC_ERROR_COMMAND,
+                       MONGOC_ERROR_COMMAND_INVALID_ARG,
+                       "multi update is not supported for replacement-style "
+                       "update");
+        ok = false;
+
+    } else if (replace) {
         ok = mongoc_bulk_operation_replace_one_with_opts(bulk, &q, &u, &opts,
                                                          error);
     } else if (many) {
@@ -247,6 +272,34 @@ inbox_mongo_write_add(mongoc_bulk_operation_t *bulk, int insert,
     bson_destroy(&opts);
 
     return ok;
+}
+
+
+/* The fields iter has still are among a, b, c and d (NULL: none): the
+ * conversion sends no other (arrayFilters, a write concern), and a field
+ * it dropped would make a server do what the command does not say. */
+static bool
+inbox_mongo_write_fields(bson_iter_t *iter, const char *a, const char *b,
+    const char *c, const char *d, bson_error_t *error)
+{
+    const char  *key;
+
+    while (bson_iter_next(iter)) {
+        key = bson_iter_key(iter);
+
+        if (strcmp(key, a) != 0 && strcmp(key, b) != 0
+            && (c == NULL || strcmp(key, c) != 0)
+            && (d == NULL || strcmp(key, d) != 0))
+        {
+            bson_set_error(error, MONGOC_ERROR_COMMAND,
+                           MONGOC_ERROR_COMMAND_INVALID_ARG,
+                           "a write's \"%s\" is not sent as a bulk "
+                           "operation", key);
+            return false;
+        }
+    }
+
+    return true;
 }
 
 

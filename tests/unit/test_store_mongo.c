@@ -521,10 +521,19 @@ TEST(writes_the_driver_refuses_fail_the_golden_tests)
           " {\"a\": 1, \"$set\": {\"b\": 1}}}]}", 0 },
         { "{\"update\": \"c\", \"updates\": [{\"q\": {}, \"u\":"
           " {\"$set\": {\"b\": 1}, \"a\": 1}}]}", 0 },
+        /* a replacement cannot update many */
+        { "{\"update\": \"c\", \"updates\": [{\"q\": {}, \"u\":"
+          " {\"a\": 1}, \"multi\": true}]}", 0 },
         { "{\"update\": \"c\", \"updates\": [{\"q\": {}, \"u\": 1}]}", 0 },
         { "{\"update\": \"c\", \"updates\": [{\"u\": {\"$set\":"
           " {\"a\": 1}}}]}", 0 },
         { "{\"update\": \"c\", \"updates\": []}", 0 },
+        /* fields the bulk operation would drop */
+        { "{\"update\": \"c\", \"updates\": [{\"q\": {}, \"u\":"
+          " {\"$set\": {\"a.$[x]\": 1}}, \"arrayFilters\":"
+          " [{\"x\": 1}]}]}", 0 },
+        { "{\"insert\": \"c\", \"documents\": [{\"a\": 1}],"
+          " \"writeConcern\": {\"w\": 0}}", 0 },
         { "{\"insert\": \"c\", \"documents\": [{\"\": 1}]}", 0 },
         { "{\"insert\": \"c\"}", 0 }
     };

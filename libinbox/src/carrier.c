@@ -254,6 +254,24 @@ inbox_carrier_result(inbox_send_result_t *res, inbox_send_outcome_t outcome,
 
 
 void
+inbox_carrier_unknown(inbox_send_result_t *res, const char *carrier,
+    long http_status, const char *code)
+{
+    if (http_status == 0) {
+        inbox_carrier_result(res, INBOX_SEND_UNKNOWN, code[0] ? code : NULL,
+                             "%s did not answer: the message may have been "
+                             "sent.", carrier);
+        return;
+    }
+
+    inbox_carrier_result(res, INBOX_SEND_UNKNOWN, code[0] ? code : NULL,
+                         "%s answered HTTP %ld%s%s: the message may have "
+                         "been sent.", carrier, http_status,
+                         code[0] ? ", error " : "", code);
+}
+
+
+void
 inbox_carrier_accepted(inbox_send_result_t *res, const char *carrier,
     const char *id, inbox_delivery_t status, const char *code,
     const char *text, int opted_out)

@@ -39,6 +39,13 @@ void inbox_carrier_result(inbox_send_result_t *res,
     inbox_send_outcome_t outcome, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
+/* No answer from carrier (http_status 0), or one that leaves whether it
+ * sent the message unknown (inbox_carrier_refusal's UNKNOWN): res says
+ * it may have been sent, with the carrier's error code when it gave
+ * one ("" for none). */
+void inbox_carrier_unknown(inbox_send_result_t *res, const char *carrier,
+    long http_status, const char *code);
+
 /*
  * A 2xx answer: the carrier took the message, under id, with its first
  * status.  One it says failed already (code: its error, "" for none;

@@ -109,6 +109,9 @@ static inbox_status_t inbox_mongo_reply_checks(inbox_mongo_store_t *ms,
     inbox_conversation_t *c, inbox_error_t *err);
 static inbox_status_t inbox_mongo_reply_number(inbox_mongo_store_t *ms,
     const bson_oid_t *org, char from[INBOX_PHONE_MAX], inbox_error_t *err);
+static inbox_status_t inbox_mongo_org_number(inbox_mongo_store_t *ms,
+    const bson_oid_t *org, const char *e164, char from[INBOX_PHONE_MAX],
+    inbox_error_t *err);
 static inbox_status_t inbox_mongo_reply_refusal(inbox_mongo_store_t *ms,
     const bson_oid_t *org, unsigned credits, inbox_error_t *err);
 static inbox_status_t inbox_mongo_reply_store(inbox_mongo_store_t *ms,
@@ -710,7 +713,6 @@ inbox_mongo_reply_number(inbox_mongo_store_t *ms, const bson_oid_t *org,
     char from[INBOX_PHONE_MAX], inbox_error_t *err)
 {
     char            texted[INBOX_PHONE_MAX];
-    bson_t          batch;
     inbox_status_t  rc;
 
     if (from[0] == '\0') {
@@ -719,24 +721,7 @@ inbox_mongo_reply_number(inbox_mongo_store_t *ms, const bson_oid_t *org,
 
     memcpy(texted, from, sizeof(texted));
 
-    rc = inbox_mongo_run_cursor(ms,
-        BCON_NEW("find", BCON_UTF8("numbers"),
-                 "filter", "{",
-                     "org_id", BCON_OID(org),
-                     "e164", BCON_UTF8(texted),
-                 "}",
-                 "projection", "{", "e164", BCON_INT32(1), "}",
-                 "limit", BCON_INT32(1),
-                 "singleBatch", BCON_BOOL(true)),
-        &batch, err);
-
-    from[0] = '\0';
-
-    if (rc == INBOX_OK) {
-        inbox_mongo_get_str(&batch, "0.e164", from, INBOX_PHONE_MAX);
-    }
-
-    bson_destroy(&batch);
+    rc = inbox_mongo_org_number(ms, org, texted, from, err);
 
     if (rc != INBOX_OK || from[0] != '\0') {
         return rc;
@@ -754,17 +739,37 @@ inbox_status_t
 inbox_mongo_first_number(inbox_mongo_store_t *ms, const bson_oid_t *org,
     char from[INBOX_PHONE_MAX], inbox_error_t *err)
 {
-    bson_t          batch;
+    return inbox_mongo_org_number(ms, org, NULL, from, err);
+}
+
+
+/* The organization's number e164 (NULL: its first) into from; "" when it
+ * has no such number. */
+static inbox_status_t
+inbox_mongo_org_number(inbox_mongo_store_t *ms, const bson_oid_t *org,
+    const char *e164, char from[INBOX_PHONE_MAX], inbox_error_t *err)
+{
+    bson_t          batch, filter, *command;
     inbox_status_t  rc;
 
-    rc = inbox_mongo_run_cursor(ms,
-        BCON_NEW("find", BCON_UTF8("numbers"),
-                 "filter", "{", "org_id", BCON_OID(org), "}",
-                 "projection", "{", "e164", BCON_INT32(1), "}",
-                 "sort", "{", "_id", BCON_INT32(1), "}",
-                 "limit", BCON_INT32(1),
-                 "singleBatch", BCON_BOOL(true)),
-        &batch, err);
+    command = bson_new();
+
+    BSON_APPEND_UTF8(command, "find", "numbers");
+    BSON_APPEND_DOCUMENT_BEGIN(command, "filter", &filter);
+    BSON_APPEND_OID(&filter, "org_id", org);
+    if (e164 != NULL) {
+        BSON_APPEND_UTF8(&filter, "e164", e164);
+    }
+    bson_append_document_end(command, &filter);
+
+    BCON_APPEND(command, "projection", "{", "e164", BCON_INT32(1), "}");
+    if (e164 == NULL) {
+        BCON_APPEND(command, "sort", "{", "_id", BCON_INT32(1), "}");
+    }
+    BCON_APPEND(command, "limit", BCON_INT32(1),
+                "singleBatch", BCON_BOOL(true));
+
+    rc = inbox_mongo_run_cursor(ms, command, &batch, err);
 
     from[0] = '\0';
 

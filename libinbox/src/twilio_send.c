@@ -157,12 +157,7 @@ inbox_twilio_send_result(long http_status, const char *body, size_t len,
     }
 
     if (outcome == INBOX_SEND_UNKNOWN) {
-        inbox_carrier_result(res, outcome, code[0] ? code : NULL,
-            http_status == 0 ? "%s did not answer: the message may have "
-                               "been sent."
-                             : "%s answered HTTP %ld%s%s: the message may "
-                               "have been sent.", "Twilio", http_status,
-            code[0] ? ", error " : "", code);
+        inbox_carrier_unknown(res, "Twilio", http_status, code);
         goto done;
     }
 

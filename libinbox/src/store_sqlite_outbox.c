@@ -740,7 +740,6 @@ inbox_sqlite_outbox_claim(inbox_store_t *store, int64_t now,
     char                  contact_tz[INBOX_TIMEZONE_MAX];
     char                  org_tz[INBOX_TIMEZONE_MAX];
     char                (*froms)[INBOX_PHONE_MAX];
-    char                (*taken)[INBOX_PHONE_MAX];
     sqlite3_stmt         *stmt;
     inbox_status_t        status;
     inbox_error_t         fallback;
@@ -759,11 +758,9 @@ inbox_sqlite_outbox_claim(inbox_store_t *store, int64_t now,
     parked_until = calloc(max, sizeof(int64_t));
     put_off = calloc(max, sizeof(int64_t));
     froms = calloc(max, INBOX_PHONE_MAX);
-    taken = calloc(max, INBOX_PHONE_MAX);
 
     if (batch->items == NULL || messages == NULL || parked == NULL
-        || parked_until == NULL || put_off == NULL || froms == NULL
-        || taken == NULL)
+        || parked_until == NULL || put_off == NULL || froms == NULL)
     {
         free(batch->items);
         batch->items = NULL;
@@ -772,7 +769,6 @@ inbox_sqlite_outbox_claim(inbox_store_t *store, int64_t now,
         free(parked_until);
         free(put_off);
         free(froms);
-        free(taken);
         return inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
     }
 
@@ -811,16 +807,6 @@ inbox_sqlite_outbox_claim(inbox_store_t *store, int64_t now,
     rc = SQLITE_DONE;
 
     while (n + nparked < max && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-        inbox_sqlite_column_copy(stmt, 6, taken[n + nparked],
-                                 INBOX_PHONE_MAX);
-
-        if (!inbox_outbox_pace_allows(paces, taken[n + nparked], taken,
-                                      n + nparked))
-        {
-            batch->passed_over = 1;
-            continue;
-        }
-
         fate = inbox_sqlite_campaign_outbox(stmt, 8);
 
         if (fate == INBOX_OUTBOX_WAITS) {
@@ -874,6 +860,17 @@ inbox_sqlite_outbox_claim(inbox_store_t *store, int64_t now,
             parked[nparked] = sqlite3_column_int64(stmt, 0);
             put_off[nparked] = sqlite3_column_int64(stmt, 2);
             parked_until[nparked++] = now + (opens - quiet_now);
+            memset(item, 0, sizeof(inbox_outbox_item_t));
+            continue;
+        }
+
+        /* only what is handed out starts a request: what waits (parked,
+         * put off) is taken whatever the number's cap */
+        if (!inbox_outbox_pace_allows(paces, froms[n],
+                                      (const char (*)[INBOX_PHONE_MAX])
+                                      froms, n))
+        {
+            batch->passed_over = 1;
             memset(item, 0, sizeof(inbox_outbox_item_t));
             continue;
         }
@@ -988,7 +985,6 @@ done:
     free(parked_until);
     free(put_off);
     free(froms);
-    free(taken);
 
     return status;
 }

@@ -164,9 +164,12 @@ void inbox_outbox_batch_free(inbox_outbox_batch_t *batch);
  * never holds a claim it cannot start.  A claim counts an attempt and
  * leases the entry; one that waited in a sender that then died would
  * come back interrupted, reported unknown though it never left.  Every
- * entry a claim takes counts against its number (parked or put off
- * ones too); the entries past a number's cap stay due, as they are,
- * and the batch says some were (passed_over).
+ * entry a claim hands out counts against its number; the entries past
+ * a number's cap stay due, as they are, and the batch says some were
+ * (passed_over).  Those it parks or puts off start no request: SQLite
+ * takes them whatever the cap (a night's worth is parked in one claim);
+ * MongoDB, which leases an entry before it reads what it is, counts
+ * them too, so it parks them at the number's pace.
  */
 typedef struct {
     const char  *from;          /* a sending number, E.164 */

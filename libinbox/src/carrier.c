@@ -302,8 +302,9 @@ inbox_carrier_refusal(inbox_carrier_t carrier, long http_status,
 {
     size_t  i;
 
-    /* a rate limit turns the request away before anything is done */
-    if (http_status == 429) {
+    /* a rate limit, or a request the server gave up reading, is turned
+     * away before anything is done */
+    if (http_status == 429 || http_status == 408) {
         return INBOX_SEND_RETRY;
     }
 

@@ -322,6 +322,10 @@ TEST(answer_retry_and_refused)
     CHECK_INT(res.outcome, INBOX_SEND_RETRY);
     CHECK_STR(res.error_code, "20429");
 
+    /* the request timed out before it was read: nothing was sent */
+    res = answer(408, "<html>408 Request Timeout</html>");
+    CHECK_INT(res.outcome, INBOX_SEND_RETRY);
+
     /* Twilio's own 503 (20503): not taken, try again with backoff */
     res = answer(503, "{\"code\":20503,\"message\":\"Service unavailable\","
                       "\"status\":503}");

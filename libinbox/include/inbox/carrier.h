@@ -129,7 +129,8 @@ inbox_status_t inbox_carrier_send_request(const inbox_number_t *number,
  * none came) and body (len bytes, need not be NUL-terminated; at most
  * INBOX_CARRIER_ANSWER_MAX are read).  Always fills res: an answer that
  * is not what the carrier documents is a clear outcome too (a 2xx or a
- * 5xx is UNKNOWN, a 429 RETRY, anything else REFUSED), never a crash.
+ * 5xx is UNKNOWN, a 429 or 408 RETRY, anything else REFUSED), never a
+ * crash; inbox_carrier_refusal in carrier.c is the rule.
  */
 void inbox_carrier_send_result(inbox_carrier_t carrier, long http_status,
     const char *body, size_t len, inbox_send_result_t *res);

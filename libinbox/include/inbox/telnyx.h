@@ -132,7 +132,7 @@ inbox_status_t inbox_telnyx_send_request(const inbox_number_t *number,
 /*
  * Reads the answer to a send (see inbox_carrier_send_result): a 2xx with
  * data.id is accepted (data.to[0].status mapped); errors[].code 40300 is
- * opted out, a 429 or 5xx is retried, any other refused.
+ * opted out; other refusals as inbox_carrier_send_result says.
  */
 void inbox_telnyx_send_result(long http_status, const char *body,
     size_t len, inbox_send_result_t *res);

@@ -137,8 +137,8 @@ inbox_status_t inbox_twilio_send_request(const inbox_number_t *number,
 /*
  * Reads the Messages API's answer (see inbox_carrier_send_result): a 2xx
  * with a message SID ("sid", SM or MM) is accepted, its "status" mapped;
- * errors carry "code" and "message": 21610 is opted out, a 429 or 5xx is
- * retried, any other refused.
+ * errors carry "code" and "message": 21610 is opted out; other refusals
+ * as inbox_carrier_send_result says.
  */
 void inbox_twilio_send_result(long http_status, const char *body,
     size_t len, inbox_send_result_t *res);

@@ -12,6 +12,9 @@ static inbox_status_t inbox_mongo_org_update(inbox_store_t *store,
     const char *org_id, bson_t *update, inbox_error_t *err);
 static void inbox_mongo_append_opt(bson_t *doc, const char *key,
     const char *value);
+static inbox_status_t inbox_mongo_token_user_stays(inbox_mongo_store_t *ms,
+    const bson_oid_t *org, const bson_oid_t *user_oid, const char *email,
+    const bson_oid_t *token, inbox_error_t *err);
 static inbox_status_t inbox_mongo_user_return(inbox_mongo_store_t *ms,
     const bson_oid_t *org, const char *email, inbox_role_t role,
     const char *password_hash, bson_oid_t *oid, inbox_error_t *err);
@@ -426,12 +429,12 @@ inbox_mongo_token_add(inbox_store_t *store, const char *org_id,
     const char *user_email, const char *token_hash, const char *name,
     int64_t expires_at, char id[INBOX_ID_MAX], inbox_error_t *err)
 {
-    int                   found;
+    int                   found, has_user;
     char                 *lower;
     bson_t                user, doc;
     bson_t               *command;
     size_t                i;
-    bson_oid_t            oid, org;
+    bson_oid_t            oid, org, user_oid;
     bson_iter_t           iter;
     inbox_status_t        rc;
     inbox_mongo_store_t  *ms = (inbox_mongo_store_t *) store;
@@ -446,6 +449,7 @@ inbox_mongo_token_add(inbox_store_t *store, const char *org_id,
         return rc;
     }
 
+    has_user = 0;
     inbox_mongo_new_id(ms, &oid);
 
     bson_init(&doc);
@@ -475,7 +479,9 @@ inbox_mongo_token_add(inbox_store_t *store, const char *org_id,
             && bson_iter_init_find(&iter, &user, "_id")
             && BSON_ITER_HOLDS_OID(&iter))
         {
-            BSON_APPEND_OID(&doc, "user_id", bson_iter_oid(&iter));
+            bson_oid_copy(bson_iter_oid(&iter), &user_oid);
+            BSON_APPEND_OID(&doc, "user_id", &user_oid);
+            has_user = 1;
 
         } else if (rc == INBOX_OK) {
             rc = inbox_error_set(err, INBOX_ERR_NOT_FOUND,
@@ -518,11 +524,53 @@ inbox_mongo_token_add(inbox_store_t *store, const char *org_id,
 
     rc = inbox_mongo_run_simple(ms, command, err);
 
+    if (rc == INBOX_OK && has_user) {
+        rc = inbox_mongo_token_user_stays(ms, &org, &user_oid, user_email,
+                                          &oid, err);
+    }
+
     if (rc == INBOX_OK) {
         inbox_mongo_id_hex(&oid, id);
     }
 
     return rc;
+}
+
+
+/*
+ * A user removed between token_add's check and its insert had their
+ * tokens revoked before this one existed: it is taken back, so that it
+ * does not work again if they rejoin.  A removal after this read finds
+ * the token and revokes it.
+ */
+static inbox_status_t
+inbox_mongo_token_user_stays(inbox_mongo_store_t *ms, const bson_oid_t *org,
+    const bson_oid_t *user_oid, const char *email, const bson_oid_t *token,
+    inbox_error_t *err)
+{
+    int             found;
+    bson_t          user;
+    inbox_status_t  rc;
+
+    rc = inbox_mongo_find_one(ms, "users",
+                              BCON_NEW("_id", BCON_OID(user_oid),
+                                       "org_id", BCON_OID(org),
+                                       INBOX_MONGO_USER_ACTIVE),
+                              BCON_NEW("_id", BCON_INT32(1)),
+                              &user, &found, err);
+    bson_destroy(&user);
+
+    if (rc != INBOX_OK || found) {
+        return rc;
+    }
+
+    rc = inbox_mongo_delete(ms, "tokens", BCON_NEW("_id", BCON_OID(token)),
+                            NULL, err);
+
+    return rc != INBOX_OK ? rc
+                          : inbox_error_set(err, INBOX_ERR_NOT_FOUND,
+                                            "No user %s in that "
+                                            "organization.", email);
 }
 
 

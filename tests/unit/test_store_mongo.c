@@ -791,6 +791,7 @@ TEST(token_add_for_a_user)
 
     fake.replies[0] = CURSOR("{\"_id\": " OID(ORG_ID) "}");
     fake.replies[1] = CURSOR("{\"_id\": " OID(USER_ID) "}");
+    fake.replies[3] = CURSOR("{\"_id\": " OID(USER_ID) "}");
     CHECK_INT(inbox_store_token_add(store, ORG_ID, "pat@example.com",
                                     "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b"
                                     "2b0b822cd15d6c15b0f00a08", "ci-deploy",
@@ -798,6 +799,19 @@ TEST(token_add_for_a_user)
               INBOX_OK);
     CHECK_STR(id, GEN_1);
     golden_check(&fake, "token_add");
+
+    /* The user was removed between the check and the insert: their
+     * tokens were revoked before this one existed, so it is taken back
+     * rather than left to work again if they rejoin. */
+    fake_reset(&fake);
+    fake.replies[0] = CURSOR("{\"_id\": " OID(ORG_ID) "}");
+    fake.replies[1] = CURSOR("{\"_id\": " OID(USER_ID) "}");
+    fake.replies[3] = EMPTY_CURSOR;
+    CHECK_INT(inbox_store_token_add(store, ORG_ID, "pat@example.com", "abc",
+                                    NULL, 0, id, &err),
+              INBOX_ERR_NOT_FOUND);
+    CHECK(strstr(err.message, "pat@example.com") != NULL);
+    CHECK(log_has(&fake, "\"delete\" : \"tokens\""));
 
     /* An organization-wide token with no name and no expiry. */
     fake_reset(&fake);

@@ -124,7 +124,9 @@ inbox_status_t inbox_store_user_add(inbox_store_t *store, const char *org_id,
 /* Stores the hash of a new API token (see token.h): user_email NULL for an
  * organization-wide token, name NULL or "" for none (else see
  * inbox_token_name_valid), expires_at 0 for never (else ms).  id (may be
- * NULL) gets the token's id. */
+ * NULL) gets the token's id.  INBOX_ERR_NOT_FOUND when the user is not on
+ * the team, also when removed while the token was being made (so that no
+ * token outlives a removal to work again if they rejoin). */
 inbox_status_t inbox_store_token_add(inbox_store_t *store, const char *org_id,
     const char *user_email, const char *token_hash, const char *name,
     int64_t expires_at, char id[INBOX_ID_MAX], inbox_error_t *err);

@@ -1083,10 +1083,12 @@
 
     /* Marks the open thread read, only while it is seen: what comes while
      * another view or tab is in front stays unread until it is back. */
-    async function markRead(id) {
+    /* Marks the open thread read when it has unread messages (unless
+     * unknown: the list's count may be older than the thread shown). */
+    async function markRead(id, unknown) {
         const conv = state.conversations.get(id);
-        if (!conv || conv.unread_count === 0 || state.openId !== id
-            || !threadInView())
+        if (!conv || (conv.unread_count === 0 && !unknown)
+            || state.openId !== id || !threadInView())
         {
             return;
         }
@@ -1623,12 +1625,14 @@
      * (what the socket may have missed), keeping as much of the list as
      * was shown and what is being typed in the panel; the other views
      * hear of it (resync).  What came meanwhile is read once the open
-     * thread shows it and the list says it is unread, as when it opens. */
+     * thread shows it, whatever the list says: a filter chosen while the
+     * list was read drops that read, and the thread's count with it. */
     function resync() {
         const id = state.openId;
         const list = loadList(true);
         if (id) {
-            Promise.all([list, loadMessages(false)]).then(() => markRead(id));
+            Promise.all([list, loadMessages(false)])
+                .then(() => markRead(id, true));
         }
         if (state.contactId !== null && !state.contactSaving) {
             openContact(true);

@@ -1,7 +1,8 @@
 // Live updates as two colleagues see them, in Debian's Chromium: a
 // reconnect fills what was missed from where the page stood (a resume,
 // not a reload of the list; after a reset the list, the thread and its
-// contact panel are read again, and what the thread then shows is read),
+// contact panel are read again, and what the thread then shows is read,
+// also when another tab was chosen meanwhile),
 // a colleague viewing or typing in the same
 // thread is shown and forgotten when they leave, and a reply written
 // while the thread moved on asks before it goes (once: "Send anyway"
@@ -186,6 +187,73 @@ test('what came while live updates were down longer than the server keeps '
     assert.equal(await unread(), 0, 'the message shown is read');
     const row = rowOf(ana, '+1 (415) 555-0188');
     await row.locator('.badge').waitFor({ state: 'hidden' });
+});
+
+test('what came while away is read after a reset also when another tab '
+    + 'is chosen while the list is read again', async () => {
+    const { cluster } = ctx;
+    const org = cluster.orgs[0];
+    const unread = async () => (await api(cluster,
+        '/api/v1/conversations?limit=200', org.token)).json.items
+        .find((c) => c.contact.phone === ASKER).unread_count;
+    await openThread(ana, '+1 (415) 555-0188');
+    for (let i = 0; i < 50 && await unread() !== 0; i++) {
+        await ana.waitForTimeout(100);
+    }
+    assert.equal(await unread(), 0);
+
+    // the list reads after the reconnect wait until let go, in order
+    const held = [];
+    let holding = false;
+    const isListRead = (u) => u.pathname === '/api/v1/conversations'
+        && u.searchParams.get('limit') !== '1';
+    await ana.route(isListRead, (route) => {
+        if (!holding) {
+            return route.continue();
+        }
+        held.push(route);
+        return undefined;
+    });
+    try {
+        await cluster.stopWs();
+        try {
+            await ana.locator('#conn[data-state="reconnecting"]').waitFor();
+            await deliverInbound(cluster, { from: ASKER,
+                body: 'Still there, tab changed?' });
+            await promisify(execFile)(sqlite3Path, ['-cmd',
+                '.timeout 5000', cluster.storePath,
+                `DELETE FROM events WHERE org_id = ${org.id}`]);
+            holding = true;
+        } finally {
+            await cluster.startWs();
+        }
+        await ana.locator('#messages .message .body',
+            { hasText: 'Still there, tab changed?' })
+            .waitFor({ timeout: 30000 });
+        for (let i = 0; i < 100 && held.length < 1; i++) {
+            await ana.waitForTimeout(50);
+        }
+        assert.equal(held.length, 1, 'the reset read the list again');
+        await ana.locator('.tab[data-filter="starred"]').click();
+        for (let i = 0; i < 100 && held.length < 2; i++) {
+            await ana.waitForTimeout(50);
+        }
+        assert.equal(held.length, 2, 'the tab read its list');
+        holding = false;
+        await held[0].continue();
+        await ana.waitForTimeout(300);
+        await held[1].continue();
+    } finally {
+        holding = false;
+        await ana.unroute(isListRead);
+    }
+    for (let i = 0; i < 50 && await unread() !== 0; i++) {
+        await ana.waitForTimeout(100);
+    }
+    assert.equal(await unread(), 0, 'the message shown is read');
+    await ana.locator('.tab[data-filter="all"]').click();
+    await rowOf(ana, '+1 (415) 555-0188').locator('.badge')
+        .waitFor({ state: 'hidden' });
 });
 
 test('a colleague viewing the same thread is shown, then typing, and '

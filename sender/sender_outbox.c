@@ -27,9 +27,8 @@
  * starts only as many as the bulk window allows (sender_window.h), so a
  * reply finds few campaign requests ahead of it at the carrier; bulk
  * leaves the reserve of its number's bucket (sender_rate.h).  A
- * carrier's 429 holds the number and sends the message again when the
- * hold ends, without counting an attempt: while its claim lasts, else
- * given back to the store due then.
+ * carrier's 429 holds the number: its messages in hand are given back to
+ * the store due when the hold ends, without counting an attempt.
  */
 #include <inttypes.h>
 #include <stdlib.h>
@@ -137,7 +136,6 @@ static int sender_outbox_paces(sender_t *s, int64_t now,
 static sender_send_t *sender_outbox_prepare(sender_t *s,
     const inbox_outbox_item_t *item, int64_t now);
 static void sender_queue_append(sender_queue_t *q, sender_send_t *send);
-static void sender_queue_push(sender_queue_t *q, sender_send_t *send);
 static int64_t sender_outbox_start_paced(sender_t *s, int64_t now);
 static void sender_outbox_optouts(sender_t *s, int64_t now);
 static size_t sender_outbox_optouts_take(sender_queue_t *q, int64_t now,
@@ -675,19 +673,6 @@ sender_queue_append(sender_queue_t *q, sender_send_t *send)
 }
 
 
-/* At the head: a send the carrier put off goes before those after it. */
-static void
-sender_queue_push(sender_queue_t *q, sender_send_t *send)
-{
-    send->next = q->head;
-    q->head = send;
-    if (q->tail == &q->head) {
-        q->tail = &send->next;
-    }
-    q->count++;
-}
-
-
 /* Starts the queued sends whose number may send now, replies first;
  * returns when the next one may, or -1 when none waits. */
 static int64_t
@@ -878,6 +863,14 @@ sender_outbox_start_queue(sender_t *s, sender_queue_t *q, int64_t now)
                 if (rc == 0 && now + wait >= last_start) {
                     /* its number's next turn, past what the claim covers */
                     turn_at = now + wait;
+
+                } else if (rc == 0
+                           && sender_rate_held_until(s->rate, send->from,
+                                                     now) > 0)
+                {
+                    /* a carrier's 429 holds the number: given back now,
+                     * as the refused one was, not held claimed */
+                    wait = -1;
                 }
 
                 if (rc != 0 || now + wait >= last_start) {
@@ -1011,11 +1004,11 @@ sender_outbox_done(sender_transfer_t *t)
 /*
  * The carrier said "too many requests" (Twilio 20429, Telnyx's 429):
  * nothing was sent.  The number is held (sender_rate_backoff) and the
- * message waits at the head of its queue to go again, still claimed,
- * no attempt counted; when the hold outlasts the claim it is given back,
- * due when the hold ends, no attempt counted either: a carrier that only
- * throttles never makes a message fail.  Returns 0 when out of memory:
- * the store then tries it again as a retry.
+ * message given back, due when the hold ends, no attempt counted: a
+ * carrier that only throttles never makes a message fail.  Not kept
+ * claimed in memory meanwhile: a sender that died during the hold would
+ * leave a claim the store must take as "may have been sent".  Returns 0
+ * when out of memory: the store then tries it again as a retry.
  */
 static int
 sender_outbox_slow_down(sender_t *s, sender_send_t *send, int64_t now)
@@ -1035,19 +1028,12 @@ sender_outbox_slow_down(sender_t *s, sender_send_t *send, int64_t now)
         return 0;
     }
 
-    if (until + s->options.timeout_ms >= send->lease_until) {
-        send->result.outcome = INBOX_SEND_RELEASED;
-        send->result.due_at = until;
-        snprintf(send->result.message, sizeof(send->result.message),
-                 "not sent: the carrier asked %s to slow down", send->from);
-        sender_transfer_cleanup(&send->transfer);
-        sender_outbox_answered(send);
-        return 1;
-    }
-
-    sender_transfer_rewind(&send->transfer);
-    sender_queue_push(send->bulk ? &sender_outbox.bulk
-                                 : &sender_outbox.replies, send);
+    send->result.outcome = INBOX_SEND_RELEASED;
+    send->result.due_at = until;
+    snprintf(send->result.message, sizeof(send->result.message),
+             "not sent: the carrier asked %s to slow down", send->from);
+    sender_transfer_cleanup(&send->transfer);
+    sender_outbox_answered(send);
 
     return 1;
 }

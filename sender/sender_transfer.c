@@ -126,21 +126,6 @@ sender_transfer_follow(sender_transfer_t *t, const char *url)
 
 
 void
-sender_transfer_rewind(sender_transfer_t *t)
-{
-    free(t->response);
-    t->response = NULL;
-    t->response_len = 0;
-    t->response_cut = 0;
-    t->reach = SENDER_SENT_NOTHING;
-    t->status = 0;
-    t->retry_after_ms = 0;
-    t->error[0] = '\0';
-    t->body_read = 0;
-}
-
-
-void
 sender_transfer_cleanup(sender_transfer_t *t)
 {
     if (t->easy != NULL) {
@@ -177,8 +162,7 @@ sender_transfer_read(char *buf, size_t size, size_t n, void *arg)
 
 
 /* Only to where it stands before a byte was read: a body curl took once
- * is not sent again by curl (sender_transfer_rewind is the caller's way
- * to send it again). */
+ * is not sent again by curl. */
 static int
 sender_transfer_seek(void *arg, curl_off_t offset, int origin)
 {

@@ -69,9 +69,6 @@ int sender_transfer_basic_auth(sender_transfer_t *t, const char *user,
  * (curl's default).  Sends follow none: a carrier's send endpoint that
  * redirects is refused, not posted elsewhere.  0 or -1. */
 int sender_transfer_follow(sender_transfer_t *t, const char *url);
-/* Forgets the answer, so that the same request may be started again
- * (a carrier that said "not now"). */
-void sender_transfer_rewind(sender_transfer_t *t);
 /* Frees what init allocated; t itself is the caller's. */
 void sender_transfer_cleanup(sender_transfer_t *t);
 

@@ -54,3 +54,37 @@ test('replies waiting for their number\'s rate are sent after a sender crash, no
     }
     assert.deepEqual((await sent()).sort(), ['one', 'three', 'two']);
 });
+
+/* A reply the carrier turned away with a 429 waits for the hold on its
+ * number; a sender killed meanwhile must not leave it looking as if it
+ * may have gone: it never left, and goes after the restart. */
+test('a reply held by the carrier\'s 429 is sent after a sender crash '
+    + 'during the hold, not failed', { timeout: 90000 }, async () => {
+    const c = ctx.cluster;
+    const from = uniqueNumber();
+    await deliverInbound(c, { from, body: 'hi' });
+    const list = await api(c, '/api/v1/conversations?limit=200', org.token);
+    const conv = list.json.items.find((x) => x.contact.phone === from);
+    await sim.fail({ type: 'rate_limit', count: 1, retry_after: 3,
+                     number: from });
+    const res = await api(c, `/api/v1/conversations/${conv.id}/messages`,
+        org.token, { method: 'POST', body: { body: 'held then sent' } });
+    assert.equal(res.status, 201, res.text);
+    const sends = async () => (await sim.requests({ kind: 'send' }))
+        .filter((r) => r.form?.some(([k, v]) => k === 'To' && v === from));
+
+    await eventually(async () => (await sends()).length === 1, 10000,
+                     'the 429');
+    await c.stopSender('SIGKILL');
+    await c.startSender();
+
+    const got = await eventually(async () => {
+        const page = await api(c,
+            `/api/v1/conversations/${conv.id}/messages?limit=10`, org.token);
+        const m = page.json.items.find((x) => x.id === res.json.id);
+        return m.status !== 'queued' && m.status !== 'sending' ? m : null;
+    }, 40000, 'the reply settled');
+    assert.notEqual(got.status, 'failed', JSON.stringify(got));
+    assert.deepEqual((await sends()).map((r) => r.response.status),
+                     [429, 201]);
+});

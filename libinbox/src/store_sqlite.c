@@ -51,7 +51,8 @@ static inbox_status_t inbox_sqlite_free_space(inbox_sqlite_store_t *s,
     inbox_error_t *err);
 static int inbox_sqlite_user_version(sqlite3 *db, int *version);
 static int inbox_sqlite_busy(void *data, int count);
-static void inbox_sqlite_writer_lock(inbox_sqlite_store_t *s);
+static int inbox_sqlite_writer_lock(inbox_sqlite_store_t *s,
+    int64_t deadline);
 static inbox_status_t inbox_sqlite_search_index(inbox_store_t *store,
     inbox_sqlite_conn_t *reader, inbox_error_t *err);
 
@@ -2071,18 +2072,23 @@ inbox_sqlite_begin_read(inbox_sqlite_conn_t *conn, inbox_error_t *err)
  * timeout.
  */
 /*
- * Writers of other processes (nginx workers) queue on an flock() of
- * PATH-writer before BEGIN IMMEDIATE: the kernel hands the lock over the
- * moment it is released, where SQLite's busy handler can only poll.  Each
- * transaction is bounded by the busy handler, so the wait is too.  Without
- * the lock file (a read-only directory) the busy handler does it all.
- * Called with store->write_lock held, which guards writer_fd.
+ * Writers of other processes (nginx workers, the sender, inboxctl) queue
+ * on an flock() of PATH-writer before BEGIN IMMEDIATE.  The lock is
+ * asked for without blocking, again after short sleeps, until deadline
+ * (ms, monotonic): a holder that stopped (^Z, a debugger, a paused
+ * container) must not hang every writer with no time limit, and flock()
+ * has none.  Returns -1 when the deadline passed first; 0 when locked,
+ * and without the lock file (a read-only directory), where the busy
+ * handler does it all.  Called with store->write_lock held, which guards
+ * writer_fd.
  */
-static void
-inbox_sqlite_writer_lock(inbox_sqlite_store_t *s)
+static int
+inbox_sqlite_writer_lock(inbox_sqlite_store_t *s, int64_t deadline)
 {
-    char   path[4096];
-    pid_t  pid;
+    char        path[4096];
+    pid_t       pid;
+    int64_t     left;
+    useconds_t  pause;
 
     pid = getpid();
 
@@ -2096,19 +2102,44 @@ inbox_sqlite_writer_lock(inbox_sqlite_store_t *s)
         if ((size_t) snprintf(path, sizeof(path), "%s-writer", s->path)
             >= sizeof(path))
         {
-            return;
+            return 0;
         }
 
         s->writer_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
         s->writer_pid = pid;
 
         if (s->writer_fd == -1) {
-            return;
+            return 0;
         }
     }
 
-    while (flock(s->writer_fd, LOCK_EX) == -1 && errno == EINTR) {
-        /* void */
+    /* 50 us, doubling to 1 ms: a release is seen soon after it happens */
+    pause = 50;
+
+    for ( ;; ) {
+        if (flock(s->writer_fd, LOCK_EX | LOCK_NB) == 0) {
+            return 0;
+        }
+
+        if (errno == EINTR) {
+            continue;
+        }
+
+        if (errno != EWOULDBLOCK) {
+            return 0;
+        }
+
+        left = deadline - inbox_sqlite_monotonic_ms();
+
+        if (left <= 0) {
+            return -1;
+        }
+
+        usleep(left * 1000 < pause ? (useconds_t) left * 1000 : pause);
+
+        if (pause < 1000) {
+            pause = pause * 2 < 1000 ? pause * 2 : 1000;
+        }
     }
 }
 
@@ -2159,8 +2190,6 @@ inbox_sqlite_begin_write(inbox_store_t *store, inbox_error_t *err)
 
     conn->writing = 1;
 
-    inbox_sqlite_writer_lock(s);
-
     /*
      * A writer waits one busy timeout in all, its time in the queues of
      * this process and of the others included: one that queued behind a
@@ -2177,6 +2206,7 @@ inbox_sqlite_begin_write(inbox_store_t *store, inbox_error_t *err)
                         : INBOX_SQLITE_BUSY_TIMEOUT_MS);
 
     if (s->busy_at > asked
+        || inbox_sqlite_writer_lock(s, conn->deadline) != 0
         || inbox_sqlite_monotonic_ms() >= conn->deadline)
     {
         /* a stall seen from this process too (a writer of another

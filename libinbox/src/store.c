@@ -155,6 +155,22 @@ inbox_store_user_add(inbox_store_t *store, const char *org_id,
 
 
 inbox_status_t
+inbox_store_user_email_check(inbox_store_t *store, const char *org_id,
+    const char *email, inbox_error_t *err)
+{
+    char  normalized[INBOX_EMAIL_MAX];
+
+    /* as user_add would refuse it */
+    if (inbox_email_normalize(email, normalized, sizeof(normalized)) != 0) {
+        return inbox_error_set_field(err, INBOX_ERR_INVALID, "email",
+                                     "A user needs an email address.");
+    }
+
+    return store->ops->user_email_check(store, org_id, normalized, err);
+}
+
+
+inbox_status_t
 inbox_store_token_add(inbox_store_t *store, const char *org_id,
     const char *user_email, const char *token_hash, const char *name,
     int64_t expires_at, char id[INBOX_ID_MAX], inbox_error_t *err)

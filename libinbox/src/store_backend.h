@@ -104,6 +104,11 @@ typedef struct {
        inbox_role_t role, const char *password_hash, char id[INBOX_ID_MAX],   \
        inbox_event_list_t *events, inbox_error_t *err),                       \
       (store, org_id, email, role, password_hash, id, events, err))           \
+    /* email is normalized (inbox_email_normalize) */                         \
+    X(RULED, user_email_check,                                                \
+      (inbox_store_t *store, const char *org_id, const char *email,           \
+       inbox_error_t *err),                                                   \
+      (store, org_id, email, err))                                            \
     /* name is NULL or valid, id never NULL: store.c checked */               \
     X(RULED, token_add,                                                       \
       (inbox_store_t *store, const char *org_id, const char *user_email,      \

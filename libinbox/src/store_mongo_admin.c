@@ -425,6 +425,50 @@ inbox_mongo_user_add(inbox_store_t *store, const char *org_id,
 
 
 inbox_status_t
+inbox_mongo_user_email_check(inbox_store_t *store, const char *org_id,
+    const char *email, inbox_error_t *err)
+{
+    int                   found;
+    bson_t                doc;
+    bson_oid_t            org;
+    inbox_status_t        rc;
+    inbox_mongo_store_t  *ms = (inbox_mongo_store_t *) store;
+
+    rc = inbox_mongo_ensure_indexes(ms, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    rc = inbox_mongo_ids(org_id, &org, NULL, NULL, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    /* taken as the unique index sees it, but for this organization's
+     * removed user, whom inbox_mongo_user_add brings back */
+    rc = inbox_mongo_find_one(ms, "users",
+                              BCON_NEW("email", BCON_UTF8(email),
+                                       "$or", "[",
+                                           "{", "org_id", "{",
+                                               "$ne", BCON_OID(&org),
+                                           "}", "}",
+                                           "{", INBOX_MONGO_USER_ACTIVE, "}",
+                                       "]"),
+                              BCON_NEW("_id", BCON_INT32(1)),
+                              &doc, &found, err);
+    bson_destroy(&doc);
+
+    if (rc == INBOX_OK && found) {
+        rc = inbox_error_set_field(err, INBOX_ERR_CONFLICT, "email",
+                                   "A user with the email %.200s exists "
+                                   "already.", email);
+    }
+
+    return rc;
+}
+
+
+inbox_status_t
 inbox_mongo_token_add(inbox_store_t *store, const char *org_id,
     const char *user_email, const char *token_hash, const char *name,
     int64_t expires_at, char id[INBOX_ID_MAX], inbox_error_t *err)

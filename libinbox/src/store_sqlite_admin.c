@@ -406,6 +406,60 @@ inbox_sqlite_user_add(inbox_store_t *store, const char *org_id,
 
 
 inbox_status_t
+inbox_sqlite_user_email_check(inbox_store_t *store, const char *org_id,
+    const char *email, inbox_error_t *err)
+{
+    int                   rc;
+    int64_t               org;
+    sqlite3_stmt         *stmt;
+    inbox_status_t        status;
+    inbox_sqlite_conn_t  *conn;
+    inbox_error_t         fallback;
+
+    if (err == NULL) {
+        err = &fallback;
+    }
+
+    status = inbox_sqlite_org_id(org_id, &org, err);
+    if (status != INBOX_OK) {
+        return status;
+    }
+
+    conn = inbox_sqlite_conn(store, err);
+    if (conn == NULL) {
+        return err->code;
+    }
+
+    /* taken as user_add's conflict sees it: a row with the email that is
+     * not this organization's removed user */
+    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_USER_EMAIL_CHECK,
+        "SELECT 1 FROM users WHERE email = ?1"
+        " AND (org_id <> ?2 OR removed_at IS NULL)", err);
+    if (stmt == NULL) {
+        return err->code;
+    }
+
+    inbox_sqlite_bind_text(stmt, 1, email);
+    sqlite3_bind_int64(stmt, 2, org);
+
+    rc = sqlite3_step(stmt);
+    inbox_sqlite_done(stmt);
+
+    if (rc == SQLITE_ROW) {
+        return inbox_error_set_field(err, INBOX_ERR_CONFLICT, "email",
+                                     "A user with the email %.200s exists "
+                                     "already.", email);
+    }
+
+    if (rc != SQLITE_DONE) {
+        return inbox_sqlite_fail(conn, rc, err);
+    }
+
+    return INBOX_OK;
+}
+
+
+inbox_status_t
 inbox_sqlite_token_add(inbox_store_t *store, const char *org_id,
     const char *user_email, const char *token_hash, const char *name,
     int64_t expires_at, char id[INBOX_ID_MAX], inbox_error_t *err)

@@ -4943,6 +4943,69 @@ TEST(a_removed_user_is_signed_out_everywhere_and_may_come_back)
 }
 
 
+/* The API asks before it hashes a new user's password (Argon2id, slow on
+ * purpose): the answer is user_add's, and asking writes nothing. */
+TEST(an_email_is_checked_as_user_add_would_take_it)
+{
+    char           other[INBOX_ID_MAX], pat[INBOX_ID_MAX];
+    char           sam[INBOX_ID_MAX], lee[INBOX_ID_MAX], id[INBOX_ID_MAX];
+    fixture_t      f;
+    inbox_error_t  err;
+
+    FIXTURE(&f);
+    CHECK_INT(people_add(&f, other, pat, sam), 0);
+    CHECK_INT(inbox_store_user_add(f.store, f.org, "lee@example.com",
+                                   INBOX_ROLE_MEMBER, HASH_C, lee, NULL, &err),
+              INBOX_OK);
+
+    /* on this team or another, in any case */
+    memset(&err, 0, sizeof(err));
+    CHECK_INT(inbox_store_user_email_check(f.store, f.org, "PAT@example.com",
+                                           &err), INBOX_ERR_CONFLICT);
+    CHECK_STR(err.field, "email");
+    CHECK(strstr(err.message, "pat@example.com") != NULL);
+    CHECK_INT(inbox_store_user_email_check(f.store, f.org, "sam@other.test",
+                                           &err), INBOX_ERR_CONFLICT);
+    CHECK_INT(inbox_store_user_email_check(f.store, other, "pat@example.com",
+                                           &err), INBOX_ERR_CONFLICT);
+
+    /* nobody's: free, and asking made no user */
+    CHECK_INT(inbox_store_user_email_check(f.store, f.org, "new@example.com",
+                                           &err), INBOX_OK);
+    CHECK_INT(inbox_store_user_email_check(f.store, f.org, "new@example.com",
+                                           &err), INBOX_OK);
+    CHECK_INT(inbox_store_user_add(f.store, f.org, "new@example.com",
+                                   INBOX_ROLE_MEMBER, HASH_A, id, NULL, &err),
+              INBOX_OK);
+    CHECK_INT(inbox_store_user_email_check(f.store, f.org, "new@example.com",
+                                           &err), INBOX_ERR_CONFLICT);
+
+    /* a removed user comes back to their own organization only */
+    CHECK_INT(inbox_store_user_remove(f.store, f.org, lee, NULL, &err),
+              INBOX_OK);
+    CHECK_INT(inbox_store_user_remove(f.store, other, sam, NULL, &err),
+              INBOX_OK);
+    CHECK_INT(inbox_store_user_email_check(f.store, f.org, "Lee@Example.com",
+                                           &err), INBOX_OK);
+    CHECK_INT(inbox_store_user_email_check(f.store, other, "lee@example.com",
+                                           &err), INBOX_ERR_CONFLICT);
+    CHECK_INT(inbox_store_user_email_check(f.store, f.org, "sam@other.test",
+                                           &err), INBOX_ERR_CONFLICT);
+    CHECK_INT(inbox_store_user_email_check(f.store, other, "sam@other.test",
+                                           &err), INBOX_OK);
+
+    /* what user_add refuses too */
+    CHECK_INT(inbox_store_user_email_check(f.store, f.org, "nobody", &err),
+              INBOX_ERR_INVALID);
+    CHECK_STR(err.field, "email");
+    CHECK_INT(inbox_store_user_email_check(f.store, "nonsense",
+                                           "new@example.com", &err),
+              INBOX_ERR_NOT_FOUND);
+
+    fixture_close(&f);
+}
+
+
 /* A token made for a user as they were removed (the removal revoked only
  * the tokens it saw) authenticates nobody, as a revoked one. */
 TEST(a_token_of_a_removed_user_is_not_found)

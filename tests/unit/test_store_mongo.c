@@ -780,6 +780,41 @@ TEST(user_add_and_taken_email)
 }
 
 
+/* Asked before a password is hashed: one read, taken as the unique index
+ * sees it but for this organization's removed user. */
+TEST(user_email_check_reads_one_user)
+{
+    fake_t          fake;
+    inbox_error_t   err;
+    inbox_store_t  *store;
+
+    store = fake_open(&fake);
+
+    fake.replies[0] = CURSOR("{\"_id\": " OID(USER_ID) "}");
+    CHECK_INT(inbox_store_user_email_check(store, ORG_ID, "Pat@Example.COM",
+                                           &err), INBOX_ERR_CONFLICT);
+    golden_check(&fake, "user_email_check");
+    CHECK_STR(err.field, "email");
+    CHECK(strstr(err.message, "pat@example.com") != NULL);
+
+    fake_reset(&fake);
+    CHECK_INT(inbox_store_user_email_check(store, ORG_ID, "new@example.com",
+                                           &err), INBOX_OK);
+    CHECK_INT(fake.commands, 1);
+
+    /* not an address, or no organization's id: the server is not asked */
+    fake_reset(&fake);
+    CHECK_INT(inbox_store_user_email_check(store, ORG_ID, "nobody", &err),
+              INBOX_ERR_INVALID);
+    CHECK_INT(inbox_store_user_email_check(store, "nonsense",
+                                           "new@example.com", &err),
+              INBOX_ERR_NOT_FOUND);
+    CHECK_INT(fake.commands, 0);
+
+    fake_close(&fake, store);
+}
+
+
 TEST(token_add_for_a_user)
 {
     char            id[INBOX_ID_MAX];

@@ -121,6 +121,13 @@ inbox_status_t inbox_store_number_find(inbox_store_t *store,
 inbox_status_t inbox_store_user_add(inbox_store_t *store, const char *org_id,
     const char *email, inbox_role_t role, const char *password_hash,
     char id[INBOX_ID_MAX], inbox_event_list_t *events, inbox_error_t *err);
+/* A read that answers as inbox_store_user_add would about email, before
+ * a password is hashed for it: INBOX_OK when the organization could add
+ * it (nobody has it, or a user removed from this organization, who would
+ * come back), INBOX_ERR_CONFLICT naming "email" when anyone else has it.
+ * The add still refuses an email taken meanwhile. */
+inbox_status_t inbox_store_user_email_check(inbox_store_t *store,
+    const char *org_id, const char *email, inbox_error_t *err);
 /* Stores the hash of a new API token (see token.h): user_email NULL for an
  * organization-wide token, name NULL or "" for none (else see
  * inbox_token_name_valid), expires_at 0 for never (else ms).  id (may be

@@ -25,7 +25,10 @@
  *                             charges nothing.  A password change is
  *                             charged by its session or token, whose
  *                             bucket goes if it is nobody's (the
- *                             address keeps that charge).
+ *                             address keeps that charge); so is a new
+ *                             user asked for (POST /users, a bucket of
+ *                             the session's or token's own), which
+ *                             keeps its charges.
  *
  * A zone (1 MB unless size= says, about 8,000 buckets) forgets a bucket
  * only once it has drained; while it is full of live ones a new key is

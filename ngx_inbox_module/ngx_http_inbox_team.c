@@ -8,6 +8,14 @@
  *
  * A new user's password is hashed in the pool thread (Argon2id is slow
  * on purpose) and wiped from the request as soon as it is copied out.
+ * That pool is every organization's sign-ins' too, so a taken email is
+ * refused before any hashing, and each new user asked for is charged in
+ * the event loop, as a password change is, to the client address's
+ * bucket (inbox_login_address_rate) and to one of the session's or
+ * token's own (in inbox_login_rate's zone): past them 429, nothing
+ * hashed.  Only the server's own failure gives the charges back; a
+ * credential that is nobody's leaves no bucket (the address keeps its
+ * charge), so made-up tokens cannot fill the zone sign-ins need.
  */
 
 
@@ -23,6 +31,7 @@
 
 #include "ngx_http_inbox_module.h"
 #include "ngx_http_inbox_api.h"
+#include "ngx_http_inbox_limit.h"
 
 
 typedef struct {
@@ -31,6 +40,9 @@ typedef struct {
     char          *password;               /* POST: wiped with the request */
     size_t         password_len;
     inbox_role_t   role;                   /* POST and PATCH */
+    u_char         credential_key[NGX_HTTP_INBOX_LIMIT_KEY_LEN];  /* POST */
+    u_char         address_key[NGX_HTTP_INBOX_LIMIT_KEY_LEN];
+    unsigned       charged:1;
 } ngx_http_inbox_team_args_t;
 
 
@@ -38,6 +50,10 @@ static ngx_http_inbox_team_args_t *ngx_http_inbox_team_args(
     ngx_http_request_t *r, ngx_http_inbox_api_t *api);
 static ngx_int_t ngx_http_inbox_team_role(ngx_http_inbox_api_t *api,
     inbox_request_t *req, ngx_http_inbox_team_args_t *args);
+static ngx_int_t ngx_http_inbox_user_create_charge(ngx_http_request_t *r,
+    ngx_http_inbox_api_t *api, ngx_http_inbox_team_args_t *args);
+static ngx_int_t ngx_http_inbox_user_create_done(ngx_http_request_t *r,
+    ngx_http_inbox_job_t *job);
 static void ngx_http_inbox_team_cleanup(void *data);
 static void ngx_http_inbox_users_list_op(ngx_http_inbox_api_t *api,
     inbox_store_t *store, ngx_http_inbox_job_t *job);
@@ -92,6 +108,7 @@ ngx_http_inbox_user_create(ngx_http_request_t *r, ngx_http_inbox_api_t *api,
     }
 
     api->op = ngx_http_inbox_user_create_op;
+    api->done = ngx_http_inbox_user_create_done;
 
     if (ngx_http_inbox_api_secret_json(r, api,
                                        ngx_http_inbox_user_create_fields,
@@ -136,9 +153,10 @@ ngx_http_inbox_user_create(ngx_http_request_t *r, ngx_http_inbox_api_t *api,
         != INBOX_OK)
     {
         api->invalid = err;
+        return NGX_OK;
     }
 
-    return NGX_OK;
+    return ngx_http_inbox_user_create_charge(r, api, args);
 }
 
 
@@ -195,6 +213,80 @@ ngx_http_inbox_user_remove(ngx_http_request_t *r, ngx_http_inbox_api_t *api,
     }
 
     return NGX_OK;
+}
+
+
+/*
+ * A new user to hash a password for, charged as a password guess: to the
+ * address, then to the session's or token's bucket, of a kind of its own
+ * so that adding users never counts against its owner's password change.
+ */
+
+static ngx_int_t
+ngx_http_inbox_user_create_charge(ngx_http_request_t *r,
+    ngx_http_inbox_api_t *api, ngx_http_inbox_team_args_t *args)
+{
+    ngx_uint_t  retry_after;
+
+    ngx_http_inbox_limit_key("user add", (u_char *) api->credential_hash,
+                             ngx_strlen(api->credential_hash),
+                             args->credential_key);
+
+    if (ngx_http_inbox_login_guess(r, args->credential_key,
+                                   args->address_key, &api->wait,
+                                   &retry_after)
+        != NGX_OK)
+    {
+        inbox_error_rate_limited(&api->invalid, (unsigned) retry_after,
+                                 "Too many users added at once; wait %u "
+                                 "seconds and try again.",
+                                 (unsigned) retry_after);
+        return NGX_OK;
+    }
+
+    args->charged = 1;
+
+    return NGX_OK;
+}
+
+
+/* In the event loop: the server's own failure gives the charges back, a
+ * credential that found nobody keeps only the address's. */
+
+static ngx_int_t
+ngx_http_inbox_user_create_done(ngx_http_request_t *r,
+    ngx_http_inbox_job_t *job)
+{
+    ngx_http_inbox_api_t *api = job->data;
+
+    ngx_http_inbox_main_conf_t  *imcf;
+    ngx_http_inbox_team_args_t  *args = api->args;
+
+    if (!args->charged) {
+        return NGX_DECLINED;
+    }
+
+    imcf = ngx_http_get_module_main_conf(r, ngx_http_inbox_module);
+
+    switch (job->error.code) {
+
+    case INBOX_ERR_UNAUTHENTICATED:
+        ngx_http_inbox_limit_clear(&imcf->login_limit, args->credential_key);
+        break;
+
+    case INBOX_ERR_UNAVAILABLE:
+    case INBOX_ERR_INTERNAL:
+        ngx_http_inbox_limit_refund(&imcf->login_limit, args->credential_key);
+        ngx_http_inbox_limit_refund(&imcf->login_address_limit,
+                                    args->address_key);
+        break;
+
+    default:
+        /* added, or refused by the store: either was asked of it */
+        break;
+    }
+
+    return NGX_DECLINED;
 }
 
 
@@ -273,8 +365,16 @@ ngx_http_inbox_user_create_op(ngx_http_inbox_api_t *api,
     inbox_account_t      account;
     inbox_event_list_t   events;
 
-    rc = inbox_password_hash(args->password, args->password_len, hash,
-                             &job->error);
+    /* a taken email costs a read, not a hash: the add below still
+     * refuses one taken meanwhile */
+    rc = inbox_store_user_email_check(store, api->principal.org_id,
+                                      args->email, &job->error);
+
+    if (rc == INBOX_OK) {
+        rc = inbox_password_hash(args->password, args->password_len, hash,
+                                 &job->error);
+    }
+
     sodium_memzero(args->password, args->password_len);
 
     ngx_memzero(&events, sizeof(inbox_event_list_t));

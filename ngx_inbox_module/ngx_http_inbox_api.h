@@ -182,13 +182,14 @@ ngx_int_t ngx_http_inbox_session_me(ngx_http_request_t *r,
     ngx_http_inbox_api_t *api, ngx_str_t *id);
 /* A password guess (a sign-in, a password change) or a new user's
  * password to hash, charged to the client address's bucket of
- * inbox_login_address_rate (made into address_key), then, if that let it
- * through, to the account's of inbox_login_rate (account_key): NGX_OK
- * with *wait the longer hold, or NGX_BUSY with *retry_after, nothing
- * charged. */
+ * inbox_login_address_rate (made into address_key; kind NULL for the
+ * bucket sign-ins count on, else one of that kind of its own), then, if
+ * that let it through, to the account's of inbox_login_rate
+ * (account_key): NGX_OK with *wait the longer hold, or NGX_BUSY with
+ * *retry_after, nothing charged. */
 ngx_int_t ngx_http_inbox_login_guess(ngx_http_request_t *r,
-    const u_char *account_key, u_char *address_key, ngx_msec_t *wait,
-    ngx_uint_t *retry_after);
+    const char *kind, const u_char *account_key, u_char *address_key,
+    ngx_msec_t *wait, ngx_uint_t *retry_after);
 /* POST me/password (ngx_http_inbox_password.c). */
 #define NGX_HTTP_INBOX_PASSWORD_BODY_MAX  4096
 ngx_int_t ngx_http_inbox_password_change(ngx_http_request_t *r,

@@ -123,7 +123,7 @@ ngx_http_inbox_password_change(ngx_http_request_t *r,
                                  args->credential_key);
     }
 
-    if (ngx_http_inbox_login_guess(r, args->credential_key,
+    if (ngx_http_inbox_login_guess(r, NULL, args->credential_key,
                                    args->address_key, &api->wait,
                                    &retry_after)
         != NGX_OK)

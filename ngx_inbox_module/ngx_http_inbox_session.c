@@ -151,8 +151,9 @@ ngx_http_inbox_login_charge(ngx_http_request_t *r, ngx_http_inbox_api_t *api,
     ngx_http_inbox_limit_key("email", (u_char *) email, ngx_strlen(email),
                              args->email_key);
 
-    if (ngx_http_inbox_login_guess(r, args->email_key, args->address_key,
-                                   &api->wait, &retry_after)
+    if (ngx_http_inbox_login_guess(r, NULL, args->email_key,
+                                   args->address_key, &api->wait,
+                                   &retry_after)
         != NGX_OK)
     {
         inbox_error_rate_limited(&api->invalid, (unsigned) retry_after,
@@ -168,15 +169,25 @@ ngx_http_inbox_login_charge(ngx_http_request_t *r, ngx_http_inbox_api_t *api,
 
 
 ngx_int_t
-ngx_http_inbox_login_guess(ngx_http_request_t *r, const u_char *account_key,
-    u_char *address_key, ngx_msec_t *wait, ngx_uint_t *retry_after)
+ngx_http_inbox_login_guess(ngx_http_request_t *r, const char *kind,
+    const u_char *account_key, u_char *address_key, ngx_msec_t *wait,
+    ngx_uint_t *retry_after)
 {
+    u_char                       address[NGX_HTTP_INBOX_LIMIT_KEY_LEN];
     ngx_msec_t                   address_wait;
     ngx_http_inbox_main_conf_t  *imcf;
 
     imcf = ngx_http_get_module_main_conf(r, ngx_http_inbox_module);
 
-    ngx_http_inbox_limit_address_key(r, address_key);
+    ngx_http_inbox_limit_address_key(r, address);
+
+    if (kind != NULL) {
+        ngx_http_inbox_limit_key(kind, address, sizeof(address),
+                                 address_key);
+
+    } else {
+        ngx_memcpy(address_key, address, sizeof(address));
+    }
 
     /* the address first: one address sending random accounts makes no
      * account buckets past its own limit */

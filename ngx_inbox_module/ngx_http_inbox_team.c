@@ -10,10 +10,11 @@
  * on purpose) and wiped from the request as soon as it is copied out.
  * That pool is every organization's sign-ins' too, so a taken email is
  * refused before any hashing, and each new user asked for is charged in
- * the event loop, as a password change is, to the client address's
- * bucket (inbox_login_address_rate) and to one of the session's or
- * token's own (in inbox_login_rate's zone): past them 429, nothing
- * hashed.  Only the server's own failure gives the charges back; a
+ * the event loop, as a password change is, to a bucket of the client
+ * address (in inbox_login_address_rate's zone, apart from the one its
+ * sign-ins count on, so adding a team does not lock the office out) and
+ * to one of the session's or token's own (in inbox_login_rate's zone):
+ * past them 429, nothing hashed.  Only the server's own failure gives the charges back; a
  * credential that is nobody's leaves no bucket (the address keeps its
  * charge), so made-up tokens cannot fill the zone sign-ins need.
  */
@@ -232,7 +233,7 @@ ngx_http_inbox_user_create_charge(ngx_http_request_t *r,
                              ngx_strlen(api->credential_hash),
                              args->credential_key);
 
-    if (ngx_http_inbox_login_guess(r, args->credential_key,
+    if (ngx_http_inbox_login_guess(r, "user add", args->credential_key,
                                    args->address_key, &api->wait,
                                    &retry_after)
         != NGX_OK)

@@ -8,10 +8,12 @@
  * server apply a resent write once.  (findAndModify is retryable either
  * way.)  So the command documents the operations build, the ones the
  * golden files show, are replayed here as a bulk operation, and the bulk
- * reply is put back in the shape of the command's own reply for
- * inbox_mongo_run to judge.  The driver checks each item as it is added,
- * with no server: inbox_mongo_write_check makes that same conversion for
- * the golden tests, whose transport sees the commands before the driver.
+ * reply is put back in the shape of the command's own reply, for
+ * inbox_mongo_run to judge and the operations to read (the contacts an
+ * import's upserts made, the campaigns dispatch started).  The driver
+ * checks each item as it is added, with no server: inbox_mongo_write_check
+ * makes that same conversion for the golden tests, whose transport sees
+ * the commands before the driver.
  */
 #include <string.h>
 #include "store_mongo.h"
@@ -24,8 +26,8 @@ static bool inbox_mongo_write_add(mongoc_bulk_operation_t *bulk,
     int insert, const bson_t *item, bson_error_t *error);
 static bool inbox_mongo_write_fields(bson_iter_t *iter, const char *a,
     const char *b, const char *c, const char *d, bson_error_t *error);
-static void inbox_mongo_write_reply(bool done, const bson_t *result,
-    const bson_error_t *error, bson_t *reply);
+static void inbox_mongo_write_reply(const bson_t *command, bool done,
+    const bson_t *result, const bson_error_t *error, bson_t *reply);
 
 
 int
@@ -59,7 +61,7 @@ inbox_mongo_write_retryable(mongoc_client_t *client, const char *db,
     }
 
     done = mongoc_bulk_operation_execute(bulk, &result, error) != 0;
-    inbox_mongo_write_reply(done, &result, error, reply);
+    inbox_mongo_write_reply(command, done, &result, error, reply);
     bson_destroy(&result);
 
     mongoc_bulk_operation_destroy(bulk);
@@ -305,16 +307,18 @@ inbox_mongo_write_fields(bson_iter_t *iter, const char *a, const char *b,
 
 /*
  * The server's answer as the command's reply would have had it: "n"
- * (inserted, or matched and upserted), the first write error and write
- * concern error, the error labels; a command error (ok: 0, e.g. not
- * primary after the retry) with its code.  No answer at all (network,
- * server selection) leaves reply empty, error saying why.
+ * (inserted, or matched and upserted); for an update "nModified" and
+ * "upserted" ({index, _id} of each document an upsert inserted, index
+ * counting the command's updates, as the driver merges them); the first
+ * write error and write concern error, the error labels; a command error
+ * (ok: 0, e.g. not primary after the retry) with its code.  No answer at
+ * all (network, server selection) leaves reply empty, error saying why.
  */
 static void
-inbox_mongo_write_reply(bool done, const bson_t *result,
-    const bson_error_t *error, bson_t *reply)
+inbox_mongo_write_reply(const bson_t *command, bool done,
+    const bson_t *result, const bson_error_t *error, bson_t *reply)
 {
-    int          answered;
+    int          answered, update;
     bson_iter_t  iter, first;
 
     answered = done || error->domain == MONGOC_ERROR_SERVER
@@ -323,6 +327,9 @@ inbox_mongo_write_reply(bool done, const bson_t *result,
     if (!answered) {
         return;
     }
+
+    update = bson_iter_init(&iter, command) && bson_iter_next(&iter)
+             && strcmp(bson_iter_key(&iter), "update") == 0;
 
     if (bson_iter_init_find(&iter, result, "writeErrors")
         && BSON_ITER_HOLDS_ARRAY(&iter)
@@ -352,6 +359,19 @@ inbox_mongo_write_reply(bool done, const bson_t *result,
                       inbox_mongo_get_int(result, "nInserted")
                       + inbox_mongo_get_int(result, "nMatched")
                       + inbox_mongo_get_int(result, "nUpserted"));
+
+    if (update) {
+        /* what dispatch counts as the campaigns it started */
+        BSON_APPEND_INT64(reply, "nModified",
+                          inbox_mongo_get_int(result, "nModified"));
+
+        /* what an import counts as the contacts it made */
+        if (bson_iter_init_find(&iter, result, "upserted")
+            && BSON_ITER_HOLDS_ARRAY(&iter))
+        {
+            BSON_APPEND_VALUE(reply, "upserted", bson_iter_value(&iter));
+        }
+    }
 
     if (bson_iter_init_find(&iter, result, "errorLabels")) {
         BSON_APPEND_VALUE(reply, "errorLabels", bson_iter_value(&iter));

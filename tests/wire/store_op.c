@@ -16,6 +16,7 @@
  *   store_op URI campaign-create ORG_ID NAME BODY TAGS
  *   store_op URI campaign-act ORG_ID CAMPAIGN_ID ACTION
  *   store_op URI campaign-get ORG_ID CAMPAIGN_ID
+ *   store_op URI contacts-import ORG_ID PHONES
  *
  * media-claim and media-copy are what the fetcher of inbound MMS images
  * does around its HTTP request: claim the images due, then keep the bytes
@@ -40,7 +41,9 @@
  * of records), so a test's browsers see them live through ws-server.
  * campaign-dispatch is the sender's turn at campaigns at NOW_MS (a
  * test's clock, for quiet hours): result {"handed","waiting",
- * "suppressed","started","paused","finished"}.
+ * "suppressed","started","paused","finished"}.  contacts-import is one
+ * batch of an import, a row with a number only for each of PHONES (E.164,
+ * comma separated): result {"created","updated"}.
  *
  * The line: {"op", "result": {…} (what the operation returned: the
  * message's fate for ingest, the conversation for mark-read, the
@@ -60,6 +63,10 @@
 #include <inbox/media.h>
 #include <inbox/render.h>
 #include <inbox/store.h>
+
+
+/* contacts-import's most numbers: a test's batch is a few */
+#define OP_IMPORT_ROWS  16
 
 
 static inbox_status_t op_ingest(inbox_store_t *store, char **argv,
@@ -89,6 +96,8 @@ static inbox_status_t op_campaign_act(inbox_store_t *store, char **argv,
     yajl_gen g, inbox_event_list_t *events, inbox_error_t *err);
 static inbox_status_t op_campaign_get(inbox_store_t *store, char **argv,
     yajl_gen g, inbox_event_list_t *events, inbox_error_t *err);
+static inbox_status_t op_contacts_import(inbox_store_t *store, char **argv,
+    yajl_gen g, inbox_event_list_t *events, inbox_error_t *err);
 static void campaign_json(yajl_gen g, const inbox_campaign_t *c);
 static void sender_wake(void);
 static void events_push(const inbox_event_list_t *events);
@@ -116,6 +125,7 @@ static const struct {
     { "campaign-create", 4, op_campaign_create },
     { "campaign-act", 3, op_campaign_act },
     { "campaign-get", 2, op_campaign_get },
+    { "contacts-import", 2, op_contacts_import },
 };
 
 
@@ -653,6 +663,42 @@ op_campaign_get(inbox_store_t *store, char **argv, yajl_gen g,
 }
 
 
+static inbox_status_t
+op_contacts_import(inbox_store_t *store, char **argv, yajl_gen g,
+    inbox_event_list_t *events, inbox_error_t *err)
+{
+    size_t                 n;
+    const char            *p, *comma;
+    inbox_status_t         rc;
+    inbox_contact_row_t    rows[OP_IMPORT_ROWS];
+    inbox_import_count_t   count;
+
+    memset(rows, 0, sizeof(rows));
+    memset(&count, 0, sizeof(count));
+
+    for (n = 0, p = argv[1]; *p != '\0' && n < OP_IMPORT_ROWS;
+         p = *comma != '\0' ? comma + 1 : comma)
+    {
+        comma = strchr(p, ',');
+        if (comma == NULL) {
+            comma = p + strlen(p);
+        }
+        snprintf(rows[n++].phone, INBOX_PHONE_MAX, "%.*s",
+                 (int) (comma - p), p);
+    }
+
+    rc = inbox_store_contacts_import(store, argv[0], rows, n, &count,
+                                     events, err);
+
+    inbox_json_key(g, "created");
+    inbox_json_int(g, (int64_t) count.created);
+    inbox_json_key(g, "updated");
+    inbox_json_int(g, (int64_t) count.updated);
+
+    return rc;
+}
+
+
 static void
 campaign_json(yajl_gen g, const inbox_campaign_t *c)
 {
@@ -736,5 +782,6 @@ usage(void)
             "UNTIL_SEQ LIMIT\n"
             "       store_op URI events-prune NOW_MS KEEP_SECONDS "
             "KEEP_COUNT MAX\n"
-            "       store_op URI campaign-dispatch NOW_MS MAX\n");
+            "       store_op URI campaign-dispatch NOW_MS MAX\n"
+            "       store_op URI contacts-import ORG_ID PHONES\n");
 }

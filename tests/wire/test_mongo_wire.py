@@ -13,6 +13,7 @@ status, what was written and how many times.
 
 Prints one line per test and "# N passed, N failed" for tests/run.
 """
+import copy
 import datetime
 import json
 import os
@@ -77,6 +78,48 @@ def field(doc, path):
     return doc
 
 
+def set_field(doc, path, value):
+    """$set's: a dotted path makes the documents on its way."""
+    keys = path.split('.')
+    for key in keys[:-1]:
+        doc = doc.setdefault(key, {})
+    doc[keys[-1]] = value
+
+
+def apply_update(doc, update, inserting):
+    """An update document's $set, and its $setOnInsert when the update
+    inserts doc: the operators the upserts of an import use."""
+    for op, fields in update.items():
+        if op == '$setOnInsert' and not inserting:
+            continue
+        if op not in ('$set', '$setOnInsert'):
+            raise AssertionError('the test cannot apply %s' % op)
+        for path, value in fields.items():
+            set_field(doc, path, value)
+
+
+def apply_pipeline(doc, stages):
+    """An update pipeline's $set stages with the expressions dispatch's
+    start of campaigns uses: field paths, $literal and $ifNull."""
+    def value(expr):
+        if isinstance(expr, str) and expr.startswith('$'):
+            return field(doc, expr[1:])
+        if isinstance(expr, dict) and list(expr) == ['$literal']:
+            return expr['$literal']
+        if isinstance(expr, dict) and list(expr) == ['$ifNull']:
+            first, default = expr['$ifNull']
+            have = value(first)
+            return have if have is not None else value(default)
+        raise AssertionError('the test cannot evaluate %r' % (expr,))
+
+    for stage in stages:
+        if list(stage) != ['$set']:
+            raise AssertionError('the test cannot run %r' % (stage,))
+        values = {path: value(e) for path, e in stage['$set'].items()}
+        for path, v in values.items():
+            set_field(doc, path, v)
+
+
 def matches(doc, query):
     """Whether doc matches query: equality (null matching a missing
     field), $in, $gt, $lte and $or: what the campaigns' queries use."""
@@ -136,6 +179,8 @@ class ReplicaSet:
         self.held = 0
         self.campaigns = []
         self.recipients = []
+        self.contacts = []        # an import's, and their threads
+        self.conversations = []
         # made with the store, and so marked: every name has its key
         self.health = {'_id': 'store', 'search_names': 1}
         self.answers = {}
@@ -204,6 +249,11 @@ class ReplicaSet:
         if name == 'find':
             return {'cursor': {'id': 0, 'ns': 'inbox.' + coll,
                                'firstBatch': self._find(coll, doc['filter'])}}
+        if (name == 'update' and coll in ('contacts', 'conversations')
+                and all(u.get('upsert') for u in doc['updates'])):
+            # an import's: each contact, and each thread, made unless
+            # it is there
+            return self._upsert(coll, doc['updates'])
         if (name, coll) == ('findAndModify', 'contacts'):
             return {'value': {'_id': self.contact,
                               'conversation_id': self.conversation,
@@ -328,7 +378,8 @@ class ReplicaSet:
             return [{'_id': ObjectId(), 'org_id': ORG}]
         if coll == 'numbers' and query.get('org_id') == ORG:
             return [{'_id': ObjectId(), 'e164': NUMBER}]
-        if coll in ('campaigns', 'campaign_recipients', 'outbox'):
+        if coll in ('campaigns', 'campaign_recipients', 'outbox',
+                    'contacts'):
             return [d for d in self._collection(coll) if matches(d, query)]
         if coll == 'messages':
             fields = ('_id', 'conversation_id', 'created_at', 'threaded',
@@ -381,21 +432,54 @@ class ReplicaSet:
     def _collection(self, coll):
         return {'campaigns': self.campaigns,
                 'campaign_recipients': self.recipients,
-                'outbox': self.outbox}[coll]
+                'outbox': self.outbox,
+                'contacts': self.contacts,
+                'conversations': self.conversations}[coll]
 
     def _update(self, coll, updates):
-        n = 0
+        """n: the documents matched; nModified: those the update changed
+        (dispatch counts the campaigns it started by it)."""
+        n = modified = 0
         for u in updates:
-            if isinstance(u['u'], list):
-                # dispatch's start of scheduled campaigns: none here
-                continue
             for d in self._collection(coll):
                 if matches(d, u['q']):
-                    d.update(u['u']['$set'])
+                    before = copy.deepcopy(d)
+                    if isinstance(u['u'], list):
+                        apply_pipeline(d, u['u'])
+                    else:
+                        d.update(u['u']['$set'])
                     n += 1
+                    modified += d != before
                     if not u.get('multi'):
                         break
-        return {'n': n, 'nModified': n}
+        return {'n': n, 'nModified': modified}
+
+    def _upsert(self, coll, updates):
+        """Upserts answered as a server answers them: n (matched or
+        inserted), nModified (changed), and upserted: the index and _id
+        of each update that inserted its document, when one did."""
+        docs = self._collection(coll)
+        n = modified = 0
+        upserted = []
+        for i, u in enumerate(updates):
+            found = [d for d in docs if matches(d, u['q'])]
+            if found:
+                before = copy.deepcopy(found[0])
+                apply_update(found[0], u['u'], False)
+                modified += found[0] != before
+            else:
+                # the query's equalities, then the update
+                d = {k: v for k, v in u['q'].items()
+                     if not isinstance(v, dict)}
+                apply_update(d, u['u'], True)
+                d.setdefault('_id', ObjectId())
+                docs.append(d)
+                upserted.append({'index': i, '_id': d['_id']})
+            n += 1
+        answer = {'n': n, 'nModified': modified}
+        if upserted:
+            answer['upserted'] = upserted
+        return answer
 
     def _recipients_aggregate(self, pipeline):
         docs = [d for d in self.recipients
@@ -891,6 +975,44 @@ def test_dispatch_hands_a_recipient_over(rs):
     assert rs.campaigns[0]['status'] == 'sending', rs.campaigns
 
 
+def test_dispatch_counts_the_campaigns_it_started(rs):
+    """A scheduled campaign whose time came is started by the sender's
+    turn, and the turn counts it (the sender then brings the campaign's
+    progress forward and logs it): the count is the nModified of the
+    server's reply to the update that starts them."""
+    rs.campaign('scheduled')['started_at'] = None
+    out = run(rs, 'campaign-dispatch', NOON_MS, '10')
+    expect(out, 'ok', 200)
+    assert rs.campaigns[0]['started_at'] == NOON, rs.campaigns
+    assert out['result']['started'] == 1, out
+    # no recipient: done in the same turn
+    assert out['result']['finished'] == 1, out
+    assert rs.campaigns[0]['status'] == 'done', rs.campaigns
+
+
+def test_import_of_new_numbers_makes_contacts_with_threads(rs):
+    """An import of two numbers that are no contacts yet makes both,
+    each with its own thread (where a campaign's message to it goes),
+    and counts them created: the server's reply to the upserts names the
+    ones it inserted ("upserted").  Imported again, they are counted
+    updated, and no thread is made twice."""
+    phones = '+15551230001,+15551230002'
+    out = run(rs, 'contacts-import', str(ORG), phones)
+    expect(out, 'ok', 200)
+    assert [c['phone'] for c in rs.contacts] == phones.split(','), rs.contacts
+    threads = {t['_id']: t for t in rs.conversations}
+    for contact in rs.contacts:
+        thread = threads.get(contact['conversation_id'])
+        assert thread is not None, 'no thread for %r' % contact
+        assert field(thread, 'contact.id') == contact['_id'], thread
+    assert out['result'] == {'created': 2, 'updated': 0}, out
+
+    out = run(rs, 'contacts-import', str(ORG), phones)
+    expect(out, 'ok', 200)
+    assert out['result'] == {'created': 0, 'updated': 2}, out
+    assert len(rs.contacts) == 2 and len(rs.conversations) == 2
+
+
 def test_claim_after_a_cancel_hands_nothing_over(rs):
     """A person cancels as the sender claims a recipient: the cancel's
     status is written, then the claim, then the cancel's update of the
@@ -963,6 +1085,8 @@ TESTS = [
     (test_cancel_as_the_sender_pauses_for_credits_cancels, 1),
     (test_cancel_as_the_sender_finishes_is_refused_as_done, 1),
     (test_dispatch_hands_a_recipient_over, 1),
+    (test_dispatch_counts_the_campaigns_it_started, 1),
+    (test_import_of_new_numbers_makes_contacts_with_threads, 1),
     (test_claim_after_a_cancel_hands_nothing_over, 1),
     (test_claim_after_a_pause_leaves_the_recipient_due, 1),
 ]

@@ -10,7 +10,8 @@
  * transport hook and compare the commands sent with golden files; the
  * hook of those tests also has every insert and update made into the
  * driver's bulk operation (inbox_mongo_write_check), since the hook sees
- * them before the driver would.
+ * them before the driver would, and answers them through the rebuilding
+ * of the bulk operation's result (inbox_mongo_write_reply).
  *
  * The pool is created lazily by the first command, never by the open call:
  * nginx opens the store while reading its configuration in the master and
@@ -122,6 +123,12 @@ bool inbox_mongo_write_retryable(mongoc_client_t *client, const char *db,
  * tests check every write they capture with it. */
 bool inbox_mongo_write_check(const char *db, const bson_t *command,
     bson_error_t *error);
+/* The command's reply, as a server gives it, made of what its bulk
+ * operation gave (done, the result and error): "n", an update's
+ * "nModified" and "upserted", the errors.  The golden tests answer their
+ * writes through it, so that what it drops they miss too. */
+void inbox_mongo_write_reply(const bson_t *command, bool done,
+    const bson_t *result, const bson_error_t *error, bson_t *reply);
 
 /* Same, destroying command (built with BCON_NEW) and the reply. */
 inbox_status_t inbox_mongo_run_simple(inbox_mongo_store_t *ms,

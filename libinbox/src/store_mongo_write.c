@@ -13,7 +13,8 @@
  * import's upserts made, the campaigns dispatch started).  The driver
  * checks each item as it is added, with no server: inbox_mongo_write_check
  * makes that same conversion for the golden tests, whose transport sees
- * the commands before the driver.
+ * the commands before the driver, and whose canned replies come back
+ * through inbox_mongo_write_reply as a server's do.
  */
 #include <string.h>
 #include "store_mongo.h"
@@ -26,8 +27,6 @@ static bool inbox_mongo_write_add(mongoc_bulk_operation_t *bulk,
     int insert, const bson_t *item, bson_error_t *error);
 static bool inbox_mongo_write_fields(bson_iter_t *iter, const char *a,
     const char *b, const char *c, const char *d, bson_error_t *error);
-static void inbox_mongo_write_reply(const bson_t *command, bool done,
-    const bson_t *result, const bson_error_t *error, bson_t *reply);
 
 
 int
@@ -314,7 +313,7 @@ inbox_mongo_write_fields(bson_iter_t *iter, const char *a, const char *b,
  * (ok: 0, e.g. not primary after the retry) with its code.  No answer at
  * all (network, server selection) leaves reply empty, error saying why.
  */
-static void
+void
 inbox_mongo_write_reply(const bson_t *command, bool done,
     const bson_t *result, const bson_error_t *error, bson_t *reply)
 {

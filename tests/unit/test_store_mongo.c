@@ -6,6 +6,10 @@
  * (read every change before committing it).  Every insert and update is
  * also made into the driver's bulk operation, as it is for a server
  * (inbox_mongo_write_check): a test fails when the driver refuses one.
+ * Their replies, written as a server answers the command, come back as
+ * they do from a server: made into the bulk operation's result, then
+ * into a reply again by inbox_mongo_write_reply, so that a field it
+ * drops is missing here too.
  */
 #include <stdlib.h>
 #include <yajl/yajl_tree.h>
@@ -135,10 +139,118 @@ fake_default_reply(const bson_t *command)
 }
 
 
+/*
+ * The reply to a write as the backend has it from a server: canned (the
+ * server's reply to the command) made into the bulk operation's result as
+ * mongo-c-driver makes it of one command's reply (n is nInserted, or
+ * nMatched and nUpserted; upserted and writeErrors keep their indexes;
+ * the writeConcernError goes into writeConcernErrors; the execution fails
+ * with the command's error, the first write error or the write concern
+ * error), then rebuilt by inbox_mongo_write_reply.  Returns what the
+ * execution returns.
+ */
+static bool
+fake_bulk_reply(const bson_t *command, const bson_t *canned, bson_t *reply,
+    bson_error_t *error)
+{
+    bool          done;
+    bson_t        result, errors, doc;
+    int64_t       n, upserted;
+    bson_iter_t   iter, item;
+    const char   *name;
+    char          message[128];
+
+    bson_iter_init(&iter, command);
+    bson_iter_next(&iter);
+    name = bson_iter_key(&iter);
+
+    n = inbox_mongo_get_int(canned, "n");
+    upserted = 0;
+    if (bson_iter_init_find(&iter, canned, "upserted")
+        && bson_iter_recurse(&iter, &item))
+    {
+        while (bson_iter_next(&item)) {
+            upserted++;
+        }
+    }
+
+    bson_init(&result);
+    BSON_APPEND_INT32(&result, "nInserted",
+                      strcmp(name, "insert") == 0 ? (int32_t) n : 0);
+    BSON_APPEND_INT32(&result, "nMatched",
+                      strcmp(name, "update") == 0 && n > upserted
+                      ? (int32_t) (n - upserted) : 0);
+    BSON_APPEND_INT32(&result, "nModified",
+                      (int32_t) inbox_mongo_get_int(canned, "nModified"));
+    BSON_APPEND_INT32(&result, "nRemoved", 0);
+    BSON_APPEND_INT32(&result, "nUpserted", (int32_t) upserted);
+    if (upserted > 0 && bson_iter_init_find(&iter, canned, "upserted")) {
+        BSON_APPEND_VALUE(&result, "upserted", bson_iter_value(&iter));
+    }
+
+    if (bson_iter_init_find(&iter, canned, "writeErrors")) {
+        BSON_APPEND_VALUE(&result, "writeErrors", bson_iter_value(&iter));
+    } else {
+        bson_init(&errors);
+        BSON_APPEND_ARRAY(&result, "writeErrors", &errors);
+        bson_destroy(&errors);
+    }
+
+    if (bson_iter_init_find(&iter, canned, "writeConcernError")) {
+        BSON_APPEND_ARRAY_BEGIN(&result, "writeConcernErrors", &errors);
+        BSON_APPEND_VALUE(&errors, "0", bson_iter_value(&iter));
+        bson_append_array_end(&result, &errors);
+    }
+
+    if (bson_iter_init_find(&iter, canned, "errorLabels")) {
+        BSON_APPEND_VALUE(&result, "errorLabels", bson_iter_value(&iter));
+    }
+
+    /* the error the execution fails with, if any */
+    done = true;
+    memset(error, 0, sizeof(bson_error_t));
+
+    if (bson_iter_init_find(&iter, canned, "ok")
+        && !bson_iter_as_bool(&iter))
+    {
+        inbox_mongo_get_str(canned, "errmsg", message, sizeof(message));
+        bson_set_error(error, MONGOC_ERROR_SERVER,
+                       (uint32_t) inbox_mongo_get_int(canned, "code"), "%s",
+                       message);
+        done = false;
+
+    } else if (bson_iter_init_find(&iter, &result, "writeErrors")
+               && bson_iter_recurse(&iter, &item)
+               && inbox_mongo_next_doc(&item, &doc))
+    {
+        inbox_mongo_get_str(&doc, "errmsg", message, sizeof(message));
+        bson_set_error(error, MONGOC_ERROR_SERVER,
+                       (uint32_t) inbox_mongo_get_int(&doc, "code"), "%s",
+                       message);
+        done = false;
+
+    } else if (bson_iter_init_find(&iter, canned, "writeConcernError")
+               && inbox_mongo_iter_doc(&iter, &doc))
+    {
+        inbox_mongo_get_str(&doc, "errmsg", message, sizeof(message));
+        bson_set_error(error, MONGOC_ERROR_WRITE_CONCERN,
+                       (uint32_t) inbox_mongo_get_int(&doc, "code"), "%s",
+                       message);
+        done = false;
+    }
+
+    inbox_mongo_write_reply(command, done, &result, error, reply);
+    bson_destroy(&result);
+
+    return done;
+}
+
+
 static bool
 fake_transport(void *ctx, const char *db, const bson_t *command,
     bson_t *reply, bson_error_t *error)
 {
+    bool           done;
     char          *json, *text;
     bson_t        *entry, *canned;
     fake_t        *fake = ctx;
@@ -186,11 +298,18 @@ fake_transport(void *ctx, const char *db, const bson_t *command,
         return false;
     }
 
-    bson_concat(reply, canned);
+    /* a write's reply: as the driver's bulk operation gives it back */
+    done = true;
+    if (inbox_mongo_is_basic_write(command)) {
+        done = fake_bulk_reply(command, canned, reply, error);
+    } else {
+        bson_concat(reply, canned);
+    }
+
     bson_destroy(canned);
     free(text);
 
-    return true;
+    return done;
 }
 
 

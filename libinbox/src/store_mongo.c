@@ -23,6 +23,10 @@ static inbox_status_t inbox_mongo_health_record(inbox_mongo_store_t *ms,
 static void inbox_mongo_close(inbox_store_t *store);
 static mongoc_client_t *inbox_mongo_client_pop(inbox_mongo_store_t *ms,
     mongoc_client_pool_t **pool, inbox_error_t *err);
+static inbox_status_t inbox_mongo_follow(inbox_mongo_store_t *ms,
+    const bson_t *command, bson_t *batch, inbox_error_t *err);
+static int inbox_mongo_batch_add(const bson_t *reply, const char *field,
+    bson_t *batch, uint32_t *n, int64_t *id);
 static int inbox_mongo_is_read(const bson_t *command);
 static int inbox_mongo_last_stage_is(bson_iter_t *pipeline,
     const char *name);
@@ -581,39 +585,165 @@ inbox_status_t
 inbox_mongo_run_cursor(inbox_mongo_store_t *ms, bson_t *command,
     bson_t *batch, inbox_error_t *err)
 {
-    bson_t          reply, array;
-    bson_iter_t     iter, batch_iter;
-    uint32_t        len;
-    const uint8_t  *data;
-    inbox_status_t  rc;
+    bool                   done;
+    bson_t                 reply;
+    bson_error_t           error;
+    inbox_status_t         rc;
+    mongoc_client_t       *client;
+    mongoc_client_pool_t  *pool;
 
-    rc = inbox_mongo_run(ms, command, &reply, err);
-    bson_destroy(command);
+    if (ms->transport != NULL) {
+        rc = inbox_mongo_follow(ms, command, batch, err);
+        bson_destroy(command);
+        return rc;
+    }
 
-    if (rc == INBOX_OK
-        && bson_iter_init(&iter, &reply)
-        && bson_iter_find_descendant(&iter, "cursor.firstBatch",
-                                     &batch_iter)
-        && BSON_ITER_HOLDS_ARRAY(&batch_iter))
-    {
-        bson_iter_array(&batch_iter, &len, &data);
-        if (bson_init_static(&array, data, len)) {
-            /* Copied: the reply goes now. */
-            bson_copy_to(&array, batch);
-            bson_destroy(&reply);
-            return INBOX_OK;
+    client = inbox_mongo_client_pop(ms, &pool, err);
+    if (client == NULL) {
+        bson_destroy(command);
+        bson_init(batch);
+        return INBOX_ERR_UNAVAILABLE;
+    }
+
+    memset(&error, 0, sizeof(bson_error_t));
+
+    done = inbox_mongo_read_all(client, ms->db, command, batch, &reply,
+                                &error);
+
+    mongoc_client_pool_push(pool, client);
+
+    rc = INBOX_OK;
+
+    if (!done) {
+        rc = inbox_mongo_check_reply(command, !bson_empty(&reply), &reply,
+                                     &error, err);
+        if (rc == INBOX_OK) {
+            /* an answer that was no cursor, or a batch that was none */
+            rc = inbox_error_set(err, INBOX_ERR_INTERNAL,
+                                 "MongoDB query failed: %s", error.message);
         }
     }
 
     bson_destroy(&reply);
-    bson_init(batch);
+    bson_destroy(command);
 
-    if (rc != INBOX_OK) {
-        return rc;
+    return rc;
+}
+
+
+/* The test transport's cursors, as a driver follows them: the first batch
+ * of command's answer, then getMore for the next while the cursor's id is
+ * not 0, each batch's documents appended to batch. */
+static inbox_status_t
+inbox_mongo_follow(inbox_mongo_store_t *ms, const bson_t *command,
+    bson_t *batch, inbox_error_t *err)
+{
+    bson_t          reply, size;
+    bson_t         *more;
+    int64_t         id;
+    uint32_t        n;
+    const char     *coll, *field;
+    bson_iter_t     iter, found;
+    inbox_status_t  rc;
+
+    bson_init(batch);
+    bson_init(&size);
+
+    coll = "";
+    if (bson_iter_init(&iter, command) && bson_iter_next(&iter)
+        && BSON_ITER_HOLDS_UTF8(&iter))
+    {
+        coll = bson_iter_utf8(&iter, NULL);
     }
 
-    return inbox_error_set(err, INBOX_ERR_INTERNAL,
-                           "MongoDB answered a query without a cursor.");
+    /* getMore asks for batches of the size the command asked for */
+    if (bson_iter_init(&iter, command)
+        && (bson_iter_find_descendant(&iter, "batchSize", &found)
+            || (bson_iter_init(&iter, command)
+                && bson_iter_find_descendant(&iter, "cursor.batchSize",
+                                             &found)))
+        && BSON_ITER_HOLDS_NUMBER(&found))
+    {
+        BSON_APPEND_INT64(&size, "batchSize", bson_iter_as_int64(&found));
+    }
+
+    n = 0;
+    more = NULL;
+    field = "cursor.firstBatch";
+
+    rc = inbox_mongo_run(ms, command, &reply, err);
+
+    while (rc == INBOX_OK) {
+        if (!inbox_mongo_batch_add(&reply, field, batch, &n, &id)) {
+            rc = inbox_error_set(err, INBOX_ERR_INTERNAL,
+                                 "MongoDB answered a query without a "
+                                 "cursor.");
+            break;
+        }
+
+        if (id == 0) {
+            break;
+        }
+
+        bson_destroy(&reply);
+        bson_destroy(more);
+
+        more = BCON_NEW("getMore", BCON_INT64(id),
+                        "collection", BCON_UTF8(coll));
+        bson_concat(more, &size);
+        field = "cursor.nextBatch";
+
+        rc = inbox_mongo_run(ms, more, &reply, err);
+    }
+
+    bson_destroy(&reply);
+    bson_destroy(more);
+    bson_destroy(&size);
+
+    if (rc != INBOX_OK) {
+        bson_reinit(batch);
+    }
+
+    return rc;
+}
+
+
+/* Appends the documents of reply's batch (field) to batch, *n counting
+ * them; *id the cursor's id, 0 when the server has nothing more.  0 when
+ * reply has no such batch. */
+static int
+inbox_mongo_batch_add(const bson_t *reply, const char *field, bson_t *batch,
+    uint32_t *n, int64_t *id)
+{
+    char          buf[16];
+    const char   *key;
+    bson_iter_t   iter, docs;
+
+    *id = 0;
+
+    if (!bson_iter_init(&iter, reply)
+        || !bson_iter_find_descendant(&iter, field, &docs)
+        || !BSON_ITER_HOLDS_ARRAY(&docs)
+        || !bson_iter_recurse(&docs, &docs))
+    {
+        return 0;
+    }
+
+    while (bson_iter_next(&docs)) {
+        bson_uint32_to_string((*n)++, &key, buf, sizeof(buf));
+        if (!bson_append_iter(batch, key, -1, &docs)) {
+            return 0;
+        }
+    }
+
+    if (bson_iter_init(&iter, reply)
+        && bson_iter_find_descendant(&iter, "cursor.id", &iter)
+        && BSON_ITER_HOLDS_NUMBER(&iter))
+    {
+        *id = bson_iter_as_int64(&iter);
+    }
+
+    return 1;
 }
 
 

@@ -140,7 +140,18 @@ inbox_status_t inbox_mongo_update_one(inbox_mongo_store_t *ms,
     const char *collection, bson_t *q, bson_t *u, int *matched,
     inbox_error_t *err);
 
-/* Runs a find or aggregate and copies out its first batch (an array). */
+/* Finds and aggregates are read to their end, every batch of their cursor
+ * (store_mongo_read.c): the driver's cursor, with its session and server.
+ * docs (an array, initialized here) gets every document; false, with
+ * error and reply the server's error document (empty when none came), when
+ * the read failed. */
+bool inbox_mongo_read_all(mongoc_client_t *client, const char *db,
+    const bson_t *command, bson_t *docs, bson_t *reply, bson_error_t *error);
+
+/* Runs a find or aggregate, destroying command, and copies out every
+ * document of its cursor (an array): its first batch and the rest, which
+ * the getMore commands a driver sends fetch (a test's transport sees
+ * them).  A query meant to read few names its limit. */
 inbox_status_t inbox_mongo_run_cursor(inbox_mongo_store_t *ms,
     bson_t *command, bson_t *batch, inbox_error_t *err);
 

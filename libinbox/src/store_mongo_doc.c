@@ -574,7 +574,7 @@ inbox_mongo_next_doc(bson_iter_t *iter, bson_t *doc)
 }
 
 
-/* Calls add for each document of a cursor's first batch. */
+/* Calls add for each document a cursor read. */
 inbox_status_t
 inbox_mongo_batch_each(const bson_t *batch,
     inbox_status_t (*add)(void *list, const bson_t *doc, inbox_error_t *err),

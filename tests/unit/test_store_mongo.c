@@ -26,6 +26,13 @@
                         "\"ns\": \"inbox.x\", \"firstBatch\": [" docs  \
                         "]}, \"ok\": 1}"
 #define EMPTY_CURSOR    CURSOR("")
+/* A first batch with more to come (cursor 42), and getMore's last. */
+#define CURSOR_ON(docs) "{\"cursor\": {\"id\": {\"$numberLong\": \"42\"}, " \
+                        "\"ns\": \"inbox.x\", \"firstBatch\": [" docs  \
+                        "]}, \"ok\": 1}"
+#define GETMORE(docs)   "{\"cursor\": {\"id\": {\"$numberLong\": \"0\"}, " \
+                        "\"ns\": \"inbox.x\", \"nextBatch\": [" docs   \
+                        "]}, \"ok\": 1}"
 
 #define ORG_ID          "64f1a0000000000000000001"
 #define CONTACT_ID      "64f1a0000000000000000b01"
@@ -5701,6 +5708,17 @@ TEST(reply_accept_stale)
     " \"send_at\": " DATE("0") ", \"created_at\": " DATE(NOW) ","            \
     " \"started_at\": " DATE(NOW) ", \"finished_at\": " DATE(NOW) "}"
 
+/* A poll sending, as a find answers it. */
+#define SENDING_POLL                                                          \
+    "{\"_id\": " OID(POLL_ID) ", \"org_id\": " OID(ORG_ID) ","                \
+    " \"kind\": \"poll\", \"name\": \"Which day?\", \"body\":"               \
+    " \"Which day?\\n1) Monday\\n2) Friday\", \"question\": \"Which day?\"," \
+    " \"options\": [\"Monday\", \"Friday\"], \"audience_all\": true,"        \
+    " \"tags\": [], \"tag_keys\": [], \"media\": [], \"segments\": 1,"       \
+    " \"credits\": 1, \"status\": \"sending\", \"paused_reason\": null,"     \
+    " \"send_at\": " DATE("0") ", \"created_at\": " DATE(NOW) ","            \
+    " \"started_at\": " DATE(NOW) ", \"finished_at\": null}"
+
 /* Its status as dispatch reads it again after a claim. */
 #define STILL_SENDING                                                         \
     CURSOR("{\"_id\": " OID(CAMPAIGN_ID) ", \"status\": \"sending\"}")
@@ -6080,6 +6098,49 @@ TEST(campaign_dispatch_suppresses_waits_and_hands_over)
     CHECK_INT(d.finished, 1);
     CHECK_INT(d.handed, 0);
     golden_check(&fake, "campaign_dispatch_done");
+
+    fake_close(&fake, store);
+}
+
+
+/* More campaigns sending than a server's first batch holds (101): the
+ * sender reads the others with getMore and sends them too, not only the
+ * first batch's. */
+TEST(campaign_dispatch_reads_every_batch)
+{
+    fake_t                     fake;
+    inbox_error_t              err;
+    inbox_store_t             *store;
+    inbox_event_list_t         events;
+    inbox_campaign_dispatch_t  d;
+
+    store = fake_open(&fake);
+    memset(&events, 0, sizeof(events));
+
+    /* two campaigns, nothing left of either: both done */
+    fake.replies[1] = CURSOR_ON(CAMPAIGN_DOC("sending"));
+    fake.replies[2] = GETMORE(SENDING_POLL);
+    fake.replies[3] = SENDER_ORG("true", "5");
+    fake.replies[4] = REPLY_NUMBER;
+    fake.replies[9] = SENDER_ORG("true", "5");
+    fake.replies[10] = REPLY_NUMBER;
+
+    CHECK_INT(inbox_store_campaign_dispatch(store, NOON_MS, 10, &d, &events,
+                                            &err), INBOX_OK);
+    CHECK_INT(d.finished, 2);
+    CHECK(log_has(&fake, "\"getMore\" : { \"$numberLong\" : \"42\" }, "
+                         "\"collection\" : \"campaigns\""));
+    CHECK(log_has(&fake, "\"$oid\" : \"" POLL_ID));
+    golden_check(&fake, "campaign_dispatch_next_batch");
+
+    /* a getMore that fails fails the turn: nothing is sent on a part */
+    fake_reset(&fake);
+    fake.replies[1] = CURSOR_ON(CAMPAIGN_DOC("sending"));
+    fake.replies[2] = "{\"ok\": 0, \"code\": 43, \"errmsg\": \"cursor id 42"
+                      " not found\"}";
+    CHECK_INT(inbox_store_campaign_dispatch(store, NOON_MS, 10, &d, &events,
+                                            &err), INBOX_ERR_INTERNAL);
+    CHECK_INT(fake.commands, 3);
 
     fake_close(&fake, store);
 }

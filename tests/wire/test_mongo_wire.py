@@ -26,6 +26,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import bson
 from bson import ObjectId
+from bson.int64 import Int64
 from mockupdb import MockupDB
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
@@ -185,6 +186,7 @@ class ReplicaSet:
         self.health = {'_id': 'store', 'search_names': 1}
         self.answers = {}
         self.writes = []          # (member, command, txnNumber) received
+        self.cursors = {}         # id: (collection, documents left)
         self.members = [Member(self) for _ in range(members)]
         self.members[0].state = 'primary'
 
@@ -247,8 +249,9 @@ class ReplicaSet:
         if name in ('createIndexes', 'endSessions', 'ping'):
             return {}
         if name == 'find':
-            return {'cursor': {'id': 0, 'ns': 'inbox.' + coll,
-                               'firstBatch': self._find(coll, doc['filter'])}}
+            return self._cursor(coll, self._find(coll, doc['filter']), doc)
+        if name in ('getMore', 'killCursors'):
+            return self._more(name, doc)
         if (name == 'update' and coll in ('contacts', 'conversations')
                 and all(u.get('upsert') for u in doc['updates'])):
             # an import's: each contact, and each thread, made unless
@@ -403,6 +406,39 @@ class ReplicaSet:
                      'created_at': datetime.datetime(2026, 1, 1),
                      'expires_at': None, 'revoked_at': None}]
         return []
+
+    # Cursors as a server keeps them: a find's first batch holds 101
+    # documents unless batchSize says otherwise, getMore the others.
+
+    def _cursor(self, coll, docs, doc):
+        if doc.get('limit'):
+            docs = docs[:abs(doc['limit'])]
+        size = doc.get('batchSize') or 101
+        first, rest = docs[:size], docs[size:]
+        cursor_id = 0
+        if rest and not doc.get('singleBatch'):
+            cursor_id = len(self.cursors) + 1000
+            self.cursors[cursor_id] = (coll, rest)
+        return {'cursor': {'id': Int64(cursor_id), 'ns': 'inbox.' + coll,
+                           'firstBatch': first}}
+
+    def _more(self, name, doc):
+        if name == 'killCursors':
+            for cursor_id in doc['cursors']:
+                self.cursors.pop(cursor_id, None)
+            return {'cursorsKilled': doc['cursors']}
+        if doc['getMore'] not in self.cursors:
+            return {'ok': 0, 'code': 43, 'codeName': 'CursorNotFound',
+                    'errmsg': 'cursor id %d not found' % doc['getMore']}
+        coll, docs = self.cursors.pop(doc['getMore'])
+        size = doc.get('batchSize') or len(docs)
+        batch, rest = docs[:size], docs[size:]
+        cursor_id = 0
+        if rest:
+            cursor_id = doc['getMore']
+            self.cursors[cursor_id] = (coll, rest)
+        return {'cursor': {'id': Int64(cursor_id), 'ns': 'inbox.' + coll,
+                           'nextBatch': batch}}
 
     # Campaigns: their documents as the store writes them, and the few
     # queries it makes of them.
@@ -1062,6 +1098,29 @@ def test_claim_after_a_pause_leaves_the_recipient_due(rs):
     assert rs.campaigns[0]['status'] == 'paused', rs.campaigns
 
 
+def test_dispatch_reaches_every_sending_campaign(rs):
+    """150 campaigns sending at once, more than a server's first batch
+    (101): the one started last still hands its recipient over, and the
+    149 with nothing left are done, every one, with no cursor left open
+    on the server."""
+    for i in range(150):
+        rs.campaign('sending').update(
+            _id=ObjectId('64f1a00000000000000%05x' % (0x10000 + i)),
+            started_at=NOON - datetime.timedelta(minutes=150 - i))
+    last = rs.campaigns[-1]
+    recipient = rs.recipient('due')
+    recipient['campaign_id'] = last['_id']
+    out = run(rs, 'campaign-dispatch', NOON_MS, '10')
+    expect(out, 'ok', 200)
+    assert out['result']['handed'] == 1, out
+    assert recipient['state'] == 'queued', recipient
+    assert len(rs.outbox) == 1 and rs.messages[0]['campaign_id'] == last['_id']
+    assert out['result']['finished'] == 149, out
+    assert [c['status'] for c in rs.campaigns] == ['done'] * 149 + [
+        'sending'], [c['status'] for c in rs.campaigns]
+    assert rs.cursors == {}, rs.cursors
+
+
 TESTS = [
     (test_new_message_is_stored_with_its_events, 1),
     (test_duplicate_key_is_a_message_stored_before, 1),
@@ -1089,6 +1148,7 @@ TESTS = [
     (test_import_of_new_numbers_makes_contacts_with_threads, 1),
     (test_claim_after_a_cancel_hands_nothing_over, 1),
     (test_claim_after_a_pause_leaves_the_recipient_due, 1),
+    (test_dispatch_reaches_every_sending_campaign, 1),
 ]
 
 

@@ -298,7 +298,7 @@ inbox_status_t inbox_mongo_events_append(inbox_mongo_store_t *ms,
     const bson_oid_t *org, inbox_change_t *change, inbox_event_list_t *events,
     inbox_error_t *err);
 
-/* The document of batch (a query's first batch) whose _id is id. */
+/* The document of batch (what a query read) whose _id is id. */
 int inbox_mongo_batch_get(const bson_t *batch, const bson_oid_t *id,
     bson_t *doc);
 /* The organization's documents of collection whose _id is in ids (an

@@ -339,14 +339,16 @@ inbox_mongo_find_in(inbox_mongo_store_t *ms, const char *collection,
         return INBOX_OK;
     }
 
+    /* a limit, not singleBatch: 1,000 messages may pass a batch's 16 MiB,
+     * and the rest come with getMore */
     return inbox_mongo_run_cursor(ms,
         BCON_NEW("find", BCON_UTF8(collection),
                  "filter", "{",
                      "_id", "{", "$in", BCON_ARRAY(ids), "}",
                      "org_id", BCON_OID(org),
                  "}",
-                 "batchSize", BCON_INT32((int32_t) n),
-                 "singleBatch", BCON_BOOL(true)),
+                 "limit", BCON_INT32((int32_t) n),
+                 "batchSize", BCON_INT32((int32_t) n)),
         batch, err);
 }
 

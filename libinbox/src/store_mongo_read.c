@@ -113,7 +113,7 @@ inbox_mongo_read_cursor(mongoc_client_t *client, const char *db,
         key = bson_iter_key(&iter);
 
         if (find && strcmp(key, "filter") == 0) {
-            /* points into command, which outlives the cursor's start */
+            /* points into command: the cursor copies it */
             (void) inbox_mongo_iter_doc(&iter, &filter);
 
         } else if (!find && strcmp(key, "pipeline") == 0) {

@@ -509,3 +509,14 @@ inbox_media_message_check(const inbox_media_record_t *media, size_t n,
                                  INBOX_MEDIA_MESSAGE_BYTES_MAX
                                  / (1024 * 1024));
 }
+
+
+inbox_status_t
+inbox_media_gone(inbox_error_t *err)
+{
+    return inbox_error_set_field(err, INBOX_ERR_INVALID, "media_ids",
+                                 "An image in media_ids is no longer "
+                                 "there (uploads that no message or "
+                                 "campaign uses are removed after a "
+                                 "while); upload it again.");
+}

@@ -1248,6 +1248,28 @@ inbox_store_media_fetch_done(inbox_store_t *store, const char *message_id,
 }
 
 
+inbox_status_t
+inbox_store_media_purge(inbox_store_t *store, int64_t now, int64_t keep_ms,
+    size_t max, char (*files)[INBOX_MEDIA_FILE_MAX], size_t *removed,
+    inbox_error_t *err)
+{
+    *removed = 0;
+
+    if (max == 0) {
+        return INBOX_OK;
+    }
+
+    if (max > INBOX_MEDIA_PURGE_MAX || keep_ms < 0) {
+        return inbox_error_set(err, INBOX_ERR_INVALID,
+                               "a purge takes 1 to %d uploads, kept 0 ms "
+                               "or more", INBOX_MEDIA_PURGE_MAX);
+    }
+
+    return store->ops->media_purge(store, now - keep_ms, max, files,
+                                   removed, err);
+}
+
+
 /*
  * Replies, the outbox and billing
  * The backends persist; what a reply is, how a send that failed is

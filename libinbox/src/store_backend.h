@@ -50,7 +50,14 @@
     X(PLAIN, media_fetch_failed,                                              \
       (inbox_store_t *store, const char *message_id, unsigned idx,            \
        int64_t retry_at, inbox_event_list_t *events, inbox_error_t *err),     \
-      (store, message_id, idx, retry_at, events, err))
+      (store, message_id, idx, retry_at, events, err))                        \
+    /* unattached uploads made before "before"; 1 <= max <=                   \
+     * INBOX_MEDIA_PURGE_MAX, *removed 0 */                                   \
+    X(RULED, media_purge,                                                     \
+      (inbox_store_t *store, int64_t before, size_t max,                      \
+       char (*files)[INBOX_MEDIA_FILE_MAX], size_t *removed,                  \
+       inbox_error_t *err),                                                   \
+      (store, before, max, files, removed, err))
 
 
 /*

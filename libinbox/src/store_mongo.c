@@ -114,10 +114,13 @@ static const char  *inbox_mongo_indexes[] = {
         "{\"key\": {\"user_id\": 1}, \"name\": \"user_id\"},"
         "{\"key\": {\"expires_at\": 1}, \"name\": \"expires_at_ttl\","
         " \"expireAfterSeconds\": 0}]}",
-    /* media: uploads by their file; messages with a copy to make */
+    /* media: uploads by their file, the unattached ones by age (the
+     * purge's); messages with a copy to make */
     "{\"createIndexes\": \"media\", \"indexes\": ["
         "{\"key\": {\"file\": 1}, \"name\": \"file_unique\","
-        " \"unique\": true}]}",
+        " \"unique\": true},"
+        "{\"key\": {\"created_at\": 1}, \"name\": \"unattached_created\","
+        " \"partialFilterExpression\": {\"attached\": false}}]}",
     "{\"createIndexes\": \"messages\", \"indexes\": ["
         "{\"key\": {\"media.fetch_at\": 1}, \"name\": \"media_due\","
         " \"partialFilterExpression\": {\"media.state\": \"pending\"}}]}",

@@ -317,6 +317,13 @@ inbox_status_t inbox_mongo_team_event(inbox_mongo_store_t *ms,
     inbox_event_list_t *events, inbox_error_t *err);
 
 
+/* Org's uploads of media[0..n-1] (by file) are attached, never purged,
+ * each a compare-and-set against the purge's delete; inbox_media_gone's
+ * error for one purged since it was read (store_mongo_media.c). */
+inbox_status_t inbox_mongo_media_attach(inbox_mongo_store_t *ms,
+    const bson_oid_t *org, const inbox_media_t *media, size_t n,
+    inbox_error_t *err);
+
 /* replies, the outbox and billing */
 /* What a reply (a notice, a campaign's message) is sent between: read
  * before anything is written. */

@@ -149,6 +149,11 @@ inbox_mongo_campaign_create(inbox_store_t *store, const char *org_id,
         return rc;
     }
 
+    rc = inbox_mongo_media_attach(ms, &org, c->media, c->media_count, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
     inbox_mongo_new_id(ms, &id);
     all = c->audience_all || c->tags == NULL;
 

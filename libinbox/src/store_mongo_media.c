@@ -7,7 +7,11 @@
  *
  * Without transactions, a claim is a compare-and-set per media: an update
  * that matches only while that media is still pending and due, so two
- * fetchers never both get it.
+ * fetchers never both get it.  Likewise an upload is attached (a reply's
+ * or campaign's, "attached": true) by an update that matches only while
+ * it is there, and purged by a delete that matches only while it is
+ * not attached: one of the two finds the other's work done.  Uploads
+ * made before "attached" was written have none, and are never purged.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,6 +60,7 @@ inbox_mongo_media_add(inbox_store_t *store, const char *org_id,
                      "content_type", BCON_UTF8(media->content_type),
                      "bytes", BCON_INT64(media->bytes),
                      "created_at", BCON_DATE_TIME(media->created_at),
+                     "attached", BCON_BOOL(false),
                  "}", "]"),
         err);
 
@@ -155,6 +160,78 @@ inbox_mongo_media_get(inbox_store_t *store, const char *org_id,
                                    "There is no image with the id "
                                    "\"%.32s\".", ids[found]);
         memset(media, 0, n * sizeof(inbox_media_record_t));
+    }
+
+    return rc;
+}
+
+
+inbox_status_t
+inbox_mongo_media_attach(inbox_mongo_store_t *ms, const bson_oid_t *org,
+    const inbox_media_t *media, size_t n, inbox_error_t *err)
+{
+    int             matched;
+    size_t          i;
+    inbox_status_t  rc;
+
+    for (i = 0; i < n; i++) {
+        rc = inbox_mongo_update_one(ms, "media",
+                 BCON_NEW("file", BCON_UTF8(media[i].file),
+                          "org_id", BCON_OID(org)),
+                 BCON_NEW("$set", "{", "attached", BCON_BOOL(true), "}"),
+                 &matched, err);
+        if (rc != INBOX_OK) {
+            return rc;
+        }
+
+        /* purged since the request read it: nothing may name its file */
+        if (!matched) {
+            return inbox_media_gone(err);
+        }
+    }
+
+    return INBOX_OK;
+}
+
+
+/* The oldest unattached uploads made before "before", one delete each
+ * (a findAndModify that hands back the file). */
+inbox_status_t
+inbox_mongo_media_purge(inbox_store_t *store, int64_t before, size_t max,
+    char (*files)[INBOX_MEDIA_FILE_MAX], size_t *removed, inbox_error_t *err)
+{
+    int                   found;
+    bson_t                value;
+    inbox_status_t        rc;
+    inbox_mongo_store_t  *ms = (inbox_mongo_store_t *) store;
+
+    rc = inbox_mongo_ensure_indexes(ms, err);
+
+    while (rc == INBOX_OK && *removed < max) {
+        rc = inbox_mongo_run_find_and_modify(ms,
+            BCON_NEW("findAndModify", BCON_UTF8("media"),
+                     "query", "{",
+                         "attached", BCON_BOOL(false),
+                         "created_at", "{",
+                             "$lt", BCON_DATE_TIME(before),
+                         "}",
+                     "}",
+                     "sort", "{", "created_at", BCON_INT32(1), "}",
+                     "remove", BCON_BOOL(true),
+                     "fields", "{", "file", BCON_INT32(1), "}"),
+            &value, &found, err);
+
+        if (rc == INBOX_OK && found) {
+            inbox_mongo_get_str(&value, "file", files[*removed],
+                                INBOX_MEDIA_FILE_MAX);
+            (*removed)++;
+        }
+
+        bson_destroy(&value);
+
+        if (!found) {
+            break;
+        }
     }
 
     return rc;

@@ -15,6 +15,8 @@
  *                        balance), the number the contact last texted
  *                        (else its first): every refusal, nothing
  *                        written
+ *   update media         each upload it carries attached (an upload
+ *                        purged since the request read it: refused)
  *   insert reply_keys    (with a key: unique per organization; taken =
  *                        the first request's answer, or 409)
  *   findAndModify orgs   the hold ($inc, filtered); none: the key is
@@ -225,6 +227,14 @@ inbox_mongo_reply_accept(inbox_store_t *store, const char *org_id,
     }
 
     rc = inbox_mongo_reply_checks(ms, &r, reply, &result->conversation, err);
+    if (rc != INBOX_OK) {
+        goto failed;
+    }
+
+    /* first: once attached no purge takes them (a reply refused after
+     * this leaves them attached, unused) */
+    rc = inbox_mongo_media_attach(ms, &r.org, reply->media,
+                                  reply->media_count, err);
     if (rc != INBOX_OK) {
         goto failed;
     }

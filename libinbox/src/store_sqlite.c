@@ -984,7 +984,19 @@ static const char *inbox_sqlite_migrations[] = {
      * last texted (an organization may have several), which its replies
      * go from; none for the threads before: their first number, as then.
      */
-    "ALTER TABLE conversations ADD COLUMN number TEXT;"
+    "ALTER TABLE conversations ADD COLUMN number TEXT;",
+
+    /*
+     * 27: an upload remembers whether a reply or a campaign attached it:
+     * those none did are purged after a while (media.h).  The uploads
+     * messages or campaigns name already are attached.
+     */
+    "ALTER TABLE media ADD COLUMN attached INTEGER NOT NULL DEFAULT 0;"
+    "UPDATE media SET attached = 1"
+    "  WHERE file IN (SELECT file FROM message_media WHERE file IS NOT NULL)"
+    "  OR file IN (SELECT file FROM campaign_media);"
+    "CREATE INDEX media_unattached ON media (created_at)"
+    "  WHERE attached = 0;"
 };
 
 #define INBOX_SQLITE_VERSION                                                  \

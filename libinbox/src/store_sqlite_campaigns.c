@@ -185,6 +185,12 @@ inbox_sqlite_campaign_create(inbox_store_t *store, const char *org_id,
         }
     }
 
+    status = inbox_sqlite_media_attach(conn, org, c->media, c->media_count,
+                                       err);
+    if (status != INBOX_OK) {
+        goto failed;
+    }
+
     for (i = 0; i < c->media_count; i++) {
         stmt = inbox_sqlite_stmt(conn, INBOX_SQL_CAMPAIGN_MEDIA_ADD,
             "INSERT INTO campaign_media (campaign_id, idx, url, content_type,"

@@ -180,6 +180,133 @@ failed:
 }
 
 
+inbox_status_t
+inbox_sqlite_media_attach(inbox_sqlite_conn_t *conn, int64_t org,
+    const inbox_media_t *media, size_t n, inbox_error_t *err)
+{
+    size_t         i;
+    sqlite3_stmt  *stmt;
+
+    for (i = 0; i < n; i++) {
+        stmt = inbox_sqlite_stmt(conn, INBOX_SQL_MEDIA_ATTACH,
+            "UPDATE media SET attached = 1 WHERE file = ?1 AND org_id = ?2",
+            err);
+        if (stmt == NULL) {
+            return err->code;
+        }
+
+        inbox_sqlite_bind_text(stmt, 1, media[i].file);
+        sqlite3_bind_int64(stmt, 2, org);
+
+        if (!inbox_sqlite_step_done(stmt)) {
+            return inbox_sqlite_fail(conn, sqlite3_errcode(conn->db), err);
+        }
+
+        /* purged since the request read it: nothing may name its file */
+        if (sqlite3_changes(conn->db) == 0) {
+            return inbox_media_gone(err);
+        }
+    }
+
+    return INBOX_OK;
+}
+
+
+/*
+ * The oldest unattached uploads made before "before", in one write
+ * transaction, their files handed back; as the other purges, one index
+ * seek on this thread's reader first, since mostly none is due.
+ */
+inbox_status_t
+inbox_sqlite_media_purge(inbox_store_t *store, int64_t before, size_t max,
+    char (*files)[INBOX_MEDIA_FILE_MAX], size_t *removed, inbox_error_t *err)
+{
+    int                   rc;
+    sqlite3_stmt         *stmt;
+    inbox_status_t        status;
+    inbox_error_t         fallback;
+    inbox_sqlite_conn_t  *conn;
+
+    if (err == NULL) {
+        err = &fallback;
+    }
+
+    conn = inbox_sqlite_conn(store, err);
+    if (conn == NULL) {
+        return err->code;
+    }
+
+    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_MEDIA_UNATTACHED,
+        "SELECT 1 FROM media WHERE attached = 0 AND created_at < ?1"
+        " LIMIT 1", err);
+    if (stmt == NULL) {
+        return err->code;
+    }
+
+    sqlite3_bind_int64(stmt, 1, before);
+    rc = sqlite3_step(stmt);
+    inbox_sqlite_done(stmt);
+
+    if (rc == SQLITE_DONE) {
+        return INBOX_OK;
+    }
+
+    if (rc != SQLITE_ROW) {
+        return inbox_sqlite_fail(conn, rc, err);
+    }
+
+    conn = inbox_sqlite_begin_write(store, err);
+    if (conn == NULL) {
+        return err->code;
+    }
+
+    /* under the write lock: a reply that attaches one waits, then finds
+     * it gone, or it went first and this leaves it */
+    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_MEDIA_PURGE,
+        "DELETE FROM media WHERE id IN (SELECT id FROM media"
+        " WHERE attached = 0 AND created_at < ?1 ORDER BY created_at"
+        " LIMIT ?2) RETURNING file", err);
+    if (stmt == NULL) {
+        status = err->code;
+        goto failed;
+    }
+
+    sqlite3_bind_int64(stmt, 1, before);
+    sqlite3_bind_int64(stmt, 2, (int64_t) max);
+
+    while (*removed < max && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        inbox_sqlite_column_copy(stmt, 0, files[*removed],
+                                 INBOX_MEDIA_FILE_MAX);
+        (*removed)++;
+    }
+
+    if (rc == SQLITE_ROW) {
+        rc = sqlite3_step(stmt);
+    }
+
+    inbox_sqlite_done(stmt);
+
+    if (rc != SQLITE_DONE) {
+        status = inbox_sqlite_fail(conn, rc, err);
+        goto failed;
+    }
+
+    status = inbox_sqlite_commit(conn, err);
+    if (status == INBOX_OK) {
+        return INBOX_OK;
+    }
+
+    *removed = 0;
+    return status;
+
+failed:
+
+    inbox_sqlite_rollback(conn);
+    *removed = 0;
+    return status;
+}
+
+
 /*
  * The due ones, oldest first (the partial index message_media_due walks
  * them in that order), each with the first number of its organization on

@@ -198,6 +198,12 @@ inbox_sqlite_reply_accept(inbox_store_t *store, const char *org_id,
         goto failed;
     }
 
+    status = inbox_sqlite_media_attach(conn, org, reply->media,
+                                       reply->media_count, err);
+    if (status != INBOX_OK) {
+        goto failed;
+    }
+
     /* the message as its plan charges it */
     charged = *reply;
     charged.credits = charge;

@@ -5047,6 +5047,8 @@ TEST(a_token_of_a_removed_user_is_not_found)
 #define TOKEN_A  "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
 #define TOKEN_B  "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB"
 #define TOKEN_C  "CCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCC"
+#define TOKEN_D  "DDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDD"
+#define TOKEN_E  "EEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEE"
 
 
 static inbox_status_t
@@ -5392,7 +5394,7 @@ TEST(a_failed_copy_is_tried_again_later_or_given_up)
 
 TEST(a_reply_is_queued_with_its_hold_and_ends_the_unresponded_thread)
 {
-    char                   pat[INBOX_ID_MAX];
+    char                   pat[INBOX_ID_MAX], pat_a[INBOX_ID_MAX];
     int64_t                seq;
     fixture_t              f;
     inbox_reply_t          r;
@@ -5417,13 +5419,20 @@ TEST(a_reply_is_queued_with_its_hold_and_ends_the_unresponded_thread)
     CHECK_INT(inbox_store_credits_grant(f.store, f.org, 10, NULL), INBOX_OK);
     seq = org_seq(&f, f.org);
 
+    /* the organization's uploads */
+    CHECK_INT(upload(&f, f.org, TOKEN_A ".png", "image/png", 100, pat_a),
+              INBOX_OK);
+    CHECK_INT(upload(&f, f.org, TOKEN_B ".gif", "image/gif", 100, pat_a),
+              INBOX_OK);
     memset(media, 0, sizeof(media));
     snprintf(media[0].url, sizeof(media[0].url), "https://x.test/m/a");
     snprintf(media[0].content_type, sizeof(media[0].content_type),
              "image/png");
+    snprintf(media[0].file, sizeof(media[0].file), TOKEN_A ".png");
     snprintf(media[1].url, sizeof(media[1].url), "https://x.test/m/b");
     snprintf(media[1].content_type, sizeof(media[1].content_type),
              "image/gif");
+    snprintf(media[1].file, sizeof(media[1].file), TOKEN_B ".gif");
 
     reply_init(&r, in.conversation_id, "Yes, until 6", 2, NULL);
     r.user_id = pat;
@@ -9233,10 +9242,12 @@ TEST(a_campaign_mms_is_one_segment_as_a_reply_mms_is)
     memset(body, 'a', 400);
     body[400] = '\0';
 
+    CHECK_INT(upload(&f, f.org, TOKEN_A ".png", "image/png", 100, id),
+              INBOX_OK);
     memset(&media, 0, sizeof(media));
     snprintf(media.url, sizeof(media.url), "https://x.test/m/a.png");
     snprintf(media.content_type, sizeof(media.content_type), "image/png");
-    snprintf(media.file, sizeof(media.file), "a.png");
+    snprintf(media.file, sizeof(media.file), TOKEN_A ".png");
     media.state = INBOX_MEDIA_STORED;
 
     memset(&n, 0, sizeof(n));
@@ -9280,6 +9291,157 @@ TEST(a_campaign_mms_is_one_segment_as_a_reply_mms_is)
     inbox_campaign_free(&c);
 
     free(body);
+    fixture_close(&f);
+}
+
+
+/* A message's or campaign's media naming the upload file (ours). */
+static void
+media_named(inbox_media_t *media, const char *file)
+{
+    memset(media, 0, sizeof(inbox_media_t));
+    snprintf(media->url, sizeof(media->url), "https://x.test/media/%s",
+             file);
+    snprintf(media->content_type, sizeof(media->content_type),
+             "image/png");
+    snprintf(media->file, sizeof(media->file), "%s", file);
+    media->state = INBOX_MEDIA_STORED;
+}
+
+
+TEST(uploads_nothing_attached_are_purged_after_a_while)
+{
+    char                   other[INBOX_ID_MAX], id[INBOX_ID_MAX];
+    char                   c_media[INBOX_ID_MAX];
+    char                   files[INBOX_MEDIA_PURGE_MAX]
+                                [INBOX_MEDIA_FILE_MAX];
+    size_t                 removed, i;
+    int64_t                later;
+    const char            *ids[1];
+    fixture_t              f;
+    inbox_reply_t          r;
+    inbox_media_t          media;
+    inbox_error_t          err;
+    inbox_campaign_t       c;
+    inbox_reply_result_t   result;
+    inbox_campaign_new_t   n;
+    inbox_ingest_result_t  in, mms;
+    inbox_media_record_t   got;
+    inbox_message_page_t   page;
+
+    FIXTURE(&f);
+    CHECK_INT(org_add(f.store, "Other", OTHER, other), INBOX_OK);
+    CHECK_INT(receive(&f, "SM1", ALICE, "a picture?", T0, &in, NULL),
+              INBOX_OK);
+    CHECK_INT(inbox_store_credits_grant(f.store, f.org, 10, NULL), INBOX_OK);
+
+    /* A: never used; B: a reply's; C: a campaign's; D: another
+     * organization's, never used; E: an inbound image's copy */
+    CHECK_INT(upload(&f, f.org, TOKEN_A ".png", "image/png", 100, id),
+              INBOX_OK);
+    ids[0] = id;
+    CHECK_INT(upload(&f, f.org, TOKEN_B ".png", "image/png", 100, id),
+              INBOX_OK);
+    CHECK_INT(upload(&f, f.org, TOKEN_C ".png", "image/png", 100, c_media),
+              INBOX_OK);
+    CHECK_INT(upload(&f, other, TOKEN_D ".png", "image/png", 100, id),
+              INBOX_OK);
+
+    media_named(&media, TOKEN_B ".png");
+    reply_init(&r, in.conversation_id, "Here it is", 2, NULL);
+    r.media = &media;
+    r.media_count = 1;
+    CHECK_INT(inbox_store_reply_accept(f.store, f.org, &r, &result, NULL,
+                                       &err), INBOX_OK);
+    inbox_reply_result_free(&result);
+
+    media_named(&media, TOKEN_C ".png");
+    memset(&n, 0, sizeof(n));
+    n.name = "Pictures";
+    n.body = "Look";
+    n.audience_all = 1;
+    n.media_count = 1;
+    n.media = &media;
+    CHECK_INT(inbox_store_campaign_create(f.store, f.org, &n, T0, &c, &err),
+              INBOX_OK);
+    inbox_campaign_free(&c);
+
+    CHECK_INT(receive_mms(&f, "MM1", 1, T0, &mms), INBOX_OK);
+    CHECK_INT(inbox_store_media_fetch_done(f.store, mms.message_id, 0,
+                                           TOKEN_E ".png", "image/png", 100,
+                                           NULL, &err), INBOX_OK);
+
+    /* within the grace period nothing goes */
+    CHECK_INT(inbox_store_media_purge(f.store, inbox_now_ms(),
+                                      INBOX_MEDIA_UNATTACHED_KEEP_MS,
+                                      INBOX_MEDIA_PURGE_MAX, files, &removed,
+                                      &err), INBOX_OK);
+    CHECK_INT(removed, 0);
+
+    /* past it, the unused ones of every organization, at most max a
+     * call, and their files named for the caller to delete */
+    later = inbox_now_ms() + INBOX_MEDIA_UNATTACHED_KEEP_MS + MINUTE;
+    CHECK_INT(inbox_store_media_purge(f.store, later,
+                                      INBOX_MEDIA_UNATTACHED_KEEP_MS, 1,
+                                      files, &removed, &err), INBOX_OK);
+    CHECK_INT(removed, 1);
+    CHECK_STR(files[0], TOKEN_A ".png");
+    CHECK_INT(inbox_store_media_purge(f.store, later,
+                                      INBOX_MEDIA_UNATTACHED_KEEP_MS,
+                                      INBOX_MEDIA_PURGE_MAX, files, &removed,
+                                      &err), INBOX_OK);
+    CHECK_INT(removed, 1);
+    CHECK_STR(files[0], TOKEN_D ".png");
+    CHECK_INT(inbox_store_media_purge(f.store, later,
+                                      INBOX_MEDIA_UNATTACHED_KEEP_MS,
+                                      INBOX_MEDIA_PURGE_MAX, files, &removed,
+                                      &err), INBOX_OK);
+    CHECK_INT(removed, 0);
+
+    /* the purged one is unknown; a send that read it before is refused,
+     * storing nothing, rather than naming a file that is gone */
+    CHECK_INT(inbox_store_media_get(f.store, f.org, ids, 1, &got, &err),
+              INBOX_ERR_NOT_FOUND);
+    media_named(&media, TOKEN_A ".png");
+    reply_init(&r, in.conversation_id, "And this", 2, NULL);
+    r.media = &media;
+    r.media_count = 1;
+    CHECK_INT(inbox_store_reply_accept(f.store, f.org, &r, &result, NULL,
+                                       &err), INBOX_ERR_INVALID);
+    CHECK_STR(err.field, "media_ids");
+    CHECK_INT(balance_of(&f, f.org), 8);
+    CHECK_INT(inbox_store_campaign_create(f.store, f.org, &n, T0, &c, &err),
+              INBOX_ERR_INVALID);
+    CHECK_STR(err.field, "media_ids");
+
+    /* another organization's upload is never this one's to attach */
+    media_named(&media, TOKEN_D ".png");
+    CHECK_INT(upload(&f, other, TOKEN_D ".png", "image/png", 100, id),
+              INBOX_OK);
+    CHECK_INT(inbox_store_reply_accept(f.store, f.org, &r, &result, NULL,
+                                       &err), INBOX_ERR_INVALID);
+    CHECK_INT(inbox_store_media_purge(f.store, later,
+                                      INBOX_MEDIA_UNATTACHED_KEEP_MS,
+                                      INBOX_MEDIA_PURGE_MAX, files, &removed,
+                                      &err), INBOX_OK);
+    CHECK_INT(removed, 1);
+
+    /* what messages and campaigns use stays, and so does the copy */
+    CHECK_INT(media_of(&f, in.conversation_id, 0, &media), 0);
+    CHECK_STR(media.file, TOKEN_B ".png");
+    CHECK_INT(inbox_store_messages_list(f.store, f.org, mms.conversation_id,
+                                        NULL, 0, &page, NULL), INBOX_OK);
+    for (i = 0; i < page.count; i++) {
+        if (strcmp(page.items[i].id, mms.message_id) == 0) {
+            CHECK_INT(page.items[i].media_count, 1);
+            CHECK_STR(page.items[i].media[0].file, TOKEN_E ".png");
+        }
+    }
+    inbox_message_page_free(&page);
+    ids[0] = c_media;
+    CHECK_INT(inbox_store_media_get(f.store, f.org, ids, 1, &got, &err),
+              INBOX_OK);
+
     fixture_close(&f);
 }
 

@@ -4260,6 +4260,57 @@ TEST(media_add)
 }
 
 
+/* The media of a message or campaign: the upload MEDIA_FILE. */
+static void
+media_upload(inbox_media_t *media)
+{
+    memset(media, 0, sizeof(inbox_media_t));
+    strcpy(media->url, "https://inbox.test/media/" MEDIA_FILE);
+    strcpy(media->content_type, "image/png");
+    strcpy(media->file, MEDIA_FILE);
+    media->state = INBOX_MEDIA_STORED;
+}
+
+
+#define MEDIA_NOT_MATCHED  "{\"ok\": 1, \"n\": 0, \"nModified\": 0}"
+
+
+TEST(media_purge_removes_unattached_uploads_one_at_a_time)
+{
+    char            files[INBOX_MEDIA_PURGE_MAX][INBOX_MEDIA_FILE_MAX];
+    size_t          removed;
+    fake_t          fake;
+    inbox_error_t   err;
+    inbox_store_t  *store;
+
+    store = fake_open(&fake);
+
+    /* one removed (its file handed back), then none left */
+    fake.replies[0] = "{\"ok\": 1, \"value\": {\"_id\": " OID(GEN_1)
+                      ", \"file\": \"" MEDIA_FILE "\"}}";
+    CHECK_INT(inbox_store_media_purge(store,
+                                      1767225600000LL
+                                      + INBOX_MEDIA_UNATTACHED_KEEP_MS,
+                                      INBOX_MEDIA_UNATTACHED_KEEP_MS,
+                                      INBOX_MEDIA_PURGE_MAX, files, &removed,
+                                      &err), INBOX_OK);
+    CHECK_INT(removed, 1);
+    CHECK_STR(files[0], MEDIA_FILE);
+    golden_check(&fake, "media_purge");
+
+    /* at most max */
+    fake_reset(&fake);
+    fake.replies[0] = "{\"ok\": 1, \"value\": {\"_id\": " OID(GEN_1)
+                      ", \"file\": \"" MEDIA_FILE "\"}}";
+    CHECK_INT(inbox_store_media_purge(store, 1767225600000LL, 0, 1, files,
+                                      &removed, &err), INBOX_OK);
+    CHECK_INT(removed, 1);
+    CHECK_INT(fake.commands, 1);
+
+    fake_close(&fake, store);
+}
+
+
 TEST(media_get_in_one_organization)
 {
     fake_t                fake;
@@ -4669,6 +4720,40 @@ TEST(reply_accept)
 /* A thread keeps the number its contact last texted: the reply goes from
  * it while the organization has it (one read of it, as the first number
  * was read), else from the first number. */
+TEST(reply_accept_attaches_its_uploads_before_any_write)
+{
+    fake_t                fake;
+    inbox_reply_t         r;
+    inbox_error_t         err;
+    inbox_media_t         media;
+    inbox_store_t        *store;
+    inbox_reply_result_t  result;
+
+    store = fake_open(&fake);
+    reply_of(&r, NULL);
+    media_upload(&media);
+    r.media = &media;
+    r.media_count = 1;
+    r.credits = 2;
+
+    /* purged since the request read it: refused after the checks,
+     * nothing written */
+    fake.replies[0] = REPLY_CONV;
+    fake.replies[1] = REPLY_CONTACT;
+    fake.replies[2] = REPLY_ORG("10");
+    fake.replies[3] = REPLY_NUMBER;
+    fake.replies[4] = MEDIA_NOT_MATCHED;
+
+    CHECK_INT(inbox_store_reply_accept(store, ORG_ID, &r, &result, NULL,
+                                       &err), INBOX_ERR_INVALID);
+    CHECK_STR(err.field, "media_ids");
+    CHECK_INT(fake.commands, 5);
+    golden_check(&fake, "reply_accept_media_gone");
+
+    fake_close(&fake, store);
+}
+
+
 TEST(reply_accept_from_the_number_texted)
 {
     fake_t                fake;
@@ -5827,6 +5912,47 @@ TEST(campaign_create_stores_a_poll_with_its_options_and_tags)
     inbox_campaign_free(&c);
 
     inbox_tags_free(&tags);
+    fake_close(&fake, store);
+}
+
+
+TEST(campaign_create_attaches_its_upload)
+{
+    fake_t                fake;
+    inbox_error_t         err;
+    inbox_media_t         media;
+    inbox_store_t        *store;
+    inbox_campaign_t      c;
+    inbox_campaign_new_t  n;
+
+    store = fake_open(&fake);
+    media_upload(&media);
+
+    memset(&n, 0, sizeof(n));
+    n.name = "Pictures";
+    n.body = "Look";
+    n.audience_all = 1;
+    n.media = &media;
+    n.media_count = 1;
+
+    /* the organization checked, the upload attached, then the insert */
+    fake.replies[0] = CURSOR("{\"_id\": " OID(ORG_ID) "}");
+    CHECK_INT(inbox_store_campaign_create(store, ORG_ID, &n, NOON_MS, &c,
+                                          &err), INBOX_OK);
+    CHECK_INT(c.media_count, 1);
+    golden_check(&fake, "campaign_create_media");
+    inbox_campaign_free(&c);
+
+    /* purged since it was read: refused, nothing stored */
+    fake_reset(&fake);
+    fake.replies[0] = CURSOR("{\"_id\": " OID(ORG_ID) "}");
+    fake.replies[1] = MEDIA_NOT_MATCHED;
+    CHECK_INT(inbox_store_campaign_create(store, ORG_ID, &n, NOON_MS, &c,
+                                          &err), INBOX_ERR_INVALID);
+    CHECK_STR(err.field, "media_ids");
+    CHECK_INT(fake.commands, 2);
+    inbox_campaign_free(&c);
+
     fake_close(&fake, store);
 }
 

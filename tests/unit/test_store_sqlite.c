@@ -1256,10 +1256,13 @@ TEST(stored_events_refer_to_a_long_message_without_copying_it)
 /* Schema 26 undone (the number a thread's contact last texted). */
 #define UNDO_SCHEMA_26                                                       \
     "ALTER TABLE conversations DROP COLUMN number;"
+#define UNDO_SCHEMA_27                                                       \
+    "DROP INDEX media_unattached; ALTER TABLE media DROP COLUMN attached;"
 
 /* Every step after 10 undone, newest first. */
 #define UNDO_SCHEMA_ABOVE_10                                                \
-    UNDO_SCHEMA_26 UNDO_SCHEMA_25 UNDO_SCHEMA_24 UNDO_SCHEMA_23             \
+    UNDO_SCHEMA_27 UNDO_SCHEMA_26 UNDO_SCHEMA_25 UNDO_SCHEMA_24             \
+    UNDO_SCHEMA_23                                                          \
     UNDO_SCHEMA_22 UNDO_SCHEMA_21                                           \
     UNDO_SCHEMA_20                                                          \
     UNDO_SCHEMA_19                                                          \
@@ -1276,7 +1279,75 @@ TEST(stored_events_refer_to_a_long_message_without_copying_it)
     UNDO_SCHEMA_8                                                           \
     "DROP TABLE contact_tags; DROP INDEX contacts_by_created;"
 
-#define SCHEMA_NOW  26
+#define SCHEMA_NOW  27
+
+
+/* Migration 27: uploads from before that a message or a campaign names
+ * count as attached, and are never purged; the others are. */
+TEST(migrating_keeps_the_uploads_messages_use)
+{
+    char                   files[INBOX_MEDIA_PURGE_MAX]
+                                [INBOX_MEDIA_FILE_MAX];
+    size_t                 removed;
+    fixture_t              f;
+    inbox_reply_t          r;
+    inbox_media_t          media;
+    inbox_reply_result_t   result;
+    inbox_ingest_result_t  a;
+    inbox_media_record_t   up;
+    inbound_t              m;
+
+    FIXTURE(&f);
+    CHECK_INT(inbox_store_credits_grant(f.store, f.org, 2, NULL), INBOX_OK);
+    inbound_init(&m, "SM1", ALICE, NUMBER, "hi", T0);
+    CHECK_INT(inbox_store_inbound_ingest(f.store, &m.in, 1, &a, NULL, NULL),
+              INBOX_OK);
+
+    memset(&up, 0, sizeof(up));
+    snprintf(up.content_type, sizeof(up.content_type), "image/png");
+    up.bytes = 10;
+    snprintf(up.file, sizeof(up.file), "%043d.png", 1);
+    CHECK_INT(inbox_store_media_add(f.store, f.org, &up, NULL), INBOX_OK);
+    snprintf(up.file, sizeof(up.file), "%043d.png", 2);
+    CHECK_INT(inbox_store_media_add(f.store, f.org, &up, NULL), INBOX_OK);
+
+    memset(&media, 0, sizeof(media));
+    snprintf(media.url, sizeof(media.url), "https://x.test/media/%s",
+             up.file);
+    snprintf(media.content_type, sizeof(media.content_type), "image/png");
+    snprintf(media.file, sizeof(media.file), "%s", up.file);
+    media.state = INBOX_MEDIA_STORED;
+    memset(&r, 0, sizeof(r));
+    r.conversation_id = a.conversation_id;
+    r.body = "hello";
+    r.segments = 1;
+    r.credits = 2;
+    r.media = &media;
+    r.media_count = 1;
+    CHECK_INT(inbox_store_reply_accept(f.store, f.org, &r, &result, NULL,
+                                       NULL), INBOX_OK);
+    inbox_reply_result_free(&result);
+    inbox_store_close(f.store);
+    f.store = NULL;
+
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_27 "PRAGMA user_version = 26;"),
+              SQLITE_OK);
+
+    f.store = store_open(f.path);
+    CHECK(f.store != NULL);
+    CHECK_INT(db_int(&f, "PRAGMA user_version"), SCHEMA_NOW);
+
+    CHECK_INT(inbox_store_media_purge(f.store, inbox_now_ms()
+                                      + INBOX_MEDIA_UNATTACHED_KEEP_MS + 1000,
+                                      INBOX_MEDIA_UNATTACHED_KEEP_MS,
+                                      INBOX_MEDIA_PURGE_MAX, files, &removed,
+                                      NULL), INBOX_OK);
+    CHECK_INT(removed, 1);
+    CHECK(strncmp(files[0], "0000", 4) == 0
+          && strcmp(files[0] + 42, "1.png") == 0);
+
+    fixture_close(&f);
+}
 
 
 /* Migration 26: a thread from before does not know which number its
@@ -1305,7 +1376,8 @@ TEST(migrating_leaves_older_threads_replying_from_the_first_number)
     inbox_store_close(f.store);
     f.store = NULL;
 
-    CHECK_INT(db_exec(&f, UNDO_SCHEMA_26 "PRAGMA user_version = 25;"),
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_27
+                          UNDO_SCHEMA_26 "PRAGMA user_version = 25;"),
               SQLITE_OK);
 
     f.store = store_open(f.path);
@@ -1352,7 +1424,7 @@ TEST(migrating_leaves_organizations_the_servers_country)
     inbox_store_close(f.store);
     f.store = NULL;
 
-    CHECK_INT(db_exec(&f, UNDO_SCHEMA_26 UNDO_SCHEMA_25
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_27 UNDO_SCHEMA_26 UNDO_SCHEMA_25
                       "PRAGMA user_version = 24;"), SQLITE_OK);
 
     f.store = store_open(f.path);
@@ -1388,7 +1460,8 @@ TEST(migrating_keeps_early_reports_as_not_final)
     inbox_store_close(f.store);
     f.store = NULL;
 
-    CHECK_INT(db_exec(&f, UNDO_SCHEMA_26 UNDO_SCHEMA_25 UNDO_SCHEMA_24
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_27
+                          UNDO_SCHEMA_26 UNDO_SCHEMA_25 UNDO_SCHEMA_24
                       "PRAGMA user_version = 23;"
                       "INSERT INTO early_reports (org_id, provider,"
                       " provider_id, status, error_code, received_at)"
@@ -1430,7 +1503,8 @@ TEST(migrating_keeps_the_inbox_answering_keywords_on_older_numbers)
     inbox_store_close(f.store);
     f.store = NULL;
 
-    CHECK_INT(db_exec(&f, UNDO_SCHEMA_26 UNDO_SCHEMA_25 UNDO_SCHEMA_24
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_27
+                          UNDO_SCHEMA_26 UNDO_SCHEMA_25 UNDO_SCHEMA_24
                       UNDO_SCHEMA_23 UNDO_SCHEMA_22
                       "PRAGMA user_version = 21;"), SQLITE_OK);
 
@@ -1478,7 +1552,8 @@ TEST(migrating_keeps_the_last_opt_in_of_each_contact)
     inbox_store_close(f.store);
     f.store = NULL;
 
-    CHECK_INT(db_exec(&f, UNDO_SCHEMA_26 UNDO_SCHEMA_25 UNDO_SCHEMA_24
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_27
+                          UNDO_SCHEMA_26 UNDO_SCHEMA_25 UNDO_SCHEMA_24
                       UNDO_SCHEMA_23 UNDO_SCHEMA_22 UNDO_SCHEMA_21
                       "PRAGMA user_version = 20;"),
               SQLITE_OK);
@@ -1523,6 +1598,7 @@ TEST(migrating_puts_threads_without_messages_last)
 
     CHECK_INT(db_exec(&f, "UPDATE conversations SET last_activity_at = %lld"
                       " WHERE last_message_id IS NULL;"
+                      UNDO_SCHEMA_27
                       UNDO_SCHEMA_26 UNDO_SCHEMA_25 UNDO_SCHEMA_24
                       UNDO_SCHEMA_23 UNDO_SCHEMA_22 UNDO_SCHEMA_21
                       "PRAGMA user_version = 19;",
@@ -1722,7 +1798,8 @@ TEST(migrating_finds_the_names_there_are_without_their_accents)
     inbox_store_close(f.store);
     f.store = NULL;
 
-    CHECK_INT(db_exec(&f, UNDO_SCHEMA_26 UNDO_SCHEMA_25 UNDO_SCHEMA_24
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_27
+                          UNDO_SCHEMA_26 UNDO_SCHEMA_25 UNDO_SCHEMA_24
                       UNDO_SCHEMA_23 UNDO_SCHEMA_22 UNDO_SCHEMA_21
                       UNDO_SCHEMA_19
                       UNDO_SCHEMA_18
@@ -2018,7 +2095,8 @@ TEST(migrating_counts_the_answers_of_polls_there_are)
     inbox_store_close(f.store);
     f.store = NULL;
 
-    CHECK_INT(db_exec(&f, UNDO_SCHEMA_26 UNDO_SCHEMA_25 UNDO_SCHEMA_24
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_27
+                          UNDO_SCHEMA_26 UNDO_SCHEMA_25 UNDO_SCHEMA_24
                       UNDO_SCHEMA_23 UNDO_SCHEMA_22 UNDO_SCHEMA_21
                       UNDO_SCHEMA_19
                       UNDO_SCHEMA_18
@@ -2486,7 +2564,8 @@ TEST(a_backup_of_an_older_schema_is_restored_upgraded)
                       NULL), INBOX_OK);
 
     /* the backup as the release before this schema made it */
-    CHECK_INT(file_exec(backup, UNDO_SCHEMA_26 UNDO_SCHEMA_25 UNDO_SCHEMA_24
+    CHECK_INT(file_exec(backup, UNDO_SCHEMA_27
+                                UNDO_SCHEMA_26 UNDO_SCHEMA_25 UNDO_SCHEMA_24
                         UNDO_SCHEMA_23 UNDO_SCHEMA_22 UNDO_SCHEMA_21
                         UNDO_SCHEMA_19 UNDO_SCHEMA_18
                         UNDO_SCHEMA_17 UNDO_SCHEMA_16

@@ -117,6 +117,23 @@ typedef struct {
 inbox_status_t inbox_media_message_check(const inbox_media_record_t *media,
     size_t n, inbox_error_t *err);
 
+/*
+ * Uploads nothing uses: one that no reply or campaign attached within
+ * INBOX_MEDIA_UNATTACHED_KEEP_MS of its upload (nginx:
+ * inbox_media_keep_unattached) is removed, its record and its file
+ * (inbox_store_media_purge), so uploads alone cannot fill the disk.  A
+ * reply or a campaign attaches its uploads in the write that stores it;
+ * an upload removed before that write is refused there
+ * (inbox_media_gone), so nothing is ever stored naming a removed file.
+ */
+#define INBOX_MEDIA_UNATTACHED_KEEP_MS  (24LL * 60 * 60 * 1000)
+/* The most uploads one purge removes. */
+#define INBOX_MEDIA_PURGE_MAX           500
+
+/* INBOX_ERR_INVALID naming "media_ids": an upload was removed, unused,
+ * since the request read it. */
+inbox_status_t inbox_media_gone(inbox_error_t *err);
+
 /* {"id","url","content_type","bytes"}, url being base (the public URL,
  * without a trailing "/") + INBOX_MEDIA_PATH + file; malloc'd, NULL when
  * out of memory. */

@@ -578,6 +578,20 @@ inbox_status_t inbox_store_media_fetch_done(inbox_store_t *store,
 inbox_status_t inbox_store_media_fetch_failed(inbox_store_t *store,
     const char *message_id, unsigned idx, int64_t retry_at,
     inbox_event_list_t *events, inbox_error_t *err);
+/*
+ * Housekeeping: removes the records of at most max
+ * (1..INBOX_MEDIA_PURGE_MAX) uploads made before now - keep_ms (media.h:
+ * INBOX_MEDIA_UNATTACHED_KEEP_MS unless configured) that no reply or
+ * campaign attached, oldest first, and names their files in
+ * files[0..*removed - 1] for the caller to delete from the media
+ * directory: from then on nothing can attach them.  A reply or campaign
+ * (inbox_store_reply_accept, inbox_store_campaign_create) attaches its
+ * uploads in the write that stores it, and is refused with
+ * inbox_media_gone's error for one removed first.
+ */
+inbox_status_t inbox_store_media_purge(inbox_store_t *store, int64_t now,
+    int64_t keep_ms, size_t max, char (*files)[INBOX_MEDIA_FILE_MAX],
+    size_t *removed, inbox_error_t *err);
 
 /*
  * Replies, the outbox and billing

@@ -8,8 +8,11 @@
  * streams (inbox_events_keep_seconds, inbox_events_keep_count) in chunks,
  * each its own short write transaction, so a batch waits for one chunk at
  * most, and drops a chunk of the carriers' early status reports that no
- * message claimed within a day (delivery.h) and one of the replies'
- * Idempotency-Keys older than a day (reply.h).
+ * message claimed within a day (delivery.h), one of the replies'
+ * Idempotency-Keys older than a day (reply.h), and one of the uploads no
+ * reply or campaign attached within inbox_media_keep_unattached (media.h):
+ * their records, then their files.  Uploads run it too, so a server
+ * that takes no webhooks still purges what uploads leave.
  */
 
 
@@ -18,6 +21,7 @@
 #include <ngx_http.h>
 
 #include <inbox/clock.h>
+#include <inbox/media.h>
 
 #include "ngx_http_inbox_module.h"
 
@@ -37,6 +41,10 @@
 typedef struct {
     ngx_uint_t               prune;     /* this round prunes too */
     inbox_event_retention_t  keep;
+    int64_t                  media_keep_ms;
+    char                    *media_dir;
+    char                     files[INBOX_MEDIA_PURGE_MAX]
+                                  [INBOX_MEDIA_FILE_MAX];
 } ngx_http_inbox_maintain_ctx_t;
 
 
@@ -74,6 +82,16 @@ ngx_http_inbox_maintain_after_write(ngx_thread_pool_t *tp)
             return;
         }
 
+        imcf = ngx_http_cycle_get_module_main_conf(ngx_cycle,
+                                                   ngx_http_inbox_module);
+        ctx = task->ctx;
+
+        ctx->media_dir = ngx_http_inbox_strdup(ngx_cycle->pool,
+                                               &imcf->media_path->name);
+        if (ctx->media_dir == NULL) {
+            return;
+        }
+
         task->handler = ngx_http_inbox_maintain_thread;
         task->event.handler = ngx_http_inbox_maintain_done;
         ngx_http_inbox_maintain_task = task;
@@ -87,6 +105,7 @@ ngx_http_inbox_maintain_after_write(ngx_thread_pool_t *tp)
                  >= NGX_HTTP_INBOX_PRUNE_INTERVAL;
     ctx->keep.keep_ms = (int64_t) imcf->events_keep_seconds * 1000;
     ctx->keep.keep_count = imcf->events_keep_count;
+    ctx->media_keep_ms = (int64_t) imcf->media_keep * 1000;
 
     ngx_http_inbox_maintain_last = ngx_current_msec;
 
@@ -135,6 +154,17 @@ ngx_http_inbox_maintain_thread(void *data, ngx_log_t *log)
     (void) inbox_store_reply_keys_purge(store, now,
                                         NGX_HTTP_INBOX_PRUNE_CHUNK,
                                         &removed, &err);
+
+    /* the records first: once they are gone nothing can attach a file */
+    if (inbox_store_media_purge(store, now, ctx->media_keep_ms,
+                                INBOX_MEDIA_PURGE_MAX, ctx->files, &removed,
+                                &err)
+        == INBOX_OK)
+    {
+        for (i = 0; i < removed; i++) {
+            inbox_media_remove(ctx->media_dir, ctx->files[i]);
+        }
+    }
 
     for (i = 0; i < NGX_HTTP_INBOX_PRUNE_CHUNKS; i++) {
         if (inbox_store_events_prune(store, now, &ctx->keep,

@@ -8,7 +8,9 @@
  * location's client_max_body_size before reading; nginx keeps the body in
  * memory or a temporary file, and a pool thread copies it into the media
  * directory (a hidden temporary name, synced, renamed), then records it
- * in the store.  The answer is 201 with the image's public URL.
+ * in the store.  The answer is 201 with the image's public URL.  An
+ * upload no reply or campaign attaches is purged later by the
+ * maintenance step, which each upload runs too.
  *
  * The files themselves are served by nginx's own static handling: the
  * "location /media/" of config/inbox-server.conf aliases
@@ -36,6 +38,8 @@ typedef struct {
 
 static void ngx_http_inbox_media_upload_op(ngx_http_inbox_api_t *api,
     inbox_store_t *store, ngx_http_inbox_job_t *job);
+static ngx_int_t ngx_http_inbox_media_upload_done(ngx_http_request_t *r,
+    ngx_http_inbox_job_t *job);
 static inbox_status_t ngx_http_inbox_media_write(void *data, const char *p,
     size_t len, inbox_error_t *err);
 static ngx_int_t ngx_http_inbox_media_dir_variable(ngx_http_request_t *r,
@@ -81,6 +85,7 @@ ngx_http_inbox_media_upload(ngx_http_request_t *r, ngx_http_inbox_api_t *api,
 
     api->args = args;
     api->op = ngx_http_inbox_media_upload_op;
+    api->done = ngx_http_inbox_media_upload_done;
 
     return NGX_OK;
 }
@@ -153,6 +158,23 @@ ngx_http_inbox_media_upload_op(ngx_http_inbox_api_t *api,
 
     json = inbox_render_media(&media, args->base, &len);
     ngx_http_inbox_job_document(job, NGX_HTTP_CREATED, json, len);
+}
+
+
+/* In the event loop: the upload is answered as it is; the maintenance
+ * step (purging what uploads leave unattached) may be due. */
+
+static ngx_int_t
+ngx_http_inbox_media_upload_done(ngx_http_request_t *r,
+    ngx_http_inbox_job_t *job)
+{
+    ngx_http_inbox_loc_conf_t  *ilcf;
+
+    ilcf = ngx_http_get_module_loc_conf(r, ngx_http_inbox_module);
+
+    ngx_http_inbox_maintain_after_write(ilcf->thread_pool);
+
+    return NGX_DECLINED;
 }
 
 

@@ -199,6 +199,13 @@ static ngx_command_t  ngx_http_inbox_commands[] = {
       offsetof(ngx_http_inbox_main_conf_t, media_path),
       NULL },
 
+    { ngx_string("inbox_media_keep_unattached"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_inbox_main_conf_t, media_keep),
+      NULL },
+
     { ngx_string("inbox_error_page"),
       NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
       ngx_http_inbox_error_page,
@@ -491,6 +498,7 @@ ngx_http_inbox_create_main_conf(ngx_conf_t *cf)
     imcf->batch_size = NGX_CONF_UNSET_UINT;
     imcf->events_keep_seconds = NGX_CONF_UNSET;
     imcf->events_keep_count = NGX_CONF_UNSET;
+    imcf->media_keep = NGX_CONF_UNSET;
     imcf->ticket_limit.rate = NGX_CONF_UNSET_UINT;
     imcf->login_limit.rate = NGX_CONF_UNSET_UINT;
     imcf->login_address_limit.rate = NGX_CONF_UNSET_UINT;
@@ -509,6 +517,8 @@ ngx_http_inbox_init_main_conf(ngx_conf_t *cf, void *conf)
                         INBOX_EVENTS_KEEP_MS_DEFAULT / 1000);
     ngx_conf_init_value(imcf->events_keep_count,
                         INBOX_EVENTS_KEEP_COUNT_DEFAULT);
+    ngx_conf_init_value(imcf->media_keep,
+                        INBOX_MEDIA_UNATTACHED_KEEP_MS / 1000);
 
     if (imcf->used && imcf->store.len == 0) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,

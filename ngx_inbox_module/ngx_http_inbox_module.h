@@ -35,6 +35,7 @@ typedef struct {
     ngx_path_t          *media_path;        /* inbox_media_dir */
     time_t               events_keep_seconds;  /* inbox_events_keep_... */
     ngx_int_t            events_keep_count;
+    time_t               media_keep;        /* inbox_media_keep_unattached */
 } ngx_http_inbox_main_conf_t;
 
 
@@ -100,8 +101,9 @@ void ngx_http_inbox_sender_wake(void);
 void ngx_http_inbox_inbound_stored(const inbox_inbound_t *msgs,
     const inbox_ingest_result_t *results, ngx_uint_t n);
 
-/* After a batch is stored: housekeeping in a pool thread, at most once a
- * second (ngx_http_inbox_maintain.c). */
+/* After a batch or an upload is stored: housekeeping in a pool thread,
+ * at most every 100 ms, purges at most once a second
+ * (ngx_http_inbox_maintain.c). */
 void ngx_http_inbox_maintain_after_write(ngx_thread_pool_t *tp);
 
 /* Content handlers. */

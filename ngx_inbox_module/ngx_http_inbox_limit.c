@@ -239,7 +239,17 @@ ngx_int_t
 ngx_http_inbox_limit_charge(ngx_http_inbox_limit_t *limit, ngx_log_t *log,
     const u_char *key, ngx_msec_t *wait, ngx_uint_t *retry_after)
 {
-    ngx_int_t                     rate, burst, delay, excess;
+    return ngx_http_inbox_limit_charge_n(limit, log, key, 1, wait,
+                                         retry_after);
+}
+
+
+ngx_int_t
+ngx_http_inbox_limit_charge_n(ngx_http_inbox_limit_t *limit, ngx_log_t *log,
+    const u_char *key, ngx_uint_t n, ngx_msec_t *wait,
+    ngx_uint_t *retry_after)
+{
+    ngx_int_t                     rate, burst, delay, excess, more;
     ngx_msec_t                    now, drains;
     ngx_rbtree_key_t              node_key;
     ngx_http_inbox_limit_node_t  *tn;
@@ -261,6 +271,11 @@ ngx_http_inbox_limit_charge(ngx_http_inbox_limit_t *limit, ngx_log_t *log,
     delay = (ngx_int_t) limit->delay;
     now = ngx_current_msec;
 
+    /* a charge of n is n ones at once: beyond the first, as one more
+     * charge each; one larger than the bucket fills it, so that it fits
+     * an empty one rather than never */
+    more = ngx_min((ngx_int_t) (n - 1) * 1000, burst);
+
     ngx_shmtx_lock(&zone->shpool->mutex);
 
     (void) ngx_http_inbox_limit_expire(zone, now, rate, 2, &drains);
@@ -271,7 +286,7 @@ ngx_http_inbox_limit_charge(ngx_http_inbox_limit_t *limit, ngx_log_t *log,
         ngx_queue_remove(&tn->queue);
         ngx_queue_insert_head(&zone->sh->queue, &tn->queue);
 
-        excess = ngx_http_inbox_limit_leak(tn, now, rate);
+        excess = ngx_http_inbox_limit_leak(tn, now, rate) + more;
 
         if (excess > burst) {
             ngx_shmtx_unlock(&zone->shpool->mutex);
@@ -326,7 +341,7 @@ ngx_http_inbox_limit_charge(ngx_http_inbox_limit_t *limit, ngx_log_t *log,
     tn->node.key = node_key;
     ngx_memcpy(tn->hash, key, NGX_HTTP_INBOX_LIMIT_KEY_LEN);
     tn->last = now;
-    tn->excess = 0;
+    tn->excess = more;
 
     ngx_rbtree_insert(&zone->sh->rbtree, &tn->node);
     ngx_queue_insert_head(&zone->sh->queue, &tn->queue);
@@ -340,6 +355,15 @@ ngx_http_inbox_limit_charge(ngx_http_inbox_limit_t *limit, ngx_log_t *log,
 void
 ngx_http_inbox_limit_refund(ngx_http_inbox_limit_t *limit, const u_char *key)
 {
+    ngx_http_inbox_limit_refund_n(limit, key, 1);
+}
+
+
+void
+ngx_http_inbox_limit_refund_n(ngx_http_inbox_limit_t *limit,
+    const u_char *key, ngx_uint_t n)
+{
+    ngx_int_t                     less;
     ngx_rbtree_key_t              node_key;
     ngx_http_inbox_limit_node_t  *tn;
     ngx_http_inbox_limit_zone_t  *zone;
@@ -358,7 +382,8 @@ ngx_http_inbox_limit_refund(ngx_http_inbox_limit_t *limit, const u_char *key)
     tn = ngx_http_inbox_limit_lookup(zone, node_key, (u_char *) key);
 
     if (tn != NULL) {
-        tn->excess = (tn->excess > 1000) ? tn->excess - 1000 : 0;
+        less = (ngx_int_t) n * 1000;
+        tn->excess = (tn->excess > less) ? tn->excess - less : 0;
     }
 
     ngx_shmtx_unlock(&zone->shpool->mutex);

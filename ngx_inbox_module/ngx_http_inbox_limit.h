@@ -9,7 +9,7 @@
  * A limit is "RATE [burst=N] [delay=N]", as limit_req's: each charge adds
  * one to the bucket, which leaks RATE a second.  A charge that leaves more
  * than burst in it is refused (and charges nothing); one that leaves more
- * than delay is let through late, by how far it is over delay.  Two
+ * than delay is let through late, by how far it is over delay.  Three
  * limits use it:
  *
  *   inbox_ticket_rate         realtime tickets per API token or session,
@@ -29,6 +29,12 @@
  *                             user asked for (POST /users, a bucket of
  *                             the session's or token's own), which
  *                             keeps its charges.
+ *   inbox_upload_rate         megabytes of uploads per API token or
+ *                             session, charged before the file is
+ *                             written (a started megabyte one each);
+ *                             given back when nothing was stored, and
+ *                             the bucket gone when the credential is
+ *                             nobody's.
  *
  * A zone (1 MB unless size= says, about 8,000 buckets) forgets a bucket
  * only once it has drained; while it is full of live ones a new key is
@@ -82,11 +88,19 @@ ngx_int_t ngx_http_inbox_limit_init(ngx_conf_t *cf,
 ngx_int_t ngx_http_inbox_limit_charge(ngx_http_inbox_limit_t *limit,
     ngx_log_t *log, const u_char *key, ngx_msec_t *wait,
     ngx_uint_t *retry_after);
+/* The same with n at once (an upload's started megabytes): refused
+ * whole or charged whole; one larger than the bucket fits an empty one
+ * and fills it. */
+ngx_int_t ngx_http_inbox_limit_charge_n(ngx_http_inbox_limit_t *limit,
+    ngx_log_t *log, const u_char *key, ngx_uint_t n, ngx_msec_t *wait,
+    ngx_uint_t *retry_after);
 
 /* Takes one charge back (a sign-in that failed for the server's own
  * reason). */
 void ngx_http_inbox_limit_refund(ngx_http_inbox_limit_t *limit,
     const u_char *key);
+void ngx_http_inbox_limit_refund_n(ngx_http_inbox_limit_t *limit,
+    const u_char *key, ngx_uint_t n);
 /* Forgets the bucket: as good as new (the email's, once its password was
  * right). */
 void ngx_http_inbox_limit_clear(ngx_http_inbox_limit_t *limit,

@@ -12,6 +12,11 @@
  * upload no reply or campaign attaches is purged later by the
  * maintenance step, which each upload runs too.
  *
+ * Each API token or session may upload inbox_upload_rate megabytes (a
+ * leaky bucket, ngx_http_inbox_limit.h), charged before anything is
+ * written: past it 429 with Retry-After.  An upload that stores nothing
+ * gives its charge back; a credential that is nobody's keeps no bucket.
+ *
  * The files themselves are served by nginx's own static handling: the
  * "location /media/" of config/inbox-server.conf aliases
  * $inbox_media_dir, the directory of the inbox_media_dir directive.
@@ -33,11 +38,19 @@ typedef struct {
     ngx_array_t  *pieces;        /* ngx_http_inbox_piece_t */
     char         *dir;           /* the media directory */
     char         *base;          /* the public URL, without "/" */
+    ngx_uint_t    charged;       /* megabytes charged to the credential */
+    u_char        key[NGX_HTTP_INBOX_LIMIT_KEY_LEN];
 } ngx_http_inbox_media_args_t;
+
+
+/* What inbox_upload_rate counts: a started megabyte. */
+#define NGX_HTTP_INBOX_UPLOAD_UNIT  (1024 * 1024)
 
 
 static void ngx_http_inbox_media_upload_op(ngx_http_inbox_api_t *api,
     inbox_store_t *store, ngx_http_inbox_job_t *job);
+static void ngx_http_inbox_media_charge(ngx_http_request_t *r,
+    ngx_http_inbox_api_t *api, ngx_http_inbox_media_args_t *args);
 static ngx_int_t ngx_http_inbox_media_upload_done(ngx_http_request_t *r,
     ngx_http_inbox_job_t *job);
 static inbox_status_t ngx_http_inbox_media_write(void *data, const char *p,
@@ -87,7 +100,60 @@ ngx_http_inbox_media_upload(ngx_http_request_t *r, ngx_http_inbox_api_t *api,
     api->op = ngx_http_inbox_media_upload_op;
     api->done = ngx_http_inbox_media_upload_done;
 
+    ngx_http_inbox_media_charge(r, api, args);
+
     return NGX_OK;
+}
+
+
+/*
+ * The upload's megabytes, charged to its API token or session before the
+ * pool thread writes anything; refused, it is answered 429 once the
+ * credential is known good (a made-up one is 401 first).
+ */
+
+static void
+ngx_http_inbox_media_charge(ngx_http_request_t *r, ngx_http_inbox_api_t *api,
+    ngx_http_inbox_media_args_t *args)
+{
+    size_t                       bytes;
+    ngx_uint_t                   i, n, retry_after;
+    ngx_msec_t                   wait;
+    ngx_http_inbox_piece_t      *piece;
+    ngx_http_inbox_main_conf_t  *imcf;
+
+    /* nobody to charge: the answer is 401 */
+    if (ngx_http_inbox_limit_hex_key(api->credential_hash, args->key)
+        != NGX_OK)
+    {
+        return;
+    }
+
+    bytes = 0;
+    piece = args->pieces->elts;
+
+    for (i = 0; i < args->pieces->nelts; i++) {
+        bytes += piece[i].len;
+    }
+
+    n = ngx_max((bytes + NGX_HTTP_INBOX_UPLOAD_UNIT - 1)
+                / NGX_HTTP_INBOX_UPLOAD_UNIT, 1);
+
+    imcf = ngx_http_get_module_main_conf(r, ngx_http_inbox_module);
+
+    if (ngx_http_inbox_limit_charge_n(&imcf->upload_limit, r->connection->log,
+                                      args->key, n, &wait, &retry_after)
+        != NGX_OK)
+    {
+        inbox_error_rate_limited(&api->invalid, (unsigned) retry_after,
+                                 "Too many images were uploaded with this "
+                                 "API token or session; wait %u seconds "
+                                 "and try again.", (unsigned) retry_after);
+        return;
+    }
+
+    args->charged = n;
+    api->wait = wait;
 }
 
 
@@ -161,14 +227,29 @@ ngx_http_inbox_media_upload_op(ngx_http_inbox_api_t *api,
 }
 
 
-/* In the event loop: the upload is answered as it is; the maintenance
- * step (purging what uploads leave unattached) may be due. */
+/* In the event loop: the charge stands only for an upload stored; the
+ * maintenance step (purging what uploads leave unattached) may be due. */
 
 static ngx_int_t
 ngx_http_inbox_media_upload_done(ngx_http_request_t *r,
     ngx_http_inbox_job_t *job)
 {
-    ngx_http_inbox_loc_conf_t  *ilcf;
+    ngx_http_inbox_api_t *api = job->data;
+
+    ngx_http_inbox_loc_conf_t    *ilcf;
+    ngx_http_inbox_main_conf_t   *imcf;
+    ngx_http_inbox_media_args_t  *args = api->args;
+
+    imcf = ngx_http_get_module_main_conf(r, ngx_http_inbox_module);
+
+    if (args->charged && job->error.code == INBOX_ERR_UNAUTHENTICATED) {
+        /* a credential that is nobody's: made-up ones fill no zone */
+        ngx_http_inbox_limit_clear(&imcf->upload_limit, args->key);
+
+    } else if (args->charged && job->body == NULL) {
+        ngx_http_inbox_limit_refund_n(&imcf->upload_limit, args->key,
+                                      args->charged);
+    }
 
     ilcf = ngx_http_get_module_loc_conf(r, ngx_http_inbox_module);
 

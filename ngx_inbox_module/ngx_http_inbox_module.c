@@ -121,6 +121,13 @@ static ngx_command_t  ngx_http_inbox_commands[] = {
       offsetof(ngx_http_inbox_main_conf_t, login_address_limit),
       NULL },
 
+    { ngx_string("inbox_upload_rate"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE123,
+      ngx_http_inbox_limit_directive,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_inbox_main_conf_t, upload_limit),
+      NULL },
+
     { ngx_string("inbox_default_country"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_http_inbox_country,
@@ -491,6 +498,7 @@ ngx_http_inbox_create_main_conf(ngx_conf_t *cf)
      *     imcf->ticket_limit.zone = NULL;
      *     imcf->login_limit.zone = NULL;
      *     imcf->login_address_limit.zone = NULL;
+     *     imcf->upload_limit.zone = NULL;
      *     imcf->used = 0;
      *     imcf->media_path = NULL;
      */
@@ -502,6 +510,7 @@ ngx_http_inbox_create_main_conf(ngx_conf_t *cf)
     imcf->ticket_limit.rate = NGX_CONF_UNSET_UINT;
     imcf->login_limit.rate = NGX_CONF_UNSET_UINT;
     imcf->login_address_limit.rate = NGX_CONF_UNSET_UINT;
+    imcf->upload_limit.rate = NGX_CONF_UNSET_UINT;
 
     return imcf;
 }
@@ -529,7 +538,8 @@ ngx_http_inbox_init_main_conf(ngx_conf_t *cf, void *conf)
 
     /* the defaults: inbox_ticket_rate 60r/m burst=20;
      * inbox_login_rate 1r/m burst=10 delay=3;
-     * inbox_login_address_rate 10r/m burst=30 delay=10 */
+     * inbox_login_address_rate 10r/m burst=30 delay=10;
+     * inbox_upload_rate 2r/m burst=50 (megabytes) */
 
     /* made by nginx at start, like its temporary directories, for its
      * workers' user: the media uploads and copies are written into */
@@ -566,6 +576,10 @@ ngx_http_inbox_init_main_conf(ngx_conf_t *cf, void *conf)
         || ngx_http_inbox_limit_init(cf, &imcf->login_address_limit,
                                      "inbox_login_address_rate", imcf->used,
                                      10, 30, 10)
+           != NGX_OK
+        || ngx_http_inbox_limit_init(cf, &imcf->upload_limit,
+                                     "inbox_upload_rate", imcf->used,
+                                     2, 50, 50)
            != NGX_OK)
     {
         return NGX_CONF_ERROR;

@@ -31,6 +31,8 @@ typedef struct {
     ngx_http_inbox_limit_t  ticket_limit;   /* per API token or session */
     ngx_http_inbox_limit_t  login_limit;    /* per email address */
     ngx_http_inbox_limit_t  login_address_limit;  /* per client address */
+    ngx_http_inbox_limit_t  upload_limit;   /* MB per API token or
+                                               session */
     ngx_flag_t           used;              /* some location has a handler */
     ngx_path_t          *media_path;        /* inbox_media_dir */
     time_t               events_keep_seconds;  /* inbox_events_keep_... */

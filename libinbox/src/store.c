@@ -1253,6 +1253,9 @@ inbox_store_media_purge(inbox_store_t *store, int64_t now, int64_t keep_ms,
     size_t max, char (*files)[INBOX_MEDIA_FILE_MAX], size_t *removed,
     inbox_error_t *err)
 {
+    size_t          i, n;
+    inbox_status_t  status;
+
     *removed = 0;
 
     if (max == 0) {
@@ -1265,8 +1268,20 @@ inbox_store_media_purge(inbox_store_t *store, int64_t now, int64_t keep_ms,
                                "or more", INBOX_MEDIA_PURGE_MAX);
     }
 
-    return store->ops->media_purge(store, now - keep_ms, max, files,
-                                   removed, err);
+    status = store->ops->media_purge(store, now - keep_ms, max, files,
+                                     removed, err);
+
+    /* only names media.h makes reach the caller's unlink: nothing else
+     * can name a path */
+    for (i = 0, n = 0; i < *removed; i++) {
+        if (inbox_media_file_valid(files[i])) {
+            memmove(files[n++], files[i], INBOX_MEDIA_FILE_MAX);
+        }
+    }
+
+    *removed = n;
+
+    return status;
 }
 
 

@@ -296,7 +296,7 @@ ngx_http_inbox_api_handler(ngx_http_request_t *r)
 
     if (route->path == NULL) {
         if (known) {
-            rc = ngx_http_discard_request_body(r);
+            rc = ngx_http_inbox_body_refuse(r);
 
             if (rc != NGX_OK) {
                 return rc;
@@ -372,14 +372,14 @@ ngx_http_inbox_api_handler(ngx_http_request_t *r)
 }
 
 
-/* An answer before the body was read: the body is discarded first. */
+/* An answer before the body was read: the body is never read. */
 
 static ngx_int_t
 ngx_http_inbox_api_refuse(ngx_http_request_t *r, const inbox_error_t *err)
 {
     ngx_int_t  rc;
 
-    rc = ngx_http_discard_request_body(r);
+    rc = ngx_http_inbox_body_refuse(r);
 
     if (rc != NGX_OK) {
         return rc;

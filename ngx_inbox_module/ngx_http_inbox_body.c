@@ -231,6 +231,29 @@ ngx_http_inbox_pieces_head(ngx_array_t *pieces, u_char *buf, size_t n)
 }
 
 
+ngx_int_t
+ngx_http_inbox_body_refuse(ngx_http_request_t *r)
+{
+    ngx_int_t  rc;
+
+    r->expect_tested = 1;
+
+    rc = ngx_http_discard_request_body(r);
+
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    if (r->discard_body) {
+        /* "Connection: close": a client waiting for "100 Continue" sends
+         * nothing more, and one sending learns to stop */
+        r->keepalive = 0;
+    }
+
+    return NGX_OK;
+}
+
+
 ngx_uint_t
 ngx_http_inbox_content_type_is(ngx_http_request_t *r, const char *type)
 {

@@ -64,6 +64,15 @@ inbox_status_t ngx_http_inbox_pieces_each(ngx_array_t *pieces,
 ssize_t ngx_http_inbox_pieces_head(ngx_array_t *pieces, u_char *buf,
     size_t n);
 
+/*
+ * For an answer that refuses the request before its body was read: the
+ * body is discarded without being asked for (no "100 Continue", as for
+ * nginx's own 413), and when more of it is still to come the connection
+ * closes after the answer rather than stay open for the rest.  NGX_OK, or
+ * a code for ngx_http_finalize_request.
+ */
+ngx_int_t ngx_http_inbox_body_refuse(ngx_http_request_t *r);
+
 /* 1 when the request's Content-Type is the media type type ("a/b", any
  * case), with or without parameters. */
 ngx_uint_t ngx_http_inbox_content_type_is(ngx_http_request_t *r,

@@ -17,6 +17,7 @@
 #include <ngx_http.h>
 
 #include "ngx_http_inbox_module.h"
+#include "ngx_http_inbox_body.h"
 #include "ngx_http_inbox_reply.h"
 
 
@@ -154,7 +155,7 @@ ngx_http_inbox_error_page_handler(ngx_http_request_t *r)
     }
 
     /* the request is over whatever its method was: never read a body */
-    if (ngx_http_discard_request_body(r) != NGX_OK) {
+    if (ngx_http_inbox_body_refuse(r) != NGX_OK) {
         r->keepalive = 0;
     }
 

@@ -23,7 +23,7 @@ ngx_http_inbox_webhook_read(ngx_http_request_t *r,
     ngx_http_inbox_loc_conf_t  *ilcf;
 
     if (r->method != NGX_HTTP_POST) {
-        rc = ngx_http_discard_request_body(r);
+        rc = ngx_http_inbox_body_refuse(r);
 
         if (rc != NGX_OK) {
             return rc;
@@ -35,7 +35,7 @@ ngx_http_inbox_webhook_read(ngx_http_request_t *r,
     ilcf = ngx_http_get_module_loc_conf(r, ngx_http_inbox_module);
 
     if (r->headers_in.content_length_n > (off_t) ilcf->max_body) {
-        rc = ngx_http_discard_request_body(r);
+        rc = ngx_http_inbox_body_refuse(r);
 
         if (rc != NGX_OK) {
             return rc;

@@ -33,6 +33,13 @@ static ngx_uint_t ngx_http_inbox_api_type_ok(ngx_http_request_t *r,
     const ngx_http_inbox_api_route_t *route);
 static size_t ngx_http_inbox_api_max(ngx_http_request_t *r,
     const ngx_http_inbox_api_route_t *route);
+static ngx_int_t ngx_http_inbox_api_read(ngx_http_request_t *r,
+    ngx_http_inbox_api_t *api);
+static ngx_int_t ngx_http_inbox_api_authenticate(ngx_http_request_t *r,
+    ngx_http_inbox_api_t *api);
+static void ngx_http_inbox_api_auth_run(ngx_http_inbox_job_t *job);
+static ngx_int_t ngx_http_inbox_api_authenticated(ngx_http_request_t *r,
+    ngx_http_inbox_job_t *job);
 static void ngx_http_inbox_api_body_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_inbox_api_start(ngx_http_request_t *r,
     ngx_http_inbox_api_t *api);
@@ -40,6 +47,8 @@ static void ngx_http_inbox_api_delayed(ngx_http_request_t *r);
 static ngx_int_t ngx_http_inbox_api_post(ngx_http_request_t *r,
     ngx_http_inbox_api_t *api);
 static void ngx_http_inbox_api_run(ngx_http_inbox_job_t *job);
+static inbox_status_t ngx_http_inbox_api_who(ngx_http_inbox_api_t *api,
+    inbox_store_t *store, inbox_error_t *err);
 static ngx_int_t ngx_http_inbox_api_done(ngx_http_request_t *r,
     ngx_http_inbox_job_t *job);
 static void ngx_http_inbox_api_query_cleanup(void *data);
@@ -319,6 +328,15 @@ ngx_http_inbox_api_handler(ngx_http_request_t *r)
     api->id = id;
 
     if (ngx_http_inbox_auth_check(r, api, &err) != INBOX_OK) {
+
+        /* a cookie that can be no session is forgotten by the browser */
+        if (err.code == INBOX_ERR_UNAUTHENTICATED
+            && api->credential == NGX_HTTP_INBOX_CREDENTIAL_SESSION
+            && ngx_http_inbox_auth_clear_cookie(r) != NGX_OK)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
         return ngx_http_inbox_api_refuse(r, &err);
     }
 
@@ -359,6 +377,23 @@ ngx_http_inbox_api_handler(ngx_http_request_t *r)
         return ngx_http_inbox_api_refuse(r, &err);
     }
 
+    if (route->body == NGX_HTTP_INBOX_BODY_BINARY
+        && route->auth != NGX_HTTP_INBOX_AUTH_NONE)
+    {
+        /* a large body (megabytes, spilled to disk): read only for a
+         * caller the store knows and the route is for */
+        return ngx_http_inbox_api_authenticate(r, api);
+    }
+
+    return ngx_http_inbox_api_read(r, api);
+}
+
+
+static ngx_int_t
+ngx_http_inbox_api_read(ngx_http_request_t *r, ngx_http_inbox_api_t *api)
+{
+    ngx_int_t  rc;
+
     ngx_http_set_ctx(r, api, ngx_http_inbox_module);
 
     rc = ngx_http_read_client_request_body(r,
@@ -369,6 +404,72 @@ ngx_http_inbox_api_handler(ngx_http_request_t *r)
     }
 
     return NGX_DONE;
+}
+
+
+/* A job of its own that only finds who is asking, before the body. */
+
+static ngx_int_t
+ngx_http_inbox_api_authenticate(ngx_http_request_t *r,
+    ngx_http_inbox_api_t *api)
+{
+    ngx_http_inbox_job_t  *job;
+
+    job = ngx_http_inbox_job_create(r, ngx_http_inbox_api_auth_run, api);
+    if (job == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    job->done = ngx_http_inbox_api_authenticated;
+
+    return ngx_http_inbox_job_post(r, job);
+}
+
+
+/* In a pool thread. */
+
+static void
+ngx_http_inbox_api_auth_run(ngx_http_inbox_job_t *job)
+{
+    ngx_http_inbox_api_t  *api = job->data;
+
+    inbox_store_t  *store;
+
+    store = ngx_http_inbox_store(&job->error);
+    if (store == NULL) {
+        return;
+    }
+
+    (void) ngx_http_inbox_api_who(api, store, &job->error);
+}
+
+
+/*
+ * In the event loop: the caller is known, and the body is read now (the
+ * route's job then runs without finding them again); or they are
+ * refused, and it never is.
+ */
+
+static ngx_int_t
+ngx_http_inbox_api_authenticated(ngx_http_request_t *r,
+    ngx_http_inbox_job_t *job)
+{
+    ngx_int_t              rc;
+    ngx_http_inbox_api_t  *api = job->data;
+
+    if (job->error.code != INBOX_OK) {
+        rc = ngx_http_inbox_body_refuse(r);
+
+        if (rc != NGX_OK) {
+            return rc;
+        }
+
+        return ngx_http_inbox_api_done(r, job);
+    }
+
+    api->authenticated = 1;
+
+    return ngx_http_inbox_api_read(r, api);
 }
 
 
@@ -694,18 +795,9 @@ ngx_http_inbox_api_run(ngx_http_inbox_job_t *job)
     }
 
     if (api->route->auth != NGX_HTTP_INBOX_AUTH_NONE
-        && ngx_http_inbox_auth_find(api, store, &job->error) != INBOX_OK)
+        && !api->authenticated
+        && ngx_http_inbox_api_who(api, store, &job->error) != INBOX_OK)
     {
-        return;
-    }
-
-    /* a member is refused before anything it sent is looked at */
-    if (api->route->auth == NGX_HTTP_INBOX_AUTH_BILLING
-        && api->principal.role != INBOX_ROLE_BILLING)
-    {
-        inbox_error_set(&job->error, INBOX_ERR_FORBIDDEN,
-                        "Only a billing admin can do this; contact your "
-                        "billing admin.");
         return;
     }
 
@@ -715,6 +807,30 @@ ngx_http_inbox_api_run(ngx_http_inbox_job_t *job)
     }
 
     api->op(api, store, job);
+}
+
+
+/* In a pool thread: who api's credential acts as, and whether the route
+ * is for them. */
+
+static inbox_status_t
+ngx_http_inbox_api_who(ngx_http_inbox_api_t *api, inbox_store_t *store,
+    inbox_error_t *err)
+{
+    if (ngx_http_inbox_auth_find(api, store, err) != INBOX_OK) {
+        return err->code;
+    }
+
+    /* a member is refused before anything it sent is looked at */
+    if (api->route->auth == NGX_HTTP_INBOX_AUTH_BILLING
+        && api->principal.role != INBOX_ROLE_BILLING)
+    {
+        return inbox_error_set(err, INBOX_ERR_FORBIDDEN,
+                               "Only a billing admin can do this; contact "
+                               "your billing admin.");
+    }
+
+    return INBOX_OK;
 }
 
 

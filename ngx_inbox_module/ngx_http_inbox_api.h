@@ -7,9 +7,15 @@
  * cookie or a bearer token, a session cookie only, or anyone) and what
  * body it takes (none, JSON or binary, up to a size).  The dispatcher
  * answers, in the event loop and before reading any body: 404 and 405
- * (with Allow); 401 without a credential; 403 for a cookie-authenticated
- * change without "X-Requested-With: inbox"; 415 for a body of another
- * Content-Type; 413 for one larger than the route takes.
+ * (with Allow); 401 without a credential, or with one that cannot be a
+ * token or a session; 403 for a cookie-authenticated change without
+ * "X-Requested-With: inbox"; 415 for a body of another Content-Type; 413
+ * for one larger than the route takes.
+ *
+ * A binary body (megabytes: a CSV import, an image) is read only for a
+ * caller the store knows: a job of its own finds them first (401, or 403
+ * for a route they may not call, the body unread), and its done handler
+ * reads the body.
  *
  * Then the route's prepare function runs in the event loop: it reads the
  * path's {id}, the query and the body (ngx_http_inbox_api_json) into
@@ -18,9 +24,10 @@
  * temporary file), for op to read in its pool thread.  Its
  * mistakes go to api->invalid, answered once the caller is authenticated
  * (at once for a route anyone may call).  Then one job (see
- * ngx_http_inbox_task.h) checks the token or session and, when it is good,
- * runs op in a pool thread, which answers through the job; api->done, if
- * the route set one, sees that answer in the event loop before it is sent.
+ * ngx_http_inbox_task.h) checks the token or session (unless the binary
+ * body's job did) and, when it is good, runs op in a pool thread, which
+ * answers through the job; api->done, if the route set one, sees that
+ * answer in the event loop before it is sent.
  */
 
 
@@ -108,6 +115,9 @@ struct ngx_http_inbox_api_s {
                                                  authenticated */
     ngx_msec_t                   wait;        /* set by prepare: post the
                                                  job this much later */
+    unsigned                     authenticated:1;  /* principal found
+                                                 before a binary body
+                                                 was read */
     ngx_http_inbox_api_op_pt     op;
     void                        *args;
     ngx_http_inbox_job_done_pt   done;        /* may be NULL */

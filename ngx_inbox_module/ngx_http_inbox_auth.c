@@ -17,6 +17,8 @@
 #include "ngx_http_inbox_reply.h"
 
 
+static inbox_status_t ngx_http_inbox_auth_nobody(ngx_http_inbox_api_t *api,
+    inbox_error_t *err);
 static ngx_int_t ngx_http_inbox_auth_bearer(ngx_http_request_t *r,
     ngx_str_t *token);
 static ngx_int_t ngx_http_inbox_auth_cookie(ngx_http_request_t *r,
@@ -33,15 +35,20 @@ ngx_http_inbox_auth_check(ngx_http_request_t *r, ngx_http_inbox_api_t *api,
     ngx_str_t         value;
     ngx_table_elt_t  *h;
 
+    /* what cannot be a token or a session id finds none (an empty
+     * hash) */
+
     if (ngx_http_inbox_auth_bearer(r, &value) == NGX_OK) {
         api->credential = NGX_HTTP_INBOX_CREDENTIAL_BEARER;
-        inbox_token_hash((char *) value.data, value.len,
-                         api->credential_hash);
+
+        if (inbox_token_valid((char *) value.data, value.len)) {
+            inbox_token_hash((char *) value.data, value.len,
+                             api->credential_hash);
+        }
 
     } else if (ngx_http_inbox_auth_cookie(r, &value) == NGX_OK) {
         api->credential = NGX_HTTP_INBOX_CREDENTIAL_SESSION;
 
-        /* what cannot be a session id finds none (an empty hash) */
         if (inbox_session_id_valid((char *) value.data, value.len)) {
             inbox_session_hash((char *) value.data, value.len,
                                api->credential_hash);
@@ -67,6 +74,12 @@ ngx_http_inbox_auth_check(ngx_http_request_t *r, ngx_http_inbox_api_t *api,
                                    "\"Authorization: Bearer TOKEN\".");
         }
         break;
+    }
+
+    /* refused here, before any body is read: the store knows nobody by
+     * it */
+    if (api->credential_hash[0] == '\0') {
+        return ngx_http_inbox_auth_nobody(api, err);
     }
 
     if (api->credential != NGX_HTTP_INBOX_CREDENTIAL_SESSION
@@ -102,24 +115,39 @@ ngx_http_inbox_auth_find(ngx_http_inbox_api_t *api, inbox_store_t *store,
     /* read on every request, never cached: a revoked token or ended
      * session fails from the next request on, with libinbox's message */
 
+    if (api->credential_hash[0] == '\0') {
+        return ngx_http_inbox_auth_nobody(api, err);
+    }
+
     if (api->credential == NGX_HTTP_INBOX_CREDENTIAL_BEARER) {
         return inbox_store_token_find(store, api->credential_hash,
                                       &api->principal, err);
     }
 
-    if (api->credential == NGX_HTTP_INBOX_CREDENTIAL_SESSION) {
-        if (api->credential_hash[0] == '\0') {
-            return inbox_error_set(err, INBOX_ERR_UNAUTHENTICATED,
-                                   "Your session has ended; sign in "
-                                   "again.");
-        }
+    return inbox_store_session_find(store, api->credential_hash,
+                                    &api->principal, err);
+}
 
-        return inbox_store_session_find(store, api->credential_hash,
-                                        &api->principal, err);
+
+/* The 401 of a credential that is no token or session, or none. */
+
+static inbox_status_t
+ngx_http_inbox_auth_nobody(ngx_http_inbox_api_t *api, inbox_error_t *err)
+{
+    switch (api->credential) {
+
+    case NGX_HTTP_INBOX_CREDENTIAL_BEARER:
+        /* as the store answers a token it does not know */
+        return inbox_token_unknown(err);
+
+    case NGX_HTTP_INBOX_CREDENTIAL_SESSION:
+        return inbox_error_set(err, INBOX_ERR_UNAUTHENTICATED,
+                               "Your session has ended; sign in again.");
+
+    default:
+        return inbox_error_set(err, INBOX_ERR_UNAUTHENTICATED,
+                               "You are not signed in.");
     }
-
-    return inbox_error_set(err, INBOX_ERR_UNAUTHENTICATED,
-                           "You are not signed in.");
 }
 
 

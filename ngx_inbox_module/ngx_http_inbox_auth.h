@@ -39,9 +39,11 @@
  * In the event loop: reads the request's credential into api->credential
  * and api->credential_hash, and checks it against api->route->auth as far
  * as can be told without the store.  INBOX_OK; INBOX_ERR_UNAUTHENTICATED
- * when the route needs a credential the request lacks; INBOX_ERR_FORBIDDEN
- * for a cookie-authenticated change without the CSRF header.  NGX_ERROR
- * is never returned: the checks allocate nothing.
+ * when the route needs a credential the request lacks, or the one it sent
+ * cannot be a token or a session (not of their form: the store would know
+ * nobody by it); INBOX_ERR_FORBIDDEN for a cookie-authenticated change
+ * without the CSRF header.  NGX_ERROR is never returned: the checks
+ * allocate nothing.
  */
 inbox_status_t ngx_http_inbox_auth_check(ngx_http_request_t *r,
     ngx_http_inbox_api_t *api, inbox_error_t *err);

@@ -13,7 +13,8 @@
  * signing in could, from one address or many.  A session or token that
  * is nobody's (401) keeps the address's charge, as a wrong password
  * does, and leaves no bucket of its own: made-up tokens from one address
- * are refused with its guesses, and never crowd the sign-in zone.
+ * are refused with its guesses, and never crowd the sign-in zone (one
+ * not even of a token's form is refused before this is reached).
  *
  * The new password ends every session of the user; one made with a
  * session cookie gets a new session in its answer (204 with Set-Cookie),

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 
 #include "ngx_http_inbox_module.h"
+#include "ngx_http_inbox_body.h"
 #include "ngx_http_inbox_reply.h"
 #include "ngx_http_inbox_task.h"
 
@@ -68,6 +69,7 @@ ngx_http_inbox_job_create(ngx_http_request_t *r,
 ngx_int_t
 ngx_http_inbox_job_post(ngx_http_request_t *r, ngx_http_inbox_job_t *job)
 {
+    ngx_int_t                   rc;
     ngx_thread_task_t          *task;
     ngx_http_inbox_loc_conf_t  *ilcf;
 
@@ -79,6 +81,14 @@ ngx_http_inbox_job_post(ngx_http_request_t *r, ngx_http_inbox_job_t *job)
     task->event.handler = ngx_http_inbox_job_event_handler;
 
     if (ngx_thread_task_post(ilcf->thread_pool, task) != NGX_OK) {
+
+        /* a body not read yet (one a job authenticates first) never is */
+        rc = ngx_http_inbox_body_refuse(r);
+
+        if (rc != NGX_OK) {
+            return rc;
+        }
+
         return ngx_http_inbox_reply_status(r, INBOX_ERR_UNAVAILABLE, NULL,
                    "The server is too busy to take this request now; "
                    "try again shortly.");

@@ -56,7 +56,8 @@ ngx_http_inbox_job_t *ngx_http_inbox_job_create(ngx_http_request_t *r,
 /*
  * Posts the job and returns NGX_DONE (the content handler returns it);
  * the request is answered when the job is done.  When the pool's queue is
- * full it answers 503 unavailable at once and returns that reply's code.
+ * full it answers 503 unavailable at once (a body not read yet left
+ * unread) and returns that reply's code.
  */
 ngx_int_t ngx_http_inbox_job_post(ngx_http_request_t *r,
     ngx_http_inbox_job_t *job);

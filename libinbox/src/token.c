@@ -70,6 +70,32 @@ inbox_token_is_secret(const char *s)
 
 
 int
+inbox_token_valid(const char *s, size_t len)
+{
+    size_t  i, prefix;
+
+    prefix = sizeof(INBOX_TOKEN_PREFIX) - 1;
+
+    /* the prefix, then base64url of the bytes, unpadded: 43 characters */
+    if (len != prefix + (INBOX_TOKEN_BYTES * 4 + 2) / 3
+        || memcmp(s, INBOX_TOKEN_PREFIX, prefix) != 0)
+    {
+        return 0;
+    }
+
+    for (i = prefix; i < len; i++) {
+        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z')
+              || (s[i] >= '0' && s[i] <= '9') || s[i] == '-' || s[i] == '_'))
+        {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+int
 inbox_token_name_valid(const char *name)
 {
     size_t  i;

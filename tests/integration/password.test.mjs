@@ -184,7 +184,9 @@ test('guesses of the current password are limited as sign-ins are',
 });
 
 // POSTs from the local address from: a password change with a made-up
-// API token, or a sign-in; each resolves with the status.
+// API token (of a token's form: one of any other form is refused before
+// the body is read, and charges nothing), or a sign-in; each resolves
+// with the status.
 function post(cluster, from, path, headers, body) {
     const url = new URL(cluster.url(path));
     return new Promise((resolve, reject) => {
@@ -202,7 +204,7 @@ function post(cluster, from, path, headers, body) {
 
 const madeUpTokenFrom = (cluster, from) => post(cluster, from,
     '/api/v1/me/password',
-    { Authorization: `Bearer ibx_${randomBytes(16).toString('hex')}` },
+    { Authorization: `Bearer ibx_${randomBytes(32).toString('base64url')}` },
     { current_password: 'anything 1', new_password: 'long enough 3' });
 
 const loginFrom = (cluster, from, email, password) => post(cluster, from,

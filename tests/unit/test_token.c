@@ -157,6 +157,37 @@ TEST(a_token_is_told_from_its_id)
 }
 
 
+TEST(only_the_form_of_a_token_can_be_one)
+{
+    char  token[INBOX_TOKEN_MAX], bad[INBOX_TOKEN_MAX + 1];
+
+    CHECK_INT(inbox_token_generate(token), 0);
+    CHECK(inbox_token_valid(token, strlen(token)));
+
+    /* the prefix and 43 base64url characters, no more, no fewer */
+    memcpy(bad, token, sizeof(token));
+    bad[4] = '-';
+    bad[5] = '_';
+    CHECK(inbox_token_valid(bad, strlen(bad)));
+    CHECK(!inbox_token_valid(bad, strlen(bad) - 1));
+    strcat(bad, "A");
+    CHECK(!inbox_token_valid(bad, strlen(bad)));
+
+    memcpy(bad, token, sizeof(token));
+    bad[46] = '=';
+    CHECK(!inbox_token_valid(bad, strlen(bad)));
+    bad[46] = '+';
+    CHECK(!inbox_token_valid(bad, strlen(bad)));
+    memcpy(bad, "IBX_", 4);
+    bad[46] = 'A';
+    CHECK(!inbox_token_valid(bad, strlen(bad)));
+
+    CHECK(!inbox_token_valid("", 0));
+    CHECK(!inbox_token_valid("ibx_not-a-token", 15));
+    CHECK(!inbox_token_valid("665000000000000000000001", 24));
+}
+
+
 TEST(durations_are_a_number_and_a_unit)
 {
     int64_t  ms;

@@ -57,6 +57,10 @@ void inbox_token_hash(const char *token, size_t len,
     char out[INBOX_TOKEN_HASH_MAX]);
 /* 1 when s has the form of a token (rather than of a token's id). */
 int inbox_token_is_secret(const char *s);
+/* 1 when the len bytes at s are a whole token as inbox_token_generate
+ * writes them; anything else authenticates nobody, and can be refused
+ * without asking the store. */
+int inbox_token_valid(const char *s, size_t len);
 
 /* 1 when name may name a token: 1 to 64 printable ASCII characters, no
  * spaces (so that a listing's columns stay columns). */

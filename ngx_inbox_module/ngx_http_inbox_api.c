@@ -24,6 +24,8 @@
 
 static ngx_int_t ngx_http_inbox_api_match(ngx_str_t *path,
     const char *pattern, ngx_str_t *id);
+static ngx_uint_t ngx_http_inbox_api_named(const char *pattern, size_t n,
+    u_char *segment, size_t len);
 static ngx_int_t ngx_http_inbox_api_not_allowed(ngx_http_request_t *r,
     ngx_str_t *path);
 static const char *ngx_http_inbox_api_method_name(ngx_uint_t method);
@@ -679,7 +681,12 @@ ngx_http_inbox_api_post(ngx_http_request_t *r, ngx_http_inbox_api_t *api)
 }
 
 
-/* 1 when path is pattern, with id pointing at the "*" segment if any. */
+/*
+ * 1 when path is pattern, with id pointing at the "*" segment if any.  A
+ * "*" is no segment a route names in its place ("contacts/import" is
+ * never the contact "import"): such a path is that route's alone, and
+ * its other methods are 405 with that route's Allow.
+ */
 
 static ngx_int_t
 ngx_http_inbox_api_match(ngx_str_t *path, const char *pattern, ngx_str_t *id)
@@ -701,7 +708,10 @@ ngx_http_inbox_api_match(ngx_str_t *path, const char *pattern, ngx_str_t *id)
                 p++;
             }
 
-            if (p == start) {
+            if (p == start
+                || ngx_http_inbox_api_named(pattern, q - pattern, start,
+                                            p - start))
+            {
                 return 0;
             }
 
@@ -718,6 +728,32 @@ ngx_http_inbox_api_match(ngx_str_t *path, const char *pattern, ngx_str_t *id)
     }
 
     return p == end;
+}
+
+
+/* 1 when a route's path, the same as pattern's first n characters, goes
+ * on with segment there. */
+
+static ngx_uint_t
+ngx_http_inbox_api_named(const char *pattern, size_t n, u_char *segment,
+    size_t len)
+{
+    const char                        *named;
+    const ngx_http_inbox_api_route_t  *route;
+
+    for (route = ngx_http_inbox_api_routes; route->path; route++) {
+        named = route->path;
+
+        if (ngx_strncmp(named, pattern, n) == 0
+            && named[n] != '*'
+            && ngx_strncmp(named + n, segment, len) == 0
+            && (named[n + len] == '/' || named[n + len] == '\0'))
+        {
+            return 1;
+        }
+    }
+
+    return 0;
 }
 
 

@@ -89,7 +89,9 @@ typedef enum {
 
 typedef struct {
     ngx_uint_t                      method;   /* GET also answers HEAD */
-    const char                     *path;     /* "*" is one {id} segment */
+    const char                     *path;     /* "*" is one {id} segment,
+                                                 never one a route names
+                                                 in its place */
     ngx_http_inbox_auth_t           auth;
     ngx_http_inbox_body_t           body;
     size_t                          max;      /* the largest body, bytes;

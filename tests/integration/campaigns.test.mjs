@@ -584,4 +584,18 @@ test('inboxctl imports contacts from CSV, creates a campaign and a poll '
                  /campaign create ORG_ID/);
 });
 
+test('campaigns/estimate and polls/estimate are no drafts: their other '
+     + 'methods are 405', async () => {
+    for (const kind of ['campaigns', 'polls']) {
+        for (const method of ['GET', 'HEAD', 'DELETE']) {
+            const res = await call(`/api/v1/${kind}/estimate`, { method });
+            assert.equal(res.status, 405, `${method} ${kind}: ${res.text}`);
+            assert.equal(res.headers.get('allow'), 'POST');
+        }
+        // "estimate" is no {id} after it either
+        const res = await call(`/api/v1/${kind}/estimate/estimate`);
+        assertError(res, 404, 'not_found');
+    }
+});
+
 errorLogIsCleanTest(ctx);

@@ -936,4 +936,18 @@ test('another organization\'s contacts are 404 on every route, and no '
     assert.match(res.headers.get('allow') || '', /PATCH/);
 });
 
+test('contacts/import is no contact: its other methods are 405', async () => {
+    const before = await ok('/api/v1/contacts');
+    for (const [method, body] of [['GET'], ['HEAD'], ['DELETE'],
+                                  ['PATCH', { name: 'Import' }]]) {
+        const res = await call('/api/v1/contacts/import', { method, body });
+        assert.equal(res.status, 405, `${method}: ${res.text}`);
+        assert.equal(res.headers.get('allow'), 'POST', method);
+    }
+    // nothing was changed or made under the id "import"
+    assert.deepEqual(await ok('/api/v1/contacts'), before);
+    // an id of the same letters elsewhere in the path is still an id
+    assertError(await call('/api/v1/contacts/importx'), 404, 'not_found');
+});
+
 errorLogIsCleanTest(ctx);

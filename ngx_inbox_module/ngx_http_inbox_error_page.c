@@ -84,6 +84,7 @@ static const ngx_http_inbox_error_page_t  ngx_http_inbox_error_pages[] = {
 
 static ngx_int_t ngx_http_inbox_error_page_handler(ngx_http_request_t *r);
 static void ngx_http_inbox_error_page_forget(ngx_http_request_t *r);
+static ngx_uint_t ngx_http_inbox_error_page_allows(ngx_http_request_t *r);
 
 
 char *
@@ -164,7 +165,52 @@ ngx_http_inbox_error_page_handler(ngx_http_request_t *r)
 
     ngx_http_inbox_error_page_forget(r);
 
+    /* a 405 names what is allowed (RFC 9110); nginx's own (a static
+     * file's POST or DELETE, TRACE anywhere) come without: its files
+     * take GET and HEAD */
+    if (status == NGX_HTTP_NOT_ALLOWED
+        && !ngx_http_inbox_error_page_allows(r)
+        && ngx_http_inbox_reply_header(r, "Allow", "GET, HEAD") != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
     return ngx_http_inbox_reply_code(r, status, code, message);
+}
+
+
+/* 1 when the answer has an Allow header already. */
+
+static ngx_uint_t
+ngx_http_inbox_error_page_allows(ngx_http_request_t *r)
+{
+    ngx_uint_t        i;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h;
+
+    part = &r->headers_out.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                return 0;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (h[i].hash != 0
+            && h[i].key.len == sizeof("Allow") - 1
+            && ngx_strncasecmp(h[i].key.data, (u_char *) "Allow",
+                               h[i].key.len) == 0)
+        {
+            return 1;
+        }
+    }
 }
 
 

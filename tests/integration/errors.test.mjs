@@ -11,6 +11,7 @@ import { test } from 'node:test';
 import { useCluster, errorLogIsCleanTest } from '../lib/fixture.mjs';
 import { api, assertError, connectWs, ticket, wsUrl }
     from '../lib/inbox.mjs';
+import { gif, upload } from '../lib/media.mjs';
 
 const ctx = useCluster();
 
@@ -117,6 +118,35 @@ test('a body over nginx\'s limit is 413 too_large in JSON', async () => {
     const text = await res.text();
     assertError({ status: res.status, headers: res.headers, text,
                   json: JSON.parse(text) }, 413, 'too_large');
+});
+
+test('a method nginx refuses itself is 405 in JSON with Allow', async () => {
+    const c = ctx.cluster ?? await ctx.ready;
+    const media = await upload(c, gif, { 'Content-Type': 'image/gif',
+        Authorization: `Bearer ${c.orgs[0].token}` });
+    assert.equal(media.status, 201, media.text);
+    const path = new URL(media.json.url).pathname;
+
+    // the image itself: GET and HEAD only
+    for (const method of ['POST', 'DELETE']) {
+        const res = await fetch(c.url(path), { method });
+        const json = await res.json();
+        assert.equal(res.status, 405, method);
+        assert.equal(json.error.code, 'method_not_allowed');
+        assert.equal(res.headers.get('allow'), 'GET, HEAD', method);
+    }
+    assert.equal((await fetch(c.url(path))).status, 200);
+
+    // TRACE, refused before any location
+    const res = await rawHttp(c.port, 'TRACE /api/v1/conversations '
+        + 'HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n');
+    assertError(res, 405, 'method_not_allowed');
+    assert.equal(res.headers.get('allow'), 'GET, HEAD');
+
+    // the API's own 405 keeps its own Allow, once
+    const api405 = await api(c, '/api/v1/auth/login', null);
+    assertError(api405, 405, 'method_not_allowed');
+    assert.equal(api405.headers.get('allow'), 'POST');
 });
 
 test('paths nothing serves under /api/ and /webhooks/ are 404 in JSON',

@@ -930,6 +930,12 @@ ngx_http_inbox_api_query(ngx_http_request_t *r, ngx_http_inbox_api_t *api,
         inbox_form_free(form);
         ngx_memzero(form, sizeof(inbox_form_t));
 
+        if (err.code == INBOX_ERR_INVALID && err.field[0] != '\0') {
+            /* a %00, which libinbox names the field of */
+            api->invalid = err;
+            return NGX_OK;
+        }
+
         if (err.code == INBOX_ERR_INVALID) {
             inbox_error_set(&api->invalid, INBOX_ERR_INVALID,
                             "The query string has a malformed %%-escape.");

@@ -127,8 +127,9 @@ struct ngx_http_inbox_api_s {
 
 
 /* The query string, decoded (the form is freed with the request).  A
- * malformed one sets api->invalid and gives an empty form; a name given
- * twice sets api->invalid naming it.  NGX_ERROR when out of memory. */
+ * malformed one sets api->invalid (naming the field of a %00) and gives
+ * an empty form; a name given twice sets api->invalid naming it.
+ * NGX_ERROR when out of memory. */
 ngx_int_t ngx_http_inbox_api_query(ngx_http_request_t *r,
     ngx_http_inbox_api_t *api, inbox_form_t **query);
 

@@ -86,8 +86,8 @@ inbox_form_parse(const char *body, size_t len, inbox_form_t *form,
             || strlen(field->value) != field->value_len)
         {
             inbox_error_set_field(err, INBOX_ERR_INVALID, field->name,
-                "the form field %s has a NUL byte (%%00), which no text "
-                "may hold", field->name);
+                "%s has a NUL byte (%%00), which no text may hold.",
+                field->name);
             inbox_form_free(form);
             return INBOX_ERR_INVALID;
         }

@@ -242,6 +242,23 @@ test('a query parameter given twice is 400 naming it, on every list',
     assert.equal((await list('?filter=all&limit=1')).items.length, 1);
 });
 
+test('a %00 in a query parameter is 400 naming it; a broken escape says so',
+    async () => {
+    const { cluster } = ctx;
+    const token = cluster.orgs[0].token;
+    for (const path of ['/api/v1/contacts?q=a%00b',
+                        '/api/v1/conversations?limit=1&q=%00']) {
+        const err = assertError(await api(cluster, path, token), 400,
+            'invalid_request');
+        assert.equal(err.field, 'q', path);
+        assert.equal(err.message,
+            'q has a NUL byte (%00), which no text may hold.', path);
+    }
+    const err = assertError(await api(cluster, '/api/v1/contacts?q=a%zz',
+        token), 400, 'invalid_request');
+    assert.equal(err.message, 'The query string has a malformed %-escape.');
+});
+
 test('a search of invisible characters alone lists as no search does',
     async () => {
     const { cluster } = ctx;

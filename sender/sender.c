@@ -130,8 +130,14 @@ main(int argc, char **argv)
 
     rc = 0;
 
-    /* on SIGTERM: start nothing new, let what is in flight end */
-    while (!s.stopping || sender_loop_active(s.loop) > 0) {
+    /*
+     * On SIGTERM or SIGINT: start nothing new, let what is in flight
+     * end, and record what the carriers answered: while the store
+     * refuses it, again at the retry's pace, until the claims' leases
+     * end (the store then reports them unknown anyway) or a second
+     * signal comes.
+     */
+    for ( ;; ) {
         now = inbox_now_ms();
         next = SENDER_IDLE_LOOK_MS;
 
@@ -149,6 +155,12 @@ main(int argc, char **argv)
             wait = sender_outbox_flush(&s, now);
             if (wait >= 0 && wait < next) {
                 next = wait;
+            }
+
+            if (sender_loop_active(s.loop) == 0
+                && sender_outbox_unrecorded(&s, inbox_now_ms()) == 0)
+            {
+                break;
             }
         }
 
@@ -169,6 +181,7 @@ main(int argc, char **argv)
                            "in flight (their outcome is reported when the "
                            "sender starts again)",
                            sender_loop_active(s.loop));
+                s.stopping = 2;
                 break;
             }
             sender_drain(fds[1]);
@@ -311,7 +324,12 @@ sender_usage(FILE *out)
         "                    times they record); all else keeps the real\n"
         "                    clock, so set it at or behind the real time\n"
         "                    (messages handed over ahead of it wait in the\n"
-        "                    outbox until the real clock comes)\n");
+        "                    outbox until the real clock comes)\n"
+        "\n"
+        "SIGTERM or SIGINT stops it: nothing new starts, requests in\n"
+        "flight end and what the carriers answered is recorded (while the\n"
+        "store is busy, tried again until the claims' leases end); a\n"
+        "second signal stops it at once.\n");
 }
 
 

@@ -42,7 +42,8 @@ typedef struct {
     sender_loop_t     *loop;
     sender_rate_t     *rate;
     sender_clock_t     clock;     /* the campaigns' (sender_clock.h) */
-    int                stopping;  /* start nothing new, finish the rest */
+    int                stopping;  /* start nothing new, finish the rest
+                                     (2: a second signal, at once) */
 } sender_t;
 
 /* A job: starts what is due; returns when it wants to look again (ms

@@ -11,10 +11,15 @@
 /* The outbox: messages to carriers (sender_outbox.c). */
 int64_t sender_outbox_pump(sender_t *s, int64_t now_ms);
 /* Records what the carriers answered (the pump does first thing): while
- * the sender stops, when no pump runs.  Returns when to call it again, or
- * -1 when nothing waits. */
+ * the sender stops, when no pump runs, with the sends it never started
+ * given back.  Returns when to call it again, or -1 when nothing waits. */
 int64_t sender_outbox_flush(sender_t *s, int64_t now_ms);
-/* The last call: records what was answered, logs what the store refused. */
+/* The answers a stopping sender still waits to record: those whose
+ * claims are still leased at now (after that the store reports them
+ * unknown whatever the sender says). */
+unsigned sender_outbox_unrecorded(sender_t *s, int64_t now_ms);
+/* The last call: records what was answered, logs what the store refused
+ * (and so dropped). */
 void sender_outbox_stop(sender_t *s);
 /* Copies of inbound MMS media, fetched with the carrier's credentials
  * (sender_media.c). */

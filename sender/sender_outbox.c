@@ -18,7 +18,9 @@
  * times a second during a campaign, not once an answer.
  * Results the store could not take are kept and recorded again after
  * SENDER_RECORD_RETRY_MS: what the carrier said is never dropped, also
- * when the sender stops.
+ * when the sender stops, which waits for them while their claims last
+ * (sender_outbox_unrecorded): only a claim's lease ending, or a second
+ * signal, drops them, and then the store reports them unknown anyway.
  *
  * Fair scheduling: replies and campaign messages (bulk) are claimed
  * apart and wait for their number in two queues, replies always first.
@@ -148,7 +150,7 @@ static int sender_outbox_slow_down(sender_t *s, sender_send_t *send,
     int64_t now);
 static void sender_outbox_answered(sender_send_t *send);
 static void sender_outbox_unstarted(sender_queue_t *q);
-static int64_t sender_outbox_record_when(void);
+static int64_t sender_outbox_record_when(sender_t *s);
 static int sender_outbox_record(sender_t *s, int64_t now);
 static void sender_outbox_recorded(sender_t *s, sender_send_t *send,
     const inbox_outbox_record_t *record, int64_t now);
@@ -230,10 +232,19 @@ sender_outbox_flush(sender_t *s, int64_t now)
 {
     int64_t  at;
 
-    at = sender_outbox_record_when();
+    if (s->stopping) {
+        /* claimed but never started (waiting for their number or the
+         * window): back to the store as not sent, so that they go after
+         * the restart instead of coming back interrupted, reported
+         * unknown; recorded, and retried, with the answers */
+        sender_outbox_unstarted(&sender_outbox.replies);
+        sender_outbox_unstarted(&sender_outbox.bulk);
+    }
+
+    at = sender_outbox_record_when(s);
 
     if (at >= 0 && now >= at && sender_outbox_record(s, now) == 0) {
-        at = sender_outbox_record_when();
+        at = sender_outbox_record_when(s);
     }
 
     if (at < 0) {
@@ -244,14 +255,32 @@ sender_outbox_flush(sender_t *s, int64_t now)
 }
 
 
+unsigned
+sender_outbox_unrecorded(sender_t *s, int64_t now)
+{
+    unsigned        n;
+    sender_send_t  *send;
+
+    n = 0;
+
+    for (send = sender_outbox.answered.head; send != NULL;
+         send = send->next)
+    {
+        if (send->lease_until > now) {
+            n++;
+        }
+    }
+
+    return n;
+}
+
+
 void
 sender_outbox_stop(sender_t *s)
 {
     sender_send_t  *send;
 
-    /* claimed but never started (waiting for their number or the
-     * window): back to the store as not sent, so that they go after the
-     * restart instead of coming back interrupted, reported unknown */
+    /* what a second signal or a failed loop left in hand */
     sender_outbox_unstarted(&sender_outbox.replies);
     sender_outbox_unstarted(&sender_outbox.bulk);
 
@@ -263,9 +292,22 @@ sender_outbox_stop(sender_t *s)
         return;
     }
 
-    sender_log(s, "%u results not recorded: their messages come back "
-               "when the sender starts again, reported unknown",
-               sender_outbox.answered.count);
+    if (s->stopping > 1) {
+        sender_log(s, "second signal: %u results not recorded (the store "
+                   "refused them): their messages come back when the "
+                   "sender starts again, reported unknown",
+                   sender_outbox.answered.count);
+
+    } else if (sender_outbox_unrecorded(s, inbox_now_ms()) == 0) {
+        sender_log(s, "%u results not recorded: the store refused them "
+                   "until their claims' leases ended; their messages are "
+                   "reported unknown", sender_outbox.answered.count);
+
+    } else {
+        sender_log(s, "%u results not recorded: their messages come back "
+                   "when the sender starts again, reported unknown",
+                   sender_outbox.answered.count);
+    }
 
     while ((send = sender_outbox.answered.head) != NULL) {
         sender_outbox.answered.head = send->next;
@@ -1051,9 +1093,11 @@ sender_outbox_answered(sender_send_t *send)
 }
 
 
-/* When the answers waiting are to be recorded (ms), or -1: none wait. */
+/* When the answers waiting are to be recorded (ms), or -1: none wait.
+ * A stopping sender with nothing in flight records at once: no answer
+ * comes to linger for. */
 static int64_t
-sender_outbox_record_when(void)
+sender_outbox_record_when(sender_t *s)
 {
     int64_t  at;
 
@@ -1062,6 +1106,7 @@ sender_outbox_record_when(void)
     }
 
     at = sender_outbox.answered.count >= SENDER_RECORD_SOON
+         || (s->stopping && sender_loop_active(s->loop) == 0)
          ? 0 : sender_outbox.linger_until;
 
     return at > sender_outbox.retry_at ? at : sender_outbox.retry_at;

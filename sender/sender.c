@@ -9,8 +9,9 @@
  *          [--media-dir DIR] [--rate N] [--burst N] [--max-active N]
  *          [--timeout MS] [--lease MS] [--clock-file PATH] [--verbose]
  *
- * This file: options, the wake-up socket, signals (a signalfd polled with
- * everything else) and the loop that asks each job for work.
+ * This file: options, the wake-up socket, signals (SIGTERM, SIGINT and
+ * SIGHUP through a signalfd polled with everything else) and the loop
+ * that asks each job for work.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -131,8 +132,8 @@ main(int argc, char **argv)
     rc = 0;
 
     /*
-     * On SIGTERM or SIGINT: start nothing new, let what is in flight
-     * end, and record what the carriers answered: while the store
+     * On SIGTERM, SIGINT or SIGHUP: start nothing new, let what is in
+     * flight end, and record what the carriers answered: while the store
      * refuses it, again at the retry's pace, until the claims' leases
      * end (the store then reports them unknown anyway) or a second
      * signal comes.
@@ -326,9 +327,9 @@ sender_usage(FILE *out)
         "                    (messages handed over ahead of it wait in the\n"
         "                    outbox until the real clock comes)\n"
         "\n"
-        "SIGTERM or SIGINT stops it: nothing new starts, requests in\n"
-        "flight end and what the carriers answered is recorded (while the\n"
-        "store is busy, tried again until the claims' leases end); a\n"
+        "SIGTERM, SIGINT or SIGHUP stops it: nothing new starts, requests\n"
+        "in flight end and what the carriers answered is recorded (while\n"
+        "the store is busy, tried again until the claims' leases end); a\n"
         "second signal stops it at once.\n");
 }
 
@@ -343,11 +344,16 @@ sender_signals_open(void)
     sigemptyset(&set);
     sigaddset(&set, SIGTERM);
 
-    /* a SIGINT ignored by whoever started us stays ignored (make run's
-     * supervisor stops us with SIGTERM): blocked for signalfd, it would
-     * come all the same */
+    /* a SIGINT or SIGHUP ignored by whoever started us stays ignored
+     * (nohup; make run's supervisor stops us with SIGTERM): blocked for
+     * signalfd, it would come all the same.  A SIGHUP (a terminal gone)
+     * otherwise stops us as SIGTERM does, not at once. */
     if (sigaction(SIGINT, NULL, &old) == 0 && old.sa_handler != SIG_IGN) {
         sigaddset(&set, SIGINT);
+    }
+
+    if (sigaction(SIGHUP, NULL, &old) == 0 && old.sa_handler != SIG_IGN) {
+        sigaddset(&set, SIGHUP);
     }
 
     if (sigprocmask(SIG_BLOCK, &set, NULL) == -1) {

@@ -10,7 +10,8 @@
  *             [--verbose]
  *
  * This file: options, the lws context on a libuv loop we own, and
- * SIGINT/SIGTERM through uv_signal, so nothing runs in a signal handler.
+ * SIGINT/SIGTERM/SIGHUP through uv_signal, so nothing runs in a signal
+ * handler.  SIGHUP (a terminal gone) stops it as SIGTERM does.
  *
  * Why libuv: lws' default loop poll()s every connection on every turn,
  * so its cost follows the connections held, not the work (see
@@ -68,6 +69,7 @@ typedef struct {
     uv_loop_t            loop;
     uv_signal_t          term;
     uv_signal_t          intr;
+    uv_signal_t          hup;
     uv_check_t           flush;
     uv_idle_t            nudge;         /* a flush waits: poll, don't block */
     uv_timer_t           keepalive;
@@ -253,7 +255,7 @@ main(int argc, char **argv)
     /* returns once a signal has closed every handle */
     uv_run(&lp.loop, UV_RUN_DEFAULT);
 
-    lwsl_user("ws-server: stopped\n");
+    fprintf(stderr, "ws-server: stopped\n");
     rc = 0;
 
 done:
@@ -507,16 +509,19 @@ ws_server_usage(FILE *out)
         "  --keep-secs N     keep an organization's recent frames N seconds\n"
         "                    after its last connection closes, for quick\n"
         "                    resumes; later ones read --store (default %d)\n"
-        "  --verbose         log connections and events to stderr\n",
+        "  --verbose         log connections and events to stderr\n"
+        "\n"
+        "SIGTERM, SIGINT or SIGHUP stops it: every connection is closed\n"
+        "(browsers connect again) and it exits 0.\n",
         WS_FANOUT_MAX_QUEUE, WS_AUTH_ORG_NONCES_MAX, WS_SERVER_PING_SECS,
         WS_STREAM_KEEP_SECS);
 }
 
 
 /*
- * A SIGINT ignored by whoever started us (a shell's background job: make
- * run's supervisor stops us with SIGTERM) stays ignored: uv_signal would
- * install a handler over it.
+ * A SIGINT or SIGHUP ignored by whoever started us (a shell's background
+ * job, nohup: make run's supervisor stops us with SIGTERM) stays ignored:
+ * uv_signal would install a handler over it.
  */
 static void
 ws_server_loop_open(ws_loop_t *lp, ws_fanout_t *fanout, uint32_t ping_secs)
@@ -539,6 +544,12 @@ ws_server_loop_open(ws_loop_t *lp, ws_fanout_t *fanout, uint32_t ping_secs)
     if (sigaction(SIGINT, NULL, &old) == 0 && old.sa_handler != SIG_IGN) {
         uv_signal_start(&lp->intr, ws_server_on_signal, SIGINT);
         lp->intr_on = 1;
+    }
+
+    uv_signal_init(&lp->loop, &lp->hup);
+    lp->hup.data = lp;
+    if (sigaction(SIGHUP, NULL, &old) == 0 && old.sa_handler != SIG_IGN) {
+        uv_signal_start(&lp->hup, ws_server_on_signal, SIGHUP);
     }
 
     /* after each turn's I/O: write what that turn queued */
@@ -571,15 +582,19 @@ ws_server_on_signal(uv_signal_t *handle, int signo)
 {
     ws_loop_t  *lp = handle->data;
 
-    lwsl_user("ws-server: signal %d\n", signo);
-
     if (lp->stopping) {
         return;
     }
 
+    /* in the log whatever --verbose says: a stop is worth a line */
+    fprintf(stderr, "ws-server: stopping on signal %d (%s)\n", signo,
+            signo == SIGHUP ? "hangup" : signo == SIGINT ? "interrupt"
+                                                         : "terminate");
+
     lp->stopping = 1;
     uv_close((uv_handle_t *) &lp->term, NULL);
     uv_close((uv_handle_t *) &lp->intr, NULL);
+    uv_close((uv_handle_t *) &lp->hup, NULL);
     uv_close((uv_handle_t *) &lp->flush, NULL);
     uv_close((uv_handle_t *) &lp->keepalive, NULL);
     uv_close((uv_handle_t *) &lp->lapse, NULL);
@@ -679,6 +694,7 @@ ws_server_loop_close(ws_loop_t *lp)
         lp->stopping = 1;
         uv_close((uv_handle_t *) &lp->term, NULL);
         uv_close((uv_handle_t *) &lp->intr, NULL);
+        uv_close((uv_handle_t *) &lp->hup, NULL);
         uv_close((uv_handle_t *) &lp->flush, NULL);
         uv_close((uv_handle_t *) &lp->nudge, NULL);
         uv_close((uv_handle_t *) &lp->keepalive, NULL);

@@ -126,7 +126,9 @@ process.stdout.write(`carrier-sim on ${s.url}  phone page: ${s.url}/  `
     + `API base (Twilio and Telnyx): ${s.url}  control: ${s.url}/_sim/  `
     + `Telnyx public key: ${s.sim.signer.publicKeyBase64}\n`);
 
-for (const sig of ['SIGINT', 'SIGTERM']) {
+// SIGHUP too: a terminal gone (an SSH session dropped under make run)
+// stops it as Ctrl-C does
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
     process.once(sig, () => {
         s.close().then(() => process.exit(0));
         setTimeout(() => process.exit(0), 2000).unref();

@@ -518,3 +518,50 @@ test('make run whose nginx cannot start says so and stops, without '
     assert.match(run.out, /bind\(\)/);
     assert.doesNotMatch(run.out, /inbox is running/);
 });
+
+// Whatever of a file's text was written after `from` characters.
+function logSince(path, from) {
+    try {
+        return readFileSync(path, 'utf8').slice(from);
+    } catch {
+        return '';
+    }
+}
+
+// An SSH session dropped under `make run` in the foreground: SIGHUP to the
+// whole process group (nginx's master takes it as a reload, and then
+// quits as it is told).
+test('a hangup stops make run gracefully: the sender and ws-server stop as '
+    + 'on SIGTERM, nginx quits, nothing is started again and nothing is '
+    + 'left behind',
+async () => {
+    const port = await freePort();
+    const senderLog = join(varDir, 'log', 'sender.log');
+    const wsLog = join(varDir, 'log', 'ws-server.log');
+    const errorLog = join(varDir, 'log', 'error.log');
+    const senderAt = logSince(senderLog, 0).length;
+    const wsAt = logSince(wsLog, 0).length;
+    const errorAt = logSince(errorLog, 0).length;
+    const run = await startRun(port, await freePort());
+    assert.ok(wsServerPids().length > 0, 'ws-server runs');
+
+    process.kill(-run.child.pid, 'SIGHUP');
+    const code = await Promise.race([run.exited,
+        new Promise((ok) => setTimeout(() => ok('timeout'), 20000))]);
+    assert.notEqual(code, 'timeout', `scripts/run went on:\n${run.out}`);
+    running = null;
+
+    assert.match(run.out, /inbox stopped\./);
+    assert.doesNotMatch(run.out, /starting it again/);
+    const sender = logSince(senderLog, senderAt);
+    assert.match(sender, /sender: stopping after/, sender);
+    assert.match(sender, /sender: stopped/, sender);
+    assert.match(logSince(wsLog, wsAt), /ws-server: stopped/);
+    // nginx was told to quit gracefully, not to stop at once
+    const nginx = logSince(errorLog, errorAt);
+    assert.match(nginx, /signal 3 \(SIGQUIT\) received/, nginx);
+    assert.doesNotMatch(nginx, /signal 15 \(SIGTERM\) received/, nginx);
+    assert.deepEqual(wsServerPids(), [], 'no ws-server left behind');
+    await assert.rejects(fetch(`http://127.0.0.1:${port}/healthz`),
+        'nginx is gone');
+});

@@ -12,7 +12,6 @@
 #include <time.h>
 #include <fcntl.h>
 #include <unistd.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <inbox/clock.h>
@@ -51,8 +50,6 @@ static inbox_status_t inbox_sqlite_free_space(inbox_sqlite_store_t *s,
     inbox_error_t *err);
 static int inbox_sqlite_user_version(sqlite3 *db, int *version);
 static int inbox_sqlite_busy(void *data, int count);
-static int inbox_sqlite_writer_lock(inbox_sqlite_store_t *s,
-    int64_t deadline);
 static inbox_status_t inbox_sqlite_search_index(inbox_store_t *store,
     inbox_sqlite_conn_t *reader, inbox_error_t *err);
 
@@ -1113,7 +1110,7 @@ inbox_sqlite_store_new(const char *path, int full_sync, int create,
 
     pthread_mutex_init(&s->lock, NULL);
     pthread_mutex_init(&s->write_lock, NULL);
-    s->writer_fd = -1;
+    inbox_sqlite_writer_reset(&s->queue);
     s->full_sync = full_sync;
     memcpy(s->uid, uid, sizeof(s->uid));
     s->dev = st.st_dev;
@@ -1159,9 +1156,7 @@ inbox_sqlite_close(inbox_store_t *store)
     s->conns = NULL;
     pthread_mutex_unlock(&s->lock);
 
-    if (s->writer_fd != -1 && s->writer_pid == getpid()) {
-        close(s->writer_fd);
-    }
+    inbox_sqlite_writer_close(&s->queue);
 
     pthread_mutex_destroy(&s->lock);
     pthread_mutex_destroy(&s->write_lock);
@@ -2079,88 +2074,13 @@ inbox_sqlite_begin_read(inbox_sqlite_conn_t *conn, inbox_error_t *err)
 
 
 /*
- * Threads of one process queue on a mutex rather than on SQLite's busy
- * handler, which polls with sleeps; other processes still meet the busy
- * timeout.
- */
-/*
- * Writers of other processes (nginx workers, the sender, inboxctl) queue
- * on an flock() of PATH-writer before BEGIN IMMEDIATE.  The lock is
- * asked for without blocking, again after short sleeps, until deadline
- * (ms, monotonic): a holder that stopped (^Z, a debugger, a paused
- * container) must not hang every writer with no time limit, and flock()
- * has none.  Returns -1 when the deadline passed first; 0 when locked,
- * and without the lock file (a read-only directory), where the busy
- * handler does it all.  Called with store->write_lock held, which guards
- * writer_fd.
- */
-static int
-inbox_sqlite_writer_lock(inbox_sqlite_store_t *s, int64_t deadline)
-{
-    char        path[4096];
-    pid_t       pid;
-    int64_t     left;
-    useconds_t  pause;
-
-    pid = getpid();
-
-    if (s->writer_fd != -1 && s->writer_pid != pid) {
-        /* inherited over fork(): it shares the parent's lock */
-        close(s->writer_fd);
-        s->writer_fd = -1;
-    }
-
-    if (s->writer_fd == -1) {
-        if ((size_t) snprintf(path, sizeof(path), "%s-writer", s->path)
-            >= sizeof(path))
-        {
-            return 0;
-        }
-
-        s->writer_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-        s->writer_pid = pid;
-
-        if (s->writer_fd == -1) {
-            return 0;
-        }
-    }
-
-    /* 50 us, doubling to 1 ms: a release is seen soon after it happens */
-    pause = 50;
-
-    for ( ;; ) {
-        if (flock(s->writer_fd, LOCK_EX | LOCK_NB) == 0) {
-            return 0;
-        }
-
-        if (errno == EINTR) {
-            continue;
-        }
-
-        if (errno != EWOULDBLOCK) {
-            return 0;
-        }
-
-        left = deadline - inbox_sqlite_monotonic_ms();
-
-        if (left <= 0) {
-            return -1;
-        }
-
-        usleep(left * 1000 < pause ? (useconds_t) left * 1000 : pause);
-
-        if (pause < 1000) {
-            pause = pause * 2 < 1000 ? pause * 2 : 1000;
-        }
-    }
-}
-
-
-/*
  * Every write transaction of the process runs on one connection, whichever
  * thread runs it: the writers queue for it anyway, and SQLite empties a
  * connection's page cache whenever another connection wrote, so a writer
- * connection per pool thread would start every batch cold.
+ * connection per pool thread would start every batch cold.  Threads of
+ * one process queue on a mutex, processes on the writers' queue
+ * (store_sqlite_writer.c), rather than on SQLite's busy handler, which
+ * polls with sleeps.
  */
 inbox_sqlite_conn_t *
 inbox_sqlite_begin_write(inbox_store_t *store, inbox_error_t *err)
@@ -2184,10 +2104,7 @@ inbox_sqlite_begin_write(inbox_store_t *store, inbox_error_t *err)
         inbox_sqlite_conn_drop(conn);
         conn = NULL;
 
-        if (s->writer_fd != -1 && s->writer_pid == getpid()) {
-            close(s->writer_fd);
-            s->writer_fd = -1;
-        }
+        inbox_sqlite_writer_close(&s->queue);
     }
 
     if (conn == NULL || conn->pid != getpid()) {
@@ -2218,7 +2135,8 @@ inbox_sqlite_begin_write(inbox_store_t *store, inbox_error_t *err)
                         : INBOX_SQLITE_BUSY_TIMEOUT_MS);
 
     if (s->busy_at > asked
-        || inbox_sqlite_writer_lock(s, conn->deadline) != 0
+        || inbox_sqlite_writer_lock(&s->queue, s->path, conn->deadline)
+           != 0
         || inbox_sqlite_monotonic_ms() >= conn->deadline)
     {
         /* a stall seen from this process too (a writer of another
@@ -2267,9 +2185,7 @@ inbox_sqlite_end(inbox_sqlite_conn_t *conn)
     if (conn->writing) {
         conn->writing = 0;
 
-        if (conn->store->writer_fd != -1) {
-            (void) flock(conn->store->writer_fd, LOCK_UN);
-        }
+        inbox_sqlite_writer_unlock(&conn->store->queue);
 
         pthread_mutex_unlock(&conn->store->write_lock);
     }

@@ -243,6 +243,30 @@ typedef struct inbox_sqlite_conn_s  inbox_sqlite_conn_t;
 /* store_info.uid: 32 hex digits. */
 #define INBOX_SQLITE_UID_MAX  40
 
+/*
+ * The queue of writers across processes (store_sqlite_writer.c): a
+ * robust, process-shared mutex in PATH-writer, waited on until a
+ * writer's deadline.  Guarded by the store's write_lock.
+ */
+typedef struct inbox_sqlite_writer_shared_s  inbox_sqlite_writer_shared_t;
+
+typedef struct {
+    inbox_sqlite_writer_shared_t  *shared;  /* mapped; NULL: no queue */
+    pid_t                          pid;     /* the process that mapped it */
+    unsigned                       locked:1;
+    unsigned                       tried:1; /* opened once, mapped or not */
+} inbox_sqlite_writer_t;
+
+void inbox_sqlite_writer_reset(inbox_sqlite_writer_t *w);
+/* Waits for the queue until deadline (monotonic ms): -1 when it passed
+ * first; 0 when this process's turn came, and when there is no queue
+ * (the busy handler then does it all). */
+int inbox_sqlite_writer_lock(inbox_sqlite_writer_t *w, const char *db_path,
+    int64_t deadline);
+void inbox_sqlite_writer_unlock(inbox_sqlite_writer_t *w);
+/* Unmaps it: the next lock maps PATH-writer again (a store opened anew). */
+void inbox_sqlite_writer_close(inbox_sqlite_writer_t *w);
+
 typedef struct {
     inbox_store_t          base;         /* first: store.c casts to it */
     char                  *path;
@@ -250,9 +274,7 @@ typedef struct {
     pthread_key_t          key;          /* this thread's connection */
     pthread_mutex_t        lock;         /* guards conns */
     pthread_mutex_t        write_lock;   /* queues this process's writers */
-    int                    writer_fd;    /* PATH-writer, flock()ed by the
-                                            writing process; -1 if none */
-    pid_t                  writer_pid;   /* the process that opened it */
+    inbox_sqlite_writer_t  queue;        /* of the processes' writers */
     inbox_sqlite_conn_t   *writer;       /* every write transaction's */
     int64_t                busy_at;      /* when a writer last gave up on
                                             another process's lock

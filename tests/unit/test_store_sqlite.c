@@ -8,6 +8,7 @@
  */
 #include <inttypes.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -20,6 +21,7 @@
 #include <sqlite3.h>
 #include <inbox/clock.h>
 #include <inbox/store.h>
+#include "store_sqlite.h"
 #include "check.h"
 
 
@@ -615,6 +617,65 @@ TEST(a_busy_database_is_unavailable_and_the_retry_succeeds)
     CHECK_INT(message_count(&f, r.conversation_id), 1);
 
     inbox_event_list_free(&events);
+    fixture_close(&f);
+}
+
+
+/*
+ * A writer of another process stopped inside its transaction (^Z on
+ * inboxctl, a debugger, a paused container) holds the writers' queue: a
+ * writer here gives up after the busy timeout, as behind SQLite's own
+ * lock, instead of waiting for good; killed, it leaves the queue to the
+ * next writer at once.
+ */
+TEST(a_stopped_writer_elsewhere_costs_a_busy_timeout_and_a_dead_one_nothing)
+{
+    int                    ready[2];
+    char                   c;
+    pid_t                  pid;
+    int64_t                started;
+    fixture_t              f;
+    inbox_error_t          err;
+    inbox_store_t         *other;
+    inbox_sqlite_conn_t   *conn;
+
+    FIXTURE(&f);
+    CHECK_INT(pipe(ready), 0);
+
+    pid = fork();
+    if (pid == 0) {
+        other = store_open(f.path);
+        conn = other != NULL ? inbox_sqlite_begin_write(other, &err) : NULL;
+        c = conn != NULL ? 'y' : 'n';
+        if (write(ready[1], &c, 1) != 1) {
+            _exit(1);
+        }
+        raise(SIGSTOP);
+        _exit(0);
+    }
+
+    CHECK(pid > 0);
+    CHECK_INT(read(ready[0], &c, 1), 1);
+    CHECK_INT(c, 'y');
+
+    started = monotonic_ms();
+    inbox_error_clear(&err);
+    conn = inbox_sqlite_begin_write(f.store, &err);
+    CHECK(conn == NULL);
+    CHECK_INT(err.code, INBOX_ERR_UNAVAILABLE);
+    CHECK(monotonic_ms() - started < 30000);
+
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+
+    conn = inbox_sqlite_begin_write(f.store, &err);
+    CHECK(conn != NULL);
+    if (conn != NULL) {
+        inbox_sqlite_rollback(conn);
+    }
+
+    close(ready[0]);
+    close(ready[1]);
     fixture_close(&f);
 }
 

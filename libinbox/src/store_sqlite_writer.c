@@ -4,7 +4,9 @@
  * nginx's workers, the sender and inboxctl each queue their own writers
  * on a mutex; between processes they queue on a process-shared, robust
  * pthread mutex kept in PATH-writer, mapped by each.  Waiting on it, a
- * writer is woken the moment the holder lets go (SQLite's busy handler
+ * writer is handed the lock the moment the holder lets go (priority
+ * inheritance: the kernel passes it to the first waiter, so a busy
+ * process cannot take it back in turn after turn; SQLite's busy handler
  * can only poll), and it waits no longer than its deadline: a holder
  * that was stopped (^Z on inboxctl, a debugger, a paused container)
  * costs a 503 the carrier retries, not a hang of every writer.  A holder
@@ -219,6 +221,7 @@ inbox_sqlite_writer_init(inbox_sqlite_writer_shared_t *shared)
 
     rc = pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED) != 0
          || pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST) != 0
+         || pthread_mutexattr_setprotocol(&attr, PTHREAD_PRIO_INHERIT) != 0
          || pthread_mutex_init(&shared->mutex, &attr) != 0;
 
     (void) pthread_mutexattr_destroy(&attr);

@@ -2168,6 +2168,45 @@ inbox_sqlite_begin_write(inbox_store_t *store, inbox_error_t *err)
 }
 
 
+inbox_status_t
+inbox_sqlite_purge_begin(inbox_store_t *store, inbox_sql_id_t look_id,
+    const char *look, int64_t before, inbox_sqlite_conn_t **conn,
+    inbox_error_t *err)
+{
+    int                   rc;
+    sqlite3_stmt         *stmt;
+    inbox_sqlite_conn_t  *reader;
+
+    *conn = NULL;
+
+    reader = inbox_sqlite_conn(store, err);
+    if (reader == NULL) {
+        return err->code;
+    }
+
+    stmt = inbox_sqlite_stmt(reader, look_id, look, err);
+    if (stmt == NULL) {
+        return err->code;
+    }
+
+    sqlite3_bind_int64(stmt, 1, before);
+    rc = sqlite3_step(stmt);
+    inbox_sqlite_done(stmt);
+
+    if (rc == SQLITE_DONE) {
+        return INBOX_OK;
+    }
+
+    if (rc != SQLITE_ROW) {
+        return inbox_sqlite_fail(reader, rc, err);
+    }
+
+    *conn = inbox_sqlite_begin_write(store, err);
+
+    return *conn != NULL ? INBOX_OK : err->code;
+}
+
+
 static int64_t
 inbox_sqlite_monotonic_ms(void)
 {

@@ -351,14 +351,22 @@ void inbox_sqlite_done(sqlite3_stmt *stmt);
 int inbox_sqlite_step_done(sqlite3_stmt *stmt);
 
 /* Transactions.  begin_write queues for the process's one writer
- * connection (write_lock, then the PATH-writer flock) and takes SQLite's
- * write lock (BEGIN IMMEDIATE) on it; it returns that connection, or NULL
- * with err set.  commit and rollback end either kind and release the
- * queue. */
+ * connection (write_lock, then the processes' queue in PATH-writer,
+ * store_sqlite_writer.c) and takes SQLite's write lock (BEGIN
+ * IMMEDIATE) on it; it returns that connection, or NULL with err set.
+ * commit and rollback end either kind and release the queue. */
 inbox_status_t inbox_sqlite_begin_read(inbox_sqlite_conn_t *conn,
     inbox_error_t *err);
 inbox_sqlite_conn_t *inbox_sqlite_begin_write(inbox_store_t *store,
     inbox_error_t *err);
+/* A purge's first step: look (?1 the time "before") is a query for one
+ * row old enough, run on this thread's reader, since mostly none is due;
+ * when one is, *conn is a write transaction begun for the purge, else
+ * NULL (and INBOX_OK).  So a purge asked for every second takes the write
+ * lock that webhook batches wait for only when it has work. */
+inbox_status_t inbox_sqlite_purge_begin(inbox_store_t *store,
+    inbox_sql_id_t look_id, const char *look, int64_t before,
+    inbox_sqlite_conn_t **conn, inbox_error_t *err);
 inbox_status_t inbox_sqlite_commit(inbox_sqlite_conn_t *conn,
     inbox_error_t *err);
 void inbox_sqlite_rollback(inbox_sqlite_conn_t *conn);

@@ -231,33 +231,11 @@ inbox_sqlite_media_purge(inbox_store_t *store, int64_t before, size_t max,
         err = &fallback;
     }
 
-    conn = inbox_sqlite_conn(store, err);
-    if (conn == NULL) {
-        return err->code;
-    }
-
-    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_MEDIA_UNATTACHED,
+    status = inbox_sqlite_purge_begin(store, INBOX_SQL_MEDIA_UNATTACHED,
         "SELECT 1 FROM media WHERE attached = 0 AND created_at < ?1"
-        " LIMIT 1", err);
-    if (stmt == NULL) {
-        return err->code;
-    }
-
-    sqlite3_bind_int64(stmt, 1, before);
-    rc = sqlite3_step(stmt);
-    inbox_sqlite_done(stmt);
-
-    if (rc == SQLITE_DONE) {
-        return INBOX_OK;
-    }
-
-    if (rc != SQLITE_ROW) {
-        return inbox_sqlite_fail(conn, rc, err);
-    }
-
-    conn = inbox_sqlite_begin_write(store, err);
-    if (conn == NULL) {
-        return err->code;
+        " LIMIT 1", before, &conn, err);
+    if (status != INBOX_OK || conn == NULL) {
+        return status;
     }
 
     /* under the write lock: a reply that attaches one waits, then finds

@@ -1673,17 +1673,12 @@ static const inbox_sqlite_purge_t  inbox_sqlite_reply_keys_old = {
 };
 
 
-/*
- * At most max rows older than before, in one write transaction; *removed
- * how many.  The maintenance step asks every second and mostly nothing is
- * due: one index seek on this thread's reader says so without taking the
- * write lock that webhook batches wait for.
- */
+/* At most max rows older than before, in one write transaction (see
+ * inbox_sqlite_purge_begin); *removed how many. */
 static inbox_status_t
 inbox_sqlite_purge(inbox_store_t *store, const inbox_sqlite_purge_t *purge,
     int64_t before, size_t max, size_t *removed, inbox_error_t *err)
 {
-    int                   rc;
     sqlite3_stmt         *stmt;
     inbox_status_t        status;
     inbox_error_t         fallback;
@@ -1693,31 +1688,10 @@ inbox_sqlite_purge(inbox_store_t *store, const inbox_sqlite_purge_t *purge,
         err = &fallback;
     }
 
-    conn = inbox_sqlite_conn(store, err);
-    if (conn == NULL) {
-        return err->code;
-    }
-
-    stmt = inbox_sqlite_stmt(conn, purge->look_id, purge->look, err);
-    if (stmt == NULL) {
-        return err->code;
-    }
-
-    sqlite3_bind_int64(stmt, 1, before);
-    rc = sqlite3_step(stmt);
-    inbox_sqlite_done(stmt);
-
-    if (rc == SQLITE_DONE) {
-        return INBOX_OK;
-    }
-
-    if (rc != SQLITE_ROW) {
-        return inbox_sqlite_fail(conn, rc, err);
-    }
-
-    conn = inbox_sqlite_begin_write(store, err);
-    if (conn == NULL) {
-        return err->code;
+    status = inbox_sqlite_purge_begin(store, purge->look_id, purge->look,
+                                      before, &conn, err);
+    if (status != INBOX_OK || conn == NULL) {
+        return status;
     }
 
     stmt = inbox_sqlite_stmt(conn, purge->delete_id, purge->delete, err);

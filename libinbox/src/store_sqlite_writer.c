@@ -13,6 +13,12 @@
  * that died leaves the mutex to the next one (EOWNERDEAD); what it left
  * half done is SQLite's to roll back.
  *
+ * A mutex outlives its processes in the file: one left locked by a
+ * machine that went down, or copied along with the store, would hold
+ * every writer off for good.  So the file also names the boot and the
+ * file (its inode) the mutex was made in, and a process that finds
+ * others makes it anew.
+ *
  * The queue only orders writers: SQLite's own lock keeps them apart.  So
  * whatever keeps the queue from working (a read-only directory, a file
  * of another user, a process of an older release queueing on flock())
@@ -34,15 +40,22 @@
 #define INBOX_SQLITE_WRITER_MAGIC  0x31717778626e69ULL
 
 
+#define INBOX_SQLITE_BOOT_ID_MAX  40
+
+
 struct inbox_sqlite_writer_shared_s {
     uint64_t         magic;
+    uint64_t         ino;                /* the file it was made in */
+    char             boot_id[INBOX_SQLITE_BOOT_ID_MAX];
     pthread_mutex_t  mutex;
 };
 
 
 static int inbox_sqlite_writer_map(inbox_sqlite_writer_t *w, int fd,
     int64_t deadline);
-static int inbox_sqlite_writer_init(inbox_sqlite_writer_shared_t *shared);
+static int inbox_sqlite_writer_init(inbox_sqlite_writer_shared_t *shared,
+    uint64_t ino, const char *boot_id);
+static void inbox_sqlite_writer_boot_id(char id[INBOX_SQLITE_BOOT_ID_MAX]);
 static int64_t inbox_sqlite_writer_now(clockid_t clock);
 
 
@@ -160,8 +173,11 @@ static int
 inbox_sqlite_writer_map(inbox_sqlite_writer_t *w, int fd, int64_t deadline)
 {
     void                          *p;
+    char                           boot_id[INBOX_SQLITE_BOOT_ID_MAX];
     struct stat                    st;
     inbox_sqlite_writer_shared_t  *shared;
+
+    inbox_sqlite_writer_boot_id(boot_id);
 
     while (flock(fd, LOCK_EX | LOCK_NB) == -1) {
         if (errno == EINTR) {
@@ -192,8 +208,10 @@ inbox_sqlite_writer_map(inbox_sqlite_writer_t *w, int fd, int64_t deadline)
     if (p != MAP_FAILED) {
         shared = p;
 
-        if (shared->magic == INBOX_SQLITE_WRITER_MAGIC
-            || inbox_sqlite_writer_init(shared) == 0)
+        if ((shared->magic == INBOX_SQLITE_WRITER_MAGIC
+             && shared->ino == (uint64_t) st.st_ino
+             && memcmp(shared->boot_id, boot_id, sizeof(boot_id)) == 0)
+            || inbox_sqlite_writer_init(shared, st.st_ino, boot_id) == 0)
         {
             w->shared = shared;
             w->pid = getpid();
@@ -210,10 +228,15 @@ inbox_sqlite_writer_map(inbox_sqlite_writer_t *w, int fd, int64_t deadline)
 
 
 static int
-inbox_sqlite_writer_init(inbox_sqlite_writer_shared_t *shared)
+inbox_sqlite_writer_init(inbox_sqlite_writer_shared_t *shared, uint64_t ino,
+    const char *boot_id)
 {
     int                  rc;
     pthread_mutexattr_t  attr;
+
+    shared->magic = 0;
+    shared->ino = ino;
+    memcpy(shared->boot_id, boot_id, INBOX_SQLITE_BOOT_ID_MAX);
 
     if (pthread_mutexattr_init(&attr) != 0) {
         return -1;
@@ -235,6 +258,29 @@ inbox_sqlite_writer_init(inbox_sqlite_writer_shared_t *shared)
                      __ATOMIC_RELEASE);
 
     return 0;
+}
+
+
+/* This boot's id ("" when the kernel does not say). */
+static void
+inbox_sqlite_writer_boot_id(char id[INBOX_SQLITE_BOOT_ID_MAX])
+{
+    int      fd;
+    ssize_t  n;
+
+    memset(id, 0, INBOX_SQLITE_BOOT_ID_MAX);
+
+    fd = open("/proc/sys/kernel/random/boot_id", O_RDONLY | O_CLOEXEC);
+    if (fd == -1) {
+        return;
+    }
+
+    n = read(fd, id, INBOX_SQLITE_BOOT_ID_MAX - 1);
+    close(fd);
+
+    if (n < 0) {
+        memset(id, 0, INBOX_SQLITE_BOOT_ID_MAX);
+    }
 }
 
 

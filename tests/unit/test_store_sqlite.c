@@ -681,6 +681,86 @@ TEST(a_stopped_writer_elsewhere_costs_a_busy_timeout_and_a_dead_one_nothing)
 
 
 /*
+ * The writers' queue lives in PATH-writer: a copy of it taken while a
+ * writer held it (a backup of the store's files, with the writer still
+ * in its transaction) must not hold off every writer of the store it is
+ * restored to.
+ */
+TEST(a_writers_queue_copied_while_held_holds_nobody_off)
+{
+    int                    ready[2];
+    char                   c, name[200], copy[160];
+    pid_t                  pid;
+    FILE                  *in, *out;
+    size_t                 n;
+    char                   buf[4096];
+    fixture_t              f;
+    inbox_error_t          err;
+    inbox_store_t         *other;
+    inbox_sqlite_conn_t   *conn;
+
+    FIXTURE(&f);
+    CHECK_INT(pipe(ready), 0);
+
+    pid = fork();
+    if (pid == 0) {
+        other = store_open(f.path);
+        conn = other != NULL ? inbox_sqlite_begin_write(other, &err) : NULL;
+        c = conn != NULL ? 'y' : 'n';
+        if (write(ready[1], &c, 1) != 1) {
+            _exit(1);
+        }
+        raise(SIGSTOP);
+        _exit(0);
+    }
+
+    CHECK(pid > 0);
+    CHECK_INT(read(ready[0], &c, 1), 1);
+    CHECK_INT(c, 'y');
+
+    /* the queue, held, copied beside a new store's path */
+    snprintf(copy, sizeof(copy), "%s-restored", f.path);
+    db_remove(copy);
+    snprintf(name, sizeof(name), "%s-writer", f.path);
+    in = fopen(name, "rb");
+    snprintf(name, sizeof(name), "%s-writer", copy);
+    out = fopen(name, "wb");
+    CHECK(in != NULL && out != NULL);
+    while (in != NULL && out != NULL
+           && (n = fread(buf, 1, sizeof(buf), in)) > 0)
+    {
+        CHECK_INT(fwrite(buf, 1, n, out), n);
+    }
+    if (in != NULL) {
+        fclose(in);
+    }
+    if (out != NULL) {
+        fclose(out);
+    }
+
+    /* making the store writes at once, not after a busy timeout */
+    other = store_open(copy);
+    CHECK(other != NULL);
+    if (other != NULL) {
+        conn = inbox_sqlite_begin_write(other, &err);
+        CHECK(conn != NULL);
+        if (conn != NULL) {
+            inbox_sqlite_rollback(conn);
+        }
+        inbox_store_close(other);
+    }
+
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+
+    db_remove(copy);
+    close(ready[0]);
+    close(ready[1]);
+    fixture_close(&f);
+}
+
+
+/*
  * A batch of results runs without a savepoint per record; a record
  * refused after it wrote sends the batch round again with one each, so
  * that record alone is undone.  (Here the refusal after a write is made

@@ -339,10 +339,11 @@ typedef struct {
 } inbox_mongo_reply_t;
 
 /* A reply's hold of reply->credits, then its writes (store_mongo_outbox.c):
- * the message (naming campaign unless NULL, which makes its outbox entry
- * INBOX_OUTBOX_BULK), the thread's last message into result, the events,
- * the outbox entry.  *held is 0 when billing refused the hold (nothing
- * written); a failure after the hold gives the hold back. */
+ * a reply's uploads attached (campaign NULL), the message (naming
+ * campaign unless NULL, which makes its outbox entry INBOX_OUTBOX_BULK),
+ * the thread's last message into result, the events, the outbox entry.
+ * *held is 0 when billing refused the hold (nothing written); a failure
+ * after the hold gives the hold back. */
 inbox_status_t inbox_mongo_reply_hold(inbox_mongo_store_t *ms,
     inbox_mongo_reply_t *r, const inbox_reply_t *reply,
     const bson_oid_t *message, const bson_oid_t *campaign, int64_t now,

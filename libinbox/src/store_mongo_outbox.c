@@ -15,14 +15,17 @@
  *                        balance), the number the contact last texted
  *                        (else its first): every refusal, nothing
  *                        written
- *   update media         each upload it carries attached (an upload
- *                        purged since the request read it: refused)
  *   insert reply_keys    (with a key: unique per organization; taken =
  *                        the first request's answer, or 409)
  *   findAndModify orgs   the hold ($inc, filtered); none: the key is
  *                        removed and the organization read again for
  *                        the refusal (403 or 402)
  *   insert ledger        the hold's entry (none when the plan pays)
+ *   update media         each upload it carries attached, after every
+ *                        refusal, so that a refused reply leaves them
+ *                        to the purge (one purged since the request
+ *                        read it: refused 400, the hold given back and
+ *                        the key removed)
  *   insert messages      status queued, held; keyed by its own id
  *                        (provider "inbox") until a carrier takes it
  *   findAndModify conversations  the thread's last message
@@ -227,14 +230,6 @@ inbox_mongo_reply_accept(inbox_store_t *store, const char *org_id,
     }
 
     rc = inbox_mongo_reply_checks(ms, &r, reply, &result->conversation, err);
-    if (rc != INBOX_OK) {
-        goto failed;
-    }
-
-    /* first: once attached no purge takes them (a reply refused after
-     * this leaves them attached, unused) */
-    rc = inbox_mongo_media_attach(ms, &r.org, reply->media,
-                                  reply->media_count, err);
     if (rc != INBOX_OK) {
         goto failed;
     }
@@ -859,6 +854,13 @@ inbox_mongo_reply_hold(inbox_mongo_store_t *ms, inbox_mongo_reply_t *r,
 
     rc = inbox_mongo_credits_move(ms, &r->org, INBOX_LEDGER_HOLD,
                                   reply->credits, message, now, held, err);
+
+    if (rc == INBOX_OK && *held && campaign == NULL) {
+        /* after every refusal, so that a refused reply keeps nothing
+         * from the purge; a campaign attached its uploads when stored */
+        rc = inbox_mongo_media_attach(ms, &r->org, reply->media,
+                                      reply->media_count, err);
+    }
 
     if (rc == INBOX_OK && *held) {
         rc = inbox_mongo_reply_store(ms, r, reply, message, campaign, now,

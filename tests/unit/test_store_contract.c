@@ -9446,6 +9446,53 @@ TEST(uploads_nothing_attached_are_purged_after_a_while)
 }
 
 
+/* A reply refused (no credits, billing off) attaches nothing: its upload
+ * is purged as if no reply had named it, so that a credential with no
+ * credits cannot keep its uploads by naming them in replies. */
+TEST(a_refused_reply_leaves_its_uploads_to_the_purge)
+{
+    char                   id[INBOX_ID_MAX];
+    char                   files[INBOX_MEDIA_PURGE_MAX]
+                                [INBOX_MEDIA_FILE_MAX];
+    size_t                 removed;
+    int64_t                later;
+    fixture_t              f;
+    inbox_reply_t          r;
+    inbox_media_t          media;
+    inbox_error_t          err;
+    inbox_reply_result_t   result;
+    inbox_ingest_result_t  in;
+
+    FIXTURE(&f);
+    CHECK_INT(receive(&f, "SM1", ALICE, "a picture?", T0, &in, NULL),
+              INBOX_OK);
+    CHECK_INT(upload(&f, f.org, TOKEN_A ".png", "image/png", 100, id),
+              INBOX_OK);
+
+    media_named(&media, TOKEN_A ".png");
+    reply_init(&r, in.conversation_id, "Here it is", 2, NULL);
+    r.media = &media;
+    r.media_count = 1;
+    CHECK_INT(inbox_store_reply_accept(f.store, f.org, &r, &result, NULL,
+                                       &err), INBOX_ERR_INSUFFICIENT_CREDITS);
+
+    CHECK_INT(inbox_store_credits_grant(f.store, f.org, 10, NULL), INBOX_OK);
+    CHECK_INT(inbox_store_billing_set(f.store, f.org, 0, NULL), INBOX_OK);
+    CHECK_INT(inbox_store_reply_accept(f.store, f.org, &r, &result, NULL,
+                                       &err), INBOX_ERR_BILLING_INACTIVE);
+
+    later = inbox_now_ms() + INBOX_MEDIA_UNATTACHED_KEEP_MS + MINUTE;
+    CHECK_INT(inbox_store_media_purge(f.store, later,
+                                      INBOX_MEDIA_UNATTACHED_KEEP_MS,
+                                      INBOX_MEDIA_PURGE_MAX, files, &removed,
+                                      &err), INBOX_OK);
+    CHECK_INT(removed, 1);
+    CHECK_STR(files[0], TOKEN_A ".png");
+
+    fixture_close(&f);
+}
+
+
 TEST(a_campaign_pauses_without_credits_and_resumes_after_a_grant)
 {
     char                       id[INBOX_ID_MAX];

@@ -4717,10 +4717,9 @@ TEST(reply_accept)
                         TEXTED_E164 "\"}")
 
 
-/* A thread keeps the number its contact last texted: the reply goes from
- * it while the organization has it (one read of it, as the first number
- * was read), else from the first number. */
-TEST(reply_accept_attaches_its_uploads_before_any_write)
+/* A reply attaches its uploads after the hold, just before its message:
+ * one refused before (billing, a key) leaves them to the purge. */
+TEST(reply_accept_attaches_its_uploads_after_the_hold)
 {
     fake_t                fake;
     inbox_reply_t         r;
@@ -4730,30 +4729,55 @@ TEST(reply_accept_attaches_its_uploads_before_any_write)
     inbox_reply_result_t  result;
 
     store = fake_open(&fake);
-    reply_of(&r, NULL);
+    reply_of(&r, "key-1");
     media_upload(&media);
     r.media = &media;
     r.media_count = 1;
-    r.credits = 2;
 
-    /* purged since the request read it: refused after the checks,
-     * nothing written */
-    fake.replies[0] = REPLY_CONV;
-    fake.replies[1] = REPLY_CONTACT;
-    fake.replies[2] = REPLY_ORG("10");
-    fake.replies[3] = REPLY_NUMBER;
-    fake.replies[4] = MEDIA_NOT_MATCHED;
+    /* purged between the read and the attach: refused, the hold given
+     * back and the key removed */
+    fake.replies[1] = REPLY_CONV;
+    fake.replies[2] = REPLY_CONTACT;
+    fake.replies[3] = REPLY_ORG("10");
+    fake.replies[4] = REPLY_NUMBER;
+    fake.replies[6] = CREDITS("9", "1");    /* the hold */
+    fake.replies[8] = MEDIA_NOT_MATCHED;
+    fake.replies[9] = NULL;                 /* no message holds them */
+    fake.replies[10] = CREDITS("10", "0");  /* given back */
 
     CHECK_INT(inbox_store_reply_accept(store, ORG_ID, &r, &result, NULL,
                                        &err), INBOX_ERR_INVALID);
     CHECK_STR(err.field, "media_ids");
-    CHECK_INT(fake.commands, 5);
+    CHECK(log_has(&fake, GIVES_ONE));
+    CHECK(log_has(&fake, "\"delete\" : \"reply_keys\""));
+    CHECK(!log_has(&fake, "\"insert\" : \"messages\""));
     golden_check(&fake, "reply_accept_media_gone");
+
+    /* spent by another reply in between: refused 402 with its upload
+     * unattached, so that the purge takes it */
+    fake_reset(&fake);
+    reply_of(&r, NULL);
+    r.media = &media;
+    r.media_count = 1;
+    fake.replies[0] = REPLY_CONV;
+    fake.replies[1] = REPLY_CONTACT;
+    fake.replies[2] = REPLY_ORG("1");
+    fake.replies[3] = REPLY_NUMBER;
+    fake.replies[4] = NULL;                 /* the hold matched nothing */
+    fake.replies[5] = REPLY_ORG("0");
+
+    CHECK_INT(inbox_store_reply_accept(store, ORG_ID, &r, &result, NULL,
+                                       &err), INBOX_ERR_INSUFFICIENT_CREDITS);
+    CHECK(!log_has(&fake, "\"update\" : \"media\""));
+    CHECK_INT(fake.commands, 6);
 
     fake_close(&fake, store);
 }
 
 
+/* A thread keeps the number its contact last texted: the reply goes from
+ * it while the organization has it (one read of it, as the first number
+ * was read), else from the first number. */
 TEST(reply_accept_from_the_number_texted)
 {
     fake_t                fake;

@@ -1281,7 +1281,9 @@ inbox_store_media_purge(inbox_store_t *store, int64_t now, int64_t keep_ms,
 
     *removed = n;
 
-    return status;
+    /* some removed before a failure: their records are gone, so their
+     * files must go too (the rest waits for the next round) */
+    return n > 0 ? INBOX_OK : status;
 }
 
 

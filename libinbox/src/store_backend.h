@@ -52,7 +52,8 @@
        int64_t retry_at, inbox_event_list_t *events, inbox_error_t *err),     \
       (store, message_id, idx, retry_at, events, err))                        \
     /* unattached uploads made before "before"; 1 <= max <=                   \
-     * INBOX_MEDIA_PURGE_MAX, *removed 0 */                                   \
+     * INBOX_MEDIA_PURGE_MAX, *removed 0; a failure leaves *removed          \
+     * counting (and files naming) those removed before it */                 \
     X(RULED, media_purge,                                                     \
       (inbox_store_t *store, int64_t before, size_t max,                      \
        char (*files)[INBOX_MEDIA_FILE_MAX], size_t *removed,                  \

@@ -4307,6 +4307,29 @@ TEST(media_purge_removes_unattached_uploads_one_at_a_time)
     CHECK_INT(removed, 1);
     CHECK_INT(fake.commands, 1);
 
+    /* failing after one: that one is handed back, its record gone, so
+     * that its file is deleted too; the rest waits for the next round */
+    fake_reset(&fake);
+    fake.replies[0] = "{\"ok\": 1, \"value\": {\"_id\": " OID(GEN_1)
+                      ", \"file\": \"" MEDIA_FILE "\"}}";
+    fake.replies[1] = "{\"ok\": 0, \"code\": 10107, \"errmsg\":"
+                      " \"not primary\"}";
+    CHECK_INT(inbox_store_media_purge(store, 1767225600000LL, 0,
+                                      INBOX_MEDIA_PURGE_MAX, files, &removed,
+                                      &err), INBOX_OK);
+    CHECK_INT(removed, 1);
+    CHECK_STR(files[0], MEDIA_FILE);
+    CHECK_INT(fake.commands, 2);
+
+    /* failing at the first: an error, nothing to delete */
+    fake_reset(&fake);
+    fake.replies[0] = "{\"ok\": 0, \"code\": 10107, \"errmsg\":"
+                      " \"not primary\"}";
+    CHECK(inbox_store_media_purge(store, 1767225600000LL, 0,
+                                  INBOX_MEDIA_PURGE_MAX, files, &removed,
+                                  &err) != INBOX_OK);
+    CHECK_INT(removed, 0);
+
     fake_close(&fake, store);
 }
 

@@ -587,7 +587,10 @@ inbox_status_t inbox_store_media_fetch_failed(inbox_store_t *store,
  * directory: from then on nothing can attach them.  A reply or campaign
  * (inbox_store_reply_accept, inbox_store_campaign_create) attaches its
  * uploads in the write that stores it, and is refused with
- * inbox_media_gone's error for one removed first.
+ * inbox_media_gone's error for one removed first.  A purge that fails
+ * after removing some (MongoDB removes one at a time) answers INBOX_OK
+ * with those, so that their files are deleted; an error means none was
+ * removed (*removed 0).
  */
 inbox_status_t inbox_store_media_purge(inbox_store_t *store, int64_t now,
     int64_t keep_ms, size_t max, char (*files)[INBOX_MEDIA_FILE_MAX],

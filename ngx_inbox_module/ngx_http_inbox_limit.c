@@ -14,11 +14,12 @@
 
 #include "ngx_http_inbox_module.h"
 #include "ngx_http_inbox_limit.h"
+#include "ngx_http_inbox_bucket.h"
 
 
 #define NGX_HTTP_INBOX_LIMIT_ZONE_SIZE  (1024 * 1024)
 
-/* an hour drains any bucket: longer idle times count as that */
+/* what a full zone with no bucket to look at asks a new key to wait */
 #define NGX_HTTP_INBOX_LIMIT_IDLE_MAX   (3600 * 1000)
 
 /* past delay, each charge waits a second more, up to this */
@@ -681,33 +682,15 @@ ngx_http_inbox_limit_alloc(ngx_http_inbox_limit_zone_t *zone,
 }
 
 
-/*
- * The bucket's excess with one more charge now: what has leaked since the
- * last one is gone.  0 means the bucket is as good as new (the first
- * charge of a new bucket also leaves it at 0).
- */
+/* The bucket's excess with one more charge now (see
+ * ngx_http_inbox_bucket_leak). */
 
 static ngx_int_t
 ngx_http_inbox_limit_leak(ngx_http_inbox_limit_node_t *tn,
     ngx_msec_t now, ngx_int_t rate)
 {
-    ngx_int_t       excess;
-    ngx_msec_int_t  ms;
-
-    ms = (ngx_msec_int_t) (now - tn->last);
-
-    /* the clock went back: count from now */
-    if (ms < 0) {
-        ms = 0;
-    }
-
-    if (ms > NGX_HTTP_INBOX_LIMIT_IDLE_MAX) {
-        ms = NGX_HTTP_INBOX_LIMIT_IDLE_MAX;
-    }
-
-    excess = tn->excess - rate * ms / 1000 + 1000;
-
-    return (excess < 0) ? 0 : excess;
+    return (ngx_int_t) ngx_http_inbox_bucket_leak(tn->excess,
+               (ngx_msec_int_t) (now - tn->last), rate);
 }
 
 

@@ -45,6 +45,12 @@ $(BUILD)/tests/test_ws_frame: tests/unit/test_ws_frame.c \
 	$(CC) $(CFLAGS) $(SANITIZE) -Iws-server -Itests/unit $< \
 	    ws-server/ws_frame.c -o $@
 
+# The rate limits' bucket arithmetic, without nginx.
+$(BUILD)/tests/test_limit_bucket: tests/unit/test_limit_bucket.c \
+        ngx_inbox_module/ngx_http_inbox_bucket.h tests/unit/check.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(SANITIZE) -Ingx_inbox_module -Itests/unit $< -o $@
+
 $(WIRE_BIN): tests/wire/store_op.c $(LIBINBOX_SAN)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(SANITIZE) $< -o $@ $(LIBINBOX_SAN) $(PKG_LIBS) \

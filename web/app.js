@@ -23,6 +23,8 @@
     const COUNTS_DELAY_MS = 800;
     /* contacts.imported comes once a batch of a large import: read once */
     const IMPORTED_DELAY_MS = 500;
+    /* a burst of messages or ticks for the open panel's contact: read once */
+    const PANEL_DELAY_MS = 400;
     const BACKOFF_MIN_MS = 1000;
     const BACKOFF_MAX_MS = 30000;
     /* ws-server's close code for a user removed or signed out everywhere */
@@ -130,6 +132,7 @@
         searchTimer: null,
         countsTimer: null,
         importedTimer: null,
+        panelTimer: null,
         hasCounts: false,           /* the list answer carries counts */
         liveTotals: 0,              /* unread totals live frames brought */
         me: null,                   /* /api/v1/me of who is signed in */
@@ -717,9 +720,11 @@
         clearTimeout(state.searchTimer);
         clearTimeout(state.countsTimer);
         clearTimeout(state.importedTimer);
+        clearTimeout(state.panelTimer);
         state.searchTimer = null;
         state.countsTimer = null;
         state.importedTimer = null;
+        state.panelTimer = null;
         state.view += 1;
         state.q = '';
         els.search.value = '';
@@ -1480,23 +1485,33 @@
         const load = ++state.contactLoad;
         const current = () => load === state.contactLoad
             && state.contactId === id;
-        const edits = again === true && state.contactId === id
-            && contactEdited()
+        const refresh = again === true && state.contactId === id
+            && !els.contactForm.hidden;
+        const focused = refresh
+            && els.contactForm.contains(document.activeElement)
+            ? document.activeElement : null;
+        const edits = refresh && (focused !== null || contactEdited())
             ? { name: els.contactName.value, tags: contactTags.chips(),
-                typed: els.contactTags.value }
+                typed: els.contactTags.value,
+                from: focused && focused.selectionStart,
+                to: focused && focused.selectionEnd }
             : null;
         state.contactId = id;
         els.contactPanel.hidden = false;
         els.actContact.setAttribute('aria-expanded', 'true');
         els.app.classList.add('contact-open');
-        els.contactForm.hidden = edits === null;
-        els.contactError.textContent = '';
-        fillHistory({});
-        els.timeline.textContent = '';
-        els.timelineTitle.hidden = true;
-        els.timelineMore.hidden = true;
-        state.timelineCursor = null;
-        els.contactStatus.textContent = 'Loading\u2026';
+        /* read again (a new message, an answer, a tick): what is shown
+         * stays until the answer replaces it, so nothing flickers */
+        if (!refresh) {
+            els.contactForm.hidden = true;
+            els.contactError.textContent = '';
+            fillHistory({});
+            els.timeline.textContent = '';
+            els.timelineTitle.hidden = true;
+            els.timelineMore.hidden = true;
+            state.timelineCursor = null;
+            els.contactStatus.textContent = 'Loading\u2026';
+        }
         orgTagList().then((list) => {
             contactTags.suggest(list.map((t) => t.tag));
         });
@@ -1506,18 +1521,27 @@
             if (!current()) {
                 return;
             }
-            els.contactStatus.textContent = '';
+            if (!refresh) {
+                els.contactStatus.textContent = '';
+            }
             fillContact(contact);
             if (edits !== null) {
                 els.contactName.value = edits.name;
                 contactTags.set(edits.tags);
                 els.contactTags.value = edits.typed;
+                if (focused !== null && focused.isConnected) {
+                    focused.focus();
+                    if (edits.from !== null) {
+                        focused.setSelectionRange(edits.from, edits.to);
+                    }
+                }
             }
             const page = await api('/api/v1/contacts/'
                 + encodeURIComponent(id) + '/timeline');
             if (!current()) {
                 return;
             }
+            els.timeline.textContent = '';
             els.timelineTitle.hidden = false;
             showTimeline(page);
         } catch (err) {
@@ -1659,6 +1683,31 @@
         }, IMPORTED_DELAY_MS);
     }
 
+    /* message.created or message.status of the thread whose contact the
+     * panel shows: its timeline, campaigns and answers are read again
+     * (what is being typed there stays), once for a burst. */
+    function contactPanelSoon(conversationId) {
+        const conv = state.conversations.get(conversationId);
+        if (state.contactId === null
+            || (conv ? conv.contact.id !== state.contactId
+                : conversationId !== state.openId)
+            || state.panelTimer !== null) {
+            return;
+        }
+        panelLater();
+    }
+
+    function panelLater() {
+        state.panelTimer = setTimeout(() => {
+            state.panelTimer = null;
+            if (state.contactSaving) {
+                panelLater();       /* after the save's own answer */
+            } else if (state.contactId !== null) {
+                openContact(true);
+            }
+        }, PANEL_DELAY_MS);
+    }
+
     function applyEvent(ev) {
         if (state.loading > 0) {
             state.pending.push(ev);
@@ -1675,6 +1724,9 @@
             }
             renderList();
             refreshCountsSoon();
+            if (ev.message) {
+                contactPanelSoon(ev.message.conversation_id);
+            }
             break;
         case 'conversation.updated':
             /* starred, archived, read: it may leave or join the view */
@@ -1702,6 +1754,7 @@
             break;
         case 'message.status':
             moveStatus(ev);
+            contactPanelSoon(ev.conversation_id);
             break;
         case 'contact.updated':
             /* an opt-out, or new tags (an edit's or an import's): the

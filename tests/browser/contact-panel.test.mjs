@@ -1,0 +1,53 @@
+// The contact panel in Debian's Chromium, at a phone's width where it
+// takes the thread's place: a message that comes in while it is open
+// shows in its timeline at once (a name being typed there stays, and
+// keeps the focus), and Esc in its fields leaves the field, not the
+// panel, so an unsaved name is never thrown away.
+
+import assert from 'node:assert/strict';
+import { before, test } from 'node:test';
+import { noPageErrorsTest, openThread, rowOf, signIn, useBrowser }
+         from '../lib/browser.mjs';
+import { useCluster, errorLogIsCleanTest } from '../lib/fixture.mjs';
+import { deliverInbound } from '../lib/inbox.mjs';
+import { addUser } from '../lib/session.mjs';
+
+const ctx = useCluster({ orgs: [{ name: 'Panel Org' }] });
+const USER = { email: 'pat@panel.example', password: 'pat reads panels' };
+const FROM = '+14155550123';
+const web = useBrowser();
+let page;
+
+const panel = () => page.getByRole('complementary', { name: 'Contact' });
+const items = () => panel().locator('.timeline-item');
+
+before(async () => {
+    const cluster = await ctx.ready;
+    await addUser(cluster, cluster.orgs[0], USER.email, USER.password);
+    await deliverInbound(cluster, { from: FROM, body: 'First question' });
+    await web.launch();
+    page = await web.newPage({ width: 375, height: 740 });
+    await signIn(page, cluster, USER);
+    await rowOf(page, '(415) 555-0123').waitFor();
+    await openThread(page, '(415) 555-0123');
+    await page.getByRole('button', { name: 'Contact', exact: true }).click();
+    await items().filter({ hasText: 'First question' }).waitFor();
+});
+
+test('a message that comes in while the panel is open shows in its '
+     + 'timeline; the name being typed stays, with the focus', async () => {
+    const name = panel().getByLabel('Name');
+    await name.fill('Jordan Re');
+    await deliverInbound(ctx.cluster, { from: FROM, body: 'Second one' });
+    await items().filter({ hasText: 'Second one' }).waitFor();
+    assert.deepEqual(await items().locator('.timeline-detail')
+        .allTextContents(), ['Second one', 'First question']);
+    assert.equal(await name.inputValue(), 'Jordan Re');
+    await name.press('End');
+    await page.keyboard.type('yes');
+    assert.equal(await name.inputValue(), 'Jordan Reyes');
+});
+
+noPageErrorsTest(web);
+
+errorLogIsCleanTest(ctx, web.close);

@@ -113,6 +113,7 @@
         contactId: null,            /* the contact shown in the panel */
         contactShown: null,         /* as its form was last filled */
         contactSaving: false,       /* its form's PATCH in flight */
+        contactEscWarned: false,    /* Esc said its edits are unsaved */
         timelineCursor: null,       /* its timeline's next page */
         contactLoad: 0,             /* bumped by every read of the panel */
         showAsked: 0,               /* threads asked for by other views */
@@ -1284,7 +1285,21 @@
                 } else {
                     els.search.blur();
                 }
+            } else if (typing(event.target)
+                       && els.contactPanel.contains(event.target)) {
+                /* a field of the panel: Esc leaves the field, as the
+                 * reply box's does; the panel is one more press away */
+                event.preventDefault();
+                event.target.blur();
             } else if (state.contactId !== null) {
+                /* an unsaved name or tags: said, and dropped only on a
+                 * second press */
+                if (contactEdited() && !state.contactEscWarned) {
+                    state.contactEscWarned = true;
+                    els.contactStatus.textContent = 'Not saved: Save '
+                        + 'the changes, or press Esc again to drop them.';
+                    return;
+                }
                 closeContact();
                 els.actContact.focus();
             } else if (state.openId) {
@@ -1330,6 +1345,7 @@
 
     function closeContact() {
         state.contactId = null;
+        state.contactEscWarned = false;
         els.contactPanel.hidden = true;
         els.actContact.setAttribute('aria-expanded', 'false');
         els.app.classList.remove('contact-open');
@@ -1403,6 +1419,7 @@
 
     function fillContact(contact) {
         state.contactShown = contact;
+        state.contactEscWarned = false;
         els.contactPhone.textContent = formatPhone(contact.phone);
         els.contactOptout.hidden = !contact.opted_out;
         els.contactOptout.textContent = contact.opted_out

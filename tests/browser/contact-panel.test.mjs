@@ -48,6 +48,33 @@ test('a message that comes in while the panel is open shows in its '
     assert.equal(await name.inputValue(), 'Jordan Reyes');
 });
 
+test('Esc in the Name or Tags field leaves the field and keeps the panel '
+     + 'and the edit; with an edit unsaved the panel closes only on a '
+     + 'second press', async () => {
+    const name = panel().getByLabel('Name');
+    const tags = panel().getByRole('combobox', { name: 'Tags' });
+    await name.fill('Jordan Reyes (met at the food bank)');
+    await name.press('Escape');
+    assert.equal(await panel().isVisible(), true);
+    assert.equal(await name.inputValue(),
+        'Jordan Reyes (met at the food bank)');
+    assert.equal(await page.evaluate(() => document.activeElement.id),
+        '');
+    await tags.fill('food-ba');
+    await tags.press('Escape');
+    assert.equal(await panel().isVisible(), true);
+    assert.equal(await tags.inputValue(), 'food-ba');
+
+    // no field has the focus: the first Esc says the edit is unsaved
+    await page.keyboard.press('Escape');
+    assert.equal(await panel().isVisible(), true);
+    await panel().getByText(/Not saved/).waitFor();
+    assert.equal(await name.inputValue(),
+        'Jordan Reyes (met at the food bank)');
+    await page.keyboard.press('Escape');
+    await panel().waitFor({ state: 'hidden' });
+});
+
 noPageErrorsTest(web);
 
 errorLogIsCleanTest(ctx, web.close);

@@ -2190,7 +2190,7 @@
     /* ---- what composer.js sees of the app ---- */
 
     const hooks = { session: [], thread: [], event: [], connected: [],
-                    presence: [], resync: [] };
+                    presence: [], resync: [], billing: [] };
 
     /* session: the signed-in user (/me), null once signed out;
      * thread: the open thread's conversation whenever it is shown anew
@@ -2253,6 +2253,8 @@
         sendFrame: sendFrame,
         holdRealtime: holdRealtime,
         on: (kind, fn) => hooks[kind].push(fn),
+        /* a view read GET /api/v1/billing: the header shows it too */
+        billing: (b) => notify('billing', b),
     });
 
     els.signinForm.addEventListener('submit', onSignIn);

@@ -13,10 +13,14 @@
  * /api/v1/messages/estimate, a moment after the last key; typing never
  * waits for them.  When the estimate says a send would be refused (too
  * long, as the carrier counts: most emoji count 2), the count says why
- * instead.
+ * instead.  The balance is read at sign-in, after a send, after status
+ * frames, when the Inbox or the tab is shown again and whenever Settings
+ * reads it; a billing refusal under the reply box goes once a read says
+ * the send would go.
  *
  * What it uses of the app is window.inboxApp (the end of app.js): api,
- * failed, showMessage, reloadConversation and on(session|thread|event).
+ * failed, showMessage, reloadConversation and
+ * on(session|thread|event|billing).
  */
 'use strict';
 
@@ -75,7 +79,9 @@
      * upload}) or null; key: the Idempotency-Key of the sends of this
      * draft, kept until an answer says what became of it (an edit does
      * not change it: the first try may have gone), keyFor: what it was
-     * first sent with; error: what the last send or image said; seen:
+     * first sent with; error: what the last send or image said
+     * (refused: the billing refusal it said, {code, text, needed},
+     * which a balance read that says sending can go clears); seen:
      * the newest message of the thread when the draft was begun, which
      * the send carries so that the server can say when the thread moved
      * on meanwhile (409 stale). */
@@ -83,7 +89,7 @@
         let d = state.drafts.get(id);
         if (!d) {
             d = { text: '', media: null, key: null, keyFor: null,
-                  sending: false, error: '', seen: null };
+                  sending: false, error: '', seen: null, refused: null };
             state.drafts.set(id, d);
         }
         return d;
@@ -519,6 +525,10 @@
                 if (err.code === 'insufficient_credits'
                     || err.code === 'billing_inactive')
                 {
+                    d.refused = { code: err.code, text: d.error,
+                        needed: err.error
+                            && typeof err.error.needed === 'number'
+                            ? err.error.needed : 1 };
                     refreshBalance();
                 }
                 return;
@@ -603,6 +613,7 @@
             els.balance.hidden = true;
             return;
         }
+        clearRefusals(b);
         if (b.plan !== state.plan) {
             state.plan = b.plan;
             estimateSoon(0);        /* its credits are said differently */
@@ -632,6 +643,37 @@
         els.balance.title = plural(n, 'credit', 'credits') + ' to spend'
             + (held > 0 ? ', ' + held.toLocaleString()
                 + ' held for messages on their way' : '');
+    }
+
+    /* A billing refusal under the reply box stays only while the
+     * balance read says a send would still be refused. */
+    function clearRefusals(b) {
+        const n = Number(b.credits.balance) || 0;
+        let shown = false;
+        state.drafts.forEach((d) => {
+            if (d.refused && d.error === d.refused.text && b.active
+                && (d.refused.code === 'billing_inactive'
+                    || b.plan === 'unlimited' || n >= d.refused.needed))
+            {
+                d.error = '';
+                d.refused = null;
+                shown = shown || d === current();
+            }
+        });
+        if (shown) {
+            render();
+        }
+    }
+
+    /* A view that read the billing (Settings): its answer is the
+     * newest, any read out now is older. */
+    function onBilling(b) {
+        if (state.signedIn) {
+            clearTimeout(state.balanceTimer);
+            state.balanceTimer = null;
+            state.balanceSeq += 1;
+            showBalance(b);
+        }
     }
 
     async function refreshBalance() {
@@ -679,4 +721,16 @@
     app.on('session', onSession);
     app.on('thread', onThread);
     app.on('event', onEvent);
+    app.on('billing', onBilling);
+    /* billing may have changed while the inbox or the tab was away */
+    document.getElementById('app').addEventListener('inbox:show', () => {
+        if (state.signedIn) {
+            refreshBalance();
+        }
+    });
+    document.addEventListener('visibilitychange', () => {
+        if (state.signedIn && document.visibilityState === 'visible') {
+            refreshBalance();
+        }
+    });
 })(window.inboxApp);

@@ -13,7 +13,8 @@
  * whose message names the field; the form keeps what was typed.  Both
  * are read again whenever the view is shown.
  *
- * What it uses of the app is window.inboxApp (api, failed, on).
+ * What it uses of the app is window.inboxApp (api, failed, on, billing:
+ * its billing read shows in the header too).
  */
 'use strict';
 
@@ -309,6 +310,7 @@
                 fill(settings);
             }
             showBilling(billing);
+            app.billing(billing);
             if (state.billingRole) {
                 await loadLedger(false, seq);
             }

@@ -395,6 +395,9 @@
             .then(() => {
                 if (state.conv && state.conv.id === conv.id) {
                     render();
+                    if (media.state === 'failed') {
+                        estimateSoon(0);    /* no picture: an SMS again */
+                    }
                 }
             });
         render();

@@ -1,0 +1,80 @@
+// Every view at a phone's width (320 and 375 px) in Debian's Chromium:
+// the page never scrolls sideways, every link of the views' menu can be
+// reached, and the last column of the credits' ledger ("Held after")
+// can be scrolled to (at 375 px the ledger fits its card).
+
+import assert from 'node:assert/strict';
+import { before, test } from 'node:test';
+import { noPageErrorsTest, signIn, useBrowser } from '../lib/browser.mjs';
+import { inboxctl } from '../lib/cluster.mjs';
+import { useCluster, errorLogIsCleanTest } from '../lib/fixture.mjs';
+import { deliverInbound } from '../lib/inbox.mjs';
+import { addUser } from '../lib/session.mjs';
+
+const ctx = useCluster({ orgs: [{ name: 'Narrow Street Bakery' }] });
+const USER = { email: 'nia@narrow.example', password: 'nia pays the bills' };
+const VIEWS = ['Inbox', 'Campaigns', 'Polls', 'Contacts', 'Settings'];
+const web = useBrowser();
+
+before(async () => {
+    const cluster = await ctx.ready;
+    const org = cluster.orgs[0];
+    await addUser(cluster, org, USER.email, USER.password, 'billing');
+    await inboxctl(cluster.store, 'credits', 'grant', org.id, '1250');
+    await deliverInbound(cluster, { from: '+14155550177',
+        body: 'Do you still have the rye loaves?' });
+    await web.launch();
+});
+
+// Brings el into view the way a person would (scrolling whatever
+// scrolls) and says whether it is then wholly on the screen.
+function reachable(el) {
+    el.scrollIntoView({ block: 'nearest', inline: 'nearest' });
+    const r = el.getBoundingClientRect();
+    return r.width > 0 && r.left >= -0.5 && r.right <= innerWidth + 0.5;
+}
+
+for (const width of [320, 375]) {
+    test(`at ${width} px no view scrolls sideways; the menu and the `
+         + 'ledger\'s last column can be reached', async () => {
+        const page = await web.newPage({ width: width, height: 740 });
+        await signIn(page, ctx.cluster, USER);
+        try {
+            for (const name of VIEWS) {
+                const link = page.locator('#views')
+                    .getByRole('link', { name: name });
+                assert.ok(await link.evaluate(reachable),
+                    `the menu's ${name} is off the screen`);
+                await link.click();
+                await page.waitForFunction((n) => document.querySelector(
+                    '#views a[aria-current="page"]').textContent === n,
+                    name);
+                if (name === 'Settings') {
+                    await page.locator('#ledger-rows tr').first().waitFor();
+                }
+                await page.waitForTimeout(200);
+                const [doc, win] = await page.evaluate(() => [
+                    document.documentElement.scrollWidth, innerWidth]);
+                assert.ok(doc <= win,
+                    `${name} at ${width} px: ${doc} px wide`);
+            }
+            const last = page.locator('#ledger th').last();
+            assert.equal(await last.textContent(), 'Held after');
+            if (width >= 375) {
+                // the whole table fits in the card, nothing to scroll
+                assert.ok(await last.evaluate((el) => el
+                    .getBoundingClientRect().right <= el.closest('.billing')
+                    .getBoundingClientRect().right + 0.5),
+                    'the ledger is wider than its card');
+            }
+            assert.ok(await last.evaluate(reachable),
+                'the ledger\'s "Held after" cannot be reached');
+        } finally {
+            await page.context().close();
+        }
+    });
+}
+
+noPageErrorsTest(web);
+
+errorLogIsCleanTest(ctx, web.close);

@@ -11,11 +11,12 @@
  * A refusal shows the server's message and keeps the form as it was.
  *
  * What it uses of the app is window.inboxApp (api, failed, on) and
- * window.inboxBulk, window.inboxAudience.
+ * window.inboxBulk, window.inboxAudience, window.inboxMedia (an image
+ * checked as the reply composer checks it).
  */
 'use strict';
 
-(function (app, bulk, audience) {
+(function (app, bulk, audience, mms) {
     const ESTIMATE_DELAY_MS = 300;
 
     const $ = (id) => document.getElementById(id);
@@ -188,10 +189,18 @@
             ? 'uploading\u2026' : '';
     }
 
-    function attach(file) {
+    async function attach(file) {
         dropImage();
         els.error.textContent = '';
         els.attach.removeAttribute('aria-invalid');
+        /* the server's own rule, said before any of it is sent (its 413
+         * names no size) */
+        const problem = await mms.problem(file);
+        if (problem) {
+            estimateSoon();
+            showError(problem, els.attach);
+            return;
+        }
         const img = { file: file, url: URL.createObjectURL(file),
                       state: 'uploading', id: null };
         state.image = img;
@@ -242,4 +251,5 @@
         clearForm();
         closeForm();
     });
-})(window.inboxApp, window.inboxBulk, window.inboxAudience);
+})(window.inboxApp, window.inboxBulk, window.inboxAudience,
+   window.inboxMedia);

@@ -20,24 +20,16 @@
  *
  * What it uses of the app is window.inboxApp (the end of app.js): api,
  * failed, showMessage, reloadConversation and
- * on(session|thread|event|billing).
+ * on(session|thread|event|billing); an image is checked by media.js
+ * (window.inboxMedia).
  */
 'use strict';
 
-(function (app) {
+(function (app, mms) {
     const ESTIMATE_DELAY_MS = 200;
     const BALANCE_DELAY_MS = 300;
-    const MEDIA_MAX_BYTES = 5 * 1024 * 1024;  /* POST /api/v1/media's */
     const EARLIER_SENT = 'An earlier try had already sent this message; '
         + 'your edited draft is still here.';
-    /* the three types an MMS carries, by their leading bytes (as the
-     * server decides them) */
-    const MEDIA_TYPES = [
-        { type: 'image/jpeg', name: 'JPEG', magic: [0xFF, 0xD8, 0xFF] },
-        { type: 'image/png', name: 'PNG',
-          magic: [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] },
-        { type: 'image/gif', name: 'GIF', magic: [0x47, 0x49, 0x46, 0x38] },
-    ];
 
     const $ = (id) => document.getElementById(id);
 
@@ -180,7 +172,7 @@
         els.preview.alt = 'The image to send';
         els.attachmentName.textContent = m.file.name || 'Pasted image';
         els.attachmentState.textContent = m.state === 'uploading'
-            ? 'uploading\u2026' : sizeText(m.file.size);
+            ? 'uploading\u2026' : mms.sizeText(m.file.size);
         els.attachment.dataset.state = m.state;
         els.attachmentRemove.disabled = d.sending;
     }
@@ -315,45 +307,6 @@
 
     /* ---- the image ---- */
 
-    function sizeText(bytes) {
-        if (bytes < 1024) {
-            return bytes + ' bytes';
-        }
-        if (bytes < 1024 * 1024) {
-            return Math.round(bytes / 1024) + ' KB';
-        }
-        return (bytes / (1024 * 1024)).toFixed(1) + ' MB';
-    }
-
-    /* What is wrong with a file as an MMS image, before any of it is
-     * sent: its type (what it says and what its first bytes are) and
-     * its size.  '' when nothing is. */
-    async function imageProblem(file) {
-        const name = file.name ? '\u201c' + file.name + '\u201d'
-            : 'That file';
-        const allowed = 'attach a JPEG, PNG or GIF image';
-        const declared = MEDIA_TYPES.find((t) => t.type === file.type);
-        if (!declared) {
-            return name + ' is not an image an MMS can carry: '
-                + allowed + '.';
-        }
-        if (file.size > MEDIA_MAX_BYTES) {
-            return name + ' is ' + sizeText(file.size) + '; an MMS image '
-                + 'can be at most 5 MB. Attach a smaller one.';
-        }
-        if (file.size === 0) {
-            return name + ' is empty: ' + allowed + '.';
-        }
-        const head = new Uint8Array(await file.slice(0, 8).arrayBuffer());
-        const real = MEDIA_TYPES.find((t) => t.magic.every(
-            (b, i) => head[i] === b));
-        if (!real) {
-            return name + ' is not really a ' + declared.name + ' image: '
-                + allowed + '.';
-        }
-        return '';
-    }
-
     async function attachFile(file) {
         const conv = state.conv;
         if (!conv) {
@@ -363,7 +316,8 @@
         if (d.sending) {
             return;
         }
-        const problem = await imageProblem(file);
+        /* the server's own rule, said before any of it is sent */
+        const problem = await mms.problem(file);
         if (problem) {
             d.error = problem;
             render();
@@ -736,4 +690,4 @@
             refreshBalance();
         }
     });
-})(window.inboxApp);
+})(window.inboxApp, window.inboxMedia);

@@ -301,6 +301,40 @@ test('a refusal shows the server\'s message and keeps the form; a '
     assert.equal(draft.media[0].content_type, 'image/png');
 });
 
+test('a campaign image too large or not an image is refused before any '
+     + 'of it is sent, saying why, as the reply box says it', async () => {
+    await page.getByRole('link', { name: 'Campaigns' }).click();
+    await page.getByRole('button', { name: 'New campaign' }).click();
+    let uploads = 0;
+    const media = (url) => url.pathname === '/api/v1/media';
+    await page.route(media, async (route) => {
+        uploads += 1;
+        await route.fallback();
+    });
+    try {
+        const error = page.locator('#campaign-error');
+        const big = Buffer.alloc(5 * 1024 * 1024 + 1);
+        png().copy(big);
+        await page.locator('#campaign-file').setInputFiles({
+            name: 'poster.png', mimeType: 'image/png', buffer: big });
+        await error.filter({ hasText: '\u201cposter.png\u201d is 5.0 MB; '
+            + 'an MMS image can be at most 5 MB.' }).waitFor();
+        assert.equal(await page.locator('#campaign-attach')
+            .getAttribute('aria-invalid'), 'true');
+        await page.locator('#campaign-file').setInputFiles({
+            name: 'notes.txt', mimeType: 'text/plain',
+            buffer: Buffer.from('not a picture') });
+        await error.filter({ hasText: 'is not an image an MMS can carry' })
+            .waitFor();
+        assert.equal(await page.locator('#campaign-attachment').isHidden(),
+                     true);
+        assert.equal(uploads, 0);
+    } finally {
+        await page.unroute(media);
+        await page.locator('#campaign-close').click();
+    }
+});
+
 test('at 390 px wide the Campaigns and Polls views, a poll\'s results and '
      + 'the header fit the screen', async () => {
     await page.setViewportSize({ width: 390, height: 844 });

@@ -1,0 +1,58 @@
+/*
+ * An image as an MMS can carry it, checked before any of it is sent:
+ * its type (what it says and what its first bytes are) and its size, as
+ * POST /api/v1/media decides them.  The reply composer (composer.js) and
+ * the campaigns' form (campaigns.js) say the same.
+ */
+'use strict';
+
+(function (global) {
+    const MAX_BYTES = 5 * 1024 * 1024;  /* POST /api/v1/media's */
+    /* the three types an MMS carries, by their leading bytes (as the
+     * server decides them) */
+    const TYPES = [
+        { type: 'image/jpeg', name: 'JPEG', magic: [0xFF, 0xD8, 0xFF] },
+        { type: 'image/png', name: 'PNG',
+          magic: [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] },
+        { type: 'image/gif', name: 'GIF', magic: [0x47, 0x49, 0x46, 0x38] },
+    ];
+
+    function sizeText(bytes) {
+        if (bytes < 1024) {
+            return bytes + ' bytes';
+        }
+        if (bytes < 1024 * 1024) {
+            return Math.round(bytes / 1024) + ' KB';
+        }
+        return (bytes / (1024 * 1024)).toFixed(1) + ' MB';
+    }
+
+    /* What is wrong with a file as an MMS image; '' when nothing is. */
+    async function problem(file) {
+        const name = file.name ? '\u201c' + file.name + '\u201d'
+            : 'That file';
+        const allowed = 'attach a JPEG, PNG or GIF image';
+        const declared = TYPES.find((t) => t.type === file.type);
+        if (!declared) {
+            return name + ' is not an image an MMS can carry: '
+                + allowed + '.';
+        }
+        if (file.size > MAX_BYTES) {
+            return name + ' is ' + sizeText(file.size) + '; an MMS image '
+                + 'can be at most 5 MB. Attach a smaller one.';
+        }
+        if (file.size === 0) {
+            return name + ' is empty: ' + allowed + '.';
+        }
+        const head = new Uint8Array(await file.slice(0, 8).arrayBuffer());
+        const real = TYPES.find((t) => t.magic.every(
+            (b, i) => head[i] === b));
+        if (!real) {
+            return name + ' is not really a ' + declared.name + ' image: '
+                + allowed + '.';
+        }
+        return '';
+    }
+
+    global.inboxMedia = Object.freeze({ problem, sizeText });
+})(window);

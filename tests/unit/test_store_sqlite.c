@@ -622,30 +622,28 @@ TEST(a_busy_database_is_unavailable_and_the_retry_succeeds)
 
 
 /*
- * A writer of another process stopped inside its transaction (^Z on
- * inboxctl, a debugger, a paused container) holds the writers' queue: a
- * writer here gives up after the busy timeout, as behind SQLite's own
- * lock, instead of waiting for good; killed, it leaves the queue to the
- * next writer at once.
+ * A process that opens the store at path, begins a write transaction and
+ * stops (SIGSTOP) inside it, holding the writers' queue as ^Z on inboxctl
+ * would; its pid once it holds it, or -1.  SIGKILL ends it.
  */
-TEST(a_stopped_writer_elsewhere_costs_a_busy_timeout_and_a_dead_one_nothing)
+static pid_t
+writer_stopped(const char *path)
 {
-    int                    ready[2];
-    char                   c;
-    pid_t                  pid;
-    int64_t                started;
-    fixture_t              f;
-    inbox_error_t          err;
-    inbox_store_t         *other;
-    inbox_sqlite_conn_t   *conn;
+    int                   ready[2];
+    char                  c;
+    pid_t                 pid;
+    inbox_error_t         err;
+    inbox_store_t        *store;
+    inbox_sqlite_conn_t  *conn;
 
-    FIXTURE(&f);
-    CHECK_INT(pipe(ready), 0);
+    if (pipe(ready) != 0) {
+        return -1;
+    }
 
     pid = fork();
     if (pid == 0) {
-        other = store_open(f.path);
-        conn = other != NULL ? inbox_sqlite_begin_write(other, &err) : NULL;
+        store = store_open(path);
+        conn = store != NULL ? inbox_sqlite_begin_write(store, &err) : NULL;
         c = conn != NULL ? 'y' : 'n';
         if (write(ready[1], &c, 1) != 1) {
             _exit(1);
@@ -654,9 +652,38 @@ TEST(a_stopped_writer_elsewhere_costs_a_busy_timeout_and_a_dead_one_nothing)
         _exit(0);
     }
 
+    if (pid > 0 && (read(ready[0], &c, 1) != 1 || c != 'y')) {
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+        pid = -1;
+    }
+
+    close(ready[0]);
+    close(ready[1]);
+
+    return pid;
+}
+
+
+/*
+ * A writer of another process stopped inside its transaction (^Z on
+ * inboxctl, a debugger, a paused container) holds the writers' queue: a
+ * writer here gives up after the busy timeout, as behind SQLite's own
+ * lock, instead of waiting for good; killed, it leaves the queue to the
+ * next writer at once.
+ */
+TEST(a_stopped_writer_elsewhere_costs_a_busy_timeout_and_a_dead_one_nothing)
+{
+    pid_t                  pid;
+    int64_t                started;
+    fixture_t              f;
+    inbox_error_t          err;
+    inbox_sqlite_conn_t   *conn;
+
+    FIXTURE(&f);
+
+    pid = writer_stopped(f.path);
     CHECK(pid > 0);
-    CHECK_INT(read(ready[0], &c, 1), 1);
-    CHECK_INT(c, 'y');
 
     started = monotonic_ms();
     inbox_error_clear(&err);
@@ -674,8 +701,6 @@ TEST(a_stopped_writer_elsewhere_costs_a_busy_timeout_and_a_dead_one_nothing)
         inbox_sqlite_rollback(conn);
     }
 
-    close(ready[0]);
-    close(ready[1]);
     fixture_close(&f);
 }
 
@@ -688,8 +713,7 @@ TEST(a_stopped_writer_elsewhere_costs_a_busy_timeout_and_a_dead_one_nothing)
  */
 TEST(a_writers_queue_copied_while_held_holds_nobody_off)
 {
-    int                    ready[2];
-    char                   c, name[200], copy[160];
+    char                   name[200], copy[160];
     pid_t                  pid;
     FILE                  *in, *out;
     size_t                 n;
@@ -700,23 +724,9 @@ TEST(a_writers_queue_copied_while_held_holds_nobody_off)
     inbox_sqlite_conn_t   *conn;
 
     FIXTURE(&f);
-    CHECK_INT(pipe(ready), 0);
 
-    pid = fork();
-    if (pid == 0) {
-        other = store_open(f.path);
-        conn = other != NULL ? inbox_sqlite_begin_write(other, &err) : NULL;
-        c = conn != NULL ? 'y' : 'n';
-        if (write(ready[1], &c, 1) != 1) {
-            _exit(1);
-        }
-        raise(SIGSTOP);
-        _exit(0);
-    }
-
+    pid = writer_stopped(f.path);
     CHECK(pid > 0);
-    CHECK_INT(read(ready[0], &c, 1), 1);
-    CHECK_INT(c, 'y');
 
     /* the queue, held, copied beside a new store's path */
     snprintf(copy, sizeof(copy), "%s-restored", f.path);
@@ -754,8 +764,6 @@ TEST(a_writers_queue_copied_while_held_holds_nobody_off)
     waitpid(pid, NULL, 0);
 
     db_remove(copy);
-    close(ready[0]);
-    close(ready[1]);
     fixture_close(&f);
 }
 

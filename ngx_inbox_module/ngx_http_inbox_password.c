@@ -8,13 +8,14 @@
  * the session in the browser).  Each attempt is charged in the event loop
  * to the account's sign-in rate (inbox_login_rate), by the session or
  * token it came with, and to the client address's
- * (inbox_login_address_rate), and a right one gives its charges back: a
- * stolen session cannot be used to guess the password faster than
- * signing in could, from one address or many.  A session or token that
- * is nobody's (401) keeps the address's charge, as a wrong password
- * does, and leaves no bucket of its own: made-up tokens from one address
- * are refused with its guesses, and never crowd the sign-in zone (one
- * not even of a token's form is refused before this is reached).
+ * (inbox_login_address_rate): a stolen session cannot be used to guess
+ * the password faster than signing in could, from one address or many.
+ * A right one keeps its charges too, as it costs two hashes in the pool
+ * every sign-in waits on.  A session or token that is nobody's (401)
+ * keeps the address's charge, as a wrong password does, and leaves no
+ * bucket of its own: made-up tokens from one address are refused with
+ * its guesses, and never crowd the sign-in zone (one not even of a
+ * token's form is refused before this is reached).
  *
  * The new password ends every session of the user; one made with a
  * session cookie gets a new session in its answer (204 with Set-Cookie),
@@ -272,9 +273,9 @@ ngx_http_inbox_password_verify(inbox_store_t *store,
 }
 
 
-/* In the event loop: a right password gives its charge back, a
- * credential that found nobody keeps the address's, and a new session
- * goes with the answer. */
+/* In the event loop: an attempt keeps its charges when its password was
+ * hashed, a credential that found nobody keeps only the address's, and a
+ * new session goes with the answer. */
 
 static ngx_int_t
 ngx_http_inbox_password_done(ngx_http_request_t *r, ngx_http_inbox_job_t *job)
@@ -286,19 +287,31 @@ ngx_http_inbox_password_done(ngx_http_request_t *r, ngx_http_inbox_job_t *job)
 
     imcf = ngx_http_get_module_main_conf(r, ngx_http_inbox_module);
 
-    if (args->charged && job->error.code == INBOX_ERR_UNAUTHENTICATED) {
+    switch (args->charged ? job->error.code : INBOX_OK) {
+
+    case INBOX_OK:
+    case INBOX_ERR_INVALID:
+        /* a wrong current password, or a right one followed by the new
+         * one's hash: either costs the pool every sign-in waits on, so a
+         * loop of changes with the right password (each giving the
+         * browser a new session) is limited by its address as guesses
+         * are */
+        break;
+
+    case INBOX_ERR_UNAUTHENTICATED:
         /* a credential that is nobody's: its bucket goes, or made-up ones
          * would fill the zone and lock everyone out of signing in; the
          * address keeps its charge, so that it makes no more of them
          * than it may guess passwords */
         ngx_http_inbox_limit_clear(&imcf->login_limit, args->credential_key);
+        break;
 
-    } else if (args->charged
-               && ngx_strcmp(job->error.field, "current_password") != 0)
-    {
+    default:
+        /* an organization's token, or the server's own failure */
         ngx_http_inbox_limit_refund(&imcf->login_limit, args->credential_key);
         ngx_http_inbox_limit_refund(&imcf->login_address_limit,
                                     args->address_key);
+        break;
     }
 
     if (job->body != NULL && args->session[0] != '\0') {

@@ -14,10 +14,11 @@ import { api, assertError } from '../lib/inbox.mjs';
 import { addUser, login, sessionApi } from '../lib/session.mjs';
 
 // a few wrong passwords from one address (sign-ins' and changes'
-// together), then 429; a few more for one account, from any address
+// together, and right changes too), then 429; fewer for one account, from
+// any address
 const ctx = useCluster({
     orgs: [{ name: 'Harbor Dental' }],
-    http: ['inbox_login_address_rate 1r/m burst=5 delay=5;',
+    http: ['inbox_login_address_rate 1r/m burst=8 delay=8;',
            'inbox_login_rate 1r/m burst=4 delay=4;'],
 });
 
@@ -153,7 +154,7 @@ test('a stolen session guesses no faster from many addresses: the account '
             answered.push(from);
         }
     }
-    // the account's 1 + burst 4, where each address alone allows 1 + 5
+    // the account's 1 + burst 4, where each address alone allows 1 + 8
     assert.equal(answered.length, 5, answered.join(' '));
     assert.equal(refused, 3, 'a fresh address is refused too');
 });
@@ -244,5 +245,58 @@ test('made-up tokens sent to me/password count as failures of their '
         small.cleanup();
     }
 });
+
+test('changes with the right password cost hashing too: a loop of them '
+    + 'from one address is refused as guesses are', async () => {
+    const small = await startCluster({ http: [
+        'inbox_login_address_rate 1r/m burst=3 delay=3;',
+        'inbox_login_rate 1r/m burst=10 delay=10;'] });
+    try {
+        const LOU = { email: 'lou@harbor.example', password: 'lou 0 secret' };
+        await addUser(small, small.orgs[0], LOU.email, LOU.password);
+        let cookie = (await login(small, LOU.email, LOU.password)).cookie;
+        const statuses = [];
+        for (let i = 1; i <= 6; i++) {
+            const next = `lou ${i} secret`;
+            const res = await changeWith(small, cookie, '127.0.0.5', {
+                current_password: LOU.password, new_password: next });
+            statuses.push(res.status);
+            if (res.status !== 204) {
+                break;
+            }
+            LOU.password = next;
+            cookie = res.cookie;
+        }
+        // the address's 1 + burst 3, then refused without hashing
+        assert.deepEqual(statuses, [204, 204, 204, 204, 429]);
+        // the session is still good, and another address signs in
+        assert.equal((await me(small, cookie)).status, 200);
+        assert.equal((await login(small, LOU.email, LOU.password)).status,
+                     200);
+    } finally {
+        await small.stop();
+        small.cleanup();
+    }
+});
+
+// A password change POSTed with cookie from the local address from:
+// its status and the new session's cookie.
+function changeWith(cluster, cookie, from, body) {
+    const url = new URL(cluster.url('/api/v1/me/password'));
+    return new Promise((resolve, reject) => {
+        const req = request({ host: url.hostname, port: url.port,
+            path: url.pathname, method: 'POST', localAddress: from,
+            headers: { 'Content-Type': 'application/json', Cookie: cookie,
+                       'X-Requested-With': 'inbox' } },
+        (res) => {
+            res.resume();
+            res.on('end', () => resolve({ status: res.statusCode,
+                cookie: (res.headers['set-cookie'] ?? [''])[0]
+                    .split(';')[0] }));
+        });
+        req.on('error', reject);
+        req.end(JSON.stringify(body));
+    });
+}
 
 errorLogIsCleanTest(ctx);

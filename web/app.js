@@ -113,7 +113,7 @@
         contactId: null,            /* the contact shown in the panel */
         contactShown: null,         /* as its form was last filled */
         contactSaving: false,       /* its form's PATCH in flight */
-        contactEscWarned: false,    /* Esc said its edits are unsaved */
+        contactCloseWarned: false,  /* closing said edits are unsaved */
         timelineCursor: null,       /* its timeline's next page */
         contactLoad: 0,             /* bumped by every read of the panel */
         showAsked: 0,               /* threads asked for by other views */
@@ -1292,16 +1292,7 @@
                 event.preventDefault();
                 event.target.blur();
             } else if (state.contactId !== null) {
-                /* an unsaved name or tags: said, and dropped only on a
-                 * second press */
-                if (contactEdited() && !state.contactEscWarned) {
-                    state.contactEscWarned = true;
-                    els.contactStatus.textContent = 'Not saved: Save '
-                        + 'the changes, or press Esc again to drop them.';
-                    return;
-                }
-                closeContact();
-                els.actContact.focus();
+                leaveContact('press Esc');
             } else if (state.openId) {
                 const id = state.openId;
                 closeThread();
@@ -1343,9 +1334,22 @@
 
     /* ---- the contact's record ---- */
 
+    /* Esc, Close or the Contact button: an unsaved name or tags are
+     * said, and dropped only on a second try (how names the way) */
+    function leaveContact(how) {
+        if (contactEdited() && !state.contactCloseWarned) {
+            state.contactCloseWarned = true;
+            els.contactStatus.textContent = 'Not saved: Save the changes, '
+                + 'or ' + how + ' again to drop them.';
+            return;
+        }
+        closeContact();
+        els.actContact.focus();
+    }
+
     function closeContact() {
         state.contactId = null;
-        state.contactEscWarned = false;
+        state.contactCloseWarned = false;
         els.contactPanel.hidden = true;
         els.actContact.setAttribute('aria-expanded', 'false');
         els.app.classList.remove('contact-open');
@@ -1419,7 +1423,7 @@
 
     function fillContact(contact) {
         state.contactShown = contact;
-        state.contactEscWarned = false;
+        state.contactCloseWarned = false;
         els.contactPhone.textContent = formatPhone(contact.phone);
         els.contactOptout.hidden = !contact.opted_out;
         els.contactOptout.textContent = contact.opted_out
@@ -2283,14 +2287,13 @@
     els.actUnread.addEventListener('click', markUnread);
     els.actContact.addEventListener('click', () => {
         if (state.contactId !== null) {
-            closeContact();
+            leaveContact('choose Contact');
         } else {
             openContact();
         }
     });
     $('contact-close').addEventListener('click', () => {
-        closeContact();
-        els.actContact.focus();
+        leaveContact('choose Close');
     });
     els.contactForm.addEventListener('submit', saveContact);
     els.timelineMore.addEventListener('click', olderTimeline);

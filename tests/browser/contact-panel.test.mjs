@@ -2,7 +2,8 @@
 // takes the thread's place: a message that comes in while it is open
 // shows in its timeline at once (a name being typed there stays, and
 // keeps the focus), and Esc in its fields leaves the field, not the
-// panel, so an unsaved name is never thrown away.
+// panel, so an unsaved name is never thrown away; closing the panel with
+// an edit unsaved asks for a second Esc or Close.
 
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
@@ -72,6 +73,28 @@ test('Esc in the Name or Tags field leaves the field and keeps the panel '
     assert.equal(await name.inputValue(),
         'Jordan Reyes (met at the food bank)');
     await page.keyboard.press('Escape');
+    await panel().waitFor({ state: 'hidden' });
+});
+
+test('Close with an edit unsaved says so and keeps the panel; a second '
+     + 'Close drops the edit', async () => {
+    await page.getByRole('button', { name: 'Contact', exact: true }).click();
+    const name = panel().getByLabel('Name');
+    await name.fill('Jordan R. (typed, never saved)');
+    const close = panel().getByRole('button', { name: 'Close' });
+    await close.click();
+    await panel().getByText(/Not saved.*choose Close again/).waitFor();
+    assert.equal(await panel().isVisible(), true);
+    assert.equal(await name.inputValue(), 'Jordan R. (typed, never saved)');
+    await close.click();
+    await panel().waitFor({ state: 'hidden' });
+
+    // opened again, the panel shows what is saved, and closes at once
+    await page.getByRole('button', { name: 'Contact', exact: true }).click();
+    await items().first().waitFor();
+    assert.notEqual(await name.inputValue(),
+        'Jordan R. (typed, never saved)');
+    await close.click();
     await panel().waitFor({ state: 'hidden' });
 });
 

@@ -173,7 +173,9 @@ inbox_event_contact_updated(int64_t org_seq, const char *epoch,
 }
 
 
-/* media */
+/* media: a message whose files were fetched or failed */
+
+
 char *
 inbox_event_message_updated(int64_t org_seq, const char *epoch,
     const inbox_message_t *message)

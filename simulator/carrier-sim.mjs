@@ -20,6 +20,11 @@ const USAGE = `usage: carrier-sim.mjs [options]
                         below add to it
   --inbox URL           the inbox's base URL (webhooks go to
                         URL/webhooks/twilio/inbound and URL/webhooks/telnyx)
+  --inbox-public-url URL
+                        the inbox's URL as carriers know it (its
+                        inbox_public_url), for a proxy in front of it:
+                        webhooks are addressed and signed for this URL
+                        and posted to --inbox instead
   --twilio SID:TOKEN    a Twilio account (repeatable)
   --telnyx KEY          a Telnyx API key (repeatable)
   --number E164:twilio:SID | E164:telnyx[:KEY]
@@ -43,6 +48,7 @@ function options() {
             'state-dir': { type: 'string' },
             config: { type: 'string' },
             inbox: { type: 'string' },
+            'inbox-public-url': { type: 'string' },
             twilio: { type: 'string', multiple: true },
             telnyx: { type: 'string', multiple: true },
             number: { type: 'string', multiple: true },
@@ -79,6 +85,9 @@ function options() {
     o.stateDir = parsed['state-dir'] ?? o.stateDir;
     if (parsed.inbox) {
         config.inbox = parsed.inbox;
+    }
+    if (parsed['inbox-public-url']) {
+        config.inboxPublicUrl = parsed['inbox-public-url'];
     }
     const accounts = {};
     for (const a of parsed.twilio ?? []) {

@@ -12,6 +12,10 @@ export function defaultConfig() {
         // the inbox's base URL: inbound webhooks go to
         // {inbox}/webhooks/twilio/inbound and {inbox}/webhooks/telnyx
         inbox: null,
+        // the inbox's URL as carriers know it, when a proxy stands in
+        // front (its inbox_public_url): webhooks are addressed and Twilio
+        // signed for it, and those under it posted to inbox instead
+        inboxPublicUrl: null,
         twilio: { accounts: {} },           // AccountSid -> auth token
         telnyx: { apiKeys: [] },
         numbers: [],                        // the business numbers
@@ -35,6 +39,23 @@ export function defaultConfig() {
         // number), each for serviceMs; the others wait in turn
         api: { lanes: null, serviceMs: 0 },
     };
+}
+
+// The base of the inbox's webhook URLs, as a carrier addresses (and
+// Twilio signs) them: the public URL, else the inbox's own; null if none.
+export function inboxBase(cfg) {
+    return cfg.inboxPublicUrl ?? cfg.inbox;
+}
+
+// Where a webhook addressed to url is posted: under the inbox's public URL,
+// the same path under its own URL (as the proxy in front of it forwards
+// it); anything else as it is.
+export function postTarget(cfg, url) {
+    const pub = cfg.inboxPublicUrl;
+    if (pub && cfg.inbox && (url === pub || url.startsWith(`${pub}/`))) {
+        return cfg.inbox + url.slice(pub.length);
+    }
+    return url;
 }
 
 function fail(msg) {
@@ -120,6 +141,10 @@ export function applyConfig(cfg, patch) {
     if (patch.inbox !== undefined) {
         next.inbox = patch.inbox === null ? null
             : httpUrl(patch.inbox, 'inbox');
+    }
+    if (patch.inboxPublicUrl !== undefined) {
+        next.inboxPublicUrl = patch.inboxPublicUrl === null ? null
+            : httpUrl(patch.inboxPublicUrl, 'inboxPublicUrl');
     }
     if (patch.twilio !== undefined) {
         const accounts = patch.twilio?.accounts;

@@ -3,7 +3,7 @@
 // the simulator, and the carrier's own handling of STOP, START and HELP
 // (its block list, and its own short answer on the contact's phone).
 
-import { E164 } from './config.mjs';
+import { E164, inboxBase } from './config.mjs';
 import { sampleMedia, sniff } from './media.mjs';
 import { keywordOf } from './optouts.mjs';
 import { telnyxInbound } from './telnyx.mjs';
@@ -81,7 +81,7 @@ export function sendInbound(sim, spec, publicUrl) {
     }
     const hook = number.carrier === 'twilio' ? number.smsUrl
         : number.webhookUrl;
-    if (!hook && !sim.config.inbox) {
+    if (!hook && !inboxBase(sim.config)) {
         throw new InboundError(409, 'no inbox URL is configured: set inbox '
                                + '(POST /_sim/config or --inbox)');
     }

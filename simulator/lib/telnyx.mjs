@@ -4,7 +4,7 @@
 // webhook signed with Ed25519 over "timestamp|body".
 
 import { randomUUID } from 'node:crypto';
-import { E164 } from './config.mjs';
+import { E164, inboxBase } from './config.mjs';
 import { runOutbound } from './outbound.mjs';
 import { rateLimited } from './respond.mjs';
 import { segmentsOf } from './segments.mjs';
@@ -203,8 +203,8 @@ function telnyxAccept(sim, key, req, to) {
         webhook_url: req.webhook_url || null,
         webhook_failover_url: req.webhook_failover_url || null,
         profile_webhook: req.use_profile_webhooks === false ? null
-            : number?.webhookUrl ?? (sim.config.inbox
-                ? `${sim.config.inbox}/webhooks/telnyx` : null),
+            : number?.webhookUrl ?? (inboxBase(sim.config)
+                ? `${inboxBase(sim.config)}/webhooks/telnyx` : null),
         segments: segmentsOf(text).parts,
         status: 'queued', error_code: null, error_message: null,
         created_at: now, updated_at: now, history: [],
@@ -310,7 +310,8 @@ export function telnyxInbound(sim, number, { from, body, media, publicUrl,
         status: 'webhook_delivered', created_at: now, updated_at: now,
         history: [{ status: 'received', at: now }],
     };
-    const url = number.webhookUrl ?? `${sim.config.inbox}/webhooks/telnyx`;
+    const url = number.webhookUrl
+        ?? `${inboxBase(sim.config)}/webhooks/telnyx`;
     msg.webhook_url = url;
     sim.addMessage(msg);
     const delivered = postEvent(sim, { carrier: 'telnyx', kind: 'inbound',

@@ -3,7 +3,7 @@
 // message webhooks and the media they name, every webhook signed with
 // X-Twilio-Signature and the account's auth token.
 
-import { E164 } from './config.mjs';
+import { E164, inboxBase } from './config.mjs';
 import { encodeForm, formValue, formValues, parseForm } from './form.mjs';
 import { runOutbound } from './outbound.mjs';
 import { rateLimited, rfc2822 } from './respond.mjs';
@@ -340,7 +340,7 @@ export function twilioInbound(sim, number, { from, body, media, publicUrl,
         pairs.push([`MediaUrl${i}`, m.url]);
     });
     const url = number.smsUrl
-        ?? `${sim.config.inbox}/webhooks/twilio/inbound`;
+        ?? `${inboxBase(sim.config)}/webhooks/twilio/inbound`;
     sim.addMessage(msg);
     const delivered = postForm(sim, { carrier: 'twilio', kind: 'inbound',
                                       message_id: id, url }, pairs, token);

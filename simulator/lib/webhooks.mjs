@@ -4,18 +4,24 @@
 // change the answer).  Every attempt is kept, with what was sent and what
 // came back, for the control API.
 
+import { postTarget } from './config.mjs';
 import { httpRequest } from './http-client.mjs';
 
 const KEEP_BYTES = 4096;
 
 // record: { carrier, kind, url, message_id, ... } is filled in and kept;
 // build(attempt) returns { headers, body } for attempt 1, 2, ...
-// Resolves with the record once delivered or given up.
+// Resolves with the record once delivered or given up.  A url under the
+// inbox's public URL is posted to the inbox's own (record.posted_to).
 export async function deliverWebhook(sim, record, build) {
     record.seq = sim.nextSeq();
     record.id = `WH${String(record.seq).padStart(6, '0')}`;
     record.state = 'pending';
     record.attempts = [];
+    const target = postTarget(sim.config, record.url);
+    if (target !== record.url) {
+        record.posted_to = target;
+    }
     sim.webhooks.push(record);
     const { attempts, retryDelaysMs, timeoutMs } = sim.config.webhook;
     for (let n = 1; n <= attempts; n++) {
@@ -27,7 +33,7 @@ export async function deliverWebhook(sim, record, build) {
                           request: { headers, body } };
         record.attempts.push(attempt);
         try {
-            const res = await httpRequest(record.url, {
+            const res = await httpRequest(target, {
                 method: 'POST', headers, body,
                 timeoutMs: timeoutMs[record.carrier] });
             attempt.response = {

@@ -431,6 +431,46 @@ test('an inbound Telnyx message is a signed message.received, its media '
     assert.deepEqual(Buffer.from(await got.arrayBuffer()), PNG);
 });
 
+test('behind a proxy (inboxPublicUrl): webhooks are addressed and signed '
+     + 'for the inbox\'s public URL and posted to its own', async () => {
+    const pub = 'https://inbox.example.com';
+    await sim.configure({ inboxPublicUrl: pub });
+    try {
+        const contact = uniqueNumber();
+        const { message, webhook } = await sim.inbound({
+            from: contact, to: TWILIO_NUMBER, body: 'via the proxy' });
+        assert.equal(webhook.state, 'delivered');
+        assert.equal(webhook.url, `${pub}/webhooks/twilio/inbound`);
+        assert.equal(webhook.posted_to,
+                     `${inbox.url}/webhooks/twilio/inbound`);
+        const [req] = await inbox.waitFor('/webhooks/twilio/inbound', 1,
+            (r) => formOf(r.body).MessageSid === message.id);
+        assertTwilioSigned(req, `${pub}/webhooks/twilio/inbound`);
+
+        // a status callback the inbox gave as its public URL
+        const res = await twilioSend({ To: contact, From: TWILIO_NUMBER,
+            Body: 'hi', StatusCallback: `${pub}/webhooks/twilio/status?o=7` });
+        assert.equal(res.status, 201);
+        const calls = await inbox.waitFor('/webhooks/twilio/status', 2,
+            (r) => formOf(r.body).MessageSid === res.json.sid);
+        for (const r of calls) {
+            assert.equal(r.url, '/webhooks/twilio/status?o=7');
+            assertTwilioSigned(r, `${pub}/webhooks/twilio/status?o=7`);
+        }
+
+        // Telnyx signs the body alone; its events go the same way
+        const t = await sim.inbound({ from: contact, to: TELNYX_NUMBER,
+                                      body: 'via the proxy' });
+        assert.equal(t.webhook.state, 'delivered');
+        assert.equal(t.webhook.url, `${pub}/webhooks/telnyx`);
+        const [treq] = await inbox.waitFor('/webhooks/telnyx', 1,
+            (r) => JSON.parse(r.body).data.payload.id === t.message.id);
+        assert.ok(telnyxVerifies(treq));
+    } finally {
+        await sim.configure({ inboxPublicUrl: null });
+    }
+});
+
 test('a webhook answered 503 is sent again; a 4xx is not', async () => {
     const contact = uniqueNumber();
     const path = '/webhooks/twilio/inbound';

@@ -3,11 +3,17 @@
 # volume there to keep it.
 #
 #   docker build -t inbox .
-#   docker run --rm -p 8080:8080 -e INBOX_BIND=0.0.0.0 \
-#       -e INBOX_PUBLIC_URL=https://inbox.example.com inbox
+#   docker run --rm -p 8080:8080 -p 8090:8090 -e INBOX_BIND=0.0.0.0 \
+#       -e INBOX_PUBLIC_URL=http://localhost:8080 inbox
 #
-# INBOX_PUBLIC_URL is the address carriers call (Twilio signs it).  Not yet
-# built in CI: the machines that test this project have no Docker engine.
+# INBOX_PUBLIC_URL is the address browsers open and carriers call (Twilio
+# signs it; ws-server takes live updates from pages there only): the
+# published port as the host sees it, as above, or the https URL of a
+# proxy in front (https://inbox.example.com).  Listening on 0.0.0.0, the
+# run refuses to start without it.  Port 8090 is the demo's carrier
+# simulator: its phone page (http://localhost:8090/ above) texts the inbox
+# as a contact; leave -p 8090:8090 out to keep it inside.  Not yet built in
+# CI: the machines that test this project have no Docker engine.
 FROM debian:12
 
 WORKDIR /srv/inbox
@@ -17,6 +23,7 @@ RUN scripts/install-deps && rm -rf /var/lib/apt/lists/*
 COPY . .
 RUN make all
 
-EXPOSE 8080
+# the inbox, and the demo's phone page (the carrier simulator)
+EXPOSE 8080 8090
 STOPSIGNAL SIGINT
 CMD ["scripts/run"]

@@ -490,6 +490,59 @@ test('INBOX_WS_SERVERS=2 make run: two ws-servers, each on its port with its '
         [], 'no ws-server left behind');
 });
 
+test('make run on all addresses behind a public URL (the Dockerfile\'s '
+    + 'docker run): the phone page\'s texts are signed for that URL and '
+    + 'accepted', async () => {
+    const port = await freePort();
+    const run = await startRun(port, await freePort(), 0, {
+        INBOX_BIND: '0.0.0.0',
+        INBOX_PUBLIC_URL: 'https://inbox.example.com/' });
+    assert.match(run.out, /inbox is running at https:\/\/inbox\.example\.com\//);
+    const token = printedToken(run.out);
+    const phone = run.out.match(/a contact's phone[^:]*: (http:\S+)\//);
+    assert.ok(phone, `no phone page in:\n${run.out}`);
+    assert.match(run.out, /from elsewhere: port \d+ of this machine/);
+    const sent = await fetch(`${phone[1]}/_sim/inbound`, {
+        method: 'POST', headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ from: '+15005550143',
+                               body: 'Through the proxy' }) });
+    assert.equal(sent.status, 200, await sent.clone().text());
+    const { webhook } = await sent.json();
+    assert.equal(webhook.state, 'delivered', JSON.stringify(webhook));
+    assert.equal(webhook.url,
+                 'https://inbox.example.com/webhooks/twilio/inbound');
+    const texted = await conversations(port, token);
+    assert.equal(texted[0].contact.phone, '+15005550143');
+    assert.equal(texted[0].last_message.preview, 'Through the proxy');
+    await interrupt(run);
+});
+
+test('make run on all addresses without INBOX_PUBLIC_URL refuses to start '
+    + 'and says to set it', async () => {
+    const child = spawn(join(repoRoot, 'scripts', 'run'), [], {
+        cwd: repoRoot,
+        detached: true,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, INBOX_VAR: varDir,
+               INBOX_PORT: String(await freePortRun(1)),
+               INBOX_WS_PORT: String(await freePortRun(1)),
+               INBOX_SIM_PORT: String(await freePortRun(1)),
+               INBOX_BIND: '0.0.0.0', INBOX_PUBLIC_URL: '' },
+    });
+    const run = { child, out: '', exited: null };
+    child.stdout.on('data', (d) => { run.out += d; });
+    child.stderr.on('data', (d) => { run.out += d; });
+    run.exited = new Promise((ok) => child.on('exit', (code) => ok(code)));
+    running = run;
+    const code = await Promise.race([run.exited,
+        new Promise((ok) => setTimeout(() => ok('timeout'), 30000))]);
+    assert.notEqual(code, 'timeout', `scripts/run went on:\n${run.out}`);
+    running = null;
+    assert.equal(code, 2, run.out);
+    assert.match(run.out, /INBOX_BIND=0\.0\.0\.0 needs INBOX_PUBLIC_URL/);
+    assert.doesNotMatch(run.out, /inbox is running/);
+});
+
 test('make run whose nginx cannot start says so and stops, without '
     + 'printing that the inbox is running', async () => {
     const port = await freePortRun(1);

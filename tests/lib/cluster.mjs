@@ -196,7 +196,7 @@ ${c.wsPorts.map((p) => `        server 127.0.0.1:${p};\n`).join('')}    }
         server_name localhost;
 
         root ${webRoot};
-        include ${configDir}/inbox-server.conf;
+${c.options.server.map((line) => `        ${line}\n`).join('')}        include ${configDir}/inbox-server.conf;
     }
 }
 `;
@@ -274,6 +274,9 @@ export function uniqueNumber() {
 //   threadPool: the arguments of the "thread_pool inbox" line;
 //   passwordPool: those of "thread_pool inbox_password" (sign-ins);
 //   http: more http-level directives, each a string ("inbox_batch_size 1;");
+//   server: more directives in the inbox's server block, before the
+//     include of inbox-server.conf, as an operator's own locations beside
+//     the inbox's;
 //   errorLogLevel: error_log's level (info by default, to see everything;
 //     the shipped configuration uses notice);
 //   nginxStore: the inbox_store URI nginx is given (the organizations are
@@ -299,6 +302,7 @@ const defaultOptions = {
     threadPool: 'threads=4 max_queue=4096',
     passwordPool: 'threads=2 max_queue=64',
     http: [],
+    server: [],
     errorLogLevel: 'info',
     nginxStore: null,
     wsArgs: [],
@@ -316,6 +320,7 @@ export class Cluster {
     constructor(options = {}) {
         this.options = { ...defaultOptions, ...options };
         this.options.http = [].concat(this.options.http);
+        this.options.server = [].concat(this.options.server);
         this.dir = mkdtempSync(join(tmpdir(), 'inbox-test-'));
         dirs.add(this.dir);
         this.orgs = [];

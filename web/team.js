@@ -1,14 +1,21 @@
 /*
  * The Settings view's Team section: the organization's users (GET
  * /api/v1/users) for everyone; for a billing contact a role to choose on
- * each row (PATCH /api/v1/users/{id}), a Remove button with a
- * confirmation (DELETE), and a form that adds someone with a first
- * password (POST /api/v1/users).
+ * each row and a "Change role" button that stores it (PATCH
+ * /api/v1/users/{id}), a Remove button with a confirmation (DELETE), and
+ * a form that adds someone with a first password (POST /api/v1/users).
+ *
+ * Choosing in the role's list changes nothing by itself: Chromium fires
+ * `change` for every arrow key on a closed list, so acting on it would
+ * store each role a keyboard user passes.  The stored role is said in
+ * the team's status, and focus stays on the row's list.
  *
  * The server keeps the rule that the organization has a billing contact:
  * its refusal is shown, and the row goes back to what is stored.  A
- * change to one's own role reloads the page, so that every view reads
- * the new role; removing oneself ends the session.  The team's events
+ * change to one's own role asks first, then reloads the page, so that
+ * every view reads the new role; removing oneself ends the session.  The
+ * list is drawn again on every read, keeping the control that had focus
+ * and a role chosen but not stored yet.  The team's events
  * (user.updated, user.removed, user.signed_out) and a resync (events
  * may have been missed) read the list again while it is shown, so a
  * colleague's changes appear at once.
@@ -35,9 +42,12 @@
         formStatus: $('team-form-status'),
         dialog: $('team-dialog'),
         dialogText: $('team-dialog-text'),
+        roleDialog: $('team-role-dialog'),
+        roleDialogText: $('team-role-dialog-text'),
     };
 
     const ROLE_WORDS = { member: 'Member', billing: 'Billing contact' };
+    const ROLE_NOUNS = { member: 'a member', billing: 'a billing contact' };
 
     /* the field a 400 or 409 names -> its input */
     const FIELDS = {
@@ -50,6 +60,8 @@
         billingRole: false,
         meId: null,
         removing: null,         /* the user the dialog asks about */
+        stepping: null,         /* one's own role change, being asked */
+        said: '',               /* the last role change stored */
         seq: 0,                 /* answers to an older read are dropped */
     };
 
@@ -58,17 +70,26 @@
             : 'The server could not be reached. Try again.';
     }
 
+    /* the team's status; the same words again are not read out again */
+    function say(text) {
+        if (els.status.textContent !== text) {
+            els.status.textContent = text;
+        }
+    }
+
     /* ---- the list ---- */
 
-    function roleControl(user) {
+    function roleControls(user, li) {
         if (!state.billingRole) {
             const span = document.createElement('span');
             span.className = 'team-role';
             span.textContent = ROLE_WORDS[user.role] || user.role;
-            return span;
+            li.appendChild(span);
+            return;
         }
         const select = document.createElement('select');
         select.className = 'team-role';
+        select.dataset.control = 'role';
         select.setAttribute('aria-label', 'Role of ' + user.email);
         Object.keys(ROLE_WORDS).forEach((role) => {
             const option = document.createElement('option');
@@ -77,14 +98,34 @@
             select.appendChild(option);
         });
         select.value = user.role;
-        select.addEventListener('change', () => changeRole(user, select));
-        return select;
+        const save = document.createElement('button');
+        save.type = 'button';
+        save.className = 'action team-role-save';
+        save.dataset.control = 'save';
+        save.textContent = 'Change role';
+        save.setAttribute('aria-label', 'Change role of ' + user.email);
+        save.disabled = true;
+        const chosen = () => {
+            save.disabled = select.value === user.role;
+        };
+        select.addEventListener('input', chosen);
+        select.addEventListener('change', chosen);
+        save.addEventListener('click', () => {
+            if (user.id === state.meId) {
+                confirmOwnRole(user, select, save);
+            } else {
+                changeRole(user, select, save);
+            }
+        });
+        li.appendChild(select);
+        li.appendChild(save);
     }
 
     function row(user) {
         const li = document.createElement('li');
         li.className = 'team-member';
         li.dataset.userId = user.id;
+        li.dataset.role = user.role;
         const who = document.createElement('span');
         who.className = 'team-email';
         who.textContent = user.email;
@@ -95,11 +136,12 @@
             who.appendChild(you);
         }
         li.appendChild(who);
-        li.appendChild(roleControl(user));
+        roleControls(user, li);
         if (state.billingRole) {
             const remove = document.createElement('button');
             remove.type = 'button';
             remove.className = 'link-button team-remove';
+            remove.dataset.control = 'remove';
             remove.textContent = 'Remove';
             remove.setAttribute('aria-label', 'Remove ' + user.email);
             remove.addEventListener('click', () => confirmRemove(user));
@@ -108,10 +150,46 @@
         return li;
     }
 
+    const rowFor = (id) => els.list.querySelector('li[data-user-id="'
+        + CSS.escape(String(id)) + '"]');
+
+    /* Drawn again whole: the control that had focus keeps it (or its
+     * row's role list, if it is disabled now), and a role chosen but not
+     * stored stays chosen. */
     function show(users) {
+        const focused = document.activeElement;
+        const had = focused && els.list.contains(focused)
+            && focused.dataset.control
+            ? { id: focused.closest('li').dataset.userId,
+                control: focused.dataset.control } : null;
+        const chosen = new Map();
+        els.list.querySelectorAll('li').forEach((li) => {
+            const select = li.querySelector('select');
+            if (select && !select.disabled) {
+                chosen.set(li.dataset.userId, select.value);
+            }
+        });
         els.list.textContent = '';
-        users.forEach((user) => els.list.appendChild(row(user)));
-        els.status.textContent = users.length === 0 ? 'No one yet.' : '';
+        users.forEach((user) => {
+            const li = row(user);
+            const select = li.querySelector('select');
+            const value = chosen.get(String(user.id));
+            if (select && value && value !== user.role) {
+                select.value = value;
+                li.querySelector('.team-role-save').disabled = false;
+            }
+            els.list.appendChild(li);
+        });
+        say(users.length === 0 ? 'No one yet.' : state.said);
+        const li = had ? rowFor(had.id) : null;
+        if (li) {
+            const el = li.querySelector('[data-control="' + had.control
+                + '"]');
+            const to = el && !el.disabled ? el : li.querySelector('select');
+            if (to) {
+                to.focus();
+            }
+        }
     }
 
     async function load() {
@@ -132,9 +210,15 @@
 
     /* ---- changes (a billing contact's) ---- */
 
-    async function changeRole(user, select) {
+    /* The role chosen in the row's list, stored; the row's list has focus
+     * after (the one drawn by a read the change's event started, if
+     * any). */
+    async function changeRole(user, select, save) {
         els.error.textContent = '';
+        state.said = '';
+        say('');
         select.disabled = true;
+        save.disabled = true;
         try {
             const changed = await app.api('/api/v1/users/'
                 + encodeURIComponent(user.id),
@@ -144,6 +228,9 @@
                 return;
             }
             user.role = changed.role;
+            state.said = changed.email + ' is now '
+                + (ROLE_NOUNS[changed.role] || changed.role) + '.';
+            say(state.said);
         } catch (err) {
             if (app.failed(err)) {
                 return;
@@ -152,6 +239,24 @@
         }
         select.value = user.role;
         select.disabled = false;
+        const li = rowFor(user.id);
+        const now = li ? li.querySelector('select') : null;
+        if (now) {
+            now.focus();
+        }
+    }
+
+    /* Stepping down is for good unless another billing contact undoes
+     * it: asked first, as removal is. */
+    function confirmOwnRole(user, select, save) {
+        state.stepping = { user: user, select: select, save: save };
+        els.roleDialogText.textContent = 'You will be '
+            + (ROLE_NOUNS[select.value] || select.value) + ': only a'
+            + ' billing contact can change billing, settings and the team,'
+            + ' and make you one again. The page reloads with your new'
+            + ' role.';
+        els.roleDialog.returnValue = '';
+        els.roleDialog.showModal();
     }
 
     function confirmRemove(user) {
@@ -225,6 +330,25 @@
             remove(user);
         }
     });
+    els.roleDialog.addEventListener('close', () => {
+        const asked = state.stepping;
+        state.stepping = null;
+        if (!asked) {
+            return;
+        }
+        if (els.roleDialog.returnValue === 'change') {
+            changeRole(asked.user, asked.select, asked.save);
+            return;
+        }
+        /* kept: the row shows the stored role again */
+        const li = rowFor(asked.user.id);
+        const select = li ? li.querySelector('select') : null;
+        if (select) {
+            select.value = li.dataset.role;
+            li.querySelector('.team-role-save').disabled = true;
+            select.focus();
+        }
+    });
     els.view.addEventListener('inbox:show', load);
     /* a colleague changed the team: shown as it is now */
     app.on('event', (ev) => {
@@ -245,6 +369,7 @@
         state.seq += 1;
         state.billingRole = Boolean(me) && me.role === 'billing';
         state.meId = me && me.user ? me.user.id : null;
+        state.said = '';
         els.list.textContent = '';
         els.error.textContent = '';
         els.who.hidden = state.billingRole;

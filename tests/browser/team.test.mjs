@@ -1,18 +1,22 @@
 // The Settings view's Team section in Debian's Chromium: a billing
 // contact adds someone with a first password (who then signs in), sees
-// a bad field refused next to it, changes a role (stored; the last
-// billing contact's refusal shown and the row put back), and removes a
-// user after a confirmation (whose browser is signed out at once, by its
+// a bad field refused next to it, changes a role with the row's "Change
+// role" button (arrowing through the list's choices stores nothing; the
+// change is said, and focus stays on the list; the last billing
+// contact's refusal shown and the row put back), and removes a user
+// after a confirmation (whose browser is signed out at once, by its
 // WebSocket closing); a colleague's changes show without a reload, even
 // those made while live updates were down past what the server keeps;
-// changing one's own role reloads the page as the new role; a member
-// sees the team but no controls.  At 390 px nothing scrolls sideways.
+// changing one's own role asks first (Cancel keeps it) and reloads the
+// page as the new role; a member sees the team but no controls.  At
+// 390 px nothing scrolls sideways.
 
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { before, test } from 'node:test';
 import { promisify } from 'node:util';
-import { noPageErrorsTest, signIn, useBrowser } from '../lib/browser.mjs';
+import { dialogsSaid, noPageErrorsTest, signIn, useBrowser }
+         from '../lib/browser.mjs';
 import { sqlite3Path } from '../lib/cluster.mjs';
 import { useCluster, errorLogIsCleanTest } from '../lib/fixture.mjs';
 import { api } from '../lib/inbox.mjs';
@@ -41,6 +45,31 @@ async function openTeam(page, user) {
 
 const rowOf = (page, email) => page.locator('#team-list li',
     { hasText: email });
+
+const roleOf = (page, email) => page.getByLabel(`Role of ${email}`,
+    { exact: true });
+
+// The role chosen in a row's list, stored with its "Change role" button
+// (and, for one's own row, its question answered).
+async function changeRole(page, email, role) {
+    await roleOf(page, email).selectOption(role);
+    await page.getByRole('button', { name: `Change role of ${email}` })
+        .click();
+}
+
+// The PATCHes a page sends from now on.
+function patchesOf(page) {
+    const sent = [];
+    page.on('request', (req) => {
+        if (req.method() === 'PATCH') {
+            sent.push(`${req.url()} ${req.postData()}`);
+        }
+    });
+    return sent;
+}
+
+const focusedLabel = (page) => page.evaluate(() =>
+    document.activeElement.getAttribute('aria-label'));
 
 before(async () => {
     const cluster = await ctx.ready;
@@ -111,23 +140,62 @@ test('a short password and a taken address are refused next to their '
     }
 });
 
-test('a role change is stored; the last billing contact cannot step down '
-     + 'and the row shows the stored role again', async () => {
+test('arrowing through a role\'s choices stores nothing; "Change role" '
+     + 'stores it, says so and leaves focus on the list', async () => {
     const page = await web.newPage({ width: 1200, height: 800 });
     try {
         await openTeam(page, BEA);
-        await page.getByLabel(`Role of ${MAX.email}`)
-            .selectOption('billing');
-        await page.waitForFunction(() => !document.querySelector(
-            '#team-list select:disabled'));
-        assert.equal((await teamNow())[MAX.email], 'billing');
-        await page.getByLabel(`Role of ${MAX.email}`).selectOption('member');
-        await page.waitForFunction(() => !document.querySelector(
-            '#team-list select:disabled'));
-        assert.equal((await teamNow())[MAX.email], 'member');
+        const patches = patchesOf(page);
+        const role = roleOf(page, MAX.email);
+        const change = page.getByRole('button',
+            { name: `Change role of ${MAX.email}` });
 
-        const mine = page.getByLabel(`Role of ${BEA.email}`);
-        await mine.selectOption('member');
+        // Chromium changes a closed list's value at each arrow key
+        await role.focus();
+        await page.keyboard.press('ArrowDown');
+        await page.keyboard.press('ArrowUp');
+        await page.keyboard.press('ArrowDown');
+        await page.waitForTimeout(500);
+        assert.deepEqual(patches, [], 'a role was sent');
+        assert.equal((await teamNow())[MAX.email], 'member');
+        assert.equal(await role.inputValue(), 'billing');
+        assert.equal(await change.isDisabled(), false);
+
+        await page.keyboard.press('Tab');
+        assert.equal(await focusedLabel(page),
+            `Change role of ${MAX.email}`);
+        await page.keyboard.press('Enter');
+        await page.locator('#team-status',
+            { hasText: `${MAX.email} is now a billing contact.` }).waitFor();
+        assert.equal((await teamNow())[MAX.email], 'billing');
+        assert.equal(patches.length, 1);
+        await change.and(page.locator(':disabled')).waitFor();
+        // the list drawn again by the change's event keeps it too
+        await page.waitForTimeout(500);
+        assert.equal(await focusedLabel(page), `Role of ${MAX.email}`);
+        assert.equal(await role.inputValue(), 'billing');
+
+        // and back, by the keyboard alone
+        await page.keyboard.press('ArrowUp');
+        await page.keyboard.press('Tab');
+        await page.keyboard.press('Enter');
+        await page.locator('#team-status',
+            { hasText: `${MAX.email} is now a member.` }).waitFor();
+        assert.equal((await teamNow())[MAX.email], 'member');
+    } finally {
+        await page.context().close();
+    }
+});
+
+test('the last billing contact cannot step down, and the row shows the '
+     + 'stored role again', async () => {
+    const page = await web.newPage({ width: 1200, height: 800 });
+    try {
+        await openTeam(page, BEA);
+        const mine = roleOf(page, BEA.email);
+        await changeRole(page, BEA.email, 'member');
+        await page.getByRole('dialog', { name: 'Change your own role?' })
+            .getByRole('button', { name: 'Change my role' }).click();
         await page.locator('#team-error:not(:empty)').waitFor();
         assert.match(await page.locator('#team-error').textContent(),
             /at least one billing contact/);
@@ -204,7 +272,7 @@ test('a colleague\'s changes to the team show at once', async () => {
         const setMax = (role) => sessionApi(ctx.cluster,
             `/api/v1/users/${maxId}`, bea, { method: 'PATCH', body: { role } });
         assert.equal((await setMax('billing')).status, 200);
-        await page.getByLabel(`Role of ${BEA.email}`).waitFor();
+        await roleOf(page, BEA.email).waitFor();
         assert.equal(await page.locator('#team-form').isVisible(), true);
         assert.equal((await setMax('member')).status, 200);
         await page.getByText('Only a billing contact can change the team.')
@@ -268,16 +336,62 @@ test('a member sees the team with no way to change it', async () => {
     }
 });
 
+test('changing one\'s own role asks first, and Cancel keeps it',
+    async () => {
+    const page = await web.newPage({ width: 1200, height: 800 });
+    try {
+        await openTeam(page, BEA);
+        await changeRole(page, MAX.email, 'billing');
+        await page.locator('#team-status',
+            { hasText: `${MAX.email} is now a billing contact.` }).waitFor();
+
+        const patches = patchesOf(page);
+        const mine = roleOf(page, BEA.email);
+        await mine.focus();
+        await page.keyboard.press('ArrowUp');
+        assert.equal(await mine.inputValue(), 'member');
+        await page.keyboard.press('Tab');
+        await page.keyboard.press('Enter');
+        const dialog = page.getByRole('dialog',
+            { name: 'Change your own role?' });
+        await dialog.waitFor();
+        const [said] = await dialogsSaid(page);
+        assert.equal(said.name, 'Change your own role?');
+        assert.match(said.description, /^You will be a member: /);
+        await dialog.getByRole('button', { name: 'Cancel' }).click();
+        await dialog.waitFor({ state: 'hidden' });
+
+        // the list has focus again, showing the stored role
+        await mine.and(page.locator(':focus')).waitFor();
+        assert.equal(await mine.inputValue(), 'billing');
+        assert.equal(await page.getByRole('button',
+            { name: `Change role of ${BEA.email}` }).isDisabled(), true);
+        await page.waitForTimeout(300);
+        assert.deepEqual(patches, []);
+        assert.equal((await teamNow())[BEA.email], 'billing');
+
+        // Esc is a Cancel too
+        await mine.selectOption('member');
+        await page.getByRole('button', { name: `Change role of ${BEA.email}` })
+            .click();
+        await dialog.waitFor();
+        await page.keyboard.press('Escape');
+        await dialog.waitFor({ state: 'hidden' });
+        await mine.and(page.locator(':focus')).waitFor();
+        assert.equal(await mine.inputValue(), 'billing');
+        assert.deepEqual(patches, []);
+    } finally {
+        await page.context().close();
+    }
+});
+
 test('stepping down to member reloads the page as a member', async () => {
     const page = await web.newPage({ width: 1200, height: 800 });
     try {
         await openTeam(page, BEA);
-        await page.getByLabel(`Role of ${MAX.email}`)
-            .selectOption('billing');
-        await page.waitForFunction(() => !document.querySelector(
-            '#team-list select:disabled'));
-        await page.getByLabel(`Role of ${BEA.email}`)
-            .selectOption('member');
+        await changeRole(page, BEA.email, 'member');
+        await page.getByRole('dialog', { name: 'Change your own role?' })
+            .getByRole('button', { name: 'Change my role' }).click();
         await page.getByText('Only a billing contact can change the team.')
             .waitFor();
         assert.equal(await page.locator('#team-list select').count(), 0);

@@ -84,6 +84,22 @@ export async function openThread(page, text) {
     await page.locator('#messages .message').first().waitFor();
 }
 
+// What a screen reader is told of each dialog open on the page: its
+// accessible name and description, as Chromium computes them.
+export async function dialogsSaid(page) {
+    const cdp = await page.context().newCDPSession(page);
+    try {
+        const { nodes } = await cdp.send('Accessibility.getFullAXTree');
+        return nodes.filter((n) => !n.ignored && n.role
+                            && n.role.value === 'dialog')
+            .map((n) => ({ name: n.name ? n.name.value : '',
+                           description: n.description
+                               ? n.description.value : '' }));
+    } finally {
+        await cdp.detach();
+    }
+}
+
 // The routes sending needs (estimate, send, billing): a build without
 // them fails here, saying so, rather than by a timeout further on.
 export async function needsSendRoutes(cluster) {

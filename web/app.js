@@ -968,6 +968,14 @@
             ? 'outbound' : 'inbound');
         li.dataset.id = m.id;
 
+        /* the side and colour say who wrote it; this says it in words */
+        const conv = state.conversations.get(state.openId);
+        const who = document.createElement('span');
+        who.className = 'visually-hidden';
+        who.textContent = m.direction === 'outbound' ? 'You sent: '
+            : (conv ? displayName(conv.contact) : 'They') + ' wrote: ';
+        li.appendChild(who);
+
         const bubble = document.createElement('div');
         bubble.className = 'bubble';
         if (m.body) {

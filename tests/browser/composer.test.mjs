@@ -1,8 +1,9 @@
 // The reply composer in Debian's Chromium: the live segment and credit
 // count (and what made a text UCS-2), Enter to send (Shift+Enter: a new
-// line), the message in the thread at once and only once, refusals (402
-// without credits, 403 with billing inactive) shown with the draft and
-// its image kept, no composer for an opted-out contact (live, too),
+// line), the message in the thread at once and only once (said in
+// words to be "You sent:", as the contact's are "... wrote:"), refusals
+// (402 without credits, 403 with billing inactive) shown with the draft
+// and its image kept, no composer for an opted-out contact (live, too),
 // images checked before they are uploaded, an MMS with its thumbnail,
 // the balance in the header (the plan on an unlimited one), a draft's
 // text kept across a session's end for the same user only, and 390 px
@@ -240,6 +241,25 @@ async () => {
         assert.equal(await mine.count(), 1);
         assert.equal(await mine.locator('.tick').getAttribute('data-status'),
             'queued');
+    } finally {
+        await p.context().close();
+    }
+});
+
+test('who wrote each message is said in words, not only by its side '
+     + 'and colour', async () => {
+    const p = await web.newPage(VIEWPORT);
+    try {
+        await signIn(p, ctx.cluster, agentOf(ctx.cluster.orgs[0]));
+        await openThread(p, shown(talker));
+        const messages = p.getByRole('list', { name: 'Messages' });
+        await messages.locator('.message.outbound').waitFor();
+        // as a screen reader reads them: the words, then the message
+        const said = await messages.ariaSnapshot();
+        assert.ok(said.includes(`- listitem:\n    - text: "${shown(talker)}`
+            + ' wrote:"\n    - paragraph: Are you open today?'), said);
+        assert.ok(said.includes('- listitem:\n    - text: "You sent:"\n'
+            + '    - paragraph: Yes, just ask for Sue kind regards'), said);
     } finally {
         await p.context().close();
     }

@@ -1,12 +1,13 @@
 // Opt-out in the web app, in Debian's Chromium: the thread toolbar's "Opt
-// out" asks first, then closes the thread's composer with why; a contact
-// who texted STOP shows the keyword; START texted in opens it again, live;
-// the contact panel and its timeline show the opt-out.
+// out" asks first (a screen reader hears what it does with the question),
+// then closes the thread's composer with why; a contact who texted STOP
+// shows the keyword; START texted in opens it again, live; the contact
+// panel and its timeline show the opt-out.
 
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
-import { noPageErrorsTest, openThread, shown, signIn, useBrowser }
-         from '../lib/browser.mjs';
+import { dialogsSaid, noPageErrorsTest, openThread, shown, signIn,
+         useBrowser } from '../lib/browser.mjs';
 import { uniqueNumber } from '../lib/cluster.mjs';
 import { useCluster, errorLogIsCleanTest } from '../lib/fixture.mjs';
 import { api, deliverInbound } from '../lib/inbox.mjs';
@@ -51,6 +52,11 @@ test('"Opt out" in the toolbar asks first; confirmed, the composer is '
     const dialog = page.getByRole('dialog', { name: 'Opt this contact out?' });
     await dialog.waitFor();
     assert.match(await dialog.textContent(), /only they can opt back in/i);
+    // a screen reader reads what it does with the question
+    assert.deepEqual(await dialogsSaid(page), [{
+        name: 'Opt this contact out?',
+        description: `${shown(asker)} will get no more texts from you. Only `
+            + 'they can opt back in, by texting START.' }]);
     await dialog.getByRole('button', { name: 'Cancel' }).click();
     await dialog.waitFor({ state: 'hidden' });
     assert.equal((await contactOf(asker)).opted_out, false);

@@ -5,14 +5,16 @@
 // also when another tab was chosen meanwhile),
 // a colleague viewing or typing in the same
 // thread is shown and forgotten when they leave, and a reply written
-// while the thread moved on asks before it goes (once: "Send anyway"
-// sends), and not when a keyword's answer stored late is older than it.
+// while the thread moved on asks before it goes (why, and what to do,
+// read out with the question; "Send anyway" sends once), and not when
+// a keyword's answer stored late is older than it.
 
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { before, test } from 'node:test';
 import { promisify } from 'node:util';
-import { openThread, rowOf, signIn, useBrowser } from '../lib/browser.mjs';
+import { dialogsSaid, openThread, rowOf, signIn, useBrowser }
+         from '../lib/browser.mjs';
 import { inboxctl, sleep, sqlite3Path } from '../lib/cluster.mjs';
 import { useCluster, errorLogIsCleanTest } from '../lib/fixture.mjs';
 import { api, deliverInbound, postInbound } from '../lib/inbox.mjs';
@@ -339,6 +341,11 @@ test('a reply written while a newer message came in asks first; "Send '
     await dialog.waitFor();
     assert.equal(await ben.locator('#composer-text').inputValue(),
         'We open at nine', 'the draft is kept');
+    const [said] = await dialogsSaid(ben);
+    assert.equal(said.name, 'The conversation moved on');
+    assert.ok(said.description.startsWith(await dialog.locator('.stale-why')
+        .textContent() + ' Read what came in, then send your reply'),
+        said.description);
     let outbound = ben.locator('#messages .message.outbound',
         { hasText: 'We open at nine' });
     assert.equal(await outbound.count(), 0, 'nothing went yet');

@@ -4,8 +4,8 @@
 // role" button (arrowing through the list's choices stores nothing; the
 // change is said, and focus stays on the list; the last billing
 // contact's refusal shown and the row put back), and removes a user
-// after a confirmation (whose browser is signed out at once, by its
-// WebSocket closing); a colleague's changes show without a reload, even
+// after a confirmation (read out with what it does; the user's browser
+// is signed out at once, by its WebSocket closing); a colleague's changes show without a reload, even
 // those made while live updates were down past what the server keeps;
 // changing one's own role asks first (Cancel keeps it) and reloads the
 // page as the new role; a member sees the team but no controls.  At
@@ -380,6 +380,26 @@ test('changing one\'s own role asks first, and Cancel keeps it',
         await mine.and(page.locator(':focus')).waitFor();
         assert.equal(await mine.inputValue(), 'billing');
         assert.deepEqual(patches, []);
+    } finally {
+        await page.context().close();
+    }
+});
+
+test('the removal\'s question is read out with what it does', async () => {
+    const page = await web.newPage({ width: 1200, height: 800 });
+    try {
+        await openTeam(page, BEA);
+        await page.getByRole('button', { name: `Remove ${MAX.email}` })
+            .click();
+        const dialog = page.getByRole('dialog',
+            { name: 'Remove from the team?' });
+        await dialog.waitFor();
+        assert.deepEqual(await dialogsSaid(page), [{
+            name: 'Remove from the team?',
+            description: `${MAX.email} will be signed out everywhere and can `
+                + 'no longer sign in. What they did stays.' }]);
+        await dialog.getByRole('button', { name: 'Cancel' }).click();
+        await dialog.waitFor({ state: 'hidden' });
     } finally {
         await page.context().close();
     }

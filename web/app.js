@@ -31,12 +31,20 @@
     const ACCESS_ENDED = 4003;
     const FILTERS = ['all', 'unread', 'unresponded', 'starred', 'archived'];
     const TAGS_FRESH_MS = 30000;
+    /* sentences for the screen reader within this are said together */
+    const ANNOUNCE_DELAY_MS = 150;
+    const ANNOUNCE_MAX = 4;
+    /* what an action on a thread did, in words */
+    const ACTION_WORDS = { star: 'Starred', unstar: 'Unstarred',
+                           archive: 'Archived', unarchive: 'Unarchived',
+                           unread: 'Marked unread' };
 
     const $ = (id) => document.getElementById(id);
     const delivery = window.inboxDelivery;
 
     const els = {
         session: $('session'),
+        announcer: $('announcer'),
         unreadTotal: $('unread-total'),
         conn: $('conn'),
         connLabel: $('conn-label'),
@@ -138,6 +146,10 @@
         liveTotals: 0,              /* unread totals live frames brought */
         me: null,                   /* /api/v1/me of who is signed in */
         realtimeHold: null,         /* a change the next ticket waits for */
+        mine: new Set(),            /* ids of replies sent from this page
+                                       whose outcome is not said yet */
+        announcing: [],             /* sentences not said yet */
+        announceTimer: null,
     };
 
     /* the organization's tags ({tag, contacts, sendable}, by name) */
@@ -273,6 +285,65 @@
         } catch (e) {
             return null;
         }
+    }
+
+    /* ---- what a screen reader is told ---- */
+
+    /* What happens away from the focus (a message arriving, a reply's
+     * outcome, what an action did), said once in the page's one polite
+     * status; a burst is said together, its first sentences only. */
+    function announce(text) {
+        state.announcing.push(text);
+        if (state.announceTimer !== null) {
+            return;
+        }
+        state.announceTimer = setTimeout(() => {
+            const said = state.announcing;
+            state.announcing = [];
+            state.announceTimer = null;
+            let text = said.slice(0, ANNOUNCE_MAX).join(' ');
+            if (said.length > ANNOUNCE_MAX) {
+                text += ' And ' + (said.length - ANNOUNCE_MAX) + ' more.';
+            }
+            /* the same words again are a change too */
+            if (els.announcer.textContent === text) {
+                text += '\u00a0';
+            }
+            els.announcer.textContent = text;
+        }, ANNOUNCE_DELAY_MS);
+    }
+
+    function announceReset() {
+        clearTimeout(state.announceTimer);
+        state.announceTimer = null;
+        state.announcing = [];
+        state.mine.clear();
+        els.announcer.textContent = '';
+    }
+
+    /* An inbound message as it comes: its words when its thread is open
+     * in front, else whose it is. */
+    function announceMessage(m) {
+        const conv = state.conversations.get(m.conversation_id);
+        if (m.conversation_id === state.openId && threadInView()) {
+            const media = (m.media || []).length > 0;
+            announce('New message' + (media ? ' with a picture' : '')
+                + (m.body ? ': ' + m.body : '.'));
+        } else {
+            announce('New message' + (conv ? ' from '
+                + displayName(conv.contact) : '') + '.');
+        }
+    }
+
+    /* A reply sent from this page reached its final status. */
+    function announceOutcome(id, status, code, conversationId) {
+        if (!state.mine.has(id) || !delivery.final(status)) {
+            return;
+        }
+        state.mine.delete(id);
+        const conv = state.conversations.get(conversationId);
+        announce('Your reply' + (conv ? ' to ' + displayName(conv.contact)
+            : '') + ': ' + delivery.words(status, code) + '.');
     }
 
     /* ---- the header ---- */
@@ -942,13 +1013,25 @@
 
     /* ---- delivery: an outbound message's ticks (see delivery.js) ---- */
 
+    /* A tick that moved changes only the tick: the message's words are
+     * not written again. */
     function redrawMessage(m) {
+        const old = state.shown.get(m.id);
         state.shown.set(m.id, m);
         for (const li of els.messages.querySelectorAll('li.message')) {
-            if (li.dataset.id === m.id) {
-                li.replaceWith(messageItem(m));
-                return;
+            if (li.dataset.id !== m.id) {
+                continue;
             }
+            const tick = li.querySelector('.meta .tick');
+            if (tick && m.status && old && old.body === m.body
+                && JSON.stringify(old.media || [])
+                    === JSON.stringify(m.media || []))
+            {
+                tick.replaceWith(delivery.tick(m.status, m.error_code));
+            } else {
+                li.replaceWith(messageItem(m));
+            }
+            return;
         }
     }
 
@@ -1754,6 +1837,9 @@
             renderList();
             refreshCountsSoon();
             if (ev.message) {
+                if (ev.message.direction === 'inbound') {
+                    announceMessage(ev.message);
+                }
                 contactPanelSoon(ev.message.conversation_id);
             }
             break;
@@ -1783,6 +1869,8 @@
             break;
         case 'message.status':
             moveStatus(ev);
+            announceOutcome(ev.id, ev.status, ev.error_code || null,
+                ev.conversation_id);
             contactPanelSoon(ev.conversation_id);
             break;
         case 'contact.updated':
@@ -2052,6 +2140,7 @@
         closeThread();
         resetView();
         setUnreadTotal(0);
+        announceReset();
         orgTags.list = [];
         orgTags.at = 0;
         notify('session', null);
@@ -2215,11 +2304,19 @@
     }
 
     /* A message the open thread should show now (the answer to a send);
-     * shown once, whatever else brings it. */
+     * shown once, whatever else brings it.  Its final status is said
+     * (its frame may have come first). */
     function showMessage(m) {
-        if (m && m.conversation_id === state.openId) {
+        if (!m || !m.id) {
+            return;
+        }
+        state.mine.add(m.id);
+        if (m.conversation_id === state.openId) {
             appendMessage(m, false);
         }
+        const now = state.shown.get(m.id) || m;
+        announceOutcome(m.id, now.status, now.error_code || null,
+            m.conversation_id);
     }
 
     /* The id of the newest message the open thread shows (what a reply
@@ -2262,6 +2359,7 @@
         searchText: searchText,
         tags: orgTagList,
         staleTags: staleTags,
+        announce: announce,
         sendFrame: sendFrame,
         holdRealtime: holdRealtime,
         on: (kind, fn) => hooks[kind].push(fn),

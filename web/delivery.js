@@ -4,7 +4,8 @@
  * carrier's code.
  *
  * Statuses only move forward; moves() says whether a status is news for
- * a message that has another (a frame that comes late changes nothing).
+ * a message that has another (a frame that comes late changes nothing),
+ * final() whether it moves no more, words() says it without the ticks.
  */
 'use strict';
 
@@ -64,11 +65,24 @@
         return !(from in RANK) || RANK[to] >= RANK[from];
     }
 
+    function final(status) {
+        return RANK[status] === 3;
+    }
+
     function reason(code) {
         if (code === null || code === undefined || code === '') {
             return '';
         }
         return REASONS[code] || 'the carrier reported error ' + code;
+    }
+
+    /* "Delivered", "Failed: the number is unknown or no longer in
+     * service" */
+    function words(status, code) {
+        const known = TICKS[status] || ['', String(status)];
+        const why = status === 'failed' || status === 'undelivered'
+            ? reason(code) : '';
+        return known[1] + (why ? ': ' + why : '');
     }
 
     /* <span class="tick" data-status="…"><span aria-hidden>✓✓</span>
@@ -100,5 +114,6 @@
         return span;
     }
 
-    global.inboxDelivery = Object.freeze({ moves, reason, tick });
+    global.inboxDelivery = Object.freeze({ moves, final, reason, words,
+                                           tick });
 })(window);

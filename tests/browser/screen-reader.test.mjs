@@ -1,0 +1,177 @@
+// The web app with a screen reader, in Debian's Chromium: a thread's
+// messages are not a live region (opening a thread reads no history
+// aloud, a tick does not write the message again); the page's one
+// announcer says a message that arrives, once, and a reply's final
+// outcome.
+
+import assert from 'node:assert/strict';
+import { before, test } from 'node:test';
+import { needsSendRoutes, noPageErrorsTest, openThread, rowOf, shown,
+         signIn, useBrowser } from '../lib/browser.mjs';
+import { inboxctl, uniqueNumber } from '../lib/cluster.mjs';
+import { useCluster, errorLogIsCleanTest } from '../lib/fixture.mjs';
+import { api, deliverInbound } from '../lib/inbox.mjs';
+import { addUser } from '../lib/session.mjs';
+
+const ctx = useCluster({ orgs: [{ name: 'Keyboard Org' }], sender: true,
+                         carrierSim: true });
+const USER = { email: 'kai@keyboard.example', password: 'kai uses keys' };
+const COLLEAGUE = { email: 'col@keyboard.example', password: 'col leaves' };
+const LONG = 26;
+const long = uniqueNumber();      // a thread of 26 messages
+const others = Array.from({ length: 5 }, () => uniqueNumber());
+
+const web = useBrowser();
+
+before(async () => {
+    const cluster = await ctx.ready;
+    const org = cluster.orgs[0];
+    await addUser(cluster, org, USER.email, USER.password, 'billing');
+    await addUser(cluster, org, COLLEAGUE.email, COLLEAGUE.password);
+    await inboxctl(cluster.store, 'credits', 'grant', org.id, '50');
+    for (let i = 0; i < LONG; i++) {
+        await deliverInbound(cluster, { from: long,
+            body: `Long thread message ${i}` });
+    }
+    for (const [i, from] of others.entries()) {
+        await deliverInbound(cluster, { from, body: `Hello from ${i}` });
+    }
+    await web.launch();
+});
+
+// A signed-in page showing the list.
+async function newPage(viewport) {
+    const page = await web.newPage(viewport);
+    await signIn(page, ctx.cluster, USER);
+    await page.locator('#threads > li').first().waitFor();
+    return page;
+}
+
+// From now on the page notes what is added to its live regions (as
+// {region, text}) and each thing its announcer says.
+async function listen(page) {
+    await page.evaluate(() => {
+        window.live = [];
+        window.said = [];
+        const regions = '[aria-live],[role=alert],[role=status],[role=log]';
+        new MutationObserver((muts) => {
+            for (const m of muts) {
+                const el = m.target.nodeType === 1 ? m.target
+                    : m.target.parentElement;
+                const region = el && el.closest(regions);
+                if (!region) {
+                    continue;
+                }
+                const texts = m.type === 'characterData' ? [m.target.data]
+                    : Array.from(m.addedNodes, (n) => n.textContent);
+                texts.forEach((text) => window.live.push({
+                    region: region.id || region.className, text }));
+            }
+        }).observe(document.body, { subtree: true, childList: true,
+                                    characterData: true });
+        const announcer = document.getElementById('announcer');
+        if (announcer) {
+            new MutationObserver(() => {
+                const text = announcer.textContent.trim();
+                if (text !== '') {
+                    window.said.push(text);
+                }
+            }).observe(announcer, { subtree: true, childList: true,
+                                    characterData: true });
+        }
+    });
+}
+
+const heard = (page) => page.evaluate(() => window.said);
+const liveTexts = (page) => page.evaluate(() => window.live);
+
+// What has the focus: "tag#id.class", or BODY.
+const focused = (page) => page.evaluate(() => {
+    const e = document.activeElement;
+    if (!e || e === document.body) {
+        return 'BODY';
+    }
+    return e.tagName.toLowerCase() + (e.id ? '#' + e.id : '')
+        + (e.className ? '.' + String(e.className).split(' ').join('.')
+            : '');
+});
+
+async function saidSoon(page, pattern) {
+    await page.waitForFunction((p) => window.said.some(
+        (t) => new RegExp(p).test(t)), pattern.source);
+}
+
+test('opening a thread reads none of its messages aloud; one that '
+     + 'arrives is said once, with its words', async () => {
+    const page = await newPage();
+    try {
+        await listen(page);
+        await openThread(page, shown(long));
+        await page.locator('#messages .message').nth(LONG - 1).waitFor();
+        await page.waitForTimeout(500);
+        const history = (await liveTexts(page)).filter(
+            (l) => /Long thread message/.test(l.text));
+        assert.deepEqual(history, [], 'the history went to a live region');
+        assert.deepEqual(await heard(page), []);
+
+        await deliverInbound(ctx.cluster, { from: long,
+            body: 'Are you still there?' });
+        await page.locator('#messages .message',
+            { hasText: 'Are you still there?' }).waitFor();
+        await saidSoon(page, /still there/);
+        await page.waitForTimeout(500);
+        assert.deepEqual(await heard(page),
+            ['New message: Are you still there?']);
+        assert.deepEqual((await liveTexts(page)).filter((l) =>
+            l.region !== 'announcer' && /still there/.test(l.text)), []);
+
+        // another thread's: whose it is, not its words
+        await deliverInbound(ctx.cluster, { from: others[4],
+            body: 'Something private' });
+        await saidSoon(page, /from/);
+        assert.deepEqual((await heard(page)).slice(1),
+            [`New message from ${shown(others[4])}.`]);
+        // the unread count is no live region of its own
+        assert.equal(await page.locator('[aria-live] #unread-total, '
+            + '#unread-total[aria-live]').count(), 0);
+    } finally {
+        await page.context().close();
+    }
+});
+
+test('a reply\'s ticks do not write its words again; its final status '
+     + 'is said', async () => {
+    await needsSendRoutes(ctx.cluster);
+    const page = await newPage();
+    try {
+        await openThread(page, shown(others[0]));
+        await page.evaluate(() => {
+            window.added = [];
+            new MutationObserver((muts) => muts.forEach((m) =>
+                m.addedNodes.forEach((n) => window.added.push(
+                    n.textContent)))).observe(
+                document.getElementById('messages'),
+                { subtree: true, childList: true });
+        });
+        await listen(page);
+        const text = 'Ticks should not repeat me';
+        await page.locator('#composer-text').fill(text);
+        await page.locator('#composer-text').press('Enter');
+        await page.locator('#messages .message.outbound',
+            { hasText: text }).locator('.tick[data-status="delivered"]')
+            .waitFor();
+        const added = await page.evaluate(() => window.added);
+        assert.equal(added.filter((t) => t.includes(text)).length, 1,
+            'the message was written ' + JSON.stringify(added));
+        assert.ok(added.some((t) => /Delivered/.test(t)), 'no tick moved');
+        await saidSoon(page, /Delivered/);
+        assert.deepEqual(await heard(page),
+            [`Your reply to ${shown(others[0])}: Delivered.`]);
+    } finally {
+        await page.context().close();
+    }
+});
+
+noPageErrorsTest(web);
+
+errorLogIsCleanTest(ctx, web.close);

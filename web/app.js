@@ -1224,6 +1224,13 @@
         }
         renderList();
         loadMessages(false).then(() => markRead(id));
+        /* the row that opened it hidden (on a narrow screen the thread
+         * takes the list's place): the title, before the thread's
+         * buttons */
+        const f = document.activeElement;
+        if (f === null || f === document.body || f.offsetParent === null) {
+            els.threadTitle.focus();
+        }
     }
 
     /* Opens a thread the list may not hold (another view asked): read,
@@ -1237,10 +1244,19 @@
         if (asked !== state.showAsked) {
             return;
         }
-        location.hash = '#inbox';
+        /* the view that asked is hidden with what had the focus */
+        if (location.hash !== '#inbox') {
+            window.addEventListener('hashchange', () => {
+                if (state.openId === id) {
+                    els.threadTitle.focus();
+                }
+            }, { once: true });
+            location.hash = '#inbox';
+        }
         if (state.openId !== id) {
             openThread(id);
         }
+        els.threadTitle.focus();
     }
 
     function closeThread() {

@@ -1,8 +1,9 @@
-// The web app with a screen reader, in Debian's Chromium: a thread's
-// messages are not a live region (opening a thread reads no history
-// aloud, a tick does not write the message again); the page's one
+// The web app with a keyboard and a screen reader, in Debian's Chromium:
+// a thread's messages are not a live region (opening a thread reads no
+// history aloud, a tick does not write the message again); the page's one
 // announcer says a message that arrives, once, and a reply's final
-// outcome.
+// outcome; opening a thread where its row disappears (a phone's width,
+// the Contacts view) puts the focus on its title, before Back.
 
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
@@ -167,6 +168,49 @@ test('a reply\'s ticks do not write its words again; its final status '
         await saidSoon(page, /Delivered/);
         assert.deepEqual(await heard(page),
             [`Your reply to ${shown(others[0])}: Delivered.`]);
+    } finally {
+        await page.context().close();
+    }
+});
+
+test('at a phone\'s width the opened thread\'s title has the focus, and '
+     + 'Tab goes to Back', async () => {
+    const page = await newPage({ width: 390, height: 760 });
+    try {
+        await page.locator('#threads .thread-row').nth(1).focus();
+        await page.keyboard.press('Enter');
+        await page.locator('#messages .message').first().waitFor();
+        await page.waitForTimeout(300);
+        assert.equal(await focused(page), 'h2#thread-title');
+        await page.keyboard.press('Tab');
+        assert.equal(await focused(page), 'button#back.link-button.back');
+        await page.keyboard.press('Tab');
+        assert.equal(await focused(page), 'button#act-star.action');
+        // Back, then the list's row has the focus again
+        await page.keyboard.press('Shift+Tab');
+        await page.keyboard.press('Enter');
+        assert.match(await focused(page), /^button\.thread-row/);
+    } finally {
+        await page.context().close();
+    }
+});
+
+test('a contact chosen in the Contacts view opens its thread with the '
+     + 'focus on its title', async () => {
+    const page = await newPage();
+    try {
+        await page.getByRole('link', { name: 'Contacts' }).click();
+        const row = page.locator('#contacts-list .contact-row',
+            { hasText: shown(others[2]) });
+        await row.focus();
+        await page.keyboard.press('Enter');
+        await page.locator('#thread-title', { hasText: shown(others[2]) })
+            .waitFor();
+        await page.locator('#app').waitFor();
+        await page.waitForTimeout(300);
+        assert.equal(await focused(page), 'h2#thread-title');
+        await page.keyboard.press('Tab');
+        assert.equal(await focused(page), 'button#act-star.action');
     } finally {
         await page.context().close();
     }

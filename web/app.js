@@ -513,8 +513,15 @@
         }
     }
 
-    /* Brings the DOM in line with state, reusing rows so focus stays. */
+    /* Brings the DOM in line with state, reusing rows.  A row moved
+     * (a new message puts it on top) or removed (archived out of the
+     * view) loses the focus: it goes back to the row, or to the one now
+     * in its place. */
     function renderList() {
+        const had = document.activeElement;
+        const hadRow = had ? had.closest('#threads > li') : null;
+        const hadAt = hadRow ? state.shownIds.indexOf(hadRow.dataset.id)
+            : -1;
         const ids = Array.from(state.listed,
             (id) => state.conversations.get(id))
             .filter(inFilter).sort(compare).map((c) => c.id);
@@ -546,6 +553,25 @@
         }
         els.listStatus.textContent = ids.length || state.cursor
             ? '' : emptyText();
+        if (hadRow && document.activeElement !== had) {
+            keepFocus(had, hadAt);
+        }
+    }
+
+    function keepFocus(had, at) {
+        if (had.isConnected) {
+            had.focus({ preventScroll: true });
+        } else if (state.shownIds.length > 0) {
+            focusRow(state.shownIds[Math.min(at,
+                state.shownIds.length - 1)]);
+        }
+        if (document.activeElement === null
+            || document.activeElement === document.body)
+        {
+            /* the list is empty */
+            (state.openId ? els.threadTitle : els.tabs.find(
+                (t) => t.dataset.filter === state.filter)).focus();
+        }
     }
 
     /* A conversation as it now is (from an answer or a live event).  One
@@ -868,6 +894,10 @@
      * contact.updated. */
     function showOptout(conv) {
         const c = conv.contact;
+        if (c.opted_out && document.activeElement === els.actOptout) {
+            /* disabled, it would drop the focus to the page */
+            els.threadTitle.focus();
+        }
         els.actOptout.disabled = Boolean(c.opted_out);
         els.actOptout.textContent = c.opted_out ? 'Opted out' : 'Opt out';
         els.composerClosed.hidden = !c.opted_out;
@@ -920,6 +950,7 @@
                 + encodeURIComponent(id) + '/opt-out', { method: 'POST' }),
                 id, changes);
             renderList();
+            announce('Opted out.');
             if (state.contactId !== null) {
                 openContact();
             }
@@ -1283,6 +1314,7 @@
                 { method: 'POST' }), id, changes);
             renderList();
             refreshCountsSoon();
+            announce(ACTION_WORDS[action] + '.');
             return true;
         } catch (err) {
             if (!failed(err)) {

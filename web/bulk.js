@@ -11,7 +11,7 @@
  * the API's own answer to every button is what the card shows next, and
  * a refusal shows the server's message on the card.
  *
- * What it uses of the app is window.inboxApp: api, failed and
+ * What it uses of the app is window.inboxApp: api, failed, announce and
  * on(session|event|resync).
  */
 'use strict';
@@ -36,6 +36,9 @@
 
     const BUTTONS = { send: 'Send\u2026', pause: 'Pause', resume: 'Resume',
                       cancel: 'Cancel' };
+    /* what a move did, said to a screen reader (send: the new status) */
+    const DONE = { pause: 'Paused', resume: 'Resumed',
+                   cancel: 'Cancelled' };
 
     /* the counts a card shows, in the order a send moves through them */
     const COUNTS = [
@@ -239,7 +242,8 @@
 
         li.appendChild(article);
         const card = { id: item.id, list, li, article, name: h, status,
-                       text, meta, counts, actions, error, reason: null };
+                       text, meta, counts, actions, error, reason: null,
+                       busy: false };
         return card;
     }
 
@@ -443,7 +447,7 @@
         async function act(id, action) {
             const item = self.items.get(id);
             const card = self.cards.get(id);
-            if (!item || !card) {
+            if (!item || !card || card.busy) {
                 return;
             }
             if (action === 'send') {
@@ -458,17 +462,26 @@
         }
 
         /* send, pause, resume or cancel; the answer is the item as it
-         * now is.  A refusal: the server's message on the card. */
+         * now is, and said.  A refusal: the server's message on the
+         * card.  The buttons are not disabled meanwhile (a focused one
+         * would drop the focus to the page): act() ignores them. */
         async function move(id, action) {
             const card = self.cards.get(id);
+            const had = card.actions.contains(document.activeElement)
+                ? document.activeElement.dataset.action : null;
+            const busy = (on) => card.actions.querySelectorAll('button')
+                .forEach((b) => b.setAttribute('aria-disabled',
+                    String(on)));
             card.error.textContent = '';
-            card.actions.querySelectorAll('button').forEach((b) => {
-                b.disabled = true;
-            });
+            card.busy = true;
+            busy(true);
             try {
-                upsert(await app.api('/api/v1/' + self.kind + '/'
+                const item = await app.api('/api/v1/' + self.kind + '/'
                     + encodeURIComponent(id) + '/' + action,
-                    { method: 'POST' }));
+                    { method: 'POST' });
+                upsert(item);
+                app.announce((DONE[action] || statusText(item)) + ': '
+                    + (item.name || 'the ' + self.noun) + '.');
                 return null;
             } catch (err) {
                 if (app.failed(err)) {
@@ -477,10 +490,24 @@
                 card.error.textContent = errorText(err);
                 return err;
             } finally {
-                card.actions.querySelectorAll('button').forEach((b) => {
-                    b.disabled = false;
-                });
+                card.busy = false;
+                busy(false);
+                refocus(card, had);
             }
+        }
+
+        /* The buttons were made anew for the new status: the focus goes
+         * back to the same one, else to the card's heading. */
+        function refocus(card, action) {
+            const now = document.activeElement;
+            if (action === null || !card.li.isConnected
+                || (now !== null && now !== document.body))
+            {
+                return;
+            }
+            const same = card.actions.querySelector('button[data-action="'
+                + action + '"]');
+            (same || card.name).focus();
         }
 
         function reset() {

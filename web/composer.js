@@ -152,7 +152,9 @@
         }
         els.text.readOnly = d.sending;
         els.form.setAttribute('aria-busy', String(d.sending));
-        els.send.disabled = d.sending;
+        /* not disabled: a focused Send would drop the focus to the
+         * page; send() ignores it while one is out */
+        els.send.setAttribute('aria-disabled', String(d.sending));
         els.send.textContent = d.sending ? 'Sending\u2026' : 'Send';
         els.attach.disabled = d.sending;
         els.error.textContent = d.error;

@@ -20,7 +20,8 @@
  * may have been missed) read the list again while it is shown, so a
  * colleague's changes appear at once.
  *
- * What it uses of the app is window.inboxApp (api, failed, on).
+ * What it uses of the app is window.inboxApp (api, failed, announce,
+ * on).
  */
 'use strict';
 
@@ -278,11 +279,25 @@
                 return;
             }
             await load();
+            removed(user);
         } catch (err) {
             if (!app.failed(err)) {
                 els.error.textContent = message(err);
             }
         }
+    }
+
+    /* The Remove button that had the focus goes with its row (this
+     * read or the user.removed event's): the focus goes to the list's
+     * heading, and what happened is said. */
+    function removed(user) {
+        const now = document.activeElement;
+        if (now === null || now === document.body
+            || els.list.contains(now))
+        {
+            document.getElementById('team-title').focus();
+        }
+        app.announce('Removed ' + user.email + '.');
     }
 
     function clearFormError() {

@@ -3,7 +3,10 @@
 // history aloud, a tick does not write the message again); the page's one
 // announcer says a message that arrives, once, and a reply's final
 // outcome; opening a thread where its row disappears (a phone's width,
-// the Contacts view) puts the focus on its title, before Back.
+// the Contacts view) puts the focus on its title, before Back; the focus
+// never drops to the page after archiving with e, an opt-out, Pause and
+// Resume, Send, a removal from the team, or a new message moving the
+// focused row to the top, and what happened is said.
 
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
@@ -211,6 +214,170 @@ test('a contact chosen in the Contacts view opens its thread with the '
         assert.equal(await focused(page), 'h2#thread-title');
         await page.keyboard.press('Tab');
         assert.equal(await focused(page), 'button#act-star.action');
+    } finally {
+        await page.context().close();
+    }
+});
+
+test('archived with e, the row leaves the list and the focus goes to the '
+     + 'one in its place; "Archived" is said', async () => {
+    const page = await newPage();
+    try {
+        await page.locator('#search').focus();
+        await page.keyboard.press('Escape');
+        const ids = await page.locator('#threads > li').evaluateAll(
+            (lis) => lis.map((li) => li.dataset.id));
+        await page.keyboard.press('j');
+        await page.keyboard.press('j');
+        await page.waitForFunction((id) => document.activeElement
+            .closest('li')?.dataset.id === id, ids[1]);
+        await listen(page);
+        await page.keyboard.press('e');
+        await page.locator(`#threads > li[data-id="${ids[1]}"]`)
+            .waitFor({ state: 'detached' });
+        assert.equal(await page.evaluate(() => document.activeElement
+            .closest('#threads > li')?.dataset.id), ids[2]);
+        await saidSoon(page, /Archived/);
+        assert.deepEqual(await heard(page), ['Archived.']);
+        // e again acts on the open thread: it comes back
+        await page.keyboard.press('e');
+        await page.locator(`#threads > li[data-id="${ids[1]}"]`).waitFor();
+        assert.notEqual(await focused(page), 'BODY');
+    } finally {
+        await page.context().close();
+    }
+});
+
+test('a new message moving the focused row to the top keeps the focus '
+     + 'on it, and says whose it is', async () => {
+    const page = await newPage();
+    try {
+        const row = rowOf(page, shown(others[1]));
+        assert.ok(await row.evaluate((li) => li.previousElementSibling),
+            'the row is already on top');
+        await row.locator('.thread-row').focus();
+        await listen(page);
+        await deliverInbound(ctx.cluster, { from: others[1],
+            body: 'Bumping my thread' });
+        await page.waitForFunction((name) => document.querySelector(
+            '#threads > li .row-name').textContent === name,
+            shown(others[1]));
+        assert.equal(await page.evaluate(() => document.activeElement
+            .closest('li')?.querySelector('.row-name').textContent),
+            shown(others[1]));
+        await saidSoon(page, /New message/);
+        assert.deepEqual(await heard(page),
+            [`New message from ${shown(others[1])}.`]);
+    } finally {
+        await page.context().close();
+    }
+});
+
+test('Send chosen with the keyboard keeps the focus while it sends',
+     async () => {
+    await needsSendRoutes(ctx.cluster);
+    const page = await newPage();
+    try {
+        await openThread(page, shown(others[3]));
+        await page.locator('#composer-text').fill('Sent with Space');
+        await page.keyboard.press('Tab');
+        assert.equal(await focused(page), 'button#composer-send.primary.send');
+        await page.keyboard.press('Space');
+        await page.locator('#messages .message.outbound',
+            { hasText: 'Sent with Space' }).waitFor();
+        await page.waitForTimeout(300);
+        assert.equal(await focused(page), 'button#composer-send.primary.send');
+        assert.equal(await page.locator('#composer-text').inputValue(), '');
+    } finally {
+        await page.context().close();
+    }
+});
+
+test('an opt-out confirmed from the keyboard leaves the focus on the '
+     + 'thread\'s title and says so', async () => {
+    const from = uniqueNumber();
+    await deliverInbound(ctx.cluster, { from, body: 'Please stop' });
+    const page = await newPage();
+    try {
+        await openThread(page, shown(from));
+        await page.locator('#act-optout').focus();
+        await page.keyboard.press('Enter');
+        await page.getByRole('dialog', { name: 'Opt this contact out?' })
+            .waitFor();
+        await page.keyboard.press('Tab');
+        await listen(page);
+        await page.keyboard.press('Enter');
+        await page.locator('#act-optout', { hasText: 'Opted out' })
+            .waitFor();
+        assert.equal(await focused(page), 'h2#thread-title');
+        assert.ok(await page.locator('#act-optout').isDisabled());
+        await saidSoon(page, /Opted out/);
+    } finally {
+        await page.context().close();
+    }
+});
+
+test('Pause and Resume from the keyboard keep the focus on the campaign '
+     + 'and say what they did', async () => {
+    const org = ctx.cluster.orgs[0];
+    const later = new Date(Date.now() + 3 * 86400e3).toISOString();
+    const made = await api(ctx.cluster, '/api/v1/campaigns', org.token, {
+        method: 'POST', body: { name: 'Later sale', body: 'Soon',
+            audience: { all: true }, send_at: later } });
+    assert.ok(made.status < 300, made.text);
+    const sent = await api(ctx.cluster,
+        `/api/v1/campaigns/${made.json.id}/send`, org.token,
+        { method: 'POST' });
+    assert.ok(sent.status < 300, sent.text);
+    const page = await newPage();
+    try {
+        await page.getByRole('link', { name: 'Campaigns' }).click();
+        const card = page.locator('.bulk-item', { hasText: 'Later sale' });
+        await card.getByRole('button', { name: 'Pause' }).focus();
+        await listen(page);
+        await page.keyboard.press('Enter');
+        await card.getByRole('button', { name: 'Resume' }).waitFor();
+        await page.waitForTimeout(100);
+        assert.equal(await focused(page), 'h3#campaigns-name-'
+            + made.json.id + '.bulk-name');
+        await saidSoon(page, /Paused/);
+
+        await card.getByRole('button', { name: 'Resume' }).focus();
+        await page.keyboard.press('Space');
+        await card.getByRole('button', { name: 'Pause' }).waitFor();
+        await page.waitForTimeout(100);
+        assert.equal(await focused(page), 'h3#campaigns-name-'
+            + made.json.id + '.bulk-name');
+        await saidSoon(page, /Resumed/);
+        assert.deepEqual(await heard(page), ['Paused: Later sale.',
+                                             'Resumed: Later sale.']);
+    } finally {
+        await page.context().close();
+        await api(ctx.cluster, `/api/v1/campaigns/${made.json.id}/cancel`,
+                  org.token, { method: 'POST' });
+    }
+});
+
+test('a colleague removed from the team: the focus goes to the team\'s '
+     + 'heading and the removal is said', async () => {
+    const page = await newPage();
+    try {
+        await page.getByRole('link', { name: 'Settings' }).click();
+        const remove = page.getByRole('button',
+            { name: `Remove ${COLLEAGUE.email}` });
+        await remove.focus();
+        await page.keyboard.press('Enter');
+        const dialog = page.getByRole('dialog',
+            { name: 'Remove from the team?' });
+        await dialog.waitFor();
+        await listen(page);
+        await dialog.getByRole('button', { name: 'Remove' }).press('Enter');
+        await remove.waitFor({ state: 'detached' });
+        await page.waitForTimeout(100);
+        assert.equal(await focused(page), 'h3#team-title');
+        await saidSoon(page, /Removed/);
+        assert.deepEqual(await heard(page),
+            [`Removed ${COLLEAGUE.email}.`]);
     } finally {
         await page.context().close();
     }

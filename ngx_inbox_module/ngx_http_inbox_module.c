@@ -28,6 +28,8 @@ static char *ngx_http_inbox_init_main_conf(ngx_conf_t *cf, void *conf);
 static void *ngx_http_inbox_create_loc_conf(ngx_conf_t *cf);
 static char *ngx_http_inbox_merge_loc_conf(ngx_conf_t *cf, void *parent,
     void *child);
+static char *ngx_http_inbox_store_uri(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 static char *ngx_http_inbox_thread_pool(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_inbox_url(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -53,7 +55,7 @@ static ngx_command_t  ngx_http_inbox_commands[] = {
 
     { ngx_string("inbox_store"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
-      ngx_conf_set_str_slot,
+      ngx_http_inbox_store_uri,
       NGX_HTTP_MAIN_CONF_OFFSET,
       offsetof(ngx_http_inbox_main_conf_t, store),
       NULL },
@@ -639,6 +641,69 @@ ngx_http_inbox_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_str_value(conf->default_country, prev->default_country,
                              "US");
     ngx_conf_merge_size_value(conf->max_body, prev->max_body, 64 * 1024);
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * inbox_store URI: its form is checked by nginx -t, not at the first
+ * request; a relative SQLite path is under nginx's prefix, as
+ * inbox_media_dir's is, not under the directory nginx was started from.
+ */
+
+static char *
+ngx_http_inbox_store_uri(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_inbox_main_conf_t *imcf = conf;
+
+    u_char         *p;
+    size_t          scheme;
+    ngx_str_t      *value, name;
+    const char     *file;
+    inbox_error_t   err;
+
+    if (imcf->store.data) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    /* configuration tokens end in a NUL */
+    if (inbox_store_uri_check((char *) value[1].data, &file, &err)
+        != INBOX_OK)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "inbox_store: %s",
+                           err.message);
+        return NGX_CONF_ERROR;
+    }
+
+    imcf->store = value[1];
+
+    if (file == NULL || file[0] == '/') {
+        return NGX_CONF_OK;
+    }
+
+    scheme = (u_char *) file - value[1].data;
+    name.len = value[1].len - scheme;
+    name.data = (u_char *) file;
+
+    if (ngx_conf_full_name(cf->cycle, &name, 0) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    /* the worker opens it as a C string */
+    p = ngx_pnalloc(cf->pool, scheme + name.len + 1);
+    if (p == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    imcf->store.len = scheme + name.len;
+    imcf->store.data = p;
+
+    p = ngx_cpymem(p, value[1].data, scheme);
+    p = ngx_cpymem(p, name.data, name.len);
+    *p = '\0';
 
     return NGX_CONF_OK;
 }

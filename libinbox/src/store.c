@@ -38,38 +38,59 @@ inbox_store_create(const char *uri, inbox_error_t *err)
 }
 
 
-static inbox_store_t *
-inbox_store_open_uri(const char *uri, int create, inbox_error_t *err)
+inbox_status_t
+inbox_store_uri_check(const char *uri, const char **file, inbox_error_t *err)
 {
+    if (file != NULL) {
+        *file = NULL;
+    }
+
     if (uri == NULL || uri[0] == '\0') {
-        inbox_error_set(err, INBOX_ERR_INVALID,
-                        "no store URI; use sqlite:PATH or mongodb://...");
-        return NULL;
+        return inbox_error_set(err, INBOX_ERR_INVALID,
+                               "no store URI; use sqlite:PATH or "
+                               "mongodb://...");
     }
 
     if (strncmp(uri, "sqlite:", sizeof("sqlite:") - 1) == 0) {
         if (uri[sizeof("sqlite:") - 1] == '\0') {
-            inbox_error_set(err, INBOX_ERR_INVALID,
-                            "the store URI \"%s\" names no file; "
-                            "use sqlite:PATH", uri);
-            return NULL;
+            return inbox_error_set(err, INBOX_ERR_INVALID,
+                                   "the store URI \"%s\" names no file; "
+                                   "use sqlite:PATH", uri);
         }
 
-        return inbox_store_sqlite_open(uri + sizeof("sqlite:") - 1, create,
-                                        err);
+        if (file != NULL) {
+            *file = uri + sizeof("sqlite:") - 1;
+        }
+
+        return INBOX_OK;
     }
 
     if (strncmp(uri, "mongodb://", sizeof("mongodb://") - 1) == 0
         || strncmp(uri, "mongodb+srv://", sizeof("mongodb+srv://") - 1) == 0)
     {
-        return inbox_store_mongo_open(uri, create, err);
+        return INBOX_OK;
     }
 
-    inbox_error_set(err, INBOX_ERR_INVALID,
-                    "unknown store URI \"%.64s\"; use sqlite:PATH or "
-                    "mongodb://...", uri);
+    return inbox_error_set(err, INBOX_ERR_INVALID,
+                           "unknown store URI \"%.64s\"; use sqlite:PATH or "
+                           "mongodb://...", uri);
+}
 
-    return NULL;
+
+static inbox_store_t *
+inbox_store_open_uri(const char *uri, int create, inbox_error_t *err)
+{
+    const char  *file;
+
+    if (inbox_store_uri_check(uri, &file, err) != INBOX_OK) {
+        return NULL;
+    }
+
+    if (file != NULL) {
+        return inbox_store_sqlite_open(file, create, err);
+    }
+
+    return inbox_store_mongo_open(uri, create, err);
 }
 
 

@@ -155,7 +155,7 @@ master_process on;
 worker_processes ${c.options.workerProcesses};
 pid ${c.dir}/nginx.pid;
 worker_shutdown_timeout 5s;
-working_directory ${c.dir};
+working_directory ${c.options.workingDirectory || c.dir};
 worker_rlimit_core 512m;
 error_log ${c.dir}/error.log ${c.options.errorLogLevel};
 thread_pool inbox ${c.options.threadPool};
@@ -279,6 +279,8 @@ export function uniqueNumber() {
 //     the inbox's;
 //   errorLogLevel: error_log's level (info by default, to see everything;
 //     the shipped configuration uses notice);
+//   workingDirectory: nginx's working_directory, when not the cluster's
+//     directory (nginx's prefix; crash cores are looked for there);
 //   nginxStore: the inbox_store URI nginx is given (the organizations are
 //     still made in the cluster's own store, cluster.store); when set,
 //     nginx counts as started once /healthz answers at all, not only 200.
@@ -305,6 +307,7 @@ const defaultOptions = {
     server: [],
     errorLogLevel: 'info',
     nginxStore: null,
+    workingDirectory: null,
     wsArgs: [],
     wsServers: 1,
     reuseport: false,

@@ -514,6 +514,37 @@ TEST(a_forked_child_and_its_parent_write_the_same_file)
 }
 
 
+/* what nginx -t asks before any request: the URI's form, and the SQLite
+ * file's path within it, to put under nginx's prefix when relative */
+TEST(a_store_uri_is_checked_without_opening_anything)
+{
+    const char     *uri, *file;
+    inbox_error_t   err;
+
+    uri = "sqlite:var/inbox.db?synchronous=normal";
+    CHECK_INT(inbox_store_uri_check(uri, &file, &err), INBOX_OK);
+    CHECK(file == uri + sizeof("sqlite:") - 1);
+
+    CHECK_INT(inbox_store_uri_check("mongodb://db.example/inbox", &file,
+                                    &err), INBOX_OK);
+    CHECK(file == NULL);
+    CHECK_INT(inbox_store_uri_check("mongodb+srv://db.example/inbox", NULL,
+                                    &err), INBOX_OK);
+
+    CHECK_INT(inbox_store_uri_check("/srv/inbox.db", &file, &err),
+              INBOX_ERR_INVALID);
+    CHECK(file == NULL);
+    CHECK(strstr(err.message, "unknown store URI \"/srv/inbox.db\"")
+          != NULL);
+    CHECK_INT(inbox_store_uri_check("mysql://db/inbox", NULL, &err),
+              INBOX_ERR_INVALID);
+    CHECK_INT(inbox_store_uri_check("sqlite:", NULL, &err),
+              INBOX_ERR_INVALID);
+    CHECK(strstr(err.message, "names no file") != NULL);
+    CHECK_INT(inbox_store_uri_check("", NULL, &err), INBOX_ERR_INVALID);
+}
+
+
 TEST(reopening_the_store_keeps_the_data_and_the_schema)
 {
     int64_t                version;

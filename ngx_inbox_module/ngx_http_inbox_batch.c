@@ -516,7 +516,7 @@ ngx_http_inbox_batch_event_handler(ngx_event_t *ev)
 
     batch->in_flight = 0;
 
-    ngx_http_inbox_events_report();
+    ngx_http_inbox_report();
 
     n = batch->nitems;
     batch->nitems = 0;

@@ -366,6 +366,16 @@ ngx_http_inbox_store(inbox_error_t *err)
 }
 
 
+/* In the event loop, after pool threads' work: what they left to log. */
+
+void
+ngx_http_inbox_report(void)
+{
+    ngx_http_inbox_events_report();
+    ngx_http_inbox_sender_report();
+}
+
+
 ngx_int_t
 ngx_http_inbox_public_base(ngx_http_request_t *r, ngx_str_t *base)
 {

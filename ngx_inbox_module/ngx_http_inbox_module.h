@@ -57,6 +57,10 @@ typedef struct {
  * err set (INBOX_ERR_UNAVAILABLE) when it cannot be opened.
  */
 inbox_store_t *ngx_http_inbox_store(inbox_error_t *err);
+/* In the event loop, after a pool thread's work: logs what the threads
+ * left to log (events shed, a sender that does not listen), each
+ * rate-limited. */
+void ngx_http_inbox_report(void);
 
 /*
  * The scheme, host and port clients and carriers use to reach us, without
@@ -91,10 +95,13 @@ void ngx_http_inbox_secret_clear(void);
 /* The sender (ngx_http_inbox_sender.c): wakes the sender process when
  * something waits for a carrier (a queued reply, inbound media to copy);
  * never waits, safe to call from pool threads, and a missing sender is
- * not an error (it looks at the outbox when it starts). */
+ * not an error (it looks at the outbox when it starts), only logged. */
 ngx_int_t ngx_http_inbox_sender_open(ngx_cycle_t *cycle, ngx_str_t *path);
 void ngx_http_inbox_sender_close(void);
 void ngx_http_inbox_sender_wake(void);
+/* In the event loop: a warning, at most once a minute, when wake-ups
+ * found nobody listening at the sender's socket. */
+void ngx_http_inbox_sender_report(void);
 
 /* a stored inbound batch (ngx_http_inbox_notice.c) */
 /* In the batch's pool thread, after its commit: wakes the sender when a

@@ -4,7 +4,8 @@
  * commit that left work for a carrier.  A wake-up carries nothing, so
  * one lost because the sender's queue is full (it has wake-ups pending
  * and will look anyway) or because it is down (it looks at the outbox
- * when it starts) loses nothing.
+ * when it starts) loses nothing; but a sender that is down sends
+ * nothing, so the worker says so, once a minute at most.
  */
 
 
@@ -17,8 +18,15 @@
 #include "ngx_http_inbox_module.h"
 
 
+#define NGX_HTTP_INBOX_SENDER_WARN_EVERY  60
+
+
 /* Per worker; pool threads only read it. */
 static inbox_dgram_peer_t  ngx_http_inbox_sender_peer = { .fd = -1 };
+/* why the last wake-up found nobody (errno), 0 if none since the report;
+ * set by pool threads (atomics), read by the event loop */
+static int                 ngx_http_inbox_sender_down;
+static time_t              ngx_http_inbox_sender_warned;
 
 
 ngx_int_t
@@ -50,5 +58,43 @@ ngx_http_inbox_sender_close(void)
 void
 ngx_http_inbox_sender_wake(void)
 {
-    (void) inbox_dgram_send(&ngx_http_inbox_sender_peer, "w", 1);
+    if (inbox_dgram_send(&ngx_http_inbox_sender_peer, "w", 1) == 0) {
+        return;
+    }
+
+    /* EAGAIN: it is behind, with wake-ups pending; it will look */
+    if (errno == ENOENT || errno == ECONNREFUSED) {
+        __atomic_store_n(&ngx_http_inbox_sender_down, errno,
+                         __ATOMIC_RELAXED);
+    }
+}
+
+
+void
+ngx_http_inbox_sender_report(void)
+{
+    int     err;
+    time_t  now;
+
+    err = __atomic_exchange_n(&ngx_http_inbox_sender_down, 0,
+                              __ATOMIC_RELAXED);
+    if (err == 0) {
+        return;
+    }
+
+    now = ngx_time();
+
+    if (ngx_http_inbox_sender_warned
+        && now - ngx_http_inbox_sender_warned
+           < NGX_HTTP_INBOX_SENDER_WARN_EVERY)
+    {
+        return;
+    }
+
+    ngx_http_inbox_sender_warned = now;
+
+    ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, err,
+                  "inbox: the sender is not listening at %s: replies, "
+                  "keyword answers and campaigns wait until it runs",
+                  ngx_http_inbox_sender_peer.addr.sun_path);
 }

@@ -156,7 +156,7 @@ ngx_http_inbox_job_event_handler(ngx_event_t *ev)
     r->aio = 0;
     job->running = 0;
     ngx_http_inbox_release();
-    ngx_http_inbox_events_report();
+    ngx_http_inbox_report();
 
     /*
      * Runs r->write_event_handler: ngx_http_inbox_job_answer, or the

@@ -2,7 +2,8 @@
 /*
  * GET /healthz: 200 when the store takes a write (inbox_store_ping writes
  * a row of its own), 503 with the reason otherwise: missing, deleted or
- * replaced, read-only, its disk full, locked, unreachable.
+ * replaced, read-only, its disk full, locked, unreachable, or why the
+ * worker could not open it (which the API does not tell).
  */
 
 
@@ -57,6 +58,8 @@ ngx_http_inbox_health_run(ngx_http_inbox_job_t *job)
 
     store = ngx_http_inbox_store(&job->error);
     if (store == NULL) {
+        /* the operator's question: why not */
+        ngx_http_inbox_store_failure(&job->error);
         return;
     }
 

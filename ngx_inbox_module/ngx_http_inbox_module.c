@@ -28,6 +28,7 @@ static char *ngx_http_inbox_init_main_conf(ngx_conf_t *cf, void *conf);
 static void *ngx_http_inbox_create_loc_conf(ngx_conf_t *cf);
 static char *ngx_http_inbox_merge_loc_conf(ngx_conf_t *cf, void *parent,
     void *child);
+static void ngx_http_inbox_store_report(void);
 static char *ngx_http_inbox_store_uri(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_inbox_thread_pool(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -259,15 +260,24 @@ ngx_module_t  ngx_http_inbox_module = {
 
 /*
  * The worker's store.  Pool threads share it (the backends keep what must
- * not be shared per thread); the mutex guards only opening it again.
+ * not be shared per thread); the mutex guards only opening it again, and
+ * why the last open failed: /healthz answers with it, and the event loop
+ * logs it (ngx_http_inbox_report), once a minute at most while it stays
+ * the same.
  */
+
+#define NGX_HTTP_INBOX_STORE_LOG_EVERY  60
 
 static struct {
     pthread_mutex_t   mutex;
     inbox_store_t    *store;
     const char       *uri;           /* NULL when not configured */
     time_t            last_try;
-} ngx_http_inbox_worker = { PTHREAD_MUTEX_INITIALIZER, NULL, NULL, 0 };
+    inbox_error_t     error;         /* the last failed open's; "" if none */
+    ngx_uint_t        failed;        /* opens failed since the last report */
+    char              logged[INBOX_ERROR_MESSAGE_MAX];
+    time_t            logged_at;
+} ngx_http_inbox_worker = { .mutex = PTHREAD_MUTEX_INITIALIZER };
 
 
 static ngx_int_t
@@ -296,6 +306,11 @@ ngx_http_inbox_init_process(ngx_cycle_t *cycle)
         ngx_log_error(NGX_LOG_ERR, cycle->log, 0,
                       "inbox: cannot open the store \"%V\": %s",
                       &imcf->store, err.message);
+
+        ngx_http_inbox_worker.error = err;
+        ngx_cpystrn((u_char *) ngx_http_inbox_worker.logged,
+                    (u_char *) err.message, INBOX_ERROR_MESSAGE_MAX);
+        ngx_http_inbox_worker.logged_at = ngx_time();
     }
 
     if (imcf->events_sockets
@@ -352,6 +367,16 @@ ngx_http_inbox_store(inbox_error_t *err)
             ngx_http_inbox_worker.last_try = now;
             store = inbox_store_open(ngx_http_inbox_worker.uri, err);
             ngx_http_inbox_worker.store = store;
+
+            if (store == NULL) {
+                ngx_http_inbox_worker.error = *err;
+                ngx_http_inbox_worker.failed++;
+
+            } else {
+                /* a failure after this one is news again */
+                ngx_http_inbox_worker.error.message[0] = '\0';
+                ngx_http_inbox_worker.logged[0] = '\0';
+            }
         }
     }
 
@@ -366,13 +391,73 @@ ngx_http_inbox_store(inbox_error_t *err)
 }
 
 
+void
+ngx_http_inbox_store_failure(inbox_error_t *err)
+{
+    pthread_mutex_lock(&ngx_http_inbox_worker.mutex);
+
+    if (ngx_http_inbox_worker.store == NULL
+        && ngx_http_inbox_worker.error.message[0] != '\0')
+    {
+        *err = ngx_http_inbox_worker.error;
+        err->code = INBOX_ERR_UNAVAILABLE;
+    }
+
+    pthread_mutex_unlock(&ngx_http_inbox_worker.mutex);
+}
+
+
 /* In the event loop, after pool threads' work: what they left to log. */
 
 void
 ngx_http_inbox_report(void)
 {
+    ngx_http_inbox_store_report();
     ngx_http_inbox_events_report();
     ngx_http_inbox_sender_report();
+}
+
+
+static void
+ngx_http_inbox_store_report(void)
+{
+    char    message[INBOX_ERROR_MESSAGE_MAX];
+    time_t  now;
+
+    if (ngx_http_inbox_worker.uri == NULL) {
+        return;
+    }
+
+    now = ngx_time();
+    message[0] = '\0';
+
+    pthread_mutex_lock(&ngx_http_inbox_worker.mutex);
+
+    if (ngx_http_inbox_worker.failed) {
+        ngx_http_inbox_worker.failed = 0;
+
+        if (ngx_strcmp(ngx_http_inbox_worker.error.message,
+                       ngx_http_inbox_worker.logged)
+            != 0
+            || now - ngx_http_inbox_worker.logged_at
+               >= NGX_HTTP_INBOX_STORE_LOG_EVERY)
+        {
+            ngx_cpystrn((u_char *) message,
+                        (u_char *) ngx_http_inbox_worker.error.message,
+                        INBOX_ERROR_MESSAGE_MAX);
+            ngx_memcpy(ngx_http_inbox_worker.logged, message,
+                       INBOX_ERROR_MESSAGE_MAX);
+            ngx_http_inbox_worker.logged_at = now;
+        }
+    }
+
+    pthread_mutex_unlock(&ngx_http_inbox_worker.mutex);
+
+    if (message[0] != '\0') {
+        ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
+                      "inbox: cannot open the store \"%s\": %s",
+                      ngx_http_inbox_worker.uri, message);
+    }
 }
 
 

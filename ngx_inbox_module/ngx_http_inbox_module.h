@@ -57,9 +57,13 @@ typedef struct {
  * err set (INBOX_ERR_UNAVAILABLE) when it cannot be opened.
  */
 inbox_store_t *ngx_http_inbox_store(inbox_error_t *err);
+/* When the store is not open: why its last open failed, into err (left
+ * as it is when none did), for /healthz; err's message then names paths
+ * and causes, which the API and webhooks do not show. */
+void ngx_http_inbox_store_failure(inbox_error_t *err);
 /* In the event loop, after a pool thread's work: logs what the threads
- * left to log (events shed, a sender that does not listen), each
- * rate-limited. */
+ * left to log (a failed open of the store, events shed, a sender that
+ * does not listen), each rate-limited. */
 void ngx_http_inbox_report(void);
 
 /*

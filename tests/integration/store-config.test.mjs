@@ -1,6 +1,7 @@
 // The store nginx is told to use, as an operator meets it: a URI nginx
-// cannot use is refused by `nginx -t`, and a relative SQLite path is under
-// nginx's prefix.
+// cannot use is refused by `nginx -t`, a relative SQLite path is under
+// nginx's prefix, and a store that cannot be opened says why, in
+// /healthz and in the error log, whatever changed after the start.
 
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -30,6 +31,61 @@ async function healthUntil(cluster, ok, ms = 8000) {
 }
 
 const linesOf = (log, re) => log.split('\n').filter((l) => re.test(l));
+
+
+describe('a store that cannot be opened', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'inbox-test-later-'));
+    const store = join(dir, 'inbox.db');
+    const ctx = useCluster({ orgs: [{ name: 'Later Org' }],
+                             nginxStore: `sqlite:${store}` });
+
+    after(() => rmSync(dir, { recursive: true, force: true }));
+
+    test('/healthz says why: missing at the start, then not a database, '
+        + 'and the error log names each cause once per worker, not per '
+        + 'request', async () => {
+        const cluster = await ctx.ready;
+        const missing = assertError(await api(cluster, '/healthz', null),
+            503, 'unavailable');
+        assert.match(missing.message, /does not exist/);
+        assert.ok(missing.message.includes(store), missing.message);
+
+        // fails for root too, unlike a file the workers may not read
+        writeFileSync(store, 'not a database, whatever its name\n'
+            .repeat(200));
+        const res = await healthUntil(cluster, (r) =>
+            /not a database/.test(r.json?.error?.message));
+        const err = assertError(res, 503, 'unavailable');
+        assert.match(err.message, /not a database/);
+
+        for (let i = 0; i < 20; i++) {
+            assertError(await api(cluster, '/healthz', null), 503,
+                'unavailable');
+            await sleep(100);
+        }
+        const logged = linesOf(cluster.errorLog(),
+            /\[error\].*cannot open the store .*file is not a database/);
+        assert.ok(logged.length >= 1, cluster.errorLog());
+        assert.ok(logged.length <= cluster.options.workerProcesses,
+            logged.join('\n'));
+        assert.ok(logged[0].includes(store), logged[0]);
+    });
+
+    test('the store put in place serves; the API never showed the path',
+        async () => {
+        const cluster = await ctx.ready;
+        const api503 = assertError(await api(cluster,
+            '/api/v1/conversations', cluster.orgs[0].token), 503,
+            'unavailable');
+        assert.ok(!api503.message.includes(store), api503.message);
+
+        copyFileSync(cluster.storePath, store);
+        const res = await healthUntil(cluster, (r) => r.status === 200);
+        assert.equal(res.status, 200, res.text);
+    });
+
+    errorLogIsCleanTest(ctx);
+});
 
 
 describe('a relative SQLite path', () => {

@@ -233,6 +233,60 @@ ctl_usage(FILE *out)
 }
 
 
+/* An unknown command: the noun's own commands when the noun is known (a
+ * mistyped verb), else the whole usage. */
+static void
+ctl_unknown(int argc, char **argv)
+{
+    size_t       i;
+    const char  *sep;
+
+    sep = NULL;
+
+    for (i = 0; i < CTL_NCOMMANDS; i++) {
+        if (ctl_commands[i].verb == NULL
+            || strcmp(ctl_commands[i].noun, argv[0]) != 0)
+        {
+            continue;
+        }
+
+        if (sep == NULL) {
+            if (argc > 1) {
+                fprintf(stderr, "inboxctl: unknown command \"%s %s\"; ",
+                        argv[0], argv[1]);
+
+            } else {
+                fprintf(stderr, "inboxctl: \"%s\" needs a command; ",
+                        argv[0]);
+            }
+
+            fprintf(stderr, "%s takes: ", argv[0]);
+            sep = "";
+        }
+
+        fprintf(stderr, "%s%s", sep, ctl_commands[i].verb);
+        sep = ", ";
+    }
+
+    if (sep != NULL) {
+        fprintf(stderr, "\n\nusage:\n");
+
+        for (i = 0; i < CTL_NCOMMANDS; i++) {
+            if (ctl_commands[i].usage != NULL
+                && strcmp(ctl_commands[i].noun, argv[0]) == 0)
+            {
+                fprintf(stderr, "    inboxctl %s\n", ctl_commands[i].usage);
+            }
+        }
+
+        return;
+    }
+
+    fprintf(stderr, "inboxctl: unknown command \"%s\"\n\n", argv[0]);
+    ctl_usage(stderr);
+}
+
+
 static int
 ctl_fail(const inbox_error_t *err)
 {
@@ -2104,8 +2158,7 @@ main(int argc, char **argv)
     cmd = ctl_find_command(argc, argv, &used);
 
     if (cmd == NULL) {
-        fprintf(stderr, "inboxctl: unknown command \"%s\"\n\n", argv[0]);
-        ctl_usage(stderr);
+        ctl_unknown(argc, argv);
         return 2;
     }
 

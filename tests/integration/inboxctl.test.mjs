@@ -121,6 +121,13 @@ test('mistakes are refused with a message and a non-zero exit', async () => {
     await fails(['billing', 'set', org, 'maybe'], /active or inactive/);
     await fails(['billing', 'show', '999999'], /organization/);
     await fails(['frobnicate'], /unknown command/);
+    // a mistyped verb: the noun's own commands, not the whole list
+    const lsit = await ctl(['--store', store, 'org', 'lsit']);
+    assert.equal(lsit.code, 2);
+    assert.match(lsit.stderr,
+        /^inboxctl: unknown command "org lsit"; org takes: create, list\n/);
+    assert.doesNotMatch(lsit.stderr, /token create/);
+    await fails(['user'], /"user" needs a command; user takes: add, list, /);
     await fails(['org', 'create', 'X', '--colour', 'blue'], /unknown option/);
     // its name is its business name until one is set: at most 100
     await fails(['org', 'create', 'x'.repeat(101)], /100/);

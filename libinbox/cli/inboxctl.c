@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <termios.h>
 #include <unistd.h>
 #include <sodium.h>
 
@@ -645,14 +646,41 @@ ctl_number_read(ctl_words_t *words, inbox_number_t *number)
 }
 
 
-/* Reads one line from stdin, without its newline.  Returns its length or
- * -1 when there is none. */
+/* Reads one line from stdin, without its newline; on a terminal, after a
+ * prompt, and not shown as typed.  Returns its length or -1 when there is
+ * none. */
 static long
 ctl_read_password(char *buf, size_t size)
 {
-    size_t  len;
+    int             quiet;
+    char           *line;
+    size_t          len;
+    struct termios  shown, hidden;
 
-    if (fgets(buf, (int) size, stdin) == NULL) {
+    quiet = 0;
+
+    if (isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &shown) == 0) {
+        hidden = shown;
+        hidden.c_lflag &= ~(tcflag_t) ECHO;
+        /* TCSANOW: a line typed already is the password, not dropped */
+        quiet = tcsetattr(STDIN_FILENO, TCSANOW, &hidden) == 0;
+    }
+
+    /* after echo is off, so that nothing typed on cue is shown */
+    if (isatty(STDIN_FILENO)) {
+        fprintf(stderr, "password: ");
+    }
+
+    line = fgets(buf, (int) size, stdin);
+
+    if (quiet) {
+        /* what is left of a line too long goes nowhere, not to a shell */
+        (void) tcsetattr(STDIN_FILENO, TCSAFLUSH, &shown);
+        /* the newline typed was not shown either */
+        fprintf(stderr, "\n");
+    }
+
+    if (line == NULL) {
         return -1;
     }
 
@@ -691,10 +719,6 @@ ctl_password_input(char password[CTL_PASSWORD_MAX])
 {
     long           len;
     inbox_error_t  err;
-
-    if (isatty(STDIN_FILENO)) {
-        fprintf(stderr, "password: ");
-    }
 
     len = ctl_read_password(password, CTL_PASSWORD_MAX);
 

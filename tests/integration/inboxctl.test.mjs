@@ -371,6 +371,59 @@ test('user passwd sets a new password from stdin, by the rules, for the '
                  'nothing changed by a refusal');
 });
 
+// Runs inboxctl on a pseudo-terminal, as an operator at a shell does;
+// types line once it asks.  Resolves with its exit code and all it wrote
+// to the terminal (what the operator saw, echo included).
+function ctlOnTerminal(args, line) {
+    const script = `
+import os, pty, sys
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(sys.argv[1], sys.argv[1:])
+seen, typed = b"", False
+while True:
+    try:
+        data = os.read(fd, 4096)
+    except OSError:
+        break
+    if not data:
+        break
+    seen += data
+    if not typed and b"password: " in seen:
+        os.write(fd, os.environ["LINE"].encode() + b"\\n")
+        typed = True
+_, status = os.waitpid(pid, 0)
+sys.stdout.write(seen.decode(errors="replace"))
+sys.exit(os.waitstatus_to_exitcode(status))
+`;
+    return new Promise((resolve) => {
+        execFile('python3', ['-c', script, inboxctlPath, '--store', store,
+                             ...args],
+            { env: { ...process.env, LINE: line }, timeout: 20000 },
+            (err, stdout) => resolve({ code: err ? err.code : 0,
+                                       seen: stdout }));
+    });
+}
+
+test('on a terminal, user add and user passwd ask for the password and do '
+    + 'not show it as it is typed', async () => {
+    const org = await ok(['org', 'create', 'Shoulder Surfers']);
+    const secret = 'not for the screen 1';
+    const added = await ctlOnTerminal(['user', 'add', org,
+        'gus@tty.example', '--role', 'member'], secret);
+    assert.equal(added.code, 0, added.seen);
+    assert.match(added.seen, /password: \r?\n/);
+    assert.ok(!added.seen.includes(secret), added.seen);
+
+    const changed = await ctlOnTerminal(['user', 'passwd', org,
+        'gus@tty.example'], 'not for the screen 2');
+    assert.equal(changed.code, 0, changed.seen);
+    assert.ok(!changed.seen.includes('not for the screen'), changed.seen);
+    // the id the add printed, on a line of its own after the prompt
+    const id = added.seen.trim().split(/\r?\n/).pop();
+    assert.ok(changed.seen.includes(id), changed.seen);
+});
+
 test('user role and user remove take an id or an email, and keep a '
     + 'billing contact', async () => {
     const org = await ok(['org', 'create', 'Team Changers']);

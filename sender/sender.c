@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <inbox/clock.h>
 #include <inbox/dgram.h>
 #include "sender.h"
@@ -32,6 +33,7 @@
 #define SENDER_EVENTS_WAIT_MS  5
 
 static int sender_options(int argc, char **argv, sender_options_t *o);
+static int sender_media_dir_check(const char *dir);
 static void sender_usage(FILE *out);
 static int sender_signals_open(void);
 static void sender_drain(int fd);
@@ -104,6 +106,13 @@ main(int argc, char **argv)
         {
             fprintf(stderr, "sender: --events: %s\n", err);
         }
+    }
+
+    /* else each inbound image is tried for hours, then given up */
+    if (s.options.media_dir != NULL
+        && sender_media_dir_check(s.options.media_dir) != 0)
+    {
+        return 1;
     }
 
     s.store = inbox_store_open(s.options.store_uri, &store_err);
@@ -296,6 +305,34 @@ sender_options(int argc, char **argv, sender_options_t *o)
 }
 
 
+/* 0 when dir is a directory the sender may write copies into; -1 after
+ * saying why not. */
+static int
+sender_media_dir_check(const char *dir)
+{
+    const char   *why;
+    struct stat   st;
+
+    why = stat(dir, &st) != 0 ? strerror(errno)
+          : !S_ISDIR(st.st_mode) ? "not a directory" : NULL;
+
+    if (why != NULL) {
+        fprintf(stderr, "sender: --media-dir %s: %s (nginx's "
+                "inbox_media_dir, which nginx makes when it starts)\n", dir,
+                why);
+        return -1;
+    }
+
+    if (access(dir, W_OK | X_OK) != 0) {
+        fprintf(stderr, "sender: --media-dir %s: %s: inbound images "
+                "cannot be copied into it\n", dir, strerror(errno));
+        return -1;
+    }
+
+    return 0;
+}
+
+
 static void
 sender_usage(FILE *out)
 {
@@ -310,7 +347,9 @@ sender_usage(FILE *out)
         "                    once per ws-server process\n"
         "  --public-url URL  the inbox as carriers reach it (status\n"
         "                    callbacks, media)\n"
-        "  --media-dir DIR   where copies of inbound media are kept\n"
+        "  --media-dir DIR   where copies of inbound media are kept:\n"
+        "                    nginx's inbox_media_dir, which must exist\n"
+        "                    and be writable\n"
         "  --rate N          sends a second per sending number (10)\n"
         "  --burst N         sends at once per number (10)\n"
         "  --max-active N    carrier requests in flight at most (64)\n"

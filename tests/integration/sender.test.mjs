@@ -701,4 +701,17 @@ test('the sender refuses a carrier timeout its claims could not cover',
         (err) => err.code === 2);
 });
 
+test('the sender refuses a media directory it cannot copy images into, '
+     + 'instead of trying each copy for hours', async () => {
+    const run = (dir) => promisify(execFile)(senderPath, ['--store',
+        ctx.cluster.store, '--wake', ctx.cluster.senderSocket + '.unused',
+        '--public-url', 'http://127.0.0.1:1/', '--media-dir', dir],
+        { timeout: 10000 });
+    const missing = `${ctx.cluster.mediaDir}-missing`;
+    await assert.rejects(run(missing), (err) => err.code === 1
+        && err.stderr.includes(`--media-dir ${missing}: No such file`));
+    await assert.rejects(run(ctx.cluster.storePath), (err) =>
+        err.code === 1 && /not a directory/.test(err.stderr));
+});
+
 errorLogIsCleanTest(ctx);

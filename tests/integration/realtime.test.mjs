@@ -10,7 +10,8 @@ import { test } from 'node:test';
 import { sleep, uniqueNumber } from '../lib/cluster.mjs';
 import { useCluster, errorLogIsCleanTest } from '../lib/fixture.mjs';
 import { api, connectWs, deliverInbound, eventually, openWs, ticket,
-         wsUpgrade, wsUrl, wsUpgradeStatus } from '../lib/inbox.mjs';
+         ticketIssuedMs, wsUpgrade, wsUrl, wsUpgradeStatus }
+    from '../lib/inbox.mjs';
 
 const ctx = useCluster({ orgs: [{ name: 'Org A' }, { name: 'Org B' }] });
 const EVENT_TYPES = ['message.created', 'conversation.updated',
@@ -137,6 +138,19 @@ test('an upgrade without a valid ticket is refused', async () => {
     assert.ok(refused(s), `reused ticket: ${s}`);
 });
 
+test('a used ticket stays refused while it lives, not only for the '
+    + 'second after its use', async () => {
+    const { cluster } = ctx;
+    const t = await ticket(cluster, cluster.orgs[0].token);
+    const url = wsUrl(cluster, t);
+    assert.equal(await wsUpgradeStatus(url), 101);
+
+    // two whole seconds after it was issued: a used ticket remembered
+    // only until then would open a second socket now
+    await sleep(Math.max(0, ticketIssuedMs(t) + 2200 - Date.now()));
+    assert.equal(await wsUpgradeStatus(url), 403);
+});
+
 test('a ticket needs an API token', async () => {
     const res = await api(ctx.cluster, '/api/v1/realtime/ticket', null,
         { method: 'POST' });
@@ -171,10 +185,8 @@ async () => {
 
     // started a second after the tickets were issued, as a restart is
     // (one issued in the second it started is taken)
-    const claims = JSON.parse(Buffer.from(usedTicket.ticket.split('.')[0],
-        'base64url').toString());
-    const issuedMs = (claims.expires - 60) * 1000;
-    await sleep(Math.max(0, issuedMs + 1000 - Date.now()));
+    await sleep(Math.max(0, ticketIssuedMs(usedTicket) + 1000
+                            - Date.now()));
     await cluster.startWs();
 
     // used once before the restart, or not at all: the new process

@@ -186,6 +186,14 @@ export async function ticket(cluster, token) {
     return res.json;
 }
 
+// When a ticket answer's ticket was issued (ms; whole seconds, as its
+// claims carry it: expires less its 60 s lifetime).
+export function ticketIssuedMs({ ticket: t }) {
+    const claims = JSON.parse(Buffer.from(t.split('.')[0], 'base64url')
+        .toString());
+    return (claims.expires - 60) * 1000;
+}
+
 // The ws:// URL for a ticket answer, resolved against the cluster.
 export function wsUrl(cluster, { url, ticket: t }) {
     const u = new URL(url, cluster.baseUrl.replace(/^http/, 'ws'));

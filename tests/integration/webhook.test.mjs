@@ -195,6 +195,25 @@ test('a wrong signature is 403 and nothing is stored', async () => {
     assert.equal(await conversationOf(cluster, org.token, from), undefined);
 });
 
+test('a webhook URL set at Twilio with a query string is accepted: the '
+    + 'signature covers the query, as Twilio signs it', async () => {
+    const { cluster } = ctx;
+    const org = cluster.orgs[0];
+    const from = uniqueNumber();
+    const pairs = inboundForm({ org, from, body: 'via ?source=' });
+    const path = '/webhooks/twilio/inbound?source=twilio&x=%2F';
+    const res = await postWebhook(cluster, pairs, { authToken: org.authToken,
+                                                    path });
+    assert.equal(res.status, 200, res.text);
+    assert.ok(await conversationOf(cluster, org.token, from));
+
+    // signed without the query: not the URL Twilio calls
+    const bare = signTwilio(cluster.url('/webhooks/twilio/inbound'), pairs,
+        org.authToken);
+    assertError(await postWebhook(cluster, pairs, { path, signature: bare }),
+        403, 'forbidden');
+});
+
 test('a missing signature is 403', async () => {
     const { cluster } = ctx;
     const from = uniqueNumber();

@@ -2,8 +2,9 @@
 // the sender sends it to the carrier (the simulator, Twilio's real wire
 // format), the carrier's signed status callbacks move it on, and every
 // step reaches the organization's WebSocket.  And what goes wrong on the
-// way: a carrier that fails for a while, a carrier that blocks the
-// contact, a sender killed in the middle of a send.  And Telnyx's
+// way: a carrier that fails for a while, answers 429 or cannot be
+// reached, a carrier that blocks the contact, a sender killed in the
+// middle of a send.  And Telnyx's
 // delivery_unconfirmed, which ends a reply's hold without a receipt.
 
 import assert from 'node:assert/strict';
@@ -149,6 +150,55 @@ test('a carrier answering 503 is tried again and the reply still goes, '
     const sends = (await sim.requests({ kind: 'send' })).filter((r) =>
         r.form?.some(([k, v]) => k === 'To' && v === from));
     assert.deepEqual(sends.map((r) => r.response.status), [503, 201]);
+});
+
+test('a carrier\'s 429 without Retry-After holds the number 1 s each time '
+     + 'sends in between went: the hold doubles only for 429s in a row',
+     async () => {
+    const { from, conv } = await thread();
+    const gaps = [];
+    for (let i = 0; i < 3; i++) {
+        await sim.fail({ type: 'rate_limit', count: 1, number: from });
+        await reply(conv.id, `Slowly ${i}`);
+        const sends = await eventually(async () => {
+            const got = (await sim.requests({ kind: 'send' })).filter((r) =>
+                r.form?.some(([k, v]) => k === 'To' && v === from));
+            return got.length === 2 * (i + 1) ? got : null;
+        }, 20000, `reply ${i} sent`);
+        const [refused, sent] = sends.slice(-2);
+        assert.deepEqual([refused.response.status, sent.response.status],
+                         [429, 201]);
+        gaps.push(Date.parse(sent.at) - Date.parse(refused.at));
+    }
+    // doubling on would hold the second 2 s and the third 4 s
+    assert.ok(gaps.every((g) => g < 2000), `sent again after ${gaps} ms`);
+});
+
+test('a reply to a carrier that cannot be reached (connection refused) '
+     + 'stays queued for a retry: nothing was sent, so it is not failed as '
+     + '"may have been sent"', async () => {
+    const cluster = ctx.cluster;
+    const down = await cluster.addOrg({ name: 'Down Org' });
+    // nothing listens on port 9: connect() is refused at once
+    await inboxctl(cluster.store, 'number', 'set', down.id, down.number,
+        '--carrier', 'twilio', '--account-sid', down.accountSid,
+        '--auth-token', down.authToken, '--api-base', 'http://127.0.0.1:9');
+    await inboxctl(cluster.store, 'credits', 'grant', down.id, '10');
+    const from = uniqueNumber();
+    await deliverInbound(cluster, { org: down, from, body: 'hello?' });
+    const list = await api(cluster, '/api/v1/conversations', down.token);
+    const conv = list.json.items.find((c) => c.contact.phone === from);
+    const res = await api(cluster, `/api/v1/conversations/${conv.id}/messages`,
+        down.token, { method: 'POST', body: { body: 'Carrier down' } });
+    assert.equal(res.status, 201, res.text);
+
+    await eventually(() => cluster.senderLog().includes(
+        `message ${res.json.id}: `), 10000, 'the send tried');
+    await sleep(1000);      /* its result recorded (the retry is 10 s on) */
+    const page = await api(cluster,
+        `/api/v1/conversations/${conv.id}/messages`, down.token);
+    const m = page.json.items.find((x) => x.id === res.json.id);
+    assert.equal(m.status, 'queued', JSON.stringify(m));
 });
 
 test('billing made inactive while a reply waits out a retry: it is not '

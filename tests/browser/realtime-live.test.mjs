@@ -4,10 +4,12 @@
 // contact panel are read again, and what the thread then shows is read,
 // also when another tab was chosen meanwhile),
 // a colleague viewing or typing in the same
-// thread is shown and forgotten when they leave, and a reply written
-// while the thread moved on asks before it goes (why, and what to do,
-// read out with the question; "Send anyway" sends once), and not when
-// a keyword's answer stored late is older than it.
+// thread is shown (past the server's expiry while they stay) and
+// forgotten when they leave, and a reply written while the thread moved
+// on asks before it goes (why, and what to do, read out with the
+// question; once: "Send anyway" sends; also when typed on after the
+// newer message showed), and not when a keyword's answer stored late is
+// older than it.
 
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -29,6 +31,7 @@ const RENAMED = '+14155550166';
 const TAGGED = '+14155550155';
 const HELPER = '+14155550144';
 const LATE = '+14155550133';
+const STAYED = '+14155550122';
 
 const web = useBrowser();
 let ana;
@@ -303,6 +306,37 @@ test('a colleague who leaves the Inbox for another view is no longer '
     await line.filter({ hasText: /ben@desk\.example is viewing/ }).waitFor();
 });
 
+test('a colleague who stays on a thread is still shown viewing after the '
+    + 'server\'s 30 s expiry: their page says so again meanwhile',
+    async () => {
+    await deliverInbound(ctx.cluster, { from: STAYED, body: 'Still there?' });
+    // pages of their own, whose clocks the test runs ahead
+    const a = await web.newPage();
+    const b = await web.newPage();
+    try {
+        for (const [p, who] of [[a, ANA], [b, BEN]]) {
+            await p.clock.install();
+            await signInAs(p, who);
+            await openThread(p, '+1 (415) 555-0122');
+        }
+        const line = a.locator('#thread-presence');
+        await line.filter({ hasText: /ben@desk\.example is viewing/ })
+            .waitFor();
+        // 40 s, 5 s at a time, Ben's page first: what it says again
+        // reaches Ana's before her page would forget him
+        for (let s = 5; s <= 40; s += 5) {
+            await b.clock.runFor(5000);
+            await sleep(100);
+            await a.clock.runFor(5000);
+            assert.match(await line.textContent(),
+                /ben@desk\.example is viewing/, `after ${s} s`);
+        }
+    } finally {
+        await a.context().close();
+        await b.context().close();
+    }
+});
+
 test('moving through the list as fast as keys repeat keeps the live '
     + 'connection, and colleagues see the thread it stopped on', async () => {
     await openThread(ana, '+1 (415) 555-0177');
@@ -368,6 +402,24 @@ test('a reply written while a newer message came in asks first; "Send '
     await ben.locator('#messages .message.outbound',
         { hasText: 'See you then' }).waitFor();
     assert.equal(await dialog.isVisible(), false);
+});
+
+test('a draft begun before a newer message came in, and typed on after it '
+    + 'showed, still asks first', async () => {
+    await openThread(ben, '+1 (415) 555-0188');
+    const text = ben.locator('#composer-text');
+    await text.fill('We close');
+    await deliverInbound(ctx.cluster, { from: ASKER, body: 'Or at ten?' });
+    await ben.locator('#messages .message .body', { hasText: 'Or at ten?' })
+        .waitFor();
+    await text.pressSequentially(' at six');
+    await text.press('Enter');
+    await ben.locator('#stale-dialog').waitFor();
+    assert.equal(await ben.locator('#messages .message.outbound',
+        { hasText: 'We close at six' }).count(), 0, 'nothing went yet');
+    await ben.keyboard.press('Escape');
+    await ben.locator('#stale-dialog').waitFor({ state: 'hidden' });
+    await text.fill('');
 });
 
 test('keys act on nothing behind the "moved on" question: e archives '

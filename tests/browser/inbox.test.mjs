@@ -7,7 +7,7 @@ import { before, test } from 'node:test';
 import { rowOf, shown, signIn, useBrowser } from '../lib/browser.mjs';
 import { sleep, uniqueNumber } from '../lib/cluster.mjs';
 import { useCluster, errorLogIsCleanTest } from '../lib/fixture.mjs';
-import { api, deliverInbound } from '../lib/inbox.mjs';
+import { api, deliverInbound, eventually } from '../lib/inbox.mjs';
 import { addUser } from '../lib/session.mjs';
 
 const SCREENSHOT = process.env.INBOX_SCREENSHOT || '/tmp/inbox-web.png';
@@ -213,6 +213,16 @@ async function arrives(from, body) {
         .waitFor({ state: 'attached' });
     await sleep(500);       /* time for a read the page should not send */
 }
+
+test('a message to the open thread, shown, is read at once: no badge, and '
+    + 'read for the server too', async () => {
+        const from = await openedNewThread('Is there parking?');
+        await arrives(from, 'Or only in the street?');
+        await eventually(async () => await unreadOf(from) === 0, 5000,
+            'the thread read');
+        assert.equal(await rowOf(page, shown(from)).locator('.badge')
+            .isVisible(), false);
+    });
 
 test('a message to the open thread while another view is shown stays '
     + 'unread until the Inbox is shown again', async () => {

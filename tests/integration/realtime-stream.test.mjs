@@ -2,8 +2,8 @@
 // socket, whatever happens between nginx and ws-server (two workers
 // publishing interleaved, ws-server killed or stopped while webhooks
 // flow); exact resume, reset when the events are gone; presence within
-// one organization only, a user's tabs shown together, expiring by
-// itself, rate-limited.
+// one organization only, of users only (an API token is nobody), a
+// user's tabs shown together, expiring by itself, rate-limited.
 
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -365,6 +365,34 @@ test('presence reaches the organization\'s other sockets only, with the '
             && f.state === 'idle'), 3000, 'idle');
     } finally {
         [ana, colleague, other].forEach((s) => s.close());
+    }
+});
+
+test('a socket of an organization-wide API token is nobody to show: what it '
+    + 'says of presence reaches no one', async () => {
+    const { cluster } = ctx;
+    const orgA = cluster.orgs[0];
+    const user = async (email) => {
+        await addUser(cluster, orgA, email, 'a long secret');
+        return connectResumed(cluster, { token: await inboxctl(cluster.store,
+            'token', 'create', orgA.id, '--user', email) });
+    };
+    const flo = await user('flo@presence.example');
+    const gus = await user('gus@presence.example');
+    const app = await connectResumed(cluster, orgA);
+    try {
+        await sleep(100);
+        app.send({ type: 'presence', conversation_id: 'n1',
+                   state: 'viewing' });
+        await sleep(200);
+        // one that is shown, after it
+        gus.send({ type: 'presence', conversation_id: 'n2', state: 'viewing' });
+        await flo.waitFor((fs) => fs.some((f) => f.type === 'presence'
+            && f.conversation_id === 'n2'), 3000, 'Gus\'s presence');
+        assert.deepEqual(flo.frames.filter((f) => f.type === 'presence')
+            .map((f) => f.conversation_id), ['n2']);
+    } finally {
+        [flo, gus, app].forEach((s) => s.close());
     }
 });
 

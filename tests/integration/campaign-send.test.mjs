@@ -3,7 +3,9 @@
 // waking the sender the way nginx does) is handed to the outbox as it
 // drains and sent once to each recipient, never to an opted-out one; a
 // reply written during a 2,000-recipient campaign leaves before the
-// campaign's remaining messages; a carrier answering 429 slows the number
+// campaign's remaining messages, and at a slow carrier at once, not
+// after the campaign's requests in flight are answered; a carrier
+// answering 429 slows the number
 // and fails nothing; campaign.progress reaches the WebSocket a few times
 // a second at most and ends with the store's counts; a campaign that runs
 // out of credits pauses and, after a grant, resumes where it stopped;
@@ -291,6 +293,60 @@ test('at a carrier that takes one send at a time, a reply written during '
     } finally {
         await sim.configure({ api: { lanes: null, serviceMs: 0 } });
     }
+});
+
+test('at a slow carrier, a reply written just as campaign messages left '
+     + 'goes at once, not after their answers: the campaign never holds '
+     + 'all of the sender\'s sends', async (t) => {
+    const SERVICE_MS = 1500;
+    const many = numbers(60);
+    await importContacts(many, 'slow-carrier');
+    const { contact, conv } = await threadFromNew('Are you there?');
+    const cluster = ctx.cluster;
+
+    /* every send answered after 1.5 s, as many at once as come; 8 sends
+     * in hand, 2 of them the campaign's (a quarter) */
+    await sim.configure({ api: { lanes: null, serviceMs: SERVICE_MS } });
+    await cluster.stopSender('SIGTERM');
+    await cluster.startSender([...cluster.options.senderArgs,
+                               '--max-active', '8']);
+    let started;
+    try {
+        let since = (await sim.requests({ kind: 'send' })).at(-1)?.seq ?? 0;
+        started = await startCampaign('slow-carrier', 'Slow carrier');
+
+        /* its requests come in bunches a service time apart, the window
+         * doubling first (1, 2, 4, 8 were it let): the reply goes just
+         * as the fourth bunch leaves */
+        let bunches = 0;
+        let lastAt = 0;
+        await eventually(async () => {
+            for (const r of await sim.requests({ kind: 'send', since })) {
+                since = r.seq;
+                const at = Date.parse(r.at);
+                bunches += at - lastAt > SERVICE_MS / 2 ? 1 : 0;
+                lastAt = at;
+            }
+            return bunches >= 4;
+        }, 30000, 'the fourth bunch');
+        const before = Date.now();
+        const res = await api(ctx.cluster,
+            `/api/v1/conversations/${conv.id}/messages`, org.token,
+            { method: 'POST', body: { body: 'Yes, here.' } });
+        assert.equal(res.status, 201, res.text);
+        const reply = await eventually(async () => (await sendsTo([contact]))
+            [contact]?.[0], 10000, 'the reply at the carrier');
+        const took = Date.parse(reply.at) - before;
+        t.diagnostic(`the reply reached the carrier ${took} ms after it was `
+                     + 'written');
+        assert.ok(took < SERVICE_MS / 2, `the reply took ${took} ms`);
+    } finally {
+        await sim.configure({ api: { lanes: null, serviceMs: 0 } });
+        await cluster.stopSender('SIGTERM');
+        await cluster.startSender();
+    }
+    const end = await settled(started.id, 60);
+    assert.equal(end.counts.delivered, 60);
 });
 
 test('a sender stopped while campaign messages it claimed wait for their '

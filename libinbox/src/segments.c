@@ -215,15 +215,18 @@ inbox_message_check(const char *body, size_t len, size_t media_count,
      * (21617); said the way a person counts when nothing counts 2 */
     if (units > INBOX_BODY_MAX && units == code_points) {
         return inbox_error_set_field(err, INBOX_ERR_INVALID, "body",
-                   "The message is %zu characters too long: carriers take "
-                   "at most %d.", units - INBOX_BODY_MAX, INBOX_BODY_MAX);
+                   "The message is %zu character%s too long: carriers "
+                   "take at most %d.", units - INBOX_BODY_MAX,
+                   units - INBOX_BODY_MAX == 1 ? "" : "s", INBOX_BODY_MAX);
     }
 
     if (units > INBOX_BODY_MAX) {
         return inbox_error_set_field(err, INBOX_ERR_INVALID, "body",
-                   "The message is %zu characters too long: carriers take "
-                   "at most %d, counting most emoji as 2 (this one counts "
-                   "%zu).", units - INBOX_BODY_MAX, INBOX_BODY_MAX, units);
+                   "The message is %zu character%s too long: carriers "
+                   "take at most %d, counting most emoji as 2 (this one "
+                   "counts %zu).", units - INBOX_BODY_MAX,
+                   units - INBOX_BODY_MAX == 1 ? "" : "s", INBOX_BODY_MAX,
+                   units);
     }
 
     return INBOX_OK;

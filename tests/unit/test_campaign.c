@@ -228,6 +228,7 @@ TEST(a_polls_options_are_checked)
     static const char *const  stop[] = { "Continue", " Cancel " };
     static const char *const  help[] = { "Info", "Going" };
     static const char *const  yes_no[] = { "Yes", "No" };
+    static const char *const  last_number[] = { "2", "Blue" };
 
     CHECK_INT(inbox_poll_options_check(days, 3, NULL), INBOX_OK);
     CHECK_INT(inbox_poll_options_check(nine, 9, NULL), INBOX_OK);
@@ -245,6 +246,9 @@ TEST(a_polls_options_are_checked)
     CHECK_INT(inbox_poll_options_check(same, 2, NULL), INBOX_ERR_INVALID);
     CHECK_INT(inbox_poll_options_check(blank, 2, NULL), INBOX_ERR_INVALID);
     CHECK_INT(inbox_poll_options_check(numbered, 2, NULL),
+              INBOX_ERR_INVALID);
+    /* the last option's number, written as the first option alone */
+    CHECK_INT(inbox_poll_options_check(last_number, 2, NULL),
               INBOX_ERR_INVALID);
     CHECK_INT(inbox_poll_options_check(ctrl, 2, NULL), INBOX_ERR_INVALID);
 

@@ -128,6 +128,10 @@ TEST(long_messages_are_no_keyword)
     CHECK_INT(inbox_keyword_match(buf, INBOX_KEYWORD_BYTES_MAX),
               INBOX_KEYWORD_OPT_OUT);
 
+    /* a key of 16 letters, the key buffer's size, is no keyword */
+    CHECK_INT(inbox_keyword_match("abcdefghijklmnop", 16),
+              INBOX_KEYWORD_NONE);
+
     /* beyond it, not read at all */
     CHECK_INT(inbox_keyword_match(buf, INBOX_KEYWORD_BYTES_MAX + 1),
               INBOX_KEYWORD_NONE);

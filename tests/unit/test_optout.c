@@ -126,6 +126,13 @@ TEST(a_keyword_is_shown_trimmed_in_upper_case_and_cut_between_characters)
     }
     inbox_opt_keyword(long_body, out);
     CHECK_INT(strlen(out), 30);
+
+    /* exactly INBOX_KEYWORD_MAX bytes: cut to one less */
+    memset(long_body, 0, sizeof(long_body));
+    memcpy(long_body, "STOP", 4);
+    memset(long_body + 4, '!', INBOX_KEYWORD_MAX - 4);
+    inbox_opt_keyword(long_body, out);
+    CHECK_INT(strlen(out), INBOX_KEYWORD_MAX - 1);
 }
 
 

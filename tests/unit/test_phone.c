@@ -110,6 +110,7 @@ TEST(a_plus_one_number_has_ten_digits_and_an_area_code)
     CHECK_STR(normalize("+15551234", "US"), "(invalid)");
     CHECK_STR(normalize("+1555123456999", "US"), "(invalid)");
     CHECK_STR(normalize("+1 055 555 0123", "US"), "(invalid)");
+    CHECK_STR(normalize("+1 155 555 0123", "US"), "(invalid)");
     CHECK_STR(normalize("011 1 555 5550 123", "GB"), "(invalid)");
     CHECK_STR(normalize("00 1 415 555 0123", "GB"), "+14155550123");
 }

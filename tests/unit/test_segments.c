@@ -379,8 +379,10 @@ TEST(message_check)
     CHECK_INT(inbox_message_check(body, strlen(body), 0, &err),
               INBOX_ERR_INVALID);
     CHECK_STR(err.field, "body");
-    CHECK(strstr(err.message, "1 characters too long") != NULL);
+    CHECK(strstr(err.message, "is 1 character too long") != NULL);
     CHECK(strstr(err.message, "1600") != NULL);
+    /* nothing here counts 2: no word of emoji */
+    CHECK(strstr(err.message, "emoji") == NULL);
     free(body);
 }
 

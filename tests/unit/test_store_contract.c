@@ -1265,6 +1265,7 @@ TEST(a_message_to_an_unknown_number_fails_alone)
 TEST(a_new_inbound_message_brings_an_archived_thread_back)
 {
     fixture_t              f;
+    inbox_event_list_t     events;
     inbox_ingest_result_t  r;
     inbox_conversation_t   c;
 
@@ -1278,11 +1279,21 @@ TEST(a_new_inbound_message_brings_an_archived_thread_back)
     CHECK_INT(list_count(&f, INBOX_FILTER_ALL, NULL), 0);
     CHECK_INT(list_count(&f, INBOX_FILTER_ARCHIVED, NULL), 1);
 
-    CHECK_INT(receive(&f, "SM2", ALICE, "again", T0 + MINUTE, &r, NULL),
+    memset(&events, 0, sizeof(events));
+    CHECK_INT(receive(&f, "SM2", ALICE, "again", T0 + MINUTE, &r, &events),
               INBOX_OK);
 
     CHECK_INT(list_count(&f, INBOX_FILTER_ALL, NULL), 1);
     CHECK_INT(list_count(&f, INBOX_FILTER_ARCHIVED, NULL), 0);
+
+    /* browsers are told so live: the thread back in All, counted unread */
+    CHECK_INT(events.count, 3);
+    if (events.count == 3) {
+        CHECK(strstr(events.items[1].json, "\"archived\":false") != NULL);
+        CHECK(strstr(events.items[2].json, "\"count\":1") != NULL);
+    }
+    CHECK_INT(unread_total(&f, f.org), 1);
+    inbox_event_list_free(&events);
 
     CHECK_INT(inbox_store_conversation_get(f.store, f.org, r.conversation_id,
                                            &c, NULL), INBOX_OK);
@@ -1662,6 +1673,8 @@ TEST(a_phone_search_finds_a_number_typed_as_it_is_dialled)
         CHECK_INT(list_count(&f, INBOX_FILTER_ALL, "011 44 7700 900"), 1);
         /* still a part of the number as typed, too */
         CHECK_INT(list_count(&f, INBOX_FILTER_ALL, "0090012"), 1);
+        /* the shortest dialled part looked up: 3 digits after the 0 */
+        CHECK_INT(list_count(&f, INBOX_FILTER_ALL, "0770"), 1);
         CHECK_INT(list_count(&f, INBOX_FILTER_ALL, "07700 900124"), 0);
         /* the trunk "0" written after the country code, as contacts are
          * made from it (phone.h) */

@@ -122,9 +122,10 @@ test('a reply whose number the carrier holds past its claim goes when the '
     assert.ok(after >= 3900, `sent again ${after} ms after the 429`);
 });
 
-// A reply claimed while its number's rate holds it back (one send every
-// 5 s) waits in the sender's hands for up to 3 s: a STOP that comes
-// meanwhile withdraws it before it starts, as the claim itself would.
+// A reply written while its number's rate holds it back (one send every
+// 5 s) is not claimed until the number's next token (a claim takes only
+// what can start at once): a STOP that comes meanwhile is seen by that
+// claim, and the reply never starts.
 test('a reply waiting for its number\'s rate is not sent once its '
     + 'contact texts STOP: it fails as opted out at no cost',
     { timeout: 60000 }, async () => {
@@ -162,8 +163,7 @@ test('a reply waiting for its number\'s rate is not sent once its '
     const t = Date.parse(first.at);
     const before = await balance();
 
-    // B's waits for the next token, at T + 5 s; its claim (5 s, 2 s of
-    // them for the request) holds it in the sender from about T + 2 s
+    // B's waits in the store for the next token, at T + 5 s
     const m = await send(convB, 'Your order is ready');
     await new Promise((r) => setTimeout(r, Math.max(0, t + 3200
                                                        - Date.now())));

@@ -163,10 +163,14 @@
             && focused.dataset.control
             ? { id: focused.closest('li').dataset.userId,
                 control: focused.dataset.control } : null;
+        /* only what differs from the role the row showed was chosen: the
+         * rest is the stored role, which the new read may have changed */
         const chosen = new Map();
         els.list.querySelectorAll('li').forEach((li) => {
             const select = li.querySelector('select');
-            if (select && !select.disabled) {
+            if (select && !select.disabled
+                && select.value !== li.dataset.role)
+            {
                 chosen.set(li.dataset.userId, select.value);
             }
         });

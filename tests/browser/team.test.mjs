@@ -5,7 +5,8 @@
 // change is said, and focus stays on the list; the last billing
 // contact's refusal shown and the row put back), and removes a user
 // after a confirmation (read out with what it does; the user's browser
-// is signed out at once, by its WebSocket closing); a colleague's changes show without a reload, even
+// is signed out at once, by its WebSocket closing); a colleague's changes
+// show without a reload (in a billing contact's role lists too), even
 // those made while live updates were down past what the server keeps;
 // changing one's own role asks first (Cancel keeps it) and reloads the
 // page as the new role; a member sees the team but no controls.  At
@@ -279,6 +280,33 @@ test('a colleague\'s changes to the team show at once', async () => {
             .waitFor();
         assert.equal(await page.locator('#team-list select').count(), 0);
     } finally {
+        await page.context().close();
+    }
+});
+
+test('a role changed elsewhere shows in a billing contact\'s open team, '
+    + 'with nothing left to store', async () => {
+    const maxId = (await api(ctx.cluster, '/api/v1/users', org().token))
+        .json.items.find((u) => u.email === MAX.email).id;
+    const elsewhere = (await login(ctx.cluster, BEA.email, BEA.password))
+        .cookie;
+    const setMax = (role) => sessionApi(ctx.cluster,
+        `/api/v1/users/${maxId}`, elsewhere,
+        { method: 'PATCH', body: { role } });
+    const page = await web.newPage({ width: 1200, height: 800 });
+    try {
+        await openTeam(page, BEA);
+        await page.locator('#conn[data-state="live"]').waitFor();
+        assert.equal(await roleOf(page, MAX.email).inputValue(), 'member');
+
+        assert.equal((await setMax('billing')).status, 200);
+        await page.waitForFunction((email) => document.querySelector(
+            `select[aria-label="Role of ${email}"]`)?.value === 'billing',
+            MAX.email);
+        assert.equal(await page.getByRole('button',
+            { name: `Change role of ${MAX.email}` }).isDisabled(), true);
+    } finally {
+        assert.equal((await setMax('member')).status, 200);
         await page.context().close();
     }
 });

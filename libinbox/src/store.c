@@ -41,6 +41,10 @@ inbox_store_create(const char *uri, inbox_error_t *err)
 inbox_status_t
 inbox_store_uri_check(const char *uri, const char **file, inbox_error_t *err)
 {
+    int             full_sync;
+    size_t          path_len;
+    inbox_status_t  rc;
+
     if (file != NULL) {
         *file = NULL;
     }
@@ -52,10 +56,11 @@ inbox_store_uri_check(const char *uri, const char **file, inbox_error_t *err)
     }
 
     if (strncmp(uri, "sqlite:", sizeof("sqlite:") - 1) == 0) {
-        if (uri[sizeof("sqlite:") - 1] == '\0') {
-            return inbox_error_set(err, INBOX_ERR_INVALID,
-                                   "the store URI \"%s\" names no file; "
-                                   "use sqlite:PATH", uri);
+        /* its file and options are checked too: nginx -t says so */
+        rc = inbox_store_sqlite_uri(uri + sizeof("sqlite:") - 1, &path_len,
+                                    &full_sync, err);
+        if (rc != INBOX_OK) {
+            return rc;
         }
 
         if (file != NULL) {

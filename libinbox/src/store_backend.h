@@ -528,6 +528,11 @@ inbox_status_t inbox_store_keyword_text(inbox_keyword_t keyword,
  * made (inbox_store_create) or not (inbox_store_open). */
 inbox_store_t *inbox_store_sqlite_open(const char *path, int create,
     inbox_error_t *err);
+/* The SQLite URI's form without its scheme ("PATH" or "PATH?option"):
+ * the path's length and whether commits sync fully, or INBOX_ERR_INVALID
+ * with why (inbox_store_uri_check asks it, so that nginx -t does). */
+inbox_status_t inbox_store_sqlite_uri(const char *uri, size_t *path_len,
+    int *full_sync, inbox_error_t *err);
 inbox_store_t *inbox_store_mongo_open(const char *uri, int create,
     inbox_error_t *err);
 

@@ -1016,37 +1016,52 @@ static const inbox_store_ops_t  inbox_sqlite_ops = {
  * "PATH" or "PATH?synchronous=full" (or "=normal", the default): the one
  * option, since what a commit survives is the operator's choice.
  */
+inbox_status_t
+inbox_store_sqlite_uri(const char *uri, size_t *path_len, int *full_sync,
+    inbox_error_t *err)
+{
+    const char  *query;
+
+    if (uri == NULL || uri[0] == '\0' || uri[0] == '?') {
+        return inbox_error_set(err, INBOX_ERR_INVALID,
+                               "the SQLite store needs a file path "
+                               "(sqlite:PATH)");
+    }
+
+    query = strchr(uri, '?');
+    *full_sync = 0;
+
+    if (query != NULL) {
+        if (strcmp(query, "?synchronous=full") == 0) {
+            *full_sync = 1;
+
+        } else if (strcmp(query, "?synchronous=normal") != 0) {
+            return inbox_error_set(err, INBOX_ERR_INVALID,
+                                   "unknown SQLite store option \"%.64s\"; "
+                                   "the one option is "
+                                   "synchronous=normal|full", query + 1);
+        }
+    }
+
+    *path_len = query ? (size_t) (query - uri) : strlen(uri);
+
+    return INBOX_OK;
+}
+
+
 inbox_store_t *
 inbox_store_sqlite_open(const char *uri, int create, inbox_error_t *err)
 {
     int                    full_sync;
     char                  *path;
-    const char            *query;
+    size_t                 path_len;
     inbox_sqlite_store_t  *s;
 
-    if (uri == NULL || uri[0] == '\0' || uri[0] == '?') {
-        inbox_error_set(err, INBOX_ERR_INVALID,
-                        "the SQLite store needs a file path (sqlite:PATH)");
+    if (inbox_store_sqlite_uri(uri, &path_len, &full_sync, err) != INBOX_OK) {
         return NULL;
     }
 
-    query = strchr(uri, '?');
-    full_sync = 0;
-
-    if (query != NULL) {
-        if (strcmp(query, "?synchronous=full") == 0) {
-            full_sync = 1;
-
-        } else if (strcmp(query, "?synchronous=normal") != 0) {
-            inbox_error_set(err, INBOX_ERR_INVALID,
-                            "unknown SQLite store option \"%.64s\"; the "
-                            "one option is synchronous=normal|full",
-                            query + 1);
-            return NULL;
-        }
-    }
-
-    path = strndup(uri, query ? (size_t) (query - uri) : strlen(uri));
+    path = strndup(uri, path_len);
     if (path == NULL) {
         inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
         return NULL;

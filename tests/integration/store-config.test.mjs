@@ -113,7 +113,9 @@ describe('a relative SQLite path', () => {
         const cluster = await ctx.ready;
         const conf = readFileSync(join(cluster.dir, 'nginx.conf'), 'utf8');
         assert.match(conf, /inbox_store sqlite:inbox\.db;/);
-        for (const uri of ['/srv/inbox.db', 'mysql://db/inbox', 'sqlite:']) {
+        for (const uri of ['/srv/inbox.db', 'mysql://db/inbox', 'sqlite:',
+                           'sqlite:?synchronous=full',
+                           'sqlite:inbox.db?sync=full']) {
             const bad = join(cluster.dir, 'nginx-bad-store.conf');
             writeFileSync(bad, conf.replace('inbox_store sqlite:inbox.db;',
                                             `inbox_store ${uri};`));
@@ -122,7 +124,8 @@ describe('a relative SQLite path', () => {
                 .then(() => null, (e) => e);
             assert.ok(err, `nginx -t accepted inbox_store ${uri}`);
             assert.match(err.stderr, new RegExp('\\[emerg\\].*inbox_store: '
-                + '.*(unknown store URI|names no file).*use sqlite:PATH'));
+                + '.*(unknown store URI.*use sqlite:PATH|needs a file path'
+                + '|unknown SQLite store option)'));
         }
     });
 

@@ -540,7 +540,18 @@ TEST(a_store_uri_is_checked_without_opening_anything)
               INBOX_ERR_INVALID);
     CHECK_INT(inbox_store_uri_check("sqlite:", NULL, &err),
               INBOX_ERR_INVALID);
-    CHECK(strstr(err.message, "names no file") != NULL);
+    CHECK(strstr(err.message, "needs a file path") != NULL);
+    /* the file and its option are checked too, not at the first open */
+    CHECK_INT(inbox_store_uri_check("sqlite:?synchronous=full", NULL, &err),
+              INBOX_ERR_INVALID);
+    CHECK(strstr(err.message, "needs a file path") != NULL);
+    CHECK_INT(inbox_store_uri_check("sqlite:inbox.db?sync=full", &file,
+                                    &err), INBOX_ERR_INVALID);
+    CHECK(file == NULL);
+    CHECK(strstr(err.message, "unknown SQLite store option \"sync=full\"")
+          != NULL);
+    CHECK_INT(inbox_store_uri_check("sqlite:inbox.db?synchronous=full",
+                                    NULL, &err), INBOX_OK);
     CHECK_INT(inbox_store_uri_check("", NULL, &err), INBOX_ERR_INVALID);
 }
 

@@ -73,8 +73,8 @@ inbox_store_t *inbox_store_open(const char *uri, inbox_error_t *err);
 inbox_store_t *inbox_store_create(const char *uri, inbox_error_t *err);
 void inbox_store_close(inbox_store_t *store);
 /* Checks uri's form without opening anything: INBOX_OK when it names a
- * backend (sqlite:PATH, mongodb://... or mongodb+srv://...), else
- * INBOX_ERR_INVALID with why.  Sets *file (unless file is NULL) to the
+ * backend (sqlite:PATH with its option if any, mongodb://... or
+ * mongodb+srv://...), else INBOX_ERR_INVALID with why.  Sets *file (unless file is NULL) to the
  * SQLite file's path within uri (its options after it), or NULL for
  * another backend: a server resolves a relative path against its own
  * directory. */

@@ -1,14 +1,55 @@
 // The control API under /_sim/, JSON in and out, for tests and the phone
 // page: configure, send as a contact, see what happened, ask for
 // failures, reset.  Errors are {"error":{"code","message"}}.
+//
+// Only this machine (a loopback address) has all of it: the configuration
+// holds the carriers' auth tokens and says where webhooks go, and the
+// logs hold everyone's messages.  A caller elsewhere (make run listening
+// on all addresses, for the phone page) gets the phone page's routes
+// only, and one contact's messages at a time.
 
-import { applyConfig, ConfigError } from './config.mjs';
+import { applyConfig, ConfigError, E164 } from './config.mjs';
 import { FailureError } from './failures.mjs';
 import { InboundError, sendInbound } from './inbound.mjs';
 import { sampleMedia } from './media.mjs';
 
 const err = (status, code, message) => ({ status,
     json: { error: { code, message } } });
+
+// What the phone page calls; those listed in CONTACT_ROUTES only with
+// ?contact=, and answer for that contact only.
+const PHONE_ROUTES = new Set(['GET /phone', 'POST /inbound', 'GET /messages',
+                              'GET /events', 'GET /optouts', 'GET /samples',
+                              'GET /telnyx/public-key']);
+const CONTACT_ROUTES = new Set(['GET /messages', 'GET /events',
+                                'GET /optouts']);
+const PHONE_FILES = /^\/(samples|media)\/[^/]+$/;
+
+// 127.0.0.0/8 and ::1, also as a dual-stack listener sees IPv4
+// (::ffff:127.0.0.1).
+export function isLoopback(address) {
+    const a = String(address ?? '').replace(/^::ffff:/i, '');
+    return a === '::1' || /^127\.\d+\.\d+\.\d+$/.test(a);
+}
+
+// Why a caller on another machine may not have route, or null.
+function refusedRemotely(method, path, route, query) {
+    if (method === 'GET' && PHONE_FILES.test(path)) {
+        return null;
+    }
+    if (!PHONE_ROUTES.has(route)) {
+        return err(403, 'forbidden', `/_sim${path} answers only on the `
+                   + 'simulator\'s own machine (a loopback address); from '
+                   + 'elsewhere only the phone page\'s routes');
+    }
+    if (CONTACT_ROUTES.has(route) && !E164.test(query.get('contact') ?? '')) {
+        return err(403, 'forbidden', `from elsewhere, /_sim${path} answers `
+                   + 'for one contact: add ?contact=+15551234567');
+    }
+    return null;
+}
+
+const contactOf = (m) => (m.direction === 'inbound' ? m.from : m.to);
 
 function parseJson(raw) {
     if (raw.length === 0) {
@@ -41,13 +82,24 @@ function configView(sim, publicUrl) {
              telnyx_public_key: sim.signer.publicKeyBase64 };
 }
 
-// Opens the Server-Sent Events stream: every message and webhook change.
-function openStream(sim, req, res) {
+// What the phone page shows: no auth token, nothing it could change.
+function phoneView(sim, local) {
+    const c = sim.config;
+    return { inbox: c.inbox,
+             numbers: c.numbers.map((n) => ({ number: n.number,
+                                               carrier: n.carrier })),
+             twilio_accounts: Object.keys(c.twilio.accounts),
+             telnyx_public_key: sim.signer.publicKeyBase64, local };
+}
+
+// Opens the Server-Sent Events stream: every message and webhook change,
+// or (keep) only the events keep(type, data) lets through.
+function openStream(sim, req, res, keep) {
     res.writeHead(200, { 'Content-Type': 'text/event-stream',
                          'Cache-Control': 'no-store',
                          Connection: 'keep-alive' });
     res.write(': carrier-sim\n\n');
-    sim.streams.add(res);
+    sim.streams.set(res, keep);
     const ping = setInterval(() => res.write(': ping\n\n'), 15000);
     req.on('close', () => {
         clearInterval(ping);
@@ -56,11 +108,18 @@ function openStream(sim, req, res) {
 }
 
 export async function control(sim, ctx, req, res) {
-    const { method, query } = ctx;
+    const { method, query, local } = ctx;
     const path = ctx.path.slice('/_sim'.length) || '/';
     const route = `${method} ${path}`;
+    const refused = local ? null
+        : refusedRemotely(method, path, route, query);
+    if (refused) {
+        return refused;
+    }
     try {
         switch (route) {
+        case 'GET /phone':
+            return { status: 200, json: phoneView(sim, local) };
         case 'GET /config':
             return { status: 200, json: configView(sim, ctx.publicUrl) };
         case 'POST /config':
@@ -71,13 +130,21 @@ export async function control(sim, ctx, req, res) {
             return { status: 200, json: { reset: true } };
         case 'POST /inbound': {
             const spec = parseJson(ctx.raw);
+            if (!local && spec.sid !== undefined) {
+                // it would replace the simulator's message of that id
+                return err(403, 'forbidden', 'sid is for the simulator\'s '
+                           + 'own machine');
+            }
             const { msg, delivered } = sendInbound(sim, spec, ctx.publicUrl);
             if (spec.wait === false) {
                 delivered.catch(() => {});
                 return { status: 202, json: { message: msg } };
             }
             const webhook = await delivered;
-            return { status: 200, json: { message: msg, webhook } };
+            // the webhook's record (its signature, the inbox's answer) is
+            // this machine's; the message says how delivery went
+            return { status: 200, json: local ? { message: msg, webhook }
+                : { message: msg } };
         }
         case 'GET /requests':
             return listed(sim.requests, query, ['carrier', 'kind']);
@@ -85,8 +152,7 @@ export async function control(sim, ctx, req, res) {
             let items = [...sim.messages.values()];
             const contact = query.get('contact');
             if (contact !== null) {
-                items = items.filter((m) => (m.direction === 'inbound'
-                    ? m.from : m.to) === contact);
+                items = items.filter((m) => contactOf(m) === contact);
             }
             return listed(items, query, ['carrier', 'direction']);
         }
@@ -105,7 +171,7 @@ export async function control(sim, ctx, req, res) {
             sim.failures.clear();
             return { status: 200, json: { items: [] } };
         case 'GET /optouts':
-            return { status: 200, json: { items: sim.optouts.list() } };
+            return listed(sim.optouts.list(), query, ['contact', 'number']);
         case 'GET /samples':
             return { status: 200, json: { items: [...sampleMedia()].map(
                 ([name, s]) => ({ name, content_type: s.contentType,
@@ -114,9 +180,13 @@ export async function control(sim, ctx, req, res) {
         case 'GET /telnyx/public-key':
             return { status: 200,
                      json: { public_key: sim.signer.publicKeyBase64 } };
-        case 'GET /events':
-            openStream(sim, req, res);
+        case 'GET /events': {
+            const contact = query.get('contact');
+            openStream(sim, req, res, local ? null
+                : (type, data) => type === 'reset'
+                    || (type === 'message' && contactOf(data) === contact));
             return { streamed: true };
+        }
         default:
             break;
         }

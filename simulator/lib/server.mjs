@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { control } from './control.mjs';
+import { control, isLoopback } from './control.mjs';
 import { parseAuthorization, readBody, sendBytes,
          sendJson } from './respond.mjs';
 import { Simulator } from './simulator.mjs';
@@ -155,6 +155,7 @@ export async function startServer({ port = 0, host = '127.0.0.1',
                           search: u.search, query: u.searchParams,
                           headers: req.headers, raw,
                           auth: parseAuthorization(req.headers.authorization),
+                          local: isLoopback(req.socket.remoteAddress),
                           publicUrl: state.publicUrl };
             await route(sim, ctx, req, res);
         } catch (e) {

@@ -21,7 +21,8 @@ export class Simulator {
         this.timers = new Set();
         this.held = new Set();          // API requests never answered
         this.lanes = new Lanes();       // the API's capacity (config api)
-        this.streams = new Set();       // Server-Sent Events clients
+        this.streams = new Map();       // Server-Sent Events client -> its
+                                        // filter (null: everything)
         this.closed = false;
         this.seq = 0;
         this.clearLogs();
@@ -90,8 +91,10 @@ export class Simulator {
 
     emit(type, data) {
         const frame = `event: ${type}\ndata: ${JSON.stringify(data)}\n\n`;
-        for (const res of this.streams) {
-            res.write(frame);
+        for (const [res, keep] of this.streams) {
+            if (!keep || keep(type, data)) {
+                res.write(frame);
+            }
         }
     }
 
@@ -122,7 +125,7 @@ export class Simulator {
     close() {
         this.closed = true;
         this.cancelPending();
-        for (const res of this.streams) {
+        for (const res of this.streams.keys()) {
             res.end();
         }
         this.streams.clear();

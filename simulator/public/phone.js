@@ -1,6 +1,8 @@
 // The phone page: a person texts the inbox as a contact and sees its
 // replies arrive, their ticks moving.  Plain DOM, live through the
-// simulator's Server-Sent Events.
+// simulator's Server-Sent Events.  Opened from another machine, the
+// simulator shows it one contact's messages at a time and refuses the
+// carrier tricks (config.local false).
 'use strict';
 
 const $ = (id) => document.getElementById(id);
@@ -8,6 +10,7 @@ const E164 = /^\+[1-9]\d{6,14}$/;
 const messages = new Map();
 let config = null;
 let attached = null;
+let stream = null;
 
 async function call(path, { method = 'GET', body } = {}) {
     const res = await fetch(path, {
@@ -25,6 +28,11 @@ async function call(path, { method = 'GET', body } = {}) {
 
 const contact = () => $('contact').value.trim();
 const business = () => $('number').value;
+// Whether the simulator answers us for the contact: always on its own
+// machine, for a well-formed number elsewhere.
+const answered = () => config.local || E164.test(contact());
+const scope = () => (config.local ? ''
+    : `?contact=${encodeURIComponent(contact())}`);
 
 function randomContact() {
     const line = String(100 + Math.floor(Math.random() * 100)).padStart(4, '0');
@@ -135,9 +143,13 @@ function render() {
 }
 
 async function refreshSide() {
+    if (!config || !answered()) {
+        return;
+    }
     try {
         const [rules, optouts] = await Promise.all([
-            call('/_sim/failures'), call('/_sim/optouts')]);
+            config.local ? call('/_sim/failures') : { items: [] },
+            call(`/_sim/optouts${scope()}`)]);
         $('rules').replaceChildren(...rules.items.map((r) => {
             const li = document.createElement('li');
             const what = r.type === 'final_status' ? `ends ${r.outcome}`
@@ -158,10 +170,9 @@ async function refreshSide() {
 
 function showSetup() {
     const rows = [
-        ['inbox', config.config.inbox || '(not set)'],
+        ['inbox', config.inbox || '(not set)'],
         ['API base', location.origin],
-        ['Twilio accounts', Object.keys(config.config.twilio.accounts)
-            .join(', ') || '(none)'],
+        ['Twilio accounts', config.twilio_accounts.join(', ') || '(none)'],
         ['Telnyx public key', config.telnyx_public_key],
     ];
     $('setup').replaceChildren(...rows.flatMap(([k, v]) => {
@@ -173,25 +184,34 @@ function showSetup() {
     }));
     const sel = $('number');
     const keep = sel.value || localStorage.getItem('sim.number');
-    sel.replaceChildren(...config.config.numbers.map((n) => {
+    sel.replaceChildren(...config.numbers.map((n) => {
         const o = document.createElement('option');
         o.value = n.number;
         o.textContent = `${n.number} (${n.carrier})`;
         return o;
     }));
-    if (keep && config.config.numbers.some((n) => n.number === keep)) {
+    if (keep && config.numbers.some((n) => n.number === keep)) {
         sel.value = keep;
     }
+    for (const b of document.querySelectorAll('[data-trick]')) {
+        b.disabled = !config.local;
+    }
+    $('tricks-local').hidden = config.local;
+}
+
+async function loadThread() {
+    const all = answered() ? (await call(`/_sim/messages${scope()}`)).items
+        : [];
+    messages.clear();
+    for (const m of all) {
+        messages.set(m.id, m);
+    }
+    render();
 }
 
 async function load() {
-    config = await call('/_sim/config');
+    config = await call('/_sim/phone');
     showSetup();
-    const all = await call('/_sim/messages');
-    messages.clear();
-    for (const m of all.items) {
-        messages.set(m.id, m);
-    }
     const samples = await call('/_sim/samples');
     $('samples').replaceChildren(...samples.items.map((s) => {
         const b = document.createElement('button');
@@ -208,7 +228,6 @@ async function load() {
         });
         return b;
     }));
-    render();
     refreshSide();
 }
 
@@ -262,17 +281,33 @@ async function trick(kind) {
     refreshSide();
 }
 
-function listen() {
-    const es = new EventSource('/_sim/events');
+// Follows the simulator's events (the contact's only, from elsewhere);
+// the thread is read anew on every (re)connection, so nothing missed
+// while not connected stays missing.
+function follow() {
+    stream?.close();
+    stream = null;
+    if (!answered()) {
+        messages.clear();
+        render();
+        return;
+    }
+    const es = new EventSource(`/_sim/events${scope()}`);
+    stream = es;
     es.addEventListener('message', (ev) => {
         const m = JSON.parse(ev.data);
         messages.set(m.id, m);
         render();
     });
     es.addEventListener('request', () => refreshSide());
-    es.addEventListener('reset', () => load());
+    es.addEventListener('reset', () => {
+        load().then(loadThread).catch((e) => {
+            $('status').textContent = e.message;
+        });
+    });
     es.addEventListener('open', () => {
         $('status').textContent = '';
+        loadThread().catch((e) => { $('status').textContent = e.message; });
     });
     es.addEventListener('error', () => {
         $('status').textContent = 'Reconnecting to the simulator…';
@@ -282,6 +317,9 @@ function listen() {
 $('contact').value = localStorage.getItem('sim.contact') || randomContact();
 $('contact').addEventListener('change', () => {
     localStorage.setItem('sim.contact', contact());
+    if (config && !config.local) {
+        follow();
+    }
     render();
     refreshSide();
 });
@@ -308,5 +346,4 @@ for (const b of document.querySelectorAll('[data-trick]')) {
     b.addEventListener('click', () => trick(b.dataset.trick));
 }
 localStorage.setItem('sim.contact', contact());
-load().catch((e) => { $('status').textContent = e.message; });
-listen();
+load().then(follow).catch((e) => { $('status').textContent = e.message; });

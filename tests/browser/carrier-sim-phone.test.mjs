@@ -101,6 +101,16 @@ test('the inbox\'s reply arrives on the phone and its ticks move to '
     assert.deepEqual(seen, ['◷ queued', '✓ sent', '✓✓ delivered']);
 });
 
+test('on the simulator\'s own machine the carrier tricks work',
+async () => {
+    assert.ok(await page.locator('#tricks-local').isHidden());
+    await page.click('[data-trick="undelivered"]');
+    await page.locator('#rules li', { hasText: `${CONTACT}: ends ` })
+        .waitFor();
+    await page.click('[data-trick="clear"]');
+    await page.locator('#rules li').waitFor({ state: 'detached' });
+});
+
 test('after STOP the page says the carrier blocks the business, and the '
      + 'carrier\'s answer shows', async () => {
     await page.fill('#text', 'STOP');

@@ -15,6 +15,7 @@ import { freePort, freePortRun, inboxctl, repoRoot, sleep }
     from '../lib/cluster.mjs';
 import { connectWs, eventually, newMessageSid, signTwilio,
          wsUpgrade, wsUrl, ticket } from '../lib/inbox.mjs';
+import { nonLoopbackAddress } from '../lib/carrier-sim.mjs';
 
 const varDir = mkdtempSync(join(tmpdir(), 'inbox-run-test-'));
 let running = null;
@@ -514,6 +515,17 @@ test('make run on all addresses behind a public URL (the Dockerfile\'s '
     const texted = await conversations(port, token);
     assert.equal(texted[0].contact.phone, '+15005550143');
     assert.equal(texted[0].last_message.preview, 'Through the proxy');
+    // from elsewhere (this machine at an address not a loopback one): the
+    // phone page, not the simulator's configuration with the demo token
+    const where = nonLoopbackAddress();
+    if (where) {
+        const outside = `http://${where.host}:${new URL(phone[1]).port}`;
+        assert.equal((await fetch(`${outside}/`)).status, 200);
+        const config = await fetch(`${outside}/_sim/config`);
+        assert.equal(config.status, 403);
+        assert.ok(!(await config.text())
+            .includes(printedNumber(run.out).authToken));
+    }
     await interrupt(run);
 });
 

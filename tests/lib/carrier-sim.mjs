@@ -11,6 +11,7 @@
 
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
+import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot, sleep } from './cluster.mjs';
 
@@ -108,13 +109,33 @@ export class CarrierSim {
     }
 }
 
+// One of this machine's own addresses that is not a loopback one, as a
+// caller on another machine would reach a server listening on all
+// addresses: { listen: the all-addresses host to listen on, host: the
+// address for a URL }, or null when the machine has none (then the
+// server cannot tell a caller from elsewhere: 127.0.0.2 and the like are
+// loopback too).  Link-local IPv6 needs a zone in URLs: left out.
+export function nonLoopbackAddress() {
+    const all = Object.values(networkInterfaces()).flat()
+        .filter((a) => !a.internal && !/^fe80:/i.test(a.address));
+    const a = all.find((x) => x.family === 'IPv4') ?? all[0];
+    if (!a) {
+        return null;
+    }
+    return a.family === 'IPv4' ? { listen: '0.0.0.0', host: a.address }
+        : { listen: '::', host: `[${a.address}]` };
+}
+
 // Starts the simulator on a free port (the kernel's choice, read back from
-// its first line).  config: POSTed to /_sim/config once it is up (BRISK
-// delays unless config says otherwise); args: more command-line options.
+// its first line) of host.  config: POSTed to /_sim/config once it is up
+// (BRISK delays unless config says otherwise); args: more command-line
+// options.  The control API is called on the loopback: listening on all
+// addresses (0.0.0.0, ::), sim.url is http://127.0.0.1:PORT (or [::1]).
 export async function startCarrierSim({ config = {}, args = [],
-                                        brisk = true } = {}) {
+                                        brisk = true,
+                                        host = '127.0.0.1' } = {}) {
     const child = spawn(process.execPath, [simulatorPath, '--port', '0',
-        '--host', '127.0.0.1', ...args], {
+        '--host', host, ...args], {
         detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     live.add(child.pid);
     child.exited = new Promise((r) => child.once('exit', (code, signal) => {
@@ -143,7 +164,9 @@ export async function startCarrierSim({ config = {}, args = [],
     });
     child.stdout.resume();
     child.stderr.on('data', (buf) => process.stderr.write(buf));
-    const sim = new CarrierSim(child, line[1], line[2]);
+    const url = line[1].replace('//0.0.0.0:', '//127.0.0.1:')
+        .replace('//[::]:', '//[::1]:');
+    const sim = new CarrierSim(child, url, line[2]);
     const patch = brisk ? { ...BRISK, ...config } : config;
     if (Object.keys(patch).length > 0) {
         try {

@@ -12,8 +12,12 @@
 # proxy in front (https://inbox.example.com).  Listening on 0.0.0.0, the
 # run refuses to start without it.  Port 8090 is the demo's carrier
 # simulator: its phone page (http://localhost:8090/ above) texts the inbox
-# as a contact; leave -p 8090:8090 out to keep it inside.  Not yet built in
-# CI: the machines that test this project have no Docker engine.
+# as a contact, anyone's who reaches it.  Through the published port it
+# serves the page and one contact's thread only; its control API (the demo
+# number's auth token, where webhooks go, every message) answers the
+# container's own loopback only (docker exec).  Leave -p 8090:8090 out to
+# keep the page inside too.  Not yet built in CI: the machines that test
+# this project have no Docker engine.
 FROM debian:12
 
 WORKDIR /srv/inbox

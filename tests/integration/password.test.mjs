@@ -116,7 +116,8 @@ test('an organization-wide token has no password; a person\'s token '
 });
 
 // last: it fills the address's bucket
-// A password change POSTed with cookie from the local address from.
+// A password change POSTed with cookie from the local address from: its
+// status and the new session's cookie, if any.
 function changeFrom(cluster, cookie, from, body) {
     const url = new URL(cluster.url('/api/v1/me/password'));
     return new Promise((resolve, reject) => {
@@ -126,7 +127,9 @@ function changeFrom(cluster, cookie, from, body) {
                        'X-Requested-With': 'inbox' } },
         (res) => {
             res.resume();
-            res.on('end', () => resolve(res.statusCode));
+            res.on('end', () => resolve({ status: res.statusCode,
+                cookie: (res.headers['set-cookie'] ?? [''])[0]
+                    .split(';')[0] }));
         });
         req.on('error', reject);
         req.end(JSON.stringify(body));
@@ -143,7 +146,7 @@ test('a stolen session guesses no faster from many addresses: the account '
     let refused = 0;
     for (const from of ['127.0.0.2', '127.0.0.3', '127.0.0.4']) {
         for (let i = 0; i < 8; i++) {
-            const status = await changeFrom(cluster, lee, from, {
+            const { status } = await changeFrom(cluster, lee, from, {
                 current_password: `guess ${from} ${i}`,
                 new_password: 'long enough 3' });
             if (status === 429) {
@@ -258,7 +261,7 @@ test('changes with the right password cost hashing too: a loop of them '
         const statuses = [];
         for (let i = 1; i <= 6; i++) {
             const next = `lou ${i} secret`;
-            const res = await changeWith(small, cookie, '127.0.0.5', {
+            const res = await changeFrom(small, cookie, '127.0.0.5', {
                 current_password: LOU.password, new_password: next });
             statuses.push(res.status);
             if (res.status !== 204) {
@@ -278,25 +281,5 @@ test('changes with the right password cost hashing too: a loop of them '
         small.cleanup();
     }
 });
-
-// A password change POSTed with cookie from the local address from:
-// its status and the new session's cookie.
-function changeWith(cluster, cookie, from, body) {
-    const url = new URL(cluster.url('/api/v1/me/password'));
-    return new Promise((resolve, reject) => {
-        const req = request({ host: url.hostname, port: url.port,
-            path: url.pathname, method: 'POST', localAddress: from,
-            headers: { 'Content-Type': 'application/json', Cookie: cookie,
-                       'X-Requested-With': 'inbox' } },
-        (res) => {
-            res.resume();
-            res.on('end', () => resolve({ status: res.statusCode,
-                cookie: (res.headers['set-cookie'] ?? [''])[0]
-                    .split(';')[0] }));
-        });
-        req.on('error', reject);
-        req.end(JSON.stringify(body));
-    });
-}
 
 errorLogIsCleanTest(ctx);

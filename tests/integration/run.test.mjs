@@ -46,9 +46,8 @@ after(() => {
     rmSync(varDir, { recursive: true, force: true });
 });
 
-// Starts scripts/run in its own process group (as a terminal would) and
-// resolves once it has printed its banner.
-async function startRun(port, wsPort, simPort = 0, env = {}) {
+// Starts scripts/run in its own process group (as a terminal would).
+async function spawnRun(port, wsPort, simPort = 0, env = {}) {
     const child = spawn(join(repoRoot, 'scripts', 'run'), [], {
         cwd: repoRoot,
         detached: true,
@@ -62,7 +61,12 @@ async function startRun(port, wsPort, simPort = 0, env = {}) {
     child.stderr.on('data', (d) => { run.out += d; });
     run.exited = new Promise((ok) => child.on('exit', (code) => ok(code)));
     running = run;
+    return run;
+}
 
+// scripts/run, resolved once it has printed its banner.
+async function startRun(port, wsPort, simPort = 0, env = {}) {
+    const run = await spawnRun(port, wsPort, simPort, env);
     const deadline = Date.now() + 20000;
     while (!/logs: /.test(run.out)) {
         assert.ok(Date.now() < deadline, `no banner:\n${run.out}`);
@@ -529,56 +533,31 @@ test('make run on all addresses behind a public URL (the Dockerfile\'s '
     await interrupt(run);
 });
 
-test('make run on all addresses without INBOX_PUBLIC_URL refuses to start '
-    + 'and says to set it', async () => {
-    const child = spawn(join(repoRoot, 'scripts', 'run'), [], {
-        cwd: repoRoot,
-        detached: true,
-        stdio: ['ignore', 'pipe', 'pipe'],
-        env: { ...process.env, INBOX_VAR: varDir,
-               INBOX_PORT: String(await freePortRun(1)),
-               INBOX_WS_PORT: String(await freePortRun(1)),
-               INBOX_SIM_PORT: String(await freePortRun(1)),
-               INBOX_BIND: '0.0.0.0', INBOX_PUBLIC_URL: '' },
-    });
-    const run = { child, out: '', exited: null };
-    child.stdout.on('data', (d) => { run.out += d; });
-    child.stderr.on('data', (d) => { run.out += d; });
-    run.exited = new Promise((ok) => child.on('exit', (code) => ok(code)));
-    running = run;
+// scripts/run that is to stop by itself: how it exited, and what it said.
+async function runUntilItStops(env) {
+    const run = await spawnRun(await freePortRun(1), await freePortRun(1),
+                               await freePortRun(1), env);
     const code = await Promise.race([run.exited,
         new Promise((ok) => setTimeout(() => ok('timeout'), 30000))]);
     assert.notEqual(code, 'timeout', `scripts/run went on:\n${run.out}`);
     running = null;
-    assert.equal(code, 2, run.out);
+    return { code, out: run.out };
+}
+
+test('make run on all addresses without INBOX_PUBLIC_URL refuses to start '
+    + 'and says to set it', async () => {
+    const run = await runUntilItStops({ INBOX_BIND: '0.0.0.0',
+                                        INBOX_PUBLIC_URL: '' });
+    assert.equal(run.code, 2, run.out);
     assert.match(run.out, /INBOX_BIND=0\.0\.0\.0 needs INBOX_PUBLIC_URL/);
     assert.doesNotMatch(run.out, /inbox is running/);
 });
 
 test('make run whose nginx cannot start says so and stops, without '
     + 'printing that the inbox is running', async () => {
-    const port = await freePortRun(1);
-    const child = spawn(join(repoRoot, 'scripts', 'run'), [], {
-        cwd: repoRoot,
-        detached: true,
-        stdio: ['ignore', 'pipe', 'pipe'],
-        // an address of no interface here (TEST-NET-1): nginx's bind fails
-        env: { ...process.env, INBOX_VAR: varDir, INBOX_PORT: String(port),
-               INBOX_WS_PORT: String(await freePortRun(1)),
-               INBOX_SIM_PORT: String(await freePortRun(1)),
-               INBOX_BIND: '192.0.2.1' },
-    });
-    const run = { child, out: '', exited: null };
-    child.stdout.on('data', (d) => { run.out += d; });
-    child.stderr.on('data', (d) => { run.out += d; });
-    run.exited = new Promise((ok) => child.on('exit', (code) => ok(code)));
-    running = run;
-
-    const code = await Promise.race([run.exited,
-        new Promise((ok) => setTimeout(() => ok('timeout'), 30000))]);
-    assert.notEqual(code, 'timeout', `scripts/run went on:\n${run.out}`);
-    running = null;
-    assert.notEqual(code, 0);
+    // an address of no interface here (TEST-NET-1): nginx's bind fails
+    const run = await runUntilItStops({ INBOX_BIND: '192.0.2.1' });
+    assert.notEqual(run.code, 0);
     assert.match(run.out, /nginx did not answer/);
     assert.match(run.out, /bind\(\)/);
     assert.doesNotMatch(run.out, /inbox is running/);

@@ -34,6 +34,9 @@
     /* sentences for the screen reader within this are said together */
     const ANNOUNCE_DELAY_MS = 150;
     const ANNOUNCE_MAX = 4;
+    /* a reply still at Sent this long is said to be sent: its carrier may
+     * never report delivery */
+    const SENT_QUIET_MS = 3000;
     /* what an action on a thread did, in words */
     const ACTION_WORDS = { star: 'Starred', unstar: 'Unstarred',
                            archive: 'Archived', unarchive: 'Unarchived',
@@ -146,8 +149,9 @@
         liveTotals: 0,              /* unread totals live frames brought */
         me: null,                   /* /api/v1/me of who is signed in */
         realtimeHold: null,         /* a change the next ticket waits for */
-        mine: new Set(),            /* ids of replies sent from this page
-                                       whose outcome is not said yet */
+        mine: new Map(),            /* replies sent from this page whose
+                                       outcome is not said yet: null, or
+                                       a timer to say Sent, or 'said' */
         announcing: [],             /* sentences not said yet */
         announceTimer: null,
     };
@@ -317,6 +321,7 @@
         clearTimeout(state.announceTimer);
         state.announceTimer = null;
         state.announcing = [];
+        state.mine.forEach((said) => clearTimeout(said));
         state.mine.clear();
         els.announcer.textContent = '';
     }
@@ -335,15 +340,28 @@
         }
     }
 
-    /* A reply sent from this page reached its final status. */
+    /* A reply sent from this page moved: its final status is said, and
+     * Sent when nothing follows it for a while. */
     function announceOutcome(id, status, code, conversationId) {
-        if (!state.mine.has(id) || !delivery.final(status)) {
+        if (!state.mine.has(id)) {
             return;
         }
-        state.mine.delete(id);
-        const conv = state.conversations.get(conversationId);
-        announce('Your reply' + (conv ? ' to ' + displayName(conv.contact)
-            : '') + ': ' + delivery.words(status, code) + '.');
+        const said = state.mine.get(id);
+        const reply = () => {
+            const conv = state.conversations.get(conversationId);
+            return 'Your reply' + (conv ? ' to ' + displayName(conv.contact)
+                : '') + ': ';
+        };
+        if (delivery.final(status)) {
+            clearTimeout(said);
+            state.mine.delete(id);
+            announce(reply() + delivery.words(status, code) + '.');
+        } else if (status === 'sent' && said === null) {
+            state.mine.set(id, setTimeout(() => {
+                state.mine.set(id, 'said');
+                announce(reply() + delivery.words('sent', null) + '.');
+            }, SENT_QUIET_MS));
+        }
     }
 
     /* ---- the header ---- */
@@ -2358,7 +2376,9 @@
         if (!m || !m.id) {
             return;
         }
-        state.mine.add(m.id);
+        if (!state.mine.has(m.id)) {
+            state.mine.set(m.id, null);
+        }
         if (m.conversation_id === state.openId) {
             appendMessage(m, false);
         }

@@ -2,7 +2,7 @@
 // a thread's messages are not a live region (opening a thread reads no
 // history aloud, a tick does not write the message again); the page's one
 // announcer says a message that arrives, once, and a reply's final
-// outcome; opening a thread where its row disappears (a phone's width,
+// outcome (or that it was sent, when no receipt follows); opening a thread where its row disappears (a phone's width,
 // the Contacts view) puts the focus on its title, before Back; the focus
 // never drops to the page after archiving with e, an opt-out, Pause and
 // Resume, Send, a removal from the team, or a new message moving the
@@ -171,6 +171,32 @@ test('a reply\'s ticks do not write its words again; its final status '
         await saidSoon(page, /Delivered/);
         assert.deepEqual(await heard(page),
             [`Your reply to ${shown(others[0])}: Delivered.`]);
+    } finally {
+        await page.context().close();
+    }
+});
+
+test('a reply whose carrier never reports delivery is said to be sent, '
+     + 'once', async () => {
+    await needsSendRoutes(ctx.cluster);
+    const quiet = uniqueNumber();
+    await deliverInbound(ctx.cluster, { from: quiet, body: 'No receipts' });
+    await ctx.cluster.sim.fail({ type: 'final_status', number: quiet,
+                                 status: 'none' });
+    const page = await newPage();
+    try {
+        await openThread(page, shown(quiet));
+        await listen(page);
+        const text = 'Nobody will confirm me';
+        await page.locator('#composer-text').fill(text);
+        await page.locator('#composer-text').press('Enter');
+        await page.locator('#messages .message.outbound',
+            { hasText: text }).locator('.tick[data-status="sent"]')
+            .waitFor();
+        await saidSoon(page, /: Sent\./);
+        await page.waitForTimeout(500);
+        assert.deepEqual(await heard(page),
+            [`Your reply to ${shown(quiet)}: Sent.`]);
     } finally {
         await page.context().close();
     }

@@ -370,7 +370,8 @@ ngx_http_inbox_store(inbox_error_t *err)
 
             if (store == NULL) {
                 ngx_http_inbox_worker.error = *err;
-                ngx_http_inbox_worker.failed++;
+                __atomic_add_fetch(&ngx_http_inbox_worker.failed, 1,
+                                   __ATOMIC_RELAXED);
 
             } else {
                 /* a failure after this one is news again */
@@ -424,7 +425,10 @@ ngx_http_inbox_store_report(void)
     char    message[INBOX_ERROR_MESSAGE_MAX];
     time_t  now;
 
-    if (ngx_http_inbox_worker.uri == NULL) {
+    /* after every pool job: nothing to lock for while the store opens */
+    if (__atomic_load_n(&ngx_http_inbox_worker.failed, __ATOMIC_RELAXED)
+        == 0)
+    {
         return;
     }
 

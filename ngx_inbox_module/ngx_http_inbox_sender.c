@@ -76,6 +76,11 @@ ngx_http_inbox_sender_report(void)
     int     err;
     time_t  now;
 
+    /* after every pool job: a read, no write, while the sender listens */
+    if (__atomic_load_n(&ngx_http_inbox_sender_down, __ATOMIC_RELAXED) == 0) {
+        return;
+    }
+
     err = __atomic_exchange_n(&ngx_http_inbox_sender_down, 0,
                               __ATOMIC_RELAXED);
     if (err == 0) {

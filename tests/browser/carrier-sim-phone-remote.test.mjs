@@ -67,14 +67,9 @@ test('from another machine a text typed on the phone reaches the inbox',
 
 test('from another machine the inbox\'s reply arrives and its ticks move '
      + 'to delivered', { skip }, async () => {
-    const send = (to, body) => fetch(`${sim.url}/2010-04-01/Accounts/${SID}/`
-                                     + 'Messages.json', {
-        method: 'POST',
-        headers: { Authorization: `Basic ${Buffer.from(`${SID}:${TOKEN}`)
-            .toString('base64')}`,
-                   'Content-Type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({ To: to, From: NUMBER, Body: body }) });
-    assert.equal((await send(CONTACT, 'Welcome!')).status, 201);
+    const res = await sim.twilioSend(SID, TOKEN,
+        { to: CONTACT, from: NUMBER, body: 'Welcome!' });
+    assert.equal(res.status, 201);
     const tick = page.locator('.msg.theirs', { hasText: 'Welcome!' })
         .locator('.tick');
     await tick.filter({ hasText: 'delivered' }).waitFor();

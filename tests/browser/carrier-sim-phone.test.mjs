@@ -74,14 +74,8 @@ test('a picture attached on the phone is an MMS', async () => {
 
 test('the inbox\'s reply arrives on the phone and its ticks move to '
      + 'delivered', async () => {
-    const res = await fetch(`${sim.url}/2010-04-01/Accounts/${SID}/`
-                            + 'Messages.json', {
-        method: 'POST',
-        headers: { Authorization: `Basic ${Buffer.from(`${SID}:${TOKEN}`)
-            .toString('base64')}`,
-                   'Content-Type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({ To: CONTACT, From: NUMBER,
-                                    Body: 'Thanks, see you soon!' }) });
+    const res = await sim.twilioSend(SID, TOKEN, { to: CONTACT, from: NUMBER,
+        body: 'Thanks, see you soon!' });
     assert.equal(res.status, 201);
     const reply = page.locator('.msg.theirs',
                                { hasText: 'Thanks, see you soon!' });

@@ -65,13 +65,8 @@ async function call(method, path, body) {
 
 // The contact's Twilio reply, sent by "the inbox" through the API.
 async function reply(to, text) {
-    const res = await fetch(`${sim.url}/2010-04-01/Accounts/${SID}/`
-                            + 'Messages.json', {
-        method: 'POST',
-        headers: { Authorization: `Basic ${Buffer.from(`${SID}:${TOKEN}`)
-            .toString('base64')}`,
-                   'Content-Type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({ To: to, From: NUMBER, Body: text }) });
+    const res = await sim.twilioSend(SID, TOKEN,
+                                     { to, from: NUMBER, body: text });
     assert.equal(res.status, 201);
     return (await res.json()).sid;
 }

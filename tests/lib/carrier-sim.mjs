@@ -95,6 +95,17 @@ export class CarrierSim {
         }
     }
 
+    // A message sent through the simulator's Twilio API, as the inbox's
+    // sender sends one: the fetch's Response.
+    twilioSend(sid, token, { to, from, body }) {
+        return fetch(`${this.url}/2010-04-01/Accounts/${sid}/Messages.json`,
+            { method: 'POST',
+              headers: { Authorization: 'Basic '
+                  + Buffer.from(`${sid}:${token}`).toString('base64'),
+                         'Content-Type': 'application/x-www-form-urlencoded' },
+              body: new URLSearchParams({ To: to, From: from, Body: body }) });
+    }
+
     async stop() {
         const child = this.child;
         if (child.exitCode !== null || child.signalCode !== null) {

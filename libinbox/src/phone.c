@@ -21,23 +21,28 @@ typedef struct {
     const char  *trunk_prefix;    /* dropped from national numbers; "" none */
     size_t       nsn_min;         /* national significant number length */
     size_t       nsn_max;
+    const char  *retired_prefix;  /* once dialled before the number, now
+                                     dropped by the country's own plan;
+                                     "" none */
 } inbox_phone_country_t;
 
 
 /* Lengths from the national numbering plans (ITU-T E.164 annexes). */
 static const inbox_phone_country_t  inbox_phone_countries[] = {
-    { "US", "1",  "011",  "1", 10, 10 },
-    { "CA", "1",  "011",  "1", 10, 10 },
-    { "GB", "44", "00",   "0", 9, 10 },
-    { "FR", "33", "00",   "0", 9, 9 },
-    { "DE", "49", "00",   "0", 6, 13 },
-    { "ES", "34", "00",   "",  9, 9 },
-    { "IT", "39", "00",   "",  6, 11 },   /* a leading 0 is significant */
-    { "NL", "31", "00",   "0", 9, 9 },
-    { "AU", "61", "0011", "0", 9, 9 },
-    { "IN", "91", "00",   "0", 10, 10 },
-    { "MX", "52", "00",   "",  10, 10 },
-    { "BR", "55", "00",   "0", 10, 11 },
+    { "US", "1",  "011",  "1", 10, 10, "" },
+    { "CA", "1",  "011",  "1", 10, 10, "" },
+    { "GB", "44", "00",   "0", 9, 10, "" },
+    { "FR", "33", "00",   "0", 9, 9, "" },
+    { "DE", "49", "00",   "0", 6, 13, "" },
+    { "ES", "34", "00",   "",  9, 9, "" },
+    { "IT", "39", "00",   "",  6, 11, "" },   /* a leading 0 is significant */
+    { "NL", "31", "00",   "0", 9, 9, "" },
+    { "AU", "61", "0011", "0", 9, 9, "" },
+    { "IN", "91", "00",   "0", 10, 10, "" },
+    /* Mexico's mobile "1" after +52 was retired in 2019: +52 1 55... and
+     * +52 55... are one phone, and carriers now send the latter */
+    { "MX", "52", "00",   "",  10, 10, "1" },
+    { "BR", "55", "00",   "0", 10, 11, "" },
 };
 
 
@@ -49,6 +54,8 @@ static inbox_status_t inbox_phone_international(const char *digits,
     size_t n, char out[INBOX_PHONE_MAX], inbox_error_t *err);
 static const inbox_phone_country_t *inbox_phone_country_of(
     const char *digits, size_t n);
+static size_t inbox_phone_retired(const inbox_phone_country_t *cc,
+    const char *nsn, size_t n);
 static int inbox_phone_formatting(int c);
 static size_t inbox_phone_separator(const char *s, size_t len);
 
@@ -282,12 +289,18 @@ inbox_phone_national(const inbox_phone_country_t *cc, const char *digits,
 
     } else if (n > cc->nsn_max && n > ccl
                && strncmp(digits, cc->calling_code, ccl) == 0
-               && n - ccl >= cc->nsn_min && n - ccl <= cc->nsn_max)
+               && n - ccl >= cc->nsn_min
+               && n - ccl - inbox_phone_retired(cc, digits + ccl, n - ccl)
+                  <= cc->nsn_max)
     {
         /* the country code without its "+" */
         digits += ccl;
         n -= ccl;
     }
+
+    trunk = inbox_phone_retired(cc, digits, n);
+    digits += trunk;
+    n -= trunk;
 
     if (n < cc->nsn_min || n > cc->nsn_max) {
         if (cc->nsn_min == cc->nsn_max) {
@@ -329,7 +342,7 @@ static inbox_status_t
 inbox_phone_international(const char *digits, size_t n,
     char out[INBOX_PHONE_MAX], inbox_error_t *err)
 {
-    size_t                        ccl, trunk;
+    size_t                        ccl, trunk, retired;
     const inbox_phone_country_t  *cc;
 
     if (n < INBOX_PHONE_DIGITS_MIN || n > INBOX_PHONE_DIGITS_MAX) {
@@ -353,6 +366,16 @@ inbox_phone_international(const char *digits, size_t n,
                    "phone number is not a valid +1 number: it has ten "
                    "digits after the 1, and an area code cannot start "
                    "with 0 or 1");
+    }
+
+    ccl = cc != NULL ? strlen(cc->calling_code) : 0;
+    retired = cc != NULL ? inbox_phone_retired(cc, digits + ccl, n - ccl)
+                         : 0;
+
+    if (retired > 0) {
+        snprintf(out, INBOX_PHONE_MAX, "+%s%.*s", cc->calling_code,
+                 (int) (n - ccl - retired), digits + ccl + retired);
+        return INBOX_OK;
     }
 
     /* "+44 020 ...", "0044 020 ...": the national trunk 0 written after
@@ -399,6 +422,26 @@ inbox_phone_trunk_after_code(const char *digits, size_t n, size_t *code_len)
     *code_len = ccl;
 
     return trunk;
+}
+
+
+/* How many digits of a national number are a prefix its country retired
+ * (Mexico's mobile "1"): only when what follows has the full length. */
+static size_t
+inbox_phone_retired(const inbox_phone_country_t *cc, const char *nsn,
+    size_t n)
+{
+    size_t  len;
+
+    len = strlen(cc->retired_prefix);
+
+    if (len == 0 || n != len + cc->nsn_max
+        || strncmp(nsn, cc->retired_prefix, len) != 0)
+    {
+        return 0;
+    }
+
+    return len;
 }
 
 

@@ -139,6 +139,13 @@ TEST(other_countries)
     CHECK_STR(normalize("098765 43210", "IN"), "+919876543210");
     CHECK_STR(normalize("98765 43210", "IN"), "+919876543210");
     CHECK_STR(normalize("55 1234 5678", "MX"), "+525512345678");
+    /* the retired mobile 1: one phone, one contact */
+    CHECK_STR(normalize("+52 1 55 1234 5678", "US"), "+525512345678");
+    CHECK_STR(normalize("00 52 1 55 1234 5678", "MX"), "+525512345678");
+    CHECK_STR(normalize("1 55 1234 5678", "MX"), "+525512345678");
+    CHECK_STR(normalize("52 1 55 1234 5678", "MX"), "+525512345678");
+    /* a 1 that starts a ten-digit number is the number's own */
+    CHECK_STR(normalize("+52 155 123 4567", "US"), "+521551234567");
     CHECK_STR(normalize("(11) 91234-5678", "BR"), "+5511912345678");
     CHECK_STR(normalize("0 11 91234-5678", "BR"), "+5511912345678");
     CHECK_STR(normalize("0 21 11 91234-5678", "BR"), "+5511912345678");

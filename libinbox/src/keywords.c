@@ -1,7 +1,7 @@
 /*
  * Opt-out, opt-in and help keywords (see keywords.h for the rule).
  *
- * The message is folded (fold.h, as poll answers are) into a short
+ * The message is folded (fold.h, as a search folds names) into a short
  * ASCII key, its punctuation and symbols spaces; the keywords are ASCII,
  * so anything else left in the key means the message is not one.
  */
@@ -40,11 +40,14 @@ static const inbox_keyword_entry_t  inbox_keywords[] = {
     { "optout",       INBOX_KEYWORD_OPT_OUT },
     { "stop all",     INBOX_KEYWORD_OPT_OUT },
     { "opt out",      INBOX_KEYWORD_OPT_OUT },
+    /* Canada's bilingual rule (CWTA): French "ARRÊT" and "AIDE" too */
+    { "arret",        INBOX_KEYWORD_OPT_OUT },
     { "start",        INBOX_KEYWORD_OPT_IN },
     { "unstop",       INBOX_KEYWORD_OPT_IN },
     { "yes",          INBOX_KEYWORD_OPT_IN },
     { "help",         INBOX_KEYWORD_HELP },
-    { "info",         INBOX_KEYWORD_HELP }
+    { "info",         INBOX_KEYWORD_HELP },
+    { "aide",         INBOX_KEYWORD_HELP }
 };
 
 
@@ -163,7 +166,8 @@ inbox_keyword_reply(inbox_keyword_t keyword, const char *business_name,
 
 
 /*
- * The message as a keyword would be written: folded (fold.h), then its
+ * The message as a keyword would be written: folded plain (fold.h:
+ * accents dropped, so "ARRÊT" is "arret"), then its
  * punctuation and symbols (emoji too) made spaces, runs of spaces one,
  * trimmed ("Stop.", "STOP!!" and "🛑 stop" are "stop", "opt-out" is "opt
  * out"), and one word said again and again said once ("STOP STOP").  0
@@ -182,7 +186,7 @@ inbox_keyword_key(const char *body, size_t len,
         return 0;
     }
 
-    n = inbox_text_fold(body, len, folded, sizeof(folded));
+    n = inbox_text_fold_plain(body, len, folded, sizeof(folded));
 
     if (n <= 0) {
         return 0;

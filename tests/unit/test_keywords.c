@@ -26,10 +26,11 @@ TEST(every_keyword_of_each_kind)
     size_t              i;
     static const char  *out[] = {
         "STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE",
-        "OPTOUT", "stop all", "opt out"
+        "OPTOUT", "stop all", "opt out", "ARRET", "ARR\xc3\x8aT",
+        "Arr\xc3\xaat"
     };
     static const char  *in[] = { "START", "UNSTOP", "YES" };
-    static const char  *help[] = { "HELP", "INFO" };
+    static const char  *help[] = { "HELP", "INFO", "AIDE" };
 
     for (i = 0; i < sizeof(out) / sizeof(out[0]); i++) {
         CHECK_STR(inbox_keyword_name(kw(out[i])), "opt_out");

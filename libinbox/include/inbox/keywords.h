@@ -7,7 +7,8 @@
  *
  * - NFKC_Casefold (ICU): case folded, and compatibility forms made plain,
  *   so that "Stop", "ＳＴＯＰ" (full-width) and "STOP" with a zero-width
- *   space all match; default-ignorable characters are dropped;
+ *   space all match; default-ignorable characters are dropped, and so are
+ *   accents ("ARRÊT" is "arret");
  * - trimmed of Unicode white space (White_Space: also no-break and
  *   ideographic spaces, line breaks), and runs of it inside made one
  *   space ("stop  all" is "stop all");
@@ -21,7 +22,8 @@
  * UTF-8.
  *
  * Opt-out: stop, stopall, unsubscribe, cancel, end, quit, revoke, optout,
- * "stop all", "opt out".  Opt-in: start, unstop, yes.  Help: help, info.
+ * "stop all", "opt out", and Canada's French arret ("ARRÊT").  Opt-in:
+ * start, unstop, yes.  Help: help, info, aide.
  * A message longer than INBOX_KEYWORD_BYTES_MAX bytes is none of them.
  */
 #ifndef INBOX_KEYWORDS_H

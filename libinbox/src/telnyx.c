@@ -258,6 +258,10 @@ inbox_telnyx_status_map(const char *telnyx_status, inbox_delivery_t *status)
         { "delivered",             INBOX_DELIVERY_DELIVERED },
         { "sending_failed",        INBOX_DELIVERY_FAILED },
         { "delivery_failed",       INBOX_DELIVERY_UNDELIVERED },
+        /* the carrier gave up within the validity period (40005): not
+         * delivered, Telnyx bills nothing, and it may come in message.sent
+         * as well as in message.finalized */
+        { "expired",               INBOX_DELIVERY_UNDELIVERED },
         { "delivery_unconfirmed",  INBOX_DELIVERY_SENT }
     };
 

@@ -494,6 +494,26 @@ TEST(message_sent_and_finalized)
     CHECK(!ev.update.opted_out);
     inbox_telnyx_event_free(&ev);
 
+    /* the carrier gave up within the validity period: undelivered, and
+     * its credits come back, in message.finalized or message.sent */
+    CHECK_INT(parse(STATUS_EVENT("message.finalized", "expired",
+                                 "[{\"code\":\"40005\",\"title\":"
+                                 "\"Message expired during transmission\"}]"),
+                    &ev, &err), INBOX_OK);
+    CHECK_STR(inbox_delivery_name(ev.update.status), "undelivered");
+    CHECK_STR(ev.update.error_code, "40005");
+    CHECK(ev.update.final);
+    CHECK_INT(inbox_delivery_hold(ev.update.status, ev.update.final),
+              INBOX_HOLD_RELEASE);
+    inbox_telnyx_event_free(&ev);
+
+    CHECK_INT(parse(STATUS_EVENT("message.sent", "expired", "[]"), &ev,
+                    &err), INBOX_OK);
+    CHECK_STR(inbox_delivery_name(ev.update.status), "undelivered");
+    CHECK_INT(inbox_delivery_hold(ev.update.status, ev.update.final),
+              INBOX_HOLD_RELEASE);
+    inbox_telnyx_event_free(&ev);
+
     /* the carrier's block list: opted out, whichever error comes first */
     CHECK_INT(parse(STATUS_EVENT("message.finalized", "sending_failed",
                                  "[{\"code\":\"40001\"},{\"code\":\"40300\","
@@ -518,7 +538,7 @@ TEST(telnyx_statuses_map_onto_ours)
         { "queued", "queued" }, { "sending", "sending" },
         { "sent", "sent" }, { "delivered", "delivered" },
         { "sending_failed", "failed" }, { "delivery_failed", "undelivered" },
-        { "delivery_unconfirmed", "sent" }
+        { "expired", "undelivered" }, { "delivery_unconfirmed", "sent" }
     };
 
     for (i = 0; i < sizeof(map) / sizeof(map[0]); i++) {

@@ -85,7 +85,8 @@ inbox_status_t inbox_telnyx_webhook_verify(const inbox_number_t *number,
  *   as Twilio's intake;
  * - message.sent, message.finalized: payload.id, from.phone_number,
  *   to[0].status (queued, sending, sent, delivered, sending_failed,
- *   delivery_failed, delivery_unconfirmed: inbox_telnyx_status_map),
+ *   delivery_failed, expired, delivery_unconfirmed:
+ *   inbox_telnyx_status_map),
  *   errors[0].code (when any); 40300 sets update.opted_out, finalized
  *   sets update.final (the store's report's final: the hold is settled
  *   even when "sent" stays).
@@ -103,10 +104,11 @@ void inbox_telnyx_event_free(inbox_telnyx_event_t *ev);
 /*
  * Telnyx's recipient statuses onto ours: queued, sending, sent and
  * delivered keep their name; sending_failed is failed (never left
- * Telnyx), delivery_failed undelivered (the carrier could not deliver),
- * delivery_unconfirmed sent (no receipt will come: message.finalized
- * is final, and a final "sent" captures the credit hold,
- * inbox_delivery_hold).  0, or -1 for any other.
+ * Telnyx), delivery_failed and expired undelivered (the carrier could
+ * not deliver, or gave up within the validity period: the hold is
+ * released), delivery_unconfirmed sent (no receipt will come:
+ * message.finalized is final, and a final "sent" captures the credit
+ * hold, inbox_delivery_hold).  0, or -1 for any other.
  */
 int inbox_telnyx_status_map(const char *telnyx_status,
     inbox_delivery_t *status);

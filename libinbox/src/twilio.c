@@ -470,16 +470,21 @@ inbox_twilio_status_map(const char *twilio_status, inbox_delivery_t *status)
         const char        *name;
         inbox_delivery_t   status;
     } map[] = {
-        { "accepted",     INBOX_DELIVERY_QUEUED },
-        { "scheduled",    INBOX_DELIVERY_QUEUED },
-        { "queued",       INBOX_DELIVERY_QUEUED },
-        { "sending",      INBOX_DELIVERY_SENDING },
-        { "sent",         INBOX_DELIVERY_SENT },
-        { "delivered",    INBOX_DELIVERY_DELIVERED },
-        { "read",         INBOX_DELIVERY_DELIVERED },
-        { "undelivered",  INBOX_DELIVERY_UNDELIVERED },
-        { "failed",       INBOX_DELIVERY_FAILED },
-        { "canceled",     INBOX_DELIVERY_FAILED }
+        { "accepted",             INBOX_DELIVERY_QUEUED },
+        { "scheduled",            INBOX_DELIVERY_QUEUED },
+        { "queued",               INBOX_DELIVERY_QUEUED },
+        { "sending",              INBOX_DELIVERY_SENDING },
+        { "sent",                 INBOX_DELIVERY_SENT },
+        { "delivered",            INBOX_DELIVERY_DELIVERED },
+        { "read",                 INBOX_DELIVERY_DELIVERED },
+        /* in Twilio's API (its Message status enum) with no word of what
+         * it means beyond its name: part of the message reached the
+         * handset, so the contact got a message and its credit is spent,
+         * not given back as for one that never arrived */
+        { "partially_delivered",  INBOX_DELIVERY_DELIVERED },
+        { "undelivered",          INBOX_DELIVERY_UNDELIVERED },
+        { "failed",               INBOX_DELIVERY_FAILED },
+        { "canceled",             INBOX_DELIVERY_FAILED }
     };
 
     for (i = 0; twilio_status != NULL && i < sizeof(map) / sizeof(map[0]);

@@ -555,6 +555,15 @@ TEST(status_callback_fields)
     CHECK(up.opted_out);
     inbox_form_free(&form);
 
+    /* part of it reached the handset: delivered, final, its credit
+     * spent */
+    parse_form(STATUS_FORM("partially_delivered", ""), &form);
+    CHECK_INT(inbox_twilio_status_parse(&form, &up, &err), INBOX_OK);
+    CHECK_INT(up.status, INBOX_DELIVERY_DELIVERED);
+    CHECK(up.final);
+    CHECK_INT(inbox_delivery_hold(up.status, up.final), INBOX_HOLD_CAPTURE);
+    inbox_form_free(&form);
+
     /* an empty ErrorCode is none; unknown fields are ignored */
     parse_form(STATUS_FORM("sent", "&ErrorCode=&ApiVersion=2010-04-01"
                                    "&Whatever=1"), &form);
@@ -605,8 +614,9 @@ TEST(twilio_statuses_map_onto_ours)
         { "accepted", "queued" }, { "scheduled", "queued" },
         { "queued", "queued" }, { "sending", "sending" },
         { "sent", "sent" }, { "delivered", "delivered" },
-        { "read", "delivered" }, { "undelivered", "undelivered" },
-        { "failed", "failed" }, { "canceled", "failed" }
+        { "read", "delivered" }, { "partially_delivered", "delivered" },
+        { "undelivered", "undelivered" }, { "failed", "failed" },
+        { "canceled", "failed" }
     };
 
     for (i = 0; i < sizeof(map) / sizeof(map[0]); i++) {

@@ -109,7 +109,8 @@ inbox_status_t inbox_twilio_status_parse(const inbox_form_t *form,
 /*
  * Twilio's message statuses onto ours: queued, accepted and scheduled
  * are queued; sending, sent, delivered, undelivered and failed keep their
- * name; read is delivered; canceled is failed.  0, or -1 for any other
+ * name; read and partially_delivered are delivered (the contact got it:
+ * the hold is captured); canceled is failed.  0, or -1 for any other
  * (receiving and received are inbound statuses).
  */
 int inbox_twilio_status_map(const char *twilio_status,

@@ -8,7 +8,8 @@
 //                 and answered `delay_ms` later: their status callbacks
 //                 overtake the answer
 //   final_status  messages to `number` end `status` (undelivered, failed,
-//                 delivery_failed, sending_failed, unconfirmed, none)
+//                 delivery_failed, sending_failed, unconfirmed, expired,
+//                 partially_delivered, none)
 //   callbacks     status callbacks come `duplicate` and/or `out_of_order`
 // `carrier` (twilio, telnyx) limits a rule to one carrier, `number` to
 // sends to one recipient, `count` to so many sends or messages (none:
@@ -24,6 +25,7 @@ const OUTCOMES = {
     undelivered: 'undelivered', delivery_failed: 'undelivered',
     failed: 'failed', sending_failed: 'failed',
     unconfirmed: 'unconfirmed', delivery_unconfirmed: 'unconfirmed',
+    expired: 'expired', partially_delivered: 'partially_delivered',
     none: 'none',
 };
 

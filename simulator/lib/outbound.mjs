@@ -7,8 +7,10 @@
 //
 // carrier: { name, status(step), failure(reason, plan) -> { code, message },
 //            notify(msg, status) -> Promise }
-//   steps: sending, sent, delivered, undelivered, failed, unconfirmed;
-//   reasons: unreachable, type, size (media), undelivered, failed.
+//   steps: sending, sent, delivered, undelivered, failed, unconfirmed,
+//   expired, partially_delivered;
+//   reasons: unreachable, type, size (media), undelivered, failed,
+//   expired.
 
 import { fetchMedia } from './media.mjs';
 
@@ -80,8 +82,9 @@ export async function runOutbound(sim, msg, carrier) {
         if (plan.outcome !== 'none') {
             await sim.sleep(sim.delay('final'));
             const extra = { completed_at: new Date().toISOString() };
-            if (plan.outcome === 'undelivered') {
-                const err = carrier.failure('undelivered', plan);
+            if (plan.outcome === 'undelivered'
+                || plan.outcome === 'expired') {
+                const err = carrier.failure(plan.outcome, plan);
                 extra.error_code = err.code;
                 extra.error_message = err.message;
             }

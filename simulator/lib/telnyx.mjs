@@ -218,9 +218,12 @@ function telnyxAccept(sim, key, req, to) {
              } };
 }
 
+// Telnyx has no partial delivery: a message some of which arrived is
+// delivered.
 const STATUS = { sent: 'sent', delivered: 'delivered',
                  undelivered: 'delivery_failed', failed: 'sending_failed',
-                 unconfirmed: 'delivery_unconfirmed' };
+                 unconfirmed: 'delivery_unconfirmed', expired: 'expired',
+                 partially_delivered: 'delivered' };
 
 const FAILURES = {
     unreachable: ['40008', 'Undeliverable'],
@@ -228,6 +231,7 @@ const FAILURES = {
     size: ['40008', 'Undeliverable'],
     undelivered: ['40008', 'Undeliverable'],
     failed: ['40008', 'Undeliverable'],
+    expired: ['40005', 'Message expired during transmission'],
 };
 
 // An event to url, signed anew on every attempt (meta.attempt changes).

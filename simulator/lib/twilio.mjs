@@ -222,12 +222,18 @@ const FAILURES = {
     size: ['30019', 'Content size exceeds carrier limit'],
     undelivered: ['30003', 'Unreachable destination handset'],
     failed: ['30008', 'Unknown error'],
+    expired: ['30003', 'Unreachable destination handset'],
 };
+
+// Twilio reports no delivery_unconfirmed (the message stays sent), and a
+// message its carrier gave up on within the validity period is
+// undelivered.
+const STATUS = { unconfirmed: null, expired: 'undelivered' };
 
 function twilioCarrier(sim, token) {
     return {
         name: 'twilio',
-        status: (step) => (step === 'unconfirmed' ? null : step),
+        status: (step) => (step in STATUS ? STATUS[step] : step),
         failure(reason, plan) {
             const [code, message] = FAILURES[reason];
             return { code: plan.errorCode ?? code, message };

@@ -46,7 +46,7 @@ function inThread(m) {
 }
 
 const FAILED = new Set(['failed', 'undelivered', 'delivery_failed',
-                        'sending_failed']);
+                        'sending_failed', 'expired']);
 
 function tick(m) {
     const span = document.createElement('span');
@@ -62,6 +62,9 @@ function tick(m) {
     } else if (m.status === 'delivered') {
         span.classList.add('delivered');
         span.textContent = '✓✓ delivered';
+    } else if (m.status === 'partially_delivered') {
+        span.classList.add('delivered');
+        span.textContent = '✓✓ partially delivered';
     } else if (m.status === 'sent') {
         span.textContent = '✓ sent';
     } else if (m.status === 'delivery_unconfirmed') {

@@ -655,6 +655,45 @@ test('injected: a number whose messages end undelivered, callbacks twice '
     assert.equal(normal.length, 2);
 });
 
+test('injected: messages that expire end expired at Telnyx (40005) and '
+     + 'undelivered at Twilio; partially delivered ones end '
+     + 'partially_delivered at Twilio and delivered at Telnyx', async () => {
+    const to = uniqueNumber();
+    await sim.fail({ type: 'final_status', number: to, status: 'expired',
+                     count: 2 });
+    const t = await telnyxSend({ from: TELNYX_NUMBER, to, text: 'x',
+                                 webhook_url: `${inbox.url}/t-expired` });
+    const tcalls = await inbox.waitFor('/t-expired', 2);
+    assert.deepEqual(tcalls.map((r) => JSON.parse(r.body).data)
+        .map((d) => [d.event_type, d.payload.to[0].status]),
+        [['message.sent', 'sent'], ['message.finalized', 'expired']]);
+    const fin = JSON.parse(tcalls[1].body).data.payload;
+    assert.equal(fin.id, t.json.data.id);
+    assert.equal(fin.errors[0].code, '40005');
+    const cb = `${inbox.url}/expired`;
+    await twilioSend({ To: to, From: TWILIO_NUMBER, Body: 'x',
+                       StatusCallback: cb });
+    const calls = await inbox.waitFor('/expired', 2);
+    assert.deepEqual(calls.map((r) => formOf(r.body).MessageStatus),
+                     ['sent', 'undelivered']);
+    assert.equal(formOf(calls[1].body).ErrorCode, '30003');
+
+    const part = uniqueNumber();
+    await sim.fail({ type: 'final_status', number: part,
+                     status: 'partially_delivered', count: 2 });
+    await twilioSend({ To: part, From: TWILIO_NUMBER, Body: 'x',
+                       StatusCallback: `${inbox.url}/partial` });
+    const pcalls = await inbox.waitFor('/partial', 2);
+    assert.deepEqual(pcalls.map((r) => formOf(r.body).MessageStatus),
+                     ['sent', 'partially_delivered']);
+    assert.equal(formOf(pcalls[1].body).ErrorCode, undefined);
+    await telnyxSend({ from: TELNYX_NUMBER, to: part, text: 'x',
+                       webhook_url: `${inbox.url}/t-partial` });
+    const tpcalls = await inbox.waitFor('/t-partial', 2);
+    assert.equal(JSON.parse(tpcalls[1].body).data.payload.to[0].status,
+                 'delivered');
+});
+
 test('an MMS send: the carrier fetches each media URL, and fails the '
      + 'message when one is unreachable or not a picture', async () => {
     const media = await startReceiver((req) => {

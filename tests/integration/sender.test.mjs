@@ -4,8 +4,9 @@
 // step reaches the organization's WebSocket.  And what goes wrong on the
 // way: a carrier that fails for a while, answers 429 or cannot be
 // reached, a carrier that blocks the contact, a sender killed in the
-// middle of a send.  And Telnyx's
-// delivery_unconfirmed, which ends a reply's hold without a receipt.
+// middle of a send.  And the carriers' other endings: Telnyx's
+// delivery_unconfirmed, which ends a reply's hold without a receipt, its
+// expired, which gives the credit back, and Twilio's partially_delivered.
 
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
@@ -263,13 +264,12 @@ test('a contact the carrier blocks (21610) fails as opted out, not as a '
     }
 });
 
-test('a Telnyx reply finalized delivery_unconfirmed (the contact\'s '
-     + 'carrier sends no receipt) stays sent and spends its credit then, '
-     + 'not held for three days', async () => {
+// An organization with a Telnyx number at the simulator and 100 credits.
+async function telnyxOrg(name) {
     const cluster = ctx.cluster;
     const key = `KEY${randomBytes(12).toString('hex').toUpperCase()}`;
     const number = uniqueNumber();
-    const id = await inboxctl(cluster.store, 'org', 'create', 'Telnyx Org');
+    const id = await inboxctl(cluster.store, 'org', 'create', name);
     await inboxctl(cluster.store, 'number', 'add', id, number, '--carrier',
                    'telnyx', '--public-key', sim.publicKey, '--api-key',
                    key, '--api-base', sim.url);
@@ -283,44 +283,118 @@ test('a Telnyx reply finalized delivery_unconfirmed (the contact\'s '
         assert.equal(res.status, 200, res.text);
         return res.json.credits;
     };
+    return { number, token, credits };
+}
 
-    const from = uniqueNumber();
-    await sim.fail({ type: 'final_status', carrier: 'telnyx', number: from,
-                     status: 'unconfirmed' });
-    const { webhook } = await sim.inbound({ from, to: number,
+// A contact's text to the Telnyx organization t, and its thread.
+async function telnyxThread(t, from) {
+    const { webhook } = await sim.inbound({ from, to: t.number,
                                             body: 'hello?' });
     assert.equal(webhook.state, 'delivered');
-    const list = await api(cluster, '/api/v1/conversations', token);
+    const list = await api(ctx.cluster, '/api/v1/conversations', t.token);
     const conv = list.json.items.find((c) => c.contact.phone === from);
     assert.ok(conv, `a thread with ${from}`);
+    return conv;
+}
 
-    const res = await api(cluster,
-        `/api/v1/conversations/${conv.id}/messages`, token,
-        { method: 'POST', body: { body: 'We open at 9.' } });
-    assert.equal(res.status, 201, res.text);
-    assert.deepEqual(await credits(), { balance: 99, held: 1 });
-
-    /* message.sent, then message.finalized: both taken */
+// The status reports the simulator sent the inbox for its one message to
+// from, once one of `last` was taken.
+async function telnyxReports(from, last) {
     const [sent] = await eventually(async () => {
         const all = await sim.messages({ contact: from,
                                          direction: 'outbound' });
         return all.length === 1 && all;
     }, 10000, 'the send');
-    const reports = await eventually(async () => {
+    return eventually(async () => {
         const all = (await sim.webhooks({ message_id: sent.id }))
             .filter((w) => w.kind === 'status');
-        return all.some((w) => w.status === 'delivery_unconfirmed'
+        return all.some((w) => w.status === last
                                && w.state === 'delivered') && all;
     }, 10000, 'message.finalized');
+}
+
+test('a Telnyx reply finalized delivery_unconfirmed (the contact\'s '
+     + 'carrier sends no receipt) stays sent and spends its credit then, '
+     + 'not held for three days', async () => {
+    const cluster = ctx.cluster;
+    const t = await telnyxOrg('Telnyx Org');
+    const from = uniqueNumber();
+    await sim.fail({ type: 'final_status', carrier: 'telnyx', number: from,
+                     status: 'unconfirmed' });
+    const conv = await telnyxThread(t, from);
+
+    const res = await api(cluster,
+        `/api/v1/conversations/${conv.id}/messages`, t.token,
+        { method: 'POST', body: { body: 'We open at 9.' } });
+    assert.equal(res.status, 201, res.text);
+    assert.deepEqual(await t.credits(), { balance: 99, held: 1 });
+
+    /* message.sent, then message.finalized: both taken */
+    const reports = await telnyxReports(from, 'delivery_unconfirmed');
     assert.deepEqual(reports.map((w) => [w.status, w.state]),
                      [['sent', 'delivered'],
                       ['delivery_unconfirmed', 'delivered']]);
 
     const msgs = await api(cluster,
-        `/api/v1/conversations/${conv.id}/messages`, token);
+        `/api/v1/conversations/${conv.id}/messages`, t.token);
     assert.equal(msgs.json.items.find((m) => m.id === res.json.id).status,
                  'sent');
-    assert.deepEqual(await credits(), { balance: 99, held: 0 });
+    assert.deepEqual(await t.credits(), { balance: 99, held: 0 });
+});
+
+test('a Telnyx reply finalized expired (the carrier gave up within the '
+     + 'validity period) is undelivered, live and in the thread, and its '
+     + 'credit comes back', async () => {
+    const cluster = ctx.cluster;
+    const t = await telnyxOrg('Telnyx Expiry Org');
+    const from = uniqueNumber();
+    await sim.fail({ type: 'final_status', carrier: 'telnyx', number: from,
+                     status: 'expired' });
+    const conv = await telnyxThread(t, from);
+    const ws = await connectWs(cluster, t.token);
+    try {
+        const res = await api(cluster,
+            `/api/v1/conversations/${conv.id}/messages`, t.token,
+            { method: 'POST', body: { body: 'Your table is ready.' } });
+        assert.equal(res.status, 201, res.text);
+        assert.deepEqual(await t.credits(), { balance: 99, held: 1 });
+
+        /* taken, not refused: Telnyx would give up on it after retries */
+        const reports = await telnyxReports(from, 'expired');
+        assert.deepEqual(reports.map((w) => [w.status, w.state]),
+                         [['sent', 'delivered'],
+                          ['expired', 'delivered']]);
+
+        await ws.waitFor((frames) => statusesOf(frames, res.json.id)
+            .includes('undelivered'), 10000, 'undelivered');
+        const msgs = await api(cluster,
+            `/api/v1/conversations/${conv.id}/messages`, t.token);
+        const got = msgs.json.items.find((m) => m.id === res.json.id);
+        assert.equal(got.status, 'undelivered');
+        assert.equal(got.error_code, '40005');
+        /* released, as for any message that never arrived */
+        assert.deepEqual(await t.credits(), { balance: 100, held: 0 });
+    } finally {
+        ws.close();
+    }
+});
+
+test('a Twilio reply partially_delivered is delivered and spends its '
+     + 'credit, not left sent and held', async () => {
+    const { from, conv } = await thread();
+    await sim.fail({ type: 'final_status', carrier: 'twilio', number: from,
+                     status: 'partially_delivered' });
+    const before = await billing();
+    const m = await reply(conv.id, 'A long reply, in two parts.');
+    await eventually(async () => {
+        const all = await sim.webhooks({ kind: 'status', carrier: 'twilio' });
+        return all.some((w) => w.status === 'partially_delivered'
+                               && w.state === 'delivered');
+    }, 10000, 'partially_delivered taken');
+    assert.equal((await messageOf(conv.id, m.id)).status, 'delivered');
+    const after = await billing();
+    assert.equal(after.balance, before.balance - 1);
+    assert.equal(after.held, before.held);
 });
 
 

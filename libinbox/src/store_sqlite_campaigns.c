@@ -1535,12 +1535,17 @@ inbox_sqlite_contact_campaigns(inbox_store_t *store, const char *org_id,
         goto done;
     }
 
+    /* an answered recipient was sent its poll (only those are answered,
+     * campaign_reply): sent_at IS NOT NULL says so to SQLite, which then
+     * reads the contact's rows of campaign_recipients_by_contact, not
+     * every answer of every poll in campaign_recipients_answers */
     stmt = inbox_sqlite_stmt(conn, INBOX_SQL_CONTACT_POLLS,
         "SELECT c.id, c.question, r.answer, o.text, r.answered_at"
         " FROM campaign_recipients r JOIN campaigns c ON c.id = r.campaign_id"
         " JOIN campaign_options o ON o.campaign_id = c.id"
         "   AND o.idx = r.answer - 1"
-        " WHERE r.contact_id = ?1 AND r.answer IS NOT NULL"
+        " WHERE r.contact_id = ?1 AND r.sent_at IS NOT NULL"
+        " AND r.answer IS NOT NULL"
         " ORDER BY r.answered_at DESC, r.id DESC", err);
     if (stmt == NULL) {
         status = err->code;

@@ -993,7 +993,20 @@ static const char *inbox_sqlite_migrations[] = {
     "  WHERE file IN (SELECT file FROM message_media WHERE file IS NOT NULL)"
     "  OR file IN (SELECT file FROM campaign_media);"
     "CREATE INDEX media_unattached ON media (created_at)"
-    "  WHERE attached = 0;"
+    "  WHERE attached = 0;",
+
+    /*
+     * 28: the unresponded threads on an index of their own, as unread's
+     * and starred's (migration 12): walked newest first in
+     * conversations_by_activity, a page of them passed every answered
+     * thread newer than its last (all of them, for an empty page).  Its
+     * condition is the filter's as store_sqlite_conversations.c writes
+     * it, and its columns hold what the walk and the condition read.
+     */
+    "CREATE INDEX conversations_unresponded ON conversations"
+    "  (org_id, last_activity_at DESC, id DESC, contact_id, last_direction,"
+    "   archived)"
+    "  WHERE archived = 0 AND last_direction = 'inbound';"
 };
 
 #define INBOX_SQLITE_VERSION                                                  \

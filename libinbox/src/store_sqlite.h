@@ -408,11 +408,10 @@ typedef enum {
 #define INBOX_SQLITE_MATCH_MAX                                               \
     (2 * INBOX_SEARCH_KEY_MAX + 2 * INBOX_SEARCH_MAX + 64)
 
-/* What a plan is chosen for: a list of listed rows, found by walking
- * walked index entries, and candidates drawn from population rows. */
+/* What a plan is chosen for: a list of listed rows (each an entry of
+ * the index a walk passes) and candidates drawn from population rows. */
 typedef struct {
     int64_t   listed;
-    int64_t   walked;
     int64_t   population;
     unsigned  limit;
 } inbox_sqlite_list_t;

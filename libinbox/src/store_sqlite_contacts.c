@@ -755,7 +755,6 @@ inbox_sqlite_contacts_list(inbox_store_t *store, const char *org_id,
         goto failed;
     }
 
-    list.walked = list.listed;
     set = NULL;
     check = NULL;
 

@@ -36,7 +36,9 @@ static inbox_status_t inbox_sqlite_conversation_write(
 
 
 /* What each filter shows (inbox_filter_matches), in inbox_filter_t's
- * order, then a search from the default view (inbox_query_any_archived). */
+ * order, then a search from the default view (inbox_query_any_archived).
+ * The partial indexes' conditions (conversations_unread, _unresponded,
+ * _starred) are these, so that SQLite may use them. */
 #define INBOX_SQLITE_IN_ALL          "c.archived = 0"
 #define INBOX_SQLITE_IN_UNREAD       "c.unread_count > 0 AND c.archived = 0"
 #define INBOX_SQLITE_IN_UNRESPONDED                                          \
@@ -64,7 +66,7 @@ static const char  *inbox_sqlite_list_sql[] = {
                           INBOX_SQLITE_IN_ALL),
     INBOX_SQLITE_LIST_SQL("INDEXED BY conversations_unread",
                           INBOX_SQLITE_IN_UNREAD),
-    INBOX_SQLITE_LIST_SQL("INDEXED BY conversations_by_activity",
+    INBOX_SQLITE_LIST_SQL("INDEXED BY conversations_unresponded",
                           INBOX_SQLITE_IN_UNRESPONDED),
     INBOX_SQLITE_LIST_SQL("INDEXED BY conversations_starred",
                           INBOX_SQLITE_IN_STARRED),
@@ -110,7 +112,7 @@ static const char  *inbox_sqlite_set_walk_sql[] = {
                               INBOX_SQLITE_IN_ALL),
     INBOX_SQLITE_SET_WALK_SQL("INDEXED BY conversations_unread",
                               INBOX_SQLITE_IN_UNREAD),
-    INBOX_SQLITE_SET_WALK_SQL("INDEXED BY conversations_by_activity",
+    INBOX_SQLITE_SET_WALK_SQL("INDEXED BY conversations_unresponded",
                               INBOX_SQLITE_IN_UNRESPONDED),
     INBOX_SQLITE_SET_WALK_SQL("INDEXED BY conversations_starred",
                               INBOX_SQLITE_IN_STARRED),
@@ -277,16 +279,13 @@ inbox_sqlite_conversations_list(inbox_store_t *store, const char *org_id,
 
     which = query->any_archived ? INBOX_FILTER_COUNT
                                 : (unsigned) query->filter;
-    /* the list's rows, and the index entries a walk passes for them */
+    /* the list's rows, each an entry of the index a walk passes */
     memset(&list, 0, sizeof(inbox_sqlite_list_t));
     list.limit = query->limit;
     list.listed = query->any_archived
                   ? page->counts[INBOX_FILTER_ALL]
                     + page->counts[INBOX_FILTER_ARCHIVED]
                   : page->counts[query->filter];
-    list.walked = !query->any_archived
-                  && query->filter == INBOX_FILTER_UNRESPONDED
-                  ? page->counts[INBOX_FILTER_ALL] : list.listed;
 
     if (search.name[0] == '\0') {
         plan = LIST;

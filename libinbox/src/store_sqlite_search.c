@@ -84,9 +84,7 @@ inbox_sqlite_search_match(const inbox_search_t *search,
  * The index entries a walk passes to fill a page when k candidates match:
  * they spread over the population as the list's rows do, so the page
  * takes limit * population / k of the list's rows (at most all of them),
- * and each row costs as many entries as the index holds for one (the
- * unresponded threads are a third of the index's range, the others all
- * of theirs).
+ * one entry each (every list has an index of its own rows).
  */
 static double
 inbox_sqlite_walk(double k, const inbox_sqlite_list_t *list)
@@ -102,7 +100,7 @@ inbox_sqlite_walk(double k, const inbox_sqlite_list_t *list)
         rows = (double) list->listed;
     }
 
-    return rows * (double) list->walked / (double) list->listed;
+    return rows;
 }
 
 

@@ -146,6 +146,14 @@ inbox_mongo_conversations_list(inbox_store_t *store, const char *org_id,
                        "singleBatch", BCON_BOOL(true));
     bson_destroy(&filter);
 
+    /* The unresponded threads from their own index, named: on the
+     * organization's, a page would pass every answered thread newer than
+     * its last.  The filter is the index's partial filter, which a
+     * hint requires (a search from the default view is not this one). */
+    if (query->filter == INBOX_FILTER_UNRESPONDED && !query->any_archived) {
+        BSON_APPEND_UTF8(command, "hint", "org_unresponded_activity_search");
+    }
+
     rc = inbox_mongo_run_cursor(ms, command, &batch, err);
     if (rc != INBOX_OK) {
         bson_destroy(&batch);

@@ -9,7 +9,9 @@
  * (contacts-import.js's "inbox:contacts" event). A read still under way
  * when a contact is added is read again, since its answer may not have
  * the new contact; the "Added" notice stays until the list is chosen
- * anew (a search, a tag, the view shown again).
+ * anew (a search, a tag, the view shown again).  A page the server ended
+ * with nothing found yet (it checks so many contacts a page) is followed
+ * by the next at once, "Searching…" said meanwhile.
  *
  * A new contact's tags are chips (tags.js), the organization's
  * suggested.
@@ -133,15 +135,31 @@
             els.status.textContent = state.notice || 'Loading\u2026';
         }
         try {
-            const page = await app.api(path(more));
+            let page = await app.api(path(more));
             if (seq !== state.seq) {
                 return;
             }
             if (!more) {
                 els.list.textContent = '';
             }
-            (page.items || []).forEach((c) => els.list.appendChild(row(c)));
-            state.cursor = page.next_cursor || null;
+            /* The server ends a search's page after so many contacts
+             * checked, even with none found, its cursor going on from
+             * there: a page that brings nothing is followed at once
+             * (no one would ask for "more" of nothing). */
+            for (;;) {
+                const items = page.items || [];
+                items.forEach((c) => els.list.appendChild(row(c)));
+                state.cursor = page.next_cursor || null;
+                if (items.length > 0 || !state.cursor) {
+                    break;
+                }
+                els.more.hidden = true;
+                els.status.textContent = state.notice || 'Searching\u2026';
+                page = await app.api(path(true));
+                if (seq !== state.seq) {
+                    return;
+                }
+            }
             els.more.hidden = !state.cursor;
             els.status.textContent = state.notice
                 || (els.list.childElementCount > 0 ? ''

@@ -5,8 +5,9 @@
 // Inbox; contacts imported from a CSV file, with the report of what was
 // made and skipped and the columns not used, and their tag offered to
 // campaigns at once, or of what an import the server stopped partway
-// stored and the line it stopped at; and at 390 px nothing scrolls
-// sideways.
+// stored and the line it stopped at; a search whose page the server
+// ended with nothing found yet followed until it finds one; and at
+// 390 px nothing scrolls sideways.
 
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -281,6 +282,65 @@ test('an import the server stops partway shows what it stored and the '
     await page.locator('#contacts-file').setInputFiles(file);
     await page.locator('#import-report:not(.problem) p', { hasText:
         'big.csv: 100 new contacts, 1,000 contacts updated.' }).waitFor();
+});
+
+test('a search the server ends after 20,000 contacts with none found yet '
+     + 'goes on by itself, saying it is searching, to the one it finds',
+     async () => {
+    const sql = (q) => promisify(execFile)(sqlite3Path,
+        ['-cmd', '.timeout 5000', ctx.cluster.storePath, q]);
+    const zb = await call('/api/v1/contacts', { method: 'POST',
+        body: { phone: uniqueNumber(), name: 'Zbigniew Nowak' } });
+    // 20,050 nameless contacts newer than him: "zb" (too short for the
+    // name index) is checked on each, 20,000 a page, so the first page
+    // ends empty with a cursor
+    const block = `+1444${String(Math.floor(Math.random() * 100))
+        .padStart(2, '0')}`;
+    await sql('WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 '
+        + 'FROM n WHERE i < 20050) '
+        + 'INSERT INTO contacts (org_id, phone, created_at) '
+        + `SELECT z.org_id, '${block}' || printf('%05d', i), `
+        + `z.created_at + i FROM n, contacts z WHERE z.id = ${zb.id}`);
+    const first = await call('/api/v1/contacts?q=zb&limit=50');
+    assert.equal(first.items.length, 0);
+    assert.equal(typeof first.next_cursor, 'string');
+
+    const reads = [];
+    let release;
+    const released = new Promise((resolve) => { release = resolve; });
+    const search = (url) => url.pathname === '/api/v1/contacts'
+        && url.searchParams.get('q') === 'zb';
+    await page.route(search, async (route) => {
+        const url = new URL(route.request().url());
+        reads.push(url.searchParams.get('cursor'));
+        const answer = await route.fetch();
+        if (url.searchParams.has('cursor')) {
+            await released;
+        }
+        await route.fulfill({ response: answer });
+    });
+    try {
+        await openContacts();
+        await rows().first().waitFor();
+        await page.getByLabel('Search contacts').fill('zb');
+        // the page that ended empty is followed, nothing clicked
+        await page.waitForFunction(() => document.getElementById(
+            'contacts-status').textContent === 'Searching\u2026');
+        assert.equal(await rows().count(), 0);
+        assert.equal(await page.locator('#contacts-more').isVisible(),
+                     false);
+        release();
+        await rows().filter({ hasText: 'Zbigniew Nowak' }).waitFor();
+        assert.deepEqual(await rowNames(), ['Zbigniew Nowak']);
+        assert.equal(await page.locator('#contacts-status').textContent(),
+                     '');
+        assert.deepEqual(reads, [null, first.next_cursor]);
+    } finally {
+        release();
+        await page.unroute(search);
+        await page.getByLabel('Search contacts').fill('');
+        await sql(`DELETE FROM contacts WHERE phone LIKE '${block}%'`);
+    }
 });
 
 test('at 390 px the Contacts view fits the screen', async () => {

@@ -9,11 +9,13 @@
  * saves a loop turn and two epoll_ctl calls per frame.
  */
 #include <search.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <inbox/clock.h>
 #include <inbox/event.h>
+#include "ws_accept.h"
 #include "ws_access.h"
 #include "ws_fanout.h"
 #include "ws_frame.h"
@@ -558,6 +560,10 @@ ws_fanout_callback(struct lws *wsi, enum lws_callback_reasons reason,
     fanout = protocol ? protocol->user : NULL;
 
     switch (reason) {
+
+    case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
+        /* wsi is the listener; in the socket just accepted */
+        return ws_accept_filter((int) (intptr_t) in);
 
     case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
         return ws_auth_confirm_upgrade(fanout->auth, wsi, in);

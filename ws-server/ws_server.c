@@ -33,7 +33,9 @@
 #include <uv.h>                 /* before libwebsockets.h: its uv parts */
 #include <libwebsockets.h>
 #include <inbox/event.h>
+#include <inbox/nofile.h>
 #include <inbox/ticket.h>
+#include "ws_accept.h"
 #include "ws_auth.h"
 #include "ws_events.h"
 #include "ws_fanout.h"
@@ -117,6 +119,7 @@ int
 main(int argc, char **argv)
 {
     int                               rc, log_level;
+    long                              nofile;
     size_t                            secret_len;
     void                             *loops[1];
     ws_auth_t                        *auth;
@@ -130,6 +133,7 @@ main(int argc, char **argv)
     struct lws_protocols              protocols[3];
     struct lws_context_creation_info  info;
     unsigned char                     secret[WS_SERVER_SECRET_MAX];
+    char                              nofile_err[256];
 
     rc = ws_server_options(argc, argv, &options);
     if (rc != 0) {
@@ -141,7 +145,13 @@ main(int argc, char **argv)
         log_level |= LLL_NOTICE | LLL_USER;
     }
 
-    lws_set_log_level(log_level, NULL);
+    /* before the lws context, which sizes its tables by the limit */
+    nofile = inbox_nofile_raise(nofile_err, sizeof(nofile_err));
+    if (nofile_err[0] != '\0') {
+        fprintf(stderr, "ws-server: %s\n", nofile_err);
+    }
+
+    ws_accept_init(nofile, log_level);
 
     auth = NULL;
     fanout = NULL;
@@ -614,6 +624,7 @@ ws_server_on_keepalive(uv_timer_t *handle)
 
     ws_fanout_keepalive(lp->fanout, (uint32_t) uv_now(&lp->loop),
                         lp->ping_ms);
+    ws_accept_calm(inbox_now_ms());
 }
 
 

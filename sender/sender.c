@@ -26,6 +26,7 @@
 #include <sys/stat.h>
 #include <inbox/clock.h>
 #include <inbox/dgram.h>
+#include <inbox/nofile.h>
 #include "sender.h"
 #include "sender_jobs.h"
 
@@ -56,6 +57,7 @@ main(int argc, char **argv)
 {
     int          fds[2], ready[2], rc;
     size_t       i;
+    long         connections;
     char         err[256], when[INBOX_ISO8601_MAX];
     int64_t      now, next, wait;
     sender_t     s;
@@ -66,6 +68,20 @@ main(int argc, char **argv)
     if (sender_options(argc, argv, &s.options) != 0) {
         return 2;
     }
+
+    s.nofile = inbox_nofile_raise(err, sizeof(err));
+    if (err[0] != '\0') {
+        sender_log(&s, "%s", err);
+    }
+
+    connections = inbox_nofile_connections(s.nofile);
+    if (connections < 1) {
+        connections = 1;
+    }
+
+    sender_log(&s, "%ld file descriptors (RLIMIT_NOFILE): carrier "
+               "connections take %ld at most, the rest is kept for the "
+               "store and the sender's own sockets", s.nofile, connections);
 
     if (sender_clock_open(&s.clock, s.options.clock_path, err, sizeof(err))
         != 0)
@@ -122,7 +138,16 @@ main(int argc, char **argv)
         return 1;
     }
 
-    s.loop = sender_loop_create(s.options.max_active);
+    /* a transfer past the connections would wait inside curl, where
+     * its time runs and its claim does too */
+    if ((long) s.options.max_active > connections) {
+        sender_log(&s, "--max-active %u: %ld at most, the carrier "
+                   "connections the file descriptor limit leaves",
+                   s.options.max_active, connections);
+        s.options.max_active = (unsigned) connections;
+    }
+
+    s.loop = sender_loop_create(s.options.max_active, connections);
     s.rate = sender_rate_create(s.options.rate, s.options.burst);
     if (s.loop == NULL || s.rate == NULL) {
         fprintf(stderr, "sender: out of memory\n");
@@ -352,7 +377,9 @@ sender_usage(FILE *out)
         "                    and be writable\n"
         "  --rate N          sends a second per sending number (10)\n"
         "  --burst N         sends at once per number (10)\n"
-        "  --max-active N    carrier requests in flight at most (64)\n"
+        "  --max-active N    carrier requests in flight at most (64; fewer\n"
+        "                    when the file descriptor limit leaves fewer\n"
+        "                    connections)\n"
         "  --timeout MS      one carrier request at most (15000)\n"
         "  --lease MS        how long a claim is the sender's; a sender\n"
         "                    that died comes back to its claims after it\n"

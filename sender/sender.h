@@ -42,6 +42,7 @@ typedef struct {
     sender_loop_t     *loop;
     sender_rate_t     *rate;
     sender_clock_t     clock;     /* the campaigns' (sender_clock.h) */
+    long               nofile;    /* the file descriptor limit in use */
     int                stopping;  /* start nothing new, finish the rest
                                      (2: a second signal, at once) */
 } sender_t;

@@ -3,9 +3,12 @@
  * waits on curl's own sockets and on ours (wake-ups, signals) in one
  * call, so the loop needs no event library of its own.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <poll.h>
+#include <unistd.h>
 #include "sender_loop.h"
 
 struct sender_loop_s {
@@ -14,11 +17,15 @@ struct sender_loop_s {
 };
 
 static void sender_loop_finish(sender_loop_t *loop, CURLMsg *msg);
-static sender_reach_t sender_loop_reach(CURL *easy, CURLcode rc);
+static sender_reach_t sender_loop_reach(sender_transfer_t *t, CURL *easy,
+    CURLcode rc);
+static int sender_loop_no_descriptor(sender_transfer_t *t, CURL *easy,
+    CURLcode rc);
+static int sender_loop_descriptor_free(void);
 
 
 sender_loop_t *
-sender_loop_create(long max_per_host)
+sender_loop_create(long max_per_host, long max_connections)
 {
     sender_loop_t  *loop;
 
@@ -38,6 +45,11 @@ sender_loop_create(long max_per_host)
     curl_multi_setopt(loop->multi, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
     curl_multi_setopt(loop->multi, CURLMOPT_MAX_HOST_CONNECTIONS,
                       max_per_host);
+    /* idle ones kept alive included: a transfer past it waits in curl
+     * for one to close, and never takes the descriptors kept for the
+     * store and the sender's own sockets */
+    curl_multi_setopt(loop->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS,
+                      max_connections);
 
     return loop;
 }
@@ -132,7 +144,7 @@ sender_loop_finish(sender_loop_t *loop, CURLMsg *msg)
     curl_multi_remove_handle(loop->multi, easy);
     loop->active--;
 
-    t->reach = sender_loop_reach(easy, rc);
+    t->reach = sender_loop_reach(t, easy, rc);
     /* also for an answer cut short by its sink: the status line came */
     curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &t->status);
 
@@ -163,13 +175,17 @@ sender_loop_finish(sender_loop_t *loop, CURLMsg *msg)
  * before the error) is safe to send again.
  */
 static sender_reach_t
-sender_loop_reach(CURL *easy, CURLcode rc)
+sender_loop_reach(sender_transfer_t *t, CURL *easy, CURLcode rc)
 {
     long        request_size = 0;
     curl_off_t  uploaded = 0;
 
     if (rc == CURLE_OK) {
         return SENDER_ANSWERED;
+    }
+
+    if (sender_loop_no_descriptor(t, easy, rc)) {
+        return SENDER_NO_DESCRIPTOR;
     }
 
     switch (rc) {
@@ -195,4 +211,47 @@ sender_loop_reach(CURL *easy, CURLcode rc)
     }
 
     return SENDER_SENT_MAYBE;
+}
+
+
+/*
+ * Whether a request failed before it left because the process had no
+ * descriptor free: its socket() said so (sender_transfer_socket), or
+ * curl did; or its host name could not be looked up and no descriptor
+ * can be opened now (curl's resolver thread needs a socket pair, and
+ * then says only that the name failed).
+ */
+static int
+sender_loop_no_descriptor(sender_transfer_t *t, CURL *easy, CURLcode rc)
+{
+    long  os_errno = 0;
+
+    if (t->socket_errno == EMFILE || t->socket_errno == ENFILE) {
+        return 1;
+    }
+
+    if (curl_easy_getinfo(easy, CURLINFO_OS_ERRNO, &os_errno) == CURLE_OK
+        && (os_errno == EMFILE || os_errno == ENFILE))
+    {
+        return 1;
+    }
+
+    return (rc == CURLE_COULDNT_RESOLVE_HOST
+            || rc == CURLE_COULDNT_RESOLVE_PROXY)
+           && !sender_loop_descriptor_free();
+}
+
+
+static int
+sender_loop_descriptor_free(void)
+{
+    int  fd;
+
+    fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (fd == -1) {
+        return errno != EMFILE && errno != ENFILE;
+    }
+
+    close(fd);
+    return 1;
 }

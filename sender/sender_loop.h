@@ -14,7 +14,10 @@ typedef struct sender_loop_s  sender_loop_t;
 /* Descriptors the loop also waits on; returns what became readable. */
 #define SENDER_LOOP_FDS_MAX  4
 
-sender_loop_t *sender_loop_create(long max_per_host);
+/* At most max_per_host connections to one host and max_connections in
+ * all (inbox_nofile_connections: the rest of the descriptors are kept
+ * for the store and the sender's own sockets). */
+sender_loop_t *sender_loop_create(long max_per_host, long max_connections);
 void sender_loop_destroy(sender_loop_t *loop);
 
 /* Starts t (prepared with sender_transfer_init); its done callback runs

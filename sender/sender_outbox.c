@@ -30,13 +30,15 @@
  * reply finds few campaign requests ahead of it at the carrier; bulk
  * leaves the reserve of its number's bucket (sender_rate.h).  A
  * carrier's 429 holds the number: its messages in hand are given back to
- * the store due when the hold ends, without counting an attempt.
+ * the store due when the hold ends, without counting an attempt; so is a
+ * send that found the sender out of file descriptors, a second later.
  */
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <inbox/carrier.h>
 #include <inbox/media.h>
+#include <inbox/nofile.h>
 #include <inbox/outbox.h>
 #include "sender_jobs.h"
 #include "sender_window.h"
@@ -77,6 +79,13 @@
  * sender).  A reply that starts at once is not looked at twice.
  */
 #define SENDER_OPTOUT_LOOK_MS  300
+
+/*
+ * A send that found no file descriptor free is given back due this much
+ * later: descriptors come free as requests end, and one due at once
+ * would be claimed and given back again in a loop meanwhile.
+ */
+#define SENDER_NO_DESCRIPTOR_WAIT_MS  1000
 
 typedef struct sender_send_s  sender_send_t;
 
@@ -119,6 +128,7 @@ typedef struct {
     sender_queue_t   answered;       /* the store not told yet, in order */
     int64_t          retry_at;       /* the store refused: not before */
     int64_t          linger_until;   /* the first waiting answer's time */
+    inbox_nofile_episode_t  no_descriptor;   /* sends given back for it */
 } sender_outbox_t;
 
 static sender_outbox_t  sender_outbox = {
@@ -146,6 +156,8 @@ static void sender_outbox_withdraw(sender_t *s, sender_send_t *send);
 static int64_t sender_outbox_start_queue(sender_t *s, sender_queue_t *q,
     int64_t now);
 static void sender_outbox_done(sender_transfer_t *t);
+static void sender_outbox_no_descriptor(sender_t *s, sender_send_t *send,
+    int64_t now);
 static int sender_outbox_slow_down(sender_t *s, sender_send_t *send,
     int64_t now);
 static void sender_outbox_answered(sender_send_t *send);
@@ -162,11 +174,18 @@ int64_t
 sender_outbox_pump(sender_t *s, int64_t now)
 {
     int64_t   next, wait;
+    uint64_t  given_back;
     unsigned  max, busy, bulk, cap, room, window;
 
     /* what was answered first, once it lingered: recorded before the
      * next claim */
     (void) sender_outbox_flush(s, now);
+
+    given_back = inbox_nofile_calm(&sender_outbox.no_descriptor, now);
+    if (given_back > 0) {
+        sender_log(s, "file descriptors free again: %llu sends were given "
+                   "back unsent meanwhile", (unsigned long long) given_back);
+    }
 
     wait = sender_outbox_start_paced(s, now);
     next = -1;
@@ -1009,6 +1028,11 @@ sender_outbox_done(sender_transfer_t *t)
         return;
     }
 
+    if (t->reach == SENDER_NO_DESCRIPTOR) {
+        sender_outbox_no_descriptor(s, send, now);
+        return;
+    }
+
     switch (t->reach) {
 
     case SENDER_ANSWERED:
@@ -1039,6 +1063,36 @@ sender_outbox_done(sender_transfer_t *t)
                  inbox_send_outcome_name(send->result.outcome), t->status,
                  send->result.message);
 
+    sender_outbox_answered(send);
+}
+
+
+/*
+ * The sender itself had no file descriptor for the request (EMFILE,
+ * ENFILE): the carrier never saw it, and is not to blame.  Given back,
+ * no attempt counted, as for a 429: counted as the carrier's retry, a
+ * burst at the limit failed messages "carrier_unavailable" after eight.
+ * Logged once an episode, not once a send.
+ */
+static void
+sender_outbox_no_descriptor(sender_t *s, sender_send_t *send, int64_t now)
+{
+    if (inbox_nofile_short(&sender_outbox.no_descriptor, now)) {
+        sender_log(s, "no file descriptor free (all %ld in use, "
+                   "RLIMIT_NOFILE): sends are given back unsent, no "
+                   "attempt counted, and tried again %d ms later; logged "
+                   "once until none lacks one for %d s", s->nofile,
+                   SENDER_NO_DESCRIPTOR_WAIT_MS,
+                   INBOX_NOFILE_CALM_MS / 1000);
+    }
+
+    send->result.outcome = INBOX_SEND_RELEASED;
+    send->result.due_at = now + SENDER_NO_DESCRIPTOR_WAIT_MS;
+    snprintf(send->result.message, sizeof(send->result.message),
+             "not sent: the sender had no file descriptor free");
+    sender_debug(s, "message %s given back unsent (%s)", send->message_id,
+                 send->result.message);
+    sender_transfer_cleanup(&send->transfer);
     sender_outbox_answered(send);
 }
 

@@ -2,9 +2,11 @@
  * One HTTP exchange with a carrier: the easy handle, its headers and
  * body, and the answer collected into a capped buffer (or a file).
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include "sender_transfer.h"
 
 static size_t sender_transfer_write(char *data, size_t size, size_t n,
@@ -12,6 +14,8 @@ static size_t sender_transfer_write(char *data, size_t size, size_t n,
 static size_t sender_transfer_read(char *buf, size_t size, size_t n,
     void *arg);
 static int sender_transfer_seek(void *arg, curl_off_t offset, int origin);
+static curl_socket_t sender_transfer_socket(void *arg,
+    curlsocktype purpose, struct curl_sockaddr *address);
 
 
 int
@@ -80,6 +84,9 @@ sender_transfer_init(sender_transfer_t *t, const char *method,
     curl_easy_setopt(t->easy, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(t->easy, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(t->easy, CURLOPT_USERAGENT, "inbox-sender/1");
+    curl_easy_setopt(t->easy, CURLOPT_OPENSOCKETFUNCTION,
+                     sender_transfer_socket);
+    curl_easy_setopt(t->easy, CURLOPT_OPENSOCKETDATA, t);
 
     return 0;
 
@@ -209,4 +216,24 @@ sender_transfer_write(char *data, size_t size, size_t n, void *arg)
 
     /* the rest of a too-long answer is read and dropped */
     return size * n;
+}
+
+
+/*
+ * The socket curl connects with, made as curl makes it, keeping why it
+ * could not be: curl ends such a transfer with CURLE_COULDNT_CONNECT and
+ * no errno (CURLINFO_OS_ERRNO is only a connect()'s), so a sender out of
+ * descriptors could not be told from a carrier that is down.
+ */
+static curl_socket_t
+sender_transfer_socket(void *arg, curlsocktype purpose,
+    struct curl_sockaddr *address)
+{
+    int                 fd;
+    sender_transfer_t  *t = arg;
+
+    fd = socket(address->family, address->socktype, address->protocol);
+    t->socket_errno = fd == -1 ? errno : 0;
+
+    return fd == -1 ? CURL_SOCKET_BAD : fd;
 }

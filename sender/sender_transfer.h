@@ -23,7 +23,10 @@ typedef void (*sender_transfer_done_pt)(sender_transfer_t *t);
 typedef enum {
     SENDER_SENT_NOTHING = 0,  /* no byte reached the carrier: safe to retry */
     SENDER_SENT_MAYBE,        /* the request may have been acted on */
-    SENDER_ANSWERED           /* a whole HTTP answer came back */
+    SENDER_ANSWERED,          /* a whole HTTP answer came back */
+    SENDER_NO_DESCRIPTOR      /* never left: the sender had no file
+                                 descriptor free (EMFILE, ENFILE), the
+                                 carrier was never tried */
 } sender_reach_t;
 
 struct sender_transfer_s {
@@ -42,6 +45,8 @@ struct sender_transfer_s {
     size_t                    response_len;
     int                       response_cut;  /* longer than the cap */
     int64_t                   elapsed_us;    /* from start to the end */
+    int                       socket_errno;  /* of a socket() that failed,
+                                                else 0 (curl keeps none) */
     char                      error[CURL_ERROR_SIZE];
 
     /* where the answer goes; the caller keeps its own state in data */

@@ -298,6 +298,7 @@ export function uniqueNumber() {
 //     socket; cluster.wsList[i], startWs(i), stopWs(i); cluster.ws is the
 //     first), behind nginx's upstream as config/nginx.conf.in has them;
 //   sender: start the sender process too (build/sender), with senderArgs;
+//     senderWrap: a command it runs under (prlimit), as startWs's wsWrap;
 //     senderVerbose: false leaves out its --verbose (a line per send).
 const defaultOptions = {
     workerProcesses: 2,
@@ -433,7 +434,10 @@ export class Cluster {
 
     // The sender process; resolves once it said it started.
     async startSender(args = this.options.senderArgs) {
-        const child = startChild(senderPath, ['--store', this.store,
+        const wrap = this.options.senderWrap ?? [];
+        const child = startChild(wrap[0] ?? senderPath, [
+            ...wrap.slice(1), ...(wrap.length > 0 ? [senderPath] : []),
+            '--store', this.store,
             '--wake', this.senderSocket,
             ...this.eventsSockets.flatMap((p) => ['--events', p]),
             '--public-url', this.baseUrl,

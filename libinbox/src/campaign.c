@@ -18,6 +18,8 @@ static const char *inbox_campaign_name_of(const inbox_campaign_name_t *t,
     size_t n, int value);
 static int inbox_campaign_parse_name(const inbox_campaign_name_t *t,
     size_t n, const char *name, int *value);
+static inbox_status_t inbox_campaign_text_refused(inbox_error_t *err,
+    const char *field, const char *preface);
 
 
 static const inbox_campaign_name_t  inbox_campaign_kinds[] = {
@@ -78,10 +80,7 @@ inbox_campaign_check(const inbox_campaign_new_t *c, inbox_error_t *err)
         status = inbox_message_check(c->question, strlen(c->question), 0,
                                      err);
         if (status != INBOX_OK) {
-            return inbox_error_set_field(err, INBOX_ERR_INVALID, "question",
-                                         "A question is text of at most "
-                                         "%d characters, counting most "
-                                         "emoji as 2.", INBOX_BODY_MAX);
+            return inbox_campaign_text_refused(err, "question", "");
         }
 
         status = inbox_poll_options_check(c->options, c->option_count, err);
@@ -99,11 +98,9 @@ inbox_campaign_check(const inbox_campaign_new_t *c, inbox_error_t *err)
         free(text);
 
         if (status != INBOX_OK) {
-            return inbox_error_set_field(err, INBOX_ERR_INVALID, "options",
-                                         "The question and its options are "
-                                         "longer than a message may be (%d "
-                                         "characters, counting most emoji "
-                                         "as 2).", INBOX_BODY_MAX);
+            return inbox_campaign_text_refused(err, "options",
+                                               "The question and its "
+                                               "options make one message. ");
         }
 
         given = c->name != NULL ? c->name : c->question;
@@ -617,4 +614,26 @@ inbox_campaign_parse_name(const inbox_campaign_name_t *t, size_t n,
     }
 
     return -1;
+}
+
+
+/*
+ * inbox_message_check's refusal of a poll's text, in its own words (how
+ * many segments, or characters too many), said of the field the person
+ * edits: a poll has no "body".
+ */
+static inbox_status_t
+inbox_campaign_text_refused(inbox_error_t *err, const char *field,
+    const char *preface)
+{
+    char  refusal[INBOX_ERROR_MESSAGE_MAX];
+
+    if (err == NULL) {
+        return INBOX_ERR_INVALID;
+    }
+
+    memcpy(refusal, err->message, sizeof(refusal));
+
+    return inbox_error_set_field(err, INBOX_ERR_INVALID, field, "%s%s",
+                                 preface, refusal);
 }

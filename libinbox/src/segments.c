@@ -177,9 +177,10 @@ inbox_status_t
 inbox_message_check(const char *body, size_t len, size_t media_count,
     inbox_error_t *err)
 {
-    int      blank;
-    size_t   off, code_points, units;
-    UChar32  c;
+    int               blank;
+    size_t            off, code_points, units;
+    UChar32           c;
+    inbox_segments_t  seg;
 
     if (media_count > INBOX_MEDIA_MAX) {
         return inbox_error_set_field(err, INBOX_ERR_INVALID, "media_ids",
@@ -209,6 +210,21 @@ inbox_message_check(const char *body, size_t len, size_t media_count,
         return inbox_error_set_field(err, INBOX_ERR_INVALID, "body",
                    "The message is empty: write something or attach a "
                    "picture.");
+    }
+
+    /* an SMS the carrier would refuse or not deliver whole (Telnyx's
+     * 40302); checked first, as it is the tighter limit: without media
+     * the character limit below is never reached */
+    if (media_count == 0) {
+        inbox_segments_count(body, len, &seg);
+
+        if (seg.segments > INBOX_SMS_SEGMENTS_MAX) {
+            return inbox_error_set_field(err, INBOX_ERR_INVALID, "body",
+                       "The message is %u segments (%s): the limit is %d, "
+                       "so shorten it.", seg.segments,
+                       inbox_sms_encoding_name(seg.encoding),
+                       INBOX_SMS_SEGMENTS_MAX);
+        }
     }
 
     /* Twilio's count, so that no message we take is refused for length

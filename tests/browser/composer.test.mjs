@@ -130,7 +130,8 @@ before(async () => {
 });
 
 test('the count follows the draft: GSM-7 is "1 segment", a pasted emoji '
-     + 'makes it UCS-2 and says so', async () => {
+     + 'makes it UCS-2 and says so; past 10 segments it says why a send '
+     + 'would be refused', async () => {
     await needsSendRoutes(ctx.cluster);
     const p = await web.newPage(VIEWPORT);
     await p.context().grantPermissions(['clipboard-read',
@@ -161,16 +162,19 @@ test('the count follows the draft: GSM-7 is "1 segment", a pasted emoji '
             'quick typing is never held back');
         await waitForCount(p, /^1 segment · GSM-7 · 1 credit$/);
 
-        // too long as the carrier counts it (an emoji is 2 of its 1600):
-        // the count warns before a send, in the server's words
-        await text.fill('👋'.repeat(900));
-        await waitForCount(p, /^The message is 200 characters too long/);
+        // past the 10 segments carriers deliver: the count warns before
+        // a send, in the server's words
+        await text.fill('x'.repeat(1531));
+        await waitForCount(p, /^The message is 11 segments \(GSM-7\): the limit is 10, so shorten it\.$/);
         assert.equal(await composerCount(p).getAttribute('data-refused'),
                      '');
-        await text.fill('👋'.repeat(800));
-        await waitForCount(p, /^25 segments · UCS-2 .* · 2 credits$/);
+        await text.fill('x'.repeat(1530));
+        await waitForCount(p, /^10 segments · GSM-7 · 4 credits$/);
         assert.equal(await composerCount(p).getAttribute('data-refused'),
                      null);
+        // UCS-2 parts are shorter: 340 emoji are 11
+        await text.fill('👋'.repeat(340));
+        await waitForCount(p, /^The message is 11 segments \(UCS-2\)/);
 
         // an empty draft has no count
         await text.fill('');

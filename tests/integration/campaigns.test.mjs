@@ -244,6 +244,7 @@ test('bad campaigns and polls are refused naming the field, and nothing '
         [{ ...good, name: 'x'.repeat(101) }, 'name'],
         [{ ...good, body: '' }, 'body'],
         [{ ...good, body: 'x'.repeat(1601) }, 'body'],
+        [{ ...good, body: 'x'.repeat(1531) }, 'body'],
         [{ ...good, audience: undefined }, 'audience'],
         [{ ...good, audience: {} }, 'audience'],
         [{ ...good, audience: { all: true, tags: ['a'] } }, 'audience'],
@@ -277,6 +278,7 @@ test('bad campaigns and polls are refused naming the field, and nothing '
         [{ ...poll, options: ['Go on', 'Stop'] }, 'options'],
         [{ ...poll, audience: undefined }, 'audience'],
         [{ ...poll, body: 'x' }, 'body'],
+        [{ ...poll, question: 'q'.repeat(1525) }, 'options'],
     ];
     for (const [body, field] of pollCases) {
         const res = await call('/api/v1/polls', { method: 'POST',
@@ -289,6 +291,21 @@ test('bad campaigns and polls are refused naming the field, and nothing '
     assertError(await call('/api/v1/campaigns/estimate', { method: 'POST',
         body: { body: '', audience: { all: true } } }), 400,
         'invalid_request');
+    // past 10 segments: saying how many and the limit, before a draft
+    // is made (the preview shows it while the text is written)
+    const long = assertError(await call('/api/v1/campaigns/estimate',
+        { method: 'POST', body: { ...good, body: 'x'.repeat(1700) } }),
+        400, 'invalid_request');
+    assert.equal(long.field, 'body');
+    assert.equal(long.message, 'The message is 12 segments (GSM-7): the '
+                 + 'limit is 10, so shorten it.');
+    const longPoll = assertError(await call('/api/v1/polls/estimate',
+        { method: 'POST', body: { ...poll, question: 'q'.repeat(1525) } }),
+        400, 'invalid_request');
+    assert.equal(longPoll.field, 'options');
+    assert.match(longPoll.message,
+                 /^The question and its options make one message\. The /);
+    assert.match(longPoll.message, /is 11 segments \(GSM-7\)/);
     assertError(await api(ctx.cluster, '/api/v1/campaigns', null,
         { method: 'POST', body: good }), 401, 'unauthenticated');
 

@@ -394,16 +394,64 @@ test('what cannot be sent is 400 naming the field; another organization\'s '
     assert.equal((await messagesOf(theirs, orgB().token)).length, 1);
 });
 
-test('a body is as long as the carrier counts it: 800 emoji (1600 UTF-16 '
-    + 'units) go, 900 are 400 naming body, saying by how much, and the '
-    + 'estimate warns the same', async () => {
-    await grant(orgA(), 2);
+test('an SMS is at most 10 segments: a 1,700-character reply is 400 naming '
+    + 'body, saying 12 segments and the limit, nothing charged or stored; '
+    + '1,530 characters (10 segments) go; the estimate warns the same',
+async () => {
+    await grant(orgA(), 4);
     const conv = await newThread();
     const before = await billingOf();
 
-    // 900 code points, but 1800 units: Twilio would refuse it (21617)
-    const over = await send(conv, { body: '\u{1F44B}'.repeat(900) });
+    // plain GSM-7: Telnyx would refuse it (40302) and carriers do not
+    // deliver 12 parts; said so, not as Twilio's 1600 (shortening by
+    // 100 would not make it go)
+    const over = await send(conv, { body: 'a'.repeat(1700) });
     const err = assertError(over, 400, 'invalid_request');
+    assert.equal(err.field, 'body');
+    assert.equal(err.message, 'The message is 12 segments (GSM-7): the '
+                 + 'limit is 10, so shorten it.');
+    assert.deepEqual(await billingOf(), before);
+    assert.equal((await messagesOf(conv)).length, 1);
+
+    // UCS-2 parts are 67: 671 Cyrillic letters are 11
+    const cyrillic = assertError(await send(conv,
+        { body: '\u0436'.repeat(671) }), 400, 'invalid_request');
+    assert.match(cyrillic.message, /11 segments \(UCS-2\)/);
+    assert.deepEqual(await billingOf(), before);
+
+    // the composer's estimate says so before a send, and still counts
+    const estimate = (body) => call('/api/v1/messages/estimate',
+                                    { method: 'POST', body });
+    let e = await estimate({ body: 'a'.repeat(1700) });
+    assert.equal(e.status, 200, e.text);
+    assert.equal(e.json.refused, err.message);
+    assert.equal(e.json.segments, 12);
+    // an MMS is one message: no segment limit
+    e = await estimate({ body: 'a'.repeat(1600), media_count: 1 });
+    assert.equal(e.json.refused, null);
+
+    // the most an SMS may be
+    const res = await send(conv, { body: 'a'.repeat(1530) });
+    assert.equal(res.status, 201, res.text);
+    assert.equal(res.json.segments, 10);
+    assert.equal(res.json.credits, 4);
+    assert.equal((await billingOf()).credits.held, before.credits.held + 4);
+});
+
+test('the text of an MMS is as long as the carrier counts it: 800 emoji (1600 '
+    + 'UTF-16 units) go, 900 are 400 naming body, saying by how much, and '
+    + 'the estimate warns the same', async () => {
+    await grant(orgA(), 2);
+    const conv = await newThread();
+    const before = await billingOf();
+    const up = await upload(ctx.cluster, png(8, 8), {
+        Authorization: `Bearer ${orgA().token}` });
+    assert.equal(up.status, 201, up.text);
+    const mms = (body) => send(conv, { body, media_ids: [up.json.id] });
+
+    // 900 code points, but 1800 units: Twilio would refuse it (21617)
+    const err = assertError(await mms('\u{1F44B}'.repeat(900)), 400,
+                            'invalid_request');
     assert.equal(err.field, 'body');
     assert.match(err.message, /200 characters too long/);
     assert.match(err.message, /1600/);
@@ -411,20 +459,22 @@ test('a body is as long as the carrier counts it: 800 emoji (1600 UTF-16 '
     assert.deepEqual(await billingOf(), before);
     assert.equal((await messagesOf(conv)).length, 1);
 
-    // the composer's estimate says so before a send
     const estimate = (body) => call('/api/v1/messages/estimate',
                                     { method: 'POST', body });
-    let e = await estimate({ body: '\u{1F44B}'.repeat(900) });
+    let e = await estimate({ body: '\u{1F44B}'.repeat(900), media_count: 1 });
     assert.equal(e.status, 200, e.text);
     assert.equal(e.json.refused, err.message);
     e = await estimate({ body: '\u{1F44B}'.repeat(800), media_count: 1 });
     assert.equal(e.json.refused, null);
+    // as an SMS the same text is far past 10 segments
+    e = await estimate({ body: '\u{1F44B}'.repeat(800) });
+    assert.match(e.json.refused, /25 segments \(UCS-2\)/);
 
     // the most the carrier takes
-    const res = await send(conv, { body: '\u{1F44B}'.repeat(800) });
+    const res = await mms('\u{1F44B}'.repeat(800));
     assert.equal(res.status, 201, res.text);
     assert.equal(res.json.credits, 2);
-    assert.equal(res.json.segments, 25);
+    assert.equal(res.json.segments, 1);
     assert.equal((await billingOf()).credits.held, before.credits.held + 2);
 });
 

@@ -469,6 +469,50 @@ TEST(a_campaign_is_checked)
 }
 
 
+TEST(a_campaign_or_poll_longer_than_ten_segments_is_refused_saying_so)
+{
+    char                  long_text[1701], question[1501];
+    inbox_error_t         err;
+    inbox_campaign_new_t  c;
+
+    memset(long_text, 'a', 1700);
+    long_text[1700] = '\0';
+
+    memset(&c, 0, sizeof(c));
+    c.name = "Long";
+    c.body = long_text;
+    c.audience_all = 1;
+    CHECK_INT(inbox_campaign_check(&c, &err), INBOX_ERR_INVALID);
+    CHECK_STR(err.field, "body");
+    CHECK(strstr(err.message, "12 segments") != NULL);
+    CHECK(strstr(err.message, "limit is 10") != NULL);
+
+    /* a poll: a question of 1500 fits, the options make it 11 parts
+     * (the sent text is the question and "\n1) Monday"...), said of the
+     * options in the segments' words, not as 1600 characters */
+    memset(question, 'q', 1500);
+    question[1500] = '\0';
+
+    memset(&c, 0, sizeof(c));
+    c.kind = INBOX_CAMPAIGN_KIND_POLL;
+    c.question = question;
+    c.options = days;
+    c.option_count = 3;
+    c.audience_all = 1;
+    CHECK_INT(inbox_campaign_check(&c, &err), INBOX_ERR_INVALID);
+    CHECK_STR(err.field, "options");
+    CHECK(strstr(err.message, "The question and its options make one "
+                 "message. The message is 11 segments") != NULL);
+    CHECK(strstr(err.message, "1600") == NULL);
+    CHECK_INT(inbox_campaign_check(&c, NULL), INBOX_ERR_INVALID);
+
+    c.question = long_text;
+    CHECK_INT(inbox_campaign_check(&c, &err), INBOX_ERR_INVALID);
+    CHECK_STR(err.field, "question");
+    CHECK(strstr(err.message, "12 segments") != NULL);
+}
+
+
 TEST(what_a_campaigns_outbox_does_follows_its_status_and_pause)
 {
     CHECK_INT(inbox_campaign_outbox(INBOX_CAMPAIGN_SENDING, INBOX_PAUSE_NONE),

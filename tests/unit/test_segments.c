@@ -371,12 +371,13 @@ TEST(message_check)
     CHECK_STR(err.field, "media_ids");
     CHECK_INT(inbox_message_check("hi", 2, 10, &err), INBOX_OK);
 
+    /* an MMS's text: too long for an SMS, not for Twilio */
     body = rep(1600, CYR, 0);
-    CHECK_INT(inbox_message_check(body, strlen(body), 0, &err), INBOX_OK);
+    CHECK_INT(inbox_message_check(body, strlen(body), 1, &err), INBOX_OK);
     free(body);
 
     body = rep(1601, "a", 0);
-    CHECK_INT(inbox_message_check(body, strlen(body), 0, &err),
+    CHECK_INT(inbox_message_check(body, strlen(body), 1, &err),
               INBOX_ERR_INVALID);
     CHECK_STR(err.field, "body");
     CHECK(strstr(err.message, "is 1 character too long") != NULL);
@@ -392,15 +393,16 @@ TEST(body_limit_is_counted_in_utf16_units_as_twilio_counts_it)
     char           *body;
     inbox_error_t   err;
 
-    /* 800 emoji are 1600 units: what Twilio takes */
+    /* an MMS's text (an SMS is held to 10 segments first): 800 emoji
+     * are 1600 units, what Twilio takes */
     body = rep(800, GRIN, 0);
-    CHECK_INT(inbox_message_check(body, strlen(body), 0, &err), INBOX_OK);
+    CHECK_INT(inbox_message_check(body, strlen(body), 1, &err), INBOX_OK);
     free(body);
 
     /* 900 are 900 code points but 1800 units: Twilio's 21617, so refused
      * here, saying by how much */
     body = rep(900, GRIN, 0);
-    CHECK_INT(inbox_message_check(body, strlen(body), 0, &err),
+    CHECK_INT(inbox_message_check(body, strlen(body), 1, &err),
               INBOX_ERR_INVALID);
     CHECK_STR(err.field, "body");
     CHECK(strstr(err.message, "200 characters too long") != NULL);
@@ -408,15 +410,85 @@ TEST(body_limit_is_counted_in_utf16_units_as_twilio_counts_it)
     CHECK(strstr(err.message, "1800") != NULL);
     free(body);
 
-    /* an MMS's text too */
+    /* one unit over */
     body = rep(799, GRIN, 3, "a", 0);
     CHECK_INT(inbox_message_check(body, strlen(body), 1, &err),
               INBOX_ERR_INVALID);
+    CHECK(strstr(err.message, "1 character too long") != NULL);
     free(body);
 
     /* BMP characters count one whatever their bytes: 1600 of U+2764 */
     body = rep(1600, "\xe2\x9d\xa4", 0);
+    CHECK_INT(inbox_message_check(body, strlen(body), 1, &err), INBOX_OK);
+    free(body);
+}
+
+
+TEST(an_sms_is_at_most_ten_segments)
+{
+    char           *body;
+    inbox_error_t   err;
+
+    CHECK_INT(INBOX_SMS_SEGMENTS_MAX, 10);
+
+    /* GSM-7: 10 parts of 153 septets go, one more septet does not */
+    body = rep(1530, "a", 0);
     CHECK_INT(inbox_message_check(body, strlen(body), 0, &err), INBOX_OK);
+    free(body);
+
+    body = rep(1531, "a", 0);
+    CHECK_INT(inbox_message_check(body, strlen(body), 0, &err),
+              INBOX_ERR_INVALID);
+    CHECK_STR(err.field, "body");
+    CHECK_STR(err.message, "The message is 11 segments (GSM-7): the limit "
+              "is 10, so shorten it.");
+    free(body);
+
+    /* 1700 characters: over Twilio's 1600 too, but the segments are
+     * said (shortening by 100 would not make it go) */
+    body = rep(1700, "a", 0);
+    CHECK_INT(inbox_message_check(body, strlen(body), 0, &err),
+              INBOX_ERR_INVALID);
+    CHECK(strstr(err.message, "is 12 segments") != NULL);
+    CHECK(strstr(err.message, "too long") == NULL);
+    free(body);
+
+    /* the limit is parts as packed, not septets over 153: an escape pair
+     * is never cut, so a part holds 76 euros and 761 (1522 septets, under
+     * 1530) are 11 parts */
+    body = rep(760, EURO, 0);
+    CHECK_INT(inbox_message_check(body, strlen(body), 0, &err), INBOX_OK);
+    free(body);
+
+    body = rep(761, EURO, 0);
+    CHECK_INT(inbox_message_check(body, strlen(body), 0, &err),
+              INBOX_ERR_INVALID);
+    CHECK(strstr(err.message, "11 segments (GSM-7)") != NULL);
+    free(body);
+
+    /* UCS-2: 10 parts of 67 units, 670 characters */
+    body = rep(670, CYR, 0);
+    CHECK_INT(inbox_message_check(body, strlen(body), 0, &err), INBOX_OK);
+    free(body);
+
+    body = rep(671, CYR, 0);
+    CHECK_INT(inbox_message_check(body, strlen(body), 0, &err),
+              INBOX_ERR_INVALID);
+    CHECK_STR(err.field, "body");
+    CHECK(strstr(err.message, "11 segments (UCS-2)") != NULL);
+    free(body);
+
+    /* 900 emoji: the segments are said, not Twilio's 1600 (the tighter
+     * limit, and the one shortening by 200 would not meet) */
+    body = rep(900, GRIN, 0);
+    CHECK_INT(inbox_message_check(body, strlen(body), 0, &err),
+              INBOX_ERR_INVALID);
+    CHECK(strstr(err.message, "28 segments (UCS-2)") != NULL);
+    free(body);
+
+    /* an MMS is one message: no segment limit */
+    body = rep(1531, "a", 0);
+    CHECK_INT(inbox_message_check(body, strlen(body), 1, &err), INBOX_OK);
     free(body);
 }
 

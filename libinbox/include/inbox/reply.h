@@ -58,8 +58,9 @@ void inbox_reply_result_free(inbox_reply_result_t *result);
 /*
  * INBOX_ERR_INVALID, naming the field, for a reply the store must not
  * take: no conversation ("conversation_id"), no body and no media or a
- * body inbox_message_check refuses (blank, not UTF-8, over
- * INBOX_BODY_MAX UTF-16 units: "body"), more than
+ * body inbox_message_check refuses (blank, not UTF-8, an SMS over
+ * INBOX_SMS_SEGMENTS_MAX segments, over INBOX_BODY_MAX UTF-16 units:
+ * "body"), more than
  * INBOX_MEDIA_MAX media or one without a URL or type ("media_ids"), no
  * segments or credits counted ("body"), a malformed Idempotency-Key
  * ("idempotency_key").

@@ -32,9 +32,14 @@
  *
  * An MMS is one message however long its text: it is sent as 1 segment.
  *
- * Body length.  At most INBOX_BODY_MAX (1600) UTF-16 units, as Twilio
- * counts its limit (error 21617): a character outside the Basic
- * Multilingual Plane, most emoji, counts 2, whatever the encoding.
+ * Body length.  An SMS is at most INBOX_SMS_SEGMENTS_MAX (10) segments:
+ * Telnyx refuses a longer one (40302, "Message too large") and most
+ * carriers do not deliver beyond 10 parts, so it is refused before it
+ * is charged rather than failing at the carrier.  That is 1530 GSM-7
+ * septets or 670 UCS-2 units.  Any message's text, an MMS's too, is at
+ * most INBOX_BODY_MAX (1600) UTF-16 units, as Twilio counts its limit
+ * (error 21617): a character outside the Basic Multilingual Plane, most
+ * emoji, counts 2, whatever the encoding.
  *
  * Bodies are UTF-8; a byte that is not (which callers should have
  * refused) counts as one U+FFFD.
@@ -51,6 +56,8 @@
 #define INBOX_UCS2_PART      67
 #define INBOX_CREDIT_BLOCK   480   /* characters an SMS credit pays for */
 #define INBOX_MMS_CREDITS    2
+
+#define INBOX_SMS_SEGMENTS_MAX  10   /* segments an SMS may be sent as */
 
 typedef enum {
     INBOX_SMS_GSM7 = 0,
@@ -96,9 +103,10 @@ unsigned inbox_message_credits(const char *body, size_t media_count);
 /*
  * Whether a message may be sent (a reply, a campaign's or poll's text, a
  * keyword's answer): INBOX_ERR_INVALID naming "body" when it is empty
- * without media, not UTF-8 or longer than INBOX_BODY_MAX UTF-16 units
- * (saying by how much), naming "media_ids" with more than
- * INBOX_MEDIA_MAX media.
+ * without media, not UTF-8, without media more than
+ * INBOX_SMS_SEGMENTS_MAX segments (saying how many) or longer than
+ * INBOX_BODY_MAX UTF-16 units (saying by how much), naming "media_ids"
+ * with more than INBOX_MEDIA_MAX media.
  */
 inbox_status_t inbox_message_check(const char *body, size_t len,
     size_t media_count, inbox_error_t *err);

@@ -4,7 +4,8 @@
  * the form for a new one: a name, the text, an optional image (uploaded
  * at once through POST /api/v1/media), who it goes to and when
  * (audience.js).  While it is written, the preview under the text says
- * what it would cost (POST /api/v1/campaigns/estimate); "Review and
+ * what it would cost (POST /api/v1/campaigns/estimate), or why its text
+ * cannot be sent (too many segments, too long); "Review and
  * send" makes the draft and shows bulk.js's confirmation with the
  * estimate and the balance.
  *
@@ -158,8 +159,12 @@
                     + Number(e.balance).toLocaleString());
         } catch (err) {
             if (!app.failed(err) && seq === state.estimateSeq) {
-                /* no figure rather than a wrong one; saving says why */
-                els.estimate.textContent = '';
+                /* no figure rather than a wrong one; a text that cannot
+                 * be sent (past 10 segments, say) is said at once, in
+                 * the server's words, the rest when saving */
+                els.estimate.textContent = err.status === 400
+                    && err.error && err.error.field === 'body'
+                    ? err.message : '';
             }
         }
     }

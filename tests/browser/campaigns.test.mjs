@@ -152,6 +152,14 @@ test('a campaign to a tag: its preview leaves the opted-out contact out '
         '4 recipients (1 opted out, not sent)' }).waitFor();
     assert.match(await page.locator('#campaign-estimate').textContent(),
         /1 segment \(GSM-7\) · 1 credit each, 3 credits in all · balance 100/);
+    // past 10 segments the preview says why it cannot go, not nothing
+    await page.locator('#campaign-body').fill('x'.repeat(1531));
+    await page.locator('#campaign-estimate', { hasText: 'The message is 11 '
+        + 'segments (GSM-7): the limit is 10, so shorten it.' }).waitFor();
+    await page.locator('#campaign-body').fill(
+        'Spring sale: 20% off this week');
+    await page.locator('#campaign-estimate', { hasText:
+        '4 recipients (1 opted out, not sent)' }).waitFor();
 
     await page.getByRole('button', { name: 'Review and send' }).click();
     const dialog = page.getByRole('dialog', { name: 'Send “Spring sale”?' });

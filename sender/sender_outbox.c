@@ -29,9 +29,11 @@
  * starts only as many as the bulk window allows (sender_window.h), so a
  * reply finds few campaign requests ahead of it at the carrier; bulk
  * leaves the reserve of its number's bucket (sender_rate.h).  A
- * carrier's 429 holds the number: its messages in hand are given back to
- * the store due when the hold ends, without counting an attempt; so is a
- * send that found the sender out of file descriptors, a second later.
+ * carrier's 429 (or another answer libinbox reads as slow_down, such as
+ * Twilio's 21611) holds the number: its messages in hand are given back
+ * to the store due when the hold ends, without counting an attempt; so
+ * is a send that found the sender out of file descriptors, a second
+ * later.
  */
 #include <inttypes.h>
 #include <stdlib.h>
@@ -159,7 +161,7 @@ static void sender_outbox_done(sender_transfer_t *t);
 static void sender_outbox_no_descriptor(sender_t *s, sender_send_t *send,
     int64_t now);
 static int sender_outbox_slow_down(sender_t *s, sender_send_t *send,
-    int64_t now);
+    long http_status, int64_t now);
 static void sender_outbox_answered(sender_send_t *send);
 static void sender_outbox_unstarted(sender_queue_t *q);
 static int64_t sender_outbox_record_when(sender_t *s);
@@ -1022,12 +1024,6 @@ sender_outbox_done(sender_transfer_t *t)
         sender_outbox.bulk_active--;
     }
 
-    if (t->reach == SENDER_ANSWERED && t->status == 429
-        && sender_outbox_slow_down(s, send, now))
-    {
-        return;
-    }
-
     if (t->reach == SENDER_NO_DESCRIPTOR) {
         sender_outbox_no_descriptor(s, send, now);
         return;
@@ -1038,6 +1034,13 @@ sender_outbox_done(sender_transfer_t *t)
     case SENDER_ANSWERED:
         inbox_carrier_send_result(send->carrier, t->status, t->response,
                                   t->response_len, &send->result);
+
+        if (send->result.slow_down
+            && sender_outbox_slow_down(s, send, t->status, now))
+        {
+            return;
+        }
+
         break;
 
     case SENDER_SENT_NOTHING:
@@ -1098,16 +1101,19 @@ sender_outbox_no_descriptor(sender_t *s, sender_send_t *send, int64_t now)
 
 
 /*
- * The carrier said "too many requests" (Twilio 20429, Telnyx's 429):
- * nothing was sent.  The number is held (sender_rate_backoff) and the
- * message given back, due when the hold ends, no attempt counted: a
- * carrier that only throttles never makes a message fail.  Not kept
- * claimed in memory meanwhile: a sender that died during the hold would
- * leave a claim the store must take as "may have been sent".  Returns 0
- * when out of memory: the store then tries it again as a retry.
+ * The carrier refused the number's sends for now (the result's
+ * slow_down: "too many requests", Twilio 20429 or Telnyx's 429; Twilio's
+ * 21611, the number's queue full): nothing was sent.  The number is held
+ * (sender_rate_backoff) and the message given back, due when the hold
+ * ends, no attempt counted: a carrier that only throttles never makes a
+ * message fail.  Not kept claimed in memory meanwhile: a sender that
+ * died during the hold would leave a claim the store must take as "may
+ * have been sent".  Returns 0 when out of memory: the store then tries
+ * it again as a retry.
  */
 static int
-sender_outbox_slow_down(sender_t *s, sender_send_t *send, int64_t now)
+sender_outbox_slow_down(sender_t *s, sender_send_t *send, long http_status,
+    int64_t now)
 {
     int64_t  until;
 
@@ -1115,8 +1121,10 @@ sender_outbox_slow_down(sender_t *s, sender_send_t *send, int64_t now)
                                 send->transfer.retry_after_ms);
 
     sender_log(s, "the carrier refused message %s from %s as too many "
-               "(429%s): nothing from the number for %lld ms",
-               send->message_id, send->from,
+               "(HTTP %ld%s%s%s): nothing from the number for %lld ms",
+               send->message_id, send->from, http_status,
+               send->result.error_code[0] != '\0' ? ", error " : "",
+               send->result.error_code,
                send->transfer.retry_after_ms > 0 ? ", Retry-After" : "",
                (long long) (until - now));
 

@@ -9,10 +9,12 @@
  * tokens at once even while a campaign keeps the number busy, and a
  * campaign still sends at the full rate when no reply comes.
  *
- * A carrier that says "too many requests" (HTTP 429) holds the number:
- * nothing is sent from it until the carrier's Retry-After (at most
- * SENDER_RATE_BACKOFF_MAX_MS), or without one 1 s doubling for each 429
- * in a row (up to 64 s), and its bucket starts empty after.
+ * A carrier that says "too many requests" (HTTP 429, or another answer
+ * libinbox reads as slow_down: Twilio's 21611, the number's queue full)
+ * holds the number: nothing is sent from it until the carrier's
+ * Retry-After (at most SENDER_RATE_BACKOFF_MAX_MS), or without one 1 s
+ * doubling for each such refusal in a row (up to 64 s), and its bucket
+ * starts empty after.
  */
 #ifndef SENDER_RATE_H
 #define SENDER_RATE_H
@@ -44,9 +46,10 @@ int sender_rate_take(sender_rate_t *rate, const char *number,
     sender_rate_class_t cls, int64_t now_ms, int64_t *wait_ms);
 
 /*
- * The carrier refused a send from number as too many (a 429), with
- * retry_after_ms its Retry-After (0: none): holds the number.  Returns
- * when it may send again (ms), or -1 when out of memory.
+ * The carrier refused a send from number as too many (a 429, or
+ * Twilio's 21611: inbox_send_result_t.slow_down), with retry_after_ms its
+ * Retry-After (0: none): holds the number.  Returns when it may send
+ * again (ms), or -1 when out of memory.
  */
 int64_t sender_rate_backoff(sender_rate_t *rate, const char *number,
     int64_t now_ms, int64_t retry_after_ms);

@@ -16,22 +16,50 @@
 
 
 /*
- * The errors a carrier documents as "not taken, try again" whatever its
- * 5xx: Twilio's 20503 (service unavailable) and 21730 (maintenance),
- * Telnyx's 10007 (unexpected error: its 1xxxx errors never leave its
- * platform).
+ * The errors a carrier documents as "not taken, try again", whatever the
+ * 4xx or 5xx they come with: Twilio's 20503 (service unavailable), 21730
+ * (maintenance) and 21611 (its HTTP 400: the From number's queue holds
+ * as many messages as it can send in 10 hours), Telnyx's 10007
+ * (unexpected error: its 1xxxx errors never leave its platform).
+ * slow_down: the number sends more than the carrier takes, as a 429
+ * says, so the number is held rather than this one message retried
+ * (inbox_send_result_t).
  */
 static const struct {
     inbox_carrier_t   carrier;
     const char       *code;
+    int               slow_down;
 } inbox_carrier_not_taken[] = {
-    { INBOX_CARRIER_TWILIO, "20503" },
-    { INBOX_CARRIER_TWILIO, "21730" },
-    { INBOX_CARRIER_TELNYX, "10007" }
+    { INBOX_CARRIER_TWILIO, "20503", 0 },
+    { INBOX_CARRIER_TWILIO, "21730", 0 },
+    { INBOX_CARRIER_TWILIO, "21611", 1 },
+    { INBOX_CARRIER_TELNYX, "10007", 0 }
 };
 
 #define INBOX_CARRIER_NOT_TAKEN_N \
     (sizeof(inbox_carrier_not_taken) / sizeof(inbox_carrier_not_taken[0]))
+
+
+/* The table's index of carrier's code, or -1 when it is not there. */
+static int
+inbox_carrier_not_taken_find(inbox_carrier_t carrier, const char *code)
+{
+    size_t  i;
+
+    if (code == NULL || code[0] == '\0') {
+        return -1;
+    }
+
+    for (i = 0; i < INBOX_CARRIER_NOT_TAKEN_N; i++) {
+        if (inbox_carrier_not_taken[i].carrier == carrier
+            && strcmp(inbox_carrier_not_taken[i].code, code) == 0)
+        {
+            return (int) i;
+        }
+    }
+
+    return -1;
+}
 
 
 inbox_status_t
@@ -51,6 +79,8 @@ void
 inbox_carrier_send_result(inbox_carrier_t carrier, long http_status,
     const char *body, size_t len, inbox_send_result_t *res)
 {
+    int  i;
+
     if (carrier == INBOX_CARRIER_TELNYX) {
         inbox_telnyx_send_result(http_status, body, len, res);
 
@@ -59,6 +89,11 @@ inbox_carrier_send_result(inbox_carrier_t carrier, long http_status,
     }
 
     res->carrier = carrier;
+
+    i = inbox_carrier_not_taken_find(carrier, res->error_code);
+    res->slow_down = res->outcome == INBOX_SEND_RETRY
+                     && (http_status == 429
+                         || (i >= 0 && inbox_carrier_not_taken[i].slow_down));
 }
 
 
@@ -300,8 +335,6 @@ inbox_send_outcome_t
 inbox_carrier_refusal(inbox_carrier_t carrier, long http_status,
     const char *code)
 {
-    size_t  i;
-
     /* a rate limit, or a request the server gave up reading, is turned
      * away before anything is done */
     if (http_status == 429 || http_status == 408) {
@@ -318,16 +351,10 @@ inbox_carrier_refusal(inbox_carrier_t carrier, long http_status,
             return INBOX_SEND_UNKNOWN;
         }
 
-        if (http_status == 503) {
+        if (http_status == 503
+            || inbox_carrier_not_taken_find(carrier, code) >= 0)
+        {
             return INBOX_SEND_RETRY;
-        }
-
-        for (i = 0; i < INBOX_CARRIER_NOT_TAKEN_N; i++) {
-            if (inbox_carrier_not_taken[i].carrier == carrier
-                && strcmp(inbox_carrier_not_taken[i].code, code) == 0)
-            {
-                return INBOX_SEND_RETRY;
-            }
         }
 
         /* Twilio's 20500: a message sent again may arrive twice */
@@ -336,6 +363,14 @@ inbox_carrier_refusal(inbox_carrier_t carrier, long http_status,
 
     if (http_status == 0 || (http_status >= 200 && http_status <= 299)) {
         return INBOX_SEND_UNKNOWN;
+    }
+
+    /* a 4xx whose error says the message was not taken for now, as
+     * Twilio's 21611 (the number's queue is full) */
+    if (http_status >= 400 && http_status <= 499
+        && inbox_carrier_not_taken_find(carrier, code) >= 0)
+    {
+        return INBOX_SEND_RETRY;
     }
 
     return INBOX_SEND_REFUSED;

@@ -61,11 +61,11 @@ void inbox_carrier_accepted(inbox_send_result_t *res, const char *carrier,
  * What an answer from carrier that is not a 2xx with an id means, by
  * HTTP status and the carrier's own error code (NULL or "" when the body
  * holds none).  RETRY, not taken: a 429, a 408 (the request was not
- * read), or a 5xx other than 502 and 504
- * with the carrier's own error that says so (a 503, or a code the carrier
- * documents as "try again").  UNKNOWN, it may have been sent: no answer
- * (0), a 2xx, any other 5xx (a gateway's 502 or 504, a page that is not
- * the carrier's, Twilio's 500).  REFUSED: the rest.
+ * read), a 5xx other than 502 and 504 with the carrier's own error that
+ * says so (a 503, or a code the carrier documents as "try again"), or a
+ * 4xx with such a code (Twilio's 21611).  UNKNOWN, it may have been
+ * sent: no answer (0), a 2xx, any other 5xx (a gateway's 502 or 504, a
+ * page that is not the carrier's, Twilio's 500).  REFUSED: the rest.
  */
 inbox_send_outcome_t inbox_carrier_refusal(inbox_carrier_t carrier,
     long http_status, const char *code);

@@ -708,6 +708,7 @@ TEST(send_answers)
                       "requests\"}]}");
     CHECK_INT(res.outcome, INBOX_SEND_RETRY);
     CHECK_STR(res.error_code, "10011");
+    CHECK_INT(res.slow_down, 1);
 
     /* Telnyx's own 503: not taken, try again with backoff */
     res = answer(503, "{\"errors\":[{\"code\":\"10000\",\"title\":"
@@ -720,6 +721,7 @@ TEST(send_answers)
                       "\"Unexpected error\"}]}");
     CHECK_INT(res.outcome, INBOX_SEND_RETRY);
     CHECK_STR(res.error_code, "10007");
+    CHECK_INT(res.slow_down, 0);
 
     /* a gateway's 502 or 504, a 503 page that is not Telnyx's, any 5xx
      * but 503 with an error that does not say it was not taken:

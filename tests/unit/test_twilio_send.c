@@ -318,13 +318,20 @@ TEST(answer_retry_and_refused)
 {
     inbox_send_result_t  res;
 
+    /* too many: the number is held, not the message retried */
     res = answer(429, "{\"code\":20429,\"message\":\"Too Many Requests\"}");
     CHECK_INT(res.outcome, INBOX_SEND_RETRY);
     CHECK_STR(res.error_code, "20429");
+    CHECK_INT(res.slow_down, 1);
+
+    res = answer(429, "<html>Too Many Requests</html>");
+    CHECK_INT(res.outcome, INBOX_SEND_RETRY);
+    CHECK_INT(res.slow_down, 1);
 
     /* the request timed out before it was read: nothing was sent */
     res = answer(408, "<html>408 Request Timeout</html>");
     CHECK_INT(res.outcome, INBOX_SEND_RETRY);
+    CHECK_INT(res.slow_down, 0);
 
     /* Twilio's own 503 (20503): not taken, try again with backoff */
     res = answer(503, "{\"code\":20503,\"message\":\"Service unavailable\","
@@ -332,12 +339,14 @@ TEST(answer_retry_and_refused)
     CHECK_INT(res.outcome, INBOX_SEND_RETRY);
     CHECK_STR(res.error_code, "20503");
     CHECK(strstr(res.message, "503") != NULL);
+    CHECK_INT(res.slow_down, 0);
 
     res = answer(400, "{\"code\":21211,\"message\":\"The 'To' number is not "
                       "a valid phone number.\"}");
     CHECK_INT(res.outcome, INBOX_SEND_REFUSED);
     CHECK_STR(res.error_code, "21211");
     CHECK(strstr(res.message, "not a valid phone number") != NULL);
+    CHECK_INT(res.slow_down, 0);
 
     res = answer(401, "{\"code\":20003,\"message\":\"Authenticate\"}");
     CHECK_INT(res.outcome, INBOX_SEND_REFUSED);
@@ -350,6 +359,48 @@ TEST(answer_retry_and_refused)
     /* a redirect is no answer to follow blindly */
     res = answer(302, "");
     CHECK_INT(res.outcome, INBOX_SEND_REFUSED);
+}
+
+
+/*
+ * 21611 comes with HTTP 400, but it refuses the number, not the message:
+ * the From number's queue holds 10 hours of its sending rate.  As a 429,
+ * the number is held and the message goes once the queue drains; final,
+ * every message of a big campaign past the queue's size failed.
+ */
+TEST(answer_queue_full_holds_the_number)
+{
+    inbox_send_result_t  res;
+    const char          *telnyx_21611 = "{\"errors\":[{\"code\":\"21611\","
+                                        "\"title\":\"Other\"}]}";
+
+    res = answer(400, "{\"code\":21611,\"message\":\"This 'From' number "
+                      "has exceeded the maximum number of queued "
+                      "messages\",\"more_info\":\"https://www.twilio.com/"
+                      "docs/errors/21611\",\"status\":400}");
+    CHECK_STR(inbox_send_outcome_name(res.outcome), "retry");
+    CHECK_INT(res.slow_down, 1);
+    CHECK_STR(res.error_code, "21611");
+    CHECK_STR(res.provider_id, "");
+    CHECK(strstr(res.message, "maximum number of queued") != NULL);
+
+    /* the code is Twilio's: another carrier's 21611 says nothing */
+    inbox_carrier_send_result(INBOX_CARRIER_TELNYX, 400, telnyx_21611,
+                              strlen(telnyx_21611), &res);
+    CHECK_INT(res.outcome, INBOX_SEND_REFUSED);
+    CHECK_INT(res.slow_down, 0);
+
+    /* taken, then failed with it: the message was taken, nothing to hold */
+    res = answer(201, "{\"sid\":\"" MSG_SID "\",\"status\":\"failed\","
+                      "\"error_code\":21611}");
+    CHECK_INT(res.outcome, INBOX_SEND_REFUSED);
+    CHECK_INT(res.slow_down, 0);
+
+    /* a 5xx's retry is the message's, with its backoff */
+    res = answer(500, "{\"code\":21730,\"message\":\"System under "
+                      "maintenance\",\"status\":500}");
+    CHECK_INT(res.outcome, INBOX_SEND_RETRY);
+    CHECK_INT(res.slow_down, 0);
 }
 
 

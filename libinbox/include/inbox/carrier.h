@@ -60,8 +60,11 @@ typedef enum {
     INBOX_SEND_ACCEPTED = 0,  /* the carrier took it: provider_id is set */
     INBOX_SEND_RETRY,         /* not taken, try again later with
                                  backoff: a 429, or the carrier's own
-                                 error in a 5xx that says so (a 503;
-                                 Twilio 21730, Telnyx 10007) */
+                                 error that says so (in a 5xx: a 503;
+                                 Twilio 21730, Telnyx 10007; in a 4xx:
+                                 Twilio 21611); slow_down says when it
+                                 is the number to hold, not the
+                                 message */
     INBOX_SEND_REFUSED,       /* any other refusal: final, never retried */
     INBOX_SEND_OPTED_OUT,     /* refused because the contact opted out at
                                  the carrier (Twilio 21610, Telnyx 40300):
@@ -77,8 +80,9 @@ typedef enum {
                                  never repeated */
     INBOX_SEND_RELEASED,      /* not sent, given back: the sender stopped,
                                  the message's campaign was paused or
-                                 cancelled, or a carrier's 429 held its
-                                 number, before it started (outbox.h) */
+                                 cancelled, or a carrier's slow_down
+                                 held its number, before it started
+                                 (outbox.h) */
     INBOX_SEND_CANCELLED      /* not sent: the message's campaign was
                                  cancelled before it left (outbox.h) */
 } inbox_send_outcome_t;
@@ -98,6 +102,14 @@ typedef struct {
                                             happened, for a person */
     int64_t               due_at;        /* RELEASED: not due again before
                                             then (ms), 0: at once */
+    int                   slow_down;     /* RETRY: the carrier refuses
+                                            the number's sends for now,
+                                            this one among them (a 429;
+                                            Twilio 21611, the number's
+                                            queue full): hold the number
+                                            and give the message back,
+                                            no attempt counted, rather
+                                            than retry it alone */
 } inbox_send_result_t;
 
 /* A delivery report from a carrier's webhook.  Nothing to free. */
@@ -130,7 +142,8 @@ inbox_status_t inbox_carrier_send_request(const inbox_number_t *number,
  * INBOX_CARRIER_ANSWER_MAX are read).  Always fills res: an answer that
  * is not what the carrier documents is a clear outcome too (a 2xx or a
  * 5xx is UNKNOWN, a 429 or 408 RETRY, anything else REFUSED), never a
- * crash; inbox_carrier_refusal in carrier.c is the rule.
+ * crash; inbox_carrier_refusal in carrier.c is the rule, and the same
+ * table of carrier errors says which RETRY is a slow_down.
  */
 void inbox_carrier_send_result(inbox_carrier_t carrier, long http_status,
     const char *body, size_t len, inbox_send_result_t *res);

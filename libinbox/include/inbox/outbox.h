@@ -43,12 +43,13 @@
  *   released   never started: the sender gives the entry back (it is
  *              stopping, the entry's campaign was paused or cancelled
  *              while the entry waited in its hands, its number is held
- *              past the claim by a carrier's 429 or by its own rate, or
- *              the sender had no file descriptor for the request).  Due
- *              again at once, or at the result's due_at (the hold's
- *              end, the number's next turn, a second later), its
- *              attempt not counted, the message unchanged: the sender's
- *              own wait never uses up attempts.
+ *              past the claim by a carrier's slow_down, a 429 or
+ *              Twilio's 21611, or by its own rate, or the sender had
+ *              no file descriptor for the request).  Due again at
+ *              once, or at the result's due_at (the hold's end, the
+ *              number's next turn, a second later), its attempt not
+ *              counted, the message unchanged: the sender's own wait
+ *              never uses up attempts.
  *   cancelled  never sent: its campaign was cancelled (the claim says
  *              so, item.cancelled): status failed with error code
  *              "campaign_cancelled", the hold released, the recipient

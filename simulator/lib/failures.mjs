@@ -2,6 +2,8 @@
 //   http_error    the next `count` sends are answered `status` (5xx)
 //   rate_limit    the next `count` sends are answered 429, too many
 //                 requests (with Retry-After: `retry_after` seconds)
+//   queue_full    Twilio only: the next `count` sends are answered 400
+//                 21611, the From number's queue full
 //   timeout       the next `count` sends are never answered (the message
 //                 is still sent when `processed` is true)
 //   late_answer   the next `count` sends are taken and processed at once,
@@ -13,8 +15,8 @@
 //   callbacks     status callbacks come `duplicate` and/or `out_of_order`
 // `carrier` (twilio, telnyx) limits a rule to one carrier, `number` to
 // sends to one recipient, `count` to so many sends or messages (none:
-// until reset; http_error, rate_limit, timeout and late_answer default
-// to 1).
+// until reset; http_error, rate_limit, queue_full, timeout and
+// late_answer default to 1).
 
 import { E164 } from './config.mjs';
 
@@ -86,6 +88,13 @@ export class Failures {
             }
             rule.count ??= 1;
             break;
+        case 'queue_full':
+            if (rule.carrier === 'telnyx') {
+                bad('queue_full: Twilio\'s error 21611, for twilio only');
+            }
+            rule.carrier = 'twilio';
+            rule.count ??= 1;
+            break;
         case 'timeout':
             rule.processed = spec.processed === true;
             rule.count ??= 1;
@@ -120,8 +129,8 @@ export class Failures {
             }
             break;
         default:
-            bad('type must be http_error, rate_limit, timeout, '
-                + 'late_answer, final_status or callbacks');
+            bad('type must be http_error, rate_limit, queue_full, '
+                + 'timeout, late_answer, final_status or callbacks');
         }
         this.nextId += 1;
         this.rules.push(rule);
@@ -146,10 +155,10 @@ export class Failures {
     }
 
     // What happens to an API send before it is even read: a 5xx, a 429,
-    // no answer at all or a late one.
+    // Twilio's 21611, no answer at all or a late one.
     takeRequest(carrier, to) {
-        return this.take(['http_error', 'rate_limit', 'timeout',
-                          'late_answer'], carrier, to);
+        return this.take(['http_error', 'rate_limit', 'queue_full',
+                          'timeout', 'late_answer'], carrier, to);
     }
 
     // How an accepted message ends and how its callbacks come.

@@ -131,6 +131,11 @@ export async function twilioSend(sim, ctx, pathSid) {
         return rateLimited(twilioError(429, 20429, 'Too Many Requests'),
                            injected);
     }
+    if (injected?.type === 'queue_full') {
+        // 10 hours of the number's rate queued already: nothing taken
+        return twilioError(400, 21611, "This 'From' number has exceeded "
+                           + 'the maximum number of queued messages');
+    }
     const answer = twilioAccept(sim, who, pairs, to);
     if (injected?.type === 'timeout') {
         // processed: sent all the same, the answer lost on the way

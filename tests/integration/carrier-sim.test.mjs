@@ -569,6 +569,28 @@ test('injected: 429 too many requests, with Retry-After when asked; '
     assert.equal(bad.status, 400);
 });
 
+test('injected: Twilio\'s 21611, the number\'s queue full, for the next '
+     + 'sends; nothing is sent, and Telnyx sends are not touched',
+     async () => {
+    const to = uniqueNumber();
+    await sim.fail({ type: 'queue_full', count: 2 });
+    const tbody = { from: TELNYX_NUMBER, to, text: 'x' };
+    assert.equal((await telnyxSend(tbody)).status, 200);
+    const fields = { To: to, From: TWILIO_NUMBER, Body: 'x' };
+    for (let i = 0; i < 2; i++) {
+        const refused = await twilioSend(fields);
+        assertTwilioError(refused, 400, 21611);
+        assert.match(refused.json.message, /maximum number of queued/);
+    }
+    assert.equal((await sim.messages({ contact: to, carrier: 'twilio' }))
+        .length, 0);
+    assert.equal((await twilioSend(fields)).status, 201);
+
+    const bad = await sim.control('POST', '/failures',
+                                  { type: 'queue_full', carrier: 'telnyx' });
+    assert.equal(bad.status, 400);
+});
+
 test('with api lanes the carrier works on that many sends at once and '
      + 'the others wait in turn, each told how many were ahead', async () => {
     const to = uniqueNumber();

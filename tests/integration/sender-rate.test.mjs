@@ -122,6 +122,59 @@ test('a reply whose number the carrier holds past its claim goes when the '
     assert.ok(after >= 3900, `sent again ${after} ms after the 429`);
 });
 
+// Twilio's 21611 (HTTP 400: the From number's queue already holds 10
+// hours of its rate) refuses the number for now, not the message: as for
+// a 429 the number is held and the reply given back, no attempt counted,
+// and it goes once the queue takes it again. Read as a refusal, as any
+// other 400, it failed at the first one, and so did every message of a
+// campaign past the queue's size.
+test('a reply Twilio answers 21611 (the number\'s queue full) is sent once '
+    + 'the queue takes it, not failed, with no attempt counted',
+    { timeout: 60000 }, async () => {
+    const cluster = ctx.cluster;
+    const from = uniqueNumber();
+    await deliverInbound(cluster, { from, body: 'hi' });
+    const list = await api(cluster, '/api/v1/conversations?limit=200',
+                           org.token);
+    const conv = list.json.items.find((c) => c.contact.phone === from);
+    await cluster.sim.fail({ type: 'queue_full', count: 2, number: from });
+    const res = await api(cluster,
+        `/api/v1/conversations/${conv.id}/messages`, org.token,
+        { method: 'POST', body: { body: 'queued at last' } });
+    assert.equal(res.status, 201, res.text);
+
+    // attempts counted while no claim holds the entry
+    const counted = [];
+    const look = async () => {
+        const { stdout } = await promisify(execFile)(sqlite3Path, ['-cmd',
+            '.timeout 5000', cluster.storePath, 'SELECT count(*) FROM outbox'
+            + ' WHERE attempts > 0 AND lease_until IS NULL']);
+        counted.push(Number(stdout.trim()));
+    };
+    const got = await eventually(async () => {
+        await look();
+        const page = await api(cluster,
+            `/api/v1/conversations/${conv.id}/messages?limit=10`,
+            org.token);
+        const m = page.json.items.find((x) => x.id === res.json.id);
+        return m.status !== 'queued' && m.status !== 'sending' ? m : null;
+    }, 40000, 'the reply settled');
+    assert.notEqual(got.status, 'failed', JSON.stringify(got));
+    assert.deepEqual(counted.filter((n) => n > 0), [],
+                     'no attempt counted for the queue\'s hold');
+
+    // each 21611 held the number (1 s, then 2 s, and its rate after)
+    const sends = (await cluster.sim.requests({ kind: 'send' })).filter(
+        (r) => r.form?.some(([k, v]) => k === 'To' && v === from));
+    assert.deepEqual(sends.map((r) => [r.response.status,
+                                       r.response.json?.code ?? null]),
+                     [[400, 21611], [400, 21611], [201, null]]);
+    const gaps = sends.slice(1).map((r, i) => Date.parse(r.at)
+                                              - Date.parse(sends[i].at));
+    assert.ok(gaps[0] >= 900 && gaps[1] >= 1900, `sent again after ${gaps}`);
+    assert.match(cluster.senderLog(), /as too many \(HTTP 400, error 21611\)/);
+});
+
 // A reply written while its number's rate holds it back (one send every
 // 5 s) is not claimed until the number's next token (a claim takes only
 // what can start at once): a STOP that comes meanwhile is seen by that

@@ -24,7 +24,9 @@ export function defaultConfig() {
                   duplicate: [30, 200] },
         delayScale: 1,
         webhook: {
-            attempts: 3,                    // first try included
+            // Telnyx's, first try included; Twilio's are its URL's
+            // connection overrides' (twilio-overrides.mjs)
+            attempts: 3,
             retryDelaysMs: [500, 2000],     // before the 2nd, the 3rd...
             timeoutMs: { twilio: 15000, telnyx: 2000 },
         },

@@ -1,7 +1,8 @@
 // Twilio, as the inbox meets it: the Messages API (form fields, HTTP Basic
 // auth, Twilio's error JSON), the message's status callbacks, inbound
 // message webhooks and the media they name, every webhook signed with
-// X-Twilio-Signature and the account's auth token.
+// X-Twilio-Signature and the account's auth token and tried again only as
+// its URL's connection overrides say (twilio-overrides.mjs).
 
 import { E164, inboxBase } from './config.mjs';
 import { encodeForm, formValue, formValues, parseForm } from './form.mjs';
@@ -9,6 +10,7 @@ import { runOutbound } from './outbound.mjs';
 import { rateLimited, rfc2822 } from './respond.mjs';
 import { segmentsOf } from './segments.mjs';
 import { hex32 } from './simulator.mjs';
+import { twilioOverrides } from './twilio-overrides.mjs';
 import { signTwilio } from './twilio-signature.mjs';
 import { deliverWebhook } from './webhooks.mjs';
 
@@ -271,16 +273,19 @@ function twilioCarrier(sim, token) {
     };
 }
 
-// A signed form POST, the same bytes and signature on every attempt.
+// A signed form POST, the same bytes and signature on every attempt, to
+// record.url without its fragment, tried again only as the fragment's
+// connection overrides say.
 function postForm(sim, record, pairs, token) {
+    const retry = twilioOverrides(record.url);
     const body = encodeForm(pairs);
     const headers = {
         'Content-Type': 'application/x-www-form-urlencoded',
-        'X-Twilio-Signature': signTwilio(record.url, pairs, token),
+        'X-Twilio-Signature': signTwilio(retry.url, pairs, token),
         'User-Agent': 'TwilioProxy/1.1',
         'I-Twilio-Idempotency-Token': hex32(),
     };
-    return deliverWebhook(sim, record, () => ({ headers, body }));
+    return deliverWebhook(sim, record, () => ({ headers, body }), retry);
 }
 
 // GET /2010-04-01/Accounts/{AccountSid}/Messages/{Sid}.json

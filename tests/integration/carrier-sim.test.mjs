@@ -471,24 +471,83 @@ test('behind a proxy (inboxPublicUrl): webhooks are addressed and signed '
     }
 });
 
-test('a webhook answered 503 is sent again; a 4xx is not', async () => {
+test('Twilio sends a webhook answered 503 again only when its URL\'s '
+     + 'connection overrides ask for it, to the URL without them and '
+     + 'signed for that; Telnyx always; a 4xx never', async () => {
     const contact = uniqueNumber();
     const path = '/webhooks/twilio/inbound';
-    const before503 = inbox.received.filter((r) => r.path === path).length;
+    const tries = (from) => inbox.received.slice(from)
+        .filter((r) => r.path === path);
+    // both again, in their order: the first is inbound's default
+    const numberWith = (smsUrl) => sim.configure({ numbers: [{
+        number: TWILIO_NUMBER, carrier: 'twilio', account: SID,
+        ...(smsUrl ? { smsUrl } : {}) },
+        { number: TELNYX_NUMBER, carrier: 'telnyx' }] });
+
+    // as Twilio by default (rp=ct): a 503 is the last word
+    let from = inbox.received.length;
     let seen = 0;
     inboxAnswer = (req) => (req.path === path && ++seen === 1
         ? { status: 503, body: 'busy' } : {});
-    const { webhook } = await sim.inbound({ from: contact,
+    const lost = await sim.inbound({ from: contact, to: TWILIO_NUMBER,
+                                     body: 'hi' });
+    assert.equal(lost.webhook.state, 'failed');
+    assert.deepEqual(lost.webhook.attempts.map((a) => a.response.status),
+                     [503]);
+    assert.equal(tries(from).length, 1);
+
+    // the fragment operators are told to add: retried, to the same URL
+    // without the fragment, signed for it, the same bytes each time
+    const url = `${inbox.url}${path}`;
+    await numberWith(`${url}#rp=5xx,ct&rc=3`);
+    try {
+        from = inbox.received.length;
+        seen = 0;
+        const { webhook } = await sim.inbound({ from: contact,
+                                                to: TWILIO_NUMBER,
+                                                body: 'hi' });
+        assert.equal(webhook.state, 'delivered');
+        assert.deepEqual(webhook.attempts.map((a) => a.response.status),
+                         [503, 200]);
+        assert.equal(webhook.url, `${url}#rp=5xx,ct&rc=3`);
+        assert.equal(webhook.posted_to, url);
+        const got = tries(from);
+        assert.equal(got.length, 2);
+        assert.deepEqual(got[1].body, got[0].body);
+        for (const t of got) {
+            assert.equal(t.url, path);
+            assertTwilioSigned(t, url);
+        }
+
+        // rc retries at most, then it is given up
+        inboxAnswer = (req) => (req.path === path ? { status: 503 } : {});
+        const gone = await sim.inbound({ from: contact, to: TWILIO_NUMBER,
+                                         body: 'hi' });
+        assert.equal(gone.webhook.state, 'failed');
+        assert.equal(gone.webhook.attempts.length, 4);
+
+        // a 4xx is an answer: never sent again
+        inboxAnswer = (req) => (req.path === path ? { status: 403 } : {});
+        const refused = await sim.inbound({ from: contact,
                                             to: TWILIO_NUMBER, body: 'hi' });
-    assert.equal(webhook.state, 'delivered');
-    assert.deepEqual(webhook.attempts.map((a) => a.response.status),
-                     [503, 200]);
-    const tries = inbox.received.filter((r) => r.path === path)
-        .slice(before503);
-    assert.equal(tries.length, 2);
-    assert.deepEqual(tries[1].body, tries[0].body);
-    for (const t of tries) {
-        assertTwilioSigned(t, `${inbox.url}${path}`);
+        assert.equal(refused.webhook.state, 'refused');
+        assert.equal(refused.webhook.attempts.length, 1);
+    } finally {
+        inboxAnswer = () => ({});
+        await numberWith(null);
+    }
+
+    // nothing listening: Twilio's default (rc=1, rp=ct) tries once more
+    await numberWith('http://127.0.0.1:9/webhooks/twilio/inbound');
+    try {
+        const { webhook } = await sim.inbound({ from: contact,
+                                                to: TWILIO_NUMBER,
+                                                body: 'hi' });
+        assert.equal(webhook.state, 'failed');
+        assert.deepEqual(webhook.attempts.map((a) => a.error),
+                         ['ECONNREFUSED', 'ECONNREFUSED']);
+    } finally {
+        await numberWith(null);
     }
 
     // Telnyx: the retry is signed anew and says attempt 2
@@ -504,12 +563,6 @@ test('a webhook answered 503 is sent again; a 4xx is not', async () => {
     assert.deepEqual(treqs.map((r) => JSON.parse(r.body).meta.attempt),
                      [1, 2]);
     assert.ok(treqs.every((r) => telnyxVerifies(r)));
-
-    inboxAnswer = (req) => (req.path === path ? { status: 403 } : {});
-    const refused = await sim.inbound({ from: contact, to: TWILIO_NUMBER,
-                                        body: 'hi' });
-    assert.equal(refused.webhook.state, 'refused');
-    assert.equal(refused.webhook.attempts.length, 1);
     inboxAnswer = () => ({});
 });
 

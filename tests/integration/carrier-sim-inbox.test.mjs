@@ -302,4 +302,65 @@ test('inboxctl number set keeps --keyword-answers unless given, and '
         .some((m) => m.direction === 'outbound'), 5000, 'the HELP answer');
 });
 
+// The inbox answers 503 when it cannot store a message, and Twilio sends
+// it again only when the number's webhook URL asks it to (README.md):
+// with the URL the docs give, the message the store was too busy for is
+// stored by the retry, the inbox checking the signature of the URL
+// without the fragment, as Twilio signs it; with the bare URL it is lost.
+test('with the webhook URL the docs give, a message answered 503 while '
+     + 'the store is locked is stored by Twilio\'s retry; with the bare '
+     + 'URL it is lost', { timeout: 60000 }, async () => {
+    const cluster = ctx.cluster;
+    const org = cluster.orgs[0];
+    const numberWith = (smsUrl) => sim.configure({ numbers: [{
+        number: org.number, carrier: 'twilio', account: org.accountSid,
+        ...(smsUrl ? { smsUrl } : {}) }] });
+    // the first try waits out the store's busy timeout and is 503; the
+    // lock goes then, before a retry could have waited out its own
+    const whileLocked = async (from) => {
+        const lock = await cluster.lockStore();
+        try {
+            const { message } = await sim.inbound({ from, to: org.number,
+                                                    body: 'open?',
+                                                    wait: false });
+            await eventually(async () => {
+                const [w] = await sim.webhooks({ message_id: message.id });
+                return w?.attempts[0]?.response?.status === 503;
+            }, 20000, 'the first try answered 503');
+            return message;
+        } finally {
+            await lock.release();
+        }
+    };
+    const settled = (message) => eventually(async () => {
+        const [w] = await sim.webhooks({ message_id: message.id });
+        return w.state !== 'pending' ? w : null;
+    }, 20000, 'the webhook settled');
+    const stored = async (from) => {
+        const list = await api(cluster, '/api/v1/conversations?limit=200',
+                               org.token);
+        return list.json.items.some((c) => c.contact.phone === from);
+    };
+
+    await numberWith(`${cluster.baseUrl}/webhooks/twilio/inbound`
+                     + '#rp=5xx,ct&rc=3');
+    try {
+        const from = uniqueNumber();
+        const w = await settled(await whileLocked(from));
+        assert.equal(w.state, 'delivered');
+        assert.deepEqual(w.attempts.map((a) => a.response.status),
+                         [503, 200]);
+        const msgs = await messagesOf(from);
+        assert.deepEqual(msgs.map((m) => m.body), ['open?']);
+    } finally {
+        await numberWith(null);
+    }
+
+    const from = uniqueNumber();
+    const w = await settled(await whileLocked(from));
+    assert.equal(w.state, 'failed');
+    assert.deepEqual(w.attempts.map((a) => a.response.status), [503]);
+    assert.equal(await stored(from), false);
+});
+
 errorLogIsCleanTest(ctx);

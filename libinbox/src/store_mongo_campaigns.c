@@ -56,9 +56,6 @@
 #include "store_mongo.h"
 
 
-/* The most campaigns a contact's record lists. */
-#define INBOX_MONGO_CONTACT_CAMPAIGNS_MAX  1000
-
 /* How many times a person's action reads a campaign the sender keeps
  * moving before it answers that it changed. */
 #define INBOX_MONGO_CAMPAIGN_ACT_ATTEMPTS  5
@@ -1838,7 +1835,7 @@ inbox_mongo_contact_campaigns(inbox_store_t *store, const char *org_id,
                          "sent_at", BCON_INT32(-1), "_id", BCON_INT32(-1),
                      "}", "}",
                      "{", "$limit",
-                         BCON_INT32(INBOX_MONGO_CONTACT_CAMPAIGNS_MAX), "}",
+                         BCON_INT32(INBOX_CONTACT_CAMPAIGNS_MAX), "}",
                      "{", "$lookup", "{",
                          "from", BCON_UTF8("campaigns"),
                          "localField", BCON_UTF8("campaign_id"),
@@ -1861,7 +1858,7 @@ inbox_mongo_contact_campaigns(inbox_store_t *store, const char *org_id,
                  "]",
                  "cursor", "{",
                      "batchSize",
-                         BCON_INT32(INBOX_MONGO_CONTACT_CAMPAIGNS_MAX),
+                         BCON_INT32(INBOX_CONTACT_CAMPAIGNS_MAX),
                  "}"),
         &batch, err);
 
@@ -1912,7 +1909,7 @@ inbox_mongo_contact_campaigns(inbox_store_t *store, const char *org_id,
                          "answered_at", BCON_INT32(-1), "_id", BCON_INT32(-1),
                      "}", "}",
                      "{", "$limit",
-                         BCON_INT32(INBOX_MONGO_CONTACT_CAMPAIGNS_MAX), "}",
+                         BCON_INT32(INBOX_CONTACT_CAMPAIGNS_MAX), "}",
                      "{", "$lookup", "{",
                          "from", BCON_UTF8("campaigns"),
                          "localField", BCON_UTF8("campaign_id"),
@@ -1929,7 +1926,7 @@ inbox_mongo_contact_campaigns(inbox_store_t *store, const char *org_id,
                  "]",
                  "cursor", "{",
                      "batchSize",
-                         BCON_INT32(INBOX_MONGO_CONTACT_CAMPAIGNS_MAX),
+                         BCON_INT32(INBOX_CONTACT_CAMPAIGNS_MAX),
                  "}"),
         &batch, err);
 

@@ -1491,13 +1491,14 @@ inbox_sqlite_contact_campaigns(inbox_store_t *store, const char *org_id,
         " FROM campaign_recipients r JOIN campaigns c ON c.id = r.campaign_id"
         " LEFT JOIN messages m ON m.id = r.message_id"
         " WHERE r.contact_id = ?1 AND r.sent_at IS NOT NULL"
-        " ORDER BY r.sent_at DESC, r.id DESC", err);
+        " ORDER BY r.sent_at DESC, r.id DESC LIMIT ?2", err);
     if (stmt == NULL) {
         status = err->code;
         goto done;
     }
 
     sqlite3_bind_int64(stmt, 1, id);
+    sqlite3_bind_int(stmt, 2, INBOX_CONTACT_CAMPAIGNS_MAX);
 
     oom = 0;
     cap = 0;
@@ -1546,13 +1547,14 @@ inbox_sqlite_contact_campaigns(inbox_store_t *store, const char *org_id,
         "   AND o.idx = r.answer - 1"
         " WHERE r.contact_id = ?1 AND r.sent_at IS NOT NULL"
         " AND r.answer IS NOT NULL"
-        " ORDER BY r.answered_at DESC, r.id DESC", err);
+        " ORDER BY r.answered_at DESC, r.id DESC LIMIT ?2", err);
     if (stmt == NULL) {
         status = err->code;
         goto done;
     }
 
     sqlite3_bind_int64(stmt, 1, id);
+    sqlite3_bind_int(stmt, 2, INBOX_CONTACT_CAMPAIGNS_MAX);
 
     cap = 0;
 
@@ -1686,7 +1688,8 @@ inbox_sqlite_campaign_load(inbox_sqlite_conn_t *conn, int64_t org,
         text = (const char *) sqlite3_column_text(stmt, 0);
 
         if (inbox_tags_add(&c->tags, text ? text : "",
-                           text ? strlen(text) : 0, NULL) == INBOX_ERR_INTERNAL)
+                           text ? strlen(text) : 0, NULL)
+            == INBOX_ERR_INTERNAL)
         {
             oom = 1;
         }

@@ -2539,6 +2539,54 @@ TEST(a_contacts_poll_answers_are_read_without_the_organizations)
 }
 
 
+TEST(a_contacts_record_lists_its_newest_campaigns_and_answers)
+{
+    char                       alice[INBOX_ID_MAX];
+    fixture_t                  f;
+    inbox_error_t              err;
+    inbox_contact_campaigns_t  list;
+
+    FIXTURE(&f);
+
+    CHECK_INT(inbox_store_contact_upsert(f.store, f.org, ALICE, "Alice",
+                                         alice, NULL), INBOX_OK);
+
+    /* five more polls than a record lists, each sent and answered */
+    CHECK_INT(db_exec(&f,
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n"
+        "  WHERE i < %d)"
+        " INSERT INTO campaigns (id, org_id, kind, name, body, question,"
+        "  audience_all, segments, credits, status, created_at)"
+        "  SELECT 100000 + i, %s, 'poll', 'Poll ' || i, 'Q?', 'Q?', 1, 1,"
+        "  1, 'done', %lld FROM n;"
+        "INSERT INTO campaign_options (campaign_id, idx, text)"
+        "  SELECT id, 0, 'Yes' FROM campaigns WHERE id > 100000;"
+        "INSERT INTO campaign_recipients (campaign_id, contact_id, state,"
+        "  due_at, sent_at, answer, answered_at)"
+        "  SELECT id, %s, 'delivered', 0, %lld + id, 1, %lld + id"
+        "  FROM campaigns WHERE id > 100000;",
+        INBOX_CONTACT_CAMPAIGNS_MAX + 5, f.org, (long long) T0, alice,
+        (long long) T0, (long long) T0 + MINUTE), SQLITE_OK);
+
+    memset(&list, 0, sizeof(list));
+    CHECK_INT(inbox_store_contact_campaigns(f.store, f.org, alice, &list,
+                                            &err), INBOX_OK);
+    CHECK_INT(list.campaign_count, INBOX_CONTACT_CAMPAIGNS_MAX);
+    CHECK_INT(list.poll_count, INBOX_CONTACT_CAMPAIGNS_MAX);
+
+    /* the newest of each, newest first */
+    if (list.campaign_count > 0 && list.poll_count > 0) {
+        CHECK_STR(list.campaigns[0].name, "Poll 1005");
+        CHECK_INT(list.campaigns[list.campaign_count - 1].sent_at,
+                  T0 + 100000 + 6);
+        CHECK_INT(list.polls[0].answered_at, T0 + MINUTE + 101005);
+    }
+
+    inbox_contact_campaigns_free(&list);
+    fixture_close(&f);
+}
+
+
 /* The steps of the first page of a filter, -1 on a failure; count its
  * threads. */
 static int64_t

@@ -213,6 +213,11 @@ typedef struct {
     size_t                     poll_count;
 } inbox_contact_campaigns_t;
 
+/* The most campaigns, and the most poll answers, a contact's record
+ * lists: the newest (a contact texted every day for years stays one
+ * page). */
+#define INBOX_CONTACT_CAMPAIGNS_MAX  1000
+
 void inbox_contact_campaigns_free(inbox_contact_campaigns_t *list);
 
 /* What a new campaign or poll is made of (POST /api/v1/campaigns and

@@ -941,8 +941,9 @@ inbox_status_t inbox_store_campaign_progress(inbox_store_t *store,
 inbox_status_t inbox_store_poll_results(inbox_store_t *store,
     const char *org_id, const char *poll_id, inbox_poll_results_t *results,
     inbox_error_t *err);
-/* The campaigns and polls sent to a contact and its poll answers;
- * INBOX_ERR_NOT_FOUND for no such contact. */
+/* The campaigns and polls sent to a contact and its poll answers, the
+ * newest INBOX_CONTACT_CAMPAIGNS_MAX of each; INBOX_ERR_NOT_FOUND for no
+ * such contact. */
 inbox_status_t inbox_store_contact_campaigns(inbox_store_t *store,
     const char *org_id, const char *contact_id,
     inbox_contact_campaigns_t *list, inbox_error_t *err);

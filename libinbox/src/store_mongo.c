@@ -94,16 +94,29 @@ static const char  *inbox_mongo_indexes[] = {
         " \"last_activity_at\": -1, \"_id\": -1,"
         " \"contact.search_name\": 1, \"contact.phone\": 1},"
         " \"name\": \"org_archived_activity_search\"}]}",
-    /* the unresponded threads alone (the filter's own conditions, as
-     * inbox_mongo_append_filter writes them), for a list of them that
-     * passes no answered thread */
+    /* the unread, unresponded and starred threads each alone (the
+     * filter's own conditions, as inbox_mongo_append_filter writes them),
+     * for a list of them that passes no other thread; the unread one
+     * holds what the unread total sums too */
     "{\"createIndexes\": \"conversations\", \"indexes\": ["
         "{\"key\": {\"org_id\": 1, \"last_activity_at\": -1,"
         " \"_id\": -1, \"contact.search_name\": 1,"
         " \"contact.phone\": 1},"
         " \"name\": \"org_unresponded_activity_search\","
         " \"partialFilterExpression\": {\"archived\": false,"
-        " \"last_message.direction\": \"inbound\"}}]}",
+        " \"last_message.direction\": \"inbound\"}},"
+        "{\"key\": {\"org_id\": 1, \"last_activity_at\": -1,"
+        " \"_id\": -1, \"contact.search_name\": 1,"
+        " \"contact.phone\": 1, \"unread_count\": 1},"
+        " \"name\": \"org_unread_activity_search\","
+        " \"partialFilterExpression\": {\"archived\": false,"
+        " \"unread_count\": {\"$gt\": 0}}},"
+        "{\"key\": {\"org_id\": 1, \"last_activity_at\": -1,"
+        " \"_id\": -1, \"contact.search_name\": 1,"
+        " \"contact.phone\": 1},"
+        " \"name\": \"org_starred_activity_search\","
+        " \"partialFilterExpression\": {\"archived\": false,"
+        " \"starred\": true}}]}",
     "{\"createIndexes\": \"messages\", \"indexes\": ["
         "{\"key\": {\"org_id\": 1, \"provider\": 1, \"provider_id\": 1},"
         " \"name\": \"org_provider_id_unique\", \"unique\": true},"

@@ -58,6 +58,7 @@ inbox_mongo_conversations_list(inbox_store_t *store, const char *org_id,
     inbox_error_t *err)
 {
     int                   search, keyset;
+    const char           *hint;
     bson_t                filter, search_or, keyset_or, and, item, batch;
     bson_t                doc;
     bson_t               *command;
@@ -146,12 +147,31 @@ inbox_mongo_conversations_list(inbox_store_t *store, const char *org_id,
                        "singleBatch", BCON_BOOL(true));
     bson_destroy(&filter);
 
-    /* The unresponded threads from their own index, named: on the
-     * organization's, a page would pass every answered thread newer than
-     * its last.  The filter is the index's partial filter, which a
-     * hint requires (a search from the default view is not this one). */
-    if (query->filter == INBOX_FILTER_UNRESPONDED && !query->any_archived) {
-        BSON_APPEND_UTF8(command, "hint", "org_unresponded_activity_search");
+    /* The unread, unresponded and starred threads from their own
+     * index, named: on the organization's, a page would pass every other
+     * thread newer than its last.  The filter holds the index's partial
+     * filter, which a hint requires (a search from the default view is
+     * none of these). */
+    hint = NULL;
+
+    if (!query->any_archived) {
+        switch (query->filter) {
+        case INBOX_FILTER_UNREAD:
+            hint = "org_unread_activity_search";
+            break;
+        case INBOX_FILTER_UNRESPONDED:
+            hint = "org_unresponded_activity_search";
+            break;
+        case INBOX_FILTER_STARRED:
+            hint = "org_starred_activity_search";
+            break;
+        default:
+            break;
+        }
+    }
+
+    if (hint != NULL) {
+        BSON_APPEND_UTF8(command, "hint", hint);
     }
 
     rc = inbox_mongo_run_cursor(ms, command, &batch, err);

@@ -1803,7 +1803,7 @@ ctl_contacts_import(inbox_store_t *store, ctl_words_t *words)
     char             country[INBOX_COUNTRY_MAX], given[INBOX_COUNTRY_MAX];
     size_t           len;
     const char      *v;
-    inbox_error_t    err;
+    inbox_error_t    err, maintain_err;
     inbox_status_t   rc;
     inbox_import_t  *im;
 
@@ -1852,6 +1852,17 @@ ctl_contacts_import(inbox_store_t *store, ctl_words_t *words)
         if (report != NULL) {
             printf("%s\n", report);
             free(report);
+        }
+
+        /* as the API's import: the contacts stored go into the search
+         * index now, not scanned one by one by every search until nginx
+         * next does its housekeeping (after a webhook) */
+        if (inbox_import_stored(im) > 0
+            && inbox_store_maintain(store, &maintain_err) != INBOX_OK)
+        {
+            fprintf(stderr, "inboxctl: indexing the imported contacts for "
+                    "search: %s (nginx does it later)\n",
+                    maintain_err.message);
         }
 
         /* a file of which nothing could be read is a failed import */

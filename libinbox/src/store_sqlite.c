@@ -2414,10 +2414,24 @@ inbox_sqlite_free_space(inbox_sqlite_store_t *s, inbox_error_t *err)
 }
 
 
+/* The most noted contacts one write transaction indexes: an import of
+ * 100,000 leaves the writer to webhooks between batches. */
+#define INBOX_SQLITE_SEARCH_BATCH  2000
+#define INBOX_SQLITE_STR(x)        INBOX_SQLITE_STR_(x)
+#define INBOX_SQLITE_STR_(x)       #x
+
+/* The batch: the lowest noted ids, the same in both statements of one
+ * transaction. */
+#define INBOX_SQLITE_SEARCH_NOTED                                             \
+    "(SELECT contact_id FROM contacts_search_pending ORDER BY contact_id"     \
+    " LIMIT " INBOX_SQLITE_STR(INBOX_SQLITE_SEARCH_BATCH) ")"
+
+
 /*
  * Moves the contacts noted since the last time (contacts_search_pending)
- * into the search index: one statement, one new FTS5 segment, off the
- * ingest path.  The note is read first on the reader connection so that
+ * into the search index, off the ingest path: a statement, and a new FTS5
+ * segment, per batch of INBOX_SQLITE_SEARCH_BATCH, each its own write
+ * transaction.  The note is read first on the reader connection so that
  * a store with nothing pending does not queue for the writer.
  */
 static inbox_status_t
@@ -2443,33 +2457,40 @@ inbox_sqlite_search_index(inbox_store_t *store, inbox_sqlite_conn_t *reader,
         return inbox_sqlite_fail(reader, rc, err);
     }
 
-    if (!pending) {
-        return INBOX_OK;
+    while (pending) {
+        conn = inbox_sqlite_begin_write(store, err);
+        if (conn == NULL) {
+            return err->code;
+        }
+
+        rc = inbox_sqlite_run(conn, INBOX_SQL_SEARCH_INDEX,
+            "INSERT INTO contacts_search (rowid, name, digits)"
+            " SELECT c.id, " INBOX_SQLITE_SEARCH_KEYS("c")
+            " FROM " INBOX_SQLITE_SEARCH_NOTED " p"
+            " JOIN contacts c ON c.id = p.contact_id");
+
+        if (rc == SQLITE_OK) {
+            rc = inbox_sqlite_run(conn, INBOX_SQL_SEARCH_INDEXED,
+                "DELETE FROM contacts_search_pending WHERE contact_id IN "
+                INBOX_SQLITE_SEARCH_NOTED);
+        }
+
+        if (rc != SQLITE_OK) {
+            status = inbox_sqlite_fail(conn, rc, err);
+            inbox_sqlite_rollback(conn);
+            return status;
+        }
+
+        /* a full batch may have left more */
+        pending = sqlite3_changes(conn->db) == INBOX_SQLITE_SEARCH_BATCH;
+
+        status = inbox_sqlite_commit(conn, err);
+        if (status != INBOX_OK) {
+            return status;
+        }
     }
 
-    conn = inbox_sqlite_begin_write(store, err);
-    if (conn == NULL) {
-        return err->code;
-    }
-
-    rc = inbox_sqlite_run(conn, INBOX_SQL_SEARCH_INDEX,
-        "INSERT INTO contacts_search (rowid, name, digits)"
-        " SELECT c.id, " INBOX_SQLITE_SEARCH_KEYS("c")
-        " FROM contacts_search_pending p"
-        " JOIN contacts c ON c.id = p.contact_id");
-
-    if (rc == SQLITE_OK) {
-        rc = inbox_sqlite_run(conn, INBOX_SQL_SEARCH_INDEXED,
-                              "DELETE FROM contacts_search_pending");
-    }
-
-    if (rc != SQLITE_OK) {
-        status = inbox_sqlite_fail(conn, rc, err);
-        inbox_sqlite_rollback(conn);
-        return status;
-    }
-
-    return inbox_sqlite_commit(conn, err);
+    return INBOX_OK;
 }
 
 

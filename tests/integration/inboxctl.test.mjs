@@ -696,3 +696,24 @@ test('contacts import reads numbers without a country code as the '
     assert.deepEqual(phones.split('\n'), ['+14155550170', '+447700900171',
                                           '+14155550172', '+14155550173']);
 });
+
+test('contacts imported with inboxctl are in the search index when it '
+    + 'ends, not left for every search to scan one by one', async () => {
+    const org = await ok(['org', 'create', 'Larch Florists']);
+    const rows = ['name,phone'];
+    for (let i = 0; i < 2500; i++) {
+        rows.push(`Guest ${i},+1415555${String(i).padStart(4, '0')}`);
+    }
+    rows.push('Zinnia Quist,+14155559999');
+    const report = JSON.parse(await ok(['contacts', 'import', org, '-'],
+                                       { input: rows.join('\n') + '\n' }));
+    assert.equal(report.created, 2501, JSON.stringify(report));
+
+    const sql = (q) => new Promise((done) => execFile(sqlite3Path,
+        [store.slice('sqlite:'.length), q], (err, out) => done(out.trim())));
+    assert.equal(await sql('SELECT count(*) FROM contacts_search_pending'),
+                 '0');
+    assert.equal(await sql("SELECT count(*) FROM contacts_search WHERE"
+                           + " contacts_search MATCH 'name : \"quist\"'"),
+                 '1');
+});

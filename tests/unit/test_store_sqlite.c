@@ -1065,6 +1065,33 @@ TEST(new_contacts_are_indexed_by_maintenance)
 }
 
 
+/* An import of many (inboxctl's, the API's) is indexed in batches, each
+ * its own write transaction, until none is left pending. */
+TEST(many_new_contacts_are_all_indexed_by_one_maintenance)
+{
+    fixture_t  f;
+
+    FIXTURE(&f);
+
+    CHECK_INT(db_exec(&f,
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n"
+        "  WHERE i < 4500)"
+        " INSERT INTO contacts (org_id, phone, created_at)"
+        "  SELECT %s, printf('+1444%%07d', i), 0 FROM n;", f.org),
+        SQLITE_OK);
+    CHECK_INT(db_int(&f, "SELECT count(*) FROM contacts_search_pending"),
+              4500);
+
+    CHECK_INT(inbox_store_maintain(f.store, NULL), INBOX_OK);
+    CHECK_INT(db_int(&f, "SELECT count(*) FROM contacts_search_pending"), 0);
+    CHECK_INT(db_int(&f, "SELECT count(*) FROM contacts_search WHERE"
+                         " contacts_search MATCH 'digits : \"1444\"'"),
+              4500);
+
+    fixture_close(&f);
+}
+
+
 /* Actions on a thread: what the rows hold (the behaviour itself is the
  * contract's, test_store_contract.c) */
 

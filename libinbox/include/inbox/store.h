@@ -92,9 +92,10 @@ inbox_status_t inbox_store_ping(inbox_store_t *store, inbox_error_t *err);
 /*
  * Housekeeping that must not delay a request, for the caller to run now
  * and then off its hot path (nginx: in a pool thread, at most every
- * 100 ms while webhooks arrive).  SQLite copies its write-ahead log back
- * into the database (a passive checkpoint, which never blocks writers); a
- * backend with nothing to do returns INBOX_OK.
+ * 100 ms while webhooks arrive; after an import).  SQLite indexes the
+ * contacts noted for search and copies its write-ahead log back into the
+ * database (a passive checkpoint, which never blocks writers); a backend
+ * with nothing to do returns INBOX_OK.
  */
 inbox_status_t inbox_store_maintain(inbox_store_t *store,
     inbox_error_t *err);

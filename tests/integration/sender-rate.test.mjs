@@ -76,26 +76,22 @@ test('replies waiting for their number\'s rate past their claim go in '
         + givenBack.slice(0, 5).join('\n'));
 });
 
-// A reply's number held by the carrier's 429 longer than the reply's claim
-// can cover (Retry-After 4 s; the claim leaves 3 s): given back until the
-// hold ends, no attempt counted, as a wait within the claim counts none.
-// Counted, a carrier that only throttles would fail it after eight.
-test('a reply whose number the carrier holds past its claim goes when the '
-    + 'hold ends, with no attempt counted', { timeout: 60000 }, async () => {
-    const cluster = ctx.cluster;
+// A reply to a new thread, sent while the simulator answers its number
+// with `failure`: waits until it settles, looking all along for an entry
+// with an attempt counted and no claim (a retry's backoff). Resolves with
+// the settled message, those looks and the carrier's sends to the number.
+async function heldReply(cluster, failure, body, settleMs) {
     const from = uniqueNumber();
     await deliverInbound(cluster, { from, body: 'hi' });
     const list = await api(cluster, '/api/v1/conversations?limit=200',
                            org.token);
     const conv = list.json.items.find((c) => c.contact.phone === from);
-    await cluster.sim.fail({ type: 'rate_limit', count: 1, retry_after: 4,
-                             number: from });
+    await cluster.sim.fail({ ...failure, number: from });
     const res = await api(cluster,
         `/api/v1/conversations/${conv.id}/messages`, org.token,
-        { method: 'POST', body: { body: 'held' } });
+        { method: 'POST', body: { body } });
     assert.equal(res.status, 201, res.text);
 
-    // attempts counted while no claim holds the entry
     const counted = [];
     const look = async () => {
         const { stdout } = await promisify(execFile)(sqlite3Path, ['-cmd',
@@ -103,20 +99,32 @@ test('a reply whose number the carrier holds past its claim goes when the '
             + ' WHERE attempts > 0 AND lease_until IS NULL']);
         counted.push(Number(stdout.trim()));
     };
-    const got = await eventually(async () => {
+    const settled = await eventually(async () => {
         await look();
         const page = await api(cluster,
             `/api/v1/conversations/${conv.id}/messages?limit=10`,
             org.token);
         const m = page.json.items.find((x) => x.id === res.json.id);
         return m.status !== 'queued' && m.status !== 'sending' ? m : null;
-    }, 30000, 'the reply sent');
-    assert.notEqual(got.status, 'failed', JSON.stringify(got));
-    assert.deepEqual(counted.filter((n) => n > 0), [],
-                     'no attempt counted for the carrier\'s hold');
+    }, settleMs, 'the reply settled');
 
     const sends = (await cluster.sim.requests({ kind: 'send' })).filter(
         (r) => r.form?.some(([k, v]) => k === 'To' && v === from));
+    return { settled, counted, sends };
+}
+
+// A reply's number held by the carrier's 429 longer than the reply's claim
+// can cover (Retry-After 4 s; the claim leaves 3 s): given back until the
+// hold ends, no attempt counted, as a wait within the claim counts none.
+// Counted, a carrier that only throttles would fail it after eight.
+test('a reply whose number the carrier holds past its claim goes when the '
+    + 'hold ends, with no attempt counted', { timeout: 60000 }, async () => {
+    const { settled, counted, sends } = await heldReply(ctx.cluster,
+        { type: 'rate_limit', count: 1, retry_after: 4 }, 'held', 30000);
+    assert.notEqual(settled.status, 'failed', JSON.stringify(settled));
+    assert.deepEqual(counted.filter((n) => n > 0), [],
+                     'no attempt counted for the carrier\'s hold');
+
     assert.deepEqual(sends.map((r) => r.response.status), [429, 201]);
     const after = Date.parse(sends[1].at) - Date.parse(sends[0].at);
     assert.ok(after >= 3900, `sent again ${after} ms after the 429`);
@@ -132,40 +140,13 @@ test('a reply Twilio answers 21611 (the number\'s queue full) is sent once '
     + 'the queue takes it, not failed, with no attempt counted',
     { timeout: 60000 }, async () => {
     const cluster = ctx.cluster;
-    const from = uniqueNumber();
-    await deliverInbound(cluster, { from, body: 'hi' });
-    const list = await api(cluster, '/api/v1/conversations?limit=200',
-                           org.token);
-    const conv = list.json.items.find((c) => c.contact.phone === from);
-    await cluster.sim.fail({ type: 'queue_full', count: 2, number: from });
-    const res = await api(cluster,
-        `/api/v1/conversations/${conv.id}/messages`, org.token,
-        { method: 'POST', body: { body: 'queued at last' } });
-    assert.equal(res.status, 201, res.text);
-
-    // attempts counted while no claim holds the entry
-    const counted = [];
-    const look = async () => {
-        const { stdout } = await promisify(execFile)(sqlite3Path, ['-cmd',
-            '.timeout 5000', cluster.storePath, 'SELECT count(*) FROM outbox'
-            + ' WHERE attempts > 0 AND lease_until IS NULL']);
-        counted.push(Number(stdout.trim()));
-    };
-    const got = await eventually(async () => {
-        await look();
-        const page = await api(cluster,
-            `/api/v1/conversations/${conv.id}/messages?limit=10`,
-            org.token);
-        const m = page.json.items.find((x) => x.id === res.json.id);
-        return m.status !== 'queued' && m.status !== 'sending' ? m : null;
-    }, 40000, 'the reply settled');
-    assert.notEqual(got.status, 'failed', JSON.stringify(got));
+    const { settled, counted, sends } = await heldReply(cluster,
+        { type: 'queue_full', count: 2 }, 'queued at last', 40000);
+    assert.notEqual(settled.status, 'failed', JSON.stringify(settled));
     assert.deepEqual(counted.filter((n) => n > 0), [],
                      'no attempt counted for the queue\'s hold');
 
     // each 21611 held the number (1 s, then 2 s, and its rate after)
-    const sends = (await cluster.sim.requests({ kind: 'send' })).filter(
-        (r) => r.form?.some(([k, v]) => k === 'To' && v === from));
     assert.deepEqual(sends.map((r) => [r.response.status,
                                        r.response.json?.code ?? null]),
                      [[400, 21611], [400, 21611], [201, null]]);

@@ -2276,6 +2276,41 @@ TEST(migrating_starts_the_ledger_with_the_balance_there_is)
 }
 
 
+/* A poll "Coming?" (Yes, No) to everyone, sent at noon (out of the
+ * default quiet hours) and handed over to the carrier: handed of them;
+ * its id in id. */
+static void
+send_poll(fixture_t *f, char id[INBOX_ID_MAX], unsigned handed)
+{
+    inbox_campaign_t           poll;
+    inbox_campaign_new_t       n;
+    inbox_event_list_t         events;
+    inbox_campaign_dispatch_t  d;
+
+    static const char *const   options[] = { "Yes", "No" };
+
+    memset(&events, 0, sizeof(events));
+    memset(&n, 0, sizeof(n));
+    n.kind = INBOX_CAMPAIGN_KIND_POLL;
+    n.question = "Coming?";
+    n.options = options;
+    n.option_count = 2;
+    n.audience_all = 1;
+    CHECK_INT(inbox_store_campaign_create(f->store, f->org, &n, T0, &poll,
+                                          NULL), INBOX_OK);
+    snprintf(id, INBOX_ID_MAX, "%s", poll.id);
+    inbox_campaign_free(&poll);
+    CHECK_INT(inbox_store_campaign_act(f->store, f->org, id,
+                                       INBOX_CAMPAIGN_SEND, T0 + 720 * MINUTE,
+                                       &poll, NULL), INBOX_OK);
+    inbox_campaign_free(&poll);
+    CHECK_INT(inbox_store_campaign_dispatch(f->store, T0 + 720 * MINUTE, 10,
+                                            &d, &events, NULL), INBOX_OK);
+    CHECK_INT(d.handed, handed);
+    inbox_event_list_free(&events);
+}
+
+
 /* A store of before polls' tallies were kept (schema 14) counts the
  * answers it has, and keeps counting the next ones (sent at noon, out of
  * the default quiet hours). */
@@ -2283,39 +2318,15 @@ TEST(migrating_counts_the_answers_of_polls_there_are)
 {
     char                       sql[256], id[INBOX_ID_MAX];
     fixture_t                  f;
-    inbox_campaign_t           poll;
-    inbox_campaign_new_t       n;
-    inbox_event_list_t         events;
     inbox_poll_results_t       r;
-    inbox_campaign_dispatch_t  d;
-
-    static const char *const   options[] = { "Yes", "No" };
 
     FIXTURE(&f);
-    memset(&events, 0, sizeof(events));
 
     CHECK_INT(receive(&f, "SM1", ALICE, "hello", T0, NULL, NULL), INBOX_OK);
     CHECK_INT(receive(&f, "SM2", BOB, "hi", T0, NULL, NULL), INBOX_OK);
     CHECK_INT(inbox_store_credits_grant(f.store, f.org, 10, NULL), INBOX_OK);
 
-    memset(&n, 0, sizeof(n));
-    n.kind = INBOX_CAMPAIGN_KIND_POLL;
-    n.question = "Coming?";
-    n.options = options;
-    n.option_count = 2;
-    n.audience_all = 1;
-    CHECK_INT(inbox_store_campaign_create(f.store, f.org, &n, T0, &poll,
-                                          NULL), INBOX_OK);
-    snprintf(id, sizeof(id), "%s", poll.id);
-    inbox_campaign_free(&poll);
-    CHECK_INT(inbox_store_campaign_act(f.store, f.org, id,
-                                       INBOX_CAMPAIGN_SEND, T0 + 720 * MINUTE,
-                                       &poll, NULL), INBOX_OK);
-    inbox_campaign_free(&poll);
-    CHECK_INT(inbox_store_campaign_dispatch(f.store, T0 + 720 * MINUTE, 10, &d,
-                                            &events, NULL), INBOX_OK);
-    CHECK_INT(d.handed, 2);
-    inbox_event_list_free(&events);
+    send_poll(&f, id, 2);
     CHECK_INT(receive(&f, "SM3", ALICE, "yes", T0 + 722 * MINUTE, NULL, NULL),
               INBOX_OK);
     inbox_store_close(f.store);
@@ -2492,41 +2503,17 @@ TEST(a_contacts_poll_answers_are_read_without_the_organizations)
     char                       id[INBOX_ID_MAX], alice[INBOX_ID_MAX];
     int64_t                    alone, among;
     fixture_t                  f;
-    inbox_campaign_t           poll;
-    inbox_campaign_new_t       n;
-    inbox_event_list_t         events;
     inbox_contact_campaigns_t  list;
-    inbox_campaign_dispatch_t  d;
-
-    static const char *const   options[] = { "Yes", "No" };
 
     work_count_start();
     FIXTURE(&f);
-    memset(&events, 0, sizeof(events));
 
     CHECK_INT(inbox_store_contact_upsert(f.store, f.org, ALICE, "Alice",
                                          alice, NULL), INBOX_OK);
     CHECK_INT(receive(&f, "SM1", ALICE, "hello", T0, NULL, NULL), INBOX_OK);
     CHECK_INT(inbox_store_credits_grant(f.store, f.org, 10, NULL), INBOX_OK);
 
-    memset(&n, 0, sizeof(n));
-    n.kind = INBOX_CAMPAIGN_KIND_POLL;
-    n.question = "Coming?";
-    n.options = options;
-    n.option_count = 2;
-    n.audience_all = 1;
-    CHECK_INT(inbox_store_campaign_create(f.store, f.org, &n, T0, &poll,
-                                          NULL), INBOX_OK);
-    snprintf(id, sizeof(id), "%s", poll.id);
-    inbox_campaign_free(&poll);
-    CHECK_INT(inbox_store_campaign_act(f.store, f.org, id,
-                                       INBOX_CAMPAIGN_SEND, T0 + 720 * MINUTE,
-                                       &poll, NULL), INBOX_OK);
-    inbox_campaign_free(&poll);
-    CHECK_INT(inbox_store_campaign_dispatch(f.store, T0 + 720 * MINUTE, 10, &d,
-                                            &events, NULL), INBOX_OK);
-    CHECK_INT(d.handed, 1);
-    inbox_event_list_free(&events);
+    send_poll(&f, id, 1);
     CHECK_INT(receive(&f, "SM2", ALICE, "yes", T0 + 722 * MINUTE, NULL, NULL),
               INBOX_OK);
 

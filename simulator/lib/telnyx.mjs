@@ -11,6 +11,7 @@ import { segmentsOf } from './segments.mjs';
 import { deliverWebhook } from './webhooks.mjs';
 
 const ORGANIZATION_ID = 'b448f9cc-a842-4784-98e9-03c1a5872950';
+const SMS_PARTS_MAX = 10;
 
 export function telnyxError(status, code, title, detail, pointer) {
     const e = { code, title, detail,
@@ -171,6 +172,14 @@ function telnyxAccept(sim, key, req, to) {
     if (text === '' && media.length === 0) {
         return missing('text');
     }
+    // Telnyx sends an SMS of at most 10 parts and refuses a longer one
+    // outright; an MMS's text is not split into parts.
+    const parts = segmentsOf(text).parts;
+    if (media.length === 0 && parts > SMS_PARTS_MAX) {
+        return telnyxError(400, '40302', 'Message too large',
+                           `The message is ${parts} parts long; at most `
+                           + `${SMS_PARTS_MAX} may be sent.`, '/text');
+    }
     for (const u of media) {
         if (!validUrl(u)) {
             return telnyxError(422, '10003', 'Invalid URL',
@@ -205,7 +214,7 @@ function telnyxAccept(sim, key, req, to) {
         profile_webhook: req.use_profile_webhooks === false ? null
             : number?.webhookUrl ?? (inboxBase(sim.config)
                 ? `${inboxBase(sim.config)}/webhooks/telnyx` : null),
-        segments: segmentsOf(text).parts,
+        segments: parts,
         status: 'queued', error_code: null, error_message: null,
         created_at: now, updated_at: now, history: [],
     };

@@ -326,6 +326,25 @@ test('Telnyx refuses bad requests with its error shape', async () => {
     assertTelnyxError(await telnyxSend('{not json'), 400, '10015');
 });
 
+test('Telnyx refuses an SMS of more than 10 parts with 40302, sending '
+     + 'nothing; 10 parts are sent', async () => {
+    // GSM-7 parts hold 153 characters, UCS-2 parts 67 UTF-16 units
+    for (const [unit, perPart] of [['a', 153], ['\u00e7', 67]]) {
+        const to = uniqueNumber();
+        const ten = await telnyxSend({ from: TELNYX_NUMBER, to,
+                                       text: unit.repeat(10 * perPart) });
+        assert.equal(ten.status, 200, JSON.stringify(ten.json));
+        assert.equal(ten.json.data.parts, 10);
+
+        const other = uniqueNumber();
+        const eleven = await telnyxSend({ from: TELNYX_NUMBER, to: other,
+            text: unit.repeat(10 * perPart + 1) });
+        assertTelnyxError(eleven, 400, '40302');
+        assert.equal(eleven.json.errors[0].title, 'Message too large');
+        assert.equal((await sim.messages({ contact: other })).length, 0);
+    }
+});
+
 test('after a contact texts STOP, Twilio answers 21610 and Telnyx 40300 '
      + 'until it texts START', async () => {
     inboxAnswer = () => ({});

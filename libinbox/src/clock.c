@@ -47,10 +47,27 @@ inbox_iso8601(int64_t ms, char out[INBOX_ISO8601_MAX])
 }
 
 
+static int inbox_iso8601_read(const char *s, int offsets, int64_t *ms);
+
+
 int
 inbox_iso8601_parse(const char *s, int64_t *ms)
 {
-    int        n, frac, digits;
+    return inbox_iso8601_read(s, 0, ms);
+}
+
+
+int
+inbox_iso8601_parse_offset(const char *s, int64_t *ms)
+{
+    return inbox_iso8601_read(s, 1, ms);
+}
+
+
+static int
+inbox_iso8601_read(const char *s, int offsets, int64_t *ms)
+{
+    int        n, frac, digits, sign, off_hour, off_min;
     time_t     t;
     struct tm  tm, back;
 
@@ -84,7 +101,35 @@ inbox_iso8601_parse(const char *s, int64_t *ms)
         }
     }
 
-    if (s[0] != 'Z' || s[1] != '\0') {
+    /* UTC, or where taken an explicit offset ("+00:00", as Telnyx
+     * writes its times): either says which instant is meant */
+    off_hour = 0;
+    off_min = 0;
+    sign = 1;
+
+    if (s[0] == 'Z') {
+        if (s[1] != '\0') {
+            return -1;
+        }
+
+    } else if (offsets && (s[0] == '+' || s[0] == '-')) {
+        sign = s[0] == '-' ? -1 : 1;
+
+        if (!(s[1] >= '0' && s[1] <= '9' && s[2] >= '0' && s[2] <= '9'
+              && s[3] == ':' && s[4] >= '0' && s[4] <= '9'
+              && s[5] >= '0' && s[5] <= '9' && s[6] == '\0'))
+        {
+            return -1;
+        }
+
+        off_hour = (s[1] - '0') * 10 + (s[2] - '0');
+        off_min = (s[4] - '0') * 10 + (s[5] - '0');
+
+        if (off_hour > 23 || off_min > 59) {
+            return -1;
+        }
+
+    } else {
         return -1;
     }
 
@@ -103,7 +148,9 @@ inbox_iso8601_parse(const char *s, int64_t *ms)
         return -1;
     }
 
-    *ms = (int64_t) t * 1000 + frac;
+    /* local time less its offset is UTC */
+    *ms = ((int64_t) t - sign * ((int64_t) off_hour * 3600 + off_min * 60))
+          * 1000 + frac;
 
     return 0;
 }

@@ -28,9 +28,11 @@
     "number's public key."
 
 
-static inbox_status_t inbox_telnyx_received(yajl_val payload,
-    const char *default_country, inbox_telnyx_event_t *ev,
+static inbox_status_t inbox_telnyx_received(yajl_val data,
+    yajl_val payload, const char *default_country, inbox_telnyx_event_t *ev,
     inbox_error_t *err);
+static int64_t inbox_telnyx_carrier_at(yajl_val data, yajl_val payload,
+    int64_t received_at);
 static inbox_status_t inbox_telnyx_status(yajl_val payload,
     const char *default_country, inbox_telnyx_event_t *ev,
     inbox_error_t *err);
@@ -207,7 +209,8 @@ inbox_telnyx_event_parse(const char *body, size_t len,
 
     if (strcmp(type, "message.received") == 0) {
         ev->kind = INBOX_TELNYX_EVENT_RECEIVED;
-        rc = inbox_telnyx_received(payload, default_country, ev, err);
+        rc = inbox_telnyx_received(data, payload, default_country, ev,
+                                   err);
 
     } else if (strcmp(type, "message.sent") == 0
                || strcmp(type, "message.finalized") == 0)
@@ -444,8 +447,9 @@ done:
 
 /* message.received into ev->inbound (Twilio's intake caps). */
 static inbox_status_t
-inbox_telnyx_received(yajl_val payload, const char *default_country,
-    inbox_telnyx_event_t *ev, inbox_error_t *err)
+inbox_telnyx_received(yajl_val data, yajl_val payload,
+    const char *default_country, inbox_telnyx_event_t *ev,
+    inbox_error_t *err)
 {
     size_t              i;
     yajl_val            v, media, item;
@@ -571,8 +575,42 @@ inbox_telnyx_received(yajl_val payload, const char *default_country,
     }
 
     msg->received_at = inbox_now_ms();
+    msg->carrier_at = inbox_telnyx_carrier_at(data, payload,
+                                              msg->received_at);
 
     return INBOX_OK;
+}
+
+
+/*
+ * When Telnyx got the message from the contact: the payload's
+ * received_at, else the event's occurred_at (ISO 8601, "+00:00"), which a
+ * retry of the webhook keeps, so that keywords are ordered as they were
+ * sent (optout.h).  Never after its arrival here: a time ahead of our
+ * clock would make every keyword after it older news.  0 when Telnyx
+ * gives neither; the message's arrival stands for it.
+ */
+static int64_t
+inbox_telnyx_carrier_at(yajl_val data, yajl_val payload, int64_t received_at)
+{
+    int64_t             at;
+    const char         *s;
+    static const char  *received_path[] = { "received_at", NULL };
+    static const char  *occurred_path[] = { "occurred_at", NULL };
+
+    s = inbox_carrier_string(inbox_carrier_get(payload, received_path));
+
+    if (s == NULL || inbox_iso8601_parse_offset(s, &at) != 0 || at <= 0) {
+        s = inbox_carrier_string(inbox_carrier_get(data, occurred_path));
+
+        if (s == NULL || inbox_iso8601_parse_offset(s, &at) != 0
+            || at <= 0)
+        {
+            return 0;
+        }
+    }
+
+    return at < received_at ? at : received_at;
 }
 
 

@@ -277,6 +277,74 @@ TEST(message_received_sms)
 }
 
 
+/* body with its first `from` replaced by `to` (of the same length or
+ * shorter), in place. */
+static void
+replace_in(char *body, const char *from, const char *to)
+{
+    char  *at;
+
+    at = strstr(body, from);
+    if (at == NULL || strlen(to) > strlen(from)) {
+        abort();
+    }
+    memcpy(at, to, strlen(to));
+    memmove(at + strlen(to), at + strlen(from),
+            strlen(at + strlen(from)) + 1);
+}
+
+
+/* When Telnyx got the message, which orders keywords (optout.h): its
+ * received_at, else the event's occurred_at, never after its arrival. */
+TEST(message_received_keeps_the_carriers_time)
+{
+    char                  *body;
+    inbox_error_t          err;
+    inbox_telnyx_event_t   ev;
+
+    body = received("[]", "1", "\"STOP\"", "\"SMS\"");
+    replace_in(body, "\"received_at\":\"2025-01-01T00:00:00.000+00:00\"",
+               "\"received_at\":\"2025-01-01T00:00:05.123+00:00\"");
+    CHECK_INT(parse(body, &ev, &err), INBOX_OK);
+    CHECK_INT(ev.inbound.carrier_at, 1735689605123LL);
+    CHECK(ev.inbound.received_at > ev.inbound.carrier_at);
+    inbox_telnyx_event_free(&ev);
+    free(body);
+
+    /* no received_at: the event's time */
+    body = received("[]", "1", "\"STOP\"", "\"SMS\"");
+    replace_in(body, "\"received_at\":\"2025-01-01T00:00:00.000+00:00\"",
+               "\"received_at\":null");
+    replace_in(body, "\"occurred_at\":\"2025-01-01T00:00:00.000+00:00\"",
+               "\"occurred_at\":\"2025-01-01T00:00:02.000+00:00\"");
+    CHECK_INT(parse(body, &ev, &err), INBOX_OK);
+    CHECK_INT(ev.inbound.carrier_at, 1735689602000LL);
+    inbox_telnyx_event_free(&ev);
+    free(body);
+
+    /* neither, or one we cannot read: unknown (its arrival stands) */
+    body = received("[]", "1", "\"STOP\"", "\"SMS\"");
+    replace_in(body, "\"received_at\":\"2025-01-01T00:00:00.000+00:00\"",
+               "\"received_at\":\"yesterday\"");
+    replace_in(body, "\"occurred_at\":\"2025-01-01T00:00:00.000+00:00\"",
+               "\"occurred_at\":\"2025-01-01 00:00:02\"");
+    CHECK_INT(parse(body, &ev, &err), INBOX_OK);
+    CHECK_INT(ev.inbound.carrier_at, 0);
+    inbox_telnyx_event_free(&ev);
+    free(body);
+
+    /* ahead of our clock: its arrival, or it would make every keyword
+     * after it older news */
+    body = received("[]", "1", "\"STOP\"", "\"SMS\"");
+    replace_in(body, "\"received_at\":\"2025-01-01T00:00:00.000+00:00\"",
+               "\"received_at\":\"2099-01-01T00:00:00.000+00:00\"");
+    CHECK_INT(parse(body, &ev, &err), INBOX_OK);
+    CHECK_INT(ev.inbound.carrier_at, ev.inbound.received_at);
+    inbox_telnyx_event_free(&ev);
+    free(body);
+}
+
+
 TEST(message_received_lone_surrogate_is_no_invalid_utf8)
 {
     char                  *body;

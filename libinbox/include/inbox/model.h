@@ -133,6 +133,10 @@ typedef struct {
     size_t           media_count;
     inbox_media_t    media[INBOX_MEDIA_MAX];
     int64_t          received_at;         /* ms */
+    int64_t          carrier_at;          /* ms: when the carrier got it
+                                             from the contact, as it says
+                                             (Telnyx), at most
+                                             received_at; 0: unknown */
     char            *owned;               /* NULL, or what body points to */
 } inbox_inbound_t;
 

@@ -47,16 +47,26 @@ inbox_contact_opt_out(inbox_contact_record_t *contact,
 
     name = inbox_opt_out_source_name(source);
 
-    /* the first opt-out is the one that counts */
-    if (contact->opted_out || name == NULL) {
+    if (name == NULL) {
         return 0;
     }
 
     /* a refusal of a send before the contact's START: it resubscribed
      * since, and only the contact opts itself out again */
-    if (source == INBOX_OPT_OUT_CARRIER && contact->opted_in_at > 0
-        && sent_at <= contact->opted_in_at)
+    if (!contact->opted_out && source == INBOX_OPT_OUT_CARRIER
+        && contact->opted_in_at > 0 && sent_at <= contact->opted_in_at)
     {
+        return 0;
+    }
+
+    /* news at at: a keyword sent before it and arriving after it is
+     * older (inbox_contact_opt_keyword), a START that would undo it */
+    if (source != INBOX_OPT_OUT_KEYWORD && at > contact->opt_latest_at) {
+        contact->opt_latest_at = at;
+    }
+
+    /* the first opt-out is the one that counts */
+    if (contact->opted_out) {
         return 0;
     }
 
@@ -85,6 +95,24 @@ inbox_contact_opt_in(inbox_contact_record_t *contact, int64_t at)
     contact->opt_out_keyword[0] = '\0';
 
     return 1;
+}
+
+
+int
+inbox_contact_opt_keyword(inbox_contact_record_t *contact, int opt_out,
+    const char *keyword, int64_t at, int64_t sent_at)
+{
+    /* sent before the newest seen (a carrier's late retry): older news.
+     * One sent at the same moment counts, in the order it arrived. */
+    if (sent_at < contact->opt_latest_at) {
+        return 0;
+    }
+
+    contact->opt_latest_at = sent_at;
+
+    return opt_out ? inbox_contact_opt_out(contact, INBOX_OPT_OUT_KEYWORD,
+                                           keyword, at, 0)
+                   : inbox_contact_opt_in(contact, at);
 }
 
 

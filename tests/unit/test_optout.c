@@ -93,6 +93,100 @@ TEST(a_carrier_refusal_from_before_the_last_opt_in_changes_nothing)
 }
 
 
+TEST(keywords_count_in_the_order_they_were_sent_not_received)
+{
+    inbox_contact_record_t  c;
+
+    memset(&c, 0, sizeof(c));
+
+    /* STOP sent at 105 arrives first (at 200), START sent at 100 after
+     * (at 210): still opted out, the START older news */
+    CHECK_INT(inbox_contact_opt_keyword(&c, 1, "STOP", 200, 105), 1);
+    CHECK_INT(c.opted_out, 1);
+    CHECK_INT(c.opted_out_at, 200);
+    CHECK_INT(c.opt_latest_at, 105);
+    CHECK_INT(inbox_contact_opt_keyword(&c, 0, "START", 210, 100), 0);
+    CHECK_INT(c.opted_out, 1);
+    CHECK_INT(c.opt_latest_at, 105);
+
+    /* a START sent after it counts, whenever it arrives; one sent at the
+     * same moment as the newest counts too, in arrival order */
+    CHECK_INT(inbox_contact_opt_keyword(&c, 0, "START", 220, 105), 1);
+    CHECK_INT(c.opted_out, 0);
+    CHECK_INT(c.opted_in_at, 220);
+    CHECK_INT(c.opt_latest_at, 105);
+}
+
+
+TEST(a_keyword_that_changes_nothing_still_makes_older_ones_older_news)
+{
+    inbox_contact_record_t  c;
+
+    memset(&c, 0, sizeof(c));
+
+    /* STOP at 100, STOP at 105 (opted out already), then a START sent at
+     * 103 arrives: the second STOP is the newest, the START changes
+     * nothing */
+    CHECK_INT(inbox_contact_opt_keyword(&c, 1, "STOP", 200, 100), 1);
+    CHECK_INT(inbox_contact_opt_keyword(&c, 1, "STOP", 201, 105), 0);
+    CHECK_INT(c.opt_latest_at, 105);
+    CHECK_INT(c.opted_out_at, 200);
+    CHECK_INT(inbox_contact_opt_keyword(&c, 0, "START", 202, 103), 0);
+    CHECK_INT(c.opted_out, 1);
+
+    /* likewise a START to a contact not opted out */
+    memset(&c, 0, sizeof(c));
+    CHECK_INT(inbox_contact_opt_keyword(&c, 0, "START", 200, 110), 0);
+    CHECK_INT(c.opt_latest_at, 110);
+    CHECK_INT(inbox_contact_opt_keyword(&c, 1, "STOP", 201, 109), 0);
+    CHECK_INT(c.opted_out, 0);
+}
+
+
+TEST(a_person_or_the_carrier_opting_out_is_news_at_its_own_time)
+{
+    inbox_contact_record_t  c;
+
+    memset(&c, 0, sizeof(c));
+
+    /* a person at 1010: a START sent at 1003, arriving at 1020, is older */
+    CHECK_INT(inbox_contact_opt_out(&c, INBOX_OPT_OUT_MANUAL, NULL, 1010, 0),
+              1);
+    CHECK_INT(c.opt_latest_at, 1010);
+    CHECK_INT(inbox_contact_opt_keyword(&c, 0, "START", 1020, 1003), 0);
+    CHECK_INT(c.opted_out, 1);
+
+    /* opted out already by a STOP: a person's opt-out still counts as
+     * the newest, so the late START stays older news */
+    memset(&c, 0, sizeof(c));
+    CHECK_INT(inbox_contact_opt_keyword(&c, 1, "STOP", 1000, 1000), 1);
+    CHECK_INT(inbox_contact_opt_out(&c, INBOX_OPT_OUT_MANUAL, NULL, 1010, 0),
+              0);
+    CHECK_INT(c.opt_latest_at, 1010);
+    CHECK_STR(c.opt_out_source, "keyword");
+    CHECK_INT(inbox_contact_opt_keyword(&c, 0, "START", 1020, 1003), 0);
+    CHECK_INT(c.opted_out, 1);
+
+    /* the carrier's refusal at 1030, the same */
+    CHECK_INT(inbox_contact_opt_out(&c, INBOX_OPT_OUT_CARRIER, NULL, 1030,
+                                    1025), 0);
+    CHECK_INT(c.opt_latest_at, 1030);
+
+    /* never back in time */
+    CHECK_INT(inbox_contact_opt_out(&c, INBOX_OPT_OUT_MANUAL, NULL, 900, 0),
+              0);
+    CHECK_INT(c.opt_latest_at, 1030);
+
+    /* a refusal of a send before the last START is no news at all */
+    memset(&c, 0, sizeof(c));
+    CHECK_INT(inbox_contact_opt_keyword(&c, 1, "STOP", 100, 100), 1);
+    CHECK_INT(inbox_contact_opt_keyword(&c, 0, "START", 300, 300), 1);
+    CHECK_INT(inbox_contact_opt_out(&c, INBOX_OPT_OUT_CARRIER, NULL, 400,
+                                    200), 0);
+    CHECK_INT(c.opt_latest_at, 300);
+}
+
+
 TEST(sources_have_their_contract_names)
 {
     inbox_opt_out_source_t  s;

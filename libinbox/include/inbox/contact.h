@@ -88,6 +88,10 @@ typedef struct {
                                               ("STOP"); "" is null */
     int64_t       opted_in_at;             /* the last opt-in, 0: none
                                               (optout.h); not shown */
+    int64_t       opt_latest_at;           /* the newest opt-out or
+                                              opt-in seen, as optout.h
+                                              orders them, 0: none; not
+                                              shown */
     char          timezone[INBOX_TIMEZONE_MAX];  /* "" is null: the
                                               organization's */
     int64_t       created_at;

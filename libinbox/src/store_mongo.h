@@ -221,16 +221,31 @@ void inbox_mongo_parse_contact(const bson_t *doc,
     inbox_contact_record_t *contact);
 
 /* Opt-out and opt-in (store_mongo_optout.c): applies the change the rule
- * of optout.h made (after: opted out or not) to the contact document, if
- * the stored one still is as before (opted out or not): *changed says
- * whether it was; then, when it was, sets the copy in its conversation
- * and adds the timeline event (keyword texted, NULL none; message that
- * said it, NULL none). */
+ * of optout.h made (after: opted out or not, its newest opt time) to the
+ * contact document, if the stored one still is as before (opted out or
+ * not, its newest opt time latest, 0: none): *changed says whether it
+ * was; then, when it was, sets the copy in its conversation and adds the
+ * timeline event (keyword texted, NULL none; message that said it, NULL
+ * none). */
 inbox_status_t inbox_mongo_contact_opt_write(inbox_mongo_store_t *ms,
     const bson_oid_t *org, const bson_oid_t *contact,
-    const inbox_contact_record_t *after, const char *keyword,
-    const bson_oid_t *message, int64_t at, int *changed,
+    const inbox_contact_record_t *after, int64_t latest,
+    const char *keyword, const bson_oid_t *message, int64_t at,
+    int *changed, inbox_error_t *err);
+/* The same for a rule that moved only the newest opt time: that alone,
+ * if the contact is still opted out or not as after and its time still
+ * latest. */
+inbox_status_t inbox_mongo_contact_opt_latest_write(inbox_mongo_store_t *ms,
+    const bson_oid_t *org, const bson_oid_t *contact,
+    const inbox_contact_record_t *after, int64_t latest, int *changed,
     inbox_error_t *err);
+/* The contact as stored; INBOX_ERR_NOT_FOUND when org has none. */
+inbox_status_t inbox_mongo_contact_read(inbox_mongo_store_t *ms,
+    const bson_oid_t *org, const bson_oid_t *oid,
+    inbox_contact_record_t *contact, inbox_error_t *err);
+/* How many times a change is tried again when the contact changed
+ * between its read and its compare-and-set write. */
+#define INBOX_MONGO_OPT_TRIES  4
 
 /* Keyset cursors "MS:HEX" (time, then id). */
 void inbox_mongo_cursor_make(int64_t ms, const char *id_hex,

@@ -177,6 +177,7 @@ inbox_mongo_parse_contact(const bson_t *doc, inbox_contact_record_t *c)
                         sizeof(c->opt_out_keyword));
     inbox_mongo_get_str(doc, "timezone", c->timezone, sizeof(c->timezone));
     c->opted_in_at = inbox_mongo_get_date(doc, "opted_in_at");
+    c->opt_latest_at = inbox_mongo_get_date(doc, "opt_latest_at");
     c->created_at = inbox_mongo_get_date(doc, "created_at");
     inbox_mongo_get_id(doc, "conversation_id", c->conversation_id);
 

@@ -5,12 +5,15 @@
  *   find the number              -> the organization, and whether its
  *                                 carrier answers keywords
  *   findAndModify the contact    (upsert; changes nothing that exists)
- *   for an opt-out or opt-in keyword that changes the contact (see
- *   inbox_mongo_ingest_opt):
+ *   for an opt-out or opt-in keyword that changes the contact, or only
+ *   its newest opt time (see inbox_mongo_ingest_opt):
  *     find the message           (stored before: the contact is not
  *                                 changed again; a retry, below)
- *     findAndModify the contact  (compare and set: opted out or in),
- *     update its conversation's copy, insert its timeline event
+ *     findAndModify the contact  (compare and set: opted out or in, and
+ *                                 its newest opt time; another change
+ *                                 between: read again, the rule again),
+ *     for a change: update its conversation's copy, insert its timeline
+ *     event
  *   insert the message           (unique org/provider/provider_id;
  *                                 threaded: false, unfinished: hidden
  *                                 from lists until the steps below are
@@ -549,11 +552,13 @@ inbox_mongo_ingest_stored(inbox_mongo_store_t *ms,
 
 /*
  * A keyword opts the contact out (source keyword) or back in, as
- * optout.h's rule says, before the message is stored: a message stored
- * before (a carrier's retry) is found first and changes nothing
- * (*duplicate), and a failure between the two leaves the contact changed
- * (never an opt-out lost) for the retry to store the message.  *record is
- * the contact as it is after, result->opt_changed whether it changed.
+ * optout.h's rule says, ordered by when the contact sent it (the
+ * carrier's time, else its arrival), before the message is stored: a
+ * message stored before (a carrier's retry) is found first and changes
+ * nothing (*duplicate), and a failure between the two leaves the contact
+ * changed (never an opt-out lost) for the retry to store the message.
+ * *record is the contact as it is after, result->opt_changed whether it
+ * changed.
  */
 static inbox_status_t
 inbox_mongo_ingest_opt(inbox_mongo_store_t *ms, const inbox_inbound_t *msg,
@@ -561,50 +566,74 @@ inbox_mongo_ingest_opt(inbox_mongo_store_t *ms, const inbox_inbound_t *msg,
     inbox_ingest_result_t *result, inbox_contact_record_t *record,
     int *duplicate, inbox_error_t *err)
 {
-    int             found, changed;
+    int             found, changed, written, tries;
     char            keyword[INBOX_KEYWORD_MAX];
     bson_t          doc;
+    int64_t         latest, sent_at;
     inbox_status_t  rc;
 
     inbox_mongo_parse_contact(contact, record);
     inbox_opt_keyword(msg->body, keyword);
+    sent_at = msg->carrier_at > 0 ? msg->carrier_at : in->at;
+    rc = INBOX_OK;
 
-    changed = result->keyword == INBOX_KEYWORD_OPT_OUT
-              ? inbox_contact_opt_out(record, INBOX_OPT_OUT_KEYWORD, keyword,
-                                      in->at, 0)
-              : inbox_contact_opt_in(record, in->at);
+    for (tries = 1; /* void */ ; tries++) {
+        latest = record->opt_latest_at;
+        changed = inbox_contact_opt_keyword(record,
+                      result->keyword == INBOX_KEYWORD_OPT_OUT, keyword,
+                      in->at, sent_at);
 
-    if (!changed) {
-        return INBOX_OK;
-    }
+        if (!changed && record->opt_latest_at == latest) {
+            return INBOX_OK;
+        }
 
-    rc = inbox_mongo_find_one(ms, "messages",
-                              BCON_NEW("org_id", BCON_OID(&in->org),
-                                       "provider",
-                                       BCON_UTF8(inbox_carrier_name(
-                                                     msg->carrier)),
-                                       "provider_id",
-                                       BCON_UTF8(msg->provider_id)),
-                              BCON_NEW("_id", BCON_INT32(1)),
-                              &doc, &found, err);
-    bson_destroy(&doc);
+        if (tries == 1) {
+            rc = inbox_mongo_find_one(ms, "messages",
+                     BCON_NEW("org_id", BCON_OID(&in->org),
+                              "provider",
+                              BCON_UTF8(inbox_carrier_name(msg->carrier)),
+                              "provider_id", BCON_UTF8(msg->provider_id)),
+                     BCON_NEW("_id", BCON_INT32(1)),
+                     &doc, &found, err);
+            bson_destroy(&doc);
 
-    if (rc != INBOX_OK || found) {
-        *duplicate = found;
-        return rc;
-    }
+            if (rc != INBOX_OK || found) {
+                *duplicate = found;
+                return rc;
+            }
+        }
 
-    rc = inbox_mongo_contact_opt_write(ms, &in->org, &in->contact, record,
-                                       keyword, &in->message, in->at,
-                                       &result->opt_changed, err);
+        if (changed) {
+            rc = inbox_mongo_contact_opt_write(ms, &in->org, &in->contact,
+                                               record, latest, keyword,
+                                               &in->message, in->at,
+                                               &written, err);
+        } else {
+            rc = inbox_mongo_contact_opt_latest_write(ms, &in->org,
+                                                      &in->contact, record,
+                                                      latest, &written, err);
+        }
 
-    if (rc == INBOX_OK && !result->opt_changed) {
-        /* changed meanwhile by another message: as it is now */
+        if (rc != INBOX_OK || written) {
+            result->opt_changed = rc == INBOX_OK && changed;
+            return rc;
+        }
+
+        /* changed meanwhile by another message or a person: the rule
+         * again on the contact as it is now */
         inbox_contact_record_free(record);
         memset(record, 0, sizeof(inbox_contact_record_t));
-    }
 
-    return rc;
+        if (tries == INBOX_MONGO_OPT_TRIES) {
+            return INBOX_OK;
+        }
+
+        rc = inbox_mongo_contact_read(ms, &in->org, &in->contact, record,
+                                      err);
+        if (rc != INBOX_OK) {
+            return rc;
+        }
+    }
 }
 
 

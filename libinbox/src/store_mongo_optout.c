@@ -2,11 +2,13 @@
  * The MongoDB backend: opt-out and opt-in (optout.h).
  *
  * Without transactions (see store_mongo.h), a change is written where
- * the contact is still as it was read (opted out or not: compare and
- * set), then the copy its conversation keeps, then its timeline event
- * (contact_events), then the events browsers get.  Two changes at once
- * cannot both apply; a failure between the writes leaves the contact's
- * own state right, which is what sends are checked against.
+ * the contact is still as it was read (opted out or not, its newest opt
+ * time: compare and set), then the copy its conversation keeps, then its
+ * timeline event (contact_events), then the events browsers get.  Two
+ * changes at once cannot both apply on the same read: the one that lost
+ * reads the contact again and applies the rule to it as it is then; a
+ * failure between the writes leaves the contact's own state right, which
+ * is what sends are checked against.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -20,9 +22,6 @@ static inbox_status_t inbox_mongo_contact_opt(inbox_store_t *store,
     inbox_opt_out_source_t source, const char *keyword, int64_t at,
     int64_t sent_at, inbox_contact_record_t *contact,
     inbox_event_list_t *events, inbox_error_t *err);
-static inbox_status_t inbox_mongo_contact_read(inbox_mongo_store_t *ms,
-    const bson_oid_t *org, const bson_oid_t *oid,
-    inbox_contact_record_t *contact, inbox_error_t *err);
 
 
 inbox_status_t
@@ -57,7 +56,8 @@ inbox_mongo_contact_opt(inbox_store_t *store, const char *org_id,
     inbox_contact_record_t *contact, inbox_event_list_t *events,
     inbox_error_t *err)
 {
-    int                   found, changed;
+    int                   found, changed, written, tries;
+    int64_t               latest;
     bson_t                doc;
     bson_oid_t            org, oid, conversation_oid;
     inbox_status_t        rc;
@@ -83,30 +83,57 @@ inbox_mongo_contact_opt(inbox_store_t *store, const char *org_id,
         at = inbox_now_ms();
     }
 
-    rc = inbox_mongo_contact_read(ms, &org, &oid, contact, err);
-    if (rc != INBOX_OK) {
-        return rc;
-    }
+    /* the rule on the contact as read, written where it is still so;
+     * another change between (a keyword, a carrier's report): the rule
+     * again on the contact as it is then, which it may have made older
+     * news */
+    for (tries = 1; /* void */ ; tries++) {
+        rc = inbox_mongo_contact_read(ms, &org, &oid, contact, err);
+        if (rc != INBOX_OK) {
+            return rc;
+        }
 
-    changed = opt_out ? inbox_contact_opt_out(contact, source, keyword, at,
-                                              sent_at)
-                      : inbox_contact_opt_in(contact, at);
+        /* a keyword said without a message is said at at */
+        latest = contact->opt_latest_at;
+        changed = opt_out && source != INBOX_OPT_OUT_KEYWORD
+                  ? inbox_contact_opt_out(contact, source, keyword, at,
+                                          sent_at)
+                  : inbox_contact_opt_keyword(contact, opt_out, keyword, at,
+                                              at);
+
+        if (changed) {
+            rc = inbox_mongo_contact_opt_write(ms, &org, &oid, contact,
+                                               latest, keyword, NULL, at,
+                                               &written, err);
+
+        } else if (contact->opt_latest_at != latest) {
+            rc = inbox_mongo_contact_opt_latest_write(ms, &org, &oid,
+                                                      contact, latest,
+                                                      &written, err);
+
+        } else {
+            return INBOX_OK;
+        }
+
+        if (rc != INBOX_OK) {
+            return rc;
+        }
+
+        if (written) {
+            break;
+        }
+
+        inbox_contact_record_free(contact);
+
+        if (tries == INBOX_MONGO_OPT_TRIES) {
+            /* changed by others all along: as it is now, theirs to
+             * push */
+            return inbox_mongo_contact_read(ms, &org, &oid, contact, err);
+        }
+    }
 
     if (!changed) {
         return INBOX_OK;
-    }
-
-    rc = inbox_mongo_contact_opt_write(ms, &org, &oid, contact, keyword,
-                                       NULL, at, &changed, err);
-    if (rc != INBOX_OK) {
-        return rc;
-    }
-
-    if (!changed) {
-        /* changed by someone else meanwhile: as it is now, and theirs to
-         * push */
-        inbox_contact_record_free(contact);
-        return inbox_mongo_contact_read(ms, &org, &oid, contact, err);
     }
 
     if (inbox_mongo_parse_id(contact->conversation_id, &conversation_oid)
@@ -144,7 +171,7 @@ inbox_mongo_contact_opt(inbox_store_t *store, const char *org_id,
 }
 
 
-static inbox_status_t
+inbox_status_t
 inbox_mongo_contact_read(inbox_mongo_store_t *ms, const bson_oid_t *org,
     const bson_oid_t *oid, inbox_contact_record_t *contact,
     inbox_error_t *err)
@@ -173,11 +200,70 @@ inbox_mongo_contact_read(inbox_mongo_store_t *ms, const bson_oid_t *org,
 }
 
 
+/* The newest opt time in a compare-and-set's filter: still latest. */
+static void
+inbox_mongo_opt_latest_filter(bson_t *query, int64_t latest)
+{
+    if (latest > 0) {
+        BSON_APPEND_DATE_TIME(query, "opt_latest_at", latest);
+    } else {
+        /* none: missing too, as on a contact from before it */
+        BSON_APPEND_NULL(query, "opt_latest_at");
+    }
+}
+
+
+inbox_status_t
+inbox_mongo_contact_opt_latest_write(inbox_mongo_store_t *ms,
+    const bson_oid_t *org, const bson_oid_t *contact,
+    const inbox_contact_record_t *after, int64_t latest, int *changed,
+    inbox_error_t *err)
+{
+    int             found;
+    bson_t          query, value;
+    bson_t         *command;
+    inbox_status_t  rc;
+
+    *changed = 0;
+
+    bson_init(&query);
+    BSON_APPEND_OID(&query, "_id", contact);
+    BSON_APPEND_OID(&query, "org_id", org);
+
+    if (after->opted_out) {
+        BSON_APPEND_BOOL(&query, "opted_out", true);
+    } else {
+        command = BCON_NEW("$ne", BCON_BOOL(true));
+        BSON_APPEND_DOCUMENT(&query, "opted_out", command);
+        bson_destroy(command);
+    }
+
+    inbox_mongo_opt_latest_filter(&query, latest);
+
+    command = BCON_NEW("findAndModify", BCON_UTF8("contacts"),
+                       "query", BCON_DOCUMENT(&query),
+                       "update", "{", "$set", "{",
+                           "opt_latest_at",
+                           BCON_DATE_TIME(after->opt_latest_at),
+                       "}", "}",
+                       "fields", "{", "_id", BCON_INT32(1), "}",
+                       "new", BCON_BOOL(true));
+    bson_destroy(&query);
+
+    rc = inbox_mongo_run_find_and_modify(ms, command, &value, &found, err);
+    bson_destroy(&value);
+
+    *changed = rc == INBOX_OK && found;
+
+    return rc;
+}
+
+
 inbox_status_t
 inbox_mongo_contact_opt_write(inbox_mongo_store_t *ms, const bson_oid_t *org,
     const bson_oid_t *contact, const inbox_contact_record_t *after,
-    const char *keyword, const bson_oid_t *message, int64_t at, int *changed,
-    inbox_error_t *err)
+    int64_t latest, const char *keyword, const bson_oid_t *message,
+    int64_t at, int *changed, inbox_error_t *err)
 {
     int             found;
     bson_t          query, set, value, doc;
@@ -187,12 +273,15 @@ inbox_mongo_contact_opt_write(inbox_mongo_store_t *ms, const bson_oid_t *org,
 
     *changed = 0;
 
-    /* compare and set: only a contact still as the rule found it */
+    /* compare and set: only a contact still as the rule found it, no
+     * newer opt-out or opt-in seen since */
     bson_init(&query);
     BSON_APPEND_OID(&query, "_id", contact);
     BSON_APPEND_OID(&query, "org_id", org);
+    inbox_mongo_opt_latest_filter(&query, latest);
 
     bson_init(&set);
+    BSON_APPEND_DATE_TIME(&set, "opt_latest_at", after->opt_latest_at);
 
     if (after->opted_out) {
         command = BCON_NEW("$ne", BCON_BOOL(true));

@@ -1006,7 +1006,15 @@ static const char *inbox_sqlite_migrations[] = {
     "CREATE INDEX conversations_unresponded ON conversations"
     "  (org_id, last_activity_at DESC, id DESC, contact_id, last_direction,"
     "   archived)"
-    "  WHERE archived = 0 AND last_direction = 'inbound';"
+    "  WHERE archived = 0 AND last_direction = 'inbound';",
+
+    /*
+     * 29: a contact keeps the time of the newest opt-out or opt-in seen,
+     * so that a keyword a carrier delivers late changes nothing when a
+     * newer one was seen (optout.h).  None before (NULL): the next
+     * keyword counts, as it did.
+     */
+    "ALTER TABLE contacts ADD COLUMN opt_latest_at INTEGER;"
 };
 
 #define INBOX_SQLITE_VERSION                                                  \

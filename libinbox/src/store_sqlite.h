@@ -128,6 +128,8 @@ typedef enum {
      * store_sqlite_settings.c) */
     INBOX_SQL_CONTACT_OPT_OUT,
     INBOX_SQL_CONTACT_OPT_IN,
+    INBOX_SQL_CONTACT_OPT_LATEST,
+    INBOX_SQL_INGEST_OPT_LATEST,
     INBOX_SQL_CONTACT_EVENT_ADD,
     INBOX_SQL_CONTACT_EVENTS,
     INBOX_SQL_CONTACT_EVENTS_AFTER,
@@ -517,12 +519,17 @@ inbox_status_t inbox_sqlite_contact_load(inbox_sqlite_conn_t *conn,
     inbox_error_t *err);
 
 /* Inside a write transaction (store_sqlite_optout.c): writes what the
- * rule of optout.h made of the contact (after: opted out or not) and the
- * event of its timeline, with the keyword texted (NULL: none) and the
- * message that said it (0: none). */
+ * rule of optout.h made of the contact (after: opted out or not, its
+ * newest opt time) and the event of its timeline, with the keyword
+ * texted (NULL: none) and the message that said it (0: none). */
 inbox_status_t inbox_sqlite_contact_opt_write(inbox_sqlite_conn_t *conn,
     int64_t org, int64_t contact, const inbox_contact_record_t *after,
     const char *keyword, int64_t message, int64_t at, inbox_error_t *err);
+/* The same for a rule that changed nothing but the contact's newest opt
+ * time (after->opt_latest_at): that alone is written, no event. */
+inbox_status_t inbox_sqlite_contact_opt_latest_write(
+    inbox_sqlite_conn_t *conn, int64_t contact,
+    const inbox_contact_record_t *after, inbox_error_t *err);
 /* media */
 /* Appends message's media, in order, from message_media
  * (store_sqlite_messages.c). */

@@ -19,7 +19,7 @@
     " ct.opt_out_source, ct.created_at, cv.id,"                              \
     " (SELECT json_group_array(tag) FROM (SELECT tag FROM contact_tags"      \
     "   WHERE contact_id = ct.id ORDER BY id)), ct.opt_out_keyword,"         \
-    " ct.timezone, ct.opted_in_at"                                            \
+    " ct.timezone, ct.opted_in_at, ct.opt_latest_at"                         \
     " FROM contacts ct LEFT JOIN conversations cv ON cv.contact_id = ct.id "
 
 #define INBOX_SQLITE_CONTACT_INSERT_SQL                                       \
@@ -197,6 +197,7 @@ inbox_sqlite_contact_read(sqlite3_stmt *stmt, inbox_contact_record_t *c,
                              sizeof(c->opt_out_keyword));
     inbox_sqlite_column_copy(stmt, 10, c->timezone, sizeof(c->timezone));
     c->opted_in_at = sqlite3_column_int64(stmt, 11);
+    c->opt_latest_at = sqlite3_column_int64(stmt, 12);
     c->created_at = sqlite3_column_int64(stmt, 6);
 
     if (sqlite3_column_type(stmt, 7) != SQLITE_NULL) {

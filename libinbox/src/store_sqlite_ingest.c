@@ -792,9 +792,10 @@ inbox_sqlite_ingest_touch(inbox_sqlite_conn_t *conn,
 
 /*
  * A keyword opts the message's contact out (source keyword) or back in,
- * as optout.h's rule says: *contact is the contact as it is after (its
- * name borrowed from c, which shows it too), result->opt_changed whether
- * it changed.
+ * as optout.h's rule says, ordered by when the contact sent it (the
+ * carrier's time, else its arrival at): *contact is the contact as it is
+ * after (its name borrowed from c, which shows it too),
+ * result->opt_changed whether it changed.
  */
 static inbox_status_t
 inbox_sqlite_ingest_opt(inbox_sqlite_batch_t *batch,
@@ -803,8 +804,13 @@ inbox_sqlite_ingest_opt(inbox_sqlite_batch_t *batch,
     inbox_ingest_result_t *result, inbox_contact_record_t *contact,
     inbox_error_t *err)
 {
+    int             rc;
     char            keyword[INBOX_KEYWORD_MAX];
+    int64_t         id, latest;
+    sqlite3_stmt   *stmt;
     inbox_status_t  status;
+
+    id = strtoll(c->contact.id, NULL, 10);
 
     memcpy(contact->id, c->contact.id, sizeof(contact->id));
     contact->name = c->contact.name;
@@ -812,20 +818,47 @@ inbox_sqlite_ingest_opt(inbox_sqlite_batch_t *batch,
     contact->opted_out = c->contact.opted_out;
     memcpy(contact->conversation_id, c->id, sizeof(contact->conversation_id));
 
-    inbox_opt_keyword(in->body, keyword);
-
-    result->opt_changed =
-        result->keyword == INBOX_KEYWORD_OPT_OUT
-        ? inbox_contact_opt_out(contact, INBOX_OPT_OUT_KEYWORD, keyword, at,
-                                0)
-        : inbox_contact_opt_in(contact, at);
-
-    if (!result->opt_changed) {
-        return INBOX_OK;
+    /* the newest opt time, which the thread's row does not hold */
+    stmt = inbox_sqlite_stmt(batch->conn, INBOX_SQL_INGEST_OPT_LATEST,
+        "SELECT opt_latest_at FROM contacts WHERE id = ?1", err);
+    if (stmt == NULL) {
+        return err->code;
     }
 
-    status = inbox_sqlite_contact_opt_write(batch->conn, org->id,
-                                            strtoll(contact->id, NULL, 10),
+    sqlite3_bind_int64(stmt, 1, id);
+
+    rc = sqlite3_step(stmt);
+
+    if (rc == SQLITE_ROW) {
+        contact->opt_latest_at = sqlite3_column_int64(stmt, 0);
+        rc = SQLITE_DONE;
+    }
+
+    inbox_sqlite_done(stmt);
+
+    if (rc != SQLITE_DONE) {
+        return inbox_sqlite_fail(batch->conn, rc, err);
+    }
+
+    inbox_opt_keyword(in->body, keyword);
+
+    latest = contact->opt_latest_at;
+    result->opt_changed =
+        inbox_contact_opt_keyword(contact,
+                                  result->keyword == INBOX_KEYWORD_OPT_OUT,
+                                  keyword, at,
+                                  in->carrier_at > 0 ? in->carrier_at : at);
+
+    if (!result->opt_changed) {
+        if (contact->opt_latest_at == latest) {
+            return INBOX_OK;
+        }
+
+        return inbox_sqlite_contact_opt_latest_write(batch->conn, id,
+                                                     contact, err);
+    }
+
+    status = inbox_sqlite_contact_opt_write(batch->conn, org->id, id,
                                             contact, keyword, message, at,
                                             err);
     if (status != INBOX_OK) {

@@ -57,7 +57,7 @@ inbox_sqlite_contact_opt(inbox_store_t *store, const char *org_id,
     inbox_error_t *err)
 {
     int                   changed;
-    int64_t               org, id, conversation_id;
+    int64_t               org, id, conversation_id, latest;
     inbox_change_t        change;
     inbox_status_t        status;
     inbox_error_t         fallback;
@@ -93,12 +93,23 @@ inbox_sqlite_contact_opt(inbox_store_t *store, const char *org_id,
         goto failed;
     }
 
-    /* the last opt-in read in this transaction: none comes between */
-    changed = opt_out ? inbox_contact_opt_out(contact, source, keyword, at,
-                                              sent_at)
-                      : inbox_contact_opt_in(contact, at);
+    /* the last opt-in and the newest opt time read in this transaction:
+     * none comes between.  A keyword said without a message is said at
+     * at. */
+    latest = contact->opt_latest_at;
+    changed = opt_out && source != INBOX_OPT_OUT_KEYWORD
+              ? inbox_contact_opt_out(contact, source, keyword, at, sent_at)
+              : inbox_contact_opt_keyword(contact, opt_out, keyword, at, at);
 
     if (!changed) {
+        if (contact->opt_latest_at != latest) {
+            status = inbox_sqlite_contact_opt_latest_write(conn, id, contact,
+                                                           err);
+            if (status != INBOX_OK) {
+                goto failed;
+            }
+        }
+
         return inbox_sqlite_commit(conn, err);
     }
 
@@ -159,8 +170,8 @@ inbox_sqlite_contact_opt_write(inbox_sqlite_conn_t *conn, int64_t org,
     if (after->opted_out) {
         stmt = inbox_sqlite_stmt(conn, INBOX_SQL_CONTACT_OPT_OUT,
             "UPDATE contacts SET opted_out = 1, opted_out_at = ?2,"
-            " opt_out_source = ?3, opt_out_keyword = nullif(?4, '')"
-            " WHERE id = ?1", err);
+            " opt_out_source = ?3, opt_out_keyword = nullif(?4, ''),"
+            " opt_latest_at = nullif(?5, 0) WHERE id = ?1", err);
         if (stmt == NULL) {
             return err->code;
         }
@@ -173,7 +184,7 @@ inbox_sqlite_contact_opt_write(inbox_sqlite_conn_t *conn, int64_t org,
         stmt = inbox_sqlite_stmt(conn, INBOX_SQL_CONTACT_OPT_IN,
             "UPDATE contacts SET opted_out = 0, opted_out_at = NULL,"
             " opt_out_source = NULL, opt_out_keyword = NULL,"
-            " opted_in_at = ?2 WHERE id = ?1",
+            " opted_in_at = ?2, opt_latest_at = nullif(?5, 0) WHERE id = ?1",
             err);
         if (stmt == NULL) {
             return err->code;
@@ -183,6 +194,7 @@ inbox_sqlite_contact_opt_write(inbox_sqlite_conn_t *conn, int64_t org,
     }
 
     sqlite3_bind_int64(stmt, 1, contact);
+    sqlite3_bind_int64(stmt, 5, after->opt_latest_at);
 
     rc = sqlite3_step(stmt);
     inbox_sqlite_done(stmt);
@@ -214,6 +226,37 @@ inbox_sqlite_contact_opt_write(inbox_sqlite_conn_t *conn, int64_t org,
 
     rc = sqlite3_step(stmt);
     inbox_sqlite_done(stmt);
+
+    if (rc != SQLITE_DONE) {
+        return inbox_sqlite_fail(conn, rc, err);
+    }
+
+    return INBOX_OK;
+}
+
+
+inbox_status_t
+inbox_sqlite_contact_opt_latest_write(inbox_sqlite_conn_t *conn,
+    int64_t contact, const inbox_contact_record_t *after, inbox_error_t *err)
+{
+    int            rc;
+    sqlite3_stmt  *stmt;
+
+    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_CONTACT_OPT_LATEST,
+        "UPDATE contacts SET opt_latest_at = ?2 WHERE id = ?1", err);
+    if (stmt == NULL) {
+        return err->code;
+    }
+
+    sqlite3_bind_int64(stmt, 1, contact);
+    sqlite3_bind_int64(stmt, 2, after->opt_latest_at);
+
+    rc = sqlite3_step(stmt);
+    inbox_sqlite_done(stmt);
+
+    if (rc == SQLITE_DONE && sqlite3_changes(conn->db) != 1) {
+        rc = SQLITE_INTERNAL;    /* read in this transaction a moment ago */
+    }
 
     if (rc != SQLITE_DONE) {
         return inbox_sqlite_fail(conn, rc, err);

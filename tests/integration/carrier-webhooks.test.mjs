@@ -394,12 +394,13 @@ function telnyxEvent(eventType, record) {
     });
 }
 
+// receivedAt: when Telnyx says it got the message (now by default).
 function inboundRecord({ from, to = telnyxOrg.number, body = 'hi',
-                         id = randomUUID() }) {
-    const now = new Date().toISOString();
+                         id = randomUUID(),
+                         receivedAt = new Date().toISOString() }) {
     return messageRecord({ id, direction: 'inbound', from, to, body,
                            media: [], status: 'webhook_delivered',
-                           created_at: now });
+                           created_at: receivedAt });
 }
 
 function outboundRecord({ id, to, status, errorCode, from = telnyxOrg.number,
@@ -538,6 +539,38 @@ test('Telnyx STOP opts the contact out by keyword, as a Twilio STOP does',
     const contact = await contactOf(telnyxOrg, conv.contact.id);
     assert.equal(contact.opted_out, true);
     assert.equal(contact.opt_out_source, 'keyword');
+});
+
+test('Telnyx webhooks out of order: a START sent before a STOP that '
+     + 'arrived first is stored and shown but leaves the contact opted out',
+     async () => {
+    const from = uniqueNumber();
+    // Telnyx's own form of its times: an offset, not "Z"
+    const telnyxTime = (ms) => new Date(ms).toISOString()
+        .replace('Z', '+00:00');
+    const sent = Date.now() - 60000;
+
+    await deliverTelnyx(telnyxEvent('message.received', inboundRecord({
+        from, body: 'STOP', receivedAt: telnyxTime(sent + 5000) })));
+    await deliverTelnyx(telnyxEvent('message.received', inboundRecord({
+        from, body: 'START', receivedAt: telnyxTime(sent) })));
+
+    const conv = await conversationWith(telnyxOrg, from);
+    const contact = await contactOf(telnyxOrg, conv.contact.id);
+    assert.equal(contact.opted_out, true);
+    assert.equal(contact.opt_out_source, 'keyword');
+    assert.equal(contact.opt_out_keyword, 'STOP');
+    assert.equal(conv.contact.opted_out, true);
+
+    const inbound = (await messagesWith(telnyxOrg, from))
+        .filter((m) => m.direction === 'inbound');
+    assert.deepEqual(inbound.map((m) => m.body).sort(), ['START', 'STOP']);
+
+    // a START sent after the STOP opts back in
+    await deliverTelnyx(telnyxEvent('message.received', inboundRecord({
+        from, body: 'START', receivedAt: telnyxTime(sent + 10000) })));
+    assert.equal((await contactOf(telnyxOrg, conv.contact.id)).opted_out,
+                 false);
 });
 
 test('Telnyx: a forged, stale (6 minutes), unsigned or unknown number\'s '

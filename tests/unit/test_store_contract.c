@@ -502,6 +502,24 @@ receive(fixture_t *f, const char *provider_id, const char *from,
 }
 
 
+/* Ingests one message to NUMBER that arrived at `at` and that the
+ * carrier says the contact sent at sent_at (as Telnyx says). */
+static inbox_status_t
+receive_sent(fixture_t *f, const char *provider_id, const char *from,
+    const char *body, int64_t at, int64_t sent_at,
+    inbox_ingest_result_t *result)
+{
+    inbound_t  m;
+
+    inbound_init(&m, provider_id, from, NUMBER, body, at);
+    m.in.carrier = INBOX_CARRIER_TELNYX;
+    m.in.carrier_at = sent_at;
+
+    return inbox_store_inbound_ingest(f->store, &m.in, 1, result, NULL,
+                                      NULL);
+}
+
+
 /* A person's action on the organization's conversation; the conversation
  * as it is then is not kept. */
 static inbox_status_t
@@ -8162,6 +8180,119 @@ TEST(a_manual_opt_out_is_kept_pushed_and_in_the_timeline)
 
     CHECK_INT(timeline_walk(&f, id, 50, line, sizeof(line)), 1);
     CHECK_STR(line, "opt_out:manual:;message:hello;");
+
+    fixture_close(&f);
+}
+
+
+/*
+ * A carrier's webhooks out of order: a STOP sent after a START arrives
+ * first.  The START is stored and shown, but the contact stays opted out
+ * and nothing confirms it; a START sent later still opts back in.
+ */
+TEST(a_start_sent_before_a_stop_that_arrived_first_changes_nothing)
+{
+    char                    id[INBOX_ID_MAX], conv[INBOX_ID_MAX];
+    fixture_t               f;
+    inbox_ingest_result_t   r;
+    inbox_contact_record_t  got;
+
+    FIXTURE(&f);
+
+    CHECK_INT(receive_sent(&f, "TX1", ALICE, "STOP", T0 + 10000, T0 + 5000,
+                           &r), INBOX_OK);
+    CHECK_INT(r.opt_changed, 1);
+    CHECK_INT(r.answered, 1);
+    CHECK(contact_of(&f, ALICE, id, conv));
+
+    CHECK_INT(receive_sent(&f, "TX2", ALICE, "START", T0 + 20000, T0, &r),
+              INBOX_OK);
+    CHECK_INT(r.status, INBOX_OK);
+    CHECK_INT(r.keyword, INBOX_KEYWORD_OPT_IN);
+    CHECK_INT(r.opt_changed, 0);
+    CHECK_INT(r.answered, 0);
+
+    CHECK_INT(inbox_store_contact_get(f.store, f.org, id, &got, NULL),
+              INBOX_OK);
+    CHECK_INT(got.opted_out, 1);
+    CHECK_INT(got.opted_out_at, T0 + 10000);
+    CHECK_STR(got.opt_out_source, "keyword");
+    inbox_contact_record_free(&got);
+
+    /* both messages in the thread, and the STOP's answer */
+    CHECK_INT(message_count(&f, conv), 3);
+
+    /* a STOP sent between them, arriving last: older news too (the
+     * newest is the first STOP, even though it changes nothing) */
+    CHECK_INT(receive_sent(&f, "TX3", ALICE, "STOP", T0 + 30000, T0 + 3000,
+                           &r), INBOX_OK);
+    CHECK_INT(r.opt_changed, 0);
+    CHECK_INT(r.answered, 0);
+
+    /* a START sent after the STOP opts back in, answered */
+    CHECK_INT(receive_sent(&f, "TX4", ALICE, "START", T0 + 40000, T0 + 35000,
+                           &r), INBOX_OK);
+    CHECK_INT(r.opt_changed, 1);
+    CHECK_INT(r.answered, 1);
+    CHECK_INT(inbox_store_contact_get(f.store, f.org, id, &got, NULL),
+              INBOX_OK);
+    CHECK_INT(got.opted_out, 0);
+    inbox_contact_record_free(&got);
+
+    fixture_close(&f);
+}
+
+
+/*
+ * A person's opt-out is news at its own time: a START the contact sent
+ * before it and that arrives after it does not undo it, whether the
+ * contact was opted in or out by a STOP already.
+ */
+TEST(a_start_sent_before_a_persons_opt_out_does_not_undo_it)
+{
+    char                    id[INBOX_ID_MAX], conv[INBOX_ID_MAX];
+    fixture_t               f;
+    inbox_ingest_result_t   r;
+    inbox_contact_record_t  got;
+
+    FIXTURE(&f);
+
+    CHECK_INT(receive_sent(&f, "TX1", ALICE, "hello", T0, T0, &r),
+              INBOX_OK);
+    CHECK(contact_of(&f, ALICE, id, conv));
+    CHECK_INT(inbox_store_contact_opt_out(f.store, f.org, id,
+                                          INBOX_OPT_OUT_MANUAL, NULL,
+                                          T0 + 10000, 0, NULL, NULL, NULL),
+              INBOX_OK);
+
+    CHECK_INT(receive_sent(&f, "TX2", ALICE, "START", T0 + 20000, T0 + 3000,
+                           &r), INBOX_OK);
+    CHECK_INT(r.opt_changed, 0);
+    CHECK_INT(r.answered, 0);
+    CHECK_INT(inbox_store_contact_get(f.store, f.org, id, &got, NULL),
+              INBOX_OK);
+    CHECK_INT(got.opted_out, 1);
+    CHECK_STR(got.opt_out_source, "manual");
+    inbox_contact_record_free(&got);
+
+    /* opted out by a STOP at T0, by a person again at T0 + 10 s: the
+     * START sent between them stays older news */
+    CHECK_INT(receive_sent(&f, "TX3", BOB, "STOP", T0 + 1000, T0, &r),
+              INBOX_OK);
+    CHECK_INT(r.opt_changed, 1);
+    CHECK(contact_of(&f, BOB, id, conv));
+    CHECK_INT(inbox_store_contact_opt_out(f.store, f.org, id,
+                                          INBOX_OPT_OUT_MANUAL, NULL,
+                                          T0 + 10000, 0, NULL, NULL, NULL),
+              INBOX_OK);
+    CHECK_INT(receive_sent(&f, "TX4", BOB, "START", T0 + 20000, T0 + 3000,
+                           &r), INBOX_OK);
+    CHECK_INT(r.opt_changed, 0);
+    CHECK_INT(inbox_store_contact_get(f.store, f.org, id, &got, NULL),
+              INBOX_OK);
+    CHECK_INT(got.opted_out, 1);
+    CHECK_STR(got.opt_out_source, "keyword");
+    inbox_contact_record_free(&got);
 
     fixture_close(&f);
 }

@@ -2001,8 +2001,11 @@ TEST(inbound_stop_retry_finishes_its_opt_out)
         OID(ORG_ID) ", \"phone\": \"+15551230001\", \"conversation_id\": "
         OID(CONV_ID) ", \"name\": \"Ann Lee\", \"opted_out\": true,"
         " \"opted_out_at\": " DATE("1767225500000") ", \"opt_out_source\":"
-        " \"keyword\", \"opt_out_keyword\": \"STOP\"}}";
-    fake.replies[2] = ingest_dup_key;
+        " \"keyword\", \"opt_out_keyword\": \"STOP\", \"opt_latest_at\": "
+        DATE("1767225500000") "}}";
+    /* the retry, later, would move the newest opt time: its message is
+     * found first, and nothing is written */
+    fake.replies[2] = CURSOR("{\"_id\": " OID(MSG_ID) "}");
     fake.replies[3] = ingest_unfinished;
     fake.replies[4] = ingest_conversation;
     fake.replies[6] = ingest_org;
@@ -2029,8 +2032,9 @@ TEST(inbound_stop_retry_finishes_its_opt_out)
         OID(ORG_ID) ", \"phone\": \"+15551230001\", \"conversation_id\": "
         OID(CONV_ID) ", \"name\": \"Ann Lee\", \"opted_out\": true,"
         " \"opted_out_at\": " DATE("1767225000000") ", \"opt_out_source\":"
-        " \"keyword\", \"opt_out_keyword\": \"STOP\"}}";
-    fake.replies[2] = ingest_dup_key;
+        " \"keyword\", \"opt_out_keyword\": \"STOP\", \"opt_latest_at\": "
+        DATE("1767225500000") "}}";
+    fake.replies[2] = CURSOR("{\"_id\": " OID(MSG_ID) "}");
     fake.replies[3] = ingest_unfinished;
     fake.replies[4] = ingest_conversation;
     fake.replies[6] = ingest_org;
@@ -2725,33 +2729,45 @@ TEST(contact_opt_out_sets_the_contact_its_thread_and_its_timeline)
     inbox_contact_record_free(&c);
     inbox_event_list_free(&events);
 
-    /* opted out already: read, nothing written */
+    /* opted out already: only its newest opt time is written (a START
+     * sent before now is older news), where the contact is still opted
+     * out with the time read; nothing pushed */
     fake_reset(&fake);
     fake.replies[0] = CURSOR("{\"_id\": " OID(CONTACT_ID) ", \"org_id\": "
                              OID(ORG_ID) ", \"opted_out\": true,"
                              " \"opted_out_at\": " DATE(EARLIER) ","
                              " \"opt_out_source\": \"keyword\","
                              " \"opt_out_keyword\": \"STOP\","
+                             " \"opt_latest_at\": " DATE(EARLIER) ","
                              " \"conversation_id\": " OID(CONV_ID) "}");
+    fake.replies[1] = "{\"ok\": 1, \"value\": {\"_id\": " OID(CONTACT_ID)
+                      "}}";
     CHECK_INT(inbox_store_contact_opt_out(store, ORG_ID, CONTACT_ID,
                                           INBOX_OPT_OUT_CARRIER, NULL, 0, 0,
                                           &c, &events, &err), INBOX_OK);
-    CHECK_INT(fake.commands, 1);
+    CHECK_INT(fake.commands, 2);
+    CHECK(log_has(&fake, "\"opt_latest_at\" : { \"$date\""));
+    CHECK(!log_has(&fake, "\"contact_events\""));
+    CHECK(c.opt_latest_at > 1767225000000LL);
     CHECK_INT(events.count, 0);
     CHECK_STR(c.opt_out_source, "keyword");
     CHECK_STR(c.opt_out_keyword, "STOP");
     inbox_contact_record_free(&c);
 
-    /* changed by someone else between the read and the write: read
-     * again, and nothing pushed (theirs to push) */
+    /* changed by someone else between the read and the write: the rule
+     * again on the contact as it is then (opted out by a keyword: only
+     * the newest opt time written), and nothing pushed (theirs to
+     * push) */
     fake_reset(&fake);
     fake.replies[0] = optout_contact;
     fake.replies[1] = "{\"ok\": 1, \"value\": null}";
     fake.replies[2] = stored_contact_cursor;
+    fake.replies[3] = "{\"ok\": 1, \"value\": {\"_id\": " OID(CONTACT_ID)
+                      "}}";
     CHECK_INT(inbox_store_contact_opt_out(store, ORG_ID, CONTACT_ID,
                                           INBOX_OPT_OUT_MANUAL, NULL, 0, 0,
                                           &c, &events, &err), INBOX_OK);
-    CHECK_INT(fake.commands, 3);
+    CHECK_INT(fake.commands, 4);
     CHECK_INT(events.count, 0);
     CHECK_INT(c.opted_out, 1);
     CHECK_STR(c.opt_out_source, "keyword");
@@ -3049,7 +3065,12 @@ static const char  stop_opted_out[] =
     OID(ORG_ID) ", \"phone\": \"+15551230001\", \"conversation_id\": "
     OID(CONV_ID) ", \"name\": \"Ann Lee\", \"opted_out\": true,"
     " \"opted_out_at\": " DATE("1767225500000") ", \"opt_out_source\":"
-    " \"keyword\", \"opt_out_keyword\": \"STOP\"}}";
+    " \"keyword\", \"opt_out_keyword\": \"STOP\", \"opt_latest_at\": "
+    DATE("1767225500000") "}}";
+
+/* The retry, later, would move the newest opt time: its message is found
+ * before anything is written. */
+static const char  stop_stored[] = CURSOR("{\"_id\": " OID(MSG_ID) "}");
 
 static const char  stop_unfinished[] =
     CURSOR("{\"_id\": " OID(MSG_ID) ", \"conversation_id\": " OID(CONV_ID)
@@ -3079,7 +3100,7 @@ TEST(inbound_stop_retry_queues_its_answer_once)
     /* failed after the message, before its answer: queued now */
     fake.replies[0] = ingest_number;
     fake.replies[1] = stop_opted_out;
-    fake.replies[2] = ingest_dup_key;
+    fake.replies[2] = stop_stored;
     fake.replies[3] = stop_unfinished;
     fake.replies[4] = ingest_conversation;
     fake.replies[5] = NULL;                 /* no events of it yet */
@@ -3110,7 +3131,7 @@ TEST(inbound_stop_retry_queues_its_answer_once)
     fake_reset(&fake);
     fake.replies[0] = ingest_number;
     fake.replies[1] = stop_opted_out;
-    fake.replies[2] = ingest_dup_key;
+    fake.replies[2] = stop_stored;
     fake.replies[3] = stop_unfinished;
     fake.replies[4] = ingest_conversation;
     fake.replies[5] = CURSOR("{\"_id\": " OID(GEN_1) "}");
@@ -3138,7 +3159,7 @@ TEST(inbound_stop_retry_queues_its_answer_once)
     fake_reset(&fake);
     fake.replies[0] = ingest_number;
     fake.replies[1] = stop_opted_out;
-    fake.replies[2] = ingest_dup_key;
+    fake.replies[2] = stop_stored;
     fake.replies[3] = stop_unfinished;
     fake.replies[4] = ingest_conversation;
     fake.replies[5] = CURSOR("{\"_id\": " OID(GEN_1) "}");

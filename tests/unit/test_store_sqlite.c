@@ -1477,14 +1477,18 @@ TEST(stored_events_refer_to_a_long_message_without_copying_it)
 #define UNDO_SCHEMA_27                                                       \
     "DROP INDEX media_unattached; ALTER TABLE media DROP COLUMN attached;"
 
-/* Schema 28 undone (the unresponded threads' index); every undoing of
- * an earlier step starts with it. */
+/* Schema 28 undone (the unresponded threads' index). */
 #define UNDO_SCHEMA_28                                                       \
     "DROP INDEX conversations_unresponded;"
 
+/* Schema 29 undone (a contact's newest opt time); every undoing of an
+ * earlier step starts with it. */
+#define UNDO_SCHEMA_29                                                       \
+    "ALTER TABLE contacts DROP COLUMN opt_latest_at;"
+
 /* Every step after 10 undone, newest first. */
 #define UNDO_SCHEMA_ABOVE_10                                                \
-    UNDO_SCHEMA_28                                                          \
+    UNDO_SCHEMA_29 UNDO_SCHEMA_28                                           \
     UNDO_SCHEMA_27 UNDO_SCHEMA_26 UNDO_SCHEMA_25 UNDO_SCHEMA_24             \
     UNDO_SCHEMA_23                                                          \
     UNDO_SCHEMA_22 UNDO_SCHEMA_21                                           \
@@ -1503,7 +1507,7 @@ TEST(stored_events_refer_to_a_long_message_without_copying_it)
     UNDO_SCHEMA_8                                                           \
     "DROP TABLE contact_tags; DROP INDEX contacts_by_created;"
 
-#define SCHEMA_NOW  28
+#define SCHEMA_NOW  29
 
 
 /* Migration 27: uploads from before that a message or a campaign names
@@ -1554,7 +1558,7 @@ TEST(migrating_keeps_the_uploads_messages_use)
     inbox_store_close(f.store);
     f.store = NULL;
 
-    CHECK_INT(db_exec(&f, UNDO_SCHEMA_28 UNDO_SCHEMA_27
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_29 UNDO_SCHEMA_28 UNDO_SCHEMA_27
                       "PRAGMA user_version = 26;"),
               SQLITE_OK);
 
@@ -1601,7 +1605,7 @@ TEST(migrating_leaves_older_threads_replying_from_the_first_number)
     inbox_store_close(f.store);
     f.store = NULL;
 
-    CHECK_INT(db_exec(&f, UNDO_SCHEMA_28 UNDO_SCHEMA_27
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_29 UNDO_SCHEMA_28 UNDO_SCHEMA_27
                           UNDO_SCHEMA_26 "PRAGMA user_version = 25;"),
               SQLITE_OK);
 
@@ -1649,8 +1653,9 @@ TEST(migrating_leaves_organizations_the_servers_country)
     inbox_store_close(f.store);
     f.store = NULL;
 
-    CHECK_INT(db_exec(&f, UNDO_SCHEMA_28 UNDO_SCHEMA_27 UNDO_SCHEMA_26
-                      UNDO_SCHEMA_25 "PRAGMA user_version = 24;"),
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_29 UNDO_SCHEMA_28 UNDO_SCHEMA_27
+                      UNDO_SCHEMA_26 UNDO_SCHEMA_25
+                      "PRAGMA user_version = 24;"),
               SQLITE_OK);
 
     f.store = store_open(f.path);
@@ -1686,7 +1691,7 @@ TEST(migrating_keeps_early_reports_as_not_final)
     inbox_store_close(f.store);
     f.store = NULL;
 
-    CHECK_INT(db_exec(&f, UNDO_SCHEMA_28 UNDO_SCHEMA_27
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_29 UNDO_SCHEMA_28 UNDO_SCHEMA_27
                           UNDO_SCHEMA_26 UNDO_SCHEMA_25 UNDO_SCHEMA_24
                       "PRAGMA user_version = 23;"
                       "INSERT INTO early_reports (org_id, provider,"
@@ -1729,7 +1734,7 @@ TEST(migrating_keeps_the_inbox_answering_keywords_on_older_numbers)
     inbox_store_close(f.store);
     f.store = NULL;
 
-    CHECK_INT(db_exec(&f, UNDO_SCHEMA_28 UNDO_SCHEMA_27
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_29 UNDO_SCHEMA_28 UNDO_SCHEMA_27
                           UNDO_SCHEMA_26 UNDO_SCHEMA_25 UNDO_SCHEMA_24
                       UNDO_SCHEMA_23 UNDO_SCHEMA_22
                       "PRAGMA user_version = 21;"), SQLITE_OK);
@@ -1778,7 +1783,7 @@ TEST(migrating_keeps_the_last_opt_in_of_each_contact)
     inbox_store_close(f.store);
     f.store = NULL;
 
-    CHECK_INT(db_exec(&f, UNDO_SCHEMA_28 UNDO_SCHEMA_27
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_29 UNDO_SCHEMA_28 UNDO_SCHEMA_27
                           UNDO_SCHEMA_26 UNDO_SCHEMA_25 UNDO_SCHEMA_24
                       UNDO_SCHEMA_23 UNDO_SCHEMA_22 UNDO_SCHEMA_21
                       "PRAGMA user_version = 20;"),
@@ -1824,7 +1829,7 @@ TEST(migrating_puts_threads_without_messages_last)
 
     CHECK_INT(db_exec(&f, "UPDATE conversations SET last_activity_at = %lld"
                       " WHERE last_message_id IS NULL;"
-                      UNDO_SCHEMA_28 UNDO_SCHEMA_27
+                      UNDO_SCHEMA_29 UNDO_SCHEMA_28 UNDO_SCHEMA_27
                       UNDO_SCHEMA_26 UNDO_SCHEMA_25 UNDO_SCHEMA_24
                       UNDO_SCHEMA_23 UNDO_SCHEMA_22 UNDO_SCHEMA_21
                       "PRAGMA user_version = 19;",
@@ -2024,7 +2029,7 @@ TEST(migrating_finds_the_names_there_are_without_their_accents)
     inbox_store_close(f.store);
     f.store = NULL;
 
-    CHECK_INT(db_exec(&f, UNDO_SCHEMA_28 UNDO_SCHEMA_27
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_29 UNDO_SCHEMA_28 UNDO_SCHEMA_27
                           UNDO_SCHEMA_26 UNDO_SCHEMA_25 UNDO_SCHEMA_24
                       UNDO_SCHEMA_23 UNDO_SCHEMA_22 UNDO_SCHEMA_21
                       UNDO_SCHEMA_19
@@ -2332,7 +2337,7 @@ TEST(migrating_counts_the_answers_of_polls_there_are)
     inbox_store_close(f.store);
     f.store = NULL;
 
-    CHECK_INT(db_exec(&f, UNDO_SCHEMA_28 UNDO_SCHEMA_27
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_29 UNDO_SCHEMA_28 UNDO_SCHEMA_27
                           UNDO_SCHEMA_26 UNDO_SCHEMA_25 UNDO_SCHEMA_24
                       UNDO_SCHEMA_23 UNDO_SCHEMA_22 UNDO_SCHEMA_21
                       UNDO_SCHEMA_19
@@ -3042,7 +3047,7 @@ TEST(a_backup_of_an_older_schema_is_restored_upgraded)
                       NULL), INBOX_OK);
 
     /* the backup as the release before this schema made it */
-    CHECK_INT(file_exec(backup, UNDO_SCHEMA_28 UNDO_SCHEMA_27
+    CHECK_INT(file_exec(backup, UNDO_SCHEMA_29 UNDO_SCHEMA_28 UNDO_SCHEMA_27
                                 UNDO_SCHEMA_26 UNDO_SCHEMA_25 UNDO_SCHEMA_24
                         UNDO_SCHEMA_23 UNDO_SCHEMA_22 UNDO_SCHEMA_21
                         UNDO_SCHEMA_19 UNDO_SCHEMA_18

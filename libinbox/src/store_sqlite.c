@@ -2073,6 +2073,27 @@ inbox_sqlite_step_done(sqlite3_stmt *stmt)
 }
 
 
+inbox_status_t
+inbox_sqlite_update_read_row(inbox_sqlite_conn_t *conn, sqlite3_stmt *stmt,
+    inbox_error_t *err)
+{
+    int  rc;
+
+    rc = sqlite3_step(stmt);
+    inbox_sqlite_done(stmt);
+
+    if (rc == SQLITE_DONE && sqlite3_changes(conn->db) != 1) {
+        rc = SQLITE_INTERNAL;    /* read in this transaction a moment ago */
+    }
+
+    if (rc != SQLITE_DONE) {
+        return inbox_sqlite_fail(conn, rc, err);
+    }
+
+    return INBOX_OK;
+}
+
+
 int
 inbox_sqlite_run(inbox_sqlite_conn_t *conn, inbox_sql_id_t id,
     const char *sql)

@@ -378,6 +378,11 @@ void inbox_sqlite_rollback(inbox_sqlite_conn_t *conn);
 int inbox_sqlite_run(inbox_sqlite_conn_t *conn, inbox_sql_id_t id,
     const char *sql);
 
+/* Steps a bound UPDATE of one row read earlier in this transaction and
+ * releases it: INBOX_OK when it changed exactly that row. */
+inbox_status_t inbox_sqlite_update_read_row(inbox_sqlite_conn_t *conn,
+    sqlite3_stmt *stmt, inbox_error_t *err);
+
 /* Turns an SQLite failure into a status and a message: busy, locked, full
  * or I/O errors are INBOX_ERR_UNAVAILABLE, the rest INBOX_ERR_INTERNAL. */
 inbox_status_t inbox_sqlite_fail(inbox_sqlite_conn_t *conn, int rc,

@@ -676,7 +676,6 @@ inbox_sqlite_conversation_write(inbox_sqlite_conn_t *conn, int64_t org,
     const inbox_conversation_t *c, inbox_action_t action, int64_t now,
     inbox_error_t *err)
 {
-    int            rc;
     sqlite3_stmt  *stmt;
 
     stmt = inbox_sqlite_stmt(conn, INBOX_SQL_CONVERSATION_ACT,
@@ -697,18 +696,7 @@ inbox_sqlite_conversation_write(inbox_sqlite_conn_t *conn, int64_t org,
         sqlite3_bind_int64(stmt, 6, now);
     }
 
-    rc = sqlite3_step(stmt);
-    inbox_sqlite_done(stmt);
-
-    if (rc == SQLITE_DONE && sqlite3_changes(conn->db) != 1) {
-        rc = SQLITE_INTERNAL;    /* read in this transaction a moment ago */
-    }
-
-    if (rc != SQLITE_DONE) {
-        return inbox_sqlite_fail(conn, rc, err);
-    }
-
-    return INBOX_OK;
+    return inbox_sqlite_update_read_row(conn, stmt, err);
 }
 
 

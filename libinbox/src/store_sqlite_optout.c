@@ -164,8 +164,9 @@ inbox_sqlite_contact_opt_write(inbox_sqlite_conn_t *conn, int64_t org,
     int64_t contact, const inbox_contact_record_t *after,
     const char *keyword, int64_t message, int64_t at, inbox_error_t *err)
 {
-    int            rc;
-    sqlite3_stmt  *stmt;
+    int              rc;
+    sqlite3_stmt    *stmt;
+    inbox_status_t   status;
 
     if (after->opted_out) {
         stmt = inbox_sqlite_stmt(conn, INBOX_SQL_CONTACT_OPT_OUT,
@@ -196,15 +197,9 @@ inbox_sqlite_contact_opt_write(inbox_sqlite_conn_t *conn, int64_t org,
     sqlite3_bind_int64(stmt, 1, contact);
     sqlite3_bind_int64(stmt, 5, after->opt_latest_at);
 
-    rc = sqlite3_step(stmt);
-    inbox_sqlite_done(stmt);
-
-    if (rc == SQLITE_DONE && sqlite3_changes(conn->db) != 1) {
-        rc = SQLITE_INTERNAL;    /* read in this transaction a moment ago */
-    }
-
-    if (rc != SQLITE_DONE) {
-        return inbox_sqlite_fail(conn, rc, err);
+    status = inbox_sqlite_update_read_row(conn, stmt, err);
+    if (status != INBOX_OK) {
+        return status;
     }
 
     stmt = inbox_sqlite_stmt(conn, INBOX_SQL_CONTACT_EVENT_ADD,
@@ -239,7 +234,6 @@ inbox_status_t
 inbox_sqlite_contact_opt_latest_write(inbox_sqlite_conn_t *conn,
     int64_t contact, const inbox_contact_record_t *after, inbox_error_t *err)
 {
-    int            rc;
     sqlite3_stmt  *stmt;
 
     stmt = inbox_sqlite_stmt(conn, INBOX_SQL_CONTACT_OPT_LATEST,
@@ -251,18 +245,7 @@ inbox_sqlite_contact_opt_latest_write(inbox_sqlite_conn_t *conn,
     sqlite3_bind_int64(stmt, 1, contact);
     sqlite3_bind_int64(stmt, 2, after->opt_latest_at);
 
-    rc = sqlite3_step(stmt);
-    inbox_sqlite_done(stmt);
-
-    if (rc == SQLITE_DONE && sqlite3_changes(conn->db) != 1) {
-        rc = SQLITE_INTERNAL;    /* read in this transaction a moment ago */
-    }
-
-    if (rc != SQLITE_DONE) {
-        return inbox_sqlite_fail(conn, rc, err);
-    }
-
-    return INBOX_OK;
+    return inbox_sqlite_update_read_row(conn, stmt, err);
 }
 
 

@@ -27,8 +27,10 @@ const USAGE = `usage: carrier-sim.mjs [options]
                         and posted to --inbox instead
   --twilio SID:TOKEN    a Twilio account (repeatable)
   --telnyx KEY          a Telnyx API key (repeatable)
-  --number E164:twilio:SID | E164:telnyx[:KEY]
-                        a business number (repeatable)
+  --number E164:twilio:SID[:URL] | E164:telnyx[:KEY[:URL]]
+                        a business number (repeatable); URL is where its
+                        inbound webhooks go (Twilio's SMS URL with its
+                        #rp=... fragment, Telnyx's webhook URL)
   --delay-scale F       multiply every simulated delay (1; 0.1 is brisk)
   --help
 On start it prints one line with its URLs and the Telnyx public key.`;
@@ -106,12 +108,16 @@ function options() {
                                     ...parsed.telnyx] };
     }
     for (const n of parsed.number ?? []) {
-        const [number, carrier, owner] = n.split(':');
+        // the URL keeps its own colons ("https://...")
+        const [number, carrier, owner, ...rest] = n.split(':');
+        const url = rest.length > 0 ? rest.join(':') : undefined;
         const spec = { number, carrier };
         if (carrier === 'twilio') {
             spec.account = owner;
-        } else if (owner) {
-            spec.apiKey = owner;
+            spec.smsUrl = url;
+        } else {
+            spec.apiKey = owner || undefined;
+            spec.webhookUrl = url;
         }
         config.numbers = [...(config.numbers ?? []), spec];
     }

@@ -49,6 +49,12 @@ function validUrl(u) {
     }
 }
 
+// A time as Telnyx writes it: "2019-12-09T20:16:07.588+00:00", never "Z".
+// iso is the simulator's own ISO 8601 UTC time (or null).
+export function telnyxTime(iso) {
+    return iso ? iso.replace(/Z$/, '+00:00') : null;
+}
+
 // The message record, as the API answers and the events carry it.
 export function messageRecord(msg) {
     const contact = { carrier: 'T-MOBILE USA, INC.', line_type: 'Wireless' };
@@ -77,9 +83,9 @@ export function messageRecord(msg) {
         parts,
         tags: [],
         cost: outbound ? { amount: '0.0040', currency: 'USD' } : null,
-        received_at: msg.created_at,
-        sent_at: msg.sent_at ?? null,
-        completed_at: msg.completed_at ?? null,
+        received_at: telnyxTime(msg.created_at),
+        sent_at: telnyxTime(msg.sent_at),
+        completed_at: telnyxTime(msg.completed_at),
         valid_until: null,
         errors: msg.error_code ? [{ code: msg.error_code,
                                     title: msg.error_message,
@@ -246,7 +252,7 @@ const FAILURES = {
 // An event to url, signed anew on every attempt (meta.attempt changes).
 export function postEvent(sim, record, eventType, payload) {
     const id = randomUUID();
-    const occurredAt = new Date().toISOString();
+    const occurredAt = telnyxTime(new Date().toISOString());
     return deliverWebhook(sim, { ...record, event: eventType }, (attempt) => {
         const body = JSON.stringify({
             data: { event_type: eventType, id, occurred_at: occurredAt,

@@ -294,7 +294,12 @@ async () => {
         const e = parsed[i];
         assert.equal(e.data.record_type, 'event');
         assert.match(e.data.id, UUID_RE);
+        // written as Telnyx writes its times, with "+00:00" for UTC
+        assert.match(e.data.occurred_at,
+                     /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+00:00$/);
         assert.ok(!Number.isNaN(Date.parse(e.data.occurred_at)));
+        assert.match(e.data.payload.received_at, /\+00:00$/);
+        assert.match(e.data.payload.sent_at, /\+00:00$/);
         assert.equal(e.meta.attempt, 1);
         assert.equal(e.meta.delivered_to, `${inbox.url}/telnyx-status`);
         // one changed byte, or another key, and it no longer verifies

@@ -24,25 +24,31 @@ typedef struct {
     const char  *retired_prefix;  /* once dialled before the number, now
                                      dropped by the country's own plan;
                                      "" none */
+    const char  *full_starts;     /* first digits of the national numbers
+                                     that always have nsn_max digits; ""
+                                     none */
 } inbox_phone_country_t;
 
 
 /* Lengths from the national numbering plans (ITU-T E.164 annexes). */
 static const inbox_phone_country_t  inbox_phone_countries[] = {
-    { "US", "1",  "011",  "1", 10, 10, "" },
-    { "CA", "1",  "011",  "1", 10, 10, "" },
-    { "GB", "44", "00",   "0", 9, 10, "" },
-    { "FR", "33", "00",   "0", 9, 9, "" },
-    { "DE", "49", "00",   "0", 6, 13, "" },
-    { "ES", "34", "00",   "",  9, 9, "" },
-    { "IT", "39", "00",   "",  6, 11, "" },   /* a leading 0 is significant */
-    { "NL", "31", "00",   "0", 9, 9, "" },
-    { "AU", "61", "0011", "0", 9, 9, "" },
-    { "IN", "91", "00",   "0", 10, 10, "" },
+    { "US", "1",  "011",  "1", 10, 10, "", "" },
+    { "CA", "1",  "011",  "1", 10, 10, "", "" },
+    /* Britain's 9-digit numbers are some 01 areas' and 0800 ones: its
+     * 02 (London...), 03, 07 (mobiles) and 09 numbers have 10 */
+    { "GB", "44", "00",   "0", 9, 10, "", "2379" },
+    { "FR", "33", "00",   "0", 9, 9, "", "" },
+    { "DE", "49", "00",   "0", 6, 13, "", "" },
+    { "ES", "34", "00",   "",  9, 9, "", "" },
+    /* Italy's leading 0 is part of the number */
+    { "IT", "39", "00",   "",  6, 11, "", "" },
+    { "NL", "31", "00",   "0", 9, 9, "", "" },
+    { "AU", "61", "0011", "0", 9, 9, "", "" },
+    { "IN", "91", "00",   "0", 10, 10, "", "" },
     /* Mexico's mobile "1" after +52 was retired in 2019: +52 1 55... and
      * +52 55... are one phone, and carriers now send the latter */
-    { "MX", "52", "00",   "",  10, 10, "1" },
-    { "BR", "55", "00",   "0", 10, 11, "" },
+    { "MX", "52", "00",   "",  10, 10, "1", "" },
+    { "BR", "55", "00",   "0", 10, 11, "", "" },
 };
 
 
@@ -56,6 +62,10 @@ static const inbox_phone_country_t *inbox_phone_country_of(
     const char *digits, size_t n);
 static size_t inbox_phone_retired(const inbox_phone_country_t *cc,
     const char *nsn, size_t n);
+static inbox_status_t inbox_phone_plan_check(const char *digits,
+    size_t n, inbox_error_t *err);
+static int inbox_phone_nsn_fits(const inbox_phone_country_t *cc,
+    const char *nsn, size_t n, char *rule, size_t size);
 static int inbox_phone_formatting(int c);
 static size_t inbox_phone_separator(const char *s, size_t len);
 
@@ -171,6 +181,27 @@ inbox_phone_normalize(const char *in, size_t len, const char *default_country,
 }
 
 
+inbox_status_t
+inbox_phone_normalize_typed(const char *in, size_t len,
+    const char *default_country, char out[INBOX_PHONE_MAX],
+    inbox_error_t *err)
+{
+    inbox_status_t  rc;
+
+    rc = inbox_phone_normalize(in, len, default_country, out, err);
+
+    if (rc == INBOX_OK) {
+        rc = inbox_phone_plan_check(out + 1, strlen(out + 1), err);
+
+        if (rc != INBOX_OK) {
+            out[0] = '\0';
+        }
+    }
+
+    return rc;
+}
+
+
 size_t
 inbox_phone_digits(const char *in, size_t len, char *out, size_t outlen)
 {
@@ -267,6 +298,7 @@ static inbox_status_t
 inbox_phone_national(const inbox_phone_country_t *cc, const char *digits,
     size_t n, char out[INBOX_PHONE_MAX], inbox_error_t *err)
 {
+    char    rule[64];
     size_t  trunk, ccl;
 
     trunk = strlen(cc->trunk_prefix);
@@ -302,18 +334,10 @@ inbox_phone_national(const inbox_phone_country_t *cc, const char *digits,
     digits += trunk;
     n -= trunk;
 
-    if (n < cc->nsn_min || n > cc->nsn_max) {
-        if (cc->nsn_min == cc->nsn_max) {
-            return inbox_error_set(err, INBOX_ERR_INVALID,
-                       "phone number has %zu digits; a number in %s has %zu "
-                       "(or write it as +<country code><number>)",
-                       n, cc->iso, cc->nsn_min);
-        }
-
+    if (!inbox_phone_nsn_fits(cc, digits, n, rule, sizeof(rule))) {
         return inbox_error_set(err, INBOX_ERR_INVALID,
-                   "phone number has %zu digits; a number in %s has %zu to "
-                   "%zu (or write it as +<country code><number>)",
-                   n, cc->iso, cc->nsn_min, cc->nsn_max);
+                   "phone number has %zu digits; %s "
+                   "(or write it as +<country code><number>)", n, rule);
     }
 
     /* exchanges are not checked: "555-123-4567" is the usual example */
@@ -442,6 +466,91 @@ inbox_phone_retired(const inbox_phone_country_t *cc, const char *nsn,
     }
 
     return len;
+}
+
+
+/*
+ * The digits of an E.164 number (after its "+") checked against the plan
+ * of its country when the table has it: what normalization leaves as
+ * written.  A trunk 0 it kept after the calling code (its rest too short
+ * to drop it) and Mexico's retired 1 before a rest too long for a number
+ * are not part of the number: not counted, and named in the message
+ * ("has 11 digits after +52 1").  Other countries' numbers pass: their
+ * plans are not known here.
+ */
+static inbox_status_t
+inbox_phone_plan_check(const char *digits, size_t n, inbox_error_t *err)
+{
+    char                          rule[64];
+    size_t                        ccl, nsn_len, kept_len;
+    const char                   *nsn, *kept;
+    const inbox_phone_country_t  *cc;
+
+    cc = inbox_phone_country_of(digits, n);
+
+    if (cc == NULL) {
+        return INBOX_OK;
+    }
+
+    ccl = strlen(cc->calling_code);
+    kept = "";
+
+    if (inbox_phone_trunk_after_code(digits, n, &ccl) > 0) {
+        kept = cc->trunk_prefix;
+
+    } else if (n - ccl > cc->nsn_max && cc->retired_prefix[0] != '\0'
+               && strncmp(digits + ccl, cc->retired_prefix,
+                          strlen(cc->retired_prefix)) == 0)
+    {
+        kept = cc->retired_prefix;
+    }
+
+    kept_len = strlen(kept);
+    nsn = digits + ccl + kept_len;
+    nsn_len = n - ccl - kept_len;
+
+    if (inbox_phone_nsn_fits(cc, nsn, nsn_len, rule, sizeof(rule))) {
+        return INBOX_OK;
+    }
+
+    return inbox_error_set(err, INBOX_ERR_INVALID,
+               "phone number has %zu digits after +%s%s%s; %s",
+               nsn_len, cc->calling_code, kept_len > 0 ? " " : "", kept,
+               rule);
+}
+
+
+/* 1 when a national significant number of cc (without its trunk
+ * prefix) has a length the country's plan gives a number that starts as
+ * it does; else 0, the plan's length for it in words into rule ("a number
+ * in GB that starts with 2 has 10"), for the caller's message. */
+static int
+inbox_phone_nsn_fits(const inbox_phone_country_t *cc, const char *nsn,
+    size_t n, char *rule, size_t size)
+{
+    int     full;
+    size_t  min;
+
+    full = n > 0 && strchr(cc->full_starts, nsn[0]) != NULL;
+    min = full ? cc->nsn_max : cc->nsn_min;
+
+    if (n >= min && n <= cc->nsn_max) {
+        return 1;
+    }
+
+    if (full) {
+        snprintf(rule, size, "a number in %s that starts with %c has %zu",
+                 cc->iso, nsn[0], cc->nsn_max);
+
+    } else if (cc->nsn_min == cc->nsn_max) {
+        snprintf(rule, size, "a number in %s has %zu", cc->iso, cc->nsn_max);
+
+    } else {
+        snprintf(rule, size, "a number in %s has %zu to %zu", cc->iso,
+                 cc->nsn_min, cc->nsn_max);
+    }
+
+    return 0;
 }
 
 

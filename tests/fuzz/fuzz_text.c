@@ -35,6 +35,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     (void) inbox_phone_normalize(s, size, "US", phone, &err);
     (void) inbox_phone_normalize(s, size, "GB", phone, &err);
+    (void) inbox_phone_normalize_typed(s, size, "GB", phone, &err);
+    (void) inbox_phone_normalize_typed(s, size, "MX", phone, &err);
 
     inbox_segments_count(s, size, &segments);
     (void) inbox_message_check(s, size, 0, &err);

@@ -40,6 +40,25 @@ reject(const char *in, const char *country)
 }
 
 
+/* The number as a person typed it, normalized or refused with the
+ * message: "accepted as +44..." or the error's. */
+static const char *
+typed(const char *in, const char *country)
+{
+    static char           out[INBOX_PHONE_MAX];
+    static inbox_error_t  err;
+
+    memset(&err, 0, sizeof(err));
+    if (inbox_phone_normalize_typed(in, strlen(in), country, out, &err)
+        != INBOX_OK)
+    {
+        return err.message;
+    }
+
+    return out;
+}
+
+
 TEST(nanp_national_forms)
 {
     CHECK_STR(normalize("(555) 234-5678", "US"), "+15552345678");
@@ -223,6 +242,74 @@ TEST(unknown_country_needs_international_form)
     CHECK_INT(err.code, INBOX_ERR_INVALID);
     CHECK(strstr(err.message, "ZZ") != NULL);
     CHECK_STR(normalize("+34 612 34 56 78", "ZZ"), "+34612345678");
+}
+
+
+/* A number typed in international form for a country whose plan we know
+ * has that plan's length, as a national one does: the carrier would
+ * refuse it after credits are held. */
+TEST(a_typed_number_has_its_countrys_length)
+{
+    CHECK_STR(typed("+44 20 7946 0958", "US"), "+442079460958");
+    CHECK_STR(typed("+44 20 7946 095", "US"),
+              "phone number has 9 digits after +44; a number in GB that "
+              "starts with 2 has 10");
+    CHECK_STR(typed("+44 7700 900 1234", "US"),
+              "phone number has 11 digits after +44; a number in GB that "
+              "starts with 7 has 10");
+    CHECK_STR(typed("0044 20 7946 095", "GB"),
+              "phone number has 9 digits after +44; a number in GB that "
+              "starts with 2 has 10");
+    /* some 01 areas' numbers have 9 digits */
+    CHECK_STR(typed("+44 16977 3456", "US"), "+44169773456");
+    CHECK_STR(typed("+44 16977 345", "US"),
+              "phone number has 8 digits after +44; a number in GB has 9 "
+              "to 10");
+    /* the trunk 0 kept, its rest too short, is not counted */
+    CHECK_STR(typed("+44 020 794 609", "US"),
+              "phone number has 8 digits after +44 0; a number in GB that "
+              "starts with 2 has 10");
+
+    CHECK_STR(typed("+33 6 12 34 56 78", "US"), "+33612345678");
+    CHECK_STR(typed("+33 6 12 34 56 78 9", "US"),
+              "phone number has 10 digits after +33; a number in FR has 9");
+    CHECK_STR(typed("+33 6 12 34 56 7", "US"),
+              "phone number has 8 digits after +33; a number in FR has 9");
+
+    CHECK_STR(typed("+1 415 555 0123", "GB"), "+14155550123");
+    CHECK(strstr(typed("+1 415 555 012", "GB"), "ten digits") != NULL);
+    CHECK(strstr(typed("+1 415 555 01234", "GB"), "ten digits") != NULL);
+
+    /* Mexico's retired mobile 1: dropped with ten digits after it, not
+     * counted when what follows it is too long to be a number */
+    CHECK_STR(typed("+52 1 55 1234 5678", "US"), "+525512345678");
+    CHECK_STR(typed("+52 55 1234 5678", "US"), "+525512345678");
+    CHECK_STR(typed("+52 1 55 1234 56789", "US"),
+              "phone number has 11 digits after +52 1; a number in MX has "
+              "10");
+    CHECK_STR(typed("+52 1 55 1234 56", "US"),
+              "phone number has 9 digits after +52; a number in MX has 10");
+    CHECK_STR(typed("+52 55 1234 567", "US"),
+              "phone number has 9 digits after +52; a number in MX has 10");
+
+    /* national numbers as before, in the same words */
+    CHECK_STR(typed("020 7946 095", "GB"),
+              "phone number has 9 digits; a number in GB that starts with "
+              "2 has 10 (or write it as +<country code><number>)");
+    CHECK_STR(typed("612 34 56 78", "ES"), "+34612345678");
+    /* a country whose plan is not in the table: as written */
+    CHECK_STR(typed("+358 40 123", "US"), "+35840123");
+}
+
+
+/* What a carrier sends is a number: no plan's length refuses it, or the
+ * webhook, and its message, would be lost. */
+TEST(a_carriers_number_keeps_any_length)
+{
+    CHECK_STR(normalize("+44 20 7946 095", "US"), "+44207946095");
+    CHECK_STR(normalize("+33 6 12 34 56 78 9", "US"), "+336123456789");
+    CHECK_STR(normalize("+52 1 55 1234 56789", "US"), "+52155123456789");
+    CHECK_STR(normalize("+447700900", "US"), "+447700900");
 }
 
 

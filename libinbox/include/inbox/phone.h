@@ -19,8 +19,26 @@
  * default_country is an ISO 3166 alpha-2 code ("US", "GB", ...) used for
  * national numbers (no "+" and no international prefix); NULL means "US".
  * Fails with INBOX_ERR_INVALID for anything that cannot be a phone number.
+ * A national number must have its country's length; one written in
+ * international form only E.164's 8 to 15 digits (+1's ten after the 1),
+ * as carriers send them: what a person typed goes through
+ * inbox_phone_normalize_typed.
  */
 inbox_status_t inbox_phone_normalize(const char *in, size_t len,
+    const char *default_country, char out[INBOX_PHONE_MAX],
+    inbox_error_t *err);
+
+/*
+ * inbox_phone_normalize for a number a person typed (a contact added, a
+ * CSV import's row, an organization's number): a number of a country whose
+ * plan phone.c knows must also have a length that plan gives, whichever
+ * form it was written in ("+44 20 7946 095": "phone number has 9 digits
+ * after +44; a number in GB that starts with 2 has 10"), so nothing is
+ * stored that no carrier could send to.  Numbers a carrier sends go
+ * through inbox_phone_normalize alone: the carrier's numbers are valid by
+ * definition, and a webhook refused is a message lost.
+ */
+inbox_status_t inbox_phone_normalize_typed(const char *in, size_t len,
     const char *default_country, char out[INBOX_PHONE_MAX],
     inbox_error_t *err);
 

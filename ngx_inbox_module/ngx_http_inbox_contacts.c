@@ -487,8 +487,10 @@ ngx_http_inbox_contact_create_op(ngx_http_inbox_api_t *api,
         return;
     }
 
-    if (inbox_phone_normalize(args->phone, strlen(args->phone), country,
-                              phone, &err)
+    /* typed by a person: a length the country never gives is refused
+     * here, not by the carrier once credits are held */
+    if (inbox_phone_normalize_typed(args->phone, strlen(args->phone),
+                                    country, phone, &err)
         != INBOX_OK)
     {
         /* the rule's own words: "has 9 digits; a number in US has 10"

@@ -294,6 +294,8 @@ ngx_http_inbox_twilio_lookup(ngx_http_inbox_item_t *item,
                                      "The %s number is missing.", field);
     }
 
+    /* the carrier's number: normalized as inbox_twilio_parse does, not
+     * checked as a typed one (a webhook refused is a message lost) */
     if (inbox_phone_normalize(value, strlen(value), item->default_country,
                               e164, NULL)
         != INBOX_OK)

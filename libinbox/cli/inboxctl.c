@@ -588,8 +588,10 @@ ctl_number_read(ctl_words_t *words, inbox_number_t *number)
         return 1;
     }
 
-    if (inbox_phone_normalize(words->args[1], strlen(words->args[1]), NULL,
-                              number->e164, &err)
+    /* typed by the operator: a number with a length its country never
+     * gives is a typo no webhook would ever be sent to */
+    if (inbox_phone_normalize_typed(words->args[1], strlen(words->args[1]),
+                                    NULL, number->e164, &err)
         != INBOX_OK)
     {
         return ctl_fail(&err);

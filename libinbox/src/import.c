@@ -510,9 +510,11 @@ inbox_import_row(inbox_import_t *im, const inbox_csv_record_t *rec)
     row = &im->batch[im->batched];
     memset(row, 0, sizeof(inbox_contact_row_t));
 
-    if (inbox_phone_normalize(rec->fields[im->col_phone],
-                              rec->lens[im->col_phone], im->country,
-                              row->phone, &err)
+    /* a file people wrote: checked as a number typed (the API's import
+     * and inboxctl's alike) */
+    if (inbox_phone_normalize_typed(rec->fields[im->col_phone],
+                                    rec->lens[im->col_phone], im->country,
+                                    row->phone, &err)
         != INBOX_OK)
     {
         /* the rule's own words: "has 9 digits; a number in US has 10" */

@@ -304,7 +304,9 @@ inbox_store_contact_upsert(inbox_store_t *store, const char *org_id,
 }
 
 
-/* The store keeps numbers in E.164 only: callers normalize first. */
+/* The store keeps numbers in E.164 only: callers normalize first (a
+ * typed number with inbox_phone_normalize_typed; this is the form alone,
+ * as a carrier's number is stored whatever its length). */
 static inbox_status_t
 inbox_store_e164(const char *phone, inbox_error_t *err)
 {

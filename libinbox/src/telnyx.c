@@ -682,6 +682,8 @@ inbox_telnyx_number(yajl_val v, const char *field,
                                      "the webhook has no %s", field);
     }
 
+    /* the carrier's number, not one typed: not checked against a plan
+     * (inbox_phone_normalize_typed), as refusing it loses the message */
     if (inbox_phone_normalize(s, strlen(s), default_country, out,
                               &phone_err)
         != INBOX_OK)

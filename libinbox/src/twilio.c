@@ -624,6 +624,8 @@ inbox_twilio_number(const inbox_form_t *form, const char *name,
                    "the webhook has no %s", name);
     }
 
+    /* the carrier's number, not one typed: not checked against a plan
+     * (inbox_phone_normalize_typed), as refusing it loses the message */
     if (inbox_phone_normalize(f->value, f->value_len, default_country, out,
                               &phone_err)
         != INBOX_OK)

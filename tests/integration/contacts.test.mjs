@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import { execFile } from 'node:child_process';
+import { randomInt } from 'node:crypto';
 import { promisify } from 'node:util';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -389,6 +390,53 @@ test('a new contact: its number in E.164 with the default country, its '
     assert.match(badName.message, /surrogate/);
     const none = await ok(`/api/v1/contacts?q=${lone.slice(1)}`);
     assert.equal(none.items.length, 0, 'nothing was created');
+});
+
+// A British mobile of Ofcom's drama range, ten digits after +44, random.
+function ukMobile() {
+    return `+447700${String(randomInt(1000000)).padStart(6, '0')}`;
+}
+
+test('a number typed in international form has its country\'s length: '
+    + 'a contact and an import\'s row one digit short are refused, naming '
+    + 'it; a carrier\'s number of that length is still taken', async () => {
+    const short = assertError(await call('/api/v1/contacts', {
+        method: 'POST', body: { phone: '+44 20 7946 095' } }), 400,
+        'invalid_request');
+    assert.equal(short.field, 'phone');
+    assert.match(short.message,
+        /has 9 digits after \+44; a number in GB that starts with 2 has 10/);
+    const long = assertError(await call('/api/v1/contacts', {
+        method: 'POST', body: { phone: '+33 6 12 34 56 78 9' } }), 400,
+        'invalid_request');
+    assert.equal(long.field, 'phone');
+    assert.match(long.message,
+        /has 10 digits after \+33; a number in FR has 9/);
+    const none = await ok('/api/v1/contacts?q=207946095');
+    assert.equal(none.items.length, 0, 'nothing was created');
+
+    const [uk, us] = [ukMobile(), uniqueNumber()];
+    const res = await importCsv('phone,name\n'
+        + `${uk},Una\n`
+        + `${uk.slice(0, -1)},Short\n`
+        + `${formatted(us)},Sam\n`);
+    assert.equal(res.status, 200, res.text);
+    assert.equal(res.json.created, 2, res.text);
+    assert.deepEqual(res.json.invalid.map((x) => x.line), [3], res.text);
+    assert.match(res.json.invalid[0].reason,
+        /has 9 digits after \+44; a number in GB that starts with 7 has 10/);
+    const una = await ok(`/api/v1/contacts?q=${encodeURIComponent(uk)}`);
+    assert.deepEqual(una.items.map((c) => c.name), ['Una']);
+
+    // the carrier's numbers are valid by definition: a webhook refused
+    // would be a message lost
+    const odd = uk.slice(0, -1);
+    await deliverInbound(ctx.cluster, { from: odd, body: 'from abroad' });
+    // (a search finds Una's number too: the odd one is a part of it)
+    const conv = await ok(`/api/v1/conversations?q=${encodeURIComponent(
+        odd)}`);
+    assert.ok(conv.items.some((c) => c.contact.phone === odd),
+        JSON.stringify(conv.items));
 });
 
 test('the contacts list: newest first, paged, searched by name or number '

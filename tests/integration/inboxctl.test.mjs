@@ -144,6 +144,17 @@ test('mistakes are refused with a message and a non-zero exit', async () => {
     assert.equal(some.created, 1);
     assert.deepEqual(some.invalid.map((i) => i.line), [3]);
     assert.deepEqual(some.ignored_columns, []);
+    // a number typed for a country whose plan is known has its length
+    await fails(['number', 'add', org, '+44 20 7946 095', '--carrier',
+                 'twilio', '--account-sid', `AC${'ab'.repeat(16)}`,
+                 '--auth-token', 'tok'],
+                /9 digits after \+44; a number in GB/);
+    const gb = JSON.parse(await ok(['contacts', 'import', org, '-'],
+        { input: 'phone,name\n+44 20 7946 0958,Gil\n+44 20 7946 095,Hal\n' }));
+    assert.equal(gb.created, 1);
+    assert.deepEqual(gb.invalid.map((i) => [i.line, i.reason]),
+        [[3, 'phone number has 9 digits after +44; a number in GB that '
+             + 'starts with 2 has 10']]);
     // first and last names make the name; the columns not used are named
     const split = JSON.parse(await ok(['contacts', 'import', org, '-'],
         { input: 'First Name,Last Name,Mobile Phone,Company\n'

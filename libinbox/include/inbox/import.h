@@ -51,7 +51,8 @@
 typedef struct inbox_import_s  inbox_import_t;
 
 /* store NULL: the check pass.  default_country as for
- * inbox_phone_normalize.  NULL when out of memory. */
+ * inbox_phone_normalize_typed, which reads each line's number.  NULL when
+ * out of memory. */
 inbox_import_t *inbox_import_new(inbox_store_t *store, const char *org_id,
     const char *default_country);
 

@@ -1277,6 +1277,21 @@ inbox_store_media_fetch_done(inbox_store_t *store, const char *message_id,
 
 
 inbox_status_t
+inbox_store_media_fetch_give_back(inbox_store_t *store,
+    const char *message_id, unsigned idx, int64_t due_at, inbox_error_t *err)
+{
+    /* a time of 0 is the backends' "never again" */
+    if (due_at <= 0) {
+        return inbox_error_set(err, INBOX_ERR_INVALID,
+                               "a copy given back is due again at a time");
+    }
+
+    return store->ops->media_fetch_give_back(store, message_id, idx, due_at,
+                                             err);
+}
+
+
+inbox_status_t
 inbox_store_media_purge(inbox_store_t *store, int64_t now, int64_t keep_ms,
     size_t max, char (*files)[INBOX_MEDIA_FILE_MAX], size_t *removed,
     inbox_error_t *err)

@@ -51,6 +51,11 @@
       (inbox_store_t *store, const char *message_id, unsigned idx,            \
        int64_t retry_at, inbox_event_list_t *events, inbox_error_t *err),     \
       (store, message_id, idx, retry_at, events, err))                        \
+    /* due_at > 0: store.c checked */                                        \
+    X(RULED, media_fetch_give_back,                                           \
+      (inbox_store_t *store, const char *message_id, unsigned idx,            \
+       int64_t due_at, inbox_error_t *err),                                   \
+      (store, message_id, idx, due_at, err))                                  \
     /* unattached uploads made before "before"; 1 <= max <=                   \
      * INBOX_MEDIA_PURGE_MAX, *removed 0; a failure leaves *removed          \
      * counting (and files naming) those removed before it */                 \

@@ -26,8 +26,8 @@ static inbox_status_t inbox_mongo_media_lease(inbox_mongo_store_t *ms,
     const bson_oid_t *message, unsigned idx, int64_t now,
     int64_t lease_until, int *leased, inbox_error_t *err);
 static inbox_status_t inbox_mongo_media_settle(inbox_mongo_store_t *ms,
-    const char *message_id, unsigned idx, bson_t *set, int final,
-    inbox_event_list_t *events, inbox_error_t *err);
+    const char *message_id, unsigned idx, bson_t *set, int give_back,
+    int final, inbox_event_list_t *events, inbox_error_t *err);
 
 
 inbox_status_t
@@ -487,7 +487,7 @@ inbox_mongo_media_fetch_done(inbox_store_t *store, const char *message_id,
     BSON_APPEND_INT64(&set, path, bytes);
 
     return inbox_mongo_media_settle((inbox_mongo_store_t *) store, message_id,
-                                    idx, &set, 1, events, err);
+                                    idx, &set, 0, 1, events, err);
 }
 
 
@@ -512,23 +512,44 @@ inbox_mongo_media_fetch_failed(inbox_store_t *store, const char *message_id,
     }
 
     return inbox_mongo_media_settle((inbox_mongo_store_t *) store, message_id,
-                                    idx, &set, retry_at <= 0, events, err);
+                                    idx, &set, 0, retry_at <= 0, events, err);
+}
+
+
+/* due_at is never 0 (store.c): the media stays pending, nothing pushed */
+inbox_status_t
+inbox_mongo_media_fetch_give_back(inbox_store_t *store,
+    const char *message_id, unsigned idx, int64_t due_at, inbox_error_t *err)
+{
+    char    path[48];
+    bson_t  set;
+
+    bson_init(&set);
+
+    snprintf(path, sizeof(path), "media.%u.fetch_at", idx);
+    BSON_APPEND_DATE_TIME(&set, path, due_at);
+
+    return inbox_mongo_media_settle((inbox_mongo_store_t *) store, message_id,
+                                    idx, &set, 1, 0, NULL, err);
 }
 
 
 /*
  * Sets set (destroyed here) on the message while media idx is pending;
- * when final, message.updated with the message as it is then.  A media
- * that is not pending is a conflict; one that is not there, not found.
+ * with give_back, also takes back the attempt its claim counted (only
+ * from one that has one); when final, message.updated with the message
+ * as it is then.  A media that is not pending (or has no attempt to take
+ * back) is a conflict; one that is not there, not found.
  */
 static inbox_status_t
 inbox_mongo_media_settle(inbox_mongo_store_t *ms, const char *message_id,
-    unsigned idx, bson_t *set, int final, inbox_event_list_t *events,
-    inbox_error_t *err)
+    unsigned idx, bson_t *set, int give_back, int final,
+    inbox_event_list_t *events, inbox_error_t *err)
 {
     int              found;
-    char             state[32], item[32], org_hex[INBOX_ID_MAX];
-    bson_t           value, doc;
+    char             state[32], attempts[32], item[32];
+    char             org_hex[INBOX_ID_MAX];
+    bson_t           value, doc, query, update;
     bson_oid_t       oid, org;
     inbox_change_t   change;
     inbox_status_t   rc;
@@ -549,18 +570,30 @@ inbox_mongo_media_settle(inbox_mongo_store_t *ms, const char *message_id,
     }
 
     snprintf(state, sizeof(state), "media.%u.state", idx);
+    snprintf(attempts, sizeof(attempts), "media.%u.attempts", idx);
     snprintf(item, sizeof(item), "media.%u", idx);
+
+    bson_init(&query);
+    BSON_APPEND_OID(&query, "_id", &oid);
+    BSON_APPEND_UTF8(&query, state, "pending");
+
+    bson_init(&update);
+    BSON_APPEND_DOCUMENT(&update, "$set", set);
+
+    if (give_back) {
+        BCON_APPEND(&query, attempts, "{", "$gt", BCON_INT32(0), "}");
+        BCON_APPEND(&update, "$inc", "{", attempts, BCON_INT32(-1), "}");
+    }
 
     rc = inbox_mongo_run_find_and_modify(ms,
         BCON_NEW("findAndModify", BCON_UTF8("messages"),
-                 "query", "{",
-                     "_id", BCON_OID(&oid),
-                     state, BCON_UTF8("pending"),
-                 "}",
-                 "update", "{", "$set", BCON_DOCUMENT(set), "}",
+                 "query", BCON_DOCUMENT(&query),
+                 "update", BCON_DOCUMENT(&update),
                  "new", BCON_BOOL(true)),
         &value, &found, err);
     bson_destroy(set);
+    bson_destroy(&query);
+    bson_destroy(&update);
 
     if (rc == INBOX_OK && !found) {
         bson_destroy(&value);

@@ -458,6 +458,21 @@ inbox_sqlite_media_fetch_failed(inbox_store_t *store, const char *message_id,
 }
 
 
+/* ?6: due_at, never 0 (store.c), so the media stays pending and nothing
+ * is pushed; one never claimed has no attempt to take back */
+inbox_status_t
+inbox_sqlite_media_fetch_give_back(inbox_store_t *store,
+    const char *message_id, unsigned idx, int64_t due_at, inbox_error_t *err)
+{
+    return inbox_sqlite_media_settle(store, message_id, idx,
+        INBOX_SQL_MEDIA_GIVE_BACK,
+        "UPDATE message_media SET fetch_at = ?6, attempts = attempts - 1"
+        " WHERE message_id = ?1 AND idx = ?2 AND state = 'pending'"
+        " AND attempts > 0",
+        NULL, NULL, 0, due_at, NULL, err);
+}
+
+
 /*
  * One media's new state in one transaction, by sql (?1 message, ?2 idx,
  * ?3 file, ?4 content_type, ?5 bytes, ?6 retry_at); unless it stays

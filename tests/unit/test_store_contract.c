@@ -5420,6 +5420,116 @@ TEST(a_failed_copy_is_tried_again_later_or_given_up)
 }
 
 
+/* A copy the fetcher never sent (it had no file descriptor free) costs
+ * the image none of its tries. */
+TEST(a_copy_given_back_is_due_again_with_its_attempt_taken_back)
+{
+    fixture_t                 f;
+    inbox_error_t             err;
+    inbox_media_t             media;
+    inbox_event_list_t        events;
+    inbox_ingest_result_t     r;
+    inbox_media_fetch_list_t  due;
+
+    FIXTURE(&f);
+    memset(&events, 0, sizeof(events));
+    CHECK_INT(receive_mms(&f, "MM1", 1, T0, &r), INBOX_OK);
+
+    CHECK_INT(inbox_store_media_fetch_claim(f.store, T0, 10, &due, NULL),
+              INBOX_OK);
+    CHECK_INT(due.count, 1);
+    CHECK_INT(due.count == 1 ? due.items[0].attempts : 0, 1);
+    inbox_media_fetch_list_free(&due);
+
+    /* due again in a second, not at the end of its lease, and still
+     * pending: nothing a browser sees changes */
+    CHECK_INT(inbox_store_media_fetch_give_back(f.store, r.message_id, 0,
+                                                T0 + 1000, &err), INBOX_OK);
+    CHECK_INT(org_seq(&f, f.org), 3);
+    CHECK_INT(media_of(&f, r.conversation_id, 0, &media), 0);
+    CHECK_INT(media.state, INBOX_MEDIA_PENDING);
+
+    CHECK_INT(inbox_store_media_fetch_claim(f.store, T0 + 999, 10, &due,
+                                            NULL), INBOX_OK);
+    CHECK_INT(due.count, 0);
+    inbox_media_fetch_list_free(&due);
+
+    /* the same attempt as the first claim's, given back as often as it
+     * comes back */
+    CHECK_INT(inbox_store_media_fetch_claim(f.store, T0 + 1000, 10, &due,
+                                            NULL), INBOX_OK);
+    CHECK_INT(due.count, 1);
+    CHECK_INT(due.count == 1 ? due.items[0].attempts : 0, 1);
+    inbox_media_fetch_list_free(&due);
+
+    CHECK_INT(inbox_store_media_fetch_give_back(f.store, r.message_id, 0,
+                                                T0 + 2000, &err), INBOX_OK);
+    CHECK_INT(inbox_store_media_fetch_claim(f.store, T0 + 2000, 10, &due,
+                                            NULL), INBOX_OK);
+    CHECK_INT(due.count, 1);
+    CHECK_INT(due.count == 1 ? due.items[0].attempts : 0, 1);
+    inbox_media_fetch_list_free(&due);
+
+    /* a real failure after it counts the second attempt */
+    CHECK_INT(inbox_store_media_fetch_failed(f.store, r.message_id, 0,
+                                             T0 + 10 * MINUTE, &events,
+                                             &err), INBOX_OK);
+    CHECK_INT(inbox_store_media_fetch_claim(f.store, T0 + 10 * MINUTE, 10,
+                                            &due, NULL), INBOX_OK);
+    CHECK_INT(due.count, 1);
+    CHECK_INT(due.count == 1 ? due.items[0].attempts : 0, 2);
+    inbox_media_fetch_list_free(&due);
+
+    /* only a time, and only media that are there */
+    CHECK_INT(inbox_store_media_fetch_give_back(f.store, r.message_id, 0, 0,
+                                                &err), INBOX_ERR_INVALID);
+    CHECK_INT(inbox_store_media_fetch_give_back(f.store, r.message_id, 5,
+                                                T0, &err),
+              INBOX_ERR_NOT_FOUND);
+    CHECK_INT(inbox_store_media_fetch_give_back(f.store,
+                                                f.backend->missing_id, 0,
+                                                T0, &err),
+              INBOX_ERR_NOT_FOUND);
+
+    /* given up: nothing to give back */
+    CHECK_INT(inbox_store_media_fetch_failed(f.store, r.message_id, 0, 0,
+                                             &events, &err), INBOX_OK);
+    inbox_event_list_free(&events);
+    CHECK_INT(inbox_store_media_fetch_give_back(f.store, r.message_id, 0,
+                                                T0 + 20 * MINUTE, &err),
+              INBOX_ERR_CONFLICT);
+    CHECK_INT(media_of(&f, r.conversation_id, 0, &media), 0);
+    CHECK_INT(media.state, INBOX_MEDIA_FAILED);
+
+    fixture_close(&f);
+}
+
+
+TEST(a_copy_never_claimed_has_no_attempt_to_give_back)
+{
+    fixture_t                 f;
+    inbox_error_t             err;
+    inbox_ingest_result_t     r;
+    inbox_media_fetch_list_t  due;
+
+    FIXTURE(&f);
+    CHECK_INT(receive_mms(&f, "MM1", 1, T0, &r), INBOX_OK);
+
+    CHECK_INT(inbox_store_media_fetch_give_back(f.store, r.message_id, 0,
+                                                T0 + MINUTE, &err),
+              INBOX_ERR_CONFLICT);
+
+    /* untouched: due as it was, its first claim the first attempt */
+    CHECK_INT(inbox_store_media_fetch_claim(f.store, T0, 10, &due, NULL),
+              INBOX_OK);
+    CHECK_INT(due.count, 1);
+    CHECK_INT(due.count == 1 ? due.items[0].attempts : 0, 1);
+    inbox_media_fetch_list_free(&due);
+
+    fixture_close(&f);
+}
+
+
 /* replies, the outbox and billing */
 
 

@@ -4572,6 +4572,32 @@ TEST(media_fetch_failed_retries_or_gives_up)
 }
 
 
+/* only from a pending one with an attempt counted, which it takes back;
+ * nothing pushed */
+TEST(media_fetch_give_back_takes_the_attempt_back)
+{
+    fake_t          fake;
+    inbox_error_t   err;
+    inbox_store_t  *store;
+
+    store = fake_open(&fake);
+
+    fake.replies[0] = media_message_stored;
+    CHECK_INT(inbox_store_media_fetch_give_back(store, MSG_ID, 0, LATER_MS,
+                                                &err), INBOX_OK);
+    golden_check(&fake, "media_fetch_give_back");
+    CHECK_INT(fake.commands, 1);
+
+    /* not pending, or nothing counted: the message is there, a conflict */
+    fake_reset(&fake);
+    fake.replies[1] = CURSOR("{\"_id\": " OID(MSG_ID) "}");
+    CHECK_INT(inbox_store_media_fetch_give_back(store, MSG_ID, 0, LATER_MS,
+                                                &err), INBOX_ERR_CONFLICT);
+
+    fake_close(&fake, store);
+}
+
+
 /* replies, the outbox and billing */
 
 

@@ -148,6 +148,8 @@ char *inbox_render_media(const inbox_media_record_t *media, const char *base,
  * that media, and if the fetcher dies its claims come back by themselves.
  * Each claim counts as an attempt; after INBOX_MEDIA_FETCH_ATTEMPTS the
  * fetcher gives up (inbox_media_fetch_retry_at says when to try again).
+ * A copy that never left the fetcher is given back, its attempt taken
+ * back (inbox_store_media_fetch_give_back).
  */
 #define INBOX_MEDIA_FETCH_LEASE_MS   (5 * 60 * 1000)
 #define INBOX_MEDIA_FETCH_ATTEMPTS   6

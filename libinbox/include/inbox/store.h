@@ -588,6 +588,18 @@ inbox_status_t inbox_store_media_fetch_failed(inbox_store_t *store,
     const char *message_id, unsigned idx, int64_t retry_at,
     inbox_event_list_t *events, inbox_error_t *err);
 /*
+ * A claimed copy that never reached the carrier (the fetcher itself had
+ * no file descriptor free): its lease ends and the attempt its claim
+ * counted is taken back, so the next claim counts the same attempt
+ * again; it is due again at due_at (> 0, else INBOX_ERR_INVALID).
+ * Nothing a browser shows changes.  Errors as for
+ * inbox_store_media_fetch_done; INBOX_ERR_CONFLICT also for one with no
+ * attempt counted (never claimed).
+ */
+inbox_status_t inbox_store_media_fetch_give_back(inbox_store_t *store,
+    const char *message_id, unsigned idx, int64_t due_at,
+    inbox_error_t *err);
+/*
  * Housekeeping: removes the records of at most max
  * (1..INBOX_MEDIA_PURGE_MAX) uploads made before now - keep_ms (media.h:
  * INBOX_MEDIA_UNATTACHED_KEEP_MS unless configured) that no reply or

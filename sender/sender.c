@@ -176,6 +176,8 @@ main(int argc, char **argv)
         now = inbox_now_ms();
         next = SENDER_IDLE_LOOK_MS;
 
+        sender_no_descriptor_calm(&s, now);
+
         for (i = 0; !s.stopping && i < sizeof(sender_jobs)
                                       / sizeof(sender_jobs[0]); i++)
         {

@@ -61,6 +61,15 @@ void sender_publish(sender_t *s, const inbox_event_list_t *events);
 void sender_opt_out(sender_t *s, const char *org_id,
     const char *contact_id, int64_t sent_at);
 
+/* A job's request found no file descriptor free (SENDER_NO_DESCRIPTOR):
+ * counted in the sender's shortage, which is logged once an episode.
+ * Returns when to try it again (ms); the job gives it back to the store
+ * due then, with no attempt counted (sender_nofile.c). */
+int64_t sender_no_descriptor(sender_t *s, int64_t now_ms);
+/* Ends a shortage that has been over long enough, logging how many
+ * requests it gave back; once a turn of the loop. */
+void sender_no_descriptor_calm(sender_t *s, int64_t now_ms);
+
 void sender_log(sender_t *s, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void sender_debug(sender_t *s, const char *fmt, ...)

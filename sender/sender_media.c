@@ -7,6 +7,13 @@
  * The credentials go only to the carrier's own API host: a media URL
  * elsewhere is fetched without them (curl never forwards them across a
  * redirect either).
+ *
+ * A copy counts an attempt when claimed, and a failed one is tried again
+ * later (inbox_media_fetch_retry_at) until INBOX_MEDIA_FETCH_ATTEMPTS.
+ * One that never left because the sender had no file descriptor free is
+ * given back instead, its attempt taken back: a shortage during a burst
+ * of sends would otherwise spend an image's tries, and give it up, while
+ * the carrier was never asked.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +57,8 @@ static inbox_status_t sender_media_store(sender_t *s, sender_fetch_t *f,
     inbox_event_list_t *events, inbox_error_t *err);
 static void sender_media_failed(sender_t *s, sender_fetch_t *f,
     const char *why, int final);
+static void sender_media_give_back(sender_t *s, sender_fetch_t *f,
+    int64_t due_at);
 
 
 void
@@ -219,7 +228,11 @@ sender_media_done(sender_transfer_t *t)
 
     sender_media.active--;
 
-    if (t->reach != SENDER_ANSWERED) {
+    if (t->reach == SENDER_NO_DESCRIPTOR) {
+        sender_media_give_back(s, f, sender_no_descriptor(s,
+                                                          inbox_now_ms()));
+
+    } else if (t->reach != SENDER_ANSWERED) {
         sender_media_failed(s, f, t->response_cut ? "the image is too large"
                                                   : t->error,
                             t->response_cut);
@@ -320,4 +333,31 @@ sender_media_failed(sender_t *s, sender_fetch_t *f, const char *why,
     }
 
     inbox_event_list_free(&events);
+}
+
+
+/* The copy never left (sender_nofile.c): due again at due_at, with the
+ * attempt its claim counted taken back.  Should the store refuse, its
+ * lease runs out and it comes back, that attempt counted. */
+static void
+sender_media_give_back(sender_t *s, sender_fetch_t *f, int64_t due_at)
+{
+    inbox_error_t  err;
+
+    if (inbox_store_media_fetch_give_back(s->store, f->message_id, f->idx,
+                                          due_at, &err)
+        != INBOX_OK)
+    {
+        sender_log(s, "media %u of message %s: not copied (no file "
+                   "descriptor free), and cannot be given back: %s",
+                   f->idx, f->message_id, err.message);
+        return;
+    }
+
+    sender_debug(s, "media %u of message %s given back uncopied (no file "
+                 "descriptor free)", f->idx, f->message_id);
+
+    if (due_at < sender_media.due) {
+        sender_media.due = due_at;
+    }
 }

@@ -40,7 +40,6 @@
 #include <string.h>
 #include <inbox/carrier.h>
 #include <inbox/media.h>
-#include <inbox/nofile.h>
 #include <inbox/outbox.h>
 #include "sender_jobs.h"
 #include "sender_window.h"
@@ -81,13 +80,6 @@
  * sender).  A reply that starts at once is not looked at twice.
  */
 #define SENDER_OPTOUT_LOOK_MS  300
-
-/*
- * A send that found no file descriptor free is given back due this much
- * later: descriptors come free as requests end, and one due at once
- * would be claimed and given back again in a loop meanwhile.
- */
-#define SENDER_NO_DESCRIPTOR_WAIT_MS  1000
 
 typedef struct sender_send_s  sender_send_t;
 
@@ -130,7 +122,6 @@ typedef struct {
     sender_queue_t   answered;       /* the store not told yet, in order */
     int64_t          retry_at;       /* the store refused: not before */
     int64_t          linger_until;   /* the first waiting answer's time */
-    inbox_nofile_episode_t  no_descriptor;   /* sends given back for it */
 } sender_outbox_t;
 
 static sender_outbox_t  sender_outbox = {
@@ -176,18 +167,11 @@ int64_t
 sender_outbox_pump(sender_t *s, int64_t now)
 {
     int64_t   next, wait;
-    uint64_t  given_back;
     unsigned  max, busy, bulk, cap, room, window;
 
     /* what was answered first, once it lingered: recorded before the
      * next claim */
     (void) sender_outbox_flush(s, now);
-
-    given_back = inbox_nofile_calm(&sender_outbox.no_descriptor, now);
-    if (given_back > 0) {
-        sender_log(s, "file descriptors free again: %llu sends were given "
-                   "back unsent meanwhile", (unsigned long long) given_back);
-    }
 
     wait = sender_outbox_start_paced(s, now);
     next = -1;
@@ -1075,22 +1059,13 @@ sender_outbox_done(sender_transfer_t *t)
  * ENFILE): the carrier never saw it, and is not to blame.  Given back,
  * no attempt counted, as for a 429: counted as the carrier's retry, a
  * burst at the limit failed messages "carrier_unavailable" after eight.
- * Logged once an episode, not once a send.
+ * Logged once an episode, not once a send (sender_nofile.c).
  */
 static void
 sender_outbox_no_descriptor(sender_t *s, sender_send_t *send, int64_t now)
 {
-    if (inbox_nofile_short(&sender_outbox.no_descriptor, now)) {
-        sender_log(s, "no file descriptor free (all %ld in use, "
-                   "RLIMIT_NOFILE): sends are given back unsent, no "
-                   "attempt counted, and tried again %d ms later; logged "
-                   "once until none lacks one for %d s", s->nofile,
-                   SENDER_NO_DESCRIPTOR_WAIT_MS,
-                   INBOX_NOFILE_CALM_MS / 1000);
-    }
-
     send->result.outcome = INBOX_SEND_RELEASED;
-    send->result.due_at = now + SENDER_NO_DESCRIPTOR_WAIT_MS;
+    send->result.due_at = sender_no_descriptor(s, now);
     snprintf(send->result.message, sizeof(send->result.message),
              "not sent: the sender had no file descriptor free");
     sender_debug(s, "message %s given back unsent (%s)", send->message_id,

@@ -16,7 +16,10 @@ export function defaultConfig() {
         // front (its inbox_public_url): webhooks are addressed and Twilio
         // signed for it, and those under it posted to inbox instead
         inboxPublicUrl: null,
-        twilio: { accounts: {} },           // AccountSid -> auth token
+        // accounts: AccountSid -> auth token; mediaRedirect: where
+        // Twilio's media URLs send a caller, as Twilio's go to its CDN
+        // (null: the bytes themselves)
+        twilio: { accounts: {}, mediaRedirect: null },
         telnyx: { apiKeys: [] },
         numbers: [],                        // the business numbers
         // milliseconds, [min, max], each multiplied by delayScale
@@ -149,9 +152,19 @@ export function applyConfig(cfg, patch) {
             : httpUrl(patch.inboxPublicUrl, 'inboxPublicUrl');
     }
     if (patch.twilio !== undefined) {
-        const accounts = patch.twilio?.accounts;
-        if (!isObject(accounts)) {
+        const accounts = patch.twilio?.accounts ?? {};
+        if (!isObject(patch.twilio) || !isObject(accounts)) {
             fail('twilio.accounts must be an object: AccountSid -> token');
+        }
+        for (const k of Object.keys(patch.twilio)) {
+            if (k !== 'accounts' && k !== 'mediaRedirect') {
+                fail(`unknown configuration field "twilio.${k}"`);
+            }
+        }
+        if (patch.twilio.mediaRedirect !== undefined) {
+            next.twilio.mediaRedirect = patch.twilio.mediaRedirect === null
+                ? null
+                : httpUrl(patch.twilio.mediaRedirect, 'twilio.mediaRedirect');
         }
         for (const [sid, token] of Object.entries(accounts)) {
             if (!/^AC[0-9a-fA-F]{32}$/.test(sid)) {

@@ -302,7 +302,9 @@ export function twilioFetch(sim, ctx, pathSid, msgSid) {
 }
 
 // GET /2010-04-01/Accounts/{AccountSid}/Messages/{Sid}/Media/{MediaSid}:
-// the bytes, for the account's credentials only.
+// the bytes, for the account's credentials only; with
+// twilio.mediaRedirect, a 307 to {mediaRedirect}/{MediaSid} instead, as
+// Twilio sends the caller on to its CDN.
 export function twilioMedia(sim, ctx, pathSid, msgSid, mediaSid) {
     const who = authenticate(sim, ctx, pathSid);
     if (who.refused) {
@@ -313,6 +315,11 @@ export function twilioMedia(sim, ctx, pathSid, msgSid, mediaSid) {
     if (!msg || msg.account !== who.sid || !m
         || !msg.media.some((x) => x.sid === mediaSid)) {
         return notFound(ctx.path);
+    }
+    const cdn = sim.config.twilio.mediaRedirect;
+    if (cdn) {
+        return { status: 307, json: { status: 307, message: 'Temporary '
+                 + 'Redirect' }, headers: { Location: `${cdn}/${mediaSid}` } };
     }
     return { status: 200, bytes: m.bytes, contentType: m.contentType };
 }

@@ -14,7 +14,15 @@
  * given back instead, its attempt taken back: a shortage during a burst
  * of sends would otherwise spend an image's tries, and give it up, while
  * the carrier was never asked.
+ *
+ * The URL is whatever the webhook said, and anyone with the account's
+ * credentials can sign a webhook: a copy connects only to public
+ * addresses (sender_transfer_public_only), so that it cannot read the
+ * inbox's own host or private network and show the answer as an image.
+ * The number's configured API base (a carrier simulator on loopback, a
+ * gateway on the operator's network) is the one exception.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <inbox/media.h>
@@ -160,7 +168,10 @@ sender_media_start(sender_t *s, const inbox_media_fetch_t *item,
         return;
     }
 
-    if (sender_transfer_follow(&f->transfer, item->url) != 0) {
+    if (sender_transfer_follow(&f->transfer, item->url) != 0
+        || sender_transfer_public_only(&f->transfer, item->number.api_base)
+           != 0)
+    {
         sender_transfer_cleanup(&f->transfer);
         free(f);
         return;
@@ -221,6 +232,7 @@ sender_media_credentials_for(const inbox_number_t *number, const char *url)
 static void
 sender_media_done(sender_transfer_t *t)
 {
+    char                 why[256];
     sender_fetch_t      *f = t->data;
     sender_t            *s = f->s;
     inbox_error_t        err;
@@ -231,6 +243,13 @@ sender_media_done(sender_transfer_t *t)
     if (t->reach == SENDER_NO_DESCRIPTOR) {
         sender_media_give_back(s, f, sender_no_descriptor(s,
                                                           inbox_now_ms()));
+
+    } else if (t->reach != SENDER_ANSWERED && t->refused[0] != '\0') {
+        /* where the URL leads will not change */
+        snprintf(why, sizeof(why), "refused to connect to %s: not a "
+                 "public address, nor the number's own carrier API",
+                 t->refused);
+        sender_media_failed(s, f, why, 1);
 
     } else if (t->reach != SENDER_ANSWERED) {
         sender_media_failed(s, f, t->response_cut ? "the image is too large"

@@ -2,11 +2,14 @@
  * One HTTP exchange with a carrier: the easy handle, its headers and
  * body, and the answer collected into a capped buffer (or a file).
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
 #include <sys/socket.h>
+#include <inbox/netaddr.h>
 #include "sender_transfer.h"
 
 static size_t sender_transfer_write(char *data, size_t size, size_t n,
@@ -16,6 +19,11 @@ static size_t sender_transfer_read(char *buf, size_t size, size_t n,
 static int sender_transfer_seek(void *arg, curl_off_t offset, int origin);
 static curl_socket_t sender_transfer_socket(void *arg,
     curlsocktype purpose, struct curl_sockaddr *address);
+static int sender_transfer_prereq(void *arg, char *primary_ip,
+    char *local_ip, int primary_port, int local_port);
+static int sender_transfer_may_connect(sender_transfer_t *t,
+    const struct sockaddr *addr, socklen_t len);
+static int sender_transfer_origin(const char *url, char **origin);
 
 
 int
@@ -132,6 +140,31 @@ sender_transfer_follow(sender_transfer_t *t, const char *url)
 }
 
 
+int
+sender_transfer_public_only(sender_transfer_t *t, const char *trusted_base)
+{
+    if (trusted_base != NULL
+        && sender_transfer_origin(trusted_base, &t->trusted_origin) == -1)
+    {
+        return -1;
+    }
+
+    t->public_only = 1;
+
+    /* an empty proxy is none, whatever http_proxy and the like say */
+    if (curl_easy_setopt(t->easy, CURLOPT_PROXY, "") != CURLE_OK
+        || curl_easy_setopt(t->easy, CURLOPT_PREREQFUNCTION,
+                            sender_transfer_prereq)
+           != CURLE_OK
+        || curl_easy_setopt(t->easy, CURLOPT_PREREQDATA, t) != CURLE_OK)
+    {
+        return -1;
+    }
+
+    return 0;
+}
+
+
 void
 sender_transfer_cleanup(sender_transfer_t *t)
 {
@@ -147,6 +180,8 @@ sender_transfer_cleanup(sender_transfer_t *t)
     free(t->response);
     t->response = NULL;
     t->response_len = 0;
+    free(t->trusted_origin);
+    t->trusted_origin = NULL;
 }
 
 
@@ -223,7 +258,10 @@ sender_transfer_write(char *data, size_t size, size_t n, void *arg)
  * The socket curl connects with, made as curl makes it, keeping why it
  * could not be: curl ends such a transfer with CURLE_COULDNT_CONNECT and
  * no errno (CURLINFO_OS_ERRNO is only a connect()'s), so a sender out of
- * descriptors could not be told from a carrier that is down.
+ * descriptors could not be told from a carrier that is down.  It is also
+ * where a public-only transfer is kept from an address it may not reach,
+ * before any packet goes there: curl tries the name's next address, and
+ * ends with CURLE_COULDNT_CONNECT when none is left.
  */
 static curl_socket_t
 sender_transfer_socket(void *arg, curlsocktype purpose,
@@ -232,8 +270,180 @@ sender_transfer_socket(void *arg, curlsocktype purpose,
     int                 fd;
     sender_transfer_t  *t = arg;
 
+    if (t->public_only
+        && !sender_transfer_may_connect(t, &address->addr, address->addrlen))
+    {
+        t->socket_errno = 0;
+        return CURL_SOCKET_BAD;
+    }
+
     fd = socket(address->family, address->socktype, address->protocol);
     t->socket_errno = fd == -1 ? errno : 0;
 
     return fd == -1 ? CURL_SOCKET_BAD : fd;
+}
+
+
+/*
+ * Before each request of a public-only transfer: a connection curl takes
+ * from its pool was opened by another transfer (a send to a carrier API
+ * on a private address, allowed there) and never passed through
+ * sender_transfer_socket for this one.
+ */
+static int
+sender_transfer_prereq(void *arg, char *primary_ip, char *local_ip,
+    int primary_port, int local_port)
+{
+    struct sockaddr_in   v4;
+    struct sockaddr_in6  v6;
+    sender_transfer_t   *t = arg;
+
+    memset(&v4, 0, sizeof(v4));
+    memset(&v6, 0, sizeof(v6));
+
+    if (inet_pton(AF_INET, primary_ip, &v4.sin_addr) == 1) {
+        v4.sin_family = AF_INET;
+        v4.sin_port = htons((uint16_t) primary_port);
+
+        return sender_transfer_may_connect(t, (struct sockaddr *) &v4,
+                                           sizeof(v4))
+               ? CURL_PREREQFUNC_OK : CURL_PREREQFUNC_ABORT;
+    }
+
+    if (inet_pton(AF_INET6, primary_ip, &v6.sin6_addr) == 1) {
+        v6.sin6_family = AF_INET6;
+        v6.sin6_port = htons((uint16_t) primary_port);
+
+        return sender_transfer_may_connect(t, (struct sockaddr *) &v6,
+                                           sizeof(v6))
+               ? CURL_PREREQFUNC_OK : CURL_PREREQFUNC_ABORT;
+    }
+
+    snprintf(t->refused, sizeof(t->refused), "%s port %d", primary_ip,
+             primary_port);
+
+    return CURL_PREREQFUNC_ABORT;
+}
+
+
+/*
+ * Whether a public-only transfer may reach addr: a public address, or
+ * any when the URL it is requesting now (after the redirects so far) is
+ * of the trusted origin.  A refused one is kept in t->refused.
+ */
+static int
+sender_transfer_may_connect(sender_transfer_t *t, const struct sockaddr *addr,
+    socklen_t len)
+{
+    int                         same;
+    char                       *url, *origin, text[INET6_ADDRSTRLEN];
+    const void                 *ip;
+    unsigned                    port;
+    const struct sockaddr_in   *v4;
+    const struct sockaddr_in6  *v6;
+
+    if (inbox_netaddr_is_public(addr, len)) {
+        return 1;
+    }
+
+    url = NULL;
+
+    if (t->trusted_origin != NULL
+        && curl_easy_getinfo(t->easy, CURLINFO_EFFECTIVE_URL, &url)
+           == CURLE_OK
+        && url != NULL)
+    {
+        /* out of memory: refused, as a URL it cannot read */
+        same = sender_transfer_origin(url, &origin) == 0
+               && strcmp(origin, t->trusted_origin) == 0;
+        free(origin);
+
+        if (same) {
+            return 1;
+        }
+    }
+
+    if (addr->sa_family == AF_INET6 && len >= sizeof(*v6)) {
+        v6 = (const struct sockaddr_in6 *) addr;
+        ip = &v6->sin6_addr;
+        port = ntohs(v6->sin6_port);
+
+    } else if (addr->sa_family == AF_INET && len >= sizeof(*v4)) {
+        v4 = (const struct sockaddr_in *) addr;
+        ip = &v4->sin_addr;
+        port = ntohs(v4->sin_port);
+
+    } else {
+        snprintf(t->refused, sizeof(t->refused), "an address of family %d",
+                 addr->sa_family);
+        return 0;
+    }
+
+    if (inet_ntop(addr->sa_family, ip, text, sizeof(text)) == NULL) {
+        strcpy(text, "?");
+    }
+
+    snprintf(t->refused, sizeof(t->refused), "%s port %u", text, port);
+
+    return 0;
+}
+
+
+/*
+ * url's origin as "scheme://host:port" into *origin (to free), the port
+ * always written (the scheme's default when the URL has none) and the
+ * host in lower case, so that two ways of writing one origin compare
+ * equal.  0; 1 when url is no URL (*origin NULL); -1 when out of memory.
+ */
+static int
+sender_transfer_origin(const char *url, char **origin)
+{
+    int         n = 0, rc;
+    char       *scheme, *host, *port, *p;
+    CURLU      *u;
+    CURLUcode   uc;
+
+    *origin = NULL;
+    scheme = host = port = NULL;
+
+    u = curl_url();
+    if (u == NULL) {
+        return -1;
+    }
+
+    uc = curl_url_set(u, CURLUPART_URL, url, 0);
+    if (uc == CURLUE_OK) {
+        uc = curl_url_get(u, CURLUPART_SCHEME, &scheme, 0);
+    }
+    if (uc == CURLUE_OK) {
+        uc = curl_url_get(u, CURLUPART_HOST, &host, 0);
+    }
+    if (uc == CURLUE_OK) {
+        uc = curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT);
+    }
+
+    if (uc == CURLUE_OK) {
+        n = snprintf(NULL, 0, "%s://%s:%s", scheme, host, port);
+        *origin = malloc((size_t) n + 1);
+    }
+
+    if (*origin != NULL) {
+        snprintf(*origin, (size_t) n + 1, "%s://%s:%s", scheme, host, port);
+
+        for (p = *origin; *p != '\0'; p++) {
+            *p = (char) tolower((unsigned char) *p);
+        }
+
+        rc = 0;
+
+    } else {
+        rc = uc == CURLUE_OK || uc == CURLUE_OUT_OF_MEMORY ? -1 : 1;
+    }
+
+    curl_free(scheme);
+    curl_free(host);
+    curl_free(port);
+    curl_url_cleanup(u);
+
+    return rc;
 }

@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <netinet/in.h>
 #include <curl/curl.h>
 
 /* Carrier answers are small JSON; a bigger one is cut here (and then
@@ -56,6 +57,13 @@ struct sender_transfer_s {
      * response_fail, a longer one ends the transfer instead */
     size_t                    response_max;
     int                       response_fail;
+
+    /* set by sender_transfer_public_only */
+    int                       public_only;
+    char                     *trusted_origin;  /* owned, may be NULL */
+    /* the last address a connection was refused to ("ADDRESS port N"),
+     * "" if none was */
+    char                      refused[INET6_ADDRSTRLEN + 16];
 };
 
 /*
@@ -74,6 +82,21 @@ int sender_transfer_basic_auth(sender_transfer_t *t, const char *user,
  * (curl's default).  Sends follow none: a carrier's send endpoint that
  * redirects is refused, not posted elsewhere.  0 or -1. */
 int sender_transfer_follow(sender_transfer_t *t, const char *url);
+/*
+ * For a URL someone else chose (an inbound MMS's media): connects only to
+ * public addresses (netaddr.h), whatever the URL's host resolves to and
+ * wherever a redirect leads, except for a request to trusted_base's own
+ * origin (scheme, host and port; NULL for none), the carrier API the
+ * operator configured, which may be on a private network or loopback.
+ * Each connection is checked before it is made, and one curl would reuse
+ * before a request goes on it; a refused one ends the transfer
+ * (CURLE_COULDNT_CONNECT or CURLE_ABORTED_BY_CALLBACK) with refused
+ * set.  A proxy from the environment is not used: through one, the
+ * address connected to would be the proxy's.  0, or -1 when out of
+ * memory (a trusted_base that is no URL trusts nothing).
+ */
+int sender_transfer_public_only(sender_transfer_t *t,
+    const char *trusted_base);
 /* Frees what init allocated; t itself is the caller's. */
 void sender_transfer_cleanup(sender_transfer_t *t);
 

@@ -12,8 +12,11 @@ import { renameSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { inboxctl, sleep, sqlite3Path, uniqueNumber }
     from '../lib/cluster.mjs';
+import { startReceiver } from '../lib/carrier-sim.mjs';
 import { errorLogIsCleanTest, useCluster } from '../lib/fixture.mjs';
-import { api, eventually, TWIML_EMPTY } from '../lib/inbox.mjs';
+import { api, deliverInbound, eventually, TWIML_EMPTY }
+    from '../lib/inbox.mjs';
+import { png } from '../lib/media.mjs';
 
 const ctx = useCluster({ orgs: [{ name: 'Simulated Org' }],
                          carrierSim: true, sender: true });
@@ -193,6 +196,101 @@ test('an image sent to the organization\'s second number, on another '
     assert.ok(fetch, 'fetched from the second account');
     assert.deepEqual([fetch.auth?.scheme, fetch.auth?.user],
                      ['basic', account]);
+});
+
+// A server on the loopback that is not the number's carrier API (the
+// simulator is): what an attacker would have the sender read, answering
+// every request with an image so that only the sender's refusal keeps it
+// out of the inbox.
+async function privateServer() {
+    return startReceiver(() => ({ status: 200, body: png(),
+        headers: { 'Content-Type': 'image/png' } }));
+}
+
+// The copy of from's (only) image once it settled: 'stored' or 'failed'.
+async function settledMedia(from) {
+    let media;
+    await eventually(async () => {
+        [{ media }] = await messagesOf(from);
+        return media[0].state !== 'pending';
+    }, 15000, 'the copy settled');
+    return media;
+}
+
+test('a signed webhook whose media URL is on a private address other than '
+     + 'the number\'s carrier API: the message is kept, its image is never '
+     + 'fetched (not even a connection) and fails for good', async () => {
+    const secret = await privateServer();
+    try {
+        const from = uniqueNumber();
+        await deliverInbound(ctx.cluster, { from, body: 'see this',
+            media: [{ url: `${secret.url}/internal/secret`,
+                      content_type: 'image/png' }] });
+        const media = await settledMedia(from);
+        assert.deepEqual(media.map((m) => [m.state, m.url]),
+                         [['failed', null]]);
+        assert.equal((await messagesOf(from))[0].body, 'see this');
+        assert.equal(secret.connections, 0);
+        assert.deepEqual(secret.received, []);
+        const port = new URL(secret.url).port;
+        assert.match(ctx.cluster.senderLog(), new RegExp(
+            `refused to connect to 127\\.0\\.0\\.1 port ${port}: not a `
+            + 'public address.*\\(given up\\)'));
+    } finally {
+        await secret.close();
+    }
+});
+
+test('a redirect from the number\'s carrier API to a private address is '
+     + 'not followed: the image fails for good, that server never reached',
+async () => {
+    const secret = await privateServer();
+    await sim.configure({ twilio: { mediaRedirect: secret.url } });
+    try {
+        const from = uniqueNumber();
+        const { message } = await sim.inbound({ from, body: 'moved',
+                                                media: ['landscape.png'] });
+        const media = await settledMedia(from);
+        assert.deepEqual(media.map((m) => m.state), ['failed']);
+        // the carrier was asked, with the credentials, and redirected
+        const [asked] = (await sim.requests({ kind: 'media' }))
+            .filter((r) => r.path.includes(`/Messages/${message.id}/`));
+        assert.equal(asked?.response?.status, 307);
+        assert.equal(secret.connections, 0);
+    } finally {
+        await sim.configure({ twilio: { mediaRedirect: null } });
+        await secret.close();
+    }
+});
+
+test('another number\'s carrier API is not this one\'s: a media URL on '
+     + 'it is refused, even while the sender holds a connection open to '
+     + 'it', async () => {
+    const { cluster } = ctx;
+    const org = cluster.orgs[0];
+    // this number's carrier API is elsewhere (nothing listens there)
+    const number = uniqueNumber();
+    await inboxctl(cluster.store, 'number', 'add', org.id, number,
+        '--carrier', 'twilio', '--account-sid', org.accountSid,
+        '--auth-token', org.authToken, '--api-base', 'http://127.0.0.1:9');
+
+    // an image copied from the simulator leaves a connection to it in the
+    // sender's pool, kept alive for a few seconds
+    const first = uniqueNumber();
+    const { message } = await sim.inbound({ from: first, body: 'open',
+                                            media: ['landscape.png'] });
+    assert.deepEqual((await settledMedia(first)).map((m) => m.state),
+                     ['stored']);
+    const link = message.media[0].url;
+
+    const from = uniqueNumber();
+    await deliverInbound(cluster, { from, to: number, body: 'theirs',
+        media: [{ url: link, content_type: 'image/png' }] });
+    assert.deepEqual((await settledMedia(from)).map((m) => m.state),
+                     ['failed']);
+    const asked = (await sim.requests({ kind: 'media' }))
+        .filter((r) => link.endsWith(r.path));
+    assert.equal(asked.length, 1, 'only the first copy reached it');
 });
 
 // Twilio (by default) and Telnyx answer STOP, START and HELP themselves and

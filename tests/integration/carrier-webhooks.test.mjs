@@ -23,10 +23,11 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, test } from 'node:test';
 import { buildDir, inboxctl, sleep, uniqueNumber } from '../lib/cluster.mjs';
-import { startCarrierSim } from '../lib/carrier-sim.mjs';
+import { startCarrierSim, startReceiver } from '../lib/carrier-sim.mjs';
 import { errorLogIsCleanTest, useCluster } from '../lib/fixture.mjs';
 import { api, assertError, connectWs, deliverInbound, formEncode,
          newMessageSid, signTwilio, TWIML_EMPTY } from '../lib/inbox.mjs';
+import { png } from '../lib/media.mjs';
 import { TelnyxSigner } from '../../simulator/lib/telnyx-signature.mjs';
 import { messageRecord } from '../../simulator/lib/telnyx.mjs';
 
@@ -528,6 +529,73 @@ test('Telnyx MMS whose picture has no content type (null, as Telnyx may '
     const original = await fetch(link);
     assert.deepEqual(Buffer.from(await copy.arrayBuffer()),
                      Buffer.from(await original.arrayBuffer()));
+});
+
+test('Telnyx MMS whose link is on a private address other than the '
+     + 'number\'s carrier API: stored with its text, the picture never '
+     + 'fetched (no connection) and failed for good', async () => {
+    const secret = await startReceiver(() => ({ status: 200, body: png(),
+        headers: { 'Content-Type': 'image/png' } }));
+    try {
+        const from = uniqueNumber();
+        const record = inboundRecord({ from, body: 'look' });
+        record.type = 'MMS';
+        record.media = [{ url: `${secret.url}/latest/meta-data/`,
+                          content_type: 'image/png', sha256: null,
+                          size: null }];
+        await deliverTelnyx(telnyxEvent('message.received', record));
+
+        let [m] = await messagesWith(telnyxOrg, from);
+        assert.equal(m.body, 'look');
+        await ctx.cluster.startSender();
+        try {
+            const deadline = Date.now() + 15000;
+            while (m.media[0].state === 'pending' && Date.now() < deadline) {
+                await sleep(100);
+                [m] = await messagesWith(telnyxOrg, from);
+            }
+        } finally {
+            await ctx.cluster.stopSender();
+        }
+        assert.deepEqual(m.media.map((x) => [x.state, x.url]),
+                         [['failed', null]]);
+        assert.equal(secret.connections, 0);
+    } finally {
+        await secret.close();
+    }
+});
+
+test('a media copy goes straight to the carrier, never through a proxy '
+     + 'the environment names (the proxy, not the carrier, would be what '
+     + 'the address check saw)', async () => {
+    const proxy = await startReceiver(() => ({ status: 200, body: png(),
+        headers: { 'Content-Type': 'image/png' } }));
+    const { options } = ctx.cluster;
+    const wrap = options.senderWrap;
+    try {
+        const from = uniqueNumber();
+        await sim.inbound({ from, to: telnyxOrg.number, body: 'proxied',
+                            media: ['sunset.jpg'] });
+        options.senderWrap = ['/usr/bin/env', `http_proxy=${proxy.url}`,
+                              `HTTPS_PROXY=${proxy.url}`, 'NO_PROXY='];
+        let [m] = await messagesWith(telnyxOrg, from);
+        await ctx.cluster.startSender();
+        try {
+            const deadline = Date.now() + 15000;
+            while (m.media[0].state === 'pending' && Date.now() < deadline) {
+                await sleep(100);
+                [m] = await messagesWith(telnyxOrg, from);
+            }
+        } finally {
+            await ctx.cluster.stopSender();
+        }
+        assert.deepEqual(m.media.map((x) => [x.state, x.content_type]),
+                         [['stored', 'image/jpeg']]);
+        assert.equal(proxy.connections, 0);
+    } finally {
+        options.senderWrap = wrap;
+        await proxy.close();
+    }
 });
 
 test('Telnyx STOP opts the contact out by keyword, as a Twilio STOP does',

@@ -193,11 +193,13 @@ export async function startCarrierSim({ config = {}, args = [],
 // An HTTP server on a free loopback port that keeps every request
 // ({ method, url, path, headers, body (Buffer), at }) and answers with
 // respond(req, n) -> { status, headers, body } (n: 1 for the first
-// request to that path); 200 and empty TwiML by default.
+// request to that path); 200 and empty TwiML by default.  connections
+// counts the TCP connections it accepted, a request sent on them or not.
 export async function startReceiver(respond = () => ({})) {
     const received = [];
     const counts = new Map();
     const waiters = [];
+    let connections = 0;
     const server = createServer((req, res) => {
         const chunks = [];
         req.on('data', (c) => chunks.push(c));
@@ -221,11 +223,13 @@ export async function startReceiver(respond = () => ({})) {
             }
         });
     });
+    server.on('connection', () => { connections += 1; });
     await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
     const url = `http://127.0.0.1:${server.address().port}`;
     return {
         url,
         received,
+        get connections() { return connections; },
         // Resolves with the requests to path (those that match, when
         // `match` is given) once there are at least n.
         async waitFor(path, n = 1, match = () => true, timeoutMs = 5000) {

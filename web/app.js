@@ -234,6 +234,23 @@
         return contact.name ? contact.name : formatPhone(contact.phone);
     }
 
+    /* Times in the browser's locale, as toLocaleString and its kin write
+     * them; made once: each of those calls makes a formatter anew, and
+     * every row of the list writes two times. */
+    const timeFormats = {
+        clock: new Intl.DateTimeFormat([], { hour: 'numeric',
+                                             minute: '2-digit' }),
+        weekday: new Intl.DateTimeFormat([], { weekday: 'short' }),
+        day: new Intl.DateTimeFormat([], { month: 'short',
+                                           day: 'numeric' }),
+        dayOfYear: new Intl.DateTimeFormat([], { month: 'short',
+            day: 'numeric', year: 'numeric' }),
+        /* toLocaleString()'s own */
+        full: new Intl.DateTimeFormat([], { year: 'numeric',
+            month: 'numeric', day: 'numeric', hour: 'numeric',
+            minute: 'numeric', second: 'numeric' }),
+    };
+
     function relativeTime(iso) {
         const t = Date.parse(iso);
         if (Number.isNaN(t)) {
@@ -249,19 +266,17 @@
             return Math.floor(ago / 60000) + ' min';
         }
         if (when.toDateString() === now.toDateString()) {
-            return when.toLocaleTimeString([], { hour: 'numeric',
-                                                 minute: '2-digit' });
+            return timeFormats.clock.format(when);
         }
         if (ago < 6 * 24 * 60 * 60 * 1000) {
-            return when.toLocaleDateString([], { weekday: 'short' });
+            return timeFormats.weekday.format(when);
         }
-        return when.toLocaleDateString([], { month: 'short',
-                                             day: 'numeric' });
+        return timeFormats.day.format(when);
     }
 
     function fullTime(iso) {
         const t = Date.parse(iso);
-        return Number.isNaN(t) ? '' : new Date(t).toLocaleString();
+        return Number.isNaN(t) ? '' : timeFormats.full.format(t);
     }
 
     /* A message's time: the clock time today, else the date too. */
@@ -271,14 +286,13 @@
             return '';
         }
         const when = new Date(t);
-        const clock = when.toLocaleTimeString([], { hour: 'numeric',
-                                                    minute: '2-digit' });
+        const clock = timeFormats.clock.format(when);
         if (when.toDateString() === new Date().toDateString()) {
             return clock;
         }
-        return when.toLocaleDateString([], { month: 'short', day: 'numeric',
-            year: when.getFullYear() === new Date().getFullYear()
-                ? undefined : 'numeric' }) + ', ' + clock;
+        return (when.getFullYear() === new Date().getFullYear()
+            ? timeFormats.day : timeFormats.dayOfYear).format(when)
+            + ', ' + clock;
     }
 
     function safeUrl(url) {

@@ -27,6 +27,11 @@
     const PANEL_DELAY_MS = 400;
     const BACKOFF_MIN_MS = 1000;
     const BACKOFF_MAX_MS = 30000;
+    /* a next page that failed is asked for again after this, doubled
+     * with each failure (up to BACKOFF_MAX_MS) */
+    const MORE_RETRY_MIN_MS = 2000;
+    /* the next page loads when the end of the list is this near */
+    const END_MARGIN_PX = 400;
     /* ws-server's close code for a user removed or signed out everywhere */
     const ACCESS_ENDED = 4003;
     const FILTERS = ['all', 'unread', 'unresponded', 'starred', 'archived'];
@@ -65,6 +70,7 @@
         threadsScroll: $('threads-scroll'),
         listStatus: $('list-status'),
         listMore: $('list-more'),
+        listRetry: $('list-retry'),
         threads: $('threads'),
         threadEmpty: $('thread-empty'),
         threadView: $('thread-view'),
@@ -115,6 +121,8 @@
         cursor: null,               /* the list's next page, null: no more */
         oldest: null,               /* the last conversation paged in */
         loadingMore: false,
+        moreFailures: 0,            /* next pages failed in a row */
+        moreTimer: null,            /* to watch the end again after one */
         openId: null,
         selectedId: null,           /* the keyboard's place in the list */
         selectedIndex: 0,           /* where it was last seen */
@@ -712,7 +720,7 @@
         if (!sameView) {
             state.cursor = null;
             state.oldest = null;
-            els.listMore.textContent = '';
+            moreShown();
         }
         state.loading += 1;
         try {
@@ -740,6 +748,7 @@
             if (!sameView) {
                 els.threadsScroll.scrollTop = 0;
             }
+            moreShown();
             renderList();
             watchEnd();
         } catch (err) {
@@ -752,14 +761,20 @@
         }
     }
 
-    /* The next page, when the end of the list comes into view. */
+    /* The next page, when the end of the list comes into view (or Try
+     * again is chosen). */
     async function loadMore() {
         if (!state.cursor || state.loadingMore || state.loading > 0) {
             return;
         }
         const view = state.view;
+        const retried = document.activeElement === els.listRetry;
+        const shownBefore = state.shownIds.length;
+        let loaded = false;
         state.loadingMore = true;
         state.loading += 1;
+        clearTimeout(state.moreTimer);
+        state.moreTimer = null;
         els.listMore.textContent = 'Loading more conversations\u2026';
         try {
             const page = await api(listPath(LIST_LIMIT, state.cursor));
@@ -767,20 +782,55 @@
                 return;
             }
             takePage(page, false);
-            els.listMore.textContent = '';
+            moreShown();
             renderList();
+            loaded = true;
+            if (retried && state.shownIds.length > 0) {
+                /* Try again, hidden now, had the focus: the first row
+                 * the page brought takes it */
+                focusRow(state.shownIds[Math.min(shownBefore,
+                    state.shownIds.length - 1)]);
+            }
         } catch (err) {
             if (!failed(err) && view === state.view) {
-                els.listMore.textContent = 'Could not load more: '
-                    + err.message;
+                moreFailed(err);
             }
         } finally {
             state.loadingMore = false;
             eventsDone();
-            if (view === state.view) {
+            if (loaded) {
                 watchEnd();
             }
         }
+    }
+
+    /* The end of the list as it is when no page failed. */
+    function moreShown() {
+        clearTimeout(state.moreTimer);
+        state.moreTimer = null;
+        state.moreFailures = 0;
+        els.listMore.textContent = '';
+        els.listRetry.hidden = true;
+    }
+
+    /* A next page that could not be read: said, with a button to try
+     * again.  The end is watched again only after a pause, doubled with
+     * each failure in a row: watched at once, it is still in view and
+     * the page would be asked for again and again. */
+    function moreFailed(err) {
+        if (endObserver) {
+            endObserver.unobserve(els.listMore);
+        }
+        els.listMore.textContent = 'Could not load more: ' + err.message;
+        els.listRetry.hidden = false;
+        const wait = Math.min(BACKOFF_MAX_MS,
+            MORE_RETRY_MIN_MS * 2 ** state.moreFailures);
+        state.moreFailures += 1;
+        clearTimeout(state.moreTimer);
+        state.moreTimer = setTimeout(() => {
+            state.moreTimer = null;
+            watchEnd();
+        }, wait);
     }
 
     /* Observing anew reports at once whether the end is still in view (a
@@ -790,7 +840,8 @@
             if (entries.some((e) => e.isIntersecting)) {
                 loadMore();
             }
-        }, { root: els.threadsScroll, rootMargin: '0px 0px 400px 0px' })
+        }, { root: els.threadsScroll,
+             rootMargin: '0px 0px ' + END_MARGIN_PX + 'px 0px' })
         : null;
 
     function watchEnd() {
@@ -867,7 +918,7 @@
         state.oldest = null;
         state.selectedId = null;
         state.selectedIndex = 0;
-        els.listMore.textContent = '';
+        moreShown();
         watchEnd();
     }
 
@@ -2459,6 +2510,7 @@
     });
     els.tabs.forEach((tab) => tab.addEventListener('click',
         () => setFilter(tab.dataset.filter)));
+    els.listRetry.addEventListener('click', () => loadMore());
     els.search.addEventListener('input', () => {
         clearTimeout(state.searchTimer);
         state.searchTimer = setTimeout(() => setSearch(els.search.value),

@@ -117,6 +117,11 @@
         liveChanges: new Map(),     /* id -> live events that changed it */
         listed: new Set(),          /* ids the list's query would show */
         rows: new Map(),            /* id -> <li> */
+        changed: new Set(),         /* ids whose rows are to be filled
+                                       again */
+        refillAll: false,           /* every row is (the clock, a view) */
+        marked: { selected: null, open: null },  /* as the rows show */
+        renderFrame: null,          /* the frame the list is drawn in */
         shownIds: [],               /* the list as shown, top to bottom */
         cursor: null,               /* the list's next page, null: no more */
         oldest: null,               /* the last conversation paged in */
@@ -553,18 +558,65 @@
         }
     }
 
-    /* Brings the DOM in line with state, reusing rows.  A row moved
-     * (a new message puts it on top) or removed (archived out of the
-     * view) loses the focus: it goes back to the row, or to the one now
-     * in its place. */
+    /* The listed threads the filter shows, in the list's order. */
+    function shownInOrder() {
+        return Array.from(state.listed, (id) => state.conversations.get(id))
+            .filter(inFilter).sort(compare).map((c) => c.id);
+    }
+
+    /* A conversation's row is to be filled again at the next draw. */
+    function rowChanged(id) {
+        state.changed.add(id);
+    }
+
+    /* The rows of the selected and the open thread are marked: both
+     * filled again, the old and the new, when either moves. */
+    function markMoved() {
+        const marked = state.marked;
+        if (marked.selected === state.selectedId
+            && marked.open === state.openId)
+        {
+            return;
+        }
+        [marked.selected, marked.open, state.selectedId, state.openId]
+            .forEach((id) => id && rowChanged(id));
+        marked.selected = state.selectedId;
+        marked.open = state.openId;
+    }
+
+    /* Live events draw the list once a frame, however many came in it: a
+     * campaign's replies come by the hundred. */
+    function renderListSoon() {
+        if (state.renderFrame === null) {
+            state.renderFrame = requestAnimationFrame(() => {
+                state.renderFrame = null;
+                renderList();
+            });
+        }
+    }
+
+    /* Every row's relative time moves on. */
+    function renderClock() {
+        state.refillAll = true;
+        renderList();
+    }
+
+    /* Brings the DOM in line with state, reusing rows: a row is filled
+     * again only when its conversation changed, and only the rows that
+     * came or moved are put in place.  A row moved (a new message puts it
+     * on top) or removed (archived out of the view) loses the focus: it
+     * goes back to the row, or to the one now in its place. */
     function renderList() {
+        if (state.renderFrame !== null) {
+            cancelAnimationFrame(state.renderFrame);
+            state.renderFrame = null;
+        }
         const had = document.activeElement;
         const hadRow = had ? had.closest('#threads > li') : null;
         const hadAt = hadRow ? state.shownIds.indexOf(hadRow.dataset.id)
             : -1;
-        const ids = Array.from(state.listed,
-            (id) => state.conversations.get(id))
-            .filter(inFilter).sort(compare).map((c) => c.id);
+        const ids = shownInOrder();
+        markMoved();
         const keep = new Set(ids);
         for (const [id, li] of state.rows) {
             if (!keep.has(id)) {
@@ -574,18 +626,23 @@
         }
         let before = els.threads.firstElementChild;
         for (const id of ids) {
+            const conv = state.conversations.get(id);
             let li = state.rows.get(id);
             if (!li) {
-                li = makeRow(state.conversations.get(id));
+                li = makeRow(conv);
                 state.rows.set(id, li);
+                fillRow(li, conv);
+            } else if (state.refillAll || state.changed.has(id)) {
+                fillRow(li, conv);
             }
-            fillRow(li, state.conversations.get(id));
             if (li !== before) {
                 els.threads.insertBefore(li, before);
             } else {
                 before = before.nextElementSibling;
             }
         }
+        state.changed.clear();
+        state.refillAll = false;
         state.shownIds = ids;
         const at = ids.indexOf(state.selectedId);
         if (at !== -1) {
@@ -622,6 +679,7 @@
             return;
         }
         state.conversations.set(conv.id, conv);
+        rowChanged(conv.id);
         if (!state.listed.has(conv.id) && matchesSearch(conv)
             && inLoadedRange(conv))
         {
@@ -686,10 +744,12 @@
             if (open) {
                 state.conversations.set(open.id, open);
             }
+            state.refillAll = true;
         }
         for (const conv of page.items) {
             state.conversations.set(conv.id, conv);
             state.listed.add(conv.id);
+            rowChanged(conv.id);
         }
         if (page.items.length) {
             state.oldest = page.items[page.items.length - 1];
@@ -1058,6 +1118,7 @@
         for (const conv of state.conversations.values()) {
             if (conv.contact.id === contact.id) {
                 conv.contact.opted_out = Boolean(contact.opted_out);
+                rowChanged(conv.id);
                 if (conv.id === state.openId) {
                     fillThreadHeader(conv);
                 }
@@ -1072,7 +1133,7 @@
         if (state.contactId === contact.id && !same) {
             openContact(true);
         }
-        renderList();
+        renderListSoon();
     }
 
     /* ---- media ---- */
@@ -1869,6 +1930,7 @@
             for (const conv of state.conversations.values()) {
                 if (conv.contact.id === id) {
                     conv.contact.name = contact.name;
+                    rowChanged(conv.id);
                     if (conv.id === state.openId) {
                         fillThreadHeader(conv);
                     }
@@ -1965,7 +2027,7 @@
                     markRead(state.openId);
                 }
             }
-            renderList();
+            renderListSoon();
             refreshCountsSoon();
             if (ev.message) {
                 if (ev.message.direction === 'inbound') {
@@ -1977,7 +2039,7 @@
         case 'conversation.updated':
             /* starred, archived, read: it may leave or join the view */
             liveConversation(ev.conversation);
-            renderList();
+            renderListSoon();
             refreshCountsSoon();
             /* a rename: the open contact panel shows it (what is being
              * typed there stays; a save's own answer shows its own) */
@@ -2254,7 +2316,7 @@
         loadList();
         connect();
         clearInterval(state.clockTimer);
-        state.clockTimer = setInterval(renderList, 30000);
+        state.clockTimer = setInterval(renderClock, 30000);
         notify('session', me);
     }
 
@@ -2267,6 +2329,9 @@
         state.conversations.clear();
         state.listed.clear();
         state.rows.clear();
+        state.changed.clear();
+        cancelAnimationFrame(state.renderFrame);
+        state.renderFrame = null;
         els.threads.textContent = '';
         closeThread();
         resetView();

@@ -122,9 +122,16 @@
         refillAll: false,           /* every row is (the clock, a view) */
         marked: { selected: null, open: null },  /* as the rows show */
         renderFrame: null,          /* the frame the list is drawn in */
+        joined: false,              /* threads joined since the last
+                                       draw: the list may be trimmed */
+        paged: false,               /* a page came since the last draw */
+        loadedRows: 0,              /* rows shown after the last page */
         shownIds: [],               /* the list as shown, top to bottom */
-        cursor: null,               /* the list's next page, null: no more */
-        oldest: null,               /* the last conversation paged in */
+        cursor: null,               /* the list's next page ('' the first
+                                       again), null: no more */
+        oldest: null,               /* the list holds every thread of its
+                                       query down to this one */
+        pages: [],                  /* where each page loaded ends */
         loadingMore: false,
         moreFailures: 0,            /* next pages failed in a row */
         moreTimer: null,            /* to watch the end again after one */
@@ -615,7 +622,18 @@
         const hadRow = had ? had.closest('#threads > li') : null;
         const hadAt = hadRow ? state.shownIds.indexOf(hadRow.dataset.id)
             : -1;
-        const ids = shownInOrder();
+        let ids = shownInOrder();
+        if (state.paged) {
+            state.paged = false;
+            state.loadedRows = ids.length;
+        }
+        /* not under a page being read: it goes on from its own cursor */
+        if (state.joined && state.loading === 0) {
+            state.joined = false;
+            if (trimList(ids)) {
+                ids = ids.filter((id) => state.listed.has(id));
+            }
+        }
         markMoved();
         const keep = new Set(ids);
         for (const [id, li] of state.rows) {
@@ -648,11 +666,103 @@
         if (at !== -1) {
             state.selectedIndex = at;
         }
-        els.listStatus.textContent = ids.length || state.cursor
+        els.listStatus.textContent = ids.length || state.cursor !== null
             ? '' : emptyText();
         if (hadRow && document.activeElement !== had) {
             keepFocus(had, hadAt);
         }
+    }
+
+    /* Where the list, as drawn, is seen down to: the last row whose top
+     * is above the bottom of the list's pane, and twice the margin the
+     * end is watched at (what is dropped below it is out of the end's
+     * reach too); null when none is, the pane hidden. */
+    function lastRowSeen() {
+        const pane = els.threadsScroll.getBoundingClientRect();
+        const ids = state.shownIds;
+        if (pane.height === 0 || ids.length === 0) {
+            return null;
+        }
+        const bottom = pane.bottom + 2 * END_MARGIN_PX;
+        let lo = 0;
+        let hi = ids.length;
+        while (lo < hi) {
+            const mid = (lo + hi) >> 1;
+            const li = state.rows.get(ids[mid]);
+            if (li && li.getBoundingClientRect().top < bottom) {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        return lo > 0 ? ids[lo - 1] : null;
+    }
+
+    function focusedRowId() {
+        const f = document.activeElement;
+        const li = f && f.closest ? f.closest('#threads > li') : null;
+        return li ? li.dataset.id : null;
+    }
+
+    function dropListed(id) {
+        state.listed.delete(id);
+        state.conversations.delete(id);
+    }
+
+    /* The threads a view holds are capped: a campaign puts thread after
+     * thread on top, and a list that kept them all would grow, and cost
+     * more to draw, with each.  Once threads joined, the list keeps what
+     * its pages loaded (a page at least) and what is seen, and drops the
+     * tail below; the paging cursor goes back to the last page that ended
+     * above the tail, so scrolling down reads it again (a page then
+     * brings again threads the list holds: each is held once).  Threads
+     * out of the filter are dropped too: one that comes back into it
+     * joins again by upsertConversation's rule as it changes.  The open,
+     * the selected and the focused thread are never dropped.  ids: the
+     * rows to show, in order.  Returns whether any was dropped. */
+    function trimList(ids) {
+        const kept = new Set([state.openId, state.selectedId,
+                              focusedRowId()]);
+        let dropped = false;
+        for (const id of state.listed) {
+            if (!kept.has(id) && !inFilter(state.conversations.get(id))) {
+                dropListed(id);
+                dropped = true;
+            }
+        }
+        const held = ids.filter((id) => state.listed.has(id)
+            && inLoadedRange(state.conversations.get(id)));
+        const cap = Math.max(LIST_LIMIT, state.loadedRows);
+        if (held.length <= cap) {
+            return dropped;
+        }
+        const seen = held.indexOf(lastRowSeen());
+        const floor = state.conversations.get(held[Math.max(cap - 1, seen)]);
+        let tail = false;
+        for (const id of state.listed) {
+            if (!kept.has(id)
+                && compare(state.conversations.get(id), floor) > 0)
+            {
+                dropListed(id);
+                tail = true;
+            }
+        }
+        if (!tail) {
+            return dropped;
+        }
+        state.oldest = position(floor);
+        const pages = state.pages;
+        while (pages.length > 1 && pages[pages.length - 1].end !== null
+               && compare(pages[pages.length - 1].end, floor) > 0)
+        {
+            pages.pop();
+        }
+        state.cursor = pages[pages.length - 1].cursor;
+        if (state.moreTimer === null) {
+            /* else watched once a failed page's pause is over */
+            watchEnd();
+        }
+        return true;
     }
 
     function keepFocus(had, at) {
@@ -684,6 +794,7 @@
             && inLoadedRange(conv))
         {
             state.listed.add(conv.id);
+            state.joined = true;
         }
         if (conv.id === state.openId) {
             fillThreadHeader(conv);
@@ -735,7 +846,18 @@
         return path;
     }
 
-    /* Takes in one page of the list (the first when reset). */
+    /* Where a conversation sorts in the list, kept apart from it. */
+    function position(conv) {
+        return { id: conv.id, last_activity_at: conv.last_activity_at };
+    }
+
+    /* The list as it is before its first page: a cursor of '' reads it. */
+    function firstPageOnly() {
+        return [{ end: null, cursor: '' }];
+    }
+
+    /* Takes in one page of the list (the first when reset).  A page read
+     * again after the list was trimmed may bring threads it holds. */
     function takePage(page, reset) {
         if (reset) {
             const open = state.conversations.get(state.openId);
@@ -744,6 +866,7 @@
             if (open) {
                 state.conversations.set(open.id, open);
             }
+            state.pages = firstPageOnly();
             state.refillAll = true;
         }
         for (const conv of page.items) {
@@ -751,12 +874,22 @@
             state.listed.add(conv.id);
             rowChanged(conv.id);
         }
-        if (page.items.length) {
-            state.oldest = page.items[page.items.length - 1];
-        } else if (reset) {
-            state.oldest = null;
+        const last = page.items.length
+            ? position(page.items[page.items.length - 1]) : null;
+        if (reset) {
+            state.oldest = last;
+        } else if (last !== null && (state.oldest === null
+                   || compare(last, state.oldest) > 0))
+        {
+            state.oldest = last;
         }
         state.cursor = page.next_cursor || null;
+        if (state.cursor !== null) {
+            /* an empty page ends where the one before it did */
+            state.pages.push({ end: last || state.pages[
+                state.pages.length - 1].end, cursor: state.cursor });
+        }
+        state.paged = true;
         setUnreadTotal(page.unread_total);
         showCounts(page.counts);
     }
@@ -780,6 +913,7 @@
         if (!sameView) {
             state.cursor = null;
             state.oldest = null;
+            state.pages = firstPageOnly();
             moreShown();
         }
         state.loading += 1;
@@ -824,7 +958,7 @@
     /* The next page, when the end of the list comes into view (or Try
      * again is chosen). */
     async function loadMore() {
-        if (!state.cursor || state.loadingMore || state.loading > 0) {
+        if (state.cursor === null || state.loadingMore || state.loading > 0) {
             return;
         }
         const view = state.view;
@@ -907,7 +1041,7 @@
     function watchEnd() {
         if (endObserver) {
             endObserver.unobserve(els.listMore);
-            if (state.cursor) {
+            if (state.cursor !== null) {
                 endObserver.observe(els.listMore);
             }
         }
@@ -976,6 +1110,8 @@
         state.shownIds = [];
         state.cursor = null;
         state.oldest = null;
+        state.pages = firstPageOnly();
+        state.loadedRows = 0;
         state.selectedId = null;
         state.selectedIndex = 0;
         moreShown();

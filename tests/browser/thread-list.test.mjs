@@ -1,6 +1,8 @@
-// The thread list under load, in Debian's Chromium: a next page the server
-// fails to give is said, with a Try again button, and not asked for again
-// and again.
+// The thread list under load, in Debian's Chromium: a burst of new threads
+// (a campaign's replies pouring in) keeps the list to what was loaded and
+// what is in view, the newest on top, and scrolling down still reaches
+// every thread; a next page the server fails to give is said, with a Try
+// again button, and not asked for again and again.
 
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
@@ -14,7 +16,10 @@ const ctx = useCluster({ orgs: [{ name: 'List Org' }] });
 const PERSON = { email: 'person@list.example', password: 'list test pw' };
 // more threads than the first page (100) holds
 const OLD = 130;
+// new threads, one live message.created each, while the list is open
+const NEW = 300;
 const oldNumber = (i) => `+1646555${String(1000 + i)}`;
+const newNumber = (i) => `+1718555${String(1000 + i)}`;
 
 const web = useBrowser();
 
@@ -45,6 +50,18 @@ async function allIds() {
         cursor = res.json.next_cursor;
     } while (cursor);
     return ids;
+}
+
+// Scrolls the list to its end until it shows n rows.
+async function scrollUntil(p, n) {
+    const deadline = Date.now() + 30000;
+    while (await rows(p).count() < n) {
+        assert.ok(Date.now() < deadline, `the list reached ${n} rows; got `
+            + await rows(p).count());
+        await p.locator('#threads-scroll').evaluate(
+            (el) => { el.scrollTop = el.scrollHeight; });
+        await p.waitForTimeout(150);
+    }
 }
 
 before(async () => {
@@ -104,6 +121,57 @@ test('a next page the server fails to give is said with a Try again '
         assert.deepEqual(await rowIds(p), await allIds());
         assert.equal(await more.textContent(), '');
         assert.equal(await retry.isVisible(), false);
+    } finally {
+        await p.context().close();
+    }
+});
+
+test('a burst of new threads keeps the list to what was loaded and what '
+     + 'is in view, the newest on top; scrolling down reaches every thread',
+     async () => {
+    const p = await web.newPage();
+    try {
+        await signIn(p, ctx.cluster, PERSON);
+        await rows(p).nth(99).waitFor();
+        const loaded = await rows(p).count();
+        assert.equal(loaded, 100, 'the first page');
+        const inView = await p.locator('#threads-scroll').evaluate(
+            (el) => Math.ceil(el.clientHeight
+                / el.querySelector('#threads > li').offsetHeight));
+        const bound = loaded + inView;
+
+        let most = 0;
+        const watching = setInterval(() => {
+            rows(p).count().then((n) => { most = Math.max(most, n); },
+                () => {});
+        }, 50);
+        try {
+            await inParallel([...Array(NEW).keys()], 8,
+                (i) => deliverInbound(ctx.cluster,
+                    { from: newNumber(i), body: `New thread ${i}` }));
+            // the last of them on top, once every frame came
+            const all = await allIds();
+            await p.waitForFunction((id) => {
+                const li = document.querySelector('#threads > li');
+                return li && li.dataset.id === id;
+            }, all[0]);
+            await p.waitForTimeout(300);
+            const shown = await rowIds(p);
+            assert.ok(shown.length <= bound,
+                `${shown.length} rows shown, more than ${bound}`);
+            assert.deepEqual(shown, all.slice(0, shown.length),
+                'the newest threads, in the API\'s order');
+        } finally {
+            clearInterval(watching);
+        }
+        assert.ok(most <= bound, `${most} rows at once, more than ${bound}`);
+
+        await scrollUntil(p, OLD + NEW);
+        await p.waitForTimeout(500);
+        const ids = await rowIds(p);
+        assert.equal(new Set(ids).size, ids.length, 'no thread twice');
+        assert.deepEqual(ids, await allIds());
+        assert.equal(await p.locator('#list-more').textContent(), '');
     } finally {
         await p.context().close();
     }

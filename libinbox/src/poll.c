@@ -64,7 +64,7 @@ inbox_poll_options_check(const char *const *options, size_t n,
 
         /* an answer that is a keyword is taken as the keyword first: a
          * recipient answering "Cancel" would end every message to them */
-        switch (inbox_keyword_match(text, len)) {
+        switch (inbox_keyword_match(text, len, NULL)) {
         case INBOX_KEYWORD_OPT_OUT:
             return inbox_error_set_field(err, INBOX_ERR_INVALID, "options",
                                          "An option may not be an opt-out "

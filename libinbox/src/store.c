@@ -1843,7 +1843,7 @@ inbox_store_outbox_notice(inbox_store_t *store, const char *org_id,
 
 /* Ingest's, in both backends: the rule was inbox_keyword_answered's. */
 inbox_status_t
-inbox_store_keyword_text(inbox_keyword_t keyword,
+inbox_store_keyword_text(const inbox_ingest_result_t *result,
     const inbox_settings_t *settings, char **text, unsigned *segments,
     inbox_error_t *err)
 {
@@ -1851,7 +1851,9 @@ inbox_store_keyword_text(inbox_keyword_t keyword,
     inbox_status_t    status;
     inbox_segments_t  seg;
 
-    *text = inbox_keyword_reply(keyword, settings->business_name,
+    /* in the keyword's own language: an ARRÊT is confirmed in French */
+    *text = inbox_keyword_reply(result->keyword, result->keyword_lang,
+                                settings->business_name,
                                 settings->support_contact);
     if (*text == NULL) {
         return inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");

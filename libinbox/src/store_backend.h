@@ -520,11 +520,12 @@ struct inbox_store_s {
 /*
  * The text an inbound keyword message is answered with, once
  * inbox_keyword_answered said it is (each backend's ingest, in the
- * message's own transaction or steps): inbox_keyword_reply with the
- * organization's business name and support contact, checked as any text
- * sent (segments.h), and its segments.  *text is malloc'd.
+ * message's own transaction or steps): inbox_keyword_reply in the
+ * keyword's language (result->keyword_lang) with the organization's
+ * business name and support contact, checked as any text sent
+ * (segments.h), and its segments.  *text is malloc'd.
  */
-inbox_status_t inbox_store_keyword_text(inbox_keyword_t keyword,
+inbox_status_t inbox_store_keyword_text(const inbox_ingest_result_t *result,
     const inbox_settings_t *settings, char **text, unsigned *segments,
     inbox_error_t *err);
 

@@ -222,7 +222,8 @@ inbox_mongo_ingest_one(inbox_mongo_store_t *ms,
 
     /* opt-out and opt-in keywords */
     duplicate = 0;
-    result->keyword = inbox_keyword_match(msg->body, strlen(msg->body));
+    result->keyword = inbox_keyword_match(msg->body, strlen(msg->body),
+                                          &result->keyword_lang);
 
     if (result->keyword == INBOX_KEYWORD_OPT_OUT
         || result->keyword == INBOX_KEYWORD_OPT_IN)
@@ -897,8 +898,8 @@ inbox_mongo_ingest_answer(inbox_mongo_store_t *ms,
         bson_oid_copy(&in->org, &batch->orgs[batch->n++]);
     }
 
-    rc = inbox_store_keyword_text(result->keyword, settings, &text,
-                                  &segments, err);
+    rc = inbox_store_keyword_text(result, settings, &text, &segments,
+                                  err);
     if (rc != INBOX_OK) {
         return rc;
     }

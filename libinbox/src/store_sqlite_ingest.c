@@ -420,7 +420,8 @@ inbox_sqlite_ingest_one(inbox_sqlite_batch_t *batch,
 
     /* opt-out and opt-in keywords, in the message's transaction */
     result->keyword = inbox_keyword_match(in->body ? in->body : "",
-                                          in->body ? strlen(in->body) : 0);
+                                          in->body ? strlen(in->body) : 0,
+                                          &result->keyword_lang);
 
     if (result->keyword == INBOX_KEYWORD_OPT_OUT
         || result->keyword == INBOX_KEYWORD_OPT_IN)
@@ -991,7 +992,7 @@ inbox_sqlite_ingest_answer(inbox_sqlite_batch_t *batch,
         org->has_settings = 1;
     }
 
-    status = inbox_store_keyword_text(result->keyword, &org->settings, &text,
+    status = inbox_store_keyword_text(result, &org->settings, &text,
                                       &segments, err);
     if (status != INBOX_OK) {
         return status;

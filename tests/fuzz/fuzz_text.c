@@ -40,7 +40,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     inbox_segments_count(s, size, &segments);
     (void) inbox_message_check(s, size, 0, &err);
-    (void) inbox_keyword_match(s, size);
+    (void) inbox_keyword_match(s, size, NULL);
     inbox_opt_keyword(s, keyword);
 
     repaired = inbox_utf8_repair(s, size, &repaired_len);

@@ -272,7 +272,7 @@ TEST(folding_is_the_one_keywords_use)
     s = " \xef\xbc\xb3\xef\xbc\xb4OP\xe2\x80\x8b ";
     CHECK_INT(inbox_text_fold(s, strlen(s), out, sizeof(out)), 4);
     CHECK_STR(out, "stop");
-    CHECK_INT(inbox_keyword_match(s, strlen(s)), INBOX_KEYWORD_OPT_OUT);
+    CHECK_INT(inbox_keyword_match(s, strlen(s), NULL), INBOX_KEYWORD_OPT_OUT);
 
     s = "Stra\xc3\x9f" "e  \n Caf\xc3\xa9";
     CHECK_INT(inbox_text_fold(s, strlen(s), out, sizeof(out)), 13);

@@ -14,10 +14,27 @@
 #define DAY  (24 * 3600000LL)
 
 
+#define EN   INBOX_KEYWORD_LANG_EN
+#define FR   INBOX_KEYWORD_LANG_FR
+
+
 static inbox_keyword_t
 kw(const char *s)
 {
-    return inbox_keyword_match(s, strlen(s));
+    return inbox_keyword_match(s, strlen(s), NULL);
+}
+
+
+/* The language of s as a keyword. */
+static inbox_keyword_lang_t
+lang_of(const char *s)
+{
+    inbox_keyword_lang_t  lang;
+
+    lang = (inbox_keyword_lang_t) -1;
+    (void) inbox_keyword_match(s, strlen(s), &lang);
+
+    return lang;
 }
 
 
@@ -43,6 +60,26 @@ TEST(every_keyword_of_each_kind)
     for (i = 0; i < sizeof(help) / sizeof(help[0]); i++) {
         CHECK_STR(inbox_keyword_name(kw(help[i])), "help");
     }
+}
+
+
+/* Canada's French keywords are French, whatever their case or accent;
+ * every other is English, and so is a message that is no keyword. */
+TEST(each_keyword_carries_its_language)
+{
+    CHECK_INT(lang_of("ARR\xc3\x8aT"), FR);
+    CHECK_INT(lang_of("Arr\xc3\xaat"), FR);
+    CHECK_INT(lang_of(" arret! "), FR);
+    CHECK_INT(lang_of("AIDE"), FR);
+    CHECK_INT(lang_of("aide"), FR);
+
+    CHECK_INT(lang_of("STOP"), EN);
+    CHECK_INT(lang_of("opt-out"), EN);
+    CHECK_INT(lang_of("START"), EN);
+    CHECK_INT(lang_of("HELP"), EN);
+    CHECK_INT(lang_of("INFO"), EN);
+    CHECK_INT(lang_of("Bonjour"), EN);
+    CHECK_INT(lang_of("arr\xc3\xaat svp"), EN);
 }
 
 
@@ -114,8 +151,8 @@ TEST(anything_more_is_no_keyword)
     CHECK_INT(kw(""), INBOX_KEYWORD_NONE);
     CHECK_INT(kw("   "), INBOX_KEYWORD_NONE);
     CHECK_INT(kw("\xf0\x9f\x9b\x91"), INBOX_KEYWORD_NONE);
-    CHECK_INT(inbox_keyword_match("STOP\xff", 5), INBOX_KEYWORD_NONE);
-    CHECK_INT(inbox_keyword_match("ST\0OP", 5), INBOX_KEYWORD_NONE);
+    CHECK_INT(inbox_keyword_match("STOP\xff", 5, NULL), INBOX_KEYWORD_NONE);
+    CHECK_INT(inbox_keyword_match("ST\0OP", 5, NULL), INBOX_KEYWORD_NONE);
 }
 
 
@@ -126,15 +163,16 @@ TEST(long_messages_are_no_keyword)
     /* within the limit, padding is trimmed */
     memset(buf, ' ', sizeof(buf));
     memcpy(buf + INBOX_KEYWORD_BYTES_MAX - 4, "STOP", 4);
-    CHECK_INT(inbox_keyword_match(buf, INBOX_KEYWORD_BYTES_MAX),
+    CHECK_INT(inbox_keyword_match(buf, INBOX_KEYWORD_BYTES_MAX, NULL),
               INBOX_KEYWORD_OPT_OUT);
 
     /* a key of 16 letters, the key buffer's size, is no keyword */
-    CHECK_INT(inbox_keyword_match("abcdefghijklmnop", 16),
+    CHECK_INT(inbox_keyword_match("abcdefghijklmnop", 16, NULL),
               INBOX_KEYWORD_NONE);
 
     /* beyond it, not read at all */
-    CHECK_INT(inbox_keyword_match(buf, INBOX_KEYWORD_BYTES_MAX + 1),
+    CHECK_INT(inbox_keyword_match(buf, INBOX_KEYWORD_BYTES_MAX + 1,
+                                  NULL),
               INBOX_KEYWORD_NONE);
 
     /* a letter that expands under NFKC (U+FDFA: 18 letters) fits no
@@ -152,7 +190,7 @@ TEST(opt_out_confirmation_names_the_business)
     char              *text;
     inbox_segments_t   seg;
 
-    text = inbox_keyword_reply(INBOX_KEYWORD_OPT_OUT, "  Acme Dental ",
+    text = inbox_keyword_reply(INBOX_KEYWORD_OPT_OUT, EN, "  Acme Dental ",
                                "help@acme.example");
     CHECK_STR(text, "Acme Dental: you are unsubscribed and will get no "
                     "further messages. Reply START to resubscribe.");
@@ -163,13 +201,13 @@ TEST(opt_out_confirmation_names_the_business)
     CHECK_INT(seg.segments, 1);
     free(text);
 
-    text = inbox_keyword_reply(INBOX_KEYWORD_OPT_OUT, NULL, NULL);
+    text = inbox_keyword_reply(INBOX_KEYWORD_OPT_OUT, EN, NULL, NULL);
     CHECK_STR(text, "You are unsubscribed and will get no further "
                     "messages from this number. Reply START to "
                     "resubscribe.");
     free(text);
 
-    text = inbox_keyword_reply(INBOX_KEYWORD_OPT_OUT, " \n", NULL);
+    text = inbox_keyword_reply(INBOX_KEYWORD_OPT_OUT, EN, " \n", NULL);
     CHECK(text != NULL && strncmp(text, "You are", 7) == 0);
     free(text);
 }
@@ -179,12 +217,12 @@ TEST(opt_in_confirmation)
 {
     char  *text;
 
-    text = inbox_keyword_reply(INBOX_KEYWORD_OPT_IN, "Acme", NULL);
+    text = inbox_keyword_reply(INBOX_KEYWORD_OPT_IN, EN, "Acme", NULL);
     CHECK_STR(text, "Acme: you are subscribed again. Reply HELP for help, "
                     "STOP to unsubscribe.");
     free(text);
 
-    text = inbox_keyword_reply(INBOX_KEYWORD_OPT_IN, "", "x");
+    text = inbox_keyword_reply(INBOX_KEYWORD_OPT_IN, EN, "", "x");
     CHECK_STR(text, "You are subscribed to this number again. Reply HELP "
                     "for help, STOP to unsubscribe.");
     free(text);
@@ -195,31 +233,129 @@ TEST(help_names_business_support_and_how_to_stop)
 {
     char  *text;
 
-    text = inbox_keyword_reply(INBOX_KEYWORD_HELP, "Acme",
+    text = inbox_keyword_reply(INBOX_KEYWORD_HELP, EN, "Acme",
                                " support@acme.example or +1 555 0100 ");
     CHECK_STR(text, "Acme: for help, contact support@acme.example or "
                     "+1 555 0100. Reply STOP to unsubscribe.");
     free(text);
 
     /* without a support contact the inbox itself is one */
-    text = inbox_keyword_reply(INBOX_KEYWORD_HELP, "Acme", NULL);
+    text = inbox_keyword_reply(INBOX_KEYWORD_HELP, EN, "Acme", NULL);
     CHECK_STR(text, "Acme: for help, reply to this message. Reply STOP to "
                     "unsubscribe.");
     free(text);
 
-    text = inbox_keyword_reply(INBOX_KEYWORD_HELP, NULL, "help@x.example");
+    text = inbox_keyword_reply(INBOX_KEYWORD_HELP, EN, NULL, "help@x.example");
     CHECK_STR(text, "For help, contact help@x.example. Reply STOP to "
                     "unsubscribe.");
     free(text);
 
     /* a name in another script is kept as written */
-    text = inbox_keyword_reply(INBOX_KEYWORD_HELP,
+    text = inbox_keyword_reply(INBOX_KEYWORD_HELP, EN,
                                "\xd0\x90\xd0\xba\xd0\xbc\xd0\xb5", NULL);
     CHECK(text != NULL
           && strncmp(text, "\xd0\x90\xd0\xba\xd0\xbc\xd0\xb5: ", 10) == 0);
     free(text);
 
-    CHECK(inbox_keyword_reply(INBOX_KEYWORD_NONE, "Acme", NULL) == NULL);
+    CHECK(inbox_keyword_reply(INBOX_KEYWORD_NONE, EN, "Acme", NULL) == NULL);
+}
+
+
+/* French (UCS-2 for its "ê" and "Ê"): two segments with a short name,
+ * so that an ARRÊT costs the carrier two parts, not three. */
+static void
+check_two_ucs2_segments(const char *text)
+{
+    inbox_segments_t  seg;
+
+    CHECK(text != NULL);
+    if (text == NULL) {
+        return;
+    }
+
+    inbox_segments_count(text, strlen(text), &seg);
+    CHECK_INT(seg.encoding, INBOX_SMS_UCS2);
+    CHECK_INT(seg.segments, 2);
+}
+
+
+TEST(arret_is_confirmed_in_french)
+{
+    char  *text;
+
+    text = inbox_keyword_reply(INBOX_KEYWORD_OPT_OUT, FR, "  Acme Dental ",
+                               "help@acme.example");
+    CHECK_STR(text, "Acme Dental : vous \xc3\xaates d\xc3\xa9sabonn\xc3\xa9 "
+                    "et ne recevrez plus de messages. R\xc3\xa9pondez START "
+                    "pour vous r\xc3\xa9" "abonner.");
+    check_two_ucs2_segments(text);
+    free(text);
+
+    text = inbox_keyword_reply(INBOX_KEYWORD_OPT_OUT, FR, NULL, NULL);
+    CHECK_STR(text, "Vous \xc3\xaates d\xc3\xa9sabonn\xc3\xa9 et ne "
+                    "recevrez plus de messages de ce num\xc3\xa9ro. "
+                    "R\xc3\xa9pondez START pour vous r\xc3\xa9" "abonner.");
+    check_two_ucs2_segments(text);
+    free(text);
+}
+
+
+/* No French keyword opts in today (START is English), but the text is
+ * there for one: in French, it names the French keywords. */
+TEST(an_opt_in_in_french_names_aide_and_arret)
+{
+    char  *text;
+
+    text = inbox_keyword_reply(INBOX_KEYWORD_OPT_IN, FR, "Acme", NULL);
+    CHECK_STR(text, "Acme : vous \xc3\xaates de nouveau abonn\xc3\xa9. "
+                    "R\xc3\xa9pondez AIDE pour de l'aide, ARR\xc3\x8aT pour "
+                    "vous d\xc3\xa9sabonner.");
+    check_two_ucs2_segments(text);
+    free(text);
+
+    text = inbox_keyword_reply(INBOX_KEYWORD_OPT_IN, FR, " ", "x");
+    CHECK_STR(text, "Vous \xc3\xaates de nouveau abonn\xc3\xa9 \xc3\xa0 ce "
+                    "num\xc3\xa9ro. R\xc3\xa9pondez AIDE pour de l'aide, "
+                    "ARR\xc3\x8aT pour vous d\xc3\xa9sabonner.");
+    check_two_ucs2_segments(text);
+    free(text);
+}
+
+
+TEST(aide_is_answered_in_french)
+{
+    char  *text;
+
+    text = inbox_keyword_reply(INBOX_KEYWORD_HELP, FR, "Acme",
+                               " support@acme.example ");
+    CHECK_STR(text, "Acme : pour de l'aide, contactez support@acme.example. "
+                    "R\xc3\xa9pondez ARR\xc3\x8aT pour vous "
+                    "d\xc3\xa9sabonner.");
+    check_two_ucs2_segments(text);
+    free(text);
+
+    /* without a support contact the inbox itself is one */
+    text = inbox_keyword_reply(INBOX_KEYWORD_HELP, FR, "Acme", NULL);
+    CHECK_STR(text, "Acme : pour de l'aide, r\xc3\xa9pondez \xc3\xa0 ce "
+                    "message. R\xc3\xa9pondez ARR\xc3\x8aT pour vous "
+                    "d\xc3\xa9sabonner.");
+    check_two_ucs2_segments(text);
+    free(text);
+
+    /* without a business name */
+    text = inbox_keyword_reply(INBOX_KEYWORD_HELP, FR, NULL, "help@x.example");
+    CHECK_STR(text, "Pour de l'aide, contactez help@x.example. "
+                    "R\xc3\xa9pondez ARR\xc3\x8aT pour vous "
+                    "d\xc3\xa9sabonner.");
+    free(text);
+
+    text = inbox_keyword_reply(INBOX_KEYWORD_HELP, FR, "", "");
+    CHECK_STR(text, "Pour de l'aide, r\xc3\xa9pondez \xc3\xa0 ce message. "
+                    "R\xc3\xa9pondez ARR\xc3\x8aT pour vous "
+                    "d\xc3\xa9sabonner.");
+    free(text);
+
+    CHECK(inbox_keyword_reply(INBOX_KEYWORD_NONE, FR, "Acme", NULL) == NULL);
 }
 
 

@@ -8606,6 +8606,68 @@ TEST(help_is_answered_once_a_day_per_contact)
 }
 
 
+/* What the test organization's French keywords are answered with. */
+#define ARRET_ANSWER                                                        \
+    "Acme : vous \xc3\xaates d\xc3\xa9sabonn\xc3\xa9 et ne recevrez plus "  \
+    "de messages. R\xc3\xa9pondez START pour vous r\xc3\xa9" "abonner."
+#define AIDE_ANSWER                                                         \
+    "Acme : pour de l'aide, r\xc3\xa9pondez \xc3\xa0 ce message. "          \
+    "R\xc3\xa9pondez ARR\xc3\x8aT pour vous d\xc3\xa9sabonner."
+
+
+/* Canada's French keywords are answered in French: each ingest carries
+ * the keyword's language from the match to the answer it queues.  START,
+ * English, is answered in English, even after an ARRÊT. */
+TEST(french_keywords_are_answered_in_french)
+{
+    char                   id[INBOX_ID_MAX], conv[INBOX_ID_MAX];
+    fixture_t              f;
+    inbox_message_page_t   page;
+    inbox_ingest_result_t  r;
+
+    FIXTURE(&f);
+
+    CHECK_INT(receive(&f, "SM1", ALICE, "Arr\xc3\xaat", T0, &r, NULL),
+              INBOX_OK);
+    CHECK_INT(r.keyword, INBOX_KEYWORD_OPT_OUT);
+    CHECK_INT(r.keyword_lang, INBOX_KEYWORD_LANG_FR);
+    CHECK_INT(r.answered, 1);
+
+    CHECK_INT(receive(&f, "SM2", ALICE, "START", T0 + MINUTE, &r, NULL),
+              INBOX_OK);
+    CHECK_INT(r.keyword_lang, INBOX_KEYWORD_LANG_EN);
+    CHECK_INT(r.answered, 1);
+
+    CHECK_INT(receive(&f, "SM3", ALICE, "aide", T0 + 2 * MINUTE, &r, NULL),
+              INBOX_OK);
+    CHECK_INT(r.keyword, INBOX_KEYWORD_HELP);
+    CHECK_INT(r.keyword_lang, INBOX_KEYWORD_LANG_FR);
+    CHECK_INT(r.answered, 1);
+
+    /* newest first: each answer after its keyword */
+    CHECK(contact_of(&f, ALICE, id, conv));
+    CHECK_INT(inbox_store_messages_list(f.store, f.org, conv, NULL, 0, &page,
+                                        NULL), INBOX_OK);
+    CHECK_INT(page.count, 6);
+    if (page.count == 6) {
+        CHECK_STR(page.items[0].body, AIDE_ANSWER);
+        CHECK_INT(page.items[0].direction, INBOX_OUTBOUND);
+        CHECK_INT(page.items[0].segments, 2);
+        CHECK_STR(page.items[1].body, "aide");
+        CHECK_STR(page.items[2].body, START_ANSWER);
+        CHECK_STR(page.items[3].body, "START");
+        CHECK_STR(page.items[4].body, ARRET_ANSWER);
+        CHECK_INT(page.items[4].direction, INBOX_OUTBOUND);
+        CHECK_INT(page.items[4].segments, 2);
+        CHECK_INT(page.items[4].credits, 0);
+        CHECK_STR(page.items[5].body, "Arr\xc3\xaat");
+    }
+    inbox_message_page_free(&page);
+
+    fixture_close(&f);
+}
+
+
 /* Twilio (by default) and Telnyx answer STOP, START and HELP themselves
  * and refuse every send after a STOP: on a number set so, a keyword
  * changes the contact as ever but the inbox queues no answer of its own

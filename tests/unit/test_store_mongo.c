@@ -3263,6 +3263,47 @@ TEST(inbound_help_is_answered_once_a_day)
 }
 
 
+/* Canada's AIDE is answered in French: the language its match gave is
+ * the answer's, queued with the business's name as HELP's is. */
+TEST(inbound_aide_is_answered_in_french)
+{
+    fake_t                 fake;
+    inbox_error_t          err;
+    inbox_store_t         *store;
+    inbox_inbound_t        msg;
+    inbox_event_list_t     events;
+    inbox_ingest_result_t  result;
+
+    store = fake_open(&fake);
+    memset(&events, 0, sizeof(events));
+    ingest_message(&msg, "SM0001");
+    msg.body = "Aide";
+    msg.media_count = 0;
+
+    fake.replies[0] = ingest_number;
+    fake.replies[1] = ingest_contact;
+    fake.replies[3] = ingest_conversation;
+    fake.replies[4] = ingest_org;
+    fake.replies[5] = ingest_unread;
+    fake.replies[9] = answer_settings;
+    fake.replies[11] = answer_conversation;
+    fake.replies[12] = SEQ_RESERVED;
+
+    CHECK_INT(inbox_store_inbound_ingest(store, &msg, 1, &result, &events,
+                                         &err), INBOX_OK);
+    CHECK_INT(result.keyword, INBOX_KEYWORD_HELP);
+    CHECK_INT(result.keyword_lang, INBOX_KEYWORD_LANG_FR);
+    CHECK_INT(result.answered, 1);
+    CHECK(log_has(&fake, "\"body\" : \"Acme Dental : pour de l'aide, "
+                         "r\xc3\xa9pondez \xc3\xa0 ce message. R\xc3\xa9pondez "
+                         "ARR\xc3\x8aT pour vous d\xc3\xa9sabonner.\""));
+    CHECK(!log_has(&fake, "Reply STOP"));
+
+    inbox_event_list_free(&events);
+    fake_close(&fake, store);
+}
+
+
 /* A HELP stored after a reply written since it was read: its answer,
  * timed just after it, takes the thread's last message only if it is not
  * older (the update's $cond, the same as the golden inbound_ingest_help

@@ -25,6 +25,11 @@
  * "stop all", "opt out", and Canada's French arret ("ARRÊT").  Opt-in:
  * start, unstop, yes.  Help: help, info, aide.
  * A message longer than INBOX_KEYWORD_BYTES_MAX bytes is none of them.
+ *
+ * Each keyword is English or French, and is answered in its own language:
+ * Canada's bilingual rule (CWTA) wants ARRÊT and AIDE to work and to be
+ * answered in French.  Every opt-in keyword is English today, so START
+ * is answered in English.
  */
 #ifndef INBOX_KEYWORDS_H
 #define INBOX_KEYWORDS_H
@@ -43,8 +48,17 @@ typedef enum {
     INBOX_KEYWORD_HELP
 } inbox_keyword_t;
 
-/* What body (len bytes of UTF-8; invalid bytes count as U+FFFD) is. */
-inbox_keyword_t inbox_keyword_match(const char *body, size_t len);
+/* The language a keyword was written in, and its answer is written in. */
+typedef enum {
+    INBOX_KEYWORD_LANG_EN = 0,
+    INBOX_KEYWORD_LANG_FR
+} inbox_keyword_lang_t;
+
+/* What body (len bytes of UTF-8; invalid bytes count as U+FFFD) is, and
+ * (unless lang is NULL) the keyword's language: English for
+ * INBOX_KEYWORD_NONE. */
+inbox_keyword_t inbox_keyword_match(const char *body, size_t len,
+    inbox_keyword_lang_t *lang);
 
 /* "none", "opt_out", "opt_in", "help". */
 const char *inbox_keyword_name(inbox_keyword_t keyword);
@@ -66,21 +80,24 @@ int inbox_keyword_answered(inbox_keyword_t keyword, int opt_changed,
     int carrier_answers, int64_t help_answered_at, int64_t at);
 
 /*
- * The one text a keyword is answered with, naming the business (the
- * organization's business_name; NULL or blank: the texts speak of "this
- * number" instead):
+ * The one text a keyword is answered with, in lang (the keyword's own,
+ * from inbox_keyword_match), naming the business (the organization's
+ * business_name; NULL or blank: the texts speak of "this number"
+ * instead):
  *
  *   opt-out  the business, no further messages, how to opt back in
- *   opt-in   the business, subscribed again, HELP and STOP
+ *   opt-in   the business, subscribed again, HELP and STOP (French: AIDE
+ *            and ARRÊT)
  *   help     the business, its support contact (support_contact; NULL
  *            or blank: replying to this number), how to stop
  *
  * No marketing in any of them (FCC 24-18 allows one confirmation, nothing
- * more).  The texts themselves are GSM-7; the names are as given, trimmed.
- * A malloc'd, NUL-terminated string the caller frees; NULL for
- * INBOX_KEYWORD_NONE or when out of memory.
+ * more).  The English texts are GSM-7, one segment with a short name; the
+ * French ones are UCS-2 ("ê", "Ê"), two segments with a short name; the
+ * names are as given, trimmed.  A malloc'd, NUL-terminated string the
+ * caller frees; NULL for INBOX_KEYWORD_NONE or when out of memory.
  */
-char *inbox_keyword_reply(inbox_keyword_t keyword, const char *business_name,
-    const char *support_contact);
+char *inbox_keyword_reply(inbox_keyword_t keyword, inbox_keyword_lang_t lang,
+    const char *business_name, const char *support_contact);
 
 #endif

@@ -50,11 +50,13 @@ typedef struct {
     char            message_id[INBOX_ID_MAX];
     char            conversation_id[INBOX_ID_MAX];
     /* a message stored now (not a duplicate) that is a keyword
-     * (keywords.h), whether it opted its contact out or in (a repeated
-     * STOP changes nothing), whether the number texted has its carrier
-     * answer keywords (inbox_number_t), and whether its answer was
-     * queued with it (answered: the caller wakes the sender) */
+     * (keywords.h) and its language (its answer's), whether it opted its
+     * contact out or in (a repeated STOP changes nothing), whether the
+     * number texted has its carrier answer keywords (inbox_number_t),
+     * and whether its answer was queued with it (answered: the caller
+     * wakes the sender) */
     inbox_keyword_t  keyword;
+    inbox_keyword_lang_t  keyword_lang;
     int              opt_changed;
     int              carrier_answers_keywords;
     int              answered;

@@ -372,6 +372,43 @@ test('a number without the setting still has the inbox confirm a STOP '
     assert.equal(notice.error_code, 'contact_opted_out');
 });
 
+// What the inbox sent the contact's phone through the simulated carrier,
+// the carrier's own answers aside, once count texts have gone.
+async function sentTo(phone, count) {
+    let sent;
+    await eventually(async () => {
+        sent = (await sim.messages({ contact: phone })).filter(
+            (m) => m.direction === 'outbound' && !m.carrier_reply);
+        return sent.length >= count;
+    }, 15000, `${count} text(s) sent to ${phone}`);
+    return sent;
+}
+
+// Canada's bilingual rule (CWTA): the French keywords work and are
+// answered in French.  The simulated carrier leaves them to the inbox.
+test('a contact texting "Arrêt" gets the French confirmation on its '
+     + 'phone, one texting "AIDE" the French help', async () => {
+    const number = await addNumber();
+
+    const stopper = uniqueNumber();
+    await sim.inbound({ from: stopper, to: number, body: 'Arr\u00eat' });
+    const [confirmation] = await sentTo(stopper, 1);
+    assert.equal(confirmation.body, 'Simulated Org : vous \u00eates '
+        + 'd\u00e9sabonn\u00e9 et ne recevrez plus de messages. '
+        + 'R\u00e9pondez START pour vous r\u00e9abonner.');
+    assert.equal(confirmation.from, number);
+    assert.equal(confirmation.segments, 2);
+    assert.equal((await contactOf(stopper)).opted_out, true);
+
+    const asker = uniqueNumber();
+    await sim.inbound({ from: asker, to: number, body: 'AIDE' });
+    const [help] = await sentTo(asker, 1);
+    assert.equal(help.body, 'Simulated Org : pour de l\'aide, '
+        + 'r\u00e9pondez \u00e0 ce message. R\u00e9pondez ARR\u00caT pour '
+        + 'vous d\u00e9sabonner.');
+    assert.equal(help.segments, 2);
+});
+
 test('inboxctl number set keeps --keyword-answers unless given, and '
      + 'takes inbox or carrier only', async () => {
     const { cluster } = ctx;

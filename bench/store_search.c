@@ -1,8 +1,9 @@
 /*
- * store-search: times the thread list and the contacts list in the store
- * alone (no nginx, no HTTP), on a store made by store-generate:
+ * store-search: times the thread list, the contacts list and the tags
+ * list in the store alone (no nginx, no HTTP), on a store made by
+ * store-generate (or bench/tags):
  *
- *   store-search --store URI --org ID [--repeat N] [--contacts]
+ *   store-search --store URI --org ID [--repeat N] [--contacts | --tags]
  *                [--filter F] [--tag T] [Q ...]
  *
  * Each Q (a search; "" for none) is asked N times (default 20) for the
@@ -10,8 +11,9 @@
  * default all, a search from it also finds archived threads) or, with
  * --contacts, of the contacts list (with --tag T, its tag filter).  One
  * line a Q: the items of the first page, whether there is a next one, and
- * the median, 90th percentile and worst time in microseconds.  The first
- * asking of all is not timed (it opens the connection).
+ * the median, 90th percentile and worst time in microseconds.  With
+ * --tags, the organization's tags (GET tags) instead, one line, no Q.
+ * The first asking of all is not timed (it opens the connection).
  */
 #include <getopt.h>
 #include <stdint.h>
@@ -30,13 +32,15 @@ static int compare(const void *a, const void *b);
 static int ask(inbox_store_t *store, const char *org, int contacts,
     inbox_filter_t filter, const char *tag, const char *q, size_t *items,
     int *more);
+static int ask_tags(inbox_store_t *store, const char *org, size_t *items,
+    int *more);
 
 
 int
 main(int argc, char **argv)
 {
-    int                    ch, contacts, more;
-    size_t                 items, k, n, repeat;
+    int                    ch, contacts, tags, more;
+    size_t                 items, k, last, n, repeat;
     double                *times, start;
     const char            *uri, *org, *tag, *q;
     inbox_error_t          err;
@@ -49,6 +53,7 @@ main(int argc, char **argv)
         { "filter",   required_argument, NULL, 'f' },
         { "tag",      required_argument, NULL, 't' },
         { "contacts", no_argument,       NULL, 'c' },
+        { "tags",     no_argument,       NULL, 'g' },
         { NULL, 0, NULL, 0 }
     };
 
@@ -57,9 +62,10 @@ main(int argc, char **argv)
     tag = NULL;
     repeat = 20;
     contacts = 0;
+    tags = 0;
     filter = INBOX_FILTER_ALL;
 
-    while ((ch = getopt_long(argc, argv, "s:o:n:f:t:c", long_options, NULL))
+    while ((ch = getopt_long(argc, argv, "s:o:n:f:t:cg", long_options, NULL))
            != -1)
     {
         switch (ch) {
@@ -83,12 +89,15 @@ main(int argc, char **argv)
         case 'c':
             contacts = 1;
             break;
+        case 'g':
+            tags = 1;
+            break;
         default:
             goto usage;
         }
     }
 
-    if (uri == NULL || org == NULL || repeat == 0) {
+    if (uri == NULL || org == NULL || repeat == 0 || (tags && contacts)) {
         goto usage;
     }
 
@@ -102,7 +111,9 @@ main(int argc, char **argv)
 
     times = calloc(repeat, sizeof(double));
     if (times == NULL
-        || ask(store, org, contacts, filter, tag, "", &items, &more) != 0)
+        || (tags ? ask_tags(store, org, &items, &more)
+                 : ask(store, org, contacts, filter, tag, "", &items, &more))
+           != 0)
     {
         return 1;
     }
@@ -110,12 +121,17 @@ main(int argc, char **argv)
     printf("| q | items | more | p50 µs | p90 µs | max µs |\n"
            "| --- | --- | --- | --- | --- | --- |\n");
 
-    for (k = (size_t) optind; k < (size_t) argc; k++) {
-        q = argv[k];
+    /* the tags list has no Q: one line */
+    last = tags ? (size_t) optind + 1 : (size_t) argc;
+
+    for (k = (size_t) optind; k < last; k++) {
+        q = tags ? "(tags)" : argv[k];
 
         for (n = 0; n < repeat; n++) {
             start = now_us();
-            if (ask(store, org, contacts, filter, tag, q, &items, &more)
+            if ((tags ? ask_tags(store, org, &items, &more)
+                      : ask(store, org, contacts, filter, tag, q, &items,
+                            &more))
                 != 0)
             {
                 return 1;
@@ -138,7 +154,7 @@ main(int argc, char **argv)
 usage:
 
     fprintf(stderr, "usage: store-search --store URI --org ID [--repeat N]"
-            " [--contacts] [--filter F] [--tag T] [Q ...]\n");
+            " [--contacts | --tags] [--filter F] [--tag T] [Q ...]\n");
     return 2;
 }
 
@@ -180,6 +196,29 @@ ask(inbox_store_t *store, const char *org, int contacts,
 
     if (rc != INBOX_OK) {
         fprintf(stderr, "store-search: \"%s\": %s\n", q, err.message);
+        return -1;
+    }
+
+    return 0;
+}
+
+
+static int
+ask_tags(inbox_store_t *store, const char *org, size_t *items, int *more)
+{
+    inbox_status_t    rc;
+    inbox_error_t     err;
+    inbox_tag_page_t  page;
+
+    memset(&err, 0, sizeof(err));
+
+    rc = inbox_store_tags_list(store, org, &page, &err);
+    *items = page.count;
+    *more = page.more;
+    inbox_tag_page_free(&page);
+
+    if (rc != INBOX_OK) {
+        fprintf(stderr, "store-search: tags: %s\n", err.message);
         return -1;
     }
 

@@ -11371,6 +11371,156 @@ TEST(tags_list_stops_at_its_maximum)
     fixture_close(&f);
 }
 
+/* Replaces the contact's tags with those given (NULL-terminated). */
+static inbox_status_t
+tags_set(fixture_t *f, const char *id, const char *const *tags)
+{
+    inbox_status_t          rc;
+    inbox_contact_edit_t    edit;
+    inbox_contact_record_t  c;
+
+    memset(&edit, 0, sizeof(edit));
+    edit.set_tags = 1;
+
+    for (; *tags != NULL; tags++) {
+        rc = inbox_tags_add(&edit.tags, *tags, strlen(*tags), NULL);
+        if (rc != INBOX_OK) {
+            inbox_tags_free(&edit.tags);
+            return rc;
+        }
+    }
+
+    rc = inbox_store_contact_update(f->store, f->org, id, &edit, &c, NULL,
+                                    NULL);
+    if (rc == INBOX_OK) {
+        inbox_contact_record_free(&c);
+    }
+
+    inbox_tags_free(&edit.tags);
+
+    return rc;
+}
+
+
+/* Whether the organization's tags list is want: "tag contacts sendable"
+ * each, in order, joined by ", ". */
+static int
+tags_listed(fixture_t *f, const char *want)
+{
+    char              got[1024];
+    size_t            i, len;
+    inbox_tag_page_t  page;
+
+    if (inbox_store_tags_list(f->store, f->org, &page, NULL) != INBOX_OK) {
+        fprintf(stderr, "    the tags list failed\n");
+        return 0;
+    }
+
+    got[0] = '\0';
+    len = 0;
+
+    for (i = 0; i < page.count && len < sizeof(got); i++) {
+        len += snprintf(got + len, sizeof(got) - len,
+                        "%s%s %" PRId64 " %" PRId64, i > 0 ? ", " : "",
+                        page.items[i].tag, page.items[i].contacts,
+                        page.items[i].sendable);
+    }
+
+    inbox_tag_page_free(&page);
+
+    if (strcmp(got, want) != 0) {
+        fprintf(stderr, "    tags: %s\n    want: %s\n", got, want);
+        return 0;
+    }
+
+    return 1;
+}
+
+
+/*
+ * The counts stay exact through every change to a tag or an opt-out: an
+ * edit adding a tag, replacing them, removing one (the spelling passes
+ * to the next contact made), an opt-out and an opt-in by hand and by
+ * keyword, a tag added to an opted-out contact, and an import adding
+ * tags to a contact there and making another.
+ */
+TEST(tags_list_counts_follow_every_change)
+{
+    char                    alice[INBOX_ID_MAX], bob[INBOX_ID_MAX];
+    fixture_t               f;
+    inbox_contact_row_t     rows[2];
+    inbox_import_count_t    count;
+
+    FIXTURE(&f);
+    memset(rows, 0, sizeof(rows));
+
+    CHECK_INT(person_tags(f.store, f.org, ALICE,
+                          (const char *[]) { "VIP", "spring", NULL }, alice),
+              0);
+    CHECK_INT(person_tags(f.store, f.org, BOB,
+                          (const char *[]) { "Vip", NULL }, bob), 0);
+    CHECK(tags_listed(&f, "spring 1 1, VIP 2 2"));
+
+    /* a tag added: the others stay as they were */
+    CHECK_INT(tags_set(&f, bob, (const char *[]) { "Vip", "zeta", NULL }),
+              INBOX_OK);
+    CHECK(tags_listed(&f, "spring 1 1, VIP 2 2, zeta 1 1"));
+
+    /* replaced: Alice, made first, spells VIP anew */
+    CHECK_INT(tags_set(&f, alice,
+                       (const char *[]) { "Autumn", "vip", NULL }),
+              INBOX_OK);
+    CHECK(tags_listed(&f, "Autumn 1 1, vip 2 2, zeta 1 1"));
+
+    /* removed: Bob's spelling, the next contact's */
+    CHECK_INT(tags_set(&f, alice, (const char *[]) { "Autumn", NULL }),
+              INBOX_OK);
+    CHECK(tags_listed(&f, "Autumn 1 1, Vip 1 1, zeta 1 1"));
+
+    /* opted out, again (nothing changes), tagged while out, back in */
+    CHECK_INT(inbox_store_contact_opt_out(f.store, f.org, bob,
+                                          INBOX_OPT_OUT_MANUAL, NULL, T0, 0,
+                                          NULL, NULL, NULL), INBOX_OK);
+    CHECK(tags_listed(&f, "Autumn 1 1, Vip 1 0, zeta 1 0"));
+    CHECK_INT(inbox_store_contact_opt_out(f.store, f.org, bob,
+                                          INBOX_OPT_OUT_MANUAL, NULL,
+                                          T0 + 1, 0, NULL, NULL, NULL),
+              INBOX_OK);
+    CHECK_INT(tags_set(&f, bob,
+                       (const char *[]) { "Vip", "zeta", "autumn", NULL }),
+              INBOX_OK);
+    CHECK(tags_listed(&f, "Autumn 2 1, Vip 1 0, zeta 1 0"));
+    CHECK_INT(inbox_store_contact_opt_in(f.store, f.org, bob, "START",
+                                         T0 + 2, NULL, NULL, NULL),
+              INBOX_OK);
+    CHECK(tags_listed(&f, "Autumn 2 2, Vip 1 1, zeta 1 1"));
+
+    /* an import: Alice's tags added to (one she has in another case
+     * left out), Carol made */
+    snprintf(rows[0].phone, sizeof(rows[0].phone), "%s", ALICE);
+    CHECK_INT(inbox_tags_add(&rows[0].tags, "VIP", 3, NULL), INBOX_OK);
+    CHECK_INT(inbox_tags_add(&rows[0].tags, "AUTUMN", 6, NULL), INBOX_OK);
+    snprintf(rows[1].phone, sizeof(rows[1].phone), "%s", CAROL);
+    CHECK_INT(inbox_tags_add(&rows[1].tags, "zeta", 4, NULL), INBOX_OK);
+    CHECK_INT(inbox_tags_add(&rows[1].tags, "new", 3, NULL), INBOX_OK);
+    CHECK_INT(inbox_store_contacts_import(f.store, f.org, rows, 2, &count,
+                                          NULL, NULL), INBOX_OK);
+    CHECK_INT(count.created, 1);
+    CHECK(tags_listed(&f, "Autumn 2 2, new 1 1, VIP 2 2, zeta 2 2"));
+
+    /* STOP and START texted */
+    CHECK_INT(receive(&f, "SM1", CAROL, "STOP", T0 + 3, NULL, NULL),
+              INBOX_OK);
+    CHECK(tags_listed(&f, "Autumn 2 2, new 1 0, VIP 2 2, zeta 2 1"));
+    CHECK_INT(receive(&f, "SM2", CAROL, "START", T0 + 4, NULL, NULL),
+              INBOX_OK);
+    CHECK(tags_listed(&f, "Autumn 2 2, new 1 1, VIP 2 2, zeta 2 2"));
+
+    inbox_contact_row_free(&rows[0]);
+    inbox_contact_row_free(&rows[1]);
+    fixture_close(&f);
+}
+
 /* resume and retention */
 
 

@@ -1014,7 +1014,80 @@ static const char *inbox_sqlite_migrations[] = {
      * newer one was seen (optout.h).  None before (NULL): the next
      * keyword counts, as it did.
      */
-    "ALTER TABLE contacts ADD COLUMN opt_latest_at INTEGER;"
+    "ALTER TABLE contacts ADD COLUMN opt_latest_at INTEGER;",
+
+    /*
+     * 30: the organization's tags with their counts, one row a tag in
+     * NOCASE (as audiences match them), so that GET tags reads as many
+     * rows as it shows rather than every contact_tags row and its
+     * contact's.  tag is spelled as the tag of first_contact_id, the
+     * smallest contact id carrying it (the contact made first); contacts
+     * counts its contacts, sendable those not opted out.  Triggers keep
+     * them in the transaction of every change: a tag added, or removed
+     * (a replacement removes them all first; a row left at no contacts
+     * is deleted, and one whose first contact went takes the next one's
+     * spelling from contact_tags_by_tag), and an opt-out or opt-in.
+     * Contacts are never deleted, and contact_tags rows never updated;
+     * a contact deleted would have to lose its tags first (their
+     * foreign key).  A migration that makes contacts again must make
+     * tag_counts_opt again.
+     */
+    "CREATE TABLE tag_counts ("
+    "  org_id INTEGER NOT NULL REFERENCES orgs (id),"
+    "  tag TEXT NOT NULL COLLATE NOCASE,"
+    "  first_contact_id INTEGER NOT NULL,"
+    "  contacts INTEGER NOT NULL,"
+    "  sendable INTEGER NOT NULL,"
+    "  PRIMARY KEY (org_id, tag)"
+    ") WITHOUT ROWID;"
+    /* the bare t.tag is that of the row min() chose */
+    "INSERT INTO tag_counts (org_id, tag, first_contact_id, contacts,"
+    "  sendable)"
+    "  SELECT t.org_id, t.tag, min(t.contact_id), count(*),"
+    "    sum(ct.opted_out = 0)"
+    "  FROM contact_tags t CROSS JOIN contacts ct ON ct.id = t.contact_id"
+    "  GROUP BY t.org_id, t.tag;"
+
+    "CREATE TRIGGER tag_counts_insert AFTER INSERT ON contact_tags "
+    "BEGIN"
+    "  INSERT INTO tag_counts (org_id, tag, first_contact_id, contacts,"
+    "    sendable)"
+    "    SELECT NEW.org_id, NEW.tag, NEW.contact_id, 1, opted_out = 0"
+    "    FROM contacts WHERE id = NEW.contact_id"
+    "  ON CONFLICT (org_id, tag) DO UPDATE SET"
+    "    contacts = contacts + 1,"
+    "    sendable = sendable + excluded.sendable,"
+    "    tag = iif(excluded.first_contact_id < first_contact_id,"
+    "              excluded.tag, tag),"
+    "    first_contact_id = min(first_contact_id,"
+    "                           excluded.first_contact_id);"
+    "END;"
+
+    "CREATE TRIGGER tag_counts_delete AFTER DELETE ON contact_tags "
+    "BEGIN"
+    "  UPDATE tag_counts SET contacts = contacts - 1,"
+    "    sendable = sendable - (SELECT opted_out = 0 FROM contacts"
+    "                           WHERE id = OLD.contact_id)"
+    "  WHERE org_id = OLD.org_id AND tag = OLD.tag;"
+    "  DELETE FROM tag_counts"
+    "  WHERE org_id = OLD.org_id AND tag = OLD.tag AND contacts = 0;"
+    "  UPDATE tag_counts SET (tag, first_contact_id) ="
+    "    (SELECT t.tag, t.contact_id FROM contact_tags t"
+    "     WHERE t.org_id = OLD.org_id AND t.tag = OLD.tag"
+    "     ORDER BY t.contact_id LIMIT 1)"
+    "  WHERE org_id = OLD.org_id AND tag = OLD.tag"
+    "    AND first_contact_id = OLD.contact_id;"
+    "END;"
+
+    "CREATE TRIGGER tag_counts_opt AFTER UPDATE OF opted_out ON contacts"
+    "  WHEN OLD.opted_out <> NEW.opted_out "
+    "BEGIN"
+    "  UPDATE tag_counts"
+    "    SET sendable = sendable + (NEW.opted_out = 0) - (OLD.opted_out = 0)"
+    "  WHERE org_id = NEW.org_id"
+    "    AND tag IN (SELECT tag FROM contact_tags"
+    "                WHERE contact_id = NEW.id);"
+    "END;"
 };
 
 #define INBOX_SQLITE_VERSION                                                  \

@@ -1267,12 +1267,12 @@ inbox_sqlite_import_events(inbox_sqlite_conn_t *conn, int64_t org,
 
 
 /*
- * The organization's tags: its entries of contact_tags_by_tag, in order,
- * one group per tag in the column's NOCASE (as audiences match them),
- * each contact's row looked up for its opt-out.  The tag shown is that
- * of the group's smallest contact id (SQLite takes a bare column from
- * the row min() chose): the contact made first.  The groups come in
- * index order, so LIMIT ends the walk.
+ * The organization's tags: its rows of tag_counts (migration 30), one
+ * a tag in NOCASE (as audiences match them), spelled as the contact made
+ * first spells it, with their counts, which triggers keep in the
+ * transaction of every change to a tag or an opt-out.  The rows come in
+ * key order, so LIMIT ends the read: it costs the tags shown, not the
+ * contacts tagged.
  */
 inbox_status_t
 inbox_sqlite_tags_list(inbox_store_t *store, const char *org_id, size_t max,
@@ -1307,12 +1307,8 @@ inbox_sqlite_tags_list(inbox_store_t *store, const char *org_id, size_t max,
     }
 
     stmt = inbox_sqlite_stmt(conn, INBOX_SQL_TAGS_LIST,
-        "SELECT t.tag, min(t.contact_id), count(*),"
-        " coalesce(sum(ct.opted_out = 0), 0)"
-        " FROM contact_tags t INDEXED BY contact_tags_by_tag"
-        " CROSS JOIN contacts ct ON ct.id = t.contact_id"
-        " WHERE t.org_id = ?1"
-        " GROUP BY t.tag ORDER BY t.tag LIMIT ?2", err);
+        "SELECT tag, contacts, sendable FROM tag_counts"
+        " WHERE org_id = ?1 ORDER BY tag LIMIT ?2", err);
     if (stmt == NULL) {
         inbox_sqlite_rollback(conn);
         return err->code;
@@ -1331,8 +1327,8 @@ inbox_sqlite_tags_list(inbox_store_t *store, const char *org_id, size_t max,
         tag = (const char *) sqlite3_column_text(stmt, 0);
         t = &page->items[page->count++];
         snprintf(t->tag, sizeof(t->tag), "%s", tag != NULL ? tag : "");
-        t->contacts = sqlite3_column_int64(stmt, 2);
-        t->sendable = sqlite3_column_int64(stmt, 3);
+        t->contacts = sqlite3_column_int64(stmt, 1);
+        t->sendable = sqlite3_column_int64(stmt, 2);
     }
 
     inbox_sqlite_done(stmt);

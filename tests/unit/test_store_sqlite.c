@@ -1481,14 +1481,19 @@ TEST(stored_events_refer_to_a_long_message_without_copying_it)
 #define UNDO_SCHEMA_28                                                       \
     "DROP INDEX conversations_unresponded;"
 
-/* Schema 29 undone (a contact's newest opt time); every undoing of an
- * earlier step starts with it. */
+/* Schema 29 undone (a contact's newest opt time). */
 #define UNDO_SCHEMA_29                                                       \
     "ALTER TABLE contacts DROP COLUMN opt_latest_at;"
 
+/* Schema 30 undone (the tags' counts and their triggers); every undoing
+ * of an earlier step starts with it. */
+#define UNDO_SCHEMA_30                                                       \
+    "DROP TRIGGER tag_counts_insert; DROP TRIGGER tag_counts_delete;"       \
+    "DROP TRIGGER tag_counts_opt; DROP TABLE tag_counts;"
+
 /* Every step after 10 undone, newest first. */
 #define UNDO_SCHEMA_ABOVE_10                                                \
-    UNDO_SCHEMA_29 UNDO_SCHEMA_28                                           \
+    UNDO_SCHEMA_30 UNDO_SCHEMA_29 UNDO_SCHEMA_28                            \
     UNDO_SCHEMA_27 UNDO_SCHEMA_26 UNDO_SCHEMA_25 UNDO_SCHEMA_24             \
     UNDO_SCHEMA_23                                                          \
     UNDO_SCHEMA_22 UNDO_SCHEMA_21                                           \
@@ -1507,7 +1512,101 @@ TEST(stored_events_refer_to_a_long_message_without_copying_it)
     UNDO_SCHEMA_8                                                           \
     "DROP TABLE contact_tags; DROP INDEX contacts_by_created;"
 
-#define SCHEMA_NOW  29
+#define SCHEMA_NOW  30
+
+
+/* A contact with the tags given (NULL-terminated); its id. */
+static inbox_status_t
+contact_tagged(fixture_t *f, const char *phone, const char *const *tags,
+    char id[INBOX_ID_MAX])
+{
+    inbox_status_t          rc;
+    inbox_contact_edit_t    edit;
+    inbox_contact_record_t  c;
+
+    memset(&edit, 0, sizeof(edit));
+    edit.set_tags = 1;
+
+    for (; *tags != NULL; tags++) {
+        rc = inbox_tags_add(&edit.tags, *tags, strlen(*tags), NULL);
+        if (rc != INBOX_OK) {
+            inbox_tags_free(&edit.tags);
+            return rc;
+        }
+    }
+
+    rc = inbox_store_contact_create(f->store, f->org, phone, &edit, &c,
+                                    NULL);
+    if (rc == INBOX_OK) {
+        snprintf(id, INBOX_ID_MAX, "%s", c.id);
+        inbox_contact_record_free(&c);
+    }
+
+    inbox_tags_free(&edit.tags);
+
+    return rc;
+}
+
+
+/* Migration 30: a store from before has its tags counted from its rows
+ * (each once in any case, spelled as its first contact spells it, the
+ * opted-out contacts not sendable), a tag added by hand then too; the
+ * counts follow the changes after. */
+TEST(migrating_counts_the_tags_there_are)
+{
+    char              alice[INBOX_ID_MAX], bob[INBOX_ID_MAX];
+    char              carol[INBOX_ID_MAX];
+    fixture_t         f;
+    inbox_tag_page_t  page;
+
+    FIXTURE(&f);
+    CHECK_INT(contact_tagged(&f, ALICE, (const char *[]) { "VIP", "spring",
+                                                         NULL }, alice),
+              INBOX_OK);
+    CHECK_INT(contact_tagged(&f, BOB, (const char *[]) { "vip", NULL }, bob),
+              INBOX_OK);
+    CHECK_INT(inbox_store_contact_opt_out(f.store, f.org, bob,
+                                          INBOX_OPT_OUT_MANUAL, NULL, T0, 0,
+                                          NULL, NULL, NULL), INBOX_OK);
+    inbox_store_close(f.store);
+    f.store = NULL;
+
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_30 "PRAGMA user_version = 29;"
+                      "INSERT INTO contact_tags (contact_id, org_id, tag)"
+                      " SELECT id, org_id, 'Spring' FROM contacts"
+                      " WHERE phone = '" BOB "';"), SQLITE_OK);
+
+    f.store = store_open(f.path);
+    CHECK(f.store != NULL);
+    CHECK_INT(db_int(&f, "PRAGMA user_version"), SCHEMA_NOW);
+
+    CHECK_INT(inbox_store_tags_list(f.store, f.org, &page, NULL), INBOX_OK);
+    CHECK_INT(page.count, 2);
+    CHECK_STR(page.items[0].tag, "spring");
+    CHECK_INT(page.items[0].contacts, 2);
+    CHECK_INT(page.items[0].sendable, 1);
+    CHECK_STR(page.items[1].tag, "VIP");
+    CHECK_INT(page.items[1].contacts, 2);
+    CHECK_INT(page.items[1].sendable, 1);
+    inbox_tag_page_free(&page);
+
+    /* and kept after: a contact tagged, one opted back in */
+    CHECK_INT(contact_tagged(&f, "+15553334444",
+                             (const char *[]) { "Vip", NULL }, carol),
+              INBOX_OK);
+    CHECK_INT(inbox_store_contact_opt_in(f.store, f.org, bob, "START",
+                                         T0 + MINUTE, NULL, NULL, NULL),
+              INBOX_OK);
+    CHECK_INT(inbox_store_tags_list(f.store, f.org, &page, NULL), INBOX_OK);
+    CHECK_INT(page.count, 2);
+    CHECK_INT(page.items[0].sendable, 2);
+    CHECK_STR(page.items[1].tag, "VIP");
+    CHECK_INT(page.items[1].contacts, 3);
+    CHECK_INT(page.items[1].sendable, 3);
+    inbox_tag_page_free(&page);
+
+    fixture_close(&f);
+}
 
 
 /* Migration 27: uploads from before that a message or a campaign names
@@ -1558,7 +1657,8 @@ TEST(migrating_keeps_the_uploads_messages_use)
     inbox_store_close(f.store);
     f.store = NULL;
 
-    CHECK_INT(db_exec(&f, UNDO_SCHEMA_29 UNDO_SCHEMA_28 UNDO_SCHEMA_27
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_30 UNDO_SCHEMA_29 UNDO_SCHEMA_28
+                      UNDO_SCHEMA_27
                       "PRAGMA user_version = 26;"),
               SQLITE_OK);
 
@@ -1605,7 +1705,8 @@ TEST(migrating_leaves_older_threads_replying_from_the_first_number)
     inbox_store_close(f.store);
     f.store = NULL;
 
-    CHECK_INT(db_exec(&f, UNDO_SCHEMA_29 UNDO_SCHEMA_28 UNDO_SCHEMA_27
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_30 UNDO_SCHEMA_29 UNDO_SCHEMA_28
+                          UNDO_SCHEMA_27
                           UNDO_SCHEMA_26 "PRAGMA user_version = 25;"),
               SQLITE_OK);
 
@@ -1653,8 +1754,8 @@ TEST(migrating_leaves_organizations_the_servers_country)
     inbox_store_close(f.store);
     f.store = NULL;
 
-    CHECK_INT(db_exec(&f, UNDO_SCHEMA_29 UNDO_SCHEMA_28 UNDO_SCHEMA_27
-                      UNDO_SCHEMA_26 UNDO_SCHEMA_25
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_30 UNDO_SCHEMA_29 UNDO_SCHEMA_28
+                      UNDO_SCHEMA_27 UNDO_SCHEMA_26 UNDO_SCHEMA_25
                       "PRAGMA user_version = 24;"),
               SQLITE_OK);
 
@@ -1691,7 +1792,8 @@ TEST(migrating_keeps_early_reports_as_not_final)
     inbox_store_close(f.store);
     f.store = NULL;
 
-    CHECK_INT(db_exec(&f, UNDO_SCHEMA_29 UNDO_SCHEMA_28 UNDO_SCHEMA_27
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_30 UNDO_SCHEMA_29 UNDO_SCHEMA_28
+                          UNDO_SCHEMA_27
                           UNDO_SCHEMA_26 UNDO_SCHEMA_25 UNDO_SCHEMA_24
                       "PRAGMA user_version = 23;"
                       "INSERT INTO early_reports (org_id, provider,"
@@ -1734,7 +1836,8 @@ TEST(migrating_keeps_the_inbox_answering_keywords_on_older_numbers)
     inbox_store_close(f.store);
     f.store = NULL;
 
-    CHECK_INT(db_exec(&f, UNDO_SCHEMA_29 UNDO_SCHEMA_28 UNDO_SCHEMA_27
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_30 UNDO_SCHEMA_29 UNDO_SCHEMA_28
+                          UNDO_SCHEMA_27
                           UNDO_SCHEMA_26 UNDO_SCHEMA_25 UNDO_SCHEMA_24
                       UNDO_SCHEMA_23 UNDO_SCHEMA_22
                       "PRAGMA user_version = 21;"), SQLITE_OK);
@@ -1783,7 +1886,8 @@ TEST(migrating_keeps_the_last_opt_in_of_each_contact)
     inbox_store_close(f.store);
     f.store = NULL;
 
-    CHECK_INT(db_exec(&f, UNDO_SCHEMA_29 UNDO_SCHEMA_28 UNDO_SCHEMA_27
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_30 UNDO_SCHEMA_29 UNDO_SCHEMA_28
+                          UNDO_SCHEMA_27
                           UNDO_SCHEMA_26 UNDO_SCHEMA_25 UNDO_SCHEMA_24
                       UNDO_SCHEMA_23 UNDO_SCHEMA_22 UNDO_SCHEMA_21
                       "PRAGMA user_version = 20;"),
@@ -1829,7 +1933,8 @@ TEST(migrating_puts_threads_without_messages_last)
 
     CHECK_INT(db_exec(&f, "UPDATE conversations SET last_activity_at = %lld"
                       " WHERE last_message_id IS NULL;"
-                      UNDO_SCHEMA_29 UNDO_SCHEMA_28 UNDO_SCHEMA_27
+                      UNDO_SCHEMA_30 UNDO_SCHEMA_29 UNDO_SCHEMA_28
+                      UNDO_SCHEMA_27
                       UNDO_SCHEMA_26 UNDO_SCHEMA_25 UNDO_SCHEMA_24
                       UNDO_SCHEMA_23 UNDO_SCHEMA_22 UNDO_SCHEMA_21
                       "PRAGMA user_version = 19;",
@@ -2002,7 +2107,8 @@ db_text(const fixture_t *f, const char *sql, char *out, size_t size)
 #define CONTACTS_SCHEMA_NAMES                                               \
     "SELECT group_concat(name, ' ') FROM (SELECT type || ':' || name AS name" \
     " FROM sqlite_schema WHERE tbl_name = 'contacts'"                       \
-    " AND type IN ('index', 'trigger') ORDER BY name)"
+    " AND type IN ('index', 'trigger') AND name <> 'tag_counts_opt'"        \
+    " ORDER BY name)"
 
 
 /*
@@ -2029,7 +2135,8 @@ TEST(migrating_finds_the_names_there_are_without_their_accents)
     inbox_store_close(f.store);
     f.store = NULL;
 
-    CHECK_INT(db_exec(&f, UNDO_SCHEMA_29 UNDO_SCHEMA_28 UNDO_SCHEMA_27
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_30 UNDO_SCHEMA_29 UNDO_SCHEMA_28
+                          UNDO_SCHEMA_27
                           UNDO_SCHEMA_26 UNDO_SCHEMA_25 UNDO_SCHEMA_24
                       UNDO_SCHEMA_23 UNDO_SCHEMA_22 UNDO_SCHEMA_21
                       UNDO_SCHEMA_19
@@ -2337,7 +2444,8 @@ TEST(migrating_counts_the_answers_of_polls_there_are)
     inbox_store_close(f.store);
     f.store = NULL;
 
-    CHECK_INT(db_exec(&f, UNDO_SCHEMA_29 UNDO_SCHEMA_28 UNDO_SCHEMA_27
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_30 UNDO_SCHEMA_29 UNDO_SCHEMA_28
+                          UNDO_SCHEMA_27
                           UNDO_SCHEMA_26 UNDO_SCHEMA_25 UNDO_SCHEMA_24
                       UNDO_SCHEMA_23 UNDO_SCHEMA_22 UNDO_SCHEMA_21
                       UNDO_SCHEMA_19
@@ -3047,7 +3155,8 @@ TEST(a_backup_of_an_older_schema_is_restored_upgraded)
                       NULL), INBOX_OK);
 
     /* the backup as the release before this schema made it */
-    CHECK_INT(file_exec(backup, UNDO_SCHEMA_29 UNDO_SCHEMA_28 UNDO_SCHEMA_27
+    CHECK_INT(file_exec(backup, UNDO_SCHEMA_30 UNDO_SCHEMA_29 UNDO_SCHEMA_28
+                                UNDO_SCHEMA_27
                                 UNDO_SCHEMA_26 UNDO_SCHEMA_25 UNDO_SCHEMA_24
                         UNDO_SCHEMA_23 UNDO_SCHEMA_22 UNDO_SCHEMA_21
                         UNDO_SCHEMA_19 UNDO_SCHEMA_18

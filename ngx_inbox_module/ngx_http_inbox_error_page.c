@@ -28,10 +28,6 @@ typedef struct {
 } ngx_http_inbox_error_page_t;
 
 
-static const char  ngx_http_inbox_unavailable[] =
-    "The service is unavailable for a moment; try again shortly.";
-
-
 static const ngx_http_inbox_error_page_t  ngx_http_inbox_error_pages[] = {
 
     { NGX_HTTP_BAD_REQUEST, "invalid_request",
@@ -72,8 +68,6 @@ static const ngx_http_inbox_error_page_t  ngx_http_inbox_error_pages[] = {
       "This server does not support the request's method or transfer "
       "coding." },
 
-    { NGX_HTTP_SERVICE_UNAVAILABLE, "unavailable",
-      ngx_http_inbox_unavailable },
 
     { NGX_HTTP_VERSION_NOT_SUPPORTED, "invalid_request",
       "This server does not support the request's HTTP version." },
@@ -130,10 +124,13 @@ ngx_http_inbox_error_page_handler(ngx_http_request_t *r)
         code = "invalid_request";
         message = "The request cannot be served as sent.";
 
+    } else if (status == NGX_HTTP_SERVICE_UNAVAILABLE) {
+        code = "unavailable";
+        message = inbox_status_server_message(INBOX_ERR_UNAVAILABLE);
+
     } else {
         code = "internal";
-        message = "Something went wrong on our side; try again, and tell "
-                  "the operator if it lasts.";
+        message = inbox_status_server_message(INBOX_ERR_INTERNAL);
     }
 
     /* nginx's own codes (494 to 499) go out as the HTTP status they
@@ -149,7 +146,7 @@ ngx_http_inbox_error_page_handler(ngx_http_request_t *r)
     {
         status = NGX_HTTP_SERVICE_UNAVAILABLE;
         code = "unavailable";
-        message = ngx_http_inbox_unavailable;
+        message = inbox_status_server_message(INBOX_ERR_UNAVAILABLE);
 
     } else if (status < NGX_HTTP_BAD_REQUEST) {
         status = NGX_HTTP_INTERNAL_SERVER_ERROR;

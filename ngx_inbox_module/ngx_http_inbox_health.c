@@ -1,9 +1,10 @@
 
 /*
  * GET /healthz: 200 when the store takes a write (inbox_store_ping writes
- * a row of its own), 503 with the reason otherwise: missing, deleted or
- * replaced, read-only, its disk full, locked, unreachable, or why the
- * worker could not open it (which the API does not tell).
+ * a row of its own), 503 otherwise: missing, deleted or replaced,
+ * read-only, its disk full, locked, unreachable, or why the worker could
+ * not open it.  The reason is for the error log (reply_error logs it); the
+ * answer, open to anyone, says only that the service is unavailable.
  */
 
 
@@ -58,7 +59,7 @@ ngx_http_inbox_health_run(ngx_http_inbox_job_t *job)
 
     store = ngx_http_inbox_store(&job->error);
     if (store == NULL) {
-        /* the operator's question: why not */
+        /* the operator's question, why not, for the error log */
         ngx_http_inbox_store_failure(&job->error);
         return;
     }

@@ -162,3 +162,34 @@ inbox_status_http(inbox_status_t status)
 
     return 500;
 }
+
+
+const char *
+inbox_status_server_message(inbox_status_t status)
+{
+    switch (status) {
+
+    case INBOX_ERR_INTERNAL:
+        return "Something went wrong on our side; try again, and tell the "
+               "operator if it lasts.";
+
+    case INBOX_ERR_UNAVAILABLE:
+        return "The service is unavailable for a moment; try again "
+               "shortly.";
+
+    default:
+        return NULL;
+    }
+}
+
+
+const char *
+inbox_error_client_message(const inbox_error_t *err)
+{
+    const char  *fixed;
+
+    fixed = inbox_status_server_message(err ? err->code
+                                             : INBOX_ERR_INTERNAL);
+
+    return fixed ? fixed : err->message;
+}

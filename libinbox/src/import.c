@@ -70,6 +70,8 @@ static int inbox_import_refuse(inbox_import_t *im, size_t line,
     const char *reason);
 static int inbox_import_flush(inbox_import_t *im);
 static size_t inbox_import_stopped_refused(const inbox_import_t *im);
+static void inbox_import_stopped_say(const inbox_import_t *im,
+    const char *message, char *buf, size_t size);
 static void inbox_import_report(const inbox_import_t *im, yajl_gen g,
     size_t refused);
 
@@ -763,11 +765,23 @@ void
 inbox_import_stopped_message(const inbox_import_t *im,
     const inbox_error_t *err, char *buf, size_t size)
 {
-    size_t       n;
-    const char  *message;
+    inbox_import_stopped_say(im, err != NULL ? err->message : "", buf,
+                             size);
+}
 
-    message = (err != NULL && err->message[0] != '\0')
-              ? err->message : "something went wrong";
+
+/* message, then what was imported before the line the import stopped
+ * at and that the same file finishes it */
+static void
+inbox_import_stopped_say(const inbox_import_t *im, const char *message,
+    char *buf, size_t size)
+{
+    size_t  n;
+
+    if (message[0] == '\0') {
+        message = "something went wrong";
+    }
+
     n = strlen(message);
 
     /* a message of its own ends with a full stop, a store's not */
@@ -788,7 +802,9 @@ inbox_import_render_stopped(const inbox_import_t *im,
     char      message[INBOX_IMPORT_STOPPED_MAX];
     yajl_gen  g;
 
-    inbox_import_stopped_message(im, err, message, sizeof(message));
+    /* a client's words: the store's own are for the server's log */
+    inbox_import_stopped_say(im, inbox_error_client_message(err), message,
+                             sizeof(message));
 
     g = inbox_json_begin();
     if (g == NULL) {

@@ -360,8 +360,11 @@ inbox_json_error_open(yajl_gen g, const inbox_error_t *err,
     const char *message)
 {
     if (message == NULL) {
-        message = (err && err->message[0]) ? err->message
-                                           : "something went wrong";
+        message = inbox_error_client_message(err);
+    }
+
+    if (message[0] == '\0') {
+        message = "something went wrong";
     }
 
     yajl_gen_map_open(g);

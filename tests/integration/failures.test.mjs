@@ -17,8 +17,9 @@ import { after, describe, test } from 'node:test';
 import { inboxctl, sleep, sqlite3Path, uniqueNumber }
     from '../lib/cluster.mjs';
 import { useCluster, errorLogIsCleanTest } from '../lib/fixture.mjs';
-import { api, assertError, connectWs, deliverInbound, inboundForm,
-         newMessageSid, postInbound, TWIML_EMPTY, webhookRequest }
+import { api, assertError, assertServerFailure, connectWs, deliverInbound,
+         inboundForm, newMessageSid, postInbound, TWIML_EMPTY,
+         webhookRequest }
     from '../lib/inbox.mjs';
 
 // SQLite's busy timeout in the store: a write-locked store answers after it.
@@ -97,6 +98,19 @@ async function healthz(cluster) {
 // /healthz as a monitor reads it: status, and the JSON error when 503.
 async function health(cluster) {
     return api(cluster, '/healthz', null);
+}
+
+// /healthz answers 503 with its code's sentence alone, open to anyone as
+// it is; the error line of that answer says why, matching reason.
+async function assertHealthUnavailable(cluster, reason) {
+    const before = cluster.errorLog().length;
+    const res = await health(cluster);
+    assertServerFailure(res, 503, 'unavailable');
+    const lines = cluster.errorLog().slice(before).split('\n').filter((l) =>
+        /\[error\].*inbox: 503 unavailable: .*GET \/healthz/.test(l));
+    assert.equal(lines.length, 1, lines.join('\n'));
+    assert.match(lines[0], reason);
+    return lines[0];
 }
 
 // Waits until /healthz answers status (the module opens a missing store
@@ -179,18 +193,21 @@ describe('store down', () => {
             assert.match(err.message, /again|retry|later/i);
         });
 
-    test('/healthz is 503', async () => {
+    test('/healthz is 503; the store\'s path is in the error log, not in '
+        + 'the answer', async () => {
         const cluster = await ctx.ready;
-        const res = await fetch(cluster.url('/healthz'));
-        assert.equal(res.status, 503, await res.text());
+        await assertHealthUnavailable(cluster,
+            /"\/nonexistent-inbox-dir\/inbox\.db" does not exist/);
     });
 
-    test('the API is 503 unavailable, not 500', async () => {
-        const cluster = await ctx.ready;
-        const res = await api(cluster, '/api/v1/conversations',
-            cluster.orgs[0].token);
-        assertError(res, 503, 'unavailable');
-    });
+    test('the API is 503 unavailable, not 500, and names no path',
+        async () => {
+            const cluster = await ctx.ready;
+            const res = await api(cluster, '/api/v1/conversations',
+                cluster.orgs[0].token);
+            assertServerFailure(res, 503, 'unavailable');
+            assert.doesNotMatch(res.text, /nonexistent-inbox-dir/);
+        });
 
     errorLogIsCleanTest(ctx);
 });
@@ -248,10 +265,13 @@ describe('store write-locked by another process', () => {
             await lock.release();
         }
         for (const { res, ms } of answers) {
-            assertError(res, 503, 'unavailable');
+            // the code's sentence; why, for the error log
+            assertServerFailure(res, 503, 'unavailable');
             // each waited one timeout at most, not one per writer ahead
             assert.ok(ms < BUSY_TIMEOUT_MS * 2, `answered after ${ms} ms`);
         }
+        assert.match(cluster.errorLog(),
+            /\[error\].*inbox: 503 unavailable: .*busy.*POST \/api\/v1\//);
     });
 
     test('clients that hang up while their webhooks wait crash nothing',
@@ -417,9 +437,7 @@ describe('the store deleted, put back, replaced', () => {
         for (const other of await postSome(cluster, 4, 'gone')) {
             assertError(other, 503, 'unavailable');
         }
-        const h = await health(cluster);
-        const err = assertError(h, 503, 'unavailable');
-        assert.match(err.message, /missing|deleted/i);
+        await assertHealthUnavailable(cluster, /missing|deleted/i);
         assertError(await api(cluster, '/api/v1/conversations',
             cluster.orgs[0].token), 503, 'unavailable');
         assert.equal(existsSync(cluster.storePath), false);
@@ -471,8 +489,7 @@ describe('the store deleted, put back, replaced', () => {
         for (const more of await postSome(cluster, 4, 'to whom?')) {
             assertError(more, 503, 'unavailable');
         }
-        const err = assertError(await health(cluster), 503, 'unavailable');
-        assert.match(err.message, /replaced/);
+        await assertHealthUnavailable(cluster, /replaced/);
         const count = execFileSync(sqlite3Path, [cluster.storePath,
             'SELECT count(*) FROM messages']).toString().trim();
         assert.equal(count, '0');
@@ -500,8 +517,7 @@ describe('the store moved back, restored, or a copy put in its place '
         const retry = { from: uniqueNumber(), sid: newMessageSid() };
         assertError(await postSigned(cluster, { ...retry, body: 'retried' })
             .done, 503, 'unavailable');
-        const err = assertError(await health(cluster), 503, 'unavailable');
-        assert.match(err.message, /missing/);
+        await assertHealthUnavailable(cluster, /missing/);
 
         renameSync(away, cluster.storePath);
         assert.equal((await healthBecomes(cluster, 200)).status, 200);
@@ -714,9 +730,8 @@ describe('the store moved back, restored, or a copy put in its place '
         for (const res of await postSome(cluster, 4, 'into the copy?')) {
             assertError(res, 503, 'unavailable');
         }
-        const err = assertError(await health(cluster), 503, 'unavailable');
-        assert.match(err.message, /replaced/);
-        assert.match(err.message, /restarted/);
+        const why = await assertHealthUnavailable(cluster, /replaced/);
+        assert.match(why, /restarted/);
         assertError(await api(cluster, '/api/v1/conversations',
             cluster.orgs[0].token), 503, 'unavailable');
         // counted away from the path, where no -wal is beside it
@@ -790,8 +805,7 @@ describe('the store on a disk that fills up or turns read-only', () => {
             closeSync(fd);
         }
 
-        const err = assertError(await health(cluster), 503, 'unavailable');
-        assert.match(err.message, /full/);
+        await assertHealthUnavailable(cluster, /full/);
 
         const sent = [];
         for (let i = 0; i < 6; i++) {

@@ -1,7 +1,8 @@
 // The store nginx is told to use, as an operator meets it: a URI nginx
 // cannot use is refused by `nginx -t`, a relative SQLite path is under
-// nginx's prefix, and a store that cannot be opened says why, in
-// /healthz and in the error log, whatever changed after the start.
+// nginx's prefix, and a store that cannot be opened says why in the error
+// log, whatever changed after the start, while /healthz, open to anyone,
+// names neither the file nor MongoDB's hosts.
 
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -11,9 +12,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, describe, test } from 'node:test';
-import { nginxPath, sleep } from '../lib/cluster.mjs';
+import { nginxPath, sleep, uniqueNumber } from '../lib/cluster.mjs';
 import { errorLogIsCleanTest, useCluster } from '../lib/fixture.mjs';
-import { api, assertError } from '../lib/inbox.mjs';
+import { api, assertServerFailure, postInbound } from '../lib/inbox.mjs';
 
 const execFileAsync = promisify(execFile);
 
@@ -41,40 +42,52 @@ describe('a store that cannot be opened', () => {
 
     after(() => rmSync(dir, { recursive: true, force: true }));
 
-    test('/healthz says why: missing at the start, then not a database, '
-        + 'and the error log names each cause once per worker, not per '
+    test('/healthz answers 503 without saying why, missing at the start '
+        + 'or not a database; the error log says why with each answer, and '
+        + 'that the store cannot be opened once per worker, not per '
         + 'request', async () => {
         const cluster = await ctx.ready;
-        const missing = assertError(await api(cluster, '/healthz', null),
-            503, 'unavailable');
-        assert.match(missing.message, /does not exist/);
-        assert.ok(missing.message.includes(store), missing.message);
+        assertServerFailure(await api(cluster, '/healthz', null), 503,
+            'unavailable');
+        const missing = linesOf(cluster.errorLog(),
+            /\[error\].*inbox: 503 unavailable: .*does not exist/);
+        assert.ok(missing.length >= 1, cluster.errorLog());
+        assert.ok(missing[0].includes(store), missing[0]);
 
         // fails for root too, unlike a file the workers may not read
         writeFileSync(store, 'not a database, whatever its name\n'
             .repeat(200));
-        const res = await healthUntil(cluster, (r) =>
-            /not a database/.test(r.json?.error?.message));
-        const err = assertError(res, 503, 'unavailable');
-        assert.match(err.message, /not a database/);
-
-        for (let i = 0; i < 20; i++) {
-            assertError(await api(cluster, '/healthz', null), 503,
-                'unavailable');
+        const notDb =
+            /\[error\].*cannot open the store .*file is not a database/;
+        const deadline = Date.now() + 8000;
+        while (linesOf(cluster.errorLog(), notDb).length === 0
+               && Date.now() < deadline) {
+            await api(cluster, '/healthz', null);
             await sleep(100);
         }
-        const logged = linesOf(cluster.errorLog(),
-            /\[error\].*cannot open the store .*file is not a database/);
+
+        for (let i = 0; i < 20; i++) {
+            const res = await api(cluster, '/healthz', null);
+            const err = assertServerFailure(res, 503, 'unavailable');
+            assert.ok(!res.text.includes(store), res.text);
+            assert.doesNotMatch(err.message, /database/);
+            await sleep(100);
+        }
+        const logged = linesOf(cluster.errorLog(), notDb);
         assert.ok(logged.length >= 1, cluster.errorLog());
         assert.ok(logged.length <= cluster.options.workerProcesses,
             logged.join('\n'));
         assert.ok(logged[0].includes(store), logged[0]);
+        // each answer's cause, as it was answered
+        assert.ok(linesOf(cluster.errorLog(),
+            /\[error\].*inbox: 503 unavailable: .*file is not a database/)
+            .length >= 20);
     });
 
     test('the store put in place serves; the API never showed the path',
         async () => {
         const cluster = await ctx.ready;
-        const api503 = assertError(await api(cluster,
+        const api503 = assertServerFailure(await api(cluster,
             '/api/v1/conversations', cluster.orgs[0].token), 503,
             'unavailable');
         assert.ok(!api503.message.includes(store), api503.message);
@@ -127,6 +140,39 @@ describe('a relative SQLite path', () => {
                 + '.*(unknown store URI.*use sqlite:PATH|needs a file path'
                 + '|unknown SQLite store option)'));
         }
+    });
+
+    errorLogIsCleanTest(ctx);
+});
+
+
+describe('a MongoDB store that cannot be reached', () => {
+    // no mongod: the name never resolves (RFC 6761), and the driver gives
+    // up after its server selection timeout, made short here
+    const host = 'db-internal.corp.invalid';
+    const ctx = useCluster({ orgs: [{ name: 'Unreachable Org' }],
+        nginxStore: `mongodb://${host}:27017/inbox`
+            + '?serverSelectionTimeoutMS=300' });
+
+    test('/healthz, the API and a webhook answer 503 without MongoDB\'s '
+        + 'host or port; the error log names them', async () => {
+        const cluster = await ctx.ready;
+        const answers = [
+            await api(cluster, '/healthz', null),
+            await api(cluster, '/api/v1/conversations',
+                cluster.orgs[0].token),
+            await postInbound(cluster, { from: uniqueNumber(),
+                body: 'anyone there?' }),
+        ];
+        for (const res of answers) {
+            assertServerFailure(res, 503, 'unavailable');
+            assert.ok(!res.text.includes(host), res.text);
+            assert.doesNotMatch(res.text, /27017|MongoDB|resolve/);
+        }
+        const logged = linesOf(cluster.errorLog(),
+            /\[error\].*inbox: 503 unavailable: .*MongoDB/);
+        assert.ok(logged.length >= answers.length, cluster.errorLog());
+        assert.ok(logged.some((l) => l.includes(host)), logged.join('\n'));
     });
 
     errorLogIsCleanTest(ctx);

@@ -177,6 +177,23 @@ export function assertError(res, status, code) {
     return res.json.error;
 }
 
+// What a client is told of a failure on the server's side, whatever its
+// cause (inbox_status_server_message): the cause is for the error log.
+export const SERVER_FAILURE = {
+    internal: 'Something went wrong on our side; try again, and tell the '
+        + 'operator if it lasts.',
+    unavailable: 'The service is unavailable for a moment; try again '
+        + 'shortly.',
+};
+
+// Fails unless res is a 500 internal or 503 unavailable that says only
+// its code's sentence; returns the error object.
+export function assertServerFailure(res, status, code) {
+    const err = assertError(res, status, code);
+    assert.equal(err.message, SERVER_FAILURE[code], res.text);
+    return err;
+}
+
 export async function ticket(cluster, token) {
     const res = await api(cluster, '/api/v1/realtime/ticket', token,
         { method: 'POST' });

@@ -266,6 +266,55 @@ TEST(error_document)
 }
 
 
+/*
+ * A failure on our side tells a client a fixed sentence of its code: its
+ * message names the store's file, tables or MongoDB's hosts, for the
+ * server's log only.  A code the client can act on keeps its message.
+ */
+TEST(error_document_of_a_server_failure_keeps_its_detail_out)
+{
+    char           *json;
+    inbox_error_t   err;
+
+    inbox_error_set(&err, INBOX_ERR_UNAVAILABLE, "The MongoDB store is "
+                    "unavailable: No suitable servers found: [Failed to "
+                    "resolve 'db-internal.corp.example']");
+    json = inbox_render_error(&err, NULL);
+    CHECK_STR(json, "{\"error\":{\"code\":\"unavailable\","
+                    "\"message\":\"The service is unavailable for a "
+                    "moment; try again shortly.\"}}");
+    free(json);
+
+    inbox_error_set(&err, INBOX_ERR_INTERNAL, "database error: NOT NULL "
+                    "constraint failed: contacts.phone");
+    json = inbox_render_error(&err, NULL);
+    CHECK_STR(json, "{\"error\":{\"code\":\"internal\","
+                    "\"message\":\"Something went wrong on our side; "
+                    "try again, and tell the operator if it lasts.\"}}");
+    free(json);
+
+    /* a field named stays: it is the client's own */
+    inbox_error_set_field(&err, INBOX_ERR_UNAVAILABLE, "media",
+                          "The image could not be saved (No space left on "
+                          "device); try again later.");
+    json = inbox_render_error(&err, NULL);
+    CHECK(json != NULL && strstr(json, "No space") == NULL);
+    CHECK(json != NULL && strstr(json, "\"field\":\"media\"") != NULL);
+    free(json);
+
+    /* the detail is still the error's, for the log and for inboxctl */
+    CHECK(strstr(err.message, "No space left on device") != NULL);
+    CHECK_STR(inbox_error_client_message(&err),
+              inbox_status_server_message(INBOX_ERR_UNAVAILABLE));
+
+    inbox_error_set(&err, INBOX_ERR_CONFLICT, "the email address is "
+                    "already taken");
+    CHECK_STR(inbox_error_client_message(&err), "the email address is "
+              "already taken");
+    CHECK(inbox_status_server_message(INBOX_ERR_CONFLICT) == NULL);
+}
+
+
 TEST(error_documents_carry_the_fields_of_their_code)
 {
     char           *json;

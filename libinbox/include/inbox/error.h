@@ -13,6 +13,12 @@
  * field), what a send would cost and what the organization has
  * (insufficient_credits), when to try again (rate_limited).  render.h
  * writes each as the contract names it.
+ *
+ * A message is written for whoever reads it, and a failure on our side
+ * (internal, unavailable) is written for the operator: it may name the
+ * store's file, a table or column, a MongoDB host.  A client is told a
+ * fixed sentence of its code instead (inbox_error_client_message); the
+ * servers log the message.
  */
 #ifndef INBOX_ERROR_H
 #define INBOX_ERROR_H
@@ -90,5 +96,14 @@ void inbox_error_clear(inbox_error_t *err);
 /* The contract's snake_case code ("invalid_request", ...) and HTTP status. */
 const char *inbox_status_code(inbox_status_t status);
 int inbox_status_http(inbox_status_t status);
+
+/* The sentence a client is told of a failure on our side (500 internal,
+ * 503 unavailable), whatever went wrong; NULL for any other status, whose
+ * messages are written for the client. */
+const char *inbox_status_server_message(inbox_status_t status);
+
+/* What a client is told of err: that sentence for a failure on our side,
+ * else err's own message ("" when it has none).  NULL err is internal. */
+const char *inbox_error_client_message(const inbox_error_t *err);
 
 #endif

@@ -101,16 +101,19 @@ size_t inbox_import_stopped_at(const inbox_import_t *im);
 
 /* err's message, then what the import stored before that line and that
  * the same file may be sent again (a number already a contact is
- * updated, never duplicated; its opt-out is never touched). */
+ * updated, never duplicated; its opt-out is never touched).  err's own
+ * words, a store's failure's too: for an operator (inboxctl), not for a
+ * client. */
 void inbox_import_stopped_message(const inbox_import_t *im,
     const inbox_error_t *err, char *buf, size_t size);
 
 /* The error of an import stopped at a line, as the route answers it
  * (with err's HTTP status): {"error":{"code","message"[,"field"],
  * "stopped_at_line","created","updated","invalid","invalid_count",
- * "ignored_columns","country"}}, the message inbox_import_stopped_message's and
- * the report that of the lines before that one.  malloc'd; NULL when
- * out of memory. */
+ * "ignored_columns","country"}}, the message inbox_import_stopped_message's
+ * made of what a client is told of err (inbox_error_client_message: a
+ * fixed sentence for internal and unavailable) and the report that of the
+ * lines before that one.  malloc'd; NULL when out of memory. */
 char *inbox_import_render_stopped(const inbox_import_t *im,
     const inbox_error_t *err, size_t *len);
 

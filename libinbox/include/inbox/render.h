@@ -76,11 +76,13 @@ char *inbox_render_timeline_page(const inbox_timeline_page_t *page,
     size_t *len);
 /* {"error":{"code":…,"message":…[,"field":…]}} from err, with the extra
  * fields of its code: "needed" and "balance" (insufficient_credits),
- * "retry_after" in seconds (rate_limited). */
+ * "retry_after" in seconds (rate_limited).  The message is what a client
+ * is told (inbox_error_client_message): a fixed sentence for internal and
+ * unavailable, whose own message is for the server's log. */
 char *inbox_render_error(const inbox_error_t *err, size_t *len);
 /* Opens {"error":{ and writes err's code, message (message when not NULL,
- * else err's own) and field: the caller adds its own keys and closes both
- * maps. */
+ * else inbox_error_client_message's) and field: the caller adds its own
+ * keys and closes both maps. */
 void inbox_json_error_open(yajl_gen g, const inbox_error_t *err,
     const char *message);
 

@@ -2764,9 +2764,12 @@ inbox_sqlite_cursor_decode(const char *cursor, int64_t *at, int64_t *id)
 
 
 /*
- * A constraint failure is the caller's mistake: a UNIQUE one is a conflict
- * ("what" names the taken value), a foreign key one an organization that
- * does not exist.
+ * A UNIQUE constraint failure is the caller's mistake, a conflict ("what"
+ * names the taken value), a foreign key one an organization that does not
+ * exist.  Any other (a CHECK, a NOT NULL, a trigger's) is ours: every value
+ * a client gives is checked before it gets here, so the client has nothing
+ * to correct, and SQLite's words (a table and its column) are for the
+ * server's log.
  */
 inbox_status_t
 inbox_sqlite_write_fail(inbox_sqlite_conn_t *conn, int rc, const char *what,
@@ -2783,7 +2786,8 @@ inbox_sqlite_write_fail(inbox_sqlite_conn_t *conn, int rc, const char *what,
     }
 
     if ((rc & 0xff) == SQLITE_CONSTRAINT) {
-        return inbox_error_set(err, INBOX_ERR_INVALID, "invalid value: %s",
+        return inbox_error_set(err, INBOX_ERR_INTERNAL,
+                               "the store refused %s: %s", what,
                                sqlite3_errmsg(conn->db));
     }
 

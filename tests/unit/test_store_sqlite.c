@@ -811,6 +811,38 @@ TEST(a_writers_queue_copied_while_held_holds_nobody_off)
 
 
 /*
+ * A constraint other than UNIQUE or a foreign key refusing a write (a
+ * CHECK, NOT NULL, a trigger: here a trigger, as a bug would) is ours, not
+ * the client's: internal, with SQLite's words for the log; it was a 400
+ * invalid_request that showed them to the client.
+ */
+TEST(a_constraint_a_client_cannot_break_is_an_internal_error)
+{
+    fixture_t               f;
+    inbox_error_t           err;
+    inbox_contact_edit_t    edit;
+    inbox_contact_record_t  c;
+
+    FIXTURE(&f);
+    memset(&edit, 0, sizeof(edit));
+    memset(&c, 0, sizeof(c));
+
+    CHECK_INT(db_exec(&f, "CREATE TRIGGER zz_refuse BEFORE INSERT ON"
+                      " contacts BEGIN SELECT RAISE(ABORT, 'contacts.phone"
+                      " refused'); END;"), SQLITE_OK);
+
+    CHECK_INT(inbox_store_contact_create(f.store, f.org, ALICE, &edit, &c,
+                                         &err), INBOX_ERR_INTERNAL);
+    CHECK_INT(err.code, INBOX_ERR_INTERNAL);
+    CHECK(strstr(err.message, "the phone number") != NULL);
+    CHECK(strstr(err.message, "contacts.phone refused") != NULL);
+    inbox_contact_record_free(&c);
+
+    fixture_close(&f);
+}
+
+
+/*
  * A batch of results runs without a savepoint per record; a record
  * refused after it wrote sends the batch round again with one each, so
  * that record alone is undone.  (Here the refusal after a write is made

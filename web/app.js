@@ -49,6 +49,7 @@
 
     const $ = (id) => document.getElementById(id);
     const delivery = window.inboxDelivery;
+    const whileBusy = window.inboxBusy.whileBusy;
 
     const els = {
         session: $('session'),
@@ -2007,7 +2008,6 @@
         if (id === null || cursor === null) {
             return;
         }
-        els.timelineMore.disabled = true;
         try {
             const page = await api('/api/v1/contacts/'
                 + encodeURIComponent(id) + '/timeline?cursor='
@@ -2020,13 +2020,16 @@
                 els.contactStatus.textContent =
                     'Could not load older entries: ' + err.message;
             }
-        } finally {
-            els.timelineMore.disabled = false;
         }
     }
 
-    async function saveContact(event) {
+    function onContactSubmit(event) {
         event.preventDefault();
+        whileBusy(els.contactForm.querySelector('button[type=submit]'),
+            saveContact);
+    }
+
+    async function saveContact() {
         const id = state.contactId;
         if (id === null) {
             return;
@@ -2047,8 +2050,6 @@
             els.contactStatus.textContent = 'Nothing to save.';
             return;
         }
-        const button = els.contactForm.querySelector('button[type=submit]');
-        button.disabled = true;
         state.contactSaving = true;
         els.contactError.textContent = '';
         try {
@@ -2079,7 +2080,6 @@
                     + err.message;
             }
         } finally {
-            button.disabled = false;
             state.contactSaving = false;
         }
     }
@@ -2532,8 +2532,13 @@
         return 'The server answered ' + res.status + '. Try again.';
     }
 
-    async function onSignIn(event) {
+    function onSignInSubmit(event) {
         event.preventDefault();
+        whileBusy(els.signinForm.querySelector('button[type=submit]'),
+            signIn);
+    }
+
+    async function signIn() {
         const email = els.emailInput.value.trim();
         const password = els.passwordInput.value;
         if (!email || !password) {
@@ -2542,8 +2547,6 @@
             (email ? els.passwordInput : els.emailInput).focus();
             return;
         }
-        const button = els.signinForm.querySelector('button[type=submit]');
-        button.disabled = true;
         els.signinError.textContent = '';
         try {
             const res = await fetch('/api/v1/auth/login', {
@@ -2567,8 +2570,6 @@
         } catch (err) {
             els.signinError.textContent =
                 'Could not reach the server. Try again.';
-        } finally {
-            button.disabled = false;
         }
     }
 
@@ -2701,7 +2702,7 @@
         billing: (b) => notify('billing', b),
     });
 
-    els.signinForm.addEventListener('submit', onSignIn);
+    els.signinForm.addEventListener('submit', onSignInSubmit);
     els.signOut.addEventListener('click', () => signOut());
     $('back').addEventListener('click', () => {
         const id = state.openId;
@@ -2736,8 +2737,9 @@
     $('contact-close').addEventListener('click', () => {
         leaveContact('choose Close');
     });
-    els.contactForm.addEventListener('submit', saveContact);
-    els.timelineMore.addEventListener('click', olderTimeline);
+    els.contactForm.addEventListener('submit', onContactSubmit);
+    els.timelineMore.addEventListener('click',
+        () => whileBusy(els.timelineMore, olderTimeline));
     els.actOptout.addEventListener('click', confirmOptout);
     els.optoutDialog.addEventListener('close', () => {
         const id = state.openId;

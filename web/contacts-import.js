@@ -16,11 +16,12 @@
  * "inbox:contacts" event on the document).
  *
  * What it uses of the app is window.inboxApp (api, failed, on) and
- * window.inboxBulk (plural), window.inboxAudience.
+ * window.inboxBulk (plural), window.inboxAudience; the button is busy
+ * (window.inboxBusy) while a file goes, and chooses none meanwhile.
  */
 'use strict';
 
-(function (app, bulk, audience) {
+(function (app, bulk, audience, busy) {
     const plural = bulk.plural;
     const SKIPPED_SHOWN = 20;
     const IGNORED_SHOWN = 20;
@@ -132,7 +133,6 @@
     }
 
     async function importFile(file) {
-        els.button.disabled = true;
         say(['Importing ' + file.name + '\u2026'], false);
         try {
             /* whatever type the system gave the file, it is read as CSV */
@@ -147,15 +147,19 @@
                 failedImport(file.name, err);
             }
         } finally {
-            els.button.disabled = false;
             els.file.value = '';
         }
     }
 
-    els.button.addEventListener('click', () => els.file.click());
+    els.button.addEventListener('click', () => {
+        if (!busy.busy(els.button)) {
+            els.file.click();
+        }
+    });
     els.file.addEventListener('change', () => {
         if (els.file.files.length > 0) {
-            importFile(els.file.files[0]);
+            const file = els.file.files[0];
+            busy.whileBusy(els.button, () => importFile(file));
         }
     });
 
@@ -163,4 +167,5 @@
         els.report.hidden = true;
         els.report.textContent = '';
     });
-})(window.inboxApp, window.inboxBulk, window.inboxAudience);
+})(window.inboxApp, window.inboxBulk, window.inboxAudience,
+   window.inboxBusy);

@@ -7,11 +7,11 @@
  * password, a new one too short) and is shown there.
  *
  * What it uses of the app is window.inboxApp (api, failed, holdRealtime,
- * on).
+ * on); its button is busy.js's (window.inboxBusy).
  */
 'use strict';
 
-(function (app) {
+(function (app, busy) {
     const $ = (id) => document.getElementById(id);
 
     const els = {
@@ -36,13 +36,8 @@
             el.removeAttribute('aria-invalid'));
     }
 
-    async function change(event) {
-        event.preventDefault();
-        if (els.save.disabled) {
-            return;
-        }
+    async function change() {
         clear();
-        els.save.disabled = true;
         try {
             /* the server closes this user's sockets on it; this
              * browser's opens again in the session the answer sets */
@@ -63,16 +58,17 @@
                 el.setAttribute('aria-invalid', 'true');
                 el.focus();
             }
-        } finally {
-            els.save.disabled = false;
         }
     }
 
-    els.form.addEventListener('submit', change);
+    els.form.addEventListener('submit', (event) => {
+        event.preventDefault();
+        busy.whileBusy(els.save, change);
+    });
 
     /* someone else signing in here does not find the last one's words */
     app.on('session', () => {
         els.form.reset();
         clear();
     });
-})(window.inboxApp);
+})(window.inboxApp, window.inboxBusy);

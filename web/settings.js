@@ -14,11 +14,12 @@
  * are read again whenever the view is shown.
  *
  * What it uses of the app is window.inboxApp (api, failed, on, billing:
- * its billing read shows in the header too).
+ * its billing read shows in the header too); Save is busy.js's
+ * (window.inboxBusy).
  */
 'use strict';
 
-(function (app) {
+(function (app, busy) {
     const LEDGER_PAGE = 25;
 
     const $ = (id) => document.getElementById(id);
@@ -128,9 +129,8 @@
         return body;
     }
 
-    async function save(event) {
-        event.preventDefault();
-        if (!state.billingRole || els.save.disabled) {
+    async function save() {
+        if (!state.billingRole) {
             return;
         }
         clearError();
@@ -140,7 +140,6 @@
             els.status.textContent = 'Nothing to save.';
             return;
         }
-        els.save.disabled = true;
         state.saves += 1;
         try {
             fill(await app.api('/api/v1/settings',
@@ -150,8 +149,6 @@
             if (!app.failed(err)) {
                 showError(err);
             }
-        } finally {
-            els.save.disabled = false;
         }
     }
 
@@ -321,7 +318,10 @@
         }
     }
 
-    els.form.addEventListener('submit', save);
+    els.form.addEventListener('submit', (event) => {
+        event.preventDefault();
+        busy.whileBusy(els.save, save);
+    });
     els.timezone.addEventListener('focus', offerZones);
     els.ledgerMore.addEventListener('click', async () => {
         if (state.ledgerMore) {
@@ -354,4 +354,4 @@
             load();
         }
     });
-})(window.inboxApp);
+})(window.inboxApp, window.inboxBusy);

@@ -21,11 +21,14 @@
  * colleague's changes appear at once.
  *
  * What it uses of the app is window.inboxApp (api, failed, announce,
- * on).
+ * on); a button at work is busy.js's (window.inboxBusy).  "Change role"
+ * is disabled only while the list shows the stored role: it becomes so
+ * while the list has the focus, or after a change, once the focus went
+ * back to the list.
  */
 'use strict';
 
-(function (app) {
+(function (app, busy) {
     const $ = (id) => document.getElementById(id);
 
     const els = {
@@ -218,12 +221,15 @@
     /* The role chosen in the row's list, stored; the row's list has focus
      * after (the one drawn by a read the change's event started, if
      * any). */
-    async function changeRole(user, select, save) {
+    function changeRole(user, select, save) {
+        return busy.whileBusy(save, () => storeRole(user, select, save));
+    }
+
+    async function storeRole(user, select, save) {
         els.error.textContent = '';
         state.said = '';
         say('');
         select.disabled = true;
-        save.disabled = true;
         try {
             const changed = await app.api('/api/v1/users/'
                 + encodeURIComponent(user.id),
@@ -249,6 +255,7 @@
         if (now) {
             now.focus();
         }
+        save.disabled = true;       /* the list shows the stored role */
     }
 
     /* Stepping down is for good unless another billing contact undoes
@@ -310,15 +317,10 @@
             el.removeAttribute('aria-invalid'));
     }
 
-    async function addUser(event) {
-        event.preventDefault();
-        if (els.add.disabled) {
-            return;
-        }
+    async function addUser() {
         clearFormError();
         els.formStatus.textContent = '';
         const email = els.email.value.trim();
-        els.add.disabled = true;
         try {
             const user = await app.api('/api/v1/users', { method: 'POST',
                 body: { email: email, role: els.role.value,
@@ -336,12 +338,13 @@
                 el.setAttribute('aria-invalid', 'true');
                 el.focus();
             }
-        } finally {
-            els.add.disabled = false;
         }
     }
 
-    els.form.addEventListener('submit', addUser);
+    els.form.addEventListener('submit', (event) => {
+        event.preventDefault();
+        busy.whileBusy(els.add, addUser);
+    });
     els.dialog.addEventListener('close', () => {
         const user = state.removing;
         state.removing = null;
@@ -400,4 +403,4 @@
             load();
         }
     });
-})(window.inboxApp);
+})(window.inboxApp, window.inboxBusy);

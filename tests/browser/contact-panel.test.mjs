@@ -3,7 +3,8 @@
 // shows in its timeline at once (a name being typed there stays, and
 // keeps the focus), and Esc in its fields leaves the field, not the
 // panel, so an unsaved name is never thrown away; closing the panel with
-// an edit unsaved asks for a second Esc or Close.
+// an edit unsaved asks for a second Esc or Close.  Save keeps the focus
+// while it works.
 
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
@@ -95,6 +96,21 @@ test('Close with an edit unsaved says so and keeps the panel; a second '
     assert.notEqual(await name.inputValue(),
         'Jordan R. (typed, never saved)');
     await close.click();
+    await panel().waitFor({ state: 'hidden' });
+});
+
+test('Save keeps the focus on the button while it works and after, so '
+     + 'the next key is not the thread list\'s', async () => {
+    await page.getByRole('button', { name: 'Contact', exact: true }).click();
+    await panel().getByLabel('Name').fill('Jordan Reyes');
+    const save = panel().getByRole('button', { name: 'Save' });
+    await save.click();
+    await panel().getByText('Saved.').waitFor();
+    assert.equal(await page.evaluate(() => document.activeElement
+        .textContent), 'Save');
+    assert.equal(await save.evaluate((b) => b === document.activeElement),
+                 true);
+    await panel().getByRole('button', { name: 'Close' }).click();
     await panel().waitFor({ state: 'hidden' });
 });
 

@@ -67,6 +67,9 @@ async () => {
         await page.getByRole('button', { name: 'Save changes' }).click();
         await page.locator('#settings-status', { hasText: 'Saved.' })
             .waitFor();
+        // Save kept the focus while it worked: not dropped to the page
+        assert.equal(await page.evaluate(() => document.activeElement.id),
+                     'settings-save');
 
         const { countries, ...saved } = await settingsNow();
         assert.ok(countries.includes('US'));

@@ -25,6 +25,8 @@
     const IMPORTED_DELAY_MS = 500;
     /* a burst of messages or ticks for the open panel's contact: read once */
     const PANEL_DELAY_MS = 400;
+    /* a thread scrolled this near its foot follows new messages */
+    const NEWEST_SLACK_PX = 48;
     const BACKOFF_MIN_MS = 1000;
     const BACKOFF_MAX_MS = 30000;
     /* a next page that failed is asked for again after this, doubled
@@ -83,6 +85,7 @@
         actContact: $('act-contact'),
         actionError: $('action-error'),
         messages: $('messages'),
+        newBelow: $('new-below'),
         contactPanel: $('contact-panel'),
         contactStatus: $('contact-status'),
         contactForm: $('contact-form'),
@@ -142,6 +145,7 @@
         shown: new Map(),           /* id -> message, as the open
                                        thread shows it */
         olderCursor: null,
+        atNewest: true,             /* the thread was left at its foot */
         contactId: null,            /* the contact shown in the panel */
         contactShown: null,         /* as its form was last filled */
         contactSaving: false,       /* its form's PATCH in flight */
@@ -1401,7 +1405,10 @@
     }
 
     /* A message the open thread does not show yet; one it shows (the
-     * answer to a send and its message.created frame) moves on at most. */
+     * answer to a send and its message.created frame) moves on at most.
+     * A new one at the foot is followed only by a thread read at its
+     * foot: someone reading older messages stays where they are, and
+     * is offered the way down. */
     function appendMessage(m, atTop) {
         if (!m || !m.id) {
             return;
@@ -1417,8 +1424,60 @@
             els.messages.insertBefore(li, first);
         } else {
             els.messages.appendChild(li);
-            li.scrollIntoView({ block: 'end' });
+            if (state.atNewest) {
+                showNewest();
+            } else {
+                offerNewest();
+            }
         }
+    }
+
+    /* The thread scrolled to its foot, or within a line of it.  Noted
+     * as it scrolls, not as a message comes: an image that loaded since
+     * made the foot taller without anyone scrolling away from it. */
+    function atNewest() {
+        const list = els.messages;
+        return list.scrollHeight - list.scrollTop - list.clientHeight
+            <= NEWEST_SLACK_PX;
+    }
+
+    function showNewest() {
+        els.messages.scrollTop = els.messages.scrollHeight;
+        state.atNewest = true;
+        hideNewBelow();
+    }
+
+    /* "New messages" over the thread's foot, said once as it appears
+     * (after what the frame itself says: the message's words). */
+    function offerNewest() {
+        if (!els.newBelow.hidden) {
+            return;
+        }
+        els.newBelow.hidden = false;
+        queueMicrotask(() => {
+            if (!els.newBelow.hidden) {
+                announce('New messages below.');
+            }
+        });
+    }
+
+    /* the button goes; its focus to the thread's title */
+    function hideNewBelow() {
+        if (els.newBelow.hidden) {
+            return;
+        }
+        const focused = document.activeElement === els.newBelow;
+        els.newBelow.hidden = true;
+        if (focused) {
+            els.threadTitle.focus();
+        }
+    }
+
+    function clearMessages() {
+        els.messages.textContent = '';
+        state.shown.clear();
+        state.atNewest = true;
+        hideNewBelow();
     }
 
     function renderOlderButton() {
@@ -1459,8 +1518,7 @@
                 return;
             }
             if (!older) {
-                els.messages.textContent = '';
-                state.shown.clear();
+                clearMessages();
             }
             /* newest first from the API; the thread reads top to bottom */
             if (older) {
@@ -1529,8 +1587,7 @@
         els.app.classList.add('thread-open');
         els.actionError.textContent = '';
         fillThreadHeader(conv);
-        els.messages.textContent = '';
-        state.shown.clear();
+        clearMessages();
         if (state.contactId !== null) {
             openContact();
         }
@@ -1576,8 +1633,7 @@
         els.app.classList.remove('thread-open');
         els.threadView.hidden = true;
         els.threadEmpty.hidden = false;
-        els.messages.textContent = '';
-        state.shown.clear();
+        clearMessages();
         closeContact();
         notify('thread', null);
     }
@@ -2648,6 +2704,8 @@
         }
         if (m.conversation_id === state.openId) {
             appendMessage(m, false);
+            /* one's own reply is seen to go, wherever the thread was */
+            showNewest();
         }
         const now = state.shown.get(m.id) || m;
         announceOutcome(m.id, now.status, now.error_code || null,
@@ -2738,6 +2796,13 @@
         leaveContact('choose Close');
     });
     els.contactForm.addEventListener('submit', onContactSubmit);
+    els.newBelow.addEventListener('click', showNewest);
+    els.messages.addEventListener('scroll', () => {
+        state.atNewest = atNewest();
+        if (state.atNewest) {
+            hideNewBelow();
+        }
+    }, { passive: true });
     els.timelineMore.addEventListener('click',
         () => whileBusy(els.timelineMore, olderTimeline));
     els.actOptout.addEventListener('click', confirmOptout);

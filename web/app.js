@@ -151,6 +151,7 @@
         contactSaving: false,       /* its form's PATCH in flight */
         contactCloseWarned: false,  /* closing said edits are unsaved */
         timelineCursor: null,       /* its timeline's next page */
+        timeline: new Map(),        /* timelineKey -> {li, json} shown */
         contactLoad: 0,             /* bumped by every read of the panel */
         showAsked: 0,               /* threads asked for by other views */
         optContact: null,           /* the open thread's contact's record,
@@ -2003,7 +2004,7 @@
             els.contactForm.hidden = true;
             els.contactError.textContent = '';
             fillHistory({});
-            els.timeline.textContent = '';
+            clearTimeline();
             els.timelineTitle.hidden = true;
             els.timelineMore.hidden = true;
             state.timelineCursor = null;
@@ -2038,9 +2039,13 @@
             if (!current()) {
                 return;
             }
-            els.timeline.textContent = '';
             els.timelineTitle.hidden = false;
-            showTimeline(page);
+            if (refresh) {
+                mergeTimeline(page);
+            } else {
+                clearTimeline();
+                showTimeline(page);
+            }
         } catch (err) {
             if (!failed(err) && current()) {
                 els.contactStatus.textContent =
@@ -2049,13 +2054,103 @@
         }
     }
 
+    /* What one timeline entry is in every read of it: its message, its
+     * campaign or its poll (a poll's answer, changed, moves), or an opt
+     * event by all it says. */
+    function timelineKey(entry) {
+        switch (entry.type) {
+        case 'message':
+            return 'message ' + (entry.message || {}).id;
+        case 'campaign':
+            return 'campaign ' + (entry.campaign || {}).id;
+        case 'poll_answer':
+            return 'poll_answer ' + entry.poll_id;
+        default:
+            return JSON.stringify([entry.type, entry.at, entry.source,
+                entry.keyword, entry.message_id]);
+        }
+    }
+
+    function clearTimeline() {
+        els.timeline.textContent = '';
+        state.timeline.clear();
+    }
+
     /* A page of the timeline after what is shown, and a button for the
-     * next while there is one. */
+     * next while there is one (its focus, when it goes, to the
+     * timeline's title). */
     function showTimeline(page) {
-        (page.items || []).forEach(
-            (entry) => els.timeline.appendChild(timelineItem(entry)));
+        (page.items || []).forEach((entry) => {
+            const key = timelineKey(entry);
+            if (!state.timeline.has(key)) {
+                const li = timelineItem(entry);
+                state.timeline.set(key, { li: li,
+                                          json: JSON.stringify(entry) });
+                els.timeline.appendChild(li);
+            }
+        });
         state.timelineCursor = page.next_cursor || null;
-        els.timelineMore.hidden = state.timelineCursor === null;
+        const more = state.timelineCursor !== null;
+        if (!more && document.activeElement === els.timelineMore) {
+            els.timelineTitle.focus();
+        }
+        els.timelineMore.hidden = !more;
+    }
+
+    /* The first page read again (a message came, a tick moved): its new
+     * entries on top, the changed ones drawn again where they are, and
+     * the older pages "Show older" brought kept with their cursor.  An
+     * entry shown above the last one the page still has, and that it
+     * has not, is gone.  A page that reaches nothing shown (more came
+     * than a page holds) starts the timeline over. */
+    function mergeTimeline(page) {
+        const items = page.items || [];
+        const keys = items.map(timelineKey);
+        const fresh = new Set(keys);
+        if (state.timeline.size === 0 || (page.next_cursor
+            && !keys.some((key) => state.timeline.has(key))))
+        {
+            clearTimeline();
+            showTimeline(page);
+            return;
+        }
+        const keyOf = new Map();
+        state.timeline.forEach((shown, key) => keyOf.set(shown.li, key));
+        const before = Array.from(els.timeline.children,
+            (li) => keyOf.get(li));
+        let reached = -1;
+        before.forEach((key, i) => {
+            if (fresh.has(key)) {
+                reached = i;
+            }
+        });
+        before.slice(0, reached).forEach((key) => {
+            if (!fresh.has(key)) {
+                state.timeline.get(key).li.remove();
+                state.timeline.delete(key);
+            }
+        });
+        let next = els.timeline.firstChild;
+        items.forEach((entry, i) => {
+            const json = JSON.stringify(entry);
+            const had = state.timeline.get(keys[i]);
+            let li = had ? had.li : null;
+            if (!had || had.json !== json) {
+                li = timelineItem(entry);
+                if (had) {
+                    if (next === had.li) {
+                        next = li;
+                    }
+                    had.li.replaceWith(li);
+                }
+                state.timeline.set(keys[i], { li: li, json: json });
+            }
+            if (li === next) {
+                next = next.nextSibling;
+            } else {
+                els.timeline.insertBefore(li, next);
+            }
+        });
     }
 
     async function olderTimeline() {

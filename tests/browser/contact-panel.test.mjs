@@ -4,7 +4,8 @@
 // keeps the focus), and Esc in its fields leaves the field, not the
 // panel, so an unsaved name is never thrown away; closing the panel with
 // an edit unsaved asks for a second Esc or Close.  Save keeps the focus
-// while it works.
+// while it works, and a message that comes after "Show older" keeps the
+// older entries shown.
 
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
@@ -17,6 +18,9 @@ import { addUser } from '../lib/session.mjs';
 const ctx = useCluster({ orgs: [{ name: 'Panel Org' }] });
 const USER = { email: 'pat@panel.example', password: 'pat reads panels' };
 const FROM = '+14155550123';
+// a contact with more messages than a page of the timeline holds
+const LONG = '+14155550124';
+const LONG_MESSAGES = 60;
 const web = useBrowser();
 let page;
 
@@ -27,6 +31,9 @@ before(async () => {
     const cluster = await ctx.ready;
     await addUser(cluster, cluster.orgs[0], USER.email, USER.password);
     await deliverInbound(cluster, { from: FROM, body: 'First question' });
+    for (let i = 1; i <= LONG_MESSAGES; i++) {
+        await deliverInbound(cluster, { from: LONG, body: `Message ${i}` });
+    }
     await web.launch();
     page = await web.newPage({ width: 375, height: 740 });
     await signIn(page, cluster, USER);
@@ -112,6 +119,34 @@ test('Save keeps the focus on the button while it works and after, so '
                  true);
     await panel().getByRole('button', { name: 'Close' }).click();
     await panel().waitFor({ state: 'hidden' });
+});
+
+test('a message that comes after "Show older" is put on top of the '
+     + 'timeline; the older entries stay, with no way to more', async () => {
+    await page.getByRole('button', { name: 'Back' }).click();
+    await openThread(page, '(415) 555-0124');
+    await page.getByRole('button', { name: 'Contact', exact: true }).click();
+    await items().filter({ hasText: `Message ${LONG_MESSAGES}` }).waitFor();
+    assert.equal(await items().count(), 50);
+    const more = panel().getByRole('button', { name: 'Show older' });
+    await more.click();
+    await panel().locator('.timeline-detail', { hasText: /^Message 1$/ })
+        .waitFor();
+    assert.equal(await items().count(), LONG_MESSAGES);
+    assert.equal(await more.isHidden(), true);
+
+    await deliverInbound(ctx.cluster, { from: LONG, body: 'Newest one' });
+    await items().filter({ hasText: 'Newest one' }).waitFor();
+    // the panel's read again after a burst: a tick or another message
+    // could follow, so look once it has settled
+    await page.waitForTimeout(1000);
+    const details = await items().locator('.timeline-detail')
+        .allTextContents();
+    assert.equal(details.length, LONG_MESSAGES + 1);
+    assert.deepEqual(details.slice(0, 3),
+                     ['Newest one', 'Message 60', 'Message 59']);
+    assert.deepEqual(details.slice(-2), ['Message 2', 'Message 1']);
+    assert.equal(await more.isHidden(), true);
 });
 
 noPageErrorsTest(web);

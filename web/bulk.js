@@ -708,9 +708,10 @@
      * opens the send confirmation, the form kept as it was on a refusal.
      * opts: form, add, close, error (elements), list, picker
      * (audience.mount's), first (focused on open), clear() (empties the
-     * fields), save(andSend) (the view's, on submit: "send" asks for the
-     * confirmation), fieldOf(name) (the element an error's field names),
-     * focusOf(el) (what to focus for it; itself by default).
+     * fields), save(andSend) (the view's, on submit, one at a time:
+     * "send" asks for the confirmation), fieldOf(name) (the element an
+     * error's field names), focusOf(el) (what to focus for it; itself by
+     * default).
      */
     function createForm(opts) {
         const f = { saving: false };
@@ -740,21 +741,15 @@
             }
         };
 
-        /* A new attempt: no error shown; false while one is out. */
+        /* A new attempt: no error shown. */
         f.begin = () => {
-            if (f.saving) {
-                return false;
-            }
             f.clearInvalid();
             opts.error.textContent = '';
-            return true;
         };
 
         /* POSTs body to path: the item made, or null after showing why
          * not. */
         f.submit = async (path, body, andSend) => {
-            f.saving = true;
-            opts.form.setAttribute('aria-busy', 'true');
             try {
                 const item = await app.api(path, { method: 'POST', body });
                 opts.list.upsert(item);
@@ -772,11 +767,25 @@
                                 opts.fieldOf(err.error && err.error.field));
                 }
                 return null;
+            }
+        };
+
+        /* One save at a time, from the press to its answer: a second
+         * press while an image still uploads (the save waits for it)
+         * would make a second draft. */
+        async function save(andSend) {
+            if (f.saving) {
+                return;
+            }
+            f.saving = true;
+            opts.form.setAttribute('aria-busy', 'true');
+            try {
+                await opts.save(andSend);
             } finally {
                 f.saving = false;
                 opts.form.removeAttribute('aria-busy');
             }
-        };
+        }
 
         opts.add.addEventListener('click', () => {
             if (opts.form.hidden) {
@@ -791,8 +800,8 @@
         });
         opts.form.addEventListener('submit', (event) => {
             event.preventDefault();
-            opts.save(Boolean(event.submitter
-                              && event.submitter.value === 'send'));
+            save(Boolean(event.submitter
+                         && event.submitter.value === 'send'));
         });
         opts.form.addEventListener('keydown', (event) => {
             if (event.key === 'Escape') {

@@ -109,9 +109,7 @@
     }
 
     async function save(andSend) {
-        if (!editor.begin()) {
-            return;
-        }
+        editor.begin();
         if (state.image && state.image.state === 'uploading') {
             await state.image.upload;
         }

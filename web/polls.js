@@ -149,9 +149,7 @@
     }
 
     async function save(andSend) {
-        if (!editor.begin()) {
-            return;
-        }
+        editor.begin();
         const who = picker.read();
         if (who.problem) {
             showError(who.problem, who.field);

@@ -2608,9 +2608,12 @@
     }
 
     /* Forgets everything shown; the server's session is already gone or
-     * is ended by signOut. */
+     * is ended by signOut.  No question a dialog asked stays over the
+     * sign-in form: each closes, answered with nothing. */
     function endSession(message) {
         state.signedIn = false;
+        document.querySelectorAll('dialog[open]').forEach(
+            (dialog) => dialog.close(''));
         disconnect();
         clearInterval(state.clockTimer);
         state.conversations.clear();

@@ -2,7 +2,8 @@
 // out" asks first (a screen reader hears what it does with the question),
 // then closes the thread's composer with why; a contact who texted STOP
 // shows the keyword; START texted in opens it again, live; the contact
-// panel and its timeline show the opt-out.
+// panel and its timeline show the opt-out.  A question still open when
+// the session ends goes with it, unanswered.
 
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
@@ -137,6 +138,29 @@ test('the contact panel open during an opt-out shows each timeline entry '
     assert.deepEqual(await items.locator('.timeline-what').allTextContents(),
         ['Opted out by hand', 'Message received']);
     await panel.getByRole('button', { name: 'Close' }).click();
+});
+
+test('the opt-out question open when the session ends is closed with '
+    + 'it, nothing opted out', async () => {
+    const from = uniqueNumber();
+    await deliverInbound(ctx.cluster, { from, body: 'Are you open today?' });
+    await openThread(page, shown(from));
+    await page.locator('#act-optout').click();
+    await page.getByRole('dialog', { name: 'Opt this contact out?' })
+        .waitFor();
+
+    // ended elsewhere; the next thing the app asks for says so
+    await page.evaluate(async () => {
+        await fetch('/api/v1/auth/logout', { method: 'POST',
+            headers: { 'X-Requested-With': 'inbox' } });
+        document.querySelector('.tab[data-filter="unread"]').click();
+    });
+    await page.getByText('Your session has ended. Sign in again.').waitFor();
+    assert.equal(await page.evaluate(
+        () => document.querySelectorAll('dialog[open]').length), 0);
+    assert.equal(await page.getByLabel('Email', { exact: true })
+        .isVisible(), true);
+    assert.equal((await contactOf(from)).opted_out, false);
 });
 
 noPageErrorsTest(web);

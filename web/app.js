@@ -2608,9 +2608,11 @@
     }
 
     /* Forgets everything shown; the server's session is already gone or
-     * is ended by signOut.  No question a dialog asked stays over the
-     * sign-in form: each closes, answered with nothing. */
-    function endSession(message) {
+     * is ended by signOut (signedOut: the user signed out, here or in
+     * another tab, so what they were writing goes too).  No question a
+     * dialog asked stays over the sign-in form: each closes, answered
+     * with nothing. */
+    function endSession(message, signedOut) {
         state.signedIn = false;
         document.querySelectorAll('dialog[open]').forEach(
             (dialog) => dialog.close(''));
@@ -2630,6 +2632,9 @@
         orgTags.list = [];
         orgTags.at = 0;
         notify('session', null);
+        if (signedOut) {
+            notify('signout', null);
+        }
         showSignIn(message);
     }
 
@@ -2642,13 +2647,13 @@
     if (otherTabs) {
         otherTabs.addEventListener('message', (e) => {
             if (e.data === 'signed-out' && state.signedIn) {
-                endSession('You signed out in another tab.');
+                endSession('You signed out in another tab.', true);
             }
         });
     }
 
     async function signOut() {
-        endSession('');
+        endSession('', true);
         if (otherTabs) {
             otherTabs.postMessage('signed-out');
         }
@@ -2777,10 +2782,12 @@
 
     /* ---- what composer.js sees of the app ---- */
 
-    const hooks = { session: [], thread: [], event: [], connected: [],
-                    presence: [], resync: [], billing: [] };
+    const hooks = { session: [], signout: [], thread: [], event: [],
+                    connected: [], presence: [], resync: [], billing: [] };
 
     /* session: the signed-in user (/me), null once signed out;
+     * signout: after session's null, when the user chose to sign out
+     * (here or in another tab), not when the session expired;
      * thread: the open thread's conversation whenever it is shown anew
      * (opened, changed, its contact opted out), null once closed;
      * event: each realtime frame, after the app applied it;

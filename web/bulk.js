@@ -706,12 +706,13 @@
      * refusal shown with the field it names marked and focused, and a
      * submit that creates the item, puts it in the list and, when asked,
      * opens the send confirmation, the form kept as it was on a refusal.
+     * What was typed outlives a session that ends by itself (below).
      * opts: form, add, close, error (elements), list, picker
      * (audience.mount's), first (focused on open), clear() (empties the
-     * fields), save(andSend) (the view's, on submit, one at a time:
-     * "send" asks for the confirmation), fieldOf(name) (the element an
-     * error's field names), focusOf(el) (what to focus for it; itself by
-     * default).
+     * fields), keep() (what was typed) and restore(kept) (typed again),
+     * save(andSend) (the view's, on submit, one at a time: "send" asks
+     * for the confirmation), fieldOf(name) (the element an error's field
+     * names), focusOf(el) (what to focus for it; itself by default).
      */
     function createForm(opts) {
         const f = { saving: false };
@@ -721,10 +722,14 @@
                 (el) => el.removeAttribute('aria-invalid'));
         };
 
-        f.open = () => {
+        f.show = () => {
             opts.form.hidden = false;
             opts.add.setAttribute('aria-expanded', 'true');
             opts.picker.refresh();
+        };
+
+        f.open = () => {
+            f.show();
             opts.first.focus();
         };
 
@@ -809,6 +814,37 @@
                 f.close();
                 opts.add.focus();
             }
+        });
+
+        /* A session that ends by itself (it expired, or was ended
+         * elsewhere) keeps what was typed, as the reply composer keeps
+         * its drafts: the same user signing in again finds the form as
+         * it was, anyone else an empty one.  Signing out forgets it.
+         * The image and the audience are not kept: an upload belongs to
+         * the ended session, and the tags are read again. */
+        let user = null;
+        let kept = null;
+        app.on('session', (me) => {
+            if (!me && user !== null) {
+                kept = { user: user, open: !opts.form.hidden,
+                         typed: opts.keep() };
+            }
+            user = me && me.user ? me.user.id : null;
+            opts.clear();
+            f.close();
+            if (!me) {
+                return;
+            }
+            if (kept !== null && kept.user === user) {
+                opts.restore(kept.typed);
+                if (kept.open) {
+                    f.show();
+                }
+            }
+            kept = null;
+        });
+        app.on('signout', () => {
+            kept = null;
         });
 
         return f;

@@ -61,8 +61,13 @@
         form: els.form, add: els.add, close: els.close, error: els.error,
         list, picker, save,
         first: els.name, clear: clearForm, fieldOf,
+        keep: () => ({ name: els.name.value, body: els.body.value }),
+        restore: (kept) => {
+            els.name.value = kept.name;
+            els.body.value = kept.body;
+            estimateSoon();
+        },
     });
-    const closeForm = editor.close;
     const clearInvalid = editor.clearInvalid;
     const showError = editor.showError;
 
@@ -249,10 +254,5 @@
         els.attach.focus();
     });
     els.view.addEventListener('inbox:show', () => list.load(false));
-
-    app.on('session', () => {
-        clearForm();
-        closeForm();
-    });
 })(window.inboxApp, window.inboxBulk, window.inboxAudience,
    window.inboxMedia);

@@ -125,10 +125,19 @@
         form: els.form, add: els.add, close: els.close, error: els.error,
         list, picker, save,
         first: els.question, clear: clearForm, fieldOf,
+        keep: () => ({ question: els.question.value,
+                       options: optionInputs().map((i) => i.value) }),
+        restore: (kept) => {
+            els.question.value = kept.question;
+            els.options.textContent = '';
+            kept.options.forEach((value) => addOption(value));
+            while (els.options.children.length < OPTIONS_MIN) {
+                addOption('');
+            }
+        },
         focusOf: (field) => (field === els.options ? optionInputs()[0]
                                                    : field),
     });
-    const closeForm = editor.close;
     const clearInvalid = editor.clearInvalid;
     const showError = editor.showError;
 
@@ -398,8 +407,6 @@
         }
     });
     app.on('session', () => {
-        clearForm();
-        closeForm();
         clearTimeout(state.timer);
         state.timer = null;
         state.open = null;

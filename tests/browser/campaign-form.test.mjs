@@ -1,6 +1,8 @@
-// The campaign form in Debian's Chromium, while it is written: "Review
-// and send" pressed twice while the image still uploads makes one
-// draft.
+// The campaign and poll forms in Debian's Chromium, while they are
+// written: "Review and send" pressed twice while the image still uploads
+// makes one draft; a session that ends by itself keeps what was typed
+// (not the image) for the same user signing in again, and for nobody
+// else; signing out forgets it.
 
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
@@ -12,12 +14,15 @@ import { addUser } from '../lib/session.mjs';
 
 const ctx = useCluster({ orgs: [{ name: 'Form Org' }] });
 const ANA = { email: 'ana@form.example', password: 'ana writes slowly' };
+const BO = { email: 'bo@form.example', password: 'bo writes too' };
 const web = useBrowser();
 let page;
 
 const org = () => ctx.cluster.orgs[0];
 const name = () => page.locator('#campaign-name');
 const body = () => page.locator('#campaign-body');
+const question = () => page.getByLabel('Question');
+const option = (n) => page.getByLabel(`Option ${n}`, { exact: true });
 
 async function campaignsNamed(text) {
     const res = await api(ctx.cluster, '/api/v1/campaigns', org().token);
@@ -25,9 +30,29 @@ async function campaignsNamed(text) {
     return res.json.items.filter((c) => c.name === text);
 }
 
+// Ended elsewhere (another tab, an expiry); the next thing the app asks
+// for says so.
+async function endSession() {
+    await page.evaluate(async () => {
+        await fetch('/api/v1/auth/logout', { method: 'POST',
+            headers: { 'X-Requested-With': 'inbox' } });
+        document.querySelector('.tab[data-filter="unread"]').click();
+    });
+    await page.getByText('Your session has ended. Sign in again.').waitFor();
+}
+
+// On the form the app shows, without loading the page again.
+async function signInAgain(user) {
+    await page.getByLabel('Email', { exact: true }).fill(user.email);
+    await page.getByLabel('Password', { exact: true }).fill(user.password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.locator('#conn[data-state="live"]').waitFor();
+}
+
 before(async () => {
     const cluster = await ctx.ready;
     await addUser(cluster, org(), ANA.email, ANA.password);
+    await addUser(cluster, org(), BO.email, BO.password);
     await web.launch();
     page = await web.newPage({ width: 1200, height: 800 });
     await signIn(page, cluster, ANA);
@@ -65,6 +90,66 @@ test('"Review and send" pressed twice while the image uploads makes one '
         release();
         await page.unroute('**/api/v1/media');
     }
+});
+
+test('a campaign and a poll being written when the session ends are there '
+     + 'again for the same user, without the image', async () => {
+    await page.getByRole('link', { name: 'Campaigns' }).click();
+    await page.getByRole('button', { name: 'New campaign' }).click();
+    await name().fill('Half written');
+    await body().fill('Our spring hours are');
+    await page.locator('#campaign-file').setInputFiles({
+        name: 'hours.png', mimeType: 'image/png', buffer: png() });
+    await page.locator('#campaign-image-name', { hasText: 'hours.png' })
+        .waitFor();
+    await page.getByRole('link', { name: 'Polls' }).click();
+    await page.getByRole('button', { name: 'New poll' }).click();
+    await question().fill('Which day suits you?');
+    await option(1).fill('Monday');
+    await option(2).fill('Friday');
+    await page.getByRole('button', { name: 'Add an option' }).click();
+    await option(3).fill('Sunday');
+
+    await endSession();
+    await signInAgain(ANA);
+    // the view it was in, with the form open as it was
+    await question().waitFor();
+    assert.equal(await question().inputValue(), 'Which day suits you?');
+    assert.deepEqual(await page.locator('#poll-options input')
+        .evaluateAll((inputs) => inputs.map((i) => i.value)),
+        ['Monday', 'Friday', 'Sunday']);
+    await page.getByRole('link', { name: 'Campaigns' }).click();
+    await name().waitFor();
+    assert.equal(await name().inputValue(), 'Half written');
+    assert.equal(await body().inputValue(), 'Our spring hours are');
+    assert.equal(await page.locator('#campaign-attachment').isHidden(), true,
+                 'the image is not kept');
+});
+
+test('another user signing in finds the forms empty, and so does the '
+     + 'first one after them', async () => {
+    await endSession();
+    await signInAgain(BO);
+    assert.equal(await name().inputValue(), '');
+    assert.equal(await body().inputValue(), '');
+    assert.equal(await page.locator('#campaign-form').isHidden(), true);
+    assert.equal(await question().inputValue(), '');
+
+    await endSession();
+    await signInAgain(ANA);
+    assert.equal(await name().inputValue(), '');
+    assert.equal(await question().inputValue(), '');
+});
+
+test('signing out forgets what was being written', async () => {
+    await page.getByRole('button', { name: 'New campaign' }).click();
+    await name().fill('Never sent');
+    await body().fill('Signed out before saving');
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await signInAgain(ANA);
+    assert.equal(await name().inputValue(), '');
+    assert.equal(await body().inputValue(), '');
+    assert.equal(await page.locator('#campaign-form').isHidden(), true);
 });
 
 noPageErrorsTest(web);

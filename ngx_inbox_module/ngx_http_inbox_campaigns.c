@@ -551,7 +551,7 @@ ngx_http_inbox_campaign_estimated(ngx_http_inbox_api_t *api,
     ngx_memzero(&e, sizeof(inbox_campaign_estimate_t));
 
     if (inbox_store_campaign_audience(store, api->principal.org_id,
-                                      audience_all, tags, &e.recipients,
+                                      audience_all, tags, &e.audience,
                                       &e.suppressed, &job->error)
         != INBOX_OK
         || inbox_store_billing_get(store, api->principal.org_id, &billing,

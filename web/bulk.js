@@ -609,14 +609,17 @@
                 return;
             }
             status.remove();
-            const sendable = Math.max(0, e.recipients - e.suppressed);
+            /* recipients are those not opted out, suppressed the others:
+             * the audience is both */
             const total = e.total_credits;
             line(audienceText(item.audience) + ': '
-                + plural(e.recipients, 'contact', 'contacts') + '.',
+                + plural(e.recipients + e.suppressed, 'contact', 'contacts')
+                + '.',
                 'recipients');
             line(e.suppressed > 0 ? plural(e.suppressed, 'contact is',
                 'contacts are') + ' opted out and will not get it; '
-                + plural(sendable, 'contact gets', 'contacts get') + ' it.'
+                + plural(e.recipients, 'contact gets', 'contacts get')
+                + ' it.'
                 : 'Nobody in it is opted out.', 'suppressed');
             const unlimited = e.plan === 'unlimited';
             line(plural(e.segments || 1, 'segment', 'segments') + ' ('

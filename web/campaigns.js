@@ -147,7 +147,7 @@
             if (seq !== state.estimateSeq) {
                 return;
             }
-            const sendable = Math.max(0, e.recipients - e.suppressed);
+            /* recipients are those not opted out (suppressed apart) */
             els.estimate.textContent = bulk.plural(e.recipients,
                 'recipient', 'recipients')
                 + (e.suppressed > 0 ? ' (' + e.suppressed
@@ -156,7 +156,7 @@
                     'segments') + ' (' + e.encoding + ') \u00b7 '
                 + (e.plan === 'unlimited' ? 'included in your plan'
                     : bulk.plural(e.credits, 'credit', 'credits')
-                    + ' each, ' + bulk.plural(sendable * e.credits,
+                    + ' each, ' + bulk.plural(e.total_credits,
                         'credit', 'credits')
                     + ' in all \u00b7 balance '
                     + Number(e.balance).toLocaleString());

@@ -296,8 +296,7 @@
         const total = document.createElement('p');
         total.className = 'tally-total';
         total.textContent = bulk.plural(answered, 'answer', 'answers')
-            + ' from ' + bulk.plural(Math.max(0, (r.counts
-                ? r.counts.recipients - r.counts.suppressed : 0)),
+            + ' from ' + bulk.plural(r.counts ? r.counts.recipients : 0,
                 'recipient', 'recipients');
         box.appendChild(total);
 

@@ -2053,7 +2053,8 @@ ctl_campaign_print(const inbox_campaign_t *c)
            c->status == INBOX_CAMPAIGN_PAUSED ? ":" : "",
            c->status == INBOX_CAMPAIGN_PAUSED
            ? inbox_pause_reason_name(c->paused_reason) : "",
-           (long long) c->counts.recipients,
+           (long long) inbox_campaign_recipients(c->counts.audience,
+                                                 c->counts.suppressed),
            (long long) c->counts.suppressed, (long long) c->counts.queued,
            (long long) c->counts.waiting_quiet_hours,
            (long long) c->counts.sent, (long long) c->counts.delivered,

@@ -379,6 +379,13 @@ inbox_campaign_count_of(inbox_campaign_counts_t *counts,
 }
 
 
+int64_t
+inbox_campaign_recipients(int64_t audience, int64_t suppressed)
+{
+    return audience > suppressed ? audience - suppressed : 0;
+}
+
+
 void
 inbox_campaign_free(inbox_campaign_t *campaign)
 {

@@ -26,7 +26,8 @@ inbox_json_campaign_counts(yajl_gen g, const inbox_campaign_counts_t *n)
 {
     yajl_gen_map_open(g);
     inbox_json_key(g, "recipients");
-    inbox_json_int(g, n->recipients);
+    inbox_json_int(g, inbox_campaign_recipients(n->audience,
+                                                n->suppressed));
     inbox_json_key(g, "suppressed");
     inbox_json_int(g, n->suppressed);
     inbox_json_key(g, "waiting_quiet_hours");
@@ -241,7 +242,7 @@ char *
 inbox_render_campaign_estimate(const inbox_campaign_estimate_t *e,
     size_t *len)
 {
-    int64_t   sendable;
+    int64_t   recipients;
     yajl_gen  g;
 
     g = inbox_json_begin();
@@ -249,11 +250,11 @@ inbox_render_campaign_estimate(const inbox_campaign_estimate_t *e,
         return NULL;
     }
 
-    sendable = e->recipients - e->suppressed;
+    recipients = inbox_campaign_recipients(e->audience, e->suppressed);
 
     yajl_gen_map_open(g);
     inbox_json_key(g, "recipients");
-    inbox_json_int(g, e->recipients);
+    inbox_json_int(g, recipients);
     inbox_json_key(g, "suppressed");
     inbox_json_int(g, e->suppressed);
     inbox_json_key(g, "encoding");
@@ -265,7 +266,7 @@ inbox_render_campaign_estimate(const inbox_campaign_estimate_t *e,
     inbox_json_key(g, "credits");
     inbox_json_int(g, e->credits);
     inbox_json_key(g, "total_credits");
-    inbox_json_int(g, sendable * (int64_t) e->credits);
+    inbox_json_int(g, recipients * (int64_t) e->credits);
     inbox_json_key(g, "balance");
     inbox_json_int(g, e->balance);
     inbox_json_key(g, "plan");

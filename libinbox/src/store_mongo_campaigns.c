@@ -2202,7 +2202,7 @@ inbox_mongo_campaign_counts(inbox_mongo_store_t *ms, inbox_campaign_t *items,
         c = &items[i];
         count = inbox_mongo_get_int(&doc, "n");
         *inbox_campaign_count_of(&c->counts, state) += count;
-        c->counts.recipients += count;
+        c->counts.audience += count;
         c->counts.replied += inbox_mongo_get_int(&doc, "replied");
 
         answer = inbox_mongo_get_int(&doc, "_id.answer");

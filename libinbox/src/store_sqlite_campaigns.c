@@ -1663,7 +1663,7 @@ inbox_sqlite_campaign_load(inbox_sqlite_conn_t *conn, int64_t org,
             += sqlite3_column_int64(stmt, INBOX_SQLITE_CAMPAIGN_COUNTS + i);
     }
 
-    c->counts.recipients = sqlite3_column_int64(stmt, 22);
+    c->counts.audience = sqlite3_column_int64(stmt, 22);
     c->counts.replied = sqlite3_column_int64(stmt, 23);
 
     for (i = 0; i < INBOX_POLL_OPTIONS_MAX; i++) {

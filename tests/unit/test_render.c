@@ -518,6 +518,39 @@ TEST(tag_page_document)
 }
 
 
+/* campaigns (render_campaign.c) */
+TEST(campaign_recipients_leave_out_the_suppressed)
+{
+    char                       *json;
+    yajl_gen                    g;
+    inbox_campaign_counts_t     counts;
+    inbox_campaign_estimate_t   e;
+
+    /* 7 contacts in the audience, 1 opted out: 6 recipients, not 7 */
+    memset(&counts, 0, sizeof(counts));
+    counts.audience = 7;
+    counts.suppressed = 1;
+    counts.queued = 6;
+    g = inbox_json_begin();
+    inbox_json_campaign_counts(g, &counts);
+    json = inbox_json_finish(g, NULL);
+    CHECK(json != NULL
+          && strstr(json, "{\"recipients\":6,\"suppressed\":1,") != NULL);
+    free(json);
+
+    memset(&e, 0, sizeof(e));
+    e.audience = 7;
+    e.suppressed = 1;
+    e.credits = 2;
+    e.segments = 1;
+    json = inbox_render_campaign_estimate(&e, NULL);
+    CHECK(json != NULL
+          && strstr(json, "{\"recipients\":6,\"suppressed\":1,") != NULL);
+    CHECK(json != NULL && strstr(json, "\"total_credits\":12,") != NULL);
+    free(json);
+}
+
+
 /* sending (render_send.c) */
 TEST(estimate_documents_name_what_made_a_body_ucs2)
 {

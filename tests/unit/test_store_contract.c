@@ -9285,7 +9285,7 @@ TEST(a_campaign_to_a_tag_suppresses_opted_out_contacts)
     CHECK_INT(campaign_do(&f, id, INBOX_CAMPAIGN_SEND, NOON), INBOX_OK);
     p = campaign_now(&f, id);
     CHECK_INT(p.status, INBOX_CAMPAIGN_SENDING);
-    CHECK_INT(p.counts.recipients, 2);
+    CHECK_INT(p.counts.audience, 2);
     CHECK_INT(p.counts.suppressed, 1);
     CHECK_INT(p.counts.queued, 1);
     CHECK_INT(campaign_do(&f, id, INBOX_CAMPAIGN_SEND, NOON),
@@ -11135,7 +11135,7 @@ TEST(audience_counts_as_send_fixes_it_and_timeline_shows_sends)
     CHECK_INT(campaign_new(&f, "vip", id), 0);
     CHECK_INT(campaign_do(&f, id, INBOX_CAMPAIGN_SEND, NOON), INBOX_OK);
     p = campaign_now(&f, id);
-    CHECK_INT(p.counts.recipients, 2);
+    CHECK_INT(p.counts.audience, 2);
     CHECK_INT(p.counts.suppressed, 1);
     CHECK_INT(dispatch(&f, NOON, 10).handed, 1);
 
@@ -12707,7 +12707,7 @@ TEST(campaign_progress_is_an_event_of_the_stream_that_resumes_as_it_is_now)
     if (page.count == 1) {
         CHECK_STR(page.items[0].id, id);
         CHECK_STR(page.items[0].org_id, f.org);
-        CHECK_INT(page.items[0].counts.recipients, 2);
+        CHECK_INT(page.items[0].counts.audience, 2);
         CHECK_INT(page.items[0].counts.queued, 2);
     }
     inbox_campaign_page_free(&page);

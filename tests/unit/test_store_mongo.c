@@ -6115,7 +6115,7 @@ TEST(campaign_get_and_list_count_recipients_by_state)
     CHECK_INT(c.counts.queued, 2);
     CHECK_INT(c.counts.sent, 3);
     CHECK_INT(c.counts.suppressed, 1);
-    CHECK_INT(c.counts.recipients, 6);
+    CHECK_INT(c.counts.audience, 6);
     CHECK_INT(c.counts.replied, 1);
     golden_check(&fake, "campaign_get");
     inbox_campaign_free(&c);
@@ -6138,7 +6138,7 @@ TEST(campaign_get_and_list_count_recipients_by_state)
     CHECK_INT(page.count, 1);
     CHECK_STR(page.next_cursor, NOW ":" CAMPAIGN_ID);
     if (page.count == 1) {
-        CHECK_INT(page.items[0].counts.recipients, 6);
+        CHECK_INT(page.items[0].counts.audience, 6);
     }
     golden_check(&fake, "campaigns_list");
     inbox_campaign_page_free(&page);
@@ -6167,7 +6167,7 @@ TEST(campaign_send_fixes_the_recipients_then_moves_the_status)
                                        INBOX_CAMPAIGN_SEND, NOON_MS, &c,
                                        &err), INBOX_OK);
     CHECK_INT(c.status, INBOX_CAMPAIGN_SENDING);
-    CHECK_INT(c.counts.recipients, 6);
+    CHECK_INT(c.counts.audience, 6);
     golden_check(&fake, "campaign_send");
     inbox_campaign_free(&c);
 
@@ -7541,7 +7541,7 @@ TEST(campaign_progress_and_the_campaigns_that_may_move)
     CHECK_INT(page.count, 1);
     if (page.count == 1) {
         CHECK_STR(page.items[0].org_id, ORG_ID);
-        CHECK_INT(page.items[0].counts.recipients, 6);
+        CHECK_INT(page.items[0].counts.audience, 6);
     }
     CHECK_STR(page.next_cursor, "");
     golden_check(&fake, "campaigns_active");

@@ -19,10 +19,13 @@
  * cancelled change nothing and succeed (a client's retry); any other
  * move is INBOX_ERR_CONFLICT.  done and cancelled are final.
  *
- * Recipients are fixed by send: every contact of the audience (all, or
- * any of the tags) at that moment; those opted out are "suppressed",
- * never queued.  Each recipient is then in one state, and the counts are
- * how many are in each (they add up to recipients):
+ * The audience is fixed by send: every contact of it (all, or any of
+ * the tags) at that moment; those opted out are "suppressed", never
+ * queued, and the others are its recipients.  Each contact of the
+ * audience is then in one state, and the counts are how many are in each
+ * (they add up to the audience; all but suppressed add up to the
+ * recipients, inbox_campaign_recipients, the number shown as
+ * "recipients"):
  *
  *   queued               due, or handed to the outbox and not yet taken
  *                        by the carrier (its message queued or sending)
@@ -97,7 +100,7 @@ typedef enum {
 } inbox_recipient_state_t;
 
 typedef struct {
-    int64_t  recipients;
+    int64_t  audience;     /* every contact send fixed, suppressed too */
     int64_t  suppressed;
     int64_t  waiting_quiet_hours;
     int64_t  queued;
@@ -299,9 +302,15 @@ int inbox_campaign_final(inbox_campaign_status_t status);
 inbox_recipient_state_t inbox_recipient_of_delivery(inbox_delivery_t status);
 
 /* Where a recipient in state is counted: its inbox_campaign_counts_t
- * member (recipients and replied are not states). */
+ * member (audience and replied are not states). */
 int64_t *inbox_campaign_count_of(inbox_campaign_counts_t *counts,
     inbox_recipient_state_t state);
+
+/* The recipients of an audience: its contacts not suppressed (opted out
+ * when the send fixed them, or since), what the API, its events and
+ * inboxctl call "recipients"; suppressed are counted apart, never in it.
+ * The same for a send's preview. */
+int64_t inbox_campaign_recipients(int64_t audience, int64_t suppressed);
 
 /* Names as stored and on the wire; parse returns 0, or -1 when unknown. */
 const char *inbox_campaign_kind_name(inbox_campaign_kind_t kind);

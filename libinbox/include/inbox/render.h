@@ -146,12 +146,13 @@ void inbox_json_poll_tally(yajl_gen g, const inbox_campaign_t *poll);
  * "answered_at","message_id"}], the newest first. */
 char *inbox_render_poll_results(const inbox_poll_results_t *results,
     size_t *len);
-/* A send's preview: {"recipients","suppressed","encoding","segments",
+/* A send's preview: {"recipients" (the audience's contacts not opted
+ * out),"suppressed" (those opted out),"encoding","segments",
  * "characters","credits" (what a message takes from the balance on the
- * plan),"total_credits" (every recipient not suppressed),"balance",
+ * plan),"total_credits" (credits for every recipient),"balance",
  * "plan"}. */
 typedef struct {
-    int64_t            recipients;     /* the audience, opted out too */
+    int64_t            audience;       /* opted out too */
     int64_t            suppressed;     /* opted out */
     inbox_segments_t   seg;
     unsigned           segments;       /* a message is sent as

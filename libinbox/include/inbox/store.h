@@ -973,7 +973,7 @@ inbox_status_t inbox_store_contact_timezone_set(inbox_store_t *store,
  * them are opted out (what send would suppress). */
 inbox_status_t inbox_store_campaign_audience(inbox_store_t *store,
     const char *org_id, int audience_all, const inbox_tags_t *tags,
-    int64_t *recipients, int64_t *suppressed, inbox_error_t *err);
+    int64_t *audience, int64_t *suppressed, inbox_error_t *err);
 /*
  * Inbound ingest (inbox_store_inbound_ingest) also, in the message's own
  * transaction, marks its contact's latest campaign or poll message

@@ -338,17 +338,21 @@ ngx_http_inbox_realtime_ticket_op(ngx_http_inbox_api_t *api,
     /*
      * The organization in the query string lets nginx keep all its sockets
      * on one ws-server process ("hash $arg_org" in the upstream): presence
-     * and a ticket's single use are each process's own.
+     * and a ticket's single use are each process's own.  The ticket is in
+     * it too (base64url and '.', nothing to escape), so the url is all a
+     * client opens.
      */
-    len = strlen(args->url) + sizeof("?org=") + INBOX_ID_MAX;
+    len = strlen(args->url) + sizeof("?org=&ticket=") + INBOX_ID_MAX
+          + strlen(ticket);
     url = malloc(len);
     if (url == NULL) {
         ngx_http_inbox_job_document(job, 0, NULL, 0);
         return;
     }
 
-    (void) snprintf(url, len, "%s%sorg=%s", args->url,
-                    strchr(args->url, '?') ? "&" : "?", claims.org_id);
+    (void) snprintf(url, len, "%s%sorg=%s&ticket=%s", args->url,
+                    strchr(args->url, '?') ? "&" : "?", claims.org_id,
+                    ticket);
 
     g = inbox_json_begin();
     if (g == NULL) {

@@ -119,9 +119,11 @@ test('an upgrade without a valid ticket is refused', async () => {
         { url: '/ws', ticket: `${tB.ticket.split('.')[0]}.${mac}` }));
     assert.ok(refused(s), `swapped claims: ${s}`);
 
-    // a good ticket works once
+    // a good ticket works once, at the url answered with it as it is:
+    // that url carries the ticket, so a client adds nothing
     const good = await ticket(cluster, token);
-    const url = wsUrl(cluster, good);
+    const url = new URL(good.url, base).toString();
+    assert.equal(new URL(url).searchParams.get('ticket'), good.ticket);
 
     // ... at its own organization's address: one of another org (which
     // nginx would route to another ws-server) is refused, unused

@@ -66,6 +66,7 @@ static const inbox_campaign_name_t  inbox_campaign_actions[] = {
 inbox_status_t
 inbox_campaign_check(const inbox_campaign_new_t *c, inbox_error_t *err)
 {
+    int              tagged;
     char            *name, *text;
     size_t           len;
     inbox_status_t   status;
@@ -143,7 +144,15 @@ inbox_campaign_check(const inbox_campaign_new_t *c, inbox_error_t *err)
         free(name);
     }
 
-    if (c->audience_all == (c->tags != NULL && c->tags->count > 0)) {
+    tagged = c->tags != NULL && c->tags->count > 0;
+
+    if (!c->audience_all && !tagged) {
+        return inbox_error_set_field(err, INBOX_ERR_INVALID, "audience",
+                                     "Choose who gets it: all contacts or "
+                                     "some tags.");
+    }
+
+    if (c->audience_all && tagged) {
         return inbox_error_set_field(err, INBOX_ERR_INVALID, "audience",
                                      "Choose all contacts or some tags, "
                                      "not both.");

@@ -265,6 +265,20 @@ test('bad campaigns and polls are refused naming the field, and nothing '
         assert.equal(e.field?.split('.')[0], field, JSON.stringify(body)
                      + ' ' + res.text);
     }
+    // no audience is not "both": each is said as it is
+    const neither = 'Choose who gets it: all contacts or some tags.';
+    for (const [kind, body] of [
+        ['campaigns', { ...good, audience: undefined }],
+        ['campaigns', { ...good, audience: {} }],
+        ['polls', { question: 'Which day?', options: ['Mon', 'Fri'] }]]) {
+        const res = await call(`/api/v1/${kind}`, { method: 'POST', body });
+        assert.equal(assertError(res, 400, 'invalid_request').message,
+                     neither, res.text);
+    }
+    assert.equal(assertError(await call('/api/v1/campaigns', {
+        method: 'POST', body: { ...good, audience: { all: true,
+            tags: ['a'] } } }), 400, 'invalid_request').message,
+        'Choose all contacts or some tags, not both.');
 
     const poll = { question: 'Which day?', options: ['Mon', 'Fri'],
                    audience: { all: true } };

@@ -432,13 +432,17 @@ TEST(a_campaign_is_checked)
     c.audience_all = 1;
     CHECK_INT(inbox_campaign_check(&c, NULL), INBOX_OK);
 
+    /* both chosen, or neither: each said as it is */
     c.tags = &tags;
     CHECK_INT(inbox_campaign_check(&c, &err), INBOX_ERR_INVALID);
     CHECK_STR(err.field, "audience");
+    CHECK_STR(err.message, "Choose all contacts or some tags, not both.");
     c.audience_all = 0;
     CHECK_INT(inbox_campaign_check(&c, NULL), INBOX_OK);
     c.tags = NULL;
-    CHECK_INT(inbox_campaign_check(&c, NULL), INBOX_ERR_INVALID);
+    CHECK_INT(inbox_campaign_check(&c, &err), INBOX_ERR_INVALID);
+    CHECK_STR(err.field, "audience");
+    CHECK_STR(err.message, "Choose who gets it: all contacts or some tags.");
     c.audience_all = 1;
 
     c.name = "   ";

@@ -5,7 +5,8 @@
  * table says so, and the dispatcher answers a member 403).
  *
  * A PATCH body is read by the API's JSON reader (types, unknown and
- * repeated fields), then each value by libinbox's rules (settings.h):
+ * repeated fields; "countries", which GET adds, taken and ignored), then
+ * each value by libinbox's rules (settings.h):
  * whatever does not fit is a 400 naming the field, and nothing is
  * stored.
  */
@@ -40,6 +41,12 @@ static const inbox_field_t  ngx_http_inbox_settings_fields[] = {
     /* no length of its own: a code of any other is the rule's 400 */
     { .name = "default_country", .type = INBOX_FIELD_STRING,
       .nullable = 1 },
+    /*
+     * Read-only, as GET renders it, taken and ignored: a client that
+     * edits the object it read saves it as it is (any other field
+     * unknown is still a 400)
+     */
+    { .name = "countries", .type = INBOX_FIELD_STRINGS, .nullable = 1 },
     { .name = NULL }
 };
 

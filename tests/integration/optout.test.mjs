@@ -323,6 +323,17 @@ test('the settings: defaults, anyone of the organization reads them, a '
         countries: COUNTRIES });
     assert.deepEqual(await ok('/api/v1/settings'), res.json);
 
+    // the object GET answers, edited, saves as it is: its read-only
+    // countries are taken and ignored
+    const edited = { ...res.json, business_name: 'Acme Smiles' };
+    const round = await sessionApi(ctx.cluster, '/api/v1/settings', billing,
+                                   { method: 'PATCH', body: edited });
+    assert.equal(round.status, 200, round.text);
+    assert.deepEqual(round.json, edited);
+    assert.equal((await sessionApi(ctx.cluster, '/api/v1/settings', billing,
+        { method: 'PATCH', body: { countries: ['XX'] } })).json.countries
+        .includes('XX'), false);
+
     // one field at a time; null is the default again
     s = (await sessionApi(ctx.cluster, '/api/v1/settings', billing,
         { method: 'PATCH', body: { business_name: null,

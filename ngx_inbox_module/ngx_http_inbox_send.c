@@ -72,8 +72,9 @@ static void ngx_http_inbox_ledger_list_op(ngx_http_inbox_api_t *api,
 
 
 static const inbox_field_t  ngx_http_inbox_send_fields[] = {
-    /* its length is segments.h's to judge, with a message that says so */
-    { .name = "body", .type = INBOX_FIELD_STRING },
+    /* its length is segments.h's to judge, with a message that says so;
+     * null is no text, as "" (a picture alone) */
+    { .name = "body", .type = INBOX_FIELD_STRING, .nullable = 1 },
     { .name = "media_ids", .type = INBOX_FIELD_STRINGS,
       .max = INBOX_MEDIA_MAX, .item_max = INBOX_ID_MAX - 1 },
     /* the stale-reply guard: the newest message the writer saw */
@@ -143,7 +144,7 @@ ngx_http_inbox_message_send(ngx_http_request_t *r, ngx_http_inbox_api_t *api,
         return NGX_OK;
     }
 
-    if (inbox_request_has(req, "body")) {
+    if (inbox_request_string(req, "body") != NULL) {
         args->body = inbox_request_string(req, "body");
     }
 

@@ -249,6 +249,12 @@ test('on an unlimited plan an SMS and an MMS go with an empty balance, '
         const mms = await send(conv, { media_ids: [up.json.id] });
         assert.equal(mms.status, 201, mms.text);
         assert.equal(mms.json.credits, 0);
+        // a picture alone with its body null, as "" or none
+        const pictured = await send(conv, { body: null,
+                                            media_ids: [up.json.id] });
+        assert.equal(pictured.status, 201, pictured.text);
+        assert.equal(pictured.json.body, '');
+        assert.equal(pictured.json.media.length, 1);
 
         assert.deepEqual((await billingOf()).credits, { balance: 0, held });
         assert.deepEqual(await ledgerTop(), before);
@@ -355,6 +361,7 @@ test('what cannot be sent is 400 naming the field; another organization\'s '
         [{ body: '' }, 'body'],
         [{ body: '   \n ' }, 'body'],
         [{}, 'body'],
+        [{ body: null }, 'body'],
         [{ body: 'a'.repeat(1601) }, 'body'],
         [{ body: 'x', media_ids: ['12345678'] }, 'media_ids'],
         [{ body: 'x', media_ids: ['nope!'] }, 'media_ids'],

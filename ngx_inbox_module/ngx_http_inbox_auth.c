@@ -33,12 +33,25 @@ ngx_http_inbox_auth_check(ngx_http_request_t *r, ngx_http_inbox_api_t *api,
     inbox_error_t *err)
 {
     ngx_str_t         value;
+    ngx_uint_t        cookie_first;
     ngx_table_elt_t  *h;
 
     /* what cannot be a token or a session id finds none (an empty
-     * hash) */
+     * hash); a route for sessions only (logout) takes the cookie even
+     * beside a bearer token, which a browser may send with it */
 
-    if (ngx_http_inbox_auth_bearer(r, &value) == NGX_OK) {
+    cookie_first = api->route->auth == NGX_HTTP_INBOX_AUTH_SESSION
+                   && ngx_http_inbox_auth_cookie(r, &value) == NGX_OK;
+
+    if (cookie_first) {
+        api->credential = NGX_HTTP_INBOX_CREDENTIAL_SESSION;
+
+        if (inbox_session_id_valid((char *) value.data, value.len)) {
+            inbox_session_hash((char *) value.data, value.len,
+                               api->credential_hash);
+        }
+
+    } else if (ngx_http_inbox_auth_bearer(r, &value) == NGX_OK) {
         api->credential = NGX_HTTP_INBOX_CREDENTIAL_BEARER;
 
         if (inbox_token_valid((char *) value.data, value.len)) {
@@ -61,6 +74,15 @@ ngx_http_inbox_auth_check(ngx_http_request_t *r, ngx_http_inbox_api_t *api,
         return INBOX_OK;
 
     case NGX_HTTP_INBOX_AUTH_SESSION:
+        if (api->credential == NGX_HTTP_INBOX_CREDENTIAL_BEARER) {
+            return inbox_error_set_field(err, INBOX_ERR_INVALID,
+                                         "authorization",
+                                         "Signing out ends a browser "
+                                         "session; an API token stays "
+                                         "valid until an operator revokes "
+                                         "it (inboxctl token revoke).");
+        }
+
         if (api->credential != NGX_HTTP_INBOX_CREDENTIAL_SESSION) {
             return inbox_error_set(err, INBOX_ERR_UNAUTHENTICATED,
                                    "You are not signed in.");

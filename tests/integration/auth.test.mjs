@@ -221,9 +221,19 @@ test('logout ends the session and clears the cookie', async () => {
     assert.match(me.setCookie || '', /^inbox_session=;.*Max-Age=0/);
     assertError(await sessionApi(cluster, '/api/v1/auth/logout', cookie,
         { method: 'POST' }), 401, 'unauthenticated');
-    // a bearer token does not sign a session out
-    assertError(await api(cluster, '/api/v1/auth/logout', orgA.token,
-        { method: 'POST' }), 401, 'unauthenticated');
+    // a bearer token alone signs nothing out, and says where tokens end
+    const e = assertError(await api(cluster, '/api/v1/auth/logout',
+        orgA.token, { method: 'POST' }), 400, 'invalid_request');
+    assert.match(e.message, /inboxctl token revoke/);
+
+    // a browser that sends a token beside its cookie signs its session
+    // out: the cookie counts for logout, not the token
+    const both = await login(cluster, PAT.email, PAT.password);
+    const bye = await sessionApi(cluster, '/api/v1/auth/logout', both.cookie,
+        { method: 'POST', headers: { Authorization: `Bearer ${orgA.token}` } });
+    assert.equal(bye.status, 204, bye.text);
+    assertError(await sessionApi(cluster, '/api/v1/me', both.cookie), 401,
+                'unauthenticated');
 
     // the other session of the same person goes on
     assert.equal((await sessionApi(cluster, '/api/v1/me', other.cookie))

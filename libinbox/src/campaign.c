@@ -188,6 +188,13 @@ inbox_campaign_act(inbox_campaign_action_t action, int64_t send_at,
     switch (action) {
 
     case INBOX_CAMPAIGN_SEND:
+        /* a retry after a lost answer: the send it repeats was made */
+        if (*status == INBOX_CAMPAIGN_SCHEDULED
+            || *status == INBOX_CAMPAIGN_SENDING)
+        {
+            break;
+        }
+
         if (*status != INBOX_CAMPAIGN_DRAFT) {
             goto conflict;
         }

@@ -304,9 +304,11 @@ TEST(a_campaigns_lifecycle)
               INBOX_OK);
     CHECK_INT(s, INBOX_CAMPAIGN_SCHEDULED);
     CHECK_INT(changed, 1);
-    CHECK_INT(act(INBOX_CAMPAIGN_SEND, 0, JAN1, &s, &r, &changed),
-              INBOX_ERR_CONFLICT);
+    /* sent again (a retry): as it is, nothing changed */
+    CHECK_INT(act(INBOX_CAMPAIGN_SEND, JAN1 + HOUR, JAN1, &s, &r,
+                  &changed), INBOX_OK);
     CHECK_INT(s, INBOX_CAMPAIGN_SCHEDULED);
+    CHECK_INT(changed, 0);
 
     /* paused by hand, twice: the second changes nothing */
     CHECK_INT(act(INBOX_CAMPAIGN_PAUSE, JAN1 + HOUR, JAN1, &s, &r,
@@ -352,6 +354,10 @@ TEST(a_campaigns_lifecycle)
     CHECK_INT(act(INBOX_CAMPAIGN_RESUME, 0, JAN1, &s, &r, &changed),
               INBOX_OK);
     CHECK(inbox_campaign_dispatching(s));
+    CHECK_INT(act(INBOX_CAMPAIGN_SEND, 0, JAN1, &s, &r, &changed),
+              INBOX_OK);
+    CHECK_INT(s, INBOX_CAMPAIGN_SENDING);
+    CHECK_INT(changed, 0);
 
     /* cancelled: final, a repeat is fine, nothing else is */
     CHECK_INT(act(INBOX_CAMPAIGN_CANCEL, 0, JAN1, &s, &r, &changed),
@@ -365,9 +371,14 @@ TEST(a_campaigns_lifecycle)
               INBOX_ERR_CONFLICT);
     CHECK_INT(act(INBOX_CAMPAIGN_PAUSE, 0, JAN1, &s, &r, &changed),
               INBOX_ERR_CONFLICT);
+    CHECK_INT(act(INBOX_CAMPAIGN_SEND, 0, JAN1, &s, &r, &changed),
+              INBOX_ERR_CONFLICT);
 
-    /* done cannot be cancelled; a draft cannot be paused or resumed */
+    /* done cannot be cancelled nor sent again; a draft cannot be paused
+     * or resumed */
     s = INBOX_CAMPAIGN_DONE;
+    CHECK_INT(act(INBOX_CAMPAIGN_SEND, 0, JAN1, &s, &r, &changed),
+              INBOX_ERR_CONFLICT);
     CHECK_INT(act(INBOX_CAMPAIGN_CANCEL, 0, JAN1, &s, &r, &changed),
               INBOX_ERR_CONFLICT);
     s = INBOX_CAMPAIGN_DRAFT;

@@ -15,8 +15,9 @@
  *   sending --every recipient handed to the outbox or suppressed--> done
  *   draft, scheduled, sending, paused --cancel--> cancelled
  *
- * Pausing what is paused, resuming what is sending and cancelling what is
- * cancelled change nothing and succeed (a client's retry); any other
+ * Sending what is scheduled or sending, pausing what is paused, resuming
+ * what is sending and cancelling what is cancelled change nothing and
+ * succeed (a client's retry); any other
  * move is INBOX_ERR_CONFLICT.  done and cancelled are final.
  *
  * The audience is fixed by send: every contact of it (all, or any of

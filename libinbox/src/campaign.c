@@ -18,6 +18,9 @@ static const char *inbox_campaign_name_of(const inbox_campaign_name_t *t,
     size_t n, int value);
 static int inbox_campaign_parse_name(const inbox_campaign_name_t *t,
     size_t n, const char *name, int *value);
+static inbox_status_t inbox_campaign_text_check(inbox_campaign_kind_t kind,
+    const char *body, const char *question, const char *const *options,
+    size_t option_count, size_t media_count, inbox_error_t *err);
 static inbox_status_t inbox_campaign_text_refused(inbox_error_t *err,
     const char *field, const char *preface);
 
@@ -67,60 +70,24 @@ inbox_status_t
 inbox_campaign_check(const inbox_campaign_new_t *c, inbox_error_t *err)
 {
     int              tagged;
-    char            *name, *text;
+    char            *name;
     size_t           len;
     inbox_status_t   status;
     const char      *given;
 
-    if (c->kind == INBOX_CAMPAIGN_KIND_POLL) {
-        if (c->question == NULL || c->question[0] == '\0') {
-            return inbox_error_set_field(err, INBOX_ERR_INVALID, "question",
-                                         "A poll needs a question.");
-        }
-
-        status = inbox_message_check(c->question, strlen(c->question), 0,
-                                     err);
-        if (status != INBOX_OK) {
-            return inbox_campaign_text_refused(err, "question", "");
-        }
-
-        status = inbox_poll_options_check(c->options, c->option_count, err);
-        if (status != INBOX_OK) {
-            return status;
-        }
-
-        text = inbox_poll_text(c->question, c->options, c->option_count);
-        if (text == NULL) {
-            return inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
-        }
-
-        status = inbox_message_check(text, strlen(text), c->media_count,
-                                     err);
-        free(text);
-
-        if (status != INBOX_OK) {
-            return inbox_campaign_text_refused(err, "options",
-                                               "The question and its "
-                                               "options make one message. ");
-        }
-
-        given = c->name != NULL ? c->name : c->question;
-
-    } else {
-        if (c->body == NULL) {
-            return inbox_error_set_field(err, INBOX_ERR_INVALID, "body",
-                                         "A campaign needs a text or an "
-                                         "image.");
-        }
-
-        status = inbox_message_check(c->body, strlen(c->body),
-                                     c->media_count, err);
-        if (status != INBOX_OK) {
-            return status;
-        }
-
-        given = c->name;
+    /* a new poll's text is made of its parts once they pass */
+    status = inbox_campaign_text_check(c->kind,
+                                       c->kind == INBOX_CAMPAIGN_KIND_POLL
+                                       ? NULL : c->body,
+                                       c->question, c->options,
+                                       c->option_count, c->media_count,
+                                       err);
+    if (status != INBOX_OK) {
+        return status;
     }
+
+    given = c->kind == INBOX_CAMPAIGN_KIND_POLL && c->name == NULL
+            ? c->question : c->name;
 
     if (given == NULL) {
         return inbox_error_set_field(err, INBOX_ERR_INVALID, "name",
@@ -171,6 +138,22 @@ inbox_campaign_check(const inbox_campaign_new_t *c, inbox_error_t *err)
     }
 
     return INBOX_OK;
+}
+
+
+inbox_status_t
+inbox_campaign_sendable(const inbox_campaign_t *campaign, inbox_error_t *err)
+{
+    const char  *body;
+
+    /* none stored is an empty text: an image only, else refused */
+    body = campaign->body != NULL ? campaign->body : "";
+
+    return inbox_campaign_text_check(campaign->kind, body,
+                                     campaign->question,
+                                     (const char *const *) campaign->options,
+                                     campaign->option_count,
+                                     campaign->media_count, err);
 }
 
 
@@ -637,6 +620,70 @@ inbox_campaign_parse_name(const inbox_campaign_name_t *t, size_t n,
     }
 
     return -1;
+}
+
+
+/*
+ * The rule of a campaign's text, for a new one and for one about to be
+ * sent: a campaign's body a message may have (segments.h); a poll's
+ * question, its options (poll.h) and the one message they make, body,
+ * or when body is NULL the text they make now (inbox_poll_text).  Each
+ * refusal names the field the person edits.
+ */
+static inbox_status_t
+inbox_campaign_text_check(inbox_campaign_kind_t kind, const char *body,
+    const char *question, const char *const *options, size_t option_count,
+    size_t media_count, inbox_error_t *err)
+{
+    char            *made;
+    inbox_status_t   status;
+
+    if (kind == INBOX_CAMPAIGN_KIND_CAMPAIGN) {
+        if (body == NULL) {
+            return inbox_error_set_field(err, INBOX_ERR_INVALID, "body",
+                                         "A campaign needs a text or an "
+                                         "image.");
+        }
+
+        return inbox_message_check(body, strlen(body), media_count, err);
+    }
+
+    if (question == NULL || question[0] == '\0') {
+        return inbox_error_set_field(err, INBOX_ERR_INVALID, "question",
+                                     "A poll needs a question.");
+    }
+
+    status = inbox_message_check(question, strlen(question), 0, err);
+    if (status != INBOX_OK) {
+        return inbox_campaign_text_refused(err, "question", "");
+    }
+
+    status = inbox_poll_options_check(options, option_count, err);
+    if (status != INBOX_OK) {
+        return status;
+    }
+
+    made = NULL;
+
+    if (body == NULL) {
+        made = inbox_poll_text(question, options, option_count);
+        if (made == NULL) {
+            return inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
+        }
+
+        body = made;
+    }
+
+    status = inbox_message_check(body, strlen(body), media_count, err);
+    free(made);
+
+    if (status != INBOX_OK) {
+        return inbox_campaign_text_refused(err, "options",
+                                           "The question and its "
+                                           "options make one message. ");
+    }
+
+    return INBOX_OK;
 }
 
 

@@ -528,6 +528,69 @@ TEST(a_campaign_or_poll_longer_than_ten_segments_is_refused_saying_so)
 }
 
 
+/* A stored draft is judged at send by the rule of a new one, in the same
+ * words: one saved before a rule existed cannot be sent. */
+TEST(a_stored_campaign_is_sendable_by_the_rule_a_new_one_is_checked_by)
+{
+    char                  long_text[1701];
+    inbox_error_t         err, made;
+    inbox_media_t         media;
+    inbox_campaign_t      stored;
+    inbox_campaign_new_t  c;
+
+    memset(long_text, 'a', 1700);
+    long_text[1700] = '\0';
+
+    memset(&c, 0, sizeof(c));
+    c.name = "Long";
+    c.body = long_text;
+    c.audience_all = 1;
+    CHECK_INT(inbox_campaign_check(&c, &made), INBOX_ERR_INVALID);
+
+    memset(&stored, 0, sizeof(stored));
+    stored.kind = INBOX_CAMPAIGN_KIND_CAMPAIGN;
+    stored.body = long_text;
+    CHECK_INT(inbox_campaign_sendable(&stored, &err), INBOX_ERR_INVALID);
+    CHECK_STR(err.field, made.field);
+    CHECK_STR(err.message, made.message);
+
+    stored.body = "Sale!";
+    CHECK_INT(inbox_campaign_sendable(&stored, &err), INBOX_OK);
+
+    /* an image only: an empty text goes, as at create */
+    memset(&media, 0, sizeof(media));
+    stored.body = "";
+    stored.media = &media;
+    stored.media_count = 1;
+    CHECK_INT(inbox_campaign_sendable(&stored, &err), INBOX_OK);
+    stored.media = NULL;
+    stored.media_count = 0;
+    CHECK_INT(inbox_campaign_sendable(&stored, &err), INBOX_ERR_INVALID);
+    CHECK_STR(err.field, "body");
+
+    /* a poll's text as stored, the one sent, said of its options */
+    memset(&stored, 0, sizeof(stored));
+    stored.kind = INBOX_CAMPAIGN_KIND_POLL;
+    stored.question = "Which day?";
+    stored.options[0] = (char *) days[0];
+    stored.options[1] = (char *) days[1];
+    stored.option_count = 2;
+    stored.body = "Which day?\n1) Monday\n2) Friday";
+    CHECK_INT(inbox_campaign_sendable(&stored, &err), INBOX_OK);
+
+    stored.body = long_text;
+    CHECK_INT(inbox_campaign_sendable(&stored, &err), INBOX_ERR_INVALID);
+    CHECK_STR(err.field, "options");
+    CHECK(strstr(err.message, "The question and its options make one "
+                 "message. The message is 12 segments") != NULL);
+
+    stored.question = long_text;
+    CHECK_INT(inbox_campaign_sendable(&stored, &err), INBOX_ERR_INVALID);
+    CHECK_STR(err.field, "question");
+    CHECK_STR(err.message, made.message);
+}
+
+
 TEST(what_a_campaigns_outbox_does_follows_its_status_and_pause)
 {
     CHECK_INT(inbox_campaign_outbox(INBOX_CAMPAIGN_SENDING, INBOX_PAUSE_NONE),

@@ -253,6 +253,17 @@ inbox_status_t inbox_campaign_check(const inbox_campaign_new_t *c,
     inbox_error_t *err);
 
 /*
+ * Whether a stored campaign or poll may be sent as it is: its text
+ * judged by inbox_campaign_check's rule, in its words and naming the
+ * same field ("body"; a poll's "question" or "options", its text being
+ * the stored one sent).  A draft saved before a rule existed (a text
+ * past INBOX_SMS_SEGMENTS_MAX segments) is refused here, before its
+ * recipients are fixed or a credit is held.
+ */
+inbox_status_t inbox_campaign_sendable(const inbox_campaign_t *campaign,
+    inbox_error_t *err);
+
+/*
  * What action does to a campaign in *status (paused for *reason), at now
  * with its send_at: INBOX_OK with *status and *reason moved (or left, for
  * a repeat: *changed 0), or INBOX_ERR_CONFLICT with a message naming the

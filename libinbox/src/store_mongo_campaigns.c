@@ -545,6 +545,14 @@ inbox_mongo_campaign_act(inbox_store_t *store, const char *org_id,
         }
 
         if (action == INBOX_CAMPAIGN_SEND) {
+            /* a draft saved before a rule of its text existed is refused
+             * as a new one would be, before anyone is fixed as
+             * recipient */
+            rc = inbox_campaign_sendable(campaign, err);
+            if (rc != INBOX_OK) {
+                goto done;
+            }
+
             rc = inbox_mongo_campaign_fix(ms, &org, campaign,
                                           inbox_campaign_due_at(
                                               campaign->send_at, now),

@@ -574,6 +574,13 @@ inbox_sqlite_campaign_act(inbox_store_t *store, const char *org_id,
     }
 
     if (action == INBOX_CAMPAIGN_SEND) {
+        /* a draft saved before a rule of its text existed is refused
+         * as a new one would be, before anyone is fixed as recipient */
+        status = inbox_campaign_sendable(campaign, err);
+        if (status != INBOX_OK) {
+            goto failed;
+        }
+
         status = inbox_sqlite_campaign_fix(conn, org, id,
                                            campaign->audience_all,
                                            inbox_campaign_due_at(

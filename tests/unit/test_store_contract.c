@@ -62,6 +62,11 @@ typedef struct {
      * lookup and its insert: off the team, their tokens left unrevoked;
      * 0 or -1 */
     int        (*user_gone)(fixture_t *f, const char *email);
+    /* the campaign's stored text (field "body", or a poll's "question")
+     * is written by hand, as a draft saved before a rule of texts
+     * existed (no operation edits a draft); 0 or -1 */
+    int        (*draft_text)(fixture_t *f, const char *campaign_id,
+                             const char *field, const char *text);
 } backend_t;
 
 struct fixture_s {
@@ -207,6 +212,21 @@ sqlite_user_gone(fixture_t *f, const char *email)
 }
 
 
+static int
+sqlite_draft_text(fixture_t *f, const char *campaign_id, const char *field,
+    const char *text)
+{
+    char  sql[256];
+
+    /* the column is one of the test's own names, the id a number */
+    snprintf(sql, sizeof(sql), "UPDATE campaigns SET %s = %%Q"
+             " WHERE id = %lld AND status = 'draft'", field,
+             strtoll(campaign_id, NULL, 10));
+
+    return sqlite_exec(f, sql, text);
+}
+
+
 static const backend_t  sqlite_backend = {
     .name = "sqlite",
     .missing_id = "999999",
@@ -216,6 +236,7 @@ static const backend_t  sqlite_backend = {
     .queue_bulk = sqlite_queue_bulk,
     .number_remove = sqlite_number_remove,
     .user_gone = sqlite_user_gone,
+    .draft_text = sqlite_draft_text,
 };
 
 
@@ -394,6 +415,28 @@ mongo_user_gone(fixture_t *f, const char *email)
 }
 
 
+static int
+mongo_draft_text(fixture_t *f, const char *campaign_id, const char *field,
+    const char *text)
+{
+    bson_oid_t  id;
+
+    if (inbox_mongo_parse_id(campaign_id, &id) != 0) {
+        return -1;
+    }
+
+    return mongo_exec(f, BCON_NEW("update", BCON_UTF8("campaigns"),
+                                  "updates", "[", "{",
+                                      "q", "{", "_id", BCON_OID(&id),
+                                          "status", BCON_UTF8("draft"),
+                                      "}",
+                                      "u", "{", "$set", "{",
+                                          field, BCON_UTF8(text),
+                                      "}", "}",
+                                  "}", "]"));
+}
+
+
 static const backend_t  mongo_backend = {
     .name = "mongodb",
     .missing_id = "64f1a0000000000000009999",
@@ -403,6 +446,7 @@ static const backend_t  mongo_backend = {
     .queue_bulk = mongo_queue_bulk,
     .number_remove = mongo_number_remove,
     .user_gone = mongo_user_gone,
+    .draft_text = mongo_draft_text,
 };
 
 
@@ -9353,6 +9397,104 @@ TEST(a_campaign_to_a_tag_suppresses_opted_out_contacts)
     CHECK_INT(list.campaign_count, 0);
     inbox_contact_campaigns_free(&list);
 
+    fixture_close(&f);
+}
+
+
+/*
+ * A draft saved before a rule of texts existed (here: past
+ * INBOX_SMS_SEGMENTS_MAX segments, which Telnyx refuses) is refused at
+ * send in the words a new one would be, naming the field: it stays a
+ * draft with no recipient, and nothing is handed over nor held.
+ */
+TEST(a_draft_whose_text_the_rules_refuse_now_is_not_sent)
+{
+    char                       alice[INBOX_ID_MAX], bob[INBOX_ID_MAX];
+    char                       id[INBOX_ID_MAX], *body;
+    fixture_t                  f;
+    progress_t                 p;
+    inbox_error_t              err, made;
+    inbox_campaign_t           c;
+    inbox_campaign_new_t       n;
+    inbox_campaign_dispatch_t  d;
+
+    static const char *const   options[] = { "Monday", "Friday" };
+
+    FIXTURE(&f);
+
+    CHECK_INT(person(&f, ALICE, NULL, NULL, alice), 0);
+    CHECK_INT(person(&f, BOB, NULL, NULL, bob), 0);
+    CHECK_INT(inbox_store_credits_grant(f.store, f.org, 100, NULL),
+              INBOX_OK);
+
+    /* 1,600 characters: 11 segments, within the old length limit */
+    body = malloc(1601);
+    memset(body, 'a', 1600);
+    body[1600] = '\0';
+
+    memset(&n, 0, sizeof(n));
+    n.name = "Long";
+    n.body = body;
+    n.audience_all = 1;
+    CHECK_INT(inbox_store_campaign_create(f.store, f.org, &n, T0, &c, &made),
+              INBOX_ERR_INVALID);
+    CHECK_STR(made.field, "body");
+    inbox_campaign_free(&c);
+
+    CHECK_INT(campaign_new(&f, NULL, id), 0);
+    CHECK_INT(f.backend->draft_text(&f, id, "body", body), 0);
+
+    CHECK_INT(inbox_store_campaign_act(f.store, f.org, id,
+                                       INBOX_CAMPAIGN_SEND, NOON, &c, &err),
+              INBOX_ERR_INVALID);
+    inbox_campaign_free(&c);
+    CHECK_STR(err.field, "body");
+    CHECK_STR(err.message, made.message);
+
+    p = campaign_now(&f, id);
+    CHECK_INT(p.status, INBOX_CAMPAIGN_DRAFT);
+    CHECK_INT(p.counts.recipients, 0);
+
+    d = dispatch(&f, NOON, 10);
+    CHECK_INT(d.handed, 0);
+    CHECK_INT(balance_of(&f, f.org), 100);
+    CHECK_INT(held_of(&f, f.org), 0);
+
+    /* a poll's: named by its part, the text being question and options */
+    memset(&n, 0, sizeof(n));
+    n.kind = INBOX_CAMPAIGN_KIND_POLL;
+    n.question = "Which day suits you?";
+    n.options = options;
+    n.option_count = 2;
+    n.audience_all = 1;
+    CHECK_INT(inbox_store_campaign_create(f.store, f.org, &n, T0, &c, NULL),
+              INBOX_OK);
+    snprintf(id, sizeof(id), "%s", c.id);
+    inbox_campaign_free(&c);
+
+    CHECK_INT(f.backend->draft_text(&f, id, "body", body), 0);
+    CHECK_INT(inbox_store_campaign_act(f.store, f.org, id,
+                                       INBOX_CAMPAIGN_SEND, NOON, &c, &err),
+              INBOX_ERR_INVALID);
+    inbox_campaign_free(&c);
+    CHECK_STR(err.field, "options");
+    CHECK(strstr(err.message, made.message) != NULL);
+
+    CHECK_INT(f.backend->draft_text(&f, id, "question", body), 0);
+    CHECK_INT(inbox_store_campaign_act(f.store, f.org, id,
+                                       INBOX_CAMPAIGN_SEND, NOON, &c, &err),
+              INBOX_ERR_INVALID);
+    inbox_campaign_free(&c);
+    CHECK_STR(err.field, "question");
+    CHECK_STR(err.message, made.message);
+
+    p = campaign_now(&f, id);
+    CHECK_INT(p.status, INBOX_CAMPAIGN_DRAFT);
+    CHECK_INT(p.counts.recipients, 0);
+    CHECK_INT(dispatch(&f, NOON, 10).handed, 0);
+    CHECK_INT(balance_of(&f, f.org), 100);
+
+    free(body);
     fixture_close(&f);
 }
 

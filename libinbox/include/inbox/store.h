@@ -897,10 +897,12 @@ inbox_status_t inbox_store_campaigns_list(inbox_store_t *store,
 /*
  * send, pause, resume or cancel (inbox_campaign_act's rule; a move it
  * refuses is INBOX_ERR_CONFLICT and changes nothing), in one
- * transaction.  send fixes the recipients: every contact of the
- * audience now, those opted out suppressed, the others due at once (or
- * at send_at); cancel cancels those not handed over yet.  *campaign
- * gets it as it is after.
+ * transaction.  send refuses a text the rule of a new one refuses
+ * (inbox_campaign_sendable: INBOX_ERR_INVALID naming the field, nothing
+ * changed), else fixes the recipients: every contact of the audience
+ * now, those opted out suppressed, the others due at once (or at
+ * send_at); cancel cancels those not handed over yet.  *campaign gets
+ * it as it is after.
  */
 inbox_status_t inbox_store_campaign_act(inbox_store_t *store,
     const char *org_id, const char *campaign_id,

@@ -547,7 +547,9 @@ inbox_mongo_campaign_act(inbox_store_t *store, const char *org_id,
         if (action == INBOX_CAMPAIGN_SEND) {
             /* a draft saved before a rule of its text existed is refused
              * as a new one would be, before anyone is fixed as
-             * recipient */
+             * recipient.  A resume is not judged: it goes on with a send
+             * decided before, often received by part of its audience,
+             * and only one sent before this check can hold such a text */
             rc = inbox_campaign_sendable(campaign, err);
             if (rc != INBOX_OK) {
                 goto done;

@@ -575,7 +575,10 @@ inbox_sqlite_campaign_act(inbox_store_t *store, const char *org_id,
 
     if (action == INBOX_CAMPAIGN_SEND) {
         /* a draft saved before a rule of its text existed is refused
-         * as a new one would be, before anyone is fixed as recipient */
+         * as a new one would be, before anyone is fixed as recipient.
+         * A resume is not judged: it goes on with a send decided
+         * before, often received by part of its audience, and only
+         * one sent before this check can hold such a text */
         status = inbox_campaign_sendable(campaign, err);
         if (status != INBOX_OK) {
             goto failed;

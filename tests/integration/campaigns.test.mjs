@@ -328,6 +328,49 @@ test('bad campaigns and polls are refused naming the field, and nothing '
     assert.equal((await ok('/api/v1/polls')).items.length, polls);
 });
 
+test('a draft saved before the 10-segment rule is refused at send as at '
+    + 'create, naming the field; nobody is queued, nothing held', async () => {
+    // 1,600 characters: 11 segments, a text the old length limit took
+    const long = 'x'.repeat(1600);
+    const made = assertError(await call('/api/v1/campaigns', {
+        method: 'POST', body: { name: 'Old draft', body: long,
+                                audience: { tags: ['vip'] } } }),
+        400, 'invalid_request');
+    assert.equal(made.field, 'body');
+    assert.equal(made.message, 'The message is 11 segments (GSM-7): the '
+                 + 'limit is 10, so shorten it.');
+
+    const billing = await ok('/api/v1/billing');
+    for (const send_at of [null, '2099-01-01T09:00:00Z']) {
+        const draft = await ok('/api/v1/campaigns', { method: 'POST', body: {
+            name: 'Old draft', body: 'short for now',
+            audience: { tags: ['vip'] }, send_at } }, 201);
+        // as a draft saved before the rule is stored
+        await sql(`UPDATE campaigns SET body = '${long}', segments = 11,`
+                  + ` credits = 4 WHERE id = ${draft.id}`);
+        assert.equal((await ok(`/api/v1/campaigns/${draft.id}`)).body, long);
+
+        const e = assertError(await call(`/api/v1/campaigns/${draft.id}`
+                                         + '/send', { method: 'POST' }),
+                              400, 'invalid_request');
+        assert.equal(e.field, made.field);
+        assert.equal(e.message, made.message);
+
+        await dispatch();
+        const now = await ok(`/api/v1/campaigns/${draft.id}`);
+        assert.equal(now.status, 'draft');
+        assert.equal(now.counts.recipients, 0);
+        assert.equal(await sql('SELECT count(*) FROM campaign_recipients'
+            + ` WHERE campaign_id = ${draft.id}`), '0');
+        assert.equal(await sql('SELECT count(*) FROM messages'
+            + ` WHERE campaign_id = ${draft.id}`), '0');
+        await ok(`/api/v1/campaigns/${draft.id}/cancel`, { method: 'POST' });
+    }
+    const after = await ok('/api/v1/billing');
+    assert.equal(after.balance, billing.balance);
+    assert.equal(after.held, billing.held);
+});
+
 test('unknown ids, another organization\'s and the other kind\'s are 404',
     async () => {
     const mine = await ok('/api/v1/campaigns', { method: 'POST', body: {

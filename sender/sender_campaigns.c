@@ -189,6 +189,12 @@ sender_campaigns_dispatch(sender_t *s, int64_t now)
                    "done", result.started, result.paused, result.finished);
     }
 
+    if (result.refused > 0) {
+        sender_log(s, "campaigns: %zu scheduled cancelled as they "
+                   "started: their text is no longer one a campaign may "
+                   "send (too many segments, too long)", result.refused);
+    }
+
     sender_debug(s, "campaigns: %zu handed to the outbox, %zu waiting for "
                  "quiet hours, %zu suppressed", result.handed,
                  result.waiting, result.suppressed);

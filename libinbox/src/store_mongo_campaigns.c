@@ -92,6 +92,8 @@ static inbox_status_t inbox_mongo_campaign_counts(inbox_mongo_store_t *ms,
 static inbox_status_t inbox_mongo_campaign_move(inbox_mongo_store_t *ms,
     const inbox_campaign_t *c, inbox_campaign_status_t to,
     inbox_pause_reason_t why, int64_t now, int *moved, inbox_error_t *err);
+static inbox_status_t inbox_mongo_campaign_cancel_left(
+    inbox_mongo_store_t *ms, const bson_oid_t *id, inbox_error_t *err);
 static inbox_status_t inbox_mongo_campaign_fix(inbox_mongo_store_t *ms,
     const bson_oid_t *org, const inbox_campaign_t *c, int64_t due_at,
     inbox_error_t *err);
@@ -498,7 +500,6 @@ inbox_mongo_campaign_act(inbox_store_t *store, const char *org_id,
     inbox_campaign_t *campaign, inbox_error_t *err)
 {
     int                       changed, moved, unpark, attempt;
-    bson_t                    q, u;
     bson_oid_t                org, id;
     inbox_status_t            rc;
     inbox_pause_reason_t      why;
@@ -595,28 +596,7 @@ inbox_mongo_campaign_act(inbox_store_t *store, const char *org_id,
     }
 
     if (rc == INBOX_OK && action == INBOX_CAMPAIGN_CANCEL) {
-        /* those not handed over yet are never sent */
-        bson_init(&q);
-        BSON_APPEND_OID(&q, "campaign_id", &id);
-        inbox_mongo_append_left(&q, "state");
-
-        bson_init(&u);
-        BCON_APPEND(&u, "$set", "{",
-                        "state", BCON_UTF8(inbox_recipient_state_name(
-                                     INBOX_RECIPIENT_CANCELLED)),
-                    "}");
-
-        rc = inbox_mongo_run_simple(ms,
-            BCON_NEW("update", BCON_UTF8("campaign_recipients"),
-                     "updates", "[", "{",
-                         "q", BCON_DOCUMENT(&q),
-                         "u", BCON_DOCUMENT(&u),
-                         "multi", BCON_BOOL(true),
-                     "}", "]",
-                     "ordered", BCON_BOOL(true)),
-            err);
-        bson_destroy(&q);
-        bson_destroy(&u);
+        rc = inbox_mongo_campaign_cancel_left(ms, &id, err);
     }
 
     if (rc == INBOX_OK) {
@@ -629,6 +609,40 @@ done:
     if (rc != INBOX_OK) {
         inbox_campaign_free(campaign);
     }
+
+    return rc;
+}
+
+
+/* A cancelled campaign's recipients not handed over yet: never sent. */
+static inbox_status_t
+inbox_mongo_campaign_cancel_left(inbox_mongo_store_t *ms,
+    const bson_oid_t *id, inbox_error_t *err)
+{
+    bson_t          q, u;
+    inbox_status_t  rc;
+
+    bson_init(&q);
+    BSON_APPEND_OID(&q, "campaign_id", id);
+    inbox_mongo_append_left(&q, "state");
+
+    bson_init(&u);
+    BCON_APPEND(&u, "$set", "{",
+                    "state", BCON_UTF8(inbox_recipient_state_name(
+                                 INBOX_RECIPIENT_CANCELLED)),
+                "}");
+
+    rc = inbox_mongo_run_simple(ms,
+        BCON_NEW("update", BCON_UTF8("campaign_recipients"),
+                 "updates", "[", "{",
+                     "q", BCON_DOCUMENT(&q),
+                     "u", BCON_DOCUMENT(&u),
+                     "multi", BCON_BOOL(true),
+                 "}", "]",
+                 "ordered", BCON_BOOL(true)),
+        err);
+    bson_destroy(&q);
+    bson_destroy(&u);
 
     return rc;
 }
@@ -891,6 +905,23 @@ inbox_mongo_campaign_send(inbox_mongo_store_t *ms, const bson_oid_t *org,
     if (inbox_mongo_parse_id(c->id, &id) != 0) {
         return inbox_error_set(err, INBOX_ERR_INTERNAL,
                                "A stored campaign has no id.");
+    }
+
+    /* a scheduled send taking effect (started in this turn) whose text
+     * the rules refuse since it was sent, as send refuses such a draft
+     * now: cancelled as a person's cancel is, nothing handed over nor
+     * held */
+    if (c->started_at == now && inbox_campaign_sendable(c, NULL) != INBOX_OK)
+    {
+        rc = inbox_mongo_campaign_move(ms, c, INBOX_CAMPAIGN_CANCELLED,
+                                       INBOX_PAUSE_NONE, now, &moved, err);
+
+        if (rc == INBOX_OK && moved) {
+            rc = inbox_mongo_campaign_cancel_left(ms, &id, err);
+            result->refused++;
+        }
+
+        return rc;
     }
 
     rc = inbox_mongo_sender_read(ms, org, &s, err);

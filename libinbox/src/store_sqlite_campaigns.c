@@ -65,6 +65,8 @@ static inbox_status_t inbox_sqlite_campaign_ids(const char *org_id,
 static inbox_status_t inbox_sqlite_campaign_set(inbox_sqlite_conn_t *conn,
     int64_t id, inbox_campaign_status_t status, inbox_pause_reason_t reason,
     int64_t now, inbox_error_t *err);
+static inbox_status_t inbox_sqlite_campaign_cancel_left(
+    inbox_sqlite_conn_t *conn, int64_t id, inbox_error_t *err);
 static inbox_status_t inbox_sqlite_campaign_fix(inbox_sqlite_conn_t *conn,
     int64_t org, int64_t id, int audience_all, int64_t due_at,
     inbox_error_t *err);
@@ -538,7 +540,6 @@ inbox_sqlite_campaign_act(inbox_store_t *store, const char *org_id,
 {
     int                       changed;
     int64_t                   org, id;
-    sqlite3_stmt             *stmt;
     inbox_status_t            status;
     inbox_error_t             fallback;
     inbox_sqlite_conn_t      *conn;
@@ -595,19 +596,8 @@ inbox_sqlite_campaign_act(inbox_store_t *store, const char *org_id,
     }
 
     if (action == INBOX_CAMPAIGN_CANCEL) {
-        stmt = inbox_sqlite_stmt(conn, INBOX_SQL_CAMPAIGN_CANCEL_LEFT,
-            "UPDATE campaign_recipients SET state = 'cancelled'"
-            " WHERE campaign_id = ?1"
-            " AND state IN ('due', 'waiting_quiet_hours')", err);
-        if (stmt == NULL) {
-            status = err->code;
-            goto failed;
-        }
-
-        sqlite3_bind_int64(stmt, 1, id);
-
-        if (!inbox_sqlite_step_done(stmt)) {
-            status = inbox_sqlite_fail(conn, sqlite3_errcode(conn->db), err);
+        status = inbox_sqlite_campaign_cancel_left(conn, id, err);
+        if (status != INBOX_OK) {
             goto failed;
         }
     }
@@ -652,6 +642,31 @@ failed:
     }
 
     return status;
+}
+
+
+/* A cancelled campaign's recipients not handed over yet: never sent. */
+static inbox_status_t
+inbox_sqlite_campaign_cancel_left(inbox_sqlite_conn_t *conn, int64_t id,
+    inbox_error_t *err)
+{
+    sqlite3_stmt  *stmt;
+
+    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_CAMPAIGN_CANCEL_LEFT,
+        "UPDATE campaign_recipients SET state = 'cancelled'"
+        " WHERE campaign_id = ?1"
+        " AND state IN ('due', 'waiting_quiet_hours')", err);
+    if (stmt == NULL) {
+        return err->code;
+    }
+
+    sqlite3_bind_int64(stmt, 1, id);
+
+    if (!inbox_sqlite_step_done(stmt)) {
+        return inbox_sqlite_fail(conn, sqlite3_errcode(conn->db), err);
+    }
+
+    return INBOX_OK;
 }
 
 
@@ -880,6 +895,23 @@ inbox_sqlite_campaign_send(inbox_sqlite_conn_t *conn, int64_t org,
     status = inbox_sqlite_campaign_load(conn, org, id, &c, err);
     if (status != INBOX_OK) {
         return status;
+    }
+
+    /* a scheduled send taking effect (started in this turn) whose text
+     * the rules refuse since it was sent, as send refuses such a draft
+     * now: cancelled, nothing handed over nor held */
+    if (c.started_at == now && inbox_campaign_sendable(&c, NULL) != INBOX_OK)
+    {
+        status = inbox_sqlite_campaign_cancel_left(conn, id, err);
+
+        if (status == INBOX_OK) {
+            status = inbox_sqlite_campaign_set(conn, id,
+                                               INBOX_CAMPAIGN_CANCELLED,
+                                               INBOX_PAUSE_NONE, now, err);
+            result->refused++;
+        }
+
+        goto done;
     }
 
     stmt = inbox_sqlite_stmt(conn, INBOX_SQL_CAMPAIGN_ORG,

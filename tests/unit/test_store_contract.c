@@ -63,8 +63,8 @@ typedef struct {
      * 0 or -1 */
     int        (*user_gone)(fixture_t *f, const char *email);
     /* the campaign's stored text (field "body", or a poll's "question")
-     * is written by hand, as a draft saved before a rule of texts
-     * existed (no operation edits a draft); 0 or -1 */
+     * is written by hand, as one saved (or sent to go later) before a
+     * rule of texts existed: no operation edits one; 0 or -1 */
     int        (*draft_text)(fixture_t *f, const char *campaign_id,
                              const char *field, const char *text);
 } backend_t;
@@ -220,8 +220,7 @@ sqlite_draft_text(fixture_t *f, const char *campaign_id, const char *field,
 
     /* the column is one of the test's own names, the id a number */
     snprintf(sql, sizeof(sql), "UPDATE campaigns SET %s = %%Q"
-             " WHERE id = %lld AND status = 'draft'", field,
-             strtoll(campaign_id, NULL, 10));
+             " WHERE id = %lld", field, strtoll(campaign_id, NULL, 10));
 
     return sqlite_exec(f, sql, text);
 }
@@ -428,7 +427,6 @@ mongo_draft_text(fixture_t *f, const char *campaign_id, const char *field,
     return mongo_exec(f, BCON_NEW("update", BCON_UTF8("campaigns"),
                                   "updates", "[", "{",
                                       "q", "{", "_id", BCON_OID(&id),
-                                          "status", BCON_UTF8("draft"),
                                       "}",
                                       "u", "{", "$set", "{",
                                           field, BCON_UTF8(text),
@@ -9495,6 +9493,72 @@ TEST(a_draft_whose_text_the_rules_refuse_now_is_not_sent)
     CHECK_INT(balance_of(&f, f.org), 100);
 
     free(body);
+    fixture_close(&f);
+}
+
+
+/*
+ * A campaign scheduled before a rule of texts existed, whose text the
+ * rule refuses, is cancelled as its time comes: nobody is handed it,
+ * nothing is held.  One that starts with a text the rules take goes.
+ */
+TEST(a_scheduled_campaign_whose_text_the_rules_refuse_now_is_cancelled)
+{
+    char                       alice[INBOX_ID_MAX], bob[INBOX_ID_MAX];
+    char                       id[INBOX_ID_MAX], fine[INBOX_ID_MAX];
+    char                       body[1601];
+    fixture_t                  f;
+    progress_t                 p;
+    inbox_campaign_t           c;
+    inbox_campaign_new_t       n;
+    inbox_campaign_dispatch_t  d;
+
+    FIXTURE(&f);
+
+    CHECK_INT(person(&f, ALICE, NULL, NULL, alice), 0);
+    CHECK_INT(person(&f, BOB, NULL, NULL, bob), 0);
+    CHECK_INT(inbox_store_credits_grant(f.store, f.org, 100, NULL),
+              INBOX_OK);
+
+    memset(body, 'a', 1600);
+    body[1600] = '\0';
+
+    memset(&n, 0, sizeof(n));
+    n.name = "Later";
+    n.body = "Sale!";
+    n.audience_all = 1;
+    n.send_at = NOON + HOUR;
+    CHECK_INT(inbox_store_campaign_create(f.store, f.org, &n, T0, &c, NULL),
+              INBOX_OK);
+    snprintf(id, sizeof(id), "%s", c.id);
+    inbox_campaign_free(&c);
+    CHECK_INT(inbox_store_campaign_create(f.store, f.org, &n, T0, &c, NULL),
+              INBOX_OK);
+    snprintf(fine, sizeof(fine), "%s", c.id);
+    inbox_campaign_free(&c);
+
+    CHECK_INT(campaign_do(&f, id, INBOX_CAMPAIGN_SEND, NOON), INBOX_OK);
+    CHECK_INT(campaign_do(&f, fine, INBOX_CAMPAIGN_SEND, NOON), INBOX_OK);
+    CHECK_INT(campaign_now(&f, id).status, INBOX_CAMPAIGN_SCHEDULED);
+    CHECK_INT(f.backend->draft_text(&f, id, "body", body), 0);
+
+    d = dispatch(&f, NOON + HOUR, 10);
+    CHECK_INT(d.started, 2);
+    CHECK_INT(d.refused, 1);
+    CHECK_INT(d.handed, 2);
+
+    p = campaign_now(&f, id);
+    CHECK_INT(p.status, INBOX_CAMPAIGN_CANCELLED);
+    CHECK_INT(p.counts.recipients, 2);
+    CHECK_INT(p.counts.cancelled, 2);
+    CHECK(p.finished_at == NOON + HOUR);
+    CHECK_INT(campaign_now(&f, fine).counts.queued, 2);
+
+    /* only the other campaign's two messages hold credits */
+    CHECK_INT(balance_of(&f, f.org), 98);
+    CHECK_INT(held_of(&f, f.org), 2);
+    CHECK_INT(dispatch(&f, NOON + HOUR, 10).refused, 0);
+
     fixture_close(&f);
 }
 

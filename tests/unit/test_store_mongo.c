@@ -6205,6 +6205,86 @@ TEST(campaign_send_fixes_the_recipients_then_moves_the_status)
 }
 
 
+/* The stored campaign as a find answers it, with a text of 1,600
+ * characters (11 segments: saved before the rule of 10), in status,
+ * started at started_at (a JSON date or null). */
+static const char *
+campaign_too_long(char *out, size_t size, const char *status,
+    const char *started_at)
+{
+    char  body[1601];
+
+    memset(body, 'x', 1600);
+    body[1600] = '\0';
+
+    snprintf(out, size, CURSOR(
+        "{\"_id\": " OID(CAMPAIGN_ID) ", \"org_id\": " OID(ORG_ID) ","
+        " \"kind\": \"campaign\", \"name\": \"Old\", \"body\": \"%s\","
+        " \"question\": null, \"options\": [], \"audience_all\": true,"
+        " \"tags\": [], \"tag_keys\": [], \"media\": [],"
+        " \"segments\": 11, \"credits\": 4, \"status\": \"%s\","
+        " \"paused_reason\": null, \"send_at\": " DATE("0") ","
+        " \"created_at\": " DATE(NOW) ", \"started_at\": %s,"
+        " \"finished_at\": null}"), body, status, started_at);
+
+    return out;
+}
+
+
+/* A draft whose text the rules refuse now is refused at send, read
+ * only; one scheduled before them is cancelled as it starts. */
+TEST(campaign_send_refuses_a_text_the_rules_refuse_now)
+{
+    char                       doc[4096];
+    fake_t                     fake;
+    inbox_error_t              err;
+    inbox_store_t             *store;
+    inbox_campaign_t           c;
+    inbox_event_list_t         events;
+    inbox_campaign_dispatch_t  d;
+
+    store = fake_open(&fake);
+    memset(&events, 0, sizeof(events));
+
+    fake.replies[0] = campaign_too_long(doc, sizeof(doc), "draft", "null");
+    CHECK_INT(inbox_store_campaign_act(store, ORG_ID, CAMPAIGN_ID,
+                                       INBOX_CAMPAIGN_SEND, NOON_MS, &c,
+                                       &err), INBOX_ERR_INVALID);
+    CHECK_STR(err.field, "body");
+    CHECK_STR(err.message, "The message is 11 segments (GSM-7): the limit "
+              "is 10, so shorten it.");
+    CHECK_INT(fake.commands, 2);
+
+    /* its time came in this turn: the status from sending, then its
+     * recipients, as a cancel; nothing handed over */
+    fake_reset(&fake);
+    fake.replies[1] = campaign_too_long(doc, sizeof(doc), "sending",
+                                        DATE(NOON));
+    CHECK_INT(inbox_store_campaign_dispatch(store, NOON_MS, 10, &d, &events,
+                                            &err), INBOX_OK);
+    CHECK_INT(d.started, 1);
+    CHECK_INT(d.refused, 1);
+    CHECK_INT(d.handed, 0);
+    CHECK_INT(events.count, 0);
+    golden_check(&fake, "campaign_dispatch_refused");
+
+    /* a campaign started before (resumed) is left to go */
+    fake_reset(&fake);
+    fake.replies[0] = NOTHING_MOVED;
+    fake.replies[1] = campaign_too_long(doc, sizeof(doc), "sending",
+                                        DATE(NOW));
+    fake.replies[2] = SENDER_ORG("true", "5");
+    fake.replies[3] = REPLY_NUMBER;
+    CHECK_INT(inbox_store_campaign_dispatch(store, NOON_MS, 10, &d, &events,
+                                            &err), INBOX_OK);
+    CHECK_INT(d.refused, 0);
+    CHECK(log_has(&fake, "\"find\" : \"orgs\""));
+
+    inbox_event_list_free(&events);
+    fake_close(&fake, store);
+}
+
+
 TEST(campaign_cancel_moves_the_status_then_cancels_those_left)
 {
     fake_t             fake;

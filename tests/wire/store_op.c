@@ -41,7 +41,7 @@
  * of records), so a test's browsers see them live through ws-server.
  * campaign-dispatch is the sender's turn at campaigns at NOW_MS (a
  * test's clock, for quiet hours): result {"handed","waiting",
- * "suppressed","started","paused","finished"}.  contacts-import is one
+ * "suppressed","started","refused","paused","finished"}.  contacts-import is one
  * batch of an import, a row with a number only for each of PHONES (E.164,
  * comma separated): result {"created","updated"}.
  *
@@ -324,6 +324,8 @@ op_campaign_dispatch(inbox_store_t *store, char **argv, yajl_gen g,
     inbox_json_int(g, (int64_t) d.suppressed);
     inbox_json_key(g, "started");
     inbox_json_int(g, (int64_t) d.started);
+    inbox_json_key(g, "refused");
+    inbox_json_int(g, (int64_t) d.refused);
     inbox_json_key(g, "paused");
     inbox_json_int(g, (int64_t) d.paused);
     inbox_json_key(g, "finished");

@@ -160,6 +160,9 @@ typedef struct {
     size_t  waiting;       /* recipients held for quiet hours now */
     size_t  suppressed;    /* recipients opted out since sending began */
     size_t  started;       /* scheduled campaigns whose time came */
+    size_t  refused;       /* of them, cancelled as they started: their
+                              text the rules refuse since their send
+                              (inbox_campaign_sendable) */
     size_t  paused;        /* campaigns billing paused */
     size_t  finished;      /* campaigns now done */
 } inbox_campaign_dispatch_t;

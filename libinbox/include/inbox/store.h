@@ -910,8 +910,10 @@ inbox_status_t inbox_store_campaign_act(inbox_store_t *store,
     inbox_error_t *err);
 /*
  * The sender's turn, for every organization, in one transaction: starts
- * the scheduled campaigns whose time came, then takes up to max due
- * recipients of sending campaigns, oldest due first, and for each
+ * the scheduled campaigns whose time came (and cancels at once, counted
+ * refused, one whose text inbox_campaign_sendable refuses now: one sent
+ * before a rule existed), then takes up to max due recipients of
+ * sending campaigns, oldest due first, and for each
  *   - opted out since: suppressed, nothing sent;
  *   - inside quiet hours on its clock (quiet.h, the organization's
  *     window): waiting_quiet_hours, due again when the window opens;

@@ -329,7 +329,8 @@ test('bad campaigns and polls are refused naming the field, and nothing '
 });
 
 test('a draft saved before the 10-segment rule is refused at send as at '
-    + 'create, naming the field; nobody is queued, nothing held', async () => {
+    + 'create, naming the field, one scheduled before it cancelled when '
+    + 'due; nobody is queued, nothing held', async () => {
     // 1,600 characters: 11 segments, a text the old length limit took
     const long = 'x'.repeat(1600);
     const made = assertError(await call('/api/v1/campaigns', {
@@ -366,6 +367,26 @@ test('a draft saved before the 10-segment rule is refused at send as at '
             + ` WHERE campaign_id = ${draft.id}`), '0');
         await ok(`/api/v1/campaigns/${draft.id}/cancel`, { method: 'POST' });
     }
+
+    // one scheduled before the rule is cancelled as its time comes
+    const at = '2099-01-01T09:00:00Z';
+    const later = await ok('/api/v1/campaigns', { method: 'POST', body: {
+        name: 'Scheduled long ago', body: 'short for now',
+        audience: { tags: ['vip'] }, send_at: at } }, 201);
+    assert.equal((await ok(`/api/v1/campaigns/${later.id}/send`,
+                           { method: 'POST' })).status, 'scheduled');
+    await sql(`UPDATE campaigns SET body = '${long}', segments = 11,`
+              + ` credits = 4 WHERE id = ${later.id}`);
+    const d = await dispatch(Date.parse(at));
+    assert.equal(d.refused, 1);
+    const gone = await ok(`/api/v1/campaigns/${later.id}`);
+    assert.equal(gone.status, 'cancelled');
+    assert.equal(gone.counts.recipients, 3);
+    assert.equal(gone.counts.suppressed, 1);
+    assert.equal(gone.counts.cancelled, 2);
+    assert.equal(await sql('SELECT count(*) FROM messages'
+        + ` WHERE campaign_id = ${later.id}`), '0');
+
     const after = await ok('/api/v1/billing');
     assert.equal(after.balance, billing.balance);
     assert.equal(after.held, billing.held);

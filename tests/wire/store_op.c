@@ -41,9 +41,10 @@
  * of records), so a test's browsers see them live through ws-server.
  * campaign-dispatch is the sender's turn at campaigns at NOW_MS (a
  * test's clock, for quiet hours): result {"handed","waiting",
- * "suppressed","started","refused","paused","finished"}.  contacts-import is one
- * batch of an import, a row with a number only for each of PHONES (E.164,
- * comma separated): result {"created","updated"}.
+ * "suppressed","started","refused","paused","finished"}.
+ * contacts-import is one batch of an import, a row with a number only
+ * for each of PHONES (E.164, comma separated): result
+ * {"created","updated"}.
  *
  * The line: {"op", "result": {…} (what the operation returned: the
  * message's fate for ingest, the conversation for mark-read, the

@@ -649,7 +649,7 @@
             line('Quiet hours hold each message until they end in the '
                 + 'contact\u2019s time zone.', null);
             /* the focus stays on Back: two Enters never send by mistake */
-            dialog.ok.disabled = sendable === 0;
+            dialog.ok.disabled = e.recipients === 0;
         } catch (err) {
             if (!app.failed(err) && seq === dialog.seq) {
                 status.remove();

@@ -381,7 +381,7 @@ test('a draft saved before the 10-segment rule is refused at send as at '
     assert.equal(d.refused, 1);
     const gone = await ok(`/api/v1/campaigns/${later.id}`);
     assert.equal(gone.status, 'cancelled');
-    assert.equal(gone.counts.recipients, 3);
+    assert.equal(gone.counts.recipients, 2);
     assert.equal(gone.counts.suppressed, 1);
     assert.equal(gone.counts.cancelled, 2);
     assert.equal(await sql('SELECT count(*) FROM messages'

@@ -9451,7 +9451,7 @@ TEST(a_draft_whose_text_the_rules_refuse_now_is_not_sent)
 
     p = campaign_now(&f, id);
     CHECK_INT(p.status, INBOX_CAMPAIGN_DRAFT);
-    CHECK_INT(p.counts.recipients, 0);
+    CHECK_INT(p.counts.audience, 0);
 
     d = dispatch(&f, NOON, 10);
     CHECK_INT(d.handed, 0);
@@ -9488,7 +9488,7 @@ TEST(a_draft_whose_text_the_rules_refuse_now_is_not_sent)
 
     p = campaign_now(&f, id);
     CHECK_INT(p.status, INBOX_CAMPAIGN_DRAFT);
-    CHECK_INT(p.counts.recipients, 0);
+    CHECK_INT(p.counts.audience, 0);
     CHECK_INT(dispatch(&f, NOON, 10).handed, 0);
     CHECK_INT(balance_of(&f, f.org), 100);
 
@@ -9549,7 +9549,7 @@ TEST(a_scheduled_campaign_whose_text_the_rules_refuse_now_is_cancelled)
 
     p = campaign_now(&f, id);
     CHECK_INT(p.status, INBOX_CAMPAIGN_CANCELLED);
-    CHECK_INT(p.counts.recipients, 2);
+    CHECK_INT(p.counts.audience, 2);
     CHECK_INT(p.counts.cancelled, 2);
     CHECK(p.finished_at == NOON + HOUR);
     CHECK_INT(campaign_now(&f, fine).counts.queued, 2);

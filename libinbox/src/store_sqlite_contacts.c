@@ -222,6 +222,9 @@ inbox_sqlite_contact_load(inbox_sqlite_conn_t *conn, int64_t org, int64_t id,
     sqlite3_stmt   *stmt;
     inbox_status_t  status;
 
+    /* freeable whatever the outcome: callers free it on not found too */
+    memset(contact, 0, sizeof(inbox_contact_record_t));
+
     stmt = inbox_sqlite_stmt(conn, INBOX_SQL_CONTACT_GET,
         INBOX_SQLITE_CONTACT_SELECT "WHERE ct.id = ?1 AND ct.org_id = ?2",
         err);

@@ -301,6 +301,7 @@
             loaded: false,
             loading: null,
             reloadAt: 0,
+            again: false,           /* a read asked while one was on its way */
             reloadTimer: null,
             strangers: new Set(),   /* ids of the other kind (or gone) */
             unknown: new Set(),     /* ids asked about by the next load */
@@ -349,6 +350,9 @@
 
         async function load(more) {
             if (self.loading) {
+                /* the answer on its way may predate what this read asks
+                 * for (frames missed meanwhile): read again after it */
+                self.again = self.again || !more;
                 return self.loading;
             }
             let path = '/api/v1/' + self.kind + '?limit=' + PAGE;
@@ -387,6 +391,10 @@
                 } finally {
                     self.loading = null;
                     self.pending.splice(0).forEach(progress);
+                    if (self.again && self.loaded) {
+                        self.again = false;
+                        load(false);
+                    }
                 }
             })();
             return self.loading;
@@ -520,6 +528,7 @@
             self.cursor = null;
             self.loaded = false;
             self.pending = [];
+            self.again = false;
             els.list.textContent = '';
             els.status.textContent = '';
             els.more.hidden = true;
@@ -544,7 +553,7 @@
         /* frames may have been missed (a reset, a gap the app saw): as
          * the server has it */
         app.on('resync', () => {
-            if (self.loaded) {
+            if (self.loaded || self.loading) {
                 load(false);
             }
         });

@@ -9,7 +9,8 @@
 // panel's campaigns, poll answers and timeline; the previews on an
 // unlimited plan; the form offering every tag of the organization,
 // with its count; and progress frames lost on the way, whose gap has the
-// page read the lists and a poll's open results again.
+// page read the lists and a poll's open results again, also when the
+// gap comes while the list is being read.
 
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
@@ -644,6 +645,73 @@ test('progress frames lost on the way (the page sees the gap they leave) '
     await pollCard.locator('.tally-row[data-option="1"] .tally-count',
         { hasText: '1 (100%)' }).waitFor();
     await gappy.context().close();
+});
+
+test('a gap seen while the Campaigns list is being read has it read again '
+     + 'once that answer (from before the gap) is in', async () => {
+    const phone = uniqueNumber();
+    await call('/api/v1/contacts', { method: 'POST',
+        body: { phone, name: 'Hal Held', tags: ['held'] } });
+    const held = await call('/api/v1/campaigns', { method: 'POST', body: {
+        name: 'Held sale', body: 'Held off', audience: { tags: ['held'] } } });
+
+    const slow = await web.newPage({ width: 1200, height: 800 });
+    let dropping = false;
+    await slow.routeWebSocket(/\/ws/, (ws) => {
+        const server = ws.connectToServer();
+        server.onMessage((m) => {
+            let f = null;
+            try { f = JSON.parse(m); } catch { /* not JSON */ }
+            if (dropping && f && f.type === 'campaign.progress'
+                && f.id === held.id)
+            {
+                return;
+            }
+            ws.send(m);
+        });
+    });
+    await signIn(slow, ctx.cluster, USER);
+    await slow.locator('#conn[data-state="live"]').waitFor();
+    await slow.evaluate(() => {
+        window.resyncs = 0;
+        window.inboxApp.on('resync', () => { window.resyncs += 1; });
+    });
+
+    // the view's first read of the list is answered (as a draft) and
+    // held back until the campaign is done and the page saw the gap
+    let release;
+    const released = new Promise((r) => { release = r; });
+    let answered;
+    const asked = new Promise((r) => { answered = r; });
+    await slow.route(/\/api\/v1\/campaigns\?/, async (route) => {
+        const res = await route.fetch();
+        answered();
+        await released;
+        await route.fulfill({ response: res });
+    }, { times: 1 });
+    await slow.getByRole('link', { name: 'Campaigns' }).click();
+    await asked;
+
+    dropping = true;
+    await call(`/api/v1/campaigns/${held.id}/send`, { method: 'POST' });
+    for (let i = 0; i < 200; i++) {
+        const now = await call(`/api/v1/campaigns/${held.id}`);
+        if (now.status === 'done' && now.counts.delivered === 1) {
+            break;
+        }
+        await new Promise((r) => setTimeout(r, 100));
+    }
+    await deliverInbound(ctx.cluster,
+        { from: uniqueNumber(), body: 'after the held gap' });
+    await slow.waitForFunction(() => window.resyncs > 0);
+    release();
+
+    const card = slow.locator('.bulk-item', {
+        has: slow.locator('.bulk-name', { hasText: 'Held sale' }) });
+    await card.locator('.bulk-status', { hasText: 'Done' }).waitFor();
+    assert.equal(await card.locator('.bulk-count[data-count="delivered"] dd')
+        .textContent(), '1');
+    await slow.context().close();
 });
 
 noPageErrorsTest(web);

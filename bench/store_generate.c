@@ -18,9 +18,9 @@
  * ("customer" 1 in 3, "VIP" 1 in 50, "Spring 2025" 1 in 500), and
  * the threads a realistic mix of flags: older ones mostly archived, 1 in
  * 10 of the rest unread, 1 in 50 starred, 2 in 3 answered (last message
- * outbound).  Last, the store indexes its contacts for search, as the
- * server's housekeeping would (inbox_store_maintain): nothing is left
- * pending.  Prints the Bench organization's id.
+ * outbound, a person's response).  Last, the store indexes its contacts
+ * for search, as the server's housekeeping would (inbox_store_maintain):
+ * nothing is left pending.  Prints the Bench organization's id.
  */
 #include <getopt.h>
 #include <stdint.h>
@@ -416,7 +416,12 @@ finish(const char *path, uint64_t seed)
         rc = sqlite3_prepare_v2(db,
             "UPDATE conversations SET unread_count = ?2, archived = ?3,"
             " starred = ?4, last_direction = ?5,"
-            " last_read_at = CASE WHEN ?2 = 0 THEN last_activity_at END"
+            " last_read_at = CASE WHEN ?2 = 0 THEN last_activity_at END,"
+            /* an answered thread's last message is its response */
+            " responded_at = CASE WHEN ?5 = 'outbound'"
+            "   THEN last_activity_at END,"
+            " unresponded_at = CASE WHEN ?5 = 'inbound'"
+            "   THEN unresponded_at END"
             " WHERE id = ?1", -1, &thread, NULL);
     }
 

@@ -447,8 +447,9 @@
             return !conv.archived
                 && (conv.unread_count > 0 || conv.id === state.openId);
         case 'unresponded':
-            return !conv.archived && Boolean(conv.last_message)
-                && conv.last_message.direction === 'inbound';
+            /* the server's rule (a campaign is no response): the last
+             * message alone cannot tell it */
+            return !conv.archived && conv.unresponded === true;
         case 'starred':
             return !conv.archived && conv.starred;
         default:

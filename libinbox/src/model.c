@@ -264,12 +264,24 @@ inbox_conversation_newer(const inbox_conversation_t *c, int64_t at)
 }
 
 
+int
+inbox_conversation_unresponded(const inbox_conversation_t *c)
+{
+    return c->unresponded_at != 0;
+}
+
+
 void
 inbox_conversation_receive(inbox_conversation_t *c, const char *message_id,
     int64_t at, const char *preview)
 {
     c->unread_count++;
     c->archived = 0;
+
+    /* a message older than the newest response was answered by it */
+    if (at >= c->responded_at && at > c->unresponded_at) {
+        c->unresponded_at = at;
+    }
 
     if (!inbox_conversation_newer(c, at)) {
         return;
@@ -340,8 +352,7 @@ inbox_filter_matches(inbox_filter_t filter, const inbox_conversation_t *c)
         return !c->archived && c->unread_count > 0;
 
     case INBOX_FILTER_UNRESPONDED:
-        return !c->archived && c->has_last_message
-               && c->last_message.direction == INBOX_INBOUND;
+        return !c->archived && inbox_conversation_unresponded(c);
 
     case INBOX_FILTER_STARRED:
         return !c->archived && c->starred;

@@ -172,6 +172,10 @@ inbox_json_conversation(yajl_gen g, const inbox_conversation_t *c)
     inbox_json_bool(g, c->archived);
     inbox_json_key(g, "starred");
     inbox_json_bool(g, c->starred);
+    /* a client cannot tell it from the last message, which may be a
+     * campaign's (inbox_conversation_unresponded) */
+    inbox_json_key(g, "unresponded");
+    inbox_json_bool(g, inbox_conversation_unresponded(c));
 
     yajl_gen_map_close(g);
 }

@@ -172,6 +172,23 @@ void
 inbox_conversation_reply(inbox_conversation_t *c, const char *message_id,
     int64_t at, const char *preview)
 {
+    inbox_conversation_bulk(c, message_id, at, preview);
+
+    if (at > c->responded_at) {
+        c->responded_at = at;
+    }
+
+    /* an inbound message newer than this one still waits */
+    if (at >= c->unresponded_at) {
+        c->unresponded_at = 0;
+    }
+}
+
+
+void
+inbox_conversation_bulk(inbox_conversation_t *c, const char *message_id,
+    int64_t at, const char *preview)
+{
     if (at > c->last_activity_at) {
         c->last_activity_at = at;
     }

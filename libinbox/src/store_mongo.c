@@ -97,14 +97,19 @@ static const char  *inbox_mongo_indexes[] = {
     /* the unread, unresponded and starred threads each alone (the
      * filter's own conditions, as inbox_mongo_append_filter writes them),
      * for a list of them that passes no other thread; the unread one
-     * holds what the unread total sums too */
+     * holds what the unread total sums too.  The unresponded threads'
+     * are those awaiting a response (unresponded_at, a time while it
+     * waits, null otherwise: only a time is after the epoch's);
+     * org_unresponded_activity_search, on the last message's direction,
+     * stays unused in a store made before */
     "{\"createIndexes\": \"conversations\", \"indexes\": ["
         "{\"key\": {\"org_id\": 1, \"last_activity_at\": -1,"
         " \"_id\": -1, \"contact.search_name\": 1,"
         " \"contact.phone\": 1},"
-        " \"name\": \"org_unresponded_activity_search\","
+        " \"name\": \"org_awaiting_activity_search\","
         " \"partialFilterExpression\": {\"archived\": false,"
-        " \"last_message.direction\": \"inbound\"}},"
+        " \"unresponded_at\": {\"$gt\": {\"$date\":"
+        " {\"$numberLong\": \"0\"}}}}},"
         "{\"key\": {\"org_id\": 1, \"last_activity_at\": -1,"
         " \"_id\": -1, \"contact.search_name\": 1,"
         " \"contact.phone\": 1, \"unread_count\": 1},"
@@ -410,7 +415,8 @@ inbox_mongo_maintain(inbox_store_t *store, inbox_error_t *err)
 
 
 /* Made once, with the store; kept by later setups.  A store made now
- * has no name without its search_name to give one. */
+ * has no name without its search_name to give one, nor a conversation
+ * without its responses' times. */
 static inbox_status_t
 inbox_mongo_health_record(inbox_mongo_store_t *ms, inbox_error_t *err)
 {
@@ -421,6 +427,7 @@ inbox_mongo_health_record(inbox_mongo_store_t *ms, inbox_error_t *err)
                      "u", "{", "$setOnInsert", "{",
                          "created_at", BCON_DATE_TIME(inbox_mongo_now(ms)),
                          INBOX_MONGO_SEARCH_NAMES, BCON_INT32(1),
+                         INBOX_MONGO_RESPONSES, BCON_INT32(1),
                      "}", "}",
                      "upsert", BCON_BOOL(true),
                  "}", "]",
@@ -470,6 +477,11 @@ inbox_mongo_ensure_indexes(inbox_mongo_store_t *ms, inbox_error_t *err)
     }
 
     rc = inbox_mongo_search_names_backfill(ms, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    rc = inbox_mongo_responses_backfill(ms, err);
     if (rc != INBOX_OK) {
         return rc;
     }

@@ -284,6 +284,13 @@ void inbox_mongo_append_search_name(bson_t *doc, const char *field,
 #define INBOX_MONGO_SEARCH_NAMES    "search_names"
 inbox_status_t inbox_mongo_search_names_backfill(inbox_mongo_store_t *ms,
     inbox_error_t *err);
+/* Conversations stored before they kept their responses
+ * (unresponded_at, responded_at: inbox_conversation_unresponded) given
+ * theirs from their messages, once a store (the health record marks it
+ * done); run by inbox_mongo_ensure_indexes (store_mongo_conversations.c). */
+#define INBOX_MONGO_RESPONSES       "responses"
+inbox_status_t inbox_mongo_responses_backfill(inbox_mongo_store_t *ms,
+    inbox_error_t *err);
 /* Appends to the array or the two clauses "after (ms, oid)" in
  * (time_field desc, _id desc) order. */
 void inbox_mongo_append_keyset(bson_t *or, const char *time_field,

@@ -129,6 +129,8 @@ inbox_mongo_contact_upsert(inbox_store_t *store, const char *org_id,
                      inbox_mongo_get_bool(&contact, "opted_out"));
     BSON_APPEND_NULL(&insert, "last_message");
     BSON_APPEND_DATE_TIME(&insert, "last_activity_at", INBOX_ACTIVITY_NONE);
+    BSON_APPEND_NULL(&insert, "unresponded_at");
+    BSON_APPEND_NULL(&insert, "responded_at");
     BSON_APPEND_INT64(&insert, "unread_count", 0);
     BSON_APPEND_BOOL(&insert, "archived", false);
     BSON_APPEND_BOOL(&insert, "starred", false);
@@ -280,6 +282,8 @@ inbox_mongo_append_conversation_upsert(bson_t *updates, const char *index,
     BSON_APPEND_BOOL(&insert, "contact.opted_out", false);
     BSON_APPEND_NULL(&insert, "last_message");
     BSON_APPEND_DATE_TIME(&insert, "last_activity_at", INBOX_ACTIVITY_NONE);
+    BSON_APPEND_NULL(&insert, "unresponded_at");
+    BSON_APPEND_NULL(&insert, "responded_at");
     BSON_APPEND_INT64(&insert, "unread_count", 0);
     BSON_APPEND_BOOL(&insert, "archived", false);
     BSON_APPEND_BOOL(&insert, "starred", false);

@@ -38,8 +38,9 @@ inbox_mongo_append_filter(bson_t *filter, inbox_filter_t which,
         break;
 
     case INBOX_FILTER_UNRESPONDED:
-        BSON_APPEND_UTF8(filter, "last_message.direction",
-                         inbox_direction_name(INBOX_INBOUND));
+        /* a time while it waits, null otherwise (no date's type) */
+        BCON_APPEND(filter, "unresponded_at", "{", "$gt", BCON_DATE_TIME(0),
+                    "}");
         break;
 
     case INBOX_FILTER_STARRED:
@@ -160,7 +161,7 @@ inbox_mongo_conversations_list(inbox_store_t *store, const char *org_id,
             hint = "org_unread_activity_search";
             break;
         case INBOX_FILTER_UNRESPONDED:
-            hint = "org_unresponded_activity_search";
+            hint = "org_awaiting_activity_search";
             break;
         case INBOX_FILTER_STARRED:
             hint = "org_starred_activity_search";
@@ -380,4 +381,125 @@ inbox_mongo_act_write(inbox_mongo_store_t *ms, const bson_oid_t *org,
     bson_destroy(&value);
 
     return rc;
+}
+
+
+/*
+ * A conversation's responses' times from its messages: the newest
+ * inbound one while no response (an outbound message that is no
+ * campaign's) is as new, the newest response.  One aggregate of the
+ * store's messages merged into their conversations, each still without
+ * them: every write since the upgrade writes both (null for none), so a
+ * thread written meanwhile keeps what that write made of it.  Then the
+ * store's record is marked so that later uses skip it.
+ */
+inbox_status_t
+inbox_mongo_responses_backfill(inbox_mongo_store_t *ms, inbox_error_t *err)
+{
+    int             found;
+    bson_t          doc, batch;
+    inbox_status_t  rc;
+
+    rc = inbox_mongo_find_one(ms, "health",
+                              BCON_NEW("_id", BCON_UTF8("store")),
+                              BCON_NEW(INBOX_MONGO_RESPONSES, BCON_INT32(1)),
+                              &doc, &found, err);
+
+    if (rc == INBOX_OK && found
+        && inbox_mongo_get_int(&doc, INBOX_MONGO_RESPONSES) >= 1)
+    {
+        bson_destroy(&doc);
+        return INBOX_OK;
+    }
+
+    bson_destroy(&doc);
+
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+#define INBOX_MONGO_UNWRITTEN                                                 \
+    "{", "$eq", "[", "{", "$type", BCON_UTF8("$responded_at"), "}",          \
+        BCON_UTF8("missing"), "]", "}"
+
+    rc = inbox_mongo_run_cursor(ms,
+        BCON_NEW("aggregate", BCON_UTF8("messages"),
+                 "pipeline", "[",
+                     "{", "$match", "{", "$or", "[",
+                         "{", "direction", BCON_UTF8(
+                             inbox_direction_name(INBOX_INBOUND)), "}",
+                         "{", "campaign_id", "{", "$exists", BCON_BOOL(false),
+                         "}", "}",
+                     "]", "}", "}",
+                     "{", "$sort", "{",
+                         "conversation_id", BCON_INT32(1),
+                         "created_at", BCON_INT32(-1),
+                         "_id", BCON_INT32(-1),
+                     "}", "}",
+                     "{", "$group", "{",
+                         "_id", BCON_UTF8("$conversation_id"),
+                         "newest", "{", "$first", "{",
+                             "direction", BCON_UTF8("$direction"),
+                             "at", BCON_UTF8("$created_at"),
+                         "}", "}",
+                         "responded_at", "{", "$max", "{", "$cond", "[",
+                             "{", "$eq", "[", BCON_UTF8("$direction"),
+                                 BCON_UTF8(inbox_direction_name(
+                                               INBOX_OUTBOUND)),
+                             "]", "}",
+                             BCON_UTF8("$created_at"), BCON_NULL,
+                         "]", "}", "}",
+                     "}", "}",
+                     "{", "$project", "{",
+                         "unresponded_at", "{", "$cond", "[",
+                             "{", "$eq", "[", BCON_UTF8("$newest.direction"),
+                                 BCON_UTF8(inbox_direction_name(
+                                               INBOX_INBOUND)),
+                             "]", "}",
+                             BCON_UTF8("$newest.at"), BCON_NULL,
+                         "]", "}",
+                         "responded_at", "{", "$ifNull", "[",
+                             BCON_UTF8("$responded_at"), BCON_NULL,
+                         "]", "}",
+                     "}", "}",
+                     "{", "$merge", "{",
+                         "into", BCON_UTF8("conversations"),
+                         "on", BCON_UTF8("_id"),
+                         "whenMatched", "[", "{", "$set", "{",
+                             "unresponded_at", "{", "$cond", "[",
+                                 INBOX_MONGO_UNWRITTEN,
+                                 BCON_UTF8("$$new.unresponded_at"),
+                                 BCON_UTF8("$unresponded_at"),
+                             "]", "}",
+                             "responded_at", "{", "$cond", "[",
+                                 INBOX_MONGO_UNWRITTEN,
+                                 BCON_UTF8("$$new.responded_at"),
+                                 BCON_UTF8("$responded_at"),
+                             "]", "}",
+                         "}", "}", "]",
+                         "whenNotMatched", BCON_UTF8("discard"),
+                     "}", "}",
+                 "]",
+                 "allowDiskUse", BCON_BOOL(true),
+                 "cursor", "{", "}"),
+        &batch, err);
+
+#undef INBOX_MONGO_UNWRITTEN
+
+    bson_destroy(&batch);
+
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    return inbox_mongo_run_simple(ms,
+        BCON_NEW("update", BCON_UTF8("health"),
+                 "updates", "[", "{",
+                     "q", "{", "_id", BCON_UTF8("store"), "}",
+                     "u", "{", "$set", "{",
+                         INBOX_MONGO_RESPONSES, BCON_INT32(1),
+                     "}", "}",
+                 "}", "]",
+                 "ordered", BCON_BOOL(true)),
+        err);
 }

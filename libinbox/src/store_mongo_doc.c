@@ -207,6 +207,10 @@ inbox_mongo_parse_conversation(const bson_t *doc,
     conversation->unread_count = inbox_mongo_get_int(doc, "unread_count");
     conversation->archived = inbox_mongo_get_bool(doc, "archived");
     conversation->starred = inbox_mongo_get_bool(doc, "starred");
+    /* null or absent (none) reads as 0 */
+    conversation->unresponded_at = inbox_mongo_get_date(doc,
+                                                        "unresponded_at");
+    conversation->responded_at = inbox_mongo_get_date(doc, "responded_at");
 }
 
 
@@ -506,10 +510,9 @@ inbox_mongo_counts(inbox_mongo_store_t *ms, const bson_oid_t *org,
                              "]", "}"),
                          "unresponded", INBOX_MONGO_COUNT(
                              "{", "$and", "[", INBOX_MONGO_SHOWN,
-                                 "{", "$eq", "[",
-                                     BCON_UTF8("$last_message.direction"),
-                                     BCON_UTF8(inbox_direction_name(
-                                                   INBOX_INBOUND)),
+                                 "{", "$gt", "[",
+                                     BCON_UTF8("$unresponded_at"),
+                                     BCON_DATE_TIME(0),
                                  "]", "}",
                              "]", "}"),
                          "starred", INBOX_MONGO_COUNT(

@@ -682,7 +682,11 @@ inbox_mongo_ingest_conversation(inbox_mongo_store_t *ms,
      * replies go from.  Values of ours are $literal, so a "$" in a body
      * or a name is never read as a field path.  A message already in
      * receiving was counted by an attempt that failed after it: in one
-     * update, so that two retries count it once.
+     * update, so that two retries count it once.  The thread waits for
+     * a response from this message on unless a response is as new
+     * (inbox_conversation_unresponded); both times are written, null
+     * when none, so that the backfill (inbox_mongo_responses_backfill)
+     * knows the thread as written since.
      */
     counted = BCON_NEW("$in", "[",
                            BCON_OID(&in->message),
@@ -738,6 +742,31 @@ inbox_mongo_ingest_conversation(inbox_mongo_store_t *ms,
                                BCON_DOCUMENT(newer),
                                "{", "$literal", BCON_DATE_TIME(in->at), "}",
                                BCON_UTF8("$last_activity_at"),
+                           "]", "}",
+                           "unresponded_at", "{", "$cond", "[",
+                               "{", "$and", "[",
+                                   "{", "$gte", "[",
+                                       BCON_DATE_TIME(in->at),
+                                       "{", "$ifNull", "[",
+                                           BCON_UTF8("$responded_at"),
+                                           BCON_DATE_TIME(INT64_MIN),
+                                       "]", "}",
+                                   "]", "}",
+                                   "{", "$gt", "[",
+                                       BCON_DATE_TIME(in->at),
+                                       "{", "$ifNull", "[",
+                                           BCON_UTF8("$unresponded_at"),
+                                           BCON_DATE_TIME(INT64_MIN),
+                                       "]", "}",
+                                   "]", "}",
+                               "]", "}",
+                               "{", "$literal", BCON_DATE_TIME(in->at), "}",
+                               "{", "$ifNull", "[",
+                                   BCON_UTF8("$unresponded_at"), BCON_NULL,
+                               "]", "}",
+                           "]", "}",
+                           "responded_at", "{", "$ifNull", "[",
+                               BCON_UTF8("$responded_at"), BCON_NULL,
                            "]", "}",
                            "receiving", "{", "$setUnion", "[",
                                "{", "$ifNull", "[",

@@ -938,7 +938,7 @@ inbox_mongo_reply_store(inbox_mongo_store_t *ms, inbox_mongo_reply_t *r,
     char              key[24], hex[INBOX_ID_MAX];
     char              preview[INBOX_PREVIEW_MAX];
     bson_t            doc, media, item, value;
-    bson_t           *command, *newer;
+    bson_t           *command, *newer, *responded, *unresponded;
     size_t            i;
     bson_oid_t        entry;
     inbox_change_t    change;
@@ -1053,12 +1053,37 @@ inbox_mongo_reply_store(inbox_mongo_store_t *ms, inbox_mongo_reply_t *r,
      * inbox_conversation_reply's rule, as an update pipeline: the last
      * message follows this one unless a newer one is there (a keyword's
      * answer, timed just after its message, is older than a reply stored
-     * meanwhile; a retry may queue it minutes later).  The preview is
-     * $literal, so a "$" in a body is never read as a field path.
+     * meanwhile; a retry may queue it minutes later), and it is the
+     * thread's response, unless an inbound message is newer still.  A
+     * campaign's (inbox_conversation_bulk's rule) is no response: both
+     * times stay, written null when none (see the ingest's).  The
+     * preview is $literal, so a "$" in a body is never read as a field
+     * path.
      */
     inbox_message_preview(reply->body, preview);
 
     newer = inbox_mongo_newer(now);
+
+    if (campaign == NULL) {
+        responded = BCON_NEW("$max", "[",
+                                 BCON_UTF8("$responded_at"),
+                                 "{", "$literal", BCON_DATE_TIME(now), "}",
+                             "]");
+        unresponded = BCON_NEW("$cond", "[",
+                                   "{", "$gt", "[",
+                                       BCON_UTF8("$unresponded_at"),
+                                       "{", "$literal", BCON_DATE_TIME(now),
+                                       "}",
+                                   "]", "}",
+                                   BCON_UTF8("$unresponded_at"),
+                                   BCON_NULL,
+                               "]");
+    } else {
+        responded = BCON_NEW("$ifNull", "[", BCON_UTF8("$responded_at"),
+                             BCON_NULL, "]");
+        unresponded = BCON_NEW("$ifNull", "[", BCON_UTF8("$unresponded_at"),
+                               BCON_NULL, "]");
+    }
 
     rc = inbox_mongo_run_find_and_modify(ms,
         BCON_NEW("findAndModify", BCON_UTF8("conversations"),
@@ -1082,18 +1107,25 @@ inbox_mongo_reply_store(inbox_mongo_store_t *ms, inbox_mongo_reply_t *r,
                          BCON_UTF8("$last_activity_at"),
                          "{", "$literal", BCON_DATE_TIME(now), "}",
                      "]", "}",
+                     "responded_at", BCON_DOCUMENT(responded),
+                     "unresponded_at", BCON_DOCUMENT(unresponded),
                  "}", "}", "]",
                  "new", BCON_BOOL(true)),
         &value, &found, err);
     bson_destroy(newer);
+    bson_destroy(responded);
+    bson_destroy(unresponded);
 
     if (rc == INBOX_OK && found) {
         inbox_conversation_free(&result->conversation);
         inbox_mongo_parse_conversation(&value, &result->conversation);
 
-    } else if (rc == INBOX_OK) {
+    } else if (rc == INBOX_OK && campaign == NULL) {
         /* removed since it was read: the thread as it was, with this */
         inbox_conversation_reply(&result->conversation, hex, now, preview);
+
+    } else if (rc == INBOX_OK) {
+        inbox_conversation_bulk(&result->conversation, hex, now, preview);
     }
 
     bson_destroy(&value);

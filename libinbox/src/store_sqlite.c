@@ -57,26 +57,32 @@ static inbox_status_t inbox_sqlite_search_index(inbox_store_t *store,
 /*
  * What a conversation row r adds to its organization's unread total and
  * to each tab's count (see inbox_conversation_unread_shown and
- * inbox_filter_matches in model.c).
+ * inbox_filter_matches in model.c).  The unresponded share is the
+ * rule's of the migration that writes the triggers: U5 (migration 5:
+ * the last message is inbound), U31 (migration 31: an inbound message
+ * waits for a response, inbox_conversation_unresponded).
  */
 #define INBOX_SQLITE_SHOWN_UNREAD(r)                                          \
     "(" r ".archived = 0) * " r ".unread_count"
 #define INBOX_SQLITE_IN_ALL(r)        "(" r ".archived = 0)"
 #define INBOX_SQLITE_IN_UNREAD(r)                                             \
     "(" r ".archived = 0 AND " r ".unread_count > 0)"
-#define INBOX_SQLITE_IN_UNRESPONDED(r)                                        \
+#define INBOX_SQLITE_IN_UNRESPONDED_U5(r)                                     \
     "(" r ".archived = 0 AND " r ".last_direction IS 'inbound')"
+#define INBOX_SQLITE_IN_UNRESPONDED_U31(r)                                    \
+    "(" r ".archived = 0 AND " r ".unresponded_at IS NOT NULL)"
 #define INBOX_SQLITE_IN_STARRED(r)                                            \
     "(" r ".archived = 0 AND " r ".starred <> 0)"
 #define INBOX_SQLITE_IN_ARCHIVED(r)   "(" r ".archived <> 0)"
 
-/* Each counter with the share of row r, as "col = EXPR(col, share)". */
-#define INBOX_SQLITE_COUNTS(EXPR, r)                                          \
+/* Each counter with the share of row r, as "col = EXPR(col, share)";
+ * U is the unresponded rule (above). */
+#define INBOX_SQLITE_COUNTS(U, EXPR, r)                                       \
     " unread_total = " EXPR("unread_total", INBOX_SQLITE_SHOWN_UNREAD(r)) "," \
     " count_all = " EXPR("count_all", INBOX_SQLITE_IN_ALL(r)) ","            \
     " count_unread = " EXPR("count_unread", INBOX_SQLITE_IN_UNREAD(r)) ","   \
     " count_unresponded = "                                                  \
-        EXPR("count_unresponded", INBOX_SQLITE_IN_UNRESPONDED(r)) ","       \
+        EXPR("count_unresponded", INBOX_SQLITE_IN_UNRESPONDED_##U(r)) ","   \
     " count_starred = " EXPR("count_starred", INBOX_SQLITE_IN_STARRED(r)) "," \
     " count_archived = " EXPR("count_archived", INBOX_SQLITE_IN_ARCHIVED(r))
 
@@ -87,7 +93,7 @@ static inbox_status_t inbox_sqlite_search_index(inbox_store_t *store,
     " WHERE c.org_id = orgs.id)"
 
 /* An updated row moves each counter by its new share less its old one. */
-#define INBOX_SQLITE_COUNTS_MOVED                                             \
+#define INBOX_SQLITE_COUNTS_MOVED(U)                                          \
     " unread_total = unread_total - " INBOX_SQLITE_SHOWN_UNREAD("OLD")       \
         " + " INBOX_SQLITE_SHOWN_UNREAD("NEW") ","                           \
     " count_all = count_all - " INBOX_SQLITE_IN_ALL("OLD")                   \
@@ -95,8 +101,8 @@ static inbox_status_t inbox_sqlite_search_index(inbox_store_t *store,
     " count_unread = count_unread - " INBOX_SQLITE_IN_UNREAD("OLD")          \
         " + " INBOX_SQLITE_IN_UNREAD("NEW") ","                              \
     " count_unresponded = count_unresponded - "                              \
-        INBOX_SQLITE_IN_UNRESPONDED("OLD")                                   \
-        " + " INBOX_SQLITE_IN_UNRESPONDED("NEW") ","                         \
+        INBOX_SQLITE_IN_UNRESPONDED_##U("OLD")                               \
+        " + " INBOX_SQLITE_IN_UNRESPONDED_##U("NEW") ","                     \
     " count_starred = count_starred - " INBOX_SQLITE_IN_STARRED("OLD")       \
         " + " INBOX_SQLITE_IN_STARRED("NEW") ","                             \
     " count_archived = count_archived - " INBOX_SQLITE_IN_ARCHIVED("OLD")    \
@@ -362,7 +368,7 @@ static const char *inbox_sqlite_migrations[] = {
     "  DEFAULT 0;"
     "ALTER TABLE orgs ADD COLUMN count_starred INTEGER NOT NULL DEFAULT 0;"
     "ALTER TABLE orgs ADD COLUMN count_archived INTEGER NOT NULL DEFAULT 0;"
-    "UPDATE orgs SET" INBOX_SQLITE_COUNTS(INBOX_SQLITE_SUM, "c") ";"
+    "UPDATE orgs SET" INBOX_SQLITE_COUNTS(U5, INBOX_SQLITE_SUM, "c") ";"
 
     "DROP TRIGGER conversations_unread_insert;"
     "DROP TRIGGER conversations_unread_update;"
@@ -370,7 +376,7 @@ static const char *inbox_sqlite_migrations[] = {
 
     "CREATE TRIGGER conversations_count_insert AFTER INSERT ON conversations "
     "BEGIN"
-    "  UPDATE orgs SET" INBOX_SQLITE_COUNTS(INBOX_SQLITE_ADD, "NEW")
+    "  UPDATE orgs SET" INBOX_SQLITE_COUNTS(U5, INBOX_SQLITE_ADD, "NEW")
     "  WHERE id = NEW.org_id;"
     "END;"
 
@@ -381,13 +387,13 @@ static const char *inbox_sqlite_migrations[] = {
     "    OR OLD.archived <> NEW.archived OR OLD.starred <> NEW.starred"
     "    OR OLD.last_direction IS NOT NEW.last_direction "
     "BEGIN"
-    "  UPDATE orgs SET" INBOX_SQLITE_COUNTS_MOVED
+    "  UPDATE orgs SET" INBOX_SQLITE_COUNTS_MOVED(U5)
     "  WHERE id = NEW.org_id;"
     "END;"
 
     "CREATE TRIGGER conversations_count_delete AFTER DELETE ON conversations "
     "BEGIN"
-    "  UPDATE orgs SET" INBOX_SQLITE_COUNTS(INBOX_SQLITE_SUB, "OLD")
+    "  UPDATE orgs SET" INBOX_SQLITE_COUNTS(U5, INBOX_SQLITE_SUB, "OLD")
     "  WHERE id = OLD.org_id;"
     "END;",
 
@@ -1087,6 +1093,64 @@ static const char *inbox_sqlite_migrations[] = {
     "  WHERE org_id = NEW.org_id"
     "    AND tag IN (SELECT tag FROM contact_tags"
     "                WHERE contact_id = NEW.id);"
+    "END;",
+
+    /*
+     * 31: a thread is unresponded while an inbound message waits for a
+     * response (inbox_conversation_unresponded): a campaign's or poll's
+     * message is its last one but no response.  Each thread keeps the
+     * newest inbound message's time while it waits (unresponded_at,
+     * NULL otherwise) and its newest response's (responded_at: a
+     * message of ours that is no campaign's), both read from its
+     * messages here (at the same time, the one stored last counts); its
+     * index, count and triggers follow it instead of the last direction.
+     */
+    "ALTER TABLE conversations ADD COLUMN unresponded_at INTEGER;"
+    "ALTER TABLE conversations ADD COLUMN responded_at INTEGER;"
+    "UPDATE conversations SET"
+    "  responded_at = (SELECT max(m.created_at) FROM messages m"
+    "    WHERE m.conversation_id = conversations.id"
+    "    AND m.direction = 'outbound' AND m.campaign_id IS NULL),"
+    "  unresponded_at = (SELECT CASE m.direction WHEN 'inbound'"
+    "      THEN m.created_at END FROM messages m"
+    "    WHERE m.conversation_id = conversations.id"
+    "    AND (m.direction = 'inbound' OR m.campaign_id IS NULL)"
+    "    ORDER BY m.created_at DESC, m.id DESC LIMIT 1)"
+    "  WHERE last_message_id IS NOT NULL;"
+
+    "DROP INDEX conversations_unresponded;"
+    "CREATE INDEX conversations_unresponded ON conversations"
+    "  (org_id, last_activity_at DESC, id DESC, contact_id, unresponded_at,"
+    "   archived)"
+    "  WHERE archived = 0 AND unresponded_at IS NOT NULL;"
+
+    "UPDATE orgs SET" INBOX_SQLITE_COUNTS(U31, INBOX_SQLITE_SUM, "c") ";"
+
+    "DROP TRIGGER conversations_count_insert;"
+    "DROP TRIGGER conversations_count_update;"
+    "DROP TRIGGER conversations_count_delete;"
+
+    "CREATE TRIGGER conversations_count_insert AFTER INSERT ON conversations "
+    "BEGIN"
+    "  UPDATE orgs SET" INBOX_SQLITE_COUNTS(U31, INBOX_SQLITE_ADD, "NEW")
+    "  WHERE id = NEW.org_id;"
+    "END;"
+
+    "CREATE TRIGGER conversations_count_update"
+    "  AFTER UPDATE OF unread_count, archived, starred, unresponded_at"
+    "  ON conversations"
+    "  WHEN OLD.unread_count <> NEW.unread_count"
+    "    OR OLD.archived <> NEW.archived OR OLD.starred <> NEW.starred"
+    "    OR (OLD.unresponded_at IS NULL) <> (NEW.unresponded_at IS NULL) "
+    "BEGIN"
+    "  UPDATE orgs SET" INBOX_SQLITE_COUNTS_MOVED(U31)
+    "  WHERE id = NEW.org_id;"
+    "END;"
+
+    "CREATE TRIGGER conversations_count_delete AFTER DELETE ON conversations "
+    "BEGIN"
+    "  UPDATE orgs SET" INBOX_SQLITE_COUNTS(U31, INBOX_SQLITE_SUB, "OLD")
+    "  WHERE id = OLD.org_id;"
     "END;"
 };
 

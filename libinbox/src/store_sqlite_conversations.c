@@ -42,7 +42,7 @@ static inbox_status_t inbox_sqlite_conversation_write(
 #define INBOX_SQLITE_IN_ALL          "c.archived = 0"
 #define INBOX_SQLITE_IN_UNREAD       "c.unread_count > 0 AND c.archived = 0"
 #define INBOX_SQLITE_IN_UNRESPONDED                                          \
-    "c.archived = 0 AND c.last_direction = 'inbound'"
+    "c.archived = 0 AND c.unresponded_at IS NOT NULL"
 #define INBOX_SQLITE_IN_STARRED      "c.starred = 1 AND c.archived = 0"
 #define INBOX_SQLITE_IN_ARCHIVED     "c.archived = 1"
 #define INBOX_SQLITE_IN_ANY          "c.archived IN (0, 1)"
@@ -157,6 +157,9 @@ inbox_sqlite_conversation_read(sqlite3_stmt *stmt,
     c->unread_count = sqlite3_column_int64(stmt, 10);
     c->archived = sqlite3_column_int(stmt, 11);
     c->starred = sqlite3_column_int(stmt, 12);
+    /* NULL (none) reads as 0 */
+    c->unresponded_at = sqlite3_column_int64(stmt, 13);
+    c->responded_at = sqlite3_column_int64(stmt, 14);
 
     if (oom) {
         return inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");

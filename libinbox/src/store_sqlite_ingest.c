@@ -721,6 +721,8 @@ inbox_sqlite_ingest_thread(inbox_sqlite_batch_t *batch, int64_t org,
     c->unread_count = 0;
     c->archived = 0;
     c->starred = 0;
+    c->unresponded_at = 0;
+    c->responded_at = 0;
 
     return INBOX_OK;
 }
@@ -729,7 +731,8 @@ inbox_sqlite_ingest_thread(inbox_sqlite_batch_t *batch, int64_t org,
 /*
  * inbox_conversation_receive's rule, in SQL: one more unread, back to the
  * default view, and the last message fields follow the newest message, so
- * that a late retry of an older one does not push the thread up.  c
+ * that a late retry of an older one does not push the thread up; the
+ * thread waits for a response unless one is newer than this message.  c
  * becomes the conversation as it is now.  The thread keeps the number
  * texted, which its replies go from.
  */
@@ -759,6 +762,9 @@ inbox_sqlite_ingest_touch(inbox_sqlite_conn_t *conn,
         "   THEN ?2 ELSE last_activity_at END,"
         " last_message_at = CASE WHEN " INBOX_SQLITE_NEWER("?2")
         "   THEN ?2 ELSE last_message_at END,"
+        " unresponded_at = CASE WHEN ?2 >= coalesce(responded_at, 0)"
+        "   AND ?2 > coalesce(unresponded_at, 0)"
+        "   THEN ?2 ELSE unresponded_at END,"
         " number = ?5"
         " WHERE id = ?1", err);
     if (stmt == NULL) {

@@ -655,8 +655,10 @@ inbox_sqlite_reply_write(inbox_sqlite_conn_t *conn, int64_t org,
         }
     }
 
-    /* inbox_conversation_reply's rule, in SQL: a keyword's answer, timed
-     * just after its message, is older than a reply stored meanwhile */
+    /* inbox_conversation_reply's rule, in SQL (a keyword's answer, timed
+     * just after its message, is older than a reply stored meanwhile),
+     * or a campaign's, inbox_conversation_bulk's (?5 = 0): no response,
+     * so what waited for one still waits */
     inbox_message_preview(reply->body, preview);
 
     stmt = inbox_sqlite_stmt(conn, INBOX_SQL_REPLY_TOUCH,
@@ -669,7 +671,11 @@ inbox_sqlite_reply_write(inbox_sqlite_conn_t *conn, int64_t org,
         "   THEN ?3 ELSE last_preview END,"
         " last_message_at = CASE WHEN " INBOX_SQLITE_NEWER("?4")
         "   THEN ?4 ELSE last_message_at END,"
-        " last_activity_at = max(last_activity_at, ?4)"
+        " last_activity_at = max(last_activity_at, ?4),"
+        " responded_at = CASE WHEN ?5"
+        "   THEN max(coalesce(responded_at, 0), ?4) ELSE responded_at END,"
+        " unresponded_at = CASE WHEN ?5 AND ?4 >= unresponded_at"
+        "   THEN NULL ELSE unresponded_at END"
         " WHERE id = ?1", err);
     if (stmt == NULL) {
         return err->code;
@@ -679,6 +685,7 @@ inbox_sqlite_reply_write(inbox_sqlite_conn_t *conn, int64_t org,
     sqlite3_bind_int64(stmt, 2, message);
     inbox_sqlite_bind_text(stmt, 3, preview);
     sqlite3_bind_int64(stmt, 4, now);
+    sqlite3_bind_int(stmt, 5, campaign == 0);
 
     if (!inbox_sqlite_step_done(stmt)) {
         return inbox_sqlite_fail(conn, sqlite3_errcode(conn->db), err);
@@ -714,7 +721,11 @@ inbox_sqlite_reply_write(inbox_sqlite_conn_t *conn, int64_t org,
         inbox_sqlite_format_id(user, m->sent_by);
     }
 
-    inbox_conversation_reply(c, m->id, now, preview);
+    if (campaign == 0) {
+        inbox_conversation_reply(c, m->id, now, preview);
+    } else {
+        inbox_conversation_bulk(c, m->id, now, preview);
+    }
 
     inbox_change_reply(change, m, c);
 

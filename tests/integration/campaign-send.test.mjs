@@ -197,6 +197,44 @@ test('a campaign to a tag reaches each recipient once and the opted-out '
     }
 });
 
+test('a contact who wrote and had no answer still waits after a campaign '
+     + 'to it: the thread stays under Unresponded and in its count; a '
+     + "person's reply ends that", async () => {
+    const unresponded = async () => (await api(ctx.cluster,
+        '/api/v1/conversations?filter=unresponded&limit=200',
+        org.token)).json;
+    const { contact, conv } = await threadFromNew('uk');
+    assert.equal(conv.unresponded, true);
+    const before = await unresponded();
+    assert.ok(before.items.some((c) => c.id === conv.id));
+
+    await importContacts([contact], 'waiting');
+    const started = await startCampaign('waiting', 'Winter sale!');
+    const end = await settled(started.id, 1);
+    assert.equal(end.counts.delivered, 1);
+
+    // the campaign is the thread's last message, and no answer to "uk"
+    const after = await unresponded();
+    const listed = after.items.find((c) => c.id === conv.id);
+    assert.ok(listed, 'still under Unresponded after the campaign');
+    assert.equal(listed.last_message.direction, 'outbound');
+    assert.equal(listed.last_message.preview, 'Winter sale!');
+    assert.equal(listed.unresponded, true);
+    assert.equal(after.counts.unresponded, before.counts.unresponded);
+
+    const r = await api(ctx.cluster,
+                        `/api/v1/conversations/${conv.id}/messages`,
+                        org.token, { method: 'POST',
+                                     body: { body: 'We ship to the UK' } });
+    assert.equal(r.status, 201);
+    const answered = await unresponded();
+    assert.ok(!answered.items.some((c) => c.id === conv.id));
+    assert.equal(answered.counts.unresponded, before.counts.unresponded - 1);
+    const one = await api(ctx.cluster, `/api/v1/conversations/${conv.id}`,
+                          org.token);
+    assert.equal(one.json.unresponded, false);
+});
+
 test('a reply written while a 2,000-recipient campaign is sending goes '
      + "before the campaign's remaining messages", async (t) => {
     const big = numbers(2000);

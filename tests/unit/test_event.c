@@ -46,7 +46,8 @@ fixtures(inbox_message_t *m, inbox_conversation_t *c)
     "\"last_message\":{\"id\":\"m1\",\"direction\":\"inbound\","            \
     "\"preview\":\"hi\",\"at\":\"2026-11-27T03:04:05.678Z\"},"              \
     "\"last_activity_at\":\"2026-11-27T03:04:05.678Z\","                    \
-    "\"unread_count\":1,\"archived\":false,\"starred\":false}"
+    "\"unread_count\":1,\"archived\":false,\"starred\":false,"           \
+    "\"unresponded\":false}"
 
 
 TEST(frames_have_type_seq_and_epoch)

@@ -28,6 +28,7 @@ conversation_fixture(inbox_conversation_t *c)
     c->last_activity_at = T0;
     c->unread_count = 2;
     c->starred = 1;
+    c->unresponded_at = T0;
 }
 
 
@@ -38,7 +39,8 @@ conversation_fixture(inbox_conversation_t *c)
     "\"direction\":\"inbound\",\"preview\":\"See https://x.test/a\","       \
     "\"at\":\"2026-11-27T03:04:05.678Z\"},"                                 \
     "\"last_activity_at\":\"2026-11-27T03:04:05.678Z\","                    \
-    "\"unread_count\":2,\"archived\":false,\"starred\":true}"
+    "\"unread_count\":2,\"archived\":false,\"starred\":true,"            \
+    "\"unresponded\":true}"
 
 
 TEST(iso8601_has_milliseconds_and_z)
@@ -82,6 +84,7 @@ TEST(conversation_without_name_or_messages_has_nulls)
     c.unread_count = 0;
     c.starred = 0;
     c.archived = 1;
+    c.unresponded_at = 0;
 
     json = inbox_render_conversation(&c, NULL);
     CHECK_STR(json,
@@ -89,7 +92,8 @@ TEST(conversation_without_name_or_messages_has_nulls)
               "\"phone\":\"+15551234567\",\"opted_out\":true},"
               "\"last_message\":null,"
               "\"last_activity_at\":\"2026-11-27T03:04:05.678Z\","
-              "\"unread_count\":0,\"archived\":true,\"starred\":false}");
+              "\"unread_count\":0,\"archived\":true,\"starred\":false,"
+              "\"unresponded\":false}");
     free(json);
     inbox_conversation_free(&c);
 }

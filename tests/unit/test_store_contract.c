@@ -9563,6 +9563,117 @@ TEST(a_scheduled_campaign_whose_text_the_rules_refuse_now_is_cancelled)
 }
 
 
+/* Whether the conversation waits for a response, as its own record, the
+ * unresponded list and that tab's count say: 1, 0, or -1 when they do
+ * not agree. */
+static int
+awaits_response(fixture_t *f, const char *conversation_id)
+{
+    int                        listed, own;
+    size_t                     i;
+    inbox_conversation_t       c;
+    inbox_conversation_page_t  page;
+
+    CHECK_INT(inbox_store_conversation_get(f->store, f->org, conversation_id,
+                                           &c, NULL), INBOX_OK);
+    own = inbox_conversation_unresponded(&c);
+    CHECK_INT(inbox_filter_matches(INBOX_FILTER_UNRESPONDED, &c), own);
+    inbox_conversation_free(&c);
+
+    listed = 0;
+    CHECK_INT(list(f, f->org, INBOX_FILTER_UNRESPONDED, NULL, &page),
+              INBOX_OK);
+    for (i = 0; i < page.count; i++) {
+        listed |= strcmp(page.items[i].id, conversation_id) == 0;
+    }
+    CHECK_INT(page.counts[INBOX_FILTER_UNRESPONDED], (int64_t) page.count);
+    inbox_conversation_page_free(&page);
+
+    return listed == own ? own : -1;
+}
+
+
+/*
+ * A campaign or poll is no response: a contact who wrote and had no
+ * answer still waits after one is handed to the thread, though it is
+ * the thread's last message; a person's reply is the response, and a
+ * message the contact sent before it, stored late, leaves it answered.
+ */
+TEST(a_campaign_leaves_a_thread_unresponded_and_a_reply_ends_it)
+{
+    char                       id[INBOX_ID_MAX], poll[INBOX_ID_MAX];
+    fixture_t                  f;
+    inbox_campaign_t           c;
+    inbox_campaign_new_t       n;
+    inbox_conversation_t       conv;
+    inbox_ingest_result_t      alice, bob;
+    inbox_campaign_dispatch_t  d;
+    static const char         *options[] = { "Yes", "No" };
+
+    FIXTURE(&f);
+    CHECK_INT(inbox_store_credits_grant(f.store, f.org, 10, NULL), INBOX_OK);
+
+    CHECK_INT(receive(&f, "SM1", ALICE, "uk", T0, &alice, NULL), INBOX_OK);
+    CHECK_INT(receive(&f, "SM2", BOB, "hi", T0 + 1, &bob, NULL), INBOX_OK);
+    CHECK_INT(answer(&f, bob.conversation_id), 0);
+    CHECK_INT(awaits_response(&f, alice.conversation_id), 1);
+    CHECK_INT(awaits_response(&f, bob.conversation_id), 0);
+
+    /* a campaign to everyone: Alice's thread ends with it, still waits */
+    CHECK_INT(campaign_new(&f, NULL, id), 0);
+    CHECK_INT(campaign_do(&f, id, INBOX_CAMPAIGN_SEND, NOON), INBOX_OK);
+    d = dispatch(&f, NOON, 10);
+    CHECK_INT(d.handed, 2);
+
+    CHECK_INT(inbox_store_conversation_get(f.store, f.org,
+                                           alice.conversation_id, &conv,
+                                           NULL), INBOX_OK);
+    CHECK_INT(conv.last_message.direction, INBOX_OUTBOUND);
+    CHECK_STR(conv.last_message.preview, "Sale!");
+    inbox_conversation_free(&conv);
+    CHECK_INT(awaits_response(&f, alice.conversation_id), 1);
+    CHECK_INT(awaits_response(&f, bob.conversation_id), 0);
+
+    /* a poll too */
+    memset(&n, 0, sizeof(n));
+    n.kind = INBOX_CAMPAIGN_KIND_POLL;
+    n.name = "Survey";
+    n.question = "Coming back?";
+    n.options = options;
+    n.option_count = 2;
+    n.audience_all = 1;
+    CHECK_INT(inbox_store_campaign_create(f.store, f.org, &n, T0, &c, NULL),
+              INBOX_OK);
+    snprintf(poll, sizeof(poll), "%s", c.id);
+    inbox_campaign_free(&c);
+    CHECK_INT(campaign_do(&f, poll, INBOX_CAMPAIGN_SEND, NOON + MINUTE),
+              INBOX_OK);
+    d = dispatch(&f, NOON + MINUTE, 10);
+    CHECK_INT(d.handed, 2);
+    CHECK_INT(awaits_response(&f, alice.conversation_id), 1);
+    CHECK_INT(awaits_response(&f, bob.conversation_id), 0);
+
+    /* Bob answers the campaign (after his reply, sent at the real
+     * time): now he waits too */
+    CHECK_INT(receive(&f, "SM3", BOB, "thanks", inbox_now_ms() + 3 * MINUTE,
+                      NULL, NULL), INBOX_OK);
+    CHECK_INT(awaits_response(&f, bob.conversation_id), 1);
+
+    /* a person's reply is Alice's response */
+    CHECK_INT(reply(&f, alice.conversation_id, "yes, we ship to the UK",
+                    NULL, NULL, NULL, NULL), INBOX_OK);
+    CHECK_INT(awaits_response(&f, alice.conversation_id), 0);
+    CHECK_INT(list_count(&f, INBOX_FILTER_UNRESPONDED, NULL), 1);
+
+    /* a message she sent before that reply, stored late: answered */
+    CHECK_INT(receive(&f, "SM4", ALICE, "uk?", T0 + 5, NULL, NULL),
+              INBOX_OK);
+    CHECK_INT(awaits_response(&f, alice.conversation_id), 0);
+
+    fixture_close(&f);
+}
+
+
 TEST(quiet_hours_hold_each_recipient_on_its_own_clock)
 {
     char                       a[INBOX_ID_MAX], b[INBOX_ID_MAX];

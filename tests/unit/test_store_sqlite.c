@@ -190,14 +190,19 @@ receive(fixture_t *f, const char *provider_id, const char *from,
 static int
 db_exec(const fixture_t *f, const char *fmt, ...)
 {
-    int       rc;
-    char      sql[8192];
+    int       rc, n;
+    char      sql[32768];
     va_list   args;
     sqlite3  *db;
 
     va_start(args, fmt);
-    vsnprintf(sql, sizeof(sql), fmt, args);
+    n = vsnprintf(sql, sizeof(sql), fmt, args);
     va_end(args);
+
+    /* never a statement cut short */
+    if (n < 0 || (size_t) n >= sizeof(sql)) {
+        return SQLITE_TOOBIG;
+    }
 
     rc = sqlite3_open(f->path, &db);
     if (rc == SQLITE_OK) {
@@ -1517,15 +1522,77 @@ TEST(stored_events_refer_to_a_long_message_without_copying_it)
 #define UNDO_SCHEMA_29                                                       \
     "ALTER TABLE contacts DROP COLUMN opt_latest_at;"
 
-/* Schema 30 undone (the tags' counts and their triggers); every undoing
- * of an earlier step starts with it. */
+/* A conversation row r's share of each of the organization's counts as
+ * migration 5 wrote them (the unresponded one: the last message is
+ * inbound), and its three triggers, for the undoings below. */
+#define SHARE_5_UNREAD_TOTAL(r)  "(" r ".archived = 0) * " r ".unread_count"
+#define SHARE_5_ALL(r)           "(" r ".archived = 0)"
+#define SHARE_5_UNREAD(r)                                                   \
+    "(" r ".archived = 0 AND " r ".unread_count > 0)"
+#define SHARE_5_UNRESPONDED(r)                                              \
+    "(" r ".archived = 0 AND " r ".last_direction IS 'inbound')"
+#define SHARE_5_STARRED(r)       "(" r ".archived = 0 AND " r ".starred <> 0)"
+#define SHARE_5_ARCHIVED(r)      "(" r ".archived <> 0)"
+
+#define COUNTS_5(EXPR)                                                      \
+    EXPR("unread_total", SHARE_5_UNREAD_TOTAL) ","                          \
+    EXPR("count_all", SHARE_5_ALL) ","                                      \
+    EXPR("count_unread", SHARE_5_UNREAD) ","                                \
+    EXPR("count_unresponded", SHARE_5_UNRESPONDED) ","                      \
+    EXPR("count_starred", SHARE_5_STARRED) ","                              \
+    EXPR("count_archived", SHARE_5_ARCHIVED)
+
+#define COUNT_ADD_NEW(col, SHARE)  " " col " = " col " + " SHARE("NEW")
+#define COUNT_SUB_OLD(col, SHARE)  " " col " = " col " - " SHARE("OLD")
+#define COUNT_MOVE(col, SHARE)                                              \
+    " " col " = " col " - " SHARE("OLD") " + " SHARE("NEW")
+
+#define COUNT_TRIGGERS_5                                                    \
+    "CREATE TRIGGER conversations_count_insert AFTER INSERT"                \
+    " ON conversations BEGIN UPDATE orgs SET" COUNTS_5(COUNT_ADD_NEW)       \
+    " WHERE id = NEW.org_id; END;"                                          \
+    "CREATE TRIGGER conversations_count_update"                             \
+    " AFTER UPDATE OF unread_count, archived, starred, last_direction"      \
+    " ON conversations WHEN OLD.unread_count <> NEW.unread_count"           \
+    " OR OLD.archived <> NEW.archived OR OLD.starred <> NEW.starred"        \
+    " OR OLD.last_direction IS NOT NEW.last_direction"                      \
+    " BEGIN UPDATE orgs SET" COUNTS_5(COUNT_MOVE)                           \
+    " WHERE id = NEW.org_id; END;"                                          \
+    "CREATE TRIGGER conversations_count_delete AFTER DELETE"                \
+    " ON conversations BEGIN UPDATE orgs SET" COUNTS_5(COUNT_SUB_OLD)       \
+    " WHERE id = OLD.org_id; END;"
+
+/* Schema 31 undone (a thread's responses' times): the unresponded
+ * threads' index, count and triggers on the last direction again. */
+#define UNDO_SCHEMA_31                                                       \
+    "DROP TRIGGER conversations_count_insert;"                              \
+    "DROP TRIGGER conversations_count_update;"                              \
+    "DROP TRIGGER conversations_count_delete;"                              \
+    "DROP INDEX conversations_unresponded;"                                 \
+    "ALTER TABLE conversations DROP COLUMN unresponded_at;"                 \
+    "ALTER TABLE conversations DROP COLUMN responded_at;"                   \
+    "CREATE INDEX conversations_unresponded ON conversations"               \
+    " (org_id, last_activity_at DESC, id DESC, contact_id, last_direction," \
+    " archived) WHERE archived = 0 AND last_direction = 'inbound';"         \
+    COUNT_TRIGGERS_5                                                        \
+    "UPDATE orgs SET count_unresponded = (SELECT count(*)"                  \
+    " FROM conversations c WHERE c.org_id = orgs.id AND c.archived = 0"     \
+    " AND c.last_direction IS 'inbound');"
+
+/* Schema 30 undone (the tags' counts and their triggers). */
 #define UNDO_SCHEMA_30                                                       \
     "DROP TRIGGER tag_counts_insert; DROP TRIGGER tag_counts_delete;"       \
     "DROP TRIGGER tag_counts_opt; DROP TABLE tag_counts;"
 
+/* Every step after 29 undone, newest first; every undoing of 29 or
+ * earlier starts with it. */
+#define UNDO_SCHEMA_ABOVE_29                                                \
+    UNDO_SCHEMA_31 UNDO_SCHEMA_30
+
 /* Every step after 10 undone, newest first. */
 #define UNDO_SCHEMA_ABOVE_10                                                \
-    UNDO_SCHEMA_30 UNDO_SCHEMA_29 UNDO_SCHEMA_28                            \
+    UNDO_SCHEMA_ABOVE_29                                                    \
+    UNDO_SCHEMA_29 UNDO_SCHEMA_28                                           \
     UNDO_SCHEMA_27 UNDO_SCHEMA_26 UNDO_SCHEMA_25 UNDO_SCHEMA_24             \
     UNDO_SCHEMA_23                                                          \
     UNDO_SCHEMA_22 UNDO_SCHEMA_21                                           \
@@ -1544,7 +1611,7 @@ TEST(stored_events_refer_to_a_long_message_without_copying_it)
     UNDO_SCHEMA_8                                                           \
     "DROP TABLE contact_tags; DROP INDEX contacts_by_created;"
 
-#define SCHEMA_NOW  30
+#define SCHEMA_NOW  31
 
 
 /* A contact with the tags given (NULL-terminated); its id. */
@@ -1580,6 +1647,31 @@ contact_tagged(fixture_t *f, const char *phone, const char *const *tags,
 }
 
 
+
+
+/* A reply of a person to the conversation; 0 or -1. */
+static int
+person_replies(fixture_t *f, const char *conversation_id)
+{
+    int                   rc;
+    inbox_reply_t         r;
+    inbox_reply_result_t  result;
+
+    memset(&r, 0, sizeof(r));
+    r.conversation_id = conversation_id;
+    r.body = "on it";
+    r.segments = 1;
+    r.credits = 1;
+
+    rc = inbox_store_credits_grant(f->store, f->org, 1, NULL) == INBOX_OK
+         && inbox_store_reply_accept(f->store, f->org, &r, &result, NULL,
+                                     NULL) == INBOX_OK ? 0 : -1;
+    inbox_reply_result_free(&result);
+
+    return rc;
+}
+
+
 /* Migration 30: a store from before has its tags counted from its rows
  * (each once in any case, spelled as its first contact spells it, the
  * opted-out contacts not sendable), a tag added by hand then too; the
@@ -1603,7 +1695,7 @@ TEST(migrating_counts_the_tags_there_are)
     inbox_store_close(f.store);
     f.store = NULL;
 
-    CHECK_INT(db_exec(&f, UNDO_SCHEMA_30 "PRAGMA user_version = 29;"
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_ABOVE_29 "PRAGMA user_version = 29;"
                       "INSERT INTO contact_tags (contact_id, org_id, tag)"
                       " SELECT id, org_id, 'Spring' FROM contacts"
                       " WHERE phone = '" BOB "';"), SQLITE_OK);
@@ -1636,6 +1728,75 @@ TEST(migrating_counts_the_tags_there_are)
     CHECK_INT(page.items[1].contacts, 3);
     CHECK_INT(page.items[1].sendable, 3);
     inbox_tag_page_free(&page);
+
+    fixture_close(&f);
+}
+
+
+/*
+ * Migration 31: a thread waits for a response while its newest inbound
+ * message is newer than the newest outbound one that is no campaign's,
+ * read from its messages.  Alice wrote and only a campaign came after,
+ * the last message: she still waits; Bob had a person's reply; Carol
+ * wrote last; Dave had only the campaign.
+ */
+TEST(migrating_keeps_threads_a_campaign_came_to_unresponded)
+{
+    fixture_t                  f;
+    inbox_ingest_result_t      alice, bob, carol, dave;
+    inbox_conversation_page_t  page;
+
+    FIXTURE(&f);
+    CHECK_INT(receive(&f, "SM1", ALICE, "uk", T0, &alice, NULL), INBOX_OK);
+    CHECK_INT(receive(&f, "SM2", BOB, "hi", T0 + 1, &bob, NULL), INBOX_OK);
+    CHECK_INT(person_replies(&f, bob.conversation_id), 0);
+    CHECK_INT(receive(&f, "SM3", "+15553334444", "yo", T0 + 2, &carol,
+                      NULL), INBOX_OK);
+    CHECK_INT(receive(&f, "SM4", "+15554445555", "hey", T0 + 3, &dave,
+                      NULL), INBOX_OK);
+    CHECK_INT(person_replies(&f, dave.conversation_id), 0);
+    inbox_store_close(f.store);
+    f.store = NULL;
+
+    /* the campaign to Alice and Dave, as the schema before stored it:
+     * the last message of each thread (the triggers count Alice's out) */
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_ABOVE_29 "PRAGMA user_version = 29;"
+        "INSERT INTO messages (org_id, conversation_id, direction, body,"
+        "  status, created_at, campaign_id)"
+        "  SELECT org_id, id, 'outbound', 'Sale!', 'queued', %lld, 7"
+        "  FROM conversations WHERE id IN (%s, %s);"
+        "UPDATE conversations SET last_direction = 'outbound',"
+        "  last_message_id = (SELECT max(m.id) FROM messages m"
+        "    WHERE m.conversation_id = conversations.id),"
+        "  last_preview = 'Sale!', last_message_at = %lld,"
+        "  last_activity_at = %lld"
+        "  WHERE id IN (%s, %s);",
+        (long long) inbox_now_ms() + MINUTE, alice.conversation_id,
+        dave.conversation_id, (long long) inbox_now_ms() + MINUTE,
+        (long long) inbox_now_ms() + MINUTE, alice.conversation_id,
+        dave.conversation_id), SQLITE_OK);
+    CHECK_INT(db_int(&f, "SELECT count_unresponded FROM orgs"), 1);
+
+    f.store = store_open(f.path);
+    CHECK(f.store != NULL);
+    CHECK_INT(db_int(&f, "PRAGMA user_version"), SCHEMA_NOW);
+
+    CHECK_INT(list(&f, f.org, INBOX_FILTER_UNRESPONDED, NULL, &page),
+              INBOX_OK);
+    CHECK_INT(page.count, 2);
+    CHECK_INT(page.counts[INBOX_FILTER_UNRESPONDED], 2);
+    if (page.count == 2) {
+        CHECK_STR(page.items[0].contact.phone, ALICE);
+        CHECK_INT(page.items[0].last_message.direction, INBOX_OUTBOUND);
+        CHECK_STR(page.items[1].contact.phone, "+15553334444");
+    }
+    inbox_conversation_page_free(&page);
+
+    /* a person's reply is her response */
+    CHECK_INT(person_replies(&f, alice.conversation_id), 0);
+    CHECK_INT(list_count(&f, INBOX_FILTER_UNRESPONDED, NULL), 1);
+    CHECK(!list_shows(&f, INBOX_FILTER_UNRESPONDED, NULL, ALICE));
+    CHECK_INT(db_int(&f, "SELECT count_unresponded FROM orgs"), 1);
 
     fixture_close(&f);
 }
@@ -1689,8 +1850,8 @@ TEST(migrating_keeps_the_uploads_messages_use)
     inbox_store_close(f.store);
     f.store = NULL;
 
-    CHECK_INT(db_exec(&f, UNDO_SCHEMA_30 UNDO_SCHEMA_29 UNDO_SCHEMA_28
-                      UNDO_SCHEMA_27
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_ABOVE_29
+                      UNDO_SCHEMA_29 UNDO_SCHEMA_28 UNDO_SCHEMA_27
                       "PRAGMA user_version = 26;"),
               SQLITE_OK);
 
@@ -1737,8 +1898,8 @@ TEST(migrating_leaves_older_threads_replying_from_the_first_number)
     inbox_store_close(f.store);
     f.store = NULL;
 
-    CHECK_INT(db_exec(&f, UNDO_SCHEMA_30 UNDO_SCHEMA_29 UNDO_SCHEMA_28
-                          UNDO_SCHEMA_27
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_ABOVE_29
+                      UNDO_SCHEMA_29 UNDO_SCHEMA_28 UNDO_SCHEMA_27
                           UNDO_SCHEMA_26 "PRAGMA user_version = 25;"),
               SQLITE_OK);
 
@@ -1786,8 +1947,9 @@ TEST(migrating_leaves_organizations_the_servers_country)
     inbox_store_close(f.store);
     f.store = NULL;
 
-    CHECK_INT(db_exec(&f, UNDO_SCHEMA_30 UNDO_SCHEMA_29 UNDO_SCHEMA_28
-                      UNDO_SCHEMA_27 UNDO_SCHEMA_26 UNDO_SCHEMA_25
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_ABOVE_29
+                      UNDO_SCHEMA_29 UNDO_SCHEMA_28 UNDO_SCHEMA_27
+                      UNDO_SCHEMA_26 UNDO_SCHEMA_25
                       "PRAGMA user_version = 24;"),
               SQLITE_OK);
 
@@ -1824,8 +1986,8 @@ TEST(migrating_keeps_early_reports_as_not_final)
     inbox_store_close(f.store);
     f.store = NULL;
 
-    CHECK_INT(db_exec(&f, UNDO_SCHEMA_30 UNDO_SCHEMA_29 UNDO_SCHEMA_28
-                          UNDO_SCHEMA_27
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_ABOVE_29
+                      UNDO_SCHEMA_29 UNDO_SCHEMA_28 UNDO_SCHEMA_27
                           UNDO_SCHEMA_26 UNDO_SCHEMA_25 UNDO_SCHEMA_24
                       "PRAGMA user_version = 23;"
                       "INSERT INTO early_reports (org_id, provider,"
@@ -1868,8 +2030,8 @@ TEST(migrating_keeps_the_inbox_answering_keywords_on_older_numbers)
     inbox_store_close(f.store);
     f.store = NULL;
 
-    CHECK_INT(db_exec(&f, UNDO_SCHEMA_30 UNDO_SCHEMA_29 UNDO_SCHEMA_28
-                          UNDO_SCHEMA_27
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_ABOVE_29
+                      UNDO_SCHEMA_29 UNDO_SCHEMA_28 UNDO_SCHEMA_27
                           UNDO_SCHEMA_26 UNDO_SCHEMA_25 UNDO_SCHEMA_24
                       UNDO_SCHEMA_23 UNDO_SCHEMA_22
                       "PRAGMA user_version = 21;"), SQLITE_OK);
@@ -1918,8 +2080,8 @@ TEST(migrating_keeps_the_last_opt_in_of_each_contact)
     inbox_store_close(f.store);
     f.store = NULL;
 
-    CHECK_INT(db_exec(&f, UNDO_SCHEMA_30 UNDO_SCHEMA_29 UNDO_SCHEMA_28
-                          UNDO_SCHEMA_27
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_ABOVE_29
+                      UNDO_SCHEMA_29 UNDO_SCHEMA_28 UNDO_SCHEMA_27
                           UNDO_SCHEMA_26 UNDO_SCHEMA_25 UNDO_SCHEMA_24
                       UNDO_SCHEMA_23 UNDO_SCHEMA_22 UNDO_SCHEMA_21
                       "PRAGMA user_version = 20;"),
@@ -1965,8 +2127,8 @@ TEST(migrating_puts_threads_without_messages_last)
 
     CHECK_INT(db_exec(&f, "UPDATE conversations SET last_activity_at = %lld"
                       " WHERE last_message_id IS NULL;"
-                      UNDO_SCHEMA_30 UNDO_SCHEMA_29 UNDO_SCHEMA_28
-                      UNDO_SCHEMA_27
+                      UNDO_SCHEMA_ABOVE_29
+                      UNDO_SCHEMA_29 UNDO_SCHEMA_28 UNDO_SCHEMA_27
                       UNDO_SCHEMA_26 UNDO_SCHEMA_25 UNDO_SCHEMA_24
                       UNDO_SCHEMA_23 UNDO_SCHEMA_22 UNDO_SCHEMA_21
                       "PRAGMA user_version = 19;",
@@ -2167,8 +2329,8 @@ TEST(migrating_finds_the_names_there_are_without_their_accents)
     inbox_store_close(f.store);
     f.store = NULL;
 
-    CHECK_INT(db_exec(&f, UNDO_SCHEMA_30 UNDO_SCHEMA_29 UNDO_SCHEMA_28
-                          UNDO_SCHEMA_27
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_ABOVE_29
+                      UNDO_SCHEMA_29 UNDO_SCHEMA_28 UNDO_SCHEMA_27
                           UNDO_SCHEMA_26 UNDO_SCHEMA_25 UNDO_SCHEMA_24
                       UNDO_SCHEMA_23 UNDO_SCHEMA_22 UNDO_SCHEMA_21
                       UNDO_SCHEMA_19
@@ -2476,8 +2638,8 @@ TEST(migrating_counts_the_answers_of_polls_there_are)
     inbox_store_close(f.store);
     f.store = NULL;
 
-    CHECK_INT(db_exec(&f, UNDO_SCHEMA_30 UNDO_SCHEMA_29 UNDO_SCHEMA_28
-                          UNDO_SCHEMA_27
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_ABOVE_29
+                      UNDO_SCHEMA_29 UNDO_SCHEMA_28 UNDO_SCHEMA_27
                           UNDO_SCHEMA_26 UNDO_SCHEMA_25 UNDO_SCHEMA_24
                       UNDO_SCHEMA_23 UNDO_SCHEMA_22 UNDO_SCHEMA_21
                       UNDO_SCHEMA_19
@@ -3187,9 +3349,9 @@ TEST(a_backup_of_an_older_schema_is_restored_upgraded)
                       NULL), INBOX_OK);
 
     /* the backup as the release before this schema made it */
-    CHECK_INT(file_exec(backup, UNDO_SCHEMA_30 UNDO_SCHEMA_29 UNDO_SCHEMA_28
-                                UNDO_SCHEMA_27
-                                UNDO_SCHEMA_26 UNDO_SCHEMA_25 UNDO_SCHEMA_24
+    CHECK_INT(file_exec(backup, UNDO_SCHEMA_ABOVE_29
+                        UNDO_SCHEMA_29 UNDO_SCHEMA_28 UNDO_SCHEMA_27
+                        UNDO_SCHEMA_26 UNDO_SCHEMA_25 UNDO_SCHEMA_24
                         UNDO_SCHEMA_23 UNDO_SCHEMA_22 UNDO_SCHEMA_21
                         UNDO_SCHEMA_19 UNDO_SCHEMA_18
                         UNDO_SCHEMA_17 UNDO_SCHEMA_16

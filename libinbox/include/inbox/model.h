@@ -45,7 +45,8 @@ typedef enum {
 typedef enum {
     INBOX_FILTER_ALL = 0,       /* everything not archived */
     INBOX_FILTER_UNREAD,
-    INBOX_FILTER_UNRESPONDED,   /* the last message is inbound */
+    INBOX_FILTER_UNRESPONDED,   /* an inbound message waits for a
+                                   response (inbox_conversation_unresponded) */
     INBOX_FILTER_STARRED,
     INBOX_FILTER_ARCHIVED
 } inbox_filter_t;
@@ -171,6 +172,12 @@ typedef struct {
     int64_t            unread_count;
     int                archived;
     int                starred;
+    /* the newest inbound message's time while no response is as new
+     * (inbox_conversation_unresponded); 0: none waits */
+    int64_t            unresponded_at;
+    /* the newest response's time: a person's reply or a keyword's
+     * answer, never a campaign's or poll's bulk send; 0: none yet */
+    int64_t            responded_at;
 } inbox_conversation_t;
 
 void inbox_conversation_free(inbox_conversation_t *conversation);
@@ -283,11 +290,26 @@ int64_t inbox_conversation_unread_shown(const inbox_conversation_t *c);
 int inbox_conversation_newer(const inbox_conversation_t *c, int64_t at);
 
 /*
+ * Whether c waits for a response ("unresponded"): its newest inbound
+ * message is newer than its newest response, a person's reply or a
+ * keyword's answer (at the same time, the one stored last).  A
+ * campaign's or poll's bulk send is no response: a contact whose
+ * question went unanswered still waits after the next campaign, though
+ * that campaign is the thread's last message.  Kept as unresponded_at
+ * and responded_at by inbox_conversation_receive,
+ * inbox_conversation_reply and inbox_conversation_bulk (reply.h), which
+ * each backend's writes follow; shown as the conversation's
+ * "unresponded".
+ */
+int inbox_conversation_unresponded(const inbox_conversation_t *c);
+
+/*
  * A new inbound message in c (as stored: its id, when, preview): one more
  * unread, an archived thread comes back to the default view, and the
  * last message and activity follow it unless an older message arrives
  * late (a carrier's retry), which leaves them on the newer one
- * (inbox_conversation_newer).
+ * (inbox_conversation_newer).  It waits for a response unless one is
+ * newer (inbox_conversation_unresponded).
  */
 void inbox_conversation_receive(inbox_conversation_t *c,
     const char *message_id, int64_t at, const char *preview);

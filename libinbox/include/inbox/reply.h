@@ -110,14 +110,25 @@ inbox_status_t inbox_reply_credits_short(unsigned credits, int64_t balance,
     inbox_error_t *err);
 
 /*
- * A reply stored in c (its id, when, preview): it becomes the thread's
- * last message and activity, so the thread is no longer "unresponded",
- * unless a newer message is there (inbox_conversation_newer: a keyword's
- * answer is timed just after its message, and a reply may have been
- * stored after that message was read and before it was written).
- * Unread count, archive and star stay as the person left them.
+ * A reply stored in c (its id, when, preview), a person's or a keyword's
+ * answer: it becomes the thread's last message and activity unless a
+ * newer message is there (inbox_conversation_newer: a keyword's answer
+ * is timed just after its message, and a reply may have been stored
+ * after that message was read and before it was written), and it is the
+ * thread's response: the thread is no longer "unresponded"
+ * (inbox_conversation_unresponded) unless an inbound message is newer
+ * still.  Unread count, archive and star stay as the person left them.
  */
 void inbox_conversation_reply(inbox_conversation_t *c,
+    const char *message_id, int64_t at, const char *preview);
+
+/*
+ * A campaign's or poll's message handed over to c: the thread's last
+ * message and activity as a reply's, but no response: a thread that
+ * waited for one still waits (a mass send is no answer to what the
+ * contact wrote).
+ */
+void inbox_conversation_bulk(inbox_conversation_t *c,
     const char *message_id, int64_t at, const char *preview);
 
 #endif

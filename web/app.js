@@ -423,9 +423,8 @@
 
     /* ---- the thread list ---- */
 
-    /* Newest activity first (a thread without messages has none: last),
-     * then the larger id, as the API orders them (ids are opaque: compared
-     * by length, then as text). */
+    /* Newest activity first, then the larger id, as the API orders them
+     * (ids are opaque: compared by length, then as text). */
     function compare(a, b) {
         const at = (Date.parse(b.last_activity_at) || 0)
             - (Date.parse(a.last_activity_at) || 0);
@@ -440,6 +439,11 @@
      * thread stays under Unread while it is open: reading it is not a
      * reason to lose one's place. */
     function inFilter(conv) {
+        /* a contact's thread before its first message is in no list, as
+         * the server lists them (it joins with that message) */
+        if (!conv.last_message) {
+            return false;
+        }
         switch (state.filter) {
         case 'archived':
             return conv.archived;

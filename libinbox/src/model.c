@@ -343,6 +343,11 @@ inbox_conversation_apply(inbox_conversation_t *c, inbox_action_t action)
 int
 inbox_filter_matches(inbox_filter_t filter, const inbox_conversation_t *c)
 {
+    /* a contact's thread before its first message is in no list */
+    if (!c->has_last_message) {
+        return 0;
+    }
+
     switch (filter) {
 
     case INBOX_FILTER_ALL:

@@ -31,6 +31,11 @@ inbox_mongo_append_filter(bson_t *filter, inbox_filter_t which,
         BSON_APPEND_BOOL(filter, "archived", which == INBOX_FILTER_ARCHIVED);
     }
 
+    /* A thread without a message (INBOX_ACTIVITY_NONE) is in no list:
+     * a bound of the activity every list's index is ordered by. */
+    BCON_APPEND(filter, "last_activity_at", "{",
+                "$gt", BCON_DATE_TIME(INBOX_ACTIVITY_NONE), "}");
+
     switch (which) {
 
     case INBOX_FILTER_UNREAD:

@@ -485,12 +485,19 @@ inbox_mongo_counts(inbox_mongo_store_t *ms, const bson_oid_t *org,
     char            path[32];
 
     /* Summed like the unread total: no counter to drift without
-     * transactions.  The conditions are inbox_filter_matches'. */
+     * transactions.  The conditions are inbox_filter_matches': a thread
+     * without a message (no activity, INBOX_ACTIVITY_NONE) is in none;
+     * the unread total sums every thread's, as it did. */
 #define INBOX_MONGO_SHOWN  "{", "$eq", "[", BCON_UTF8("$archived"),           \
                            BCON_BOOL(false), "]", "}"
 #define INBOX_MONGO_COUNT(...)                                                \
-    "{", "$sum", "{", "$cond", "[", __VA_ARGS__, BCON_INT32(1),              \
-    BCON_INT32(0), "]", "}", "}"
+    "{", "$sum", "{", "$cond", "[",                                          \
+        "{", "$and", "[",                                                    \
+            "{", "$gt", "[", BCON_UTF8("$last_activity_at"),                 \
+                BCON_DATE_TIME(INBOX_ACTIVITY_NONE), "]", "}",               \
+            __VA_ARGS__,                                                     \
+        "]", "}",                                                            \
+        BCON_INT32(1), BCON_INT32(0), "]", "}", "}"
 
     rc = inbox_mongo_run_cursor(ms,
         BCON_NEW("aggregate", BCON_UTF8("conversations"),

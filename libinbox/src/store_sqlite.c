@@ -75,16 +75,30 @@ static inbox_status_t inbox_sqlite_search_index(inbox_store_t *store,
     "(" r ".archived = 0 AND " r ".starred <> 0)"
 #define INBOX_SQLITE_IN_ARCHIVED(r)   "(" r ".archived <> 0)"
 
+/*
+ * Which rows the tabs count, by the migration that writes the triggers:
+ * L5 every row (migration 5), L32 those with a message (migration 32:
+ * a thread without one has no activity, INBOX_ACTIVITY_NONE, and is in
+ * no list), as a factor of each tab's share.  The unread total counts
+ * every row's unread, as it did.
+ */
+#define INBOX_SQLITE_LISTED_L5(r)     ""
+#define INBOX_SQLITE_LISTED_L32(r)    " * (" r ".last_activity_at > 0)"
+
 /* Each counter with the share of row r, as "col = EXPR(col, share)";
- * U is the unresponded rule (above). */
-#define INBOX_SQLITE_COUNTS(U, EXPR, r)                                       \
+ * U is the unresponded rule, L the rows counted (above). */
+#define INBOX_SQLITE_COUNTS(U, L, EXPR, r)                                    \
     " unread_total = " EXPR("unread_total", INBOX_SQLITE_SHOWN_UNREAD(r)) "," \
-    " count_all = " EXPR("count_all", INBOX_SQLITE_IN_ALL(r)) ","            \
-    " count_unread = " EXPR("count_unread", INBOX_SQLITE_IN_UNREAD(r)) ","   \
-    " count_unresponded = "                                                  \
-        EXPR("count_unresponded", INBOX_SQLITE_IN_UNRESPONDED_##U(r)) ","   \
-    " count_starred = " EXPR("count_starred", INBOX_SQLITE_IN_STARRED(r)) "," \
-    " count_archived = " EXPR("count_archived", INBOX_SQLITE_IN_ARCHIVED(r))
+    " count_all = " EXPR("count_all",                                        \
+        INBOX_SQLITE_IN_ALL(r) INBOX_SQLITE_LISTED_##L(r)) ","               \
+    " count_unread = " EXPR("count_unread",                                  \
+        INBOX_SQLITE_IN_UNREAD(r) INBOX_SQLITE_LISTED_##L(r)) ","            \
+    " count_unresponded = " EXPR("count_unresponded",                        \
+        INBOX_SQLITE_IN_UNRESPONDED_##U(r) INBOX_SQLITE_LISTED_##L(r)) ","   \
+    " count_starred = " EXPR("count_starred",                                \
+        INBOX_SQLITE_IN_STARRED(r) INBOX_SQLITE_LISTED_##L(r)) ","           \
+    " count_archived = " EXPR("count_archived",                              \
+        INBOX_SQLITE_IN_ARCHIVED(r) INBOX_SQLITE_LISTED_##L(r))
 
 #define INBOX_SQLITE_ADD(col, share)  col " + " share
 #define INBOX_SQLITE_SUB(col, share)  col " - " share
@@ -93,20 +107,19 @@ static inbox_status_t inbox_sqlite_search_index(inbox_store_t *store,
     " WHERE c.org_id = orgs.id)"
 
 /* An updated row moves each counter by its new share less its old one. */
-#define INBOX_SQLITE_COUNTS_MOVED(U)                                          \
+#define INBOX_SQLITE_COUNTS_MOVED(U, L)                                       \
     " unread_total = unread_total - " INBOX_SQLITE_SHOWN_UNREAD("OLD")       \
         " + " INBOX_SQLITE_SHOWN_UNREAD("NEW") ","                           \
-    " count_all = count_all - " INBOX_SQLITE_IN_ALL("OLD")                   \
-        " + " INBOX_SQLITE_IN_ALL("NEW") ","                                 \
-    " count_unread = count_unread - " INBOX_SQLITE_IN_UNREAD("OLD")          \
-        " + " INBOX_SQLITE_IN_UNREAD("NEW") ","                              \
-    " count_unresponded = count_unresponded - "                              \
-        INBOX_SQLITE_IN_UNRESPONDED_##U("OLD")                               \
-        " + " INBOX_SQLITE_IN_UNRESPONDED_##U("NEW") ","                     \
-    " count_starred = count_starred - " INBOX_SQLITE_IN_STARRED("OLD")       \
-        " + " INBOX_SQLITE_IN_STARRED("NEW") ","                             \
-    " count_archived = count_archived - " INBOX_SQLITE_IN_ARCHIVED("OLD")    \
-        " + " INBOX_SQLITE_IN_ARCHIVED("NEW")
+    INBOX_SQLITE_COUNT_MOVED("count_all", INBOX_SQLITE_IN_ALL, L) ","        \
+    INBOX_SQLITE_COUNT_MOVED("count_unread", INBOX_SQLITE_IN_UNREAD, L) ","  \
+    INBOX_SQLITE_COUNT_MOVED("count_unresponded",                            \
+                             INBOX_SQLITE_IN_UNRESPONDED_##U, L) ","         \
+    INBOX_SQLITE_COUNT_MOVED("count_starred", INBOX_SQLITE_IN_STARRED, L) "," \
+    INBOX_SQLITE_COUNT_MOVED("count_archived", INBOX_SQLITE_IN_ARCHIVED, L)
+
+#define INBOX_SQLITE_COUNT_MOVED(col, IN, L)                                  \
+    " " col " = " col " - " IN("OLD") INBOX_SQLITE_LISTED_##L("OLD")         \
+        " + " IN("NEW") INBOX_SQLITE_LISTED_##L("NEW")
 
 /* How much of the file a reader maps (1 GiB). */
 #define INBOX_SQLITE_MMAP  "1073741824"
@@ -368,7 +381,7 @@ static const char *inbox_sqlite_migrations[] = {
     "  DEFAULT 0;"
     "ALTER TABLE orgs ADD COLUMN count_starred INTEGER NOT NULL DEFAULT 0;"
     "ALTER TABLE orgs ADD COLUMN count_archived INTEGER NOT NULL DEFAULT 0;"
-    "UPDATE orgs SET" INBOX_SQLITE_COUNTS(U5, INBOX_SQLITE_SUM, "c") ";"
+    "UPDATE orgs SET" INBOX_SQLITE_COUNTS(U5, L5, INBOX_SQLITE_SUM, "c") ";"
 
     "DROP TRIGGER conversations_unread_insert;"
     "DROP TRIGGER conversations_unread_update;"
@@ -376,7 +389,7 @@ static const char *inbox_sqlite_migrations[] = {
 
     "CREATE TRIGGER conversations_count_insert AFTER INSERT ON conversations "
     "BEGIN"
-    "  UPDATE orgs SET" INBOX_SQLITE_COUNTS(U5, INBOX_SQLITE_ADD, "NEW")
+    "  UPDATE orgs SET" INBOX_SQLITE_COUNTS(U5, L5, INBOX_SQLITE_ADD, "NEW")
     "  WHERE id = NEW.org_id;"
     "END;"
 
@@ -387,13 +400,13 @@ static const char *inbox_sqlite_migrations[] = {
     "    OR OLD.archived <> NEW.archived OR OLD.starred <> NEW.starred"
     "    OR OLD.last_direction IS NOT NEW.last_direction "
     "BEGIN"
-    "  UPDATE orgs SET" INBOX_SQLITE_COUNTS_MOVED(U5)
+    "  UPDATE orgs SET" INBOX_SQLITE_COUNTS_MOVED(U5, L5)
     "  WHERE id = NEW.org_id;"
     "END;"
 
     "CREATE TRIGGER conversations_count_delete AFTER DELETE ON conversations "
     "BEGIN"
-    "  UPDATE orgs SET" INBOX_SQLITE_COUNTS(U5, INBOX_SQLITE_SUB, "OLD")
+    "  UPDATE orgs SET" INBOX_SQLITE_COUNTS(U5, L5, INBOX_SQLITE_SUB, "OLD")
     "  WHERE id = OLD.org_id;"
     "END;",
 
@@ -1124,7 +1137,7 @@ static const char *inbox_sqlite_migrations[] = {
     "   archived)"
     "  WHERE archived = 0 AND unresponded_at IS NOT NULL;"
 
-    "UPDATE orgs SET" INBOX_SQLITE_COUNTS(U31, INBOX_SQLITE_SUM, "c") ";"
+    "UPDATE orgs SET" INBOX_SQLITE_COUNTS(U31, L5, INBOX_SQLITE_SUM, "c") ";"
 
     "DROP TRIGGER conversations_count_insert;"
     "DROP TRIGGER conversations_count_update;"
@@ -1132,7 +1145,7 @@ static const char *inbox_sqlite_migrations[] = {
 
     "CREATE TRIGGER conversations_count_insert AFTER INSERT ON conversations "
     "BEGIN"
-    "  UPDATE orgs SET" INBOX_SQLITE_COUNTS(U31, INBOX_SQLITE_ADD, "NEW")
+    "  UPDATE orgs SET" INBOX_SQLITE_COUNTS(U31, L5, INBOX_SQLITE_ADD, "NEW")
     "  WHERE id = NEW.org_id;"
     "END;"
 
@@ -1143,13 +1156,50 @@ static const char *inbox_sqlite_migrations[] = {
     "    OR OLD.archived <> NEW.archived OR OLD.starred <> NEW.starred"
     "    OR (OLD.unresponded_at IS NULL) <> (NEW.unresponded_at IS NULL) "
     "BEGIN"
-    "  UPDATE orgs SET" INBOX_SQLITE_COUNTS_MOVED(U31)
+    "  UPDATE orgs SET" INBOX_SQLITE_COUNTS_MOVED(U31, L5)
     "  WHERE id = NEW.org_id;"
     "END;"
 
     "CREATE TRIGGER conversations_count_delete AFTER DELETE ON conversations "
     "BEGIN"
-    "  UPDATE orgs SET" INBOX_SQLITE_COUNTS(U31, INBOX_SQLITE_SUB, "OLD")
+    "  UPDATE orgs SET" INBOX_SQLITE_COUNTS(U31, L5, INBOX_SQLITE_SUB, "OLD")
+    "  WHERE id = OLD.org_id;"
+    "END;",
+
+    /*
+     * 32: a thread without a message (a contact added or imported) is in
+     * no list nor tab's count: the counts and their triggers count the
+     * threads with activity only, which every message gives (a thread
+     * has none before its first, migration 20); the unread total is as
+     * it was.  The lists bound their walks by it (no index changes).
+     */
+    "UPDATE orgs SET" INBOX_SQLITE_COUNTS(U31, L32, INBOX_SQLITE_SUM, "c") ";"
+
+    "DROP TRIGGER conversations_count_insert;"
+    "DROP TRIGGER conversations_count_update;"
+    "DROP TRIGGER conversations_count_delete;"
+
+    "CREATE TRIGGER conversations_count_insert AFTER INSERT ON conversations "
+    "BEGIN"
+    "  UPDATE orgs SET" INBOX_SQLITE_COUNTS(U31, L32, INBOX_SQLITE_ADD, "NEW")
+    "  WHERE id = NEW.org_id;"
+    "END;"
+
+    "CREATE TRIGGER conversations_count_update"
+    "  AFTER UPDATE OF unread_count, archived, starred, unresponded_at,"
+    "  last_activity_at ON conversations"
+    "  WHEN OLD.unread_count <> NEW.unread_count"
+    "    OR OLD.archived <> NEW.archived OR OLD.starred <> NEW.starred"
+    "    OR (OLD.unresponded_at IS NULL) <> (NEW.unresponded_at IS NULL)"
+    "    OR (OLD.last_activity_at > 0) <> (NEW.last_activity_at > 0) "
+    "BEGIN"
+    "  UPDATE orgs SET" INBOX_SQLITE_COUNTS_MOVED(U31, L32)
+    "  WHERE id = NEW.org_id;"
+    "END;"
+
+    "CREATE TRIGGER conversations_count_delete AFTER DELETE ON conversations "
+    "BEGIN"
+    "  UPDATE orgs SET" INBOX_SQLITE_COUNTS(U31, L32, INBOX_SQLITE_SUB, "OLD")
     "  WHERE id = OLD.org_id;"
     "END;"
 };

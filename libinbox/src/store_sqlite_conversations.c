@@ -38,7 +38,11 @@ static inbox_status_t inbox_sqlite_conversation_write(
 /* What each filter shows (inbox_filter_matches), in inbox_filter_t's
  * order, then a search from the default view (inbox_query_any_archived).
  * The partial indexes' conditions (conversations_unread, _unresponded,
- * _starred) are these, so that SQLite may use them. */
+ * _starred) are these, so that SQLite may use them.  Every list leaves
+ * out the threads without a message, which alone have no activity
+ * (INBOX_ACTIVITY_NONE): a bound of the activity every index is ordered
+ * by, so that they are never walked (INBOX_SQLITE_LISTED). */
+#define INBOX_SQLITE_LISTED          "c.last_activity_at > 0"
 #define INBOX_SQLITE_IN_ALL          "c.archived = 0"
 #define INBOX_SQLITE_IN_UNREAD       "c.unread_count > 0 AND c.archived = 0"
 #define INBOX_SQLITE_IN_UNRESPONDED                                          \
@@ -57,7 +61,7 @@ static inbox_status_t inbox_sqlite_conversation_write(
     INBOX_SQLITE_CONVERSATION_COLUMNS                                        \
     " FROM conversations c " index                                           \
     " JOIN contacts ct ON ct.id = c.contact_id"                              \
-    " WHERE c.org_id = ?1 AND " filter                                       \
+    " WHERE c.org_id = ?1 AND " filter " AND " INBOX_SQLITE_LISTED           \
     " AND (c.last_activity_at, c.id) < (?2, ?3)"                             \
     " ORDER BY c.last_activity_at DESC, c.id DESC LIMIT ?4"
 
@@ -77,12 +81,14 @@ static const char  *inbox_sqlite_list_sql[] = {
 
 /* A lookup: the candidates (?5, a JSON array of contact ids) to their
  * threads, the page's sorted out (SQLite keeps only the best ?4 as it
- * goes); their contacts are read for the page only. */
+ * goes); their contacts are read for the page only.  Each candidate's
+ * thread is checked for a message, not looked for by it (the unary +):
+ * as a bound, SQLite walked a filter's index for each candidate. */
 #define INBOX_SQLITE_SEARCH_SQL(filter)                                       \
     INBOX_SQLITE_CONVERSATION_COLUMNS                                        \
     " FROM (SELECT c.id AS id FROM json_each(?5) s"                          \
     "  CROSS JOIN conversations c ON c.contact_id = s.value"                 \
-    "  WHERE c.org_id = ?1 AND " filter                                      \
+    "  WHERE c.org_id = ?1 AND " filter " AND +" INBOX_SQLITE_LISTED         \
     "  AND (c.last_activity_at, c.id) < (?2, ?3)"                            \
     "  ORDER BY c.last_activity_at DESC, c.id DESC LIMIT ?4) m"              \
     " CROSS JOIN conversations c ON c.id = m.id"                             \
@@ -103,7 +109,7 @@ static const char  *inbox_sqlite_search_sql[] = {
 #define INBOX_SQLITE_SET_WALK_SQL(index, filter)                              \
     "SELECT c.id, c.contact_id, c.last_activity_at"                          \
     " FROM conversations c " index                                           \
-    " WHERE c.org_id = ?1 AND " filter                                       \
+    " WHERE c.org_id = ?1 AND " filter " AND " INBOX_SQLITE_LISTED           \
     " AND (c.last_activity_at, c.id) < (?2, ?3)"                             \
     " ORDER BY c.last_activity_at DESC, c.id DESC"
 

@@ -2,10 +2,11 @@
 // with their tags and opt-outs, searched by name and filtered by a tag;
 // one added by hand (a number that is a contact already, or no number,
 // refused next to the field); a contact chosen opens its thread in the
-// Inbox; contacts imported from a CSV file, with the report of what was
-// made and skipped and the columns not used, and their tag offered to
-// campaigns at once, or of what an import the server stopped partway
-// stored and the line it stopped at; a search whose page the server
+// Inbox, listed once its first message is written; contacts imported
+// from a CSV file, with the report of what was made and skipped and the
+// columns not used, and their tag offered to campaigns at once, or of
+// what an import the server stopped partway stored and the line it
+// stopped at; a search whose page the server
 // ended with nothing found yet followed until it finds one; and at
 // 390 px nothing scrolls sideways.
 
@@ -15,7 +16,7 @@ import { before, test } from 'node:test';
 import { promisify } from 'node:util';
 import { noPageErrorsTest, shown, signIn, useBrowser }
          from '../lib/browser.mjs';
-import { sqlite3Path, uniqueNumber } from '../lib/cluster.mjs';
+import { inboxctl, sqlite3Path, uniqueNumber } from '../lib/cluster.mjs';
 import { useCluster, errorLogIsCleanTest } from '../lib/fixture.mjs';
 import { api } from '../lib/inbox.mjs';
 import { addUser } from '../lib/session.mjs';
@@ -51,6 +52,7 @@ async function openContacts() {
 before(async () => {
     const cluster = await ctx.ready;
     await addUser(cluster, org(), USER.email, USER.password);
+    await inboxctl(cluster.store, 'credits', 'grant', org().id, '10');
     for (const p of Object.values(people)) {
         p.contact = await call('/api/v1/contacts', { method: 'POST',
             body: { phone: p.phone, tags: p.tags,
@@ -181,13 +183,23 @@ test('a contact added while the list is being read stays first, with its '
     }
 });
 
-test('a contact chosen opens its thread in the Inbox', async () => {
+test('a contact chosen opens its thread in the Inbox; a thread without '
+     + 'a message joins the list with the first one written', async () => {
     await openContacts();
     await rows().filter({ hasText: 'Ann Archer' }).click();
     await page.locator('#thread-title', { hasText: 'Ann Archer' })
         .waitFor();
     assert.equal(new URL(page.url()).hash, '#inbox');
     assert.equal(await page.locator('#app').isVisible(), true);
+
+    const listed = page.locator('#threads .row-name',
+                                { hasText: 'Ann Archer' });
+    assert.equal(await listed.count(), 0, 'no message yet: not listed');
+    await page.locator('#composer-text').fill('Welcome, Ann!');
+    await page.getByRole('button', { name: 'Send' }).click();
+    await listed.waitFor();
+    assert.equal(await page.locator('#threads > li', { hasText: 'Ann Archer' })
+        .locator('.row-preview-text').textContent(), 'Welcome, Ann!');
 });
 
 test('contacts imported from a CSV file: the report counts them, names '

@@ -565,9 +565,28 @@ test('an import updates a name, adds tags, keeps the rest; quoted fields, '
     const made = await ok(`/api/v1/contacts?q=${encodeURIComponent(other)}`);
     assert.equal(made.items.length, 1);
     assert.equal(made.items[0].name, null);
-    const conv = await ok(`/api/v1/conversations?q=${encodeURIComponent(
-        other)}`);
-    assert.equal(conv.items.length, 1, 'an imported contact has a thread');
+
+    // an imported contact has a thread, read by its id (the web app
+    // writes the first message there), in no list until its first
+    // message: not counted, not found by a search of the threads
+    const record = await ok(`/api/v1/contacts/${made.items[0].id}`);
+    const thread = await ok(`/api/v1/conversations/${record.conversation_id}`);
+    assert.equal(thread.last_message, null);
+    assert.equal(thread.last_activity_at, null);
+    const search = `/api/v1/conversations?q=${encodeURIComponent(other)}`;
+    const before = await ok(search);
+    assert.equal(before.items.length, 0, 'not listed before a message');
+    const all = await ok('/api/v1/conversations?limit=200');
+    assert.ok(!all.items.some((x) => x.id === thread.id));
+    assert.equal(all.items.every((x) => x.last_message !== null
+        && x.last_activity_at !== null), true);
+
+    await deliverInbound(ctx.cluster, { from: other, body: 'hello' });
+    const listed = await ok(search);
+    assert.equal(listed.items.length, 1, 'listed with its first message');
+    assert.equal(listed.items[0].id, thread.id);
+    assert.equal(listed.items[0].last_message.preview, 'hello');
+    assert.equal(listed.counts.all, all.counts.all + 1);
 });
 
 test('an import reads what spreadsheets write: CR line ends with a line '

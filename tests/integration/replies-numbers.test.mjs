@@ -76,8 +76,11 @@ test('a contact added by hand, who never texted, is answered from the '
     const res = await api(ctx.cluster, '/api/v1/contacts', org.token,
         { method: 'POST', body: { phone, name: 'Never Texted' } });
     assert.equal(res.status, 201, res.text);
-    const conv = await threadOf(phone);
-    assert.equal(await replyFrom(conv.id, phone, 'welcome'), org.number);
+    // its thread, in no list before a message, is the contact's
+    assert.equal(await replyFrom(res.json.conversation_id, phone, 'welcome'),
+                 org.number);
+    // the first message lists it
+    assert.equal((await threadOf(phone)).id, res.json.conversation_id);
 });
 
 errorLogIsCleanTest(ctx);

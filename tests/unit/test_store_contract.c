@@ -36,6 +36,7 @@
 #define OTHER       "+15550000002"      /* another organization's number */
 #define ALICE       "+15551234567"
 #define BOB         "+15559876543"
+#define CAROL_PHONE "+15557654321"
 
 
 typedef struct fixture_s  fixture_t;
@@ -88,6 +89,8 @@ static const backend_t  *backend;     /* the pass running now */
 static unsigned          store_counter;
 
 
+static int contact_of(fixture_t *f, const char *phone,
+    char id[INBOX_ID_MAX], char conversation[INBOX_ID_MAX]);
 static long contacts_pages(fixture_t *f, const char *q, const char *tag,
     unsigned limit, char (*out)[INBOX_PHONE_MAX], size_t max);
 
@@ -1768,6 +1771,8 @@ TEST(a_search_with_letters_looks_for_a_name_only)
     CHECK_INT(inbox_store_contact_upsert(f.store, f.org, "+15554440002",
                                          "Suite 4 Reception", id, NULL),
               INBOX_OK);
+    CHECK_INT(receive(&f, "SM3", "+15554440002", "c", T0 + 2, NULL, NULL),
+              INBOX_OK);
 
     for (round = 0; round < 2; round++) {
         CHECK_INT(list_count(&f, INBOX_FILTER_ALL, "Dave 2"), 0);
@@ -1870,9 +1875,15 @@ TEST(a_name_is_found_without_its_case_or_accents)
                                          NULL), INBOX_OK);
 
     for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        char  sid[16];
+
         CHECK_INT(inbox_store_contact_upsert(f.store, f.org, names[i].phone,
                                              names[i].name, id, NULL),
                   INBOX_OK);
+        /* listed with a message */
+        snprintf(sid, sizeof(sid), "SMN%zu", i);
+        CHECK_INT(receive(&f, sid, names[i].phone, "hi", T0 + 10
+                          + (int64_t) i, NULL, NULL), INBOX_OK);
     }
 
     for (round = 0; round < 2; round++) {
@@ -2831,23 +2842,21 @@ TEST(a_named_contact_shows_its_name_in_the_list)
     CHECK_INT(inbox_store_contact_upsert(f.store, f.org, ALICE, "Alice",
                                          contact, NULL), INBOX_OK);
 
-    /* its (empty) thread is listed under the name */
+    /* its thread has no message yet: in no list */
     CHECK_INT(list(&f, f.org, INBOX_FILTER_ALL, NULL, &page), INBOX_OK);
-    CHECK_INT(page.count, 1);
-    if (page.count == 1) {
-        CHECK_STR(page.items[0].contact.id, contact);
-        CHECK_STR(page.items[0].contact.name, "Alice");
-        CHECK_STR(page.items[0].contact.phone, ALICE);
-    }
+    CHECK_INT(page.count, 0);
+    CHECK_INT(page.counts[INBOX_FILTER_ALL], 0);
     inbox_conversation_page_free(&page);
 
-    /* a message from her lands in the same thread, still named */
+    /* a message from her lands in that thread, listed under the name */
     CHECK_INT(receive(&f, "SM1", ALICE, "hi", T0, &r, NULL), INBOX_OK);
     CHECK_INT(list(&f, f.org, INBOX_FILTER_ALL, NULL, &page), INBOX_OK);
     CHECK_INT(page.count, 1);
     if (page.count == 1) {
         CHECK_STR(page.items[0].id, r.conversation_id);
+        CHECK_STR(page.items[0].contact.id, contact);
         CHECK_STR(page.items[0].contact.name, "Alice");
+        CHECK_STR(page.items[0].contact.phone, ALICE);
     }
     inbox_conversation_page_free(&page);
 
@@ -3158,7 +3167,7 @@ TEST(each_action_is_idempotent_and_pushes_only_a_change)
  * stays as it is, and a thread without any inbound message counts one. */
 TEST(unread_counts_at_least_one_and_keeps_more)
 {
-    char                       contact[INBOX_ID_MAX];
+    char                       contact[INBOX_ID_MAX], bob[INBOX_ID_MAX];
     fixture_t                  f;
     inbox_event_list_t         events;
     inbox_ingest_result_t      r;
@@ -3184,25 +3193,24 @@ TEST(unread_counts_at_least_one_and_keeps_more)
     CHECK_INT(unread_count(&f, r.conversation_id), 2);
     CHECK_INT(unread_total(&f, f.org), 2);
 
-    /* a thread without any message: one, as the person asked */
+    /* a thread without any message: one, as the person asked (in no
+     * list until its first message) */
     CHECK_INT(inbox_store_contact_upsert(f.store, f.org, BOB, "Bob", contact,
                                          NULL), INBOX_OK);
-    CHECK_INT(list(&f, f.org, INBOX_FILTER_ALL, "bob", &page), INBOX_OK);
+    CHECK(contact_of(&f, BOB, contact, bob));
+    CHECK_INT(inbox_store_conversation_act(f.store, f.org, bob,
+                                           INBOX_ACTION_UNREAD, &c, &events,
+                                           NULL), INBOX_OK);
+    CHECK_INT(c.unread_count, 1);
+    CHECK(!c.has_last_message);
+    inbox_conversation_free(&c);
+    CHECK_INT(events.count, 2);
+    CHECK_INT(unread_total(&f, f.org), 3);
+    CHECK_INT(list(&f, f.org, INBOX_FILTER_UNREAD, NULL, &page), INBOX_OK);
     CHECK_INT(page.count, 1);
-
-    if (page.count == 1) {
-        CHECK_INT(inbox_store_conversation_act(f.store, f.org,
-                                               page.items[0].id,
-                                               INBOX_ACTION_UNREAD, &c,
-                                               &events, NULL), INBOX_OK);
-        CHECK_INT(c.unread_count, 1);
-        CHECK(!c.has_last_message);
-        inbox_conversation_free(&c);
-        CHECK_INT(events.count, 2);
-        CHECK_INT(unread_total(&f, f.org), 3);
-    }
-
+    CHECK_INT(page.counts[INBOX_FILTER_UNREAD], 1);
     inbox_conversation_page_free(&page);
+
     inbox_event_list_free(&events);
     fixture_close(&f);
 }
@@ -3321,6 +3329,7 @@ TEST(a_contacts_name_is_kept_renamed_or_forgotten)
                                          NULL), INBOX_OK);
     CHECK_INT(inbox_store_contact_upsert(f.store, f.org, ALICE, "", id,
                                          NULL), INBOX_OK);
+    CHECK_INT(receive(&f, "SM1", ALICE, "hi", T0, NULL, NULL), INBOX_OK);
 
     CHECK_INT(list(&f, f.org, INBOX_FILTER_ALL, NULL, &page), INBOX_OK);
     CHECK_INT(page.count, 1);
@@ -3556,28 +3565,44 @@ TEST(invisible_characters_in_a_search_are_ignored)
 
 /* Contacts */
 
-/* The contact of the organization's only conversation with phone. */
+/* The organization's contact with phone and its conversation (listed or
+ * not: a thread without a message is in no list), from the contacts. */
 static int
 contact_of(fixture_t *f, const char *phone, char id[INBOX_ID_MAX],
     char conversation[INBOX_ID_MAX])
 {
-    size_t                     i;
-    int                        found;
-    inbox_conversation_page_t  page;
+    size_t                  i;
+    int                     found;
+    inbox_contact_page_t    page;
+    inbox_contact_query_t   query;
+    inbox_contact_record_t  c;
 
     found = 0;
+    memset(&query, 0, sizeof(query));
+    query.limit = INBOX_LIST_LIMIT_MAX;
 
-    if (list(f, f->org, INBOX_FILTER_ALL, NULL, &page) == INBOX_OK) {
+    if (inbox_store_contacts_list(f->store, f->org, &query, &page, NULL)
+        == INBOX_OK)
+    {
         for (i = 0; i < page.count; i++) {
-            if (strcmp(page.items[i].contact.phone, phone) == 0) {
-                snprintf(id, INBOX_ID_MAX, "%s", page.items[i].contact.id);
-                snprintf(conversation, INBOX_ID_MAX, "%s", page.items[i].id);
+            if (strcmp(page.items[i].phone, phone) == 0) {
+                snprintf(id, INBOX_ID_MAX, "%s", page.items[i].id);
                 found = 1;
             }
         }
     }
 
-    inbox_conversation_page_free(&page);
+    inbox_contact_page_free(&page);
+
+    if (found) {
+        found = inbox_store_contact_get(f->store, f->org, id, &c, NULL)
+                == INBOX_OK;
+        if (found) {
+            snprintf(conversation, INBOX_ID_MAX, "%s", c.conversation_id);
+        }
+        inbox_contact_record_free(&c);
+    }
+
     return found;
 }
 
@@ -4215,8 +4240,9 @@ TEST(an_import_creates_then_updates_adding_tags_and_keeping_names)
     }
     CHECK_STR(c.conversation_id, conv);
     inbox_contact_record_free(&c);
-    CHECK(list_shows(&f, INBOX_FILTER_ALL, "bob", BOB));
-    CHECK_INT(list_count(&f, INBOX_FILTER_ALL, NULL), 2);
+    /* threads without a message: in the contacts, in no list of threads */
+    CHECK(!list_shows(&f, INBOX_FILTER_ALL, "bob", BOB));
+    CHECK_INT(list_count(&f, INBOX_FILTER_ALL, NULL), 0);
 
     for (i = 0; i < 3; i++) {
         inbox_contact_row_free(&rows[i]);
@@ -4226,16 +4252,29 @@ TEST(an_import_creates_then_updates_adding_tags_and_keeping_names)
 }
 
 
-/* Imported contacts' threads have no messages: they come after the
- * threads people wrote in, however new, and have no activity time. */
-TEST(an_import_does_not_bury_the_threads_with_messages)
+/*
+ * A contact's thread before its first message (imported, or added by
+ * hand) is in no list and no tab's count, whatever it is marked (read by
+ * its id, it answers); a search finds its contact in the contacts, not
+ * among the threads.  Its first message, the contact's or a person's,
+ * lists it as any other.
+ */
+TEST(a_thread_without_messages_is_in_no_list_until_its_first)
 {
+    char                       carol[INBOX_ID_MAX], bob[INBOX_ID_MAX];
+    char                       id[INBOX_ID_MAX], found[4][INBOX_PHONE_MAX];
     size_t                     i;
+    unsigned                   fl;
     fixture_t                  f;
     inbox_contact_row_t        rows[3];
     inbox_import_count_t       count;
     inbox_ingest_result_t      alice;
+    inbox_conversation_t       c;
     inbox_conversation_page_t  page;
+
+    static const int64_t       listed[INBOX_FILTER_COUNT] = {
+        1, 1, 1, 0, 0
+    };
 
     FIXTURE(&f);
     memset(rows, 0, sizeof(rows));
@@ -4243,31 +4282,70 @@ TEST(an_import_does_not_bury_the_threads_with_messages)
     CHECK_INT(receive(&f, "SM1", ALICE, "hi", T0, &alice, NULL), INBOX_OK);
 
     snprintf(rows[0].phone, sizeof(rows[0].phone), "%s", BOB);
-    snprintf(rows[1].phone, sizeof(rows[1].phone), "%s", "+15557654321");
+    snprintf(rows[1].phone, sizeof(rows[1].phone), "%s", CAROL_PHONE);
     snprintf(rows[2].phone, sizeof(rows[2].phone), "+15550001111");
     CHECK_INT(inbox_store_contacts_import(f.store, f.org, rows, 3, &count,
                                           NULL, NULL), INBOX_OK);
     CHECK_INT(count.created, 3);
+    CHECK(contact_of(&f, BOB, id, bob));
+    CHECK(contact_of(&f, CAROL_PHONE, id, carol));
 
-    CHECK_INT(list(&f, f.org, INBOX_FILTER_ALL, NULL, &page), INBOX_OK);
-    CHECK_INT(page.count, 4);
-    if (page.count == 4) {
-        CHECK_STR(page.items[0].id, alice.conversation_id);
-        CHECK(page.items[0].last_activity_at == T0);
-        for (i = 1; i < 4; i++) {
-            CHECK_INT(page.items[i].has_last_message, 0);
-            CHECK(page.items[i].last_activity_at == INBOX_ACTIVITY_NONE);
+    /* marked every way a list shows: still in none */
+    CHECK_INT(act(&f, bob, INBOX_ACTION_STAR, NULL), INBOX_OK);
+    CHECK_INT(act(&f, bob, INBOX_ACTION_UNREAD, NULL), INBOX_OK);
+    CHECK_INT(act(&f, carol, INBOX_ACTION_ARCHIVE, NULL), INBOX_OK);
+
+    for (fl = 0; fl < INBOX_FILTER_COUNT; fl++) {
+        CHECK_INT(list(&f, f.org, (inbox_filter_t) fl, NULL, &page),
+                  INBOX_OK);
+        CHECK_INT((int64_t) page.count, listed[fl]);
+        for (i = 0; i < INBOX_FILTER_COUNT; i++) {
+            CHECK_INT(page.counts[i], listed[i]);
         }
+        for (i = 0; i < page.count; i++) {
+            CHECK_STR(page.items[i].id, alice.conversation_id);
+        }
+        inbox_conversation_page_free(&page);
     }
-    inbox_conversation_page_free(&page);
 
-    /* the first message gives a thread its activity */
-    CHECK_INT(receive(&f, "SM2", "+15557654321", "hello", T0 + 5, NULL, NULL),
+    /* a search: the threads with a message; the contacts, every one */
+    CHECK_INT(list_count(&f, INBOX_FILTER_ALL, "555"), 1);
+    CHECK_INT(list_count(&f, INBOX_FILTER_ARCHIVED, "555"), 0);
+    CHECK_INT(contacts_pages(&f, "555", NULL, 50, found, 4), 4);
+
+    /* read by its id, it answers: no message, no activity */
+    CHECK_INT(inbox_store_conversation_get(f.store, f.org, bob, &c, NULL),
+              INBOX_OK);
+    CHECK_INT(c.has_last_message, 0);
+    CHECK(c.last_activity_at == INBOX_ACTIVITY_NONE);
+    CHECK(c.starred);
+    CHECK(!inbox_filter_matches(INBOX_FILTER_ALL, &c));
+    CHECK(!inbox_filter_matches(INBOX_FILTER_STARRED, &c));
+    inbox_conversation_free(&c);
+
+    /* Carol's first message lists her thread, back from the archive */
+    CHECK_INT(receive(&f, "SM2", CAROL_PHONE, "hello", T0 + 5, NULL, NULL),
               INBOX_OK);
     CHECK_INT(list(&f, f.org, INBOX_FILTER_ALL, NULL, &page), INBOX_OK);
-    CHECK(page.count == 4 && strcmp(page.items[0].contact.phone, "+15557654321") == 0);
-    CHECK(page.count == 4 && page.items[1].last_activity_at == T0);
+    CHECK_INT(page.count, 2);
+    CHECK_INT(page.counts[INBOX_FILTER_ALL], 2);
+    CHECK(page.count == 2
+          && strcmp(page.items[0].contact.phone, CAROL_PHONE) == 0);
+    CHECK(page.count == 2 && page.items[1].last_activity_at == T0);
     inbox_conversation_page_free(&page);
+
+    /* a person writes Bob first: listed, starred and unread as marked */
+    CHECK_INT(answer(&f, bob), 0);
+    CHECK_INT(list(&f, f.org, INBOX_FILTER_ALL, NULL, &page), INBOX_OK);
+    CHECK_INT(page.count, 3);
+    CHECK_INT(page.counts[INBOX_FILTER_ALL], 3);
+    CHECK_INT(page.counts[INBOX_FILTER_STARRED], 1);
+    CHECK_INT(page.counts[INBOX_FILTER_UNREAD], 3);
+    CHECK_INT(page.counts[INBOX_FILTER_UNRESPONDED], 2);
+    CHECK(page.count == 3 && strcmp(page.items[0].id, bob) == 0);
+    inbox_conversation_page_free(&page);
+    CHECK(list_shows(&f, INBOX_FILTER_STARRED, NULL, BOB));
+    CHECK(list_shows(&f, INBOX_FILTER_ALL, "555", BOB));
 
     for (i = 0; i < 3; i++) {
         inbox_contact_row_free(&rows[i]);

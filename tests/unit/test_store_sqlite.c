@@ -1534,13 +1534,22 @@ TEST(stored_events_refer_to_a_long_message_without_copying_it)
 #define SHARE_5_STARRED(r)       "(" r ".archived = 0 AND " r ".starred <> 0)"
 #define SHARE_5_ARCHIVED(r)      "(" r ".archived <> 0)"
 
-#define COUNTS_5(EXPR)                                                      \
+#define SHARE_31_UNRESPONDED(r)                                             \
+    "(" r ".archived = 0 AND " r ".unresponded_at IS NOT NULL)"
+
+/* U: the unresponded share, 5's or 31's */
+#define COUNTS_OF(U, EXPR)                                                  \
     EXPR("unread_total", SHARE_5_UNREAD_TOTAL) ","                          \
     EXPR("count_all", SHARE_5_ALL) ","                                      \
     EXPR("count_unread", SHARE_5_UNREAD) ","                                \
-    EXPR("count_unresponded", SHARE_5_UNRESPONDED) ","                      \
+    EXPR("count_unresponded", U) ","                                        \
     EXPR("count_starred", SHARE_5_STARRED) ","                              \
     EXPR("count_archived", SHARE_5_ARCHIVED)
+#define COUNTS_5(EXPR)   COUNTS_OF(SHARE_5_UNRESPONDED, EXPR)
+#define COUNTS_31(EXPR)  COUNTS_OF(SHARE_31_UNRESPONDED, EXPR)
+#define COUNT_SUM(col, SHARE)                                               \
+    " " col " = (SELECT coalesce(sum(" SHARE("c") "), 0)"                   \
+    " FROM conversations c WHERE c.org_id = orgs.id)"
 
 #define COUNT_ADD_NEW(col, SHARE)  " " col " = " col " + " SHARE("NEW")
 #define COUNT_SUB_OLD(col, SHARE)  " " col " = " col " - " SHARE("OLD")
@@ -1579,6 +1588,27 @@ TEST(stored_events_refer_to_a_long_message_without_copying_it)
     " FROM conversations c WHERE c.org_id = orgs.id AND c.archived = 0"     \
     " AND c.last_direction IS 'inbound');"
 
+/* Schema 32 undone (threads without a message counted): the counts and
+ * triggers as migration 31 made them. */
+#define UNDO_SCHEMA_32                                                       \
+    "DROP TRIGGER conversations_count_insert;"                              \
+    "DROP TRIGGER conversations_count_update;"                              \
+    "DROP TRIGGER conversations_count_delete;"                              \
+    "CREATE TRIGGER conversations_count_insert AFTER INSERT"                \
+    " ON conversations BEGIN UPDATE orgs SET" COUNTS_31(COUNT_ADD_NEW)      \
+    " WHERE id = NEW.org_id; END;"                                          \
+    "CREATE TRIGGER conversations_count_update"                             \
+    " AFTER UPDATE OF unread_count, archived, starred, unresponded_at"      \
+    " ON conversations WHEN OLD.unread_count <> NEW.unread_count"           \
+    " OR OLD.archived <> NEW.archived OR OLD.starred <> NEW.starred"        \
+    " OR (OLD.unresponded_at IS NULL) <> (NEW.unresponded_at IS NULL)"      \
+    " BEGIN UPDATE orgs SET" COUNTS_31(COUNT_MOVE)                          \
+    " WHERE id = NEW.org_id; END;"                                          \
+    "CREATE TRIGGER conversations_count_delete AFTER DELETE"                \
+    " ON conversations BEGIN UPDATE orgs SET" COUNTS_31(COUNT_SUB_OLD)      \
+    " WHERE id = OLD.org_id; END;"                                          \
+    "UPDATE orgs SET" COUNTS_31(COUNT_SUM) ";"
+
 /* Schema 30 undone (the tags' counts and their triggers). */
 #define UNDO_SCHEMA_30                                                       \
     "DROP TRIGGER tag_counts_insert; DROP TRIGGER tag_counts_delete;"       \
@@ -1587,7 +1617,7 @@ TEST(stored_events_refer_to_a_long_message_without_copying_it)
 /* Every step after 29 undone, newest first; every undoing of 29 or
  * earlier starts with it. */
 #define UNDO_SCHEMA_ABOVE_29                                                \
-    UNDO_SCHEMA_31 UNDO_SCHEMA_30
+    UNDO_SCHEMA_32 UNDO_SCHEMA_31 UNDO_SCHEMA_30
 
 /* Every step after 10 undone, newest first. */
 #define UNDO_SCHEMA_ABOVE_10                                                \
@@ -1611,7 +1641,58 @@ TEST(stored_events_refer_to_a_long_message_without_copying_it)
     UNDO_SCHEMA_8                                                           \
     "DROP TABLE contact_tags; DROP INDEX contacts_by_created;"
 
-#define SCHEMA_NOW  31
+#define SCHEMA_NOW  32
+
+
+/*
+ * Migration 32: a thread without a message (a contact added or imported
+ * before) leaves the tabs' counts, whatever it was marked, and the lists;
+ * its first message brings it in.
+ */
+TEST(migrating_leaves_threads_without_messages_out_of_the_counts)
+{
+    char                       id[INBOX_ID_MAX], bob[INBOX_ID_MAX];
+    fixture_t                  f;
+    inbox_contact_record_t     c;
+    inbox_conversation_page_t  page;
+
+    FIXTURE(&f);
+    CHECK_INT(receive(&f, "SM1", ALICE, "hello", T0, NULL, NULL), INBOX_OK);
+    CHECK_INT(inbox_store_contact_upsert(f.store, f.org, BOB, "Bob", id,
+                                         NULL), INBOX_OK);
+    CHECK_INT(inbox_store_contact_get(f.store, f.org, id, &c, NULL),
+              INBOX_OK);
+    snprintf(bob, sizeof(bob), "%s", c.conversation_id);
+    inbox_contact_record_free(&c);
+    CHECK_INT(act(&f, bob, INBOX_ACTION_STAR, NULL), INBOX_OK);
+    inbox_store_close(f.store);
+    f.store = NULL;
+
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_32 "PRAGMA user_version = 31;"),
+              SQLITE_OK);
+    CHECK_INT(db_int(&f, "SELECT count_all FROM orgs"), 2);
+    CHECK_INT(db_int(&f, "SELECT count_starred FROM orgs"), 1);
+
+    f.store = store_open(f.path);
+    CHECK(f.store != NULL);
+    CHECK_INT(db_int(&f, "PRAGMA user_version"), SCHEMA_NOW);
+
+    CHECK_INT(list(&f, f.org, INBOX_FILTER_ALL, NULL, &page), INBOX_OK);
+    CHECK_INT(page.count, 1);
+    CHECK_INT(page.counts[INBOX_FILTER_ALL], 1);
+    CHECK_INT(page.counts[INBOX_FILTER_STARRED], 0);
+    inbox_conversation_page_free(&page);
+    CHECK_INT(list_count(&f, INBOX_FILTER_STARRED, NULL), 0);
+
+    CHECK_INT(receive(&f, "SM2", BOB, "hi", T0 + 1, NULL, NULL), INBOX_OK);
+    CHECK_INT(list(&f, f.org, INBOX_FILTER_STARRED, NULL, &page), INBOX_OK);
+    CHECK_INT(page.count, 1);
+    CHECK_INT(page.counts[INBOX_FILTER_ALL], 2);
+    CHECK_INT(page.counts[INBOX_FILTER_STARRED], 1);
+    inbox_conversation_page_free(&page);
+
+    fixture_close(&f);
+}
 
 
 /* A contact with the tags given (NULL-terminated); its id. */
@@ -1760,7 +1841,8 @@ TEST(migrating_keeps_threads_a_campaign_came_to_unresponded)
 
     /* the campaign to Alice and Dave, as the schema before stored it:
      * the last message of each thread (the triggers count Alice's out) */
-    CHECK_INT(db_exec(&f, UNDO_SCHEMA_ABOVE_29 "PRAGMA user_version = 29;"
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_32 UNDO_SCHEMA_31 UNDO_SCHEMA_30
+        "PRAGMA user_version = 29;"
         "INSERT INTO messages (org_id, conversation_id, direction, body,"
         "  status, created_at, campaign_id)"
         "  SELECT org_id, id, 'outbound', 'Sale!', 'queued', %lld, 7"
@@ -2401,11 +2483,15 @@ TEST(migrating_makes_contacts_again_keeping_rows_indexes_and_search)
     edit.tags = tags;
     CHECK_INT(inbox_store_contact_create(f.store, f.org, BOB, &edit, &bob,
                                          NULL), INBOX_OK);
+    /* each thread with a message, so that the lists show it */
+    CHECK_INT(receive(&f, "SM2", BOB, "hi", T0 + 1, NULL, NULL), INBOX_OK);
 
     /* Alice and Bob indexed, Carol only noted as pending */
     CHECK_INT(inbox_store_maintain(f.store, NULL), INBOX_OK);
     CHECK_INT(inbox_store_contact_upsert(f.store, f.org, "+15553334444",
                                          "Carol Reed", id, NULL), INBOX_OK);
+    CHECK_INT(receive(&f, "SM3", "+15553334444", "yo", T0 + 2, NULL, NULL),
+              INBOX_OK);
     CHECK_INT(db_int(&f, "SELECT count(*) FROM contacts_search_pending"), 1);
 
     db_text(&f, CONTACTS_SCHEMA_NAMES, before, sizeof(before));

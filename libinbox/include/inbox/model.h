@@ -43,7 +43,8 @@ typedef enum {
 } inbox_direction_t;
 
 typedef enum {
-    INBOX_FILTER_ALL = 0,       /* everything not archived */
+    INBOX_FILTER_ALL = 0,       /* everything not archived (with a
+                                   message, as every filter) */
     INBOX_FILTER_UNREAD,
     INBOX_FILTER_UNRESPONDED,   /* an inbound message waits for a
                                    response (inbox_conversation_unresponded) */
@@ -152,8 +153,12 @@ typedef struct {
 
 /*
  * A contact's thread before its first message (a contact added or
- * imported) has no activity: lists, newest activity first, show it after
- * every thread with a message, and its last_activity_at is null.
+ * imported) has no activity (and only it: every message moves the
+ * activity to its time): no list shows it nor counts it
+ * (inbox_filter_matches), so an import of 100,000 contacts adds nothing
+ * to the inbox; it is read by its id (the contact's record names it),
+ * its last_message and last_activity_at null, and joins the lists with
+ * its first message.
  */
 #define INBOX_ACTIVITY_NONE  0
 
@@ -330,7 +335,8 @@ void inbox_conversation_receive(inbox_conversation_t *c,
 int inbox_conversation_apply(inbox_conversation_t *c, inbox_action_t action);
 
 /* Whether the filter's list shows c (without a search): the test the
- * backends' queries make, and what page->counts counts. */
+ * backends' queries make, and what page->counts counts.  A thread
+ * without a message is in none (INBOX_ACTIVITY_NONE). */
 int inbox_filter_matches(inbox_filter_t filter, const inbox_conversation_t *c);
 
 /* A search from the default view (INBOX_FILTER_ALL) also finds archived

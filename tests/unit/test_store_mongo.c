@@ -2347,6 +2347,52 @@ TEST(names_stored_before_search_names_are_given_theirs_once)
 }
 
 
+/*
+ * Threads stored before their responses' times existed are given them at
+ * the store's first use, from their messages (campaigns' left out), only
+ * where a write since has not; the store's record is marked, so that
+ * later uses only read it, and a failed aggregate leaves it unmarked.
+ */
+TEST(threads_stored_before_their_responses_times_are_given_them_once)
+{
+    fake_t          fake;
+    inbox_error_t   err;
+    inbox_store_t  *store;
+
+    store = fake_open(&fake);
+
+    fake.replies[0] = CURSOR("{\"_id\": \"store\", \"created_at\": "
+                             DATE(EARLIER) "}");
+    CHECK_INT(inbox_mongo_responses_backfill((inbox_mongo_store_t *) store,
+                                             &err), INBOX_OK);
+    golden_check(&fake, "responses_backfill");
+    /* the record, the aggregate merged into the threads, the mark */
+    CHECK_INT(fake.commands, 3);
+    CHECK(log_has(&fake, "\"campaign_id\" : { \"$exists\" : false }"));
+    CHECK(log_has(&fake, "\"into\" : \"conversations\""));
+    CHECK(log_has(&fake, "\"responses\" : { \"$numberInt\" : \"1\" }"));
+
+    /* marked: read, nothing else */
+    fake_reset(&fake);
+    fake.replies[0] = CURSOR("{\"_id\": \"store\", \"responses\":"
+                             " {\"$numberInt\": \"1\"}}");
+    CHECK_INT(inbox_mongo_responses_backfill((inbox_mongo_store_t *) store,
+                                             &err), INBOX_OK);
+    CHECK_INT(fake.commands, 1);
+
+    /* an aggregate that fails leaves the store unmarked, to be done again */
+    fake_reset(&fake);
+    fake.replies[1] = "{\"ok\": 0, \"code\": 10107,"
+                      " \"errmsg\": \"not primary\"}";
+    CHECK(inbox_mongo_responses_backfill((inbox_mongo_store_t *) store,
+                                         &err) != INBOX_OK);
+    CHECK_INT(fake.commands, 2);
+    CHECK(!log_has(&fake, "\"update\" : \"health\""));
+
+    fake_close(&fake, store);
+}
+
+
 TEST(real_driver_without_a_server_is_unavailable)
 {
     char             id[INBOX_ID_MAX];

@@ -182,8 +182,9 @@ class ReplicaSet:
         self.recipients = []
         self.contacts = []        # an import's, and their threads
         self.conversations = []
-        # made with the store, and so marked: every name has its key
-        self.health = {'_id': 'store', 'search_names': 1}
+        # made with the store, and so marked: every name has its key, every
+        # thread its responses' times
+        self.health = {'_id': 'store', 'search_names': 1, 'responses': 1}
         self.answers = {}
         self.writes = []          # (member, command, txnNumber) received
         self.cursors = {}         # id: (collection, documents left)

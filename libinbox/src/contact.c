@@ -5,12 +5,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unicode/uchar.h>
+#include <unicode/utf8.h>
 #include <yajl/yajl_tree.h>
 #include <inbox/contact.h>
 #include <inbox/utf8.h>
 
 
 static const char *inbox_trim(const char *s, size_t *len);
+static inbox_status_t inbox_tag_check(const char *tag, size_t len,
+    inbox_error_t *err);
+static inbox_status_t inbox_tags_append(inbox_tags_t *tags,
+    const char *tag, size_t len, inbox_error_t *err);
 
 
 /* Leading and trailing ASCII white space off s (len bytes). */
@@ -90,29 +96,119 @@ inbox_status_t
 inbox_tags_add(inbox_tags_t *tags, const char *tag, size_t len,
     inbox_error_t *err)
 {
-    char    *copy, **items;
-    size_t   i;
+    inbox_status_t  rc;
 
     tag = inbox_trim(tag, &len);
+
+    rc = inbox_tag_check(tag, len, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    return inbox_tags_append(tags, tag, len, err);
+}
+
+
+inbox_status_t
+inbox_tags_add_stored(inbox_tags_t *tags, const char *tag,
+    inbox_error_t *err)
+{
+    return inbox_tags_append(tags, tag, strlen(tag), err);
+}
+
+
+/*
+ * What a tag (len bytes, trimmed) may be.  Besides its length, it must
+ * survive where tags go: a CSV import splits its tags column on ";", so
+ * a tag holding one would come back as two; and the web app's chips and
+ * audience picker show tags inside other text, where a control
+ * character (C0, DEL, C1), a format character (Cf: zero-width spaces and
+ * joiners, U+2060, U+FEFF, bidi marks, embeddings, overrides and
+ * isolates) or a line or paragraph separator would make two tags that
+ * look the same, or reorder the text around it.  A tag of only blank
+ * characters that ASCII trimming leaves (no-break, ideographic spaces)
+ * or of default ignorable ones (a Hangul filler) shows as nothing.
+ */
+static inbox_status_t
+inbox_tag_check(const char *tag, size_t len, inbox_error_t *err)
+{
+    int       visible;
+    int32_t   i;
+    UChar32   c;
+    int8_t    type;
 
     if (len == 0) {
         return inbox_error_set_field(err, INBOX_ERR_INVALID, "tags",
                                      "A tag cannot be empty.");
     }
 
+    /* at most INBOX_TAG_MAX * 4 bytes from here on */
     if (inbox_utf8_length(tag, len) > INBOX_TAG_MAX) {
         return inbox_error_set_field(err, INBOX_ERR_INVALID, "tags",
                                      "A tag has at most %d characters.",
                                      INBOX_TAG_MAX);
     }
 
-    for (i = 0; i < len; i++) {
-        if ((unsigned char) tag[i] < 0x20 || tag[i] == 0x7f) {
+    visible = 0;
+
+    for (i = 0; i < (int32_t) len; /* void */) {
+        U8_NEXT(tag, i, (int32_t) len, c);
+
+        if (c < 0) {
+            return inbox_error_set_field(err, INBOX_ERR_INVALID, "tags",
+                                         "A tag must be UTF-8 text.");
+        }
+
+        if (c == ';') {
+            return inbox_error_set_field(err, INBOX_ERR_INVALID, "tags",
+                                         "A tag cannot hold \";\": a CSV "
+                                         "import separates tags with it.");
+        }
+
+        type = u_charType(c);
+
+        if (type == U_CONTROL_CHAR) {
             return inbox_error_set_field(err, INBOX_ERR_INVALID, "tags",
                                          "A tag cannot hold control "
                                          "characters.");
         }
+
+        if (type == U_FORMAT_CHAR || type == U_LINE_SEPARATOR
+            || type == U_PARAGRAPH_SEPARATOR)
+        {
+            return inbox_error_set_field(err, INBOX_ERR_INVALID, "tags",
+                                         "A tag cannot hold invisible "
+                                         "characters such as zero-width "
+                                         "spaces, direction marks or line "
+                                         "separators (it holds U+%04X).",
+                                         (unsigned) c);
+        }
+
+        if (!u_isUWhiteSpace(c)
+            && !u_hasBinaryProperty(c, UCHAR_DEFAULT_IGNORABLE_CODE_POINT))
+        {
+            visible = 1;
+        }
     }
+
+    if (!visible) {
+        return inbox_error_set_field(err, INBOX_ERR_INVALID, "tags",
+                                     "A tag cannot be only blank "
+                                     "characters (such as no-break "
+                                     "spaces).");
+    }
+
+    return INBOX_OK;
+}
+
+
+/* tag (len bytes) added as it is, unless the set has it in any ASCII
+ * case; a set of INBOX_TAGS_MAX takes no other. */
+static inbox_status_t
+inbox_tags_append(inbox_tags_t *tags, const char *tag, size_t len,
+    inbox_error_t *err)
+{
+    char  *copy, **items;
 
     copy = strndup(tag, len);
     if (copy == NULL) {

@@ -2124,7 +2124,7 @@ inbox_mongo_campaign_parse(const bson_t *doc, inbox_campaign_t *c)
         while (!oom && bson_iter_next(&child)) {
             if (BSON_ITER_HOLDS_UTF8(&child)) {
                 text = bson_iter_utf8(&child, NULL);
-                oom = inbox_tags_add(&c->tags, text, strlen(text), NULL)
+                oom = inbox_tags_add_stored(&c->tags, text, NULL)
                       == INBOX_ERR_INTERNAL;
             }
         }

@@ -189,8 +189,8 @@ inbox_mongo_parse_contact(const bson_t *doc, inbox_contact_record_t *c)
     {
         while (bson_iter_next(&child)) {
             if (BSON_ITER_HOLDS_UTF8(&child)) {
-                inbox_tags_add(&c->tags, bson_iter_utf8(&child, NULL),
-                               strlen(bson_iter_utf8(&child, NULL)), NULL);
+                inbox_tags_add_stored(&c->tags,
+                                      bson_iter_utf8(&child, NULL), NULL);
             }
         }
     }

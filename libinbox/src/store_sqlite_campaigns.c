@@ -1729,9 +1729,9 @@ inbox_sqlite_campaign_load(inbox_sqlite_conn_t *conn, int64_t org,
     while (!oom && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
         text = (const char *) sqlite3_column_text(stmt, 0);
 
-        if (inbox_tags_add(&c->tags, text ? text : "",
-                           text ? strlen(text) : 0, NULL)
-            == INBOX_ERR_INTERNAL)
+        if (text != NULL
+            && inbox_tags_add_stored(&c->tags, text, NULL)
+               == INBOX_ERR_INTERNAL)
         {
             oom = 1;
         }

@@ -284,6 +284,98 @@ TEST(tags_are_trimmed_unique_in_any_case_and_bounded)
 }
 
 
+/* A tag refused, naming the field tags, in words that contain part. */
+static void
+check_tag_refused(const char *tag, const char *part)
+{
+    inbox_tags_t   tags;
+    inbox_error_t  err;
+
+    memset(&tags, 0, sizeof(tags));
+    memset(&err, 0, sizeof(err));
+    CHECK_INT(inbox_tags_add(&tags, tag, strlen(tag), &err),
+              INBOX_ERR_INVALID);
+    CHECK_STR(err.field, "tags");
+    if (strstr(err.message, part) == NULL) {
+        fprintf(stderr, "tag \"%s\": \"%s\" lacks \"%s\"\n", tag,
+                err.message, part);
+        CHECK(0);
+    }
+    CHECK_INT(tags.count, 0);
+    inbox_tags_free(&tags);
+}
+
+
+TEST(a_tag_holds_nothing_an_import_splits_or_that_hides_or_reorders_text)
+{
+    size_t         i;
+    inbox_tags_t   tags;
+    inbox_error_t  err;
+    static const char  *fine[] = {
+        "Donor, 2024",              /* a comma: the import keeps it */
+        "caf\xc3\xa9",              /* é */
+        "\xd7\xa9\xd7\x9c\xd7\x95\xd7\x9d",      /* Hebrew, right to left */
+        "a\xc2\xa0" "b",            /* a no-break space between letters */
+        "\xe2\x98\x85 VIP",         /* ★ */
+    };
+
+    /* a CSV import reads "a;b" as two tags */
+    check_tag_refused("a;b", "\";\"");
+    check_tag_refused(";", "\";\"");
+
+    /* C1 controls, as C0 and DEL */
+    check_tag_refused("a\xc2\x80" "b", "control");         /* U+0080 */
+    check_tag_refused("a\xc2\x9f" "b", "control");         /* U+009F */
+    check_tag_refused("a\xc2\x85" "b", "control");         /* NEL */
+    check_tag_refused("a\x7f" "b", "control");
+
+    /* bidi embeddings, overrides, isolates, marks; zero-width ones; the
+     * word joiner, the BOM; line and paragraph separators */
+    check_tag_refused("vip\xe2\x80\xae" "pil", "U+202E");
+    check_tag_refused("\xe2\x80\xaa" "vip", "U+202A");
+    check_tag_refused("vip\xe2\x81\xa6", "U+2066");
+    check_tag_refused("vip\xe2\x81\xa9", "U+2069");
+    check_tag_refused("v\xe2\x80\x8bip", "U+200B");
+    check_tag_refused("v\xe2\x80\x8dip", "U+200D");
+    check_tag_refused("vip\xe2\x80\x8f", "U+200F");
+    check_tag_refused("v\xe2\x81\xa0ip", "U+2060");
+    check_tag_refused("\xef\xbb\xbfvip", "U+FEFF");
+    check_tag_refused("a\xe2\x80\xa8" "b", "U+2028");
+    check_tag_refused("a\xe2\x80\xa9" "b", "U+2029");
+
+    /* nothing to see once trimmed: no-break, ideographic spaces, a
+     * Hangul filler */
+    check_tag_refused("\xc2\xa0", "blank");
+    check_tag_refused(" \xc2\xa0\xc2\xa0 ", "blank");
+    check_tag_refused("\xe3\x80\x80", "blank");
+    check_tag_refused("\xe3\x85\xa4", "blank");
+    check_tag_refused("\xe2\x80\x8b\xe2\x80\x8b", "U+200B");
+
+    /* bytes that are not UTF-8 (inboxctl's arguments are not checked
+     * before) */
+    check_tag_refused("a\xff", "UTF-8");
+
+    memset(&tags, 0, sizeof(tags));
+    for (i = 0; i < sizeof(fine) / sizeof(fine[0]); i++) {
+        CHECK_INT(inbox_tags_add(&tags, fine[i], strlen(fine[i]), &err),
+                  INBOX_OK);
+        CHECK_STR(tags.items[i], fine[i]);
+    }
+
+    /* a tag stored before the rule is read back as it is */
+    CHECK_INT(inbox_tags_add_stored(&tags, "a;b", &err), INBOX_OK);
+    CHECK_INT(inbox_tags_add_stored(&tags, "vip\xe2\x80\xae", &err),
+              INBOX_OK);
+    CHECK_INT(inbox_tags_add_stored(&tags, "VIP\xe2\x80\xae", &err),
+              INBOX_OK);
+    CHECK_INT(tags.count, i + 2);
+    CHECK_STR(tags.items[i], "a;b");
+    CHECK_STR(tags.items[i + 1], "vip\xe2\x80\xae");
+
+    inbox_tags_free(&tags);
+}
+
+
 TEST(a_name_is_trimmed_empty_is_none_and_long_is_refused)
 {
     char           *name, long_name[102];
@@ -659,6 +751,38 @@ TEST(first_and_last_names_make_the_name_and_the_report_lists_the_rest)
     CHECK_STR(name, "Dr. Ann Lee");
     name_of(store, org, "+15552010107", name, sizeof(name));
     CHECK_STR(name, "Bo Diaz");
+
+    store_remove(store, path);
+}
+
+
+TEST(an_import_refuses_a_line_whose_tags_the_rule_refuses_in_its_words)
+{
+    char            *report, path[256], org[INBOX_ID_MAX];
+    inbox_store_t   *store;
+
+    store = store_new(path, org);
+    CHECK(store != NULL);
+    if (store == NULL) {
+        return;
+    }
+
+    /* ";" separates; a cell's tag of a no-break space alone, or with a
+     * bidi override, is the line's refusal */
+    CHECK_INT(import(store, org, "phone,tags\n"
+                     "(555) 201-0301,vip;;Donor\n"
+                     "(555) 201-0302,vip;\xc2\xa0\n"
+                     "(555) 201-0303,\xe2\x80\xaeVIP\n", &report),
+              INBOX_OK);
+    CHECK_STR(report, "{\"created\":1,\"updated\":0,\"invalid\":["
+              "{\"line\":3,\"reason\":\"A tag cannot be only blank "
+              "characters (such as no-break spaces).\"},"
+              "{\"line\":4,\"reason\":\"A tag cannot hold invisible "
+              "characters such as zero-width spaces, direction marks or "
+              "line separators (it holds U+202E).\"}],"
+              "\"invalid_count\":2,\"ignored_columns\":[],"
+              "\"country\":\"US\"}");
+    free(report);
 
     store_remove(store, path);
 }

@@ -4,7 +4,11 @@
  *
  * Tags: at most INBOX_TAGS_MAX a contact, each 1 to INBOX_TAG_MAX
  * characters once trimmed, unique without regard to ASCII case ("VIP"
- * and "vip" are one tag: the first spelling given is kept).  A name: at
+ * and "vip" are one tag: the first spelling given is kept), with a
+ * visible character, and without ";" (a CSV import's separator of
+ * tags), control characters (C0, DEL, C1), format characters (Cf:
+ * zero-width and bidi ones, U+FEFF) or line and paragraph separators;
+ * tags stored before that rule are kept as they are.  A name: at
  * most INBOX_NAME_MAX characters once trimmed; an empty one is no name
  * (null).  A time zone (what quiet hours read the contact's clock in,
  * quiet.h): a zone of the system's tz database that ICU's calendar knows
@@ -36,13 +40,26 @@ typedef struct {
 void inbox_tags_free(inbox_tags_t *tags);
 
 /*
- * Adds one tag as a person typed it (len bytes): trimmed, checked, and
- * left out when the set has it already in any ASCII case.
- * INBOX_ERR_INVALID (field "tags") for an empty or too long tag or one
- * more than INBOX_TAGS_MAX; INBOX_ERR_INTERNAL when out of memory.
+ * Adds one tag as a person typed it (len bytes): trimmed, checked by the
+ * rule above, and left out when the set has it already in any ASCII
+ * case.  INBOX_ERR_INVALID (field "tags", the message saying which part
+ * of the rule) for a tag the rule refuses or one more than
+ * INBOX_TAGS_MAX; INBOX_ERR_INTERNAL when out of memory.  Every tag that
+ * comes in goes through it: a contact's create and edit, an import's
+ * rows, a campaign's or poll's audience.
  */
 inbox_status_t inbox_tags_add(inbox_tags_t *tags, const char *tag,
     size_t len, inbox_error_t *err);
+
+/*
+ * Adds one tag as a store holds it, not checked again: a tag stored
+ * before a rule it breaks is read as it is (a contact keeps it, a
+ * campaign's audience saved before keeps naming it).  Left out when the
+ * set has it already in any ASCII case; INBOX_ERR_INVALID for one more
+ * than INBOX_TAGS_MAX, INBOX_ERR_INTERNAL when out of memory.
+ */
+inbox_status_t inbox_tags_add_stored(inbox_tags_t *tags, const char *tag,
+    inbox_error_t *err);
 
 /* A tag's key: the tag with ASCII letters in lower case, what tags are
  * told apart and filtered by (a backend without NOCASE stores it). */

@@ -244,6 +244,71 @@ test('a PATCH that breaks a rule is 400 naming the field and changes '
     assert.ok(Array.isArray(campaigns) && Array.isArray(polls));
 });
 
+test('a tag holding ";" (the import\'s separator), a C1 control, an '
+    + 'invisible format character or only blank characters is 400 naming '
+    + 'tags in the rule\'s words; an import refuses its line in the same '
+    + 'words, a campaign\'s audience too', async () => {
+    const c = await ok('/api/v1/contacts', { method: 'POST', body: {
+        phone: uniqueNumber(), tags: ['keep'] } }, 201);
+    const refused = [
+        ['vip;donor', /";".*CSV import/],
+        ['a\u0085b', /control characters/],
+        ['a\u009fb', /control characters/],
+        ['vip\u202eevil', /invisible.*U\+202E/],
+        ['\u2066vip\u2069', /invisible.*U\+2066/],
+        ['v\u200bip', /invisible.*U\+200B/],
+        ['\ufeffvip', /invisible.*U\+FEFF/],
+        ['a\u2028b', /invisible.*U\+2028/],
+        ['\u00a0\u00a0', /only blank/],
+        ['\u3000', /only blank/],
+    ];
+    const words = new Map();
+    for (const [tag, message] of refused) {
+        const err = assertError(await call(`/api/v1/contacts/${c.id}`,
+            { method: 'PATCH', body: { tags: ['ok', tag] } }), 400,
+            'invalid_request');
+        assert.equal(err.field, 'tags', JSON.stringify(tag));
+        assert.match(err.message, message, JSON.stringify(tag));
+        words.set(tag, err.message);
+        const made = assertError(await call('/api/v1/contacts', {
+            method: 'POST', body: { phone: uniqueNumber(), tags: [tag] } }),
+            400, 'invalid_request');
+        assert.equal(made.field, 'tags');
+        assert.equal(made.message, err.message);
+    }
+    assert.deepEqual((await ok(`/api/v1/contacts/${c.id}`)).tags, ['keep']);
+
+    // what the rule lets through: a comma, right-to-left letters, a
+    // no-break space between words
+    const fine = ['Donor, 2024', '\u05e9\u05dc\u05d5\u05dd', 'a\u00a0b'];
+    assert.deepEqual((await ok(`/api/v1/contacts/${c.id}`, {
+        method: 'PATCH', body: { tags: fine } })).tags, fine);
+
+    // the import splits "vip;donor" into two tags, and refuses a line
+    // with a tag the API refuses, in the API's words
+    const [a, b, d] = [uniqueNumber(), uniqueNumber(), uniqueNumber()];
+    const res = await importCsv('phone,tags\n'
+        + `${a},vip;donor\n`
+        + `${b},ok;vip\u202eevil\n`
+        + `${d},"ok;\u00a0\u00a0"\n`);
+    assert.equal(res.status, 200, res.text);
+    assert.equal(res.json.created, 1, res.text);
+    assert.deepEqual(res.json.invalid, [
+        { line: 3, reason: words.get('vip\u202eevil') },
+        { line: 4, reason: words.get('\u00a0\u00a0') },
+    ]);
+    const imported = await ok(`/api/v1/contacts?q=${encodeURIComponent(a)}`);
+    assert.deepEqual(imported.items[0].tags, ['vip', 'donor']);
+
+    // an audience names tags by the same rule
+    const est = assertError(await call('/api/v1/campaigns/estimate', {
+        method: 'POST', body: { body: 'hi',
+                                audience: { tags: ['vip\u202eevil'] } } }),
+        400, 'invalid_request');
+    assert.equal(est.field, 'audience');
+    assert.equal(est.message, words.get('vip\u202eevil'));
+});
+
 test('a contact\'s time zone: set by PATCH (with its name, in one '
     + 'request), shown in its record and the list, cleared by null; a zone '
     + 'the tz database lacks is 400 naming the field and changes nothing',

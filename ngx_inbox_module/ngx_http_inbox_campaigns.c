@@ -403,7 +403,7 @@ ngx_http_inbox_campaign_body(ngx_http_request_t *r, ngx_http_inbox_api_t *api,
         for (i = 0; i < tags->u.array.len; i++) {
             s = YAJL_GET_STRING(tags->u.array.values[i]);
 
-            if (inbox_tags_add(&args->tags, s, ngx_strlen(s), &err)
+            if (inbox_tags_add_named(&args->tags, s, ngx_strlen(s), &err)
                 != INBOX_OK)
             {
                 ngx_http_inbox_campaigns_invalid(api, "audience",

@@ -1909,8 +1909,8 @@ ctl_campaign_audience(ctl_words_t *words, inbox_campaign_new_t *c,
             continue;
         }
 
-        if (inbox_tags_add(tags, words->options[i].value,
-                           strlen(words->options[i].value), &err)
+        if (inbox_tags_add_named(tags, words->options[i].value,
+                                 strlen(words->options[i].value), &err)
             != INBOX_OK)
         {
             fprintf(stderr, "inboxctl: --tag \"%s\": %s\n",

@@ -13,6 +13,8 @@
 
 
 static const char *inbox_trim(const char *s, size_t *len);
+static const char *inbox_tag_trim(const char *s, size_t *len);
+static int inbox_tag_inner_format(UChar32 c, int followed);
 static inbox_status_t inbox_tag_check(const char *tag, size_t len,
     inbox_error_t *err);
 static inbox_status_t inbox_tags_append(inbox_tags_t *tags,
@@ -92,17 +94,88 @@ inbox_tags_has(const inbox_tags_t *tags, const char *tag)
 }
 
 
+/*
+ * A tag's white space off both ends, Unicode's (no-break, ideographic
+ * spaces) as well as ASCII's: "vip" and "vip" with a no-break space
+ * after it would be two tags that look alike.  Bytes that are no UTF-8
+ * stop the trim; the check refuses them.
+ */
+static const char *
+inbox_tag_trim(const char *s, size_t *len)
+{
+    int32_t  start, end, i;
+    UChar32  c;
+
+    s = inbox_trim(s, len);
+
+    start = 0;
+    end = (int32_t) *len;
+
+    while (start < end) {
+        i = start;
+        U8_NEXT(s, i, end, c);
+        if (c < 0 || !u_isUWhiteSpace(c)) {
+            break;
+        }
+        start = i;
+    }
+
+    while (end > start) {
+        i = end;
+        U8_PREV(s, start, i, c);
+        if (c < 0 || !u_isUWhiteSpace(c)) {
+            break;
+        }
+        end = i;
+    }
+
+    *len = (size_t) (end - start);
+
+    return s + start;
+}
+
+
 inbox_status_t
 inbox_tags_add(inbox_tags_t *tags, const char *tag, size_t len,
     inbox_error_t *err)
 {
     inbox_status_t  rc;
 
-    tag = inbox_trim(tag, &len);
+    tag = inbox_tag_trim(tag, &len);
 
     rc = inbox_tag_check(tag, len, err);
     if (rc != INBOX_OK) {
         return rc;
+    }
+
+    return inbox_tags_append(tags, tag, len, err);
+}
+
+
+int
+inbox_tag_blank(const char *tag, size_t len)
+{
+    inbox_tag_trim(tag, &len);
+
+    return len == 0;
+}
+
+
+inbox_status_t
+inbox_tags_add_named(inbox_tags_t *tags, const char *tag, size_t len,
+    inbox_error_t *err)
+{
+    tag = inbox_tag_trim(tag, &len);
+
+    if (len == 0) {
+        return inbox_error_set_field(err, INBOX_ERR_INVALID, "tags",
+                                     "A tag cannot be empty.");
+    }
+
+    if (inbox_utf8_length(tag, len) > INBOX_TAG_MAX) {
+        return inbox_error_set_field(err, INBOX_ERR_INVALID, "tags",
+                                     "A tag has at most %d characters.",
+                                     INBOX_TAG_MAX);
     }
 
     return inbox_tags_append(tags, tag, len, err);
@@ -122,12 +195,13 @@ inbox_tags_add_stored(inbox_tags_t *tags, const char *tag,
  * survive where tags go: a CSV import splits its tags column on ";", so
  * a tag holding one would come back as two; and the web app's chips and
  * audience picker show tags inside other text, where a control
- * character (C0, DEL, C1), a format character (Cf: zero-width spaces and
- * joiners, U+2060, U+FEFF, bidi marks, embeddings, overrides and
- * isolates) or a line or paragraph separator would make two tags that
- * look the same, or reorder the text around it.  A tag of only blank
- * characters that ASCII trimming leaves (no-break, ideographic spaces)
- * or of default ignorable ones (a Hangul filler) shows as nothing.
+ * character (C0, DEL, C1), a format character (Cf: zero-width spaces,
+ * U+2060, U+FEFF, bidi marks, embeddings, overrides and isolates) or a
+ * line or paragraph separator would make two tags that look the same,
+ * or reorder the text around it.  Only joiners between visible
+ * characters and emoji's tag characters after one are let in
+ * (inbox_tag_inner_format).  A tag of white space or default ignorable
+ * characters alone (a Hangul filler) shows as nothing.
  */
 static inbox_status_t
 inbox_tag_check(const char *tag, size_t len, inbox_error_t *err)
@@ -173,8 +247,9 @@ inbox_tag_check(const char *tag, size_t len, inbox_error_t *err)
                                          "characters.");
         }
 
-        if (type == U_FORMAT_CHAR || type == U_LINE_SEPARATOR
-            || type == U_PARAGRAPH_SEPARATOR)
+        if ((type == U_FORMAT_CHAR
+             && !(visible && inbox_tag_inner_format(c, i < (int32_t) len)))
+            || type == U_LINE_SEPARATOR || type == U_PARAGRAPH_SEPARATOR)
         {
             return inbox_error_set_field(err, INBOX_ERR_INVALID, "tags",
                                          "A tag cannot hold invisible "
@@ -193,12 +268,28 @@ inbox_tag_check(const char *tag, size_t len, inbox_error_t *err)
 
     if (!visible) {
         return inbox_error_set_field(err, INBOX_ERR_INVALID, "tags",
-                                     "A tag cannot be only blank "
-                                     "characters (such as no-break "
-                                     "spaces).");
+                                     "A tag cannot be only invisible "
+                                     "characters.");
     }
 
     return INBOX_OK;
+}
+
+
+/*
+ * The format characters a tag may hold after a visible one, as words and
+ * emoji need them: the zero-width non-joiner of Persian spelling and the
+ * joiner of emoji sequences (a family, a profession), each followed by
+ * more (followed), and the tag characters that end a subdivision flag.
+ */
+static int
+inbox_tag_inner_format(UChar32 c, int followed)
+{
+    if (c == 0x200c || c == 0x200d) {
+        return followed;
+    }
+
+    return c >= 0xe0020 && c <= 0xe007f;
 }
 
 

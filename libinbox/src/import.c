@@ -538,7 +538,7 @@ inbox_import_row(inbox_import_t *im, const inbox_csv_record_t *rec)
             }
 
             /* "a;;b" and a trailing ";" name no empty tag */
-            if (strspn(tags + start, " \t\r\n") < i - start
+            if (!inbox_tag_blank(tags + start, i - start)
                 && inbox_tags_add(&row->tags, tags + start, i - start, &err)
                    != INBOX_OK)
             {

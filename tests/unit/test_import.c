@@ -317,6 +317,14 @@ TEST(a_tag_holds_nothing_an_import_splits_or_that_hides_or_reorders_text)
         "\xd7\xa9\xd7\x9c\xd7\x95\xd7\x9d",      /* Hebrew, right to left */
         "a\xc2\xa0" "b",            /* a no-break space between letters */
         "\xe2\x98\x85 VIP",         /* ★ */
+        /* joiners inside: a family emoji, a Persian word with its
+         * non-joiner, and a subdivision flag's tag characters */
+        "\xf0\x9f\x91\xa8\xe2\x80\x8d\xf0\x9f\x91\xa9\xe2\x80\x8d"
+        "\xf0\x9f\x91\xa7",
+        "\xd9\x85\xdb\x8c\xe2\x80\x8c\xd8\xae\xd9\x88\xd8\xa7\xd9\x87"
+        "\xd9\x85",
+        "\xf0\x9f\x8f\xb4\xf3\xa0\x81\xa7\xf3\xa0\x81\xa2\xf3\xa0\x81\xb3"
+        "\xf3\xa0\x81\xa3\xf3\xa0\x81\xb4\xf3\xa0\x81\xbf",
     };
 
     /* a CSV import reads "a;b" as two tags */
@@ -336,7 +344,8 @@ TEST(a_tag_holds_nothing_an_import_splits_or_that_hides_or_reorders_text)
     check_tag_refused("vip\xe2\x81\xa6", "U+2066");
     check_tag_refused("vip\xe2\x81\xa9", "U+2069");
     check_tag_refused("v\xe2\x80\x8bip", "U+200B");
-    check_tag_refused("v\xe2\x80\x8dip", "U+200D");
+    check_tag_refused("\xe2\x80\x8dvip", "U+200D");  /* a joiner first */
+    check_tag_refused("vip\xe2\x80\x8c", "U+200C");  /* or last */
     check_tag_refused("vip\xe2\x80\x8f", "U+200F");
     check_tag_refused("v\xe2\x81\xa0ip", "U+2060");
     check_tag_refused("\xef\xbb\xbfvip", "U+FEFF");
@@ -345,10 +354,10 @@ TEST(a_tag_holds_nothing_an_import_splits_or_that_hides_or_reorders_text)
 
     /* nothing to see once trimmed: no-break, ideographic spaces, a
      * Hangul filler */
-    check_tag_refused("\xc2\xa0", "blank");
-    check_tag_refused(" \xc2\xa0\xc2\xa0 ", "blank");
-    check_tag_refused("\xe3\x80\x80", "blank");
-    check_tag_refused("\xe3\x85\xa4", "blank");
+    check_tag_refused("\xc2\xa0", "empty");
+    check_tag_refused(" \xc2\xa0\xc2\xa0 ", "empty");
+    check_tag_refused("\xe3\x80\x80", "empty");
+    check_tag_refused("\xe3\x85\xa4", "invisible");
     check_tag_refused("\xe2\x80\x8b\xe2\x80\x8b", "U+200B");
 
     /* bytes that are not UTF-8 (inboxctl's arguments are not checked
@@ -361,6 +370,27 @@ TEST(a_tag_holds_nothing_an_import_splits_or_that_hides_or_reorders_text)
                   INBOX_OK);
         CHECK_STR(tags.items[i], fine[i]);
     }
+
+    /* Unicode's white space trimmed off the ends: one tag, not a
+     * second that looks like it */
+    CHECK_INT(inbox_tags_add(&tags, "\xe3\x80\x80Vip\xc2\xa0", 8, &err),
+              INBOX_OK);
+    CHECK_INT(inbox_tags_add(&tags, "vip", 3, &err), INBOX_OK);
+    CHECK_INT(tags.count, i + 1);
+    CHECK_STR(tags.items[i], "Vip");
+    i++;
+
+    /* an audience names tags that exist, some from before the rule:
+     * trimmed, and refused only when empty */
+    CHECK_INT(inbox_tags_add_named(&tags, " a;b\xc2\xa0", 6, &err),
+              INBOX_OK);
+    CHECK_STR(tags.items[i], "a;b");
+    CHECK_INT(inbox_tags_add_named(&tags, "\xc2\xa0", 2, &err),
+              INBOX_ERR_INVALID);
+    CHECK_STR(err.field, "tags");
+    inbox_tags_free(&tags);
+    memset(&tags, 0, sizeof(tags));
+    i = 0;
 
     /* a tag stored before the rule is read back as it is */
     CHECK_INT(inbox_tags_add_stored(&tags, "a;b", &err), INBOX_OK);
@@ -767,20 +797,19 @@ TEST(an_import_refuses_a_line_whose_tags_the_rule_refuses_in_its_words)
         return;
     }
 
-    /* ";" separates; a cell's tag of a no-break space alone, or with a
-     * bidi override, is the line's refusal */
+    /* ";" separates, and a piece of white space alone (a no-break space
+     * too) names no tag; a tag with a bidi override is the line's
+     * refusal */
     CHECK_INT(import(store, org, "phone,tags\n"
                      "(555) 201-0301,vip;;Donor\n"
                      "(555) 201-0302,vip;\xc2\xa0\n"
                      "(555) 201-0303,\xe2\x80\xaeVIP\n", &report),
               INBOX_OK);
-    CHECK_STR(report, "{\"created\":1,\"updated\":0,\"invalid\":["
-              "{\"line\":3,\"reason\":\"A tag cannot be only blank "
-              "characters (such as no-break spaces).\"},"
+    CHECK_STR(report, "{\"created\":2,\"updated\":0,\"invalid\":["
               "{\"line\":4,\"reason\":\"A tag cannot hold invisible "
               "characters such as zero-width spaces, direction marks or "
               "line separators (it holds U+202E).\"}],"
-              "\"invalid_count\":2,\"ignored_columns\":[],"
+              "\"invalid_count\":1,\"ignored_columns\":[],"
               "\"country\":\"US\"}");
     free(report);
 

@@ -40,15 +40,28 @@ typedef struct {
 void inbox_tags_free(inbox_tags_t *tags);
 
 /*
- * Adds one tag as a person typed it (len bytes): trimmed, checked by the
- * rule above, and left out when the set has it already in any ASCII
- * case.  INBOX_ERR_INVALID (field "tags", the message saying which part
+ * Adds one tag as a person typed it (len bytes): trimmed (Unicode's
+ * white space too), checked by the rule above, and left out when the set
+ * has it already in any ASCII case.  INBOX_ERR_INVALID (field "tags", the message saying which part
  * of the rule) for a tag the rule refuses or one more than
  * INBOX_TAGS_MAX; INBOX_ERR_INTERNAL when out of memory.  Every tag that
  * comes in goes through it: a contact's create and edit, an import's
- * rows, a campaign's or poll's audience.
+ * rows.
  */
 inbox_status_t inbox_tags_add(inbox_tags_t *tags, const char *tag,
+    size_t len, inbox_error_t *err);
+
+/* Whether tag (len bytes) is nothing once trimmed as inbox_tags_add
+ * trims it: a list's empty piece ("a;;b", "a; " with a no-break space). */
+int inbox_tag_blank(const char *tag, size_t len);
+
+/*
+ * Adds one tag a person names to choose contacts by (a campaign's or
+ * poll's audience), trimmed as inbox_tags_add trims: INBOX_ERR_INVALID
+ * (field "tags") only for an empty or too long one, since it picks
+ * among the tags that exist, some stored before today's rule.
+ */
+inbox_status_t inbox_tags_add_named(inbox_tags_t *tags, const char *tag,
     size_t len, inbox_error_t *err);
 
 /*

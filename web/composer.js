@@ -4,9 +4,11 @@
  *
  * A draft per thread: its text, one image (checked, previewed and
  * uploaded as soon as it is chosen or pasted) and the Idempotency-Key of
- * its send.  When the session ends (it expired, or was ended elsewhere)
- * the texts stay, without their images, for the same user signing in
- * again; anyone else starts with none.  Enter sends (Shift+Enter: a new
+ * its send.  When the session ends by itself (it expired, or was ended
+ * elsewhere) the texts stay, in this page's memory only, without their
+ * images, for the same user signing in again; anyone else starts with
+ * none, and signing out (here or in another tab) forgets them, as it
+ * forgets the campaign and poll forms.  Enter sends (Shift+Enter: a new
  * line); the message is in the thread from the answer at once, and its
  * ticks move with the message.status frames (app.js).  While typing,
  * the segments and credits it would cost come from POST
@@ -20,8 +22,8 @@
  *
  * What it uses of the app is window.inboxApp (the end of app.js): api,
  * failed, showMessage, reloadConversation and
- * on(session|thread|event|billing); an image is checked by media.js
- * (window.inboxMedia).
+ * on(session|signout|thread|event|billing); an image is checked by
+ * media.js (window.inboxMedia).
  */
 'use strict';
 
@@ -224,6 +226,13 @@
         if (me) {
             refreshBalance();
         }
+    }
+
+    /* The user chose to sign out (after onSession(null), which kept
+     * the texts): whoever signs in next on this computer, the same
+     * user too, finds no reply half written. */
+    function onSignOut() {
+        state.kept = null;
     }
 
     /* ---- the estimate: segments, encoding and credits ---- */
@@ -678,6 +687,7 @@
     els.staleDialog.addEventListener('close', onStaleClosed);
 
     app.on('session', onSession);
+    app.on('signout', onSignOut);
     app.on('thread', onThread);
     app.on('event', onEvent);
     app.on('billing', onBilling);

@@ -6,8 +6,8 @@
 // and its image kept, no composer for an opted-out contact (live, too),
 // images checked before they are uploaded, an MMS with its thumbnail,
 // the balance in the header (the plan on an unlimited one), a draft's
-// text kept across a session's end for the same user only, and 390 px
-// without sideways scrolling.
+// text kept across a session's end for the same user only and forgotten
+// when they sign out, and 390 px without sideways scrolling.
 //
 // Nothing is faked: the real API (estimate, send, media, billing) of a
 // real nginx, and its real WebSocket frames.
@@ -41,6 +41,7 @@ const narrow = uniqueNumber();      // seen at 390 px
 const retrier = uniqueNumber();     // a send whose answer is lost
 const editor = uniqueNumber();      // ... then its draft edited
 const waiter = uniqueNumber();      // a draft outlives a session
+const leaver = uniqueNumber();      // ... not a sign-out
 // the other organizations' contacts
 const broke = uniqueNumber();
 const lapsed = uniqueNumber();
@@ -115,7 +116,7 @@ before(async () => {
     await inboxctl(cluster.store, 'billing', 'plan', subscribedOrg.id,
         'unlimited');
     for (const from of [talker, changer, pictures, narrow, retrier,
-                        editor, waiter]) {
+                        editor, waiter, leaver]) {
         await deliverInbound(cluster, { from, body: 'Are you open today?' });
     }
     await deliverInbound(cluster, { from: stopper, body: 'Hi there' });
@@ -626,6 +627,29 @@ test('a reply being typed when the session ends is there again for the '
         await signInAgain(agentOf(org));
         assert.equal(await text.inputValue(), '',
             'forgotten once another signed in');
+    } finally {
+        await p.context().close();
+    }
+});
+
+test('signing out forgets the replies being typed: the same user signing '
+     + 'in again on this computer finds none', async () => {
+    const org = ctx.cluster.orgs[0];
+    const p = await web.newPage(VIEWPORT);
+    const text = p.locator('#composer-text');
+    try {
+        await signIn(p, ctx.cluster, agentOf(org));
+        await openThread(p, shown(leaver));
+        await text.fill('Half an answer, not for the next person');
+        await p.getByRole('button', { name: 'Sign out' }).click();
+
+        await p.getByLabel('Email', { exact: true })
+            .fill(agentOf(org).email);
+        await p.getByLabel('Password', { exact: true }).fill(PASSWORD);
+        await p.getByRole('button', { name: 'Sign in' }).click();
+        await p.locator('#conn[data-state="live"]').waitFor();
+        await openThread(p, shown(leaver));
+        assert.equal(await text.inputValue(), '');
     } finally {
         await p.context().close();
     }

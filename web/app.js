@@ -2645,14 +2645,21 @@
 
     /* The other tabs of this browser share its session cookie: signing
      * out in one signs them all out at once, so that none goes on
-     * showing live messages to whoever sits down next. */
+     * showing live messages to whoever sits down next.  A tab whose
+     * session had ended by itself, waiting at the sign-in form, forgets
+     * what it kept for the same user too. */
     const otherTabs = typeof BroadcastChannel === 'function'
         ? new BroadcastChannel('inbox-session') : null;
 
     if (otherTabs) {
         otherTabs.addEventListener('message', (e) => {
-            if (e.data === 'signed-out' && state.signedIn) {
+            if (e.data !== 'signed-out') {
+                return;
+            }
+            if (state.signedIn) {
                 endSession('You signed out in another tab.', true);
+            } else {
+                notify('signout', null);
             }
         });
     }

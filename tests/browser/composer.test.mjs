@@ -655,6 +655,44 @@ test('signing out forgets the replies being typed: the same user signing '
     }
 });
 
+test('signing out in another tab forgets the replies a tab kept when its '
+     + 'session ended by itself', async () => {
+    const org = ctx.cluster.orgs[0];
+    const p = await web.newPage(VIEWPORT);
+    const text = p.locator('#composer-text');
+    try {
+        await signIn(p, ctx.cluster, agentOf(org));
+        await openThread(p, shown(leaver));
+        await text.fill('Kept while the session was away');
+        // the session ends by itself: the tab keeps the reply and waits
+        // at the sign-in form
+        await p.evaluate(async () => {
+            await fetch('/api/v1/auth/logout', { method: 'POST',
+                headers: { 'X-Requested-With': 'inbox' } });
+            document.querySelector('.tab[data-filter="unread"]').click();
+        });
+        await p.getByText('Your session has ended. Sign in again.')
+            .waitFor();
+        // meanwhile a second tab of the same browser is signed in, and
+        // signed out: whoever used the computer is leaving it
+        const other = await p.context().newPage();
+        await signIn(other, ctx.cluster, agentOf(org));
+        await other.getByRole('button', { name: 'Sign out' }).click();
+        await other.getByRole('button', { name: 'Sign in' }).waitFor();
+
+        await p.getByLabel('Email', { exact: true })
+            .fill(agentOf(org).email);
+        await p.getByLabel('Password', { exact: true }).fill(PASSWORD);
+        await p.getByRole('button', { name: 'Sign in' }).click();
+        await p.locator('#conn[data-state="live"]').waitFor();
+        await p.getByRole('button', { name: 'All', exact: true }).click();
+        await openThread(p, shown(leaver));
+        assert.equal(await text.inputValue(), '');
+    } finally {
+        await p.context().close();
+    }
+});
+
 test('at 390 px the composer, its image and its messages fit the screen',
 async () => {
     await needsSendRoutes(ctx.cluster);

@@ -12,11 +12,12 @@
  * a refusal shows the server's message on the card.
  *
  * What it uses of the app is window.inboxApp: api, failed, announce and
- * on(session|event|resync).
+ * on(session|event|resync); a button at work is busy.js's
+ * (window.inboxBusy).
  */
 'use strict';
 
-(function (app) {
+(function (app, busy) {
     const PAGE = 100;
     const RELOAD_AFTER_MS = 2000;   /* an unknown id: the list again, at
                                        most this often */
@@ -62,7 +63,8 @@
         error: $('bulk-dialog-error'),
         ok: $('bulk-dialog-ok'),
         back: $('bulk-dialog-back'),
-        run: null,              /* what the primary button does */
+        run: null,              /* what the primary button does: a
+                                   promise of the refusal, or null */
         card: null,             /* where focus goes back to */
         seq: 0,                 /* answers for an older opening dropped */
     };
@@ -477,12 +479,11 @@
             const card = self.cards.get(id);
             const had = card.actions.contains(document.activeElement)
                 ? document.activeElement.dataset.action : null;
-            const busy = (on) => card.actions.querySelectorAll('button')
-                .forEach((b) => b.setAttribute('aria-disabled',
-                    String(on)));
+            const markBusy = (on) => card.actions.querySelectorAll('button')
+                .forEach((b) => busy.setBusy(b, on));
             card.error.textContent = '';
             card.busy = true;
-            busy(true);
+            markBusy(true);
             try {
                 const item = await app.api('/api/v1/' + self.kind + '/'
                     + encodeURIComponent(id) + '/' + action,
@@ -499,7 +500,7 @@
                 return err;
             } finally {
                 card.busy = false;
-                busy(false);
+                markBusy(false);
                 refocus(card, had);
             }
         }
@@ -573,7 +574,10 @@
     }
 
     /* card: the card it is about, whose heading has the focus once the
-     * dialog closes (the button that opened it may be gone). */
+     * dialog closes (the button that opened it may be gone).  Its OK is
+     * busy (aria-disabled, never disabled: pressed, a disabled one
+     * would drop the focus to the page) until the dialog says what it
+     * would do (a send's preview), and while its work is out. */
     function openDialog(card, title, okText, run) {
         dialog.seq += 1;
         dialog.card = card;
@@ -581,7 +585,7 @@
         dialog.body.textContent = '';
         dialog.error.textContent = '';
         dialog.ok.textContent = okText;
-        dialog.ok.disabled = true;
+        busy.setBusy(dialog.ok, true);
         dialog.run = run;
         dialog.el.returnValue = '';
         if (!dialog.el.open) {
@@ -597,14 +601,8 @@
         const title = (later ? 'Schedule' : 'Send') + ' \u201c' + item.name
             + '\u201d?';
         openDialog(list.card(item.id), title,
-            later ? 'Schedule' : 'Send now', async () => {
-                const err = await list.move(item.id, 'send');
-                if (err) {
-                    dialog.error.textContent = errorText(err);
-                    return false;
-                }
-                return true;
-            });
+            later ? 'Schedule' : 'Send now',
+            () => list.move(item.id, 'send'));
         const seq = dialog.seq;
         const status = line('Counting the recipients\u2026');
         try {
@@ -658,7 +656,7 @@
             line('Quiet hours hold each message until they end in the '
                 + 'contact\u2019s time zone.', null);
             /* the focus stays on Back: two Enters never send by mistake */
-            dialog.ok.disabled = e.recipients === 0;
+            busy.setBusy(dialog.ok, e.recipients === 0);
         } catch (err) {
             if (!app.failed(err) && seq === dialog.seq) {
                 status.remove();
@@ -669,33 +667,37 @@
 
     function confirmCancel(list, item) {
         const title = 'Cancel \u201c' + item.name + '\u201d?';
-        openDialog(list.card(item.id), title, 'Cancel it', async () => {
-            const err = await list.move(item.id, 'cancel');
-            if (err) {
-                dialog.error.textContent = errorText(err);
-                return false;
-            }
-            return true;
-        });
+        openDialog(list.card(item.id), title, 'Cancel it',
+            () => list.move(item.id, 'cancel'));
         line(item.status === 'draft' ? 'It will never be sent.'
             : 'Messages not handed to the carrier yet will not be sent; '
               + 'this cannot be undone.', null);
-        dialog.ok.disabled = false;
+        busy.setBusy(dialog.ok, false);
     }
 
+    /* One run at a time: a press while it is out, or before the preview
+     * is in, is ignored.  A refusal is shown in the dialog, which stays
+     * for another try; an answer that comes after the dialog was closed
+     * and opened again (Back, then another card's Send) is not this
+     * one's to show. */
     dialog.ok.addEventListener('click', async () => {
         const run = dialog.run;
-        if (!run) {
+        const seq = dialog.seq;
+        if (!run || busy.busy(dialog.ok)) {
             return;
         }
-        dialog.ok.disabled = true;
+        busy.setBusy(dialog.ok, true);
         dialog.error.textContent = '';
-        const done = await run();
-        if (done) {
+        const err = await run();
+        if (seq !== dialog.seq) {
+            return;
+        }
+        if (err) {
+            dialog.error.textContent = errorText(err);
+            busy.setBusy(dialog.ok, false);
+        } else {
             dialog.run = null;
             dialog.el.close();
-        } else {
-            dialog.ok.disabled = false;
         }
     });
     dialog.back.addEventListener('click', () => dialog.el.close());
@@ -866,4 +868,4 @@
         list, createForm, plural, when, errorText, audienceText, statusText,
         confirmSend: (l, item) => confirmSend(l, item),
     });
-})(window.inboxApp);
+})(window.inboxApp, window.inboxBusy);

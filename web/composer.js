@@ -23,11 +23,12 @@
  * What it uses of the app is window.inboxApp (the end of app.js): api,
  * failed, showMessage, reloadConversation and
  * on(session|signout|thread|event|billing); an image is checked by
- * media.js (window.inboxMedia).
+ * media.js (window.inboxMedia); a button at work is busy.js's
+ * (window.inboxBusy).
  */
 'use strict';
 
-(function (app, mms) {
+(function (app, mms, busy) {
     const ESTIMATE_DELAY_MS = 200;
     const BALANCE_DELAY_MS = 300;
     const EARLIER_SENT = 'An earlier try had already sent this message; '
@@ -154,17 +155,21 @@
         }
         els.text.readOnly = d.sending;
         els.form.setAttribute('aria-busy', String(d.sending));
-        /* not disabled: a focused Send would drop the focus to the
-         * page; send() ignores it while one is out */
-        els.send.setAttribute('aria-disabled', String(d.sending));
+        /* busy, not disabled: a focused Send, Image or Remove would drop
+         * the focus to the page; each ignores a press while one is out */
+        busy.setBusy(els.send, d.sending);
         els.send.textContent = d.sending ? 'Sending\u2026' : 'Send';
-        els.attach.disabled = d.sending;
+        busy.setBusy(els.attach, d.sending);
         els.error.textContent = d.error;
         renderMedia(d);
     }
 
     function renderMedia(d) {
         const m = d.media;
+        if (!m && document.activeElement === els.attachmentRemove) {
+            /* the image sent or gone: its Remove hands the focus on */
+            els.text.focus();
+        }
         els.attachment.hidden = !m;
         if (!m) {
             els.preview.removeAttribute('src');
@@ -178,7 +183,7 @@
         els.attachmentState.textContent = m.state === 'uploading'
             ? 'uploading\u2026' : mms.sizeText(m.file.size);
         els.attachment.dataset.state = m.state;
-        els.attachmentRemove.disabled = d.sending;
+        busy.setBusy(els.attachmentRemove, d.sending);
     }
 
     /* the open thread changed (another one, its contact opted out, or
@@ -681,7 +686,11 @@
     els.text.addEventListener('keydown', onKeyDown);
     els.text.addEventListener('input', onInput);
     els.text.addEventListener('paste', onPaste);
-    els.attach.addEventListener('click', () => els.file.click());
+    els.attach.addEventListener('click', () => {
+        if (!busy.busy(els.attach)) {
+            els.file.click();
+        }
+    });
     els.file.addEventListener('change', onFileChosen);
     els.attachmentRemove.addEventListener('click', removeMedia);
     els.staleDialog.addEventListener('close', onStaleClosed);
@@ -702,4 +711,4 @@
             refreshBalance();
         }
     });
-})(window.inboxApp, window.inboxMedia);
+})(window.inboxApp, window.inboxMedia, window.inboxBusy);

@@ -1,13 +1,15 @@
 // The campaign and poll forms in Debian's Chromium, while they are
 // written: "Review and send" pressed twice while the image still uploads
-// makes one draft; a session that ends by itself keeps what was typed
-// (not the image) for the same user signing in again, and for nobody
-// else; signing out forgets it.
+// makes one draft; the send confirmation's "Send now", pressed, keeps the
+// focus and ignores a second press until the answer; a session that
+// ends by itself keeps what was typed (not the image) for the same user
+// signing in again, and for nobody else; signing out forgets it.
 
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import { noPageErrorsTest, signIn, useBrowser } from '../lib/browser.mjs';
 import { useCluster, errorLogIsCleanTest } from '../lib/fixture.mjs';
+import { uniqueNumber } from '../lib/cluster.mjs';
 import { api } from '../lib/inbox.mjs';
 import { png } from '../lib/media.mjs';
 import { addUser } from '../lib/session.mjs';
@@ -89,6 +91,59 @@ test('"Review and send" pressed twice while the image uploads makes one '
     } finally {
         release();
         await page.unroute('**/api/v1/media');
+    }
+});
+
+test('"Send now" pressed keeps the focus while the send is out, and a '
+     + 'second press sends nothing more', async () => {
+    const made = await api(ctx.cluster, '/api/v1/contacts', org().token,
+        { method: 'POST', body: { phone: uniqueNumber(), name: 'Ida' } });
+    assert.equal(made.status, 201, made.text);
+    const draft = await api(ctx.cluster, '/api/v1/campaigns', org().token,
+        { method: 'POST', body: { name: 'Pressed once', body: 'Hello Ida',
+                                  audience: { all: true } } });
+    assert.equal(draft.status, 201, draft.text);
+    // shown anew, the view reads its list with the new draft in it
+    await page.getByRole('link', { name: 'Inbox' }).click();
+    await page.getByRole('link', { name: 'Campaigns' }).click();
+    const card = page.locator('.bulk-item', { has: page.locator(
+        '.bulk-name', { hasText: 'Pressed once' }) });
+    // the send's answer held until both presses are in
+    let release;
+    const pressed = new Promise((resolve) => { release = resolve; });
+    const sends = [];
+    let asked;
+    const sent = new Promise((resolve) => { asked = resolve; });
+    const sendPath = `**/api/v1/campaigns/${draft.json.id}/send`;
+    await page.route(sendPath, async (route) => {
+        sends.push(route.request().method());
+        asked();
+        await pressed;
+        await route.continue();
+    });
+    try {
+        await card.getByRole('button', { name: 'Send…' }).click();
+        const dialog = page.getByRole('dialog',
+            { name: 'Send \u201cPressed once\u201d?' });
+        await dialog.locator('[data-estimate="total"]').waitFor();
+        const ok = dialog.getByRole('button', { name: 'Send now' });
+        await ok.focus();
+        await page.keyboard.press('Enter');
+        await sent;
+        assert.equal(await page.evaluate(() => document.activeElement.id),
+                     'bulk-dialog-ok', 'the focus is where it was');
+        assert.equal(await ok.getAttribute('aria-disabled'), 'true');
+        await page.keyboard.press('Enter');
+        await ok.click({ force: true });
+        await page.waitForTimeout(300);
+        release();
+        await dialog.waitFor({ state: 'hidden' });
+        assert.deepEqual(sends, ['POST'], 'sent once');
+        await card.locator('.bulk-status', { hasText: /Sending|Scheduled/ })
+            .waitFor();
+    } finally {
+        release();
+        await page.unroute(sendPath);
     }
 });
 

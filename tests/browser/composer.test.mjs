@@ -5,7 +5,8 @@
 // (402 without credits, 403 with billing inactive) shown with the draft
 // and its image kept, no composer for an opted-out contact (live, too),
 // images checked before they are uploaded, an MMS with its thumbnail,
-// the balance in the header (the plan on an unlimited one), a draft's
+// Image and Remove kept focusable and inert while a send is out, the
+// balance in the header (the plan on an unlimited one), a draft's
 // text kept across a session's end for the same user only and forgotten
 // when they sign out, and 390 px without sideways scrolling.
 //
@@ -42,6 +43,7 @@ const retrier = uniqueNumber();     // a send whose answer is lost
 const editor = uniqueNumber();      // ... then its draft edited
 const waiter = uniqueNumber();      // a draft outlives a session
 const leaver = uniqueNumber();      // ... not a sign-out
+const holder = uniqueNumber();      // pressed while a send is out
 // the other organizations' contacts
 const broke = uniqueNumber();
 const lapsed = uniqueNumber();
@@ -116,7 +118,7 @@ before(async () => {
     await inboxctl(cluster.store, 'billing', 'plan', subscribedOrg.id,
         'unlimited');
     for (const from of [talker, changer, pictures, narrow, retrier,
-                        editor, waiter, leaver]) {
+                        editor, waiter, leaver, holder]) {
         await deliverInbound(cluster, { from, body: 'Are you open today?' });
     }
     await deliverInbound(cluster, { from: stopper, body: 'Hi there' });
@@ -266,6 +268,66 @@ test('who wrote each message is said in words, not only by its side '
         assert.ok(said.includes('- listitem:\n    - text: "You sent:"\n'
             + '    - paragraph: Yes, just ask for Sue kind regards'), said);
     } finally {
+        await p.context().close();
+    }
+});
+
+test('while a reply is sent its Image and Remove keep the focus and do '
+     + 'nothing: the image goes with it', async () => {
+    await needsSendRoutes(ctx.cluster);
+    const org = ctx.cluster.orgs[0];
+    const p = await web.newPage(VIEWPORT);
+    // the send's answer held until the presses are in
+    let release;
+    const pressed = new Promise((resolve) => { release = resolve; });
+    await p.route('**/api/v1/conversations/*/messages', async (route) => {
+        if (route.request().method() === 'POST') {
+            await pressed;
+        }
+        await route.fallback();
+    });
+    let choosers = 0;
+    p.on('filechooser', () => { choosers += 1; });
+    const focused = () => p.evaluate(() => document.activeElement.id);
+    try {
+        await signIn(p, ctx.cluster, agentOf(org));
+        await openThread(p, shown(holder));
+        await p.locator('#attach-input').setInputFiles({ name: 'menu.png',
+            mimeType: 'image/png', buffer: png(40, 30) });
+        await p.locator('#attachment[data-state="ready"]').waitFor();
+        await p.locator('#composer-text').fill('The menu you asked for');
+        await p.locator('#composer-text').press('Enter');
+        await p.locator('#composer-send', { hasText: 'Sending' }).waitFor();
+
+        for (const id of ['attach', 'attachment-remove']) {
+            await p.locator('#' + id).focus();
+            assert.equal(await focused(), id, `${id} takes the focus`);
+            await p.keyboard.press('Enter');
+            await p.locator('#' + id).click({ force: true });
+            assert.equal(await focused(), id, `${id} keeps the focus`);
+        }
+        await p.waitForTimeout(300);
+        assert.equal(choosers, 0, 'no file chooser while sending');
+        assert.equal(await p.locator('#attachment').isVisible(), true,
+                     'the image is still there');
+
+        release();
+        await p.locator('#messages .message.outbound',
+            { hasText: 'The menu you asked for' }).waitFor();
+        await p.locator('#attachment').waitFor({ state: 'hidden' });
+        // Remove gone with the image sent, the focus is the reply box's
+        assert.equal(await focused(), 'composer-text');
+        const [m] = await messagesOf(org, holder);
+        assert.equal(m.body, 'The menu you asked for');
+        assert.equal(m.media.length, 1);
+
+        // sent, Image opens the file chooser again
+        await p.locator('#attach').focus();
+        await p.keyboard.press('Enter');
+        await p.waitForTimeout(300);
+        assert.equal(choosers, 1);
+    } finally {
+        release();
         await p.context().close();
     }
 });

@@ -1505,6 +1505,69 @@
         els.messages.insertBefore(li, els.messages.firstChild);
     }
 
+    /* The list item that shows the message with this id, or null. */
+    function messageLi(id) {
+        return els.messages.querySelector('li.message[data-id="'
+            + CSS.escape(id) + '"]');
+    }
+
+    /* Whether the thread would show the message any differently. */
+    function sameMessage(a, b) {
+        return a.body === b.body && a.status === b.status
+            && (a.error_code || null) === (b.error_code || null)
+            && JSON.stringify(a.media || []) === JSON.stringify(b.media || []);
+    }
+
+    /* The thread's newest page (newest first, as the API answers), read
+     * as the thread opens or again when frames may have been missed (a
+     * resync).  Read again it is merged into what is shown, so that the
+     * reader keeps their place: a message missed meanwhile goes where it
+     * belongs (at the foot, followed only from the foot and else offered
+     * by "New messages"), a changed one (a tick) is drawn again, and the
+     * older pages "Show older messages" brought stay, with their cursor.
+     * A page that reaches nothing shown (more came than a page holds)
+     * starts the thread over, at its foot. */
+    function showNewestPage(page) {
+        const items = page.items || [];
+        if (state.shown.size === 0 || (page.next_cursor
+            && !items.some((m) => state.shown.has(m.id))))
+        {
+            clearMessages();
+            items.slice().reverse().forEach((m) => appendMessage(m, false));
+            state.olderCursor = page.next_cursor;
+            renderOlderButton();
+            return;
+        }
+        let newer = null;       /* the item of the page's next newer one */
+        let atFoot = false;
+        items.forEach((m) => {
+            const had = state.shown.get(m.id);
+            if (had) {
+                if (!sameMessage(had, m)) {
+                    replaceMessage(m);
+                }
+                newer = messageLi(m.id);
+                return;
+            }
+            state.shown.set(m.id, m);
+            const li = messageItem(m);
+            if (newer) {
+                els.messages.insertBefore(li, newer);
+            } else {
+                els.messages.appendChild(li);
+                atFoot = true;
+            }
+            newer = li;
+        });
+        if (atFoot) {
+            if (state.atNewest) {
+                showNewest();
+            } else {
+                offerNewest();
+            }
+        }
+    }
+
     /* The thread's newest page (events that come meanwhile wait for it,
      * then apply: the page may be older than they are), or the page
      * before what is shown. */
@@ -1523,18 +1586,13 @@
             if (state.openId !== id) {
                 return;
             }
-            if (!older) {
-                clearMessages();
-            }
-            /* newest first from the API; the thread reads top to bottom */
             if (older) {
                 page.items.forEach((m) => appendMessage(m, true));
+                state.olderCursor = page.next_cursor;
+                renderOlderButton();
             } else {
-                page.items.slice().reverse().forEach(
-                    (m) => appendMessage(m, false));
+                showNewestPage(page);
             }
-            state.olderCursor = page.next_cursor;
-            renderOlderButton();
         } catch (err) {
             if (!failed(err) && state.openId === id) {
                 els.threadSub.textContent = 'Could not load messages: '
@@ -2244,7 +2302,8 @@
 
     /* The list, the open thread and its contact panel reloaded over HTTP
      * (what the socket may have missed), keeping as much of the list as
-     * was shown and what is being typed in the panel; the other views
+     * was shown, the thread's reader where they were (showNewestPage)
+     * and what is being typed in the panel; the other views
      * hear of it (resync).  What came meanwhile is read once the open
      * thread shows it, whatever the list says: a filter chosen while the
      * list was read drops that read, and the thread's count with it. */

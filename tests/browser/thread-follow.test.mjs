@@ -2,7 +2,10 @@
 // its foot it follows what comes in; scrolled up to older messages it
 // stays where it is, and a "New messages" button (said to a screen
 // reader) takes the reader down, going once the foot is reached, by it
-// or by hand.  One's own reply is followed wherever the thread was.
+// or by hand.  One's own reply is followed wherever the thread was.  A
+// resync (frames lost on the way: the thread read again over HTTP) does
+// the same: the reader of older messages, even of a page "Show older
+// messages" brought, keeps their place; one at the foot follows.
 
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
@@ -19,6 +22,12 @@ const FROM = '+14155550142';
 const web = useBrowser();
 let page;
 
+// message.created frames the page's socket loses on the way (those of a
+// message with one of these texts), so that the next frame shows the
+// page a gap, and it reads the thread again
+const lose = new Set();
+let lost = 0;
+
 const messages = () => page.locator('#messages');
 const newBelow = () => page.getByRole('button', { name: 'New messages' });
 const message = (text) => page.locator('#messages .message',
@@ -27,6 +36,34 @@ const message = (text) => page.locator('#messages .message',
 // How far the thread is from its foot, in pixels.
 const fromFoot = () => messages().evaluate(
     (el) => el.scrollHeight - el.scrollTop - el.clientHeight);
+
+// Where the message whose text is text is, from the thread's top edge in
+// pixels; null when the thread does not show it.
+const placeOf = (text) => messages().evaluate((el, text) => {
+    const body = Array.from(el.querySelectorAll('.message .body'))
+        .find((b) => b.textContent === text);
+    return body ? body.getBoundingClientRect().top
+        - el.getBoundingClientRect().top : null;
+}, text);
+
+// Lets the page see a scroll (its handler runs before the next frame).
+const twoFrames = () => page.evaluate(() => new Promise((done) =>
+    requestAnimationFrame(() => requestAnimationFrame(done))));
+
+// A message whose frame is lost, then one whose frames are not: the page
+// sees the gap and reads the thread again, which brings both.
+async function deliverAcrossGap(lostText, nextText) {
+    const before = lost;
+    lose.add(lostText);
+    await deliverInbound(ctx.cluster, { from: FROM, body: lostText });
+    for (let waited = 0; lost === before; waited += 20) {
+        assert.ok(waited < 10000, `the frame of "${lostText}" never came`);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    await deliverInbound(ctx.cluster, { from: FROM, body: nextText });
+    await message(lostText).waitFor();
+    await message(nextText).waitFor();
+}
 
 // Scrolls the thread with the mouse wheel until it is at scrollTop top,
 // and lets the page see the scroll.
@@ -53,6 +90,19 @@ before(async () => {
     }
     await web.launch();
     page = await web.newPage({ width: 1200, height: 720 });
+    await page.routeWebSocket(/\/ws/, (ws) => {
+        const server = ws.connectToServer();
+        server.onMessage((m) => {
+            let f = null;
+            try { f = JSON.parse(m); } catch { /* not JSON */ }
+            if (f && f.type === 'message.created' && f.message
+                && lose.has(f.message.body)) {
+                lost += 1;
+                return;
+            }
+            ws.send(m);
+        });
+    });
     await signIn(page, cluster, USER);
     await rowOf(page, '(415) 555-0142').waitFor();
     await openThread(page, '(415) 555-0142');
@@ -105,6 +155,39 @@ test('one\'s own reply is followed wherever the thread was', async () => {
     await page.locator('#composer-text').fill('Scrolled up, answering');
     await page.locator('#composer-text').press('Enter');
     await message('Scrolled up, answering').waitFor();
+    await page.waitForFunction(() => {
+        const el = document.getElementById('messages');
+        return el.scrollHeight - el.scrollTop - el.clientHeight < 1;
+    });
+    assert.equal(await newBelow().isHidden(), true);
+});
+
+test('a resync leaves a reader of older messages where they were, an '
+     + 'older page they brought too, and offers what came', async () => {
+    await page.getByRole('button', { name: 'Show older messages' }).click();
+    const line5 = page.locator('#messages .message .body',
+        { hasText: /^Line 5$/ });
+    await line5.waitFor();
+    await line5.evaluate((el) => el.scrollIntoView({ block: 'center' }));
+    await twoFrames();
+    const place = await placeOf('Line 5');
+    assert.ok(place > 0, 'Line 5 is in view');
+
+    await deliverAcrossGap('Lost on the way', 'After the gap');
+    await twoFrames();
+    assert.equal(await placeOf('Line 5'), place, 'Line 5 has not moved');
+    await newBelow().waitFor();
+    // what the resync brought is in order, at the foot
+    const bodies = await messages().locator('.message .body')
+        .allTextContents();
+    assert.deepEqual(bodies.slice(-2), ['Lost on the way', 'After the gap']);
+    assert.equal(bodies.filter((b) => b === 'Line 1').length, 1);
+});
+
+test('read at its foot the thread follows what a resync brings',
+async () => {
+    await scrollTo('foot');
+    await deliverAcrossGap('Lost at the foot', 'Followed after the gap');
     await page.waitForFunction(() => {
         const el = document.getElementById('messages');
         return el.scrollHeight - el.scrollTop - el.clientHeight < 1;

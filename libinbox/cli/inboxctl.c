@@ -2045,14 +2045,21 @@ ctl_poll_create(inbox_store_t *store, ctl_words_t *words)
 static void
 ctl_campaign_print(const inbox_campaign_t *c)
 {
+    const char  *why;
+
+    /* paused:manual, cancelled:text_refused; a cancel from before the
+     * reason was kept says none */
+    why = c->status == INBOX_CAMPAIGN_PAUSED
+          ? inbox_pause_reason_name(c->paused_reason)
+          : c->status == INBOX_CAMPAIGN_CANCELLED
+          ? inbox_cancel_reason_name(c->cancelled_reason) : NULL;
+
     printf("%s %s %s%s%s recipients=%lld suppressed=%lld queued=%lld "
            "waiting_quiet_hours=%lld sent=%lld delivered=%lld failed=%lld "
            "replied=%lld  %s\n",
            c->id, inbox_campaign_kind_name(c->kind),
            inbox_campaign_status_name(c->status),
-           c->status == INBOX_CAMPAIGN_PAUSED ? ":" : "",
-           c->status == INBOX_CAMPAIGN_PAUSED
-           ? inbox_pause_reason_name(c->paused_reason) : "",
+           why != NULL ? ":" : "", why != NULL ? why : "",
            (long long) inbox_campaign_recipients(c->counts.audience,
                                                  c->counts.suppressed),
            (long long) c->counts.suppressed, (long long) c->counts.queued,

@@ -45,6 +45,11 @@ static const inbox_campaign_name_t  inbox_pause_reasons[] = {
     { "billing_inactive", INBOX_PAUSE_BILLING_INACTIVE }
 };
 
+static const inbox_campaign_name_t  inbox_cancel_reasons[] = {
+    { "manual", INBOX_CANCEL_MANUAL },
+    { "text_refused", INBOX_CANCEL_TEXT_REFUSED }
+};
+
 static const inbox_campaign_name_t  inbox_recipient_states[] = {
     { "due", INBOX_RECIPIENT_DUE },
     { "waiting_quiet_hours", INBOX_RECIPIENT_WAITING },
@@ -160,7 +165,8 @@ inbox_campaign_sendable(const inbox_campaign_t *campaign, inbox_error_t *err)
 inbox_status_t
 inbox_campaign_act(inbox_campaign_action_t action, int64_t send_at,
     int64_t now, inbox_campaign_status_t *status,
-    inbox_pause_reason_t *reason, int *changed, inbox_error_t *err)
+    inbox_pause_reason_t *reason, inbox_cancel_reason_t *cancelled,
+    int *changed, inbox_error_t *err)
 {
     inbox_campaign_status_t  to;
     inbox_pause_reason_t     why;
@@ -236,6 +242,13 @@ inbox_campaign_act(inbox_campaign_action_t action, int64_t send_at,
     }
 
     *changed = to != *status || why != *reason;
+
+    /* only a person's action cancels here: the dispatch's own cancel
+     * (a text refused as its time comes) is not an action */
+    if (*changed && to == INBOX_CAMPAIGN_CANCELLED) {
+        *cancelled = INBOX_CANCEL_MANUAL;
+    }
+
     *status = to;
     *reason = why;
 
@@ -393,6 +406,7 @@ inbox_campaign_free(inbox_campaign_t *campaign)
     free(campaign->name);
     free(campaign->body);
     free(campaign->question);
+    free(campaign->cancelled_message);
 
     for (i = 0; i < campaign->option_count; i++) {
         free(campaign->options[i]);
@@ -483,6 +497,14 @@ inbox_pause_reason_name(inbox_pause_reason_t reason)
 
 
 const char *
+inbox_cancel_reason_name(inbox_cancel_reason_t reason)
+{
+    return inbox_campaign_name_of(INBOX_NAMES(inbox_cancel_reasons),
+                                  (int) reason);
+}
+
+
+const char *
 inbox_recipient_state_name(inbox_recipient_state_t state)
 {
     return inbox_campaign_name_of(INBOX_NAMES(inbox_recipient_states),
@@ -550,6 +572,28 @@ inbox_pause_reason_parse(const char *name, inbox_pause_reason_t *reason)
     }
 
     *reason = (inbox_pause_reason_t) v;
+
+    return 0;
+}
+
+
+int
+inbox_cancel_reason_parse(const char *name, inbox_cancel_reason_t *reason)
+{
+    int  v;
+
+    if (name == NULL) {
+        *reason = INBOX_CANCEL_NONE;
+        return 0;
+    }
+
+    if (inbox_campaign_parse_name(INBOX_NAMES(inbox_cancel_reasons), name,
+                                  &v) != 0)
+    {
+        return -1;
+    }
+
+    *reason = (inbox_cancel_reason_t) v;
 
     return 0;
 }

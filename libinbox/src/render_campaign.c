@@ -49,6 +49,22 @@ inbox_json_campaign_counts(yajl_gen g, const inbox_campaign_counts_t *n)
 
 
 void
+inbox_json_campaign_cancelled(yajl_gen g, const inbox_campaign_t *c)
+{
+    int  cancelled;
+
+    cancelled = c->status == INBOX_CAMPAIGN_CANCELLED;
+
+    inbox_json_key(g, "cancelled_reason");
+    inbox_json_string(g, cancelled
+                         ? inbox_cancel_reason_name(c->cancelled_reason)
+                         : NULL);
+    inbox_json_key(g, "cancelled_message");
+    inbox_json_string(g, cancelled ? c->cancelled_message : NULL);
+}
+
+
+void
 inbox_json_campaign(yajl_gen g, const inbox_campaign_t *c)
 {
     yajl_gen_map_open(g);
@@ -117,6 +133,7 @@ inbox_json_campaign_fields(yajl_gen g, const inbox_campaign_t *c)
     inbox_json_key(g, "paused_reason");
     inbox_json_string(g, c->status == INBOX_CAMPAIGN_PAUSED
                          ? inbox_pause_reason_name(c->paused_reason) : NULL);
+    inbox_json_campaign_cancelled(g, c);
     inbox_json_key(g, "segments");
     inbox_json_int(g, c->segments);
     inbox_json_key(g, "credits");

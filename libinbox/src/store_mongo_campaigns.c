@@ -91,7 +91,9 @@ static inbox_status_t inbox_mongo_campaign_counts(inbox_mongo_store_t *ms,
     inbox_campaign_t *items, size_t n, inbox_error_t *err);
 static inbox_status_t inbox_mongo_campaign_move(inbox_mongo_store_t *ms,
     const inbox_campaign_t *c, inbox_campaign_status_t to,
-    inbox_pause_reason_t why, int64_t now, int *moved, inbox_error_t *err);
+    inbox_pause_reason_t why, inbox_cancel_reason_t cancelled,
+    const char *cancelled_message, int64_t now, int *moved,
+    inbox_error_t *err);
 static inbox_status_t inbox_mongo_campaign_cancel_left(
     inbox_mongo_store_t *ms, const bson_oid_t *id, inbox_error_t *err);
 static inbox_status_t inbox_mongo_campaign_fix(inbox_mongo_store_t *ms,
@@ -216,6 +218,8 @@ inbox_mongo_campaign_create(inbox_store_t *store, const char *org_id,
     BSON_APPEND_UTF8(&doc, "status",
                      inbox_campaign_status_name(INBOX_CAMPAIGN_DRAFT));
     BSON_APPEND_NULL(&doc, "paused_reason");
+    BSON_APPEND_NULL(&doc, "cancelled_reason");
+    BSON_APPEND_NULL(&doc, "cancelled_message");
     BSON_APPEND_DATE_TIME(&doc, "send_at", c->send_at);
     BSON_APPEND_DATE_TIME(&doc, "created_at", now);
     BSON_APPEND_NULL(&doc, "started_at");
@@ -503,6 +507,7 @@ inbox_mongo_campaign_act(inbox_store_t *store, const char *org_id,
     bson_oid_t                org, id;
     inbox_status_t            rc;
     inbox_pause_reason_t      why;
+    inbox_cancel_reason_t     cancelled;
     inbox_mongo_store_t      *ms = (inbox_mongo_store_t *) store;
     inbox_campaign_status_t   to;
 
@@ -537,9 +542,10 @@ inbox_mongo_campaign_act(inbox_store_t *store, const char *org_id,
 
         to = campaign->status;
         why = campaign->paused_reason;
+        cancelled = campaign->cancelled_reason;
 
         rc = inbox_campaign_act(action, campaign->send_at, now, &to, &why,
-                                &changed, err);
+                                &cancelled, &changed, err);
         if (rc != INBOX_OK || !changed) {
             /* a repeat answers the campaign as it is */
             goto done;
@@ -576,8 +582,8 @@ inbox_mongo_campaign_act(inbox_store_t *store, const char *org_id,
             }
         }
 
-        rc = inbox_mongo_campaign_move(ms, campaign, to, why, now, &moved,
-                                       err);
+        rc = inbox_mongo_campaign_move(ms, campaign, to, why, cancelled,
+                                       NULL, now, &moved, err);
         if (rc != INBOX_OK) {
             goto done;
         }
@@ -739,13 +745,16 @@ inbox_mongo_campaign_fix(inbox_mongo_store_t *ms, const bson_oid_t *org,
 }
 
 
-/* c's status to (paused for why), if it is still the one c was read in;
- * started_at and finished_at are set the first time it sends and when it
- * ends.  *moved says whether it moved. */
+/* c's status to (paused for why; cancelled for cancelled, with a refused
+ * text's refusal), if it is still the one c was read in; started_at and
+ * finished_at are set the first time it sends and when it ends, the
+ * cancel's reason only by the move to cancelled, which is final.  *moved
+ * says whether it moved. */
 static inbox_status_t
 inbox_mongo_campaign_move(inbox_mongo_store_t *ms, const inbox_campaign_t *c,
-    inbox_campaign_status_t to, inbox_pause_reason_t why, int64_t now,
-    int *moved, inbox_error_t *err)
+    inbox_campaign_status_t to, inbox_pause_reason_t why,
+    inbox_cancel_reason_t cancelled, const char *cancelled_message,
+    int64_t now, int *moved, inbox_error_t *err)
 {
     bson_t       *q, *u;
     bson_t        set;
@@ -765,6 +774,17 @@ inbox_mongo_campaign_move(inbox_mongo_store_t *ms, const inbox_campaign_t *c,
         BSON_APPEND_UTF8(&set, "paused_reason", inbox_pause_reason_name(why));
     } else {
         BSON_APPEND_NULL(&set, "paused_reason");
+    }
+
+    if (to == INBOX_CAMPAIGN_CANCELLED) {
+        BSON_APPEND_UTF8(&set, "cancelled_reason",
+                         inbox_cancel_reason_name(cancelled));
+
+        if (cancelled_message != NULL) {
+            BSON_APPEND_UTF8(&set, "cancelled_message", cancelled_message);
+        } else {
+            BSON_APPEND_NULL(&set, "cancelled_message");
+        }
     }
 
     if (to == INBOX_CAMPAIGN_SENDING && c->started_at == 0) {
@@ -897,6 +917,7 @@ inbox_mongo_campaign_send(inbox_mongo_store_t *ms, const bson_oid_t *org,
     int64_t                   opens;
     bson_oid_t                id;
     inbox_status_t            rc;
+    inbox_error_t             refusal;
     inbox_mongo_due_t        *due, *d;
     inbox_pause_reason_t      why;
     inbox_mongo_sender_t      s;
@@ -910,11 +931,14 @@ inbox_mongo_campaign_send(inbox_mongo_store_t *ms, const bson_oid_t *org,
     /* a scheduled send taking effect (started in this turn) whose text
      * the rules refuse since it was sent, as send refuses such a draft
      * now: cancelled as a person's cancel is, nothing handed over nor
-     * held */
-    if (c->started_at == now && inbox_campaign_sendable(c, NULL) != INBOX_OK)
+     * held, the refusal kept for the person who scheduled it */
+    if (c->started_at == now
+        && inbox_campaign_sendable(c, &refusal) != INBOX_OK)
     {
         rc = inbox_mongo_campaign_move(ms, c, INBOX_CAMPAIGN_CANCELLED,
-                                       INBOX_PAUSE_NONE, now, &moved, err);
+                                       INBOX_PAUSE_NONE,
+                                       INBOX_CANCEL_TEXT_REFUSED,
+                                       refusal.message, now, &moved, err);
 
         if (rc == INBOX_OK && moved) {
             rc = inbox_mongo_campaign_cancel_left(ms, &id, err);
@@ -1000,7 +1024,8 @@ inbox_mongo_campaign_send(inbox_mongo_store_t *ms, const bson_oid_t *org,
         to = c->status;
         (void) inbox_campaign_pause_for(&to, &why, why);
 
-        rc = inbox_mongo_campaign_move(ms, c, to, why, now, &moved, err);
+        rc = inbox_mongo_campaign_move(ms, c, to, why, INBOX_CANCEL_NONE,
+                                       NULL, now, &moved, err);
         result->paused += moved;
 
         return rc;
@@ -1048,7 +1073,8 @@ inbox_mongo_campaign_send(inbox_mongo_store_t *ms, const bson_oid_t *org,
 
     if (rc == INBOX_OK && bson_count_keys(&batch) == 0) {
         rc = inbox_mongo_campaign_move(ms, c, INBOX_CAMPAIGN_DONE,
-                                       INBOX_PAUSE_NONE, now, &moved, err);
+                                       INBOX_PAUSE_NONE, INBOX_CANCEL_NONE,
+                                       NULL, now, &moved, err);
         result->finished += moved;
     }
 
@@ -2098,6 +2124,9 @@ inbox_mongo_campaign_parse(const bson_t *doc, inbox_campaign_t *c)
     (void) inbox_campaign_status_parse(name, &c->status);
     inbox_mongo_get_str(doc, "paused_reason", name, sizeof(name));
     (void) inbox_pause_reason_parse(name, &c->paused_reason);
+    inbox_mongo_get_str(doc, "cancelled_reason", name, sizeof(name));
+    (void) inbox_cancel_reason_parse(name, &c->cancelled_reason);
+    c->cancelled_message = inbox_mongo_dup_str(doc, "cancelled_message");
     c->send_at = inbox_mongo_get_date(doc, "send_at");
     c->created_at = inbox_mongo_get_date(doc, "created_at");
     c->started_at = inbox_mongo_get_date(doc, "started_at");

@@ -1201,7 +1201,17 @@ static const char *inbox_sqlite_migrations[] = {
     "BEGIN"
     "  UPDATE orgs SET" INBOX_SQLITE_COUNTS(U31, L32, INBOX_SQLITE_SUB, "OLD")
     "  WHERE id = OLD.org_id;"
-    "END;"
+    "END;",
+
+    /*
+     * 33: why a campaign is cancelled (inbox_cancel_reason_t): by a
+     * person, or by the dispatch that would have started it, its text
+     * refused by a rule made since it was sent, with the refusal's
+     * words.  NULL for one cancelled before: nobody kept which it was.
+     */
+    "ALTER TABLE campaigns ADD COLUMN cancelled_reason TEXT"
+    "  CHECK (cancelled_reason IN ('manual', 'text_refused'));"
+    "ALTER TABLE campaigns ADD COLUMN cancelled_message TEXT;"
 };
 
 #define INBOX_SQLITE_VERSION                                                  \

@@ -26,13 +26,16 @@
     " finished_at, n_due, n_waiting_quiet_hours, n_queued, n_sent,"          \
     " n_delivered, n_failed, n_suppressed, n_cancelled, n_recipients,"       \
     " n_replied, n_answer_1, n_answer_2, n_answer_3, n_answer_4,"            \
-    " n_answer_5, n_answer_6, n_answer_7, n_answer_8, n_answer_9"            \
+    " n_answer_5, n_answer_6, n_answer_7, n_answer_8, n_answer_9,"           \
+    " cancelled_reason, cancelled_message"                                   \
     " FROM campaigns WHERE id = ?1 AND org_id = ?2"
 
 /* The first of the state counts in that SELECT, in inbox_recipient_
- * state_t's order, and the first of a poll's tally, by option. */
+ * state_t's order, the first of a poll's tally, by option, and the
+ * cancel reason, its message next. */
 #define INBOX_SQLITE_CAMPAIGN_COUNTS  14
 #define INBOX_SQLITE_CAMPAIGN_TALLY   24
+#define INBOX_SQLITE_CAMPAIGN_CANCELLED  33
 
 /* A due recipient, as dispatch reads it. */
 typedef struct {
@@ -64,6 +67,7 @@ static inbox_status_t inbox_sqlite_campaign_ids(const char *org_id,
     const char *campaign_id, int64_t *org, int64_t *id, inbox_error_t *err);
 static inbox_status_t inbox_sqlite_campaign_set(inbox_sqlite_conn_t *conn,
     int64_t id, inbox_campaign_status_t status, inbox_pause_reason_t reason,
+    inbox_cancel_reason_t cancelled, const char *cancelled_message,
     int64_t now, inbox_error_t *err);
 static inbox_status_t inbox_sqlite_campaign_cancel_left(
     inbox_sqlite_conn_t *conn, int64_t id, inbox_error_t *err);
@@ -545,6 +549,7 @@ inbox_sqlite_campaign_act(inbox_store_t *store, const char *org_id,
     inbox_sqlite_conn_t      *conn;
     inbox_campaign_status_t   to;
     inbox_pause_reason_t      why;
+    inbox_cancel_reason_t     cancelled;
 
     if (err == NULL) {
         err = &fallback;
@@ -567,9 +572,10 @@ inbox_sqlite_campaign_act(inbox_store_t *store, const char *org_id,
 
     to = campaign->status;
     why = campaign->paused_reason;
+    cancelled = campaign->cancelled_reason;
 
     status = inbox_campaign_act(action, campaign->send_at, now, &to, &why,
-                                &changed, err);
+                                &cancelled, &changed, err);
     if (status != INBOX_OK || !changed) {
         goto failed;
     }
@@ -613,7 +619,8 @@ inbox_sqlite_campaign_act(inbox_store_t *store, const char *org_id,
         }
     }
 
-    status = inbox_sqlite_campaign_set(conn, id, to, why, now, err);
+    status = inbox_sqlite_campaign_set(conn, id, to, why, cancelled, NULL,
+                                       now, err);
     if (status != INBOX_OK) {
         goto failed;
     }
@@ -882,6 +889,7 @@ inbox_sqlite_campaign_send(inbox_sqlite_conn_t *conn, int64_t org,
     inbox_campaign_t          c;
     inbox_sqlite_due_t       *due;
     inbox_pause_reason_t      why;
+    inbox_error_t             refusal;
     inbox_reply_result_t      r;
     inbox_sqlite_sender_t     s;
     inbox_campaign_status_t   to;
@@ -899,15 +907,19 @@ inbox_sqlite_campaign_send(inbox_sqlite_conn_t *conn, int64_t org,
 
     /* a scheduled send taking effect (started in this turn) whose text
      * the rules refuse since it was sent, as send refuses such a draft
-     * now: cancelled, nothing handed over nor held */
-    if (c.started_at == now && inbox_campaign_sendable(&c, NULL) != INBOX_OK)
+     * now: cancelled, nothing handed over nor held, the refusal kept
+     * for the person who scheduled it */
+    if (c.started_at == now
+        && inbox_campaign_sendable(&c, &refusal) != INBOX_OK)
     {
         status = inbox_sqlite_campaign_cancel_left(conn, id, err);
 
         if (status == INBOX_OK) {
             status = inbox_sqlite_campaign_set(conn, id,
                                                INBOX_CAMPAIGN_CANCELLED,
-                                               INBOX_PAUSE_NONE, now, err);
+                                               INBOX_PAUSE_NONE,
+                                               INBOX_CANCEL_TEXT_REFUSED,
+                                               refusal.message, now, err);
             result->refused++;
         }
 
@@ -1085,7 +1097,8 @@ inbox_sqlite_campaign_send(inbox_sqlite_conn_t *conn, int64_t org,
         result->paused++;
 
         status = inbox_sqlite_campaign_set(conn, id, to, c.paused_reason,
-                                           now, err);
+                                           INBOX_CANCEL_NONE, NULL, now,
+                                           err);
         goto done;
     }
 
@@ -1119,7 +1132,9 @@ inbox_sqlite_campaign_send(inbox_sqlite_conn_t *conn, int64_t org,
     if (left == 0) {
         result->finished++;
         status = inbox_sqlite_campaign_set(conn, id, INBOX_CAMPAIGN_DONE,
-                                           INBOX_PAUSE_NONE, now, err);
+                                           INBOX_PAUSE_NONE,
+                                           INBOX_CANCEL_NONE, NULL, now,
+                                           err);
     }
 
 done:
@@ -1156,17 +1171,20 @@ inbox_sqlite_recipient_set(inbox_sqlite_conn_t *conn, int64_t id,
 }
 
 
-/* A campaign's status and pause reason now; started_at and finished_at
- * are set the first time it sends and when it ends. */
+/* A campaign's status, pause reason and cancel reason (with a refused
+ * text's refusal) now; started_at and finished_at are set the first time
+ * it sends and when it ends. */
 static inbox_status_t
 inbox_sqlite_campaign_set(inbox_sqlite_conn_t *conn, int64_t id,
     inbox_campaign_status_t status, inbox_pause_reason_t reason,
+    inbox_cancel_reason_t cancelled, const char *cancelled_message,
     int64_t now, inbox_error_t *err)
 {
     sqlite3_stmt  *stmt;
 
     stmt = inbox_sqlite_stmt(conn, INBOX_SQL_CAMPAIGN_SET,
         "UPDATE campaigns SET status = ?2, paused_reason = ?3,"
+        " cancelled_reason = ?5, cancelled_message = ?6,"
         " started_at = CASE WHEN ?2 = 'sending' AND started_at IS NULL"
         "   THEN ?4 ELSE started_at END,"
         " finished_at = CASE WHEN ?2 IN ('done', 'cancelled')"
@@ -1180,6 +1198,8 @@ inbox_sqlite_campaign_set(inbox_sqlite_conn_t *conn, int64_t id,
     inbox_sqlite_bind_text(stmt, 2, inbox_campaign_status_name(status));
     inbox_sqlite_bind_text(stmt, 3, inbox_pause_reason_name(reason));
     sqlite3_bind_int64(stmt, 4, now);
+    inbox_sqlite_bind_text(stmt, 5, inbox_cancel_reason_name(cancelled));
+    inbox_sqlite_bind_text(stmt, 6, cancelled_message);
 
     if (!inbox_sqlite_step_done(stmt)) {
         return inbox_sqlite_fail(conn, sqlite3_errcode(conn->db), err);
@@ -1698,6 +1718,11 @@ inbox_sqlite_campaign_load(inbox_sqlite_conn_t *conn, int64_t org,
     c->created_at = sqlite3_column_int64(stmt, 11);
     c->started_at = sqlite3_column_int64(stmt, 12);
     c->finished_at = sqlite3_column_int64(stmt, 13);
+    text = (const char *) sqlite3_column_text(stmt,
+                                              INBOX_SQLITE_CAMPAIGN_CANCELLED);
+    (void) inbox_cancel_reason_parse(text, &c->cancelled_reason);
+    c->cancelled_message = inbox_sqlite_column_strdup(stmt,
+                               INBOX_SQLITE_CAMPAIGN_CANCELLED + 1, &oom);
 
     for (i = 0; i <= (int) INBOX_RECIPIENT_CANCELLED; i++) {
         state = (inbox_recipient_state_t) i;

@@ -285,8 +285,19 @@ act(inbox_campaign_action_t action, int64_t send_at, int64_t now,
     inbox_campaign_status_t *status, inbox_pause_reason_t *reason,
     int *changed)
 {
-    return inbox_campaign_act(action, send_at, now, status, reason, changed,
-                              NULL);
+    inbox_status_t         rc;
+    inbox_cancel_reason_t  cancelled;
+
+    cancelled = INBOX_CANCEL_NONE;
+
+    rc = inbox_campaign_act(action, send_at, now, status, reason,
+                            &cancelled, changed, NULL);
+
+    /* no other move says why it cancelled */
+    CHECK(cancelled == INBOX_CANCEL_NONE
+          || (action == INBOX_CAMPAIGN_CANCEL && *changed));
+
+    return rc;
 }
 
 
@@ -295,6 +306,7 @@ TEST(a_campaigns_lifecycle)
     int                      changed;
     inbox_campaign_status_t  s;
     inbox_pause_reason_t     r;
+    inbox_cancel_reason_t    why;
 
     s = INBOX_CAMPAIGN_DRAFT;
     r = INBOX_PAUSE_NONE;
@@ -359,14 +371,20 @@ TEST(a_campaigns_lifecycle)
     CHECK_INT(s, INBOX_CAMPAIGN_SENDING);
     CHECK_INT(changed, 0);
 
-    /* cancelled: final, a repeat is fine, nothing else is */
-    CHECK_INT(act(INBOX_CAMPAIGN_CANCEL, 0, JAN1, &s, &r, &changed),
-              INBOX_OK);
+    /* cancelled, by a person: final, a repeat is fine (and says
+     * nothing new), nothing else is */
+    why = INBOX_CANCEL_NONE;
+    CHECK_INT(inbox_campaign_act(INBOX_CAMPAIGN_CANCEL, 0, JAN1, &s, &r,
+                                 &why, &changed, NULL), INBOX_OK);
     CHECK_INT(s, INBOX_CAMPAIGN_CANCELLED);
+    CHECK_INT(why, INBOX_CANCEL_MANUAL);
+    CHECK_STR(inbox_cancel_reason_name(why), "manual");
     CHECK(inbox_campaign_final(s));
-    CHECK_INT(act(INBOX_CAMPAIGN_CANCEL, 0, JAN1, &s, &r, &changed),
-              INBOX_OK);
+    why = INBOX_CANCEL_TEXT_REFUSED;
+    CHECK_INT(inbox_campaign_act(INBOX_CAMPAIGN_CANCEL, 0, JAN1, &s, &r,
+                                 &why, &changed, NULL), INBOX_OK);
     CHECK_INT(changed, 0);
+    CHECK_INT(why, INBOX_CANCEL_TEXT_REFUSED);
     CHECK_INT(act(INBOX_CAMPAIGN_RESUME, 0, JAN1, &s, &r, &changed),
               INBOX_ERR_CONFLICT);
     CHECK_INT(act(INBOX_CAMPAIGN_PAUSE, 0, JAN1, &s, &r, &changed),

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <inbox/clock.h>
+#include <inbox/event.h>
 #include <inbox/render.h>
 #include <inbox/utf8.h>
 #include "check.h"
@@ -552,6 +553,60 @@ TEST(campaign_recipients_leave_out_the_suppressed)
           && strstr(json, "{\"recipients\":6,\"suppressed\":1,") != NULL);
     CHECK(json != NULL && strstr(json, "\"total_credits\":12,") != NULL);
     free(json);
+}
+
+
+/* The campaign's JSON and its campaign.progress frame, both. */
+static int
+campaign_says(const inbox_campaign_t *c, const char *part)
+{
+    int    found;
+    char  *json, *frame;
+
+    json = inbox_render_campaign(c, NULL);
+    frame = inbox_event_campaign_progress(1, "e1", c);
+    found = json != NULL && frame != NULL && strstr(json, part) != NULL
+            && strstr(frame, part) != NULL;
+    free(json);
+    free(frame);
+
+    return found;
+}
+
+
+TEST(a_cancelled_campaign_says_why)
+{
+    inbox_campaign_t  c;
+
+    memset(&c, 0, sizeof(c));
+    strcpy(c.id, "k1");
+    c.name = "Sale";
+    c.body = "Sale!";
+    c.audience_all = 1;
+    c.status = INBOX_CAMPAIGN_CANCELLED;
+    c.cancelled_reason = INBOX_CANCEL_TEXT_REFUSED;
+    c.cancelled_message = "The message is 11 segments (GSM-7): the limit "
+                          "is 10, so shorten it.";
+    CHECK(campaign_says(&c, "\"cancelled_reason\":\"text_refused\","
+                        "\"cancelled_message\":\"The message is 11 "
+                        "segments (GSM-7): the limit is 10, so shorten "
+                        "it.\""));
+
+    c.cancelled_reason = INBOX_CANCEL_MANUAL;
+    c.cancelled_message = NULL;
+    CHECK(campaign_says(&c, "\"cancelled_reason\":\"manual\","
+                        "\"cancelled_message\":null"));
+
+    /* cancelled before the stores kept why: not known */
+    c.cancelled_reason = INBOX_CANCEL_NONE;
+    CHECK(campaign_says(&c, "\"cancelled_reason\":null,"
+                        "\"cancelled_message\":null"));
+
+    /* only a cancelled one is cancelled for a reason */
+    c.status = INBOX_CAMPAIGN_SENDING;
+    c.cancelled_reason = INBOX_CANCEL_MANUAL;
+    CHECK(campaign_says(&c, "\"cancelled_reason\":null,"
+                        "\"cancelled_message\":null"));
 }
 
 

@@ -9238,6 +9238,9 @@ campaign_new(fixture_t *f, const char *tag, char id[INBOX_ID_MAX])
 typedef struct {
     inbox_campaign_status_t  status;
     inbox_pause_reason_t     paused_reason;
+    inbox_cancel_reason_t    cancelled_reason;
+    char                     cancelled_message[INBOX_ERROR_MESSAGE_MAX];
+                                          /* "" for none */
     inbox_campaign_counts_t  counts;
     int64_t                  finished_at;
 } progress_t;
@@ -9252,6 +9255,9 @@ campaign_now(fixture_t *f, const char *id)
               INBOX_OK);
     p.status = c.status;
     p.paused_reason = c.paused_reason;
+    p.cancelled_reason = c.cancelled_reason;
+    snprintf(p.cancelled_message, sizeof(p.cancelled_message), "%s",
+             c.cancelled_message != NULL ? c.cancelled_message : "");
     p.counts = c.counts;
     p.finished_at = c.finished_at;
     inbox_campaign_free(&c);
@@ -9578,18 +9584,24 @@ TEST(a_draft_whose_text_the_rules_refuse_now_is_not_sent)
 /*
  * A campaign scheduled before a rule of texts existed, whose text the
  * rule refuses, is cancelled as its time comes: nobody is handed it,
- * nothing is held.  One that starts with a text the rules take goes.
+ * nothing is held, and it says why in the words send would have said
+ * it, as read and as listed.  One that starts with a text the rules
+ * take goes; cancelled by a person, it says so.
  */
 TEST(a_scheduled_campaign_whose_text_the_rules_refuse_now_is_cancelled)
 {
     char                       alice[INBOX_ID_MAX], bob[INBOX_ID_MAX];
     char                       id[INBOX_ID_MAX], fine[INBOX_ID_MAX];
     char                       body[1601];
+    size_t                     i, listed;
     fixture_t                  f;
     progress_t                 p;
+    inbox_error_t              refusal;
     inbox_campaign_t           c;
     inbox_campaign_new_t       n;
+    inbox_campaign_page_t      page;
     inbox_campaign_dispatch_t  d;
+    const inbox_campaign_t    *item;
 
     FIXTURE(&f);
 
@@ -9618,7 +9630,14 @@ TEST(a_scheduled_campaign_whose_text_the_rules_refuse_now_is_cancelled)
     CHECK_INT(campaign_do(&f, id, INBOX_CAMPAIGN_SEND, NOON), INBOX_OK);
     CHECK_INT(campaign_do(&f, fine, INBOX_CAMPAIGN_SEND, NOON), INBOX_OK);
     CHECK_INT(campaign_now(&f, id).status, INBOX_CAMPAIGN_SCHEDULED);
+    CHECK_INT(campaign_now(&f, id).cancelled_reason, INBOX_CANCEL_NONE);
     CHECK_INT(f.backend->draft_text(&f, id, "body", body), 0);
+
+    /* what send, or create, says of that text */
+    n.body = body;
+    CHECK_INT(inbox_store_campaign_create(f.store, f.org, &n, T0, &c,
+                                          &refusal), INBOX_ERR_INVALID);
+    inbox_campaign_free(&c);
 
     d = dispatch(&f, NOON + HOUR, 10);
     CHECK_INT(d.started, 2);
@@ -9627,15 +9646,50 @@ TEST(a_scheduled_campaign_whose_text_the_rules_refuse_now_is_cancelled)
 
     p = campaign_now(&f, id);
     CHECK_INT(p.status, INBOX_CAMPAIGN_CANCELLED);
+    CHECK_INT(p.cancelled_reason, INBOX_CANCEL_TEXT_REFUSED);
+    CHECK_STR(p.cancelled_message, refusal.message);
     CHECK_INT(p.counts.audience, 2);
     CHECK_INT(p.counts.cancelled, 2);
     CHECK(p.finished_at == NOON + HOUR);
     CHECK_INT(campaign_now(&f, fine).counts.queued, 2);
+    CHECK_INT(campaign_now(&f, fine).cancelled_reason, INBOX_CANCEL_NONE);
 
     /* only the other campaign's two messages hold credits */
     CHECK_INT(balance_of(&f, f.org), 98);
     CHECK_INT(held_of(&f, f.org), 2);
     CHECK_INT(dispatch(&f, NOON + HOUR, 10).refused, 0);
+
+    /* a person cancels the other: for no refusal */
+    CHECK_INT(campaign_do(&f, fine, INBOX_CAMPAIGN_CANCEL, NOON + 2 * HOUR),
+              INBOX_OK);
+    p = campaign_now(&f, fine);
+    CHECK_INT(p.status, INBOX_CAMPAIGN_CANCELLED);
+    CHECK_INT(p.cancelled_reason, INBOX_CANCEL_MANUAL);
+    CHECK_STR(p.cancelled_message, "");
+
+    /* a list says as much */
+    listed = 0;
+    CHECK_INT(inbox_store_campaigns_list(f.store, f.org,
+                                         INBOX_CAMPAIGN_KIND_CAMPAIGN, NULL,
+                                         10, &page, NULL), INBOX_OK);
+    for (i = 0; i < page.count; i++) {
+        item = &page.items[i];
+
+        if (strcmp(item->id, id) == 0) {
+            CHECK_INT(item->cancelled_reason, INBOX_CANCEL_TEXT_REFUSED);
+            CHECK(item->cancelled_message != NULL
+                  && strcmp(item->cancelled_message, refusal.message) == 0);
+            listed++;
+        }
+
+        if (strcmp(item->id, fine) == 0) {
+            CHECK_INT(item->cancelled_reason, INBOX_CANCEL_MANUAL);
+            CHECK(item->cancelled_message == NULL);
+            listed++;
+        }
+    }
+    CHECK_INT(listed, 2);
+    inbox_campaign_page_free(&page);
 
     fixture_close(&f);
 }

@@ -5955,12 +5955,18 @@ TEST(reply_accept_stale)
 
 /* The same paused for reason (a JSON string or null). */
 #define CAMPAIGN_DOC_WHY(status, reason)                                      \
+    CAMPAIGN_DOC_CANCELLED(status, reason, "null", "null")
+
+/* The same cancelled for cancelled, with message (JSON strings or
+ * null). */
+#define CAMPAIGN_DOC_CANCELLED(status, reason, cancelled, message)            \
     "{\"_id\": " OID(CAMPAIGN_ID) ", \"org_id\": " OID(ORG_ID) ","            \
     " \"kind\": \"campaign\", \"name\": \"Spring sale\", \"body\": \"Sale!\","\
     " \"question\": null, \"options\": [], \"audience_all\": false,"         \
     " \"tags\": [\"VIP\"], \"tag_keys\": [\"vip\"], \"media\": [],"          \
     " \"segments\": 1, \"credits\": 1, \"status\": \"" status "\","          \
-    " \"paused_reason\": " reason ", \"send_at\": " DATE("0") ","             \
+    " \"paused_reason\": " reason ", \"cancelled_reason\": " cancelled ","     \
+    " \"cancelled_message\": " message ", \"send_at\": " DATE("0") ","        \
     " \"created_at\": " DATE(NOW) ", \"started_at\": null,"                  \
     " \"finished_at\": null}"
 
@@ -6347,14 +6353,30 @@ TEST(campaign_cancel_moves_the_status_then_cancels_those_left)
      * status; what a claim parked meanwhile due again; the recipients
      * not handed over; the campaign again */
     fake.replies[0] = CURSOR(CAMPAIGN_DOC("sending"));
-    fake.replies[6] = CURSOR(CAMPAIGN_DOC("cancelled"));
+    fake.replies[6] = CURSOR(CAMPAIGN_DOC_CANCELLED("cancelled", "null",
+                                                    "\"manual\"", "null"));
 
+    /* written cancelled by a person (the golden), read so */
     CHECK_INT(inbox_store_campaign_act(store, ORG_ID, CAMPAIGN_ID,
                                        INBOX_CAMPAIGN_CANCEL,
                                        NOON_MS + 60000, &c, &err),
               INBOX_OK);
     CHECK_INT(c.status, INBOX_CAMPAIGN_CANCELLED);
+    CHECK_INT(c.cancelled_reason, INBOX_CANCEL_MANUAL);
+    CHECK(c.cancelled_message == NULL);
     golden_check(&fake, "campaign_cancel");
+    inbox_campaign_free(&c);
+
+    /* one the dispatch cancelled reads with its refusal */
+    fake_reset(&fake);
+    fake.replies[0] = CURSOR(CAMPAIGN_DOC_CANCELLED("cancelled", "null",
+                                 "\"text_refused\"",
+                                 "\"The message is 11 segments.\""));
+    CHECK_INT(inbox_store_campaign_get(store, ORG_ID, CAMPAIGN_ID, &c,
+                                       &err), INBOX_OK);
+    CHECK_INT(c.cancelled_reason, INBOX_CANCEL_TEXT_REFUSED);
+    CHECK(c.cancelled_message != NULL);
+    CHECK_STR(c.cancelled_message, "The message is 11 segments.");
     inbox_campaign_free(&c);
 
     fake_close(&fake, store);

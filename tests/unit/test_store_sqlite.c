@@ -1609,6 +1609,11 @@ TEST(stored_events_refer_to_a_long_message_without_copying_it)
     " WHERE id = OLD.org_id; END;"                                          \
     "UPDATE orgs SET" COUNTS_31(COUNT_SUM) ";"
 
+/* Schema 33 undone (why a campaign is cancelled). */
+#define UNDO_SCHEMA_33                                                       \
+    "ALTER TABLE campaigns DROP COLUMN cancelled_message;"                  \
+    "ALTER TABLE campaigns DROP COLUMN cancelled_reason;"
+
 /* Schema 30 undone (the tags' counts and their triggers). */
 #define UNDO_SCHEMA_30                                                       \
     "DROP TRIGGER tag_counts_insert; DROP TRIGGER tag_counts_delete;"       \
@@ -1617,7 +1622,7 @@ TEST(stored_events_refer_to_a_long_message_without_copying_it)
 /* Every step after 29 undone, newest first; every undoing of 29 or
  * earlier starts with it. */
 #define UNDO_SCHEMA_ABOVE_29                                                \
-    UNDO_SCHEMA_32 UNDO_SCHEMA_31 UNDO_SCHEMA_30
+    UNDO_SCHEMA_33 UNDO_SCHEMA_32 UNDO_SCHEMA_31 UNDO_SCHEMA_30
 
 /* Every step after 10 undone, newest first. */
 #define UNDO_SCHEMA_ABOVE_10                                                \
@@ -1641,7 +1646,71 @@ TEST(stored_events_refer_to_a_long_message_without_copying_it)
     UNDO_SCHEMA_8                                                           \
     "DROP TABLE contact_tags; DROP INDEX contacts_by_created;"
 
-#define SCHEMA_NOW  32
+#define SCHEMA_NOW  33
+
+
+/* A draft to all contacts, cancelled by a person at T0; its id. */
+static void
+campaign_cancelled(fixture_t *f, char *id)
+{
+    inbox_campaign_t      c;
+    inbox_campaign_new_t  n;
+
+    memset(&n, 0, sizeof(n));
+    n.name = "Sale";
+    n.body = "Sale!";
+    n.audience_all = 1;
+    CHECK_INT(inbox_store_campaign_create(f->store, f->org, &n, T0, &c,
+                                          NULL), INBOX_OK);
+    snprintf(id, INBOX_ID_MAX, "%s", c.id);
+    inbox_campaign_free(&c);
+
+    CHECK_INT(inbox_store_campaign_act(f->store, f->org, id,
+                                       INBOX_CAMPAIGN_CANCEL, T0, &c, NULL),
+              INBOX_OK);
+    CHECK_INT(c.cancelled_reason, INBOX_CANCEL_MANUAL);
+    inbox_campaign_free(&c);
+}
+
+
+/*
+ * Migration 33: a campaign cancelled before it keeps no reason (nobody
+ * can tell a person's cancel from a refused text's now), and reads as
+ * cancelled for none; one cancelled since says why.
+ */
+TEST(migrating_leaves_the_reason_of_a_cancel_from_before_unknown)
+{
+    char              before[INBOX_ID_MAX], since[INBOX_ID_MAX];
+    fixture_t         f;
+    inbox_campaign_t  c;
+
+    FIXTURE(&f);
+    campaign_cancelled(&f, before);
+    inbox_store_close(f.store);
+    f.store = NULL;
+
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_33 "PRAGMA user_version = 32;"),
+              SQLITE_OK);
+
+    f.store = store_open(f.path);
+    CHECK(f.store != NULL);
+    CHECK_INT(db_int(&f, "PRAGMA user_version"), SCHEMA_NOW);
+
+    CHECK_INT(inbox_store_campaign_get(f.store, f.org, before, &c, NULL),
+              INBOX_OK);
+    CHECK_INT(c.status, INBOX_CAMPAIGN_CANCELLED);
+    CHECK_INT(c.cancelled_reason, INBOX_CANCEL_NONE);
+    CHECK(c.cancelled_message == NULL);
+    inbox_campaign_free(&c);
+
+    campaign_cancelled(&f, since);
+    CHECK_INT(inbox_store_campaign_get(f.store, f.org, since, &c, NULL),
+              INBOX_OK);
+    CHECK_INT(c.cancelled_reason, INBOX_CANCEL_MANUAL);
+    inbox_campaign_free(&c);
+
+    fixture_close(&f);
+}
 
 
 /*
@@ -1668,7 +1737,8 @@ TEST(migrating_leaves_threads_without_messages_out_of_the_counts)
     inbox_store_close(f.store);
     f.store = NULL;
 
-    CHECK_INT(db_exec(&f, UNDO_SCHEMA_32 "PRAGMA user_version = 31;"),
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_33 UNDO_SCHEMA_32
+                      "PRAGMA user_version = 31;"),
               SQLITE_OK);
     CHECK_INT(db_int(&f, "SELECT count_all FROM orgs"), 2);
     CHECK_INT(db_int(&f, "SELECT count_starred FROM orgs"), 1);
@@ -1841,7 +1911,7 @@ TEST(migrating_keeps_threads_a_campaign_came_to_unresponded)
 
     /* the campaign to Alice and Dave, as the schema before stored it:
      * the last message of each thread (the triggers count Alice's out) */
-    CHECK_INT(db_exec(&f, UNDO_SCHEMA_32 UNDO_SCHEMA_31 UNDO_SCHEMA_30
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_ABOVE_29
         "PRAGMA user_version = 29;"
         "INSERT INTO messages (org_id, conversation_id, direction, body,"
         "  status, created_at, campaign_id)"

@@ -13,7 +13,10 @@
  *                                  credits / billing_inactive)
  *   paused --resume--> sending   (or scheduled while send_at is ahead)
  *   sending --every recipient handed to the outbox or suppressed--> done
- *   draft, scheduled, sending, paused --cancel--> cancelled
+ *   draft, scheduled, sending, paused --cancel--> cancelled (manual)
+ *   scheduled --its time, its text refused by a rule made since-->
+ *                                  cancelled (text_refused, inbox_
+ *                                  campaign_sendable)
  *
  * Sending what is scheduled or sending, pausing what is paused, resuming
  * what is sending and cancelling what is cancelled change nothing and
@@ -81,6 +84,16 @@ typedef enum {
     INBOX_PAUSE_BILLING_INACTIVE
 } inbox_pause_reason_t;
 
+/* Why a campaign is cancelled: a person cancelled it, or the dispatch
+ * that would have started it found its text refused by a rule made
+ * since it was sent.  NONE for one not cancelled, or cancelled before
+ * stores kept the reason (nobody can tell which it was). */
+typedef enum {
+    INBOX_CANCEL_NONE = 0,
+    INBOX_CANCEL_MANUAL,
+    INBOX_CANCEL_TEXT_REFUSED
+} inbox_cancel_reason_t;
+
 typedef enum {
     INBOX_CAMPAIGN_SEND = 0,
     INBOX_CAMPAIGN_PAUSE,
@@ -134,6 +147,12 @@ typedef struct {
     unsigned                 credits;     /* a message's (segments.h) */
     inbox_campaign_status_t  status;
     inbox_pause_reason_t     paused_reason;
+    inbox_cancel_reason_t    cancelled_reason;
+    char                    *cancelled_message;
+                                          /* text_refused: the refusal's
+                                             words, as send says them
+                                             (inbox_campaign_sendable);
+                                             NULL otherwise */
     inbox_campaign_counts_t  counts;
     int64_t                  tally[INBOX_POLL_OPTIONS_MAX];
                                           /* a poll's answers by option
@@ -267,14 +286,16 @@ inbox_status_t inbox_campaign_sendable(const inbox_campaign_t *campaign,
     inbox_error_t *err);
 
 /*
- * What action does to a campaign in *status (paused for *reason), at now
- * with its send_at: INBOX_OK with *status and *reason moved (or left, for
- * a repeat: *changed 0), or INBOX_ERR_CONFLICT with a message naming the
- * state, nothing moved.
+ * What action does to a campaign in *status (paused for *reason,
+ * cancelled for *cancelled), at now with its send_at: INBOX_OK with
+ * *status and *reason moved, *cancelled INBOX_CANCEL_MANUAL when it
+ * cancels it (or all left, for a repeat: *changed 0), or
+ * INBOX_ERR_CONFLICT with a message naming the state, nothing moved.
  */
 inbox_status_t inbox_campaign_act(inbox_campaign_action_t action,
     int64_t send_at, int64_t now, inbox_campaign_status_t *status,
-    inbox_pause_reason_t *reason, int *changed, inbox_error_t *err);
+    inbox_pause_reason_t *reason, inbox_cancel_reason_t *cancelled,
+    int *changed, inbox_error_t *err);
 
 /* A sending campaign that billing stopped: paused for reason.  0, or -1
  * when it was not sending (nothing changes). */
@@ -331,12 +352,15 @@ int64_t inbox_campaign_recipients(int64_t audience, int64_t suppressed);
 const char *inbox_campaign_kind_name(inbox_campaign_kind_t kind);
 const char *inbox_campaign_status_name(inbox_campaign_status_t status);
 const char *inbox_pause_reason_name(inbox_pause_reason_t reason);
+const char *inbox_cancel_reason_name(inbox_cancel_reason_t reason);
 const char *inbox_recipient_state_name(inbox_recipient_state_t state);
 const char *inbox_campaign_action_name(inbox_campaign_action_t action);
 int inbox_campaign_kind_parse(const char *name, inbox_campaign_kind_t *kind);
 int inbox_campaign_status_parse(const char *name,
     inbox_campaign_status_t *status);
 int inbox_pause_reason_parse(const char *name, inbox_pause_reason_t *reason);
+int inbox_cancel_reason_parse(const char *name,
+    inbox_cancel_reason_t *reason);
 int inbox_recipient_state_parse(const char *name,
     inbox_recipient_state_t *state);
 int inbox_campaign_action_parse(const char *name,

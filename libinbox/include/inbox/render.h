@@ -126,11 +126,17 @@ char *inbox_render_estimate(const char *body, const inbox_segments_t *seg,
 /* campaigns and polls (render_campaign.c) */
 /* A campaign or poll: {"id","kind","name","body","question","options",
  * "media","audience":{"all":true}|{"tags":[…]},"send_at","status",
- * "paused_reason","segments","credits","counts":{"recipients",
- * "suppressed","waiting_quiet_hours","queued","sent","delivered",
- * "failed","cancelled","replied"},"created_at","started_at",
- * "finished_at"} (question and options null for a campaign). */
+ * "paused_reason","cancelled_reason","cancelled_message","segments",
+ * "credits","counts":{"recipients","suppressed","waiting_quiet_hours",
+ * "queued","sent","delivered","failed","cancelled","replied"},
+ * "created_at","started_at","finished_at"} (question and options null
+ * for a campaign). */
 void inbox_json_campaign(yajl_gen g, const inbox_campaign_t *c);
+/* Why a cancelled campaign is, as its JSON and campaign.progress say it:
+ * "cancelled_reason" ("manual", "text_refused"; null when not cancelled,
+ * or not known) and "cancelled_message" (a text_refused one's refusal,
+ * as send words it; null otherwise), keys in a map the caller opened. */
+void inbox_json_campaign_cancelled(yajl_gen g, const inbox_campaign_t *c);
 /* The campaign's "counts" object, as its JSON and campaign.progress show
  * it. */
 void inbox_json_campaign_counts(yajl_gen g,

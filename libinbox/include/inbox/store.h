@@ -901,8 +901,8 @@ inbox_status_t inbox_store_campaigns_list(inbox_store_t *store,
  * (inbox_campaign_sendable: INBOX_ERR_INVALID naming the field, nothing
  * changed), else fixes the recipients: every contact of the audience
  * now, those opted out suppressed, the others due at once (or at
- * send_at); cancel cancels those not handed over yet.  *campaign gets
- * it as it is after.
+ * send_at); cancel cancels those not handed over yet, the campaign
+ * cancelled for INBOX_CANCEL_MANUAL.  *campaign gets it as it is after.
  */
 inbox_status_t inbox_store_campaign_act(inbox_store_t *store,
     const char *org_id, const char *campaign_id,
@@ -912,7 +912,8 @@ inbox_status_t inbox_store_campaign_act(inbox_store_t *store,
  * The sender's turn, for every organization, in one transaction: starts
  * the scheduled campaigns whose time came (and cancels at once, counted
  * refused, one whose text inbox_campaign_sendable refuses now: one sent
- * before a rule existed), then takes up to max due recipients of
+ * before a rule existed; cancelled for INBOX_CANCEL_TEXT_REFUSED with
+ * the refusal's words), then takes up to max due recipients of
  * sending campaigns, oldest due first, and for each
  *   - opted out since: suppressed, nothing sent;
  *   - inside quiet hours on its clock (quiet.h, the organization's

@@ -1,10 +1,10 @@
 /*
  * What campaigns and polls share in the web app: a list of them as
- * cards (status and paused reason in words, the counts, the buttons the
- * lifecycle allows), kept current by campaign.progress frames without
- * asking the server again, and the confirmation before a send with its
- * preview (POST …/estimate: recipients, opted out, segments, credits)
- * and the balance.
+ * cards (status and its paused or cancelled reason in words, the counts,
+ * the buttons the lifecycle allows), kept current by campaign.progress
+ * frames without asking the server again, and the confirmation before a
+ * send with its preview (POST …/estimate: recipients, opted out,
+ * segments, credits) and the balance.
  *
  * campaigns.js and polls.js each make a list (list()) for their kind
  * and a create form (createForm());
@@ -96,6 +96,22 @@
         }
     }
 
+    /* Why it was cancelled: a person's cancel needs no words; the
+     * dispatch's, of a text a rule made since it was scheduled refuses,
+     * says the refusal (the server's words: how long, the limit) and
+     * what to do, as a cancelled one is final (campaign.h). */
+    function cancelledText(item) {
+        if (item.cancelled_reason !== 'text_refused') {
+            return 'Cancelled';
+        }
+        const noun = item.kind === 'poll' ? 'poll' : 'campaign';
+        return 'Cancelled when its time came, nothing sent: its text is '
+            + 'longer than a message may be now. '
+            + (item.cancelled_message ? item.cancelled_message + ' ' : '')
+            + 'A cancelled ' + noun + ' cannot be sent again: create a '
+            + 'new one with a shorter text.';
+    }
+
     function statusText(item) {
         switch (item.status) {
         case 'draft':
@@ -110,7 +126,7 @@
         case 'done':
             return 'Done';
         case 'cancelled':
-            return 'Cancelled';
+            return cancelledText(item);
         default:
             return String(item.status || '');
         }
@@ -152,11 +168,11 @@
      * frame touches a few nodes. */
     function fillMoving(card, item) {
         const li = card.li;
-        if (li.dataset.status !== item.status
-            || card.reason !== (item.paused_reason || null))
-        {
+        /* a campaign is paused or cancelled for one reason at most */
+        const reason = item.paused_reason || item.cancelled_reason || null;
+        if (li.dataset.status !== item.status || card.reason !== reason) {
             li.dataset.status = item.status;
-            card.reason = item.paused_reason || null;
+            card.reason = reason;
             card.status.textContent = statusText(item);
             fillActions(card, item);
         }
@@ -445,6 +461,8 @@
             }
             item.status = ev.status || item.status;
             item.paused_reason = ev.paused_reason || null;
+            item.cancelled_reason = ev.cancelled_reason || null;
+            item.cancelled_message = ev.cancelled_message || null;
             if (ev.counts && typeof ev.counts === 'object') {
                 item.counts = ev.counts;
             }

@@ -8,15 +8,19 @@
 // message with the form kept; a campaign with an image; the contact
 // panel's campaigns, poll answers and timeline; the previews on an
 // unlimited plan; the form offering every tag of the organization,
-// with its count; and progress frames lost on the way, whose gap has the
-// page read the lists and a poll's open results again, also when the
-// gap comes while the list is being read.
+// with its count; a campaign scheduled before the 10-segment rule,
+// whose card says why the sender cancelled it and what to do, where a
+// person's cancel says Cancelled; and progress frames lost on the way,
+// whose gap has the page read the lists and a poll's open results
+// again, also when the gap comes while the list is being read.
 
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { before, test } from 'node:test';
+import { promisify } from 'node:util';
 import { noPageErrorsTest, rowOf, signIn, useBrowser }
          from '../lib/browser.mjs';
-import { inboxctl, uniqueNumber } from '../lib/cluster.mjs';
+import { inboxctl, sqlite3Path, uniqueNumber } from '../lib/cluster.mjs';
 import { useCluster, errorLogIsCleanTest } from '../lib/fixture.mjs';
 import { api, deliverInbound, quietHoursAway } from '../lib/inbox.mjs';
 import { png, upload } from '../lib/media.mjs';
@@ -566,6 +570,60 @@ test('a campaign paused for billing offers Pause beside Resume and '
                        'active');
         await call(`/api/v1/campaigns/${made.id}/cancel`, { method: 'POST' });
     }
+});
+
+test('a campaign scheduled before the 10-segment rule, cancelled as its '
+     + 'time comes, says why on its card, live, and what to do; one a '
+     + 'person cancels says Cancelled', async () => {
+    const later = { name: 'Scheduled long ago', body: 'short for now',
+                    audience: { tags: ['spring'] },
+                    send_at: '2099-01-01T09:00:00Z' };
+    const long = await call('/api/v1/campaigns',
+                            { method: 'POST', body: later });
+    const mine = await call('/api/v1/campaigns', { method: 'POST',
+        body: { ...later, name: 'Cancelled by hand' } });
+    for (const c of [long, mine]) {
+        await call(`/api/v1/campaigns/${c.id}/send`, { method: 'POST' });
+    }
+
+    await page.reload();
+    await page.getByRole('link', { name: 'Campaigns' }).click();
+    const card = cardOf('Scheduled long ago');
+    await card.locator('.bulk-status', { hasText: /^Scheduled for / })
+        .waitFor();
+
+    // its text as one saved before the rule (1,600 characters: 11
+    // segments), and its time now: the sender's dispatch cancels it
+    const text = 'x'.repeat(1600);
+    await promisify(execFile)(sqlite3Path, ['-cmd', '.timeout 5000',
+        ctx.cluster.storePath, `UPDATE campaigns SET body = '${text}',`
+        + ` segments = 11, credits = 4, send_at = ${Date.now()}`
+        + ` WHERE id = ${long.id}`]);
+    await card.locator('.bulk-status', { hasText: 'Cancelled when its time '
+        + 'came, nothing sent' }).waitFor({ timeout: 15000 });
+    assert.equal(await card.locator('.bulk-status').textContent(),
+                 'Cancelled when its time came, nothing sent: its text is '
+                 + 'longer than a message may be now. The message is 11 '
+                 + 'segments (GSM-7): the limit is 10, so shorten it. A '
+                 + 'cancelled campaign cannot be sent again: create a new '
+                 + 'one with a shorter text.');
+    assert.deepEqual(await card.getByRole('button').allTextContents(), []);
+    const gone = await call(`/api/v1/campaigns/${long.id}`);
+    assert.equal(gone.cancelled_reason, 'text_refused');
+
+    // read again, the card says the same
+    await page.reload();
+    await page.getByRole('link', { name: 'Campaigns' }).click();
+    await card.locator('.bulk-status', { hasText: 'The message is 11 '
+        + 'segments (GSM-7)' }).waitFor();
+
+    const byHand = cardOf('Cancelled by hand');
+    await byHand.getByRole('button', { name: 'Cancel' }).click();
+    await page.getByRole('button', { name: 'Cancel it' }).click();
+    await byHand.locator('.bulk-status', { hasText: /^Cancelled$/ })
+        .waitFor();
+    assert.equal((await call(`/api/v1/campaigns/${mine.id}`))
+        .cancelled_reason, 'manual');
 });
 
 test('progress frames lost on the way (the page sees the gap they leave) '

@@ -330,7 +330,7 @@ test('bad campaigns and polls are refused naming the field, and nothing '
 
 test('a draft saved before the 10-segment rule is refused at send as at '
     + 'create, naming the field, one scheduled before it cancelled when '
-    + 'due; nobody is queued, nothing held', async () => {
+    + 'due, saying why; nobody is queued, nothing held', async () => {
     // 1,600 characters: 11 segments, a text the old length limit took
     const long = 'x'.repeat(1600);
     const made = assertError(await call('/api/v1/campaigns', {
@@ -365,7 +365,11 @@ test('a draft saved before the 10-segment rule is refused at send as at '
             + ` WHERE campaign_id = ${draft.id}`), '0');
         assert.equal(await sql('SELECT count(*) FROM messages'
             + ` WHERE campaign_id = ${draft.id}`), '0');
-        await ok(`/api/v1/campaigns/${draft.id}/cancel`, { method: 'POST' });
+        // a person's cancel is no refusal
+        const cancelled = await ok(`/api/v1/campaigns/${draft.id}/cancel`,
+                                   { method: 'POST' });
+        assert.equal(cancelled.cancelled_reason, 'manual');
+        assert.equal(cancelled.cancelled_message, null);
     }
 
     // one scheduled before the rule is cancelled as its time comes
@@ -373,14 +377,24 @@ test('a draft saved before the 10-segment rule is refused at send as at '
     const later = await ok('/api/v1/campaigns', { method: 'POST', body: {
         name: 'Scheduled long ago', body: 'short for now',
         audience: { tags: ['vip'] }, send_at: at } }, 201);
-    assert.equal((await ok(`/api/v1/campaigns/${later.id}/send`,
-                           { method: 'POST' })).status, 'scheduled');
+    const scheduled = await ok(`/api/v1/campaigns/${later.id}/send`,
+                               { method: 'POST' });
+    assert.equal(scheduled.status, 'scheduled');
+    assert.equal(scheduled.cancelled_reason, null);
     await sql(`UPDATE campaigns SET body = '${long}', segments = 11,`
               + ` credits = 4 WHERE id = ${later.id}`);
     const d = await dispatch(Date.parse(at));
     assert.equal(d.refused, 1);
     const gone = await ok(`/api/v1/campaigns/${later.id}`);
     assert.equal(gone.status, 'cancelled');
+    // why, in send's words: for the person who scheduled it, not only
+    // the sender's log; a list says it too
+    assert.equal(gone.cancelled_reason, 'text_refused');
+    assert.equal(gone.cancelled_message, made.message);
+    const listed = (await ok('/api/v1/campaigns?limit=100')).items
+        .find((c) => c.id === later.id);
+    assert.equal(listed.cancelled_reason, 'text_refused');
+    assert.equal(listed.cancelled_message, made.message);
     assert.equal(gone.counts.recipients, 2);
     assert.equal(gone.counts.suppressed, 1);
     assert.equal(gone.counts.cancelled, 2);
@@ -449,10 +463,12 @@ test('pause, resume and cancel; a move the lifecycle refuses is 409 and '
     assert.equal(res.json.paused_reason, null);
     assert.equal((await act('resume')).json.status, 'sending');
 
+    assert.equal(res.json.cancelled_reason, null);
     res = await act('cancel');
     assert.equal(res.json.status, 'cancelled');
+    assert.equal(res.json.cancelled_reason, 'manual');
     assert.equal(res.json.counts.cancelled, res.json.counts.recipients);
-    assert.equal((await act('cancel')).json.status, 'cancelled');
+    assert.equal((await act('cancel')).json.cancelled_reason, 'manual');
     for (const a of ['send', 'pause', 'resume']) {
         assertError(await act(a), 409, 'conflict');
     }

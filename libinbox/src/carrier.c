@@ -97,6 +97,37 @@ inbox_carrier_send_result(inbox_carrier_t carrier, long http_status,
 }
 
 
+inbox_status_t
+inbox_carrier_status_request(const inbox_number_t *number,
+    const char *provider_id, inbox_carrier_request_t *req,
+    inbox_error_t *err)
+{
+    if (number->carrier == INBOX_CARRIER_TELNYX) {
+        return inbox_telnyx_status_request(number, provider_id, req, err);
+    }
+
+    return inbox_twilio_status_request(number, provider_id, req, err);
+}
+
+
+int
+inbox_carrier_status_answer(inbox_carrier_t carrier, long http_status,
+    const char *body, size_t len, const char *provider_id,
+    inbox_status_update_t *update, char why[INBOX_CARRIER_MESSAGE_MAX])
+{
+    memset(update, 0, sizeof(*update));
+    why[0] = '\0';
+
+    if (carrier == INBOX_CARRIER_TELNYX) {
+        return inbox_telnyx_status_answer(http_status, body, len,
+                                          provider_id, update, why);
+    }
+
+    return inbox_twilio_status_answer(http_status, body, len, provider_id,
+                                      update, why);
+}
+
+
 void
 inbox_carrier_request_free(inbox_carrier_request_t *req)
 {
@@ -285,6 +316,23 @@ inbox_carrier_result(inbox_send_result_t *res, inbox_send_outcome_t outcome,
     va_end(ap);
 
     inbox_carrier_text(text, res->message, sizeof(res->message));
+}
+
+
+int
+inbox_carrier_status_unknown(char why[INBOX_CARRIER_MESSAGE_MAX],
+    const char *fmt, ...)
+{
+    va_list  ap;
+    char     text[4 * INBOX_CARRIER_MESSAGE_MAX];
+
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof(text), fmt, ap);
+    va_end(ap);
+
+    inbox_carrier_text(text, why, INBOX_CARRIER_MESSAGE_MAX);
+
+    return -1;
 }
 
 

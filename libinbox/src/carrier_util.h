@@ -39,6 +39,11 @@ void inbox_carrier_result(inbox_send_result_t *res,
     inbox_send_outcome_t outcome, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
+/* An answer to a status request that says nothing to store: why,
+ * printf-formatted, cut as inbox_carrier_text cuts; returns -1. */
+int inbox_carrier_status_unknown(char why[INBOX_CARRIER_MESSAGE_MAX],
+    const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* No answer from carrier (http_status 0), or one that leaves whether it
  * sent the message unknown (inbox_carrier_refusal's UNKNOWN): res says
  * it may have been sent, with the carrier's error code when it gave

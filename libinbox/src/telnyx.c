@@ -42,6 +42,8 @@ static inbox_status_t inbox_telnyx_number(yajl_val v, const char *field,
 static yajl_val inbox_telnyx_first(yajl_val v);
 static int inbox_telnyx_errors(yajl_val errors,
     char code[INBOX_CARRIER_CODE_MAX], const char **text);
+static inbox_status_t inbox_telnyx_number_check(
+    const inbox_number_t *number, inbox_error_t *err);
 static inbox_status_t inbox_telnyx_send_check(const inbox_number_t *number,
     const inbox_outbound_t *msg, inbox_error_t *err);
 
@@ -445,6 +447,152 @@ done:
 }
 
 
+inbox_status_t
+inbox_telnyx_status_request(const inbox_number_t *number, const char *id,
+    inbox_carrier_request_t *req, inbox_error_t *err)
+{
+    char            *auth, path[32 + INBOX_PROVIDER_ID_MAX];
+    inbox_status_t   rc;
+
+    memset(req, 0, sizeof(*req));
+
+    rc = inbox_telnyx_number_check(number, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    /* checked: letters, digits, '-' and '_', nothing a path would read */
+    if (!inbox_carrier_id_valid(id)) {
+        return inbox_error_set_field(err, INBOX_ERR_INVALID, "provider_id",
+                   "The message's Telnyx id is not one Telnyx gives.");
+    }
+
+    snprintf(path, sizeof(path), "/v2/messages/%s", id);
+
+    req->method = "GET";
+    req->url = inbox_carrier_url(number->api_base, INBOX_TELNYX_API_BASE,
+                                 path);
+
+    if (req->url == NULL) {
+        return inbox_error_set_field(err, INBOX_ERR_INVALID, "api_base",
+                   "The number's API base is not an http or https URL.");
+    }
+
+    auth = NULL;
+    if (asprintf(&auth, "Bearer %s", number->api_key) < 0) {
+        auth = NULL;
+    }
+
+    if (auth == NULL
+        || inbox_carrier_header(req, "Authorization", auth) != 0
+        || inbox_carrier_header(req, "Accept", "application/json") != 0)
+    {
+        rc = inbox_error_set(err, INBOX_ERR_INTERNAL, "Out of memory.");
+        inbox_carrier_request_free(req);
+    }
+
+    if (auth != NULL) {
+        OPENSSL_cleanse(auth, strlen(auth));
+        free(auth);
+    }
+
+    return rc;
+}
+
+
+int
+inbox_telnyx_status_answer(long http_status, const char *body, size_t len,
+    const char *id, inbox_status_update_t *update,
+    char why[INBOX_CARRIER_MESSAGE_MAX])
+{
+    int                 rc;
+    char                code[INBOX_CARRIER_CODE_MAX];
+    yajl_val            root, to;
+    const char         *s, *text;
+    static const char  *id_path[] = { "data", "id", NULL };
+    static const char  *to_path[] = { "data", "to", NULL };
+    static const char  *status_path[] = { "status", NULL };
+    static const char  *errors_path[] = { "errors", NULL };
+    static const char  *data_errors_path[] = { "data", "errors", NULL };
+
+    if (http_status == 0) {
+        return inbox_carrier_status_unknown(why, "Telnyx did not answer.");
+    }
+
+    root = inbox_carrier_json(body, len);
+
+    if (root == NULL || !YAJL_IS_OBJECT(root)) {
+        rc = inbox_carrier_status_unknown(why, "Telnyx answered HTTP %ld "
+                                          "without a JSON object.",
+                                          http_status);
+        goto done;
+    }
+
+    if (http_status != 200) {
+        if (inbox_telnyx_errors(inbox_carrier_get(root, errors_path), code,
+                                &text)
+            != 0)
+        {
+            code[0] = '\0';
+            text = NULL;
+        }
+
+        rc = inbox_carrier_status_unknown(why, "Telnyx answered HTTP %ld%s%s:"
+                                          " %s", http_status,
+                                          code[0] ? ", error " : "", code,
+                                          text ? text : "no reason given");
+        goto done;
+    }
+
+    s = inbox_carrier_string(inbox_carrier_get(root, id_path));
+    if (s == NULL || id == NULL || strcmp(s, id) != 0
+        || !inbox_carrier_id_valid(s))
+    {
+        rc = inbox_carrier_status_unknown(why, "Telnyx answered with "
+                                          "another message than the one "
+                                          "asked about.");
+        goto done;
+    }
+
+    to = inbox_telnyx_first(inbox_carrier_get(root, to_path));
+    s = inbox_carrier_string(inbox_carrier_get(to, status_path));
+
+    if (inbox_telnyx_status_map(s, &update->status) != 0) {
+        rc = inbox_carrier_status_unknown(why, "Telnyx answered no "
+                                          "recipient status it documents: "
+                                          "%s", s ? s : "none");
+        goto done;
+    }
+
+    /* delivery_unconfirmed: sent, and no receipt will come */
+    update->final = inbox_delivery_final(update->status)
+                    || strcmp(s, "delivery_unconfirmed") == 0;
+
+    if (inbox_telnyx_errors(inbox_carrier_get(root, data_errors_path),
+                            update->error_code, &text)
+        == 0)
+    {
+        update->opted_out = strcmp(update->error_code,
+                                   INBOX_TELNYX_OPTED_OUT) == 0;
+    }
+
+    memcpy(update->provider_id, id, strlen(id) + 1);
+    rc = 0;
+
+done:
+
+    if (rc != 0) {
+        memset(update, 0, sizeof(*update));
+    }
+
+    if (root != NULL) {
+        yajl_tree_free(root);
+    }
+
+    return rc;
+}
+
+
 /* message.received into ev->inbound (Twilio's intake caps). */
 static inbox_status_t
 inbox_telnyx_received(yajl_val data, yajl_val payload,
@@ -764,6 +912,21 @@ static inbox_status_t
 inbox_telnyx_send_check(const inbox_number_t *number,
     const inbox_outbound_t *msg, inbox_error_t *err)
 {
+    inbox_status_t  rc;
+
+    rc = inbox_telnyx_number_check(number, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    return inbox_carrier_outbound_check(number, msg, err);
+}
+
+
+/* What Telnyx needs of the number: an API key a header can carry. */
+static inbox_status_t
+inbox_telnyx_number_check(const inbox_number_t *number, inbox_error_t *err)
+{
     size_t  i;
 
     if (number->api_key == NULL || number->api_key[0] == '\0') {
@@ -782,5 +945,5 @@ inbox_telnyx_send_check(const inbox_number_t *number,
         }
     }
 
-    return inbox_carrier_outbound_check(number, msg, err);
+    return INBOX_OK;
 }

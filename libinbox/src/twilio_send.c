@@ -18,6 +18,8 @@
 
 static inbox_status_t inbox_twilio_send_check(const inbox_number_t *number,
     const inbox_outbound_t *msg, inbox_error_t *err);
+static inbox_status_t inbox_twilio_number_check(
+    const inbox_number_t *number, inbox_error_t *err);
 static int inbox_twilio_basic_auth(inbox_carrier_request_t *req,
     const char *sid, const char *token);
 
@@ -181,10 +183,162 @@ done:
 }
 
 
+inbox_status_t
+inbox_twilio_status_request(const inbox_number_t *number, const char *sid,
+    inbox_carrier_request_t *req, inbox_error_t *err)
+{
+    char            path[128];
+    inbox_status_t  rc;
+
+    memset(req, 0, sizeof(*req));
+
+    rc = inbox_twilio_number_check(number, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    /* checked: letters and digits only, nothing a path would read */
+    if (!inbox_twilio_sid_valid(sid, "SM")
+        && !inbox_twilio_sid_valid(sid, "MM"))
+    {
+        return inbox_error_set_field(err, INBOX_ERR_INVALID, "provider_id",
+                   "The message's Twilio SID is not SM or MM and 32 hex "
+                   "digits.");
+    }
+
+    snprintf(path, sizeof(path), "/2010-04-01/Accounts/%s/Messages/%s.json",
+             number->account_sid, sid);
+
+    req->method = "GET";
+    req->url = inbox_carrier_url(number->api_base, INBOX_TWILIO_API_BASE,
+                                 path);
+
+    if (req->url == NULL) {
+        return inbox_error_set_field(err, INBOX_ERR_INVALID, "api_base",
+                   "The number's API base is not an http or https URL.");
+    }
+
+    if (inbox_twilio_basic_auth(req, number->account_sid,
+                                number->auth_token) != 0
+        || inbox_carrier_header(req, "Accept", "application/json") != 0)
+    {
+        inbox_carrier_request_free(req);
+        return inbox_error_set(err, INBOX_ERR_INTERNAL, "Out of memory.");
+    }
+
+    return INBOX_OK;
+}
+
+
+int
+inbox_twilio_status_answer(long http_status, const char *body, size_t len,
+    const char *sid, inbox_status_update_t *update,
+    char why[INBOX_CARRIER_MESSAGE_MAX])
+{
+    int                 rc;
+    char                code[INBOX_CARRIER_CODE_MAX];
+    yajl_val            root, v;
+    const char         *s;
+    static const char  *sid_path[] = { "sid", NULL };
+    static const char  *status_path[] = { "status", NULL };
+    static const char  *code_path[] = { "code", NULL };
+    static const char  *message_path[] = { "message", NULL };
+    static const char  *error_code_path[] = { "error_code", NULL };
+
+    if (http_status == 0) {
+        return inbox_carrier_status_unknown(why, "Twilio did not answer.");
+    }
+
+    root = inbox_carrier_json(body, len);
+
+    if (root == NULL || !YAJL_IS_OBJECT(root)) {
+        rc = inbox_carrier_status_unknown(why, "Twilio answered HTTP %ld "
+                                          "without a JSON object.",
+                                          http_status);
+        goto done;
+    }
+
+    if (http_status != 200) {
+        if (inbox_carrier_code(inbox_carrier_get(root, code_path), code)
+            != 0)
+        {
+            code[0] = '\0';
+        }
+
+        s = inbox_carrier_string(inbox_carrier_get(root, message_path));
+        rc = inbox_carrier_status_unknown(why, "Twilio answered HTTP %ld%s%s:"
+                                          " %s", http_status,
+                                          code[0] ? ", error " : "", code,
+                                          s ? s : "no reason given");
+        goto done;
+    }
+
+    s = inbox_carrier_string(inbox_carrier_get(root, sid_path));
+    if (s == NULL || sid == NULL || strcmp(s, sid) != 0) {
+        rc = inbox_carrier_status_unknown(why, "Twilio answered with "
+                                          "another message than %s.",
+                                          sid ? sid : "");
+        goto done;
+    }
+
+    s = inbox_carrier_string(inbox_carrier_get(root, status_path));
+    if (inbox_twilio_status_map(s, &update->status) != 0) {
+        rc = inbox_carrier_status_unknown(why, "Twilio answered a status "
+                                          "of no outbound message: %s",
+                                          s ? s : "none");
+        goto done;
+    }
+
+    /* null but when it failed; any other kind of value is not Twilio's */
+    v = inbox_carrier_get(root, error_code_path);
+    if (v != NULL && !YAJL_IS_NULL(v)
+        && inbox_carrier_code(v, update->error_code) != 0)
+    {
+        rc = inbox_carrier_status_unknown(why, "Twilio answered an "
+                                          "error_code that is no code.");
+        goto done;
+    }
+
+    /* sid equals the answer's, which sid_valid had checked */
+    snprintf(update->provider_id, sizeof(update->provider_id), "%s", sid);
+    update->opted_out = strcmp(update->error_code,
+                               INBOX_TWILIO_OPTED_OUT) == 0;
+    update->final = inbox_delivery_final(update->status);
+    rc = 0;
+
+done:
+
+    if (rc != 0) {
+        memset(update, 0, sizeof(*update));
+    }
+
+    if (root != NULL) {
+        yajl_tree_free(root);
+    }
+
+    return rc;
+}
+
+
 /* What Twilio needs of the number and of the message. */
 static inbox_status_t
 inbox_twilio_send_check(const inbox_number_t *number,
     const inbox_outbound_t *msg, inbox_error_t *err)
+{
+    inbox_status_t  rc;
+
+    rc = inbox_twilio_number_check(number, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    return inbox_carrier_outbound_check(number, msg, err);
+}
+
+
+/* What Twilio needs of the number: an account SID and its auth token. */
+static inbox_status_t
+inbox_twilio_number_check(const inbox_number_t *number, inbox_error_t *err)
 {
     if (!inbox_twilio_sid_valid(number->account_sid, "AC")) {
         return inbox_error_set_field(err, INBOX_ERR_INVALID, "account_sid",
@@ -198,7 +352,7 @@ inbox_twilio_send_check(const inbox_number_t *number,
                    "inboxctl number add.");
     }
 
-    return inbox_carrier_outbound_check(number, msg, err);
+    return INBOX_OK;
 }
 
 

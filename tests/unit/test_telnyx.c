@@ -739,6 +739,140 @@ TEST(send_request)
 }
 
 
+#define TELNYX_ID  "40385f64-5717-4562-b3fc-2c963f66afa6"
+
+
+TEST(status_request_asks_for_the_message)
+{
+    inbox_error_t            err;
+    inbox_number_t           n;
+    inbox_carrier_request_t  req;
+
+    n = telnyx_number();
+
+    CHECK_INT(inbox_carrier_status_request(&n, TELNYX_ID, &req, &err),
+              INBOX_OK);
+    CHECK_STR(req.method, "GET");
+    CHECK_STR(req.url, "https://api.telnyx.com/v2/messages/" TELNYX_ID);
+    CHECK_STR(req.headers[0], "Authorization: Bearer KEY0123ABC");
+    CHECK(req.body == NULL);
+    inbox_carrier_request_free(&req);
+
+    n.api_base = (char *) "http://127.0.0.1:9999/";
+    CHECK_INT(inbox_telnyx_status_request(&n, TELNYX_ID, &req, &err),
+              INBOX_OK);
+    CHECK_STR(req.url, "http://127.0.0.1:9999/v2/messages/" TELNYX_ID);
+    inbox_carrier_request_free(&req);
+
+    /* nothing but an id goes into the path */
+    CHECK_INT(inbox_telnyx_status_request(&n, "../profiles", &req, &err),
+              INBOX_ERR_INVALID);
+    CHECK_STR(err.field, "provider_id");
+    CHECK_INT(inbox_telnyx_status_request(&n, "a?b", &req, &err),
+              INBOX_ERR_INVALID);
+    CHECK_INT(inbox_telnyx_status_request(&n, "", &req, &err),
+              INBOX_ERR_INVALID);
+
+    n.api_key = (char *) "KEY\r\nX-Evil: 1";
+    CHECK_INT(inbox_telnyx_status_request(&n, TELNYX_ID, &req, &err),
+              INBOX_ERR_INVALID);
+    CHECK_STR(err.field, "api_key");
+}
+
+
+/* GET /v2/messages/{id}'s answer: the message record in data. */
+#define RECORD(id, status, errors)                                          \
+    "{\"data\":{\"record_type\":\"message\",\"direction\":"              \
+    "\"outbound\",\"id\":\"" id "\",\"type\":\"SMS\","                  \
+    "\"from\":{\"phone_number\":\"+15550001111\"},"                       \
+    "\"to\":[{\"phone_number\":\"+15552223333\",\"status\":\"" status   \
+    "\"}],\"text\":\"hi\",\"errors\":[" errors "]}}"
+
+
+static int
+status_answer(long http_status, const char *body,
+    inbox_status_update_t *up, char why[INBOX_CARRIER_MESSAGE_MAX])
+{
+    return inbox_carrier_status_answer(INBOX_CARRIER_TELNYX, http_status,
+                                       body, body ? strlen(body) : 0,
+                                       TELNYX_ID, up, why);
+}
+
+
+TEST(status_answer_reads_as_the_webhook_would)
+{
+    char                   why[INBOX_CARRIER_MESSAGE_MAX];
+    inbox_status_update_t  up;
+
+    CHECK_INT(status_answer(200, RECORD(TELNYX_ID, "delivered", ""), &up,
+                            why), 0);
+    CHECK_STR(up.provider_id, TELNYX_ID);
+    CHECK_INT(up.status, INBOX_DELIVERY_DELIVERED);
+    CHECK_STR(up.error_code, "");
+    CHECK(up.final && !up.opted_out);
+
+    CHECK_INT(status_answer(200, RECORD(TELNYX_ID, "delivery_failed",
+                                        "{\"code\":\"40008\",\"title\":"
+                                        "\"Undeliverable\"}"), &up, why), 0);
+    CHECK_INT(up.status, INBOX_DELIVERY_UNDELIVERED);
+    CHECK_STR(up.error_code, "40008");
+    CHECK(up.final);
+
+    CHECK_INT(status_answer(200, RECORD(TELNYX_ID, "sending_failed",
+                                        "{\"code\":\"40300\"}"), &up, why),
+              0);
+    CHECK_INT(up.status, INBOX_DELIVERY_FAILED);
+    CHECK(up.opted_out);
+
+    /* no receipt will come: it stays sent, and nothing more is asked */
+    CHECK_INT(status_answer(200, RECORD(TELNYX_ID, "delivery_unconfirmed",
+                                        ""), &up, why), 0);
+    CHECK_INT(up.status, INBOX_DELIVERY_SENT);
+    CHECK(up.final);
+
+    CHECK_INT(status_answer(200, RECORD(TELNYX_ID, "sent", ""), &up, why),
+              0);
+    CHECK_INT(up.status, INBOX_DELIVERY_SENT);
+    CHECK(!up.final);
+}
+
+
+TEST(status_answer_that_says_nothing_stores_nothing)
+{
+    char                   why[INBOX_CARRIER_MESSAGE_MAX];
+    inbox_status_update_t  up;
+
+    CHECK_INT(status_answer(0, NULL, &up, why), -1);
+    CHECK(strstr(why, "did not answer") != NULL);
+
+    CHECK_INT(status_answer(404, "{\"errors\":[{\"code\":\"10005\","
+                                 "\"title\":\"Resource not found\"}]}",
+                            &up, why), -1);
+    CHECK(strstr(why, "10005") != NULL);
+    CHECK_INT(status_answer(401, "", &up, why), -1);
+
+    CHECK_INT(status_answer(200, "", &up, why), -1);
+    CHECK_INT(status_answer(200, "{\"data\":[]}", &up, why), -1);
+    CHECK_INT(status_answer(200, "{\"data\":{\"id\":\"" TELNYX_ID "\"}}",
+                            &up, why), -1);
+    CHECK_INT(status_answer(200, "{\"data\":{\"id\":\"" TELNYX_ID "\","
+                                 "\"to\":{\"status\":\"delivered\"}}}",
+                            &up, why), -1);
+    CHECK_INT(status_answer(200, RECORD("another-id", "delivered", ""), &up,
+                            why), -1);
+    CHECK(strstr(why, "another message") != NULL);
+    CHECK_INT(status_answer(200, RECORD(TELNYX_ID, "webhook_delivered", ""),
+                            &up, why), -1);
+    CHECK_STR(up.provider_id, "");
+
+    /* errors that are no codes are no error: the status stands */
+    CHECK_INT(status_answer(200, RECORD(TELNYX_ID, "delivered",
+                                        "7, null, {\"code\":[1]}"), &up,
+                            why), 0);
+    CHECK_STR(up.error_code, "");
+}
+
+
 static inbox_send_result_t
 answer(long status, const char *body)
 {

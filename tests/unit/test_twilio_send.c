@@ -530,6 +530,161 @@ TEST(answer_message_is_cut_between_characters)
 }
 
 
+TEST(status_request_asks_for_the_message_resource)
+{
+    inbox_error_t            err;
+    inbox_number_t           n;
+    inbox_carrier_request_t  req;
+
+    n = twilio_number();
+
+    CHECK_INT(inbox_carrier_status_request(&n, MSG_SID, &req, &err),
+              INBOX_OK);
+    CHECK_STR(req.method, "GET");
+    CHECK_STR(req.url, "https://api.twilio.com/2010-04-01/Accounts/" SID
+                       "/Messages/" MSG_SID ".json");
+    /* base64("AC0123456789abcdef0123456789abcdef:secret-token") */
+    CHECK_STR(header(&req, "Authorization"),
+              "Basic QUMwMTIzNDU2Nzg5YWJjZGVmMDEyMzQ1Njc4OWFiY2RlZjpzZWNy"
+              "ZXQtdG9rZW4=");
+    CHECK(req.body == NULL && req.len == 0);
+    inbox_carrier_request_free(&req);
+
+    /* the number's own API base (a simulator), without its '/' */
+    n.api_base = (char *) "http://127.0.0.1:9/";
+    CHECK_INT(inbox_carrier_status_request(&n, "MM0123456789abcdef0123456789"
+                                           "abcdef", &req, &err), INBOX_OK);
+    CHECK_STR(req.url, "http://127.0.0.1:9/2010-04-01/Accounts/" SID
+                       "/Messages/MM0123456789abcdef0123456789abcdef.json");
+    inbox_carrier_request_free(&req);
+
+    /* nothing but a SID goes into the path */
+    CHECK_INT(inbox_carrier_status_request(&n, "SM../../Calls", &req, &err),
+              INBOX_ERR_INVALID);
+    CHECK_STR(err.field, "provider_id");
+    CHECK(req.url == NULL && req.header_count == 0);
+
+    n.auth_token = NULL;
+    CHECK_INT(inbox_carrier_status_request(&n, MSG_SID, &req, &err),
+              INBOX_ERR_INVALID);
+    CHECK_STR(err.field, "auth_token");
+
+    n = twilio_number();
+    n.api_base = (char *) "ftp://example.com";
+    CHECK_INT(inbox_carrier_status_request(&n, MSG_SID, &req, &err),
+              INBOX_ERR_INVALID);
+    CHECK_STR(err.field, "api_base");
+}
+
+
+/* Twilio's Message resource, as GET .../Messages/{Sid}.json answers it. */
+#define RESOURCE(status, code)                                              \
+    "{\"account_sid\":\"" SID "\",\"api_version\":\"2010-04-01\","      \
+    "\"body\":\"hi\",\"direction\":\"outbound-api\","                   \
+    "\"error_code\":" code ",\"error_message\":null,"                     \
+    "\"from\":\"+15550001111\",\"num_segments\":\"1\","                 \
+    "\"sid\":\"" MSG_SID "\",\"status\":\"" status "\","                \
+    "\"to\":\"+15551234567\"}"
+
+
+static int
+status_answer(long http_status, const char *body,
+    inbox_status_update_t *up, char why[INBOX_CARRIER_MESSAGE_MAX])
+{
+    return inbox_carrier_status_answer(INBOX_CARRIER_TWILIO, http_status,
+                                       body, body ? strlen(body) : 0,
+                                       MSG_SID, up, why);
+}
+
+
+TEST(status_answer_reads_as_the_callback_would)
+{
+    char                   why[INBOX_CARRIER_MESSAGE_MAX];
+    inbox_status_update_t  up;
+
+    CHECK_INT(status_answer(200, RESOURCE("delivered", "null"), &up, why),
+              0);
+    CHECK_STR(up.provider_id, MSG_SID);
+    CHECK_INT(up.status, INBOX_DELIVERY_DELIVERED);
+    CHECK_STR(up.error_code, "");
+    CHECK(up.final && !up.opted_out);
+
+    /* a failed one with its error code, a JSON number */
+    CHECK_INT(status_answer(200, RESOURCE("undelivered", "30003"), &up,
+                            why), 0);
+    CHECK_INT(up.status, INBOX_DELIVERY_UNDELIVERED);
+    CHECK_STR(up.error_code, "30003");
+    CHECK(up.final);
+
+    CHECK_INT(status_answer(200, RESOURCE("failed", "21610"), &up, why), 0);
+    CHECK_INT(up.status, INBOX_DELIVERY_FAILED);
+    CHECK(up.opted_out);
+
+    /* still on its way: stored, not final, asked again later */
+    CHECK_INT(status_answer(200, RESOURCE("sent", "null"), &up, why), 0);
+    CHECK_INT(up.status, INBOX_DELIVERY_SENT);
+    CHECK(!up.final);
+
+    CHECK_INT(status_answer(200, RESOURCE("accepted", "null"), &up, why), 0);
+    CHECK_INT(up.status, INBOX_DELIVERY_QUEUED);
+    CHECK(!up.final);
+}
+
+
+TEST(status_answer_that_says_nothing_stores_nothing)
+{
+    char                   why[INBOX_CARRIER_MESSAGE_MAX];
+    char                  *huge;
+    size_t                 len;
+    inbox_status_update_t  up;
+
+    CHECK_INT(status_answer(0, NULL, &up, why), -1);
+    CHECK(strstr(why, "did not answer") != NULL);
+
+    CHECK_INT(status_answer(404, "{\"code\":20404,\"message\":\"The "
+                                 "requested resource was not found\","
+                                 "\"status\":404}", &up, why), -1);
+    CHECK(strstr(why, "404") != NULL && strstr(why, "20404") != NULL);
+
+    CHECK_INT(status_answer(503, "<html>busy</html>", &up, why), -1);
+    CHECK_INT(status_answer(200, "not json", &up, why), -1);
+    CHECK_INT(status_answer(200, "[]", &up, why), -1);
+    CHECK_INT(status_answer(200, "{}", &up, why), -1);
+
+    /* another message's resource, an inbound status, an odd code */
+    CHECK_INT(status_answer(200, "{\"sid\":\"SMffffffffffffffffffffffffff"
+                                 "ffffff\",\"status\":\"delivered\"}",
+                            &up, why), -1);
+    CHECK(strstr(why, "another message") != NULL);
+    CHECK_INT(status_answer(200, RESOURCE("received", "null"), &up, why),
+              -1);
+    CHECK_INT(status_answer(200, RESOURCE("Delivered", "null"), &up, why),
+              -1);
+    CHECK_INT(status_answer(200, RESOURCE("delivered", "[1]"), &up, why),
+              -1);
+    CHECK_INT(status_answer(200, RESOURCE("delivered", "\"\""), &up, why),
+              -1);
+    CHECK_INT(status_answer(200, "{\"sid\":\"" MSG_SID "\",\"status\":"
+                                 "7}", &up, why), -1);
+    CHECK_STR(up.provider_id, "");
+
+    /* a huge answer is not read */
+    len = INBOX_CARRIER_ANSWER_MAX + 10;
+    huge = malloc(len + 1);
+    memset(huge, ' ', len);
+    memcpy(huge, RESOURCE("delivered", "null"),
+           strlen(RESOURCE("delivered", "null")));
+    huge[len] = '\0';
+    CHECK_INT(status_answer(200, huge, &up, why), -1);
+    free(huge);
+
+    /* a carrier's text is made safe to log */
+    CHECK_INT(status_answer(500, "{\"code\":20500,\"message\":\"a\\nb\"}",
+                            &up, why), -1);
+    CHECK(strchr(why, '\n') == NULL);
+}
+
+
 static void
 parse_form(const char *body, inbox_form_t *form)
 {

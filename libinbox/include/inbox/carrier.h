@@ -150,6 +150,33 @@ void inbox_carrier_send_result(inbox_carrier_t carrier, long http_status,
 
 void inbox_carrier_request_free(inbox_carrier_request_t *req);
 
+/*
+ * The request asking number's carrier (number->carrier) about the
+ * message it took as provider_id, when its report never came
+ * (status_check.h): see inbox_twilio_status_request,
+ * inbox_telnyx_status_request.  On INBOX_OK the caller frees req with
+ * inbox_carrier_request_free; INBOX_ERR_INVALID (naming the field) when
+ * the number lacks the credentials or provider_id is not an id of that
+ * carrier.
+ */
+inbox_status_t inbox_carrier_status_request(const inbox_number_t *number,
+    const char *provider_id, inbox_carrier_request_t *req,
+    inbox_error_t *err);
+
+/*
+ * Reads carrier's answer to that request (HTTP status, 0 when none came;
+ * body of len bytes, need not be NUL-terminated) into update, as the
+ * carrier's status callback would have said it: its status mapped onto
+ * ours, its error code, opted_out, and final when the carrier will report
+ * nothing more.  0, or -1 with why (for a person, for the log) when the
+ * answer says nothing to store: no answer, an error, another message, no
+ * status the carrier documents.  Never a crash, whatever the bytes.
+ */
+int inbox_carrier_status_answer(inbox_carrier_t carrier, long http_status,
+    const char *body, size_t len, const char *provider_id,
+    inbox_status_update_t *update, char why[INBOX_CARRIER_MESSAGE_MAX]);
+
+
 /* "accepted", "retry", "refused", "opted_out", "withdrawn", "unknown",
  * "released", "cancelled". */
 const char *inbox_send_outcome_name(inbox_send_outcome_t outcome);

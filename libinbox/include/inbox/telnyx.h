@@ -139,4 +139,28 @@ inbox_status_t inbox_telnyx_send_request(const inbox_number_t *number,
 void inbox_telnyx_send_result(long http_status, const char *body,
     size_t len, inbox_send_result_t *res);
 
+/*
+ * The message record of the message Telnyx took as id, asked about when
+ * its webhooks never came:
+ *
+ *   GET {api_base}/v2/messages/{id}
+ *   Authorization: Bearer {api_key}
+ *
+ * INBOX_ERR_INVALID naming api_key, api_base or provider_id.  On
+ * INBOX_OK the caller frees req with inbox_carrier_request_free.
+ */
+inbox_status_t inbox_telnyx_status_request(const inbox_number_t *number,
+    const char *id, inbox_carrier_request_t *req, inbox_error_t *err);
+
+/*
+ * Reads the answer (see inbox_carrier_status_answer): a 200 with
+ * data.id the message's, data.to[0].status one Telnyx documents
+ * (inbox_telnyx_status_map), data.errors[0].code when any (40300 sets
+ * opted_out); final, as message.finalized is, when the status is final
+ * or delivery_unconfirmed (no receipt will come: it stays "sent").
+ */
+int inbox_telnyx_status_answer(long http_status, const char *body,
+    size_t len, const char *id, inbox_status_update_t *update,
+    char why[INBOX_CARRIER_MESSAGE_MAX]);
+
 #endif

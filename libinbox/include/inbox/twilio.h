@@ -144,4 +144,28 @@ inbox_status_t inbox_twilio_send_request(const inbox_number_t *number,
 void inbox_twilio_send_result(long http_status, const char *body,
     size_t len, inbox_send_result_t *res);
 
+/*
+ * The Message resource of the message Twilio took as sid (SM or MM and
+ * 32 hex digits), asked about when its status callback never came:
+ *
+ *   GET {api_base}/2010-04-01/Accounts/{AccountSid}/Messages/{sid}.json
+ *   Authorization: Basic base64(AccountSid:AuthToken)
+ *
+ * INBOX_ERR_INVALID naming account_sid, auth_token, api_base or
+ * provider_id.  On INBOX_OK the caller frees req with
+ * inbox_carrier_request_free.
+ */
+inbox_status_t inbox_twilio_status_request(const inbox_number_t *number,
+    const char *sid, inbox_carrier_request_t *req, inbox_error_t *err);
+
+/*
+ * Reads the answer (see inbox_carrier_status_answer): a 200 with the
+ * Message resource of sid, its "status" one of Twilio's outbound
+ * statuses (inbox_twilio_status_map), "error_code" null or 1 to 15
+ * digits (21610 sets opted_out); final when the status is.
+ */
+int inbox_twilio_status_answer(long http_status, const char *body,
+    size_t len, const char *sid, inbox_status_update_t *update,
+    char why[INBOX_CARRIER_MESSAGE_MAX]);
+
 #endif

@@ -1800,6 +1800,50 @@ inbox_store_holds_expire(inbox_store_t *store, int64_t now, int64_t max_age,
 }
 
 
+/* status checks: a message whose report never came (status_check.h) */
+
+inbox_status_t
+inbox_store_status_checks_claim(inbox_store_t *store, int64_t now,
+    int64_t after, unsigned limit, inbox_status_check_list_t *list,
+    inbox_error_t *err)
+{
+    memset(list, 0, sizeof(*list));
+
+    if (after < 0 || limit == 0 || limit > INBOX_STATUS_CHECK_CLAIM_MAX) {
+        return inbox_error_set(err, INBOX_ERR_INVALID,
+                               "a status check claim takes 1 to %d "
+                               "messages, asked about after a time not "
+                               "below zero", INBOX_STATUS_CHECK_CLAIM_MAX);
+    }
+
+    if (after == 0) {
+        after = INBOX_STATUS_CHECK_AFTER_DEFAULT;
+    }
+
+    return store->ops->status_checks_claim(store, now, after,
+                                           INBOX_STATUS_CHECK_GIVE_UP_MS,
+                                           limit, list, err);
+}
+
+
+inbox_status_t
+inbox_store_status_checks_end(inbox_store_t *store,
+    const char *const *message_ids, size_t n, inbox_error_t *err)
+{
+    if (n == 0) {
+        return INBOX_OK;
+    }
+
+    if (n > INBOX_STATUS_CHECK_CLAIM_MAX) {
+        return inbox_error_set(err, INBOX_ERR_INVALID,
+                               "at most %d status checks end at once",
+                               INBOX_STATUS_CHECK_CLAIM_MAX);
+    }
+
+    return store->ops->status_checks_end(store, message_ids, n, err);
+}
+
+
 /* notices: a keyword's answer */
 
 /* What may be sent and its segments are segments.h's to say; a notice

@@ -408,6 +408,18 @@ typedef struct {
       (inbox_store_t *store, int64_t before, int64_t now, size_t max,         \
        size_t *captured, inbox_error_t *err),                                 \
       (store, before, now, max, captured, err))                               \
+    /* status checks: store_BACKEND_status_checks.c (status_check.h);     \
+     * 1 <= limit <= INBOX_STATUS_CHECK_CLAIM_MAX, after and give_up > 0,   \
+     * list zeroed: store.c did */                                          \
+    X(RULED, status_checks_claim,                                             \
+      (inbox_store_t *store, int64_t now, int64_t after, int64_t give_up,     \
+       unsigned limit, inbox_status_check_list_t *list, inbox_error_t *err),  \
+      (store, now, after, give_up, limit, list, err))                         \
+    /* 1 <= n <= INBOX_STATUS_CHECK_CLAIM_MAX */                              \
+    X(RULED, status_checks_end,                                               \
+      (inbox_store_t *store, const char *const *message_ids, size_t n,        \
+       inbox_error_t *err),                                                   \
+      (store, message_ids, n, err))                                           \
     X(PLAIN, billing_get,                                                     \
       (inbox_store_t *store, const char *org_id, inbox_billing_t *billing,    \
        inbox_error_t *err),                                                   \

@@ -174,6 +174,14 @@ static const char  *inbox_mongo_indexes[] = {
         "{\"key\": {\"held\": 1, \"submitted_at\": 1},"
         " \"name\": \"held_submitted\","
         " \"partialFilterExpression\": {\"held\": true}}]}",
+    /* status checks (status_check.h): the messages a carrier took that
+     * have no final status, by their next ask (absent while never
+     * asked), then by when the carrier took them */
+    "{\"createIndexes\": \"messages\", \"indexes\": ["
+        "{\"key\": {\"status\": 1, \"status_check_at\": 1,"
+        " \"submitted_at\": 1}, \"name\": \"status_check_submitted\","
+        " \"partialFilterExpression\": {\"submitted_at\": {\"$gt\":"
+        " {\"$date\": {\"$numberLong\": \"0\"}}}}}]}",
     /* campaigns and polls: an organization's newest first, the sending
      * ones in the order they started, those that ended or were answered
      * lately (the sender's progress); a campaign's recipients once per

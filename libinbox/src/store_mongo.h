@@ -398,6 +398,12 @@ inbox_status_t inbox_mongo_outbox_unpark_org(inbox_mongo_store_t *ms,
 inbox_status_t inbox_mongo_outbox_unpark_quiet(inbox_mongo_store_t *ms,
     const bson_oid_t *org, const bson_oid_t *contacts, size_t n, int64_t now,
     inbox_error_t *err);
+/* The organization's number e164 of carrier ("" or no longer its: its
+ * first of carrier) into number, with its credentials; number untouched
+ * when it has none of carrier (store_mongo_media.c). */
+inbox_status_t inbox_mongo_carrier_number(inbox_mongo_store_t *ms,
+    const bson_oid_t *org, const char *carrier, const char *e164,
+    inbox_number_t *number, inbox_error_t *err);
 /* The organization's first number (its e164, "" for none). */
 inbox_status_t inbox_mongo_first_number(inbox_mongo_store_t *ms,
     const bson_oid_t *org, char from[INBOX_PHONE_MAX], inbox_error_t *err);

@@ -19,9 +19,6 @@
 #include "store_mongo.h"
 
 
-static inbox_status_t inbox_mongo_media_number(inbox_mongo_store_t *ms,
-    const bson_oid_t *org, const char *carrier, const char *to,
-    inbox_number_t *number, inbox_error_t *err);
 static inbox_status_t inbox_mongo_media_lease(inbox_mongo_store_t *ms,
     const bson_oid_t *message, unsigned idx, int64_t now,
     int64_t lease_until, int *leased, inbox_error_t *err);
@@ -356,7 +353,7 @@ inbox_mongo_media_fetch_claim(inbox_store_t *store, int64_t now,
                            + 1;
 
             if (inbox_mongo_parse_id(it->org_id, &org) == 0) {
-                rc = inbox_mongo_media_number(ms, &org, carrier, to,
+                rc = inbox_mongo_carrier_number(ms, &org, carrier, to,
                                               &it->number, err);
             }
         }
@@ -415,11 +412,11 @@ inbox_mongo_media_lease(inbox_mongo_store_t *ms, const bson_oid_t *message,
 }
 
 
-/* The organization's first number of that carrier; none: no
- * credentials, not an error. */
-static inbox_status_t
-inbox_mongo_media_number(inbox_mongo_store_t *ms, const bson_oid_t *org,
-    const char *carrier, const char *to, inbox_number_t *number,
+/* The organization's number e164 of that carrier (e164 "": none), else
+ * its first of that carrier; none: no credentials, not an error. */
+inbox_status_t
+inbox_mongo_carrier_number(inbox_mongo_store_t *ms, const bson_oid_t *org,
+    const char *carrier, const char *e164, inbox_number_t *number,
     inbox_error_t *err)
 {
     int             found, round;
@@ -432,15 +429,15 @@ inbox_mongo_media_number(inbox_mongo_store_t *ms, const bson_oid_t *org,
     rc = INBOX_OK;
     found = 0;
 
-    /* the number the message came to (its account's credentials fetch
-     * it), else the organization's first of that carrier */
-    for (round = to[0] == '\0'; rc == INBOX_OK && !found && round < 2;
+    /* the message's own number (its account's credentials reach it),
+     * else the organization's first of that carrier */
+    for (round = e164[0] == '\0'; rc == INBOX_OK && !found && round < 2;
          round++)
     {
         filter = BCON_NEW("org_id", BCON_OID(org),
                           "carrier", BCON_UTF8(carrier));
         if (round == 0) {
-            BSON_APPEND_UTF8(filter, "e164", to);
+            BSON_APPEND_UTF8(filter, "e164", e164);
         }
 
         command = BCON_NEW("find", BCON_UTF8("numbers"),

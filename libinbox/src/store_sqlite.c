@@ -1211,7 +1211,21 @@ static const char *inbox_sqlite_migrations[] = {
      */
     "ALTER TABLE campaigns ADD COLUMN cancelled_reason TEXT"
     "  CHECK (cancelled_reason IN ('manual', 'text_refused'));"
-    "ALTER TABLE campaigns ADD COLUMN cancelled_message TEXT;"
+    "ALTER TABLE campaigns ADD COLUMN cancelled_message TEXT;",
+
+    /*
+     * 34: status checks (status_check.h): a message a carrier took whose
+     * final status never came is asked about.  status_check_at is when
+     * next: NULL while never asked (the first ask counts from
+     * submitted_at), 0 once no ask is left.  The index holds the
+     * messages without a final status only (a final one leaves it), by
+     * the next ask, then by when the carrier took them: the never asked
+     * ones, by their age, then the due ones, by their time.
+     */
+    "ALTER TABLE messages ADD COLUMN status_check_at INTEGER;"
+    "CREATE INDEX messages_status_checks ON messages"
+    "  (status_check_at, submitted_at)"
+    "  WHERE status IN ('queued', 'sending', 'sent');"
 };
 
 #define INBOX_SQLITE_VERSION                                                  \

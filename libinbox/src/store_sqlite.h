@@ -193,6 +193,10 @@ typedef enum {
     INBOX_SQL_LEDGER_ADD,
     INBOX_SQL_BILLING_GET,
     INBOX_SQL_LEDGER_PAGE,
+    /* status checks (store_sqlite_status_checks.c) */
+    INBOX_SQL_STATUS_CHECKS_FIRST,
+    INBOX_SQL_STATUS_CHECKS_AGAIN,
+    INBOX_SQL_STATUS_CHECK_SET,
     /* campaigns and polls (store_sqlite_campaigns.c) */
     INBOX_SQL_CAMPAIGN_INSERT,
     INBOX_SQL_CAMPAIGN_TAG_ADD,

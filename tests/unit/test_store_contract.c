@@ -7850,6 +7850,225 @@ TEST(a_hold_without_a_final_status_is_captured_after_its_time)
 }
 
 
+/* The carrier takes the one due reply, as provider_id, at now; 0 or -1. */
+static int
+carrier_took(fixture_t *f, int64_t now, const char *provider_id)
+{
+    inbox_send_result_t  res;
+    inbox_send_report_t  report;
+
+    memset(&res, 0, sizeof(res));
+    res.outcome = INBOX_SEND_ACCEPTED;
+    res.carrier = INBOX_CARRIER_TWILIO;
+    snprintf(res.provider_id, sizeof(res.provider_id), "%s", provider_id);
+    res.status = INBOX_DELIVERY_QUEUED;
+
+    return send_one(f, now, &res, &report, NULL);
+}
+
+
+/* What a status check claim at now hands out, after 10 minutes: how
+ * many, their provider ids in order (space separated) into ids. */
+static long
+checks_due(fixture_t *f, int64_t now, unsigned limit, char *ids,
+    size_t size, inbox_status_check_list_t *keep)
+{
+    size_t                     i, len;
+    inbox_error_t              err;
+    inbox_status_check_list_t  list;
+
+    ids[0] = '\0';
+
+    if (inbox_store_status_checks_claim(f->store, now, 10 * MINUTE, limit,
+                                        &list, &err)
+        != INBOX_OK)
+    {
+        fprintf(stderr, "    status checks: %s\n", err.message);
+        return -1;
+    }
+
+    for (i = 0, len = 0; i < list.count && len < size; i++) {
+        len += (size_t) snprintf(ids + len, size - len, "%s%s",
+                                 i ? " " : "", list.items[i].provider_id);
+    }
+
+    if (keep != NULL) {
+        *keep = list;
+    } else {
+        inbox_status_check_list_free(&list);
+    }
+
+    return (long) i;
+}
+
+
+TEST(a_message_without_a_final_status_is_asked_about_in_time)
+{
+    char                       ids[256];
+    const char                *end[1];
+    fixture_t                  f;
+    inbox_error_t              err;
+    inbox_reply_result_t       r;
+    inbox_ingest_result_t      alice;
+    inbox_status_check_t      *c;
+    inbox_status_check_list_t  list;
+    int64_t                    now;
+
+    FIXTURE(&f);
+
+    CHECK_INT(receive(&f, "SM1", ALICE, "hi", T0, &alice, NULL), INBOX_OK);
+    CHECK_INT(inbox_store_credits_grant(f.store, f.org, 20, NULL), INBOX_OK);
+    /* ahead of the replies' time, so each is due when the carrier takes
+     * it */
+    now = inbox_now_ms() + MINUTE;
+
+    /* three replies the carrier took a second apart; one still in the
+     * outbox, which nobody asks a carrier about */
+    CHECK_INT(reply(&f, alice.conversation_id, "one", NULL, &r, NULL, NULL),
+              INBOX_OK);
+    inbox_reply_result_free(&r);
+    CHECK_INT(carrier_took(&f, now, "SMask1"), 0);
+    CHECK_INT(reply(&f, alice.conversation_id, "two", NULL, &r, NULL, NULL),
+              INBOX_OK);
+    inbox_reply_result_free(&r);
+    CHECK_INT(carrier_took(&f, now + 1000, "SMask2"), 0);
+    CHECK_INT(reply(&f, alice.conversation_id, "three", NULL, &r, NULL,
+                    NULL), INBOX_OK);
+    inbox_reply_result_free(&r);
+    CHECK_INT(carrier_took(&f, now + 2000, "SMask3"), 0);
+    CHECK_INT(reply(&f, alice.conversation_id, "waits", NULL, &r, NULL,
+                    NULL), INBOX_OK);
+
+    /* the third was delivered: its report came, nobody asks */
+    CHECK_INT(inbox_store_message_status_update(f.store, f.org,
+                  INBOX_CARRIER_TWILIO, "SMask3", INBOX_DELIVERY_DELIVERED,
+                  NULL, NULL, NULL, NULL, &err), INBOX_OK);
+
+    /* not before ten minutes */
+    CHECK_INT(checks_due(&f, now + 10 * MINUTE - 1, 10, ids, sizeof(ids),
+                         NULL), 0);
+
+    /* then oldest first, with the credentials to ask with */
+    CHECK_INT(checks_due(&f, now + 10 * MINUTE + 1000, 10, ids, sizeof(ids),
+                         &list), 2);
+    CHECK_STR(ids, "SMask1 SMask2");
+    if (list.count == 2) {
+        c = &list.items[0];
+        CHECK_INT(c->carrier, INBOX_CARRIER_TWILIO);
+        CHECK_STR(c->org_id, f.org);
+        CHECK_STR(c->campaign_id, "");
+        CHECK(c->message_id[0] != '\0');
+        CHECK_INT(c->submitted_at, now);
+        CHECK_INT(c->last, 0);
+        CHECK_STR(c->number.e164, NUMBER);
+        CHECK_STR(c->number.auth_token, "secret");
+        CHECK_STR(c->number.org_id, f.org);
+    }
+    inbox_status_check_list_free(&list);
+
+    /* asked: not again at once, nor by a second sender */
+    CHECK_INT(checks_due(&f, now + 10 * MINUTE + 1000, 10, ids, sizeof(ids),
+                         NULL), 0);
+
+    /* the second's report came meanwhile (a late callback) */
+    CHECK_INT(inbox_store_message_status_update(f.store, f.org,
+                  INBOX_CARRIER_TWILIO, "SMask2", INBOX_DELIVERY_FAILED,
+                  "30003", NULL, NULL, NULL, &err), INBOX_OK);
+
+    /* the first is asked again ten minutes later, and then further
+     * apart: half its age */
+    CHECK_INT(checks_due(&f, now + 20 * MINUTE + 999, 10, ids, sizeof(ids),
+                         NULL), 0);
+    CHECK_INT(checks_due(&f, now + 20 * MINUTE + 1000, 10, ids, sizeof(ids),
+                         &list), 1);
+    CHECK_STR(ids, "SMask1");
+    CHECK_INT(checks_due(&f, now + 30 * MINUTE + 1499, 10, ids, sizeof(ids),
+                         NULL), 0);
+    CHECK_INT(checks_due(&f, now + 30 * MINUTE + 1500, 10, ids, sizeof(ids),
+                         NULL), 1);
+    CHECK_INT(checks_due(&f, now + 45 * MINUTE + 2249, 10, ids, sizeof(ids),
+                         NULL), 0);
+    CHECK_INT(checks_due(&f, now + 45 * MINUTE + 2250, 10, ids, sizeof(ids),
+                         NULL), 1);
+
+    /* the carrier said it will report nothing more: never again */
+    if (list.count == 1) {
+        end[0] = list.items[0].message_id;
+        CHECK_INT(inbox_store_status_checks_end(f.store, end, 1, &err),
+                  INBOX_OK);
+    }
+    inbox_status_check_list_free(&list);
+    CHECK_INT(checks_due(&f, now + 71 * HOUR, 10, ids, sizeof(ids), NULL),
+              0);
+
+    inbox_reply_result_free(&r);
+    fixture_close(&f);
+}
+
+
+TEST(status_checks_end_after_three_days_and_take_a_bounded_batch)
+{
+    char                       ids[256], provider_id[16];
+    unsigned                   i;
+    fixture_t                  f;
+    inbox_error_t              err;
+    inbox_reply_result_t       r;
+    inbox_ingest_result_t      alice;
+    inbox_status_check_list_t  list;
+    int64_t                    now;
+
+    FIXTURE(&f);
+
+    CHECK_INT(receive(&f, "SM1", ALICE, "hi", T0, &alice, NULL), INBOX_OK);
+    CHECK_INT(inbox_store_credits_grant(f.store, f.org, 20, NULL), INBOX_OK);
+    /* ahead of the replies' time, so each is due when the carrier takes
+     * it */
+    now = inbox_now_ms() + MINUTE;
+
+    for (i = 0; i < 5; i++) {
+        CHECK_INT(reply(&f, alice.conversation_id, "hello", NULL, &r, NULL,
+                        NULL), INBOX_OK);
+        inbox_reply_result_free(&r);
+        snprintf(provider_id, sizeof(provider_id), "SMold%u", i);
+        CHECK_INT(carrier_took(&f, now + i, provider_id), 0);
+    }
+
+    /* a claim takes what it is asked for, the rest waits its turn */
+    CHECK_INT(checks_due(&f, now + 71 * HOUR, 2, ids, sizeof(ids), NULL), 2);
+    CHECK_STR(ids, "SMold0 SMold1");
+
+    /* the last ask before three days: no other after it */
+    CHECK_INT(checks_due(&f, now + 71 * HOUR, 1, ids, sizeof(ids), &list),
+              1);
+    CHECK_STR(ids, "SMold2");
+    if (list.count == 1) {
+        CHECK_INT(list.items[0].last, 1);
+    }
+    inbox_status_check_list_free(&list);
+
+    /* never asked and older than three days: given up, whatever comes */
+    CHECK_INT(checks_due(&f, now + 72 * HOUR + 10, 10, ids, sizeof(ids),
+                         NULL), 0);
+    CHECK_INT(checks_due(&f, now + 1000 * HOUR, 10, ids, sizeof(ids), NULL),
+              0);
+
+    /* nothing to claim: an empty list; a claim of none or too many is
+     * refused */
+    CHECK_INT(inbox_store_status_checks_claim(f.store, now, 0, 0, &list,
+                                              &err), INBOX_ERR_INVALID);
+    CHECK_INT(inbox_store_status_checks_claim(f.store, now, 0,
+                                              INBOX_STATUS_CHECK_CLAIM_MAX + 1,
+                                              &list, &err),
+              INBOX_ERR_INVALID);
+    CHECK_INT(inbox_store_status_checks_claim(f.store, now, 0, 10, &list,
+                                              &err), INBOX_OK);
+    CHECK_INT(list.count, 0);
+    inbox_status_check_list_free(&list);
+
+    fixture_close(&f);
+}
+
+
 TEST(billing_and_the_ledger_are_each_organizations_own)
 {
     char                   other[INBOX_ID_MAX];

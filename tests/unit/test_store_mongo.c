@@ -5669,6 +5669,77 @@ TEST(holds_expire)
 }
 
 
+TEST(status_checks_claim_and_end)
+{
+    fake_t                     fake;
+    inbox_error_t              err;
+    inbox_store_t             *store;
+    const char                *ids[3];
+    inbox_status_check_list_t  list;
+
+    store = fake_open(&fake);
+
+    /* never asked: taken ten minutes ago, from a number still there */
+    fake.replies[0] = CURSOR(
+        "{\"_id\": " OID(MSG_ID) ", \"org_id\": " OID(ORG_ID) ","
+        " \"provider\": \"twilio\", \"provider_id\": \"SMa\","
+        " \"from\": \"+15550001111\", \"submitted_at\": " DATE(EARLIER)
+        "}");
+    fake.replies[1] = NULL;                 /* claimed: n 1 */
+    fake.replies[2] = CURSOR(
+        "{\"_id\": " OID("64f1a0000000000000000a01") ","
+        " \"org_id\": " OID(ORG_ID) ", \"e164\": \"+15550001111\","
+        " \"carrier\": \"twilio\", \"account_sid\": \"AC1\","
+        " \"auth_token\": \"tok\"}");
+    /* due again: a campaign's, taken three hours ago; and one another
+     * sender claimed first */
+    fake.replies[3] = CURSOR(
+        "{\"_id\": " OID(MSG2_ID) ", \"org_id\": " OID(ORG_ID) ","
+        " \"campaign_id\": " OID("64f1a0000000000000000f01") ","
+        " \"provider\": \"telnyx\", \"provider_id\": \"t-b\","
+        " \"submitted_at\": " DATE("1767214800000") ","
+        " \"status_check_at\": " DATE(EARLIER) "},"
+        "{\"_id\": " OID("64f1a0000000000000000d03") ","
+        " \"org_id\": " OID(ORG_ID) ", \"provider\": \"twilio\","
+        " \"provider_id\": \"SMc\", \"submitted_at\": " DATE(EARLIER) ","
+        " \"status_check_at\": " DATE(EARLIER) "}");
+    fake.replies[4] = NULL;
+    fake.replies[5] = CURSOR(
+        "{\"_id\": " OID("64f1a0000000000000000a02") ","
+        " \"org_id\": " OID(ORG_ID) ", \"e164\": \"+15550002222\","
+        " \"carrier\": \"telnyx\", \"api_key\": \"KEY\"}");
+    fake.replies[6] = "{\"ok\": 1, \"n\": 0, \"nModified\": 0}";
+
+    CHECK_INT(inbox_store_status_checks_claim(store, 1767225600000LL, 0, 5,
+                                              &list, &err), INBOX_OK);
+    golden_check(&fake, "status_checks_claim");
+    CHECK_INT(list.count, 2);
+    if (list.count == 2) {
+        CHECK_STR(list.items[0].message_id, MSG_ID);
+        CHECK_STR(list.items[0].org_id, ORG_ID);
+        CHECK_INT(list.items[0].carrier, INBOX_CARRIER_TWILIO);
+        CHECK_STR(list.items[0].provider_id, "SMa");
+        CHECK_STR(list.items[0].campaign_id, "");
+        CHECK_STR(list.items[0].number.account_sid, "AC1");
+        CHECK_INT(list.items[0].last, 0);
+        CHECK_STR(list.items[1].message_id, MSG2_ID);
+        CHECK_INT(list.items[1].carrier, INBOX_CARRIER_TELNYX);
+        CHECK_STR(list.items[1].campaign_id, "64f1a0000000000000000f01");
+        CHECK_STR(list.items[1].number.api_key, "KEY");
+    }
+    inbox_status_check_list_free(&list);
+
+    fake_reset(&fake);
+    ids[0] = MSG_ID;
+    ids[1] = "not an id";
+    ids[2] = MSG2_ID;
+    CHECK_INT(inbox_store_status_checks_end(store, ids, 3, &err), INBOX_OK);
+    golden_check(&fake, "status_checks_end");
+
+    fake_close(&fake, store);
+}
+
+
 TEST(billing_get_and_ledger_list)
 {
     fake_t               fake;

@@ -1619,10 +1619,19 @@ TEST(stored_events_refer_to_a_long_message_without_copying_it)
     "DROP TRIGGER tag_counts_insert; DROP TRIGGER tag_counts_delete;"       \
     "DROP TRIGGER tag_counts_opt; DROP TABLE tag_counts;"
 
+/* Schema 34 undone (status checks). */
+#define UNDO_SCHEMA_34                                                       \
+    "DROP INDEX messages_status_checks;"                                    \
+    "ALTER TABLE messages DROP COLUMN status_check_at;"
+
+/* Every step after 32 undone, newest first. */
+#define UNDO_SCHEMA_ABOVE_32                                                \
+    UNDO_SCHEMA_34 UNDO_SCHEMA_33
+
 /* Every step after 29 undone, newest first; every undoing of 29 or
  * earlier starts with it. */
 #define UNDO_SCHEMA_ABOVE_29                                                \
-    UNDO_SCHEMA_33 UNDO_SCHEMA_32 UNDO_SCHEMA_31 UNDO_SCHEMA_30
+    UNDO_SCHEMA_ABOVE_32 UNDO_SCHEMA_32 UNDO_SCHEMA_31 UNDO_SCHEMA_30
 
 /* Every step after 10 undone, newest first. */
 #define UNDO_SCHEMA_ABOVE_10                                                \
@@ -1646,7 +1655,7 @@ TEST(stored_events_refer_to_a_long_message_without_copying_it)
     UNDO_SCHEMA_8                                                           \
     "DROP TABLE contact_tags; DROP INDEX contacts_by_created;"
 
-#define SCHEMA_NOW  33
+#define SCHEMA_NOW  34
 
 
 /* A draft to all contacts, cancelled by a person at T0; its id. */
@@ -1689,7 +1698,7 @@ TEST(migrating_leaves_the_reason_of_a_cancel_from_before_unknown)
     inbox_store_close(f.store);
     f.store = NULL;
 
-    CHECK_INT(db_exec(&f, UNDO_SCHEMA_33 "PRAGMA user_version = 32;"),
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_ABOVE_32 "PRAGMA user_version = 32;"),
               SQLITE_OK);
 
     f.store = store_open(f.path);
@@ -1708,6 +1717,56 @@ TEST(migrating_leaves_the_reason_of_a_cancel_from_before_unknown)
               INBOX_OK);
     CHECK_INT(c.cancelled_reason, INBOX_CANCEL_MANUAL);
     inbox_campaign_free(&c);
+
+    fixture_close(&f);
+}
+
+
+/*
+ * Migration 34: a message a carrier took before it, still without a
+ * final status, is asked about once it is old enough; one delivered is
+ * not, nor one older than the give-up.
+ */
+TEST(migrating_asks_about_the_messages_sent_before)
+{
+    char                       sql[1024];
+    fixture_t                  f;
+    inbox_error_t              err;
+    inbox_status_check_list_t  list;
+    int64_t                    now;
+
+    FIXTURE(&f);
+    CHECK_INT(receive(&f, "SM1", ALICE, "hello", T0, NULL, NULL), INBOX_OK);
+    inbox_store_close(f.store);
+    f.store = NULL;
+
+    now = inbox_now_ms();
+    snprintf(sql, sizeof(sql),
+             "INSERT INTO messages (org_id, conversation_id, direction,"
+             "  body, status, created_at, provider, provider_id,"
+             "  submitted_at)"
+             "  SELECT org_id, id, 'outbound', 'hi', s.status, %lld,"
+             "  'twilio', s.sid, %lld - s.age FROM conversations,"
+             "  (SELECT 'sent' AS status, 'SMsent' AS sid, 1200000 AS age"
+             "   UNION ALL SELECT 'delivered', 'SMdone', 1200000"
+             "   UNION ALL SELECT 'sent', 'SMold', 400000000) s;",
+             (long long) now, (long long) now);
+    CHECK_INT(db_exec(&f, "%s", UNDO_SCHEMA_ABOVE_32
+                      "PRAGMA user_version = 32;"), SQLITE_OK);
+    CHECK_INT(db_exec(&f, "%s", sql), SQLITE_OK);
+
+    f.store = store_open(f.path);
+    CHECK(f.store != NULL);
+    CHECK_INT(db_int(&f, "PRAGMA user_version"), SCHEMA_NOW);
+
+    CHECK_INT(inbox_store_status_checks_claim(f.store, now, 0, 10, &list,
+                                              &err), INBOX_OK);
+    CHECK_INT(list.count, 1);
+    if (list.count == 1) {
+        CHECK_STR(list.items[0].provider_id, "SMsent");
+        CHECK_STR(list.items[0].number.e164, NUMBER);
+    }
+    inbox_status_check_list_free(&list);
 
     fixture_close(&f);
 }
@@ -1737,7 +1796,7 @@ TEST(migrating_leaves_threads_without_messages_out_of_the_counts)
     inbox_store_close(f.store);
     f.store = NULL;
 
-    CHECK_INT(db_exec(&f, UNDO_SCHEMA_33 UNDO_SCHEMA_32
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_ABOVE_32 UNDO_SCHEMA_32
                       "PRAGMA user_version = 31;"),
               SQLITE_OK);
     CHECK_INT(db_int(&f, "SELECT count_all FROM orgs"), 2);

@@ -38,6 +38,7 @@
 #include <inbox/media.h>
 #include <inbox/billing.h>
 #include <inbox/delivery.h>
+#include <inbox/status_check.h>
 #include <inbox/outbox.h>
 #include <inbox/reply.h>
 #include <inbox/campaign.h>
@@ -831,6 +832,31 @@ inbox_status_t inbox_store_reply_keys_purge(inbox_store_t *store,
 #define INBOX_HOLDS_EXPIRE_MAX  500
 inbox_status_t inbox_store_holds_expire(inbox_store_t *store, int64_t now,
     int64_t max_age, size_t *captured, inbox_error_t *err);
+
+/*
+ * Status checks (status_check.h), for the sender: up to limit (1 to
+ * INBOX_STATUS_CHECK_CLAIM_MAX) messages a carrier took that have no
+ * final status, to ask the carrier about now: those never asked about
+ * that it took at least after (0: INBOX_STATUS_CHECK_AFTER_DEFAULT) and
+ * at most INBOX_STATUS_CHECK_GIVE_UP_MS ago, oldest first, then those
+ * whose next ask is due, longest due first.  Each comes with the
+ * organization's number of that carrier (its conversation's, else the
+ * first), and is given its next ask (inbox_status_check_next), so that
+ * nobody else claims it meanwhile and a restarted sender asks then; the
+ * one whose next would be past the give-up is the last (item->last) and
+ * is not handed out again.  An empty list when none is due.
+ */
+inbox_status_t inbox_store_status_checks_claim(inbox_store_t *store,
+    int64_t now, int64_t after, unsigned limit,
+    inbox_status_check_list_t *list, inbox_error_t *err);
+/*
+ * The carrier said it will report nothing more about messages
+ * message_ids[0..n-1] (n at most INBOX_STATUS_CHECK_CLAIM_MAX; Telnyx's
+ * delivery_unconfirmed leaves one "sent"): none is asked about again.
+ * An id that names no message is passed over.
+ */
+inbox_status_t inbox_store_status_checks_end(inbox_store_t *store,
+    const char *const *message_ids, size_t n, inbox_error_t *err);
 
 /* The organization's billing as GET /api/v1/billing shows it.
  * INBOX_ERR_NOT_FOUND when there is no such organization. */

@@ -12,7 +12,10 @@
 //   final_status  messages to `number` end `status` (undelivered, failed,
 //                 delivery_failed, sending_failed, unconfirmed, expired,
 //                 partially_delivered, none)
-//   callbacks     status callbacks come `duplicate` and/or `out_of_order`
+//   callbacks     status callbacks come `duplicate` and/or `out_of_order`,
+//                 or never (`drop`: lost, as a callback answered 5xx that
+//                 Twilio does not retry); the message's own status still
+//                 moves, for the API's GET to answer
 // `carrier` (twilio, telnyx) limits a rule to one carrier, `number` to
 // sends to one recipient, `count` to so many sends or messages (none:
 // until reset; http_error, rate_limit, queue_full, timeout and
@@ -124,8 +127,13 @@ export class Failures {
         case 'callbacks':
             rule.duplicate = spec.duplicate === true;
             rule.outOfOrder = spec.out_of_order === true;
-            if (!rule.duplicate && !rule.outOfOrder) {
-                bad('callbacks: say duplicate and/or out_of_order');
+            rule.drop = spec.drop === true;
+            if (!rule.duplicate && !rule.outOfOrder && !rule.drop) {
+                bad('callbacks: say duplicate and/or out_of_order, or drop');
+            }
+            if (rule.drop && (rule.duplicate || rule.outOfOrder)) {
+                bad('callbacks: drop sends none, neither twice nor out of '
+                    + 'order');
             }
             break;
         default:
@@ -170,6 +178,7 @@ export class Failures {
             errorCode: final?.errorCode ?? null,
             duplicate: cb?.duplicate ?? false,
             outOfOrder: cb?.outOfOrder ?? false,
+            drop: cb?.drop ?? false,
         };
     }
 

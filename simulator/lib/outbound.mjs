@@ -3,7 +3,8 @@
 // (or not, as a failure asked), each step after a short wait and each
 // reported to the message's callback URL.  Callbacks go out one after the
 // other, in the order of the steps, unless out of order was asked (then
-// the last comes first) or twice.
+// the last comes first) or twice, or none at all when dropping was asked
+// (the message still moves, and the API's GET answers where it is).
 //
 // carrier: { name, status(step), failure(reason, plan) -> { code, message },
 //            notify(msg, status) -> Promise }
@@ -32,6 +33,9 @@ export async function runOutbound(sim, msg, carrier) {
     let queue = Promise.resolve();
     const held = [];
     const report = (status) => {
+        if (plan.drop) {
+            return;     // lost on the way: the inbox never hears of it
+        }
         const send = () => {
             queue = queue.then(() => carrier.notify(msg, status))
                 .catch(() => {});

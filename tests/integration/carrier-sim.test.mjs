@@ -754,6 +754,45 @@ test('injected: a number whose messages end undelivered, callbacks twice '
     assert.equal(normal.length, 2);
 });
 
+test('injected: dropped status callbacks never come, and the message\'s '
+     + 'GET answers where it ended', async () => {
+    const to = uniqueNumber();
+    await sim.fail({ type: 'callbacks', drop: true, number: to, count: 2 });
+    await sim.fail({ type: 'final_status', number: to,
+                     status: 'undelivered', count: 1 });
+    const res = await twilioSend({ To: to, From: TWILIO_NUMBER, Body: 'x',
+                                   StatusCallback: `${inbox.url}/dropped` });
+    await sim.waitForMessage(res.json.sid, (m) => m.status === 'undelivered');
+    const got = await fetch(`${sim.url}${res.json.uri}`, {
+        headers: { Authorization: basic(SID, TOKEN) } });
+    const m = await got.json();
+    assert.equal(m.status, 'undelivered');
+    assert.equal(m.error_code, 30003);
+
+    const t = await telnyxSend({ from: TELNYX_NUMBER, to, text: 'x',
+                                 webhook_url: `${inbox.url}/t-dropped` });
+    await sim.waitForMessage(t.json.data.id,
+                             (x) => x.status === 'delivered');
+    const tgot = await fetch(`${sim.url}/v2/messages/${t.json.data.id}`, {
+        headers: { Authorization: `Bearer ${KEY}` } });
+    assert.equal((await tgot.json()).data.to[0].status, 'delivered');
+
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(inbox.received.filter((r) => r.path === '/dropped'
+                                       || r.path === '/t-dropped').length,
+                 0);
+    assert.equal((await sim.webhooks({ message_id: res.json.sid })).length,
+                 0);
+
+    // count 2: the next one's callbacks come again
+    await twilioSend({ To: to, From: TWILIO_NUMBER, Body: 'x',
+                       StatusCallback: `${inbox.url}/not-dropped` });
+    await inbox.waitFor('/not-dropped', 2);
+
+    assert.equal((await sim.control('POST', '/failures',
+        { type: 'callbacks', drop: true, duplicate: true })).status, 400);
+});
+
 test('injected: messages that expire end expired at Telnyx (40005) and '
      + 'undelivered at Twilio; partially delivered ones end '
      + 'partially_delivered at Twilio and delivered at Telnyx', async () => {

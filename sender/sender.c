@@ -7,7 +7,8 @@
  *
  *   sender --store URI --wake PATH --public-url URL [--events PATH]...
  *          [--media-dir DIR] [--rate N] [--burst N] [--max-active N]
- *          [--timeout MS] [--lease MS] [--clock-file PATH] [--verbose]
+ *          [--timeout MS] [--lease MS] [--clock-file PATH]
+ *          [--status-check-after MS] [--status-check-rate N] [--verbose]
  *
  * This file: options, the wake-up socket, signals (SIGTERM, SIGINT and
  * SIGHUP through a signalfd polled with everything else) and the loop
@@ -49,6 +50,7 @@ static const sender_pump_pt  sender_jobs[] = {
     sender_media_pump,
     sender_holds_pump,
     sender_optouts_pump,
+    sender_status_checks_pump,
 };
 
 
@@ -263,6 +265,8 @@ sender_options(int argc, char **argv, sender_options_t *o)
         { "timeout",     required_argument, NULL, 't' },
         { "lease",       required_argument, NULL, 'l' },
         { "clock-file",  required_argument, NULL, 'c' },
+        { "status-check-after", required_argument, NULL, 'A' },
+        { "status-check-rate",  required_argument, NULL, 'R' },
         { "verbose",     no_argument,       NULL, 'v' },
         { "help",        no_argument,       NULL, 'h' },
         { NULL, 0, NULL, 0 }
@@ -272,6 +276,8 @@ sender_options(int argc, char **argv, sender_options_t *o)
     o->burst = 10;
     o->max_active = 64;
     o->timeout_ms = 15000;
+    o->status_check_after_ms = INBOX_STATUS_CHECK_AFTER_DEFAULT;
+    o->status_check_rate = 1.0;
 
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         end = NULL;
@@ -295,6 +301,8 @@ sender_options(int argc, char **argv, sender_options_t *o)
         case 't': o->timeout_ms = strtol(optarg, &end, 10); break;
         case 'l': o->lease_ms = strtoll(optarg, &end, 10); break;
         case 'c': o->clock_path = optarg; break;
+        case 'A': o->status_check_after_ms = strtoll(optarg, &end, 10); break;
+        case 'R': o->status_check_rate = strtod(optarg, &end); break;
         case 'v': o->verbose = 1; break;
         case 'h': sender_usage(stdout); exit(0);
         default: sender_usage(stderr); return -1;
@@ -317,6 +325,14 @@ sender_options(int argc, char **argv, sender_options_t *o)
 
     /* a request must end within its claim: the store's default lease
      * counts when --lease is not given */
+    if (o->status_check_after_ms < 0 || o->status_check_rate <= 0
+        || o->status_check_rate > 100)
+    {
+        fprintf(stderr, "sender: --status-check-after must be 0 (never) "
+                "or more, --status-check-rate above 0 and at most 100\n");
+        return -1;
+    }
+
     if (o->rate <= 0 || o->burst == 0 || o->max_active == 0
         || o->timeout_ms < 100 || o->lease_ms < 0
         || (o->lease_ms > 0 ? o->lease_ms : INBOX_OUTBOX_LEASE_DEFAULT)
@@ -367,7 +383,9 @@ sender_usage(FILE *out)
         "usage: sender --store URI --wake PATH --public-url URL\n"
         "              [--events PATH] [--media-dir DIR] [--rate N]\n"
         "              [--burst N] [--max-active N] [--timeout MS]\n"
-        "              [--lease MS] [--clock-file PATH] [--verbose]\n"
+        "              [--lease MS] [--clock-file PATH]\n"
+        "              [--status-check-after MS] [--status-check-rate N]\n"
+        "              [--verbose]\n"
         "  --store URI       sqlite:PATH or mongodb://...\n"
         "  --wake PATH       the datagram socket nginx wakes the sender on\n"
         "  --events PATH     ws-server's event socket (delivery statuses);\n"
@@ -394,6 +412,12 @@ sender_usage(FILE *out)
         "                    clock, so set it at or behind the real time\n"
         "                    (messages handed over ahead of it wait in the\n"
         "                    outbox until the real clock comes)\n"
+        "  --status-check-after MS  a message the carrier took that has\n"
+        "                    no final status this long after is asked\n"
+        "                    about, its status callback taken as lost,\n"
+        "                    then again further apart, for 72 hours\n"
+        "                    (600000, ten minutes; 0: never)\n"
+        "  --status-check-rate N  such asks a second at most (1)\n"
         "\n"
         "SIGTERM, SIGINT or SIGHUP stops it: nothing new starts, requests\n"
         "in flight end and what the carriers answered is recorded (while\n"

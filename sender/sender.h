@@ -29,6 +29,11 @@ typedef struct {
     long         timeout_ms;     /* one carrier request at most */
     int64_t      lease_ms;       /* a claim's lease (0: the store's) */
     const char  *clock_path;     /* the campaigns' clock (NULL: real) */
+    int64_t      status_check_after_ms;  /* a message without a final
+                                            status this long after the
+                                            carrier took it is asked
+                                            about (0: never) */
+    double       status_check_rate;      /* such asks a second */
     int          verbose;
 } sender_options_t;
 

@@ -26,6 +26,9 @@ void sender_outbox_stop(sender_t *s);
 int64_t sender_media_pump(sender_t *s, int64_t now_ms);
 /* Credit holds no final status settled in time (sender_holds.c). */
 int64_t sender_holds_pump(sender_t *s, int64_t now_ms);
+/* Carriers asked about messages whose status report never came
+ * (sender_status_checks.c). */
+int64_t sender_status_checks_pump(sender_t *s, int64_t now_ms);
 /* Campaigns: their recipients handed to the outbox as it drains, and
  * their progress pushed (sender_campaigns.c). */
 int64_t sender_campaigns_pump(sender_t *s, int64_t now_ms);

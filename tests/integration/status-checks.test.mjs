@@ -1,0 +1,204 @@
+// Status checks: the sender's safety net under lost status callbacks.
+// The carrier simulator drops a reply's callbacks (as Twilio drops one
+// the inbox answered 5xx, and never sends it again), so the message would
+// stay where the send left it; the sender asks the carrier about it once
+// it is --status-check-after old (here 1.5 s), through the carrier's own
+// GET, and stores the answer as the callback would have been stored:
+// live over the WebSocket, in the thread, and in the credits.
+
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { before, test } from 'node:test';
+import { inboxctl, sleep, uniqueNumber } from '../lib/cluster.mjs';
+import { errorLogIsCleanTest, useCluster } from '../lib/fixture.mjs';
+import { api, connectWs, deliverInbound, eventually }
+    from '../lib/inbox.mjs';
+
+const AFTER_MS = 1500;
+
+const ctx = useCluster({ orgs: [{ name: 'Checking Org' }], carrierSim: true,
+                         sender: true,
+                         senderArgs: ['--status-check-after',
+                                      String(AFTER_MS),
+                                      '--status-check-rate', '20'] });
+let org;
+let sim;
+
+before(async () => {
+    const cluster = await ctx.ready;
+    org = cluster.orgs[0];
+    sim = cluster.sim;
+    await inboxctl(cluster.store, 'credits', 'grant', org.id, '100');
+});
+
+async function thread() {
+    const from = uniqueNumber();
+    await deliverInbound(ctx.cluster, { from, body: 'hello?' });
+    const list = await api(ctx.cluster, '/api/v1/conversations?limit=200',
+                           org.token);
+    const conv = list.json.items.find((c) => c.contact.phone === from);
+    assert.ok(conv, `a thread with ${from}`);
+    return { from, conv };
+}
+
+async function reply(convId, body, token = org.token) {
+    const res = await api(ctx.cluster,
+        `/api/v1/conversations/${convId}/messages`, token,
+        { method: 'POST', body: { body } });
+    assert.equal(res.status, 201, res.text);
+    return res.json;
+}
+
+async function messageOf(convId, id, token = org.token) {
+    const res = await api(ctx.cluster,
+        `/api/v1/conversations/${convId}/messages?limit=200`, token);
+    return res.json.items.find((m) => m.id === id);
+}
+
+async function credits(token = org.token) {
+    const res = await api(ctx.cluster, '/api/v1/billing', token);
+    assert.equal(res.status, 200, res.text);
+    return res.json.credits;
+}
+
+const framesOf = (frames, id) => frames
+    .filter((f) => f.type === 'message.status' && f.id === id);
+
+// The simulator's one outbound message to `to`, once it reached status.
+async function carrierMessage(to, status) {
+    return eventually(async () => {
+        const [m] = await sim.messages({ contact: to,
+                                         direction: 'outbound' });
+        return m?.status === status && m;
+    }, 10000, `the carrier's message ${status}`);
+}
+
+test('a reply whose status callbacks were lost still reaches delivered: '
+     + 'the sender asks Twilio, live and once the carrier says it is '
+     + 'final', async () => {
+    const { from, conv } = await thread();
+    await sim.fail({ type: 'callbacks', drop: true, number: from,
+                     count: 1 });
+    const ws = await connectWs(ctx.cluster, org.token);
+    const before = await credits();
+    try {
+        const m = await reply(conv.id, 'We open at 9 on Sundays.');
+        const sent = await carrierMessage(from, 'delivered');
+
+        /* no callback came: where the send left it, until asked */
+        assert.deepEqual(await sim.webhooks({ message_id: sent.id }), []);
+        assert.equal((await messageOf(conv.id, m.id)).status, 'queued');
+
+        await ws.waitFor((frames) => framesOf(frames, m.id)
+            .some((f) => f.status === 'delivered'), 10000,
+        'message.status delivered');
+        assert.equal((await messageOf(conv.id, m.id)).status, 'delivered');
+
+        /* asked with the account's credentials, as Twilio's API wants */
+        const asks = (await sim.requests({ kind: 'fetch' }))
+            .filter((r) => r.path.endsWith(`/Messages/${sent.id}.json`));
+        assert.ok(asks.length >= 1, 'the sender asked');
+        assert.equal(asks[0].method, 'GET');
+        assert.equal(asks[0].path, `/2010-04-01/Accounts/${org.accountSid}`
+                                   + `/Messages/${sent.id}.json`);
+        assert.deepEqual(asks[0].auth, { scheme: 'basic',
+                                         user: org.accountSid,
+                                         password: org.authToken });
+        /* the credit is spent, once */
+        assert.deepEqual(await credits(), { balance: before.balance - 1,
+                                            held: before.held });
+
+        /* final: never asked again */
+        const n = asks.length;
+        await sleep(3 * AFTER_MS);
+        assert.equal((await sim.requests({ kind: 'fetch' }))
+            .filter((r) => r.path.endsWith(`/Messages/${sent.id}.json`))
+            .length, n);
+    } finally {
+        ws.close();
+    }
+});
+
+test('a reply that failed while its callbacks were lost ends undelivered '
+     + 'with the carrier\'s error code, and its credit comes back',
+async () => {
+    const { from, conv } = await thread();
+    await sim.fail({ type: 'callbacks', drop: true, number: from,
+                     count: 1 });
+    await sim.fail({ type: 'final_status', number: from,
+                     status: 'undelivered', error_code: 30006, count: 1 });
+    const ws = await connectWs(ctx.cluster, org.token);
+    const before = await credits();
+    try {
+        const m = await reply(conv.id, 'Your table is ready.');
+        await carrierMessage(from, 'undelivered');
+
+        await ws.waitFor((frames) => framesOf(frames, m.id)
+            .some((f) => f.status === 'undelivered'), 10000,
+        'message.status undelivered');
+        const frame = framesOf(ws.frames, m.id)
+            .find((f) => f.status === 'undelivered');
+        assert.equal(frame.error_code, '30006');
+
+        const got = await messageOf(conv.id, m.id);
+        assert.equal(got.status, 'undelivered');
+        assert.equal(got.error_code, '30006');
+        assert.deepEqual(await credits(), before);
+    } finally {
+        ws.close();
+    }
+});
+
+test('a reply whose callbacks came is never asked about', async () => {
+    const { from, conv } = await thread();
+    const m = await reply(conv.id, 'See you then.');
+    await eventually(async () => (await messageOf(conv.id, m.id)).status
+        === 'delivered', 10000, 'delivered by its callbacks');
+    const [sent] = await sim.messages({ contact: from,
+                                        direction: 'outbound' });
+    await sleep(2 * AFTER_MS);
+    assert.deepEqual((await sim.requests({ kind: 'fetch' }))
+        .filter((r) => r.path.includes(sent.id)), []);
+});
+
+test('a Telnyx reply whose events were lost is asked about too: '
+     + 'GET /v2/messages/{id} with the number\'s API key', async () => {
+    const cluster = ctx.cluster;
+    const key = `KEY${randomBytes(12).toString('hex').toUpperCase()}`;
+    const number = uniqueNumber();
+    const id = await inboxctl(cluster.store, 'org', 'create', 'Telnyx Org');
+    await inboxctl(cluster.store, 'number', 'add', id, number, '--carrier',
+                   'telnyx', '--public-key', sim.publicKey, '--api-key',
+                   key, '--api-base', sim.url);
+    await inboxctl(cluster.store, 'credits', 'grant', id, '10');
+    const token = await inboxctl(cluster.store, 'token', 'create', id);
+    await sim.configure({ telnyx: { apiKeys: [key] },
+                          numbers: [{ number, carrier: 'telnyx',
+                                      apiKey: key }] });
+
+    const from = uniqueNumber();
+    const { webhook } = await sim.inbound({ from, to: number,
+                                            body: 'hello?' });
+    assert.equal(webhook.state, 'delivered');
+    const list = await api(cluster, '/api/v1/conversations', token);
+    const conv = list.json.items.find((c) => c.contact.phone === from);
+    await sim.fail({ type: 'callbacks', drop: true, carrier: 'telnyx',
+                     number: from, count: 1 });
+    await sim.fail({ type: 'final_status', carrier: 'telnyx', number: from,
+                     status: 'delivery_failed', count: 1 });
+
+    const m = await reply(conv.id, 'We are closed today.', token);
+    const sent = await carrierMessage(from, 'delivery_failed');
+    await eventually(async () => (await messageOf(conv.id, m.id, token))
+        ?.status === 'undelivered', 10000, 'undelivered');
+    const got = await messageOf(conv.id, m.id, token);
+    assert.equal(got.error_code, '40008');
+    assert.deepEqual(await credits(token), { balance: 10, held: 0 });
+
+    const [ask] = (await sim.requests({ kind: 'fetch', carrier: 'telnyx' }))
+        .filter((r) => r.path === `/v2/messages/${sent.id}`);
+    assert.ok(ask, 'the sender asked Telnyx');
+    assert.deepEqual(ask.auth, { scheme: 'bearer', token: key });
+});
+
+errorLogIsCleanTest(ctx);

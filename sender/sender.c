@@ -325,11 +325,13 @@ sender_options(int argc, char **argv, sender_options_t *o)
 
     /* a request must end within its claim: the store's default lease
      * counts when --lease is not given */
-    if (o->status_check_after_ms < 0 || o->status_check_rate <= 0
-        || o->status_check_rate > 100)
+    /* the store is looked at as often as that: not in a busy loop */
+    if ((o->status_check_after_ms != 0 && o->status_check_after_ms < 1000)
+        || o->status_check_rate <= 0 || o->status_check_rate > 100)
     {
         fprintf(stderr, "sender: --status-check-after must be 0 (never) "
-                "or more, --status-check-rate above 0 and at most 100\n");
+                "or at least 1000, --status-check-rate above 0 and at most "
+                "100\n");
         return -1;
     }
 
@@ -416,7 +418,8 @@ sender_usage(FILE *out)
         "                    no final status this long after is asked\n"
         "                    about, its status callback taken as lost,\n"
         "                    then again further apart, for 72 hours\n"
-        "                    (600000, ten minutes; 0: never)\n"
+        "                    (600000, ten minutes; at least 1000;\n"
+        "                    0: never)\n"
         "  --status-check-rate N  such asks a second at most (1)\n"
         "\n"
         "SIGTERM, SIGINT or SIGHUP stops it: nothing new starts, requests\n"

@@ -8,9 +8,10 @@
  * location's client_max_body_size before reading; nginx keeps the body in
  * memory or a temporary file, and a pool thread copies it into the media
  * directory (a hidden temporary name, synced, renamed), then records it
- * in the store.  The answer is 201 with the image's public URL.  An
- * upload no reply or campaign attaches is purged later by the
- * maintenance step, which each upload runs too.
+ * in the store.  The answer is 201 with the image's URL, its path on this
+ * origin as a message's media show it (inbox_media_url).  An upload no
+ * reply or campaign attaches is purged later by the maintenance step,
+ * which each upload runs too.
  *
  * Each API token or session may upload inbox_upload_rate megabytes (a
  * leaky bucket, ngx_http_inbox_limit.h), charged before anything is
@@ -37,7 +38,6 @@
 typedef struct {
     ngx_array_t  *pieces;        /* ngx_http_inbox_piece_t */
     char         *dir;           /* the media directory */
-    char         *base;          /* the public URL, without "/" */
     ngx_uint_t    charged;       /* megabytes charged to the credential */
     u_char        key[NGX_HTTP_INBOX_LIMIT_KEY_LEN];
 } ngx_http_inbox_media_args_t;
@@ -67,7 +67,6 @@ ngx_int_t
 ngx_http_inbox_media_upload(ngx_http_request_t *r, ngx_http_inbox_api_t *api,
     ngx_str_t *id)
 {
-    ngx_str_t                     base;
     ngx_http_inbox_main_conf_t   *imcf;
     ngx_http_inbox_media_args_t  *args;
 
@@ -80,15 +79,6 @@ ngx_http_inbox_media_upload(ngx_http_request_t *r, ngx_http_inbox_api_t *api,
 
     args->dir = ngx_http_inbox_strdup(r->pool, &imcf->media_path->name);
     if (args->dir == NULL) {
-        return NGX_ERROR;
-    }
-
-    if (ngx_http_inbox_public_base(r, &base) != NGX_OK) {
-        return NGX_ERROR;
-    }
-
-    args->base = ngx_http_inbox_strdup(r->pool, &base);
-    if (args->base == NULL) {
         return NGX_ERROR;
     }
 
@@ -222,7 +212,7 @@ ngx_http_inbox_media_upload_op(ngx_http_inbox_api_t *api,
         return;
     }
 
-    json = inbox_render_media(&media, args->base, &len);
+    json = inbox_render_media(&media, &len);
     ngx_http_inbox_job_document(job, NGX_HTTP_CREATED, json, len);
 }
 

@@ -408,26 +408,23 @@ inbox_media_sweep(const char *dir, time_t before)
 }
 
 
-char *
-inbox_render_media(const inbox_media_record_t *media, const char *base,
-    size_t *len)
+void
+inbox_media_url(const char *file, char url[INBOX_MEDIA_URL_MAX])
 {
-    char      *url;
-    size_t     n;
-    yajl_gen   g;
+    snprintf(url, INBOX_MEDIA_URL_MAX, INBOX_MEDIA_PATH "%s", file);
+}
 
-    n = strlen(base) + sizeof(INBOX_MEDIA_PATH) + strlen(media->file);
 
-    url = malloc(n);
-    if (url == NULL) {
-        return NULL;
-    }
+char *
+inbox_render_media(const inbox_media_record_t *media, size_t *len)
+{
+    char      url[INBOX_MEDIA_URL_MAX];
+    yajl_gen  g;
 
-    snprintf(url, n, "%s" INBOX_MEDIA_PATH "%s", base, media->file);
+    inbox_media_url(media->file, url);
 
     g = inbox_json_begin();
     if (g == NULL) {
-        free(url);
         return NULL;
     }
 
@@ -441,8 +438,6 @@ inbox_render_media(const inbox_media_record_t *media, const char *base,
     inbox_json_key(g, "bytes");
     inbox_json_int(g, media->bytes);
     yajl_gen_map_close(g);
-
-    free(url);
 
     return inbox_json_finish(g, len);
 }

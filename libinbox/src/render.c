@@ -183,14 +183,15 @@ inbox_json_conversation(yajl_gen g, const inbox_conversation_t *c)
 
 /*
  * A message's media: "url" is what a browser may fetch, our own copy
- * (INBOX_MEDIA_PATH + its file, on the inbox's origin), or null while
- * there is none ("state" "pending", or "failed" when none will come): a
- * carrier's URL needs the carrier's credentials, so it is never shown.
+ * (inbox_media_url: its path on the inbox's origin, as an upload's), or
+ * null while there is none ("state" "pending", or "failed" when none will
+ * come): a carrier's URL needs the carrier's credentials, so it is never
+ * shown.
  */
 void
 inbox_json_media(yajl_gen g, const inbox_media_t *media)
 {
-    char                 url[sizeof(INBOX_MEDIA_PATH) + INBOX_MEDIA_FILE_MAX];
+    char                 url[INBOX_MEDIA_URL_MAX];
     inbox_media_state_t  state;
 
     state = media->state;
@@ -200,7 +201,7 @@ inbox_json_media(yajl_gen g, const inbox_media_t *media)
         state = INBOX_MEDIA_PENDING;
     }
 
-    snprintf(url, sizeof(url), INBOX_MEDIA_PATH "%s", media->file);
+    inbox_media_url(media->file, url);
 
     yajl_gen_map_open(g);
     inbox_json_key(g, "url");

@@ -125,7 +125,7 @@ test('a method nginx refuses itself is 405 in JSON with Allow', async () => {
     const media = await upload(c, gif, { 'Content-Type': 'image/gif',
         Authorization: `Bearer ${c.orgs[0].token}` });
     assert.equal(media.status, 201, media.text);
-    const path = new URL(media.json.url).pathname;
+    const path = media.json.url;
 
     // the image itself: GET and HEAD only
     for (const method of ['POST', 'DELETE']) {

@@ -36,7 +36,7 @@ function call(path, body) {
 }
 
 const fileOf = (media) => join(ctx.cluster.mediaDir,
-                               new URL(media.url).pathname.slice(7));
+                               media.url.slice('/media/'.length));
 
 async function sql(statement) {
     const { stdout } = await execFileAsync(sqlite3Path,
@@ -83,7 +83,7 @@ test('an upload nothing attached is purged, file and record, once older '
         return existsSync(fileOf(unused)) ? null : up;
     }, 10000, 'the unattached upload purged');
 
-    assert.equal((await fetch(unused.url)).status, 404);
+    assert.equal((await fetch(ctx.cluster.url(unused.url))).status, 404);
     assert.equal(await sql(`SELECT count(*) FROM media WHERE id = `
                            + `${unused.id}`), '0');
     const e = assertError(
@@ -94,7 +94,7 @@ test('an upload nothing attached is purged, file and record, once older '
 
     // what a reply or a campaign uses stays, and so does a fresh upload
     for (const media of [replied, campaigned, fresh]) {
-        const res = await fetch(media.url);
+        const res = await fetch(ctx.cluster.url(media.url));
         assert.equal(res.status, 200, media.url);
         await res.arrayBuffer();
     }

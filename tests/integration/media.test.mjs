@@ -11,9 +11,10 @@ import { request } from 'node:http';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { sqlite3Path, uniqueNumber } from '../lib/cluster.mjs';
+import { inboxctl, sqlite3Path, uniqueNumber } from '../lib/cluster.mjs';
 import { useCluster, errorLogIsCleanTest } from '../lib/fixture.mjs';
-import { api, assertError, deliverInbound } from '../lib/inbox.mjs';
+import { api, assertError, connectWs, deliverInbound } from
+    '../lib/inbox.mjs';
 import { addUser, login } from '../lib/session.mjs';
 import { png, gif, jpegLike, upload } from '../lib/media.mjs';
 
@@ -92,8 +93,9 @@ async function uploadOk(body, type) {
     return res.json;
 }
 
+// url: as the API gives it, a path on the inbox's origin
 async function fetchMedia(url) {
-    const res = await fetch(url);
+    const res = await fetch(new URL(url, ctx.cluster.baseUrl));
     return { status: res.status, headers: res.headers,
              body: Buffer.from(await res.arrayBuffer()) };
 }
@@ -112,10 +114,9 @@ test('JPEG, PNG and GIF uploads are served back, byte for byte, with '
         assert.equal(typeof media.id, 'string');
         assert.equal(media.content_type, type);
         assert.equal(media.bytes, bytes.length);
-        const url = new URL(media.url);
-        assert.equal(url.origin, ctx.cluster.baseUrl);
-        assert.match(url.pathname, TOKEN_FILE);
-        assert.ok(url.pathname.endsWith(`.${ext}`));
+        // a path on the inbox's origin, as a message's media show it
+        assert.match(media.url, TOKEN_FILE);
+        assert.ok(media.url.endsWith(`.${ext}`));
 
         const got = await fetchMedia(media.url);
         assert.equal(got.status, 200);
@@ -124,7 +125,7 @@ test('JPEG, PNG and GIF uploads are served back, byte for byte, with '
         assert.ok(got.body.equals(bytes), 'the same bytes');
         // written whole, under its name only
         assert.ok(readFileSync(join(ctx.cluster.mediaDir,
-            url.pathname.slice('/media/'.length))).equals(bytes));
+            media.url.slice('/media/'.length))).equals(bytes));
     }
     assert.ok(files().every((f) => !f.startsWith('.')),
         `no temporary file left: ${files()}`);
@@ -211,7 +212,7 @@ test('an upload needs a token, or a session with the CSRF header',
 test('only the files the inbox made are served: made-up tokens, other '
      + 'names and paths out of the directory are 404', async () => {
     const media = await uploadOk(png(3, 3), 'image/png');
-    const path = new URL(media.url).pathname;
+    const path = media.url;
     const token = path.slice('/media/'.length, -'.png'.length);
 
     // what else could be in the directory, or next to it
@@ -330,6 +331,65 @@ test('an inbound MMS shows each image waiting for its copy, never the '
         { url: null, content_type: 'image/png', state: 'pending' },
     ]);
     assert.ok(!messages.text.includes('api.twilio.com'));
+});
+
+test('a message shows its image at the URL its upload answered, a path on '
+     + 'the inbox\'s origin, over HTTP, in message.created and in the '
+     + 'contact\'s timeline; each fetches the image', async () => {
+    const org = ctx.cluster.orgs[0];
+    const from = uniqueNumber();
+    await deliverInbound(ctx.cluster, { from, body: 'a picture please' });
+    const list = await api(ctx.cluster, '/api/v1/conversations', org.token);
+    const conv = list.json.items.find((c) => c.contact.phone === from);
+    const bytes = png(6, 6, [10, 120, 200]);
+    const up = await uploadOk(bytes, 'image/png');
+    assert.match(up.url, TOKEN_FILE);
+
+    // an MMS is 2 credits: this organization has none otherwise
+    await inboxctl(ctx.cluster.store, 'credits', 'grant', org.id, '2');
+    const ws = await connectWs(ctx.cluster, org.token);
+    try {
+        const sent = await api(ctx.cluster,
+            `/api/v1/conversations/${conv.id}/messages`, org.token,
+            { method: 'POST', body: { body: 'here',
+                                      media_ids: [up.id] } });
+        assert.equal(sent.status, 201, sent.text);
+        const message = sent.json;
+
+        const frames = await ws.waitFor((fs) => fs.some((f) =>
+            f.type === 'message.created' && f.message.id === message.id),
+            5000, 'the message\'s message.created');
+        const created = frames.find((f) => f.type === 'message.created'
+            && f.message.id === message.id);
+
+        const listed = await api(ctx.cluster,
+            `/api/v1/conversations/${conv.id}/messages`, org.token);
+        const timeline = await api(ctx.cluster,
+            `/api/v1/contacts/${conv.contact.id}/timeline`, org.token);
+        assert.equal(timeline.status, 200, timeline.text);
+        const item = timeline.json.items.find((i) => i.type === 'message'
+            && i.message.id === message.id);
+        assert.ok(item, 'the message in the timeline');
+
+        const seen = {
+            'the send\'s answer': message.media,
+            'the thread': listed.json.items.find(
+                (m) => m.id === message.id).media,
+            'message.created': created.message.media,
+            'the timeline': item.message.media,
+        };
+        for (const [where, media] of Object.entries(seen)) {
+            assert.deepEqual(media, [{ url: up.url,
+                content_type: 'image/png', state: 'stored' }], where);
+        }
+    } finally {
+        ws.close();
+    }
+
+    const got = await fetchMedia(up.url);
+    assert.equal(got.status, 200);
+    assert.equal(got.headers.get('content-type'), 'image/png');
+    assert.ok(got.body.equals(bytes), 'the same bytes');
 });
 
 errorLogIsCleanTest(ctx);

@@ -504,8 +504,7 @@ test('an MMS with an uploaded image costs 2 credits whatever its text, and '
     const [media] = res.json.media;
     assert.equal(media.content_type, 'image/png');
     assert.equal(media.state, 'stored');
-    assert.equal(new URL(media.url, ctx.cluster.baseUrl).pathname,
-                 new URL(up.json.url).pathname);
+    assert.equal(media.url, up.json.url);
     assert.deepEqual((await billingOf()).credits,
                      { balance: 0, held: held + 2 });
 

@@ -133,7 +133,7 @@ test('an MMS reply: the carrier fetches the uploaded image from the '
                                         direction: 'outbound' });
     assert.ok(sent, 'the carrier has the MMS');
     assert.equal(sent.media.length, 1);
-    assert.equal(sent.media[0].url, up.json.url);
+    assert.equal(sent.media[0].url, ctx.cluster.url(up.json.url));
     assert.equal(sent.media[0].content_type, 'image/png');
     assert.equal(sent.media[0].sha256,
                  createHash('sha256').update(image).digest('hex'));

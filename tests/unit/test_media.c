@@ -282,7 +282,7 @@ TEST(a_sweep_removes_only_old_temporary_files)
 }
 
 
-TEST(an_upload_is_rendered_with_its_public_url)
+TEST(an_upload_is_rendered_with_its_path_as_a_message_media_is)
 {
     char                  *json;
     inbox_media_record_t   m;
@@ -293,10 +293,9 @@ TEST(an_upload_is_rendered_with_its_public_url)
     strcpy(m.content_type, "image/png");
     m.bytes = 1234;
 
-    json = inbox_render_media(&m, "https://inbox.example", NULL);
-    CHECK_STR(json, "{\"id\":\"42\",\"url\":\"https://inbox.example/media/"
-                    TOKEN ".png\",\"content_type\":\"image/png\","
-                    "\"bytes\":1234}");
+    json = inbox_render_media(&m, NULL);
+    CHECK_STR(json, "{\"id\":\"42\",\"url\":\"/media/" TOKEN ".png\","
+                    "\"content_type\":\"image/png\",\"bytes\":1234}");
     free(json);
 }
 

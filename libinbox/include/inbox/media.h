@@ -134,11 +134,26 @@ inbox_status_t inbox_media_message_check(const inbox_media_record_t *media,
  * since the request read it. */
 inbox_status_t inbox_media_gone(inbox_error_t *err);
 
-/* {"id","url","content_type","bytes"}, url being base (the public URL,
- * without a trailing "/") + INBOX_MEDIA_PATH + file; malloc'd, NULL when
- * out of memory. */
-char *inbox_render_media(const inbox_media_record_t *media, const char *base,
-    size_t *len);
+/*
+ * The "url" a client is shown for a stored file, wherever it sees one (an
+ * upload's answer, a message's or a campaign's media over HTTP, in the
+ * contact timeline and in the WebSocket's events): INBOX_MEDIA_PATH +
+ * file, a path on the inbox's own origin, to be resolved against the
+ * origin the client reached the API at.  Not an absolute URL: events are
+ * rendered by whichever process writes the store (nginx, the sender,
+ * ws-server replaying a gap), and only nginx knows a public URL, the
+ * configured one or else each request's own Host, so no one absolute
+ * form could be promised on every path.  Carriers, which fetch from
+ * outside, are given absolute URLs by whoever sends (the public URL +
+ * this path).
+ */
+#define INBOX_MEDIA_URL_MAX  (sizeof(INBOX_MEDIA_PATH) + INBOX_MEDIA_FILE_MAX)
+
+void inbox_media_url(const char *file, char url[INBOX_MEDIA_URL_MAX]);
+
+/* {"id","url","content_type","bytes"}, url as inbox_media_url says;
+ * malloc'd, NULL when out of memory. */
+char *inbox_render_media(const inbox_media_record_t *media, size_t *len);
 
 
 /*

@@ -473,12 +473,13 @@ ngx_http_inbox_contact_create_op(ngx_http_inbox_api_t *api,
 {
     ngx_http_inbox_contacts_args_t *args = api->args;
 
-    char                    *json;
-    char                     country[INBOX_COUNTRY_MAX];
-    char                     phone[INBOX_PHONE_MAX];
-    size_t                   len;
-    inbox_error_t            err;
-    inbox_contact_record_t   contact;
+    char                       *json;
+    char                        country[INBOX_COUNTRY_MAX];
+    char                        phone[INBOX_PHONE_MAX];
+    size_t                      len;
+    inbox_error_t               err;
+    inbox_contact_record_t      contact;
+    inbox_contact_campaigns_t   none;
 
     if (inbox_store_default_country(store, api->principal.org_id,
                                     args->country, country, &job->error)
@@ -504,7 +505,12 @@ ngx_http_inbox_contact_create_op(ngx_http_inbox_api_t *api,
                                    &args->edit, &contact, &job->error)
         == INBOX_OK)
     {
-        json = inbox_render_contact(&contact, &len);
+        /* the record as GET shows it; a new contact was sent nothing and
+         * answered no poll, so its lists are empty without a read that
+         * could fail once it is made (and a retry be 409) */
+        ngx_memzero(&none, sizeof(inbox_contact_campaigns_t));
+
+        json = inbox_render_contact_record(&contact, &none, &len);
         ngx_http_inbox_job_document(job, NGX_HTTP_CREATED, json, len);
     }
 
@@ -512,8 +518,10 @@ ngx_http_inbox_contact_create_op(ngx_http_inbox_api_t *api,
 }
 
 
-/* The contact as the edit left it; a new name goes to every browser of
- * the organization as conversation.updated, once it is durable. */
+/* The contact as the edit left it, the record GET shows (an edit is
+ * idempotent: should the read of its campaigns fail, a retry is safe); a
+ * new name goes to every browser of the organization as
+ * conversation.updated, once it is durable. */
 
 static void
 ngx_http_inbox_contact_update_op(ngx_http_inbox_api_t *api,
@@ -521,21 +529,29 @@ ngx_http_inbox_contact_update_op(ngx_http_inbox_api_t *api,
 {
     ngx_http_inbox_contacts_args_t *args = api->args;
 
-    char                    *json;
-    size_t                   len;
-    inbox_event_list_t       events;
-    inbox_contact_record_t   contact;
+    char                       *json;
+    size_t                      len;
+    inbox_event_list_t          events;
+    inbox_contact_record_t      contact;
+    inbox_contact_campaigns_t   list;
 
     memset(&events, 0, sizeof(inbox_event_list_t));
+    ngx_memzero(&list, sizeof(inbox_contact_campaigns_t));
 
     if (inbox_store_contact_update(store, api->principal.org_id, args->id,
                                    &args->edit, &contact, &events,
                                    &job->error)
         == INBOX_OK)
     {
-        json = inbox_render_contact(&contact, &len);
-        ngx_http_inbox_job_document(job, NGX_HTTP_OK, json, len);
+        if (inbox_store_contact_campaigns(store, api->principal.org_id,
+                                          args->id, &list, &job->error)
+            == INBOX_OK)
+        {
+            json = inbox_render_contact_record(&contact, &list, &len);
+            ngx_http_inbox_job_document(job, NGX_HTTP_OK, json, len);
+        }
 
+        /* stored whatever the answer: the browsers are told */
         ngx_http_inbox_events_send(&events);
 
         if (args->edit.set_timezone) {
@@ -544,6 +560,7 @@ ngx_http_inbox_contact_update_op(ngx_http_inbox_api_t *api,
         }
     }
 
+    inbox_contact_campaigns_free(&list);
     inbox_event_list_free(&events);
     inbox_contact_record_free(&contact);
 }

@@ -1974,7 +1974,8 @@
         els.contactName.value = contact.name || '';
         contactTags.set(contact.tags);
         els.contactForm.hidden = false;
-        /* an edit's answer says nothing of them: those shown stay */
+        /* a contact without them (a list item's shape) says nothing of
+         * them: those shown stay */
         if ('campaigns' in contact) {
             fillHistory(contact);
         }

@@ -58,9 +58,10 @@ inbox_json_contact_with(yajl_gen g, const inbox_contact_record_t *c,
     inbox_json_key(g, "conversation_id");
     inbox_json_string(g, c->conversation_id[0] ? c->conversation_id : NULL);
 
-    /* what it was sent and its answers: the record's, not a list's nor
-     * an edit's answer (which did not read them: an empty list there
-     * would say the contact had none) */
+    /* what it was sent and its answers: the record's (GET, and the
+     * answers of a create or an edit), not a list item's nor an event's,
+     * which do not read them: an empty list there would say the contact
+     * had none */
     if (list == NULL) {
         yajl_gen_map_close(g);
         return;
@@ -104,22 +105,6 @@ inbox_json_contact_with(yajl_gen g, const inbox_contact_record_t *c,
     yajl_gen_array_close(g);
 
     yajl_gen_map_close(g);
-}
-
-
-char *
-inbox_render_contact(const inbox_contact_record_t *c, size_t *len)
-{
-    yajl_gen  g;
-
-    g = inbox_json_begin();
-    if (g == NULL) {
-        return NULL;
-    }
-
-    inbox_json_contact(g, c);
-
-    return inbox_json_finish(g, len);
 }
 
 

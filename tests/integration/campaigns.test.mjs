@@ -167,6 +167,13 @@ test('a campaign to a tag: draft, preview, send with the opted-out '
     assert.ok(tl.items.some((i) => i.type === 'message'));
     assert.deepEqual((await ok(`/api/v1/contacts/${outsider.id}`)).campaigns,
                      []);
+
+    // an edit answers the record as GET does, what it was sent included
+    const edited = await ok(`/api/v1/contacts/${vip[0].id}`,
+        { method: 'PATCH', body: { name: 'Vera Ip' } });
+    assert.equal(edited.name, 'Vera Ip');
+    assert.deepEqual(edited, await ok(`/api/v1/contacts/${vip[0].id}`));
+    assert.equal(edited.campaigns[0].id, draft.id);
 });
 
 test('a campaign with an image: its preview counts an MMS, and the draft '

@@ -51,11 +51,12 @@ char *inbox_render_conversation_page(const inbox_conversation_page_t *page,
     size_t *len);
 char *inbox_render_message_page(const inbox_message_page_t *page,
     size_t *len);
-/* A contact (render_contact.c), as lists and edits show it: without
- * "campaigns" and "polls", which they do not read. */
+/* A contact (render_contact.c) as a list item and contact.updated show
+ * it: without "campaigns" and "polls", which they do not read (a page of
+ * contacts with their histories would be heavy). */
 void inbox_json_contact(yajl_gen g, const inbox_contact_record_t *c);
-char *inbox_render_contact(const inbox_contact_record_t *c, size_t *len);
-/* A contact's record (GET contacts/{id}) with what list says: campaigns
+/* A contact's record (GET contacts/{id}, and the answers of POST
+ * contacts and PATCH contacts/{id}) with what list says: campaigns
  * [{"id","kind","name","sent_at","status"}] and polls [{"poll_id",
  * "question","answer" (the option's text),"answer_number",
  * "answered_at"}]. */

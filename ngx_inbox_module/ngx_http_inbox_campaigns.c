@@ -453,11 +453,13 @@ ngx_http_inbox_campaign_of_kind(ngx_http_inbox_campaigns_args_t *args,
 
     rc = inbox_store_campaign_get(store, org_id, args->id, campaign, err);
 
-    if (rc == INBOX_OK && campaign->kind != args->kind) {
-        rc = inbox_error_set(err, INBOX_ERR_NOT_FOUND,
-                             args->kind == INBOX_CAMPAIGN_KIND_POLL
-                             ? "There is no such poll."
-                             : "There is no such campaign.");
+    /* named by the path's kind, whatever the store found or did not */
+    if (rc == INBOX_ERR_NOT_FOUND
+        || (rc == INBOX_OK && campaign->kind != args->kind))
+    {
+        rc = inbox_error_not_found(err,
+                                   args->kind == INBOX_CAMPAIGN_KIND_POLL
+                                   ? "poll" : "campaign");
     }
 
     return rc;

@@ -104,6 +104,23 @@ inbox_error_rate_limited(inbox_error_t *err, unsigned seconds,
 }
 
 
+inbox_status_t
+inbox_error_not_found(inbox_error_t *err, const char *what)
+{
+    return inbox_error_set(err, INBOX_ERR_NOT_FOUND, "There is no such %s.",
+                           what);
+}
+
+
+inbox_status_t
+inbox_error_cursor(inbox_error_t *err)
+{
+    return inbox_error_set_field(err, INBOX_ERR_INVALID, "cursor",
+                                 "This cursor was not given by this list; "
+                                 "start again without it.");
+}
+
+
 static void
 inbox_error_vset(inbox_error_t *err, inbox_status_t code, const char *field,
     const char *fmt, va_list args)

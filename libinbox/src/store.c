@@ -318,8 +318,8 @@ inbox_store_e164(const char *phone, inbox_error_t *err)
         || strcmp(e164, phone) != 0)
     {
         return inbox_error_set_field(err, INBOX_ERR_INVALID, "phone",
-                                     "the phone number must be in E.164 "
-                                     "form (+15551234567)");
+                                     "The phone number must be in E.164 "
+                                     "form (+15551234567).");
     }
 
     return INBOX_OK;
@@ -358,7 +358,8 @@ inbox_store_contacts_list(inbox_store_t *store, const char *org_id,
     /* q matches as a conversation search does (search.h) */
     if (inbox_search_parse(query->q, &search) != 0) {
         return inbox_error_set_field(err, INBOX_ERR_INVALID, "q",
-                                     "the search is too long");
+                                     "The search is too long; shorten "
+                                     "it.");
     }
 
     q = *query;
@@ -598,9 +599,7 @@ inbox_store_contact_timeline(inbox_store_t *store, const char *org_id,
     if (inbox_store_timeline_cursor(cursor, &event_at, event_id,
                                     message_cursor, &cat, ckey) != 0)
     {
-        return inbox_error_set_field(err, INBOX_ERR_INVALID, "cursor",
-                                     "This cursor was not given by this "
-                                     "timeline.");
+        return inbox_error_cursor(err);
     }
 
     status = inbox_store_contact_get(store, org_id, contact_id, &contact,
@@ -759,7 +758,8 @@ inbox_store_contact_opt_out(inbox_store_t *store, const char *org_id,
 
     if (inbox_opt_out_source_name(source) == NULL) {
         return inbox_error_set_field(err, INBOX_ERR_INVALID, "source",
-                                     "unknown opt-out source");
+                                     "The opt-out source is not keyword, "
+                                     "manual or carrier.");
     }
 
     if (source != INBOX_OPT_OUT_KEYWORD || keyword == NULL
@@ -896,12 +896,14 @@ inbox_store_conversations_list(inbox_store_t *store, const char *org_id,
 
     if ((unsigned) query->filter >= INBOX_FILTER_COUNT) {
         return inbox_error_set_field(err, INBOX_ERR_INVALID, "filter",
-                                     "unknown filter");
+                                     "The filter is not all, unread, "
+                                     "unresponded, starred or archived.");
     }
 
     if (inbox_search_parse(query->q, &search) != 0) {
         return inbox_error_set_field(err, INBOX_ERR_INVALID, "q",
-                                     "the search is too long");
+                                     "The search is too long; shorten "
+                                     "it.");
     }
 
     q = *query;
@@ -1605,7 +1607,7 @@ inbox_store_outbox_rule(inbox_outbox_record_t *record, int64_t now,
 
     if (record->entry_id == NULL || record->entry_id[0] == '\0') {
         record->status = inbox_error_set(err, INBOX_ERR_NOT_FOUND,
-                                         "no such outbox entry");
+                                         "No such outbox entry.");
         return record->status;
     }
 
@@ -1629,7 +1631,7 @@ inbox_store_status_report_rule(inbox_status_report_t *r)
 
     if (r->provider_id == NULL || r->provider_id[0] == '\0') {
         r->status = inbox_error_set(&r->error, INBOX_ERR_NOT_FOUND,
-                                    "no message has that carrier's id");
+                                    "No message has that carrier's id.");
         return;
     }
 
@@ -1872,8 +1874,7 @@ inbox_store_outbox_notice(inbox_store_t *store, const char *org_id,
     }
 
     if (conversation_id == NULL || conversation_id[0] == '\0') {
-        return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
-                               "no such conversation");
+        return inbox_error_not_found(err, "conversation");
     }
 
     inbox_segments_count(body, len, &seg);

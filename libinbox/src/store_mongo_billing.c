@@ -56,8 +56,7 @@ inbox_mongo_credits_move(inbox_mongo_store_t *ms, const bson_oid_t *org,
         bson_destroy(&value);
 
         if (rc == INBOX_OK && !(kind == INBOX_LEDGER_HOLD && moved != NULL)) {
-            rc = inbox_error_set(err, INBOX_ERR_NOT_FOUND,
-                                 "No such organization.");
+            rc = inbox_error_not_found(err, "organization");
         }
 
         return rc;
@@ -134,8 +133,7 @@ inbox_mongo_billing_get(inbox_store_t *store, const char *org_id,
                               &doc, &found, err);
 
     if (rc == INBOX_OK && !found) {
-        rc = inbox_error_set(err, INBOX_ERR_NOT_FOUND,
-                             "No such organization.");
+        rc = inbox_error_not_found(err, "organization");
     }
 
     if (rc == INBOX_OK) {

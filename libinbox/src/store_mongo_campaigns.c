@@ -387,8 +387,7 @@ inbox_mongo_campaigns_active(inbox_store_t *store, int64_t since,
     /* the first page: after the least ObjectId there is */
     memset(&after, 0, sizeof(after));
     if (cursor[0] != '\0' && inbox_mongo_parse_id(cursor, &after) != 0) {
-        return inbox_error_set_field(err, INBOX_ERR_INVALID, "cursor",
-                                     "This cursor was not given by a page.");
+        return inbox_error_cursor(err);
     }
 
     rc = inbox_mongo_ensure_indexes(ms, err);
@@ -1108,8 +1107,7 @@ inbox_mongo_sender_read(inbox_mongo_store_t *ms, const bson_oid_t *org,
                               &doc, &found, err);
 
     if (rc == INBOX_OK && !found) {
-        rc = inbox_error_set(err, INBOX_ERR_NOT_FOUND,
-                             "No such organization.");
+        rc = inbox_error_not_found(err, "organization");
     }
 
     if (rc == INBOX_OK) {
@@ -1757,7 +1755,7 @@ inbox_mongo_poll_results(inbox_store_t *store, const char *org_id,
 
     rc = inbox_mongo_campaign_ids(org_id, poll_id, &org, &id, err);
     if (rc != INBOX_OK) {
-        return inbox_error_set(err, INBOX_ERR_NOT_FOUND, "No such poll.");
+        return inbox_error_not_found(err, "poll");
     }
 
     rc = inbox_mongo_ensure_indexes(ms, err);
@@ -1770,7 +1768,7 @@ inbox_mongo_poll_results(inbox_store_t *store, const char *org_id,
     if (rc == INBOX_ERR_NOT_FOUND
         || (rc == INBOX_OK && results->poll.kind != INBOX_CAMPAIGN_KIND_POLL))
     {
-        rc = inbox_error_set(err, INBOX_ERR_NOT_FOUND, "No such poll.");
+        rc = inbox_error_not_found(err, "poll");
     }
 
     if (rc != INBOX_OK) {
@@ -1864,8 +1862,7 @@ inbox_mongo_contact_campaigns(inbox_store_t *store, const char *org_id,
     if (inbox_mongo_parse_id(org_id, &org) != 0
         || inbox_mongo_parse_id(contact_id, &contact) != 0)
     {
-        return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
-                               "There is no such contact.");
+        return inbox_error_not_found(err, "contact");
     }
 
     rc = inbox_mongo_ensure_indexes(ms, err);
@@ -1881,8 +1878,7 @@ inbox_mongo_contact_campaigns(inbox_store_t *store, const char *org_id,
     bson_destroy(&doc);
 
     if (rc == INBOX_OK && !found) {
-        rc = inbox_error_set(err, INBOX_ERR_NOT_FOUND,
-                             "There is no such contact.");
+        rc = inbox_error_not_found(err, "contact");
     }
 
     if (rc != INBOX_OK) {
@@ -2049,8 +2045,7 @@ inbox_mongo_campaign_ids(const char *org_id, const char *campaign_id,
     if (inbox_mongo_parse_id(org_id, org) != 0
         || inbox_mongo_parse_id(campaign_id, id) != 0)
     {
-        return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
-                               "No such campaign.");
+        return inbox_error_not_found(err, "campaign");
     }
 
     return INBOX_OK;
@@ -2074,7 +2069,7 @@ inbox_mongo_campaign_load(inbox_mongo_store_t *ms, const bson_oid_t *org,
                               NULL, &doc, &found, err);
 
     if (rc == INBOX_OK && !found) {
-        rc = inbox_error_set(err, INBOX_ERR_NOT_FOUND, "No such campaign.");
+        rc = inbox_error_not_found(err, "campaign");
     }
 
     if (rc == INBOX_OK && inbox_mongo_campaign_parse(&doc, c) != 0) {
@@ -2319,8 +2314,7 @@ inbox_mongo_campaign_audience(inbox_store_t *store, const char *org_id,
     *suppressed = 0;
 
     if (inbox_mongo_parse_id(org_id, &org) != 0) {
-        return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
-                               "There is no such organization.");
+        return inbox_error_not_found(err, "organization");
     }
 
     bson_init(&match);

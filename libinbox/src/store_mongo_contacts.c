@@ -311,8 +311,7 @@ inbox_mongo_contact_get(inbox_store_t *store, const char *org_id,
     if (inbox_mongo_parse_id(org_id, &org) != 0
         || inbox_mongo_parse_id(contact_id, &oid) != 0)
     {
-        return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
-                               "There is no such contact.");
+        return inbox_error_not_found(err, "contact");
     }
 
     rc = inbox_mongo_ensure_indexes(ms, err);
@@ -329,8 +328,7 @@ inbox_mongo_contact_get(inbox_store_t *store, const char *org_id,
         if (found) {
             inbox_mongo_parse_contact(&doc, contact);
         } else {
-            rc = inbox_error_set(err, INBOX_ERR_NOT_FOUND,
-                                 "There is no such contact.");
+            rc = inbox_error_not_found(err, "contact");
         }
     }
 
@@ -460,8 +458,7 @@ inbox_mongo_contact_update(inbox_store_t *store, const char *org_id,
     if (inbox_mongo_parse_id(org_id, &org) != 0
         || inbox_mongo_parse_id(contact_id, &oid) != 0)
     {
-        return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
-                               "There is no such contact.");
+        return inbox_error_not_found(err, "contact");
     }
 
     rc = inbox_mongo_ensure_indexes(ms, err);
@@ -503,8 +500,7 @@ inbox_mongo_contact_update(inbox_store_t *store, const char *org_id,
     rc = inbox_mongo_run_find_and_modify(ms, command, &before, &found, err);
 
     if (rc == INBOX_OK && !found) {
-        rc = inbox_error_set(err, INBOX_ERR_NOT_FOUND,
-                             "There is no such contact.");
+        rc = inbox_error_not_found(err, "contact");
     }
 
     if (rc != INBOX_OK) {

@@ -244,8 +244,7 @@ inbox_mongo_conversation_get(inbox_store_t *store, const char *org_id,
         if (found) {
             inbox_mongo_parse_conversation(&doc, conversation);
         } else {
-            rc = inbox_error_set(err, INBOX_ERR_NOT_FOUND,
-                                 "No such conversation.");
+            rc = inbox_error_not_found(err, "conversation");
         }
     }
 
@@ -303,8 +302,7 @@ inbox_mongo_conversation_act(inbox_store_t *store, const char *org_id,
                                   NULL, &doc, &found, err);
 
         if (rc == INBOX_OK && !found) {
-            rc = inbox_error_set(err, INBOX_ERR_NOT_FOUND,
-                                 "No such conversation.");
+            rc = inbox_error_not_found(err, "conversation");
         }
 
         if (rc == INBOX_OK) {

@@ -389,9 +389,7 @@ inbox_mongo_cursor_parse(const char *cursor, int64_t *ms, bson_oid_t *oid,
     if (errno != 0 || end == cursor || *end != ':' || value < 0
         || inbox_mongo_parse_id(end + 1, oid) != 0)
     {
-        return inbox_error_set_field(err, INBOX_ERR_INVALID, "cursor",
-                                     "The cursor is not one this server "
-                                     "gave out.");
+        return inbox_error_cursor(err);
     }
 
     *ms = value;
@@ -444,10 +442,8 @@ inbox_mongo_ids(const char *org_id, bson_oid_t *org,
         || (conversation != NULL
             && inbox_mongo_parse_id(conversation_id, conversation) != 0))
     {
-        return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
-                               conversation != NULL
-                               ? "No such conversation."
-                               : "No such organization.");
+        return inbox_error_not_found(err, conversation != NULL
+                                          ? "conversation" : "organization");
     }
 
     return INBOX_OK;

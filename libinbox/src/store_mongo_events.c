@@ -179,8 +179,7 @@ inbox_mongo_realtime_state(inbox_store_t *store, const char *org_id,
 
     /* A malformed id names nothing, like another organization's. */
     if (inbox_mongo_parse_id(org_id, &org) != 0) {
-        return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
-                               "No such organization.");
+        return inbox_error_not_found(err, "organization");
     }
 
     rc = inbox_mongo_ensure_indexes(ms, err);
@@ -194,8 +193,7 @@ inbox_mongo_realtime_state(inbox_store_t *store, const char *org_id,
                               &doc, &found, err);
 
     if (rc == INBOX_OK && !found) {
-        rc = inbox_error_set(err, INBOX_ERR_NOT_FOUND,
-                             "No such organization.");
+        rc = inbox_error_not_found(err, "organization");
     }
 
     if (rc == INBOX_OK) {
@@ -590,8 +588,7 @@ inbox_mongo_events_since(inbox_store_t *store, const char *org_id,
     inbox_mongo_store_t  *ms = (inbox_mongo_store_t *) store;
 
     if (inbox_mongo_parse_id(org_id, &org) != 0) {
-        return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
-                               "No such organization.");
+        return inbox_error_not_found(err, "organization");
     }
 
     rc = inbox_mongo_ensure_indexes(ms, err);
@@ -605,8 +602,7 @@ inbox_mongo_events_since(inbox_store_t *store, const char *org_id,
                               &doc, &found, err);
 
     if (rc == INBOX_OK && !found) {
-        rc = inbox_error_set(err, INBOX_ERR_NOT_FOUND,
-                             "No such organization.");
+        rc = inbox_error_not_found(err, "organization");
     }
 
     newest = inbox_mongo_get_int(&doc, "seq");

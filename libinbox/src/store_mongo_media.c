@@ -556,8 +556,7 @@ inbox_mongo_media_settle(inbox_mongo_store_t *ms, const char *message_id,
 
     if (inbox_mongo_parse_id(message_id, &oid) != 0) {
         bson_destroy(set);
-        return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
-                               "There is no such message.");
+        return inbox_error_not_found(err, "message");
     }
 
     rc = inbox_mongo_ensure_indexes(ms, err);

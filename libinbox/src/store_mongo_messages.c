@@ -49,8 +49,7 @@ inbox_mongo_messages_list(inbox_store_t *store, const char *org_id,
     bson_destroy(&doc);
 
     if (rc == INBOX_OK && !found) {
-        rc = inbox_error_set(err, INBOX_ERR_NOT_FOUND,
-                             "No such conversation.");
+        rc = inbox_error_not_found(err, "conversation");
     }
 
     if (rc != INBOX_OK) {

@@ -68,8 +68,7 @@ inbox_mongo_contact_opt(inbox_store_t *store, const char *org_id,
     if (inbox_mongo_parse_id(org_id, &org) != 0
         || inbox_mongo_parse_id(contact_id, &oid) != 0)
     {
-        return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
-                               "There is no such contact.");
+        return inbox_error_not_found(err, "contact");
     }
 
     rc = inbox_mongo_ensure_indexes(ms, err);
@@ -186,8 +185,7 @@ inbox_mongo_contact_read(inbox_mongo_store_t *ms, const bson_oid_t *org,
                               NULL, &doc, &found, err);
 
     if (rc == INBOX_OK && !found) {
-        rc = inbox_error_set(err, INBOX_ERR_NOT_FOUND,
-                             "There is no such contact.");
+        rc = inbox_error_not_found(err, "contact");
     }
 
     if (rc == INBOX_OK) {
@@ -413,15 +411,12 @@ inbox_mongo_contact_events_list(inbox_store_t *store, const char *org_id,
     if (inbox_mongo_parse_id(org_id, &org) != 0
         || inbox_mongo_parse_id(contact_id, &oid) != 0)
     {
-        return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
-                               "There is no such contact.");
+        return inbox_error_not_found(err, "contact");
     }
 
     if (after_id != NULL && inbox_mongo_parse_id(after_id, &after_oid) != 0)
     {
-        return inbox_error_set_field(err, INBOX_ERR_INVALID, "cursor",
-                                     "The cursor is not one this server "
-                                     "gave out.");
+        return inbox_error_cursor(err);
     }
 
     rc = inbox_mongo_ensure_indexes(ms, err);

@@ -210,7 +210,7 @@ inbox_mongo_reply_accept(inbox_store_t *store, const char *org_id,
     if (reply->user_id != NULL && reply->user_id[0] != '\0') {
         if (inbox_mongo_parse_id(reply->user_id, &r.user) != 0) {
             return inbox_error_set_field(err, INBOX_ERR_NOT_FOUND, "user",
-                                         "No such user.");
+                                         "There is no such user.");
         }
 
         r.has_user = 1;
@@ -363,8 +363,7 @@ inbox_mongo_outbox_notice(inbox_store_t *store, const char *org_id,
                               NULL, &doc, &found, err);
 
     if (rc == INBOX_OK && !found) {
-        rc = inbox_error_set(err, INBOX_ERR_NOT_FOUND,
-                             "No such conversation.");
+        rc = inbox_error_not_found(err, "conversation");
     }
 
     if (rc == INBOX_OK) {
@@ -597,8 +596,7 @@ inbox_mongo_reply_checks(inbox_mongo_store_t *ms, inbox_mongo_reply_t *r,
                               NULL, &doc, &found, err);
 
     if (rc == INBOX_OK && !found) {
-        rc = inbox_error_set(err, INBOX_ERR_NOT_FOUND,
-                             "No such conversation.");
+        rc = inbox_error_not_found(err, "conversation");
     }
 
     if (rc == INBOX_OK) {
@@ -634,7 +632,7 @@ inbox_mongo_reply_checks(inbox_mongo_store_t *ms, inbox_mongo_reply_t *r,
 
         if (rc == INBOX_OK && !found) {
             rc = inbox_error_set_field(err, INBOX_ERR_NOT_FOUND, "user",
-                                       "No such user.");
+                                       "There is no such user.");
         }
 
         if (rc != INBOX_OK) {
@@ -651,8 +649,7 @@ inbox_mongo_reply_checks(inbox_mongo_store_t *ms, inbox_mongo_reply_t *r,
                               &doc, &found, err);
 
     if (rc == INBOX_OK && !found) {
-        rc = inbox_error_set(err, INBOX_ERR_NOT_FOUND,
-                             "No such conversation.");
+        rc = inbox_error_not_found(err, "conversation");
     }
 
     if (rc == INBOX_OK && inbox_mongo_get_bool(&doc, "opted_out")) {
@@ -675,8 +672,7 @@ inbox_mongo_reply_checks(inbox_mongo_store_t *ms, inbox_mongo_reply_t *r,
                               &doc, &found, err);
 
     if (rc == INBOX_OK && !found) {
-        rc = inbox_error_set(err, INBOX_ERR_NOT_FOUND,
-                             "No such organization.");
+        rc = inbox_error_not_found(err, "organization");
     }
 
     if (rc == INBOX_OK && !inbox_mongo_get_bool(&doc, "billing_active")) {
@@ -806,8 +802,7 @@ inbox_mongo_reply_refusal(inbox_mongo_store_t *ms, const bson_oid_t *org,
     balance = inbox_mongo_get_int(&doc, "credits.balance");
 
     if (rc == INBOX_OK && !found) {
-        rc = inbox_error_set(err, INBOX_ERR_NOT_FOUND,
-                             "No such organization.");
+        rc = inbox_error_not_found(err, "organization");
 
     } else if (rc == INBOX_OK && !inbox_mongo_get_bool(&doc,
                                                        "billing_active"))

@@ -62,8 +62,7 @@ inbox_mongo_settings_get(inbox_store_t *store, const char *org_id,
     inbox_mongo_store_t  *ms = (inbox_mongo_store_t *) store;
 
     if (inbox_mongo_parse_id(org_id, &org) != 0) {
-        return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
-                               "There is no such organization.");
+        return inbox_error_not_found(err, "organization");
     }
 
     rc = inbox_mongo_ensure_indexes(ms, err);
@@ -76,8 +75,7 @@ inbox_mongo_settings_get(inbox_store_t *store, const char *org_id,
                               &doc, &found, err);
 
     if (rc == INBOX_OK && !found) {
-        rc = inbox_error_set(err, INBOX_ERR_NOT_FOUND,
-                             "There is no such organization.");
+        rc = inbox_error_not_found(err, "organization");
     }
 
     if (rc == INBOX_OK) {
@@ -103,8 +101,7 @@ inbox_mongo_settings_update(inbox_store_t *store, const char *org_id,
     inbox_mongo_store_t  *ms = (inbox_mongo_store_t *) store;
 
     if (inbox_mongo_parse_id(org_id, &org) != 0) {
-        return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
-                               "There is no such organization.");
+        return inbox_error_not_found(err, "organization");
     }
 
     rc = inbox_mongo_ensure_indexes(ms, err);
@@ -163,8 +160,7 @@ inbox_mongo_settings_update(inbox_store_t *store, const char *org_id,
     rc = inbox_mongo_run_find_and_modify(ms, command, &value, &found, err);
 
     if (rc == INBOX_OK && !found) {
-        rc = inbox_error_set(err, INBOX_ERR_NOT_FOUND,
-                             "There is no such organization.");
+        rc = inbox_error_not_found(err, "organization");
     }
 
     if (rc == INBOX_OK) {

@@ -3,6 +3,7 @@
  * one connection per thread with its prepared statements, and the helpers
  * the other store_sqlite_*.c files share.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -2903,24 +2904,25 @@ inbox_sqlite_cursor_decode(const char *cursor, int64_t *at, int64_t *id)
 
 /*
  * A UNIQUE constraint failure is the caller's mistake, a conflict ("what"
- * names the taken value), a foreign key one an organization that does not
- * exist.  Any other (a CHECK, a NOT NULL, a trigger's) is ours: every value
- * a client gives is checked before it gets here, so the client has nothing
- * to correct, and SQLite's words (a table and its column) are for the
- * server's log.
+ * names the taken value: "the phone number"), a foreign key one an
+ * organization that does not exist.  Any other (a CHECK, a NOT NULL, a
+ * trigger's) is ours: every value a client gives is checked before it
+ * gets here, so the client has nothing to correct, and SQLite's words (a
+ * table and its column) are for the server's log.
  */
 inbox_status_t
 inbox_sqlite_write_fail(inbox_sqlite_conn_t *conn, int rc, const char *what,
     inbox_error_t *err)
 {
     if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY) {
-        return inbox_error_set(err, INBOX_ERR_CONFLICT, "%s is already taken",
-                               what);
+        /* what is a phrase ("the phone number") that begins it */
+        return inbox_error_set(err, INBOX_ERR_CONFLICT,
+                               "%c%s is taken already.",
+                               toupper((unsigned char) what[0]), what + 1);
     }
 
     if (rc == SQLITE_CONSTRAINT_FOREIGNKEY) {
-        return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
-                               "no such organization");
+        return inbox_error_not_found(err, "organization");
     }
 
     if ((rc & 0xff) == SQLITE_CONSTRAINT) {

@@ -66,8 +66,7 @@ inbox_sqlite_credits_move(inbox_sqlite_conn_t *conn, int64_t org,
             return INBOX_OK;
         }
 
-        return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
-                               "no such organization");
+        return inbox_error_not_found(err, "organization");
     }
 
     stmt = inbox_sqlite_stmt(conn, INBOX_SQL_LEDGER_ADD,
@@ -191,9 +190,7 @@ inbox_sqlite_ledger_list(inbox_store_t *store, const char *org_id,
     if (cursor != NULL && cursor[0] != '\0'
         && inbox_sqlite_cursor_decode(cursor, &at, &id) != 0)
     {
-        return inbox_error_set_field(err, INBOX_ERR_INVALID, "cursor",
-                                     "the cursor is not one this list "
-                                     "gave; start again without it");
+        return inbox_error_cursor(err);
     }
 
     /* tells an organization with no entries from none at all */

@@ -299,9 +299,7 @@ inbox_sqlite_campaigns_list(inbox_store_t *store, const char *org_id,
     if (cursor != NULL && cursor[0] != '\0'
         && inbox_sqlite_cursor_decode(cursor, &at, &after) != 0)
     {
-        return inbox_error_set_field(err, INBOX_ERR_INVALID, "cursor",
-                                     "the cursor is not one this list "
-                                     "gave; start again without it");
+        return inbox_error_cursor(err);
     }
 
     status = inbox_sqlite_org_id(org_id, &org, err);
@@ -404,8 +402,7 @@ inbox_sqlite_campaigns_active(inbox_store_t *store, int64_t since,
 
     after = 0;
     if (cursor[0] != '\0' && inbox_sqlite_parse_id(cursor, &after) != 0) {
-        return inbox_error_set_field(err, INBOX_ERR_INVALID, "cursor",
-                                     "This cursor was not given by a page.");
+        return inbox_error_cursor(err);
     }
 
     ids = calloc(INBOX_CAMPAIGNS_ACTIVE_MAX, sizeof(*ids));
@@ -1412,7 +1409,7 @@ inbox_sqlite_poll_results(inbox_store_t *store, const char *org_id,
 
     status = inbox_sqlite_campaign_ids(org_id, poll_id, &org, &id, err);
     if (status != INBOX_OK) {
-        return status;
+        return inbox_error_not_found(err, "poll");
     }
 
     conn = inbox_sqlite_conn(store, err);
@@ -1426,12 +1423,16 @@ inbox_sqlite_poll_results(inbox_store_t *store, const char *org_id,
     }
 
     status = inbox_sqlite_campaign_load(conn, org, id, &results->poll, err);
-    if (status != INBOX_OK) {
-        goto done;
+
+    /* a poll's path: none there, or a campaign's id, is no such poll */
+    if (status == INBOX_ERR_NOT_FOUND
+        || (status == INBOX_OK
+            && results->poll.kind != INBOX_CAMPAIGN_KIND_POLL))
+    {
+        status = inbox_error_not_found(err, "poll");
     }
 
-    if (results->poll.kind != INBOX_CAMPAIGN_KIND_POLL) {
-        status = inbox_error_set(err, INBOX_ERR_NOT_FOUND, "no such poll");
+    if (status != INBOX_OK) {
         goto done;
     }
 
@@ -1514,7 +1515,7 @@ inbox_sqlite_contact_campaigns(inbox_store_t *store, const char *org_id,
     if (inbox_sqlite_parse_id(org_id, &org) != 0
         || inbox_sqlite_parse_id(contact_id, &id) != 0)
     {
-        return inbox_error_set(err, INBOX_ERR_NOT_FOUND, "no such contact");
+        return inbox_error_not_found(err, "contact");
     }
 
     conn = inbox_sqlite_conn(store, err);
@@ -1542,8 +1543,7 @@ inbox_sqlite_contact_campaigns(inbox_store_t *store, const char *org_id,
 
     if (rc != SQLITE_ROW) {
         status = rc == SQLITE_DONE
-                 ? inbox_error_set(err, INBOX_ERR_NOT_FOUND,
-                                   "no such contact")
+                 ? inbox_error_not_found(err, "contact")
                  : inbox_sqlite_fail(conn, rc, err);
         goto done;
     }
@@ -1693,8 +1693,7 @@ inbox_sqlite_campaign_load(inbox_sqlite_conn_t *conn, int64_t org,
         inbox_sqlite_done(stmt);
 
         return rc == SQLITE_DONE
-               ? inbox_error_set(err, INBOX_ERR_NOT_FOUND,
-                                 "no such campaign")
+               ? inbox_error_not_found(err, "campaign")
                : inbox_sqlite_fail(conn, rc, err);
     }
 
@@ -1839,7 +1838,7 @@ inbox_sqlite_campaign_ids(const char *org_id, const char *campaign_id,
     if (inbox_sqlite_parse_id(org_id, org) != 0
         || inbox_sqlite_parse_id(campaign_id, id) != 0)
     {
-        return inbox_error_set(err, INBOX_ERR_NOT_FOUND, "no such campaign");
+        return inbox_error_not_found(err, "campaign");
     }
 
     return INBOX_OK;
@@ -1867,8 +1866,7 @@ inbox_sqlite_campaign_audience(inbox_store_t *store, const char *org_id,
     json = NULL;
 
     if (inbox_sqlite_parse_id(org_id, &org) != 0) {
-        return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
-                               "no such organization");
+        return inbox_error_not_found(err, "organization");
     }
 
     if (!audience_all) {

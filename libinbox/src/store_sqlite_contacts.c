@@ -241,8 +241,7 @@ inbox_sqlite_contact_load(inbox_sqlite_conn_t *conn, int64_t org, int64_t id,
         status = inbox_sqlite_contact_read(stmt, contact, err);
 
     } else if (rc == SQLITE_DONE) {
-        status = inbox_error_set(err, INBOX_ERR_NOT_FOUND,
-                                 "There is no such contact.");
+        status = inbox_error_not_found(err, "contact");
 
     } else {
         status = inbox_sqlite_fail(conn, rc, err);
@@ -273,8 +272,7 @@ inbox_sqlite_contact_get(inbox_store_t *store, const char *org_id,
     if (inbox_sqlite_parse_id(org_id, &org) != 0
         || inbox_sqlite_parse_id(contact_id, &id) != 0)
     {
-        return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
-                               "There is no such contact.");
+        return inbox_error_not_found(err, "contact");
     }
 
     conn = inbox_sqlite_conn(store, err);
@@ -551,8 +549,7 @@ inbox_sqlite_contact_update(inbox_store_t *store, const char *org_id,
     if (inbox_sqlite_parse_id(org_id, &org) != 0
         || inbox_sqlite_parse_id(contact_id, &id) != 0)
     {
-        return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
-                               "There is no such contact.");
+        return inbox_error_not_found(err, "contact");
     }
 
     conn = inbox_sqlite_begin_write(store, err);
@@ -712,8 +709,7 @@ inbox_sqlite_contacts_list(inbox_store_t *store, const char *org_id,
     memset(&tagged, 0, sizeof(inbox_sqlite_ids_t));
 
     if (inbox_sqlite_parse_id(org_id, &org) != 0) {
-        return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
-                               "no such organization");
+        return inbox_error_not_found(err, "organization");
     }
 
     at = INT64_MAX;
@@ -722,9 +718,7 @@ inbox_sqlite_contacts_list(inbox_store_t *store, const char *org_id,
     if (query->cursor != NULL && query->cursor[0] != '\0'
         && inbox_sqlite_cursor_decode(query->cursor, &at, &id) != 0)
     {
-        return inbox_error_set_field(err, INBOX_ERR_INVALID, "cursor",
-                                     "the cursor is not one this list "
-                                     "gave; start again without it");
+        return inbox_error_cursor(err);
     }
 
     /* store.c refused a q too long */
@@ -1290,8 +1284,7 @@ inbox_sqlite_tags_list(inbox_store_t *store, const char *org_id, size_t max,
     inbox_sqlite_conn_t  *conn;
 
     if (inbox_sqlite_parse_id(org_id, &org) != 0) {
-        return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
-                               "no such organization");
+        return inbox_error_not_found(err, "organization");
     }
 
     page->items = calloc(max > 0 ? max : 1, sizeof(inbox_tag_count_t));

@@ -206,8 +206,7 @@ inbox_sqlite_counts(inbox_sqlite_conn_t *conn, int64_t org,
     inbox_sqlite_done(stmt);
 
     if (rc == SQLITE_DONE) {
-        return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
-                               "no such organization");
+        return inbox_error_not_found(err, "organization");
     }
 
     if (rc != SQLITE_ROW) {
@@ -252,8 +251,7 @@ inbox_sqlite_conversations_list(inbox_store_t *store, const char *org_id,
     memset(&set, 0, sizeof(inbox_sqlite_ids_t));
 
     if (inbox_sqlite_parse_id(org_id, &org) != 0) {
-        return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
-                               "no such organization");
+        return inbox_error_not_found(err, "organization");
     }
 
     at = INT64_MAX;
@@ -262,9 +260,7 @@ inbox_sqlite_conversations_list(inbox_store_t *store, const char *org_id,
     if (query->cursor != NULL && query->cursor[0] != '\0'
         && inbox_sqlite_cursor_decode(query->cursor, &at, &id) != 0)
     {
-        return inbox_error_set_field(err, INBOX_ERR_INVALID, "cursor",
-                                     "the cursor is not one this list "
-                                     "gave; start again without it");
+        return inbox_error_cursor(err);
     }
 
     /* store.c refused a q too long */
@@ -548,8 +544,7 @@ inbox_sqlite_conversation_get(inbox_store_t *store, const char *org_id,
     if (inbox_sqlite_parse_id(org_id, &org) != 0
         || inbox_sqlite_parse_id(conversation_id, &id) != 0)
     {
-        return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
-                               "no such conversation");
+        return inbox_error_not_found(err, "conversation");
     }
 
     conn = inbox_sqlite_conn(store, err);
@@ -584,8 +579,7 @@ inbox_sqlite_conversation_load(inbox_sqlite_conn_t *conn, int64_t org,
         status = inbox_sqlite_conversation_read(stmt, conversation, err);
 
     } else if (rc == SQLITE_DONE) {
-        status = inbox_error_set(err, INBOX_ERR_NOT_FOUND,
-                                 "no such conversation");
+        status = inbox_error_not_found(err, "conversation");
 
     } else {
         status = inbox_sqlite_fail(conn, rc, err);
@@ -625,8 +619,7 @@ inbox_sqlite_conversation_act(inbox_store_t *store, const char *org_id,
     if (inbox_sqlite_parse_id(org_id, &org) != 0
         || inbox_sqlite_parse_id(conversation_id, &id) != 0)
     {
-        return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
-                               "no such conversation");
+        return inbox_error_not_found(err, "conversation");
     }
 
     conn = inbox_sqlite_begin_write(store, err);

@@ -503,8 +503,7 @@ inbox_sqlite_media_settle(inbox_store_t *store, const char *message_id,
     org = 0;
 
     if (inbox_sqlite_parse_id(message_id, &id) != 0) {
-        return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
-                               "There is no such message.");
+        return inbox_error_not_found(err, "message");
     }
 
     conn = inbox_sqlite_begin_write(store, err);
@@ -638,8 +637,7 @@ inbox_sqlite_message_get(inbox_sqlite_conn_t *conn, int64_t id,
         inbox_sqlite_done(stmt);
 
         if (rc == SQLITE_DONE) {
-            return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
-                                   "There is no such message.");
+            return inbox_error_not_found(err, "message");
         }
 
         return inbox_sqlite_fail(conn, rc, err);

@@ -79,8 +79,7 @@ inbox_sqlite_messages_list(inbox_store_t *store, const char *org_id,
     if (inbox_sqlite_parse_id(org_id, &org) != 0
         || inbox_sqlite_parse_id(conversation_id, &conversation) != 0)
     {
-        return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
-                               "no such conversation");
+        return inbox_error_not_found(err, "conversation");
     }
 
     at = INT64_MAX;
@@ -89,9 +88,7 @@ inbox_sqlite_messages_list(inbox_store_t *store, const char *org_id,
     if (cursor != NULL && cursor[0] != '\0'
         && inbox_sqlite_cursor_decode(cursor, &at, &id) != 0)
     {
-        return inbox_error_set_field(err, INBOX_ERR_INVALID, "cursor",
-                                     "the cursor is not one this list "
-                                     "gave; start again without it");
+        return inbox_error_cursor(err);
     }
 
     conn = inbox_sqlite_conn(store, err);
@@ -120,8 +117,7 @@ inbox_sqlite_messages_list(inbox_store_t *store, const char *org_id,
 
     if (!found) {
         status = (rc == SQLITE_DONE)
-                 ? inbox_error_set(err, INBOX_ERR_NOT_FOUND,
-                                   "no such conversation")
+                 ? inbox_error_not_found(err, "conversation")
                  : inbox_sqlite_fail(conn, rc, err);
         goto failed;
     }

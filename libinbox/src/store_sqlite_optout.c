@@ -74,8 +74,7 @@ inbox_sqlite_contact_opt(inbox_store_t *store, const char *org_id,
     if (inbox_sqlite_parse_id(org_id, &org) != 0
         || inbox_sqlite_parse_id(contact_id, &id) != 0)
     {
-        return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
-                               "There is no such contact.");
+        return inbox_error_not_found(err, "contact");
     }
 
     conn = inbox_sqlite_begin_write(store, err);
@@ -271,16 +270,13 @@ inbox_sqlite_contact_events_list(inbox_store_t *store, const char *org_id,
     if (inbox_sqlite_parse_id(org_id, &org) != 0
         || inbox_sqlite_parse_id(contact_id, &id) != 0)
     {
-        return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
-                               "There is no such contact.");
+        return inbox_error_not_found(err, "contact");
     }
 
     after = 0;
 
     if (after_id != NULL && inbox_sqlite_parse_id(after_id, &after) != 0) {
-        return inbox_error_set_field(err, INBOX_ERR_INVALID, "cursor",
-                                     "This cursor was not given by this "
-                                     "timeline.");
+        return inbox_error_cursor(err);
     }
 
     page->items = calloc(limit, sizeof(inbox_contact_event_t));

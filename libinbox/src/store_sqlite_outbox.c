@@ -157,15 +157,14 @@ inbox_sqlite_reply_accept(inbox_store_t *store, const char *org_id,
     user = 0;
 
     if (inbox_sqlite_parse_id(org_id, &org) != 0) {
-        return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
-                               "no such conversation");
+        return inbox_error_not_found(err, "conversation");
     }
 
     if (reply->user_id != NULL && reply->user_id[0] != '\0'
         && inbox_sqlite_parse_id(reply->user_id, &user) != 0)
     {
         return inbox_error_set_field(err, INBOX_ERR_NOT_FOUND, "user",
-                                     "no such user");
+                                     "There is no such user.");
     }
 
     conn = inbox_sqlite_begin_write(store, err);
@@ -250,8 +249,7 @@ inbox_sqlite_outbox_notice(inbox_store_t *store, const char *org_id,
     if (inbox_sqlite_parse_id(org_id, &org) != 0
         || inbox_sqlite_parse_id(conversation_id, &conversation) != 0)
     {
-        return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
-                               "no such conversation");
+        return inbox_error_not_found(err, "conversation");
     }
 
     conn = inbox_sqlite_begin_write(store, err);
@@ -401,8 +399,7 @@ inbox_sqlite_reply_checks(inbox_sqlite_conn_t *conn, int64_t org,
     inbox_status_t  status;
 
     if (inbox_sqlite_parse_id(reply->conversation_id, &conversation) != 0) {
-        return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
-                               "no such conversation");
+        return inbox_error_not_found(err, "conversation");
     }
 
     status = inbox_sqlite_conversation_load(conn, org, conversation, c, err);
@@ -431,7 +428,7 @@ inbox_sqlite_reply_checks(inbox_sqlite_conn_t *conn, int64_t org,
 
         if (rc == SQLITE_DONE) {
             return inbox_error_set_field(err, INBOX_ERR_NOT_FOUND, "user",
-                                         "no such user");
+                                         "There is no such user.");
         }
 
         if (rc != SQLITE_ROW) {
@@ -1273,7 +1270,7 @@ inbox_sqlite_outbox_record(inbox_sqlite_conn_t *conn,
 
     if (inbox_sqlite_parse_id(ruled->record->entry_id, &entry) != 0) {
         return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
-                               "no such outbox entry");
+                               "No such outbox entry.");
     }
 
     stmt = inbox_sqlite_stmt(conn, INBOX_SQL_OUTBOX_GET,
@@ -1292,8 +1289,8 @@ inbox_sqlite_outbox_record(inbox_sqlite_conn_t *conn,
 
     if (rc == SQLITE_DONE) {
         return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
-                               "no such outbox entry waits: its result "
-                               "was recorded already");
+                               "No such outbox entry waits: its result "
+                               "was recorded already.");
     }
 
     if (rc != SQLITE_ROW) {
@@ -1302,8 +1299,8 @@ inbox_sqlite_outbox_record(inbox_sqlite_conn_t *conn,
 
     if (attempts != ruled->record->attempt) {
         return inbox_error_set(err, INBOX_ERR_CONFLICT,
-                               "this claim was lost: its lease ran out "
-                               "and the entry was claimed again");
+                               "This claim was lost: its lease ran out "
+                               "and the entry was claimed again.");
     }
 
     inbox_sqlite_format_id(message, report->message_id);
@@ -1507,7 +1504,7 @@ inbox_sqlite_status_apply(inbox_sqlite_conn_t *conn,
 
     if (inbox_sqlite_parse_id(r->org_id, &org) != 0) {
         r->status = inbox_error_set(&r->error, INBOX_ERR_NOT_FOUND,
-                                    "no message has that carrier's id");
+                                    "No message has that carrier's id.");
         return INBOX_OK;
     }
 
@@ -1895,7 +1892,7 @@ inbox_sqlite_message_load(inbox_sqlite_conn_t *conn, int64_t message,
     inbox_sqlite_done(stmt);
 
     if (rc == SQLITE_DONE) {
-        return inbox_error_set(err, INBOX_ERR_NOT_FOUND, "no such message");
+        return inbox_error_not_found(err, "message");
     }
 
     if (rc != SQLITE_ROW) {
@@ -1995,7 +1992,7 @@ inbox_sqlite_delivery_get(inbox_sqlite_conn_t *conn, int64_t org,
     inbox_sqlite_done(stmt);
 
     if (rc == SQLITE_DONE) {
-        return inbox_error_set(err, INBOX_ERR_NOT_FOUND, "no such message");
+        return inbox_error_not_found(err, "message");
     }
 
     if (rc != SQLITE_ROW) {

@@ -66,8 +66,7 @@ inbox_sqlite_settings_row(inbox_sqlite_conn_t *conn, sqlite3_stmt *stmt,
     inbox_sqlite_done(stmt);
 
     if (rc == SQLITE_DONE) {
-        return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
-                               "There is no such organization.");
+        return inbox_error_not_found(err, "organization");
     }
 
     return inbox_sqlite_fail(conn, rc, err);

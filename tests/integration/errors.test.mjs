@@ -2,12 +2,14 @@
 // malformed request line or header, a body over client_max_body_size, a
 // path nothing serves, ws-server down.  Under /api/, /webhooks/ and /ws it
 // must be the contract's JSON error, never nginx's HTML page.  Also the
-// headers that keep the web app out of frames and sniffers, and what the
-// shipped access log keeps of a WebSocket ticket.
+// headers that keep the web app out of frames and sniffers, what the
+// shipped access log keeps of a WebSocket ticket, and the words of what
+// the store refuses (a sentence, whichever backend said it).
 
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { test } from 'node:test';
+import { uniqueNumber } from '../lib/cluster.mjs';
 import { useCluster, errorLogIsCleanTest } from '../lib/fixture.mjs';
 import { api, assertError, connectWs, ticket, wsUrl }
     from '../lib/inbox.mjs';
@@ -162,6 +164,51 @@ test('paths nothing serves under /api/ and /webhooks/ are 404 in JSON',
         assertError({ status: res.status, headers: res.headers, text,
                       json: JSON.parse(text) }, 404, 'not_found');
     });
+
+test('what the store refuses is said in sentences a person can act on: '
+     + 'an unknown conversation, contact, campaign or poll, a cursor no '
+     + 'list gave, a number that is a contact already', async () => {
+    const c = ctx.cluster ?? await ctx.ready;
+    const call = (path, opts) => api(c, path, c.orgs[0].token, opts);
+    const unknown = '999999';
+    const CURSOR = 'This cursor was not given by this list; start again '
+        + 'without it.';
+    const cases = [
+        [`/api/v1/conversations/${unknown}`, {}, 404,
+         'There is no such conversation.'],
+        [`/api/v1/conversations/${unknown}/messages`, {}, 404,
+         'There is no such conversation.'],
+        [`/api/v1/conversations/${unknown}/read`, { method: 'POST' }, 404,
+         'There is no such conversation.'],
+        [`/api/v1/contacts/${unknown}`, {}, 404, 'There is no such contact.'],
+        [`/api/v1/contacts/${unknown}`, { method: 'PATCH',
+          body: { name: 'Nobody' } }, 404, 'There is no such contact.'],
+        [`/api/v1/contacts/${unknown}/timeline`, {}, 404,
+         'There is no such contact.'],
+        [`/api/v1/campaigns/${unknown}`, {}, 404,
+         'There is no such campaign.'],
+        [`/api/v1/polls/${unknown}`, {}, 404, 'There is no such poll.'],
+        [`/api/v1/polls/${unknown}/pause`, { method: 'POST' }, 404,
+         'There is no such poll.'],
+        ['/api/v1/conversations?cursor=nope', {}, 400, CURSOR],
+        ['/api/v1/contacts?cursor=nope', {}, 400, CURSOR],
+    ];
+    for (const [path, opts, status, message] of cases) {
+        const res = await call(path, opts);
+        const e = assertError(res, status,
+            status === 404 ? 'not_found' : 'invalid_request');
+        assert.equal(e.message, message, `${opts.method ?? 'GET'} ${path}`);
+    }
+
+    const phone = uniqueNumber();
+    const first = await call('/api/v1/contacts', { method: 'POST',
+                                                   body: { phone } });
+    assert.equal(first.status, 201, first.text);
+    const again = assertError(await call('/api/v1/contacts',
+        { method: 'POST', body: { phone } }), 409, 'conflict');
+    assert.equal(again.field, 'phone');
+    assert.equal(again.message, `${phone} is a contact already.`);
+});
 
 test('/ws with ws-server down is 503 unavailable in JSON, and works again '
     + 'once it is back', async () => {

@@ -91,6 +91,14 @@ inbox_status_t inbox_error_insufficient_credits(inbox_error_t *err,
 inbox_status_t inbox_error_rate_limited(inbox_error_t *err, unsigned seconds,
     const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
+/* INBOX_ERR_NOT_FOUND: "There is no such WHAT." (what: "conversation",
+ * "contact", ...), in the same words whichever store backend looked. */
+inbox_status_t inbox_error_not_found(inbox_error_t *err, const char *what);
+
+/* INBOX_ERR_INVALID naming "cursor": a list's cursor that no page of it
+ * gave out, in the same words for every list and backend. */
+inbox_status_t inbox_error_cursor(inbox_error_t *err);
+
 void inbox_error_clear(inbox_error_t *err);
 
 /* The contract's snake_case code ("invalid_request", ...) and HTTP status. */

@@ -2825,6 +2825,23 @@ inbox_sqlite_column_copy(sqlite3_stmt *stmt, int i, char *out, size_t size)
 }
 
 
+void
+inbox_sqlite_number_columns(sqlite3_stmt *stmt, int col,
+    inbox_number_t *number, int *oom)
+{
+    const char  *carrier;
+
+    inbox_sqlite_column_copy(stmt, col, number->e164, sizeof(number->e164));
+    carrier = (const char *) sqlite3_column_text(stmt, col + 1);
+    inbox_carrier_parse(carrier ? carrier : "", &number->carrier);
+    number->account_sid = inbox_sqlite_column_strdup(stmt, col + 2, oom);
+    number->auth_token = inbox_sqlite_column_strdup(stmt, col + 3, oom);
+    number->public_key = inbox_sqlite_column_strdup(stmt, col + 4, oom);
+    number->api_key = inbox_sqlite_column_strdup(stmt, col + 5, oom);
+    number->api_base = inbox_sqlite_column_strdup(stmt, col + 6, oom);
+}
+
+
 char *
 inbox_sqlite_column_strdup(sqlite3_stmt *stmt, int i, int *oom)
 {

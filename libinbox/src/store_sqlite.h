@@ -483,6 +483,14 @@ void inbox_sqlite_column_copy(sqlite3_stmt *stmt, int i, char *out,
  * *oom when out of memory. */
 char *inbox_sqlite_column_strdup(sqlite3_stmt *stmt, int i, int *oom);
 
+/*
+ * A number read from seven columns from col on: e164, carrier,
+ * account_sid, auth_token, public_key, api_key, api_base (a number row's
+ * own order); *oom set when a copy found no memory.
+ */
+void inbox_sqlite_number_columns(sqlite3_stmt *stmt, int col,
+    inbox_number_t *number, int *oom);
+
 /* Keyset cursors: base64url of "AT:ID". */
 void inbox_sqlite_cursor_encode(int64_t at, int64_t id,
     char out[INBOX_CURSOR_MAX]);

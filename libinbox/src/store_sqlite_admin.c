@@ -269,7 +269,6 @@ inbox_sqlite_number_read(inbox_sqlite_conn_t *conn, const char *e164,
     inbox_number_t *number, inbox_error_t *err)
 {
     int            rc, oom;
-    const char    *carrier;
     sqlite3_stmt  *stmt;
 
     memset(number, 0, sizeof(inbox_number_t));
@@ -301,14 +300,7 @@ inbox_sqlite_number_read(inbox_sqlite_conn_t *conn, const char *e164,
     oom = 0;
 
     inbox_sqlite_format_id(sqlite3_column_int64(stmt, 0), number->org_id);
-    inbox_sqlite_column_copy(stmt, 1, number->e164, sizeof(number->e164));
-    carrier = (const char *) sqlite3_column_text(stmt, 2);
-    inbox_carrier_parse(carrier ? carrier : "", &number->carrier);
-    number->account_sid = inbox_sqlite_column_strdup(stmt, 3, &oom);
-    number->auth_token = inbox_sqlite_column_strdup(stmt, 4, &oom);
-    number->public_key = inbox_sqlite_column_strdup(stmt, 5, &oom);
-    number->api_key = inbox_sqlite_column_strdup(stmt, 6, &oom);
-    number->api_base = inbox_sqlite_column_strdup(stmt, 7, &oom);
+    inbox_sqlite_number_columns(stmt, 1, number, &oom);
     number->carrier_answers_keywords = sqlite3_column_int(stmt, 8) != 0;
 
     inbox_sqlite_done(stmt);

@@ -297,7 +297,6 @@ inbox_sqlite_media_fetch_claim(inbox_store_t *store, int64_t now,
 {
     int                   rc, oom;
     size_t                i;
-    const char           *carrier;
     sqlite3_stmt         *stmt;
     inbox_status_t        status;
     inbox_error_t         fallback;
@@ -358,15 +357,7 @@ inbox_sqlite_media_fetch_claim(inbox_store_t *store, int64_t now,
 
         /* no number of that carrier any more: no credentials */
         memcpy(item->number.org_id, item->org_id, INBOX_ID_MAX);
-        inbox_sqlite_column_copy(stmt, 6, item->number.e164,
-                                 sizeof(item->number.e164));
-        carrier = (const char *) sqlite3_column_text(stmt, 7);
-        inbox_carrier_parse(carrier ? carrier : "", &item->number.carrier);
-        item->number.account_sid = inbox_sqlite_column_strdup(stmt, 8, &oom);
-        item->number.auth_token = inbox_sqlite_column_strdup(stmt, 9, &oom);
-        item->number.public_key = inbox_sqlite_column_strdup(stmt, 10, &oom);
-        item->number.api_key = inbox_sqlite_column_strdup(stmt, 11, &oom);
-        item->number.api_base = inbox_sqlite_column_strdup(stmt, 12, &oom);
+        inbox_sqlite_number_columns(stmt, 6, &item->number, &oom);
 
         if (oom) {
             break;

@@ -4,15 +4,16 @@
 // stay where the send left it; the sender asks the carrier about it once
 // it is --status-check-after old (here 1.5 s), through the carrier's own
 // GET, and stores the answer as the callback would have been stored:
-// live over the WebSocket, in the thread, and in the credits.
+// live over the WebSocket, in the thread, and in the credits; a
+// campaign's counts reach delivered the same way, its progress pushed.
 
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { before, test } from 'node:test';
 import { inboxctl, sleep, uniqueNumber } from '../lib/cluster.mjs';
 import { errorLogIsCleanTest, useCluster } from '../lib/fixture.mjs';
-import { api, connectWs, deliverInbound, eventually }
-    from '../lib/inbox.mjs';
+import { api, connectWs, deliverInbound, eventually, importContactsCsv,
+         quietHoursAway } from '../lib/inbox.mjs';
 
 const AFTER_MS = 1500;
 
@@ -29,6 +30,9 @@ before(async () => {
     org = cluster.orgs[0];
     sim = cluster.sim;
     await inboxctl(cluster.store, 'credits', 'grant', org.id, '100');
+    // quiet hours far from now: a campaign goes at once
+    await inboxctl(cluster.store, 'settings', 'set', org.id, '--timezone',
+                   'UTC', '--quiet-hours', quietHoursAway());
 });
 
 async function thread() {
@@ -159,6 +163,69 @@ test('a reply whose callbacks came is never asked about', async () => {
     await sleep(2 * AFTER_MS);
     assert.deepEqual((await sim.requests({ kind: 'fetch' }))
         .filter((r) => r.path.includes(sent.id)), []);
+});
+
+test('a campaign whose status callbacks were all lost still counts '
+     + 'its recipients delivered: the sender asks, and pushes the '
+     + 'campaign\'s progress', async () => {
+    const tag = `checked-${randomBytes(4).toString('hex')}`;
+    const phones = [uniqueNumber(), uniqueNumber(), uniqueNumber(),
+                    uniqueNumber()];
+    for (const number of phones) {
+        await sim.fail({ type: 'callbacks', drop: true, number, count: 1 });
+    }
+    await importContactsCsv(ctx.cluster, org.token, ['phone,name,tags',
+        ...phones.map((p, i) => `${p},Guest ${i},${tag}`)].join('\n')
+        + '\n');
+    const ws = await connectWs(ctx.cluster, org.token);
+    try {
+        const draft = await api(ctx.cluster, '/api/v1/campaigns', org.token,
+            { method: 'POST', body: { name: 'Terrace open',
+                                      body: 'The terrace is open.',
+                                      audience: { tags: [tag] } } });
+        assert.equal(draft.status, 201, draft.text);
+        const id = draft.json.id;
+        const sent = await api(ctx.cluster, `/api/v1/campaigns/${id}/send`,
+                               org.token, { method: 'POST' });
+        assert.equal(sent.status, 200, sent.text);
+        assert.equal(sent.json.counts.recipients, phones.length);
+
+        /* every text reached its phone, and no callback told the inbox */
+        const carried = [];
+        for (const to of phones) {
+            carried.push(await carrierMessage(to, 'delivered'));
+        }
+        for (const m of carried) {
+            assert.deepEqual(await sim.webhooks({ message_id: m.id }), []);
+        }
+
+        const campaign = async () => (await api(ctx.cluster,
+            `/api/v1/campaigns/${id}`, org.token)).json;
+        const end = await eventually(async () => {
+            const c = await campaign();
+            return c.status === 'done'
+                && c.counts.delivered === phones.length && c;
+        }, 15000, 'the campaign done, every recipient delivered');
+        assert.deepEqual({ queued: end.counts.queued, sent: end.counts.sent,
+                           failed: end.counts.failed },
+                         { queued: 0, sent: 0, failed: 0 });
+
+        /* each was asked about, through Twilio's resource */
+        const asked = (await sim.requests({ kind: 'fetch' }))
+            .map((r) => r.path);
+        for (const m of carried) {
+            assert.ok(asked.some((p) => p.endsWith(`/Messages/${m.id}.json`)),
+                      `the sender asked about ${m.id}`);
+        }
+
+        /* live: the progress over the WebSocket shows them delivered */
+        await ws.waitFor((frames) => frames.some((f) =>
+            f.type === 'campaign.progress' && f.id === id
+            && f.counts.delivered === phones.length), 10000,
+        'campaign.progress with every recipient delivered');
+    } finally {
+        ws.close();
+    }
 });
 
 test('a Telnyx reply whose events were lost is asked about too: '

@@ -1351,7 +1351,12 @@
             {
                 tick.replaceWith(delivery.tick(m.status, m.error_code));
             } else {
-                li.replaceWith(messageItem(m));
+                const focused = document.activeElement === li;
+                const now = messageItem(m);
+                li.replaceWith(now);
+                if (focused) {
+                    focusMessage(now);
+                }
             }
             return;
         }
@@ -1486,23 +1491,50 @@
         hideNewBelow();
     }
 
-    function renderOlderButton() {
-        const old = els.messages.querySelector('.older');
-        if (old) {
-            old.remove();
-        }
-        if (!state.olderCursor) {
-            return;
-        }
+    /* "Show older messages", one item kept for the thread's life on the
+     * page: replaced after each page, it would take the focus of whoever
+     * pressed it with it, to the page, and the next key (j, k, e) would
+     * act on the thread list. */
+    const olderItem = (() => {
         const li = document.createElement('li');
         li.className = 'older';
         const button = document.createElement('button');
         button.type = 'button';
         button.className = 'link-button';
         button.textContent = 'Show older messages';
-        button.addEventListener('click', () => loadMessages(true));
+        button.addEventListener('click',
+            () => whileBusy(button, () => loadMessages(true)));
         li.appendChild(button);
-        els.messages.insertBefore(li, els.messages.firstChild);
+        return li;
+    })();
+
+    /* The button on top while there is an older page; when it goes with
+     * the focus, the focus goes to heir (the first message its last page
+     * brought), else to the thread's title. */
+    function renderOlderButton(heir) {
+        if (!state.olderCursor) {
+            const focused = olderItem.contains(document.activeElement);
+            olderItem.remove();
+            if (focused) {
+                focusMessage(heir || null);
+            }
+            return;
+        }
+        /* moved only when it has to be: a move drops the focus too */
+        if (els.messages.firstChild !== olderItem) {
+            els.messages.insertBefore(olderItem, els.messages.firstChild);
+        }
+    }
+
+    /* A message's item takes the focus (focusable by script only), or
+     * the thread's title without one. */
+    function focusMessage(li) {
+        if (!li) {
+            els.threadTitle.focus();
+            return;
+        }
+        li.tabIndex = -1;
+        li.focus();
     }
 
     /* The list item that shows the message with this id, or null. */
@@ -1589,7 +1621,9 @@
             if (older) {
                 page.items.forEach((m) => appendMessage(m, true));
                 state.olderCursor = page.next_cursor;
-                renderOlderButton();
+                /* the page is newest first: its last is now on top */
+                const oldest = page.items[page.items.length - 1];
+                renderOlderButton(oldest ? messageLi(oldest.id) : null);
             } else {
                 showNewestPage(page);
             }

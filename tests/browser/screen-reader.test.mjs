@@ -5,8 +5,10 @@
 // outcome (or that it was sent, when no receipt follows); opening a thread where its row disappears (a phone's width,
 // the Contacts view) puts the focus on its title, before Back; the focus
 // never drops to the page after archiving with e, an opt-out, Pause and
-// Resume, Send, a removal from the team, or a new message moving the
-// focused row to the top, and what happened is said.
+// Resume, Send, a removal from the team, a new message moving the
+// focused row to the top, or "Show older messages" pressed to its
+// last page (the button stays while pages
+// remain), and what happened is said.
 
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
@@ -240,6 +242,44 @@ test('a contact chosen in the Contacts view opens its thread with the '
         assert.equal(await focused(page), 'h2#thread-title');
         await page.keyboard.press('Tab');
         assert.equal(await focused(page), 'button#act-star.action');
+    } finally {
+        await page.context().close();
+    }
+});
+
+// Pages of n where the app asks for more (a short list takes several).
+async function smallPages(page, pattern, n) {
+    await page.route(pattern, (route) => {
+        const url = new URL(route.request().url());
+        url.searchParams.set('limit', String(n));
+        route.continue({ url: url.href });
+    });
+}
+
+test('"Show older messages" pressed from the keyboard keeps the focus '
+     + 'while older pages remain, then hands it to the oldest message',
+async () => {
+    const page = await newPage();
+    try {
+        await smallPages(page, /\/api\/v1\/conversations\/[^/]+\/messages/,
+            10);
+        await openThread(page, shown(long));
+        const older = page.getByRole('button',
+            { name: 'Show older messages' });
+        const first = page.locator('#messages .message .body').first();
+        await first.filter({ hasText: /^Long thread message 1[67]$/ })
+            .waitFor();
+        await older.focus();
+        await page.keyboard.press('Enter');
+        await first.filter({ hasText: /^Long thread message [67]$/ })
+            .waitFor();
+        assert.equal(await page.evaluate(() => document.activeElement
+            .textContent), 'Show older messages');
+        // the last page: the button goes, the oldest message has the focus
+        await page.keyboard.press('Enter');
+        await older.waitFor({ state: 'detached' });
+        assert.equal(await page.evaluate(() => document.activeElement
+            .querySelector('.body')?.textContent), 'Long thread message 0');
     } finally {
         await page.context().close();
     }

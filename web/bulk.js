@@ -366,6 +366,20 @@
             }
         }
 
+        /* "Show older" gone with the focus, the last page in: the focus
+         * to the first card that page brought (the list's last, when it
+         * brought none), not to the page. */
+        function moreGone(items) {
+            const first = items.length > 0 ? self.cards.get(items[0].id)
+                : null;
+            const last = els.list.lastElementChild;
+            const heir = first
+                || (last ? self.cards.get(last.dataset.id) : null);
+            if (heir) {
+                heir.name.focus();
+            }
+        }
+
         async function load(more) {
             if (self.loading) {
                 /* the answer on its way may predate what this read asks
@@ -400,7 +414,11 @@
                             fillCard(card, item);
                         }
                     });
+                    const focused = document.activeElement === els.more;
                     render();
+                    if (focused && els.more.hidden) {
+                        moreGone(page.items || []);
+                    }
                 } catch (err) {
                     if (!app.failed(err)) {
                         els.status.textContent = 'Could not load the '

@@ -40,6 +40,7 @@
         search: $('contacts-search'),
         tag: $('contacts-tag'),
         status: $('contacts-status'),
+        title: $('contacts-title'),
         list: $('contacts-list'),
         more: $('contacts-more'),
     };
@@ -142,6 +143,10 @@
             if (!more) {
                 els.list.textContent = '';
             }
+            /* "Show more contacts" gone with the focus hands it to the
+             * first contact it brought, not to the page */
+            const focused = document.activeElement === els.more;
+            const shownBefore = els.list.childElementCount;
             /* The server ends a search's page after so many contacts
              * checked, even with none found, its cursor going on from
              * there: a page that brings nothing is followed at once
@@ -153,7 +158,8 @@
                 if (items.length > 0 || !state.cursor) {
                     break;
                 }
-                els.more.hidden = true;
+                /* a button pressed stays while it is followed */
+                els.more.hidden = !more;
                 els.status.textContent = state.notice || 'Searching\u2026';
                 page = await app.api(path(true));
                 if (seq !== state.seq) {
@@ -161,6 +167,10 @@
                 }
             }
             els.more.hidden = !state.cursor;
+            const first = els.list.children[shownBefore];
+            if (focused && els.more.hidden) {
+                (first ? first.querySelector('button') : els.title).focus();
+            }
             els.status.textContent = state.notice
                 || (els.list.childElementCount > 0 ? ''
                     : (app.searchText(els.search.value) !== ''

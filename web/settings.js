@@ -274,6 +274,8 @@
         if (!more) {
             els.ledgerRows.textContent = '';
         }
+        const focused = document.activeElement === els.ledgerMore;
+        const first = els.ledgerRows.childElementCount;
         (page.items || []).forEach((entry) =>
             els.ledgerRows.appendChild(ledgerRow(entry)));
         state.cursor = page.next_cursor || null;
@@ -281,6 +283,14 @@
         els.ledgerStatus.textContent = els.ledger.hidden
             ? 'No credits have moved yet.' : '';
         els.ledgerMore.hidden = !state.cursor;
+        /* the button gone with the focus: the first change it brought
+         * (or the last shown) takes it, not the page */
+        const heir = els.ledgerRows.children[first]
+            || els.ledgerRows.lastElementChild;
+        if (focused && els.ledgerMore.hidden && heir) {
+            heir.tabIndex = -1;
+            heir.focus();
+        }
     }
 
     /* ---- reading it all ---- */

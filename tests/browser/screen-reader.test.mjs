@@ -6,8 +6,8 @@
 // the Contacts view) puts the focus on its title, before Back; the focus
 // never drops to the page after archiving with e, an opt-out, Pause and
 // Resume, Send, a removal from the team, a new message moving the
-// focused row to the top, or "Show older messages" pressed to its
-// last page (the button stays while pages
+// focused row to the top, or "Show older messages" and "Show more
+// contacts" pressed to their last page (the button stays while pages
 // remain), and what happened is said.
 
 import assert from 'node:assert/strict';
@@ -280,6 +280,39 @@ async () => {
         await older.waitFor({ state: 'detached' });
         assert.equal(await page.evaluate(() => document.activeElement
             .querySelector('.body')?.textContent), 'Long thread message 0');
+    } finally {
+        await page.context().close();
+    }
+});
+
+test('"Show more contacts" pressed from the keyboard keeps the focus, '
+     + 'then hands it to the first contact the last page brought',
+async () => {
+    const page = await newPage();
+    try {
+        // 6 contacts at least: 3 pages and more
+        await smallPages(page, /\/api\/v1\/contacts\?/, 2);
+        await page.getByRole('link', { name: 'Contacts' }).click();
+        const rows = page.locator('#contacts-list .contact-row');
+        const more = page.getByRole('button', { name: 'Show more contacts' });
+        await more.waitFor();
+        await more.focus();
+        await page.keyboard.press('Enter');
+        await rows.nth(2).waitFor();
+        assert.equal(await more.isVisible(), true);
+        assert.equal(await page.evaluate(() => document.activeElement.id),
+            'contacts-more');
+        let count;
+        do {
+            count = await rows.count();
+            await page.keyboard.press('Enter');
+            await rows.nth(count).waitFor();
+            await page.waitForTimeout(100);
+        } while (await more.isVisible());
+        const ids = await rows.evaluateAll((all) =>
+            all.map((b) => b.dataset.id));
+        assert.equal(await page.evaluate(() => document.activeElement
+            .dataset.id), ids[count], 'the first row of the last page');
     } finally {
         await page.context().close();
     }

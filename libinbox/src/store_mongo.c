@@ -425,6 +425,42 @@ inbox_mongo_maintain(inbox_store_t *store, inbox_error_t *err)
 /* Made once, with the store; kept by later setups.  A store made now
  * has no name without its search_name to give one, nor a conversation
  * without its responses' times. */
+inbox_status_t
+inbox_mongo_upgrade_done(inbox_mongo_store_t *ms, const char *mark,
+    int *done, inbox_error_t *err)
+{
+    int             found;
+    bson_t          doc;
+    inbox_status_t  rc;
+
+    rc = inbox_mongo_find_one(ms, "health",
+                              BCON_NEW("_id", BCON_UTF8("store")),
+                              BCON_NEW(mark, BCON_INT32(1)),
+                              &doc, &found, err);
+
+    *done = rc == INBOX_OK && found && inbox_mongo_get_int(&doc, mark) >= 1;
+
+    bson_destroy(&doc);
+
+    return rc;
+}
+
+
+inbox_status_t
+inbox_mongo_upgrade_mark(inbox_mongo_store_t *ms, const char *mark,
+    inbox_error_t *err)
+{
+    return inbox_mongo_run_simple(ms,
+        BCON_NEW("update", BCON_UTF8("health"),
+                 "updates", "[", "{",
+                     "q", "{", "_id", BCON_UTF8("store"), "}",
+                     "u", "{", "$set", "{", mark, BCON_INT32(1), "}", "}",
+                 "}", "]",
+                 "ordered", BCON_BOOL(true)),
+        err);
+}
+
+
 static inbox_status_t
 inbox_mongo_health_record(inbox_mongo_store_t *ms, inbox_error_t *err)
 {

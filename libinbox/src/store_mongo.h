@@ -281,6 +281,12 @@ void inbox_mongo_append_search_name(bson_t *doc, const char *field,
  * marks it done); run by inbox_mongo_ensure_indexes. */
 #define INBOX_MONGO_BACKFILL_BATCH  500
 /* The health record's mark of it (a store made now has it). */
+/* Whether the store's health record carries the mark of a one-time
+ * upgrade (*done); and marking it, once the upgrade is through. */
+inbox_status_t inbox_mongo_upgrade_done(inbox_mongo_store_t *ms,
+    const char *mark, int *done, inbox_error_t *err);
+inbox_status_t inbox_mongo_upgrade_mark(inbox_mongo_store_t *ms,
+    const char *mark, inbox_error_t *err);
 #define INBOX_MONGO_SEARCH_NAMES    "search_names"
 inbox_status_t inbox_mongo_search_names_backfill(inbox_mongo_store_t *ms,
     inbox_error_t *err);

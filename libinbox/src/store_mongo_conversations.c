@@ -399,25 +399,12 @@ inbox_mongo_act_write(inbox_mongo_store_t *ms, const bson_oid_t *org,
 inbox_status_t
 inbox_mongo_responses_backfill(inbox_mongo_store_t *ms, inbox_error_t *err)
 {
-    int             found;
-    bson_t          doc, batch;
+    int             done;
+    bson_t          batch;
     inbox_status_t  rc;
 
-    rc = inbox_mongo_find_one(ms, "health",
-                              BCON_NEW("_id", BCON_UTF8("store")),
-                              BCON_NEW(INBOX_MONGO_RESPONSES, BCON_INT32(1)),
-                              &doc, &found, err);
-
-    if (rc == INBOX_OK && found
-        && inbox_mongo_get_int(&doc, INBOX_MONGO_RESPONSES) >= 1)
-    {
-        bson_destroy(&doc);
-        return INBOX_OK;
-    }
-
-    bson_destroy(&doc);
-
-    if (rc != INBOX_OK) {
+    rc = inbox_mongo_upgrade_done(ms, INBOX_MONGO_RESPONSES, &done, err);
+    if (rc != INBOX_OK || done) {
         return rc;
     }
 
@@ -495,14 +482,5 @@ inbox_mongo_responses_backfill(inbox_mongo_store_t *ms, inbox_error_t *err)
         return rc;
     }
 
-    return inbox_mongo_run_simple(ms,
-        BCON_NEW("update", BCON_UTF8("health"),
-                 "updates", "[", "{",
-                     "q", "{", "_id", BCON_UTF8("store"), "}",
-                     "u", "{", "$set", "{",
-                         INBOX_MONGO_RESPONSES, BCON_INT32(1),
-                     "}", "}",
-                 "}", "]",
-                 "ordered", BCON_BOOL(true)),
-        err);
+    return inbox_mongo_upgrade_mark(ms, INBOX_MONGO_RESPONSES, err);
 }

@@ -297,10 +297,27 @@ inbox_status_t inbox_mongo_search_names_backfill(inbox_mongo_store_t *ms,
 #define INBOX_MONGO_RESPONSES       "responses"
 inbox_status_t inbox_mongo_responses_backfill(inbox_mongo_store_t *ms,
     inbox_error_t *err);
-/* Appends to the array or the two clauses "after (ms, oid)" in
- * (time_field desc, _id desc) order. */
-void inbox_mongo_append_keyset(bson_t *or, const char *time_field,
-    int64_t ms, const bson_oid_t *oid);
+/* A page of a list, newest first by (time_field, _id) (store_mongo_page.c).
+ */
+typedef struct {
+    const char        *collection;
+    const char        *time_field;
+    /* a search's clauses (inbox_mongo_append_search's $or), or NULL */
+    const bson_t      *search;
+    /* after a cursor: its time and id; NULL for the first page */
+    const bson_oid_t  *after;
+    int64_t            after_ms;
+    /* the index, named when the planner must not choose another; or NULL */
+    const char        *hint;
+    unsigned           limit;
+} inbox_mongo_page_query_t;
+
+/* Finds the page of filter (destroyed) that query names: one more than
+ * query->limit, which tells whether another page follows, in batch
+ * (always initialized; the caller destroys it). */
+inbox_status_t inbox_mongo_find_page(inbox_mongo_store_t *ms,
+    const inbox_mongo_page_query_t *query, bson_t *filter, bson_t *batch,
+    inbox_error_t *err);
 
 /* The organization's unread total and the tabs' counts, in one pass over
  * its conversations (each count a filter of inbox_filter_matches). */

@@ -273,15 +273,15 @@ inbox_mongo_campaigns_list(inbox_store_t *store, const char *org_id,
     inbox_campaign_kind_t kind, const char *cursor, unsigned limit,
     inbox_campaign_page_t *page, inbox_error_t *err)
 {
-    int                   keyset;
-    bson_t                filter, keyset_or, batch, doc;
-    bson_t               *command;
-    int64_t               cursor_ms;
-    bson_oid_t            org, cursor_oid;
-    bson_iter_t           iter;
-    inbox_status_t        rc;
-    inbox_campaign_t     *last;
-    inbox_mongo_store_t  *ms = (inbox_mongo_store_t *) store;
+    int                       keyset;
+    bson_t                    filter, batch, doc;
+    inbox_mongo_page_query_t  page_query;
+    int64_t                   cursor_ms;
+    bson_oid_t                org, cursor_oid;
+    bson_iter_t               iter;
+    inbox_status_t            rc;
+    inbox_campaign_t         *last;
+    inbox_mongo_store_t      *ms = (inbox_mongo_store_t *) store;
 
     keyset = cursor != NULL && cursor[0] != '\0';
     if (keyset) {
@@ -305,26 +305,13 @@ inbox_mongo_campaigns_list(inbox_store_t *store, const char *org_id,
     BSON_APPEND_OID(&filter, "org_id", &org);
     BSON_APPEND_UTF8(&filter, "kind", inbox_campaign_kind_name(kind));
 
-    if (keyset) {
-        bson_init(&keyset_or);
-        inbox_mongo_append_keyset(&keyset_or, "created_at", cursor_ms,
-                                  &cursor_oid);
-        BSON_APPEND_ARRAY(&filter, "$or", &keyset_or);
-        bson_destroy(&keyset_or);
-    }
+    page_query = (inbox_mongo_page_query_t) {
+        .collection = "campaigns", .time_field = "created_at",
+        .after = keyset ? &cursor_oid : NULL,
+        .after_ms = keyset ? cursor_ms : 0, .limit = limit
+    };
 
-    command = BCON_NEW("find", BCON_UTF8("campaigns"),
-                       "filter", BCON_DOCUMENT(&filter),
-                       "sort", "{",
-                           "created_at", BCON_INT32(-1),
-                           "_id", BCON_INT32(-1),
-                       "}",
-                       "limit", BCON_INT32((int32_t) limit + 1),
-                       "batchSize", BCON_INT32((int32_t) limit + 1),
-                       "singleBatch", BCON_BOOL(true));
-    bson_destroy(&filter);
-
-    rc = inbox_mongo_run_cursor(ms, command, &batch, err);
+    rc = inbox_mongo_find_page(ms, &page_query, &filter, &batch, err);
     if (rc != INBOX_OK) {
         bson_destroy(&batch);
         return rc;

@@ -597,19 +597,19 @@ inbox_mongo_contacts_list(inbox_store_t *store, const char *org_id,
     const inbox_contact_query_t *query, inbox_contact_page_t *page,
     inbox_error_t *err)
 {
-    int                   tagged, search;
-    char                  key[INBOX_TAG_KEY_MAX];
-    bson_t                filter, search_or, keyset_or, and, item, batch;
-    bson_t                doc;
-    bson_t               *command;
-    int64_t               cursor_ms;
-    unsigned              limit;
-    bson_oid_t            org, cursor_oid;
-    bson_iter_t           iter;
-    inbox_search_t        parsed;
-    inbox_status_t        rc;
-    inbox_mongo_store_t  *ms = (inbox_mongo_store_t *) store;
-    int                   keyset;
+    int                       tagged, search;
+    char                      key[INBOX_TAG_KEY_MAX];
+    bson_t                    filter, search_or, batch;
+    bson_t                    doc;
+    inbox_mongo_page_query_t  page_query;
+    int64_t                   cursor_ms;
+    unsigned                  limit;
+    bson_oid_t                org, cursor_oid;
+    bson_iter_t               iter;
+    inbox_search_t            parsed;
+    inbox_status_t            rc;
+    inbox_mongo_store_t      *ms = (inbox_mongo_store_t *) store;
+    int                       keyset;
 
     memset(page, 0, sizeof(inbox_contact_page_t));
 
@@ -651,53 +651,23 @@ inbox_mongo_contacts_list(inbox_store_t *store, const char *org_id,
              && inbox_mongo_append_search(&filter, &search_or, &parsed,
                                           "search_name", "phone");
 
-    bson_init(&keyset_or);
-    if (keyset) {
-        inbox_mongo_append_keyset(&keyset_or, "created_at", cursor_ms,
-                                  &cursor_oid);
-    }
-
-    /* the search's $or and the keyset's $or, each in an $and item */
-    if (search && keyset) {
-        BSON_APPEND_ARRAY_BEGIN(&filter, "$and", &and);
-        BSON_APPEND_DOCUMENT_BEGIN(&and, "0", &item);
-        BSON_APPEND_ARRAY(&item, "$or", &search_or);
-        bson_append_document_end(&and, &item);
-        BSON_APPEND_DOCUMENT_BEGIN(&and, "1", &item);
-        BSON_APPEND_ARRAY(&item, "$or", &keyset_or);
-        bson_append_document_end(&and, &item);
-        bson_append_array_end(&filter, &and);
-
-    } else if (search) {
-        BSON_APPEND_ARRAY(&filter, "$or", &search_or);
-
-    } else if (keyset) {
-        BSON_APPEND_ARRAY(&filter, "$or", &keyset_or);
-    }
-
-    bson_destroy(&search_or);
-    bson_destroy(&keyset_or);
-
     /*
      * Newest first on an index that holds the name's search_name and the
      * number too: the tag's entries (or the organization's) in order, the
      * search checked on index keys, until one more than the page.  The
      * hint names it, so no other index (and no sort in memory) is tried.
      */
-    command = BCON_NEW("find", BCON_UTF8("contacts"),
-                       "filter", BCON_DOCUMENT(&filter),
-                       "sort", "{",
-                           "created_at", BCON_INT32(-1),
-                           "_id", BCON_INT32(-1),
-                       "}",
-                       "hint", BCON_UTF8(tagged ? "org_tag_created_search"
-                                                : "org_created_search"),
-                       "limit", BCON_INT32((int32_t) limit + 1),
-                       "batchSize", BCON_INT32((int32_t) limit + 1),
-                       "singleBatch", BCON_BOOL(true));
-    bson_destroy(&filter);
+    page_query = (inbox_mongo_page_query_t) {
+        .collection = "contacts", .time_field = "created_at",
+        .search = search ? &search_or : NULL,
+        .after = keyset ? &cursor_oid : NULL,
+        .after_ms = keyset ? cursor_ms : 0,
+        .hint = tagged ? "org_tag_created_search" : "org_created_search",
+        .limit = limit
+    };
 
-    rc = inbox_mongo_run_cursor(ms, command, &batch, err);
+    rc = inbox_mongo_find_page(ms, &page_query, &filter, &batch, err);
+    bson_destroy(&search_or);
     if (rc != INBOX_OK) {
         bson_destroy(&batch);
         return rc;

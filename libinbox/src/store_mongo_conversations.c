@@ -63,18 +63,18 @@ inbox_mongo_conversations_list(inbox_store_t *store, const char *org_id,
     const inbox_conversation_query_t *query, inbox_conversation_page_t *page,
     inbox_error_t *err)
 {
-    int                   search, keyset;
-    const char           *hint;
-    bson_t                filter, search_or, keyset_or, and, item, batch;
-    bson_t                doc;
-    bson_t               *command;
-    int64_t               cursor_ms;
-    unsigned              limit;
-    bson_oid_t            org, cursor_oid;
-    bson_iter_t           iter;
-    inbox_search_t        parsed;
-    inbox_status_t        rc;
-    inbox_mongo_store_t  *ms = (inbox_mongo_store_t *) store;
+    int                       search, keyset;
+    const char               *hint;
+    bson_t                    filter, search_or, batch;
+    bson_t                    doc;
+    inbox_mongo_page_query_t  page_query;
+    int64_t                   cursor_ms;
+    unsigned                  limit;
+    bson_oid_t                org, cursor_oid;
+    bson_iter_t               iter;
+    inbox_search_t            parsed;
+    inbox_status_t            rc;
+    inbox_mongo_store_t      *ms = (inbox_mongo_store_t *) store;
 
     memset(page, 0, sizeof(inbox_conversation_page_t));
 
@@ -114,45 +114,6 @@ inbox_mongo_conversations_list(inbox_store_t *store, const char *org_id,
                                            "contact.phone");
     }
 
-    bson_init(&keyset_or);
-    if (keyset) {
-        inbox_mongo_append_keyset(&keyset_or, "last_activity_at", cursor_ms,
-                                  &cursor_oid);
-    }
-
-    if (search && keyset) {
-        BSON_APPEND_ARRAY_BEGIN(&filter, "$and", &and);
-        BSON_APPEND_DOCUMENT_BEGIN(&and, "0", &item);
-        BSON_APPEND_ARRAY(&item, "$or", &search_or);
-        bson_append_document_end(&and, &item);
-        BSON_APPEND_DOCUMENT_BEGIN(&and, "1", &item);
-        BSON_APPEND_ARRAY(&item, "$or", &keyset_or);
-        bson_append_document_end(&and, &item);
-        bson_append_array_end(&filter, &and);
-
-    } else if (search) {
-        BSON_APPEND_ARRAY(&filter, "$or", &search_or);
-
-    } else if (keyset) {
-        BSON_APPEND_ARRAY(&filter, "$or", &keyset_or);
-    }
-
-    bson_destroy(&search_or);
-    bson_destroy(&keyset_or);
-
-    /* One more than asked tells whether a next page exists; a single
-     * batch of that size needs no getMore. */
-    command = BCON_NEW("find", BCON_UTF8("conversations"),
-                       "filter", BCON_DOCUMENT(&filter),
-                       "sort", "{",
-                           "last_activity_at", BCON_INT32(-1),
-                           "_id", BCON_INT32(-1),
-                       "}",
-                       "limit", BCON_INT32((int32_t) limit + 1),
-                       "batchSize", BCON_INT32((int32_t) limit + 1),
-                       "singleBatch", BCON_BOOL(true));
-    bson_destroy(&filter);
-
     /* The unread, unresponded and starred threads from their own
      * index, named: on the organization's, a page would pass every other
      * thread newer than its last.  The filter holds the index's partial
@@ -176,11 +137,15 @@ inbox_mongo_conversations_list(inbox_store_t *store, const char *org_id,
         }
     }
 
-    if (hint != NULL) {
-        BSON_APPEND_UTF8(command, "hint", hint);
-    }
+    page_query = (inbox_mongo_page_query_t) {
+        .collection = "conversations", .time_field = "last_activity_at",
+        .search = search ? &search_or : NULL,
+        .after = keyset ? &cursor_oid : NULL,
+        .after_ms = keyset ? cursor_ms : 0, .hint = hint, .limit = limit
+    };
 
-    rc = inbox_mongo_run_cursor(ms, command, &batch, err);
+    rc = inbox_mongo_find_page(ms, &page_query, &filter, &batch, err);
+    bson_destroy(&search_or);
     if (rc != INBOX_OK) {
         bson_destroy(&batch);
         return rc;

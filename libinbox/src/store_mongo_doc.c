@@ -1,6 +1,7 @@
 /*
  * The MongoDB backend: reading stored documents into the model structs,
- * ids, clocks and keyset cursors.
+ * ids, clocks and keyset cursors (store_mongo_page.c reads a page after
+ * one).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -447,27 +448,6 @@ inbox_mongo_ids(const char *org_id, bson_oid_t *org,
     }
 
     return INBOX_OK;
-}
-
-
-void
-inbox_mongo_append_keyset(bson_t *or, const char *time_field, int64_t ms,
-    const bson_oid_t *oid)
-{
-    bson_t  item, cmp;
-
-    BSON_APPEND_DOCUMENT_BEGIN(or, "0", &item);
-    BSON_APPEND_DOCUMENT_BEGIN(&item, time_field, &cmp);
-    BSON_APPEND_DATE_TIME(&cmp, "$lt", ms);
-    bson_append_document_end(&item, &cmp);
-    bson_append_document_end(or, &item);
-
-    BSON_APPEND_DOCUMENT_BEGIN(or, "1", &item);
-    BSON_APPEND_DATE_TIME(&item, time_field, ms);
-    BSON_APPEND_DOCUMENT_BEGIN(&item, "_id", &cmp);
-    BSON_APPEND_OID(&cmp, "$lt", oid);
-    bson_append_document_end(&item, &cmp);
-    bson_append_document_end(or, &item);
 }
 
 

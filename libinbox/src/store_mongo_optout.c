@@ -398,15 +398,15 @@ inbox_mongo_contact_events_list(inbox_store_t *store, const char *org_id,
     const char *contact_id, int64_t after_at, const char *after_id,
     unsigned limit, inbox_contact_event_page_t *page, inbox_error_t *err)
 {
-    char                    type[16];
-    bson_t                  filter, keyset_or, batch, doc;
-    bson_t                 *command;
-    bson_oid_t              org, oid, after_oid;
-    bson_iter_t             iter;
-    inbox_status_t          rc;
-    inbox_contact_event_t  *e;
-    inbox_contact_record_t  contact;
-    inbox_mongo_store_t    *ms = (inbox_mongo_store_t *) store;
+    char                      type[16];
+    bson_t                    filter, batch, doc;
+    inbox_mongo_page_query_t  page_query;
+    bson_oid_t                org, oid, after_oid;
+    bson_iter_t               iter;
+    inbox_status_t            rc;
+    inbox_contact_event_t    *e;
+    inbox_contact_record_t    contact;
+    inbox_mongo_store_t      *ms = (inbox_mongo_store_t *) store;
 
     if (inbox_mongo_parse_id(org_id, &org) != 0
         || inbox_mongo_parse_id(contact_id, &oid) != 0)
@@ -436,26 +436,13 @@ inbox_mongo_contact_events_list(inbox_store_t *store, const char *org_id,
     BSON_APPEND_OID(&filter, "org_id", &org);
     BSON_APPEND_OID(&filter, "contact_id", &oid);
 
-    if (after_id != NULL) {
-        bson_init(&keyset_or);
-        inbox_mongo_append_keyset(&keyset_or, "at", after_at, &after_oid);
-        BSON_APPEND_ARRAY(&filter, "$or", &keyset_or);
-        bson_destroy(&keyset_or);
-    }
+    page_query = (inbox_mongo_page_query_t) {
+        .collection = "contact_events", .time_field = "at",
+        .after = after_id != NULL ? &after_oid : NULL,
+        .after_ms = after_id != NULL ? after_at : 0, .limit = limit
+    };
 
-    /* one more than asked: whether more follow */
-    command = BCON_NEW("find", BCON_UTF8("contact_events"),
-                       "filter", BCON_DOCUMENT(&filter),
-                       "sort", "{",
-                           "at", BCON_INT32(-1),
-                           "_id", BCON_INT32(-1),
-                       "}",
-                       "limit", BCON_INT32((int32_t) limit + 1),
-                       "batchSize", BCON_INT32((int32_t) limit + 1),
-                       "singleBatch", BCON_BOOL(true));
-    bson_destroy(&filter);
-
-    rc = inbox_mongo_run_cursor(ms, command, &batch, err);
+    rc = inbox_mongo_find_page(ms, &page_query, &filter, &batch, err);
     if (rc != INBOX_OK) {
         bson_destroy(&batch);
         return rc;

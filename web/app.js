@@ -18,6 +18,9 @@
     const OLD_TOKEN_KEY = 'inbox.token';
     const LIST_LIMIT = 100;
     const MESSAGE_LIMIT = 50;
+    /* a resync reads the open thread's pages this far back (250 messages)
+     * to reach what it shows; past it the thread starts over */
+    const RESYNC_PAGES_MAX = 5;
     const LIST_LIMIT_MAX = 200;     /* the API's largest page */
     const SEARCH_DELAY_MS = 250;
     const COUNTS_DELAY_MS = 800;
@@ -140,6 +143,9 @@
         moreFailures: 0,            /* next pages failed in a row */
         moreTimer: null,            /* to watch the end again after one */
         openId: null,
+        threadVisit: 0,             /* bumped as a thread opens or
+                                       closes: a page read for an
+                                       earlier one is dropped */
         selectedId: null,           /* the keyboard's place in the list */
         selectedIndex: 0,           /* where it was last seen */
         shown: new Map(),           /* id -> message, as the open
@@ -1503,7 +1509,7 @@
         button.className = 'link-button';
         button.textContent = 'Show older messages';
         button.addEventListener('click',
-            () => whileBusy(button, () => loadMessages(true)));
+            () => whileBusy(button, loadOlderMessages));
         li.appendChild(button);
         return li;
     })();
@@ -1550,29 +1556,36 @@
             && JSON.stringify(a.media || []) === JSON.stringify(b.media || []);
     }
 
-    /* The thread's newest page (newest first, as the API answers), read
-     * as the thread opens or again when frames may have been missed (a
-     * resync).  Read again it is merged into what is shown, so that the
-     * reader keeps their place: a message missed meanwhile goes where it
-     * belongs (at the foot, followed only from the foot and else offered
-     * by "New messages"), a changed one (a tick) is drawn again, and the
-     * older pages "Show older messages" brought stay, with their cursor.
-     * A page that reaches nothing shown (more came than a page holds)
-     * starts the thread over, at its foot. */
-    function showNewestPage(page) {
-        const items = page.items || [];
-        if (state.shown.size === 0 || (page.next_cursor
-            && !items.some((m) => state.shown.has(m.id))))
+    /* Whether the page holds a message the thread shows. */
+    function reachesShown(page) {
+        return (page.items || []).some((m) => state.shown.has(m.id));
+    }
+
+    /* The thread's newest pages (each newest first, as the API answers),
+     * read as the thread opens (one page) or again when frames may have
+     * been missed (a resync).  Read again they are merged into what is
+     * shown, so that the reader keeps their place: a message missed
+     * meanwhile goes where it belongs (at the foot, followed only from
+     * the foot and else offered by "New messages"), a changed one (a
+     * tick) is drawn again, and the older pages "Show older messages"
+     * brought stay, with their cursor.  Pages that reach nothing shown
+     * (more came than RESYNC_PAGES_MAX pages hold) start the thread
+     * over, at its foot, with the newest page alone. */
+    function showNewestPages(pages) {
+        const oldest = pages[pages.length - 1];
+        if (state.shown.size === 0
+            || (oldest.next_cursor && !reachesShown(oldest)))
         {
             clearMessages();
-            items.slice().reverse().forEach((m) => appendMessage(m, false));
-            state.olderCursor = page.next_cursor;
+            (pages[0].items || []).slice().reverse()
+                .forEach((m) => appendMessage(m, false));
+            state.olderCursor = pages[0].next_cursor;
             renderOlderButton();
             return;
         }
-        let newer = null;       /* the item of the page's next newer one */
+        let newer = null;       /* the item of the next newer one */
         let atFoot = false;
-        items.forEach((m) => {
+        pages.flatMap((page) => page.items || []).forEach((m) => {
             const had = state.shown.get(m.id);
             if (had) {
                 if (!sameMessage(had, m)) {
@@ -1600,42 +1613,76 @@
         }
     }
 
-    /* The thread's newest page (events that come meanwhile wait for it,
-     * then apply: the page may be older than they are), or the page
-     * before what is shown. */
-    async function loadMessages(older) {
-        const id = state.openId;
-        let path = '/api/v1/conversations/' + encodeURIComponent(id)
-            + '/messages?limit=' + MESSAGE_LIMIT;
-        if (older && state.olderCursor) {
-            path += '&cursor=' + encodeURIComponent(state.olderCursor);
-        }
-        if (!older) {
-            state.loading += 1;
-        }
-        try {
-            const page = await api(path);
-            if (state.openId !== id) {
-                return;
+    function messagesPath(id, cursor) {
+        return '/api/v1/conversations/' + encodeURIComponent(id)
+            + '/messages?limit=' + MESSAGE_LIMIT
+            + (cursor ? '&cursor=' + encodeURIComponent(cursor) : '');
+    }
+
+    /* The open thread's newest page and, when a resync's reaches nothing
+     * shown, the older ones down to one that does (at most
+     * RESYNC_PAGES_MAX in all): with only the newest, a thread that got
+     * more than a page while frames were missed would start over, and
+     * its reader lose their place.  Null when the thread was closed or
+     * another opened meanwhile. */
+    async function readNewestPages(id, visit) {
+        const pages = [];
+        let cursor = null;
+        do {
+            const page = await api(messagesPath(id, cursor));
+            if (state.threadVisit !== visit) {
+                return null;
             }
-            if (older) {
-                page.items.forEach((m) => appendMessage(m, true));
-                state.olderCursor = page.next_cursor;
-                /* the page is newest first: its last is now on top */
-                const oldest = page.items[page.items.length - 1];
-                renderOlderButton(oldest ? messageLi(oldest.id) : null);
-            } else {
-                showNewestPage(page);
+            pages.push(page);
+            cursor = page.next_cursor;
+        } while (cursor && state.shown.size > 0
+                 && pages.length < RESYNC_PAGES_MAX
+                 && !reachesShown(pages[pages.length - 1]));
+        return pages;
+    }
+
+    /* The thread's newest pages (events that come meanwhile wait for
+     * them, then apply: the pages may be older than they are). */
+    async function loadNewestMessages() {
+        const visit = state.threadVisit;
+        state.loading += 1;
+        try {
+            const pages = await readNewestPages(state.openId, visit);
+            if (pages) {
+                showNewestPages(pages);
             }
         } catch (err) {
-            if (!failed(err) && state.openId === id) {
-                els.threadSub.textContent = 'Could not load messages: '
-                    + err.message;
-            }
+            loadFailed(err, visit);
         } finally {
-            if (!older) {
-                eventsDone();
+            eventsDone();
+        }
+    }
+
+    /* The page before what the thread shows ("Show older messages"). */
+    async function loadOlderMessages() {
+        const visit = state.threadVisit;
+        try {
+            const page = await api(messagesPath(state.openId,
+                state.olderCursor));
+            if (state.threadVisit !== visit) {
+                return;
             }
+            page.items.forEach((m) => appendMessage(m, true));
+            state.olderCursor = page.next_cursor;
+            /* the page is newest first: its last is now on top */
+            const oldest = page.items[page.items.length - 1];
+            renderOlderButton(oldest ? messageLi(oldest.id) : null);
+        } catch (err) {
+            loadFailed(err, visit);
+        }
+    }
+
+    /* A page of the thread that could not be read, said in its header
+     * while the thread it was read for is open. */
+    function loadFailed(err, visit) {
+        if (!failed(err) && state.threadVisit === visit) {
+            els.threadSub.textContent = 'Could not load messages: '
+                + err.message;
         }
     }
 
@@ -1679,6 +1726,7 @@
             return;
         }
         state.openId = id;
+        state.threadVisit += 1;
         state.olderCursor = null;
         els.threadEmpty.hidden = true;
         els.threadView.hidden = false;
@@ -1690,7 +1738,7 @@
             openContact();
         }
         renderList();
-        loadMessages(false).then(() => markRead(id));
+        loadNewestMessages().then(() => markRead(id));
         /* the row that opened it hidden (on a narrow screen the thread
          * takes the list's place): the title, before the thread's
          * buttons */
@@ -1728,6 +1776,7 @@
 
     function closeThread() {
         state.openId = null;
+        state.threadVisit += 1;
         els.app.classList.remove('thread-open');
         els.threadView.hidden = true;
         els.threadEmpty.hidden = false;
@@ -2337,7 +2386,7 @@
 
     /* The list, the open thread and its contact panel reloaded over HTTP
      * (what the socket may have missed), keeping as much of the list as
-     * was shown, the thread's reader where they were (showNewestPage)
+     * was shown, the thread's reader where they were (showNewestPages)
      * and what is being typed in the panel; the other views
      * hear of it (resync).  What came meanwhile is read once the open
      * thread shows it, whatever the list says: a filter chosen while the
@@ -2346,7 +2395,7 @@
         const id = state.openId;
         const list = loadList(true);
         if (id) {
-            Promise.all([list, loadMessages(false)])
+            Promise.all([list, loadNewestMessages()])
                 .then(() => markRead(id, true));
         }
         if (state.contactId !== null && !state.contactSaving) {

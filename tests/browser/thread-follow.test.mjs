@@ -5,7 +5,8 @@
 // or by hand.  One's own reply is followed wherever the thread was.  A
 // resync (frames lost on the way: the thread read again over HTTP) does
 // the same: the reader of older messages, even of a page "Show older
-// messages" brought, keeps their place; one at the foot follows.
+// messages" brought, keeps their place; one at the foot follows.  So
+// does one after more than a page of messages was missed.
 
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
@@ -27,6 +28,12 @@ let page;
 // page a gap, and it reads the thread again
 const lose = new Set();
 let lost = 0;
+
+// While deaf, the page's socket loses every frame of the organization's
+// stream (each has an org_seq), as one cut off for a while would; the
+// texts of the messages whose message.created it lost so, in order.
+let deaf = false;
+const missed = [];
 
 const messages = () => page.locator('#messages');
 const newBelow = () => page.getByRole('button', { name: 'New messages' });
@@ -95,6 +102,12 @@ before(async () => {
         server.onMessage((m) => {
             let f = null;
             try { f = JSON.parse(m); } catch { /* not JSON */ }
+            if (deaf && f && typeof f.org_seq === 'number') {
+                if (f.type === 'message.created' && f.message) {
+                    missed.push(f.message.body);
+                }
+                return;
+            }
             if (f && f.type === 'message.created' && f.message
                 && lose.has(f.message.body)) {
                 lost += 1;
@@ -193,6 +206,42 @@ async () => {
         return el.scrollHeight - el.scrollTop - el.clientHeight < 1;
     });
     assert.equal(await newBelow().isHidden(), true);
+});
+
+test('a resync after more than a page was missed leaves the reader where '
+     + 'they were and brings all of it, in order', async () => {
+    const bodies = () => messages().locator('.message .body')
+        .allTextContents();
+    const line30 = page.locator('#messages .message .body',
+        { hasText: /^Line 30$/ });
+    await line30.evaluate((el) => el.scrollIntoView({ block: 'center' }));
+    await twoFrames();
+    const place = await placeOf('Line 30');
+    assert.ok(place > 0, 'Line 30 is in view');
+    const shown = await bodies();
+
+    // 80 messages while the socket hears nothing: more than a page (50)
+    const texts = Array.from({ length: 80 }, (_, i) => `Missed ${i + 1}`);
+    deaf = true;
+    for (const body of texts) {
+        await deliverInbound(ctx.cluster, { from: FROM, body });
+    }
+    for (let waited = 0; !missed.includes('Missed 80'); waited += 20) {
+        assert.ok(waited < 10000, 'the frame of "Missed 80" never came');
+        await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    deaf = false;
+    // heard: the page sees the gap and reads the thread again
+    await deliverInbound(ctx.cluster, { from: FROM, body: 'Heard again' });
+    await message('Heard again').waitFor();
+    await message('Missed 80').waitFor();
+    await twoFrames();
+
+    assert.equal(await placeOf('Line 30'), place, 'Line 30 has not moved');
+    await newBelow().waitFor();
+    // what was shown stays, older pages too; all 80 follow it, in order,
+    // once each
+    assert.deepEqual(await bodies(), [...shown, ...texts, 'Heard again']);
 });
 
 noPageErrorsTest(web);

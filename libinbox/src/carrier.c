@@ -336,6 +336,51 @@ inbox_carrier_status_unknown(char why[INBOX_CARRIER_MESSAGE_MAX],
 }
 
 
+int
+inbox_carrier_status_object(const char *carrier, long http_status,
+    const char *body, size_t len, inbox_carrier_error_pt error,
+    yajl_val *root, char why[INBOX_CARRIER_MESSAGE_MAX])
+{
+    char         code[INBOX_CARRIER_CODE_MAX];
+    const char  *text;
+
+    *root = NULL;
+
+    if (http_status == 0) {
+        return inbox_carrier_status_unknown(why, "%s did not answer.",
+                                            carrier);
+    }
+
+    *root = inbox_carrier_json(body, len);
+
+    if (*root == NULL || !YAJL_IS_OBJECT(*root)) {
+        inbox_carrier_status_unknown(why, "%s answered HTTP %ld without a "
+                                     "JSON object.", carrier, http_status);
+        goto unknown;
+    }
+
+    if (http_status != 200) {
+        error(*root, code, &text);
+        inbox_carrier_status_unknown(why, "%s answered HTTP %ld%s%s: %s",
+                                     carrier, http_status,
+                                     code[0] ? ", error " : "", code,
+                                     text ? text : "no reason given");
+        goto unknown;
+    }
+
+    return 0;
+
+unknown:
+
+    if (*root != NULL) {
+        yajl_tree_free(*root);
+        *root = NULL;
+    }
+
+    return -1;
+}
+
+
 void
 inbox_carrier_unknown(inbox_send_result_t *res, const char *carrier,
     long http_status, const char *code)

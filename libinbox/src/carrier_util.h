@@ -44,6 +44,23 @@ void inbox_carrier_result(inbox_send_result_t *res,
 int inbox_carrier_status_unknown(char why[INBOX_CARRIER_MESSAGE_MAX],
     const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* How a carrier says what went wrong in an error answer's JSON object
+ * (root): its error code into code ("" for none) and its text into *text
+ * (NULL for none, else a string inside root). */
+typedef void (*inbox_carrier_error_pt)(yajl_val root,
+    char code[INBOX_CARRIER_CODE_MAX], const char **text);
+
+/*
+ * The opening of every carrier's reading of a status answer: no answer
+ * (http_status 0), an answer without a JSON object, or one not a 200
+ * (with carrier's error as error reads it) says nothing to store: -1
+ * with why, *root NULL.  Else 0 and *root the answer's object, for the
+ * carrier to read; the caller frees it with yajl_tree_free.
+ */
+int inbox_carrier_status_object(const char *carrier, long http_status,
+    const char *body, size_t len, inbox_carrier_error_pt error,
+    yajl_val *root, char why[INBOX_CARRIER_MESSAGE_MAX]);
+
 /* No answer from carrier (http_status 0), or one that leaves whether it
  * sent the message unknown (inbox_carrier_refusal's UNKNOWN): res says
  * it may have been sent, with the carrier's error code when it gave

@@ -42,6 +42,8 @@ static inbox_status_t inbox_telnyx_number(yajl_val v, const char *field,
 static yajl_val inbox_telnyx_first(yajl_val v);
 static int inbox_telnyx_errors(yajl_val errors,
     char code[INBOX_CARRIER_CODE_MAX], const char **text);
+static void inbox_telnyx_error(yajl_val root,
+    char code[INBOX_CARRIER_CODE_MAX], const char **text);
 static inbox_status_t inbox_telnyx_number_check(
     const inbox_number_t *number, inbox_error_t *err);
 static inbox_status_t inbox_telnyx_send_check(const inbox_number_t *number,
@@ -370,7 +372,6 @@ inbox_telnyx_send_result(long http_status, const char *body, size_t len,
     inbox_send_outcome_t  outcome;
     static const char    *id_path[] = { "data", "id", NULL };
     static const char    *to_path[] = { "data", "to", NULL };
-    static const char    *errors_path[] = { "errors", NULL };
     static const char    *data_errors_path[] = { "data", "errors", NULL };
     static const char    *status_path[] = { "status", NULL };
 
@@ -409,12 +410,7 @@ inbox_telnyx_send_result(long http_status, const char *body, size_t len,
         goto done;
     }
 
-    if (inbox_telnyx_errors(inbox_carrier_get(root, errors_path), code,
-                            &text) != 0)
-    {
-        code[0] = '\0';
-        text = NULL;
-    }
+    inbox_telnyx_error(root, code, &text);
 
     outcome = inbox_carrier_refusal(INBOX_CARRIER_TELNYX, http_status,
                                     code);
@@ -506,41 +502,16 @@ inbox_telnyx_status_answer(long http_status, const char *body, size_t len,
     char why[INBOX_CARRIER_MESSAGE_MAX])
 {
     int                 rc;
-    char                code[INBOX_CARRIER_CODE_MAX];
     yajl_val            root, to;
     const char         *s, *text;
     static const char  *id_path[] = { "data", "id", NULL };
     static const char  *to_path[] = { "data", "to", NULL };
     static const char  *status_path[] = { "status", NULL };
-    static const char  *errors_path[] = { "errors", NULL };
     static const char  *data_errors_path[] = { "data", "errors", NULL };
 
-    if (http_status == 0) {
-        return inbox_carrier_status_unknown(why, "Telnyx did not answer.");
-    }
-
-    root = inbox_carrier_json(body, len);
-
-    if (root == NULL || !YAJL_IS_OBJECT(root)) {
-        rc = inbox_carrier_status_unknown(why, "Telnyx answered HTTP %ld "
-                                          "without a JSON object.",
-                                          http_status);
-        goto done;
-    }
-
-    if (http_status != 200) {
-        if (inbox_telnyx_errors(inbox_carrier_get(root, errors_path), code,
-                                &text)
-            != 0)
-        {
-            code[0] = '\0';
-            text = NULL;
-        }
-
-        rc = inbox_carrier_status_unknown(why, "Telnyx answered HTTP %ld%s%s:"
-                                          " %s", http_status,
-                                          code[0] ? ", error " : "", code,
-                                          text ? text : "no reason given");
+    rc = inbox_carrier_status_object("Telnyx", http_status, body, len,
+                                     inbox_telnyx_error, &root, why);
+    if (rc != 0) {
         goto done;
     }
 
@@ -904,6 +875,22 @@ inbox_telnyx_errors(yajl_val errors, char code[INBOX_CARRIER_CODE_MAX],
     }
 
     return found ? 0 : -1;
+}
+
+
+/* Telnyx's error answer: {"errors": [...]}, read by inbox_telnyx_errors. */
+static void
+inbox_telnyx_error(yajl_val root, char code[INBOX_CARRIER_CODE_MAX],
+    const char **text)
+{
+    static const char  *errors_path[] = { "errors", NULL };
+
+    if (inbox_telnyx_errors(inbox_carrier_get(root, errors_path), code, text)
+        != 0)
+    {
+        code[0] = '\0';
+        *text = NULL;
+    }
 }
 
 

@@ -22,6 +22,8 @@ static inbox_status_t inbox_twilio_number_check(
     const inbox_number_t *number, inbox_error_t *err);
 static int inbox_twilio_basic_auth(inbox_carrier_request_t *req,
     const char *sid, const char *token);
+static void inbox_twilio_error(yajl_val root,
+    char code[INBOX_CARRIER_CODE_MAX], const char **text);
 
 
 inbox_status_t
@@ -97,8 +99,6 @@ inbox_twilio_send_result(long http_status, const char *body, size_t len,
     inbox_send_outcome_t outcome;
     static const char   *sid_path[] = { "sid", NULL };
     static const char   *status_path[] = { "status", NULL };
-    static const char   *code_path[] = { "code", NULL };
-    static const char   *message_path[] = { "message", NULL };
     static const char   *error_code_path[] = { "error_code", NULL };
     static const char   *error_text_path[] = { "error_message", NULL };
 
@@ -142,13 +142,7 @@ inbox_twilio_send_result(long http_status, const char *body, size_t len,
     text = NULL;
 
     if (root != NULL && YAJL_IS_OBJECT(root)) {
-        if (inbox_carrier_code(inbox_carrier_get(root, code_path), code)
-            != 0)
-        {
-            code[0] = '\0';
-        }
-
-        text = inbox_carrier_string(inbox_carrier_get(root, message_path));
+        inbox_twilio_error(root, code, &text);
     }
 
     outcome = inbox_carrier_refusal(INBOX_CARRIER_TWILIO, http_status,
@@ -236,40 +230,15 @@ inbox_twilio_status_answer(long http_status, const char *body, size_t len,
     char why[INBOX_CARRIER_MESSAGE_MAX])
 {
     int                 rc;
-    char                code[INBOX_CARRIER_CODE_MAX];
     yajl_val            root, v;
     const char         *s;
     static const char  *sid_path[] = { "sid", NULL };
     static const char  *status_path[] = { "status", NULL };
-    static const char  *code_path[] = { "code", NULL };
-    static const char  *message_path[] = { "message", NULL };
     static const char  *error_code_path[] = { "error_code", NULL };
 
-    if (http_status == 0) {
-        return inbox_carrier_status_unknown(why, "Twilio did not answer.");
-    }
-
-    root = inbox_carrier_json(body, len);
-
-    if (root == NULL || !YAJL_IS_OBJECT(root)) {
-        rc = inbox_carrier_status_unknown(why, "Twilio answered HTTP %ld "
-                                          "without a JSON object.",
-                                          http_status);
-        goto done;
-    }
-
-    if (http_status != 200) {
-        if (inbox_carrier_code(inbox_carrier_get(root, code_path), code)
-            != 0)
-        {
-            code[0] = '\0';
-        }
-
-        s = inbox_carrier_string(inbox_carrier_get(root, message_path));
-        rc = inbox_carrier_status_unknown(why, "Twilio answered HTTP %ld%s%s:"
-                                          " %s", http_status,
-                                          code[0] ? ", error " : "", code,
-                                          s ? s : "no reason given");
+    rc = inbox_carrier_status_object("Twilio", http_status, body, len,
+                                     inbox_twilio_error, &root, why);
+    if (rc != 0) {
         goto done;
     }
 
@@ -394,4 +363,20 @@ inbox_twilio_basic_auth(inbox_carrier_request_t *req, const char *sid,
     free(encoded);
 
     return rc;
+}
+
+
+/* Twilio's error answer: {"code": 20404, "message": "...", ...}. */
+static void
+inbox_twilio_error(yajl_val root, char code[INBOX_CARRIER_CODE_MAX],
+    const char **text)
+{
+    static const char  *code_path[] = { "code", NULL };
+    static const char  *message_path[] = { "message", NULL };
+
+    if (inbox_carrier_code(inbox_carrier_get(root, code_path), code) != 0) {
+        code[0] = '\0';
+    }
+
+    *text = inbox_carrier_string(inbox_carrier_get(root, message_path));
 }

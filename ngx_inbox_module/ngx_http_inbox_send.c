@@ -395,7 +395,6 @@ ngx_http_inbox_api_media(inbox_store_t *store, const char *org_id,
     const char *base, const char *const *media_ids, size_t media_count,
     inbox_media_t *media, inbox_error_t *err)
 {
-    int                    n;
     size_t                 i;
     inbox_status_t         rc;
     inbox_media_record_t   records[INBOX_MEDIA_MAX];
@@ -423,10 +422,10 @@ ngx_http_inbox_api_media(inbox_store_t *store, const char *org_id,
     ngx_memzero(media, media_count * sizeof(inbox_media_t));
 
     for (i = 0; i < media_count; i++) {
-        n = snprintf(media[i].url, sizeof(media[i].url),
-                     "%s" INBOX_MEDIA_PATH "%s", base, records[i].file);
-
-        if (n < 0 || (size_t) n >= sizeof(media[i].url)) {
+        if (inbox_media_public_url(base, records[i].file, media[i].url,
+                                   sizeof(media[i].url))
+            != 0)
+        {
             return inbox_error_set(err, INBOX_ERR_INTERNAL,
                                    "The public URL is too long for a "
                                    "picture's address.");

@@ -662,8 +662,18 @@ sender_outbox_prepare(sender_t *s, const inbox_outbox_item_t *item,
 
     /* the carrier fetches our copy of each image from the public URL */
     for (i = 0; i < item->message.media_count && i < INBOX_MEDIA_MAX; i++) {
-        snprintf(media[i], sizeof(media[i]), "%s%s%s", s->options.public_url,
-                 INBOX_MEDIA_PATH, item->message.media[i].file);
+        if (inbox_media_public_url(s->options.public_url,
+                                   item->message.media[i].file, media[i],
+                                   sizeof(media[i]))
+            != 0)
+        {
+            send->result.outcome = INBOX_SEND_REFUSED;
+            snprintf(send->result.message, sizeof(send->result.message),
+                     "the public URL is too long for a picture's address");
+            sender_outbox_answered(send);
+            return NULL;
+        }
+
         urls[i] = media[i];
     }
 

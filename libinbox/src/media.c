@@ -415,6 +415,26 @@ inbox_media_url(const char *file, char url[INBOX_MEDIA_URL_MAX])
 }
 
 
+int
+inbox_media_public_url(const char *base, const char *file, char *url,
+    size_t size)
+{
+    int   n;
+    char  path[INBOX_MEDIA_URL_MAX];
+
+    inbox_media_url(file, path);
+
+    n = snprintf(url, size, "%s%s", base, path);
+
+    if (n < 0 || (size_t) n >= size) {
+        url[0] = '\0';
+        return -1;
+    }
+
+    return 0;
+}
+
+
 char *
 inbox_render_media(const inbox_media_record_t *media, size_t *len)
 {

@@ -300,6 +300,33 @@ TEST(an_upload_is_rendered_with_its_path_as_a_message_media_is)
 }
 
 
+TEST(a_carrier_fetches_an_image_at_the_public_url_and_its_path)
+{
+    char         url[128], small[64];
+    const char  *whole = "https://a.example/media/x.png";
+
+    CHECK_INT(inbox_media_public_url("https://inbox.example", TOKEN ".png",
+                                     url, sizeof(url)), 0);
+    CHECK_STR(url, "https://inbox.example/media/" TOKEN ".png");
+
+    /* no URL rather than one cut short, which would name another file
+     * or none: a base that leaves no room for the whole path, then one
+     * byte short of the NUL; just enough fits */
+    strcpy(small, "left over");
+    CHECK_INT(inbox_media_public_url("https://inbox.example", TOKEN ".png",
+                                     small, sizeof(small)), -1);
+    CHECK_STR(small, "");
+
+    CHECK_INT(inbox_media_public_url("https://a.example", "x.png", small,
+                                     strlen(whole)), -1);
+    CHECK_STR(small, "");
+
+    CHECK_INT(inbox_media_public_url("https://a.example", "x.png", small,
+                                     strlen(whole) + 1), 0);
+    CHECK_STR(small, whole);
+}
+
+
 TEST(a_failed_copy_is_tried_again_further_apart_then_given_up)
 {
     int64_t   now = 1000000;

@@ -151,6 +151,15 @@ inbox_status_t inbox_media_gone(inbox_error_t *err);
 
 void inbox_media_url(const char *file, char url[INBOX_MEDIA_URL_MAX]);
 
+/*
+ * The absolute URL a carrier fetches a stored file from: base (the
+ * inbox's public URL, without a trailing '/') + inbox_media_url's path,
+ * into url (size bytes).  0, or -1 with url "" when it does not fit: a
+ * URL cut short would name another file or none.
+ */
+int inbox_media_public_url(const char *base, const char *file, char *url,
+    size_t size);
+
 /* {"id","url","content_type","bytes"}, url as inbox_media_url says;
  * malloc'd, NULL when out of memory. */
 char *inbox_render_media(const inbox_media_record_t *media, size_t *len);

@@ -1226,7 +1226,21 @@ static const char *inbox_sqlite_migrations[] = {
     "ALTER TABLE messages ADD COLUMN status_check_at INTEGER;"
     "CREATE INDEX messages_status_checks ON messages"
     "  (status_check_at, submitted_at)"
-    "  WHERE status IN ('queued', 'sending', 'sent');"
+    "  WHERE status IN ('queued', 'sending', 'sent');",
+
+    /*
+     * 35: the number an outbound message goes from, fixed as it is
+     * written (its outbox entry's), so that a status check asks with
+     * that number's credentials: two numbers of one carrier can be on
+     * two accounts, and the other account has no such message.  One
+     * still in the outbox takes its entry's; NULL for one sent before,
+     * whose check asks with its thread's number of its carrier, else
+     * the first.
+     */
+    "ALTER TABLE messages ADD COLUMN from_e164 TEXT;"
+    "UPDATE messages SET from_e164 ="
+    "  (SELECT o.from_e164 FROM outbox o WHERE o.message_id = messages.id)"
+    "  WHERE id IN (SELECT message_id FROM outbox);"
 };
 
 #define INBOX_SQLITE_VERSION                                                  \

@@ -543,9 +543,10 @@ inbox_sqlite_reply_write(inbox_sqlite_conn_t *conn, int64_t org,
     /* a message that costs nothing (a notice) holds nothing */
     stmt = inbox_sqlite_stmt(conn, INBOX_SQL_REPLY_MESSAGE,
         "INSERT INTO messages (org_id, conversation_id, direction, body,"
-        " status, segments, credits, created_at, sent_by, held, campaign_id)"
+        " status, segments, credits, created_at, sent_by, held, campaign_id,"
+        " from_e164)"
         " VALUES (?1, ?2, 'outbound', ?3, 'queued', ?4, ?5, ?6, ?7, ?5 > 0,"
-        " ?8)", err);
+        " ?8, ?9)", err);
     if (stmt == NULL) {
         return err->code;
     }
@@ -564,6 +565,9 @@ inbox_sqlite_reply_write(inbox_sqlite_conn_t *conn, int64_t org,
     if (campaign != 0) {
         sqlite3_bind_int64(stmt, 8, campaign);
     }
+
+    /* the outbox entry's below: what a status check asks with */
+    inbox_sqlite_bind_text(stmt, 9, from);
 
     if (!inbox_sqlite_step_done(stmt)) {
         return inbox_sqlite_fail(conn, sqlite3_errcode(conn->db), err);

@@ -9,7 +9,9 @@
 #include "store_sqlite.h"
 
 /* What both claims read of a message, with its organization's number of
- * the message's carrier: its conversation's, else the first. */
+ * the message's carrier: the one it went from (only that account's
+ * credentials reach it; a message written before migration 35 knows
+ * none, and takes its conversation's), else the first. */
 #define INBOX_SQLITE_STATUS_CHECK_SELECT                                      \
     "SELECT m.id, m.org_id, m.campaign_id, m.provider, m.provider_id,"       \
     " m.submitted_at, n.e164, n.carrier, n.account_sid, n.auth_token,"      \
@@ -17,7 +19,8 @@
     " FROM messages m INDEXED BY messages_status_checks"                    \
     " JOIN conversations c ON c.id = m.conversation_id"                     \
     " LEFT JOIN numbers n ON n.id = coalesce("                              \
-    "   (SELECT id FROM numbers WHERE e164 = c.number"                      \
+    "   (SELECT id FROM numbers"                                             \
+    "     WHERE e164 = coalesce(m.from_e164, c.number)"                     \
     "     AND org_id = m.org_id AND carrier = m.provider),"                  \
     "   (SELECT id FROM numbers"                                             \
     "     WHERE org_id = m.org_id AND carrier = m.provider"                  \

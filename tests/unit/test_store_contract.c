@@ -34,6 +34,7 @@
 
 #define NUMBER      "+15550000001"      /* the test organization's number */
 #define OTHER       "+15550000002"      /* another organization's number */
+#define NUMBER2     "+15550000003"      /* the test organization's second */
 #define ALICE       "+15551234567"
 #define BOB         "+15559876543"
 #define CAROL_PHONE "+15557654321"
@@ -8006,6 +8007,63 @@ TEST(a_message_without_a_final_status_is_asked_about_in_time)
 }
 
 
+/*
+ * Two numbers of one carrier on two accounts: a message is asked about
+ * with the credentials of the number it went from, whatever its thread's
+ * number is now; the other account's would answer that it has no such
+ * message.
+ */
+TEST(a_message_is_asked_about_with_the_credentials_it_went_from)
+{
+    char                       ids[256];
+    fixture_t                  f;
+    inbound_t                  m;
+    inbox_number_t             second;
+    inbox_reply_result_t       r;
+    inbox_ingest_result_t      alice;
+    inbox_status_check_list_t  list;
+    int64_t                    now;
+
+    FIXTURE(&f);
+
+    memset(&second, 0, sizeof(second));
+    snprintf(second.org_id, sizeof(second.org_id), "%s", f.org);
+    snprintf(second.e164, sizeof(second.e164), "%s", NUMBER2);
+    second.carrier = INBOX_CARRIER_TWILIO;
+    second.account_sid = (char *) "AC00000000000000000000000000000002";
+    second.auth_token = (char *) "second secret";
+    CHECK_INT(inbox_store_number_add(f.store, &second, NULL), INBOX_OK);
+    CHECK_INT(inbox_store_credits_grant(f.store, f.org, 5, NULL), INBOX_OK);
+
+    /* Alice texts the second number: the answer goes from it */
+    inbound_init(&m, "SM1", ALICE, NUMBER2, "hi", T0);
+    CHECK_INT(inbox_store_inbound_ingest(f.store, &m.in, 1, &alice, NULL,
+                                         NULL), INBOX_OK);
+    CHECK_INT(reply(&f, alice.conversation_id, "hello", NULL, &r, NULL,
+                    NULL), INBOX_OK);
+    inbox_reply_result_free(&r);
+    now = inbox_now_ms() + MINUTE;
+    CHECK_INT(carrier_took(&f, now, "SMsecond"), 0);
+
+    /* then the first: her thread's number is the first one now */
+    CHECK_INT(receive(&f, "SM2", ALICE, "and again", T0 + 1, NULL, NULL),
+              INBOX_OK);
+
+    CHECK_INT(checks_due(&f, now + 10 * MINUTE, 10, ids, sizeof(ids),
+                         &list), 1);
+    CHECK_STR(ids, "SMsecond");
+    if (list.count == 1) {
+        CHECK_STR(list.items[0].number.e164, NUMBER2);
+        CHECK_STR(list.items[0].number.account_sid,
+                  "AC00000000000000000000000000000002");
+        CHECK_STR(list.items[0].number.auth_token, "second secret");
+    }
+    inbox_status_check_list_free(&list);
+
+    fixture_close(&f);
+}
+
+
 TEST(status_checks_end_after_three_days_and_take_a_bounded_batch)
 {
     char                       ids[256], provider_id[16];
@@ -8151,8 +8209,6 @@ TEST(billing_and_the_ledger_are_each_organizations_own)
 
 /* notices: a keyword's answer */
 
-
-#define NUMBER2  "+15550000003"     /* the test organization's second */
 
 /* What the test organization's keywords are answered with. */
 #define STOP_ANSWER                                                         \

@@ -1624,9 +1624,12 @@ TEST(stored_events_refer_to_a_long_message_without_copying_it)
     "DROP INDEX messages_status_checks;"                                    \
     "ALTER TABLE messages DROP COLUMN status_check_at;"
 
+/* Schema 35 undone (the number a message went from). */
+#define UNDO_SCHEMA_35  "ALTER TABLE messages DROP COLUMN from_e164;"
+
 /* Every step after 32 undone, newest first. */
 #define UNDO_SCHEMA_ABOVE_32                                                \
-    UNDO_SCHEMA_34 UNDO_SCHEMA_33
+    UNDO_SCHEMA_35 UNDO_SCHEMA_34 UNDO_SCHEMA_33
 
 /* Every step after 29 undone, newest first; every undoing of 29 or
  * earlier starts with it. */
@@ -1655,7 +1658,7 @@ TEST(stored_events_refer_to_a_long_message_without_copying_it)
     UNDO_SCHEMA_8                                                           \
     "DROP TABLE contact_tags; DROP INDEX contacts_by_created;"
 
-#define SCHEMA_NOW  34
+#define SCHEMA_NOW  35
 
 
 /* A draft to all contacts, cancelled by a person at T0; its id. */
@@ -1772,6 +1775,124 @@ TEST(migrating_asks_about_the_messages_sent_before)
 }
 
 
+/* A reply of a person to the conversation; 0 or -1. */
+static int
+person_replies(fixture_t *f, const char *conversation_id)
+{
+    int                   rc;
+    inbox_reply_t         r;
+    inbox_reply_result_t  result;
+
+    memset(&r, 0, sizeof(r));
+    r.conversation_id = conversation_id;
+    r.body = "on it";
+    r.segments = 1;
+    r.credits = 1;
+
+    rc = inbox_store_credits_grant(f->store, f->org, 1, NULL) == INBOX_OK
+         && inbox_store_reply_accept(f->store, f->org, &r, &result, NULL,
+                                     NULL) == INBOX_OK ? 0 : -1;
+    inbox_reply_result_free(&result);
+
+    return rc;
+}
+
+
+/*
+ * Migration 35: a reply still in the outbox goes from its entry's number,
+ * and is asked about with that number's credentials once the carrier
+ * took it, though its thread's number is another since; one the carrier
+ * took before is asked about with its thread's number, as it was.
+ */
+TEST(migrating_keeps_the_number_a_waiting_reply_goes_from)
+{
+    char                       sql[1024];
+    fixture_t                  f;
+    inbound_t                  m;
+    inbox_error_t              err;
+    inbox_number_t             second;
+    inbox_event_list_t         events;
+    inbox_ingest_result_t      a;
+    inbox_outbox_batch_t       batch;
+    inbox_outbox_record_t      rec;
+    inbox_status_check_list_t  list;
+    int64_t                    now;
+
+    FIXTURE(&f);
+    memset(&events, 0, sizeof(events));
+    memset(&batch, 0, sizeof(batch));
+    memset(&rec, 0, sizeof(rec));
+
+    memset(&second, 0, sizeof(second));
+    snprintf(second.org_id, sizeof(second.org_id), "%s", f.org);
+    snprintf(second.e164, sizeof(second.e164), "+15550000003");
+    second.carrier = INBOX_CARRIER_TWILIO;
+    second.account_sid = (char *) "AC00000000000000000000000000000002";
+    second.auth_token = (char *) "second secret";
+    CHECK_INT(inbox_store_number_add(f.store, &second, NULL), INBOX_OK);
+
+    inbound_init(&m, "SM1", ALICE, "+15550000003", "hi", T0);
+    CHECK_INT(inbox_store_inbound_ingest(f.store, &m.in, 1, &a, NULL, NULL),
+              INBOX_OK);
+    CHECK_INT(person_replies(&f, a.conversation_id), 0);
+    inbox_store_close(f.store);
+    f.store = NULL;
+
+    /* before 35: one the carrier took 20 minutes ago, and Alice's thread
+     * moved to the first number since */
+    now = inbox_now_ms();
+    snprintf(sql, sizeof(sql),
+             "INSERT INTO messages (org_id, conversation_id, direction,"
+             "  body, status, created_at, provider, provider_id,"
+             "  submitted_at)"
+             "  SELECT org_id, id, 'outbound', 'earlier', 'sent', %lld,"
+             "  'twilio', 'SMbefore', %lld FROM conversations;"
+             "UPDATE conversations SET number = '" NUMBER "';",
+             (long long) now, (long long) (now - 20 * MINUTE));
+    CHECK_INT(db_exec(&f, "%s", UNDO_SCHEMA_35 "PRAGMA user_version = 34;"),
+              SQLITE_OK);
+    CHECK_INT(db_exec(&f, "%s", sql), SQLITE_OK);
+
+    f.store = store_open(f.path);
+    CHECK(f.store != NULL);
+    CHECK_INT(db_int(&f, "PRAGMA user_version"), SCHEMA_NOW);
+
+    CHECK_INT(inbox_store_outbox_claim(f.store, now, now, 10, 0,
+                                       INBOX_OUTBOX_BULK, NULL, &batch, &err),
+              INBOX_OK);
+    CHECK_INT(batch.count, 1);
+    if (batch.count == 1) {
+        CHECK_STR(batch.items[0].number.e164, "+15550000003");
+        rec.entry_id = batch.items[0].id;
+        rec.attempt = batch.items[0].attempt;
+        rec.result.outcome = INBOX_SEND_ACCEPTED;
+        rec.result.carrier = INBOX_CARRIER_TWILIO;
+        snprintf(rec.result.provider_id, sizeof(rec.result.provider_id),
+                 "SMafter");
+        rec.result.status = INBOX_DELIVERY_SENT;
+        CHECK_INT(inbox_store_outbox_results(f.store, &rec, 1, now, &events,
+                                             &err), INBOX_OK);
+        CHECK_INT(rec.status, INBOX_OK);
+    }
+    inbox_outbox_batch_free(&batch);
+    inbox_event_list_free(&events);
+
+    CHECK_INT(inbox_store_status_checks_claim(f.store, now + 10 * MINUTE, 0,
+                                              10, &list, &err), INBOX_OK);
+    CHECK_INT(list.count, 2);
+    if (list.count == 2) {
+        CHECK_STR(list.items[0].provider_id, "SMbefore");
+        CHECK_STR(list.items[0].number.e164, NUMBER);
+        CHECK_STR(list.items[1].provider_id, "SMafter");
+        CHECK_STR(list.items[1].number.e164, "+15550000003");
+        CHECK_STR(list.items[1].number.auth_token, "second secret");
+    }
+    inbox_status_check_list_free(&list);
+
+    fixture_close(&f);
+}
+
+
 /*
  * Migration 32: a thread without a message (a contact added or imported
  * before) leaves the tabs' counts, whatever it was marked, and the lists;
@@ -1852,31 +1973,6 @@ contact_tagged(fixture_t *f, const char *phone, const char *const *tags,
     }
 
     inbox_tags_free(&edit.tags);
-
-    return rc;
-}
-
-
-
-
-/* A reply of a person to the conversation; 0 or -1. */
-static int
-person_replies(fixture_t *f, const char *conversation_id)
-{
-    int                   rc;
-    inbox_reply_t         r;
-    inbox_reply_result_t  result;
-
-    memset(&r, 0, sizeof(r));
-    r.conversation_id = conversation_id;
-    r.body = "on it";
-    r.segments = 1;
-    r.credits = 1;
-
-    rc = inbox_store_credits_grant(f->store, f->org, 1, NULL) == INBOX_OK
-         && inbox_store_reply_accept(f->store, f->org, &r, &result, NULL,
-                                     NULL) == INBOX_OK ? 0 : -1;
-    inbox_reply_result_free(&result);
 
     return rc;
 }

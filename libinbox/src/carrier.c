@@ -339,8 +339,10 @@ inbox_carrier_status_unknown(char why[INBOX_CARRIER_MESSAGE_MAX],
 int
 inbox_carrier_status_object(const char *carrier, long http_status,
     const char *body, size_t len, inbox_carrier_error_pt error,
-    yajl_val *root, char why[INBOX_CARRIER_MESSAGE_MAX])
+    const char *not_found, yajl_val *root,
+    char why[INBOX_CARRIER_MESSAGE_MAX])
 {
+    int          rc;
     char         code[INBOX_CARRIER_CODE_MAX];
     const char  *text;
 
@@ -354,30 +356,40 @@ inbox_carrier_status_object(const char *carrier, long http_status,
     *root = inbox_carrier_json(body, len);
 
     if (*root == NULL || !YAJL_IS_OBJECT(*root)) {
-        inbox_carrier_status_unknown(why, "%s answered HTTP %ld without a "
-                                     "JSON object.", carrier, http_status);
-        goto unknown;
+        rc = inbox_carrier_status_unknown(why, "%s answered HTTP %ld "
+                                          "without a JSON object.", carrier,
+                                          http_status);
+        goto failed;
     }
 
     if (http_status != 200) {
         error(*root, code, &text);
-        inbox_carrier_status_unknown(why, "%s answered HTTP %ld%s%s: %s",
-                                     carrier, http_status,
-                                     code[0] ? ", error " : "", code,
-                                     text ? text : "no reason given");
-        goto unknown;
+        rc = inbox_carrier_status_unknown(why, "%s answered HTTP %ld%s%s: %s",
+                                          carrier, http_status,
+                                          code[0] ? ", error " : "", code,
+                                          text ? text : "no reason given");
+
+        /* the carrier's own "no such resource" (a JSON answer, with its
+         * code when it has one), not a proxy's or a path's 404 */
+        if (http_status == 404
+            && (not_found == NULL || strcmp(code, not_found) == 0))
+        {
+            rc = INBOX_CARRIER_STATUS_NO_SUCH_MESSAGE;
+        }
+
+        goto failed;
     }
 
     return 0;
 
-unknown:
+failed:
 
     if (*root != NULL) {
         yajl_tree_free(*root);
         *root = NULL;
     }
 
-    return -1;
+    return rc;
 }
 
 

@@ -54,12 +54,16 @@ typedef void (*inbox_carrier_error_pt)(yajl_val root,
  * The opening of every carrier's reading of a status answer: no answer
  * (http_status 0), an answer without a JSON object, or one not a 200
  * (with carrier's error as error reads it) says nothing to store: -1
- * with why, *root NULL.  Else 0 and *root the answer's object, for the
- * carrier to read; the caller frees it with yajl_tree_free.
+ * with why, *root NULL; but a 404 whose error code is not_found (any
+ * code when not_found is NULL) is the carrier saying it has no such
+ * message: INBOX_CARRIER_STATUS_NO_SUCH_MESSAGE, with why.  Else 0 and
+ * *root the answer's object, for the carrier to read; the caller frees
+ * it with yajl_tree_free.
  */
 int inbox_carrier_status_object(const char *carrier, long http_status,
     const char *body, size_t len, inbox_carrier_error_pt error,
-    yajl_val *root, char why[INBOX_CARRIER_MESSAGE_MAX]);
+    const char *not_found, yajl_val *root,
+    char why[INBOX_CARRIER_MESSAGE_MAX]);
 
 /* No answer from carrier (http_status 0), or one that leaves whether it
  * sent the message unknown (inbox_carrier_refusal's UNKNOWN): res says

@@ -510,7 +510,7 @@ inbox_telnyx_status_answer(long http_status, const char *body, size_t len,
     static const char  *data_errors_path[] = { "data", "errors", NULL };
 
     rc = inbox_carrier_status_object("Telnyx", http_status, body, len,
-                                     inbox_telnyx_error, &root, why);
+                                     inbox_telnyx_error, NULL, &root, why);
     if (rc != 0) {
         goto done;
     }

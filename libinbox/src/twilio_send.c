@@ -237,7 +237,8 @@ inbox_twilio_status_answer(long http_status, const char *body, size_t len,
     static const char  *error_code_path[] = { "error_code", NULL };
 
     rc = inbox_carrier_status_object("Twilio", http_status, body, len,
-                                     inbox_twilio_error, &root, why);
+                                     inbox_twilio_error,
+                                     INBOX_TWILIO_NOT_FOUND, &root, why);
     if (rc != 0) {
         goto done;
     }

@@ -2,7 +2,8 @@
  * What the carrier files share (carrier_util.h), read with a carrier of
  * the test's own so that no carrier's fields hide what the shared part
  * does: the opening of a status answer (no answer, no JSON object, an
- * error with the carrier's code and text, a 200 handed on).
+ * error with the carrier's code and text, the carrier's "no such
+ * message", a 200 handed on).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +33,7 @@ test_carrier_error(yajl_val root, char code[INBOX_CARRIER_CODE_MAX],
 }
 
 
+/* The test carrier says it has no such message with a 404 and code 7. */
 static int
 status_object(long http_status, const char *body, yajl_val *root,
     char why[INBOX_CARRIER_MESSAGE_MAX])
@@ -40,7 +42,7 @@ status_object(long http_status, const char *body, yajl_val *root,
 
     return inbox_carrier_status_object("Acme", http_status, body,
                                        body ? strlen(body) : 0,
-                                       test_carrier_error, root, why);
+                                       test_carrier_error, "7", root, why);
 }
 
 
@@ -132,6 +134,36 @@ TEST(status_object_error_says_the_carriers_code_and_text)
     CHECK_INT(status_object(500, "{\"oops\":{\"say\":\"a\\nb\"}}", &root,
                             why), -1);
     CHECK_STR(why, "Acme answered HTTP 500: a b");
+}
+
+
+TEST(status_object_tells_the_carriers_no_such_message_apart)
+{
+    char      why[INBOX_CARRIER_MESSAGE_MAX];
+    yajl_val  root;
+
+    CHECK_INT(status_object(404, "{\"oops\":{\"n\":7,\"say\":\"Not "
+                                 "here\"}}", &root, why),
+              INBOX_CARRIER_STATUS_NO_SUCH_MESSAGE);
+    CHECK(root == NULL);
+    CHECK_STR(why, "Acme answered HTTP 404, error 7: Not here");
+
+    /* another code, another status, a page that is not the carrier's:
+     * nothing said, asked again */
+    CHECK_INT(status_object(404, "{\"oops\":{\"n\":8}}", &root, why), -1);
+    CHECK_INT(status_object(410, "{\"oops\":{\"n\":7}}", &root, why), -1);
+    CHECK_INT(status_object(404, "<html>Not Found</html>", &root, why), -1);
+    CHECK(root == NULL);
+
+    /* a carrier whose every JSON 404 says so names no code */
+    CHECK_INT(inbox_carrier_status_object("Acme", 404, "{}", 2,
+                                          test_carrier_error, NULL, &root,
+                                          why),
+              INBOX_CARRIER_STATUS_NO_SUCH_MESSAGE);
+    CHECK_STR(why, "Acme answered HTTP 404: no reason given");
+    CHECK_INT(inbox_carrier_status_object("Acme", 404, "nope", 4,
+                                          test_carrier_error, NULL, &root,
+                                          why), -1);
 }
 
 

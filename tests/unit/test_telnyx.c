@@ -837,6 +837,29 @@ TEST(status_answer_reads_as_the_webhook_would)
 }
 
 
+/* Telnyx has no such message (another profile's key, or deleted):
+ * said in Telnyx's words, and nothing to store. */
+TEST(status_answer_of_no_such_message_is_told_apart)
+{
+    char                   why[INBOX_CARRIER_MESSAGE_MAX];
+    inbox_status_update_t  up;
+
+    memset(&up, 0x5a, sizeof(up));
+    CHECK_INT(status_answer(404, "{\"errors\":[{\"code\":\"10005\","
+                                 "\"title\":\"Resource not found\","
+                                 "\"detail\":\"The requested resource or "
+                                 "URL could not be found.\"}]}", &up, why),
+              INBOX_CARRIER_STATUS_NO_SUCH_MESSAGE);
+    CHECK(strstr(why, "HTTP 404, error 10005") != NULL);
+    CHECK(strstr(why, "could not be found") != NULL);
+    CHECK_STR(up.provider_id, "");
+    CHECK_INT(up.final, 0);
+
+    CHECK_INT(status_answer(404, "{}", &up, why),
+              INBOX_CARRIER_STATUS_NO_SUCH_MESSAGE);
+}
+
+
 TEST(status_answer_that_says_nothing_stores_nothing)
 {
     char                   why[INBOX_CARRIER_MESSAGE_MAX];
@@ -845,10 +868,8 @@ TEST(status_answer_that_says_nothing_stores_nothing)
     CHECK_INT(status_answer(0, NULL, &up, why), -1);
     CHECK(strstr(why, "did not answer") != NULL);
 
-    CHECK_INT(status_answer(404, "{\"errors\":[{\"code\":\"10005\","
-                                 "\"title\":\"Resource not found\"}]}",
-                            &up, why), -1);
-    CHECK(strstr(why, "10005") != NULL);
+    /* a 404 without Telnyx's JSON: a proxy's page */
+    CHECK_INT(status_answer(404, "<html>Not Found</html>", &up, why), -1);
     CHECK_INT(status_answer(401, "", &up, why), -1);
 
     CHECK_INT(status_answer(200, "", &up, why), -1);

@@ -631,6 +631,33 @@ TEST(status_answer_reads_as_the_callback_would)
 }
 
 
+/* The account has no such message (another account's credentials, or
+ * deleted at Twilio): said in Twilio's words, and nothing to store. */
+TEST(status_answer_of_no_such_message_is_told_apart)
+{
+    char                   why[INBOX_CARRIER_MESSAGE_MAX];
+    inbox_status_update_t  up;
+
+    memset(&up, 0x5a, sizeof(up));
+    CHECK_INT(status_answer(404, "{\"code\":20404,\"message\":\"The "
+                                 "requested resource /2010-04-01/Accounts/"
+                                 "AC1/Messages/" MSG_SID ".json was not "
+                                 "found\",\"more_info\":\"https://www."
+                                 "twilio.com/docs/errors/20404\","
+                                 "\"status\":404}", &up, why),
+              INBOX_CARRIER_STATUS_NO_SUCH_MESSAGE);
+    CHECK(strstr(why, "HTTP 404, error 20404") != NULL);
+    CHECK(strstr(why, "was not found") != NULL);
+    CHECK_STR(up.provider_id, "");
+    CHECK_INT(up.final, 0);
+
+    /* the code as a string too */
+    CHECK_INT(status_answer(404, "{\"code\":\"20404\"}", &up, why),
+              INBOX_CARRIER_STATUS_NO_SUCH_MESSAGE);
+    CHECK(strstr(why, "no reason given") != NULL);
+}
+
+
 TEST(status_answer_that_says_nothing_stores_nothing)
 {
     char                   why[INBOX_CARRIER_MESSAGE_MAX];
@@ -641,10 +668,13 @@ TEST(status_answer_that_says_nothing_stores_nothing)
     CHECK_INT(status_answer(0, NULL, &up, why), -1);
     CHECK(strstr(why, "did not answer") != NULL);
 
-    CHECK_INT(status_answer(404, "{\"code\":20404,\"message\":\"The "
-                                 "requested resource was not found\","
-                                 "\"status\":404}", &up, why), -1);
-    CHECK(strstr(why, "404") != NULL && strstr(why, "20404") != NULL);
+    /* a 404 that is not Twilio's "no such resource": a proxy's, an
+     * unknown path's */
+    CHECK_INT(status_answer(404, "<html>Not Found</html>", &up, why), -1);
+    CHECK_INT(status_answer(404, "{\"code\":20003,\"message\":"
+                                 "\"Authenticate\"}", &up, why), -1);
+    CHECK_INT(status_answer(404, "{\"message\":\"not found\"}", &up,
+                            why), -1);
 
     CHECK_INT(status_answer(503, "<html>busy</html>", &up, why), -1);
     CHECK_INT(status_answer(200, "not json", &up, why), -1);

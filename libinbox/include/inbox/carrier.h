@@ -26,6 +26,8 @@
 /* Carriers' own error codes for "this contact texted STOP to you". */
 #define INBOX_TWILIO_OPTED_OUT     "21610"
 #define INBOX_TELNYX_OPTED_OUT     "40300"
+/* Twilio's own error code, with its HTTP 404, for "no such resource". */
+#define INBOX_TWILIO_NOT_FOUND     "20404"
 
 /* A message to send.  Everything is borrowed from the caller. */
 typedef struct {
@@ -163,6 +165,9 @@ inbox_status_t inbox_carrier_status_request(const inbox_number_t *number,
     const char *provider_id, inbox_carrier_request_t *req,
     inbox_error_t *err);
 
+/* inbox_carrier_status_answer: the carrier has no such message. */
+#define INBOX_CARRIER_STATUS_NO_SUCH_MESSAGE  1
+
 /*
  * Reads carrier's answer to that request (HTTP status, 0 when none came;
  * body of len bytes, need not be NUL-terminated) into update, as the
@@ -170,7 +175,12 @@ inbox_status_t inbox_carrier_status_request(const inbox_number_t *number,
  * ours, its error code, opted_out, and final when the carrier will report
  * nothing more.  0, or -1 with why (for a person, for the log) when the
  * answer says nothing to store: no answer, an error, another message, no
- * status the carrier documents.  Never a crash, whatever the bytes.
+ * status the carrier documents.  INBOX_CARRIER_STATUS_NO_SUCH_MESSAGE,
+ * with why in the carrier's words, when it says it has no message of
+ * that id under these credentials (Twilio: HTTP 404 with its error 20404;
+ * Telnyx: HTTP 404 with a JSON body): the sender asks only once the
+ * carrier took the message long ago, so asking again cannot help.  Never
+ * a crash, whatever the bytes.
  */
 int inbox_carrier_status_answer(inbox_carrier_t carrier, long http_status,
     const char *body, size_t len, const char *provider_id,

@@ -19,7 +19,12 @@
  * ages (inbox_status_check_next), and not after
  * INBOX_STATUS_CHECK_GIVE_UP_MS; one the carrier says it will report
  * nothing more about (Telnyx's delivery_unconfirmed, which leaves it
- * "sent") is not asked about again (inbox_store_status_checks_end).
+ * "sent"), or says it has no such message (a 404: asked with other
+ * credentials than those it went with, or deleted at the carrier), is not
+ * asked about again (inbox_store_status_checks_end).  A message the
+ * carrier has no record of keeps its status, and its credit hold (the
+ * carrier took it) is captured by the holds' expiry (billing.h), as when
+ * the asks end at INBOX_STATUS_CHECK_GIVE_UP_MS without a final answer.
  */
 #ifndef INBOX_STATUS_CHECK_H
 #define INBOX_STATUS_CHECK_H

@@ -157,7 +157,9 @@ inbox_status_t inbox_telnyx_status_request(const inbox_number_t *number,
  * data.id the message's, data.to[0].status one Telnyx documents
  * (inbox_telnyx_status_map), data.errors[0].code when any (40300 sets
  * opted_out); final, as message.finalized is, when the status is final
- * or delivery_unconfirmed (no receipt will come: it stays "sent").
+ * or delivery_unconfirmed (no receipt will come: it stays "sent").  A
+ * 404 with a JSON body (Telnyx's errors, 10005 "Resource not found") is
+ * INBOX_CARRIER_STATUS_NO_SUCH_MESSAGE.
  */
 int inbox_telnyx_status_answer(long http_status, const char *body,
     size_t len, const char *id, inbox_status_update_t *update,

@@ -162,7 +162,9 @@ inbox_status_t inbox_twilio_status_request(const inbox_number_t *number,
  * Reads the answer (see inbox_carrier_status_answer): a 200 with the
  * Message resource of sid, its "status" one of Twilio's outbound
  * statuses (inbox_twilio_status_map), "error_code" null or 1 to 15
- * digits (21610 sets opted_out); final when the status is.
+ * digits (21610 sets opted_out); final when the status is.  A 404 with
+ * Twilio's error 20404 (no such resource: the account has no such
+ * message) is INBOX_CARRIER_STATUS_NO_SUCH_MESSAGE.
  */
 int inbox_twilio_status_answer(long http_status, const char *body,
     size_t len, const char *sid, inbox_status_update_t *update,

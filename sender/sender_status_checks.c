@@ -13,7 +13,13 @@
  * with some unasked asks them then, and one that restarts does not ask
  * about everything at once.  An answer that says nothing (no answer, an
  * error, "still sending") leaves the message to its next ask; the last
- * one, 72 hours after the carrier took it, is logged as given up.
+ * one, 72 hours after the carrier took it, is logged as given up.  A
+ * carrier that says it has no such message (its 404) is not asked
+ * again: asked --status-check-after or more after it took the message,
+ * it will not have it later either.  That is logged once, in the
+ * carrier's words, and leaves the message as the give-up does: its
+ * status as it is, its hold to the holds job (captured 72 hours after
+ * the carrier took it).
  *
  * The asks go at --status-check-rate a second, at most
  * SENDER_CHECKS_ACTIVE_MAX at once, and only while the carrier requests
@@ -55,6 +61,7 @@ static void sender_checks_start(sender_t *s, inbox_status_check_t *check);
 static void sender_checks_done(sender_transfer_t *t);
 static void sender_checks_store(sender_t *s, const inbox_status_check_t *c,
     const inbox_status_update_t *update);
+static void sender_checks_end(sender_t *s, const inbox_status_check_t *c);
 static void sender_checks_progress(sender_t *s, const char *org_id,
     const char *campaign_id);
 
@@ -203,6 +210,7 @@ sender_checks_start(sender_t *s, inbox_status_check_t *check)
 static void
 sender_checks_done(sender_transfer_t *t)
 {
+    int                     answer;
     char                    why[INBOX_CARRIER_MESSAGE_MAX];
     sender_check_t         *c = t->data;
     sender_t               *s = c->s;
@@ -210,14 +218,21 @@ sender_checks_done(sender_transfer_t *t)
 
     sender_checks.active--;
 
-    if (inbox_carrier_status_answer(c->check.carrier,
-                                    t->reach == SENDER_ANSWERED
-                                    ? t->status : 0,
-                                    t->response, t->response_len,
-                                    c->check.provider_id, &update, why)
-        == 0)
-    {
+    answer = inbox_carrier_status_answer(c->check.carrier,
+                                         t->reach == SENDER_ANSWERED
+                                         ? t->status : 0,
+                                         t->response, t->response_len,
+                                         c->check.provider_id, &update, why);
+
+    if (answer == 0) {
         sender_checks_store(s, &c->check, &update);
+
+    } else if (answer == INBOX_CARRIER_STATUS_NO_SUCH_MESSAGE) {
+        sender_log(s, "stopped asking %s about message %s (%s), which it "
+                   "says it does not have: %s",
+                   inbox_carrier_name(c->check.carrier), c->check.message_id,
+                   c->check.provider_id, why);
+        sender_checks_end(s, &c->check);
 
     } else if (c->check.last) {
         sender_log(s, "gave up asking %s about message %s, which has no "
@@ -238,7 +253,6 @@ static void
 sender_checks_store(sender_t *s, const inbox_status_check_t *c,
     const inbox_status_update_t *update)
 {
-    const char             *ids[1];
     inbox_error_t           err;
     inbox_event_list_t      events;
     inbox_status_report_t   r;
@@ -287,19 +301,29 @@ sender_checks_store(sender_t *s, const inbox_status_check_t *c,
 
     if (update->final && !inbox_delivery_final(update->status)) {
         /* no receipt will come (Telnyx's delivery_unconfirmed) */
-        ids[0] = c->message_id;
-
-        if (inbox_store_status_checks_end(s->store, ids, 1, &err)
-            != INBOX_OK)
-        {
-            sender_log(s, "message %s: cannot stop asking about it: %s",
-                       c->message_id, err.message);
-        }
+        sender_checks_end(s, c);
 
     } else if (!update->final && c->last) {
         sender_log(s, "gave up asking %s about message %s, still %s 72 "
                    "hours after it was sent", inbox_carrier_name(c->carrier),
                    c->message_id, inbox_delivery_name(update->status));
+    }
+}
+
+
+/* The message is asked about no more (its next ask 0); a store that
+ * cannot take that leaves it to its next ask. */
+static void
+sender_checks_end(sender_t *s, const inbox_status_check_t *c)
+{
+    const char     *ids[1];
+    inbox_error_t   err;
+
+    ids[0] = c->message_id;
+
+    if (inbox_store_status_checks_end(s->store, ids, 1, &err) != INBOX_OK) {
+        sender_log(s, "message %s: cannot stop asking about it: %s",
+                   c->message_id, err.message);
     }
 }
 

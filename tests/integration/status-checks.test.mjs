@@ -6,6 +6,8 @@
 // GET, and stores the answer as the callback would have been stored:
 // live over the WebSocket, in the thread, and in the credits; a
 // campaign's counts reach delivered the same way, its progress pushed.
+// A message the carrier says it does not have (its 404) is not asked
+// about again.
 
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -266,6 +268,57 @@ test('a Telnyx reply whose events were lost is asked about too: '
         .filter((r) => r.path === `/v2/messages/${sent.id}`);
     assert.ok(ask, 'the sender asked Telnyx');
     assert.deepEqual(ask.auth, { scheme: 'bearer', token: key });
+});
+
+test('a reply Twilio says it does not have is asked about no more: it '
+     + 'stays where it was, its credit held, logged once in Twilio\'s '
+     + 'words', async () => {
+    const cluster = ctx.cluster;
+    const moving = await cluster.addOrg({ name: 'Moving Org' });
+    await inboxctl(cluster.store, 'credits', 'grant', moving.id, '10');
+    const from = uniqueNumber();
+    const { webhook } = await sim.inbound({ from, to: moving.number,
+                                            body: 'hello?' });
+    assert.equal(webhook.state, 'delivered');
+    const list = await api(cluster, '/api/v1/conversations', moving.token);
+    const conv = list.json.items.find((c) => c.contact.phone === from);
+    /* no callback, and it stays sent at Twilio: asked about again */
+    await sim.fail({ type: 'callbacks', drop: true, number: from,
+                     count: 1 });
+    await sim.fail({ type: 'final_status', number: from, status: 'none',
+                     count: 1 });
+
+    const m = await reply(conv.id, 'We are moving.', moving.token);
+    const sent = await carrierMessage(from, 'sent');
+    await eventually(async () => (await messageOf(conv.id, m.id,
+                                                  moving.token))
+        ?.status === 'sent', 10000, 'sent, as Twilio answered the first ask');
+
+    /* the number moves to another account, which has no such message */
+    const sid = `AC${randomBytes(16).toString('hex')}`;
+    const token = randomBytes(16).toString('hex');
+    await sim.configure({ twilio: { accounts: { [sid]: token } } });
+    await inboxctl(cluster.store, 'number', 'set', moving.id, moving.number,
+                   '--carrier', 'twilio', '--account-sid', sid,
+                   '--auth-token', token, '--api-base', sim.url);
+    const path = `/2010-04-01/Accounts/${sid}/Messages/${sent.id}.json`;
+    const asked = async () => (await sim.requests({ kind: 'fetch' }))
+        .filter((r) => r.path === path);
+    await eventually(async () => (await asked()).length > 0, 10000,
+                     'asked with the other account\'s credentials');
+
+    /* once: half its age later it would have been asked again */
+    await sleep(4 * AFTER_MS);
+    assert.equal((await asked()).length, 1);
+    assert.equal((await messageOf(conv.id, m.id, moving.token)).status,
+                 'sent');
+    /* held, as at the 72 h give-up: the holds job captures it then */
+    assert.deepEqual(await credits(moving.token), { balance: 9, held: 1 });
+    const said = cluster.senderLog().split('\n')
+        .filter((l) => l.includes(`message ${m.id} `)
+                && /does not have/.test(l));
+    assert.equal(said.length, 1, cluster.senderLog());
+    assert.match(said[0], /HTTP 404, error 20404: The requested resource /);
 });
 
 errorLogIsCleanTest(ctx);

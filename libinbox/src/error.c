@@ -113,6 +113,16 @@ inbox_error_not_found(inbox_error_t *err, const char *what)
 
 
 inbox_status_t
+inbox_error_org_unknown(inbox_error_t *err, const char *org_id)
+{
+    /* bounded: an operator's typing reaches here unchecked */
+    return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
+                           "There is no organization with the id \"%.64s\".",
+                           org_id ? org_id : "");
+}
+
+
+inbox_status_t
 inbox_error_cursor(inbox_error_t *err)
 {
     return inbox_error_set_field(err, INBOX_ERR_INVALID, "cursor",

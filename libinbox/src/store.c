@@ -51,8 +51,8 @@ inbox_store_uri_check(const char *uri, const char **file, inbox_error_t *err)
 
     if (uri == NULL || uri[0] == '\0') {
         return inbox_error_set(err, INBOX_ERR_INVALID,
-                               "no store URI; use sqlite:PATH or "
-                               "mongodb://...");
+                               "There is no store URI; use sqlite:PATH or "
+                               "mongodb://HOST/DATABASE.");
     }
 
     if (strncmp(uri, "sqlite:", sizeof("sqlite:") - 1) == 0) {
@@ -77,8 +77,8 @@ inbox_store_uri_check(const char *uri, const char **file, inbox_error_t *err)
     }
 
     return inbox_error_set(err, INBOX_ERR_INVALID,
-                           "unknown store URI \"%.64s\"; use sqlite:PATH or "
-                           "mongodb://...", uri);
+                           "Unknown store URI \"%.64s\"; use sqlite:PATH or "
+                           "mongodb://HOST/DATABASE.", uri);
 }
 
 
@@ -205,16 +205,16 @@ inbox_store_token_add(inbox_store_t *store, const char *org_id,
 
     if (name != NULL && name[0] != '\0' && !inbox_token_name_valid(name)) {
         return inbox_error_set_field(err, INBOX_ERR_INVALID, "name",
-                                     "a token's name is 1 to 64 letters, "
+                                     "A token's name is 1 to 64 letters, "
                                      "digits or punctuation marks, without "
-                                     "spaces");
+                                     "spaces.");
     }
 
     if (expires_at < 0 || (expires_at != 0 && expires_at <= inbox_now_ms()))
     {
         return inbox_error_set_field(err, INBOX_ERR_INVALID, "expires_at",
-                                     "a token's expiry must be in the "
-                                     "future");
+                                     "A token's expiry must be in the "
+                                     "future.");
     }
 
     return store->ops->token_add(store, org_id, user_email, token_hash,
@@ -278,7 +278,7 @@ inbox_store_token_revoke(inbox_store_t *store, const char *org_id,
         && (token_hash == NULL || token_hash[0] == '\0'))
     {
         return inbox_error_set(err, INBOX_ERR_INVALID,
-                               "name the token to revoke by its id");
+                               "Name the token to revoke by its id.");
     }
 
     return store->ops->token_revoke(store, org_id,
@@ -515,7 +515,7 @@ inbox_store_timeline_campaigns(inbox_store_t *store, const char *org_id,
     all = calloc(total ? total : 1, sizeof(inbox_timeline_item_t));
     if (all == NULL) {
         inbox_contact_campaigns_free(&list);
-        return inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
+        return inbox_error_set(err, INBOX_ERR_INTERNAL, "Out of memory.");
     }
 
     /* the strings move into the items */
@@ -632,7 +632,7 @@ inbox_store_contact_timeline(inbox_store_t *store, const char *org_id,
         page->items = calloc(limit, sizeof(inbox_timeline_item_t));
         if (page->items == NULL) {
             status = inbox_error_set(err, INBOX_ERR_INTERNAL,
-                                     "out of memory");
+                                     "Out of memory.");
         }
     }
 
@@ -716,7 +716,7 @@ inbox_store_contact_timeline(inbox_store_t *store, const char *org_id,
             >= sizeof(page->next_cursor))
         {
             status = inbox_error_set(err, INBOX_ERR_INTERNAL,
-                                     "a timeline cursor is too long");
+                                     "A timeline cursor is too long.");
         }
     }
 
@@ -1216,7 +1216,8 @@ inbox_store_media_add(inbox_store_t *store, const char *org_id,
         || media->bytes <= 0)
     {
         return inbox_error_set(err, INBOX_ERR_INVALID,
-                               "not a media file name, type and size");
+                               "This is not a media file name, type "
+                               "and size.");
     }
 
     media->id[0] = '\0';
@@ -1270,7 +1271,8 @@ inbox_store_media_fetch_done(inbox_store_t *store, const char *message_id,
     if (!inbox_media_file_is(file, content_type) || bytes <= 0)
     {
         return inbox_error_set(err, INBOX_ERR_INVALID,
-                               "not a media file name, type and size");
+                               "This is not a media file name, type "
+                               "and size.");
     }
 
     return store->ops->media_fetch_done(store, message_id, idx, file,
@@ -1285,7 +1287,8 @@ inbox_store_media_fetch_give_back(inbox_store_t *store,
     /* a time of 0 is the backends' "never again" */
     if (due_at <= 0) {
         return inbox_error_set(err, INBOX_ERR_INVALID,
-                               "a copy given back is due again at a time");
+                               "A copy given back is due again at a "
+                               "time.");
     }
 
     return store->ops->media_fetch_give_back(store, message_id, idx, due_at,
@@ -1309,8 +1312,8 @@ inbox_store_media_purge(inbox_store_t *store, int64_t now, int64_t keep_ms,
 
     if (max > INBOX_MEDIA_PURGE_MAX || keep_ms < 0) {
         return inbox_error_set(err, INBOX_ERR_INVALID,
-                               "a purge takes 1 to %d uploads, kept 0 ms "
-                               "or more", INBOX_MEDIA_PURGE_MAX);
+                               "A purge takes 1 to %d uploads, kept 0 ms "
+                               "or more.", INBOX_MEDIA_PURGE_MAX);
     }
 
     status = store->ops->media_purge(store, now - keep_ms, max, files,
@@ -1362,7 +1365,7 @@ inbox_store_reply_accept(inbox_store_t *store, const char *org_id,
         inbox_reply_fingerprint(reply, fingerprint);
 
         if (fingerprint[0] == '\0') {
-            return inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
+            return inbox_error_set(err, INBOX_ERR_INTERNAL, "Out of memory.");
         }
     }
 
@@ -1408,7 +1411,8 @@ inbox_store_outbox_withdrawn(inbox_store_t *store,
 
     if (n == 0 || n > INBOX_OUTBOX_CLAIM_MAX) {
         return inbox_error_set(err, INBOX_ERR_INVALID,
-                               "1 to INBOX_OUTBOX_CLAIM_MAX messages");
+                               "A claim takes 1 to %d messages.",
+                               INBOX_OUTBOX_CLAIM_MAX);
     }
 
     memset(opted_out_at, 0, n * sizeof(int64_t));
@@ -1479,10 +1483,10 @@ inbox_store_outbox_results(inbox_store_t *store,
             memset(&records[i].report, 0, sizeof(inbox_send_report_t));
             records[i].status = inbox_error_set(&records[i].error,
                                                 INBOX_ERR_INTERNAL,
-                                                "out of memory");
+                                                "Out of memory.");
         }
 
-        return inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
+        return inbox_error_set(err, INBOX_ERR_INTERNAL, "Out of memory.");
     }
 
     /* the backend sees only the records the rule lets through */
@@ -1537,9 +1541,9 @@ inbox_store_outbox_rule(inbox_outbox_record_t *record, int64_t now,
         if (r->provider_id[0] == '\0') {
             record->status = inbox_error_set_field(err, INBOX_ERR_INVALID,
                                                    "provider_id",
-                                                   "an accepted send needs "
+                                                   "An accepted send needs "
                                                    "the carrier's message "
-                                                   "id");
+                                                   "id.");
             return record->status;
         }
 
@@ -1549,9 +1553,9 @@ inbox_store_outbox_rule(inbox_outbox_record_t *record, int64_t now,
         {
             record->status = inbox_error_set_field(err, INBOX_ERR_INVALID,
                                                    "status",
-                                                   "a carrier that takes a "
+                                                   "A carrier that takes a "
                                                    "message says queued, "
-                                                   "sending or sent");
+                                                   "sending or sent.");
             return record->status;
         }
 
@@ -1601,7 +1605,7 @@ inbox_store_outbox_rule(inbox_outbox_record_t *record, int64_t now,
     default:
         record->status = inbox_error_set_field(err, INBOX_ERR_INVALID,
                                                "outcome",
-                                               "unknown send outcome");
+                                               "Unknown send outcome.");
         return record->status;
     }
 
@@ -1638,7 +1642,7 @@ inbox_store_status_report_rule(inbox_status_report_t *r)
     if ((unsigned) r->delivery >= INBOX_DELIVERY_COUNT) {
         r->status = inbox_error_set_field(&r->error, INBOX_ERR_INVALID,
                                           "status",
-                                          "unknown delivery status");
+                                          "Unknown delivery status.");
         return;
     }
 
@@ -1813,9 +1817,9 @@ inbox_store_status_checks_claim(inbox_store_t *store, int64_t now,
 
     if (after < 0 || limit == 0 || limit > INBOX_STATUS_CHECK_CLAIM_MAX) {
         return inbox_error_set(err, INBOX_ERR_INVALID,
-                               "a status check claim takes 1 to %d "
+                               "A status check claim takes 1 to %d "
                                "messages, asked about after a time not "
-                               "below zero", INBOX_STATUS_CHECK_CLAIM_MAX);
+                               "below zero.", INBOX_STATUS_CHECK_CLAIM_MAX);
     }
 
     if (after == 0) {
@@ -1838,7 +1842,7 @@ inbox_store_status_checks_end(inbox_store_t *store,
 
     if (n > INBOX_STATUS_CHECK_CLAIM_MAX) {
         return inbox_error_set(err, INBOX_ERR_INVALID,
-                               "at most %d status checks end at once",
+                               "At most %d status checks end at once.",
                                INBOX_STATUS_CHECK_CLAIM_MAX);
     }
 
@@ -1901,7 +1905,7 @@ inbox_store_keyword_text(const inbox_ingest_result_t *result,
                                 settings->business_name,
                                 settings->support_contact);
     if (*text == NULL) {
-        return inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
+        return inbox_error_set(err, INBOX_ERR_INTERNAL, "Out of memory.");
     }
 
     len = strlen(*text);
@@ -1959,7 +1963,7 @@ inbox_store_campaign_create(inbox_store_t *store, const char *org_id,
     if (c->kind == INBOX_CAMPAIGN_KIND_POLL) {
         text = inbox_poll_text(c->question, c->options, c->option_count);
         if (text == NULL) {
-            return inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
+            return inbox_error_set(err, INBOX_ERR_INTERNAL, "Out of memory.");
         }
 
         body = text;

@@ -504,7 +504,8 @@ inbox_mongo_ensure_indexes(inbox_mongo_store_t *ms, inbox_error_t *err)
                                      -1, &error);
         if (command == NULL) {
             return inbox_error_set(err, INBOX_ERR_INTERNAL,
-                                   "Bad index spec: %s", error.message);
+                                   "An index spec is not valid JSON: %s",
+                                   error.message);
         }
 
         rc = inbox_mongo_run_simple(ms, command, err);

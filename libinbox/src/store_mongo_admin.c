@@ -30,8 +30,7 @@ inbox_mongo_org_check(inbox_mongo_store_t *ms, const char *org_id,
     inbox_status_t  rc;
 
     if (inbox_mongo_parse_id(org_id, org) != 0) {
-        return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
-                               "No organization has the id \"%s\".", org_id);
+        return inbox_error_org_unknown(err, org_id);
     }
 
     rc = inbox_mongo_find_one(ms, "orgs", BCON_NEW("_id", BCON_OID(org)),
@@ -40,8 +39,7 @@ inbox_mongo_org_check(inbox_mongo_store_t *ms, const char *org_id,
     bson_destroy(&doc);
 
     if (rc == INBOX_OK && !found) {
-        return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
-                               "No organization has the id \"%s\".", org_id);
+        return inbox_error_org_unknown(err, org_id);
     }
 
     return rc;
@@ -815,9 +813,7 @@ inbox_mongo_token_revoke(inbox_store_t *store, const char *org_id,
     }
 
     if (inbox_mongo_parse_id(org_id, &org) != 0) {
-        return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
-                               "No organization has the id \"%s\".",
-                               org_id ? org_id : "");
+        return inbox_error_org_unknown(err, org_id);
     }
 
     if (token_id != NULL && inbox_mongo_parse_id(token_id, &token) != 0) {
@@ -918,8 +914,7 @@ inbox_mongo_org_update(inbox_store_t *store, const char *org_id,
     rc = inbox_mongo_ensure_indexes(ms, err);
 
     if (rc == INBOX_OK && inbox_mongo_parse_id(org_id, &org) != 0) {
-        rc = inbox_error_set(err, INBOX_ERR_NOT_FOUND,
-                             "No organization has the id \"%s\".", org_id);
+        rc = inbox_error_org_unknown(err, org_id);
     }
 
     if (rc != INBOX_OK) {
@@ -939,8 +934,7 @@ inbox_mongo_org_update(inbox_store_t *store, const char *org_id,
 
     /* n counts the matched documents. */
     if (rc == INBOX_OK && inbox_mongo_get_int(&reply, "n") == 0) {
-        rc = inbox_error_set(err, INBOX_ERR_NOT_FOUND,
-                             "No organization has that id.");
+        rc = inbox_error_org_unknown(err, org_id);
     }
 
     bson_destroy(&reply);
@@ -960,9 +954,7 @@ inbox_mongo_credits_grant(inbox_store_t *store, const char *org_id,
     inbox_mongo_store_t  *ms = (inbox_mongo_store_t *) store;
 
     if (inbox_mongo_parse_id(org_id, &org) != 0) {
-        return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
-                               "No organization has the id \"%s\".",
-                               org_id ? org_id : "");
+        return inbox_error_org_unknown(err, org_id);
     }
 
     rc = inbox_mongo_ensure_indexes(ms, err);
@@ -970,8 +962,16 @@ inbox_mongo_credits_grant(inbox_store_t *store, const char *org_id,
         return rc;
     }
 
-    return inbox_mongo_credits_move(ms, &org, INBOX_LEDGER_GRANT, credits,
-                                    NULL, inbox_mongo_now(ms), NULL, err);
+    rc = inbox_mongo_credits_move(ms, &org, INBOX_LEDGER_GRANT, credits,
+                                  NULL, inbox_mongo_now(ms), NULL, err);
+
+    /* the move says "no such organization"; inboxctl names the id, as
+     * SQLite's backend does */
+    if (rc == INBOX_ERR_NOT_FOUND) {
+        return inbox_error_org_unknown(err, org_id);
+    }
+
+    return rc;
 }
 
 

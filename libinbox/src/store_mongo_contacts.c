@@ -32,8 +32,7 @@ inbox_mongo_contact_upsert(inbox_store_t *store, const char *org_id,
     }
 
     if (inbox_mongo_parse_id(org_id, &org) != 0) {
-        return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
-                               "No organization has the id \"%s\".", org_id);
+        return inbox_error_org_unknown(err, org_id);
     }
 
     inbox_mongo_new_id(ms, &contact_oid);
@@ -357,8 +356,7 @@ inbox_mongo_contact_create(inbox_store_t *store, const char *org_id,
     memset(&none, 0, sizeof(none));
 
     if (inbox_mongo_parse_id(org_id, &org) != 0) {
-        return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
-                               "No organization has the id \"%s\".", org_id);
+        return inbox_error_org_unknown(err, org_id);
     }
 
     rc = inbox_mongo_ensure_indexes(ms, err);
@@ -934,8 +932,7 @@ inbox_mongo_contacts_import(inbox_store_t *store, const char *org_id,
     }
 
     if (inbox_mongo_parse_id(org_id, &org) != 0) {
-        return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
-                               "No organization has the id \"%s\".", org_id);
+        return inbox_error_org_unknown(err, org_id);
     }
 
     rc = inbox_mongo_ensure_indexes(ms, err);

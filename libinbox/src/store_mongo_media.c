@@ -84,8 +84,7 @@ inbox_mongo_media_get(inbox_store_t *store, const char *org_id,
     inbox_mongo_store_t  *ms = (inbox_mongo_store_t *) store;
 
     if (inbox_mongo_parse_id(org_id, &org) != 0) {
-        return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
-                               "No organization has the id \"%s\".", org_id);
+        return inbox_error_org_unknown(err, org_id);
     }
 
     bson_init(&in);

@@ -1976,7 +1976,7 @@ inbox_mongo_outbox_quiet(inbox_mongo_store_t *ms, inbox_outbox_batch_t *batch,
     if (put_off == NULL || back == NULL) {
         free(put_off);
         free(back);
-        return inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
+        return inbox_error_set(err, INBOX_ERR_INTERNAL, "Out of memory.");
     }
 
     memset(&settings, 0, sizeof(inbox_settings_t));

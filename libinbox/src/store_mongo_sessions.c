@@ -156,9 +156,7 @@ inbox_mongo_account_get(inbox_store_t *store, const char *org_id,
     }
 
     if (inbox_mongo_parse_id(org_id, &org) != 0) {
-        return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
-                               "No organization has the id \"%.32s\".",
-                               org_id ? org_id : "");
+        return inbox_error_org_unknown(err, org_id);
     }
 
     if (user_id != NULL && inbox_mongo_parse_id(user_id, &user) != 0) {
@@ -184,9 +182,7 @@ inbox_mongo_account_get(inbox_store_t *store, const char *org_id,
     }
 
     if (!found) {
-        return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
-                               "No organization has the id \"%.32s\".",
-                               org_id);
+        return inbox_error_org_unknown(err, org_id);
     }
 
     if (user_id == NULL) {
@@ -336,9 +332,7 @@ inbox_mongo_user_password_set(inbox_store_t *store, const char *org_id,
     }
 
     if (inbox_mongo_parse_id(org_id, &org) != 0) {
-        return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
-                               "No organization has the id \"%.32s\".",
-                               org_id ? org_id : "");
+        return inbox_error_org_unknown(err, org_id);
     }
 
     rc = inbox_mongo_run_find_and_modify(ms,

@@ -250,9 +250,7 @@ inbox_mongo_team_ids(const char *org_id, const char *user_id,
     bson_oid_t *org, bson_oid_t *user, inbox_error_t *err)
 {
     if (inbox_mongo_parse_id(org_id, org) != 0) {
-        return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
-                               "No organization has the id \"%.32s\".",
-                               org_id ? org_id : "");
+        return inbox_error_org_unknown(err, org_id);
     }
 
     if (inbox_mongo_parse_id(user_id, user) != 0) {

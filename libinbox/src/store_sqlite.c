@@ -1271,8 +1271,8 @@ inbox_store_sqlite_uri(const char *uri, size_t *path_len, int *full_sync,
 
     if (uri == NULL || uri[0] == '\0' || uri[0] == '?') {
         return inbox_error_set(err, INBOX_ERR_INVALID,
-                               "the SQLite store needs a file path "
-                               "(sqlite:PATH)");
+                               "The SQLite store needs a file path "
+                               "(sqlite:PATH).");
     }
 
     query = strchr(uri, '?');
@@ -1284,9 +1284,9 @@ inbox_store_sqlite_uri(const char *uri, size_t *path_len, int *full_sync,
 
         } else if (strcmp(query, "?synchronous=normal") != 0) {
             return inbox_error_set(err, INBOX_ERR_INVALID,
-                                   "unknown SQLite store option \"%.64s\"; "
+                                   "Unknown SQLite store option \"%.64s\"; "
                                    "the one option is "
-                                   "synchronous=normal|full", query + 1);
+                                   "synchronous=normal|full.", query + 1);
         }
     }
 
@@ -1310,7 +1310,7 @@ inbox_store_sqlite_open(const char *uri, int create, inbox_error_t *err)
 
     path = strndup(uri, path_len);
     if (path == NULL) {
-        inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
+        inbox_error_set(err, INBOX_ERR_INTERNAL, "Out of memory.");
         return NULL;
     }
 
@@ -1331,8 +1331,8 @@ inbox_sqlite_store_new(const char *path, int full_sync, int create,
 
     if (sqlite3_threadsafe() == 0) {
         inbox_error_set(err, INBOX_ERR_INTERNAL,
-                        "this SQLite library is built without thread "
-                        "support");
+                        "This SQLite library is built without thread "
+                        "support.");
         return NULL;
     }
 
@@ -1383,7 +1383,7 @@ inbox_sqlite_store_new(const char *path, int full_sync, int create,
 
 nomem:
 
-    inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
+    inbox_error_set(err, INBOX_ERR_INTERNAL, "Out of memory.");
     return NULL;
 }
 
@@ -1463,7 +1463,7 @@ inbox_sqlite_conn(inbox_store_t *store, inbox_error_t *err)
 
     if (pthread_setspecific(s->key, conn) != 0) {
         inbox_sqlite_conn_drop(conn);
-        inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
+        inbox_error_set(err, INBOX_ERR_INTERNAL, "Out of memory.");
         return NULL;
     }
 
@@ -1533,7 +1533,7 @@ inbox_sqlite_conn_open(inbox_sqlite_store_t *s, inbox_error_t *err)
 
     if ((rc & 0xff) == SQLITE_BUSY) {
         inbox_error_set(err, INBOX_ERR_UNAVAILABLE,
-                        "the database is busy; try again shortly");
+                        "The database is busy; try again shortly.");
         goto failed;
     }
 
@@ -1545,7 +1545,7 @@ inbox_sqlite_conn_open(inbox_sqlite_store_t *s, inbox_error_t *err)
     conn = calloc(1, sizeof(inbox_sqlite_conn_t));
     if (conn == NULL) {
         sqlite3_close(db);
-        inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
+        inbox_error_set(err, INBOX_ERR_INTERNAL, "Out of memory.");
         return NULL;
     }
 
@@ -1735,7 +1735,7 @@ inbox_sqlite_create_file(const char *path, inbox_error_t *err)
     fd = open(path, O_RDONLY | O_CREAT | O_CLOEXEC, 0600);
     if (fd == -1) {
         return inbox_error_set(err, INBOX_ERR_UNAVAILABLE,
-                               "cannot create the database \"%s\": %s",
+                               "The database \"%s\" cannot be created: %s",
                                path, strerror(errno));
     }
 
@@ -1774,10 +1774,10 @@ inbox_sqlite_migrate(const char *path, int create,
 
     } else if (stat(path, &st) == -1 && errno == ENOENT) {
         return inbox_error_set(err, INBOX_ERR_UNAVAILABLE,
-                               "the database \"%s\" does not exist, and a "
+                               "The database \"%s\" does not exist, and a "
                                "server never makes a new store: put the "
                                "store's file back, or make a new store with "
-                               "inboxctl (org create, seed-demo)", path);
+                               "inboxctl (org create, seed-demo).", path);
     }
 
     rc = sqlite3_open_v2(path, &db,
@@ -1789,8 +1789,8 @@ inbox_sqlite_migrate(const char *path, int create,
     if (sqlite3_db_readonly(db, "main") == 1) {
         sqlite3_close(db);
         return inbox_error_set(err, INBOX_ERR_UNAVAILABLE,
-                               "the database \"%s\" is read-only: the "
-                               "store cannot take writes", path);
+                               "The database \"%s\" is read-only: the "
+                               "store cannot take writes.", path);
     }
 
     rc = inbox_sqlite_configure(db, 0);
@@ -1814,10 +1814,10 @@ inbox_sqlite_migrate(const char *path, int create,
     if (version == 0 && !create) {
         sqlite3_close(db);
         return inbox_error_set(err, INBOX_ERR_UNAVAILABLE,
-                               "the database \"%s\" is empty, not an inbox "
+                               "The database \"%s\" is empty, not an inbox "
                                "store, and a server never makes a new store: "
                                "put the store's file back, or make a new "
-                               "store with inboxctl (org create, seed-demo)",
+                               "store with inboxctl (org create, seed-demo).",
                                path);
     }
 
@@ -1845,9 +1845,9 @@ inbox_sqlite_migrate(const char *path, int create,
         if (version > INBOX_SQLITE_VERSION) {
             sqlite3_close(db);
             return inbox_error_set(err, INBOX_ERR_INTERNAL,
-                                   "the database \"%s\" has schema version "
+                                   "The database \"%s\" has schema version "
                                    "%d, newer than this program's %d: "
-                                   "upgrade the program", path, version,
+                                   "upgrade the program.", path, version,
                                    INBOX_SQLITE_VERSION);
         }
 
@@ -1914,7 +1914,8 @@ failed:
         status = INBOX_ERR_INTERNAL;
     }
 
-    inbox_error_set(err, status, "cannot open the database \"%s\": %s", path,
+    inbox_error_set(err, status, "The database \"%s\" cannot be opened: %s",
+                    path,
                     msg ? msg : db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
     sqlite3_free(msg);
     sqlite3_close(db);
@@ -2429,7 +2430,7 @@ inbox_sqlite_begin_write(inbox_store_t *store, inbox_error_t *err)
         }
 
         inbox_error_set(err, INBOX_ERR_UNAVAILABLE,
-                        "the database is busy; try again shortly");
+                        "The database is busy; try again shortly.");
         inbox_sqlite_end(conn);
         return NULL;
     }
@@ -2553,7 +2554,7 @@ inbox_sqlite_fail(inbox_sqlite_conn_t *conn, int rc, inbox_error_t *err)
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
         return inbox_error_set(err, INBOX_ERR_UNAVAILABLE,
-                               "the database is busy; try again shortly");
+                               "The database is busy; try again shortly.");
 
     case SQLITE_FULL:
     case SQLITE_IOERR:
@@ -2563,15 +2564,15 @@ inbox_sqlite_fail(inbox_sqlite_conn_t *conn, int rc, inbox_error_t *err)
     case SQLITE_NOTADB:
     case SQLITE_PROTOCOL:
         return inbox_error_set(err, INBOX_ERR_UNAVAILABLE,
-                               "the database cannot be written or read: %s",
+                               "The database cannot be written or read: %s",
                                sqlite3_errmsg(conn->db));
 
     case SQLITE_NOMEM:
-        return inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
+        return inbox_error_set(err, INBOX_ERR_INTERNAL, "Out of memory.");
 
     default:
         return inbox_error_set(err, INBOX_ERR_INTERNAL,
-                               "database error: %s",
+                               "The database failed: %s",
                                sqlite3_errmsg(conn->db));
     }
 }
@@ -2943,7 +2944,7 @@ inbox_sqlite_cursor_decode(const char *cursor, int64_t *at, int64_t *id)
  */
 inbox_status_t
 inbox_sqlite_write_fail(inbox_sqlite_conn_t *conn, int rc, const char *what,
-    inbox_error_t *err)
+    const char *org_id, inbox_error_t *err)
 {
     if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY) {
         /* what is a phrase ("the phone number") that begins it */
@@ -2953,12 +2954,13 @@ inbox_sqlite_write_fail(inbox_sqlite_conn_t *conn, int rc, const char *what,
     }
 
     if (rc == SQLITE_CONSTRAINT_FOREIGNKEY) {
-        return inbox_error_not_found(err, "organization");
+        return org_id != NULL ? inbox_error_org_unknown(err, org_id)
+                              : inbox_error_not_found(err, "organization");
     }
 
     if ((rc & 0xff) == SQLITE_CONSTRAINT) {
         return inbox_error_set(err, INBOX_ERR_INTERNAL,
-                               "the store refused %s: %s", what,
+                               "The store refused %s: %s", what,
                                sqlite3_errmsg(conn->db));
     }
 
@@ -2970,9 +2972,7 @@ inbox_status_t
 inbox_sqlite_org_id(const char *org_id, int64_t *id, inbox_error_t *err)
 {
     if (inbox_sqlite_parse_id(org_id, id) != 0) {
-        return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
-                               "no organization has the id \"%s\"",
-                               org_id ? org_id : "");
+        return inbox_error_org_unknown(err, org_id);
     }
 
     return INBOX_OK;

@@ -509,10 +509,11 @@ inbox_status_t inbox_sqlite_conversation_read(sqlite3_stmt *stmt,
 
 /* A failed write: a UNIQUE constraint is INBOX_ERR_CONFLICT ("what" names
  * the taken value), a foreign key one an organization that does not
- * exist, any other constraint INBOX_ERR_INTERNAL (values a client gives
- * are checked before the store). */
+ * exist (named by org_id as MongoDB's backend names it; NULL when the
+ * caller has none), any other constraint INBOX_ERR_INTERNAL (values a
+ * client gives are checked before the store). */
 inbox_status_t inbox_sqlite_write_fail(inbox_sqlite_conn_t *conn, int rc,
-    const char *what, inbox_error_t *err);
+    const char *what, const char *org_id, inbox_error_t *err);
 /* An organization's id; INBOX_ERR_NOT_FOUND for one no store could have. */
 inbox_status_t inbox_sqlite_org_id(const char *org_id, int64_t *id,
     inbox_error_t *err);

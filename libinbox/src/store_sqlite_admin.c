@@ -28,7 +28,7 @@ inbox_sqlite_org_create(inbox_store_t *store, const char *name,
 
     if (name == NULL || name[0] == '\0') {
         return inbox_error_set_field(err, INBOX_ERR_INVALID, "name",
-                                     "an organization needs a name");
+                                     "An organization needs a name.");
     }
 
     conn = inbox_sqlite_conn(store, err);
@@ -111,7 +111,7 @@ inbox_sqlite_org_find_by_name(inbox_store_t *store, const char *name,
 
     if (rc == SQLITE_DONE) {
         return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
-                               "no organization is named \"%s\"",
+                               "No organization is named \"%s\".",
                                name ? name : "");
     }
 
@@ -141,8 +141,8 @@ inbox_sqlite_number_add(inbox_store_t *store, const inbox_number_t *number,
 
     if (number->e164[0] != '+') {
         return inbox_error_set_field(err, INBOX_ERR_INVALID, "e164",
-                                     "the number must be in E.164 form "
-                                     "(+15551234567)");
+                                     "The number must be in E.164 form "
+                                     "(+15551234567).");
     }
 
     conn = inbox_sqlite_conn(store, err);
@@ -173,8 +173,16 @@ inbox_sqlite_number_add(inbox_store_t *store, const inbox_number_t *number,
     rc = sqlite3_step(stmt);
     inbox_sqlite_done(stmt);
 
+    /* in the words MongoDB's backend says too */
+    if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY) {
+        return inbox_error_set(err, INBOX_ERR_CONFLICT,
+                               "The number %s already belongs to an "
+                               "organization.", number->e164);
+    }
+
     if (rc != SQLITE_DONE) {
-        return inbox_sqlite_write_fail(conn, rc, "the number", err);
+        return inbox_sqlite_write_fail(conn, rc, "the number",
+                                       number->org_id, err);
     }
 
     return INBOX_OK;
@@ -229,7 +237,8 @@ inbox_sqlite_number_update(inbox_store_t *store,
     inbox_sqlite_done(stmt);
 
     if (rc != SQLITE_DONE) {
-        return inbox_sqlite_write_fail(conn, rc, "the number", err);
+        return inbox_sqlite_write_fail(conn, rc, "the number",
+                                       number->org_id, err);
     }
 
     if (sqlite3_changes(conn->db) == 0) {
@@ -290,7 +299,7 @@ inbox_sqlite_number_read(inbox_sqlite_conn_t *conn, const char *e164,
 
         if (rc == SQLITE_DONE) {
             return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
-                                   "no organization owns the number %s",
+                                   "No organization owns the number %s.",
                                    e164 ? e164 : "");
         }
 
@@ -306,7 +315,7 @@ inbox_sqlite_number_read(inbox_sqlite_conn_t *conn, const char *e164,
     inbox_sqlite_done(stmt);
 
     if (oom) {
-        return inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
+        return inbox_error_set(err, INBOX_ERR_INTERNAL, "Out of memory.");
     }
 
     return INBOX_OK;
@@ -336,7 +345,7 @@ inbox_sqlite_user_add(inbox_store_t *store, const char *org_id,
 
     if (email == NULL || strchr(email, '@') == NULL) {
         return inbox_error_set_field(err, INBOX_ERR_INVALID, "email",
-                                     "a user needs an email address");
+                                     "A user needs an email address.");
     }
 
     /* the API adds users from a server too: queue with its writes */
@@ -380,7 +389,7 @@ inbox_sqlite_user_add(inbox_store_t *store, const char *org_id,
     inbox_sqlite_done(stmt);
 
     if (rc != SQLITE_DONE) {
-        inbox_sqlite_write_fail(conn, rc, "the email address", err);
+        inbox_sqlite_write_fail(conn, rc, "the email address", org_id, err);
         inbox_sqlite_rollback(conn);
         return err->code;
     }
@@ -473,7 +482,8 @@ inbox_sqlite_token_add(inbox_store_t *store, const char *org_id,
     }
 
     if (token_hash == NULL || token_hash[0] == '\0') {
-        return inbox_error_set(err, INBOX_ERR_INVALID, "empty token hash");
+        return inbox_error_set(err, INBOX_ERR_INVALID,
+                               "A token needs its hash.");
     }
 
     /* the user is looked up and the token made in one write: a removal
@@ -508,8 +518,8 @@ inbox_sqlite_token_add(inbox_store_t *store, const char *org_id,
         if (rc == SQLITE_DONE) {
             inbox_sqlite_rollback(conn);
             return inbox_error_set_field(err, INBOX_ERR_NOT_FOUND, "user",
-                                         "no user %s in organization %s",
-                                         user_email, org_id);
+                                         "No user %s in that organization.",
+                                         user_email);
         }
 
         if (rc != SQLITE_ROW) {
@@ -555,7 +565,7 @@ inbox_sqlite_token_add(inbox_store_t *store, const char *org_id,
     inbox_sqlite_done(stmt);
 
     if (rc != SQLITE_DONE) {
-        inbox_sqlite_write_fail(conn, rc, "the token", err);
+        inbox_sqlite_write_fail(conn, rc, "the token", org_id, err);
         inbox_sqlite_rollback(conn);
         return err->code;
     }
@@ -668,8 +678,7 @@ inbox_sqlite_org_exists(inbox_sqlite_conn_t *conn, int64_t org,
     }
 
     if (rc == SQLITE_DONE) {
-        return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
-                               "no organization has the id \"%s\"", org_id);
+        return inbox_error_org_unknown(err, org_id);
     }
 
     return inbox_sqlite_fail(conn, rc, err);
@@ -726,7 +735,7 @@ inbox_sqlite_tokens_list(inbox_store_t *store, const char *org_id,
         if (token == NULL) {
             inbox_sqlite_done(stmt);
             inbox_token_list_free(list);
-            return inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
+            return inbox_error_set(err, INBOX_ERR_INTERNAL, "Out of memory.");
         }
 
         inbox_sqlite_format_id(sqlite3_column_int64(stmt, 0), token->id);
@@ -880,12 +889,12 @@ inbox_sqlite_token_revoke(inbox_store_t *store, const char *org_id,
 
     if (token_id != NULL) {
         return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
-                               "organization %s has no token with the id "
-                               "\"%.32s\"", org_id, token_id);
+                               "Organization %s has no token with the id "
+                               "\"%.32s\".", org_id, token_id);
     }
 
     return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
-                           "organization %s has no such token", org_id);
+                           "Organization %s has no such token.", org_id);
 }
 
 
@@ -920,9 +929,7 @@ inbox_sqlite_credits_grant(inbox_store_t *store, const char *org_id,
         inbox_sqlite_rollback(conn);
 
         if (status == INBOX_ERR_NOT_FOUND) {
-            return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
-                                   "no organization has the id \"%s\"",
-                                   org_id);
+            return inbox_error_org_unknown(err, org_id);
         }
 
         return status;
@@ -981,8 +988,7 @@ inbox_sqlite_org_set(inbox_store_t *store, const char *org_id,
     }
 
     if (sqlite3_changes(conn->db) == 0) {
-        return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
-                               "no organization has the id \"%s\"", org_id);
+        return inbox_error_org_unknown(err, org_id);
     }
 
     return INBOX_OK;
@@ -1034,9 +1040,7 @@ inbox_sqlite_billing_set(inbox_store_t *store, const char *org_id,
     }
 
     if (sqlite3_changes(conn->db) == 0) {
-        status = inbox_error_set(err, INBOX_ERR_NOT_FOUND,
-                                 "no organization has the id \"%s\"",
-                                 org_id);
+        status = inbox_error_org_unknown(err, org_id);
         goto failed;
     }
 

@@ -157,8 +157,7 @@ inbox_sqlite_billing_get(inbox_store_t *store, const char *org_id,
     }
 
     if (rc == SQLITE_DONE) {
-        return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
-                               "no organization has the id \"%s\"", org_id);
+        return inbox_error_org_unknown(err, org_id);
     }
 
     return inbox_sqlite_fail(conn, rc, err);
@@ -203,7 +202,7 @@ inbox_sqlite_ledger_list(inbox_store_t *store, const char *org_id,
 
     page->items = calloc(limit, sizeof(inbox_ledger_entry_t));
     if (page->items == NULL) {
-        return inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
+        return inbox_error_set(err, INBOX_ERR_INTERNAL, "Out of memory.");
     }
 
     conn = inbox_sqlite_conn(store, err);

@@ -139,7 +139,8 @@ inbox_sqlite_campaign_create(inbox_store_t *store, const char *org_id,
     inbox_sqlite_done(stmt);
 
     if (rc != SQLITE_DONE) {
-        status = inbox_sqlite_write_fail(conn, rc, "the campaign", err);
+        status = inbox_sqlite_write_fail(conn, rc, "the campaign", org_id,
+                                         err);
         goto failed;
     }
 
@@ -312,7 +313,7 @@ inbox_sqlite_campaigns_list(inbox_store_t *store, const char *org_id,
 
     if (ids == NULL || page->items == NULL) {
         free(ids);
-        return inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
+        return inbox_error_set(err, INBOX_ERR_INTERNAL, "Out of memory.");
     }
 
     conn = inbox_sqlite_conn(store, err);
@@ -411,7 +412,7 @@ inbox_sqlite_campaigns_active(inbox_store_t *store, int64_t since,
 
     if (ids == NULL || page->items == NULL) {
         free(ids);
-        return inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
+        return inbox_error_set(err, INBOX_ERR_INTERNAL, "Out of memory.");
     }
 
     conn = inbox_sqlite_conn(store, err);
@@ -742,7 +743,7 @@ inbox_sqlite_campaign_dispatch(inbox_store_t *store, int64_t now, size_t max,
 
     handed = calloc(max, sizeof(inbox_sqlite_handed_t));
     if (handed == NULL) {
-        return inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
+        return inbox_error_set(err, INBOX_ERR_INTERNAL, "Out of memory.");
     }
 
     campaigns = NULL;
@@ -794,7 +795,7 @@ inbox_sqlite_campaign_dispatch(inbox_store_t *store, int64_t now, size_t max,
             if (campaigns == NULL || orgs == NULL) {
                 inbox_sqlite_done(stmt);
                 status = inbox_error_set(err, INBOX_ERR_INTERNAL,
-                                         "out of memory");
+                                         "Out of memory.");
                 goto failed;
             }
         }
@@ -834,7 +835,7 @@ inbox_sqlite_campaign_dispatch(inbox_store_t *store, int64_t now, size_t max,
         {
             /* handed over; browsers see it at their next reload */
             status = inbox_error_set(err, INBOX_ERR_INTERNAL,
-                                     "out of memory");
+                                     "Out of memory.");
         }
 
         inbox_change_free(&handed[i].change);
@@ -959,7 +960,7 @@ inbox_sqlite_campaign_send(inbox_sqlite_conn_t *conn, int64_t org,
 
     due = calloc(*budget > 0 ? *budget : 1, sizeof(inbox_sqlite_due_t));
     if (due == NULL) {
-        status = inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
+        status = inbox_error_set(err, INBOX_ERR_INTERNAL, "Out of memory.");
         goto done;
     }
 
@@ -1335,7 +1336,7 @@ inbox_sqlite_poll_try(inbox_sqlite_conn_t *conn, int64_t recipient,
             free(texts[--n]);
         }
 
-        return inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
+        return inbox_error_set(err, INBOX_ERR_INTERNAL, "Out of memory.");
     }
 
     answer = inbox_poll_answer(body, strlen(body), options, n);
@@ -1440,7 +1441,7 @@ inbox_sqlite_poll_results(inbox_store_t *store, const char *org_id,
     results->responses = calloc(INBOX_POLL_RESPONSES_MAX,
                                 sizeof(inbox_poll_response_t));
     if (results->responses == NULL) {
-        status = inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
+        status = inbox_error_set(err, INBOX_ERR_INTERNAL, "Out of memory.");
         goto done;
     }
 
@@ -1477,7 +1478,7 @@ inbox_sqlite_poll_results(inbox_store_t *store, const char *org_id,
         status = inbox_sqlite_fail(conn, rc, err);
 
     } else if (oom) {
-        status = inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
+        status = inbox_error_set(err, INBOX_ERR_INTERNAL, "Out of memory.");
     }
 
 done:
@@ -1593,7 +1594,7 @@ inbox_sqlite_contact_campaigns(inbox_store_t *store, const char *org_id,
 
     if (oom || (rc != SQLITE_DONE && rc != SQLITE_ROW)) {
         status = oom ? inbox_error_set(err, INBOX_ERR_INTERNAL,
-                                       "out of memory")
+                                       "Out of memory.")
                      : inbox_sqlite_fail(conn, rc, err);
         goto done;
     }
@@ -1647,7 +1648,7 @@ inbox_sqlite_contact_campaigns(inbox_store_t *store, const char *org_id,
 
     if (oom || (rc != SQLITE_DONE && rc != SQLITE_ROW)) {
         status = oom ? inbox_error_set(err, INBOX_ERR_INTERNAL,
-                                       "out of memory")
+                                       "Out of memory.")
                      : inbox_sqlite_fail(conn, rc, err);
     }
 
@@ -1822,7 +1823,7 @@ inbox_sqlite_campaign_load(inbox_sqlite_conn_t *conn, int64_t org,
 
     if (oom) {
         inbox_campaign_free(c);
-        return inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
+        return inbox_error_set(err, INBOX_ERR_INTERNAL, "Out of memory.");
     }
 
     return INBOX_OK;
@@ -1872,7 +1873,7 @@ inbox_sqlite_campaign_audience(inbox_store_t *store, const char *org_id,
     if (!audience_all) {
         g = inbox_json_begin();
         if (g == NULL) {
-            return inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
+            return inbox_error_set(err, INBOX_ERR_INTERNAL, "Out of memory.");
         }
 
         yajl_gen_array_open(g);
@@ -1883,7 +1884,7 @@ inbox_sqlite_campaign_audience(inbox_store_t *store, const char *org_id,
 
         json = inbox_json_finish(g, NULL);
         if (json == NULL) {
-            return inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
+            return inbox_error_set(err, INBOX_ERR_INTERNAL, "Out of memory.");
         }
     }
 

@@ -120,7 +120,7 @@ inbox_sqlite_contact_upsert(inbox_store_t *store, const char *org_id,
     inbox_sqlite_done(stmt);
 
     if (rc != SQLITE_DONE) {
-        inbox_sqlite_write_fail(conn, rc, "the phone number", err);
+        inbox_sqlite_write_fail(conn, rc, "the phone number", org_id, err);
         goto failed;
     }
 
@@ -206,7 +206,7 @@ inbox_sqlite_contact_read(sqlite3_stmt *stmt, inbox_contact_record_t *c,
     }
 
     if (oom) {
-        return inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
+        return inbox_error_set(err, INBOX_ERR_INTERNAL, "Out of memory.");
     }
 
     return inbox_tags_from_json((const char *) sqlite3_column_text(stmt, 8),
@@ -470,7 +470,8 @@ inbox_sqlite_contact_create(inbox_store_t *store, const char *org_id,
     inbox_sqlite_done(stmt);
 
     if (rc != SQLITE_DONE) {
-        status = inbox_sqlite_write_fail(conn, rc, "the phone number", err);
+        status = inbox_sqlite_write_fail(conn, rc, "the phone number",
+                                         org_id, err);
         if (status == INBOX_ERR_CONFLICT) {
             inbox_error_set_field(err, INBOX_ERR_CONFLICT, "phone",
                                   "%s is a contact already.", phone);
@@ -738,7 +739,7 @@ inbox_sqlite_contacts_list(inbox_store_t *store, const char *org_id,
 
     items = calloc(limit, sizeof(inbox_contact_record_t));
     if (items == NULL) {
-        status = inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
+        status = inbox_error_set(err, INBOX_ERR_INTERNAL, "Out of memory.");
         goto failed;
     }
 
@@ -1091,7 +1092,7 @@ inbox_sqlite_contacts_import(inbox_store_t *store, const char *org_id,
 
             if (rc != SQLITE_DONE) {
                 status = inbox_sqlite_write_fail(conn, rc, "the phone number",
-                                                 err);
+                                                 org_id, err);
                 goto failed;
             }
 
@@ -1216,7 +1217,7 @@ inbox_sqlite_import_events(inbox_sqlite_conn_t *conn, int64_t org,
             && inbox_change_push(&change, org_text, events) != 0)
         {
             status = inbox_error_set(err, INBOX_ERR_INTERNAL,
-                                     "out of memory");
+                                     "Out of memory.");
         }
 
         inbox_change_free(&change);
@@ -1251,7 +1252,7 @@ inbox_sqlite_import_events(inbox_sqlite_conn_t *conn, int64_t org,
             && inbox_change_push(&change, org_text, events) != 0)
         {
             status = inbox_error_set(err, INBOX_ERR_INTERNAL,
-                                     "out of memory");
+                                     "Out of memory.");
         }
 
         inbox_change_free(&change);
@@ -1289,7 +1290,7 @@ inbox_sqlite_tags_list(inbox_store_t *store, const char *org_id, size_t max,
 
     page->items = calloc(max > 0 ? max : 1, sizeof(inbox_tag_count_t));
     if (page->items == NULL) {
-        return inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
+        return inbox_error_set(err, INBOX_ERR_INTERNAL, "Out of memory.");
     }
 
     conn = inbox_sqlite_conn(store, err);

@@ -168,7 +168,7 @@ inbox_sqlite_conversation_read(sqlite3_stmt *stmt,
     c->responded_at = sqlite3_column_int64(stmt, 14);
 
     if (oom) {
-        return inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
+        return inbox_error_set(err, INBOX_ERR_INTERNAL, "Out of memory.");
     }
 
     return INBOX_OK;
@@ -422,7 +422,7 @@ inbox_sqlite_list_rows(inbox_sqlite_conn_t *conn, int64_t org,
 
     items = calloc(limit, sizeof(inbox_conversation_t));
     if (items == NULL) {
-        status = inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
+        status = inbox_error_set(err, INBOX_ERR_INTERNAL, "Out of memory.");
         goto done;
     }
 

@@ -135,7 +135,7 @@ inbox_sqlite_events_record(inbox_sqlite_conn_t *conn, int64_t org,
     inbox_change_set_total(change, unread_total);
 
     if (inbox_change_render(change, first, epoch) != 0) {
-        return inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
+        return inbox_error_set(err, INBOX_ERR_INTERNAL, "Out of memory.");
     }
 
     return inbox_sqlite_events_store(conn, org, epoch, change, now, err);
@@ -166,7 +166,7 @@ inbox_sqlite_events_commit(inbox_sqlite_conn_t *conn, int64_t org,
 
     if (inbox_change_push(change, org_text, events) != 0) {
         /* durable, but its browsers learn it only at their next reload */
-        status = inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
+        status = inbox_error_set(err, INBOX_ERR_INTERNAL, "Out of memory.");
     }
 
 done:
@@ -287,8 +287,7 @@ inbox_sqlite_realtime_state(inbox_store_t *store, const char *org_id,
     }
 
     if (rc == SQLITE_DONE) {
-        return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
-                               "no organization has the id \"%s\"", org_id);
+        return inbox_error_org_unknown(err, org_id);
     }
 
     return inbox_sqlite_fail(conn, rc, err);
@@ -338,8 +337,7 @@ inbox_sqlite_events_bounds(inbox_sqlite_conn_t *conn, int64_t org,
     inbox_sqlite_done(stmt);
 
     if (rc == SQLITE_DONE) {
-        return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
-                               "no organization has the id \"%s\"", org_id);
+        return inbox_error_org_unknown(err, org_id);
     }
 
     if (rc != SQLITE_ROW) {
@@ -478,7 +476,7 @@ inbox_sqlite_event_render(inbox_sqlite_conn_t *conn, int64_t org,
                       != 0)
         {
             status = inbox_error_set(err, INBOX_ERR_INTERNAL,
-                                     "out of memory");
+                                     "Out of memory.");
         }
     }
 
@@ -544,7 +542,7 @@ inbox_sqlite_events_since(inbox_store_t *store, const char *org_id,
 
     rows = calloc(limit, sizeof(inbox_sqlite_event_row_t));
     if (rows == NULL) {
-        status = inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
+        status = inbox_error_set(err, INBOX_ERR_INTERNAL, "Out of memory.");
         goto done;
     }
 

@@ -124,7 +124,7 @@ inbox_sqlite_inbound_ingest(inbox_store_t *store,
     batch.orgs = malloc(n * sizeof(inbox_sqlite_batch_org_t));
     batch.numbers = malloc(n * sizeof(inbox_sqlite_batch_number_t));
     if (batch.orgs == NULL || batch.numbers == NULL) {
-        status = inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
+        status = inbox_error_set(err, INBOX_ERR_INTERNAL, "Out of memory.");
         goto failed;
     }
 
@@ -321,7 +321,7 @@ inbox_sqlite_ingest_one(inbox_sqlite_batch_t *batch,
 
     if (in->provider_id == NULL || in->provider_id[0] == '\0') {
         return inbox_error_set_field(err, INBOX_ERR_INVALID, "provider_id",
-                                     "the carrier's message id is missing");
+                                     "The carrier's message id is missing.");
     }
 
     conn = batch->conn;
@@ -523,7 +523,7 @@ inbox_sqlite_batch_org(inbox_sqlite_batch_t *batch, const char *e164,
 
         if (rc == SQLITE_DONE) {
             return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
-                                   "no organization owns the number %s",
+                                   "No organization owns the number %s.",
                                    e164);
         }
 
@@ -903,7 +903,7 @@ inbox_sqlite_ingest_events(inbox_sqlite_batch_t *batch,
 
     if (inbox_change_render(&change, org->seq + 1, org->epoch) != 0) {
         inbox_change_free(&change);
-        return inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
+        return inbox_error_set(err, INBOX_ERR_INTERNAL, "Out of memory.");
     }
 
     status = inbox_sqlite_events_store(batch->conn, org->id, org->epoch,
@@ -915,7 +915,7 @@ inbox_sqlite_ingest_events(inbox_sqlite_batch_t *batch,
 
     /* a failed savepoint takes the message's events out of the list */
     if (inbox_change_push(&change, org->id_text, events) != 0) {
-        return inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
+        return inbox_error_set(err, INBOX_ERR_INTERNAL, "Out of memory.");
     }
 
     org->seq += (int64_t) change.count;
@@ -1031,7 +1031,7 @@ inbox_sqlite_ingest_answer(inbox_sqlite_batch_t *batch,
 
     /* numbered after the message's own, as the batch numbers them */
     if (inbox_change_render(&change, org->seq + 1, org->epoch) != 0) {
-        status = inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
+        status = inbox_error_set(err, INBOX_ERR_INTERNAL, "Out of memory.");
         goto done;
     }
 
@@ -1063,7 +1063,7 @@ inbox_sqlite_ingest_answer(inbox_sqlite_batch_t *batch,
 
     /* a failed savepoint takes the answer's events out of the list */
     if (inbox_change_push(&change, org->id_text, events) != 0) {
-        status = inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
+        status = inbox_error_set(err, INBOX_ERR_INTERNAL, "Out of memory.");
         goto done;
     }
 

@@ -65,16 +65,15 @@ inbox_sqlite_media_add(inbox_store_t *store, const char *org_id,
 
     } else if (rc == SQLITE_DONE) {
         inbox_sqlite_done(stmt);
-        status = inbox_error_set(err, INBOX_ERR_NOT_FOUND,
-                                 "no organization has the id \"%s\"",
-                                 org_id);
+        status = inbox_error_org_unknown(err, org_id);
         goto failed;
     }
 
     inbox_sqlite_done(stmt);
 
     if (rc != SQLITE_DONE) {
-        status = inbox_sqlite_write_fail(conn, rc, "the file name", err);
+        status = inbox_sqlite_write_fail(conn, rc, "the file name", org_id,
+                                         err);
         goto failed;
     }
 
@@ -315,7 +314,7 @@ inbox_sqlite_media_fetch_claim(inbox_store_t *store, int64_t now,
     list->items = calloc(limit, sizeof(inbox_media_fetch_t));
     if (list->items == NULL) {
         inbox_sqlite_rollback(conn);
-        return inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
+        return inbox_error_set(err, INBOX_ERR_INTERNAL, "Out of memory.");
     }
 
     stmt = inbox_sqlite_stmt(conn, INBOX_SQL_MEDIA_DUE,
@@ -371,7 +370,7 @@ inbox_sqlite_media_fetch_claim(inbox_store_t *store, int64_t now,
     inbox_sqlite_done(stmt);
 
     if (oom) {
-        status = inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
+        status = inbox_error_set(err, INBOX_ERR_INTERNAL, "Out of memory.");
         goto failed;
     }
 
@@ -582,7 +581,7 @@ inbox_sqlite_media_settle(inbox_store_t *store, const char *message_id,
 
         if (inbox_change_push(&change, org_text, events) != 0) {
             status = inbox_error_set(err, INBOX_ERR_INTERNAL,
-                                     "out of memory");
+                                     "Out of memory.");
         }
     }
 
@@ -656,7 +655,7 @@ inbox_sqlite_message_get(inbox_sqlite_conn_t *conn, int64_t id,
     inbox_sqlite_done(stmt);
 
     if (oom) {
-        return inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
+        return inbox_error_set(err, INBOX_ERR_INTERNAL, "Out of memory.");
     }
 
     return inbox_sqlite_media_read(conn, id, m, err);

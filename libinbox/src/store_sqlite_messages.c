@@ -30,7 +30,7 @@ inbox_sqlite_media_read(inbox_sqlite_conn_t *conn, int64_t message,
         media = realloc(m->media, (m->media_count + 1) * sizeof(inbox_media_t));
         if (media == NULL) {
             inbox_sqlite_done(stmt);
-            return inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
+            return inbox_error_set(err, INBOX_ERR_INTERNAL, "Out of memory.");
         }
 
         m->media = media;
@@ -124,7 +124,7 @@ inbox_sqlite_messages_list(inbox_store_t *store, const char *org_id,
 
     items = calloc(limit, sizeof(inbox_message_t));
     if (items == NULL) {
-        status = inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
+        status = inbox_error_set(err, INBOX_ERR_INTERNAL, "Out of memory.");
         goto failed;
     }
 
@@ -187,7 +187,7 @@ inbox_sqlite_messages_list(inbox_store_t *store, const char *org_id,
     inbox_sqlite_done(stmt);
 
     if (oom) {
-        status = inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
+        status = inbox_error_set(err, INBOX_ERR_INTERNAL, "Out of memory.");
         goto failed;
     }
 

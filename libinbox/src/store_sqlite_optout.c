@@ -122,7 +122,7 @@ inbox_sqlite_contact_opt(inbox_store_t *store, const char *org_id,
         != 0)
     {
         status = inbox_error_set(err, INBOX_ERR_INTERNAL,
-                                 "a contact has no conversation");
+                                 "A stored contact has no conversation.");
         goto failed;
     }
 
@@ -281,7 +281,7 @@ inbox_sqlite_contact_events_list(inbox_store_t *store, const char *org_id,
 
     page->items = calloc(limit, sizeof(inbox_contact_event_t));
     if (page->items == NULL) {
-        return inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
+        return inbox_error_set(err, INBOX_ERR_INTERNAL, "Out of memory.");
     }
 
     conn = inbox_sqlite_conn(store, err);

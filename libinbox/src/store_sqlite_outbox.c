@@ -115,7 +115,7 @@ inbox_sqlite_reply_finish(inbox_sqlite_conn_t *conn, int64_t org,
 
     if (inbox_change_push(&change, org_text, events) != 0) {
         /* accepted, but its browsers learn it only at their next reload */
-        return inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
+        return inbox_error_set(err, INBOX_ERR_INTERNAL, "Out of memory.");
     }
 
     return INBOX_OK;
@@ -609,8 +609,8 @@ inbox_sqlite_reply_write(inbox_sqlite_conn_t *conn, int64_t org,
 
         if (!moved) {
             return inbox_error_set(err, INBOX_ERR_INTERNAL,
-                                   "the balance changed inside a "
-                                   "transaction");
+                                   "The balance changed inside a "
+                                   "transaction.");
         }
     }
 
@@ -703,7 +703,7 @@ inbox_sqlite_reply_write(inbox_sqlite_conn_t *conn, int64_t org,
     }
 
     if (m->body == NULL || (reply->media_count > 0 && m->media == NULL)) {
-        return inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
+        return inbox_error_set(err, INBOX_ERR_INTERNAL, "Out of memory.");
     }
 
     if (reply->media_count > 0) {
@@ -787,7 +787,7 @@ inbox_sqlite_outbox_claim(inbox_store_t *store, int64_t now,
         free(parked_until);
         free(put_off);
         free(froms);
-        return inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
+        return inbox_error_set(err, INBOX_ERR_INTERNAL, "Out of memory.");
     }
 
     until = now + lease;
@@ -1092,7 +1092,7 @@ inbox_sqlite_outbox_results(inbox_store_t *store,
 
     moves = calloc(n, sizeof(inbox_sqlite_move_t));
     if (moves == NULL) {
-        status = inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
+        status = inbox_error_set(err, INBOX_ERR_INTERNAL, "Out of memory.");
         goto failed;
     }
 
@@ -1361,7 +1361,7 @@ inbox_sqlite_outbox_record(inbox_sqlite_conn_t *conn,
 
         if (rc != SQLITE_DONE) {
             return inbox_sqlite_write_fail(conn, rc, "the carrier's id",
-                                           err);
+                                           NULL, err);
         }
 
         /* what the carrier reported before its answer came */
@@ -1454,7 +1454,7 @@ inbox_sqlite_message_status_updates(inbox_store_t *store,
 
     mvs = calloc(n, sizeof(inbox_sqlite_move_t));
     if (mvs == NULL) {
-        return inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
+        return inbox_error_set(err, INBOX_ERR_INTERNAL, "Out of memory.");
     }
 
     conn = inbox_sqlite_begin_write(store, err);
@@ -1583,7 +1583,7 @@ inbox_sqlite_early_keep(inbox_sqlite_conn_t *conn, int64_t org,
 
     if (!inbox_sqlite_step_done(stmt)) {
         return inbox_sqlite_write_fail(conn, sqlite3_errcode(conn->db),
-                                       "a status report", err);
+                                       "a status report", NULL, err);
     }
 
     return INBOX_OK;
@@ -1767,7 +1767,7 @@ inbox_sqlite_holds_expire(inbox_store_t *store, int64_t before, int64_t now,
     /* message, organization, credits */
     rows = calloc(max * 3, sizeof(int64_t));
     if (rows == NULL) {
-        return inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
+        return inbox_error_set(err, INBOX_ERR_INTERNAL, "Out of memory.");
     }
 
     conn = inbox_sqlite_begin_write(store, err);
@@ -1904,7 +1904,7 @@ inbox_sqlite_message_load(inbox_sqlite_conn_t *conn, int64_t message,
     }
 
     if (oom) {
-        return inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
+        return inbox_error_set(err, INBOX_ERR_INTERNAL, "Out of memory.");
     }
 
     return inbox_sqlite_media_read(conn, message, m, err);
@@ -2117,7 +2117,7 @@ inbox_sqlite_move_push(inbox_sqlite_move_t *mv, inbox_event_list_t *events,
 
     if (inbox_change_push(&mv->change, org_text, events) != 0) {
         /* durable; its browsers learn it at their next reload */
-        return inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
+        return inbox_error_set(err, INBOX_ERR_INTERNAL, "Out of memory.");
     }
 
     return INBOX_OK;

@@ -195,7 +195,7 @@ inbox_sqlite_search_collect(inbox_sqlite_conn_t *conn,
         inbox_sqlite_done(stmt);
 
         if (added < 0) {
-            inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
+            inbox_error_set(err, INBOX_ERR_INTERNAL, "Out of memory.");
             goto failed;
         }
 
@@ -257,7 +257,7 @@ inbox_sqlite_tag_collect(inbox_sqlite_conn_t *conn, int64_t org,
 
     if (added < 0) {
         inbox_sqlite_ids_free(ids);
-        return inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
+        return inbox_error_set(err, INBOX_ERR_INTERNAL, "Out of memory.");
     }
 
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
@@ -286,7 +286,7 @@ inbox_sqlite_ids_bind(sqlite3_stmt *stmt, int i, const inbox_sqlite_ids_t *ids,
     /* "[", each id (at most 20 characters) and its comma, "]" */
     json = malloc(ids->n * 21 + 3);
     if (json == NULL) {
-        return inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
+        return inbox_error_set(err, INBOX_ERR_INTERNAL, "Out of memory.");
     }
 
     p = json;

@@ -12,8 +12,8 @@
 #include "store_sqlite.h"
 
 
-static inbox_status_t inbox_sqlite_sessions_id(const char *s, int64_t *id,
-    const char *what, inbox_error_t *err);
+static inbox_status_t inbox_sqlite_sessions_user_id(const char *s,
+    int64_t *id, inbox_error_t *err);
 static inbox_status_t inbox_sqlite_org_read(sqlite3_stmt *stmt,
     inbox_org_t *org, inbox_error_t *err);
 static inbox_status_t inbox_sqlite_session_write(inbox_store_t *store,
@@ -27,14 +27,15 @@ static inbox_status_t inbox_sqlite_session_finish(inbox_sqlite_conn_t *conn,
 #define INBOX_SQLITE_ORG_COLUMNS   "SELECT id, name, timezone, created_at"
 
 
+/* A user named by an id that cannot be one (an organization's is read by
+ * inbox_sqlite_org_id). */
 static inbox_status_t
-inbox_sqlite_sessions_id(const char *s, int64_t *id, const char *what,
-    inbox_error_t *err)
+inbox_sqlite_sessions_user_id(const char *s, int64_t *id, inbox_error_t *err)
 {
     if (inbox_sqlite_parse_id(s, id) != 0) {
         return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
-                               "No %s has the id \"%.32s\".", what,
-                               s ? s : "");
+                               "The organization has no user with the id "
+                               "\"%.32s\".", s ? s : "");
     }
 
     return INBOX_OK;
@@ -104,9 +105,7 @@ inbox_sqlite_org_known(inbox_sqlite_conn_t *conn, int64_t org,
     }
 
     if (rc == SQLITE_DONE) {
-        return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
-                               "No organization has the id \"%.32s\".",
-                               org_id);
+        return inbox_error_org_unknown(err, org_id);
     }
 
     return inbox_sqlite_fail(conn, rc, err);
@@ -192,14 +191,14 @@ inbox_sqlite_account_get(inbox_store_t *store, const char *org_id,
         err = &fallback;
     }
 
-    status = inbox_sqlite_sessions_id(org_id, &org, "organization", err);
+    status = inbox_sqlite_org_id(org_id, &org, err);
     if (status != INBOX_OK) {
         return status;
     }
 
     user = 0;
     if (user_id != NULL) {
-        status = inbox_sqlite_sessions_id(user_id, &user, "user", err);
+        status = inbox_sqlite_sessions_user_id(user_id, &user, err);
         if (status != INBOX_OK) {
             return status;
         }
@@ -226,9 +225,7 @@ inbox_sqlite_account_get(inbox_store_t *store, const char *org_id,
     inbox_sqlite_done(stmt);
 
     if (rc == SQLITE_DONE) {
-        return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
-                               "No organization has the id \"%.32s\".",
-                               org_id);
+        return inbox_error_org_unknown(err, org_id);
     }
 
     if (rc != SQLITE_ROW) {
@@ -344,7 +341,7 @@ inbox_sqlite_users_list(inbox_store_t *store, const char *org_id,
         err = &fallback;
     }
 
-    status = inbox_sqlite_sessions_id(org_id, &org, "organization", err);
+    status = inbox_sqlite_org_id(org_id, &org, err);
     if (status != INBOX_OK) {
         return status;
     }
@@ -414,7 +411,7 @@ inbox_sqlite_user_password_set(inbox_store_t *store, const char *org_id,
         err = &fallback;
     }
 
-    status = inbox_sqlite_sessions_id(org_id, &org, "organization", err);
+    status = inbox_sqlite_org_id(org_id, &org, err);
     if (status != INBOX_OK) {
         return status;
     }
@@ -602,9 +599,8 @@ inbox_sqlite_session_add(inbox_store_t *store, const char *org_id,
         err = &fallback;
     }
 
-    if (inbox_sqlite_sessions_id(org_id, &org, "organization", err)
-        != INBOX_OK
-        || inbox_sqlite_sessions_id(user_id, &user, "user", err) != INBOX_OK)
+    if (inbox_sqlite_org_id(org_id, &org, err) != INBOX_OK
+        || inbox_sqlite_sessions_user_id(user_id, &user, err) != INBOX_OK)
     {
         return err->code;
     }

@@ -63,7 +63,7 @@ inbox_sqlite_status_checks_claim(inbox_store_t *store, int64_t now,
         free(list->items);
         free(asked);
         list->items = NULL;
-        return inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
+        return inbox_error_set(err, INBOX_ERR_INTERNAL, "Out of memory.");
     }
 
     conn = inbox_sqlite_begin_write(store, err);
@@ -216,7 +216,7 @@ inbox_sqlite_status_checks_read(inbox_sqlite_conn_t *conn, sqlite3_stmt *stmt,
     inbox_sqlite_done(stmt);
 
     if (oom) {
-        return inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
+        return inbox_error_set(err, INBOX_ERR_INTERNAL, "Out of memory.");
     }
 
     if (rc != SQLITE_DONE) {

@@ -295,9 +295,12 @@ test('token revoke takes an id or the token itself, and says so',
 test('token mistakes are refused on stderr with a non-zero exit',
     async () => {
     const org = await ok(['org', 'create', 'Token Mistakes']);
-    await fails(['token', 'list', '999999'], /no organization/);
-    await fails(['token', 'list', 'nope'], /no organization/);
-    await fails(['token', 'revoke', '999999', '1'], /no organization/);
+    await fails(['token', 'list', '999999'],
+                /There is no organization with the id "999999"\./);
+    await fails(['token', 'list', 'nope'],
+                /There is no organization with the id "nope"\./);
+    await fails(['token', 'revoke', '999999', '1'],
+                /There is no organization with the id "999999"\./);
     await fails(['token', 'revoke', org, '999999'], /no token/);
     await fails(['token', 'revoke', org, 'ibx_not-a-token'], /no such token/);
     await fails(['token', 'revoke', org], /usage: inboxctl token revoke/);

@@ -137,8 +137,8 @@ describe('a relative SQLite path', () => {
                 .then(() => null, (e) => e);
             assert.ok(err, `nginx -t accepted inbox_store ${uri}`);
             assert.match(err.stderr, new RegExp('\\[emerg\\].*inbox_store: '
-                + '.*(unknown store URI.*use sqlite:PATH|needs a file path'
-                + '|unknown SQLite store option)'));
+                + '.*(Unknown store URI.*use sqlite:PATH|needs a file path'
+                + '|Unknown SQLite store option)'));
         }
     });
 

@@ -2424,6 +2424,7 @@ TEST(a_number_cannot_belong_to_two_orgs)
 {
     char            other[INBOX_ID_MAX];
     fixture_t       f;
+    inbox_error_t   err;
     inbox_number_t  number;
 
     FIXTURE(&f);
@@ -2438,8 +2439,11 @@ TEST(a_number_cannot_belong_to_two_orgs)
               INBOX_ERR_CONFLICT);
 
     snprintf(number.org_id, sizeof(number.org_id), "%s", f.org);
-    CHECK_INT(inbox_store_number_add(f.store, &number, NULL),
+    CHECK_INT(inbox_store_number_add(f.store, &number, &err),
               INBOX_ERR_CONFLICT);
+    /* inboxctl's words, the same from both backends */
+    CHECK_STR(err.message,
+              "The number " NUMBER " already belongs to an organization.");
 
     /* still the first owner's, with its auth token */
     CHECK_INT(inbox_store_number_find(f.store, NUMBER, &number, NULL),
@@ -2751,6 +2755,88 @@ TEST(a_revoked_token_stops_at_once_by_id_or_by_hash)
     CHECK_INT(inbox_store_token_revoke(f.store, f.org, NULL, NULL, id,
                                        NULL, &err),
               INBOX_ERR_INVALID);
+
+    fixture_close(&f);
+}
+
+
+/*
+ * An organization named by an id that names none (one well formed for
+ * the backend, and one no backend could have made: an operator's typo)
+ * is refused in one sentence whichever backend and operation looked, so
+ * that inboxctl says the same of it over SQLite and MongoDB.
+ */
+TEST(an_unknown_organization_is_refused_in_the_same_words)
+{
+    size_t              i;
+    fixture_t           f;
+    inbox_error_t       err;
+    inbox_number_t      number;
+    inbox_user_list_t   users;
+    inbox_token_list_t  tokens;
+    char                id[INBOX_ID_MAX], want[INBOX_ERROR_MESSAGE_MAX];
+    const char         *orgs[2];
+
+    FIXTURE(&f);
+
+    orgs[0] = f.backend->missing_id;
+    orgs[1] = "nope";
+
+    for (i = 0; i < 2; i++) {
+        snprintf(want, sizeof(want),
+                 "There is no organization with the id \"%s\".", orgs[i]);
+
+        memset(&tokens, 0, sizeof(tokens));
+        CHECK_INT(inbox_store_tokens_list(f.store, orgs[i], &tokens, &err),
+                  INBOX_ERR_NOT_FOUND);
+        CHECK_STR(err.message, want);
+        inbox_token_list_free(&tokens);
+
+        CHECK_INT(inbox_store_token_add(f.store, orgs[i], NULL, "h-unknown",
+                                        NULL, 0, id, &err),
+                  INBOX_ERR_NOT_FOUND);
+        CHECK_STR(err.message, want);
+
+        CHECK_INT(inbox_store_token_revoke(f.store, orgs[i],
+                                           f.backend->missing_id, NULL, id,
+                                           NULL, &err),
+                  INBOX_ERR_NOT_FOUND);
+        CHECK_STR(err.message, want);
+
+        memset(&users, 0, sizeof(users));
+        CHECK_INT(inbox_store_users_list(f.store, orgs[i], &users, &err),
+                  INBOX_ERR_NOT_FOUND);
+        CHECK_STR(err.message, want);
+        inbox_user_list_free(&users);
+
+        CHECK_INT(inbox_store_user_add(f.store, orgs[i], "kim@example.com",
+                                       INBOX_ROLE_MEMBER, "$argon2id$k", id,
+                                       NULL, &err),
+                  INBOX_ERR_NOT_FOUND);
+        CHECK_STR(err.message, want);
+
+        CHECK_INT(inbox_store_credits_grant(f.store, orgs[i], 5, &err),
+                  INBOX_ERR_NOT_FOUND);
+        CHECK_STR(err.message, want);
+
+        CHECK_INT(inbox_store_billing_set(f.store, orgs[i], 0, &err),
+                  INBOX_ERR_NOT_FOUND);
+        CHECK_STR(err.message, want);
+
+        CHECK_INT(inbox_store_plan_set(f.store, orgs[i],
+                                       INBOX_PLAN_UNLIMITED, &err),
+                  INBOX_ERR_NOT_FOUND);
+        CHECK_STR(err.message, want);
+
+        memset(&number, 0, sizeof(number));
+        snprintf(number.org_id, sizeof(number.org_id), "%s", orgs[i]);
+        snprintf(number.e164, sizeof(number.e164), "%s", OTHER);
+        number.carrier = INBOX_CARRIER_TWILIO;
+        number.auth_token = (char *) "secret";
+        CHECK_INT(inbox_store_number_add(f.store, &number, &err),
+                  INBOX_ERR_NOT_FOUND);
+        CHECK_STR(err.message, want);
+    }
 
     fixture_close(&f);
 }

@@ -1196,7 +1196,8 @@ TEST(token_revoke_by_id_or_hash_keeps_the_first_time)
     CHECK_INT(inbox_store_token_revoke(store, ORG_ID, GEN_3, NULL, id,
                                        NULL, &err),
               INBOX_ERR_NOT_FOUND);
-    CHECK(strstr(err.message, "No organization") != NULL);
+    CHECK(strstr(err.message, "There is no organization with the id")
+          != NULL);
 
     /* An id that is no ObjectId names no token: nothing is updated. */
     fake_reset(&fake);
@@ -1246,8 +1247,12 @@ TEST(credits_grant_and_billing_set)
     fake.replies[0] = "{\"ok\": 1, \"n\": 0, \"nModified\": 0}";
     CHECK_INT(inbox_store_credits_grant(store, ORG_ID, 5, &err),
               INBOX_ERR_NOT_FOUND);
+    CHECK_STR(err.message,
+              "There is no organization with the id \"" ORG_ID "\".");
     CHECK_INT(inbox_store_billing_set(store, "not-an-id", 1, &err),
               INBOX_ERR_NOT_FOUND);
+    CHECK_STR(err.message,
+              "There is no organization with the id \"not-an-id\".");
     CHECK_INT(inbox_store_plan_set(store, "not-an-id", INBOX_PLAN_UNLIMITED,
                                    &err), INBOX_ERR_NOT_FOUND);
 

@@ -539,7 +539,7 @@ TEST(a_store_uri_is_checked_without_opening_anything)
     CHECK_INT(inbox_store_uri_check("/srv/inbox.db", &file, &err),
               INBOX_ERR_INVALID);
     CHECK(file == NULL);
-    CHECK(strstr(err.message, "unknown store URI \"/srv/inbox.db\"")
+    CHECK(strstr(err.message, "Unknown store URI \"/srv/inbox.db\"")
           != NULL);
     CHECK_INT(inbox_store_uri_check("mysql://db/inbox", NULL, &err),
               INBOX_ERR_INVALID);
@@ -553,7 +553,7 @@ TEST(a_store_uri_is_checked_without_opening_anything)
     CHECK_INT(inbox_store_uri_check("sqlite:inbox.db?sync=full", &file,
                                     &err), INBOX_ERR_INVALID);
     CHECK(file == NULL);
-    CHECK(strstr(err.message, "unknown SQLite store option \"sync=full\"")
+    CHECK(strstr(err.message, "Unknown SQLite store option \"sync=full\"")
           != NULL);
     CHECK_INT(inbox_store_uri_check("sqlite:inbox.db?synchronous=full",
                                     NULL, &err), INBOX_OK);

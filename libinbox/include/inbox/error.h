@@ -95,6 +95,12 @@ inbox_status_t inbox_error_rate_limited(inbox_error_t *err, unsigned seconds,
  * "contact", ...), in the same words whichever store backend looked. */
 inbox_status_t inbox_error_not_found(inbox_error_t *err, const char *what);
 
+/* INBOX_ERR_NOT_FOUND: "There is no organization with the id \"ID\".", for
+ * an organization named by its id (inboxctl's, a session's), in the same
+ * words whichever store backend looked. */
+inbox_status_t inbox_error_org_unknown(inbox_error_t *err,
+    const char *org_id);
+
 /* INBOX_ERR_INVALID naming "cursor": a list's cursor that no page of it
  * gave out, in the same words for every list and backend. */
 inbox_status_t inbox_error_cursor(inbox_error_t *err);

@@ -9,10 +9,6 @@
 #include "store_sqlite.h"
 
 
-static inbox_status_t inbox_sqlite_org_exists(inbox_sqlite_conn_t *conn,
-    int64_t org, const char *org_id, inbox_error_t *err);
-
-
 inbox_status_t
 inbox_sqlite_org_create(inbox_store_t *store, const char *name,
     const char *timezone, char id[INBOX_ID_MAX], inbox_error_t *err)
@@ -654,37 +650,6 @@ inbox_sqlite_token_find(inbox_store_t *store, const char *token_hash,
 }
 
 
-/* INBOX_ERR_NOT_FOUND when no organization has the id org. */
-static inbox_status_t
-inbox_sqlite_org_exists(inbox_sqlite_conn_t *conn, int64_t org,
-    const char *org_id, inbox_error_t *err)
-{
-    int            rc;
-    sqlite3_stmt  *stmt;
-
-    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_ORG_EXISTS,
-        "SELECT 1 FROM orgs WHERE id = ?1", err);
-    if (stmt == NULL) {
-        return err->code;
-    }
-
-    sqlite3_bind_int64(stmt, 1, org);
-
-    rc = sqlite3_step(stmt);
-    inbox_sqlite_done(stmt);
-
-    if (rc == SQLITE_ROW) {
-        return INBOX_OK;
-    }
-
-    if (rc == SQLITE_DONE) {
-        return inbox_error_org_unknown(err, org_id);
-    }
-
-    return inbox_sqlite_fail(conn, rc, err);
-}
-
-
 inbox_status_t
 inbox_sqlite_tokens_list(inbox_store_t *store, const char *org_id,
     inbox_token_list_t *list, inbox_error_t *err)
@@ -756,7 +721,7 @@ inbox_sqlite_tokens_list(inbox_store_t *store, const char *org_id,
 
     /* no tokens: say so only when there is no organization either */
     if (list->count == 0) {
-        status = inbox_sqlite_org_exists(conn, org, org_id, err);
+        status = inbox_sqlite_org_known(conn, org, org_id, err);
         if (status != INBOX_OK) {
             inbox_token_list_free(list);
             return status;
@@ -880,7 +845,7 @@ inbox_sqlite_token_revoke(inbox_store_t *store, const char *org_id,
         return INBOX_OK;
     }
 
-    status = inbox_sqlite_org_exists(conn, org, org_id, err);
+    status = inbox_sqlite_org_known(conn, org, org_id, err);
     inbox_sqlite_rollback(conn);
 
     if (status != INBOX_OK) {

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
-import { inboxctl, uniqueNumber, sleep } from '../lib/cluster.mjs';
+import { inboxctl, uniqueNumber } from '../lib/cluster.mjs';
 import { useCluster } from '../lib/fixture.mjs';
 import { api, deliverInbound, eventually } from '../lib/inbox.mjs';
 
@@ -35,16 +35,22 @@ test('replies waiting for their number\'s rate are sent after a sender crash, no
         .filter((r) => r.form?.some(([k, v]) => k === 'To' && v === from))
         .map((r) => Object.fromEntries(r.form).Body);
 
-    /* "one" went; "two" and "three" wait for the number's next turns */
-    await eventually(async () => (await sent()).length === 1, 5000);
-    await sleep(300);
+    const outbound = async () => (await api(c,
+        `/api/v1/conversations/${conv.id}/messages?limit=10`, org.token))
+        .json.items.filter((m) => m.direction === 'outbound');
+
+    /* "one" went, and its answer is stored (killed before that, it would
+     * rightly be unknown_outcome); "two" and "three" wait for the
+     * number's next turns, 5 s apart */
+    await eventually(async () => (await outbound()).find((m) =>
+        m.body === 'one' && m.status !== 'queued' && m.status !== 'sending'),
+    15000, '"one" sent and its answer stored');
+    assert.ok((await sent()).length < 3, 'a reply still waits at the kill');
     await c.stopSender('SIGKILL');
     await c.startSender();
 
     const out = await eventually(async () => {
-        const res = await api(c,
-            `/api/v1/conversations/${conv.id}/messages?limit=10`, org.token);
-        const o = res.json.items.filter((m) => m.direction === 'outbound');
+        const o = await outbound();
         return o.every((m) => m.status !== 'queued') ? o : null;
     }, 40000, 'all settled');
 

@@ -71,10 +71,13 @@ async function reply(to, text) {
     return (await res.json()).sid;
 }
 
-// Reads a Server-Sent Events stream for ms: [{ event, data }].
-function events(path, ms) {
+// Opens a Server-Sent Events stream; resolves once the simulator has
+// answered, from when on it hands the stream every event: { status,
+// events: [{ event, data }], until(predicate, ms), close() }.
+function openEvents(path) {
     return new Promise((resolve, reject) => {
         const got = [];
+        let waiters = [];
         let buf = '';
         const req = request(`${remote}${path}`, (res) => {
             if (res.statusCode !== 200) {
@@ -96,11 +99,29 @@ function events(path, ms) {
                                    data: JSON.parse(data[1]) });
                     }
                 }
+                waiters = waiters.filter((w) => !w());
             });
-            setTimeout(() => {
-                req.destroy();
-                resolve({ status: 200, events: got });
-            }, ms);
+            resolve({
+                status: 200,
+                events: got,
+                until: (predicate, ms, what) => new Promise((ok, fail) => {
+                    const timer = setTimeout(() => fail(new Error(
+                        `no ${what} in ${ms} ms; got ${JSON.stringify(got)}`
+                    )), ms);
+                    const check = () => {
+                        if (!predicate(got)) {
+                            return false;
+                        }
+                        clearTimeout(timer);
+                        ok(got);
+                        return true;
+                    };
+                    if (!check()) {
+                        waiters.push(check);
+                    }
+                }),
+                close: () => req.destroy(),
+            });
         });
         req.on('error', (e) => (e.code === 'ECONNRESET' ? null
             : reject(e)));
@@ -206,17 +227,29 @@ test('from another machine the phone page works: its files, texting the '
 
     // the reply's ticks, live; nothing of the other contact, and no API
     // request (their records carry the auth token)
-    const live = events(`/_sim/events?contact=${encodeURIComponent(CONTACT)}`,
-                        1500);
-    await new Promise((r) => setTimeout(r, 200));
-    const id = await reply(CONTACT, 'Got it');
-    await reply(OTHER, 'not yours either');
-    const { status, events: got } = await live;
-    assert.equal(status, 200);
+    const live = await openEvents(
+        `/_sim/events?contact=${encodeURIComponent(CONTACT)}`);
+    assert.equal(live.status, 200);
+    let got;
+    try {
+        const id = await reply(CONTACT, 'Got it');
+        const other = await reply(OTHER, 'not yours either');
+        await sim.waitForMessage(other, (m) => m.status === 'delivered',
+                                 15000);
+        // the contact's next message moves after all of the other's: once
+        // it is delivered here, the other's would have come before it
+        const last = await reply(CONTACT, 'One more');
+        const delivered = (m) => (all) => all.some((e) => e.data.id === m
+            && e.data.status === 'delivered');
+        got = await live.until((all) => delivered(id)(all)
+            && delivered(last)(all), 15000, 'the replies delivered');
+        assert.deepEqual(got.filter((e) => e.data.id === id)
+            .map((e) => e.data.status), ['queued', 'sent', 'delivered']);
+    } finally {
+        live.close();
+    }
     assert.deepEqual([...new Set(got.map((e) => e.event))], ['message']);
     assert.deepEqual([...new Set(got.map((e) => e.data.to))], [CONTACT]);
-    assert.deepEqual(got.filter((e) => e.data.id === id)
-        .map((e) => e.data.status), ['queued', 'sent', 'delivered']);
 });
 
 test('on the simulator\'s own machine everything answers, as before',

@@ -10,7 +10,8 @@ import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { sleep, uniqueNumber } from '../lib/cluster.mjs';
 import { useCluster, errorLogIsCleanTest } from '../lib/fixture.mjs';
-import { connectWs, postInbound, ticket, wsUpgradeStatus, wsUrl }
+import { connectWs, eventually, postInbound, ticket, wsUpgradeStatus,
+         wsUrl }
     from '../lib/inbox.mjs';
 
 // The tests use ORGS organizations, some on each ws-server, picked out
@@ -25,6 +26,8 @@ const ctx = useCluster({
     orgs: Array.from({ length: POOL }, (_, i) => ({ name: `Org ${i}` })),
     workerProcesses: 2, wsServers: 2 });
 let orgs = null;
+// The ws-server (0 or 1) each organization's sockets go to.
+const serverOf = new Map();
 
 const STREAM_TYPES = new Set(['message.created', 'conversation.updated',
     'unread.total', 'contact.updated', 'message.status', 'message.updated']);
@@ -107,7 +110,9 @@ async function pickOrgs(cluster) {
         await c.waitForTypes(['hello']);
         probes.push(c);
         const after = cluster.wsPorts.map(established);
-        on[after[0] > before[0] ? 0 : 1].push(org);
+        const server = after[0] > before[0] ? 0 : 1;
+        on[server].push(org);
+        serverOf.set(org, server);
     }
     probes.forEach((c) => c.close());
     for (let i = 0; i < 100 && cluster.wsPorts.map(established)
@@ -211,7 +216,10 @@ test('one ws-server killed while webhooks flow: its browsers reconnect to '
         }
         process.kill(cluster.wsList[0].pid, 'SIGKILL');
         await cluster.wsList[0].exited;
-        await sleep(500);
+        // nginx closes the sockets it had on the killed one as it notices
+        await eventually(() => all.every(({ org, sockets }) =>
+            serverOf.get(org) !== 0 || sockets.every((s) => s.closed)),
+        10000, 'the sockets of the killed ws-server closed');
 
         // an organization's sockets closed together, and some stayed
         const dead = all.filter(({ sockets }) => sockets[0].closed);

@@ -158,16 +158,16 @@ test('quiet hours hold each recipient on its own clock (New York goes, '
         assert.deepEqual(await bodiesTo(phone), [], phone);
     }
 
-    // a reply from the inbox is never held
+    // a reply from the inbox is never held: it reaches the carrier while
+    // the clock stays at night (held, it would wait for 08:00 there, which
+    // the clock reaches only when the test moves it)
     const tokyoContact = await contactByPhone(org, tokyo);
-    const before = Date.now();
     await ok(org, `/api/v1/conversations/${tokyoContact.conversation_id}`
              + '/messages', { method: 'POST',
                               body: { body: 'Replying at night' } }, 201);
     const reply = await eventually(async () => (await sendsTo(tokyo))[0],
-                                   5000, 'the reply at the carrier');
+                                   15000, 'the reply at the carrier');
     assert.equal(reply.Body, 'Replying at night');
-    assert.ok(Date.parse(reply.at) - before < 2000);
 
     // the stopper opts out while the campaign is sending
     await deliverInbound(cluster, { org, from: stopper, body: 'STOP' });

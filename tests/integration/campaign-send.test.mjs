@@ -119,22 +119,17 @@ function watchProgress(ws, id) {
     return seen;
 }
 
-// The most frames of one campaign within any one second, as received: the
-// sender pushes at most every 300 ms (3 or 4 in a second), and a frame
-// delayed on its way can bunch with the next ones, so a socket may see 5
-// or 6; a sender that pushed a frame per change would show hundreds.
-const MOST_IN_A_SECOND = 6;
-
-function mostInASecond(seen) {
-    let most = 0;
-    for (let i = 0; i < seen.length; i++) {
-        let n = 0;
-        while (i + n < seen.length && seen[i + n].at - seen[i].at < 1000) {
-            n++;
-        }
-        most = Math.max(most, n);
-    }
-    return most;
+// The sender pushes a campaign's progress at most every 300 ms: from just
+// before the campaign started to its last frame, one frame a 300 ms and
+// one more at each end at most. Counted over the whole run, not over
+// each second as the frames came: a loaded test process (reading the
+// simulator's thousands of requests) takes a few seconds' frames at once.
+// A sender that pushed a frame per change would show hundreds.
+function assertFewFrames(seen, since) {
+    const span = seen[seen.length - 1].at - since;
+    const most = Math.floor(span / 300) + 2;
+    assert.ok(seen.length <= most,
+              `${seen.length} progress frames in ${span} ms (${most} at most)`);
 }
 
 async function settled(id, recipients) {
@@ -161,6 +156,7 @@ test('a campaign to a tag reaches each recipient once and the opted-out '
 
     const ws = await connectWs(ctx.cluster, org.token);
     try {
+        const since = Date.now();
         const started = await startCampaign('spring', 'Spring sale!');
         const seen = watchProgress(ws, started.id);
         assert.equal(started.counts.recipients, 35);
@@ -190,8 +186,7 @@ test('a campaign to a tag reaches each recipient once and the opted-out '
             'the final progress');
         const last = seen[seen.length - 1].frame;
         assert.deepEqual(last.counts, end.counts);
-        assert.ok(mostInASecond(seen) <= MOST_IN_A_SECOND,
-                  `${mostInASecond(seen)} progress frames in a second`);
+        assertFewFrames(seen, since);
     } finally {
         ws.close();
     }
@@ -243,6 +238,7 @@ test('a reply written while a 2,000-recipient campaign is sending goes '
 
     const ws = await connectWs(ctx.cluster, org.token);
     try {
+        const since = Date.now();
         const started = await startCampaign('everyone', 'Big news!');
         const seen = watchProgress(ws, started.id);
 
@@ -277,8 +273,7 @@ test('a reply written while a 2,000-recipient campaign is sending goes '
         await eventually(() => seen.length > 0 && seen[seen.length - 1]
             .frame.counts.delivered === 2000, 5000, 'the final progress');
         assert.deepEqual(seen[seen.length - 1].frame.counts, end.counts);
-        assert.ok(mostInASecond(seen) <= MOST_IN_A_SECOND,
-                  `${mostInASecond(seen)} progress frames in a second`);
+        assertFewFrames(seen, since);
         t.diagnostic(`${seen.length} progress frames`);
     } finally {
         ws.close();

@@ -328,28 +328,36 @@ test('a socket closes when the API token it was opened with expires; '
     + 'a token without an end keeps its own', async () => {
     const cluster = await ready();
     const org = cluster.orgs[0].id;
-    const before = Date.now();
-    const brief = await inboxctl(cluster.store, 'token', 'create', org,
-                                 '--expires-in', '3s');
-    const later = await inboxctl(cluster.store, 'token', 'create', org,
-                                 '--expires-in', '5s');
-    const lasting = await inboxctl(cluster.store, 'token', 'create', org);
-    const briefWs = await liveWithToken(cluster, brief);
-    const laterWs = await liveWithToken(cluster, later);
-    const lastingWs = await liveWithToken(cluster, lasting);
+    // each token's socket opened as soon as it is made; the token ends
+    // its lifetime after a moment between made and madeBy
+    const live = async (...args) => {
+        const made = Date.now();
+        const token = await inboxctl(cluster.store, 'token', 'create', org,
+                                     ...args);
+        const madeBy = Date.now();
+        return { token, made, madeBy,
+                 ws: await liveWithToken(cluster, token) };
+    };
+    const brief = await live('--expires-in', '3s');
+    const later = await live('--expires-in', '5s');
+    const lastingWs = (await live()).ws;
 
     // each at its end: not before, and not at some later sweep
-    await eventually(() => briefWs.closed, before + 5000 - Date.now(),
+    await eventually(() => brief.ws.closed,
+                     brief.madeBy + 5000 - Date.now(),
                      'the expired token\'s socket, by 2 s after its end');
-    assert.equal(briefWs.closeCode, ENDED);
-    assert.ok(Date.now() >= before + 3000, `${Date.now() - before} ms`);
-    assert.equal(laterWs.closed, false);
-    await eventually(() => laterWs.closed, before + 7000 - Date.now(),
+    assert.equal(brief.ws.closeCode, ENDED);
+    assert.ok(Date.now() >= brief.made + 3000,
+              `${Date.now() - brief.made} ms`);
+    assert.equal(later.ws.closed, false);
+    await eventually(() => later.ws.closed,
+                     later.madeBy + 7000 - Date.now(),
                      'the next token\'s socket, by 2 s after its end');
-    assert.equal(laterWs.closeCode, ENDED);
-    assert.ok(Date.now() >= before + 5000, `${Date.now() - before} ms`);
-    const refused = await api(cluster, '/api/v1/realtime/ticket', brief,
-                              { method: 'POST' });
+    assert.equal(later.ws.closeCode, ENDED);
+    assert.ok(Date.now() >= later.made + 5000,
+              `${Date.now() - later.made} ms`);
+    const refused = await api(cluster, '/api/v1/realtime/ticket',
+                              brief.token, { method: 'POST' });
     assert.equal(refused.status, 401, refused.text);
 
     await deliverInbound(cluster, { from: '+15551230304', body: 'lasting?' });

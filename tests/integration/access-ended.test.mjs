@@ -379,11 +379,11 @@ test('a socket still closing (its browser does not answer the close) '
                                  { method: 'DELETE' });
     assert.equal(res.status, 204, res.text);
 
-    const before = Date.now();
     const brief = await inboxctl(cluster.store, 'token', 'create',
         cluster.orgs[0].id, '--expires-in', '2s');
+    const madeBy = Date.now();
     const briefWs = await liveWithToken(cluster, brief);
-    await eventually(() => briefWs.closed, before + 4000 - Date.now(),
+    await eventually(() => briefWs.closed, madeBy + 4000 - Date.now(),
                      'the expired token\'s socket, by 2 s after its end');
     assert.equal(briefWs.closeCode, ENDED);
     assert.equal(joyWs.closed, false, 'Joy\'s close was still unanswered');

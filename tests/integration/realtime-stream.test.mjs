@@ -350,7 +350,7 @@ test('presence reaches the organization\'s other sockets only, with the '
         assert.equal(p.org_seq, undefined);
 
         const late = await connectWs(cluster, orgA.token);
-        await late.waitForTypes(['hello', 'presence'], 3000);
+        await late.waitForTypes(['hello', 'presence'], 10000);
         const types = late.frames.map((f) => f.type);
         assert.deepEqual(types.slice(0, 2), ['hello', 'presence']);
         late.close();
@@ -359,10 +359,10 @@ test('presence reaches the organization\'s other sockets only, with the '
         assert.ok(!other.frames.some((f) => f.type === 'presence'));
         assert.ok(!ana.frames.some((f) => f.type === 'presence'));
 
-        // a closed browser is idle at once
+        // a closed browser is idle at once (its viewing would lapse in 30 s)
         ana.close();
         await colleague.waitFor((fs) => fs.some((f) => f.type === 'presence'
-            && f.state === 'idle'), 3000, 'idle');
+            && f.state === 'idle'), 10000, 'idle');
     } finally {
         [ana, colleague, other].forEach((s) => s.close());
     }
@@ -388,7 +388,7 @@ test('a socket of an organization-wide API token is nobody to show: what it '
         // one that is shown, after it
         gus.send({ type: 'presence', conversation_id: 'n2', state: 'viewing' });
         await flo.waitFor((fs) => fs.some((f) => f.type === 'presence'
-            && f.conversation_id === 'n2'), 3000, 'Gus\'s presence');
+            && f.conversation_id === 'n2'), 10000, 'Gus\'s presence');
         assert.deepEqual(flo.frames.filter((f) => f.type === 'presence')
             .map((f) => f.conversation_id), ['n2']);
     } finally {
@@ -415,7 +415,7 @@ test('a user in two tabs is shown by what the tabs together say: one '
     const next = async (n) => {
         const before = shown(colleague).length;
         await colleague.waitFor(() => shown(colleague).length >= before + n,
-                                3000, `${n} more`);
+                                10000, `${n} more`);
         await sleep(200);
         return shown(colleague).slice(before);
     };
@@ -432,7 +432,7 @@ test('a user in two tabs is shown by what the tabs together say: one '
         tab2.send({ type: 'presence', conversation_id: 'd1', state: 'idle' });
         assert.deepEqual(await next(1), ['d1 viewing']);
         late.push(await connectWs(cluster, orgA.token));
-        await late[0].waitForTypes(['hello', 'presence'], 3000);
+        await late[0].waitForTypes(['hello', 'presence'], 10000);
         await sleep(200);
         assert.deepEqual(shown(late[0]), ['d1 viewing']);
 
@@ -444,7 +444,7 @@ test('a user in two tabs is shown by what the tabs together say: one '
                     state: 'typing' });
         assert.deepEqual(await next(2), ['d1 viewing', 'd1 typing']);
         late.push(await connectWs(cluster, orgA.token));
-        await late[1].waitForTypes(['hello', 'presence'], 3000);
+        await late[1].waitForTypes(['hello', 'presence'], 10000);
         await sleep(200);
         assert.deepEqual(shown(late[1]), ['d1 typing']);
         tab1.send({ type: 'presence', conversation_id: 'd1', state: 'idle' });
@@ -490,7 +490,7 @@ test('a message that comes in pieces is put together: a presence sent in '
         inPieces(JSON.stringify({ type: 'presence', conversation_id: 'p1',
                                   state: 'viewing' }), 3);
         await colleague.waitFor((fs) => fs.some((f) => f.type === 'presence'
-            && f.conversation_id === 'p1'), 3000, 'presence in pieces');
+            && f.conversation_id === 'p1'), 10000, 'presence in pieces');
 
         // too long, in pieces: refused and counted, nothing shown
         inPieces(JSON.stringify({ type: 'presence', conversation_id: 'p2',
@@ -499,7 +499,7 @@ test('a message that comes in pieces is put together: a presence sent in '
         inPieces(JSON.stringify({ type: 'presence', conversation_id: 'p3',
                                   state: 'typing' }), 2);
         await colleague.waitFor((fs) => fs.some((f) => f.type === 'presence'
-            && f.conversation_id === 'p3'), 3000, 'the next one');
+            && f.conversation_id === 'p3'), 10000, 'the next one');
         assert.ok(!colleague.frames.some((f) => f.conversation_id === 'p2'));
         assert.equal(cy.closed, false);
     } finally {

@@ -313,9 +313,10 @@ test('a thread chosen in Contacts while a message comes in opens with it: '
     await conv.release();
     await page.locator('#messages .message .body',
                        { hasText: 'while choosing' }).waitFor();
-    await row.filter({ hasText: 'while choosing' }).waitFor({ timeout: 2000 });
+    await row.filter({ hasText: 'while choosing' }).waitFor();
     let unread = 1;
-    for (let i = 0; i < 40 && unread !== 0; i++) {
+    for (const deadline = Date.now() + 10000;
+         unread !== 0 && Date.now() < deadline;) {
         await new Promise((r) => setTimeout(r, 50));
         unread = (await call(`/api/v1/conversations/${id}`)).unread_count;
     }

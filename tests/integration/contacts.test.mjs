@@ -13,8 +13,8 @@ import { join } from 'node:path';
 import { inboxctl, nginxPath, sqlite3Path, uniqueNumber }
     from '../lib/cluster.mjs';
 import { useCluster, errorLogIsCleanTest } from '../lib/fixture.mjs';
-import { api, assertError, connectWs, deliverInbound, ISO_Z, openWs,
-         SERVER_FAILURE, wsUrl }
+import { api, assertError, connectWs, deliverInbound, framesBeforeFence,
+         ISO_Z, openWs, SERVER_FAILURE, wsUrl }
     from '../lib/inbox.mjs';
 import { addUser, login, sessionApi } from '../lib/session.mjs';
 
@@ -22,6 +22,8 @@ const execFileAsync = promisify(execFile);
 const ctx = useCluster({ orgs: [{ name: 'Org A' }, { name: 'Org B' }] });
 let stranger;       // a number that texted org A, unnamed
 let strangerConv;   // its conversation
+let fenceA;         // a thread of each organization only fences look at
+let fenceB;
 
 const tokenA = () => ctx.cluster.orgs[0].token;
 const tokenB = () => ctx.cluster.orgs[1].token;
@@ -62,7 +64,31 @@ before(async () => {
     await deliverInbound(cluster, { from: stranger, body: 'hello again' });
     const list = await ok('/api/v1/conversations');
     strangerConv = list.items.find((c) => c.contact.phone === stranger);
+    fenceA = await fenceThread(cluster.orgs[0]);
+    fenceB = await fenceThread(cluster.orgs[1]);
 });
+
+// A thread of a number of its own in org, for framesBeforeFence.
+async function fenceThread(org) {
+    const phone = uniqueNumber();
+    await deliverInbound(ctx.cluster, { org, from: phone, body: 'fence' });
+    const res = await call(`/api/v1/conversations?q=${phone.slice(2)}`, {},
+                           org.token);
+    assert.equal(res.status, 200, res.text);
+    const conv = res.json.items.find((c) => c.contact.phone === phone);
+    assert.ok(conv, `the thread of ${phone}`);
+    return conv.id;
+}
+
+// The frames a (org A's socket) and b (org B's) got before a fence in
+// each organization: all a request made before could have pushed them.
+async function framesBeforeFences(a, b) {
+    const [fromA] = await framesBeforeFence(ctx.cluster, tokenA(), fenceA,
+                                            [a]);
+    const [fromB] = await framesBeforeFence(ctx.cluster, tokenB(), fenceB,
+                                            [b]);
+    return { fromA, fromB };
+}
 
 test('a contact who texted in has its record, with no name yet', async () => {
     const c = await ok(`/api/v1/contacts/${strangerConv.contact.id}`);
@@ -107,9 +133,9 @@ test('naming an unknown number from its thread shows the name in the list '
         // the same name again changes nothing and pushes nothing
         await ok(`/api/v1/contacts/${strangerConv.contact.id}`,
             { method: 'PATCH', body: { name: 'Dana Whitfield' } });
-        await new Promise((r) => setTimeout(r, 200));
-        assert.equal(a.frames.length, 2, JSON.stringify(a.frames));
-        assert.equal(b.frames.length, 1, JSON.stringify(b.frames));
+        const { fromA, fromB } = await framesBeforeFences(a, b);
+        assert.equal(fromA.length, 2, JSON.stringify(fromA));
+        assert.equal(fromB.length, 1, JSON.stringify(fromB));
     } finally {
         a.close();
         b.close();
@@ -187,9 +213,9 @@ async () => {
         await ok(`/api/v1/contacts/${id}`, { method: 'PATCH',
             body: { timezone: 'America/Chicago' } });
 
-        await new Promise((r) => setTimeout(r, 300));
-        assert.equal(a.frames.length, 4, JSON.stringify(a.frames));
-        assert.deepEqual(b.frames.map((e) => e.type), ['hello']);
+        const { fromA, fromB } = await framesBeforeFences(a, b);
+        assert.equal(fromA.length, 4, JSON.stringify(fromA));
+        assert.deepEqual(fromB.map((e) => e.type), ['hello']);
     } finally {
         a.close();
         b.close();
@@ -1009,9 +1035,9 @@ test('an import that renames or tags contacts shows on every open inbox '
         // the same file again changes nothing and pushes nothing
         await importCsv('phone,name,tags\n'
             + `${renamed},Priya Natarajan,\n${tagged},,volunteer\n`);
-        await new Promise((r) => setTimeout(r, 300));
-        assert.equal(a.frames.length, 3, JSON.stringify(a.frames));
-        assert.deepEqual(b.frames.map((e) => e.type), ['hello']);
+        const { fromA, fromB } = await framesBeforeFences(a, b);
+        assert.equal(fromA.length, 3, JSON.stringify(fromA));
+        assert.deepEqual(fromB.map((e) => e.type), ['hello']);
     } finally {
         a.close();
         b.close();

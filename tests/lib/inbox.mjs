@@ -348,6 +348,34 @@ export async function openWs(url) {
     return client;
 }
 
+// Fences a check that something was not pushed, where a fixed sleep
+// would pass on a loaded machine with the frame still on its way.  Stars,
+// then unstars, conversationId (a thread of token's organization that
+// the test does not otherwise look at, not starred: it is left as it
+// was), waits until each of sockets has both frames, and resolves with
+// the frames each got before the star's.  An organization's events reach
+// its sockets in store order (org_seq), so a frame that any request made
+// before the fence pushed is among them.
+export async function framesBeforeFence(cluster, token, conversationId,
+                                        sockets, timeoutMs = 10000) {
+    for (const action of ['star', 'unstar']) {
+        const res = await api(cluster,
+            `/api/v1/conversations/${conversationId}/${action}`, token,
+            { method: 'POST' });
+        assert.equal(res.status, 200, `the fence's ${action}: ${res.text}`);
+    }
+    const fence = (starred) => (f) => f.type === 'conversation.updated'
+        && f.conversation.id === conversationId
+        && f.conversation.starred === starred;
+    return Promise.all(sockets.map(async (ws) => {
+        const frames = await ws.waitFor((all) => {
+            const star = all.findIndex(fence(true));
+            return star >= 0 && all.slice(star + 1).some(fence(false));
+        }, timeoutMs, 'the fence\'s star and unstar');
+        return frames.slice(0, frames.findIndex(fence(true)));
+    }));
+}
+
 // Polls fn until it returns a truthy value or timeoutMs passes.
 export async function eventually(fn, timeoutMs = 5000, what = 'condition') {
     const deadline = Date.now() + timeoutMs;

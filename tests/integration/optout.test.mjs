@@ -10,8 +10,9 @@ import { before, test } from 'node:test';
 import { promisify } from 'node:util';
 import { sqlite3Path, uniqueNumber } from '../lib/cluster.mjs';
 import { useCluster, errorLogIsCleanTest } from '../lib/fixture.mjs';
-import { api, assertError, connectWs, deliverInbound, ISO_Z,
-         newMessageSid, postInbound, TWIML_EMPTY } from '../lib/inbox.mjs';
+import { api, assertError, connectWs, deliverInbound, framesBeforeFence,
+         ISO_Z, newMessageSid, postInbound, TWIML_EMPTY }
+    from '../lib/inbox.mjs';
 import { addUser, login, sessionApi } from '../lib/session.mjs';
 
 const ctx = useCluster({ orgs: [{ name: 'Acme Dental' }, { name: 'Org B' }] });
@@ -68,6 +69,7 @@ before(async () => {
 test('opting a thread out by hand answers the thread, pushes the change '
     + 'to every browser and puts it in the timeline', async () => {
     const conv = await newThread('can you call me?');
+    const fence = await newThread('only a fence looks at me');
     const ws = await connectWs(ctx.cluster, tokenA());
     try {
         await ws.waitForTypes(['hello']);
@@ -112,8 +114,9 @@ test('opting a thread out by hand answers the thread, pushes the change '
         const again = await ok(`/api/v1/conversations/${conv.id}/opt-out`,
                                { method: 'POST' });
         assert.equal(again.contact.opted_out, true);
-        await new Promise((r) => setTimeout(r, 200));
-        assert.equal(ws.frames.length, count);
+        const [before] = await framesBeforeFence(ctx.cluster, tokenA(),
+                                                 fence.id, [ws]);
+        assert.equal(before.length, count, JSON.stringify(before));
         assert.equal((await timeline(conv)).length, 2);
         assert.equal((await contactOf(conv)).opted_out_at, c.opted_out_at);
     } finally {

@@ -137,14 +137,16 @@ test('a message that comes after "Show older" is put on top of the '
 
     await deliverInbound(ctx.cluster, { from: LONG, body: 'Newest one' });
     await items().filter({ hasText: 'Newest one' }).waitFor();
-    // the panel's read again after a burst: a tick or another message
-    // could follow, so look once it has settled
-    await page.waitForTimeout(1000);
+    // a fence: a later message's read of the panel starts after any read
+    // the first one started, and only the latest read fills the panel,
+    // so once it shows, no earlier read can change what is shown
+    await deliverInbound(ctx.cluster, { from: LONG, body: 'Newer still' });
+    await items().filter({ hasText: 'Newer still' }).waitFor();
     const details = await items().locator('.timeline-detail')
         .allTextContents();
-    assert.equal(details.length, LONG_MESSAGES + 1);
-    assert.deepEqual(details.slice(0, 3),
-                     ['Newest one', 'Message 60', 'Message 59']);
+    assert.equal(details.length, LONG_MESSAGES + 2);
+    assert.deepEqual(details.slice(0, 4),
+        ['Newer still', 'Newest one', 'Message 60', 'Message 59']);
     assert.deepEqual(details.slice(-2), ['Message 2', 'Message 1']);
     assert.equal(await more.isHidden(), true);
 });

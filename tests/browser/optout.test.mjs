@@ -125,18 +125,28 @@ test('the contact panel open during an opt-out shows each timeline entry '
     await page.route(timeline, (route) =>
         setTimeout(() => route.continue(), 500));
     try {
+        const answered = page.waitForResponse(
+            (res) => /\/opt-out$/.test(res.url()));
         await page.locator('#act-optout').click();
         const dialog = page.getByRole('dialog',
             { name: 'Opt this contact out?' });
         await dialog.getByRole('button', { name: 'Opt out' }).click();
         await items.filter({ hasText: 'Opted out by hand' }).first()
             .waitFor();
-        await page.waitForTimeout(1500);
+        await answered;
+        // a fence: a later message's read of the panel starts after both
+        // (its event follows contact.updated in the stream), and only the
+        // latest read fills the panel, so once it shows, neither can
+        // change what is shown
+        await deliverInbound(ctx.cluster, { from, body: 'Got it, thanks' });
+        await items.filter({ hasText: 'Got it, thanks' }).waitFor();
     } finally {
         await page.unroute(timeline);
     }
     assert.deepEqual(await items.locator('.timeline-what').allTextContents(),
-        ['Opted out by hand', 'Message received']);
+        ['Message received', 'Opted out by hand', 'Message received']);
+    assert.deepEqual(await items.locator('.timeline-detail')
+        .allTextContents(), ['Got it, thanks', 'Please call me back']);
     await panel.getByRole('button', { name: 'Close' }).click();
 });
 

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import { rowOf, shown, signIn, useBrowser } from '../lib/browser.mjs';
-import { sleep, uniqueNumber } from '../lib/cluster.mjs';
+import { uniqueNumber } from '../lib/cluster.mjs';
 import { useCluster, errorLogIsCleanTest } from '../lib/fixture.mjs';
 import { api, deliverInbound, eventually } from '../lib/inbox.mjs';
 import { addUser } from '../lib/session.mjs';
@@ -211,7 +211,34 @@ async function arrives(from, body) {
     await deliverInbound(ctx.cluster, { from, body });
     await page.locator('#messages .message .body', { hasText: body })
         .waitFor({ state: 'attached' });
-    await sleep(500);       /* time for a read the page should not send */
+}
+
+const READS = /\/api\/v1\/conversations\/[^/]+\/read$/;
+
+// Delivers body from `from` to the open thread while it is not seen;
+// returns the reads the page sent meanwhile (there should be none).  A
+// read for body would be sent as the page takes in its message.created;
+// a fence: a message of a new number comes after it in the stream, so
+// once its row is listed, such a read has been sent (and its request
+// event, from the same page, seen before).
+async function readsSentAsArrives(from, body) {
+    const sent = [];
+    const onRequest = (req) => {
+        if (req.method() === 'POST' && READS.test(req.url())) {
+            sent.push(req.url());
+        }
+    };
+    page.on('request', onRequest);
+    try {
+        await arrives(from, body);
+        const later = uniqueNumber();
+        await deliverInbound(ctx.cluster, { from: later,
+            body: 'A later message, of another thread' });
+        await rowOf(page, shown(later)).waitFor({ state: 'attached' });
+    } finally {
+        page.off('request', onRequest);
+    }
+    return sent;
 }
 
 test('a message to the open thread, shown, is read at once: no badge, and '
@@ -230,7 +257,8 @@ test('a message to the open thread while another view is shown stays '
         await page.evaluate(() => { location.hash = '#campaigns'; });
         await page.locator('#app').waitFor({ state: 'hidden' });
 
-        await arrives(from, 'We are six people');
+        assert.deepEqual(await readsSentAsArrives(from, 'We are six people'),
+            [], 'not seen, so not read');
         assert.equal(await unreadOf(from), 1, 'not seen, so not read');
         assert.equal(await rowOf(page, shown(from)).locator('.badge')
             .textContent(), '1');
@@ -255,7 +283,8 @@ test('a message to the open thread while the tab is hidden stays unread '
         }, hidden);
         await setHidden(true);
         try {
-            await arrives(from, 'Or only cash?');
+            assert.deepEqual(await readsSentAsArrives(from, 'Or only cash?'),
+                [], 'not seen, so not read');
             assert.equal(await unreadOf(from), 1, 'not seen, so not read');
         } finally {
             await setHidden(false);
@@ -269,16 +298,22 @@ test('choosing the open thread again marks it read when its read did not '
     + 'go through', async () => {
         const from = uniqueNumber();
         await deliverInbound(ctx.cluster, { from, body: 'Any vegan dishes?' });
-        const reads = /\/api\/v1\/conversations\/[^/]+\/read$/;
-        await page.route(reads, (route) => route.abort());
+        // the read is let through only once the page's was refused:
+        // before, it would go through and leave nothing to read again
+        let refused;
+        const readRefused = new Promise((r) => { refused = r; });
+        await page.route(READS, async (route) => {
+            await route.abort();
+            refused();
+        });
         try {
             await rowOf(page, shown(from)).getByRole('button').click();
             await page.locator('#messages .message .body',
                 { hasText: 'Any vegan dishes?' }).waitFor();
-            await sleep(500);
+            await readRefused;
             assert.equal(await unreadOf(from), 1);
         } finally {
-            await page.unroute(reads);
+            await page.unroute(READS);
         }
         await rowOf(page, shown(from)).getByRole('button').click();
         await rowOf(page, shown(from)).locator('.badge')

@@ -50,7 +50,8 @@ function gate() {
 
 // Holds the first request matching match (and method): the server answers
 // at once, the page gets that answer only when release() is called.
-// answered: the page has it (its response event fired).
+// answered: the page has it (its response event fired).  read resolves
+// to the server's answer once it is held.
 async function holdAnswer(match, method = 'GET') {
     const read = gate();
     const release = gate();
@@ -65,7 +66,7 @@ async function holdAnswer(match, method = 'GET') {
         const url = route.request().url();
         answered = page.waitForResponse((r) => r.url() === url);
         const answer = await route.fetch();
-        read.open();
+        read.open(answer);
         await release.opened;
         await route.fulfill({ response: answer });
     });
@@ -81,6 +82,17 @@ async function holdAnswer(match, method = 'GET') {
     };
 }
 
+// The page's one polite status (app.js announce()).
+const announcer = () => page.locator('#announcer');
+
+// Waits until the page's status says what it says once it has taken in
+// an action's answer (words): the fence for what that answer must not
+// have changed, which the page would have changed in the same step,
+// just before saying it.
+async function saidOnceTakenIn(words) {
+    await page.locator('#announcer', { hasText: words })
+        .waitFor({ state: 'attached' });
+}
 
 before(async () => {
     const cluster = await ctx.ready;
@@ -161,8 +173,9 @@ test('a star\'s answer that comes after a newer live message does not put '
     }
     const row = rowOf(page, shown(first));
     await row.filter({ hasText: 'after the star' }).waitFor();
+    assert.doesNotMatch(await announcer().textContent(), /Starred\./);
     await star.release();
-    await page.evaluate(() => new Promise((r) => setTimeout(r, 300)));
+    await saidOnceTakenIn('Starred.');
     assert.match(await row.textContent(), /after the star/);
     // and starred: the star's own event came in order
     assert.equal(await row.locator('.row-star').isVisible(), true);
@@ -281,8 +294,9 @@ test('an opt-out\'s answer that comes after a newer live message does not '
     await deliverInbound(ctx.cluster, { from: late, body: 'after opting' });
     await frameWith('after opting');
     await row.filter({ hasText: 'after opting' }).waitFor();
+    assert.doesNotMatch(await announcer().textContent(), /Opted out\./);
     await optOut.release();
-    await page.evaluate(() => new Promise((r) => setTimeout(r, 300)));
+    await saidOnceTakenIn('Opted out.');
     assert.match(await row.textContent(), /after opting/);
     assert.equal(await page.locator('#act-optout').textContent(),
                  'Opted out');
@@ -333,7 +347,7 @@ test('the unread total a count refresh read is not shown over a newer '
     const held = await holdAnswer(counts);
     await deliverInbound(ctx.cluster, { from: uniqueNumber(),
                                         body: 'counted once' });
-    await held.read;
+    const heldTotal = (await (await held.read).json()).unread_total;
     // a newer total, and the refresh it makes, answered first
     await deliverInbound(ctx.cluster, { from: uniqueNumber(),
                                         body: 'counted twice' });
@@ -342,8 +356,24 @@ test('the unread total a count refresh read is not shown over a newer '
     const total = String((await call('/api/v1/conversations?limit=1'))
                          .unread_total);
     await page.locator('#unread-total', { hasText: total }).waitFor();
+    assert.notEqual(heldTotal, Number(total), 'the held total is older');
+    // a fence: the page reads each answer with json() and takes it in
+    // on that read's continuations, before any later task; a task set
+    // as the held answer's read settles runs once the page has taken it
+    // in, with the older total it would wrongly show
+    await page.evaluate(() => {
+        const json = Response.prototype.json;
+        window.answersTakenIn = [];
+        Response.prototype.json = function () {
+            const reading = json.call(this);
+            reading.then((body) => setTimeout(
+                () => window.answersTakenIn.push(body)), () => {});
+            return reading;
+        };
+    });
     await held.release();
-    await page.evaluate(() => new Promise((r) => setTimeout(r, 300)));
+    await page.waitForFunction((t) => window.answersTakenIn.some(
+        (body) => body && body.unread_total === t), heldTotal);
     assert.equal(await page.locator('#unread-total').textContent(), total);
 });
 

@@ -434,18 +434,41 @@ test('keys act on nothing behind the "moved on" question: e archives '
     const dialog = ben.locator('#stale-dialog');
     await dialog.waitFor();
 
-    await ben.keyboard.press('e');
-    await ben.keyboard.press('s');
-    await ben.waitForTimeout(500);
+    // what the page asks the server to do to a thread from now on
+    const isAction = (req) => req.method() === 'POST'
+        && /\/conversations\/[^/]+\/(un)?(archive|star)$/.test(req.url());
+    const acted = [];
+    const noteAction = (req) => {
+        if (isAction(req)) {
+            acted.push(req.url().replace(/^.*\//, ''));
+        }
+    };
+    ben.on('request', noteAction);
+    const star = ben.locator('#act-star');
+    try {
+        await ben.keyboard.press('e');
+        await ben.keyboard.press('s');
+        await ben.keyboard.press('Escape');
+        await dialog.waitFor({ state: 'hidden' });
+        // a fence: a click on Star, after the keys, is acted on after
+        // them (the page takes each in as it comes, and would have asked
+        // at once), so its request comes after any they made; and Esc
+        // would have closed the thread before it
+        const clicked = ben.waitForRequest(isAction);
+        await star.click();
+        await clicked;
+    } finally {
+        ben.off('request', noteAction);
+    }
+    assert.deepEqual(acted, ['star'], 'e and s acted on nothing');
+    await star.filter({ hasText: /^Unstar$/ }).waitFor();
+    await star.click();         /* as it was */
+    await star.filter({ hasText: /^Star$/ }).waitFor();
     const conv = (await api(ctx.cluster, '/api/v1/conversations?filter=all',
         org.token)).json.items.find((c) => c.contact.phone === ASKER);
     assert.ok(conv, 'the thread is still in All');
     assert.equal(conv.archived, false);
     assert.equal(conv.starred, false);
-
-    await ben.keyboard.press('Escape');
-    await dialog.waitFor({ state: 'hidden' });
-    await ben.waitForTimeout(300);
     assert.equal(await ben.locator('#thread-view').isVisible(), true,
         'the thread is still open');
     assert.equal(await ben.locator('#composer-text').inputValue(),

@@ -220,7 +220,12 @@ test('a save is not undone by the read begun when Settings was shown',
     await business.fill('Newer Name');
     await page.locator('#settings-save').click();
     await page.locator('#settings-status', { hasText: 'Saved.' }).waitFor();
+    // a fence: the page reads the ledger (this user may see it) right
+    // after it took in the held read, filling the form or keeping it
+    const ledgerRead = page.waitForRequest((r) => new URL(r.url())
+        .pathname === '/api/v1/billing/ledger');
     await read.release();
+    await ledgerRead;
     assert.equal(await business.inputValue(), 'Newer Name');
     assert.equal((await call('/api/v1/settings')).business_name,
                  'Newer Name');

@@ -156,14 +156,27 @@ test('a reply Twilio answers 21611 (the number\'s queue full) is sent once '
     assert.match(cluster.senderLog(), /as too many \(HTTP 400, error 21611\)/);
 });
 
-// A reply written while its number's rate holds it back (one send every
-// 5 s) is not claimed until the number's next token (a claim takes only
-// what can start at once): a STOP that comes meanwhile is seen by that
-// claim, and the reply never starts.
+// A reply written while its number's rate holds it back (here one send
+// every 10 s) is not claimed until the number's next token (a claim takes
+// only what can start at once): a STOP that comes meanwhile is seen by
+// that claim, and the reply never starts.  The 10 s leave a loaded
+// machine room to deliver the STOP before that token.
 test('a reply waiting for its number\'s rate is not sent once its '
     + 'contact texts STOP: it fails as opted out at no cost',
     { timeout: 60000 }, async () => {
     const cluster = ctx.cluster;
+    await cluster.stopSender('SIGTERM');
+    await cluster.startSender(['--rate', '0.1', '--burst', '1',
+                               '--lease', '5000', '--timeout', '2000']);
+    try {
+        await stopBeforeTheNextToken(cluster);
+    } finally {
+        await cluster.stopSender('SIGTERM');
+        await cluster.startSender();
+    }
+});
+
+async function stopBeforeTheNextToken(cluster) {
     const sim = cluster.sim;
     const threadWith = async (from) => {
         await deliverInbound(cluster, { from, body: 'hi' });
@@ -197,11 +210,11 @@ test('a reply waiting for its number\'s rate is not sent once its '
     const t = Date.parse(first.at);
     const before = await balance();
 
-    // B's waits in the store for the next token, at T + 5 s
+    // B's waits in the store for the next token, at T + 10 s
     const m = await send(convB, 'Your order is ready');
     await new Promise((r) => setTimeout(r, Math.max(0, t + 3200
                                                        - Date.now())));
-    assert.ok(Date.now() < t + 4500, 'STOP comes before T + 4.5 s');
+    assert.ok(Date.now() < t + 9000, 'STOP comes before T + 9 s');
     await deliverInbound(cluster, { from: b, body: 'STOP' });
 
     const got = await eventually(async () => {
@@ -223,6 +236,6 @@ test('a reply waiting for its number\'s rate is not sent once its '
     assert.equal(bodies.length, 1, JSON.stringify(bodies));
     assert.notEqual(bodies[0], 'Your order is ready');
     assert.equal(await balance(), before);
-});
+}
 
 errorLogIsCleanTest(ctx);

@@ -15,11 +15,13 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { before, test } from 'node:test';
 import { promisify } from 'node:util';
-import { dialogsSaid, openThread, rowOf, signIn, useBrowser }
+import { dialogsSaid, openThread, rowOf, shown, signIn, useBrowser }
          from '../lib/browser.mjs';
-import { inboxctl, sleep, sqlite3Path } from '../lib/cluster.mjs';
+import { inboxctl, sleep, sqlite3Path, uniqueNumber }
+         from '../lib/cluster.mjs';
 import { useCluster, errorLogIsCleanTest } from '../lib/fixture.mjs';
-import { api, deliverInbound, postInbound } from '../lib/inbox.mjs';
+import { api, deliverInbound, eventually, postInbound }
+         from '../lib/inbox.mjs';
 import { addUser } from '../lib/session.mjs';
 
 const ctx = useCluster({ orgs: [{ name: 'Live Desk' }] });
@@ -36,6 +38,7 @@ const STAYED = '+14155550122';
 const web = useBrowser();
 let ana;
 let ben;
+let anaGot;             /* the frames Ana's page receives, from the start */
 
 // Signs in as who and waits until the list is shown and live.
 async function signInAs(p, who) {
@@ -74,6 +77,15 @@ function framesSent(p) {
     return sent;
 }
 
+// The frames a page receives on its WebSockets from now on, parsed.
+function framesReceived(p) {
+    const got = [];
+    p.on('websocket', (ws) => ws.on('framereceived', (f) => {
+        try { got.push(JSON.parse(f.payload)); } catch { /* not JSON */ }
+    }));
+    return got;
+}
+
 before(async () => {
     const cluster = await ctx.ready;
     const org = cluster.orgs[0];
@@ -84,6 +96,7 @@ before(async () => {
     await deliverInbound(cluster, { from: OTHER, body: 'Hello there' });
     await web.launch();
     ana = await web.newPage();
+    anaGot = framesReceived(ana);
     ben = await web.newPage();
 });
 
@@ -283,9 +296,21 @@ test('a colleague viewing the same thread is shown, then typing, and '
     await ana.waitForFunction(() =>
         document.getElementById('thread-presence').textContent === '');
 
-    // another thread's presence is not shown in this one
+    // another thread's presence is not shown in this one; a fence: once
+    // Ana's socket has Ben's presence there, a message of a new number
+    // comes after it on that socket, and the page takes frames in in
+    // order, so once its row is listed, that presence was taken in
+    const other = await convOf(OTHER);
+    const seen = anaGot.length;
     await openThread(ben, '+1 (415) 555-0177');
-    await ana.waitForTimeout(500);
+    await eventually(() => anaGot.slice(seen).some((f) =>
+        f.type === 'presence' && f.conversation_id === other.id
+        && f.state === 'viewing'), 10000, 'Ben\'s presence in the other '
+        + 'thread on Ana\'s socket');
+    const later = uniqueNumber();
+    await deliverInbound(ctx.cluster, { from: later,
+        body: 'A later message, of another thread' });
+    await rowOf(ana, shown(later)).waitFor({ state: 'attached' });
     assert.equal(await line.textContent(), '');
 });
 
@@ -355,9 +380,18 @@ test('moving through the list as fast as keys repeat keeps the live '
     // sooner than the 10 s keepalive would say it again
     await ben.locator('#thread-presence').filter(
         { hasText: /ana@desk\.example is viewing/ }).waitFor({ timeout: 3000 });
-    await ana.waitForTimeout(1000);
+    // a fence: a key in the composer after the moves says "typing" on
+    // the socket after every frame they sent, so once Ben is shown it,
+    // the server read them all and did not close the socket for them
+    // (or it did, and the page, saying it again on a new one, noted so)
+    const text = ana.locator('#composer-text');
+    await text.press('x');
+    await ben.locator('#thread-presence').filter(
+        { hasText: /ana@desk\.example is typing/ }).waitFor();
     assert.deepEqual(await ana.evaluate(() => window.connStates), [],
         'the connection stayed live');
+    await text.fill('');
+    await text.press('Escape');
 });
 
 test('a reply written while a newer message came in asks first; "Send '
@@ -575,6 +609,19 @@ test('a tag a colleague saves in their contact panel shows at once in '
         .getByRole('list', { name: 'Tags' }).locator('.tag > span');
     assert.deepEqual(await chips(ana).allTextContents(), []);
 
+    // Ben's reads of the contact from now on (a read of his panel)
+    const contactPath = '/api/v1/contacts/'
+        + (await convOf(TAGGED)).contact.id;
+    const benRead = [];
+    const noteRead = (req) => {
+        const u = new URL(req.url());
+        if (req.method() === 'GET' && (u.pathname === contactPath
+            || u.pathname === contactPath + '/timeline'))
+        {
+            benRead.push(u.pathname);
+        }
+    };
+    ben.on('request', noteRead);
     const panel = ben.getByRole('complementary', { name: 'Contact' });
     await panel.getByRole('combobox', { name: 'Tags' })
         .pressSequentially('volunteer,');
@@ -585,8 +632,19 @@ test('a tag a colleague saves in their contact panel shows at once in '
         '#contact-panel .tag > span')].map((e) => e.textContent)
         .join('|') === 'volunteer');
     assert.equal(await ana.evaluate(() => window.notReloaded), true);
-    // Ben's own event does not read his panel again over the answer
-    await ben.waitForTimeout(500);
+    // Ben's own event does not read his panel again over the answer; a
+    // fence: a message of a new number comes after the event in the
+    // stream, so once its row is listed on Ben's page, a read the event
+    // started was asked for (and its request seen before)
+    try {
+        const later = uniqueNumber();
+        await deliverInbound(ctx.cluster, { from: later,
+            body: 'A later message, of another thread' });
+        await rowOf(ben, shown(later)).waitFor({ state: 'attached' });
+    } finally {
+        ben.off('request', noteRead);
+    }
+    assert.deepEqual(benRead, [], 'his panel was not read again');
     assert.equal(await panel.getByText('Saved.').isVisible(), true);
     assert.deepEqual(await chips(ben).allTextContents(), ['volunteer']);
 

@@ -294,13 +294,16 @@ function telnyxCarrier(sim) {
     };
 }
 
-// GET /v2/messages/{id}
+// GET /v2/messages/{id}: another API key's message is not found, as
+// another Telnyx account's is.
 export function telnyxFetch(sim, ctx, id) {
-    if (!authenticate(sim, ctx)) {
+    const key = authenticate(sim, ctx);
+    if (!key) {
         return unauthorized();
     }
     const msg = sim.messages.get(id);
-    if (!msg || msg.carrier !== 'telnyx') {
+    if (!msg || msg.carrier !== 'telnyx'
+        || (msg.account && msg.account !== key)) {
         return telnyxError(404, '10005', 'Resource not found',
                            'The requested resource or URL could not be '
                            + 'found.');

@@ -321,4 +321,67 @@ test('a reply Twilio says it does not have is asked about no more: it '
     assert.match(said[0], /HTTP 404, error 20404: The requested resource /);
 });
 
+test('a reply Telnyx says it does not have is asked about no more: '
+     + 'another API key\'s message is a 404 10005, logged once',
+     async () => {
+    const cluster = ctx.cluster;
+    const keyOf = () => `KEY${randomBytes(12).toString('hex')
+        .toUpperCase()}`;
+    const [key, otherKey] = [keyOf(), keyOf()];
+    const number = uniqueNumber();
+    const id = await inboxctl(cluster.store, 'org', 'create',
+                              'Telnyx Moving Org');
+    const numberArgs = (apiKey) => ['--carrier', 'telnyx', '--public-key',
+                                    sim.publicKey, '--api-key', apiKey,
+                                    '--api-base', sim.url];
+    await inboxctl(cluster.store, 'number', 'add', id, number,
+                   ...numberArgs(key));
+    await inboxctl(cluster.store, 'credits', 'grant', id, '10');
+    const token = await inboxctl(cluster.store, 'token', 'create', id);
+    await sim.configure({ telnyx: { apiKeys: [key, otherKey] },
+                          numbers: [{ number, carrier: 'telnyx',
+                                      apiKey: key }] });
+
+    const from = uniqueNumber();
+    const { webhook } = await sim.inbound({ from, to: number,
+                                            body: 'hello?' });
+    assert.equal(webhook.state, 'delivered');
+    const list = await api(cluster, '/api/v1/conversations', token);
+    const conv = list.json.items.find((c) => c.contact.phone === from);
+    /* no event, and it stays sent at Telnyx: asked about again */
+    await sim.fail({ type: 'callbacks', drop: true, carrier: 'telnyx',
+                     number: from, count: 1 });
+    await sim.fail({ type: 'final_status', carrier: 'telnyx', number: from,
+                     status: 'none', count: 1 });
+
+    const m = await reply(conv.id, 'We are moving.', token);
+    const sent = await carrierMessage(from, 'sent');
+    await eventually(async () => (await messageOf(conv.id, m.id, token))
+        ?.status === 'sent', 10000, 'sent, as Telnyx answered the first ask');
+
+    /* the number moves to another key, whose account has no such message */
+    await inboxctl(cluster.store, 'number', 'set', id, number,
+                   ...numberArgs(otherKey));
+    const asked = async () => (await sim.requests({ kind: 'fetch',
+                                                   carrier: 'telnyx' }))
+        .filter((r) => r.path === `/v2/messages/${sent.id}`
+                && r.auth?.token === otherKey);
+    await eventually(async () => (await asked()).length > 0, 10000,
+                     'asked with the other key');
+    const [ask] = await asked();
+    assert.equal(ask.response.status, 404);
+    assert.equal(ask.response.json.errors[0].code, '10005');
+
+    /* once: half its age later it would have been asked again */
+    await sleep(4 * AFTER_MS);
+    assert.equal((await asked()).length, 1);
+    assert.equal((await messageOf(conv.id, m.id, token)).status, 'sent');
+    assert.deepEqual(await credits(token), { balance: 9, held: 1 });
+    const said = cluster.senderLog().split('\n')
+        .filter((l) => l.includes(`message ${m.id} `)
+                && /does not have/.test(l));
+    assert.equal(said.length, 1, cluster.senderLog());
+    assert.match(said[0], /telnyx/i);
+});
+
 errorLogIsCleanTest(ctx);

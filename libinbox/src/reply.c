@@ -3,8 +3,10 @@
  * Idempotency-Key, and what it does to its thread.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <openssl/evp.h>
+#include <inbox/delivery.h>
 #include <inbox/reply.h>
 #include <inbox/segments.h>
 
@@ -165,6 +167,37 @@ inbox_reply_fingerprint(const inbox_reply_t *reply,
     for (i = 0; i < n && i * 2 + 2 < INBOX_FINGERPRINT_MAX; i++) {
         snprintf(out + i * 2, 3, "%02x", digest[i]);
     }
+}
+
+
+inbox_status_t
+inbox_reply_message(inbox_message_t *m, const inbox_reply_t *reply,
+    int64_t now, inbox_error_t *err)
+{
+    m->direction = INBOX_OUTBOUND;
+    m->body = strdup(reply->body);
+
+    if (reply->media_count > 0) {
+        m->media = calloc(reply->media_count, sizeof(inbox_media_t));
+    }
+
+    if (m->body == NULL || (reply->media_count > 0 && m->media == NULL)) {
+        return inbox_error_set(err, INBOX_ERR_INTERNAL, "Out of memory.");
+    }
+
+    if (reply->media_count > 0) {
+        memcpy(m->media, reply->media,
+               reply->media_count * sizeof(inbox_media_t));
+    }
+
+    m->media_count = reply->media_count;
+    snprintf(m->status, sizeof(m->status), "%s",
+             inbox_delivery_name(INBOX_DELIVERY_QUEUED));
+    m->segments = reply->segments;
+    m->credits = reply->credits;
+    m->created_at = now;
+
+    return INBOX_OK;
 }
 
 

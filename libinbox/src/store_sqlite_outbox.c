@@ -695,28 +695,10 @@ inbox_sqlite_reply_write(inbox_sqlite_conn_t *conn, int64_t org,
     /* the message and thread as stored, for the answer and the frames */
     inbox_sqlite_format_id(message, m->id);
     memcpy(m->conversation_id, c->id, sizeof(m->conversation_id));
-    m->direction = INBOX_OUTBOUND;
-    m->body = strdup(reply->body);
 
-    if (reply->media_count > 0) {
-        m->media = calloc(reply->media_count, sizeof(inbox_media_t));
+    if (inbox_reply_message(m, reply, now, err) != INBOX_OK) {
+        return INBOX_ERR_INTERNAL;    /* out of memory */
     }
-
-    if (m->body == NULL || (reply->media_count > 0 && m->media == NULL)) {
-        return inbox_error_set(err, INBOX_ERR_INTERNAL, "Out of memory.");
-    }
-
-    if (reply->media_count > 0) {
-        memcpy(m->media, reply->media,
-               reply->media_count * sizeof(inbox_media_t));
-    }
-
-    m->media_count = reply->media_count;
-    snprintf(m->status, sizeof(m->status), "%s",
-             inbox_delivery_name(INBOX_DELIVERY_QUEUED));
-    m->segments = reply->segments;
-    m->credits = reply->credits;
-    m->created_at = now;
 
     if (user != 0) {
         inbox_sqlite_format_id(user, m->sent_by);

@@ -110,6 +110,16 @@ inbox_status_t inbox_reply_credits_short(unsigned credits, int64_t balance,
     inbox_error_t *err);
 
 /*
+ * The reply as its store stored it, for the answer and the frames: m's
+ * direction, body, media, status (queued), segments, credits and time;
+ * the caller sets the ids (the message's, its thread's, its sender's).
+ * INBOX_ERR_INTERNAL when memory runs out; inbox_message_free frees what
+ * was copied either way.
+ */
+inbox_status_t inbox_reply_message(inbox_message_t *m,
+    const inbox_reply_t *reply, int64_t now, inbox_error_t *err);
+
+/*
  * A reply stored in c (its id, when, preview), a person's or a keyword's
  * answer: it becomes the thread's last message and activity unless a
  * newer message is there (inbox_conversation_newer: a keyword's answer

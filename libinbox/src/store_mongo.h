@@ -319,15 +319,14 @@ inbox_status_t inbox_mongo_find_page(inbox_mongo_store_t *ms,
     const inbox_mongo_page_query_t *query, bson_t *filter, bson_t *batch,
     inbox_error_t *err);
 
-/* The organization's unread total and the tabs' counts, in one pass over
- * its conversations (each count a filter of inbox_filter_matches). */
-inbox_status_t inbox_mongo_counts(inbox_mongo_store_t *ms,
-    const bson_oid_t *org, inbox_conversation_page_t *page,
-    inbox_error_t *err);
-
 /* The organization's unread count, summed over its conversations. */
 inbox_status_t inbox_mongo_unread_total(inbox_mongo_store_t *ms,
     const bson_oid_t *org, int64_t *total, inbox_error_t *err);
+/* The same, and *listed (may be NULL): how many unread threads the unread
+ * tab lists (those with a message). */
+inbox_status_t inbox_mongo_unread_sum(inbox_mongo_store_t *ms,
+    const bson_oid_t *org, int64_t *total, int64_t *listed,
+    inbox_error_t *err);
 
 /* The event stream (store_mongo_events.c): reserves the organization's
  * next n event numbers (*first is the first) and reads its epoch. */

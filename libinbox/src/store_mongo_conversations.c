@@ -10,6 +10,10 @@
 
 static void inbox_mongo_append_filter(bson_t *filter, inbox_filter_t which,
     int any_archived);
+static const char *inbox_mongo_filter_index(inbox_filter_t which);
+static inbox_status_t inbox_mongo_counts(inbox_mongo_store_t *ms,
+    const bson_oid_t *org, inbox_conversation_page_t *page,
+    inbox_error_t *err);
 static inbox_status_t inbox_mongo_act_write(inbox_mongo_store_t *ms,
     const bson_oid_t *org, const bson_oid_t *oid,
     const inbox_conversation_t *before, const inbox_conversation_t *after,
@@ -54,6 +58,32 @@ inbox_mongo_append_filter(bson_t *filter, inbox_filter_t which,
 
     default:
         break;
+    }
+}
+
+
+/* The index a filter's list is read from and its tab counted on: the
+ * unread, unresponded and starred threads each alone (named: on the
+ * organization's, a page would pass every other thread newer than its
+ * last); the default view and the archive the organization's, by
+ * archived.  A query on a partial one holds its partial filter, which a
+ * hint requires (inbox_mongo_append_filter writes it). */
+static const char *
+inbox_mongo_filter_index(inbox_filter_t which)
+{
+    switch (which) {
+
+    case INBOX_FILTER_UNREAD:
+        return "org_unread_activity_search";
+
+    case INBOX_FILTER_UNRESPONDED:
+        return "org_awaiting_activity_search";
+
+    case INBOX_FILTER_STARRED:
+        return "org_starred_activity_search";
+
+    default:
+        return "org_archived_activity_search";
     }
 }
 
@@ -114,28 +144,10 @@ inbox_mongo_conversations_list(inbox_store_t *store, const char *org_id,
                                            "contact.phone");
     }
 
-    /* The unread, unresponded and starred threads from their own
-     * index, named: on the organization's, a page would pass every other
-     * thread newer than its last.  The filter holds the index's partial
-     * filter, which a hint requires (a search from the default view is
-     * none of these). */
-    hint = NULL;
-
-    if (!query->any_archived) {
-        switch (query->filter) {
-        case INBOX_FILTER_UNREAD:
-            hint = "org_unread_activity_search";
-            break;
-        case INBOX_FILTER_UNRESPONDED:
-            hint = "org_awaiting_activity_search";
-            break;
-        case INBOX_FILTER_STARRED:
-            hint = "org_starred_activity_search";
-            break;
-        default:
-            break;
-        }
-    }
+    /* A search from the default view reads both values of archived on
+     * the organization's index, merged; any other list its filter's. */
+    hint = query->any_archived ? NULL
+                               : inbox_mongo_filter_index(query->filter);
 
     page_query = (inbox_mongo_page_query_t) {
         .collection = "conversations", .time_field = "last_activity_at",
@@ -174,6 +186,67 @@ inbox_mongo_conversations_list(inbox_store_t *store, const char *org_id,
     bson_destroy(&batch);
 
     return inbox_mongo_counts(ms, &org, page, err);
+}
+
+
+/*
+ * The organization's unread total and the tabs' counts, each read from
+ * index keys, no document, where the server can (the conditions are
+ * inbox_filter_matches', written by inbox_mongo_append_filter as the
+ * lists' are).  The default view's and the archive's are a range of
+ * org_archived_activity_search (the organization, archived, an activity
+ * after the epoch: a thread without a message, INBOX_ACTIVITY_NONE, is
+ * in none), counted on the keys.  The unresponded and starred threads'
+ * are counted on their partial index, whose filter the query holds: a
+ * server of 7.0 or later drops those conditions and counts the keys, an
+ * older one fetches the threads it counts, no others.  The unread tab's
+ * comes with the unread total (inbox_mongo_unread_sum).  Counted, not
+ * kept: nothing can drift without transactions; each count is of its
+ * own moment, as the page's items are.
+ */
+static inbox_status_t
+inbox_mongo_counts(inbox_mongo_store_t *ms, const bson_oid_t *org,
+    inbox_conversation_page_t *page, inbox_error_t *err)
+{
+    size_t          i;
+    bson_t          query, reply;
+    bson_t         *command;
+    inbox_filter_t  which;
+    inbox_status_t  rc;
+
+    static const inbox_filter_t  counted[] = {
+        INBOX_FILTER_ALL, INBOX_FILTER_UNRESPONDED, INBOX_FILTER_STARRED,
+        INBOX_FILTER_ARCHIVED
+    };
+
+    rc = inbox_mongo_unread_sum(ms, org, &page->unread_total,
+                                &page->counts[INBOX_FILTER_UNREAD], err);
+
+    for (i = 0; rc == INBOX_OK && i < sizeof(counted) / sizeof(counted[0]);
+         i++)
+    {
+        which = counted[i];
+
+        bson_init(&query);
+        BSON_APPEND_OID(&query, "org_id", org);
+        inbox_mongo_append_filter(&query, which, 0);
+
+        command = BCON_NEW("count", BCON_UTF8("conversations"),
+                           "query", BCON_DOCUMENT(&query),
+                           "hint",
+                           BCON_UTF8(inbox_mongo_filter_index(which)));
+        bson_destroy(&query);
+
+        rc = inbox_mongo_run(ms, command, &reply, err);
+        if (rc == INBOX_OK) {
+            page->counts[which] = inbox_mongo_get_int(&reply, "n");
+        }
+
+        bson_destroy(&reply);
+        bson_destroy(command);
+    }
+
+    return rc;
 }
 
 

@@ -403,12 +403,40 @@ inbox_status_t
 inbox_mongo_unread_total(inbox_mongo_store_t *ms, const bson_oid_t *org,
     int64_t *total, inbox_error_t *err)
 {
-    bson_t          batch;
+    return inbox_mongo_unread_sum(ms, org, total, NULL, err);
+}
+
+
+inbox_status_t
+inbox_mongo_unread_sum(inbox_mongo_store_t *ms, const bson_oid_t *org,
+    int64_t *total, int64_t *listed, inbox_error_t *err)
+{
+    bson_t          batch, group;
     inbox_status_t  rc;
 
     /* Summed, not kept as a counter, so it cannot drift from the
-     * conversations; archived threads are out of the default view and so
-     * out of the count. */
+     * conversations: the unread threads not archived (archived ones are
+     * out of the default view and so out of the count), with or without
+     * a message, which are org_unread_activity_search's own.  Its partial
+     * filter is the match, and the $project leaves the group indexed
+     * fields alone, so a server (7.0 and later: it drops what the partial
+     * filter holds) reads the keys and no document; an older one fetches
+     * the unread threads, no others.  A thread with a message (its
+     * activity after the epoch, INBOX_ACTIVITY_NONE) is listed too, in
+     * the unread tab's count. */
+    bson_init(&group);
+    BSON_APPEND_NULL(&group, "_id");
+    BCON_APPEND(&group, "total", "{", "$sum", BCON_UTF8("$unread_count"), "}");
+
+    if (listed != NULL) {
+        BCON_APPEND(&group,
+                    "listed", "{", "$sum", "{", "$cond", "[",
+                        "{", "$gt", "[", BCON_UTF8("$last_activity_at"),
+                            BCON_DATE_TIME(INBOX_ACTIVITY_NONE), "]", "}",
+                        BCON_INT32(1), BCON_INT32(0),
+                    "]", "}", "}");
+    }
+
     rc = inbox_mongo_run_cursor(ms,
         BCON_NEW("aggregate", BCON_UTF8("conversations"),
                  "pipeline", "[",
@@ -417,15 +445,25 @@ inbox_mongo_unread_total(inbox_mongo_store_t *ms, const bson_oid_t *org,
                          "archived", BCON_BOOL(false),
                          "unread_count", "{", "$gt", BCON_INT32(0), "}",
                      "}", "}",
-                     "{", "$group", "{",
-                         "_id", BCON_NULL,
-                         "total", "{", "$sum", BCON_UTF8("$unread_count"), "}",
+                     "{", "$project", "{",
+                         "_id", BCON_INT32(0),
+                         "last_activity_at", BCON_INT32(1),
+                         "unread_count", BCON_INT32(1),
                      "}", "}",
+                     "{", "$group", BCON_DOCUMENT(&group), "}",
                  "]",
+                 "hint", BCON_UTF8("org_unread_activity_search"),
                  "cursor", "{", "}"),
         &batch, err);
+    bson_destroy(&group);
 
+    /* no unread thread: no group, both 0 */
     *total = rc == INBOX_OK ? inbox_mongo_get_int(&batch, "0.total") : 0;
+
+    if (listed != NULL) {
+        *listed = rc == INBOX_OK ? inbox_mongo_get_int(&batch, "0.listed")
+                                 : 0;
+    }
 
     bson_destroy(&batch);
 
@@ -448,86 +486,6 @@ inbox_mongo_ids(const char *org_id, bson_oid_t *org,
     }
 
     return INBOX_OK;
-}
-
-
-inbox_status_t
-inbox_mongo_counts(inbox_mongo_store_t *ms, const bson_oid_t *org,
-    inbox_conversation_page_t *page, inbox_error_t *err)
-{
-    bson_t          batch;
-    unsigned        f;
-    inbox_status_t  rc;
-    char            path[32];
-
-    /* Summed like the unread total: no counter to drift without
-     * transactions.  The conditions are inbox_filter_matches': a thread
-     * without a message (no activity, INBOX_ACTIVITY_NONE) is in none;
-     * the unread total sums every thread's, as it did. */
-#define INBOX_MONGO_SHOWN  "{", "$eq", "[", BCON_UTF8("$archived"),           \
-                           BCON_BOOL(false), "]", "}"
-#define INBOX_MONGO_COUNT(...)                                                \
-    "{", "$sum", "{", "$cond", "[",                                          \
-        "{", "$and", "[",                                                    \
-            "{", "$gt", "[", BCON_UTF8("$last_activity_at"),                 \
-                BCON_DATE_TIME(INBOX_ACTIVITY_NONE), "]", "}",               \
-            __VA_ARGS__,                                                     \
-        "]", "}",                                                            \
-        BCON_INT32(1), BCON_INT32(0), "]", "}", "}"
-
-    rc = inbox_mongo_run_cursor(ms,
-        BCON_NEW("aggregate", BCON_UTF8("conversations"),
-                 "pipeline", "[",
-                     "{", "$match", "{", "org_id", BCON_OID(org), "}", "}",
-                     "{", "$group", "{",
-                         "_id", BCON_NULL,
-                         "unread_total", "{", "$sum", "{", "$cond", "[",
-                             INBOX_MONGO_SHOWN,
-                             BCON_UTF8("$unread_count"), BCON_INT32(0),
-                         "]", "}", "}",
-                         "all", INBOX_MONGO_COUNT(INBOX_MONGO_SHOWN),
-                         "unread", INBOX_MONGO_COUNT(
-                             "{", "$and", "[", INBOX_MONGO_SHOWN,
-                                 "{", "$gt", "[", BCON_UTF8("$unread_count"),
-                                     BCON_INT32(0), "]", "}",
-                             "]", "}"),
-                         "unresponded", INBOX_MONGO_COUNT(
-                             "{", "$and", "[", INBOX_MONGO_SHOWN,
-                                 "{", "$gt", "[",
-                                     BCON_UTF8("$unresponded_at"),
-                                     BCON_DATE_TIME(0),
-                                 "]", "}",
-                             "]", "}"),
-                         "starred", INBOX_MONGO_COUNT(
-                             "{", "$and", "[", INBOX_MONGO_SHOWN,
-                                 "{", "$eq", "[", BCON_UTF8("$starred"),
-                                     BCON_BOOL(true), "]", "}",
-                             "]", "}"),
-                         "archived", INBOX_MONGO_COUNT(
-                             "{", "$eq", "[", BCON_UTF8("$archived"),
-                                 BCON_BOOL(true), "]", "}"),
-                     "}", "}",
-                 "]",
-                 "cursor", "{", "}"),
-        &batch, err);
-
-#undef INBOX_MONGO_COUNT
-#undef INBOX_MONGO_SHOWN
-
-    if (rc == INBOX_OK) {
-        /* no conversation at all: no group, every count 0 */
-        page->unread_total = inbox_mongo_get_int(&batch, "0.unread_total");
-
-        for (f = 0; f < INBOX_FILTER_COUNT; f++) {
-            snprintf(path, sizeof(path), "0.%s",
-                     inbox_filter_name((inbox_filter_t) f));
-            page->counts[f] = inbox_mongo_get_int(&batch, path);
-        }
-    }
-
-    bson_destroy(&batch);
-
-    return rc;
 }
 
 

@@ -908,7 +908,11 @@
         }
         state.paged = true;
         setUnreadTotal(page.unread_total);
-        showCounts(page.counts);
+        /* the tabs' counts come with a first page only; live events and
+         * refreshCountsSoon keep them since */
+        if (reset || page.counts !== undefined) {
+            showCounts(page.counts);
+        }
     }
 
     function eventsDone() {

@@ -375,3 +375,10 @@ inbox_query_any_archived(inbox_filter_t filter, const char *q)
 {
     return filter == INBOX_FILTER_ALL && q != NULL && q[0] != '\0';
 }
+
+
+int
+inbox_query_counted(const inbox_conversation_query_t *query)
+{
+    return query->cursor == NULL || query->cursor[0] == '\0';
+}

@@ -298,16 +298,18 @@ inbox_render_conversation_page(const inbox_conversation_page_t *page,
     inbox_json_key(g, "unread_total");
     inbox_json_int(g, page->unread_total);
 
-    /* the tabs' counts */
-    inbox_json_key(g, "counts");
-    yajl_gen_map_open(g);
+    /* the tabs' counts, on a first page */
+    if (page->has_counts) {
+        inbox_json_key(g, "counts");
+        yajl_gen_map_open(g);
 
-    for (f = 0; f < INBOX_FILTER_COUNT; f++) {
-        inbox_json_key(g, inbox_filter_name((inbox_filter_t) f));
-        inbox_json_int(g, page->counts[f]);
+        for (f = 0; f < INBOX_FILTER_COUNT; f++) {
+            inbox_json_key(g, inbox_filter_name((inbox_filter_t) f));
+            inbox_json_int(g, page->counts[f]);
+        }
+
+        yajl_gen_map_close(g);
     }
-
-    yajl_gen_map_close(g);
 
     yajl_gen_map_close(g);
 

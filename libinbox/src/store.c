@@ -889,6 +889,7 @@ inbox_store_conversations_list(inbox_store_t *store, const char *org_id,
     const inbox_conversation_query_t *query, inbox_conversation_page_t *page,
     inbox_error_t *err)
 {
+    inbox_status_t              status;
     inbox_search_t              search;
     inbox_conversation_query_t  q;
 
@@ -917,7 +918,16 @@ inbox_store_conversations_list(inbox_store_t *store, const char *org_id,
 
     q.any_archived = inbox_query_any_archived(query->filter, q.q);
 
-    return store->ops->conversations_list(store, org_id, &q, page, err);
+    status = store->ops->conversations_list(store, org_id, &q, page, err);
+
+    if (status == INBOX_OK && !inbox_query_counted(&q)) {
+        /* a backend that has them anyway (SQLite reads them to plan)
+         * answers as one that does not read them */
+        page->has_counts = 0;
+        memset(page->counts, 0, sizeof(page->counts));
+    }
+
+    return status;
 }
 
 

@@ -12,7 +12,7 @@ static void inbox_mongo_append_filter(bson_t *filter, inbox_filter_t which,
     int any_archived);
 static const char *inbox_mongo_filter_index(inbox_filter_t which);
 static inbox_status_t inbox_mongo_counts(inbox_mongo_store_t *ms,
-    const bson_oid_t *org, inbox_conversation_page_t *page,
+    const bson_oid_t *org, int counted, inbox_conversation_page_t *page,
     inbox_error_t *err);
 static inbox_status_t inbox_mongo_act_write(inbox_mongo_store_t *ms,
     const bson_oid_t *org, const bson_oid_t *oid,
@@ -185,12 +185,14 @@ inbox_mongo_conversations_list(inbox_store_t *store, const char *org_id,
 
     bson_destroy(&batch);
 
-    return inbox_mongo_counts(ms, &org, page, err);
+    return inbox_mongo_counts(ms, &org, inbox_query_counted(query), page,
+                              err);
 }
 
 
 /*
- * The organization's unread total and the tabs' counts, each read from
+ * The organization's unread total, and the tabs' counts when counted (a
+ * first page, inbox_query_counted), each read from
  * index keys, no document, where the server can (the conditions are
  * inbox_filter_matches', written by inbox_mongo_append_filter as the
  * lists' are).  The default view's and the archive's are a range of
@@ -206,7 +208,7 @@ inbox_mongo_conversations_list(inbox_store_t *store, const char *org_id,
  */
 static inbox_status_t
 inbox_mongo_counts(inbox_mongo_store_t *ms, const bson_oid_t *org,
-    inbox_conversation_page_t *page, inbox_error_t *err)
+    int counted, inbox_conversation_page_t *page, inbox_error_t *err)
 {
     size_t          i;
     bson_t          query, reply;
@@ -214,18 +216,20 @@ inbox_mongo_counts(inbox_mongo_store_t *ms, const bson_oid_t *org,
     inbox_filter_t  which;
     inbox_status_t  rc;
 
-    static const inbox_filter_t  counted[] = {
+    static const inbox_filter_t  tabs[] = {
         INBOX_FILTER_ALL, INBOX_FILTER_UNRESPONDED, INBOX_FILTER_STARRED,
         INBOX_FILTER_ARCHIVED
     };
 
+    if (!counted) {
+        return inbox_mongo_unread_total(ms, org, &page->unread_total, err);
+    }
+
     rc = inbox_mongo_unread_sum(ms, org, &page->unread_total,
                                 &page->counts[INBOX_FILTER_UNREAD], err);
 
-    for (i = 0; rc == INBOX_OK && i < sizeof(counted) / sizeof(counted[0]);
-         i++)
-    {
-        which = counted[i];
+    for (i = 0; rc == INBOX_OK && i < sizeof(tabs) / sizeof(tabs[0]); i++) {
+        which = tabs[i];
 
         bson_init(&query);
         BSON_APPEND_OID(&query, "org_id", org);
@@ -245,6 +249,8 @@ inbox_mongo_counts(inbox_mongo_store_t *ms, const bson_oid_t *org,
         bson_destroy(&reply);
         bson_destroy(command);
     }
+
+    page->has_counts = rc == INBOX_OK;
 
     return rc;
 }

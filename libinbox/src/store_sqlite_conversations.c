@@ -201,6 +201,8 @@ inbox_sqlite_counts(inbox_sqlite_conn_t *conn, int64_t org,
         for (f = 0; f < INBOX_FILTER_COUNT; f++) {
             page->counts[f] = sqlite3_column_int64(stmt, (int) f + 1);
         }
+
+        page->has_counts = 1;
     }
 
     inbox_sqlite_done(stmt);

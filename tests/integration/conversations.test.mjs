@@ -84,6 +84,10 @@ test('limit and next_cursor walk every conversation once, newest first',
             const page = await list(q);
             assert.ok(page.items.length <= 3);
             assert.ok(page.items.length > 0, 'no empty page');
+            // the tabs' counts come with the first page, the unread total
+            // with each
+            assert.equal(page.unread_total, 8);
+            assert.equal(page.counts !== undefined, cursor === null);
             seen.push(...page.items.map((c) => c.contact.phone));
             cursor = page.next_cursor;
             pages += 1;

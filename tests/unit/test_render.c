@@ -116,6 +116,7 @@ TEST(conversation_page_with_and_without_cursor)
     page.counts[INBOX_FILTER_UNRESPONDED] = 3;
     page.counts[INBOX_FILTER_STARRED] = 1;
     page.counts[INBOX_FILTER_ARCHIVED] = 4;
+    page.has_counts = 1;
 
     json = inbox_render_conversation_page(&page, NULL);
     CHECK_STR(json, "{\"items\":[" CONVERSATION_JSON "],"
@@ -126,10 +127,19 @@ TEST(conversation_page_with_and_without_cursor)
     inbox_conversation_page_free(&page);
 
     memset(&page, 0, sizeof(page));
+    page.has_counts = 1;
     json = inbox_render_conversation_page(&page, NULL);
     CHECK_STR(json, "{\"items\":[],\"next_cursor\":null,\"unread_total\":0,"
                     "\"counts\":{\"all\":0,\"unread\":0,\"unresponded\":0,"
                     "\"starred\":0,\"archived\":0}}");
+    free(json);
+
+    /* a later page: the unread total, no counts */
+    memset(&page, 0, sizeof(page));
+    page.unread_total = 3;
+    json = inbox_render_conversation_page(&page, NULL);
+    CHECK_STR(json, "{\"items\":[],\"next_cursor\":null,"
+                    "\"unread_total\":3}");
     free(json);
 }
 

@@ -1404,6 +1404,9 @@ TEST(conversations_page_newest_first_without_gaps)
                                                  &page, NULL), INBOX_OK);
         sizes[page_no] = page.count;
         CHECK_INT(page.unread_total, 7);
+        /* the tabs' counts come with the first page alone */
+        CHECK_INT(page.has_counts, page_no == 0);
+        CHECK_INT(page.counts[INBOX_FILTER_ALL], page_no == 0 ? 7 : 0);
 
         for (j = 0; j < page.count; j++, i--) {
             snprintf(phone, sizeof(phone), "+1555100000%d", i);

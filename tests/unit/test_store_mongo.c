@@ -2473,6 +2473,7 @@ TEST(conversations_list_first_page)
     golden_check(&fake, "conversations_list_first_page");
 
     /* the tabs' counts: the unread tab's from the total's pass */
+    CHECK_INT(page.has_counts, 1);
     CHECK_INT(page.counts[INBOX_FILTER_ALL], 9);
     CHECK_INT(page.counts[INBOX_FILTER_UNREAD], 3);
     CHECK_INT(page.counts[INBOX_FILTER_UNRESPONDED], 4);
@@ -2507,6 +2508,10 @@ TEST(conversations_list_first_page)
     CHECK_INT(inbox_store_conversations_list(store, ORG_ID, &query, &page,
                                              &err), INBOX_OK);
     CHECK(log_has(&fake, "\"_id\" : { \"$lt\" : { \"$oid\" : \"" CONV2_ID));
+    /* a later page: the unread total, no tab counted */
+    CHECK(!log_has(&fake, "\"count\""));
+    CHECK(!log_has(&fake, "\"listed\""));
+    CHECK_INT(page.has_counts, 0);
     CHECK_INT(page.count, 0);
     CHECK_STR(page.next_cursor, "");
     inbox_conversation_page_free(&page);

@@ -210,8 +210,10 @@ typedef struct {
     char                   next_cursor[INBOX_CURSOR_MAX];  /* "" is null */
     int64_t                unread_total;
     /* how many threads of the organization each filter shows (the tabs),
-     * whatever the search, indexed by inbox_filter_t */
+     * whatever the search, indexed by inbox_filter_t; on a first page
+     * only (has_counts, inbox_query_counted) */
     int64_t                counts[INBOX_FILTER_COUNT];
+    int                    has_counts;
 } inbox_conversation_page_t;
 
 void inbox_conversation_page_free(inbox_conversation_page_t *page);
@@ -343,6 +345,12 @@ int inbox_filter_matches(inbox_filter_t filter, const inbox_conversation_t *c);
  * threads (each says it is archived), so that nothing put away is lost;
  * the other filters keep their own rule. */
 int inbox_query_any_archived(inbox_filter_t filter, const char *q);
+
+/* Whether a list's page comes with the tabs' counts: a first page (no
+ * cursor) does; a later one reads on the list whose counts the first
+ * showed, and live events move them since.  The unread total comes with
+ * every page (the API's contract). */
+int inbox_query_counted(const inbox_conversation_query_t *query);
 
 const char *inbox_filter_name(inbox_filter_t filter);
 

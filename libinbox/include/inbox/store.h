@@ -288,8 +288,10 @@ inbox_status_t inbox_store_inbound_ingest(inbox_store_t *store,
  * in part; a search from INBOX_FILTER_ALL also finds archived threads
  * (inbox_query_any_archived).  page->unread_total and page->counts (each
  * filter's threads, for the tabs, whatever q) count the whole
- * organization.  INBOX_ERR_INVALID (with the field) for an unknown filter
- * or a cursor this list did not give. */
+ * organization; the counts come with a first page only (has_counts,
+ * inbox_query_counted), the unread total with every page.
+ * INBOX_ERR_INVALID (with the field) for an unknown filter or a cursor
+ * this list did not give. */
 inbox_status_t inbox_store_conversations_list(inbox_store_t *store,
     const char *org_id, const inbox_conversation_query_t *query,
     inbox_conversation_page_t *page, inbox_error_t *err);

@@ -32,6 +32,7 @@
 #include <inbox/error.h>
 #include <inbox/form.h>
 #include <inbox/model.h>
+#include <inbox/phone.h>
 #include <inbox/store.h>
 #include <inbox/telnyx.h>
 
@@ -90,6 +91,15 @@ struct ngx_http_inbox_item_s {
     int                              duplicate;
     inbox_error_t                    error;
     char                             note[160];   /* for the log, or "" */
+
+    /*
+     * A refusal of a webhook for a number an organization has (its
+     * e164, else ""), and what the operator should check (a static
+     * string): the log says it at warn (ngx_http_inbox_webhook_log),
+     * since the carrier does not send it again.
+     */
+    char                             refused[INBOX_PHONE_MAX];
+    const char                      *advice;
 
     unsigned                         waiting:1;
 };

@@ -15,6 +15,28 @@
 #include "ngx_http_inbox_webhook.h"
 
 
+/*
+ * The numbers whose refusal each worker last logged at warn, and when;
+ * only the event loop reads and writes them.  Past NUMBERS_KEPT numbers
+ * refused within a minute, the one logged longest ago is forgotten (and
+ * may be logged again before its minute is out).
+ */
+
+#define NGX_HTTP_INBOX_REFUSAL_LOG_EVERY    60
+#define NGX_HTTP_INBOX_REFUSAL_NUMBERS_KEPT 64
+
+typedef struct {
+    char    e164[INBOX_PHONE_MAX];
+    time_t  logged_at;
+} ngx_http_inbox_refusal_t;
+
+static ngx_http_inbox_refusal_t
+    ngx_http_inbox_refusals[NGX_HTTP_INBOX_REFUSAL_NUMBERS_KEPT];
+
+
+static ngx_uint_t ngx_http_inbox_webhook_refusal_news(const char *e164);
+
+
 ngx_int_t
 ngx_http_inbox_webhook_read(ngx_http_request_t *r,
     ngx_http_client_body_handler_pt post_handler)
@@ -111,4 +133,71 @@ ngx_http_inbox_webhook_enqueue(ngx_http_request_t *r,
     }
 
     return NGX_DONE;
+}
+
+
+void
+ngx_http_inbox_webhook_log(ngx_http_request_t *r,
+    ngx_http_inbox_item_t *item)
+{
+    if (item->note[0] == '\0') {
+        return;
+    }
+
+    if (item->refused[0] == '\0'
+        || !ngx_http_inbox_webhook_refusal_news(item->refused))
+    {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "inbox: %s", item->note);
+        return;
+    }
+
+    if (item->url) {
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "inbox: %s; the signature was checked against the "
+                      "URL \"%s\"; %s (said once a minute at most per "
+                      "number and worker)", item->note, item->url,
+                      item->advice);
+
+    } else {
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "inbox: %s; %s (said once a minute at most per "
+                      "number and worker)", item->note, item->advice);
+    }
+}
+
+
+/* Whether a refusal for e164 is to be logged at warn now, noted if so. */
+
+static ngx_uint_t
+ngx_http_inbox_webhook_refusal_news(const char *e164)
+{
+    time_t                     now;
+    ngx_uint_t                 i;
+    ngx_http_inbox_refusal_t  *refusal, *oldest;
+
+    now = ngx_time();
+    oldest = &ngx_http_inbox_refusals[0];
+
+    for (i = 0; i < NGX_HTTP_INBOX_REFUSAL_NUMBERS_KEPT; i++) {
+        refusal = &ngx_http_inbox_refusals[i];
+
+        if (ngx_strcmp(refusal->e164, e164) == 0) {
+            if (now - refusal->logged_at < NGX_HTTP_INBOX_REFUSAL_LOG_EVERY) {
+                return 0;
+            }
+
+            oldest = refusal;
+            break;
+        }
+
+        if (refusal->logged_at < oldest->logged_at) {
+            oldest = refusal;
+        }
+    }
+
+    ngx_cpystrn((u_char *) oldest->e164, (u_char *) e164, INBOX_PHONE_MAX);
+    oldest->logged_at = now;
+
+    return 1;
 }

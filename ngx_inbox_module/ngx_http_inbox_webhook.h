@@ -58,5 +58,18 @@ ngx_http_inbox_item_t *ngx_http_inbox_webhook_item(ngx_http_request_t *r,
 ngx_int_t ngx_http_inbox_webhook_enqueue(ngx_http_request_t *r,
     ngx_http_inbox_item_t *item, ngx_http_event_handler_pt answer);
 
+/*
+ * In the answer handler: logs why the webhook was refused, if it was
+ * (item->note).  A refusal for a number an organization has
+ * (item->refused) is a message lost (Twilio does not retry a 4xx), most
+ * often a configuration the operator must fix: it is logged at warn,
+ * with the URL the signature was checked against (Twilio's) and
+ * item->advice, at most once a minute per number by each worker, so that
+ * a carrier's retries or a burst do not flood the log; the others, and
+ * refusals of unknown numbers (anyone can probe), at info.
+ */
+void ngx_http_inbox_webhook_log(ngx_http_request_t *r,
+    ngx_http_inbox_item_t *item);
+
 
 #endif /* _NGX_HTTP_INBOX_WEBHOOK_H_INCLUDED_ */

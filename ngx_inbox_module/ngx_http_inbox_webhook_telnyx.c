@@ -259,6 +259,15 @@ ngx_http_inbox_telnyx_verify(ngx_http_inbox_item_t *item,
                  "a telnyx-timestamp %s", item->event->event_type,
                  number_e164, item->signature ? "wrong" : "missing",
                  item->timestamp ? item->timestamp : "missing");
+
+        /* the log says it at warn (ngx_http_inbox_webhook_log) */
+        ngx_cpystrn((u_char *) item->refused, (u_char *) number_e164,
+                    INBOX_PHONE_MAX);
+        item->advice = "check that the number's public key is the one of "
+                       "its Telnyx account (Keys & Credentials; inboxctl "
+                       "number set), that a proxy passes the telnyx-* "
+                       "headers and the body unchanged, and that this "
+                       "host's clock is right (5 minutes either way)";
     }
 
     inbox_number_free(&number);
@@ -283,10 +292,7 @@ ngx_http_inbox_telnyx_answer(ngx_http_request_t *r)
 
     r->write_event_handler = ngx_http_request_empty_handler;
 
-    if (item->note[0] != '\0') {
-        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                      "inbox: %s", item->note);
-    }
+    ngx_http_inbox_webhook_log(r, item);
 
     if (item->status == INBOX_OK) {
         rc = ngx_http_inbox_reply(r, NGX_HTTP_OK, "text/plain", "", 0);

@@ -385,7 +385,11 @@ ngx_http_inbox_twilio_credentials(inbox_store_t *store, const char *e164,
 }
 
 
-/* Why a webhook about e164 was refused 403, for the log. */
+/*
+ * Why a webhook about e164 was refused 403, for the log; for a number an
+ * organization has, what the operator should check (the log says it at
+ * warn: ngx_http_inbox_webhook_log).
+ */
 
 static void
 ngx_http_inbox_twilio_refused(ngx_http_inbox_item_t *item, const char *what,
@@ -395,16 +399,32 @@ ngx_http_inbox_twilio_refused(ngx_http_inbox_item_t *item, const char *what,
         snprintf(item->note, sizeof(item->note),
                  "Twilio %s %s, which no organization has as a Twilio "
                  "number with an auth token", what, e164);
+        return;
+    }
 
-    } else if (item->error.field[0] == '\0') {
+    ngx_cpystrn((u_char *) item->refused, (u_char *) e164, INBOX_PHONE_MAX);
+
+    if (item->error.field[0] == '\0') {
         snprintf(item->note, sizeof(item->note),
                  "Twilio %s %s with a %s X-Twilio-Signature", what, e164,
                  item->signature ? "wrong" : "missing");
+
+        /* Twilio signs the URL it posts to, as configured at Twilio */
+        item->advice = "check that inbox_public_url is the scheme, host "
+                       "and port of the URL set at Twilio (https and the "
+                       "public host behind a proxy), that a proxy passes "
+                       "X-Twilio-Signature, and that the number's auth "
+                       "token is the account's current one (inboxctl "
+                       "number set); Twilio does not send a refused "
+                       "webhook again";
 
     } else {
         snprintf(item->note, sizeof(item->note),
                  "Twilio %s %s, signed, but with an AccountSid that is not "
                  "the number's", what, e164);
+
+        item->advice = "check the number's account SID (inboxctl number "
+                       "set); Twilio does not send a refused webhook again";
     }
 }
 
@@ -425,10 +445,7 @@ ngx_http_inbox_twilio_answer(ngx_http_request_t *r)
 
     r->write_event_handler = ngx_http_request_empty_handler;
 
-    if (item->note[0] != '\0') {
-        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                      "inbox: %s", item->note);
-    }
+    ngx_http_inbox_webhook_log(r, item);
 
     if (item->status == INBOX_OK) {
         rc = ngx_http_inbox_reply(r, NGX_HTTP_OK, "text/xml",

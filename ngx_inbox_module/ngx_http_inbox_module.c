@@ -272,6 +272,7 @@ static struct {
     pthread_mutex_t   mutex;
     inbox_store_t    *store;
     const char       *uri;           /* NULL when not configured */
+    char              uri_shown[INBOX_STORE_URI_LOG_MAX];  /* logged */
     time_t            last_try;
     inbox_error_t     error;         /* the last failed open's; "" if none */
     ngx_uint_t        failed;        /* opens failed since the last report */
@@ -297,6 +298,9 @@ ngx_http_inbox_init_process(ngx_cycle_t *cycle)
     }
 
     ngx_http_inbox_worker.uri = (char *) imcf->store.data;
+    inbox_store_uri_redacted(ngx_http_inbox_worker.uri,
+                             ngx_http_inbox_worker.uri_shown,
+                             INBOX_STORE_URI_LOG_MAX);
     ngx_http_inbox_worker.last_try = ngx_time();
     ngx_http_inbox_worker.store = inbox_store_open(ngx_http_inbox_worker.uri,
                                                    &err);
@@ -304,8 +308,8 @@ ngx_http_inbox_init_process(ngx_cycle_t *cycle)
     if (ngx_http_inbox_worker.store == NULL) {
         /* answered 503 until it opens: a store may come back */
         ngx_log_error(NGX_LOG_ERR, cycle->log, 0,
-                      "inbox: cannot open the store \"%V\": %s",
-                      &imcf->store, err.message);
+                      "inbox: cannot open the store \"%s\": %s",
+                      ngx_http_inbox_worker.uri_shown, err.message);
 
         ngx_http_inbox_worker.error = err;
         ngx_cpystrn((u_char *) ngx_http_inbox_worker.logged,
@@ -460,7 +464,7 @@ ngx_http_inbox_store_report(void)
     if (message[0] != '\0') {
         ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
                       "inbox: cannot open the store \"%s\": %s",
-                      ngx_http_inbox_worker.uri, message);
+                      ngx_http_inbox_worker.uri_shown, message);
     }
 }
 

@@ -61,6 +61,7 @@ main(int argc, char **argv)
     size_t       i;
     long         connections;
     char         err[256], when[INBOX_ISO8601_MAX];
+    char         store_shown[INBOX_STORE_URI_LOG_MAX];
     int64_t      now, next, wait;
     sender_t     s;
     inbox_error_t  store_err;
@@ -133,10 +134,14 @@ main(int argc, char **argv)
         return 1;
     }
 
+    /* the URI as logged: without a MongoDB password */
+    inbox_store_uri_redacted(s.options.store_uri, store_shown,
+                             sizeof(store_shown));
+
     s.store = inbox_store_open(s.options.store_uri, &store_err);
     if (s.store == NULL) {
         fprintf(stderr, "sender: cannot open the store %s: %s\n",
-                s.options.store_uri, store_err.message);
+                store_shown, store_err.message);
         return 1;
     }
 
@@ -157,7 +162,7 @@ main(int argc, char **argv)
     }
 
     sender_log(&s, "started: store %s, wake %s, %.1f sends/s per number",
-               s.options.store_uri, s.options.wake_path, s.options.rate);
+               store_shown, s.options.wake_path, s.options.rate);
 
     if (s.options.clock_path != NULL) {
         inbox_iso8601(s.clock.at, when);

@@ -31,6 +31,7 @@ static void ws_store_free_list(ws_store_req_t *req);
 ws_store_t *
 ws_store_open(const char *uri)
 {
+    char            shown[INBOX_STORE_URI_LOG_MAX];
     ws_store_t     *store;
     inbox_error_t   err;
 
@@ -42,7 +43,9 @@ ws_store_open(const char *uri)
 
     store->store = inbox_store_open(uri, &err);
     if (store->store == NULL) {
-        fprintf(stderr, "ws-server: --store %s: %s\n", uri, err.message);
+        fprintf(stderr, "ws-server: --store %s: %s\n",
+                inbox_store_uri_redacted(uri, shown, sizeof(shown)),
+                err.message);
         free(store);
         return NULL;
     }

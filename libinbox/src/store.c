@@ -42,6 +42,7 @@ inbox_status_t
 inbox_store_uri_check(const char *uri, const char **file, inbox_error_t *err)
 {
     int             full_sync;
+    char            shown[INBOX_STORE_URI_LOG_MAX];
     size_t          path_len;
     inbox_status_t  rc;
 
@@ -78,7 +79,52 @@ inbox_store_uri_check(const char *uri, const char **file, inbox_error_t *err)
 
     return inbox_error_set(err, INBOX_ERR_INVALID,
                            "Unknown store URI \"%.64s\"; use sqlite:PATH or "
-                           "mongodb://HOST/DATABASE.", uri);
+                           "mongodb://HOST/DATABASE.",
+                           inbox_store_uri_redacted(uri, shown,
+                                                    sizeof(shown)));
+}
+
+
+char *
+inbox_store_uri_redacted(const char *uri, char *buf, size_t size)
+{
+    size_t       authority_len, user_len;
+    const char  *authority, *p, *at, *colon;
+
+    if (size == 0) {
+        return buf;
+    }
+
+    authority = strstr(uri, "://");
+
+    if (authority == NULL) {
+        snprintf(buf, size, "%s", uri);
+        return buf;
+    }
+
+    authority += sizeof("://") - 1;
+    authority_len = strcspn(authority, "/?#");
+
+    /* the last "@": a password's own is percent-encoded, but a raw one
+     * must not show its tail either */
+    at = NULL;
+    for (p = authority; p < authority + authority_len; p++) {
+        if (*p == '@') {
+            at = p;
+        }
+    }
+
+    user_len = at ? strcspn(authority, ":@") : 0;
+    colon = authority + user_len;
+
+    if (at == NULL || colon >= at) {
+        snprintf(buf, size, "%s", uri);
+        return buf;
+    }
+
+    snprintf(buf, size, "%.*s:***%s", (int) (colon - uri), uri, at);
+
+    return buf;
 }
 
 

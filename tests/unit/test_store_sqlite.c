@@ -561,6 +561,46 @@ TEST(a_store_uri_is_checked_without_opening_anything)
 }
 
 
+/* what the sender, ws-server, inboxctl and nginx log of a store URI: its
+ * password never */
+TEST(a_store_uri_is_logged_without_its_password)
+{
+    char           buf[INBOX_STORE_URI_LOG_MAX], tiny[16];
+    inbox_error_t  err;
+
+    CHECK_STR(inbox_store_uri_redacted("mongodb://inbox:s3cret@db1:27017,"
+                                       "db2/inbox?replicaSet=rs0", buf,
+                                       sizeof(buf)),
+              "mongodb://inbox:***@db1:27017,db2/inbox?replicaSet=rs0");
+    CHECK_STR(inbox_store_uri_redacted("mongodb+srv://u:p%40ss@cluster.x/"
+                                       "inbox", buf, sizeof(buf)),
+              "mongodb+srv://u:***@cluster.x/inbox");
+    /* a raw "@" in the password: none of it shows */
+    CHECK_STR(inbox_store_uri_redacted("mongodb://u:a@b:c@db/inbox", buf,
+                                       sizeof(buf)),
+              "mongodb://u:***@db/inbox");
+    /* an "@" past the hosts is not a password's end */
+    CHECK_STR(inbox_store_uri_redacted("mongodb://db:27017/inbox?"
+                                       "authSource=a@b", buf, sizeof(buf)),
+              "mongodb://db:27017/inbox?authSource=a@b");
+    CHECK_STR(inbox_store_uri_redacted("mongodb://user@db/inbox", buf,
+                                       sizeof(buf)),
+              "mongodb://user@db/inbox");
+    CHECK_STR(inbox_store_uri_redacted("sqlite:/srv/inbox/var/inbox.db",
+                                       buf, sizeof(buf)),
+              "sqlite:/srv/inbox/var/inbox.db");
+    CHECK_STR(inbox_store_uri_redacted("mongodb://u:secret@db/inbox", tiny,
+                                       sizeof(tiny)),
+              "mongodb://u:***");
+
+    /* nor in the error of a URI of no known store */
+    CHECK_INT(inbox_store_uri_check("mongo://u:secret@db/inbox", NULL,
+                                    &err), INBOX_ERR_INVALID);
+    CHECK(strstr(err.message, "\"mongo://u:***@db/inbox\"") != NULL);
+    CHECK(strstr(err.message, "secret") == NULL);
+}
+
+
 TEST(reopening_the_store_keeps_the_data_and_the_schema)
 {
     int64_t                version;

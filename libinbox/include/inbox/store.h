@@ -84,6 +84,14 @@ void inbox_store_close(inbox_store_t *store);
 inbox_status_t inbox_store_uri_check(const char *uri, const char **file,
     inbox_error_t *err);
 
+/*
+ * uri as a log may show it: a password in it (mongodb://USER:PASSWORD@...)
+ * replaced by "***", the rest as it is; cut to size - 1 bytes.  Every
+ * program that logs a store URI logs this instead.  Returns buf.
+ */
+#define INBOX_STORE_URI_LOG_MAX  512
+char *inbox_store_uri_redacted(const char *uri, char *buf, size_t size);
+
 /* "sqlite" or "mongodb". */
 const char *inbox_store_backend(const inbox_store_t *store);
 

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <unistd.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -20,6 +21,7 @@
 #include "store_sqlite.h"
 
 
+#define INBOX_SQLITE_USER_MAX         64     /* "uid N (name)" */
 #define INBOX_SQLITE_BUSY_TIMEOUT_MS  5000
 /* a writer's wait for a lock that just stalled a whole timeout */
 #define INBOX_SQLITE_BUSY_STALLED_MS  250
@@ -50,6 +52,9 @@ static int inbox_sqlite_at_path(inbox_sqlite_store_t *s);
 static inbox_status_t inbox_sqlite_free_space(inbox_sqlite_store_t *s,
     inbox_error_t *err);
 static int inbox_sqlite_user_version(sqlite3 *db, int *version);
+static const char *inbox_sqlite_open_failure(sqlite3 *db, int rc,
+    char *buf, size_t size);
+static const char *inbox_sqlite_user(char *buf, size_t size);
 static int inbox_sqlite_busy(void *data, int count);
 static inbox_status_t inbox_sqlite_search_index(inbox_store_t *store,
     inbox_sqlite_conn_t *reader, inbox_error_t *err);
@@ -1485,6 +1490,7 @@ inbox_sqlite_conn_open(inbox_sqlite_store_t *s, inbox_error_t *err)
 {
     int                   rc, at_path;
     char                  uid[INBOX_SQLITE_UID_MAX];
+    char                  why[INBOX_ERROR_MESSAGE_MAX];
     sqlite3              *db;
     inbox_sqlite_conn_t  *conn;
 
@@ -1508,12 +1514,14 @@ inbox_sqlite_conn_open(inbox_sqlite_store_t *s, inbox_error_t *err)
     rc = sqlite3_open_v2(s->path, &db,
                          SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
 
-    if (rc != SQLITE_OK
-        || inbox_sqlite_configure(db, s->full_sync) != SQLITE_OK)
-    {
+    if (rc == SQLITE_OK) {
+        rc = inbox_sqlite_configure(db, s->full_sync);
+    }
+
+    if (rc != SQLITE_OK) {
         inbox_error_set(err, INBOX_ERR_UNAVAILABLE,
                         "The store's database cannot be opened: %s",
-                        db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+                        inbox_sqlite_open_failure(db, rc, why, sizeof(why)));
         goto failed;
     }
 
@@ -1759,6 +1767,7 @@ inbox_sqlite_migrate(const char *path, int create,
 {
     int             rc, version, tries;
     char           *msg;
+    char            why[INBOX_ERROR_MESSAGE_MAX];
     sqlite3        *db;
     struct stat     st;
     inbox_status_t  status;
@@ -1790,7 +1799,10 @@ inbox_sqlite_migrate(const char *path, int create,
         sqlite3_close(db);
         return inbox_error_set(err, INBOX_ERR_UNAVAILABLE,
                                "The database \"%s\" is read-only: the "
-                               "store cannot take writes.", path);
+                               "store cannot take writes; the file and its "
+                               "directory must be readable and writable by "
+                               "this process's user, %s.", path,
+                               inbox_sqlite_user(why, sizeof(why)));
     }
 
     rc = inbox_sqlite_configure(db, 0);
@@ -1916,11 +1928,66 @@ failed:
 
     inbox_error_set(err, status, "The database \"%s\" cannot be opened: %s",
                     path,
-                    msg ? msg : db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+                    msg ? msg : inbox_sqlite_open_failure(db, rc, why,
+                                                          sizeof(why)));
     sqlite3_free(msg);
     sqlite3_close(db);
 
     return status;
+}
+
+
+/*
+ * Why SQLite failed, as a message.  SQLite says only "unable to open
+ * database file" or "attempt to write a readonly database" when the
+ * system refused it a file: the system's reason is added, and, as that
+ * is most often a user that may not write the file or make its -wal,
+ * -shm and journal files beside it, which user this process is.
+ */
+static const char *
+inbox_sqlite_open_failure(sqlite3 *db, int rc, char *buf, size_t size)
+{
+    int          sys_errno;
+    char         user[INBOX_SQLITE_USER_MAX];
+    const char  *message;
+
+    message = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+
+    if ((rc & 0xff) != SQLITE_CANTOPEN && (rc & 0xff) != SQLITE_READONLY) {
+        return message;
+    }
+
+    sys_errno = db ? sqlite3_system_errno(db) : 0;
+
+    snprintf(buf, size, "%s%s%s%s; the file and its directory must be "
+             "readable and writable by this process's user, %s", message,
+             sys_errno ? " (" : "", sys_errno ? strerror(sys_errno) : "",
+             sys_errno ? ")" : "", inbox_sqlite_user(user, sizeof(user)));
+
+    return buf;
+}
+
+
+/* This process's user as "uid N (name)", or "uid N" without a name. */
+static const char *
+inbox_sqlite_user(char *buf, size_t size)
+{
+    char            names[1024];
+    uid_t           uid;
+    struct passwd   pw, *found;
+
+    uid = geteuid();
+
+    /* getpwuid_r: a pool thread of nginx may be opening another store */
+    if (getpwuid_r(uid, &pw, names, sizeof(names), &found) != 0) {
+        found = NULL;
+    }
+
+    snprintf(buf, size, "uid %lu%s%s%s", (unsigned long) uid,
+             found ? " (" : "", found ? found->pw_name : "",
+             found ? ")" : "");
+
+    return buf;
 }
 
 

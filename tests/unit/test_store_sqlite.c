@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <fcntl.h>
 #include <time.h>
 #include <unistd.h>
 #include <sys/stat.h>
@@ -598,6 +599,102 @@ TEST(a_store_uri_is_logged_without_its_password)
                                     &err), INBOX_ERR_INVALID);
     CHECK(strstr(err.message, "\"mongo://u:***@db/inbox\"") != NULL);
     CHECK(strstr(err.message, "secret") == NULL);
+}
+
+
+/* The open of path, in a process of the user uid when this one is root
+ * (else as this one), checked to fail saying why (reason, or else_reason
+ * unless NULL) and for which user: 0 when it does. */
+static int
+open_refused_for(const char *path, uid_t uid, const char *reason,
+    const char *else_reason)
+{
+    int             status;
+    char            uri[192], user[32];
+    pid_t           child;
+    inbox_error_t   err;
+    inbox_store_t  *store;
+
+    snprintf(uri, sizeof(uri), "sqlite:%s", path);
+
+    fflush(NULL);
+    child = fork();
+
+    if (child == 0) {
+        if (geteuid() == 0 && (setgid(uid) != 0 || setuid(uid) != 0)) {
+            _exit(2);
+        }
+
+        snprintf(user, sizeof(user), "uid %lu", (unsigned long) geteuid());
+        store = inbox_store_open(uri, &err);
+
+        if (store != NULL) {
+            inbox_store_close(store);
+            _exit(3);
+        }
+
+        if ((strstr(err.message, reason) == NULL
+             && (else_reason == NULL
+                 || strstr(err.message, else_reason) == NULL))
+            || strstr(err.message, "must be readable and writable by this "
+                      "process's user, ") == NULL
+            || strstr(err.message, user) == NULL)
+        {
+            fprintf(stderr, "    %s\n", err.message);
+            _exit(4);
+        }
+
+        _exit(0);
+    }
+
+    if (child < 0 || waitpid(child, &status, 0) != child) {
+        return -1;
+    }
+
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+
+/* what an operator reads when the system refuses the store's file: the
+ * system's reason, and which user this process is, not only SQLite's
+ * "unable to open database file" */
+TEST(a_store_the_system_refuses_says_why_and_for_which_user)
+{
+    int             fd;
+    char            dir[64], path[128];
+    uid_t           nobody;
+    inbox_store_t  *store;
+
+    snprintf(dir, sizeof(dir), "/tmp/inbox-test-perm-%ld", (long) getpid());
+    CHECK_INT(mkdir(dir, 0755), 0);
+
+    /* a path under a file: refused to root too */
+    snprintf(path, sizeof(path), "%s/plain", dir);
+    fd = open(path, O_WRONLY | O_CREAT, 0644);
+    CHECK(fd >= 0);
+    close(fd);
+    snprintf(path, sizeof(path), "%s/plain/inbox.db", dir);
+    CHECK_INT(open_refused_for(path, geteuid(), "unable to open database "
+                               "file (Not a directory)", NULL), 0);
+
+    /* a directory the user may not write: no -wal or -shm beside the
+     * file, which anyone may write; as nobody when this is root.  SQLite
+     * says why itself (no -shm, so read-only), or the system does. */
+    nobody = geteuid() == 0 ? 65534 : geteuid();
+    snprintf(path, sizeof(path), "%s/inbox.db", dir);
+    store = store_open(path);
+    CHECK(store != NULL);
+    inbox_store_close(store);
+    CHECK_INT(chmod(path, 0666), 0);
+    CHECK_INT(chmod(dir, 0555), 0);
+    CHECK_INT(open_refused_for(path, nobody, "attempt to write a readonly "
+                               "database", "(Permission denied)"), 0);
+
+    CHECK_INT(chmod(dir, 0755), 0);
+    db_remove(path);
+    snprintf(path, sizeof(path), "%s/plain", dir);
+    unlink(path);
+    CHECK_INT(rmdir(dir), 0);
 }
 
 

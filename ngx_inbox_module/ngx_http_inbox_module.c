@@ -41,6 +41,8 @@ static char *ngx_http_inbox_events_socket(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static ngx_int_t ngx_http_inbox_socket_path_check(ngx_conf_t *cf,
     ngx_str_t *path);
+static char *ngx_http_inbox_realtime_secret(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
 static char *ngx_http_inbox_country(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_inbox_handler(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -91,7 +93,7 @@ static ngx_command_t  ngx_http_inbox_commands[] = {
 
     { ngx_string("inbox_realtime_secret"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
-      ngx_conf_set_str_slot,
+      ngx_http_inbox_realtime_secret,
       NGX_HTTP_MAIN_CONF_OFFSET,
       offsetof(ngx_http_inbox_main_conf_t, realtime_secret),
       NULL },
@@ -877,20 +879,61 @@ ngx_http_inbox_url(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 }
 
 
+/*
+ * The socket and file paths: a relative one is under nginx's prefix, as
+ * inbox_store's and inbox_media_dir's are, not under the directory nginx
+ * was started from (each is opened as a C string: ngx_conf_full_name's
+ * ends in a NUL, as a configuration token does).
+ */
+
 static char *
 ngx_http_inbox_socket_path(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
+    char  *p = conf;
+
     char       *rv;
-    ngx_str_t  *value;
+    ngx_str_t  *path;
 
     rv = ngx_conf_set_str_slot(cf, cmd, conf);
     if (rv != NGX_CONF_OK) {
         return rv;
     }
 
-    value = cf->args->elts;
+    path = (ngx_str_t *) (p + cmd->offset);
 
-    if (ngx_http_inbox_socket_path_check(cf, &value[1]) != NGX_OK) {
+    if (ngx_conf_full_name(cf->cycle, path, 0) != NGX_OK
+        || ngx_http_inbox_socket_path_check(cf, path) != NGX_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * inbox_realtime_secret file: read by nginx -t as a worker reads it at
+ * start, so that a missing or short secret stops the configuration, not
+ * each ticket later with a 503.
+ */
+
+static char *
+ngx_http_inbox_realtime_secret(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_inbox_main_conf_t *imcf = conf;
+
+    char  *rv;
+
+    rv = ngx_conf_set_str_slot(cf, cmd, conf);
+    if (rv != NGX_CONF_OK) {
+        return rv;
+    }
+
+    if (ngx_conf_full_name(cf->cycle, &imcf->realtime_secret, 0) != NGX_OK
+        || ngx_http_inbox_secret_check(cf, &imcf->realtime_secret)
+           != NGX_OK)
+    {
         return NGX_CONF_ERROR;
     }
 
@@ -923,7 +966,10 @@ ngx_http_inbox_events_socket(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     for (i = 1; i < cf->args->nelts; i++) {
 
-        if (ngx_http_inbox_socket_path_check(cf, &value[i]) != NGX_OK) {
+        /* under the prefix when relative, as ngx_http_inbox_socket_path */
+        if (ngx_conf_full_name(cf->cycle, &value[i], 0) != NGX_OK
+            || ngx_http_inbox_socket_path_check(cf, &value[i]) != NGX_OK)
+        {
             return NGX_CONF_ERROR;
         }
 
@@ -954,7 +1000,7 @@ ngx_http_inbox_events_socket(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
             return NGX_CONF_ERROR;
         }
 
-        /* configuration tokens end in a NUL */
+        /* NUL-terminated: a token, or ngx_conf_full_name's copy */
         *path = value[i];
     }
 

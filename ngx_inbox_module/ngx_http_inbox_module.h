@@ -94,6 +94,9 @@ void ngx_http_inbox_events_send(const inbox_event_list_t *events);
  * most a line a second per ws-server). */
 void ngx_http_inbox_events_report(void);
 ngx_int_t ngx_http_inbox_secret_load(ngx_cycle_t *cycle, ngx_str_t *path);
+/* For nginx -t: the secret file at path (absolute, NUL-terminated) can be
+ * read and is long enough, else an emerg saying why and NGX_ERROR. */
+ngx_int_t ngx_http_inbox_secret_check(ngx_conf_t *cf, ngx_str_t *path);
 void ngx_http_inbox_secret_clear(void);
 
 /* The sender (ngx_http_inbox_sender.c): wakes the sender process when

@@ -173,6 +173,35 @@ ngx_http_inbox_secret_load(ngx_cycle_t *cycle, ngx_str_t *path)
 }
 
 
+ngx_int_t
+ngx_http_inbox_secret_check(ngx_conf_t *cf, ngx_str_t *path)
+{
+    size_t          len;
+    inbox_error_t   err;
+    unsigned char  *secret;
+
+    /* read as a worker reads it, into a buffer of the same size */
+    secret = ngx_alloc(NGX_HTTP_INBOX_SECRET_MAX, cf->log);
+    if (secret == NULL) {
+        return NGX_ERROR;
+    }
+
+    len = inbox_ticket_secret_load((char *) path->data, secret,
+                                   NGX_HTTP_INBOX_SECRET_MAX, &err);
+
+    ngx_explicit_memzero(secret, NGX_HTTP_INBOX_SECRET_MAX);
+    ngx_free(secret);
+
+    if (len == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "inbox_realtime_secret: %s", err.message);
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
 void
 ngx_http_inbox_secret_clear(void)
 {

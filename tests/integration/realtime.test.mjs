@@ -4,10 +4,13 @@
 // push server is down.
 
 import assert from 'node:assert/strict';
-import { statSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { copyFileSync, readFileSync, statSync, writeFileSync }
+    from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { sleep, uniqueNumber } from '../lib/cluster.mjs';
+import { promisify } from 'node:util';
+import { nginxPath, sleep, uniqueNumber } from '../lib/cluster.mjs';
 import { useCluster, errorLogIsCleanTest } from '../lib/fixture.mjs';
 import { api, connectWs, deliverInbound, eventually, openWs, ticket,
          ticketIssuedMs, wsUpgrade, wsUrl, wsUpgradeStatus }
@@ -274,6 +277,42 @@ test('an upgrade asking only for other subprotocols gets a JSON 400 that '
     const ok = await wsUpgrade(url, { protocols: ['chat.v2', 'inbox.v1'] });
     assert.equal(ok.status, 101, ok.text);
     assert.equal(ok.protocol, 'inbox.v1');
+});
+
+test('a realtime secret missing or too short is refused by nginx -t, '
+    + 'naming the file; a relative one is under nginx\'s prefix',
+    async () => {
+    const dir = ctx.cluster.dir;
+    const conf = readFileSync(join(dir, 'nginx.conf'), 'utf8');
+    const line = `inbox_realtime_secret ${dir}/realtime.key;`;
+    assert.ok(conf.includes(line), conf);
+    const check = async (secret) => {
+        const file = join(dir, 'nginx-secret.conf');
+        writeFileSync(file, conf.replace(line,
+                                         `inbox_realtime_secret ${secret};`));
+        return promisify(execFile)(nginxPath, ['-t', '-p', dir, '-c', file,
+                                               '-e', '/dev/stderr'])
+            .then(() => null, (e) => e);
+    };
+
+    let err = await check(`${dir}/missing.key`);
+    assert.ok(err, 'nginx -t accepted a missing realtime secret');
+    assert.match(err.stderr, new RegExp('\\[emerg\\] .*inbox_realtime_'
+        + `secret: cannot open the realtime secret "${dir}/missing.key": `
+        + 'No such file or directory'));
+
+    writeFileSync(join(dir, 'short.key'), 'abc123\n', { mode: 0o600 });
+    err = await check(`${dir}/short.key`);
+    assert.ok(err, 'nginx -t accepted a 6-byte realtime secret');
+    assert.match(err.stderr, new RegExp('\\[emerg\\] .*inbox_realtime_'
+        + `secret: the realtime secret "${dir}/short\\.key" has 6 bytes; `
+        + 'it needs 32 to'));
+
+    // relative: under -p's directory, not where nginx was started from
+    copyFileSync(join(dir, 'realtime.key'), join(dir, 'relative.key'));
+    assert.equal(await check('relative.key'), null);
+    err = await check('missing.key');
+    assert.match(err.stderr, new RegExp(`"${dir}/missing\\.key"`));
 });
 
 test('the events socket is for the owner and its group only (0660)', () => {

@@ -39,6 +39,7 @@
 #define CTL_MAX_ARGS     8
 #define CTL_MAX_OPTIONS  24
 #define CTL_PASSWORD_MAX (INBOX_PASSWORD_MAX + 2)
+#define CTL_SECRET_MAX   1024
 #define CTL_MAX(a, b)    ((a) > (b) ? (a) : (b))
 
 #define DEMO_ORG_NAME    "Demo Organization"
@@ -75,12 +76,28 @@ typedef struct {
     const char     *usage;
 } ctl_command_t;
 
+/*
+ * A carrier's secrets given as "-", read from stdin rather than taken
+ * from the command line (where ps and the shell's history show them);
+ * wiped once the store has them.
+ */
+typedef struct {
+    char  auth_token[CTL_SECRET_MAX];
+    char  api_key[CTL_SECRET_MAX];
+} ctl_number_secrets_t;
+
 
 static int ctl_org_create(inbox_store_t *store, ctl_words_t *words);
 static int ctl_org_list(inbox_store_t *store, ctl_words_t *words);
 static int ctl_number_add(inbox_store_t *store, ctl_words_t *words);
 static int ctl_number_set(inbox_store_t *store, ctl_words_t *words);
-static int ctl_number_read(ctl_words_t *words, inbox_number_t *number);
+static int ctl_number_update(inbox_store_t *store, ctl_words_t *words,
+    inbox_number_t *number);
+static int ctl_number_read(ctl_words_t *words, inbox_number_t *number,
+    ctl_number_secrets_t *secrets);
+static int ctl_secret_option(ctl_words_t *words, const char *name,
+    const char *what, char buf[CTL_SECRET_MAX], char **value);
+static long ctl_read_secret(const char *prompt, char *buf, size_t size);
 static int ctl_user_add(inbox_store_t *store, ctl_words_t *words);
 static int ctl_user_list(inbox_store_t *store, ctl_words_t *words);
 static int ctl_user_passwd(inbox_store_t *store, ctl_words_t *words);
@@ -115,8 +132,10 @@ static const ctl_command_t  ctl_commands[] = {
       "keyword-answers",
       ctl_number_add,
       "number add ORG_ID E164 --carrier twilio|telnyx [--account-sid SID]\n"
-      "        [--auth-token TOKEN] [--public-key KEY] [--api-key KEY]\n"
+      "        [--auth-token TOKEN|-] [--public-key KEY] [--api-key KEY|-]\n"
       "        [--api-base URL] [--keyword-answers inbox|carrier]\n"
+      "        (-: the token or key on stdin, one line each, the auth\n"
+      "        token first, kept out of ps and the shell's history)\n"
       "        (--keyword-answers carrier: the carrier answers STOP, START\n"
       "        and HELP itself, as Twilio's default opt-out handling and\n"
       "        Telnyx do, and the inbox sends no answer of its own; inbox,\n"
@@ -515,19 +534,24 @@ ctl_org_list(inbox_store_t *store, ctl_words_t *words)
 static int
 ctl_number_add(inbox_store_t *store, ctl_words_t *words)
 {
-    inbox_error_t   err;
-    inbox_number_t  number;
+    int                   rc;
+    inbox_error_t         err;
+    inbox_number_t        number;
+    ctl_number_secrets_t  secrets;
 
-    if (ctl_number_read(words, &number) != 0) {
-        return 1;
+    rc = ctl_number_read(words, &number, &secrets);
+
+    if (rc == 0 && inbox_store_number_add(store, &number, &err) != INBOX_OK) {
+        rc = ctl_fail(&err);
     }
 
-    if (inbox_store_number_add(store, &number, &err) != INBOX_OK) {
-        return ctl_fail(&err);
+    sodium_memzero(&secrets, sizeof(secrets));
+
+    if (rc == 0) {
+        printf("%s\n", number.e164);
     }
 
-    printf("%s\n", number.e164);
-    return 0;
+    return rc;
 }
 
 
@@ -536,21 +560,38 @@ ctl_number_add(inbox_store_t *store, ctl_words_t *words)
 static int
 ctl_number_set(inbox_store_t *store, ctl_words_t *words)
 {
+    int                   rc;
+    inbox_number_t        number;
+    ctl_number_secrets_t  secrets;
+
+    rc = ctl_number_read(words, &number, &secrets);
+
+    if (rc == 0) {
+        rc = ctl_number_update(store, words, &number);
+    }
+
+    sodium_memzero(&secrets, sizeof(secrets));
+
+    return rc;
+}
+
+
+static int
+ctl_number_update(inbox_store_t *store, ctl_words_t *words,
+    inbox_number_t *number)
+{
     inbox_status_t  rc;
     inbox_error_t   err;
-    inbox_number_t  number, stored;
-
-    if (ctl_number_read(words, &number) != 0) {
-        return 1;
-    }
+    inbox_number_t  stored;
 
     /* a rotated token leaves who answers keywords as it was (a number
      * not found is the update's to refuse) */
     if (ctl_option(words, "keyword-answers") == NULL) {
-        rc = inbox_store_number_find(store, number.e164, &stored, &err);
+        rc = inbox_store_number_find(store, number->e164, &stored, &err);
 
         if (rc == INBOX_OK) {
-            number.carrier_answers_keywords = stored.carrier_answers_keywords;
+            number->carrier_answers_keywords =
+                stored.carrier_answers_keywords;
 
         } else if (rc != INBOX_ERR_NOT_FOUND) {
             return ctl_fail(&err);
@@ -559,19 +600,21 @@ ctl_number_set(inbox_store_t *store, ctl_words_t *words)
         inbox_number_free(&stored);
     }
 
-    if (inbox_store_number_update(store, &number, &err) != INBOX_OK) {
+    if (inbox_store_number_update(store, number, &err) != INBOX_OK) {
         return ctl_fail(&err);
     }
 
-    printf("%s\n", number.e164);
+    printf("%s\n", number->e164);
     return 0;
 }
 
 
 /* The number add and set describe, checked: 0, or 1 with why on stderr.
- * Its strings stay owned by argv (the store copies what it keeps). */
+ * Its strings stay owned by argv, or by secrets for those read from stdin
+ * (the store copies what it keeps). */
 static int
-ctl_number_read(ctl_words_t *words, inbox_number_t *number)
+ctl_number_read(ctl_words_t *words, inbox_number_t *number,
+    ctl_number_secrets_t *secrets)
 {
     const char     *carrier, *answers;
     inbox_error_t   err;
@@ -606,10 +649,19 @@ ctl_number_read(ctl_words_t *words, inbox_number_t *number)
     strcpy(number->org_id, words->args[0]);
 
     number->account_sid = (char *) ctl_option(words, "account-sid");
-    number->auth_token = (char *) ctl_option(words, "auth-token");
     number->public_key = (char *) ctl_option(words, "public-key");
-    number->api_key = (char *) ctl_option(words, "api-key");
     number->api_base = (char *) ctl_option(words, "api-base");
+
+    /* in this order on stdin, as the usage says */
+    if (ctl_secret_option(words, "auth-token", "auth token",
+                          secrets->auth_token, &number->auth_token)
+        != 0
+        || ctl_secret_option(words, "api-key", "API key", secrets->api_key,
+                             &number->api_key)
+           != 0)
+    {
+        return 1;
+    }
 
     if (answers != NULL && strcmp(answers, "carrier") != 0
         && strcmp(answers, "inbox") != 0)
@@ -648,11 +700,47 @@ ctl_number_read(ctl_words_t *words, inbox_number_t *number)
 }
 
 
-/* Reads one line from stdin, without its newline; on a terminal, after a
- * prompt, and not shown as typed.  Returns its length or -1 when there is
- * none. */
+/*
+ * The option's value; "-" reads it from stdin (one line, prompted for
+ * with what on a terminal) into buf.  0, or 1 with why on stderr.
+ */
+static int
+ctl_secret_option(ctl_words_t *words, const char *name, const char *what,
+    char buf[CTL_SECRET_MAX], char **value)
+{
+    long  len;
+
+    *value = (char *) ctl_option(words, name);
+
+    if (*value == NULL || strcmp(*value, "-") != 0) {
+        return 0;
+    }
+
+    len = ctl_read_secret(what, buf, CTL_SECRET_MAX);
+
+    if (len <= 0) {
+        fprintf(stderr, "inboxctl: --%s -: give the %s on standard input "
+                "(one line)\n", name, what);
+        return 1;
+    }
+
+    if ((size_t) len >= CTL_SECRET_MAX - 1) {
+        fprintf(stderr, "inboxctl: --%s -: the %s on standard input is "
+                "longer than %d bytes\n", name, what, CTL_SECRET_MAX - 2);
+        return 1;
+    }
+
+    *value = buf;
+
+    return 0;
+}
+
+
+/* Reads one line from stdin, without its newline; on a terminal, after
+ * "prompt: ", and not shown as typed.  Returns its length or -1 when
+ * there is none. */
 static long
-ctl_read_password(char *buf, size_t size)
+ctl_read_secret(const char *prompt, char *buf, size_t size)
 {
     int             quiet;
     char           *line;
@@ -670,7 +758,7 @@ ctl_read_password(char *buf, size_t size)
 
     /* after echo is off, so that nothing typed on cue is shown */
     if (isatty(STDIN_FILENO)) {
-        fprintf(stderr, "password: ");
+        fprintf(stderr, "%s: ", prompt);
     }
 
     line = fgets(buf, (int) size, stdin);
@@ -722,7 +810,7 @@ ctl_password_input(char password[CTL_PASSWORD_MAX])
     long           len;
     inbox_error_t  err;
 
-    len = ctl_read_password(password, CTL_PASSWORD_MAX);
+    len = ctl_read_secret("password", password, CTL_PASSWORD_MAX);
 
     if (len <= 0) {
         fprintf(stderr, "inboxctl: give the password on standard input "

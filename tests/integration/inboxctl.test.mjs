@@ -182,6 +182,54 @@ function storeSql(q) {
     });
 }
 
+test('number add and set take --auth-token - and --api-key - from stdin, '
+    + 'one line each, keeping them off the command line', async () => {
+    const org = await ok(['org', 'create', 'Quiet Secrets']);
+    const sid = `AC${'0123456789abcdef'.repeat(2)}`;
+    const key = Buffer.alloc(32, 9).toString('base64');
+    const secrets = (e164) => storeSql('SELECT auth_token, api_key FROM '
+        + `numbers WHERE e164 = '${e164}'`);
+
+    assert.equal(await ok(['number', 'add', org, '+13125550161',
+                           '--carrier', 'twilio', '--account-sid', sid,
+                           '--auth-token', '-'],
+                          { input: 'token from stdin\n' }),
+                 '+13125550161');
+    assert.equal(await secrets('+13125550161'), 'token from stdin|');
+
+    // a token rotated at Twilio
+    await ok(['number', 'set', org, '+13125550161', '--carrier', 'twilio',
+              '--account-sid', sid, '--auth-token', '-'],
+             { input: 'rotated token\r\n' });
+    assert.equal(await secrets('+13125550161'), 'rotated token|');
+
+    await ok(['number', 'add', org, '+13125550162', '--carrier', 'telnyx',
+              '--public-key', key, '--api-key', '-'],
+             { input: 'KEYFROMSTDIN\n' });
+    assert.equal(await secrets('+13125550162'), '|KEYFROMSTDIN');
+    // both: the auth token's line first
+    await ok(['number', 'set', org, '+13125550162', '--carrier', 'telnyx',
+              '--public-key', key, '--api-key', '-', '--auth-token', '-'],
+             { input: 'second token\nKEYROTATED\n' });
+    assert.equal(await secrets('+13125550162'), 'second token|KEYROTATED');
+
+    // nothing on stdin: refused, and nothing changed
+    await fails(['number', 'set', org, '+13125550161', '--carrier',
+                 'twilio', '--account-sid', sid, '--auth-token', '-'],
+                /--auth-token -: give the auth token on standard input/,
+                { input: '' });
+    await fails(['number', 'add', org, '+13125550163', '--carrier',
+                 'telnyx', '--public-key', key, '--api-key', '-'],
+                /--api-key -: give the API key on standard input/,
+                { input: '\n' });
+    await fails(['number', 'set', org, '+13125550162', '--carrier',
+                 'telnyx', '--public-key', key, '--api-key', '-'],
+                /longer than 1022 bytes/, { input: `${'k'.repeat(1023)}\n` });
+    assert.equal(await secrets('+13125550161'), 'rotated token|');
+    assert.equal(await secrets('+13125550162'), 'second token|KEYROTATED');
+    assert.equal(await secrets('+13125550163'), '');
+});
+
 test('an import the store fails partway prints what it stored and the line '
     + 'it stopped at, exits non-zero, and finishes when run again',
     async () => {

@@ -11,6 +11,7 @@
 
 #include <pthread.h>
 #include <sys/un.h>
+#include <inbox/build.h>
 #include <inbox/phone.h>
 
 #include "ngx_http_inbox_module.h"
@@ -286,6 +287,7 @@ static struct {
 static ngx_int_t
 ngx_http_inbox_init_process(ngx_cycle_t *cycle)
 {
+    char                         expected[64], schema[64];
     inbox_error_t                err;
     ngx_http_inbox_main_conf_t  *imcf;
 
@@ -318,6 +320,19 @@ ngx_http_inbox_init_process(ngx_cycle_t *cycle)
                     (u_char *) err.message, INBOX_ERROR_MESSAGE_MAX);
         ngx_http_inbox_worker.logged_at = ngx_time();
     }
+
+    /* a reload keeps the module the master loaded first (README.md,
+     * "Upgrading"): a worker on an old build shows here */
+    ngx_log_error(NGX_LOG_NOTICE, cycle->log, 0,
+                  "inbox: worker started: build %s (%s); store \"%s\" %s%s",
+                  inbox_build(),
+                  inbox_store_schema_expected(expected, sizeof(expected)),
+                  ngx_http_inbox_worker.uri_shown,
+                  ngx_http_inbox_worker.store ? "is at " : "not open",
+                  ngx_http_inbox_worker.store
+                  ? inbox_store_schema(ngx_http_inbox_worker.store, schema,
+                                       sizeof(schema))
+                  : "");
 
     if (imcf->events_sockets
         && ngx_http_inbox_events_open(cycle, imcf->events_sockets)

@@ -154,6 +154,31 @@ inbox_store_close(inbox_store_t *store)
 }
 
 
+char *
+inbox_store_schema_expected(char *buf, size_t size)
+{
+    snprintf(buf, size, "sqlite schema %d, mongodb none",
+             inbox_store_sqlite_schema_version());
+
+    return buf;
+}
+
+
+char *
+inbox_store_schema(const inbox_store_t *store, char *buf, size_t size)
+{
+    if (store->schema_version == 0) {
+        snprintf(buf, size, "%s, no schema version", store->ops->name);
+
+    } else {
+        snprintf(buf, size, "%s schema %d", store->ops->name,
+                 store->schema_version);
+    }
+
+    return buf;
+}
+
+
 const char *
 inbox_store_backend(const inbox_store_t *store)
 {

@@ -527,6 +527,9 @@ typedef struct {
 
 struct inbox_store_s {
     const inbox_store_ops_t  *ops;
+    /* the store's schema version as opened (which the open migrated it
+     * to, or refused it), 0 for a backend that keeps none (MongoDB) */
+    int                       schema_version;
 };
 
 /*
@@ -551,6 +554,8 @@ inbox_store_t *inbox_store_sqlite_open(const char *path, int create,
  * with why (inbox_store_uri_check asks it, so that nginx -t does). */
 inbox_status_t inbox_store_sqlite_uri(const char *uri, size_t *path_len,
     int *full_sync, inbox_error_t *err);
+/* The schema version this build keeps an SQLite store at. */
+int inbox_store_sqlite_schema_version(void);
 inbox_store_t *inbox_store_mongo_open(const char *uri, int create,
     inbox_error_t *err);
 

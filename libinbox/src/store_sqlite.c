@@ -1253,6 +1253,13 @@ static const char *inbox_sqlite_migrations[] = {
             / sizeof(inbox_sqlite_migrations[0])))
 
 
+int
+inbox_store_sqlite_schema_version(void)
+{
+    return INBOX_SQLITE_VERSION;
+}
+
+
 #define INBOX_SQLITE_OP(kind, name, params, args)  .name = inbox_sqlite_##name,
 
 static const inbox_store_ops_t  inbox_sqlite_ops = {
@@ -1383,6 +1390,8 @@ inbox_sqlite_store_new(const char *path, int full_sync, int create,
     s->dev = st.st_dev;
     s->ino = st.st_ino;
     s->base.ops = &inbox_sqlite_ops;
+    /* the migration left the file at this build's version, or failed */
+    s->base.schema_version = INBOX_SQLITE_VERSION;
 
     return s;
 

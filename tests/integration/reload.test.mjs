@@ -211,4 +211,20 @@ test('webhooks posted through two reloads all end in 200 and are each '
     assert.equal(again.frames[3].org_seq, hello.org_seq + total + 3);
 });
 
+test('each worker says once, at notice as it starts, which build it runs '
+    + 'and the store\'s schema; a reload\'s new workers too', async () => {
+    const { cluster } = ctx;
+    // a reload keeps the module loaded first: an old build would show here
+    const started = () => cluster.errorLog().split('\n').filter((l) =>
+        new RegExp('\\[notice\\] .*inbox: worker started: build \\S+ '
+            + '\\(sqlite schema (\\d+), mongodb none\\); store '
+            + `"${cluster.store}" is at sqlite schema \\1$`).test(l));
+    const before = started().length;
+    assert.ok(before >= cluster.options.workerProcesses, cluster.errorLog());
+    // the sockets still open hold the old workers: they need not leave
+    await cluster.reloadNginx({ untilExited: false });
+    assert.equal(started().length,
+                 before + cluster.options.workerProcesses);
+});
+
 errorLogIsCleanTest(ctx, async () => sockets.forEach((s) => s.close()));

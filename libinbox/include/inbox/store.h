@@ -92,6 +92,15 @@ inbox_status_t inbox_store_uri_check(const char *uri, const char **file,
 #define INBOX_STORE_URI_LOG_MAX  512
 char *inbox_store_uri_redacted(const char *uri, char *buf, size_t size);
 
+/*
+ * For the log, so that a program older than its store shows: the schema
+ * this build keeps each backend's store at ("sqlite schema 36, mongodb
+ * none"), and the one an open store has ("sqlite schema 36", or
+ * "mongodb, no schema version").  Each returns buf.
+ */
+char *inbox_store_schema_expected(char *buf, size_t size);
+char *inbox_store_schema(const inbox_store_t *store, char *buf, size_t size);
+
 /* "sqlite" or "mongodb". */
 const char *inbox_store_backend(const inbox_store_t *store);
 

@@ -2,7 +2,7 @@
  * The SQLite backend: credits and their ledger.  Every change of an
  * organization's balance or held credits goes through
  * inbox_sqlite_credits_move, which writes its ledger entry in the same
- * transaction (billing.h); a trigger (migration 10) refuses any balance
+ * transaction (billing.h); a trigger (migration 11) refuses any balance
  * below zero whatever writes it.  The ledger is listed newest first in
  * the order the changes were made: the order of their ids, since
  * writers take turns.

@@ -99,6 +99,10 @@ typedef struct {
       (inbox_store_t *store, const char *name, char id[INBOX_ID_MAX],         \
        inbox_error_t *err),                                                   \
       (store, name, id, err))                                                 \
+    /* list is zeroed */                                                      \
+    X(RULED, orgs_list,                                                       \
+      (inbox_store_t *store, inbox_org_list_t *list, inbox_error_t *err),     \
+      (store, list, err))                                                     \
     X(PLAIN, number_add,                                                      \
       (inbox_store_t *store, const inbox_number_t *number,                    \
        inbox_error_t *err),                                                   \
@@ -111,17 +115,6 @@ typedef struct {
       (inbox_store_t *store, const char *e164, inbox_number_t *number,        \
        inbox_error_t *err),                                                   \
       (store, e164, number, err))                                             \
-    /* email is normalized (inbox_email_normalize) */                         \
-    X(RULED, user_add,                                                        \
-      (inbox_store_t *store, const char *org_id, const char *email,           \
-       inbox_role_t role, const char *password_hash, char id[INBOX_ID_MAX],   \
-       inbox_event_list_t *events, inbox_error_t *err),                       \
-      (store, org_id, email, role, password_hash, id, events, err))           \
-    /* email is normalized (inbox_email_normalize) */                         \
-    X(RULED, user_email_check,                                                \
-      (inbox_store_t *store, const char *org_id, const char *email,           \
-       inbox_error_t *err),                                                   \
-      (store, org_id, email, err))                                            \
     /* name is NULL or valid, id never NULL: store.c checked */               \
     X(RULED, token_add,                                                       \
       (inbox_store_t *store, const char *org_id, const char *user_email,      \
@@ -261,11 +254,17 @@ typedef struct {
       (inbox_store_t *store, const char *backup, inbox_error_t *err),         \
       (store, backup, err))                                                   \
                                                                               \
-    /* accounts and sessions: store_BACKEND_sessions.c; lists are zeroed,   \
-     * emails normalized (inbox_email_normalize), user_id NULL for none */    \
-    X(RULED, orgs_list,                                                       \
-      (inbox_store_t *store, inbox_org_list_t *list, inbox_error_t *err),     \
-      (store, list, err))                                                     \
+    /* users: store_BACKEND_users.c; lists are zeroed, emails normalized      \
+     * (inbox_email_normalize), user_id NULL for none */                      \
+    X(RULED, user_add,                                                        \
+      (inbox_store_t *store, const char *org_id, const char *email,           \
+       inbox_role_t role, const char *password_hash, char id[INBOX_ID_MAX],   \
+       inbox_event_list_t *events, inbox_error_t *err),                       \
+      (store, org_id, email, role, password_hash, id, events, err))           \
+    X(RULED, user_email_check,                                                \
+      (inbox_store_t *store, const char *org_id, const char *email,           \
+       inbox_error_t *err),                                                   \
+      (store, org_id, email, err))                                            \
     X(RULED, account_get,                                                     \
       (inbox_store_t *store, const char *org_id, const char *user_id,         \
        inbox_account_t *account, inbox_error_t *err),                         \
@@ -283,6 +282,13 @@ typedef struct {
        const char *password_hash, char id[INBOX_ID_MAX],                      \
        inbox_event_list_t *events, inbox_error_t *err),                       \
       (store, org_id, email, password_hash, id, events, err))                 \
+    X(RULED, user_password_rehash,                                            \
+      (inbox_store_t *store, const char *org_id, const char *user_id,         \
+       const char *old_hash, const char *new_hash, int *replaced,             \
+       inbox_error_t *err),                                                   \
+      (store, org_id, user_id, old_hash, new_hash, replaced, err))            \
+                                                                              \
+    /* the team: store_BACKEND_team.c */                                      \
     X(PLAIN, user_role_set,                                                   \
       (inbox_store_t *store, const char *org_id, const char *user_id,         \
        inbox_role_t role, inbox_user_t *user, inbox_event_list_t *events,     \
@@ -292,11 +298,8 @@ typedef struct {
       (inbox_store_t *store, const char *org_id, const char *user_id,         \
        inbox_event_list_t *events, inbox_error_t *err),                       \
       (store, org_id, user_id, events, err))                                  \
-    X(RULED, user_password_rehash,                                            \
-      (inbox_store_t *store, const char *org_id, const char *user_id,         \
-       const char *old_hash, const char *new_hash, int *replaced,             \
-       inbox_error_t *err),                                                   \
-      (store, org_id, user_id, old_hash, new_hash, replaced, err))            \
+                                                                              \
+    /* sessions: store_BACKEND_sessions.c */                                  \
     /* a session's times are store.c's to decide (session.h): backends       \
      * record them and hand them back; session_add and session_touch are     \
      * called by inbox_store_session_create and _find only */                \

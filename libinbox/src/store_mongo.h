@@ -262,6 +262,9 @@ inbox_status_t inbox_mongo_cursor_parse(const char *cursor, int64_t *ms,
  * else INBOX_ERR_NOT_FOUND (store_mongo_admin.c). */
 inbox_status_t inbox_mongo_org_check(inbox_mongo_store_t *ms,
     const char *org_id, bson_oid_t *org, inbox_error_t *err);
+/* An organization's document (its name, time zone and creation) into
+ * org (store_mongo_admin.c); org->name NULL when out of memory. */
+void inbox_mongo_org_read(const bson_t *doc, inbox_org_t *org);
 /* org_id (and conversation_id, unless conversation is NULL) as ObjectIds;
  * a malformed id is INBOX_ERR_NOT_FOUND, like another organization's. */
 inbox_status_t inbox_mongo_ids(const char *org_id, bson_oid_t *org,
@@ -469,8 +472,8 @@ inbox_status_t inbox_mongo_campaign_load(inbox_mongo_store_t *ms,
 
 
 /* The operations (see store_backend.h), in the files named by their
- * nouns: store_mongo_{admin,contacts,ingest,conversations,messages,
- * events,sessions}.c. */
+ * nouns: store_mongo_NOUN.c, as store_backend.h names for each group
+ * (admin, users, team, sessions, contacts, ...). */
 #define INBOX_MONGO_OP(kind, name, params, args)                              \
     inbox_status_t inbox_mongo_##name params;
 

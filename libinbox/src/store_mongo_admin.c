@@ -1,6 +1,6 @@
 /*
- * The MongoDB backend: organizations, numbers, users, tokens, credits and
- * billing (the admin operations behind inboxctl).
+ * The MongoDB backend: organizations, numbers, tokens, credits and billing
+ * (the admin operations behind inboxctl).
  */
 #include <ctype.h>
 #include <string.h>
@@ -15,9 +15,8 @@ static void inbox_mongo_append_opt(bson_t *doc, const char *key,
 static inbox_status_t inbox_mongo_token_user_stays(inbox_mongo_store_t *ms,
     const bson_oid_t *org, const bson_oid_t *user_oid, const char *email,
     const bson_oid_t *token, inbox_error_t *err);
-static inbox_status_t inbox_mongo_user_return(inbox_mongo_store_t *ms,
-    const bson_oid_t *org, const char *email, inbox_role_t role,
-    const char *password_hash, bson_oid_t *oid, inbox_error_t *err);
+static inbox_status_t inbox_mongo_org_add(void *list, const bson_t *doc,
+    inbox_error_t *err);
 
 
 /* Checks that org_id names a stored organization. */
@@ -126,6 +125,86 @@ inbox_mongo_org_find_by_name(inbox_store_t *store, const char *name,
     }
 
     bson_destroy(&batch);
+
+    return rc;
+}
+
+
+void
+inbox_mongo_org_read(const bson_t *doc, inbox_org_t *org)
+{
+    inbox_mongo_get_id(doc, "_id", org->id);
+    org->name = inbox_mongo_dup_str(doc, "name");
+    inbox_mongo_get_str(doc, "timezone", org->timezone,
+                        sizeof(org->timezone));
+    org->created_at = inbox_mongo_get_date(doc, "created_at");
+}
+
+
+static inbox_status_t
+inbox_mongo_org_add(void *data, const bson_t *doc, inbox_error_t *err)
+{
+    inbox_org_t       *org;
+    inbox_org_list_t  *list = data;
+
+    if (list->count == INBOX_ACCOUNT_LIST_MAX) {
+        list->truncated = 1;
+        return INBOX_OK;
+    }
+
+    org = inbox_org_list_add(list);
+    if (org == NULL) {
+        return inbox_error_set(err, INBOX_ERR_INTERNAL, "Out of memory.");
+    }
+
+    inbox_mongo_org_read(doc, org);
+
+    if (org->name == NULL) {
+        return inbox_error_set(err, INBOX_ERR_INTERNAL, "Out of memory.");
+    }
+
+    return INBOX_OK;
+}
+
+
+inbox_status_t
+inbox_mongo_orgs_list(inbox_store_t *store, inbox_org_list_t *list,
+    inbox_error_t *err)
+{
+    bson_t                batch;
+    inbox_status_t        rc;
+    inbox_mongo_store_t  *ms = (inbox_mongo_store_t *) store;
+
+    rc = inbox_mongo_ensure_indexes(ms, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    /* oldest first (ObjectIds grow with time); one more than a listing
+     * holds tells that there are more */
+    rc = inbox_mongo_run_cursor(ms,
+        BCON_NEW("find", BCON_UTF8("orgs"),
+                 "filter", "{", "}",
+                 "projection", "{",
+                     "name", BCON_INT32(1),
+                     "timezone", BCON_INT32(1),
+                     "created_at", BCON_INT32(1),
+                 "}",
+                 "sort", "{", "_id", BCON_INT32(1), "}",
+                 "limit", BCON_INT32(INBOX_ACCOUNT_LIST_MAX + 1),
+                 "batchSize", BCON_INT32(INBOX_ACCOUNT_LIST_MAX + 1),
+                 "singleBatch", BCON_BOOL(true)),
+        &batch, err);
+
+    if (rc == INBOX_OK) {
+        rc = inbox_mongo_batch_each(&batch, inbox_mongo_org_add, list, err);
+    }
+
+    bson_destroy(&batch);
+
+    if (rc != INBOX_OK) {
+        inbox_org_list_free(list);
+    }
 
     return rc;
 }
@@ -304,163 +383,6 @@ inbox_mongo_number_find(inbox_store_t *store, const char *e164,
     }
 
     bson_destroy(&doc);
-
-    return rc;
-}
-
-
-/* A user removed from org (store_mongo_team.c) comes back with the new
- * role and password; anyone else holding the email is a conflict. */
-static inbox_status_t
-inbox_mongo_user_return(inbox_mongo_store_t *ms, const bson_oid_t *org,
-    const char *email, inbox_role_t role, const char *password_hash,
-    bson_oid_t *oid, inbox_error_t *err)
-{
-    int             found;
-    bson_t          value;
-    bson_iter_t     iter;
-    inbox_status_t  rc;
-
-    rc = inbox_mongo_run_find_and_modify(ms,
-        BCON_NEW("findAndModify", BCON_UTF8("users"),
-                 "query", "{",
-                     "email", BCON_UTF8(email),
-                     "org_id", BCON_OID(org),
-                     "removed_at", "{", "$exists", BCON_BOOL(true), "}",
-                 "}",
-                 "update", "{",
-                     "$set", "{",
-                         "role", BCON_UTF8(inbox_role_name(role)),
-                         "password_hash", BCON_UTF8(password_hash),
-                     "}",
-                     "$unset", "{", "removed_at", BCON_UTF8(""), "}",
-                 "}",
-                 "fields", "{", "_id", BCON_INT32(1), "}",
-                 "new", BCON_BOOL(true)),
-        &value, &found, err);
-
-    found = found && bson_iter_init_find(&iter, &value, "_id")
-            && BSON_ITER_HOLDS_OID(&iter);
-
-    if (rc == INBOX_OK && found) {
-        bson_oid_copy(bson_iter_oid(&iter), oid);
-    }
-
-    bson_destroy(&value);
-
-    if (rc == INBOX_OK && !found) {
-        rc = inbox_error_set_field(err, INBOX_ERR_CONFLICT, "email",
-                                   "A user with the email %.200s exists "
-                                   "already.", email);
-    }
-
-    return rc;
-}
-
-
-inbox_status_t
-inbox_mongo_user_add(inbox_store_t *store, const char *org_id,
-    const char *email, inbox_role_t role, const char *password_hash,
-    char id[INBOX_ID_MAX], inbox_event_list_t *events, inbox_error_t *err)
-{
-    char                 *lower;
-    size_t                i;
-    bson_oid_t            oid, org;
-    inbox_status_t        rc;
-    inbox_mongo_store_t  *ms = (inbox_mongo_store_t *) store;
-
-    rc = inbox_mongo_ensure_indexes(ms, err);
-    if (rc != INBOX_OK) {
-        return rc;
-    }
-
-    rc = inbox_mongo_org_check(ms, org_id, &org, err);
-    if (rc != INBOX_OK) {
-        return rc;
-    }
-
-    /* Stored lower case, so the unique index also sees "A@x" == "a@x". */
-    lower = strdup(email);
-    if (lower == NULL) {
-        return inbox_error_set(err, INBOX_ERR_INTERNAL, "Out of memory.");
-    }
-
-    for (i = 0; lower[i]; i++) {
-        lower[i] = (char) tolower((unsigned char) lower[i]);
-    }
-
-    inbox_mongo_new_id(ms, &oid);
-
-    rc = inbox_mongo_run_simple(ms,
-        BCON_NEW("insert", BCON_UTF8("users"),
-                 "documents", "[", "{",
-                     "_id", BCON_OID(&oid),
-                     "org_id", BCON_OID(&org),
-                     "email", BCON_UTF8(lower),
-                     "role", BCON_UTF8(inbox_role_name(role)),
-                     "password_hash", BCON_UTF8(password_hash),
-                     "created_at", BCON_DATE_TIME(inbox_mongo_now(ms)),
-                 "}", "]",
-                 "ordered", BCON_BOOL(true)),
-        err);
-
-    if (rc == INBOX_ERR_CONFLICT) {
-        rc = inbox_mongo_user_return(ms, &org, lower, role, password_hash,
-                                     &oid, err);
-    }
-
-    free(lower);
-
-    if (rc != INBOX_OK) {
-        return rc;
-    }
-
-    inbox_mongo_id_hex(&oid, id);
-
-    return inbox_mongo_team_event(ms, &org, INBOX_EVENT_USER_UPDATED, &oid,
-                                  events, err);
-}
-
-
-inbox_status_t
-inbox_mongo_user_email_check(inbox_store_t *store, const char *org_id,
-    const char *email, inbox_error_t *err)
-{
-    int                   found;
-    bson_t                doc;
-    bson_oid_t            org;
-    inbox_status_t        rc;
-    inbox_mongo_store_t  *ms = (inbox_mongo_store_t *) store;
-
-    rc = inbox_mongo_ensure_indexes(ms, err);
-    if (rc != INBOX_OK) {
-        return rc;
-    }
-
-    rc = inbox_mongo_ids(org_id, &org, NULL, NULL, err);
-    if (rc != INBOX_OK) {
-        return rc;
-    }
-
-    /* taken as the unique index sees it, but for this organization's
-     * removed user, whom inbox_mongo_user_add brings back */
-    rc = inbox_mongo_find_one(ms, "users",
-                              BCON_NEW("email", BCON_UTF8(email),
-                                       "$or", "[",
-                                           "{", "org_id", "{",
-                                               "$ne", BCON_OID(&org),
-                                           "}", "}",
-                                           "{", INBOX_MONGO_USER_ACTIVE, "}",
-                                       "]"),
-                              BCON_NEW("_id", BCON_INT32(1)),
-                              &doc, &found, err);
-    bson_destroy(&doc);
-
-    if (rc == INBOX_OK && found) {
-        rc = inbox_error_set_field(err, INBOX_ERR_CONFLICT, "email",
-                                   "A user with the email %.200s exists "
-                                   "already.", email);
-    }
 
     return rc;
 }

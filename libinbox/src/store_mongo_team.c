@@ -1,6 +1,6 @@
 /*
  * The MongoDB backend: the team, as a billing contact manages it (roles
- * and removal; adding is user_add, store_mongo_admin.c).
+ * and removal; adding is user_add, store_mongo_users.c).
  *
  * Without a transaction the rule that an organization keeps a billing
  * contact (inbox_team_keeps_billing) is kept by writing first and

@@ -105,7 +105,8 @@ typedef enum {
     INBOX_SQL_CONTACTS_LIST,
     INBOX_SQL_TAGS_LIST,
 
-    /* accounts and sessions (store_sqlite_sessions.c) */
+    /* organizations' list, users, the team and sessions
+     * (store_sqlite_{admin,users,team,sessions}.c) */
     INBOX_SQL_ORGS_LIST,
     INBOX_SQL_ORG_GET,
     INBOX_SQL_USER_GET,
@@ -518,13 +519,38 @@ inbox_status_t inbox_sqlite_write_fail(inbox_sqlite_conn_t *conn, int rc,
 inbox_status_t inbox_sqlite_org_id(const char *org_id, int64_t *id,
     inbox_error_t *err);
 
-/* Users (store_sqlite_sessions.c): the columns a user is read from, one
- * such row read, and whether organization org exists (INBOX_OK, else
+/* Organizations (store_sqlite_admin.c): the columns an organization is
+ * read from, one such row read (INBOX_ERR_INTERNAL when out of memory),
+ * and whether organization org exists (INBOX_OK, else
  * INBOX_ERR_NOT_FOUND naming org_id). */
-#define INBOX_SQLITE_USER_COLUMNS  "SELECT id, org_id, email, role, created_at"
-void inbox_sqlite_user_read(sqlite3_stmt *stmt, inbox_user_t *user);
+#define INBOX_SQLITE_ORG_COLUMNS   "SELECT id, name, timezone, created_at"
+inbox_status_t inbox_sqlite_org_read(sqlite3_stmt *stmt, inbox_org_t *org,
+    inbox_error_t *err);
 inbox_status_t inbox_sqlite_org_known(inbox_sqlite_conn_t *conn,
     int64_t org, const char *org_id, inbox_error_t *err);
+
+/* Users (store_sqlite_users.c): a user's id, INBOX_ERR_NOT_FOUND for one
+ * no store could have (an organization's is read by
+ * inbox_sqlite_org_id); the columns a user is read from, and one such
+ * row read. */
+inbox_status_t inbox_sqlite_user_id(const char *s, int64_t *id,
+    inbox_error_t *err);
+#define INBOX_SQLITE_USER_COLUMNS  "SELECT id, org_id, email, role, created_at"
+void inbox_sqlite_user_read(sqlite3_stmt *stmt, inbox_user_t *user);
+
+/* One statement in its own write transaction (store_sqlite_sessions.c:
+ * the session writes and a sign-in's rehash): *stmtp is the statement id
+ * names, prepared on *connp, which holds the write lock (rolled back on
+ * failure).  inbox_sqlite_write_one_finish steps it to its end, then
+ * commits (or rolls back); *changes (may be NULL) gets the rows it
+ * changed; a foreign key that fails is INBOX_ERR_NOT_FOUND, "No such
+ * user for " what. */
+inbox_status_t inbox_sqlite_write_one(inbox_store_t *store,
+    sqlite3_stmt **stmtp, inbox_sqlite_conn_t **connp, inbox_sql_id_t id,
+    const char *sql, inbox_error_t *err);
+inbox_status_t inbox_sqlite_write_one_finish(inbox_sqlite_conn_t *conn,
+    sqlite3_stmt *stmt, const char *what, size_t *changes,
+    inbox_error_t *err);
 
 /* The number e164 with its credentials, read on conn (inside a write
  * transaction too: store_sqlite_admin.c); INBOX_ERR_NOT_FOUND when no
@@ -658,8 +684,8 @@ inbox_status_t inbox_sqlite_campaign_load(inbox_sqlite_conn_t *conn,
 
 
 /* The operations (see store_backend.h), in the files named by their
- * nouns: store_sqlite_{admin,contacts,ingest,conversations,messages,
- * events,sessions}.c. */
+ * nouns: store_sqlite_NOUN.c, as store_backend.h names for each group
+ * (admin, users, team, sessions, contacts, ...). */
 #define INBOX_SQLITE_OP(kind, name, params, args)                             \
     inbox_status_t inbox_sqlite_##name params;
 

@@ -1,5 +1,5 @@
 /*
- * The SQLite backend: organizations, numbers, users, tokens, credits and
+ * The SQLite backend: organizations, numbers, tokens, credits and
  * billing (what inboxctl and the login path need).
  */
 #include <stdlib.h>
@@ -112,6 +112,122 @@ inbox_sqlite_org_find_by_name(inbox_store_t *store, const char *name,
     }
 
     return inbox_sqlite_fail(conn, rc, err);
+}
+
+
+/* A row of INBOX_SQLITE_ORG_COLUMNS. */
+inbox_status_t
+inbox_sqlite_org_read(sqlite3_stmt *stmt, inbox_org_t *org,
+    inbox_error_t *err)
+{
+    int  oom;
+
+    oom = 0;
+
+    inbox_sqlite_format_id(sqlite3_column_int64(stmt, 0), org->id);
+    org->name = inbox_sqlite_column_strdup(stmt, 1, &oom);
+    inbox_sqlite_column_copy(stmt, 2, org->timezone, sizeof(org->timezone));
+    org->created_at = sqlite3_column_int64(stmt, 3);
+
+    if (oom) {
+        return inbox_error_set(err, INBOX_ERR_INTERNAL, "Out of memory.");
+    }
+
+    return INBOX_OK;
+}
+
+
+inbox_status_t
+inbox_sqlite_org_known(inbox_sqlite_conn_t *conn, int64_t org,
+    const char *org_id, inbox_error_t *err)
+{
+    int            rc;
+    sqlite3_stmt  *stmt;
+
+    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_ORG_EXISTS,
+        "SELECT 1 FROM orgs WHERE id = ?1", err);
+    if (stmt == NULL) {
+        return err->code;
+    }
+
+    sqlite3_bind_int64(stmt, 1, org);
+
+    rc = sqlite3_step(stmt);
+    inbox_sqlite_done(stmt);
+
+    if (rc == SQLITE_ROW) {
+        return INBOX_OK;
+    }
+
+    if (rc == SQLITE_DONE) {
+        return inbox_error_org_unknown(err, org_id);
+    }
+
+    return inbox_sqlite_fail(conn, rc, err);
+}
+
+
+inbox_status_t
+inbox_sqlite_orgs_list(inbox_store_t *store, inbox_org_list_t *list,
+    inbox_error_t *err)
+{
+    int                   rc;
+    sqlite3_stmt         *stmt;
+    inbox_org_t          *org;
+    inbox_status_t        status;
+    inbox_sqlite_conn_t  *conn;
+    inbox_error_t         fallback;
+
+    if (err == NULL) {
+        err = &fallback;
+    }
+
+    conn = inbox_sqlite_conn(store, err);
+    if (conn == NULL) {
+        return err->code;
+    }
+
+    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_ORGS_LIST,
+        INBOX_SQLITE_ORG_COLUMNS " FROM orgs ORDER BY id LIMIT ?1", err);
+    if (stmt == NULL) {
+        return err->code;
+    }
+
+    sqlite3_bind_int(stmt, 1, INBOX_ACCOUNT_LIST_MAX + 1);
+
+    status = INBOX_OK;
+
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+
+        if (list->count == INBOX_ACCOUNT_LIST_MAX) {
+            list->truncated = 1;
+            continue;
+        }
+
+        org = inbox_org_list_add(list);
+        if (org == NULL) {
+            status = inbox_error_set(err, INBOX_ERR_INTERNAL,
+                                     "Out of memory.");
+            break;
+        }
+
+        status = inbox_sqlite_org_read(stmt, org, err);
+        if (status != INBOX_OK) {
+            break;
+        }
+    }
+
+    inbox_sqlite_done(stmt);
+
+    if (status == INBOX_OK && rc != SQLITE_DONE) {
+        status = inbox_sqlite_fail(conn, rc, err);
+    }
+
+    if (status != INBOX_OK) {
+        inbox_org_list_free(list);
+    }
+
+    return status;
 }
 
 
@@ -312,144 +428,6 @@ inbox_sqlite_number_read(inbox_sqlite_conn_t *conn, const char *e164,
 
     if (oom) {
         return inbox_error_set(err, INBOX_ERR_INTERNAL, "Out of memory.");
-    }
-
-    return INBOX_OK;
-}
-
-
-inbox_status_t
-inbox_sqlite_user_add(inbox_store_t *store, const char *org_id,
-    const char *email, inbox_role_t role, const char *password_hash,
-    char id[INBOX_ID_MAX], inbox_event_list_t *events, inbox_error_t *err)
-{
-    int                   rc, added;
-    int64_t               org, user;
-    sqlite3_stmt         *stmt;
-    inbox_status_t        status;
-    inbox_sqlite_conn_t  *conn;
-    inbox_error_t         fallback;
-
-    if (err == NULL) {
-        err = &fallback;
-    }
-
-    status = inbox_sqlite_org_id(org_id, &org, err);
-    if (status != INBOX_OK) {
-        return status;
-    }
-
-    if (email == NULL || strchr(email, '@') == NULL) {
-        return inbox_error_set_field(err, INBOX_ERR_INVALID, "email",
-                                     "A user needs an email address.");
-    }
-
-    /* the API adds users from a server too: queue with its writes */
-    conn = inbox_sqlite_begin_write(store, err);
-    if (conn == NULL) {
-        return err->code;
-    }
-
-    /* a user removed from this organization comes back; any other
-     * holder of the email makes no row */
-    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_USER_ADD,
-        "INSERT INTO users (org_id, email, role, password_hash, created_at)"
-        " VALUES (?1, ?2, ?3, ?4, ?5)"
-        " ON CONFLICT (email) DO UPDATE SET role = excluded.role,"
-        " password_hash = excluded.password_hash, removed_at = NULL"
-        " WHERE users.org_id = excluded.org_id"
-        " AND users.removed_at IS NOT NULL RETURNING id", err);
-    if (stmt == NULL) {
-        inbox_sqlite_rollback(conn);
-        return err->code;
-    }
-
-    sqlite3_bind_int64(stmt, 1, org);
-    inbox_sqlite_bind_text(stmt, 2, email);
-    inbox_sqlite_bind_text(stmt, 3,
-                           role == INBOX_ROLE_BILLING ? "billing" : "member");
-    inbox_sqlite_bind_text(stmt, 4, password_hash);
-    sqlite3_bind_int64(stmt, 5, inbox_now_ms());
-
-    added = 0;
-    user = 0;
-    rc = sqlite3_step(stmt);
-
-    if (rc == SQLITE_ROW) {
-        user = sqlite3_column_int64(stmt, 0);
-        inbox_sqlite_format_id(user, id);
-        added = 1;
-        rc = sqlite3_step(stmt);
-    }
-
-    inbox_sqlite_done(stmt);
-
-    if (rc != SQLITE_DONE) {
-        inbox_sqlite_write_fail(conn, rc, "the email address", org_id, err);
-        inbox_sqlite_rollback(conn);
-        return err->code;
-    }
-
-    if (!added) {
-        inbox_sqlite_rollback(conn);
-        return inbox_error_set_field(err, INBOX_ERR_CONFLICT, "email",
-                                     "A user with the email %.200s exists "
-                                     "already.", email);
-    }
-
-    return inbox_sqlite_team_commit(conn, org, INBOX_EVENT_USER_UPDATED, user,
-                                    events, err);
-}
-
-
-inbox_status_t
-inbox_sqlite_user_email_check(inbox_store_t *store, const char *org_id,
-    const char *email, inbox_error_t *err)
-{
-    int                   rc;
-    int64_t               org;
-    sqlite3_stmt         *stmt;
-    inbox_status_t        status;
-    inbox_sqlite_conn_t  *conn;
-    inbox_error_t         fallback;
-
-    if (err == NULL) {
-        err = &fallback;
-    }
-
-    status = inbox_sqlite_org_id(org_id, &org, err);
-    if (status != INBOX_OK) {
-        return status;
-    }
-
-    conn = inbox_sqlite_conn(store, err);
-    if (conn == NULL) {
-        return err->code;
-    }
-
-    /* taken as user_add's conflict sees it: a row with the email that is
-     * not this organization's removed user */
-    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_USER_EMAIL_CHECK,
-        "SELECT 1 FROM users WHERE email = ?1"
-        " AND (org_id <> ?2 OR removed_at IS NULL)", err);
-    if (stmt == NULL) {
-        return err->code;
-    }
-
-    inbox_sqlite_bind_text(stmt, 1, email);
-    sqlite3_bind_int64(stmt, 2, org);
-
-    rc = sqlite3_step(stmt);
-    inbox_sqlite_done(stmt);
-
-    if (rc == SQLITE_ROW) {
-        return inbox_error_set_field(err, INBOX_ERR_CONFLICT, "email",
-                                     "A user with the email %.200s exists "
-                                     "already.", email);
-    }
-
-    if (rc != SQLITE_DONE) {
-        return inbox_sqlite_fail(conn, rc, err);
     }
 
     return INBOX_OK;

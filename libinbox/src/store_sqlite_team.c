@@ -1,6 +1,6 @@
 /*
  * The SQLite backend: the team, as a billing contact manages it (roles
- * and removal; adding is user_add, store_sqlite_admin.c).
+ * and removal; adding is user_add, store_sqlite_users.c).
  *
  * The rule that an organization keeps a billing contact
  * (inbox_team_keeps_billing) is checked and the change written in one

@@ -408,8 +408,10 @@ inbox_status_t inbox_store_restore(inbox_store_t *store, const char *backup,
     inbox_error_t *err);
 
 /*
- * Accounts and sessions: sign-in, "me" and inboxctl's listings
- * (store_sqlite_sessions.c, store_mongo_sessions.c)
+ * Accounts and sessions: sign-in, "me", the team and inboxctl's listings
+ * (each backend's store_BACKEND_admin.c for the organizations' list,
+ * _users.c for users, _team.c for roles and removal, _sessions.c for
+ * sessions; user_add and user_email_check above are _users.c's too)
  */
 
 /* Every organization, oldest first; truncated past INBOX_ACCOUNT_LIST_MAX. */

@@ -181,10 +181,10 @@ inbox_poll_answer(const char *body, size_t len, const char *const *options,
 }
 
 
-int
-inbox_poll_answer_in_time(int64_t sent_at, int64_t at)
+int64_t
+inbox_poll_answer_since(int64_t at)
 {
-    return at >= sent_at && at - sent_at <= INBOX_POLL_ANSWER_WINDOW_MS;
+    return at - INBOX_POLL_ANSWER_WINDOW_MS;
 }
 
 

@@ -1247,7 +1247,7 @@ inbox_sqlite_campaign_reply(inbox_sqlite_conn_t *conn, int64_t contact,
 
     sqlite3_bind_int64(stmt, 1, contact);
     sqlite3_bind_int64(stmt, 2, at);
-    sqlite3_bind_int64(stmt, 3, at - INBOX_POLL_ANSWER_WINDOW_MS);
+    sqlite3_bind_int64(stmt, 3, inbox_poll_answer_since(at));
 
     if (!inbox_sqlite_step_done(stmt)) {
         return inbox_sqlite_fail(conn, sqlite3_errcode(conn->db), err);
@@ -1266,7 +1266,7 @@ inbox_sqlite_campaign_reply(inbox_sqlite_conn_t *conn, int64_t contact,
 
     sqlite3_bind_int64(stmt, 1, contact);
     sqlite3_bind_int64(stmt, 2, at);
-    sqlite3_bind_int64(stmt, 3, at - INBOX_POLL_ANSWER_WINDOW_MS);
+    sqlite3_bind_int64(stmt, 3, inbox_poll_answer_since(at));
     sqlite3_bind_int(stmt, 4, INBOX_POLL_ANSWER_POLLS_MAX);
 
     n = 0;

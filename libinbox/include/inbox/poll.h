@@ -57,7 +57,10 @@ const char *inbox_poll_trim(const char *s, size_t *len);
 unsigned inbox_poll_answer(const char *body, size_t len,
     const char *const *options, size_t n);
 
-/* 1 when a message at "at" may answer a poll sent at sent_at (ms). */
-int inbox_poll_answer_in_time(int64_t sent_at, int64_t at);
+/* The earliest time (ms) a poll's message may have been handed over to
+ * be answered by a message at "at": INBOX_POLL_ANSWER_WINDOW_MS before
+ * it.  A message answers only what was handed over from then to "at";
+ * each backend's query is bounded by the two. */
+int64_t inbox_poll_answer_since(int64_t at);
 
 #endif

@@ -512,14 +512,6 @@ inbox_recipient_state_name(inbox_recipient_state_t state)
 }
 
 
-const char *
-inbox_campaign_action_name(inbox_campaign_action_t action)
-{
-    return inbox_campaign_name_of(INBOX_NAMES(inbox_campaign_actions),
-                                  (int) action);
-}
-
-
 int
 inbox_campaign_kind_parse(const char *name, inbox_campaign_kind_t *kind)
 {

@@ -53,14 +53,6 @@ inbox_event_list_add(inbox_event_list_t *list, const char *org_id,
 }
 
 
-int
-inbox_event_list_push(inbox_event_list_t *list, const char *org_id,
-    int64_t org_seq, char *json)
-{
-    return inbox_event_list_add(list, org_id, org_seq, NULL, NULL, -1, json);
-}
-
-
 /* Keeps the first count events: what was there at the savepoint. */
 void
 inbox_event_list_truncate(inbox_event_list_t *list, size_t count)

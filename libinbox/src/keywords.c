@@ -156,22 +156,6 @@ inbox_keyword_match(const char *body, size_t len, inbox_keyword_lang_t *lang)
 }
 
 
-const char *
-inbox_keyword_name(inbox_keyword_t keyword)
-{
-    switch (keyword) {
-    case INBOX_KEYWORD_OPT_OUT:
-        return "opt_out";
-    case INBOX_KEYWORD_OPT_IN:
-        return "opt_in";
-    case INBOX_KEYWORD_HELP:
-        return "help";
-    default:
-        return "none";
-    }
-}
-
-
 int
 inbox_keyword_answered(inbox_keyword_t keyword, int opt_changed,
     int carrier_answers, int64_t help_answered_at, int64_t at)

@@ -23,22 +23,6 @@ inbox_opt_out_source_name(inbox_opt_out_source_t source)
 
 
 int
-inbox_opt_out_source_parse(const char *name, inbox_opt_out_source_t *source)
-{
-    unsigned  i;
-
-    for (i = 0; name != NULL && i < INBOX_OPT_OUT_SOURCES; i++) {
-        if (strcmp(name, inbox_opt_out_sources[i]) == 0) {
-            *source = (inbox_opt_out_source_t) i;
-            return 0;
-        }
-    }
-
-    return -1;
-}
-
-
-int
 inbox_contact_opt_out(inbox_contact_record_t *contact,
     inbox_opt_out_source_t source, const char *keyword, int64_t at,
     int64_t sent_at)

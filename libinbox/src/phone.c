@@ -223,13 +223,6 @@ inbox_phone_digits(const char *in, size_t len, char *out, size_t outlen)
 }
 
 
-int
-inbox_phone_country_known(const char *iso)
-{
-    return iso != NULL && inbox_phone_country(iso) != NULL;
-}
-
-
 inbox_status_t
 inbox_phone_country_check(const char *iso, const char *field,
     char out[INBOX_COUNTRY_MAX], inbox_error_t *err)

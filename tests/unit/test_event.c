@@ -91,9 +91,9 @@ TEST(list_grows_and_truncates_to_a_savepoint)
 
     for (i = 0; i < 20; i++) {
         snprintf(org, sizeof(org), "o%d", i);
-        CHECK_INT(inbox_event_list_push(&list, org, i + 1,
-                                        inbox_event_unread_total(i + 1, "E",
-                                                                 i)), 0);
+        CHECK_INT(inbox_event_list_add(&list, org, i + 1, NULL, NULL, -1,
+                                       inbox_event_unread_total(i + 1, "E",
+                                                                i)), 0);
     }
     CHECK_INT(list.count, 20);
     CHECK_STR(list.items[19].org_id, "o19");
@@ -107,7 +107,7 @@ TEST(list_grows_and_truncates_to_a_savepoint)
     inbox_event_list_truncate(&list, 9);
     CHECK_INT(list.count, 5);
 
-    CHECK_INT(inbox_event_list_push(&list, "o", 6, NULL), -1);
+    CHECK_INT(inbox_event_list_add(&list, "o", 6, NULL, NULL, -1, NULL), -1);
     CHECK_INT(list.count, 5);
 
     inbox_event_list_free(&list);

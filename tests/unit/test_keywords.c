@@ -50,15 +50,15 @@ TEST(every_keyword_of_each_kind)
     static const char  *help[] = { "HELP", "INFO", "AIDE" };
 
     for (i = 0; i < sizeof(out) / sizeof(out[0]); i++) {
-        CHECK_STR(inbox_keyword_name(kw(out[i])), "opt_out");
+        CHECK_INT(kw(out[i]), INBOX_KEYWORD_OPT_OUT);
     }
 
     for (i = 0; i < sizeof(in) / sizeof(in[0]); i++) {
-        CHECK_STR(inbox_keyword_name(kw(in[i])), "opt_in");
+        CHECK_INT(kw(in[i]), INBOX_KEYWORD_OPT_IN);
     }
 
     for (i = 0; i < sizeof(help) / sizeof(help[0]); i++) {
-        CHECK_STR(inbox_keyword_name(kw(help[i])), "help");
+        CHECK_INT(kw(help[i]), INBOX_KEYWORD_HELP);
     }
 }
 

@@ -13022,7 +13022,8 @@ TEST(events_since_answers_a_range_in_order_within_its_bounds)
     inbox_event_list_free(&out);
 
     /* after a position; pushed after what the list held */
-    CHECK_INT(inbox_event_list_push(&out, f.org, 0, strdup("{}")), 0);
+    CHECK_INT(inbox_event_list_add(&out, f.org, 0, NULL, NULL, -1,
+                                   strdup("{}")), 0);
     CHECK_INT(since(&f, 4, 0, 100, &out, NULL), INBOX_OK);
     CHECK_INT(out.count, 6);
     CHECK_INT(out.count == 6 ? out.items[1].org_seq : 0, 5);

@@ -354,7 +354,6 @@ const char *inbox_campaign_status_name(inbox_campaign_status_t status);
 const char *inbox_pause_reason_name(inbox_pause_reason_t reason);
 const char *inbox_cancel_reason_name(inbox_cancel_reason_t reason);
 const char *inbox_recipient_state_name(inbox_recipient_state_t state);
-const char *inbox_campaign_action_name(inbox_campaign_action_t action);
 int inbox_campaign_kind_parse(const char *name, inbox_campaign_kind_t *kind);
 int inbox_campaign_status_parse(const char *name,
     inbox_campaign_status_t *status);

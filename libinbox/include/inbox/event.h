@@ -47,9 +47,6 @@ typedef struct {
 int inbox_event_list_add(inbox_event_list_t *list, const char *org_id,
     int64_t org_seq, const char *type, const char *epoch,
     int64_t unread_total, char *json);
-/* The same with type and epoch unknown. */
-int inbox_event_list_push(inbox_event_list_t *list, const char *org_id,
-    int64_t org_seq, char *json);
 /* Keeps the first count events, dropping those after (a rolled back
  * savepoint). */
 void inbox_event_list_truncate(inbox_event_list_t *list, size_t count);

@@ -60,9 +60,6 @@ typedef enum {
 inbox_keyword_t inbox_keyword_match(const char *body, size_t len,
     inbox_keyword_lang_t *lang);
 
-/* "none", "opt_out", "opt_in", "help". */
-const char *inbox_keyword_name(inbox_keyword_t keyword);
-
 /*
  * Whether the inbox answers a keyword message it stored now (at, ms): an
  * opt-out that opted its contact out (opt_changed), an opt-in that opted

@@ -44,9 +44,6 @@ typedef enum {
 
 /* "keyword", "manual", "carrier"; NULL for anything else. */
 const char *inbox_opt_out_source_name(inbox_opt_out_source_t source);
-/* 0, or -1 for an unknown name. */
-int inbox_opt_out_source_parse(const char *name,
-    inbox_opt_out_source_t *source);
 
 /*
  * The rules, applied to the contact in memory (a backend writes what they

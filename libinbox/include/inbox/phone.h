@@ -42,22 +42,20 @@ inbox_status_t inbox_phone_normalize_typed(const char *in, size_t len,
     const char *default_country, char out[INBOX_PHONE_MAX],
     inbox_error_t *err);
 
-/* 1 when national numbers of the country (ISO 3166 alpha-2, any case)
- * can be normalized: a default_country worth configuring; else 0. */
-int inbox_phone_country_known(const char *iso);
-
 /*
  * The one rule of what a default country may be, wherever one is set (an
  * organization's setting, the inbox_default_country directive, inboxctl's
- * --country): a country of inbox_phone_country_known, its two letters in
- * any case, written into out in upper case ("gb" -> "GB").  Else
+ * --country): a country whose national numbers phone.c can normalize
+ * (ISO 3166 alpha-2, its two letters in any case, one of
+ * inbox_phone_country_at's), written into out in upper case ("gb" ->
+ * "GB").  Else
  * INBOX_ERR_INVALID naming field (NULL: none), whose message lists the
  * countries known.
  */
 inbox_status_t inbox_phone_country_check(const char *iso, const char *field,
     char out[INBOX_COUNTRY_MAX], inbox_error_t *err);
 
-/* The i-th country inbox_phone_country_known knows ("US", ...), from 0;
+/* The i-th country inbox_phone_country_check takes ("US", ...), from 0;
  * NULL past the last. */
 const char *inbox_phone_country_at(size_t i);
 

@@ -109,11 +109,9 @@ void ngx_http_inbox_sender_wake(void);
 /* In the event loop: a warning, at most once a minute, when wake-ups
  * found nobody listening at the sender's socket. */
 void ngx_http_inbox_sender_report(void);
-
-/* a stored inbound batch (ngx_http_inbox_notice.c) */
-/* In the batch's pool thread, after its commit: wakes the sender when a
- * new message left it something to do (a keyword's answer, which ingest
- * queued with the message, or images to copy). */
+/* In a stored inbound batch's pool thread, after its commit: wakes the
+ * sender when a new message left it something to do (a keyword's answer,
+ * which ingest queued with the message, or images to copy). */
 void ngx_http_inbox_inbound_stored(const inbox_inbound_t *msgs,
     const inbox_ingest_result_t *results, ngx_uint_t n);
 

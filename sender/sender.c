@@ -328,8 +328,6 @@ sender_options(int argc, char **argv, sender_options_t *o)
         return -1;
     }
 
-    /* a request must end within its claim: the store's default lease
-     * counts when --lease is not given */
     /* the store is looked at as often as that: not in a busy loop */
     if ((o->status_check_after_ms != 0 && o->status_check_after_ms < 1000)
         || o->status_check_rate <= 0 || o->status_check_rate > 100)
@@ -340,6 +338,8 @@ sender_options(int argc, char **argv, sender_options_t *o)
         return -1;
     }
 
+    /* a request must end within its claim: the store's default lease
+     * counts when --lease is not given */
     if (o->rate <= 0 || o->burst == 0 || o->max_active == 0
         || o->timeout_ms < 100 || o->lease_ms < 0
         || (o->lease_ms > 0 ? o->lease_ms : INBOX_OUTBOX_LEASE_DEFAULT)

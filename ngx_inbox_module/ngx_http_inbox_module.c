@@ -21,6 +21,26 @@
 
 #define NGX_HTTP_INBOX_BATCH_MAX  4096
 
+/*
+ * The rate limits' defaults, as docs/directives.md states them:
+ *   inbox_ticket_rate 60r/m burst=20;
+ *   inbox_login_rate 1r/m burst=10 delay=3;
+ *   inbox_login_address_rate 10r/m burst=30 delay=10;
+ *   inbox_upload_rate 2r/m burst=50 (megabytes).
+ * A limit without a delay answers its whole burst at once: its delay is
+ * its burst.
+ */
+#define NGX_HTTP_INBOX_TICKET_PER_MINUTE         60
+#define NGX_HTTP_INBOX_TICKET_BURST              20
+#define NGX_HTTP_INBOX_LOGIN_PER_MINUTE          1
+#define NGX_HTTP_INBOX_LOGIN_BURST               10
+#define NGX_HTTP_INBOX_LOGIN_DELAY               3
+#define NGX_HTTP_INBOX_LOGIN_ADDRESS_PER_MINUTE  10
+#define NGX_HTTP_INBOX_LOGIN_ADDRESS_BURST       30
+#define NGX_HTTP_INBOX_LOGIN_ADDRESS_DELAY       10
+#define NGX_HTTP_INBOX_UPLOAD_PER_MINUTE         2
+#define NGX_HTTP_INBOX_UPLOAD_BURST              50
+
 
 static ngx_int_t ngx_http_inbox_init_process(ngx_cycle_t *cycle);
 static void ngx_http_inbox_exit_process(ngx_cycle_t *cycle);
@@ -658,11 +678,6 @@ ngx_http_inbox_init_main_conf(ngx_conf_t *cf, void *conf)
         return NGX_CONF_ERROR;
     }
 
-    /* the defaults: inbox_ticket_rate 60r/m burst=20;
-     * inbox_login_rate 1r/m burst=10 delay=3;
-     * inbox_login_address_rate 10r/m burst=30 delay=10;
-     * inbox_upload_rate 2r/m burst=50 (megabytes) */
-
     /* made by nginx at start, like its temporary directories, for its
      * workers' user: the media uploads and copies are written into */
 
@@ -687,21 +702,30 @@ ngx_http_inbox_init_main_conf(ngx_conf_t *cf, void *conf)
         }
     }
 
+    /* the rate limits not configured take their defaults (above) */
     if (ngx_http_inbox_limit_init(cf, &imcf->ticket_limit,
                                   "inbox_ticket_rate", imcf->used,
-                                  60, 20, 20)
+                                  NGX_HTTP_INBOX_TICKET_PER_MINUTE,
+                                  NGX_HTTP_INBOX_TICKET_BURST,
+                                  NGX_HTTP_INBOX_TICKET_BURST)
         != NGX_OK
         || ngx_http_inbox_limit_init(cf, &imcf->login_limit,
                                      "inbox_login_rate", imcf->used,
-                                     1, 10, 3)
+                                     NGX_HTTP_INBOX_LOGIN_PER_MINUTE,
+                                     NGX_HTTP_INBOX_LOGIN_BURST,
+                                     NGX_HTTP_INBOX_LOGIN_DELAY)
            != NGX_OK
         || ngx_http_inbox_limit_init(cf, &imcf->login_address_limit,
                                      "inbox_login_address_rate", imcf->used,
-                                     10, 30, 10)
+                                     NGX_HTTP_INBOX_LOGIN_ADDRESS_PER_MINUTE,
+                                     NGX_HTTP_INBOX_LOGIN_ADDRESS_BURST,
+                                     NGX_HTTP_INBOX_LOGIN_ADDRESS_DELAY)
            != NGX_OK
         || ngx_http_inbox_limit_init(cf, &imcf->upload_limit,
                                      "inbox_upload_rate", imcf->used,
-                                     2, 50, 50)
+                                     NGX_HTTP_INBOX_UPLOAD_PER_MINUTE,
+                                     NGX_HTTP_INBOX_UPLOAD_BURST,
+                                     NGX_HTTP_INBOX_UPLOAD_BURST)
            != NGX_OK)
     {
         return NGX_CONF_ERROR;

@@ -14,9 +14,9 @@
  * address (in inbox_login_address_rate's zone, apart from the one its
  * sign-ins count on, so adding a team does not lock the office out) and
  * to one of the session's or token's own (in inbox_login_rate's zone):
- * past them 429, nothing hashed.  Only the server's own failure gives the charges back; a
- * credential that is nobody's leaves no bucket (the address keeps its
- * charge), so made-up tokens cannot fill the zone sign-ins need.
+ * past them 429, nothing hashed.  Only the server's own failure gives the
+ * charges back; a credential that is nobody's leaves no bucket (the address
+ * keeps its charge), so made-up tokens cannot fill the zone sign-ins need.
  */
 
 

@@ -49,15 +49,15 @@
  * A failure after the insert is a 503, and the carrier's retry meets a
  * duplicate key (11000): when the stored message is still unfinished,
  * the retry does the steps after the insert for it (see
- * inbox_mongo_ingest_stored): the conversation's receiving list makes its unread count
- * once, even for two retries at once (one atomic update decides),
- * events already written for the message are not written again (two
- * retries at the same moment may both write them), and the answer named
- * by answer_id is queued once (its message and outbox entry are keyed
- * on that id), so a keyword is never left unanswered by a failure after
- * its message was stored.  A finished message
- * (or one stored before threaded existed) is a duplicate: nothing is
- * written.  SQLite needs none of this: its ingest is one transaction.
+ * inbox_mongo_ingest_stored): the conversation's receiving list makes its
+ * unread count once, even for two retries at once (one atomic update
+ * decides), events already written for the message are not written again (two
+ * retries at the same moment may both write them), and the answer named by
+ * answer_id is queued once (its message and outbox entry are keyed on that
+ * id), so a keyword is never left unanswered by a failure after its message
+ * was stored.  A finished message (or one stored before threaded existed) is
+ * a duplicate: nothing is written.  SQLite needs none of this: its ingest is
+ * one transaction.
  */
 #include <stdlib.h>
 #include <string.h>

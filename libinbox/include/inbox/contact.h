@@ -42,10 +42,10 @@ void inbox_tags_free(inbox_tags_t *tags);
 /*
  * Adds one tag as a person typed it (len bytes): trimmed (Unicode's
  * white space too), checked by the rule above, and left out when the set
- * has it already in any ASCII case.  INBOX_ERR_INVALID (field "tags", the message saying which part
- * of the rule) for a tag the rule refuses or one more than
- * INBOX_TAGS_MAX; INBOX_ERR_INTERNAL when out of memory.  Every tag that
- * comes in goes through it: a contact's create and edit, an import's
+ * has it already in any ASCII case.  INBOX_ERR_INVALID (field "tags", the
+ * message saying which part of the rule) for a tag the rule refuses or one
+ * more than INBOX_TAGS_MAX; INBOX_ERR_INTERNAL when out of memory.  Every tag
+ * that comes in goes through it: a contact's create and edit, an import's
  * rows.
  */
 inbox_status_t inbox_tags_add(inbox_tags_t *tags, const char *tag,

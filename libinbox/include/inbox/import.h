@@ -30,10 +30,10 @@
  *
  * Browsers see an import live: each batch pushes each contact that was
  * there before it and that it renamed, gave a new tag or another time
- * zone (one event each, inbox_change_contact, as for an edit), or, past INBOX_IMPORT_EVENTS_MAX of them, one
- * contacts.imported that makes them read their lists again; so a
- * 100,000-line import pushes at most one event a batch beyond that
- * bound.
+ * zone (one event each, inbox_change_contact, as for an edit), or, past
+ * INBOX_IMPORT_EVENTS_MAX of them, one contacts.imported that makes them read
+ * their lists again; so a 100,000-line import pushes at most one event a
+ * batch beyond that bound.
  */
 #ifndef INBOX_IMPORT_H
 #define INBOX_IMPORT_H

@@ -77,10 +77,10 @@ inbox_store_t *inbox_store_create(const char *uri, inbox_error_t *err);
 void inbox_store_close(inbox_store_t *store);
 /* Checks uri's form without opening anything: INBOX_OK when it names a
  * backend (sqlite:PATH with its option if any, mongodb://... or
- * mongodb+srv://...), else INBOX_ERR_INVALID with why.  Sets *file (unless file is NULL) to the
- * SQLite file's path within uri (its options after it), or NULL for
- * another backend: a server resolves a relative path against its own
- * directory. */
+ * mongodb+srv://...), else INBOX_ERR_INVALID with why.  Sets *file (unless
+ * file is NULL) to the SQLite file's path within uri (its options after it),
+ * or NULL for another backend: a server resolves a relative path against its
+ * own directory. */
 inbox_status_t inbox_store_uri_check(const char *uri, const char **file,
     inbox_error_t *err);
 
@@ -250,10 +250,10 @@ inbox_status_t inbox_store_tags_list(inbox_store_t *store,
  * the batch and that it renamed, gave a new tag or another time zone is
  * pushed as inbox_change_contact says (one event, with the
  * organization's next org_seq, so every browser showing its thread or
- * its contact panel shows the change); more than INBOX_IMPORT_EVENTS_MAX of them make one
- * contacts.imported instead.  A contact the batch made has a thread
- * without messages, which lists place after every thread with one: it is
- * not pushed, as a contact added by hand is not.
+ * its contact panel shows the change); more than INBOX_IMPORT_EVENTS_MAX of
+ * them make one contacts.imported instead.  A contact the batch made has a
+ * thread without messages, which lists place after every thread with one: it
+ * is not pushed, as a contact added by hand is not.
  */
 inbox_status_t inbox_store_contacts_import(inbox_store_t *store,
     const char *org_id, const inbox_contact_row_t *rows, size_t n,

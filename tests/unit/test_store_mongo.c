@@ -3814,7 +3814,7 @@ TEST(conversation_act_reads_again_after_a_concurrent_change)
 
 
 /*
- * Accounts and sessions (store_mongo_sessions.c)
+ * Accounts and sessions (store_mongo_users.c, store_mongo_sessions.c)
  */
 
 #define OTHER_ORG_ID    "64f1a0000000000000000002"

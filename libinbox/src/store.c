@@ -1738,6 +1738,10 @@ inbox_store_status_report_rule(inbox_status_report_t *r)
     if (r->error_code != NULL && r->error_code[0] == '\0') {
         r->error_code = NULL;
     }
+
+    if (r->message_id != NULL && r->message_id[0] == '\0') {
+        r->message_id = NULL;
+    }
 }
 
 

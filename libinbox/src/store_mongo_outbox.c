@@ -134,9 +134,17 @@ static inbox_status_t inbox_mongo_outbox_record(inbox_mongo_store_t *ms,
     const inbox_outbox_ruled_t *ruled, int64_t now,
     inbox_event_list_t *events, inbox_error_t *err);
 static inbox_status_t inbox_mongo_early_take(inbox_mongo_store_t *ms,
-    const bson_oid_t *org, const inbox_send_result_t *result,
+    const bson_oid_t *org, inbox_carrier_t carrier, const char *provider_id,
     inbox_delivery_t *status, int *final,
     char error_code[INBOX_CARRIER_CODE_MAX], inbox_error_t *err);
+static inbox_status_t inbox_mongo_early_named(inbox_mongo_store_t *ms,
+    const bson_oid_t *org, inbox_carrier_t carrier, const bson_oid_t *message,
+    char provider_id[INBOX_PROVIDER_ID_MAX], inbox_error_t *err);
+static inbox_status_t inbox_mongo_unknown_adopt(inbox_mongo_store_t *ms,
+    const bson_oid_t *org, const bson_oid_t *message, inbox_carrier_t carrier,
+    const char *provider_id, int64_t now, int *moved,
+    inbox_delivery_t *status, char contact[INBOX_ID_MAX], int64_t *sent_at,
+    inbox_event_list_t *events, inbox_error_t *err);
 static inbox_status_t inbox_mongo_status_apply(inbox_mongo_store_t *ms,
     inbox_status_report_t *r, int64_t now, inbox_event_list_t *events);
 static inbox_status_t inbox_mongo_delivery_move(inbox_mongo_store_t *ms,
@@ -2337,6 +2345,7 @@ inbox_mongo_outbox_record(inbox_mongo_store_t *ms,
 {
     int                   found, moved, carrier_opt_out, final;
     char                  early[INBOX_CARRIER_CODE_MAX];
+    char                  named[INBOX_PROVIDER_ID_MAX];
     bson_t                doc, reply;
     bson_t               *command, *which;
     bson_oid_t            entry, org, message;
@@ -2347,6 +2356,7 @@ inbox_mongo_outbox_record(inbox_mongo_store_t *ms,
     unsigned              attempt;
     int64_t               next_at;
     inbox_send_report_t  *report;
+    inbox_send_result_t   taken;
     const inbox_send_result_t  *result;
 
     result = &ruled->result;
@@ -2461,6 +2471,25 @@ inbox_mongo_outbox_record(inbox_mongo_store_t *ms,
         return rc;
     }
 
+    if (result->outcome == INBOX_SEND_UNKNOWN) {
+        /* a callback that overtook this record named the message: the
+         * carrier has it, and said its id */
+        taken = *result;
+
+        rc = inbox_mongo_early_named(ms, &org, result->carrier, &message,
+                                     taken.provider_id, err);
+        if (rc != INBOX_OK) {
+            return rc;
+        }
+
+        if (taken.provider_id[0] != '\0') {
+            taken.outcome = INBOX_SEND_ACCEPTED;
+            taken.status = INBOX_DELIVERY_SENDING;
+            taken.error_code[0] = '\0';
+            result = &taken;
+        }
+    }
+
     /* the entry leaves the outbox at the attempt its claim counted */
     rc = inbox_mongo_run_find_and_modify(ms,
         BCON_NEW("findAndModify", BCON_UTF8("outbox"),
@@ -2511,13 +2540,38 @@ inbox_mongo_outbox_record(inbox_mongo_store_t *ms,
         }
 
         /* what the carrier reported before its answer came */
-        rc = inbox_mongo_early_take(ms, &org, result, &to, &final, early,
+        rc = inbox_mongo_early_take(ms, &org, result->carrier,
+                                    result->provider_id, &to, &final, early,
                                     err);
         if (rc != INBOX_OK) {
             return rc;
         }
 
         code = early[0] ? early : NULL;
+    }
+
+    if (result->outcome == INBOX_SEND_UNKNOWN) {
+        /* the carrier may have it: taken now, as far as the hold's
+         * expiry goes, and not final; its provider_id stays its own id
+         * until a callback naming the message gives it the carrier's */
+        to = INBOX_DELIVERY_SENDING;
+
+        rc = inbox_mongo_run_simple(ms,
+            BCON_NEW("update", BCON_UTF8("messages"),
+                     "updates", "[", "{",
+                         "q", "{", "_id", BCON_OID(&message), "}",
+                         "u", "{", "$set", "{",
+                             "provider", BCON_UTF8(
+                                 inbox_carrier_name(result->carrier)),
+                             "submitted_at", BCON_DATE_TIME(now),
+                         "}", "}",
+                     "}", "]",
+                     "ordered", BCON_BOOL(true)),
+            err);
+
+        if (rc != INBOX_OK) {
+            return rc;
+        }
     }
 
     /* the contact is named to be opted out when the carrier said so (a
@@ -2542,6 +2596,20 @@ inbox_mongo_outbox_record(inbox_mongo_store_t *ms,
     if (rc == INBOX_OK && result->outcome == INBOX_SEND_CANCELLED) {
         /* counted cancelled, not failed (store_mongo_campaigns.c) */
         rc = inbox_mongo_recipient_cancel(ms, &message, err);
+    }
+
+    if (rc == INBOX_OK && result->outcome == INBOX_SEND_UNKNOWN) {
+        /* a callback naming it may have come since the look above, and
+         * been kept: no transaction spans the two */
+        rc = inbox_mongo_early_named(ms, &org, result->carrier, &message,
+                                     named, err);
+
+        if (rc == INBOX_OK && named[0] != '\0') {
+            rc = inbox_mongo_unknown_adopt(ms, &org, &message,
+                                           result->carrier, named, now,
+                                           &moved, &report->status, NULL,
+                                           NULL, events, err);
+        }
     }
 
     report->done = rc == INBOX_OK;
@@ -2587,8 +2655,9 @@ inbox_mongo_status_apply(inbox_mongo_store_t *ms, inbox_status_report_t *r,
     int64_t now, inbox_event_list_t *events)
 {
     bson_t            *which, *doc;
-    bson_oid_t         org, report;
+    bson_oid_t         org, report, named;
     const char        *provider;
+    int                naming;
     inbox_status_t     rc;
     inbox_delivery_t   status;
     inbox_error_t     *err;
@@ -2608,6 +2677,8 @@ inbox_mongo_status_apply(inbox_mongo_store_t *ms, inbox_status_report_t *r,
     provider = inbox_carrier_name(r->carrier);
     which = BCON_NEW("provider", BCON_UTF8(provider),
                      "provider_id", BCON_UTF8(r->provider_id));
+    naming = r->message_id != NULL
+             && inbox_mongo_parse_id(r->message_id, &named) == 0;
 
     rc = inbox_mongo_delivery_move(ms, &org, which, r->delivery, r->final,
                                    r->error_code, now, &r->changed, &status,
@@ -2631,6 +2702,12 @@ inbox_mongo_status_apply(inbox_mongo_store_t *ms, inbox_status_report_t *r,
             BSON_APPEND_BOOL(doc, "final", true);
         }
 
+        /* the message its URL names, for a record of an unknown outcome
+         * that comes after it */
+        if (naming) {
+            BSON_APPEND_OID(doc, "message_id", &named);
+        }
+
         rc = inbox_mongo_run_simple(ms,
             BCON_NEW("insert", BCON_UTF8("early_reports"),
                      "documents", "[", BCON_DOCUMENT(doc), "]",
@@ -2648,10 +2725,95 @@ inbox_mongo_status_apply(inbox_mongo_store_t *ms, inbox_status_report_t *r,
 
             if (rc == INBOX_ERR_NOT_FOUND) {
                 rc = INBOX_OK;
+
+                /* or the message the URL names lost its send's answer:
+                 * it takes the id, and what was kept for it, this
+                 * report included */
+                if (naming) {
+                    rc = inbox_mongo_unknown_adopt(ms, &org, &named,
+                                                   r->carrier,
+                                                   r->provider_id, now,
+                                                   &r->changed, &status,
+                                                   contact_id, sent_at,
+                                                   events, err);
+                }
             }
         }
     }
 
+    bson_destroy(which);
+
+    return rc;
+}
+
+
+/*
+ * The message (of org) takes provider_id when its send's outcome is
+ * unknown (outbox.h): sent through carrier, status sending with
+ * "unknown_outcome", its provider_id still its own id (no carrier's
+ * yet), a compare-and-set: one taker.  Its "unknown_outcome" goes, the
+ * carrier has it; then the early reports kept for the id move it, as
+ * inbox_mongo_delivery_move says (*moved 0 and nothing else when it was
+ * not taken).  Anything else is left alone, the carrier id staying the
+ * key.
+ */
+static inbox_status_t
+inbox_mongo_unknown_adopt(inbox_mongo_store_t *ms, const bson_oid_t *org,
+    const bson_oid_t *message, inbox_carrier_t carrier,
+    const char *provider_id, int64_t now, int *moved,
+    inbox_delivery_t *status, char contact[INBOX_ID_MAX], int64_t *sent_at,
+    inbox_event_list_t *events, inbox_error_t *err)
+{
+    int               found, final;
+    char              own[INBOX_ID_MAX], code[INBOX_CARRIER_CODE_MAX];
+    bson_t            value;
+    bson_t           *which;
+    inbox_status_t    rc;
+    inbox_delivery_t  to;
+
+    *moved = 0;
+    inbox_mongo_id_hex(message, own);
+
+    rc = inbox_mongo_run_find_and_modify(ms,
+        BCON_NEW("findAndModify", BCON_UTF8("messages"),
+                 "query", "{",
+                     "_id", BCON_OID(message),
+                     "org_id", BCON_OID(org),
+                     "direction", BCON_UTF8(
+                         inbox_direction_name(INBOX_OUTBOUND)),
+                     "provider", BCON_UTF8(inbox_carrier_name(carrier)),
+                     "provider_id", BCON_UTF8(own),
+                     "status", BCON_UTF8(
+                         inbox_delivery_name(INBOX_DELIVERY_SENDING)),
+                     "error_code", BCON_UTF8(INBOX_SEND_ERROR_UNKNOWN),
+                 "}",
+                 "update", "{",
+                     "$set", "{", "provider_id", BCON_UTF8(provider_id),
+                     "}",
+                     "$unset", "{", "error_code", BCON_UTF8(""), "}",
+                 "}",
+                 "fields", "{", "_id", BCON_INT32(1), "}",
+                 "new", BCON_BOOL(true)),
+        &value, &found, err);
+    bson_destroy(&value);
+
+    if (rc != INBOX_OK || !found) {
+        return rc;
+    }
+
+    to = INBOX_DELIVERY_SENDING;
+    code[0] = '\0';
+
+    rc = inbox_mongo_early_take(ms, org, carrier, provider_id, &to, &final,
+                                code, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    which = BCON_NEW("_id", BCON_OID(message));
+    rc = inbox_mongo_delivery_move(ms, org, which, to, final,
+                                   code[0] ? code : NULL, now, moved, status,
+                                   contact, sent_at, events, err);
     bson_destroy(which);
 
     return rc;
@@ -2692,14 +2854,15 @@ inbox_mongo_early_fold(void *data, const bson_t *doc, inbox_error_t *err)
 
 
 /*
- * Takes (reads and deletes) the early reports for an accepted send's
- * carrier id: *status becomes the furthest they reach from it, with its
+ * Takes (reads and deletes) the early reports for a carrier id a message
+ * was given: *status becomes the furthest they reach from it, with its
  * error code, and *final says whether any was the carrier's last (its
  * hold is settled then, whatever the status).
  */
 static inbox_status_t
 inbox_mongo_early_take(inbox_mongo_store_t *ms, const bson_oid_t *org,
-    const inbox_send_result_t *result, inbox_delivery_t *status, int *final,
+    inbox_carrier_t carrier, const char *provider_id,
+    inbox_delivery_t *status, int *final,
     char error_code[INBOX_CARRIER_CODE_MAX], inbox_error_t *err)
 {
     bson_t               batch;
@@ -2707,7 +2870,7 @@ inbox_mongo_early_take(inbox_mongo_store_t *ms, const bson_oid_t *org,
     inbox_status_t       rc;
     inbox_mongo_early_t  early;
 
-    provider = inbox_carrier_name(result->carrier);
+    provider = inbox_carrier_name(carrier);
     early.status = *status;
     early.final = 0;
     early.error_code = error_code;
@@ -2717,7 +2880,7 @@ inbox_mongo_early_take(inbox_mongo_store_t *ms, const bson_oid_t *org,
                  "filter", "{",
                      "org_id", BCON_OID(org),
                      "provider", BCON_UTF8(provider),
-                     "provider_id", BCON_UTF8(result->provider_id),
+                     "provider_id", BCON_UTF8(provider_id),
                  "}",
                  "sort", "{", "_id", BCON_INT32(1), "}"),
         &batch, err);
@@ -2740,8 +2903,44 @@ inbox_mongo_early_take(inbox_mongo_store_t *ms, const bson_oid_t *org,
                               BCON_NEW("org_id", BCON_OID(org),
                                        "provider", BCON_UTF8(provider),
                                        "provider_id",
-                                       BCON_UTF8(result->provider_id)),
+                                       BCON_UTF8(provider_id)),
                               NULL, err);
+}
+
+
+/*
+ * The carrier id of an early report of carrier whose URL named message,
+ * into provider_id ("" when none): the carrier's callback for a send
+ * whose answer never came to the sender.  Found by the first two fields
+ * of by_provider_id: an organization's early reports are few (a day's).
+ */
+static inbox_status_t
+inbox_mongo_early_named(inbox_mongo_store_t *ms, const bson_oid_t *org,
+    inbox_carrier_t carrier, const bson_oid_t *message,
+    char provider_id[INBOX_PROVIDER_ID_MAX], inbox_error_t *err)
+{
+    int             found;
+    bson_t          doc;
+    inbox_status_t  rc;
+
+    provider_id[0] = '\0';
+
+    rc = inbox_mongo_find_one(ms, "early_reports",
+                              BCON_NEW("org_id", BCON_OID(org),
+                                       "provider", BCON_UTF8(
+                                           inbox_carrier_name(carrier)),
+                                       "message_id", BCON_OID(message)),
+                              BCON_NEW("provider_id", BCON_INT32(1)),
+                              &doc, &found, err);
+
+    if (rc == INBOX_OK && found) {
+        inbox_mongo_get_str(&doc, "provider_id", provider_id,
+                            INBOX_PROVIDER_ID_MAX);
+    }
+
+    bson_destroy(&doc);
+
+    return rc;
 }
 
 

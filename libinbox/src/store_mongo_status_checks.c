@@ -22,15 +22,23 @@ static inbox_status_t inbox_mongo_status_check_claim(
     inbox_error_t *err);
 
 
-/* The statuses that are not final, as the filters and the index say. */
+/*
+ * The statuses that are not final, as the filters and the index say, of
+ * a message with the carrier's id: one whose send's outcome is unknown
+ * (outbox.h) has none to ask about, and waits for a callback naming it
+ * or its hold's expiry.
+ */
 static void
-inbox_mongo_status_not_final(bson_t *filter)
+inbox_mongo_status_askable(bson_t *filter)
 {
     BCON_APPEND(filter, "status", "{", "$in", "[",
                     BCON_UTF8(inbox_delivery_name(INBOX_DELIVERY_QUEUED)),
                     BCON_UTF8(inbox_delivery_name(INBOX_DELIVERY_SENDING)),
                     BCON_UTF8(inbox_delivery_name(INBOX_DELIVERY_SENT)),
-                "]", "}");
+                "]", "}",
+                "error_code", "{",
+                    "$ne", BCON_UTF8(INBOX_SEND_ERROR_UNKNOWN),
+                "}");
 }
 
 
@@ -55,7 +63,7 @@ inbox_mongo_status_checks_claim(inbox_store_t *store, int64_t now,
 
     /* never asked: taken between give_up and after ago, oldest first */
     filter = bson_new();
-    inbox_mongo_status_not_final(filter);
+    inbox_mongo_status_askable(filter);
     BCON_APPEND(filter,
                 "status_check_at", BCON_NULL,
                 "submitted_at", "{",
@@ -69,7 +77,7 @@ inbox_mongo_status_checks_claim(inbox_store_t *store, int64_t now,
     /* then those due again, longest due first */
     if (rc == INBOX_OK && list->count < limit) {
         filter = bson_new();
-        inbox_mongo_status_not_final(filter);
+        inbox_mongo_status_askable(filter);
         BCON_APPEND(filter,
                     "status_check_at", "{",
                         "$gt", BCON_DATE_TIME(0),

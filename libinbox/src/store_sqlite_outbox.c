@@ -73,12 +73,18 @@ static inbox_status_t inbox_sqlite_status_apply(inbox_sqlite_conn_t *conn,
     inbox_status_report_t *r, int64_t now, inbox_sqlite_move_t *mv,
     inbox_error_t *err);
 static inbox_status_t inbox_sqlite_early_keep(inbox_sqlite_conn_t *conn,
-    int64_t org, inbox_carrier_t carrier, const char *provider_id,
-    inbox_delivery_t status, int final, const char *error_code, int64_t now,
+    int64_t org, const inbox_status_report_t *r, int64_t now,
     inbox_error_t *err);
 static inbox_status_t inbox_sqlite_early_take(inbox_sqlite_conn_t *conn,
-    int64_t org, const inbox_send_result_t *result, inbox_delivery_t *status,
-    int *final, char error_code[INBOX_CARRIER_CODE_MAX], inbox_error_t *err);
+    int64_t org, inbox_carrier_t carrier, const char *provider_id,
+    inbox_delivery_t *status, int *final,
+    char error_code[INBOX_CARRIER_CODE_MAX], inbox_error_t *err);
+static inbox_status_t inbox_sqlite_early_named(inbox_sqlite_conn_t *conn,
+    int64_t org, inbox_carrier_t carrier, int64_t message,
+    char provider_id[INBOX_PROVIDER_ID_MAX], inbox_error_t *err);
+static inbox_status_t inbox_sqlite_unknown_adopt(inbox_sqlite_conn_t *conn,
+    int64_t org, const inbox_status_report_t *r, int64_t *message,
+    int64_t *sent_at, inbox_error_t *err);
 
 
 /*
@@ -1248,6 +1254,7 @@ inbox_sqlite_outbox_record(inbox_sqlite_conn_t *conn,
     inbox_send_report_t      *report;
     char                      code[INBOX_CARRIER_CODE_MAX];
     inbox_delivery_t          to;
+    inbox_send_result_t       taken;
     inbox_sqlite_delivery_t   d;
     const inbox_send_result_t  *result;
 
@@ -1290,6 +1297,25 @@ inbox_sqlite_outbox_record(inbox_sqlite_conn_t *conn,
     }
 
     inbox_sqlite_format_id(message, report->message_id);
+
+    if (result->outcome == INBOX_SEND_UNKNOWN) {
+        /* a callback that overtook this record named the message: the
+         * carrier has it, and said its id */
+        taken = *result;
+
+        status = inbox_sqlite_early_named(conn, org, result->carrier,
+                                          message, taken.provider_id, err);
+        if (status != INBOX_OK) {
+            return status;
+        }
+
+        if (taken.provider_id[0] != '\0') {
+            taken.outcome = INBOX_SEND_ACCEPTED;
+            taken.status = INBOX_DELIVERY_SENDING;
+            taken.error_code[0] = '\0';
+            result = &taken;
+        }
+    }
 
     if (result->outcome == INBOX_SEND_RETRY
         || result->outcome == INBOX_SEND_RELEASED)
@@ -1350,7 +1376,8 @@ inbox_sqlite_outbox_record(inbox_sqlite_conn_t *conn,
         to = result->status;
         code[0] = '\0';
 
-        status = inbox_sqlite_early_take(conn, org, result, &to, &final,
+        status = inbox_sqlite_early_take(conn, org, result->carrier,
+                                         result->provider_id, &to, &final,
                                          code, err);
         if (status != INBOX_OK) {
             return status;
@@ -1368,6 +1395,31 @@ inbox_sqlite_outbox_record(inbox_sqlite_conn_t *conn,
                                                   NULL, err);
             report->opted_out_sent_at = now;
         }
+
+    } else if (result->outcome == INBOX_SEND_UNKNOWN) {
+        /* the carrier may have it: taken now, as far as the hold's
+         * expiry goes, and not final; a callback naming the message
+         * gives it its carrier id */
+        stmt = inbox_sqlite_stmt(conn, INBOX_SQL_MESSAGE_UNKNOWN,
+            "UPDATE messages SET provider = ?2, submitted_at = ?3"
+            " WHERE id = ?1", err);
+        if (stmt == NULL) {
+            return err->code;
+        }
+
+        sqlite3_bind_int64(stmt, 1, message);
+        inbox_sqlite_bind_text(stmt, 2, inbox_carrier_name(result->carrier));
+        sqlite3_bind_int64(stmt, 3, now);
+
+        if (!inbox_sqlite_step_done(stmt)) {
+            return inbox_sqlite_write_fail(conn, sqlite3_errcode(conn->db),
+                                           "the carrier", NULL, err);
+        }
+
+        status = inbox_sqlite_delivery_move(conn, org, message,
+                                            INBOX_DELIVERY_SENDING, 0,
+                                            result->error_code, now, mv,
+                                            err);
 
     } else {
         status = inbox_sqlite_delivery_move(conn, org, message,
@@ -1483,10 +1535,13 @@ inbox_sqlite_status_apply(inbox_sqlite_conn_t *conn,
     inbox_status_report_t *r, int64_t now, inbox_sqlite_move_t *mv,
     inbox_error_t *err)
 {
-    int             rc;
-    int64_t         org, message, sent_at;
-    sqlite3_stmt   *stmt;
-    inbox_status_t  status;
+    int               rc, final;
+    char              code[INBOX_CARRIER_CODE_MAX];
+    int64_t           org, message, sent_at;
+    const char       *error_code;
+    sqlite3_stmt     *stmt;
+    inbox_status_t    status;
+    inbox_delivery_t  to;
 
     if (inbox_sqlite_parse_id(r->org_id, &org) != 0) {
         r->status = inbox_error_set(&r->error, INBOX_ERR_NOT_FOUND,
@@ -1511,15 +1566,40 @@ inbox_sqlite_status_apply(inbox_sqlite_conn_t *conn,
     sent_at = rc == SQLITE_ROW ? sqlite3_column_int64(stmt, 1) : 0;
     inbox_sqlite_done(stmt);
 
-    if (rc == SQLITE_DONE) {
-        /* before the sender recorded the id: kept for it (delivery.h) */
-        return inbox_sqlite_early_keep(conn, org, r->carrier, r->provider_id,
-                                       r->delivery, r->final, r->error_code,
-                                       now, err);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        return inbox_sqlite_fail(conn, rc, err);
     }
 
-    if (rc != SQLITE_ROW) {
-        return inbox_sqlite_fail(conn, rc, err);
+    to = r->delivery;
+    final = r->final;
+    error_code = r->error_code;
+
+    if (rc == SQLITE_DONE) {
+        /* before the sender recorded the id: kept for it (delivery.h) */
+        status = inbox_sqlite_early_keep(conn, org, r, now, err);
+        if (status != INBOX_OK || r->message_id == NULL) {
+            return status;
+        }
+
+        /* or the message the URL names lost its send's answer: it takes
+         * the id, and what was kept for it, this report included */
+        status = inbox_sqlite_unknown_adopt(conn, org, r, &message, &sent_at,
+                                            err);
+        if (status != INBOX_OK || message == 0) {
+            return status;
+        }
+
+        to = INBOX_DELIVERY_SENDING;
+        code[0] = '\0';
+
+        status = inbox_sqlite_early_take(conn, org, r->carrier,
+                                         r->provider_id, &to, &final, code,
+                                         err);
+        if (status != INBOX_OK) {
+            return status;
+        }
+
+        error_code = code[0] ? code : NULL;
     }
 
     if (r->find_contact) {
@@ -1533,35 +1613,102 @@ inbox_sqlite_status_apply(inbox_sqlite_conn_t *conn,
     }
 
     /* a repeat or a late report moves nothing and writes nothing */
-    return inbox_sqlite_delivery_move(conn, org, message, r->delivery,
-                                      r->final, r->error_code, now, mv, err);
+    return inbox_sqlite_delivery_move(conn, org, message, to, final,
+                                      error_code, now, mv, err);
+}
+
+
+/*
+ * The message r's URL names (*message, 0 when none is taken) takes r's
+ * carrier id when its send's outcome is unknown (outbox.h): of r's
+ * organization, sent through r's carrier, with no carrier id yet.  Its
+ * "unknown_outcome" goes: the carrier has it.  Anything else the URL
+ * names is left alone, the carrier id staying the key.
+ */
+static inbox_status_t
+inbox_sqlite_unknown_adopt(inbox_sqlite_conn_t *conn, int64_t org,
+    const inbox_status_report_t *r, int64_t *message, int64_t *sent_at,
+    inbox_error_t *err)
+{
+    int            rc;
+    int64_t        named;
+    sqlite3_stmt  *stmt;
+
+    *message = 0;
+
+    if (inbox_sqlite_parse_id(r->message_id, &named) != 0) {
+        return INBOX_OK;
+    }
+
+    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_MESSAGE_ADOPT,
+        "UPDATE messages SET provider_id = ?4, error_code = NULL"
+        " WHERE id = ?1 AND org_id = ?2 AND direction = 'outbound'"
+        " AND provider = ?3 AND provider_id IS NULL AND status = 'sending'"
+        " AND error_code = '" INBOX_SEND_ERROR_UNKNOWN "'"
+        " RETURNING coalesce(submitted_at, 0)", err);
+    if (stmt == NULL) {
+        return err->code;
+    }
+
+    sqlite3_bind_int64(stmt, 1, named);
+    sqlite3_bind_int64(stmt, 2, org);
+    inbox_sqlite_bind_text(stmt, 3, inbox_carrier_name(r->carrier));
+    inbox_sqlite_bind_text(stmt, 4, r->provider_id);
+
+    rc = sqlite3_step(stmt);
+
+    if (rc == SQLITE_ROW) {
+        *message = named;
+        *sent_at = sqlite3_column_int64(stmt, 0);
+        rc = sqlite3_step(stmt);
+    }
+
+    inbox_sqlite_done(stmt);
+
+    if (rc != SQLITE_DONE) {
+        *message = 0;
+        return inbox_sqlite_write_fail(conn, rc, "the carrier's id", NULL,
+                                       err);
+    }
+
+    return INBOX_OK;
 }
 
 
 /* A report for a carrier id no message has yet, kept for the sender's
- * record of it, with whether it was the carrier's last. */
+ * record of it, with whether it was the carrier's last and the message
+ * its URL names (for a record of an unknown outcome). */
 static inbox_status_t
 inbox_sqlite_early_keep(inbox_sqlite_conn_t *conn, int64_t org,
-    inbox_carrier_t carrier, const char *provider_id, inbox_delivery_t status,
-    int final, const char *error_code, int64_t now, inbox_error_t *err)
+    const inbox_status_report_t *r, int64_t now, inbox_error_t *err)
 {
+    int64_t        named;
     sqlite3_stmt  *stmt;
 
     stmt = inbox_sqlite_stmt(conn, INBOX_SQL_EARLY_ADD,
         "INSERT INTO early_reports (org_id, provider, provider_id, status,"
-        " error_code, received_at, final)"
-        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)", err);
+        " error_code, received_at, final, message_id)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)", err);
     if (stmt == NULL) {
         return err->code;
     }
 
     sqlite3_bind_int64(stmt, 1, org);
-    inbox_sqlite_bind_text(stmt, 2, inbox_carrier_name(carrier));
-    inbox_sqlite_bind_text(stmt, 3, provider_id);
-    inbox_sqlite_bind_text(stmt, 4, inbox_delivery_name(status));
-    inbox_sqlite_bind_text(stmt, 5, error_code);
+    inbox_sqlite_bind_text(stmt, 2, inbox_carrier_name(r->carrier));
+    inbox_sqlite_bind_text(stmt, 3, r->provider_id);
+    inbox_sqlite_bind_text(stmt, 4, inbox_delivery_name(r->delivery));
+    inbox_sqlite_bind_text(stmt, 5, r->error_code);
     sqlite3_bind_int64(stmt, 6, now);
-    sqlite3_bind_int(stmt, 7, final != 0);
+    sqlite3_bind_int(stmt, 7, r->final != 0);
+
+    if (r->message_id != NULL
+        && inbox_sqlite_parse_id(r->message_id, &named) == 0)
+    {
+        sqlite3_bind_int64(stmt, 8, named);
+
+    } else {
+        sqlite3_bind_null(stmt, 8);
+    }
 
     if (!inbox_sqlite_step_done(stmt)) {
         return inbox_sqlite_write_fail(conn, sqlite3_errcode(conn->db),
@@ -1573,14 +1720,15 @@ inbox_sqlite_early_keep(inbox_sqlite_conn_t *conn, int64_t org,
 
 
 /*
- * Takes (reads and deletes) the early reports for an accepted send's
- * carrier id: *status becomes the furthest they reach from it, with its
+ * Takes (reads and deletes) the early reports for a carrier id a message
+ * was given: *status becomes the furthest they reach from it, with its
  * error code, and *final says whether any was the carrier's last (its
  * hold is settled then, whatever the status).
  */
 static inbox_status_t
 inbox_sqlite_early_take(inbox_sqlite_conn_t *conn, int64_t org,
-    const inbox_send_result_t *result, inbox_delivery_t *status, int *final,
+    inbox_carrier_t carrier, const char *provider_id,
+    inbox_delivery_t *status, int *final,
     char error_code[INBOX_CARRIER_CODE_MAX], inbox_error_t *err)
 {
     int               rc;
@@ -1598,8 +1746,8 @@ inbox_sqlite_early_take(inbox_sqlite_conn_t *conn, int64_t org,
     }
 
     sqlite3_bind_int64(stmt, 1, org);
-    inbox_sqlite_bind_text(stmt, 2, inbox_carrier_name(result->carrier));
-    inbox_sqlite_bind_text(stmt, 3, result->provider_id);
+    inbox_sqlite_bind_text(stmt, 2, inbox_carrier_name(carrier));
+    inbox_sqlite_bind_text(stmt, 3, provider_id);
 
     while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
         if (inbox_delivery_parse((const char *) sqlite3_column_text(stmt, 0),
@@ -1630,11 +1778,55 @@ inbox_sqlite_early_take(inbox_sqlite_conn_t *conn, int64_t org,
     }
 
     sqlite3_bind_int64(stmt, 1, org);
-    inbox_sqlite_bind_text(stmt, 2, inbox_carrier_name(result->carrier));
-    inbox_sqlite_bind_text(stmt, 3, result->provider_id);
+    inbox_sqlite_bind_text(stmt, 2, inbox_carrier_name(carrier));
+    inbox_sqlite_bind_text(stmt, 3, provider_id);
 
     if (!inbox_sqlite_step_done(stmt)) {
         return inbox_sqlite_fail(conn, sqlite3_errcode(conn->db), err);
+    }
+
+    return INBOX_OK;
+}
+
+
+/*
+ * The carrier id of the first early report of carrier whose URL named
+ * message, into provider_id ("" when none): the carrier's callback for a
+ * send whose answer never came to the sender.
+ */
+static inbox_status_t
+inbox_sqlite_early_named(inbox_sqlite_conn_t *conn, int64_t org,
+    inbox_carrier_t carrier, int64_t message,
+    char provider_id[INBOX_PROVIDER_ID_MAX], inbox_error_t *err)
+{
+    int            rc;
+    sqlite3_stmt  *stmt;
+
+    provider_id[0] = '\0';
+
+    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_EARLY_NAMED,
+        "SELECT provider_id FROM early_reports"
+        " WHERE org_id = ?1 AND provider = ?2 AND message_id = ?3"
+        " ORDER BY id LIMIT 1", err);
+    if (stmt == NULL) {
+        return err->code;
+    }
+
+    sqlite3_bind_int64(stmt, 1, org);
+    inbox_sqlite_bind_text(stmt, 2, inbox_carrier_name(carrier));
+    sqlite3_bind_int64(stmt, 3, message);
+
+    rc = sqlite3_step(stmt);
+
+    if (rc == SQLITE_ROW) {
+        inbox_sqlite_column_copy(stmt, 0, provider_id,
+                                 INBOX_PROVIDER_ID_MAX);
+    }
+
+    inbox_sqlite_done(stmt);
+
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        return inbox_sqlite_fail(conn, rc, err);
     }
 
     return INBOX_OK;

@@ -11,7 +11,9 @@
 /* What both claims read of a message, with its organization's number of
  * the message's carrier: the one it went from (only that account's
  * credentials reach it; a message written before migration 35 knows
- * none, and takes its conversation's), else the first. */
+ * none, and takes its conversation's), else the first.  One without a
+ * carrier id (its send's outcome unknown, outbox.h) cannot be asked
+ * about: it waits for a callback naming it, or its hold's expiry. */
 #define INBOX_SQLITE_STATUS_CHECK_SELECT                                      \
     "SELECT m.id, m.org_id, m.campaign_id, m.provider, m.provider_id,"       \
     " m.submitted_at, n.e164, n.carrier, n.account_sid, n.auth_token,"      \
@@ -25,7 +27,8 @@
     "   (SELECT id FROM numbers"                                             \
     "     WHERE org_id = m.org_id AND carrier = m.provider"                  \
     "     ORDER BY id LIMIT 1))"                                             \
-    " WHERE m.status IN ('queued', 'sending', 'sent')"
+    " WHERE m.status IN ('queued', 'sending', 'sent')"                      \
+    " AND m.provider_id IS NOT NULL"
 
 
 static inbox_status_t inbox_sqlite_status_checks_read(

@@ -6608,19 +6608,21 @@ TEST(a_crashed_senders_claims_come_back_interrupted_after_the_lease)
                                         now + 30001, &report, NULL, &err),
               INBOX_ERR_CONFLICT);
 
-    /* an interrupted send is reported, not sent again */
+    /* an interrupted send is reported, not sent again: the carrier may
+     * have it, so it is not final and keeps its credit held */
     memset(&res, 0, sizeof(res));
     res.outcome = INBOX_SEND_UNKNOWN;
+    res.carrier = INBOX_CARRIER_TWILIO;
     CHECK_INT(inbox_store_outbox_result(f.store, entry, first + 1, &res,
                                         now + 30001, &report, NULL, &err),
               INBOX_OK);
     CHECK_INT(report.done, 1);
-    CHECK_INT(report.status, INBOX_DELIVERY_FAILED);
+    CHECK_INT(report.status, INBOX_DELIVERY_SENDING);
     status_of(&f, alice.conversation_id, a.message.id, status, code);
-    CHECK_STR(status, "failed");
+    CHECK_STR(status, "sending");
     CHECK_STR(code, "unknown_outcome");
-    CHECK_INT(held_of(&f, f.org), 0);
-    CHECK_INT(balance_of(&f, f.org), 5);
+    CHECK_INT(held_of(&f, f.org), 1);
+    CHECK_INT(balance_of(&f, f.org), 4);
 
     /* gone from the outbox: a second result finds nothing */
     CHECK_INT(inbox_store_outbox_result(f.store, entry, first + 1, &res,
@@ -6652,7 +6654,7 @@ TEST(a_batch_of_results_records_each_and_a_refused_one_undoes_none)
 
     static const char  *said[7][2] = {
         { "sent", "" }, { "queued", "" }, { "failed", "21211" },
-        { "queued", "" }, { "failed", "unknown_outcome" },
+        { "queued", "" }, { "sending", "unknown_outcome" },
         { "failed", "contact_opted_out" }, { "queued", "" }
     };
 
@@ -6752,10 +6754,10 @@ TEST(a_batch_of_results_records_each_and_a_refused_one_undoes_none)
         CHECK(events.items[1].org_seq < events.items[2].org_seq);
     }
 
-    /* 2, 4 and 5 released; 0 (sent, not yet delivered), 1, 3 and 6
-     * still held */
-    CHECK_INT(held_of(&f, f.org), 4);
-    CHECK_INT(balance_of(&f, f.org), 6);
+    /* 2 and 5 released; 0 (sent, not yet delivered), 1, 3, 4 (its
+     * outcome unknown) and 6 still held */
+    CHECK_INT(held_of(&f, f.org), 5);
+    CHECK_INT(balance_of(&f, f.org), 5);
     CHECK(ledger_balances(&f, f.org));
 
     /* the retry comes back after its backoff, the refused ones never */
@@ -8212,6 +8214,287 @@ TEST(status_checks_end_after_three_days_and_take_a_bounded_batch)
     CHECK_INT(list.count, 0);
     inbox_status_check_list_free(&list);
 
+    fixture_close(&f);
+}
+
+
+/* An unknown outcome (outbox.h) of the one due reply, recorded at now
+ * with events; 0 or -1. */
+static int
+outcome_lost(fixture_t *f, int64_t now, inbox_send_report_t *report,
+    inbox_event_list_t *events)
+{
+    inbox_send_result_t  res;
+
+    memset(&res, 0, sizeof(res));
+    res.outcome = INBOX_SEND_UNKNOWN;
+    res.carrier = INBOX_CARRIER_TWILIO;
+
+    return send_one(f, now, &res, report, events);
+}
+
+
+/* A Twilio callback of provider_id at status, its URL naming message
+ * (NULL: none), for org; the report as the store answered it. */
+static inbox_status_report_t
+callback_naming(fixture_t *f, const char *org, const char *provider_id,
+    inbox_delivery_t status, const char *message, inbox_event_list_t *events)
+{
+    inbox_error_t          err;
+    inbox_status_report_t  r;
+
+    memset(&r, 0, sizeof(r));
+    r.org_id = org;
+    r.carrier = INBOX_CARRIER_TWILIO;
+    r.provider_id = provider_id;
+    r.delivery = status;
+    r.message_id = message;
+
+    if (inbox_store_message_status_updates(f->store, &r, 1, events, &err)
+        != INBOX_OK)
+    {
+        fprintf(stderr, "    status updates: %s\n", err.message);
+        r.status = err.code;
+    }
+
+    return r;
+}
+
+
+/*
+ * A send whose answer never came: the carrier may have it, so the
+ * message stays sending with its credit held, is never asked about (no
+ * carrier id to ask with), and waits for a callback whose URL names it.
+ * That callback gives it the carrier's id and moves it as any callback
+ * does; one naming it from another organization, another carrier's or
+ * one naming a message that has a carrier id changes nothing.  One no
+ * callback reaches is captured at the hold's expiry.
+ */
+TEST(an_unknown_outcome_keeps_its_hold_until_a_callback_naming_it)
+{
+    char                   status[16], code[32], ids[256];
+    char                   other[INBOX_ID_MAX];
+    size_t                 captured;
+    fixture_t              f;
+    inbox_error_t          err;
+    inbox_event_list_t     events;
+    inbox_send_report_t    report;
+    inbox_status_report_t  r;
+    inbox_reply_result_t   a, b, c;
+    inbox_ingest_result_t  alice;
+    inbox_ledger_entry_t   newest;
+    int64_t                now, balance, held;
+
+    FIXTURE(&f);
+    memset(&events, 0, sizeof(events));
+
+    CHECK_INT(receive(&f, "SM1", ALICE, "hi", T0, &alice, NULL), INBOX_OK);
+    CHECK_INT(org_add(f.store, "Other", OTHER, other), INBOX_OK);
+    CHECK_INT(inbox_store_credits_grant(f.store, f.org, 5, NULL), INBOX_OK);
+    CHECK_INT(reply(&f, alice.conversation_id, "one", NULL, &a, NULL, NULL),
+              INBOX_OK);
+    now = inbox_now_ms();
+
+    CHECK_INT(outcome_lost(&f, now, &report, &events), 0);
+    CHECK_STR(report.message_id, a.message.id);
+    CHECK_INT(report.status, INBOX_DELIVERY_SENDING);
+    status_of(&f, alice.conversation_id, a.message.id, status, code);
+    CHECK_STR(status, "sending");
+    CHECK_STR(code, INBOX_SEND_ERROR_UNKNOWN);
+    CHECK_INT(balance_of(&f, f.org), 4);
+    CHECK_INT(held_of(&f, f.org), 1);
+    CHECK_INT(events.count, 1);
+    if (events.count == 1) {
+        CHECK(strstr(events.items[0].json, "\"status\":\"sending\"")
+              != NULL);
+        CHECK(strstr(events.items[0].json, "\"unknown_outcome\"") != NULL);
+    }
+
+    /* no carrier id to ask about */
+    CHECK_INT(checks_due(&f, now + 20 * MINUTE, 10, ids, sizeof(ids), NULL),
+              0);
+
+    /* a callback of the other organization naming it, one of another
+     * carrier, one that names nothing: each kept as an early report, the
+     * message as it was */
+    r = callback_naming(&f, other, "SMforged", INBOX_DELIVERY_FAILED,
+                        a.message.id, &events);
+    CHECK_INT(r.status, INBOX_OK);
+    CHECK_INT(r.changed, 0);
+    memset(&r, 0, sizeof(r));
+    r.org_id = f.org;
+    r.carrier = INBOX_CARRIER_TELNYX;
+    r.provider_id = "40017a8c-0000-0000-0000-000000000001";
+    r.delivery = INBOX_DELIVERY_DELIVERED;
+    r.message_id = a.message.id;
+    CHECK_INT(inbox_store_message_status_updates(f.store, &r, 1, &events,
+                                                 &err), INBOX_OK);
+    CHECK_INT(r.changed, 0);
+    r = callback_naming(&f, f.org, "SMnamesnone", INBOX_DELIVERY_FAILED,
+                        NULL, &events);
+    CHECK_INT(r.changed, 0);
+    status_of(&f, alice.conversation_id, a.message.id, status, code);
+    CHECK_STR(status, "sending");
+    CHECK_STR(code, INBOX_SEND_ERROR_UNKNOWN);
+    CHECK_INT(held_of(&f, f.org), 1);
+    CHECK_INT(events.count, 1);
+
+    /* the carrier's own: the message takes its id, and is sent */
+    r = callback_naming(&f, f.org, "SMlost", INBOX_DELIVERY_SENT,
+                        a.message.id, &events);
+    CHECK_INT(r.status, INBOX_OK);
+    CHECK_INT(r.changed, 1);
+    status_of(&f, alice.conversation_id, a.message.id, status, code);
+    CHECK_STR(status, "sent");
+    CHECK_STR(code, "");
+    CHECK_INT(held_of(&f, f.org), 1);
+    CHECK_INT(events.count, 2);
+    if (events.count == 2) {
+        CHECK(strstr(events.items[1].json, "\"status\":\"sent\"") != NULL);
+        CHECK(strstr(events.items[1].json, a.message.id) != NULL);
+    }
+
+    /* asked about like any message the carrier took */
+    CHECK_INT(checks_due(&f, now + 20 * MINUTE, 10, ids, sizeof(ids), NULL),
+              1);
+    CHECK_STR(ids, "SMlost");
+
+    /* by its id from now on: delivered, the credit spent */
+    r = callback_naming(&f, f.org, "SMlost", INBOX_DELIVERY_DELIVERED, NULL,
+                        &events);
+    CHECK_INT(r.changed, 1);
+    status_of(&f, alice.conversation_id, a.message.id, status, code);
+    CHECK_STR(status, "delivered");
+    CHECK_INT(balance_of(&f, f.org), 4);
+    CHECK_INT(held_of(&f, f.org), 0);
+    CHECK_INT(ledger_walk(&f, f.org, &balance, &held, &newest), 3);
+    CHECK_INT(newest.kind, INBOX_LEDGER_CAPTURE);
+    CHECK_STR(newest.message_id, a.message.id);
+    CHECK_INT(events.count, 3);
+
+    /* a message with a carrier id is not taken by a callback naming it,
+     * nor is one whose outcome is known */
+    CHECK_INT(reply(&f, alice.conversation_id, "two", NULL, &b, NULL, NULL),
+              INBOX_OK);
+    CHECK_INT(carrier_took(&f, inbox_now_ms(), "SMtwo"), 0);
+    r = callback_naming(&f, f.org, "SMnottwo", INBOX_DELIVERY_FAILED,
+                        b.message.id, &events);
+    CHECK_INT(r.changed, 0);
+    r = callback_naming(&f, f.org, "SMnotone", INBOX_DELIVERY_FAILED,
+                        a.message.id, &events);
+    CHECK_INT(r.changed, 0);
+    status_of(&f, alice.conversation_id, b.message.id, status, code);
+    CHECK_STR(status, "queued");
+    status_of(&f, alice.conversation_id, a.message.id, status, code);
+    CHECK_STR(status, "delivered");
+    CHECK_INT(events.count, 3);
+    CHECK_INT(held_of(&f, f.org), 1);
+
+    /* one no callback reaches keeps its hold until the hold's expiry,
+     * then it is captured, as for a carrier that never confirms */
+    CHECK_INT(reply(&f, alice.conversation_id, "three", NULL, &c, NULL,
+                    NULL), INBOX_OK);
+    now = inbox_now_ms();
+    CHECK_INT(outcome_lost(&f, now, &report, &events), 0);
+    CHECK_INT(held_of(&f, f.org), 2);
+    CHECK_INT(inbox_store_holds_expire(f.store, now + 71 * HOUR, 0,
+                                       &captured, &err), INBOX_OK);
+    CHECK_INT(held_of(&f, f.org), 2);
+    CHECK_INT(inbox_store_holds_expire(f.store, now + 72 * HOUR, 0,
+                                       &captured, &err), INBOX_OK);
+    CHECK_INT(captured, 2);                 /* and "two", never delivered */
+    CHECK_INT(held_of(&f, f.org), 0);
+    CHECK_INT(ledger_walk(&f, f.org, &balance, &held, &newest), 7);
+    CHECK_INT(newest.kind, INBOX_LEDGER_CAPTURE);
+    CHECK_STR(newest.message_id, c.message.id);
+    status_of(&f, alice.conversation_id, c.message.id, status, code);
+    CHECK_STR(status, "sending");
+    CHECK_STR(code, INBOX_SEND_ERROR_UNKNOWN);
+    CHECK_INT(balance_of(&f, f.org), 2);
+    CHECK(ledger_balances(&f, f.org));
+
+    inbox_reply_result_free(&a);
+    inbox_reply_result_free(&b);
+    inbox_reply_result_free(&c);
+    inbox_event_list_free(&events);
+    fixture_close(&f);
+}
+
+
+/*
+ * The carrier's callbacks overtake the sender's record of an unknown
+ * outcome (its request timed out while the carrier went on): kept, and
+ * applied when the record comes, as if the carrier had answered with
+ * their id.  A failure among them gives the credit back.
+ */
+TEST(an_unknown_outcome_recorded_after_callbacks_naming_it_takes_them)
+{
+    char                   status[16], code[32];
+    fixture_t              f;
+    inbox_event_list_t     events;
+    inbox_send_report_t    report;
+    inbox_status_report_t  r;
+    inbox_reply_result_t   a, b;
+    inbox_ingest_result_t  alice;
+    inbox_ledger_entry_t   newest;
+    int64_t                now, balance, held;
+
+    FIXTURE(&f);
+    memset(&events, 0, sizeof(events));
+
+    CHECK_INT(receive(&f, "SM1", ALICE, "hi", T0, &alice, NULL), INBOX_OK);
+    CHECK_INT(inbox_store_credits_grant(f.store, f.org, 5, NULL), INBOX_OK);
+    CHECK_INT(reply(&f, alice.conversation_id, "one", NULL, &a, NULL, NULL),
+              INBOX_OK);
+    now = inbox_now_ms();
+
+    r = callback_naming(&f, f.org, "SMfast", INBOX_DELIVERY_SENT,
+                        a.message.id, &events);
+    CHECK_INT(r.status, INBOX_OK);
+    CHECK_INT(r.changed, 0);
+    r = callback_naming(&f, f.org, "SMfast", INBOX_DELIVERY_DELIVERED,
+                        a.message.id, &events);
+    CHECK_INT(r.changed, 0);
+    CHECK_INT(events.count, 0);
+
+    /* one move, straight to delivered, its credit spent */
+    CHECK_INT(outcome_lost(&f, now, &report, &events), 0);
+    CHECK_INT(report.status, INBOX_DELIVERY_DELIVERED);
+    status_of(&f, alice.conversation_id, a.message.id, status, code);
+    CHECK_STR(status, "delivered");
+    CHECK_STR(code, "");
+    CHECK_INT(balance_of(&f, f.org), 4);
+    CHECK_INT(held_of(&f, f.org), 0);
+    CHECK_INT(ledger_walk(&f, f.org, &balance, &held, &newest), 3);
+    CHECK_INT(newest.kind, INBOX_LEDGER_CAPTURE);
+    CHECK_INT(events.count, 1);
+    if (events.count == 1) {
+        CHECK(strstr(events.items[0].json, "\"status\":\"delivered\"")
+              != NULL);
+    }
+
+    /* taken once: a repeat by its id changes nothing */
+    r = callback_naming(&f, f.org, "SMfast", INBOX_DELIVERY_DELIVERED,
+                        a.message.id, &events);
+    CHECK_INT(r.changed, 0);
+    CHECK_INT(events.count, 1);
+
+    /* undelivered: failed after all, the credit back */
+    CHECK_INT(reply(&f, alice.conversation_id, "two", NULL, &b, NULL, NULL),
+              INBOX_OK);
+    r = callback_naming(&f, f.org, "SMgone", INBOX_DELIVERY_UNDELIVERED,
+                        b.message.id, &events);
+    CHECK_INT(r.changed, 0);
+    CHECK_INT(outcome_lost(&f, inbox_now_ms(), &report, &events), 0);
+    status_of(&f, alice.conversation_id, b.message.id, status, code);
+    CHECK_STR(status, "undelivered");
+    CHECK_INT(balance_of(&f, f.org), 4);
+    CHECK_INT(held_of(&f, f.org), 0);
+    CHECK(ledger_balances(&f, f.org));
+
+    inbox_reply_result_free(&a);
+    inbox_reply_result_free(&b);
+    inbox_event_list_free(&events);
     fixture_close(&f);
 }
 

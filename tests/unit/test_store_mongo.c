@@ -5662,6 +5662,122 @@ TEST(outbox_result_early_final)
 }
 
 
+/*
+ * A send whose answer never came (outbox.h): sending, "unknown_outcome",
+ * taken now, its hold kept, and the early reports naming the message
+ * looked for before and after (no transaction spans the record and a
+ * callback).  One that did name it: recorded as accepted with its id.
+ */
+TEST(outbox_result_unknown)
+{
+    fake_t               fake;
+    inbox_error_t        err;
+    inbox_store_t       *store;
+    inbox_event_list_t   events;
+    inbox_send_result_t  res;
+    inbox_send_report_t  report;
+
+    store = fake_open(&fake);
+    memset(&events, 0, sizeof(events));
+
+    memset(&res, 0, sizeof(res));
+    res.outcome = INBOX_SEND_UNKNOWN;
+    res.carrier = INBOX_CARRIER_TWILIO;
+
+    fake.replies[0] = OUTBOX_ENTRY;
+    fake.replies[2] = "{\"ok\": 1, \"value\": {\"_id\": " OID(GEN_3) "}}";
+    fake.replies[4] = MOVED("sending");
+    fake.replies[5] = SEQ;
+
+    CHECK_INT(inbox_store_outbox_result(store, GEN_3, 1, &res,
+                                        1767225600000LL, &report, &events,
+                                        &err), INBOX_OK);
+    CHECK_INT(report.done, 1);
+    CHECK_INT(report.status, INBOX_DELIVERY_SENDING);
+    CHECK_INT(events.count, 1);
+    CHECK_INT(fake.commands, 8);
+    golden_check(&fake, "outbox_result_unknown");
+
+    /* its callbacks came first, naming it: their id, delivered */
+    fake_reset(&fake);
+    fake.replies[0] = OUTBOX_ENTRY;
+    fake.replies[1] = CURSOR("{\"provider_id\": \"SMfast\"}");
+    fake.replies[2] = "{\"ok\": 1, \"value\": {\"_id\": " OID(GEN_3) "}}";
+    fake.replies[4] = CURSOR("{\"status\": \"sent\", \"error_code\": \"\"},"
+                             " {\"status\": \"delivered\","
+                             " \"error_code\": \"\"}");
+    fake.replies[6] = MOVED("delivered");
+    fake.replies[7] = HELD;
+    fake.replies[8] = CREDITS("9", "0");
+    fake.replies[10] = SEQ;
+
+    CHECK_INT(inbox_store_outbox_result(store, GEN_3, 1, &res,
+                                        1767225600000LL, &report, &events,
+                                        &err), INBOX_OK);
+    CHECK_INT(report.done, 1);
+    CHECK_INT(report.status, INBOX_DELIVERY_DELIVERED);
+    CHECK_INT(events.count, 2);
+    golden_check(&fake, "outbox_result_unknown_named");
+
+    inbox_event_list_free(&events);
+    fake_close(&fake, store);
+}
+
+
+/*
+ * A callback whose carrier id no message has, its URL naming a message:
+ * kept with that message's id, then the message takes the carrier's id
+ * if its outcome is unknown (a compare-and-set), and what was kept for
+ * the id moves it.  Not taken (another organization's, one with an id):
+ * nothing more.
+ */
+TEST(message_status_naming_an_unknown_outcome)
+{
+    inbox_status_report_t  batch[1];
+    fake_t                 fake;
+    inbox_error_t          err;
+    inbox_store_t         *store;
+    inbox_event_list_t     events;
+
+    store = fake_open(&fake);
+    memset(&events, 0, sizeof(events));
+
+    memset(batch, 0, sizeof(batch));
+    batch[0].org_id = ORG_ID;
+    batch[0].carrier = INBOX_CARRIER_TWILIO;
+    batch[0].provider_id = "SMlost";
+    batch[0].delivery = INBOX_DELIVERY_DELIVERED;
+    batch[0].message_id = MSG_ID;
+
+    fake.replies[5] = "{\"ok\": 1, \"value\": {\"_id\": " OID(MSG_ID) "}}";
+    fake.replies[6] = CURSOR("{\"status\": \"delivered\","
+                             " \"error_code\": \"\"}");
+    fake.replies[8] = MOVED("delivered");
+    fake.replies[9] = HELD;
+    fake.replies[10] = CREDITS("9", "0");
+    fake.replies[12] = SEQ;
+
+    CHECK_INT(inbox_store_message_status_updates(store, batch, 1, &events,
+                                                 &err), INBOX_OK);
+    CHECK_INT(batch[0].status, INBOX_OK);
+    CHECK_INT(batch[0].changed, 1);
+    CHECK_INT(events.count, 1);
+    golden_check(&fake, "message_status_naming_unknown");
+
+    /* no such message to take it: kept, nothing more */
+    fake_reset(&fake);
+    CHECK_INT(inbox_store_message_status_updates(store, batch, 1, &events,
+                                                 &err), INBOX_OK);
+    CHECK_INT(batch[0].status, INBOX_OK);
+    CHECK_INT(batch[0].changed, 0);
+    CHECK_INT(events.count, 1);
+    CHECK_INT(fake.commands, 6);
+
+    inbox_event_list_free(&events);
+    fake_close(&fake, store);
+}
+
+
 TEST(holds_expire)
 {
     size_t          captured;

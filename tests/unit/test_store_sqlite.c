@@ -1764,9 +1764,12 @@ TEST(stored_events_refer_to_a_long_message_without_copying_it)
 /* Schema 35 undone (the number a message went from). */
 #define UNDO_SCHEMA_35  "ALTER TABLE messages DROP COLUMN from_e164;"
 
+/* Schema 36 undone (the message an early report's URL names). */
+#define UNDO_SCHEMA_36  "ALTER TABLE early_reports DROP COLUMN message_id;"
+
 /* Every step after 32 undone, newest first. */
 #define UNDO_SCHEMA_ABOVE_32                                                \
-    UNDO_SCHEMA_35 UNDO_SCHEMA_34 UNDO_SCHEMA_33
+    UNDO_SCHEMA_36 UNDO_SCHEMA_35 UNDO_SCHEMA_34 UNDO_SCHEMA_33
 
 /* Every step after 29 undone, newest first; every undoing of 29 or
  * earlier starts with it. */
@@ -1795,7 +1798,7 @@ TEST(stored_events_refer_to_a_long_message_without_copying_it)
     UNDO_SCHEMA_8                                                           \
     "DROP TABLE contact_tags; DROP INDEX contacts_by_created;"
 
-#define SCHEMA_NOW  35
+#define SCHEMA_NOW  36
 
 
 /* A draft to all contacts, cancelled by a person at T0; its id. */
@@ -1986,7 +1989,8 @@ TEST(migrating_keeps_the_number_a_waiting_reply_goes_from)
              "  'twilio', 'SMbefore', %lld FROM conversations;"
              "UPDATE conversations SET number = '" NUMBER "';",
              (long long) now, (long long) (now - 20 * MINUTE));
-    CHECK_INT(db_exec(&f, "%s", UNDO_SCHEMA_35 "PRAGMA user_version = 34;"),
+    CHECK_INT(db_exec(&f, "%s", UNDO_SCHEMA_36 UNDO_SCHEMA_35
+                                "PRAGMA user_version = 34;"),
               SQLITE_OK);
     CHECK_INT(db_exec(&f, "%s", sql), SQLITE_OK);
 

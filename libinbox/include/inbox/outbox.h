@@ -36,10 +36,19 @@
  *              hold released.
  *   unknown    the request may have reached the carrier but no answer
  *              says what became of it (a timeout after sending, an
- *              interrupted claim, a gateway's 502 or 504):
- *              status failed with error code "unknown_outcome", the
- *              hold released (a message reported failed costs nothing),
- *              never sent again by itself; a person may send it again.
+ *              interrupted claim, a gateway's 502 or 504); the result
+ *              names the carrier it went to.  The carrier may have
+ *              delivered it, so it is not final and keeps its hold:
+ *              status sending with error code "unknown_outcome", taken
+ *              by that carrier now (submitted_at: the hold is captured
+ *              at its expiry, delivery.h, unless a report settles it
+ *              first), never sent again by itself.  Its carrier id is
+ *              not known: the status callback's URL names the message
+ *              (the sender's ?message=), and a report naming it gives
+ *              it the carrier's id (inbox_store_message_status_updates),
+ *              even one kept early, before this result: then the
+ *              message is recorded as accepted with that id.  A person
+ *              who sees it may look before sending it again.
  *   released   never started: the sender gives the entry back (it is
  *              stopping, the entry's campaign was paused or cancelled
  *              while the entry waited in its hands, its number is held

@@ -798,6 +798,10 @@ typedef struct {
     int                final;               /* the carrier will report
                                                nothing more (Telnyx's
                                                message.finalized) */
+    const char        *message_id;          /* the message the callback's
+                                               URL names (NULL: none): a
+                                               hint only, for one whose
+                                               send's outcome is unknown */
     int                find_contact;
 
     inbox_status_t     status;              /* out: INBOX_OK or its error */
@@ -819,7 +823,17 @@ typedef struct {
  * delivery_unconfirmed after message.sent leaves the message "sent"
  * (no event) and captures its hold; kept as an early report, it is
  * kept final, and captures the hold when the sender records the send.
- * The events of every move go to events, in the reports' order.  INBOX_OK
+ * A report whose carrier id no message has, but whose message_id names
+ * a message of its organization and carrier whose send's outcome is
+ * unknown (outbox.h: status sending, error code "unknown_outcome", no
+ * carrier id), gives that message the carrier's id (its error code
+ * cleared: the carrier has it) and moves it as any report would, the
+ * reports kept for that id before included; any other message_id (of
+ * another organization, of a message with a carrier id) changes
+ * nothing, and the report is kept as an early one, with its
+ * message_id, which a later record of that message's unknown outcome
+ * takes.  The events of every move go to events, in the reports' order.
+ * INBOX_OK
  * when the batch was stored, else the store's error: nothing of it was,
  * and every report has that error too.
  */

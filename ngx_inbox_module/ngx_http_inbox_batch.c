@@ -439,6 +439,7 @@ ngx_http_inbox_batch_reports(ngx_http_inbox_batch_t *batch,
         report->delivery = item->update.status;
         report->error_code = item->update.error_code;
         report->final = item->update.final;
+        report->message_id = item->message_id[0] ? item->message_id : NULL;
         report->find_contact = item->update.opted_out;
     }
 

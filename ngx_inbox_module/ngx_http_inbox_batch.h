@@ -82,9 +82,11 @@ struct ngx_http_inbox_item_s {
     const char                      *timestamp;       /* NULL: missing */
     inbox_telnyx_event_t            *event;
 
-    /* a delivery report, as report_check read it */
+    /* a delivery report, as report_check read it, and the message its
+     * URL names ("": none) */
     char                             org_id[INBOX_ID_MAX];
     inbox_status_update_t            update;
+    char                             message_id[INBOX_ID_MAX];
 
     /* the outcome: INBOX_OK (also for a duplicate) or error */
     inbox_status_t                   status;

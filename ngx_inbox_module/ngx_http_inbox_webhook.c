@@ -35,6 +35,8 @@ static ngx_http_inbox_refusal_t
 
 
 static ngx_uint_t ngx_http_inbox_webhook_refusal_news(const char *e164);
+static void ngx_http_inbox_webhook_message(ngx_http_request_t *r,
+    ngx_http_inbox_item_t *item);
 
 
 ngx_int_t
@@ -111,7 +113,44 @@ ngx_http_inbox_webhook_item(ngx_http_request_t *r, ngx_str_t *body,
         return NULL;
     }
 
+    ngx_http_inbox_webhook_message(r, item);
+
     return item;
+}
+
+
+/*
+ * The message the sender's callback URL names (?message=ID), when it is
+ * an id of either store (letters and digits, short enough); anything
+ * else names none.
+ */
+
+static void
+ngx_http_inbox_webhook_message(ngx_http_request_t *r,
+    ngx_http_inbox_item_t *item)
+{
+    u_char     *p;
+    ngx_str_t   value;
+
+    item->message_id[0] = '\0';
+
+    if (ngx_http_arg(r, (u_char *) "message", sizeof("message") - 1, &value)
+        != NGX_OK
+        || value.len == 0 || value.len >= INBOX_ID_MAX)
+    {
+        return;
+    }
+
+    for (p = value.data; p < value.data + value.len; p++) {
+        if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z')
+              || (*p >= 'A' && *p <= 'Z')))
+        {
+            return;
+        }
+    }
+
+    ngx_memcpy(item->message_id, value.data, value.len);
+    item->message_id[value.len] = '\0';
 }
 
 

@@ -16,7 +16,11 @@
  *
  * A report for a message the store does not know yet is kept, and
  * answered 200: the carrier's callback can overtake the sender recording
- * what the carrier answered to the send (delivery.h).
+ * what the carrier answered to the send (delivery.h).  The URL the
+ * sender gave the carrier for a message's callbacks names the message
+ * (?message=ID): a hint for one whose send's answer never came
+ * (outbox.h); the carrier's id stays the key.  Twilio signs that URL,
+ * query and all; Telnyx signs the body only.
  */
 
 
@@ -43,7 +47,8 @@ ngx_int_t ngx_http_inbox_webhook_read(ngx_http_request_t *r,
 /*
  * In post_handler: the body read whole, and an item for it with a pool
  * cleanup for the caller to fill in (what the item holds until the
- * request ends).  NULL with *rc the answer (413 past inbox_max_body, or
+ * request ends), its message_id the URL's ?message= ("" when none, or
+ * not an id).  NULL with *rc the answer (413 past inbox_max_body, or
  * 500).
  */
 ngx_http_inbox_item_t *ngx_http_inbox_webhook_item(ngx_http_request_t *r,

@@ -612,6 +612,10 @@ sender_outbox_prepare(sender_t *s, const inbox_outbox_item_t *item,
     send->carrier = item->number.carrier;
     strcpy(send->from, item->number.e164);
 
+    /* an unknown outcome names the carrier the message went to: a
+     * callback of that carrier naming the message completes it */
+    send->result.carrier = item->number.carrier;
+
     if (item->interrupted) {
         /* an earlier claim may have reached the carrier: say so */
         send->result.outcome = INBOX_SEND_UNKNOWN;
@@ -656,9 +660,13 @@ sender_outbox_prepare(sender_t *s, const inbox_outbox_item_t *item,
         return NULL;
     }
 
-    snprintf(status_url, sizeof(status_url), "%s%s", s->options.public_url,
+    /* the callback names the message: when the answer to the send is
+     * lost, the carrier's id is learnt from its callbacks (outbox.h) */
+    snprintf(status_url, sizeof(status_url), "%s%s?message=%s",
+             s->options.public_url,
              item->number.carrier == INBOX_CARRIER_TWILIO
-             ? "/webhooks/twilio/status" : "/webhooks/telnyx");
+             ? "/webhooks/twilio/status" : "/webhooks/telnyx",
+             item->message.id);
 
     /* the carrier fetches our copy of each image from the public URL */
     for (i = 0; i < item->message.media_count && i < INBOX_MEDIA_MAX; i++) {

@@ -1,6 +1,7 @@
 /*
  * An outbound message's delivery as a person reads it: its ticks (queued,
- * sent, delivered) and, when it failed, why, in words rather than a
+ * sent, delivered) and, when it failed (or is still sending because the
+ * carrier never answered the send), why, in words rather than a
  * carrier's code.
  *
  * Statuses only move forward; moves() says whether a status is news for
@@ -34,7 +35,7 @@
     const REASONS = {
         contact_opted_out: 'the contact opted out at the carrier',
         unknown_outcome: 'the carrier did not answer; it may have been '
-            + 'delivered',
+            + 'sent: look before sending it again',
         carrier_unavailable: 'the carrier could not be reached, even after '
             + 'several tries',
         refused: 'the carrier refused it',
@@ -76,13 +77,23 @@
         return REASONS[code] || 'the carrier reported error ' + code;
     }
 
+    /* Why a message is where it is: a failure's reason, or why one is
+     * still sending (its send's answer never came: the carrier may have
+     * it, and its callback moves it on). */
+    function why(status, code) {
+        if (status === 'failed' || status === 'undelivered') {
+            return reason(code);
+        }
+        return status === 'sending' && code === 'unknown_outcome'
+            ? reason(code) : '';
+    }
+
     /* "Delivered", "Failed: the number is unknown or no longer in
      * service" */
     function words(status, code) {
         const known = TICKS[status] || ['', String(status)];
-        const why = status === 'failed' || status === 'undelivered'
-            ? reason(code) : '';
-        return known[1] + (why ? ': ' + why : '');
+        const because = why(status, code);
+        return known[1] + (because ? ': ' + because : '');
     }
 
     /* <span class="tick" data-status="…"><span aria-hidden>✓✓</span>
@@ -102,13 +113,12 @@
             span.appendChild(document.createTextNode(' '));
         }
         span.appendChild(document.createTextNode(known[1]));
-        const why = status === 'failed' || status === 'undelivered'
-            ? reason(code) : '';
-        if (why) {
+        const because = why(status, code);
+        if (because) {
             span.appendChild(document.createTextNode(': '));
             const r = document.createElement('span');
             r.className = 'tick-reason';
-            r.textContent = why;
+            r.textContent = because;
             span.appendChild(r);
         }
         return span;

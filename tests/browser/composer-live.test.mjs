@@ -3,7 +3,8 @@
 // API and its signed status callbacks, slowed so that each step can be
 // seen), the status webhook, and message.status on the page's socket.
 // A failure shows its reason in words, and its released credits come
-// back to the header's balance.
+// back to the header's balance.  A send the carrier never answered shows
+// Sending and why, and moves on live when the carrier's callback comes.
 
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
@@ -11,12 +12,15 @@ import { needsSendRoutes, noPageErrorsTest, openThread, shown, signIn,
          useBrowser } from '../lib/browser.mjs';
 import { inboxctl, uniqueNumber } from '../lib/cluster.mjs';
 import { useCluster, errorLogIsCleanTest } from '../lib/fixture.mjs';
-import { deliverInbound } from '../lib/inbox.mjs';
+import { deliverInbound, formEncode, newMessageSid, signTwilio }
+    from '../lib/inbox.mjs';
 import { addUser } from '../lib/session.mjs';
 
 const ctx = useCluster({
     orgs: [{ name: 'Live Org' }],
     sender: true,
+    // a send the carrier holds unanswered is given up after 4 s
+    senderArgs: ['--timeout', '4000', '--lease', '10000'],
     // about a second between the carrier's steps
     carrierSim: { delays: { sending: [5, 10], sent: [900, 900],
                             final: [900, 900], duplicate: [10, 20] } },
@@ -25,6 +29,7 @@ const USER = { email: 'sam@live.example', password: 'sam sends replies' };
 const CREDITS = 20;
 const happy = uniqueNumber();
 const unlucky = uniqueNumber();
+const unanswered = uniqueNumber();
 
 const web = useBrowser();
 let page;
@@ -94,6 +99,7 @@ before(async () => {
         String(CREDITS));
     await deliverInbound(cluster, { from: happy, body: 'Where are you?' });
     await deliverInbound(cluster, { from: unlucky, body: 'Text me back' });
+    await deliverInbound(cluster, { from: unanswered, body: 'Still on?' });
     await web.launch();
     page = await web.newPage({ width: 1200, height: 760 });
     await signIn(page, cluster, USER);
@@ -131,6 +137,51 @@ test('a reply the carrier could not send says why, and its credit comes '
     assert.ok(balances.includes(String(CREDITS - 2)),
         `the header showed ${JSON.stringify(balances)}`);
     await page.locator('#balance-count', { hasText: String(CREDITS - 1) })
+        .waitFor();
+});
+
+// The carrier's API never answers the send (here it never got it
+// either): the reply may have gone, so it is not shown failed, and its
+// credit stays held; the carrier's callback, whose URL names the
+// message, moves it on, live.
+test('a reply whose send the carrier never answered shows Sending and '
+     + 'why, and moves on live when the carrier\'s callback comes',
+     async () => {
+    await needsSendRoutes(ctx.cluster);
+    const org = ctx.cluster.orgs[0];
+    await ctx.cluster.sim.fail({ type: 'timeout', number: unanswered });
+    await openThread(page, shown(unanswered));
+    await page.locator('#composer-text').fill('Are we still on?');
+    await page.locator('#composer-text').press('Enter');
+    const li = page.locator('#messages .message.outbound',
+        { hasText: 'Are we still on?' });
+    const tick = li.locator('.tick');
+    await tick.locator('.tick-reason').waitFor({ timeout: 20000 });
+    assert.equal(await tick.getAttribute('data-status'), 'sending');
+    assert.equal((await tick.textContent()).replace(/^\S+ /, ''),
+                 'Sending: the carrier did not answer; it may have been '
+                 + 'sent: look before sending it again');
+    // held: one spent, one released before, this one held
+    await page.locator('#balance-count', { hasText: String(CREDITS - 2) })
+        .waitFor();
+
+    const id = await li.getAttribute('data-id');
+    const url = ctx.cluster.url(`/webhooks/twilio/status?message=${id}`);
+    const pairs = [['MessageSid', newMessageSid()],
+                   ['MessageStatus', 'delivered'], ['To', unanswered],
+                   ['AccountSid', org.accountSid], ['From', org.number]];
+    const res = await fetch(url, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded',
+                   'X-Twilio-Signature': signTwilio(url, pairs,
+                                                    org.authToken) },
+        body: formEncode(pairs) });
+    assert.equal(res.status, 200, await res.text());
+
+    await li.locator('.tick[data-status="delivered"]').waitFor();
+    assert.equal((await li.locator('.tick').textContent())
+        .replace(/^\S+ /, ''), 'Delivered');
+    await page.locator('#balance-count', { hasText: String(CREDITS - 2) })
         .waitFor();
 });
 

@@ -672,6 +672,37 @@ inbox_event_contacts_imported(int64_t org_seq, const char *epoch)
 }
 
 
+/* billing */
+
+
+char *
+inbox_event_billing_updated(int64_t org_seq, const char *epoch,
+    const inbox_billing_t *billing)
+{
+    yajl_gen  g;
+
+    g = inbox_event_begin(INBOX_EVENT_BILLING_UPDATED, org_seq, epoch);
+    if (g == NULL) {
+        return NULL;
+    }
+
+    inbox_json_key(g, "billing");
+    inbox_json_billing(g, billing);
+
+    return inbox_event_finish(g);
+}
+
+
+void
+inbox_change_billing(inbox_change_t *change, const inbox_billing_t *billing)
+{
+    memset(change, 0, sizeof(inbox_change_t));
+
+    change->billing = billing;
+    inbox_change_append(change, INBOX_EVENT_BILLING_UPDATED, NULL, NULL);
+}
+
+
 void
 inbox_change_user(inbox_change_t *change, const char *type,
     const char *user_id)
@@ -784,6 +815,7 @@ inbox_change_render(inbox_change_t *change, int64_t first, const char *epoch)
         ref.user_id = e->user_id;
         ref.token_id = e->token_id;
         ref.session_id = e->session_id;
+        ref.billing = change->billing;
 
         if (inbox_event_ref_render(&ref, &e->frame) != 0) {
             return -1;
@@ -848,6 +880,10 @@ inbox_event_ref_needs(const char *type)
         return INBOX_EVENT_NEEDS_NOTHING;
     }
 
+    if (strcmp(type, INBOX_EVENT_BILLING_UPDATED) == 0) {
+        return INBOX_EVENT_NEEDS_BILLING;
+    }
+
     return 0;
 }
 
@@ -880,7 +916,8 @@ inbox_event_ref_render(const inbox_event_ref_t *ref, char **frame)
         || ((needs & INBOX_EVENT_NEEDS_TOKEN)
             && (ref->token_id == NULL || ref->token_id[0] == '\0'))
         || ((needs & INBOX_EVENT_NEEDS_SESSION)
-            && (ref->session_id == NULL || ref->session_id[0] == '\0')))
+            && (ref->session_id == NULL || ref->session_id[0] == '\0'))
+        || ((needs & INBOX_EVENT_NEEDS_BILLING) && ref->billing == NULL))
     {
         return 1;
     }
@@ -915,6 +952,10 @@ inbox_event_ref_render(const inbox_event_ref_t *ref, char **frame)
     } else if (needs & INBOX_EVENT_NEEDS_SESSION) {
         *frame = inbox_event_session(ref->org_seq, ref->epoch,
                                      ref->session_id);
+
+    } else if (needs & INBOX_EVENT_NEEDS_BILLING) {
+        *frame = inbox_event_billing_updated(ref->org_seq, ref->epoch,
+                                             ref->billing);
 
     } else if (needs & INBOX_EVENT_NEEDS_NOTHING) {
         *frame = inbox_event_contacts_imported(ref->org_seq, ref->epoch);

@@ -4,16 +4,9 @@
 #include <inbox/render.h>
 
 
-char *
-inbox_render_billing(const inbox_billing_t *billing, size_t *len)
+void
+inbox_json_billing(yajl_gen g, const inbox_billing_t *billing)
 {
-    yajl_gen  g;
-
-    g = inbox_json_begin();
-    if (g == NULL) {
-        return NULL;
-    }
-
     yajl_gen_map_open(g);
     inbox_json_key(g, "active");
     inbox_json_bool(g, billing->active);
@@ -27,6 +20,20 @@ inbox_render_billing(const inbox_billing_t *billing, size_t *len)
     inbox_json_int(g, billing->held);
     yajl_gen_map_close(g);
     yajl_gen_map_close(g);
+}
+
+
+char *
+inbox_render_billing(const inbox_billing_t *billing, size_t *len)
+{
+    yajl_gen  g;
+
+    g = inbox_json_begin();
+    if (g == NULL) {
+        return NULL;
+    }
+
+    inbox_json_billing(g, billing);
 
     return inbox_json_finish(g, len);
 }

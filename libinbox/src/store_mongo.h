@@ -440,6 +440,14 @@ inbox_status_t inbox_mongo_first_number(inbox_mongo_store_t *ms,
 inbox_status_t inbox_mongo_credits_move(inbox_mongo_store_t *ms,
     const bson_oid_t *org, inbox_ledger_kind_t kind, int64_t credits,
     const bson_oid_t *message, int64_t now, int *moved, inbox_error_t *err);
+/* org's billing as GET /api/v1/billing shows it; INBOX_ERR_NOT_FOUND
+ * when there is no such organization. */
+inbox_status_t inbox_mongo_billing_load(inbox_mongo_store_t *ms,
+    const bson_oid_t *org, inbox_billing_t *billing, inbox_error_t *err);
+/* After a change of org's billing (credits granted, billing set, the
+ * plan): its billing.updated, with the billing read again. */
+inbox_status_t inbox_mongo_billing_changed(inbox_mongo_store_t *ms,
+    const bson_oid_t *org, inbox_error_t *err);
 
 /* campaigns and polls (store_mongo_campaigns.c) */
 /* An inbound message (message, at, body) from contact replies to its

@@ -893,7 +893,11 @@ inbox_mongo_credits_grant(inbox_store_t *store, const char *org_id,
         return inbox_error_org_unknown(err, org_id);
     }
 
-    return rc;
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    return inbox_mongo_billing_changed(ms, &org, err);
 }
 
 
@@ -915,13 +919,19 @@ inbox_mongo_billing_set(inbox_store_t *store, const char *org_id,
         BCON_NEW("$set", "{", "billing_active", BCON_BOOL(active != 0), "}"),
         err);
 
-    if (rc == INBOX_OK && active && inbox_mongo_parse_id(org_id, &org) == 0)
-    {
-        rc = inbox_mongo_outbox_unpark_org(ms, &org, inbox_mongo_now(ms),
-                                           err);
+    if (rc != INBOX_OK || inbox_mongo_parse_id(org_id, &org) != 0) {
+        return rc;
     }
 
-    return rc;
+    if (active) {
+        rc = inbox_mongo_outbox_unpark_org(ms, &org, inbox_mongo_now(ms),
+                                           err);
+        if (rc != INBOX_OK) {
+            return rc;
+        }
+    }
+
+    return inbox_mongo_billing_changed(ms, &org, err);
 }
 
 
@@ -929,7 +939,17 @@ inbox_status_t
 inbox_mongo_plan_set(inbox_store_t *store, const char *org_id,
     inbox_plan_t plan, inbox_error_t *err)
 {
-    return inbox_mongo_org_update(store, org_id,
+    bson_oid_t            org;
+    inbox_status_t        rc;
+    inbox_mongo_store_t  *ms = (inbox_mongo_store_t *) store;
+
+    rc = inbox_mongo_org_update(store, org_id,
         BCON_NEW("$set", "{", "plan", BCON_UTF8(inbox_plan_name(plan)), "}"),
         err);
+
+    if (rc != INBOX_OK || inbox_mongo_parse_id(org_id, &org) != 0) {
+        return rc;
+    }
+
+    return inbox_mongo_billing_changed(ms, &org, err);
 }

@@ -108,8 +108,6 @@ inbox_status_t
 inbox_mongo_billing_get(inbox_store_t *store, const char *org_id,
     inbox_billing_t *billing, inbox_error_t *err)
 {
-    int                   found;
-    bson_t                doc;
     bson_oid_t            org;
     inbox_status_t        rc;
     inbox_mongo_store_t  *ms = (inbox_mongo_store_t *) store;
@@ -126,7 +124,21 @@ inbox_mongo_billing_get(inbox_store_t *store, const char *org_id,
         return rc;
     }
 
-    rc = inbox_mongo_find_one(ms, "orgs", BCON_NEW("_id", BCON_OID(&org)),
+    return inbox_mongo_billing_load(ms, &org, billing, err);
+}
+
+
+inbox_status_t
+inbox_mongo_billing_load(inbox_mongo_store_t *ms, const bson_oid_t *org,
+    inbox_billing_t *billing, inbox_error_t *err)
+{
+    int             found;
+    bson_t          doc;
+    inbox_status_t  rc;
+
+    memset(billing, 0, sizeof(inbox_billing_t));
+
+    rc = inbox_mongo_find_one(ms, "orgs", BCON_NEW("_id", BCON_OID(org)),
                               BCON_NEW("billing_active", BCON_INT32(1),
                                        "plan", BCON_INT32(1),
                                        "credits", BCON_INT32(1)),
@@ -152,6 +164,31 @@ inbox_mongo_billing_get(inbox_store_t *store, const char *org_id,
     bson_destroy(&doc);
 
     return rc;
+}
+
+
+/*
+ * Only inboxctl changes billing, and it pushes nothing: ws-server finds
+ * the event at its next look at the store (ws_stream.c).  Like the
+ * change itself, it is written without a transaction: a crash between
+ * them leaves browsers to see the change at their next read.
+ */
+inbox_status_t
+inbox_mongo_billing_changed(inbox_mongo_store_t *ms, const bson_oid_t *org,
+    inbox_error_t *err)
+{
+    inbox_status_t   rc;
+    inbox_change_t   change;
+    inbox_billing_t  billing;
+
+    rc = inbox_mongo_billing_load(ms, org, &billing, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    inbox_change_billing(&change, &billing);
+
+    return inbox_mongo_events_append(ms, org, &change, NULL, err);
 }
 
 

@@ -448,11 +448,13 @@ inbox_mongo_events_render(inbox_mongo_store_t *ms, const bson_oid_t *org,
     inbox_campaign_t        campaign;
     bson_oid_t              campaign_id;
     bson_iter_t             field;
-    int                     have_campaign;
+    int                     have_campaign, have_billing;
+    inbox_billing_t         billing;
 
     expect = after_seq + 1;
     rc = INBOX_OK;
     have_campaign = 0;
+    have_billing = 0;
     memset(&campaign, 0, sizeof(campaign));
 
     if (!bson_iter_init(&iter, batch)) {
@@ -530,6 +532,24 @@ inbox_mongo_events_render(inbox_mongo_store_t *ms, const bson_oid_t *org,
 
             if (have_campaign) {
                 ref.campaign = &campaign;
+            }
+        }
+
+        /* billing.updated: the organization's billing as it is now, read
+         * once for all of them */
+        if (rc == INBOX_OK
+            && (inbox_event_ref_needs(type) & INBOX_EVENT_NEEDS_BILLING))
+        {
+            if (!have_billing) {
+                rc = inbox_mongo_billing_load(ms, org, &billing, err);
+                have_billing = (rc == INBOX_OK);
+                if (rc == INBOX_ERR_NOT_FOUND) {
+                    rc = INBOX_OK;
+                }
+            }
+
+            if (have_billing) {
+                ref.billing = &billing;
             }
         }
 

@@ -636,6 +636,11 @@ inbox_status_t inbox_sqlite_media_read(inbox_sqlite_conn_t *conn,
 inbox_status_t inbox_sqlite_credits_move(inbox_sqlite_conn_t *conn,
     int64_t org, inbox_ledger_kind_t kind, int64_t credits, int64_t message,
     int64_t now, int *moved, inbox_error_t *err);
+/* The organization's billing as GET /api/v1/billing shows it, read on
+ * conn (in its transaction, if any); org_id names it in a refusal. */
+inbox_status_t inbox_sqlite_billing_load(inbox_sqlite_conn_t *conn,
+    int64_t org, const char *org_id, inbox_billing_t *billing,
+    inbox_error_t *err);
 /* Inside a write transaction: a reply's (or notice's, or campaign's:
  * campaign not 0) message as inbox_store_reply_accept stores it, once
  * its checks passed; result->conversation is its thread as loaded, and

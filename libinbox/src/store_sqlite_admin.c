@@ -841,6 +841,33 @@ inbox_sqlite_token_revoke(inbox_store_t *store, const char *org_id,
 }
 
 
+/*
+ * Commits a change of the organization's billing (conn's write
+ * transaction) with its billing.updated, the billing as it is then.
+ * Only inboxctl changes billing, and it pushes nothing: ws-server finds
+ * the event at its next look at the store (ws_stream.c).
+ */
+static inbox_status_t
+inbox_sqlite_billing_commit(inbox_sqlite_conn_t *conn, int64_t org,
+    const char *org_id, inbox_error_t *err)
+{
+    inbox_status_t   status;
+    inbox_change_t   change;
+    inbox_billing_t  billing;
+
+    status = inbox_sqlite_billing_load(conn, org, org_id, &billing, err);
+    if (status != INBOX_OK) {
+        inbox_sqlite_rollback(conn);
+        return status;
+    }
+
+    inbox_change_billing(&change, &billing);
+
+    return inbox_sqlite_events_commit(conn, org, &change, inbox_now_ms(),
+                                      NULL, err);
+}
+
+
 inbox_status_t
 inbox_sqlite_credits_grant(inbox_store_t *store, const char *org_id,
     int64_t credits, inbox_error_t *err)
@@ -878,63 +905,7 @@ inbox_sqlite_credits_grant(inbox_store_t *store, const char *org_id,
         return status;
     }
 
-    return inbox_sqlite_commit(conn, err);
-}
-
-
-/* One column of the organization's row: ?2 is text, or value when text
- * is NULL. */
-static inbox_status_t
-inbox_sqlite_org_set(inbox_store_t *store, const char *org_id,
-    inbox_sql_id_t which, const char *sql, const char *text, int value,
-    inbox_error_t *err)
-{
-    int                   rc;
-    int64_t               org;
-    sqlite3_stmt         *stmt;
-    inbox_status_t        status;
-    inbox_sqlite_conn_t  *conn;
-    inbox_error_t         fallback;
-
-    if (err == NULL) {
-        err = &fallback;
-    }
-
-    status = inbox_sqlite_org_id(org_id, &org, err);
-    if (status != INBOX_OK) {
-        return status;
-    }
-
-    conn = inbox_sqlite_conn(store, err);
-    if (conn == NULL) {
-        return err->code;
-    }
-
-    stmt = inbox_sqlite_stmt(conn, which, sql, err);
-    if (stmt == NULL) {
-        return err->code;
-    }
-
-    sqlite3_bind_int64(stmt, 1, org);
-
-    if (text != NULL) {
-        sqlite3_bind_text(stmt, 2, text, -1, SQLITE_STATIC);
-    } else {
-        sqlite3_bind_int(stmt, 2, value);
-    }
-
-    rc = sqlite3_step(stmt);
-    inbox_sqlite_done(stmt);
-
-    if (rc != SQLITE_DONE) {
-        return inbox_sqlite_fail(conn, rc, err);
-    }
-
-    if (sqlite3_changes(conn->db) == 0) {
-        return inbox_error_org_unknown(err, org_id);
-    }
-
-    return INBOX_OK;
+    return inbox_sqlite_billing_commit(conn, org, org_id, err);
 }
 
 
@@ -995,7 +966,7 @@ inbox_sqlite_billing_set(inbox_store_t *store, const char *org_id,
         }
     }
 
-    return inbox_sqlite_commit(conn, err);
+    return inbox_sqlite_billing_commit(conn, org, org_id, err);
 
 failed:
 
@@ -1009,7 +980,46 @@ inbox_status_t
 inbox_sqlite_plan_set(inbox_store_t *store, const char *org_id,
     inbox_plan_t plan, inbox_error_t *err)
 {
-    return inbox_sqlite_org_set(store, org_id, INBOX_SQL_PLAN_SET,
-               "UPDATE orgs SET plan = ?2 WHERE id = ?1",
-               inbox_plan_name(plan), 0, err);
+    int64_t               org;
+    sqlite3_stmt         *stmt;
+    inbox_status_t        status;
+    inbox_error_t         fallback;
+    inbox_sqlite_conn_t  *conn;
+
+    if (err == NULL) {
+        err = &fallback;
+    }
+
+    status = inbox_sqlite_org_id(org_id, &org, err);
+    if (status != INBOX_OK) {
+        return status;
+    }
+
+    conn = inbox_sqlite_begin_write(store, err);
+    if (conn == NULL) {
+        return err->code;
+    }
+
+    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_PLAN_SET,
+        "UPDATE orgs SET plan = ?2 WHERE id = ?1", err);
+    if (stmt == NULL) {
+        inbox_sqlite_rollback(conn);
+        return err->code;
+    }
+
+    sqlite3_bind_int64(stmt, 1, org);
+    sqlite3_bind_text(stmt, 2, inbox_plan_name(plan), -1, SQLITE_STATIC);
+
+    if (!inbox_sqlite_step_done(stmt)) {
+        status = inbox_sqlite_fail(conn, sqlite3_errcode(conn->db), err);
+        inbox_sqlite_rollback(conn);
+        return status;
+    }
+
+    if (sqlite3_changes(conn->db) == 0) {
+        inbox_sqlite_rollback(conn);
+        return inbox_error_org_unknown(err, org_id);
+    }
+
+    return inbox_sqlite_billing_commit(conn, org, org_id, err);
 }

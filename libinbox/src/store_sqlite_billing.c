@@ -108,9 +108,7 @@ inbox_status_t
 inbox_sqlite_billing_get(inbox_store_t *store, const char *org_id,
     inbox_billing_t *billing, inbox_error_t *err)
 {
-    int                   rc;
     int64_t               org;
-    sqlite3_stmt         *stmt;
     inbox_status_t        status;
     inbox_error_t         fallback;
     inbox_sqlite_conn_t  *conn;
@@ -130,6 +128,19 @@ inbox_sqlite_billing_get(inbox_store_t *store, const char *org_id,
     if (conn == NULL) {
         return err->code;
     }
+
+    return inbox_sqlite_billing_load(conn, org, org_id, billing, err);
+}
+
+
+inbox_status_t
+inbox_sqlite_billing_load(inbox_sqlite_conn_t *conn, int64_t org,
+    const char *org_id, inbox_billing_t *billing, inbox_error_t *err)
+{
+    int            rc;
+    sqlite3_stmt  *stmt;
+
+    memset(billing, 0, sizeof(inbox_billing_t));
 
     stmt = inbox_sqlite_stmt(conn, INBOX_SQL_BILLING_GET,
         "SELECT billing_active, plan, credits_balance, credits_held"

@@ -387,6 +387,7 @@ inbox_sqlite_event_render(inbox_sqlite_conn_t *conn, int64_t org,
     inbox_conversation_t    conversation;
     inbox_contact_record_t  contact;
     inbox_campaign_t        campaign;
+    inbox_billing_t         billing;
 
     memset(&message, 0, sizeof(message));
     memset(&conversation, 0, sizeof(conversation));
@@ -453,6 +454,14 @@ inbox_sqlite_event_render(inbox_sqlite_conn_t *conn, int64_t org,
         ref.token_id = (needs & INBOX_EVENT_NEEDS_TOKEN) ? subject : NULL;
         ref.session_id = (needs & INBOX_EVENT_NEEDS_SESSION) ? subject
                                                               : NULL;
+    }
+
+    /* billing.updated: the organization's billing as it is now */
+    if (status == INBOX_OK && (needs & INBOX_EVENT_NEEDS_BILLING)) {
+        status = inbox_sqlite_billing_load(conn, org, org_id, &billing, err);
+        if (status == INBOX_OK) {
+            ref.billing = &billing;
+        }
     }
 
     if (status == INBOX_ERR_NOT_FOUND) {

@@ -342,4 +342,50 @@ TEST(a_logout_names_the_session_and_ends_its_access)
 }
 
 
+/* A change of billing carries the billing as GET /api/v1/billing shows
+ * it, and renders the same again from its stored reference with the
+ * billing loaded then. */
+TEST(billing_updated_carries_the_billing)
+{
+    char               *frame;
+    inbox_change_t      change;
+    inbox_event_ref_t   ref;
+    inbox_billing_t     billing = { .active = 1, .plan = "per_message",
+                                    .balance = 10, .held = 2 };
+
+    inbox_change_billing(&change, &billing);
+    CHECK_INT(change.count, 1);
+    CHECK_INT(inbox_change_render(&change, 30, "E1"), 0);
+    CHECK_STR(change.items[0].frame,
+              "{\"type\":\"billing.updated\",\"org_seq\":30,"
+              "\"epoch\":\"E1\",\"billing\":{\"active\":true,"
+              "\"plan\":\"per_message\",\"credits\":{\"balance\":10,"
+              "\"held\":2}}}");
+    CHECK_INT(inbox_change_wants_total(&change), 0);
+    inbox_change_free(&change);
+
+    CHECK_INT(inbox_event_ref_needs("billing.updated"),
+              INBOX_EVENT_NEEDS_BILLING);
+    CHECK(inbox_event_ends_access("billing.updated") == NULL);
+
+    memset(&ref, 0, sizeof(ref));
+    ref.type = "billing.updated";
+    ref.org_seq = 31;
+    ref.epoch = "E1";
+    ref.unread_total = -1;
+    billing.active = 0;
+    ref.billing = &billing;
+    CHECK_INT(inbox_event_ref_render(&ref, &frame), 0);
+    CHECK_STR(frame, "{\"type\":\"billing.updated\",\"org_seq\":31,"
+                     "\"epoch\":\"E1\",\"billing\":{\"active\":false,"
+                     "\"plan\":\"per_message\",\"credits\":"
+                     "{\"balance\":10,\"held\":2}}}");
+    free(frame);
+
+    /* without the organization's billing it cannot be rendered */
+    ref.billing = NULL;
+    CHECK_INT(inbox_event_ref_render(&ref, &frame), 1);
+}
+
+
 RUN_TESTS()

@@ -5936,9 +5936,10 @@ TEST(refusals_come_in_the_contracts_order_and_store_nothing)
     CHECK_INT(reply(&f, theirs.conversation_id, "hi", NULL, &result, &events,
                     &err), INBOX_ERR_NOT_FOUND);
 
-    /* nothing of any of them was stored or pushed */
+    /* nothing of any of them was stored or pushed: the stream moved
+     * only by the billing.updated of billing set active and the grant */
     CHECK_INT(events.count, 0);
-    CHECK_INT(org_seq(&f, f.org), seq);
+    CHECK_INT(org_seq(&f, f.org), seq + 2);
     CHECK_INT(message_count(&f, alice.conversation_id), 1);
     /* Bob's STOP and its answer, queued with it */
     CHECK_INT(message_count(&f, bob.conversation_id), 2);
@@ -8646,7 +8647,8 @@ TEST(a_keyword_notice_is_queued_free_even_to_an_opted_out_contact)
         CHECK(strstr(events.items[5].json,
                      "\"type\":\"conversation.updated\"") != NULL);
     }
-    CHECK_INT(org_seq(&f, f.org), 6);
+    /* after billing set's billing.updated */
+    CHECK_INT(org_seq(&f, f.org), 7);
     inbox_event_list_free(&events);
 
     /* a carrier's retry of the STOP asks for nothing more */
@@ -12771,6 +12773,109 @@ TEST(events_since_replays_each_type_as_its_live_frame)
         CHECK(strstr(live.items[0].json, "\"type\":\"message.created\"")
               != NULL);
         CHECK(strstr(live.items[0].json, "\"opted_out\":true") != NULL);
+    }
+    inbox_event_list_free(&live);
+
+    fixture_close(&f);
+}
+
+
+/* The one billing.updated the events after after_seq hold, with the
+ * billing it shows: 1 when it is there alone and shows expect. */
+static int
+billing_event_shows(fixture_t *f, int64_t after_seq, const char *expect)
+{
+    int                 shows;
+    inbox_event_list_t  events;
+
+    memset(&events, 0, sizeof(events));
+
+    shows = since(f, after_seq, 0, 100, &events, NULL) == INBOX_OK
+            && events.count == 1
+            && strcmp(events.items[0].type, "billing.updated") == 0
+            && strstr(events.items[0].json, expect) != NULL;
+
+    if (!shows && events.count > 0) {
+        fprintf(stderr, "    expected %s in %s\n", expect,
+                events.items[0].json);
+    }
+
+    inbox_event_list_free(&events);
+
+    return shows;
+}
+
+
+/*
+ * A grant, billing made active or inactive and a change of plan (all
+ * inboxctl's) are each one billing.updated of their organization alone,
+ * showing its billing as GET /api/v1/billing does, so that its browsers
+ * show it at once; a reply's hold, which its message.status tells, is
+ * none.
+ */
+TEST(billing_changes_are_events_showing_the_billing)
+{
+    char                   other[INBOX_ID_MAX];
+    int64_t                seq, first, other_seq;
+    fixture_t              f;
+    inbox_event_list_t     live;
+    inbox_reply_result_t   a;
+    inbox_ingest_result_t  r;
+
+    FIXTURE(&f);
+    memset(&live, 0, sizeof(live));
+
+    CHECK_INT(org_add(f.store, "Other", OTHER, other), INBOX_OK);
+    other_seq = org_seq(&f, other);
+
+    seq = org_seq(&f, f.org);
+    first = seq;
+    CHECK_INT(inbox_store_credits_grant(f.store, f.org, 5, NULL), INBOX_OK);
+    CHECK(org_seq(&f, f.org) == seq + 1);
+    CHECK(billing_event_shows(&f, seq, "\"billing\":{\"active\":true,"
+                              "\"plan\":\"per_message\",\"credits\":"
+                              "{\"balance\":5,\"held\":0}}"));
+
+    seq = org_seq(&f, f.org);
+    CHECK_INT(inbox_store_billing_set(f.store, f.org, 0, NULL), INBOX_OK);
+    CHECK(billing_event_shows(&f, seq, "\"active\":false"));
+
+    seq = org_seq(&f, f.org);
+    CHECK_INT(inbox_store_billing_set(f.store, f.org, 1, NULL), INBOX_OK);
+    CHECK(billing_event_shows(&f, seq, "\"active\":true"));
+
+    seq = org_seq(&f, f.org);
+    CHECK_INT(inbox_store_plan_set(f.store, f.org, INBOX_PLAN_UNLIMITED,
+                                   NULL), INBOX_OK);
+    CHECK(billing_event_shows(&f, seq, "\"plan\":\"unlimited\""));
+
+    seq = org_seq(&f, f.org);
+    CHECK_INT(inbox_store_plan_set(f.store, f.org, INBOX_PLAN_PER_MESSAGE,
+                                   NULL), INBOX_OK);
+    CHECK(billing_event_shows(&f, seq, "\"plan\":\"per_message\""));
+
+    /* the other organization's stream did not move */
+    CHECK(org_seq(&f, other) == other_seq);
+
+    /* a reply holds a credit: its own events, no billing.updated */
+    CHECK_INT(receive(&f, "SM1", ALICE, "hello", T0, &r, NULL), INBOX_OK);
+    seq = org_seq(&f, f.org);
+    CHECK_INT(reply(&f, r.conversation_id, "on it", NULL, &a, &live, NULL),
+              INBOX_OK);
+    CHECK_INT(events_of(&live, "billing.updated"), 0);
+    inbox_event_list_free(&live);
+    CHECK_INT(since(&f, seq, 0, 100, &live, NULL), INBOX_OK);
+    CHECK_INT(events_of(&live, "billing.updated"), 0);
+    inbox_event_list_free(&live);
+    inbox_reply_result_free(&a);
+
+    /* replayed later, a billing.updated shows the billing as it is now,
+     * as every replayed frame shows its rows */
+    CHECK_INT(since(&f, first, first + 1, 100, &live, NULL), INBOX_OK);
+    CHECK_INT(live.count, 1);
+    if (live.count == 1) {
+        CHECK(strstr(live.items[0].json, "\"balance\":4,\"held\":1")
+              != NULL);
     }
     inbox_event_list_free(&live);
 

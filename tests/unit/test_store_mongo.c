@@ -59,6 +59,11 @@
 /* a claim's read of its organizations' billing: active */
 #define ORG_BILLING_ACTIVE  CURSOR("{\"_id\": " OID(ORG_ID) ","            \
                                    " \"billing_active\": true}")
+/* the organization's billing as a find answers it */
+#define BILLING_DOC(active, plan)                                           \
+    CURSOR("{\"_id\": " OID(ORG_ID) ", \"billing_active\": " active ","  \
+           " \"plan\": \"" plan "\", \"credits\": {\"balance\": 520,"    \
+           " \"held\": 3}}")
 /* the organization's findAndModify that reserves an event number */
 #define SEQ_RESERVED    "{\"ok\": 1, \"value\": {\"_id\": " OID(ORG_ID)     \
                         ", \"seq\": {\"$numberLong\": \"12\"},"            \
@@ -1219,27 +1224,39 @@ TEST(credits_grant_and_billing_set)
 
     store = fake_open(&fake);
 
-    /* the balance, then its ledger entry with the balances after it */
+    /* the balance, then its ledger entry with the balances after it,
+     * then billing.updated with the billing read again */
     fake.replies[0] = "{\"ok\": 1, \"value\": {\"_id\": " OID(ORG_ID)
                       ", \"credits\": {\"balance\": 520, \"held\": 3}}}";
+    fake.replies[2] = BILLING_DOC("true", "per_message");
+    fake.replies[3] = SEQ_RESERVED;
     CHECK_INT(inbox_store_credits_grant(store, ORG_ID, 500, &err), INBOX_OK);
     CHECK(log_has(&fake, "\"balance\" : { \"$numberLong\" : \"520\" }"));
+    CHECK(log_has(&fake, "\"type\" : \"billing.updated\""));
+    CHECK_INT(fake.commands, 5);
     golden_check(&fake, "credits_grant");
 
     fake_reset(&fake);
+    fake.replies[1] = BILLING_DOC("false", "per_message");
+    fake.replies[2] = SEQ_RESERVED;
     CHECK_INT(inbox_store_billing_set(store, ORG_ID, 0, &err), INBOX_OK);
-    CHECK_INT(fake.commands, 1);
+    CHECK_INT(fake.commands, 4);
     golden_check(&fake, "billing_set");
 
     /* active again: what claims parked meanwhile is due */
     fake_reset(&fake);
+    fake.replies[2] = BILLING_DOC("true", "per_message");
+    fake.replies[3] = SEQ_RESERVED;
     CHECK_INT(inbox_store_billing_set(store, ORG_ID, 1, &err), INBOX_OK);
-    CHECK_INT(fake.commands, 2);
+    CHECK_INT(fake.commands, 5);
     golden_check(&fake, "billing_set_active");
 
     fake_reset(&fake);
+    fake.replies[1] = BILLING_DOC("true", "unlimited");
+    fake.replies[2] = SEQ_RESERVED;
     CHECK_INT(inbox_store_plan_set(store, ORG_ID, INBOX_PLAN_UNLIMITED, &err),
               INBOX_OK);
+    CHECK(log_has(&fake, "\"type\" : \"billing.updated\""));
     golden_check(&fake, "plan_set");
 
     /* No document matched. */
@@ -6047,6 +6064,29 @@ TEST(events_since)
               INBOX_ERR_CONFLICT);
     CHECK_STR(err.field, "org_seq");
     CHECK_INT(events.count, 0);
+    inbox_event_list_free(&events);
+
+    /* billing.updated: the billing as it is now, read once for both */
+    fake_reset(&fake);
+    fake.replies[0] = EVENTS_ORG;
+    fake.replies[1] = OLDEST("1");
+    fake.replies[2] = CURSOR(
+        "{\"_id\": " OID(GEN_1) ", \"seq\": {\"$numberLong\": \"10\"},"
+        " \"type\": \"billing.updated\", \"epoch\": \"a1b2c3d4e5f60708\"},"
+        "{\"_id\": " OID(GEN_2) ", \"seq\": {\"$numberLong\": \"11\"},"
+        " \"type\": \"billing.updated\", \"epoch\": \"a1b2c3d4e5f60708\"}");
+    fake.replies[3] = BILLING_DOC("true", "per_message");
+    CHECK_INT(inbox_store_events_since(store, ORG_ID, "a1b2c3d4e5f60708", 9,
+                                       0, 50, &events, &err), INBOX_OK);
+    CHECK_INT(events.count, 2);
+    CHECK_INT(fake.commands, 4);
+    if (events.count == 2) {
+        CHECK_STR(events.items[1].json, "{\"type\":\"billing.updated\","
+                  "\"org_seq\":11,\"epoch\":\"a1b2c3d4e5f60708\","
+                  "\"billing\":{\"active\":true,\"plan\":\"per_message\","
+                  "\"credits\":{\"balance\":520,\"held\":3}}}");
+    }
+    golden_check(&fake, "events_since_billing");
     inbox_event_list_free(&events);
 
     /* no such organization */

@@ -20,6 +20,7 @@
 #include <inbox/model.h>
 #include <inbox/contact.h>
 #include <inbox/campaign.h>
+#include <inbox/billing.h>
 #include <inbox/error.h>
 
 #define INBOX_EVENT_TYPE_MAX  32
@@ -129,7 +130,17 @@ const char *inbox_event_ends_access(const char *type);
 #define INBOX_EVENT_CONTACTS_IMPORTED  "contacts.imported"
 
 char *inbox_event_contacts_imported(int64_t org_seq, const char *epoch);
+/* billing */
+/* {"type":"billing.updated","org_seq","epoch","billing":{"active","plan",
+ * "credits":{"balance","held"}}}: credits were granted, billing was made
+ * active or inactive, or the plan changed (inboxctl), with the billing
+ * as GET /api/v1/billing shows it.  A reply's hold, capture or release
+ * makes none: its message.status tells browsers, which read the
+ * billing then, and one event per message would double the stream. */
+#define INBOX_EVENT_BILLING_UPDATED  "billing.updated"
 
+char *inbox_event_billing_updated(int64_t org_seq, const char *epoch,
+    const inbox_billing_t *billing);
 
 /*
  * Resume: a stored event rendered again
@@ -147,6 +158,7 @@ char *inbox_event_contacts_imported(int64_t org_seq, const char *epoch);
 #define INBOX_EVENT_NEEDS_TOKEN         0x20  /* the token's id, no row */
 #define INBOX_EVENT_NEEDS_SESSION       0x40  /* the session's id, no row */
 #define INBOX_EVENT_NEEDS_NOTHING       0x80  /* the type alone */
+#define INBOX_EVENT_NEEDS_BILLING       0x100 /* the organization's */
 
 typedef struct {
     const char                    *type;
@@ -160,6 +172,7 @@ typedef struct {
     const char                    *user_id;        /* NULL: none */
     const char                    *token_id;       /* NULL: none */
     const char                    *session_id;     /* NULL: none */
+    const inbox_billing_t         *billing;        /* NULL: none loaded */
 } inbox_event_ref_t;
 
 /* The rows (INBOX_EVENT_NEEDS_*) a type's frame is made of; 0 for a type
@@ -238,6 +251,7 @@ typedef struct {
     const inbox_conversation_t  *conversation;   /* borrowed */
     const inbox_contact_record_t  *contact;      /* borrowed; may be NULL */
     const inbox_campaign_t      *campaign;       /* borrowed; may be NULL */
+    const inbox_billing_t       *billing;        /* borrowed; may be NULL */
     char                         epoch[INBOX_EPOCH_MAX];  /* of render */
 } inbox_change_t;
 
@@ -311,6 +325,10 @@ void inbox_change_user(inbox_change_t *change, const char *type,
 void inbox_change_token(inbox_change_t *change, const char *token_id);
 /* A session signed out: session.ended naming session_id (borrowed). */
 void inbox_change_session(inbox_change_t *change, const char *session_id);
+/* Credits granted, billing set or the plan changed: billing.updated with
+ * billing (borrowed), the organization's as it is after the change. */
+void inbox_change_billing(inbox_change_t *change,
+    const inbox_billing_t *billing);
 /* Whether the change carries the organization's unread total, which the
  * backend then gives with inbox_change_set_total before rendering. */
 int inbox_change_wants_total(const inbox_change_t *change);

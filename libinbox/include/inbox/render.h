@@ -105,7 +105,9 @@ char *inbox_render_user(const inbox_user_t *user, size_t *len);
 char *inbox_render_users(const inbox_user_list_t *list, size_t *len);
 
 /* billing (render_billing.c) */
-/* {"active","plan","credits":{"balance","held"}}: GET /api/v1/billing. */
+/* {"active","plan","credits":{"balance","held"}}: GET /api/v1/billing,
+ * and the billing of a billing.updated frame. */
+void inbox_json_billing(yajl_gen g, const inbox_billing_t *billing);
 char *inbox_render_billing(const inbox_billing_t *billing, size_t *len);
 /* {"items":[{"id","kind","credits","balance","held","message_id"|null,
  * "at"}],"next_cursor"}: the ledger, for the billing role. */

@@ -185,6 +185,11 @@ inbox_status_t inbox_store_tokens_list(inbox_store_t *store,
 inbox_status_t inbox_store_token_revoke(inbox_store_t *store,
     const char *org_id, const char *token_id, const char *token_hash,
     char id[INBOX_ID_MAX], inbox_event_list_t *events, inbox_error_t *err);
+/*
+ * Billing changes (inboxctl's): each writes the organization's
+ * billing.updated (event.h) with the billing as it is after it, pushed
+ * by nobody: ws-server finds it at its next look at the store.
+ */
 /* Adds credits (1 to INBOX_CREDITS_GRANT_MAX) to the balance, with its
  * ledger entry ("grant"). */
 inbox_status_t inbox_store_credits_grant(inbox_store_t *store,

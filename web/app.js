@@ -2513,6 +2513,13 @@
         case 'contacts.imported':
             importedSoon();
             break;
+        case 'billing.updated':
+            /* credits granted, billing or the plan changed: the header,
+             * a refusal under the reply box and Settings show it */
+            if (ev.billing && ev.billing.credits) {
+                notify('billing', ev.billing);
+            }
+            break;
         case 'user.updated':
             /* a colleague may have changed this user's role */
             if (state.me && state.me.user
@@ -2950,6 +2957,8 @@
      * thread: the open thread's conversation whenever it is shown anew
      * (opened, changed, its contact opted out), null once closed;
      * event: each realtime frame, after the app applied it;
+     * billing: the billing as GET /api/v1/billing has it, newer than
+     * any read out now (a view read it, or a billing.updated came);
      * resync: frames may have been missed (a reset, a hello of another
      * epoch, a gap): what a view read over HTTP is to be read again. */
     function notify(kind, detail) {

@@ -17,8 +17,9 @@
  * long, as the carrier counts: most emoji count 2), the count says why
  * instead.  The balance is read at sign-in, after a send, after status
  * frames, when the Inbox or the tab is shown again and whenever Settings
- * reads it; a billing refusal under the reply box goes once a read says
- * the send would go.
+ * reads it; a billing.updated frame (credits granted, billing or the
+ * plan changed) carries it; a billing refusal under the reply box goes
+ * once a read or that frame says the send would go.
  *
  * What it uses of the app is window.inboxApp (the end of app.js): api,
  * failed, showMessage, reloadConversation and
@@ -638,8 +639,8 @@
         }
     }
 
-    /* A view that read the billing (Settings): its answer is the
-     * newest, any read out now is older. */
+    /* A view that read the billing (Settings), or a billing.updated
+     * frame: it is the newest, any read out now is older. */
     function onBilling(b) {
         if (state.signedIn) {
             clearTimeout(state.balanceTimer);

@@ -11,7 +11,9 @@
  * change the settings or read the ledger (the server says so too: a
  * member's PATCH is 403).  Each value is checked by the server alone,
  * whose message names the field; the form keeps what was typed.  Both
- * are read again whenever the view is shown.
+ * are read again whenever the view is shown.  A billing.updated frame
+ * (credits granted, billing or the plan changed) shows in the billing
+ * card at once, and the ledger is read again for its new entry.
  *
  * What it uses of the app is window.inboxApp (api, failed, on, billing:
  * its billing read shows in the header too); Save is busy.js's
@@ -69,6 +71,8 @@
         saved: null,            /* the settings as the server last said */
         cursor: null,           /* the ledger's next page */
         seq: 0,                 /* answers to an older read are dropped */
+        ledgerSeq: 0,           /* the ledger's newest first-page read */
+        billingFrames: 0,       /* billing.updated frames taken in */
         saves: 0,               /* a read begun before one keeps off */
         ledgerMore: false,      /* the ledger's next page is on its way */
     };
@@ -262,13 +266,16 @@
         return tr;
     }
 
+    /* The first page again (more: the next one); an answer to a read
+     * that a newer first-page read overtook is dropped. */
     async function loadLedger(more, seq) {
+        const ledgerSeq = more ? state.ledgerSeq : ++state.ledgerSeq;
         let path = '/api/v1/billing/ledger?limit=' + LEDGER_PAGE;
         if (more && state.cursor) {
             path += '&cursor=' + encodeURIComponent(state.cursor);
         }
         const page = await app.api(path);
-        if (seq !== state.seq) {
+        if (seq !== state.seq || ledgerSeq !== state.ledgerSeq) {
             return;
         }
         if (!more) {
@@ -298,6 +305,7 @@
     async function load() {
         const seq = ++state.seq;
         const saves = state.saves;
+        const frames = state.billingFrames;
         clearError();
         els.status.textContent = '';
         try {
@@ -316,8 +324,11 @@
             {
                 fill(settings);
             }
-            showBilling(billing);
-            app.billing(billing);
+            /* a billing.updated that came meanwhile is newer */
+            if (frames === state.billingFrames) {
+                showBilling(billing);
+                app.billing(billing);
+            }
             if (state.billingRole) {
                 await loadLedger(false, seq);
             }
@@ -349,6 +360,28 @@
         }
     });
     els.view.addEventListener('inbox:show', load);
+
+    /* Billing changed (inboxctl): the card shows it, and the ledger its
+     * entry; a hidden view reads both when shown. */
+    app.on('event', (ev) => {
+        if (ev.type !== 'billing.updated' || !ev.billing
+            || !ev.billing.credits)
+        {
+            return;
+        }
+        state.billingFrames += 1;
+        if (els.view.hidden) {
+            return;
+        }
+        showBilling(ev.billing);
+        if (state.billingRole) {
+            loadLedger(false, state.seq).catch((err) => {
+                if (!app.failed(err)) {
+                    els.ledgerStatus.textContent = err.message;
+                }
+            });
+        }
+    });
 
     app.on('session', (me) => {
         state.seq += 1;

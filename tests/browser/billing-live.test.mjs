@@ -3,7 +3,11 @@
 // is inactive says so in the header and under the reply box; once it is
 // active again, Settings' read of it clears "Billing inactive" from the
 // header at once, and back in the Inbox the refusal is gone; a change
-// made while another view was shown is read on coming back.
+// made while another view was shown is read on coming back.  A change
+// made by inboxctl while the page stays where it is (a grant, billing
+// made active) shows at once from its billing.updated frame: the header,
+// the refusal under the reply box gone with the draft kept, and in
+// Settings the billing card and the ledger's new entry.
 
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
@@ -14,13 +18,17 @@ import { useCluster, errorLogIsCleanTest } from '../lib/fixture.mjs';
 import { deliverInbound } from '../lib/inbox.mjs';
 import { addUser } from '../lib/session.mjs';
 
-const ctx = useCluster({ orgs: [{ name: 'Lapsed Cafe' }] });
+const ctx = useCluster({ orgs: [{ name: 'Lapsed Cafe' },
+                                { name: 'Broke Bistro' }] });
 const USER = { email: 'lee@lapsed.example', password: 'lee pays again' };
+const BROKE = { email: 'bo@broke.example', password: 'bo has no credits' };
 const FROM = '+14155550142';
+const BROKE_FROM = '+14155550143';
 const web = useBrowser();
-let page;
+let page, brokePage;
 
 const org = () => ctx.cluster.orgs[0];
+const brokeOrg = () => ctx.cluster.orgs[1];
 
 before(async () => {
     const cluster = await ctx.ready;
@@ -32,6 +40,16 @@ before(async () => {
     await signIn(page, cluster, USER);
     await rowOf(page, '(415) 555-0142').waitFor();
     await page.locator('#balance-count', { hasText: '10' }).waitFor();
+
+    /* a billing contact of an organization with no credits at all */
+    await addUser(cluster, brokeOrg(), BROKE.email, BROKE.password,
+                  'billing');
+    await deliverInbound(cluster, { org: brokeOrg(), from: BROKE_FROM,
+                                    body: 'Table for two tonight?' });
+    brokePage = await web.newPage();
+    await signIn(brokePage, cluster, BROKE);
+    await rowOf(brokePage, '(415) 555-0143').waitFor();
+    await brokePage.locator('#balance-count', { hasText: '0' }).waitFor();
 });
 
 test('billing active again: Settings clears "Billing inactive" from the '
@@ -70,6 +88,71 @@ test('billing changed while the page was on another view: back in the '
         await page.getByRole('link', { name: 'Inbox' }).click();
         await page.locator(shows).waitFor();
     }
+});
+
+test('billing made active while the refusal shows: the header and the '
+     + 'reply box take it in at once, where the page is', async () => {
+    await inboxctl(ctx.cluster.store, 'billing', 'set', org().id,
+        'inactive');
+    await page.getByRole('link', { name: 'Inbox' }).click();
+    await openThread(page, '(415) 555-0142');
+    await page.locator('#composer-text').fill('See you at 6');
+    await page.locator('#composer-text').press('Enter');
+    await page.waitForFunction(() => /inactive/i.test(
+        document.getElementById('composer-error').textContent));
+    await page.locator('#balance.inactive').waitFor();
+
+    /* no view shown again, no tab hidden, no send: the frame alone */
+    await inboxctl(ctx.cluster.store, 'billing', 'set', org().id, 'active');
+    await page.locator('#balance:not(.inactive)').waitFor();
+    await page.waitForFunction(() =>
+        document.getElementById('composer-error').textContent === '');
+    assert.match(await page.locator('#balance').textContent(),
+        /Credits:\s*10/);
+    assert.equal(await page.locator('#composer-text').inputValue(),
+        'See you at 6');
+});
+
+test('a grant while the reply box says the balance is short: the header '
+     + 'counts it and the refusal goes, with the draft kept', async () => {
+    await openThread(brokePage, '(415) 555-0143');
+    await brokePage.locator('#composer-text').fill('Yes, 7pm works');
+    await brokePage.locator('#composer-text').press('Enter');
+    await brokePage.waitForFunction(() => /credit/i.test(
+        document.getElementById('composer-error').textContent));
+    await brokePage.locator('#balance.low').waitFor();
+
+    await inboxctl(ctx.cluster.store, 'credits', 'grant', brokeOrg().id,
+        '5');
+    await brokePage.locator('#balance-count', { hasText: '5' }).waitFor();
+    await brokePage.waitForFunction(() =>
+        document.getElementById('composer-error').textContent === '');
+    assert.equal(await brokePage.locator('#balance.low').count(), 0);
+    assert.equal(await brokePage.locator('#composer-text').inputValue(),
+        'Yes, 7pm works');
+
+    /* the other organization's header did not move */
+    assert.match(await page.locator('#balance').textContent(),
+        /Credits:\s*10/);
+});
+
+test('a grant while Settings is shown: the billing card and the ledger '
+     + 'show it at once', async () => {
+    await brokePage.getByRole('link', { name: 'Settings' }).click();
+    await brokePage.locator('[data-billing="balance"]', { hasText: '5' })
+        .waitFor();
+    const grants = brokePage.locator('#ledger-rows tr[data-kind="grant"]');
+    await grants.first().waitFor();
+    assert.equal(await grants.count(), 1);
+
+    await inboxctl(ctx.cluster.store, 'credits', 'grant', brokeOrg().id,
+        '3');
+    await brokePage.locator('[data-billing="balance"]', { hasText: '8' })
+        .waitFor();
+    await brokePage.waitForFunction(() => document.querySelectorAll(
+        '#ledger-rows tr[data-kind="grant"]').length === 2);
+    assert.match(await brokePage.locator('#balance').textContent(),
+        /Credits:\s*8/);
 });
 
 noPageErrorsTest(web);

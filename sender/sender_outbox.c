@@ -654,6 +654,8 @@ sender_outbox_prepare(sender_t *s, const inbox_outbox_item_t *item,
 
     if (item->number.e164[0] == '\0') {
         send->result.outcome = INBOX_SEND_REFUSED;
+        snprintf(send->result.error_code, sizeof(send->result.error_code),
+                 "%s", INBOX_SEND_ERROR_NUMBER_GONE);
         snprintf(send->result.message, sizeof(send->result.message),
                  "the sending number was removed");
         sender_outbox_answered(send);

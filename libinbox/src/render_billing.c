@@ -71,6 +71,22 @@ inbox_render_ledger_page(const inbox_ledger_page_t *page, size_t *len)
         inbox_json_int(g, e->held);
         inbox_json_key(g, "message_id");
         inbox_json_string(g, e->message_id[0] ? e->message_id : NULL);
+        inbox_json_key(g, "conversation_id");
+        inbox_json_string(g, e->conversation_id[0] ? e->conversation_id
+                                                   : NULL);
+        inbox_json_key(g, "contact");
+        if (e->contact_phone[0] != '\0') {
+            yajl_gen_map_open(g);
+            inbox_json_key(g, "name");
+            inbox_json_string(g, e->contact_name[0] ? e->contact_name : NULL);
+            inbox_json_key(g, "phone");
+            inbox_json_string(g, e->contact_phone);
+            yajl_gen_map_close(g);
+        } else {
+            yajl_gen_null(g);
+        }
+        inbox_json_key(g, "error_code");
+        inbox_json_string(g, e->error_code[0] ? e->error_code : NULL);
         inbox_json_key(g, "at");
         inbox_json_time(g, e->at);
         yajl_gen_map_close(g);

@@ -192,6 +192,94 @@ inbox_mongo_billing_changed(inbox_mongo_store_t *ms, const bson_oid_t *org,
 }
 
 
+/*
+ * Whom each entry of page was for: its message's thread and contact (as
+ * the thread names it) and, for a release, why the message failed
+ * (billing.h).  One query for the page's messages, one for their
+ * threads; an entry whose message is gone names nobody.
+ */
+static inbox_status_t
+inbox_mongo_ledger_whom(inbox_mongo_store_t *ms, const bson_oid_t *org,
+    inbox_ledger_page_t *page, inbox_error_t *err)
+{
+    size_t                 i;
+    bson_t                 message_ids, conversation_ids, messages;
+    bson_t                 conversations, doc;
+    uint32_t               n_messages, n_conversations;
+    bson_oid_t             oid;
+    inbox_status_t         rc;
+    inbox_ledger_entry_t  *e;
+
+    bson_init(&message_ids);
+    bson_init(&conversation_ids);
+    n_messages = 0;
+    n_conversations = 0;
+
+    for (i = 0; i < page->count; i++) {
+        if (inbox_mongo_parse_id(page->items[i].message_id, &oid) == 0) {
+            inbox_mongo_array_add(&message_ids, &n_messages, &oid);
+        }
+    }
+
+    rc = inbox_mongo_find_in(ms, "messages", org, &message_ids, n_messages,
+                             &messages, err);
+
+    for (i = 0; rc == INBOX_OK && i < page->count; i++) {
+        e = &page->items[i];
+
+        if (inbox_mongo_parse_id(e->message_id, &oid) != 0
+            || !inbox_mongo_batch_get(&messages, &oid, &doc))
+        {
+            continue;
+        }
+
+        inbox_mongo_get_id(&doc, "conversation_id", e->conversation_id);
+
+        if (e->kind == INBOX_LEDGER_RELEASE) {
+            inbox_mongo_get_str(&doc, "error_code", e->error_code,
+                                sizeof(e->error_code));
+        }
+
+        if (inbox_mongo_parse_id(e->conversation_id, &oid) == 0) {
+            inbox_mongo_array_add(&conversation_ids, &n_conversations, &oid);
+        }
+    }
+
+    if (rc == INBOX_OK) {
+        rc = inbox_mongo_find_in(ms, "conversations", org,
+                                 &conversation_ids, n_conversations,
+                                 &conversations, err);
+    } else {
+        bson_init(&conversations);
+    }
+
+    for (i = 0; rc == INBOX_OK && i < page->count; i++) {
+        e = &page->items[i];
+
+        if (inbox_mongo_parse_id(e->conversation_id, &oid) != 0) {
+            continue;
+        }
+
+        if (!inbox_mongo_batch_get(&conversations, &oid, &doc)) {
+            e->conversation_id[0] = '\0';
+            continue;
+        }
+
+        inbox_mongo_get_str(&doc, "contact.phone", e->contact_phone,
+                            sizeof(e->contact_phone));
+        inbox_mongo_get_str(&doc, "contact.name", e->contact_name,
+                            sizeof(e->contact_name));
+    }
+
+    bson_destroy(&message_ids);
+    bson_destroy(&conversation_ids);
+    bson_destroy(&messages);
+    bson_destroy(&conversations);
+
+    return rc;
+}
+
+
 inbox_status_t
 inbox_mongo_ledger_list(inbox_store_t *store, const char *org_id,
     const char *cursor, unsigned limit, inbox_ledger_page_t *page,
@@ -272,5 +360,5 @@ inbox_mongo_ledger_list(inbox_store_t *store, const char *org_id,
 
     bson_destroy(&batch);
 
-    return INBOX_OK;
+    return inbox_mongo_ledger_whom(ms, &org, page, err);
 }

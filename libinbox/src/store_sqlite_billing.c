@@ -221,10 +221,18 @@ inbox_sqlite_ledger_list(inbox_store_t *store, const char *org_id,
         return err->code;
     }
 
+    /* each entry with its message's thread and contact, and a release
+     * with why its message failed (billing.h) */
     stmt = inbox_sqlite_stmt(conn, INBOX_SQL_LEDGER_PAGE,
-        "SELECT id, kind, credits, balance, held, message_id, created_at"
-        " FROM credit_ledger WHERE org_id = ?1 AND id < ?3"
-        " ORDER BY id DESC LIMIT ?4", err);
+        "SELECT l.id, l.kind, l.credits, l.balance, l.held, l.message_id,"
+        " l.created_at, m.conversation_id, ct.phone, ct.name,"
+        " CASE WHEN l.kind = 'release' THEN m.error_code END"
+        " FROM credit_ledger l"
+        " LEFT JOIN messages m ON m.id = l.message_id"
+        " LEFT JOIN conversations c ON c.id = m.conversation_id"
+        " LEFT JOIN contacts ct ON ct.id = c.contact_id"
+        " WHERE l.org_id = ?1 AND l.id < ?3"
+        " ORDER BY l.id DESC LIMIT ?4", err);
     if (stmt == NULL) {
         return err->code;
     }
@@ -259,6 +267,18 @@ inbox_sqlite_ledger_list(inbox_store_t *store, const char *org_id,
         }
 
         e->at = sqlite3_column_int64(stmt, 6);
+
+        if (sqlite3_column_type(stmt, 7) != SQLITE_NULL) {
+            inbox_sqlite_format_id(sqlite3_column_int64(stmt, 7),
+                                   e->conversation_id);
+        }
+
+        inbox_sqlite_column_copy(stmt, 8, e->contact_phone,
+                                 sizeof(e->contact_phone));
+        inbox_sqlite_column_copy(stmt, 9, e->contact_name,
+                                 sizeof(e->contact_name));
+        inbox_sqlite_column_copy(stmt, 10, e->error_code,
+                                 sizeof(e->error_code));
     }
 
     inbox_sqlite_done(stmt);

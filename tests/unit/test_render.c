@@ -471,11 +471,17 @@ TEST(billing_and_ledger_documents)
     memset(items, 0, sizeof(items));
     memset(&page, 0, sizeof(page));
     snprintf(items[0].id, sizeof(items[0].id), "2");
-    items[0].kind = INBOX_LEDGER_HOLD;
+    items[0].kind = INBOX_LEDGER_RELEASE;
     items[0].credits = 2;
     items[0].balance = 8;
     items[0].held = 2;
     snprintf(items[0].message_id, sizeof(items[0].message_id), "7");
+    snprintf(items[0].conversation_id, sizeof(items[0].conversation_id),
+             "3");
+    snprintf(items[0].contact_phone, sizeof(items[0].contact_phone),
+             "+15551230001");
+    snprintf(items[0].error_code, sizeof(items[0].error_code),
+             "campaign_cancelled");
     items[0].at = 1767225600000LL;
     snprintf(items[1].id, sizeof(items[1].id), "1");
     items[1].kind = INBOX_LEDGER_GRANT;
@@ -486,12 +492,17 @@ TEST(billing_and_ledger_documents)
     page.count = 2;
 
     json = inbox_render_ledger_page(&page, NULL);
-    CHECK_STR(json, "{\"items\":[{\"id\":\"2\",\"kind\":\"hold\","
+    CHECK_STR(json, "{\"items\":[{\"id\":\"2\",\"kind\":\"release\","
                     "\"credits\":2,\"balance\":8,\"held\":2,"
-                    "\"message_id\":\"7\","
+                    "\"message_id\":\"7\",\"conversation_id\":\"3\","
+                    "\"contact\":{\"name\":null,"
+                    "\"phone\":\"+15551230001\"},"
+                    "\"error_code\":\"campaign_cancelled\","
                     "\"at\":\"2026-01-01T00:00:00.000Z\"},"
                     "{\"id\":\"1\",\"kind\":\"grant\",\"credits\":10,"
                     "\"balance\":10,\"held\":0,\"message_id\":null,"
+                    "\"conversation_id\":null,\"contact\":null,"
+                    "\"error_code\":null,"
                     "\"at\":\"2025-12-31T23:58:20.000Z\"}],"
                     "\"next_cursor\":null}");
     free(json);

@@ -7557,6 +7557,7 @@ TEST(a_status_reported_before_the_carriers_id_is_recorded_is_kept_and_applied)
     inbox_reply_result_t   a, b;
     inbox_ingest_result_t  alice;
     int64_t                now;
+    inbox_ledger_page_t    page;
 
     FIXTURE(&f);
     memset(&events, 0, sizeof(events));
@@ -7619,6 +7620,27 @@ TEST(a_status_reported_before_the_carriers_id_is_recorded_is_kept_and_applied)
     CHECK_INT(balance_of(&f, f.org), 4);
     CHECK_INT(held_of(&f, f.org), 0);
     CHECK(ledger_balances(&f, f.org));
+
+    /* the ledger names whom each entry was for, as the contact is named
+     * now, and why a release's message failed; a capture has no reason */
+    CHECK_INT(inbox_store_contact_upsert(f.store, f.org, ALICE, "Alice Wong",
+                                         contact, NULL), INBOX_OK);
+    memset(&page, 0, sizeof(page));
+    CHECK_INT(inbox_store_ledger_list(f.store, f.org, NULL, 2, &page, NULL),
+              INBOX_OK);
+    CHECK_INT(page.count, 2);
+    if (page.count == 2) {
+        CHECK_INT(page.items[0].kind, INBOX_LEDGER_RELEASE);
+        CHECK_STR(page.items[0].message_id, b.message.id);
+        CHECK_STR(page.items[0].conversation_id, alice.conversation_id);
+        CHECK_STR(page.items[0].contact_name, "Alice Wong");
+        CHECK_STR(page.items[0].contact_phone, ALICE);
+        CHECK_STR(page.items[0].error_code, "contact_opted_out");
+        CHECK_INT(page.items[1].kind, INBOX_LEDGER_CAPTURE);
+        CHECK_STR(page.items[1].conversation_id, alice.conversation_id);
+        CHECK_STR(page.items[1].error_code, "");
+    }
+    inbox_ledger_page_free(&page);
 
     /* taken once: a repeat of the callback changes nothing */
     CHECK_INT(inbox_store_message_status_update(f.store, f.org,

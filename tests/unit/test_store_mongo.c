@@ -5909,22 +5909,36 @@ TEST(billing_get_and_ledger_list)
     CHECK_INT(billing.held, 2);
     golden_check(&fake, "billing_get");
 
+    /* a release: whom its message was for, and why it failed, from the
+     * message and its thread (one query each) */
     fake_reset(&fake);
     fake.replies[0] = REPLY_ORG("7");
     fake.replies[1] = CURSOR(
-        "{\"_id\": " OID(GEN_2) ", \"kind\": \"hold\", \"credits\": 1,"
-        " \"balance\": 7, \"held\": 1, \"message_id\": " OID(MSG_ID) ","
+        "{\"_id\": " OID(GEN_2) ", \"kind\": \"release\", \"credits\": 1,"
+        " \"balance\": 7, \"held\": 0, \"message_id\": " OID(MSG_ID) ","
         " \"created_at\": " DATE(NOW) "},"
         "{\"_id\": " OID(GEN_1) ", \"kind\": \"grant\", \"credits\": 8,"
         " \"balance\": 8, \"held\": 0, \"message_id\": null,"
         " \"created_at\": " DATE(EARLIER) "}");
+    fake.replies[2] = CURSOR(
+        "{\"_id\": " OID(MSG_ID) ", \"org_id\": " OID(ORG_ID) ","
+        " \"conversation_id\": " OID(CONV_ID) ", \"status\": \"failed\","
+        " \"error_code\": \"campaign_cancelled\"}");
+    fake.replies[3] = CURSOR(
+        "{\"_id\": " OID(CONV_ID) ", \"org_id\": " OID(ORG_ID) ","
+        " \"contact\": {\"id\": " OID(CONTACT_ID) ", \"name\": \"Ann Lee\","
+        " \"phone\": \"+15551230001\"}}");
     CHECK_INT(inbox_store_ledger_list(store, ORG_ID, NULL, 1, &page, &err),
               INBOX_OK);
     CHECK_INT(page.count, 1);
     if (page.count == 1) {
-        CHECK_INT(page.items[0].kind, INBOX_LEDGER_HOLD);
+        CHECK_INT(page.items[0].kind, INBOX_LEDGER_RELEASE);
         CHECK_STR(page.items[0].message_id, MSG_ID);
         CHECK_INT(page.items[0].balance, 7);
+        CHECK_STR(page.items[0].conversation_id, CONV_ID);
+        CHECK_STR(page.items[0].contact_name, "Ann Lee");
+        CHECK_STR(page.items[0].contact_phone, "+15551230001");
+        CHECK_STR(page.items[0].error_code, "campaign_cancelled");
     }
     CHECK_STR(page.next_cursor, NOW ":" GEN_2);
     golden_check(&fake, "ledger_list");

@@ -28,6 +28,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <inbox/model.h>
+#include <inbox/contact.h>
 
 /* A hold with no final status this long after the carrier took the
  * message is captured (inbox_store_holds_expire): some carriers never
@@ -61,6 +62,12 @@ typedef enum {
     INBOX_LEDGER_CAPTURE
 } inbox_ledger_kind_t;
 
+/*
+ * An entry as the ledger lists it: what it moved, and, read with it from
+ * its message as that is now, the message's thread and contact (whom the
+ * credits were for) and, for a release, the message's error_code: why
+ * it failed and its credits came back (outbox.h's codes, or a carrier's).
+ */
 typedef struct {
     char                 id[INBOX_ID_MAX];
     inbox_ledger_kind_t  kind;
@@ -69,6 +76,12 @@ typedef struct {
     int64_t              held;         /* what was held after it */
     char                 message_id[INBOX_ID_MAX];  /* "" for a grant */
     int64_t              at;           /* ms */
+    /* "" when there is no message (a grant) or it is gone */
+    char                 conversation_id[INBOX_ID_MAX];
+    char                 contact_phone[INBOX_PHONE_MAX];
+    char                 contact_name[INBOX_SETTINGS_TEXT_SIZE(
+                                          INBOX_NAME_MAX)];  /* "": none */
+    char                 error_code[32];    /* a release's; "" otherwise */
 } inbox_ledger_entry_t;
 
 typedef struct {

@@ -107,6 +107,8 @@ typedef enum {
 #define INBOX_SEND_ERROR_REFUSED      "refused"
 #define INBOX_SEND_ERROR_CANCELLED    "campaign_cancelled"
 #define INBOX_SEND_ERROR_BILLING      "billing_inactive"
+/* the number it was to go from was removed before it went */
+#define INBOX_SEND_ERROR_NUMBER_GONE  "number_removed"
 
 /*
  * Whether a queued message is withdrawn because its contact is opted out

@@ -42,6 +42,8 @@
         campaign_cancelled: 'not sent: its campaign was cancelled',
         billing_inactive: 'not sent: billing is inactive; contact your '
             + 'billing admin, then send it again',
+        number_removed: 'not sent: the number it was to go from was '
+            + 'removed',
         21211: 'the number is not a valid phone number',
         21610: 'the contact opted out at the carrier',
         21614: 'the number cannot receive text messages',

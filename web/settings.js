@@ -15,13 +15,19 @@
  * (credits granted, billing or the plan changed) shows in the billing
  * card at once, and the ledger is read again for its new entry.
  *
- * What it uses of the app is window.inboxApp (api, failed, on, billing:
- * its billing read shows in the header too); Save is busy.js's
- * (window.inboxBusy).
+ * Each ledger entry of a message names whom it was for, a link that
+ * opens the thread, and a release why the message failed (its
+ * error_code, in delivery.js's words).
+ *
+ * What it uses of the app is window.inboxApp (api, failed, on,
+ * showConversation, billing: its billing read shows in the header too);
+ * Save is busy.js's (window.inboxBusy); a number is shown by phone.js
+ * (window.inboxPhone), a failure's reason by delivery.js
+ * (window.inboxDelivery).
  */
 'use strict';
 
-(function (app, busy) {
+(function (app, busy, phone, delivery) {
     const LEDGER_PAGE = 25;
 
     const $ = (id) => document.getElementById(id);
@@ -59,11 +65,12 @@
         'quiet_hours.end': els.quietEnd,
     };
 
+    /* what an entry did; one of a message goes on "… to <whom>" */
     const LEDGER_WORDS = {
         grant: 'Credits added',
         hold: 'Held for a message',
-        release: 'Given back: not delivered',
-        capture: 'Spent what was held',
+        release: 'Given back for a message',
+        capture: 'Spent what was held for a message',
     };
 
     const state = {
@@ -243,6 +250,46 @@
         }
     }
 
+    /* A link that opens the thread of the entry's message, named as its
+     * contact is now. */
+    function threadLink(entry) {
+        const a = document.createElement('a');
+        a.href = '#inbox';
+        a.className = 'ledger-thread';
+        a.textContent = entry.contact.name
+            || phone.format(entry.contact.phone);
+        a.addEventListener('click', async (event) => {
+            event.preventDefault();
+            try {
+                await app.showConversation(entry.conversation_id);
+            } catch (err) {
+                if (!app.failed(err)) {
+                    els.ledgerStatus.textContent = 'Could not open the '
+                        + 'thread: ' + err.message;
+                }
+            }
+        });
+        return a;
+    }
+
+    /* "Held for a message to Ann Lee", "Given back for a message to
+     * Ann Lee: the contact opted out at the carrier"; a message gone
+     * since names nobody. */
+    function ledgerWhat(entry) {
+        const td = document.createElement('td');
+        td.textContent = LEDGER_WORDS[entry.kind] || entry.kind;
+        if (entry.contact && entry.conversation_id) {
+            td.appendChild(document.createTextNode(' to '));
+            td.appendChild(threadLink(entry));
+        }
+        if (entry.kind === 'release') {
+            const why = delivery.reason(entry.error_code);
+            td.appendChild(document.createTextNode(': '
+                + (why || 'not delivered')));
+        }
+        return td;
+    }
+
     function ledgerRow(entry) {
         const tr = document.createElement('tr');
         const when = document.createElement('td');
@@ -251,9 +298,7 @@
         time.textContent = new Date(entry.at).toLocaleString();
         when.appendChild(time);
         tr.appendChild(when);
-        const what = document.createElement('td');
-        what.textContent = LEDGER_WORDS[entry.kind] || entry.kind;
-        tr.appendChild(what);
+        tr.appendChild(ledgerWhat(entry));
         [ledgerChange(entry),
          Number(entry.balance).toLocaleString(),
          Number(entry.held).toLocaleString()].forEach((text) => {
@@ -397,4 +442,5 @@
             load();
         }
     });
-})(window.inboxApp, window.inboxBusy);
+})(window.inboxApp, window.inboxBusy, window.inboxPhone,
+   window.inboxDelivery);

@@ -7,7 +7,9 @@
 // made by inboxctl while the page stays where it is (a grant, billing
 // made active) shows at once from its billing.updated frame: the header,
 // the refusal under the reply box gone with the draft kept, and in
-// Settings the billing card and the ledger's new entry.
+// Settings the billing card and the ledger's new entry.  The ledger
+// names whom each message's entry was for, a link that opens its
+// thread, and why a message's credits came back.
 
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
@@ -15,7 +17,8 @@ import { noPageErrorsTest, openThread, rowOf, signIn, useBrowser }
          from '../lib/browser.mjs';
 import { inboxctl } from '../lib/cluster.mjs';
 import { useCluster, errorLogIsCleanTest } from '../lib/fixture.mjs';
-import { deliverInbound } from '../lib/inbox.mjs';
+import { api, deliverInbound, postWebhook, storeOp }
+         from '../lib/inbox.mjs';
 import { addUser } from '../lib/session.mjs';
 
 const ctx = useCluster({ orgs: [{ name: 'Lapsed Cafe' },
@@ -153,6 +156,52 @@ test('a grant while Settings is shown: the billing card and the ledger '
         '#ledger-rows tr[data-kind="grant"]').length === 2);
     assert.match(await brokePage.locator('#balance').textContent(),
         /Credits:\s*8/);
+});
+
+test('the ledger names the contact each message was for, a link to its '
+     + 'thread, and why its credits came back', async () => {
+    const cluster = ctx.cluster;
+    const token = brokeOrg().token;
+    const list = await api(cluster, '/api/v1/conversations', token);
+    const conv = list.json.items.find(
+        (c) => c.contact.phone === BROKE_FROM);
+    const named = await api(cluster, `/api/v1/contacts/${conv.contact.id}`,
+        token, { method: 'PATCH', body: { name: 'Dana Ruiz' } });
+    assert.equal(named.status, 200, named.text);
+
+    /* a reply the carrier took, then could not deliver: held, then
+     * given back */
+    const sid = 'SM' + 'e'.repeat(32);
+    await storeOp(cluster, 'reply-sent', brokeOrg().id, conv.id,
+        'Your table is ready', sid);
+    const res = await postWebhook(cluster, [
+        ['SmsSid', sid], ['SmsStatus', 'undelivered'],
+        ['MessageStatus', 'undelivered'], ['ErrorCode', '30003'],
+        ['To', BROKE_FROM], ['MessageSid', sid],
+        ['AccountSid', brokeOrg().accountSid], ['From', brokeOrg().number],
+        ['ApiVersion', '2010-04-01'],
+    ], { authToken: brokeOrg().authToken, path: '/webhooks/twilio/status' });
+    assert.equal(res.status, 200, res.text);
+
+    /* Settings read again on being shown */
+    await brokePage.getByRole('link', { name: 'Inbox' }).click();
+    await brokePage.getByRole('link', { name: 'Settings' }).click();
+    const what = (kind) => brokePage.locator(
+        `#ledger-rows tr[data-kind="${kind}"] td:nth-child(2)`);
+    await what('release').waitFor();
+    assert.equal(await what('hold').textContent(),
+        'Held for a message to Dana Ruiz');
+    assert.equal(await what('release').textContent(),
+        'Given back for a message to Dana Ruiz: the phone could not be '
+        + 'reached (switched off or out of coverage)');
+    assert.equal(await what('grant').first().textContent(),
+        'Credits added');
+
+    await what('release').getByRole('link', { name: 'Dana Ruiz' }).click();
+    await brokePage.locator('#thread-title', { hasText: 'Dana Ruiz' })
+        .waitFor();
+    assert.equal(await brokePage.locator('#settings-view').isVisible(),
+        false);
 });
 
 noPageErrorsTest(web);

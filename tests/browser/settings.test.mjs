@@ -277,9 +277,11 @@ test('a delivered reply shows in the ledger as one credit held, then spent '
             .allTextContents();
         await page.locator('#ledger-rows tr[data-kind="capture"]').waitFor();
         assert.deepEqual((await row('hold')).slice(1),
-            ['Held for a message', '\u22121', '24', '1']);
+            ['Held for a message to +1 (212) 555-0187', '\u22121', '24',
+             '1']);
         assert.deepEqual((await row('capture')).slice(1),
-            ['Spent what was held', '\u22121 held', '24', '0']);
+            ['Spent what was held for a message to +1 (212) 555-0187',
+             '\u22121 held', '24', '0']);
         assert.equal(await page.locator('[data-billing="balance"]')
             .textContent(), '24');
     } finally {

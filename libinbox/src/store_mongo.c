@@ -67,12 +67,19 @@ static const inbox_store_ops_t  inbox_mongo_ops = {
 static const char  *inbox_mongo_indexes[] = {
     "{\"createIndexes\": \"orgs\", \"indexes\": ["
         "{\"key\": {\"name\": 1}, \"name\": \"name\"}]}",
+    /* numbers: by their own number; an organization's in the order they
+     * were added, its first one (sort _id, limit 1) without a sort, the
+     * carrier's first too (the few numbers of the organization) */
     "{\"createIndexes\": \"numbers\", \"indexes\": ["
         "{\"key\": {\"e164\": 1}, \"name\": \"e164_unique\","
-        " \"unique\": true}]}",
+        " \"unique\": true},"
+        "{\"key\": {\"org_id\": 1, \"_id\": 1}, \"name\": \"org_id\"}]}",
+    /* users: by email; an organization's team in the order it was
+     * made (the list, the check for another billing contact) */
     "{\"createIndexes\": \"users\", \"indexes\": ["
         "{\"key\": {\"email\": 1}, \"name\": \"email_unique\","
-        " \"unique\": true}]}",
+        " \"unique\": true},"
+        "{\"key\": {\"org_id\": 1, \"_id\": 1}, \"name\": \"org_id\"}]}",
     "{\"createIndexes\": \"tokens\", \"indexes\": ["
         "{\"key\": {\"token_hash\": 1}, \"name\": \"token_hash_unique\","
         " \"unique\": true},"
@@ -134,6 +141,14 @@ static const char  *inbox_mongo_indexes[] = {
     "{\"createIndexes\": \"events\", \"indexes\": ["
         "{\"key\": {\"org_id\": 1, \"seq\": 1},"
         " \"name\": \"org_seq_unique\", \"unique\": true}]}",
+    /* an inbound message's message.created, which the retry of an ingest
+     * that failed looks for (store_mongo_ingest.c): only those events,
+     * so the index stays a fraction of the stream */
+    "{\"createIndexes\": \"events\", \"indexes\": ["
+        "{\"key\": {\"org_id\": 1, \"message_id\": 1},"
+        " \"name\": \"org_message_created\","
+        " \"partialFilterExpression\":"
+        " {\"type\": \"message.created\"}}]}",
     /* sessions: found by hash, ended by user, purged by expiry (the TTL
      * index lets the server remove them too) */
     "{\"createIndexes\": \"sessions\", \"indexes\": ["
@@ -158,6 +173,13 @@ static const char  *inbox_mongo_indexes[] = {
     "{\"createIndexes\": \"outbox\", \"indexes\": ["
         "{\"key\": {\"priority\": 1, \"due_at\": 1, \"_id\": 1},"
         " \"name\": \"priority_due\"}]}",
+    /* a campaign's entries still in the outbox: whether it is done, and
+     * those a pause parked or a retry put off, which a resume or cancel
+     * makes due (each filter names campaign_id and priority, and due_at
+     * when it looks for parked or put-off ones) */
+    "{\"createIndexes\": \"outbox\", \"indexes\": ["
+        "{\"key\": {\"campaign_id\": 1, \"priority\": 1,"
+        " \"due_at\": 1}, \"name\": \"campaign_priority_due\"}]}",
     /* carriers' early status reports, by carrier id and by age */
     "{\"createIndexes\": \"early_reports\", \"indexes\": ["
         "{\"key\": {\"org_id\": 1, \"provider\": 1, \"provider_id\": 1},"

@@ -808,22 +808,30 @@ inbox_mongo_ingest_events(inbox_mongo_store_t *ms, const inbox_inbound_t *msg,
     inbox_event_list_t *events, inbox_error_t *err)
 {
     int              found;
-    bson_t           doc;
+    bson_t           batch;
     inbox_change_t   change;
     inbox_status_t   rc;
     inbox_message_t  message;
 
     if (resumed) {
-        /* written before the attempt that stored the message failed */
-        rc = inbox_mongo_find_one(ms, "events",
-                                  BCON_NEW("org_id", BCON_OID(&in->org),
-                                           "message_id",
-                                           BCON_OID(&in->message),
-                                           "type",
-                                           BCON_UTF8("message.created")),
-                                  BCON_NEW("_id", BCON_INT32(1)),
-                                  &doc, &found, err);
-        bson_destroy(&doc);
+        /* written before the attempt that stored the message failed; on
+         * the partial index of message.created, which the planner could
+         * pass over for org_seq_unique (the organization's whole
+         * stream) */
+        rc = inbox_mongo_run_cursor(ms,
+            BCON_NEW("find", BCON_UTF8("events"),
+                     "filter", "{",
+                         "org_id", BCON_OID(&in->org),
+                         "message_id", BCON_OID(&in->message),
+                         "type", BCON_UTF8("message.created"),
+                     "}",
+                     "projection", "{", "_id", BCON_INT32(1), "}",
+                     "hint", BCON_UTF8("org_message_created"),
+                     "limit", BCON_INT32(1),
+                     "singleBatch", BCON_BOOL(true)),
+            &batch, err);
+        found = rc == INBOX_OK && bson_count_keys(&batch) > 0;
+        bson_destroy(&batch);
 
         if (rc != INBOX_OK || found) {
             return rc;

@@ -1000,8 +1000,20 @@ int
 inbox_event_prunable(const inbox_event_retention_t *keep, int64_t now,
     int64_t newest_seq, int64_t org_seq, int64_t created_at)
 {
-    return created_at < now - keep->keep_ms
-           && org_seq <= newest_seq - keep->keep_count;
+    int64_t  max_seq, before;
+
+    inbox_event_prune_bounds(keep, now, newest_seq, &max_seq, &before);
+
+    return created_at < before && org_seq <= max_seq;
+}
+
+
+void
+inbox_event_prune_bounds(const inbox_event_retention_t *keep, int64_t now,
+    int64_t newest_seq, int64_t *max_seq, int64_t *before)
+{
+    *max_seq = newest_seq - keep->keep_count;
+    *before = now - keep->keep_ms;
 }
 
 

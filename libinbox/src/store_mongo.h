@@ -73,6 +73,11 @@ typedef struct {
     inbox_mongo_transport_fn  transport;     /* NULL: a real server */
     void                     *transport_ctx;
 
+    /* events_prune's place in the organizations: the last one a round
+     * finished, the next round starting after it (under lock) */
+    bson_oid_t                prune_after;
+    int                       prune_after_set;
+
     inbox_mongo_id_fn         make_id;
     inbox_mongo_clock_fn      clock;
     void                     *hooks_ctx;

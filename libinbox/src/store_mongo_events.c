@@ -783,35 +783,35 @@ inbox_mongo_events_since(inbox_store_t *store, const char *org_id,
 /* retention */
 
 
-/* Deletes org's oldest events while keep does not hold them, at most
- * max; *removed gets how many. */
+/* *last: the org_seq of the last of org's oldest limit events that the
+ * count lets go (max_seq) which keep does not hold, oldest first up to
+ * the first one kept, so that what stays has no hole; 0 for none. */
 static inbox_status_t
-inbox_mongo_prune_org(inbox_mongo_store_t *ms, const bson_oid_t *org,
+inbox_mongo_prune_walk(inbox_mongo_store_t *ms, const bson_oid_t *org,
     int64_t newest, int64_t now, const inbox_event_retention_t *keep,
-    size_t max, size_t *removed, inbox_error_t *err)
+    int64_t max_seq, size_t limit, int64_t *last, inbox_error_t *err)
 {
     bson_t          batch, doc;
-    int64_t         last;
     bson_iter_t     iter;
     inbox_status_t  rc;
 
-    *removed = 0;
+    *last = 0;
 
     rc = inbox_mongo_run_cursor(ms,
         BCON_NEW("find", BCON_UTF8("events"),
-                 "filter", "{", "org_id", BCON_OID(org), "}",
+                 "filter", "{",
+                     "org_id", BCON_OID(org),
+                     "seq", "{", "$lte", BCON_INT64(max_seq), "}",
+                 "}",
                  "sort", "{", "seq", BCON_INT32(1), "}",
                  "projection", "{",
                      "seq", BCON_INT32(1), "created_at", BCON_INT32(1),
                  "}",
-                 "limit", BCON_INT32((int32_t) max),
-                 "batchSize", BCON_INT32((int32_t) max),
+                 "limit", BCON_INT32((int32_t) limit),
+                 "batchSize", BCON_INT32((int32_t) limit),
                  "singleBatch", BCON_BOOL(true)),
         &batch, err);
 
-    last = 0;
-
-    /* oldest first, up to the first one kept: what stays has no hole */
     if (rc == INBOX_OK && bson_iter_init(&iter, &batch)) {
         while (inbox_mongo_next_doc(&iter, &doc)) {
             if (!inbox_event_prunable(keep, now, newest,
@@ -822,11 +822,45 @@ inbox_mongo_prune_org(inbox_mongo_store_t *ms, const bson_oid_t *org,
                 break;
             }
 
-            last = inbox_mongo_get_int(&doc, "seq");
+            *last = inbox_mongo_get_int(&doc, "seq");
         }
     }
 
     bson_destroy(&batch);
+
+    return rc;
+}
+
+
+/* Deletes org's oldest events while keep does not hold them, at most
+ * max; *removed gets how many.  Only the events the count lets go are
+ * read (a range of org_seq_unique, empty for an organization with none
+ * past its newest keep_count), and the oldest of them alone first: one
+ * its age keeps costs that one event.  The age is not in the filter:
+ * the server would walk every younger event up to the count's bound (a
+ * busy organization's day of them) each round, to find none. */
+static inbox_status_t
+inbox_mongo_prune_org(inbox_mongo_store_t *ms, const bson_oid_t *org,
+    int64_t newest, int64_t now, const inbox_event_retention_t *keep,
+    size_t max, size_t *removed, inbox_error_t *err)
+{
+    int64_t         last, max_seq, before;
+    inbox_status_t  rc;
+
+    *removed = 0;
+
+    inbox_event_prune_bounds(keep, now, newest, &max_seq, &before);
+    if (max_seq < 1) {
+        return INBOX_OK;
+    }
+
+    rc = inbox_mongo_prune_walk(ms, org, newest, now, keep, max_seq, 1,
+                                &last, err);
+
+    if (rc == INBOX_OK && last != 0 && max > 1) {
+        rc = inbox_mongo_prune_walk(ms, org, newest, now, keep, max_seq, max,
+                                    &last, err);
+    }
 
     if (rc != INBOX_OK || last == 0) {
         return rc;
@@ -842,11 +876,13 @@ inbox_mongo_prune_org(inbox_mongo_store_t *ms, const bson_oid_t *org,
 
 
 /*
- * Each organization's oldest events first, a query and at most one delete
- * per organization (the orgs of the first batch: up to
- * INBOX_MONGO_PRUNE_ORGS a round).  Without transactions a delete races
- * nothing: events are only ever appended past the newest, which keep
- * always holds.
+ * The organizations in _id order, a page a round, each round after the
+ * last one the round before finished, from the start again after the
+ * last page: every organization has its turn, however many there are.
+ * Only those with more events than the count keeps are read (seq is the
+ * newest's number), each with a query, and at most one delete.  Without
+ * transactions a delete races nothing: events are only ever appended
+ * past the newest, which keep always holds.
  */
 #define INBOX_MONGO_PRUNE_ORGS  10000
 
@@ -855,8 +891,10 @@ inbox_mongo_events_prune(inbox_store_t *store, int64_t now,
     const inbox_event_retention_t *keep, size_t max, size_t *removed,
     inbox_error_t *err)
 {
-    bson_t                orgs, doc;
-    size_t                count;
+    int                   after_set, done_set;
+    bson_t                orgs, doc, filter, *command;
+    size_t                count, n;
+    bson_oid_t            after, done;
     bson_iter_t           iter, field;
     inbox_status_t        rc;
     inbox_mongo_store_t  *ms = (inbox_mongo_store_t *) store;
@@ -866,17 +904,36 @@ inbox_mongo_events_prune(inbox_store_t *store, int64_t now,
         return rc;
     }
 
-    rc = inbox_mongo_run_cursor(ms,
-        BCON_NEW("find", BCON_UTF8("orgs"),
-                 "filter", "{", "}",
-                 "sort", "{", "_id", BCON_INT32(1), "}",
-                 "projection", "{", "seq", BCON_INT32(1), "}",
-                 "batchSize", BCON_INT32(INBOX_MONGO_PRUNE_ORGS),
-                 "singleBatch", BCON_BOOL(true)),
-        &orgs, err);
+    pthread_mutex_lock(&ms->lock);
+    after_set = ms->prune_after_set;
+    bson_oid_copy(&ms->prune_after, &after);
+    pthread_mutex_unlock(&ms->lock);
+
+    command = bson_new();
+    BSON_APPEND_UTF8(command, "find", "orgs");
+    BSON_APPEND_DOCUMENT_BEGIN(command, "filter", &filter);
+    if (after_set) {
+        BCON_APPEND(&filter, "_id", "{", "$gt", BCON_OID(&after), "}");
+    }
+    BCON_APPEND(&filter, "seq", "{", "$gt", BCON_INT64(keep->keep_count),
+                "}");
+    bson_append_document_end(command, &filter);
+    BCON_APPEND(command,
+                "sort", "{", "_id", BCON_INT32(1), "}",
+                "projection", "{", "seq", BCON_INT32(1), "}",
+                "limit", BCON_INT32(INBOX_MONGO_PRUNE_ORGS),
+                "batchSize", BCON_INT32(INBOX_MONGO_PRUNE_ORGS),
+                "singleBatch", BCON_BOOL(true));
+
+    rc = inbox_mongo_run_cursor(ms, command, &orgs, err);
+
+    n = 0;
+    done_set = 0;
 
     if (rc == INBOX_OK && bson_iter_init(&iter, &orgs)) {
         while (*removed < max && inbox_mongo_next_doc(&iter, &doc)) {
+            n++;
+
             if (!bson_iter_init_find(&field, &doc, "_id")
                 || !BSON_ITER_HOLDS_OID(&field))
             {
@@ -891,8 +948,25 @@ inbox_mongo_events_prune(inbox_store_t *store, int64_t now,
             }
 
             *removed += count;
+
+            /* one that used the rest of the round may have more: the
+             * next round begins with it */
+            if (*removed < max) {
+                bson_oid_copy(bson_iter_oid(&field), &done);
+                done_set = 1;
+            }
         }
     }
+
+    pthread_mutex_lock(&ms->lock);
+    if (rc == INBOX_OK && *removed < max && n < INBOX_MONGO_PRUNE_ORGS) {
+        /* the last page, all of it: from the start again */
+        ms->prune_after_set = 0;
+    } else if (done_set) {
+        bson_oid_copy(&done, &ms->prune_after);
+        ms->prune_after_set = 1;
+    }
+    pthread_mutex_unlock(&ms->lock);
 
     bson_destroy(&orgs);
 

@@ -6127,14 +6127,18 @@ TEST(events_prune)
      * keeps 3 only, and what stays has no hole */
     fake.replies[0] = CURSOR("{\"_id\": " OID(ORG_ID) ", \"seq\":"
                              " {\"$numberLong\": \"3\"}}");
+    /* the oldest alone: it goes, so the next ones are read */
     fake.replies[1] = CURSOR(
+        "{\"_id\": " OID(GEN_1) ", \"seq\": {\"$numberLong\": \"1\"},"
+        " \"created_at\": " DATE(EARLIER) "}");
+    fake.replies[2] = CURSOR(
         "{\"_id\": " OID(GEN_1) ", \"seq\": {\"$numberLong\": \"1\"},"
         " \"created_at\": " DATE(EARLIER) "},"
         "{\"_id\": " OID(GEN_2) ", \"seq\": {\"$numberLong\": \"2\"},"
         " \"created_at\": " DATE(EARLIER) "},"
         "{\"_id\": " OID(GEN_3) ", \"seq\": {\"$numberLong\": \"3\"},"
         " \"created_at\": " DATE(NOW) "}");
-    fake.replies[2] = "{\"ok\": 1, \"n\": 2}";
+    fake.replies[3] = "{\"ok\": 1, \"n\": 2}";
 
     keep.keep_ms = 60000;
     keep.keep_count = 0;
@@ -6143,20 +6147,103 @@ TEST(events_prune)
     CHECK_INT(removed, 2);
     golden_check(&fake, "events_prune");
 
-    /* the count keeps them all: no delete is sent */
+    /* the count keeps them all: no event is read, none deleted */
+    fake_reset(&fake);
+    fake.replies[0] = CURSOR("{\"_id\": " OID(ORG_ID) ", \"seq\":"
+                             " {\"$numberLong\": \"3\"}}");
+    keep.keep_count = 3;
+    CHECK_INT(inbox_store_events_prune(store, 1767225600000LL, &keep, 500,
+                                       &removed, &err), INBOX_OK);
+    CHECK_INT(removed, 0);
+    CHECK_INT(fake.commands, 1);
+
+    /* the count lets the oldest go, its age keeps it: that one event is
+     * read, and nothing deleted */
     fake_reset(&fake);
     fake.replies[0] = CURSOR("{\"_id\": " OID(ORG_ID) ", \"seq\":"
                              " {\"$numberLong\": \"3\"}}");
     fake.replies[1] = CURSOR(
         "{\"_id\": " OID(GEN_1) ", \"seq\": {\"$numberLong\": \"1\"},"
-        " \"created_at\": " DATE(EARLIER) "}");
-    keep.keep_count = 3;
+        " \"created_at\": " DATE(NOW) "}");
+    keep.keep_count = 1;
     CHECK_INT(inbox_store_events_prune(store, 1767225600000LL, &keep, 500,
                                        &removed, &err), INBOX_OK);
     CHECK_INT(removed, 0);
     CHECK_INT(fake.commands, 2);
+    CHECK(log_has(&fake, "\"seq\" : { \"$lte\" : { \"$numberLong\" : "
+                         "\"2\" } }"));
+    CHECK(log_has(&fake, "\"limit\" : { \"$numberInt\" : \"1\" }"));
 
     fake_close(&fake, store);
+}
+
+
+/* A page of organizations a round: the next round reads the page after
+ * it, so an organization past the first 10,000 has its events pruned
+ * too; after the last page the rounds begin again from the first. */
+TEST(events_prune_pages_through_orgs)
+{
+    char                    *page;
+    size_t                   removed, i;
+    buf_t                    docs = { NULL, 0, 0 };
+    fake_t                   fake;
+    inbox_error_t            err;
+    inbox_store_t           *store;
+    inbox_event_retention_t  keep;
+    char                     doc[128];
+
+    store = fake_open(&fake);
+
+    keep.keep_ms = 60000;
+    keep.keep_count = 10;
+
+    /* a full page: 10,000 organizations, their oldest events young */
+    buf_puts(&docs, "{\"cursor\": {\"id\": {\"$numberLong\": \"0\"},"
+                    " \"ns\": \"inbox.orgs\", \"firstBatch\": [");
+    for (i = 0; i < 10000; i++) {
+        snprintf(doc, sizeof(doc),
+                 "%s{\"_id\": {\"$oid\": \"64f1a00000000000000%05zx\"},"
+                 " \"seq\": {\"$numberLong\": \"20\"}}",
+                 i ? ", " : "", i + 1);
+        buf_puts(&docs, doc);
+    }
+    buf_puts(&docs, "]}, \"ok\": 1}");
+    page = docs.data;
+
+    fake.replies[0] = page;
+    CHECK_INT(inbox_store_events_prune(store, 1767225600000LL, &keep, 500,
+                                       &removed, &err), INBOX_OK);
+    CHECK_INT(removed, 0);
+    CHECK_INT(fake.commands, 10001);
+    CHECK(!log_has(&fake, "\"$gt\" : { \"$oid\""));
+
+    /* the next round: the organizations after the page's last, the
+     * first of them with events to prune */
+    fake_reset(&fake);
+    fake.replies[0] = CURSOR("{\"_id\": {\"$oid\":"
+                             " \"64f1a0000000000000002711\"},"
+                             " \"seq\": {\"$numberLong\": \"20\"}}");
+    fake.replies[1] = CURSOR(
+        "{\"_id\": " OID(GEN_1) ", \"seq\": {\"$numberLong\": \"1\"},"
+        " \"created_at\": " DATE(EARLIER) "}");
+    fake.replies[2] = CURSOR(
+        "{\"_id\": " OID(GEN_1) ", \"seq\": {\"$numberLong\": \"1\"},"
+        " \"created_at\": " DATE(EARLIER) "}");
+    fake.replies[3] = "{\"ok\": 1, \"n\": 1}";
+    CHECK_INT(inbox_store_events_prune(store, 1767225600000LL, &keep, 500,
+                                       &removed, &err), INBOX_OK);
+    CHECK_INT(removed, 1);
+    golden_check(&fake, "events_prune_next_page");
+
+    /* that was the last page: the first again */
+    fake_reset(&fake);
+    CHECK_INT(inbox_store_events_prune(store, 1767225600000LL, &keep, 500,
+                                       &removed, &err), INBOX_OK);
+    CHECK_INT(fake.commands, 1);
+    CHECK(!log_has(&fake, "\"$gt\" : { \"$oid\""));
+
+    fake_close(&fake, store);
+    free(page);
 }
 
 

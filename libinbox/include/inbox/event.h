@@ -220,6 +220,12 @@ typedef struct {
 int inbox_event_prunable(const inbox_event_retention_t *keep, int64_t now,
     int64_t newest_seq, int64_t org_seq, int64_t created_at);
 
+/* The same rule as two bounds a store's query can hold: the event may be
+ * deleted when its org_seq is at most *max_seq and it was made before
+ * *before. */
+void inbox_event_prune_bounds(const inbox_event_retention_t *keep,
+    int64_t now, int64_t newest_seq, int64_t *max_seq, int64_t *before);
+
 
 /*
  * Which events a change makes, decided here for every store backend.  A

@@ -10,6 +10,9 @@
  *   store_op URI media-claim NOW_MS LIMIT
  *   store_op URI media-copy DIR MESSAGE_ID IDX IMAGE_FILE
  *   store_op URI reply-sent ORG_ID CONVERSATION_ID BODY PROVIDER_ID
+ *   store_op URI reply ORG_ID CONVERSATION_ID BODY IDEMPOTENCY_KEY
+ *   store_op URI contact-rename ORG_ID CONTACT_ID NAME
+ *   store_op URI opt-out ORG_ID CONTACT_ID
  *   store_op URI events-since ORG_ID EPOCH AFTER_SEQ UNTIL_SEQ LIMIT
  *   store_op URI events-prune NOW_MS KEEP_SECONDS KEEP_COUNT MAX
  *   store_op URI campaign-dispatch NOW_MS MAX
@@ -25,12 +28,16 @@
  * is accepted (one credit), claimed from the outbox and recorded as
  * taken by the carrier of the organization's number with the carrier's
  * id PROVIDER_ID (status queued), so that tests can send that carrier's
- * status reports for it.  events-since is what a resuming WebSocket
- * gets: result {"frames": [frame…]} (each frame as its JSON text), or,
- * for a reset, status "conflict" and result {"field": "epoch" |
- * "org_seq"}; events-prune deletes what retention no longer keeps
- * (result {"removed"}).  campaign-create makes a draft campaign to the
- * contacts of any of TAGS (comma separated; "" for all contacts),
+ * status reports for it.  reply is a reply's accept alone, with its
+ * Idempotency-Key (result {"message_id", "repeated"}).  contact-rename
+ * is a PATCH of the contact's name, opt-out a person's opt-out of it
+ * (result {"name", "opted_out"}: the contact's).  events-since is
+ * what a resuming WebSocket gets: result {"frames": [frame…]} (each
+ * frame as its JSON text), or, for a reset, status "conflict" and
+ * result {"field": "epoch" | "org_seq"}; events-prune deletes what
+ * retention no longer keeps (result {"removed"}).  campaign-create
+ * makes a draft campaign to the contacts of any of TAGS (comma
+ * separated; "" for all contacts),
  * campaign-act sends, pauses, resumes or cancels it, and both, like
  * campaign-get, give {"id", "status", "paused_reason", "counts"}: a
  * campaign started as the routes start one, for the sender to send
@@ -84,6 +91,13 @@ static inbox_status_t op_media_copy(inbox_store_t *store, char **argv,
     yajl_gen g, inbox_event_list_t *events, inbox_error_t *err);
 static inbox_status_t op_reply_sent(inbox_store_t *store, char **argv,
     yajl_gen g, inbox_event_list_t *events, inbox_error_t *err);
+static inbox_status_t op_reply(inbox_store_t *store, char **argv,
+    yajl_gen g, inbox_event_list_t *events, inbox_error_t *err);
+static inbox_status_t op_contact_rename(inbox_store_t *store, char **argv,
+    yajl_gen g, inbox_event_list_t *events, inbox_error_t *err);
+static inbox_status_t op_opt_out(inbox_store_t *store, char **argv,
+    yajl_gen g, inbox_event_list_t *events, inbox_error_t *err);
+static void contact_json(yajl_gen g, const inbox_contact_record_t *c);
 static inbox_status_t op_events_since(inbox_store_t *store, char **argv,
     yajl_gen g, inbox_event_list_t *events, inbox_error_t *err);
 static inbox_status_t op_events_prune(inbox_store_t *store, char **argv,
@@ -120,6 +134,9 @@ static const struct {
     { "media-claim", 2, op_media_claim },
     { "media-copy",  4, op_media_copy },
     { "reply-sent",  4, op_reply_sent },
+    { "reply",       4, op_reply },
+    { "contact-rename", 3, op_contact_rename },
+    { "opt-out",     2, op_opt_out },
     { "events-since", 5, op_events_since },
     { "events-prune", 4, op_events_prune },
     { "campaign-dispatch", 2, op_campaign_dispatch },
@@ -573,6 +590,102 @@ done:
 
 
 static inbox_status_t
+op_reply(inbox_store_t *store, char **argv, yajl_gen g,
+    inbox_event_list_t *events, inbox_error_t *err)
+{
+    inbox_reply_t         reply;
+    inbox_status_t        rc;
+    inbox_reply_result_t  result;
+
+    memset(&reply, 0, sizeof(reply));
+    memset(&result, 0, sizeof(result));
+
+    reply.conversation_id = argv[1];
+    reply.body = argv[2];
+    reply.idempotency_key = argv[3];
+    reply.segments = 1;
+    reply.credits = 1;
+
+    rc = inbox_store_reply_accept(store, argv[0], &reply, &result, events,
+                                  err);
+
+    if (rc == INBOX_OK) {
+        inbox_json_key(g, "message_id");
+        inbox_json_string(g, result.message.id);
+        inbox_json_key(g, "repeated");
+        yajl_gen_bool(g, result.repeated != 0);
+    }
+
+    inbox_reply_result_free(&result);
+
+    return rc;
+}
+
+
+static inbox_status_t
+op_contact_rename(inbox_store_t *store, char **argv, yajl_gen g,
+    inbox_event_list_t *events, inbox_error_t *err)
+{
+    inbox_status_t          rc;
+    inbox_contact_edit_t    edit;
+    inbox_contact_record_t  contact;
+
+    memset(&edit, 0, sizeof(edit));
+    memset(&contact, 0, sizeof(contact));
+    edit.set_name = 1;
+    edit.name = argv[2];
+
+    rc = inbox_store_contact_update(store, argv[0], argv[1], &edit,
+                                    &contact, events, err);
+
+    if (rc == INBOX_OK) {
+        contact_json(g, &contact);
+    }
+
+    inbox_contact_record_free(&contact);
+
+    return rc;
+}
+
+
+static inbox_status_t
+op_opt_out(inbox_store_t *store, char **argv, yajl_gen g,
+    inbox_event_list_t *events, inbox_error_t *err)
+{
+    inbox_status_t          rc;
+    inbox_contact_record_t  contact;
+
+    memset(&contact, 0, sizeof(contact));
+
+    rc = inbox_store_contact_opt_out(store, argv[0], argv[1],
+                                     INBOX_OPT_OUT_MANUAL, NULL, 0, 0,
+                                     &contact, events, err);
+
+    if (rc == INBOX_OK) {
+        contact_json(g, &contact);
+    }
+
+    inbox_contact_record_free(&contact);
+
+    return rc;
+}
+
+
+static void
+contact_json(yajl_gen g, const inbox_contact_record_t *c)
+{
+    inbox_json_key(g, "name");
+    if (c->name != NULL) {
+        inbox_json_string(g, c->name);
+    } else {
+        yajl_gen_null(g);
+    }
+    inbox_json_key(g, "opted_out");
+    yajl_gen_bool(g, c->opted_out != 0);
+}
+
+
+static inbox_status_t
 op_campaign_create(inbox_store_t *store, char **argv, yajl_gen g,
     inbox_event_list_t *events, inbox_error_t *err)
 {
@@ -781,6 +894,10 @@ usage(void)
             "       store_op URI media-copy DIR MESSAGE_ID IDX IMAGE_FILE\n"
             "       store_op URI reply-sent ORG_ID CONVERSATION_ID BODY "
             "PROVIDER_ID\n"
+            "       store_op URI reply ORG_ID CONVERSATION_ID BODY "
+            "IDEMPOTENCY_KEY\n"
+            "       store_op URI contact-rename ORG_ID CONTACT_ID NAME\n"
+            "       store_op URI opt-out ORG_ID CONTACT_ID\n"
             "       store_op URI events-since ORG_ID EPOCH AFTER_SEQ "
             "UNTIL_SEQ LIMIT\n"
             "       store_op URI events-prune NOW_MS KEEP_SECONDS "

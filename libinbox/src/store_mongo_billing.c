@@ -19,10 +19,12 @@ inbox_mongo_credits_move(inbox_mongo_store_t *ms, const bson_oid_t *org,
     int64_t now, int *moved, inbox_error_t *err)
 {
     int             found;
-    bson_t          query, value, doc;
+    bson_t          query, value, doc, reply, after;
     bson_t         *command;
     bson_oid_t      id;
-    inbox_status_t  rc;
+    bson_iter_t     iter;
+    inbox_error_t   entry_err;
+    inbox_status_t  rc, moved_rc;
 
     if (moved != NULL) {
         *moved = 0;
@@ -50,11 +52,24 @@ inbox_mongo_credits_move(inbox_mongo_store_t *ms, const bson_oid_t *org,
                        "new", BCON_BOOL(true));
     bson_destroy(&query);
 
-    rc = inbox_mongo_run_find_and_modify(ms, command, &value, &found, err);
+    rc = inbox_mongo_run(ms, command, &reply, err);
+    bson_destroy(command);
 
-    if (rc != INBOX_OK || !found) {
-        bson_destroy(&value);
+    /* the server's document after the $inc: applied, also when the
+     * server could not have it confirmed (a writeConcernError, the
+     * failure rc says), which the caller gives back like any failure
+     * after the move: never left held by a reply that failed */
+    found = (rc == INBOX_OK || bson_has_field(&reply, "writeConcernError"))
+            && bson_iter_init_find(&iter, &reply, "value")
+            && inbox_mongo_iter_doc(&iter, &after);
 
+    if (found) {
+        bson_copy_to(&after, &value);
+    }
+
+    bson_destroy(&reply);
+
+    if (!found) {
         if (rc == INBOX_OK && !(kind == INBOX_LEDGER_HOLD && moved != NULL)) {
             rc = inbox_error_not_found(err, "organization");
         }
@@ -69,7 +84,7 @@ inbox_mongo_credits_move(inbox_mongo_store_t *ms, const bson_oid_t *org,
 
     if (credits == 0) {
         bson_destroy(&value);
-        return INBOX_OK;
+        return rc;
     }
 
     inbox_mongo_new_id(ms, &id);
@@ -93,14 +108,18 @@ inbox_mongo_credits_move(inbox_mongo_store_t *ms, const bson_oid_t *org,
     BSON_APPEND_DATE_TIME(&doc, "created_at", now);
     bson_destroy(&value);
 
+    /* the entry of a move the server applied, whatever it confirmed:
+     * the ledger follows the balance (the move's failure is the one
+     * told) */
+    moved_rc = rc;
     rc = inbox_mongo_run_simple(ms,
         BCON_NEW("insert", BCON_UTF8("ledger"),
                  "documents", "[", BCON_DOCUMENT(&doc), "]",
                  "ordered", BCON_BOOL(true)),
-        err);
+        moved_rc == INBOX_OK ? err : &entry_err);
     bson_destroy(&doc);
 
-    return rc;
+    return moved_rc != INBOX_OK ? moved_rc : rc;
 }
 
 

@@ -19,7 +19,9 @@
  *                        the first request's answer, or 409)
  *   findAndModify orgs   the hold ($inc, filtered); none: the key is
  *                        removed and the organization read again for
- *                        the refusal (403 or 402)
+ *                        the refusal (403 or 402); failed: the key is
+ *                        removed, and the hold given back when the
+ *                        server applied it (a writeConcernError)
  *   insert ledger        the hold's entry (none when the plan pays)
  *   update media         each upload it carries attached, after every
  *                        refusal, so that a refused reply leaves them
@@ -296,11 +298,12 @@ inbox_mongo_reply_accept(inbox_store_t *store, const char *org_id,
     rc = inbox_mongo_reply_hold(ms, &r, &charged, &message, NULL, now,
                                 &moved, result, events, err);
 
-    /* spent or switched off since it was read, or a write failed and the
-     * hold was given back: nothing is kept, a retry is a new request */
-    if (fingerprint[0] != '\0'
-        && ((rc == INBOX_OK && !moved) || (rc != INBOX_OK && moved)))
-    {
+    /* spent or switched off since it was read, a write failed and the
+     * hold was given back, or the hold's own command failed (applied or
+     * not: one the server applied is given back too, one whose answer
+     * was lost as a crash would leave it): nothing is kept, a retry is
+     * a new request, not a 409 for as long as the key lives */
+    if (fingerprint[0] != '\0' && !(rc == INBOX_OK && moved)) {
         (void) inbox_mongo_run_simple(ms,
             BCON_NEW("delete", BCON_UTF8("reply_keys"),
                      "deletes", "[", "{",
@@ -840,8 +843,9 @@ inbox_mongo_reply_refusal(inbox_mongo_store_t *ms, const bson_oid_t *org,
  * (see the top of this file).  A write that fails after the hold gives
  * it back here, the one place for replies and campaign messages: no
  * transaction rolls it back, and with no outbox entry nothing else would
- * ever settle it.  A hold whose own command failed is not given back: it
- * may not have been taken.
+ * ever settle it.  So is a hold whose own command failed after the
+ * server applied it (inbox_mongo_credits_move says it moved); one whose
+ * answer was lost is not given back: it may not have been taken.
  */
 inbox_status_t
 inbox_mongo_reply_hold(inbox_mongo_store_t *ms, inbox_mongo_reply_t *r,

@@ -181,6 +181,7 @@ class ReplicaSet:
         self.campaigns = []
         self.recipients = []
         self.contacts = []        # an import's, and their threads
+        self.reply_keys = []
         self.conversations = []
         # made with the store, and so marked: every name has its key, every
         # thread its responses' times
@@ -301,6 +302,32 @@ class ReplicaSet:
                 return self._hold(doc['query'], inc)
             self.seq += inc['seq']
             return {'value': {'_id': ORG, 'seq': self.seq, 'epoch': 'e1'}}
+        if (name, coll) == ('insert', 'reply_keys'):
+            for i, key in enumerate(doc['documents']):
+                if any((k['org_id'], k['key']) == (key['org_id'], key['key'])
+                       for k in self.reply_keys):
+                    return {'n': i, 'writeErrors': [{
+                        'index': i, 'code': DUPLICATE_KEY,
+                        'errmsg': 'E11000 duplicate key error collection: '
+                                  'inbox.reply_keys index: '
+                                  'org_key_unique'}]}
+                self.reply_keys.append(key)
+            return {'n': len(doc['documents'])}
+        if (name, coll) == ('delete', 'reply_keys'):
+            n = 0
+            for d in doc['deletes']:
+                gone = [k for k in self.reply_keys if matches(k, d['q'])]
+                for k in gone[:d['limit'] or len(gone)]:
+                    self.reply_keys.remove(k)
+                    n += 1
+            return {'n': n}
+        if (name, coll) == ('findAndModify', 'messages'):
+            # a hold settled or given back: where it is still held
+            for m in self.messages:
+                if matches(m, doc['query']):
+                    m.update(doc['update']['$set'])
+                    return {'value': {'_id': m['_id']}}
+            return {'value': None}
         if (name, coll) == ('insert', 'ledger'):
             self.ledger.extend(doc['documents'])
             return {'n': len(doc['documents'])}
@@ -383,7 +410,7 @@ class ReplicaSet:
         if coll == 'numbers' and query.get('org_id') == ORG:
             return [{'_id': ObjectId(), 'e164': NUMBER}]
         if coll in ('campaigns', 'campaign_recipients', 'outbox',
-                    'contacts'):
+                    'contacts', 'reply_keys'):
             return [d for d in self._collection(coll) if matches(d, query)]
         if coll == 'messages':
             fields = ('_id', 'conversation_id', 'created_at', 'threaded',
@@ -466,12 +493,22 @@ class ReplicaSet:
         self.recipients.append(doc)
         return doc
 
+    def contact_doc(self, name=None):
+        """The thread's contact as a document the store reads."""
+        doc = {'_id': self.contact, 'org_id': ORG, 'phone': PHONE,
+               'name': name, 'search_name': name, 'opted_out': False,
+               'conversation_id': self.conversation, 'tags': [],
+               'tag_keys': [], 'timezone': None, 'created_at': NOON}
+        self.contacts.append(doc)
+        return doc
+
     def _collection(self, coll):
         return {'campaigns': self.campaigns,
                 'campaign_recipients': self.recipients,
                 'outbox': self.outbox,
                 'contacts': self.contacts,
-                'conversations': self.conversations}[coll]
+                'conversations': self.conversations,
+                'reply_keys': self.reply_keys}[coll]
 
     def _update(self, coll, updates):
         """n: the documents matched; nModified: those the update changed
@@ -624,6 +661,16 @@ def step_down_to(successor):
         return request.command_err(code=NOT_WRITABLE_PRIMARY,
                                    errmsg='not primary', **labels)
     return action
+
+
+def unconfirmed(member, request):
+    """The server applies the write and answers it, but could not have
+    it confirmed by the write concern (a majority in time): the write
+    may stay."""
+    answer = member.rs.apply(member, request)
+    return request.replies(dict(answer, writeConcernError={
+        'code': 64, 'codeName': 'WriteConcernFailed',
+        'errmsg': 'waiting for replication timed out'}))
 
 
 def before(change):
@@ -1122,6 +1169,32 @@ def test_dispatch_reaches_every_sending_campaign(rs):
     assert rs.cursors == {}, rs.cursors
 
 
+def test_reply_whose_hold_fails_is_accepted_when_retried(rs):
+    """A reply's hold is applied but not confirmed (a writeConcernError
+    on the organization's $inc): 503, the credit given back and the
+    Idempotency-Key let go.  The client's retry with the same key is
+    accepted (not 409 for a day) and holds its credit once."""
+    rs.contact_doc()
+    rs.members[0].faults.append((('findAndModify', 'orgs'), unconfirmed))
+    conversation = str(rs.conversation)
+    out = run(rs, 'reply', str(ORG), conversation, 'On my way', 'k-1')
+    expect(out, 'unavailable', 503)
+    assert rs.messages == [] and rs.reply_keys == [], rs.reply_keys
+    assert rs.balance == 10 and rs.held == 0, (rs.balance, rs.held)
+    out = run(rs, 'reply', str(ORG), conversation, 'On my way', 'k-1')
+    expect(out, 'ok', 200)
+    assert out['result']['repeated'] is False, out
+    assert [str(m['_id']) for m in rs.messages] == [
+        out['result']['message_id']], rs.messages
+    assert rs.balance == 9 and rs.held == 1, (rs.balance, rs.held)
+    assert [e['kind'] for e in rs.ledger] == ['hold', 'release', 'hold']
+    # the same request again: its message, nothing held twice
+    out = run(rs, 'reply', str(ORG), conversation, 'On my way', 'k-1')
+    expect(out, 'ok', 200)
+    assert out['result']['repeated'] is True, out
+    assert rs.balance == 9 and rs.held == 1 and len(rs.messages) == 1
+
+
 TESTS = [
     (test_new_message_is_stored_with_its_events, 1),
     (test_duplicate_key_is_a_message_stored_before, 1),
@@ -1150,6 +1223,7 @@ TESTS = [
     (test_claim_after_a_cancel_hands_nothing_over, 1),
     (test_claim_after_a_pause_leaves_the_recipient_due, 1),
     (test_dispatch_reaches_every_sending_campaign, 1),
+    (test_reply_whose_hold_fails_is_accepted_when_retried, 1),
 ]
 
 

@@ -244,10 +244,28 @@ inbox_status_t inbox_mongo_contact_opt_latest_write(inbox_mongo_store_t *ms,
     const bson_oid_t *org, const bson_oid_t *contact,
     const inbox_contact_record_t *after, int64_t latest, int *changed,
     inbox_error_t *err);
-/* The contact as stored; INBOX_ERR_NOT_FOUND when org has none. */
+/*
+ * The copy of a contact its conversation keeps for the thread list (name,
+ * its search key, opted out), as the contact stored them at version (its
+ * "version", one more at each rename or opt change; absent: 0): an update
+ * of updates at index, matching only a copy older than version (or from
+ * before versions), so that of two writes the newer contact stays
+ * whichever lands last, and one written already is left alone.
+ */
+void inbox_mongo_append_contact_copy(bson_t *updates, const char *index,
+    const bson_oid_t *org, const bson_oid_t *conversation, const char *name,
+    int opted_out, int64_t version);
+/* The copy written from contact as stored at version: what a retry that
+ * changes nothing does, so that a failure between the contact's write
+ * and its copy's is repaired (a copy that is not older costs nothing). */
+inbox_status_t inbox_mongo_contact_copy_write(inbox_mongo_store_t *ms,
+    const bson_oid_t *org, const inbox_contact_record_t *contact,
+    int64_t version, inbox_error_t *err);
+/* The contact as stored, and its version (NULL: not wanted);
+ * INBOX_ERR_NOT_FOUND when org has none. */
 inbox_status_t inbox_mongo_contact_read(inbox_mongo_store_t *ms,
     const bson_oid_t *org, const bson_oid_t *oid,
-    inbox_contact_record_t *contact, inbox_error_t *err);
+    inbox_contact_record_t *contact, int64_t *version, inbox_error_t *err);
 /* How many times a change is tried again when the contact changed
  * between its read and its compare-and-set write. */
 #define INBOX_MONGO_OPT_TRIES  4

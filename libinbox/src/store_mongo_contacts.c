@@ -294,6 +294,70 @@ inbox_mongo_append_conversation_upsert(bson_t *updates, const char *index,
 }
 
 
+void
+inbox_mongo_append_contact_copy(bson_t *updates, const char *index,
+    const bson_oid_t *org, const bson_oid_t *conversation, const char *name,
+    int opted_out, int64_t version)
+{
+    bson_t  entry, q, older, not, u, set;
+
+    BSON_APPEND_DOCUMENT_BEGIN(updates, index, &entry);
+    BSON_APPEND_DOCUMENT_BEGIN(&entry, "q", &q);
+    BSON_APPEND_OID(&q, "_id", conversation);
+    BSON_APPEND_OID(&q, "org_id", org);
+    /* older, or absent (a copy from before versions) */
+    BSON_APPEND_DOCUMENT_BEGIN(&q, "contact.version", &older);
+    BSON_APPEND_DOCUMENT_BEGIN(&older, "$not", &not);
+    BSON_APPEND_INT64(&not, "$gte", version);
+    bson_append_document_end(&older, &not);
+    bson_append_document_end(&q, &older);
+    bson_append_document_end(&entry, &q);
+
+    BSON_APPEND_DOCUMENT_BEGIN(&entry, "u", &u);
+    BSON_APPEND_DOCUMENT_BEGIN(&u, "$set", &set);
+    if (name != NULL) {
+        BSON_APPEND_UTF8(&set, "contact.name", name);
+    } else {
+        BSON_APPEND_NULL(&set, "contact.name");
+    }
+    inbox_mongo_append_search_name(&set, "contact.search_name", name);
+    BSON_APPEND_BOOL(&set, "contact.opted_out", opted_out != 0);
+    BSON_APPEND_INT64(&set, "contact.version", version);
+    bson_append_document_end(&u, &set);
+    bson_append_document_end(&entry, &u);
+
+    bson_append_document_end(updates, &entry);
+}
+
+
+inbox_status_t
+inbox_mongo_contact_copy_write(inbox_mongo_store_t *ms,
+    const bson_oid_t *org, const inbox_contact_record_t *contact,
+    int64_t version, inbox_error_t *err)
+{
+    bson_t      updates;
+    bson_t     *command;
+    bson_oid_t  conversation;
+
+    if (inbox_mongo_parse_id(contact->conversation_id, &conversation) != 0) {
+        return inbox_error_set(err, INBOX_ERR_INTERNAL,
+                               "A stored contact has no conversation.");
+    }
+
+    bson_init(&updates);
+    inbox_mongo_append_contact_copy(&updates, "0", org, &conversation,
+                                    contact->name, contact->opted_out,
+                                    version);
+
+    command = BCON_NEW("update", BCON_UTF8("conversations"),
+                       "updates", BCON_ARRAY(&updates),
+                       "ordered", BCON_BOOL(true));
+    bson_destroy(&updates);
+
+    return inbox_mongo_run_simple(ms, command, err);
+}
+
+
 inbox_status_t
 inbox_mongo_contact_get(inbox_store_t *store, const char *org_id,
     const char *contact_id, inbox_contact_record_t *contact,
@@ -439,6 +503,7 @@ inbox_mongo_contact_update(inbox_store_t *store, const char *org_id,
     bson_t                before, update, set, updates, doc;
     bson_t               *command;
     size_t                i;
+    int64_t               version;
     unsigned              changed;
     bson_oid_t            org, oid, conversation_oid;
     inbox_status_t        rc;
@@ -485,6 +550,10 @@ inbox_mongo_contact_update(inbox_store_t *store, const char *org_id,
         }
     }
     bson_append_document_end(&update, &set);
+    if (edit->set_name) {
+        /* the version its conversation's copy is written at */
+        BCON_APPEND(&update, "$inc", "{", "version", BCON_INT64(1), "}");
+    }
 
     command = BCON_NEW("findAndModify", BCON_UTF8("contacts"),
                        "query", "{",
@@ -507,6 +576,7 @@ inbox_mongo_contact_update(inbox_store_t *store, const char *org_id,
     }
 
     inbox_mongo_parse_contact(&before, contact);
+    version = inbox_mongo_get_int(&before, "version") + 1;
     bson_destroy(&before);
 
     changed = inbox_contact_edit_changes(contact, edit);
@@ -534,10 +604,6 @@ inbox_mongo_contact_update(inbox_store_t *store, const char *org_id,
         }
     }
 
-    if (changed == 0) {
-        return INBOX_OK;
-    }
-
     if (inbox_mongo_parse_id(contact->conversation_id, &conversation_oid)
         != 0)
     {
@@ -545,11 +611,19 @@ inbox_mongo_contact_update(inbox_store_t *store, const char *org_id,
                                "A stored contact has no conversation.");
     }
 
-    if (changed & INBOX_CONTACT_CHANGED_NAME) {
+    /* the name its conversation's copy shows, also when it is the one
+     * stored already: a failure after the contact's write left the copy
+     * as it was, and the retry, which changes nothing, repairs it (a
+     * copy at this version already is left alone) */
+    if (edit->set_name) {
         bson_init(&updates);
+        /* made when missing (ingest may make it first) */
         inbox_mongo_append_conversation_upsert(&updates, "0", &org,
-            &conversation_oid, &oid, contact->phone, 1, contact->name,
+            &conversation_oid, &oid, contact->phone, 0, NULL,
             inbox_mongo_now(ms));
+        inbox_mongo_append_contact_copy(&updates, "1", &org,
+                                        &conversation_oid, contact->name,
+                                        contact->opted_out, version);
 
         command = BCON_NEW("update", BCON_UTF8("conversations"),
                            "updates", BCON_ARRAY(&updates),
@@ -560,6 +634,10 @@ inbox_mongo_contact_update(inbox_store_t *store, const char *org_id,
         if (rc != INBOX_OK) {
             return rc;
         }
+    }
+
+    if (changed == 0) {
+        return INBOX_OK;
     }
 
     rc = inbox_mongo_find_one(ms, "conversations",

@@ -630,7 +630,7 @@ inbox_mongo_ingest_opt(inbox_mongo_store_t *ms, const inbox_inbound_t *msg,
         }
 
         rc = inbox_mongo_contact_read(ms, &in->org, &in->contact, record,
-                                      err);
+                                      NULL, err);
         if (rc != INBOX_OK) {
             return rc;
         }

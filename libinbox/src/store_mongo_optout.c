@@ -57,7 +57,7 @@ inbox_mongo_contact_opt(inbox_store_t *store, const char *org_id,
     inbox_error_t *err)
 {
     int                   found, changed, written, tries;
-    int64_t               latest;
+    int64_t               latest, version;
     bson_t                doc;
     bson_oid_t            org, oid, conversation_oid;
     inbox_status_t        rc;
@@ -87,7 +87,8 @@ inbox_mongo_contact_opt(inbox_store_t *store, const char *org_id,
      * again on the contact as it is then, which it may have made older
      * news */
     for (tries = 1; /* void */ ; tries++) {
-        rc = inbox_mongo_contact_read(ms, &org, &oid, contact, err);
+        rc = inbox_mongo_contact_read(ms, &org, &oid, contact, &version,
+                                      err);
         if (rc != INBOX_OK) {
             return rc;
         }
@@ -111,7 +112,10 @@ inbox_mongo_contact_opt(inbox_store_t *store, const char *org_id,
                                                       &written, err);
 
         } else {
-            return INBOX_OK;
+            /* the copy as the contact was read, for a retry after a
+             * failure between the contact's write and its copy's */
+            return inbox_mongo_contact_copy_write(ms, &org, contact,
+                                                  version, err);
         }
 
         if (rc != INBOX_OK) {
@@ -127,12 +131,16 @@ inbox_mongo_contact_opt(inbox_store_t *store, const char *org_id,
         if (tries == INBOX_MONGO_OPT_TRIES) {
             /* changed by others all along: as it is now, theirs to
              * push */
-            return inbox_mongo_contact_read(ms, &org, &oid, contact, err);
+            return inbox_mongo_contact_read(ms, &org, &oid, contact, NULL,
+                                            err);
         }
     }
 
     if (!changed) {
-        return INBOX_OK;
+        /* only the newest opt time moved (not a copied field): the copy
+         * as the contact was read, as above */
+        return inbox_mongo_contact_copy_write(ms, &org, contact, version,
+                                              err);
     }
 
     if (inbox_mongo_parse_id(contact->conversation_id, &conversation_oid)
@@ -172,7 +180,7 @@ inbox_mongo_contact_opt(inbox_store_t *store, const char *org_id,
 
 inbox_status_t
 inbox_mongo_contact_read(inbox_mongo_store_t *ms, const bson_oid_t *org,
-    const bson_oid_t *oid, inbox_contact_record_t *contact,
+    const bson_oid_t *oid, inbox_contact_record_t *contact, int64_t *version,
     inbox_error_t *err)
 {
     int             found;
@@ -190,6 +198,10 @@ inbox_mongo_contact_read(inbox_mongo_store_t *ms, const bson_oid_t *org,
 
     if (rc == INBOX_OK) {
         inbox_mongo_parse_contact(&doc, contact);
+    }
+
+    if (version != NULL) {
+        *version = inbox_mongo_get_int(&doc, "version");
     }
 
     bson_destroy(&doc);
@@ -264,7 +276,8 @@ inbox_mongo_contact_opt_write(inbox_mongo_store_t *ms, const bson_oid_t *org,
     int64_t at, int *changed, inbox_error_t *err)
 {
     int             found;
-    bson_t          query, set, value, doc;
+    char           *name;
+    bson_t          query, set, value, doc, updates;
     bson_t         *command;
     bson_oid_t      conversation, oid;
     inbox_status_t  rc;
@@ -318,10 +331,19 @@ inbox_mongo_contact_opt_write(inbox_mongo_store_t *ms, const bson_oid_t *org,
         BSON_APPEND_DATE_TIME(&set, "opted_in_at", after->opted_in_at);
     }
 
+    /* a new version for the copy, which is written with the name as
+     * stored now (a rename may have come since the read) */
     command = BCON_NEW("findAndModify", BCON_UTF8("contacts"),
                        "query", BCON_DOCUMENT(&query),
-                       "update", "{", "$set", BCON_DOCUMENT(&set), "}",
-                       "fields", "{", "conversation_id", BCON_INT32(1), "}",
+                       "update", "{",
+                           "$set", BCON_DOCUMENT(&set),
+                           "$inc", "{", "version", BCON_INT64(1), "}",
+                       "}",
+                       "fields", "{",
+                           "conversation_id", BCON_INT32(1),
+                           "name", BCON_INT32(1),
+                           "version", BCON_INT32(1),
+                       "}",
                        "new", BCON_BOOL(true));
     bson_destroy(&query);
     bson_destroy(&set);
@@ -339,26 +361,26 @@ inbox_mongo_contact_opt_write(inbox_mongo_store_t *ms, const bson_oid_t *org,
         }
     }
 
-    bson_destroy(&value);
-
     if (rc != INBOX_OK || !*changed) {
+        bson_destroy(&value);
         return rc;
     }
 
     /* the copy the thread list shows */
-    rc = inbox_mongo_run_simple(ms,
-        BCON_NEW("update", BCON_UTF8("conversations"),
-                 "updates", "[", "{",
-                     "q", "{",
-                         "_id", BCON_OID(&conversation),
-                         "org_id", BCON_OID(org),
-                     "}",
-                     "u", "{", "$set", "{",
-                         "contact.opted_out", BCON_BOOL(after->opted_out != 0),
-                     "}", "}",
-                 "}", "]",
-                 "ordered", BCON_BOOL(true)),
-        err);
+    name = inbox_mongo_dup_str(&value, "name");
+    bson_init(&updates);
+    inbox_mongo_append_contact_copy(&updates, "0", org, &conversation, name,
+                                    after->opted_out,
+                                    inbox_mongo_get_int(&value, "version"));
+    free(name);
+    bson_destroy(&value);
+
+    command = BCON_NEW("update", BCON_UTF8("conversations"),
+                       "updates", BCON_ARRAY(&updates),
+                       "ordered", BCON_BOOL(true));
+    bson_destroy(&updates);
+
+    rc = inbox_mongo_run_simple(ms, command, err);
     if (rc != INBOX_OK) {
         return rc;
     }
@@ -425,7 +447,7 @@ inbox_mongo_contact_events_list(inbox_store_t *store, const char *org_id,
     }
 
     /* another organization's contact is a 404, not an empty list */
-    rc = inbox_mongo_contact_read(ms, &org, &oid, &contact, err);
+    rc = inbox_mongo_contact_read(ms, &org, &oid, &contact, NULL, err);
     inbox_contact_record_free(&contact);
 
     if (rc != INBOX_OK) {

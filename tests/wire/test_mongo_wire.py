@@ -88,14 +88,17 @@ def set_field(doc, path, value):
 
 
 def apply_update(doc, update, inserting):
-    """An update document's $set, and its $setOnInsert when the update
-    inserts doc: the operators the upserts of an import use."""
+    """An update document's $set and $inc, and its $setOnInsert when the
+    update inserts doc: the operators the upserts of an import and the
+    contacts' writes use."""
     for op, fields in update.items():
         if op == '$setOnInsert' and not inserting:
             continue
-        if op not in ('$set', '$setOnInsert'):
+        if op not in ('$set', '$setOnInsert', '$inc'):
             raise AssertionError('the test cannot apply %s' % op)
         for path, value in fields.items():
+            if op == '$inc':
+                value += field(doc, path) or 0
             set_field(doc, path, value)
 
 
@@ -123,7 +126,8 @@ def apply_pipeline(doc, stages):
 
 def matches(doc, query):
     """Whether doc matches query: equality (null matching a missing
-    field), $in, $gt, $lte and $or: what the campaigns' queries use."""
+    field), $in, $gt, $gte, $lte, $ne, $not and $or: what the campaigns'
+    and the contacts' queries use."""
     for key, want in query.items():
         if key == '$or':
             if not any(matches(doc, q) for q in want):
@@ -137,8 +141,14 @@ def matches(doc, query):
                     ok = have in arg
                 elif op == '$gt':
                     ok = have is not None and have > arg
+                elif op == '$gte':
+                    ok = have is not None and have >= arg
                 elif op == '$lte':
                     ok = have is not None and have <= arg
+                elif op == '$ne':
+                    ok = have != arg
+                elif op == '$not':
+                    ok = not matches({'v': have}, {'v': arg})
                 else:
                     raise AssertionError('the test cannot match %s' % op)
                 if not ok:
@@ -182,6 +192,7 @@ class ReplicaSet:
         self.recipients = []
         self.contacts = []        # an import's, and their threads
         self.reply_keys = []
+        self.contact_events = []
         self.conversations = []
         # made with the store, and so marked: every name has its key, every
         # thread its responses' times
@@ -255,10 +266,20 @@ class ReplicaSet:
         if name in ('getMore', 'killCursors'):
             return self._more(name, doc)
         if (name == 'update' and coll in ('contacts', 'conversations')
-                and all(u.get('upsert') for u in doc['updates'])):
+                and not any('$pull' in u['u'] for u in doc['updates'])
+                and (coll == 'conversations' or all(
+                    u.get('upsert') for u in doc['updates']))):
             # an import's: each contact, and each thread, made unless
-            # it is there
+            # it is there; a thread's copy of its contact
             return self._upsert(coll, doc['updates'])
+        if (name, coll) == ('findAndModify', 'contacts') and self.contacts:
+            # a rename's or an opt change's compare-and-set
+            for d in self.contacts:
+                if matches(d, doc['query']):
+                    before = copy.deepcopy(d)
+                    apply_update(d, doc['update'], False)
+                    return {'value': d if doc.get('new') else before}
+            return {'value': None}
         if (name, coll) == ('findAndModify', 'contacts'):
             return {'value': {'_id': self.contact,
                               'conversation_id': self.conversation,
@@ -366,6 +387,9 @@ class ReplicaSet:
                 if message in self.receiving:
                     self.receiving.remove(message)
             return {'n': len(doc['updates']), 'nModified': 1}
+        if (name, coll) == ('insert', 'contact_events'):
+            self.contact_events.extend(doc['documents'])
+            return {'n': len(doc['documents'])}
         if (name, coll) == ('insert', 'events'):
             self.events.extend(doc['documents'])
             return {'n': len(doc['documents'])}
@@ -502,6 +526,16 @@ class ReplicaSet:
         self.contacts.append(doc)
         return doc
 
+    def thread_doc(self):
+        """The contact's thread, its copy of the contact from before
+        copies had versions."""
+        doc = {'_id': self.conversation, 'org_id': ORG,
+               'contact': {'id': self.contact, 'name': None,
+                           'search_name': None, 'phone': PHONE,
+                           'opted_out': False}}
+        self.conversations.append(doc)
+        return doc
+
     def _collection(self, coll):
         return {'campaigns': self.campaigns,
                 'campaign_recipients': self.recipients,
@@ -541,6 +575,8 @@ class ReplicaSet:
                 before = copy.deepcopy(found[0])
                 apply_update(found[0], u['u'], False)
                 modified += found[0] != before
+            elif not u.get('upsert'):
+                continue
             else:
                 # the query's equalities, then the update
                 d = {k: v for k, v in u['q'].items()
@@ -1195,6 +1231,66 @@ def test_reply_whose_hold_fails_is_accepted_when_retried(rs):
     assert rs.balance == 9 and rs.held == 1 and len(rs.messages) == 1
 
 
+def test_rename_whose_copy_failed_is_repaired_by_the_retry(rs):
+    """A rename reaches the contact and the server dies before its
+    thread's copy (which the thread list shows and searches) is written:
+    503.  The retry, which changes nothing of the contact, writes the
+    copy: not left with the old name for good."""
+    contact, thread = rs.contact_doc(), rs.thread_doc()
+    rs.members[0].faults.append((('update', 'conversations'), go_down))
+    args = ('contact-rename', str(ORG), str(rs.contact), 'Ann Lee')
+    expect(run(rs, *args), 'unavailable', 503)
+    assert contact['name'] == 'Ann Lee', contact
+    assert thread['contact']['name'] is None, thread
+    rs.members[0].state = 'primary'
+    out = run(rs, *args)
+    expect(out, 'ok', 200)
+    assert out['events'] == [], out
+    assert thread['contact']['name'] == 'Ann Lee', thread
+    assert thread['contact']['search_name'] == 'ann lee', thread
+    assert thread['contact']['version'] == contact['version'], thread
+
+
+def test_rename_copy_older_than_the_contact_is_not_written(rs):
+    """Two renames at once: the one that wrote the contact last wins its
+    thread's copy too, even when the other's copy write comes after
+    it."""
+    contact, thread = rs.contact_doc(), rs.thread_doc()
+    expect(run(rs, 'contact-rename', str(ORG), str(rs.contact), 'Ann'),
+           'ok', 200)
+    assert thread['contact']['name'] == 'Ann', thread
+
+    def newer_rename(rs):
+        contact.update(name='Bo', search_name='bo',
+                       version=contact.get('version', 0) + 1)
+        thread['contact'].update(name='Bo', search_name='bo',
+                                 version=contact['version'])
+
+    rs.members[0].faults.append((('update', 'conversations'),
+                                 before(newer_rename)))
+    expect(run(rs, 'contact-rename', str(ORG), str(rs.contact), 'Cy'),
+           'ok', 200)
+    assert contact['name'] == 'Bo', contact
+    assert thread['contact']['name'] == 'Bo', thread
+
+
+def test_opt_out_whose_copy_failed_is_repaired_by_the_retry(rs):
+    """A person's opt-out reaches the contact and the server dies before
+    the thread's copy is written: the retry, an opt-out of a contact
+    opted out already, writes the copy."""
+    contact, thread = rs.contact_doc(), rs.thread_doc()
+    rs.members[0].faults.append((('update', 'conversations'), go_down))
+    args = ('opt-out', str(ORG), str(rs.contact))
+    expect(run(rs, *args), 'unavailable', 503)
+    assert contact['opted_out'] is True, contact
+    assert thread['contact']['opted_out'] is False, thread
+    rs.members[0].state = 'primary'
+    out = run(rs, *args)
+    expect(out, 'ok', 200)
+    assert out['result']['opted_out'] is True, out
+    assert thread['contact']['opted_out'] is True, thread
+
+
 TESTS = [
     (test_new_message_is_stored_with_its_events, 1),
     (test_duplicate_key_is_a_message_stored_before, 1),
@@ -1224,6 +1320,9 @@ TESTS = [
     (test_claim_after_a_pause_leaves_the_recipient_due, 1),
     (test_dispatch_reaches_every_sending_campaign, 1),
     (test_reply_whose_hold_fails_is_accepted_when_retried, 1),
+    (test_rename_whose_copy_failed_is_repaired_by_the_retry, 1),
+    (test_rename_copy_older_than_the_contact_is_not_written, 1),
+    (test_opt_out_whose_copy_failed_is_repaired_by_the_retry, 1),
 ]
 
 

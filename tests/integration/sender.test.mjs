@@ -11,7 +11,7 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { before, test } from 'node:test';
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { promisify } from 'node:util';
 import http from 'node:http';
 import { inboxctl, senderPath, sleep, sqlite3Path, uniqueNumber }
@@ -196,12 +196,22 @@ test('a reply to a carrier that cannot be reached (connection refused) '
     assert.equal(res.status, 201, res.text);
 
     await eventually(() => cluster.senderLog().includes(
-        `message ${res.json.id}: `), 10000, 'the send tried');
-    await sleep(1000);      /* its result recorded (the retry is 10 s on) */
+        `message ${res.json.id}: retry`), 10000, 'the send tried');
+    // the store's record of it: its claim's lease let go, one attempt
+    // counted, due again later
+    const outbox = () => execFileSync(sqlite3Path, ['-cmd', '.timeout 5000',
+        cluster.storePath, 'SELECT attempts, lease_until IS NULL, due_at'
+        + ` FROM outbox WHERE message_id = ${Number(res.json.id)}`])
+        .toString().trim().split('|').map(Number);
+    await eventually(() => outbox()[1] === 1, 10000, 'the retry recorded');
+    const [attempts, , dueAt] = outbox();
+    assert.equal(attempts, 1);
+    assert.ok(dueAt > Date.now(), `due again at ${dueAt}`);
     const page = await api(cluster,
         `/api/v1/conversations/${conv.id}/messages`, down.token);
     const m = page.json.items.find((x) => x.id === res.json.id);
     assert.equal(m.status, 'queued', JSON.stringify(m));
+    assert.ok(!m.error_code, JSON.stringify(m));
 });
 
 test('billing made inactive while a reply waits out a retry: it is not '

@@ -7,6 +7,7 @@
 #define INBOX_CHECK_H
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 typedef void (*check_fn)(void);
@@ -26,10 +27,15 @@ static int                check_failed_now;
     static void test_##id(void);                                            \
     __attribute__((constructor)) static void register_##id(void)            \
     {                                                                       \
-        if (check_ntests < CHECK_MAX_TESTS) {                               \
-            check_tests[check_ntests].name = #id;                           \
-            check_tests[check_ntests++].fn = test_##id;                     \
+        if (check_ntests == CHECK_MAX_TESTS) {                              \
+            /* a test that would not run must not pass unseen */            \
+            fprintf(stderr, "more than %d tests: raise CHECK_MAX_TESTS\n",  \
+                    CHECK_MAX_TESTS);                                       \
+            printf("# 0 passed, 1 failed\n");                               \
+            exit(1);                                                        \
         }                                                                   \
+        check_tests[check_ntests].name = #id;                               \
+        check_tests[check_ntests++].fn = test_##id;                         \
     }                                                                       \
     static void test_##id(void)
 

@@ -1350,6 +1350,15 @@ def main():
         failures = list(pool.map(lambda t: run_test(*t), TESTS))
 
     passed = failed = 0
+
+    # a test written but left off TESTS would never run: it fails instead
+    listed = {test.__name__ for test, _ in TESTS}
+    for name in sorted(n for n, f in globals().items()
+                       if n.startswith('test_') and callable(f)
+                       and n not in listed):
+        failed += 1
+        print('not ok - %s\n    not in TESTS: it never ran' % name)
+
     for (test, _), failure in zip(TESTS, failures):
         if failure is None:
             passed += 1

@@ -365,23 +365,20 @@ ngx_http_inbox_realtime_ticket_op(ngx_http_inbox_api_t *api,
     }
 
     /*
-     * The organization in the query string lets nginx keep all its sockets
-     * on one ws-server process ("hash $arg_org" in the upstream): presence
-     * and a ticket's single use are each process's own.  The ticket is in
-     * it too (base64url and '.', nothing to escape), so the url is all a
-     * client opens.
+     * The ticket leads with its organization, by which nginx keeps all its
+     * sockets on one ws-server process (the upstream hashes it, see
+     * config/nginx.conf.in): presence and a ticket's single use are each
+     * process's own.  Base64url, digits and '.': nothing to escape.
      */
-    len = strlen(args->url) + sizeof("?org=&ticket=") + INBOX_ID_MAX
-          + strlen(ticket);
+    len = strlen(args->url) + sizeof("?ticket=") + strlen(ticket);
     url = malloc(len);
     if (url == NULL) {
         ngx_http_inbox_job_document(job, 0, NULL, 0);
         return;
     }
 
-    (void) snprintf(url, len, "%s%sorg=%s&ticket=%s", args->url,
-                    strchr(args->url, '?') ? "&" : "?", claims.org_id,
-                    ticket);
+    (void) snprintf(url, len, "%s%sticket=%s", args->url,
+                    strchr(args->url, '?') ? "&" : "?", ticket);
 
     g = inbox_json_begin();
     if (g == NULL) {

@@ -61,7 +61,8 @@ struct ws_auth_s {
 
 
 static int ws_auth_subprotocol(struct lws *wsi);
-static int ws_auth_org(struct lws *wsi, char *org, size_t len);
+static int ws_auth_arg(struct lws *wsi, const char *name, char *value,
+    size_t len);
 static int ws_auth_origin(ws_auth_t *auth, struct lws *wsi);
 static int ws_auth_nonce_compare(const void *a, const void *b);
 static int ws_auth_quota_compare(const void *a, const void *b);
@@ -173,12 +174,20 @@ ws_auth_confirm_upgrade(ws_auth_t *auth, struct lws *wsi,
         return n;
     }
 
-    ticket = lws_get_urlarg_by_name(wsi, "ticket=", arg, sizeof(arg));
-    if (ticket == NULL || ticket[0] == '\0') {
+    /* the one nginx routed by (ws_auth_arg): no other is taken here */
+    n = ws_auth_arg(wsi, "ticket", arg, sizeof(arg));
+    ticket = arg;
+    if (n == 0 || (n == 1 && ticket[0] == '\0')) {
         return ws_auth_reply(wsi, HTTP_STATUS_UNAUTHORIZED,
                              "unauthenticated",
                              "A realtime ticket is required: get one from "
                              "POST /api/v1/realtime/ticket.", NULL, NULL);
+    }
+
+    if (n < 0) {
+        return ws_auth_reply(wsi, HTTP_STATUS_FORBIDDEN, "forbidden",
+                             "The realtime ticket is for another address: "
+                             "connect to the url it came with.", NULL, NULL);
     }
 
     now = time(NULL);
@@ -208,12 +217,16 @@ ws_auth_confirm_upgrade(ws_auth_t *auth, struct lws *wsi,
                              "get a new one.", NULL, NULL);
     }
 
-    /* nginx routes a socket to its ws-server by org (each remembers the
-     * tickets it took): one steered elsewhere by another org, or by none,
-     * would be taken there a second time */
-    if (ws_auth_org(wsi, org_arg, sizeof(org_arg)) != 0
-        || strcmp(org_arg, claims.org_id) != 0)
-    {
+    /*
+     * nginx routes a socket to its ws-server by the organization its
+     * ticket leads with (each process remembers the tickets it took).  The
+     * org argument of older ticket urls is still welcome, but only naming
+     * the ticket's own: an nginx still configured to hash $arg_org would
+     * steer one naming another to a process that may not have seen the
+     * ticket used.
+     */
+    n = ws_auth_arg(wsi, "org", org_arg, sizeof(org_arg));
+    if (n < 0 || (n == 1 && strcmp(org_arg, claims.org_id) != 0)) {
         lwsl_user("ws-server: ticket of org %s refused for its URL's org\n",
                   claims.org_id);
         return ws_auth_reply(wsi, HTTP_STATUS_FORBIDDEN, "forbidden",
@@ -375,20 +388,21 @@ ws_auth_subprotocol(struct lws *wsi)
  * on, else what ws_auth_confirm_upgrade returns.
  */
 /*
- * The organization the URL names in org, as nginx's "hash $arg_org" sees
- * it: -1 unless exactly one argument is named "org" in any case, and
- * that one in lower case ($arg_org takes the first of any case; another
- * spelling, a second one or none could steer the socket to a process
- * that has not seen the ticket used).  An argument too long to read is
- * -1 too: it could be one of them.
+ * The URL's argument name (lower case) into value, as nginx's $arg_name
+ * sees it: 1 when exactly one argument has that name in any case, in
+ * lower case; 0 when none; -1 when another spelling or a second one is
+ * there ($arg_ takes the first of any case, so nginx could have routed
+ * the socket by a ticket other than the one taken here).  An argument
+ * too long to read is -1 too: it could be one of them.
  */
-
 static int
-ws_auth_org(struct lws *wsi, char *org, size_t len)
+ws_auth_arg(struct lws *wsi, const char *name, char *value, size_t len)
 {
     int     i, n, found;
     char    frag[WS_AUTH_ARG_MAX];
-    size_t  name;
+    size_t  name_len, frag_name;
+
+    name_len = strlen(name);
 
     found = 0;
 
@@ -405,21 +419,23 @@ ws_auth_org(struct lws *wsi, char *org, size_t len)
             break;
         }
 
-        name = strcspn(frag, "=");
+        frag_name = strcspn(frag, "=");
 
-        if (name != 3 || strncasecmp(frag, "org", 3) != 0) {
+        if (frag_name != name_len || strncasecmp(frag, name, name_len) != 0)
+        {
             continue;
         }
 
-        if (found || strncmp(frag, "org", 3) != 0) {
+        if (found || strncmp(frag, name, name_len) != 0) {
             return -1;
         }
 
         found = 1;
-        snprintf(org, len, "%s", frag[3] == '=' ? frag + 4 : "");
+        snprintf(value, len, "%s",
+                 frag[name_len] == '=' ? frag + name_len + 1 : "");
     }
 
-    return found ? 0 : -1;
+    return found;
 }
 
 

@@ -1,5 +1,6 @@
 /*
- * Realtime tickets: base64url(JSON claims) "." base64url(HMAC-SHA256).
+ * Realtime tickets: org id "." base64url(JSON claims) "."
+ * base64url(HMAC-SHA256) (ticket.h says why the org leads).
  */
 #include <ctype.h>
 #include <errno.h>
@@ -37,7 +38,7 @@ inbox_ticket_issue(const unsigned char *secret, size_t secret_len,
     inbox_error_t *err)
 {
     char            *json;
-    size_t           json_len, n, i;
+    size_t           json_len, n, i, prefix;
     yajl_gen         g;
     unsigned char    nonce[INBOX_TICKET_NONCE_BYTES];
     unsigned char    mac[INBOX_TICKET_MAC_LEN];
@@ -101,8 +102,10 @@ inbox_ticket_issue(const unsigned char *secret, size_t secret_len,
         return inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
     }
 
-    /* the claims, the dot, the MAC and the NUL must fit */
-    if (INBOX_BASE64_LEN(json_len) + 1
+    /* the org, the claims, two dots, the MAC and the NUL must fit */
+    prefix = strlen(claims->org_id) + 1;
+
+    if (prefix + INBOX_BASE64_LEN(json_len) + 1
         + INBOX_BASE64_LEN(INBOX_TICKET_MAC_LEN) > INBOX_TICKET_MAX)
     {
         free(json);
@@ -110,7 +113,11 @@ inbox_ticket_issue(const unsigned char *secret, size_t secret_len,
                    "ticket claims are too long");
     }
 
-    n = inbox_base64url_encode((unsigned char *) json, json_len, out);
+    memcpy(out, claims->org_id, prefix - 1);
+    out[prefix - 1] = '.';
+
+    n = prefix + inbox_base64url_encode((unsigned char *) json, json_len,
+                                        out + prefix);
     free(json);
 
     if (!inbox_ticket_mac(secret, secret_len, out, n, mac)) {
@@ -132,8 +139,8 @@ inbox_ticket_verify(const unsigned char *secret, size_t secret_len,
     inbox_error_t *err)
 {
     long            n;
-    size_t          len, body_len;
-    const char     *dot;
+    size_t          len, body_len, org_len;
+    const char     *dot, *claims_at;
     unsigned char   mac[INBOX_TICKET_MAC_LEN];
     unsigned char   given[INBOX_TICKET_MAC_LEN];
     char            json[INBOX_TICKET_CLAIMS_MAX + 1];
@@ -146,12 +153,18 @@ inbox_ticket_verify(const unsigned char *secret, size_t secret_len,
                    "the realtime ticket is missing or too long");
     }
 
-    dot = strchr(ticket, '.');
-    if (dot == NULL || dot == ticket || strchr(dot + 1, '.') != NULL) {
+    /* org "." claims "." MAC, none of them empty */
+    claims_at = strchr(ticket, '.');
+    dot = claims_at ? strchr(claims_at + 1, '.') : NULL;
+    if (dot == NULL || claims_at == ticket || dot == claims_at + 1
+        || strchr(dot + 1, '.') != NULL)
+    {
         return inbox_error_set(err, INBOX_ERR_FORBIDDEN,
                    "the realtime ticket is malformed");
     }
 
+    org_len = (size_t) (claims_at - ticket);
+    claims_at++;
     body_len = (size_t) (dot - ticket);
 
     n = inbox_base64url_decode(dot + 1, len - body_len - 1, given,
@@ -164,7 +177,8 @@ inbox_ticket_verify(const unsigned char *secret, size_t secret_len,
                    "the realtime ticket's signature is not valid");
     }
 
-    n = inbox_base64url_decode(ticket, body_len, (unsigned char *) json,
+    n = inbox_base64url_decode(claims_at, (size_t) (dot - claims_at),
+                               (unsigned char *) json,
                                INBOX_TICKET_CLAIMS_MAX);
     if (n <= 0) {
         return inbox_error_set(err, INBOX_ERR_FORBIDDEN,
@@ -172,7 +186,10 @@ inbox_ticket_verify(const unsigned char *secret, size_t secret_len,
     }
     json[n] = '\0';
 
-    if (!inbox_ticket_claims_parse(json, claims)) {
+    if (!inbox_ticket_claims_parse(json, claims)
+        || strlen(claims->org_id) != org_len
+        || memcmp(claims->org_id, ticket, org_len) != 0)
+    {
         memset(claims, 0, sizeof(*claims));
         return inbox_error_set(err, INBOX_ERR_FORBIDDEN,
                    "the realtime ticket's claims are malformed");

@@ -14,7 +14,8 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { inboxctl, sqlite3Path } from '../lib/cluster.mjs';
 import { useCluster, errorLogIsCleanTest } from '../lib/fixture.mjs';
-import { api, connectWs, deliverInbound, eventually, openWs, ticket, wsUrl }
+import { api, connectWs, deliverInbound, eventually, openWs, ticket,
+         ticketClaims, wsUrl }
     from '../lib/inbox.mjs';
 import { addUser, login, sessionApi } from '../lib/session.mjs';
 
@@ -100,8 +101,7 @@ async function heard(ws, type, user) {
 // The stream position a ticket was issued at (its claims are not secret,
 // only signed).
 function positionOf(ticketJson) {
-    return JSON.parse(Buffer.from(ticketJson.ticket.split('.')[0],
-                                  'base64url')).org_seq;
+    return ticketClaims(ticketJson.ticket).org_seq;
 }
 
 test('a removed user\'s open sockets close at once; the team hears it and '

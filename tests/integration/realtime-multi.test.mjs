@@ -1,6 +1,6 @@
 // Two ws-server processes behind the same /ws: nginx hands every event to
-// both, an organization's sockets all go to one of them (by the ?org= the
-// ticket's url carries) and both get some; every socket of an
+// both, an organization's sockets all go to one of them (by the
+// organization its ticket leads with) and both get some; every socket of an
 // organization gets every event in order.  One killed while webhooks
 // flow: its browsers reconnect to the other and resume with no gap, and
 // nginx logs what it could not hand to the dead one only.
@@ -10,13 +10,14 @@ import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { sleep, uniqueNumber } from '../lib/cluster.mjs';
 import { useCluster, errorLogIsCleanTest } from '../lib/fixture.mjs';
-import { connectWs, eventually, postInbound, ticket, wsUpgradeStatus,
+import { connectWs, eventually, postInbound, ticket, ticketClaims,
+         wsUpgradeStatus,
          wsUrl }
     from '../lib/inbox.mjs';
 
 // The tests use ORGS organizations, some on each ws-server, picked out
 // of POOL: which ws-server an organization's sockets go to follows
-// nginx's consistent hash of ?org= over the ws-servers' ports, random in
+// nginx's consistent hash of its id over the ws-servers' ports, random in
 // each run, and six organizations drawn blind all fell on one about
 // once in thirty runs.
 const ORGS = 6;
@@ -41,8 +42,7 @@ const lastSeq = (client) => {
 
 async function position(cluster, org) {
     const t = await ticket(cluster, org.token);
-    const claims = JSON.parse(Buffer.from(t.ticket.split('.')[0],
-        'base64url').toString());
+    const claims = ticketClaims(t.ticket);
     return { org_seq: claims.org_seq, epoch: claims.epoch };
 }
 
@@ -174,24 +174,30 @@ test('sockets spread over both ws-servers, an organization on one, and '
     }
 });
 
-test('a ticket opens one socket only: its URL names its organization '
-    + 'once, as "org", or nginx and ws-server could pick different '
-    + 'processes', async () => {
+test('a ticket opens one socket only: nginx routes it by the organization '
+    + 'it leads with, and ws-server takes it only from a URL that nginx '
+    + 'read the same way', async () => {
     const { cluster } = ctx;
-    const org = cluster.orgs[0];
-    const good = new URL(wsUrl(cluster, await ticket(cluster, org.token)));
+    const [org, other] = cluster.orgs;
+    const answer = await ticket(cluster, org.token);
+    const good = new URL(wsUrl(cluster, answer));
     const t = good.searchParams.get('ticket');
+    // the contract's form, nothing more
+    assert.equal(good.search, `?ticket=${t}`);
+    assert.ok(t.startsWith(`${org.id}.`), t);
     const base = `${good.origin}${good.pathname}`;
     const id = encodeURIComponent(org.id);
     const encoded = [...org.id].map((c) => `%${c.charCodeAt(0)
         .toString(16)}`).join('');
-    // nginx hashes $arg_org in any case, as sent; ws-server reads it
-    // decoded: each of these could land on another process than org=ID
-    for (const query of [`ticket=${t}`, `ticket=${t}&ORG=${id}`,
-                         `Org=${id}&ticket=${t}`,
+    // nginx reads $arg_ticket (and an older config $arg_org) in any
+    // case, the first of its name, as sent; ws-server reads them decoded:
+    // each of these could land on another process than the ticket's
+    for (const query of [`TICKET=${t}`, `Ticket=${t}&ticket=${t}`,
+                         `ticket=${t}&ticket=${t}`, `%74icket=${t}`,
+                         `ticket=${t}&ORG=${id}`, `Org=${id}&ticket=${t}`,
                          `ORG=${id}&org=${id}&ticket=${t}`,
                          `org=${id}&org=${id}&ticket=${t}`,
-                         `%6Frg=${id}&ticket=${t}`,
+                         `org=${encodeURIComponent(other.id)}&ticket=${t}`,
                          `org=${encoded}&ticket=${t}`]) {
         const status = await wsUpgradeStatus(`${base}?${query}`);
         assert.ok(status === 400 || status === 403, `${query}: ${status}`);
@@ -199,8 +205,10 @@ test('a ticket opens one socket only: its URL names its organization '
     // none of them used it up
     assert.equal(await wsUpgradeStatus(good.toString()), 101);
     assert.equal(await wsUpgradeStatus(good.toString()), 403);
-    assert.equal(await wsUpgradeStatus(`${base}?ticket=${t}&ORG=${id}`),
-                 403);
+    // an older ticket url's org, naming its own organization, still opens
+    const next = new URL(wsUrl(cluster, await ticket(cluster, org.token)));
+    assert.equal(await wsUpgradeStatus(
+        `${base}?org=${id}&ticket=${next.searchParams.get('ticket')}`), 101);
 });
 
 test('one ws-server killed while webhooks flow: its browsers reconnect to '

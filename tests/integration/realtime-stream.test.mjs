@@ -11,7 +11,7 @@ import { promisify } from 'node:util';
 import { test } from 'node:test';
 import { inboxctl, sleep, sqlite3Path, uniqueNumber } from '../lib/cluster.mjs';
 import { useCluster, errorLogIsCleanTest } from '../lib/fixture.mjs';
-import { connectWs, deliverInbound, postInbound, ticket }
+import { connectWs, deliverInbound, postInbound, ticket, ticketClaims }
     from '../lib/inbox.mjs';
 import { addUser } from '../lib/session.mjs';
 
@@ -32,8 +32,7 @@ const lastSeq = (client) => {
 // Where the organization's stream stands in the store (a ticket says).
 async function position(cluster, org) {
     const t = await ticket(cluster, org.token);
-    const claims = JSON.parse(Buffer.from(t.ticket.split('.')[0],
-        'base64url').toString());
+    const claims = ticketClaims(t.ticket);
     return { org_seq: claims.org_seq, epoch: claims.epoch };
 }
 

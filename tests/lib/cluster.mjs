@@ -186,7 +186,7 @@ http {
     inbox_media_dir ${c.mediaDir};
 ${c.options.http.map((line) => `    ${line}\n`).join('')}
     upstream inbox_ws {
-        hash $arg_org consistent;
+        hash $inbox_ws_org consistent;
 ${c.wsPorts.map((p) => `        server 127.0.0.1:${p};\n`).join('')}    }
 
     server {

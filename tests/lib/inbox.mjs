@@ -203,12 +203,15 @@ export async function ticket(cluster, token) {
     return res.json;
 }
 
+// A ticket's claims (not secret, only signed): ORG.claims.signature.
+export function ticketClaims(t) {
+    return JSON.parse(Buffer.from(t.split('.')[1], 'base64url').toString());
+}
+
 // When a ticket answer's ticket was issued (ms; whole seconds, as its
 // claims carry it: expires less its 60 s lifetime).
 export function ticketIssuedMs({ ticket: t }) {
-    const claims = JSON.parse(Buffer.from(t.split('.')[0], 'base64url')
-        .toString());
-    return (claims.expires - 60) * 1000;
+    return (ticketClaims(t).expires - 60) * 1000;
 }
 
 // The ws:// URL for a ticket answer, resolved against the cluster.

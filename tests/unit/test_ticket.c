@@ -55,7 +55,8 @@ TEST(issued_ticket_verifies_with_its_claims)
     inbox_ticket_claims_t  claims;
 
     issue(ticket);
-    CHECK(strchr(ticket, '.') != NULL);
+    /* the organization in clear, first: nginx routes by it */
+    CHECK(strncmp(ticket, "42.", 3) == 0);
     CHECK_INT(verify(ticket, NOW + 10, &claims), INBOX_OK);
     CHECK_STR(claims.org_id, "42");
     CHECK_STR(claims.user_id, "7");
@@ -114,20 +115,25 @@ TEST(ticket_signed_with_another_secret_is_forbidden)
 
 TEST(tampered_claims_are_forbidden)
 {
-    char                   ticket[INBOX_TICKET_MAX], forged[INBOX_TICKET_MAX];
+    char                   ticket[INBOX_TICKET_MAX], forged[3 * INBOX_TICKET_MAX];
     char                   body[INBOX_TICKET_MAX];
     const char            *dot, *json;
     inbox_ticket_claims_t  claims;
 
     issue(ticket);
-    dot = strchr(ticket, '.');
+    dot = strrchr(ticket, '.');
 
     /* another organization's claims under the original signature */
     json = "{\"org_id\":\"43\",\"user_id\":\"7\",\"nonce\":\"x\","
            "\"expires\":1900000000,\"org_seq\":1,\"epoch\":\"e\","
            "\"unread_total\":0}";
     inbox_base64url_encode((const unsigned char *) json, strlen(json), body);
-    snprintf(forged, sizeof(forged), "%s%s", body, dot);
+    snprintf(forged, sizeof(forged), "43.%s%s", body, dot);
+    CHECK_INT(verify(forged, NOW, &claims), INBOX_ERR_FORBIDDEN);
+    CHECK_STR(claims.org_id, "");
+
+    /* the organization in clear changed: routed elsewhere, refused */
+    snprintf(forged, sizeof(forged), "43%s", ticket + 2);
     CHECK_INT(verify(forged, NOW, &claims), INBOX_ERR_FORBIDDEN);
     CHECK_STR(claims.org_id, "");
 
@@ -154,6 +160,9 @@ TEST(malformed_tickets_are_forbidden)
     CHECK_INT(verify("nodot", NOW, &claims), INBOX_ERR_FORBIDDEN);
     CHECK_INT(verify(".abc", NOW, &claims), INBOX_ERR_FORBIDDEN);
     CHECK_INT(verify("a.b.c", NOW, &claims), INBOX_ERR_FORBIDDEN);
+    CHECK_INT(verify("a..c", NOW, &claims), INBOX_ERR_FORBIDDEN);
+    CHECK_INT(verify(".b.c", NOW, &claims), INBOX_ERR_FORBIDDEN);
+    CHECK_INT(verify("a.b.c.d", NOW, &claims), INBOX_ERR_FORBIDDEN);
     CHECK_INT(verify("!!!.???", NOW, &claims), INBOX_ERR_FORBIDDEN);
 
     issue(ticket);
@@ -167,15 +176,17 @@ TEST(malformed_tickets_are_forbidden)
 }
 
 
-/* Signs body with SECRET as the issuer would: only the claims are bad. */
+/* Signs org and json with SECRET as the issuer would: only the claims
+ * are bad. */
 static void
-sign(const char *json, char out[INBOX_TICKET_MAX])
+sign(const char *org, const char *json, char out[INBOX_TICKET_MAX])
 {
     size_t         n, mac_len;
     unsigned char  mac[32];
 
-    n = inbox_base64url_encode((const unsigned char *) json, strlen(json),
-                               out);
+    n = (size_t) snprintf(out, INBOX_TICKET_MAX, "%s.", org);
+    n += inbox_base64url_encode((const unsigned char *) json, strlen(json),
+                                out + n);
     EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, SECRET, strlen(SECRET),
               (const unsigned char *) out, n, mac, sizeof(mac), &mac_len);
     out[n++] = '.';
@@ -188,30 +199,37 @@ TEST(validly_signed_malformed_claims_are_forbidden)
     char                   ticket[INBOX_TICKET_MAX];
     inbox_ticket_claims_t  claims;
 
-    sign("{\"org_id\":\"42\",\"user_id\":\"7\",\"nonce\":\"n\","
+    sign("42", "{\"org_id\":\"42\",\"user_id\":\"7\",\"nonce\":\"n\","
          "\"expires\":1900000000,\"org_seq\":1,\"epoch\":\"e\","
          "\"unread_total\":0}", ticket);
     CHECK_INT(verify(ticket, NOW, &claims), INBOX_OK);
 
-    sign("not json", ticket);
+    /* signed, but the organization in clear is not the claims' */
+    sign("4", "{\"org_id\":\"42\",\"user_id\":\"7\",\"nonce\":\"n\","
+         "\"expires\":1900000000,\"org_seq\":1,\"epoch\":\"e\","
+         "\"unread_total\":0}", ticket);
     CHECK_INT(verify(ticket, NOW, &claims), INBOX_ERR_FORBIDDEN);
 
-    sign("[\"42\"]", ticket);
+    sign("42", "not json", ticket);
+    CHECK_INT(verify(ticket, NOW, &claims), INBOX_ERR_FORBIDDEN);
+
+    sign("42", "[\"42\"]", ticket);
     CHECK_INT(verify(ticket, NOW, &claims), INBOX_ERR_FORBIDDEN);
 
     /* no organization */
-    sign("{\"user_id\":\"7\",\"nonce\":\"n\",\"expires\":1900000000,"
+    sign("42", "{\"user_id\":\"7\",\"nonce\":\"n\",\"expires\":1900000000,"
          "\"org_seq\":1,\"epoch\":\"e\",\"unread_total\":0}", ticket);
     CHECK_INT(verify(ticket, NOW, &claims), INBOX_ERR_FORBIDDEN);
 
     /* an expiry that is not a number */
-    sign("{\"org_id\":\"42\",\"user_id\":\"7\",\"nonce\":\"n\","
+    sign("42", "{\"org_id\":\"42\",\"user_id\":\"7\",\"nonce\":\"n\","
          "\"expires\":\"never\",\"org_seq\":1,\"epoch\":\"e\","
          "\"unread_total\":0}", ticket);
     CHECK_INT(verify(ticket, NOW, &claims), INBOX_ERR_FORBIDDEN);
 
     /* an org_id longer than any id */
-    sign("{\"org_id\":\"0123456789012345678901234567890123456789\","
+    sign("0123456789012345678901234567890123456789",
+         "{\"org_id\":\"0123456789012345678901234567890123456789\","
          "\"user_id\":\"7\",\"nonce\":\"n\",\"expires\":1900000000,"
          "\"org_seq\":1,\"epoch\":\"e\",\"unread_total\":0}", ticket);
     CHECK_INT(verify(ticket, NOW, &claims), INBOX_ERR_FORBIDDEN);

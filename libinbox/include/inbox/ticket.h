@@ -6,8 +6,12 @@
  * The ticket also carries the organization's stream position when it was
  * issued, which ws-server uses for its "hello" when it has seen nothing newer.
  *
- * Format: base64url(JSON claims) "." base64url(HMAC-SHA256(secret, first
- * part)).
+ * Format: organization id "." base64url(JSON claims) "." base64url(
+ * HMAC-SHA256(secret, the first two parts and their dot)).  The
+ * organization leads in clear so that nginx can route a socket by its
+ * ticket alone ("GET /ws?ticket=", the API contract's form): all of an
+ * organization's sockets on one ws-server process.  It is signed with the
+ * rest and must be the claims' org_id.
  */
 #ifndef INBOX_TICKET_H
 #define INBOX_TICKET_H
@@ -18,7 +22,7 @@
 #include <inbox/error.h>
 #include <inbox/model.h>
 
-#define INBOX_TICKET_MAX          640
+#define INBOX_TICKET_MAX          672
 #define INBOX_TICKET_NONCE_MAX    33      /* 16 random bytes in hex */
 #define INBOX_TICKET_TTL          60      /* seconds */
 #define INBOX_TICKET_SECRET_MIN   32      /* bytes */

@@ -196,6 +196,13 @@ static const char  *inbox_mongo_indexes[] = {
         "{\"key\": {\"held\": 1, \"submitted_at\": 1},"
         " \"name\": \"held_submitted\","
         " \"partialFilterExpression\": {\"held\": true}}]}",
+    /* settlements an interruption left, oldest first: the recovery's
+     * (store_mongo_settle.c); only those under way are in it */
+    "{\"createIndexes\": \"messages\", \"indexes\": ["
+        "{\"key\": {\"settling_since\": 1},"
+        " \"name\": \"settling_since\","
+        " \"partialFilterExpression\": {\"settling\": {\"$exists\":"
+        " true}}}]}",
     /* status checks (status_check.h): the messages a carrier took that
      * have no final status, by their next ask (absent while never
      * asked), then by when the carrier took them */

@@ -25,7 +25,9 @@
  * conversations (contact fields copied in for listing and search),
  * messages (media embedded), events (references to those), health (one
  * record, made with the store, that ping writes and one-off steps mark),
- * campaigns and campaign_recipients (store_mongo_campaigns.c).
+ * campaigns and campaign_recipients (store_mongo_campaigns.c).  A
+ * message whose hold is being settled is marked "settling", and the
+ * organization lists it in credits.pending (store_mongo_settle.c).
  * Ids are ObjectIds, shown as 24 hex digits; times are BSON dates.
  *
  * Operations are not yet wrapped in multi-document transactions (that is
@@ -456,13 +458,30 @@ inbox_status_t inbox_mongo_carrier_number(inbox_mongo_store_t *ms,
 inbox_status_t inbox_mongo_first_number(inbox_mongo_store_t *ms,
     const bson_oid_t *org, char from[INBOX_PHONE_MAX], inbox_error_t *err);
 /* Moves org's credits as a ledger entry of kind says (billing.h), then
- * writes that entry (message NULL: none), store_mongo_billing.c.  A hold
+ * writes that entry (message NULL: none), store_mongo_billing.c: a grant,
+ * a hold, or the release of a hold whose message was never stored (a
+ * stored message's is inbox_mongo_settle's).  A hold
  * takes only what the balance has, only while billing is active: *moved
  * (may be NULL) is 0 when it took nothing, 1 when the credits moved,
  * even if the entry then failed. */
 inbox_status_t inbox_mongo_credits_move(inbox_mongo_store_t *ms,
     const bson_oid_t *org, inbox_ledger_kind_t kind, int64_t credits,
     const bson_oid_t *message, int64_t now, int *moved, inbox_error_t *err);
+/* A hold's settlement (store_mongo_settle.c): the message which (a
+ * filter, "held": true added) finds first by sort (NULL: any) has its
+ * hold captured or released as kind says, once, whoever else settles
+ * it; *found whether one was.  An interruption (a failure, a crash)
+ * leaves it marked "settling", for inbox_mongo_settle_recover. */
+inbox_status_t inbox_mongo_settle(inbox_mongo_store_t *ms,
+    const bson_t *which, const bson_t *sort, inbox_ledger_kind_t kind,
+    int64_t now, int *found, inbox_error_t *err);
+/* Finishes at most max settlements whose settler's lease ended (a
+ * settler that died or failed), *finished saying how many it took. */
+inbox_status_t inbox_mongo_settle_recover(inbox_mongo_store_t *ms,
+    int64_t now, size_t max, size_t *finished, inbox_error_t *err);
+/* How long a settler has to finish before the recovery may: longer than
+ * any one command of it takes. */
+#define INBOX_MONGO_SETTLE_LEASE_MS  60000
 /* org's billing as GET /api/v1/billing shows it; INBOX_ERR_NOT_FOUND
  * when there is no such organization. */
 inbox_status_t inbox_mongo_billing_load(inbox_mongo_store_t *ms,

@@ -1,12 +1,14 @@
 /*
- * The MongoDB backend: credits and their ledger.  Every change of an
- * organization's credits is one conditional $inc on its document (a hold
- * only where billing is active and the balance covers it, so concurrent
- * replies never take it below zero) and then the ledger entry, with the
- * balances the $inc answered.  A hold of nothing (a message its plan
- * pays for) is the billing check alone: no entry.  Without a
- * transaction (see store_mongo.h) a crash between the two leaves a
- * change without its ledger entry.
+ * The MongoDB backend: credits and their ledger.  A grant, a hold and the
+ * release of a hold no stored message has are each one conditional $inc
+ * on the organization's document (a hold only where billing is active
+ * and the balance covers it, so concurrent replies never take it below
+ * zero) and then the ledger entry, with the balances the $inc answered.
+ * A hold of nothing (a message its plan pays for) is the billing check
+ * alone: no entry.  Without a transaction (see store_mongo.h) a crash
+ * between the two leaves a change without its ledger entry.  A stored
+ * message's hold is settled (captured or released) by
+ * store_mongo_settle.c, which a crash cannot leave half done.
  */
 #include <stdlib.h>
 #include <string.h>

@@ -64,11 +64,13 @@
  *
  * A result writes: the outbox entry (retried or released, or removed at
  * its attempt), then the message (the carrier's id, the status), the
- * hold (held false, then the organization's $inc and the ledger entry), a
+ * hold's settlement (store_mongo_settle.c: the message marked settling,
+ * the organization's $inc, the ledger entry, the marks cleared), a
  * campaign message's recipient (its state, store_mongo_campaigns.c; a
  * cancelled one's then cancelled), the event.  A crash after the entry's
  * removal leaves the message at its status with its hold: captured by
- * the expiry once the carrier had it.
+ * the expiry once the carrier had it.  A crash within the settlement
+ * leaves it marked, and the holds job finishes it once.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -886,19 +888,21 @@ inbox_mongo_reply_hold(inbox_mongo_store_t *ms, inbox_mongo_reply_t *r,
 /*
  * Gives back a hold of credits for message whose reply failed after it.
  * A message stored, or perhaps stored (an insert without an answer),
- * holds the credits itself: the compare-and-set on its "held" settles
- * them once, whoever else settles them at the same moment (a sender that
- * got the outbox entry after all).  A message the insert did not store
- * leaves them to no one: the organization gets them back directly.  err
- * keeps the failure that brought us here; a store gone for these too
- * leaves the credits held, as a crash does (see the top of this file).
+ * holds the credits itself: its settlement releases them once, whoever
+ * else settles them at the same moment (a sender that got the outbox
+ * entry after all), and is finished by the holds job if it stops
+ * halfway.  A message the insert did not store leaves them to no one:
+ * the organization gets them back directly.  err keeps the failure that
+ * brought us here; a store gone before the message is marked, or for a
+ * release without one, leaves the credits held, as a crash does (see
+ * the top of this file).
  */
 static void
 inbox_mongo_hold_undo(inbox_mongo_store_t *ms, const bson_oid_t *org,
     const bson_oid_t *message, unsigned credits, int stored, int64_t now)
 {
     int             found;
-    bson_t          value;
+    bson_t         *which;
     inbox_error_t   err;
     inbox_status_t  rc;
 
@@ -907,19 +911,12 @@ inbox_mongo_hold_undo(inbox_mongo_store_t *ms, const bson_oid_t *org,
         return;
     }
 
-    rc = inbox_mongo_run_find_and_modify(ms,
-        BCON_NEW("findAndModify", BCON_UTF8("messages"),
-                 "query", "{",
-                     "_id", BCON_OID(message), "held", BCON_BOOL(true),
-                 "}",
-                 "update", "{", "$set", "{", "held", BCON_BOOL(false), "}",
-                 "}",
-                 "fields", "{", "_id", BCON_INT32(1), "}",
-                 "new", BCON_BOOL(true)),
-        &value, &found, &err);
-    bson_destroy(&value);
+    which = BCON_NEW("_id", BCON_OID(message), "org_id", BCON_OID(org));
+    rc = inbox_mongo_settle(ms, which, NULL, INBOX_LEDGER_RELEASE, now,
+                            &found, &err);
+    bson_destroy(which);
 
-    if (rc != INBOX_OK || (stored && !found)) {
+    if (rc != INBOX_OK || found || stored) {
         return;
     }
 
@@ -2989,71 +2986,46 @@ inbox_mongo_reply_keys_purge(inbox_store_t *store, int64_t before,
 }
 
 
-/* Captures expired holds, oldest first, one compare-and-set each. */
+/*
+ * Finishes the settlements an interruption left (store_mongo_settle.c),
+ * then captures expired holds, oldest first, each settled once.
+ */
 inbox_status_t
 inbox_mongo_holds_expire(inbox_store_t *store, int64_t before, int64_t now,
     size_t max, size_t *captured, inbox_error_t *err)
 {
     int                   found;
-    bson_t                value;
-    bson_oid_t            org, message;
-    bson_iter_t           iter;
+    bson_t               *which, *sort;
+    size_t                finished;
     inbox_status_t        rc;
     inbox_mongo_store_t  *ms = (inbox_mongo_store_t *) store;
 
     rc = inbox_mongo_ensure_indexes(ms, err);
 
-    while (rc == INBOX_OK && *captured < max) {
-        rc = inbox_mongo_run_find_and_modify(ms,
-            BCON_NEW("findAndModify", BCON_UTF8("messages"),
-                     "query", "{",
-                         "held", BCON_BOOL(true),
-                         "submitted_at", "{",
-                             "$lte", BCON_DATE_TIME(before),
-                         "}",
-                     "}",
-                     "sort", "{", "submitted_at", BCON_INT32(1), "}",
-                     "update", "{", "$set", "{",
-                         "held", BCON_BOOL(false),
-                     "}", "}",
-                     "fields", "{",
-                         "org_id", BCON_INT32(1), "credits", BCON_INT32(1),
-                     "}",
-                     "new", BCON_BOOL(true)),
-            &value, &found, err);
+    if (rc == INBOX_OK) {
+        rc = inbox_mongo_settle_recover(ms, now, max, &finished, err);
+    }
 
-        if (rc != INBOX_OK || !found) {
-            bson_destroy(&value);
+    which = BCON_NEW("submitted_at", "{",
+                         "$lte", BCON_DATE_TIME(before),
+                     "}");
+    sort = BCON_NEW("submitted_at", BCON_INT32(1));
+
+    while (rc == INBOX_OK && *captured < max) {
+        rc = inbox_mongo_settle(ms, which, sort, INBOX_LEDGER_CAPTURE, now,
+                                &found, err);
+
+        if (!found) {
             break;
         }
-
-        found = bson_iter_init_find(&iter, &value, "org_id")
-                && BSON_ITER_HOLDS_OID(&iter);
-        if (found) {
-            bson_oid_copy(bson_iter_oid(&iter), &org);
-        }
-
-        if (bson_iter_init_find(&iter, &value, "_id")
-            && BSON_ITER_HOLDS_OID(&iter))
-        {
-            bson_oid_copy(bson_iter_oid(&iter), &message);
-        } else {
-            found = 0;
-        }
-
-        if (found) {
-            rc = inbox_mongo_credits_move(ms, &org, INBOX_LEDGER_CAPTURE,
-                                          inbox_mongo_get_int(&value,
-                                                              "credits"),
-                                          &message, now, NULL, err);
-        }
-
-        bson_destroy(&value);
 
         if (rc == INBOX_OK) {
             (*captured)++;
         }
     }
+
+    bson_destroy(which);
+    bson_destroy(sort);
 
     return rc;
 }
@@ -3262,16 +3234,15 @@ inbox_mongo_delivery_move(inbox_mongo_store_t *ms, const bson_oid_t *org,
 
 
 /* Captures or releases (as hold says) the hold of the message doc shows
- * ("_id", "held", "credits"), if it still has one: once, whoever else
- * settles it at the same moment. */
+ * ("_id", "held"), if it still has one: once, whoever else settles it at
+ * the same moment (store_mongo_settle.c). */
 static inbox_status_t
 inbox_mongo_hold_settle(inbox_mongo_store_t *ms, const bson_oid_t *org,
     const bson_t *doc, inbox_hold_action_t hold, int64_t now,
     inbox_error_t *err)
 {
     int             found;
-    bson_t          value;
-    bson_oid_t      id;
+    bson_t         *which;
     bson_iter_t     iter;
     inbox_status_t  rc;
 
@@ -3282,30 +3253,15 @@ inbox_mongo_hold_settle(inbox_mongo_store_t *ms, const bson_oid_t *org,
         return INBOX_OK;
     }
 
-    bson_oid_copy(bson_iter_oid(&iter), &id);
+    which = BCON_NEW("_id", BCON_OID(bson_iter_oid(&iter)),
+                     "org_id", BCON_OID(org));
+    rc = inbox_mongo_settle(ms, which, NULL,
+                            hold == INBOX_HOLD_CAPTURE
+                            ? INBOX_LEDGER_CAPTURE : INBOX_LEDGER_RELEASE,
+                            now, &found, err);
+    bson_destroy(which);
 
-    rc = inbox_mongo_run_find_and_modify(ms,
-        BCON_NEW("findAndModify", BCON_UTF8("messages"),
-                 "query", "{",
-                     "_id", BCON_OID(&id), "held", BCON_BOOL(true),
-                 "}",
-                 "update", "{", "$set", "{", "held", BCON_BOOL(false), "}",
-                 "}",
-                 "fields", "{", "_id", BCON_INT32(1), "}",
-                 "new", BCON_BOOL(true)),
-        &value, &found, err);
-    bson_destroy(&value);
-
-    if (rc != INBOX_OK || !found) {
-        return rc;
-    }
-
-    return inbox_mongo_credits_move(ms, org,
-                                    hold == INBOX_HOLD_CAPTURE
-                                    ? INBOX_LEDGER_CAPTURE
-                                    : INBOX_LEDGER_RELEASE,
-                                    inbox_mongo_get_int(doc, "credits"),
-                                    &id, now, NULL, err);
+    return rc;
 }
 
 

@@ -4745,6 +4745,12 @@ TEST(media_fetch_give_back_takes_the_attempt_back)
                         h "}}}"
 #define SEQ             "{\"ok\": 1, \"value\": {\"_id\": " OID(ORG_ID)   \
                         ", \"seq\": 7, \"epoch\": \"e1\"}}"
+/* A hold's settlement begun (store_mongo_settle.c): the message held no
+ * more, settling as kind says since the server's now. */
+#define SETTLING(id, kind)                                                    \
+    "{\"ok\": 1, \"value\": {\"_id\": " OID(id) ", \"org_id\": "          \
+    OID(ORG_ID) ", \"credits\": 1, \"settling\": \"" kind "\","          \
+    " \"settling_since\": " DATE(NOW) "}}"
 
 
 static void
@@ -5071,7 +5077,7 @@ TEST(reply_accept_failed_after_the_hold_gives_it_back)
     fake.replies[9] = REPLY_THREAD;
     fake.replies[10] = SEQ;
     fake.replies[12] = NOT_PRIMARY;         /* the outbox entry */
-    fake.replies[13] = "{\"ok\": 1, \"value\": {\"_id\": " OID(GEN_1) "}}";
+    fake.replies[13] = SETTLING(GEN_1, "release");
     fake.replies[14] = CREDITS("10", "0");  /* given back */
     CHECK_INT(inbox_store_reply_accept(store, ORG_ID, &r, &result, &events,
                                        &err), INBOX_ERR_UNAVAILABLE);
@@ -5095,7 +5101,7 @@ TEST(reply_accept_failed_after_the_hold_gives_it_back)
     CHECK_INT(inbox_store_reply_accept(store, ORG_ID, &r, &result, &events,
                                        &err), INBOX_ERR_UNAVAILABLE);
     CHECK(!log_has(&fake, GIVES_ONE));
-    CHECK(!log_has(&fake, "\"release\""));
+    CHECK(!log_has(&fake, "\"kind\" : \"release\""));
     CHECK_INT(fake.commands, 15);
     inbox_event_list_free(&events);
     memset(&events, 0, sizeof(events));
@@ -5351,7 +5357,6 @@ TEST(outbox_claim_gives_back_what_it_could_not_read)
                         " \"contact_id\": " OID(CONTACT_ID) ","           \
                         " \"status\": \"" status "\", \"held\": true,"    \
                         " \"credits\": 1}}"
-#define HELD            "{\"ok\": 1, \"value\": {\"_id\": " OID(MSG_ID) "}}"
 
 
 TEST(outbox_result)
@@ -5380,9 +5385,9 @@ TEST(outbox_result)
                              " \"\"}, {\"status\": \"sent\","
                              " \"error_code\": \"\"}");
     fake.replies[5] = MOVED("delivered");
-    fake.replies[6] = HELD;
+    fake.replies[6] = SETTLING(MSG_ID, "capture");
     fake.replies[7] = CREDITS("9", "0");
-    fake.replies[9] = SEQ;
+    fake.replies[11] = SEQ;
 
     CHECK_INT(inbox_store_outbox_result(store, GEN_3, 1, &res,
                                         1767225600000LL, &report, &events,
@@ -5477,9 +5482,9 @@ TEST(message_status_update)
     memset(&events, 0, sizeof(events));
 
     fake.replies[0] = MOVED("undelivered");
-    fake.replies[1] = HELD;
+    fake.replies[1] = SETTLING(MSG_ID, "release");
     fake.replies[2] = CREDITS("10", "0");
-    fake.replies[4] = SEQ;
+    fake.replies[6] = SEQ;
 
     CHECK_INT(inbox_store_message_status_update(store, ORG_ID,
                   INBOX_CARRIER_TWILIO, "SM900", INBOX_DELIVERY_UNDELIVERED,
@@ -5514,14 +5519,14 @@ TEST(message_status_update)
                              " \"undelivered\", \"contact_id\": "
                              OID(CONTACT_ID) ", \"held\": true,"
                              " \"credits\": 2}");
-    fake.replies[2] = HELD;
+    fake.replies[2] = SETTLING(MSG_ID, "release");
     fake.replies[3] = CREDITS("10", "0");
     CHECK_INT(inbox_store_message_status_update(store, ORG_ID,
                   INBOX_CARRIER_TWILIO, "SM900", INBOX_DELIVERY_UNDELIVERED,
                   "30003", &changed, contact, &events, &err), INBOX_OK);
     CHECK_INT(changed, 0);
     CHECK_INT(events.count, 1);     /* the first report's, none more */
-    CHECK_INT(fake.commands, 5);
+    CHECK_INT(fake.commands, 7);
     golden_check(&fake, "message_status_settled_late");
 
     /* no such message yet: kept as an early report, looked for again */
@@ -5536,9 +5541,9 @@ TEST(message_status_update)
     /* a batch: each report's commands in turn, one refused with none */
     fake_reset(&fake);
     fake.replies[0] = MOVED("undelivered");
-    fake.replies[1] = HELD;
+    fake.replies[1] = SETTLING(MSG_ID, "release");
     fake.replies[2] = CREDITS("10", "0");
-    fake.replies[4] = SEQ;
+    fake.replies[6] = SEQ;
     memset(batch, 0, sizeof(batch));
     batch[0].org_id = ORG_ID;
     batch[0].provider_id = "SM900";
@@ -5585,7 +5590,7 @@ TEST(message_status_final_sent)
                              " \"sent\", \"contact_id\": "
                              OID(CONTACT_ID) ", \"held\": true,"
                              " \"credits\": 1}");
-    fake.replies[2] = HELD;
+    fake.replies[2] = SETTLING(MSG_ID, "capture");
     fake.replies[3] = CREDITS("9", "0");
     memset(batch, 0, sizeof(batch));
     batch[0].org_id = ORG_ID;
@@ -5598,7 +5603,7 @@ TEST(message_status_final_sent)
     CHECK_INT(batch[0].status, INBOX_OK);
     CHECK_INT(batch[0].changed, 0);
     CHECK_INT(events.count, 0);
-    CHECK_INT(fake.commands, 5);
+    CHECK_INT(fake.commands, 7);
     golden_check(&fake, "message_status_final_sent");
 
     /* the same "sent" not final (message.sent again): the hold stays */
@@ -5617,9 +5622,9 @@ TEST(message_status_final_sent)
     /* finalized first: moves to "sent" and captures */
     fake_reset(&fake);
     fake.replies[0] = MOVED("sent");
-    fake.replies[1] = HELD;
+    fake.replies[1] = SETTLING(MSG_ID, "capture");
     fake.replies[2] = CREDITS("9", "0");
-    fake.replies[4] = SEQ;
+    fake.replies[6] = SEQ;
     batch[0].final = 1;
     CHECK_INT(inbox_store_message_status_updates(store, batch, 1, &events,
                                                  &err), INBOX_OK);
@@ -5668,9 +5673,9 @@ TEST(outbox_result_early_final)
     fake.replies[3] = CURSOR("{\"status\": \"sent\", \"error_code\": \"\","
                              " \"final\": true}");
     fake.replies[5] = MOVED("sent");
-    fake.replies[6] = HELD;
+    fake.replies[6] = SETTLING(MSG_ID, "capture");
     fake.replies[7] = CREDITS("9", "0");
-    fake.replies[9] = SEQ;
+    fake.replies[11] = SEQ;
 
     CHECK_INT(inbox_store_outbox_result(store, GEN_3, 1, &res,
                                         1767225600000LL, &report, &events,
@@ -5730,9 +5735,9 @@ TEST(outbox_result_unknown)
                              " {\"status\": \"delivered\","
                              " \"error_code\": \"\"}");
     fake.replies[6] = MOVED("delivered");
-    fake.replies[7] = HELD;
+    fake.replies[7] = SETTLING(MSG_ID, "capture");
     fake.replies[8] = CREDITS("9", "0");
-    fake.replies[10] = SEQ;
+    fake.replies[12] = SEQ;
 
     CHECK_INT(inbox_store_outbox_result(store, GEN_3, 1, &res,
                                         1767225600000LL, &report, &events,
@@ -5776,9 +5781,9 @@ TEST(message_status_naming_an_unknown_outcome)
     fake.replies[6] = CURSOR("{\"status\": \"delivered\","
                              " \"error_code\": \"\"}");
     fake.replies[8] = MOVED("delivered");
-    fake.replies[9] = HELD;
+    fake.replies[9] = SETTLING(MSG_ID, "capture");
     fake.replies[10] = CREDITS("9", "0");
-    fake.replies[12] = SEQ;
+    fake.replies[14] = SEQ;
 
     CHECK_INT(inbox_store_message_status_updates(store, batch, 1, &events,
                                                  &err), INBOX_OK);
@@ -5810,14 +5815,101 @@ TEST(holds_expire)
 
     store = fake_open(&fake);
 
-    fake.replies[0] = "{\"ok\": 1, \"value\": {\"_id\": " OID(MSG_ID) ","
-                      " \"org_id\": " OID(ORG_ID) ", \"credits\": 2}}";
-    fake.replies[1] = CREDITS("8", "0");
+    /* no settlement to finish; one hold expired: settling, the $inc and
+     * its id in pending, the entry under the message's id, the id
+     * pulled, the mark unset */
+    fake.replies[1] = SETTLING(MSG_ID, "capture");
+    fake.replies[2] = CREDITS("8", "0");
 
     CHECK_INT(inbox_store_holds_expire(store, 1767225600000LL, 0, &captured,
                                        &err), INBOX_OK);
     CHECK_INT(captured, 1);
+    CHECK_INT(fake.commands, 7);
     golden_check(&fake, "holds_expire");
+
+    fake_close(&fake, store);
+}
+
+
+/* A settlement an interruption left (store_mongo_settle.c), taken again
+ * by the holds job once its lease ended, is finished once: the $inc
+ * only where pending does not hold its id, the entry only where the
+ * ledger has none. */
+TEST(holds_expire_finishes_an_interrupted_settlement)
+{
+    size_t          captured;
+    fake_t          fake;
+    inbox_error_t   err;
+    inbox_store_t  *store;
+
+    store = fake_open(&fake);
+
+    /* stopped after step 1: all of it */
+    fake.replies[0] = SETTLING(MSG_ID, "release");
+    fake.replies[2] = CREDITS("10", "0");
+    CHECK_INT(inbox_store_holds_expire(store, 1767225600000LL, 0, &captured,
+                                       &err), INBOX_OK);
+    CHECK_INT(captured, 0);
+    CHECK_INT(fake.commands, 8);
+    golden_check(&fake, "holds_expire_settling");
+
+    /* stopped after the $inc: pending holds the id, so nothing moves
+     * again; the entry is written with the balances as they are */
+    fake_reset(&fake);
+    fake.replies[0] = SETTLING(MSG_ID, "release");
+    fake.replies[3] = CURSOR("{\"_id\": " OID(ORG_ID) ", \"credits\":"
+                             " {\"balance\": 10, \"held\": 0,"
+                             " \"pending\": [" OID(MSG_ID) "]}}");
+    CHECK_INT(inbox_store_holds_expire(store, 1767225600000LL, 0, &captured,
+                                       &err), INBOX_OK);
+    CHECK_INT(fake.commands, 9);
+    CHECK(log_has(&fake, "\"insert\" : \"ledger\""));
+    CHECK(log_has(&fake, "\"balance\" : { \"$numberLong\" : \"10\" }"));
+    golden_check(&fake, "holds_expire_settling_moved");
+
+    /* stopped after the entry: only the id pulled and the mark unset */
+    fake_reset(&fake);
+    fake.replies[0] = SETTLING(MSG_ID, "release");
+    fake.replies[1] = CURSOR("{\"_id\": " OID(MSG_ID) "}");
+    CHECK_INT(inbox_store_holds_expire(store, 1767225600000LL, 0, &captured,
+                                       &err), INBOX_OK);
+    CHECK_INT(fake.commands, 6);
+    CHECK(!log_has(&fake, "\"$inc\""));
+    CHECK(!log_has(&fake, "\"insert\" : \"ledger\""));
+    CHECK(log_has(&fake, "\"$pull\""));
+    CHECK(log_has(&fake, "\"$unset\""));
+
+    fake_close(&fake, store);
+}
+
+
+/* A settler whose lease ended before its $inc (it stalled) moves nothing
+ * and leaves the rest, settling, to the recovery; so does one whose
+ * $inc failed. */
+TEST(holds_expire_leaves_a_settlement_past_its_lease)
+{
+    size_t          captured;
+    fake_t          fake;
+    inbox_error_t   err;
+    inbox_store_t  *store;
+
+    store = fake_open(&fake);
+
+    fake.replies[1] = SETTLING(MSG_ID, "capture");
+    CHECK_INT(inbox_store_holds_expire(store, 1767225600000LL, 0, &captured,
+                                       &err), INBOX_OK);
+    /* the next expired hold's look follows */
+    CHECK_INT(fake.commands, 5);
+    CHECK(!log_has(&fake, "\"insert\" : \"ledger\""));
+    CHECK(!log_has(&fake, "\"$pull\""));
+    CHECK(!log_has(&fake, "\"$unset\""));
+
+    fake_reset(&fake);
+    fake.replies[1] = SETTLING(MSG_ID, "capture");
+    fake.replies[2] = NOT_PRIMARY;
+    CHECK_INT(inbox_store_holds_expire(store, 1767225600000LL, 0, &captured,
+                                       &err), INBOX_ERR_UNAVAILABLE);
+    CHECK_INT(fake.commands, 3);
 
     fake_close(&fake, store);
 }
@@ -7129,9 +7221,9 @@ TEST(message_status_moves_a_campaign_recipient)
                       " \"status\": \"delivered\", \"held\": true,"
                       " \"credits\": 1, \"campaign_id\": " OID(CAMPAIGN_ID)
                       "}}";
-    fake.replies[1] = HELD;
+    fake.replies[1] = SETTLING(MSG_ID, "capture");
     fake.replies[2] = CREDITS("9", "0");
-    fake.replies[5] = SEQ;
+    fake.replies[7] = SEQ;
 
     CHECK_INT(inbox_store_message_status_update(store, ORG_ID,
                   INBOX_CARRIER_TWILIO, "SM900", INBOX_DELIVERY_DELIVERED,
@@ -7507,9 +7599,9 @@ TEST(outbox_result_released_and_cancelled)
                       " \"campaign_cancelled\", \"held\": true,"
                       " \"credits\": 1, \"campaign_id\": " OID(CAMPAIGN_ID)
                       "}}";
-    fake.replies[3] = HELD;
+    fake.replies[3] = SETTLING(MSG_ID, "release");
     fake.replies[4] = CREDITS("10", "0");
-    fake.replies[7] = SEQ;
+    fake.replies[9] = SEQ;
     CHECK_INT(inbox_store_outbox_result(store, GEN_3, 1, &res, NOON_MS,
                                         &report, &events, &err), INBOX_OK);
     CHECK_INT(report.done, 1);
@@ -7564,9 +7656,9 @@ TEST(outbox_result_withdrawn_names_no_contact)
                           " \"status\": \"failed\", \"error_code\":"
                           " \"contact_opted_out\", \"held\": true,"
                           " \"credits\": 1}}";
-        fake.replies[3] = HELD;
+        fake.replies[3] = SETTLING(MSG_ID, "release");
         fake.replies[4] = CREDITS("10", "0");
-        fake.replies[6] = SEQ;
+        fake.replies[8] = SEQ;
 
         CHECK_INT(inbox_store_outbox_result(store, GEN_3, 1, &res, NOON_MS,
                                             &report, &events, &err),

@@ -15,6 +15,7 @@
  *   store_op URI opt-out ORG_ID CONTACT_ID
  *   store_op URI events-since ORG_ID EPOCH AFTER_SEQ UNTIL_SEQ LIMIT
  *   store_op URI events-prune NOW_MS KEEP_SECONDS KEEP_COUNT MAX
+ *   store_op URI holds-expire NOW_MS
  *   store_op URI campaign-dispatch NOW_MS MAX
  *   store_op URI campaign-create ORG_ID NAME BODY TAGS
  *   store_op URI campaign-act ORG_ID CAMPAIGN_ID ACTION
@@ -35,7 +36,10 @@
  * what a resuming WebSocket gets: result {"frames": [frame…]} (each
  * frame as its JSON text), or, for a reset, status "conflict" and
  * result {"field": "epoch" | "org_seq"}; events-prune deletes what
- * retention no longer keeps (result {"removed"}).  campaign-create
+ * retention no longer keeps (result {"removed"}).  holds-expire is the
+ * sender's holds job at NOW_MS: the settlements an interruption left
+ * finished, the holds older than the default bound captured (result
+ * {"captured"}).  campaign-create
  * makes a draft campaign to the contacts of any of TAGS (comma
  * separated; "" for all contacts),
  * campaign-act sends, pauses, resumes or cancels it, and both, like
@@ -102,6 +106,8 @@ static inbox_status_t op_events_since(inbox_store_t *store, char **argv,
     yajl_gen g, inbox_event_list_t *events, inbox_error_t *err);
 static inbox_status_t op_events_prune(inbox_store_t *store, char **argv,
     yajl_gen g, inbox_event_list_t *events, inbox_error_t *err);
+static inbox_status_t op_holds_expire(inbox_store_t *store, char **argv,
+    yajl_gen g, inbox_event_list_t *events, inbox_error_t *err);
 static inbox_status_t op_campaign_dispatch(inbox_store_t *store,
     char **argv, yajl_gen g, inbox_event_list_t *events,
     inbox_error_t *err);
@@ -139,6 +145,7 @@ static const struct {
     { "opt-out",     2, op_opt_out },
     { "events-since", 5, op_events_since },
     { "events-prune", 4, op_events_prune },
+    { "holds-expire", 1, op_holds_expire },
     { "campaign-dispatch", 2, op_campaign_dispatch },
     { "campaign-create", 4, op_campaign_create },
     { "campaign-act", 3, op_campaign_act },
@@ -316,6 +323,23 @@ op_events_prune(inbox_store_t *store, char **argv, yajl_gen g,
 
     inbox_json_key(g, "removed");
     inbox_json_int(g, (int64_t) removed);
+
+    return rc;
+}
+
+
+static inbox_status_t
+op_holds_expire(inbox_store_t *store, char **argv, yajl_gen g,
+    inbox_event_list_t *events, inbox_error_t *err)
+{
+    size_t          captured;
+    inbox_status_t  rc;
+
+    rc = inbox_store_holds_expire(store, strtoll(argv[0], NULL, 10), 0,
+                                  &captured, err);
+
+    inbox_json_key(g, "captured");
+    inbox_json_int(g, (int64_t) captured);
 
     return rc;
 }
@@ -902,6 +926,7 @@ usage(void)
             "UNTIL_SEQ LIMIT\n"
             "       store_op URI events-prune NOW_MS KEEP_SECONDS "
             "KEEP_COUNT MAX\n"
+            "       store_op URI holds-expire NOW_MS\n"
             "       store_op URI campaign-dispatch NOW_MS MAX\n"
             "       store_op URI contacts-import ORG_ID PHONES\n");
 }

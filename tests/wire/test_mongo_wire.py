@@ -102,12 +102,18 @@ def apply_update(doc, update, inserting):
             set_field(doc, path, value)
 
 
-def apply_pipeline(doc, stages):
+def apply_pipeline(doc, stages, now=None):
     """An update pipeline's $set stages with the expressions dispatch's
-    start of campaigns uses: field paths, $literal and $ifNull."""
+    start of campaigns and a hold's settlement use: field paths, $$NOW
+    (now), constants, $literal and $ifNull."""
     def value(expr):
+        if expr == '$$NOW':
+            return now
         if isinstance(expr, str) and expr.startswith('$'):
             return field(doc, expr[1:])
+        if not isinstance(expr, dict):
+            # a constant: what a literal of it would be
+            return expr
         if isinstance(expr, dict) and list(expr) == ['$literal']:
             return expr['$literal']
         if isinstance(expr, dict) and list(expr) == ['$ifNull']:
@@ -124,13 +130,39 @@ def apply_pipeline(doc, stages):
             set_field(doc, path, v)
 
 
-def matches(doc, query):
+def evaluate(doc, expr, now):
+    """An aggregation expression of a hold's settlement: field paths,
+    $$NOW (now), $lt, $lte and $subtract of milliseconds from a date."""
+    if expr == '$$NOW':
+        return now
+    if isinstance(expr, str) and expr.startswith('$'):
+        return field(doc, expr[1:])
+    if isinstance(expr, dict) and len(expr) == 1:
+        op, args = next(iter(expr.items()))
+        a, b = (evaluate(doc, e, now) for e in args)
+        if op == '$lt':
+            return a is not None and a < b
+        if op == '$lte':
+            return a is not None and a <= b
+        if op == '$subtract':
+            return a - datetime.timedelta(milliseconds=b)
+        raise AssertionError('the test cannot evaluate %s' % op)
+    return expr
+
+
+def matches(doc, query, now=None):
     """Whether doc matches query: equality (null matching a missing
-    field), $in, $gt, $gte, $lte, $ne, $not and $or: what the campaigns'
-    and the contacts' queries use."""
+    field, a value an array holding it), $in, $gt, $gte, $lte, $ne (an
+    array not holding it), $exists, $not, $or and $expr (now: $$NOW):
+    what the campaigns', the contacts' and the settlements' queries
+    use."""
     for key, want in query.items():
         if key == '$or':
-            if not any(matches(doc, q) for q in want):
+            if not any(matches(doc, q, now) for q in want):
+                return False
+            continue
+        if key == '$expr':
+            if not evaluate(doc, want, now):
                 return False
             continue
         have = field(doc, key)
@@ -146,13 +178,19 @@ def matches(doc, query):
                 elif op == '$lte':
                     ok = have is not None and have <= arg
                 elif op == '$ne':
-                    ok = have != arg
+                    ok = (arg not in have if isinstance(have, list)
+                          else have != arg)
+                elif op == '$exists':
+                    ok = (have is not None) == arg
                 elif op == '$not':
                     ok = not matches({'v': have}, {'v': arg})
                 else:
                     raise AssertionError('the test cannot match %s' % op)
                 if not ok:
                     return False
+        elif isinstance(have, list) and not isinstance(want, list):
+            if want not in have:
+                return False
         elif have != want:
             return False
     return True
@@ -188,6 +226,8 @@ class ReplicaSet:
         self.ledger = []
         self.balance = 10                   # the organization's credits
         self.held = 0
+        self.pending = []                   # settlements it took part in
+        self.now = NOON                     # the server's clock: $$NOW
         self.campaigns = []
         self.recipients = []
         self.contacts = []        # an import's, and their threads
@@ -320,7 +360,7 @@ class ReplicaSet:
         if (name, coll) == ('findAndModify', 'orgs'):
             inc = doc['update']['$inc']
             if 'seq' not in inc:
-                return self._hold(doc['query'], inc)
+                return self._hold(doc['query'], doc['update'])
             self.seq += inc['seq']
             return {'value': {'_id': ORG, 'seq': self.seq, 'epoch': 'e1'}}
         if (name, coll) == ('insert', 'reply_keys'):
@@ -343,15 +383,39 @@ class ReplicaSet:
                     n += 1
             return {'n': n}
         if (name, coll) == ('findAndModify', 'messages'):
-            # a hold settled or given back: where it is still held
-            for m in self.messages:
-                if matches(m, doc['query']):
-                    m.update(doc['update']['$set'])
-                    return {'value': {'_id': m['_id']}}
-            return {'value': None}
+            # a hold's settlement begun, or taken again by the recovery:
+            # the oldest that matches
+            found = [m for m in self.messages
+                     if matches(m, doc['query'], self.now)]
+            for key in doc.get('sort') or {}:
+                found.sort(key=lambda m, key=key: m[key])
+            if not found:
+                return {'value': None}
+            m = found[0]
+            if isinstance(doc['update'], list):
+                apply_pipeline(m, doc['update'], self.now)
+            else:
+                apply_update(m, doc['update'], False)
+            return {'value': dict({f: m.get(f) for f in doc['fields']},
+                                  _id=m['_id'])}
         if (name, coll) == ('insert', 'ledger'):
-            self.ledger.extend(doc['documents'])
+            for i, entry in enumerate(doc['documents']):
+                if any(e['_id'] == entry['_id'] for e in self.ledger):
+                    return {'n': i, 'writeErrors': [{
+                        'index': i, 'code': DUPLICATE_KEY,
+                        'errmsg': 'E11000 duplicate key error collection: '
+                                  'inbox.ledger index: _id_'}]}
+                self.ledger.append(entry)
             return {'n': len(doc['documents'])}
+        if (name, coll) == ('update', 'orgs'):
+            # a settlement's last step: its id out of pending
+            n = 0
+            for u in doc['updates']:
+                if matches(self._org(), u['q'], self.now):
+                    gone = u['u']['$pull']['credits.pending']
+                    self.pending = [p for p in self.pending if p != gone]
+                    n += 1
+            return {'n': n, 'nModified': n}
         if (name, coll) == ('aggregate', 'campaign_recipients'):
             return {'cursor': {'id': 0, 'ns': 'inbox.campaign_recipients',
                                'firstBatch': self._recipients_aggregate(
@@ -415,6 +479,12 @@ class ReplicaSet:
             return {'n': n, 'nModified': n}
         raise AssertionError('the test has no answer to %s %s' % (name, coll))
 
+    def _org(self):
+        return {'_id': ORG, 'name': 'Acme', 'timezone': 'UTC',
+                'billing_active': True,
+                'credits': {'balance': self.balance, 'held': self.held,
+                            'pending': list(self.pending)}}
+
     def _flags(self):
         return {'unread_count': self.unread, 'archived': False,
                 'starred': False}
@@ -444,10 +514,9 @@ class ReplicaSet:
                     if m['provider_id'] == query.get('provider_id')
                     or m['_id'] == query.get('_id')]
         if coll == 'orgs':
-            return [{'_id': ORG, 'name': 'Acme', 'timezone': 'UTC',
-                     'billing_active': True,
-                     'credits': {'balance': self.balance,
-                                 'held': self.held}}]
+            return [d for d in [self._org()] if matches(d, query)]
+        if coll == 'ledger':
+            return [e for e in self.ledger if matches(e, query)]
         if coll == 'events':
             return [{'_id': e['_id']} for e in self.events
                     if all(e.get(f) == v for f, v in query.items())][:1]
@@ -609,14 +678,18 @@ class ReplicaSet:
         return [dict(d, contact=[contact] if d['contact_id'] == self.contact
                      else []) for d in docs]
 
-    def _hold(self, query, inc):
+    def _hold(self, query, update):
         """A message's credits held, if billing is on and they are
-        there."""
-        credits = inc['credits.balance']
-        if self.balance < query.get('credits.balance', {}).get('$gte', 0):
+        there; or a hold settled, if pending does not hold its message
+        and its settler's lease lasts."""
+        inc = update['$inc']
+        if (self.balance < query.get('credits.balance', {}).get('$gte', 0)
+                or not matches(self._org(), query, self.now)):
             return {'value': None}
-        self.balance += credits
+        self.balance += inc['credits.balance']
         self.held += inc['credits.held']
+        if '$push' in update:
+            self.pending.append(update['$push']['credits.pending'])
         return {'value': {'_id': ORG, 'credits': {'balance': self.balance,
                                                   'held': self.held}}}
 
@@ -709,6 +782,14 @@ def unconfirmed(member, request):
         'errmsg': 'waiting for replication timed out'}))
 
 
+def refuse(member, request):
+    """The server refuses the command (an error no driver retries) and
+    applies nothing."""
+    member.rs.writes.append((member, command(request),
+                             request.doc.get('txnNumber')))
+    return request.command_err(code=1, errmsg='internal error')
+
+
 def before(change):
     """Another process's write lands just before the request: change(rs)
     is applied, then the request is."""
@@ -760,6 +841,37 @@ def answers(rs):
 
 def expect(out, status, http):
     assert (out['status'], out['http']) == (status, http), out
+
+
+def held_message(rs):
+    """A message the carrier took four days ago whose final status never
+    came: its credit still held, past the hold's bound (72 h)."""
+    message = {'_id': ObjectId(), 'org_id': ORG, 'provider': 'twilio',
+               'provider_id': SID, 'direction': 'outbound',
+               'status': 'sent', 'credits': 1, 'held': True,
+               'submitted_at': NOON - datetime.timedelta(days=4)}
+    rs.messages.append(message)
+    rs.balance, rs.held = 9, 1
+    return message
+
+
+def holds_job(rs, after):
+    """The sender's holds job, its clock and the server's at noon plus
+    after."""
+    rs.now = NOON + after
+    ms = int((rs.now - datetime.datetime(1970, 1, 1)).total_seconds()
+             * 1000)
+    return run(rs, 'holds-expire', str(ms))
+
+
+def assert_captured_once(rs, message):
+    """The hold captured: one ledger entry, under the message's id, the
+    credit no longer held nor given back, nothing left settling."""
+    assert [(e['_id'], e['kind']) for e in rs.ledger] == [
+        (message['_id'], 'capture')], rs.ledger
+    assert (rs.balance, rs.held) == (9, 0), (rs.balance, rs.held)
+    assert message['held'] is False and 'settling' not in message, message
+    assert rs.pending == [], rs.pending
 
 
 # The tests.
@@ -1291,6 +1403,54 @@ def test_opt_out_whose_copy_failed_is_repaired_by_the_retry(rs):
     assert thread['contact']['opted_out'] is True, thread
 
 
+def test_capture_stopped_before_the_credits_moved_is_finished_once(rs):
+    """The holds job marks an expired hold settling and the server
+    refuses the organization's $inc: the credit is neither captured nor
+    held by the message any more.  The next run, once the settler's
+    lease (a minute) is over, finishes it: captured once, one ledger
+    entry; the run after it changes nothing."""
+    message = held_message(rs)
+    rs.members[0].faults.append((('findAndModify', 'orgs'), refuse))
+    out = holds_job(rs, datetime.timedelta(0))
+    assert out['status'] != 'ok', out
+    assert message['held'] is False, message
+    assert (rs.balance, rs.held) == (9, 1) and rs.ledger == []
+    # within the lease: the settler's still
+    expect(holds_job(rs, datetime.timedelta(seconds=30)), 'ok', 200)
+    assert rs.held == 1 and rs.ledger == []
+    expect(holds_job(rs, datetime.timedelta(minutes=2)), 'ok', 200)
+    assert_captured_once(rs, message)
+    expect(holds_job(rs, datetime.timedelta(minutes=4)), 'ok', 200)
+    assert_captured_once(rs, message)
+
+
+def test_capture_stopped_after_the_credits_moved_moves_them_once(rs):
+    """The $inc is applied and the ledger entry refused: the recovery
+    finds the message's id in the organization's pending settlements,
+    moves nothing again (held 0, not -1) and writes the entry."""
+    message = held_message(rs)
+    rs.members[0].faults.append((('insert', 'ledger'), refuse))
+    out = holds_job(rs, datetime.timedelta(0))
+    assert out['status'] != 'ok', out
+    assert (rs.balance, rs.held) == (9, 0) and rs.ledger == []
+    expect(holds_job(rs, datetime.timedelta(minutes=2)), 'ok', 200)
+    assert_captured_once(rs, message)
+    assert rs.ledger[0]['balance'] == 9 and rs.ledger[0]['held'] == 0
+
+
+def test_capture_stopped_after_its_entry_writes_it_once(rs):
+    """The entry written and the organization's update that ends the
+    settlement refused: the recovery finds the entry and only ends it,
+    with no second entry and nothing moved again."""
+    message = held_message(rs)
+    rs.members[0].faults.append((('update', 'orgs'), refuse))
+    out = holds_job(rs, datetime.timedelta(0))
+    assert out['status'] != 'ok', out
+    assert len(rs.ledger) == 1 and rs.held == 0
+    expect(holds_job(rs, datetime.timedelta(minutes=2)), 'ok', 200)
+    assert_captured_once(rs, message)
+
+
 TESTS = [
     (test_new_message_is_stored_with_its_events, 1),
     (test_duplicate_key_is_a_message_stored_before, 1),
@@ -1323,6 +1483,9 @@ TESTS = [
     (test_rename_whose_copy_failed_is_repaired_by_the_retry, 1),
     (test_rename_copy_older_than_the_contact_is_not_written, 1),
     (test_opt_out_whose_copy_failed_is_repaired_by_the_retry, 1),
+    (test_capture_stopped_before_the_credits_moved_is_finished_once, 1),
+    (test_capture_stopped_after_the_credits_moved_moves_them_once, 1),
+    (test_capture_stopped_after_its_entry_writes_it_once, 1),
 ]
 
 

@@ -1,6 +1,8 @@
 /*
  * The holds job: some carriers never report a final status, so a credit
- * hold that none settled in time is captured (billing.h), once a minute.
+ * hold that none settled in time is captured (billing.h), once a minute;
+ * the same call finishes the settlements a crash or failure stopped
+ * halfway (MongoDB's, which are not one transaction).
  */
 #include "sender_jobs.h"
 

@@ -406,7 +406,8 @@ typedef struct {
       (inbox_store_t *store, int64_t before, size_t max, size_t *removed,     \
        inbox_error_t *err),                                                   \
       (store, before, max, removed, err))                                     \
-    /* holds of messages the carrier took at or before "before" */            \
+    /* holds of messages the carrier took at or before "before", after     \
+     * the settlements an interruption left (none in SQLite) */             \
     X(RULED, holds_expire,                                                    \
       (inbox_store_t *store, int64_t before, int64_t now, size_t max,         \
        size_t *captured, inbox_error_t *err),                                 \

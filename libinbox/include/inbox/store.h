@@ -867,7 +867,11 @@ inbox_status_t inbox_store_reply_keys_purge(inbox_store_t *store,
  * than max_age ago (0: INBOX_HOLD_MAX_AGE_DEFAULT) and that no final
  * status settled, at most INBOX_HOLDS_EXPIRE_MAX a call (call again
  * while *captured, which may be NULL, says that many), each with its
- * ledger entry.  Messages still in the outbox keep their holds.
+ * ledger entry.  Messages still in the outbox keep their holds.  First
+ * it finishes, once, up to as many settlements (captures, releases)
+ * that a crash or failure stopped halfway at least a minute ago: MongoDB
+ * writes one in steps (store_mongo_settle.c); SQLite's is one
+ * transaction, so it has none to finish.
  */
 #define INBOX_HOLDS_EXPIRE_MAX  500
 inbox_status_t inbox_store_holds_expire(inbox_store_t *store, int64_t now,

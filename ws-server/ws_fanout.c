@@ -24,6 +24,9 @@
 
 #define WS_FANOUT_QUEUE_INITIAL   8
 #define WS_FANOUT_CLOSE_GRACE     10    /* seconds to get the close out */
+/* what a connection hears when nothing else went to it (docs/ARCHITECTURE.md,
+ * "The realtime stream"): page code never sees a protocol ping */
+#define WS_FANOUT_ALIVE_JSON      "{\"type\":\"ping\"}"
 /* the gather buffer: the largest frame, whatever WS_FANOUT_WRITE_MAX is */
 #define WS_FANOUT_SCRATCH  (INBOX_EVENT_DATAGRAM_MAX + WS_FRAME_HEADER_MAX)
 
@@ -57,6 +60,7 @@ struct ws_conn_s {
     uint32_t                count;
     uint32_t                capacity;
     uint32_t                heard;      /* last rx, monotonic ms */
+    uint32_t                sent;       /* last frame queued, the same */
     unsigned                closing:1;  /* overflowed: close, send nothing */
     unsigned                close_sent:1;
     unsigned                pinged:1;   /* since heard */
@@ -81,6 +85,7 @@ struct ws_fanout_s {
     int64_t            next_lapse;      /* earliest ends_at joined, or 0 */
     uint32_t           ping_ms;
     ws_frame_t        *ping;            /* during a keepalive sweep */
+    ws_frame_t        *alive;           /* WS_FANOUT_ALIVE_JSON, the same */
     ws_fanout_visit_pt visit;           /* during a sweep */
     size_t             max_queue;
     void              *orgs;            /* tsearch(3) tree of ws_org_t */
@@ -120,7 +125,7 @@ static int ws_fanout_org_compare(const void *a, const void *b);
 
 
 ws_fanout_t *
-ws_fanout_create(ws_auth_t *auth, size_t max_queue)
+ws_fanout_create(ws_auth_t *auth, size_t max_queue, uint32_t ping_ms)
 {
     ws_fanout_t  *fanout;
 
@@ -131,6 +136,7 @@ ws_fanout_create(ws_auth_t *auth, size_t max_queue)
 
     fanout->auth = auth;
     fanout->max_queue = max_queue ? max_queue : WS_FANOUT_MAX_QUEUE;
+    fanout->ping_ms = ping_ms;
 
     fanout->scratch = malloc(WS_FANOUT_SCRATCH);
     if (fanout->scratch == NULL) {
@@ -178,43 +184,70 @@ ws_fanout_session_size(void)
 
 
 void
-ws_fanout_keepalive(ws_fanout_t *fanout, uint32_t now_ms, uint32_t ping_ms)
+ws_fanout_keepalive(ws_fanout_t *fanout, uint32_t now_ms)
 {
     fanout->now = now_ms;
-    fanout->ping_ms = ping_ms;
     fanout->ping = ws_frame_ping();
+    fanout->alive = ws_frame_new(WS_FANOUT_ALIVE_JSON,
+                                 sizeof(WS_FANOUT_ALIVE_JSON) - 1);
 
-    if (fanout->ping == NULL) {
+    if (fanout->ping == NULL || fanout->alive == NULL) {
+        free(fanout->ping);
+        free(fanout->alive);
+        fanout->ping = NULL;
+        fanout->alive = NULL;
         return;
     }
 
     /*
      * Held through the sweep: a silent connection killed in it closes at
      * once, its presence going idle to the others, and a queue that
-     * overflows then lets go of the ping it already holds.
+     * overflows then lets go of the pings it already holds.
      */
     fanout->ping->refs++;
+    fanout->alive->refs++;
 
     ws_fanout_sweep(fanout, ws_fanout_keepalive_conn);
 
     ws_frame_release(fanout->ping);
+    ws_frame_release(fanout->alive);
     fanout->ping = NULL;
+    fanout->alive = NULL;
 }
 
 
+/*
+ * Two silences, each with its ping: nothing heard (a protocol ping, which
+ * the browser itself answers, even for a page whose timers are held back)
+ * and nothing sent (WS_FANOUT_ALIVE_JSON, which the page's code sees and
+ * times).  Whichever is due, both go, in one send: the two silences then
+ * restart together, so a connection gets one write a ping_ms at most.
+ */
 static void
 ws_fanout_keepalive_conn(ws_fanout_t *fanout, ws_org_t *org, ws_conn_t *conn)
 {
+    int  unheard, unsent;
+
     if (fanout->now - conn->heard >= 2 * fanout->ping_ms) {
         lwsl_user("ws-server: no answer to a ping, closing: org %s "
                   "user %s\n", org->id, conn->claims.user_id);
         /* outside lws' service, so no timer needs to come round */
         lws_set_timeout(conn->wsi, PENDING_TIMEOUT_USER_OK,
                         LWS_TO_KILL_SYNC);
+        return;
+    }
 
-    } else if (fanout->now - conn->heard >= fanout->ping_ms
-               && !conn->pinged)
-    {
+    unheard = fanout->now - conn->heard >= fanout->ping_ms && !conn->pinged;
+    unsent = fanout->now - conn->sent >= fanout->ping_ms;
+
+    if (!unheard && !unsent) {
+        return;
+    }
+
+    /* outside the stream: no org_seq, the position stays */
+    ws_fanout_enqueue(fanout, conn, fanout->alive);
+
+    if (!conn->pinged) {
         conn->pinged = 1;
         ws_fanout_enqueue(fanout, conn, fanout->ping);
     }
@@ -632,7 +665,8 @@ ws_fanout_open(ws_fanout_t *fanout, ws_conn_t *conn, struct lws *wsi)
 
     ws_fanout_hello_state(org, &conn->claims, &state);
 
-    json = inbox_event_hello(state.org_seq, state.epoch, state.unread_total);
+    json = inbox_event_hello(state.org_seq, state.epoch, state.unread_total,
+                             fanout->ping_ms / 1000);
     if (json == NULL) {
         return -1;
     }
@@ -850,6 +884,7 @@ ws_fanout_enqueue(ws_fanout_t *fanout, ws_conn_t *conn, ws_frame_t *frame)
     conn->queue[(conn->head + conn->count) % conn->capacity] = frame;
     conn->count++;
     frame->refs++;
+    conn->sent = fanout->now;
 
     /* written at the end of this turn of the loop, with whatever else
      * the turn queues to it */

@@ -46,9 +46,11 @@ typedef struct ws_fanout_s  ws_fanout_t;
 typedef struct ws_conn_s    ws_conn_t;
 typedef struct ws_stream_s  ws_stream_t;
 
-/* auth is borrowed and must outlive the fan-out.  NULL when out of
+/* auth is borrowed and must outlive the fan-out; ping_ms is the keepalive's
+ * (ws_fanout_keepalive), which each hello tells.  NULL when out of
  * memory. */
-ws_fanout_t *ws_fanout_create(ws_auth_t *auth, size_t max_queue);
+ws_fanout_t *ws_fanout_create(ws_auth_t *auth, size_t max_queue,
+    uint32_t ping_ms);
 
 /* wake(data) is called when the first frame of a turn is queued: the
  * loop must then turn without waiting, to flush it (a frame queued by a
@@ -109,12 +111,13 @@ void ws_fanout_kick(ws_conn_t *conn, int code, const char *reason);
 /*
  * Keepalive, for every connection at once (lws' own keeps a timer per
  * connection in one sorted list, which made each new connection walk all
- * the others): a connection silent for ping_ms is pinged, one silent
- * for twice that is closed.  Call it every ping_ms / 2 or so with a
- * monotonic clock in milliseconds (wrapping is fine).
+ * the others): a connection that sent nothing, or was sent nothing, for
+ * ping_ms gets a protocol ping and a {"type":"ping"} frame; one that sent
+ * nothing for twice that is closed.  Call it every ping_ms / 2 with a
+ * monotonic clock in milliseconds (wrapping is fine): a joined connection
+ * is then sent something at least every ping_ms.
  */
-void ws_fanout_keepalive(ws_fanout_t *fanout, uint32_t now_ms,
-    uint32_t ping_ms);
+void ws_fanout_keepalive(ws_fanout_t *fanout, uint32_t now_ms);
 
 /*
  * Sessions and tokens that end by themselves: the earliest end (Unix ms,

@@ -174,7 +174,9 @@ main(int argc, char **argv)
     auth = ws_auth_create(&auth_conf);
     OPENSSL_cleanse(secret, sizeof(secret));
 
-    fanout = auth ? ws_fanout_create(auth, options.max_queue) : NULL;
+    fanout = auth ? ws_fanout_create(auth, options.max_queue,
+                                     (uint32_t) options.ping_secs * 1000)
+                  : NULL;
     if (fanout == NULL) {
         fprintf(stderr, "ws-server: out of memory\n");
         ws_auth_destroy(auth);
@@ -514,8 +516,11 @@ ws_server_usage(FILE *out)
         "                    a ticket's lifetime; more are refused with 429\n"
         "                    (default %d)\n"
 
-        "  --ping-secs N     ping a connection silent for N seconds, close\n"
-        "                    it after 2 N (default %d)\n"
+        "  --ping-secs N     send a connection that sent or was sent\n"
+        "                    nothing for N seconds a ping and a\n"
+        "                    {\"type\":\"ping\"} frame (hello tells it N),\n"
+        "                    close one that sent nothing for 2 N\n"
+        "                    (default %d)\n"
         "  --keep-secs N     keep an organization's recent frames N seconds\n"
         "                    after its last connection closes, for quick\n"
         "                    resumes; later ones read --store (default %d)\n"
@@ -574,7 +579,9 @@ ws_server_loop_open(ws_loop_t *lp, ws_fanout_t *fanout, uint32_t ping_secs)
     lp->nudge.data = lp;
     ws_fanout_set_wake(fanout, ws_server_wake, lp);
 
-    /* a ping goes out between ping_secs and 1.5 times that of silence */
+    /* silences are counted from the sweep before they began, so a
+     * connection is sent something after half of ping_secs to all of it
+     * without (ws_fanout_keepalive) */
     every = lp->ping_ms / 2;
     uv_timer_init(&lp->loop, &lp->keepalive);
     lp->keepalive.data = lp;
@@ -622,8 +629,7 @@ ws_server_on_keepalive(uv_timer_t *handle)
 {
     ws_loop_t  *lp = handle->data;
 
-    ws_fanout_keepalive(lp->fanout, (uint32_t) uv_now(&lp->loop),
-                        lp->ping_ms);
+    ws_fanout_keepalive(lp->fanout, (uint32_t) uv_now(&lp->loop));
     ws_accept_calm(inbox_now_ms());
 }
 

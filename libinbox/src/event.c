@@ -76,7 +76,8 @@ inbox_event_list_free(inbox_event_list_t *list)
 
 
 char *
-inbox_event_hello(int64_t org_seq, const char *epoch, int64_t unread_total)
+inbox_event_hello(int64_t org_seq, const char *epoch, int64_t unread_total,
+    unsigned ping_secs)
 {
     yajl_gen  g;
 
@@ -87,6 +88,8 @@ inbox_event_hello(int64_t org_seq, const char *epoch, int64_t unread_total)
 
     inbox_json_key(g, "unread_total");
     inbox_json_int(g, unread_total);
+    inbox_json_key(g, "ping_secs");
+    inbox_json_int(g, ping_secs);
 
     return inbox_event_finish(g);
 }

@@ -58,9 +58,9 @@ TEST(frames_have_type_seq_and_epoch)
 
     fixtures(&m, &c);
 
-    f = inbox_event_hello(12, "E1", 3);
+    f = inbox_event_hello(12, "E1", 3, 30);
     CHECK_STR(f, "{\"type\":\"hello\",\"org_seq\":12,\"epoch\":\"E1\","
-                 "\"unread_total\":3}");
+                 "\"unread_total\":3,\"ping_secs\":30}");
     free(f);
 
     f = inbox_event_message_created(13, "E1", &m, &c);

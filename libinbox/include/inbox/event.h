@@ -54,8 +54,11 @@ void inbox_event_list_truncate(inbox_event_list_t *list, size_t count);
 void inbox_event_list_free(inbox_event_list_t *list);
 
 /* Frames, malloc'd and NUL terminated; NULL when out of memory. */
+/* ping_secs: the socket hears something at least that often (ws-server's
+ * {"type":"ping"} when nothing else goes), so a client that hears nothing
+ * for twice that may take it for dead. */
 char *inbox_event_hello(int64_t org_seq, const char *epoch,
-    int64_t unread_total);
+    int64_t unread_total, unsigned ping_secs);
 char *inbox_event_message_created(int64_t org_seq, const char *epoch,
     const inbox_message_t *message, const inbox_conversation_t *conversation);
 char *inbox_event_conversation_updated(int64_t org_seq, const char *epoch,

@@ -81,6 +81,7 @@ struct ws_fanout_s {
     ws_auth_t         *auth;
     ws_stream_t       *stream;
     uint32_t           now;             /* monotonic ms, keepalive */
+    unsigned           stalled:1;       /* during a keepalive sweep */
     int64_t            wall_ms;         /* Unix ms, during a lapse sweep */
     int64_t            next_lapse;      /* earliest ends_at joined, or 0 */
     uint32_t           ping_ms;
@@ -186,6 +187,14 @@ ws_fanout_session_size(void)
 void
 ws_fanout_keepalive(ws_fanout_t *fanout, uint32_t now_ms)
 {
+    /*
+     * Sweeps come every ping_ms / 2: one much later means the loop stood
+     * still (SIGSTOP, a machine that slept), and the silence meanwhile
+     * was ours, not the browsers'.  Not counting it spares every socket a
+     * close for no answer, and those accepted as the loop woke, stamped
+     * with the time before, too.  (The first sweep has no connections.)
+     */
+    fanout->stalled = now_ms - fanout->now > fanout->ping_ms;
     fanout->now = now_ms;
     fanout->ping = ws_frame_ping();
     fanout->alive = ws_frame_new(WS_FANOUT_ALIVE_JSON,
@@ -227,6 +236,11 @@ static void
 ws_fanout_keepalive_conn(ws_fanout_t *fanout, ws_org_t *org, ws_conn_t *conn)
 {
     int  unheard, unsent;
+
+    if (fanout->stalled) {
+        conn->heard = fanout->now;
+        conn->pinged = 0;
+    }
 
     if (fanout->now - conn->heard >= 2 * fanout->ping_ms) {
         lwsl_user("ws-server: no answer to a ping, closing: org %s "

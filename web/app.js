@@ -55,6 +55,8 @@
     const $ = (id) => document.getElementById(id);
     const delivery = window.inboxDelivery;
     const whileBusy = window.inboxBusy.whileBusy;
+    /* a socket that brought nothing for too long is let go */
+    const liveness = window.inboxLiveness.watch(socketSilent);
 
     const els = {
         session: $('session'),
@@ -168,6 +170,7 @@
         connectedOnce: false,
         attempt: 0,
         reconnectTimer: null,
+        hiddenAt: document.hidden ? Date.now() : null,
         lastSeq: null,
         epoch: null,
         loading: 0,
@@ -2543,10 +2546,14 @@
         if (!ev || typeof ev.type !== 'string') {
             return;
         }
+        if (ev.type === 'ping') {
+            return;     /* heard (liveness.js): no event, no org_seq */
+        }
         if (ev.type === 'hello') {
             const reconnected = state.connectedOnce;
             state.connectedOnce = true;
             state.attempt = 0;
+            liveness.expect(ev.ping_secs);
             setConnection('live');
             state.liveTotals += 1;
             setUnreadTotal(ev.unread_total);
@@ -2682,14 +2689,17 @@
             return;
         }
         state.ws = ws;
+        liveness.start();
         ws.addEventListener('message', (e) => {
             if (generation === state.wsGeneration) {
+                liveness.heard();
                 onFrame(e.data);
             }
         });
         ws.addEventListener('close', (e) => {
             if (generation === state.wsGeneration) {
                 state.ws = null;
+                liveness.stop();
                 if (e.code === ACCESS_ENDED) {
                     /* the next ticket says whether this session still
                      * works: soon, not after a backoff */
@@ -2727,12 +2737,59 @@
     }
 
     function disconnect() {
-        state.wsGeneration += 1;
+        dropSocket();
         clearTimeout(state.reconnectTimer);
         state.reconnectTimer = null;
+    }
+
+    /* The socket is let go: its late frames and its close, which may
+     * come minutes later or never, are ignored. */
+    function dropSocket() {
+        state.wsGeneration += 1;
+        liveness.stop();
         if (state.ws) {
             state.ws.close();
             state.ws = null;
+        }
+    }
+
+    /* The socket brought nothing, not even ws-server's ping, for longer
+     * than the server lets pass (liveness.js): dead without a close.  A
+     * new one resumes from the last org_seq applied, as after a close. */
+    function socketSilent() {
+        if (!state.ws) {
+            return;
+        }
+        dropSocket();
+        scheduleReconnect();
+    }
+
+    /* The socket may have died unseen: the network came back (a new
+     * address, a NAT that forgot it), or the tab was hidden longer than
+     * a silence may last, its timers held back and its frames maybe
+     * queued, so what it heard says little.  A new socket now, which
+     * resumes exactly, costs less than trusting the old one. */
+    function reconnectFresh() {
+        if (!state.signedIn) {
+            return;
+        }
+        dropSocket();
+        clearTimeout(state.reconnectTimer);
+        state.reconnectTimer = null;
+        state.attempt = 0;
+        setConnection('reconnecting');
+        connect();
+    }
+
+    function onVisibility() {
+        if (document.hidden) {
+            state.hiddenAt = Date.now();
+            return;
+        }
+        const away = state.hiddenAt === null ? 0 : Date.now() - state.hiddenAt;
+        state.hiddenAt = null;
+        if (away > liveness.bound()) {
+            reconnectFresh();
         }
     }
 
@@ -3089,15 +3146,9 @@
     els.app.addEventListener('inbox:show', () => markRead(state.openId));
     document.addEventListener('visibilitychange',
         () => markRead(state.openId));
+    document.addEventListener('visibilitychange', onVisibility);
     els.liveRetry.addEventListener('click', reconnectNow);
-    window.addEventListener('online', () => {
-        if (state.signedIn && !state.ws) {
-            clearTimeout(state.reconnectTimer);
-            state.reconnectTimer = null;
-            state.attempt = 0;
-            connect();
-        }
-    });
+    window.addEventListener('online', reconnectFresh);
 
     /* once every deferred script ran: composer.js hooks in first */
     document.addEventListener('DOMContentLoaded', resume, { once: true });

@@ -447,6 +447,31 @@ ws_fanout_went_back(ws_fanout_t *fanout, const char *org_id,
 
 
 void
+ws_fanout_new_epoch(ws_fanout_t *fanout, const char *org_id,
+    const char *epoch, int64_t org_seq)
+{
+    void      *found;
+    ws_org_t  *org, key;
+
+    lws_strncpy(key.id, org_id, sizeof(key.id));
+
+    found = tfind(&key, &fanout->orgs, ws_fanout_org_compare);
+    if (found == NULL) {
+        return;
+    }
+
+    org = *(ws_org_t **) found;
+
+    lws_strncpy(org->epoch, epoch, sizeof(org->epoch));
+    org->has_state = 1;
+    org->org_seq = org_seq;
+    org->updated = time(NULL);
+    /* the ticket's total, until an event of the new epoch counts one */
+    org->has_unread = 0;
+}
+
+
+void
 ws_fanout_foreach(ws_fanout_t *fanout, const char *org_id,
     ws_fanout_each_pt fn, void *arg)
 {

@@ -78,6 +78,10 @@ void ws_fanout_publish(ws_fanout_t *fanout, const char *org_id,
  * restored): the hellos of later connections say org_seq again. */
 void ws_fanout_went_back(ws_fanout_t *fanout, const char *org_id,
     int64_t org_seq);
+/* The store was made again (a new epoch) and no event of it came yet:
+ * the hellos of later connections say epoch at org_seq. */
+void ws_fanout_new_epoch(ws_fanout_t *fanout, const char *org_id,
+    const char *epoch, int64_t org_seq);
 
 /* Calls fn for each joined connection of org_id (fn may queue frames or
  * kick, which closes later; not close). */

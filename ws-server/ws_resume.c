@@ -7,12 +7,16 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <yajl/yajl_tree.h>
 #include "ws_resume.h"
 #include "ws_stream_org.h"
 
 #define WS_RESUME_MSG_MAX      1024   /* a client message, at most */
 
+static int ws_resume_newer_epoch(ws_org_stream_t *org, ws_conn_t *conn,
+    const char *epoch);
+static time_t ws_resume_issued(ws_conn_t *conn);
 static void ws_resume_held_fired(lws_sorted_usec_list_t *sul);
 static void ws_resume_unhold(ws_stream_t *stream, ws_stream_conn_t *sc);
 static int ws_resume_piece(ws_stream_conn_t *sc, const void *in,
@@ -50,10 +54,18 @@ ws_resume_opened(ws_stream_t *stream, ws_conn_t *conn, int64_t hello_seq,
         org->has_last = 1;
         org->last = hello_seq;
         org->seen = hello_seq;
+        /* nothing came here yet: the hello is its ticket's, as old */
+        org->looked = ws_resume_issued(conn);
         lws_strncpy(org->epoch, epoch, sizeof(org->epoch));
         /* this ticket's own position: whatever it missed up to the
          * store's, endings included, the stream brings in order */
         ws_access_watch(&org->access, org->epoch, hello_seq);
+
+    } else if (ws_resume_newer_epoch(org, conn, epoch)) {
+        /* its hello and its resume in it get no reset; the others are
+         * reset into it */
+        ws_stream_new_epoch(org, epoch, hello_seq);
+        ws_stream_check_now(org);
 
     } else if (strcmp(org->epoch, epoch) == 0 && hello_seq > org->seen) {
         /* the store is ahead of what came here: fetch what was missed */
@@ -75,6 +87,40 @@ ws_resume_opened(ws_stream_t *stream, ws_conn_t *conn, int64_t hello_seq,
     (void) ws_access_check(&org->access, conn, ws_stream_now_ms());
 
     return 0;
+}
+
+
+/*
+ * A hello of another epoch than the stream's came from its ticket (the
+ * stream's own hellos are in its epoch): either the store was made again
+ * (inboxctl events new-epoch) and no event nor look told ws-server yet,
+ * or the ticket is older than what ws-server learned.  The ticket is the
+ * newer when it was issued since ws-server last learned the store's
+ * epoch.  Both times are whole seconds: a tie goes to the ticket, whose
+ * store read more often than not followed a look in the same second (a
+ * look every WS_STREAM_CHECK_MS), and the store is asked at once to
+ * confirm; the epoch ws-server left is never taken back from a ticket,
+ * which could only be older.
+ */
+static int
+ws_resume_newer_epoch(ws_org_stream_t *org, ws_conn_t *conn,
+    const char *epoch)
+{
+    if (epoch[0] == '\0' || strcmp(org->epoch, epoch) == 0
+        || strcmp(org->left_epoch, epoch) == 0)
+    {
+        return 0;
+    }
+
+    return ws_resume_issued(conn) >= org->looked;
+}
+
+
+/* When the connection's ticket was issued (it carries its expiry). */
+static time_t
+ws_resume_issued(ws_conn_t *conn)
+{
+    return (time_t) (ws_fanout_claims(conn)->expires - INBOX_TICKET_TTL);
 }
 
 

@@ -30,6 +30,7 @@ typedef struct {
     void                     *owner;    /* lws thread only */
     char                      org_id[INBOX_ID_MAX];
     int64_t                   after;    /* what the asker had seen */
+    char                      epoch[INBOX_EPOCH_MAX];   /* ... in it */
     inbox_stream_position_t   at;       /* the answer */
 } ws_store_position_t;
 

@@ -32,8 +32,6 @@ static void ws_stream_timer_fired(lws_sorted_usec_list_t *sul);
 static void ws_stream_fill(ws_org_stream_t *org);
 static void ws_stream_filled(ws_stream_t *stream, ws_store_req_t *req);
 static void ws_stream_skip(ws_org_stream_t *org, int64_t to);
-static void ws_stream_new_epoch(ws_org_stream_t *org, const char *epoch,
-    int64_t seq);
 static void ws_stream_went_back(ws_org_stream_t *org, int64_t seq);
 static void ws_stream_restart(ws_org_stream_t *org, int64_t seq);
 static void ws_stream_restart_each(ws_conn_t *conn, void *arg);
@@ -44,7 +42,6 @@ static void ws_stream_pending_clear(ws_org_stream_t *org);
 static void ws_stream_ring_free(ws_org_stream_t *org);
 static void ws_stream_forget_idle(ws_stream_t *stream, int64_t now);
 static void ws_stream_check_fired(lws_sorted_usec_list_t *sul);
-static void ws_stream_check_now(ws_org_stream_t *org);
 static ws_store_req_t *ws_stream_position_add(ws_store_req_t *req,
     size_t live, ws_org_stream_t *org);
 static ws_store_req_t *ws_stream_positions_req(size_t live);
@@ -217,9 +214,10 @@ ws_stream_forget_idle(ws_stream_t *stream, int64_t now)
  * datagram later than the store's copy of it, but also the first that a
  * store gone back numbers anew.  Its position is asked at once, not at
  * the next look, so that the store is caught before it numbers past what
- * went out here (ws_stream_checked).
+ * went out here (ws_stream_checked).  A new epoch taken from a ticket
+ * (ws_resume_opened) is asked at once too: the store confirms it.
  */
-static void
+void
 ws_stream_check_now(ws_org_stream_t *org)
 {
     ws_store_req_t  *req;
@@ -256,6 +254,7 @@ ws_stream_position_add(ws_store_req_t *req, size_t live,
     p->owner = org;
     memcpy(p->org_id, org->id, sizeof(p->org_id));
     p->after = org->seen;
+    memcpy(p->epoch, org->epoch, sizeof(p->epoch));
     org->checking = req;
 
     return req;
@@ -298,12 +297,31 @@ ws_stream_checked(ws_store_req_t *req)
         org = p->owner;
         org->checking = NULL;
 
-        /* events that came meanwhile show their gaps themselves */
+        /* events that came meanwhile show their gaps themselves, and a
+         * new epoch taken meanwhile is newer than the answer */
         if (req->status != INBOX_OK || !org->has_last
             || org->seen != p->after
-            || strcmp(p->at.epoch, org->epoch) != 0
-            || p->at.org_seq == org->seen)
+            || strcmp(p->epoch, org->epoch) != 0
+            || p->at.epoch[0] == '\0')
         {
+            continue;
+        }
+
+        org->looked = time(NULL);
+
+        /*
+         * The store was made again (inboxctl events new-epoch) and no
+         * event of the new epoch came yet: without this, the browsers
+         * would stay on the old one until the next event, and those that
+         * connect meanwhile, told the new one by their tickets, would be
+         * reset into the old one (ws_resume.c).
+         */
+        if (strcmp(p->at.epoch, org->epoch) != 0) {
+            ws_stream_new_epoch(org, p->at.epoch, p->at.org_seq);
+            continue;
+        }
+
+        if (p->at.org_seq == org->seen) {
             continue;
         }
 
@@ -412,11 +430,21 @@ ws_stream_event(ws_stream_t *stream, const inbox_event_record_t *rec)
         return;
     }
 
+    /* a datagram of the history left, later than the look or the ticket
+     * that told the new one: its browsers were reset past it */
+    if (rec->epoch[0] != '\0' && strcmp(rec->epoch, org->left_epoch) == 0) {
+        lwsl_info("ws-server: org %s org_seq %lld of the epoch left: "
+                  "dropped\n", org->id, (long long) rec->org_seq);
+        return;
+    }
+
     if (rec->epoch[0] != '\0' && org->epoch[0] != '\0'
         && strcmp(rec->epoch, org->epoch) != 0)
     {
-        ws_stream_new_epoch(org, rec->epoch, rec->org_seq);
+        ws_stream_new_epoch(org, rec->epoch, rec->org_seq - 1);
     }
+
+    org->looked = time(NULL);
 
     if (org->epoch[0] == '\0') {
         memcpy(org->epoch, rec->epoch, sizeof(org->epoch));
@@ -759,19 +787,24 @@ ws_stream_skip(ws_org_stream_t *org, int64_t to)
 }
 
 
-/* The store was made again: a new history, from this event on. */
-static void
-ws_stream_new_epoch(ws_org_stream_t *org, const char *epoch, int64_t seq)
+/*
+ * The store was made again: a new history after at, told by its first
+ * event (at is the one before), by the store's position, or by a ticket
+ * issued since (ws_resume_opened).
+ */
+void
+ws_stream_new_epoch(ws_org_stream_t *org, const char *epoch, int64_t at)
 {
     ws_reset_arg_t     arg;
     ws_stream_conn_t  *sc;
 
-    lwsl_warn("ws-server: org %s: a new epoch %s (was %s)\n", org->id,
-              epoch, org->epoch);
+    lwsl_warn("ws-server: org %s: a new epoch %s at org_seq %lld (was "
+              "%s)\n", org->id, epoch, (long long) at, org->epoch);
 
-    memcpy(org->epoch, epoch, sizeof(org->epoch));
-    ws_stream_restart(org, seq - 1);
-    arg.seq = seq - 1;
+    memcpy(org->left_epoch, org->epoch, sizeof(org->left_epoch));
+    lws_strncpy(org->epoch, epoch, sizeof(org->epoch));
+    ws_stream_restart(org, at);
+    arg.seq = at;
     arg.epoch = org->epoch;
 
     /*
@@ -789,8 +822,15 @@ ws_stream_new_epoch(ws_org_stream_t *org, const char *epoch, int64_t seq)
         }
     } lws_end_foreach_dll(d);
 
-    /* the event that told learns where the stream is */
-    org->has_last = 0;
+    /* nothing of the new history came before at: nobody missed it */
+    org->has_last = 1;
+    org->last = at;
+    org->seen = at;
+    org->looked = time(NULL);
+    ws_access_watch(&org->access, org->epoch, at);
+
+    /* the hellos of later connections say where the new history is */
+    ws_fanout_new_epoch(org->stream->fanout, org->id, org->epoch, at);
 }
 
 

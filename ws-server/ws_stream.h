@@ -29,9 +29,10 @@
 /*
  * How often the store is asked where the streams of the organizations
  * with connections stand: the last events shed by nginx are followed by
- * no datagram that would show their gap, and a store that went back
- * (a backup restored in the same epoch) is found behind what was
- * delivered.  An event at or below what was delivered asks at once.
+ * no datagram that would show their gap, a store that went back (a
+ * backup restored in the same epoch) is found behind what was delivered,
+ * and a new epoch (inboxctl events new-epoch) is found before its first
+ * event.  An event at or below what was delivered asks at once.
  */
 #define WS_STREAM_CHECK_MS     2000
 /*

@@ -7,6 +7,7 @@
 #define WS_STREAM_ORG_H
 
 #include <search.h>
+#include <time.h>
 #include "ws_access.h"
 #include "ws_presence.h"
 #include "ws_store.h"
@@ -26,6 +27,13 @@ typedef struct {
 struct ws_org_stream_s {
     char                     id[INBOX_ID_MAX];
     char                     epoch[INBOX_EPOCH_MAX];
+    char                     left_epoch[INBOX_EPOCH_MAX];   /* the one
+                                           before: no ticket brings it
+                                           back */
+    time_t                   looked;    /* when the store's epoch was
+                                           last learned here (its event,
+                                           its position, a ticket), in
+                                           the tickets' seconds */
     ws_stream_t             *stream;
     unsigned                 nconns;
 
@@ -82,6 +90,12 @@ struct ws_stream_s {
  * then the store; the reset frame a connection gets at seq. */
 ws_org_stream_t *ws_stream_org(ws_stream_t *stream, const char *org_id);
 void ws_stream_check_gap(ws_org_stream_t *org);
+/* ws_stream.c: the store was made again (inboxctl events new-epoch): a
+ * history in epoch after org_seq at, every connection reset to it; and
+ * the store's position asked at once, to confirm what a ticket said. */
+void ws_stream_new_epoch(ws_org_stream_t *org, const char *epoch,
+    int64_t at);
+void ws_stream_check_now(ws_org_stream_t *org);
 /* ws_stream.c: the organization's first connection opened, its last
  * closed (its ring is kept a while, see WS_STREAM_KEEP_SECS). */
 void ws_stream_watched(ws_org_stream_t *org);

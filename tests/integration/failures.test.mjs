@@ -18,8 +18,8 @@ import { inboxctl, sleep, sqlite3Path, uniqueNumber }
     from '../lib/cluster.mjs';
 import { useCluster, errorLogIsCleanTest } from '../lib/fixture.mjs';
 import { api, assertError, assertServerFailure, connectWs, deliverInbound,
-         inboundForm, newMessageSid, postInbound, TWIML_EMPTY,
-         webhookRequest }
+         inboundForm, newMessageSid, postInbound, ticket, ticketPosition,
+         TWIML_EMPTY, webhookRequest }
     from '../lib/inbox.mjs';
 
 // SQLite's busy timeout in the store: a write-locked store answers after it.
@@ -582,6 +582,90 @@ describe('the store moved back, restored, or a copy put in its place '
             assert.ok(frames.indexOf(reset) < frames.indexOf(after));
         } finally {
             ws.close();
+        }
+    });
+
+    test('`inboxctl events new-epoch` and no event after it: ws-server '
+        + 'finds the new epoch at its look at the store and resets the '
+        + 'open sockets into it, where the store is', async () => {
+        const cluster = await ctx.ready;
+        const org = cluster.orgs[0];
+        const ws = await connectWs(cluster, org.token);
+        try {
+            await ws.waitForTypes(['hello']);
+            const hello = ws.frames[0];
+            ws.send({ type: 'resume', epoch: hello.epoch,
+                      org_seq: hello.org_seq });
+            await inboxctl(cluster.store, 'events', 'new-epoch');
+            const now = ticketPosition(await ticket(cluster, org.token));
+            assert.notEqual(now.epoch, hello.epoch);
+
+            // its look comes every 2 s; nothing else tells it
+            await ws.waitForTypes(['reset'], 5000);
+            const reset = ws.frames.find((f) => f.type === 'reset');
+            assert.deepEqual({ epoch: reset.epoch, org_seq: reset.org_seq },
+                             now);
+
+            await deliverInbound(cluster, { from: uniqueNumber(),
+                                            body: 'in the new epoch' });
+            const frames = await ws.waitFor((fs) => fs.some((f) =>
+                f.type === 'message.created'
+                && f.message.body === 'in the new epoch'), 5000,
+                'the next event');
+            assert.equal(frames.filter((f) => f.type === 'reset').length, 1);
+            const next = frames.find((f) => f.type === 'message.created');
+            assert.equal(next.epoch, now.epoch);
+            assert.ok(next.org_seq > now.org_seq, JSON.stringify(next));
+        } finally {
+            ws.close();
+        }
+    });
+
+    test('`inboxctl events new-epoch`, then a browser connects before any '
+        + 'event: its hello and its resume there agree on the new epoch '
+        + '(no reset, no reload), and the open sockets are reset into it',
+        async () => {
+        const cluster = await ctx.ready;
+        const org = cluster.orgs[0];
+        const open = await connectWs(cluster, org.token);
+        let fresh;
+        try {
+            await open.waitForTypes(['hello']);
+            const old = open.frames[0];
+            open.send({ type: 'resume', epoch: old.epoch,
+                        org_seq: old.org_seq });
+            await inboxctl(cluster.store, 'events', 'new-epoch');
+
+            fresh = await connectWs(cluster, org.token);
+            await fresh.waitForTypes(['hello']);
+            const hello = fresh.frames[0];
+            assert.notEqual(hello.epoch, old.epoch);
+            fresh.send({ type: 'resume', epoch: hello.epoch,
+                         org_seq: hello.org_seq });
+
+            await open.waitForTypes(['reset'], 5000);
+            const reset = open.frames.find((f) => f.type === 'reset');
+            assert.deepEqual(
+                { epoch: reset.epoch, org_seq: reset.org_seq },
+                { epoch: hello.epoch, org_seq: hello.org_seq });
+
+            await deliverInbound(cluster, { from: uniqueNumber(),
+                                            body: 'after the new epoch' });
+            const got = (ws) => ws.waitFor((fs) => fs.some((f) =>
+                f.type === 'message.created'
+                && f.message.body === 'after the new epoch'), 5000,
+                'the next event');
+            const frames = await got(fresh);
+            await got(open);
+            assert.deepEqual(frames.filter((f) => f.type === 'reset'), []);
+            const next = frames.find((f) => f.type === 'message.created');
+            assert.equal(next.epoch, hello.epoch);
+            assert.ok(next.org_seq > hello.org_seq, JSON.stringify(next));
+            assert.equal(open.frames.filter((f) => f.type === 'reset')
+                .length, 1);
+        } finally {
+            open.close();
+            fresh?.close();
         }
     });
 

@@ -214,6 +214,14 @@ export function ticketIssuedMs({ ticket: t }) {
     return (ticketClaims(t).expires - 60) * 1000;
 }
 
+// Where a ticket answer's ticket says the organization's stream stood in
+// the store when it was issued: { epoch, org_seq }.
+export function ticketPosition({ ticket: t }) {
+    const claims = JSON.parse(Buffer.from(t.split('.')[0], 'base64url')
+        .toString());
+    return { epoch: claims.epoch, org_seq: claims.org_seq };
+}
+
 // The ws:// URL for a ticket answer, resolved against the cluster.
 export function wsUrl(cluster, { url, ticket: t }) {
     const u = new URL(url, cluster.baseUrl.replace(/^http/, 'ws'));

@@ -25,6 +25,7 @@ static void ws_resume_pieces_free(ws_stream_conn_t *sc);
 static void ws_resume_asked(ws_stream_t *stream, ws_conn_t *conn,
     yajl_val root);
 static void ws_resume_catch_up(ws_stream_t *stream, ws_conn_t *conn);
+static void ws_resume_replay_drop(ws_stream_conn_t *sc);
 static void ws_resume_reset(ws_conn_t *conn, ws_org_stream_t *org);
 static void ws_resume_join(ws_conn_t *conn);
 
@@ -180,10 +181,7 @@ ws_resume_closed(ws_stream_t *stream, ws_conn_t *conn)
     free(sc->pieces);
     sc->pieces = NULL;
 
-    if (sc->replay != NULL) {
-        sc->replay->owner = NULL;
-        sc->replay = NULL;
-    }
+    ws_resume_replay_drop(sc);
 
     if (org != NULL) {
         ws_presence_gone(&org->presence, conn);
@@ -333,10 +331,7 @@ ws_resume_asked(ws_stream_t *stream, ws_conn_t *conn, yajl_val root)
     epoch = YAJL_GET_STRING(yajl_tree_get(root, epoch_path, yajl_t_string));
     pos = yajl_tree_get(root, seq_path, yajl_t_number);
 
-    if (sc->replay != NULL) {
-        sc->replay->owner = NULL;
-        sc->replay = NULL;
-    }
+    ws_resume_replay_drop(sc);
 
     ws_resume_unhold(stream, sc);
 
@@ -447,7 +442,37 @@ ws_resume_catch_up(ws_stream_t *stream, ws_conn_t *conn)
     }
 
     sc->replay = req;
+    lws_dll2_add_tail(&sc->replaying, &org->replaying);
     ws_store_ask(stream->store, req);
+}
+
+
+/* The replay in flight, if any, is answered to nobody. */
+static void
+ws_resume_replay_drop(ws_stream_conn_t *sc)
+{
+    if (sc->replay == NULL) {
+        return;
+    }
+
+    sc->replay->owner = NULL;
+    sc->replay = NULL;
+    lws_dll2_remove(&sc->replaying);
+}
+
+
+void
+ws_resume_replay_restarted(ws_conn_t *conn)
+{
+    ws_stream_conn_t  *sc;
+
+    sc = ws_fanout_stream_conn(conn);
+    ws_resume_replay_drop(sc);
+
+    /* as the held ones (ws_stream_new_epoch): a resume it may still send
+     * is of the history left */
+    sc->resumed = 1;
+    ws_resume_join(conn);
 }
 
 
@@ -466,7 +491,7 @@ ws_resume_replayed(ws_stream_t *stream, ws_store_req_t *req)
     }
 
     sc = ws_fanout_stream_conn(conn);
-    sc->replay = NULL;
+    ws_resume_replay_drop(sc);
     org = sc->org;
 
     if (req->status != INBOX_OK || req->events.count == 0) {

@@ -874,11 +874,13 @@ ws_stream_went_back(ws_org_stream_t *org, int64_t seq)
 
 
 /* A new history from seq on: nothing kept of the old one, a reset at
- * seq for every live connection. */
+ * seq for every live connection and every one reading its resume from
+ * the store (its replay is of the old history). */
 static void
 ws_stream_restart(ws_org_stream_t *org, int64_t seq)
 {
-    ws_reset_arg_t  arg;
+    ws_reset_arg_t     arg;
+    ws_stream_conn_t  *sc;
 
     if (org->filling != NULL) {
         org->filling->owner = NULL;
@@ -898,6 +900,14 @@ ws_stream_restart(ws_org_stream_t *org, int64_t seq)
     arg.epoch = org->epoch;
     ws_fanout_foreach(org->stream->fanout, org->id, ws_stream_restart_each,
                       &arg);
+
+    /* not joined while they replay: the loop above missed them */
+    lws_start_foreach_dll_safe(struct lws_dll2 *, d, d1,
+                               lws_dll2_get_head(&org->replaying)) {
+        sc = lws_container_of(d, ws_stream_conn_t, replaying);
+        ws_stream_restart_each(sc->conn, &arg);
+        ws_resume_replay_restarted(sc->conn);
+    } lws_end_foreach_dll_safe(d, d1);
 }
 
 

@@ -55,8 +55,8 @@ typedef struct ws_stream_conn_s {
     lws_dll2_t        held;         /* in the stream's held connections */
     int64_t           held_until;   /* ms */
     ws_store_req_t   *replay;       /* a resume from the store in flight */
+    lws_dll2_t        replaying;    /* in its org's: while replay is */
     unsigned          resumed:1;    /* a resume was read */
-    unsigned          replaying:1;
     unsigned          too_long:1;   /* the message in pieces: refused */
     char             *pieces;       /* a message come in pieces, so far */
     size_t            npieces;

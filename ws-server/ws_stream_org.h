@@ -64,6 +64,8 @@ struct ws_org_stream_s {
                                            keep_ms */
     int64_t                  left_ms;   /* the last connection closed */
     ws_store_req_t          *checking;  /* a state query in flight */
+    lws_dll2_owner_t         replaying; /* ws_stream_conn_t.replaying:
+                                           a resume read from the store */
 
     ws_presence_org_t        presence;
     ws_access_org_t          access;    /* users whose access ended */
@@ -102,7 +104,11 @@ void ws_stream_watched(ws_org_stream_t *org);
 void ws_stream_unwatched(ws_org_stream_t *org);
 char *ws_stream_reset_frame(int64_t seq, const char *epoch, size_t *len);
 
-/* ws_resume.c: the store's answer to a connection's resume. */
+/* ws_resume.c: the store's answer to a connection's resume; and a
+ * connection reading its resume from the store when the history it
+ * reads was restarted (ws_stream_restart sent its reset): the replay is
+ * dropped and it joins the live events. */
 void ws_resume_replayed(ws_stream_t *stream, ws_store_req_t *req);
+void ws_resume_replay_restarted(ws_conn_t *conn);
 
 #endif

@@ -74,6 +74,10 @@ ws_resume_opened(ws_stream_t *stream, ws_conn_t *conn, int64_t hello_seq,
         ws_stream_check_gap(org);
     }
 
+    /* a hello of another epoch (an older ticket) says nothing of this
+     * one's positions */
+    sc->hello_seq = strcmp(org->epoch, epoch) == 0 ? hello_seq : 0;
+
     /* live events once it resumed or the hold is over */
     sc->held_until = ws_stream_now_ms() + WS_RESUME_HOLD_MS;
     lws_dll2_add_tail(&sc->held, &stream->held);
@@ -542,15 +546,24 @@ ws_resume_join(ws_conn_t *conn)
 }
 
 
-/* {"type":"reset"}: the client reloads; live events go on from here. */
+/*
+ * {"type":"reset"}: the client reloads; live events go on from here.
+ * Never below its hello's position: while ws-server catches up from the
+ * store, its last is below it, and the reload (at the store's position
+ * or past it) would be followed by the events between it and the hello
+ * a second time.
+ */
 static void
 ws_resume_reset(ws_conn_t *conn, ws_org_stream_t *org)
 {
-    char     *frame;
-    size_t    len;
-    int64_t   seq;
+    char              *frame;
+    size_t             len;
+    int64_t            seq;
+    ws_stream_conn_t  *sc;
 
-    seq = org->last;
+    sc = ws_fanout_stream_conn(conn);
+
+    seq = org->last > sc->hello_seq ? org->last : sc->hello_seq;
     if (ws_fanout_position(conn) > seq && ws_fanout_sent_events(conn)) {
         seq = ws_fanout_position(conn);
     }

@@ -869,6 +869,9 @@ ws_stream_went_back(ws_org_stream_t *org, int64_t seq)
         if (sc->org == org && ws_fanout_position(sc->conn) > seq) {
             ws_fanout_restart_position(sc->conn, seq);
         }
+        if (sc->org == org && sc->hello_seq > seq) {
+            sc->hello_seq = seq;
+        }
     } lws_end_foreach_dll(d);
 }
 
@@ -925,6 +928,7 @@ ws_stream_restart_each(ws_conn_t *conn, void *arg)
     }
 
     ws_fanout_restart_position(conn, reset->seq);
+    ws_fanout_stream_conn(conn)->hello_seq = reset->seq;
 }
 
 

@@ -56,6 +56,8 @@ typedef struct ws_stream_conn_s {
     int64_t           held_until;   /* ms */
     ws_store_req_t   *replay;       /* a resume from the store in flight */
     lws_dll2_t        replaying;    /* in its org's: while replay is */
+    int64_t           hello_seq;    /* where its hello put it in the
+                                       org's epoch: no reset goes below */
     unsigned          resumed:1;    /* a resume was read */
     unsigned          too_long:1;   /* the message in pieces: refused */
     char             *pieces;       /* a message come in pieces, so far */

@@ -7,6 +7,7 @@
 
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { renameSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { test } from 'node:test';
 import { inboxctl, sleep, sqlite3Path, uniqueNumber } from '../lib/cluster.mjs';
@@ -271,6 +272,61 @@ test('the last events nginx shed, with nothing after them, still come: '
         assertRun(c, start.org_seq, end, 'after the last shed event');
     } finally {
         c.close();
+    }
+});
+
+test('a reset while ws-server catches up from the store is not below the '
+    + 'hello: the reloaded browser does not get the events between again',
+    async () => {
+    const { cluster } = ctx;
+    const org = cluster.orgs[0];
+    const start = await position(cluster, org);
+    const a = await connectResumed(cluster, org, start);
+    const sql = (text) => execFileAsync(sqlite3Path, ['-cmd',
+        '.timeout 5000', cluster.storePath, text]);
+    try {
+        // a message's datagrams lost: nginx finds no socket to send to
+        const socket = cluster.eventsSocketOf(0);
+        renameSync(socket, `${socket}.away`);
+        try {
+            await deliverInbound(cluster, { from: uniqueNumber(),
+                                            body: 'between' });
+        } finally {
+            renameSync(`${socket}.away`, socket);
+        }
+        // and its events not written yet (MongoDB numbers them first):
+        // ws-server asks the store for them again every 200 ms
+        await sql(`CREATE TABLE held_back AS SELECT * FROM events `
+            + `WHERE org_id = ${org.id} AND seq > ${start.org_seq}; `
+            + `DELETE FROM events WHERE org_id = ${org.id} `
+            + `AND seq > ${start.org_seq}`);
+
+        // a browser of another epoch connects meanwhile: reset, reload
+        const b = await connectWs(cluster, org.token);
+        try {
+            b.send({ type: 'resume', epoch: 'not-this-one', org_seq: 1 });
+            await b.waitForTypes(['hello', 'reset']);
+            const hello = b.frames[0];
+            assert.equal(hello.org_seq, start.org_seq + 3);
+            const reset = b.frames.find((f) => f.type === 'reset');
+            assert.equal(reset.org_seq, hello.org_seq);
+
+            await sql('INSERT INTO events SELECT * FROM held_back; '
+                + 'DROP TABLE held_back');
+            await waitSeq(a, start.org_seq + 3);
+            await deliverInbound(cluster, { from: uniqueNumber(),
+                                            body: 'after' });
+            await waitSeq(a, start.org_seq + 6);
+            await waitSeq(b, start.org_seq + 6);
+            await sleep(300);
+            assertRun(a, start.org_seq, start.org_seq + 6, 'the open one');
+            assertRun(b, start.org_seq + 3, start.org_seq + 6,
+                      'the reloaded one');
+        } finally {
+            b.close();
+        }
+    } finally {
+        a.close();
     }
 });
 

@@ -217,8 +217,7 @@ export function ticketIssuedMs({ ticket: t }) {
 // Where a ticket answer's ticket says the organization's stream stood in
 // the store when it was issued: { epoch, org_seq }.
 export function ticketPosition({ ticket: t }) {
-    const claims = JSON.parse(Buffer.from(t.split('.')[0], 'base64url')
-        .toString());
+    const claims = ticketClaims(t);
     return { epoch: claims.epoch, org_seq: claims.org_seq };
 }
 

@@ -6,15 +6,32 @@
  *   campaigns            a campaign as made (its text, a poll's question
  *                        and options, the audience's tags and their
  *                        keys, its images), its status, pause reason and
- *                        times
+ *                        times, and its counts: "counts" (its recipients
+ *                        by state, a due one counted queued, and how
+ *                        many replied) and a poll's "tally" (its
+ *                        answers by option)
  *   campaign_recipients  one per contact of the audience, made by send:
  *                        its state, due time, message, reply and answer
- * A campaign's counts are its recipients grouped by state, read with it
- * in one aggregate (as the unread total is summed over the threads):
- * nothing to keep in step.  A campaign's message names its campaign
- * (messages.campaign_id), and its recipient's state follows the
- * message's status (inbox_mongo_recipient_delivery, called where the
- * status moves).
+ * A campaign's message names its campaign (messages.campaign_id), and
+ * its recipient's state follows the message's status
+ * (inbox_mongo_recipient_delivery, called where the status moves).
+ *
+ * The counts are kept as SQLite's triggers keep its columns, so that the
+ * sender's look at the campaigns every 300 ms reads them alone, not
+ * every recipient of each: send's fix sets them from its recipients
+ * grouped once, and every write that moves a recipient (a compare-and-set
+ * on its state, replied_at or answered_at) then moves them by $inc, by
+ * what it moved: an update's count of the recipients it changed, or the
+ * recipient as it was before, which a findAndModify answers (the state a
+ * status moves it from, the answer a newer one replaces).  Two moves at
+ * once each move them once.  Without a transaction, a process that dies
+ * between a recipient's write and its campaign's leaves that one move
+ * uncounted (a retry finds the recipient moved already and counts
+ * nothing); and between two such writes a reader may see a count one
+ * off, which the second puts right.  A campaign made before it kept
+ * counts has no "counts": none is moved ($inc matches only a campaign
+ * that has them), and it is read with its recipients grouped, as all
+ * were before.
  *
  * What must not happen twice is a compare-and-set on one document: a
  * campaign's status moves only from the status it was read in, and a
@@ -87,8 +104,13 @@ static inbox_status_t inbox_mongo_campaign_ids(const char *org_id,
     inbox_error_t *err);
 static int inbox_mongo_campaign_parse(const bson_t *doc,
     inbox_campaign_t *c);
+static int inbox_mongo_campaign_read(const bson_t *doc, inbox_campaign_t *c,
+    bson_t *uncounted);
 static inbox_status_t inbox_mongo_campaign_counts(inbox_mongo_store_t *ms,
-    inbox_campaign_t *items, size_t n, inbox_error_t *err);
+    inbox_campaign_t *items, size_t n, bson_t *uncounted,
+    inbox_error_t *err);
+static inbox_status_t inbox_mongo_campaign_fix_counts(
+    inbox_mongo_store_t *ms, const bson_oid_t *id, inbox_error_t *err);
 static inbox_status_t inbox_mongo_campaign_move(inbox_mongo_store_t *ms,
     const inbox_campaign_t *c, inbox_campaign_status_t to,
     inbox_pause_reason_t why, inbox_cancel_reason_t cancelled,
@@ -114,13 +136,24 @@ static inbox_status_t inbox_mongo_hand_over(inbox_mongo_store_t *ms,
     int *handed, int *stopped, inbox_pause_reason_t *why,
     inbox_event_list_t *events, inbox_error_t *err);
 static inbox_status_t inbox_mongo_claim_back(inbox_mongo_store_t *ms,
-    const inbox_mongo_due_t *d, const bson_oid_t *message,
-    inbox_recipient_state_t to, inbox_error_t *err);
-static inbox_status_t inbox_mongo_recipient_set(inbox_mongo_store_t *ms,
-    const bson_oid_t *id, inbox_recipient_state_t from,
-    inbox_recipient_state_t to, int64_t due_at, int *moved,
+    const bson_oid_t *campaign, const inbox_mongo_due_t *d,
+    const bson_oid_t *message, inbox_recipient_state_t to,
     inbox_error_t *err);
-static void inbox_mongo_append_left(bson_t *doc, const char *key);
+static inbox_status_t inbox_mongo_recipient_set(inbox_mongo_store_t *ms,
+    const bson_oid_t *campaign, const bson_oid_t *id,
+    inbox_recipient_state_t from, inbox_recipient_state_t to,
+    int64_t due_at, int *moved, inbox_error_t *err);
+static const char *inbox_mongo_count_path(inbox_recipient_state_t state,
+    char *path, size_t size);
+static inbox_status_t inbox_mongo_counts_add(inbox_mongo_store_t *ms,
+    const bson_oid_t *campaign, const char *path, int64_t n,
+    const char *path2, int64_t n2, inbox_error_t *err);
+static inbox_status_t inbox_mongo_counts_move(inbox_mongo_store_t *ms,
+    const bson_oid_t *campaign, inbox_recipient_state_t from,
+    inbox_recipient_state_t to, int64_t n, inbox_error_t *err);
+static inbox_status_t inbox_mongo_counts_moved(inbox_mongo_store_t *ms,
+    const bson_t *before, int found, inbox_recipient_state_t to,
+    inbox_error_t *err);
 
 
 /* create, read, list */
@@ -225,6 +258,11 @@ inbox_mongo_campaign_create(inbox_store_t *store, const char *org_id,
     BSON_APPEND_NULL(&doc, "started_at");
     BSON_APPEND_NULL(&doc, "finished_at");
 
+    /* the counts its recipients' moves keep (none yet: a field absent is
+     * 0), which mark it as a campaign that keeps them */
+    BSON_APPEND_DOCUMENT_BEGIN(&doc, "counts", &item);
+    bson_append_document_end(&doc, &item);
+
     rc = inbox_mongo_run_simple(ms,
         BCON_NEW("insert", BCON_UTF8("campaigns"),
                  "documents", "[", BCON_DOCUMENT(&doc), "]",
@@ -266,15 +304,15 @@ inbox_mongo_campaign_get(inbox_store_t *store, const char *org_id,
 }
 
 
-/* Newest first by (created_at, _id), keyset paginated as the ledger is;
- * the page's counts in one aggregate. */
+/* Newest first by (created_at, _id), keyset paginated as the ledger is,
+ * with the counts they keep (those of before grouped). */
 inbox_status_t
 inbox_mongo_campaigns_list(inbox_store_t *store, const char *org_id,
     inbox_campaign_kind_t kind, const char *cursor, unsigned limit,
     inbox_campaign_page_t *page, inbox_error_t *err)
 {
     int                       keyset;
-    bson_t                    filter, batch, doc;
+    bson_t                    filter, batch, doc, uncounted;
     inbox_mongo_page_query_t  page_query;
     int64_t                   cursor_ms;
     bson_oid_t                org, cursor_oid;
@@ -323,6 +361,7 @@ inbox_mongo_campaigns_list(inbox_store_t *store, const char *org_id,
         return inbox_error_set(err, INBOX_ERR_INTERNAL, "Out of memory.");
     }
 
+    bson_init(&uncounted);
     bson_iter_init(&iter, &batch);
 
     while (rc == INBOX_OK && inbox_mongo_next_doc(&iter, &doc)) {
@@ -333,8 +372,8 @@ inbox_mongo_campaigns_list(inbox_store_t *store, const char *org_id,
             break;
         }
 
-        if (inbox_mongo_campaign_parse(&doc, &page->items[page->count++])
-            != 0)
+        if (inbox_mongo_campaign_read(&doc, &page->items[page->count++],
+                                      &uncounted) != 0)
         {
             rc = inbox_error_set(err, INBOX_ERR_INTERNAL, "Out of memory.");
         }
@@ -343,7 +382,10 @@ inbox_mongo_campaigns_list(inbox_store_t *store, const char *org_id,
     bson_destroy(&batch);
 
     if (rc == INBOX_OK) {
-        rc = inbox_mongo_campaign_counts(ms, page->items, page->count, err);
+        rc = inbox_mongo_campaign_counts(ms, page->items, page->count,
+                                         &uncounted, err);
+    } else {
+        bson_destroy(&uncounted);
     }
 
     if (rc != INBOX_OK) {
@@ -357,14 +399,16 @@ inbox_mongo_campaigns_list(inbox_store_t *store, const char *org_id,
 /* the sender's progress */
 
 
-/* The oldest first by _id (ObjectIds grow with time), their counts in
- * one aggregate; each part of the $or from its index (finished_at is set
- * only by done and cancelled, answered_at only by a poll's answers). */
+/* The oldest first by _id (ObjectIds grow with time), with the counts
+ * they keep: no recipient read, but those of a campaign made before it
+ * kept them, grouped.  Each part of the $or from its index (finished_at
+ * is set only by done and cancelled, answered_at only by a poll's
+ * answers). */
 inbox_status_t
 inbox_mongo_campaigns_active(inbox_store_t *store, int64_t since,
     const char *cursor, inbox_campaign_page_t *page, inbox_error_t *err)
 {
-    bson_t                doc, batch;
+    bson_t                doc, batch, uncounted;
     bson_oid_t            after;
     bson_t               *command;
     bson_iter_t           iter;
@@ -415,13 +459,14 @@ inbox_mongo_campaigns_active(inbox_store_t *store, int64_t since,
         return inbox_error_set(err, INBOX_ERR_INTERNAL, "Out of memory.");
     }
 
+    bson_init(&uncounted);
     bson_iter_init(&iter, &batch);
 
     while (rc == INBOX_OK && page->count < INBOX_CAMPAIGNS_ACTIVE_MAX
            && inbox_mongo_next_doc(&iter, &doc))
     {
-        if (inbox_mongo_campaign_parse(&doc, &page->items[page->count++])
-            != 0)
+        if (inbox_mongo_campaign_read(&doc, &page->items[page->count++],
+                                      &uncounted) != 0)
         {
             rc = inbox_error_set(err, INBOX_ERR_INTERNAL, "Out of memory.");
         }
@@ -430,7 +475,10 @@ inbox_mongo_campaigns_active(inbox_store_t *store, int64_t since,
     bson_destroy(&batch);
 
     if (rc == INBOX_OK) {
-        rc = inbox_mongo_campaign_counts(ms, page->items, page->count, err);
+        rc = inbox_mongo_campaign_counts(ms, page->items, page->count,
+                                         &uncounted, err);
+    } else {
+        bson_destroy(&uncounted);
     }
 
     /* a full page: there may be more after its last */
@@ -606,35 +654,55 @@ done:
 }
 
 
-/* A cancelled campaign's recipients not handed over yet: never sent. */
+/* A cancelled campaign's recipients not handed over yet: never sent.
+ * Those due and those waiting are moved apart, so that each update's
+ * count of the recipients it moved says which count they leave. */
 static inbox_status_t
 inbox_mongo_campaign_cancel_left(inbox_mongo_store_t *ms,
     const bson_oid_t *id, inbox_error_t *err)
 {
-    bson_t          q, u;
-    inbox_status_t  rc;
+    size_t                   i;
+    bson_t                   reply;
+    bson_t                  *command;
+    int64_t                  moved;
+    inbox_status_t           rc;
+    inbox_recipient_state_t  from;
 
-    bson_init(&q);
-    BSON_APPEND_OID(&q, "campaign_id", id);
-    inbox_mongo_append_left(&q, "state");
+    static const inbox_recipient_state_t  left[] = {
+        INBOX_RECIPIENT_DUE, INBOX_RECIPIENT_WAITING
+    };
 
-    bson_init(&u);
-    BCON_APPEND(&u, "$set", "{",
-                    "state", BCON_UTF8(inbox_recipient_state_name(
-                                 INBOX_RECIPIENT_CANCELLED)),
-                "}");
+    rc = INBOX_OK;
 
-    rc = inbox_mongo_run_simple(ms,
-        BCON_NEW("update", BCON_UTF8("campaign_recipients"),
-                 "updates", "[", "{",
-                     "q", BCON_DOCUMENT(&q),
-                     "u", BCON_DOCUMENT(&u),
-                     "multi", BCON_BOOL(true),
-                 "}", "]",
-                 "ordered", BCON_BOOL(true)),
-        err);
-    bson_destroy(&q);
-    bson_destroy(&u);
+    for (i = 0; rc == INBOX_OK && i < sizeof(left) / sizeof(left[0]); i++) {
+        from = left[i];
+
+        command = BCON_NEW("update", BCON_UTF8("campaign_recipients"),
+                     "updates", "[", "{",
+                         "q", "{",
+                             "campaign_id", BCON_OID(id),
+                             "state", BCON_UTF8(
+                                 inbox_recipient_state_name(from)),
+                         "}",
+                         "u", "{", "$set", "{",
+                             "state", BCON_UTF8(inbox_recipient_state_name(
+                                          INBOX_RECIPIENT_CANCELLED)),
+                         "}", "}",
+                         "multi", BCON_BOOL(true),
+                     "}", "]",
+                     "ordered", BCON_BOOL(true));
+
+        rc = inbox_mongo_run(ms, command, &reply, err);
+        moved = rc == INBOX_OK ? inbox_mongo_get_int(&reply, "nModified") : 0;
+        bson_destroy(&reply);
+        bson_destroy(command);
+
+        if (rc == INBOX_OK) {
+            rc = inbox_mongo_counts_move(ms, id, from,
+                                         INBOX_RECIPIENT_CANCELLED, moved,
+                                         err);
+        }
+    }
 
     return rc;
 }
@@ -726,6 +794,73 @@ inbox_mongo_campaign_fix(inbox_mongo_store_t *ms, const bson_oid_t *org,
         &batch, err);
     bson_destroy(&match);
     bson_destroy(&batch);
+
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    return inbox_mongo_campaign_fix_counts(ms, &id, err);
+}
+
+
+/*
+ * The counts of a draft's recipients just fixed, kept from now on: its
+ * recipients grouped by state (once, at send), each count raised to it
+ * ($max) only while the campaign is a draft.  Nothing moves a draft's
+ * recipients and a repeated fix only adds, so of two sends at once the
+ * larger count is the true one, and once the campaign sends, the moves'
+ * $inc keep them (a fix read before that cannot write any more).
+ */
+static inbox_status_t
+inbox_mongo_campaign_fix_counts(inbox_mongo_store_t *ms, const bson_oid_t *id,
+    inbox_error_t *err)
+{
+    int                      matched;
+    char                     name[32], path[48];
+    bson_t                   batch, doc, max;
+    bson_iter_t              iter;
+    inbox_status_t           rc;
+    inbox_recipient_state_t  state;
+
+    rc = inbox_mongo_run_cursor(ms,
+        BCON_NEW("aggregate", BCON_UTF8("campaign_recipients"),
+                 "pipeline", "[",
+                     "{", "$match", "{", "campaign_id", BCON_OID(id), "}",
+                     "}",
+                     "{", "$group", "{",
+                         "_id", BCON_UTF8("$state"),
+                         "n", "{", "$sum", BCON_INT32(1), "}",
+                     "}", "}",
+                 "]",
+                 "cursor", "{", "}"),
+        &batch, err);
+
+    bson_init(&max);
+    bson_iter_init(&iter, &batch);
+
+    while (rc == INBOX_OK && inbox_mongo_next_doc(&iter, &doc)) {
+        inbox_mongo_get_str(&doc, "_id", name, sizeof(name));
+
+        if (inbox_recipient_state_parse(name, &state) == 0) {
+            BSON_APPEND_INT64(&max,
+                              inbox_mongo_count_path(state, path,
+                                                     sizeof(path)),
+                              inbox_mongo_get_int(&doc, "n"));
+        }
+    }
+
+    bson_destroy(&batch);
+
+    if (rc == INBOX_OK && !bson_empty(&max)) {
+        rc = inbox_mongo_update_one(ms, "campaigns",
+            BCON_NEW("_id", BCON_OID(id),
+                     "status", BCON_UTF8(inbox_campaign_status_name(
+                                   INBOX_CAMPAIGN_DRAFT))),
+            BCON_NEW("$max", BCON_DOCUMENT(&max)),
+            &matched, err);
+    }
+
+    bson_destroy(&max);
 
     return rc;
 }
@@ -957,7 +1092,7 @@ inbox_mongo_campaign_send(inbox_mongo_store_t *ms, const bson_oid_t *org,
 
         if (!d->known || d->opted_out) {
             /* opted out since sending began (or gone): nothing more */
-            rc = inbox_mongo_recipient_set(ms, &d->id, d->state,
+            rc = inbox_mongo_recipient_set(ms, &id, &d->id, d->state,
                                            INBOX_RECIPIENT_SUPPRESSED, now,
                                            &moved, err);
             result->suppressed += moved;
@@ -967,7 +1102,7 @@ inbox_mongo_campaign_send(inbox_mongo_store_t *ms, const bson_oid_t *org,
                                      s.settings.quiet_start,
                                      s.settings.quiet_end, now, &opens))
         {
-            rc = inbox_mongo_recipient_set(ms, &d->id, d->state,
+            rc = inbox_mongo_recipient_set(ms, &id, &d->id, d->state,
                                            INBOX_RECIPIENT_WAITING, opens,
                                            &moved, err);
             result->waiting += moved;
@@ -1267,6 +1402,12 @@ inbox_mongo_hand_over(inbox_mongo_store_t *ms, const bson_oid_t *org,
         return rc;
     }
 
+    rc = inbox_mongo_counts_move(ms, &campaign, d->state,
+                                 INBOX_RECIPIENT_QUEUED, 1, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
     /* the campaign's status after the claim: a cancel writes its status
      * before it cancels those not claimed, so a claim it missed sees
      * it here (one done by another sender meanwhile still goes) */
@@ -1293,7 +1434,7 @@ inbox_mongo_hand_over(inbox_mongo_store_t *ms, const bson_oid_t *org,
     {
         *stopped = 1;
 
-        return inbox_mongo_claim_back(ms, d, &message,
+        return inbox_mongo_claim_back(ms, &campaign, d, &message,
                                       status == INBOX_CAMPAIGN_CANCELLED
                                       ? INBOX_RECIPIENT_CANCELLED
                                       : d->state, err);
@@ -1328,7 +1469,8 @@ inbox_mongo_hand_over(inbox_mongo_store_t *ms, const bson_oid_t *org,
 
     if (rc == INBOX_OK && !moved) {
         /* spent or switched off since it was read: due again, paused */
-        rc = inbox_mongo_claim_back(ms, d, &message, d->state, err);
+        rc = inbox_mongo_claim_back(ms, &campaign, d, &message, d->state,
+                                    err);
 
         if (rc == INBOX_OK) {
             rc = inbox_mongo_sender_read(ms, org, s, err);
@@ -1355,34 +1497,49 @@ inbox_mongo_hand_over(inbox_mongo_store_t *ms, const bson_oid_t *org,
 }
 
 
-/* This sender's claim of recipient d (its message's id message) undone:
- * the recipient in state to, with no message. */
+/* This sender's claim of recipient d of campaign (its message's id
+ * message) undone: the recipient in state to, with no message.  It is
+ * queued still: its message was never written, so no status moved it. */
 static inbox_status_t
-inbox_mongo_claim_back(inbox_mongo_store_t *ms, const inbox_mongo_due_t *d,
-    const bson_oid_t *message, inbox_recipient_state_t to,
-    inbox_error_t *err)
+inbox_mongo_claim_back(inbox_mongo_store_t *ms, const bson_oid_t *campaign,
+    const inbox_mongo_due_t *d, const bson_oid_t *message,
+    inbox_recipient_state_t to, inbox_error_t *err)
 {
-    int  matched;
+    int             matched;
+    inbox_status_t  rc;
 
-    return inbox_mongo_update_one(ms, "campaign_recipients",
+    rc = inbox_mongo_update_one(ms, "campaign_recipients",
         BCON_NEW("_id", BCON_OID(&d->id),
-                 "message_id", BCON_OID(message)),
+                 "message_id", BCON_OID(message),
+                 "state", BCON_UTF8(inbox_recipient_state_name(
+                              INBOX_RECIPIENT_QUEUED))),
         BCON_NEW("$set", "{",
                      "state", BCON_UTF8(inbox_recipient_state_name(to)),
                      "message_id", BCON_NULL,
                      "sent_at", BCON_NULL,
                  "}"),
         &matched, err);
+
+    if (rc != INBOX_OK || !matched) {
+        return rc;
+    }
+
+    return inbox_mongo_counts_move(ms, campaign, INBOX_RECIPIENT_QUEUED, to,
+                                   1, err);
 }
 
 
-/* A recipient's state from (as read) to, with its due time. */
+/* A recipient of campaign from its state (as read) to, with its due
+ * time. */
 static inbox_status_t
-inbox_mongo_recipient_set(inbox_mongo_store_t *ms, const bson_oid_t *id,
-    inbox_recipient_state_t from, inbox_recipient_state_t to, int64_t due_at,
-    int *moved, inbox_error_t *err)
+inbox_mongo_recipient_set(inbox_mongo_store_t *ms, const bson_oid_t *campaign,
+    const bson_oid_t *id, inbox_recipient_state_t from,
+    inbox_recipient_state_t to, int64_t due_at, int *moved,
+    inbox_error_t *err)
 {
-    return inbox_mongo_update_one(ms, "campaign_recipients",
+    inbox_status_t  rc;
+
+    rc = inbox_mongo_update_one(ms, "campaign_recipients",
         BCON_NEW("_id", BCON_OID(id),
                  "state", BCON_UTF8(inbox_recipient_state_name(from))),
         BCON_NEW("$set", "{",
@@ -1390,6 +1547,12 @@ inbox_mongo_recipient_set(inbox_mongo_store_t *ms, const bson_oid_t *id,
                      "due_at", BCON_DATE_TIME(due_at),
                  "}"),
         moved, err);
+
+    if (rc != INBOX_OK || !*moved) {
+        return rc;
+    }
+
+    return inbox_mongo_counts_move(ms, campaign, from, to, 1, err);
 }
 
 
@@ -1397,10 +1560,12 @@ inbox_status_t
 inbox_mongo_recipient_delivery(inbox_mongo_store_t *ms,
     const bson_oid_t *message, inbox_delivery_t to, inbox_error_t *err)
 {
-    int                      matched;
+    int                      found;
     char                     key[24];
-    bson_t                   in;
+    bson_t                   in, was;
+    bson_t                  *command;
     unsigned                 i, j, n, k;
+    inbox_status_t           rc;
     const char              *names[INBOX_DELIVERY_COUNT];
     inbox_delivery_t         before[INBOX_DELIVERY_COUNT];
     inbox_recipient_state_t  state;
@@ -1435,13 +1600,32 @@ inbox_mongo_recipient_delivery(inbox_mongo_store_t *ms,
         BSON_APPEND_UTF8(&in, key, names[i]);
     }
 
-    return inbox_mongo_update_one(ms, "campaign_recipients",
-        BCON_NEW("message_id", BCON_OID(message),
-                 "state", "{", "$in", BCON_ARRAY(&in), "}"),
-        BCON_NEW("$set", "{",
-                     "state", BCON_UTF8(inbox_recipient_state_name(state)),
-                 "}"),
-        &matched, err);
+    /* the recipient as it was: the state it leaves is counted down */
+    command = BCON_NEW("findAndModify", BCON_UTF8("campaign_recipients"),
+                       "query", "{",
+                           "message_id", BCON_OID(message),
+                           "state", "{", "$in", BCON_ARRAY(&in), "}",
+                       "}",
+                       "update", "{", "$set", "{",
+                           "state", BCON_UTF8(
+                               inbox_recipient_state_name(state)),
+                       "}", "}",
+                       "fields", "{",
+                           "campaign_id", BCON_INT32(1),
+                           "state", BCON_INT32(1),
+                       "}",
+                       "new", BCON_BOOL(false));
+    bson_destroy(&in);
+
+    rc = inbox_mongo_run_find_and_modify(ms, command, &was, &found, err);
+
+    if (rc == INBOX_OK) {
+        rc = inbox_mongo_counts_moved(ms, &was, found, state, err);
+    }
+
+    bson_destroy(&was);
+
+    return rc;
 }
 
 
@@ -1451,15 +1635,58 @@ inbox_status_t
 inbox_mongo_recipient_cancel(inbox_mongo_store_t *ms,
     const bson_oid_t *message, inbox_error_t *err)
 {
-    int  matched;
+    int             found;
+    bson_t          before;
+    const char     *cancelled;
+    inbox_status_t  rc;
 
-    return inbox_mongo_update_one(ms, "campaign_recipients",
-        BCON_NEW("message_id", BCON_OID(message)),
-        BCON_NEW("$set", "{",
-                     "state", BCON_UTF8(inbox_recipient_state_name(
-                                  INBOX_RECIPIENT_CANCELLED)),
-                 "}"),
-        &matched, err);
+    cancelled = inbox_recipient_state_name(INBOX_RECIPIENT_CANCELLED);
+
+    /* the recipient as it was, unless cancelled already (a repeat) */
+    rc = inbox_mongo_run_find_and_modify(ms,
+        BCON_NEW("findAndModify", BCON_UTF8("campaign_recipients"),
+                 "query", "{",
+                     "message_id", BCON_OID(message),
+                     "state", "{", "$ne", BCON_UTF8(cancelled), "}",
+                 "}",
+                 "update", "{", "$set", "{",
+                     "state", BCON_UTF8(cancelled),
+                 "}", "}",
+                 "fields", "{",
+                     "campaign_id", BCON_INT32(1),
+                     "state", BCON_INT32(1),
+                 "}",
+                 "new", BCON_BOOL(false)),
+        &before, &found, err);
+
+    if (rc == INBOX_OK) {
+        rc = inbox_mongo_counts_moved(ms, &before, found,
+                                      INBOX_RECIPIENT_CANCELLED, err);
+    }
+
+    bson_destroy(&before);
+
+    return rc;
+}
+
+
+/* Whether array (of ObjectIds) holds oid. */
+static int
+inbox_mongo_oid_listed(const bson_t *array, const bson_oid_t *oid)
+{
+    bson_iter_t  iter;
+
+    bson_iter_init(&iter, array);
+
+    while (bson_iter_next(&iter)) {
+        if (BSON_ITER_HOLDS_OID(&iter)
+            && bson_oid_equal(bson_iter_oid(&iter), oid))
+        {
+            return 1;
+        }
+    }
+
+    return 0;
 }
 
 
@@ -1468,8 +1695,12 @@ inbox_mongo_recipient_waits(inbox_mongo_store_t *ms,
     const bson_oid_t *messages, size_t n, int waits, inbox_error_t *err)
 {
     char                     key[24];
-    bson_t                   in;
-    size_t                   i;
+    bson_t                   in, batch, doc, campaigns;
+    size_t                   i, count;
+    bson_t                  *command;
+    bson_t                   reply;
+    int64_t                  moved;
+    bson_iter_t              iter, field;
     inbox_status_t           rc;
     inbox_recipient_state_t  from, to;
 
@@ -1486,20 +1717,69 @@ inbox_mongo_recipient_waits(inbox_mongo_store_t *ms,
         BSON_APPEND_OID(&in, key, &messages[i]);
     }
 
-    rc = inbox_mongo_run_simple(ms,
-        BCON_NEW("update", BCON_UTF8("campaign_recipients"),
-                 "updates", "[", "{",
-                     "q", "{",
-                         "message_id", "{", "$in", BCON_ARRAY(&in), "}",
-                         "state", BCON_UTF8(inbox_recipient_state_name(from)),
-                     "}",
-                     "u", "{", "$set", "{",
-                         "state", BCON_UTF8(inbox_recipient_state_name(to)),
-                     "}", "}",
-                     "multi", BCON_BOOL(true),
-                 "}", "]",
-                 "ordered", BCON_BOOL(true)),
-        err);
+    /* the campaigns they are of (a claim's messages may be of several):
+     * each one's recipients are moved by an update of their own, whose
+     * count of those it moved is what its counts move by */
+    rc = inbox_mongo_run_cursor(ms,
+        BCON_NEW("find", BCON_UTF8("campaign_recipients"),
+                 "filter", "{",
+                     "message_id", "{", "$in", BCON_ARRAY(&in), "}",
+                     "state", BCON_UTF8(inbox_recipient_state_name(from)),
+                 "}",
+                 "projection", "{",
+                     "_id", BCON_INT32(0), "campaign_id", BCON_INT32(1),
+                 "}"),
+        &batch, err);
+
+    bson_init(&campaigns);
+    count = 0;
+    bson_iter_init(&iter, &batch);
+
+    while (rc == INBOX_OK && inbox_mongo_next_doc(&iter, &doc)) {
+        if (!bson_iter_init_find(&field, &doc, "campaign_id")
+            || !BSON_ITER_HOLDS_OID(&field))
+        {
+            continue;
+        }
+
+        if (!inbox_mongo_oid_listed(&campaigns, bson_iter_oid(&field))) {
+            snprintf(key, sizeof(key), "%zu", count++);
+            BSON_APPEND_OID(&campaigns, key, bson_iter_oid(&field));
+        }
+    }
+
+    bson_destroy(&batch);
+    bson_iter_init(&iter, &campaigns);
+
+    while (rc == INBOX_OK && bson_iter_next(&iter)) {
+        command = BCON_NEW("update", BCON_UTF8("campaign_recipients"),
+                     "updates", "[", "{",
+                         "q", "{",
+                             "campaign_id", BCON_OID(bson_iter_oid(&iter)),
+                             "message_id", "{", "$in", BCON_ARRAY(&in), "}",
+                             "state", BCON_UTF8(
+                                 inbox_recipient_state_name(from)),
+                         "}",
+                         "u", "{", "$set", "{",
+                             "state", BCON_UTF8(
+                                 inbox_recipient_state_name(to)),
+                         "}", "}",
+                         "multi", BCON_BOOL(true),
+                     "}", "]",
+                     "ordered", BCON_BOOL(true));
+
+        rc = inbox_mongo_run(ms, command, &reply, err);
+        moved = rc == INBOX_OK ? inbox_mongo_get_int(&reply, "nModified") : 0;
+        bson_destroy(&reply);
+        bson_destroy(command);
+
+        if (rc == INBOX_OK) {
+            rc = inbox_mongo_counts_move(ms, bson_iter_oid(&iter), from, to,
+                                         moved, err);
+        }
+    }
+
+    bson_destroy(&campaigns);
     bson_destroy(&in);
 
     return rc;
@@ -1555,6 +1835,12 @@ inbox_mongo_campaign_reply(inbox_mongo_store_t *ms, const bson_oid_t *contact,
         BCON_NEW("_id", BCON_OID(&newest), "replied_at", BCON_NULL),
         BCON_NEW("$set", "{", "replied_at", BCON_DATE_TIME(at), "}"),
         &matched, err);
+
+    if (rc == INBOX_OK && matched) {
+        rc = inbox_mongo_counts_add(ms, &campaign, "counts.replied", 1, NULL,
+                                    0, err);
+    }
+
     if (rc != INBOX_OK) {
         return rc;
     }
@@ -1653,9 +1939,10 @@ inbox_mongo_poll_try(inbox_mongo_store_t *ms, const bson_oid_t *recipient,
     const char *body, int replied, int *taken, inbox_error_t *err)
 {
     int             found, matched;
+    char            entered[24], left[24];
     bson_t          doc;
     size_t          n;
-    unsigned        answer;
+    unsigned        answer, before;
     bson_iter_t     iter, child;
     const char     *options[INBOX_POLL_OPTIONS_MAX];
     inbox_status_t  rc;
@@ -1693,29 +1980,56 @@ inbox_mongo_poll_try(inbox_mongo_store_t *ms, const bson_oid_t *recipient,
             BCON_NEW("_id", BCON_OID(recipient), "replied_at", BCON_NULL),
             BCON_NEW("$set", "{", "replied_at", BCON_DATE_TIME(at), "}"),
             &matched, err);
+
+        if (rc == INBOX_OK && matched) {
+            rc = inbox_mongo_counts_add(ms, campaign, "counts.replied", 1,
+                                        NULL, 0, err);
+        }
+
         if (rc != INBOX_OK) {
             return rc;
         }
     }
 
     /* the last answer counts: one that arrives late for an earlier time
-     * does not replace a newer one */
-    rc = inbox_mongo_update_one(ms, "campaign_recipients",
-        BCON_NEW("_id", BCON_OID(recipient),
-                 "$or", "[",
-                     "{", "answered_at", BCON_NULL, "}",
-                     "{", "answered_at", "{", "$lte", BCON_DATE_TIME(at),
-                     "}", "}",
-                 "]"),
-        BCON_NEW("$set", "{",
+     * does not replace a newer one.  The answer it replaces, read in the
+     * same write, leaves the tally as this one enters it */
+    rc = inbox_mongo_run_find_and_modify(ms,
+        BCON_NEW("findAndModify", BCON_UTF8("campaign_recipients"),
+                 "query", "{",
+                     "_id", BCON_OID(recipient),
+                     "$or", "[",
+                         "{", "answered_at", BCON_NULL, "}",
+                         "{", "answered_at", "{",
+                             "$lte", BCON_DATE_TIME(at),
+                         "}", "}",
+                     "]",
+                 "}",
+                 "update", "{", "$set", "{",
                      "answer", BCON_INT32((int32_t) answer),
                      "answered_at", BCON_DATE_TIME(at),
                      "answer_message_id", BCON_OID(message),
-                 "}"),
-        &matched, err);
+                 "}", "}",
+                 "fields", "{", "answer", BCON_INT32(1), "}",
+                 "new", BCON_BOOL(false)),
+        &doc, &found, err);
 
-    if (rc != INBOX_OK || !matched) {
+    before = (unsigned) inbox_mongo_get_int(&doc, "answer");
+    bson_destroy(&doc);
+
+    if (rc != INBOX_OK || !found) {
         return rc;
+    }
+
+    if (before != answer) {
+        snprintf(entered, sizeof(entered), "tally.%u", answer);
+        snprintf(left, sizeof(left), "tally.%u", before);
+
+        rc = inbox_mongo_counts_add(ms, campaign, entered, 1,
+                                    before != 0 ? left : NULL, -1, err);
+        if (rc != INBOX_OK) {
+            return rc;
+        }
     }
 
     /* the poll's latest answer: the sender pushes its tally while they
@@ -2045,7 +2359,7 @@ inbox_mongo_campaign_load(inbox_mongo_store_t *ms, const bson_oid_t *org,
     const bson_oid_t *id, inbox_campaign_t *c, inbox_error_t *err)
 {
     int             found;
-    bson_t          doc;
+    bson_t          doc, uncounted;
     inbox_status_t  rc;
 
     memset(c, 0, sizeof(inbox_campaign_t));
@@ -2059,14 +2373,20 @@ inbox_mongo_campaign_load(inbox_mongo_store_t *ms, const bson_oid_t *org,
         rc = inbox_error_not_found(err, "campaign");
     }
 
-    if (rc == INBOX_OK && inbox_mongo_campaign_parse(&doc, c) != 0) {
+    bson_init(&uncounted);
+
+    if (rc == INBOX_OK
+        && inbox_mongo_campaign_read(&doc, c, &uncounted) != 0)
+    {
         rc = inbox_error_set(err, INBOX_ERR_INTERNAL, "Out of memory.");
     }
 
     bson_destroy(&doc);
 
     if (rc == INBOX_OK) {
-        rc = inbox_mongo_campaign_counts(ms, c, 1, err);
+        rc = inbox_mongo_campaign_counts(ms, c, 1, &uncounted, err);
+    } else {
+        bson_destroy(&uncounted);
     }
 
     if (rc != INBOX_OK) {
@@ -2180,39 +2500,35 @@ inbox_mongo_campaign_parse(const bson_t *doc, inbox_campaign_t *c)
 }
 
 
-/* items' counts: their recipients grouped by campaign, state and a
- * poll's answer, and how many of them replied, in one aggregate. */
+/* The counts of those of items that keep none (sent before campaigns
+ * kept them; their ids uncounted, destroyed here): their recipients
+ * grouped by campaign, state and a poll's answer, and how many of them
+ * replied, in one aggregate. */
 static inbox_status_t
 inbox_mongo_campaign_counts(inbox_mongo_store_t *ms, inbox_campaign_t *items,
-    size_t n, inbox_error_t *err)
+    size_t n, bson_t *uncounted, inbox_error_t *err)
 {
-    char                     key[24], id[INBOX_ID_MAX], name[32];
-    bson_t                   ids, batch, doc;
+    char                     id[INBOX_ID_MAX], name[32];
+    bson_t                   batch, doc;
     size_t                   i;
     int64_t                  count, answer;
-    bson_oid_t               oid;
     bson_iter_t              iter;
     inbox_status_t           rc;
     inbox_campaign_t        *c;
     inbox_recipient_state_t  state;
 
-    if (n == 0) {
+    if (n == 0 || bson_empty(uncounted)) {
+        bson_destroy(uncounted);
         return INBOX_OK;
-    }
-
-    bson_init(&ids);
-    for (i = 0; i < n; i++) {
-        if (inbox_mongo_parse_id(items[i].id, &oid) == 0) {
-            snprintf(key, sizeof(key), "%zu", i);
-            BSON_APPEND_OID(&ids, key, &oid);
-        }
     }
 
     rc = inbox_mongo_run_cursor(ms,
         BCON_NEW("aggregate", BCON_UTF8("campaign_recipients"),
                  "pipeline", "[",
                      "{", "$match", "{",
-                         "campaign_id", "{", "$in", BCON_ARRAY(&ids), "}",
+                         "campaign_id", "{",
+                             "$in", BCON_ARRAY(uncounted),
+                         "}",
                      "}", "}",
                      "{", "$group", "{",
                          "_id", "{",
@@ -2231,7 +2547,7 @@ inbox_mongo_campaign_counts(inbox_mongo_store_t *ms, inbox_campaign_t *items,
                  "]",
                  "cursor", "{", "}"),
         &batch, err);
-    bson_destroy(&ids);
+    bson_destroy(uncounted);
 
     bson_iter_init(&iter, &batch);
 
@@ -2270,15 +2586,160 @@ inbox_mongo_campaign_counts(inbox_mongo_store_t *ms, inbox_campaign_t *items,
 }
 
 
-/* {key: {$in: [due, waiting_quiet_hours]}}: those not handed over. */
-static void
-inbox_mongo_append_left(bson_t *doc, const char *key)
+/* Where a recipient in state is counted on its campaign's document:
+ * "counts.queued" for a due one too, as inbox_campaign_count_of counts
+ * it, so that a hand-over from due moves no count. */
+static const char *
+inbox_mongo_count_path(inbox_recipient_state_t state, char *path,
+    size_t size)
 {
-    BCON_APPEND(doc, key, "{", "$in", "[",
-                    BCON_UTF8(inbox_recipient_state_name(INBOX_RECIPIENT_DUE)),
-                    BCON_UTF8(inbox_recipient_state_name(
-                                  INBOX_RECIPIENT_WAITING)),
-                "]", "}");
+    if (state == INBOX_RECIPIENT_DUE) {
+        state = INBOX_RECIPIENT_QUEUED;
+    }
+
+    snprintf(path, size, "counts.%s", inbox_recipient_state_name(state));
+
+    return path;
+}
+
+
+/* The counts kept on a campaign's document: n by "by" at path, and n2 at
+ * path2 (NULL: none) in the same update, so that a recipient moved
+ * leaves one count as it enters the other.  Only a campaign that keeps
+ * them ("counts" made by create or by send's fix: see the top of this
+ * file); another's are grouped when read. */
+static inbox_status_t
+inbox_mongo_counts_add(inbox_mongo_store_t *ms, const bson_oid_t *campaign,
+    const char *path, int64_t n, const char *path2, int64_t n2,
+    inbox_error_t *err)
+{
+    int     matched;
+    bson_t  inc;
+    bson_t *u;
+
+    bson_init(&inc);
+    BSON_APPEND_INT64(&inc, path, n);
+    if (path2 != NULL) {
+        BSON_APPEND_INT64(&inc, path2, n2);
+    }
+
+    u = BCON_NEW("$inc", BCON_DOCUMENT(&inc));
+    bson_destroy(&inc);
+
+    return inbox_mongo_update_one(ms, "campaigns",
+        BCON_NEW("_id", BCON_OID(campaign),
+                 "counts", "{", "$exists", BCON_BOOL(true), "}"),
+        u, &matched, err);
+}
+
+
+/* n recipients of campaign moved from one state to another, as the
+ * compare-and-set on their state that moved them said. */
+static inbox_status_t
+inbox_mongo_counts_move(inbox_mongo_store_t *ms, const bson_oid_t *campaign,
+    inbox_recipient_state_t from, inbox_recipient_state_t to, int64_t n,
+    inbox_error_t *err)
+{
+    char  left[48], entered[48];
+
+    inbox_mongo_count_path(from, left, sizeof(left));
+    inbox_mongo_count_path(to, entered, sizeof(entered));
+
+    if (n == 0 || strcmp(left, entered) == 0) {
+        return INBOX_OK;
+    }
+
+    return inbox_mongo_counts_add(ms, campaign, left, -n, entered, n, err);
+}
+
+
+/* A recipient moved by a findAndModify that answered the document as it
+ * was (before, found): its campaign's counts follow from the state it
+ * had to to. */
+static inbox_status_t
+inbox_mongo_counts_moved(inbox_mongo_store_t *ms, const bson_t *before,
+    int found, inbox_recipient_state_t to, inbox_error_t *err)
+{
+    char                     name[32];
+    bson_iter_t              iter;
+    inbox_recipient_state_t  from;
+
+    if (!found || !bson_iter_init_find(&iter, before, "campaign_id")
+        || !BSON_ITER_HOLDS_OID(&iter))
+    {
+        return INBOX_OK;
+    }
+
+    inbox_mongo_get_str(before, "state", name, sizeof(name));
+    if (inbox_recipient_state_parse(name, &from) != 0) {
+        return INBOX_OK;
+    }
+
+    return inbox_mongo_counts_move(ms, bson_iter_oid(&iter), from, to, 1,
+                                   err);
+}
+
+
+/* The counts kept on a campaign's document into *c; 0 when it keeps
+ * none (a campaign sent before it did: grouped instead). */
+static int
+inbox_mongo_counts_read(const bson_t *doc, inbox_campaign_t *c)
+{
+    char                     key[24];
+    unsigned                 i;
+    bson_t                   counts;
+    int64_t                  n;
+    bson_iter_t              iter;
+    inbox_recipient_state_t  state;
+
+    if (!bson_iter_init_find(&iter, doc, "counts")
+        || !inbox_mongo_iter_doc(&iter, &counts))
+    {
+        return 0;
+    }
+
+    for (state = INBOX_RECIPIENT_QUEUED; state <= INBOX_RECIPIENT_CANCELLED;
+         state++)
+    {
+        n = inbox_mongo_get_int(&counts, inbox_recipient_state_name(state));
+        *inbox_campaign_count_of(&c->counts, state) = n;
+        c->counts.audience += n;
+    }
+
+    c->counts.replied = inbox_mongo_get_int(&counts, "replied");
+
+    for (i = 0; i < INBOX_POLL_OPTIONS_MAX; i++) {
+        snprintf(key, sizeof(key), "tally.%u", i + 1);
+        c->tally[i] = inbox_mongo_get_int(doc, key);
+    }
+
+    return 1;
+}
+
+
+/* A campaign document into *c, with its counts when it keeps them;
+ * otherwise its id is appended to uncounted (NULL: not wanted), whose
+ * counts are grouped.  -1 when out of memory, *c freed. */
+static int
+inbox_mongo_campaign_read(const bson_t *doc, inbox_campaign_t *c,
+    bson_t *uncounted)
+{
+    char        key[24];
+    bson_iter_t iter;
+
+    if (inbox_mongo_campaign_parse(doc, c) != 0) {
+        return -1;
+    }
+
+    if (!inbox_mongo_counts_read(doc, c) && uncounted != NULL
+        && bson_iter_init_find(&iter, doc, "_id")
+        && BSON_ITER_HOLDS_OID(&iter))
+    {
+        snprintf(key, sizeof(key), "%u", bson_count_keys(uncounted));
+        BSON_APPEND_OID(uncounted, key, bson_iter_oid(&iter));
+    }
+
+    return 0;
 }
 
 

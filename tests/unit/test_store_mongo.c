@@ -6650,11 +6650,14 @@ TEST(campaign_send_fixes_the_recipients_then_moves_the_status)
     store = fake_open(&fake);
 
     /* the campaign and its counts; the recipients merged on the server
-     * (opted-out contacts suppressed); the status if still a draft; the
-     * campaign again */
+     * (opted-out contacts suppressed), grouped by state into the counts
+     * it keeps from now on, while it is a draft; the status if still a
+     * draft; the campaign again */
     fake.replies[0] = CURSOR(CAMPAIGN_DOC("draft"));
-    fake.replies[4] = CURSOR(CAMPAIGN_DOC("sending"));
-    fake.replies[5] = CAMPAIGN_COUNTS;
+    fake.replies[3] = CURSOR("{\"_id\": \"due\", \"n\": 5},"
+                             " {\"_id\": \"suppressed\", \"n\": 1}");
+    fake.replies[6] = CURSOR(CAMPAIGN_DOC("sending"));
+    fake.replies[7] = CAMPAIGN_COUNTS;
 
     CHECK_INT(inbox_store_campaign_act(store, ORG_ID, CAMPAIGN_ID,
                                        INBOX_CAMPAIGN_SEND, NOON_MS, &c,
@@ -6668,13 +6671,14 @@ TEST(campaign_send_fixes_the_recipients_then_moves_the_status)
      * the campaign read again is sending: a repeat, answered as it is */
     fake_reset(&fake);
     fake.replies[0] = CURSOR(CAMPAIGN_DOC("draft"));
-    fake.replies[3] = NOTHING_MOVED;
-    fake.replies[4] = CURSOR(CAMPAIGN_DOC("sending"));
+    fake.replies[3] = CURSOR("{\"_id\": \"due\", \"n\": 5}");
+    fake.replies[5] = NOTHING_MOVED;
+    fake.replies[6] = CURSOR(CAMPAIGN_DOC("sending"));
     CHECK_INT(inbox_store_campaign_act(store, ORG_ID, CAMPAIGN_ID,
                                        INBOX_CAMPAIGN_SEND, NOON_MS, &c,
                                        &err), INBOX_OK);
     CHECK_INT(c.status, INBOX_CAMPAIGN_SENDING);
-    CHECK_INT(fake.commands, 6);
+    CHECK_INT(fake.commands, 8);
     inbox_campaign_free(&c);
 
     /* sending again (a retry) answers the campaign as it is, read only */
@@ -6792,9 +6796,13 @@ TEST(campaign_cancel_moves_the_status_then_cancels_those_left)
 
     /* the campaign and its counts; what claims parked due again; the
      * status; what a claim parked meanwhile due again; the recipients
-     * not handed over; the campaign again */
+     * not handed over, those due (3 of them: counted cancelled, not
+     * queued) and those waiting (none: no count moves); the campaign
+     * again */
     fake.replies[0] = CURSOR(CAMPAIGN_DOC("sending"));
-    fake.replies[6] = CURSOR(CAMPAIGN_DOC_CANCELLED("cancelled", "null",
+    fake.replies[5] = "{\"ok\": 1, \"n\": 3, \"nModified\": 3}";
+    fake.replies[7] = NOTHING_MOVED;
+    fake.replies[8] = CURSOR(CAMPAIGN_DOC_CANCELLED("cancelled", "null",
                                                     "\"manual\"", "null"));
 
     /* written cancelled by a person (the golden), read so */
@@ -6897,20 +6905,23 @@ TEST(campaign_dispatch_suppresses_waits_and_hands_over)
     fake.replies[3] = REPLY_NUMBER;
     fake.replies[4] = CURSOR(DUE_ANN ", " DUE_BOB ", " DUE_CY);
     fake.replies[5] = NULL;                 /* Ann suppressed */
-    fake.replies[6] = NULL;                 /* Bob waits */
-    fake.replies[7] = NULL;                 /* Cy claimed */
-    fake.replies[8] = STILL_SENDING;        /* and its campaign still is */
-    fake.replies[9] = CREDITS("4", "1");    /* the hold */
-    fake.replies[10] = NULL;                /* its ledger entry */
-    fake.replies[11] = NULL;                /* the message */
-    fake.replies[12] = "{\"ok\": 1, \"value\": {\"_id\": " OID(CONV_ID)
+    fake.replies[6] = NULL;                 /* and counted so */
+    fake.replies[7] = NULL;                 /* Bob waits */
+    fake.replies[8] = NULL;                 /* and is counted waiting */
+    fake.replies[9] = NULL;                 /* Cy claimed */
+    fake.replies[10] = NULL;                /* and counted queued */
+    fake.replies[11] = STILL_SENDING;       /* and its campaign still is */
+    fake.replies[12] = CREDITS("4", "1");   /* the hold */
+    fake.replies[13] = NULL;                /* its ledger entry */
+    fake.replies[14] = NULL;                /* the message */
+    fake.replies[15] = "{\"ok\": 1, \"value\": {\"_id\": " OID(CONV_ID)
                        ", \"contact\": {\"id\": " OID(CONTACT_ID) ","
                        " \"phone\": \"+15551234567\"}, \"last_message\":"
                        " {\"id\": " OID(GEN_1) ", \"direction\":"
                        " \"outbound\", \"preview\": \"Sale!\", \"at\": "
                        DATE(NOON) "}, \"unread_count\": 0}}";
-    fake.replies[13] = SEQ;
-    fake.replies[16] = CURSOR("{\"_id\": " OID(RCPT2_ID) "}");
+    fake.replies[16] = SEQ;
+    fake.replies[19] = CURSOR("{\"_id\": " OID(RCPT2_ID) "}");
 
     CHECK_INT(inbox_store_campaign_dispatch(store, NOON_MS, 10, &d, &events,
                                             &err), INBOX_OK);
@@ -7045,11 +7056,13 @@ TEST(campaign_dispatch_pauses_for_credits_and_billing)
     fake.replies[3] = REPLY_NUMBER;
     fake.replies[4] = CURSOR(DUE_CY);
     fake.replies[5] = NULL;                 /* the claim */
-    fake.replies[6] = STILL_SENDING;        /* and its campaign still is */
-    fake.replies[7] = NULL;                 /* the hold finds no balance */
-    fake.replies[8] = NULL;                 /* the claim given back */
-    fake.replies[9] = SENDER_ORG("true", "0");
-    fake.replies[10] = REPLY_NUMBER;
+    fake.replies[6] = NULL;                 /* counted queued */
+    fake.replies[7] = STILL_SENDING;        /* and its campaign still is */
+    fake.replies[8] = NULL;                 /* the hold finds no balance */
+    fake.replies[9] = NULL;                 /* the claim given back */
+    fake.replies[10] = NULL;                /* counted waiting again */
+    fake.replies[11] = SENDER_ORG("true", "0");
+    fake.replies[12] = REPLY_NUMBER;
     CHECK_INT(inbox_store_campaign_dispatch(store, NOON_MS, 10, &d, &events,
                                             &err), INBOX_OK);
     CHECK_INT(d.paused, 1);
@@ -7066,16 +7079,17 @@ TEST(campaign_dispatch_pauses_for_credits_and_billing)
     fake.replies[3] = REPLY_NUMBER;
     fake.replies[4] = CURSOR(DUE_CY);
     fake.replies[5] = NULL;                 /* Cy claimed */
-    fake.replies[6] = STILL_SENDING;        /* and its campaign still is */
-    fake.replies[7] = CREDITS("0", "0");    /* the hold of nothing */
-    fake.replies[8] = NULL;                 /* the message */
-    fake.replies[9] = "{\"ok\": 1, \"value\": {\"_id\": " OID(CONV_ID)
+    fake.replies[6] = NULL;                 /* counted queued */
+    fake.replies[7] = STILL_SENDING;        /* and its campaign still is */
+    fake.replies[8] = CREDITS("0", "0");    /* the hold of nothing */
+    fake.replies[9] = NULL;                 /* the message */
+    fake.replies[10] = "{\"ok\": 1, \"value\": {\"_id\": " OID(CONV_ID)
                       ", \"contact\": {\"id\": " OID(CONTACT_ID) ","
                       " \"phone\": \"+15551234567\"}, \"last_message\":"
                       " {\"id\": " OID(GEN_1) ", \"direction\":"
                       " \"outbound\", \"preview\": \"Sale!\", \"at\": "
                       DATE(NOON) "}, \"unread_count\": 0}}";
-    fake.replies[10] = SEQ;
+    fake.replies[11] = SEQ;
     CHECK_INT(inbox_store_campaign_dispatch(store, NOON_MS, 10, &d, &events,
                                             &err), INBOX_OK);
     CHECK_INT(d.paused, 0);
@@ -7093,11 +7107,13 @@ TEST(campaign_dispatch_pauses_for_credits_and_billing)
     fake.replies[3] = REPLY_NUMBER;
     fake.replies[4] = CURSOR(DUE_CY);
     fake.replies[5] = NULL;                 /* Cy claimed */
-    fake.replies[6] = STILL_SENDING;        /* and its campaign still is */
-    fake.replies[7] = NULL;                 /* the hold matched nothing */
-    fake.replies[8] = NULL;                 /* the claim given back */
-    fake.replies[9] = UNLIMITED_ORG;
-    fake.replies[10] = REPLY_NUMBER;
+    fake.replies[6] = NULL;                 /* counted queued */
+    fake.replies[7] = STILL_SENDING;        /* and its campaign still is */
+    fake.replies[8] = NULL;                 /* the hold matched nothing */
+    fake.replies[9] = NULL;                 /* the claim given back */
+    fake.replies[10] = NULL;                /* counted waiting again */
+    fake.replies[11] = UNLIMITED_ORG;
+    fake.replies[12] = REPLY_NUMBER;
     CHECK_INT(inbox_store_campaign_dispatch(store, NOON_MS, 10, &d, &events,
                                             &err), INBOX_OK);
     CHECK_INT(d.paused, 0);
@@ -7130,7 +7146,8 @@ TEST(campaign_dispatch_gives_back_a_claim_of_a_stopped_campaign)
     fake.replies[3] = REPLY_NUMBER;
     fake.replies[4] = CURSOR(DUE_CY ", " DUE_BOB);
     fake.replies[5] = NULL;                 /* Cy claimed */
-    fake.replies[6] = CURSOR("{\"_id\": " OID(CAMPAIGN_ID) ","
+    fake.replies[6] = NULL;                 /* counted queued */
+    fake.replies[7] = CURSOR("{\"_id\": " OID(CAMPAIGN_ID) ","
                              " \"status\": \"cancelled\"}");
     CHECK_INT(inbox_store_campaign_dispatch(store, NOON_MS, 10, &d, &events,
                                             &err), INBOX_OK);
@@ -7138,7 +7155,7 @@ TEST(campaign_dispatch_gives_back_a_claim_of_a_stopped_campaign)
     CHECK_INT(d.waiting, 0);
     CHECK_INT(d.paused, 0);
     CHECK_INT(events.count, 0);
-    CHECK_INT(fake.commands, 8);
+    CHECK_INT(fake.commands, 10);
     CHECK(!log_has(&fake, "\"findAndModify\" : \"orgs\""));
     golden_check(&fake, "campaign_dispatch_cancelled_meanwhile");
 
@@ -7150,14 +7167,15 @@ TEST(campaign_dispatch_gives_back_a_claim_of_a_stopped_campaign)
     fake.replies[3] = REPLY_NUMBER;
     fake.replies[4] = CURSOR(DUE_CY);
     fake.replies[5] = NULL;                 /* Cy claimed */
-    fake.replies[6] = CURSOR("{\"_id\": " OID(CAMPAIGN_ID) ","
+    fake.replies[6] = NULL;                 /* counted queued */
+    fake.replies[7] = CURSOR("{\"_id\": " OID(CAMPAIGN_ID) ","
                              " \"status\": \"paused\"}");
     CHECK_INT(inbox_store_campaign_dispatch(store, NOON_MS, 10, &d, &events,
                                             &err), INBOX_OK);
     CHECK_INT(d.handed, 0);
     CHECK_INT(d.paused, 0);
     CHECK_INT(events.count, 0);
-    CHECK_INT(fake.commands, 8);
+    CHECK_INT(fake.commands, 10);
     CHECK(log_has(&fake, "\"state\" : \"waiting_quiet_hours\", "
                          "\"message_id\" : null"));
 
@@ -7185,11 +7203,12 @@ TEST(campaign_dispatch_failed_after_the_hold_gives_it_back)
     fake.replies[3] = REPLY_NUMBER;
     fake.replies[4] = CURSOR(DUE_CY);
     fake.replies[5] = NULL;                 /* Cy claimed */
-    fake.replies[6] = STILL_SENDING;        /* and its campaign still is */
-    fake.replies[7] = CREDITS("4", "1");    /* the hold */
-    fake.replies[9] = WRITE_REFUSED;        /* the message */
-    fake.replies[10] = NULL;                /* no message holds them */
-    fake.replies[11] = CREDITS("5", "0");   /* given back */
+    fake.replies[6] = NULL;                 /* counted queued */
+    fake.replies[7] = STILL_SENDING;        /* and its campaign still is */
+    fake.replies[8] = CREDITS("4", "1");    /* the hold */
+    fake.replies[10] = WRITE_REFUSED;       /* the message */
+    fake.replies[11] = NULL;                /* no message holds them */
+    fake.replies[12] = CREDITS("5", "0");   /* given back */
     CHECK_INT(inbox_store_campaign_dispatch(store, NOON_MS, 10, &d, &events,
                                             &err), INBOX_ERR_INTERNAL);
     CHECK(log_has(&fake, TAKES_ONE));
@@ -7223,13 +7242,19 @@ TEST(message_status_moves_a_campaign_recipient)
                       "}}";
     fake.replies[1] = SETTLING(MSG_ID, "capture");
     fake.replies[2] = CREDITS("9", "0");
-    fake.replies[7] = SEQ;
+    /* its recipient as it was: sent, counted delivered now */
+    fake.replies[6] = "{\"ok\": 1, \"value\": {\"_id\": " OID(RCPT1_ID) ","
+                      " \"campaign_id\": " OID(CAMPAIGN_ID) ","
+                      " \"state\": \"sent\"}}";
+    fake.replies[8] = SEQ;
 
     CHECK_INT(inbox_store_message_status_update(store, ORG_ID,
                   INBOX_CARRIER_TWILIO, "SM900", INBOX_DELIVERY_DELIVERED,
                   NULL, &changed, NULL, &events, &err), INBOX_OK);
     CHECK_INT(changed, 1);
     CHECK_INT(events.count, 1);
+    CHECK(log_has(&fake, "\"$inc\" : { \"counts.sent\" : { \"$numberLong\""
+                         " : \"-1\" }, \"counts.delivered\""));
     golden_check(&fake, "message_status_campaign");
 
     inbox_event_list_free(&events);
@@ -7420,14 +7445,17 @@ TEST(outbox_claim_puts_off_a_bulk_entry_in_its_recipients_quiet_hours)
 
     london_bulk_entry(&fake);
     fake.replies[7] = NULL;                 /* put back */
-    fake.replies[8] = NULL;                 /* its recipient waits */
+    /* its recipient's campaign, then the recipient waits, counted so */
+    fake.replies[8] = CURSOR("{\"campaign_id\": " OID(CAMPAIGN_ID) "}");
 
     CHECK_INT(inbox_store_outbox_claim(store, 1767225600000LL,
                                        1767225600000LL, 1, 30000,
                                        INBOX_OUTBOX_BULK, NULL,
                                        &batch, &err), INBOX_OK);
     CHECK_INT(batch.count, 0);
-    CHECK_INT(fake.commands, 9);
+    CHECK_INT(fake.commands, 11);
+    CHECK(log_has(&fake, "\"counts.queued\" : { \"$numberLong\" : \"-1\" }"
+                         ", \"counts.waiting_quiet_hours\""));
     /* due at 08:00 London, its attempt back at 0, no lease */
     CHECK(log_has(&fake, "1767254400000"));
     golden_check(&fake, "outbox_claim_quiet_hours");
@@ -7449,14 +7477,16 @@ TEST(outbox_claim_queues_again_a_bulk_entrys_recipient)
     store = fake_open(&fake);
 
     london_bulk_entry(&fake);
-    fake.replies[7] = NULL;                 /* queued again */
+    /* its recipient's campaign, then the recipient queued again,
+     * counted so */
+    fake.replies[7] = CURSOR("{\"campaign_id\": " OID(CAMPAIGN_ID) "}");
 
     CHECK_INT(inbox_store_outbox_claim(store, 1767225600000LL,
                                        1767268800000LL, 1, 30000,
                                        INBOX_OUTBOX_BULK, NULL,
                                        &batch, &err), INBOX_OK);
     CHECK_INT(batch.count, 1);
-    CHECK_INT(fake.commands, 8);
+    CHECK_INT(fake.commands, 10);
     golden_check(&fake, "outbox_claim_queues_again");
     inbox_outbox_batch_free(&batch);
 
@@ -7744,6 +7774,13 @@ answer_message(inbox_inbound_t *msg, const char *provider_id,
            " [\"Monday\", \"Friday\"]}")
 
 
+/* The poll's recipient as its answer's write found it: answered before
+ * (its option's number) or not (null). */
+#define ANSWER_BEFORE(answer)                                                 \
+    "{\"ok\": 1, \"value\": {\"_id\": " OID(RCPT1_ID) ", \"answer\": "      \
+    answer "}}"
+
+
 static void
 ingest_replies(fake_t *fake)
 {
@@ -7767,32 +7804,43 @@ TEST(inbound_ingest_answers_a_poll_by_number_or_text)
     store = fake_open(&fake);
     memset(&events, 0, sizeof(events));
 
-    /* "2" an hour after the poll, the newest message: replied, and
-     * option 2 unless a later answer is there */
+    /* "2" an hour after the poll, the newest message: replied (counted
+     * so), and option 2 unless a later answer is there (counted in the
+     * tally) */
     answer_message(&msg, "SM0101", " 2. ");
     ingest_replies(&fake);
     fake.replies[7] = RECIPIENT_FOUND(RCPT1_ID, POLL_ID);
-    fake.replies[9] = RECIPIENT_FOUND(RCPT1_ID, POLL_ID);
-    fake.replies[10] = POLL_OPTIONS;
+    fake.replies[10] = RECIPIENT_FOUND(RCPT1_ID, POLL_ID);
+    fake.replies[11] = POLL_OPTIONS;
+    fake.replies[12] = ANSWER_BEFORE("null");
     CHECK_INT(inbox_store_inbound_ingest(store, &msg, 1, &result, &events,
                                          &err), INBOX_OK);
     CHECK_INT(result.status, INBOX_OK);
-    CHECK_INT(fake.commands, 15);
+    CHECK_INT(fake.commands, 17);
+    CHECK(log_has(&fake, "\"$inc\" : { \"counts.replied\" : { "
+                         "\"$numberLong\" : \"1\" } }"));
+    CHECK(log_has(&fake, "\"$inc\" : { \"tally.2\" : { "
+                         "\"$numberLong\" : \"1\" } }"));
     CHECK(log_has(&fake, "\"poll\" : true"));
     CHECK(log_has(&fake, "\"$max\" : { \"answered_at\""));
     golden_check(&fake, "inbound_ingest_poll_answer");
 
-    /* by an option's text */
+    /* by an option's text, replacing the recipient's answer 1: the
+     * tally moves from 1 to 2 */
     fake_reset(&fake);
     answer_message(&msg, "SM0102", "friday!");
     ingest_replies(&fake);
     fake.replies[7] = RECIPIENT_FOUND(RCPT1_ID, POLL_ID);
-    fake.replies[9] = RECIPIENT_FOUND(RCPT1_ID, POLL_ID);
-    fake.replies[10] = POLL_OPTIONS;
+    fake.replies[10] = RECIPIENT_FOUND(RCPT1_ID, POLL_ID);
+    fake.replies[11] = POLL_OPTIONS;
+    fake.replies[12] = ANSWER_BEFORE("1");
     CHECK_INT(inbox_store_inbound_ingest(store, &msg, 1, &result, &events,
                                          &err), INBOX_OK);
-    CHECK_INT(fake.commands, 15);
+    CHECK_INT(fake.commands, 17);
     CHECK(log_has(&fake, "\"answer\" : { \"$numberInt\" : \"2\" }"));
+    CHECK(log_has(&fake, "\"$inc\" : { \"tally.2\" : { "
+                         "\"$numberLong\" : \"1\" }, \"tally.1\" : { "
+                         "\"$numberLong\" : \"-1\" } }"));
     golden_check(&fake, "inbound_ingest_poll_answer_text");
 
     /* not an option: replied, no answer */
@@ -7800,11 +7848,11 @@ TEST(inbound_ingest_answers_a_poll_by_number_or_text)
     answer_message(&msg, "SM0103", "maybe");
     ingest_replies(&fake);
     fake.replies[7] = RECIPIENT_FOUND(RCPT1_ID, POLL_ID);
-    fake.replies[9] = RECIPIENT_FOUND(RCPT1_ID, POLL_ID);
-    fake.replies[10] = POLL_OPTIONS;
+    fake.replies[10] = RECIPIENT_FOUND(RCPT1_ID, POLL_ID);
+    fake.replies[11] = POLL_OPTIONS;
     CHECK_INT(inbox_store_inbound_ingest(store, &msg, 1, &result, &events,
                                          &err), INBOX_OK);
-    CHECK_INT(fake.commands, 13);
+    CHECK_INT(fake.commands, 14);
 
     /* a campaign's (not a poll's) reply, no poll sent: replied only */
     fake_reset(&fake);
@@ -7813,7 +7861,7 @@ TEST(inbound_ingest_answers_a_poll_by_number_or_text)
     fake.replies[7] = RECIPIENT_FOUND(RCPT2_ID, CAMPAIGN_ID);
     CHECK_INT(inbox_store_inbound_ingest(store, &msg, 1, &result, &events,
                                          &err), INBOX_OK);
-    CHECK_INT(fake.commands, 12);
+    CHECK_INT(fake.commands, 13);
     golden_check(&fake, "inbound_ingest_campaign_reply");
 
     /* a poll, then a campaign: the campaign replied to, the poll (read
@@ -7822,11 +7870,12 @@ TEST(inbound_ingest_answers_a_poll_by_number_or_text)
     answer_message(&msg, "SM0105", "Friday");
     ingest_replies(&fake);
     fake.replies[7] = RECIPIENT_FOUND(RCPT2_ID, CAMPAIGN_ID);
-    fake.replies[9] = RECIPIENT_FOUND(RCPT1_ID, POLL_ID);
-    fake.replies[10] = POLL_OPTIONS;
+    fake.replies[10] = RECIPIENT_FOUND(RCPT1_ID, POLL_ID);
+    fake.replies[11] = POLL_OPTIONS;
+    fake.replies[14] = ANSWER_BEFORE("null");
     CHECK_INT(inbox_store_inbound_ingest(store, &msg, 1, &result, &events,
                                          &err), INBOX_OK);
-    CHECK_INT(fake.commands, 16);
+    CHECK_INT(fake.commands, 19);
     golden_check(&fake, "inbound_ingest_older_poll_answer");
 
     inbox_event_list_free(&events);
@@ -8226,6 +8275,96 @@ TEST(campaign_progress_and_the_campaigns_that_may_move)
                                        10, 50, &events, &err),
               INBOX_ERR_CONFLICT);
     CHECK_INT(events.count, 0);
+
+    fake_close(&fake, store);
+}
+
+
+/* A campaign sent since campaigns keep their counts, as a find answers
+ * it: 2 queued, 3 sent (1 replied), 1 suppressed. */
+#define KEPT_CAMPAIGN_DOC                                                     \
+    "{\"_id\": " OID(CAMPAIGN_ID) ", \"org_id\": " OID(ORG_ID) ","            \
+    " \"kind\": \"campaign\", \"name\": \"Spring sale\", \"body\": \"Sale!\","\
+    " \"question\": null, \"options\": [], \"audience_all\": true,"          \
+    " \"tags\": [], \"tag_keys\": [], \"media\": [], \"segments\": 1,"       \
+    " \"credits\": 1, \"status\": \"sending\", \"paused_reason\": null,"     \
+    " \"send_at\": " DATE("0") ", \"created_at\": " DATE(NOW) ","            \
+    " \"started_at\": " DATE(NOW) ", \"finished_at\": null,"                 \
+    " \"counts\": {\"queued\": 2, \"sent\": 3, \"suppressed\": 1,"           \
+    " \"replied\": 1}}"
+
+/* A poll likewise: 13 delivered, 4 answered 1 and 7 answered 2. */
+#define KEPT_POLL_DOC                                                         \
+    "{\"_id\": " OID(POLL_ID) ", \"org_id\": " OID(ORG_ID) ","                \
+    " \"kind\": \"poll\", \"name\": \"Which day?\", \"body\":"               \
+    " \"Which day?\\n1) Monday\\n2) Friday\", \"question\": \"Which day?\"," \
+    " \"options\": [\"Monday\", \"Friday\"], \"audience_all\": true,"        \
+    " \"tags\": [], \"tag_keys\": [], \"media\": [], \"segments\": 1,"       \
+    " \"credits\": 1, \"status\": \"sending\", \"paused_reason\": null,"     \
+    " \"send_at\": " DATE("0") ", \"created_at\": " DATE(NOW) ","            \
+    " \"started_at\": " DATE(NOW) ", \"finished_at\": null,"                 \
+    " \"counts\": {\"delivered\": 13, \"replied\": 12},"                     \
+    " \"tally\": {\"1\": 4, \"2\": 7}}"
+
+
+/* The sender's look every 300 ms reads the campaigns alone when they
+ * keep their counts: none of their recipients is read.  Only one sent
+ * before they kept them has its recipients grouped. */
+TEST(campaign_counts_kept_are_read_with_the_campaign)
+{
+    fake_t                 fake;
+    inbox_error_t          err;
+    inbox_store_t         *store;
+    inbox_campaign_t       c;
+    inbox_campaign_page_t  page;
+
+    store = fake_open(&fake);
+
+    fake.replies[0] = CURSOR(KEPT_CAMPAIGN_DOC ", " KEPT_POLL_DOC);
+    CHECK_INT(inbox_store_campaigns_active(store, 1767225600000LL, NULL,
+                                           &page, &err), INBOX_OK);
+    CHECK_INT(fake.commands, 1);
+    CHECK(!log_has(&fake, "\"campaign_recipients\""));
+    CHECK_INT(page.count, 2);
+    if (page.count == 2) {
+        CHECK_INT(page.items[0].counts.queued, 2);
+        CHECK_INT(page.items[0].counts.sent, 3);
+        CHECK_INT(page.items[0].counts.suppressed, 1);
+        CHECK_INT(page.items[0].counts.audience, 6);
+        CHECK_INT(page.items[0].counts.replied, 1);
+        CHECK_INT(page.items[1].counts.delivered, 13);
+        CHECK_INT(page.items[1].counts.audience, 13);
+        CHECK_INT(page.items[1].counts.replied, 12);
+        CHECK_INT(page.items[1].tally[0], 4);
+        CHECK_INT(page.items[1].tally[1], 7);
+    }
+    inbox_campaign_page_free(&page);
+
+    /* with one of before: its recipients alone are grouped */
+    fake_reset(&fake);
+    fake.replies[0] = CURSOR(KEPT_POLL_DOC ", " CAMPAIGN_DOC("sending"));
+    fake.replies[1] = CAMPAIGN_COUNTS;
+    CHECK_INT(inbox_store_campaigns_active(store, 1767225600000LL, NULL,
+                                           &page, &err), INBOX_OK);
+    CHECK_INT(fake.commands, 2);
+    CHECK(!log_has(&fake, "\"$oid\" : \"" POLL_ID "\" } ] }"));
+    CHECK(log_has(&fake, "\"$in\" : [ { \"$oid\" : \"" CAMPAIGN_ID
+                         "\" } ]"));
+    CHECK_INT(page.count, 2);
+    if (page.count == 2) {
+        CHECK_INT(page.items[0].counts.audience, 13);
+        CHECK_INT(page.items[1].counts.audience, 6);
+    }
+    inbox_campaign_page_free(&page);
+
+    /* one campaign read alone: one find */
+    fake_reset(&fake);
+    fake.replies[0] = CURSOR(KEPT_CAMPAIGN_DOC);
+    CHECK_INT(inbox_store_campaign_get(store, ORG_ID, CAMPAIGN_ID, &c, &err),
+              INBOX_OK);
+    CHECK_INT(fake.commands, 1);
+    CHECK_INT(c.counts.sent, 3);
+    inbox_campaign_free(&c);
 
     fake_close(&fake, store);
 }

@@ -88,17 +88,19 @@ def set_field(doc, path, value):
 
 
 def apply_update(doc, update, inserting):
-    """An update document's $set and $inc, and its $setOnInsert when the
-    update inserts doc: the operators the upserts of an import and the
-    contacts' writes use."""
+    """An update document's $set, $inc and $max, and its $setOnInsert when
+    the update inserts doc: the operators the upserts of an import, the
+    contacts' writes and a campaign's counts use."""
     for op, fields in update.items():
         if op == '$setOnInsert' and not inserting:
             continue
-        if op not in ('$set', '$setOnInsert', '$inc'):
+        if op not in ('$set', '$setOnInsert', '$inc', '$max'):
             raise AssertionError('the test cannot apply %s' % op)
         for path, value in fields.items():
             if op == '$inc':
                 value += field(doc, path) or 0
+            if op == '$max' and field(doc, path) is not None:
+                value = max(value, field(doc, path))
             set_field(doc, path, value)
 
 
@@ -382,6 +384,14 @@ class ReplicaSet:
                     self.reply_keys.remove(k)
                     n += 1
             return {'n': n}
+        if (name, coll) == ('findAndModify', 'campaign_recipients'):
+            # a recipient moved by its message's status, or answering
+            for d in self.recipients:
+                if matches(d, doc['query']):
+                    before = copy.deepcopy(d)
+                    apply_update(d, doc['update'], False)
+                    return {'value': d if doc.get('new') else before}
+            return {'value': None}
         if (name, coll) == ('findAndModify', 'messages'):
             # a hold's settlement begun, or taken again by the recovery:
             # the oldest that matches
@@ -624,7 +634,7 @@ class ReplicaSet:
                     if isinstance(u['u'], list):
                         apply_pipeline(d, u['u'])
                     else:
-                        d.update(u['u']['$set'])
+                        apply_update(d, u['u'], False)
                     n += 1
                     modified += d != before
                     if not u.get('multi'):
@@ -1274,6 +1284,55 @@ def test_claim_after_a_cancel_hands_nothing_over(rs):
     assert recipient['message_id'] is None, recipient
 
 
+def kept_counts(campaign):
+    """The counts a campaign keeps, those not 0."""
+    return {k: v for k, v in campaign['counts'].items() if v}
+
+
+def grouped_counts(rs):
+    """The campaign's recipients grouped by state, as counted (due ones
+    are queued): what its kept counts must say."""
+    counts = {}
+    for r in rs.recipients:
+        key = 'queued' if r['state'] == 'due' else r['state']
+        counts[key] = counts.get(key, 0) + 1
+    return counts
+
+
+def test_claim_after_a_cancel_keeps_the_counts(rs):
+    """The counts a campaign keeps follow its recipient through a claim
+    a cancel undoes (queued, then cancelled): they say what its
+    recipients grouped by state say, without reading them."""
+    rs.campaign('sending')['counts'] = {'queued': 1}
+    recipient = rs.recipient('due')
+
+    def cancel_begins(rs):
+        rs.campaigns[0].update(status='cancelled', finished_at=NOON)
+
+    rs.members[0].faults.append((('update', 'campaign_recipients'),
+                                 before(cancel_begins)))
+    out = run(rs, 'campaign-dispatch', NOON_MS, '10')
+    expect(out, 'ok', 200)
+    assert recipient['state'] == 'cancelled', recipient
+    assert kept_counts(rs.campaigns[0]) == {'cancelled': 1}, rs.campaigns
+    assert kept_counts(rs.campaigns[0]) == grouped_counts(rs)
+
+
+def test_cancel_counts_those_left_cancelled(rs):
+    """A cancel moves the recipients not handed over, due or waiting for
+    quiet hours, to cancelled, and their counts with them; the campaign
+    read after it has its counts from its own document."""
+    rs.campaign('sending')['counts'] = {'queued': 1,
+                                        'waiting_quiet_hours': 1}
+    rs.recipient('due')
+    rs.recipient('waiting_quiet_hours')
+    out = run(rs, 'campaign-act', str(ORG), str(CAMPAIGN), 'cancel')
+    expect(out, 'ok', 200)
+    assert kept_counts(rs.campaigns[0]) == {'cancelled': 2}, rs.campaigns
+    assert kept_counts(rs.campaigns[0]) == grouped_counts(rs)
+    assert out['result']['counts']['cancelled'] == 2, out
+
+
 def test_claim_after_a_pause_leaves_the_recipient_due(rs):
     """A person pauses as the sender claims a recipient: nothing is
     handed over, and the recipient is due again for the resume."""
@@ -1478,6 +1537,8 @@ TESTS = [
     (test_import_of_new_numbers_makes_contacts_with_threads, 1),
     (test_claim_after_a_cancel_hands_nothing_over, 1),
     (test_claim_after_a_pause_leaves_the_recipient_due, 1),
+    (test_claim_after_a_cancel_keeps_the_counts, 1),
+    (test_cancel_counts_those_left_cancelled, 1),
     (test_dispatch_reaches_every_sending_campaign, 1),
     (test_reply_whose_hold_fails_is_accepted_when_retried, 1),
     (test_rename_whose_copy_failed_is_repaired_by_the_retry, 1),

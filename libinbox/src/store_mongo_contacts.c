@@ -18,7 +18,8 @@ inbox_mongo_contact_upsert(inbox_store_t *store, const char *org_id,
     inbox_error_t *err)
 {
     int                   found;
-    bson_t                contact, update, insert, set;
+    char                 *copy_name;
+    bson_t                contact, update, insert, set, updates, entry;
     bson_t               *command;
     bson_oid_t            org, contact_oid, conversation_oid;
     bson_iter_t           iter;
@@ -39,8 +40,9 @@ inbox_mongo_contact_upsert(inbox_store_t *store, const char *org_id,
     inbox_mongo_new_id(ms, &conversation_oid);
     now = inbox_mongo_now(ms);
 
-    /* The contact: renamed when a name is given ("" forgets it), made
-     * with the id of its future conversation when new. */
+    /* The contact: renamed when a name is given ("" forgets it), one
+     * more version as a rename's (its conversation's copy is written at
+     * it), made with the id of its future conversation when new. */
     bson_init(&update);
     if (name != NULL) {
         BSON_APPEND_DOCUMENT_BEGIN(&update, "$set", &set);
@@ -51,6 +53,7 @@ inbox_mongo_contact_upsert(inbox_store_t *store, const char *org_id,
         }
         inbox_mongo_append_search_name(&set, "search_name", name);
         bson_append_document_end(&update, &set);
+        BCON_APPEND(&update, "$inc", "{", "version", BCON_INT64(1), "}");
     }
 
     BSON_APPEND_DOCUMENT_BEGIN(&update, "$setOnInsert", &insert);
@@ -103,26 +106,15 @@ inbox_mongo_contact_upsert(inbox_store_t *store, const char *org_id,
         return rc;
     }
 
-    /* Its conversation: made empty when missing; the copy of the name the
-     * list searches follows a rename. */
+    /* Its conversation: made empty when missing; then, after a rename,
+     * the copy of the contact the list shows and searches, as the
+     * contact is now at its version, only where the copy is older (as a
+     * rename writes it: of two at once the newer stays) */
     bson_init(&update);
-    if (name != NULL) {
-        BSON_APPEND_DOCUMENT_BEGIN(&update, "$set", &set);
-        if (name[0] != '\0') {
-            BSON_APPEND_UTF8(&set, "contact.name", name);
-        } else {
-            BSON_APPEND_NULL(&set, "contact.name");
-        }
-        inbox_mongo_append_search_name(&set, "contact.search_name", name);
-        bson_append_document_end(&update, &set);
-    }
-
     BSON_APPEND_DOCUMENT_BEGIN(&update, "$setOnInsert", &insert);
     BSON_APPEND_OID(&insert, "contact.id", &contact_oid);
-    if (name == NULL) {
-        BSON_APPEND_NULL(&insert, "contact.name");
-        BSON_APPEND_NULL(&insert, "contact.search_name");
-    }
+    BSON_APPEND_NULL(&insert, "contact.name");
+    BSON_APPEND_NULL(&insert, "contact.search_name");
     BSON_APPEND_UTF8(&insert, "contact.phone", phone);
     BSON_APPEND_BOOL(&insert, "contact.opted_out",
                      inbox_mongo_get_bool(&contact, "opted_out"));
@@ -135,17 +127,30 @@ inbox_mongo_contact_upsert(inbox_store_t *store, const char *org_id,
     BSON_APPEND_BOOL(&insert, "starred", false);
     bson_append_document_end(&update, &insert);
 
-    command = BCON_NEW("update", BCON_UTF8("conversations"),
-                       "updates", "[", "{",
-                           "q", "{",
-                               "_id", BCON_OID(&conversation_oid),
-                               "org_id", BCON_OID(&org),
-                           "}",
-                           "u", BCON_DOCUMENT(&update),
-                           "upsert", BCON_BOOL(true),
-                       "}", "]",
-                       "ordered", BCON_BOOL(true));
+    bson_init(&updates);
+    BSON_APPEND_DOCUMENT_BEGIN(&updates, "0", &entry);
+    BCON_APPEND(&entry, "q", "{",
+                    "_id", BCON_OID(&conversation_oid),
+                    "org_id", BCON_OID(&org),
+                "}");
+    BSON_APPEND_DOCUMENT(&entry, "u", &update);
+    BSON_APPEND_BOOL(&entry, "upsert", true);
+    bson_append_document_end(&updates, &entry);
     bson_destroy(&update);
+
+    if (name != NULL) {
+        copy_name = inbox_mongo_dup_str(&contact, "name");
+        inbox_mongo_append_contact_copy(&updates, "1", &org,
+            &conversation_oid, copy_name,
+            inbox_mongo_get_bool(&contact, "opted_out"),
+            inbox_mongo_get_int(&contact, "version"));
+        free(copy_name);
+    }
+
+    command = BCON_NEW("update", BCON_UTF8("conversations"),
+                       "updates", BCON_ARRAY(&updates),
+                       "ordered", BCON_BOOL(true));
+    bson_destroy(&updates);
 
     rc = inbox_mongo_run_simple(ms, command, err);
 
@@ -790,11 +795,15 @@ typedef struct {
     char          *name;            /* NULL: none */
     char           timezone[INBOX_TIMEZONE_MAX];
     unsigned       changed;         /* INBOX_CONTACT_CHANGED_* */
+    int            named;           /* a row of it names it */
 } inbox_mongo_import_seen_t;
 
 static inbox_status_t inbox_mongo_import_events(inbox_mongo_store_t *ms,
     const bson_oid_t *org, const inbox_mongo_import_seen_t *seen,
     size_t nseen, inbox_event_list_t *events, inbox_error_t *err);
+static inbox_status_t inbox_mongo_import_copies(inbox_mongo_store_t *ms,
+    const bson_oid_t *org, const inbox_mongo_import_seen_t *seen,
+    size_t nseen, inbox_error_t *err);
 
 
 static inbox_mongo_import_seen_t *
@@ -1115,6 +1124,13 @@ inbox_mongo_contacts_import(inbox_store_t *store, const char *org_id,
             bson_append_document_end(&u, &set);
         }
 
+        if (rows[i].name != NULL) {
+            /* one more version, as a rename's: its conversation's copy
+             * is written at the one it has after the batch */
+            BCON_APPEND(&u, "$inc", "{", "version", BCON_INT64(1), "}");
+            s->named = 1;
+        }
+
         if (add_tags.count > 0) {
             BSON_APPEND_DOCUMENT_BEGIN(&u, "$addToSet", &add);
             inbox_mongo_append_tags(&add, &add_tags, 1);
@@ -1174,8 +1190,9 @@ inbox_mongo_contacts_import(inbox_store_t *store, const char *org_id,
         rc = inbox_mongo_import_refind(ms, &org, seen, nseen, err);
     }
 
-    /* the conversations: made for a new contact, renamed for one that
-     * exists (the list shows and searches the copy) */
+    /* the conversations: made for a new contact, and for a named one
+     * that has none (ingest may make it first); their copies of the
+     * contacts named follow once they are there */
     for (i = 0; rc == INBOX_OK && i < n; i++) {
         s = inbox_mongo_import_find(seen, nseen, rows[i].phone);
 
@@ -1184,7 +1201,7 @@ inbox_mongo_contacts_import(inbox_store_t *store, const char *org_id,
                                   sizeof(index));
             inbox_mongo_append_conversation_upsert(&conv_updates, k, &org,
                 &s->conversation, &s->contact,
-                rows[i].phone, rows[i].name != NULL, rows[i].name, now);
+                rows[i].phone, 0, NULL, now);
         }
     }
 
@@ -1217,6 +1234,10 @@ inbox_mongo_contacts_import(inbox_store_t *store, const char *org_id,
     bson_destroy(&conv_updates);
 
     if (rc == INBOX_OK) {
+        rc = inbox_mongo_import_copies(ms, &org, seen, nseen, err);
+    }
+
+    if (rc == INBOX_OK) {
         rc = inbox_mongo_import_events(ms, &org, seen, nseen, events, err);
     }
 
@@ -1233,6 +1254,96 @@ done:
     if (rc != INBOX_OK) {
         memset(count, 0, sizeof(inbox_import_count_t));
     }
+
+    return rc;
+}
+
+
+/*
+ * The copies the conversations of the contacts named keep, as a rename
+ * writes them: each contact read back after the batch (its name, opt-out
+ * and version together, whatever renamed it last), its copy written at
+ * that version only where older, so that an import renaming a contact
+ * reaches its thread, and a rename or another import at once leaves the
+ * newer name there.  A failure here leaves copies older than their
+ * contacts, which the import run again writes (it changes nothing else).
+ */
+static inbox_status_t
+inbox_mongo_import_copies(inbox_mongo_store_t *ms, const bson_oid_t *org,
+    const inbox_mongo_import_seen_t *seen, size_t nseen, inbox_error_t *err)
+{
+    char                    index[16];
+    bson_t                  phones, batch, doc, updates;
+    bson_t                 *command;
+    size_t                  i, named, ncopies;
+    bson_oid_t              conversation;
+    const char             *k;
+    bson_iter_t             iter;
+    inbox_status_t          rc;
+    inbox_contact_record_t  c;
+
+    bson_init(&phones);
+    named = 0;
+
+    for (i = 0; i < nseen; i++) {
+        if (seen[i].named) {
+            bson_uint32_to_string((uint32_t) named++, &k, index,
+                                  sizeof(index));
+            BSON_APPEND_UTF8(&phones, k, seen[i].phone);
+        }
+    }
+
+    if (named == 0) {
+        bson_destroy(&phones);
+        return INBOX_OK;
+    }
+
+    command = BCON_NEW("find", BCON_UTF8("contacts"),
+                       "filter", "{",
+                           "org_id", BCON_OID(org),
+                           "phone", "{", "$in", BCON_ARRAY(&phones), "}",
+                       "}",
+                       "projection", "{",
+                           "phone", BCON_INT32(1),
+                           "name", BCON_INT32(1),
+                           "opted_out", BCON_INT32(1),
+                           "version", BCON_INT32(1),
+                           "conversation_id", BCON_INT32(1),
+                       "}",
+                       "batchSize", BCON_INT32((int32_t) named),
+                       "singleBatch", BCON_BOOL(true));
+    bson_destroy(&phones);
+
+    rc = inbox_mongo_run_cursor(ms, command, &batch, err);
+
+    bson_init(&updates);
+    ncopies = 0;
+    bson_iter_init(&iter, &batch);
+
+    while (rc == INBOX_OK && inbox_mongo_next_doc(&iter, &doc)) {
+        inbox_mongo_parse_contact(&doc, &c);
+
+        if (inbox_mongo_parse_id(c.conversation_id, &conversation) == 0) {
+            bson_uint32_to_string((uint32_t) ncopies++, &k, index,
+                                  sizeof(index));
+            inbox_mongo_append_contact_copy(&updates, k, org, &conversation,
+                c.name, c.opted_out, inbox_mongo_get_int(&doc, "version"));
+        }
+
+        inbox_contact_record_free(&c);
+    }
+
+    bson_destroy(&batch);
+
+    if (rc == INBOX_OK && ncopies > 0) {
+        rc = inbox_mongo_run_simple(ms,
+            BCON_NEW("update", BCON_UTF8("conversations"),
+                     "updates", BCON_ARRAY(&updates),
+                     "ordered", BCON_BOOL(false)),
+            err);
+    }
+
+    bson_destroy(&updates);
 
     return rc;
 }

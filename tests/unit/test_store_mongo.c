@@ -1286,15 +1286,20 @@ TEST(contact_upsert)
 
     store = fake_open(&fake);
 
-    /* An existing contact keeps its ids; the conversation's copy of the
-     * name follows. */
+    /* An existing contact keeps its ids; renamed, one more version (its
+     * third) as a rename's, and the conversation's copy follows at it
+     * where it is older. */
     fake.replies[0] = "{\"ok\": 1, \"value\": {\"_id\": " OID(CONTACT_ID)
                       ", \"org_id\": " OID(ORG_ID) ", \"phone\": "
                       "\"+15551230001\", \"conversation_id\": " OID(CONV_ID)
-                      ", \"name\": \"Ann Lee\", \"opted_out\": true}}";
+                      ", \"name\": \"Ann Lee\", \"opted_out\": true,"
+                      " \"version\": 3}}";
     CHECK_INT(inbox_store_contact_upsert(store, ORG_ID, "+15551230001",
                                          "Ann Lee", id, &err), INBOX_OK);
     CHECK_STR(id, CONTACT_ID);
+    CHECK(log_has(&fake, "\"$inc\" : { \"version\""));
+    CHECK(log_has(&fake, "\"contact.version\" : { \"$numberLong\" : "
+                         "\"3\" }"));
     golden_check(&fake, "contact_upsert");
 
     fake_close(&fake, store);
@@ -1620,16 +1625,25 @@ TEST(contacts_import)
         " \"conversation_id\": " OID(CONV2_ID) "}");
     fake.replies[1] = "{\"ok\": 1, \"n\": 4, \"nModified\": 3, \"upserted\":"
                       " [{\"index\": 1, \"_id\": " OID(GEN_1) "}]}";
-    /* [2]: no campaign sending waits for their quiet hours; the contacts
-     * changed pushed: they and their threads read, the renamed one's
+    /* [2]: no campaign sending waits for their quiet hours; [3] the
+     * threads made where missing; the contacts named read back, their
+     * threads' copies written at the versions they have now (Ann renamed
+     * a third time, Nia made with her name); the contacts changed
+     * pushed: they and their threads read, the renamed one's
      * conversation.updated, the other's contact.updated */
     fake.replies[4] = CURSOR("{\"_id\": " OID(CONTACT_ID) ", \"phone\":"
+        " \"+15551230001\", \"name\": \"Ann Lee\", \"opted_out\": false,"
+        " \"version\": 3, \"conversation_id\": " OID(CONV_ID) "},"
+        " {\"_id\": " OID(GEN_1) ", \"phone\": \"+15551230009\","
+        " \"name\": \"Nia\", \"opted_out\": false, \"version\": 1,"
+        " \"conversation_id\": " OID(GEN_2) "}");
+    fake.replies[6] = CURSOR("{\"_id\": " OID(CONTACT_ID) ", \"phone\":"
         " \"+15551230001\", \"name\": \"Ann Lee\", \"tags\": [\"VIP\","
         " \"Spring\", \"Fall\"], \"conversation_id\": " OID(CONV_ID) "},"
         " {\"_id\": " OID(CONTACT2_ID) ", \"phone\": \"+15551230002\","
         " \"name\": \"Bo\", \"tags\": [], \"timezone\": \"Europe/Paris\","
         " \"conversation_id\": " OID(CONV2_ID) "}");
-    fake.replies[5] = CURSOR("{\"_id\": " OID(CONV_ID) ", \"org_id\": "
+    fake.replies[7] = CURSOR("{\"_id\": " OID(CONV_ID) ", \"org_id\": "
         OID(ORG_ID) ", \"contact\": {\"id\": " OID(CONTACT_ID) ", \"name\":"
         " \"Ann Lee\", \"phone\": \"+15551230001\", \"opted_out\":"
         " false}, \"last_message\": null, \"last_activity_at\": " DATE(NOW)
@@ -1640,10 +1654,10 @@ TEST(contacts_import)
         " \"last_message\": null, \"last_activity_at\": " DATE(NOW) ","
         " \"unread_count\": {\"$numberLong\": \"0\"}, \"archived\": false,"
         " \"starred\": false}");
-    fake.replies[6] = "{\"ok\": 1, \"value\": {\"_id\": " OID(ORG_ID)
+    fake.replies[8] = "{\"ok\": 1, \"value\": {\"_id\": " OID(ORG_ID)
                       ", \"seq\": {\"$numberLong\": \"14\"}, \"epoch\":"
                       " \"a1b2c3d4e5f60708\"}}";
-    fake.replies[8] = "{\"ok\": 1, \"value\": {\"_id\": " OID(ORG_ID)
+    fake.replies[10] = "{\"ok\": 1, \"value\": {\"_id\": " OID(ORG_ID)
                       ", \"seq\": {\"$numberLong\": \"15\"}, \"epoch\":"
                       " \"a1b2c3d4e5f60708\"}}";
 
@@ -1695,6 +1709,11 @@ TEST(contacts_import_of_a_number_that_became_a_contact_meanwhile)
                       " [{\"index\": 1, \"_id\": " OID(GEN_3) "}]}";
     fake.replies[2] = CURSOR("{\"_id\": " OID(CONTACT_ID) ", \"phone\":"
         " \"+15551230001\", \"conversation_id\": " OID(CONV_ID) "}");
+    /* [3] the threads; Ann read back, the copy of her own thread's
+     * written at her version */
+    fake.replies[4] = CURSOR("{\"_id\": " OID(CONTACT_ID) ", \"phone\":"
+        " \"+15551230001\", \"name\": \"Ann Lee\", \"opted_out\": false,"
+        " \"version\": 1, \"conversation_id\": " OID(CONV_ID) "}");
 
     CHECK_INT(inbox_store_contacts_import(store, ORG_ID, rows, 2, &count,
                                           NULL, &err), INBOX_OK);

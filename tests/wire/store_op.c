@@ -20,7 +20,7 @@
  *   store_op URI campaign-create ORG_ID NAME BODY TAGS
  *   store_op URI campaign-act ORG_ID CAMPAIGN_ID ACTION
  *   store_op URI campaign-get ORG_ID CAMPAIGN_ID
- *   store_op URI contacts-import ORG_ID PHONES
+ *   store_op URI contacts-import ORG_ID ROWS
  *
  * media-claim and media-copy are what the fetcher of inbound MMS images
  * does around its HTTP request: claim the images due, then keep the bytes
@@ -53,9 +53,9 @@
  * campaign-dispatch is the sender's turn at campaigns at NOW_MS (a
  * test's clock, for quiet hours): result {"handed","waiting",
  * "suppressed","started","refused","paused","finished"}.
- * contacts-import is one batch of an import, a row with a number only
- * for each of PHONES (E.164, comma separated): result
- * {"created","updated"}.
+ * contacts-import is one batch of an import, a row for each of ROWS
+ * (comma separated), a number (E.164) alone or PHONE=NAME, a number
+ * with its name: result {"created","updated"}.
  *
  * The line: {"op", "result": {…} (what the operation returned: the
  * message's fate for ingest, the conversation for mark-read, the
@@ -807,8 +807,8 @@ static inbox_status_t
 op_contacts_import(inbox_store_t *store, char **argv, yajl_gen g,
     inbox_event_list_t *events, inbox_error_t *err)
 {
-    size_t                 n;
-    const char            *p, *comma;
+    size_t                 i, n;
+    const char            *p, *comma, *equals;
     inbox_status_t         rc;
     inbox_contact_row_t    rows[OP_IMPORT_ROWS];
     inbox_import_count_t   count;
@@ -823,12 +823,24 @@ op_contacts_import(inbox_store_t *store, char **argv, yajl_gen g,
         if (comma == NULL) {
             comma = p + strlen(p);
         }
+
+        /* PHONE=NAME names the contact */
+        equals = memchr(p, '=', (size_t) (comma - p));
+        if (equals != NULL) {
+            rows[n].name = strndup(equals + 1,
+                                   (size_t) (comma - equals - 1));
+        }
+
         snprintf(rows[n++].phone, INBOX_PHONE_MAX, "%.*s",
-                 (int) (comma - p), p);
+                 (int) ((equals != NULL ? equals : comma) - p), p);
     }
 
     rc = inbox_store_contacts_import(store, argv[0], rows, n, &count,
                                      events, err);
+
+    for (i = 0; i < n; i++) {
+        inbox_contact_row_free(&rows[i]);
+    }
 
     inbox_json_key(g, "created");
     inbox_json_int(g, (int64_t) count.created);

@@ -1445,6 +1445,34 @@ def test_rename_copy_older_than_the_contact_is_not_written(rs):
     assert thread['contact']['name'] == 'Bo', thread
 
 
+def test_import_rename_overtaking_a_rename_keeps_its_name(rs):
+    """A person renames a contact (Cy) and, before that rename's copy
+    reaches the thread, an import renames it again (Ann Lee), its copy
+    first.  The import moves the contact's version as a rename does, so
+    the person's late copy, older, is not written: the thread shows the
+    name the contact has, not the one it had."""
+    contact, thread = rs.contact_doc(), rs.thread_doc()
+
+    def person_renames(rs):
+        contact.update(name='Cy', search_name='cy',
+                       version=contact.get('version', 0) + 1)
+
+    rs.members[0].faults.append((('update', 'contacts'),
+                                 before(person_renames)))
+    out = run(rs, 'contacts-import', str(ORG), PHONE + '=Ann Lee')
+    expect(out, 'ok', 200)
+    assert contact['name'] == 'Ann Lee' and contact['version'] == 2, contact
+    assert thread['contact']['name'] == 'Ann Lee', thread
+    assert thread['contact']['version'] == 2, thread
+    # the person's rename writes its copy now, at the version it made
+    rs._upsert('conversations', [{
+        'q': {'_id': rs.conversation, 'org_id': ORG,
+              'contact.version': {'$not': {'$gte': 1}}},
+        'u': {'$set': {'contact.name': 'Cy', 'contact.search_name': 'cy',
+                       'contact.opted_out': False, 'contact.version': 1}}}])
+    assert thread['contact']['name'] == 'Ann Lee', thread
+
+
 def test_opt_out_whose_copy_failed_is_repaired_by_the_retry(rs):
     """A person's opt-out reaches the contact and the server dies before
     the thread's copy is written: the retry, an opt-out of a contact
@@ -1547,6 +1575,7 @@ TESTS = [
     (test_capture_stopped_before_the_credits_moved_is_finished_once, 1),
     (test_capture_stopped_after_the_credits_moved_moves_them_once, 1),
     (test_capture_stopped_after_its_entry_writes_it_once, 1),
+    (test_import_rename_overtaking_a_rename_keeps_its_name, 1),
 ]
 
 

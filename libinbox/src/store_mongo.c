@@ -95,7 +95,14 @@ static const char  *inbox_mongo_indexes[] = {
         " \"name\": \"org_created_search\"},"
         "{\"key\": {\"org_id\": 1, \"tag_keys\": 1, \"created_at\": -1,"
         " \"_id\": -1, \"search_name\": 1, \"phone\": 1},"
-        " \"name\": \"org_tag_created_search\"}]}",
+        " \"name\": \"org_tag_created_search\"},"
+        /* the opted-out contacts alone, by tag: an audience's suppressed
+         * ones counted without reading the others (opted_out a key too,
+         * so that the query's opted_out: true is met in the index, not
+         * by fetching each contact) */
+        "{\"key\": {\"org_id\": 1, \"opted_out\": 1, \"tag_keys\": 1},"
+        " \"name\": \"org_opted_out_tags\","
+        " \"partialFilterExpression\": {\"opted_out\": true}}]}",
     "{\"createIndexes\": \"conversations\", \"indexes\": ["
         "{\"key\": {\"org_id\": 1, \"archived\": 1,"
         " \"last_activity_at\": -1, \"_id\": -1,"

@@ -122,6 +122,8 @@ static void ws_fanout_hello_state(const ws_org_t *org,
 static void ws_fanout_note(ws_org_t *org, int64_t org_seq,
     const ws_event_info_t *info);
 static ws_org_t *ws_fanout_org(ws_fanout_t *fanout, const char *org_id);
+static ws_org_t *ws_fanout_org_known(ws_fanout_t *fanout,
+    const char *org_id);
 static int ws_fanout_org_compare(const void *a, const void *b);
 
 
@@ -424,17 +426,12 @@ void
 ws_fanout_went_back(ws_fanout_t *fanout, const char *org_id,
     int64_t org_seq)
 {
-    void      *found;
-    ws_org_t  *org, key;
+    ws_org_t  *org;
 
-    lws_strncpy(key.id, org_id, sizeof(key.id));
-
-    found = tfind(&key, &fanout->orgs, ws_fanout_org_compare);
-    if (found == NULL) {
+    org = ws_fanout_org_known(fanout, org_id);
+    if (org == NULL) {
         return;
     }
-
-    org = *(ws_org_t **) found;
 
     if (org->has_state && org->org_seq > org_seq) {
         org->org_seq = org_seq;
@@ -450,17 +447,12 @@ void
 ws_fanout_new_epoch(ws_fanout_t *fanout, const char *org_id,
     const char *epoch, int64_t org_seq)
 {
-    void      *found;
-    ws_org_t  *org, key;
+    ws_org_t  *org;
 
-    lws_strncpy(key.id, org_id, sizeof(key.id));
-
-    found = tfind(&key, &fanout->orgs, ws_fanout_org_compare);
-    if (found == NULL) {
+    org = ws_fanout_org_known(fanout, org_id);
+    if (org == NULL) {
         return;
     }
-
-    org = *(ws_org_t **) found;
 
     lws_strncpy(org->epoch, epoch, sizeof(org->epoch));
     org->has_state = 1;
@@ -475,19 +467,16 @@ void
 ws_fanout_foreach(ws_fanout_t *fanout, const char *org_id,
     ws_fanout_each_pt fn, void *arg)
 {
-    void       *found;
-    ws_org_t    key;
+    ws_org_t   *org;
     ws_conn_t  *conn;
 
-    lws_strncpy(key.id, org_id, sizeof(key.id));
-
-    found = tfind(&key, &fanout->orgs, ws_fanout_org_compare);
-    if (found == NULL) {
+    org = ws_fanout_org_known(fanout, org_id);
+    if (org == NULL) {
         return;
     }
 
     lws_start_foreach_dll_safe(struct lws_dll2 *, d, d1,
-                   lws_dll2_get_head(&(*(ws_org_t **) found)->conns)) {
+                   lws_dll2_get_head(&org->conns)) {
         conn = lws_container_of(d, ws_conn_t, list);
         fn(conn, arg);
     } lws_end_foreach_dll_safe(d, d1);
@@ -1054,18 +1043,30 @@ ws_fanout_note(ws_org_t *org, int64_t org_seq, const ws_event_info_t *info)
 }
 
 
-/* Finds or adds the organization; NULL when out of memory. */
+/* The organization if it is known here, else NULL. */
 static ws_org_t *
-ws_fanout_org(ws_fanout_t *fanout, const char *org_id)
+ws_fanout_org_known(ws_fanout_t *fanout, const char *org_id)
 {
     void      *found;
-    ws_org_t  *org, key;
+    ws_org_t   key;
 
     lws_strncpy(key.id, org_id, sizeof(key.id));
 
     found = tfind(&key, &fanout->orgs, ws_fanout_org_compare);
-    if (found != NULL) {
-        return *(ws_org_t **) found;
+
+    return found != NULL ? *(ws_org_t **) found : NULL;
+}
+
+
+/* Finds or adds the organization; NULL when out of memory. */
+static ws_org_t *
+ws_fanout_org(ws_fanout_t *fanout, const char *org_id)
+{
+    ws_org_t  *org;
+
+    org = ws_fanout_org_known(fanout, org_id);
+    if (org != NULL) {
+        return org;
     }
 
     org = calloc(1, sizeof(ws_org_t));
@@ -1073,7 +1074,7 @@ ws_fanout_org(ws_fanout_t *fanout, const char *org_id)
         return NULL;
     }
 
-    memcpy(org->id, key.id, sizeof(org->id));
+    lws_strncpy(org->id, org_id, sizeof(org->id));
 
     if (tsearch(org, &fanout->orgs, ws_fanout_org_compare) == NULL) {
         free(org);

@@ -123,6 +123,15 @@ inbox_error_org_unknown(inbox_error_t *err, const char *org_id)
 
 
 inbox_status_t
+inbox_error_no_number(inbox_error_t *err)
+{
+    return inbox_error_set(err, INBOX_ERR_CONFLICT,
+                           "This organization has no number to send from "
+                           "yet.");
+}
+
+
+inbox_status_t
 inbox_error_cursor(inbox_error_t *err)
 {
     return inbox_error_set_field(err, INBOX_ERR_INVALID, "cursor",

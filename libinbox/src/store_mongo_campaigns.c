@@ -98,6 +98,13 @@ typedef struct {
     char                     phone[INBOX_PHONE_MAX];
 } inbox_mongo_due_t;
 
+/* A sending campaign in a dispatch's turn. */
+typedef struct {
+    bson_oid_t        org;
+    inbox_campaign_t  campaign;
+    int               more;       /* took its share: more may be due */
+} inbox_mongo_sending_t;
+
 
 static inbox_status_t inbox_mongo_campaign_ids(const char *org_id,
     const char *campaign_id, bson_oid_t *org, bson_oid_t *id,
@@ -124,9 +131,13 @@ static inbox_status_t inbox_mongo_campaign_fix(inbox_mongo_store_t *ms,
     const bson_oid_t *org, const inbox_campaign_t *c, int64_t due_at,
     inbox_error_t *err);
 static inbox_status_t inbox_mongo_campaign_send(inbox_mongo_store_t *ms,
-    const bson_oid_t *org, inbox_campaign_t *c, int64_t now, size_t *budget,
-    inbox_campaign_dispatch_t *result, inbox_event_list_t *events,
-    inbox_error_t *err);
+    const bson_oid_t *org, inbox_campaign_t *c, int64_t now, size_t share,
+    size_t *budget, inbox_campaign_dispatch_t *result,
+    inbox_event_list_t *events, int *more, inbox_error_t *err);
+static inbox_status_t inbox_mongo_campaign_ahead(inbox_mongo_store_t *ms,
+    const bson_oid_t *id, int64_t now, size_t *ahead, inbox_error_t *err);
+static inbox_status_t inbox_mongo_campaign_number(inbox_mongo_store_t *ms,
+    const bson_oid_t *org, inbox_error_t *err);
 static inbox_status_t inbox_mongo_sender_read(inbox_mongo_store_t *ms,
     const bson_oid_t *org, inbox_mongo_sender_t *s, inbox_error_t *err);
 static inbox_status_t inbox_mongo_due_read(inbox_mongo_store_t *ms,
@@ -598,6 +609,13 @@ inbox_mongo_campaign_act(inbox_store_t *store, const char *org_id,
                 goto done;
             }
 
+            /* with no number its recipients could never be sent to:
+             * refused as a reply is, rather than sending for ever */
+            rc = inbox_mongo_campaign_number(ms, &org, err);
+            if (rc != INBOX_OK) {
+                goto done;
+            }
+
             rc = inbox_mongo_campaign_fix(ms, &org, campaign,
                                           inbox_campaign_due_at(
                                               campaign->send_at, now),
@@ -934,14 +952,13 @@ inbox_mongo_campaign_dispatch(inbox_store_t *store, int64_t now, size_t max,
     inbox_campaign_dispatch_t *result, inbox_event_list_t *events,
     inbox_error_t *err)
 {
-    bson_t                reply, batch, doc;
-    bson_t               *command;
-    size_t                budget;
-    bson_oid_t            org;
-    bson_iter_t           iter, field;
-    inbox_status_t        rc;
-    inbox_campaign_t      c;
-    inbox_mongo_store_t  *ms = (inbox_mongo_store_t *) store;
+    bson_t                  reply, batch, doc;
+    bson_t                 *command;
+    size_t                  i, n, budget;
+    bson_iter_t             iter, field;
+    inbox_status_t          rc;
+    inbox_mongo_sending_t  *sending;
+    inbox_mongo_store_t    *ms = (inbox_mongo_store_t *) store;
 
     rc = inbox_mongo_ensure_indexes(ms, err);
     if (rc != INBOX_OK) {
@@ -992,7 +1009,17 @@ inbox_mongo_campaign_dispatch(inbox_store_t *store, int64_t now, size_t max,
                  "}"),
         &batch, err);
 
-    budget = max;
+    n = 0;
+    sending = NULL;
+
+    if (rc == INBOX_OK) {
+        sending = calloc(bson_count_keys(&batch) + 1,
+                         sizeof(inbox_mongo_sending_t));
+        if (sending == NULL) {
+            rc = inbox_error_set(err, INBOX_ERR_INTERNAL, "Out of memory.");
+        }
+    }
+
     bson_iter_init(&iter, &batch);
 
     while (rc == INBOX_OK && inbox_mongo_next_doc(&iter, &doc)) {
@@ -1002,19 +1029,46 @@ inbox_mongo_campaign_dispatch(inbox_store_t *store, int64_t now, size_t max,
             continue;
         }
 
-        bson_oid_copy(bson_iter_oid(&field), &org);
+        bson_oid_copy(bson_iter_oid(&field), &sending[n].org);
 
-        if (inbox_mongo_campaign_parse(&doc, &c) != 0) {
+        if (inbox_mongo_campaign_parse(&doc, &sending[n].campaign) != 0) {
             rc = inbox_error_set(err, INBOX_ERR_INTERNAL, "Out of memory.");
             break;
         }
 
-        rc = inbox_mongo_campaign_send(ms, &org, &c, now, &budget, result,
-                                       events, err);
-        inbox_campaign_free(&c);
+        n++;
     }
 
     bson_destroy(&batch);
+
+    /* each campaign its share of the batch, then what is left over to
+     * those that had more due than their share: one started later, of
+     * the same organization or another, is not held up by the audience
+     * of one started before it */
+    budget = max;
+
+    for (i = 0; rc == INBOX_OK && i < n; i++) {
+        rc = inbox_mongo_campaign_send(ms, &sending[i].org,
+                                       &sending[i].campaign, now,
+                                       (budget + n - i - 1) / (n - i),
+                                       &budget, result, events,
+                                       &sending[i].more, err);
+    }
+
+    for (i = 0; rc == INBOX_OK && i < n && budget > 0; i++) {
+        if (sending[i].more) {
+            rc = inbox_mongo_campaign_send(ms, &sending[i].org,
+                                           &sending[i].campaign, now,
+                                           budget, &budget, result, events,
+                                           &sending[i].more, err);
+        }
+    }
+
+    for (i = 0; i < n; i++) {
+        inbox_campaign_free(&sending[i].campaign);
+    }
+
+    free(sending);
 
     /* without a transaction what was handed over stays so; result says
      * what, up to a failure */
@@ -1023,20 +1077,22 @@ inbox_mongo_campaign_dispatch(inbox_store_t *store, int64_t now, size_t max,
 
 
 /*
- * One sending campaign's due recipients, at most *budget of them: each
- * suppressed, held for quiet hours or handed over, until billing stops
- * the campaign; then done when nothing is left due or waiting, nor in
- * the outbox.
+ * One sending campaign's due recipients, at most share of them and of
+ * *budget, and none while INBOX_CAMPAIGN_AHEAD_MAX of its messages wait
+ * in the outbox: each suppressed, held for quiet hours or handed over,
+ * until billing stops the campaign; then done when nothing is left due
+ * or waiting, nor in the outbox.  *more: it took all it could, more may
+ * be due.
  */
 static inbox_status_t
 inbox_mongo_campaign_send(inbox_mongo_store_t *ms, const bson_oid_t *org,
-    inbox_campaign_t *c, int64_t now, size_t *budget,
+    inbox_campaign_t *c, int64_t now, size_t share, size_t *budget,
     inbox_campaign_dispatch_t *result, inbox_event_list_t *events,
-    inbox_error_t *err)
+    int *more, inbox_error_t *err)
 {
     int                       moved, handed, stopped;
     bson_t                    batch;
-    size_t                    i, n;
+    size_t                    i, n, limit, ahead, room;
     int64_t                   opens;
     bson_oid_t                id;
     inbox_status_t            rc;
@@ -1045,6 +1101,10 @@ inbox_mongo_campaign_send(inbox_mongo_store_t *ms, const bson_oid_t *org,
     inbox_pause_reason_t      why;
     inbox_mongo_sender_t      s;
     inbox_campaign_status_t   to;
+
+    *more = 0;
+    limit = share < *budget ? share : *budget;
+    room = 0;
 
     if (inbox_mongo_parse_id(c->id, &id) != 0) {
         return inbox_error_set(err, INBOX_ERR_INTERNAL,
@@ -1071,12 +1131,30 @@ inbox_mongo_campaign_send(inbox_mongo_store_t *ms, const bson_oid_t *org,
         return rc;
     }
 
+    if (limit > 0) {
+        rc = inbox_mongo_campaign_ahead(ms, &id, now, &ahead, err);
+        if (rc != INBOX_OK) {
+            return rc;
+        }
+
+        if (ahead >= INBOX_CAMPAIGN_AHEAD_MAX) {
+            /* more when some have left (not done: they are its own) */
+            result->outbox_full++;
+            return INBOX_OK;
+        }
+
+        room = INBOX_CAMPAIGN_AHEAD_MAX - ahead;
+        if (limit > room) {
+            limit = room;
+        }
+    }
+
     rc = inbox_mongo_sender_read(ms, org, &s, err);
     if (rc != INBOX_OK) {
         return rc;
     }
 
-    due = calloc(*budget > 0 ? *budget : 1, sizeof(inbox_mongo_due_t));
+    due = calloc(limit > 0 ? limit : 1, sizeof(inbox_mongo_due_t));
     if (due == NULL) {
         return inbox_error_set(err, INBOX_ERR_INTERNAL, "Out of memory.");
     }
@@ -1085,8 +1163,8 @@ inbox_mongo_campaign_send(inbox_mongo_store_t *ms, const bson_oid_t *org,
     stopped = 0;
     why = INBOX_PAUSE_NONE;
 
-    if (*budget > 0) {
-        rc = inbox_mongo_due_read(ms, &id, now, *budget, due, &n, err);
+    if (limit > 0) {
+        rc = inbox_mongo_due_read(ms, &id, now, limit, due, &n, err);
     }
 
     for (i = 0; rc == INBOX_OK && i < n; i++) {
@@ -1142,6 +1220,11 @@ inbox_mongo_campaign_send(inbox_mongo_store_t *ms, const bson_oid_t *org,
         /* stopped: paused or cancelled since it was read, nothing more */
         return rc;
     }
+
+    /* took all its share, its outbox not full: more may be due, for
+     * what the others leave */
+    *more = (why == INBOX_PAUSE_NONE && i == n && n == limit && limit > 0
+             && limit < room);
 
     if (why != INBOX_PAUSE_NONE) {
         to = c->status;
@@ -1202,6 +1285,63 @@ inbox_mongo_campaign_send(inbox_mongo_store_t *ms, const bson_oid_t *org,
     }
 
     bson_destroy(&batch);
+
+    return rc;
+}
+
+
+/*
+ * The campaign's messages waiting in the outbox: due (for their number's
+ * rate) or claimed by the sender; not those a pause parked nor those put
+ * off (a retry's backoff, quiet hours), which leave nothing to wait for
+ * now.  Read on campaign_priority_due, INBOX_CAMPAIGN_AHEAD_MAX at most.
+ */
+static inbox_status_t
+inbox_mongo_campaign_ahead(inbox_mongo_store_t *ms, const bson_oid_t *id,
+    int64_t now, size_t *ahead, inbox_error_t *err)
+{
+    bson_t          batch;
+    inbox_status_t  rc;
+
+    bson_init(&batch);
+    rc = inbox_mongo_run_cursor(ms,
+        BCON_NEW("find", BCON_UTF8("outbox"),
+                 "filter", "{",
+                     "campaign_id", BCON_OID(id),
+                     "priority", BCON_INT32(INBOX_OUTBOX_BULK),
+                     "$or", "[",
+                         "{", "due_at", "{", "$lte", BCON_DATE_TIME(now),
+                         "}", "}",
+                         "{", "lease_until", "{", "$ne", BCON_NULL, "}",
+                         "}",
+                     "]",
+                 "}",
+                 "projection", "{", "_id", BCON_INT32(1), "}",
+                 "limit", BCON_INT32(INBOX_CAMPAIGN_AHEAD_MAX),
+                 "singleBatch", BCON_BOOL(true)),
+        &batch, err);
+
+    *ahead = rc == INBOX_OK ? bson_count_keys(&batch) : 0;
+    bson_destroy(&batch);
+
+    return rc;
+}
+
+
+/* INBOX_ERR_CONFLICT while the organization has no number to send a
+ * campaign from (the dispatch sends from its first). */
+static inbox_status_t
+inbox_mongo_campaign_number(inbox_mongo_store_t *ms, const bson_oid_t *org,
+    inbox_error_t *err)
+{
+    char            from[INBOX_PHONE_MAX];
+    inbox_status_t  rc;
+
+    rc = inbox_mongo_first_number(ms, org, from, err);
+
+    if (rc == INBOX_OK && from[0] == '\0') {
+        rc = inbox_error_no_number(err);
+    }
 
     return rc;
 }

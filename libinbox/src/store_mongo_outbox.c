@@ -711,9 +711,7 @@ inbox_mongo_reply_checks(inbox_mongo_store_t *ms, inbox_mongo_reply_t *r,
     rc = inbox_mongo_reply_number(ms, &r->org, r->from, err);
 
     if (rc == INBOX_OK && r->from[0] == '\0') {
-        rc = inbox_error_set(err, INBOX_ERR_CONFLICT,
-                             "This organization has no number to send "
-                             "from yet.");
+        rc = inbox_error_no_number(err);
     }
 
     return rc;

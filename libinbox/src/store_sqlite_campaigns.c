@@ -71,13 +71,17 @@ static inbox_status_t inbox_sqlite_campaign_set(inbox_sqlite_conn_t *conn,
     int64_t now, inbox_error_t *err);
 static inbox_status_t inbox_sqlite_campaign_cancel_left(
     inbox_sqlite_conn_t *conn, int64_t id, inbox_error_t *err);
+static inbox_status_t inbox_sqlite_campaign_number(
+    inbox_sqlite_conn_t *conn, int64_t org, inbox_error_t *err);
 static inbox_status_t inbox_sqlite_campaign_fix(inbox_sqlite_conn_t *conn,
     int64_t org, int64_t id, int audience_all, int64_t due_at,
     inbox_error_t *err);
 static inbox_status_t inbox_sqlite_campaign_send(inbox_sqlite_conn_t *conn,
-    int64_t org, int64_t id, int64_t now, size_t *budget,
+    int64_t org, int64_t id, int64_t now, size_t share, size_t *budget,
     inbox_campaign_dispatch_t *result, inbox_sqlite_handed_t *handed,
-    size_t *nhanded, inbox_error_t *err);
+    size_t *nhanded, int *more, inbox_error_t *err);
+static inbox_status_t inbox_sqlite_campaign_ahead(inbox_sqlite_conn_t *conn,
+    int64_t id, int64_t now, size_t *ahead, inbox_error_t *err);
 static inbox_status_t inbox_sqlite_recipient_set(inbox_sqlite_conn_t *conn,
     int64_t id, inbox_recipient_state_t state, int64_t due_at,
     inbox_error_t *err);
@@ -589,6 +593,13 @@ inbox_sqlite_campaign_act(inbox_store_t *store, const char *org_id,
             goto failed;
         }
 
+        /* with no number its recipients could never be sent to: refused
+         * as a reply is, rather than sending for ever */
+        status = inbox_sqlite_campaign_number(conn, org, err);
+        if (status != INBOX_OK) {
+            goto failed;
+        }
+
         status = inbox_sqlite_campaign_fix(conn, org, id,
                                            campaign->audience_all,
                                            inbox_campaign_due_at(
@@ -647,6 +658,38 @@ failed:
     }
 
     return status;
+}
+
+
+/* INBOX_ERR_CONFLICT while the organization has no number to send a
+ * campaign from (the dispatch sends from its first). */
+static inbox_status_t
+inbox_sqlite_campaign_number(inbox_sqlite_conn_t *conn, int64_t org,
+    inbox_error_t *err)
+{
+    int            rc;
+    sqlite3_stmt  *stmt;
+
+    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_CAMPAIGN_NUMBER,
+        "SELECT 1 FROM numbers WHERE org_id = ?1 LIMIT 1", err);
+    if (stmt == NULL) {
+        return err->code;
+    }
+
+    sqlite3_bind_int64(stmt, 1, org);
+
+    rc = sqlite3_step(stmt);
+    inbox_sqlite_done(stmt);
+
+    if (rc == SQLITE_DONE) {
+        return inbox_error_no_number(err);
+    }
+
+    if (rc != SQLITE_ROW) {
+        return inbox_sqlite_fail(conn, rc, err);
+    }
+
+    return INBOX_OK;
 }
 
 
@@ -728,6 +771,7 @@ inbox_sqlite_campaign_dispatch(inbox_store_t *store, int64_t now, size_t max,
     inbox_error_t *err)
 {
     int                     rc;
+    int                    *more;
     char                    org_text[INBOX_ID_MAX];
     size_t                  i, n, cap, budget, nhanded;
     int64_t                *campaigns, *orgs;
@@ -748,6 +792,7 @@ inbox_sqlite_campaign_dispatch(inbox_store_t *store, int64_t now, size_t max,
 
     campaigns = NULL;
     orgs = NULL;
+    more = NULL;
     nhanded = 0;
 
     conn = inbox_sqlite_begin_write(store, err);
@@ -791,8 +836,9 @@ inbox_sqlite_campaign_dispatch(inbox_store_t *store, int64_t now, size_t max,
             cap = cap ? cap * 2 : 16;
             campaigns = realloc(campaigns, cap * sizeof(int64_t));
             orgs = realloc(orgs, cap * sizeof(int64_t));
+            more = realloc(more, cap * sizeof(int));
 
-            if (campaigns == NULL || orgs == NULL) {
+            if (campaigns == NULL || orgs == NULL || more == NULL) {
                 inbox_sqlite_done(stmt);
                 status = inbox_error_set(err, INBOX_ERR_INTERNAL,
                                          "Out of memory.");
@@ -811,12 +857,30 @@ inbox_sqlite_campaign_dispatch(inbox_store_t *store, int64_t now, size_t max,
         goto failed;
     }
 
+    /* each campaign its share of the batch, then what is left over to
+     * those that had more due than their share: one started later, of
+     * the same organization or another, is not held up by the audience
+     * of one started before it */
     budget = max;
 
     for (i = 0; i < n; i++) {
         status = inbox_sqlite_campaign_send(conn, orgs[i], campaigns[i], now,
+                                            (budget + n - i - 1) / (n - i),
                                             &budget, result, handed,
-                                            &nhanded, err);
+                                            &nhanded, &more[i], err);
+        if (status != INBOX_OK) {
+            goto failed;
+        }
+    }
+
+    for (i = 0; i < n && budget > 0; i++) {
+        if (!more[i]) {
+            continue;
+        }
+
+        status = inbox_sqlite_campaign_send(conn, orgs[i], campaigns[i], now,
+                                            budget, &budget, result, handed,
+                                            &nhanded, &more[i], err);
         if (status != INBOX_OK) {
             goto failed;
         }
@@ -844,6 +908,7 @@ inbox_sqlite_campaign_dispatch(inbox_store_t *store, int64_t now, size_t max,
     free(handed);
     free(campaigns);
     free(orgs);
+    free(more);
 
     return status;
 
@@ -861,25 +926,28 @@ undone:
     free(handed);
     free(campaigns);
     free(orgs);
+    free(more);
 
     return status;
 }
 
 
 /*
- * One sending campaign's due recipients, at most *budget of them: each
- * suppressed, held for quiet hours or handed over, until billing stops
- * the campaign; then done when nothing is left due or waiting, nor in
- * the outbox.
+ * One sending campaign's due recipients, at most share of them and of
+ * *budget, and none while INBOX_CAMPAIGN_AHEAD_MAX of its messages wait
+ * in the outbox: each suppressed, held for quiet hours or handed over,
+ * until billing stops the campaign; then done when nothing is left due
+ * or waiting, nor in the outbox.  *more: it took all it could, more may
+ * be due.
  */
 static inbox_status_t
 inbox_sqlite_campaign_send(inbox_sqlite_conn_t *conn, int64_t org,
-    int64_t id, int64_t now, size_t *budget,
+    int64_t id, int64_t now, size_t share, size_t *budget,
     inbox_campaign_dispatch_t *result, inbox_sqlite_handed_t *handed,
-    size_t *nhanded, inbox_error_t *err)
+    size_t *nhanded, int *more, inbox_error_t *err)
 {
     int                       rc;
-    size_t                    i, n;
+    size_t                    i, n, limit, ahead, room;
     int64_t                   opens, left;
     sqlite3_stmt             *stmt;
     inbox_reply_t             reply;
@@ -897,6 +965,9 @@ inbox_sqlite_campaign_send(inbox_sqlite_conn_t *conn, int64_t org,
     memset(&s, 0, sizeof(inbox_sqlite_sender_t));
     due = NULL;
     why = INBOX_PAUSE_NONE;
+    *more = 0;
+    limit = share < *budget ? share : *budget;
+    room = 0;
 
     status = inbox_sqlite_campaign_load(conn, org, id, &c, err);
     if (status != INBOX_OK) {
@@ -922,6 +993,24 @@ inbox_sqlite_campaign_send(inbox_sqlite_conn_t *conn, int64_t org,
         }
 
         goto done;
+    }
+
+    if (limit > 0) {
+        status = inbox_sqlite_campaign_ahead(conn, id, now, &ahead, err);
+        if (status != INBOX_OK) {
+            goto done;
+        }
+
+        if (ahead >= INBOX_CAMPAIGN_AHEAD_MAX) {
+            /* more when some have left (not done: they are its own) */
+            result->outbox_full++;
+            goto done;
+        }
+
+        room = INBOX_CAMPAIGN_AHEAD_MAX - ahead;
+        if (limit > room) {
+            limit = room;
+        }
     }
 
     stmt = inbox_sqlite_stmt(conn, INBOX_SQL_CAMPAIGN_ORG,
@@ -958,7 +1047,7 @@ inbox_sqlite_campaign_send(inbox_sqlite_conn_t *conn, int64_t org,
         goto done;
     }
 
-    due = calloc(*budget > 0 ? *budget : 1, sizeof(inbox_sqlite_due_t));
+    due = calloc(limit > 0 ? limit : 1, sizeof(inbox_sqlite_due_t));
     if (due == NULL) {
         status = inbox_error_set(err, INBOX_ERR_INTERNAL, "Out of memory.");
         goto done;
@@ -979,11 +1068,11 @@ inbox_sqlite_campaign_send(inbox_sqlite_conn_t *conn, int64_t org,
 
     sqlite3_bind_int64(stmt, 1, id);
     sqlite3_bind_int64(stmt, 2, now);
-    sqlite3_bind_int64(stmt, 3, (int64_t) *budget);
+    sqlite3_bind_int64(stmt, 3, (int64_t) limit);
 
     n = 0;
 
-    while (n < *budget && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+    while (n < limit && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
         due[n].id = sqlite3_column_int64(stmt, 0);
         due[n].opted_out = sqlite3_column_int(stmt, 1);
         inbox_sqlite_column_copy(stmt, 2, due[n].timezone,
@@ -994,7 +1083,7 @@ inbox_sqlite_campaign_send(inbox_sqlite_conn_t *conn, int64_t org,
 
     inbox_sqlite_done(stmt);
 
-    if (n < *budget && rc != SQLITE_DONE) {
+    if (n < limit && rc != SQLITE_DONE) {
         status = inbox_sqlite_fail(conn, rc, err);
         goto done;
     }
@@ -1088,6 +1177,11 @@ inbox_sqlite_campaign_send(inbox_sqlite_conn_t *conn, int64_t org,
         }
     }
 
+    /* took all its share, its outbox not full: more may be due, for
+     * what the others leave */
+    *more = (why == INBOX_PAUSE_NONE && i == n && n == limit && limit > 0
+             && limit < room);
+
     to = c.status;
 
     if (why != INBOX_PAUSE_NONE) {
@@ -1141,6 +1235,43 @@ done:
     inbox_campaign_free(&c);
 
     return status;
+}
+
+
+/*
+ * The campaign's messages waiting in the outbox: due (for their number's
+ * rate) or claimed by the sender; not those a pause parked nor those put
+ * off (a retry's backoff, quiet hours), which leave nothing to wait for
+ * now.  The outbox is short: what is not sent yet.
+ */
+static inbox_status_t
+inbox_sqlite_campaign_ahead(inbox_sqlite_conn_t *conn, int64_t id,
+    int64_t now, size_t *ahead, inbox_error_t *err)
+{
+    int            rc;
+    sqlite3_stmt  *stmt;
+
+    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_CAMPAIGN_AHEAD,
+        "SELECT count(*) FROM outbox o JOIN messages m ON m.id = o.message_id"
+        " WHERE o.priority = ?2 AND m.campaign_id = ?1"
+        " AND (o.due_at <= ?3 OR o.lease_until IS NOT NULL)", err);
+    if (stmt == NULL) {
+        return err->code;
+    }
+
+    sqlite3_bind_int64(stmt, 1, id);
+    sqlite3_bind_int(stmt, 2, INBOX_OUTBOX_BULK);
+    sqlite3_bind_int64(stmt, 3, now);
+
+    rc = sqlite3_step(stmt);
+    *ahead = rc == SQLITE_ROW ? (size_t) sqlite3_column_int64(stmt, 0) : 0;
+    inbox_sqlite_done(stmt);
+
+    if (rc != SQLITE_ROW) {
+        return inbox_sqlite_fail(conn, rc, err);
+    }
+
+    return INBOX_OK;
 }
 
 

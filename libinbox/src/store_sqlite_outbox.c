@@ -496,9 +496,7 @@ inbox_sqlite_reply_checks(inbox_sqlite_conn_t *conn, int64_t org,
     }
 
     if (from[0] == '\0') {
-        return inbox_error_set(err, INBOX_ERR_CONFLICT,
-                               "This organization has no number to send "
-                               "from yet.");
+        return inbox_error_no_number(err);
     }
 
     return INBOX_OK;

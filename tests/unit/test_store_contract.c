@@ -10031,6 +10031,172 @@ dispatch_sent(fixture_t *f, int64_t now, size_t max)
 }
 
 
+/* Contacts +1555010NNNN for n from first to last, tagged tag; 0 or -1. */
+static int
+people(fixture_t *f, int first, int last, const char *tag)
+{
+    int   n;
+    char  phone[INBOX_PHONE_MAX], id[INBOX_ID_MAX];
+
+    for (n = first; n <= last; n++) {
+        snprintf(phone, sizeof(phone), "+1555010%04d", n);
+        if (person(f, phone, tag, NULL, id) != 0) {
+            return -1;
+        }
+    }
+
+    return 0;
+}
+
+
+/* The sender's part: every due entry claimed and taken by the carrier;
+ * how many were of campaign id (-1: a claim or a result failed). */
+static long
+sent_of(fixture_t *f, int64_t now, const char *id)
+{
+    long                  n;
+    size_t                i;
+    inbox_send_result_t   res;
+    inbox_outbox_batch_t  batch;
+
+    if (claim(f, now, INBOX_OUTBOX_CLAIM_MAX, &batch) < 0) {
+        return -1;
+    }
+
+    n = 0;
+
+    for (i = 0; i < batch.count; i++) {
+        memset(&res, 0, sizeof(res));
+        res.outcome = INBOX_SEND_ACCEPTED;
+        res.carrier = INBOX_CARRIER_TWILIO;
+        res.status = INBOX_DELIVERY_SENT;
+        snprintf(res.provider_id, sizeof(res.provider_id), "SM-%s",
+                 batch.items[i].message.id);
+
+        if (inbox_store_outbox_result(f->store, batch.items[i].id,
+                                      batch.items[i].attempt, &res, now,
+                                      NULL, NULL, NULL)
+            != INBOX_OK)
+        {
+            n = -1;
+            break;
+        }
+
+        n += strcmp(batch.items[i].campaign_id, id) == 0;
+    }
+
+    inbox_outbox_batch_free(&batch);
+
+    return n;
+}
+
+
+/*
+ * A dispatch shares its batch among the sending campaigns, and gives
+ * none to a campaign with INBOX_CAMPAIGN_AHEAD_MAX messages in the
+ * outbox: a small campaign sent after a big one, from the same number,
+ * goes in the first dispatch and in any later one, never behind the big
+ * one's whole audience.
+ */
+TEST(a_dispatch_shares_its_batch_among_the_sending_campaigns)
+{
+    char                       big[INBOX_ID_MAX], small[INBOX_ID_MAX];
+    char                       late[INBOX_ID_MAX];
+    fixture_t                  f;
+    inbox_campaign_dispatch_t  d;
+
+    FIXTURE(&f);
+
+    CHECK_INT(people(&f, 1, 40, "everyone"), 0);
+    CHECK_INT(people(&f, 41, 42, "few"), 0);
+    CHECK_INT(inbox_store_credits_grant(f.store, f.org, 100, NULL),
+              INBOX_OK);
+
+    CHECK_INT(campaign_new(&f, "everyone", big), 0);
+    CHECK_INT(campaign_new(&f, "few", small), 0);
+    CHECK_INT(campaign_do(&f, big, INBOX_CAMPAIGN_SEND, NOON), INBOX_OK);
+    CHECK_INT(campaign_do(&f, small, INBOX_CAMPAIGN_SEND, NOON), INBOX_OK);
+
+    /* both in one dispatch: the small one's two, the big one the rest */
+    d = dispatch(&f, NOON, 10);
+    CHECK_INT(d.handed, 10);
+    CHECK_INT(sent_of(&f, NOON, small), 2);
+    CHECK_INT(campaign_now(&f, small).counts.sent, 2);
+    CHECK_INT(campaign_now(&f, big).counts.sent, 8);
+
+    /* the big one up to its share of the outbox, then none */
+    d = dispatch(&f, NOON, 100);
+    CHECK_INT(d.handed, INBOX_CAMPAIGN_AHEAD_MAX);
+    CHECK_INT(d.outbox_full, 0);
+    d = dispatch(&f, NOON, 100);
+    CHECK_INT(d.handed, 0);
+    CHECK_INT(d.outbox_full, 1);
+    CHECK_INT(campaign_now(&f, big).status, INBOX_CAMPAIGN_SENDING);
+
+    /* one sent now is not held behind it */
+    CHECK_INT(campaign_new(&f, "few", late), 0);
+    CHECK_INT(campaign_do(&f, late, INBOX_CAMPAIGN_SEND, NOON), INBOX_OK);
+    d = dispatch(&f, NOON, 100);
+    CHECK_INT(d.handed, 2);
+    CHECK_INT(d.outbox_full, 1);
+
+    /* what the big one had in the outbox sent: the rest of it */
+    CHECK_INT(sent_of(&f, NOON, late), 2);
+    d = dispatch(&f, NOON, 100);
+    CHECK_INT(d.handed, 40 - 8 - INBOX_CAMPAIGN_AHEAD_MAX);
+    CHECK_INT(d.outbox_full, 0);
+    CHECK_INT(sent_of(&f, NOON, big), 40 - 8 - INBOX_CAMPAIGN_AHEAD_MAX);
+    CHECK_INT(campaign_now(&f, big).counts.sent, 40);
+
+    fixture_close(&f);
+}
+
+
+/* A campaign sent while its organization has no number is refused as a
+ * reply is (it could never be sent), nothing changed; with a number it
+ * goes. */
+TEST(a_campaign_needs_a_number_to_be_sent)
+{
+    char              id[INBOX_ID_MAX];
+    fixture_t         f;
+    progress_t        p;
+    inbox_error_t     err;
+    inbox_number_t    number;
+    inbox_campaign_t  c;
+
+    FIXTURE(&f);
+
+    /* the fixture's helpers work on an organization without a number */
+    CHECK_INT(inbox_store_org_create(f.store, "Empty", "UTC", f.org, NULL),
+              INBOX_OK);
+    CHECK_INT(people(&f, 1, 2, NULL), 0);
+    CHECK_INT(campaign_new(&f, NULL, id), 0);
+
+    CHECK_INT(inbox_store_campaign_act(f.store, f.org, id,
+                                       INBOX_CAMPAIGN_SEND, NOON, &c, &err),
+              INBOX_ERR_CONFLICT);
+    CHECK_STR(err.message, "This organization has no number to send from "
+              "yet.");
+    p = campaign_now(&f, id);
+    CHECK_INT(p.status, INBOX_CAMPAIGN_DRAFT);
+    CHECK_INT(p.counts.audience, 0);
+
+    memset(&number, 0, sizeof(number));
+    snprintf(number.org_id, sizeof(number.org_id), "%s", f.org);
+    snprintf(number.e164, sizeof(number.e164), "%s", OTHER);
+    number.carrier = INBOX_CARRIER_TWILIO;
+    number.auth_token = (char *) "secret";
+    CHECK_INT(inbox_store_number_add(f.store, &number, NULL), INBOX_OK);
+
+    CHECK_INT(campaign_do(&f, id, INBOX_CAMPAIGN_SEND, NOON), INBOX_OK);
+    p = campaign_now(&f, id);
+    CHECK_INT(p.status, INBOX_CAMPAIGN_SENDING);
+    CHECK_INT(p.counts.audience, 2);
+
+    fixture_close(&f);
+}
+
+
 TEST(a_campaign_to_a_tag_suppresses_opted_out_contacts)
 {
     char                       alice[INBOX_ID_MAX], bob[INBOX_ID_MAX];

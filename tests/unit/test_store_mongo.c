@@ -6668,15 +6668,16 @@ TEST(campaign_send_fixes_the_recipients_then_moves_the_status)
 
     store = fake_open(&fake);
 
-    /* the campaign and its counts; the recipients merged on the server
-     * (opted-out contacts suppressed), grouped by state into the counts
-     * it keeps from now on, while it is a draft; the status if still a
-     * draft; the campaign again */
+    /* the campaign and its counts; the number it would go from; the
+     * recipients merged on the server (opted-out contacts suppressed),
+     * grouped by state into the counts it keeps from now on, while it is
+     * a draft; the status if still a draft; the campaign again */
     fake.replies[0] = CURSOR(CAMPAIGN_DOC("draft"));
-    fake.replies[3] = CURSOR("{\"_id\": \"due\", \"n\": 5},"
+    fake.replies[2] = REPLY_NUMBER;
+    fake.replies[4] = CURSOR("{\"_id\": \"due\", \"n\": 5},"
                              " {\"_id\": \"suppressed\", \"n\": 1}");
-    fake.replies[6] = CURSOR(CAMPAIGN_DOC("sending"));
-    fake.replies[7] = CAMPAIGN_COUNTS;
+    fake.replies[7] = CURSOR(CAMPAIGN_DOC("sending"));
+    fake.replies[8] = CAMPAIGN_COUNTS;
 
     CHECK_INT(inbox_store_campaign_act(store, ORG_ID, CAMPAIGN_ID,
                                        INBOX_CAMPAIGN_SEND, NOON_MS, &c,
@@ -6690,15 +6691,27 @@ TEST(campaign_send_fixes_the_recipients_then_moves_the_status)
      * the campaign read again is sending: a repeat, answered as it is */
     fake_reset(&fake);
     fake.replies[0] = CURSOR(CAMPAIGN_DOC("draft"));
-    fake.replies[3] = CURSOR("{\"_id\": \"due\", \"n\": 5}");
-    fake.replies[5] = NOTHING_MOVED;
-    fake.replies[6] = CURSOR(CAMPAIGN_DOC("sending"));
+    fake.replies[2] = REPLY_NUMBER;
+    fake.replies[4] = CURSOR("{\"_id\": \"due\", \"n\": 5}");
+    fake.replies[6] = NOTHING_MOVED;
+    fake.replies[7] = CURSOR(CAMPAIGN_DOC("sending"));
     CHECK_INT(inbox_store_campaign_act(store, ORG_ID, CAMPAIGN_ID,
                                        INBOX_CAMPAIGN_SEND, NOON_MS, &c,
                                        &err), INBOX_OK);
     CHECK_INT(c.status, INBOX_CAMPAIGN_SENDING);
-    CHECK_INT(fake.commands, 8);
+    CHECK_INT(fake.commands, 9);
     inbox_campaign_free(&c);
+
+    /* no number to send from: refused as a reply is, nothing written */
+    fake_reset(&fake);
+    fake.replies[0] = CURSOR(CAMPAIGN_DOC("draft"));
+    CHECK_INT(inbox_store_campaign_act(store, ORG_ID, CAMPAIGN_ID,
+                                       INBOX_CAMPAIGN_SEND, NOON_MS, &c,
+                                       &err), INBOX_ERR_CONFLICT);
+    CHECK_STR(err.message, "This organization has no number to send from "
+              "yet.");
+    CHECK_INT(fake.commands, 3);
+    CHECK(log_has(&fake, "\"find\" : \"numbers\""));
 
     /* sending again (a retry) answers the campaign as it is, read only */
     fake_reset(&fake);
@@ -6792,8 +6805,8 @@ TEST(campaign_send_refuses_a_text_the_rules_refuse_now)
     fake.replies[0] = NOTHING_MOVED;
     fake.replies[1] = campaign_too_long(doc, sizeof(doc), "sending",
                                         DATE(NOW));
-    fake.replies[2] = SENDER_ORG("true", "5");
-    fake.replies[3] = REPLY_NUMBER;
+    fake.replies[3] = SENDER_ORG("true", "5");
+    fake.replies[4] = REPLY_NUMBER;
     CHECK_INT(inbox_store_campaign_dispatch(store, NOON_MS, 10, &d, &events,
                                             &err), INBOX_OK);
     CHECK_INT(d.refused, 0);
@@ -6920,27 +6933,27 @@ TEST(campaign_dispatch_suppresses_waits_and_hands_over)
 
     fake.replies[0] = NOTHING_MOVED;        /* no scheduled one starts */
     fake.replies[1] = CURSOR(CAMPAIGN_DOC("sending"));
-    fake.replies[2] = SENDER_ORG("true", "5");
-    fake.replies[3] = REPLY_NUMBER;
-    fake.replies[4] = CURSOR(DUE_ANN ", " DUE_BOB ", " DUE_CY);
-    fake.replies[5] = NULL;                 /* Ann suppressed */
-    fake.replies[6] = NULL;                 /* and counted so */
-    fake.replies[7] = NULL;                 /* Bob waits */
-    fake.replies[8] = NULL;                 /* and is counted waiting */
-    fake.replies[9] = NULL;                 /* Cy claimed */
-    fake.replies[10] = NULL;                /* and counted queued */
-    fake.replies[11] = STILL_SENDING;       /* and its campaign still is */
-    fake.replies[12] = CREDITS("4", "1");   /* the hold */
-    fake.replies[13] = NULL;                /* its ledger entry */
-    fake.replies[14] = NULL;                /* the message */
-    fake.replies[15] = "{\"ok\": 1, \"value\": {\"_id\": " OID(CONV_ID)
+    fake.replies[3] = SENDER_ORG("true", "5");
+    fake.replies[4] = REPLY_NUMBER;
+    fake.replies[5] = CURSOR(DUE_ANN ", " DUE_BOB ", " DUE_CY);
+    fake.replies[6] = NULL;                 /* Ann suppressed */
+    fake.replies[7] = NULL;                 /* and counted so */
+    fake.replies[8] = NULL;                 /* Bob waits */
+    fake.replies[9] = NULL;                 /* and is counted waiting */
+    fake.replies[10] = NULL;                /* Cy claimed */
+    fake.replies[11] = NULL;                /* and counted queued */
+    fake.replies[12] = STILL_SENDING;       /* and its campaign still is */
+    fake.replies[13] = CREDITS("4", "1");   /* the hold */
+    fake.replies[14] = NULL;                /* its ledger entry */
+    fake.replies[15] = NULL;                /* the message */
+    fake.replies[16] = "{\"ok\": 1, \"value\": {\"_id\": " OID(CONV_ID)
                        ", \"contact\": {\"id\": " OID(CONTACT_ID) ","
                        " \"phone\": \"+15551234567\"}, \"last_message\":"
                        " {\"id\": " OID(GEN_1) ", \"direction\":"
                        " \"outbound\", \"preview\": \"Sale!\", \"at\": "
                        DATE(NOON) "}, \"unread_count\": 0}}";
-    fake.replies[16] = SEQ;
-    fake.replies[19] = CURSOR("{\"_id\": " OID(RCPT2_ID) "}");
+    fake.replies[17] = SEQ;
+    fake.replies[20] = CURSOR("{\"_id\": " OID(RCPT2_ID) "}");
 
     CHECK_INT(inbox_store_campaign_dispatch(store, NOON_MS, 10, &d, &events,
                                             &err), INBOX_OK);
@@ -6961,20 +6974,20 @@ TEST(campaign_dispatch_suppresses_waits_and_hands_over)
      * still sending (it can be paused or cancelled) */
     fake_reset(&fake);
     fake.replies[1] = CURSOR(CAMPAIGN_DOC("sending"));
-    fake.replies[2] = SENDER_ORG("true", "5");
-    fake.replies[3] = REPLY_NUMBER;
-    fake.replies[6] = CURSOR("{\"_id\": " OID(GEN_1) "}");
+    fake.replies[3] = SENDER_ORG("true", "5");
+    fake.replies[4] = REPLY_NUMBER;
+    fake.replies[7] = CURSOR("{\"_id\": " OID(GEN_1) "}");
     CHECK_INT(inbox_store_campaign_dispatch(store, NOON_MS, 10, &d, &events,
                                             &err), INBOX_OK);
     CHECK_INT(d.finished, 0);
     CHECK(log_has(&fake, "\"find\" : \"outbox\""));
-    CHECK_INT(fake.commands, 7);
+    CHECK_INT(fake.commands, 8);
 
     /* nothing left due or waiting, nor in the outbox: done */
     fake_reset(&fake);
     fake.replies[1] = CURSOR(CAMPAIGN_DOC("sending"));
-    fake.replies[2] = SENDER_ORG("true", "5");
-    fake.replies[3] = REPLY_NUMBER;
+    fake.replies[3] = SENDER_ORG("true", "5");
+    fake.replies[4] = REPLY_NUMBER;
     CHECK_INT(inbox_store_campaign_dispatch(store, NOON_MS, 10, &d, &events,
                                             &err), INBOX_OK);
     CHECK_INT(d.started, 1);
@@ -7003,10 +7016,10 @@ TEST(campaign_dispatch_reads_every_batch)
     /* two campaigns, nothing left of either: both done */
     fake.replies[1] = CURSOR_ON(CAMPAIGN_DOC("sending"));
     fake.replies[2] = GETMORE(SENDING_POLL);
-    fake.replies[3] = SENDER_ORG("true", "5");
-    fake.replies[4] = REPLY_NUMBER;
-    fake.replies[9] = SENDER_ORG("true", "5");
-    fake.replies[10] = REPLY_NUMBER;
+    fake.replies[4] = SENDER_ORG("true", "5");
+    fake.replies[5] = REPLY_NUMBER;
+    fake.replies[11] = SENDER_ORG("true", "5");
+    fake.replies[12] = REPLY_NUMBER;
 
     CHECK_INT(inbox_store_campaign_dispatch(store, NOON_MS, 10, &d, &events,
                                             &err), INBOX_OK);
@@ -7043,9 +7056,9 @@ TEST(campaign_dispatch_pauses_for_credits_and_billing)
     /* a balance short of one message: paused, Cy left due */
     fake.replies[0] = NOTHING_MOVED;
     fake.replies[1] = CURSOR(CAMPAIGN_DOC("sending"));
-    fake.replies[2] = SENDER_ORG("true", "0");
-    fake.replies[3] = REPLY_NUMBER;
-    fake.replies[4] = CURSOR(DUE_CY);
+    fake.replies[3] = SENDER_ORG("true", "0");
+    fake.replies[4] = REPLY_NUMBER;
+    fake.replies[5] = CURSOR(DUE_CY);
     CHECK_INT(inbox_store_campaign_dispatch(store, NOON_MS, 10, &d, &events,
                                             &err), INBOX_OK);
     CHECK_INT(d.paused, 1);
@@ -7057,9 +7070,9 @@ TEST(campaign_dispatch_pauses_for_credits_and_billing)
     fake_reset(&fake);
     fake.replies[0] = NOTHING_MOVED;
     fake.replies[1] = CURSOR(CAMPAIGN_DOC("sending"));
-    fake.replies[2] = SENDER_ORG("false", "5");
-    fake.replies[3] = REPLY_NUMBER;
-    fake.replies[4] = CURSOR(DUE_CY);
+    fake.replies[3] = SENDER_ORG("false", "5");
+    fake.replies[4] = REPLY_NUMBER;
+    fake.replies[5] = CURSOR(DUE_CY);
     CHECK_INT(inbox_store_campaign_dispatch(store, NOON_MS, 10, &d, &events,
                                             &err), INBOX_OK);
     CHECK_INT(d.paused, 1);
@@ -7071,17 +7084,17 @@ TEST(campaign_dispatch_pauses_for_credits_and_billing)
     fake_reset(&fake);
     fake.replies[0] = NOTHING_MOVED;
     fake.replies[1] = CURSOR(CAMPAIGN_DOC("sending"));
-    fake.replies[2] = SENDER_ORG("true", "1");
-    fake.replies[3] = REPLY_NUMBER;
-    fake.replies[4] = CURSOR(DUE_CY);
-    fake.replies[5] = NULL;                 /* the claim */
-    fake.replies[6] = NULL;                 /* counted queued */
-    fake.replies[7] = STILL_SENDING;        /* and its campaign still is */
-    fake.replies[8] = NULL;                 /* the hold finds no balance */
-    fake.replies[9] = NULL;                 /* the claim given back */
-    fake.replies[10] = NULL;                /* counted waiting again */
-    fake.replies[11] = SENDER_ORG("true", "0");
-    fake.replies[12] = REPLY_NUMBER;
+    fake.replies[3] = SENDER_ORG("true", "1");
+    fake.replies[4] = REPLY_NUMBER;
+    fake.replies[5] = CURSOR(DUE_CY);
+    fake.replies[6] = NULL;                 /* the claim */
+    fake.replies[7] = NULL;                 /* counted queued */
+    fake.replies[8] = STILL_SENDING;        /* and its campaign still is */
+    fake.replies[9] = NULL;                 /* the hold finds no balance */
+    fake.replies[10] = NULL;                /* the claim given back */
+    fake.replies[11] = NULL;                /* counted waiting again */
+    fake.replies[12] = SENDER_ORG("true", "0");
+    fake.replies[13] = REPLY_NUMBER;
     CHECK_INT(inbox_store_campaign_dispatch(store, NOON_MS, 10, &d, &events,
                                             &err), INBOX_OK);
     CHECK_INT(d.paused, 1);
@@ -7094,21 +7107,21 @@ TEST(campaign_dispatch_pauses_for_credits_and_billing)
     fake_reset(&fake);
     fake.replies[0] = NOTHING_MOVED;
     fake.replies[1] = CURSOR(CAMPAIGN_DOC("sending"));
-    fake.replies[2] = UNLIMITED_ORG;
-    fake.replies[3] = REPLY_NUMBER;
-    fake.replies[4] = CURSOR(DUE_CY);
-    fake.replies[5] = NULL;                 /* Cy claimed */
-    fake.replies[6] = NULL;                 /* counted queued */
-    fake.replies[7] = STILL_SENDING;        /* and its campaign still is */
-    fake.replies[8] = CREDITS("0", "0");    /* the hold of nothing */
-    fake.replies[9] = NULL;                 /* the message */
-    fake.replies[10] = "{\"ok\": 1, \"value\": {\"_id\": " OID(CONV_ID)
+    fake.replies[3] = UNLIMITED_ORG;
+    fake.replies[4] = REPLY_NUMBER;
+    fake.replies[5] = CURSOR(DUE_CY);
+    fake.replies[6] = NULL;                 /* Cy claimed */
+    fake.replies[7] = NULL;                 /* counted queued */
+    fake.replies[8] = STILL_SENDING;        /* and its campaign still is */
+    fake.replies[9] = CREDITS("0", "0");    /* the hold of nothing */
+    fake.replies[10] = NULL;                /* the message */
+    fake.replies[11] = "{\"ok\": 1, \"value\": {\"_id\": " OID(CONV_ID)
                       ", \"contact\": {\"id\": " OID(CONTACT_ID) ","
                       " \"phone\": \"+15551234567\"}, \"last_message\":"
                       " {\"id\": " OID(GEN_1) ", \"direction\":"
                       " \"outbound\", \"preview\": \"Sale!\", \"at\": "
                       DATE(NOON) "}, \"unread_count\": 0}}";
-    fake.replies[11] = SEQ;
+    fake.replies[12] = SEQ;
     CHECK_INT(inbox_store_campaign_dispatch(store, NOON_MS, 10, &d, &events,
                                             &err), INBOX_OK);
     CHECK_INT(d.paused, 0);
@@ -7122,17 +7135,17 @@ TEST(campaign_dispatch_pauses_for_credits_and_billing)
     fake_reset(&fake);
     fake.replies[0] = NOTHING_MOVED;
     fake.replies[1] = CURSOR(CAMPAIGN_DOC("sending"));
-    fake.replies[2] = UNLIMITED_ORG;
-    fake.replies[3] = REPLY_NUMBER;
-    fake.replies[4] = CURSOR(DUE_CY);
-    fake.replies[5] = NULL;                 /* Cy claimed */
-    fake.replies[6] = NULL;                 /* counted queued */
-    fake.replies[7] = STILL_SENDING;        /* and its campaign still is */
-    fake.replies[8] = NULL;                 /* the hold matched nothing */
-    fake.replies[9] = NULL;                 /* the claim given back */
-    fake.replies[10] = NULL;                /* counted waiting again */
-    fake.replies[11] = UNLIMITED_ORG;
-    fake.replies[12] = REPLY_NUMBER;
+    fake.replies[3] = UNLIMITED_ORG;
+    fake.replies[4] = REPLY_NUMBER;
+    fake.replies[5] = CURSOR(DUE_CY);
+    fake.replies[6] = NULL;                 /* Cy claimed */
+    fake.replies[7] = NULL;                 /* counted queued */
+    fake.replies[8] = STILL_SENDING;        /* and its campaign still is */
+    fake.replies[9] = NULL;                 /* the hold matched nothing */
+    fake.replies[10] = NULL;                /* the claim given back */
+    fake.replies[11] = NULL;                /* counted waiting again */
+    fake.replies[12] = UNLIMITED_ORG;
+    fake.replies[13] = REPLY_NUMBER;
     CHECK_INT(inbox_store_campaign_dispatch(store, NOON_MS, 10, &d, &events,
                                             &err), INBOX_OK);
     CHECK_INT(d.paused, 0);
@@ -7161,12 +7174,12 @@ TEST(campaign_dispatch_gives_back_a_claim_of_a_stopped_campaign)
     /* cancelled: the recipient is cancelled, the turn ends */
     fake.replies[0] = NOTHING_MOVED;
     fake.replies[1] = CURSOR(CAMPAIGN_DOC("sending"));
-    fake.replies[2] = SENDER_ORG("true", "5");
-    fake.replies[3] = REPLY_NUMBER;
-    fake.replies[4] = CURSOR(DUE_CY ", " DUE_BOB);
-    fake.replies[5] = NULL;                 /* Cy claimed */
-    fake.replies[6] = NULL;                 /* counted queued */
-    fake.replies[7] = CURSOR("{\"_id\": " OID(CAMPAIGN_ID) ","
+    fake.replies[3] = SENDER_ORG("true", "5");
+    fake.replies[4] = REPLY_NUMBER;
+    fake.replies[5] = CURSOR(DUE_CY ", " DUE_BOB);
+    fake.replies[6] = NULL;                 /* Cy claimed */
+    fake.replies[7] = NULL;                 /* counted queued */
+    fake.replies[8] = CURSOR("{\"_id\": " OID(CAMPAIGN_ID) ","
                              " \"status\": \"cancelled\"}");
     CHECK_INT(inbox_store_campaign_dispatch(store, NOON_MS, 10, &d, &events,
                                             &err), INBOX_OK);
@@ -7174,7 +7187,7 @@ TEST(campaign_dispatch_gives_back_a_claim_of_a_stopped_campaign)
     CHECK_INT(d.waiting, 0);
     CHECK_INT(d.paused, 0);
     CHECK_INT(events.count, 0);
-    CHECK_INT(fake.commands, 10);
+    CHECK_INT(fake.commands, 11);
     CHECK(!log_has(&fake, "\"findAndModify\" : \"orgs\""));
     golden_check(&fake, "campaign_dispatch_cancelled_meanwhile");
 
@@ -7182,19 +7195,19 @@ TEST(campaign_dispatch_gives_back_a_claim_of_a_stopped_campaign)
     fake_reset(&fake);
     fake.replies[0] = NOTHING_MOVED;
     fake.replies[1] = CURSOR(CAMPAIGN_DOC("sending"));
-    fake.replies[2] = SENDER_ORG("true", "5");
-    fake.replies[3] = REPLY_NUMBER;
-    fake.replies[4] = CURSOR(DUE_CY);
-    fake.replies[5] = NULL;                 /* Cy claimed */
-    fake.replies[6] = NULL;                 /* counted queued */
-    fake.replies[7] = CURSOR("{\"_id\": " OID(CAMPAIGN_ID) ","
+    fake.replies[3] = SENDER_ORG("true", "5");
+    fake.replies[4] = REPLY_NUMBER;
+    fake.replies[5] = CURSOR(DUE_CY);
+    fake.replies[6] = NULL;                 /* Cy claimed */
+    fake.replies[7] = NULL;                 /* counted queued */
+    fake.replies[8] = CURSOR("{\"_id\": " OID(CAMPAIGN_ID) ","
                              " \"status\": \"paused\"}");
     CHECK_INT(inbox_store_campaign_dispatch(store, NOON_MS, 10, &d, &events,
                                             &err), INBOX_OK);
     CHECK_INT(d.handed, 0);
     CHECK_INT(d.paused, 0);
     CHECK_INT(events.count, 0);
-    CHECK_INT(fake.commands, 10);
+    CHECK_INT(fake.commands, 11);
     CHECK(log_has(&fake, "\"state\" : \"waiting_quiet_hours\", "
                          "\"message_id\" : null"));
 
@@ -7218,16 +7231,16 @@ TEST(campaign_dispatch_failed_after_the_hold_gives_it_back)
 
     fake.replies[0] = NOTHING_MOVED;
     fake.replies[1] = CURSOR(CAMPAIGN_DOC("sending"));
-    fake.replies[2] = SENDER_ORG("true", "5");
-    fake.replies[3] = REPLY_NUMBER;
-    fake.replies[4] = CURSOR(DUE_CY);
-    fake.replies[5] = NULL;                 /* Cy claimed */
-    fake.replies[6] = NULL;                 /* counted queued */
-    fake.replies[7] = STILL_SENDING;        /* and its campaign still is */
-    fake.replies[8] = CREDITS("4", "1");    /* the hold */
-    fake.replies[10] = WRITE_REFUSED;       /* the message */
-    fake.replies[11] = NULL;                /* no message holds them */
-    fake.replies[12] = CREDITS("5", "0");   /* given back */
+    fake.replies[3] = SENDER_ORG("true", "5");
+    fake.replies[4] = REPLY_NUMBER;
+    fake.replies[5] = CURSOR(DUE_CY);
+    fake.replies[6] = NULL;                 /* Cy claimed */
+    fake.replies[7] = NULL;                 /* counted queued */
+    fake.replies[8] = STILL_SENDING;        /* and its campaign still is */
+    fake.replies[9] = CREDITS("4", "1");    /* the hold */
+    fake.replies[11] = WRITE_REFUSED;       /* the message */
+    fake.replies[12] = NULL;                /* no message holds them */
+    fake.replies[13] = CREDITS("5", "0");   /* given back */
     CHECK_INT(inbox_store_campaign_dispatch(store, NOON_MS, 10, &d, &events,
                                             &err), INBOX_ERR_INTERNAL);
     CHECK(log_has(&fake, TAKES_ONE));

@@ -184,9 +184,23 @@ typedef struct {
                               (inbox_campaign_sendable) */
     size_t  paused;        /* campaigns billing paused */
     size_t  finished;      /* campaigns now done */
+    size_t  outbox_full;   /* campaigns given none: INBOX_CAMPAIGN_AHEAD_MAX
+                              of their messages wait in the outbox */
 } inbox_campaign_dispatch_t;
 
 #define INBOX_CAMPAIGN_DISPATCH_MAX  500     /* recipients a dispatch */
+
+/*
+ * A sending campaign's messages that may wait in the outbox at once (due,
+ * or claimed by the sender and not answered yet): a dispatch hands a
+ * campaign more only while it has fewer, so each campaign goes at its
+ * number's own pace, its credits held and its opt-outs checked only just
+ * before its messages leave, and a campaign started later, of the same
+ * organization or another, waits behind at most this many messages of a
+ * big one, never behind its whole audience.  At the sender's default
+ * rate (10 a second a number) 2.5 s of sending.
+ */
+#define INBOX_CAMPAIGN_AHEAD_MAX     25
 
 /* Campaigns a page of inbox_store_campaigns_active lists, the oldest
  * first. */

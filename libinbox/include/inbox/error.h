@@ -101,6 +101,11 @@ inbox_status_t inbox_error_not_found(inbox_error_t *err, const char *what);
 inbox_status_t inbox_error_org_unknown(inbox_error_t *err,
     const char *org_id);
 
+/* INBOX_ERR_CONFLICT: the organization has no number to send from (a
+ * reply, a campaign's or poll's send), in the same words whichever store
+ * backend looked. */
+inbox_status_t inbox_error_no_number(inbox_error_t *err);
+
 /* INBOX_ERR_INVALID naming "cursor": a list's cursor that no page of it
  * gave out, in the same words for every list and backend. */
 inbox_status_t inbox_error_cursor(inbox_error_t *err);

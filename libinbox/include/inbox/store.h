@@ -969,7 +969,9 @@ inbox_status_t inbox_store_campaigns_list(inbox_store_t *store,
  * refuses is INBOX_ERR_CONFLICT and changes nothing), in one
  * transaction.  send refuses a text the rule of a new one refuses
  * (inbox_campaign_sendable: INBOX_ERR_INVALID naming the field, nothing
- * changed), else fixes the recipients: every contact of the audience
+ * changed) and, while the organization has no number to send from, is
+ * INBOX_ERR_CONFLICT as a reply is (inbox_error_no_number), nothing
+ * changed; else fixes the recipients: every contact of the audience
  * now, those opted out suppressed, the others due at once (or at
  * send_at); cancel cancels those not handed over yet, the campaign
  * cancelled for INBOX_CANCEL_MANUAL.  *campaign gets it as it is after.
@@ -984,7 +986,12 @@ inbox_status_t inbox_store_campaign_act(inbox_store_t *store,
  * refused, one whose text inbox_campaign_sendable refuses now: one sent
  * before a rule existed; cancelled for INBOX_CANCEL_TEXT_REFUSED with
  * the refusal's words), then takes up to max due recipients of
- * sending campaigns, oldest due first, and for each
+ * sending campaigns, each campaign's oldest due first: each sending
+ * campaign its share of max (what is left over, to those that had more
+ * due than their share), and none to one that has
+ * INBOX_CAMPAIGN_AHEAD_MAX messages waiting in the outbox (counted in
+ * outbox_full), so that a campaign is not held up by another's
+ * audience; for each recipient
  *   - opted out since: suppressed, nothing sent;
  *   - inside quiet hours on its clock (quiet.h, the organization's
  *     window): waiting_quiet_hours, due again when the window opens;

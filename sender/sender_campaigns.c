@@ -2,13 +2,20 @@
  * The campaigns job: hands the due recipients of sending campaigns to
  * the outbox (inbox_store_campaign_dispatch: opt-outs, quiet hours,
  * credits and billing are the store's and campaign.h's rules), a batch
- * at a time and only as fast as the outbox sends them, so that a
- * campaign's credits are held, and its opt-outs checked, just before
- * its messages leave, and a dispatch never holds the loop for long.
+ * at a time, so that a dispatch never holds the loop for long.  The
+ * store shares a batch among the sending campaigns and gives a campaign
+ * none while INBOX_CAMPAIGN_AHEAD_MAX of its messages wait in the
+ * outbox: each goes only as fast as its own number sends, its credits
+ * held and its opt-outs checked just before its messages leave, and
+ * one campaign's audience never holds up another's, of its organization
+ * or any other.
  *
  * It looks when woken (nginx sends the wake-up datagram after a send or
- * a resume) and every SENDER_DISPATCH_LOOK_MS for what time releases:
- * a scheduled campaign's send_at, the end of quiet hours.
+ * a resume), at once again after a full batch, as campaign messages
+ * leave the outbox while one was full (SENDER_DISPATCH_REFILL of them,
+ * of any number, since the last look) and every SENDER_DISPATCH_LOOK_MS
+ * for what time releases: a scheduled campaign's send_at, the end of
+ * quiet hours.
  *
  * Progress: every SENDER_PROGRESS_EVERY_MS it reads the campaigns that
  * may still move (inbox_store_campaigns_active: also those finished in
@@ -45,6 +52,14 @@
  */
 #define SENDER_DISPATCH_BATCH     25
 #define SENDER_DISPATCH_LOOK_MS   1000
+
+/*
+ * A campaign whose messages filled its share of the outbox gets more
+ * once this many campaign messages left it: half its share, so that it
+ * gets them before its number has sent the rest, in dispatches of a
+ * dozen rather than one a message.
+ */
+#define SENDER_DISPATCH_REFILL    (INBOX_CAMPAIGN_AHEAD_MAX / 2)
 #define SENDER_PROGRESS_EVERY_MS  300
 #define SENDER_PROGRESS_IDLE_MS   1000    /* while no campaign moves */
 #define SENDER_PROGRESS_AFTER_MS  (10 * 60 * 1000LL)
@@ -60,6 +75,9 @@ typedef struct {
 
 typedef struct {
     int                 look;          /* dispatch at the next chance */
+    int                 outbox_full;   /* a campaign waits for room */
+    unsigned long       recorded;      /* sender_outbox_bulk_recorded at
+                                          the last dispatch */
     int64_t             due;           /* look by then anyway */
     int64_t             progress_at;   /* read the campaigns by then */
     sender_progress_t  *pushed;        /* by campaign, npushed of them */
@@ -88,7 +106,14 @@ sender_campaigns_pump(sender_t *s, int64_t now)
         sender_campaigns.look = 1;
     }
 
-    if (sender_campaigns.look && sender_outbox_bulk_wanted(s)) {
+    if (sender_campaigns.outbox_full
+        && sender_outbox_bulk_recorded(s) - sender_campaigns.recorded
+           >= SENDER_DISPATCH_REFILL)
+    {
+        sender_campaigns.look = 1;
+    }
+
+    if (sender_campaigns.look) {
         sender_campaigns_dispatch(s, now);
     }
 
@@ -99,8 +124,8 @@ sender_campaigns_pump(sender_t *s, int64_t now)
     next = sender_campaigns.progress_at - now;
 
     if (sender_campaigns.look) {
-        /* the outbox has campaign messages in hand: more as it sends */
-        return next;
+        /* a full batch: more at once */
+        return 0;
     }
 
     wait = sender_campaigns.due - now;
@@ -157,6 +182,8 @@ sender_campaigns_dispatch(sender_t *s, int64_t now)
     memset(&events, 0, sizeof(events));
 
     sender_campaigns.due = now + SENDER_DISPATCH_LOOK_MS;
+    sender_campaigns.recorded = sender_outbox_bulk_recorded(s);
+    sender_campaigns.outbox_full = 0;
 
     if (inbox_store_campaign_dispatch(s->store, sender_campaigns_now(s, now),
                                       SENDER_DISPATCH_BATCH, &result,
@@ -196,12 +223,14 @@ sender_campaigns_dispatch(sender_t *s, int64_t now)
     }
 
     sender_debug(s, "campaigns: %zu handed to the outbox, %zu waiting for "
-                 "quiet hours, %zu suppressed", result.handed,
-                 result.waiting, result.suppressed);
+                 "quiet hours, %zu suppressed, %zu with their share of the "
+                 "outbox full", result.handed, result.waiting,
+                 result.suppressed, result.outbox_full);
 
     /* a full batch: more may be due now */
     taken = result.handed + result.waiting + result.suppressed;
     sender_campaigns.look = (taken >= SENDER_DISPATCH_BATCH);
+    sender_campaigns.outbox_full = (result.outbox_full > 0);
 }
 
 

@@ -42,9 +42,10 @@ void sender_jobs_wake(sender_t *s);
 void sender_media_wake(sender_t *s);
 void sender_campaigns_wake(sender_t *s);
 
-/* Whether the outbox wants more campaign messages: it claimed every one
- * due and has room for more of them (sender_outbox.c). */
-int sender_outbox_bulk_wanted(sender_t *s);
+/* Campaign messages whose result the store recorded (they left the
+ * outbox, or wait out a retry) since the sender started
+ * (sender_outbox.c). */
+unsigned long sender_outbox_bulk_recorded(sender_t *s);
 /* Campaign messages were just queued: claim them. */
 void sender_outbox_bulk_queued(sender_t *s);
 /* The campaign was paused by a person or cancelled (sender_campaigns.c

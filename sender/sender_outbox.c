@@ -113,11 +113,11 @@ typedef struct {
     int              look_bulk;      /* claim bulk at the next pump */
     int              look_optouts;   /* look at the waiting sends'
                                         contacts before any starts */
-    int              bulk_more;      /* the last bulk claim was full */
     int64_t          due;            /* claim again by then anyway */
     sender_queue_t   replies;        /* claimed, waiting for their number */
     sender_queue_t   bulk;
     unsigned         bulk_active;    /* bulk sends in flight */
+    unsigned long    bulk_recorded;  /* their results the store took */
     sender_window_t  window;         /* how many may be */
     sender_queue_t   answered;       /* the store not told yet, in order */
     int64_t          retry_at;       /* the store refused: not before */
@@ -417,12 +417,10 @@ sender_outbox_bulk_window(sender_t *s)
 }
 
 
-int
-sender_outbox_bulk_wanted(sender_t *s)
+unsigned long
+sender_outbox_bulk_recorded(sender_t *s)
 {
-    return !sender_outbox.bulk_more
-           && sender_outbox.bulk_active + sender_outbox.bulk.count
-              < SENDER_BULK_MAX(s->options.max_active);
+    return sender_outbox.bulk_recorded;
 }
 
 
@@ -430,7 +428,6 @@ void
 sender_outbox_bulk_queued(sender_t *s)
 {
     sender_outbox.look_bulk = 1;
-    sender_outbox.bulk_more = 1;
 }
 
 
@@ -495,7 +492,6 @@ sender_outbox_claim(sender_t *s, int64_t now,
     } else {
         sender_outbox.look = full;
         sender_outbox.look_bulk = full;
-        sender_outbox.bulk_more = full || batch.passed_over;
     }
 
     sender_outbox.due = now + SENDER_IDLE_LOOK_MS;
@@ -1271,6 +1267,11 @@ sender_outbox_recorded(sender_t *s, sender_send_t *send,
     if (record->report.opted_out_contact[0] != '\0') {
         sender_opt_out(s, send->org_id, record->report.opted_out_contact,
                        record->report.opted_out_sent_at);
+    }
+
+    if (send->bulk) {
+        /* its campaign may have room in the outbox again */
+        sender_outbox.bulk_recorded++;
     }
 
     /* due again (a retry's backoff, one given back at once): look then */

@@ -360,6 +360,33 @@ inbox_recipient_of_delivery(inbox_delivery_t status)
 }
 
 
+int
+inbox_recipient_of_unsent(inbox_send_outcome_t outcome,
+    inbox_recipient_state_t *state)
+{
+    switch (outcome) {
+
+    case INBOX_SEND_WITHDRAWN:
+        *state = INBOX_RECIPIENT_SUPPRESSED;
+        return 0;
+
+    case INBOX_SEND_CANCELLED:
+        *state = INBOX_RECIPIENT_CANCELLED;
+        return 0;
+
+    default:
+        return -1;
+    }
+}
+
+
+int
+inbox_campaign_reply_counts(inbox_keyword_t keyword)
+{
+    return keyword != INBOX_KEYWORD_OPT_OUT && keyword != INBOX_KEYWORD_HELP;
+}
+
+
 int64_t *
 inbox_campaign_count_of(inbox_campaign_counts_t *counts,
     inbox_recipient_state_t state)

@@ -502,10 +502,11 @@ inbox_status_t inbox_mongo_campaign_reply(inbox_mongo_store_t *ms,
  * (inbox_recipient_of_delivery), only forward. */
 inbox_status_t inbox_mongo_recipient_delivery(inbox_mongo_store_t *ms,
     const bson_oid_t *message, inbox_delivery_t to, inbox_error_t *err);
-/* A cancelled campaign's message reported cancelled: its recipient is
- * counted cancelled. */
-inbox_status_t inbox_mongo_recipient_cancel(inbox_mongo_store_t *ms,
-    const bson_oid_t *message, inbox_error_t *err);
+/* A campaign's message reported never sent (withdrawn, cancelled): its
+ * recipient is counted in state (inbox_recipient_of_unsent). */
+inbox_status_t inbox_mongo_recipient_unsent(inbox_mongo_store_t *ms,
+    const bson_oid_t *message, inbox_recipient_state_t state,
+    inbox_error_t *err);
 /* The recipients of n campaign messages put off for quiet hours (waits
  * 1: counted waiting for them), or claimed again (waits 0: counted
  * queued). */

@@ -1772,27 +1772,29 @@ inbox_mongo_recipient_delivery(inbox_mongo_store_t *ms,
 
 
 /* The message failed already (its recipient with it): the recipient is
- * counted cancelled instead, as cancel counts those never handed over. */
+ * counted in state instead, as cancel counts those never handed over
+ * cancelled and send those opted out suppressed. */
 inbox_status_t
-inbox_mongo_recipient_cancel(inbox_mongo_store_t *ms,
-    const bson_oid_t *message, inbox_error_t *err)
+inbox_mongo_recipient_unsent(inbox_mongo_store_t *ms,
+    const bson_oid_t *message, inbox_recipient_state_t state,
+    inbox_error_t *err)
 {
     int             found;
     bson_t          before;
-    const char     *cancelled;
+    const char     *name;
     inbox_status_t  rc;
 
-    cancelled = inbox_recipient_state_name(INBOX_RECIPIENT_CANCELLED);
+    name = inbox_recipient_state_name(state);
 
-    /* the recipient as it was, unless cancelled already (a repeat) */
+    /* the recipient as it was, unless in state already (a repeat) */
     rc = inbox_mongo_run_find_and_modify(ms,
         BCON_NEW("findAndModify", BCON_UTF8("campaign_recipients"),
                  "query", "{",
                      "message_id", BCON_OID(message),
-                     "state", "{", "$ne", BCON_UTF8(cancelled), "}",
+                     "state", "{", "$ne", BCON_UTF8(name), "}",
                  "}",
                  "update", "{", "$set", "{",
-                     "state", BCON_UTF8(cancelled),
+                     "state", BCON_UTF8(name),
                  "}", "}",
                  "fields", "{",
                      "campaign_id", BCON_INT32(1),
@@ -1802,8 +1804,7 @@ inbox_mongo_recipient_cancel(inbox_mongo_store_t *ms,
         &before, &found, err);
 
     if (rc == INBOX_OK) {
-        rc = inbox_mongo_counts_moved(ms, &before, found,
-                                      INBOX_RECIPIENT_CANCELLED, err);
+        rc = inbox_mongo_counts_moved(ms, &before, found, state, err);
     }
 
     bson_destroy(&before);

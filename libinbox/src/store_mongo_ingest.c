@@ -290,8 +290,8 @@ inbox_mongo_ingest_one(inbox_mongo_store_t *ms,
                                    result->opt_changed ? &record : NULL,
                                    resumed, events, err);
 
-    if (rc == INBOX_OK) {
-        /* campaigns and polls: a reply, a poll's answer */
+    if (rc == INBOX_OK && inbox_campaign_reply_counts(result->keyword)) {
+        /* campaigns and polls: a reply, a poll's answer (not a keyword) */
         rc = inbox_mongo_campaign_reply(ms, &in.contact, &in.message, in.at,
                                         msg->body != NULL ? msg->body : "",
                                         err);

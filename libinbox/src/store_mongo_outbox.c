@@ -2356,6 +2356,7 @@ inbox_mongo_outbox_record(inbox_mongo_store_t *ms,
     int64_t               next_at;
     inbox_send_report_t  *report;
     inbox_send_result_t   taken;
+    inbox_recipient_state_t     unsent;
     const inbox_send_result_t  *result;
 
     result = &ruled->result;
@@ -2592,9 +2593,11 @@ inbox_mongo_outbox_record(inbox_mongo_store_t *ms,
         report->opted_out_sent_at = now;
     }
 
-    if (rc == INBOX_OK && result->outcome == INBOX_SEND_CANCELLED) {
-        /* counted cancelled, not failed (store_mongo_campaigns.c) */
-        rc = inbox_mongo_recipient_cancel(ms, &message, err);
+    if (rc == INBOX_OK
+        && inbox_recipient_of_unsent(result->outcome, &unsent) == 0)
+    {
+        /* counted suppressed or cancelled, not failed */
+        rc = inbox_mongo_recipient_unsent(ms, &message, unsent, err);
     }
 
     if (rc == INBOX_OK && result->outcome == INBOX_SEND_UNKNOWN) {

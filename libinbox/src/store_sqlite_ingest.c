@@ -433,12 +433,15 @@ inbox_sqlite_ingest_one(inbox_sqlite_batch_t *batch,
         }
     }
 
-    /* campaigns and polls: a reply, a poll's answer */
-    status = inbox_sqlite_campaign_reply(conn, strtoll(c.contact.id, NULL, 10),
-                                         message, at,
-                                         in->body ? in->body : "", err);
-    if (status != INBOX_OK) {
-        goto done;
+    /* campaigns and polls: a reply, a poll's answer (not a keyword) */
+    if (inbox_campaign_reply_counts(result->keyword)) {
+        status = inbox_sqlite_campaign_reply(conn,
+                                             strtoll(c.contact.id, NULL, 10),
+                                             message, at,
+                                             in->body ? in->body : "", err);
+        if (status != INBOX_OK) {
+            goto done;
+        }
     }
 
     inbox_sqlite_format_id(message, result->message_id);

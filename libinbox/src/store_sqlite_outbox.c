@@ -54,8 +54,8 @@ static inbox_campaign_outbox_t inbox_sqlite_campaign_outbox(
     sqlite3_stmt *stmt, int col);
 static inbox_status_t inbox_sqlite_outbox_due(inbox_sqlite_conn_t *conn,
     int64_t entry, int64_t due_at, inbox_error_t *err);
-static inbox_status_t inbox_sqlite_recipient_cancel(inbox_sqlite_conn_t *conn,
-    int64_t message, inbox_error_t *err);
+static inbox_status_t inbox_sqlite_recipient_unsent(inbox_sqlite_conn_t *conn,
+    int64_t message, inbox_recipient_state_t state, inbox_error_t *err);
 static inbox_status_t inbox_sqlite_recipient_waits(inbox_sqlite_conn_t *conn,
     int64_t message, int waits, inbox_error_t *err);
 static inbox_status_t inbox_sqlite_outbox_pass(inbox_sqlite_conn_t *conn,
@@ -1254,6 +1254,7 @@ inbox_sqlite_outbox_record(inbox_sqlite_conn_t *conn,
     inbox_delivery_t          to;
     inbox_send_result_t       taken;
     inbox_sqlite_delivery_t   d;
+    inbox_recipient_state_t   unsent;
     const inbox_send_result_t  *result;
 
     result = &ruled->result;
@@ -1435,9 +1436,10 @@ inbox_sqlite_outbox_record(inbox_sqlite_conn_t *conn,
         }
 
         if (status == INBOX_OK
-            && result->outcome == INBOX_SEND_CANCELLED)
+            && inbox_recipient_of_unsent(result->outcome, &unsent) == 0)
         {
-            status = inbox_sqlite_recipient_cancel(conn, message, err);
+            status = inbox_sqlite_recipient_unsent(conn, message, unsent,
+                                                   err);
         }
     }
 
@@ -2511,22 +2513,24 @@ inbox_sqlite_recipient_waits(inbox_sqlite_conn_t *conn, int64_t message,
 }
 
 
-/* A cancelled campaign's message that never left: its recipient is
- * counted cancelled (the status trigger counted it failed). */
+/* A campaign's message that never left (withdrawn or cancelled): its
+ * recipient is counted in state (the status trigger counted it failed),
+ * inbox_recipient_of_unsent. */
 static inbox_status_t
-inbox_sqlite_recipient_cancel(inbox_sqlite_conn_t *conn, int64_t message,
-    inbox_error_t *err)
+inbox_sqlite_recipient_unsent(inbox_sqlite_conn_t *conn, int64_t message,
+    inbox_recipient_state_t state, inbox_error_t *err)
 {
     sqlite3_stmt  *stmt;
 
-    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_RECIPIENT_CANCEL,
-        "UPDATE campaign_recipients SET state = 'cancelled'"
+    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_RECIPIENT_UNSENT,
+        "UPDATE campaign_recipients SET state = ?2"
         " WHERE message_id = ?1", err);
     if (stmt == NULL) {
         return err->code;
     }
 
     sqlite3_bind_int64(stmt, 1, message);
+    inbox_sqlite_bind_text(stmt, 2, inbox_recipient_state_name(state));
 
     if (!inbox_sqlite_step_done(stmt)) {
         return inbox_sqlite_fail(conn, sqlite3_errcode(conn->db), err);

@@ -11867,6 +11867,73 @@ TEST(a_claimed_message_whose_contact_opts_out_before_it_starts_is_withdrawn)
 
 
 /*
+ * A contact who opts out while their campaign message waits in the
+ * outbox never gets it: the sender withdraws it, and the campaign counts
+ * them suppressed (as send counts those opted out before), not failed;
+ * the message itself is failed, contact_opted_out, in the thread.
+ */
+TEST(a_withdrawn_campaign_message_counts_its_recipient_suppressed)
+{
+    char                       a[INBOX_ID_MAX], x[INBOX_ID_MAX];
+    char                       id[INBOX_ID_MAX];
+    size_t                     i;
+    fixture_t                  f;
+    progress_t                 p;
+    inbox_send_report_t        report;
+    inbox_outbox_batch_t       batch;
+    inbox_contact_campaigns_t  list;
+
+    FIXTURE(&f);
+
+    CHECK_INT(person(&f, ALICE, NULL, NULL, a), 0);
+    CHECK_INT(person(&f, BOB, NULL, NULL, x), 0);
+    CHECK_INT(inbox_store_credits_grant(f.store, f.org, 10, NULL), INBOX_OK);
+    CHECK_INT(campaign_new(&f, NULL, id), 0);
+    CHECK_INT(campaign_do(&f, id, INBOX_CAMPAIGN_SEND, NOON), INBOX_OK);
+    CHECK_INT(dispatch(&f, NOON, 10).handed, 2);
+
+    CHECK_INT(inbox_store_contact_opt_out(f.store, f.org, a,
+                                          INBOX_OPT_OUT_MANUAL, NULL,
+                                          NOON + 10, 0, NULL, NULL, NULL),
+              INBOX_OK);
+
+    CHECK_INT(claim(&f, NOON + 20, 10, &batch), 2);
+    for (i = 0; i < batch.count; i++) {
+        CHECK_INT(batch.items[i].withdrawn,
+                  strcmp(batch.items[i].to, ALICE) == 0);
+        CHECK_INT(carrier_says(&f, &batch.items[i],
+                               batch.items[i].withdrawn
+                               ? INBOX_SEND_WITHDRAWN : INBOX_SEND_ACCEPTED,
+                               NOON + 30, &report), INBOX_OK);
+    }
+    inbox_outbox_batch_free(&batch);
+
+    p = campaign_now(&f, id);
+    CHECK_INT(p.counts.suppressed, 1);
+    CHECK_INT(p.counts.failed, 0);
+    CHECK_INT(p.counts.queued, 1);
+    CHECK_INT(p.counts.audience, 2);
+
+    /* her message, not sent, is failed: she opted out */
+    CHECK_INT(inbox_store_contact_campaigns(f.store, f.org, a, &list, NULL),
+              INBOX_OK);
+    CHECK_INT(list.campaign_count, 1);
+    if (list.campaign_count == 1) {
+        CHECK_STR(list.campaigns[0].status, "failed");
+    }
+    inbox_contact_campaigns_free(&list);
+
+    /* a dispatch after it changes none of it */
+    dispatch(&f, NOON + MINUTE, 10);
+    p = campaign_now(&f, id);
+    CHECK_INT(p.counts.suppressed, 1);
+    CHECK_INT(p.counts.failed, 0);
+
+    fixture_close(&f);
+}
+
+
+/*
  * One held past its claim by a carrier's 429 on its number goes back
  * when the hold ends, its attempt not counted however often: a carrier
  * that throttles never makes a message fail as carrier_unavailable.
@@ -12216,6 +12283,66 @@ TEST(a_poll_answered_is_replied_though_a_newer_poll_came)
     CHECK_STR(tally_of(&f, a), "1/0");
     CHECK_INT(campaign_now(&f, a).counts.replied, 1);
     CHECK_INT(campaign_now(&f, b).counts.replied, 1);
+
+    fixture_close(&f);
+}
+
+
+/*
+ * STOP and HELP (any opt-out or help keyword) speak to the service: in
+ * answer to a campaign or poll they count in neither its replied nor
+ * its tally.  An opt-in word may be an option ("Yes") and counts.
+ */
+TEST(an_opt_out_or_help_keyword_is_no_reply_to_a_campaign)
+{
+    char                       x[INBOX_ID_MAX], id[INBOX_ID_MAX];
+    char                       poll[INBOX_ID_MAX];
+    fixture_t                  f;
+    inbox_campaign_t           c;
+    inbox_campaign_new_t       n;
+    static const char         *options[] = { "Yes", "No" };
+
+    FIXTURE(&f);
+
+    CHECK_INT(person(&f, ALICE, NULL, NULL, x), 0);
+    CHECK_INT(person(&f, BOB, NULL, NULL, x), 0);
+    CHECK_INT(person(&f, CAROL, NULL, NULL, x), 0);
+    CHECK_INT(inbox_store_credits_grant(f.store, f.org, 10, NULL), INBOX_OK);
+    CHECK_INT(campaign_new(&f, NULL, id), 0);
+    CHECK_INT(campaign_do(&f, id, INBOX_CAMPAIGN_SEND, NOON), INBOX_OK);
+    CHECK_INT(dispatch_sent(&f, NOON, 10).handed, 3);
+
+    CHECK_INT(receive(&f, "SM1", ALICE, "Stop.", NOON + MINUTE, NULL, NULL),
+              INBOX_OK);
+    CHECK_INT(receive(&f, "SM2", BOB, "HELP", NOON + MINUTE, NULL, NULL),
+              INBOX_OK);
+    CHECK_INT(campaign_now(&f, id).counts.replied, 0);
+    CHECK_INT(receive(&f, "SM3", CAROL, "yes", NOON + MINUTE, NULL, NULL),
+              INBOX_OK);
+    CHECK_INT(campaign_now(&f, id).counts.replied, 1);
+
+    /* a poll to Bob and Carol (Alice opted out): HELP answers nothing,
+     * "YES" is option 1 */
+    memset(&n, 0, sizeof(n));
+    n.kind = INBOX_CAMPAIGN_KIND_POLL;
+    n.question = "Coming?";
+    n.options = options;
+    n.option_count = 2;
+    n.audience_all = 1;
+    CHECK_INT(inbox_store_campaign_create(f.store, f.org, &n, T0, &c, NULL),
+              INBOX_OK);
+    snprintf(poll, sizeof(poll), "%s", c.id);
+    inbox_campaign_free(&c);
+    CHECK_INT(campaign_do(&f, poll, INBOX_CAMPAIGN_SEND, NOON + HOUR),
+              INBOX_OK);
+    CHECK_INT(dispatch_sent(&f, NOON + HOUR, 10).handed, 2);
+
+    CHECK_INT(receive(&f, "SM4", BOB, "info", NOON + 2 * HOUR, NULL, NULL),
+              INBOX_OK);
+    CHECK_INT(receive(&f, "SM5", CAROL, "YES", NOON + 2 * HOUR, NULL, NULL),
+              INBOX_OK);
+    CHECK_STR(tally_of(&f, poll), "1/0");
+    CHECK_INT(campaign_now(&f, poll).counts.replied, 1);
 
     fixture_close(&f);
 }

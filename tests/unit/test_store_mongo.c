@@ -3056,9 +3056,9 @@ TEST(inbound_stop_opts_out_before_its_message_is_stored)
     fake.replies[7] = ingest_conversation;
     fake.replies[8] = ingest_org;
     fake.replies[9] = ingest_unread;
-    fake.replies[12] = answer_settings;
-    fake.replies[14] = answer_conversation;
-    fake.replies[15] = SEQ_RESERVED;
+    fake.replies[11] = answer_settings;
+    fake.replies[13] = answer_conversation;
+    fake.replies[14] = SEQ_RESERVED;
 
     CHECK_INT(inbox_store_inbound_ingest(store, &msg, 1, &result, &events,
                                          &err), INBOX_OK);
@@ -3085,7 +3085,7 @@ TEST(inbound_stop_opts_out_before_its_message_is_stored)
                                            " unsubscribed") != NULL);
     }
     CHECK(log_has(&fake, "\"answer_id\""));
-    CHECK_INT(fake.commands, 20);
+    CHECK_INT(fake.commands, 19);
     inbox_event_list_free(&events);
 
     /* a carrier's retry of a STOP already stored: found before anything
@@ -3209,9 +3209,9 @@ TEST(inbound_stop_retry_queues_its_answer_once)
     fake.replies[5] = NULL;                 /* no events of it yet */
     fake.replies[6] = ingest_org;
     fake.replies[7] = ingest_unread;
-    fake.replies[10] = answer_settings;
-    fake.replies[12] = answer_conversation;
-    fake.replies[13] = SEQ_RESERVED;
+    fake.replies[9] = answer_settings;
+    fake.replies[11] = answer_conversation;
+    fake.replies[12] = SEQ_RESERVED;
 
     CHECK_INT(inbox_store_inbound_ingest(store, &msg, 1, &result, &events,
                                          &err), INBOX_OK);
@@ -3238,14 +3238,14 @@ TEST(inbound_stop_retry_queues_its_answer_once)
     fake.replies[3] = stop_unfinished;
     fake.replies[4] = ingest_conversation;
     fake.replies[5] = CURSOR("{\"_id\": " OID(GEN_1) "}");
-    fake.replies[7] = answer_settings;
-    fake.replies[8] = answer_dup_key;
-    fake.replies[9] = CURSOR("{\"_id\": " OID(ANSWER_ID) ", \"status\":"
+    fake.replies[6] = answer_settings;
+    fake.replies[7] = answer_dup_key;
+    fake.replies[8] = CURSOR("{\"_id\": " OID(ANSWER_ID) ", \"status\":"
                              " \"queued\", \"created_at\": "
                              DATE("1767225500001") "}");
-    fake.replies[10] = answer_conversation;
-    fake.replies[11] = CURSOR("{\"_id\": " OID(GEN_2) "}");
-    fake.replies[12] = answer_dup_key;
+    fake.replies[9] = answer_conversation;
+    fake.replies[10] = CURSOR("{\"_id\": " OID(GEN_2) "}");
+    fake.replies[11] = answer_dup_key;
 
     CHECK_INT(inbox_store_inbound_ingest(store, &msg, 1, &result, &events,
                                          &err), INBOX_OK);
@@ -3255,7 +3255,7 @@ TEST(inbound_stop_retry_queues_its_answer_once)
     CHECK_INT(events.count, 0);
     CHECK(!log_has(&fake, "\"insert\" : \"events\""));
     CHECK(log_has(&fake, "\"$unset\" : { \"threaded\""));
-    CHECK_INT(fake.commands, 15);
+    CHECK_INT(fake.commands, 14);
     inbox_event_list_free(&events);
 
     /* the sender has taken it since: nothing more of it is written */
@@ -3266,9 +3266,9 @@ TEST(inbound_stop_retry_queues_its_answer_once)
     fake.replies[3] = stop_unfinished;
     fake.replies[4] = ingest_conversation;
     fake.replies[5] = CURSOR("{\"_id\": " OID(GEN_1) "}");
-    fake.replies[7] = answer_settings;
-    fake.replies[8] = answer_dup_key;
-    fake.replies[9] = CURSOR("{\"_id\": " OID(ANSWER_ID) ", \"status\":"
+    fake.replies[6] = answer_settings;
+    fake.replies[7] = answer_dup_key;
+    fake.replies[8] = CURSOR("{\"_id\": " OID(ANSWER_ID) ", \"status\":"
                              " \"sent\", \"created_at\": "
                              DATE("1767225500001") "}");
 
@@ -3278,7 +3278,7 @@ TEST(inbound_stop_retry_queues_its_answer_once)
     CHECK_INT(result.answered, 1);
     CHECK(!log_has(&fake, "\"insert\" : \"outbox\""));
     CHECK(log_has(&fake, "\"$unset\" : { \"threaded\""));
-    CHECK_INT(fake.commands, 12);
+    CHECK_INT(fake.commands, 11);
 
     inbox_event_list_free(&events);
     fake_close(&fake, store);
@@ -3309,9 +3309,9 @@ TEST(inbound_help_is_answered_once_a_day)
     fake.replies[3] = ingest_conversation;
     fake.replies[4] = ingest_org;
     fake.replies[5] = ingest_unread;
-    fake.replies[9] = answer_settings;
-    fake.replies[11] = answer_conversation;
-    fake.replies[12] = SEQ_RESERVED;
+    fake.replies[8] = answer_settings;
+    fake.replies[10] = answer_conversation;
+    fake.replies[11] = SEQ_RESERVED;
 
     CHECK_INT(inbox_store_inbound_ingest(store, &msg, 1, &result, &events,
                                          &err), INBOX_OK);
@@ -3352,7 +3352,7 @@ TEST(inbound_help_is_answered_once_a_day)
     fake.replies[3] = ingest_conversation;
     fake.replies[4] = ingest_org;
     fake.replies[5] = ingest_unread;
-    fake.replies[8] = "{\"ok\": 1, \"n\": 0, \"nModified\": 0}";
+    fake.replies[7] = "{\"ok\": 1, \"n\": 0, \"nModified\": 0}";
 
     CHECK_INT(inbox_store_inbound_ingest(store, &msg, 1, &result, &events,
                                          &err), INBOX_OK);
@@ -3388,9 +3388,9 @@ TEST(inbound_aide_is_answered_in_french)
     fake.replies[3] = ingest_conversation;
     fake.replies[4] = ingest_org;
     fake.replies[5] = ingest_unread;
-    fake.replies[9] = answer_settings;
-    fake.replies[11] = answer_conversation;
-    fake.replies[12] = SEQ_RESERVED;
+    fake.replies[8] = answer_settings;
+    fake.replies[10] = answer_conversation;
+    fake.replies[11] = SEQ_RESERVED;
 
     CHECK_INT(inbox_store_inbound_ingest(store, &msg, 1, &result, &events,
                                          &err), INBOX_OK);
@@ -3432,9 +3432,9 @@ TEST(inbound_help_answer_older_than_the_thread_leaves_its_last_message)
     fake.replies[3] = ingest_conversation;
     fake.replies[4] = ingest_org;
     fake.replies[5] = ingest_unread;
-    fake.replies[9] = answer_settings;
+    fake.replies[8] = answer_settings;
     /* the thread after the answer's update: the agent's reply, newer */
-    fake.replies[11] =
+    fake.replies[10] =
         "{\"ok\": 1, \"value\": {\"_id\": " OID(CONV_ID) ", \"org_id\": "
         OID(ORG_ID) ", \"contact\": {\"id\": " OID(CONTACT_ID) ","
         " \"phone\": \"+15551230001\"}, \"last_message\": {\"id\": "
@@ -3442,7 +3442,7 @@ TEST(inbound_help_answer_older_than_the_thread_leaves_its_last_message)
         " \"Agent reply\", \"at\": " DATE("1767225605000") "},"
         " \"last_activity_at\": " DATE("1767225605000") ","
         " \"unread_count\": {\"$numberLong\": \"1\"}}}";
-    fake.replies[12] = SEQ_RESERVED;
+    fake.replies[11] = SEQ_RESERVED;
 
     CHECK_INT(inbox_store_inbound_ingest(store, &msg, 1, &result, &events,
                                          &err), INBOX_OK);
@@ -7729,6 +7729,9 @@ TEST(outbox_result_withdrawn_names_no_contact)
         CHECK_INT(report.status, INBOX_DELIVERY_FAILED);
         CHECK_STR(report.opted_out_contact, cases[i].named);
         CHECK(log_has(&fake, "\"contact_opted_out\""));
+        /* a campaign's withdrawn message: its recipient suppressed */
+        CHECK_INT(log_has(&fake, "\"state\" : \"suppressed\""),
+                  cases[i].outcome == INBOX_SEND_WITHDRAWN);
 
         inbox_event_list_free(&events);
     }

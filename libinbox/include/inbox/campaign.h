@@ -55,9 +55,11 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <inbox/carrier.h>
 #include <inbox/contact.h>
 #include <inbox/delivery.h>
 #include <inbox/error.h>
+#include <inbox/keywords.h>
 #include <inbox/model.h>
 #include <inbox/poll.h>
 
@@ -350,6 +352,20 @@ int inbox_campaign_final(inbox_campaign_status_t status);
 
 /* The state a handed-over recipient is in when its message has status. */
 inbox_recipient_state_t inbox_recipient_of_delivery(inbox_delivery_t status);
+
+/* The state a handed-over recipient whose message never left is counted
+ * in, though the message itself is failed: suppressed when the sender
+ * withdrew it (the contact opted out since), cancelled when its campaign
+ * was; 0 then, -1 for any other outcome (the message's status rules). */
+int inbox_recipient_of_unsent(inbox_send_outcome_t outcome,
+    inbox_recipient_state_t *state);
+
+/* 1 when an inbound message that matched keyword (keywords.h) may be a
+ * reply to the contact's campaigns and an answer to its polls: an
+ * opt-out or HELP speaks to the service, not to the campaign, and counts
+ * in neither; an opt-in word ("Yes") may be a poll's option (poll.h) and
+ * counts as any other text. */
+int inbox_campaign_reply_counts(inbox_keyword_t keyword);
 
 /* Where a recipient in state is counted: its inbox_campaign_counts_t
  * member (audience and replied are not states). */

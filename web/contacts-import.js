@@ -3,7 +3,8 @@
  * chosen goes as it is
  * to POST /api/v1/contacts/import, which reads it (a header row: phone,
  * required; name, or first and last name; tags separated by ";";
- * timezone) and answers how many contacts it made and updated, which
+ * timezone) and answers how many contacts it made and updated (and how
+ * many lines repeated an earlier line's number), which
  * lines it skipped, and why, which columns it did not use (an
  * export's "Company", "E-mail Address": the user sees they are not
  * imported) and the country numbers without a country code were read
@@ -87,11 +88,18 @@
             + ': ', e, ' before it.'), true, note.trim());
     }
 
-    /* The report's counts after head, then its skipped lines. */
+    /* The report's counts after head, then its skipped lines.  A line
+     * with the number of an earlier one went into that line's contact:
+     * said apart, as it made no other contact nor updated one there
+     * before. */
     function reportLines(head, r, end) {
         const lines = [head + plural(r.created, 'new contact',
             'new contacts') + ', ' + plural(r.updated, 'contact updated',
-            'contacts updated') + end
+            'contacts updated')
+            + (r.repeated > 0 ? ', ' + plural(r.repeated,
+                'line repeated the number of a line above it',
+                'lines repeated the number of a line above them')
+                + ' (merged into that contact)' : '') + end
             + (r.invalid_count > 0 ? ' ' + plural(r.invalid_count,
                 'line was', 'lines were') + ' skipped:' : '')];
         const shown = (r.invalid || []).slice(0, SKIPPED_SHOWN);

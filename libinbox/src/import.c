@@ -2,6 +2,7 @@
  * CSV import of contacts (see import.h): each line checked by the rules
  * of contact.h and phone.h, written in batches.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +41,10 @@ struct inbox_import_s {
     inbox_contact_row_t     *batch;
     size_t                   batched;
     inbox_import_count_t     count;
+    uint64_t                *numbers;        /* the rows' numbers so far,
+                                                inbox_import_repeats */
+    size_t                   numbers_cap;
+    size_t                   numbers_used;
     size_t                   pending_line;   /* the first row not stored
                                                 yet, 0: none */
     size_t                   pending_refused; /* lines refused before it */
@@ -69,6 +74,8 @@ static inbox_status_t inbox_import_timezone(inbox_import_t *im,
 static int inbox_import_refuse(inbox_import_t *im, size_t line,
     const char *reason);
 static int inbox_import_flush(inbox_import_t *im);
+static int inbox_import_repeats(inbox_import_t *im, const char *phone);
+static int inbox_import_numbers_grow(inbox_import_t *im);
 static size_t inbox_import_stopped_refused(const inbox_import_t *im);
 static void inbox_import_stopped_say(const inbox_import_t *im,
     const char *message, char *buf, size_t size);
@@ -128,6 +135,7 @@ inbox_import_free(inbox_import_t *im)
     }
 
     inbox_csv_free(&im->csv);
+    free(im->numbers);
     free(im->ignored);
     free(im->batch);
     free(im->invalid);
@@ -560,6 +568,14 @@ inbox_import_row(inbox_import_t *im, const inbox_csv_record_t *rec)
         return inbox_import_refuse(im, rec->line, err.message);
     }
 
+    row->repeated = inbox_import_repeats(im, row->phone);
+
+    if (row->repeated < 0) {
+        inbox_contact_row_free(row);
+        inbox_error_set(&im->err, INBOX_ERR_INTERNAL, "out of memory");
+        return 1;
+    }
+
     /* where a failed batch leaves the import: its lines before were
      * stored or refused */
     if (im->pending_line == 0) {
@@ -715,7 +731,96 @@ inbox_import_flush(inbox_import_t *im)
 
     im->count.created += count.created;
     im->count.updated += count.updated;
+    im->count.repeated += count.repeated;
     im->pending_line = 0;
+
+    return 0;
+}
+
+
+/*
+ * 1 when an earlier row of this import has the number phone (E.164), 0
+ * when none has (it is noted), -1 when out of memory.  The numbers are
+ * kept as keys, each its digits' value times 16 plus how many there are
+ * (never 0: 0 is an empty slot), in a table open-addressed and at most
+ * half full: 100,000 rows take 2 MB.
+ */
+static int
+inbox_import_repeats(inbox_import_t *im, const char *phone)
+{
+    size_t       i, mask;
+    uint64_t     key, digits;
+    const char  *p;
+
+    key = 0;
+    digits = 0;
+
+    for (p = phone; *p != '\0'; p++) {
+        if (*p >= '0' && *p <= '9') {
+            key = key * 10 + (uint64_t) (*p - '0');
+            digits++;
+        }
+    }
+
+    key = key * 16 + digits;
+
+    if ((im->numbers_used + 1) * 2 > im->numbers_cap
+        && inbox_import_numbers_grow(im) != 0)
+    {
+        return -1;
+    }
+
+    mask = im->numbers_cap - 1;
+
+    for (i = (size_t) ((key * 0x9e3779b97f4a7c15ULL) >> 32) & mask;
+         im->numbers[i] != 0;
+         i = (i + 1) & mask)
+    {
+        if (im->numbers[i] == key) {
+            return 1;
+        }
+    }
+
+    im->numbers[i] = key;
+    im->numbers_used++;
+
+    return 0;
+}
+
+
+/* The table of numbers twice as large (1,024 slots at first), its keys
+ * placed again; 0, or -1 when out of memory. */
+static int
+inbox_import_numbers_grow(inbox_import_t *im)
+{
+    size_t     i, j, cap, mask;
+    uint64_t  *numbers;
+
+    cap = im->numbers_cap != 0 ? im->numbers_cap * 2 : 1024;
+    numbers = calloc(cap, sizeof(uint64_t));
+    if (numbers == NULL) {
+        return -1;
+    }
+
+    mask = cap - 1;
+
+    for (i = 0; i < im->numbers_cap; i++) {
+        if (im->numbers[i] == 0) {
+            continue;
+        }
+
+        j = (size_t) ((im->numbers[i] * 0x9e3779b97f4a7c15ULL) >> 32) & mask;
+
+        while (numbers[j] != 0) {
+            j = (j + 1) & mask;
+        }
+
+        numbers[j] = im->numbers[i];
+    }
+
+    free(im->numbers);
+    im->numbers = numbers;
+    im->numbers_cap = cap;
 
     return 0;
 }
@@ -738,7 +843,7 @@ inbox_import_push_each(size_t n)
 size_t
 inbox_import_stored(const inbox_import_t *im)
 {
-    return im->count.created + im->count.updated;
+    return im->count.created + im->count.updated + im->count.repeated;
 }
 
 
@@ -776,6 +881,7 @@ static void
 inbox_import_stopped_say(const inbox_import_t *im, const char *message,
     char *buf, size_t size)
 {
+    char    repeated[64];
     size_t  n;
 
     if (message[0] == '\0') {
@@ -785,13 +891,20 @@ inbox_import_stopped_say(const inbox_import_t *im, const char *message,
     n = strlen(message);
 
     /* a message of its own ends with a full stop, a store's not */
+    /* lines with an earlier line's number are rare: named when some */
+    repeated[0] = '\0';
+    if (im->count.repeated > 0) {
+        snprintf(repeated, sizeof(repeated), ", %zu with the number of a "
+                 "line above", im->count.repeated);
+    }
+
     snprintf(buf, size, "%s%s The lines before line %zu were imported "
-             "(%zu created, %zu updated, %zu refused) and the import "
+             "(%zu created, %zu updated%s, %zu refused) and the import "
              "stopped there. Send the same file again to finish it: the "
              "contacts already imported are updated, not duplicated.",
              message, n > 0 && message[n - 1] == '.' ? "" : ".",
              inbox_import_stopped_at(im), im->count.created,
-             im->count.updated, inbox_import_stopped_refused(im));
+             im->count.updated, repeated, inbox_import_stopped_refused(im));
 }
 
 
@@ -861,6 +974,8 @@ inbox_import_report(const inbox_import_t *im, yajl_gen g, size_t refused)
     inbox_json_int(g, (int64_t) im->count.created);
     inbox_json_key(g, "updated");
     inbox_json_int(g, (int64_t) im->count.updated);
+    inbox_json_key(g, "repeated");
+    inbox_json_int(g, (int64_t) im->count.repeated);
 
     inbox_json_key(g, "invalid");
     yajl_gen_array_open(g);

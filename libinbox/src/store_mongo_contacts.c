@@ -1221,8 +1221,13 @@ inbox_mongo_contacts_import(inbox_store_t *store, const char *org_id,
     }
 
     if (rc == INBOX_OK) {
+        /* a repeated row finds the contact an earlier one made or found */
+        for (i = 0; i < n; i++) {
+            count->repeated += rows[i].repeated != 0;
+        }
+
         count->created = upserted;
-        count->updated = n - upserted;
+        count->updated = n - upserted - count->repeated;
 
         command = BCON_NEW("update", BCON_UTF8("conversations"),
                            "updates", BCON_ARRAY(&conv_updates),

@@ -1055,7 +1055,11 @@ inbox_sqlite_contacts_import(inbox_store_t *store, const char *org_id,
         found = (id != 0);
 
         if (found) {
-            count->updated++;
+            if (rows[i].repeated) {
+                count->repeated++;
+            } else {
+                count->updated++;
+            }
 
             if (rows[i].name != NULL) {
                 status = inbox_sqlite_contact_rename(conn, id, rows[i].name,

@@ -212,12 +212,14 @@ test('contacts imported from a CSV file: the report counts them, names '
     await page.locator('#contacts-file').setInputFiles({
         name: 'people.csv', mimeType: 'application/vnd.ms-excel',
         buffer: Buffer.from(['phone,name,tags', `${ivy},Ivy Import,imported`,
-            `${jay},"Import, Jay",imported`, 'not a number,Nobody,imported']
-            .join('\r\n') + '\r\n') });
+            `${jay},"Import, Jay",imported`, `${ivy},,imported`,
+            'not a number,Nobody,imported'].join('\r\n') + '\r\n') });
     const report = page.locator('#import-report');
+    // Ivy twice is one contact: her second line is said apart
     await report.locator('p', { hasText: 'people.csv: 2 new contacts, '
-        + '0 contacts updated. 1 line was skipped:' }).waitFor();
-    assert.match(await report.locator('li').textContent(), /^Line 4: \S/);
+        + '0 contacts updated, 1 line repeated the number of a line above '
+        + 'it (merged into that contact). 1 line was skipped:' }).waitFor();
+    assert.match(await report.locator('li').textContent(), /^Line 5: \S/);
     await rows().filter({ hasText: 'Ivy Import' }).waitFor();
     await rows().filter({ hasText: 'Import, Jay' }).waitFor();
     const imported = await call('/api/v1/contacts?tag=imported');

@@ -640,6 +640,25 @@ test('an import of 100,000 rows in one request: every row counted, the '
         assert.deepEqual(same.items[0].tags, ['import', 'Batch 0']);
     });
 
+test('a number twice in an import is one contact, its second line '
+    + 'counted repeated, not updated', async () => {
+    const fresh = uniqueNumber();
+    const known = uniqueNumber();
+    await ok('/api/v1/contacts', { method: 'POST', body: {
+        phone: known, name: 'Known' } }, 201);
+    const res = await importCsv('phone,name,tags\n'
+        + `${fresh},Ann,a\n${known},,b\n${fresh},Ann Lee,c\n${known},,d\n`);
+    assert.equal(res.status, 200, res.text);
+    assert.equal(res.json.created, 1, res.text);
+    assert.equal(res.json.updated, 1, res.text);
+    assert.equal(res.json.repeated, 2, res.text);
+    const ann = (await ok(`/api/v1/contacts?q=${
+        encodeURIComponent(fresh)}`)).items;
+    assert.equal(ann.length, 1);
+    assert.equal(ann[0].name, 'Ann Lee');
+    assert.deepEqual(ann[0].tags, ['a', 'c']);
+});
+
 test('an import updates a name, adds tags, keeps the rest; quoted fields, '
     + 'a BOM and LF line ends are read', async () => {
     const phone = uniqueNumber();
@@ -769,9 +788,9 @@ test('an Outlook export imports: its 92 columns read, "First Name" and '
     const short = await importCsv('First Name,Last Name,Mobile Phone\r\n'
         + `Cy,Ortiz,${formatted(cy)}`);
     assert.equal(short.status, 200, short.text);
-    assert.deepEqual(short.json, { created: 1, updated: 0, invalid: [],
-                                   invalid_count: 0, ignored_columns: [],
-                                   country: 'US' });
+    assert.deepEqual(short.json, { created: 1, updated: 0, repeated: 0,
+                                   invalid: [], invalid_count: 0,
+                                   ignored_columns: [], country: 'US' });
     const c = await ok(`/api/v1/contacts?q=${encodeURIComponent(cy)}`);
     assert.equal(c.items[0].name, 'Cy Ortiz');
 

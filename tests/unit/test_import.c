@@ -738,9 +738,10 @@ TEST(first_and_last_names_make_the_name_and_the_report_lists_the_rest)
     CHECK(csv != NULL);
     CHECK_INT(import(store, org, csv, &report), INBOX_OK);
     CHECK(report != NULL && strncmp(report, "{\"created\":4,\"updated\":0,"
+                                    "\"repeated\":0,"
                                     "\"invalid\":[],\"invalid_count\":0,"
                                     "\"ignored_columns\":[\"Title\","
-                                    "\"Middle Name\",", 97) == 0);
+                                    "\"Middle Name\",", 110) == 0);
     free(report);
     free(csv);
 
@@ -756,7 +757,8 @@ TEST(first_and_last_names_make_the_name_and_the_report_lists_the_rest)
     /* the reviewer's three columns */
     CHECK_INT(import(store, org, "First Name,Last Name,Mobile Phone\r\n"
                      "Ann,Lee,(555) 201-0105", &report), INBOX_OK);
-    CHECK_STR(report, "{\"created\":1,\"updated\":0,\"invalid\":[],"
+    CHECK_STR(report, "{\"created\":1,\"updated\":0,\"repeated\":0,"
+              "\"invalid\":[],"
               "\"invalid_count\":0,\"ignored_columns\":[],"
               "\"country\":\"US\"}");
     free(report);
@@ -772,7 +774,8 @@ TEST(first_and_last_names_make_the_name_and_the_report_lists_the_rest)
                      ",Al,Aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
                      "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa,"
                      "(555) 201-0108,z\n", &report), INBOX_OK);
-    CHECK_STR(report, "{\"created\":2,\"updated\":0,\"invalid\":[{\"line\":4,"
+    CHECK_STR(report, "{\"created\":2,\"updated\":0,\"repeated\":0,"
+              "\"invalid\":[{\"line\":4,"
               "\"reason\":\"A name has at most 100 characters.\"}],"
               "\"invalid_count\":1,\"ignored_columns\":[\"Notes\"],"
               "\"country\":\"US\"}");
@@ -805,13 +808,72 @@ TEST(an_import_refuses_a_line_whose_tags_the_rule_refuses_in_its_words)
                      "(555) 201-0302,vip;\xc2\xa0\n"
                      "(555) 201-0303,\xe2\x80\xaeVIP\n", &report),
               INBOX_OK);
-    CHECK_STR(report, "{\"created\":2,\"updated\":0,\"invalid\":["
+    CHECK_STR(report, "{\"created\":2,\"updated\":0,\"repeated\":0,"
+              "\"invalid\":["
               "{\"line\":4,\"reason\":\"A tag cannot hold invisible "
               "characters such as zero-width spaces, direction marks or "
               "line separators (it holds U+202E).\"}],"
               "\"invalid_count\":1,\"ignored_columns\":[],"
               "\"country\":\"US\"}");
     free(report);
+
+    store_remove(store, path);
+}
+
+
+/*
+ * A number twice in a file is one contact: the second line is applied to
+ * it (its name replaces, its tags are added) and counted repeated, not
+ * updated, whether the number was new or a contact already, and however
+ * far apart the lines are (another batch).
+ */
+TEST(a_number_twice_in_a_file_is_counted_repeated_not_updated)
+{
+    char            *csv, *report, *p, path[256], org[INBOX_ID_MAX];
+    char             name[128];
+    size_t           i;
+    inbox_store_t   *store;
+
+    store = store_new(path, org);
+    CHECK(store != NULL);
+    csv = malloc((INBOX_IMPORT_BATCH + 8) * 64);
+    CHECK(csv != NULL);
+    if (store == NULL || csv == NULL) {
+        free(csv);
+        return;
+    }
+
+    CHECK_INT(import(store, org, "phone,name\n(555) 201-0401,Old\n",
+                     &report), INBOX_OK);
+    free(report);
+
+    /* a new number twice (written two ways), one there before twice */
+    CHECK_INT(import(store, org, "phone,name,tags\n"
+                     "(555) 201-0402,Ann,a\n"
+                     "+1 555 201 0402,Ann Lee,b\n"
+                     "(555) 201-0401,,c\n"
+                     "5552010401,Bo,\n", &report), INBOX_OK);
+    CHECK_STR(report, "{\"created\":1,\"updated\":1,\"repeated\":2,"
+              "\"invalid\":[],\"invalid_count\":0,\"ignored_columns\":[],"
+              "\"country\":\"US\"}");
+    free(report);
+    name_of(store, org, "+15552010402", name, sizeof(name));
+    CHECK_STR(name, "Ann Lee");
+    name_of(store, org, "+15552010401", name, sizeof(name));
+    CHECK_STR(name, "Bo");
+
+    /* the first line's number again past the first batch */
+    p = csv + sprintf(csv, "phone\n");
+    for (i = 0; i < INBOX_IMPORT_BATCH; i++) {
+        p += sprintf(p, "+1312555%04zu\n", i);
+    }
+    sprintf(p, "+13125550000\n");
+    CHECK_INT(import(store, org, csv, &report), INBOX_OK);
+    CHECK(report != NULL && strncmp(report, "{\"created\":1000,"
+                                    "\"updated\":0,\"repeated\":1,", 41)
+                            == 0);
+    free(report);
+    free(csv);
 
     store_remove(store, path);
 }
@@ -900,7 +962,8 @@ TEST(an_import_stopped_by_the_store_says_what_it_stored_and_resumes)
     CHECK(report != NULL && strncmp(report, told, strlen(told)) == 0);
     CHECK(report != NULL && strstr(report, "disk I/O") == NULL);
     CHECK(report != NULL && strstr(report, "\",\"stopped_at_line\":1003,"
-              "\"created\":1000,\"updated\":0,\"invalid\":[{\"line\":5,"
+              "\"created\":1000,\"updated\":0,\"repeated\":0,"
+              "\"invalid\":[{\"line\":5,"
               "\"reason\":") != NULL);
     CHECK(report != NULL && strstr(report, "\"invalid_count\":1,"
                                    "\"ignored_columns\":[],"
@@ -933,7 +996,8 @@ TEST(an_import_stopped_by_the_store_says_what_it_stored_and_resumes)
 
     CHECK_INT(import(store, org, csv, &report), INBOX_OK);
     CHECK(report != NULL && strncmp(report, "{\"created\":498,\"updated\":"
-                                    "1000,\"invalid\":[{\"line\":5,", 48)
+                                    "1000,\"repeated\":0,"
+                                    "\"invalid\":[{\"line\":5,", 61)
                             == 0);
     CHECK(report != NULL && strstr(report, "\"invalid_count\":2,") != NULL);
     free(report);

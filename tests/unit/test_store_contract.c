@@ -4302,16 +4302,32 @@ TEST(an_import_creates_then_updates_adding_tags_and_keeping_names)
     inbox_tags_add(&rows[2].tags, "NEW", 3, NULL);
     inbox_tags_add(&rows[2].tags, "second", 6, NULL);
 
+    /* unmarked, Bob's second row updates the contact his first made */
     CHECK_INT(inbox_store_contacts_import(f.store, f.org, rows, 3, &count,
                                           NULL, NULL), INBOX_OK);
     CHECK_INT(count.created, 1);
     CHECK_INT(count.updated, 2);
+    CHECK_INT(count.repeated, 0);
 
-    /* again: all updates, nothing doubled */
+    /* again, the second marked repeated as import.c marks it: all
+     * updates, nothing doubled, the repeated row counted apart */
+    rows[2].repeated = 1;
     CHECK_INT(inbox_store_contacts_import(f.store, f.org, rows, 3, &count,
                                           NULL, NULL), INBOX_OK);
     CHECK_INT(count.created, 0);
-    CHECK_INT(count.updated, 3);
+    CHECK_INT(count.updated, 2);
+    CHECK_INT(count.repeated, 1);
+
+    /* a new number twice so: one created, one repeated, none updated */
+    snprintf(rows[1].phone, sizeof(rows[1].phone), "%s", CAROL_PHONE);
+    snprintf(rows[2].phone, sizeof(rows[2].phone), "%s", CAROL_PHONE);
+    CHECK_INT(inbox_store_contacts_import(f.store, f.org, rows + 1, 2,
+                                          &count, NULL, NULL), INBOX_OK);
+    CHECK_INT(count.created, 1);
+    CHECK_INT(count.updated, 0);
+    CHECK_INT(count.repeated, 1);
+    snprintf(rows[1].phone, sizeof(rows[1].phone), "%s", BOB);
+    snprintf(rows[2].phone, sizeof(rows[2].phone), "%s", BOB);
 
     CHECK_INT(inbox_store_contact_get(f.store, f.org, id, &c, NULL),
               INBOX_OK);

@@ -1601,8 +1601,8 @@ TEST(contacts_import)
 
     /* an existing contact renamed, tagged ("vip" it has as "VIP") and
      * given a zone (what waits for its quiet hours is looked for), a new
-     * one, the new one again, and an existing one given another time
-     * zone */
+     * one, the new one again (marked repeated, as import.c marks it),
+     * and an existing one given another time zone */
     snprintf(rows[0].phone, sizeof(rows[0].phone), "+15551230001");
     rows[0].name = strdup("Ann Lee");
     snprintf(rows[0].timezone, sizeof(rows[0].timezone), "Europe/Lisbon");
@@ -1614,6 +1614,7 @@ TEST(contacts_import)
     snprintf(rows[2].phone, sizeof(rows[2].phone), "+15551230009");
     rows[2].name = strdup("Nia");
     inbox_tags_add(&rows[2].tags, "NEW", 3, NULL);
+    rows[2].repeated = 1;
     snprintf(rows[3].phone, sizeof(rows[3].phone), "+15551230002");
     snprintf(rows[3].timezone, sizeof(rows[3].timezone), "Europe/Paris");
 
@@ -1665,7 +1666,8 @@ TEST(contacts_import)
                                           &events, &err), INBOX_OK);
     golden_check(&fake, "contacts_import");
     CHECK_INT(count.created, 1);
-    CHECK_INT(count.updated, 3);
+    CHECK_INT(count.updated, 2);
+    CHECK_INT(count.repeated, 1);
     CHECK_INT(events.count, 2);
     if (events.count == 2) {
         CHECK_STR(events.items[0].type, "conversation.updated");

@@ -205,20 +205,24 @@ void inbox_tag_page_free(inbox_tag_page_t *page);
 
 /* One line of an import, checked: the number in E.164, the name (NULL:
  * keep the contact's), the tags to add to the contact's and the time zone
- * ("": keep the contact's). */
+ * ("": keep the contact's); repeated when an earlier line of the same
+ * import has its number (import.h). */
 typedef struct {
     char           phone[INBOX_PHONE_MAX];
     char          *name;
     inbox_tags_t   tags;
     char           timezone[INBOX_TIMEZONE_MAX];
+    int            repeated;
 } inbox_contact_row_t;
 
 void inbox_contact_row_free(inbox_contact_row_t *row);
 
-/* What a batch of an import did. */
+/* What a batch of an import did: a repeated row (which finds the
+ * contact an earlier row made or found) is counted apart, not updated. */
 typedef struct {
     size_t  created;
     size_t  updated;
+    size_t  repeated;
 } inbox_import_count_t;
 
 /* The contact's timeline (GET /api/v1/contacts/{id}/timeline): its

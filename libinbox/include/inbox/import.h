@@ -26,7 +26,11 @@
  * already a contact is updated, never duplicated: a name given replaces
  * its name, tags given are added to its tags, and its opt-out is never
  * touched; a time zone given replaces its time zone, an empty cell keeps
- * it.
+ * it.  A line with the number of an earlier line of the same file is
+ * applied so too, to the contact that line made or found, and counted
+ * "repeated", neither created nor updated: a number new to the
+ * organization twice in a file is one contact created, not one created
+ * and one updated.
  *
  * Browsers see an import live: each batch pushes each contact that was
  * there before it and that it renamed, gave a new tag or another time
@@ -78,15 +82,16 @@ inbox_status_t inbox_import_feed(inbox_import_t *im, const char *data,
  * too for an empty body or a quoted field never closed. */
 inbox_status_t inbox_import_finish(inbox_import_t *im, inbox_error_t *err);
 
-/* {"created","updated","invalid":[{"line","reason"}],"invalid_count",
- * "ignored_columns":[name],"country"}: the first INBOX_IMPORT_INVALID_MAX
- * refused lines, how many there were in all, the header's names no
- * column goes by, in the file's order (unnamed columns left out), and
- * the country numbers without a country code were read as.  malloc'd;
- * NULL when out of memory. */
+/* {"created","updated","repeated","invalid":[{"line","reason"}],
+ * "invalid_count","ignored_columns":[name],"country"}: the lines that
+ * made a contact, updated one and repeated an earlier line's number
+ * (above), the first INBOX_IMPORT_INVALID_MAX refused lines, how many
+ * there were in all, the header's names no column goes by, in the file's
+ * order (unnamed columns left out), and the country numbers without a
+ * country code were read as.  malloc'd; NULL when out of memory. */
 char *inbox_import_render(const inbox_import_t *im, size_t *len);
 
-/* The lines stored (created or updated) and refused so far. */
+/* The lines stored (created, updated or repeated) and refused so far. */
 size_t inbox_import_stored(const inbox_import_t *im);
 size_t inbox_import_refused(const inbox_import_t *im);
 
@@ -109,7 +114,8 @@ void inbox_import_stopped_message(const inbox_import_t *im,
 
 /* The error of an import stopped at a line, as the route answers it
  * (with err's HTTP status): {"error":{"code","message"[,"field"],
- * "stopped_at_line","created","updated","invalid","invalid_count",
+ * "stopped_at_line","created","updated","repeated","invalid",
+ * "invalid_count",
  * "ignored_columns","country"}}, the message inbox_import_stopped_message's
  * made of what a client is told of err (inbox_error_client_message: a
  * fixed sentence for internal and unavailable) and the report that of the

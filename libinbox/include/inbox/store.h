@@ -251,8 +251,10 @@ inbox_status_t inbox_store_tags_list(inbox_store_t *store,
  * number becomes a contact (with its empty conversation), or the contact
  * it is gets the row's name (when it has one) and the row's tags added
  * to its own.  Opt-outs are never touched.  A number twice in the batch
- * is created once and then updated.  Each contact that was there before
- * the batch and that it renamed, gave a new tag or another time zone is
+ * is created once and then updated; a row marked repeated (an earlier row
+ * of the import has its number) is counted repeated, not updated.  Each
+ * contact that was there before the batch and that it renamed, gave a
+ * new tag or another time zone is
  * pushed as inbox_change_contact says (one event, with the
  * organization's next org_seq, so every browser showing its thread or
  * its contact panel shows the change); more than INBOX_IMPORT_EVENTS_MAX of

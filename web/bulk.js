@@ -24,7 +24,8 @@
 
     /* the lifecycle's moves from each status (campaign.h); a campaign
      * paused for credits or billing may be paused by hand as well, which
-     * holds the messages it had already queued (those still go else) */
+     * holds the messages it had already queued (those still go else, for
+     * billing once it is active again) */
     const ACTIONS = {
         draft: ['send', 'cancel'],
         scheduled: ['pause', 'cancel'],
@@ -88,9 +89,12 @@
             return 'Paused: not enough credits. Add credits, then resume. '
                 + 'Messages already queued still go; Pause holds them too.';
         case 'billing_inactive':
-            return 'Paused: billing is inactive. Resume once it is active '
-                + 'again. Messages already queued still go; Pause holds '
-                + 'them too.';
+            /* nothing is sent while billing is inactive, queued or not
+             * (inbox_outbox_billing): what was queued goes once it is
+             * active, unless paused by hand */
+            return 'Paused: billing is inactive. Nothing is sent until it '
+                + 'is active again; then Resume. Messages already queued '
+                + 'go once it is; Pause holds them too.';
         default:
             return 'Paused';
         }

@@ -552,8 +552,11 @@ test('a campaign paused for billing offers Pause beside Resume and '
         // the sender's dispatch pauses it
         await card.locator('.bulk-status', { hasText:
             'Paused: billing is inactive.' }).waitFor();
+        // nothing goes while billing is inactive, queued or not
         assert.match(await card.locator('.bulk-status').textContent(),
-                     /Messages already queued still go; Pause holds them/);
+                     /Nothing is sent until it is active again; then Resume/);
+        assert.doesNotMatch(await card.locator('.bulk-status').textContent(),
+                            /still go/);
         assert.deepEqual(await card.getByRole('button').allTextContents(),
                          ['Pause', 'Resume', 'Cancel']);
 

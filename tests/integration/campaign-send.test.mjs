@@ -10,7 +10,7 @@
 // a second at most and ends with the store's counts; a campaign that runs
 // out of credits pauses and, after a grant, resumes where it stopped;
 // cancel through the API stops what was not handed over; pause and cancel
-// stop at once what the sender holds.
+// stop at once what the sender holds; STOP and HELP are no reply to it.
 
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -228,6 +228,21 @@ test('a contact who wrote and had no answer still waits after a campaign '
     const one = await api(ctx.cluster, `/api/v1/conversations/${conv.id}`,
                           org.token);
     assert.equal(one.json.unresponded, false);
+});
+
+test('STOP and HELP in answer to a campaign the carrier delivered are no '
+     + 'reply to it; any other text is', async () => {
+    const [stops, helps, thanks] = numbers(3);
+    await importContacts([stops, helps, thanks], 'answering');
+    const started = await startCampaign('answering', 'Autumn sale!');
+    const end = await settled(started.id, 3);
+    assert.equal(end.counts.delivered, 3);
+
+    await deliverInbound(ctx.cluster, { from: stops, body: 'STOP' });
+    await deliverInbound(ctx.cluster, { from: helps, body: 'HELP' });
+    assert.equal((await campaign(started.id)).counts.replied, 0);
+    await deliverInbound(ctx.cluster, { from: thanks, body: 'thanks!' });
+    assert.equal((await campaign(started.id)).counts.replied, 1);
 });
 
 test('a reply written while a 2,000-recipient campaign is sending goes '

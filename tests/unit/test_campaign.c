@@ -445,6 +445,38 @@ TEST(a_recipients_state_follows_its_messages_status)
 }
 
 
+/* A message never sent is counted where its reason puts it, not failed:
+ * withdrawn (an opt-out since the hand-over) suppressed, cancelled
+ * cancelled; any other outcome follows the message's status. */
+TEST(a_recipient_whose_message_never_left_is_counted_by_why)
+{
+    inbox_recipient_state_t  state;
+
+    state = INBOX_RECIPIENT_FAILED;
+    CHECK_INT(inbox_recipient_of_unsent(INBOX_SEND_WITHDRAWN, &state), 0);
+    CHECK_INT(state, INBOX_RECIPIENT_SUPPRESSED);
+    CHECK_INT(inbox_recipient_of_unsent(INBOX_SEND_CANCELLED, &state), 0);
+    CHECK_INT(state, INBOX_RECIPIENT_CANCELLED);
+
+    state = INBOX_RECIPIENT_FAILED;
+    CHECK_INT(inbox_recipient_of_unsent(INBOX_SEND_OPTED_OUT, &state), -1);
+    CHECK_INT(inbox_recipient_of_unsent(INBOX_SEND_REFUSED, &state), -1);
+    CHECK_INT(inbox_recipient_of_unsent(INBOX_SEND_ACCEPTED, &state), -1);
+    CHECK_INT(state, INBOX_RECIPIENT_FAILED);
+}
+
+
+/* STOP and HELP are no reply to a campaign; an opt-in word ("Yes") may
+ * answer a poll and is. */
+TEST(an_opt_out_or_help_keyword_is_no_reply)
+{
+    CHECK_INT(inbox_campaign_reply_counts(INBOX_KEYWORD_NONE), 1);
+    CHECK_INT(inbox_campaign_reply_counts(INBOX_KEYWORD_OPT_IN), 1);
+    CHECK_INT(inbox_campaign_reply_counts(INBOX_KEYWORD_OPT_OUT), 0);
+    CHECK_INT(inbox_campaign_reply_counts(INBOX_KEYWORD_HELP), 0);
+}
+
+
 TEST(a_campaign_is_checked)
 {
     inbox_tags_t          tags;

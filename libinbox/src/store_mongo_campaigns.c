@@ -2010,15 +2010,9 @@ inbox_mongo_campaign_reply(inbox_mongo_store_t *ms, const bson_oid_t *contact,
 }
 
 
-/*
- * The contact's campaign messages (only polls' when polls) the carrier
- * took (their message's submitted_at) in the answer window before at and
- * that did not fail since, newest first, at most limit: each its
- * recipient's _id and campaign_id.  One still in the outbox was never
- * read.  Every one handed over before at is looked at (contact_sent): a
- * message may wait in the outbox for any time before the carrier takes
- * it (a paused campaign's).
- */
+/* The contact's campaign messages (only polls' when polls) handed over in
+ * the answer window before at, newest first, at most limit: each its
+ * recipient's _id and campaign_id. */
 static inbox_status_t
 inbox_mongo_recent_sends(inbox_mongo_store_t *ms, const bson_oid_t *contact,
     int64_t at, int polls, int32_t limit, bson_t *batch, inbox_error_t *err)
@@ -2029,7 +2023,10 @@ inbox_mongo_recent_sends(inbox_mongo_store_t *ms, const bson_oid_t *contact,
     bson_init(&filter);
     BCON_APPEND(&filter,
         "contact_id", BCON_OID(contact),
-        "sent_at", "{", "$lte", BCON_DATE_TIME(at), "}",
+        "sent_at", "{",
+            "$gte", BCON_DATE_TIME(inbox_poll_answer_since(at)),
+            "$lte", BCON_DATE_TIME(at),
+        "}",
         "state", "{", "$in", "[",
             BCON_UTF8(inbox_recipient_state_name(INBOX_RECIPIENT_QUEUED)),
             BCON_UTF8(inbox_recipient_state_name(INBOX_RECIPIENT_SENT)),
@@ -2041,32 +2038,13 @@ inbox_mongo_recent_sends(inbox_mongo_store_t *ms, const bson_oid_t *contact,
     }
 
     rc = inbox_mongo_run_cursor(ms,
-        BCON_NEW("aggregate", BCON_UTF8("campaign_recipients"),
-                 "pipeline", "[",
-                     "{", "$match", BCON_DOCUMENT(&filter), "}",
-                     "{", "$lookup", "{",
-                         "from", BCON_UTF8("messages"),
-                         "localField", BCON_UTF8("message_id"),
-                         "foreignField", BCON_UTF8("_id"),
-                         "as", BCON_UTF8("message"),
-                     "}", "}",
-                     "{", "$match", "{",
-                         "message.submitted_at", "{",
-                             "$gte", BCON_DATE_TIME(
-                                 inbox_poll_answer_since(at)),
-                             "$lte", BCON_DATE_TIME(at),
-                         "}",
-                     "}", "}",
-                     "{", "$sort", "{",
-                         "message.submitted_at", BCON_INT32(-1),
-                         "_id", BCON_INT32(-1),
-                     "}", "}",
-                     "{", "$limit", BCON_INT32(limit), "}",
-                     "{", "$project", "{",
-                         "campaign_id", BCON_INT32(1),
-                     "}", "}",
-                 "]",
-                 "cursor", "{", "batchSize", BCON_INT32(limit), "}"),
+        BCON_NEW("find", BCON_UTF8("campaign_recipients"),
+                 "filter", BCON_DOCUMENT(&filter),
+                 "sort", "{", "sent_at", BCON_INT32(-1),
+                              "_id", BCON_INT32(-1), "}",
+                 "projection", "{", "campaign_id", BCON_INT32(1), "}",
+                 "limit", BCON_INT32(limit),
+                 "singleBatch", BCON_BOOL(true)),
         batch, err);
     bson_destroy(&filter);
 

@@ -1340,19 +1340,9 @@ inbox_sqlite_campaign_set(inbox_sqlite_conn_t *conn, int64_t id,
 
 /* replies and poll answers, inside ingest */
 
-/*
- * A recipient r whose message m the carrier took (submitted_at: it
- * accepted it, or may have, an unknown outcome) within the answer window
- * before the reply (?3 to ?2, inbox_poll_answer_since), and that did not
- * fail since: one still in the outbox, cancelled, suppressed or failed
- * was never read.  r.sent_at, the hand-over, comes before the carrier
- * took it; bounding it too reads only the contact's rows of
- * campaign_recipients_by_contact.
- */
-#define INBOX_SQLITE_RECEIVED                                               \
-    "r.contact_id = ?1 AND r.sent_at <= ?2"                                 \
-    " AND r.state IN ('queued', 'sent', 'delivered')"                       \
-    " AND m.submitted_at BETWEEN ?3 AND ?2"
+/* The states of a recipient whose message left for it (or is on its
+ * way): one never handed over, cancelled or failed was never read. */
+#define INBOX_SQLITE_RECEIVED  "r.state IN ('queued', 'sent', 'delivered')"
 
 
 static inbox_status_t inbox_sqlite_poll_try(inbox_sqlite_conn_t *conn,
@@ -1378,9 +1368,9 @@ inbox_sqlite_campaign_reply(inbox_sqlite_conn_t *conn, int64_t contact,
     stmt = inbox_sqlite_stmt(conn, INBOX_SQL_CAMPAIGN_REPLIED,
         "UPDATE campaign_recipients SET replied_at = ?2"
         " WHERE id = (SELECT r.id FROM campaign_recipients r"
-        "   JOIN messages m ON m.id = r.message_id"
-        "   WHERE " INBOX_SQLITE_RECEIVED
-        "   ORDER BY m.submitted_at DESC, r.id DESC LIMIT 1)"
+        "   WHERE r.contact_id = ?1 AND r.sent_at BETWEEN ?3 AND ?2"
+        "   AND " INBOX_SQLITE_RECEIVED
+        "   ORDER BY r.sent_at DESC, r.id DESC LIMIT 1)"
         " AND replied_at IS NULL", err);
     if (stmt == NULL) {
         return err->code;
@@ -1398,9 +1388,9 @@ inbox_sqlite_campaign_reply(inbox_sqlite_conn_t *conn, int64_t contact,
     stmt = inbox_sqlite_stmt(conn, INBOX_SQL_CAMPAIGN_REPLY_POLLS,
         "SELECT r.id, r.campaign_id"
         " FROM campaign_recipients r JOIN campaigns c ON c.id = r.campaign_id"
-        " JOIN messages m ON m.id = r.message_id"
-        " WHERE " INBOX_SQLITE_RECEIVED " AND c.kind = 'poll'"
-        " ORDER BY m.submitted_at DESC, r.id DESC LIMIT ?4", err);
+        " WHERE r.contact_id = ?1 AND r.sent_at BETWEEN ?3 AND ?2"
+        " AND " INBOX_SQLITE_RECEIVED " AND c.kind = 'poll'"
+        " ORDER BY r.sent_at DESC, r.id DESC LIMIT ?4", err);
     if (stmt == NULL) {
         return err->code;
     }

@@ -12045,7 +12045,7 @@ TEST(poll_answers_by_number_or_text_the_last_counts_late_ones_do_not)
 
     /* a reply before the poll answers nothing */
     CHECK_INT(campaign_do(&f, p.id, INBOX_CAMPAIGN_SEND, NOON), INBOX_OK);
-    d = dispatch_sent(&f, NOON, 10);
+    d = dispatch(&f, NOON, 10);
     CHECK_INT(d.handed, 3);
 
     CHECK_INT(receive(&f, "SM4", ALICE, "2", NOON + MINUTE, NULL, NULL),
@@ -12299,63 +12299,6 @@ TEST(a_poll_answered_is_replied_though_a_newer_poll_came)
     CHECK_STR(tally_of(&f, a), "1/0");
     CHECK_INT(campaign_now(&f, a).counts.replied, 1);
     CHECK_INT(campaign_now(&f, b).counts.replied, 1);
-
-    fixture_close(&f);
-}
-
-
-/*
- * A campaign or poll message still in the outbox was never read: a text
- * then is no reply and no answer to it.  The seven days of answers start
- * when the carrier takes it, however long it waited (a paused campaign's
- * message), and end seven days after.
- */
-TEST(only_a_message_the_carrier_took_is_replied_to_from_when_it_took_it)
-{
-    char                       x[INBOX_ID_MAX], poll[INBOX_ID_MAX];
-    fixture_t                  f;
-    inbox_campaign_t           c;
-    inbox_campaign_new_t       n;
-    static const char         *options[] = { "Monday", "Friday" };
-
-    FIXTURE(&f);
-
-    CHECK_INT(person(&f, ALICE, NULL, NULL, x), 0);
-    CHECK_INT(person(&f, BOB, NULL, NULL, x), 0);
-    CHECK_INT(inbox_store_credits_grant(f.store, f.org, 10, NULL), INBOX_OK);
-
-    memset(&n, 0, sizeof(n));
-    n.kind = INBOX_CAMPAIGN_KIND_POLL;
-    n.question = "Which day?";
-    n.options = options;
-    n.option_count = 2;
-    n.audience_all = 1;
-    CHECK_INT(inbox_store_campaign_create(f.store, f.org, &n, T0, &c, NULL),
-              INBOX_OK);
-    snprintf(poll, sizeof(poll), "%s", c.id);
-    inbox_campaign_free(&c);
-    CHECK_INT(campaign_do(&f, poll, INBOX_CAMPAIGN_SEND, NOON), INBOX_OK);
-    CHECK_INT(dispatch(&f, NOON, 10).handed, 2);
-
-    /* in the outbox: "1" answers nothing, "thanks" replies to nothing */
-    CHECK_INT(receive(&f, "SM1", ALICE, "1", NOON + MINUTE, NULL, NULL),
-              INBOX_OK);
-    CHECK_INT(receive(&f, "SM2", BOB, "thanks", NOON + MINUTE, NULL, NULL),
-              INBOX_OK);
-    CHECK_STR(tally_of(&f, poll), "0/0");
-    CHECK_INT(campaign_now(&f, poll).counts.replied, 0);
-
-    /* the carrier takes both two days on: an answer eight days after
-     * the hand-over, six after, counts; one eight days after, not */
-    CHECK_INT(carrier_takes_all(&f, NOON + 48 * HOUR), 2);
-    CHECK_INT(receive(&f, "SM3", ALICE, "friday", NOON + 8 * 24 * HOUR,
-                      NULL, NULL), INBOX_OK);
-    CHECK_STR(tally_of(&f, poll), "0/1");
-    CHECK_INT(campaign_now(&f, poll).counts.replied, 1);
-    CHECK_INT(receive(&f, "SM4", BOB, "1", NOON + 48 * HOUR + 8 * 24 * HOUR,
-                      NULL, NULL), INBOX_OK);
-    CHECK_STR(tally_of(&f, poll), "0/1");
-    CHECK_INT(campaign_now(&f, poll).counts.replied, 1);
 
     fixture_close(&f);
 }

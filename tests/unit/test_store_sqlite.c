@@ -3035,17 +3035,14 @@ TEST(migrating_starts_the_ledger_with_the_balance_there_is)
 
 
 /* A poll "Coming?" (Yes, No) to everyone, sent at noon (out of the
- * default quiet hours) and taken by the carrier: handed of them; its id
- * in id. */
+ * default quiet hours) and handed over to the carrier: handed of them;
+ * its id in id. */
 static void
 send_poll(fixture_t *f, char id[INBOX_ID_MAX], unsigned handed)
 {
-    size_t                     i;
     inbox_campaign_t           poll;
     inbox_campaign_new_t       n;
     inbox_event_list_t         events;
-    inbox_outbox_batch_t       batch;
-    inbox_outbox_record_t      rec;
     inbox_campaign_dispatch_t  d;
 
     static const char *const   options[] = { "Yes", "No" };
@@ -3069,31 +3066,6 @@ send_poll(fixture_t *f, char id[INBOX_ID_MAX], unsigned handed)
                                             &d, &events, NULL), INBOX_OK);
     CHECK_INT(d.handed, handed);
     inbox_event_list_free(&events);
-
-    /* the carrier takes them: only then are they answered */
-    CHECK_INT(inbox_store_outbox_claim(f->store, T0 + 720 * MINUTE,
-                                       T0 + 720 * MINUTE, 10, 0,
-                                       INBOX_OUTBOX_BULK, NULL, &batch,
-                                       NULL), INBOX_OK);
-    CHECK_INT(batch.count, handed);
-
-    for (i = 0; i < batch.count; i++) {
-        memset(&rec, 0, sizeof(rec));
-        rec.entry_id = batch.items[i].id;
-        rec.attempt = batch.items[i].attempt;
-        rec.result.outcome = INBOX_SEND_ACCEPTED;
-        rec.result.carrier = INBOX_CARRIER_TWILIO;
-        snprintf(rec.result.provider_id, sizeof(rec.result.provider_id),
-                 "SMpoll%zu", i);
-        rec.result.status = INBOX_DELIVERY_QUEUED;
-        CHECK_INT(inbox_store_outbox_results(f->store, &rec, 1,
-                                             T0 + 720 * MINUTE, &events,
-                                             NULL), INBOX_OK);
-        CHECK_INT(rec.status, INBOX_OK);
-        inbox_event_list_free(&events);
-    }
-
-    inbox_outbox_batch_free(&batch);
 }
 
 

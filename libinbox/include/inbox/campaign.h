@@ -40,11 +40,8 @@
  *                        contact who opts out mid-send gets nothing more)
  *   cancelled            never handed over: the campaign was cancelled
  *
- * and "replied" counts those who texted back after the carrier took
- * their message (a poll's answers among them; an opt-out or HELP is no
- * reply, inbox_campaign_reply_counts).  A contact who opts out after
- * their message was handed over is withdrawn from the outbox and counted
- * suppressed (inbox_recipient_of_unsent).
+ * and "replied" counts those who texted back after their message was
+ * handed over (a poll's answers among them).
  *
  * A recipient's message holds its credits when it is handed to the
  * outbox (the outbox, holds and ledger of replies, outbox.h and

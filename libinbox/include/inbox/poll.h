@@ -6,16 +6,13 @@
  * from 1: "Which day?\n1) Monday\n2) Friday".
  *
  * An inbound message from a recipient is an answer when it comes within
- * INBOX_POLL_ANSWER_WINDOW_MS of the carrier taking the poll's message to
- * that recipient (one still in the outbox, or that failed, was never
- * read: nothing answers it) and, folded as keywords are (fold.h), it is
+ * INBOX_POLL_ANSWER_WINDOW_MS of the poll's message to that recipient
+ * and, folded as keywords are (fold.h), it is
  *   - an option's number, alone or with one "." or ")" after it ("2",
  *     " 2. ", "2)", full-width digits too), or
  *   - an option's text, both folded, each without trailing "." or "!"
  *     ("yes" and "Yes!" answer "YES").
- * The last answer counts; every message still lands in the inbox.  An
- * opt-out or help keyword is no answer, nor a reply (campaign.h,
- * inbox_campaign_reply_counts); an opt-in word ("Yes") may be one.
+ * The last answer counts; every message still lands in the inbox.
  *
  * Of the recipient's polls within the window (the newest
  * INBOX_POLL_ANSWER_POLLS_MAX, however many campaigns came between), a
@@ -60,11 +57,10 @@ const char *inbox_poll_trim(const char *s, size_t *len);
 unsigned inbox_poll_answer(const char *body, size_t len,
     const char *const *options, size_t n);
 
-/* The earliest time (ms) the carrier may have taken a poll's message for
- * it to be answered by a message at "at": INBOX_POLL_ANSWER_WINDOW_MS
- * before it.  A message answers, and replies to, only what the carrier
- * took (its submitted_at) from then to "at"; each backend's query is
- * bounded by the two. */
+/* The earliest time (ms) a poll's message may have been handed over to
+ * be answered by a message at "at": INBOX_POLL_ANSWER_WINDOW_MS before
+ * it.  A message answers only what was handed over from then to "at";
+ * each backend's query is bounded by the two. */
 int64_t inbox_poll_answer_since(int64_t at);
 
 #endif

@@ -1061,9 +1061,7 @@ inbox_status_t inbox_store_campaign_audience(inbox_store_t *store,
 /*
  * Inbound ingest (inbox_store_inbound_ingest) also, in the message's own
  * transaction, marks its contact's latest campaign or poll message
- * (taken by the carrier at most INBOX_POLL_ANSWER_WINDOW_MS before, not
- * failed since: inbox_poll_answer_since) replied, unless it is an opt-out
- * or help keyword (inbox_campaign_reply_counts), and
+ * (handed over at most INBOX_POLL_ANSWER_WINDOW_MS before) replied, and
  * when the message answers one of the contact's polls of that window
  * (poll.h: the newest it names an option of, however many campaigns came
  * since), records the answer (the last one counts) and marks that

@@ -5,8 +5,9 @@
  * sent").
  */
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { before, test } from 'node:test';
-import { inboxctl, uniqueNumber } from '../lib/cluster.mjs';
+import { inboxctl, sqlite3Path, uniqueNumber } from '../lib/cluster.mjs';
 import { useCluster } from '../lib/fixture.mjs';
 import { api, deliverInbound, eventually } from '../lib/inbox.mjs';
 
@@ -83,6 +84,13 @@ test('a reply held by the carrier\'s 429 is sent after a sender crash '
 
     await eventually(async () => (await sends()).length === 1, 10000,
                      'the 429');
+    // killed during the hold, once the store has the reply given back (a
+    // kill before that is a crash between sending and recording: the
+    // reply may have gone, sender-stop's and unknown-outcome's case)
+    const claimed = () => execFileSync(sqlite3Path, ['-cmd', '.timeout 5000',
+        c.storePath, 'SELECT lease_until IS NOT NULL FROM outbox'
+        + ` WHERE message_id = ${Number(res.json.id)}`]).toString().trim();
+    await eventually(() => claimed() === '0', 10000, 'the reply given back');
     await c.stopSender('SIGKILL');
     await c.startSender();
 

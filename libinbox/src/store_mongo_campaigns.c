@@ -1226,6 +1226,14 @@ inbox_mongo_campaign_send(inbox_mongo_store_t *ms, const bson_oid_t *org,
     *more = (why == INBOX_PAUSE_NONE && i == n && n == limit && limit > 0
              && limit < room);
 
+    /* took all the room it had: its share is full now, and it gets more
+     * as its messages leave, not at the next look a second away */
+    if (why == INBOX_PAUSE_NONE && i == n && n == limit && limit > 0
+        && limit == room)
+    {
+        result->outbox_full++;
+    }
+
     if (why != INBOX_PAUSE_NONE) {
         to = c->status;
         (void) inbox_campaign_pause_for(&to, &why, why);

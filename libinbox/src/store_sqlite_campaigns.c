@@ -1182,6 +1182,14 @@ inbox_sqlite_campaign_send(inbox_sqlite_conn_t *conn, int64_t org,
     *more = (why == INBOX_PAUSE_NONE && i == n && n == limit && limit > 0
              && limit < room);
 
+    /* took all the room it had: its share is full now, and it gets more
+     * as its messages leave, not at the next look a second away */
+    if (why == INBOX_PAUSE_NONE && i == n && n == limit && limit > 0
+        && limit == room)
+    {
+        result->outbox_full++;
+    }
+
     to = c.status;
 
     if (why != INBOX_PAUSE_NONE) {

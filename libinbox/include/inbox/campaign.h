@@ -186,8 +186,9 @@ typedef struct {
                               (inbox_campaign_sendable) */
     size_t  paused;        /* campaigns billing paused */
     size_t  finished;      /* campaigns now done */
-    size_t  outbox_full;   /* campaigns given none: INBOX_CAMPAIGN_AHEAD_MAX
-                              of their messages wait in the outbox */
+    size_t  outbox_full;   /* campaigns whose share of the outbox is full:
+                              given none (INBOX_CAMPAIGN_AHEAD_MAX of their
+                              messages wait in it) or all it had room for */
 } inbox_campaign_dispatch_t;
 
 #define INBOX_CAMPAIGN_DISPATCH_MAX  500     /* recipients a dispatch */

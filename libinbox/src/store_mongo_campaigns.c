@@ -167,6 +167,10 @@ static inbox_status_t inbox_mongo_counts_move(inbox_mongo_store_t *ms,
 static inbox_status_t inbox_mongo_counts_moved(inbox_mongo_store_t *ms,
     const bson_t *before, int found, inbox_recipient_state_t to,
     inbox_error_t *err);
+static inbox_status_t inbox_mongo_recipients_move(inbox_mongo_store_t *ms,
+    const bson_oid_t *campaign, const bson_t *messages,
+    inbox_recipient_state_t from, inbox_recipient_state_t to,
+    inbox_error_t *err);
 
 
 /* create, read, list */
@@ -681,50 +685,16 @@ static inbox_status_t
 inbox_mongo_campaign_cancel_left(inbox_mongo_store_t *ms,
     const bson_oid_t *id, inbox_error_t *err)
 {
-    size_t                   i;
-    bson_t                   reply;
-    bson_t                  *command;
-    int64_t                  moved;
-    inbox_status_t           rc;
-    inbox_recipient_state_t  from;
+    inbox_status_t  rc;
 
-    static const inbox_recipient_state_t  left[] = {
-        INBOX_RECIPIENT_DUE, INBOX_RECIPIENT_WAITING
-    };
-
-    rc = INBOX_OK;
-
-    for (i = 0; rc == INBOX_OK && i < sizeof(left) / sizeof(left[0]); i++) {
-        from = left[i];
-
-        command = BCON_NEW("update", BCON_UTF8("campaign_recipients"),
-                     "updates", "[", "{",
-                         "q", "{",
-                             "campaign_id", BCON_OID(id),
-                             "state", BCON_UTF8(
-                                 inbox_recipient_state_name(from)),
-                         "}",
-                         "u", "{", "$set", "{",
-                             "state", BCON_UTF8(inbox_recipient_state_name(
-                                          INBOX_RECIPIENT_CANCELLED)),
-                         "}", "}",
-                         "multi", BCON_BOOL(true),
-                     "}", "]",
-                     "ordered", BCON_BOOL(true));
-
-        rc = inbox_mongo_run(ms, command, &reply, err);
-        moved = rc == INBOX_OK ? inbox_mongo_get_int(&reply, "nModified") : 0;
-        bson_destroy(&reply);
-        bson_destroy(command);
-
-        if (rc == INBOX_OK) {
-            rc = inbox_mongo_counts_move(ms, id, from,
-                                         INBOX_RECIPIENT_CANCELLED, moved,
-                                         err);
-        }
+    rc = inbox_mongo_recipients_move(ms, id, NULL, INBOX_RECIPIENT_DUE,
+                                     INBOX_RECIPIENT_CANCELLED, err);
+    if (rc != INBOX_OK) {
+        return rc;
     }
 
-    return rc;
+    return inbox_mongo_recipients_move(ms, id, NULL, INBOX_RECIPIENT_WAITING,
+                                       INBOX_RECIPIENT_CANCELLED, err);
 }
 
 
@@ -1848,9 +1818,6 @@ inbox_mongo_recipient_waits(inbox_mongo_store_t *ms,
     char                     key[24];
     bson_t                   in, batch, doc, campaigns;
     size_t                   i, count;
-    bson_t                  *command;
-    bson_t                   reply;
-    int64_t                  moved;
     bson_iter_t              iter, field;
     inbox_status_t           rc;
     inbox_recipient_state_t  from, to;
@@ -1903,31 +1870,8 @@ inbox_mongo_recipient_waits(inbox_mongo_store_t *ms,
     bson_iter_init(&iter, &campaigns);
 
     while (rc == INBOX_OK && bson_iter_next(&iter)) {
-        command = BCON_NEW("update", BCON_UTF8("campaign_recipients"),
-                     "updates", "[", "{",
-                         "q", "{",
-                             "campaign_id", BCON_OID(bson_iter_oid(&iter)),
-                             "message_id", "{", "$in", BCON_ARRAY(&in), "}",
-                             "state", BCON_UTF8(
-                                 inbox_recipient_state_name(from)),
-                         "}",
-                         "u", "{", "$set", "{",
-                             "state", BCON_UTF8(
-                                 inbox_recipient_state_name(to)),
-                         "}", "}",
-                         "multi", BCON_BOOL(true),
-                     "}", "]",
-                     "ordered", BCON_BOOL(true));
-
-        rc = inbox_mongo_run(ms, command, &reply, err);
-        moved = rc == INBOX_OK ? inbox_mongo_get_int(&reply, "nModified") : 0;
-        bson_destroy(&reply);
-        bson_destroy(command);
-
-        if (rc == INBOX_OK) {
-            rc = inbox_mongo_counts_move(ms, bson_iter_oid(&iter), from, to,
-                                         moved, err);
-        }
+        rc = inbox_mongo_recipients_move(ms, bson_iter_oid(&iter), &in, from,
+                                         to, err);
     }
 
     bson_destroy(&campaigns);
@@ -2786,6 +2730,53 @@ inbox_mongo_counts_add(inbox_mongo_store_t *ms, const bson_oid_t *campaign,
 
 /* n recipients of campaign moved from one state to another, as the
  * compare-and-set on their state that moved them said. */
+/*
+ * Moves the campaign's recipients in state from (of these messages only,
+ * when messages is not NULL) to state to, by one update, and its counts
+ * by as many as that update moved.
+ */
+static inbox_status_t
+inbox_mongo_recipients_move(inbox_mongo_store_t *ms,
+    const bson_oid_t *campaign, const bson_t *messages,
+    inbox_recipient_state_t from, inbox_recipient_state_t to,
+    inbox_error_t *err)
+{
+    bson_t          q, reply;
+    bson_t         *command;
+    int64_t         moved;
+    inbox_status_t  rc;
+
+    bson_init(&q);
+    BSON_APPEND_OID(&q, "campaign_id", campaign);
+    if (messages != NULL) {
+        BCON_APPEND(&q, "message_id", "{", "$in", BCON_ARRAY(messages), "}");
+    }
+    BSON_APPEND_UTF8(&q, "state", inbox_recipient_state_name(from));
+
+    command = BCON_NEW("update", BCON_UTF8("campaign_recipients"),
+                 "updates", "[", "{",
+                     "q", BCON_DOCUMENT(&q),
+                     "u", "{", "$set", "{",
+                         "state", BCON_UTF8(inbox_recipient_state_name(to)),
+                     "}", "}",
+                     "multi", BCON_BOOL(true),
+                 "}", "]",
+                 "ordered", BCON_BOOL(true));
+
+    rc = inbox_mongo_run(ms, command, &reply, err);
+    moved = rc == INBOX_OK ? inbox_mongo_get_int(&reply, "nModified") : 0;
+    bson_destroy(&reply);
+    bson_destroy(command);
+    bson_destroy(&q);
+
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    return inbox_mongo_counts_move(ms, campaign, from, to, moved, err);
+}
+
+
 static inbox_status_t
 inbox_mongo_counts_move(inbox_mongo_store_t *ms, const bson_oid_t *campaign,
     inbox_recipient_state_t from, inbox_recipient_state_t to, int64_t n,

@@ -6,11 +6,11 @@
 // reply is, not left sending for ever.
 
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { before, test } from 'node:test';
-import { inboxctl } from '../lib/cluster.mjs';
+import { inboxctl, numberBlock } from '../lib/cluster.mjs';
 import { errorLogIsCleanTest, useCluster } from '../lib/fixture.mjs';
-import { api, eventually, importContactsCsv } from '../lib/inbox.mjs';
+import { api, eventually, importTagged, quietHoursAway }
+    from '../lib/inbox.mjs';
 
 // 10 sends a second from each number: the big campaign's 80 take 8 s
 const RATE = 10;
@@ -28,35 +28,18 @@ before(async () => {
     [big, small] = cluster.orgs;
 
     // quiet hours far from now, so that nothing waits for them here
-    const hour = new Date().getUTCHours();
-    const at = (h) => `${String(h % 24).padStart(2, '0')}:00`;
     for (const o of [big, small]) {
         await inboxctl(cluster.store, 'credits', 'grant', o.id, '1000');
         await inboxctl(cluster.store, 'settings', 'set', o.id, '--timezone',
-                       'UTC', '--quiet-hours',
-                       `${at(hour + 6)}-${at(hour + 7)}`);
+                       'UTC', '--quiet-hours', quietHoursAway());
     }
 });
 
-// n new numbers, distinct within the run (a random block of 10,000)
-let block = null;
-let used = 0;
-function numbers(n) {
-    if (block === null) {
-        block = 200 + (randomBytes(2).readUInt16BE() % 700);
-    }
-    const out = [];
-    for (let i = 0; i < n; i++, used++) {
-        out.push(`+1647${block}${String(used).padStart(4, '0')}`);
-    }
-    return out;
-}
+// new numbers, distinct within the run
+const numbers = numberBlock('1647');
 
-async function importContacts(o, phones, tag) {
-    await importContactsCsv(ctx.cluster, o.token, ['phone,name,tags',
-        ...phones.map((p, i) => `${p},Person ${i},${tag}`)].join('\n')
-        + '\n');
-}
+const importContacts = (o, phones, tag) =>
+    importTagged(ctx.cluster, o.token, phones, tag);
 
 async function create(o, tag, body) {
     const made = await api(ctx.cluster, '/api/v1/campaigns', o.token,

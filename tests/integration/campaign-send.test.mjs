@@ -13,12 +13,11 @@
 // stop at once what the sender holds; STOP and HELP are no reply to it.
 
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { before, test } from 'node:test';
-import { inboxctl, sleep } from '../lib/cluster.mjs';
+import { inboxctl, numberBlock, sleep } from '../lib/cluster.mjs';
 import { errorLogIsCleanTest, useCluster } from '../lib/fixture.mjs';
-import { api, connectWs, deliverInbound, eventually,
-         importContactsCsv, storeOp } from '../lib/inbox.mjs';
+import { api, connectWs, deliverInbound, eventually, importTagged,
+         quietHoursAway, storeOp } from '../lib/inbox.mjs';
 
 // 200 sends a second from the number: a 2,000-recipient campaign takes
 // about 10 s, long enough to write a reply in the middle of it
@@ -41,36 +40,19 @@ before(async () => {
     await inboxctl(cluster.store, 'credits', 'grant', org.id, '100000');
 
     // quiet hours far from now, so that nothing waits for them here
-    const hour = new Date().getUTCHours();
-    const at = (h) => `${String(h % 24).padStart(2, '0')}:00`;
     for (const o of [org, thrifty]) {
         await inboxctl(cluster.store, 'settings', 'set', o.id, '--timezone',
-                       'UTC', '--quiet-hours',
-                       `${at(hour + 6)}-${at(hour + 7)}`);
+                       'UTC', '--quiet-hours', quietHoursAway());
     }
 });
 
 const op = (...args) => storeOp(ctx.cluster, ...args);
 
-// n new numbers, distinct within the run (a random block of 10,000)
-let block = null;
-let used = 0;
-function numbers(n) {
-    if (block === null) {
-        block = 200 + (randomBytes(2).readUInt16BE() % 700);
-    }
-    const out = [];
-    for (let i = 0; i < n; i++, used++) {
-        out.push(`+1646${block}${String(used).padStart(4, '0')}`);
-    }
-    return out;
-}
+// new numbers, distinct within the run
+const numbers = numberBlock('1646');
 
-async function importContacts(phones, tag, to = org) {
-    await importContactsCsv(ctx.cluster, to.token, ['phone,name,tags',
-        ...phones.map((p, i) => `${p},Person ${i},${tag}`)].join('\n')
-        + '\n');
-}
+const importContacts = (phones, tag, to = org) =>
+    importTagged(ctx.cluster, to.token, phones, tag);
 
 async function startCampaign(tag, body) {
     const c = await op('campaign-create', org.id, `To ${tag}`, body, tag);

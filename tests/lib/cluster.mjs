@@ -258,6 +258,21 @@ export async function holdWriteLock(dbPath, timeoutMs = 10000) {
     };
 }
 
+// A maker of numbers in one random block of 10,000 of area code "area"
+// (NPA plus the first digit of the exchange, e.g. '1646'): each call of
+// the function it returns gives n more, none repeated within the run.
+export function numberBlock(area) {
+    const block = 200 + (randomBytes(2).readUInt16BE() % 700);
+    let used = 0;
+    return (n) => {
+        const out = [];
+        for (let i = 0; i < n; i++, used++) {
+            out.push(`+${area}${block}${String(used).padStart(4, '0')}`);
+        }
+        return out;
+    };
+}
+
 // A US number unlikely to collide with any other in the same store.
 export function uniqueNumber() {
     const area = ['212', '312', '415', '617', '646', '718'][

@@ -150,6 +150,14 @@ export async function importContactsCsv(cluster, token, csv) {
     return json;
 }
 
+// Imports phones into the organization whose token is given, as "Person
+// N", every one tagged tag.
+export function importTagged(cluster, token, phones, tag) {
+    return importContactsCsv(cluster, token, ['phone,name,tags',
+        ...phones.map((p, i) => `${p},Person ${i},${tag}`)].join('\n')
+        + '\n');
+}
+
 // Runs one store operation with tests/wire/store_op (the libinbox call
 // the sender or a route makes, waking the sender as nginx does); fails
 // unless it succeeded, and returns its result.

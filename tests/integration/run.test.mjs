@@ -325,10 +325,17 @@ test('make run works a second time on the same data', async () => {
         'user', 'list', org)).split('\n').slice(1);
     assert.equal(users.length, 1, users.join('\n'));
 
+    const errorLog = join(varDir, 'log', 'error.log');
+    const errorAt = logSince(errorLog, 0).length;
     await interrupt(run);
     assert.match(run.out, /inbox stopped\./);
-    // Ctrl-C is the run's to pass on: nothing is started again meanwhile
+    // Ctrl-C is the run's to pass on: nothing is started again meanwhile,
+    // and nginx is told to quit gracefully, not stopped at once by the
+    // terminal's SIGINT
     assert.doesNotMatch(run.out, /starting it again/);
+    const nginx = logSince(errorLog, errorAt);
+    assert.match(nginx, /signal 3 \(SIGQUIT\) received/, nginx);
+    assert.doesNotMatch(nginx, /signal 2 \(SIGINT\) received/, nginx);
 });
 
 // The ws-server processes serving this run (found by their events socket).
@@ -576,8 +583,8 @@ function logSince(path, from) {
 }
 
 // An SSH session dropped under `make run` in the foreground: SIGHUP to the
-// whole process group (nginx's master takes it as a reload, and then
-// quits as it is told).
+// whole process group (nginx, in a session of its own, does not get it: it
+// would take it as a reload; it quits as it is told).
 test('a hangup stops make run gracefully: the sender and ws-server stop as '
     + 'on SIGTERM, nginx quits, nothing is started again and nothing is '
     + 'left behind',

@@ -41,7 +41,9 @@
 #           for DURATION s (10 by default): null nchan dgram1 dgram3
 #           full1 full2 full2ws2
 #   memory  19,000 idle subscribers / 190 channels: nchan and ws-server,
-#           server RSS per connection
+#           server RSS per connection once they have been idle SETTLE s
+#           (2 by default; 70 lets ws-server's idle pings, every 30 s,
+#           go out twice), MEMORY_SERVERS="dgram1" for ws-server alone
 #   sweep   dgram1 at 200, 400, 700 and 1,000 msg/s, 10,000 / 100, 10 s
 #           (SWEEP_SERVERS="dgram1 full1", SWEEP_RATES="400 700" to change)
 #   smoke   every server once, 1,000 / 10 at 100 msg/s for 3 s
@@ -323,8 +325,8 @@ run_one() {
     esac
 
     if [ "$d" = - ]; then
-        args+=(-m 0)
-        limit=300
+        args+=(-m 0 --settle "${SETTLE:-2}")
+        limit=$((300 + ${SETTLE:-2}))
     else
         args+=(-r "$r" -d "$d")
         limit=$((d * 2 + 300))
@@ -483,7 +485,7 @@ case_rates() {
 case_memory() {
     local rep srv
     for rep in $(seq "$reps"); do
-        for srv in nchan dgram1; do
+        for srv in ${MEMORY_SERVERS:-nchan dgram1}; do
             run_one "$srv" mem 19000 190 0 - "$rep"
         done
     done

@@ -381,7 +381,7 @@ run_one() {
 
 table() {
     python3 - "$1" <<'PY'
-import statistics, sys
+import os, statistics, sys
 rows = {}
 order = []
 for line in open(sys.argv[1]):
@@ -450,8 +450,8 @@ subscriber's read.  pub late: how far the publisher fell behind its
 schedule.  server CPU: all --rss-pid processes (nginx master + workers,
 ws-server), % of one core; ws-server CPU: ws-server alone.  wsbench sub
 CPU: its busiest subscriber process.  machine: % of both cores busy.
-RSS/conn: server RSS growth per connection after connecting and 2 s idle
-(for full rows nginx + ws-server).""")
+RSS/conn: server RSS growth per connection after connecting and SETTLE s
+idle (%s; for full rows nginx + ws-server).""" % os.environ.get("SETTLE", "2"))
 PY
 }
 

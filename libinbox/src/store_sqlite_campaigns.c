@@ -1348,9 +1348,22 @@ inbox_sqlite_campaign_set(inbox_sqlite_conn_t *conn, int64_t id,
 
 /* replies and poll answers, inside ingest */
 
-/* The states of a recipient whose message left for it (or is on its
- * way): one never handed over, cancelled or failed was never read. */
-#define INBOX_SQLITE_RECEIVED  "r.state IN ('queued', 'sent', 'delivered')"
+/*
+ * The join and WHERE of a recipient r handed its message within the
+ * answer window before the reply at ?2 (r.sent_at from ?3, inbox_poll_answer_since: the bound
+ * that reads only the contact's recent rows of
+ * campaign_recipients_by_contact), whose message m the carrier took by
+ * then (submitted_at: accepted, or an unknown outcome, which it may
+ * have) and that did not fail since.  One still in the outbox (the
+ * sender behind, a retry's backoff), cancelled, withdrawn or failed was
+ * never read.  The unary + keeps SQLite from reading messages by their
+ * submitted_at index instead.
+ */
+#define INBOX_SQLITE_RECEIVED                                               \
+    " JOIN messages m ON m.id = r.message_id"                               \
+    " WHERE r.contact_id = ?1 AND r.sent_at BETWEEN ?3 AND ?2"              \
+    " AND r.state IN ('queued', 'sent', 'delivered')"                       \
+    " AND +m.submitted_at <= ?2"
 
 
 static inbox_status_t inbox_sqlite_poll_try(inbox_sqlite_conn_t *conn,
@@ -1358,9 +1371,10 @@ static inbox_status_t inbox_sqlite_poll_try(inbox_sqlite_conn_t *conn,
     const char *body, int *taken, inbox_error_t *err);
 
 
-/* The contact's newest campaign message, of any kind, is replied to; its
- * polls are read on their own (however many campaigns came since), and
- * the reply answers the newest whose options it names. */
+/* The contact's newest campaign message the carrier took, of any kind,
+ * is replied to; its polls are read on their own (however many campaigns
+ * came since), and the reply answers the newest whose options it
+ * names. */
 inbox_status_t
 inbox_sqlite_campaign_reply(inbox_sqlite_conn_t *conn, int64_t contact,
     int64_t message, int64_t at, const char *body, inbox_error_t *err)
@@ -1376,8 +1390,7 @@ inbox_sqlite_campaign_reply(inbox_sqlite_conn_t *conn, int64_t contact,
     stmt = inbox_sqlite_stmt(conn, INBOX_SQL_CAMPAIGN_REPLIED,
         "UPDATE campaign_recipients SET replied_at = ?2"
         " WHERE id = (SELECT r.id FROM campaign_recipients r"
-        "   WHERE r.contact_id = ?1 AND r.sent_at BETWEEN ?3 AND ?2"
-        "   AND " INBOX_SQLITE_RECEIVED
+        INBOX_SQLITE_RECEIVED
         "   ORDER BY r.sent_at DESC, r.id DESC LIMIT 1)"
         " AND replied_at IS NULL", err);
     if (stmt == NULL) {
@@ -1396,8 +1409,7 @@ inbox_sqlite_campaign_reply(inbox_sqlite_conn_t *conn, int64_t contact,
     stmt = inbox_sqlite_stmt(conn, INBOX_SQL_CAMPAIGN_REPLY_POLLS,
         "SELECT r.id, r.campaign_id"
         " FROM campaign_recipients r JOIN campaigns c ON c.id = r.campaign_id"
-        " WHERE r.contact_id = ?1 AND r.sent_at BETWEEN ?3 AND ?2"
-        " AND " INBOX_SQLITE_RECEIVED " AND c.kind = 'poll'"
+        INBOX_SQLITE_RECEIVED " AND c.kind = 'poll'"
         " ORDER BY r.sent_at DESC, r.id DESC LIMIT ?4", err);
     if (stmt == NULL) {
         return err->code;

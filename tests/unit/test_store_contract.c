@@ -12047,7 +12047,7 @@ TEST(poll_answers_by_number_or_text_the_last_counts_late_ones_do_not)
 
     /* a reply before the poll answers nothing */
     CHECK_INT(campaign_do(&f, p.id, INBOX_CAMPAIGN_SEND, NOON), INBOX_OK);
-    d = dispatch(&f, NOON, 10);
+    d = dispatch_sent(&f, NOON, 10);
     CHECK_INT(d.handed, 3);
 
     CHECK_INT(receive(&f, "SM4", ALICE, "2", NOON + MINUTE, NULL, NULL),
@@ -12301,6 +12301,175 @@ TEST(a_poll_answered_is_replied_though_a_newer_poll_came)
     CHECK_STR(tally_of(&f, a), "1/0");
     CHECK_INT(campaign_now(&f, a).counts.replied, 1);
     CHECK_INT(campaign_now(&f, b).counts.replied, 1);
+
+    fixture_close(&f);
+}
+
+
+/*
+ * The sender's claim at now and the carrier's answer to each message
+ * claimed: outcome[i] for the one to phone[i] of the n; how many were
+ * answered, or -1.
+ */
+static long
+carrier_answers(fixture_t *f, int64_t now, const char *const *phone,
+    const inbox_send_outcome_t *outcome, size_t n)
+{
+    size_t                i, k;
+    long                  answered;
+    inbox_outbox_batch_t  batch;
+
+    if (claim(f, now, INBOX_OUTBOX_CLAIM_MAX, &batch) < 0) {
+        return -1;
+    }
+
+    answered = 0;
+
+    for (i = 0; i < batch.count; i++) {
+        for (k = 0; k < n; k++) {
+            if (strcmp(batch.items[i].to, phone[k]) != 0) {
+                continue;
+            }
+
+            if (carrier_says(f, &batch.items[i], outcome[k], now, NULL)
+                != INBOX_OK)
+            {
+                answered = -1;
+
+            } else if (answered >= 0) {
+                answered++;
+            }
+        }
+    }
+
+    inbox_outbox_batch_free(&batch);
+
+    return answered;
+}
+
+
+/*
+ * A poll's message answers and is replied to only once the carrier took
+ * it (accepted it, or may have: an unknown outcome) and while it has not
+ * failed since.  One handed to the outbox and waiting there (the sender
+ * behind, a retry's backoff) has not been read: a text meanwhile, meant
+ * for something else, is neither its answer nor a reply to it.
+ */
+TEST(a_poll_is_answered_only_once_the_carrier_took_its_message)
+{
+    char                       x[INBOX_ID_MAX], poll[INBOX_ID_MAX];
+    char                       carol_sid[INBOX_PROVIDER_ID_MAX];
+    int                        changed;
+    fixture_t                  f;
+    inbox_campaign_t           c;
+    inbox_campaign_new_t       n;
+    inbox_outbox_batch_t       batch;
+    static const char         *options[] = { "Monday", "Friday" };
+    static const char *const   phones[] = { ALICE, BOB, CAROL };
+    static const inbox_send_outcome_t  first[] = {
+        INBOX_SEND_ACCEPTED, INBOX_SEND_UNKNOWN, INBOX_SEND_RETRY
+    };
+
+    FIXTURE(&f);
+
+    CHECK_INT(person(&f, ALICE, NULL, NULL, x), 0);
+    CHECK_INT(person(&f, BOB, NULL, NULL, x), 0);
+    CHECK_INT(person(&f, CAROL, NULL, NULL, x), 0);
+    CHECK_INT(inbox_store_credits_grant(f.store, f.org, 10, NULL), INBOX_OK);
+
+    memset(&n, 0, sizeof(n));
+    n.kind = INBOX_CAMPAIGN_KIND_POLL;
+    n.question = "Which day?";
+    n.options = options;
+    n.option_count = 2;
+    n.audience_all = 1;
+    CHECK_INT(inbox_store_campaign_create(f.store, f.org, &n, T0, &c, NULL),
+              INBOX_OK);
+    snprintf(poll, sizeof(poll), "%s", c.id);
+    inbox_campaign_free(&c);
+    CHECK_INT(campaign_do(&f, poll, INBOX_CAMPAIGN_SEND, NOON), INBOX_OK);
+    CHECK_INT(dispatch(&f, NOON, 10).handed, 3);
+
+    /* handed over only: "2" (meant for something else) answers nothing,
+     * "thanks" replies to nothing */
+    CHECK_INT(receive(&f, "SM1", ALICE, "2", NOON + MINUTE, NULL, NULL),
+              INBOX_OK);
+    CHECK_INT(receive(&f, "SM2", BOB, "thanks", NOON + MINUTE, NULL, NULL),
+              INBOX_OK);
+    CHECK_STR(tally_of(&f, poll), "0/0");
+    CHECK_INT(campaign_now(&f, poll).counts.replied, 0);
+
+    /* the carrier takes Alice's, may have Bob's (unknown outcome), and
+     * Carol's waits out a retry's backoff */
+    CHECK_INT(carrier_answers(&f, NOON + 2 * MINUTE, phones, first, 3), 3);
+
+    /* a text the inbox received before the carrier took the poll is no
+     * answer to it, though ingested after */
+    CHECK_INT(receive(&f, "SM3", ALICE, "1", NOON + 2 * MINUTE - 1, NULL,
+                      NULL), INBOX_OK);
+    CHECK_STR(tally_of(&f, poll), "0/0");
+    CHECK_INT(campaign_now(&f, poll).counts.replied, 0);
+
+    CHECK_INT(receive(&f, "SM4", ALICE, "2", NOON + 3 * MINUTE, NULL, NULL),
+              INBOX_OK);
+    CHECK_INT(receive(&f, "SM5", BOB, "Monday", NOON + 3 * MINUTE, NULL,
+                      NULL), INBOX_OK);
+    CHECK_INT(receive(&f, "SM6", CAROL, "2", NOON + 3 * MINUTE, NULL, NULL),
+              INBOX_OK);
+    CHECK_STR(tally_of(&f, poll), "1/1");
+    CHECK_INT(campaign_now(&f, poll).counts.replied, 2);
+
+    /* Carol's is taken after its backoff, then fails: it was never read,
+     * her "2" answers nothing */
+    CHECK_INT(claim(&f, NOON + HOUR, INBOX_OUTBOX_CLAIM_MAX, &batch), 1);
+    if (batch.count == 1) {
+        CHECK_STR(batch.items[0].to, CAROL);
+        CHECK_INT(carrier_says(&f, &batch.items[0], INBOX_SEND_ACCEPTED,
+                               NOON + HOUR, NULL), INBOX_OK);
+        snprintf(carol_sid, sizeof(carol_sid), "SM-%s",
+                 batch.items[0].message.id);
+        CHECK_INT(inbox_store_message_status_update(f.store, f.org,
+                      INBOX_CARRIER_TWILIO, carol_sid,
+                      INBOX_DELIVERY_UNDELIVERED, "30003", &changed, NULL,
+                      NULL, NULL), INBOX_OK);
+        CHECK_INT(changed, 1);
+    }
+    inbox_outbox_batch_free(&batch);
+
+    CHECK_INT(receive(&f, "SM7", CAROL, "Friday", NOON + 2 * HOUR, NULL,
+                      NULL), INBOX_OK);
+    CHECK_STR(tally_of(&f, poll), "1/1");
+    CHECK_INT(campaign_now(&f, poll).counts.replied, 2);
+
+    fixture_close(&f);
+}
+
+
+/* A text replies to the newest campaign message the carrier took, not to
+ * a newer one still waiting in the outbox. */
+TEST(a_reply_is_to_the_newest_campaign_message_the_carrier_took)
+{
+    char       x[INBOX_ID_MAX], sent[INBOX_ID_MAX], waiting[INBOX_ID_MAX];
+    fixture_t  f;
+
+    FIXTURE(&f);
+
+    CHECK_INT(person(&f, ALICE, NULL, NULL, x), 0);
+    CHECK_INT(inbox_store_credits_grant(f.store, f.org, 10, NULL), INBOX_OK);
+
+    CHECK_INT(campaign_new(&f, NULL, sent), 0);
+    CHECK_INT(campaign_do(&f, sent, INBOX_CAMPAIGN_SEND, NOON), INBOX_OK);
+    CHECK_INT(dispatch_sent(&f, NOON, 10).handed, 1);
+
+    CHECK_INT(campaign_new(&f, NULL, waiting), 0);
+    CHECK_INT(campaign_do(&f, waiting, INBOX_CAMPAIGN_SEND, NOON + HOUR),
+              INBOX_OK);
+    CHECK_INT(dispatch(&f, NOON + HOUR, 10).handed, 1);
+
+    CHECK_INT(receive(&f, "SM1", ALICE, "thanks", NOON + 2 * HOUR, NULL,
+                      NULL), INBOX_OK);
+    CHECK_INT(campaign_now(&f, sent).counts.replied, 1);
+    CHECK_INT(campaign_now(&f, waiting).counts.replied, 0);
 
     fixture_close(&f);
 }

@@ -3035,14 +3035,17 @@ TEST(migrating_starts_the_ledger_with_the_balance_there_is)
 
 
 /* A poll "Coming?" (Yes, No) to everyone, sent at noon (out of the
- * default quiet hours) and handed over to the carrier: handed of them;
- * its id in id. */
+ * default quiet hours), handed over and taken by the carrier (only then
+ * is it answered): handed of them; its id in id. */
 static void
 send_poll(fixture_t *f, char id[INBOX_ID_MAX], unsigned handed)
 {
+    size_t                     i;
     inbox_campaign_t           poll;
     inbox_campaign_new_t       n;
+    inbox_send_result_t        res;
     inbox_event_list_t         events;
+    inbox_outbox_batch_t       batch;
     inbox_campaign_dispatch_t  d;
 
     static const char *const   options[] = { "Yes", "No" };
@@ -3066,6 +3069,27 @@ send_poll(fixture_t *f, char id[INBOX_ID_MAX], unsigned handed)
                                             &d, &events, NULL), INBOX_OK);
     CHECK_INT(d.handed, handed);
     inbox_event_list_free(&events);
+
+    CHECK_INT(inbox_store_outbox_claim(f->store, T0 + 720 * MINUTE,
+                                       T0 + 720 * MINUTE, 10, 0,
+                                       INBOX_OUTBOX_BULK, NULL, &batch,
+                                       NULL), INBOX_OK);
+    CHECK_INT(batch.count, handed);
+
+    for (i = 0; i < batch.count; i++) {
+        memset(&res, 0, sizeof(res));
+        res.outcome = INBOX_SEND_ACCEPTED;
+        res.carrier = INBOX_CARRIER_TWILIO;
+        res.status = INBOX_DELIVERY_QUEUED;
+        snprintf(res.provider_id, sizeof(res.provider_id), "SM-%s",
+                 batch.items[i].message.id);
+        CHECK_INT(inbox_store_outbox_result(f->store, batch.items[i].id,
+                                            batch.items[i].attempt, &res,
+                                            T0 + 720 * MINUTE, NULL, NULL,
+                                            NULL), INBOX_OK);
+    }
+
+    inbox_outbox_batch_free(&batch);
 }
 
 

@@ -1894,9 +1894,10 @@ static inbox_status_t inbox_mongo_poll_try(inbox_mongo_store_t *ms,
     int *taken, inbox_error_t *err);
 
 
-/* The contact's newest campaign message, of any kind, is replied to; its
- * polls are read on their own (however many campaigns came since), and
- * the reply answers the newest whose options it names. */
+/* The contact's newest campaign message the carrier took, of any kind,
+ * is replied to; its polls are read on their own (however many campaigns
+ * came since), and the reply answers the newest whose options it
+ * names. */
 inbox_status_t
 inbox_mongo_campaign_reply(inbox_mongo_store_t *ms, const bson_oid_t *contact,
     const bson_oid_t *message, int64_t at, const char *body,
@@ -1962,9 +1963,20 @@ inbox_mongo_campaign_reply(inbox_mongo_store_t *ms, const bson_oid_t *contact,
 }
 
 
-/* The contact's campaign messages (only polls' when polls) handed over in
- * the answer window before at, newest first, at most limit: each its
- * recipient's _id and campaign_id. */
+/*
+ * The contact's campaign messages (only polls' when polls) handed over in
+ * the answer window before at that the carrier took by at (its message's
+ * submitted_at: accepted, or an unknown outcome, which it may have) and
+ * that did not fail since, newest first, at most limit: each its
+ * recipient's _id and campaign_id.  One still in the outbox (the sender
+ * behind, a retry's backoff) was never read.
+ *
+ * The taking is read where the sender records it, on the message, by a
+ * $lookup after the match on the contact_sent index (the contact's few
+ * recipients of the window), rather than copied onto the recipient: with
+ * no transaction across the two documents, a crash between the writes
+ * would leave a message taken but its recipient for ever unanswerable.
+ */
 static inbox_status_t
 inbox_mongo_recent_sends(inbox_mongo_store_t *ms, const bson_oid_t *contact,
     int64_t at, int polls, int32_t limit, bson_t *batch, inbox_error_t *err)
@@ -1990,13 +2002,30 @@ inbox_mongo_recent_sends(inbox_mongo_store_t *ms, const bson_oid_t *contact,
     }
 
     rc = inbox_mongo_run_cursor(ms,
-        BCON_NEW("find", BCON_UTF8("campaign_recipients"),
-                 "filter", BCON_DOCUMENT(&filter),
-                 "sort", "{", "sent_at", BCON_INT32(-1),
-                              "_id", BCON_INT32(-1), "}",
-                 "projection", "{", "campaign_id", BCON_INT32(1), "}",
-                 "limit", BCON_INT32(limit),
-                 "singleBatch", BCON_BOOL(true)),
+        BCON_NEW("aggregate", BCON_UTF8("campaign_recipients"),
+                 "pipeline", "[",
+                     "{", "$match", BCON_DOCUMENT(&filter), "}",
+                     "{", "$sort", "{", "sent_at", BCON_INT32(-1),
+                                        "_id", BCON_INT32(-1), "}", "}",
+                     "{", "$lookup", "{",
+                         "from", BCON_UTF8("messages"),
+                         "localField", BCON_UTF8("message_id"),
+                         "foreignField", BCON_UTF8("_id"),
+                         "as", BCON_UTF8("message"),
+                     "}", "}",
+                     /* a date's bound: a null or missing submitted_at,
+                      * not taken, is no match */
+                     "{", "$match", "{",
+                         "message.submitted_at", "{",
+                             "$lte", BCON_DATE_TIME(at),
+                         "}",
+                     "}", "}",
+                     "{", "$limit", BCON_INT32(limit), "}",
+                     "{", "$project", "{",
+                         "campaign_id", BCON_INT32(1),
+                     "}", "}",
+                 "]",
+                 "cursor", "{", "batchSize", BCON_INT32(limit), "}"),
         batch, err);
     bson_destroy(&filter);
 

@@ -6,10 +6,12 @@
 // import and campaign commands.
 //
 // The sender's turn at campaigns is tests/wire/store_op campaign-dispatch
-// (the libinbox call the sender makes), run when the test says; the
-// organizations' quiet hours are set to a window hours away from now, and
-// a poll answered too late has its sending moved eight days back in
-// SQLite.
+// (the libinbox call the sender makes), run when the test says, and the
+// carrier taking a campaign's messages store_op campaign-sent (the
+// sender's claim and its record of the carrier's answer: only a message
+// the carrier took is answered); the organizations' quiet hours are set
+// to a window hours away from now, and a poll answered too late has its
+// sending moved eight days back in SQLite.
 
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
@@ -50,6 +52,16 @@ async function dispatch(at = Date.now()) {
     const line = JSON.parse(stdout);
     assert.equal(line.status, 'ok', stdout);
     return line.result;
+}
+
+// The carrier takes the campaign's messages due in the outbox, as the
+// sender records it; how many.
+async function carrierTakes(campaign, at = Date.now()) {
+    const { stdout } = await execFileAsync(storeOp,
+        [ctx.cluster.store, 'campaign-sent', String(at), campaign.id]);
+    const line = JSON.parse(stdout);
+    assert.equal(line.status, 'ok', stdout);
+    return line.result.taken;
 }
 
 async function sql(query) {
@@ -551,16 +563,27 @@ test('a poll answered by number and by text, the last answer counting, '
     assert.equal((await dispatch()).handed, 3);
     assert.equal((await messagesOf(people[0]))[0].body, poll.body);
 
-    // another poll, to another contact, handed over eight days ago
+    // still in the outbox, the poll has not been read: a "1" meant for
+    // something else is no answer, nor a reply
+    const org = orgA();
+    await deliverInbound(cluster, { org, from: people[0].phone, body: '1' });
+    let r = await ok(`/api/v1/polls/${poll.id}`);
+    assert.deepEqual(r.tally.map((t) => t.count), [0, 0, 0]);
+    assert.deepEqual(r.responses, []);
+    assert.equal(r.counts.replied, 0);
+    assert.equal(await carrierTakes(poll), 3);
+
+    // another poll, to another contact, taken by the carrier and handed
+    // over eight days ago
     const old = await ok('/api/v1/polls', { method: 'POST', body: {
         question: 'Old question?', options: ['Yes', 'No'],
         audience: { tags: ['late-poll'] } } }, 201);
     await ok(`/api/v1/polls/${old.id}/send`, { method: 'POST' });
     assert.equal((await dispatch()).handed, 1);
+    assert.equal(await carrierTakes(old), 1);
     await sql(`UPDATE campaign_recipients SET sent_at = sent_at - ${8 * DAY}`
               + ` WHERE campaign_id = ${old.id}`);
 
-    const org = orgA();
     await deliverInbound(cluster, { org, from: people[0].phone, body: '2' });
     await deliverInbound(cluster, { org, from: people[1].phone,
                                     body: ' monday! ' });
@@ -571,7 +594,7 @@ test('a poll answered by number and by text, the last answer counting, '
     await deliverInbound(cluster, { org, from: people[1].phone,
                                     body: 'Not sure' });
 
-    const r = await ok(`/api/v1/polls/${poll.id}`);
+    r = await ok(`/api/v1/polls/${poll.id}`);
     assert.equal(r.id, poll.id);
     assert.deepEqual(r.tally.map((t) => [t.option, t.count]),
                      [['Monday', 0], ['Friday', 1], ['Not sure', 1]]);

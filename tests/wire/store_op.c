@@ -17,6 +17,7 @@
  *   store_op URI events-prune NOW_MS KEEP_SECONDS KEEP_COUNT MAX
  *   store_op URI holds-expire NOW_MS
  *   store_op URI campaign-dispatch NOW_MS MAX
+ *   store_op URI campaign-sent NOW_MS CAMPAIGN_ID
  *   store_op URI campaign-create ORG_ID NAME BODY TAGS
  *   store_op URI campaign-act ORG_ID CAMPAIGN_ID ACTION
  *   store_op URI campaign-get ORG_ID CAMPAIGN_ID
@@ -53,6 +54,11 @@
  * campaign-dispatch is the sender's turn at campaigns at NOW_MS (a
  * test's clock, for quiet hours): result {"handed","waiting",
  * "suppressed","started","refused","paused","finished"}.
+ * campaign-sent is the sender's turn at the outbox at NOW_MS for one
+ * campaign: what is due is claimed, the campaign's messages recorded as
+ * taken by the carrier of their number (accepted, status queued, the
+ * carrier's id "SM-" and the message's id), as the sender records them,
+ * and everything else given back unsent (released): result {"taken"}.
  * contacts-import is one batch of an import, a row for each of ROWS
  * (comma separated), a number (E.164) alone or PHONE=NAME, a number
  * with its name: result {"created","updated"}.
@@ -111,6 +117,8 @@ static inbox_status_t op_holds_expire(inbox_store_t *store, char **argv,
 static inbox_status_t op_campaign_dispatch(inbox_store_t *store,
     char **argv, yajl_gen g, inbox_event_list_t *events,
     inbox_error_t *err);
+static inbox_status_t op_campaign_sent(inbox_store_t *store, char **argv,
+    yajl_gen g, inbox_event_list_t *events, inbox_error_t *err);
 static inbox_status_t op_campaign_create(inbox_store_t *store, char **argv,
     yajl_gen g, inbox_event_list_t *events, inbox_error_t *err);
 static inbox_status_t op_campaign_act(inbox_store_t *store, char **argv,
@@ -147,6 +155,7 @@ static const struct {
     { "events-prune", 4, op_events_prune },
     { "holds-expire", 1, op_holds_expire },
     { "campaign-dispatch", 2, op_campaign_dispatch },
+    { "campaign-sent", 2, op_campaign_sent },
     { "campaign-create", 4, op_campaign_create },
     { "campaign-act", 3, op_campaign_act },
     { "campaign-get", 2, op_campaign_get },
@@ -372,6 +381,60 @@ op_campaign_dispatch(inbox_store_t *store, char **argv, yajl_gen g,
     inbox_json_int(g, (int64_t) d.paused);
     inbox_json_key(g, "finished");
     inbox_json_int(g, (int64_t) d.finished);
+
+    return rc;
+}
+
+
+/* An entry of another campaign, or one the sender would not send as it
+ * is (interrupted, withdrawn, cancelled, refused for billing), is given
+ * back untouched: only the campaign's plain sends are taken. */
+static inbox_status_t
+op_campaign_sent(inbox_store_t *store, char **argv, yajl_gen g,
+    inbox_event_list_t *events, inbox_error_t *err)
+{
+    size_t                 i;
+    int64_t                now, taken;
+    inbox_status_t         rc;
+    inbox_send_result_t    res;
+    inbox_outbox_batch_t   batch;
+    inbox_outbox_item_t   *item;
+
+    memset(&batch, 0, sizeof(batch));
+    now = strtoll(argv[0], NULL, 10);
+    taken = 0;
+
+    rc = inbox_store_outbox_claim(store, now, now, INBOX_OUTBOX_CLAIM_MAX,
+                                  0, INBOX_OUTBOX_BULK, NULL, &batch, err);
+
+    for (i = 0; rc == INBOX_OK && i < batch.count; i++) {
+        item = &batch.items[i];
+        memset(&res, 0, sizeof(res));
+        res.outcome = INBOX_SEND_RELEASED;
+
+        if (strcmp(item->campaign_id, argv[1]) == 0 && !item->interrupted
+            && !item->withdrawn && !item->cancelled
+            && !item->billing_inactive)
+        {
+            res.outcome = INBOX_SEND_ACCEPTED;
+            res.carrier = item->number.carrier;
+            res.status = INBOX_DELIVERY_QUEUED;
+            snprintf(res.provider_id, sizeof(res.provider_id), "SM-%s",
+                     item->message.id);
+        }
+
+        rc = inbox_store_outbox_result(store, item->id, item->attempt, &res,
+                                       now, NULL, events, err);
+
+        if (rc == INBOX_OK && res.outcome == INBOX_SEND_ACCEPTED) {
+            taken++;
+        }
+    }
+
+    inbox_outbox_batch_free(&batch);
+
+    inbox_json_key(g, "taken");
+    inbox_json_int(g, taken);
 
     return rc;
 }
@@ -940,5 +1003,6 @@ usage(void)
             "KEEP_COUNT MAX\n"
             "       store_op URI holds-expire NOW_MS\n"
             "       store_op URI campaign-dispatch NOW_MS MAX\n"
+            "       store_op URI campaign-sent NOW_MS CAMPAIGN_ID\n"
             "       store_op URI contacts-import ORG_ID PHONES\n");
 }

@@ -1350,14 +1350,14 @@ inbox_sqlite_campaign_set(inbox_sqlite_conn_t *conn, int64_t id,
 
 /*
  * The join and WHERE of a recipient r handed its message within the
- * answer window before the reply at ?2 (r.sent_at from ?3, inbox_poll_answer_since: the bound
- * that reads only the contact's recent rows of
- * campaign_recipients_by_contact), whose message m the carrier took by
- * then (submitted_at: accepted, or an unknown outcome, which it may
- * have) and that did not fail since.  One still in the outbox (the
- * sender behind, a retry's backoff), cancelled, withdrawn or failed was
- * never read.  The unary + keeps SQLite from reading messages by their
- * submitted_at index instead.
+ * answer window before the reply at ?2 (r.sent_at from ?3,
+ * inbox_poll_answer_since: the bound that reads only the contact's
+ * recent rows of campaign_recipients_by_contact), whose message m the
+ * carrier took by then (submitted_at: accepted, or an unknown outcome,
+ * which it may have) and that did not fail since.  One still in the
+ * outbox (the sender behind, a retry's backoff), cancelled, withdrawn or
+ * failed was never read.  The unary + keeps SQLite from reading messages
+ * by their submitted_at index instead.
  */
 #define INBOX_SQLITE_RECEIVED                                               \
     " JOIN messages m ON m.id = r.message_id"                               \

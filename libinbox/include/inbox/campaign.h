@@ -31,8 +31,9 @@
  * recipients, inbox_campaign_recipients, the number shown as
  * "recipients"):
  *
- *   queued               due, or handed to the outbox and not yet taken
- *                        by the carrier (its message queued or sending)
+ *   queued               due, or handed to the outbox and not yet sent
+ *                        (its message queued or sending: waiting in the
+ *                        outbox, or taken by the carrier, submitted_at)
  *   waiting_quiet_hours  held until quiet hours end (quiet.h)
  *   sent, delivered      its message's status
  *   failed               its message undelivered or failed
@@ -40,8 +41,11 @@
  *                        contact who opts out mid-send gets nothing more)
  *   cancelled            never handed over: the campaign was cancelled
  *
- * and "replied" counts those who texted back after their message was
- * handed over (a poll's answers among them).
+ * and "replied" counts those who texted back (a poll's answers among
+ * them) after the carrier took their message (submitted_at: accepted,
+ * or an unknown outcome, which it may have) and while it had not failed.
+ * One still queued in the outbox (the sender behind, a retry's backoff)
+ * has not been read: a text then replies to nothing of it.
  *
  * A recipient's message holds its credits when it is handed to the
  * outbox (the outbox, holds and ledger of replies, outbox.h and

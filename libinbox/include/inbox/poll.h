@@ -6,8 +6,11 @@
  * from 1: "Which day?\n1) Monday\n2) Friday".
  *
  * An inbound message from a recipient is an answer when it comes within
- * INBOX_POLL_ANSWER_WINDOW_MS of the poll's message to that recipient
- * and, folded as keywords are (fold.h), it is
+ * INBOX_POLL_ANSWER_WINDOW_MS of the poll's message being handed over to
+ * that recipient, the carrier took that message by then (accepted it, or
+ * may have: an unknown outcome) and it has not failed since (one still
+ * waiting in the outbox, or that failed, was never read: nothing answers
+ * it), and, folded as keywords are (fold.h), it is
  *   - an option's number, alone or with one "." or ")" after it ("2",
  *     " 2. ", "2)", full-width digits too), or
  *   - an option's text, both folded, each without trailing "." or "!"
@@ -59,8 +62,10 @@ unsigned inbox_poll_answer(const char *body, size_t len,
 
 /* The earliest time (ms) a poll's message may have been handed over to
  * be answered by a message at "at": INBOX_POLL_ANSWER_WINDOW_MS before
- * it.  A message answers only what was handed over from then to "at";
- * each backend's query is bounded by the two. */
+ * it.  A message answers only what was handed over from then to "at"
+ * and the carrier took by "at"; each backend's query is bounded by the
+ * two on the hand-over (the campaigns' clock, as sending is), which keeps
+ * it to the contact's recent recipients. */
 int64_t inbox_poll_answer_since(int64_t at);
 
 #endif

@@ -1061,7 +1061,9 @@ inbox_status_t inbox_store_campaign_audience(inbox_store_t *store,
 /*
  * Inbound ingest (inbox_store_inbound_ingest) also, in the message's own
  * transaction, marks its contact's latest campaign or poll message
- * (handed over at most INBOX_POLL_ANSWER_WINDOW_MS before) replied, and
+ * (handed over at most INBOX_POLL_ANSWER_WINDOW_MS before, taken by the
+ * carrier by then and not failed since: one still in the outbox was
+ * never read) replied, and
  * when the message answers one of the contact's polls of that window
  * (poll.h: the newest it names an option of, however many campaigns came
  * since), records the answer (the last one counts) and marks that

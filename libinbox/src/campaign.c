@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <inbox/campaign.h>
+#include <inbox/outbox.h>
 #include <inbox/segments.h>
 #include <inbox/utf8.h>
 
@@ -340,7 +341,7 @@ inbox_campaign_final(inbox_campaign_status_t status)
 
 
 inbox_recipient_state_t
-inbox_recipient_of_delivery(inbox_delivery_t status)
+inbox_recipient_of_delivery(inbox_delivery_t status, const char *error_code)
 {
     switch (status) {
 
@@ -352,6 +353,16 @@ inbox_recipient_of_delivery(inbox_delivery_t status)
 
     case INBOX_DELIVERY_UNDELIVERED:
     case INBOX_DELIVERY_FAILED:
+        /* the contact opted out, in the inbox since the hand-over (the
+         * sender withdrew it) or at the carrier (its refusal, or its
+         * report): not a failure to reach them, but what send counts
+         * suppressed */
+        if (error_code != NULL
+            && strcmp(error_code, INBOX_SEND_ERROR_OPTED_OUT) == 0)
+        {
+            return INBOX_RECIPIENT_SUPPRESSED;
+        }
+
         return INBOX_RECIPIENT_FAILED;
 
     default:
@@ -365,10 +376,6 @@ inbox_recipient_of_unsent(inbox_send_outcome_t outcome,
     inbox_recipient_state_t *state)
 {
     switch (outcome) {
-
-    case INBOX_SEND_WITHDRAWN:
-        *state = INBOX_RECIPIENT_SUPPRESSED;
-        return 0;
 
     case INBOX_SEND_CANCELLED:
         *state = INBOX_RECIPIENT_CANCELLED;

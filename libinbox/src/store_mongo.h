@@ -498,12 +498,15 @@ inbox_status_t inbox_mongo_billing_changed(inbox_mongo_store_t *ms,
 inbox_status_t inbox_mongo_campaign_reply(inbox_mongo_store_t *ms,
     const bson_oid_t *contact, const bson_oid_t *message, int64_t at,
     const char *body, inbox_error_t *err);
-/* A campaign's message moved to status to: its recipient's state follows
- * (inbox_recipient_of_delivery), only forward. */
+/* A campaign's message moved to status to with error_code (as the
+ * message has it after the move; NULL: none): its recipient's state
+ * follows (inbox_recipient_of_delivery), only forward. */
 inbox_status_t inbox_mongo_recipient_delivery(inbox_mongo_store_t *ms,
-    const bson_oid_t *message, inbox_delivery_t to, inbox_error_t *err);
-/* A campaign's message reported never sent (withdrawn, cancelled): its
- * recipient is counted in state (inbox_recipient_of_unsent). */
+    const bson_oid_t *message, inbox_delivery_t to, const char *error_code,
+    inbox_error_t *err);
+/* A campaign's message reported never sent because its campaign was
+ * cancelled: its recipient is counted in state
+ * (inbox_recipient_of_unsent). */
 inbox_status_t inbox_mongo_recipient_unsent(inbox_mongo_store_t *ms,
     const bson_oid_t *message, inbox_recipient_state_t state,
     inbox_error_t *err);

@@ -1678,7 +1678,8 @@ inbox_mongo_recipient_set(inbox_mongo_store_t *ms, const bson_oid_t *campaign,
 
 inbox_status_t
 inbox_mongo_recipient_delivery(inbox_mongo_store_t *ms,
-    const bson_oid_t *message, inbox_delivery_t to, inbox_error_t *err)
+    const bson_oid_t *message, inbox_delivery_t to, const char *error_code,
+    inbox_error_t *err)
 {
     int                      found;
     char                     key[24];
@@ -1690,22 +1691,25 @@ inbox_mongo_recipient_delivery(inbox_mongo_store_t *ms,
     inbox_delivery_t         before[INBOX_DELIVERY_COUNT];
     inbox_recipient_state_t  state;
 
-    state = inbox_recipient_of_delivery(to);
+    state = inbox_recipient_of_delivery(to, error_code);
 
     /* the states of the statuses before to, but state itself: only
-     * forward, whatever order two moves are written in */
+     * forward, whatever order two moves are written in (by status
+     * alone: an opt-out's code comes with a final one) */
     n = inbox_delivery_before(to, before);
     k = 0;
 
     for (i = 0; i < n; i++) {
         names[k] = inbox_recipient_state_name(
-                       inbox_recipient_of_delivery(before[i]));
+                       inbox_recipient_of_delivery(before[i], NULL));
 
         for (j = 0; j < k && strcmp(names[j], names[k]) != 0; j++) {
             /* void */
         }
 
-        if (j == k && inbox_recipient_of_delivery(before[i]) != state) {
+        if (j == k
+            && inbox_recipient_of_delivery(before[i], NULL) != state)
+        {
             k++;
         }
     }
@@ -1751,7 +1755,7 @@ inbox_mongo_recipient_delivery(inbox_mongo_store_t *ms,
 
 /* The message failed already (its recipient with it): the recipient is
  * counted in state instead, as cancel counts those never handed over
- * cancelled and send those opted out suppressed. */
+ * cancelled. */
 inbox_status_t
 inbox_mongo_recipient_unsent(inbox_mongo_store_t *ms,
     const bson_oid_t *message, inbox_recipient_state_t state,

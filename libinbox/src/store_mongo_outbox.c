@@ -2596,7 +2596,7 @@ inbox_mongo_outbox_record(inbox_mongo_store_t *ms,
     if (rc == INBOX_OK
         && inbox_recipient_of_unsent(result->outcome, &unsent) == 0)
     {
-        /* counted suppressed or cancelled, not failed */
+        /* counted cancelled, not failed */
         rc = inbox_mongo_recipient_unsent(ms, &message, unsent, err);
     }
 
@@ -3070,6 +3070,7 @@ inbox_mongo_delivery_move(inbox_mongo_store_t *ms, const bson_oid_t *org,
 {
     int                  found;
     char                 name[16];
+    char                 code[INBOX_CARRIER_CODE_MAX];
     bson_t               query, set, in, value, doc;
     bson_oid_t           id;
     bson_iter_t          iter;
@@ -3209,9 +3210,12 @@ inbox_mongo_delivery_move(inbox_mongo_store_t *ms, const bson_oid_t *org,
         && bson_iter_init_find(&iter, &value, "_id")
         && BSON_ITER_HOLDS_OID(&iter))
     {
-        /* a campaign's message: its recipient is counted by status */
+        /* a campaign's message: its recipient is counted by status and
+         * the error code it has now, as SQLite's trigger counts it */
         bson_oid_copy(bson_iter_oid(&iter), &id);
-        rc = inbox_mongo_recipient_delivery(ms, &id, to, err);
+        inbox_mongo_get_str(&value, "error_code", code, sizeof(code));
+        rc = inbox_mongo_recipient_delivery(ms, &id, to,
+                                            code[0] ? code : NULL, err);
     }
 
     if (rc == INBOX_OK) {

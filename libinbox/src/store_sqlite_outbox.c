@@ -2513,7 +2513,7 @@ inbox_sqlite_recipient_waits(inbox_sqlite_conn_t *conn, int64_t message,
 }
 
 
-/* A campaign's message that never left (withdrawn or cancelled): its
+/* A campaign's message that never left (its campaign cancelled): its
  * recipient is counted in state (the status trigger counted it failed),
  * inbox_recipient_of_unsent. */
 static inbox_status_t

@@ -10,7 +10,8 @@
 // a second at most and ends with the store's counts; a campaign that runs
 // out of credits pauses and, after a grant, resumes where it stopped;
 // cancel through the API stops what was not handed over; pause and cancel
-// stop at once what the sender holds; STOP and HELP are no reply to it.
+// stop at once what the sender holds; STOP and HELP are no reply to it;
+// a contact the carrier refuses as opted out is counted suppressed.
 
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
@@ -225,6 +226,46 @@ test('STOP and HELP in answer to a campaign the carrier delivered are no '
     assert.equal((await campaign(started.id)).counts.replied, 0);
     await deliverInbound(ctx.cluster, { from: thanks, body: 'thanks!' });
     assert.equal((await campaign(started.id)).counts.replied, 1);
+});
+
+test('a contact who opted out only at the carrier is refused the '
+     + 'campaign (21610) and counted suppressed, not failed, at no cost',
+     async () => {
+    const [blocked, reached] = numbers(2);
+    /* the contact's STOP reached the carrier, never the inbox */
+    await sim.configure({ inbox: 'http://127.0.0.1:9' });
+    try {
+        await sim.inbound({ from: blocked, to: org.number, body: 'STOP' });
+    } finally {
+        await sim.configure({ inbox: ctx.cluster.baseUrl });
+    }
+    await importContacts([blocked, reached], 'carrier-stopped');
+    const before = (await api(ctx.cluster, '/api/v1/billing',
+                              org.token)).json.credits;
+
+    const started = await startCampaign('carrier-stopped', 'Last call!');
+    assert.equal(started.counts.suppressed, 0);
+    const end = await settled(started.id, 2);
+    assert.equal(end.counts.delivered, 1);
+    assert.equal(end.counts.suppressed, 1);
+    assert.equal(end.counts.failed, 0);
+    assert.equal(end.counts.recipients, 1);
+
+    /* the carrier refused the one send it was asked for */
+    const sends = await sendsTo([blocked], 'Last call!');
+    assert.equal(sends[blocked]?.length, 1);
+    assert.equal(sends[blocked][0].response.status, 400);
+    const contacts = await api(ctx.cluster,
+        `/api/v1/contacts?q=${encodeURIComponent(blocked)}`, org.token);
+    const contact = contacts.json.items.find((c) => c.phone === blocked);
+    assert.equal(contact.opted_out, true);
+    assert.equal(contact.opt_out_source, 'carrier');
+
+    /* only the message delivered is paid for: one segment, one credit */
+    const after = (await api(ctx.cluster, '/api/v1/billing',
+                             org.token)).json.credits;
+    assert.equal(after.held, before.held);
+    assert.equal(before.balance - after.balance, 1);
 });
 
 test('a reply written while a 2,000-recipient campaign is sending goes '

@@ -8,6 +8,7 @@
 #include <inbox/campaign.h>
 #include <inbox/fold.h>
 #include <inbox/keywords.h>
+#include <inbox/outbox.h>
 #include <inbox/poll.h>
 #include <inbox/quiet.h>
 #include "check.h"
@@ -424,15 +425,17 @@ TEST(a_recipients_state_follows_its_messages_status)
 
     memset(&c, 0, sizeof(c));
 
-    CHECK_INT(inbox_recipient_of_delivery(INBOX_DELIVERY_QUEUED),
+    CHECK_INT(inbox_recipient_of_delivery(INBOX_DELIVERY_QUEUED, NULL),
               INBOX_RECIPIENT_QUEUED);
-    CHECK_INT(inbox_recipient_of_delivery(INBOX_DELIVERY_SENDING),
+    CHECK_INT(inbox_recipient_of_delivery(INBOX_DELIVERY_SENDING, NULL),
               INBOX_RECIPIENT_QUEUED);
-    CHECK_INT(inbox_recipient_of_delivery(INBOX_DELIVERY_SENT),
+    CHECK_INT(inbox_recipient_of_delivery(INBOX_DELIVERY_SENT, NULL),
               INBOX_RECIPIENT_SENT);
-    CHECK_INT(inbox_recipient_of_delivery(INBOX_DELIVERY_DELIVERED),
+    CHECK_INT(inbox_recipient_of_delivery(INBOX_DELIVERY_DELIVERED, NULL),
               INBOX_RECIPIENT_DELIVERED);
-    CHECK_INT(inbox_recipient_of_delivery(INBOX_DELIVERY_UNDELIVERED),
+    CHECK_INT(inbox_recipient_of_delivery(INBOX_DELIVERY_UNDELIVERED, NULL),
+              INBOX_RECIPIENT_FAILED);
+    CHECK_INT(inbox_recipient_of_delivery(INBOX_DELIVERY_FAILED, "30003"),
               INBOX_RECIPIENT_FAILED);
 
     CHECK(inbox_campaign_count_of(&c, INBOX_RECIPIENT_DUE) == &c.queued);
@@ -445,20 +448,43 @@ TEST(a_recipients_state_follows_its_messages_status)
 }
 
 
-/* A message never sent is counted where its reason puts it, not failed:
- * withdrawn (an opt-out since the hand-over) suppressed, cancelled
- * cancelled; any other outcome follows the message's status. */
+/* A message that failed because its contact opted out counts its
+ * recipient suppressed, as send counts one opted out before, however it
+ * came to fail: withdrawn after an opt-out in the inbox, refused by the
+ * carrier (21610, 40300: contact_opted_out), or reported undelivered so
+ * after the carrier took it.  Only a failure says so: a status report's
+ * code on a message still going counts nothing. */
+TEST(a_recipient_whose_contact_opted_out_is_suppressed_not_failed)
+{
+    CHECK_INT(inbox_recipient_of_delivery(INBOX_DELIVERY_FAILED,
+                                          INBOX_SEND_ERROR_OPTED_OUT),
+              INBOX_RECIPIENT_SUPPRESSED);
+    CHECK_INT(inbox_recipient_of_delivery(INBOX_DELIVERY_UNDELIVERED,
+                                          INBOX_SEND_ERROR_OPTED_OUT),
+              INBOX_RECIPIENT_SUPPRESSED);
+    CHECK_INT(inbox_recipient_of_delivery(INBOX_DELIVERY_SENT,
+                                          INBOX_SEND_ERROR_OPTED_OUT),
+              INBOX_RECIPIENT_SENT);
+    CHECK_INT(inbox_recipient_of_delivery(INBOX_DELIVERY_FAILED,
+                                          INBOX_SEND_ERROR_REFUSED),
+              INBOX_RECIPIENT_FAILED);
+}
+
+
+/* A message never sent because its campaign was cancelled is counted
+ * cancelled, not failed; any other outcome (withdrawn, a carrier's
+ * opt-out refusal among them) follows the message's status and error
+ * code. */
 TEST(a_recipient_whose_message_never_left_is_counted_by_why)
 {
     inbox_recipient_state_t  state;
 
     state = INBOX_RECIPIENT_FAILED;
-    CHECK_INT(inbox_recipient_of_unsent(INBOX_SEND_WITHDRAWN, &state), 0);
-    CHECK_INT(state, INBOX_RECIPIENT_SUPPRESSED);
     CHECK_INT(inbox_recipient_of_unsent(INBOX_SEND_CANCELLED, &state), 0);
     CHECK_INT(state, INBOX_RECIPIENT_CANCELLED);
 
     state = INBOX_RECIPIENT_FAILED;
+    CHECK_INT(inbox_recipient_of_unsent(INBOX_SEND_WITHDRAWN, &state), -1);
     CHECK_INT(inbox_recipient_of_unsent(INBOX_SEND_OPTED_OUT, &state), -1);
     CHECK_INT(inbox_recipient_of_unsent(INBOX_SEND_REFUSED, &state), -1);
     CHECK_INT(inbox_recipient_of_unsent(INBOX_SEND_ACCEPTED, &state), -1);

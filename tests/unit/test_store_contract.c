@@ -11952,6 +11952,89 @@ TEST(a_withdrawn_campaign_message_counts_its_recipient_suppressed)
 
 
 /*
+ * A contact who opted out at the carrier is not a failure to reach them:
+ * the campaign counts them suppressed, whether the carrier refused the
+ * send (Twilio 21610, Telnyx 40300) or took it and reported it failed so
+ * later; any other failure is failed.  Each message is failed as before
+ * and its hold released (nothing spent).
+ */
+TEST(a_carriers_opt_out_counts_its_recipient_suppressed)
+{
+    char                       a[INBOX_ID_MAX], b[INBOX_ID_MAX];
+    char                       c[INBOX_ID_MAX], id[INBOX_ID_MAX];
+    char                       sid[INBOX_ID_MAX + 4];
+    size_t                     i;
+    fixture_t                  f;
+    progress_t                 p;
+    inbox_send_report_t        report;
+    inbox_outbox_batch_t       batch;
+    inbox_contact_campaigns_t  list;
+
+    FIXTURE(&f);
+
+    CHECK_INT(person(&f, ALICE, NULL, NULL, a), 0);
+    CHECK_INT(person(&f, BOB, NULL, NULL, b), 0);
+    CHECK_INT(person(&f, CAROL, NULL, NULL, c), 0);
+    CHECK_INT(inbox_store_credits_grant(f.store, f.org, 10, NULL), INBOX_OK);
+    CHECK_INT(campaign_new(&f, NULL, id), 0);
+    CHECK_INT(campaign_do(&f, id, INBOX_CAMPAIGN_SEND, NOON), INBOX_OK);
+    CHECK_INT(dispatch(&f, NOON, 10).handed, 3);
+    CHECK_INT(held_of(&f, f.org), 3);
+
+    /* Alice's send refused; Bob's and Carol's taken */
+    CHECK_INT(claim(&f, NOON + 20, 10, &batch), 3);
+    for (i = 0; i < batch.count; i++) {
+        CHECK_INT(carrier_says(&f, &batch.items[i],
+                               strcmp(batch.items[i].to, ALICE) == 0
+                               ? INBOX_SEND_OPTED_OUT : INBOX_SEND_ACCEPTED,
+                               NOON + 30, &report), INBOX_OK);
+        CHECK_INT(report.status,
+                  strcmp(batch.items[i].to, ALICE) == 0
+                  ? INBOX_DELIVERY_FAILED : INBOX_DELIVERY_QUEUED);
+
+        /* then Bob's reported failed, opted out; Carol's unreachable */
+        if (strcmp(batch.items[i].to, ALICE) != 0) {
+            snprintf(sid, sizeof(sid), "SM-%s", batch.items[i].message.id);
+            CHECK_INT(inbox_store_message_status_update(f.store, f.org,
+                          INBOX_CARRIER_TWILIO, sid, INBOX_DELIVERY_FAILED,
+                          strcmp(batch.items[i].to, BOB) == 0
+                          ? INBOX_TWILIO_OPTED_OUT : "30003",
+                          NULL, NULL, NULL, NULL), INBOX_OK);
+        }
+    }
+    inbox_outbox_batch_free(&batch);
+
+    p = campaign_now(&f, id);
+    CHECK_INT(p.counts.suppressed, 2);
+    CHECK_INT(p.counts.failed, 1);
+    CHECK_INT(p.counts.queued, 0);
+    CHECK_INT(p.counts.audience, 3);
+
+    /* nothing spent: every hold released */
+    CHECK_INT(held_of(&f, f.org), 0);
+    CHECK_INT(balance_of(&f, f.org), 10);
+
+    /* her message is failed, as the carrier said */
+    CHECK_INT(inbox_store_contact_campaigns(f.store, f.org, a, &list, NULL),
+              INBOX_OK);
+    CHECK_INT(list.campaign_count, 1);
+    if (list.campaign_count == 1) {
+        CHECK_STR(list.campaigns[0].status, "failed");
+    }
+    inbox_contact_campaigns_free(&list);
+
+    /* a dispatch after it finishes the campaign, the counts as they are */
+    dispatch(&f, NOON + MINUTE, 10);
+    p = campaign_now(&f, id);
+    CHECK_INT(p.status, INBOX_CAMPAIGN_DONE);
+    CHECK_INT(p.counts.suppressed, 2);
+    CHECK_INT(p.counts.failed, 1);
+
+    fixture_close(&f);
+}
+
+
+/*
  * One held past its claim by a carrier's 429 on its number goes back
  * when the hold ends, its attempt not counted however often: a carrier
  * that throttles never makes a message fail as carrier_unavailable.

@@ -1767,9 +1767,24 @@ TEST(stored_events_refer_to_a_long_message_without_copying_it)
 /* Schema 36 undone (the message an early report's URL names). */
 #define UNDO_SCHEMA_36  "ALTER TABLE early_reports DROP COLUMN message_id;"
 
+/* Schema 37 undone (a recipient's state by its message's status only). */
+#define UNDO_SCHEMA_37                                                       \
+    "DROP TRIGGER messages_campaign_status;"                                \
+    "CREATE TRIGGER messages_campaign_status"                               \
+    "  AFTER UPDATE OF status ON messages"                                  \
+    "  WHEN NEW.campaign_id IS NOT NULL AND OLD.status IS NOT NEW.status "  \
+    "BEGIN"                                                                 \
+    "  UPDATE campaign_recipients SET state = CASE NEW.status"              \
+    "    WHEN 'sent' THEN 'sent' WHEN 'delivered' THEN 'delivered'"         \
+    "    WHEN 'undelivered' THEN 'failed' WHEN 'failed' THEN 'failed'"      \
+    "    ELSE 'queued' END"                                                 \
+    "  WHERE message_id = NEW.id;"                                          \
+    "END;"
+
 /* Every step after 32 undone, newest first. */
 #define UNDO_SCHEMA_ABOVE_32                                                \
-    UNDO_SCHEMA_36 UNDO_SCHEMA_35 UNDO_SCHEMA_34 UNDO_SCHEMA_33
+    UNDO_SCHEMA_37 UNDO_SCHEMA_36 UNDO_SCHEMA_35 UNDO_SCHEMA_34             \
+    UNDO_SCHEMA_33
 
 /* Every step after 29 undone, newest first; every undoing of 29 or
  * earlier starts with it. */
@@ -1798,7 +1813,7 @@ TEST(stored_events_refer_to_a_long_message_without_copying_it)
     UNDO_SCHEMA_8                                                           \
     "DROP TABLE contact_tags; DROP INDEX contacts_by_created;"
 
-#define SCHEMA_NOW  36
+#define SCHEMA_NOW  37
 
 
 /* A draft to all contacts, cancelled by a person at T0; its id. */
@@ -1989,7 +2004,8 @@ TEST(migrating_keeps_the_number_a_waiting_reply_goes_from)
              "  'twilio', 'SMbefore', %lld FROM conversations;"
              "UPDATE conversations SET number = '" NUMBER "';",
              (long long) now, (long long) (now - 20 * MINUTE));
-    CHECK_INT(db_exec(&f, "%s", UNDO_SCHEMA_36 UNDO_SCHEMA_35
+    CHECK_INT(db_exec(&f, "%s", UNDO_SCHEMA_37 UNDO_SCHEMA_36
+                                UNDO_SCHEMA_35
                                 "PRAGMA user_version = 34;"),
               SQLITE_OK);
     CHECK_INT(db_exec(&f, "%s", sql), SQLITE_OK);

@@ -38,7 +38,9 @@
  *   sent, delivered      its message's status
  *   failed               its message undelivered or failed
  *   suppressed           opted out when sending started, or since (a
- *                        contact who opts out mid-send gets nothing more)
+ *                        contact who opts out mid-send gets nothing more;
+ *                        a message the carrier refuses or fails because
+ *                        the contact opted out there counts here too)
  *   cancelled            never handed over: the campaign was cancelled
  *
  * and "replied" counts those who texted back (a poll's answers among
@@ -355,13 +357,21 @@ int64_t inbox_campaign_due_at(int64_t send_at, int64_t now);
 /* 1 for done and cancelled. */
 int inbox_campaign_final(inbox_campaign_status_t status);
 
-/* The state a handed-over recipient is in when its message has status. */
-inbox_recipient_state_t inbox_recipient_of_delivery(inbox_delivery_t status);
+/* The state a handed-over recipient is in when its message has status
+ * and error_code (NULL: none): failed or undelivered is failed, but
+ * suppressed when the contact opted out (INBOX_SEND_ERROR_OPTED_OUT: the
+ * sender withdrew it after an opt-out in the inbox, or the carrier
+ * refused it or reported it so, Twilio 21610, Telnyx 40300), as send
+ * counts one opted out before.  Its credits are the message's, released
+ * as for any failure (inbox_delivery_hold). */
+inbox_recipient_state_t inbox_recipient_of_delivery(inbox_delivery_t status,
+    const char *error_code);
 
 /* The state a handed-over recipient whose message never left is counted
- * in, though the message itself is failed: suppressed when the sender
- * withdrew it (the contact opted out since), cancelled when its campaign
- * was; 0 then, -1 for any other outcome (the message's status rules). */
+ * in, though the message itself is failed: cancelled when its campaign
+ * was; 0 then, -1 for any other outcome (the message's status and error
+ * code rule, inbox_recipient_of_delivery: a withdrawn one is failed
+ * contact_opted_out, suppressed). */
 int inbox_recipient_of_unsent(inbox_send_outcome_t outcome,
     inbox_recipient_state_t *state);
 

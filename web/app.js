@@ -2010,11 +2010,16 @@
             what.textContent = 'Opted back in'
                 + (entry.keyword ? ' by keyword ' + entry.keyword : '');
         } else if (type === 'campaign' && entry.campaign) {
-            /* a campaign or poll handed over, as far as its message got */
-            what.textContent = entry.campaign.kind === 'poll'
-                ? 'Poll sent' : 'Campaign sent';
+            /* a campaign or poll handed over, as far as its message got,
+             * or why it never left */
+            const unsent = campaignUnsent(entry.campaign);
+            what.textContent = (entry.campaign.kind === 'poll'
+                ? 'Poll' : 'Campaign') + (unsent ? ' not sent' : ' sent');
             detail.textContent = entry.campaign.name || '';
-            if (entry.campaign.status) {
+            if (unsent) {
+                what.appendChild(document.createTextNode(' \u00b7 '
+                                                         + unsent));
+            } else if (entry.campaign.status) {
                 what.appendChild(document.createTextNode(' \u00b7 '));
                 what.appendChild(delivery.tick(entry.campaign.status, null));
             }
@@ -2081,7 +2086,11 @@
         sent.forEach((c) => {
             const li = historyItem((c.kind === 'poll' ? 'Poll: ' : '')
                 + (c.name || ''), '', c.sent_at);
-            if (c.status) {
+            const unsent = campaignUnsent(c);
+            if (unsent) {
+                li.appendChild(document.createTextNode(' \u00b7 Not sent: '
+                                                       + unsent));
+            } else if (c.status) {
                 li.appendChild(document.createTextNode(' \u00b7 '));
                 li.appendChild(delivery.tick(c.status, null));
             }
@@ -2095,6 +2104,21 @@
         els.contactCampaigns.hidden = sent.length === 0;
         els.contactPollsTitle.hidden = answers.length === 0;
         els.contactPolls.hidden = answers.length === 0;
+    }
+
+    /* Why a campaign or poll handed over for the contact never left, by
+     * how its campaign counts the contact (its message is failed all the
+     * same, and its error code would blame the carrier): '' when it
+     * left. */
+    function campaignUnsent(c) {
+        if (c.state === 'suppressed') {
+            return 'the contact had opted out';
+        }
+        if (c.state === 'cancelled') {
+            return c.kind === 'poll' ? 'the poll was cancelled'
+                : 'the campaign was cancelled';
+        }
+        return '';
     }
 
     function historyItem(name, note, at) {

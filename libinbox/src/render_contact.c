@@ -82,6 +82,9 @@ inbox_json_contact_with(yajl_gen g, const inbox_contact_record_t *c,
         inbox_json_time(g, list->campaigns[i].sent_at);
         inbox_json_key(g, "status");
         inbox_json_string(g, list->campaigns[i].status);
+        inbox_json_key(g, "state");
+        inbox_json_string(g, inbox_recipient_state_name(
+                                 list->campaigns[i].state));
         yajl_gen_map_close(g);
     }
     yajl_gen_array_close(g);
@@ -210,7 +213,9 @@ inbox_render_timeline_page(const inbox_timeline_page_t *page, size_t *len)
             inbox_json_message(g, &page->items[i].message);
 
         } else if (page->items[i].type == INBOX_TIMELINE_CAMPAIGN) {
-            /* a campaign or poll handed over, its message's status */
+            /* a campaign or poll handed over, its message's status and
+             * how its campaign counts the contact (never sent:
+             * suppressed or cancelled) */
             inbox_json_key(g, "campaign");
             yajl_gen_map_open(g);
             inbox_json_key(g, "id");
@@ -221,6 +226,8 @@ inbox_render_timeline_page(const inbox_timeline_page_t *page, size_t *len)
             inbox_json_string(g, tc->name);
             inbox_json_key(g, "status");
             inbox_json_string(g, tc->status);
+            inbox_json_key(g, "state");
+            inbox_json_string(g, tc->state[0] ? tc->state : NULL);
             yajl_gen_map_close(g);
 
         } else if (page->items[i].type == INBOX_TIMELINE_POLL_ANSWER) {

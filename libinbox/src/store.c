@@ -601,6 +601,8 @@ inbox_store_timeline_campaigns(inbox_store_t *store, const char *org_id,
         list.campaigns[i].name = NULL;
         snprintf(all[k].campaign.status, sizeof(all[k].campaign.status),
                  "%s", list.campaigns[i].status);
+        snprintf(all[k].campaign.state, sizeof(all[k].campaign.state),
+                 "%s", inbox_recipient_state_name(list.campaigns[i].state));
     }
 
     for (i = 0; i < list.poll_count; i++, k++) {

@@ -2278,7 +2278,7 @@ inbox_mongo_contact_campaigns(inbox_store_t *store, const char *org_id,
     inbox_error_t *err)
 {
     int                        found;
-    char                       kind[16], path[48];
+    char                       kind[16], path[48], state[24];
     bson_t                     batch, doc;
     size_t                     n;
     bson_oid_t                 org, contact;
@@ -2315,7 +2315,7 @@ inbox_mongo_contact_campaigns(inbox_store_t *store, const char *org_id,
     }
 
     /* what was handed over to it, newest first, with its message's
-     * status now */
+     * status now and its state */
     rc = inbox_mongo_run_cursor(ms,
         BCON_NEW("aggregate", BCON_UTF8("campaign_recipients"),
                  "pipeline", "[",
@@ -2343,6 +2343,7 @@ inbox_mongo_contact_campaigns(inbox_store_t *store, const char *org_id,
                      "{", "$project", "{",
                          "campaign_id", BCON_INT32(1),
                          "sent_at", BCON_INT32(1),
+                         "state", BCON_INT32(1),
                          "campaign.kind", BCON_INT32(1),
                          "campaign.name", BCON_INT32(1),
                          "message.status", BCON_INT32(1),
@@ -2376,6 +2377,8 @@ inbox_mongo_contact_campaigns(inbox_store_t *store, const char *org_id,
         c->sent_at = inbox_mongo_get_date(&doc, "sent_at");
         inbox_mongo_get_str(&doc, "message.0.status", c->status,
                             sizeof(c->status));
+        inbox_mongo_get_str(&doc, "state", state, sizeof(state));
+        (void) inbox_recipient_state_parse(state, &c->state);
 
         if (c->name == NULL) {
             rc = inbox_error_set(err, INBOX_ERR_INTERNAL,

@@ -1701,7 +1701,7 @@ inbox_sqlite_contact_campaigns(inbox_store_t *store, const char *org_id,
     }
 
     stmt = inbox_sqlite_stmt(conn, INBOX_SQL_CONTACT_CAMPAIGNS,
-        "SELECT c.id, c.kind, c.name, r.sent_at, m.status"
+        "SELECT c.id, c.kind, c.name, r.sent_at, m.status, r.state"
         " FROM campaign_recipients r JOIN campaigns c ON c.id = r.campaign_id"
         " LEFT JOIN messages m ON m.id = r.message_id"
         " WHERE r.contact_id = ?1 AND r.sent_at IS NOT NULL"
@@ -1739,6 +1739,8 @@ inbox_sqlite_contact_campaigns(inbox_store_t *store, const char *org_id,
         c->name = inbox_sqlite_column_strdup(stmt, 2, &oom);
         c->sent_at = sqlite3_column_int64(stmt, 3);
         inbox_sqlite_column_copy(stmt, 4, c->status, sizeof(c->status));
+        text = (const char *) sqlite3_column_text(stmt, 5);
+        (void) inbox_recipient_state_parse(text, &c->state);
     }
 
     inbox_sqlite_done(stmt);

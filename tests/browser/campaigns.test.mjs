@@ -6,7 +6,8 @@
 // a poll made and sent in the Polls view whose tally moves live as signed
 // replies answer it by number and by text; a refusal showing the server's
 // message with the form kept; a campaign with an image; the contact
-// panel's campaigns, poll answers and timeline; the previews on an
+// panel's campaigns, poll answers and timeline (one the carrier refused
+// because the contact opted out there: not sent); the previews on an
 // unlimited plan; the form offering every tag of the organization,
 // with its count; a campaign scheduled before the 10-segment rule,
 // whose card says why the sender cancelled it and what to do, where a
@@ -22,7 +23,8 @@ import { noPageErrorsTest, rowOf, signIn, useBrowser }
          from '../lib/browser.mjs';
 import { inboxctl, sqlite3Path, uniqueNumber } from '../lib/cluster.mjs';
 import { useCluster, errorLogIsCleanTest } from '../lib/fixture.mjs';
-import { api, deliverInbound, quietHoursAway } from '../lib/inbox.mjs';
+import { api, deliverInbound, eventually, quietHoursAway }
+         from '../lib/inbox.mjs';
 import { png, upload } from '../lib/media.mjs';
 import { addUser } from '../lib/session.mjs';
 
@@ -403,6 +405,55 @@ test('the contact panel lists the campaigns a contact got and its poll '
     assert.ok(items.some(([what, detail]) =>
         /^Campaign sent · ✓✓ Delivered$/.test(what)
         && detail === 'Spring sale'), JSON.stringify(items));
+});
+
+test('a campaign the carrier refused because the contact opted out there '
+     + 'is "not sent" in the contact panel, the contact having opted out, '
+     + 'not "sent" and failed', async () => {
+    const sim = ctx.cluster.sim;
+    const phone = uniqueNumber();
+    /* the contact's STOP reached the carrier, never the inbox */
+    await sim.configure({ inbox: 'http://127.0.0.1:9' });
+    try {
+        await sim.inbound({ from: phone, to: org().number, body: 'STOP' });
+    } finally {
+        await sim.configure({ inbox: ctx.cluster.baseUrl });
+    }
+    const val = await call('/api/v1/contacts', { method: 'POST',
+        body: { phone, name: 'Val Blocked', tags: ['carrier-stopped'] } });
+    const made = await call('/api/v1/campaigns', { method: 'POST', body: {
+        name: 'Last call', body: 'Last call!',
+        audience: { tags: ['carrier-stopped'] } } });
+    await call(`/api/v1/campaigns/${made.id}/send`, { method: 'POST' });
+    await eventually(async () => {
+        const c = await call(`/api/v1/campaigns/${made.id}`);
+        return c.status === 'done' && c.counts.suppressed === 1;
+    }, 20000, 'the campaign refused at the carrier');
+    const record = await call(`/api/v1/contacts/${val.id}`);
+    assert.deepEqual(record.campaigns.map((c) => [c.status, c.state]),
+                     [['failed', 'suppressed']]);
+
+    await page.getByRole('link', { name: 'Inbox' }).click();
+    await rowOf(page, 'Val Blocked').getByRole('button').click();
+    const panel = page.locator('#contact-panel');
+    if (await panel.isHidden()) {
+        await page.getByRole('button', { name: 'Contact', exact: true })
+            .click();
+    }
+    const campaigns = panel.getByRole('list', { name: 'Campaigns' });
+    const item = campaigns.locator('li', { hasText: 'Last call' });
+    await item.waitFor();
+    assert.match(await item.textContent(),
+                 / · Not sent: the contact had opted out$/);
+    assert.equal(await item.locator('.tick').count(), 0);
+    const timeline = panel.locator('#timeline');
+    await timeline.locator('li .timeline-detail', { hasText: /^Last call$/ })
+        .waitFor();
+    const items = await timeline.locator('li').evaluateAll((lis) =>
+        lis.map((li) => [li.querySelector('.timeline-what').textContent,
+            li.querySelector('.timeline-detail')?.textContent ?? '']));
+    assert.deepEqual(items.filter(([, detail]) => detail === 'Last call'),
+        [['Campaign not sent · the contact had opted out', 'Last call']]);
 });
 
 // The contacts list shows newest first: a tag only the oldest contacts

@@ -171,11 +171,13 @@ test('a campaign to a tag: draft, preview, send with the opted-out '
     assert.equal(rec.campaigns[0].id, draft.id);
     assert.equal(rec.campaigns[0].name, 'Spring sale');
     assert.equal(rec.campaigns[0].status, 'queued');
+    assert.equal(rec.campaigns[0].state, 'queued');
     assert.match(rec.campaigns[0].sent_at, ISO_Z);
     const tl = await ok(`/api/v1/contacts/${vip[0].id}/timeline`);
     const item = tl.items.find((i) => i.type === 'campaign');
     assert.equal(item.campaign.id, draft.id);
     assert.equal(item.campaign.name, 'Spring sale');
+    assert.equal(item.campaign.state, 'queued');
     assert.ok(tl.items.some((i) => i.type === 'message'));
     assert.deepEqual((await ok(`/api/v1/contacts/${outsider.id}`)).campaigns,
                      []);

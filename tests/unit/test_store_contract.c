@@ -10326,6 +10326,7 @@ TEST(a_campaign_to_a_tag_suppresses_opted_out_contacts)
         CHECK_STR(list.campaigns[0].id, id);
         CHECK_STR(list.campaigns[0].name, "Spring sale");
         CHECK_STR(list.campaigns[0].status, "sent");
+        CHECK_INT(list.campaigns[0].state, INBOX_RECIPIENT_SENT);
         CHECK_INT(list.campaigns[0].sent_at, NOON);
     }
     inbox_contact_campaigns_free(&list);
@@ -11656,12 +11657,14 @@ TEST(a_person_pausing_a_campaign_paused_for_credits_holds_what_was_handed)
 
 TEST(a_cancelled_campaigns_messages_in_the_outbox_fail_unsent_and_unpaid)
 {
-    size_t                 i;
-    char                   id[INBOX_ID_MAX], status[16], code[32];
-    fixture_t              f;
-    progress_t             p;
-    inbox_outbox_batch_t   first, batch;
-    inbox_send_report_t    report;
+    size_t                     i;
+    char                       id[INBOX_ID_MAX], status[16], code[32];
+    char                       contact[INBOX_ID_MAX], conv[INBOX_ID_MAX];
+    fixture_t                  f;
+    progress_t                 p;
+    inbox_outbox_batch_t       first, batch;
+    inbox_send_report_t        report;
+    inbox_contact_campaigns_t  list;
 
     FIXTURE(&f);
     campaign_in_outbox(&f, id);
@@ -11684,6 +11687,17 @@ TEST(a_cancelled_campaigns_messages_in_the_outbox_fail_unsent_and_unpaid)
                   batch.items[i].message.id, status, code);
         CHECK_STR(status, "failed");
         CHECK_STR(code, "campaign_cancelled");
+
+        /* the contact's record: failed, counted cancelled */
+        CHECK(contact_of(&f, batch.items[i].to, contact, conv));
+        CHECK_INT(inbox_store_contact_campaigns(f.store, f.org, contact,
+                                                &list, NULL), INBOX_OK);
+        CHECK_INT(list.campaign_count, 1);
+        if (list.campaign_count == 1) {
+            CHECK_STR(list.campaigns[0].status, "failed");
+            CHECK_INT(list.campaigns[0].state, INBOX_RECIPIENT_CANCELLED);
+        }
+        inbox_contact_campaigns_free(&list);
     }
 
     inbox_outbox_batch_free(&batch);
@@ -11932,12 +11946,14 @@ TEST(a_withdrawn_campaign_message_counts_its_recipient_suppressed)
     CHECK_INT(p.counts.queued, 1);
     CHECK_INT(p.counts.audience, 2);
 
-    /* her message, not sent, is failed: she opted out */
+    /* her message, not sent, is failed: she opted out, and her record
+     * says she is counted suppressed */
     CHECK_INT(inbox_store_contact_campaigns(f.store, f.org, a, &list, NULL),
               INBOX_OK);
     CHECK_INT(list.campaign_count, 1);
     if (list.campaign_count == 1) {
         CHECK_STR(list.campaigns[0].status, "failed");
+        CHECK_INT(list.campaigns[0].state, INBOX_RECIPIENT_SUPPRESSED);
     }
     inbox_contact_campaigns_free(&list);
 
@@ -12014,12 +12030,14 @@ TEST(a_carriers_opt_out_counts_its_recipient_suppressed)
     CHECK_INT(held_of(&f, f.org), 0);
     CHECK_INT(balance_of(&f, f.org), 10);
 
-    /* her message is failed, as the carrier said */
+    /* her message is failed, as the carrier said, and she counted
+     * suppressed */
     CHECK_INT(inbox_store_contact_campaigns(f.store, f.org, a, &list, NULL),
               INBOX_OK);
     CHECK_INT(list.campaign_count, 1);
     if (list.campaign_count == 1) {
         CHECK_STR(list.campaigns[0].status, "failed");
+        CHECK_INT(list.campaigns[0].state, INBOX_RECIPIENT_SUPPRESSED);
     }
     inbox_contact_campaigns_free(&list);
 
@@ -12840,6 +12858,7 @@ TEST(audience_counts_as_send_fixes_it_and_timeline_shows_sends)
         CHECK_INT(page.items[1].type, INBOX_TIMELINE_CAMPAIGN);
         CHECK_STR(page.items[1].campaign.id, id);
         CHECK_STR(page.items[1].campaign.name, "Spring sale");
+        CHECK_STR(page.items[1].campaign.state, "queued");
         CHECK_INT(page.items[1].at, NOON);
         CHECK_INT(page.items[2].type, INBOX_TIMELINE_MESSAGE);
     }

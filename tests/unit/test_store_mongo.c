@@ -8017,6 +8017,7 @@ TEST(contact_campaigns_and_timezone)
     fake.replies[0] = CURSOR("{\"_id\": " OID(CONTACT_ID) "}");
     fake.replies[1] = CURSOR("{\"_id\": " OID(RCPT1_ID) ", \"campaign_id\": "
                              OID(POLL_ID) ", \"sent_at\": " DATE(NOON) ","
+                             " \"state\": \"delivered\","
                              " \"campaign\": [{\"kind\": \"poll\", \"name\":"
                              " \"Which day?\"}], \"message\": [{\"status\":"
                              " \"delivered\"}]}");
@@ -8034,6 +8035,7 @@ TEST(contact_campaigns_and_timezone)
         CHECK_INT(list.campaigns[0].kind, INBOX_CAMPAIGN_KIND_POLL);
         CHECK_STR(list.campaigns[0].name, "Which day?");
         CHECK_STR(list.campaigns[0].status, "delivered");
+        CHECK_INT(list.campaigns[0].state, INBOX_RECIPIENT_DELIVERED);
     }
     CHECK_INT(list.poll_count, 1);
     if (list.poll_count == 1) {

@@ -240,11 +240,15 @@ void inbox_poll_results_free(inbox_poll_results_t *results);
 /* What a contact's record lists: the campaigns and polls it was sent,
  * newest first, and its answers to polls. */
 typedef struct {
-    char                   id[INBOX_ID_MAX];
-    inbox_campaign_kind_t  kind;
-    char                  *name;
-    int64_t                sent_at;         /* handed over */
-    char                   status[16];      /* its message's status */
+    char                     id[INBOX_ID_MAX];
+    inbox_campaign_kind_t    kind;
+    char                    *name;
+    int64_t                  sent_at;       /* handed over */
+    char                     status[16];    /* its message's status */
+    inbox_recipient_state_t  state;         /* how its campaign counts
+                                               it: a message never sent
+                                               (suppressed, cancelled)
+                                               is failed all the same */
 } inbox_contact_campaign_t;
 
 typedef struct {

@@ -242,6 +242,9 @@ typedef struct {
     int       poll;               /* 1: a poll */
     char     *name;               /* its name; a poll answer: the question */
     char      status[16];         /* _CAMPAIGN: its message's status */
+    char      state[24];          /* and the recipient's state (campaign.h:
+                                     "suppressed", "cancelled": never
+                                     sent) */
     unsigned  answer;             /* _POLL_ANSWER: the option, 1..9 */
     char     *answer_text;        /* and its text */
 } inbox_timeline_campaign_t;

@@ -33,7 +33,9 @@
     /* The inbox's own codes, then the carriers' (Twilio's and Telnyx's
      * published error codes) that a person can do something about. */
     const REASONS = {
-        contact_opted_out: 'the contact opted out at the carrier',
+        /* the carrier's refusal or report, or the sender's withdrawal
+         * of a message whose contact opted out in the inbox since */
+        contact_opted_out: 'the contact has opted out',
         unknown_outcome: 'the carrier did not answer; it may have been '
             + 'sent: look before sending it again',
         carrier_unavailable: 'the carrier could not be reached, even after '

@@ -273,7 +273,7 @@
     }
 
     /* "Held for a message to Ann Lee", "Given back for a message to
-     * Ann Lee: the contact opted out at the carrier"; a message gone
+     * Ann Lee: the contact has opted out"; a message gone
      * since names nobody. */
     function ledgerWhat(entry) {
         const td = document.createElement('td');

@@ -30,6 +30,7 @@ const CREDITS = 20;
 const happy = uniqueNumber();
 const unlucky = uniqueNumber();
 const unanswered = uniqueNumber();
+const stopped = uniqueNumber();
 
 const web = useBrowser();
 let page;
@@ -144,6 +145,28 @@ test('a reply the carrier could not send says why, and its credit comes '
 // either): the reply may have gone, so it is not shown failed, and its
 // credit stays held; the carrier's callback, whose URL names the
 // message, moves it on, live.
+test('a reply to a contact who opted out at the carrier fails saying the '
+     + 'contact has opted out, and its credit comes back', async () => {
+    await needsSendRoutes(ctx.cluster);
+    const sim = ctx.cluster.sim;
+    const org = ctx.cluster.orgs[0];
+    await deliverInbound(ctx.cluster, { from: stopped, body: 'Call me' });
+    /* then a STOP that reached the carrier, never the inbox */
+    await sim.configure({ inbox: 'http://127.0.0.1:9' });
+    try {
+        await sim.inbound({ from: stopped, to: org.number, body: 'STOP' });
+    } finally {
+        await sim.configure({ inbox: ctx.cluster.baseUrl });
+    }
+    const before = await page.locator('#balance-count').textContent();
+    await openThread(page, shown(stopped));
+    const { seen, text } = await sendAndWatch(stopped, 'Still coming?');
+    assert.equal(seen[seen.length - 1], 'failed', JSON.stringify(seen));
+    assert.equal(text.replace(/^\S+ /, ''),
+                 'Failed: the contact has opted out');
+    await page.locator('#balance-count', { hasText: before }).waitFor();
+});
+
 test('a reply whose send the carrier never answered shows Sending and '
      + 'why, and moves on live when the carrier\'s callback comes',
      async () => {

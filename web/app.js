@@ -1996,8 +1996,16 @@
         const type = String(entry.type || '');
         const m = entry.message || entry;
         if (type === 'message') {
-            what.textContent = m.direction === 'outbound'
-                ? 'Message sent' : 'Message received';
+            /* a message of ours as far as it got: one that failed never
+             * left (the carrier refused it, or it was withdrawn) */
+            const outbound = m.direction === 'outbound';
+            what.textContent = !outbound ? 'Message received'
+                : m.status === 'failed' ? 'Message not sent'
+                    : 'Message sent';
+            if (outbound && m.status) {
+                what.appendChild(document.createTextNode(' \u00b7 '));
+                what.appendChild(delivery.tick(m.status, m.error_code));
+            }
             detail.textContent = m.body || m.preview || '';
         } else if (type === 'opt_out' || type === 'opted_out') {
             what.textContent = 'Opted out'

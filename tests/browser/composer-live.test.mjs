@@ -165,6 +165,18 @@ test('a reply to a contact who opted out at the carrier fails saying the '
     assert.equal(text.replace(/^\S+ /, ''),
                  'Failed: the contact has opted out');
     await page.locator('#balance-count', { hasText: before }).waitFor();
+
+    // the contact's timeline says it never left, and why
+    const panel = page.getByRole('complementary', { name: 'Contact' });
+    if (await panel.isHidden()) {
+        await page.getByRole('button', { name: 'Contact', exact: true })
+            .click();
+    }
+    const item = panel.locator('.timeline-item', { hasText: 'Still coming?' });
+    await item.waitFor();
+    assert.equal(await item.locator('.timeline-what').textContent(),
+                 'Message not sent \u00b7 \u2715 Failed: the contact has '
+                 + 'opted out');
 });
 
 test('a reply whose send the carrier never answered shows Sending and '

@@ -10111,9 +10111,10 @@ sent_of(fixture_t *f, int64_t now, const char *id)
  * A dispatch shares its batch among the sending campaigns, and gives
  * none to a campaign with INBOX_CAMPAIGN_AHEAD_MAX messages in the
  * outbox (counted full, as one it filled is, so that the sender looks
- * again as they leave rather than a second later): a small campaign sent after a big one, from the same number,
- * goes in the first dispatch and in any later one, never behind the big
- * one's whole audience.
+ * again as they leave rather than a second later): a small campaign
+ * sent after a big one, from the same number, goes in the first
+ * dispatch and in any later one, never behind the big one's whole
+ * audience.
  */
 TEST(a_dispatch_shares_its_batch_among_the_sending_campaigns)
 {

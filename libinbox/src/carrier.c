@@ -19,9 +19,10 @@
  * The errors a carrier documents as "not taken, try again", whatever the
  * 4xx or 5xx they come with: Twilio's 20503 (service unavailable), 21730
  * (maintenance) and 21611 (its HTTP 400: the From number's queue holds
- * as many messages as it can send in 10 hours), Telnyx's 10007
- * (unexpected error: its 1xxxx errors never leave its platform).
- * slow_down: the number sends more than the carrier takes, as a 429
+ * as many messages as it can send in 10 hours).  Not Telnyx's 10007
+ * ("unexpected error", with a 500): Telnyx does not say that it comes
+ * only before a message is queued, so it is unknown, never sent again,
+ * as Twilio's 20500.  slow_down: the number sends more than the carrier takes, as a 429
  * says, so the number is held rather than this one message retried
  * (inbox_send_result_t).
  */
@@ -32,8 +33,7 @@ static const struct {
 } inbox_carrier_not_taken[] = {
     { INBOX_CARRIER_TWILIO, "20503", 0 },
     { INBOX_CARRIER_TWILIO, "21730", 0 },
-    { INBOX_CARRIER_TWILIO, "21611", 1 },
-    { INBOX_CARRIER_TELNYX, "10007", 0 }
+    { INBOX_CARRIER_TWILIO, "21611", 1 }
 };
 
 #define INBOX_CARRIER_NOT_TAKEN_N \
@@ -462,7 +462,8 @@ inbox_carrier_refusal(inbox_carrier_t carrier, long http_status,
             return INBOX_SEND_RETRY;
         }
 
-        /* Twilio's 20500: a message sent again may arrive twice */
+        /* Twilio's 20500, Telnyx's 10007: a message sent again may
+         * arrive twice */
         return INBOX_SEND_UNKNOWN;
     }
 

@@ -63,8 +63,8 @@ typedef enum {
     INBOX_SEND_RETRY,         /* not taken, try again later with
                                  backoff: a 429, or the carrier's own
                                  error that says so (in a 5xx: a 503;
-                                 Twilio 21730, Telnyx 10007; in a 4xx:
-                                 Twilio 21611); slow_down says when it
+                                 Twilio 21730; in a 4xx: Twilio
+                                 21611); slow_down says when it
                                  is the number to hold, not the
                                  message */
     INBOX_SEND_REFUSED,       /* any other refusal: final, never retried */

@@ -136,10 +136,11 @@ static const ctl_command_t  ctl_commands[] = {
       "        [--api-base URL] [--keyword-answers inbox|carrier]\n"
       "        (-: the token or key on stdin, one line each, the auth\n"
       "        token first, kept out of ps and the shell's history)\n"
-      "        (--keyword-answers carrier: the carrier answers STOP, START\n"
-      "        and HELP itself, as Twilio's default opt-out handling and\n"
-      "        Telnyx do, and the inbox sends no answer of its own; inbox,\n"
-      "        the default: the inbox answers each)" },
+      "        (--keyword-answers carrier, the default: the carrier answers\n"
+      "        STOP, START and HELP itself, as Twilio's default opt-out\n"
+      "        handling and Telnyx do, and the inbox sends no answer of its\n"
+      "        own; inbox: the inbox answers each, for a number whose\n"
+      "        carrier's own handling is turned off)" },
     { "number", "set", 2,
       "carrier account-sid auth-token public-key api-key api-base "
       "keyword-answers",
@@ -671,8 +672,11 @@ ctl_number_read(ctl_words_t *words, inbox_number_t *number,
         return 1;
     }
 
+    /* both carriers answer keywords themselves unless told not to, and
+     * refuse any send after a STOP: the inbox's own answers are for
+     * the numbers whose carrier's handling was turned off */
     number->carrier_answers_keywords =
-        answers != NULL && strcmp(answers, "carrier") == 0;
+        answers == NULL || strcmp(answers, "carrier") == 0;
 
     /* webhooks are refused unless they carry this account and token */
     if (number->carrier == INBOX_CARRIER_TWILIO

@@ -352,10 +352,10 @@ async () => {
     assert.ok(replies.some((b) => /^Reply STOP/.test(b)));
 });
 
-test('a number without the setting still has the inbox confirm a STOP '
+test('a number set --keyword-answers inbox has the inbox confirm a STOP '
      + '(queued free); at a carrier that confirms it too, that one is '
      + 'refused as opted out', async () => {
-    const number = await addNumber();
+    const number = await addNumber('--keyword-answers', 'inbox');
     const from = uniqueNumber();
     await sim.inbound({ from, to: number, body: 'STOP' });
     let notice;
@@ -388,7 +388,7 @@ async function sentTo(phone, count) {
 // answered in French.  The simulated carrier leaves them to the inbox.
 test('a contact texting "Arrêt" gets the French confirmation on its '
      + 'phone, one texting "AIDE" the French help', async () => {
-    const number = await addNumber();
+    const number = await addNumber('--keyword-answers', 'inbox');
 
     const stopper = uniqueNumber();
     await sim.inbound({ from: stopper, to: number, body: 'Arr\u00eat' });
@@ -409,11 +409,12 @@ test('a contact texting "Arrêt" gets the French confirmation on its '
     assert.equal(help.segments, 2);
 });
 
-test('inboxctl number set keeps --keyword-answers unless given, and '
-     + 'takes inbox or carrier only', async () => {
+test('inboxctl number add leaves keyword answers to the carrier unless '
+     + 'told otherwise; number set keeps them unless given, and takes inbox '
+     + 'or carrier only', async () => {
     const { cluster } = ctx;
     const org = cluster.orgs[0];
-    const number = await addNumber('--keyword-answers', 'carrier');
+    const number = await addNumber();
     const stored = async () => (await promisify(execFile)(sqlite3Path,
         [cluster.storePath, 'SELECT carrier_answers_keywords FROM numbers'
          + ` WHERE e164 = '${number}'`])).stdout.trim();

@@ -25,6 +25,9 @@ static int inbox_twilio_field_cmp(const void *a, const void *b);
 static int inbox_twilio_signature_is(const char *url,
     const inbox_form_t *params, const char *auth_token,
     const char *signature);
+static int inbox_twilio_signature_fragment(const char *url,
+    const inbox_form_t *params, const char *auth_token,
+    const char *signature);
 static char *inbox_twilio_url_port(const char *url);
 static inbox_status_t inbox_twilio_field(const inbox_form_t *form,
     const char *name, const inbox_form_field_t **field, inbox_error_t *err);
@@ -132,14 +135,52 @@ inbox_twilio_signature_valid(const char *url, const inbox_form_t *params,
 
     valid = inbox_twilio_signature_is(url, params, auth_token, signature);
 
-    /* the other form only when the URL as called does not match: one
+    /* the other forms only when the URL as called does not match: one
      * HMAC a webhook on intake's usual path */
     other = valid ? NULL : inbox_twilio_url_port(url);
     if (other != NULL) {
-        valid |= inbox_twilio_signature_is(other, params, auth_token,
-                                           signature);
+        valid = inbox_twilio_signature_is(other, params, auth_token,
+                                          signature)
+                || inbox_twilio_signature_fragment(other, params,
+                                                   auth_token, signature);
         free(other);
     }
+
+    if (!valid) {
+        valid = inbox_twilio_signature_fragment(url, params, auth_token,
+                                                signature);
+    }
+
+    return valid;
+}
+
+
+/* 1 when signature is right for url ending in the connection overrides
+ * README recommends (a URL that has a fragment of its own never does). */
+static int
+inbox_twilio_signature_fragment(const char *url, const inbox_form_t *params,
+    const char *auth_token, const char *signature)
+{
+    int     valid;
+    char   *with;
+    size_t  len;
+
+    if (strchr(url, '#') != NULL) {
+        return 0;
+    }
+
+    len = strlen(url);
+    with = malloc(len + sizeof(INBOX_TWILIO_RETRY_FRAGMENT));
+    if (with == NULL) {
+        return 0;
+    }
+
+    memcpy(with, url, len);
+    memcpy(with + len, INBOX_TWILIO_RETRY_FRAGMENT,
+           sizeof(INBOX_TWILIO_RETRY_FRAGMENT));
+
+    valid = inbox_twilio_signature_is(with, params, auth_token, signature);
+    free(with);
 
     return valid;
 }

@@ -125,6 +125,39 @@ TEST(signature_holds_with_or_without_the_port)
 }
 
 
+/* Twilio does not say whether it signs the inbound URL with the
+ * connection overrides README recommends (it never sends them): a
+ * signature with them counts too, with the URL's port or without; with
+ * any other fragment, it does not. */
+TEST(signature_holds_with_or_without_the_retry_fragment)
+{
+    inbox_form_t  form;
+    char          sig[INBOX_TWILIO_SIGNATURE_MAX];
+
+    parse(EXAMPLE_BODY, &form);
+
+    inbox_twilio_signature("https://inbox.example.com/webhooks/twilio/inbound"
+                           "#rp=5xx,ct&rc=3", &form, EXAMPLE_TOKEN, sig);
+    CHECK(inbox_twilio_signature_valid(
+              "https://inbox.example.com/webhooks/twilio/inbound",
+              &form, EXAMPLE_TOKEN, sig));
+    CHECK(inbox_twilio_signature_valid(
+              "https://inbox.example.com:8443/webhooks/twilio/inbound",
+              &form, EXAMPLE_TOKEN, sig));
+    CHECK(!inbox_twilio_signature_valid(
+              "https://inbox.example.com/webhooks/twilio/status",
+              &form, EXAMPLE_TOKEN, sig));
+
+    inbox_twilio_signature("https://inbox.example.com/webhooks/twilio/inbound"
+                           "#rc=5", &form, EXAMPLE_TOKEN, sig);
+    CHECK(!inbox_twilio_signature_valid(
+              "https://inbox.example.com/webhooks/twilio/inbound",
+              &form, EXAMPLE_TOKEN, sig));
+
+    inbox_form_free(&form);
+}
+
+
 TEST(signature_rejects_wrong_token)
 {
     inbox_form_t  form;

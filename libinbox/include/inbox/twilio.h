@@ -28,11 +28,21 @@ void inbox_twilio_signature(const char *url, const inbox_form_t *params,
     const char *auth_token, char out[INBOX_TWILIO_SIGNATURE_MAX]);
 
 /*
+ * The connection overrides README tells operators to end the inbound
+ * webhook URL with: Twilio tries a message the inbox answered 5xx (could
+ * not store) again.  Twilio does not send a fragment, and does not say
+ * whether it signs the URL with it (its validators take "the URL you
+ * configured", fragment and all): a signature over the URL with this one
+ * is taken too, so that inbound messages are not refused either way.
+ */
+#define INBOX_TWILIO_RETRY_FRAGMENT  "#rp=5xx,ct&rc=3"
+
+/*
  * 1 when signature is right for url and params; compares in constant time.
  * Twilio signs an https URL without its port, and has signed some with
  * the default one added, so every official validator tries the URL as
  * called, without its port, and with the scheme's default port: so does
- * this one.
+ * this one, each also ending in INBOX_TWILIO_RETRY_FRAGMENT.
  */
 int inbox_twilio_signature_valid(const char *url, const inbox_form_t *params,
     const char *auth_token, const char *signature);

@@ -418,9 +418,10 @@ inbox_mongo_ingest_message(inbox_mongo_store_t *ms,
         BSON_APPEND_DOCUMENT_BEGIN(&media, key, &item);
         BSON_APPEND_UTF8(&item, "url", msg->media[i].url);
         BSON_APPEND_UTF8(&item, "content_type", msg->media[i].content_type);
-        /* a copy to make, at once (store_mongo_media.c) */
+        /* pending: a copy to make, at once (store_mongo_media.c);
+         * failed when intake could not keep it (inbound.h) */
         BSON_APPEND_UTF8(&item, "state",
-                         inbox_media_state_name(INBOX_MEDIA_PENDING));
+                         inbox_media_state_name(msg->media[i].state));
         BSON_APPEND_DATE_TIME(&item, "fetch_at", 0);
         BSON_APPEND_INT32(&item, "attempts", 0);
         bson_append_document_end(&media, &item);

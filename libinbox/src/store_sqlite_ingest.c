@@ -384,9 +384,9 @@ inbox_sqlite_ingest_one(inbox_sqlite_batch_t *batch,
     for (i = 0; i < media_count; i++) {
         stmt = inbox_sqlite_stmt(conn, INBOX_SQL_INGEST_MEDIA,
             "INSERT INTO message_media (message_id, idx, url, content_type,"
-            " number_id)"
+            " number_id, state)"
             " VALUES (?1, ?2, ?3, ?4, (SELECT id FROM numbers"
-            " WHERE e164 = ?5))", err);
+            " WHERE e164 = ?5), ?6)", err);
         if (stmt == NULL) {
             status = err->code;
             goto done;
@@ -397,6 +397,10 @@ inbox_sqlite_ingest_one(inbox_sqlite_batch_t *batch,
         inbox_sqlite_bind_text(stmt, 3, in->media[i].url);
         inbox_sqlite_bind_text(stmt, 4, in->media[i].content_type);
         inbox_sqlite_bind_text(stmt, 5, in->to);
+        /* pending, a copy to make; failed when intake could not keep it
+         * (inbound.h) */
+        inbox_sqlite_bind_text(stmt, 6,
+                               inbox_media_state_name(in->media[i].state));
 
         rc = sqlite3_step(stmt);
         inbox_sqlite_done(stmt);

@@ -16,10 +16,10 @@
 #include <yajl/yajl_gen.h>
 #include <inbox/clock.h>
 #include <inbox/encoding.h>
+#include <inbox/inbound.h>
 #include <inbox/phone.h>
 #include <inbox/render.h>
 #include <inbox/telnyx.h>
-#include <inbox/utf8.h>
 #include "carrier_util.h"
 
 
@@ -564,7 +564,7 @@ done:
 }
 
 
-/* message.received into ev->inbound (Twilio's intake caps). */
+/* message.received into ev->inbound (what is kept: inbound.h). */
 static inbox_status_t
 inbox_telnyx_received(yajl_val data, yajl_val payload,
     const char *default_country, inbox_telnyx_event_t *ev,
@@ -623,25 +623,9 @@ inbox_telnyx_received(yajl_val data, yajl_val payload,
     }
 
     if (text != NULL) {
-        if (inbox_utf8_length(text, strlen(text)) > INBOX_BODY_MAX) {
-            return inbox_error_set_field(err, INBOX_ERR_INVALID,
-                       "data.payload.text", "text is longer than %d "
-                       "characters", INBOX_BODY_MAX);
-        }
-
-        msg->body = text;
-
-        /* yajl checks UTF-8 and makes a lone surrogate escape '?';
-         * should anything else slip through, it is repaired as
-         * Twilio's intake repairs its Body */
-        if (!inbox_utf8_valid(text, strlen(text))) {
-            msg->owned = inbox_utf8_repair(text, strlen(text), NULL);
-            if (msg->owned == NULL) {
-                return inbox_error_set(err, INBOX_ERR_INTERNAL,
-                                       "Out of memory.");
-            }
-
-            msg->body = msg->owned;
+        rc = inbox_inbound_body(msg, text, strlen(text), err);
+        if (rc != INBOX_OK) {
+            return rc;
         }
     }
 
@@ -657,29 +641,13 @@ inbox_telnyx_received(yajl_val data, yajl_val payload,
         for (i = 0; i < media->u.array.len; i++) {
             item = media->u.array.values[i];
             url = inbox_carrier_string(inbox_carrier_get(item, url_path));
-            v = inbox_carrier_get(item, type_path);
-            type = inbox_carrier_string(v);
+            type = inbox_carrier_string(inbox_carrier_get(item, type_path));
 
-            /* Telnyx may leave the type out or null: unknown ("") until
-             * the copy reads it from the bytes */
-            if (url == NULL
-                || !inbox_media_field_valid(url, strlen(url), 1,
-                                            sizeof(msg->media[i].url))
-                || (v != NULL && !YAJL_IS_NULL(v) && type == NULL)
-                || (type != NULL && type[0] != '\0'
-                    && !inbox_media_field_valid(type, strlen(type), 0,
-                                     sizeof(msg->media[i].content_type))))
-            {
-                return inbox_error_set_field(err, INBOX_ERR_INVALID,
-                           "data.payload.media", "media item %zu has no "
-                           "http or https url, or a content type not of "
-                           "printable ASCII", i);
-            }
-
-            memcpy(msg->media[i].url, url, strlen(url) + 1);
-            snprintf(msg->media[i].content_type,
-                     sizeof(msg->media[i].content_type), "%s",
-                     type ? type : "");
+            /* a type left out or null is unknown ("") until the copy
+             * reads it from the bytes; an item it cannot fetch is kept
+             * failed, not the message refused */
+            inbox_inbound_media(&msg->media[i], url, url ? strlen(url) : 0,
+                                type, type ? strlen(type) : 0);
         }
 
         msg->media_count = media->u.array.len;

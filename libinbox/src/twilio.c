@@ -16,9 +16,9 @@
 #include <inbox/carrier.h>
 #include <inbox/clock.h>
 #include <inbox/encoding.h>
+#include <inbox/inbound.h>
 #include <inbox/phone.h>
 #include <inbox/twilio.h>
-#include <inbox/utf8.h>
 
 
 static int inbox_twilio_field_cmp(const void *a, const void *b);
@@ -42,7 +42,7 @@ static inbox_status_t inbox_twilio_count(const inbox_form_t *form,
 static inbox_status_t inbox_twilio_media(const inbox_form_t *form,
     inbox_inbound_t *msg, inbox_error_t *err);
 static inbox_status_t inbox_twilio_media_item(const inbox_form_t *form,
-    const char *name, int url, char *out, size_t size, inbox_error_t *err);
+    const char *name, const inbox_form_field_t **field, inbox_error_t *err);
 static int inbox_twilio_media_name(const char *name, unsigned *index);
 static inbox_status_t inbox_twilio_body(const inbox_form_t *form,
     inbox_inbound_t *msg, inbox_error_t *err);
@@ -729,7 +729,7 @@ inbox_twilio_media(const inbox_form_t *form, inbox_inbound_t *msg,
     char                       name[32];
     unsigned                   num_media, i, index;
     inbox_status_t             rc;
-    const inbox_form_field_t  *f;
+    const inbox_form_field_t  *f, *url, *type;
 
     rc = inbox_twilio_field(form, "NumMedia", &f, err);
     if (rc != INBOX_OK) {
@@ -763,20 +763,21 @@ inbox_twilio_media(const inbox_form_t *form, inbox_inbound_t *msg,
 
     for (i = 0; i < num_media; i++) {
         snprintf(name, sizeof(name), "MediaUrl%u", i);
-        rc = inbox_twilio_media_item(form, name, 1, msg->media[i].url,
-                                     sizeof(msg->media[i].url), err);
+        rc = inbox_twilio_media_item(form, name, &url, err);
         if (rc != INBOX_OK) {
             return rc;
         }
 
         snprintf(name, sizeof(name), "MediaContentType%u", i);
-        rc = inbox_twilio_media_item(form, name, 0,
-                                     msg->media[i].content_type,
-                                     sizeof(msg->media[i].content_type),
-                                     err);
+        rc = inbox_twilio_media_item(form, name, &type, err);
         if (rc != INBOX_OK) {
             return rc;
         }
+
+        /* an item that cannot be fetched is kept failed, not the
+         * message refused (inbound.h) */
+        inbox_inbound_media(&msg->media[i], url->value, url->value_len,
+                            type->value, type->value_len);
     }
 
     msg->media_count = num_media;
@@ -785,34 +786,24 @@ inbox_twilio_media(const inbox_form_t *form, inbox_inbound_t *msg,
 }
 
 
-/* A media URL or content type, copied to out when it passes the caps
- * every carrier's intake applies (inbox_media_field_valid). */
+/* A media URL or content type that NumMedia calls for, as *field: the
+ * form's shape needs it there, whatever its value. */
 static inbox_status_t
 inbox_twilio_media_item(const inbox_form_t *form, const char *name,
-    int url, char *out, size_t size, inbox_error_t *err)
+    const inbox_form_field_t **field, inbox_error_t *err)
 {
-    inbox_status_t             rc;
-    const inbox_form_field_t  *f;
+    inbox_status_t  rc;
 
-    rc = inbox_twilio_field(form, name, &f, err);
+    rc = inbox_twilio_field(form, name, field, err);
     if (rc != INBOX_OK) {
         return rc;
     }
 
-    if (f == NULL || f->value_len == 0) {
+    if (*field == NULL || (*field)->value_len == 0) {
         return inbox_error_set_field(err, INBOX_ERR_INVALID, name,
                    "the webhook has no %s, which its NumMedia calls for",
                    name);
     }
-
-    if (!inbox_media_field_valid(f->value, f->value_len, url, size)) {
-        return inbox_error_set_field(err, INBOX_ERR_INVALID, name,
-                   "%s is not %s of at most %zu printable ASCII characters",
-                   name, url ? "an http or https URL" : "a content type",
-                   size - 1);
-    }
-
-    memcpy(out, f->value, f->value_len + 1);
 
     return INBOX_OK;
 }
@@ -845,8 +836,8 @@ inbox_twilio_media_name(const char *name, unsigned *index)
 }
 
 
-/* Body, repaired when it is not valid UTF-8 (the signature was checked
- * over the bytes as sent), and at most INBOX_BODY_MAX characters. */
+/* Body, as inbound.h keeps it (repaired, cut when too long; the
+ * signature was checked over the bytes as sent). */
 static inbox_status_t
 inbox_twilio_body(const inbox_form_t *form, inbox_inbound_t *msg,
     inbox_error_t *err)
@@ -864,22 +855,5 @@ inbox_twilio_body(const inbox_form_t *form, inbox_inbound_t *msg,
         return INBOX_OK;
     }
 
-    if (inbox_utf8_length(f->value, f->value_len) > INBOX_BODY_MAX) {
-        return inbox_error_set_field(err, INBOX_ERR_INVALID, "Body",
-                   "Body is longer than %d characters", INBOX_BODY_MAX);
-    }
-
-    if (inbox_utf8_valid(f->value, f->value_len)) {
-        msg->body = f->value;
-        return INBOX_OK;
-    }
-
-    msg->owned = inbox_utf8_repair(f->value, f->value_len, NULL);
-    if (msg->owned == NULL) {
-        return inbox_error_set(err, INBOX_ERR_INTERNAL, "out of memory");
-    }
-
-    msg->body = msg->owned;
-
-    return INBOX_OK;
+    return inbox_inbound_body(msg, f->value, f->value_len, err);
 }

@@ -5498,6 +5498,44 @@ TEST(inbound_images_wait_for_a_copy_and_are_leased_to_one_fetcher)
 }
 
 
+/* An item intake could not keep (a URL too long, inbound.h) is stored
+ * failed beside the others, and no fetcher is given it. */
+TEST(an_inbound_image_failed_at_intake_is_stored_failed_and_never_fetched)
+{
+    fixture_t                 f;
+    inbox_media_t             media;
+    inbox_ingest_result_t     r;
+    inbox_media_fetch_list_t  due;
+    inbound_t                 m;
+
+    FIXTURE(&f);
+    inbound_init(&m, "MM1", ALICE, NUMBER, "two pictures", T0);
+    m.in.media_count = 2;
+    m.in.media[0].state = INBOX_MEDIA_FAILED;
+    snprintf(m.in.media[0].content_type, sizeof(m.in.media[0].content_type),
+             "image/jpeg");
+    snprintf(m.in.media[1].url, sizeof(m.in.media[1].url),
+             "https://api.twilio.com/MM1/Media/ME1");
+    snprintf(m.in.media[1].content_type, sizeof(m.in.media[1].content_type),
+             "image/png");
+    CHECK_INT(inbox_store_inbound_ingest(f.store, &m.in, 1, &r, NULL, NULL),
+              INBOX_OK);
+
+    CHECK_INT(media_of(&f, r.conversation_id, 0, &media), 0);
+    CHECK_INT(media.state, INBOX_MEDIA_FAILED);
+    CHECK_INT(media_of(&f, r.conversation_id, 1, &media), 0);
+    CHECK_INT(media.state, INBOX_MEDIA_PENDING);
+
+    CHECK_INT(inbox_store_media_fetch_claim(f.store, T0, 10, &due, NULL),
+              INBOX_OK);
+    CHECK_INT(due.count, 1);
+    CHECK_INT(due.count == 1 ? due.items[0].idx : 0, 1);
+    inbox_media_fetch_list_free(&due);
+
+    fixture_close(&f);
+}
+
+
 TEST(a_stored_copy_is_shown_and_pushed_as_message_updated)
 {
     fixture_t                 f;

@@ -404,28 +404,10 @@ TEST(message_received_mms)
 
 TEST(message_received_refused_beyond_intake_caps)
 {
-    char                  *body, *text, media[4096];
+    char                  *body, media[4096];
     size_t                 i;
     inbox_error_t          err;
     inbox_telnyx_event_t   ev;
-
-    /* 1601 characters */
-    text = malloc(1604);
-    text[0] = '"';
-    memset(text + 1, 'a', 1601);
-    strcpy(text + 1602, "\"");
-    body = received("[]", "11", text, "\"SMS\"");
-    CHECK_INT(parse(body, &ev, &err), INBOX_ERR_INVALID);
-    CHECK_STR(err.field, "data.payload.text");
-    free(body);
-
-    /* 1600 are fine */
-    strcpy(text + 1601, "\"");
-    body = received("[]", "11", text, "\"SMS\"");
-    CHECK_INT(parse(body, &ev, &err), INBOX_OK);
-    inbox_telnyx_event_free(&ev);
-    free(body);
-    free(text);
 
     /* 11 media */
     strcpy(media, "[");
@@ -440,31 +422,6 @@ TEST(message_received_refused_beyond_intake_caps)
     CHECK_STR(err.field, "data.payload.media");
     free(body);
 
-    body = received("[{\"url\":\"javascript:x\",\"content_type\":"
-                    "\"image/gif\"}]", "1", "\"\"", "\"MMS\"");
-    CHECK_INT(parse(body, &ev, &err), INBOX_ERR_INVALID);
-    CHECK_STR(err.field, "data.payload.media");
-    free(body);
-
-    /* a type that is not a string, or not printable ASCII */
-    body = received("[{\"url\":\"https://m.example/x\","
-                    "\"content_type\":7}]", "1", "\"\"", "\"MMS\"");
-    CHECK_INT(parse(body, &ev, &err), INBOX_ERR_INVALID);
-    CHECK_STR(err.field, "data.payload.media");
-    free(body);
-
-    body = received("[{\"url\":\"https://m.example/x\","
-                    "\"content_type\":\"image/\\u0001\"}]", "1", "\"\"",
-                    "\"MMS\"");
-    CHECK_INT(parse(body, &ev, &err), INBOX_ERR_INVALID);
-    free(body);
-
-    /* no url */
-    body = received("[{\"content_type\":\"image/gif\"}]", "1", "\"\"",
-                    "\"MMS\"");
-    CHECK_INT(parse(body, &ev, &err), INBOX_ERR_INVALID);
-    free(body);
-
     /* text that is not a string, a NUL in it */
     body = received("[]", "1", "42", "\"SMS\"");
     CHECK_INT(parse(body, &ev, &err), INBOX_ERR_INVALID);
@@ -473,6 +430,139 @@ TEST(message_received_refused_beyond_intake_caps)
 
     body = received("[]", "1", "\"a\\u0000b\"", "\"SMS\"");
     CHECK_INT(parse(body, &ev, &err), INBOX_ERR_INVALID);
+    free(body);
+}
+
+
+/* A quoted JSON string of n times c. */
+static char *
+quoted(char c, size_t n)
+{
+    char  *s;
+
+    s = malloc(n + 3);
+    s[0] = '"';
+    memset(s + 1, c, n);
+    strcpy(s + 1 + n, "\"");
+
+    return s;
+}
+
+
+TEST(message_received_keeps_a_long_text)
+{
+    char                  *body, *text, *expected;
+    size_t                 i;
+    inbox_error_t          err;
+    inbox_telnyx_event_t   ev;
+
+    /* over Twilio's 1600: Telnyx documents no cap for what it delivers */
+    text = quoted('a', 2000);
+    body = received("[]", "13", text, "\"SMS\"");
+    CHECK_INT(parse(body, &ev, &err), INBOX_OK);
+    CHECK_INT(strlen(ev.inbound.body), 2000);
+    inbox_telnyx_event_free(&ev);
+    free(body);
+    free(text);
+
+    /* 5000 kept whole, more cut after 5000 saying how many went */
+    text = quoted('b', 5000);
+    body = received("[]", "33", text, "\"SMS\"");
+    CHECK_INT(parse(body, &ev, &err), INBOX_OK);
+    CHECK_INT(strlen(ev.inbound.body), 5000);
+    inbox_telnyx_event_free(&ev);
+    free(body);
+    free(text);
+
+    text = quoted('c', 5003);
+    body = received("[]", "33", text, "\"SMS\"");
+    CHECK_INT(parse(body, &ev, &err), INBOX_OK);
+    expected = malloc(5100);
+    memset(expected, 'c', 5000);
+    strcpy(expected + 5000, "\n[3 more characters not kept]");
+    CHECK_STR(ev.inbound.body, expected);
+    inbox_telnyx_event_free(&ev);
+    free(expected);
+    free(body);
+    free(text);
+
+    /* cut at a character, not inside one: 5001 two-byte characters */
+    text = malloc(2 * 5001 + 3);
+    text[0] = '"';
+    for (i = 0; i < 5001; i++) {
+        memcpy(text + 1 + 2 * i, "\xc3\xa9", 2);
+    }
+    strcpy(text + 1 + 2 * 5001, "\"");
+    body = received("[]", "33", text, "\"SMS\"");
+    CHECK_INT(parse(body, &ev, &err), INBOX_OK);
+    CHECK(strlen(ev.inbound.body) > 2 * 5000
+          && strcmp(ev.inbound.body + 2 * 5000,
+                    "\n[1 more character not kept]") == 0);
+    inbox_telnyx_event_free(&ev);
+    free(body);
+    free(text);
+}
+
+
+TEST(message_received_keeps_media_it_cannot_fetch_failed)
+{
+    char                  *body, *url, media[8192];
+    inbox_error_t          err;
+    inbox_telnyx_event_t   ev;
+
+    /* a signed URL of 1500 characters: fetched as any other */
+    url = quoted('u', 1500 - strlen("https://m.example/"));
+    snprintf(media, sizeof(media), "[{\"url\":\"https://m.example/%s,"
+             "\"content_type\":\"image/jpeg\"}]", url + 1);
+    body = received(media, "1", "\"look\"", "\"MMS\"");
+    CHECK_INT(parse(body, &ev, &err), INBOX_OK);
+    CHECK_INT(strlen(ev.inbound.media[0].url), 1500);
+    CHECK_INT(ev.inbound.media[0].state, INBOX_MEDIA_PENDING);
+    inbox_telnyx_event_free(&ev);
+    free(body);
+    free(url);
+
+    /* 2048 characters, over Telnyx's own limit, a URL that is not http,
+     * none at all: each item failed, the text and the others kept */
+    url = quoted('u', 2048 - strlen("https://m.example/"));
+    snprintf(media, sizeof(media), "[{\"url\":\"https://m.example/%s,"
+             "\"content_type\":\"image/jpeg\"},{\"url\":\"javascript:x\","
+             "\"content_type\":\"image/gif\"},{\"content_type\":"
+             "\"image/gif\"},{\"url\":\"https://m.example/ok\","
+             "\"content_type\":\"image/png\"}]", url + 1);
+    body = received(media, "1", "\"four\"", "\"MMS\"");
+    CHECK_INT(parse(body, &ev, &err), INBOX_OK);
+    CHECK_STR(ev.inbound.body, "four");
+    CHECK_INT(ev.inbound.media_count, 4);
+    CHECK_INT(ev.inbound.media[0].state, INBOX_MEDIA_FAILED);
+    CHECK_STR(ev.inbound.media[0].url, "");
+    CHECK_STR(ev.inbound.media[0].content_type, "image/jpeg");
+    CHECK_INT(ev.inbound.media[1].state, INBOX_MEDIA_FAILED);
+    CHECK_STR(ev.inbound.media[1].url, "");
+    CHECK_INT(ev.inbound.media[2].state, INBOX_MEDIA_FAILED);
+    CHECK_INT(ev.inbound.media[3].state, INBOX_MEDIA_PENDING);
+    CHECK_STR(ev.inbound.media[3].url, "https://m.example/ok");
+    CHECK_STR(ev.inbound.media[3].content_type, "image/png");
+    inbox_telnyx_event_free(&ev);
+    free(body);
+    free(url);
+
+    /* a type that is not a string, not ASCII or not printable: unknown,
+     * the copy reads it from the bytes */
+    body = received("[{\"url\":\"https://m.example/x\",\"content_type\":7},"
+                    "{\"url\":\"https://m.example/y\",\"content_type\":"
+                    "\"image/\\u00e9\"},{\"url\":\"https://m.example/z\","
+                    "\"content_type\":\"image/\\u0001\"}]", "1", "\"\"",
+                    "\"MMS\"");
+    CHECK_INT(parse(body, &ev, &err), INBOX_OK);
+    CHECK_INT(ev.inbound.media_count, 3);
+    CHECK_INT(ev.inbound.media[0].state, INBOX_MEDIA_PENDING);
+    CHECK_STR(ev.inbound.media[0].content_type, "");
+    CHECK_STR(ev.inbound.media[1].url, "https://m.example/y");
+    CHECK_STR(ev.inbound.media[1].content_type, "");
+    CHECK_STR(ev.inbound.media[2].content_type, "");
+    CHECK_INT(ev.inbound.media[2].state, INBOX_MEDIA_PENDING);
+    inbox_telnyx_event_free(&ev);
     free(body);
 }
 

@@ -183,7 +183,7 @@ typedef struct {
     char            message_id[INBOX_ID_MAX];
     char            org_id[INBOX_ID_MAX];
     unsigned        idx;                    /* its place in the message */
-    char            url[1024];              /* the carrier's */
+    char            url[INBOX_MEDIA_URL_CARRIER_MAX];  /* the carrier's */
     char            content_type[128];      /* what the carrier said */
     unsigned        attempts;               /* this claim included */
     inbox_number_t  number;                 /* the organization's number of

@@ -16,11 +16,13 @@
 
 #define INBOX_ID_MAX        32
 #define INBOX_MEDIA_MAX     10     /* Twilio's limit per message */
-#define INBOX_BODY_MAX      1600   /* Twilio's limit: what we send is
+#define INBOX_BODY_MAX      1600   /* Twilio's limit on what we send,
                                       counted in UTF-16 units, as Twilio
-                                      does (segments.h), what intake
-                                      takes in code points (generous:
-                                      the carrier took it already) */
+                                      does (segments.h); what intake
+                                      keeps: inbound.h */
+/* A carrier's media URL and NUL: Telnyx's own limit on a URL (its
+ * inbound media are long signed URLs) */
+#define INBOX_MEDIA_URL_CARRIER_MAX  2048
 #define INBOX_PREVIEW_MAX   161    /* bytes of body shown in a thread list */
 #define INBOX_CURSOR_MAX    96
 #define INBOX_EPOCH_MAX     24
@@ -110,7 +112,8 @@ typedef enum {
 } inbox_media_state_t;
 
 typedef struct {
-    char                 url[1024];      /* the carrier's URL */
+    /* the carrier's; "" when intake could not keep it (inbound.h) */
+    char                 url[INBOX_MEDIA_URL_CARRIER_MAX];
     char                 content_type[128];  /* stored: the type its bytes
                                                 are; else the carrier's,
                                                 "" when it gave none */

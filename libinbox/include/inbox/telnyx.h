@@ -77,12 +77,12 @@ inbox_status_t inbox_telnyx_webhook_verify(const inbox_number_t *number,
  *
  * - message.received: payload.id (letters, digits, '-', '_'; at most 64),
  *   from.phone_number, to[0].phone_number (phone numbers, normalized with
- *   default_country), text (a string or absent; at most INBOX_BODY_MAX
- *   characters), media (at most INBOX_MEDIA_MAX of {url, content_type},
- *   the caps of inbox_media_field_valid; content_type may be null or
- *   absent, as Telnyx documents it: "", unknown until the copy reads
- *   it from the bytes), parts (the segments, default 1); the same caps
- *   as Twilio's intake;
+ *   default_country), text (a string or absent), media (a list of at
+ *   most INBOX_MEDIA_MAX {url, content_type}), parts (the segments,
+ *   default 1); text and media are kept as inbound.h says for every
+ *   carrier (a text too long cut, an item that cannot be fetched
+ *   failed, a type null, absent or odd unknown until the copy reads it
+ *   from the bytes);
  * - message.sent, message.finalized: payload.id, from.phone_number,
  *   to[0].status (queued, sending, sent, delivered, sending_failed,
  *   delivery_failed, expired, delivery_unconfirmed:

@@ -80,13 +80,13 @@ inbox_status_t inbox_twilio_inbound_check(const inbox_form_t *form,
  *   when present, are the same;
  * - AccountSid is AC and 32 hex digits; From and To are phone numbers;
  * - NumMedia (required when any MediaUrlN or MediaContentTypeN is there)
- *   is 0 to 10, and exactly MediaUrl0..N-1 (http or https URLs) and
- *   MediaContentType0..N-1 are there;
- * - Body has at most INBOX_BODY_MAX characters;
+ *   is 0 to 10, and exactly MediaUrl0..N-1 and MediaContentType0..N-1
+ *   are there, none empty;
  * - none of these fields comes twice.
  *
- * Other fields are ignored: Twilio adds fields without notice.  Invalid
- * UTF-8 in Body is repaired (see utf8.h).  On INBOX_OK the caller frees
+ * Other fields are ignored: Twilio adds fields without notice.  Body and
+ * the media are kept as inbound.h says: repaired, cut when too long, an
+ * item that cannot be fetched failed, never the webhook refused.  On INBOX_OK the caller frees
  * msg with inbox_inbound_free; form must outlive msg.
  */
 inbox_status_t inbox_twilio_inbound_parse(const inbox_form_t *form,

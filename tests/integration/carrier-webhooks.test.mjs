@@ -531,6 +531,41 @@ test('Telnyx MMS whose picture has no content type (null, as Telnyx may '
                      Buffer.from(await original.arrayBuffer()));
 });
 
+test('Telnyx message.received with a text or a media link too long for '
+     + 'Twilio is answered 200 and kept: a 2,000-character text whole, a '
+     + '6,000-character one cut with a note, a 1,500-character signed link '
+     + 'to copy, a 2,100-character one failed beside its text', async () => {
+    const long = 'x'.repeat(2000);
+    let from = uniqueNumber();
+    await deliverTelnyx(telnyxEvent('message.received',
+                                    inboundRecord({ from, body: long })));
+    let [m] = await messagesWith(telnyxOrg, from);
+    assert.equal(m?.body, long);
+
+    from = uniqueNumber();
+    await deliverTelnyx(telnyxEvent('message.received',
+        inboundRecord({ from, body: 'y'.repeat(6000) })));
+    [m] = await messagesWith(telnyxOrg, from);
+    assert.equal(m?.body, `${'y'.repeat(5000)}\n[1000 more characters not `
+                          + 'kept]');
+
+    const link = (n) => {
+        const head = 'https://media.telnyx.example/signed?X-Sig=';
+        return head + 's'.repeat(n - head.length);
+    };
+    from = uniqueNumber();
+    const record = inboundRecord({ from, body: 'two pictures' });
+    record.type = 'MMS';
+    record.media = [{ url: link(1500), content_type: 'image/jpeg' },
+                    { url: link(2100), content_type: 'image/png' }];
+    await deliverTelnyx(telnyxEvent('message.received', record));
+    [m] = await messagesWith(telnyxOrg, from);
+    assert.equal(m?.body, 'two pictures');
+    assert.deepEqual(m.media.map((x) => [x.content_type, x.state, x.url]),
+                     [['image/jpeg', 'pending', null],
+                      ['image/png', 'failed', null]]);
+});
+
 test('Telnyx MMS whose link is on a private address other than the '
      + 'number\'s carrier API: stored with its text, the picture never '
      + 'fetched (no connection) and failed for good', async () => {

@@ -437,8 +437,9 @@ test('invalid UTF-8 in a body is stored repaired: the API and the '
     }
 });
 
-test('a body is at most 1600 characters; a whole form with 10 images '
-    + 'fits the size limit', async () => {
+test('a whole form with 10 images and Twilio\'s longest body fits the size '
+    + 'limit; a body over 5000 characters is kept cut, saying so, not '
+    + 'refused', async () => {
     const { cluster } = ctx;
     const org = cluster.orgs[0];
     const from = uniqueNumber();
@@ -455,15 +456,17 @@ test('a body is at most 1600 characters; a whole form with 10 images '
     assert.ok(size < 32 * 1024, `${size} bytes: well under 64 KB`);
     await deliverInbound(cluster, { from, body: longest, media });
 
-    const e = assertError(await postInbound(cluster, { from,
-        body: `${longest}!` }), 400, 'invalid_request');
-    assert.equal(e.field, 'Body');
-    assert.match(e.message, /1600/);
-
     const stored = await messagesFrom(cluster, org.token, from);
     assert.equal(stored.length, 1);
     assert.equal(stored[0].body, longest);
     assert.equal(stored[0].media.length, 10);
+
+    const other = uniqueNumber();
+    await deliverInbound(cluster, { from: other,
+                                    body: `${'👋'.repeat(5000)}!!` });
+    const [cut] = await messagesFrom(cluster, org.token, other);
+    assert.equal(cut?.body,
+                 `${'👋'.repeat(5000)}\n[2 more characters not kept]`);
 });
 
 test('GET on the webhook is 405', async () => {

@@ -22,9 +22,9 @@
  * as many messages as it can send in 10 hours).  Not Telnyx's 10007
  * ("unexpected error", with a 500): Telnyx does not say that it comes
  * only before a message is queued, so it is unknown, never sent again,
- * as Twilio's 20500.  slow_down: the number sends more than the carrier takes, as a 429
- * says, so the number is held rather than this one message retried
- * (inbox_send_result_t).
+ * as Twilio's 20500.  slow_down: the number sends more than the carrier
+ * takes, as a 429 says, so the number is held rather than this one
+ * message retried (inbox_send_result_t).
  */
 static const struct {
     inbox_carrier_t   carrier;

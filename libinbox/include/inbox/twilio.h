@@ -86,8 +86,9 @@ inbox_status_t inbox_twilio_inbound_check(const inbox_form_t *form,
  *
  * Other fields are ignored: Twilio adds fields without notice.  Body and
  * the media are kept as inbound.h says: repaired, cut when too long, an
- * item that cannot be fetched failed, never the webhook refused.  On INBOX_OK the caller frees
- * msg with inbox_inbound_free; form must outlive msg.
+ * item that cannot be fetched failed, never the webhook refused.  On
+ * INBOX_OK the caller frees msg with inbox_inbound_free; form must
+ * outlive msg.
  */
 inbox_status_t inbox_twilio_inbound_parse(const inbox_form_t *form,
     const char *default_country, inbox_inbound_t *msg, inbox_error_t *err);

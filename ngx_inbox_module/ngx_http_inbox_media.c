@@ -161,7 +161,7 @@ ngx_http_inbox_media_upload_op(ngx_http_inbox_api_t *api,
     u_char                     head[INBOX_MEDIA_SNIFF_LEN];
     inbox_media_writer_t       w;
     inbox_media_record_t       media;
-    const inbox_image_type_t  *type;
+    const inbox_media_type_t  *type;
 
     n = ngx_http_inbox_pieces_head(args->pieces, head, sizeof(head));
     if (n < 0) {

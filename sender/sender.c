@@ -127,7 +127,7 @@ main(int argc, char **argv)
         }
     }
 
-    /* else each inbound image is tried for hours, then given up */
+    /* else each inbound file is tried for hours, then given up */
     if (s.options.media_dir != NULL
         && sender_media_dir_check(s.options.media_dir) != 0)
     {
@@ -374,7 +374,7 @@ sender_media_dir_check(const char *dir)
     }
 
     if (access(dir, W_OK | X_OK) != 0) {
-        fprintf(stderr, "sender: --media-dir %s: %s: inbound images "
+        fprintf(stderr, "sender: --media-dir %s: %s: inbound media "
                 "cannot be copied into it\n", dir, strerror(errno));
         return -1;
     }

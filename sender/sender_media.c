@@ -1,7 +1,8 @@
 /*
- * The media job: copies inbound MMS images, which the carrier keeps
- * behind the account's credentials, into the media directory that nginx
- * serves, so browsers can show them.  The type is decided by the bytes
+ * The media job: copies inbound MMS files (pictures, videos, voice notes,
+ * contact cards, documents), which the carrier keeps behind the account's
+ * credentials, into the media directory that nginx serves, so browsers
+ * can show or download them.  The type is decided by the bytes
  * (media.h), whatever the carrier said.
  *
  * The credentials go only to the carrier's own API host: a media URL
@@ -12,13 +13,13 @@
  * later (inbox_media_fetch_retry_at) until INBOX_MEDIA_FETCH_ATTEMPTS.
  * One that never left because the sender had no file descriptor free is
  * given back instead, its attempt taken back: a shortage during a burst
- * of sends would otherwise spend an image's tries, and give it up, while
+ * of sends would otherwise spend a file's tries, and give it up, while
  * the carrier was never asked.
  *
  * The URL is whatever the webhook said, and anyone with the account's
  * credentials can sign a webhook: a copy connects only to public
  * addresses (sender_transfer_public_only), so that it cannot read the
- * inbox's own host or private network and show the answer as an image.
+ * inbox's own host or private network and show the answer as a file.
  * The number's configured API base (a carrier simulator on loopback, a
  * gateway on the operator's network) is the one exception.
  */
@@ -28,7 +29,7 @@
 #include <inbox/media.h>
 #include "sender_jobs.h"
 
-/* Images are held in memory while fetched: only a few at once. */
+/* Files are held in memory while fetched: only a few at once. */
 #define SENDER_MEDIA_ACTIVE_MAX  4
 
 /* A copy (or an upload, nginx's) half-written this long ago was left by
@@ -93,7 +94,7 @@ sender_media_pump(sender_t *s, int64_t now)
         n = inbox_media_sweep(s->options.media_dir,
                               (time_t) (now / 1000) - SENDER_MEDIA_TMP_AGE_S);
         if (n > 0) {
-            sender_log(s, "removed %d half-written image file%s left in "
+            sender_log(s, "removed %d half-written media file%s left in "
                        "%s", n, n == 1 ? "" : "s", s->options.media_dir);
         }
 
@@ -252,7 +253,7 @@ sender_media_done(sender_transfer_t *t)
         sender_media_failed(s, f, why, 1);
 
     } else if (t->reach != SENDER_ANSWERED) {
-        sender_media_failed(s, f, t->response_cut ? "the image is too large"
+        sender_media_failed(s, f, t->response_cut ? "the file is too large"
                                                   : t->error,
                             t->response_cut);
 
@@ -287,13 +288,13 @@ sender_media_store(sender_t *s, sender_fetch_t *f, inbox_event_list_t *events,
 {
     inbox_status_t              rc;
     inbox_media_writer_t        w;
-    const inbox_image_type_t   *type;
+    const inbox_media_type_t   *type;
     sender_transfer_t          *t = &f->transfer;
 
-    type = inbox_image_type(t->response, t->response_len);
+    type = inbox_media_type(t->response, t->response_len);
     if (type == NULL) {
-        /* not an image we show (a video, a contact card): final */
-        sender_media_failed(s, f, "not a JPEG, PNG or GIF image", 1);
+        /* the carrier has nothing more to give */
+        sender_media_failed(s, f, "the carrier sent an empty file", 1);
         return INBOX_OK;
     }
 

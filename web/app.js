@@ -380,8 +380,11 @@
     function announceMessage(m) {
         const conv = state.conversations.get(m.conversation_id);
         if (m.conversation_id === state.openId && threadInView()) {
-            const media = (m.media || []).length > 0;
-            announce('New message' + (media ? ' with a picture' : '')
+            const media = (m.media || []).length === 0 ? ''
+                : (m.media || []).every((x) => window.inboxMedia.kindOf(
+                    x.content_type).show === 'image') ? ' with a picture'
+                    : ' with an attachment';
+            announce('New message' + media
                 + (m.body ? ': ' + m.body : '.'));
         } else {
             announce('New message' + (conv ? ' from '
@@ -1298,15 +1301,18 @@
 
     /* ---- media ---- */
 
-    /* An image of a message: a thumbnail that opens the full image in a
-     * new tab once the inbox has its copy (the carrier's own URL needs
-     * its credentials, so the API never shows it); until then a
-     * placeholder, swapped for the image when message.updated comes. */
+    /* A file of a message, once the inbox has its copy (the carrier's own
+     * URL needs its credentials, so the API never shows it): an image as
+     * a thumbnail that opens the full image in a new tab; a video or a
+     * voice note the browser plays in a player, with its download; any
+     * other file (a contact card, a document) as its download.  Until
+     * then a placeholder, swapped for it when message.updated comes. */
     function mediaItem(media, i, count) {
-        const name = count > 1 ? 'Image ' + (i + 1) + ' of ' + count
-            : 'Image';
+        const kind = window.inboxMedia.kindOf(media.content_type);
+        const name = kind.name + (count > 1 ? ' ' + (i + 1) + ' of ' + count
+            : '');
         const href = media.state === 'stored' ? safeUrl(media.url) : null;
-        if (href && /^image\//.test(media.content_type || '')) {
+        if (href && kind.show === 'image') {
             const a = document.createElement('a');
             a.className = 'media media-thumb';
             a.href = href;
@@ -1320,6 +1326,22 @@
             a.appendChild(img);
             return a;
         }
+        if (href && kind.show !== 'file'
+            && document.createElement(kind.show)
+                .canPlayType(media.content_type) !== '') {
+            const box = document.createElement('div');
+            box.className = 'media media-player';
+            const player = document.createElement(kind.show);
+            player.controls = true;
+            player.preload = 'metadata';
+            player.src = href;
+            player.setAttribute('aria-label', name);
+            box.append(player, mediaDownload(media, href, name, kind));
+            return box;
+        }
+        if (href) {
+            return mediaDownload(media, href, name, kind);
+        }
         const span = document.createElement('span');
         span.className = 'media media-placeholder'
             + (media.state === 'failed' ? ' failed' : '');
@@ -1329,6 +1351,28 @@
             ? name + ' could not be loaded' : name + ' loading…';
         span.setAttribute('aria-label', span.textContent);
         return span;
+    }
+
+    /* A stored file as a link that downloads it (nginx serves it as an
+     * attachment too), named for what it is: "Contact card.vcf". */
+    function mediaDownload(media, href, name, kind) {
+        const ext = (/\.([a-z0-9]+)$/.exec(href) || [])[1] || '';
+        const a = document.createElement('a');
+        a.className = 'media media-file';
+        a.href = href;
+        a.download = kind.name + (ext ? '.' + ext : '');
+        const title = document.createElement('span');
+        title.className = 'media-file-name';
+        title.textContent = name;
+        const facts = [ext.toUpperCase(), typeof media.bytes === 'number'
+            ? window.inboxMedia.sizeText(media.bytes) : ''].filter(Boolean);
+        const meta = document.createElement('span');
+        meta.className = 'media-file-meta';
+        meta.textContent = facts.concat('Download').join(' · ');
+        a.append(title, meta);
+        a.setAttribute('aria-label', ['Download ' + name].concat(facts)
+            .join(', '));
+        return a;
     }
 
     /* The open thread shows the message as it is now (its images); its

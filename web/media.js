@@ -3,6 +3,10 @@
  * its type (what it says and what its first bytes are) and its size, as
  * POST /api/v1/media decides them.  The reply composer (composer.js) and
  * the campaigns' form (campaigns.js) say the same.
+ *
+ * And what a contact's MMS carries, named for the thread (app.js): an
+ * image is shown, a video or voice note played where the browser can,
+ * anything else offered as a download.
  */
 'use strict';
 
@@ -54,5 +58,27 @@
         return '';
     }
 
-    global.inboxMedia = Object.freeze({ problem, sizeText });
+    /* What each type of a message's media is called and how the thread
+     * shows it: 'image' (a thumbnail), 'audio' and 'video' (a player,
+     * when the browser plays that type), 'file' (a download).  The types
+     * are those the inbox keeps a copy as (libinbox's media.h); a type a
+     * carrier named for a copy still to come may be any. */
+    const KINDS = [
+        { re: /^image\/(jpeg|png|gif|webp)$/, name: 'Image', show: 'image' },
+        { re: /^image\//, name: 'Photo', show: 'file' },
+        { re: /^video\//, name: 'Video', show: 'video' },
+        { re: /^audio\//, name: 'Audio', show: 'audio' },
+        { re: /^text\/(x-)?vcard$/, name: 'Contact card', show: 'file' },
+        { re: /^application\/pdf$/, name: 'PDF document', show: 'file' },
+        { re: /./, name: 'File', show: 'file' },
+    ];
+
+    function kindOf(contentType) {
+        if (!contentType) {
+            return { name: 'Attachment', show: 'file' };
+        }
+        return KINDS.find((k) => k.re.test(contentType));
+    }
+
+    global.inboxMedia = Object.freeze({ problem, sizeText, kindOf });
 })(window);

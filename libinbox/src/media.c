@@ -1,5 +1,5 @@
 /*
- * Media: image types by their leading bytes, file names, writing a file
+ * Media: types by their leading bytes, file names, writing a file
  * whole or not at all, an upload's JSON, and when a failed copy is tried
  * again.
  */
@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 #include <sys/stat.h>
 #include <openssl/crypto.h>
@@ -21,52 +22,181 @@
 #define INBOX_MEDIA_TOKEN_BYTES  32
 
 
-static const inbox_image_type_t  inbox_image_types[] = {
-    { "image/jpeg", "jpg" },
-    { "image/png",  "png" },
-    { "image/gif",  "gif" },
+/*
+ * The types a copy may be, and the first three, the only ones an upload
+ * may be: what both carriers send by MMS.  The rest are what phones
+ * attach (a video, a voice note, a contact card, a document); anything
+ * else is kept as bytes of no known type.
+ */
+enum {
+    INBOX_TYPE_JPEG, INBOX_TYPE_PNG, INBOX_TYPE_GIF, INBOX_TYPE_WEBP,
+    INBOX_TYPE_HEIC, INBOX_TYPE_MP4, INBOX_TYPE_3GPP, INBOX_TYPE_3GPP2,
+    INBOX_TYPE_MOV, INBOX_TYPE_M4A, INBOX_TYPE_MP3, INBOX_TYPE_AMR,
+    INBOX_TYPE_OGG, INBOX_TYPE_WAV, INBOX_TYPE_VCARD, INBOX_TYPE_PDF,
+    INBOX_TYPE_OCTET
 };
 
-/* Each type's signature, in the order above. */
+static const inbox_media_type_t  inbox_media_types[] = {
+    [INBOX_TYPE_JPEG]  = { "image/jpeg", "jpg", 1 },
+    [INBOX_TYPE_PNG]   = { "image/png", "png", 1 },
+    [INBOX_TYPE_GIF]   = { "image/gif", "gif", 1 },
+    [INBOX_TYPE_WEBP]  = { "image/webp", "webp", 0 },
+    [INBOX_TYPE_HEIC]  = { "image/heic", "heic", 0 },
+    [INBOX_TYPE_MP4]   = { "video/mp4", "mp4", 0 },
+    [INBOX_TYPE_3GPP]  = { "video/3gpp", "3gp", 0 },
+    [INBOX_TYPE_3GPP2] = { "video/3gpp2", "3g2", 0 },
+    [INBOX_TYPE_MOV]   = { "video/quicktime", "mov", 0 },
+    [INBOX_TYPE_M4A]   = { "audio/mp4", "m4a", 0 },
+    [INBOX_TYPE_MP3]   = { "audio/mpeg", "mp3", 0 },
+    [INBOX_TYPE_AMR]   = { "audio/amr", "amr", 0 },
+    [INBOX_TYPE_OGG]   = { "audio/ogg", "ogg", 0 },
+    [INBOX_TYPE_WAV]   = { "audio/wav", "wav", 0 },
+    [INBOX_TYPE_VCARD] = { "text/vcard", "vcf", 0 },
+    [INBOX_TYPE_PDF]   = { "application/pdf", "pdf", 0 },
+    [INBOX_TYPE_OCTET] = { "application/octet-stream", "bin", 0 },
+};
+
+#define INBOX_MEDIA_TYPES                                                     \
+    (sizeof(inbox_media_types) / sizeof(inbox_media_types[0]))
+
+/*
+ * Signatures: a type, and the bytes that must be at each offset (one or
+ * two runs, none holding a NUL).  The first that matches wins.  ISO
+ * media files (MP4 and its kin) say which they are by the brand after
+ * "ftyp"; a brand not listed is left to no known type.
+ */
 static const struct {
-    const unsigned char  *magic;
-    size_t                len;
-} inbox_image_magic[] = {
-    { (const unsigned char *) "\xFF\xD8\xFF", 3 },
-    { (const unsigned char *) "\x89PNG\r\n\x1A\n", 8 },
-    { (const unsigned char *) "GIF8", 4 },
+    unsigned     type;
+    unsigned     at[2];
+    const char  *magic[2];
+} inbox_media_magic[] = {
+    { INBOX_TYPE_JPEG,  { 0, 0 }, { "\xFF\xD8\xFF", NULL } },
+    { INBOX_TYPE_PNG,   { 0, 0 }, { "\x89PNG\r\n\x1A\n", NULL } },
+    { INBOX_TYPE_GIF,   { 0, 0 }, { "GIF8", NULL } },
+    { INBOX_TYPE_WEBP,  { 0, 8 }, { "RIFF", "WEBP" } },
+    { INBOX_TYPE_WAV,   { 0, 8 }, { "RIFF", "WAVE" } },
+    { INBOX_TYPE_OGG,   { 0, 0 }, { "OggS", NULL } },
+    { INBOX_TYPE_AMR,   { 0, 0 }, { "#!AMR", NULL } },
+    { INBOX_TYPE_MP3,   { 0, 0 }, { "ID3", NULL } },
+    { INBOX_TYPE_MP3,   { 0, 0 }, { "\xFF\xFB", NULL } },
+    { INBOX_TYPE_MP3,   { 0, 0 }, { "\xFF\xF3", NULL } },
+    { INBOX_TYPE_MP3,   { 0, 0 }, { "\xFF\xF2", NULL } },
+    { INBOX_TYPE_PDF,   { 0, 0 }, { "%PDF-", NULL } },
+    { INBOX_TYPE_MP4,   { 4, 8 }, { "ftyp", "isom" } },
+    { INBOX_TYPE_MP4,   { 4, 8 }, { "ftyp", "iso2" } },
+    { INBOX_TYPE_MP4,   { 4, 8 }, { "ftyp", "iso4" } },
+    { INBOX_TYPE_MP4,   { 4, 8 }, { "ftyp", "iso5" } },
+    { INBOX_TYPE_MP4,   { 4, 8 }, { "ftyp", "iso6" } },
+    { INBOX_TYPE_MP4,   { 4, 8 }, { "ftyp", "mp41" } },
+    { INBOX_TYPE_MP4,   { 4, 8 }, { "ftyp", "mp42" } },
+    { INBOX_TYPE_MP4,   { 4, 8 }, { "ftyp", "avc1" } },
+    { INBOX_TYPE_MP4,   { 4, 8 }, { "ftyp", "mmp4" } },
+    { INBOX_TYPE_MP4,   { 4, 8 }, { "ftyp", "M4V " } },
+    { INBOX_TYPE_MP4,   { 4, 8 }, { "ftyp", "dash" } },
+    { INBOX_TYPE_3GPP,  { 4, 8 }, { "ftyp", "3gp" } },
+    { INBOX_TYPE_3GPP2, { 4, 8 }, { "ftyp", "3g2" } },
+    { INBOX_TYPE_MOV,   { 4, 8 }, { "ftyp", "qt  " } },
+    { INBOX_TYPE_M4A,   { 4, 8 }, { "ftyp", "M4A " } },
+    { INBOX_TYPE_HEIC,  { 4, 8 }, { "ftyp", "heic" } },
+    { INBOX_TYPE_HEIC,  { 4, 8 }, { "ftyp", "heix" } },
+    { INBOX_TYPE_HEIC,  { 4, 8 }, { "ftyp", "mif1" } },
+    { INBOX_TYPE_HEIC,  { 4, 8 }, { "ftyp", "msf1" } },
 };
 
-#define INBOX_IMAGE_TYPES                                                     \
-    (sizeof(inbox_image_types) / sizeof(inbox_image_types[0]))
+
+static int
+inbox_media_magic_at(const unsigned char *bytes, size_t len, unsigned at,
+    const char *magic)
+{
+    size_t  n;
+
+    if (magic == NULL) {
+        return 1;
+    }
+
+    n = strlen(magic);
+
+    return len >= at + n && memcmp(bytes + at, magic, n) == 0;
+}
 
 
-const inbox_image_type_t *
-inbox_image_type(const void *bytes, size_t len)
+/* A vCard is text: "BEGIN:VCARD" in any case, after a UTF-8 byte order
+ * mark if there is one. */
+static int
+inbox_media_is_vcard(const unsigned char *bytes, size_t len)
+{
+    static const char  begin[] = "BEGIN:VCARD";
+
+    if (len >= 3 && memcmp(bytes, "\xEF\xBB\xBF", 3) == 0) {
+        bytes += 3;
+        len -= 3;
+    }
+
+    return len >= sizeof(begin) - 1
+           && strncasecmp((const char *) bytes, begin, sizeof(begin) - 1)
+              == 0;
+}
+
+
+static const inbox_media_type_t *
+inbox_media_type_known(const void *bytes, size_t len)
 {
     size_t  i;
 
-    for (i = 0; i < INBOX_IMAGE_TYPES; i++) {
-        if (len >= inbox_image_magic[i].len
-            && memcmp(bytes, inbox_image_magic[i].magic,
-                      inbox_image_magic[i].len) == 0)
+    for (i = 0; i < sizeof(inbox_media_magic) / sizeof(inbox_media_magic[0]);
+         i++)
+    {
+        if (inbox_media_magic_at(bytes, len, inbox_media_magic[i].at[0],
+                                 inbox_media_magic[i].magic[0])
+            && inbox_media_magic_at(bytes, len, inbox_media_magic[i].at[1],
+                                    inbox_media_magic[i].magic[1]))
         {
-            return &inbox_image_types[i];
+            return &inbox_media_types[inbox_media_magic[i].type];
         }
+    }
+
+    if (inbox_media_is_vcard(bytes, len)) {
+        return &inbox_media_types[INBOX_TYPE_VCARD];
     }
 
     return NULL;
 }
 
 
-const inbox_image_type_t *
-inbox_image_type_named(const char *content_type)
+const inbox_media_type_t *
+inbox_media_type(const void *bytes, size_t len)
+{
+    const inbox_media_type_t  *type;
+
+    if (len == 0) {
+        return NULL;
+    }
+
+    type = inbox_media_type_known(bytes, len);
+
+    return type != NULL ? type : &inbox_media_types[INBOX_TYPE_OCTET];
+}
+
+
+const inbox_media_type_t *
+inbox_image_type(const void *bytes, size_t len)
+{
+    const inbox_media_type_t  *type;
+
+    type = inbox_media_type_known(bytes, len);
+
+    return type != NULL && type->uploadable ? type : NULL;
+}
+
+
+const inbox_media_type_t *
+inbox_media_type_named(const char *content_type)
 {
     size_t  i;
 
-    for (i = 0; content_type != NULL && i < INBOX_IMAGE_TYPES; i++) {
-        if (strcmp(content_type, inbox_image_types[i].content_type) == 0) {
-            return &inbox_image_types[i];
+    for (i = 0; content_type != NULL && i < INBOX_MEDIA_TYPES; i++) {
+        if (strcmp(content_type, inbox_media_types[i].content_type) == 0) {
+            return &inbox_media_types[i];
         }
     }
 
@@ -75,7 +205,7 @@ inbox_image_type_named(const char *content_type)
 
 
 int
-inbox_media_file_name(const inbox_image_type_t *type,
+inbox_media_file_name(const inbox_media_type_t *type,
     char out[INBOX_MEDIA_FILE_MAX])
 {
     unsigned char  bytes[INBOX_MEDIA_TOKEN_BYTES];
@@ -120,8 +250,8 @@ inbox_media_file_valid(const char *name)
         return 0;
     }
 
-    for (i = 0; i < INBOX_IMAGE_TYPES; i++) {
-        if (strcmp(name + INBOX_MEDIA_TOKEN_LEN + 1, inbox_image_types[i].ext)
+    for (i = 0; i < INBOX_MEDIA_TYPES; i++) {
+        if (strcmp(name + INBOX_MEDIA_TOKEN_LEN + 1, inbox_media_types[i].ext)
             == 0)
         {
             return 1;
@@ -135,9 +265,9 @@ inbox_media_file_valid(const char *name)
 int
 inbox_media_file_is(const char *name, const char *content_type)
 {
-    const inbox_image_type_t  *type;
+    const inbox_media_type_t  *type;
 
-    type = inbox_image_type_named(content_type);
+    type = inbox_media_type_named(content_type);
 
     return type != NULL && inbox_media_file_valid(name)
            && strcmp(name + INBOX_MEDIA_TOKEN_LEN + 1, type->ext) == 0;
@@ -198,7 +328,7 @@ inbox_media_path(const char *dir, const char *prefix, const char *name,
 
 inbox_status_t
 inbox_media_write_begin(inbox_media_writer_t *w, const char *dir,
-    const inbox_image_type_t *type, inbox_error_t *err)
+    const inbox_media_type_t *type, inbox_error_t *err)
 {
     char  token[INBOX_MEDIA_TOKEN_LEN + 1];
 
@@ -261,7 +391,7 @@ inbox_media_write(inbox_media_writer_t *w, const void *buf, size_t len,
 
         if (n <= 0) {
             return inbox_error_set(err, INBOX_ERR_UNAVAILABLE,
-                                   "The image could not be written (%s); "
+                                   "The file could not be written (%s); "
                                    "try again later.",
                                    n == 0 ? "no room" : strerror(errno));
         }
@@ -288,7 +418,7 @@ inbox_media_write_commit(inbox_media_writer_t *w, inbox_error_t *err)
     if (rc != 0) {
         inbox_media_write_abort(w);
         return inbox_error_set(err, INBOX_ERR_UNAVAILABLE,
-                               "The image could not be saved (%s); try "
+                               "The file could not be saved (%s); try "
                                "again later.", strerror(errno));
     }
 
@@ -302,7 +432,7 @@ inbox_media_write_commit(inbox_media_writer_t *w, inbox_error_t *err)
         free(path);
         inbox_media_write_abort(w);
         return inbox_error_set(err, INBOX_ERR_UNAVAILABLE,
-                               "The image could not be saved (%s); try "
+                               "The file could not be saved (%s); try "
                                "again later.", strerror(errno));
     }
 
@@ -323,7 +453,7 @@ inbox_media_write_commit(inbox_media_writer_t *w, inbox_error_t *err)
         inbox_media_remove(w->dir, w->file);
         inbox_media_write_abort(w);
         return inbox_error_set(err, INBOX_ERR_UNAVAILABLE,
-                               "The image could not be saved (%s); try "
+                               "The file could not be saved (%s); try "
                                "again later.", strerror(errno));
     }
 

@@ -211,6 +211,13 @@ inbox_json_media(yajl_gen g, const inbox_media_t *media)
                                                 : NULL);
     inbox_json_key(g, "state");
     inbox_json_string(g, inbox_media_state_name(state));
+    /* what a browser offering a download says of it */
+    inbox_json_key(g, "bytes");
+    if (state == INBOX_MEDIA_STORED) {
+        inbox_json_int(g, media->bytes);
+    } else {
+        yajl_gen_null(g);
+    }
     yajl_gen_map_close(g);
 }
 

@@ -1294,8 +1294,14 @@ inbox_status_t
 inbox_store_media_add(inbox_store_t *store, const char *org_id,
     inbox_media_record_t *media, inbox_error_t *err)
 {
-    /* only names media.h makes: never a path out of the directory */
-    if (!inbox_media_file_is(media->file, media->content_type)
+    const inbox_media_type_t  *type;
+
+    type = inbox_media_type_named(media->content_type);
+
+    /* only names media.h makes: never a path out of the directory; and
+     * only what a carrier sends */
+    if (type == NULL || !type->uploadable
+        || !inbox_media_file_is(media->file, media->content_type)
         || media->bytes <= 0)
     {
         return inbox_error_set(err, INBOX_ERR_INVALID,

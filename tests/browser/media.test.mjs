@@ -1,7 +1,9 @@
-// Inbound MMS images in Debian's Chromium: a placeholder while the
-// inbox has no copy of an image (the carrier's URL needs its
-// credentials), the thumbnail swapped in live when the copy lands, the
-// full image in a new tab, and nothing sideways at 390 px.
+// Inbound MMS in Debian's Chromium: a placeholder while the inbox has no
+// copy of an image (the carrier's URL needs its credentials), the
+// thumbnail swapped in live when the copy lands, the full image in a new
+// tab, and nothing sideways at 390 px; a voice note played in the
+// thread, a contact card and a file of no known type offered as
+// downloads.
 //
 // The copy is made as the fetcher will make it, minus the carrier's HTTP
 // request: tests/wire/store_op claims the image and keeps the bytes (the
@@ -10,7 +12,7 @@
 
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { before, test } from 'node:test';
@@ -18,7 +20,7 @@ import { noPageErrorsTest, signIn, useBrowser } from '../lib/browser.mjs';
 import { buildDir, uniqueNumber } from '../lib/cluster.mjs';
 import { useCluster, errorLogIsCleanTest } from '../lib/fixture.mjs';
 import { api, deliverInbound } from '../lib/inbox.mjs';
-import { png } from '../lib/media.mjs';
+import { png, vcard, wav } from '../lib/media.mjs';
 import { addUser } from '../lib/session.mjs';
 
 const execFileAsync = promisify(execFile);
@@ -138,6 +140,92 @@ test('at 390 px a thumbnail and a placeholder fit the screen', async () => {
             assert.ok(box && box.x >= 0 && box.x + box.width <= 390,
                 `${sel} is on screen: ${JSON.stringify(box)}`);
         }
+    } finally {
+        await p.context().close();
+    }
+});
+
+test('a voice note plays in the thread and a contact card and a file of '
+     + 'no known type download, each named for what it is', async () => {
+    const cluster = ctx.cluster;
+    const org = cluster.orgs[0];
+    const sender = uniqueNumber();
+    const carrierUrl = (n) => 'https://api.twilio.com/2010-04-01/Accounts/'
+        + `AC1/Messages/MM2/Media/ME${n}`;
+    await deliverInbound(cluster, { from: sender, body: 'my details',
+        media: [{ url: carrierUrl(1), content_type: 'audio/x-wav' },
+                { url: carrierUrl(2), content_type: 'text/x-vcard' },
+                { url: carrierUrl(3), content_type: 'application/zip' }] });
+    const list = await api(cluster, '/api/v1/conversations', org.token);
+    const conv = list.json.items.find((c) => c.contact.phone === sender);
+    const msgs = await api(cluster,
+        `/api/v1/conversations/${conv.id}/messages`, org.token);
+    const id = msgs.json.items[0].id;
+
+    const p = await web.newPage();
+    try {
+        await signIn(p, cluster, USER);
+        await p.locator('#threads > li').first().getByRole('button').click();
+        await p.locator('#messages .message .body', { hasText: 'my details' })
+            .waitFor();
+        // named by what the carrier said until the copies land
+        const placeholders = p.locator('#messages .media-placeholder');
+        await placeholders.nth(2).waitFor();
+        assert.deepEqual(await placeholders.allTextContents(), [
+            'Audio 1 of 3 loading…', 'Contact card 2 of 3 loading…',
+            'File 3 of 3 loading…']);
+
+        await fetcher('media-claim', String(Date.now()), '10');
+        const files = [wav(250), vcard('Ana Lima', sender),
+                       Buffer.from('PK\x03\x04 a zip of no known type')];
+        for (const [i, bytes] of files.entries()) {
+            const path = join(cluster.dir, `fetched-${i}`);
+            writeFileSync(path, bytes);
+            await fetcher('media-copy', cluster.mediaDir, id, String(i),
+                          path);
+        }
+
+        // live: the voice note in a player that really plays it
+        const audio = p.locator('#messages .media-player audio');
+        await audio.waitFor();
+        assert.equal(await audio.getAttribute('aria-label'), 'Audio 1 of 3');
+        const duration = await audio.evaluate((a) => new Promise(
+            (resolve) => {
+                if (a.readyState >= 1) {
+                    resolve(a.duration);
+                }
+                a.addEventListener('loadedmetadata', () => resolve(a.duration));
+                a.addEventListener('error', () => resolve(-1));
+                a.load();
+            }));
+        assert.ok(Math.abs(duration - 0.25) < 0.05, `${duration} s`);
+
+        const links = p.locator('#messages a.media-file');
+        await links.nth(2).waitFor();
+        assert.equal(await placeholders.count(), 0);
+        assert.deepEqual(await links.evaluateAll((as) => as.map((a) => [
+            a.querySelector('.media-file-name').textContent,
+            a.querySelector('.media-file-meta').textContent,
+            a.getAttribute('download'), a.getAttribute('aria-label')])), [
+            // 2,044 bytes
+            ['Audio 1 of 3', 'WAV · 2 KB · Download', 'Audio.wav',
+             'Download Audio 1 of 3, WAV, 2 KB'],
+            ['Contact card 2 of 3', `VCF · ${files[1].length} bytes · `
+             + 'Download', 'Contact card.vcf', 'Download Contact card 2 of '
+             + `3, VCF, ${files[1].length} bytes`],
+            ['File 3 of 3', `BIN · ${files[2].length} bytes · Download`,
+             'File.bin', `Download File 3 of 3, BIN, ${files[2].length} `
+             + 'bytes'],
+        ]);
+
+        // a click downloads the contact card, the very bytes it sent
+        const [download] = await Promise.all([
+            p.waitForEvent('download'),
+            links.nth(1).click(),
+        ]);
+        assert.equal(download.suggestedFilename(), 'Contact card.vcf');
+        assert.ok(readFileSync(await download.path()).equals(files[1]));
+        assert.equal(p.url(), cluster.url('/'), 'the inbox stays open');
     } finally {
         await p.context().close();
     }

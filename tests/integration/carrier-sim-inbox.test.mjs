@@ -1,8 +1,8 @@
 // The carrier simulator against the real inbox (nginx with the module,
 // SQLite, the sender): what a contact texts through it lands in the
 // inbox, so its webhooks are ones the inbox's own signature check
-// accepts, and the pictures of an MMS are copied by the sender with the
-// account's credentials.
+// accepts, and the pictures (and any other file) of an MMS are copied by
+// the sender with the account's credentials.
 
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
@@ -16,7 +16,7 @@ import { startReceiver } from '../lib/carrier-sim.mjs';
 import { errorLogIsCleanTest, useCluster } from '../lib/fixture.mjs';
 import { api, deliverInbound, eventually, TWIML_EMPTY }
     from '../lib/inbox.mjs';
-import { png } from '../lib/media.mjs';
+import { mp4Like, pdf, png, vcard, wav } from '../lib/media.mjs';
 
 const ctx = useCluster({ orgs: [{ name: 'Simulated Org' }],
                          carrierSim: true, sender: true });
@@ -87,6 +87,79 @@ test('an MMS through the simulator keeps every picture: the sender '
         assert.deepEqual(Buffer.from(await copy.arrayBuffer()),
                          Buffer.from(await original.arrayBuffer()));
     }
+});
+
+
+// Stored copies of from's newest message, waited for.
+async function storedMedia(from) {
+    let media;
+    const deadline = Date.now() + 15000;
+    do {
+        [{ media }] = await messagesOf(from);
+        if (media.every((x) => x.state !== 'pending')) {
+            break;
+        }
+        await sleep(100);
+    } while (Date.now() < deadline);
+    return media;
+}
+
+test('an MMS of a voice note, a contact card, a video, a PDF and a file of '
+     + 'no known type keeps each: copied, typed by its bytes, and served as '
+     + 'a download, never opened on the inbox\'s origin', async () => {
+    const from = uniqueNumber();
+    const odd = Buffer.concat([Buffer.from('<html><script>alert(1)'
+                                           + '</script>'), randomBytes(64)]);
+    const sent = [
+        // what the carriers say is their own word only
+        { data: wav(200), content_type: 'audio/x-wav',
+          type: 'audio/wav', ext: 'wav' },
+        { data: vcard('Ana Lima', from), content_type: 'text/x-vcard',
+          type: 'text/vcard', ext: 'vcf' },
+        { data: mp4Like(), content_type: 'video/mp4',
+          type: 'video/mp4', ext: 'mp4' },
+        { data: pdf, content_type: 'application/pdf',
+          type: 'application/pdf', ext: 'pdf' },
+        { data: odd, content_type: 'text/html',
+          type: 'application/octet-stream', ext: 'bin' },
+        { data: png(4, 4), content_type: 'image/png',
+          type: 'image/png', ext: 'png' },
+    ];
+    const { webhook } = await sim.inbound({ from, body: '', media: sent.map(
+        (m) => ({ data: m.data.toString('base64'),
+                  content_type: m.content_type })) });
+    assert.equal(webhook.state, 'delivered');
+
+    const media = await storedMedia(from);
+    assert.deepEqual(media.map((x) => [x.state, x.content_type, x.bytes]),
+                     sent.map((m) => ['stored', m.type, m.data.length]));
+    for (const [i, { url }] of media.entries()) {
+        const m = sent[i];
+        assert.match(url, new RegExp(
+            `^/media/[A-Za-z0-9_-]{43}\\.${m.ext}$`));
+        const copy = await fetch(ctx.cluster.url(url));
+        assert.equal(copy.status, 200, url);
+        assert.equal(copy.headers.get('content-type'), m.type, m.ext);
+        assert.equal(copy.headers.get('x-content-type-options'), 'nosniff');
+        // an image is shown; anything else is only ever a download
+        assert.equal(copy.headers.get('content-disposition'),
+                     m.ext === 'png' ? null : 'attachment', m.ext);
+        assert.deepEqual(Buffer.from(await copy.arrayBuffer()), m.data);
+    }
+});
+
+test('an empty file from the carrier is given up at once, the rest of the '
+     + 'message kept', async () => {
+    const from = uniqueNumber();
+    await sim.inbound({ from, body: 'card', media: [
+        { data: '', content_type: 'text/vcard' },
+        { data: vcard().toString('base64'), content_type: 'text/vcard' }] });
+    const media = await storedMedia(from);
+    assert.deepEqual(media.map((x) => [x.state, x.content_type]),
+                     [['failed', 'text/vcard'], ['stored', 'text/vcard']]);
+    assert.equal(ctx.cluster.senderLog().match(
+        /media 0 of message \d+: the carrier sent an empty file \(given up\)/)
+        ?.length, 1);
 });
 
 

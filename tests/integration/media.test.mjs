@@ -327,8 +327,10 @@ test('an inbound MMS shows each image waiting for its copy, never the '
         `/api/v1/conversations/${conv.id}/messages`,
         ctx.cluster.orgs[0].token);
     assert.deepEqual(messages.json.items[0].media, [
-        { url: null, content_type: 'image/jpeg', state: 'pending' },
-        { url: null, content_type: 'image/png', state: 'pending' },
+        { url: null, content_type: 'image/jpeg', state: 'pending',
+          bytes: null },
+        { url: null, content_type: 'image/png', state: 'pending',
+          bytes: null },
     ]);
     assert.ok(!messages.text.includes('api.twilio.com'));
 });
@@ -380,7 +382,8 @@ test('a message shows its image at the URL its upload answered, a path on '
         };
         for (const [where, media] of Object.entries(seen)) {
             assert.deepEqual(media, [{ url: up.url,
-                content_type: 'image/png', state: 'stored' }], where);
+                content_type: 'image/png', state: 'stored',
+                bytes: up.bytes }], where);
         }
     } finally {
         ws.close();

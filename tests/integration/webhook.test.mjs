@@ -108,7 +108,8 @@ test('every image of an MMS is kept, in order', async () => {
     // shown waiting for their copies (the carrier's URLs need its
     // credentials), kept with those URLs for the copies to be made
     assert.deepEqual(msgs.json.items[0].media, media.map((m) => ({
-        url: null, content_type: m.content_type, state: 'pending' })));
+        url: null, content_type: m.content_type, state: 'pending',
+        bytes: null })));
     const { stdout } = await execFileAsync(sqlite3Path, [cluster.storePath,
         'SELECT url FROM message_media WHERE message_id = '
         + `${Number(msgs.json.items[0].id)} ORDER BY idx`]);

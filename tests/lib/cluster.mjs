@@ -354,7 +354,7 @@ export class Cluster {
     get storePath() { return join(this.dir, 'inbox.db'); }
     get nginxStore() { return this.options.nginxStore || this.store; }
     get errorLogPath() { return join(this.dir, 'error.log'); }
-    // inbox_media_dir: uploads and copies of inbound images (nginx makes it)
+    // inbox_media_dir: uploads and copies of inbound media (nginx makes it)
     get mediaDir() { return join(this.dir, 'media'); }
     get wsLogPath() { return this.wsLogPathOf(0); }
     // ws-server i's log and events socket (the first keeps the old names)

@@ -1,7 +1,9 @@
-// Images for tests: a real PNG (zlib from Node, CRC-32 by hand: Node 18
+// Media for tests: a real PNG (zlib from Node, CRC-32 by hand: Node 18
 // has no zlib.crc32), a real 1x1 GIF, and bytes that only begin like a
 // JPEG (the inbox decides a type by the leading bytes, never decodes);
-// and an upload as a client makes it.
+// what else a contact's phone may attach (a voice note a browser plays, a
+// contact card, a PDF, the start of an MP4 video); and an upload as a
+// client makes it.
 
 import { deflateSync } from 'node:zlib';
 
@@ -64,6 +66,49 @@ export function jpegLike(n = 2048) {
     const b = Buffer.alloc(n, 0x42);
     Buffer.from([0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, 0x4A, 0x46, 0x49, 0x46])
         .copy(b);
+    return b;
+}
+
+// A voice note: ms of a 440 Hz tone, 8 kHz 8-bit mono PCM in a WAV file,
+// which any browser plays.
+export function wav(ms = 300) {
+    const rate = 8000;
+    const samples = Buffer.alloc(Math.round(rate * ms / 1000));
+    for (let i = 0; i < samples.length; i++) {
+        samples[i] = 128 + Math.round(60 * Math.sin(2 * Math.PI * 440 * i
+                                                    / rate));
+    }
+    const head = Buffer.alloc(44);
+    head.write('RIFF', 0, 'ascii');
+    head.writeUInt32LE(36 + samples.length, 4);
+    head.write('WAVEfmt ', 8, 'ascii');
+    head.writeUInt32LE(16, 16);          // the fmt chunk's size
+    head.writeUInt16LE(1, 20);           // PCM
+    head.writeUInt16LE(1, 22);           // mono
+    head.writeUInt32LE(rate, 24);
+    head.writeUInt32LE(rate, 28);        // bytes a second
+    head.writeUInt16LE(1, 32);           // bytes a frame
+    head.writeUInt16LE(8, 34);           // bits a sample
+    head.write('data', 36, 'ascii');
+    head.writeUInt32LE(samples.length, 40);
+    return Buffer.concat([head, samples]);
+}
+
+// A contact card, as a phone shares one.
+export function vcard(name = 'Ana Lima', phone = '+15550100') {
+    return Buffer.from(['BEGIN:VCARD', 'VERSION:3.0', `FN:${name}`,
+                        `TEL;TYPE=CELL:${phone}`, 'END:VCARD', ''].join('\r\n'));
+}
+
+// A one-page PDF (not checked for offsets: only its leading bytes count).
+export const pdf = Buffer.from('%PDF-1.4\n1 0 obj << /Type /Catalog >> '
+                               + 'endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n');
+
+// n bytes that begin as an MP4 video does (an "ftyp" box, brand mp42).
+export function mp4Like(n = 4096) {
+    const b = Buffer.alloc(n, 0x20);
+    Buffer.from([0, 0, 0, 0x18]).copy(b);
+    b.write('ftypmp42', 4, 'ascii');
     return b;
 }
 

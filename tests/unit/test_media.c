@@ -18,9 +18,9 @@
 #define TOKEN  "AbCdEfGhIjKlMnOpQrStUvWxYz0123456789-_AbCdE"
 
 
-TEST(types_are_decided_by_the_leading_bytes)
+TEST(an_upload_is_a_jpeg_png_or_gif_by_its_leading_bytes)
 {
-    const inbox_image_type_t  *t;
+    const inbox_media_type_t  *t;
 
     t = inbox_image_type("\xFF\xD8\xFF\xE0\0\x10JFIF", 10);
     CHECK(t != NULL);
@@ -37,11 +37,14 @@ TEST(types_are_decided_by_the_leading_bytes)
     t = inbox_image_type("GIF87a", 6);
     CHECK_STR(t ? t->ext : NULL, "gif");
 
-    /* nothing else, however it is labelled elsewhere */
+    /* nothing else, however it is labelled elsewhere: not even what a
+     * contact may send (a carrier takes only these three) */
     CHECK(inbox_image_type("<html><script>", 14) == NULL);
     CHECK(inbox_image_type("<svg xmlns=", 11) == NULL);
     CHECK(inbox_image_type("RIFF\0\0\0\0WEBP", 12) == NULL);
     CHECK(inbox_image_type("%PDF-1.7", 8) == NULL);
+    CHECK(inbox_image_type("\0\0\0\x18" "ftypmp42", 12) == NULL);
+    CHECK(inbox_image_type("BEGIN:VCARD\r\n", 13) == NULL);
     CHECK(inbox_image_type("", 0) == NULL);
 
     /* too short to carry the whole signature */
@@ -54,15 +57,96 @@ TEST(types_are_decided_by_the_leading_bytes)
 }
 
 
-TEST(types_by_name_are_the_three_only)
+static const char *
+copy_type(const char *bytes, size_t len)
 {
-    CHECK_STR(inbox_image_type_named("image/png")->ext, "png");
-    CHECK_STR(inbox_image_type_named("image/jpeg")->ext, "jpg");
-    CHECK_STR(inbox_image_type_named("image/gif")->ext, "gif");
-    CHECK(inbox_image_type_named("image/svg+xml") == NULL);
-    CHECK(inbox_image_type_named("text/html") == NULL);
-    CHECK(inbox_image_type_named("IMAGE/PNG") == NULL);
-    CHECK(inbox_image_type_named(NULL) == NULL);
+    const inbox_media_type_t  *t;
+
+    t = inbox_media_type(bytes, len);
+
+    return t != NULL ? t->content_type : NULL;
+}
+
+
+TEST(a_copy_is_whatever_the_phone_attached_by_its_leading_bytes)
+{
+    const inbox_media_type_t  *t;
+
+    /* the three images, as uploads */
+    CHECK_STR(copy_type("\xFF\xD8\xFF\xE0\0\x10JFIF", 10), "image/jpeg");
+    CHECK_STR(copy_type("\x89PNG\r\n\x1A\n\0\0\0\rIHDR", 16),
+              "image/png");
+    CHECK_STR(copy_type("GIF89a\x01\0", 8), "image/gif");
+
+    /* pictures a browser may not show, videos by their ISO brand */
+    CHECK_STR(copy_type("RIFF\x24\0\0\0WEBPVP8 ", 16), "image/webp");
+    CHECK_STR(copy_type("\0\0\0\x18" "ftypheic\0\0\0\0", 16),
+              "image/heic");
+    CHECK_STR(copy_type("\0\0\0\x1C" "ftypmif1\0\0\0\0", 16),
+              "image/heic");
+    CHECK_STR(copy_type("\0\0\0\x18" "ftypmp42\0\0\0\0", 16), "video/mp4");
+    CHECK_STR(copy_type("\0\0\0\x20" "ftypisom\0\0\x02\0", 16),
+              "video/mp4");
+    CHECK_STR(copy_type("\0\0\0\x14" "ftyp3gp4\0\0\0\0", 16),
+              "video/3gpp");
+    CHECK_STR(copy_type("\0\0\0\x14" "ftyp3g2a\0\0\0\0", 16),
+              "video/3gpp2");
+    CHECK_STR(copy_type("\0\0\0\x14" "ftypqt  \0\0\0\0", 16),
+              "video/quicktime");
+
+    /* voice notes */
+    CHECK_STR(copy_type("\0\0\0\x1C" "ftypM4A \0\0\0\0", 16), "audio/mp4");
+    CHECK_STR(copy_type("#!AMR\n\x3C", 7), "audio/amr");
+    CHECK_STR(copy_type("ID3\x04\0\0\0\0", 8), "audio/mpeg");
+    CHECK_STR(copy_type("\xFF\xFB\x90\x64", 4), "audio/mpeg");
+    CHECK_STR(copy_type("OggS\0\x02", 6), "audio/ogg");
+    CHECK_STR(copy_type("RIFF\x24\0\0\0WAVEfmt ", 16), "audio/wav");
+
+    /* a contact card, in any case and after a byte order mark */
+    CHECK_STR(copy_type("BEGIN:VCARD\r\nVERSION:3.0", 24), "text/vcard");
+    CHECK_STR(copy_type("begin:vcard\n", 12), "text/vcard");
+    CHECK_STR(copy_type("\xEF\xBB\xBF" "BEGIN:VCARD\r\n", 16), "text/vcard");
+    CHECK_STR(copy_type("%PDF-1.7\n", 9), "application/pdf");
+
+    /* anything else is kept, as bytes of no known type: never HTML,
+     * never an SVG, never a type a browser would run */
+    t = inbox_media_type("<html><script>", 14);
+    CHECK_STR(t ? t->content_type : NULL, "application/octet-stream");
+    CHECK_STR(t ? t->ext : NULL, "bin");
+    CHECK_STR(copy_type("<svg xmlns=", 11), "application/octet-stream");
+    CHECK_STR(copy_type("\0\0\0\x18" "ftypcrx \0\0\0\0", 16),
+              "application/octet-stream");
+    CHECK_STR(copy_type("BEGIN:VCAL", 10), "application/octet-stream");
+    CHECK_STR(copy_type("RIFF\x24\0\0\0AVI ", 12),
+              "application/octet-stream");
+    CHECK_STR(copy_type("x", 1), "application/octet-stream");
+
+    /* nothing at all is no file */
+    CHECK(inbox_media_type("", 0) == NULL);
+
+    /* only the three images may be uploaded */
+    CHECK(inbox_media_type_named("image/png")->uploadable);
+    CHECK(inbox_media_type_named("image/jpeg")->uploadable);
+    CHECK(inbox_media_type_named("image/gif")->uploadable);
+    CHECK(!inbox_media_type_named("image/webp")->uploadable);
+    CHECK(!inbox_media_type_named("video/mp4")->uploadable);
+    CHECK(!inbox_media_type_named("application/octet-stream")->uploadable);
+}
+
+
+TEST(types_by_name_are_those_the_bytes_decide)
+{
+    CHECK_STR(inbox_media_type_named("image/png")->ext, "png");
+    CHECK_STR(inbox_media_type_named("image/jpeg")->ext, "jpg");
+    CHECK_STR(inbox_media_type_named("image/gif")->ext, "gif");
+    CHECK_STR(inbox_media_type_named("text/vcard")->ext, "vcf");
+    CHECK_STR(inbox_media_type_named("video/3gpp")->ext, "3gp");
+    CHECK_STR(inbox_media_type_named("application/pdf")->ext, "pdf");
+    CHECK(inbox_media_type_named("image/svg+xml") == NULL);
+    CHECK(inbox_media_type_named("text/html") == NULL);
+    CHECK(inbox_media_type_named("text/x-vcard") == NULL);
+    CHECK(inbox_media_type_named("IMAGE/PNG") == NULL);
+    CHECK(inbox_media_type_named(NULL) == NULL);
 }
 
 
@@ -70,9 +154,9 @@ TEST(file_names_are_random_tokens_with_the_types_extension)
 {
     char  a[INBOX_MEDIA_FILE_MAX], b[INBOX_MEDIA_FILE_MAX];
 
-    CHECK_INT(inbox_media_file_name(inbox_image_type_named("image/png"), a),
+    CHECK_INT(inbox_media_file_name(inbox_media_type_named("image/png"), a),
               0);
-    CHECK_INT(inbox_media_file_name(inbox_image_type_named("image/png"), b),
+    CHECK_INT(inbox_media_file_name(inbox_media_type_named("image/png"), b),
               0);
 
     CHECK_INT(strlen(a), INBOX_MEDIA_TOKEN_LEN + 4);
@@ -90,9 +174,18 @@ TEST(only_such_names_are_valid)
 {
     CHECK(inbox_media_file_valid(TOKEN ".jpg"));
     CHECK(inbox_media_file_valid(TOKEN ".gif"));
+    CHECK(inbox_media_file_valid(TOKEN ".webp"));
+    CHECK(inbox_media_file_valid(TOKEN ".3gp"));
+    CHECK(inbox_media_file_valid(TOKEN ".vcf"));
+    CHECK(inbox_media_file_valid(TOKEN ".bin"));
+    CHECK(inbox_media_file_is(TOKEN ".vcf", "text/vcard"));
+    CHECK(!inbox_media_file_is(TOKEN ".vcf", "image/png"));
+    CHECK(!inbox_media_file_is(TOKEN ".bin", "text/html"));
 
     CHECK(!inbox_media_file_valid(TOKEN ".jpeg"));
     CHECK(!inbox_media_file_valid(TOKEN ".html"));
+    CHECK(!inbox_media_file_valid(TOKEN ".svg"));
+    CHECK(!inbox_media_file_valid(TOKEN ".webpx"));
     CHECK(!inbox_media_file_valid(TOKEN ".jpg/"));
     CHECK(!inbox_media_file_valid(TOKEN "A.jpg"));
     CHECK(!inbox_media_file_valid("A" TOKEN));
@@ -162,7 +255,7 @@ TEST(a_file_is_written_whole_under_its_name_or_not_at_all)
 
     /* while it is written: a hidden temporary name only */
     CHECK_INT(inbox_media_write_begin(&w, dir,
-                                      inbox_image_type_named("image/gif"),
+                                      inbox_media_type_named("image/gif"),
                                       &err), INBOX_OK);
     CHECK_INT(inbox_media_write(&w, "GIF89a", 6, &err), INBOX_OK);
     CHECK_INT(inbox_media_write(&w, "rest", 4, &err), INBOX_OK);
@@ -193,7 +286,7 @@ TEST(a_file_is_written_whole_under_its_name_or_not_at_all)
     /* abandoned: nothing is left */
     inbox_media_remove(dir, w.file);
     CHECK_INT(inbox_media_write_begin(&w, dir,
-                                      inbox_image_type_named("image/png"),
+                                      inbox_media_type_named("image/png"),
                                       &err), INBOX_OK);
     CHECK_INT(inbox_media_write(&w, "\x89PNG", 4, &err), INBOX_OK);
     inbox_media_write_abort(&w);
@@ -203,7 +296,7 @@ TEST(a_file_is_written_whole_under_its_name_or_not_at_all)
 
     /* a directory that is not there: unavailable, nothing made */
     CHECK_INT(inbox_media_write_begin(&w, "/nonexistent/inbox-media",
-                                      inbox_image_type_named("image/png"),
+                                      inbox_media_type_named("image/png"),
                                       &err), INBOX_ERR_UNAVAILABLE);
     inbox_media_write_abort(&w);
 

@@ -179,6 +179,7 @@ TEST(message_shapes_inbound_and_outbound)
     /* copied: our URL, never the carrier's; not yet: none */
     m->media[0].state = INBOX_MEDIA_STORED;
     strcpy(m->media[0].file, FILE_JPG);
+    m->media[0].bytes = 2048;
     strcpy(m->media[1].url, "https://m.test/1");
     strcpy(m->media[1].content_type, "image/png");
     /* the carrier gave no type (Telnyx may not): null until copied */
@@ -198,11 +199,12 @@ TEST(message_shapes_inbound_and_outbound)
               "{\"id\":\"m1\",\"conversation_id\":\"c1\","
               "\"direction\":\"inbound\",\"body\":\"pics\","
               "\"media\":[{\"url\":\"/media/" FILE_JPG "\","
-              "\"content_type\":\"image/jpeg\",\"state\":\"stored\"},"
+              "\"content_type\":\"image/jpeg\",\"state\":\"stored\","
+              "\"bytes\":2048},"
               "{\"url\":null,\"content_type\":\"image/png\","
-              "\"state\":\"pending\"},"
+              "\"state\":\"pending\",\"bytes\":null},"
               "{\"url\":null,\"content_type\":null,"
-              "\"state\":\"pending\"}],"
+              "\"state\":\"pending\",\"bytes\":null}],"
               "\"status\":null,\"error_code\":null,\"segments\":1,"
               "\"credits\":0,\"created_at\":\"2026-11-27T03:04:04.678Z\","
               "\"sent_by\":null}],\"next_cursor\":\"next\"}");

@@ -5299,7 +5299,7 @@ TEST(a_token_of_a_removed_user_is_not_found)
 }
 
 
-/* media: uploads and the copies of inbound MMS images */
+/* media: uploads and the copies of inbound MMS media */
 
 #define TOKEN_A  "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
 #define TOKEN_B  "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB"
@@ -5384,6 +5384,11 @@ TEST(uploads_are_found_by_id_in_their_organization_only)
     CHECK_INT(upload(&f, f.org, TOKEN_C ".png", "image/gif", 1, a),
               INBOX_ERR_INVALID);
     CHECK_INT(upload(&f, f.org, TOKEN_C ".png", "text/html", 1, a),
+              INBOX_ERR_INVALID);
+    /* what a contact may send, but no carrier takes from us */
+    CHECK_INT(upload(&f, f.org, TOKEN_C ".webp", "image/webp", 1, a),
+              INBOX_ERR_INVALID);
+    CHECK_INT(upload(&f, f.org, TOKEN_C ".vcf", "text/vcard", 1, a),
               INBOX_ERR_INVALID);
     CHECK_INT(upload(&f, f.org, TOKEN_A ".png", "image/png", 1200, a),
               INBOX_ERR_CONFLICT);
@@ -5615,6 +5620,63 @@ TEST(a_stored_copy_is_shown_and_pushed_as_message_updated)
     CHECK_INT(due.count, 1);
     CHECK_INT(due.count == 1 ? due.items[0].idx : 99, 0);
     inbox_media_fetch_list_free(&due);
+
+    fixture_close(&f);
+}
+
+
+TEST(a_copy_is_kept_as_whatever_the_phone_sent)
+{
+    fixture_t                 f;
+    inbox_error_t             err;
+    inbox_media_t             media;
+    inbox_event_list_t        events;
+    inbox_ingest_result_t     r;
+    inbox_media_fetch_list_t  due;
+
+    FIXTURE(&f);
+    memset(&events, 0, sizeof(events));
+    CHECK_INT(receive_mms(&f, "MM1", 3, T0, &r), INBOX_OK);
+    CHECK_INT(inbox_store_media_fetch_claim(f.store, T0, 10, &due, NULL),
+              INBOX_OK);
+    CHECK_INT(due.count, 3);
+    inbox_media_fetch_list_free(&due);
+
+    /* a contact card, a video and bytes of no known type: each kept, with
+     * the type its bytes are and its size, for a browser to offer */
+    CHECK_INT(inbox_store_media_fetch_done(f.store, r.message_id, 0,
+                                           TOKEN_A ".vcf", "text/vcard",
+                                           312, &events, &err), INBOX_OK);
+    CHECK_INT(events.count, 1);
+    if (events.count == 1) {
+        CHECK(strstr(events.items[0].json, "{\"url\":\"/media/" TOKEN_A
+                     ".vcf\",\"content_type\":\"text/vcard\","
+                     "\"state\":\"stored\",\"bytes\":312}") != NULL);
+        CHECK(strstr(events.items[0].json, "{\"url\":null,\"content_type\":"
+                     "\"image/jpeg\",\"state\":\"pending\","
+                     "\"bytes\":null}") != NULL);
+    }
+    inbox_event_list_free(&events);
+
+    CHECK_INT(inbox_store_media_fetch_done(f.store, r.message_id, 1,
+                                           TOKEN_B ".3gp", "video/3gpp",
+                                           90000, NULL, &err), INBOX_OK);
+    CHECK_INT(inbox_store_media_fetch_done(f.store, r.message_id, 2,
+                                           TOKEN_C ".bin",
+                                           "application/octet-stream", 5,
+                                           NULL, &err), INBOX_OK);
+
+    CHECK_INT(media_of(&f, r.conversation_id, 0, &media), 0);
+    CHECK_INT(media.state, INBOX_MEDIA_STORED);
+    CHECK_STR(media.file, TOKEN_A ".vcf");
+    CHECK_STR(media.content_type, "text/vcard");
+    CHECK_INT(media.bytes, 312);
+    CHECK_INT(media_of(&f, r.conversation_id, 1, &media), 0);
+    CHECK_STR(media.file, TOKEN_B ".3gp");
+    CHECK_STR(media.content_type, "video/3gpp");
+    CHECK_INT(media_of(&f, r.conversation_id, 2, &media), 0);
+    CHECK_STR(media.file, TOKEN_C ".bin");
+    CHECK_STR(media.content_type, "application/octet-stream");
 
     fixture_close(&f);
 }

@@ -8,7 +8,7 @@
  *   store_op URI token-find TOKEN_HASH
  *   store_op URI ping
  *   store_op URI media-claim NOW_MS LIMIT
- *   store_op URI media-copy DIR MESSAGE_ID IDX IMAGE_FILE
+ *   store_op URI media-copy DIR MESSAGE_ID IDX FILE
  *   store_op URI reply-sent ORG_ID CONVERSATION_ID BODY PROVIDER_ID
  *   store_op URI reply ORG_ID CONVERSATION_ID BODY IDEMPOTENCY_KEY
  *   store_op URI contact-rename ORG_ID CONTACT_ID NAME
@@ -23,9 +23,9 @@
  *   store_op URI campaign-get ORG_ID CAMPAIGN_ID
  *   store_op URI contacts-import ORG_ID ROWS
  *
- * media-claim and media-copy are what the fetcher of inbound MMS images
- * does around its HTTP request: claim the images due, then keep the bytes
- * it got (here from IMAGE_FILE) as a file of the media directory DIR and
+ * media-claim and media-copy are what the fetcher of inbound MMS files
+ * does around its HTTP request: claim the media due, then keep the bytes
+ * it got (here from FILE) as a file of the media directory DIR and
  * say so to the store.  reply-sent is a reply the sender has sent: it
  * is accepted (one credit), claimed from the outbox and recorded as
  * taken by the carrier of the organization's number with the carrier's
@@ -539,7 +539,7 @@ op_media_copy(inbox_store_t *store, char **argv, yajl_gen g,
     size_t                     n;
     inbox_status_t             rc;
     inbox_media_writer_t       w;
-    const inbox_image_type_t  *type;
+    const inbox_media_type_t  *type;
 
     f = fopen(argv[3], "rb");
     if (f == NULL) {
@@ -548,12 +548,12 @@ op_media_copy(inbox_store_t *store, char **argv, yajl_gen g,
     }
 
     n = fread(buf, 1, INBOX_MEDIA_SNIFF_LEN, f);
-    type = inbox_image_type(buf, n);
+    type = inbox_media_type(buf, n);
 
     if (type == NULL) {
         fclose(f);
-        return inbox_error_set(err, INBOX_ERR_UNSUPPORTED_MEDIA_TYPE,
-                               "%s is not a JPEG, PNG or GIF", argv[3]);
+        return inbox_error_set(err, INBOX_ERR_INVALID, "%s is empty",
+                               argv[3]);
     }
 
     rc = inbox_media_write_begin(&w, argv[0], type, err);

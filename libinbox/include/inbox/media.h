@@ -1,17 +1,22 @@
 /*
- * Media: the images of MMS, kept as files of the media directory and
- * served by nginx as they are (GET /media/FILE).
+ * Media: the files of MMS, kept in the media directory and served by
+ * nginx as they are (GET /media/FILE).
  *
  * A file is named by an unguessable token (32 random bytes, base64url)
  * and the extension of its type, "TOKEN.EXT": whoever has the URL may
  * fetch it (carriers do, to send an MMS), nobody can guess another.  The
  * type is decided by the file's leading bytes only, never by what a
- * client or a carrier says: JPEG, PNG or GIF, nothing else.
+ * client or a carrier says.
  *
  * Two ways in: an upload (POST /api/v1/media, a record of the
- * organization: inbox_media_record_t) and the copy of an inbound MMS
- * image, which the carrier keeps behind its credentials (the message's
- * media, see inbox_media_t in model.h, and the fetch rules below).
+ * organization: inbox_media_record_t), which must be a JPEG, PNG or GIF
+ * image, what both carriers send; and the copy of an inbound MMS file,
+ * which the carrier keeps behind its credentials (the message's media,
+ * see inbox_media_t in model.h, and the fetch rules below).  A copy is
+ * whatever the contact's phone attached: a picture, a video, a voice
+ * note, a contact card, a document, or bytes of no type known here,
+ * kept all the same; nginx serves the images to be shown and every
+ * other type as a download (config/inbox-server.conf).
  */
 #ifndef INBOX_MEDIA_H
 #define INBOX_MEDIA_H
@@ -22,33 +27,42 @@
 #include <inbox/error.h>
 #include <inbox/model.h>
 
-/* The largest image, unless configured otherwise (nginx: the
+/* The largest file, unless configured otherwise (nginx: the
  * client_max_body_size of the upload's location). */
 #define INBOX_MEDIA_SIZE_DEFAULT   (5 * 1024 * 1024)
 /* How many leading bytes decide a type. */
-#define INBOX_MEDIA_SNIFF_LEN      8
+#define INBOX_MEDIA_SNIFF_LEN      16
 /* The token: 32 random bytes in base64url, without padding. */
 #define INBOX_MEDIA_TOKEN_LEN      43
 /* Where a stored file is served, below the inbox's own origin. */
 #define INBOX_MEDIA_PATH           "/media/"
-#define INBOX_MEDIA_TYPE_MAX       16      /* "image/jpeg" + NUL, and room */
+#define INBOX_MEDIA_TYPE_MAX       16      /* an upload's: "image/jpeg" + NUL,
+                                              and room */
 
 typedef struct {
-    const char  *content_type;    /* "image/jpeg", "image/png", "image/gif" */
-    const char  *ext;             /* "jpg", "png", "gif" */
-} inbox_image_type_t;
+    const char  *content_type;    /* "image/jpeg", "video/mp4", ... */
+    const char  *ext;             /* "jpg", "mp4", ... */
+    unsigned     uploadable:1;    /* JPEG, PNG, GIF */
+} inbox_media_type_t;
 
-/* The type the first len bytes of a file say it is (at least
- * INBOX_MEDIA_SNIFF_LEN of them, or the whole file if shorter); NULL
- * when they are not a JPEG, PNG or GIF. */
-const inbox_image_type_t *inbox_image_type(const void *bytes, size_t len);
+/* The type the first len bytes of a copy say it is (at least
+ * INBOX_MEDIA_SNIFF_LEN of them, or the whole file if shorter):
+ * images (JPEG, PNG, GIF, WebP, HEIC), videos (MP4, 3GPP, 3GPP2,
+ * QuickTime), audio (MP4, MP3, AMR, Ogg, WAV), a vCard, a PDF, and
+ * application/octet-stream ("bin") for anything else; NULL only when
+ * len is 0. */
+const inbox_media_type_t *inbox_media_type(const void *bytes, size_t len);
 
-/* The type of that content type ("image/png"); NULL for any other. */
-const inbox_image_type_t *inbox_image_type_named(const char *content_type);
+/* The same for an upload: only JPEG, PNG or GIF, else NULL. */
+const inbox_media_type_t *inbox_image_type(const void *bytes, size_t len);
+
+/* The type of that content type ("image/png"), as the two above name
+ * them; NULL for any other. */
+const inbox_media_type_t *inbox_media_type_named(const char *content_type);
 
 /* A new file name "TOKEN.EXT" for the type; 0, or -1 when no random bytes
  * could be had. */
-int inbox_media_file_name(const inbox_image_type_t *type,
+int inbox_media_file_name(const inbox_media_type_t *type,
     char out[INBOX_MEDIA_FILE_MAX]);
 
 /* Whether name is a file name inbox_media_file_name makes (a token of the
@@ -82,7 +96,7 @@ typedef struct {
 
 /* INBOX_ERR_UNAVAILABLE when the directory cannot be written. */
 inbox_status_t inbox_media_write_begin(inbox_media_writer_t *w,
-    const char *dir, const inbox_image_type_t *type, inbox_error_t *err);
+    const char *dir, const inbox_media_type_t *type, inbox_error_t *err);
 inbox_status_t inbox_media_write(inbox_media_writer_t *w, const void *buf,
     size_t len, inbox_error_t *err);
 /* Syncs and renames: w->file is then in dir.  w is closed either way. */
@@ -166,7 +180,7 @@ char *inbox_render_media(const inbox_media_record_t *media, size_t *len);
 
 
 /*
- * Copies of inbound MMS images.  The store hands out the media that still
+ * Copies of inbound MMS files.  The store hands out the media that still
  * need a copy (inbox_store_media_fetch_claim) with the credentials of the
  * number's carrier; a claim is a lease: until it ends nobody else gets
  * that media, and if the fetcher dies its claims come back by themselves.

@@ -98,9 +98,9 @@ typedef struct {
 
 /* media (see media.h) */
 
-/* A stored copy's file name: a token of 43 base64url characters, ".",
- * the extension ("jpg", "png", "gif"), NUL. */
-#define INBOX_MEDIA_FILE_MAX  48
+/* A stored file's name: a token of 43 base64url characters, ".", the
+ * extension of its type (up to 4 characters: "jpg", "webp"), NUL. */
+#define INBOX_MEDIA_FILE_MAX  49
 
 /* Whether a message's media has a copy a browser may fetch. */
 typedef enum {

@@ -114,3 +114,41 @@ inbox_inbound_media(inbox_media_t *media, const char *url, size_t url_len,
     memcpy(media->url, url, url_len);
     media->state = INBOX_MEDIA_PENDING;
 }
+
+
+inbox_status_t
+inbox_inbound_media_over(inbox_inbound_t *msg, size_t more,
+    inbox_error_t *err)
+{
+    int      n;
+    char    *noted;
+    size_t   size;
+
+    if (more == 0) {
+        return INBOX_OK;
+    }
+
+    size = strlen(msg->body) + 64;
+
+    noted = malloc(size);
+    if (noted == NULL) {
+        return inbox_error_set(err, INBOX_ERR_INTERNAL, "Out of memory.");
+    }
+
+    n = snprintf(noted, size, "%s%s[%zu more attachment%s not kept]",
+                 msg->body, msg->body[0] != '\0' ? "\n" : "", more,
+                 more == 1 ? "" : "s");
+
+    if (n < 0 || (size_t) n >= size) {
+        free(noted);
+        return inbox_error_set(err, INBOX_ERR_INTERNAL,
+                               "The attachments could not be noted.");
+    }
+
+    /* the body may be the old owned text: copied before it goes */
+    free(msg->owned);
+    msg->owned = noted;
+    msg->body = noted;
+
+    return INBOX_OK;
+}

@@ -632,13 +632,22 @@ inbox_telnyx_received(yajl_val data, yajl_val payload,
     media = inbox_carrier_get(payload, media_path);
 
     if (media != NULL && !YAJL_IS_NULL(media)) {
-        if (!YAJL_IS_ARRAY(media) || media->u.array.len > INBOX_MEDIA_MAX) {
+        if (!YAJL_IS_ARRAY(media)) {
             return inbox_error_set_field(err, INBOX_ERR_INVALID,
-                       "data.payload.media", "media is not a list of at "
-                       "most %d items", INBOX_MEDIA_MAX);
+                       "data.payload.media", "media is not a list");
         }
 
-        for (i = 0; i < media->u.array.len; i++) {
+        /* the first ten kept, the rest noted (inbound.h) */
+        msg->media_count = media->u.array.len < INBOX_MEDIA_MAX
+                           ? media->u.array.len : INBOX_MEDIA_MAX;
+
+        rc = inbox_inbound_media_over(msg, media->u.array.len
+                                           - msg->media_count, err);
+        if (rc != INBOX_OK) {
+            return rc;
+        }
+
+        for (i = 0; i < msg->media_count; i++) {
             item = media->u.array.values[i];
             url = inbox_carrier_string(inbox_carrier_get(item, url_path));
             type = inbox_carrier_string(inbox_carrier_get(item, type_path));
@@ -649,8 +658,6 @@ inbox_telnyx_received(yajl_val data, yajl_val payload,
             inbox_inbound_media(&msg->media[i], url, url ? strlen(url) : 0,
                                 type, type ? strlen(type) : 0);
         }
-
-        msg->media_count = media->u.array.len;
     }
 
     v = inbox_carrier_get(payload, parts_path);

@@ -566,6 +566,21 @@ test('Telnyx message.received with a text or a media link too long for '
                       ['image/png', 'failed', null]]);
 });
 
+test('Telnyx MMS with twelve media is answered 200 and kept: its first '
+     + 'ten, and a note in its text of the two not kept', async () => {
+    const from = uniqueNumber();
+    const record = inboundRecord({ from, body: 'the whole album' });
+    record.type = 'MMS';
+    record.media = Array.from({ length: 12 }, (_, i) => ({
+        url: `https://media.telnyx.example/album/${i}.jpg`,
+        content_type: 'image/jpeg' }));
+    await deliverTelnyx(telnyxEvent('message.received', record));
+    const [m] = await messagesWith(telnyxOrg, from);
+    assert.equal(m?.body, 'the whole album\n[2 more attachments not kept]');
+    assert.equal(m.media.length, 10);
+    assert.ok(m.media.every((x) => x.state === 'pending'));
+});
+
 test('Telnyx MMS whose link is on a private address other than the '
      + 'number\'s carrier API: stored with its text, the picture never '
      + 'fetched (no connection) and failed for good', async () => {

@@ -11,6 +11,7 @@
 #include <openssl/evp.h>
 #include <yajl/yajl_tree.h>
 #include <inbox/encoding.h>
+#include <inbox/inbound.h>
 #include <inbox/telnyx.h>
 #include <inbox/utf8.h>
 #include "check.h"
@@ -402,22 +403,95 @@ TEST(message_received_mms)
 }
 
 
-TEST(message_received_refused_beyond_intake_caps)
+/* A quoted JSON string of n times c. */
+static char *
+quoted(char c, size_t n)
 {
-    char                  *body, media[4096];
-    size_t                 i;
+    char  *s;
+
+    s = malloc(n + 3);
+    s[0] = '"';
+    memset(s + 1, c, n);
+    strcpy(s + 1 + n, "\"");
+
+    return s;
+}
+
+
+/* A media list of n items, each a GIF at its own URL. */
+static void
+media_list(char *out, size_t n)
+{
+    size_t  i;
+
+    strcpy(out, "[");
+    for (i = 0; i < n; i++) {
+        sprintf(out + strlen(out), "%s{\"url\":\"https://m.example/%zu\","
+                "\"content_type\":\"image/gif\"}", i ? "," : "", i);
+    }
+    strcat(out, "]");
+}
+
+
+TEST(message_received_keeps_ten_media_and_notes_the_rest)
+{
+    char                  *body, *text, media[4096];
     inbox_error_t          err;
     inbox_telnyx_event_t   ev;
 
-    /* 11 media */
-    strcpy(media, "[");
-    for (i = 0; i < 11; i++) {
-        strcat(media, i ? ",{" : "{");
-        strcat(media, "\"url\":\"https://m.example/x\",\"content_type\":"
-                      "\"image/gif\"}");
-    }
-    strcat(media, "]");
+    /* more than a message keeps: the first ten, and a note in the text,
+     * never the whole message refused */
+    media_list(media, 12);
+    body = received(media, "1", "\"look\"", "\"MMS\"");
+    CHECK_INT(parse(body, &ev, &err), INBOX_OK);
+    CHECK_INT(ev.inbound.media_count, INBOX_MEDIA_MAX);
+    CHECK_STR(ev.inbound.media[9].url, "https://m.example/9");
+    CHECK_INT(ev.inbound.media[9].state, INBOX_MEDIA_PENDING);
+    CHECK_STR(ev.inbound.body, "look\n[2 more attachments not kept]");
+    inbox_telnyx_event_free(&ev);
+    free(body);
+
+    media_list(media, 11);
     body = received(media, "1", "\"\"", "\"MMS\"");
+    CHECK_INT(parse(body, &ev, &err), INBOX_OK);
+    CHECK_INT(ev.inbound.media_count, INBOX_MEDIA_MAX);
+    CHECK_STR(ev.inbound.body, "[1 more attachment not kept]");
+    inbox_telnyx_event_free(&ev);
+    free(body);
+
+    /* a text already cut keeps both notes */
+    text = quoted('a', INBOX_INBOUND_BODY_MAX + 3);
+    body = received(media, "1", text, "\"MMS\"");
+    CHECK_INT(parse(body, &ev, &err), INBOX_OK);
+    CHECK(strstr(ev.inbound.body, "aaa\n[3 more characters not kept]\n"
+                 "[1 more attachment not kept]") != NULL);
+    CHECK_INT(strlen(ev.inbound.body), INBOX_INBOUND_BODY_MAX
+              + strlen("\n[3 more characters not kept]\n"
+                       "[1 more attachment not kept]"));
+    inbox_telnyx_event_free(&ev);
+    free(body);
+    free(text);
+
+    /* exactly ten: no note */
+    media_list(media, 10);
+    body = received(media, "1", "\"look\"", "\"MMS\"");
+    CHECK_INT(parse(body, &ev, &err), INBOX_OK);
+    CHECK_INT(ev.inbound.media_count, INBOX_MEDIA_MAX);
+    CHECK_STR(ev.inbound.body, "look");
+    inbox_telnyx_event_free(&ev);
+    free(body);
+}
+
+
+TEST(message_received_refused_beyond_intake_caps)
+{
+    char                  *body;
+    inbox_error_t          err;
+    inbox_telnyx_event_t   ev;
+
+    /* media that is no list */
+    body = received("{\"url\":\"https://m.example/x\"}", "1", "\"\"",
+                    "\"MMS\"");
     CHECK_INT(parse(body, &ev, &err), INBOX_ERR_INVALID);
     CHECK_STR(err.field, "data.payload.media");
     free(body);
@@ -431,21 +505,6 @@ TEST(message_received_refused_beyond_intake_caps)
     body = received("[]", "1", "\"a\\u0000b\"", "\"SMS\"");
     CHECK_INT(parse(body, &ev, &err), INBOX_ERR_INVALID);
     free(body);
-}
-
-
-/* A quoted JSON string of n times c. */
-static char *
-quoted(char c, size_t n)
-{
-    char  *s;
-
-    s = malloc(n + 3);
-    s[0] = '"';
-    memset(s + 1, c, n);
-    strcpy(s + 1 + n, "\"");
-
-    return s;
 }
 
 

@@ -46,4 +46,14 @@ inbox_status_t inbox_inbound_body(inbox_inbound_t *msg, const char *text,
 void inbox_inbound_media(inbox_media_t *media, const char *url,
     size_t url_len, const char *type, size_t type_len);
 
+/*
+ * A message keeps its first INBOX_MEDIA_MAX media items (Twilio's limit;
+ * Telnyx documents none for what it delivers).  When the carrier named
+ * `more` beyond those, a note saying so ends msg->body ("[2 more
+ * attachments not kept]"), as a cut text's does: the agent can ask the
+ * contact for them.  INBOX_ERR_INTERNAL only when out of memory.
+ */
+inbox_status_t inbox_inbound_media_over(inbox_inbound_t *msg, size_t more,
+    inbox_error_t *err);
+
 #endif

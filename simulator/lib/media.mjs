@@ -1,6 +1,7 @@
-// Pictures: the samples a contact can attach, and a carrier's fetch of
-// the media URLs a send names (Twilio and Telnyx fetch each one themselves,
-// so it must be reachable and be a picture they take).
+// Media: the samples a contact can attach (pictures, and a contact card:
+// phones send more than pictures), and a carrier's fetch of the media URLs
+// a send names (Twilio and Telnyx fetch each one themselves, so it must be
+// reachable and be a picture they take).
 
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -38,7 +39,8 @@ export function sampleMedia() {
         samples = new Map();
         for (const name of readdirSync(samplesDir).sort()) {
             const bytes = readFileSync(join(samplesDir, name));
-            const contentType = sniff(bytes);
+            const contentType = sniff(bytes)
+                ?? (name.endsWith('.vcf') ? 'text/vcard' : null);
             if (contentType) {
                 samples.set(name, { bytes, contentType });
             }

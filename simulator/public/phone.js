@@ -101,11 +101,18 @@ function bubble(m) {
         li.classList.add('failed');
     }
     for (const media of m.media || []) {
-        if (media.local_url) {
+        if (media.local_url && /^image\//.test(media.content_type ?? '')) {
             const img = document.createElement('img');
             img.src = media.local_url;
             img.alt = 'picture';
             li.append(img);
+        } else if (media.local_url) {
+            const a = document.createElement('a');
+            a.className = 'file';
+            a.href = media.local_url;
+            a.download = '';
+            a.textContent = fileName(media.content_type);
+            li.append(a);
         } else {
             const p = document.createElement('span');
             p.className = 'meta';
@@ -212,6 +219,11 @@ async function loadThread() {
     render();
 }
 
+// What a file that is no picture is called on the phone.
+function fileName(contentType) {
+    return contentType === 'text/vcard' ? 'Contact card' : 'File';
+}
+
 async function load() {
     config = await call('/_sim/phone');
     showSetup();
@@ -220,13 +232,23 @@ async function load() {
         const b = document.createElement('button');
         b.type = 'button';
         b.title = `Attach ${s.name}`;
-        const img = document.createElement('img');
-        img.src = s.url;
-        img.alt = s.name;
-        b.append(img);
+        const picture = /^image\//.test(s.content_type);
+        if (picture) {
+            const img = document.createElement('img');
+            img.src = s.url;
+            img.alt = s.name;
+            b.append(img);
+        } else {
+            b.className = 'file';
+            b.textContent = fileName(s.content_type);
+        }
         b.addEventListener('click', () => {
             attached = s.name;
-            $('attached-img').src = s.url;
+            $('attached-img').hidden = !picture;
+            $('attached-img').src = picture ? s.url : '';
+            $('attached-file').hidden = picture;
+            $('attached-file').textContent = picture ? ''
+                : fileName(s.content_type);
             $('attached').hidden = false;
         });
         return b;

@@ -72,6 +72,26 @@ test('a picture attached on the phone is an MMS', async () => {
     await page.locator('.msg.mine img').waitFor();
 });
 
+test('a contact card attached on the phone is an MMS of a vCard, shown '
+     + 'on the phone as one', async () => {
+    await page.locator('#samples button', { hasText: 'Contact card' })
+        .click();
+    assert.equal(await page.locator('#attached-file').textContent(),
+                 'Contact card');
+    assert.ok(await page.locator('#attached-img').isHidden());
+    await page.click('#send');
+    const reqs = await inbox.waitFor('/webhooks/twilio/inbound', 3);
+    const form = Object.fromEntries(
+        new URLSearchParams(reqs[2].body.toString()));
+    assert.equal(form.NumMedia, '1');
+    assert.equal(form.MediaContentType0, 'text/vcard');
+    const card = page.locator('.msg.mine a.file', { hasText: 'Contact card' });
+    await card.waitFor();
+    const got = await page.request.get(new URL(await card.getAttribute('href'),
+                                               page.url()).href);
+    assert.match((await got.body()).toString(), /^BEGIN:VCARD\r\n/);
+});
+
 test('the inbox\'s reply arrives on the phone and its ticks move to '
      + 'delivered', async () => {
     const res = await sim.twilioSend(SID, TOKEN, { to: CONTACT, from: NUMBER,

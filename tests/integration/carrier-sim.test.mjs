@@ -920,6 +920,7 @@ async () => {
     const samples = (await sim.list('samples')).map((s) => s.name);
     assert.ok(samples.includes('landscape.png'));
     assert.ok(samples.includes('sunset.jpg'));
+    assert.ok(samples.includes('vcard.vcf'));
 
     const ctl = new AbortController();
     const stream = await fetch(`${sim.url}/_sim/events`,

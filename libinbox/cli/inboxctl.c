@@ -91,6 +91,7 @@ static int ctl_org_create(inbox_store_t *store, ctl_words_t *words);
 static int ctl_org_list(inbox_store_t *store, ctl_words_t *words);
 static int ctl_number_add(inbox_store_t *store, ctl_words_t *words);
 static int ctl_number_set(inbox_store_t *store, ctl_words_t *words);
+static int ctl_number_list(inbox_store_t *store, ctl_words_t *words);
 static int ctl_number_update(inbox_store_t *store, ctl_words_t *words,
     inbox_number_t *number);
 static int ctl_number_read(ctl_words_t *words, inbox_number_t *number,
@@ -149,6 +150,10 @@ static const ctl_command_t  ctl_commands[] = {
       "        options as add: a rotated token, another carrier or API base,\n"
       "        in place of the number's; --keyword-answers stays as it\n"
       "        was unless given)" },
+    { "number", "list", 1, "", ctl_number_list,
+      "number list ORG_ID   (each number, its carrier, who answers\n"
+      "        keywords, its API base and which credentials it has, never\n"
+      "        what they are; the first is the one campaigns send from)" },
     { "user", "add", 2, "role", ctl_user_add,
       "user add ORG_ID EMAIL --role member|billing   (password on stdin)" },
     { "user", "list", 1, "", ctl_user_list,
@@ -574,6 +579,72 @@ ctl_number_set(inbox_store_t *store, ctl_words_t *words)
     sodium_memzero(&secrets, sizeof(secrets));
 
     return rc;
+}
+
+
+/* Which credentials a number has, for number list: the account SID is
+ * no secret, the rest only "set" or "missing". */
+static void
+ctl_number_credentials(const inbox_number_t *number, char *out, size_t size)
+{
+    if (number->carrier == INBOX_CARRIER_TELNYX) {
+        snprintf(out, size, "api key %s, public key %s",
+                 number->api_key ? "set" : "missing",
+                 number->public_key ? "set" : "missing");
+        return;
+    }
+
+    snprintf(out, size, "account %s, auth token %s",
+             number->account_sid ? number->account_sid : "missing",
+             number->auth_token ? "set" : "missing");
+}
+
+
+static int
+ctl_number_list(inbox_store_t *store, ctl_words_t *words)
+{
+    int                   api_w;
+    char                  credentials[256];
+    size_t                i;
+    const char           *api;
+    inbox_error_t         err;
+    inbox_number_t       *n;
+    inbox_number_list_t   list;
+
+    if (inbox_store_numbers_list(store, words->args[0], &list, &err)
+        != INBOX_OK)
+    {
+        return ctl_fail(&err);
+    }
+
+    api_w = (int) strlen("API BASE");
+
+    for (i = 0; i < list.count; i++) {
+        api = list.items[i].api_base ? list.items[i].api_base
+                                     : "the carrier's";
+        api_w = CTL_MAX(api_w, (int) strlen(api));
+    }
+
+    printf("%-16s  %-7s  %-8s  %-*s  %s\n", "NUMBER", "CARRIER",
+           "KEYWORDS", api_w, "API BASE", "CREDENTIALS");
+
+    for (i = 0; i < list.count; i++) {
+        n = &list.items[i];
+        ctl_number_credentials(n, credentials, sizeof(credentials));
+        printf("%-16s  %-7s  %-8s  %-*s  %s\n", n->e164,
+               inbox_carrier_name(n->carrier),
+               n->carrier_answers_keywords ? "carrier" : "inbox", api_w,
+               n->api_base ? n->api_base : "the carrier's", credentials);
+    }
+
+    if (list.truncated) {
+        fprintf(stderr, "inboxctl: only the first %d numbers are shown\n",
+                INBOX_ACCOUNT_LIST_MAX);
+    }
+
+    inbox_number_list_free(&list);
+
+    return 0;
 }
 
 

@@ -166,3 +166,39 @@ inbox_team_keeps_billing(int was_billing, int stays_billing,
                            "contact: make someone else a billing contact "
                            "first.");
 }
+
+
+void
+inbox_number_list_free(inbox_number_list_t *list)
+{
+    size_t  i;
+
+    if (list == NULL) {
+        return;
+    }
+
+    for (i = 0; i < list->count; i++) {
+        inbox_number_free(&list->items[i]);
+    }
+
+    free(list->items);
+    memset(list, 0, sizeof(inbox_number_list_t));
+}
+
+
+inbox_number_t *
+inbox_number_list_add(inbox_number_list_t *list)
+{
+    inbox_number_t  *items;
+
+    items = inbox_account_list_grow(list->items, list->count,
+                                    sizeof(inbox_number_t));
+    if (items == NULL) {
+        return NULL;
+    }
+
+    list->items = items;
+    memset(&items[list->count], 0, sizeof(inbox_number_t));
+
+    return &items[list->count++];
+}

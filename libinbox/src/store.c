@@ -1034,6 +1034,16 @@ inbox_store_orgs_list(inbox_store_t *store, inbox_org_list_t *list,
 
 
 inbox_status_t
+inbox_store_numbers_list(inbox_store_t *store, const char *org_id,
+    inbox_number_list_t *list, inbox_error_t *err)
+{
+    memset(list, 0, sizeof(inbox_number_list_t));
+
+    return store->ops->numbers_list(store, org_id, list, err);
+}
+
+
+inbox_status_t
 inbox_store_account_get(inbox_store_t *store, const char *org_id,
     const char *user_id, inbox_account_t *account, inbox_error_t *err)
 {

@@ -115,6 +115,11 @@ typedef struct {
       (inbox_store_t *store, const char *e164, inbox_number_t *number,        \
        inbox_error_t *err),                                                   \
       (store, e164, number, err))                                             \
+    /* list is zeroed */                                                      \
+    X(RULED, numbers_list,                                                    \
+      (inbox_store_t *store, const char *org_id, inbox_number_list_t *list,   \
+       inbox_error_t *err),                                                   \
+      (store, org_id, list, err))                                             \
     /* name is NULL or valid, id never NULL: store.c checked */               \
     X(RULED, token_add,                                                       \
       (inbox_store_t *store, const char *org_id, const char *user_email,      \

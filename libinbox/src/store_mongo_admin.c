@@ -388,6 +388,71 @@ inbox_mongo_number_find(inbox_store_t *store, const char *e164,
 }
 
 
+static inbox_status_t
+inbox_mongo_number_add_to(void *data, const bson_t *doc, inbox_error_t *err)
+{
+    inbox_number_t       *number;
+    inbox_number_list_t  *list = data;
+
+    if (list->count == INBOX_ACCOUNT_LIST_MAX) {
+        list->truncated = 1;
+        return INBOX_OK;
+    }
+
+    number = inbox_number_list_add(list);
+    if (number == NULL) {
+        return inbox_error_set(err, INBOX_ERR_INTERNAL, "Out of memory.");
+    }
+
+    return inbox_mongo_parse_number(doc, number, err);
+}
+
+
+inbox_status_t
+inbox_mongo_numbers_list(inbox_store_t *store, const char *org_id,
+    inbox_number_list_t *list, inbox_error_t *err)
+{
+    bson_t                batch;
+    bson_oid_t            org;
+    inbox_status_t        rc;
+    inbox_mongo_store_t  *ms = (inbox_mongo_store_t *) store;
+
+    rc = inbox_mongo_ensure_indexes(ms, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    rc = inbox_mongo_org_check(ms, org_id, &org, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    /* in the order they were added (index org_id); one more than a
+     * listing holds tells that there are more */
+    rc = inbox_mongo_run_cursor(ms,
+        BCON_NEW("find", BCON_UTF8("numbers"),
+                 "filter", "{", "org_id", BCON_OID(&org), "}",
+                 "sort", "{", "_id", BCON_INT32(1), "}",
+                 "limit", BCON_INT32(INBOX_ACCOUNT_LIST_MAX + 1),
+                 "batchSize", BCON_INT32(INBOX_ACCOUNT_LIST_MAX + 1),
+                 "singleBatch", BCON_BOOL(true)),
+        &batch, err);
+
+    if (rc == INBOX_OK) {
+        rc = inbox_mongo_batch_each(&batch, inbox_mongo_number_add_to, list,
+                                    err);
+    }
+
+    bson_destroy(&batch);
+
+    if (rc != INBOX_OK) {
+        inbox_number_list_free(list);
+    }
+
+    return rc;
+}
+
+
 inbox_status_t
 inbox_mongo_token_add(inbox_store_t *store, const char *org_id,
     const char *user_email, const char *token_hash, const char *name,

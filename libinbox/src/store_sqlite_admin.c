@@ -435,6 +435,84 @@ inbox_sqlite_number_read(inbox_sqlite_conn_t *conn, const char *e164,
 
 
 inbox_status_t
+inbox_sqlite_numbers_list(inbox_store_t *store, const char *org_id,
+    inbox_number_list_t *list, inbox_error_t *err)
+{
+    int                   rc, oom;
+    int64_t               org;
+    sqlite3_stmt         *stmt;
+    inbox_number_t       *number;
+    inbox_status_t        status;
+    inbox_sqlite_conn_t  *conn;
+    inbox_error_t         fallback;
+
+    if (err == NULL) {
+        err = &fallback;
+    }
+
+    status = inbox_sqlite_org_id(org_id, &org, err);
+    if (status != INBOX_OK) {
+        return status;
+    }
+
+    conn = inbox_sqlite_conn(store, err);
+    if (conn == NULL) {
+        return err->code;
+    }
+
+    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_NUMBERS_LIST,
+        "SELECT e164, carrier, account_sid, auth_token, public_key,"
+        " api_key, api_base, carrier_answers_keywords"
+        " FROM numbers WHERE org_id = ?1 ORDER BY id LIMIT ?2", err);
+    if (stmt == NULL) {
+        return err->code;
+    }
+
+    sqlite3_bind_int64(stmt, 1, org);
+    sqlite3_bind_int(stmt, 2, INBOX_ACCOUNT_LIST_MAX + 1);
+
+    oom = 0;
+
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+
+        if (list->count == INBOX_ACCOUNT_LIST_MAX) {
+            list->truncated = 1;
+            continue;
+        }
+
+        number = inbox_number_list_add(list);
+        if (number == NULL) {
+            oom = 1;
+            break;
+        }
+
+        inbox_sqlite_format_id(org, number->org_id);
+        inbox_sqlite_number_columns(stmt, 0, number, &oom);
+        number->carrier_answers_keywords = sqlite3_column_int(stmt, 7) != 0;
+    }
+
+    inbox_sqlite_done(stmt);
+
+    if (oom) {
+        inbox_number_list_free(list);
+        return inbox_error_set(err, INBOX_ERR_INTERNAL, "Out of memory.");
+    }
+
+    if (rc != SQLITE_DONE) {
+        inbox_number_list_free(list);
+        return inbox_sqlite_fail(conn, rc, err);
+    }
+
+    /* no numbers: say so only when there is no organization either */
+    if (list->count == 0) {
+        return inbox_sqlite_org_known(conn, org, org_id, err);
+    }
+
+    return INBOX_OK;
+}
+
+
+inbox_status_t
 inbox_sqlite_token_add(inbox_store_t *store, const char *org_id,
     const char *user_email, const char *token_hash, const char *name,
     int64_t expires_at, char id[INBOX_ID_MAX], inbox_error_t *err)

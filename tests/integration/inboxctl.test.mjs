@@ -182,6 +182,38 @@ function storeSql(q) {
     });
 }
 
+test('number list shows an organization\'s numbers in the order added, '
+     + 'each carrier, who answers keywords, the API base and which '
+     + 'credentials are set, never a secret', async () => {
+    const org = await ok(['org', 'create', 'Two Lines']);
+    const other = await ok(['org', 'create', 'Elsewhere']);
+    const sid = `AC${'0123456789abcdef'.repeat(2)}`;
+    const key = Buffer.alloc(32, 5).toString('base64');
+    await ok(['number', 'add', org, '+13125550191', '--carrier', 'twilio',
+              '--account-sid', sid, '--auth-token', 'twilio-secret']);
+    await ok(['number', 'add', org, '+13125550190', '--carrier', 'telnyx',
+              '--public-key', key, '--api-key', 'telnyx-secret',
+              '--api-base', 'http://127.0.0.1:8090',
+              '--keyword-answers', 'inbox']);
+    await ok(['number', 'add', other, '+13125550192', '--carrier', 'twilio',
+              '--account-sid', sid, '--auth-token', 'other-secret']);
+
+    const listed = await ok(['number', 'list', org]);
+    assert.deepEqual(listed.split('\n').map((l) => l.split(/ {2,}/)), [
+        ['NUMBER', 'CARRIER', 'KEYWORDS', 'API BASE', 'CREDENTIALS'],
+        ['+13125550191', 'twilio', 'carrier', 'the carrier\'s',
+         `account ${sid}, auth token set`],
+        ['+13125550190', 'telnyx', 'inbox', 'http://127.0.0.1:8090',
+         'api key set, public key set'],
+    ]);
+    assert.doesNotMatch(listed, /secret|other|0192/);
+
+    const none = await ok(['org', 'create', 'No Lines Yet']);
+    assert.equal(await ok(['number', 'list', none]),
+                 'NUMBER            CARRIER  KEYWORDS  API BASE  CREDENTIALS');
+    await fails(['number', 'list', '999999'], /no organization/i);
+});
+
 test('number add and set take --auth-token - and --api-key - from stdin, '
     + 'one line each, keeping them off the command line', async () => {
     const org = await ok(['org', 'create', 'Quiet Secrets']);

@@ -2509,6 +2509,75 @@ TEST(a_number_takes_new_credentials_from_its_own_org_only)
 }
 
 
+/* What inboxctl number list shows: an organization's own numbers, in
+ * the order they were added, with their carriers and credentials. */
+TEST(an_orgs_numbers_are_listed_in_the_order_added)
+{
+    char                 other[INBOX_ID_MAX], none[INBOX_ID_MAX];
+    fixture_t            f;
+    inbox_error_t        err;
+    inbox_number_t       number;
+    inbox_number_list_t  list;
+
+    FIXTURE(&f);
+
+    CHECK_INT(org_add(f.store, "Other", OTHER, other), INBOX_OK);
+
+    memset(&number, 0, sizeof(number));
+    snprintf(number.org_id, sizeof(number.org_id), "%s", f.org);
+    snprintf(number.e164, sizeof(number.e164), "%s", "+15550000000");
+    number.carrier = INBOX_CARRIER_TELNYX;
+    number.public_key = "cHVibGljIGtleQ==";
+    number.api_key = "KEY0123";
+    number.api_base = "http://127.0.0.1:8090";
+    number.carrier_answers_keywords = 1;
+    CHECK_INT(inbox_store_number_add(f.store, &number, NULL), INBOX_OK);
+
+    CHECK_INT(inbox_store_numbers_list(f.store, f.org, &list, &err),
+              INBOX_OK);
+    CHECK_INT(list.count, 2);
+    CHECK(!list.truncated);
+    if (list.count == 2) {
+        /* the first is the fixture's, though the other sorts first */
+        CHECK_STR(list.items[0].e164, NUMBER);
+        CHECK_STR(list.items[0].org_id, f.org);
+        CHECK_INT(list.items[0].carrier, INBOX_CARRIER_TWILIO);
+        CHECK_STR(list.items[0].auth_token, "secret");
+        CHECK(list.items[0].api_key == NULL);
+        CHECK(list.items[0].api_base == NULL);
+        CHECK_STR(list.items[1].e164, "+15550000000");
+        CHECK_INT(list.items[1].carrier, INBOX_CARRIER_TELNYX);
+        CHECK_STR(list.items[1].public_key, "cHVibGljIGtleQ==");
+        CHECK_STR(list.items[1].api_key, "KEY0123");
+        CHECK_STR(list.items[1].api_base, "http://127.0.0.1:8090");
+        CHECK(list.items[1].auth_token == NULL);
+        CHECK_INT(list.items[1].carrier_answers_keywords, 1);
+    }
+    inbox_number_list_free(&list);
+
+    /* another organization's only */
+    CHECK_INT(inbox_store_numbers_list(f.store, other, &list, &err),
+              INBOX_OK);
+    CHECK_INT(list.count, 1);
+    CHECK_STR(list.count == 1 ? list.items[0].e164 : "", OTHER);
+    inbox_number_list_free(&list);
+
+    /* an organization with none has an empty list; no organization is
+     * not found */
+    CHECK_INT(inbox_store_org_create(f.store, "None", NULL, none, NULL),
+              INBOX_OK);
+    CHECK_INT(inbox_store_numbers_list(f.store, none, &list, &err),
+              INBOX_OK);
+    CHECK_INT(list.count, 0);
+    inbox_number_list_free(&list);
+    CHECK_INT(inbox_store_numbers_list(f.store, f.backend->missing_id, &list,
+                                       &err), INBOX_ERR_NOT_FOUND);
+    CHECK_INT(list.count, 0);
+
+    fixture_close(&f);
+}
+
+
 TEST(an_email_cannot_belong_to_two_users)
 {
     char       id[INBOX_ID_MAX];

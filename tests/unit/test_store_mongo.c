@@ -1087,6 +1087,55 @@ TEST(token_find_refuses_revoked_and_expired_tokens)
 }
 
 
+TEST(numbers_list_reads_each_number_of_the_org)
+{
+    fake_t               fake;
+    inbox_error_t        err;
+    inbox_store_t       *store;
+    inbox_number_list_t  list;
+
+    store = fake_open(&fake);
+
+    fake.replies[0] = CURSOR("{\"_id\": " OID(ORG_ID) "}");
+    fake.replies[1] = CURSOR(
+        "{\"_id\": " OID(GEN_1) ", \"org_id\": " OID(ORG_ID) ","
+        " \"e164\": \"+15550001111\", \"carrier\": \"twilio\","
+        " \"account_sid\": \"AC123\", \"auth_token\": \"secret\"},"
+        "{\"_id\": " OID(GEN_2) ", \"org_id\": " OID(ORG_ID) ","
+        " \"e164\": \"+15550001112\", \"carrier\": \"telnyx\","
+        " \"api_key\": \"KEY1\", \"public_key\": \"cGs=\","
+        " \"api_base\": \"http://127.0.0.1:9999\","
+        " \"carrier_answers_keywords\": true}");
+    CHECK_INT(inbox_store_numbers_list(store, ORG_ID, &list, &err),
+              INBOX_OK);
+    golden_check(&fake, "numbers_list");
+
+    CHECK_INT(list.count, 2);
+    if (list.count == 2) {
+        CHECK_STR(list.items[0].org_id, ORG_ID);
+        CHECK_STR(list.items[0].e164, "+15550001111");
+        CHECK_INT(list.items[0].carrier, INBOX_CARRIER_TWILIO);
+        CHECK_STR(list.items[0].auth_token, "secret");
+        CHECK(list.items[0].api_key == NULL);
+        CHECK_INT(list.items[0].carrier_answers_keywords, 0);
+        CHECK_INT(list.items[1].carrier, INBOX_CARRIER_TELNYX);
+        CHECK_STR(list.items[1].api_key, "KEY1");
+        CHECK_STR(list.items[1].api_base, "http://127.0.0.1:9999");
+        CHECK_INT(list.items[1].carrier_answers_keywords, 1);
+    }
+    inbox_number_list_free(&list);
+
+    /* no such organization: nothing more asked */
+    fake_reset(&fake);
+    CHECK_INT(inbox_store_numbers_list(store, ORG_ID, &list, &err),
+              INBOX_ERR_NOT_FOUND);
+    CHECK_INT(fake.commands, 1);
+    CHECK_INT(list.count, 0);
+
+    fake_close(&fake, store);
+}
+
+
 TEST(tokens_list_shows_each_tokens_user_and_times)
 {
     fake_t              fake;

@@ -53,15 +53,25 @@ typedef struct {
     int            truncated;
 } inbox_user_list_t;
 
+/* An organization's numbers, with their carrier credentials (inboxctl
+ * shows which are set, never what they are). */
+typedef struct {
+    inbox_number_t  *items;
+    size_t           count;
+    int              truncated;
+} inbox_number_list_t;
+
 void inbox_org_free(inbox_org_t *org);
 void inbox_account_free(inbox_account_t *account);
 void inbox_org_list_free(inbox_org_list_t *list);
 void inbox_user_list_free(inbox_user_list_t *list);
+void inbox_number_list_free(inbox_number_list_t *list);
 
 /* For the store: a new zeroed item at the end of the list, or NULL when
  * out of memory. */
 inbox_org_t *inbox_org_list_add(inbox_org_list_t *list);
 inbox_user_t *inbox_user_list_add(inbox_user_list_t *list);
+inbox_number_t *inbox_number_list_add(inbox_number_list_t *list);
 
 /* An email address as the store keys it: ASCII letters in lower case,
  * into out (of size bytes).  0, or -1 when it is not an address (no "@",

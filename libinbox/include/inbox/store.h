@@ -143,6 +143,13 @@ inbox_status_t inbox_store_number_update(inbox_store_t *store,
 /* INBOX_ERR_NOT_FOUND when no organization owns e164. */
 inbox_status_t inbox_store_number_find(inbox_store_t *store,
     const char *e164, inbox_number_t *number, inbox_error_t *err);
+/* The organization's numbers in the order they were added (the first is
+ * the one campaigns and threads with no number of their own send from),
+ * each with its carrier and credentials (account.h); truncated past
+ * INBOX_ACCOUNT_LIST_MAX.  INBOX_ERR_NOT_FOUND when there is no such
+ * organization. */
+inbox_status_t inbox_store_numbers_list(inbox_store_t *store,
+    const char *org_id, inbox_number_list_t *list, inbox_error_t *err);
 /* password_hash is libsodium's crypto_pwhash_str output.  INBOX_ERR_CONFLICT
  * when the email is taken; a user removed from this organization comes
  * back (same id) with the new role and password.  The team's events

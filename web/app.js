@@ -2050,7 +2050,10 @@
                 what.appendChild(document.createTextNode(' \u00b7 '));
                 what.appendChild(delivery.tick(m.status, m.error_code));
             }
-            detail.textContent = m.body || m.preview || '';
+            /* a message of pictures or files alone says what it held */
+            detail.textContent = m.body || m.preview
+                || (m.media || []).map((x) => window.inboxMedia.kindOf(
+                    x.content_type).name).join(', ');
         } else if (type === 'opt_out' || type === 'opted_out') {
             what.textContent = 'Opted out'
                 + (entry.source === 'keyword' && entry.keyword

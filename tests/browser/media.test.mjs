@@ -226,6 +226,18 @@ test('a voice note plays in the thread and a contact card and a file of '
         assert.equal(download.suggestedFilename(), 'Contact card.vcf');
         assert.ok(readFileSync(await download.path()).equals(files[1]));
         assert.equal(p.url(), cluster.url('/'), 'the inbox stays open');
+
+        // a card sent alone says so in the contact's timeline
+        await deliverInbound(cluster, { from: sender, body: '', media: [
+            { url: carrierUrl(4), content_type: 'text/vcard' }] });
+        await p.locator('#messages .media-placeholder',
+                        { hasText: 'Contact card loading…' }).waitFor();
+        await p.getByRole('button', { name: 'Contact', exact: true }).click();
+        const details = p.getByRole('complementary', { name: 'Contact' })
+            .locator('.timeline-item .timeline-detail');
+        await details.filter({ hasText: 'my details' }).waitFor();
+        assert.deepEqual((await details.allTextContents()).slice(0, 2),
+                         ['Contact card', 'my details']);
     } finally {
         await p.context().close();
     }

@@ -1,5 +1,7 @@
 // Failures a test (or the phone page) asks for, used up as sends come:
-//   http_error    the next `count` sends are answered `status` (5xx)
+//   http_error    the next `count` sends are answered `status` (5xx); the
+//                 message is still sent when `processed` is true (the
+//                 carrier took it, then failed its answer)
 //   rate_limit    the next `count` sends are answered 429, too many
 //                 requests (with Retry-After: `retry_after` seconds)
 //   queue_full    Twilio only: the next `count` sends are answered 400
@@ -79,6 +81,7 @@ export class Failures {
                 || rule.status > 599) {
                 bad('http_error: status must be 500 to 599');
             }
+            rule.processed = spec.processed === true;
             rule.count ??= 1;
             break;
         case 'rate_limit':

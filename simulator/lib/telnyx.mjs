@@ -121,8 +121,12 @@ export async function telnyxSend(sim, ctx) {
     const injected = sim.failures.takeRequest('telnyx',
         typeof to === 'string' ? to : undefined);
     if (injected?.type === 'http_error') {
-        return telnyxError(injected.status, '10007', 'Unexpected error',
-                           'An unexpected error occured.');
+        // processed: taken and sent, then the answer failed
+        const taken = injected.processed ? telnyxAccept(sim, key, req, to)
+            : {};
+        return { ...telnyxError(injected.status, '10007', 'Unexpected error',
+                                'An unexpected error occured.'),
+                 message_id: taken.message_id, start: taken.start };
     }
     if (injected?.type === 'rate_limit') {
         return rateLimited(telnyxError(429, '10011', 'Too many requests',

@@ -124,10 +124,14 @@ export async function twilioSend(sim, ctx, pathSid) {
     const to = formValue(pairs, 'To');
     const injected = sim.failures.takeRequest('twilio', to);
     if (injected?.type === 'http_error') {
-        return twilioError(injected.status, injected.status === 503
+        // processed: taken and sent, then the answer failed
+        const taken = injected.processed
+            ? twilioAccept(sim, who, pairs, to) : {};
+        return { ...twilioError(injected.status, injected.status === 503
             ? 20503 : 20500, injected.status === 503
             ? 'Service is unavailable. Please try again'
-            : 'An internal server error has occurred');
+            : 'An internal server error has occurred'),
+                 message_id: taken.message_id, start: taken.start };
     }
     if (injected?.type === 'rate_limit') {
         return rateLimited(twilioError(429, 20429, 'Too Many Requests'),

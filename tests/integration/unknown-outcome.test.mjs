@@ -294,7 +294,8 @@ async function telnyxOrg(name) {
     await sim.configure({ telnyx: { apiKeys: [key] },
                           numbers: [{ number, carrier: 'telnyx',
                                       apiKey: key }] });
-    const cookie = await billingUser({ id }, 'tia@telnyx.test');
+    const cookie = await billingUser({ id },
+        `tia-${randomBytes(4).toString('hex')}@telnyx.test`);
     return { number, token, cookie };
 }
 
@@ -322,6 +323,34 @@ test('a Telnyx reply whose send timed out after Telnyx took it ends '
         .status === 'delivered', TIMEOUT_MS + 10000, 'delivered');
     assert.deepEqual(await credits(t.token), { balance: 99, held: 0 });
     assert.deepEqual(await ledgerOf(m.id, t.cookie), ['hold', 'capture']);
+    assert.equal((await sendsTo(from)).length, 1);
+});
+
+test('a Telnyx reply answered 500 10007 after Telnyx took it is never sent '
+     + 'again, and ends delivered through its webhooks, its credit spent',
+async () => {
+    const t = await telnyxOrg('Telnyx Errors Org');
+    const from = uniqueNumber();
+    await sim.inbound({ from, to: t.number, body: 'still there?' });
+    const list = await api(ctx.cluster, '/api/v1/conversations', t.token);
+    const conv = list.json.items.find((c) => c.contact.phone === from);
+    await sim.fail({ type: 'http_error', status: 500, processed: true,
+                     carrier: 'telnyx', number: from });
+
+    const m = await reply(conv.id, 'Yes, here', t.token);
+    const [send] = await eventually(async () => {
+        const s = await sendsTo(from);
+        return s.length === 1 && s;
+    }, 10000, 'the send at Telnyx');
+    assert.equal(send.response.status, 500);
+    assert.equal(send.response.json.errors[0].code, '10007');
+
+    await eventually(async () => (await messageOf(conv.id, m.id, t.token))
+        .status === 'delivered', 10000, 'delivered');
+    assert.deepEqual(await credits(t.token), { balance: 99, held: 0 });
+    assert.deepEqual(await ledgerOf(m.id, t.cookie), ['hold', 'capture']);
+    // a retry would have sent the text twice
+    await sleep(1500);
     assert.equal((await sendsTo(from)).length, 1);
 });
 

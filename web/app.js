@@ -523,13 +523,24 @@
             || compare(conv, state.oldest) <= 0;
     }
 
+    /* A last message without text: what it carries, by the type of its
+     * first attachment ("Contact card"); a picture, or a thread from
+     * before the type was kept, is a "Picture message". */
+    function attachmentLine(lm) {
+        if (lm.preview !== '') {
+            return '';
+        }
+        const kind = window.inboxMedia.kindOf(lm.media_type);
+        return !lm.media_type || kind.show === 'image' ? 'Picture message'
+            : kind.name;
+    }
+
     function fillRow(li, conv) {
         const button = li.querySelector('.thread-row');
         const name = displayName(conv.contact);
         const lm = conv.last_message;
         const who = lm && lm.direction === 'outbound' ? 'You: ' : '';
-        const text = lm ? lm.preview
-            || (lm.preview === '' ? 'Picture message' : '') : '';
+        const text = lm ? lm.preview || attachmentLine(lm) : '';
         const preview = who + text;
         const time = li.querySelector('.row-time');
         const badge = li.querySelector('.badge');

@@ -229,7 +229,8 @@ inbox_list_limit(unsigned limit)
 
 
 void
-inbox_message_preview(const char *body, char out[INBOX_PREVIEW_MAX])
+inbox_message_preview(const char *body, const inbox_media_t *media,
+    size_t media_count, inbox_preview_t *out)
 {
     size_t  len;
 
@@ -245,8 +246,22 @@ inbox_message_preview(const char *body, char out[INBOX_PREVIEW_MAX])
         }
     }
 
-    memcpy(out, body, len);
-    out[len] = '\0';
+    memcpy(out->text, body, len);
+    out->text[len] = '\0';
+
+    snprintf(out->media_type, sizeof(out->media_type), "%s",
+             media != NULL && media_count > 0 ? media[0].content_type : "");
+}
+
+
+void
+inbox_conversation_last_preview(inbox_conversation_t *c,
+    const inbox_preview_t *preview)
+{
+    memcpy(c->last_message.preview, preview->text,
+           sizeof(c->last_message.preview));
+    memcpy(c->last_message.media_type, preview->media_type,
+           sizeof(c->last_message.media_type));
 }
 
 
@@ -273,7 +288,7 @@ inbox_conversation_unresponded(const inbox_conversation_t *c)
 
 void
 inbox_conversation_receive(inbox_conversation_t *c, const char *message_id,
-    int64_t at, const char *preview)
+    int64_t at, const inbox_preview_t *preview)
 {
     c->unread_count++;
     c->archived = 0;
@@ -291,8 +306,7 @@ inbox_conversation_receive(inbox_conversation_t *c, const char *message_id,
     snprintf(c->last_message.id, sizeof(c->last_message.id), "%s",
              message_id);
     c->last_message.direction = INBOX_INBOUND;
-    snprintf(c->last_message.preview, sizeof(c->last_message.preview), "%s",
-             preview);
+    inbox_conversation_last_preview(c, preview);
     c->last_message.at = at;
     c->last_activity_at = at;
 }

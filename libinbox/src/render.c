@@ -152,6 +152,10 @@ inbox_json_conversation(yajl_gen g, const inbox_conversation_t *c)
         inbox_json_string(g, inbox_direction_name(c->last_message.direction));
         inbox_json_key(g, "preview");
         inbox_json_string(g, c->last_message.preview);
+        /* what a message without text carries, for a client to say */
+        inbox_json_key(g, "media_type");
+        inbox_json_string(g, c->last_message.media_type[0]
+                             ? c->last_message.media_type : NULL);
         inbox_json_key(g, "at");
         inbox_json_time(g, c->last_message.at);
         yajl_gen_map_close(g);

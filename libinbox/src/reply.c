@@ -203,7 +203,7 @@ inbox_reply_message(inbox_message_t *m, const inbox_reply_t *reply,
 
 void
 inbox_conversation_reply(inbox_conversation_t *c, const char *message_id,
-    int64_t at, const char *preview)
+    int64_t at, const inbox_preview_t *preview)
 {
     inbox_conversation_bulk(c, message_id, at, preview);
 
@@ -220,7 +220,7 @@ inbox_conversation_reply(inbox_conversation_t *c, const char *message_id,
 
 void
 inbox_conversation_bulk(inbox_conversation_t *c, const char *message_id,
-    int64_t at, const char *preview)
+    int64_t at, const inbox_preview_t *preview)
 {
     if (at > c->last_activity_at) {
         c->last_activity_at = at;
@@ -234,8 +234,7 @@ inbox_conversation_bulk(inbox_conversation_t *c, const char *message_id,
     snprintf(c->last_message.id, sizeof(c->last_message.id), "%s",
              message_id);
     c->last_message.direction = INBOX_OUTBOUND;
-    snprintf(c->last_message.preview, sizeof(c->last_message.preview), "%s",
-             preview);
+    inbox_conversation_last_preview(c, preview);
     c->last_message.at = at;
 }
 

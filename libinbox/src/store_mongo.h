@@ -222,6 +222,11 @@ inbox_status_t inbox_mongo_parse_number(const bson_t *doc,
  * as an expression of an update pipeline: inbox_conversation_newer's
  * rule.  The caller destroys it. */
 bson_t *inbox_mongo_newer(int64_t at);
+/* A thread's last_message as a write stores it: id, direction, preview,
+ * media_type (left out when none) and at.  The caller destroys it. */
+bson_t *inbox_mongo_last_message(const bson_oid_t *id,
+    inbox_direction_t direction, const inbox_preview_t *preview,
+    int64_t at);
 
 /* A contact document as a record (store_mongo_contacts.c). */
 void inbox_mongo_parse_contact(const bson_t *doc,

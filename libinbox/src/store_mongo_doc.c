@@ -199,6 +199,9 @@ inbox_mongo_parse_conversation(const bson_t *doc,
         inbox_mongo_get_str(doc, "last_message.preview",
                             conversation->last_message.preview,
                             sizeof(conversation->last_message.preview));
+        inbox_mongo_get_str(doc, "last_message.media_type",
+                            conversation->last_message.media_type,
+                            sizeof(conversation->last_message.media_type));
         conversation->last_message.at = inbox_mongo_get_date(doc,
                                                        "last_message.at");
     }
@@ -226,6 +229,27 @@ inbox_mongo_newer(int64_t at)
                             BCON_DATE_TIME(INT64_MIN),
                         "]", "}",
                     "]");
+}
+
+
+bson_t *
+inbox_mongo_last_message(const bson_oid_t *id, inbox_direction_t direction,
+    const inbox_preview_t *preview, int64_t at)
+{
+    bson_t  *doc;
+
+    doc = bson_new();
+    BSON_APPEND_OID(doc, "id", id);
+    BSON_APPEND_UTF8(doc, "direction", inbox_direction_name(direction));
+    BSON_APPEND_UTF8(doc, "preview", preview->text);
+
+    if (preview->media_type[0] != '\0') {
+        BSON_APPEND_UTF8(doc, "media_type", preview->media_type);
+    }
+
+    BSON_APPEND_DATE_TIME(doc, "at", at);
+
+    return doc;
 }
 
 

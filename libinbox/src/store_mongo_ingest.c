@@ -649,13 +649,13 @@ inbox_mongo_ingest_conversation(inbox_mongo_store_t *ms,
 {
     int             found;
     char           *name;
-    char            preview[INBOX_PREVIEW_MAX];
-    bson_t          value;
-    bson_t          contact_copy;
-    bson_t         *command, *newer, *counted;
-    inbox_status_t  rc;
+    bson_t            value;
+    bson_t            contact_copy;
+    bson_t           *command, *newer, *counted, *last;
+    inbox_status_t    rc;
+    inbox_preview_t   preview;
 
-    inbox_message_preview(msg->body, preview);
+    inbox_message_preview(msg->body, msg->media, msg->media_count, &preview);
 
     /* The contact fields the list shows and searches, for a conversation
      * made now. */
@@ -697,6 +697,8 @@ inbox_mongo_ingest_conversation(inbox_mongo_store_t *ms,
                        "]");
 
     newer = inbox_mongo_newer(in->at);
+    last = inbox_mongo_last_message(&in->message, INBOX_INBOUND, &preview,
+                                    in->at);
 
     command = BCON_NEW("findAndModify", BCON_UTF8("conversations"),
                        "query", "{",
@@ -730,13 +732,7 @@ inbox_mongo_ingest_conversation(inbox_mongo_store_t *ms,
                            "]", "}",
                            "last_message", "{", "$cond", "[",
                                BCON_DOCUMENT(newer),
-                               "{", "$literal", "{",
-                                   "id", BCON_OID(&in->message),
-                                   "direction", BCON_UTF8(
-                                       inbox_direction_name(INBOX_INBOUND)),
-                                   "preview", BCON_UTF8(preview),
-                                   "at", BCON_DATE_TIME(in->at),
-                               "}", "}",
+                               "{", "$literal", BCON_DOCUMENT(last), "}",
                                BCON_UTF8("$last_message"),
                            "]", "}",
                            "last_activity_at", "{", "$cond", "[",
@@ -781,6 +777,7 @@ inbox_mongo_ingest_conversation(inbox_mongo_store_t *ms,
                        "upsert", BCON_BOOL(true),
                        "new", BCON_BOOL(true));
     bson_destroy(newer);
+    bson_destroy(last);
     bson_destroy(counted);
     bson_destroy(&contact_copy);
 

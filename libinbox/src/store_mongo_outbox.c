@@ -938,13 +938,13 @@ inbox_mongo_reply_store(inbox_mongo_store_t *ms, inbox_mongo_reply_t *r,
     int               found, repeat;
     char              status[16];
     char              key[24], hex[INBOX_ID_MAX];
-    char              preview[INBOX_PREVIEW_MAX];
     bson_t            doc, media, item, value;
-    bson_t           *command, *newer, *responded, *unresponded;
+    bson_t           *command, *newer, *responded, *unresponded, *last;
     size_t            i;
     bson_oid_t        entry;
     inbox_change_t    change;
     inbox_status_t    rc;
+    inbox_preview_t   preview;
     inbox_message_t  *m;
 
     *stored = 0;
@@ -1062,9 +1062,11 @@ inbox_mongo_reply_store(inbox_mongo_store_t *ms, inbox_mongo_reply_t *r,
      * preview is $literal, so a "$" in a body is never read as a field
      * path.
      */
-    inbox_message_preview(reply->body, preview);
+    inbox_message_preview(reply->body, reply->media, reply->media_count,
+                          &preview);
 
     newer = inbox_mongo_newer(now);
+    last = inbox_mongo_last_message(message, INBOX_OUTBOUND, &preview, now);
 
     if (campaign == NULL) {
         responded = BCON_NEW("$max", "[",
@@ -1096,13 +1098,7 @@ inbox_mongo_reply_store(inbox_mongo_store_t *ms, inbox_mongo_reply_t *r,
                  "update", "[", "{", "$set", "{",
                      "last_message", "{", "$cond", "[",
                          BCON_DOCUMENT(newer),
-                         "{", "$literal", "{",
-                             "id", BCON_OID(message),
-                             "direction", BCON_UTF8(
-                                 inbox_direction_name(INBOX_OUTBOUND)),
-                             "preview", BCON_UTF8(preview),
-                             "at", BCON_DATE_TIME(now),
-                         "}", "}",
+                         "{", "$literal", BCON_DOCUMENT(last), "}",
                          BCON_UTF8("$last_message"),
                      "]", "}",
                      "last_activity_at", "{", "$max", "[",
@@ -1115,6 +1111,7 @@ inbox_mongo_reply_store(inbox_mongo_store_t *ms, inbox_mongo_reply_t *r,
                  "new", BCON_BOOL(true)),
         &value, &found, err);
     bson_destroy(newer);
+    bson_destroy(last);
     bson_destroy(responded);
     bson_destroy(unresponded);
 
@@ -1124,10 +1121,10 @@ inbox_mongo_reply_store(inbox_mongo_store_t *ms, inbox_mongo_reply_t *r,
 
     } else if (rc == INBOX_OK && campaign == NULL) {
         /* removed since it was read: the thread as it was, with this */
-        inbox_conversation_reply(&result->conversation, hex, now, preview);
+        inbox_conversation_reply(&result->conversation, hex, now, &preview);
 
     } else if (rc == INBOX_OK) {
-        inbox_conversation_bulk(&result->conversation, hex, now, preview);
+        inbox_conversation_bulk(&result->conversation, hex, now, &preview);
     }
 
     bson_destroy(&value);

@@ -1277,7 +1277,19 @@ static const char *inbox_sqlite_migrations[] = {
     "    WHEN NEW.status IN ('sent', 'delivered') THEN NEW.status"
     "    ELSE 'queued' END"
     "  WHERE message_id = NEW.id;"
-    "END;"
+    "END;",
+
+    /*
+     * 38: a thread keeps the type of its last message's first attachment
+     * (inbox_message_preview), so that a list can say what a message
+     * without text carries ("Contact card"); NULL for none.  Threads
+     * whose last message has attachments get it from them.
+     */
+    "ALTER TABLE conversations ADD COLUMN last_media_type TEXT;"
+    "UPDATE conversations SET last_media_type ="
+    "  (SELECT nullif(content_type, '') FROM message_media"
+    "   WHERE message_id = conversations.last_message_id AND idx = 0)"
+    "  WHERE last_message_id IS NOT NULL;"
 };
 
 #define INBOX_SQLITE_VERSION                                                  \

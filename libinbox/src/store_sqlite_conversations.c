@@ -156,6 +156,8 @@ inbox_sqlite_conversation_read(sqlite3_stmt *stmt,
 
         inbox_sqlite_column_copy(stmt, 7, c->last_message.preview,
                                  sizeof(c->last_message.preview));
+        inbox_sqlite_column_copy(stmt, 15, c->last_message.media_type,
+                                 sizeof(c->last_message.media_type));
         c->last_message.at = sqlite3_column_int64(stmt, 8);
     }
 

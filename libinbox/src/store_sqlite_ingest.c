@@ -748,12 +748,12 @@ inbox_sqlite_ingest_touch(inbox_sqlite_conn_t *conn,
     const inbox_inbound_t *in, int64_t at, int64_t last_message_at,
     int64_t message, inbox_conversation_t *c, inbox_error_t *err)
 {
-    int            rc;
-    char           id[INBOX_ID_MAX];
-    char           preview[INBOX_PREVIEW_MAX];
-    sqlite3_stmt  *stmt;
+    int               rc;
+    char              id[INBOX_ID_MAX];
+    sqlite3_stmt     *stmt;
+    inbox_preview_t   preview;
 
-    inbox_message_preview(in->body, preview);
+    inbox_message_preview(in->body, in->media, in->media_count, &preview);
 
     stmt = inbox_sqlite_stmt(conn, INBOX_SQL_INGEST_TOUCH,
         "UPDATE conversations SET"
@@ -765,6 +765,8 @@ inbox_sqlite_ingest_touch(inbox_sqlite_conn_t *conn,
         "   THEN 'inbound' ELSE last_direction END,"
         " last_preview = CASE WHEN " INBOX_SQLITE_NEWER("?2")
         "   THEN ?4 ELSE last_preview END,"
+        " last_media_type = CASE WHEN " INBOX_SQLITE_NEWER("?2")
+        "   THEN ?6 ELSE last_media_type END,"
         " last_activity_at = CASE WHEN " INBOX_SQLITE_NEWER("?2")
         "   THEN ?2 ELSE last_activity_at END,"
         " last_message_at = CASE WHEN " INBOX_SQLITE_NEWER("?2")
@@ -781,8 +783,10 @@ inbox_sqlite_ingest_touch(inbox_sqlite_conn_t *conn,
     sqlite3_bind_int64(stmt, 1, strtoll(c->id, NULL, 10));
     sqlite3_bind_int64(stmt, 2, at);
     sqlite3_bind_int64(stmt, 3, message);
-    inbox_sqlite_bind_text(stmt, 4, preview);
+    inbox_sqlite_bind_text(stmt, 4, preview.text);
     inbox_sqlite_bind_text(stmt, 5, in->to);
+    inbox_sqlite_bind_text(stmt, 6, preview.media_type[0]
+                                    ? preview.media_type : NULL);
 
     rc = sqlite3_step(stmt);
     inbox_sqlite_done(stmt);
@@ -798,7 +802,7 @@ inbox_sqlite_ingest_touch(inbox_sqlite_conn_t *conn,
     /* the UPDATE above follows libinbox's rule, which says what c is now
      * (cheaper than RETURNING, which costs a temporary table) */
     inbox_sqlite_format_id(message, id);
-    inbox_conversation_receive(c, id, at, preview);
+    inbox_conversation_receive(c, id, at, &preview);
 
     return INBOX_OK;
 }

@@ -532,11 +532,11 @@ inbox_sqlite_reply_write(inbox_sqlite_conn_t *conn, int64_t org,
     inbox_reply_result_t *result, inbox_change_t *change, inbox_error_t *err)
 {
     int                   moved;
-    char                  preview[INBOX_PREVIEW_MAX];
     size_t                i;
     int64_t               message, conversation;
     sqlite3_stmt         *stmt;
     inbox_status_t        status;
+    inbox_preview_t       preview;
     inbox_message_t      *m;
     inbox_conversation_t *c;
 
@@ -664,7 +664,8 @@ inbox_sqlite_reply_write(inbox_sqlite_conn_t *conn, int64_t org,
      * just after its message, is older than a reply stored meanwhile),
      * or a campaign's, inbox_conversation_bulk's (?5 = 0): no response,
      * so what waited for one still waits */
-    inbox_message_preview(reply->body, preview);
+    inbox_message_preview(reply->body, reply->media, reply->media_count,
+                          &preview);
 
     stmt = inbox_sqlite_stmt(conn, INBOX_SQL_REPLY_TOUCH,
         "UPDATE conversations SET"
@@ -674,6 +675,8 @@ inbox_sqlite_reply_write(inbox_sqlite_conn_t *conn, int64_t org,
         "   THEN 'outbound' ELSE last_direction END,"
         " last_preview = CASE WHEN " INBOX_SQLITE_NEWER("?4")
         "   THEN ?3 ELSE last_preview END,"
+        " last_media_type = CASE WHEN " INBOX_SQLITE_NEWER("?4")
+        "   THEN ?6 ELSE last_media_type END,"
         " last_message_at = CASE WHEN " INBOX_SQLITE_NEWER("?4")
         "   THEN ?4 ELSE last_message_at END,"
         " last_activity_at = max(last_activity_at, ?4),"
@@ -688,9 +691,11 @@ inbox_sqlite_reply_write(inbox_sqlite_conn_t *conn, int64_t org,
 
     sqlite3_bind_int64(stmt, 1, conversation);
     sqlite3_bind_int64(stmt, 2, message);
-    inbox_sqlite_bind_text(stmt, 3, preview);
+    inbox_sqlite_bind_text(stmt, 3, preview.text);
     sqlite3_bind_int64(stmt, 4, now);
     sqlite3_bind_int(stmt, 5, campaign == 0);
+    inbox_sqlite_bind_text(stmt, 6, preview.media_type[0]
+                                    ? preview.media_type : NULL);
 
     if (!inbox_sqlite_step_done(stmt)) {
         return inbox_sqlite_fail(conn, sqlite3_errcode(conn->db), err);
@@ -709,9 +714,9 @@ inbox_sqlite_reply_write(inbox_sqlite_conn_t *conn, int64_t org,
     }
 
     if (campaign == 0) {
-        inbox_conversation_reply(c, m->id, now, preview);
+        inbox_conversation_reply(c, m->id, now, &preview);
     } else {
-        inbox_conversation_bulk(c, m->id, now, preview);
+        inbox_conversation_bulk(c, m->id, now, &preview);
     }
 
     inbox_change_reply(change, m, c);

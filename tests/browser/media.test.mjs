@@ -232,6 +232,10 @@ test('a voice note plays in the thread and a contact card and a file of '
             { url: carrierUrl(4), content_type: 'text/vcard' }] });
         await p.locator('#messages .media-placeholder',
                         { hasText: 'Contact card loading…' }).waitFor();
+        // and in the list, by the type the carrier named
+        await p.locator('#threads > li').first()
+            .locator('.row-preview-text', { hasText: /^Contact card$/ })
+            .waitFor();
         await p.getByRole('button', { name: 'Contact', exact: true }).click();
         const details = p.getByRole('complementary', { name: 'Contact' })
             .locator('.timeline-item .timeline-detail');

@@ -520,8 +520,9 @@ test('an MMS with an uploaded image costs 2 credits whatever its text, and '
     assert.equal(alone.json.body, '');
     assert.equal(alone.json.credits, 2);
     const list = await ok('/api/v1/conversations');
-    assert.equal(list.items.find((x) => x.id === conv.id)
-        .last_message.preview, '');
+    const last = list.items.find((x) => x.id === conv.id).last_message;
+    assert.equal(last.preview, '');
+    assert.equal(last.media_type, 'image/png');
 });
 
 test('an Idempotency-Key retry answers the first message and spends once; '

@@ -38,7 +38,7 @@ conversation_fixture(inbox_conversation_t *c)
     "\"Ann / \\\"Annie\\\"\",\"phone\":\"+15551234567\","                   \
     "\"opted_out\":false},\"last_message\":{\"id\":\"m9\","                 \
     "\"direction\":\"inbound\",\"preview\":\"See https://x.test/a\","       \
-    "\"at\":\"2026-11-27T03:04:05.678Z\"},"                                 \
+    "\"media_type\":null,\"at\":\"2026-11-27T03:04:05.678Z\"},"              \
     "\"last_activity_at\":\"2026-11-27T03:04:05.678Z\","                    \
     "\"unread_count\":2,\"archived\":false,\"starred\":true,"            \
     "\"unresponded\":true}"
@@ -67,6 +67,22 @@ TEST(conversation_shape)
     json = inbox_render_conversation(&c, &len);
     CHECK_STR(json, CONVERSATION_JSON);
     CHECK_INT(len, strlen(CONVERSATION_JSON));
+    free(json);
+    inbox_conversation_free(&c);
+}
+
+
+TEST(conversation_whose_last_message_is_an_attachment_alone_says_its_type)
+{
+    char                  *json;
+    inbox_conversation_t   c;
+
+    conversation_fixture(&c);
+    c.last_message.preview[0] = '\0';
+    strcpy(c.last_message.media_type, "text/vcard");
+    json = inbox_render_conversation(&c, NULL);
+    CHECK(json != NULL && strstr(json, "\"preview\":\"\",\"media_type\":"
+                                 "\"text/vcard\",\"at\"") != NULL);
     free(json);
     inbox_conversation_free(&c);
 }

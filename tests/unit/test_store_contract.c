@@ -2367,7 +2367,7 @@ TEST(a_long_preview_is_cut_between_utf8_characters)
 
 /* The preview rule is libinbox's: a message without text previews as
  * "", and the client says what it holds. */
-TEST(a_media_only_message_previews_as_empty)
+TEST(a_media_only_message_previews_as_empty_with_its_type)
 {
     fixture_t              f;
     inbound_t              m;
@@ -2389,6 +2389,16 @@ TEST(a_media_only_message_previews_as_empty)
                                            &c, NULL), INBOX_OK);
     CHECK(c.has_last_message);
     CHECK_STR(c.last_message.preview, "");
+    CHECK_STR(c.last_message.media_type, "image/png");
+    inbox_conversation_free(&c);
+
+    /* a text after it has none */
+    CHECK_INT(receive(&f, "SM2", ALICE, "and this", T0 + 1, &r, NULL),
+              INBOX_OK);
+    CHECK_INT(inbox_store_conversation_get(f.store, f.org, r.conversation_id,
+                                           &c, NULL), INBOX_OK);
+    CHECK_STR(c.last_message.preview, "and this");
+    CHECK_STR(c.last_message.media_type, "");
     inbox_conversation_free(&c);
 
     fixture_close(&f);
@@ -5941,6 +5951,7 @@ TEST(a_reply_is_queued_with_its_hold_and_ends_the_unresponded_thread)
     inbox_ingest_result_t  in;
     inbox_message_page_t   page;
     inbox_ledger_entry_t   newest;
+    inbox_conversation_t   shown;
     int64_t                balance, held;
 
     FIXTURE(&f);
@@ -5990,6 +6001,7 @@ TEST(a_reply_is_queued_with_its_hold_and_ends_the_unresponded_thread)
     CHECK_STR(result.conversation.last_message.id, result.message.id);
     CHECK_INT(result.conversation.last_message.direction, INBOX_OUTBOUND);
     CHECK_STR(result.conversation.last_message.preview, "Yes, until 6");
+    CHECK_STR(result.conversation.last_message.media_type, "image/png");
     CHECK_INT(result.conversation.unread_count, 1);
 
     /* message.created and conversation.updated, nothing more */
@@ -6020,6 +6032,10 @@ TEST(a_reply_is_queued_with_its_hold_and_ends_the_unresponded_thread)
         }
     }
     inbox_message_page_free(&page);
+    CHECK_INT(inbox_store_conversation_get(f.store, f.org, in.conversation_id,
+                                           &shown, NULL), INBOX_OK);
+    CHECK_STR(shown.last_message.media_type, "image/png");
+    inbox_conversation_free(&shown);
 
     /* the balance dropped at once, the credits held; the ledger says so */
     CHECK_INT(balance_of(&f, f.org), 8);

@@ -1781,10 +1781,14 @@ TEST(stored_events_refer_to_a_long_message_without_copying_it)
     "  WHERE message_id = NEW.id;"                                          \
     "END;"
 
+/* Schema 38 undone (the type of a thread's last attachment). */
+#define UNDO_SCHEMA_38                                                       \
+    "ALTER TABLE conversations DROP COLUMN last_media_type;"
+
 /* Every step after 32 undone, newest first. */
 #define UNDO_SCHEMA_ABOVE_32                                                \
-    UNDO_SCHEMA_37 UNDO_SCHEMA_36 UNDO_SCHEMA_35 UNDO_SCHEMA_34             \
-    UNDO_SCHEMA_33
+    UNDO_SCHEMA_38 UNDO_SCHEMA_37 UNDO_SCHEMA_36 UNDO_SCHEMA_35             \
+    UNDO_SCHEMA_34 UNDO_SCHEMA_33
 
 /* Every step after 29 undone, newest first; every undoing of 29 or
  * earlier starts with it. */
@@ -1813,7 +1817,7 @@ TEST(stored_events_refer_to_a_long_message_without_copying_it)
     UNDO_SCHEMA_8                                                           \
     "DROP TABLE contact_tags; DROP INDEX contacts_by_created;"
 
-#define SCHEMA_NOW  37
+#define SCHEMA_NOW  38
 
 
 /* A draft to all contacts, cancelled by a person at T0; its id. */
@@ -1954,6 +1958,58 @@ person_replies(fixture_t *f, const char *conversation_id)
 
 
 /*
+ * Migration 38: a thread whose last message is a contact card alone
+ * says so from then on; one whose last message is text has no type.
+ */
+TEST(migrating_gives_a_thread_the_type_of_its_last_attachment)
+{
+    fixture_t              f;
+    inbound_t              m;
+    inbox_conversation_t   c;
+    inbox_ingest_result_t  card, text;
+
+    FIXTURE(&f);
+
+    inbound_init(&m, "MM1", ALICE, NUMBER, "", T0);
+    m.in.media_count = 1;
+    snprintf(m.in.media[0].url, sizeof(m.in.media[0].url),
+             "https://api.twilio.com/media/ME1");
+    snprintf(m.in.media[0].content_type, sizeof(m.in.media[0].content_type),
+             "text/x-vcard");
+    CHECK_INT(inbox_store_inbound_ingest(f.store, &m.in, 1, &card, NULL,
+                                         NULL), INBOX_OK);
+    inbound_init(&m, "SM2", BOB, NUMBER, "hello", T0);
+    CHECK_INT(inbox_store_inbound_ingest(f.store, &m.in, 1, &text, NULL,
+                                         NULL), INBOX_OK);
+    inbox_store_close(f.store);
+    f.store = NULL;
+
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_38 "PRAGMA user_version = 37;"),
+              SQLITE_OK);
+
+    f.store = store_open(f.path);
+    CHECK(f.store != NULL);
+    CHECK_INT(db_int(&f, "PRAGMA user_version"), SCHEMA_NOW);
+
+    CHECK_INT(inbox_store_conversation_get(f.store, f.org,
+                                           card.conversation_id, &c, NULL),
+              INBOX_OK);
+    CHECK_STR(c.last_message.preview, "");
+    CHECK_STR(c.last_message.media_type, "text/x-vcard");
+    inbox_conversation_free(&c);
+
+    CHECK_INT(inbox_store_conversation_get(f.store, f.org,
+                                           text.conversation_id, &c, NULL),
+              INBOX_OK);
+    CHECK_STR(c.last_message.preview, "hello");
+    CHECK_STR(c.last_message.media_type, "");
+    inbox_conversation_free(&c);
+
+    fixture_close(&f);
+}
+
+
+/*
  * Migration 35: a reply still in the outbox goes from its entry's number,
  * and is asked about with that number's credentials once the carrier
  * took it, though its thread's number is another since; one the carrier
@@ -2004,8 +2060,8 @@ TEST(migrating_keeps_the_number_a_waiting_reply_goes_from)
              "  'twilio', 'SMbefore', %lld FROM conversations;"
              "UPDATE conversations SET number = '" NUMBER "';",
              (long long) now, (long long) (now - 20 * MINUTE));
-    CHECK_INT(db_exec(&f, "%s", UNDO_SCHEMA_37 UNDO_SCHEMA_36
-                                UNDO_SCHEMA_35
+    CHECK_INT(db_exec(&f, "%s", UNDO_SCHEMA_38 UNDO_SCHEMA_37
+                                UNDO_SCHEMA_36 UNDO_SCHEMA_35
                                 "PRAGMA user_version = 34;"),
               SQLITE_OK);
     CHECK_INT(db_exec(&f, "%s", sql), SQLITE_OK);

@@ -198,7 +198,8 @@ typedef struct {
     char            org_id[INBOX_ID_MAX];
     unsigned        idx;                    /* its place in the message */
     char            url[INBOX_MEDIA_URL_CARRIER_MAX];  /* the carrier's */
-    char            content_type[128];      /* what the carrier said */
+    char            content_type[INBOX_CONTENT_TYPE_MAX];  /* what the
+                                                           carrier said */
     unsigned        attempts;               /* this claim included */
     inbox_number_t  number;                 /* the organization's number of
                                                that carrier: credentials */

@@ -24,6 +24,7 @@
  * inbound media are long signed URLs) */
 #define INBOX_MEDIA_URL_CARRIER_MAX  2048
 #define INBOX_PREVIEW_MAX   161    /* bytes of body shown in a thread list */
+#define INBOX_CONTENT_TYPE_MAX  128    /* a media type as a carrier names it */
 #define INBOX_CURSOR_MAX    96
 #define INBOX_EPOCH_MAX     24
 #define INBOX_LIST_LIMIT_DEFAULT  50     /* a page, when not asked */
@@ -114,7 +115,8 @@ typedef enum {
 typedef struct {
     /* the carrier's; "" when intake could not keep it (inbound.h) */
     char                 url[INBOX_MEDIA_URL_CARRIER_MAX];
-    char                 content_type[128];  /* stored: the type its bytes
+    char                 content_type[INBOX_CONTENT_TYPE_MAX];
+                                         /* stored: the type its bytes
                                                 are; else the carrier's,
                                                 "" when it gave none */
     inbox_media_state_t  state;
@@ -173,6 +175,7 @@ typedef struct {
         char               id[INBOX_ID_MAX];
         inbox_direction_t  direction;
         char               preview[INBOX_PREVIEW_MAX];
+        char               media_type[INBOX_CONTENT_TYPE_MAX];
         int64_t            at;
     } last_message;
     int64_t            last_activity_at;    /* INBOX_ACTIVITY_NONE: no
@@ -277,11 +280,19 @@ unsigned inbox_list_limit(unsigned limit);
 
 /*
  * The thread list's line for a message: the body's first bytes (at most
- * INBOX_PREVIEW_MAX - 1), cut between two UTF-8 characters.  A message
- * without text (media only) has the preview "": a client knows what to
- * say for it (the web app: "Picture message").
+ * INBOX_PREVIEW_MAX - 1), cut between two UTF-8 characters, and the type
+ * of its first attachment as the carrier named it (or the upload's; ""
+ * for none, or one the carrier did not name).  A message without text
+ * has the text "": a client says what it carries by that type (the web
+ * app: "Picture message", "Contact card").
  */
-void inbox_message_preview(const char *body, char out[INBOX_PREVIEW_MAX]);
+typedef struct {
+    char  text[INBOX_PREVIEW_MAX];
+    char  media_type[INBOX_CONTENT_TYPE_MAX];
+} inbox_preview_t;
+
+void inbox_message_preview(const char *body, const inbox_media_t *media,
+    size_t media_count, inbox_preview_t *out);
 
 /*
  * What a conversation adds to its organization's unread total (and so to
@@ -313,6 +324,10 @@ int inbox_conversation_newer(const inbox_conversation_t *c, int64_t at);
  */
 int inbox_conversation_unresponded(const inbox_conversation_t *c);
 
+/* c's last message's preview becomes preview (for the rules below). */
+void inbox_conversation_last_preview(inbox_conversation_t *c,
+    const inbox_preview_t *preview);
+
 /*
  * A new inbound message in c (as stored: its id, when, preview): one more
  * unread, an archived thread comes back to the default view, and the
@@ -322,7 +337,7 @@ int inbox_conversation_unresponded(const inbox_conversation_t *c);
  * newer (inbox_conversation_unresponded).
  */
 void inbox_conversation_receive(inbox_conversation_t *c,
-    const char *message_id, int64_t at, const char *preview);
+    const char *message_id, int64_t at, const inbox_preview_t *preview);
 
 /*
  * A person's action on c, changing its flags in place.  Returns 1 when c

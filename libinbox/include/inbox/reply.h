@@ -130,7 +130,7 @@ inbox_status_t inbox_reply_message(inbox_message_t *m,
  * still.  Unread count, archive and star stay as the person left them.
  */
 void inbox_conversation_reply(inbox_conversation_t *c,
-    const char *message_id, int64_t at, const char *preview);
+    const char *message_id, int64_t at, const inbox_preview_t *preview);
 
 /*
  * A campaign's or poll's message handed over to c: the thread's last
@@ -139,6 +139,6 @@ void inbox_conversation_reply(inbox_conversation_t *c,
  * contact wrote).
  */
 void inbox_conversation_bulk(inbox_conversation_t *c,
-    const char *message_id, int64_t at, const char *preview);
+    const char *message_id, int64_t at, const inbox_preview_t *preview);
 
 #endif

@@ -92,6 +92,7 @@ static int ctl_org_list(inbox_store_t *store, ctl_words_t *words);
 static int ctl_number_add(inbox_store_t *store, ctl_words_t *words);
 static int ctl_number_set(inbox_store_t *store, ctl_words_t *words);
 static int ctl_number_list(inbox_store_t *store, ctl_words_t *words);
+static int ctl_number_remove(inbox_store_t *store, ctl_words_t *words);
 static int ctl_number_update(inbox_store_t *store, ctl_words_t *words,
     inbox_number_t *number);
 static int ctl_number_read(ctl_words_t *words, inbox_number_t *number,
@@ -154,6 +155,10 @@ static const ctl_command_t  ctl_commands[] = {
       "number list ORG_ID   (each number, its carrier, who answers\n"
       "        keywords, its API base and which credentials it has, never\n"
       "        what they are; the first is the one campaigns send from)" },
+    { "number", "remove", 2, "", ctl_number_remove,
+      "number remove ORG_ID E164   (a number released at the carrier:\n"
+      "        its threads are answered from the first number; refused\n"
+      "        while messages wait to go from it)" },
     { "user", "add", 2, "role", ctl_user_add,
       "user add ORG_ID EMAIL --role member|billing   (password on stdin)" },
     { "user", "list", 1, "", ctl_user_list,
@@ -579,6 +584,28 @@ ctl_number_set(inbox_store_t *store, ctl_words_t *words)
     sodium_memzero(&secrets, sizeof(secrets));
 
     return rc;
+}
+
+
+static int
+ctl_number_remove(inbox_store_t *store, ctl_words_t *words)
+{
+    char           e164[INBOX_PHONE_MAX];
+    inbox_error_t  err;
+
+    if (inbox_phone_normalize_typed(words->args[1], strlen(words->args[1]),
+                                    NULL, e164, &err)
+        != INBOX_OK
+        || inbox_store_number_remove(store, words->args[0], e164, NULL,
+                                     &err)
+           != INBOX_OK)
+    {
+        return ctl_fail(&err);
+    }
+
+    printf("%s\n", e164);
+
+    return 0;
 }
 
 

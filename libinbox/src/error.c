@@ -123,6 +123,20 @@ inbox_error_org_unknown(inbox_error_t *err, const char *org_id)
 
 
 inbox_status_t
+inbox_error_number_busy(inbox_error_t *err, const char *e164,
+    int64_t waiting)
+{
+    return inbox_error_set(err, INBOX_ERR_CONFLICT,
+                           "%lld message%s still wait%s to go from %s; "
+                           "remove it once the outbox has sent them (a "
+                           "paused campaign's wait until it is resumed "
+                           "or cancelled).", (long long) waiting,
+                           waiting == 1 ? "" : "s", waiting == 1 ? "s" : "",
+                           e164);
+}
+
+
+inbox_status_t
 inbox_error_no_number(inbox_error_t *err)
 {
     return inbox_error_set(err, INBOX_ERR_CONFLICT,

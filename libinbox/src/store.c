@@ -1034,6 +1034,20 @@ inbox_store_orgs_list(inbox_store_t *store, inbox_org_list_t *list,
 
 
 inbox_status_t
+inbox_store_number_remove(inbox_store_t *store, const char *org_id,
+    const char *e164, int64_t *waiting, inbox_error_t *err)
+{
+    int64_t  unused;
+
+    waiting = waiting != NULL ? waiting : &unused;
+    *waiting = 0;
+
+    return store->ops->number_remove(store, org_id, e164 ? e164 : "",
+                                     waiting, err);
+}
+
+
+inbox_status_t
 inbox_store_numbers_list(inbox_store_t *store, const char *org_id,
     inbox_number_list_t *list, inbox_error_t *err)
 {

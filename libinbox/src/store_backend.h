@@ -115,6 +115,11 @@ typedef struct {
       (inbox_store_t *store, const char *e164, inbox_number_t *number,        \
        inbox_error_t *err),                                                   \
       (store, e164, number, err))                                             \
+    /* *waiting is 0 */                                                       \
+    X(RULED, number_remove,                                                   \
+      (inbox_store_t *store, const char *org_id, const char *e164,            \
+       int64_t *waiting, inbox_error_t *err),                                 \
+      (store, org_id, e164, waiting, err))                                    \
     /* list is zeroed */                                                      \
     X(RULED, numbers_list,                                                    \
       (inbox_store_t *store, const char *org_id, inbox_number_list_t *list,   \

@@ -388,6 +388,64 @@ inbox_mongo_number_find(inbox_store_t *store, const char *e164,
 }
 
 
+inbox_status_t
+inbox_mongo_number_remove(inbox_store_t *store, const char *org_id,
+    const char *e164, int64_t *waiting, inbox_error_t *err)
+{
+    bson_t                reply;
+    bson_t               *command;
+    size_t                removed;
+    bson_oid_t            org;
+    inbox_status_t        rc;
+    inbox_mongo_store_t  *ms = (inbox_mongo_store_t *) store;
+
+    rc = inbox_mongo_ensure_indexes(ms, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    rc = inbox_mongo_org_check(ms, org_id, &org, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    /* what waits to go from it (the outbox is short: the replies and
+     * each campaign's share); a reply queued between the count and the
+     * delete is refused "number_removed", as SQLite's cannot be */
+    command = BCON_NEW("count", BCON_UTF8("outbox"),
+                       "query", "{",
+                           "org_id", BCON_OID(&org),
+                           "from", BCON_UTF8(e164),
+                       "}");
+    rc = inbox_mongo_run(ms, command, &reply, err);
+    if (rc == INBOX_OK) {
+        *waiting = inbox_mongo_get_int(&reply, "n");
+    }
+    bson_destroy(&reply);
+    bson_destroy(command);
+
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    if (*waiting > 0) {
+        return inbox_error_number_busy(err, e164, *waiting);
+    }
+
+    rc = inbox_mongo_delete(ms, "numbers",
+                            BCON_NEW("e164", BCON_UTF8(e164),
+                                     "org_id", BCON_OID(&org)),
+                            &removed, err);
+
+    if (rc == INBOX_OK && removed == 0) {
+        rc = inbox_error_set(err, INBOX_ERR_NOT_FOUND,
+                             "The organization has no number %s.", e164);
+    }
+
+    return rc;
+}
+
+
 static inbox_status_t
 inbox_mongo_number_add_to(void *data, const bson_t *doc, inbox_error_t *err)
 {

@@ -435,6 +435,87 @@ inbox_sqlite_number_read(inbox_sqlite_conn_t *conn, const char *e164,
 
 
 inbox_status_t
+inbox_sqlite_number_remove(inbox_store_t *store, const char *org_id,
+    const char *e164, int64_t *waiting, inbox_error_t *err)
+{
+    int                   rc;
+    int64_t               org;
+    sqlite3_stmt         *stmt;
+    inbox_status_t        status;
+    inbox_sqlite_conn_t  *conn;
+    inbox_error_t         fallback;
+
+    if (err == NULL) {
+        err = &fallback;
+    }
+
+    status = inbox_sqlite_org_id(org_id, &org, err);
+    if (status != INBOX_OK) {
+        return status;
+    }
+
+    /* counted and removed in one write: nothing queued in between */
+    conn = inbox_sqlite_begin_write(store, err);
+    if (conn == NULL) {
+        return err->code;
+    }
+
+    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_NUMBER_WAITING,
+        "SELECT count(*) FROM outbox WHERE org_id = ?1 AND from_e164 = ?2",
+        err);
+    if (stmt == NULL) {
+        inbox_sqlite_rollback(conn);
+        return err->code;
+    }
+
+    sqlite3_bind_int64(stmt, 1, org);
+    inbox_sqlite_bind_text(stmt, 2, e164);
+
+    rc = sqlite3_step(stmt);
+    *waiting = rc == SQLITE_ROW ? sqlite3_column_int64(stmt, 0) : 0;
+    inbox_sqlite_done(stmt);
+
+    if (rc != SQLITE_ROW) {
+        inbox_sqlite_fail(conn, rc, err);
+        inbox_sqlite_rollback(conn);
+        return err->code;
+    }
+
+    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_NUMBER_REMOVE,
+        "DELETE FROM numbers WHERE org_id = ?1 AND e164 = ?2", err);
+    if (stmt == NULL) {
+        inbox_sqlite_rollback(conn);
+        return err->code;
+    }
+
+    sqlite3_bind_int64(stmt, 1, org);
+    inbox_sqlite_bind_text(stmt, 2, e164);
+
+    rc = sqlite3_step(stmt);
+    inbox_sqlite_done(stmt);
+
+    if (rc != SQLITE_DONE) {
+        inbox_sqlite_write_fail(conn, rc, "the number", org_id, err);
+        inbox_sqlite_rollback(conn);
+        return err->code;
+    }
+
+    if (sqlite3_changes(conn->db) == 0) {
+        inbox_sqlite_rollback(conn);
+        return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
+                               "The organization has no number %s.", e164);
+    }
+
+    if (*waiting > 0) {
+        inbox_sqlite_rollback(conn);
+        return inbox_error_number_busy(err, e164, *waiting);
+    }
+
+    return inbox_sqlite_commit(conn, err);
+}
+
+
+inbox_status_t
 inbox_sqlite_numbers_list(inbox_store_t *store, const char *org_id,
     inbox_number_list_t *list, inbox_error_t *err)
 {

@@ -212,6 +212,20 @@ test('number list shows an organization\'s numbers in the order added, '
     assert.equal(await ok(['number', 'list', none]),
                  'NUMBER            CARRIER  KEYWORDS  API BASE  CREDENTIALS');
     await fails(['number', 'list', '999999'], /no organization/i);
+
+    // a number released at the carrier goes, as it was typed; only the
+    // organization's own
+    await fails(['number', 'remove', other, '+13125550191'],
+                /has no number \+13125550191/);
+    assert.equal(await ok(['number', 'remove', org, '(312) 555-0191']),
+                 '+13125550191');
+    assert.deepEqual((await ok(['number', 'list', org])).split('\n')
+        .slice(1).map((l) => l.split(/ {2,}/)[0]), ['+13125550190']);
+    await fails(['number', 'remove', org, '+13125550191'],
+                /has no number \+13125550191/);
+    // it may be added again, to any organization
+    await ok(['number', 'add', other, '+13125550191', '--carrier', 'twilio',
+              '--account-sid', sid, '--auth-token', 'new-secret']);
 });
 
 test('number add and set take --auth-token - and --api-key - from stdin, '

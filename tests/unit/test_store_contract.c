@@ -9109,6 +9109,93 @@ TEST(a_reply_goes_from_the_number_its_contact_last_texted)
 }
 
 
+/* What inboxctl number remove does: a number given up once nothing
+ * waits to go from it, its threads answered from the first number. */
+TEST(a_number_is_removed_once_nothing_waits_to_go_from_it)
+{
+    char                   other[INBOX_ID_MAX], from[INBOX_PHONE_MAX];
+    int64_t                waiting;
+    fixture_t              f;
+    inbound_t              m;
+    inbox_error_t          err;
+    inbox_number_t         number;
+    inbox_send_result_t    res;
+    inbox_number_list_t    list;
+    inbox_reply_result_t   result;
+    inbox_ingest_result_t  alice;
+
+    FIXTURE(&f);
+
+    memset(&number, 0, sizeof(number));
+    snprintf(number.org_id, sizeof(number.org_id), "%s", f.org);
+    snprintf(number.e164, sizeof(number.e164), "%s", NUMBER2);
+    number.carrier = INBOX_CARRIER_TWILIO;
+    number.auth_token = (char *) "secret";
+    CHECK_INT(inbox_store_number_add(f.store, &number, NULL), INBOX_OK);
+    CHECK_INT(inbox_store_credits_grant(f.store, f.org, 10, NULL), INBOX_OK);
+    CHECK_INT(org_add(f.store, "Other", OTHER, other), INBOX_OK);
+
+    /* a reply waits to go from the second number */
+    inbound_init(&m, "SM1", ALICE, NUMBER2, "hi", T0);
+    CHECK_INT(inbox_store_inbound_ingest(f.store, &m.in, 1, &alice, NULL,
+                                         NULL), INBOX_OK);
+    CHECK_INT(reply(&f, alice.conversation_id, "hello", NULL, &result, NULL,
+                    NULL), INBOX_OK);
+    inbox_reply_result_free(&result);
+
+    /* only the organization's own numbers */
+    CHECK_INT(inbox_store_number_remove(f.store, other, NUMBER2, &waiting,
+                                        &err), INBOX_ERR_NOT_FOUND);
+    CHECK_INT(inbox_store_number_remove(f.store, f.org, OTHER, &waiting,
+                                        &err), INBOX_ERR_NOT_FOUND);
+    CHECK_INT(inbox_store_number_remove(f.store, f.org, "+15559990000",
+                                        &waiting, &err), INBOX_ERR_NOT_FOUND);
+    CHECK_INT(inbox_store_number_remove(f.store, f.backend->missing_id,
+                                        NUMBER2, &waiting, &err),
+              INBOX_ERR_NOT_FOUND);
+
+    /* not while the reply waits: it would fail instead of going */
+    CHECK_INT(inbox_store_number_remove(f.store, f.org, NUMBER2, &waiting,
+                                        &err), INBOX_ERR_CONFLICT);
+    CHECK_INT(waiting, 1);
+    CHECK(strstr(err.message, "1 message still waits to go from " NUMBER2)
+          != NULL);
+    CHECK_INT(inbox_store_number_find(f.store, NUMBER2, &number, NULL),
+              INBOX_OK);
+    inbox_number_free(&number);
+
+    /* sent: it goes */
+    memset(&res, 0, sizeof(res));
+    res.outcome = INBOX_SEND_ACCEPTED;
+    res.carrier = INBOX_CARRIER_TWILIO;
+    snprintf(res.provider_id, sizeof(res.provider_id),
+             "SM00000000000000000000000000000001");
+    res.status = INBOX_DELIVERY_QUEUED;
+    CHECK_INT(send_one(&f, inbox_now_ms(), &res, NULL, NULL), 0);
+    CHECK_INT(inbox_store_number_remove(f.store, f.org, NUMBER2, &waiting,
+                                        &err), INBOX_OK);
+    CHECK_INT(waiting, 0);
+    CHECK_INT(inbox_store_number_find(f.store, NUMBER2, &number, NULL),
+              INBOX_ERR_NOT_FOUND);
+    CHECK_INT(inbox_store_numbers_list(f.store, f.org, &list, NULL),
+              INBOX_OK);
+    CHECK_INT(list.count, 1);
+    CHECK_STR(list.count == 1 ? list.items[0].e164 : "", NUMBER);
+    inbox_number_list_free(&list);
+    CHECK_INT(inbox_store_number_remove(f.store, f.org, NUMBER2, &waiting,
+                                        &err), INBOX_ERR_NOT_FOUND);
+
+    /* Alice's thread is answered from the first number now */
+    CHECK_INT(reply(&f, alice.conversation_id, "still here", NULL, &result,
+                    NULL, NULL), INBOX_OK);
+    claimed_from(&f, result.message.id, from);
+    CHECK_STR(from, NUMBER);
+    inbox_reply_result_free(&result);
+
+    fixture_close(&f);
+}
+
+
 /* Every test once per backend: SQLite always, MongoDB when a server is
  * named. */
 /*

@@ -1087,6 +1087,44 @@ TEST(token_find_refuses_revoked_and_expired_tokens)
 }
 
 
+TEST(number_remove_counts_what_waits_then_deletes)
+{
+    fake_t          fake;
+    int64_t         waiting;
+    inbox_error_t   err;
+    inbox_store_t  *store;
+
+    store = fake_open(&fake);
+
+    fake.replies[0] = CURSOR("{\"_id\": " OID(ORG_ID) "}");
+    fake.replies[1] = "{\"ok\": 1, \"n\": 0}";
+    fake.replies[2] = "{\"ok\": 1, \"n\": 1}";
+    CHECK_INT(inbox_store_number_remove(store, ORG_ID, "+15550001111",
+                                        &waiting, &err), INBOX_OK);
+    golden_check(&fake, "number_remove");
+    CHECK_INT(waiting, 0);
+
+    /* a reply waits to go from it: nothing deleted */
+    fake_reset(&fake);
+    fake.replies[0] = CURSOR("{\"_id\": " OID(ORG_ID) "}");
+    fake.replies[1] = "{\"ok\": 1, \"n\": 2}";
+    CHECK_INT(inbox_store_number_remove(store, ORG_ID, "+15550001111",
+                                        &waiting, &err), INBOX_ERR_CONFLICT);
+    CHECK_INT(waiting, 2);
+    CHECK_INT(fake.commands, 2);
+
+    /* not the organization's */
+    fake_reset(&fake);
+    fake.replies[0] = CURSOR("{\"_id\": " OID(ORG_ID) "}");
+    fake.replies[1] = "{\"ok\": 1, \"n\": 0}";
+    fake.replies[2] = "{\"ok\": 1, \"n\": 0}";
+    CHECK_INT(inbox_store_number_remove(store, ORG_ID, "+15550001111",
+                                        &waiting, &err), INBOX_ERR_NOT_FOUND);
+
+    fake_close(&fake, store);
+}
+
+
 TEST(numbers_list_reads_each_number_of_the_org)
 {
     fake_t               fake;

@@ -101,6 +101,10 @@ inbox_status_t inbox_error_not_found(inbox_error_t *err, const char *what);
 inbox_status_t inbox_error_org_unknown(inbox_error_t *err,
     const char *org_id);
 
+/* INBOX_ERR_CONFLICT: waiting messages are still to go from the number
+ * e164 an operator removes (inbox_store_number_remove). */
+inbox_status_t inbox_error_number_busy(inbox_error_t *err, const char *e164,
+    int64_t waiting);
 /* INBOX_ERR_CONFLICT: the organization has no number to send from (a
  * reply, a campaign's or poll's send), in the same words whichever store
  * backend looked. */

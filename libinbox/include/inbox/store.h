@@ -143,6 +143,20 @@ inbox_status_t inbox_store_number_update(inbox_store_t *store,
 /* INBOX_ERR_NOT_FOUND when no organization owns e164. */
 inbox_status_t inbox_store_number_find(inbox_store_t *store,
     const char *e164, inbox_number_t *number, inbox_error_t *err);
+/*
+ * The organization gives up its number e164 (a number released at the
+ * carrier): from then on a thread that texted it is answered from the
+ * organization's first number, an inbound message to it is refused as to
+ * any number no organization has, and the number's credentials are gone
+ * (a carrier's late report of what it sent is refused; the messages
+ * keep the status they had).  INBOX_ERR_NOT_FOUND when the organization
+ * has no such number (another's included).  INBOX_ERR_CONFLICT while
+ * messages wait in the outbox to go from it (*waiting says how many):
+ * removed, they would fail "number_removed" instead of going out.
+ */
+inbox_status_t inbox_store_number_remove(inbox_store_t *store,
+    const char *org_id, const char *e164, int64_t *waiting,
+    inbox_error_t *err);
 /* The organization's numbers in the order they were added (the first is
  * the one campaigns and threads with no number of their own send from),
  * each with its carrier and credentials (account.h); truncated past
